@@ -1,0 +1,443 @@
+/*  base.c - status strings, allocation wrappers, logging, clock, calendar,
+    UUIDv7 and string helpers. Called by every other part of Jejak. */
+#include "jk_base.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+const char *jk_strerror (int status)
+{
+    switch (status) {
+        case JK_OK: return "ok";
+        case JK_INVALID: return "invalid input";
+        case JK_TEMPORARY: return "temporary failure, retry later";
+        case JK_CLOSED: return "closed";
+        case JK_NOT_FOUND: return "not found";
+        case JK_IO: return "input/output error";
+        case JK_CONFLICT: return "conflict with existing data";
+        default: return "unknown status";
+    }
+}
+
+static void s_out_of_memory (size_t size)
+{
+    fprintf (stderr, "jejak: out of memory allocating %zu bytes\n", size);
+    abort ();
+}
+
+void *jk_malloc (size_t size)
+{
+    void *p = malloc (size ? size : 1);
+    if (!p)
+        s_out_of_memory (size);
+    return p;
+}
+
+void *jk_calloc (size_t count, size_t size)
+{
+    void *p = calloc (count ? count : 1, size ? size : 1);
+    if (!p)
+        s_out_of_memory (count * size);
+    return p;
+}
+
+void *jk_realloc (void *ptr, size_t size)
+{
+    void *p = realloc (ptr, size ? size : 1);
+    if (!p)
+        s_out_of_memory (size);
+    return p;
+}
+
+char *jk_strdup (const char *text)
+{
+    return jk_strndup (text, strlen (text));
+}
+
+char *jk_strndup (const char *text, size_t size)
+{
+    char *p = jk_malloc (size + 1);
+    memcpy (p, text, size);
+    p[size] = 0;
+    return p;
+}
+
+char *jk_sprintf (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    int size = vsnprintf (NULL, 0, format, args);
+    va_end (args);
+    char *out = jk_malloc ((size_t) size + 1);
+    va_start (args, format);
+    vsnprintf (out, (size_t) size + 1, format, args);
+    va_end (args);
+    return out;
+}
+
+/* ---- logging ---------------------------------------------------------- */
+
+static int s_log_level = -1;
+
+static void s_log_init (void)
+{
+    const char *env = getenv ("JEJAK_LOG");
+    s_log_level = JK_LOG_INFO;
+    if (!env)
+        return;
+    if (strcmp (env, "error") == 0)
+        s_log_level = JK_LOG_ERROR;
+    else if (strcmp (env, "warn") == 0)
+        s_log_level = JK_LOG_WARN;
+    else if (strcmp (env, "debug") == 0)
+        s_log_level = JK_LOG_DEBUG;
+}
+
+void jk_log_set_level (jk_log_level_t level)
+{
+    s_log_level = (int) level;
+}
+
+jk_log_level_t jk_log_level (void)
+{
+    if (s_log_level < 0)
+        s_log_init ();
+    return (jk_log_level_t) s_log_level;
+}
+
+void jk_log (jk_log_level_t level, const char *component, const char *format,
+             ...)
+{
+    if ((int) level > (int) jk_log_level ())
+        return;
+    static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r (&ts.tv_sec, &tm);
+    char line[2048];
+    int n = snprintf (line, sizeof line,
+                      "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s ",
+                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                      names[level], component);
+    va_list args;
+    va_start (args, format);
+    vsnprintf (line + n, sizeof line - (size_t) n, format, args);
+    va_end (args);
+    /* One write per record so lines from threads do not interleave. */
+    fprintf (stderr, "%s\n", line);
+}
+
+/* ---- clock ------------------------------------------------------------ */
+
+static int64_t s_pinned_ms = -1;
+
+int64_t jk_clock_now_ms (void)
+{
+    if (s_pinned_ms < 0) {
+        const char *env = getenv ("JEJAK_CLOCK_MS");
+        s_pinned_ms = env ? strtoll (env, NULL, 10) : 0;
+    }
+    if (s_pinned_ms > 0)
+        return s_pinned_ms;
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void jk_clock_set (int64_t now_ms)
+{
+    s_pinned_ms = now_ms;
+}
+
+int64_t jk_clock_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- calendar ---------------------------------------------------------
+   Howard Hinnant's days-from-civil algorithm. */
+
+int32_t jk_days_from_civil (int year, int month, int day)
+{
+    year -= month <= 2;
+    const int era = (year >= 0 ? year : year - 399) / 400;
+    const unsigned yoe = (unsigned) (year - era * 400);
+    const unsigned doy =
+        (153u * (unsigned) (month + (month > 2 ? -3 : 9)) + 2) / 5 +
+        (unsigned) day - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int32_t) doe - 719468;
+}
+
+void jk_civil_from_days (int32_t days, int *year, int *month, int *day)
+{
+    days += 719468;
+    const int era = (days >= 0 ? days : days - 146096) / 146097;
+    const unsigned doe = (unsigned) (days - era * 146097);
+    const unsigned yoe =
+        (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int y = (int) yoe + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    *year = y + (m <= 2);
+    *month = (int) m;
+    *day = (int) d;
+}
+
+bool jk_date_valid (int year, int month, int day)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30,
+                                31, 31, 30, 31, 30, 31};
+    if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1)
+        return false;
+    int max = mdays[month - 1];
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month == 2 && leap)
+        max = 29;
+    return day <= max;
+}
+
+int32_t jk_wib_day (int64_t utc_ms)
+{
+    int64_t ms = utc_ms + JK_WIB_OFFSET_MS;
+    int64_t days = ms / 86400000;
+    if (ms < 0 && ms % 86400000)
+        days--;
+    return (int32_t) days;
+}
+
+void jk_date_format (int32_t days, char out[11])
+{
+    int y, m, d;
+    jk_civil_from_days (days, &y, &m, &d);
+    y = y < 0 ? 0 : y % 10000;
+    char buf[32];
+    snprintf (buf, sizeof buf, "%04d-%02d-%02d", y, m % 100, d % 100);
+    memcpy (out, buf, 10);
+    out[10] = 0;
+}
+
+void jk_time_format_wib (int64_t utc_ms, char out[26])
+{
+    int64_t ms = utc_ms + JK_WIB_OFFSET_MS;
+    int32_t days = jk_wib_day (utc_ms);
+    int64_t in_day = ms - (int64_t) days * 86400000;
+    int y, m, d;
+    jk_civil_from_days (days, &y, &m, &d);
+    int secs = (int) (in_day / 1000);
+    y = y < 0 ? 0 : y % 10000;
+    char buf[64];
+    snprintf (buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d+07:00", y,
+              m % 100, d % 100, secs / 3600 % 100, secs / 60 % 60, secs % 60);
+    memcpy (out, buf, 25);
+    out[25] = 0;
+}
+
+/* ---- ids -------------------------------------------------------------- */
+
+static void s_random (void *out, size_t size)
+{
+    uint8_t *p = out;
+    while (size > 0) {
+        ssize_t n = getrandom (p, size, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf (stderr, "jejak: getrandom failed: %s\n",
+                     strerror (errno));
+            abort ();
+        }
+        p += n;
+        size -= (size_t) n;
+    }
+}
+
+/* UUIDv7 with RFC 9562 method 1: the 12 bits after the version hold a
+   counter seeded randomly each millisecond and incremented within it, so
+   ids from one process sort in creation order. */
+void jk_uuid_v7 (uint8_t out[16])
+{
+    static int64_t last_ms = -1;
+    static uint16_t counter;
+    int64_t ms = jk_clock_now_ms ();
+    s_random (out, 16);
+    if (ms <= last_ms) {
+        ms = last_ms;
+        counter++;
+        if (counter > 0x0fff) {
+            /* Counter exhausted: borrow the next millisecond. */
+            ms = ++last_ms;
+            counter = out[6] & 0x07;
+        }
+    }
+    else {
+        counter = (uint16_t) (((out[6] << 8) | out[7]) & 0x07ff);
+        last_ms = ms;
+    }
+    for (int i = 0; i < 6; i++)
+        out[i] = (uint8_t) (ms >> (8 * (5 - i)));
+    out[6] = (uint8_t) (0x70 | ((counter >> 8) & 0x0f));
+    out[7] = (uint8_t) (counter & 0xff);
+    out[8] = (uint8_t) (0x80 | (out[8] & 0x3f));
+}
+
+void jk_hex_format (const uint8_t *data, size_t size, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < size; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * size] = 0;
+}
+
+static int s_hex_value (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int jk_hex_parse (const char *text, uint8_t *out, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        if (!text[2 * i] || !text[2 * i + 1])
+            return JK_INVALID;
+        int hi = s_hex_value (text[2 * i]);
+        int lo = s_hex_value (text[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return JK_INVALID;
+        out[i] = (uint8_t) (hi << 4 | lo);
+    }
+    return text[2 * size] ? JK_INVALID : JK_OK;
+}
+
+void jk_uuid_format (const uint8_t id[16], char out[37])
+{
+    char hex[33];
+    jk_hex_format (id, 16, hex);
+    snprintf (out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+              hex + 16, hex + 20);
+}
+
+int jk_uuid_parse (const char *text, uint8_t out[16])
+{
+    if (strlen (text) != 36 || text[8] != '-' || text[13] != '-' ||
+        text[18] != '-' || text[23] != '-')
+        return JK_INVALID;
+    char hex[33];
+    int n = 0;
+    for (int i = 0; i < 36; i++)
+        if (text[i] != '-')
+            hex[n++] = text[i];
+    hex[32] = 0;
+    return n == 32 ? jk_hex_parse (hex, out, 16) : JK_INVALID;
+}
+
+/* ---- strings ---------------------------------------------------------- */
+
+jk_str_t jk_str_of (const char *text)
+{
+    return (jk_str_t) {text, text ? (uint32_t) strlen (text) : 0};
+}
+
+bool jk_str_eq (jk_str_t a, const char *text)
+{
+    size_t n = strlen (text);
+    return a.len == n && memcmp (a.ptr, text, n) == 0;
+}
+
+bool jk_str_same (jk_str_t a, jk_str_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp (a.ptr, b.ptr, a.len) == 0);
+}
+
+bool jk_str_ieq (jk_str_t a, const char *text)
+{
+    size_t n = strlen (text);
+    if (a.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (tolower ((unsigned char) a.ptr[i]) !=
+            tolower ((unsigned char) text[i]))
+            return false;
+    return true;
+}
+
+int64_t jk_utf8_length (const char *ptr, size_t size)
+{
+    const unsigned char *p = (const unsigned char *) ptr;
+    int64_t count = 0;
+    size_t i = 0;
+    while (i < size) {
+        unsigned c = p[i];
+        size_t extra;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            count++;
+            continue;
+        }
+        else if ((c & 0xe0) == 0xc0) {
+            extra = 1;
+            cp = c & 0x1f;
+        }
+        else if ((c & 0xf0) == 0xe0) {
+            extra = 2;
+            cp = c & 0x0f;
+        }
+        else if ((c & 0xf8) == 0xf0) {
+            extra = 3;
+            cp = c & 0x07;
+        }
+        else
+            return -1;
+        if (i + extra >= size)
+            return -1;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return -1;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        /* Overlong forms, surrogates and values past U+10FFFF. */
+        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+            (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return -1;
+        i += extra + 1;
+        count++;
+    }
+    return count;
+}
+
+int jk_parse_u64 (const char *text, uint64_t *out)
+{
+    if (!text || !*text)
+        return JK_INVALID;
+    uint64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return JK_INVALID;
+        uint64_t d = (uint64_t) (*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return JK_INVALID;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return JK_OK;
+}

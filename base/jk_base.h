@@ -1,0 +1,115 @@
+/*  jk_base.h - the base layer every Jejak part stands on: status codes,
+    allocation, structured logging, a settable clock, UUIDv7 ids, small
+    string helpers. Nothing here knows about events or sockets. */
+#ifndef JK_BASE_H
+#define JK_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- status codes ------------------------------------------------------
+   A small set that tells the caller what to do next. */
+typedef enum {
+    JK_OK = 0,
+    JK_INVALID = -1,     /* bad input: reject it, do not retry as is */
+    JK_TEMPORARY = -2,   /* transient failure (busy, offline): retry later */
+    JK_CLOSED = -3,      /* the peer or resource is gone: stop */
+    JK_NOT_FOUND = -4,   /* no such thing */
+    JK_IO = -5,          /* file, database or socket failure */
+    JK_CONFLICT = -6,    /* exists already with other content */
+} jk_status_t;
+
+/* Returns a short English description of a status code. */
+const char *jk_strerror (int status);
+
+/* ---- allocation --------------------------------------------------------
+   Wrappers that abort the process on out-of-memory, so callers need not
+   check. */
+void *jk_malloc (size_t size);
+void *jk_calloc (size_t count, size_t size);
+void *jk_realloc (void *ptr, size_t size);
+char *jk_strdup (const char *text);
+char *jk_strndup (const char *text, size_t size);
+/* Formats into a new heap string the caller frees. */
+char *jk_sprintf (const char *format, ...)
+    __attribute__ ((format (printf, 1, 2)));
+
+/* ---- logging ------------------------------------------------------------
+   One line per record on stderr: time, level, component, message with
+   key=value pairs. The level comes from JEJAK_LOG (error, warn, info,
+   debug; default info) or jk_log_set_level. */
+typedef enum {
+    JK_LOG_ERROR = 0,
+    JK_LOG_WARN = 1,
+    JK_LOG_INFO = 2,
+    JK_LOG_DEBUG = 3
+} jk_log_level_t;
+
+void jk_log_set_level (jk_log_level_t level);
+jk_log_level_t jk_log_level (void);
+void jk_log (jk_log_level_t level, const char *component, const char *format,
+             ...) __attribute__ ((format (printf, 3, 4)));
+#define jk_error(c, ...) jk_log (JK_LOG_ERROR, c, __VA_ARGS__)
+#define jk_warn(c, ...)  jk_log (JK_LOG_WARN, c, __VA_ARGS__)
+#define jk_info(c, ...)  jk_log (JK_LOG_INFO, c, __VA_ARGS__)
+#define jk_debug(c, ...) jk_log (JK_LOG_DEBUG, c, __VA_ARGS__)
+
+/* ---- clock ---------------------------------------------------------------
+   Wall-clock milliseconds since the Unix epoch (UTC). Tests pin it with
+   jk_clock_set (or the JEJAK_CLOCK_MS environment variable, read once);
+   jk_clock_set (0) returns to the real clock. Monotonic time for timeouts
+   is jk_clock_mono_ms, never pinned. */
+int64_t jk_clock_now_ms (void);
+void jk_clock_set (int64_t now_ms);
+int64_t jk_clock_mono_ms (void);
+
+/* Indonesia's western time zone (WIB) is UTC+07:00, without summer time. */
+#define JK_WIB_OFFSET_MS (7LL * 3600 * 1000)
+
+/* ---- calendar ------------------------------------------------------------
+   Civil dates as days since 1970-01-01 (proleptic Gregorian). */
+int32_t jk_days_from_civil (int year, int month, int day);
+void jk_civil_from_days (int32_t days, int *year, int *month, int *day);
+bool jk_date_valid (int year, int month, int day);
+/* Today's date in WIB for a UTC millisecond time. */
+int32_t jk_wib_day (int64_t utc_ms);
+/* Formats days as "YYYY-MM-DD" into out (11 bytes). */
+void jk_date_format (int32_t days, char out[11]);
+/* Formats UTC milliseconds as "YYYY-MM-DDTHH:MM:SS+07:00" (WIB) into out
+   (26 bytes). */
+void jk_time_format_wib (int64_t utc_ms, char out[26]);
+
+/* ---- ids -----------------------------------------------------------------
+   UUIDv7 (RFC 9562): 48-bit millisecond time, then random bits, with a
+   counter that keeps ids made in the same millisecond in order. */
+void jk_uuid_v7 (uint8_t out[16]);
+/* Formats as 36-character lower-case text plus NUL. */
+void jk_uuid_format (const uint8_t id[16], char out[37]);
+/* Parses 36-character text; returns JK_OK or JK_INVALID. */
+int jk_uuid_parse (const char *text, uint8_t out[16]);
+/* Hex of size bytes into out (2*size+1 bytes). */
+void jk_hex_format (const uint8_t *data, size_t size, char *out);
+/* Parses exactly 2*size hex digits; returns JK_OK or JK_INVALID. */
+int jk_hex_parse (const char *text, uint8_t *out, size_t size);
+
+/* ---- strings -------------------------------------------------------------
+   A borrowed byte string: ptr is not NUL-terminated. */
+typedef struct {
+    const char *ptr;
+    uint32_t len;
+} jk_str_t;
+
+#define JK_STR(literal) ((jk_str_t) {(literal), sizeof (literal) - 1})
+jk_str_t jk_str_of (const char *text);
+bool jk_str_eq (jk_str_t a, const char *text);
+bool jk_str_same (jk_str_t a, jk_str_t b);
+/* Number of UTF-8 code points, or -1 when the bytes are not valid UTF-8. */
+int64_t jk_utf8_length (const char *ptr, size_t size);
+/* Case-insensitive ASCII comparison of a borrowed string with text. */
+bool jk_str_ieq (jk_str_t a, const char *text);
+/* Parses an unsigned decimal integer that spans the whole string. */
+int jk_parse_u64 (const char *text, uint64_t *out);
+
+#endif

@@ -1,0 +1,50 @@
+/*  jk_opts.h - command-line options shared by every Jejak program.
+    Each option can come from a flag (--name VALUE or --name=VALUE), an
+    environment variable, or a key in a ZPL config file (czmq zconfig),
+    in that order of precedence, then its default. Flags may stand before or
+    after positional arguments; "--" ends the flags. */
+#ifndef JK_OPTS_H
+#define JK_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+    const char *name;    /* flag name without dashes, e.g. "broker" */
+    const char *env;     /* environment variable, or NULL */
+    const char *def;     /* default value, or NULL */
+    const char *help;    /* one line for --help */
+    bool is_switch;      /* true: takes no value (e.g. --once) */
+} jk_opt_t;
+
+typedef struct _jk_opts_t jk_opts_t;
+
+/* Creates a parser for the given options (copied by reference: the spec
+   array must outlive the parser). "help" and "config" are always known:
+   --config PATH (or JEJAK_CONFIG) names the ZPL file. */
+jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec,
+                        size_t count);
+void jk_opts_destroy (jk_opts_t **self_p);
+
+/* Parses argv (argv[0] is skipped). Returns 0, or -1 with a message naming
+   the flag in err: unknown flag, missing value, unreadable config file. */
+int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
+                   size_t err_size);
+
+/* The value of an option after precedence, or NULL when unset. */
+const char *jk_opts_get (jk_opts_t *self, const char *name);
+/* True when a switch was given (flag, env "1"/"true", or config). */
+bool jk_opts_on (jk_opts_t *self, const char *name);
+/* True when the option was given explicitly (flag, env or config). */
+bool jk_opts_given (jk_opts_t *self, const char *name);
+/* True when --help was given. */
+bool jk_opts_help (jk_opts_t *self);
+
+size_t jk_opts_argc (jk_opts_t *self);
+const char *jk_opts_arg (jk_opts_t *self, size_t index);
+
+/* Prints one line per option: flag, environment variable, default, help. */
+void jk_opts_print (jk_opts_t *self, FILE *out);
+
+#endif

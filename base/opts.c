@@ -1,0 +1,199 @@
+/*  opts.c - flags, environment and config file, merged by precedence.
+    Used by every program's main. */
+#include "jk_opts.h"
+#include "jk_base.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _jk_opts_t {
+    char *program;           /* name for messages */
+    const jk_opt_t *spec;    /* option table, borrowed */
+    size_t count;            /* entries in spec */
+    char **flag_values;      /* values given as flags, per spec entry */
+    bool help;               /* --help seen */
+    zconfig_t *config;       /* loaded config file, or NULL */
+    char **args;             /* positional arguments, borrowed from argv */
+    size_t argc;             /* number of positional arguments */
+};
+
+jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec,
+                        size_t count)
+{
+    jk_opts_t *self = jk_calloc (1, sizeof *self);
+    self->program = jk_strdup (program);
+    self->spec = spec;
+    self->count = count;
+    self->flag_values = jk_calloc (count + 1, sizeof (char *));
+    return self;
+}
+
+void jk_opts_destroy (jk_opts_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_opts_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++)
+        free (self->flag_values[i]);
+    free (self->flag_values);
+    zconfig_destroy (&self->config);
+    free (self->args);
+    free (self->program);
+    free (self);
+    *self_p = NULL;
+}
+
+static int s_find (jk_opts_t *self, const char *name, size_t len)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (strlen (self->spec[i].name) == len &&
+            memcmp (self->spec[i].name, name, len) == 0)
+            return (int) i;
+    return -1;
+}
+
+int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
+                   size_t err_size)
+{
+    const char *config_path = getenv ("JEJAK_CONFIG");
+    self->args = jk_calloc ((size_t) argc + 1, sizeof (char *));
+    bool flags_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (flags_done || a[0] != '-' || a[1] != '-' || a[2] == 0) {
+            if (!flags_done && strcmp (a, "--") == 0) {
+                flags_done = true;
+                continue;
+            }
+            if (!flags_done && strcmp (a, "-h") == 0) {
+                self->help = true;
+                continue;
+            }
+            self->args[self->argc++] = argv[i];
+            continue;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr (name, '=');
+        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        if (len == 4 && memcmp (name, "help", 4) == 0) {
+            self->help = true;
+            continue;
+        }
+        bool is_config = len == 6 && memcmp (name, "config", 6) == 0;
+        int idx = is_config ? -1 : s_find (self, name, len);
+        if (!is_config && idx < 0) {
+            snprintf (err, err_size, "unknown option --%.*s (see --help)",
+                      (int) len, name);
+            return -1;
+        }
+        const char *value;
+        if (!is_config && self->spec[idx].is_switch) {
+            value = eq ? eq + 1 : "1";
+        }
+        else if (eq)
+            value = eq + 1;
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else {
+            snprintf (err, err_size, "option --%.*s needs a value", (int) len,
+                      name);
+            return -1;
+        }
+        if (is_config)
+            config_path = value;
+        else {
+            free (self->flag_values[idx]);
+            self->flag_values[idx] = jk_strdup (value);
+        }
+    }
+    if (config_path && *config_path) {
+        self->config = zconfig_load (config_path);
+        if (!self->config) {
+            snprintf (err, err_size,
+                      "cannot read config file %s (ZPL format expected)",
+                      config_path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *s_value (jk_opts_t *self, const char *name, bool *given)
+{
+    int idx = s_find (self, name, strlen (name));
+    *given = true;
+    if (idx < 0) {
+        *given = false;
+        return NULL;
+    }
+    if (self->flag_values[idx])
+        return self->flag_values[idx];
+    const jk_opt_t *o = &self->spec[idx];
+    if (o->env) {
+        const char *v = getenv (o->env);
+        if (v && *v)
+            return v;
+    }
+    if (self->config) {
+        char *v = zconfig_get (self->config, o->name, NULL);
+        if (v)
+            return v;
+    }
+    *given = false;
+    return o->def;
+}
+
+const char *jk_opts_get (jk_opts_t *self, const char *name)
+{
+    bool given;
+    return s_value (self, name, &given);
+}
+
+bool jk_opts_given (jk_opts_t *self, const char *name)
+{
+    bool given;
+    s_value (self, name, &given);
+    return given;
+}
+
+bool jk_opts_on (jk_opts_t *self, const char *name)
+{
+    const char *v = jk_opts_get (self, name);
+    return v && (strcmp (v, "1") == 0 || strcmp (v, "true") == 0 ||
+                 strcmp (v, "yes") == 0 || strcmp (v, "on") == 0);
+}
+
+bool jk_opts_help (jk_opts_t *self)
+{
+    return self->help;
+}
+
+size_t jk_opts_argc (jk_opts_t *self)
+{
+    return self->argc;
+}
+
+const char *jk_opts_arg (jk_opts_t *self, size_t index)
+{
+    return index < self->argc ? self->args[index] : NULL;
+}
+
+void jk_opts_print (jk_opts_t *self, FILE *out)
+{
+    for (size_t i = 0; i < self->count; i++) {
+        const jk_opt_t *o = &self->spec[i];
+        char flag[64];
+        snprintf (flag, sizeof flag, "--%s%s", o->name,
+                  o->is_switch ? "" : " VALUE");
+        fprintf (out, "  %-28s %s", flag, o->help ? o->help : "");
+        if (o->def)
+            fprintf (out, " (default %s)", o->def);
+        if (o->env)
+            fprintf (out, " [env %s]", o->env);
+        fputc ('\n', out);
+    }
+    fprintf (out, "  %-28s %s\n", "--config PATH",
+             "ZPL config file with the same keys [env JEJAK_CONFIG]");
+    fprintf (out, "  %-28s %s\n", "--help", "this text");
+}

@@ -1,0 +1,328 @@
+/*  jk_schema.h - the event vocabulary and the event object.
+
+    ONE table (vocabulary.c) is the source of truth for every event type:
+    its name, version, domain, agent command and fields (kind, required,
+    limits, enum values, format rule). Encoding, decoding, validation, the
+    agents' flags and CSV columns, the generated docs/EVENTS.md and the
+    store's column mapping all expand from it.
+
+    Wire form: an event is one MessagePack map with the envelope keys of
+    SPEC 3.1 (id, type, v, source, seq, at, actor, corrects?, body). Dates
+    are "YYYY-MM-DD" strings, times of day "HH:MM" (WIB), enums their
+    upper-case names, sets and lists arrays of strings, assessment units an
+    array of {code, title} maps. Encoding writes the envelope keys in that
+    order and body fields in table order, so encoding is byte-stable. */
+#ifndef JK_SCHEMA_H
+#define JK_SCHEMA_H
+
+#include "jk_base.h"
+
+/* ---- limits ------------------------------------------------------------
+   Decoding checks sizes before allocating anything. */
+#define JK_EVENT_MAX_BYTES   (64 * 1024) /* one encoded event */
+#define JK_STRING_MAX_BYTES  4096        /* any one string */
+#define JK_FIELDS_MAX        24          /* fields of one type */
+#define JK_LIST_MAX          50          /* items of one list field */
+#define JK_SOURCE_MAX        64          /* bytes of envelope.source */
+#define JK_ACTOR_MAX         100         /* characters of envelope.actor */
+
+/* ---- the table ---------------------------------------------------------- */
+
+typedef enum {
+    JK_KIND_STR,     /* text; min..max characters */
+    JK_KIND_UINT,    /* unsigned integer; min..max value */
+    JK_KIND_BOOL,    /* true/false */
+    JK_KIND_DATE,    /* "YYYY-MM-DD" */
+    JK_KIND_TIME,    /* "HH:MM", local time (WIB) */
+    JK_KIND_ENUM,    /* one of values */
+    JK_KIND_SET,     /* non-empty set of values, array of str */
+    JK_KIND_LIST,    /* array of text items, min..max items */
+    JK_KIND_UNITS,   /* array of {code, title}, min..max items */
+} jk_kind_t;
+
+/* Format rules beyond kind and length, checked by the validator. */
+typedef enum {
+    JK_FORMAT_NONE,
+    JK_FORMAT_NIK,          /* SPEC 3.3 */
+    JK_FORMAT_DESA_CIANJUR, /* a desa code in the reference data */
+    JK_FORMAT_DESA_ANY,     /* a Cianjur desa, or any NN.NN.NN.NNNN code */
+    JK_FORMAT_LEGAL_NUMBER, /* classified AHU / LEGACY_BH / UNKNOWN (warn) */
+    JK_FORMAT_PHONE,        /* ^(\+62|62|0)8\d{8,11}$ */
+    JK_FORMAT_NIK_KOPERASI, /* 13 digits, warn if not prefixed 3203 */
+    JK_FORMAT_CODE,         /* printable, no spaces (batch, assessment) */
+} jk_format_t;
+
+typedef enum {
+    JK_DOMAIN_REGISTRATION = 1,
+    JK_DOMAIN_ATTENDANCE = 2,
+    JK_DOMAIN_SCORING = 4,
+} jk_domain_t;
+
+typedef struct {
+    const char *name;            /* wire key, e.g. "legal_number" */
+    jk_kind_t kind;
+    bool required;
+    int64_t min, max;            /* characters, value or item count */
+    const char *const *values;   /* ENUM and SET: NULL-terminated */
+    jk_format_t format;
+    const char *def;             /* documented default when absent, or NULL */
+    const char *doc;             /* one line for docs and --help */
+} jk_field_t;
+
+typedef struct _jk_event_t jk_event_t;
+typedef struct _jk_report_t jk_report_t;
+typedef struct _jk_context_t jk_context_t;
+
+/* Rules that relate several fields of one event (start <= end, ...). */
+typedef void(jk_check_fn) (const jk_event_t *event,
+                           const jk_context_t *context, jk_report_t *report);
+
+/* Fills out (an event of the newer type, envelope already copied) from
+   old (decoded with the previous version's fields). Returns 0, or -1 with
+   a problem in the report. Stored bytes are never rewritten: upcasting
+   happens each time old bytes are decoded. */
+typedef int(jk_upcast_fn) (const jk_event_t *old, jk_event_t *out,
+                           jk_report_t *report);
+
+typedef struct jk_type_s {
+    const char *name;            /* e.g. "cooperative.registered" */
+    uint32_t version;            /* current version */
+    jk_domain_t domain;
+    const char *command;         /* agent command, e.g. "cooperative" */
+    const char *doc;             /* one paragraph for docs and --help */
+    const jk_field_t *fields;
+    size_t field_count;
+    bool needs_corrects;         /* envelope.corrects required */
+    jk_check_fn *check;          /* cross-field rules, or NULL */
+    /* The same type one version back (its own field table), and the
+       function that turns such an event into this version. NULL for every
+       type today: only version 1 exists. */
+    const struct jk_type_s *previous;
+    jk_upcast_fn *upcast;
+} jk_type_t;
+
+/* The whole vocabulary, in documentation order. */
+size_t jk_vocabulary_count (void);
+const jk_type_t *jk_vocabulary_at (size_t index);
+/* Lookup by event type name or by agent command; NULL when unknown. */
+const jk_type_t *jk_vocabulary_find (const char *name, size_t len);
+const jk_type_t *jk_vocabulary_by_command (jk_domain_t domain,
+                                           const char *command);
+/* Field lookup by name within a type: index, or -1. */
+int jk_type_field (const jk_type_t *type, const char *name, size_t len);
+const char *jk_kind_name (jk_kind_t kind);
+const char *jk_domain_name (jk_domain_t domain);
+/* Parses "registration", "attendance", "scoring"; 0 when unknown. */
+jk_domain_t jk_domain_parse (const char *text);
+
+/* ---- problems: errors and warnings --------------------------------------
+   Validation answers with a stable code (E_FIELD_RANGE) and a message that
+   names the field and the rule. Warnings (W_...) never reject. */
+#define JK_CODE_MAX     32
+#define JK_MESSAGE_MAX  256
+#define JK_WARNINGS_MAX 8
+
+typedef struct {
+    char code[JK_CODE_MAX];
+    char field[48];              /* e.g. "body.nik", or "" */
+    char message[JK_MESSAGE_MAX];
+} jk_problem_t;
+
+struct _jk_report_t {
+    bool failed;                 /* an error was recorded */
+    jk_problem_t error;          /* the first error */
+    int warning_count;
+    jk_problem_t warnings[JK_WARNINGS_MAX];
+};
+
+void jk_report_reset (jk_report_t *report);
+/* Records the first error (later ones are ignored): code, field, message. */
+void jk_report_error (jk_report_t *report, const char *code,
+                      const char *field, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+void jk_report_warn (jk_report_t *report, const char *code,
+                     const char *field, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+/* ---- values ---------------------------------------------------------------
+   A body field's value. Strings borrow: after decode they point into the
+   decoded buffer; after jk_event_set_* into the event's own arena. */
+typedef struct {
+    bool present;
+    jk_str_t s;          /* STR, DATE, TIME, ENUM: the text */
+    int64_t n;           /* UINT value; DATE days since 1970-01-01; TIME
+                            minutes after midnight; ENUM index; BOOL 0/1;
+                            SET bitmask of value indexes */
+    uint32_t count;      /* LIST, SET and UNITS: items */
+    jk_str_t *items;     /* LIST/SET: count items; UNITS: code, title pairs
+                            (2 * count entries) */
+} jk_value_t;
+
+/* ---- the event object ----------------------------------------------------- */
+
+struct _jk_event_t {
+    const jk_type_t *type;       /* vocabulary entry */
+    uint8_t id[16];              /* UUIDv7 */
+    uint32_t version;            /* envelope.v as received */
+    jk_str_t source;             /* "OFFICE/DEVICE" */
+    uint64_t seq;                /* per-source sequence */
+    int64_t at;                  /* ms since epoch, UTC */
+    jk_str_t actor;              /* operator or assessor */
+    bool has_corrects;
+    uint8_t corrects[16];
+    jk_value_t body[JK_FIELDS_MAX]; /* indexed as type->fields */
+    void *arena;                 /* owned strings and arrays */
+};
+
+/* Creates an empty event of a type with a fresh UUIDv7 id, version and
+   at = now. The caller sets source, seq, actor and body fields. */
+jk_event_t *jk_event_new (const jk_type_t *type);
+void jk_event_destroy (jk_event_t **self_p);
+
+/* Sets envelope strings (copied into the event). */
+void jk_event_set_source (jk_event_t *self, const char *source);
+void jk_event_set_actor (jk_event_t *self, const char *actor);
+
+/* Sets a body field from text in its wire form (dates "YYYY-MM-DD", times
+   "HH:MM", enums upper case, sets and lists comma-separated, units
+   "CODE=TITLE|CODE=TITLE"). The text is copied. Returns 0, or -1 with
+   E_FIELD_UNKNOWN / E_FIELD_TYPE in the report. Range and format rules are
+   left to jk_event_validate. */
+int jk_event_set (jk_event_t *self, const char *field, const char *text,
+                  jk_report_t *report);
+/* Typed setters for programs that hold numbers already. */
+void jk_event_set_uint (jk_event_t *self, const char *field, uint64_t value);
+void jk_event_set_bool (jk_event_t *self, const char *field, bool value);
+
+/* The value of a body field by name; NULL when the type has no such field.
+   A field the event lacks has present == false. */
+const jk_value_t *jk_event_get (const jk_event_t *self, const char *field);
+/* A present string-ish field as a NUL-terminated copy in buf (truncated to
+   size), or "" when absent. Returns buf. */
+const char *jk_event_text (const jk_event_t *self, const char *field,
+                           char *buf, size_t size);
+
+/* Encodes to MessagePack. Returns a heap buffer the caller frees and its
+   size, or NULL when the event is too large. */
+uint8_t *jk_event_encode (const jk_event_t *self, size_t *size);
+
+/* Decodes MessagePack bytes. Pure: no clock, no reference data. Strings
+   in the result point into data, which must outlive the event (zero copy).
+   Checks sizes before allocating, rejects unknown envelope keys, unknown
+   types, unknown versions (after upcasting older ones) and unknown body
+   keys, and checks each field's wire type. Returns NULL with the problem in
+   report (report may be NULL). Range, enum and format rules are checked by
+   jk_event_validate, not here. */
+jk_event_t *jk_event_decode (const void *data, size_t size,
+                             jk_report_t *report);
+
+/* What an undecodable submission still tells about itself: the envelope's
+   id, source, seq and type as far as they parse. Used to attribute a
+   rejection. Returns true when id, source and seq were all found. */
+typedef struct {
+    uint8_t id[16];
+    char source[JK_SOURCE_MAX + 1];
+    uint64_t seq;
+    char type[64];
+    int64_t at;
+    uint32_t version;
+} jk_envelope_t;
+bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out);
+
+/* Turns an event of an older version into target (a newer version of the
+   same type), one version at a time through target->previous. Consumes
+   *old on success. Returns the new event, or NULL with a problem. The
+   default upcast (upcast == NULL) copies fields of the same name. */
+jk_event_t *jk_event_upcast (jk_event_t **old, const jk_type_t *target,
+                             jk_report_t *report);
+
+/* True when both events carry the same envelope and body values. */
+bool jk_event_equal (const jk_event_t *a, const jk_event_t *b);
+
+/* ---- validation -------------------------------------------------------------
+   Everything that can be decided from the event alone, the reference data
+   and the clock: envelope rules, each field's range, length, enum and
+   format, and the type's cross-field rules. Domain rules that need the log
+   (unknown cooperative, batch full ...) are the store's. */
+typedef struct _jk_region_t jk_region_t;
+
+struct _jk_context_t {
+    int64_t now_ms;              /* the validator's clock */
+    const jk_region_t *region;   /* reference data */
+};
+
+/* Validates a decoded or built event. Returns 0 when acceptable (warnings
+   may still be in the report), -1 with the first error otherwise. */
+int jk_event_validate (const jk_event_t *self, const jk_context_t *context,
+                       jk_report_t *report);
+
+/* A context with the real clock and the default reference data. */
+jk_context_t jk_context_default (void);
+
+/* ---- NIK (SPEC 3.3) ---------------------------------------------------------- */
+typedef struct {
+    int province, regency, kecamatan;
+    int day, month, year;        /* year as four digits (see nik.c) */
+    bool female;                 /* day was given + 40 */
+    int serial;
+} jk_nik_t;
+
+/* Checks the hard rules; returns 0 and fills out, or -1 with E_NIK_* in
+   the report naming field. */
+int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
+                  const char *field, jk_report_t *report);
+/* Masks "3203014107850001" as "3203********0001" into out (17 bytes). */
+void jk_nik_mask (const char *nik, size_t len, char out[17]);
+
+/* ---- legal numbers -------------------------------------------------------- */
+typedef enum {
+    JK_LEGAL_UNKNOWN = 0,
+    JK_LEGAL_AHU = 1,
+    JK_LEGAL_LEGACY_BH = 2
+} jk_legal_class_t;
+
+/* Classifies and normalises (upper case, spaces squeezed and trimmed) a
+   cooperative's legal number into out (size bytes). */
+jk_legal_class_t jk_legal_number_normalise (const char *text, size_t len,
+                                            char *out, size_t size);
+const char *jk_legal_class_name (jk_legal_class_t cls);
+
+/* ---- reference data ----------------------------------------------------------
+   Regions loaded from CSV files: cianjur_kecamatan.csv, cianjur_desa.csv,
+   provinsi_codes.csv. Another regency is another directory of data. */
+jk_region_t *jk_region_load (const char *dir, char *err, size_t err_size);
+void jk_region_destroy (jk_region_t **self_p);
+/* The process-wide reference data from --data-dir / JEJAK_DATA_DIR, the
+   installed directory, or the source tree; aborts with a clear message if
+   none can be read. */
+const jk_region_t *jk_region_default (void);
+/* Sets the directory jk_region_default loads from (before first use). */
+void jk_region_set_default_dir (const char *dir);
+
+/* Kecamatan name for "32.03.10", or NULL. */
+const char *jk_region_kecamatan (const jk_region_t *self, const char *code);
+/* Desa lookup: name and kecamatan code, or NULL when unknown. */
+const char *jk_region_desa (const jk_region_t *self, const char *code,
+                            size_t len, const char **kecamatan_code);
+const char *jk_region_province (const jk_region_t *self, int code);
+size_t jk_region_kecamatan_count (const jk_region_t *self);
+/* The i-th kecamatan in code order; returns code, sets *name. */
+const char *jk_region_kecamatan_at (const jk_region_t *self, size_t index,
+                                    const char **name);
+size_t jk_region_desa_count (const jk_region_t *self);
+const char *jk_region_desa_at (const jk_region_t *self, size_t index,
+                               const char **name,
+                               const char **kecamatan_code);
+/* The regency prefix of the data, e.g. "32.03". */
+const char *jk_region_regency (const jk_region_t *self);
+
+/* Checks "OFFICE/DEVICE": OFFICE a kecamatan code of the reference data or
+   DINAS, DEVICE 1..32 of [A-Za-z0-9._-]. Returns 0 or -1 with
+   E_ENVELOPE_SOURCE in report. */
+int jk_source_check (const jk_region_t *region, const char *source,
+                     size_t len, jk_report_t *report);
+/* Copies the office part of a source ("32.03.10" or "DINAS") into out. */
+void jk_source_office (const char *source, size_t len, char *out,
+                       size_t size);
+
+#endif

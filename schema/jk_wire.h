@@ -1,0 +1,108 @@
+/*  jk_wire.h - the frames of the Jejak wire protocol (docs/PROTOCOL.md),
+    shared by agents, broker, store, status and replay so every part speaks
+    through one codec. Messages are CZMQ zmsg_t; every message starts with
+    the signature frame "JEJAK/1" and a command frame. Integers in their own
+    frames are 8 bytes big-endian; structured values are MessagePack maps. */
+#ifndef JK_WIRE_H
+#define JK_WIRE_H
+
+#include "jk_schema.h"
+#include <czmq.h>
+
+#define JK_PROTOCOL "JEJAK/1"
+
+/* Heartbeat timing (Paranoid Pirate): a peer that hears nothing for
+   LIVENESS intervals considers the other side gone. */
+#define JK_HEARTBEAT_MS      1000
+#define JK_HEARTBEAT_LIVENESS 3
+#define JK_RECONNECT_MIN_MS  1000
+#define JK_RECONNECT_MAX_MS  32000
+
+/* Hard caps a receiver enforces before looking inside. */
+#define JK_SUBMIT_MAX_EVENTS 1000            /* events in one SUBMIT */
+#define JK_MESSAGE_MAX_BYTES (16 * 1024 * 1024) /* ZMQ_MAXMSGSIZE */
+
+/* Starts a message: signature frame, command frame. */
+zmsg_t *jk_wire_new (const char *command);
+/* Pops and checks the signature and command frames. Returns 0 with the
+   command copied into command (size bytes), or -1 when the message is not
+   JEJAK/1 (the frames are left consumed). */
+int jk_wire_open (zmsg_t *msg, char *command, size_t size);
+
+void jk_wire_add_u64 (zmsg_t *msg, uint64_t value);
+/* Pops an 8-byte big-endian frame; -1 when missing or the wrong size. */
+int jk_wire_pop_u64 (zmsg_t *msg, uint64_t *value);
+uint64_t jk_wire_u64 (const uint8_t *data);
+void jk_wire_put_u64 (uint8_t *data, uint64_t value);
+
+/* ---- answers to submitted events ------------------------------------------ */
+typedef enum {
+    JK_ANSWER_ACK = 0,       /* stored and accepted: pos, hash */
+    JK_ANSWER_REJECTED = 1,  /* stored as a rejection: pos, hash, code, msg */
+    JK_ANSWER_DUPLICATE = 2, /* seen before: the ORIGINAL pos and hash; code
+                                and msg when the original was a rejection */
+    JK_ANSWER_NACK = 3,      /* not stored: code, msg; expected for
+                                E_SEQ_GAP; retry when code is retryable */
+} jk_answer_kind_t;
+
+typedef struct {
+    uint8_t id[16];               /* the event's id (zeros if unknown) */
+    jk_answer_kind_t kind;
+    uint64_t pos;                 /* ACK, REJECTED, DUPLICATE */
+    uint8_t hash[32];             /* chain hash at pos */
+    char code[JK_CODE_MAX];       /* E_... or "" */
+    char message[JK_MESSAGE_MAX]; /* names the field and the rule */
+    uint64_t expected;            /* E_SEQ_GAP: the seq the store expects */
+} jk_answer_t;
+
+const char *jk_answer_kind_name (jk_answer_kind_t kind);
+/* Appends one answer frame (a MessagePack map) to msg. */
+void jk_answer_add (zmsg_t *msg, const jk_answer_t *answer);
+/* Decodes an answer frame; -1 on malformed input. */
+int jk_answer_decode (const void *data, size_t size, jk_answer_t *answer);
+/* True for NACK codes a sender retries (E_UNAVAILABLE, E_BUSY, E_SEQ_GAP
+   after resending from expected). */
+bool jk_answer_retryable (const jk_answer_t *answer);
+
+/* ---- heartbeats -------------------------------------------------------------- */
+typedef struct {
+    char source[JK_SOURCE_MAX + 1]; /* the agent's source */
+    char program[32];               /* e.g. "jejak-attendance" */
+    uint64_t outbox_depth;          /* events not yet STORED or REJECTED */
+    uint64_t last_stored_seq;       /* highest seq with a receipt */
+    uint64_t rejected;              /* events REJECTED in the outbox */
+} jk_heartbeat_t;
+
+/* Appends a heartbeat frame (a MessagePack map) to msg. */
+void jk_heartbeat_add (zmsg_t *msg, const jk_heartbeat_t *heartbeat);
+int jk_heartbeat_decode (const void *data, size_t size,
+                         jk_heartbeat_t *heartbeat);
+
+/* ---- feed records ------------------------------------------------------------
+   The feed (XPUB) carries each committed record as one message:
+   [topic][pos u64][hash 32][recorded_at u64][bytes][detail?]
+   topic is the event type, or "rejected." + the submitted type for a
+   rejection record (detail: MessagePack {code, msg}); the head heartbeat
+   is [JK_FEED_HEAD][pos u64][hash 32]. */
+#define JK_FEED_HEAD "$head"
+#define JK_REJECTED_PREFIX "rejected."
+
+typedef struct {
+    char topic[80];
+    uint64_t pos;
+    uint8_t hash[32];
+    int64_t recorded_at;
+    const uint8_t *bytes;         /* borrowed from the message */
+    size_t size;
+    char code[JK_CODE_MAX];       /* rejections */
+    char message[JK_MESSAGE_MAX];
+} jk_record_t;
+
+/* Builds a feed/catch-up record message (no signature frames). */
+zmsg_t *jk_record_msg (const jk_record_t *record);
+/* Reads a record message without consuming it; bytes borrow from msg.
+   Returns 0, or -1 when malformed. The head heartbeat decodes with
+   topic JK_FEED_HEAD and size 0. */
+int jk_record_read (zmsg_t *msg, jk_record_t *record);
+
+#endif

@@ -1,0 +1,329 @@
+/*  wire.c - the wire protocol's frame codec (docs/PROTOCOL.md): signature
+    and command frames, 8-byte integers, answers, heartbeats, feed records.
+    Used by every component that talks over ZeroMQ. */
+#include "jk_wire.h"
+
+#include <msgpack.h>
+#include <string.h>
+
+zmsg_t *jk_wire_new (const char *command)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, JK_PROTOCOL);
+    zmsg_addstr (msg, command);
+    return msg;
+}
+
+int jk_wire_open (zmsg_t *msg, char *command, size_t size)
+{
+    zframe_t *sig = zmsg_pop (msg);
+    zframe_t *cmd = zmsg_pop (msg);
+    int rc = -1;
+    if (sig && cmd && zframe_streq (sig, JK_PROTOCOL) &&
+        zframe_size (cmd) > 0 && zframe_size (cmd) < size) {
+        memcpy (command, zframe_data (cmd), zframe_size (cmd));
+        command[zframe_size (cmd)] = 0;
+        rc = 0;
+    }
+    zframe_destroy (&sig);
+    zframe_destroy (&cmd);
+    return rc;
+}
+
+void jk_wire_put_u64 (uint8_t *data, uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        data[i] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+uint64_t jk_wire_u64 (const uint8_t *data)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | data[i];
+    return v;
+}
+
+void jk_wire_add_u64 (zmsg_t *msg, uint64_t value)
+{
+    uint8_t buf[8];
+    jk_wire_put_u64 (buf, value);
+    zmsg_addmem (msg, buf, 8);
+}
+
+int jk_wire_pop_u64 (zmsg_t *msg, uint64_t *value)
+{
+    zframe_t *frame = zmsg_pop (msg);
+    int rc = -1;
+    if (frame && zframe_size (frame) == 8) {
+        *value = jk_wire_u64 (zframe_data (frame));
+        rc = 0;
+    }
+    zframe_destroy (&frame);
+    return rc;
+}
+
+/* ---- small MessagePack helpers ------------------------------------------ */
+
+static void s_key (msgpack_packer *pk, const char *key)
+{
+    msgpack_pack_str (pk, strlen (key));
+    msgpack_pack_str_body (pk, key, strlen (key));
+}
+
+static void s_kv_str (msgpack_packer *pk, const char *key, const char *value)
+{
+    s_key (pk, key);
+    msgpack_pack_str (pk, strlen (value));
+    msgpack_pack_str_body (pk, value, strlen (value));
+}
+
+static void s_kv_bin (msgpack_packer *pk, const char *key, const void *data,
+                      size_t size)
+{
+    s_key (pk, key);
+    msgpack_pack_bin (pk, size);
+    msgpack_pack_bin_body (pk, data, size);
+}
+
+static void s_kv_u64 (msgpack_packer *pk, const char *key, uint64_t value)
+{
+    s_key (pk, key);
+    msgpack_pack_uint64 (pk, value);
+}
+
+static void s_add_sbuf (zmsg_t *msg, msgpack_sbuffer *sbuf)
+{
+    zmsg_addmem (msg, sbuf->data, sbuf->size);
+    msgpack_sbuffer_destroy (sbuf);
+}
+
+typedef struct {
+    msgpack_unpacked result;
+    const msgpack_object_map *map;
+} s_map_t;
+
+static int s_map_open (s_map_t *m, const void *data, size_t size)
+{
+    msgpack_unpacked_init (&m->result);
+    size_t off = 0;
+    if (size > 65536 ||
+        msgpack_unpack_next (&m->result, data, size, &off) !=
+            MSGPACK_UNPACK_SUCCESS ||
+        off != size || m->result.data.type != MSGPACK_OBJECT_MAP) {
+        msgpack_unpacked_destroy (&m->result);
+        return -1;
+    }
+    m->map = &m->result.data.via.map;
+    return 0;
+}
+
+static const msgpack_object *s_map_get (s_map_t *m, const char *key)
+{
+    size_t n = strlen (key);
+    for (uint32_t i = 0; i < m->map->size; i++) {
+        const msgpack_object *k = &m->map->ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+            memcmp (k->via.str.ptr, key, n) == 0)
+            return &m->map->ptr[i].val;
+    }
+    return NULL;
+}
+
+static void s_get_str (s_map_t *m, const char *key, char *out, size_t size)
+{
+    const msgpack_object *o = s_map_get (m, key);
+    out[0] = 0;
+    if (o && o->type == MSGPACK_OBJECT_STR) {
+        size_t n = o->via.str.size < size - 1 ? o->via.str.size : size - 1;
+        memcpy (out, o->via.str.ptr, n);
+        out[n] = 0;
+        /* Strings with NUL bytes end at the first one. */
+    }
+}
+
+static uint64_t s_get_u64 (s_map_t *m, const char *key)
+{
+    const msgpack_object *o = s_map_get (m, key);
+    return o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
+}
+
+static bool s_get_bin (s_map_t *m, const char *key, uint8_t *out,
+                       size_t size)
+{
+    const msgpack_object *o = s_map_get (m, key);
+    if (!o || o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != size)
+        return false;
+    memcpy (out, o->via.bin.ptr, size);
+    return true;
+}
+
+/* ---- answers ---------------------------------------------------------------- */
+
+static const char *s_kind_names[] = {"ACK", "REJECTED", "DUPLICATE", "NACK"};
+
+const char *jk_answer_kind_name (jk_answer_kind_t kind)
+{
+    return (unsigned) kind < 4 ? s_kind_names[kind] : "?";
+}
+
+void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    bool stored = a->kind != JK_ANSWER_NACK;
+    size_t n = 2 + (stored ? 2 : 0) + (a->code[0] ? 2 : 0) +
+               (a->expected ? 1 : 0);
+    msgpack_pack_map (&pk, n);
+    s_kv_bin (&pk, "id", a->id, 16);
+    s_kv_str (&pk, "r", jk_answer_kind_name (a->kind));
+    if (stored) {
+        s_kv_u64 (&pk, "pos", a->pos);
+        s_kv_bin (&pk, "hash", a->hash, 32);
+    }
+    if (a->code[0]) {
+        s_kv_str (&pk, "code", a->code);
+        s_kv_str (&pk, "msg", a->message);
+    }
+    if (a->expected)
+        s_kv_u64 (&pk, "expect", a->expected);
+    s_add_sbuf (msg, &sbuf);
+}
+
+int jk_answer_decode (const void *data, size_t size, jk_answer_t *a)
+{
+    memset (a, 0, sizeof *a);
+    s_map_t m;
+    if (s_map_open (&m, data, size))
+        return -1;
+    char kind[16];
+    s_get_str (&m, "r", kind, sizeof kind);
+    int rc = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp (kind, s_kind_names[i]) == 0) {
+            a->kind = (jk_answer_kind_t) i;
+            rc = 0;
+        }
+    if (!s_get_bin (&m, "id", a->id, 16))
+        rc = -1;
+    a->pos = s_get_u64 (&m, "pos");
+    s_get_bin (&m, "hash", a->hash, 32);
+    s_get_str (&m, "code", a->code, sizeof a->code);
+    s_get_str (&m, "msg", a->message, sizeof a->message);
+    a->expected = s_get_u64 (&m, "expect");
+    if (a->kind != JK_ANSWER_NACK && a->pos == 0)
+        rc = -1;
+    msgpack_unpacked_destroy (&m.result);
+    return rc;
+}
+
+bool jk_answer_retryable (const jk_answer_t *a)
+{
+    return a->kind == JK_ANSWER_NACK &&
+           (strcmp (a->code, "E_UNAVAILABLE") == 0 ||
+            strcmp (a->code, "E_BUSY") == 0 ||
+            strcmp (a->code, "E_SEQ_GAP") == 0);
+}
+
+/* ---- heartbeats --------------------------------------------------------------- */
+
+void jk_heartbeat_add (zmsg_t *msg, const jk_heartbeat_t *h)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 5);
+    s_kv_str (&pk, "source", h->source);
+    s_kv_str (&pk, "program", h->program);
+    s_kv_u64 (&pk, "outbox", h->outbox_depth);
+    s_kv_u64 (&pk, "stored_seq", h->last_stored_seq);
+    s_kv_u64 (&pk, "rejected", h->rejected);
+    s_add_sbuf (msg, &sbuf);
+}
+
+int jk_heartbeat_decode (const void *data, size_t size, jk_heartbeat_t *h)
+{
+    memset (h, 0, sizeof *h);
+    s_map_t m;
+    if (s_map_open (&m, data, size))
+        return -1;
+    s_get_str (&m, "source", h->source, sizeof h->source);
+    s_get_str (&m, "program", h->program, sizeof h->program);
+    h->outbox_depth = s_get_u64 (&m, "outbox");
+    h->last_stored_seq = s_get_u64 (&m, "stored_seq");
+    h->rejected = s_get_u64 (&m, "rejected");
+    msgpack_unpacked_destroy (&m.result);
+    return 0;
+}
+
+/* ---- feed records --------------------------------------------------------------- */
+
+zmsg_t *jk_record_msg (const jk_record_t *r)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, r->topic);
+    jk_wire_add_u64 (msg, r->pos);
+    zmsg_addmem (msg, r->hash, 32);
+    if (strcmp (r->topic, JK_FEED_HEAD) == 0)
+        return msg;
+    jk_wire_add_u64 (msg, (uint64_t) r->recorded_at);
+    zmsg_addmem (msg, r->bytes, r->size);
+    if (r->code[0]) {
+        msgpack_sbuffer sbuf;
+        msgpack_sbuffer_init (&sbuf);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 2);
+        s_kv_str (&pk, "code", r->code);
+        s_kv_str (&pk, "msg", r->message);
+        s_add_sbuf (msg, &sbuf);
+    }
+    return msg;
+}
+
+int jk_record_read (zmsg_t *msg, jk_record_t *r)
+{
+    memset (r, 0, sizeof *r);
+    size_t n = zmsg_size (msg);
+    if (n < 3)
+        return -1;
+    zframe_t *f = zmsg_first (msg);
+    if (zframe_size (f) >= sizeof r->topic)
+        return -1;
+    memcpy (r->topic, zframe_data (f), zframe_size (f));
+    r->topic[zframe_size (f)] = 0;
+    f = zmsg_next (msg);
+    if (zframe_size (f) != 8)
+        return -1;
+    r->pos = jk_wire_u64 (zframe_data (f));
+    f = zmsg_next (msg);
+    if (zframe_size (f) != 32)
+        return -1;
+    memcpy (r->hash, zframe_data (f), 32);
+    if (strcmp (r->topic, JK_FEED_HEAD) == 0)
+        return n == 3 ? 0 : -1;
+    if (n < 5 || n > 6)
+        return -1;
+    f = zmsg_next (msg);
+    if (zframe_size (f) != 8)
+        return -1;
+    r->recorded_at = (int64_t) jk_wire_u64 (zframe_data (f));
+    f = zmsg_next (msg);
+    r->bytes = zframe_data (f);
+    r->size = zframe_size (f);
+    if (n == 6) {
+        f = zmsg_next (msg);
+        s_map_t m;
+        if (s_map_open (&m, zframe_data (f), zframe_size (f)))
+            return -1;
+        s_get_str (&m, "code", r->code, sizeof r->code);
+        s_get_str (&m, "msg", r->message, sizeof r->message);
+        msgpack_unpacked_destroy (&m.result);
+    }
+    return 0;
+}

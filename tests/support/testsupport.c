@@ -1,0 +1,193 @@
+/*  testsupport.c - temp directories, processes and bounded waits for the
+    test suite (see testsupport.h). */
+#include "testsupport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+char *jk_test_tmpdir (const char *tag)
+{
+    const char *base = getenv ("TMPDIR");
+    char *path = jk_sprintf ("%s/jejak-%s-XXXXXX", base ? base : "/tmp", tag);
+    if (!mkdtemp (path)) {
+        fprintf (stderr, "mkdtemp %s: %s\n", path, strerror (errno));
+        abort ();
+    }
+    return path;
+}
+
+static int s_unlink (const char *path, const struct stat *st, int flag,
+                     struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+void jk_test_rmdir (char **path_p)
+{
+    if (!path_p || !*path_p)
+        return;
+    if (!getenv ("JEJAK_TEST_KEEP"))
+        nftw (*path_p, s_unlink, 16, FTW_DEPTH | FTW_PHYS);
+    free (*path_p);
+    *path_p = NULL;
+}
+
+char *jk_test_endpoint (const char *dir, const char *name)
+{
+    return jk_sprintf ("ipc://%s/%s.sock", dir, name);
+}
+
+const char *jk_test_program (const char *name)
+{
+    static char path[1024];
+    if (strchr (name, '/'))
+        snprintf (path, sizeof path, "%s", name);
+    else
+        snprintf (path, sizeof path, "%s/bin/%s", JEJAK_BINARY_DIR, name);
+    return path;
+}
+
+void jk_test_pause_ms (int ms)
+{
+    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    nanosleep (&ts, NULL);
+}
+
+pid_t jk_test_spawn (char *const argv[], const char *log_path)
+{
+    char program[1024];
+    snprintf (program, sizeof program, "%s", jk_test_program (argv[0]));
+    pid_t pid = fork ();
+    if (pid == 0) {
+        if (log_path) {
+            int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+            if (fd >= 0) {
+                dup2 (fd, 1);
+                dup2 (fd, 2);
+                close (fd);
+            }
+        }
+        execv (program, argv);
+        fprintf (stderr, "exec %s: %s\n", program, strerror (errno));
+        _exit (127);
+    }
+    return pid;
+}
+
+/* Appends what is readable on fd to a growing buffer. */
+static bool s_drain (int fd, char **buf, size_t *len)
+{
+    char chunk[4096];
+    ssize_t n = read (fd, chunk, sizeof chunk);
+    if (n <= 0)
+        return false;
+    *buf = jk_realloc (*buf, *len + (size_t) n + 1);
+    memcpy (*buf + *len, chunk, (size_t) n);
+    *len += (size_t) n;
+    (*buf)[*len] = 0;
+    return true;
+}
+
+int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)
+{
+    int po[2], pe[2];
+    if (pipe (po) || pipe (pe))
+        abort ();
+    char program[1024];
+    snprintf (program, sizeof program, "%s", jk_test_program (argv[0]));
+    pid_t pid = fork ();
+    if (pid == 0) {
+        dup2 (po[1], 1);
+        dup2 (pe[1], 2);
+        close (po[0]);
+        close (pe[0]);
+        close (po[1]);
+        close (pe[1]);
+        execv (program, argv);
+        fprintf (stderr, "exec %s: %s\n", program, strerror (errno));
+        _exit (127);
+    }
+    close (po[1]);
+    close (pe[1]);
+    char *obuf = jk_calloc (1, 1), *ebuf = jk_calloc (1, 1);
+    size_t olen = 0, elen = 0;
+    bool open_o = true, open_e = true;
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    bool timed_out = false;
+    while (open_o || open_e) {
+        int64_t left = deadline - jk_clock_mono_ms ();
+        if (left <= 0) {
+            timed_out = true;
+            kill (pid, SIGKILL);
+            break;
+        }
+        struct pollfd fds[2] = {{open_o ? po[0] : -1, POLLIN, 0},
+                                {open_e ? pe[0] : -1, POLLIN, 0}};
+        if (poll (fds, 2, (int) left) < 0 && errno != EINTR)
+            break;
+        if (open_o && (fds[0].revents & (POLLIN | POLLHUP)))
+            open_o = s_drain (po[0], &obuf, &olen);
+        if (open_e && (fds[1].revents & (POLLIN | POLLHUP)))
+            open_e = s_drain (pe[0], &ebuf, &elen);
+    }
+    close (po[0]);
+    close (pe[0]);
+    int status = 0;
+    waitpid (pid, &status, 0);
+    if (out)
+        *out = obuf;
+    else
+        free (obuf);
+    if (err)
+        *err = ebuf;
+    else
+        free (ebuf);
+    if (timed_out || !WIFEXITED (status))
+        return -1;
+    return WEXITSTATUS (status);
+}
+
+int jk_test_stop (pid_t pid, int signal, int timeout_ms)
+{
+    kill (pid, signal);
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    int status;
+    while (jk_clock_mono_ms () < deadline) {
+        pid_t r = waitpid (pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        jk_test_pause_ms (5);
+    }
+    kill (pid, SIGKILL);
+    waitpid (pid, &status, 0);
+    return -1;
+}
+
+char *jk_test_slurp (const char *path, size_t *size)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    fseek (f, 0, SEEK_END);
+    long n = ftell (f);
+    fseek (f, 0, SEEK_SET);
+    char *buf = jk_malloc ((size_t) n + 1);
+    size_t got = fread (buf, 1, (size_t) n, f);
+    buf[got] = 0;
+    fclose (f);
+    if (size)
+        *size = got;
+    return buf;
+}

@@ -1,0 +1,55 @@
+/*  testsupport.h - helpers for Jejak's tests: fresh temp directories,
+    starting the real programs as processes, waiting on conditions with a
+    deadline (never a fixed sleep), and ipc endpoints chosen at run time.
+    Include after <cmocka.h>'s prerequisites. */
+#ifndef JK_TESTSUPPORT_H
+#define JK_TESTSUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sys/types.h>
+
+#include "jk_schema.h"
+
+/* A fresh directory under $TMPDIR, removed by jk_test_rmdir. Returns a heap
+   path. */
+char *jk_test_tmpdir (const char *tag);
+void jk_test_rmdir (char **path_p);
+
+/* An ipc endpoint "ipc://DIR/NAME.sock" in a heap string. */
+char *jk_test_endpoint (const char *dir, const char *name);
+
+/* Path of a built program ("jejak-hub") in a static buffer. */
+const char *jk_test_program (const char *name);
+
+/* Starts a program (argv[0] a name from build/bin or a path) with its
+   stdout and stderr appended to log_path (or inherited when NULL).
+   Returns the pid. */
+pid_t jk_test_spawn (char *const argv[], const char *log_path);
+/* Runs a program to completion, capturing stdout into *out (heap, may be
+   NULL) and stderr into *err; returns its exit code, or -1 when killed or
+   when timeout_ms passed (the program is then killed). */
+int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms);
+/* Sends a signal and waits up to timeout_ms for the process to end;
+   returns its exit status (as from waitpid) or -1. */
+int jk_test_stop (pid_t pid, int signal, int timeout_ms);
+
+/* Polls cond every 5 ms until true or timeout_ms passes. */
+#define JK_WAIT_FOR(cond, timeout_ms)                                         \
+    ({                                                                         \
+        int64_t _deadline = jk_clock_mono_ms () + (timeout_ms);                \
+        bool _ok;                                                              \
+        while (!(_ok = (cond)) && jk_clock_mono_ms () < _deadline)             \
+            jk_test_pause_ms (5);                                              \
+        _ok;                                                                   \
+    })
+/* A short pause inside JK_WAIT_FOR polling loops only. */
+void jk_test_pause_ms (int ms);
+
+/* Reads a whole file into a heap buffer (NUL-terminated); NULL if absent. */
+char *jk_test_slurp (const char *path, size_t *size);
+
+#endif
