@@ -27,6 +27,11 @@ typedef struct {
     int64_t recorded_at;          /* store time, ms since epoch */
     const uint8_t *hash;          /* 32-byte chain hash at pos */
     const jk_report_t *warnings;  /* warnings from validation, or NULL */
+    /* The submitted bytes exactly as received (the log's bytes column).
+       apply_rejection keeps them in the rejections table; NULL stores
+       NULL there. apply ignores them. */
+    const uint8_t *bytes;
+    size_t size;
 } jk_applied_t;
 
 /* Creates or upgrades the projection tables (numbered migrations; the log
@@ -74,5 +79,17 @@ int jk_projections_dump (sqlite3 *db, FILE *out, char *err, size_t err_size);
    Returns a heap buffer and its size, or NULL on SQLite failure. */
 uint8_t *jk_projections_snapshot (sqlite3 *db, int32_t as_of_day,
                                   size_t *size);
+
+/* Counts the cooperatives active as of as_of_day (days since epoch): those
+   with a RAT for book year year(as_of) - 1 held on or before as_of, whose
+   latest status declared on or before as_of is not TIDAK_AKTIF, DIBEKUKAN
+   or DIBUBARKAN (docs/PROJECTIONS.md). kecamatan_code NULL counts all.
+   Returns the count, or -1 on SQLite failure (logged). */
+int64_t jk_projections_active (sqlite3 *db, int32_t as_of_day,
+                               const char *kecamatan_code);
+
+/* The last position applied to the projections (0 when none), or -1 on
+   SQLite failure. */
+int64_t jk_projections_last_pos (sqlite3 *db);
 
 #endif
