@@ -22,7 +22,7 @@ typedef struct arena_block {
 void *jk_arena_alloc (void **arena, size_t size)
 {
     arena_block_t *block = *arena;
-    size = (size + 15) & ~(size_t) 15;
+    size = (size + 15) & ~(size_t)15;
     if (!block || block->used + size > block->size) {
         size_t cap = size > 2048 ? size : 2048;
         arena_block_t *fresh = jk_malloc (sizeof *fresh + cap);
@@ -31,7 +31,7 @@ void *jk_arena_alloc (void **arena, size_t size)
         fresh->size = cap;
         *arena = block = fresh;
     }
-    void *p = (char *) block->data + block->used;
+    void *p = (char *)block->data + block->used;
     block->used += size;
     return p;
 }
@@ -52,7 +52,7 @@ jk_str_t jk_arena_str (void **arena, const char *text, size_t len)
     char *p = jk_arena_alloc (arena, len + 1);
     memcpy (p, text, len);
     p[len] = 0;
-    return (jk_str_t) {p, (uint32_t) len};
+    return (jk_str_t){p, (uint32_t)len};
 }
 
 /* ---- text forms ------------------------------------------------------- */
@@ -101,12 +101,12 @@ static int s_date_parse_user (const char *text, int32_t *days)
     char s1, s2;
     int used = 0;
     if (sscanf (text, "%2d%c%2d%c%4d%n", &d, &s1, &m, &s2, &y, &used) != 5 ||
-        (size_t) used != len || s1 != s2 || (s1 != '/' && s1 != '-' &&
-                                             s1 != '.') ||
-        y < 1000 || !jk_date_valid (y, m, d))
+        (size_t)used != len || s1 != s2 ||
+        (s1 != '/' && s1 != '-' && s1 != '.') || y < 1000 ||
+        !jk_date_valid (y, m, d))
         return -1;
     for (size_t i = 0; i < len; i++)
-        if (!isdigit ((unsigned char) text[i]) && text[i] != s1)
+        if (!isdigit ((unsigned char)text[i]) && text[i] != s1)
             return -1;
     *days = jk_days_from_civil (y, m, d);
     return 0;
@@ -120,8 +120,7 @@ static int s_time_parse_user (const char *text, int32_t *minutes)
     if (len == 4 && (text[1] == ':' || text[1] == '.')) {
         buf[0] = '0';
         memcpy (buf + 1, text, 4);
-    }
-    else if (len == 5)
+    } else if (len == 5)
         memcpy (buf, text, 5);
     else
         return -1;
@@ -133,7 +132,7 @@ static int s_time_parse_user (const char *text, int32_t *minutes)
 static int s_enum_index (const char *const *values, const char *text,
                          size_t len, bool any_case)
 {
-    jk_str_t t = {text, (uint32_t) len};
+    jk_str_t t = {text, (uint32_t)len};
     for (int i = 0; values[i]; i++)
         if (any_case ? jk_str_ieq (t, values[i]) : jk_str_eq (t, values[i]))
             return i;
@@ -145,16 +144,16 @@ static void s_enum_list (const char *const *values, char *out, size_t size)
     size_t n = 0;
     out[0] = 0;
     for (int i = 0; values[i] && n + 1 < size; i++)
-        n += (size_t) snprintf (out + n, size - n, "%s%s", i ? "|" : "",
-                                values[i]);
+        n += (size_t)snprintf (out + n, size - n, "%s%s", i ? "|" : "",
+                               values[i]);
 }
 
 static const char *s_trim (char *text)
 {
-    while (isspace ((unsigned char) *text))
+    while (isspace ((unsigned char)*text))
         text++;
     size_t n = strlen (text);
-    while (n > 0 && isspace ((unsigned char) text[n - 1]))
+    while (n > 0 && isspace ((unsigned char)text[n - 1]))
         text[--n] = 0;
     return text;
 }
@@ -202,13 +201,13 @@ const jk_value_t *jk_event_get (const jk_event_t *self, const char *field)
     return i < 0 ? NULL : &self->body[i];
 }
 
-const char *jk_event_text (const jk_event_t *self, const char *field,
-                           char *buf, size_t size)
+const char *jk_event_text (const jk_event_t *self, const char *field, char *buf,
+                           size_t size)
 {
     const jk_value_t *v = jk_event_get (self, field);
     buf[0] = 0;
     if (v && v->present && v->s.ptr)
-        snprintf (buf, size, "%.*s", (int) v->s.len, v->s.ptr);
+        snprintf (buf, size, "%.*s", (int)v->s.len, v->s.ptr);
     return buf;
 }
 
@@ -216,14 +215,14 @@ void jk_event_set_uint (jk_event_t *self, const char *field, uint64_t value)
 {
     int i = s_field_index (self, field);
     assert (i >= 0 && self->type->fields[i].kind == JK_KIND_UINT);
-    self->body[i] = (jk_value_t) {.present = true, .n = (int64_t) value};
+    self->body[i] = (jk_value_t){.present = true, .n = (int64_t)value};
 }
 
 void jk_event_set_bool (jk_event_t *self, const char *field, bool value)
 {
     int i = s_field_index (self, field);
     assert (i >= 0 && self->type->fields[i].kind == JK_KIND_BOOL);
-    self->body[i] = (jk_value_t) {.present = true, .n = value};
+    self->body[i] = (jk_value_t){.present = true, .n = value};
 }
 
 /* Splits text on sep into trimmed, non-empty items in the arena. */
@@ -246,8 +245,8 @@ static uint32_t s_split (jk_event_t *self, const char *text, char sep,
         }
         p = next;
     }
-    *items_out = jk_arena_alloc (&self->arena, (count ? count : 1) *
-                                                   sizeof (jk_str_t));
+    *items_out =
+        jk_arena_alloc (&self->arena, (count ? count : 1) * sizeof (jk_str_t));
     memcpy (*items_out, items, count * sizeof (jk_str_t));
     free (items);
     free (copy);
@@ -261,8 +260,8 @@ int jk_event_set (jk_event_t *self, const char *field, const char *text,
     snprintf (path, sizeof path, "body.%s", field);
     int i = s_field_index (self, field);
     if (i < 0) {
-        jk_report_error (report, "E_FIELD_UNKNOWN", path,
-                         "%s has no field %s", self->type->name, field);
+        jk_report_error (report, "E_FIELD_UNKNOWN", path, "%s has no field %s",
+                         self->type->name, field);
         return -1;
     }
     const jk_field_t *f = &self->type->fields[i];
@@ -282,13 +281,13 @@ int jk_event_set (jk_event_t *self, const char *field, const char *text,
                                  path, t);
                 rc = -1;
             }
-            v.n = (int64_t) u;
+            v.n = (int64_t)u;
             break;
         }
         case JK_KIND_BOOL: {
             static const char *yes[] = {"true", "1", "yes", "ya", "y", NULL};
-            static const char *no[] = {"false", "0", "no", "tidak", "t", "n",
-                                       NULL};
+            static const char *no[] = {"false", "0", "no", "tidak",
+                                       "t",     "n", NULL};
             if (s_enum_index (yes, t, strlen (t), true) >= 0)
                 v.n = 1;
             else if (s_enum_index (no, t, strlen (t), true) >= 0)
@@ -326,10 +325,12 @@ int jk_event_set (jk_event_t *self, const char *field, const char *text,
                 rc = -1;
                 break;
             }
-            char hhmm[6] = {(char) ('0' + minutes / 600),
-                            (char) ('0' + minutes / 60 % 10), ':',
-                            (char) ('0' + minutes % 60 / 10),
-                            (char) ('0' + minutes % 10), 0};
+            char hhmm[6] = {(char)('0' + minutes / 600),
+                            (char)('0' + minutes / 60 % 10),
+                            ':',
+                            (char)('0' + minutes % 60 / 10),
+                            (char)('0' + minutes % 10),
+                            0};
             v.s = jk_arena_str (&self->arena, hhmm, 5);
             v.n = minutes;
             break;
@@ -361,13 +362,13 @@ int jk_event_set (jk_event_t *self, const char *field, const char *text,
                         s_enum_list (f->values, list, sizeof list);
                         jk_report_error (report, "E_FIELD_ENUM", path,
                                          "%s items must be in %s, got '%.*s'",
-                                         path, list, (int) v.items[k].len,
+                                         path, list, (int)v.items[k].len,
                                          v.items[k].ptr);
                         rc = -1;
                         break;
                     }
                     v.items[k] = jk_str_of (f->values[e]);
-                    v.n |= (int64_t) 1 << e;
+                    v.n |= (int64_t)1 << e;
                 }
             }
             break;
@@ -375,26 +376,26 @@ int jk_event_set (jk_event_t *self, const char *field, const char *text,
         case JK_KIND_UNITS: {
             jk_str_t *parts;
             uint32_t n = s_split (self, t, '|', &parts);
-            v.items = jk_arena_alloc (&self->arena,
-                                      (2 * n + 1) * sizeof (jk_str_t));
+            v.items =
+                jk_arena_alloc (&self->arena, (2 * n + 1) * sizeof (jk_str_t));
             v.count = n;
             for (uint32_t k = 0; k < n && rc == 0; k++) {
                 const char *eq = memchr (parts[k].ptr, '=', parts[k].len);
                 if (!eq) {
                     jk_report_error (report, "E_FIELD_FORMAT", path,
                                      "%s items must be CODE=TITLE, got '%.*s'",
-                                     path, (int) parts[k].len, parts[k].ptr);
+                                     path, (int)parts[k].len, parts[k].ptr);
                     rc = -1;
                     break;
                 }
-                char *code = jk_strndup (parts[k].ptr,
-                                         (size_t) (eq - parts[k].ptr));
-                char *title = jk_strndup (eq + 1, parts[k].len - (size_t) (
-                                                      eq + 1 - parts[k].ptr));
+                char *code =
+                    jk_strndup (parts[k].ptr, (size_t)(eq - parts[k].ptr));
+                char *title = jk_strndup (
+                    eq + 1, parts[k].len - (size_t)(eq + 1 - parts[k].ptr));
                 const char *c = s_trim (code), *ti = s_trim (title);
                 v.items[2 * k] = jk_arena_str (&self->arena, c, strlen (c));
-                v.items[2 * k + 1] = jk_arena_str (&self->arena, ti,
-                                                   strlen (ti));
+                v.items[2 * k + 1] =
+                    jk_arena_str (&self->arena, ti, strlen (ti));
                 free (code);
                 free (title);
             }
@@ -466,8 +467,12 @@ uint8_t *jk_event_encode (const jk_event_t *self, size_t *size)
             case JK_KIND_STR:
             case JK_KIND_DATE:
             case JK_KIND_TIME:
-            case JK_KIND_ENUM: s_pack_str (&pk, v->s); break;
-            case JK_KIND_UINT: msgpack_pack_uint64 (&pk, (uint64_t) v->n); break;
+            case JK_KIND_ENUM:
+                s_pack_str (&pk, v->s);
+                break;
+            case JK_KIND_UINT:
+                msgpack_pack_uint64 (&pk, (uint64_t)v->n);
+                break;
             case JK_KIND_BOOL:
                 if (v->n)
                     msgpack_pack_true (&pk);
@@ -497,7 +502,7 @@ uint8_t *jk_event_encode (const jk_event_t *self, size_t *size)
         return NULL;
     }
     *size = sbuf.size;
-    return (uint8_t *) sbuf.data; /* malloc'd by msgpack_sbuffer */
+    return (uint8_t *)sbuf.data; /* malloc'd by msgpack_sbuffer */
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -505,12 +510,34 @@ uint8_t *jk_event_encode (const jk_event_t *self, size_t *size)
 static bool s_key_is (const msgpack_object *key, const char *name)
 {
     return key->type == MSGPACK_OBJECT_STR &&
-           jk_str_eq ((jk_str_t) {key->via.str.ptr, key->via.str.size}, name);
+           jk_str_eq ((jk_str_t){key->via.str.ptr, key->via.str.size}, name);
 }
 
 static jk_str_t s_str (const msgpack_object *o)
 {
-    return (jk_str_t) {o->via.str.ptr, o->via.str.size};
+    return (jk_str_t){o->via.str.ptr, o->via.str.size};
+}
+
+/* A map key as printable text for messages (at most 40 bytes; other
+   bytes as '?'), into buf. */
+static const char *s_key_text (const msgpack_object *key, char *buf,
+                               size_t size)
+{
+    if (key->type != MSGPACK_OBJECT_STR) {
+        snprintf (buf, size, "(not a string)");
+        return buf;
+    }
+    size_t n = key->via.str.size;
+    if (n > 40)
+        n = 40;
+    if (n > size - 1)
+        n = size - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key->via.str.ptr[i];
+        buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    buf[n] = 0;
+    return buf;
 }
 
 /* Decodes one body field's value by its kind; only wire shape here. */
@@ -545,32 +572,29 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                     jk_report_error (report, "E_FIELD_FORMAT", path,
                                      "%s must be a real date YYYY-MM-DD, "
                                      "got '%.*s'",
-                                     path, (int) (v->s.len > 40 ? 40 : v->s.len),
+                                     path, (int)(v->s.len > 40 ? 40 : v->s.len),
                                      v->s.ptr);
                     return -1;
                 }
                 v->n = days;
-            }
-            else if (f->kind == JK_KIND_TIME) {
+            } else if (f->kind == JK_KIND_TIME) {
                 int32_t minutes;
                 if (jk_time_parse_hhmm (v->s.ptr, v->s.len, &minutes)) {
                     jk_report_error (report, "E_FIELD_FORMAT", path,
                                      "%s must be a time HH:MM, got '%.*s'",
-                                     path, (int) (v->s.len > 40 ? 40 : v->s.len),
+                                     path, (int)(v->s.len > 40 ? 40 : v->s.len),
                                      v->s.ptr);
                     return -1;
                 }
                 v->n = minutes;
-            }
-            else if (f->kind == JK_KIND_ENUM) {
+            } else if (f->kind == JK_KIND_ENUM) {
                 int k = s_enum_index (f->values, v->s.ptr, v->s.len, false);
                 if (k < 0) {
                     char list[160];
                     s_enum_list (f->values, list, sizeof list);
                     jk_report_error (report, "E_FIELD_ENUM", path,
                                      "%s must be one of %s, got '%.*s'", path,
-                                     list,
-                                     (int) (v->s.len > 40 ? 40 : v->s.len),
+                                     list, (int)(v->s.len > 40 ? 40 : v->s.len),
                                      v->s.ptr);
                     return -1;
                 }
@@ -581,7 +605,7 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
             if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
                 jk_report_error (report, "E_FIELD_RANGE", path,
                                  "%s must be >= 0, got %lld", path,
-                                 (long long) o->via.i64);
+                                 (long long)o->via.i64);
                 return -1;
             }
             if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
@@ -590,7 +614,7 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                                  "%s must be an unsigned integer", path);
                 return -1;
             }
-            v->n = (int64_t) o->via.u64;
+            v->n = (int64_t)o->via.u64;
             return 0;
         case JK_KIND_BOOL:
             if (o->type != MSGPACK_OBJECT_BOOLEAN) {
@@ -611,15 +635,14 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
             uint32_t n = o->via.array.size;
             if (n > JK_LIST_MAX) {
                 jk_report_error (report, "E_FIELD_LENGTH", path,
-                                 "%s must have at most %d items, got %u",
-                                 path, JK_LIST_MAX, n);
+                                 "%s must have at most %d items, got %u", path,
+                                 JK_LIST_MAX, n);
                 return -1;
             }
             bool units = f->kind == JK_KIND_UNITS;
             v->count = n;
-            v->items = jk_arena_alloc (&self->arena, (units ? 2 * n : n) *
-                                                         sizeof (jk_str_t) +
-                                                     1);
+            v->items = jk_arena_alloc (
+                &self->arena, (units ? 2 * n : n) * sizeof (jk_str_t) + 1);
             for (uint32_t k = 0; k < n; k++) {
                 const msgpack_object *item = &o->via.array.ptr[k];
                 if (units) {
@@ -662,7 +685,7 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                 if (f->kind == JK_KIND_SET) {
                     int e = s_enum_index (f->values, item->via.str.ptr,
                                           item->via.str.size, false);
-                    if (e < 0 || (v->n & ((int64_t) 1 << e))) {
+                    if (e < 0 || (v->n & ((int64_t)1 << e))) {
                         char list[160];
                         s_enum_list (f->values, list, sizeof list);
                         jk_report_error (report, "E_FIELD_ENUM", path,
@@ -671,7 +694,7 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                                          path, list);
                         return -1;
                     }
-                    v->n |= (int64_t) 1 << e;
+                    v->n |= (int64_t)1 << e;
                 }
             }
             return 0;
@@ -699,8 +722,8 @@ enum {
     K_CORRECTS = 128,
     K_BODY = 256
 };
-static const char *s_envelope_keys[] = {"id",  "type",  "v",        "source",
-                                        "seq", "at",    "actor",    "corrects",
+static const char *s_envelope_keys[] = {"id",   "type", "v",     "source",
+                                        "seq",  "at",   "actor", "corrects",
                                         "body", NULL};
 
 static int s_envelope_key (const msgpack_object *key)
@@ -713,6 +736,124 @@ static int s_envelope_key (const msgpack_object *key)
     return -1;
 }
 
+/* Reads a big-endian unsigned integer of width bytes. */
+static uint64_t s_be (const uint8_t *p, int width)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < width; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+int jk_msgpack_check (const void *data, size_t size, int max_depth, size_t *end,
+                      char *why, size_t why_size)
+{
+    /* msgpack-c allocates a container's items as soon as it reads the
+       header, trusting the count: five bytes (dd ff ff ff ff) would ask
+       for 100 GB. So walk the headers first: every item takes at least
+       one byte, so a count larger than the bytes left is a lie, and the
+       total allocated stays proportional to the input. */
+    const uint8_t *p = data;
+    uint64_t left[JK_MSGPACK_DEPTH_MAX + 1];
+    int depth = 0;
+    size_t pos = 0;
+    if (max_depth > JK_MSGPACK_DEPTH_MAX)
+        max_depth = JK_MSGPACK_DEPTH_MAX;
+    left[0] = 1;
+    while (depth >= 0) {
+        if (left[depth] == 0) {
+            depth--;
+            continue;
+        }
+        left[depth]--;
+        if (pos >= size) {
+            snprintf (why, why_size, "input ends inside a value");
+            return -1;
+        }
+        uint8_t c = p[pos++];
+        uint64_t skip = 0, items = 0;
+        int width = 0;
+        bool container = false, map = false;
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+            skip = 0;
+        else if (c <= 0x8f)
+            container = map = true, items = c & 0x0f;
+        else if (c <= 0x9f)
+            container = true, items = c & 0x0f;
+        else if (c <= 0xbf)
+            skip = c & 0x1f;
+        else if (c == 0xc1) {
+            snprintf (why, why_size,
+                      "byte 0xc1 at offset %zu is never used "
+                      "in MessagePack",
+                      pos - 1);
+            return -1;
+        } else if (c >= 0xc4 && c <= 0xc6) /* bin 8/16/32 */
+            width = 1 << (c - 0xc4);
+        else if (c >= 0xc7 && c <= 0xc9) /* ext 8/16/32: length, type */
+            width = 1 << (c - 0xc7), skip = 1;
+        else if (c == 0xca)
+            skip = 4;
+        else if (c == 0xcb)
+            skip = 8;
+        else if (c >= 0xcc && c <= 0xcf)
+            skip = 1u << (c - 0xcc);
+        else if (c >= 0xd0 && c <= 0xd3)
+            skip = 1u << (c - 0xd0);
+        else if (c >= 0xd4 && c <= 0xd8) /* fixext: type + 1..16 */
+            skip = 1 + (1u << (c - 0xd4));
+        else if (c >= 0xd9 && c <= 0xdb) /* str 8/16/32 */
+            width = 1 << (c - 0xd9);
+        else if (c == 0xdc || c == 0xdd)
+            container = true, width = c == 0xdc ? 2 : 4;
+        else /* 0xde, 0xdf */
+            container = map = true, width = c == 0xde ? 2 : 4;
+        if (width) {
+            if (size - pos < (size_t)width) {
+                snprintf (why, why_size, "input ends inside a header");
+                return -1;
+            }
+            uint64_t n = s_be (p + pos, width);
+            pos += (size_t)width;
+            if (container)
+                items = n;
+            else
+                skip += n;
+        }
+        if (!container) {
+            if (skip > size - pos) {
+                snprintf (why, why_size,
+                          "a value of %llu bytes at offset %zu runs past "
+                          "the end",
+                          (unsigned long long)skip, pos);
+                return -1;
+            }
+            pos += (size_t)skip;
+            continue;
+        }
+        if (map)
+            items *= 2;
+        if (items > size - pos) {
+            snprintf (why, why_size,
+                      "a %s at offset %zu claims %llu items but only %zu "
+                      "bytes follow",
+                      map ? "map" : "array", pos, (unsigned long long)items,
+                      size - pos);
+            return -1;
+        }
+        if (items == 0)
+            continue;
+        if (depth + 1 > max_depth) {
+            snprintf (why, why_size, "nested deeper than %d levels", max_depth);
+            return -1;
+        }
+        left[++depth] = items;
+    }
+    if (end)
+        *end = pos;
+    return 0;
+}
+
 /* Unpacks one complete MessagePack object covering exactly the input. */
 static int s_unpack (const void *data, size_t size, msgpack_unpacked *result,
                      jk_report_t *report)
@@ -723,34 +864,45 @@ static int s_unpack (const void *data, size_t size, msgpack_unpacked *result,
                          JK_EVENT_MAX_BYTES);
         return -1;
     }
+    /* envelope map, body map, units array, unit map */
+    char why[128];
+    size_t end;
+    if (jk_msgpack_check (data, size, 4, &end, why, sizeof why)) {
+        jk_report_error (report, "E_DECODE", "",
+                         "not a complete MessagePack object: %s", why);
+        return -1;
+    }
+    if (end != size) {
+        jk_report_error (report, "E_DECODE", "",
+                         "%zu trailing bytes after the event", size - end);
+        return -1;
+    }
+    if (*(const uint8_t *)data < 0x80 || *(const uint8_t *)data > 0x8f) {
+        if (*(const uint8_t *)data != 0xde && *(const uint8_t *)data != 0xdf) {
+            jk_report_error (report, "E_DECODE", "",
+                             "an event must be a MessagePack map");
+            return -1;
+        }
+    }
     size_t offset = 0;
     msgpack_unpack_return rc =
         msgpack_unpack_next (result, data, size, &offset);
-    if (rc != MSGPACK_UNPACK_SUCCESS) {
+    if (rc != MSGPACK_UNPACK_SUCCESS || offset != size ||
+        result->data.type != MSGPACK_OBJECT_MAP) {
         jk_report_error (report, "E_DECODE", "",
-                         "not a complete MessagePack object");
-        return -1;
-    }
-    if (offset != size) {
-        jk_report_error (report, "E_DECODE", "",
-                         "%zu trailing bytes after the event", size - offset);
-        return -1;
-    }
-    if (result->data.type != MSGPACK_OBJECT_MAP) {
-        jk_report_error (report, "E_DECODE", "",
-                         "an event must be a MessagePack map");
+                         "not a complete MessagePack map");
         return -1;
     }
     return 0;
 }
 
-jk_event_t *jk_event_decode (const void *data, size_t size,
-                             jk_report_t *report)
+jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
 {
     jk_report_t local;
     if (!report)
         report = &local;
     jk_report_reset (report);
+    char keybuf[48];
     msgpack_unpacked result;
     msgpack_unpacked_init (&result);
     jk_event_t *self = NULL;
@@ -764,12 +916,9 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
         if (k < 0) {
             const msgpack_object *key = &map->ptr[i].key;
             if (key->type == MSGPACK_OBJECT_STR)
-                jk_report_error (report, "E_ENVELOPE_UNKNOWN", "",
-                                 "unknown envelope key '%.*s'",
-                                 (int) (key->via.str.size > 40
-                                            ? 40
-                                            : key->via.str.size),
-                                 key->via.str.ptr);
+                jk_report_error (report, "E_ENVELOPE_UNKNOWN",
+                                 s_key_text (key, keybuf, sizeof keybuf),
+                                 "unknown envelope key '%s'", keybuf);
             else
                 jk_report_error (report, "E_ENVELOPE_UNKNOWN", "",
                                  "envelope keys must be strings");
@@ -786,10 +935,9 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
     static const int required[] = {0, 1, 2, 3, 4, 5, 6, 8};
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         if (!slot[required[i]]) {
-            jk_report_error (report, "E_ENVELOPE_MISSING",
-                             s_envelope_keys[required[i]],
-                             "envelope key '%s' is missing",
-                             s_envelope_keys[required[i]]);
+            jk_report_error (
+                report, "E_ENVELOPE_MISSING", s_envelope_keys[required[i]],
+                "envelope key '%s' is missing", s_envelope_keys[required[i]]);
             goto failed;
         }
     if (slot[1]->type != MSGPACK_OBJECT_STR) {
@@ -800,12 +948,10 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
     const jk_type_t *type =
         jk_vocabulary_find (slot[1]->via.str.ptr, slot[1]->via.str.size);
     if (!type) {
-        jk_report_error (report, "E_UNKNOWN_TYPE", "type",
-                         "unknown event type '%.*s'",
-                         (int) (slot[1]->via.str.size > 60
-                                    ? 60
-                                    : slot[1]->via.str.size),
-                         slot[1]->via.str.ptr);
+        jk_report_error (
+            report, "E_UNKNOWN_TYPE", "type", "unknown event type '%.*s'",
+            (int)(slot[1]->via.str.size > 60 ? 60 : slot[1]->via.str.size),
+            slot[1]->via.str.ptr);
         goto failed;
     }
     if (slot[2]->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
@@ -820,12 +966,12 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
     if (!decode_as || decode_as->version != version) {
         jk_report_error (report, "E_UNKNOWN_VERSION", "v",
                          "%s has no version %llu (current %u)", type->name,
-                         (unsigned long long) version, type->version);
+                         (unsigned long long)version, type->version);
         goto failed;
     }
     self = jk_calloc (1, sizeof *self);
     self->type = decode_as;
-    self->version = (uint32_t) version;
+    self->version = (uint32_t)version;
     if (s_decode_bin16 (slot[0], self->id)) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "id",
                          "id must be 16 bytes of bin (a UUID)");
@@ -847,7 +993,7 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
     self->seq = slot[4]->via.u64;
     if (slot[5]->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
         slot[5]->via.u64 <= INT64_MAX)
-        self->at = (int64_t) slot[5]->via.u64;
+        self->at = (int64_t)slot[5]->via.u64;
     else if (slot[5]->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         self->at = slot[5]->via.i64;
     else {
@@ -878,28 +1024,28 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
     const msgpack_object_map *body = &slot[8]->via.map;
     for (uint32_t i = 0; i < body->size; i++) {
         const msgpack_object *key = &body->ptr[i].key;
-        int f = key->type == MSGPACK_OBJECT_STR
-                    ? jk_type_field (decode_as, key->via.str.ptr,
-                                     key->via.str.size)
-                    : -1;
+        int f =
+            key->type == MSGPACK_OBJECT_STR
+                ? jk_type_field (decode_as, key->via.str.ptr, key->via.str.size)
+                : -1;
         if (f < 0) {
-            if (key->type == MSGPACK_OBJECT_STR)
-                jk_report_error (report, "E_FIELD_UNKNOWN", "body",
-                                 "%s v%u has no field '%.*s'",
-                                 decode_as->name, decode_as->version,
-                                 (int) (key->via.str.size > 40
-                                            ? 40
-                                            : key->via.str.size),
-                                 key->via.str.ptr);
-            else
+            if (key->type == MSGPACK_OBJECT_STR) {
+                char path[64];
+                snprintf (path, sizeof path, "body.%s",
+                          s_key_text (key, keybuf, sizeof keybuf));
+                jk_report_error (report, "E_FIELD_UNKNOWN", path,
+                                 "%s: %s v%u has no field '%s'", path,
+                                 decode_as->name, decode_as->version, keybuf);
+            } else
                 jk_report_error (report, "E_FIELD_UNKNOWN", "body",
                                  "body keys must be strings");
             goto failed;
         }
         if (self->body[f].present) {
-            jk_report_error (report, "E_DECODE", "body",
-                             "body.%s appears twice",
-                             decode_as->fields[f].name);
+            char path[64];
+            snprintf (path, sizeof path, "body.%s", decode_as->fields[f].name);
+            jk_report_error (report, "E_DECODE", path, "%s appears twice",
+                             path);
             goto failed;
         }
         if (s_decode_value (self, &decode_as->fields[f], &body->ptr[i].val,
@@ -907,8 +1053,12 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
             goto failed;
     }
     msgpack_unpacked_destroy (&result);
-    if (decode_as != type)
-        return jk_event_upcast (&self, type, report);
+    if (decode_as != type) {
+        jk_event_t *current = jk_event_upcast (&self, type, report);
+        if (!current)
+            jk_event_destroy (&self);
+        return current;
+    }
     return self;
 
 failed:
@@ -935,12 +1085,12 @@ bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
                 case 1:
                     if (v->type == MSGPACK_OBJECT_STR)
                         snprintf (out->type, sizeof out->type, "%.*s",
-                                  (int) v->via.str.size, v->via.str.ptr);
+                                  (int)v->via.str.size, v->via.str.ptr);
                     break;
                 case 2:
                     if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
                         v->via.u64 <= UINT32_MAX)
-                        out->version = (uint32_t) v->via.u64;
+                        out->version = (uint32_t)v->via.u64;
                     break;
                 case 3:
                     if (v->type == MSGPACK_OBJECT_STR &&
@@ -961,11 +1111,12 @@ bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
                 case 5:
                     if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
                         v->via.u64 <= INT64_MAX)
-                        out->at = (int64_t) v->via.u64;
+                        out->at = (int64_t)v->via.u64;
                     else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
                         out->at = v->via.i64;
                     break;
-                default: break;
+                default:
+                    break;
             }
         }
     }
@@ -979,7 +1130,7 @@ bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
 static int s_upcast_by_name (const jk_event_t *old, jk_event_t *out,
                              jk_report_t *report)
 {
-    (void) report;
+    (void)report;
     for (size_t i = 0; i < old->type->field_count; i++) {
         const jk_field_t *f = &old->type->fields[i];
         int j = jk_type_field (out->type, f->name, strlen (f->name));
@@ -1020,6 +1171,9 @@ jk_event_t *jk_event_upcast (jk_event_t **old_p, const jk_type_t *target,
         old->arena = NULL;
         jk_upcast_fn *fn = next->upcast ? next->upcast : s_upcast_by_name;
         if (fn (old, out, report)) {
+            /* Give the arena back: old's values point into it. */
+            old->arena = out->arena;
+            out->arena = NULL;
             jk_event_destroy (&out);
             return NULL;
         }
@@ -1039,7 +1193,8 @@ static bool s_value_equal (const jk_field_t *f, const jk_value_t *a,
         return true;
     switch (f->kind) {
         case JK_KIND_UINT:
-        case JK_KIND_BOOL: return a->n == b->n;
+        case JK_KIND_BOOL:
+            return a->n == b->n;
         case JK_KIND_SET:
         case JK_KIND_LIST:
         case JK_KIND_UNITS: {
@@ -1051,7 +1206,8 @@ static bool s_value_equal (const jk_field_t *f, const jk_value_t *a,
                     return false;
             return true;
         }
-        default: return jk_str_same (a->s, b->s);
+        default:
+            return jk_str_same (a->s, b->s);
     }
 }
 

@@ -19,25 +19,25 @@
 
 /* ---- limits ------------------------------------------------------------
    Decoding checks sizes before allocating anything. */
-#define JK_EVENT_MAX_BYTES   (64 * 1024) /* one encoded event */
-#define JK_STRING_MAX_BYTES  4096        /* any one string */
-#define JK_FIELDS_MAX        24          /* fields of one type */
-#define JK_LIST_MAX          50          /* items of one list field */
-#define JK_SOURCE_MAX        64          /* bytes of envelope.source */
-#define JK_ACTOR_MAX         100         /* characters of envelope.actor */
+#define JK_EVENT_MAX_BYTES  (64 * 1024) /* one encoded event */
+#define JK_STRING_MAX_BYTES 4096        /* any one string */
+#define JK_FIELDS_MAX       24          /* fields of one type */
+#define JK_LIST_MAX         50          /* items of one list field */
+#define JK_SOURCE_MAX       64          /* bytes of envelope.source */
+#define JK_ACTOR_MAX        100         /* characters of envelope.actor */
 
 /* ---- the table ---------------------------------------------------------- */
 
 typedef enum {
-    JK_KIND_STR,     /* text; min..max characters */
-    JK_KIND_UINT,    /* unsigned integer; min..max value */
-    JK_KIND_BOOL,    /* true/false */
-    JK_KIND_DATE,    /* "YYYY-MM-DD" */
-    JK_KIND_TIME,    /* "HH:MM", local time (WIB) */
-    JK_KIND_ENUM,    /* one of values */
-    JK_KIND_SET,     /* non-empty set of values, array of str */
-    JK_KIND_LIST,    /* array of text items, min..max items */
-    JK_KIND_UNITS,   /* array of {code, title}, min..max items */
+    JK_KIND_STR,   /* text; min..max characters */
+    JK_KIND_UINT,  /* unsigned integer; min..max value */
+    JK_KIND_BOOL,  /* true/false */
+    JK_KIND_DATE,  /* "YYYY-MM-DD" */
+    JK_KIND_TIME,  /* "HH:MM", local time (WIB) */
+    JK_KIND_ENUM,  /* one of values */
+    JK_KIND_SET,   /* non-empty set of values, array of str */
+    JK_KIND_LIST,  /* array of text items, min..max items */
+    JK_KIND_UNITS, /* array of {code, title}, min..max items */
 } jk_kind_t;
 
 /* Format rules beyond kind and length, checked by the validator. */
@@ -59,14 +59,14 @@ typedef enum {
 } jk_domain_t;
 
 typedef struct {
-    const char *name;            /* wire key, e.g. "legal_number" */
+    const char *name; /* wire key, e.g. "legal_number" */
     jk_kind_t kind;
     bool required;
-    int64_t min, max;            /* characters, value or item count */
-    const char *const *values;   /* ENUM and SET: NULL-terminated */
+    int64_t min, max;          /* characters, value or item count */
+    const char *const *values; /* ENUM and SET: NULL-terminated */
     jk_format_t format;
-    const char *def;             /* documented default when absent, or NULL */
-    const char *doc;             /* one line for docs and --help */
+    const char *def; /* documented default when absent, or NULL */
+    const char *doc; /* one line for docs and --help */
 } jk_field_t;
 
 typedef struct _jk_event_t jk_event_t;
@@ -74,26 +74,26 @@ typedef struct _jk_report_t jk_report_t;
 typedef struct _jk_context_t jk_context_t;
 
 /* Rules that relate several fields of one event (start <= end, ...). */
-typedef void(jk_check_fn) (const jk_event_t *event,
-                           const jk_context_t *context, jk_report_t *report);
+typedef void (jk_check_fn) (const jk_event_t *event,
+                            const jk_context_t *context, jk_report_t *report);
 
 /* Fills out (an event of the newer type, envelope already copied) from
    old (decoded with the previous version's fields). Returns 0, or -1 with
    a problem in the report. Stored bytes are never rewritten: upcasting
    happens each time old bytes are decoded. */
-typedef int(jk_upcast_fn) (const jk_event_t *old, jk_event_t *out,
-                           jk_report_t *report);
+typedef int (jk_upcast_fn) (const jk_event_t *old, jk_event_t *out,
+                            jk_report_t *report);
 
 typedef struct jk_type_s {
-    const char *name;            /* e.g. "cooperative.registered" */
-    uint32_t version;            /* current version */
+    const char *name; /* e.g. "cooperative.registered" */
+    uint32_t version; /* current version */
     jk_domain_t domain;
-    const char *command;         /* agent command, e.g. "cooperative" */
-    const char *doc;             /* one paragraph for docs and --help */
+    const char *command; /* agent command, e.g. "cooperative" */
+    const char *doc;     /* one paragraph for docs and --help */
     const jk_field_t *fields;
     size_t field_count;
-    bool needs_corrects;         /* envelope.corrects required */
-    jk_check_fn *check;          /* cross-field rules, or NULL */
+    bool needs_corrects; /* envelope.corrects required */
+    jk_check_fn *check;  /* cross-field rules, or NULL */
     /* The same type one version back (its own field table), and the
        function that turns such an event into this version. NULL for every
        type today: only version 1 exists. */
@@ -124,24 +124,24 @@ jk_domain_t jk_domain_parse (const char *text);
 
 typedef struct {
     char code[JK_CODE_MAX];
-    char field[48];              /* e.g. "body.nik", or "" */
+    char field[48]; /* e.g. "body.nik", or "" */
     char message[JK_MESSAGE_MAX];
 } jk_problem_t;
 
 struct _jk_report_t {
-    bool failed;                 /* an error was recorded */
-    jk_problem_t error;          /* the first error */
+    bool failed;        /* an error was recorded */
+    jk_problem_t error; /* the first error */
     int warning_count;
     jk_problem_t warnings[JK_WARNINGS_MAX];
 };
 
 void jk_report_reset (jk_report_t *report);
 /* Records the first error (later ones are ignored): code, field, message. */
-void jk_report_error (jk_report_t *report, const char *code,
-                      const char *field, const char *format, ...)
+void jk_report_error (jk_report_t *report, const char *code, const char *field,
+                      const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
-void jk_report_warn (jk_report_t *report, const char *code,
-                     const char *field, const char *format, ...)
+void jk_report_warn (jk_report_t *report, const char *code, const char *field,
+                     const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
 
 /* ---- values ---------------------------------------------------------------
@@ -149,29 +149,30 @@ void jk_report_warn (jk_report_t *report, const char *code,
    decoded buffer; after jk_event_set_* into the event's own arena. */
 typedef struct {
     bool present;
-    jk_str_t s;          /* STR, DATE, TIME, ENUM: the text */
-    int64_t n;           /* UINT value; DATE days since 1970-01-01; TIME
-                            minutes after midnight; ENUM index; BOOL 0/1;
-                            SET bitmask of value indexes */
-    uint32_t count;      /* LIST, SET and UNITS: items */
-    jk_str_t *items;     /* LIST/SET: count items; UNITS: code, title pairs
-                            (2 * count entries) */
+    jk_str_t s;      /* STR, DATE, TIME, ENUM: the text */
+    int64_t n;       /* UINT value; DATE days since 1970-01-01; TIME
+                        minutes after midnight; ENUM index; BOOL 0/1;
+                        SET bitmask of value indexes */
+    uint32_t count;  /* LIST, SET and UNITS: items */
+    jk_str_t *items; /* LIST/SET: count items; UNITS: code, title pairs
+                        (2 * count entries) */
 } jk_value_t;
 
-/* ---- the event object ----------------------------------------------------- */
+/* ---- the event object -----------------------------------------------------
+ */
 
 struct _jk_event_t {
-    const jk_type_t *type;       /* vocabulary entry */
-    uint8_t id[16];              /* UUIDv7 */
-    uint32_t version;            /* envelope.v as received */
-    jk_str_t source;             /* "OFFICE/DEVICE" */
-    uint64_t seq;                /* per-source sequence */
-    int64_t at;                  /* ms since epoch, UTC */
-    jk_str_t actor;              /* operator or assessor */
+    const jk_type_t *type; /* vocabulary entry */
+    uint8_t id[16];        /* UUIDv7 */
+    uint32_t version;      /* envelope.v as received */
+    jk_str_t source;       /* "OFFICE/DEVICE" */
+    uint64_t seq;          /* per-source sequence */
+    int64_t at;            /* ms since epoch, UTC */
+    jk_str_t actor;        /* operator or assessor */
     bool has_corrects;
     uint8_t corrects[16];
     jk_value_t body[JK_FIELDS_MAX]; /* indexed as type->fields */
-    void *arena;                 /* owned strings and arrays */
+    void *arena;                    /* owned strings and arrays */
 };
 
 /* Creates an empty event of a type with a fresh UUIDv7 id, version and
@@ -199,8 +200,8 @@ void jk_event_set_bool (jk_event_t *self, const char *field, bool value);
 const jk_value_t *jk_event_get (const jk_event_t *self, const char *field);
 /* A present string-ish field as a NUL-terminated copy in buf (truncated to
    size), or "" when absent. Returns buf. */
-const char *jk_event_text (const jk_event_t *self, const char *field,
-                           char *buf, size_t size);
+const char *jk_event_text (const jk_event_t *self, const char *field, char *buf,
+                           size_t size);
 
 /* Encodes to MessagePack. Returns a heap buffer the caller frees and its
    size, or NULL when the event is too large. */
@@ -215,6 +216,17 @@ uint8_t *jk_event_encode (const jk_event_t *self, size_t *size);
    jk_event_validate, not here. */
 jk_event_t *jk_event_decode (const void *data, size_t size,
                              jk_report_t *report);
+
+/* Checks that data holds one well-formed MessagePack value whose
+   containers nest at most max_depth deep (at most JK_MSGPACK_DEPTH_MAX)
+   and whose every length and item count fits in the bytes that follow,
+   without allocating. Run it before msgpack_unpack_next on untrusted
+   bytes: msgpack-c allocates what a container header claims. Returns 0
+   and the offset just past the value in *end (may be NULL), or -1 with a
+   reason in why. Trailing bytes are the caller's to judge. */
+#define JK_MSGPACK_DEPTH_MAX 32
+int jk_msgpack_check (const void *data, size_t size, int max_depth, size_t *end,
+                      char *why, size_t why_size);
 
 /* What an undecodable submission still tells about itself: the envelope's
    id, source, seq and type as far as they parse. Used to attribute a
@@ -247,8 +259,8 @@ bool jk_event_equal (const jk_event_t *a, const jk_event_t *b);
 typedef struct _jk_region_t jk_region_t;
 
 struct _jk_context_t {
-    int64_t now_ms;              /* the validator's clock */
-    const jk_region_t *region;   /* reference data */
+    int64_t now_ms;            /* the validator's clock */
+    const jk_region_t *region; /* reference data */
 };
 
 /* Validates a decoded or built event. Returns 0 when acceptable (warnings
@@ -259,11 +271,12 @@ int jk_event_validate (const jk_event_t *self, const jk_context_t *context,
 /* A context with the real clock and the default reference data. */
 jk_context_t jk_context_default (void);
 
-/* ---- NIK (SPEC 3.3) ---------------------------------------------------------- */
+/* ---- NIK (SPEC 3.3)
+ * ---------------------------------------------------------- */
 typedef struct {
     int province, regency, kecamatan;
-    int day, month, year;        /* year as four digits (see nik.c) */
-    bool female;                 /* day was given + 40 */
+    int day, month, year; /* year as four digits (see nik.c) */
+    bool female;          /* day was given + 40 */
     int serial;
 } jk_nik_t;
 
@@ -274,7 +287,8 @@ int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
 /* Masks "3203014107850001" as "3203********0001" into out (17 bytes). */
 void jk_nik_mask (const char *nik, size_t len, char out[17]);
 
-/* ---- legal numbers -------------------------------------------------------- */
+/* ---- legal numbers --------------------------------------------------------
+ */
 typedef enum {
     JK_LEGAL_UNKNOWN = 0,
     JK_LEGAL_AHU = 1,
@@ -287,9 +301,10 @@ jk_legal_class_t jk_legal_number_normalise (const char *text, size_t len,
                                             char *out, size_t size);
 const char *jk_legal_class_name (jk_legal_class_t cls);
 
-/* ---- reference data ----------------------------------------------------------
-   Regions loaded from CSV files: cianjur_kecamatan.csv, cianjur_desa.csv,
-   provinsi_codes.csv. Another regency is another directory of data. */
+/* ---- reference data
+   ---------------------------------------------------------- Regions loaded
+   from CSV files: cianjur_kecamatan.csv, cianjur_desa.csv, provinsi_codes.csv.
+   Another regency is another directory of data. */
 jk_region_t *jk_region_load (const char *dir, char *err, size_t err_size);
 void jk_region_destroy (jk_region_t **self_p);
 /* The process-wide reference data from --data-dir / JEJAK_DATA_DIR, the
@@ -311,18 +326,16 @@ const char *jk_region_kecamatan_at (const jk_region_t *self, size_t index,
                                     const char **name);
 size_t jk_region_desa_count (const jk_region_t *self);
 const char *jk_region_desa_at (const jk_region_t *self, size_t index,
-                               const char **name,
-                               const char **kecamatan_code);
+                               const char **name, const char **kecamatan_code);
 /* The regency prefix of the data, e.g. "32.03". */
 const char *jk_region_regency (const jk_region_t *self);
 
 /* Checks "OFFICE/DEVICE": OFFICE a kecamatan code of the reference data or
    DINAS, DEVICE 1..32 of [A-Za-z0-9._-]. Returns 0 or -1 with
    E_ENVELOPE_SOURCE in report. */
-int jk_source_check (const jk_region_t *region, const char *source,
-                     size_t len, jk_report_t *report);
+int jk_source_check (const jk_region_t *region, const char *source, size_t len,
+                     jk_report_t *report);
 /* Copies the office part of a source ("32.03.10" or "DINAS") into out. */
-void jk_source_office (const char *source, size_t len, char *out,
-                       size_t size);
+void jk_source_office (const char *source, size_t len, char *out, size_t size);
 
 #endif

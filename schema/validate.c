@@ -14,8 +14,8 @@ void jk_report_reset (jk_report_t *report)
 {
     report->failed = false;
     report->warning_count = 0;
-    report->error.code[0] = report->error.field[0] =
-        report->error.message[0] = 0;
+    report->error.code[0] = report->error.field[0] = report->error.message[0] =
+        0;
 }
 
 static void s_problem (jk_problem_t *p, const char *code, const char *field,
@@ -26,8 +26,8 @@ static void s_problem (jk_problem_t *p, const char *code, const char *field,
     vsnprintf (p->message, sizeof p->message, format, args);
 }
 
-void jk_report_error (jk_report_t *report, const char *code,
-                      const char *field, const char *format, ...)
+void jk_report_error (jk_report_t *report, const char *code, const char *field,
+                      const char *format, ...)
 {
     if (!report || report->failed)
         return;
@@ -38,15 +38,15 @@ void jk_report_error (jk_report_t *report, const char *code,
     va_end (args);
 }
 
-void jk_report_warn (jk_report_t *report, const char *code,
-                     const char *field, const char *format, ...)
+void jk_report_warn (jk_report_t *report, const char *code, const char *field,
+                     const char *format, ...)
 {
     if (!report || report->warning_count >= JK_WARNINGS_MAX)
         return;
     va_list args;
     va_start (args, format);
-    s_problem (&report->warnings[report->warning_count++], code, field,
-               format, args);
+    s_problem (&report->warnings[report->warning_count++], code, field, format,
+               args);
     va_end (args);
 }
 
@@ -69,7 +69,7 @@ int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
             if (*p < '0' || *p > '9') {
                 jk_report_error (report, "E_NIK_FORMAT", field,
                                  "%s must be 16 digits, found '%c'", field,
-                                 isprint ((unsigned char) *p) ? *p : '?');
+                                 isprint ((unsigned char)*p) ? *p : '?');
                 return -1;
             }
             v[part] = v[part] * 10 + (*p - '0');
@@ -85,8 +85,7 @@ int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
     if (nik.day >= 41 && nik.day <= 71) {
         nik.female = true;
         nik.day -= 40;
-    }
-    else if (nik.day < 1 || nik.day > 31) {
+    } else if (nik.day < 1 || nik.day > 31) {
         jk_report_error (report, "E_NIK_DAY", field,
                          "%s day of birth must be 01-31 (men) or 41-71 "
                          "(women), got %02d",
@@ -129,14 +128,18 @@ void jk_nik_mask (const char *nik, size_t len, char out[17])
     out[16] = 0;
 }
 
-/* ---- legal numbers -------------------------------------------------------- */
+/* ---- legal numbers --------------------------------------------------------
+ */
 
 const char *jk_legal_class_name (jk_legal_class_t cls)
 {
     switch (cls) {
-        case JK_LEGAL_AHU: return "AHU";
-        case JK_LEGAL_LEGACY_BH: return "LEGACY_BH";
-        default: return "UNKNOWN";
+        case JK_LEGAL_AHU:
+            return "AHU";
+        case JK_LEGAL_LEGACY_BH:
+            return "LEGACY_BH";
+        default:
+            return "UNKNOWN";
     }
 }
 
@@ -147,7 +150,7 @@ static bool s_is_ahu (const char *s)
         return false;
     s += 4;
     int digits = 0;
-    while (isdigit ((unsigned char) *s)) {
+    while (isdigit ((unsigned char)*s)) {
         s++;
         digits++;
     }
@@ -160,7 +163,7 @@ static bool s_is_ahu (const char *s)
         return false;
     s += 7;
     for (int i = 0; i < 4; i++)
-        if (!isdigit ((unsigned char) s[i]))
+        if (!isdigit ((unsigned char)s[i]))
             return false;
     return s[4] == 0;
 }
@@ -171,7 +174,7 @@ jk_legal_class_t jk_legal_number_normalise (const char *text, size_t len,
     size_t n = 0;
     bool space = false;
     for (size_t i = 0; i < len && n + 1 < size; i++) {
-        unsigned char c = (unsigned char) text[i];
+        unsigned char c = (unsigned char)text[i];
         if (isspace (c)) {
             space = n > 0;
             continue;
@@ -179,7 +182,7 @@ jk_legal_class_t jk_legal_number_normalise (const char *text, size_t len,
         if (space && n + 2 < size)
             out[n++] = ' ';
         space = false;
-        out[n++] = (char) toupper (c);
+        out[n++] = (char)toupper (c);
     }
     out[n] = 0;
     if (s_is_ahu (out))
@@ -189,7 +192,8 @@ jk_legal_class_t jk_legal_number_normalise (const char *text, size_t len,
     return JK_LEGAL_UNKNOWN;
 }
 
-/* ---- formats ---------------------------------------------------------------- */
+/* ---- formats ----------------------------------------------------------------
+ */
 
 static bool s_all_digits (jk_str_t s)
 {
@@ -224,7 +228,7 @@ static bool s_desa_shape (jk_str_t s)
         return false;
     for (uint32_t i = 0; i < 13; i++) {
         bool dot = i == 2 || i == 5 || i == 8;
-        if (dot ? s.ptr[i] != '.' : !isdigit ((unsigned char) s.ptr[i]))
+        if (dot ? s.ptr[i] != '.' : !isdigit ((unsigned char)s.ptr[i]))
             return false;
     }
     return true;
@@ -234,8 +238,8 @@ static bool s_code_ok (jk_str_t s)
 {
     for (uint32_t i = 0; i < s.len; i++) {
         char c = s.ptr[i];
-        if (!isalnum ((unsigned char) c) && c != '.' && c != '-' &&
-            c != '_' && c != '/')
+        if (!isalnum ((unsigned char)c) && c != '.' && c != '-' && c != '_' &&
+            c != '/')
             return false;
     }
     return true;
@@ -247,13 +251,13 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
 {
     jk_str_t s = v->s;
     switch (f->format) {
-        case JK_FORMAT_NONE: return 0;
+        case JK_FORMAT_NONE:
+            return 0;
         case JK_FORMAT_NIK: {
             jk_nik_t nik;
             if (jk_nik_parse (s.ptr, s.len, &nik, path, report))
                 return -1;
-            if (ctx->region &&
-                !jk_region_province (ctx->region, nik.province))
+            if (ctx->region && !jk_region_province (ctx->region, nik.province))
                 jk_report_warn (report, "W_NIK_PROVINCE", path,
                                 "%s province code %02d is not in the "
                                 "reference data",
@@ -263,17 +267,17 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
                 jk_report_warn (report, "W_NIK_SEX", path,
                                 "%s says %s but body.sex is %.*s", path,
                                 nik.female ? "P (day + 40)" : "L",
-                                (int) sex->s.len, sex->s.ptr);
+                                (int)sex->s.len, sex->s.ptr);
             const jk_value_t *birth = jk_event_get (ev, "birth_date");
             if (birth && birth->present) {
                 int y, m, d;
-                jk_civil_from_days ((int32_t) birth->n, &y, &m, &d);
+                jk_civil_from_days ((int32_t)birth->n, &y, &m, &d);
                 if (d != nik.day || m != nik.month || y % 100 != nik.year)
                     jk_report_warn (report, "W_NIK_BIRTH_DATE", path,
                                     "%s birth date %02d%02d%02d disagrees "
                                     "with body.birth_date %.*s",
                                     path, nik.day, nik.month, nik.year,
-                                    (int) birth->s.len, birth->s.ptr);
+                                    (int)birth->s.len, birth->s.ptr);
             }
             return 0;
         }
@@ -283,7 +287,7 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
                 jk_report_error (report, "E_FIELD_FORMAT", path,
                                  "%s must be a desa code NN.NN.NN.NNNN, got "
                                  "'%.*s'",
-                                 path, (int) (s.len > 20 ? 20 : s.len), s.ptr);
+                                 path, (int)(s.len > 20 ? 20 : s.len), s.ptr);
                 return -1;
             }
             if (!ctx->region)
@@ -297,7 +301,7 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
                 jk_report_error (report, "E_REGION", path,
                                  "%s %.*s is not a desa of %s in the "
                                  "reference data",
-                                 path, (int) s.len, s.ptr, regency);
+                                 path, (int)s.len, s.ptr, regency);
                 return -1;
             }
             return 0;
@@ -324,7 +328,7 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
                 jk_report_error (report, "E_FIELD_FORMAT", path,
                                  "%s must match ^(\\+62|62|0)8\\d{8,11}$, "
                                  "got '%.*s'",
-                                 path, (int) (s.len > 20 ? 20 : s.len), s.ptr);
+                                 path, (int)(s.len > 20 ? 20 : s.len), s.ptr);
                 return -1;
             }
             return 0;
@@ -336,15 +340,14 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
             }
             if (memcmp (s.ptr, "3203", 4) != 0)
                 jk_report_warn (report, "W_NIK_KOPERASI_PREFIX", path,
-                                "%s does not start with 3203 (Cianjur)",
-                                path);
+                                "%s does not start with 3203 (Cianjur)", path);
             return 0;
         case JK_FORMAT_CODE:
             if (!s_code_ok (s)) {
                 jk_report_error (report, "E_FIELD_FORMAT", path,
                                  "%s may hold only letters, digits and "
                                  ". - _ /, got '%.*s'",
-                                 path, (int) (s.len > 40 ? 40 : s.len), s.ptr);
+                                 path, (int)(s.len > 40 ? 40 : s.len), s.ptr);
                 return -1;
             }
             return 0;
@@ -352,8 +355,8 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
     return 0;
 }
 
-static int s_text_length (const char *path, jk_str_t s, int64_t lo,
-                          int64_t hi, jk_report_t *report)
+static int s_text_length (const char *path, jk_str_t s, int64_t lo, int64_t hi,
+                          jk_report_t *report)
 {
     int64_t chars = jk_utf8_length (s.ptr, s.len);
     if (chars < 0) {
@@ -364,7 +367,7 @@ static int s_text_length (const char *path, jk_str_t s, int64_t lo,
     if (chars < lo || chars > hi) {
         jk_report_error (report, "E_FIELD_LENGTH", path,
                          "%s must be %lld..%lld characters, got %lld", path,
-                         (long long) lo, (long long) hi, (long long) chars);
+                         (long long)lo, (long long)hi, (long long)chars);
         return -1;
     }
     return 0;
@@ -394,8 +397,8 @@ static int s_check_field (const jk_event_t *ev, size_t index,
             if (v->n < f->min || v->n > f->max) {
                 jk_report_error (report, "E_FIELD_RANGE", path,
                                  "%s must be %lld..%lld, got %lld", path,
-                                 (long long) f->min, (long long) f->max,
-                                 (long long) v->n);
+                                 (long long)f->min, (long long)f->max,
+                                 (long long)v->n);
                 return -1;
             }
             break;
@@ -404,38 +407,39 @@ static int s_check_field (const jk_event_t *ev, size_t index,
         case JK_KIND_UNITS:
             if (v->count < f->min || v->count > f->max) {
                 jk_report_error (report, "E_FIELD_LENGTH", path,
-                                 "%s must have %lld..%lld items, got %u",
-                                 path, (long long) f->min, (long long) f->max,
+                                 "%s must have %lld..%lld items, got %u", path,
+                                 (long long)f->min, (long long)f->max,
                                  v->count);
                 return -1;
             }
             for (uint32_t k = 0;
-                 k < (f->kind == JK_KIND_UNITS ? 2 * v->count : v->count);
-                 k++)
+                 k < (f->kind == JK_KIND_UNITS ? 2 * v->count : v->count); k++)
                 if (s_text_length (path, v->items[k], 1, 200, report))
                     return -1;
             break;
-        default: break;
+        default:
+            break;
     }
     return s_check_format (ev, f, v, ctx, path, report);
 }
 
-/* ---- envelope -------------------------------------------------------------- */
+/* ---- envelope --------------------------------------------------------------
+ */
 
 static bool s_device_char (char c)
 {
-    return isalnum ((unsigned char) c) || c == '.' || c == '_' || c == '-';
+    return isalnum ((unsigned char)c) || c == '.' || c == '_' || c == '-';
 }
 
 void jk_source_office (const char *source, size_t len, char *out, size_t size)
 {
     const char *slash = memchr (source, '/', len);
-    size_t n = slash ? (size_t) (slash - source) : len;
-    snprintf (out, size, "%.*s", (int) n, source);
+    size_t n = slash ? (size_t)(slash - source) : len;
+    snprintf (out, size, "%.*s", (int)n, source);
 }
 
-int jk_source_check (const jk_region_t *region, const char *source,
-                     size_t len, jk_report_t *report)
+int jk_source_check (const jk_region_t *region, const char *source, size_t len,
+                     jk_report_t *report)
 {
     const char *slash = memchr (source, '/', len);
     if (!slash) {
@@ -444,10 +448,10 @@ int jk_source_check (const jk_region_t *region, const char *source,
                          "32.03.10/pacet-1");
         return -1;
     }
-    size_t office = (size_t) (slash - source);
+    size_t office = (size_t)(slash - source);
     size_t device = len - office - 1;
     char code[16];
-    snprintf (code, sizeof code, "%.*s", (int) (office < 15 ? office : 15),
+    snprintf (code, sizeof code, "%.*s", (int)(office < 15 ? office : 15),
               source);
     bool known = (office == 5 && memcmp (source, "DINAS", 5) == 0) ||
                  (office == 8 && region && jk_region_kecamatan (region, code));
@@ -455,7 +459,7 @@ int jk_source_check (const jk_region_t *region, const char *source,
         jk_report_error (report, "E_ENVELOPE_SOURCE", "source",
                          "source office '%.*s' must be a kecamatan code of "
                          "the reference data or DINAS",
-                         (int) (office < 20 ? office : 20), source);
+                         (int)(office < 20 ? office : 20), source);
         return -1;
     }
     if (device < 1 || device > 32) {
@@ -474,7 +478,7 @@ int jk_source_check (const jk_region_t *region, const char *source,
 }
 
 #define FUTURE_SLACK_MS (5 * 60 * 1000)
-#define AT_MIN_MS 631152000000LL /* 1990-01-01 */
+#define AT_MIN_MS       631152000000LL /* 1990-01-01 */
 
 int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
                        jk_report_t *report)
@@ -496,13 +500,13 @@ int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
     if (self->at < AT_MIN_MS) {
         jk_report_error (report, "E_ENVELOPE_AT", "at",
                          "at must be after 1990-01-01, got %lld ms",
-                         (long long) self->at);
+                         (long long)self->at);
         return -1;
     }
     if (self->at > ctx->now_ms + FUTURE_SLACK_MS) {
         jk_report_error (report, "E_FUTURE", "at",
                          "at is %lld s in the future; at most 300 s allowed",
-                         (long long) ((self->at - ctx->now_ms) / 1000));
+                         (long long)((self->at - ctx->now_ms) / 1000));
         return -1;
     }
     if (s_text_length ("actor", self->actor, 1, JK_ACTOR_MAX, report))
@@ -524,11 +528,12 @@ int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
 
 jk_context_t jk_context_default (void)
 {
-    return (jk_context_t) {.now_ms = jk_clock_now_ms (),
-                           .region = jk_region_default ()};
+    return (jk_context_t){.now_ms = jk_clock_now_ms (),
+                          .region = jk_region_default ()};
 }
 
-/* ---- cross-field rules ------------------------------------------------------ */
+/* ---- cross-field rules ------------------------------------------------------
+ */
 
 static const jk_value_t *s_get (const jk_event_t *ev, const char *name)
 {
@@ -542,11 +547,12 @@ static void s_not_future (const jk_event_t *ev, const char *name,
     const jk_value_t *v = s_get (ev, name);
     int32_t today = jk_wib_day (ctx->now_ms);
     if (v && v->n > today) {
-        char t[11];
+        char t[11], path[64];
         jk_date_format (today, t);
-        jk_report_error (report, "E_FIELD_RANGE", name,
-                         "body.%s %.*s is in the future (today is %s)", name,
-                         (int) v->s.len, v->s.ptr, t);
+        snprintf (path, sizeof path, "body.%s", name);
+        jk_report_error (report, "E_FIELD_RANGE", path,
+                         "%s %.*s is in the future (today is %s)", path,
+                         (int)v->s.len, v->s.ptr, t);
     }
 }
 
@@ -560,15 +566,14 @@ void jk_check_cooperative_registered (const jk_event_t *ev,
 void jk_check_any_optional (const jk_event_t *ev, const jk_context_t *ctx,
                             jk_report_t *report)
 {
-    (void) ctx;
+    (void)ctx;
     size_t given = 0;
     for (size_t i = 0; i < ev->type->field_count; i++)
         if (!ev->type->fields[i].required && ev->body[i].present)
             given++;
     if (given == 0)
         jk_report_error (report, "E_FIELD_RULE", "body",
-                         "%s must change at least one field",
-                         ev->type->name);
+                         "%s must change at least one field", ev->type->name);
 }
 
 void jk_check_rat_held (const jk_event_t *ev, const jk_context_t *ctx,
@@ -581,14 +586,14 @@ void jk_check_rat_held (const jk_event_t *ev, const jk_context_t *ctx,
     if (year->n > y) {
         jk_report_error (report, "E_FIELD_RANGE", "body.book_year",
                          "body.book_year must be 1990..%d, got %lld", y,
-                         (long long) year->n);
+                         (long long)year->n);
         return;
     }
-    if (held->n <= jk_days_from_civil ((int) year->n, 12, 31)) {
+    if (held->n <= jk_days_from_civil ((int)year->n, 12, 31)) {
         jk_report_error (report, "E_FIELD_RULE", "body.held_on",
                          "body.held_on %.*s must be after 31 December %lld "
                          "(the end of the book year)",
-                         (int) held->s.len, held->s.ptr, (long long) year->n);
+                         (int)held->s.len, held->s.ptr, (long long)year->n);
         return;
     }
     s_not_future (ev, "held_on", ctx, report);
@@ -597,7 +602,7 @@ void jk_check_rat_held (const jk_event_t *ev, const jk_context_t *ctx,
 void jk_check_status_declared (const jk_event_t *ev, const jk_context_t *ctx,
                                jk_report_t *report)
 {
-    (void) ctx;
+    (void)ctx;
     const jk_value_t *status = s_get (ev, "status");
     if ((jk_str_eq (status->s, "DIBEKUKAN") ||
          jk_str_eq (status->s, "DIBUBARKAN")) &&
@@ -605,12 +610,11 @@ void jk_check_status_declared (const jk_event_t *ev, const jk_context_t *ctx,
         jk_report_error (report, "E_FIELD_MISSING", "body.basis",
                          "body.basis (the decree number) is required when "
                          "status is %.*s",
-                         (int) status->s.len, status->s.ptr);
+                         (int)status->s.len, status->s.ptr);
 }
 
 static void s_check_person_fields (const jk_event_t *ev,
-                                   const jk_context_t *ctx,
-                                   jk_report_t *report)
+                                   const jk_context_t *ctx, jk_report_t *report)
 {
     if (s_get (ev, "role") && !s_get (ev, "cooperative"))
         jk_report_error (report, "E_FIELD_RULE", "body.role",
@@ -645,33 +649,33 @@ void jk_check_person_corrected (const jk_event_t *ev, const jk_context_t *ctx,
 void jk_check_batch (const jk_event_t *ev, const jk_context_t *ctx,
                      jk_report_t *report)
 {
-    (void) ctx;
+    (void)ctx;
     const jk_value_t *start = s_get (ev, "start_date");
     const jk_value_t *end = s_get (ev, "end_date");
     if (end->n < start->n)
         jk_report_error (report, "E_FIELD_RULE", "body.end_date",
                          "body.end_date %.*s must not be before "
                          "body.start_date %.*s",
-                         (int) end->s.len, end->s.ptr, (int) start->s.len,
+                         (int)end->s.len, end->s.ptr, (int)start->s.len,
                          start->s.ptr);
     else if (end->n - start->n > 13)
         jk_report_error (report, "E_FIELD_RULE", "body.end_date",
                          "a batch lasts at most 14 days: body.end_date %.*s "
                          "is %lld days after body.start_date",
-                         (int) end->s.len, end->s.ptr,
-                         (long long) (end->n - start->n));
+                         (int)end->s.len, end->s.ptr,
+                         (long long)(end->n - start->n));
 }
 
 void jk_check_session (const jk_event_t *ev, const jk_context_t *ctx,
                        jk_report_t *report)
 {
-    (void) ctx;
+    (void)ctx;
     const jk_value_t *starts = s_get (ev, "starts");
     const jk_value_t *ends = s_get (ev, "ends");
     if (ends->n <= starts->n)
         jk_report_error (report, "E_FIELD_RULE", "body.ends",
                          "body.ends %.*s must be after body.starts %.*s",
-                         (int) ends->s.len, ends->s.ptr, (int) starts->s.len,
+                         (int)ends->s.len, ends->s.ptr, (int)starts->s.len,
                          starts->s.ptr);
 }
 
@@ -679,7 +683,7 @@ void jk_check_session (const jk_event_t *ev, const jk_context_t *ctx,
 void jk_check_attendance (const jk_event_t *ev, const jk_context_t *ctx,
                           jk_report_t *report)
 {
-    (void) ctx;
+    (void)ctx;
     const jk_value_t *status = s_get (ev, "status");
     const jk_value_t *in = s_get (ev, "check_in");
     const jk_value_t *out = s_get (ev, "check_out");
@@ -687,7 +691,7 @@ void jk_check_attendance (const jk_event_t *ev, const jk_context_t *ctx,
     if (present && !in)
         jk_report_error (report, "E_FIELD_MISSING", "body.check_in",
                          "body.check_in is required when status is %.*s",
-                         (int) status->s.len, status->s.ptr);
+                         (int)status->s.len, status->s.ptr);
     else if (out && !in)
         jk_report_error (report, "E_FIELD_RULE", "body.check_out",
                          "body.check_out is given only with body.check_in");
@@ -695,21 +699,21 @@ void jk_check_attendance (const jk_event_t *ev, const jk_context_t *ctx,
         jk_report_error (report, "E_FIELD_RULE", "body.check_out",
                          "body.check_out %.*s must not be before "
                          "body.check_in %.*s",
-                         (int) out->s.len, out->s.ptr, (int) in->s.len,
+                         (int)out->s.len, out->s.ptr, (int)in->s.len,
                          in->s.ptr);
 }
 
 void jk_check_assessment (const jk_event_t *ev, const jk_context_t *ctx,
                           jk_report_t *report)
 {
-    (void) ctx;
+    (void)ctx;
     const jk_value_t *units = s_get (ev, "units");
     for (uint32_t i = 0; i < units->count; i++)
         for (uint32_t k = i + 1; k < units->count; k++)
             if (jk_str_same (units->items[2 * i], units->items[2 * k])) {
                 jk_report_error (report, "E_FIELD_RULE", "body.units",
                                  "body.units lists unit %.*s twice",
-                                 (int) units->items[2 * i].len,
+                                 (int)units->items[2 * i].len,
                                  units->items[2 * i].ptr);
                 return;
             }
@@ -718,13 +722,13 @@ void jk_check_assessment (const jk_event_t *ev, const jk_context_t *ctx,
 void jk_check_certificate (const jk_event_t *ev, const jk_context_t *ctx,
                            jk_report_t *report)
 {
-    (void) ctx;
+    (void)ctx;
     const jk_value_t *issued = s_get (ev, "issued_on");
     const jk_value_t *until = s_get (ev, "valid_until");
     if (!until)
         return;
     int y, m, d;
-    jk_civil_from_days ((int32_t) issued->n, &y, &m, &d);
+    jk_civil_from_days ((int32_t)issued->n, &y, &m, &d);
     /* 29 February + N years falls back to 28 February. */
     int d1 = jk_date_valid (y + 1, m, d) ? d : 28;
     int d5 = jk_date_valid (y + 5, m, d) ? d : 28;
@@ -733,6 +737,6 @@ void jk_check_certificate (const jk_event_t *ev, const jk_context_t *ctx,
         jk_report_error (report, "E_FIELD_RANGE", "body.valid_until",
                          "body.valid_until %.*s must be 1 to 5 years after "
                          "body.issued_on %.*s",
-                         (int) until->s.len, until->s.ptr,
-                         (int) issued->s.len, issued->s.ptr);
+                         (int)until->s.len, until->s.ptr, (int)issued->s.len,
+                         issued->s.ptr);
 }
