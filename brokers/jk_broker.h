@@ -8,19 +8,28 @@
 #include <czmq.h>
 
 typedef struct {
-    const char *ingest;           /* endpoint to bind for agents */
-    const char *feed;             /* endpoint to bind for subscribers */
-    const char *backend;          /* endpoint to bind for the store */
-    int feed_hwm;                 /* per-subscriber queue; 0 = default */
+    const char *ingest;  /* endpoint to bind for agents */
+    const char *feed;    /* endpoint to bind for subscribers */
+    const char *backend; /* endpoint to bind for the store */
+    int feed_hwm;        /* per-subscriber queue; 0 = default */
     /* Security (CURVE): NULL for plain mode. */
-    const char *cert_path;        /* the broker's secret certificate */
-    const char *keys_dir;         /* enrolled office certificates */
+    const char *cert_path; /* the broker's secret certificate */
+    const char *keys_dir;  /* enrolled office certificates */
 } jk_broker_config_t;
 
-/* Starts the broker actor: binds every endpoint, then signals ready (0)
-   or failure (1, with the reason logged). "$TERM" stops it. Further
-   commands on the actor pipe: "STATS" answers one frame of text
-   "key=value ..." with its counters. */
+/* Default per-subscriber feed queue, in messages (feed_hwm = 0). */
+#define JK_BROKER_FEED_HWM 100000
+
+/* Starts the broker actor: binds every endpoint, then returns it ready.
+   Returns NULL when an endpoint cannot be bound (the endpoint and the
+   reason are logged). config is read during the call only. "$TERM" (or
+   zactor_destroy) stops it. Further commands on the actor pipe: "STATS"
+   answers one frame of text "key=value ..." with its counters (received,
+   forwarded, acked, rejected, duplicates, nacked, unavailable, busy,
+   protocol_errors, feed_published, feed_drops, clients, store, head_pos).
+   The broker never acknowledges on its own: answers come from the store,
+   or are retryable NACKs E_UNAVAILABLE (no store) / E_BUSY (store queue
+   full). */
 zactor_t *jk_broker_start (const jk_broker_config_t *config);
 
 #endif

@@ -29,6 +29,9 @@ zmsg_t *jk_wire_new (const char *command);
    JEJAK/1 (the frames are left consumed). */
 int jk_wire_open (zmsg_t *msg, char *command, size_t size);
 
+/* Builds [JEJAK/1][ERROR][code][message]: a protocol error answer. */
+zmsg_t *jk_wire_error (const char *code, const char *message);
+
 void jk_wire_add_u64 (zmsg_t *msg, uint64_t value);
 /* Pops an 8-byte big-endian frame; -1 when missing or the wrong size. */
 int jk_wire_pop_u64 (zmsg_t *msg, uint64_t *value);
@@ -97,6 +100,21 @@ typedef struct {
     char code[JK_CODE_MAX];       /* rejections */
     char message[JK_MESSAGE_MAX];
 } jk_record_t;
+
+/* The office heartbeat on the feed: [JK_FEED_OFFICE][MessagePack map
+   {source, program, outbox, stored_seq, rejected, last_seen_ms}], one per
+   agent the broker heard from, every JK_HEARTBEAT_MS. */
+#define JK_FEED_OFFICE "$office"
+
+typedef struct {
+    jk_heartbeat_t heartbeat;     /* the agent's last heartbeat */
+    int64_t last_seen_ms;         /* wall clock of its last message */
+} jk_office_t;
+
+/* Builds an $office feed message (no signature frames). */
+zmsg_t *jk_office_msg (const jk_office_t *office);
+/* Reads an $office message without consuming it; -1 when malformed. */
+int jk_office_read (zmsg_t *msg, jk_office_t *office);
 
 /* Builds a feed/catch-up record message (no signature frames). */
 zmsg_t *jk_record_msg (const jk_record_t *record);

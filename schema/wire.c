@@ -30,6 +30,14 @@ int jk_wire_open (zmsg_t *msg, char *command, size_t size)
     return rc;
 }
 
+zmsg_t *jk_wire_error (const char *code, const char *message)
+{
+    zmsg_t *msg = jk_wire_new ("ERROR");
+    zmsg_addstr (msg, code);
+    zmsg_addstr (msg, message);
+    return msg;
+}
+
 void jk_wire_put_u64 (uint8_t *data, uint64_t value)
 {
     for (int i = 7; i >= 0; i--) {
@@ -325,5 +333,45 @@ int jk_record_read (zmsg_t *msg, jk_record_t *r)
         s_get_str (&m, "msg", r->message, sizeof r->message);
         msgpack_unpacked_destroy (&m.result);
     }
+    return 0;
+}
+
+/* ---- office heartbeats on the feed ------------------------------------- */
+
+zmsg_t *jk_office_msg (const jk_office_t *o)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, JK_FEED_OFFICE);
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 6);
+    s_kv_str (&pk, "source", o->heartbeat.source);
+    s_kv_str (&pk, "program", o->heartbeat.program);
+    s_kv_u64 (&pk, "outbox", o->heartbeat.outbox_depth);
+    s_kv_u64 (&pk, "stored_seq", o->heartbeat.last_stored_seq);
+    s_kv_u64 (&pk, "rejected", o->heartbeat.rejected);
+    s_kv_u64 (&pk, "last_seen_ms", (uint64_t) o->last_seen_ms);
+    s_add_sbuf (msg, &sbuf);
+    return msg;
+}
+
+int jk_office_read (zmsg_t *msg, jk_office_t *o)
+{
+    memset (o, 0, sizeof *o);
+    if (zmsg_size (msg) != 2)
+        return -1;
+    zframe_t *f = zmsg_first (msg);
+    if (!zframe_streq (f, JK_FEED_OFFICE))
+        return -1;
+    f = zmsg_next (msg);
+    if (jk_heartbeat_decode (zframe_data (f), zframe_size (f), &o->heartbeat))
+        return -1;
+    s_map_t m;
+    if (s_map_open (&m, zframe_data (f), zframe_size (f)))
+        return -1;
+    o->last_seen_ms = (int64_t) s_get_u64 (&m, "last_seen_ms");
+    msgpack_unpacked_destroy (&m.result);
     return 0;
 }

@@ -1,0 +1,650 @@
+/*  broker.c - the broker actor (jk_broker.h): routes SUBMITs from agents
+    (ingest ROUTER) to the store (backend ROUTER), routes the store's
+    ANSWERs back, publishes committed records and heartbeats on the feed
+    (XPUB). Used by jejak-broker and jejak-hub. Frames: docs/PROTOCOL.md. */
+#include "jk_broker.h"
+#include "jk_wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define S_COMPONENT "broker"
+/* Messages handled per socket per poll round, so one busy socket cannot
+   starve the others (the ROUTER itself fair-queues between clients). */
+#define S_BURST 64
+/* Clients remembered at most; beyond this new clients are served but not
+   tracked (no $office, no once-per-client log). */
+#define S_CLIENTS_MAX 100000
+/* Per-client receive queue on the ingest socket, in messages: bounds what
+   one flooding client can make the broker hold before TCP pushes back. */
+#define S_INGEST_RCVHWM 64
+/* Messages queued towards the store before SUBMITs are refused E_BUSY. */
+#define S_BACKEND_SNDHWM 1000
+/* Default per-subscriber feed queue, in messages (see PROTOCOL.md). */
+#define S_FEED_HWM JK_BROKER_FEED_HWM
+/* Counter log line interval. */
+#define S_REPORT_MS 10000
+
+typedef struct {
+    uint64_t received;        /* events in well-formed SUBMITs */
+    uint64_t forwarded;       /* events passed to the store */
+    uint64_t acked;           /* ACK answers routed back */
+    uint64_t rejected;        /* REJECTED answers routed back */
+    uint64_t duplicates;      /* DUPLICATE answers routed back */
+    uint64_t nacked;          /* NACK answers from the store routed back */
+    uint64_t unavailable;     /* events answered E_UNAVAILABLE by the broker */
+    uint64_t busy;            /* events answered E_BUSY by the broker */
+    uint64_t protocol_errors; /* malformed messages from clients or store */
+    uint64_t feed_published;  /* records published on the feed */
+    uint64_t feed_drops;      /* feed messages dropped (full subscriber) */
+} s_counters_t;
+
+typedef struct {
+    char key[2 * 256 + 1];    /* routing id in hex */
+    jk_heartbeat_t heartbeat; /* last heartbeat, or source from an event */
+    int64_t last_seen_mono;   /* monotonic ms of its last message */
+    int64_t last_seen_ms;     /* wall clock ms of its last message */
+    bool error_logged;        /* a protocol error was logged already */
+} s_client_t;
+
+typedef struct {
+    zsock_t *pipe;           /* actor pipe */
+    zsock_t *ingest;         /* ROUTER, agents */
+    zsock_t *backend;        /* ROUTER, the store */
+    zsock_t *feed;           /* XPUB, subscribers */
+    zframe_t *store_id;      /* routing id of the store, or NULL */
+    int64_t store_seen_mono; /* monotonic ms of the store's last message */
+    bool store_up;           /* heard from within liveness */
+    bool head_known;         /* a head came from the store */
+    uint64_t head_pos;       /* last known head position */
+    uint8_t head_hash[32];   /* chain hash at head_pos */
+    zhashx_t *clients;       /* key -> s_client_t */
+    s_counters_t counters;   /* running totals */
+    s_counters_t reported;   /* totals at the last log line */
+    int64_t next_tick;       /* monotonic ms of the next heartbeat tick */
+    int64_t next_report;     /* monotonic ms of the next counter line */
+    bool terminated;         /* $TERM received */
+} s_broker_t;
+
+/* ---- sockets ---------------------------------------------------------- */
+
+/* Creates and binds one socket. Every socket of the broker is set up here,
+   so transport security (CURVE on ingest, ZAP) has one place to go. */
+static zsock_t *s_socket (const jk_broker_config_t *config, int type,
+                          const char *role, const char *endpoint)
+{
+    zsock_t *sock = zsock_new (type);
+    assert (sock);
+    zsock_set_linger (sock, 0);
+    if (streq (role, "ingest")) {
+        zsock_set_maxmsgsize (sock, JK_MESSAGE_MAX_BYTES);
+        zsock_set_rcvhwm (sock, S_INGEST_RCVHWM);
+    } else if (streq (role, "backend")) {
+        /* Mandatory routing: a send to a vanished store fails at once
+           (EHOSTUNREACH) instead of being dropped silently. */
+        zsock_set_router_mandatory (sock, 1);
+        zsock_set_sndhwm (sock, S_BACKEND_SNDHWM);
+    } else if (streq (role, "feed")) {
+        int hwm = config->feed_hwm > 0 ? config->feed_hwm : S_FEED_HWM;
+        zsock_set_sndhwm (sock, hwm);
+        /* With NODROP a full subscriber makes the send fail with EAGAIN
+           (we send with DONTWAIT), so drops are seen and counted. */
+        zsock_set_xpub_nodrop (sock, 1);
+    }
+    if (zsock_bind (sock, "%s", endpoint) < 0) {
+        jk_error (S_COMPONENT, "cannot bind %s endpoint %s: %s", role, endpoint,
+                  zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+/* Sends a message without blocking. Returns 0 and destroys it, or -1 with
+   errno set and the message intact when the first frame was refused. */
+static int s_send_nowait (zmsg_t **msg_p, zsock_t *sock)
+{
+    zmsg_t *msg = *msg_p;
+    zframe_t *frame = zmsg_pop (msg);
+    bool first = true;
+    while (frame) {
+        int flags = ZFRAME_DONTWAIT | (zmsg_size (msg) ? ZFRAME_MORE : 0);
+        if (zframe_send (&frame, sock, flags) < 0) {
+            if (first) {
+                int saved = errno;
+                zmsg_prepend (msg, &frame);
+                errno = saved;
+                return -1;
+            }
+            /* Later frames follow the first once it was accepted; this
+               cannot happen, but never leak. */
+            zframe_destroy (&frame);
+            break;
+        }
+        first = false;
+        frame = zmsg_pop (msg);
+    }
+    zmsg_destroy (msg_p);
+    return 0;
+}
+
+/* ---- clients ---------------------------------------------------------- */
+
+static void s_client_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+/* Finds or creates the entry of a client, refreshing its last-seen time.
+   NULL when the table is full. */
+static s_client_t *s_client_touch (s_broker_t *self, zframe_t *rid)
+{
+    char key[sizeof ((s_client_t *)0)->key];
+    size_t size = zframe_size (rid) < 256 ? zframe_size (rid) : 256;
+    jk_hex_format (zframe_data (rid), size, key);
+    s_client_t *client = (s_client_t *)zhashx_lookup (self->clients, key);
+    if (!client) {
+        if (zhashx_size (self->clients) >= S_CLIENTS_MAX)
+            return NULL;
+        client = (s_client_t *)jk_calloc (1, sizeof *client);
+        memcpy (client->key, key, sizeof key);
+        zhashx_insert (self->clients, key, client);
+        jk_debug (S_COMPONENT, "client connected client=%s", key);
+    }
+    client->last_seen_mono = jk_clock_mono_ms ();
+    client->last_seen_ms = jk_clock_now_ms ();
+    return client;
+}
+
+/* Answers a protocol error to a client, counts it, and logs it the first
+   time for that client. */
+static void s_protocol_error (s_broker_t *self, zframe_t *rid,
+                              s_client_t *client, const char *code,
+                              const char *message)
+{
+    self->counters.protocol_errors++;
+    if (!client || !client->error_logged) {
+        jk_warn (S_COMPONENT,
+                 "protocol error client=%s code=%s reason=\"%s\" "
+                 "(further errors from this client are counted only)",
+                 client ? client->key : "?", code, message);
+        if (client)
+            client->error_logged = true;
+    }
+    zmsg_t *reply = jk_wire_error (code, message);
+    zframe_t *dup = zframe_dup (rid);
+    zmsg_prepend (reply, &dup);
+    if (s_send_nowait (&reply, self->ingest))
+        zmsg_destroy (&reply);
+}
+
+/* Answers every event of a SUBMIT (frames from the cursor on) with one
+   retryable NACK carrying code. */
+static void s_refuse (s_broker_t *self, zframe_t *rid, zmsg_t *events,
+                      const char *code, const char *message)
+{
+    zmsg_t *reply = jk_wire_new ("ANSWER");
+    for (zframe_t *f = zmsg_first (events); f; f = zmsg_next (events)) {
+        jk_answer_t answer;
+        memset (&answer, 0, sizeof answer);
+        jk_envelope_t envelope;
+        /* The id as far as it reads; zeros when it does not. */
+        if (zframe_size (f) <= JK_EVENT_MAX_BYTES) {
+            jk_envelope_peek (zframe_data (f), zframe_size (f), &envelope);
+            memcpy (answer.id, envelope.id, 16);
+        }
+        answer.kind = JK_ANSWER_NACK;
+        snprintf (answer.code, sizeof answer.code, "%s", code);
+        snprintf (answer.message, sizeof answer.message, "%s", message);
+        jk_answer_add (reply, &answer);
+    }
+    zframe_t *dup = zframe_dup (rid);
+    zmsg_prepend (reply, &dup);
+    if (s_send_nowait (&reply, self->ingest))
+        zmsg_destroy (&reply);
+}
+
+static void s_store_down (s_broker_t *self, const char *reason)
+{
+    if (self->store_up)
+        jk_warn (S_COMPONENT, "store unavailable reason=\"%s\"", reason);
+    self->store_up = false;
+}
+
+/* A SUBMIT from a client: forward to the store, or refuse at once. */
+static void s_ingest_submit (s_broker_t *self, zframe_t *rid,
+                             s_client_t *client, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    size_t count = zmsg_size (msg);
+    if (count == 0) {
+        s_protocol_error (self, rid, client, "E_PROTOCOL",
+                          "SUBMIT carries no events (1 to 1000 expected)");
+        return;
+    }
+    if (count > JK_SUBMIT_MAX_EVENTS) {
+        char text[128];
+        snprintf (text, sizeof text,
+                  "SUBMIT carries %zu events, at most %d allowed", count,
+                  JK_SUBMIT_MAX_EVENTS);
+        s_protocol_error (self, rid, client, "E_TOO_MANY", text);
+        return;
+    }
+    self->counters.received += count;
+    if (client && !client->heartbeat.source[0]) {
+        /* Name the office before its first heartbeat, from its events. */
+        zframe_t *f = zmsg_first (msg);
+        jk_envelope_t envelope;
+        if (zframe_size (f) <= JK_EVENT_MAX_BYTES &&
+            jk_envelope_peek (zframe_data (f), zframe_size (f), &envelope))
+            snprintf (client->heartbeat.source, sizeof client->heartbeat.source,
+                      "%s", envelope.source);
+    }
+    if (!self->store_up) {
+        self->counters.unavailable += count;
+        s_refuse (self, rid, msg, "E_UNAVAILABLE",
+                  "no store behind the broker: retry later");
+        return;
+    }
+    zframe_t *dup = zframe_dup (rid);
+    zmsg_prepend (msg, &dup);
+    zmsg_pushstr (msg, "SUBMIT");
+    zmsg_pushstr (msg, JK_PROTOCOL);
+    dup = zframe_dup (self->store_id);
+    zmsg_prepend (msg, &dup);
+    if (s_send_nowait (msg_p, self->backend) == 0) {
+        self->counters.forwarded += count;
+        return;
+    }
+    bool gone = errno == EHOSTUNREACH;
+    /* Strip what was added, leaving the events. */
+    for (int i = 0; i < 4; i++) {
+        zframe_t *f = zmsg_pop (msg);
+        zframe_destroy (&f);
+    }
+    if (gone) {
+        s_store_down (self, "store disconnected");
+        self->counters.unavailable += count;
+        s_refuse (self, rid, msg, "E_UNAVAILABLE",
+                  "no store behind the broker: retry later");
+    } else {
+        self->counters.busy += count;
+        s_refuse (self, rid, msg, "E_BUSY",
+                  "the store's queue is full: retry later");
+    }
+}
+
+/* A PING from a client: remember its heartbeat, answer PONG. */
+static void s_ingest_ping (s_broker_t *self, zframe_t *rid, s_client_t *client,
+                           zmsg_t *msg)
+{
+    zframe_t *f = zmsg_first (msg);
+    jk_heartbeat_t heartbeat;
+    if (zmsg_size (msg) != 1 ||
+        jk_heartbeat_decode (zframe_data (f), zframe_size (f), &heartbeat)) {
+        s_protocol_error (self, rid, client, "E_PROTOCOL",
+                          "PING needs exactly one frame: a MessagePack "
+                          "heartbeat map");
+        return;
+    }
+    if (client)
+        client->heartbeat = heartbeat;
+    zmsg_t *reply = jk_wire_new ("PONG");
+    zframe_t *dup = zframe_dup (rid);
+    zmsg_prepend (reply, &dup);
+    if (s_send_nowait (&reply, self->ingest))
+        zmsg_destroy (&reply);
+}
+
+/* One message from the ingest socket. */
+static void s_ingest_message (s_broker_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    zframe_t *rid = zmsg_pop (msg);
+    if (!rid)
+        return;
+    s_client_t *client = s_client_touch (self, rid);
+    size_t frames = zmsg_size (msg);
+    char command[16];
+    if (jk_wire_open (msg, command, sizeof command)) {
+        char text[128];
+        snprintf (text, sizeof text,
+                  "not a JEJAK/1 message (%zu frames; expected "
+                  "[JEJAK/1][COMMAND]...)",
+                  frames);
+        s_protocol_error (self, rid, client, "E_PROTOCOL", text);
+    } else if (streq (command, "SUBMIT"))
+        s_ingest_submit (self, rid, client, msg_p);
+    else if (streq (command, "PING"))
+        s_ingest_ping (self, rid, client, msg);
+    else {
+        char text[96];
+        snprintf (text, sizeof text,
+                  "unknown command \"%.16s\" (SUBMIT or PING expected)",
+                  command);
+        s_protocol_error (self, rid, client, "E_PROTOCOL", text);
+    }
+    zframe_destroy (&rid);
+}
+
+/* ---- the store side ----------------------------------------------------- */
+
+static void s_store_error (s_broker_t *self, const char *what)
+{
+    self->counters.protocol_errors++;
+    jk_warn (S_COMPONENT, "malformed message from the store: %s", what);
+}
+
+/* ANSWER from the store: [client id][answer]... routed back as
+   [JEJAK/1][ANSWER][answer]... */
+static void s_backend_answer (s_broker_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    zframe_t *client = zmsg_pop (msg);
+    if (!client || zmsg_size (msg) == 0) {
+        zframe_destroy (&client);
+        s_store_error (self, "ANSWER without client id or answers");
+        return;
+    }
+    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
+        jk_answer_t answer;
+        if (jk_answer_decode (zframe_data (f), zframe_size (f), &answer)) {
+            s_store_error (self, "undecodable answer (passed on)");
+            continue;
+        }
+        switch (answer.kind) {
+            case JK_ANSWER_ACK:
+                self->counters.acked++;
+                break;
+            case JK_ANSWER_REJECTED:
+                self->counters.rejected++;
+                break;
+            case JK_ANSWER_DUPLICATE:
+                self->counters.duplicates++;
+                break;
+            case JK_ANSWER_NACK:
+                self->counters.nacked++;
+                break;
+        }
+    }
+    zmsg_pushstr (msg, "ANSWER");
+    zmsg_pushstr (msg, JK_PROTOCOL);
+    zmsg_prepend (msg, &client);
+    /* A client gone meanwhile is dropped by the ROUTER: it resends. */
+    if (s_send_nowait (msg_p, self->ingest))
+        zmsg_destroy (msg_p);
+}
+
+/* Sends one message on the feed without ever blocking: a full subscriber
+   makes it a counted drop. */
+static bool s_feed_send (s_broker_t *self, zmsg_t **msg_p)
+{
+    if (s_send_nowait (msg_p, self->feed) == 0)
+        return true;
+    zmsg_destroy (msg_p);
+    self->counters.feed_drops++;
+    return false;
+}
+
+/* PUBLISH from the store: one committed record, in position order. */
+static void s_backend_publish (s_broker_t *self, zmsg_t **msg_p)
+{
+    jk_record_t record;
+    if (jk_record_read (*msg_p, &record) ||
+        streq (record.topic, JK_FEED_HEAD)) {
+        s_store_error (self, "PUBLISH is not a record");
+        return;
+    }
+    if (record.pos > self->head_pos || !self->head_known) {
+        self->head_pos = record.pos;
+        memcpy (self->head_hash, record.hash, 32);
+        self->head_known = true;
+    }
+    if (s_feed_send (self, msg_p))
+        self->counters.feed_published++;
+}
+
+/* One message from the backend socket. */
+static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    zframe_t *sid = zmsg_pop (msg);
+    char command[16];
+    if (!sid || jk_wire_open (msg, command, sizeof command)) {
+        zframe_destroy (&sid);
+        s_store_error (self, "not a JEJAK/1 message");
+        return;
+    }
+    if (!self->store_id || !zframe_eq (sid, self->store_id)) {
+        if (self->store_id)
+            jk_info (S_COMPONENT, "store replaced by a new connection");
+        zframe_destroy (&self->store_id);
+        self->store_id = zframe_dup (sid);
+    }
+    if (!self->store_up)
+        jk_info (S_COMPONENT, "store available");
+    self->store_up = true;
+    self->store_seen_mono = jk_clock_mono_ms ();
+
+    if (streq (command, "PING")) {
+        uint64_t pos;
+        zframe_t *hash = NULL;
+        if (jk_wire_pop_u64 (msg, &pos) == 0 &&
+            (hash = zmsg_pop (msg)) != NULL && zframe_size (hash) == 32) {
+            self->head_pos = pos;
+            memcpy (self->head_hash, zframe_data (hash), 32);
+            self->head_known = true;
+        } else
+            s_store_error (self, "PING without head position and hash");
+        zframe_destroy (&hash);
+        zmsg_t *reply = jk_wire_new ("PONG");
+        zmsg_prepend (reply, &sid);
+        if (s_send_nowait (&reply, self->backend))
+            zmsg_destroy (&reply);
+    } else if (streq (command, "ANSWER"))
+        s_backend_answer (self, msg_p);
+    else if (streq (command, "PUBLISH"))
+        s_backend_publish (self, msg_p);
+    else
+        s_store_error (self, "unknown command");
+    zframe_destroy (&sid);
+}
+
+/* ---- heartbeats, counters, commands ------------------------------------ */
+
+static void s_counters_text (s_broker_t *self, char *out, size_t size)
+{
+    const s_counters_t *c = &self->counters;
+    snprintf (out, size,
+              "received=%" PRIu64 " forwarded=%" PRIu64 " acked=%" PRIu64
+              " rejected=%" PRIu64 " duplicates=%" PRIu64 " nacked=%" PRIu64
+              " unavailable=%" PRIu64 " busy=%" PRIu64
+              " protocol_errors=%" PRIu64 " feed_published=%" PRIu64
+              " feed_drops=%" PRIu64 " clients=%zu store=%s head_pos=%" PRIu64,
+              c->received, c->forwarded, c->acked, c->rejected, c->duplicates,
+              c->nacked, c->unavailable, c->busy, c->protocol_errors,
+              c->feed_published, c->feed_drops, zhashx_size (self->clients),
+              self->store_up ? "up" : "down", self->head_pos);
+}
+
+/* Every JK_HEARTBEAT_MS: store liveness, forgotten clients, $head and
+   $office on the feed; every S_REPORT_MS a counter line if changed. */
+static void s_tick (s_broker_t *self)
+{
+    int64_t now = jk_clock_mono_ms ();
+    int64_t silence = (int64_t)JK_HEARTBEAT_LIVENESS * JK_HEARTBEAT_MS;
+    if (self->store_up && now - self->store_seen_mono > silence)
+        s_store_down (self, "no message from the store within liveness");
+
+    zlistx_t *gone = zlistx_new ();
+    for (s_client_t *c = (s_client_t *)zhashx_first (self->clients); c;
+         c = (s_client_t *)zhashx_next (self->clients))
+        if (now - c->last_seen_mono > silence)
+            zlistx_add_end (gone, c->key);
+    for (char *key = (char *)zlistx_first (gone); key;
+         key = (char *)zlistx_next (gone)) {
+        jk_debug (S_COMPONENT, "client forgotten client=%s", key);
+        zhashx_delete (self->clients, key);
+    }
+    zlistx_destroy (&gone);
+
+    if (self->head_known) {
+        jk_record_t head;
+        memset (&head, 0, sizeof head);
+        snprintf (head.topic, sizeof head.topic, "%s", JK_FEED_HEAD);
+        head.pos = self->head_pos;
+        memcpy (head.hash, self->head_hash, 32);
+        zmsg_t *msg = jk_record_msg (&head);
+        s_feed_send (self, &msg);
+    }
+    for (s_client_t *c = (s_client_t *)zhashx_first (self->clients); c;
+         c = (s_client_t *)zhashx_next (self->clients)) {
+        if (!c->heartbeat.source[0])
+            continue;
+        jk_office_t office = {c->heartbeat, c->last_seen_ms};
+        zmsg_t *msg = jk_office_msg (&office);
+        s_feed_send (self, &msg);
+    }
+
+    if (now >= self->next_report) {
+        self->next_report = now + S_REPORT_MS;
+        if (memcmp (&self->reported, &self->counters, sizeof self->counters) !=
+            0) {
+            char text[512];
+            s_counters_text (self, text, sizeof text);
+            jk_info (S_COMPONENT, "counters %s", text);
+            self->reported = self->counters;
+        }
+    }
+}
+
+static void s_pipe_command (s_broker_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command) {
+        self->terminated = true;
+        return;
+    }
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else if (streq (command, "STATS")) {
+        char text[512];
+        s_counters_text (self, text, sizeof text);
+        zstr_send (self->pipe, text);
+    } else
+        jk_warn (S_COMPONENT, "unknown actor command \"%s\"", command);
+    zstr_free (&command);
+}
+
+/* Reads what the XPUB reports (subscriptions); the broker does not filter
+   by them itself, libzmq does. */
+static void s_feed_subscriptions (s_broker_t *self)
+{
+    zframe_t *frame = zframe_recv (self->feed);
+    if (frame && zframe_size (frame) > 0)
+        jk_debug (S_COMPONENT, "feed %s topic=\"%.*s\"",
+                  zframe_data (frame)[0] ? "subscribe" : "unsubscribe",
+                  (int)zframe_size (frame) - 1,
+                  (const char *)zframe_data (frame) + 1);
+    zframe_destroy (&frame);
+}
+
+static bool s_readable (zsock_t *sock)
+{
+    return (zsock_events (sock) & ZMQ_POLLIN) != 0;
+}
+
+/* ---- the actor ----------------------------------------------------------- */
+
+static void s_broker_actor (zsock_t *pipe, void *args)
+{
+    const jk_broker_config_t *config = (const jk_broker_config_t *)args;
+    s_broker_t self;
+    memset (&self, 0, sizeof self);
+    self.pipe = pipe;
+    self.ingest = s_socket (config, ZMQ_ROUTER, "ingest", config->ingest);
+    self.backend =
+        self.ingest ? s_socket (config, ZMQ_ROUTER, "backend", config->backend)
+                    : NULL;
+    self.feed =
+        self.backend ? s_socket (config, ZMQ_XPUB, "feed", config->feed) : NULL;
+    if (self.feed)
+        jk_info (S_COMPONENT, "ready ingest=%s feed=%s backend=%s",
+                 config->ingest, config->feed, config->backend);
+    /* The first signal releases zactor_new, the second says whether the
+       endpoints are bound (jk_broker_start reads it). config belongs to
+       the caller and is not used after this. */
+    zsock_signal (pipe, 0);
+    zsock_signal (pipe, self.feed ? 0 : 1);
+    if (!self.feed) {
+        zsock_destroy (&self.ingest);
+        zsock_destroy (&self.backend);
+        return;
+    }
+    self.clients = zhashx_new ();
+    zhashx_set_destructor (self.clients, s_client_free);
+    int64_t now = jk_clock_mono_ms ();
+    self.next_tick = now + JK_HEARTBEAT_MS;
+    self.next_report = now + S_REPORT_MS;
+
+    zmq_pollitem_t items[] = {
+        {zsock_resolve (self.pipe), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self.backend), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self.ingest), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self.feed), 0, ZMQ_POLLIN, 0},
+    };
+    while (!self.terminated) {
+        int64_t wait = self.next_tick - jk_clock_mono_ms ();
+        if (wait < 0)
+            wait = 0;
+        int rc = zmq_poll (items, 4, (long)wait);
+        if (rc < 0 && zmq_errno () != EINTR)
+            break;
+        if (rc > 0) {
+            if (items[0].revents & ZMQ_POLLIN)
+                s_pipe_command (&self);
+            /* Answers first: they release agents' windows. */
+            for (int i = 0; i < S_BURST && s_readable (self.backend); i++) {
+                zmsg_t *msg = zmsg_recv (self.backend);
+                if (!msg)
+                    break;
+                s_backend_message (&self, &msg);
+                zmsg_destroy (&msg);
+            }
+            for (int i = 0; i < S_BURST && s_readable (self.ingest); i++) {
+                zmsg_t *msg = zmsg_recv (self.ingest);
+                if (!msg)
+                    break;
+                s_ingest_message (&self, &msg);
+                zmsg_destroy (&msg);
+            }
+            for (int i = 0; i < S_BURST && s_readable (self.feed); i++)
+                s_feed_subscriptions (&self);
+        }
+        if (jk_clock_mono_ms () >= self.next_tick) {
+            s_tick (&self);
+            self.next_tick = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
+        }
+    }
+    char text[512];
+    s_counters_text (&self, text, sizeof text);
+    jk_info (S_COMPONENT, "stopped %s", text);
+    zhashx_destroy (&self.clients);
+    zframe_destroy (&self.store_id);
+    zsock_destroy (&self.feed);
+    zsock_destroy (&self.backend);
+    zsock_destroy (&self.ingest);
+}
+
+zactor_t *jk_broker_start (const jk_broker_config_t *config)
+{
+    assert (config);
+    assert (config->ingest && config->feed && config->backend);
+    zactor_t *actor = zactor_new (s_broker_actor, (void *)config);
+    if (zsock_wait (actor) != 0) {
+        zactor_destroy (&actor);
+        return NULL;
+    }
+    return actor;
+}

@@ -1,0 +1,689 @@
+/*  test_broker.c - the broker actor against a stand-in store (a DEALER the
+    test drives), real agents (DEALERs) and a real subscriber (SUB), all
+    over ipc endpoints in a fresh temp directory. */
+#include "testsupport.h"
+
+#include "jk_broker.h"
+#include "jk_wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_WAIT_MS 5000
+
+typedef struct {
+    char *dir;
+    char *ingest, *feed, *backend;
+    zactor_t *broker;
+} s_fixture_t;
+
+static int s_setup (void **state)
+{
+    s_fixture_t *f = jk_calloc (1, sizeof *f);
+    f->dir = jk_test_tmpdir ("broker");
+    f->ingest = jk_test_endpoint (f->dir, "ingest");
+    f->feed = jk_test_endpoint (f->dir, "feed");
+    f->backend = jk_test_endpoint (f->dir, "backend");
+    jk_broker_config_t config = {f->ingest, f->feed, f->backend, 0, NULL, NULL};
+    f->broker = jk_broker_start (&config);
+    assert_non_null (f->broker);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_fixture_t *f = *state;
+    zactor_destroy (&f->broker);
+    free (f->ingest);
+    free (f->feed);
+    free (f->backend);
+    jk_test_rmdir (&f->dir);
+    free (f);
+    return 0;
+}
+
+/* A person.registered event with a distinct valid NIK per n. */
+static uint8_t *s_event (const char *source, uint64_t seq, int n, size_t *size)
+{
+    jk_event_t *ev =
+        jk_event_new (jk_vocabulary_find ("person.registered", 17));
+    assert_non_null (ev);
+    jk_event_set_source (ev, source);
+    jk_event_set_actor (ev, "operator-1");
+    ev->seq = seq;
+    char nik[32];
+    snprintf (nik, sizeof nik, "320301%02d0785%04d", 41 + (n / 9999) % 28,
+              n % 9999 + 1);
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_event_set (ev, "nik", nik, &report), 0);
+    assert_int_equal (jk_event_set (ev, "name", "Siti Aminah", &report), 0);
+    assert_int_equal (jk_event_set (ev, "sex", "P", &report), 0);
+    assert_int_equal (jk_event_set (ev, "birth_date", "1985-07-01", &report),
+                      0);
+    assert_int_equal (jk_event_set (ev, "desa_code", "32.03.10.2012", &report),
+                      0);
+    uint8_t *bytes = jk_event_encode (ev, size);
+    assert_non_null (bytes);
+    jk_event_destroy (&ev);
+    return bytes;
+}
+
+static zsock_t *s_dealer (const char *endpoint)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (sock, 0);
+    assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
+    return sock;
+}
+
+/* Receives one message within the deadline, or NULL. */
+static zmsg_t *s_recv (zsock_t *sock, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    zmsg_t *msg = NULL;
+    if (zpoller_wait (poller, timeout_ms) == sock)
+        msg = zmsg_recv (sock);
+    zpoller_destroy (&poller);
+    return msg;
+}
+
+/* A stand-in store: connects, pings with a head, waits for the PONG. */
+static zsock_t *s_store (const char *backend, uint64_t head_pos)
+{
+    zsock_t *store = s_dealer (backend);
+    zmsg_t *ping = jk_wire_new ("PING");
+    jk_wire_add_u64 (ping, head_pos);
+    uint8_t hash[32];
+    memset (hash, 0xab, sizeof hash);
+    zmsg_addmem (ping, hash, 32);
+    zmsg_send (&ping, store);
+    zmsg_t *pong = s_recv (store, S_WAIT_MS);
+    assert_non_null (pong);
+    char command[16];
+    assert_int_equal (jk_wire_open (pong, command, sizeof command), 0);
+    assert_string_equal (command, "PONG");
+    zmsg_destroy (&pong);
+    return store;
+}
+
+static void s_submit (zsock_t *client, const char *source, uint64_t seq0,
+                      int count)
+{
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    for (int i = 0; i < count; i++) {
+        size_t size;
+        uint8_t *bytes =
+            s_event (source, seq0 + (uint64_t)i, (int)seq0 + i, &size);
+        zmsg_addmem (msg, bytes, size);
+        free (bytes);
+    }
+    assert_int_equal (zmsg_send (&msg, client), 0);
+}
+
+/* Receives an ANSWER and decodes its answers; returns their count. */
+static size_t s_answers (zsock_t *client, jk_answer_t *out, size_t max)
+{
+    zmsg_t *msg = s_recv (client, S_WAIT_MS);
+    assert_non_null (msg);
+    char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    assert_string_equal (command, "ANSWER");
+    size_t n = 0;
+    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
+        assert_true (n < max);
+        assert_int_equal (
+            jk_answer_decode (zframe_data (f), zframe_size (f), &out[n]), 0);
+        n++;
+    }
+    zmsg_destroy (&msg);
+    return n;
+}
+
+/* Like s_answers, but returns 0 when nothing comes within timeout_ms. */
+static size_t s_try_answers (zsock_t *client, jk_answer_t *out, size_t max,
+                             int timeout_ms)
+{
+    zmsg_t *msg = s_recv (client, timeout_ms);
+    if (!msg)
+        return 0;
+    char command[16];
+    size_t n = 0;
+    if (jk_wire_open (msg, command, sizeof command) == 0 &&
+        streq (command, "ANSWER"))
+        for (zframe_t *f = zmsg_first (msg); f && n < max; f = zmsg_next (msg))
+            if (jk_answer_decode (zframe_data (f), zframe_size (f), &out[n]) ==
+                0)
+                n++;
+    zmsg_destroy (&msg);
+    return n;
+}
+
+static void s_expect_error (zsock_t *client, const char *code)
+{
+    zmsg_t *msg = s_recv (client, S_WAIT_MS);
+    assert_non_null (msg);
+    char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    assert_string_equal (command, "ERROR");
+    assert_int_equal (zmsg_size (msg), 2);
+    char *got = zmsg_popstr (msg);
+    char *text = zmsg_popstr (msg);
+    assert_string_equal (got, code);
+    assert_true (strlen (text) > 10);
+    free (got);
+    free (text);
+    zmsg_destroy (&msg);
+}
+
+/* The value of key in the broker's STATS text. */
+static uint64_t s_stat (zactor_t *broker, const char *key)
+{
+    zstr_send (broker, "STATS");
+    char *text = zstr_recv (broker);
+    assert_non_null (text);
+    char pattern[64];
+    snprintf (pattern, sizeof pattern, "%s=", key);
+    const char *p = strstr (text, pattern);
+    while (p && p != text && p[-1] != ' ')
+        p = strstr (p + 1, pattern);
+    assert_non_null (p);
+    uint64_t value = strtoull (p + strlen (pattern), NULL, 10);
+    zstr_free (&text);
+    return value;
+}
+
+/* SUBMIT reaches the store with the client's routing id; the store's
+   ANSWER goes back to that client, in order. */
+static void test_submit_routed (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_t *client = s_dealer (f->ingest);
+    s_submit (client, "32.03.10/pacet-1", 1, 3);
+
+    zmsg_t *fwd = s_recv (store, S_WAIT_MS);
+    assert_non_null (fwd);
+    char command[16];
+    assert_int_equal (jk_wire_open (fwd, command, sizeof command), 0);
+    assert_string_equal (command, "SUBMIT");
+    assert_int_equal (zmsg_size (fwd), 4);
+    zframe_t *rid = zmsg_pop (fwd);
+    zmsg_t *answer = jk_wire_new ("ANSWER");
+    zmsg_append (answer, &rid);
+    int i = 0;
+    for (zframe_t *ev = zmsg_first (fwd); ev; ev = zmsg_next (fwd), i++) {
+        jk_envelope_t envelope;
+        assert_true (
+            jk_envelope_peek (zframe_data (ev), zframe_size (ev), &envelope));
+        assert_int_equal (envelope.seq, 1 + i);
+        assert_string_equal (envelope.source, "32.03.10/pacet-1");
+        jk_answer_t a;
+        memset (&a, 0, sizeof a);
+        memcpy (a.id, envelope.id, 16);
+        a.kind = i == 1 ? JK_ANSWER_REJECTED : JK_ANSWER_ACK;
+        a.pos = 100 + (uint64_t)i;
+        memset (a.hash, i, 32);
+        if (i == 1) {
+            strcpy (a.code, "E_NIK_TAKEN");
+            strcpy (a.message, "body.nik: already registered");
+        }
+        jk_answer_add (answer, &a);
+    }
+    zmsg_send (&answer, store);
+
+    jk_answer_t got[4];
+    assert_int_equal (s_answers (client, got, 4), 3);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal (got[i].pos, 100 + i);
+        assert_int_equal (got[i].hash[5], i);
+    }
+    assert_int_equal (got[0].kind, JK_ANSWER_ACK);
+    assert_int_equal (got[1].kind, JK_ANSWER_REJECTED);
+    assert_string_equal (got[1].code, "E_NIK_TAKEN");
+    assert_int_equal (got[2].kind, JK_ANSWER_ACK);
+    zmsg_destroy (&fwd);
+
+    assert_int_equal (s_stat (f->broker, "received"), 3);
+    assert_int_equal (s_stat (f->broker, "forwarded"), 3);
+    assert_int_equal (s_stat (f->broker, "acked"), 2);
+    assert_int_equal (s_stat (f->broker, "rejected"), 1);
+    assert_int_equal (s_stat (f->broker, "unavailable"), 0);
+    assert_int_equal (s_stat (f->broker, "clients"), 1);
+    zsock_destroy (&client);
+    zsock_destroy (&store);
+}
+
+/* No store ever: every event is answered at once with a retryable NACK
+   E_UNAVAILABLE carrying its id. */
+static void test_store_absent (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *client = s_dealer (f->ingest);
+    s_submit (client, "32.03.10/pacet-1", 7, 5);
+    jk_answer_t got[8];
+    assert_int_equal (s_answers (client, got, 8), 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal (got[i].kind, JK_ANSWER_NACK);
+        assert_string_equal (got[i].code, "E_UNAVAILABLE");
+        assert_true (jk_answer_retryable (&got[i]));
+        uint8_t zeros[16] = {0};
+        assert_memory_not_equal (got[i].id, zeros, 16);
+    }
+    assert_int_equal (s_stat (f->broker, "unavailable"), 5);
+    assert_int_equal (s_stat (f->broker, "forwarded"), 0);
+
+    /* A SUBMIT with undecodable bytes still gets its NACK, id zeros. */
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    zmsg_addstr (msg, "not messagepack");
+    zmsg_send (&msg, client);
+    assert_int_equal (s_answers (client, got, 8), 1);
+    uint8_t zeros[16] = {0};
+    assert_memory_equal (got[0].id, zeros, 16);
+    assert_string_equal (got[0].code, "E_UNAVAILABLE");
+    zsock_destroy (&client);
+}
+
+/* Submits one event; true when it is refused with a NACK. The
+   disconnect reaches the broker asynchronously (a SUBMIT sent before it is
+   lost with the store's queue): the caller resends until the refusal
+   shows, as an agent does after its timeout. */
+static bool s_refused (zsock_t *client, jk_answer_t *got)
+{
+    s_submit (client, "32.03.10/pacet-1", 1, 1);
+    return s_try_answers (client, got, 2, 200) == 1 &&
+           got[0].kind == JK_ANSWER_NACK;
+}
+
+static bool s_store_is_down (zactor_t *broker)
+{
+    zstr_send (broker, "STATS");
+    char *text = zstr_recv (broker);
+    bool down = strstr (text, "store=down") != NULL;
+    zstr_free (&text);
+    return down;
+}
+
+/* A store that disconnects: the next SUBMIT gets E_UNAVAILABLE (mandatory
+   routing notices at once); a new store is used as soon as it pings. */
+static void test_store_gone_and_back (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_destroy (&store);
+    zsock_t *client = s_dealer (f->ingest);
+    jk_answer_t got[2];
+    bool refused =
+        __extension__ JK_WAIT_FOR (s_refused (client, got), S_WAIT_MS);
+    assert_true (refused);
+    assert_string_equal (got[0].code, "E_UNAVAILABLE");
+
+    store = s_store (f->backend, 10);
+    s_submit (client, "32.03.10/pacet-1", 1, 1);
+    zmsg_t *fwd = s_recv (store, S_WAIT_MS);
+    assert_non_null (fwd);
+    zmsg_destroy (&fwd);
+    zsock_destroy (&store);
+    zsock_destroy (&client);
+}
+
+/* A store that stays connected but silent is declared down after
+   JK_HEARTBEAT_LIVENESS intervals. */
+static void test_store_silent (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    int64_t start = jk_clock_mono_ms ();
+    assert_true (__extension__ JK_WAIT_FOR (s_store_is_down (f->broker),
+                                            (JK_HEARTBEAT_LIVENESS + 2) *
+                                                JK_HEARTBEAT_MS));
+    int64_t took = jk_clock_mono_ms () - start;
+    assert_true (took >= JK_HEARTBEAT_LIVENESS * JK_HEARTBEAT_MS);
+    zsock_t *client = s_dealer (f->ingest);
+    s_submit (client, "32.03.10/pacet-1", 1, 2);
+    jk_answer_t got[2];
+    assert_int_equal (s_answers (client, got, 2), 2);
+    assert_string_equal (got[1].code, "E_UNAVAILABLE");
+    zsock_destroy (&client);
+    zsock_destroy (&store);
+}
+
+static zsock_t *s_subscriber (const char *feed, const char *topic)
+{
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zsock_set_linger (sub, 0);
+    zsock_set_rcvhwm (sub, 0);
+    zsock_set_subscribe (sub, topic);
+    assert_int_equal (zsock_connect (sub, "%s", feed), 0);
+    return sub;
+}
+
+/* Waits for a $head heartbeat on sub: proof that the subscription is
+   live. Returns the head position. */
+static uint64_t s_wait_head (zsock_t *sub)
+{
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    while (jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = s_recv (sub, S_WAIT_MS);
+        if (!msg)
+            break;
+        jk_record_t r;
+        if (jk_record_read (msg, &r) == 0 && streq (r.topic, JK_FEED_HEAD)) {
+            zmsg_destroy (&msg);
+            return r.pos;
+        }
+        zmsg_destroy (&msg);
+    }
+    fail_msg ("no $head heartbeat");
+    return 0;
+}
+
+/* Every PUBLISH from the store reaches a subscriber once, in order, with
+   its frames intact; $head follows the store. */
+static void test_publish_and_head (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 41);
+    zsock_t *sub = s_subscriber (f->feed, "");
+    assert_int_equal (s_wait_head (sub), 41);
+
+    const int count = 2000;
+    for (int i = 0; i < count; i++) {
+        jk_record_t r;
+        memset (&r, 0, sizeof r);
+        bool rejected = i % 10 == 3;
+        snprintf (r.topic, sizeof r.topic, "%sperson.registered",
+                  rejected ? JK_REJECTED_PREFIX : "");
+        r.pos = 42 + (uint64_t)i;
+        memset (r.hash, i & 0xff, 32);
+        r.recorded_at = 1700000000000 + i;
+        r.bytes = (const uint8_t *)"\x81\xa2id\xc4\x00";
+        r.size = 6;
+        if (rejected) {
+            strcpy (r.code, "E_NIK_TAKEN");
+            strcpy (r.message, "body.nik: already registered");
+        }
+        zmsg_t *rec = jk_record_msg (&r);
+        zmsg_pushstr (rec, "PUBLISH");
+        zmsg_pushstr (rec, JK_PROTOCOL);
+        zmsg_send (&rec, store);
+    }
+    uint64_t next = 42;
+    while (next < 42 + (uint64_t)count) {
+        zmsg_t *msg = s_recv (sub, S_WAIT_MS);
+        assert_non_null (msg);
+        jk_record_t r;
+        assert_int_equal (jk_record_read (msg, &r), 0);
+        if (r.topic[0] != '$') {
+            assert_int_equal (r.pos, next);
+            int i = (int)(next - 42);
+            assert_int_equal (r.recorded_at, 1700000000000 + i);
+            assert_int_equal (r.size, 6);
+            assert_int_equal (r.hash[31], i & 0xff);
+            if (i % 10 == 3) {
+                assert_string_equal (r.topic, "rejected.person.registered");
+                assert_string_equal (r.code, "E_NIK_TAKEN");
+            } else
+                assert_string_equal (r.topic, "person.registered");
+            next++;
+        }
+        zmsg_destroy (&msg);
+    }
+    assert_int_equal (s_wait_head (sub), 41 + count);
+    assert_int_equal (s_stat (f->broker, "feed_published"), count);
+    assert_int_equal (s_stat (f->broker, "feed_drops"), 0);
+    zsock_destroy (&sub);
+    zsock_destroy (&store);
+}
+
+/* A client's PING is answered PONG and its heartbeat shows on the feed as
+   $office. */
+static void test_ping_office (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_t *sub = s_subscriber (f->feed, JK_FEED_OFFICE);
+    zsock_t *client = s_dealer (f->ingest);
+    jk_heartbeat_t hb;
+    memset (&hb, 0, sizeof hb);
+    strcpy (hb.source, "32.03.10/pacet-1");
+    strcpy (hb.program, "jejak-attendance");
+    hb.outbox_depth = 12;
+    hb.last_stored_seq = 345;
+    hb.rejected = 2;
+    zmsg_t *ping = jk_wire_new ("PING");
+    jk_heartbeat_add (ping, &hb);
+    zmsg_send (&ping, client);
+    zmsg_t *pong = s_recv (client, S_WAIT_MS);
+    assert_non_null (pong);
+    char command[16];
+    assert_int_equal (jk_wire_open (pong, command, sizeof command), 0);
+    assert_string_equal (command, "PONG");
+    assert_int_equal (zmsg_size (pong), 0);
+    zmsg_destroy (&pong);
+
+    zmsg_t *msg = s_recv (sub, 3 * JK_HEARTBEAT_MS);
+    assert_non_null (msg);
+    jk_office_t office;
+    assert_int_equal (jk_office_read (msg, &office), 0);
+    assert_string_equal (office.heartbeat.source, "32.03.10/pacet-1");
+    assert_string_equal (office.heartbeat.program, "jejak-attendance");
+    assert_int_equal (office.heartbeat.outbox_depth, 12);
+    assert_int_equal (office.heartbeat.last_stored_seq, 345);
+    assert_int_equal (office.heartbeat.rejected, 2);
+    int64_t now = jk_clock_now_ms ();
+    assert_true (office.last_seen_ms <= now &&
+                 office.last_seen_ms > now - 5000);
+    zmsg_destroy (&msg);
+    zsock_destroy (&client);
+    zsock_destroy (&sub);
+    zsock_destroy (&store);
+}
+
+/* Each malformed message gets ERROR with the right code, is counted, and
+   the same client is still served afterwards. */
+static void test_protocol_errors (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *client = s_dealer (f->ingest);
+
+    zstr_send (client, "hello");
+    s_expect_error (client, "E_PROTOCOL");
+
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, JK_PROTOCOL); /* truncated: no command */
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+
+    msg = zmsg_new ();
+    zmsg_addstr (msg, "JEJAK/2");
+    zmsg_addstr (msg, "SUBMIT");
+    zmsg_addstr (msg, "x");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+
+    msg = jk_wire_new ("FETCH");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+
+    msg = jk_wire_new ("SUBMIT");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+
+    msg = jk_wire_new ("SUBMIT");
+    for (int i = 0; i < JK_SUBMIT_MAX_EVENTS + 1; i++)
+        zmsg_addstr (msg, "e");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_TOO_MANY");
+
+    msg = jk_wire_new ("PING");
+    zmsg_addstr (msg, "\xc1"); /* never valid MessagePack */
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+
+    msg = jk_wire_new ("PING");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 8);
+    assert_int_equal (s_stat (f->broker, "received"), 0);
+
+    s_submit (client, "32.03.10/pacet-1", 1, 1);
+    jk_answer_t got[1];
+    assert_int_equal (s_answers (client, got, 1), 1);
+    assert_string_equal (got[0].code, "E_UNAVAILABLE");
+    zsock_destroy (&client);
+}
+
+/* Plays the store until client has its ANSWER: every forwarded SUBMIT
+   (from any client) gets one ACK per event, positions counting up from
+   *pos. Returns the client's answers. */
+static size_t s_pump (zsock_t *store, zsock_t *client, uint64_t *pos,
+                      jk_answer_t *out, size_t max)
+{
+    zpoller_t *poller = zpoller_new (store, client, NULL);
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    size_t n = 0;
+    while (n == 0 && jk_clock_mono_ms () < deadline) {
+        void *which = zpoller_wait (poller, 100);
+        if (which == client) {
+            n = s_try_answers (client, out, max, 0);
+            assert_true (n > 0);
+        } else if (which == store) {
+            zmsg_t *fwd = zmsg_recv (store);
+            char command[16];
+            assert_int_equal (jk_wire_open (fwd, command, sizeof command), 0);
+            assert_string_equal (command, "SUBMIT");
+            zframe_t *rid = zmsg_pop (fwd);
+            zmsg_t *answer = jk_wire_new ("ANSWER");
+            zmsg_append (answer, &rid);
+            for (zframe_t *ev = zmsg_first (fwd); ev; ev = zmsg_next (fwd)) {
+                jk_envelope_t envelope;
+                jk_envelope_peek (zframe_data (ev), zframe_size (ev),
+                                  &envelope);
+                jk_answer_t a;
+                memset (&a, 0, sizeof a);
+                memcpy (a.id, envelope.id, 16);
+                a.kind = JK_ANSWER_ACK;
+                a.pos = ++*pos;
+                jk_answer_add (answer, &a);
+            }
+            zmsg_send (&answer, store);
+            zmsg_destroy (&fwd);
+        }
+    }
+    zpoller_destroy (&poller);
+    return n;
+}
+
+/* A hostile client (random bytes, truncated multipart, 10k frames, a
+   100 MB frame) neither crashes nor stalls the broker: a well-behaved
+   client keeps getting its answers in between. */
+static void test_hostile_client (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_t *good = s_dealer (f->ingest);
+    zsock_t *bad = s_dealer (f->ingest);
+    zsock_set_sndhwm (bad, 0);
+    uint64_t pos = 0;
+    uint64_t seq = 1;
+    unsigned seed = 42;
+
+    for (int round = 0; round < 4; round++) {
+        /* 200 messages of random frames. */
+        for (int m = 0; m < 200; m++) {
+            zmsg_t *msg = zmsg_new ();
+            int frames = 1 + rand_r (&seed) % 6;
+            for (int i = 0; i < frames; i++) {
+                uint8_t buf[64];
+                size_t n = (size_t)(rand_r (&seed) % (int)sizeof buf);
+                for (size_t k = 0; k < n; k++)
+                    buf[k] = (uint8_t)rand_r (&seed);
+                zmsg_addmem (msg, buf, n);
+            }
+            if (m % 3 == 0) {
+                zmsg_pushstr (msg, "SUBMIT");
+                zmsg_pushstr (msg, JK_PROTOCOL);
+            }
+            zmsg_send (&msg, bad);
+        }
+        /* A truncated multipart: signature alone. */
+        zstr_send (bad, JK_PROTOCOL);
+        /* 10k frames in one SUBMIT. */
+        zmsg_t *msg = jk_wire_new ("SUBMIT");
+        for (int i = 0; i < 10000; i++)
+            zmsg_addmem (msg, "\x80", 1);
+        zmsg_send (&msg, bad);
+
+        s_submit (good, "32.03.10/pacet-1", seq, 10);
+        seq += 10;
+        jk_answer_t got[10];
+        assert_int_equal (s_pump (store, good, &pos, got, 10), 10);
+        assert_int_equal (got[9].pos, got[0].pos + 9);
+    }
+
+    /* A 100 MB frame exceeds ZMQ_MAXMSGSIZE: the broker drops that
+       connection without reading the message whole. */
+    size_t huge = 100u * 1024 * 1024;
+    zframe_t *big = zframe_new (NULL, huge);
+    memset (zframe_data (big), 0x5a, huge);
+    zstr_sendm (bad, JK_PROTOCOL);
+    zstr_sendm (bad, "SUBMIT");
+    zframe_send (&big, bad, 0);
+    for (int round = 0; round < 3; round++) {
+        s_submit (good, "32.03.10/pacet-1", seq, 10);
+        seq += 10;
+        jk_answer_t got[10];
+        assert_int_equal (s_pump (store, good, &pos, got, 10), 10);
+        assert_int_equal (got[0].kind, JK_ANSWER_ACK);
+    }
+    /* Random SUBMITs (67 a round) went to the store like any other; the
+       other 133 random messages, the truncated one and the 10k-frame one
+       are protocol errors. The 100 MB frame is never decoded. */
+    assert_true (s_stat (f->broker, "acked") >= 70);
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 4 * (133 + 2));
+    zsock_destroy (&bad);
+    zsock_destroy (&good);
+    zsock_destroy (&store);
+}
+
+/* A second broker on the same endpoint fails to start; the reason is
+   logged. */
+static void test_bind_failure (void **state)
+{
+    s_fixture_t *f = *state;
+    char *backend2 = jk_test_endpoint (f->dir, "backend2");
+    char *feed2 = jk_test_endpoint (f->dir, "feed2");
+    jk_broker_config_t config = {
+        "tcp://256.0.0.1:1", feed2, backend2, 0, NULL, NULL};
+    zactor_t *broker = jk_broker_start (&config);
+    assert_null (broker);
+    free (backend2);
+    free (feed2);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_submit_routed, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_store_absent, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_store_gone_and_back, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_store_silent, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_publish_and_head, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_ping_office, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_protocol_errors, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_hostile_client, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_bind_failure, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
