@@ -1,0 +1,472 @@
+/*  delivery.c - drains the outbox to a broker: oldest first, a window of
+    SUBMITs in flight, heartbeats, reconnect with capped exponential backoff
+    plus jitter, resend of everything unanswered. Called by `sync` and after
+    each queued command; synchronous, one DEALER socket. */
+#include "jk_agent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_COMPONENT  "delivery"
+#define S_WINDOW_MAX 64
+
+/* One SUBMIT on the wire, waiting for its ANSWER. */
+typedef struct {
+    size_t count;        /* events in it */
+    uint64_t *seqs;      /* their seqs, in order */
+    uint8_t (*ids)[16];  /* their ids, in order */
+    int64_t sent_at;     /* monotonic ms */
+    uint64_t generation; /* cursor generation when sent */
+} s_flight_t;
+
+typedef struct {
+    jk_outbox_t *outbox;
+    const jk_delivery_config_t *config;
+    jk_delivery_stats_t *stats;
+    zsock_t *dealer;                  /* NULL while backing off */
+    s_flight_t flights[S_WINDOW_MAX]; /* ring of SUBMITs in flight */
+    size_t head, inflight;            /* ring front and size */
+    int window, batch;
+    uint64_t cursor;          /* next send takes seqs > cursor */
+    uint64_t generation;      /* bumped on every rewind */
+    int64_t resume_at;        /* no sending before (mono ms) */
+    int backoff_ms;           /* next backoff */
+    int64_t last_heard;       /* mono ms of the last message */
+    int64_t last_sent;        /* mono ms of the last message sent */
+    int64_t connected_at;     /* mono ms of the current socket */
+    int64_t progress_at;      /* mono ms of the last final answer */
+    jk_heartbeat_t heartbeat; /* what PINGs carry */
+    bool closed;              /* delivery cannot go on */
+    /* The SUBMIT being built by s_collect. */
+    zmsg_t *msg;
+    s_flight_t *building;
+} s_run_t;
+
+/* The one place the DEALER to the broker is made: security (CURVE) is
+   added here. */
+static zsock_t *s_connect (const jk_delivery_config_t *config)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    if (!sock)
+        return NULL;
+    zsock_set_linger (sock, 0);
+    zsock_set_rcvtimeo (sock, 0);
+    zsock_set_sndtimeo (sock, 1000);
+    zsock_set_maxmsgsize (sock, JK_MESSAGE_MAX_BYTES);
+    if (zsock_connect (sock, "%s", config->broker) != 0) {
+        jk_error (S_COMPONENT, "broker=%s error=\"cannot connect: %s\"",
+                  config->broker, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+static void s_flight_clear (s_flight_t *f)
+{
+    free (f->seqs);
+    free (f->ids);
+    memset (f, 0, sizeof *f);
+}
+
+static s_flight_t *s_front (s_run_t *run)
+{
+    return &run->flights[run->head];
+}
+
+static void s_pop (s_run_t *run)
+{
+    s_flight_clear (s_front (run));
+    run->head = (run->head + 1) % S_WINDOW_MAX;
+    run->inflight--;
+}
+
+/* Drops the socket and everything in flight; sending resumes from the
+   oldest unanswered event after a backoff. */
+static void s_disconnect (s_run_t *run, const char *why)
+{
+    if (run->dealer)
+        jk_info (S_COMPONENT, "broker=%s reconnect=\"%s\" backoff_ms=%d",
+                 run->config->broker, why, run->backoff_ms);
+    zsock_destroy (&run->dealer);
+    while (run->inflight)
+        s_pop (run);
+    run->cursor = 0;
+    run->generation++;
+    int jitter = run->backoff_ms > 1 ? rand () % (run->backoff_ms / 2 + 1) : 0;
+    run->resume_at = jk_clock_mono_ms () + run->backoff_ms + jitter;
+    run->backoff_ms = run->backoff_ms * 2 > JK_RECONNECT_MAX_MS
+                          ? JK_RECONNECT_MAX_MS
+                          : run->backoff_ms * 2;
+    run->stats->reconnects++;
+}
+
+/* Row callback building the next SUBMIT. */
+static int s_collect (void *arg, const jk_outbox_row_t *row)
+{
+    s_run_t *run = arg;
+    s_flight_t *f = run->building;
+    zmsg_addmem (run->msg, row->bytes, row->size);
+    f->seqs[f->count] = row->seq;
+    memcpy (f->ids[f->count], row->id, 16);
+    f->count++;
+    return 0;
+}
+
+/* Sends SUBMITs while the window has room. Returns JK_OK or JK_IO. */
+static int s_fill (s_run_t *run)
+{
+    while (run->dealer && run->inflight < (size_t)run->window &&
+           jk_clock_mono_ms () >= run->resume_at) {
+        size_t slot = (run->head + run->inflight) % S_WINDOW_MAX;
+        s_flight_t *f = &run->flights[slot];
+        f->seqs = jk_calloc ((size_t)run->batch, sizeof *f->seqs);
+        f->ids = jk_calloc ((size_t)run->batch, sizeof *f->ids);
+        run->building = f;
+        run->msg = jk_wire_new ("SUBMIT");
+        int64_t n = jk_outbox_list (
+            run->outbox, (1u << JK_OUTBOX_PENDING) | (1u << JK_OUTBOX_SENT),
+            run->cursor, (size_t)run->batch, s_collect, run);
+        if (n <= 0) {
+            zmsg_destroy (&run->msg);
+            s_flight_clear (f);
+            return n < 0 ? JK_IO : JK_OK;
+        }
+        if (jk_outbox_mark_sent (run->outbox, f->seqs[0], f->seqs[f->count - 1],
+                                 jk_clock_now_ms ()))
+            return JK_IO;
+        if (zmsg_send (&run->msg, run->dealer) != 0) {
+            zmsg_destroy (&run->msg);
+            s_flight_clear (f);
+            s_disconnect (run, "send failed");
+            return JK_OK;
+        }
+        f->sent_at = run->last_sent = jk_clock_mono_ms ();
+        f->generation = run->generation;
+        run->cursor = f->seqs[f->count - 1];
+        run->stats->sent += f->count;
+        run->inflight++;
+    }
+    return JK_OK;
+}
+
+/* Sends sending-from-seq back to the given point (a gap or a retryable
+   NACK), ignoring stale retry answers already on their way. */
+static void s_rewind (s_run_t *run, uint64_t from_seq, int delay_ms)
+{
+    run->cursor = from_seq > 0 ? from_seq - 1 : 0;
+    run->generation++;
+    if (delay_ms > 0) {
+        int jitter = rand () % (delay_ms / 2 + 1);
+        run->resume_at = jk_clock_mono_ms () + delay_ms + jitter;
+        run->backoff_ms = run->backoff_ms * 2 > JK_RECONNECT_MAX_MS
+                              ? JK_RECONNECT_MAX_MS
+                              : run->backoff_ms * 2;
+    }
+}
+
+static void s_print_rejected (s_run_t *run, uint64_t seq, const char *code,
+                              const char *message)
+{
+    jk_outbox_row_t row;
+    const char *origin = "";
+    if (jk_outbox_get (run->outbox, seq, &row) == JK_OK)
+        origin = row.origin;
+    fprintf (stderr, "rejected: seq %llu%s%s: %s %s\n", (unsigned long long)seq,
+             *origin ? " " : "", origin, code, message);
+}
+
+/* Explains an answer that means the outbox and the store disagree. */
+static void s_print_conflict (s_run_t *run, uint64_t seq, const char *code)
+{
+    fprintf (stderr,
+             "\n*** %s for seq %llu of source %s ***\n"
+             "The store already holds %s. This outbox and the store "
+             "disagree:\nwas this outbox replaced or copied, or is another "
+             "device using the same\n--source? The event is marked REJECTED "
+             "locally; use a new device name\n(--source OFFICE/NEWNAME) with "
+             "a new outbox and enter it again.\n\n",
+             code, (unsigned long long)seq, jk_outbox_source (run->outbox),
+             strcmp (code, "E_SEQ_TAKEN") == 0
+                 ? "another event with this source and seq"
+                 : "an event with this id but different bytes");
+}
+
+/* Applies one answer to the event at seq, sent in generation gen. */
+static int s_answer (s_run_t *run, uint64_t seq, uint64_t gen,
+                     const jk_answer_t *a)
+{
+    jk_outbox_t *ob = run->outbox;
+    if (a->kind != JK_ANSWER_NACK) {
+        int changed = jk_outbox_record (ob, seq, a);
+        if (changed < 0)
+            return JK_IO;
+        if (changed == 0)
+            return JK_OK;
+        run->progress_at = jk_clock_mono_ms ();
+        run->backoff_ms = JK_RECONNECT_MIN_MS;
+        bool stored = a->kind == JK_ANSWER_ACK ||
+                      (a->kind == JK_ANSWER_DUPLICATE && a->code[0] == 0);
+        if (stored) {
+            run->stats->stored++;
+            if (seq > run->heartbeat.last_stored_seq)
+                run->heartbeat.last_stored_seq = seq;
+        } else {
+            run->stats->rejected++;
+            run->heartbeat.rejected++;
+            if (run->config->verbose)
+                s_print_rejected (run, seq, a->code, a->message);
+        }
+        if (run->heartbeat.outbox_depth)
+            run->heartbeat.outbox_depth--;
+        return JK_OK;
+    }
+    if (jk_answer_retryable (a)) {
+        run->stats->retried++;
+        if (jk_outbox_requeue (ob, seq))
+            return JK_IO;
+        if (gen != run->generation)
+            return JK_OK; /* already rewound past this one */
+        if (strcmp (a->code, "E_SEQ_GAP") == 0) {
+            jk_outbox_row_t row;
+            uint64_t expect = a->expected;
+            if (expect == 0 || jk_outbox_get (ob, expect, &row) != JK_OK ||
+                row.state >= JK_OUTBOX_STORED) {
+                fprintf (stderr,
+                         "\n*** the store expects seq %llu from source %s, "
+                         "but this outbox holds no undelivered event %llu "
+                         "***\nDelivery stops: the store and this outbox "
+                         "disagree. Keep this outbox file and ask the "
+                         "dinas IT admin.\n\n",
+                         (unsigned long long)expect, jk_outbox_source (ob),
+                         (unsigned long long)expect);
+                run->closed = true;
+                return JK_OK;
+            }
+            s_rewind (run, expect, 0);
+        } else
+            s_rewind (run, seq, run->backoff_ms);
+        return JK_OK;
+    }
+    /* Not retryable: the store will never take this event as it is. */
+    if (strcmp (a->code, "E_SEQ_TAKEN") == 0 ||
+        strcmp (a->code, "E_ID_CONFLICT") == 0)
+        s_print_conflict (run, seq, a->code);
+    int changed = jk_outbox_reject_local (ob, seq, a->code, a->message);
+    if (changed < 0)
+        return JK_IO;
+    if (changed > 0) {
+        run->progress_at = jk_clock_mono_ms ();
+        run->stats->rejected++;
+        run->heartbeat.rejected++;
+        if (run->heartbeat.outbox_depth)
+            run->heartbeat.outbox_depth--;
+        if (run->config->verbose)
+            s_print_rejected (run, seq, a->code, a->message);
+    }
+    return JK_OK;
+}
+
+/* Handles one message from the broker. */
+static int s_handle (s_run_t *run, zmsg_t *msg)
+{
+    char command[16];
+    if (jk_wire_open (msg, command, sizeof command) != 0) {
+        jk_warn (S_COMPONENT, "broker=%s error=\"not a JEJAK/1 message\"",
+                 run->config->broker);
+        return JK_OK;
+    }
+    if (strcmp (command, "PONG") == 0)
+        return JK_OK;
+    if (strcmp (command, "ERROR") == 0) {
+        char *code = zmsg_popstr (msg), *text = zmsg_popstr (msg);
+        jk_error (S_COMPONENT, "broker=%s code=%s message=\"%s\"",
+                  run->config->broker, code ? code : "?", text ? text : "");
+        if (code && strcmp (code, "E_FORBIDDEN") == 0) {
+            fprintf (stderr, "the broker refused this agent: %s %s\n", code,
+                     text ? text : "");
+            run->closed = true;
+        }
+        free (code);
+        free (text);
+        s_disconnect (run, "protocol error");
+        return JK_OK;
+    }
+    if (strcmp (command, "ANSWER") != 0) {
+        jk_warn (S_COMPONENT, "broker=%s error=\"unexpected %s\"",
+                 run->config->broker, command);
+        return JK_OK;
+    }
+    if (run->inflight == 0) {
+        jk_warn (S_COMPONENT, "broker=%s error=\"ANSWER with nothing sent\"",
+                 run->config->broker);
+        return JK_OK;
+    }
+    s_flight_t *f = s_front (run);
+    if (zmsg_size (msg) != f->count) {
+        jk_warn (S_COMPONENT, "broker=%s error=\"%zu answers for %zu events\"",
+                 run->config->broker, zmsg_size (msg), f->count);
+        s_disconnect (run, "answer count mismatch");
+        return JK_OK;
+    }
+    static const uint8_t zero[16] = {0};
+    uint64_t gen = f->generation;
+    for (size_t i = 0; i < f->count; i++) {
+        zframe_t *frame = zmsg_pop (msg);
+        jk_answer_t a;
+        int rc =
+            jk_answer_decode (zframe_data (frame), zframe_size (frame), &a);
+        zframe_destroy (&frame);
+        if (rc != 0 || (memcmp (a.id, zero, 16) != 0 &&
+                        memcmp (a.id, f->ids[i], 16) != 0)) {
+            jk_warn (S_COMPONENT, "broker=%s seq=%llu error=\"%s\"",
+                     run->config->broker, (unsigned long long)f->seqs[i],
+                     rc ? "malformed answer" : "answer for another event");
+            s_disconnect (run, "bad answer");
+            return JK_OK;
+        }
+        if (s_answer (run, f->seqs[i], gen, &a))
+            return JK_IO;
+    }
+    s_pop (run);
+    return JK_OK;
+}
+
+static void s_ping (s_run_t *run)
+{
+    zmsg_t *ping = jk_wire_new ("PING");
+    jk_heartbeat_add (ping, &run->heartbeat);
+    if (zmsg_send (&ping, run->dealer) != 0)
+        zmsg_destroy (&ping);
+    run->last_sent = jk_clock_mono_ms ();
+}
+
+int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
+                     int64_t wait_ms, uint64_t until_seq,
+                     jk_delivery_stats_t *stats)
+{
+    jk_delivery_stats_t local;
+    if (!stats)
+        stats = &local;
+    memset (stats, 0, sizeof *stats);
+    s_run_t run = {.outbox = outbox, .config = config, .stats = stats};
+    run.window = config->window > 0 ? config->window : 8;
+    if (run.window > S_WINDOW_MAX)
+        run.window = S_WINDOW_MAX;
+    run.batch = config->batch > 0 ? config->batch : 256;
+    if (run.batch > JK_SUBMIT_MAX_EVENTS)
+        run.batch = JK_SUBMIT_MAX_EVENTS;
+    int answer_timeout =
+        config->answer_timeout_ms > 0 ? config->answer_timeout_ms : 10000;
+    run.backoff_ms = JK_RECONNECT_MIN_MS;
+    jk_outbox_counts_t counts;
+    if (jk_outbox_counts (outbox, &counts))
+        return JK_IO;
+    snprintf (run.heartbeat.source, sizeof run.heartbeat.source, "%s",
+              jk_outbox_source (outbox));
+    snprintf (run.heartbeat.program, sizeof run.heartbeat.program, "%s",
+              config->program ? config->program : "jejak-agent");
+    run.heartbeat.outbox_depth = counts.pending;
+    run.heartbeat.last_stored_seq = counts.last_stored_seq;
+    run.heartbeat.rejected = counts.rejected;
+
+    int64_t start = jk_clock_mono_ms ();
+    run.progress_at = start;
+    run.last_heard = start;
+    run.dealer = s_connect (config);
+    run.connected_at = start;
+    int rc = JK_TEMPORARY;
+    while (true) {
+        int64_t now = jk_clock_mono_ms ();
+        if (run.closed) {
+            rc = JK_CLOSED;
+            break;
+        }
+        if (zsys_interrupted)
+            break;
+        if (run.inflight == 0) {
+            int64_t open = jk_outbox_open_count (outbox, until_seq);
+            if (open < 0) {
+                rc = JK_IO;
+                break;
+            }
+            if (open == 0) {
+                rc = JK_OK;
+                break;
+            }
+        }
+        int64_t deadline =
+            (config->idle_deadline ? run.progress_at : start) + wait_ms;
+        if (now >= deadline)
+            break;
+        if (!run.dealer && now >= run.resume_at) {
+            run.dealer = s_connect (config);
+            run.last_heard = run.connected_at = now;
+        }
+        if (jk_outbox_batch_begin (outbox)) {
+            rc = JK_IO;
+            break;
+        }
+        int io = s_fill (&run);
+        if (jk_outbox_batch_end (outbox) || io) {
+            rc = JK_IO;
+            break;
+        }
+        if (run.dealer && now - run.last_sent >= JK_HEARTBEAT_MS)
+            s_ping (&run);
+
+        /* Wait for a message, a heartbeat or the deadline. */
+        int64_t until = deadline;
+        if (run.last_sent + JK_HEARTBEAT_MS < until)
+            until = run.last_sent + JK_HEARTBEAT_MS;
+        if (!run.dealer || run.resume_at > now) {
+            int64_t resume = run.resume_at > now ? run.resume_at : now + 10;
+            if (resume < until)
+                until = resume;
+        }
+        int timeout = (int)(until - now);
+        if (timeout < 0)
+            timeout = 0;
+        if (!run.dealer) {
+            zmq_pollitem_t none[1];
+            zmq_poll (none, 0, timeout);
+            continue;
+        }
+        zmq_pollitem_t item = {zsock_resolve (run.dealer), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, timeout) < 0) {
+            if (zsys_interrupted)
+                break;
+            continue;
+        }
+        if (jk_outbox_batch_begin (outbox)) {
+            rc = JK_IO;
+            break;
+        }
+        int handled = JK_OK;
+        zmsg_t *msg;
+        while (run.dealer && (msg = zmsg_recv (run.dealer)) != NULL) {
+            run.last_heard = jk_clock_mono_ms ();
+            handled = s_handle (&run, msg);
+            zmsg_destroy (&msg);
+            if (handled)
+                break;
+        }
+        if (jk_outbox_batch_end (outbox) || handled) {
+            rc = JK_IO;
+            break;
+        }
+        now = jk_clock_mono_ms ();
+        if (run.dealer &&
+            now - run.last_heard > JK_HEARTBEAT_MS * JK_HEARTBEAT_LIVENESS)
+            s_disconnect (&run, "broker silent");
+        else if (run.dealer && run.inflight &&
+                 now - s_front (&run)->sent_at > answer_timeout)
+            s_disconnect (&run, "answer timeout");
+    }
+    zsock_destroy (&run.dealer);
+    while (run.inflight)
+        s_pop (&run);
+    int64_t open = jk_outbox_open_count (outbox, 0);
+    stats->remaining = open > 0 ? (uint64_t)open : 0;
+    return rc;
+}

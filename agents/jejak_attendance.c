@@ -1,0 +1,8 @@
+/*  jejak_attendance.c - jejak-attendance, the office program for attendance
+   events: the shared agent command line (agent_main.c) for its domain. */
+#include "jk_agent.h"
+
+int main (int argc, char **argv)
+{
+    return jk_agent_main (JK_DOMAIN_ATTENDANCE, argc, argv);
+}

@@ -1,0 +1,188 @@
+/*  jk_agent.h - the agent library behind jejak-registration,
+    jejak-attendance and jejak-scoring: the durable outbox (SQLite), the
+    delivery loop that drains it to a broker, the CSV parser used by
+    `import`, and the shared command-line main the three programs call. */
+#ifndef JK_AGENT_H
+#define JK_AGENT_H
+
+#include "jk_schema.h"
+#include "jk_wire.h"
+
+/* ---- outbox ---------------------------------------------------------------
+   One SQLite file per agent (WAL, synchronous=FULL, created 0600). An event
+   is written with its id and the next per-source seq before anything is
+   sent; it moves PENDING -> SENT -> STORED (with the receipt) or REJECTED
+   (with code and message). Only STORED events are ever deleted (prune). */
+typedef enum {
+    JK_OUTBOX_PENDING = 0,  /* written, not yet sent on this run */
+    JK_OUTBOX_SENT = 1,     /* sent at least once, no answer yet */
+    JK_OUTBOX_STORED = 2,   /* the store holds it: pos and hash kept */
+    JK_OUTBOX_REJECTED = 3, /* refused: code and message kept */
+} jk_outbox_state_t;
+
+typedef struct _jk_outbox_t jk_outbox_t;
+
+/* One outbox row as listed by jk_outbox_list and jk_outbox_get. Strings
+   and bytes borrow from the outbox until the next call. */
+typedef struct {
+    uint64_t seq;
+    uint8_t id[16];
+    const char *type;
+    jk_outbox_state_t state;
+    int64_t created_at;   /* ms, when it was written */
+    int64_t sent_at;      /* ms, last send, or 0 */
+    uint32_t attempts;    /* sends so far */
+    uint64_t pos;         /* STORED and store rejections: position */
+    uint8_t hash[32];     /* chain hash at pos */
+    const char *code;     /* REJECTED: the code, else "" */
+    const char *message;  /* REJECTED: the reason, else "" */
+    const char *origin;   /* "FILE.csv:LINE" for imports, or "" */
+    const uint8_t *bytes; /* the encoded event */
+    size_t size;
+} jk_outbox_row_t;
+
+/* Opens (creating when absent) the outbox at path for source. An outbox
+   belongs to the first source that used it: opening it with another
+   source fails. Returns NULL with the reason in err. */
+jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
+                             size_t err_size);
+void jk_outbox_close (jk_outbox_t **self_p);
+
+/* The source the outbox belongs to. */
+const char *jk_outbox_source (jk_outbox_t *self);
+
+/* Groups several puts in one transaction (import). Return JK_OK or
+   JK_IO. Without begin, each put is its own transaction. */
+int jk_outbox_begin (jk_outbox_t *self);
+int jk_outbox_commit (jk_outbox_t *self);
+void jk_outbox_rollback (jk_outbox_t *self);
+
+/* Writes a validated event: sets its source and the next seq, encodes it
+   and inserts it as PENDING. origin ("" or "FILE:LINE") and key (a natural
+   key used to find the event later, e.g. "BATCH|SESSION|NIK" for
+   attendance.recorded; may be NULL) are kept beside it. The event stays
+   the caller's. Returns JK_OK with *seq set, JK_INVALID when the event is
+   too large to encode, or JK_IO. */
+int jk_outbox_put (jk_outbox_t *self, jk_event_t *event, const char *origin,
+                   const char *key, uint64_t *seq);
+
+/* The newest event of type with the natural key; JK_OK and its id, or
+   JK_NOT_FOUND. */
+int jk_outbox_find (jk_outbox_t *self, const char *type, const char *key,
+                    uint8_t id[16]);
+
+/* One row by seq; JK_OK or JK_NOT_FOUND. */
+int jk_outbox_get (jk_outbox_t *self, uint64_t seq, jk_outbox_row_t *row);
+
+/* Calls fn for each row whose state bit (1 << state) is in states, in seq
+   order, from seq > after; stops when fn returns non-zero or after limit
+   rows (0: no limit). Returns the number of rows visited, or -1. */
+typedef int (jk_outbox_row_fn) (void *arg, const jk_outbox_row_t *row);
+int64_t jk_outbox_list (jk_outbox_t *self, unsigned states, uint64_t after,
+                        size_t limit, jk_outbox_row_fn *fn, void *arg);
+
+typedef struct {
+    uint64_t pending; /* PENDING + SENT */
+    uint64_t stored;
+    uint64_t rejected;
+    uint64_t last_stored_seq; /* highest seq STORED, 0 if none */
+    uint64_t next_seq;        /* seq the next put takes */
+} jk_outbox_counts_t;
+int jk_outbox_counts (jk_outbox_t *self, jk_outbox_counts_t *counts);
+
+/* Removes STORED events written before before_ms. Returns the number
+   removed, or -1. */
+int64_t jk_outbox_prune (jk_outbox_t *self, int64_t before_ms);
+
+/* Delivery bookkeeping, used by jk_delivery_run inside batch_begin/end,
+   which commit with synchronous=NORMAL: a receipt lost to a power cut
+   only means a resend that the store answers DUPLICATE with the same
+   receipt, while events themselves are always written FULL. Rows
+   sendable are those PENDING or SENT. mark_sent moves seqs first..last
+   to SENT; record applies one answer (ACK and DUPLICATE of an accepted
+   event -> STORED, anything else -> REJECTED with its code) and returns
+   1 when the row changed, 0 when it was answered already, -1 on error;
+   reject_local marks REJECTED with a code the outbox itself decided;
+   requeue puts a SENT seq back to PENDING; open_count counts PENDING and
+   SENT rows up to until_seq (0: all), -1 on error. Others return JK_OK
+   or JK_IO. */
+int jk_outbox_batch_begin (jk_outbox_t *self);
+int jk_outbox_batch_end (jk_outbox_t *self);
+int jk_outbox_mark_sent (jk_outbox_t *self, uint64_t first, uint64_t last,
+                         int64_t now_ms);
+int jk_outbox_record (jk_outbox_t *self, uint64_t seq,
+                      const jk_answer_t *answer);
+int jk_outbox_reject_local (jk_outbox_t *self, uint64_t seq, const char *code,
+                            const char *message);
+int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq);
+int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq);
+
+/* ---- delivery --------------------------------------------------------------
+   Drains the outbox to a broker over one DEALER: oldest first, a window of
+   SUBMITs in flight, heartbeats when idle, reconnect with capped
+   exponential backoff plus jitter, resend everything unanswered. */
+typedef struct {
+    const char *broker;    /* endpoint to connect to */
+    const char *program;   /* for heartbeats, e.g. "jejak-attendance" */
+    int window;            /* SUBMITs in flight; 0 = 8 */
+    int batch;             /* events per SUBMIT; 0 = 256 */
+    int answer_timeout_ms; /* no answer -> reconnect; 0 = 10000 */
+    bool idle_deadline;    /* true: wait_ms counts time without
+                              progress (sync); false: total time */
+    bool verbose;          /* print each rejection on stderr */
+} jk_delivery_config_t;
+
+typedef struct {
+    uint64_t sent;     /* events sent, resends included */
+    uint64_t stored;   /* answered ACK or DUPLICATE */
+    uint64_t rejected; /* answered REJECTED, or refused locally */
+    uint64_t retried;  /* retryable NACKs */
+    uint64_t reconnects;
+    uint64_t remaining; /* still PENDING or SENT at the end */
+} jk_delivery_stats_t;
+
+/* Delivers until every event up to until_seq (0: all) is STORED or
+   REJECTED, or wait_ms passes, or the process is interrupted. Returns
+   JK_OK when all were answered, JK_TEMPORARY when time ran out with
+   events pending, JK_CLOSED when delivery cannot continue (the store
+   expects a seq the outbox no longer holds: printed), JK_IO on a
+   database failure. */
+int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
+                     int64_t wait_ms, uint64_t until_seq,
+                     jk_delivery_stats_t *stats);
+
+/* ---- CSV ----------------------------------------------------------------
+   What spreadsheets export: ';' or ',' separator (the more frequent one
+   outside quotes in the first line), UTF-8 BOM, LF or CRLF, quoted fields
+   with separators, doubled quotes and newlines. Blank lines are skipped.
+   Pure: no I/O. */
+#define JK_CSV_MAX_CELLS 256
+
+/* Called once per row (the header is row one) with its cells as
+   NUL-terminated strings and the physical line where the row starts.
+   Return 0 to go on, non-zero to stop. */
+typedef int (jk_csv_row_fn) (void *arg, size_t line, char **cells,
+                             size_t count);
+
+/* Parses data, calling fn per row. Returns 0, the callback's non-zero
+   value when it stopped, or -1 with err ("line N: ...") for an
+   unterminated quote or a row of more than JK_CSV_MAX_CELLS cells; rows
+   before the bad one were delivered. *separator (may be NULL) gets the
+   separator used. */
+int jk_csv_parse (const char *data, size_t size, jk_csv_row_fn *fn, void *arg,
+                  char *separator, char *err, size_t err_size);
+
+/* ---- the programs ----------------------------------------------------------
+   The whole command line of jejak-<domain>. Exit codes: 0 stored, 2 usage
+   or validation error (nothing queued), 3 queued but not delivered, 4
+   rejected by the store, 1 other failure. */
+enum {
+    JK_EXIT_OK = 0,
+    JK_EXIT_FAILURE = 1,
+    JK_EXIT_USAGE = 2,
+    JK_EXIT_OFFLINE = 3,
+    JK_EXIT_REJECTED = 4,
+};
+int jk_agent_main (jk_domain_t domain, int argc, char **argv);
+
+#endif
