@@ -8,20 +8,41 @@
 #include <czmq.h>
 
 typedef struct {
-    const char *db_path;          /* SQLite file, created 0600 if absent */
-    const char *backend;          /* broker backend endpoint to connect to */
-    const char *query;            /* query endpoint to bind (NULL: none) */
-    int batch_max;                /* group commit cap; 0 = default */
+    const char *db_path; /* SQLite file, created 0600 if absent */
+    const char *backend; /* broker backend endpoint to connect to */
+    const char *query;   /* query endpoint to bind (NULL: none) */
+    int batch_max;       /* group commit cap; 0 = default */
     jk_projections_config_t projections;
     /* Credentials for a CURVE query endpoint; NULL for plain. */
     const char *query_cert_path;
+    int busy_timeout_ms; /* SQLite busy timeout; 0 = 5000 */
 } jk_store_config_t;
 
 /* Starts the store actor. It opens and migrates the database, connects to
-   the backend, binds the query endpoint and then signals ready (zsock
-   signal 0) or failure (1, with the reason logged). Send "$TERM" (or
-   zactor_destroy) to stop it cleanly. Returns NULL when it failed to
-   start. */
+   the backend, binds the query endpoint (served by its own actor with a
+   read-only connection, so catch-up never blocks the writer) and then
+   reports ready. Send "$TERM" (or zactor_destroy) to stop it cleanly.
+   Returns NULL when it failed to start, with the reason logged.
+
+   On its pipe the actor also answers "STATS" with one frame of text
+   "received=N accepted=N rejected=N duplicates=N nacked=N batches=N
+   failed_batches=N malformed=N head=N". If the database becomes unusable
+   (corrupt, not a database) it stops writing and sends "FATAL" on its
+   pipe; the owner then destroys it and exits non-zero.
+
+   Fault injection for tests, read from JEJAK_FAULT at start:
+   "crash_after_commit" _exit(86)s after the first commit that logged a
+   record, before any answer; "fail_commit" makes that commit fail once
+   (SQLite's commit hook vetoes it). */
 zactor_t *jk_store_start (const jk_store_config_t *config);
+
+/* Starts the query endpoint alone on an existing log database: binds a
+   ROUTER at endpoint (CURVE server when cert_path is set) and serves HEAD,
+   SINCE/CREDIT, SNAPSHOT, GAPS and STATS (docs/PROTOCOL.md) from its own
+   read-only connection. STATS answers the text last sent to the actor as
+   [COUNTERS][text]. Returns NULL when the database or the endpoint cannot
+   be opened (reason logged). "$TERM" stops it. */
+zactor_t *jk_query_start (const char *db_path, const char *endpoint,
+                          const char *cert_path);
 
 #endif

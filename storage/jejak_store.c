@@ -1,0 +1,145 @@
+/*  jejak_store.c - jejak-store: the store alone, connected to a broker's
+    backend. Parses options, starts the store actor, waits for SIGINT or
+    SIGTERM, stops it. Exit codes: 0 clean stop, 1 runtime failure, 2
+    usage. */
+#include "jk_opts.h"
+#include "jk_store.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const jk_opt_t s_options[] = {
+    {"db", "JEJAK_DB", "./jejak-data/events.db",
+     "SQLite file of the event log and projections (created 0600)", false},
+    {"backend", "JEJAK_BACKEND", "tcp://127.0.0.1:7453",
+     "the broker's backend endpoint to connect to", false},
+    {"query", "JEJAK_QUERY", "tcp://127.0.0.1:7452",
+     "query endpoint to bind (catch-up, snapshot, head, gaps)", false},
+    {"batch-max", "JEJAK_BATCH_MAX", "1000",
+     "most events committed in one transaction", false},
+    {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
+     "a RAT is late this many months after its book year ends", false},
+    {"query-cert", "JEJAK_QUERY_CERT", NULL,
+     "secret certificate for a CURVE query endpoint (plain if unset)", false},
+};
+
+/* Parses a positive integer option; -1 with a message when invalid. */
+static int s_positive (jk_opts_t *opts, const char *name, int max)
+{
+    uint64_t value;
+    const char *text = jk_opts_get (opts, name);
+    if (!text || jk_parse_u64 (text, &value) != 0 || value == 0 ||
+        value > (uint64_t)max) {
+        fprintf (stderr,
+                 "jejak-store: --%s must be a whole number from 1 to %d, "
+                 "not '%s'\n",
+                 name, max, text ? text : "");
+        return -1;
+    }
+    return (int)value;
+}
+
+/* Creates the directory holding path, one level, mode 0700. */
+static int s_make_parent (const char *path)
+{
+    char *copy = jk_strdup (path);
+    const char *dir = dirname (copy);
+    int rc = 0;
+    struct stat st;
+    if (stat (dir, &st) != 0 && mkdir (dir, 0700) != 0 && errno != EEXIST) {
+        fprintf (stderr, "jejak-store: cannot create directory %s: %s\n", dir,
+                 strerror (errno));
+        rc = -1;
+    }
+    free (copy);
+    return rc;
+}
+
+int main (int argc, char **argv)
+{
+    jk_opts_t *opts = jk_opts_new ("jejak-store", s_options,
+                                   sizeof s_options / sizeof s_options[0]);
+    char err[256];
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
+        fprintf (stderr, "jejak-store: %s (try --help)\n", err);
+        jk_opts_destroy (&opts);
+        return 2;
+    }
+    if (jk_opts_help (opts)) {
+        printf ("Usage: jejak-store [--db PATH] [--backend EP] [--query EP] "
+                "[--batch-max N]\n"
+                "                   [--rat-deadline-months N]\n"
+                "The single writer of the event log: decides each event the "
+                "broker forwards,\nappends it to the hash-chained log, "
+                "updates the projections, acknowledges.\n"
+                "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
+                "failure, 2 usage.\n\n");
+        jk_opts_print (opts, stdout);
+        jk_opts_destroy (&opts);
+        return 0;
+    }
+    if (jk_opts_argc (opts) > 0) {
+        fprintf (stderr,
+                 "jejak-store: unexpected argument '%s' (try "
+                 "--help)\n",
+                 jk_opts_arg (opts, 0));
+        jk_opts_destroy (&opts);
+        return 2;
+    }
+    int batch_max = s_positive (opts, "batch-max", 100000);
+    int months = s_positive (opts, "rat-deadline-months", 120);
+    if (batch_max < 0 || months < 0) {
+        jk_opts_destroy (&opts);
+        return 2;
+    }
+    jk_store_config_t config = {
+        .db_path = jk_opts_get (opts, "db"),
+        .backend = jk_opts_get (opts, "backend"),
+        .query = jk_opts_get (opts, "query"),
+        .batch_max = batch_max,
+        .projections = {.rat_deadline_months = months},
+        .query_cert_path = jk_opts_get (opts, "query-cert"),
+    };
+    if (!config.db_path[0] || !config.backend[0]) {
+        fprintf (stderr, "jejak-store: --db and --backend must not be "
+                         "empty\n");
+        jk_opts_destroy (&opts);
+        return 2;
+    }
+    if (config.query && !config.query[0])
+        config.query = NULL;
+    if (s_make_parent (config.db_path) != 0) {
+        jk_opts_destroy (&opts);
+        return 1;
+    }
+    zactor_t *store = jk_store_start (&config);
+    if (!store) {
+        fprintf (stderr, "jejak-store: could not start (see the log "
+                         "above)\n");
+        jk_opts_destroy (&opts);
+        return 1;
+    }
+    int status = 0;
+    zpoller_t *poller = zpoller_new (store, NULL);
+    while (!zsys_interrupted) {
+        void *which = zpoller_wait (poller, 1000);
+        if (which == store) {
+            char *message = zstr_recv (store);
+            bool fatal = message && streq (message, "FATAL");
+            free (message);
+            if (fatal) {
+                fprintf (stderr, "jejak-store: the database became "
+                                 "unusable; stopping\n");
+                status = 1;
+                break;
+            }
+        } else if (zpoller_terminated (poller))
+            break;
+    }
+    zpoller_destroy (&poller);
+    zactor_destroy (&store);
+    jk_opts_destroy (&opts);
+    return status;
+}

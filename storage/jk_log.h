@@ -1,0 +1,190 @@
+/*  jk_log.h - the event log: one SQLite table of decided submissions
+    chained by SHA-256 (docs/ARCHITECTURE.md, "The log record"). The store's
+    writer appends through jk_log_t; jejak-replay and the tests verify a
+    log's chain and rebuild every projection from it. */
+#ifndef JK_LOG_H
+#define JK_LOG_H
+
+#include "jk_projections.h"
+#include <sqlite3.h>
+
+#define JK_HASH_SIZE 32
+
+/* ---- the hash chain ---------------------------------------------------------
+   hash_pos = SHA-256( hash_{pos-1} || u64be(pos) || u64be(recorded_at)
+                       || u8(outcome) || u16be(len code) || code
+                       || u32be(len message) || message || bytes )
+   with hash_0 = 32 zero bytes, code and message empty when accepted. */
+typedef struct _jk_chain_t jk_chain_t;
+
+/* Creates a hasher: the SHA-256 digest is fetched once and its context
+   reused for every step. Aborts when OpenSSL has no SHA-256. */
+jk_chain_t *jk_chain_new (void);
+void jk_chain_destroy (jk_chain_t **self_p);
+
+/* Computes hash_pos from prev (hash_{pos-1}) into out. code and message may
+   be NULL (treated as empty). */
+void jk_chain_step (jk_chain_t *self, const uint8_t prev[JK_HASH_SIZE],
+                    uint64_t pos, int64_t recorded_at, int outcome,
+                    const char *code, const char *message, const uint8_t *bytes,
+                    size_t size, uint8_t out[JK_HASH_SIZE]);
+
+/* ---- records ------------------------------------------------------------- */
+#define JK_LOG_ACCEPTED 0
+#define JK_LOG_REJECTED 1
+
+/* One row of the log. Strings and bytes are borrowed: from the caller when
+   appending, from the log's statement when found (valid until the next
+   call on the same log). */
+typedef struct {
+    uint64_t pos;               /* global position, 1, 2, 3 ... */
+    uint8_t id[16];             /* event id */
+    const char *type;           /* type as submitted ("" if unreadable) */
+    uint32_t version;           /* envelope.v as submitted */
+    const char *source;         /* submitting device */
+    uint64_t seq;               /* its sequence number */
+    int64_t at;                 /* when it happened, ms */
+    int64_t recorded_at;        /* store time of the append, ms */
+    int outcome;                /* JK_LOG_ACCEPTED or JK_LOG_REJECTED */
+    const char *code;           /* rejection code, NULL when accepted */
+    const char *message;        /* rejection message, NULL when accepted */
+    const uint8_t *bytes;       /* the submitted bytes, as received */
+    size_t size;                /* their size */
+    uint8_t hash[JK_HASH_SIZE]; /* chain hash at pos */
+} jk_log_record_t;
+
+/* Decodes submitted or stored bytes (older versions upcast) and validates
+   them with the clock at recorded_at and the default reference data,
+   exactly as the store did when it decided them, so a rebuild recomputes
+   the same warnings. Returns 0 with *event (caller owns) and any warnings
+   in report, or -1 with the first error in report; *event is then NULL
+   when the bytes did not decode, or the decoded but invalid event. */
+int jk_log_check (const uint8_t *bytes, size_t size, int64_t recorded_at,
+                  jk_event_t **event, jk_report_t *report);
+
+/* ---- the writer's log ---------------------------------------------------- */
+typedef struct _jk_log_t jk_log_t;
+
+/* Opens the log database at path for writing, creating it (mode 0600,
+   directory not included) when absent: WAL, synchronous=FULL, the given
+   busy timeout (ms, 0 = 5000), the log's numbered migrations (PRAGMA
+   user_version) and then jk_projections_migrate on the same connection.
+   Loads the head and every source's next seq. Returns NULL with the
+   reason in err (SQLite's message, or "read-only" when the file cannot be
+   written). */
+jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
+                       size_t err_size);
+/* Closes the database (rolls back an open transaction). */
+void jk_log_close (jk_log_t **self_p);
+
+/* The connection, for jk_projections_new and reads in the same
+   transaction. Owned by the log. */
+sqlite3 *jk_log_db (jk_log_t *self);
+/* SQLite's last error message on the connection. */
+const char *jk_log_errmsg (jk_log_t *self);
+/* SQLite's last extended error code on the connection. */
+int jk_log_errcode (jk_log_t *self);
+
+/* The last position and its hash (zeros at pos 0), including records
+   appended in the open transaction. */
+uint64_t jk_log_head (jk_log_t *self, uint8_t hash[JK_HASH_SIZE]);
+/* The recorded_at to give the next record: max(last recorded_at, now), so
+   time never decreases along the log. */
+int64_t jk_log_next_time (jk_log_t *self);
+/* The seq the source must send next (1 for an unknown source), including
+   records appended in the open transaction. */
+uint64_t jk_log_next_seq (jk_log_t *self, const char *source);
+
+/* Starts a write transaction (BEGIN IMMEDIATE). JK_OK or JK_IO. */
+int jk_log_begin (jk_log_t *self);
+/* Commits. On JK_IO the transaction was rolled back (as jk_log_rollback)
+   and nothing of it is kept, in the file or in memory. */
+int jk_log_commit (jk_log_t *self);
+/* Rolls back, and forgets the head and seqs staged since begin. */
+void jk_log_rollback (jk_log_t *self);
+
+/* Appends a record inside the open transaction at the next position:
+   fills record->pos and record->hash. record->recorded_at must come from
+   jk_log_next_time and record->seq must be the source's next seq (both
+   asserted). Returns JK_OK, or JK_IO (the caller rolls back). */
+int jk_log_append (jk_log_t *self, jk_log_record_t *record);
+
+/* Looks up an event id. JK_OK fills record (borrowed strings and bytes,
+   valid until the next call), JK_NOT_FOUND, or JK_IO. */
+int jk_log_find (jk_log_t *self, const uint8_t id[16], jk_log_record_t *record);
+
+/* Runs PRAGMA wal_checkpoint(PASSIVE) outside any transaction; returns
+   the WAL frames written since the last checkpoint before it ran. */
+int jk_log_checkpoint (jk_log_t *self);
+/* WAL frames written since the last checkpoint (from the WAL hook). */
+int jk_log_wal_frames (jk_log_t *self);
+
+/* ---- verification -------------------------------------------------------- */
+typedef enum {
+    JK_VERIFY_OK = 0,        /* the chain holds */
+    JK_VERIFY_HASH = 1,      /* stored hash differs from the recomputed one:
+                                a byte, time, decision or order changed */
+    JK_VERIFY_MISSING = 2,   /* a position is missing (deleted row) */
+    JK_VERIFY_TIME = 3,      /* recorded_at decreases along pos */
+    JK_VERIFY_TRUNCATED = 4, /* the kept head lies beyond the log's end */
+    JK_VERIFY_HEAD = 5,      /* the hash at the kept head's pos differs */
+} jk_verify_problem_t;
+
+typedef struct {
+    uint64_t pos; /* 0: no head */
+    uint8_t hash[JK_HASH_SIZE];
+} jk_head_t;
+
+typedef struct {
+    jk_verify_problem_t problem; /* JK_VERIFY_OK when intact */
+    uint64_t bad_pos;            /* first bad position, 0 when intact */
+    uint64_t records;            /* records checked */
+    jk_head_t head;              /* last position checked and its hash */
+    char message[256];           /* what is wrong, for a human */
+} jk_verify_result_t;
+
+/* Progress callback for long work: done of total records. */
+typedef void (jk_progress_fn) (void *arg, uint64_t done, uint64_t total);
+
+/* Recomputes the chain of the log at path (opened read-only) from pos 1
+   and compares every stored hash. With kept (pos > 0), also checks that
+   the log reaches kept->pos and has kept->hash there (detects truncation
+   and rewriting). Returns JK_OK when intact, JK_INVALID with the first bad
+   position and the problem in result, JK_IO (message in result) when the
+   file cannot be read. progress may be NULL. */
+int jk_log_verify (const char *path, const jk_head_t *kept,
+                   jk_verify_result_t *result, jk_progress_fn *progress,
+                   void *progress_arg);
+
+/* ---- rebuild --------------------------------------------------------------
+ */
+typedef struct {
+    uint64_t until_pos; /* copy records with pos <= this; 0 = all */
+    int64_t until_time; /* ... with recorded_at <= this (ms);
+                           0 = all */
+    jk_projections_config_t projections; /* rules for the rebuilt tables */
+    jk_progress_fn *progress;            /* or NULL */
+    void *progress_arg;
+} jk_rebuild_options_t;
+
+typedef struct {
+    uint64_t records;  /* rows copied */
+    uint64_t accepted; /* of which accepted */
+    uint64_t rejected; /* of which rejections */
+    jk_head_t head;    /* last copied position and hash */
+} jk_rebuild_result_t;
+
+/* Writes a fresh database at out_path (which must not exist: JK_CONFLICT)
+   holding the log rows of src_path (opened read-only) up to the limits,
+   as stored, and every projection rebuilt by applying them in position
+   order: stored bytes re-decoded (older versions upcast), warnings
+   recomputed with the clock at each record's recorded_at, rejections
+   applied with their stored code and message. Returns JK_OK, JK_CONFLICT,
+   JK_INVALID (a stored accepted event no longer decodes or validates: the
+   message names its pos) or JK_IO, with the reason in err. On failure
+   out_path is removed. */
+int jk_log_rebuild (const char *src_path, const char *out_path,
+                    const jk_rebuild_options_t *options,
+                    jk_rebuild_result_t *result, char *err, size_t err_size);
+
+#endif

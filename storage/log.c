@@ -1,0 +1,518 @@
+/*  log.c - the event log's hash chain and its writer (jk_log.h): opening
+    and migrating the database, appending records at the next position,
+    finding events by id, and the per-source seq the store checks against.
+    Called by the store actor, inside its one transaction per batch. */
+#include "jk_log.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- the hash chain
+ * ---------------------------------------------------------- */
+
+struct _jk_chain_t {
+    EVP_MD *md;      /* SHA-256, fetched once */
+    EVP_MD_CTX *ctx; /* reused for every step */
+};
+
+jk_chain_t *jk_chain_new (void)
+{
+    jk_chain_t *self = jk_calloc (1, sizeof *self);
+    self->md = EVP_MD_fetch (NULL, "SHA256", NULL);
+    self->ctx = EVP_MD_CTX_new ();
+    if (!self->md || !self->ctx) {
+        fprintf (stderr, "jejak: OpenSSL has no SHA-256\n");
+        abort ();
+    }
+    return self;
+}
+
+void jk_chain_destroy (jk_chain_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_chain_t *self = *self_p;
+    EVP_MD_CTX_free (self->ctx);
+    EVP_MD_free (self->md);
+    free (self);
+    *self_p = NULL;
+}
+
+static void s_put_be (uint8_t *out, uint64_t value, int size)
+{
+    for (int i = size - 1; i >= 0; i--) {
+        out[i] = (uint8_t)value;
+        value >>= 8;
+    }
+}
+
+void jk_chain_step (jk_chain_t *self, const uint8_t prev[JK_HASH_SIZE],
+                    uint64_t pos, int64_t recorded_at, int outcome,
+                    const char *code, const char *message, const uint8_t *bytes,
+                    size_t size, uint8_t out[JK_HASH_SIZE])
+{
+    size_t code_len = code ? strlen (code) : 0;
+    size_t message_len = message ? strlen (message) : 0;
+    assert (code_len <= UINT16_MAX);
+    assert (message_len <= UINT32_MAX);
+    /* Fixed-size fields go in one update: prev, pos, recorded_at, outcome,
+       and the code length. */
+    uint8_t head[JK_HASH_SIZE + 8 + 8 + 1 + 2];
+    memcpy (head, prev, JK_HASH_SIZE);
+    s_put_be (head + 32, pos, 8);
+    s_put_be (head + 40, (uint64_t)recorded_at, 8);
+    head[48] = (uint8_t)outcome;
+    s_put_be (head + 49, code_len, 2);
+    uint8_t message_size[4];
+    s_put_be (message_size, message_len, 4);
+    unsigned int out_len = 0;
+    int ok =
+        EVP_DigestInit_ex (self->ctx, self->md, NULL) &&
+        EVP_DigestUpdate (self->ctx, head, sizeof head) &&
+        EVP_DigestUpdate (self->ctx, code ? code : "", code_len) &&
+        EVP_DigestUpdate (self->ctx, message_size, 4) &&
+        EVP_DigestUpdate (self->ctx, message ? message : "", message_len) &&
+        EVP_DigestUpdate (self->ctx, bytes, size) &&
+        EVP_DigestFinal_ex (self->ctx, out, &out_len);
+    /* SHA-256 over memory cannot fail short of a broken OpenSSL. */
+    assert (ok && out_len == JK_HASH_SIZE);
+    (void)ok;
+}
+
+/* ---- the writer's log
+ * ----------------------------------------------------------- */
+
+/* Numbered migrations of the log table, applied through PRAGMA
+   user_version. Index i brings the schema from version i to i + 1. */
+static const char *s_migrations[] = {
+    "CREATE TABLE log ("
+    " pos INTEGER PRIMARY KEY,"
+    " id BLOB NOT NULL UNIQUE,"
+    " type TEXT NOT NULL,"
+    " v INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " recorded_at INTEGER NOT NULL,"
+    " outcome INTEGER NOT NULL,"
+    " code TEXT,"
+    " message TEXT,"
+    " bytes BLOB NOT NULL,"
+    " hash BLOB NOT NULL,"
+    " UNIQUE (source, seq));",
+};
+#define S_MIGRATIONS (int)(sizeof s_migrations / sizeof s_migrations[0])
+
+struct _jk_log_t {
+    sqlite3 *db;            /* the writer's connection */
+    jk_chain_t *chain;      /* hasher */
+    sqlite3_stmt *insert;   /* INSERT INTO log */
+    sqlite3_stmt *find;     /* SELECT ... WHERE id = ? */
+    sqlite3_stmt *begin;    /* BEGIN IMMEDIATE */
+    sqlite3_stmt *commit;   /* COMMIT */
+    sqlite3_stmt *rollback; /* ROLLBACK */
+    /* Committed state, and the state including the open transaction. */
+    uint64_t head_pos, committed_pos;
+    uint8_t head_hash[JK_HASH_SIZE], committed_hash[JK_HASH_SIZE];
+    int64_t last_time, committed_time;
+    zhashx_t *seqs;   /* source -> next seq (committed) */
+    zhashx_t *staged; /* source -> next seq (this transaction) */
+    bool in_transaction;
+    int wal_frames; /* from the WAL hook */
+};
+
+static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    jk_log_t *self = arg;
+    self->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+static int s_exec (sqlite3 *db, const char *sql, char *err, size_t err_size)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf (err, err_size, "%s", msg ? msg : sqlite3_errmsg (db));
+        sqlite3_free (msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_user_version (sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    return version;
+}
+
+/* Applies the log's missing migrations, each in its own transaction. */
+static int s_migrate (sqlite3 *db, char *err, size_t err_size)
+{
+    int version = s_user_version (db);
+    if (version < 0) {
+        snprintf (err, err_size, "%s", sqlite3_errmsg (db));
+        return -1;
+    }
+    if (version > S_MIGRATIONS) {
+        snprintf (err, err_size,
+                  "log schema version %d is newer than this program (%d)",
+                  version, S_MIGRATIONS);
+        return -1;
+    }
+    for (int i = version; i < S_MIGRATIONS; i++) {
+        char sql[64];
+        snprintf (sql, sizeof sql, "PRAGMA user_version = %d", i + 1);
+        if (s_exec (db, "BEGIN IMMEDIATE", err, err_size))
+            return -1;
+        if (s_exec (db, s_migrations[i], err, err_size) ||
+            s_exec (db, sql, err, err_size) ||
+            s_exec (db, "COMMIT", err, err_size)) {
+            sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Loads the head and every source's next seq from the committed log. */
+static int s_load (jk_log_t *self, char *err, size_t err_size)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (
+        self->db,
+        "SELECT pos, hash, recorded_at FROM log ORDER BY pos DESC LIMIT 1", -1,
+        &stmt, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        self->head_pos = (uint64_t)sqlite3_column_int64 (stmt, 0);
+        if (sqlite3_column_bytes (stmt, 1) == JK_HASH_SIZE)
+            memcpy (self->head_hash, sqlite3_column_blob (stmt, 1),
+                    JK_HASH_SIZE);
+        self->last_time = sqlite3_column_int64 (stmt, 2);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    rc = sqlite3_prepare_v2 (self->db,
+                             "SELECT source, max(seq) FROM log GROUP BY source",
+                             -1, &stmt, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *source = (const char *)sqlite3_column_text (stmt, 0);
+        uint64_t next = (uint64_t)sqlite3_column_int64 (stmt, 1) + 1;
+        zhashx_update (self->seqs, source, (void *)(uintptr_t)next);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    self->committed_pos = self->head_pos;
+    memcpy (self->committed_hash, self->head_hash, JK_HASH_SIZE);
+    self->committed_time = self->last_time;
+    return 0;
+fail:
+    snprintf (err, err_size, "%s", sqlite3_errmsg (self->db));
+    return -1;
+}
+
+static int s_prepare (jk_log_t *self, const char *sql, sqlite3_stmt **stmt)
+{
+    return sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                               stmt, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
+                       size_t err_size)
+{
+    assert (path);
+    jk_log_t *self = jk_calloc (1, sizeof *self);
+    self->seqs = zhashx_new ();
+    self->staged = zhashx_new ();
+    self->chain = jk_chain_new ();
+
+    struct stat st;
+    bool created = stat (path, &st) != 0;
+    /* umask keeps the file, its WAL and shm private from the first byte. */
+    mode_t old_mask = umask (077);
+    int rc = sqlite3_open_v2 (
+        path, &self->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    umask (old_mask);
+    if (rc != SQLITE_OK) {
+        snprintf (err, err_size, "cannot open %s: %s", path,
+                  self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        goto fail;
+    }
+    if (created)
+        chmod (path, 0600);
+    if (sqlite3_db_readonly (self->db, "main") == 1) {
+        snprintf (err, err_size, "%s is read-only: the store must write it",
+                  path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes (self->db, 1);
+    sqlite3_busy_timeout (self->db,
+                          busy_timeout_ms > 0 ? busy_timeout_ms : 5000);
+    /* Checkpoints are the store's to schedule (when idle), not SQLite's to
+       run inside a commit: autocheckpoint off, then our own WAL hook. */
+    if (s_exec (self->db,
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA foreign_keys = OFF;",
+                err, err_size))
+        goto fail;
+    sqlite3_wal_hook (self->db, s_wal_hook, self);
+    if (s_migrate (self->db, err, err_size))
+        goto fail;
+    if (jk_projections_migrate (self->db, err, err_size))
+        goto fail;
+    if (s_load (self, err, err_size))
+        goto fail;
+    if (s_prepare (self,
+                   "INSERT INTO log (pos, id, type, v, source, seq, at,"
+                   " recorded_at, outcome, code, message, bytes, hash)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   &self->insert) ||
+        s_prepare (self,
+                   "SELECT pos, type, v, source, seq, at, recorded_at,"
+                   " outcome, code, message, bytes, hash FROM log"
+                   " WHERE id = ?",
+                   &self->find) ||
+        s_prepare (self, "BEGIN IMMEDIATE", &self->begin) ||
+        s_prepare (self, "COMMIT", &self->commit) ||
+        s_prepare (self, "ROLLBACK", &self->rollback)) {
+        snprintf (err, err_size, "%s", sqlite3_errmsg (self->db));
+        goto fail;
+    }
+    return self;
+fail:
+    jk_log_close (&self);
+    return NULL;
+}
+
+void jk_log_close (jk_log_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_log_t *self = *self_p;
+    if (self->in_transaction)
+        jk_log_rollback (self);
+    sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->find);
+    sqlite3_finalize (self->begin);
+    sqlite3_finalize (self->commit);
+    sqlite3_finalize (self->rollback);
+    if (self->db)
+        sqlite3_close (self->db);
+    jk_chain_destroy (&self->chain);
+    zhashx_destroy (&self->seqs);
+    zhashx_destroy (&self->staged);
+    free (self);
+    *self_p = NULL;
+}
+
+sqlite3 *jk_log_db (jk_log_t *self)
+{
+    return self->db;
+}
+
+const char *jk_log_errmsg (jk_log_t *self)
+{
+    return sqlite3_errmsg (self->db);
+}
+
+int jk_log_errcode (jk_log_t *self)
+{
+    return sqlite3_extended_errcode (self->db);
+}
+
+uint64_t jk_log_head (jk_log_t *self, uint8_t hash[JK_HASH_SIZE])
+{
+    if (hash)
+        memcpy (hash, self->head_hash, JK_HASH_SIZE);
+    return self->head_pos;
+}
+
+int64_t jk_log_next_time (jk_log_t *self)
+{
+    int64_t now = jk_clock_now_ms ();
+    return now > self->last_time ? now : self->last_time;
+}
+
+uint64_t jk_log_next_seq (jk_log_t *self, const char *source)
+{
+    void *next = zhashx_lookup (self->staged, source);
+    if (!next)
+        next = zhashx_lookup (self->seqs, source);
+    return next ? (uint64_t)(uintptr_t)next : 1;
+}
+
+static int s_run (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE ? JK_OK : JK_IO;
+}
+
+int jk_log_begin (jk_log_t *self)
+{
+    assert (!self->in_transaction);
+    if (s_run (self->begin) != JK_OK)
+        return JK_IO;
+    self->in_transaction = true;
+    return JK_OK;
+}
+
+/* Forgets what the open transaction staged in memory. */
+static void s_unstage (jk_log_t *self)
+{
+    sqlite3_reset (self->find);
+    zhashx_purge (self->staged);
+    self->head_pos = self->committed_pos;
+    memcpy (self->head_hash, self->committed_hash, JK_HASH_SIZE);
+    self->last_time = self->committed_time;
+    self->in_transaction = false;
+}
+
+int jk_log_commit (jk_log_t *self)
+{
+    assert (self->in_transaction);
+    sqlite3_reset (self->find);
+    if (s_run (self->commit) != JK_OK) {
+        jk_log_rollback (self);
+        return JK_IO;
+    }
+    for (void *next = zhashx_first (self->staged); next;
+         next = zhashx_next (self->staged))
+        zhashx_update (self->seqs, (const char *)zhashx_cursor (self->staged),
+                       next);
+    zhashx_purge (self->staged);
+    self->committed_pos = self->head_pos;
+    memcpy (self->committed_hash, self->head_hash, JK_HASH_SIZE);
+    self->committed_time = self->last_time;
+    self->in_transaction = false;
+    return JK_OK;
+}
+
+void jk_log_rollback (jk_log_t *self)
+{
+    /* After a failed COMMIT SQLite may have rolled back already; a second
+       ROLLBACK then fails harmlessly. */
+    if (!sqlite3_get_autocommit (self->db))
+        s_run (self->rollback);
+    s_unstage (self);
+}
+
+int jk_log_append (jk_log_t *self, jk_log_record_t *record)
+{
+    assert (self->in_transaction);
+    assert (record->recorded_at >= self->last_time);
+    assert (record->seq == jk_log_next_seq (self, record->source));
+    uint64_t pos = self->head_pos + 1;
+    uint8_t hash[JK_HASH_SIZE];
+    bool rejected = record->outcome == JK_LOG_REJECTED;
+    jk_chain_step (self->chain, self->head_hash, pos, record->recorded_at,
+                   record->outcome, rejected ? record->code : NULL,
+                   rejected ? record->message : NULL, record->bytes,
+                   record->size, hash);
+    sqlite3_stmt *s = self->insert;
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64)pos);
+    sqlite3_bind_blob (s, 2, record->id, 16, SQLITE_STATIC);
+    sqlite3_bind_text (s, 3, record->type ? record->type : "", -1,
+                       SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 4, record->version);
+    sqlite3_bind_text (s, 5, record->source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 6, (sqlite3_int64)record->seq);
+    sqlite3_bind_int64 (s, 7, record->at);
+    sqlite3_bind_int64 (s, 8, record->recorded_at);
+    sqlite3_bind_int (s, 9, record->outcome);
+    if (rejected) {
+        sqlite3_bind_text (s, 10, record->code ? record->code : "", -1,
+                           SQLITE_STATIC);
+        sqlite3_bind_text (s, 11, record->message ? record->message : "", -1,
+                           SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null (s, 10);
+        sqlite3_bind_null (s, 11);
+    }
+    sqlite3_bind_blob (s, 12, record->bytes, (int)record->size, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 13, hash, JK_HASH_SIZE, SQLITE_STATIC);
+    int rc = sqlite3_step (s);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    if (rc != SQLITE_DONE)
+        return JK_IO;
+    record->pos = pos;
+    memcpy (record->hash, hash, JK_HASH_SIZE);
+    self->head_pos = pos;
+    memcpy (self->head_hash, hash, JK_HASH_SIZE);
+    self->last_time = record->recorded_at;
+    zhashx_update (self->staged, record->source,
+                   (void *)(uintptr_t)(record->seq + 1));
+    return JK_OK;
+}
+
+int jk_log_find (jk_log_t *self, const uint8_t id[16], jk_log_record_t *record)
+{
+    sqlite3_stmt *s = self->find;
+    sqlite3_reset (s);
+    sqlite3_bind_blob (s, 1, id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step (s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset (s);
+        return JK_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset (s);
+        return JK_IO;
+    }
+    /* The row stays readable until the next call resets the statement. */
+    memset (record, 0, sizeof *record);
+    memcpy (record->id, id, 16);
+    record->pos = (uint64_t)sqlite3_column_int64 (s, 0);
+    record->type = (const char *)sqlite3_column_text (s, 1);
+    record->version = (uint32_t)sqlite3_column_int64 (s, 2);
+    record->source = (const char *)sqlite3_column_text (s, 3);
+    record->seq = (uint64_t)sqlite3_column_int64 (s, 4);
+    record->at = sqlite3_column_int64 (s, 5);
+    record->recorded_at = sqlite3_column_int64 (s, 6);
+    record->outcome = sqlite3_column_int (s, 7);
+    record->code = (const char *)sqlite3_column_text (s, 8);
+    record->message = (const char *)sqlite3_column_text (s, 9);
+    record->bytes = sqlite3_column_blob (s, 10);
+    record->size = (size_t)sqlite3_column_bytes (s, 10);
+    if (sqlite3_column_bytes (s, 11) == JK_HASH_SIZE)
+        memcpy (record->hash, sqlite3_column_blob (s, 11), JK_HASH_SIZE);
+    return JK_OK;
+}
+
+int jk_log_checkpoint (jk_log_t *self)
+{
+    int frames = self->wal_frames;
+    if (self->in_transaction)
+        return frames;
+    int log_frames = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2 (self->db, "main", SQLITE_CHECKPOINT_PASSIVE,
+                                   &log_frames, &done) == SQLITE_OK &&
+        done == log_frames)
+        self->wal_frames = 0;
+    return frames;
+}
+
+int jk_log_wal_frames (jk_log_t *self)
+{
+    return self->wal_frames;
+}

@@ -1,0 +1,521 @@
+/*  query.c - the store's query endpoint (jk_store.h, jk_query_start): a
+    ROUTER served by its own actor and read-only SQLite connection, so
+    catch-up never blocks the writer. HEAD, SINCE with credit, SNAPSHOT,
+    GAPS, STATS. Started by the store actor; late joiners and replicas are
+    its clients. */
+#include "jk_log.h"
+#include "jk_store.h"
+#include "jk_wire.h"
+
+#include <assert.h>
+#include <msgpack.h>
+#include <string.h>
+
+#define S_SCAN_ROWS  512 /* rows read per stream per turn */
+#define S_PREFIX_MAX 80
+
+/* One client's catch-up stream. */
+typedef struct {
+    zframe_t *routing;         /* the client's routing id */
+    uint64_t next_pos;         /* records after this one are next */
+    char prefix[S_PREFIX_MAX]; /* topic prefix, may be empty */
+    size_t prefix_len;
+    uint64_t credit; /* records the client will still take */
+    bool blocked;    /* a record waits for credit */
+} s_stream_t;
+
+typedef struct {
+    char *db_path;
+    char *endpoint;
+    char *cert_path;
+} s_args_t;
+
+typedef struct {
+    zsock_t *pipe;      /* actor pipe */
+    zsock_t *router;    /* the query endpoint */
+    sqlite3 *db;        /* read-only connection */
+    sqlite3_stmt *scan; /* records after a position */
+    sqlite3_stmt *head; /* last position and hash */
+    sqlite3_stmt *gaps; /* per-source progress */
+    zhashx_t *streams;  /* routing id (hex) -> s_stream_t */
+    char *counters;     /* STATS text from the writer */
+    uint64_t errors;    /* bad requests answered ERROR */
+} s_query_t;
+
+static void s_stream_destroy (void **item)
+{
+    s_stream_t *stream = *item;
+    if (stream) {
+        zframe_destroy (&stream->routing);
+        free (stream);
+    }
+    *item = NULL;
+}
+
+/* Sends msg (signature and command already in it) to a client. */
+static void s_reply (s_query_t *self, zframe_t *routing, zmsg_t **msg_p)
+{
+    zmsg_pushmem (*msg_p, zframe_data (routing), zframe_size (routing));
+    if (zmsg_send (msg_p, self->router) != 0)
+        zmsg_destroy (msg_p);
+}
+
+static void s_error (s_query_t *self, zframe_t *routing, const char *code,
+                     const char *message)
+{
+    self->errors++;
+    zmsg_t *msg = jk_wire_new ("ERROR");
+    zmsg_addstr (msg, code);
+    zmsg_addstr (msg, message);
+    s_reply (self, routing, &msg);
+}
+
+/* Reads the head; 0 when the log is empty. -1 on SQLite failure. */
+static int s_head (s_query_t *self, uint64_t *pos, uint8_t hash[32])
+{
+    *pos = 0;
+    memset (hash, 0, 32);
+    int rc = sqlite3_step (self->head);
+    if (rc == SQLITE_ROW) {
+        *pos = (uint64_t)sqlite3_column_int64 (self->head, 0);
+        if (sqlite3_column_bytes (self->head, 1) == 32)
+            memcpy (hash, sqlite3_column_blob (self->head, 1), 32);
+    }
+    sqlite3_reset (self->head);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void s_on_head (s_query_t *self, zframe_t *routing)
+{
+    uint64_t pos;
+    uint8_t hash[32];
+    if (s_head (self, &pos, hash) != 0) {
+        s_error (self, routing, "E_UNAVAILABLE", sqlite3_errmsg (self->db));
+        return;
+    }
+    zmsg_t *msg = jk_wire_new ("HEAD");
+    jk_wire_add_u64 (msg, pos);
+    zmsg_addmem (msg, hash, 32);
+    s_reply (self, routing, &msg);
+}
+
+static char *s_key (zframe_t *routing)
+{
+    return zframe_strhex (routing);
+}
+
+static void s_on_since (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    uint64_t from_pos, credit;
+    if (jk_wire_pop_u64 (msg, &from_pos) != 0) {
+        s_error (self, routing, "E_PROTOCOL",
+                 "SINCE needs [from_pos u64][topic prefix][credit u64]: "
+                 "from_pos is missing or not 8 bytes");
+        return;
+    }
+    zframe_t *prefix = zmsg_pop (msg);
+    if (!prefix || zframe_size (prefix) >= S_PREFIX_MAX ||
+        memchr (zframe_data (prefix), 0, zframe_size (prefix))) {
+        zframe_destroy (&prefix);
+        s_error (self, routing, "E_PROTOCOL",
+                 "SINCE topic prefix is missing or longer than 79 bytes");
+        return;
+    }
+    if (jk_wire_pop_u64 (msg, &credit) != 0) {
+        zframe_destroy (&prefix);
+        s_error (self, routing, "E_PROTOCOL",
+                 "SINCE needs [from_pos u64][topic prefix][credit u64]: "
+                 "credit is missing or not 8 bytes");
+        return;
+    }
+    s_stream_t *stream = jk_calloc (1, sizeof *stream);
+    stream->routing = zframe_dup (routing);
+    stream->next_pos = from_pos;
+    stream->prefix_len = zframe_size (prefix);
+    memcpy (stream->prefix, zframe_data (prefix), stream->prefix_len);
+    stream->credit = credit;
+    zframe_destroy (&prefix);
+    char *key = s_key (routing);
+    /* A new SINCE replaces the client's stream. */
+    zhashx_update (self->streams, key, stream);
+    free (key);
+}
+
+static void s_on_credit (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    uint64_t credit;
+    if (jk_wire_pop_u64 (msg, &credit) != 0) {
+        s_error (self, routing, "E_PROTOCOL",
+                 "CREDIT needs [n u64]: missing or not 8 bytes");
+        return;
+    }
+    char *key = s_key (routing);
+    s_stream_t *stream = zhashx_lookup (self->streams, key);
+    free (key);
+    if (!stream)
+        return; /* the stream ended already: nothing to credit */
+    stream->credit = stream->credit + credit < stream->credit
+                         ? UINT64_MAX
+                         : stream->credit + credit;
+    stream->blocked = false;
+}
+
+/* Parses "YYYY-MM-DD" into days; -1 when malformed. */
+static int s_parse_day (const char *text, size_t size, int32_t *day)
+{
+    int y, m, d;
+    char buf[11];
+    if (size != 10)
+        return -1;
+    memcpy (buf, text, 10);
+    buf[10] = 0;
+    for (int i = 0; i < 10; i++)
+        if ((i == 4 || i == 7) ? buf[i] != '-' : (buf[i] < '0' || buf[i] > '9'))
+            return -1;
+    if (sscanf (buf, "%4d-%2d-%2d", &y, &m, &d) != 3 ||
+        !jk_date_valid (y, m, d))
+        return -1;
+    *day = jk_days_from_civil (y, m, d);
+    return 0;
+}
+
+static void s_on_snapshot (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    int32_t day = jk_wib_day (jk_clock_now_ms ());
+    zframe_t *date = zmsg_pop (msg);
+    if (date && zframe_size (date) > 0 &&
+        s_parse_day ((const char *)zframe_data (date), zframe_size (date),
+                     &day) != 0) {
+        zframe_destroy (&date);
+        s_error (self, routing, "E_FIELD_FORMAT",
+                 "SNAPSHOT as-of date must be YYYY-MM-DD (or empty for "
+                 "today in WIB)");
+        return;
+    }
+    zframe_destroy (&date);
+    /* One read transaction: the position and the counters agree. */
+    uint64_t pos;
+    uint8_t hash[32];
+    size_t size = 0;
+    uint8_t *snapshot = NULL;
+    if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+        s_head (self, &pos, hash) == 0)
+        snapshot = jk_projections_snapshot (self->db, day, &size);
+    sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (!snapshot) {
+        s_error (self, routing, "E_UNAVAILABLE",
+                 "the snapshot could not be read; try again");
+        return;
+    }
+    zmsg_t *reply = jk_wire_new ("SNAPSHOT");
+    jk_wire_add_u64 (reply, pos);
+    zmsg_addmem (reply, hash, 32);
+    zmsg_addmem (reply, snapshot, size);
+    free (snapshot);
+    s_reply (self, routing, &reply);
+}
+
+static void s_pack_str (msgpack_packer *pk, const char *text)
+{
+    size_t len = strlen (text);
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, text, len);
+}
+
+static void s_on_gaps (s_query_t *self, zframe_t *routing)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    /* Count rows first: the array header comes before them. */
+    size_t rows = 0;
+    int rc;
+    while ((rc = sqlite3_step (self->gaps)) == SQLITE_ROW)
+        rows++;
+    sqlite3_reset (self->gaps);
+    msgpack_pack_array (&pk, rows);
+    size_t packed = 0;
+    while (packed < rows && (rc = sqlite3_step (self->gaps)) == SQLITE_ROW) {
+        msgpack_pack_map (&pk, 5);
+        s_pack_str (&pk, "source");
+        s_pack_str (&pk, (const char *)sqlite3_column_text (self->gaps, 0));
+        s_pack_str (&pk, "next_seq");
+        msgpack_pack_uint64 (
+            &pk, (uint64_t)sqlite3_column_int64 (self->gaps, 1) + 1);
+        s_pack_str (&pk, "accepted");
+        msgpack_pack_uint64 (&pk,
+                             (uint64_t)sqlite3_column_int64 (self->gaps, 2));
+        s_pack_str (&pk, "rejected");
+        msgpack_pack_uint64 (&pk,
+                             (uint64_t)sqlite3_column_int64 (self->gaps, 3));
+        s_pack_str (&pk, "last_recorded_at");
+        msgpack_pack_int64 (&pk, sqlite3_column_int64 (self->gaps, 4));
+        packed++;
+    }
+    sqlite3_reset (self->gaps);
+    if (packed != rows) {
+        msgpack_sbuffer_destroy (&sbuf);
+        s_error (self, routing, "E_UNAVAILABLE", sqlite3_errmsg (self->db));
+        return;
+    }
+    zmsg_t *reply = jk_wire_new ("GAPS");
+    zmsg_addmem (reply, sbuf.data, sbuf.size);
+    msgpack_sbuffer_destroy (&sbuf);
+    s_reply (self, routing, &reply);
+}
+
+static void s_on_stats (s_query_t *self, zframe_t *routing)
+{
+    zmsg_t *reply = jk_wire_new ("STATS");
+    zmsg_addstr (reply, self->counters ? self->counters : "");
+    s_reply (self, routing, &reply);
+}
+
+static void s_router_ready (s_query_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->router);
+    if (!msg)
+        return;
+    zframe_t *routing = zmsg_pop (msg);
+    char command[16];
+    if (!routing || zmsg_size (msg) == 0) {
+        /* A ROUTER always gives the routing id: nothing to answer. */
+    } else if (jk_wire_open (msg, command, sizeof command) != 0)
+        s_error (self, routing, "E_PROTOCOL",
+                 "expected [JEJAK/1][command] frames");
+    else if (streq (command, "HEAD"))
+        s_on_head (self, routing);
+    else if (streq (command, "SINCE"))
+        s_on_since (self, routing, msg);
+    else if (streq (command, "CREDIT"))
+        s_on_credit (self, routing, msg);
+    else if (streq (command, "SNAPSHOT"))
+        s_on_snapshot (self, routing, msg);
+    else if (streq (command, "GAPS"))
+        s_on_gaps (self, routing);
+    else if (streq (command, "STATS"))
+        s_on_stats (self, routing);
+    else {
+        char message[96];
+        snprintf (message, sizeof message,
+                  "unknown command %s: expected HEAD, SINCE, CREDIT, "
+                  "SNAPSHOT, GAPS or STATS",
+                  command);
+        s_error (self, routing, "E_UNKNOWN_COMMAND", message);
+    }
+    zframe_destroy (&routing);
+    zmsg_destroy (&msg);
+}
+
+/* Sends the next records of one stream, never more than its credit, in
+   one read transaction; ends it with END when it reached the head.
+   Returns true when the stream is finished. */
+static bool s_stream_turn (s_query_t *self, s_stream_t *stream)
+{
+    bool finished = false, stopped = false;
+    size_t scanned = 0;
+    int rc = SQLITE_DONE;
+    if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_int64 (self->scan, 1, (sqlite3_int64)stream->next_pos);
+    sqlite3_bind_int (self->scan, 2, S_SCAN_ROWS);
+    while ((rc = sqlite3_step (self->scan)) == SQLITE_ROW) {
+        scanned++;
+        uint64_t pos = (uint64_t)sqlite3_column_int64 (self->scan, 0);
+        const char *type = (const char *)sqlite3_column_text (self->scan, 1);
+        bool rejected = sqlite3_column_int (self->scan, 2) == JK_LOG_REJECTED;
+        jk_record_t record = {.pos = pos};
+        snprintf (record.topic, sizeof record.topic, "%s%s",
+                  rejected ? JK_REJECTED_PREFIX : "", type ? type : "");
+        if (strncmp (record.topic, stream->prefix, stream->prefix_len) == 0) {
+            if (stream->credit == 0) {
+                stopped = true;
+                stream->blocked = true;
+                break;
+            }
+            record.recorded_at = sqlite3_column_int64 (self->scan, 5);
+            record.bytes = sqlite3_column_blob (self->scan, 6);
+            record.size = (size_t)sqlite3_column_bytes (self->scan, 6);
+            if (sqlite3_column_bytes (self->scan, 7) == 32)
+                memcpy (record.hash, sqlite3_column_blob (self->scan, 7), 32);
+            if (rejected) {
+                const char *code =
+                    (const char *)sqlite3_column_text (self->scan, 3);
+                const char *message =
+                    (const char *)sqlite3_column_text (self->scan, 4);
+                snprintf (record.code, sizeof record.code, "%s",
+                          code && code[0] ? code : "E_REJECTED");
+                snprintf (record.message, sizeof record.message, "%s",
+                          message ? message : "");
+            }
+            zmsg_t *msg = jk_record_msg (&record);
+            zmsg_pushstr (msg, "RECORD");
+            zmsg_pushstr (msg, JK_PROTOCOL);
+            s_reply (self, stream->routing, &msg);
+            stream->credit--;
+        }
+        stream->next_pos = pos;
+    }
+    sqlite3_reset (self->scan);
+    if (!stopped && rc == SQLITE_DONE && scanned < S_SCAN_ROWS) {
+        uint64_t pos;
+        uint8_t hash[32];
+        if (s_head (self, &pos, hash) == 0) {
+            zmsg_t *msg = jk_wire_new ("END");
+            jk_wire_add_u64 (msg, pos);
+            s_reply (self, stream->routing, &msg);
+            finished = true;
+        }
+    }
+    sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    return finished;
+}
+
+/* Gives every stream that can move one turn; true if any may move more. */
+static bool s_streams_turn (s_query_t *self)
+{
+    bool busy = false;
+    zlistx_t *keys = zhashx_keys (self->streams);
+    for (char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
+        s_stream_t *stream = zhashx_lookup (self->streams, key);
+        if (!stream || stream->blocked)
+            continue;
+        if (s_stream_turn (self, stream))
+            zhashx_delete (self->streams, key);
+        else if (!stream->blocked)
+            busy = true;
+    }
+    zlistx_destroy (&keys);
+    return busy;
+}
+
+static bool s_pipe_ready (s_query_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    if (!msg)
+        return false;
+    char *command = zmsg_popstr (msg);
+    bool keep = true;
+    if (!command || streq (command, "$TERM"))
+        keep = false;
+    else if (streq (command, "COUNTERS")) {
+        free (self->counters);
+        self->counters = zmsg_popstr (msg);
+    }
+    free (command);
+    zmsg_destroy (&msg);
+    return keep;
+}
+
+static int s_prepare (s_query_t *self, const char *sql, sqlite3_stmt **stmt)
+{
+    return sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                               stmt, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+static int s_query_init (s_query_t *self, const s_args_t *args)
+{
+    if (sqlite3_open_v2 (args->db_path, &self->db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK) {
+        jk_error ("query", "cannot open %s: %s", args->db_path,
+                  self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        return -1;
+    }
+    sqlite3_busy_timeout (self->db, 5000);
+    if (s_prepare (self,
+                   "SELECT pos, type, outcome, code, message, recorded_at,"
+                   " bytes, hash FROM log WHERE pos > ? ORDER BY pos"
+                   " LIMIT ?",
+                   &self->scan) ||
+        s_prepare (self, "SELECT pos, hash FROM log ORDER BY pos DESC LIMIT 1",
+                   &self->head) ||
+        s_prepare (self,
+                   "SELECT source, max(seq), sum(outcome = 0),"
+                   " sum(outcome = 1), max(recorded_at) FROM log"
+                   " GROUP BY source ORDER BY source",
+                   &self->gaps)) {
+        jk_error ("query", "cannot read the log of %s: %s", args->db_path,
+                  sqlite3_errmsg (self->db));
+        return -1;
+    }
+    self->router = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (self->router, 0);
+    zsock_set_sndhwm (self->router, 100000);
+    zsock_set_maxmsgsize (self->router, 65536);
+    if (args->cert_path) {
+        zcert_t *cert = zcert_load (args->cert_path);
+        if (!cert) {
+            jk_error ("query", "cannot load certificate %s", args->cert_path);
+            return -1;
+        }
+        zcert_apply (cert, self->router);
+        zsock_set_curve_server (self->router, 1);
+        zcert_destroy (&cert);
+    }
+    if (zsock_bind (self->router, "%s", args->endpoint) < 0) {
+        jk_error ("query", "cannot bind query endpoint %s: %s", args->endpoint,
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    self->streams = zhashx_new ();
+    zhashx_set_destructor (self->streams, s_stream_destroy);
+    return 0;
+}
+
+static void s_query_fini (s_query_t *self)
+{
+    zhashx_destroy (&self->streams);
+    zsock_destroy (&self->router);
+    sqlite3_finalize (self->scan);
+    sqlite3_finalize (self->head);
+    sqlite3_finalize (self->gaps);
+    if (self->db)
+        sqlite3_close (self->db);
+    free (self->counters);
+}
+
+static void s_query_actor (zsock_t *pipe, void *arg)
+{
+    s_args_t *args = arg;
+    s_query_t self_s = {.pipe = pipe}, *self = &self_s;
+    int rc = s_query_init (self, args);
+    zsock_signal (pipe, 0);
+    if (rc != 0) {
+        zstr_send (pipe, "FAILED");
+        s_query_fini (self);
+        return;
+    }
+    zstr_send (pipe, "READY");
+    zpoller_t *poller = zpoller_new (pipe, self->router, NULL);
+    zpoller_set_nonstop (poller, true);
+    bool busy = false;
+    while (true) {
+        void *which = zpoller_wait (poller, busy ? 0 : -1);
+        if (which == pipe) {
+            if (!s_pipe_ready (self))
+                break;
+        } else if (which == self->router)
+            s_router_ready (self);
+        busy = s_streams_turn (self);
+    }
+    zpoller_destroy (&poller);
+    s_query_fini (self);
+}
+
+zactor_t *jk_query_start (const char *db_path, const char *endpoint,
+                          const char *cert_path)
+{
+    assert (db_path && endpoint);
+    s_args_t args = {(char *)db_path, (char *)endpoint, (char *)cert_path};
+    zactor_t *actor = zactor_new (s_query_actor, &args);
+    char *verdict = zstr_recv (actor);
+    bool ready = verdict && streq (verdict, "READY");
+    free (verdict);
+    if (!ready)
+        zactor_destroy (&actor);
+    return actor;
+}

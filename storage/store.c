@@ -1,0 +1,604 @@
+/*  store.c - the store actor (jk_store.h): the single writer. Receives
+    SUBMITs from the broker's backend, decides each event (dedup, seq,
+    format, domain rules), appends log records and applies projections in
+    one transaction per batch, then answers and publishes. Used by
+    jejak-store and jejak-hub. */
+#include "jk_log.h"
+#include "jk_store.h"
+#include "jk_wire.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_BATCH_DEFAULT      1000
+#define S_CHECKPOINT_FRAMES  20000 /* checkpoint even when busy past this */
+#define S_IDLE_CHECKPOINT_MS 200   /* idle this long: checkpoint */
+#define S_SEND_TIMEOUT_MS    100   /* give up on a stuck broker after */
+#define S_FAULT_EXIT         86
+
+/* One submitted event of the batch being decided. */
+typedef struct {
+    zframe_t *frame;     /* its bytes, owned by its SUBMIT */
+    size_t submit;       /* index of its SUBMIT in the batch */
+    jk_answer_t answer;  /* what the sender will hear */
+    bool logged;         /* appended: publish it */
+    int64_t recorded_at; /* when logged */
+    char topic[80];      /* feed topic when logged */
+} s_item_t;
+
+/* Counters, kept per batch and added up after its COMMIT. */
+typedef struct {
+    uint64_t received;   /* events in SUBMITs */
+    uint64_t accepted;   /* logged, accepted */
+    uint64_t rejected;   /* logged, rejected */
+    uint64_t duplicates; /* answered DUPLICATE */
+    uint64_t nacked;     /* answered NACK */
+} s_counts_t;
+
+typedef struct {
+    zsock_t *pipe;    /* our end of the actor pipe */
+    zsock_t *backend; /* DEALER to the broker's backend */
+    zactor_t *query;  /* the query endpoint's actor */
+    zpoller_t *poller;
+    jk_log_t *log;                 /* the writer's log */
+    jk_projections_t *projections; /* read models on the same connection */
+    int batch_max;                 /* group commit cap in events */
+    bool terminated;               /* $TERM received */
+    bool fatal;                    /* database unusable: writing stopped */
+    int64_t next_ping;             /* mono ms of the next PING */
+    bool checkpoint_due;           /* commits since the last checkpoint */
+    int fault;                     /* 0, S_FAULT_CRASH or S_FAULT_FAIL */
+    s_counts_t counts;             /* since start */
+    uint64_t batches;              /* committed batches */
+    uint64_t failed_batches;       /* rolled back on a SQLite error */
+    uint64_t malformed;            /* backend messages ignored */
+    uint64_t send_failures;        /* answers or records not sent */
+    zmsg_t **submits;              /* SUBMITs of the batch (routing first) */
+    size_t submit_count, submit_cap;
+    s_item_t *items; /* events of the batch, in order */
+    size_t item_count, item_cap;
+} s_store_t;
+
+#define S_FAULT_CRASH 1
+#define S_FAULT_FAIL  2
+
+/* Vetoes one commit: the injected SQLite failure of "fail_commit". */
+static int s_commit_veto (void *arg)
+{
+    s_store_t *self = arg;
+    if (self->fault != S_FAULT_FAIL)
+        return 0;
+    self->fault = 0;
+    return 1;
+}
+
+/* ---- answers and records --------------------------------------------------
+ */
+
+static void s_nack (s_item_t *item, const char *code, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void s_nack (s_item_t *item, const char *code, const char *format, ...)
+{
+    item->answer.kind = JK_ANSWER_NACK;
+    snprintf (item->answer.code, sizeof item->answer.code, "%s", code);
+    va_list args;
+    va_start (args, format);
+    vsnprintf (item->answer.message, sizeof item->answer.message, format, args);
+    va_end (args);
+}
+
+/* Decides one event inside the open transaction: fills its answer, and
+   appends and applies a record when it is decided (accepted or rejected).
+   Returns JK_OK, or JK_IO when SQLite failed (the batch rolls back). */
+static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
+{
+    const uint8_t *data = zframe_data (item->frame);
+    size_t size = zframe_size (item->frame);
+    jk_answer_t *answer = &item->answer;
+    jk_envelope_t envelope;
+    counts->received++;
+    if (size == 0 || size > JK_EVENT_MAX_BYTES ||
+        !jk_envelope_peek (data, size, &envelope)) {
+        if (size > 0 && size <= JK_EVENT_MAX_BYTES)
+            memcpy (answer->id, envelope.id, 16);
+        s_nack (item, "E_DECODE",
+                "the bytes are not an event: a MessagePack map of at most "
+                "%d bytes with id (bin 16), source (str) and seq (uint) is "
+                "required",
+                JK_EVENT_MAX_BYTES);
+        counts->nacked++;
+        return JK_OK;
+    }
+    memcpy (answer->id, envelope.id, 16);
+
+    jk_log_record_t found;
+    int rc = jk_log_find (self->log, envelope.id, &found);
+    if (rc == JK_IO)
+        return JK_IO;
+    if (rc == JK_OK) {
+        char id_text[37];
+        jk_uuid_format (envelope.id, id_text);
+        if (found.size != size || memcmp (found.bytes, data, size) != 0) {
+            s_nack (item, "E_ID_CONFLICT",
+                    "envelope.id %s is already stored at position %llu with "
+                    "different bytes; a new event needs a new id",
+                    id_text, (unsigned long long)found.pos);
+            counts->nacked++;
+            return JK_OK;
+        }
+        answer->kind = JK_ANSWER_DUPLICATE;
+        answer->pos = found.pos;
+        memcpy (answer->hash, found.hash, JK_HASH_SIZE);
+        if (found.outcome == JK_LOG_REJECTED) {
+            snprintf (answer->code, sizeof answer->code, "%s",
+                      found.code ? found.code : "");
+            snprintf (answer->message, sizeof answer->message, "%s",
+                      found.message ? found.message : "");
+        }
+        counts->duplicates++;
+        return JK_OK;
+    }
+
+    if (envelope.seq == 0) {
+        s_nack (item, "E_FIELD_RANGE", "envelope.seq must be 1 or more");
+        counts->nacked++;
+        return JK_OK;
+    }
+    uint64_t next = jk_log_next_seq (self->log, envelope.source);
+    if (envelope.seq < next) {
+        s_nack (item, "E_SEQ_TAKEN",
+                "envelope.seq %llu of source %s is already taken by another "
+                "event; the next free seq is %llu",
+                (unsigned long long)envelope.seq, envelope.source,
+                (unsigned long long)next);
+        counts->nacked++;
+        return JK_OK;
+    }
+    if (envelope.seq > next) {
+        s_nack (item, "E_SEQ_GAP",
+                "envelope.seq %llu of source %s leaves a gap: the store "
+                "expects seq %llu; resend from there",
+                (unsigned long long)envelope.seq, envelope.source,
+                (unsigned long long)next);
+        answer->expected = next;
+        counts->nacked++;
+        return JK_OK;
+    }
+
+    /* Decided from here on: the record takes a position either way. */
+    int64_t recorded_at = jk_log_next_time (self->log);
+    jk_event_t *event = NULL;
+    jk_report_t report, decision;
+    jk_report_reset (&decision);
+    const jk_problem_t *problem = NULL;
+    if (jk_log_check (data, size, recorded_at, &event, &report) != 0)
+        problem = &report.error;
+    else {
+        rc = jk_projections_decide (self->projections, event, &decision);
+        if (rc == JK_IO) {
+            jk_event_destroy (&event);
+            return JK_IO;
+        }
+        if (rc != 0)
+            problem = &decision.error;
+    }
+    const char *code = NULL, *message = NULL;
+    if (problem) {
+        code = problem->code[0] ? problem->code : "E_REJECTED";
+        message = problem->message;
+    }
+    jk_log_record_t record = {
+        .type = event ? event->type->name : envelope.type,
+        .version = envelope.version,
+        .source = envelope.source,
+        .seq = envelope.seq,
+        .at = envelope.at,
+        .recorded_at = recorded_at,
+        .outcome = problem ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
+        .code = code,
+        .message = message,
+        .bytes = data,
+        .size = size,
+    };
+    memcpy (record.id, envelope.id, 16);
+    rc = jk_log_append (self->log, &record);
+    if (rc == JK_OK) {
+        jk_applied_t applied = {.pos = record.pos,
+                                .recorded_at = recorded_at,
+                                .hash = record.hash,
+                                .warnings = problem ? NULL : &report,
+                                .bytes = data,
+                                .size = size};
+        if (problem)
+            rc = jk_projections_apply_rejection (
+                self->projections, &envelope, event, code, message, &applied);
+        else
+            rc = jk_projections_apply (self->projections, event, &applied);
+    }
+    if (rc == JK_OK) {
+        answer->kind = problem ? JK_ANSWER_REJECTED : JK_ANSWER_ACK;
+        answer->pos = record.pos;
+        memcpy (answer->hash, record.hash, JK_HASH_SIZE);
+        if (problem) {
+            snprintf (answer->code, sizeof answer->code, "%s", code);
+            snprintf (answer->message, sizeof answer->message, "%s", message);
+            counts->rejected++;
+        } else
+            counts->accepted++;
+        item->logged = true;
+        item->recorded_at = recorded_at;
+        snprintf (item->topic, sizeof item->topic, "%s%s",
+                  problem ? JK_REJECTED_PREFIX : "", record.type);
+    }
+    jk_event_destroy (&event);
+    return rc == JK_OK ? JK_OK : JK_IO;
+}
+
+/* ---- the batch --------------------------------------------------------------
+ */
+
+static void s_batch_clear (s_store_t *self)
+{
+    for (size_t i = 0; i < self->submit_count; i++)
+        zmsg_destroy (&self->submits[i]);
+    self->submit_count = 0;
+    self->item_count = 0;
+}
+
+/* Takes a SUBMIT ([routing][event]...) into the batch; consumes msg. */
+static void s_batch_take (s_store_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    if (self->submit_count == self->submit_cap) {
+        self->submit_cap = self->submit_cap ? self->submit_cap * 2 : 64;
+        self->submits =
+            jk_realloc (self->submits, self->submit_cap * sizeof (zmsg_t *));
+    }
+    size_t index = self->submit_count++;
+    self->submits[index] = msg;
+    *msg_p = NULL;
+    zmsg_first (msg); /* the routing id */
+    for (zframe_t *frame = zmsg_next (msg); frame; frame = zmsg_next (msg)) {
+        if (self->item_count == self->item_cap) {
+            self->item_cap = self->item_cap ? self->item_cap * 2 : 1024;
+            self->items =
+                jk_realloc (self->items, self->item_cap * sizeof (s_item_t));
+        }
+        s_item_t *item = &self->items[self->item_count++];
+        memset (item, 0, sizeof *item);
+        item->frame = frame;
+        item->submit = index;
+    }
+}
+
+/* Sends a message on the backend; a stuck or absent broker loses it (the
+   agent resends; the feed's subscribers catch up). */
+static void s_backend_send (s_store_t *self, zmsg_t **msg_p)
+{
+    if (zmsg_send (msg_p, self->backend) != 0) {
+        zmsg_destroy (msg_p);
+        if (self->send_failures++ == 0)
+            jk_warn ("store", "backend send failed: broker unreachable; "
+                              "senders will resend");
+    }
+}
+
+static void s_send_ping (s_store_t *self)
+{
+    uint8_t hash[JK_HASH_SIZE];
+    uint64_t pos = jk_log_head (self->log, hash);
+    zmsg_t *msg = jk_wire_new ("PING");
+    jk_wire_add_u64 (msg, pos);
+    zmsg_addmem (msg, hash, JK_HASH_SIZE);
+    s_backend_send (self, &msg);
+}
+
+static char *s_counters (s_store_t *self)
+{
+    return jk_sprintf (
+        "received=%llu accepted=%llu rejected=%llu duplicates=%llu "
+        "nacked=%llu batches=%llu failed_batches=%llu malformed=%llu "
+        "head=%llu",
+        (unsigned long long)self->counts.received,
+        (unsigned long long)self->counts.accepted,
+        (unsigned long long)self->counts.rejected,
+        (unsigned long long)self->counts.duplicates,
+        (unsigned long long)self->counts.nacked,
+        (unsigned long long)self->batches,
+        (unsigned long long)self->failed_batches,
+        (unsigned long long)self->malformed,
+        (unsigned long long)jk_log_head (self->log, NULL));
+}
+
+static void s_push_counters (s_store_t *self)
+{
+    if (!self->query)
+        return;
+    char *text = s_counters (self);
+    zstr_sendx (self->query, "COUNTERS", text, NULL);
+    free (text);
+}
+
+/* A SQLite failure: roll back, answer nothing (senders resend), log it,
+   and stop writing when the database itself is broken. */
+static void s_batch_failed (s_store_t *self)
+{
+    int code = jk_log_errcode (self->log);
+    char message[256];
+    snprintf (message, sizeof message, "%s", jk_log_errmsg (self->log));
+    jk_log_rollback (self->log);
+    self->failed_batches++;
+    jk_error ("store",
+              "batch of %zu events rolled back, nothing answered: sqlite "
+              "error %d: %s",
+              self->item_count, code, message);
+    int primary = code & 0xff;
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+        jk_error ("store", "the database is unusable; the store stops "
+                           "writing");
+        self->fatal = true;
+        zpoller_remove (self->poller, self->backend);
+        zstr_send (self->pipe, "FATAL");
+    }
+}
+
+/* Decides the whole batch in one transaction, commits, then answers every
+   SUBMIT (in order) and publishes every record (in position order). */
+static void s_batch_run (s_store_t *self)
+{
+    s_counts_t counts = {0};
+    if (jk_log_begin (self->log) != JK_OK) {
+        s_batch_failed (self);
+        s_batch_clear (self);
+        return;
+    }
+    for (size_t i = 0; i < self->item_count; i++)
+        if (s_decide (self, &self->items[i], &counts) != JK_OK) {
+            s_batch_failed (self);
+            s_batch_clear (self);
+            return;
+        }
+    if (jk_log_commit (self->log) != JK_OK) {
+        s_batch_failed (self);
+        s_batch_clear (self);
+        return;
+    }
+    if (self->fault == S_FAULT_CRASH && counts.accepted + counts.rejected > 0)
+        _exit (S_FAULT_EXIT);
+    self->batches++;
+    self->counts.received += counts.received;
+    self->counts.accepted += counts.accepted;
+    self->counts.rejected += counts.rejected;
+    self->counts.duplicates += counts.duplicates;
+    self->counts.nacked += counts.nacked;
+
+    size_t item = 0;
+    for (size_t s = 0; s < self->submit_count; s++) {
+        zmsg_t *answer = jk_wire_new ("ANSWER");
+        zframe_t *routing = zmsg_first (self->submits[s]);
+        zmsg_addmem (answer, zframe_data (routing), zframe_size (routing));
+        for (; item < self->item_count && self->items[item].submit == s; item++)
+            jk_answer_add (answer, &self->items[item].answer);
+        s_backend_send (self, &answer);
+    }
+    for (size_t i = 0; i < self->item_count; i++) {
+        s_item_t *it = &self->items[i];
+        if (!it->logged)
+            continue;
+        jk_record_t record = {.pos = it->answer.pos,
+                              .recorded_at = it->recorded_at,
+                              .bytes = zframe_data (it->frame),
+                              .size = zframe_size (it->frame)};
+        snprintf (record.topic, sizeof record.topic, "%s", it->topic);
+        memcpy (record.hash, it->answer.hash, JK_HASH_SIZE);
+        if (it->answer.kind == JK_ANSWER_REJECTED) {
+            memcpy (record.code, it->answer.code, sizeof record.code);
+            memcpy (record.message, it->answer.message, sizeof record.message);
+        }
+        zmsg_t *msg = jk_record_msg (&record);
+        zmsg_pushstr (msg, "PUBLISH");
+        zmsg_pushstr (msg, JK_PROTOCOL);
+        s_backend_send (self, &msg);
+    }
+    s_batch_clear (self);
+    s_push_counters (self);
+    /* Checkpoints stay out of the commit path: when idle, or here, after
+       the answers, once the WAL has grown large. */
+    self->checkpoint_due = true;
+    if (jk_log_wal_frames (self->log) > S_CHECKPOINT_FRAMES) {
+        jk_log_checkpoint (self->log);
+        self->checkpoint_due = false;
+    }
+}
+
+/* Notes a backend message that is not the protocol: log once, count. */
+static void s_malformed (s_store_t *self, const char *what)
+{
+    if (self->malformed++ == 0)
+        jk_warn ("store",
+                 "ignoring malformed backend message: %s (further "
+                 "ones are only counted)",
+                 what);
+}
+
+/* Takes one backend message: a SUBMIT joins the batch. */
+static void s_backend_take (s_store_t *self, zmsg_t *msg)
+{
+    char command[16];
+    if (jk_wire_open (msg, command, sizeof command) != 0)
+        s_malformed (self, "not JEJAK/1");
+    else if (streq (command, "SUBMIT")) {
+        size_t events = zmsg_size (msg) > 0 ? zmsg_size (msg) - 1 : 0;
+        if (events == 0 || events > JK_SUBMIT_MAX_EVENTS)
+            s_malformed (self, "SUBMIT without a routing id and 1..1000 "
+                               "events");
+        else {
+            s_batch_take (self, &msg);
+            return;
+        }
+    } else if (!streq (command, "PONG"))
+        s_malformed (self, "unknown command");
+    zmsg_destroy (&msg);
+}
+
+/* Drains everything waiting on the backend (up to the batch cap) and runs
+   it as one batch: commit as soon as the queue is empty. */
+static void s_backend_ready (s_store_t *self)
+{
+    while (self->item_count < (size_t)self->batch_max &&
+           (zsock_events (self->backend) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv (self->backend);
+        if (!msg)
+            break;
+        s_backend_take (self, msg);
+    }
+    if (self->item_count > 0)
+        s_batch_run (self);
+    else
+        s_batch_clear (self);
+}
+
+static void s_pipe_ready (s_store_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    if (!msg) {
+        self->terminated = true;
+        return;
+    }
+    char *command = zmsg_popstr (msg);
+    if (command && streq (command, "$TERM"))
+        self->terminated = true;
+    else if (command && streq (command, "STATS")) {
+        char *text = s_counters (self);
+        zstr_send (self->pipe, text);
+        free (text);
+    } else
+        jk_warn ("store", "unknown actor command %s", command ? command : "");
+    free (command);
+    zmsg_destroy (&msg);
+}
+
+/* Opens the database, sockets and query actor; 0 or -1 (logged). */
+static int s_store_init (s_store_t *self, const jk_store_config_t *config)
+{
+    char err[512];
+    self->log =
+        jk_log_open (config->db_path, config->busy_timeout_ms, err, sizeof err);
+    if (!self->log) {
+        jk_error ("store", "cannot open the log: %s", err);
+        return -1;
+    }
+    self->projections = jk_projections_new (
+        jk_log_db (self->log), &config->projections, err, sizeof err);
+    if (!self->projections) {
+        jk_error ("store", "cannot prepare the projections: %s", err);
+        return -1;
+    }
+    const char *fault = getenv ("JEJAK_FAULT");
+    if (fault && streq (fault, "crash_after_commit"))
+        self->fault = S_FAULT_CRASH;
+    else if (fault && streq (fault, "fail_commit"))
+        self->fault = S_FAULT_FAIL;
+    if (self->fault)
+        jk_warn ("store", "fault injection on: %s", fault);
+    sqlite3_commit_hook (jk_log_db (self->log), s_commit_veto, self);
+
+    self->backend = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (self->backend, 500);
+    zsock_set_sndhwm (self->backend, 200000);
+    zsock_set_rcvhwm (self->backend, 10000);
+    zsock_set_sndtimeo (self->backend, S_SEND_TIMEOUT_MS);
+    zsock_set_maxmsgsize (self->backend, JK_MESSAGE_MAX_BYTES);
+    if (zsock_connect (self->backend, "%s", config->backend) != 0) {
+        jk_error ("store", "cannot connect to backend %s", config->backend);
+        return -1;
+    }
+    if (config->query) {
+        self->query = jk_query_start (config->db_path, config->query,
+                                      config->query_cert_path);
+        if (!self->query)
+            return -1;
+    }
+    self->poller = zpoller_new (self->pipe, self->backend, NULL);
+    zpoller_set_nonstop (self->poller, true);
+    return 0;
+}
+
+static void s_store_fini (s_store_t *self)
+{
+    zpoller_destroy (&self->poller);
+    zactor_destroy (&self->query);
+    zsock_destroy (&self->backend);
+    s_batch_clear (self);
+    free (self->submits);
+    free (self->items);
+    jk_projections_destroy (&self->projections);
+    jk_log_close (&self->log);
+}
+
+static void s_store_actor (zsock_t *pipe, void *args)
+{
+    const jk_store_config_t *config = args;
+    s_store_t self_s = {.pipe = pipe}, *self = &self_s;
+    self->batch_max =
+        config->batch_max > 0 ? config->batch_max : S_BATCH_DEFAULT;
+    int rc = s_store_init (self, config);
+    if (rc == 0)
+        jk_info ("store", "ready db=%s backend=%s query=%s head=%llu",
+                 config->db_path, config->backend,
+                 config->query ? config->query : "-",
+                 (unsigned long long)jk_log_head (self->log, NULL));
+    config = NULL; /* only valid until the handshake */
+    /* zactor_new waits for this signal; the verdict follows as text. */
+    zsock_signal (pipe, 0);
+    if (rc != 0) {
+        zstr_send (pipe, "FAILED");
+        s_store_fini (self);
+        return;
+    }
+    zstr_send (pipe, "READY");
+    s_push_counters (self);
+    s_send_ping (self);
+    self->next_ping = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
+
+    while (!self->terminated) {
+        int64_t now = jk_clock_mono_ms ();
+        int64_t wait = self->next_ping - now;
+        if (self->checkpoint_due && wait > S_IDLE_CHECKPOINT_MS)
+            wait = S_IDLE_CHECKPOINT_MS;
+        if (wait < 0)
+            wait = 0;
+        void *which = zpoller_wait (self->poller, (int)wait);
+        if (which == pipe)
+            s_pipe_ready (self);
+        else if (which == self->backend)
+            s_backend_ready (self);
+        else if (!which && zpoller_expired (self->poller) &&
+                 self->checkpoint_due) {
+            jk_log_checkpoint (self->log);
+            self->checkpoint_due = false;
+        }
+        if (jk_clock_mono_ms () >= self->next_ping) {
+            if (!self->fatal)
+                s_send_ping (self);
+            self->next_ping = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
+        }
+    }
+    jk_log_checkpoint (self->log);
+    s_store_fini (self);
+}
+
+zactor_t *jk_store_start (const jk_store_config_t *config)
+{
+    assert (config && config->db_path && config->backend);
+    zactor_t *actor = zactor_new (s_store_actor, (void *)config);
+    char *verdict = zstr_recv (actor);
+    bool ready = verdict && streq (verdict, "READY");
+    free (verdict);
+    if (!ready)
+        zactor_destroy (&actor);
+    return actor;
+}
