@@ -1,0 +1,163 @@
+/*  test_csv.c - the CSV parser: separators, BOM, CRLF, quoted fields with
+    separators, quotes and newlines, line numbers, limits and errors. */
+#include "jk_agent.h"
+#include "testsupport.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows collected as "line|cell|cell..." strings. */
+typedef struct {
+    char rows[32][256];
+    size_t count;
+    size_t stop_after; /* 0: never stop */
+} s_rows_t;
+
+static int s_collect (void *arg, size_t line, char **cells, size_t count)
+{
+    s_rows_t *r = arg;
+    assert_true (r->count < 32);
+    char *out = r->rows[r->count++];
+    size_t n = (size_t)snprintf (out, 256, "%zu", line);
+    for (size_t i = 0; i < count; i++)
+        n += (size_t)snprintf (out + n, 256 - n, "|%s", cells[i]);
+    return r->stop_after && r->count >= r->stop_after ? 7 : 0;
+}
+
+static int s_parse (const char *text, s_rows_t *rows, char *sep)
+{
+    char err[128] = "";
+    memset (rows, 0, sizeof *rows);
+    return jk_csv_parse (text, strlen (text), s_collect, rows, sep, err,
+                         sizeof err);
+}
+
+static void test_comma_and_semicolon (void **state)
+{
+    (void)state;
+    s_rows_t r;
+    char sep = 0;
+    assert_int_equal (s_parse ("a,b,c\n1,2,3\n", &r, &sep), 0);
+    assert_int_equal (sep, ',');
+    assert_int_equal (r.count, 2);
+    assert_string_equal (r.rows[0], "1|a|b|c");
+    assert_string_equal (r.rows[1], "2|1|2|3");
+
+    /* Indonesian locale: ';' separates, ',' is a decimal comma. */
+    assert_int_equal (s_parse ("a;b\n1,5;x\n", &r, &sep), 0);
+    assert_int_equal (sep, ';');
+    assert_string_equal (r.rows[1], "2|1,5|x");
+}
+
+static void test_bom_crlf_and_blank_lines (void **state)
+{
+    (void)state;
+    s_rows_t r;
+    assert_int_equal (
+        s_parse ("\xEF\xBB\xBFnik;name\r\n\r\n1;Ani\r\n2;Budi", &r, NULL), 0);
+    assert_int_equal (r.count, 3);
+    assert_string_equal (r.rows[0], "1|nik|name");
+    assert_string_equal (r.rows[1], "3|1|Ani");
+    assert_string_equal (r.rows[2], "4|2|Budi");
+}
+
+static void test_quoted_fields (void **state)
+{
+    (void)state;
+    s_rows_t r;
+    const char *text = "title;units\n"
+                       "\"Koperasi; Jaya\";\"K.1=Rapat \"\"RAT\"\"|K.2=Dua\"\n"
+                       "\"two\nlines\";x\n"
+                       "after;y\n";
+    assert_int_equal (s_parse (text, &r, NULL), 0);
+    assert_int_equal (r.count, 4);
+    assert_string_equal (r.rows[1],
+                         "2|Koperasi; Jaya|K.1=Rapat \"RAT\"|K.2=Dua");
+    /* A row spanning two physical lines keeps the line where it starts,
+       and the next row's line number counts both. */
+    assert_string_equal (r.rows[2], "3|two\nlines|x");
+    assert_string_equal (r.rows[3], "5|after|y");
+}
+
+static void test_empty_cells (void **state)
+{
+    (void)state;
+    s_rows_t r;
+    assert_int_equal (s_parse ("a,b,c\n,,\n1,,\n", &r, NULL), 0);
+    assert_int_equal (r.count, 3);
+    assert_string_equal (r.rows[1], "2|||");
+    assert_string_equal (r.rows[2], "3|1||");
+    /* A trailing separator at the very end gives an empty last cell. */
+    assert_int_equal (s_parse ("a,b\n1,", &r, NULL), 0);
+    assert_string_equal (r.rows[1], "2|1|");
+}
+
+static void test_unterminated_quote (void **state)
+{
+    (void)state;
+    s_rows_t r = {0};
+    char err[128] = "";
+    const char *text = "a,b\n1,2\n3,\"open\n4,5\n";
+    assert_int_equal (jk_csv_parse (text, strlen (text), s_collect, &r, NULL,
+                                    err, sizeof err),
+                      -1);
+    assert_int_equal (r.count, 2); /* rows before the bad one came through */
+    assert_non_null (strstr (err, "line 3: quoted field not closed"));
+}
+
+static void test_too_many_cells (void **state)
+{
+    (void)state;
+    size_t n = JK_CSV_MAX_CELLS + 5;
+    char *text = jk_calloc (n * 2 + 8, 1);
+    strcpy (text, "a\n");
+    for (size_t i = 0; i < n; i++)
+        strcat (text, ",");
+    s_rows_t r = {0};
+    char err[128] = "";
+    assert_int_equal (jk_csv_parse (text, strlen (text), s_collect, &r, NULL,
+                                    err, sizeof err),
+                      -1);
+    assert_int_equal (r.count, 1);
+    assert_non_null (strstr (err, "line 2: more than 256 fields"));
+    free (text);
+}
+
+static void test_callback_stops (void **state)
+{
+    (void)state;
+    s_rows_t r = {.stop_after = 2};
+    char err[16];
+    const char *text = "a\n1\n2\n3\n";
+    assert_int_equal (jk_csv_parse (text, strlen (text), s_collect, &r, NULL,
+                                    err, sizeof err),
+                      7);
+    assert_int_equal (r.count, 2);
+}
+
+static void test_empty_input (void **state)
+{
+    (void)state;
+    s_rows_t r;
+    assert_int_equal (s_parse ("", &r, NULL), 0);
+    assert_int_equal (r.count, 0);
+    assert_int_equal (s_parse ("\xEF\xBB\xBF", &r, NULL), 0);
+    assert_int_equal (r.count, 0);
+    assert_int_equal (s_parse ("\n\r\n\n", &r, NULL), 0);
+    assert_int_equal (r.count, 0);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_comma_and_semicolon),
+        cmocka_unit_test (test_bom_crlf_and_blank_lines),
+        cmocka_unit_test (test_quoted_fields),
+        cmocka_unit_test (test_empty_cells),
+        cmocka_unit_test (test_unterminated_quote),
+        cmocka_unit_test (test_too_many_cells),
+        cmocka_unit_test (test_callback_stops),
+        cmocka_unit_test (test_empty_input),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,476 @@
+/*  test_outbox.c - the outbox (seqs, states, ownership, prune) and the
+    delivery loop against a stand-in broker (a ROUTER actor in this test that
+    answers like the store: ACK, REJECTED, DUPLICATE, E_SEQ_GAP,
+    E_SEQ_TAKEN, E_UNAVAILABLE, or silence). */
+#include "jk_agent.h"
+#include "testsupport.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define S_SOURCE "32.03.10/pacet-1"
+#define S_MAX    4096
+
+/* ---- the stand-in broker ------------------------------------------------- */
+typedef struct {
+    const char *endpoint;
+    uint64_t reject_seq; /* answer REJECTED for this seq */
+    int unavailable;     /* first N SUBMITs: E_UNAVAILABLE */
+    int silent;          /* first N SUBMITs: no answer */
+    uint64_t gap_once;   /* once: NACK E_SEQ_GAP for seqs >= this */
+    uint64_t next;       /* next seq expected (1 if 0) */
+    /* Observed, read after the actor is destroyed. */
+    uint8_t ids[S_MAX][16]; /* id stored at each seq */
+    int accepted[S_MAX];    /* times each seq was appended */
+    uint64_t submits, pings, duplicates;
+} s_fake_t;
+
+static void s_fake_actor (zsock_t *pipe, void *arg)
+{
+    s_fake_t *fake = arg;
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (router, 0);
+    assert_int_equal (zsock_bind (router, "%s", fake->endpoint), 0);
+    if (fake->next == 0)
+        fake->next = 1;
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    uint64_t pos = 0;
+    while (true) {
+        void *which = zpoller_wait (poller, 1000);
+        if (which == pipe)
+            break;
+        if (which != router)
+            continue;
+        zmsg_t *msg = zmsg_recv (router);
+        zframe_t *who = zmsg_pop (msg);
+        char command[16];
+        assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+        zmsg_t *reply = NULL;
+        if (strcmp (command, "PING") == 0) {
+            fake->pings++;
+            reply = jk_wire_new ("PONG");
+        } else if (strcmp (command, "SUBMIT") == 0) {
+            fake->submits++;
+            if (fake->silent > 0) {
+                fake->silent--;
+                zframe_destroy (&who);
+                zmsg_destroy (&msg);
+                continue;
+            }
+            reply = jk_wire_new ("ANSWER");
+            bool unavailable = fake->unavailable > 0;
+            if (unavailable)
+                fake->unavailable--;
+            zframe_t *frame;
+            while ((frame = zmsg_pop (msg))) {
+                jk_envelope_t env;
+                assert_true (jk_envelope_peek (zframe_data (frame),
+                                               zframe_size (frame), &env));
+                jk_answer_t a = {.kind = JK_ANSWER_ACK};
+                memcpy (a.id, env.id, 16);
+                assert_true (env.seq < S_MAX);
+                if (unavailable) {
+                    a.kind = JK_ANSWER_NACK;
+                    strcpy (a.code, "E_UNAVAILABLE");
+                    strcpy (a.message, "store down");
+                } else if (fake->gap_once && env.seq >= fake->gap_once) {
+                    fake->gap_once = 0;
+                    /* The store lost everything from here on. */
+                    for (uint64_t s = env.seq; s < fake->next; s++)
+                        fake->accepted[s] = 0;
+                    fake->next = env.seq;
+                    a.kind = JK_ANSWER_NACK;
+                    strcpy (a.code, "E_SEQ_GAP");
+                    a.expected = env.seq;
+                    /* Everything else in this SUBMIT gaps too. */
+                } else if (env.seq < fake->next) {
+                    if (memcmp (fake->ids[env.seq], env.id, 16) == 0) {
+                        a.kind = JK_ANSWER_DUPLICATE;
+                        a.pos = env.seq;
+                        fake->duplicates++;
+                    } else {
+                        a.kind = JK_ANSWER_NACK;
+                        strcpy (a.code, "E_SEQ_TAKEN");
+                        strcpy (a.message, "seq taken");
+                    }
+                } else if (env.seq > fake->next) {
+                    a.kind = JK_ANSWER_NACK;
+                    strcpy (a.code, "E_SEQ_GAP");
+                    a.expected = fake->next;
+                } else {
+                    memcpy (fake->ids[env.seq], env.id, 16);
+                    fake->accepted[env.seq]++;
+                    fake->next++;
+                    a.pos = ++pos;
+                    a.hash[0] = (uint8_t)env.seq;
+                    if (env.seq == fake->reject_seq) {
+                        a.kind = JK_ANSWER_REJECTED;
+                        strcpy (a.code, "E_TEST_RULE");
+                        strcpy (a.message, "body.nik: not enrolled");
+                    }
+                }
+                jk_answer_add (reply, &a);
+                zframe_destroy (&frame);
+            }
+        }
+        zmsg_destroy (&msg);
+        if (reply) {
+            zmsg_pushmem (reply, zframe_data (who), zframe_size (who));
+            zmsg_send (&reply, router);
+        }
+        zframe_destroy (&who);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&router);
+}
+
+/* ---- fixtures --------------------------------------------------------------
+ */
+typedef struct {
+    char *dir;
+    char *path;
+    char *endpoint;
+    jk_outbox_t *outbox;
+} s_fix_t;
+
+static int s_setup (void **state)
+{
+    s_fix_t *fx = jk_calloc (1, sizeof *fx);
+    fx->dir = jk_test_tmpdir ("outbox");
+    fx->path = jk_sprintf ("%s/outbox.db", fx->dir);
+    fx->endpoint = jk_test_endpoint (fx->dir, "broker");
+    char err[256];
+    fx->outbox = jk_outbox_open (fx->path, S_SOURCE, err, sizeof err);
+    assert_non_null (fx->outbox);
+    *state = fx;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_fix_t *fx = *state;
+    jk_outbox_close (&fx->outbox);
+    free (fx->path);
+    free (fx->endpoint);
+    jk_test_rmdir (&fx->dir);
+    free (fx);
+    return 0;
+}
+
+/* Queues n batch_closed events (small, always valid). */
+static void s_queue (jk_outbox_t *ob, int n)
+{
+    const jk_type_t *t = jk_vocabulary_find ("training.batch_closed", 21);
+    assert_non_null (t);
+    assert_int_equal (jk_outbox_begin (ob), JK_OK);
+    for (int i = 0; i < n; i++) {
+        jk_event_t *ev = jk_event_new (t);
+        jk_event_set_actor (ev, "tester");
+        char batch[32];
+        snprintf (batch, sizeof batch, "B-%d", i);
+        jk_report_t r;
+        jk_report_reset (&r);
+        assert_int_equal (jk_event_set (ev, "batch", batch, &r), 0);
+        uint64_t seq;
+        assert_int_equal (jk_outbox_put (ob, ev, "", NULL, &seq), JK_OK);
+        jk_event_destroy (&ev);
+    }
+    assert_int_equal (jk_outbox_commit (ob), JK_OK);
+}
+
+static int s_run (s_fix_t *fx, int64_t wait_ms, jk_delivery_stats_t *stats)
+{
+    jk_delivery_config_t cfg = {.broker = fx->endpoint,
+                                .program = "test",
+                                .window = 4,
+                                .batch = 100,
+                                .answer_timeout_ms = 300};
+    return jk_delivery_run (fx->outbox, &cfg, wait_ms, 0, stats);
+}
+
+/* ---- outbox
+ * ------------------------------------------------------------------ */
+
+static void test_put_assigns_seqs_and_keeps_bytes (void **state)
+{
+    s_fix_t *fx = *state;
+    struct stat st;
+    assert_int_equal (stat (fx->path, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    s_queue (fx->outbox, 3);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 3, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_PENDING);
+    assert_string_equal (row.type, "training.batch_closed");
+    jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
+    assert_non_null (ev);
+    assert_int_equal (ev->seq, 3);
+    assert_true (jk_str_eq (ev->source, S_SOURCE));
+    char batch[16];
+    assert_string_equal (jk_event_text (ev, "batch", batch, sizeof batch),
+                         "B-2");
+    jk_event_destroy (&ev);
+    jk_outbox_counts_t c;
+    assert_int_equal (jk_outbox_counts (fx->outbox, &c), JK_OK);
+    assert_int_equal (c.pending, 3);
+    assert_int_equal (c.next_seq, 4);
+    assert_int_equal (jk_outbox_open_count (fx->outbox, 2), 2);
+}
+
+static void test_outbox_belongs_to_one_source (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 2);
+    jk_outbox_close (&fx->outbox);
+    char err[256] = "";
+    jk_outbox_t *other =
+        jk_outbox_open (fx->path, "32.03.10/other", err, sizeof err);
+    assert_null (other);
+    assert_non_null (strstr (err, "belongs to source 32.03.10/pacet-1"));
+    fx->outbox = jk_outbox_open (fx->path, S_SOURCE, err, sizeof err);
+    assert_non_null (fx->outbox);
+    jk_outbox_counts_t c;
+    jk_outbox_counts (fx->outbox, &c);
+    assert_int_equal (c.next_seq, 3);
+}
+
+static void test_rollback_gives_seqs_back (void **state)
+{
+    s_fix_t *fx = *state;
+    const jk_type_t *t = jk_vocabulary_find ("training.batch_closed", 21);
+    assert_int_equal (jk_outbox_begin (fx->outbox), JK_OK);
+    jk_event_t *ev = jk_event_new (t);
+    jk_event_set_actor (ev, "x");
+    jk_event_set (ev, "batch", "B-1", NULL);
+    assert_int_equal (jk_outbox_put (fx->outbox, ev, "", NULL, NULL), JK_OK);
+    jk_event_destroy (&ev);
+    jk_outbox_rollback (fx->outbox);
+    s_queue (fx->outbox, 1);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 1, &row), JK_OK);
+    assert_int_equal (jk_outbox_get (fx->outbox, 2, &row), JK_NOT_FOUND);
+}
+
+static void test_find_by_natural_key (void **state)
+{
+    s_fix_t *fx = *state;
+    const jk_type_t *t = jk_vocabulary_find ("training.batch_closed", 21);
+    uint8_t first[16], second[16], found[16];
+    for (int i = 0; i < 2; i++) {
+        jk_event_t *ev = jk_event_new (t);
+        jk_event_set_actor (ev, "x");
+        jk_event_set (ev, "batch", "B-1", NULL);
+        memcpy (i ? second : first, ev->id, 16);
+        assert_int_equal (jk_outbox_put (fx->outbox, ev, "", "B-1", NULL),
+                          JK_OK);
+        jk_event_destroy (&ev);
+    }
+    assert_int_equal (
+        jk_outbox_find (fx->outbox, "training.batch_closed", "B-1", found),
+        JK_OK);
+    assert_memory_equal (found, second, 16); /* the newest */
+    assert_int_equal (
+        jk_outbox_find (fx->outbox, "training.batch_closed", "B-2", found),
+        JK_NOT_FOUND);
+}
+
+static void test_prune_removes_only_stored (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 3);
+    jk_answer_t ack = {.kind = JK_ANSWER_ACK, .pos = 10};
+    jk_answer_t rej = {.kind = JK_ANSWER_REJECTED, .pos = 11};
+    strcpy (rej.code, "E_X");
+    assert_int_equal (jk_outbox_record (fx->outbox, 1, &ack), 1);
+    assert_int_equal (jk_outbox_record (fx->outbox, 1, &ack), 0);
+    assert_int_equal (jk_outbox_record (fx->outbox, 2, &rej), 1);
+    assert_int_equal (jk_outbox_prune (fx->outbox, jk_clock_now_ms () + 1000),
+                      1);
+    jk_outbox_counts_t c;
+    jk_outbox_counts (fx->outbox, &c);
+    assert_int_equal (c.stored, 0);
+    assert_int_equal (c.rejected, 1);
+    assert_int_equal (c.pending, 1);
+    assert_int_equal (c.next_seq, 4); /* seqs are never reused */
+}
+
+/* ---- delivery
+ * ------------------------------------------------------------------ */
+
+static void s_check_all_stored_once (s_fix_t *fx, s_fake_t *fake, int n)
+{
+    for (int s = 1; s <= n; s++) {
+        assert_int_equal (fake->accepted[s], 1);
+        jk_outbox_row_t row;
+        assert_int_equal (jk_outbox_get (fx->outbox, (uint64_t)s, &row), JK_OK);
+        assert_memory_equal (fake->ids[s], row.id, 16);
+    }
+    assert_int_equal (fake->accepted[n + 1], 0);
+}
+
+static void test_delivery_stores_all_in_order (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 650);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    jk_delivery_stats_t stats;
+    assert_int_equal (s_run (fx, 10000, &stats), JK_OK);
+    zactor_destroy (&broker);
+    assert_int_equal (stats.stored, 650);
+    assert_int_equal (stats.rejected, 0);
+    assert_int_equal (stats.remaining, 0);
+    assert_int_equal (fake->submits, 7); /* 650 in SUBMITs of 100 */
+    s_check_all_stored_once (fx, fake, 650);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 650, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_STORED);
+    assert_int_equal (row.pos, 650);
+    assert_int_equal (row.hash[0], 650 % 256);
+    free (fake);
+}
+
+static void test_rejected_event_stops_nothing (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 10);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    fake->reject_seq = 5;
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    jk_delivery_stats_t stats;
+    assert_int_equal (s_run (fx, 10000, &stats), JK_OK);
+    zactor_destroy (&broker);
+    assert_int_equal (stats.stored, 9);
+    assert_int_equal (stats.rejected, 1);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 5, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_REJECTED);
+    assert_string_equal (row.code, "E_TEST_RULE");
+    assert_string_equal (row.message, "body.nik: not enrolled");
+    assert_int_equal (row.pos, 5);
+    assert_int_equal (jk_outbox_get (fx->outbox, 6, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_STORED);
+    free (fake);
+}
+
+static void test_unavailable_then_stored (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 250);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    fake->unavailable = 2;
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    jk_delivery_stats_t stats;
+    assert_int_equal (s_run (fx, 15000, &stats), JK_OK);
+    zactor_destroy (&broker);
+    assert_int_equal (stats.stored, 250);
+    assert_true (stats.retried >= 100);
+    s_check_all_stored_once (fx, fake, 250);
+    free (fake);
+}
+
+static void test_gap_resends_from_expected (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 300);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    fake->gap_once = 150;
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    jk_delivery_stats_t stats;
+    assert_int_equal (s_run (fx, 10000, &stats), JK_OK);
+    zactor_destroy (&broker);
+    assert_int_equal (stats.stored, 300);
+    assert_true (stats.retried >= 1);
+    s_check_all_stored_once (fx, fake, 300);
+    free (fake);
+}
+
+static void test_silent_broker_resend (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 50);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    fake->silent = 1;
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    jk_delivery_stats_t stats;
+    assert_int_equal (s_run (fx, 15000, &stats), JK_OK);
+    zactor_destroy (&broker);
+    assert_int_equal (stats.stored, 50);
+    assert_true (stats.reconnects >= 1);
+    assert_int_equal (fake->submits, 2);
+    s_check_all_stored_once (fx, fake, 50);
+    free (fake);
+}
+
+static void test_seq_taken_rejected_locally (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 6);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    fake->next = 4; /* seqs 1..3 belong to other events */
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    jk_delivery_stats_t stats;
+    assert_int_equal (s_run (fx, 10000, &stats), JK_OK);
+    zactor_destroy (&broker);
+    assert_int_equal (stats.stored, 3);
+    assert_int_equal (stats.rejected, 3);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 2, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_REJECTED);
+    assert_string_equal (row.code, "E_SEQ_TAKEN");
+    free (fake);
+}
+
+static void test_broker_absent_keeps_events (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 5);
+    jk_delivery_stats_t stats;
+    int64_t start = jk_clock_mono_ms ();
+    assert_int_equal (s_run (fx, 300, &stats), JK_TEMPORARY);
+    assert_true (jk_clock_mono_ms () - start < 2000);
+    assert_int_equal (stats.remaining, 5);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 1, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_SENT);
+    assert_int_equal (row.attempts, 1);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_put_assigns_seqs_and_keeps_bytes,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_outbox_belongs_to_one_source,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rollback_gives_seqs_back, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_find_by_natural_key, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_prune_removes_only_stored,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_delivery_stores_all_in_order,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rejected_event_stops_nothing,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_unavailable_then_stored, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_gap_resends_from_expected,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_silent_broker_resend, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_seq_taken_rejected_locally,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_absent_keeps_events,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
