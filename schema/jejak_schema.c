@@ -2,6 +2,7 @@
     `list`, `show TYPE`, and `markdown` (the text of docs/EVENTS.md). */
 #include "jk_schema.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,32 +13,33 @@ static void s_limits (const jk_field_t *f, char *out, size_t size)
         case JK_KIND_STR:
             if (f->min == f->max)
                 snprintf (out, size, "exactly %lld characters",
-                          (long long) f->min);
+                          (long long)f->min);
             else
-                snprintf (out, size, "%lld..%lld characters",
-                          (long long) f->min, (long long) f->max);
+                snprintf (out, size, "%lld..%lld characters", (long long)f->min,
+                          (long long)f->max);
             break;
         case JK_KIND_UINT:
-            snprintf (out, size, "%lld..%lld", (long long) f->min,
-                      (long long) f->max);
+            snprintf (out, size, "%lld..%lld", (long long)f->min,
+                      (long long)f->max);
             break;
         case JK_KIND_ENUM:
         case JK_KIND_SET: {
             size_t n = 0;
             for (int i = 0; f->values[i] && n + 1 < size; i++)
-                n += (size_t) snprintf (out + n, size - n, "%s`%s`",
-                                        i ? " " : "", f->values[i]);
+                n += (size_t)snprintf (out + n, size - n, "%s`%s`",
+                                       i ? " " : "", f->values[i]);
             if (f->kind == JK_KIND_SET && n + 1 < size)
                 snprintf (out + n, size - n, " (1..%lld of them)",
-                          (long long) f->max);
+                          (long long)f->max);
             break;
         }
         case JK_KIND_LIST:
         case JK_KIND_UNITS:
-            snprintf (out, size, "%lld..%lld items", (long long) f->min,
-                      (long long) f->max);
+            snprintf (out, size, "%lld..%lld items", (long long)f->min,
+                      (long long)f->max);
             break;
-        default: break;
+        default:
+            break;
     }
 }
 
@@ -52,6 +54,19 @@ static const char *s_format_name (jk_format_t format)
                                   "13 digits, warn unless 3203...",
                                   "code: letters, digits, . - _ /"};
     return names[format];
+}
+
+/* Prints " text |": a '|' inside would end the table cell, so it is
+   escaped. */
+static void s_cell (const char *text)
+{
+    putchar (' ');
+    for (const char *p = text; *p; p++) {
+        if (*p == '|')
+            putchar ('\\');
+        putchar (*p);
+    }
+    printf (" |");
 }
 
 static void s_markdown (void)
@@ -73,8 +88,8 @@ static void s_markdown (void)
             "| --- | --- | --- | --- |\n");
     for (size_t i = 0; i < jk_vocabulary_count (); i++) {
         const jk_type_t *t = jk_vocabulary_at (i);
-        printf ("| [`%s`](#%s) | %u | %s | `jejak-%s %s` |\n", t->name,
-                t->name, t->version, jk_domain_name (t->domain),
+        printf ("| [`%s`](#%s) | %u | %s | `jejak-%s %s` |\n", t->name, t->name,
+                t->version, jk_domain_name (t->domain),
                 jk_domain_name (t->domain), t->command);
     }
     for (size_t i = 0; i < jk_vocabulary_count (); i++) {
@@ -83,19 +98,21 @@ static void s_markdown (void)
                 "%s`.%s\n\n",
                 t->name, t->doc, t->version, jk_domain_name (t->domain),
                 jk_domain_name (t->domain), t->command,
-                t->needs_corrects
-                    ? " The envelope's `corrects` is required."
-                    : "");
+                t->needs_corrects ? " The envelope's `corrects` is required."
+                                  : "");
         printf ("| field | kind | required | limits | format | default | "
                 "meaning |\n| --- | --- | --- | --- | --- | --- | --- |\n");
         for (size_t k = 0; k < t->field_count; k++) {
             const jk_field_t *f = &t->fields[k];
             char limits[256];
             s_limits (f, limits, sizeof limits);
-            printf ("| `%s` | %s | %s | %s | %s | %s | %s |\n", f->name,
-                    jk_kind_name (f->kind), f->required ? "yes" : "no",
-                    limits, s_format_name (f->format), f->def ? f->def : "",
-                    f->doc);
+            printf ("| `%s` | %s | %s |", f->name, jk_kind_name (f->kind),
+                    f->required ? "yes" : "no");
+            s_cell (limits);
+            s_cell (s_format_name (f->format));
+            s_cell (f->def ? f->def : "");
+            s_cell (f->doc);
+            printf ("\n");
         }
     }
 }
@@ -103,9 +120,8 @@ static void s_markdown (void)
 static void s_show (const jk_type_t *t)
 {
     printf ("%s (v%u, %s; jejak-%s %s)%s\n  %s\n", t->name, t->version,
-            jk_domain_name (t->domain), jk_domain_name (t->domain),
-            t->command, t->needs_corrects ? " [needs corrects]" : "",
-            t->doc);
+            jk_domain_name (t->domain), jk_domain_name (t->domain), t->command,
+            t->needs_corrects ? " [needs corrects]" : "", t->doc);
     for (size_t k = 0; k < t->field_count; k++) {
         const jk_field_t *f = &t->fields[k];
         char limits[256];
@@ -122,17 +138,17 @@ int main (int argc, char **argv)
     if (strcmp (cmd, "list") == 0) {
         for (size_t i = 0; i < jk_vocabulary_count (); i++) {
             const jk_type_t *t = jk_vocabulary_at (i);
-            printf ("%-32s v%u  %-12s %-20s %zu fields\n", t->name,
-                    t->version, jk_domain_name (t->domain), t->command,
-                    t->field_count);
+            printf ("%-32s v%u  %-12s %-20s %zu fields\n", t->name, t->version,
+                    jk_domain_name (t->domain), t->command, t->field_count);
         }
         return 0;
     }
     if (strcmp (cmd, "show") == 0 && argc == 3) {
         const jk_type_t *t = jk_vocabulary_find (argv[2], strlen (argv[2]));
         if (!t) {
-            fprintf (stderr, "jejak-schema: unknown event type '%s' (see "
-                             "jejak-schema list)\n",
+            fprintf (stderr,
+                     "jejak-schema: unknown event type '%s' (see "
+                     "jejak-schema list)\n",
                      argv[2]);
             return 2;
         }
@@ -148,10 +164,11 @@ int main (int argc, char **argv)
         s_markdown ();
         return 0;
     }
-    fprintf (stderr,
+    bool help = strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0;
+    fprintf (help ? stdout : stderr,
              "usage: jejak-schema list | show [TYPE] | markdown\n"
              "  list      one line per event type\n"
              "  show      fields and rules of one type (or all)\n"
              "  markdown  the text of docs/EVENTS.md\n");
-    return strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0 ? 0 : 2;
+    return help ? 0 : 2;
 }

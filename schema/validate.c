@@ -373,6 +373,23 @@ static int s_text_length (const char *path, jk_str_t s, int64_t lo, int64_t hi,
     return 0;
 }
 
+/* Index of text among values, or -1. */
+static int s_enum_find (const char *const *values, jk_str_t text)
+{
+    for (int i = 0; values[i]; i++)
+        if (jk_str_eq (text, values[i]))
+            return i;
+    return -1;
+}
+
+static bool s_enum_is (const char *const *values, int64_t index, jk_str_t text)
+{
+    for (int64_t i = 0; values[i]; i++)
+        if (i == index)
+            return jk_str_eq (text, values[i]);
+    return false;
+}
+
 static int s_check_field (const jk_event_t *ev, size_t index,
                           const jk_context_t *ctx, jk_report_t *report)
 {
@@ -402,7 +419,36 @@ static int s_check_field (const jk_event_t *ev, size_t index,
                 return -1;
             }
             break;
+        case JK_KIND_ENUM:
+            /* Events built in code may carry any text: check it again. */
+            if (v->n < 0 || !s_enum_is (f->values, v->n, v->s)) {
+                jk_report_error (report, "E_FIELD_ENUM", path,
+                                 "%s must be one of the values of %s, got "
+                                 "'%.*s'",
+                                 path, f->name,
+                                 (int)(v->s.len > 40 ? 40 : v->s.len),
+                                 v->s.ptr);
+                return -1;
+            }
+            break;
         case JK_KIND_SET:
+            for (uint32_t k = 0; k < v->count; k++) {
+                int e = s_enum_find (f->values, v->items[k]);
+                bool twice = false;
+                for (uint32_t j = 0; j < k; j++)
+                    twice |= jk_str_same (v->items[j], v->items[k]);
+                if (e < 0 || twice) {
+                    jk_report_error (
+                        report, "E_FIELD_ENUM", path,
+                        "%s items must be distinct values of "
+                        "%s, got '%.*s'%s",
+                        path, f->name,
+                        (int)(v->items[k].len > 40 ? 40 : v->items[k].len),
+                        v->items[k].ptr, twice ? " twice" : "");
+                    return -1;
+                }
+            }
+            /* fall through */
         case JK_KIND_LIST:
         case JK_KIND_UNITS:
             if (v->count < f->min || v->count > f->max) {
@@ -573,7 +619,8 @@ void jk_check_any_optional (const jk_event_t *ev, const jk_context_t *ctx,
             given++;
     if (given == 0)
         jk_report_error (report, "E_FIELD_RULE", "body",
-                         "%s must change at least one field", ev->type->name);
+                         "body of %s must change at least one field",
+                         ev->type->name);
 }
 
 void jk_check_rat_held (const jk_event_t *ev, const jk_context_t *ctx,
@@ -640,7 +687,8 @@ void jk_check_person_corrected (const jk_event_t *ev, const jk_context_t *ctx,
             given++;
     if (given == 0) {
         jk_report_error (report, "E_FIELD_RULE", "body",
-                         "person.corrected must correct at least one field");
+                         "body of person.corrected must correct at least one "
+                         "field besides nik and reason");
         return;
     }
     s_check_person_fields (ev, ctx, report);

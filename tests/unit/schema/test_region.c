@@ -1,0 +1,188 @@
+/*  test_region.c - the region reference data: counts, lookups, loading
+    errors, and the envelope source check built on it. */
+#include "testsupport.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static jk_region_t *s_load (void)
+{
+    char err[256] = "";
+    jk_region_t *region =
+        jk_region_load (JEJAK_SOURCE_DIR "/data", err, sizeof err);
+    if (!region)
+        fail_msg ("%s", err);
+    return region;
+}
+
+static void test_counts (void **state)
+{
+    (void)state;
+    jk_region_t *region = s_load ();
+    assert_int_equal (jk_region_kecamatan_count (region), 32);
+    assert_int_equal (jk_region_desa_count (region), 360);
+    assert_string_equal (jk_region_regency (region), "32.03");
+    size_t provinces = 0;
+    for (int code = 0; code < 100; code++)
+        provinces += jk_region_province (region, code) != NULL;
+    assert_int_equal (provinces, 38);
+    /* Ordered by code. */
+    const char *name;
+    assert_string_equal (jk_region_kecamatan_at (region, 0, &name), "32.03.01");
+    assert_string_equal (name, "Cianjur");
+    assert_null (jk_region_kecamatan_at (region, 32, &name));
+    for (size_t i = 1; i < jk_region_desa_count (region); i++)
+        assert_true (strcmp (jk_region_desa_at (region, i - 1, NULL, NULL),
+                             jk_region_desa_at (region, i, NULL, NULL)) < 0);
+    assert_null (jk_region_desa_at (region, 360, NULL, NULL));
+    /* Every desa belongs to a known kecamatan. */
+    for (size_t i = 0; i < jk_region_desa_count (region); i++) {
+        const char *kec;
+        jk_region_desa_at (region, i, NULL, &kec);
+        assert_non_null (jk_region_kecamatan (region, kec));
+    }
+    jk_region_destroy (&region);
+    assert_null (region);
+    jk_region_destroy (&region);
+}
+
+static void test_lookups (void **state)
+{
+    (void)state;
+    jk_region_t *region = s_load ();
+    const char *kec = NULL;
+    assert_string_equal (jk_region_desa (region, "32.03.10.2012", 13, &kec),
+                         "Gadog");
+    assert_string_equal (kec, "32.03.10");
+    assert_string_equal (jk_region_kecamatan (region, kec), "Pacet");
+    /* Lengths are honoured: a prefix is not a code. */
+    assert_null (jk_region_desa (region, "32.03.10.2012", 12, NULL));
+    assert_null (jk_region_desa (region, "32.03.10.9999", 13, NULL));
+    assert_null (jk_region_desa (region, "32.03.10.2012.1234567890", 24, NULL));
+    assert_null (jk_region_kecamatan (region, "32.03.99"));
+    assert_null (jk_region_kecamatan (region, ""));
+    assert_string_equal (jk_region_province (region, 32), "Jawa Barat");
+    assert_string_equal (jk_region_province (region, 11), "Aceh");
+    assert_null (jk_region_province (region, 99));
+    assert_null (jk_region_province (region, -1));
+    assert_null (jk_region_province (region, 1000));
+    jk_region_destroy (&region);
+    /* The process-wide default is the same data. */
+    const jk_region_t *def = jk_region_default ();
+    assert_int_equal (jk_region_desa_count (def), 360);
+    assert_ptr_equal (jk_region_default (), def);
+}
+
+static void s_write (const char *dir, const char *file, const char *text)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fputs (text, f);
+    fclose (f);
+}
+
+static void test_load_errors (void **state)
+{
+    (void)state;
+    char err[256] = "";
+    assert_null (jk_region_load ("/nonexistent/jejak", err, sizeof err));
+    assert_non_null (strstr (err, "/nonexistent/jejak/cianjur_kecamatan.csv"));
+
+    /* Another regency is a data change: a tiny one, CRLF lines. */
+    char *dir = jk_test_tmpdir ("region");
+    s_write (dir, "cianjur_kecamatan.csv",
+             "code,name\r\n32.04.01,Ciparay\r\n\r\n");
+    s_write (dir, "cianjur_desa.csv",
+             "code,name,kecamatan_code\r\n32.04.01.2001,Sarimahi,32.04.01\r\n");
+    s_write (dir, "provinsi_codes.csv", "code,name\n32,Jawa Barat\n");
+    jk_region_t *region = jk_region_load (dir, err, sizeof err);
+    assert_non_null (region);
+    assert_string_equal (jk_region_regency (region), "32.04");
+    assert_int_equal (jk_region_kecamatan_count (region), 1);
+    assert_string_equal (jk_region_desa (region, "32.04.01.2001", 13, NULL),
+                         "Sarimahi");
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_source_check (region, "32.04.01/x", 10, &report), 0);
+    assert_int_equal (jk_source_check (region, "32.03.10/x", 10, &report), -1);
+    jk_region_destroy (&region);
+
+    /* A row with a missing column names the file and line. */
+    s_write (dir, "cianjur_desa.csv",
+             "code,name,kecamatan_code\n32.04.01.2001,Sarimahi\n");
+    assert_null (jk_region_load (dir, err, sizeof err));
+    assert_non_null (strstr (err, "cianjur_desa.csv line 2"));
+    /* No kecamatan at all. */
+    s_write (dir, "cianjur_desa.csv", "code,name,kecamatan_code\n");
+    s_write (dir, "cianjur_kecamatan.csv", "code,name\n");
+    assert_null (jk_region_load (dir, err, sizeof err));
+    assert_non_null (strstr (err, "no kecamatan"));
+    jk_test_rmdir (&dir);
+}
+
+static void s_source (const jk_region_t *region, const char *source, int expect)
+{
+    jk_report_t report;
+    jk_report_reset (&report);
+    int rc = jk_source_check (region, source, strlen (source), &report);
+    if (rc != expect)
+        fail_msg ("source '%s': %d, expected %d (%s)", source, rc, expect,
+                  report.error.message);
+    if (rc) {
+        assert_string_equal (report.error.code, "E_ENVELOPE_SOURCE");
+        assert_string_equal (report.error.field, "source");
+        assert_non_null (strstr (report.error.message, "source"));
+    }
+}
+
+static void test_source_check (void **state)
+{
+    (void)state;
+    jk_region_t *region = s_load ();
+    s_source (region, "32.03.10/pacet-1", 0);
+    s_source (region, "32.03.32/x", 0);
+    s_source (region, "DINAS/hub", 0);
+    s_source (region, "DINAS/A.b_c-9", 0);
+    s_source (region, "32.03.33/x", -1);
+    s_source (region, "32.03.1/x", -1);
+    s_source (region, "32.03.100/x", -1);
+    s_source (region, "DINASX/x", -1);
+    s_source (region, "Dinas/x", -1);
+    s_source (region, "pacet-1", -1);
+    s_source (region, "", -1);
+    s_source (region, "/", -1);
+    s_source (region, "DINAS/", -1);
+    s_source (region, "DINAS/a b", -1);
+    s_source (region, "DINAS/a\xc3\xa9", -1);
+    s_source (region, "DINAS/12345678901234567890123456789012", 0);
+    s_source (region, "DINAS/123456789012345678901234567890123", -1);
+    /* Without reference data only DINAS is known. */
+    s_source (NULL, "DINAS/hub", 0);
+    s_source (NULL, "32.03.10/pacet-1", -1);
+    /* A NUL inside is not part of a valid name. */
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_source_check (region, "DINAS/a\0b", 9, &report), -1);
+    jk_region_destroy (&region);
+
+    char office[16];
+    jk_source_office ("32.03.10/pacet-1", 16, office, sizeof office);
+    assert_string_equal (office, "32.03.10");
+    jk_source_office ("DINAS/hub", 9, office, sizeof office);
+    assert_string_equal (office, "DINAS");
+    jk_source_office ("noslash", 7, office, sizeof office);
+    assert_string_equal (office, "noslash");
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_counts),
+        cmocka_unit_test (test_lookups),
+        cmocka_unit_test (test_load_errors),
+        cmocka_unit_test (test_source_check),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,909 @@
+/*  test_validate.c - every validation rule of the vocabulary: a violating
+    event is rejected with the expected code and field (and a message
+    naming the field), and an event on the edge passes. The clock is
+    pinned at 2024-06-01T00:00:00Z (07:00 WIB). */
+#include "testsupport.h"
+#include "samples.h"
+
+static int s_setup (void **state)
+{
+    (void)state;
+    jk_clock_set (JK_SAMPLE_NOW_MS);
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    (void)state;
+    jk_clock_set (0);
+    return 0;
+}
+
+/* Applies "name=value" (set) or "-name" (remove) items to ev. */
+static void s_apply (jk_event_t *ev, const char *const *items)
+{
+    for (size_t i = 0; items[i]; i++) {
+        if (items[i][0] == '-') {
+            jk_value_t *v = (jk_value_t *)jk_event_get (ev, items[i] + 1);
+            assert_non_null (v);
+            v->present = false;
+        } else
+            jk_sample_set (ev, items[i]);
+    }
+}
+
+/* The field name a message must mention: "body.jp" -> "jp". */
+static const char *s_bare (const char *field)
+{
+    return strncmp (field, "body.", 5) == 0 ? field + 5 : field;
+}
+
+static void s_rejects (const jk_event_t *ev, const char *code,
+                       const char *field)
+{
+    jk_context_t ctx = jk_context_default ();
+    jk_report_t report;
+    int rc = jk_event_validate (ev, &ctx, &report);
+    if (rc != -1)
+        fail_msg ("%s: accepted, expected %s on %s", ev->type->name, code,
+                  field);
+    if (strcmp (report.error.code, code) != 0 ||
+        strcmp (report.error.field, field) != 0)
+        fail_msg ("%s: expected %s on %s, got %s on %s: %s", ev->type->name,
+                  code, field, report.error.code, report.error.field,
+                  report.error.message);
+    if (!strstr (report.error.message, s_bare (field)))
+        fail_msg ("message '%s' does not name %s", report.error.message, field);
+}
+
+static void s_accepts (const jk_event_t *ev)
+{
+    jk_context_t ctx = jk_context_default ();
+    jk_report_t report;
+    if (jk_event_validate (ev, &ctx, &report) != 0)
+        fail_msg ("%s rejected: %s %s", ev->type->name, report.error.code,
+                  report.error.message);
+}
+
+typedef struct {
+    const char *type;
+    const char *items[5]; /* changes to the sample, NULL-ended */
+    const char *code;     /* expected error, or NULL: must pass */
+    const char *field;
+} s_case_t;
+
+static void s_run_cases (const s_case_t *cases, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        jk_event_t *ev = jk_sample_by_name (cases[i].type);
+        s_apply (ev, cases[i].items);
+        if (cases[i].code)
+            s_rejects (ev, cases[i].code, cases[i].field);
+        else
+            s_accepts (ev);
+        jk_event_destroy (&ev);
+    }
+}
+
+#define CASES(...)                                                             \
+    do {                                                                       \
+        const s_case_t cases[] = {__VA_ARGS__};                                \
+        s_run_cases (cases, sizeof cases / sizeof *cases);                     \
+    } while (0)
+
+/* ---- every sample passes
+ * ----------------------------------------------------- */
+
+static void test_samples_are_valid (void **state)
+{
+    (void)state;
+    assert_int_equal (jk_context_default ().now_ms, JK_SAMPLE_NOW_MS);
+    for (size_t i = 0; i < JK_SAMPLE_COUNT; i++) {
+        jk_event_t *ev = jk_sample_event (&jk_samples[i]);
+        jk_context_t ctx = jk_context_default ();
+        jk_report_t report;
+        if (jk_event_validate (ev, &ctx, &report) != 0)
+            fail_msg ("%s: %s", jk_samples[i].type, report.error.message);
+        assert_int_equal (report.warning_count, 0);
+        jk_event_destroy (&ev);
+    }
+}
+
+/* ---- lengths
+ * ----------------------------------------------------------------- */
+
+/* A string of n copies of unit (one character, maybe multi-byte). */
+static char *s_repeat (const char *unit, size_t n)
+{
+    size_t u = strlen (unit);
+    char *out = jk_malloc (n * u + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy (out + i * u, unit, u);
+    out[n * u] = 0;
+    return out;
+}
+
+static void s_length_case (const char *type, const char *field,
+                           const char *unit, size_t n, bool ok)
+{
+    jk_event_t *ev = jk_sample_by_name (type);
+    char *text = s_repeat (unit, n);
+    jk_report_t report;
+    assert_int_equal (jk_event_set (ev, field, text, &report), 0);
+    char path[64];
+    snprintf (path, sizeof path, "body.%s", field);
+    if (ok)
+        s_accepts (ev);
+    else
+        s_rejects (ev, "E_FIELD_LENGTH", path);
+    free (text);
+    jk_event_destroy (&ev);
+}
+
+static void test_lengths (void **state)
+{
+    (void)state;
+    const char *t = "cooperative.registered";
+    s_length_case (t, "name", "a", 2, false);
+    s_length_case (t, "name", "a", 3, true);
+    s_length_case (t, "name", "a", 150, true);
+    s_length_case (t, "name", "a", 151, false);
+    /* Characters, not bytes: "é" is two bytes, "語" three. */
+    s_length_case (t, "name", "\xc3\xa9", 2, false);
+    s_length_case (t, "name", "\xc3\xa9", 3, true);
+    s_length_case (t, "name", "\xe8\xaa\x9e", 150, true);
+    s_length_case (t, "name", "\xe8\xaa\x9e", 151, false);
+    s_length_case (t, "address", "b", 250, true);
+    s_length_case (t, "address", "b", 251, false);
+    s_length_case (t, "legal_number", "1", 100, true);
+    s_length_case (t, "legal_number", "1", 101, false);
+    s_length_case ("person.registered", "name", "x", 1, false);
+    s_length_case ("person.registered", "name", "x", 2, true);
+    s_length_case ("person.registered", "name", "\xf0\x9f\x98\x80", 100, true);
+    s_length_case ("person.registered", "name", "x", 101, false);
+    s_length_case ("person.corrected", "reason", "x", 4, false);
+    s_length_case ("person.corrected", "reason", "x", 5, true);
+    s_length_case ("person.corrected", "reason", "x", 250, true);
+    s_length_case ("person.corrected", "reason", "x", 251, false);
+    s_length_case ("training.batch_closed", "batch", "A", 2, false);
+    s_length_case ("training.batch_closed", "batch", "A", 3, true);
+    s_length_case ("training.batch_closed", "batch", "A", 40, true);
+    s_length_case ("training.batch_closed", "batch", "A", 41, false);
+    /* A blank legal number is blank after trimming. */
+    s_length_case (t, "legal_number", " ", 3, false);
+
+    /* Bytes that are not UTF-8. */
+    jk_event_t *ev = jk_sample_by_name (t);
+    jk_report_t report;
+    assert_int_equal (jk_event_set (ev, "name", "Kop\xff\xfe", &report), 0);
+    s_rejects (ev, "E_FIELD_FORMAT", "body.name");
+    jk_event_destroy (&ev);
+}
+
+/* ---- unsigned ranges
+ * --------------------------------------------------------- */
+
+static void test_uint_ranges (void **state)
+{
+    (void)state;
+    CASES (
+        {"training.session_scheduled", {"jp=0"}, "E_FIELD_RANGE", "body.jp"},
+        {"training.session_scheduled", {"jp=1"}, NULL, NULL},
+        {"training.session_scheduled", {"jp=10"}, NULL, NULL},
+        {"training.session_scheduled", {"jp=11"}, "E_FIELD_RANGE", "body.jp"},
+        {"training.session_scheduled",
+         {"session_no=0"},
+         "E_FIELD_RANGE",
+         "body.session_no"},
+        {"assessment.unit_assessed", {"score=0"}, NULL, NULL},
+        {"assessment.unit_assessed", {"score=100"}, NULL, NULL},
+        {"assessment.unit_assessed",
+         {"score=101"},
+         "E_FIELD_RANGE",
+         "body.score"},
+        {"assessment.unit_assessed", {"-score"}, NULL, NULL},
+        {"cooperative.rat_held",
+         {"book_year=1989"},
+         "E_FIELD_RANGE",
+         "body.book_year"},
+        {"cooperative.rat_held",
+         {"book_year=1990", "held_on=1991-01-01"},
+         NULL,
+         NULL},
+        /* The current year (2024) is the last book year allowed ... */
+        {"cooperative.rat_held",
+         {"book_year=2025", "held_on=2024-05-01"},
+         "E_FIELD_RANGE",
+         "body.book_year"},
+        /* ... and its RAT cannot have been held yet. */
+        {"cooperative.rat_held",
+         {"book_year=2024", "held_on=2024-05-01"},
+         "E_FIELD_RULE",
+         "body.held_on"},
+        {"training.batch_scheduled",
+         {"budget_year=1999"},
+         "E_FIELD_RANGE",
+         "body.budget_year"},
+        {"training.batch_scheduled", {"budget_year=2100"}, NULL, NULL},
+        {"training.batch_scheduled",
+         {"budget_year=2101"},
+         "E_FIELD_RANGE",
+         "body.budget_year"},
+        {"training.batch_scheduled",
+         {"class_size_max=0"},
+         "E_FIELD_RANGE",
+         "body.class_size_max"},
+        {"training.batch_scheduled", {"min_attendance_pct=100"}, NULL, NULL},
+        {"training.batch_scheduled",
+         {"min_attendance_pct=101"},
+         "E_FIELD_RANGE",
+         "body.min_attendance_pct"},
+        {"cooperative.registered", {"members_male=0"}, NULL, NULL},
+        {"cooperative.registered",
+         {"members_female=10000001"},
+         "E_FIELD_RANGE",
+         "body.members_female"}, );
+}
+
+/* ---- enums and sets ---------------------------------------------------------
+ */
+
+static void test_enums (void **state)
+{
+    (void)state;
+    /* Text that is not a value is refused when set ... */
+    jk_event_t *ev = jk_sample_by_name ("cooperative.registered");
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_event_set (ev, "form", "TERSIER", &report), -1);
+    assert_string_equal (report.error.code, "E_FIELD_ENUM");
+    assert_string_equal (report.error.field, "body.form");
+    assert_non_null (strstr (report.error.message, "PRIMER|SEKUNDER"));
+    /* ... any case is accepted from operators, stored upper case ... */
+    assert_int_equal (jk_event_set (ev, "form", "sekunder", &report), 0);
+    assert_string_equal (jk_event_get (ev, "form")->s.ptr, "SEKUNDER");
+    s_accepts (ev);
+    /* ... and an event built in code with a stray value is rejected. */
+    jk_value_t *form = (jk_value_t *)jk_event_get (ev, "form");
+    form->s = JK_STR ("TERSIER");
+    s_rejects (ev, "E_FIELD_ENUM", "body.form");
+    form->s = JK_STR ("PRIMER");
+    form->n = 7;
+    s_rejects (ev, "E_FIELD_ENUM", "body.form");
+    jk_event_destroy (&ev);
+
+    CASES ({"assessment.unit_assessed", {"methods=WRITTEN"}, NULL, NULL},
+           {"assessment.unit_assessed",
+            {"methods=WRITTEN,ORAL,INTERVIEW,OBSERVATION,PORTFOLIO,"
+             "CASE_STUDY"},
+            NULL,
+            NULL},
+           {"assessment.unit_assessed",
+            {"methods=WRITTEN,written"},
+            "E_FIELD_ENUM",
+            "body.methods"},
+           {"assessment.unit_assessed",
+            {"methods= , "},
+            "E_FIELD_LENGTH",
+            "body.methods"}, );
+    ev = jk_sample_by_name ("assessment.unit_assessed");
+    jk_report_reset (&report);
+    assert_int_equal (jk_event_set (ev, "methods", "WRITTEN,GUESSING", &report),
+                      -1);
+    assert_string_equal (report.error.code, "E_FIELD_ENUM");
+    assert_string_equal (report.error.field, "body.methods");
+    jk_event_destroy (&ev);
+}
+
+/* ---- lists and units
+ * ----------------------------------------------------------- */
+
+static void test_lists_and_units (void **state)
+{
+    (void)state;
+    CASES (
+        {"assessment.scheduled",
+         {"units=M.01=A|M.01=B"},
+         "E_FIELD_RULE",
+         "body.units"},
+        {"assessment.scheduled", {"units=M.01=Satu"}, NULL, NULL},
+        {"assessment.scheduled", {"units= | "}, "E_FIELD_LENGTH", "body.units"},
+        {"assessment.scheduled",
+         {"units=M.01="},
+         "E_FIELD_LENGTH",
+         "body.units"},
+        {"assessment.scheduled",
+         {"assessors=,"},
+         "E_FIELD_LENGTH",
+         "body.assessors"}, );
+    /* 1..50 units, 1..20 assessors. */
+    for (int n = 49; n <= 51; n++) {
+        char text[2048] = "";
+        for (int i = 0; i < n; i++)
+            snprintf (text + strlen (text), sizeof text - strlen (text),
+                      "%sU%02d=Unit %d", i ? "|" : "", i, i);
+        jk_event_t *ev = jk_sample_by_name ("assessment.scheduled");
+        jk_report_t report;
+        assert_int_equal (jk_event_set (ev, "units", text, &report), 0);
+        if (n <= 50)
+            s_accepts (ev);
+        else
+            s_rejects (ev, "E_FIELD_LENGTH", "body.units");
+        jk_event_destroy (&ev);
+    }
+    for (int n = 20; n <= 21; n++) {
+        char text[512] = "";
+        for (int i = 0; i < n; i++)
+            snprintf (text + strlen (text), sizeof text - strlen (text),
+                      "%sASR-%02d", i ? "," : "", i);
+        jk_event_t *ev = jk_sample_by_name ("assessment.scheduled");
+        jk_report_t report;
+        assert_int_equal (jk_event_set (ev, "assessors", text, &report), 0);
+        if (n <= 20)
+            s_accepts (ev);
+        else
+            s_rejects (ev, "E_FIELD_LENGTH", "body.assessors");
+        jk_event_destroy (&ev);
+    }
+    /* Titles may hold commas. */
+    jk_event_t *ev = jk_sample_by_name ("assessment.scheduled");
+    const jk_value_t *units = jk_event_get (ev, "units");
+    assert_int_equal (units->count, 2);
+    assert_true (jk_str_eq (units->items[3], "Menyusun laporan, RAT"));
+    jk_report_t report;
+    assert_int_equal (jk_event_set (ev, "units", "M.01 Tanpa kode", &report),
+                      -1);
+    assert_string_equal (report.error.code, "E_FIELD_FORMAT");
+    assert_string_equal (report.error.field, "body.units");
+    jk_event_destroy (&ev);
+}
+
+/* ---- dates and times
+ * ------------------------------------------------------------- */
+
+static void s_set_fails (const char *type, const char *field, const char *text,
+                         const char *code)
+{
+    jk_event_t *ev = jk_sample_by_name (type);
+    jk_report_t report;
+    jk_report_reset (&report);
+    if (jk_event_set (ev, field, text, &report) != -1)
+        fail_msg ("%s=%s was accepted", field, text);
+    char path[64];
+    snprintf (path, sizeof path, "body.%s", field);
+    assert_string_equal (report.error.code, code);
+    assert_string_equal (report.error.field, path);
+    assert_non_null (strstr (report.error.message, field));
+    jk_event_destroy (&ev);
+}
+
+static void test_dates_and_times (void **state)
+{
+    (void)state;
+    const char *t = "cooperative.registered";
+    s_set_fails (t, "legal_date", "2023-02-29", "E_FIELD_FORMAT");
+    s_set_fails (t, "legal_date", "2022-13-01", "E_FIELD_FORMAT");
+    s_set_fails (t, "legal_date", "2022-04-31", "E_FIELD_FORMAT");
+    s_set_fails (t, "legal_date", "kemarin", "E_FIELD_FORMAT");
+    s_set_fails (t, "legal_date", "1/1/22", "E_FIELD_FORMAT");
+    s_set_fails ("training.session_scheduled", "starts", "24:00",
+                 "E_FIELD_FORMAT");
+    s_set_fails ("training.session_scheduled", "starts", "08:60",
+                 "E_FIELD_FORMAT");
+    s_set_fails ("training.session_scheduled", "starts", "8", "E_FIELD_FORMAT");
+    CASES ({t, {"legal_date=2024-02-29"}, NULL, NULL},
+           {t, {"legal_date=29/02/2000"}, NULL, NULL},
+           /* Today (WIB) is allowed, tomorrow is the future. */
+           {t, {"legal_date=2024-06-01"}, NULL, NULL},
+           {t, {"legal_date=2024-06-02"}, "E_FIELD_RANGE", "body.legal_date"},
+           {"person.registered",
+            {"birth_date=2024-06-02"},
+            "E_FIELD_RANGE",
+            "body.birth_date"},
+           {"training.session_scheduled",
+            {"starts=00:00", "ends=23:59"},
+            NULL,
+            NULL}, );
+}
+
+/* ---- formats
+ * ------------------------------------------------------------------------ */
+
+static void test_phone (void **state)
+{
+    (void)state;
+    const char *t = "person.registered";
+    CASES ({t, {"phone=0812345678"}, NULL, NULL},     /* 0 8 + 8 digits */
+           {t, {"phone=0812345678901"}, NULL, NULL},  /* 0 8 + 11 */
+           {t, {"phone=+6281234567890"}, NULL, NULL}, /* +62 8 + 10 */
+           {t, {"phone=62812345678"}, NULL, NULL},    /* 62 8 + 8 */
+           {t, {"-phone"}, NULL, NULL},
+           {t, {"phone=081234567"}, "E_FIELD_LENGTH", "body.phone"},
+           {t, {"phone=08123456789012"}, "E_FIELD_FORMAT", "body.phone"},
+           {t, {"phone=071234567890"}, "E_FIELD_FORMAT", "body.phone"},
+           {t, {"phone=08123456789a"}, "E_FIELD_FORMAT", "body.phone"},
+           {t, {"phone=+62 812345678"}, "E_FIELD_FORMAT", "body.phone"},
+           {t, {"phone=6271234567890"}, "E_FIELD_FORMAT", "body.phone"}, );
+}
+
+static void test_desa_codes (void **state)
+{
+    (void)state;
+    CASES ({"cooperative.registered", {"desa_code=32.03.10.2012"}, NULL, NULL},
+           /* A cooperative's seat must be a Cianjur desa of the data. */
+           {"cooperative.registered",
+            {"desa_code=32.03.10.9999"},
+            "E_REGION",
+            "body.desa_code"},
+           {"cooperative.registered",
+            {"desa_code=32.73.01.1001"},
+            "E_REGION",
+            "body.desa_code"},
+           {"cooperative.registered",
+            {"desa_code=32-03-10-2012"},
+            "E_FIELD_FORMAT",
+            "body.desa_code"},
+           {"cooperative.registered",
+            {"desa_code=32.03.10.201"},
+            "E_FIELD_LENGTH",
+            "body.desa_code"},
+           /* A person may live anywhere in Indonesia ... */
+           {"person.registered", {"desa_code=32.73.01.1001"}, NULL, NULL},
+           {"person.registered", {"desa_code=11.01.01.2001"}, NULL, NULL},
+           /* ... but a Cianjur code must exist. */
+           {"person.registered",
+            {"desa_code=32.03.10.9999"},
+            "E_REGION",
+            "body.desa_code"},
+           {"person.registered",
+            {"desa_code=32.73.01.10a1"},
+            "E_FIELD_FORMAT",
+            "body.desa_code"},
+           {"training.batch_scheduled",
+            {"venue_desa_code=32.73.01.1001"},
+            NULL,
+            NULL}, );
+}
+
+static void test_codes (void **state)
+{
+    (void)state;
+    CASES ({"training.batch_closed", {"batch=PK2UMK-2022/01_a.b"}, NULL, NULL},
+           {"training.batch_closed",
+            {"batch=PK2UMK 2022"},
+            "E_FIELD_FORMAT",
+            "body.batch"},
+           {"assessment.decided",
+            {"assessment=UK#1"},
+            "E_FIELD_FORMAT",
+            "body.assessment"}, );
+}
+
+static void s_expect_warning (const jk_event_t *ev, const char *code,
+                              const char *field)
+{
+    jk_context_t ctx = jk_context_default ();
+    jk_report_t report;
+    if (jk_event_validate (ev, &ctx, &report) != 0)
+        fail_msg ("rejected: %s", report.error.message);
+    assert_int_equal (report.warning_count, 1);
+    assert_string_equal (report.warnings[0].code, code);
+    assert_string_equal (report.warnings[0].field, field);
+    assert_non_null (strstr (report.warnings[0].message, s_bare (field)));
+}
+
+static void test_legal_numbers (void **state)
+{
+    (void)state;
+    char out[128];
+    struct {
+        const char *text, *norm;
+        jk_legal_class_t cls;
+    } cases[] = {
+        {"AHU-0001234.AH.01.26", "AHU-0001234.AH.01.26", JK_LEGAL_AHU},
+        {"AHU-123456.AH.01.26", "AHU-123456.AH.01.26", JK_LEGAL_AHU},
+        {" ahu-0001234.ah.01.26.tahun   2019 ",
+         "AHU-0001234.AH.01.26.TAHUN 2019", JK_LEGAL_AHU},
+        {"AHU-12345.AH.01.26", "AHU-12345.AH.01.26", JK_LEGAL_UNKNOWN},
+        {"AHU-12345678.AH.01.26", "AHU-12345678.AH.01.26", JK_LEGAL_UNKNOWN},
+        {"AHU-0001234.AH.01.27", "AHU-0001234.AH.01.27", JK_LEGAL_UNKNOWN},
+        {"AHU-0001234.AH.01.26.TAHUN 19", "AHU-0001234.AH.01.26.TAHUN 19",
+         JK_LEGAL_UNKNOWN},
+        {"518/BH/XIII/1996", "518/BH/XIII/1996", JK_LEGAL_LEGACY_BH},
+        {"518/bh/xiii/1996", "518/BH/XIII/1996", JK_LEGAL_LEGACY_BH},
+        {"Koperasi 12", "KOPERASI 12", JK_LEGAL_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        jk_legal_class_t cls = jk_legal_number_normalise (
+            cases[i].text, strlen (cases[i].text), out, sizeof out);
+        assert_string_equal (out, cases[i].norm);
+        assert_int_equal (cls, cases[i].cls);
+    }
+    assert_string_equal (jk_legal_class_name (JK_LEGAL_AHU), "AHU");
+    assert_string_equal (jk_legal_class_name (JK_LEGAL_LEGACY_BH), "LEGACY_BH");
+    assert_string_equal (jk_legal_class_name (JK_LEGAL_UNKNOWN), "UNKNOWN");
+
+    /* UNKNOWN is a warning on registration, not a rejection. */
+    jk_event_t *ev = jk_sample_by_name ("cooperative.registered");
+    jk_sample_set (ev, "legal_number=518/BH/XIII/1996");
+    s_accepts (ev);
+    jk_sample_set (ev, "legal_number=Nomor 12 tahun 2001");
+    s_expect_warning (ev, "W_LEGAL_NUMBER_FORMAT", "body.legal_number");
+    jk_event_destroy (&ev);
+    /* Other types refer to a registered number: no warning there. */
+    ev = jk_sample_by_name ("cooperative.updated");
+    jk_sample_set (ev, "legal_number=Nomor 12 tahun 2001");
+    jk_context_t ctx = jk_context_default ();
+    jk_report_t report;
+    assert_int_equal (jk_event_validate (ev, &ctx, &report), 0);
+    assert_int_equal (report.warning_count, 0);
+    jk_event_destroy (&ev);
+}
+
+static void test_nik_koperasi (void **state)
+{
+    (void)state;
+    const char *t = "cooperative.registered";
+    CASES ({t, {"nik_koperasi=3203000000001"}, NULL, NULL},
+           {t, {"-nik_koperasi"}, NULL, NULL},
+           {t,
+            {"nik_koperasi=320300000000X"},
+            "E_FIELD_FORMAT",
+            "body.nik_koperasi"},
+           {t,
+            {"nik_koperasi=320300000000"},
+            "E_FIELD_LENGTH",
+            "body.nik_koperasi"}, );
+    jk_event_t *ev = jk_sample_by_name (t);
+    jk_sample_set (ev, "nik_koperasi=3273000000001");
+    s_expect_warning (ev, "W_NIK_KOPERASI_PREFIX", "body.nik_koperasi");
+    jk_event_destroy (&ev);
+}
+
+/* ---- cross-field rules
+ * --------------------------------------------------------------- */
+
+static void test_cross_field_rules (void **state)
+{
+    (void)state;
+    CASES (
+        /* batch: start <= end, at most 14 days */
+        {"training.batch_scheduled",
+         {"start_date=2022-10-03", "end_date=2022-10-02"},
+         "E_FIELD_RULE",
+         "body.end_date"},
+        {"training.batch_scheduled",
+         {"start_date=2022-10-03", "end_date=2022-10-03"},
+         NULL,
+         NULL},
+        {"training.batch_scheduled",
+         {"start_date=2022-10-03", "end_date=2022-10-16"},
+         NULL,
+         NULL},
+        {"training.batch_scheduled",
+         {"start_date=2022-10-03", "end_date=2022-10-17"},
+         "E_FIELD_RULE",
+         "body.end_date"},
+        /* session: starts < ends */
+        {"training.session_scheduled",
+         {"starts=08:00", "ends=08:00"},
+         "E_FIELD_RULE",
+         "body.ends"},
+        {"training.session_scheduled",
+         {"starts=08:00", "ends=07:59"},
+         "E_FIELD_RULE",
+         "body.ends"},
+        {"training.session_scheduled",
+         {"starts=08:00", "ends=08:01"},
+         NULL,
+         NULL},
+        /* attendance: check_in for HADIR/TERLAMBAT, check_out >= in */
+        {"attendance.recorded",
+         {"-check_in", "-check_out"},
+         "E_FIELD_MISSING",
+         "body.check_in"},
+        {"attendance.recorded",
+         {"status=TERLAMBAT", "-check_in", "-check_out"},
+         "E_FIELD_MISSING",
+         "body.check_in"},
+        {"attendance.recorded",
+         {"status=IZIN", "-check_in", "-check_out"},
+         NULL,
+         NULL},
+        {"attendance.recorded",
+         {"status=ALPA", "-check_in"},
+         "E_FIELD_RULE",
+         "body.check_out"},
+        {"attendance.recorded",
+         {"check_in=08:05", "check_out=08:04"},
+         "E_FIELD_RULE",
+         "body.check_out"},
+        {"attendance.recorded",
+         {"check_in=08:05", "check_out=08:05"},
+         NULL,
+         NULL},
+        {"attendance.recorded", {"-check_out"}, NULL, NULL},
+        {"attendance.corrected",
+         {"-check_in", "-check_out"},
+         "E_FIELD_MISSING",
+         "body.check_in"},
+        {"attendance.corrected",
+         {"check_in=09:00", "check_out=08:00"},
+         "E_FIELD_RULE",
+         "body.check_out"},
+        /* status: basis for DIBEKUKAN and DIBUBARKAN */
+        {"cooperative.status_declared",
+         {"-basis"},
+         "E_FIELD_MISSING",
+         "body.basis"},
+        {"cooperative.status_declared",
+         {"status=DIBUBARKAN", "-basis"},
+         "E_FIELD_MISSING",
+         "body.basis"},
+        {"cooperative.status_declared", {"status=AKTIF", "-basis"}, NULL, NULL},
+        {"cooperative.status_declared",
+         {"status=TIDAK_AKTIF", "-basis"},
+         NULL,
+         NULL},
+        /* certificate: valid 1 to 5 years */
+        {"certificate.issued",
+         {"issued_on=2022-11-01", "valid_until=2023-11-01"},
+         NULL,
+         NULL},
+        {"certificate.issued",
+         {"issued_on=2022-11-01", "valid_until=2023-10-31"},
+         "E_FIELD_RANGE",
+         "body.valid_until"},
+        {"certificate.issued",
+         {"issued_on=2022-11-01", "valid_until=2027-11-01"},
+         NULL,
+         NULL},
+        {"certificate.issued",
+         {"issued_on=2022-11-01", "valid_until=2027-11-02"},
+         "E_FIELD_RANGE",
+         "body.valid_until"},
+        {"certificate.issued", {"-valid_until"}, NULL, NULL},
+        /* 29 February: a year later is 28 February. */
+        {"certificate.issued",
+         {"issued_on=2020-02-29", "valid_until=2021-02-28"},
+         NULL,
+         NULL},
+        {"certificate.issued",
+         {"issued_on=2020-02-29", "valid_until=2021-02-27"},
+         "E_FIELD_RANGE",
+         "body.valid_until"},
+        {"certificate.issued",
+         {"issued_on=2020-02-29", "valid_until=2025-02-28"},
+         NULL,
+         NULL},
+        {"certificate.issued",
+         {"issued_on=2020-02-29", "valid_until=2025-03-01"},
+         "E_FIELD_RANGE",
+         "body.valid_until"},
+        /* RAT: held after the book year, not in the future */
+        {"cooperative.rat_held",
+         {"book_year=2023", "held_on=2023-12-31"},
+         "E_FIELD_RULE",
+         "body.held_on"},
+        {"cooperative.rat_held",
+         {"book_year=2023", "held_on=2024-01-01"},
+         NULL,
+         NULL},
+        {"cooperative.rat_held",
+         {"book_year=2023", "held_on=2024-06-01"},
+         NULL,
+         NULL},
+        {"cooperative.rat_held",
+         {"book_year=2023", "held_on=2024-06-02"},
+         "E_FIELD_RANGE",
+         "body.held_on"},
+        /* person: role only with a cooperative, and required with it */
+        {"person.registered", {"-cooperative"}, "E_FIELD_RULE", "body.role"},
+        {"person.registered", {"-role"}, "E_FIELD_MISSING", "body.role"},
+        {"person.registered", {"-role", "-cooperative"}, NULL, NULL},
+        {"person.corrected", {"role=ANGGOTA"}, "E_FIELD_RULE", "body.role"},
+        {"person.corrected",
+         {"role=ANGGOTA", "cooperative=518/BH/XIII/1996"},
+         NULL,
+         NULL},
+        /* updates and corrections change at least one field */
+        {"cooperative.updated",
+         {"-name", "-members_female"},
+         "E_FIELD_RULE",
+         "body"},
+        {"cooperative.updated", {"-name", "members_female=0"}, NULL, NULL},
+        {"person.corrected", {"-name"}, "E_FIELD_RULE", "body"},
+        {"person.corrected", {"-name", "sex=L"}, NULL, NULL}, );
+}
+
+/* ---- required fields
+ * -------------------------------------------------------------------- */
+
+static void test_required_fields (void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < JK_SAMPLE_COUNT; i++) {
+        const jk_type_t *type = jk_vocabulary_at (i);
+        for (size_t k = 0; k < type->field_count; k++) {
+            if (!type->fields[k].required)
+                continue;
+            jk_event_t *ev = jk_sample_event (&jk_samples[i]);
+            ev->body[k].present = false;
+            char path[64];
+            snprintf (path, sizeof path, "body.%s", type->fields[k].name);
+            s_rejects (ev, "E_FIELD_MISSING", path);
+            jk_event_destroy (&ev);
+        }
+    }
+}
+
+/* ---- envelope
+ * ------------------------------------------------------------------------------
+ */
+
+static void test_envelope_id (void **state)
+{
+    (void)state;
+    jk_event_t *ev = jk_sample_by_name ("training.batch_closed");
+    ev->id[6] = 0x4a; /* version 4 */
+    s_rejects (ev, "E_ENVELOPE_ID", "id");
+    ev->id[6] = 0x7a;
+    ev->id[8] = 0x1f; /* not the RFC variant */
+    s_rejects (ev, "E_ENVELOPE_ID", "id");
+    ev->id[8] = 0xbf;
+    s_accepts (ev);
+    /* Fresh ids are UUIDv7. */
+    jk_uuid_v7 (ev->id);
+    s_accepts (ev);
+    jk_event_destroy (&ev);
+}
+
+static void s_source_case (const char *source, bool ok)
+{
+    jk_event_t *ev = jk_sample_by_name ("training.batch_closed");
+    jk_event_set_source (ev, source);
+    if (ok)
+        s_accepts (ev);
+    else
+        s_rejects (ev, "E_ENVELOPE_SOURCE", "source");
+    jk_event_destroy (&ev);
+}
+
+static void test_envelope_source (void **state)
+{
+    (void)state;
+    s_source_case ("32.03.10/pacet-1", true);
+    s_source_case ("32.03.01/a", true);
+    s_source_case ("DINAS/server_2.b", true);
+    s_source_case ("32.03.10/abcdefghijklmnopqrstuvwxyz012345", true);
+    s_source_case ("32.03.10/abcdefghijklmnopqrstuvwxyz0123456", false);
+    s_source_case ("32.03.10/", false);
+    s_source_case ("32.03.10", false);
+    s_source_case ("32.03.99/pacet-1", false);
+    s_source_case ("32.73.01/bandung", false);
+    s_source_case ("dinas/server", false);
+    s_source_case ("32.03.10/pacet 1", false);
+    s_source_case ("32.03.10/pacet/1", false);
+    s_source_case ("/pacet-1", false);
+}
+
+static void test_envelope_seq_at_actor (void **state)
+{
+    (void)state;
+    jk_event_t *ev = jk_sample_by_name ("training.batch_closed");
+    ev->seq = 0;
+    s_rejects (ev, "E_ENVELOPE_SEQ", "seq");
+    ev->seq = 1;
+    s_accepts (ev);
+    ev->seq = UINT64_MAX;
+    s_accepts (ev);
+    /* at: at most 5 minutes ahead of the (pinned) clock */
+    ev->at = JK_SAMPLE_NOW_MS + 5 * 60 * 1000;
+    s_accepts (ev);
+    ev->at = JK_SAMPLE_NOW_MS + 5 * 60 * 1000 + 1;
+    s_rejects (ev, "E_FUTURE", "at");
+    ev->at = 631152000000LL; /* 1990-01-01 */
+    s_accepts (ev);
+    ev->at = 631152000000LL - 1;
+    s_rejects (ev, "E_ENVELOPE_AT", "at");
+    ev->at = JK_SAMPLE_AT_MS;
+    /* moving the clock moves the limit */
+    jk_clock_set (JK_SAMPLE_NOW_MS - 3600 * 1000);
+    ev->at = JK_SAMPLE_NOW_MS;
+    s_rejects (ev, "E_FUTURE", "at");
+    jk_clock_set (JK_SAMPLE_NOW_MS);
+    s_accepts (ev);
+    /* actor: 1..100 characters */
+    jk_event_set_actor (ev, "");
+    s_rejects (ev, "E_FIELD_LENGTH", "actor");
+    char *text = s_repeat ("a", 100);
+    jk_event_set_actor (ev, text);
+    s_accepts (ev);
+    free (text);
+    text = s_repeat ("\xc3\xa9", 100);
+    jk_event_set_actor (ev, text);
+    s_accepts (ev);
+    free (text);
+    text = s_repeat ("a", 101);
+    jk_event_set_actor (ev, text);
+    s_rejects (ev, "E_FIELD_LENGTH", "actor");
+    free (text);
+    jk_event_destroy (&ev);
+}
+
+static void test_envelope_corrects (void **state)
+{
+    (void)state;
+    jk_event_t *ev = jk_sample_by_name ("attendance.corrected");
+    s_accepts (ev);
+    ev->has_corrects = false;
+    s_rejects (ev, "E_ENVELOPE_MISSING", "corrects");
+    jk_event_destroy (&ev);
+    /* Other types may carry corrects. */
+    ev = jk_sample_by_name ("person.corrected");
+    ev->has_corrects = true;
+    memcpy (ev->corrects, jk_sample_corrects, 16);
+    s_accepts (ev);
+    jk_event_destroy (&ev);
+}
+
+/* A validator without reference data still checks shapes. */
+static void test_without_region (void **state)
+{
+    (void)state;
+    jk_context_t ctx = {.now_ms = JK_SAMPLE_NOW_MS, .region = NULL};
+    jk_event_t *ev = jk_sample_by_name ("cooperative.registered");
+    jk_sample_set (ev, "desa_code=32.03.10.9999");
+    jk_report_t report;
+    /* No region: the source office cannot be a kecamatan either. */
+    assert_int_equal (jk_event_validate (ev, &ctx, &report), -1);
+    assert_string_equal (report.error.code, "E_ENVELOPE_SOURCE");
+    jk_event_set_source (ev, "DINAS/server");
+    assert_int_equal (jk_event_validate (ev, &ctx, &report), 0);
+    jk_sample_set (ev, "desa_code=32.03.10.99x9");
+    assert_int_equal (jk_event_validate (ev, &ctx, &report), -1);
+    assert_string_equal (report.error.code, "E_FIELD_FORMAT");
+    jk_event_destroy (&ev);
+}
+
+static void test_report_keeps_first_error (void **state)
+{
+    (void)state;
+    jk_report_t report;
+    jk_report_reset (&report);
+    jk_report_error (&report, "E_ONE", "body.a", "first %d", 1);
+    jk_report_error (&report, "E_TWO", "body.b", "second");
+    assert_true (report.failed);
+    assert_string_equal (report.error.code, "E_ONE");
+    assert_string_equal (report.error.message, "first 1");
+    for (int i = 0; i < JK_WARNINGS_MAX + 3; i++)
+        jk_report_warn (&report, "W_X", "body.c", "warning %d", i);
+    assert_int_equal (report.warning_count, JK_WARNINGS_MAX);
+    jk_report_error (NULL, "E_X", "", "ignored");
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_samples_are_valid),
+        cmocka_unit_test (test_lengths),
+        cmocka_unit_test (test_uint_ranges),
+        cmocka_unit_test (test_enums),
+        cmocka_unit_test (test_lists_and_units),
+        cmocka_unit_test (test_dates_and_times),
+        cmocka_unit_test (test_phone),
+        cmocka_unit_test (test_desa_codes),
+        cmocka_unit_test (test_codes),
+        cmocka_unit_test (test_legal_numbers),
+        cmocka_unit_test (test_nik_koperasi),
+        cmocka_unit_test (test_cross_field_rules),
+        cmocka_unit_test (test_required_fields),
+        cmocka_unit_test (test_envelope_id),
+        cmocka_unit_test (test_envelope_source),
+        cmocka_unit_test (test_envelope_seq_at_actor),
+        cmocka_unit_test (test_envelope_corrects),
+        cmocka_unit_test (test_without_region),
+        cmocka_unit_test (test_report_keeps_first_error),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
