@@ -1,0 +1,677 @@
+/*  export.c - the log as JSON Lines (for jq and scripts) or as one CSV
+    file per event type (for spreadsheets), and the way back from a JSON
+    line to the event's bytes for round-trip checks. Called by
+    jejak-replay export and the tests. */
+#include "replay_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void s_base64 (FILE *out, const uint8_t *data, size_t size)
+{
+    static const char table[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < size; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16;
+        if (i + 1 < size)
+            v |= (uint32_t)data[i + 1] << 8;
+        if (i + 2 < size)
+            v |= data[i + 2];
+        fputc (table[(v >> 18) & 63], out);
+        fputc (table[(v >> 12) & 63], out);
+        fputc (i + 1 < size ? table[(v >> 6) & 63] : '=', out);
+        fputc (i + 2 < size ? table[v & 63] : '=', out);
+    }
+}
+
+static bool s_str (FILE *out, jk_str_t s)
+{
+    return jk_json_write_string (out, s.ptr, s.len);
+}
+
+static void s_key (FILE *out, const char *key)
+{
+    fprintf (out, ",\"%s\":", key);
+}
+
+static void s_uuid (FILE *out, const char *key, const uint8_t id[16])
+{
+    char text[37];
+    jk_uuid_format (id, text);
+    fprintf (out, ",\"%s\":\"%s\"", key, text);
+}
+
+/* True when a row passes the type and office filters. */
+static bool s_wanted (const jk_export_config_t *config,
+                      const jk_replay_row_t *row)
+{
+    if (config->type_prefix && strncmp (row->type, config->type_prefix,
+                                        strlen (config->type_prefix)) != 0)
+        return false;
+    if (config->office) {
+        char office[JK_SOURCE_MAX + 1];
+        jk_source_office (row->source, strlen (row->source), office,
+                          sizeof office);
+        if (strcmp (office, config->office) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* ---- JSON Lines ------------------------------------------------------------
+ */
+
+/* Writes the body fields of a decoded event; false when some text was not
+   valid UTF-8. */
+static bool s_body (FILE *out, const jk_event_t *event)
+{
+    bool valid = true;
+    const jk_type_t *type = event->type;
+    fputs (",\"body\":{", out);
+    bool first = true;
+    for (size_t i = 0; i < type->field_count; i++) {
+        const jk_field_t *f = &type->fields[i];
+        const jk_value_t *v = &event->body[i];
+        if (!v->present)
+            continue;
+        fprintf (out, "%s\"%s\":", first ? "" : ",", f->name);
+        first = false;
+        switch (f->kind) {
+            case JK_KIND_STR:
+            case JK_KIND_DATE:
+            case JK_KIND_TIME:
+            case JK_KIND_ENUM:
+                valid &= s_str (out, v->s);
+                break;
+            case JK_KIND_UINT:
+                fprintf (out, "%lld", (long long)v->n);
+                break;
+            case JK_KIND_BOOL:
+                fputs (v->n ? "true" : "false", out);
+                break;
+            case JK_KIND_SET:
+            case JK_KIND_LIST:
+                fputc ('[', out);
+                for (uint32_t k = 0; k < v->count; k++) {
+                    if (k)
+                        fputc (',', out);
+                    valid &= s_str (out, v->items[k]);
+                }
+                fputc (']', out);
+                break;
+            case JK_KIND_UNITS:
+                fputc ('[', out);
+                for (uint32_t k = 0; k < v->count; k++) {
+                    fputs (k ? ",{\"code\":" : "{\"code\":", out);
+                    valid &= s_str (out, v->items[2 * k]);
+                    fputs (",\"title\":", out);
+                    valid &= s_str (out, v->items[2 * k + 1]);
+                    fputc ('}', out);
+                }
+                fputc (']', out);
+                break;
+        }
+    }
+    fputc ('}', out);
+    return valid;
+}
+
+void jk_export_jsonl_row (FILE *out, const jk_replay_row_t *row)
+{
+    char hex[65], when[26];
+    jk_hex_format (row->hash, 32, hex);
+    jk_time_format_wib (row->recorded_at, when);
+    fprintf (out,
+             "{\"pos\":%llu,\"recorded_at\":%lld,\"recorded_at_wib\":\"%s\","
+             "\"hash\":\"%s\",\"outcome\":\"%s\"",
+             (unsigned long long)row->pos, (long long)row->recorded_at, when,
+             hex, row->outcome ? "rejected" : "accepted");
+    bool faithful = true;
+    if (row->outcome) {
+        s_key (out, "code");
+        faithful &= jk_json_write_string (out, row->code, strlen (row->code));
+        s_key (out, "message");
+        faithful &=
+            jk_json_write_string (out, row->message, strlen (row->message));
+    }
+    jk_report_t report;
+    jk_event_t *event = jk_event_decode (row->bytes, row->size, &report);
+    if (event) {
+        s_uuid (out, "id", event->id);
+        s_key (out, "type");
+        fputs ("\"", out);
+        fputs (event->type->name, out);
+        fputs ("\"", out);
+        fprintf (out, ",\"v\":%u", event->version);
+        if (event->type->previous) {
+            /* Decoded through an upcaster: name the stored version too. */
+            jk_envelope_t envelope;
+            jk_envelope_peek (row->bytes, row->size, &envelope);
+            if (envelope.version != event->version)
+                fprintf (out, ",\"stored_v\":%u", envelope.version);
+        }
+        s_key (out, "source");
+        faithful &= s_str (out, event->source);
+        fprintf (out, ",\"seq\":%llu", (unsigned long long)event->seq);
+        jk_time_format_wib (event->at, when);
+        fprintf (out, ",\"at\":%lld,\"at_wib\":\"%s\"", (long long)event->at,
+                 when);
+        s_key (out, "actor");
+        faithful &= s_str (out, event->actor);
+        if (event->has_corrects)
+            s_uuid (out, "corrects", event->corrects);
+        faithful &= s_body (out, event);
+        jk_event_destroy (&event);
+    } else {
+        /* What the envelope still tells about bytes that do not decode. */
+        jk_envelope_t envelope;
+        jk_envelope_peek (row->bytes, row->size, &envelope);
+        static const uint8_t zero[16];
+        if (memcmp (envelope.id, zero, 16))
+            s_uuid (out, "id", envelope.id);
+        s_key (out, "type");
+        jk_json_write_string (out, row->type, strlen (row->type));
+        if (envelope.version)
+            fprintf (out, ",\"v\":%u", envelope.version);
+        s_key (out, "source");
+        jk_json_write_string (out, row->source, strlen (row->source));
+        if (envelope.seq)
+            fprintf (out, ",\"seq\":%llu", (unsigned long long)envelope.seq);
+        s_key (out, "decode_error");
+        jk_json_write_string (out, report.error.message,
+                              strlen (report.error.message));
+        faithful = false;
+    }
+    if (!faithful) {
+        fputs (",\"raw\":\"", out);
+        s_base64 (out, row->bytes, row->size);
+        fputc ('"', out);
+    }
+    fputs ("}\n", out);
+}
+
+/* ---- CSV --------------------------------------------------------------------
+ */
+
+/* Writes one CSV cell, quoted when it holds a separator, a quote, a line
+   break or surrounding spaces; invalid UTF-8 becomes U+FFFD. */
+static void s_cell (FILE *out, const char *data, size_t size, bool first)
+{
+    if (!first)
+        fputc (',', out);
+    bool quote = size > 0 && (data[0] == ' ' || data[size - 1] == ' ');
+    for (size_t i = 0; i < size && !quote; i++)
+        if (data[i] == ',' || data[i] == '"' || data[i] == '\n' ||
+            data[i] == '\r')
+            quote = true;
+    if (quote)
+        fputc ('"', out);
+    for (size_t i = 0; i < size;) {
+        uint8_t c = (uint8_t)data[i];
+        if (c >= 0x80) {
+            size_t n =
+                jk_replay_utf8_sequence ((const uint8_t *)data + i, size - i);
+            if (n == 0) {
+                fputs ("\xEF\xBF\xBD", out);
+                i++;
+            } else {
+                fwrite (data + i, 1, n, out);
+                i += n;
+            }
+            continue;
+        }
+        if (c == '"')
+            fputc ('"', out);
+        fputc (c, out);
+        i++;
+    }
+    if (quote)
+        fputc ('"', out);
+}
+
+static void s_cell_text (FILE *out, const char *text, bool first)
+{
+    s_cell (out, text, strlen (text), first);
+}
+
+/* Joins a list's items with sep (units as CODE=TITLE) into one cell. */
+static void s_cell_value (FILE *out, const jk_field_t *f, const jk_value_t *v)
+{
+    if (!v->present) {
+        s_cell (out, "", 0, false);
+        return;
+    }
+    char number[24];
+    switch (f->kind) {
+        case JK_KIND_UINT:
+            snprintf (number, sizeof number, "%lld", (long long)v->n);
+            s_cell_text (out, number, false);
+            return;
+        case JK_KIND_BOOL:
+            s_cell_text (out, v->n ? "true" : "false", false);
+            return;
+        case JK_KIND_SET:
+        case JK_KIND_LIST:
+        case JK_KIND_UNITS: {
+            bool units = f->kind == JK_KIND_UNITS;
+            size_t size = 1;
+            for (uint32_t k = 0; k < (units ? 2 : 1) * v->count; k++)
+                size += v->items[k].len + 1;
+            char *text = jk_malloc (size);
+            size_t n = 0;
+            for (uint32_t k = 0; k < v->count; k++) {
+                if (k)
+                    text[n++] = units ? '|' : ',';
+                const jk_str_t *item = &v->items[units ? 2 * k : k];
+                memcpy (text + n, item->ptr, item->len);
+                n += item->len;
+                if (units) {
+                    text[n++] = '=';
+                    memcpy (text + n, item[1].ptr, item[1].len);
+                    n += item[1].len;
+                }
+            }
+            s_cell (out, text, n, false);
+            free (text);
+            return;
+        }
+        default:
+            s_cell (out, v->s.ptr, v->s.len, false);
+            return;
+    }
+}
+
+typedef struct {
+    char *dir;      /* output directory */
+    FILE **files;   /* per vocabulary index, opened lazily */
+    FILE *rejected; /* rejected.csv */
+    char *err;      /* message buffer */
+    size_t err_size;
+} s_csv_t;
+
+static FILE *s_csv_open (s_csv_t *csv, const char *name, char *header)
+{
+    char *path = jk_sprintf ("%s/%s.csv", csv->dir, name);
+    FILE *file = fopen (path, "w");
+    if (!file)
+        snprintf (csv->err, csv->err_size, "%s: cannot write: %s", path,
+                  strerror (errno));
+    else
+        fprintf (file, "\xEF\xBB\xBF%s\r\n", header);
+    free (path);
+    free (header);
+    return file;
+}
+
+static const char *s_envelope_columns =
+    "pos,recorded_at,hash,id,v,source,seq,at,actor,corrects";
+
+static FILE *s_csv_file (s_csv_t *csv, const jk_type_t *type)
+{
+    size_t index = 0;
+    while (jk_vocabulary_at (index) != type)
+        index++;
+    if (csv->files[index])
+        return csv->files[index];
+    size_t size = strlen (s_envelope_columns) + 1;
+    for (size_t i = 0; i < type->field_count; i++)
+        size += strlen (type->fields[i].name) + 1;
+    char *header = jk_malloc (size);
+    strcpy (header, s_envelope_columns);
+    for (size_t i = 0; i < type->field_count; i++) {
+        strcat (header, ",");
+        strcat (header, type->fields[i].name);
+    }
+    csv->files[index] = s_csv_open (csv, type->name, header);
+    return csv->files[index];
+}
+
+/* Writes one record into its type's file (or rejected.csv). */
+static int s_csv_row (s_csv_t *csv, const jk_replay_row_t *row)
+{
+    char hex[65], when[26], number[24], id[37];
+    jk_hex_format (row->hash, 32, hex);
+    jk_time_format_wib (row->recorded_at, when);
+    jk_report_t report;
+    jk_event_t *event = jk_event_decode (row->bytes, row->size, &report);
+    FILE *out;
+    if (row->outcome || !event) {
+        if (!csv->rejected)
+            csv->rejected = s_csv_open (
+                csv, "rejected",
+                jk_strdup ("pos,recorded_at,hash,id,type,v,source,seq,at,"
+                           "outcome,code,message"));
+        out = csv->rejected;
+        if (!out) {
+            jk_event_destroy (&event);
+            return -1;
+        }
+        jk_envelope_t envelope;
+        jk_envelope_peek (row->bytes, row->size, &envelope);
+        snprintf (number, sizeof number, "%llu", (unsigned long long)row->pos);
+        s_cell_text (out, number, true);
+        s_cell_text (out, when, false);
+        s_cell_text (out, hex, false);
+        jk_uuid_format (envelope.id, id);
+        s_cell_text (out, id, false);
+        s_cell_text (out, row->type, false);
+        snprintf (number, sizeof number, "%u", envelope.version);
+        s_cell_text (out, number, false);
+        s_cell_text (out, row->source, false);
+        snprintf (number, sizeof number, "%llu",
+                  (unsigned long long)envelope.seq);
+        s_cell_text (out, number, false);
+        jk_time_format_wib (envelope.at, when);
+        s_cell_text (out, when, false);
+        s_cell_text (out, row->outcome ? "rejected" : "undecodable", false);
+        s_cell_text (out, row->code, false);
+        s_cell_text (out, row->outcome ? row->message : report.error.message,
+                     false);
+        fputs ("\r\n", out);
+        jk_event_destroy (&event);
+        return 0;
+    }
+    out = s_csv_file (csv, event->type);
+    if (!out) {
+        jk_event_destroy (&event);
+        return -1;
+    }
+    snprintf (number, sizeof number, "%llu", (unsigned long long)row->pos);
+    s_cell_text (out, number, true);
+    s_cell_text (out, when, false);
+    s_cell_text (out, hex, false);
+    jk_uuid_format (event->id, id);
+    s_cell_text (out, id, false);
+    snprintf (number, sizeof number, "%u", event->version);
+    s_cell_text (out, number, false);
+    s_cell (out, event->source.ptr, event->source.len, false);
+    snprintf (number, sizeof number, "%llu", (unsigned long long)event->seq);
+    s_cell_text (out, number, false);
+    jk_time_format_wib (event->at, when);
+    s_cell_text (out, when, false);
+    s_cell (out, event->actor.ptr, event->actor.len, false);
+    if (event->has_corrects) {
+        jk_uuid_format (event->corrects, id);
+        s_cell_text (out, id, false);
+    } else
+        s_cell (out, "", 0, false);
+    for (size_t i = 0; i < event->type->field_count; i++)
+        s_cell_value (out, &event->type->fields[i], &event->body[i]);
+    fputs ("\r\n", out);
+    jk_event_destroy (&event);
+    return 0;
+}
+
+/* Closes every CSV file; -1 when a write failed. */
+static int s_csv_close (s_csv_t *csv)
+{
+    int rc = 0;
+    for (size_t i = 0; i < jk_vocabulary_count (); i++)
+        if (csv->files[i] && fclose (csv->files[i]) != 0)
+            rc = -1;
+    if (csv->rejected && fclose (csv->rejected) != 0)
+        rc = -1;
+    free (csv->files);
+    return rc;
+}
+
+/* ---- the export loop
+ * ---------------------------------------------------------- */
+
+int jk_export_run (sqlite3 *db, const jk_export_config_t *config,
+                   uint64_t *written, char *err, size_t err_size)
+{
+    *written = 0;
+    FILE *out = NULL;
+    s_csv_t csv = {0};
+    int rc = -1;
+    jk_progress_t *progress = NULL;
+    jk_replay_cursor_t *cursor = jk_replay_cursor_new (
+        db, config->from_pos, config->until_pos, err, err_size);
+    if (!cursor)
+        return -1;
+    if (config->format == JK_EXPORT_JSONL) {
+        out = config->out ? fopen (config->out, "w") : stdout;
+        if (!out) {
+            snprintf (err, err_size, "%s: cannot write: %s", config->out,
+                      strerror (errno));
+            goto cleanup;
+        }
+    } else {
+        csv.dir = (char *)(config->out ? config->out : ".");
+        csv.err = err;
+        csv.err_size = err_size;
+        csv.files = jk_calloc (jk_vocabulary_count () + 1, sizeof (FILE *));
+        if (mkdir (csv.dir, 0755) != 0 && errno != EEXIST) {
+            snprintf (err, err_size, "%s: cannot create directory: %s", csv.dir,
+                      strerror (errno));
+            goto cleanup;
+        }
+    }
+    if (config->progress) {
+        int64_t total =
+            jk_replay_count (db, config->from_pos, config->until_pos);
+        progress = jk_progress_new ("export", total > 0 ? (uint64_t)total : 0);
+    }
+    jk_replay_row_t row;
+    int step;
+    uint64_t seen = 0;
+    while ((step = jk_replay_cursor_next (cursor, &row, err, err_size)) == 1) {
+        jk_progress_update (progress, ++seen);
+        if (!s_wanted (config, &row))
+            continue;
+        if (out)
+            jk_export_jsonl_row (out, &row);
+        else if (s_csv_row (&csv, &row) != 0)
+            goto cleanup;
+        (*written)++;
+    }
+    if (step == 0)
+        rc = 0;
+
+cleanup:
+    jk_progress_destroy (&progress);
+    jk_replay_cursor_destroy (&cursor);
+    if (out) {
+        if (fflush (out) != 0 || ferror (out)) {
+            snprintf (err, err_size, "%s: write failed: %s",
+                      config->out ? config->out : "stdout", strerror (errno));
+            rc = -1;
+        }
+        if (out != stdout)
+            fclose (out);
+    }
+    if (csv.files && s_csv_close (&csv) != 0 && rc == 0) {
+        snprintf (err, err_size, "%s: write failed", csv.dir);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* ---- back from JSON
+ * ------------------------------------------------------------ */
+
+static int s_need (const jk_json_t *node, jk_json_kind_t kind,
+                   const char *field, jk_report_t *report)
+{
+    static const char *names[] = {"null",     "a boolean", "an integer",
+                                  "a string", "an array",  "an object"};
+    if (node && node->kind == kind)
+        return 0;
+    jk_report_error (report, node ? "E_FIELD_TYPE" : "E_ENVELOPE_MISSING",
+                     field, "%s must be %s", field, names[kind]);
+    return -1;
+}
+
+static jk_str_t s_text (const jk_json_t *node)
+{
+    return (jk_str_t){node->s, (uint32_t)node->len};
+}
+
+/* Fills one body value from its JSON; arrays of jk_str_t hang on the
+   JSON node so they live as long as the tree. */
+static int s_value_from_json (const jk_field_t *f, jk_json_t *node,
+                              jk_value_t *v, jk_report_t *report)
+{
+    char path[64];
+    snprintf (path, sizeof path, "body.%s", f->name);
+    v->present = true;
+    switch (f->kind) {
+        case JK_KIND_STR:
+        case JK_KIND_DATE:
+        case JK_KIND_TIME:
+        case JK_KIND_ENUM:
+            if (s_need (node, JK_JSON_STRING, path, report))
+                return -1;
+            v->s = s_text (node);
+            if (f->kind == JK_KIND_ENUM)
+                for (int k = 0; f->values[k]; k++)
+                    if (jk_str_eq (v->s, f->values[k]))
+                        v->n = k;
+            return 0;
+        case JK_KIND_UINT:
+            if (s_need (node, JK_JSON_INT, path, report))
+                return -1;
+            if (node->n < 0) {
+                jk_report_error (report, "E_FIELD_RANGE", path,
+                                 "%s must be >= 0", path);
+                return -1;
+            }
+            v->n = node->n;
+            return 0;
+        case JK_KIND_BOOL:
+            if (s_need (node, JK_JSON_BOOL, path, report))
+                return -1;
+            v->n = node->n;
+            return 0;
+        default:
+            break;
+    }
+    if (s_need (node, JK_JSON_ARRAY, path, report))
+        return -1;
+    if (node->len > JK_LIST_MAX) {
+        jk_report_error (report, "E_FIELD_LENGTH", path,
+                         "%s must have at most %d items", path, JK_LIST_MAX);
+        return -1;
+    }
+    bool units = f->kind == JK_KIND_UNITS;
+    v->count = (uint32_t)node->len;
+    v->items = jk_calloc ((units ? 2 : 1) * node->len + 1, sizeof (jk_str_t));
+    node->attached = v->items;
+    for (size_t k = 0; k < node->len; k++) {
+        const jk_json_t *item = node->items[k];
+        if (!units) {
+            if (s_need (item, JK_JSON_STRING, path, report))
+                return -1;
+            v->items[k] = s_text (item);
+            for (int e = 0; f->kind == JK_KIND_SET && f->values[e]; e++)
+                if (jk_str_eq (v->items[k], f->values[e]))
+                    v->n |= (int64_t)1 << e;
+            continue;
+        }
+        const jk_json_t *code = jk_json_get (item, "code");
+        const jk_json_t *title = jk_json_get (item, "title");
+        if (s_need (item, JK_JSON_OBJECT, path, report) ||
+            s_need (code, JK_JSON_STRING, path, report) ||
+            s_need (title, JK_JSON_STRING, path, report))
+            return -1;
+        v->items[2 * k] = s_text (code);
+        v->items[2 * k + 1] = s_text (title);
+    }
+    return 0;
+}
+
+static int s_uuid_from_json (const jk_json_t *node, const char *field,
+                             uint8_t out[16], jk_report_t *report)
+{
+    if (s_need (node, JK_JSON_STRING, field, report))
+        return -1;
+    if (jk_uuid_parse (node->s, out) != JK_OK) {
+        jk_report_error (report, "E_FIELD_FORMAT", field,
+                         "%s must be a UUID in text form", field);
+        return -1;
+    }
+    return 0;
+}
+
+jk_event_t *jk_export_event_from_json (const char *line, size_t size,
+                                       jk_json_t **tree, jk_report_t *report)
+{
+    jk_report_reset (report);
+    char err[128];
+    *tree = jk_json_parse (line, size, err, sizeof err);
+    if (!*tree) {
+        jk_report_error (report, "E_DECODE", "", "%s", err);
+        return NULL;
+    }
+    jk_json_t *root = *tree;
+    if (s_need (root, JK_JSON_OBJECT, "line", report))
+        return NULL;
+    const jk_json_t *type_node = jk_json_get (root, "type");
+    if (s_need (type_node, JK_JSON_STRING, "type", report))
+        return NULL;
+    const jk_type_t *type = jk_vocabulary_find (type_node->s, type_node->len);
+    if (!type) {
+        jk_report_error (report, "E_UNKNOWN_TYPE", "type",
+                         "unknown event type '%.60s'", type_node->s);
+        return NULL;
+    }
+    const jk_json_t *v = jk_json_get (root, "v");
+    const jk_json_t *source = jk_json_get (root, "source");
+    const jk_json_t *seq = jk_json_get (root, "seq");
+    const jk_json_t *at = jk_json_get (root, "at");
+    const jk_json_t *actor = jk_json_get (root, "actor");
+    const jk_json_t *corrects = jk_json_get (root, "corrects");
+    const jk_json_t *body = jk_json_get (root, "body");
+    if (s_need (v, JK_JSON_INT, "v", report) ||
+        s_need (source, JK_JSON_STRING, "source", report) ||
+        s_need (seq, JK_JSON_INT, "seq", report) ||
+        s_need (at, JK_JSON_INT, "at", report) ||
+        s_need (actor, JK_JSON_STRING, "actor", report) ||
+        s_need (body, JK_JSON_OBJECT, "body", report))
+        return NULL;
+    if (v->n != (int64_t)type->version || jk_json_get (root, "stored_v")) {
+        jk_report_error (report, "E_UNKNOWN_VERSION", "v",
+                         "%s was stored in an older version: its bytes are "
+                         "upcast on reading, not re-encodable",
+                         type->name);
+        return NULL;
+    }
+    if (seq->n < 0) {
+        jk_report_error (report, "E_FIELD_RANGE", "seq", "seq must be >= 0");
+        return NULL;
+    }
+    jk_event_t *event = jk_event_new (type);
+    if (s_uuid_from_json (jk_json_get (root, "id"), "id", event->id, report))
+        goto failed;
+    event->source = s_text (source);
+    event->seq = (uint64_t)seq->n;
+    event->at = at->n;
+    event->actor = s_text (actor);
+    if (corrects) {
+        if (s_uuid_from_json (corrects, "corrects", event->corrects, report))
+            goto failed;
+        event->has_corrects = true;
+    }
+    for (size_t i = 0; i < body->len; i++) {
+        int f = jk_type_field (type, body->keys[i], strlen (body->keys[i]));
+        if (f < 0) {
+            jk_report_error (report, "E_FIELD_UNKNOWN", "body",
+                             "%s has no field '%.40s'", type->name,
+                             body->keys[i]);
+            goto failed;
+        }
+        if (s_value_from_json (&type->fields[f], body->items[i],
+                               &event->body[f], report))
+            goto failed;
+    }
+    return event;
+
+failed:
+    jk_event_destroy (&event);
+    return NULL;
+}

@@ -1,0 +1,515 @@
+/*  jejak_replay.c - jejak-replay, the auditor's tool: verify a copy of the
+    log, print its head, rebuild it (as of a position or a time), diff two
+    databases' projections, export to JSON Lines or CSV, and republish it
+    onto a feed. Parses the command line and calls the replay and storage
+    libraries; docs/AUDIT.md is its guide. */
+#include "jk_log.h"
+#include "jk_opts.h"
+#include "jk_replay.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_USAGE                                                                \
+    "usage: jejak-replay COMMAND [flags] (jejak-replay COMMAND --help)\n"      \
+    "  verify DB [--head POS:HASH]   recompute the hash chain\n"               \
+    "  head DB                       print the head to keep elsewhere\n"       \
+    "  rebuild DB --out NEW.db [--until-pos N | --until-time T] [--force]\n"   \
+    "                                a fresh database as of that moment\n"     \
+    "  diff A.db B.db                compare projections (canonical dump)\n"   \
+    "  export DB --format jsonl|csv [--type PREFIX] [--source OFFICE]\n"       \
+    "            [--from-pos N] [--until-pos N] [--out FILE|DIR]\n"            \
+    "  publish DB --feed EP [--instant | --speed N] [--from-pos N]\n"          \
+    "exit codes: 0 ok (intact, equal), 1 tampered or different, 2 usage,\n"    \
+    "            3 cannot read or write, 4 publish: no subscriber came\n"
+
+#define S_EXIT_NO_SUBSCRIBER 4
+
+/* Parses a command's flags; returns NULL (after printing) on --help
+   (*code 0) or a usage error (*code 2). */
+static jk_opts_t *s_parse (const char *command, const jk_opt_t *spec,
+                           size_t count, const char *args_usage, int argc,
+                           char **argv, size_t positional, int *code)
+{
+    char program[64], err[256];
+    snprintf (program, sizeof program, "jejak-replay %s", command);
+    jk_opts_t *opts = jk_opts_new (program, spec, count);
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
+        fprintf (stderr, "%s: %s\n", program, err);
+        *code = JK_REPLAY_EXIT_USAGE;
+        jk_opts_destroy (&opts);
+        return NULL;
+    }
+    if (jk_opts_help (opts)) {
+        printf ("usage: %s %s\n", program, args_usage);
+        jk_opts_print (opts, stdout);
+        *code = JK_REPLAY_EXIT_OK;
+        jk_opts_destroy (&opts);
+        return NULL;
+    }
+    if (jk_opts_argc (opts) != positional) {
+        fprintf (stderr, "%s: expected %s (see --help)\n", program, args_usage);
+        *code = JK_REPLAY_EXIT_USAGE;
+        jk_opts_destroy (&opts);
+        return NULL;
+    }
+    return opts;
+}
+
+/* Reads an optional whole-number flag; -1 (after printing) when bad. */
+static int s_u64_flag (jk_opts_t *opts, const char *name, uint64_t *out)
+{
+    const char *text = jk_opts_get (opts, name);
+    *out = 0;
+    if (!text)
+        return 0;
+    if (jk_parse_u64 (text, out) != JK_OK) {
+        fprintf (stderr,
+                 "jejak-replay: --%s must be a whole number, got "
+                 "'%s'\n",
+                 name, text);
+        return -1;
+    }
+    return 0;
+}
+
+/* Adapts the storage library's progress callback to the bar. */
+static void s_progress (void *arg, uint64_t done, uint64_t total)
+{
+    jk_progress_t **bar = arg;
+    if (!*bar)
+        *bar = jk_progress_new ("working", total);
+    jk_progress_update (*bar, done);
+}
+
+/* Prints the head line of a database; returns an exit code. */
+static int s_print_head (const char *path)
+{
+    char err[512], line[256];
+    sqlite3 *db = jk_replay_open (path, err, sizeof err);
+    if (!db) {
+        fprintf (stderr, "jejak-replay: %s\n", err);
+        return JK_REPLAY_EXIT_IO;
+    }
+    jk_replay_head_t head;
+    int rc = jk_replay_head (db, &head, err, sizeof err);
+    sqlite3_close (db);
+    if (rc != 0) {
+        fprintf (stderr, "jejak-replay: %s: %s\n", path, err);
+        return JK_REPLAY_EXIT_IO;
+    }
+    jk_replay_head_format (&head, path, line, sizeof line);
+    printf ("%s\n", line);
+    return JK_REPLAY_EXIT_OK;
+}
+
+static const char *s_problem_name (jk_verify_problem_t problem)
+{
+    switch (problem) {
+        case JK_VERIFY_HASH:
+            return "hash mismatch (changed or reordered)";
+        case JK_VERIFY_MISSING:
+            return "missing position (deleted)";
+        case JK_VERIFY_TIME:
+            return "out of order (time goes back)";
+        case JK_VERIFY_TRUNCATED:
+            return "truncated versus the kept head";
+        case JK_VERIFY_HEAD:
+            return "differs from the kept head";
+        default:
+            return "intact";
+    }
+}
+
+static int s_verify (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"head", NULL, NULL,
+         "a kept head POS:HASH (or a whole jejak-head line): also detects "
+         "a truncated or rewritten log",
+         false},
+    };
+    int code;
+    jk_opts_t *opts = s_parse ("verify", spec, 1, "DB [--head POS:HASH]", argc,
+                               argv, 1, &code);
+    if (!opts)
+        return code;
+    const char *path = jk_opts_arg (opts, 0);
+    jk_head_t kept = {0};
+    const char *head_text = jk_opts_get (opts, "head");
+    if (head_text) {
+        jk_replay_head_t parsed;
+        char err[160];
+        if (jk_replay_head_parse (head_text, &parsed, err, sizeof err) != 0) {
+            fprintf (stderr, "jejak-replay verify: --%s\n", err);
+            jk_opts_destroy (&opts);
+            return JK_REPLAY_EXIT_USAGE;
+        }
+        kept.pos = parsed.pos;
+        memcpy (kept.hash, parsed.hash, 32);
+    }
+    jk_progress_t *bar = NULL;
+    jk_verify_result_t result;
+    int rc = jk_log_verify (path, head_text ? &kept : NULL, &result, s_progress,
+                            &bar);
+    jk_progress_destroy (&bar);
+    if (rc == JK_IO) {
+        fprintf (stderr, "jejak-replay verify: %s\n", result.message);
+        code = JK_REPLAY_EXIT_IO;
+    } else if (rc != JK_OK) {
+        printf ("TAMPERED %s: first bad position %llu: %s: %s\n", path,
+                (unsigned long long)result.bad_pos,
+                s_problem_name (result.problem), result.message);
+        printf ("verified intact up to position %llu\n",
+                (unsigned long long)result.head.pos);
+        code = JK_REPLAY_EXIT_TAMPERED;
+    } else {
+        printf ("intact %s: %llu records, chain verified%s\n", path,
+                (unsigned long long)result.records,
+                head_text ? ", matches the kept head" : "");
+        code = s_print_head (path);
+    }
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+static int s_head (int argc, char **argv)
+{
+    int code;
+    jk_opts_t *opts = s_parse ("head", NULL, 0, "DB", argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    code = s_print_head (jk_opts_arg (opts, 0));
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+/* True when both paths name the same existing file. */
+static bool s_same_file (const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static int s_rebuild (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"out", NULL, NULL, "the new database file (must not exist)", false},
+        {"until-pos", NULL, NULL, "copy records up to this position", false},
+        {"until-time", NULL, NULL,
+         "copy records up to this moment: ms, or YYYY-MM-DD[THH:MM[:SS]] "
+         "in WIB (a bare date: the end of that day)",
+         false},
+        {"force", NULL, NULL, "replace an existing --out file", true},
+        {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
+         "RAT late after this many months (as the store)", false},
+    };
+    int code;
+    jk_opts_t *opts =
+        s_parse ("rebuild", spec, 5,
+                 "DB --out NEW.db [--until-pos N | --until-time T] [--force]",
+                 argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    const char *src = jk_opts_arg (opts, 0);
+    const char *out = jk_opts_get (opts, "out");
+    jk_rebuild_options_t options = {0};
+    uint64_t months = 6;
+    code = JK_REPLAY_EXIT_USAGE;
+    if (!out) {
+        fprintf (stderr, "jejak-replay rebuild: --out NEW.db is required\n");
+        goto done;
+    }
+    if (s_u64_flag (opts, "until-pos", &options.until_pos) ||
+        jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months) ||
+        months == 0 || months > 120) {
+        if (months == 0 || months > 120)
+            fprintf (stderr, "jejak-replay rebuild: --rat-deadline-months "
+                             "must be 1..120\n");
+        goto done;
+    }
+    options.projections.rat_deadline_months = (int)months;
+    const char *until_time = jk_opts_get (opts, "until-time");
+    if (until_time) {
+        if (options.until_pos) {
+            fprintf (stderr, "jejak-replay rebuild: give --until-pos or "
+                             "--until-time, not both\n");
+            goto done;
+        }
+        if (jk_replay_parse_time (until_time, &options.until_time) != 0 ||
+            options.until_time <= 0) {
+            fprintf (stderr,
+                     "jejak-replay rebuild: --until-time must be ms since "
+                     "the epoch or YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], got "
+                     "'%s'\n",
+                     until_time);
+            goto done;
+        }
+    }
+    if (jk_opts_given (opts, "until-pos") && options.until_pos == 0) {
+        fprintf (stderr, "jejak-replay rebuild: --until-pos must be >= 1\n");
+        goto done;
+    }
+    if (s_same_file (src, out)) {
+        fprintf (stderr, "jejak-replay rebuild: --out must not be the "
+                         "source database\n");
+        goto done;
+    }
+    if (access (out, F_OK) == 0) {
+        if (!jk_opts_on (opts, "force")) {
+            fprintf (stderr,
+                     "jejak-replay rebuild: %s exists; give --force to "
+                     "replace it\n",
+                     out);
+            code = JK_REPLAY_EXIT_IO;
+            goto done;
+        }
+        char companion[4096];
+        unlink (out);
+        snprintf (companion, sizeof companion, "%s-wal", out);
+        unlink (companion);
+        snprintf (companion, sizeof companion, "%s-shm", out);
+        unlink (companion);
+    }
+    jk_progress_t *bar = NULL;
+    options.progress = s_progress;
+    options.progress_arg = &bar;
+    jk_rebuild_result_t result;
+    char err[512];
+    int rc = jk_log_rebuild (src, out, &options, &result, err, sizeof err);
+    jk_progress_destroy (&bar);
+    if (rc != JK_OK) {
+        fprintf (stderr, "jejak-replay rebuild: %s\n", err);
+        code = rc == JK_INVALID ? JK_REPLAY_EXIT_TAMPERED : JK_REPLAY_EXIT_IO;
+        goto done;
+    }
+    printf ("rebuilt %s: %llu records (%llu accepted, %llu rejected)\n", out,
+            (unsigned long long)result.records,
+            (unsigned long long)result.accepted,
+            (unsigned long long)result.rejected);
+    code = s_print_head (out);
+done:
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+static int s_diff (int argc, char **argv)
+{
+    int code;
+    jk_opts_t *opts =
+        s_parse ("diff", NULL, 0, "A.db B.db", argc, argv, 2, &code);
+    if (!opts)
+        return code;
+    char err[512];
+    int64_t differences = jk_replay_diff (
+        jk_opts_arg (opts, 0), jk_opts_arg (opts, 1), stdout, err, sizeof err);
+    if (differences < 0) {
+        fprintf (stderr, "jejak-replay diff: %s\n", err);
+        code = JK_REPLAY_EXIT_IO;
+    } else if (differences > 0) {
+        fprintf (stderr, "jejak-replay diff: %lld rows differ\n",
+                 (long long)differences);
+        code = JK_REPLAY_EXIT_TAMPERED;
+    } else {
+        fprintf (stderr, "jejak-replay diff: projections are equal\n");
+        code = JK_REPLAY_EXIT_OK;
+    }
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+static int s_export (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"format", NULL, "jsonl",
+         "jsonl (one object per line) or csv (one "
+         "file per type)",
+         false},
+        {"type", NULL, NULL, "only event types starting with this prefix",
+         false},
+        {"source", NULL, NULL, "only events of this office (e.g. 32.03.10)",
+         false},
+        {"from-pos", NULL, NULL, "first position to export", false},
+        {"until-pos", NULL, NULL, "last position to export", false},
+        {"out", NULL, NULL,
+         "jsonl: the output file (default stdout); csv: the directory "
+         "(default .)",
+         false},
+    };
+    int code;
+    jk_opts_t *opts = s_parse ("export", spec, 6,
+                               "DB --format jsonl|csv [--type PREFIX] "
+                               "[--source OFFICE] [--from-pos N] "
+                               "[--until-pos N] [--out FILE|DIR]",
+                               argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    jk_export_config_t config = {.type_prefix = jk_opts_get (opts, "type"),
+                                 .office = jk_opts_get (opts, "source"),
+                                 .out = jk_opts_get (opts, "out"),
+                                 .progress = true};
+    const char *format = jk_opts_get (opts, "format");
+    code = JK_REPLAY_EXIT_USAGE;
+    if (strcmp (format, "jsonl") == 0)
+        config.format = JK_EXPORT_JSONL;
+    else if (strcmp (format, "csv") == 0)
+        config.format = JK_EXPORT_CSV;
+    else {
+        fprintf (stderr,
+                 "jejak-replay export: --format must be jsonl or "
+                 "csv, got '%s'\n",
+                 format);
+        goto done;
+    }
+    if (s_u64_flag (opts, "from-pos", &config.from_pos) ||
+        s_u64_flag (opts, "until-pos", &config.until_pos))
+        goto done;
+    char err[512];
+    sqlite3 *db = jk_replay_open (jk_opts_arg (opts, 0), err, sizeof err);
+    if (!db) {
+        fprintf (stderr, "jejak-replay export: %s\n", err);
+        code = JK_REPLAY_EXIT_IO;
+        goto done;
+    }
+    uint64_t written;
+    if (jk_export_run (db, &config, &written, err, sizeof err) != 0) {
+        fprintf (stderr, "jejak-replay export: %s\n", err);
+        code = JK_REPLAY_EXIT_IO;
+    } else {
+        if (config.out || config.format == JK_EXPORT_CSV)
+            fprintf (stderr,
+                     "jejak-replay export: %llu records written to "
+                     "%s\n",
+                     (unsigned long long)written,
+                     config.out ? config.out : ".");
+        code = JK_REPLAY_EXIT_OK;
+    }
+    sqlite3_close (db);
+done:
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+static int s_publish (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"feed", NULL, NULL, "endpoint to bind the feed (XPUB) on", false},
+        {"instant", NULL, NULL,
+         "publish as fast as subscribers take it "
+         "(the default)",
+         true},
+        {"speed", NULL, NULL,
+         "N times the original pace (recorded_at gaps "
+         "divided by N)",
+         false},
+        {"max-gap", NULL, "5", "longest single wait at --speed, seconds",
+         false},
+        {"from-pos", NULL, NULL, "first position to publish", false},
+        {"until-pos", NULL, NULL, "last position to publish", false},
+        {"wait-subscriber", NULL, "30",
+         "seconds to wait for a first subscriber (0: do not wait)", false},
+        {"linger", NULL, "2", "seconds to flush queued records at the end",
+         false},
+    };
+    int code;
+    jk_opts_t *opts = s_parse ("publish", spec, 8,
+                               "DB --feed EP [--instant | --speed N] "
+                               "[--from-pos N] [--wait-subscriber SECONDS]",
+                               argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    jk_publish_config_t config = {.endpoint = jk_opts_get (opts, "feed"),
+                                  .progress = true};
+    code = JK_REPLAY_EXIT_USAGE;
+    uint64_t wait_s = 0, gap_s = 0, linger_s = 0;
+    if (!config.endpoint) {
+        fprintf (stderr, "jejak-replay publish: --feed EP is required\n");
+        goto done;
+    }
+    const char *speed = jk_opts_get (opts, "speed");
+    if (speed) {
+        char *end = NULL;
+        errno = 0;
+        config.speed = strtod (speed, &end);
+        if (errno || !end || *end || !(config.speed > 0) ||
+            config.speed > 1e9) {
+            fprintf (stderr,
+                     "jejak-replay publish: --speed must be a number "
+                     "> 0, got '%s'\n",
+                     speed);
+            goto done;
+        }
+        if (jk_opts_on (opts, "instant")) {
+            fprintf (stderr, "jejak-replay publish: give --instant or "
+                             "--speed, not both\n");
+            goto done;
+        }
+    }
+    if (s_u64_flag (opts, "from-pos", &config.from_pos) ||
+        s_u64_flag (opts, "until-pos", &config.until_pos) ||
+        s_u64_flag (opts, "wait-subscriber", &wait_s) ||
+        s_u64_flag (opts, "max-gap", &gap_s) ||
+        s_u64_flag (opts, "linger", &linger_s) || wait_s > 86400 ||
+        gap_s > 86400 || linger_s > 3600)
+        goto done;
+    config.wait_subscriber_ms = (int64_t)wait_s * 1000;
+    config.max_gap_ms = gap_s ? (int64_t)gap_s * 1000 : 1;
+    config.linger_ms = linger_s ? (int64_t)linger_s * 1000 : 1;
+    char err[512];
+    sqlite3 *db = jk_replay_open (jk_opts_arg (opts, 0), err, sizeof err);
+    if (!db) {
+        fprintf (stderr, "jejak-replay publish: %s\n", err);
+        code = JK_REPLAY_EXIT_IO;
+        goto done;
+    }
+    uint64_t published;
+    int rc = jk_publish_run (db, &config, &published, err, sizeof err);
+    sqlite3_close (db);
+    if (rc == JK_TEMPORARY) {
+        fprintf (stderr, "jejak-replay publish: %s\n", err);
+        code = S_EXIT_NO_SUBSCRIBER;
+    } else if (rc != 0) {
+        fprintf (stderr, "jejak-replay publish: %s\n", err);
+        code = JK_REPLAY_EXIT_IO;
+    } else {
+        fprintf (stderr,
+                 "jejak-replay publish: %llu records published on "
+                 "%s\n",
+                 (unsigned long long)published, config.endpoint);
+        code = JK_REPLAY_EXIT_OK;
+    }
+done:
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+int main (int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs (S_USAGE, stderr);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0 ||
+        strcmp (command, "help") == 0) {
+        fputs (S_USAGE, stdout);
+        return JK_REPLAY_EXIT_OK;
+    }
+    static const struct {
+        const char *name;
+        int (*run) (int argc, char **argv);
+    } commands[] = {{"verify", s_verify},   {"head", s_head},
+                    {"rebuild", s_rebuild}, {"diff", s_diff},
+                    {"export", s_export},   {"publish", s_publish}};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp (command, commands[i].name) == 0)
+            return commands[i].run (argc - 1, argv + 1);
+    fprintf (stderr, "jejak-replay: unknown command '%s'\n%s", command,
+             S_USAGE);
+    return JK_REPLAY_EXIT_USAGE;
+}
