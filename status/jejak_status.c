@@ -1,0 +1,302 @@
+/*  jejak_status.c - jejak-status, the live status board: parses options,
+    then either asks the store for one snapshot (--once) or keeps a board
+    (jk_board_t + in-memory replica) live and renders it at most ten times a
+    second when something changed. */
+#include "jk_opts.h"
+#include "jk_status.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_REFRESH_MS 100 /* at most ten screens a second */
+
+static const jk_opt_t s_spec[] = {
+    {"feed", "JEJAK_FEED", "tcp://127.0.0.1:7451",
+     "broker feed endpoint (live records and heartbeats)", false},
+    {"query", "JEJAK_QUERY", "tcp://127.0.0.1:7452",
+     "store query endpoint (catch-up and snapshots)", false},
+    {"once", "JEJAK_STATUS_ONCE", NULL,
+     "print the store's current snapshot and exit", true},
+    {"json", "JEJAK_STATUS_JSON", NULL,
+     "machine-readable output: one JSON document per refresh", true},
+    {"kecamatan", "JEJAK_STATUS_KECAMATAN", NULL,
+     "show one kecamatan only (code, e.g. 32.03.10)", false},
+    {"batch", "JEJAK_STATUS_BATCH", NULL,
+     "show one training batch only (code, e.g. PK2UMK-2022-01)", false},
+    {"all-batches", "JEJAK_STATUS_ALL_BATCHES", NULL,
+     "list every open batch, not only those running today", true},
+    {"as-of", "JEJAK_STATUS_AS_OF", NULL,
+     "the day for 'active', 'running' and 'today' (YYYY-MM-DD; default "
+     "today in WIB)",
+     false},
+    {"timeout", "JEJAK_STATUS_TIMEOUT", "5",
+     "--once: seconds to wait for the store before giving up (exit 1)", false},
+    {"credit", "JEJAK_STATUS_CREDIT", "1000",
+     "catch-up window: records the store may send ahead", false},
+    {"drop-every", "JEJAK_STATUS_DROP_EVERY", "0",
+     "testing only: drop every Nth feed record to exercise catch-up", false},
+};
+
+#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
+
+/* Parses "YYYY-MM-DD" into days; -1 when not a real date. */
+static int s_parse_day (const char *text, int32_t *day)
+{
+    int y, m, d;
+    char tail;
+    if (strlen (text) != 10 ||
+        sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        !jk_date_valid (y, m, d))
+        return -1;
+    *day = jk_days_from_civil (y, m, d);
+    return 0;
+}
+
+/* The one-shot board: SNAPSHOT from the store, rendered once. */
+static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
+                   int timeout_s)
+{
+    const char *endpoint = jk_opts_get (opts, "query");
+    const char *as_of = jk_opts_get (opts, "as-of");
+    zsock_t *query = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (query, 0);
+    if (zsock_connect (query, "%s", endpoint)) {
+        fprintf (stderr, "jejak-status: cannot connect to --query %s\n",
+                 endpoint);
+        zsock_destroy (&query);
+        return 1;
+    }
+    zmsg_t *msg = jk_wire_new ("SNAPSHOT");
+    zmsg_addstr (msg, as_of ? as_of : "");
+    zmsg_send (&msg, query);
+    zpoller_t *poller = zpoller_new (query, NULL);
+    int rc = 1;
+    if (!zpoller_wait (poller, timeout_s * 1000)) {
+        fprintf (stderr,
+                 "jejak-status: the store did not answer at --query %s "
+                 "within %d s (is jejak-hub or jejak-store running?)\n",
+                 endpoint, timeout_s);
+        goto cleanup;
+    }
+    msg = zmsg_recv (query);
+    char command[16];
+    uint64_t pos = 0;
+    zframe_t *hash = NULL, *snapshot = NULL;
+    if (!msg || jk_wire_open (msg, command, sizeof command)) {
+        fprintf (stderr, "jejak-status: malformed answer from %s\n", endpoint);
+        goto cleanup;
+    }
+    if (strcmp (command, "ERROR") == 0) {
+        char *code = zmsg_popstr (msg);
+        char *text = zmsg_popstr (msg);
+        fprintf (stderr, "jejak-status: the store refused: %s: %s\n",
+                 code ? code : "?", text ? text : "?");
+        free (code);
+        free (text);
+        goto cleanup;
+    }
+    if (strcmp (command, "SNAPSHOT") != 0 || jk_wire_pop_u64 (msg, &pos) ||
+        !(hash = zmsg_pop (msg)) || zframe_size (hash) != 32 ||
+        !(snapshot = zmsg_pop (msg))) {
+        fprintf (stderr, "jejak-status: unexpected answer %s from %s\n",
+                 command, endpoint);
+        goto cleanup;
+    }
+    view->snapshot = zframe_data (snapshot);
+    view->snapshot_size = zframe_size (snapshot);
+    view->state = "snapshot";
+    view->pos = pos;
+    view->head = pos;
+    view->hash = zframe_data (hash);
+    int render = json ? jk_render_json (stdout, view)
+                      : jk_render_term (stdout, view, false);
+    rc = render == 0 ? 0 : 1;
+cleanup:
+    zframe_destroy (&hash);
+    zframe_destroy (&snapshot);
+    zmsg_destroy (&msg);
+    zpoller_destroy (&poller);
+    zsock_destroy (&query);
+    return rc;
+}
+
+/* What the board is doing, in words for the header. */
+static const char *s_state_text (jk_board_t *board, char *buf, size_t size)
+{
+    if (jk_board_feed_silent (board))
+        snprintf (buf, size, "feed terputus / broker silent");
+    else if (jk_board_store_silent (board))
+        snprintf (buf, size, "store tidak menjawab / store not answering");
+    else if (jk_board_state (board) == JK_BOARD_LIVE)
+        snprintf (buf, size, "live");
+    else
+        snprintf (buf, size, "%s %llu/%llu",
+                  jk_board_state_name (jk_board_state (board)),
+                  (unsigned long long)jk_board_pos (board),
+                  (unsigned long long)jk_board_head (board));
+    return buf;
+}
+
+/* The live board until SIGINT/SIGTERM. */
+static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
+                   int32_t fixed_day)
+{
+    char err[256] = "";
+    jk_replica_t *replica = jk_replica_new (err, sizeof err);
+    if (!replica) {
+        fprintf (stderr, "jejak-status: cannot create the replica: %s\n", err);
+        return 1;
+    }
+    uint64_t credit = 1000, drop = 0;
+    jk_parse_u64 (jk_opts_get (opts, "credit"), &credit);
+    jk_parse_u64 (jk_opts_get (opts, "drop-every"), &drop);
+    jk_board_config_t config = {.feed = jk_opts_get (opts, "feed"),
+                                .query = jk_opts_get (opts, "query"),
+                                .credit = credit,
+                                .drop_every = (int)drop};
+    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_board_t *board = jk_board_new (&config, &sink);
+    if (!board) {
+        fprintf (stderr, "jejak-status: bad endpoint --feed %s or --query %s\n",
+                 config.feed, config.query);
+        jk_replica_destroy (&replica);
+        return 2;
+    }
+    bool ansi = !json && isatty (STDOUT_FILENO);
+    bool dirty = true;
+    int64_t rendered = 0;
+    int32_t shown_day = -1;
+    while (!zsys_interrupted) {
+        if (jk_board_poll (board, S_REFRESH_MS) < 0)
+            break;
+        dirty |= jk_board_changed (board);
+        int32_t day =
+            fixed_day >= 0 ? fixed_day : jk_wib_day (jk_clock_now_ms ());
+        dirty |= day != shown_day;
+        int64_t now = jk_clock_mono_ms ();
+        if (!dirty || now - rendered < S_REFRESH_MS)
+            continue;
+        size_t size = 0;
+        uint8_t *snapshot = jk_replica_snapshot (replica, day, &size);
+        if (!snapshot) {
+            jk_error ("status", "replica snapshot failed");
+            continue;
+        }
+        char state[96];
+        view->snapshot = snapshot;
+        view->snapshot_size = size;
+        view->state = s_state_text (board, state, sizeof state);
+        view->note = jk_board_note (board);
+        view->pos = jk_board_pos (board);
+        view->hash = jk_board_hash (board);
+        view->head = jk_board_head (board);
+        view->office_count = jk_board_office_count (board);
+        view->offices =
+            view->office_count ? jk_board_office_at (board, 0) : NULL;
+        view->now_ms = jk_clock_now_ms ();
+        if (json)
+            jk_render_json (stdout, view);
+        else {
+            jk_render_term (stdout, view, ansi);
+            if (!ansi)
+                fputs ("----\n", stdout);
+            fflush (stdout);
+        }
+        free (snapshot);
+        rendered = now;
+        shown_day = day;
+        dirty = false;
+    }
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+    return 0;
+}
+
+int main (int argc, char **argv)
+{
+    zsys_init ();
+    jk_opts_t *opts = jk_opts_new ("jejak-status", s_spec, S_SPEC_COUNT);
+    char err[256];
+    int rc = 0;
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
+        fprintf (stderr, "jejak-status: %s (see --help)\n", err);
+        rc = 2;
+        goto done;
+    }
+    if (jk_opts_help (opts)) {
+        printf ("usage: jejak-status [--feed EP] [--query EP] [--once] "
+                "[--json] [--kecamatan CODE]\n"
+                "                    [--batch CODE] [--as-of DATE] "
+                "[--timeout SECONDS]\n\n"
+                "The live status board: per kecamatan, running training "
+                "batches, offices, totals and\nthe log head. It keeps a "
+                "replica of the store's projections, fed by the broker's "
+                "feed\nand caught up from the store on start and after any "
+                "gap, so its numbers are the\nstore's numbers at the "
+                "position shown. NIKs are always masked.\n\n"
+                "Each option: flag > environment variable > config file "
+                "(--config) > default.\n\n");
+        jk_opts_print (opts, stdout);
+        printf ("\nExit: 0 done (live: stopped by SIGINT/SIGTERM), 1 the "
+                "store did not answer\n(--once) or the board could not "
+                "start, 2 usage error.\n");
+        goto done;
+    }
+    if (jk_opts_argc (opts) > 0) {
+        fprintf (stderr,
+                 "jejak-status: unexpected argument '%s' (see "
+                 "--help)\n",
+                 jk_opts_arg (opts, 0));
+        rc = 2;
+        goto done;
+    }
+    jk_status_view_t view = {.kecamatan = jk_opts_get (opts, "kecamatan"),
+                             .batch = jk_opts_get (opts, "batch"),
+                             .all_batches = jk_opts_on (opts, "all-batches")};
+    int32_t day = -1;
+    const char *as_of = jk_opts_get (opts, "as-of");
+    if (as_of && s_parse_day (as_of, &day)) {
+        fprintf (stderr,
+                 "jejak-status: --as-of '%s' is not a date "
+                 "(YYYY-MM-DD)\n",
+                 as_of);
+        rc = 2;
+        goto done;
+    }
+    uint64_t timeout = 0, number = 0;
+    if (jk_parse_u64 (jk_opts_get (opts, "timeout"), &timeout) ||
+        timeout == 0 || timeout > 3600) {
+        fprintf (stderr, "jejak-status: --timeout must be 1..3600 seconds\n");
+        rc = 2;
+        goto done;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "credit"), &number) || number == 0 ||
+        number > 1000000) {
+        fprintf (stderr, "jejak-status: --credit must be 1..1000000\n");
+        rc = 2;
+        goto done;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "drop-every"), &number)) {
+        fprintf (stderr, "jejak-status: --drop-every must be a number\n");
+        rc = 2;
+        goto done;
+    }
+    if (view.kecamatan &&
+        !jk_region_kecamatan (jk_region_default (), view.kecamatan)) {
+        fprintf (stderr,
+                 "jejak-status: --kecamatan '%s' is not a kecamatan code of "
+                 "the reference data (e.g. 32.03.10)\n",
+                 view.kecamatan);
+        rc = 2;
+        goto done;
+    }
+    bool json = jk_opts_on (opts, "json");
+    if (jk_opts_on (opts, "once"))
+        rc = s_once (opts, &view, json, (int)timeout);
+    else
+        rc = s_live (opts, &view, json, day);
+done:
+    jk_opts_destroy (&opts);
+    return rc;
+}

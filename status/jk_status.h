@@ -1,0 +1,153 @@
+/*  jk_status.h - the live status board of jejak-status: a model that
+    keeps a replica of the store's projections right (feed + catch-up from
+    the query endpoint, the Clone pattern), and renderers that turn a
+    snapshot of it into a terminal screen or JSON. The web page reuses the
+    model and the JSON renderer. */
+#ifndef JK_STATUS_H
+#define JK_STATUS_H
+
+#include "jk_wire.h"
+#include <sqlite3.h>
+#include <stdio.h>
+
+/* ---- the sink: where the board applies records ---------------------------
+   The board hands every record to the sink exactly once, in position
+   order, with no gap, inside begin/commit brackets (one per batch). The
+   program's sink is the in-memory replica (jk_replica_sink); tests may
+   pass their own. Every function returns 0, or -1 on failure (the board
+   then resets the sink and starts over from position 0). */
+typedef struct {
+    void *arg;                /* passed to each */
+    int (*begin) (void *arg); /* open a batch */
+    int (*apply) (void *arg, const jk_record_t *record);
+    int (*commit) (void *arg); /* close a batch */
+    int (*reset) (void *arg);  /* forget everything */
+} jk_board_sink_t;
+
+/* ---- the board ------------------------------------------------------------
+ */
+typedef enum {
+    JK_BOARD_STARTING = 0,    /* first catch-up from position 0 running */
+    JK_BOARD_CATCHING_UP = 1, /* a gap was seen: catching up to the head */
+    JK_BOARD_LIVE = 2,        /* applying the feed as it comes */
+} jk_board_state_t;
+
+typedef struct {
+    const char *feed;     /* broker feed endpoint (SUB connects) */
+    const char *query;    /* store query endpoint (DEALER connects) */
+    uint64_t credit;      /* catch-up window in records; 0 = 1000 */
+    int drop_every;       /* tests: drop every Nth feed record; 0 none */
+    int feed_silence_ms;  /* no feed message this long: re-subscribe and
+                             catch up; 0 = 3 heartbeats (3000) */
+    int query_silence_ms; /* store silent this long: new query socket;
+                             0 = 3000 */
+    size_t buffer_max;    /* feed records held while catching up;
+                             0 = 100000 (beyond: dropped, fetched by
+                             the next catch-up) */
+} jk_board_config_t;
+
+/* Offices are jk_office_t (jk_wire.h): an agent's last heartbeat as the
+   broker relays it on the feed ($office), with when it was last seen. */
+
+/* Counters, for tests, benchmarks and the board's footer. */
+typedef struct {
+    uint64_t applied;          /* records applied (feed + catch-up) */
+    uint64_t feed_applied;     /* of those, from the feed */
+    uint64_t duplicates;       /* feed/catch-up records at or below pos */
+    uint64_t gaps;             /* gaps detected on the feed */
+    uint64_t catchups;         /* SINCE requests sent */
+    uint64_t credit_granted;   /* credit given to the store, SINCE + CREDIT */
+    uint64_t catchup_records;  /* RECORD messages received */
+    uint64_t resets;           /* replica dropped and rebuilt */
+    uint64_t feed_reconnects;  /* SUB sockets recreated (broker silent) */
+    uint64_t query_reconnects; /* DEALER sockets recreated (store silent) */
+    uint64_t test_dropped;     /* feed records dropped by drop_every */
+    uint64_t buffer_dropped;   /* feed records over buffer_max */
+} jk_board_stats_t;
+
+typedef struct _jk_board_t jk_board_t;
+
+/* Connects to the feed (subscribed to everything) and the query endpoint
+   and asks for the log from position 0 (SINCE 0 with a credit window).
+   The sink is copied. Never fails for an unreachable endpoint (ZeroMQ
+   connects in the background); returns NULL only for a malformed
+   endpoint, with the reason logged. */
+jk_board_t *jk_board_new (const jk_board_config_t *config,
+                          const jk_board_sink_t *sink);
+void jk_board_destroy (jk_board_t **self_p);
+
+/* Waits up to timeout_ms for a message, then handles what is waiting
+   (bounded), applying records in one sink batch, and runs the timers
+   (heartbeat checks, HEAD pings, silence recovery). Returns the number
+   of records applied, or -1 when interrupted (zsys_interrupted). */
+int jk_board_poll (jk_board_t *self, int timeout_ms);
+
+jk_board_state_t jk_board_state (jk_board_t *self);
+/* The position of the last applied record and its chain hash. */
+uint64_t jk_board_pos (jk_board_t *self);
+const uint8_t *jk_board_hash (jk_board_t *self);
+/* The highest head position seen ($head, END, HEAD answers, records). */
+uint64_t jk_board_head (jk_board_t *self);
+/* True once after anything visible changed (records, state, offices,
+   notes); clears the flag. */
+bool jk_board_changed (jk_board_t *self);
+/* The latest recovery note for the user ("" when none), e.g. "broker
+   silent for 3 s: re-subscribed, catching up". */
+const char *jk_board_note (jk_board_t *self);
+/* True while the feed or the store has been silent past its limit. */
+bool jk_board_feed_silent (jk_board_t *self);
+bool jk_board_store_silent (jk_board_t *self);
+const jk_board_stats_t *jk_board_stats (jk_board_t *self);
+size_t jk_board_office_count (jk_board_t *self);
+const jk_office_t *jk_board_office_at (jk_board_t *self, size_t index);
+const char *jk_board_state_name (jk_board_state_t state);
+
+/* ---- the replica ------------------------------------------------------------
+   Projections in an in-memory SQLite database, fed by the board. */
+typedef struct _jk_replica_t jk_replica_t;
+
+/* Returns NULL with err when SQLite or the migrations fail. */
+jk_replica_t *jk_replica_new (char *err, size_t err_size);
+void jk_replica_destroy (jk_replica_t **self_p);
+/* A sink that applies to this replica (jk_record_apply). */
+jk_board_sink_t jk_replica_sink (jk_replica_t *self);
+/* The projections' snapshot (MessagePack, docs/PROJECTIONS.md) as of a
+   WIB day; the caller frees it. NULL on SQLite failure. */
+uint8_t *jk_replica_snapshot (jk_replica_t *self, int32_t as_of_day,
+                              size_t *size);
+sqlite3 *jk_replica_db (jk_replica_t *self);
+
+/* ---- rendering --------------------------------------------------------------
+   What a renderer needs: a snapshot and what the board knows around it. */
+typedef struct {
+    const uint8_t *snapshot; /* MessagePack map from the projections */
+    size_t snapshot_size;
+    const char *state;          /* "live", "catching up", "snapshot" ... */
+    const char *note;           /* recovery note, or NULL */
+    uint64_t pos;               /* position the snapshot stands at */
+    const uint8_t *hash;        /* 32-byte chain hash at pos, or NULL */
+    uint64_t head;              /* log head as known */
+    const jk_office_t *offices; /* from heartbeats; may be NULL */
+    size_t office_count;
+    const char *kecamatan; /* filter: kecamatan code, or NULL */
+    const char *batch;     /* filter: batch code, or NULL */
+    bool all_batches;      /* terminal: every open batch, not only
+                              those running as of the day */
+    int64_t now_ms;        /* for "last seen ... ago" */
+} jk_status_view_t;
+
+/* Writes the board as a report a person reads, fitting 100 columns; with
+   ansi, clears the screen first and uses bold headers. Returns 0, or -1
+   when the snapshot does not decode (a message is written instead). */
+int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi);
+
+/* Writes one JSON document on one line: {"state", "note", "pos", "hash",
+   "head", "snapshot" (the snapshot map, filters applied), "offices"}.
+   Returns 0, or -1 when the snapshot does not decode. */
+int jk_render_json (FILE *out, const jk_status_view_t *view);
+
+/* Copies text into out (size bytes) with every run of exactly 16 digits
+   masked as jk_nik_mask does: NIKs never leave the board unmasked. */
+void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size);
+
+#endif

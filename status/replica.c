@@ -1,0 +1,119 @@
+/*  replica.c - the board's copy of the projections: an in-memory SQLite
+    database migrated and fed exactly as the store's, so its numbers are the
+    store's numbers at the same position. The board's sink. */
+#include "jk_record_apply.h"
+#include "jk_status.h"
+
+#include <string.h>
+
+struct _jk_replica_t {
+    sqlite3 *db;                   /* ":memory:" */
+    jk_projections_t *projections; /* prepared against db */
+};
+
+/* Opens a fresh database with the projection tables. */
+static int s_open (jk_replica_t *self, char *err, size_t err_size)
+{
+    if (sqlite3_open (":memory:", &self->db) != SQLITE_OK) {
+        snprintf (err, err_size, "sqlite3_open(:memory:): %s",
+                  sqlite3_errmsg (self->db));
+        return -1;
+    }
+    if (jk_projections_migrate (self->db, err, err_size))
+        return -1;
+    self->projections = jk_projections_new (self->db, NULL, err, err_size);
+    return self->projections ? 0 : -1;
+}
+
+static void s_close (jk_replica_t *self)
+{
+    jk_projections_destroy (&self->projections);
+    if (self->db)
+        sqlite3_close (self->db);
+    self->db = NULL;
+}
+
+jk_replica_t *jk_replica_new (char *err, size_t err_size)
+{
+    jk_replica_t *self = jk_calloc (1, sizeof *self);
+    if (s_open (self, err, err_size)) {
+        jk_replica_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void jk_replica_destroy (jk_replica_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_close (*self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static int s_exec (jk_replica_t *self, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        jk_error ("status", "replica sql=%s error=%s", sql, msg ? msg : "?");
+        sqlite3_free (msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_begin (void *arg)
+{
+    return s_exec ((jk_replica_t *)arg, "BEGIN");
+}
+
+static int s_commit (void *arg)
+{
+    return s_exec ((jk_replica_t *)arg, "COMMIT");
+}
+
+static int s_apply (void *arg, const jk_record_t *record)
+{
+    jk_replica_t *self = (jk_replica_t *)arg;
+    int rc = jk_record_apply (self->projections, record);
+    if (rc == JK_INVALID) {
+        /* The record did not decode with this program's schema: the
+           board still counts its position, but cannot show it. */
+        return 0;
+    }
+    return rc == JK_OK ? 0 : -1;
+}
+
+/* Starts over with empty tables. */
+static int s_reset (void *arg)
+{
+    jk_replica_t *self = (jk_replica_t *)arg;
+    s_close (self);
+    char err[256] = "";
+    if (s_open (self, err, sizeof err)) {
+        jk_error ("status", "replica reset failed: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+jk_board_sink_t jk_replica_sink (jk_replica_t *self)
+{
+    return (jk_board_sink_t){.arg = self,
+                             .begin = s_begin,
+                             .apply = s_apply,
+                             .commit = s_commit,
+                             .reset = s_reset};
+}
+
+uint8_t *jk_replica_snapshot (jk_replica_t *self, int32_t as_of_day,
+                              size_t *size)
+{
+    return jk_projections_snapshot (self->db, as_of_day, size);
+}
+
+sqlite3 *jk_replica_db (jk_replica_t *self)
+{
+    return self->db;
+}

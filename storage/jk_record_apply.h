@@ -1,0 +1,26 @@
+/*  jk_record_apply.h - applies one log record (as read from the feed, the
+    query endpoint or the log itself) to a set of projections. Used by the
+    status board's in-memory replica; a rebuild applies records the same
+    way, so a replica fed the log prefix up to P holds the store's numbers
+    at P. */
+#ifndef JK_RECORD_APPLY_H
+#define JK_RECORD_APPLY_H
+
+#include "jk_projections.h"
+#include "jk_wire.h"
+
+/* Applies record to p at record->pos:
+   - a rejection record (topic starts with JK_REJECTED_PREFIX): the
+     envelope is peeked from the bytes, the event decoded when it can be,
+     and jk_projections_apply_rejection is called with the record's code
+     and message;
+   - an accepted record: the bytes are decoded (older versions upcast),
+     validated with the clock pinned at record->recorded_at so warnings are
+     recomputed exactly as the store computed them, then applied.
+   The caller wraps batches of calls in a transaction. Returns JK_OK,
+   JK_INVALID when an accepted record's bytes do not decode (a log that
+   does not match this schema: nothing is applied), or JK_IO when SQLite
+   failed. */
+int jk_record_apply (jk_projections_t *p, const jk_record_t *record);
+
+#endif
