@@ -1,0 +1,290 @@
+/*  test_store.c - the store actor's decisions over real sockets and a real
+    SQLite file: ACK, DUPLICATE, E_ID_CONFLICT, E_SEQ_GAP, E_SEQ_TAKEN,
+    rejections that use up their seq, group commit, publishing order, and
+    SQLite failures that must leave no answer and no partial state. */
+#include "test_store_harness.h"
+
+#include <stdlib.h>
+
+/* Append, then resubmit: the same position and hash come back. */
+static void test_ack_and_duplicate (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-ack");
+    h_start_store (&h, 0);
+    size_t size;
+    uint8_t *bytes = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    jk_answer_t a = h_submit_one (&h, bytes, size);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    assert_int_equal (a.pos, 1);
+    uint8_t stored[32];
+    h_stored_hash (h.db, 1, stored);
+    assert_memory_equal (a.hash, stored, 32);
+
+    jk_answer_t d = h_submit_one (&h, bytes, size);
+    assert_int_equal (d.kind, JK_ANSWER_DUPLICATE);
+    assert_int_equal (d.pos, 1);
+    assert_memory_equal (d.hash, stored, 32);
+    assert_string_equal (d.code, "");
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 1);
+
+    /* Same id, different bytes: a conflict, never an overwrite. */
+    jk_report_t report;
+    jk_event_t *event = jk_event_decode (bytes, size, &report);
+    assert_non_null (event);
+    jk_event_set_uint (event, "members_male", 99);
+    size_t other_size;
+    uint8_t *other = jk_event_encode (event, &other_size);
+    jk_event_destroy (&event);
+    jk_answer_t c = h_submit_one (&h, other, other_size);
+    assert_int_equal (c.kind, JK_ANSWER_NACK);
+    assert_string_equal (c.code, "E_ID_CONFLICT");
+    assert_non_null (strstr (c.message, "position 1"));
+    free (other);
+    free (bytes);
+
+    assert_int_equal (h_stat (&h, "accepted"), 1);
+    assert_int_equal (h_stat (&h, "duplicates"), 1);
+    assert_int_equal (h_stat (&h, "nacked"), 1);
+    /* Exactly one record published, after the answer. */
+    assert_true (h_wait_published (&h, 1));
+    h_teardown (&h);
+}
+
+/* Seq rules: a gap names the expected seq, a lower seq is taken, and a
+   rejected event uses its seq so the next one flows on. */
+static void test_seq_and_rejection (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-seq");
+    h_start_store (&h, 0);
+    size_t size;
+    uint8_t *first = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    assert_int_equal (h_submit_one (&h, first, size).kind, JK_ANSWER_ACK);
+    free (first);
+
+    uint8_t *gap = h_cooperative (H_SOURCE, 5, 5, H_DESA, &size);
+    jk_answer_t a = h_submit_one (&h, gap, size);
+    assert_int_equal (a.kind, JK_ANSWER_NACK);
+    assert_string_equal (a.code, "E_SEQ_GAP");
+    assert_int_equal (a.expected, 2);
+    assert_true (jk_answer_retryable (&a));
+    free (gap);
+
+    uint8_t *taken = h_cooperative (H_SOURCE, 1, 7, H_DESA, &size);
+    a = h_submit_one (&h, taken, size);
+    assert_int_equal (a.kind, JK_ANSWER_NACK);
+    assert_string_equal (a.code, "E_SEQ_TAKEN");
+    free (taken);
+
+    /* An unknown desa is a format rejection: logged, seq used up. */
+    size_t bad_size;
+    uint8_t *bad = h_cooperative (H_SOURCE, 2, 2, H_BAD_DESA, &bad_size);
+    jk_answer_t r = h_submit_one (&h, bad, bad_size);
+    assert_int_equal (r.kind, JK_ANSWER_REJECTED);
+    assert_int_equal (r.pos, 2);
+    assert_string_equal (r.code, "E_REGION");
+    assert_non_null (strstr (r.message, "desa_code"));
+
+    uint8_t *next = h_cooperative (H_SOURCE, 3, 3, H_DESA, &size);
+    a = h_submit_one (&h, next, size);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    assert_int_equal (a.pos, 3);
+    free (next);
+
+    /* The rejection resubmitted: the same rejection, original position. */
+    jk_answer_t d = h_submit_one (&h, bad, bad_size);
+    assert_int_equal (d.kind, JK_ANSWER_DUPLICATE);
+    assert_int_equal (d.pos, 2);
+    assert_memory_equal (d.hash, r.hash, 32);
+    assert_string_equal (d.code, "E_REGION");
+    assert_string_equal (d.message, r.message);
+    free (bad);
+
+    assert_int_equal (h_count (h.db,
+                               "SELECT count(*) FROM log WHERE outcome = 1 AND "
+                               "code = 'E_REGION' AND seq = 2"),
+                      1);
+    assert_int_equal (h_count (h.db, "SELECT max(seq) FROM log"), 3);
+    /* Undecodable bytes: protocol error, not logged. */
+    uint8_t junk[] = {0xc1, 0x00, 0x01};
+    a = h_submit_one (&h, junk, sizeof junk);
+    assert_int_equal (a.kind, JK_ANSWER_NACK);
+    assert_string_equal (a.code, "E_DECODE");
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 3);
+    h_teardown (&h);
+}
+
+/* One SUBMIT of many events: answers in submission order, records
+   published in position order after the answer; the same event twice in
+   one batch is a duplicate of itself. */
+static void test_batch_order (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-batch");
+    h_start_store (&h, 0);
+    enum { N = 200 };
+    uint8_t *bytes[N + 1];
+    size_t sizes[N + 1];
+    for (int i = 0; i < N; i++)
+        bytes[i] = h_cooperative (H_SOURCE, (uint64_t)i + 1, i + 1,
+                                  i % 10 == 9 ? H_BAD_DESA : H_DESA, &sizes[i]);
+    bytes[N] = bytes[0];
+    sizes[N] = sizes[0];
+    jk_answer_t answers[N + 1];
+    h_submit (&h, N + 1, bytes, sizes, answers);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal (answers[i].pos, (uint64_t)i + 1);
+        assert_int_equal (answers[i].kind,
+                          i % 10 == 9 ? JK_ANSWER_REJECTED : JK_ANSWER_ACK);
+    }
+    assert_int_equal (answers[N].kind, JK_ANSWER_DUPLICATE);
+    assert_int_equal (answers[N].pos, 1);
+    /* Records follow the answer, in position order. */
+    assert_true (h_wait_published (&h, N));
+    for (int i = 0; i < N; i++)
+        assert_int_equal (h.published[i], (uint64_t)i + 1);
+    assert_string_equal (h.topics[0], "cooperative.registered");
+    assert_string_equal (h.topics[9], "rejected.cooperative.registered");
+    for (int i = 0; i < N; i++)
+        free (bytes[i]);
+    assert_int_equal (h_stat (&h, "batches"), 1);
+    h_teardown (&h);
+}
+
+/* A commit SQLite refuses (the injected commit-hook veto): no answer, no
+   row, no seq used; the resubmission is then stored at position 1. */
+static void test_commit_failure (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-fail");
+    setenv ("JEJAK_FAULT", "fail_commit", 1);
+    h_start_store (&h, 0);
+    unsetenv ("JEJAK_FAULT");
+    size_t size;
+    uint8_t *bytes = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    h_send_submit (&h, 1, &bytes, &size);
+    assert_true (h_wait_stat (&h, "failed_batches", 1));
+    /* The batch is over: had an answer been sent it would be queued. */
+    jk_answer_t a;
+    assert_int_equal (h_recv_answer (&h, 1, &a, 0), -1);
+    assert_int_equal (h.publish_count, 0);
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 0);
+    assert_int_equal (h_stat (&h, "head"), 0);
+
+    a = h_submit_one (&h, bytes, size);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    assert_int_equal (a.pos, 1);
+    free (bytes);
+    h_teardown (&h);
+}
+
+/* Another process holds the write lock: BEGIN fails after the busy
+   timeout, nothing is answered, and once the lock is gone the same event
+   is stored with the right position and seq. */
+static void test_locked_database (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-lock");
+    h_start_store (&h, 50);
+    size_t size;
+    uint8_t *first = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    assert_int_equal (h_submit_one (&h, first, size).pos, 1);
+    free (first);
+
+    sqlite3 *other = NULL;
+    assert_int_equal (sqlite3_open (h.db, &other), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                      SQLITE_OK);
+    uint8_t *second = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    h_send_submit (&h, 1, &second, &size);
+    assert_true (h_wait_stat (&h, "failed_batches", 1));
+    jk_answer_t a;
+    assert_int_equal (h_recv_answer (&h, 1, &a, 0), -1);
+    sqlite3_exec (other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close (other);
+
+    a = h_submit_one (&h, second, size);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    assert_int_equal (a.pos, 2);
+    free (second);
+    h_teardown (&h);
+}
+
+/* Restart: the head, the dedup and the per-source seq survive. */
+static void test_restart_keeps_state (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-restart");
+    h_start_store (&h, 0);
+    size_t size1, size2;
+    uint8_t *one = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size1);
+    uint8_t *two = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size2);
+    jk_answer_t a1 = h_submit_one (&h, one, size1);
+    assert_int_equal (h_submit_one (&h, two, size2).pos, 2);
+    zactor_destroy (&h.store);
+
+    h_start_store (&h, 0);
+    jk_answer_t d = h_submit_one (&h, one, size1);
+    assert_int_equal (d.kind, JK_ANSWER_DUPLICATE);
+    assert_int_equal (d.pos, 1);
+    assert_memory_equal (d.hash, a1.hash, 32);
+    size_t size3;
+    uint8_t *three = h_cooperative (H_SOURCE, 4, 4, H_DESA, &size3);
+    jk_answer_t g = h_submit_one (&h, three, size3);
+    assert_string_equal (g.code, "E_SEQ_GAP");
+    assert_int_equal (g.expected, 3);
+    free (one);
+    free (two);
+    free (three);
+    jk_verify_result_t result;
+    zactor_destroy (&h.store);
+    assert_int_equal (jk_log_verify (h.db, NULL, &result, NULL, NULL), JK_OK);
+    assert_int_equal (result.records, 2);
+    h_teardown (&h);
+}
+
+/* Malformed backend messages are counted and ignored. */
+static void test_malformed_backend (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-malformed");
+    h_start_store (&h, 0);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){zframe_dup (h.store_id)});
+    zmsg_addstr (msg, "NOT-JEJAK");
+    zmsg_send (&msg, h.broker);
+    msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){zframe_dup (h.store_id)});
+    zmsg_addstr (msg, JK_PROTOCOL);
+    zmsg_addstr (msg, "SUBMIT");
+    zmsg_addstr (msg, "client-without-events");
+    zmsg_send (&msg, h.broker);
+    assert_true (h_wait_stat (&h, "malformed", 2));
+    size_t size;
+    uint8_t *bytes = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    assert_int_equal (h_submit_one (&h, bytes, size).kind, JK_ANSWER_ACK);
+    free (bytes);
+    h_teardown (&h);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_ack_and_duplicate),
+        cmocka_unit_test (test_seq_and_rejection),
+        cmocka_unit_test (test_batch_order),
+        cmocka_unit_test (test_commit_failure),
+        cmocka_unit_test (test_locked_database),
+        cmocka_unit_test (test_restart_keeps_state),
+        cmocka_unit_test (test_malformed_backend),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,327 @@
+/*  test_store_harness.h - shared by the store's tests: builds events,
+    stands in for the broker (a ROUTER bound on the backend endpoint the
+    store connects to) and for a query client (a DEALER). Everything waits
+    with a deadline; endpoints are ipc under a fresh temp directory. */
+#ifndef TEST_STORE_HARNESS_H
+#define TEST_STORE_HARNESS_H
+
+#include "testsupport.h"
+
+#include "jk_log.h"
+#include "jk_store.h"
+#include "jk_wire.h"
+
+#include <string.h>
+
+#define H_WAIT_MS  10000 /* deadline for anything that must happen */
+#define H_MAX_PUBS 20000
+
+typedef struct {
+    char *dir;                      /* temp directory */
+    char *db;                       /* database path */
+    char *backend;                  /* backend endpoint (ipc) */
+    char *query;                    /* query endpoint (ipc) */
+    zsock_t *broker;                /* stand-in broker: ROUTER on backend */
+    zframe_t *store_id;             /* the store's routing id, from its PING */
+    zsock_t *client;                /* query client: DEALER */
+    zactor_t *store;                /* the store actor, when run in-process */
+    uint64_t pings;                 /* PINGs seen */
+    uint64_t published[H_MAX_PUBS]; /* positions published, in order */
+    char topics[64][80];            /* first topics published */
+    size_t publish_count;
+} h_t;
+
+/* Encodes an event and destroys it. */
+static inline uint8_t *h_encode (jk_event_t **event, size_t *size)
+{
+    uint8_t *bytes = jk_event_encode (*event, size);
+    assert_non_null (bytes);
+    jk_event_destroy (event);
+    return bytes;
+}
+
+static inline void h_set (jk_event_t *event, const char *field,
+                          const char *text)
+{
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_event_set (event, field, text, &report), 0);
+}
+
+/* A cooperative.registered from source with seq, legal number AHU-n, in
+   desa (a Cianjur desa code, or an unknown one to get a rejection). */
+static inline uint8_t *h_cooperative (const char *source, uint64_t seq, int n,
+                                      const char *desa, size_t *size)
+{
+    jk_event_t *event =
+        jk_event_new (jk_vocabulary_find ("cooperative.registered", 22));
+    assert_non_null (event);
+    jk_event_set_source (event, source);
+    jk_event_set_actor (event, "operator-1");
+    event->seq = seq;
+    char legal[64];
+    snprintf (legal, sizeof legal, "AHU-%07d.AH.01.26", n);
+    h_set (event, "legal_number", legal);
+    h_set (event, "legal_date", "2020-01-15");
+    char name[64];
+    snprintf (name, sizeof name, "Koperasi Uji %d", n);
+    h_set (event, "name", name);
+    h_set (event, "form", "PRIMER");
+    h_set (event, "kind", "JASA");
+    h_set (event, "pattern", "KONVENSIONAL");
+    h_set (event, "desa_code", desa);
+    jk_event_set_uint (event, "members_male", 10);
+    jk_event_set_uint (event, "members_female", 12);
+    return h_encode (&event, size);
+}
+
+#define H_DESA     "32.03.01.1006"
+#define H_BAD_DESA "32.03.99.9999"
+#define H_SOURCE   "32.03.01/test-1"
+
+static inline void h_setup_dirs (h_t *h, const char *tag)
+{
+    memset (h, 0, sizeof *h);
+    h->dir = jk_test_tmpdir (tag);
+    h->db = jk_sprintf ("%s/events.db", h->dir);
+    h->backend = jk_test_endpoint (h->dir, "backend");
+    h->query = jk_test_endpoint (h->dir, "query");
+    h->broker = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (h->broker, 0);
+    assert_true (zsock_bind (h->broker, "%s", h->backend) == 0);
+}
+
+/* Receives one message from the store on the stand-in broker, with a
+   deadline; records the store's id. NULL on timeout. */
+static inline zmsg_t *h_broker_recv (h_t *h, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (h->broker, NULL);
+    zmsg_t *msg = NULL;
+    if (zpoller_wait (poller, timeout_ms) == h->broker) {
+        msg = zmsg_recv (h->broker);
+        zframe_t *id = zmsg_pop (msg);
+        zframe_destroy (&h->store_id);
+        h->store_id = id;
+    }
+    zpoller_destroy (&poller);
+    return msg;
+}
+
+/* Handles PING and PUBLISH; returns the command of msg (static). */
+static inline const char *h_note (h_t *h, zmsg_t *msg)
+{
+    static char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    if (streq (command, "PING"))
+        h->pings++;
+    else if (streq (command, "PUBLISH")) {
+        jk_record_t record;
+        assert_int_equal (jk_record_read (msg, &record), 0);
+        if (h->publish_count < 64)
+            snprintf (h->topics[h->publish_count], 80, "%s", record.topic);
+        if (h->publish_count < H_MAX_PUBS)
+            h->published[h->publish_count++] = record.pos;
+    }
+    return command;
+}
+
+/* Waits for the store's first PING (it is connected and ready). */
+static inline void h_wait_ping (h_t *h)
+{
+    int64_t deadline = jk_clock_mono_ms () + H_WAIT_MS;
+    while (h->pings == 0 && jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = h_broker_recv (h, 100);
+        if (msg)
+            h_note (h, msg);
+        zmsg_destroy (&msg);
+    }
+    assert_true (h->pings > 0);
+    assert_non_null (h->store_id);
+}
+
+/* Starts the store actor in-process and waits for its PING. */
+static inline void h_start_store (h_t *h, int busy_timeout_ms)
+{
+    jk_store_config_t config = {.db_path = h->db,
+                                .backend = h->backend,
+                                .query = h->query,
+                                .busy_timeout_ms = busy_timeout_ms};
+    h->store = jk_store_start (&config);
+    assert_non_null (h->store);
+    h->pings = 0;
+    h_wait_ping (h);
+}
+
+/* Sends one SUBMIT of count events from client "client-1". */
+static inline void h_send_submit (h_t *h, size_t count, uint8_t **bytes,
+                                  size_t *sizes)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){zframe_dup (h->store_id)});
+    zmsg_addstr (msg, JK_PROTOCOL);
+    zmsg_addstr (msg, "SUBMIT");
+    zmsg_addstr (msg, "client-1");
+    for (size_t i = 0; i < count; i++)
+        zmsg_addmem (msg, bytes[i], sizes[i]);
+    assert_int_equal (zmsg_send (&msg, h->broker), 0);
+}
+
+/* Waits for the next ANSWER and decodes its answers (count expected);
+   PINGs and PUBLISHes on the way are noted. Returns -1 on timeout. */
+static inline int h_recv_answer (h_t *h, size_t count, jk_answer_t *answers,
+                                 int timeout_ms)
+{
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    while (jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg =
+            h_broker_recv (h, (int)(deadline - jk_clock_mono_ms ()) + 1);
+        if (!msg)
+            return -1;
+        if (!streq (h_note (h, msg), "ANSWER")) {
+            zmsg_destroy (&msg);
+            continue;
+        }
+        char *client = zmsg_popstr (msg);
+        assert_string_equal (client, "client-1");
+        free (client);
+        assert_int_equal (zmsg_size (msg), count);
+        for (size_t i = 0; i < count; i++) {
+            zframe_t *frame = zmsg_pop (msg);
+            assert_int_equal (jk_answer_decode (zframe_data (frame),
+                                                zframe_size (frame),
+                                                &answers[i]),
+                              0);
+            zframe_destroy (&frame);
+        }
+        zmsg_destroy (&msg);
+        return 0;
+    }
+    return -1;
+}
+
+/* Reads the stand-in broker until count records were published. */
+static inline bool h_wait_published (h_t *h, size_t count)
+{
+    int64_t deadline = jk_clock_mono_ms () + H_WAIT_MS;
+    while (h->publish_count < count && jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = h_broker_recv (h, 100);
+        if (msg)
+            h_note (h, msg);
+        zmsg_destroy (&msg);
+    }
+    return h->publish_count == count;
+}
+
+/* Submits and waits for the answer. */
+static inline void h_submit (h_t *h, size_t count, uint8_t **bytes,
+                             size_t *sizes, jk_answer_t *answers)
+{
+    h_send_submit (h, count, bytes, sizes);
+    assert_int_equal (h_recv_answer (h, count, answers, H_WAIT_MS), 0);
+}
+
+/* Submits one event and frees its bytes. */
+static inline jk_answer_t h_submit_one (h_t *h, uint8_t *bytes, size_t size)
+{
+    jk_answer_t answer;
+    h_submit (h, 1, &bytes, &size, &answer);
+    return answer;
+}
+
+/* The store actor's counter from STATS ("accepted", ...). */
+static inline uint64_t h_stat (h_t *h, const char *key)
+{
+    zstr_send (h->store, "STATS");
+    char *text = zstr_recv (h->store);
+    assert_non_null (text);
+    char pattern[64];
+    snprintf (pattern, sizeof pattern, "%s=", key);
+    const char *at = strstr (text, pattern);
+    uint64_t value = at ? strtoull (at + strlen (pattern), NULL, 10) : 0;
+    free (text);
+    return value;
+}
+
+/* Waits until the counter key reaches value (JK_WAIT_FOR is a GNU
+   statement expression, refused by -Wpedantic -Werror). */
+static inline bool h_wait_stat (h_t *h, const char *key, uint64_t value)
+{
+    int64_t deadline = jk_clock_mono_ms () + H_WAIT_MS;
+    while (h_stat (h, key) != value) {
+        if (jk_clock_mono_ms () >= deadline)
+            return false;
+        jk_test_pause_ms (5);
+    }
+    return true;
+}
+
+/* Connects the query client. */
+static inline void h_connect_client (h_t *h)
+{
+    h->client = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (h->client, 0);
+    assert_int_equal (zsock_connect (h->client, "%s", h->query), 0);
+}
+
+/* Receives one reply on the query client with a deadline (NULL on
+   timeout); checks the signature and copies the command. */
+static inline zmsg_t *h_client_recv (h_t *h, char *command, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (h->client, NULL);
+    zmsg_t *msg = NULL;
+    if (zpoller_wait (poller, timeout_ms) == h->client) {
+        msg = zmsg_recv (h->client);
+        assert_int_equal (jk_wire_open (msg, command, 16), 0);
+    }
+    zpoller_destroy (&poller);
+    return msg;
+}
+
+/* The chain hash stored at pos, read with a separate connection. */
+static inline void h_stored_hash (const char *db_path, uint64_t pos,
+                                  uint8_t hash[32])
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT hash FROM log WHERE pos = ?",
+                                          -1, &stmt, NULL),
+                      SQLITE_OK);
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)pos);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_bytes (stmt, 0), 32);
+    memcpy (hash, sqlite3_column_blob (stmt, 0), 32);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+}
+
+/* A count from the database with a separate connection. */
+static inline int64_t h_count (const char *db_path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    int64_t value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return value;
+}
+
+static inline void h_teardown (h_t *h)
+{
+    zactor_destroy (&h->store);
+    zsock_destroy (&h->client);
+    zsock_destroy (&h->broker);
+    zframe_destroy (&h->store_id);
+    free (h->db);
+    free (h->backend);
+    free (h->query);
+    jk_test_rmdir (&h->dir);
+}
+
+#endif
