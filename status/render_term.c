@@ -118,11 +118,12 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
                   : "PELATIHAN BERJALAN / running training batches",
               as_of);
     s_title (s, title);
-    s_header (s,
-              "Angkatan             Judul                    Tanggal          "
-              "     Peserta  Hadir hari ini  Kehadiran",
-              "batch                title                    dates            "
-              "     enrolled  present today  attendance");
+    char head1[128], head2[128];
+    snprintf (head1, sizeof head1, "%-21s%-24s%-18s%7s %14s %10s", "Angkatan",
+              "Judul", "Tanggal", "Peserta", "Hadir hari ini", "Kehadiran");
+    snprintf (head2, sizeof head2, "%-21s%-24s%-18s%7s %14s %10s", "batch",
+              "title", "dates", "enrolled", "present today", "attendance");
+    s_header (s, head1, head2);
     size_t shown = 0;
     for (size_t i = 0; rows && i < rows->size; i++) {
         const msgpack_object *b = &rows->ptr[i];
@@ -142,10 +143,12 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
         char dates[48];
         snprintf (dates, sizeof dates, "%s..%s", start,
                   strlen (end) == 10 ? end + 5 : end);
-        s_cell (s->out, code, 21);
-        s_cell (s->out, title_text, 25);
-        s_cell (s->out, dates, 22);
-        fprintf (s->out, "%8llu %14llu %9.1f%%%s\n",
+        s_cell (s->out, code, 20);
+        fputc (' ', s->out);
+        s_cell (s->out, title_text, 23);
+        fputc (' ', s->out);
+        s_cell (s->out, dates, 17);
+        fprintf (s->out, " %7llu %14llu %9.1f%%%s\n",
                  (unsigned long long)jk_mp_u64 (b, "enrolled"),
                  (unsigned long long)jk_mp_u64 (b, "present_today"),
                  jk_mp_num (b, "attendance_pct"), closed ? " ditutup" : "");

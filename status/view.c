@@ -104,11 +104,13 @@ void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size)
         size_t run = 0;
         while (i + run < len && isdigit ((unsigned char)text[i + run]))
             run++;
-        if (run == 16 && o + 16 < size) {
+        if (run == 16) {
+            /* Masked even when cut short: no digit of the middle shows. */
             char masked[17];
             jk_nik_mask (text + i, 16, masked);
-            memcpy (out + o, masked, 16);
-            o += 16;
+            size_t n = 16 < size - 1 - o ? 16 : size - 1 - o;
+            memcpy (out + o, masked, n);
+            o += n;
             i += 16;
         } else if (run > 0) {
             size_t n = run < size - 1 - o ? run : size - 1 - o;
