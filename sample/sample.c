@@ -118,6 +118,7 @@ typedef struct {
     int kind; /* KIND_* */
     bool syariah;
     bool wanita;           /* a women's cooperative */
+    bool odd_legal;        /* a legal number in an odd format */
     int kecamatan;         /* index into kecamatan */
     int desa;              /* region desa index */
     char address[200];     /* "" when not given */
@@ -529,7 +530,7 @@ static void s_legal_number (gen_t *gen, int index)
     int y, m, d;
     jk_civil_from_days (c->legal_date, &y, &m, &d);
     do {
-        bool odd = s_chance (rng, 1) && s_chance (rng, 40);
+        bool odd = c->odd_legal;
         if (odd) {
             switch (s_below (rng, 3)) {
                 case 0:
@@ -673,6 +674,15 @@ static void s_cooperatives (gen_t *gen)
     rng_t *rng = &gen->rng;
     gen->coop_count = gen->config->cooperatives;
     gen->coops = jk_calloc ((size_t)gen->coop_count, sizeof *gen->coops);
+    /* a handful of legal numbers in forms the system keeps with a
+       warning */
+    for (int odd = 0; odd < 5 && odd < gen->coop_count;) {
+        coop_t *c = &gen->coops[s_below (rng, gen->coop_count)];
+        if (!c->odd_legal) {
+            c->odd_legal = true;
+            odd++;
+        }
+    }
     int index = 0;
     for (int k = 0; k < gen->kecamatan_count; k++)
         for (int n = 0; n < gen->kecamatan[k].cooperatives; n++) {
@@ -1339,7 +1349,9 @@ static int s_write_people (gen_t *gen)
     static const char *const header[] = {"nik",         "name",      "sex",
                                          "birth_date",  "desa_code", "phone",
                                          "cooperative", "role",      NULL};
-    char duplicate[17] = "";
+    /* the duplicate: the first person of the first office again, under
+       another name */
+    char duplicate[17] = "", duplicate_sex[2] = "", duplicate_birth[16] = "";
     const char *desa = s_desa_code (gen, gen->kecamatan[0].desa_first, NULL);
     const bad_row_t rows[] = {
         {{"3203017208850003", "Rina Marlina", "P", "12/08/1985", desa,
@@ -1375,7 +1387,8 @@ static int s_write_people (gen_t *gen)
          "import",
          "E_FIELD_RULE",
          "role given without cooperative"},
-        {{duplicate, "Iis Rohayati", "P", "01/01/1980", desa, NULL, NULL, NULL},
+        {{duplicate, "Iis Rohayati", duplicate_sex, duplicate_birth, desa, NULL,
+          NULL, NULL},
          "store",
          "duplicate NIK",
          "the NIK of the first person in this "
@@ -1406,8 +1419,14 @@ static int s_write_people (gen_t *gen)
             s_cell (&csv, gen->coops[p->coop].legal);
             s_cell (&csv, s_role_names[p->role]);
             s_row_end (&csv);
-            if (!duplicate[0])
+            if (!duplicate[0]) {
+                int y, m, d;
+                jk_civil_from_days (p->birth, &y, &m, &d);
                 memcpy (duplicate, p->nik, 17);
+                duplicate_sex[0] = p->female ? 'P' : 'L';
+                snprintf (duplicate_birth, sizeof duplicate_birth,
+                          "%02d/%02d/%04d", d % 100, m % 100, y % 10000);
+            }
             written++;
             /* the bad rows go among the good ones of the first office */
             if (k == 0 && bad < bad_count && written == 2 + 3 * bad)
