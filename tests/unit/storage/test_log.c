@@ -1,0 +1,271 @@
+/*  test_log.c - the event log without sockets: the hash construction of
+    docs/ARCHITECTURE.md, append/commit/rollback with the in-memory head
+    and seqs, reopening, file permissions, and chain verification naming
+    the first bad position for each kind of tampering. */
+#include "test_store_harness.h"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+/* The documented construction, computed independently. */
+static void s_reference_hash (const uint8_t prev[32], uint64_t pos,
+                              int64_t recorded_at, int outcome,
+                              const char *code, const char *message,
+                              const uint8_t *bytes, size_t size,
+                              uint8_t out[32])
+{
+    uint8_t buf[1024];
+    size_t n = 0;
+    memcpy (buf, prev, 32);
+    n = 32;
+    jk_wire_put_u64 (buf + n, pos);
+    n += 8;
+    jk_wire_put_u64 (buf + n, (uint64_t)recorded_at);
+    n += 8;
+    buf[n++] = (uint8_t)outcome;
+    size_t code_len = strlen (code), message_len = strlen (message);
+    buf[n++] = (uint8_t)(code_len >> 8);
+    buf[n++] = (uint8_t)code_len;
+    memcpy (buf + n, code, code_len);
+    n += code_len;
+    for (int i = 3; i >= 0; i--)
+        buf[n++] = (uint8_t)(message_len >> (8 * i));
+    memcpy (buf + n, message, message_len);
+    n += message_len;
+    memcpy (buf + n, bytes, size);
+    n += size;
+    unsigned int out_len = 0;
+    assert_int_equal (EVP_Digest (buf, n, out, &out_len, EVP_sha256 (), NULL),
+                      1);
+}
+
+static void test_chain_construction (void **state)
+{
+    (void)state;
+    jk_chain_t *chain = jk_chain_new ();
+    uint8_t prev[32] = {0}, got[32], want[32];
+    const uint8_t bytes[] = {0x81, 0xa2, 'i', 'd', 0x01};
+    jk_chain_step (chain, prev, 1, 1700000000000, 0, NULL, NULL, bytes,
+                   sizeof bytes, got);
+    s_reference_hash (prev, 1, 1700000000000, 0, "", "", bytes, sizeof bytes,
+                      want);
+    assert_memory_equal (got, want, 32);
+    memcpy (prev, got, 32);
+    jk_chain_step (chain, prev, 2, 1700000000001, 1, "E_REGION",
+                   "body.desa_code: unknown", bytes, sizeof bytes, got);
+    s_reference_hash (prev, 2, 1700000000001, 1, "E_REGION",
+                      "body.desa_code: unknown", bytes, sizeof bytes, want);
+    assert_memory_equal (got, want, 32);
+    /* Every field matters: a different time gives a different hash. */
+    jk_chain_step (chain, prev, 2, 1700000000002, 1, "E_REGION",
+                   "body.desa_code: unknown", bytes, sizeof bytes, want);
+    assert_memory_not_equal (got, want, 32);
+    jk_chain_destroy (&chain);
+    assert_null (chain);
+}
+
+/* Appends record number n (bytes from h_cooperative) in an open txn. */
+static void s_append (jk_log_t *log, uint64_t seq, int outcome,
+                      jk_log_record_t *record, uint8_t **bytes)
+{
+    size_t size;
+    *bytes = h_cooperative (H_SOURCE, seq, (int)seq, H_DESA, &size);
+    jk_envelope_t envelope;
+    assert_true (jk_envelope_peek (*bytes, size, &envelope));
+    memset (record, 0, sizeof *record);
+    memcpy (record->id, envelope.id, 16);
+    record->type = "cooperative.registered";
+    record->version = 1;
+    record->source = H_SOURCE;
+    record->seq = seq;
+    record->at = envelope.at;
+    record->recorded_at = jk_log_next_time (log);
+    record->outcome = outcome;
+    record->code = outcome ? "E_TEST" : NULL;
+    record->message = outcome ? "a test rejection" : NULL;
+    record->bytes = *bytes;
+    record->size = size;
+    assert_int_equal (jk_log_append (log, record), JK_OK);
+}
+
+static void test_append_commit_rollback (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("log-append");
+    char *path = jk_sprintf ("%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    assert_int_equal (jk_log_head (log, NULL), 0);
+    assert_int_equal (jk_log_next_seq (log, H_SOURCE), 1);
+
+    jk_log_record_t r1, r2, r3;
+    uint8_t *b1, *b2, *b3;
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    s_append (log, 1, 0, &r1, &b1);
+    s_append (log, 2, 1, &r2, &b2);
+    assert_int_equal (r2.pos, 2);
+    assert_int_equal (jk_log_next_seq (log, H_SOURCE), 3);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+
+    /* A rolled-back append leaves neither a row nor memory of it. */
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    s_append (log, 3, 0, &r3, &b3);
+    assert_int_equal (jk_log_head (log, NULL), 3);
+    jk_log_rollback (log);
+    uint8_t hash[32];
+    assert_int_equal (jk_log_head (log, hash), 2);
+    assert_memory_equal (hash, r2.hash, 32);
+    assert_int_equal (jk_log_next_seq (log, H_SOURCE), 3);
+    jk_log_record_t found;
+    assert_int_equal (jk_log_find (log, r3.id, &found), JK_NOT_FOUND);
+    assert_int_equal (jk_log_find (log, r2.id, &found), JK_OK);
+    assert_int_equal (found.pos, 2);
+    assert_int_equal (found.outcome, JK_LOG_REJECTED);
+    assert_string_equal (found.code, "E_TEST");
+    assert_memory_equal (found.hash, r2.hash, 32);
+    assert_int_equal (found.size, r2.size);
+    jk_log_close (&log);
+
+    /* Reopened: head and seqs come back from the file. */
+    log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    assert_int_equal (jk_log_head (log, hash), 2);
+    assert_memory_equal (hash, r2.hash, 32);
+    assert_int_equal (jk_log_next_seq (log, H_SOURCE), 3);
+    assert_int_equal (jk_log_next_seq (log, "32.03.02/other"), 1);
+    assert_true (jk_log_next_time (log) >= r2.recorded_at);
+    jk_log_close (&log);
+    free (b1);
+    free (b2);
+    free (b3);
+
+    /* Not a database: a clear error, no crash. */
+    char *junk = jk_sprintf ("%s/junk.db", dir);
+    FILE *file = fopen (junk, "w");
+    fputs ("this is not a SQLite database, not even close to one......", file);
+    fclose (file);
+    assert_null (jk_log_open (junk, 0, err, sizeof err));
+    assert_non_null (strstr (err, "not a database"));
+    free (junk);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+/* Builds a log of n records (every third a rejection). */
+static char *s_make_log (const char *dir, int n)
+{
+    char *path = jk_sprintf ("%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    for (int i = 1; i <= n; i++) {
+        jk_log_record_t record;
+        uint8_t *bytes;
+        s_append (log, (uint64_t)i, i % 3 == 0, &record, &bytes);
+        free (bytes);
+    }
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    jk_log_close (&log);
+    return path;
+}
+
+static void s_exec (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+}
+
+static void s_expect (const char *path, const jk_head_t *kept,
+                      jk_verify_problem_t problem, uint64_t bad_pos)
+{
+    jk_verify_result_t result;
+    int rc = jk_log_verify (path, kept, &result, NULL, NULL);
+    assert_int_equal (result.problem, problem);
+    assert_int_equal (result.bad_pos, bad_pos);
+    assert_int_equal (rc, problem == JK_VERIFY_OK ? JK_OK : JK_INVALID);
+    if (problem != JK_VERIFY_OK)
+        assert_true (strlen (result.message) > 10);
+}
+
+static void test_verify_detects_tampering (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("log-verify");
+    char *path = s_make_log (dir, 10);
+    jk_verify_result_t result;
+    assert_int_equal (jk_log_verify (path, NULL, &result, NULL, NULL), JK_OK);
+    assert_int_equal (result.records, 10);
+    assert_int_equal (result.head.pos, 10);
+    jk_head_t kept = result.head;
+    s_expect (path, &kept, JK_VERIFY_OK, 0);
+
+    /* One byte of the event at position 4. */
+    char *copy = jk_sprintf ("%s/copy.db", dir);
+    char *sql = jk_sprintf ("VACUUM INTO '%s'", copy);
+    s_exec (path, sql);
+    free (sql);
+    s_exec (copy, "UPDATE log SET bytes = substr(bytes, 1, 10) || (CASE"
+                  " WHEN substr(bytes, 11, 1) = X'41' THEN X'42' ELSE X'41'"
+                  " END) || substr(bytes, 12) WHERE pos = 4");
+    s_expect (copy, NULL, JK_VERIFY_HASH, 4);
+    unlink (copy);
+
+    /* A decision turned around at position 6 (rejected -> accepted). */
+    sql = jk_sprintf ("VACUUM INTO '%s'", copy);
+    s_exec (path, sql);
+    s_exec (copy, "UPDATE log SET outcome = 0, code = NULL, message = NULL"
+                  " WHERE pos = 6");
+    s_expect (copy, NULL, JK_VERIFY_HASH, 6);
+    unlink (copy);
+
+    /* A deleted record. */
+    s_exec (path, sql);
+    s_exec (copy, "DELETE FROM log WHERE pos = 7");
+    s_expect (copy, NULL, JK_VERIFY_MISSING, 7);
+    unlink (copy);
+
+    /* Time going backwards. */
+    s_exec (path, sql);
+    s_exec (copy, "UPDATE log SET recorded_at = 0 WHERE pos = 5");
+    s_expect (copy, NULL, JK_VERIFY_TIME, 5);
+    unlink (copy);
+
+    /* The tail cut off: only a kept head notices. */
+    s_exec (path, sql);
+    s_exec (copy, "DELETE FROM log WHERE pos > 8");
+    s_expect (copy, NULL, JK_VERIFY_OK, 0);
+    s_expect (copy, &kept, JK_VERIFY_TRUNCATED, 9);
+    unlink (copy);
+
+    /* The head's hash differs: the log was rewritten consistently. */
+    jk_head_t wrong = kept;
+    wrong.hash[0] ^= 1;
+    s_expect (path, &wrong, JK_VERIFY_HEAD, 10);
+
+    /* A missing file is an IO error with a message. */
+    assert_int_equal (
+        jk_log_verify ("/nonexistent/events.db", NULL, &result, NULL, NULL),
+        JK_IO);
+    assert_non_null (strstr (result.message, "/nonexistent/events.db"));
+    free (sql);
+    free (copy);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_chain_construction),
+        cmocka_unit_test (test_append_commit_rollback),
+        cmocka_unit_test (test_verify_detects_tampering),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
