@@ -1,0 +1,132 @@
+/*  test_store_process.c - jejak-store as a real process: killed between
+    COMMIT and its answers (fault hook), restarted, the resubmission gets a
+    DUPLICATE with the original position; clean stop on SIGTERM; usage
+    errors exit 2; an unusable database exits 1 with a clear message. */
+#include "test_store_harness.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+static pid_t s_spawn_store (h_t *h, const char *log_path)
+{
+    char *argv[] = {"jejak-store", "--db",    h->db,    "--backend",
+                    h->backend,    "--query", h->query, NULL};
+    return jk_test_spawn (argv, log_path);
+}
+
+/* Waits for the process to end; returns its wait status or -1. */
+static int s_wait_exit (pid_t pid, int timeout_ms)
+{
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    int status;
+    while (jk_clock_mono_ms () < deadline) {
+        if (waitpid (pid, &status, WNOHANG) == pid)
+            return status;
+        jk_test_pause_ms (5);
+    }
+    return -1;
+}
+
+static void test_crash_between_commit_and_answer (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-crash");
+    char *log_path = jk_sprintf ("%s/store.log", h.dir);
+    setenv ("JEJAK_FAULT", "crash_after_commit", 1);
+    pid_t pid = s_spawn_store (&h, log_path);
+    unsetenv ("JEJAK_FAULT");
+    h_wait_ping (&h);
+
+    size_t size;
+    uint8_t *bytes = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    h_send_submit (&h, 1, &bytes, &size);
+    int status = s_wait_exit (pid, H_WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 86);
+    /* Committed, never answered. */
+    jk_answer_t answer;
+    assert_int_equal (h_recv_answer (&h, 1, &answer, 0), -1);
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 1);
+
+    /* Restarted: the resend is a duplicate at the original position. */
+    h.pings = 0;
+    pid = s_spawn_store (&h, log_path);
+    h_wait_ping (&h);
+    answer = h_submit_one (&h, bytes, size);
+    assert_int_equal (answer.kind, JK_ANSWER_DUPLICATE);
+    assert_int_equal (answer.pos, 1);
+    uint8_t stored[32];
+    h_stored_hash (h.db, 1, stored);
+    assert_memory_equal (answer.hash, stored, 32);
+    free (bytes);
+
+    /* And the next event flows on. */
+    bytes = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    answer = h_submit_one (&h, bytes, size);
+    assert_int_equal (answer.kind, JK_ANSWER_ACK);
+    assert_int_equal (answer.pos, 2);
+    free (bytes);
+
+    status = jk_test_stop (pid, SIGTERM, H_WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    jk_verify_result_t result;
+    assert_int_equal (jk_log_verify (h.db, NULL, &result, NULL, NULL), JK_OK);
+    assert_int_equal (result.records, 2);
+    free (log_path);
+    h_teardown (&h);
+}
+
+static void test_usage_and_failures (void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    char *help[] = {"jejak-store", "--help", NULL};
+    assert_int_equal (jk_test_run (help, &out, &err, H_WAIT_MS), 0);
+    assert_non_null (strstr (out, "--backend"));
+    free (out);
+    free (err);
+
+    char *unknown[] = {"jejak-store", "--no-such-flag", NULL};
+    assert_int_equal (jk_test_run (unknown, &out, &err, H_WAIT_MS), 2);
+    assert_non_null (strstr (err, "no-such-flag"));
+    free (out);
+    free (err);
+
+    char *batch[] = {"jejak-store", "--batch-max", "zero", NULL};
+    assert_int_equal (jk_test_run (batch, &out, &err, H_WAIT_MS), 2);
+    assert_non_null (strstr (err, "--batch-max"));
+    free (out);
+    free (err);
+
+    /* A file that is not a database: exit 1, saying why. */
+    char *dir = jk_test_tmpdir ("store-usage");
+    char *db = jk_sprintf ("%s/junk.db", dir);
+    FILE *file = fopen (db, "w");
+    fputs ("definitely not a SQLite database file, just some text here..",
+           file);
+    fclose (file);
+    char *backend = jk_test_endpoint (dir, "backend");
+    char *query = jk_test_endpoint (dir, "query");
+    char *bad[] = {"jejak-store", "--db",    db,    "--backend",
+                   backend,       "--query", query, NULL};
+    assert_int_equal (jk_test_run (bad, &out, &err, H_WAIT_MS), 1);
+    assert_non_null (strstr (err, "not a database"));
+    free (out);
+    free (err);
+    free (db);
+    free (backend);
+    free (query);
+    jk_test_rmdir (&dir);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_crash_between_commit_and_answer),
+        cmocka_unit_test (test_usage_and_failures),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
