@@ -111,11 +111,22 @@ static void s_table_name (const char *header, char *out, size_t size)
     snprintf (out, size, "%.*s", (int)(n < size ? n : size - 1), p);
 }
 
+/* Prints the file headers before the first difference, then the table's
+   title; names[0] is cleared once the file headers are out. */
+static void s_title (FILE *out, const char **names, const char *table)
+{
+    if (names[0]) {
+        fprintf (out, "--- %s\n+++ %s\n", names[0], names[1]);
+        names[0] = NULL;
+    }
+    fprintf (out, "@@ %s\n", table);
+}
+
 /* Diffs two tables' rows: both are in primary key order, so a two-pointer
    walk pairs changed rows; rows present on only one side are found with
    a set of the other side's lines. */
 static int64_t s_diff_rows (const s_table_t *a, const s_table_t *b, FILE *out,
-                            bool *titled, const char *title)
+                            bool *titled, const char *title, const char **names)
 {
     static const s_table_t none = {NULL, NULL, 0};
     if (!a)
@@ -138,7 +149,7 @@ static int64_t s_diff_rows (const s_table_t *a, const s_table_t *b, FILE *out,
         bool a_only = ra && !s_set_has (&in_b, ra);
         bool b_only = rb && !s_set_has (&in_a, rb);
         if ((a_only || b_only) && out && !*titled) {
-            fprintf (out, "@@ %s\n", title);
+            s_title (out, names, title);
             *titled = true;
         }
         if (a_only) {
@@ -182,8 +193,7 @@ int64_t jk_replay_diff_dumps (char *a, size_t a_size, char *b, size_t b_size,
     s_dump_t da = {0}, db = {0};
     s_split (a, a_size, &da);
     s_split (b, b_size, &db);
-    if (out)
-        fprintf (out, "--- %s\n+++ %s\n", a_name, b_name);
+    const char *names[2] = {a_name, b_name};
     int64_t differences = 0;
     char name[128];
     /* Tables of A (with their match in B), then tables only in B. */
@@ -200,7 +210,7 @@ int64_t jk_replay_diff_dumps (char *a, size_t a_size, char *b, size_t b_size,
         bool titled = false;
         if (!ta || !tb || strcmp (ta->header, tb->header) != 0) {
             if (out) {
-                fprintf (out, "@@ %s\n", name);
+                s_title (out, names, name);
                 if (ta)
                     fprintf (out, "-%s\n", ta->header);
                 if (tb)
@@ -209,7 +219,7 @@ int64_t jk_replay_diff_dumps (char *a, size_t a_size, char *b, size_t b_size,
             titled = true;
             differences++;
         }
-        differences += s_diff_rows (ta, tb, out, &titled, name);
+        differences += s_diff_rows (ta, tb, out, &titled, name, names);
     }
     s_dump_free (&da);
     s_dump_free (&db);

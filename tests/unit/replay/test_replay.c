@@ -1,0 +1,498 @@
+/*  test_replay.c - jejak-replay on real logs built through the storage
+    library: tamper cases (a changed byte, a deleted row, swapped rows, a
+    truncated tail with a kept head), heads, rebuild equal to live, as-of
+    rebuilds, diff, and the command line's exit codes. */
+#include "testsupport.h"
+
+#include "jk_replay.h"
+#include "replay_workload.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define RUN_MS 60000
+
+typedef struct {
+    char *dir;                   /* temp directory */
+    char *db;                    /* the generated log */
+    uint64_t accepted, rejected; /* its records */
+} fixture_t;
+
+static int s_setup (void **state)
+{
+    fixture_t *f = jk_calloc (1, sizeof *f);
+    f->dir = jk_test_tmpdir ("replay");
+    f->db = jk_sprintf ("%s/events.db", f->dir);
+    rw_build (f->db, 4 * RW_BLOCK, &f->accepted, &f->rejected);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    free (f->db);
+    jk_test_rmdir (&f->dir);
+    free (f);
+    return 0;
+}
+
+/* Copies the log into a new file of the temp directory (VACUUM INTO gives
+   a consistent single-file copy). */
+static char *s_copy (fixture_t *f, const char *name)
+{
+    char *path = jk_sprintf ("%s/%s", f->dir, name);
+    unlink (path);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    char *sql = sqlite3_mprintf ("VACUUM INTO %Q", path);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free (sql);
+    sqlite3_close (db);
+    return path;
+}
+
+/* Runs SQL on a database file (the tampering). */
+static void s_sql (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    char *err = NULL;
+    int rc = sqlite3_exec (db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fprintf (stderr, "%s: %s\n", sql, err);
+    assert_int_equal (rc, SQLITE_OK);
+    sqlite3_close (db);
+}
+
+/* Runs jejak-replay with up to 6 arguments; returns the exit code. */
+static int s_replay (char **out, char **err, const char *a1, const char *a2,
+                     const char *a3, const char *a4, const char *a5,
+                     const char *a6)
+{
+    char *argv[] = {"jejak-replay", (char *)a1, (char *)a2, (char *)a3,
+                    (char *)a4,     (char *)a5, (char *)a6, NULL};
+    char *o = NULL, *e = NULL;
+    int rc = jk_test_run (argv, &o, &e, RUN_MS);
+    if (out)
+        *out = o;
+    else
+        free (o);
+    if (err)
+        *err = e;
+    else
+        free (e);
+    return rc;
+}
+
+static void test_workload_shape (void **state)
+{
+    fixture_t *f = *state;
+    /* Every block has one duplicate cooperative and one bad NIK. */
+    assert_int_equal (f->rejected, 4 * 2);
+    assert_int_equal (f->accepted, 4 * RW_BLOCK - 8);
+}
+
+static void test_verify_intact (void **state)
+{
+    fixture_t *f = *state;
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", f->db, NULL, NULL, NULL, NULL), 0);
+    assert_non_null (strstr (out, "intact"));
+    assert_non_null (strstr (out, "640 records"));
+    assert_non_null (strstr (out, "jejak-head pos=640 hash="));
+    free (out);
+}
+
+static void test_head_line (void **state)
+{
+    fixture_t *f = *state;
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "head", f->db, NULL, NULL, NULL, NULL), 0);
+    jk_replay_head_t head;
+    char err[160];
+    assert_int_equal (jk_replay_head_parse (out, &head, err, sizeof err), 0);
+    assert_int_equal (head.pos, 640);
+    /* 639 steps of a second after 2022-10-03T08:00:00 WIB. */
+    assert_non_null (strstr (out, "recorded_at=2022-10-03T08:10:39+07:00"));
+    assert_non_null (strstr (out, " db=events.db\n"));
+    /* The short form names the same head; verify accepts both. */
+    char hex[65], short_form[96];
+    jk_hex_format (head.hash, 32, hex);
+    snprintf (short_form, sizeof short_form, "640:%s", hex);
+    jk_replay_head_t again;
+    assert_int_equal (
+        jk_replay_head_parse (short_form, &again, err, sizeof err), 0);
+    assert_memory_equal (&again, &head, sizeof head);
+    out[strcspn (out, "\n")] = 0;
+    assert_int_equal (
+        s_replay (NULL, NULL, "verify", f->db, "--head", out, NULL, NULL), 0);
+    assert_int_equal (s_replay (NULL, NULL, "verify", f->db, "--head",
+                                short_form, NULL, NULL),
+                      0);
+    free (out);
+}
+
+static void test_head_parse_errors (void **state)
+{
+    (void)state;
+    jk_replay_head_t head;
+    char err[160];
+    assert_int_equal (jk_replay_head_parse ("12", &head, err, sizeof err), -1);
+    assert_non_null (strstr (err, "POS:HASH"));
+    assert_int_equal (jk_replay_head_parse ("x:00", &head, err, sizeof err),
+                      -1);
+    assert_non_null (strstr (err, "position"));
+    assert_int_equal (jk_replay_head_parse ("5:abc", &head, err, sizeof err),
+                      -1);
+    assert_non_null (strstr (err, "64 hex digits"));
+    assert_int_equal (
+        jk_replay_head_parse ("jejak-head pos=5", &head, err, sizeof err), -1);
+    assert_non_null (strstr (err, "hash="));
+}
+
+static void test_tamper_one_byte (void **state)
+{
+    fixture_t *f = *state;
+    char *copy = s_copy (f, "byte.db");
+    /* Flip one bit in the middle of the stored event at position 137. */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_open (copy, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT bytes FROM log WHERE pos = "
+                                          "137",
+                                          -1, &stmt, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    int size = sqlite3_column_bytes (stmt, 0);
+    uint8_t *bytes = jk_malloc ((size_t)size);
+    memcpy (bytes, sqlite3_column_blob (stmt, 0), (size_t)size);
+    sqlite3_finalize (stmt);
+    bytes[size / 2] ^= 1;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "UPDATE log SET bytes = ? WHERE pos "
+                                          "= 137",
+                                          -1, &stmt, NULL),
+                      SQLITE_OK);
+    sqlite3_bind_blob (stmt, 1, bytes, size, SQLITE_STATIC);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_DONE);
+    assert_int_equal (sqlite3_changes (db), 1);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    free (bytes);
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", copy, NULL, NULL, NULL, NULL), 1);
+    assert_non_null (strstr (out, "first bad position 137: hash mismatch"));
+    assert_non_null (strstr (out, "intact up to position 136"));
+    free (out);
+    free (copy);
+}
+
+static void test_tamper_deleted_row (void **state)
+{
+    fixture_t *f = *state;
+    char *copy = s_copy (f, "deleted.db");
+    s_sql (copy, "DELETE FROM log WHERE pos = 200");
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", copy, NULL, NULL, NULL, NULL), 1);
+    assert_non_null (strstr (out, "first bad position 200: missing position"));
+    free (out);
+    free (copy);
+}
+
+static void test_tamper_swapped_rows (void **state)
+{
+    fixture_t *f = *state;
+    char *copy = s_copy (f, "swapped.db");
+    /* Swap everything but the position between rows 300 and 301, hashes
+       included: each row is self-consistent but the chain is not. */
+    s_sql (copy,
+           "CREATE TEMP TABLE t AS SELECT * FROM log WHERE pos IN (300, 301);"
+           "UPDATE log SET id = randomblob(16), seq = seq + 1000000000 "
+           "WHERE pos = 300;"
+           "UPDATE log SET (id, type, v, source, seq, at, recorded_at, "
+           "outcome, code, message, bytes, hash) = (SELECT id, type, v, "
+           "source, seq, at, recorded_at, outcome, code, message, bytes, hash "
+           "FROM t WHERE pos = 300) WHERE pos = 301;"
+           "UPDATE log SET (id, type, v, source, seq, at, recorded_at, "
+           "outcome, code, message, bytes, hash) = (SELECT id, type, v, "
+           "source, seq, at, recorded_at, outcome, code, message, bytes, hash "
+           "FROM t WHERE pos = 301) WHERE pos = 300;");
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", copy, NULL, NULL, NULL, NULL), 1);
+    assert_non_null (strstr (out, "first bad position 300: hash mismatch"));
+    free (out);
+    free (copy);
+}
+
+static void test_tamper_truncated_tail (void **state)
+{
+    fixture_t *f = *state;
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "head", f->db, NULL, NULL, NULL, NULL), 0);
+    out[strcspn (out, "\n")] = 0;
+    char *kept = out;
+    char *copy = s_copy (f, "truncated.db");
+    s_sql (copy, "DELETE FROM log WHERE pos > 400");
+    /* Without a kept head a truncated log looks whole ... */
+    assert_int_equal (
+        s_replay (NULL, NULL, "verify", copy, NULL, NULL, NULL, NULL), 0);
+    /* ... with one it does not. */
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", copy, "--head", kept, NULL, NULL), 1);
+    assert_non_null (
+        strstr (out, "first bad position 401: truncated versus the kept head"));
+    free (out);
+    free (kept);
+    free (copy);
+}
+
+static void test_tamper_rejection_decision (void **state)
+{
+    fixture_t *f = *state;
+    char *copy = s_copy (f, "decision.db");
+    /* Turn the first rejection into an accepted record. */
+    s_sql (copy, "UPDATE log SET outcome = 0, code = NULL, message = NULL "
+                 "WHERE pos = 159");
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", copy, NULL, NULL, NULL, NULL), 1);
+    assert_non_null (strstr (out, "first bad position 159"));
+    free (out);
+    free (copy);
+}
+
+static void test_rebuild_equals_live (void **state)
+{
+    fixture_t *f = *state;
+    char *out_db = jk_sprintf ("%s/rebuilt.db", f->dir);
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "rebuild", f->db, "--out", out_db, NULL, NULL),
+        0);
+    assert_non_null (strstr (out, "640 records (632 accepted, 8 rejected)"));
+    free (out);
+    assert_int_equal (
+        s_replay (&out, NULL, "diff", f->db, out_db, NULL, NULL, NULL), 0);
+    assert_string_equal (out, "");
+    free (out);
+    /* A second rebuild to the same file is refused without --force. */
+    char *err = NULL;
+    assert_int_equal (
+        s_replay (NULL, &err, "rebuild", f->db, "--out", out_db, NULL, NULL),
+        3);
+    assert_non_null (strstr (err, "exists; give --force"));
+    free (err);
+    assert_int_equal (s_replay (NULL, NULL, "rebuild", f->db, "--out", out_db,
+                                "--force", NULL),
+                      0);
+    /* The rebuilt log verifies to the same head as its source. */
+    char *a = NULL, *b = NULL;
+    assert_int_equal (
+        s_replay (&a, NULL, "head", f->db, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal (
+        s_replay (&b, NULL, "verify", out_db, NULL, NULL, NULL, NULL), 0);
+    a[strstr (a, " db=") - a] = 0;
+    assert_non_null (strstr (b, a));
+    free (a);
+    free (b);
+    free (out_db);
+}
+
+static void test_rebuild_as_of (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("replay-asof");
+    char *live = jk_sprintf ("%s/live.db", dir);
+    char *at_n = jk_sprintf ("%s/at-n.db", dir);
+    char *by_pos = jk_sprintf ("%s/by-pos.db", dir);
+    char *by_time = jk_sprintf ("%s/by-time.db", dir);
+    /* The store at head N = 250 (mid-block), copied aside, then on to
+       M = 600. */
+    rw_t *w = rw_open (live);
+    rw_generate (w, 250);
+    char *sql = sqlite3_mprintf ("VACUUM INTO %Q", at_n);
+    assert_int_equal (sqlite3_exec (jk_log_db (w->log), sql, NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_free (sql);
+    rw_generate (w, 350);
+    rw_close (&w);
+    char *out = NULL;
+    assert_int_equal (s_replay (NULL, NULL, "rebuild", live, "--out", by_pos,
+                                "--until-pos", "250"),
+                      0);
+    assert_int_equal (
+        s_replay (&out, NULL, "diff", at_n, by_pos, NULL, NULL, NULL), 0);
+    free (out);
+    /* Position 250 was recorded at 08:04:09 WIB; 08:04:09.500 is before
+       position 251. */
+    assert_int_equal (s_replay (NULL, NULL, "rebuild", live, "--out", by_time,
+                                "--until-time", "2022-10-03T08:04:09.500"),
+                      0);
+    assert_int_equal (
+        s_replay (&out, NULL, "diff", at_n, by_time, NULL, NULL, NULL), 0);
+    free (out);
+    /* And the live database differs from the as-of state. */
+    assert_int_equal (
+        s_replay (&out, NULL, "diff", at_n, live, NULL, NULL, NULL), 1);
+    assert_non_null (strstr (out, "--- "));
+    assert_non_null (strstr (out, "@@ attendance\n+"));
+    free (out);
+    free (live);
+    free (at_n);
+    free (by_pos);
+    free (by_time);
+    jk_test_rmdir (&dir);
+}
+
+static void test_diff_shows_rows (void **state)
+{
+    fixture_t *f = *state;
+    char *copy = s_copy (f, "edited.db");
+    s_sql (copy, "UPDATE batches SET title = 'Diubah' WHERE batch = "
+                 "'PK2UMK-2022-00001'");
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "diff", f->db, copy, NULL, NULL, NULL), 1);
+    assert_non_null (strstr (out, "@@ batches\n-"));
+    assert_non_null (strstr (out, "\n+\"PK2UMK-2022-00001\"|\"Diubah\""));
+    /* Exactly one row changed: one - line and one + line. */
+    size_t minus = 0, plus = 0;
+    for (char *p = out; (p = strchr (p, '\n')); p++) {
+        minus += p[1] == '-' && p[2] != '-';
+        plus += p[1] == '+' && p[2] != '+';
+    }
+    assert_int_equal (minus, 1);
+    assert_int_equal (plus, 1);
+    free (out);
+    free (copy);
+}
+
+static void test_diff_dumps_pure (void **state)
+{
+    (void)state;
+    char a[] = "# t (k, v)\n1|\"a\"\n2|\"b\"\n3|\"c\"\n# u (k)\n1\n";
+    char b[] = "# t (k, v)\n1|\"a\"\n2|\"B\"\n4|\"d\"\n# w (k)\n";
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    int64_t n =
+        jk_replay_diff_dumps (a, strlen (a), b, strlen (b), "A", "B", out);
+    fclose (out);
+    assert_int_equal (n, 4 + 2 + 1);
+    assert_string_equal (text, "--- A\n+++ B\n"
+                               "@@ t\n-2|\"b\"\n+2|\"B\"\n-3|\"c\"\n"
+                               "+4|\"d\"\n"
+                               "@@ u\n-# u (k)\n-1\n"
+                               "@@ w\n+# w (k)\n");
+    free (text);
+}
+
+static void test_cli_usage (void **state)
+{
+    fixture_t *f = *state;
+    char *err = NULL;
+    assert_int_equal (s_replay (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+                      2);
+    assert_int_equal (
+        s_replay (NULL, NULL, "--help", NULL, NULL, NULL, NULL, NULL), 0);
+    const char *commands[] = {"verify", "head",   "rebuild",
+                              "diff",   "export", "publish"};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal (s_replay (NULL, NULL, commands[i], "--help", NULL,
+                                    NULL, NULL, NULL),
+                          0);
+    assert_int_equal (
+        s_replay (NULL, &err, "verify", NULL, NULL, NULL, NULL, NULL), 2);
+    free (err);
+    assert_int_equal (
+        s_replay (NULL, &err, "verify", f->db, "--head", "12:zz", NULL, NULL),
+        2);
+    assert_non_null (strstr (err, "64 hex digits"));
+    free (err);
+    assert_int_equal (s_replay (NULL, &err, "rebuild", f->db, "--out",
+                                "/tmp/x.db", "--until-time", "yesterday"),
+                      2);
+    assert_non_null (strstr (err, "--until-time"));
+    free (err);
+    assert_int_equal (
+        s_replay (NULL, &err, "export", f->db, "--format", "xml", NULL, NULL),
+        2);
+    assert_non_null (strstr (err, "--format must be jsonl or csv"));
+    free (err);
+    assert_int_equal (
+        s_replay (NULL, &err, "verify", f->db, "--bogus", NULL, NULL, NULL), 2);
+    free (err);
+    /* Not a database, and no such file: cannot read. */
+    char *text = jk_sprintf ("%s/notes.txt", f->dir);
+    FILE *file = fopen (text, "w");
+    fputs ("not sqlite at all\n", file);
+    fclose (file);
+    assert_int_equal (
+        s_replay (NULL, &err, "verify", text, NULL, NULL, NULL, NULL), 3);
+    free (err);
+    assert_int_equal (
+        s_replay (NULL, &err, "head", text, NULL, NULL, NULL, NULL), 3);
+    free (err);
+    assert_int_equal (s_replay (NULL, &err, "verify", "/nonexistent/x.db", NULL,
+                                NULL, NULL, NULL),
+                      3);
+    free (err);
+    free (text);
+    /* rebuild onto its own source is refused even with --force. */
+    assert_int_equal (s_replay (NULL, &err, "rebuild", f->db, "--out", f->db,
+                                "--force", NULL),
+                      2);
+    free (err);
+}
+
+static void test_parse_time (void **state)
+{
+    (void)state;
+    int64_t ms;
+    assert_int_equal (jk_replay_parse_time ("1664758800000", &ms), 0);
+    assert_int_equal (ms, 1664758800000LL);
+    assert_int_equal (jk_replay_parse_time ("2022-10-03T08:00:00+07:00", &ms),
+                      0);
+    assert_int_equal (ms, 1664758800000LL);
+    assert_int_equal (jk_replay_parse_time ("2022-10-03 08:00", &ms), 0);
+    assert_int_equal (ms, 1664758800000LL);
+    assert_int_equal (jk_replay_parse_time ("2022-10-03T01:00:00Z", &ms), 0);
+    assert_int_equal (ms, 1664758800000LL);
+    /* A bare date is the end of that day in WIB. */
+    assert_int_equal (jk_replay_parse_time ("2022-10-03", &ms), 0);
+    assert_int_equal (ms, 1664758800000LL + 16 * 3600000LL - 1);
+    assert_int_equal (jk_replay_parse_time ("2022-02-30", &ms), -1);
+    assert_int_equal (jk_replay_parse_time ("2022-10-03T25:00", &ms), -1);
+    assert_int_equal (jk_replay_parse_time ("2022-10-03T08:00+7", &ms), -1);
+    assert_int_equal (jk_replay_parse_time ("", &ms), -1);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_workload_shape),
+        cmocka_unit_test (test_verify_intact),
+        cmocka_unit_test (test_head_line),
+        cmocka_unit_test (test_head_parse_errors),
+        cmocka_unit_test (test_tamper_one_byte),
+        cmocka_unit_test (test_tamper_deleted_row),
+        cmocka_unit_test (test_tamper_swapped_rows),
+        cmocka_unit_test (test_tamper_truncated_tail),
+        cmocka_unit_test (test_tamper_rejection_decision),
+        cmocka_unit_test (test_rebuild_equals_live),
+        cmocka_unit_test (test_rebuild_as_of),
+        cmocka_unit_test (test_diff_shows_rows),
+        cmocka_unit_test (test_diff_dumps_pure),
+        cmocka_unit_test (test_cli_usage),
+        cmocka_unit_test (test_parse_time),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
