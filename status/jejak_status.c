@@ -71,6 +71,9 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
     zmsg_addstr (msg, as_of ? as_of : "");
     zmsg_send (&msg, query);
     zpoller_t *poller = zpoller_new (query, NULL);
+    zframe_t *hash = NULL, *snapshot = NULL;
+    char command[16];
+    uint64_t pos = 0;
     int rc = 1;
     if (!zpoller_wait (poller, timeout_s * 1000)) {
         fprintf (stderr,
@@ -80,9 +83,6 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
         goto cleanup;
     }
     msg = zmsg_recv (query);
-    char command[16];
-    uint64_t pos = 0;
-    zframe_t *hash = NULL, *snapshot = NULL;
     if (!msg || jk_wire_open (msg, command, sizeof command)) {
         fprintf (stderr, "jejak-status: malformed answer from %s\n", endpoint);
         goto cleanup;

@@ -1,0 +1,419 @@
+/*  test_status.c - the status board against a real jejak-hub process:
+    a late joiner while events flow, with feed records dropped on purpose,
+    ends with the store's exact projections (canonical dump and SNAPSHOT
+    at the same position, and SQL over the hub's own tables); the hub
+    killed and restarted, the board recovers by itself; jejak-status
+    --once --json prints the store's numbers, and --once without a store
+    exits 1 with a clear message. */
+#include "jk_projections.h"
+#include "jk_status.h"
+#include "testsupport.h"
+
+#include <signal.h>
+#include <string.h>
+
+typedef struct {
+    char *dir, *db, *log;
+    char *ingest, *feed, *query;
+    pid_t hub;
+    zsock_t *agent; /* DEALER submitting events */
+    uint64_t seq;   /* last seq of our source */
+    uint64_t accepted, rejected;
+} s_env_t;
+
+static void s_hub_start (s_env_t *env)
+{
+    char *argv[] = {"jejak-hub", "--db",    env->db,   "--ingest", env->ingest,
+                    "--feed",    env->feed, "--query", env->query, NULL};
+    env->hub = jk_test_spawn (argv, env->log);
+    assert_true (env->hub > 0);
+}
+
+/* Asks HEAD until the store answers; returns the head. */
+static uint64_t s_head (s_env_t *env, int timeout_ms)
+{
+    zsock_t *query = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (query, 0);
+    zsock_connect (query, "%s", env->query);
+    zpoller_t *poller = zpoller_new (query, NULL);
+    uint64_t head = UINT64_MAX;
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    while (head == UINT64_MAX && jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = jk_wire_new ("HEAD");
+        zmsg_send (&msg, query);
+        if (!zpoller_wait (poller, 200))
+            continue;
+        msg = zmsg_recv (query);
+        char command[16];
+        if (msg && jk_wire_open (msg, command, sizeof command) == 0 &&
+            strcmp (command, "HEAD") == 0)
+            jk_wire_pop_u64 (msg, &head);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&query);
+    assert_true (head != UINT64_MAX);
+    return head;
+}
+
+/* A valid person.registered; serial numbers make NIKs distinct, and a
+   repeated serial is a duplicate the store rejects. */
+static jk_event_t *s_person (s_env_t *env, unsigned serial)
+{
+    const jk_region_t *region = jk_region_default ();
+    const char *kecamatan = NULL;
+    const char *desa =
+        jk_region_desa_at (region, serial % 50, NULL, &kecamatan);
+    jk_event_t *event =
+        jk_event_new (jk_vocabulary_find ("person.registered", 17));
+    jk_event_set_source (event, "32.03.10/pacet-1");
+    jk_event_set_actor (event, "operator-1");
+    event->seq = ++env->seq;
+    char nik[17], name[32];
+    /* Born 1985-07-DD, male; serial 1..9999 in the last four digits. */
+    snprintf (nik, sizeof nik, "320301%02u0785%04u", 1 + serial / 9999 % 28,
+              1 + serial % 9999);
+    snprintf (name, sizeof name, "Peserta %u", serial);
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_event_set (event, "nik", nik, &report), 0);
+    assert_int_equal (jk_event_set (event, "name", name, &report), 0);
+    assert_int_equal (jk_event_set (event, "sex", "L", &report), 0);
+    char birth[11];
+    snprintf (birth, sizeof birth, "1985-07-%02u", 1 + serial / 9999 % 28);
+    assert_int_equal (jk_event_set (event, "birth_date", birth, &report), 0);
+    assert_int_equal (jk_event_set (event, "desa_code", desa, &report), 0);
+    return event;
+}
+
+/* Submits count events (serials first .. first+count-1, every 10th a
+   duplicate of the one before) in SUBMITs of up to 100 and waits for
+   every answer. */
+static void s_submit (s_env_t *env, unsigned first, unsigned count)
+{
+    zpoller_t *poller = zpoller_new (env->agent, NULL);
+    for (unsigned done = 0; done < count;) {
+        unsigned n = count - done < 100 ? count - done : 100;
+        zmsg_t *msg = jk_wire_new ("SUBMIT");
+        for (unsigned i = 0; i < n; i++) {
+            unsigned serial = first + done + i;
+            if (serial % 10 == 9)
+                serial--; /* E_DUPLICATE_PERSON */
+            jk_event_t *event = s_person (env, serial);
+            size_t size;
+            uint8_t *bytes = jk_event_encode (event, &size);
+            zmsg_addmem (msg, bytes, size);
+            free (bytes);
+            jk_event_destroy (&event);
+        }
+        zmsg_send (&msg, env->agent);
+        assert_non_null (zpoller_wait (poller, 20000));
+        msg = zmsg_recv (env->agent);
+        char command[16];
+        assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+        assert_string_equal (command, "ANSWER");
+        assert_int_equal (zmsg_size (msg), n);
+        for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
+            jk_answer_t answer;
+            assert_int_equal (
+                jk_answer_decode (zframe_data (f), zframe_size (f), &answer),
+                0);
+            if (answer.kind == JK_ANSWER_ACK)
+                env->accepted++;
+            else {
+                assert_int_equal (answer.kind, JK_ANSWER_REJECTED);
+                assert_string_equal (answer.code, "E_DUPLICATE_PERSON");
+                env->rejected++;
+            }
+        }
+        zmsg_destroy (&msg);
+        done += n;
+    }
+    zpoller_destroy (&poller);
+}
+
+static int s_setup (void **state)
+{
+    s_env_t *env = jk_calloc (1, sizeof *env);
+    env->dir = jk_test_tmpdir ("status-it");
+    env->db = jk_sprintf ("%s/events.db", env->dir);
+    env->log = jk_sprintf ("%s/hub.log", env->dir);
+    env->ingest = jk_test_endpoint (env->dir, "ingest");
+    env->feed = jk_test_endpoint (env->dir, "feed");
+    env->query = jk_test_endpoint (env->dir, "query");
+    s_hub_start (env);
+    s_head (env, 10000);
+    env->agent = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (env->agent, 0);
+    assert_int_equal (zsock_connect (env->agent, "%s", env->ingest), 0);
+    *state = env;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    zsock_destroy (&env->agent);
+    if (env->hub > 0)
+        jk_test_stop (env->hub, SIGTERM, 10000);
+    free (env->db);
+    free (env->log);
+    free (env->ingest);
+    free (env->feed);
+    free (env->query);
+    jk_test_rmdir (&env->dir);
+    free (env);
+    return 0;
+}
+
+/* The canonical dump of a database's projections. */
+static char *s_dump (sqlite3 *db)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    char err[256];
+    assert_int_equal (jk_projections_dump (db, out, err, sizeof err), 0);
+    fclose (out);
+    return text;
+}
+
+/* The store's SNAPSHOT map for a day, and its position. */
+static zframe_t *s_store_snapshot (s_env_t *env, const char *day, uint64_t *pos)
+{
+    zsock_t *query = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (query, 0);
+    zsock_connect (query, "%s", env->query);
+    zmsg_t *msg = jk_wire_new ("SNAPSHOT");
+    zmsg_addstr (msg, day);
+    zmsg_send (&msg, query);
+    zpoller_t *poller = zpoller_new (query, NULL);
+    assert_non_null (zpoller_wait (poller, 10000));
+    msg = zmsg_recv (query);
+    char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    assert_string_equal (command, "SNAPSHOT");
+    assert_int_equal (jk_wire_pop_u64 (msg, pos), 0);
+    zframe_t *hash = zmsg_pop (msg);
+    zframe_destroy (&hash);
+    zframe_t *snapshot = zmsg_pop (msg);
+    zmsg_destroy (&msg);
+    zpoller_destroy (&poller);
+    zsock_destroy (&query);
+    return snapshot;
+}
+
+/* SELECT count(*) over the hub's own database, opened read-only. */
+static int64_t s_sql_count (s_env_t *env, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (env->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout (db, 5000);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return n;
+}
+
+/* Polls the board until it is live at the store's head. */
+static bool s_board_settle (jk_board_t *board, s_env_t *env, int timeout_ms)
+{
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    uint64_t head = s_head (env, timeout_ms);
+    while (jk_clock_mono_ms () < deadline) {
+        jk_board_poll (board, 20);
+        if (jk_board_state (board) == JK_BOARD_LIVE &&
+            jk_board_pos (board) == head)
+            return true;
+    }
+    return false;
+}
+
+/* Late join while events flow, every 7th feed record dropped: the board
+   ends with the store's projections, byte for byte. */
+static void test_late_joiner_with_drops_matches_store (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_submit (env, 0, 500);
+    char err[256] = "";
+    jk_replica_t *replica = jk_replica_new (err, sizeof err);
+    assert_non_null (replica);
+    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_board_config_t config = {
+        .feed = env->feed, .query = env->query, .credit = 100, .drop_every = 7};
+    jk_board_t *board = jk_board_new (&config, &sink);
+    assert_non_null (board);
+    for (unsigned round = 0; round < 15; round++) {
+        s_submit (env, 500 + round * 100, 100);
+        jk_board_poll (board, 0);
+    }
+    assert_true (s_board_settle (board, env, 20000));
+    assert_int_equal (env->accepted + env->rejected, 2000);
+    assert_int_equal (jk_board_pos (board), 2000);
+    assert_true (jk_board_stats (board)->test_dropped > 0);
+    assert_true (jk_board_stats (board)->gaps > 0);
+
+    /* Same tables as the store's, row for row. */
+    sqlite3 *hub_db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (env->db, &hub_db, SQLITE_OPEN_READONLY, NULL),
+        SQLITE_OK);
+    sqlite3_busy_timeout (hub_db, 5000);
+    char *store_dump = s_dump (hub_db);
+    char *board_dump = s_dump (jk_replica_db (replica));
+    sqlite3_close (hub_db);
+    assert_string_equal (board_dump, store_dump);
+    free (store_dump);
+    free (board_dump);
+
+    /* Same snapshot as the store answers at the same position. */
+    uint64_t pos = 0;
+    zframe_t *store = s_store_snapshot (env, "2022-10-14", &pos);
+    assert_int_equal (pos, 2000);
+    int32_t day = jk_days_from_civil (2022, 10, 14);
+    size_t size = 0;
+    uint8_t *mine = jk_replica_snapshot (replica, day, &size);
+    assert_non_null (mine);
+    assert_int_equal (size, zframe_size (store));
+    assert_memory_equal (mine, zframe_data (store), size);
+    free (mine);
+    zframe_destroy (&store);
+
+    /* And the numbers are what SQL over the hub's tables says. */
+    assert_int_equal (s_sql_count (env, "SELECT count(*) FROM people"),
+                      (int64_t)env->accepted);
+    assert_int_equal (s_sql_count (env, "SELECT count(*) FROM rejections"),
+                      (int64_t)env->rejected);
+    sqlite3_stmt *stmt = NULL;
+    sqlite3_prepare_v2 (jk_replica_db (replica), "SELECT count(*) FROM people",
+                        -1, &stmt, NULL);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int64 (stmt, 0), (int64_t)env->accepted);
+    sqlite3_finalize (stmt);
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+}
+
+/* The hub is killed and restarted: the board says so and recovers. */
+static void test_hub_restart_recovers (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_submit (env, 0, 200);
+    char err[256] = "";
+    jk_replica_t *replica = jk_replica_new (err, sizeof err);
+    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_board_config_t config = {.feed = env->feed, .query = env->query};
+    jk_board_t *board = jk_board_new (&config, &sink);
+    assert_true (s_board_settle (board, env, 20000));
+    assert_int_equal (jk_board_pos (board), 200);
+
+    jk_test_stop (env->hub, SIGKILL, 10000);
+    env->hub = 0;
+    int64_t deadline = jk_clock_mono_ms () + 10000;
+    while (!jk_board_feed_silent (board) && jk_clock_mono_ms () < deadline)
+        jk_board_poll (board, 50);
+    assert_true (jk_board_feed_silent (board));
+    assert_non_null (strstr (jk_board_note (board), "no feed"));
+
+    s_hub_start (env);
+    s_head (env, 10000);
+    /* The agent's socket reconnects by itself; submit more. */
+    s_submit (env, 200, 100);
+    assert_true (s_board_settle (board, env, 20000));
+    assert_int_equal (jk_board_pos (board), 300);
+    assert_false (jk_board_feed_silent (board));
+    assert_true (jk_board_stats (board)->feed_reconnects >= 1);
+    assert_int_equal (jk_board_stats (board)->resets, 0);
+
+    sqlite3 *hub_db = NULL;
+    sqlite3_open_v2 (env->db, &hub_db, SQLITE_OPEN_READONLY, NULL);
+    sqlite3_busy_timeout (hub_db, 5000);
+    char *store_dump = s_dump (hub_db);
+    char *board_dump = s_dump (jk_replica_db (replica));
+    sqlite3_close (hub_db);
+    assert_string_equal (board_dump, store_dump);
+    free (store_dump);
+    free (board_dump);
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+}
+
+/* The program: --once --json prints the store's numbers at its head. */
+static void test_program_once_json (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_submit (env, 0, 50);
+    char *argv[] = {"jejak-status", "--once",  "--json",     "--query",
+                    env->query,     "--as-of", "2022-10-14", NULL};
+    char *out = NULL, *errors = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &errors, 20000), 0);
+    char expect[128];
+    snprintf (expect, sizeof expect, "\"pos\":%llu,",
+              (unsigned long long)(env->accepted + env->rejected));
+    assert_non_null (strstr (out, "{\"state\":\"snapshot\""));
+    assert_non_null (strstr (out, expect));
+    snprintf (expect, sizeof expect, "\"people\":%llu,",
+              (unsigned long long)env->accepted);
+    assert_non_null (strstr (out, expect));
+    snprintf (expect, sizeof expect, "\"rejections\":%llu}",
+              (unsigned long long)env->rejected);
+    assert_non_null (strstr (out, expect));
+    assert_null (strstr (out, "320301010785")); /* no NIK in clear */
+    free (out);
+    free (errors);
+
+    /* The terminal form, plain text when not on a terminal. */
+    char *argv2[] = {"jejak-status", "--once",   "--query", env->query,
+                     "--kecamatan",  "32.03.10", NULL};
+    assert_int_equal (jk_test_run (argv2, &out, &errors, 20000), 0);
+    assert_null (strchr (out, '\033'));
+    assert_non_null (strstr (out, "KANTOR / offices"));
+    assert_non_null (strstr (out, "32.03.10/pacet-1"));
+    free (out);
+    free (errors);
+}
+
+/* No store: exit 1 with a message naming the endpoint; bad flags: 2. */
+static void test_program_errors (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    char *nowhere = jk_test_endpoint (env->dir, "nobody");
+    char *argv[] = {"jejak-status", "--once", "--query", nowhere,
+                    "--timeout",    "1",      NULL};
+    char *out = NULL, *errors = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &errors, 20000), 1);
+    assert_non_null (strstr (errors, "did not answer"));
+    assert_non_null (strstr (errors, nowhere));
+    free (out);
+    free (errors);
+    char *argv2[] = {"jejak-status", "--once", "--as-of", "2022-13-01", NULL};
+    assert_int_equal (jk_test_run (argv2, &out, &errors, 20000), 2);
+    assert_non_null (strstr (errors, "--as-of"));
+    free (out);
+    free (errors);
+    char *argv3[] = {"jejak-status", "--kecamatan", "99.99.99", NULL};
+    assert_int_equal (jk_test_run (argv3, &out, &errors, 20000), 2);
+    assert_non_null (strstr (errors, "--kecamatan"));
+    free (out);
+    free (errors);
+    free (nowhere);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (
+            test_late_joiner_with_drops_matches_store, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_hub_restart_recovers, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_program_once_json, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_program_errors, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
