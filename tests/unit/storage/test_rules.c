@@ -1,0 +1,439 @@
+/*  test_rules.c - every domain rule of SPEC 3.2 decided by the
+    projections: each rejected with its exact code, with the passing
+    boundary case beside it (the 30th participant enrols, the 31st does
+    not). Rejected events leave the tables untouched. */
+#include "test_projections_harness.h"
+
+#define COOP     "AHU-0000123.AH.01.26"
+#define BATCH    "PK2UMK-2023-01"
+#define EXAM     "UK-2023-01"
+#define UNIT_ONE "K.649900.001.01"
+#define UNIT_TWO "K.649900.002.01"
+
+static void s_person (harness_t *h, int n)
+{
+    H_OK (h, h_event (h, "person.registered", "nik", h_nik (n), "name",
+                      "Asep Sunandar", "sex", "L", "birth_date", "1990-01-01",
+                      "desa_code", "32.03.10.2001", "cooperative", COOP, "role",
+                      "ANGGOTA", NULL));
+}
+
+static void s_enroll (harness_t *h, int n)
+{
+    H_OK (h, h_event (h, "training.participant_enrolled", "batch", BATCH, "nik",
+                      h_nik (n), "cooperative", COOP, NULL));
+}
+
+static jk_event_t *s_attendance (harness_t *h, int n, const char *session,
+                                 const char *status, const char *check_in)
+{
+    return h_event (h, "attendance.recorded", "batch", BATCH, "session_no",
+                    session, "nik", h_nik (n), "status", status, "method",
+                    "PAPER", check_in ? "check_in" : NULL, check_in, NULL);
+}
+
+static jk_event_t *s_unit (harness_t *h, int n, const char *unit,
+                           const char *verdict, const char *assessor)
+{
+    return h_event (h, "assessment.unit_assessed", "assessment", EXAM, "nik",
+                    h_nik (n), "unit", unit, "methods", "WRITTEN,OBSERVATION",
+                    "verdict", verdict, "assessor", assessor, NULL);
+}
+
+/* A cooperative, 32 people, a batch of two 4-JP sessions with people 1-3
+   enrolled, and an assessment of two units linked to the batch. */
+static int s_setup (void **state)
+{
+    harness_t *h = jk_calloc (1, sizeof *h);
+    h_open (h, "rules", NULL);
+    H_OK (h, h_event (h, "cooperative.registered", "legal_number", COOP,
+                      "legal_date", "2001-05-01", "name", "Koperasi Maju",
+                      "form", "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                      "KONVENSIONAL", "desa_code", "32.03.10.2001",
+                      "members_male", "10", "members_female", "12", NULL));
+    for (int n = 1; n <= 32; n++)
+        s_person (h, n);
+    H_OK (h, h_event (h, "training.batch_scheduled", "batch", BATCH, "title",
+                      "Pelatihan Manajer", "funding", "DAK_NF_PK2UMK",
+                      "budget_year", "2023", "venue", "Aula Pacet",
+                      "venue_desa_code", "32.03.10.2001", "start_date",
+                      "2023-05-08", "end_date", "2023-05-10", NULL));
+    for (int s = 1; s <= 2; s++) {
+        char no[4];
+        snprintf (no, sizeof no, "%d", s);
+        H_OK (h,
+              h_event (h, "training.session_scheduled", "batch", BATCH,
+                       "session_no", no, "date",
+                       s == 1 ? "2023-05-08" : "2023-05-09", "starts", "08:00",
+                       "ends", "11:00", "jp", "4", "topic", "Modul", NULL));
+    }
+    for (int n = 1; n <= 3; n++)
+        s_enroll (h, n);
+    H_OK (h,
+          h_event (h, "assessment.scheduled", "assessment", EXAM, "scheme_code",
+                   "SKM-1", "scheme_title", "Manajer Koperasi", "units",
+                   UNIT_ONE "=Rencana kerja|" UNIT_TWO "=Keuangan", "date",
+                   "2023-05-11", "batch", BATCH, "lsp", "LSP Koperasi",
+                   "assessors", "ASR-1,ASR-2", NULL));
+    *state = h;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    harness_t *h = *state;
+    h_close (h);
+    free (h);
+    return 0;
+}
+
+static void test_cooperative_rules (void **state)
+{
+    harness_t *h = *state;
+    /* The normalised legal number decides: case and spaces do not. */
+    H_REJECT (h,
+              h_event (h, "cooperative.registered", "legal_number",
+                       " ahu-0000123.ah.01.26 ", "legal_date", "2001-05-01",
+                       "name", "Koperasi Lain", "form", "PRIMER", "kind",
+                       "JASA", "pattern", "SYARIAH", "desa_code",
+                       "32.03.10.2001", "members_male", "1", "members_female",
+                       "1", NULL),
+              "E_DUPLICATE_COOPERATIVE");
+    assert_non_null (strstr (h->message, "body.legal_number"));
+    H_REJECT (h,
+              h_event (h, "cooperative.updated", "legal_number",
+                       "AHU-0000999.AH.01.26", "name", "Koperasi Baru", NULL),
+              "E_UNKNOWN_COOPERATIVE");
+    H_REJECT (h,
+              h_event (h, "cooperative.status_declared", "legal_number",
+                       "AHU-0000999.AH.01.26", "status", "AKTIF", "on",
+                       "2023-01-01", NULL),
+              "E_UNKNOWN_COOPERATIVE");
+    H_OK (h, h_event (h, "cooperative.rat_held", "legal_number", COOP,
+                      "book_year", "2022", "held_on", "2023-03-01",
+                      "members_present", "15", "quorum_met", "true", NULL));
+    H_REJECT (h,
+              h_event (h, "cooperative.rat_held", "legal_number", COOP,
+                       "book_year", "2022", "held_on", "2023-04-01",
+                       "members_present", "15", "quorum_met", "true", NULL),
+              "E_DUPLICATE_RAT");
+    assert_non_null (strstr (h->message, "book year 2022"));
+    H_OK (h, h_event (h, "cooperative.rat_held", "legal_number", COOP,
+                      "book_year", "2021", "held_on", "2022-03-01",
+                      "members_present", "15", "quorum_met", "true", NULL));
+    H_REJECT (h,
+              h_event (h, "cooperative.rat_held", "legal_number",
+                       "AHU-0000999.AH.01.26", "book_year", "2022", "held_on",
+                       "2023-03-01", "members_present", "15", "quorum_met",
+                       "true", NULL),
+              "E_UNKNOWN_COOPERATIVE");
+    assert_int_equal (h_int (h, "SELECT count(*) FROM rat_meetings"), 2);
+    assert_int_equal (h_int (h, "SELECT count(*) FROM cooperatives"), 1);
+    assert_int_equal (h_int (h, "SELECT count(*) FROM rejections"), 5);
+}
+
+static void test_person_rules (void **state)
+{
+    harness_t *h = *state;
+    H_REJECT (h,
+              h_event (h, "person.registered", "nik", h_nik (1), "name",
+                       "Dua Kali", "sex", "L", "birth_date", "1990-01-01",
+                       "desa_code", "32.03.10.2001", NULL),
+              "E_DUPLICATE_PERSON");
+    /* The message shows the NIK masked. */
+    assert_non_null (strstr (h->message, "3203********0001"));
+    assert_null (strstr (h->message, h_nik (1)));
+    H_REJECT (h,
+              h_event (h, "person.corrected", "nik", h_nik (99), "name",
+                       "Siapa", "reason", "salah ketik", NULL),
+              "E_UNKNOWN_PERSON");
+    H_REJECT (h,
+              h_event (h, "person.registered", "nik", h_nik (40), "name",
+                       "Baru", "sex", "L", "birth_date", "1990-01-01",
+                       "desa_code", "32.03.10.2001", "cooperative",
+                       "AHU-0000999.AH.01.26", "role", "KETUA", NULL),
+              "E_UNKNOWN_COOPERATIVE");
+    H_REJECT (h,
+              h_event (h, "person.corrected", "nik", h_nik (1), "cooperative",
+                       "AHU-0000999.AH.01.26", "role", "KETUA", "reason",
+                       "pindah koperasi", NULL),
+              "E_UNKNOWN_COOPERATIVE");
+    H_OK (h, h_event (h, "person.corrected", "nik", h_nik (1), "name",
+                      "Asep Saepudin", "reason", "salah ketik", NULL));
+}
+
+static void test_batch_and_session_rules (void **state)
+{
+    harness_t *h = *state;
+    H_REJECT (h,
+              h_event (h, "training.batch_scheduled", "batch", BATCH, "title",
+                       "Lagi", "funding", "APBD_KAB", "budget_year", "2023",
+                       "venue", "Aula", "venue_desa_code", "32.03.10.2001",
+                       "start_date", "2023-06-01", "end_date", "2023-06-02",
+                       NULL),
+              "E_DUPLICATE_BATCH");
+    H_REJECT (h,
+              h_event (h, "training.session_scheduled", "batch", "NOPE-1",
+                       "session_no", "1", "date", "2023-05-08", "starts",
+                       "08:00", "ends", "11:00", "jp", "4", "topic", "Modul",
+                       NULL),
+              "E_UNKNOWN_BATCH");
+    H_REJECT (h,
+              h_event (h, "training.session_scheduled", "batch", BATCH,
+                       "session_no", "3", "date", "2023-05-11", "starts",
+                       "08:00", "ends", "11:00", "jp", "4", "topic", "Modul",
+                       NULL),
+              "E_SESSION_DATE");
+    H_REJECT (h,
+              h_event (h, "training.session_scheduled", "batch", BATCH,
+                       "session_no", "3", "date", "2023-05-07", "starts",
+                       "08:00", "ends", "11:00", "jp", "4", "topic", "Modul",
+                       NULL),
+              "E_SESSION_DATE");
+    /* The batch's last day is within it. */
+    H_OK (h,
+          h_event (h, "training.session_scheduled", "batch", BATCH,
+                   "session_no", "3", "date", "2023-05-10", "starts", "08:00",
+                   "ends", "11:00", "jp", "2", "topic", "Modul", NULL));
+    H_REJECT (h,
+              h_event (h, "training.session_scheduled", "batch", BATCH,
+                       "session_no", "3", "date", "2023-05-10", "starts",
+                       "13:00", "ends", "15:00", "jp", "2", "topic", "Modul",
+                       NULL),
+              "E_DUPLICATE_SESSION");
+    assert_int_equal (
+        h_int (h, "SELECT jp_total FROM batches WHERE batch = '" BATCH "'"),
+        10);
+}
+
+static void test_batch_full_at_31 (void **state)
+{
+    harness_t *h = *state;
+    for (int n = 4; n <= 30; n++)
+        s_enroll (h, n);
+    assert_int_equal (
+        h_int (h, "SELECT enrolled FROM batches WHERE batch = '" BATCH "'"),
+        30);
+    H_REJECT (h,
+              h_event (h, "training.participant_enrolled", "batch", BATCH,
+                       "nik", h_nik (31), "cooperative", COOP, NULL),
+              "E_BATCH_FULL");
+    assert_string_equal (h->message, "batch " BATCH " already has 30 "
+                                     "participants (class_size_max)");
+    H_REJECT (h,
+              h_event (h, "training.participant_enrolled", "batch", BATCH,
+                       "nik", h_nik (1), "cooperative", COOP, NULL),
+              "E_ALREADY_ENROLLED");
+    /* A withdrawal frees a place. */
+    H_OK (h, h_event (h, "training.participant_withdrawn", "batch", BATCH,
+                      "nik", h_nik (30), "reason", "pindah tugas", NULL));
+    s_enroll (h, 31);
+    H_REJECT (h,
+              h_event (h, "training.participant_withdrawn", "batch", BATCH,
+                       "nik", h_nik (30), "reason", "pindah tugas", NULL),
+              "E_NOT_ENROLLED");
+    H_REJECT (h,
+              h_event (h, "training.participant_enrolled", "batch", BATCH,
+                       "nik", h_nik (99), "cooperative", COOP, NULL),
+              "E_UNKNOWN_PERSON");
+    H_REJECT (h,
+              h_event (h, "training.participant_enrolled", "batch", "NOPE-2",
+                       "nik", h_nik (32), "cooperative", COOP, NULL),
+              "E_UNKNOWN_BATCH");
+    assert_int_equal (
+        h_int (h, "SELECT enrolled FROM batches WHERE batch = '" BATCH "'"),
+        30);
+}
+
+static void test_attendance_rules (void **state)
+{
+    harness_t *h = *state;
+    H_REJECT (h, s_attendance (h, 10, "1", "HADIR", "08:00"), "E_NOT_ENROLLED");
+    H_REJECT (h, s_attendance (h, 1, "9", "HADIR", "08:00"),
+              "E_UNKNOWN_SESSION");
+    /* Check-in between 120 minutes before the start and the end. */
+    H_REJECT (h, s_attendance (h, 1, "1", "HADIR", "11:01"),
+              "E_ATTENDANCE_TIME");
+    H_REJECT (h, s_attendance (h, 1, "1", "HADIR", "05:59"),
+              "E_ATTENDANCE_TIME");
+    H_OK (h, s_attendance (h, 1, "1", "TERLAMBAT", "11:00"));
+    H_OK (h, s_attendance (h, 2, "1", "HADIR", "06:00"));
+    H_REJECT (h, s_attendance (h, 1, "1", "HADIR", "08:00"),
+              "E_DUPLICATE_ATTENDANCE");
+    H_REJECT (h,
+              h_event (h, "attendance.recorded", "batch", BATCH, "session_no",
+                       "2", "nik", h_nik (3), "status", "HADIR", "check_in",
+                       "06:30", "check_out", "07:30", "method", "QR", NULL),
+              "E_ATTENDANCE_TIME");
+    jk_event_t *fix =
+        h_event (h, "attendance.corrected", "status", "HADIR", "check_in",
+                 "08:00", "reason", "salah centang", NULL);
+    fix->has_corrects = true;
+    memset (fix->corrects, 0x77, 16);
+    H_REJECT (h, fix, "E_UNKNOWN_ATTENDANCE");
+    H_OK (h, h_event (h, "training.batch_closed", "batch", BATCH, NULL));
+    H_REJECT (h, s_attendance (h, 3, "2", "HADIR", "08:00"), "E_BATCH_CLOSED");
+    H_REJECT (h,
+              h_event (h, "training.participant_enrolled", "batch", BATCH,
+                       "nik", h_nik (20), "cooperative", COOP, NULL),
+              "E_BATCH_CLOSED");
+    H_REJECT (h, h_event (h, "training.batch_closed", "batch", BATCH, NULL),
+              "E_BATCH_CLOSED");
+    H_REJECT (h, h_event (h, "training.batch_closed", "batch", "NOPE-3", NULL),
+              "E_UNKNOWN_BATCH");
+    assert_int_equal (h_int (h, "SELECT count(*) FROM attendance"), 2);
+}
+
+static void test_correction_after_close (void **state)
+{
+    harness_t *h = *state;
+    jk_event_t *rec = s_attendance (h, 1, "1", "IZIN", NULL);
+    uint8_t id[16];
+    memcpy (id, rec->id, 16);
+    H_OK (h, rec);
+    H_OK (h, h_event (h, "training.batch_closed", "batch", BATCH, NULL));
+    jk_event_t *fix =
+        h_event (h, "attendance.corrected", "status", "HADIR", "check_in",
+                 "08:00", "reason", "salah centang", NULL);
+    fix->has_corrects = true;
+    memcpy (fix->corrects, id, 16);
+    H_REJECT (h, fix, "E_BATCH_CLOSED");
+}
+
+static void test_assessment_rules (void **state)
+{
+    harness_t *h = *state;
+    H_REJECT (h,
+              h_event (h, "assessment.scheduled", "assessment", EXAM,
+                       "scheme_code", "SKM-1", "scheme_title", "Lagi", "units",
+                       "U=Unit", "date", "2023-05-11", "lsp", "LSP",
+                       "assessors", "ASR-1", NULL),
+              "E_DUPLICATE_ASSESSMENT");
+    H_REJECT (h,
+              h_event (h, "assessment.scheduled", "assessment", "UK-X",
+                       "scheme_code", "SKM-1", "scheme_title", "Lagi", "units",
+                       "U=Unit", "date", "2023-05-11", "batch", "NOPE-4", "lsp",
+                       "LSP", "assessors", "ASR-1", NULL),
+              "E_UNKNOWN_BATCH");
+    H_REJECT (h,
+              h_event (h, "assessment.unit_assessed", "assessment", "UK-NOPE",
+                       "nik", h_nik (1), "unit", UNIT_ONE, "methods", "WRITTEN",
+                       "verdict", "K", "assessor", "ASR-1", NULL),
+              "E_UNKNOWN_ASSESSMENT");
+    /* Person 1 attends 4 of 8 JP (50%), person 2 all 8. */
+    H_OK (h, s_attendance (h, 1, "1", "HADIR", "08:00"));
+    H_OK (h, s_attendance (h, 1, "2", "IZIN", NULL));
+    H_OK (h, s_attendance (h, 2, "1", "HADIR", "08:00"));
+    H_OK (h, s_attendance (h, 2, "2", "TERLAMBAT", "08:30"));
+    H_REJECT (h, s_unit (h, 2, "K.000", "K", "ASR-1"), "E_UNKNOWN_UNIT");
+    H_REJECT (h, s_unit (h, 2, UNIT_ONE, "K", "ASR-9"), "E_UNKNOWN_ASSESSOR");
+    H_REJECT (h, s_unit (h, 99, UNIT_ONE, "K", "ASR-1"), "E_UNKNOWN_PERSON");
+    H_REJECT (h, s_unit (h, 1, UNIT_ONE, "K", "ASR-1"),
+              "E_ATTENDANCE_BELOW_MIN");
+    assert_non_null (strstr (h->message, "50.00%"));
+    H_REJECT (h, s_unit (h, 10, UNIT_ONE, "K", "ASR-1"),
+              "E_ATTENDANCE_BELOW_MIN");
+    H_OK (h, s_unit (h, 2, UNIT_ONE, "K", "ASR-1"));
+
+    /* K needs every unit's latest verdict K. */
+    H_REJECT (h,
+              h_event (h, "assessment.decided", "assessment", EXAM, "nik",
+                       h_nik (2), "verdict", "K", NULL),
+              "E_VERDICT_UNITS");
+    assert_non_null (strstr (h->message, "not assessed"));
+    H_OK (h, s_unit (h, 2, UNIT_TWO, "BK", "ASR-2"));
+    H_REJECT (h,
+              h_event (h, "assessment.decided", "assessment", EXAM, "nik",
+                       h_nik (2), "verdict", "K", NULL),
+              "E_VERDICT_UNITS");
+    assert_non_null (strstr (h->message, "latest verdict is BK"));
+    H_REJECT (h,
+              h_event (h, "certificate.issued", "number", "C-1", "nik",
+                       h_nik (2), "assessment", EXAM, "issued_on", "2023-05-20",
+                       NULL),
+              "E_NOT_COMPETENT");
+    H_OK (h, s_unit (h, 2, UNIT_TWO, "K", "ASR-2"));
+    H_OK (h, h_event (h, "assessment.decided", "assessment", EXAM, "nik",
+                      h_nik (2), "verdict", "K", NULL));
+
+    H_REJECT (h,
+              h_event (h, "certificate.issued", "number", "C-1", "nik",
+                       h_nik (2), "assessment", EXAM, "issued_on", "2023-05-10",
+                       NULL),
+              "E_CERTIFICATE_DATE");
+    H_OK (h,
+          h_event (h, "certificate.issued", "number", "C-1", "nik", h_nik (2),
+                   "assessment", EXAM, "issued_on", "2023-05-20", NULL));
+    H_REJECT (h,
+              h_event (h, "certificate.issued", "number", "C-1", "nik",
+                       h_nik (2), "assessment", EXAM, "issued_on", "2023-05-20",
+                       NULL),
+              "E_DUPLICATE_CERTIFICATE");
+    H_REJECT (h,
+              h_event (h, "certificate.issued", "number", "C-2", "nik",
+                       h_nik (2), "assessment", EXAM, "issued_on", "2023-05-20",
+                       NULL),
+              "E_DUPLICATE_CERTIFICATE");
+    H_REJECT (h,
+              h_event (h, "certificate.revoked", "number", "C-404", "reason",
+                       "tidak ada", NULL),
+              "E_UNKNOWN_CERTIFICATE");
+    H_OK (h, h_event (h, "certificate.revoked", "number", "C-1", "reason",
+                      "dokumen palsu", NULL));
+    H_REJECT (h,
+              h_event (h, "certificate.revoked", "number", "C-1", "reason",
+                       "dokumen palsu", NULL),
+              "E_ALREADY_REVOKED");
+    /* After revocation a new certificate may be issued. */
+    H_OK (h,
+          h_event (h, "certificate.issued", "number", "C-2", "nik", h_nik (2),
+                   "assessment", EXAM, "issued_on", "2023-06-20", NULL));
+}
+
+static void test_rejections_recorded (void **state)
+{
+    harness_t *h = *state;
+    uint64_t before = h->pos;
+    H_REJECT (h, h_event (h, "training.batch_closed", "batch", "NOPE-5", NULL),
+              "E_UNKNOWN_BATCH");
+    char sql[200];
+    snprintf (sql, sizeof sql,
+              "SELECT count(*) FROM rejections WHERE pos = %llu AND code ="
+              " 'E_UNKNOWN_BATCH' AND type = 'training.batch_closed' AND"
+              " source = '32.03.10/test-1' AND seq = %llu AND length (bytes)"
+              " > 20",
+              (unsigned long long)before + 1, (unsigned long long)h->seq);
+    assert_int_equal (h_int (h, sql), 1);
+    /* The rejection used up its seq: the source's next seq moves on. */
+    assert_int_equal (h_int (h, "SELECT next_seq FROM sources"),
+                      (int64_t)h->seq + 1);
+    assert_int_equal (h_int (h, "SELECT rejected FROM sources"), 1);
+    assert_int_equal (h_int (h, "SELECT accepted FROM sources"),
+                      (int64_t)h->seq - 1);
+    assert_int_equal (h_int (h, "SELECT value FROM projection_meta WHERE key"
+                                " = 'last_pos'"),
+                      (int64_t)h->pos);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_cooperative_rules, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_person_rules, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_and_session_rules, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_full_at_31, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_attendance_rules, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_correction_after_close, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_assessment_rules, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_rejections_recorded, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
