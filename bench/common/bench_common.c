@@ -1,0 +1,159 @@
+/*  bench_common.c - timing, medians, temp directories and the bare SQLite
+    + SHA-256 baseline shared by the benchmarks (bench_common.h). */
+#include "bench_common.h"
+
+#include "jk_log.h"
+
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double jk_bench_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int s_compare (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double jk_bench_median (const double *values, size_t count)
+{
+    if (count == 0)
+        return 0;
+    double *copy = jk_malloc (count * sizeof *copy);
+    memcpy (copy, values, count * sizeof *copy);
+    qsort (copy, count, sizeof *copy, s_compare);
+    double median = count % 2 ? copy[count / 2]
+                              : (copy[count / 2 - 1] + copy[count / 2]) / 2;
+    free (copy);
+    return median;
+}
+
+char *jk_bench_tmpdir (const char *tag)
+{
+    const char *base = getenv ("TMPDIR");
+    char *path =
+        jk_sprintf ("%s/jejak-bench-%s-XXXXXX", base ? base : "/tmp", tag);
+    if (!mkdtemp (path)) {
+        fprintf (stderr, "bench: cannot create %s\n", path);
+        exit (1);
+    }
+    return path;
+}
+
+static int s_remove (const char *path, const struct stat *st, int flag,
+                     struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove (path);
+}
+
+void jk_bench_rmdir (char **path_p)
+{
+    if (!path_p || !*path_p)
+        return;
+    nftw (*path_p, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    free (*path_p);
+    *path_p = NULL;
+}
+
+int jk_bench_event (const uint8_t *bytes, size_t size, jk_bench_event_t *out)
+{
+    jk_envelope_t envelope;
+    if (!jk_envelope_peek (bytes, size, &envelope))
+        return -1;
+    memset (out, 0, sizeof *out);
+    out->bytes = bytes;
+    out->size = size;
+    memcpy (out->id, envelope.id, 16);
+    snprintf (out->source, sizeof out->source, "%s", envelope.source);
+    out->seq = envelope.seq;
+    out->at = envelope.at;
+    snprintf (out->type, sizeof out->type, "%s", envelope.type);
+    return 0;
+}
+
+static int s_exec (sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec (db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf (stderr, "baseline: %s: %s\n", sql, err ? err : "?");
+        sqlite3_free (err);
+        return -1;
+    }
+    return 0;
+}
+
+double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
+                          size_t count, size_t batch)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *insert = NULL;
+    jk_chain_t *chain = jk_chain_new ();
+    double eps = -1;
+    if (sqlite3_open (path, &db) != SQLITE_OK ||
+        s_exec (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                    "CREATE TABLE log (pos INTEGER PRIMARY KEY,"
+                    " id BLOB NOT NULL UNIQUE, type TEXT NOT NULL,"
+                    " v INTEGER NOT NULL, source TEXT NOT NULL,"
+                    " seq INTEGER NOT NULL, at INTEGER NOT NULL,"
+                    " recorded_at INTEGER NOT NULL, outcome INTEGER NOT NULL,"
+                    " code TEXT, message TEXT, bytes BLOB NOT NULL,"
+                    " hash BLOB NOT NULL, UNIQUE (source, seq))") ||
+        sqlite3_prepare_v2 (db,
+                            "INSERT INTO log VALUES"
+                            " (?,?,?,1,?,?,?,?,0,NULL,NULL,?,?)",
+                            -1, &insert, NULL) != SQLITE_OK) {
+        fprintf (stderr, "baseline: %s\n", db ? sqlite3_errmsg (db) : "?");
+        goto cleanup;
+    }
+    uint8_t prev[JK_HASH_SIZE] = {0};
+    double start = jk_bench_now ();
+    for (size_t done = 0; done < count;) {
+        if (s_exec (db, "BEGIN"))
+            goto cleanup;
+        size_t end = done + batch < count ? done + batch : count;
+        for (; done < end; done++) {
+            const jk_bench_event_t *e = &events[done];
+            uint64_t pos = done + 1;
+            int64_t now = jk_clock_now_ms ();
+            uint8_t hash[JK_HASH_SIZE];
+            jk_chain_step (chain, prev, pos, now, 0, NULL, NULL, e->bytes,
+                           e->size, hash);
+            sqlite3_bind_int64 (insert, 1, (sqlite3_int64)pos);
+            sqlite3_bind_blob (insert, 2, e->id, 16, SQLITE_STATIC);
+            sqlite3_bind_text (insert, 3, e->type, -1, SQLITE_STATIC);
+            sqlite3_bind_text (insert, 4, e->source, -1, SQLITE_STATIC);
+            sqlite3_bind_int64 (insert, 5, (sqlite3_int64)e->seq);
+            sqlite3_bind_int64 (insert, 6, e->at);
+            sqlite3_bind_int64 (insert, 7, now);
+            sqlite3_bind_blob (insert, 8, e->bytes, (int)e->size,
+                               SQLITE_STATIC);
+            sqlite3_bind_blob (insert, 9, hash, JK_HASH_SIZE, SQLITE_STATIC);
+            if (sqlite3_step (insert) != SQLITE_DONE) {
+                fprintf (stderr, "baseline: insert: %s\n", sqlite3_errmsg (db));
+                goto cleanup;
+            }
+            sqlite3_reset (insert);
+            memcpy (prev, hash, JK_HASH_SIZE);
+        }
+        if (s_exec (db, "COMMIT"))
+            goto cleanup;
+    }
+    eps = (double)count / (jk_bench_now () - start);
+cleanup:
+    sqlite3_finalize (insert);
+    sqlite3_close (db);
+    jk_chain_destroy (&chain);
+    return eps;
+}
