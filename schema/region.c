@@ -8,9 +8,9 @@
 #include <string.h>
 
 typedef struct {
-    char code[16];       /* "32.03.10" or "32.03.10.2012" or "32" */
-    char *name;          /* region name */
-    char parent[16];     /* desa: its kecamatan code */
+    char code[16];   /* "32.03.10" or "32.03.10.2012" or "32" */
+    char *name;      /* region name */
+    char parent[16]; /* desa: its kecamatan code */
 } region_row_t;
 
 typedef struct {
@@ -22,13 +22,13 @@ struct _jk_region_t {
     region_table_t kecamatan;
     region_table_t desa;
     region_table_t province;
-    char regency[8];     /* "32.03", from the kecamatan codes */
+    char regency[8]; /* "32.03", from the kecamatan codes */
 };
 
 static int s_row_compare (const void *a, const void *b)
 {
-    return strcmp (((const region_row_t *) a)->code,
-                   ((const region_row_t *) b)->code);
+    return strcmp (((const region_row_t *)a)->code,
+                   ((const region_row_t *)b)->code);
 }
 
 /* Reads a header + rows CSV of 2 or 3 plain columns (no quoting). */
@@ -63,15 +63,25 @@ static int s_load_table (const char *dir, const char *file, int columns,
             *comma = 0;
             fields[i] = comma + 1;
         }
+        /* A longer code would be cut short and match the wrong row. */
+        size_t code_len = strlen (fields[0]);
+        size_t parent_len = columns == 3 ? strlen (fields[2]) : 0;
+        if (code_len == 0 || code_len >= sizeof (table->rows->code) ||
+            parent_len >= sizeof (table->rows->parent)) {
+            snprintf (err, err_size,
+                      "%s line %zu: a code must be 1..%zu characters", path,
+                      lineno, sizeof (table->rows->code) - 1);
+            fclose (f);
+            return -1;
+        }
         if (table->count == cap)
-            table->rows = jk_realloc (table->rows,
-                                      (cap *= 2) * sizeof (region_row_t));
+            table->rows =
+                jk_realloc (table->rows, (cap *= 2) * sizeof (region_row_t));
         region_row_t *row = &table->rows[table->count++];
         memset (row, 0, sizeof *row);
-        snprintf (row->code, sizeof row->code, "%s", fields[0]);
+        memcpy (row->code, fields[0], code_len);
         row->name = jk_strdup (fields[1]);
-        if (columns == 3)
-            snprintf (row->parent, sizeof row->parent, "%s", fields[2]);
+        memcpy (row->parent, fields[2] ? fields[2] : "", parent_len);
     }
     fclose (f);
     qsort (table->rows, table->count, sizeof (region_row_t), s_row_compare);
@@ -90,8 +100,7 @@ jk_region_t *jk_region_load (const char *dir, char *err, size_t err_size)
     jk_region_t *self = jk_calloc (1, sizeof *self);
     if (s_load_table (dir, "cianjur_kecamatan.csv", 2, &self->kecamatan, err,
                       err_size) ||
-        s_load_table (dir, "cianjur_desa.csv", 3, &self->desa, err,
-                      err_size) ||
+        s_load_table (dir, "cianjur_desa.csv", 3, &self->desa, err, err_size) ||
         s_load_table (dir, "provinsi_codes.csv", 2, &self->province, err,
                       err_size)) {
         jk_region_destroy (&self);

@@ -20,6 +20,10 @@ void jk_report_reset (jk_report_t *report)
 
 static void s_problem (jk_problem_t *p, const char *code, const char *field,
                        const char *format, va_list args)
+    __attribute__ ((format (printf, 4, 0)));
+
+static void s_problem (jk_problem_t *p, const char *code, const char *field,
+                       const char *format, va_list args)
 {
     snprintf (p->code, sizeof p->code, "%s", code);
     snprintf (p->field, sizeof p->field, "%s", field ? field : "");

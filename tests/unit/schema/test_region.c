@@ -114,6 +114,12 @@ static void test_load_errors (void **state)
              "code,name,kecamatan_code\n32.04.01.2001,Sarimahi\n");
     assert_null (jk_region_load (dir, err, sizeof err));
     assert_non_null (strstr (err, "cianjur_desa.csv line 2"));
+    /* A code too long for the table is an error, not a silent cut. */
+    s_write (dir, "cianjur_desa.csv",
+             "code,name,kecamatan_code\n32.04.01.2001.99999,Sarimahi,"
+             "32.04.01\n");
+    assert_null (jk_region_load (dir, err, sizeof err));
+    assert_non_null (strstr (err, "cianjur_desa.csv line 2: a code"));
     /* No kecamatan at all. */
     s_write (dir, "cianjur_desa.csv", "code,name,kecamatan_code\n");
     s_write (dir, "cianjur_kecamatan.csv", "code,name\n");
