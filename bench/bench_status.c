@@ -1,0 +1,242 @@
+/*  bench_status.c - the status board's two figures, each beside a baseline
+    measured in the same run: (1) submit -> board updated latency, p50/p99,
+    beside submit -> raw SUB receive of the same record; (2) a late join
+    catching up N events (default 1,000,000; --quick 100,000) beside the
+    store's own rebuild of the same log. Broker and store run in-process
+    as in jejak-hub, on ipc endpoints in a temp directory. Prints a table
+    and one JSON line at the end. */
+#include "jk_broker.h"
+#include "jk_log.h"
+#include "jk_status.h"
+#include "jk_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int s_cmp (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double s_pct (int64_t *v, size_t n, double p)
+{
+    qsort (v, n, sizeof *v, s_cmp);
+    size_t i = (size_t)(p * (double)(n - 1));
+    return (double)v[i] / 1000.0;
+}
+
+static int64_t s_now_us (void)
+{
+    return zclock_usecs ();
+}
+
+static uint64_t s_seq;
+
+/* A valid person.registered with a distinct NIK per serial. */
+static uint8_t *s_person (unsigned serial, size_t *size)
+{
+    static const char *desa;
+    if (!desa)
+        desa = jk_region_desa_at (jk_region_default (), 0, NULL, NULL);
+    jk_event_t *event =
+        jk_event_new (jk_vocabulary_find ("person.registered", 17));
+    jk_event_set_source (event, "32.03.10/bench-1");
+    jk_event_set_actor (event, "bench");
+    event->seq = ++s_seq;
+    unsigned day = 1 + serial / 9999 % 28;
+    unsigned month = 1 + serial / (9999 * 28) % 12;
+    char nik[17], birth[11];
+    snprintf (nik, sizeof nik, "320301%02u%02u85%04u", day, month,
+              1 + serial % 9999);
+    snprintf (birth, sizeof birth, "1985-%02u-%02u", month, day);
+    jk_report_t report;
+    jk_report_reset (&report);
+    jk_event_set (event, "nik", nik, &report);
+    jk_event_set (event, "name", "Peserta Bench", &report);
+    jk_event_set (event, "sex", "L", &report);
+    jk_event_set (event, "birth_date", birth, &report);
+    jk_event_set (event, "desa_code", desa, &report);
+    uint8_t *bytes = jk_event_encode (event, size);
+    jk_event_destroy (&event);
+    return bytes;
+}
+
+/* Submits count events in SUBMITs of 500 with a window of 4 in flight. */
+static void s_load (zsock_t *agent, unsigned first, unsigned count)
+{
+    unsigned sent = 0, answered = 0, inflight = 0;
+    zpoller_t *poller = zpoller_new (agent, NULL);
+    while (answered < count) {
+        while (inflight < 4 && sent < count) {
+            unsigned n = count - sent < 500 ? count - sent : 500;
+            zmsg_t *msg = jk_wire_new ("SUBMIT");
+            for (unsigned i = 0; i < n; i++) {
+                size_t size;
+                uint8_t *bytes = s_person (first + sent + i, &size);
+                zmsg_addmem (msg, bytes, size);
+                free (bytes);
+            }
+            zmsg_send (&msg, agent);
+            sent += n;
+            inflight++;
+        }
+        if (!zpoller_wait (poller, 30000)) {
+            fprintf (stderr, "bench_status: no answer in 30 s\n");
+            exit (1);
+        }
+        zmsg_t *msg = zmsg_recv (agent);
+        answered += (unsigned)zmsg_size (msg) - 2;
+        inflight--;
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+}
+
+int main (int argc, char **argv)
+{
+    bool quick = argc > 1 && strcmp (argv[1], "--quick") == 0;
+    unsigned events = quick ? 100000 : 1000000;
+    unsigned rounds = quick ? 300 : 1000;
+    jk_log_set_level (JK_LOG_WARN);
+    char dir[] = "/tmp/jejak-bench-status-XXXXXX";
+    if (!mkdtemp (dir))
+        return 1;
+    char *db = jk_sprintf ("%s/events.db", dir);
+    char *ingest = jk_sprintf ("ipc://%s/ingest", dir);
+    char *feed = jk_sprintf ("ipc://%s/feed", dir);
+    char *query = jk_sprintf ("ipc://%s/query", dir);
+    char *backend = jk_sprintf ("inproc://bench-status-backend");
+    jk_broker_config_t bc = {
+        .ingest = ingest, .feed = feed, .backend = backend};
+    zactor_t *broker = jk_broker_start (&bc);
+    jk_store_config_t sc = {.db_path = db, .backend = backend, .query = query};
+    zactor_t *store = jk_store_start (&sc);
+    if (!broker || !store) {
+        fprintf (stderr, "bench_status: broker or store did not start\n");
+        return 1;
+    }
+    zsock_t *agent = zsock_new_dealer (ingest);
+    zsock_t *sub = zsock_new_sub (feed, "");
+    zsock_set_linger (agent, 0);
+    zsock_set_linger (sub, 0);
+
+    /* (1) latency: one event at a time. */
+    char err[256] = "";
+    jk_replica_t *replica = jk_replica_new (err, sizeof err);
+    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_board_config_t config = {.feed = feed, .query = query};
+    jk_board_t *board = jk_board_new (&config, &sink);
+    s_load (agent, 0, 10); /* warm-up; the SUB joins meanwhile */
+    int64_t until = jk_clock_mono_ms () + 10000;
+    while ((jk_board_state (board) != JK_BOARD_LIVE ||
+            jk_board_pos (board) < 10) &&
+           jk_clock_mono_ms () < until)
+        jk_board_poll (board, 10);
+    zmsg_t *drain;
+    while ((drain = zmsg_recv_nowait (sub)))
+        zmsg_destroy (&drain);
+    int64_t *raw = jk_calloc (rounds, sizeof *raw);
+    int64_t *upd = jk_calloc (rounds, sizeof *upd);
+    zpoller_t *sub_poller = zpoller_new (sub, NULL);
+    size_t n = 0;
+    for (unsigned i = 0; i < rounds; i++) {
+        size_t size;
+        uint8_t *bytes = s_person (10 + i, &size);
+        zmsg_t *msg = jk_wire_new ("SUBMIT");
+        zmsg_addmem (msg, bytes, size);
+        free (bytes);
+        uint64_t target = jk_board_pos (board) + 1;
+        int64_t t0 = s_now_us ();
+        zmsg_send (&msg, agent);
+        /* The record itself, not a heartbeat that happens to pass. */
+        int64_t t_raw = 0;
+        while (!t_raw && zpoller_wait (sub_poller, 5000)) {
+            msg = zmsg_recv (sub);
+            zframe_t *topic = zmsg_first (msg);
+            if (topic && zframe_size (topic) > 0 &&
+                zframe_data (topic)[0] != '$')
+                t_raw = s_now_us ();
+            zmsg_destroy (&msg);
+        }
+        if (!t_raw)
+            break;
+        while (jk_board_pos (board) < target)
+            jk_board_poll (board, 5);
+        int64_t t_board = s_now_us ();
+        raw[n] = t_raw - t0;
+        upd[n] = t_board - t0;
+        n++;
+        msg = zmsg_recv (agent); /* the ACK */
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&sub_poller);
+    double raw50 = s_pct (raw, n, 0.5), raw99 = s_pct (raw, n, 0.99);
+    double upd50 = s_pct (upd, n, 0.5), upd99 = s_pct (upd, n, 0.99);
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+
+    /* (2) late join of a large log. */
+    uint64_t have = 10 + n;
+    if (have < events)
+        s_load (agent, (unsigned)have, events - (unsigned)have);
+    replica = jk_replica_new (err, sizeof err);
+    sink = jk_replica_sink (replica);
+    int64_t t0 = s_now_us ();
+    board = jk_board_new (&config, &sink);
+    while (jk_board_state (board) != JK_BOARD_LIVE ||
+           jk_board_pos (board) < events)
+        jk_board_poll (board, 10);
+    double join_s = (double)(s_now_us () - t0) / 1e6;
+    uint64_t joined = jk_board_pos (board);
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+
+    char *rebuilt = jk_sprintf ("%s/rebuilt.db", dir);
+    jk_rebuild_options_t options = {0};
+    jk_rebuild_result_t result;
+    t0 = s_now_us ();
+    int rc = jk_log_rebuild (db, rebuilt, &options, &result, err, sizeof err);
+    double rebuild_s = (double)(s_now_us () - t0) / 1e6;
+    if (rc != JK_OK)
+        fprintf (stderr, "bench_status: rebuild failed: %s\n", err);
+
+    printf ("status board: %zu single events, %llu-event late join\n", n,
+            (unsigned long long)joined);
+    printf ("  submit->SUB receive    p50 %.3f ms  p99 %.3f ms\n", raw50,
+            raw99);
+    printf ("  submit->board updated  p50 %.3f ms  p99 %.3f ms  (board "
+            "p99 - raw p99 %.3f ms)\n",
+            upd50, upd99, upd99 - raw99);
+    printf ("  late join to live      %.2f s  (%.0f ev/s)\n", join_s,
+            (double)joined / join_s);
+    printf ("  store rebuild          %.2f s  (%.0f ev/s)\n", rebuild_s,
+            (double)result.records / rebuild_s);
+    printf ("{\"bench\":\"status\",\"events\":%llu,\"rounds\":%zu,"
+            "\"feed_p50_ms\":%.3f,\"feed_p99_ms\":%.3f,"
+            "\"board_p50_ms\":%.3f,\"board_p99_ms\":%.3f,"
+            "\"join_s\":%.3f,\"join_ev_s\":%.0f,\"rebuild_s\":%.3f,"
+            "\"rebuild_ev_s\":%.0f}\n",
+            (unsigned long long)joined, n, raw50, raw99, upd50, upd99, join_s,
+            (double)joined / join_s, rebuild_s,
+            (double)result.records / rebuild_s);
+
+    free (raw);
+    free (upd);
+    zsock_destroy (&sub);
+    zsock_destroy (&agent);
+    zactor_destroy (&store);
+    zactor_destroy (&broker);
+    char *cmd = jk_sprintf ("rm -rf %s", dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "bench_status: could not remove %s\n", dir);
+    free (cmd);
+    free (rebuilt);
+    free (db);
+    free (ingest);
+    free (feed);
+    free (query);
+    free (backend);
+    return 0;
+}
