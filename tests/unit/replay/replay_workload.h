@@ -58,9 +58,8 @@ static rw_t *rw_open (const char *path)
 static void rw_flush (rw_t *self)
 {
     if (self->pending) {
-        int rc = jk_log_commit (self->log);
-        assert (rc == JK_OK);
-        (void)rc;
+        if (jk_log_commit (self->log) != JK_OK)
+            abort ();
         self->pending = 0;
     }
 }
@@ -83,15 +82,13 @@ static void rw_close (rw_t **self_p)
 static void rw_submit (rw_t *self, const uint8_t *bytes, size_t size)
 {
     if (self->pending == 0) {
-        int rc = jk_log_begin (self->log);
-        assert (rc == JK_OK);
-        (void)rc;
+        if (jk_log_begin (self->log) != JK_OK)
+            abort ();
     }
     jk_clock_set (self->clock);
     jk_envelope_t envelope;
-    bool ok = jk_envelope_peek (bytes, size, &envelope);
-    assert (ok);
-    (void)ok;
+    if (!jk_envelope_peek (bytes, size, &envelope))
+        abort ();
     int64_t recorded_at = jk_log_next_time (self->log);
     jk_event_t *event = NULL;
     jk_report_t report, decision;
@@ -117,7 +114,8 @@ static void rw_submit (rw_t *self, const uint8_t *bytes, size_t size)
     };
     memcpy (record.id, envelope.id, 16);
     int rc = jk_log_append (self->log, &record);
-    assert (rc == JK_OK);
+    if (rc != JK_OK)
+        abort ();
     jk_applied_t applied = {.pos = record.pos,
                             .recorded_at = recorded_at,
                             .hash = record.hash,
@@ -130,7 +128,8 @@ static void rw_submit (rw_t *self, const uint8_t *bytes, size_t size)
                                              &applied);
     else
         rc = jk_projections_apply (self->projections, event, &applied);
-    assert (rc == JK_OK);
+    if (rc != JK_OK)
+        abort ();
     jk_event_destroy (&event);
     if (problem)
         self->rejected++;
@@ -146,7 +145,8 @@ static jk_event_t *rw_event (rw_t *self, const char *type_name,
                              const char *source, const char *items[])
 {
     const jk_type_t *type = jk_vocabulary_find (type_name, strlen (type_name));
-    assert (type);
+    if (!type)
+        abort ();
     jk_clock_set (self->clock);
     jk_event_t *event = jk_event_new (type);
     jk_event_set_source (event, source);
@@ -172,7 +172,8 @@ static void rw_send (rw_t *self, jk_event_t **event)
 {
     size_t size;
     uint8_t *bytes = jk_event_encode (*event, &size);
-    assert (bytes);
+    if (!bytes)
+        abort ();
     rw_submit (self, bytes, size);
     free (bytes);
     jk_event_destroy (event);
@@ -188,7 +189,7 @@ static void rw_block_event (rw_t *self, uint64_t b, int k)
     const char *desa =
         jk_region_desa_at (region, b % jk_region_desa_count (region),
                            &(const char *){NULL}, &(const char *){NULL});
-    char source[48], legal[48], nik[20], batch[32], s1[96], s2[96], s3[96],
+    char source[48], legal[48], nik[20], batch[48], s1[96], s2[96], s3[96],
         s4[96], s5[96], s6[96];
     snprintf (source, sizeof source, "%s/op-%d", kecamatan, (int)(b % 3));
     snprintf (batch, sizeof batch, "batch=PK2UMK-2022-%05llu",
