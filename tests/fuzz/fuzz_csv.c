@@ -13,7 +13,7 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
     assert (line >= 1);
     assert (count >= 1 && count <= JK_CSV_MAX_CELLS);
     for (size_t i = 0; i < count; i++)
-        (void) strlen (cells[i]);
+        (void)strlen (cells[i]);
     (*rows)++;
     return 0;
 }
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t rows = 0;
     char err[128];
     char sep = 0;
-    int rc = jk_csv_parse ((const char *) data, size, s_row, &rows, &sep, err,
+    int rc = jk_csv_parse ((const char *)data, size, s_row, &rows, &sep, err,
                            sizeof err);
     assert (rc == 0 || rc == -1);
     assert (sep == ',' || sep == ';');
