@@ -37,9 +37,11 @@ int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms);
    returns its exit status (as from waitpid) or -1. */
 int jk_test_stop (pid_t pid, int signal, int timeout_ms);
 
-/* Polls cond every 5 ms until true or timeout_ms passes. */
+/* Polls cond every 5 ms until true or timeout_ms passes; evaluates to
+   the last value of cond. (A GNU statement expression, marked so that
+   -Wpedantic accepts it.) */
 #define JK_WAIT_FOR(cond, timeout_ms)                                         \
-    ({                                                                         \
+    __extension__ ({                                                                         \
         int64_t _deadline = jk_clock_mono_ms () + (timeout_ms);                \
         bool _ok;                                                              \
         while (!(_ok = (cond)) && jk_clock_mono_ms () < _deadline)             \
