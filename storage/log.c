@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -318,6 +319,9 @@ void jk_log_close (jk_log_t **self_p)
     if (self->db)
         sqlite3_close (self->db);
     jk_chain_destroy (&self->chain);
+    /* The writer's thread ends with its log: release OpenSSL's state for
+       this thread now rather than rely on thread-exit hooks. */
+    OPENSSL_thread_stop ();
     zhashx_destroy (&self->seqs);
     zhashx_destroy (&self->staged);
     free (self);
