@@ -1,0 +1,272 @@
+/*  bench_store.c - the store's apply path against the bare baseline, and
+    rebuild and verify speed.
+    Apply: a realistic event mix (the workload generator: every type, 2%
+    domain rejections) through the real store actor (decide + log +
+    projections, synchronous=FULL, one SUBMIT of --batch events per
+    commit) beside jk_bench_baseline (log insert + SHA-256 chain) on the
+    same events, same batch size, rounds interleaved; medians reported.
+    Rebuild and verify: a log of --big events written by the store, then
+    jk_log_rebuild and jk_log_verify over it.
+    Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
+                       [--big N]
+    Prints a table, then one JSON line. */
+#include "bench_common.h"
+#include "jk_log.h"
+#include "jk_store.h"
+#include "jk_wire.h"
+#include "workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    size_t events; /* events per apply round */
+    int rounds;    /* apply rounds */
+    size_t batch;  /* events per SUBMIT and commit */
+    size_t big;    /* events of the rebuild/verify log */
+} s_options_t;
+
+/* Encoded events of a workload, with their baseline columns. */
+typedef struct {
+    uint8_t **bytes;
+    size_t *sizes;
+    jk_bench_event_t *rows;
+    size_t count;
+    int64_t end_ms;
+} s_events_t;
+
+static void s_events_make (s_events_t *self, uint64_t seed, size_t count)
+{
+    jk_workload_config_t config = {.events = count, .reject_share = 0.02};
+    jk_workload_t *workload = jk_workload_new (seed, &config);
+    self->bytes = jk_calloc (count, sizeof *self->bytes);
+    self->sizes = jk_calloc (count, sizeof *self->sizes);
+    self->rows = jk_calloc (count, sizeof *self->rows);
+    self->end_ms = jk_workload_end_ms (workload);
+    jk_event_t *event;
+    self->count = 0;
+    while (self->count < count && (event = jk_workload_next (workload))) {
+        size_t i = self->count++;
+        self->bytes[i] = jk_event_encode (event, &self->sizes[i]);
+        jk_event_destroy (&event);
+        if (jk_bench_event (self->bytes[i], self->sizes[i], &self->rows[i])) {
+            fprintf (stderr,
+                     "bench_store: workload event %zu has no "
+                     "envelope\n",
+                     i);
+            exit (1);
+        }
+    }
+    jk_workload_destroy (&workload);
+}
+
+static void s_events_free (s_events_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        free (self->bytes[i]);
+    free (self->bytes);
+    free (self->sizes);
+    free (self->rows);
+}
+
+/* Runs the store actor on a fresh database at path with events fed in
+   SUBMITs of batch, one at a time (each its own commit); returns events
+   per second from the first SUBMIT to the last answer, or -1. Counts
+   answers that are not ACK or REJECTED into *odd. */
+static double s_store_run (const char *dir, const char *path,
+                           const s_events_t *events, size_t batch, size_t *odd)
+{
+    static int run = 0;
+    char *backend = jk_sprintf ("ipc://%s/backend-%d.sock", dir, run++);
+    zsock_t *broker = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (broker, 0);
+    zsock_set_rcvhwm (broker, 0);
+    if (zsock_bind (broker, "%s", backend) != 0) {
+        fprintf (stderr, "bench_store: cannot bind %s\n", backend);
+        exit (1);
+    }
+    jk_store_config_t config = {
+        .db_path = path, .backend = backend, .batch_max = (int)batch};
+    zactor_t *store = jk_store_start (&config);
+    if (!store)
+        exit (1);
+    /* The first message is the store's PING: its routing id. */
+    zmsg_t *msg = zmsg_recv (broker);
+    zframe_t *store_id = zmsg_pop (msg);
+    zmsg_destroy (&msg);
+
+    double start = jk_bench_now ();
+    for (size_t done = 0; done < events->count;) {
+        size_t end =
+            done + batch < events->count ? done + batch : events->count;
+        msg = zmsg_new ();
+        zmsg_addmem (msg, zframe_data (store_id), zframe_size (store_id));
+        zmsg_addstr (msg, JK_PROTOCOL);
+        zmsg_addstr (msg, "SUBMIT");
+        zmsg_addstr (msg, "bench");
+        for (size_t i = done; i < end; i++)
+            zmsg_addmem (msg, events->bytes[i], events->sizes[i]);
+        zmsg_send (&msg, broker);
+        /* Answers come first, then the records: wait for the answer. */
+        while (true) {
+            msg = zmsg_recv (broker);
+            if (!msg)
+                exit (1);
+            zframe_t *id = zmsg_pop (msg);
+            zframe_destroy (&id);
+            char command[16];
+            if (jk_wire_open (msg, command, sizeof command) == 0 &&
+                streq (command, "ANSWER")) {
+                zframe_t *client = zmsg_pop (msg);
+                zframe_destroy (&client);
+                for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
+                    jk_answer_t answer;
+                    if (jk_answer_decode (zframe_data (f), zframe_size (f),
+                                          &answer) != 0 ||
+                        (answer.kind != JK_ANSWER_ACK &&
+                         answer.kind != JK_ANSWER_REJECTED)) {
+                        if ((*odd)++ == 0)
+                            fprintf (stderr, "bench_store: %s %s %s\n",
+                                     jk_answer_kind_name (answer.kind),
+                                     answer.code, answer.message);
+                    }
+                }
+                zmsg_destroy (&msg);
+                break;
+            }
+            zmsg_destroy (&msg);
+        }
+        done = end;
+    }
+    double eps = (double)events->count / (jk_bench_now () - start);
+    zactor_destroy (&store);
+    zframe_destroy (&store_id);
+    zsock_destroy (&broker);
+    free (backend);
+    return eps;
+}
+
+static void s_usage (void)
+{
+    fprintf (stderr, "usage: bench_store [--quick] [--events N] [--rounds R] "
+                     "[--batch B] [--big N]\n");
+    exit (2);
+}
+
+static size_t s_number (const char *text)
+{
+    uint64_t value;
+    if (!text || jk_parse_u64 (text, &value) != 0 || value == 0)
+        s_usage ();
+    return (size_t)value;
+}
+
+int main (int argc, char **argv)
+{
+    s_options_t options = {
+        .events = 50000, .rounds = 5, .batch = 1000, .big = 1000000};
+    for (int i = 1; i < argc; i++) {
+        if (streq (argv[i], "--quick")) {
+            options.events = 10000;
+            options.rounds = 3;
+            options.big = 100000;
+        } else if (streq (argv[i], "--events") && i + 1 < argc)
+            options.events = s_number (argv[++i]);
+        else if (streq (argv[i], "--rounds") && i + 1 < argc)
+            options.rounds = (int)s_number (argv[++i]);
+        else if (streq (argv[i], "--batch") && i + 1 < argc)
+            options.batch = s_number (argv[++i]);
+        else if (streq (argv[i], "--big") && i + 1 < argc)
+            options.big = s_number (argv[++i]);
+        else
+            s_usage ();
+    }
+    if (options.batch > JK_SUBMIT_MAX_EVENTS)
+        options.batch = JK_SUBMIT_MAX_EVENTS;
+    jk_log_set_level (JK_LOG_ERROR);
+    char *dir = jk_bench_tmpdir ("store");
+
+    /* Apply vs baseline, interleaved rounds on the same events. */
+    s_events_t events;
+    s_events_make (&events, 1, options.events);
+    jk_clock_set (events.end_ms + 60000);
+    double *store_eps = jk_calloc ((size_t)options.rounds, sizeof (double));
+    double *base_eps = jk_calloc ((size_t)options.rounds, sizeof (double));
+    size_t odd = 0;
+    for (int r = 0; r < options.rounds; r++) {
+        char *base_path = jk_sprintf ("%s/baseline-%d.db", dir, r);
+        char *store_path = jk_sprintf ("%s/store-%d.db", dir, r);
+        base_eps[r] = jk_bench_baseline (base_path, events.rows, events.count,
+                                         options.batch);
+        store_eps[r] =
+            s_store_run (dir, store_path, &events, options.batch, &odd);
+        printf ("round %d: baseline %.0f ev/s, store %.0f ev/s\n", r + 1,
+                base_eps[r], store_eps[r]);
+        fflush (stdout);
+        free (base_path);
+        free (store_path);
+    }
+    double store_median = jk_bench_median (store_eps, (size_t)options.rounds);
+    double base_median = jk_bench_median (base_eps, (size_t)options.rounds);
+    s_events_free (&events);
+
+    /* Rebuild and verify on a big log the store wrote. */
+    s_events_t big;
+    s_events_make (&big, 2, options.big);
+    jk_clock_set (big.end_ms + 60000);
+    char *big_path = jk_sprintf ("%s/big.db", dir);
+    double big_store_eps =
+        s_store_run (dir, big_path, &big, options.batch, &odd);
+    size_t big_count = big.count;
+    s_events_free (&big);
+    char *rebuilt = jk_sprintf ("%s/rebuilt.db", dir);
+    jk_rebuild_result_t rebuild;
+    char err[256];
+    double start = jk_bench_now ();
+    if (jk_log_rebuild (big_path, rebuilt, NULL, &rebuild, err, sizeof err) !=
+        JK_OK) {
+        fprintf (stderr, "bench_store: rebuild: %s\n", err);
+        return 1;
+    }
+    double rebuild_s = jk_bench_now () - start;
+    jk_verify_result_t verify;
+    start = jk_bench_now ();
+    if (jk_log_verify (big_path, NULL, &verify, NULL, NULL) != JK_OK) {
+        fprintf (stderr, "bench_store: verify: %s\n", verify.message);
+        return 1;
+    }
+    double verify_s = jk_bench_now () - start;
+    double rebuild_eps = (double)rebuild.records / rebuild_s;
+    double verify_1m_s = verify_s * 1e6 / (double)verify.records;
+
+    printf ("\nstore apply (decide+log+projections, FULL, batch %zu): "
+            "median %.0f ev/s over %d rounds of %zu events\n",
+            options.batch, store_median, options.rounds, options.events);
+    printf ("baseline (log insert + SHA-256 chain, same batch): median %.0f "
+            "ev/s\n",
+            base_median);
+    printf ("ratio store/baseline: %.2f (goal >= 0.70)\n",
+            store_median / base_median);
+    printf ("store writing the %zu-event log: %.0f ev/s\n", big_count,
+            big_store_eps);
+    printf ("rebuild of %llu records: %.2f s, %.0f ev/s (goal >= 150000)\n",
+            (unsigned long long)rebuild.records, rebuild_s, rebuild_eps);
+    printf ("verify of %llu records: %.2f s, %.2f s per 1M (goal <= 2)\n",
+            (unsigned long long)verify.records, verify_s, verify_1m_s);
+    if (odd)
+        printf ("WARNING: %zu answers were neither ACK nor REJECTED\n", odd);
+    printf ("{\"bench\":\"store\",\"events\":%zu,\"rounds\":%d,\"batch\":%zu,"
+            "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
+            "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
+            "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
+            options.events, options.rounds, options.batch, store_median,
+            base_median, store_median / base_median, big_count, big_store_eps,
+            rebuild_eps, verify_s, verify_1m_s);
+    free (store_eps);
+    free (base_eps);
+    free (big_path);
+    free (rebuilt);
+    jk_bench_rmdir (&dir);
+    return odd ? 1 : 0;
+}
