@@ -113,8 +113,10 @@ static void test_json_reader (void **state)
             fail_msg ("'%s': got '%s', want '%s'", bad[i].text, err,
                       bad[i].rule);
     }
-    assert_non_null (
-        jk_json_parse ("-9223372036854775808", 20, err, sizeof err));
+    tree = jk_json_parse ("-9223372036854775808", 20, err, sizeof err);
+    assert_non_null (tree);
+    assert_int_equal (tree->n, INT64_MIN);
+    jk_json_destroy (&tree);
 }
 
 /* Loads every (pos, bytes, hash, outcome) of the log. */

@@ -1,0 +1,33 @@
+/*  fuzz_export.c - libFuzzer target for replay's JSON reader and the way
+    back from an exported JSON line to an event (jk_export_event_from_json):
+    any bytes must parse or fail with a message, never crash; an event that
+    comes back must encode. The corpus in tests/fuzz/corpus/export is
+    replayed by ctest. */
+#include "jk_replay.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    char err[128];
+    err[0] = 0;
+    jk_json_t *tree = jk_json_parse ((const char *)data, size, err, sizeof err);
+    assert (tree || err[0]);
+    jk_json_destroy (&tree);
+    jk_report_t report;
+    jk_event_t *event =
+        jk_export_event_from_json ((const char *)data, size, &tree, &report);
+    assert (event || report.failed);
+    if (event) {
+        size_t encoded_size = 0;
+        uint8_t *encoded = jk_event_encode (event, &encoded_size);
+        free (encoded);
+        jk_event_destroy (&event);
+    }
+    jk_json_destroy (&tree);
+    return 0;
+}
