@@ -289,8 +289,17 @@ static const char *s_sql[STMT_COUNT] = {
     [W_ENROLLMENT_WITHDRAW] = "UPDATE enrollments SET withdrawn = 1,"
                               " withdrawn_reason = ?3, withdrawn_pos = ?4,"
                               " eligible = 0 WHERE batch = ?1 AND nik = ?2",
-    [W_ENROLLMENT_JP] = "UPDATE enrollments SET jp_attended = jp_attended + ?3"
-                        " WHERE batch = ?1 AND nik = ?2",
+    /* jp_attended += ?3 with attendance % and eligibility recomputed in
+       the same statement (SET expressions see the old row). */
+    [W_ENROLLMENT_JP] =
+        "UPDATE enrollments AS e SET jp_attended = e.jp_attended + ?3,"
+        " attendance_pct = CASE WHEN b.jp_total > 0 THEN round (100.0 *"
+        " (e.jp_attended + ?3) / b.jp_total, 2) ELSE 0.0 END,"
+        " eligible = (e.withdrawn = 0 AND (b.jp_total > 0"
+        " OR b.min_attendance_pct = 0) AND (e.jp_attended + ?3) * 100"
+        " >= b.min_attendance_pct * b.jp_total)"
+        " FROM batches AS b WHERE b.batch = e.batch AND e.batch = ?1"
+        " AND e.nik = ?2",
     /* attendance % and eligibility, from the batch's jp_total and
        min_attendance_pct; integer comparison so no rounding decides. */
     [W_ENROLLMENT_PCT_ONE] =
@@ -1049,8 +1058,7 @@ static int s_attendance_effects (jk_projections_t *self, jk_str_t batch,
     sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
     sqlite3_bind_text (st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
     sqlite3_bind_int64 (st, 3, jp_delta);
-    CHECK (jk_proj_exec (self, W_ENROLLMENT_JP));
-    return s_enrollment_pct (self, batch, nik);
+    return jk_proj_exec (self, W_ENROLLMENT_JP);
 }
 
 static int s_attendance_recorded (jk_projections_t *self, const jk_event_t *ev,
