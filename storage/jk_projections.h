@@ -17,16 +17,16 @@
 typedef struct _jk_projections_t jk_projections_t;
 
 typedef struct {
-    int rat_deadline_months;      /* RAT late after this many months past
-                                     the book year's end; default 6 */
+    int rat_deadline_months; /* RAT late after this many months past
+                                the book year's end; default 6 */
 } jk_projections_config_t;
 
 /* What the log says about a record being applied. */
 typedef struct {
-    uint64_t pos;                 /* global position */
-    int64_t recorded_at;          /* store time, ms since epoch */
-    const uint8_t *hash;          /* 32-byte chain hash at pos */
-    const jk_report_t *warnings;  /* warnings from validation, or NULL */
+    uint64_t pos;                /* global position */
+    int64_t recorded_at;         /* store time, ms since epoch */
+    const uint8_t *hash;         /* 32-byte chain hash at pos */
+    const jk_report_t *warnings; /* warnings from validation, or NULL */
     /* The submitted bytes exactly as received (the log's bytes column).
        apply_rejection keeps them in the rejections table; NULL stores
        NULL there. apply ignores them. */
@@ -63,8 +63,8 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
    and message. Returns JK_OK or JK_IO. */
 int jk_projections_apply_rejection (jk_projections_t *self,
                                     const jk_envelope_t *envelope,
-                                    const jk_event_t *event,
-                                    const char *code, const char *message,
+                                    const jk_event_t *event, const char *code,
+                                    const char *message,
                                     const jk_applied_t *applied);
 
 /* Writes every projection table in canonical form (tables by name, rows
@@ -77,8 +77,7 @@ int jk_projections_dump (sqlite3 *db, FILE *out, char *err, size_t err_size);
    position, as one MessagePack map (docs/PROTOCOL.md, SNAPSHOT), for
    as_of_day (days since epoch, WIB) deciding "active" and "expired".
    Returns a heap buffer and its size, or NULL on SQLite failure. */
-uint8_t *jk_projections_snapshot (sqlite3 *db, int32_t as_of_day,
-                                  size_t *size);
+uint8_t *jk_projections_snapshot (sqlite3 *db, int32_t as_of_day, size_t *size);
 
 /* Counts the cooperatives active as of as_of_day (days since epoch): those
    with a RAT for book year year(as_of) - 1 held on or before as_of, whose

@@ -301,9 +301,9 @@ static void s_plan_round (jk_workload_t *self)
         int by, bm, bd;
         jk_civil_from_days (birth, &by, &bm, &bd);
         char nik[64];
-        snprintf (nik, sizeof nik, "%.2s%.2s%.2s%02d%02d%02d%04d", kec,
-                  kec + 3, kec + 6, (bd + (female ? 40 : 0)) % 100, bm % 100,
-                  by % 100, serial % 10000);
+        snprintf (nik, sizeof nik, "%.2s%.2s%.2s%02d%02d%02d%04d", kec, kec + 3,
+                  kec + 6, (bd + (female ? 40 : 0)) % 100, bm % 100, by % 100,
+                  serial % 10000);
         memcpy (people[p].nik, nik, 17);
         people[p].coop = p % COOPERATIVES;
         people[p].jp = 0;
