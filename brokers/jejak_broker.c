@@ -80,10 +80,11 @@ int main (int argc, char **argv)
     printf ("jejak-broker ingest=%s feed=%s backend=%s\n", config.ingest,
             config.feed, config.backend);
     fflush (stdout);
-    /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. */
+    /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. The signal may
+       land on any thread, so wake up now and then to look. */
     zpoller_t *poller = zpoller_new (broker, NULL);
     while (!zsys_interrupted) {
-        if (zpoller_wait (poller, -1) == broker) {
+        if (zpoller_wait (poller, 250) == broker) {
             char *line = zstr_recv (broker);
             zstr_free (&line);
         }

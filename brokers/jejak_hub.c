@@ -1,0 +1,157 @@
+/*  jejak_hub.c - jejak-hub: the broker and the store actors in one
+    process, joined over inproc; the embedded default a new user starts
+    first. Parses options, starts both, waits for SIGINT/SIGTERM, stops
+    them (store first, so its last batch is committed and answered). */
+#include "jk_broker.h"
+#include "jk_opts.h"
+#include "jk_store.h"
+#include "jk_wire.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define S_BACKEND "inproc://jejak-hub-backend"
+
+static const jk_opt_t s_options[] = {
+    {"db", "JEJAK_DB", "./jejak-data/events.db",
+     "event log database (SQLite; created with its directory)", false},
+    {"ingest", "JEJAK_INGEST", "tcp://127.0.0.1:7450",
+     "endpoint agents submit to (ROUTER, bound)", false},
+    {"feed", "JEJAK_FEED", "tcp://127.0.0.1:7451",
+     "endpoint live subscribers connect to (XPUB, bound)", false},
+    {"query", "JEJAK_QUERY", "tcp://127.0.0.1:7452",
+     "store query endpoint: HEAD, SINCE, SNAPSHOT ... (ROUTER, bound)", false},
+    {"feed-hwm", "JEJAK_FEED_HWM", "100000",
+     "messages queued per feed subscriber before drops", false},
+    {"data-dir", "JEJAK_DATA_DIR", NULL,
+     "region reference data directory (default: the installed copy)", false},
+    {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
+     "a RAT is late this many months after its book year", false},
+};
+
+static void s_usage (jk_opts_t *opts)
+{
+    printf ("usage: jejak-hub [options]\n"
+            "Broker and event store in one process: agents submit on "
+            "--ingest,\nsubscribers listen on --feed, late joiners catch up "
+            "on --query.\nWire protocol: docs/PROTOCOL.md.\n\n"
+            "Each option comes from its flag, else its environment "
+            "variable, else\nthe ZPL config file (--config PATH or "
+            "JEJAK_CONFIG; key = option name),\nelse the default.\n\n");
+    jk_opts_print (opts, stdout);
+    printf ("\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
+            "cannot be bound\nor the database cannot be opened, 2 on usage "
+            "errors.\n");
+}
+
+/* Creates the directory that will hold the database, if missing. */
+static int s_make_parent (const char *path)
+{
+    char *dir = jk_strdup (path);
+    char *slash = strrchr (dir, '/');
+    int rc = 0;
+    if (slash && slash != dir) {
+        *slash = 0;
+        if (mkdir (dir, 0700) && errno != EEXIST) {
+            fprintf (stderr, "jejak-hub: cannot create directory %s: %s\n", dir,
+                     strerror (errno));
+            rc = -1;
+        }
+    }
+    free (dir);
+    return rc;
+}
+
+static int s_usage_error (const char *message)
+{
+    fprintf (stderr, "jejak-hub: %s (see --help)\n", message);
+    return 2;
+}
+
+int main (int argc, char **argv)
+{
+    jk_opts_t *opts = jk_opts_new ("jejak-hub", s_options,
+                                   sizeof s_options / sizeof s_options[0]);
+    char err[256];
+    int status = 0;
+    zactor_t *broker = NULL, *store = NULL;
+    uint64_t hwm, months;
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
+        status = s_usage_error (err);
+        goto cleanup;
+    }
+    if (jk_opts_help (opts)) {
+        s_usage (opts);
+        goto cleanup;
+    }
+    if (jk_opts_argc (opts) > 0) {
+        status = s_usage_error ("unexpected argument");
+        goto cleanup;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "feed-hwm"), &hwm) || hwm == 0 ||
+        hwm > 100000000) {
+        status = s_usage_error ("--feed-hwm must be 1 to 100000000");
+        goto cleanup;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months) ||
+        months == 0 || months > 120) {
+        status = s_usage_error ("--rat-deadline-months must be 1 to 120");
+        goto cleanup;
+    }
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    const char *db = jk_opts_get (opts, "db");
+    if (s_make_parent (db)) {
+        status = 1;
+        goto cleanup;
+    }
+    jk_broker_config_t bconfig = {jk_opts_get (opts, "ingest"),
+                                  jk_opts_get (opts, "feed"),
+                                  S_BACKEND,
+                                  (int)hwm,
+                                  NULL,
+                                  NULL};
+    broker = jk_broker_start (&bconfig);
+    if (!broker) {
+        fprintf (stderr, "jejak-hub: cannot start the broker (see the log "
+                         "above)\n");
+        status = 1;
+        goto cleanup;
+    }
+    jk_store_config_t sconfig;
+    memset (&sconfig, 0, sizeof sconfig);
+    sconfig.db_path = db;
+    sconfig.backend = S_BACKEND;
+    sconfig.query = jk_opts_get (opts, "query");
+    sconfig.projections.rat_deadline_months = (int)months;
+    store = jk_store_start (&sconfig);
+    if (!store) {
+        fprintf (stderr, "jejak-hub: cannot start the store (see the log "
+                         "above)\n");
+        status = 1;
+        goto cleanup;
+    }
+    printf ("jejak-hub ingest=%s feed=%s query=%s db=%s\n", bconfig.ingest,
+            bconfig.feed, sconfig.query, db);
+    fflush (stdout);
+    /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. The signal may
+       land on any thread, so wake up now and then to look. */
+    zpoller_t *poller = zpoller_new (broker, store, NULL);
+    while (!zsys_interrupted) {
+        void *which = zpoller_wait (poller, 250);
+        if (which) {
+            char *line = zstr_recv (which);
+            zstr_free (&line);
+        }
+    }
+    zpoller_destroy (&poller);
+
+cleanup:
+    zactor_destroy (&store);
+    zactor_destroy (&broker);
+    jk_opts_destroy (&opts);
+    return status;
+}
