@@ -65,6 +65,16 @@ static int s_make_parent (const char *path)
     return rc;
 }
 
+/* True when the broker reports the store as up. */
+static bool s_store_up (zactor_t *broker)
+{
+    zstr_send (broker, "STATS");
+    char *text = zstr_recv (broker);
+    bool up = text && strstr (text, "store=up");
+    zstr_free (&text);
+    return up;
+}
+
 static int s_usage_error (const char *message)
 {
     fprintf (stderr, "jejak-hub: %s (see --help)\n", message);
@@ -134,6 +144,12 @@ int main (int argc, char **argv)
         status = 1;
         goto cleanup;
     }
+    /* Ready means ready to acknowledge: wait (bounded) until the broker
+       has heard the store's first PING. */
+    int64_t deadline = jk_clock_mono_ms () + 5000;
+    while (!zsys_interrupted && jk_clock_mono_ms () < deadline &&
+           !s_store_up (broker))
+        zclock_sleep (5);
     printf ("jejak-hub ingest=%s feed=%s query=%s db=%s\n", bconfig.ingest,
             bconfig.feed, sconfig.query, db);
     fflush (stdout);
