@@ -272,8 +272,12 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
     if (!out)
         goto cleanup;
     sqlite3 *db = jk_log_db (out);
-    /* A rebuild that dies half-way is thrown away, so it need not sync. */
-    sqlite3_exec (db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+    /* A rebuild that dies half-way is thrown away, so it needs neither a
+       journal nor syncs while it loads; the file turns WAL at the end. */
+    sqlite3_exec (db,
+                  "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                  " PRAGMA cache_size = -262144",
+                  NULL, NULL, NULL);
     projections = jk_projections_new (db, &options->projections, err, err_size);
     if (!projections)
         goto cleanup;
@@ -343,7 +347,9 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
     }
     if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto sql_fail;
-    sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        goto sql_fail;
     if (options->progress)
         options->progress (options->progress_arg, result->records, total);
     status = JK_OK;
