@@ -138,15 +138,16 @@ static size_t s_client_take (s_client_t *c, zmsg_t *msg)
             c->unavailable++;
             continue;
         }
-        if (item->answered) {
+        if (item->pos) {
+            /* Answered before (perhaps before a resend): same receipt. */
             assert_int_equal (a.pos, item->pos);
             assert_memory_equal (a.hash, item->hash, 32);
         } else {
-            item->answered = true;
             item->pos = a.pos;
             memcpy (item->hash, a.hash, 32);
             item->first = a.kind;
         }
+        item->answered = true;
         item->acks++;
     }
     return n;
