@@ -213,7 +213,9 @@ static const char *s_sql[STMT_COUNT] = {
                           " units_assessed = units_assessed + ?3,"
                           " competent = competent + ?4,"
                           " certificates = certificates + ?5"
-                          " WHERE nik = ?1",
+                          " WHERE nik = ?1 RETURNING kecamatan_code,"
+                          " enrollments, units_assessed, competent,"
+                          " certificates",
     [W_COOPERATIVE_INSERT] =
         "INSERT INTO cooperatives (legal_number_norm, legal_number,"
         " legal_class, legal_date, name, form, kind, pattern, desa_code,"
@@ -661,22 +663,33 @@ static int s_person_counters (jk_projections_t *self, jk_str_t nik,
                               int enrollments, int units, int competent,
                               int certificates)
 {
-    person_row_t row;
-    CHECK (s_person_read (self, nik, &row));
-    if (!row.found)
-        return JK_OK;
+    /* One statement: the update returns the new counters, from which the
+       old ones follow. */
     sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
     sqlite3_bind_text (st, 1, nik.ptr, (int)nik.len, SQLITE_STATIC);
     sqlite3_bind_int (st, 2, enrollments);
     sqlite3_bind_int (st, 3, units);
     sqlite3_bind_int (st, 4, competent);
     sqlite3_bind_int (st, 5, certificates);
-    CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
-    int enrolled = s_crossing (row.enrollments, enrollments);
-    int assessed = s_crossing (row.units_assessed, units);
-    int comp = s_crossing (row.competent, competent);
+    int rc = jk_proj_query (self, W_PERSON_COUNTERS);
+    if (rc < 0)
+        return JK_IO;
+    if (rc == SQLITE_DONE)
+        return JK_OK;
+    char kecamatan[16];
+    jk_proj_column_text (st, 0, kecamatan, sizeof kecamatan);
+    int enrolled =
+        s_crossing (sqlite3_column_int64 (st, 1) - enrollments, enrollments);
+    int assessed = s_crossing (sqlite3_column_int64 (st, 2) - units, units);
+    int comp = s_crossing (sqlite3_column_int64 (st, 3) - competent, competent);
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        sqlite3_reset (st);
+        jk_error (LOG, "person counters: %s", sqlite3_errmsg (self->db));
+        return JK_IO;
+    }
+    sqlite3_reset (st);
     if (enrolled || assessed || comp || certificates)
-        return s_kecamatan (self, row.kecamatan, 0, 0, enrolled, assessed, comp,
+        return s_kecamatan (self, kecamatan, 0, 0, enrolled, assessed, comp,
                             certificates);
     return JK_OK;
 }
@@ -1068,7 +1081,11 @@ static int s_attendance_recorded (jk_projections_t *self, const jk_event_t *ev,
     jk_str_t nik = jk_proj_text (ev, "nik");
     int64_t session_no = jk_proj_number (ev, "session_no", 0);
     int64_t jp;
-    CHECK (s_session_jp (self, batch, session_no, &jp));
+    if (self->memo_set && memcmp (self->memo_id, ev->id, 16) == 0)
+        jp = self->memo_jp; /* decide just read it */
+    else
+        CHECK (s_session_jp (self, batch, session_no, &jp));
+    self->memo_set = false;
     char status[16];
     jk_event_text (ev, "status", status, sizeof status);
     bool present = s_present (status);
@@ -1371,7 +1388,8 @@ static int s_warnings (jk_projections_t *self, const jk_event_t *ev,
     return JK_OK;
 }
 
-/* Per-source progress and the last applied position, for every record. */
+/* Per-source progress, for every record; sources.last_pos is also how the
+   last applied position is kept (one statement per record, not two). */
 static int s_progress (jk_projections_t *self, const char *source,
                        int source_len, uint64_t seq, bool accepted,
                        const jk_applied_t *ap)
@@ -1384,8 +1402,10 @@ static int s_progress (jk_projections_t *self, const char *source,
         sqlite3_bind_int (st, 4, !accepted);
         sqlite3_bind_int64 (st, 5, ap->recorded_at);
         sqlite3_bind_int64 (st, 6, (int64_t)ap->pos);
-        CHECK (jk_proj_exec (self, W_SOURCE));
+        return jk_proj_exec (self, W_SOURCE);
     }
+    /* A record with no readable source: the position goes to
+       projection_meta instead (jk_projections_last_pos takes the larger). */
     sqlite3_bind_int64 (STMT (W_META_POS), 1, (int64_t)ap->pos);
     return jk_proj_exec (self, W_META_POS);
 }

@@ -68,6 +68,11 @@ struct _jk_projections_t {
     jk_projections_config_t config;
     const jk_region_t *region; /* reference data (kecamatan of a desa) */
     sqlite3_stmt *stmt[STMT_COUNT];
+    /* What decide read for the event it accepted last, reused by apply
+       when the same event follows (the store's path; rebuild reads). */
+    bool memo_set;
+    uint8_t memo_id[16]; /* that event's id */
+    int64_t memo_jp;     /* attendance.recorded: the session's jp */
 };
 
 /* Binds a body field to parameter index: text kinds as text (borrowed from

@@ -417,6 +417,7 @@ static int s_attendance_recorded (jk_projections_t *self, const jk_event_t *ev,
     char starts[8], ends[8];
     jk_proj_column_text (st, 1, starts, sizeof starts);
     jk_proj_column_text (st, 2, ends, sizeof ends);
+    int64_t jp = sqlite3_column_int64 (st, 3);
     sqlite3_reset (st);
     RUN (s_open_batch (batch, &row, "attendance", report));
     RUN (s_need_enrolled (self, batch, nik, report));
@@ -440,7 +441,11 @@ static int s_attendance_recorded (jk_projections_t *self, const jk_event_t *ev,
                          (long long)pos);
         return REJECT;
     }
-    return s_times (ev, starts, ends, batch, no, report);
+    RUN (s_times (ev, starts, ends, batch, no, report));
+    self->memo_set = true;
+    memcpy (self->memo_id, ev->id, 16);
+    self->memo_jp = jp;
+    return GO;
 }
 
 static int s_attendance_corrected (jk_projections_t *self, const jk_event_t *ev,

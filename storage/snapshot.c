@@ -60,8 +60,9 @@ int64_t jk_projections_last_pos (sqlite3 *db)
     sqlite3_stmt *st = NULL;
     int64_t pos = -1;
     if (sqlite3_prepare_v2 (db,
-                            "SELECT value FROM projection_meta"
-                            " WHERE key = 'last_pos'",
+                            "SELECT max ((SELECT coalesce (max (last_pos),"
+                            " 0) FROM sources), (SELECT value FROM"
+                            " projection_meta WHERE key = 'last_pos'))",
                             -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step (st) == SQLITE_ROW)
         pos = sqlite3_column_int64 (st, 0);

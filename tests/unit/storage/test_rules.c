@@ -410,9 +410,7 @@ static void test_rejections_recorded (void **state)
     assert_int_equal (h_int (h, "SELECT rejected FROM sources"), 1);
     assert_int_equal (h_int (h, "SELECT accepted FROM sources"),
                       (int64_t)h->seq - 1);
-    assert_int_equal (h_int (h, "SELECT value FROM projection_meta WHERE key"
-                                " = 'last_pos'"),
-                      (int64_t)h->pos);
+    assert_int_equal (jk_projections_last_pos (h->db), (int64_t)h->pos);
 }
 
 int main (void)
