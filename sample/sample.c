@@ -410,7 +410,7 @@ static int s_regions (gen_t *gen)
     }
     gen->kecamatan =
         jk_calloc ((size_t)gen->kecamatan_count, sizeof *gen->kecamatan);
-    int weights[512];
+    int *weights = jk_calloc ((size_t)gen->kecamatan_count, sizeof *weights);
     int total = 0;
     for (int i = 0; i < gen->kecamatan_count; i++) {
         kecamatan_t *k = &gen->kecamatan[i];
@@ -433,32 +433,32 @@ static int s_regions (gen_t *gen)
             snprintf (gen->err, gen->err_size,
                       "kecamatan %s has no desa in the reference data",
                       k->code);
+            free (weights);
             return JK_INVALID;
         }
         int number = k->number;
-        weights[i % 512] =
+        weights[i] =
             strcmp (gen->regency, "32.03") == 0 && number > 0 && number < 33
                 ? s_kecamatan_weights[number]
                 : 30;
-        total += weights[i % 512];
+        total += weights[i];
     }
-    /* Largest remainder: counts proportional to the weights that add up
-       to exactly the number asked for; every kecamatan gets at least one
-       when there are enough cooperatives to go round. */
+    /* Counts proportional to the weights (rounded down), then the rest
+       handed out one at a time by weight, so they add up to exactly the
+       number asked for; every kecamatan gets at least one when there are
+       enough cooperatives to go round. */
     int n = gen->config->cooperatives;
     int given = 0;
     for (int i = 0; i < gen->kecamatan_count; i++) {
         kecamatan_t *k = &gen->kecamatan[i];
-        k->cooperatives = (int)((long long)n * weights[i % 512] / total);
+        k->cooperatives = (int)((long long)n * weights[i] / total);
         if (k->cooperatives == 0 && n >= gen->kecamatan_count)
             k->cooperatives = 1;
         given += k->cooperatives;
     }
     while (given != n) {
         /* hand out (or take back) one at a time, by weight */
-        int i = s_weighted (&gen->rng, weights,
-                            gen->kecamatan_count < 512 ? gen->kecamatan_count
-                                                       : 512);
+        int i = s_weighted (&gen->rng, weights, gen->kecamatan_count);
         kecamatan_t *k = &gen->kecamatan[i];
         if (given < n) {
             k->cooperatives++;
@@ -468,6 +468,7 @@ static int s_regions (gen_t *gen)
             given--;
         }
     }
+    free (weights);
     return JK_OK;
 }
 
@@ -770,13 +771,18 @@ static int s_activity (gen_t *gen)
         }
     }
     /* The dinas declares a handful inactive or frozen. */
+    int quiet = 0;
+    for (int i = 0; i < gen->coop_count; i++)
+        quiet += !gen->coops[i].active && !gen->coops[i].rat_2020;
+    int frozen_wanted = quiet >= 16 ? 6 : quiet / 3;
+    int inactive_wanted = quiet >= 16 ? 10 : quiet / 3;
     int frozen = 0, inactive = 0;
-    while (frozen < 6 || inactive < 10) {
+    while (frozen < frozen_wanted || inactive < inactive_wanted) {
         coop_t *c = &gen->coops[s_below (rng, gen->coop_count)];
         if (c->active || c->rat_2020 || c->status)
             continue;
         c->status_on = s_day (2022, 3, 1) + s_below (rng, 250);
-        if (frozen < 6) {
+        if (frozen < frozen_wanted) {
             c->status = 2;
             snprintf (c->basis, sizeof c->basis, "518/Kep.%d-Diskopdagin/2022",
                       s_between (rng, 20, 180));
@@ -1851,9 +1857,10 @@ static int s_write_summary (gen_t *gen)
            "TYPE\n"
            "Consecutive lines of the same TYPE form a stage: sync them all "
            "before the\nnext stage starts. Use one outbox per SOURCE.\n\n"
-           "Files of the even-numbered offices and the dinas's status, "
-           "enrolment,\nunit and certificate files use ';', a UTF-8 BOM, "
-           "CRLF and dd/mm/yyyy;\nthe others ',', LF and yyyy-mm-dd.\n"
+           "Files of the offices of kecamatan 32.03.01, .03, .05 ... and "
+           "the dinas's status,\nenrolment, attendance, unit and "
+           "certificate files use ';', a UTF-8 BOM,\nCRLF and dd/mm/yyyy; "
+           "the others ',', LF and yyyy-mm-dd.\n"
            "expected.tsv holds the figures the status board should show.\n",
            (unsigned long long)gen->config->seed, gen->coop_count,
            gen->kecamatan_count, rat_2021, late, gen->person_count,
