@@ -540,13 +540,22 @@ static const char *s_key_text (const msgpack_object *key, char *buf,
     return buf;
 }
 
+/* Fills buf with "body.NAME" and returns it. */
+static const char *s_path (char *buf, size_t size, const char *name)
+{
+    snprintf (buf, size, "body.%s", name);
+    return buf;
+}
+
 /* Decodes one body field's value by its kind; only wire shape here. */
 static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                            const msgpack_object *o, jk_value_t *v,
                            jk_report_t *report)
 {
-    char path[64];
-    snprintf (path, sizeof path, "body.%s", f->name);
+    /* The path is only needed for an error: formatting it for every field
+       would cost more than decoding the field. */
+    char path[64] = "";
+#define PATH (path[0] ? path : s_path (path, sizeof path, f->name))
     v->present = true;
     switch (f->kind) {
         case JK_KIND_STR:
@@ -554,14 +563,14 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
         case JK_KIND_TIME:
         case JK_KIND_ENUM:
             if (o->type != MSGPACK_OBJECT_STR) {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be a string (%s)", path,
+                jk_report_error (report, "E_FIELD_TYPE", PATH,
+                                 "%s must be a string (%s)", PATH,
                                  jk_kind_name (f->kind));
                 return -1;
             }
             if (o->via.str.size > JK_STRING_MAX_BYTES) {
-                jk_report_error (report, "E_FIELD_LENGTH", path,
-                                 "%s is longer than %d bytes", path,
+                jk_report_error (report, "E_FIELD_LENGTH", PATH,
+                                 "%s is longer than %d bytes", PATH,
                                  JK_STRING_MAX_BYTES);
                 return -1;
             }
@@ -569,10 +578,10 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
             if (f->kind == JK_KIND_DATE) {
                 int32_t days;
                 if (jk_date_parse_iso (v->s.ptr, v->s.len, &days)) {
-                    jk_report_error (report, "E_FIELD_FORMAT", path,
+                    jk_report_error (report, "E_FIELD_FORMAT", PATH,
                                      "%s must be a real date YYYY-MM-DD, "
                                      "got '%.*s'",
-                                     path, (int)(v->s.len > 40 ? 40 : v->s.len),
+                                     PATH, (int)(v->s.len > 40 ? 40 : v->s.len),
                                      v->s.ptr);
                     return -1;
                 }
@@ -580,9 +589,9 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
             } else if (f->kind == JK_KIND_TIME) {
                 int32_t minutes;
                 if (jk_time_parse_hhmm (v->s.ptr, v->s.len, &minutes)) {
-                    jk_report_error (report, "E_FIELD_FORMAT", path,
+                    jk_report_error (report, "E_FIELD_FORMAT", PATH,
                                      "%s must be a time HH:MM, got '%.*s'",
-                                     path, (int)(v->s.len > 40 ? 40 : v->s.len),
+                                     PATH, (int)(v->s.len > 40 ? 40 : v->s.len),
                                      v->s.ptr);
                     return -1;
                 }
@@ -592,8 +601,8 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                 if (k < 0) {
                     char list[160];
                     s_enum_list (f->values, list, sizeof list);
-                    jk_report_error (report, "E_FIELD_ENUM", path,
-                                     "%s must be one of %s, got '%.*s'", path,
+                    jk_report_error (report, "E_FIELD_ENUM", PATH,
+                                     "%s must be one of %s, got '%.*s'", PATH,
                                      list, (int)(v->s.len > 40 ? 40 : v->s.len),
                                      v->s.ptr);
                     return -1;
@@ -603,23 +612,23 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
             return 0;
         case JK_KIND_UINT:
             if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-                jk_report_error (report, "E_FIELD_RANGE", path,
-                                 "%s must be >= 0, got %lld", path,
+                jk_report_error (report, "E_FIELD_RANGE", PATH,
+                                 "%s must be >= 0, got %lld", PATH,
                                  (long long)o->via.i64);
                 return -1;
             }
             if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
                 o->via.u64 > INT64_MAX) {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be an unsigned integer", path);
+                jk_report_error (report, "E_FIELD_TYPE", PATH,
+                                 "%s must be an unsigned integer", PATH);
                 return -1;
             }
             v->n = (int64_t)o->via.u64;
             return 0;
         case JK_KIND_BOOL:
             if (o->type != MSGPACK_OBJECT_BOOLEAN) {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be a boolean", path);
+                jk_report_error (report, "E_FIELD_TYPE", PATH,
+                                 "%s must be a boolean", PATH);
                 return -1;
             }
             v->n = o->via.boolean;
@@ -628,14 +637,14 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
         case JK_KIND_LIST:
         case JK_KIND_UNITS: {
             if (o->type != MSGPACK_OBJECT_ARRAY) {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be an array", path);
+                jk_report_error (report, "E_FIELD_TYPE", PATH,
+                                 "%s must be an array", PATH);
                 return -1;
             }
             uint32_t n = o->via.array.size;
             if (n > JK_LIST_MAX) {
-                jk_report_error (report, "E_FIELD_LENGTH", path,
-                                 "%s must have at most %d items, got %u", path,
+                jk_report_error (report, "E_FIELD_LENGTH", PATH,
+                                 "%s must have at most %d items, got %u", PATH,
                                  JK_LIST_MAX, n);
                 return -1;
             }
@@ -648,9 +657,9 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                 if (units) {
                     if (item->type != MSGPACK_OBJECT_MAP ||
                         item->via.map.size != 2) {
-                        jk_report_error (report, "E_FIELD_TYPE", path,
+                        jk_report_error (report, "E_FIELD_TYPE", PATH,
                                          "%s[%u] must be a map {code, title}",
-                                         path, k);
+                                         PATH, k);
                         return -1;
                     }
                     const msgpack_object *code = NULL, *title = NULL;
@@ -665,10 +674,10 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                         title->type != MSGPACK_OBJECT_STR ||
                         code->via.str.size > JK_STRING_MAX_BYTES ||
                         title->via.str.size > JK_STRING_MAX_BYTES) {
-                        jk_report_error (report, "E_FIELD_TYPE", path,
+                        jk_report_error (report, "E_FIELD_TYPE", PATH,
                                          "%s[%u] must be a map with string "
                                          "code and title",
-                                         path, k);
+                                         PATH, k);
                         return -1;
                     }
                     v->items[2 * k] = s_str (code);
@@ -677,8 +686,8 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                 }
                 if (item->type != MSGPACK_OBJECT_STR ||
                     item->via.str.size > JK_STRING_MAX_BYTES) {
-                    jk_report_error (report, "E_FIELD_TYPE", path,
-                                     "%s[%u] must be a string", path, k);
+                    jk_report_error (report, "E_FIELD_TYPE", PATH,
+                                     "%s[%u] must be a string", PATH, k);
                     return -1;
                 }
                 v->items[k] = s_str (item);
@@ -688,10 +697,10 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
                     if (e < 0 || (v->n & ((int64_t)1 << e))) {
                         char list[160];
                         s_enum_list (f->values, list, sizeof list);
-                        jk_report_error (report, "E_FIELD_ENUM", path,
+                        jk_report_error (report, "E_FIELD_ENUM", PATH,
                                          "%s items must be distinct values "
                                          "of %s",
-                                         path, list);
+                                         PATH, list);
                         return -1;
                     }
                     v->n |= (int64_t)1 << e;
@@ -702,6 +711,7 @@ static int s_decode_value (jk_event_t *self, const jk_field_t *f,
     }
     return -1;
 }
+#undef PATH
 
 static int s_decode_bin16 (const msgpack_object *o, uint8_t out[16])
 {
@@ -726,12 +736,16 @@ static const char *s_envelope_keys[] = {"id",   "type", "v",     "source",
                                         "seq",  "at",   "actor", "corrects",
                                         "body", NULL};
 
+static const uint8_t s_envelope_key_len[] = {2, 4, 1, 6, 3, 2, 5, 8, 4};
+
 static int s_envelope_key (const msgpack_object *key)
 {
     if (key->type != MSGPACK_OBJECT_STR)
         return -1;
     for (int i = 0; s_envelope_keys[i]; i++)
-        if (s_key_is (key, s_envelope_keys[i]))
+        if (key->via.str.size == s_envelope_key_len[i] &&
+            memcmp (key->via.str.ptr, s_envelope_keys[i],
+                    s_envelope_key_len[i]) == 0)
             return i;
     return -1;
 }

@@ -8,20 +8,19 @@
 #include <string.h>
 
 static const char *const s_form[] = {"PRIMER", "SEKUNDER", NULL};
-static const char *const s_kind[] = {"SIMPAN_PINJAM", "KONSUMEN", "PRODUSEN",
-                                     "PEMASARAN",     "JASA",     "SERBA_USAHA",
-                                     NULL};
+static const char *const s_kind[] = {
+    "SIMPAN_PINJAM", "KONSUMEN",    "PRODUSEN", "PEMASARAN",
+    "JASA",          "SERBA_USAHA", NULL};
 static const char *const s_pattern[] = {"KONVENSIONAL", "SYARIAH", NULL};
-static const char *const s_coop_status[] = {"AKTIF", "TIDAK_AKTIF",
-                                            "DIBEKUKAN", "DIBUBARKAN", NULL};
+static const char *const s_coop_status[] = {"AKTIF", "TIDAK_AKTIF", "DIBEKUKAN",
+                                            "DIBUBARKAN", NULL};
 static const char *const s_sex[] = {"L", "P", NULL};
 static const char *const s_role[] = {"KETUA",    "SEKRETARIS", "BENDAHARA",
                                      "PENGAWAS", "MANAJER",    "KARYAWAN",
                                      "ANGGOTA",  NULL};
-static const char *const s_funding[] = {"DAK_NF_PK2UMK", "APBD_KAB",
-                                        "APBD_PROV",     "APBN",
-                                        "MANDIRI",       "LAINNYA",
-                                        NULL};
+static const char *const s_funding[] = {
+    "DAK_NF_PK2UMK", "APBD_KAB", "APBD_PROV", "APBN",
+    "MANDIRI",       "LAINNYA",  NULL};
 static const char *const s_presence[] = {"HADIR", "TERLAMBAT", "IZIN",
                                          "SAKIT", "ALPA",      NULL};
 static const char *const s_method[] = {"PAPER", "QR", "ONLINE", "OPERATOR",
@@ -33,15 +32,29 @@ static const char *const s_verdict[] = {"K", "BK", NULL};
 
 /* Shorthands keep the table readable: one line per field. */
 #define STR(n, req, lo, hi, fmt, doc)                                          \
-    {n, JK_KIND_STR, req, lo, hi, NULL, fmt, NULL, doc}
+    {                                                                          \
+        n, JK_KIND_STR, req, lo, hi, NULL, fmt, NULL, doc                      \
+    }
 #define UINT(n, req, lo, hi, def, doc)                                         \
-    {n, JK_KIND_UINT, req, lo, hi, NULL, JK_FORMAT_NONE, def, doc}
+    {                                                                          \
+        n, JK_KIND_UINT, req, lo, hi, NULL, JK_FORMAT_NONE, def, doc           \
+    }
 #define DATE(n, req, def, doc)                                                 \
-    {n, JK_KIND_DATE, req, 0, 0, NULL, JK_FORMAT_NONE, def, doc}
-#define TIME(n, req, doc) {n, JK_KIND_TIME, req, 0, 0, NULL, JK_FORMAT_NONE, NULL, doc}
+    {                                                                          \
+        n, JK_KIND_DATE, req, 0, 0, NULL, JK_FORMAT_NONE, def, doc             \
+    }
+#define TIME(n, req, doc)                                                      \
+    {                                                                          \
+        n, JK_KIND_TIME, req, 0, 0, NULL, JK_FORMAT_NONE, NULL, doc            \
+    }
 #define ENUM(n, req, vals, doc)                                                \
-    {n, JK_KIND_ENUM, req, 0, 0, vals, JK_FORMAT_NONE, NULL, doc}
-#define BOOL(n, req, doc) {n, JK_KIND_BOOL, req, 0, 0, NULL, JK_FORMAT_NONE, NULL, doc}
+    {                                                                          \
+        n, JK_KIND_ENUM, req, 0, 0, vals, JK_FORMAT_NONE, NULL, doc            \
+    }
+#define BOOL(n, req, doc)                                                      \
+    {                                                                          \
+        n, JK_KIND_BOOL, req, 0, 0, NULL, JK_FORMAT_NONE, NULL, doc            \
+    }
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
 
 #define R true  /* required */
@@ -64,8 +77,9 @@ static const char *const s_verdict[] = {"K", "BK", NULL};
 
 static const jk_field_t s_cooperative_registered[] = {
     F_LEGAL_NUMBER,
-    DATE ("legal_date", R, NULL, "date of the legal-entity decree; not in "
-                                 "the future"),
+    DATE ("legal_date", R, NULL,
+          "date of the legal-entity decree; not in "
+          "the future"),
     STR ("name", R, 3, 150, JK_FORMAT_NONE, "cooperative name"),
     ENUM ("form", R, s_form, "form"),
     ENUM ("kind", R, s_kind, "kind of business"),
@@ -86,7 +100,8 @@ static const jk_field_t s_cooperative_updated[] = {
     ENUM ("form", O, s_form, "form"),
     ENUM ("kind", O, s_kind, "kind of business"),
     ENUM ("pattern", O, s_pattern, "conventional or sharia"),
-    STR ("desa_code", O, 13, 13, JK_FORMAT_DESA_CIANJUR, "desa code of the seat"),
+    STR ("desa_code", O, 13, 13, JK_FORMAT_DESA_CIANJUR,
+         "desa code of the seat"),
     STR ("address", O, 0, 250, JK_FORMAT_NONE, "street address"),
     STR ("nik_koperasi", O, 13, 13, JK_FORMAT_NIK_KOPERASI,
          "cooperative identity number, 13 digits"),
@@ -98,8 +113,9 @@ static const jk_field_t s_rat_held[] = {
     F_LEGAL_NUMBER,
     UINT ("book_year", R, 1990, 9999, NULL,
           "book year the meeting closes, 1990 .. the current year"),
-    DATE ("held_on", R, NULL, "date of the meeting: after 31 December of the "
-                              "book year, not in the future"),
+    DATE ("held_on", R, NULL,
+          "date of the meeting: after 31 December of the "
+          "book year, not in the future"),
     UINT ("members_present", R, 0, 10000000, NULL, "members present"),
     BOOL ("quorum_met", R, "whether the quorum was met"),
 };
@@ -123,8 +139,9 @@ static const jk_field_t s_person_registered[] = {
          "mobile number: ^(\\+62|62|0)8\\d{8,11}$"),
     STR ("cooperative", O, 1, 100, JK_FORMAT_LEGAL_NUMBER,
          "legal number of the person's cooperative (registered)"),
-    ENUM ("role", O, s_role, "role in that cooperative; given with "
-                             "cooperative"),
+    ENUM ("role", O, s_role,
+          "role in that cooperative; given with "
+          "cooperative"),
 };
 
 static const jk_field_t s_person_corrected[] = {
@@ -148,8 +165,9 @@ static const jk_field_t s_batch_scheduled[] = {
     STR ("venue", R, 3, 200, JK_FORMAT_NONE, "venue name"),
     STR ("venue_desa_code", R, 13, 13, JK_FORMAT_DESA_ANY, "desa of the venue"),
     DATE ("start_date", R, NULL, "first day"),
-    DATE ("end_date", R, NULL, "last day: start_date .. start_date + 13 "
-                               "(at most 14 days)"),
+    DATE ("end_date", R, NULL,
+          "last day: start_date .. start_date + 13 "
+          "(at most 14 days)"),
     UINT ("class_size_max", O, 1, 500, "30", "participants at most"),
     UINT ("min_attendance_pct", O, 0, 100, "80",
           "attendance % needed to be assessed"),
@@ -183,8 +201,9 @@ static const jk_field_t s_attendance_recorded[] = {
     UINT ("session_no", R, 1, 100, NULL, "scheduled session number"),
     F_NIK (R),
     ENUM ("status", R, s_presence, "presence"),
-    TIME ("check_in", O, "check-in time HH:MM; required for HADIR and "
-                         "TERLAMBAT"),
+    TIME ("check_in", O,
+          "check-in time HH:MM; required for HADIR and "
+          "TERLAMBAT"),
     TIME ("check_out", O, "check-out time HH:MM, not before check_in"),
     ENUM ("method", R, s_method, "how presence was taken"),
 };
@@ -216,21 +235,24 @@ static const jk_field_t s_assessment_scheduled[] = {
 static const jk_field_t s_unit_assessed[] = {
     F_ASSESSMENT,
     F_NIK (R),
-    STR ("unit", R, 1, 60, JK_FORMAT_NONE, "unit code, one of the "
-                                           "assessment's"),
+    STR ("unit", R, 1, 60, JK_FORMAT_NONE,
+         "unit code, one of the "
+         "assessment's"),
     {"methods", JK_KIND_SET, R, 1, 6, s_assess_method, JK_FORMAT_NONE, NULL,
      "assessment methods used, comma-separated"},
     ENUM ("verdict", R, s_verdict, "K (kompeten) or BK (belum kompeten)"),
     UINT ("score", O, 0, 100, NULL, "score 0..100"),
-    STR ("assessor", R, 1, 60, JK_FORMAT_NONE, "assessor id, one of the "
-                                               "assessment's"),
+    STR ("assessor", R, 1, 60, JK_FORMAT_NONE,
+         "assessor id, one of the "
+         "assessment's"),
 };
 
 static const jk_field_t s_assessment_decided[] = {
     F_ASSESSMENT,
     F_NIK (R),
-    ENUM ("verdict", R, s_verdict, "K only when every unit's latest verdict "
-                                   "is K"),
+    ENUM ("verdict", R, s_verdict,
+          "K only when every unit's latest verdict "
+          "is K"),
 };
 
 static const jk_field_t s_certificate_issued[] = {
@@ -248,7 +270,9 @@ static const jk_field_t s_certificate_revoked[] = {
 };
 
 #define TYPE(n, dom, cmd, flds, corr, chk, doc)                                \
-    {n, 1, dom, cmd, doc, flds, COUNT (flds), corr, chk, NULL, NULL}
+    {                                                                          \
+        n, 1, dom, cmd, doc, flds, COUNT (flds), corr, chk, NULL, NULL         \
+    }
 
 static const jk_type_t s_types[] = {
     TYPE ("cooperative.registered", JK_DOMAIN_REGISTRATION, "cooperative",
@@ -287,8 +311,8 @@ static const jk_type_t s_types[] = {
           "A registered person is enrolled in a batch for a registered "
           "cooperative. Rejected when the batch is full or the person is "
           "already enrolled."),
-    TYPE ("training.participant_withdrawn", JK_DOMAIN_REGISTRATION,
-          "withdraw", s_participant_withdrawn, false, NULL,
+    TYPE ("training.participant_withdrawn", JK_DOMAIN_REGISTRATION, "withdraw",
+          s_participant_withdrawn, false, NULL,
           "An enrolled participant withdraws."),
     TYPE ("attendance.recorded", JK_DOMAIN_ATTENDANCE, "record",
           s_attendance_recorded, false, jk_check_attendance,
@@ -334,9 +358,12 @@ const jk_type_t *jk_vocabulary_at (size_t index)
 
 const jk_type_t *jk_vocabulary_find (const char *name, size_t len)
 {
+    /* strncmp stops at the table name's end; the NUL check then makes
+       sure name is not longer. */
     for (size_t i = 0; i < COUNT (s_types); i++)
-        if (strlen (s_types[i].name) == len &&
-            memcmp (s_types[i].name, name, len) == 0)
+        if (len > 0 && s_types[i].name[0] == name[0] &&
+            strncmp (s_types[i].name, name, len) == 0 &&
+            s_types[i].name[len] == 0)
             return &s_types[i];
     return NULL;
 }
@@ -353,10 +380,12 @@ const jk_type_t *jk_vocabulary_by_command (jk_domain_t domain,
 
 int jk_type_field (const jk_type_t *type, const char *name, size_t len)
 {
-    for (size_t i = 0; i < type->field_count; i++)
-        if (strlen (type->fields[i].name) == len &&
-            memcmp (type->fields[i].name, name, len) == 0)
-            return (int) i;
+    for (size_t i = 0; i < type->field_count; i++) {
+        const char *f = type->fields[i].name;
+        if (len > 0 && f[0] == name[0] && strncmp (f, name, len) == 0 &&
+            f[len] == 0)
+            return (int)i;
+    }
     return -1;
 }
 
@@ -370,9 +399,12 @@ const char *jk_kind_name (jk_kind_t kind)
 const char *jk_domain_name (jk_domain_t domain)
 {
     switch (domain) {
-        case JK_DOMAIN_REGISTRATION: return "registration";
-        case JK_DOMAIN_ATTENDANCE: return "attendance";
-        case JK_DOMAIN_SCORING: return "scoring";
+        case JK_DOMAIN_REGISTRATION:
+            return "registration";
+        case JK_DOMAIN_ATTENDANCE:
+            return "attendance";
+        case JK_DOMAIN_SCORING:
+            return "scoring";
     }
     return "?";
 }
@@ -385,5 +417,5 @@ jk_domain_t jk_domain_parse (const char *text)
         return JK_DOMAIN_ATTENDANCE;
     if (strcmp (text, "scoring") == 0)
         return JK_DOMAIN_SCORING;
-    return (jk_domain_t) 0;
+    return (jk_domain_t)0;
 }

@@ -117,7 +117,9 @@ static int s_map_open (s_map_t *m, const void *data, size_t size)
 {
     msgpack_unpacked_init (&m->result);
     size_t off = 0;
+    char why[128]; /* headers are checked before msgpack-c allocates */
     if (size > 65536 ||
+        jk_msgpack_check (data, size, 4, NULL, why, sizeof why) ||
         msgpack_unpack_next (&m->result, data, size, &off) !=
             MSGPACK_UNPACK_SUCCESS ||
         off != size || m->result.data.type != MSGPACK_OBJECT_MAP) {

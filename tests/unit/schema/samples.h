@@ -109,7 +109,7 @@ static inline void jk_sample_set (jk_event_t *ev, const char *item)
     const char *eq = strchr (item, '=');
     char name[64];
     snprintf (name, sizeof name, "%.*s", (int)(eq - item), item);
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     if (jk_event_set (ev, name, eq + 1, &report) != 0) {
         fprintf (stderr, "sample %s: %s\n", ev->type->name,

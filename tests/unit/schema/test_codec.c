@@ -23,7 +23,7 @@ static uint8_t *s_encode_sample (const char *type, size_t *size)
 static void s_expect_decode_error (const void *data, size_t size,
                                    const char *code, const char *field)
 {
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_event_t *ev = jk_event_decode (data, size, &report);
     if (ev)
         fail_msg ("decoded although %s was expected", code);
@@ -262,7 +262,7 @@ static void test_round_trip_every_type (void **state)
         size_t size;
         uint8_t *bytes = jk_event_encode (ev, &size);
         assert_non_null (bytes);
-        jk_report_t report;
+        jk_report_t report = {0};
         jk_event_t *back = jk_event_decode (bytes, size, &report);
         if (!back)
             fail_msg ("%s: %s", jk_samples[i].type, report.error.message);
@@ -293,7 +293,7 @@ static void test_equal_sees_differences (void **state)
     jk_event_t *a = jk_sample_by_name ("assessment.scheduled");
     jk_event_t *b = jk_sample_by_name ("assessment.scheduled");
     assert_true (jk_event_equal (a, b));
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_set (b, "units",
                                     "M.01=Mengelola keuangan|"
                                     "M.02=Menyusun laporan",
@@ -335,7 +335,7 @@ static void test_set_parses_operator_text (void **state)
 {
     (void)state;
     jk_event_t *ev = jk_sample_by_name ("attendance.recorded");
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_set (ev, "check_in", " 8.05 ", &report), 0);
     assert_string_equal (jk_event_get (ev, "check_in")->s.ptr, "08:05");
     assert_int_equal (jk_event_get (ev, "check_in")->n, 485);
@@ -423,7 +423,7 @@ static void test_oversized_is_too_large (void **state)
     char *text = jk_malloc (JK_EVENT_MAX_BYTES + 2);
     memset (text, 'x', JK_EVENT_MAX_BYTES + 1);
     text[JK_EVENT_MAX_BYTES + 1] = 0;
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_set (ev, "address", text, &report), 0);
     assert_null (jk_event_encode (ev, &size));
     free (text);
@@ -568,7 +568,7 @@ static void test_body_wrong_types (void **state)
         size_t size;
         uint8_t *bytes = s_mutate (cases[i].type, cases[i].path, OP_REPLACE,
                                    cases[i].fn, &size);
-        jk_report_t report;
+        jk_report_t report = {0};
         jk_event_t *ev = jk_event_decode (bytes, size, &report);
         if (ev)
             fail_msg ("case %zu (%s) decoded", i, cases[i].path);
@@ -627,7 +627,7 @@ static void test_random_bytes_never_crash (void **state)
         /* Most rounds start like a map, so the decoder gets further. */
         if (size && round % 2)
             buf[0] = (uint8_t)(0x80 | (buf[0] & 0x0f));
-        jk_report_t report;
+        jk_report_t report = {0};
         jk_event_t *ev = jk_event_decode (buf, size, &report);
         if (ev) {
             decoded++;
@@ -658,7 +658,7 @@ static void test_mutated_samples_never_crash (void **state)
             uint8_t *copy = jk_malloc (size);
             memcpy (copy, bytes, size);
             copy[k] ^= (uint8_t)(1 + s_rand () % 255);
-            jk_report_t report;
+            jk_report_t report = {0};
             jk_event_t *ev = jk_event_decode (copy, size, &report);
             if (ev) {
                 int rc = jk_event_validate (ev, &ctx, &report);
@@ -806,7 +806,7 @@ static void test_upcast_renamed_field (void **state)
                     s_closed_v1_to_v2};
     size_t size;
     uint8_t *bytes = s_encode_sample ("training.batch_closed", &size);
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_event_t *old = jk_event_decode (bytes, size, &report);
     assert_non_null (old);
     jk_event_t *ev = jk_event_upcast (&old, &v2, &report);
@@ -846,7 +846,7 @@ static void test_upcast_two_steps (void **state)
 {
     (void)state;
     jk_event_t *old = jk_event_new (&s_own_v1);
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     assert_int_equal (jk_event_set (old, "name", "Koperasi", &report), 0);
     jk_event_set_uint (old, "count", 4);

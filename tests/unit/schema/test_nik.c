@@ -6,7 +6,7 @@
 
 static void s_nik_error (const char *nik, const char *code)
 {
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     jk_nik_t out;
     if (jk_nik_parse (nik, strlen (nik), &out, "body.nik", &report) != -1)
@@ -30,7 +30,7 @@ static void test_valid_male_and_female (void **state)
 {
     (void)state;
     jk_nik_t nik;
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     assert_int_equal (
         jk_nik_parse ("3203012503850002", 16, &nik, "nik", &report), 0);
@@ -89,7 +89,7 @@ static void s_person_warns (const char *nik, const char *sex, const char *birth,
                             const char *warning)
 {
     jk_event_t *ev = jk_sample_by_name ("person.registered");
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     assert_int_equal (jk_event_set (ev, "nik", nik, &report), 0);
     assert_int_equal (jk_event_set (ev, "sex", sex, &report), 0);
@@ -130,7 +130,7 @@ static void test_warnings (void **state)
     jk_sample_set (ev, "nik=9903010107850001");
     jk_sample_set (ev, "birth_date=1990-01-01");
     jk_context_t ctx = {JK_SAMPLE_NOW_MS, jk_region_default ()};
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_validate (ev, &ctx, &report), 0);
     assert_int_equal (report.warning_count, 3);
     assert_string_equal (report.warnings[0].code, "W_NIK_PROVINCE");

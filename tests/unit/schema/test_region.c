@@ -103,7 +103,7 @@ static void test_load_errors (void **state)
     assert_int_equal (jk_region_kecamatan_count (region), 1);
     assert_string_equal (jk_region_desa (region, "32.04.01.2001", 13, NULL),
                          "Sarimahi");
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     assert_int_equal (jk_source_check (region, "32.04.01/x", 10, &report), 0);
     assert_int_equal (jk_source_check (region, "32.03.10/x", 10, &report), -1);
@@ -130,7 +130,7 @@ static void test_load_errors (void **state)
 
 static void s_source (const jk_region_t *region, const char *source, int expect)
 {
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     int rc = jk_source_check (region, source, strlen (source), &report);
     if (rc != expect)
@@ -168,7 +168,7 @@ static void test_source_check (void **state)
     s_source (NULL, "DINAS/hub", 0);
     s_source (NULL, "32.03.10/pacet-1", -1);
     /* A NUL inside is not part of a valid name. */
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     assert_int_equal (jk_source_check (region, "DINAS/a\0b", 9, &report), -1);
     jk_region_destroy (&region);

@@ -42,7 +42,7 @@ static void s_rejects (const jk_event_t *ev, const char *code,
                        const char *field)
 {
     jk_context_t ctx = jk_context_default ();
-    jk_report_t report;
+    jk_report_t report = {0};
     int rc = jk_event_validate (ev, &ctx, &report);
     if (rc != -1)
         fail_msg ("%s: accepted, expected %s on %s", ev->type->name, code,
@@ -59,7 +59,7 @@ static void s_rejects (const jk_event_t *ev, const char *code,
 static void s_accepts (const jk_event_t *ev)
 {
     jk_context_t ctx = jk_context_default ();
-    jk_report_t report;
+    jk_report_t report = {0};
     if (jk_event_validate (ev, &ctx, &report) != 0)
         fail_msg ("%s rejected: %s %s", ev->type->name, report.error.code,
                   report.error.message);
@@ -101,7 +101,7 @@ static void test_samples_are_valid (void **state)
     for (size_t i = 0; i < JK_SAMPLE_COUNT; i++) {
         jk_event_t *ev = jk_sample_event (&jk_samples[i]);
         jk_context_t ctx = jk_context_default ();
-        jk_report_t report;
+        jk_report_t report = {0};
         if (jk_event_validate (ev, &ctx, &report) != 0)
             fail_msg ("%s: %s", jk_samples[i].type, report.error.message);
         assert_int_equal (report.warning_count, 0);
@@ -128,7 +128,7 @@ static void s_length_case (const char *type, const char *field,
 {
     jk_event_t *ev = jk_sample_by_name (type);
     char *text = s_repeat (unit, n);
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_set (ev, field, text, &report), 0);
     char path[64];
     snprintf (path, sizeof path, "body.%s", field);
@@ -174,7 +174,7 @@ static void test_lengths (void **state)
 
     /* Bytes that are not UTF-8. */
     jk_event_t *ev = jk_sample_by_name (t);
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_set (ev, "name", "Kop\xff\xfe", &report), 0);
     s_rejects (ev, "E_FIELD_FORMAT", "body.name");
     jk_event_destroy (&ev);
@@ -253,7 +253,7 @@ static void test_enums (void **state)
     (void)state;
     /* Text that is not a value is refused when set ... */
     jk_event_t *ev = jk_sample_by_name ("cooperative.registered");
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     assert_int_equal (jk_event_set (ev, "form", "TERSIER", &report), -1);
     assert_string_equal (report.error.code, "E_FIELD_ENUM");
@@ -323,7 +323,7 @@ static void test_lists_and_units (void **state)
             snprintf (text + strlen (text), sizeof text - strlen (text),
                       "%sU%02d=Unit %d", i ? "|" : "", i, i);
         jk_event_t *ev = jk_sample_by_name ("assessment.scheduled");
-        jk_report_t report;
+        jk_report_t report = {0};
         assert_int_equal (jk_event_set (ev, "units", text, &report), 0);
         if (n <= 50)
             s_accepts (ev);
@@ -337,7 +337,7 @@ static void test_lists_and_units (void **state)
             snprintf (text + strlen (text), sizeof text - strlen (text),
                       "%sASR-%02d", i ? "," : "", i);
         jk_event_t *ev = jk_sample_by_name ("assessment.scheduled");
-        jk_report_t report;
+        jk_report_t report = {0};
         assert_int_equal (jk_event_set (ev, "assessors", text, &report), 0);
         if (n <= 20)
             s_accepts (ev);
@@ -350,7 +350,7 @@ static void test_lists_and_units (void **state)
     const jk_value_t *units = jk_event_get (ev, "units");
     assert_int_equal (units->count, 2);
     assert_true (jk_str_eq (units->items[3], "Menyusun laporan, RAT"));
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_set (ev, "units", "M.01 Tanpa kode", &report),
                       -1);
     assert_string_equal (report.error.code, "E_FIELD_FORMAT");
@@ -365,7 +365,7 @@ static void s_set_fails (const char *type, const char *field, const char *text,
                          const char *code)
 {
     jk_event_t *ev = jk_sample_by_name (type);
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     if (jk_event_set (ev, field, text, &report) != -1)
         fail_msg ("%s=%s was accepted", field, text);
@@ -483,7 +483,7 @@ static void s_expect_warning (const jk_event_t *ev, const char *code,
                               const char *field)
 {
     jk_context_t ctx = jk_context_default ();
-    jk_report_t report;
+    jk_report_t report = {0};
     if (jk_event_validate (ev, &ctx, &report) != 0)
         fail_msg ("rejected: %s", report.error.message);
     assert_int_equal (report.warning_count, 1);
@@ -534,7 +534,7 @@ static void test_legal_numbers (void **state)
     ev = jk_sample_by_name ("cooperative.updated");
     jk_sample_set (ev, "legal_number=Nomor 12 tahun 2001");
     jk_context_t ctx = jk_context_default ();
-    jk_report_t report;
+    jk_report_t report = {0};
     assert_int_equal (jk_event_validate (ev, &ctx, &report), 0);
     assert_int_equal (report.warning_count, 0);
     jk_event_destroy (&ev);
@@ -854,7 +854,7 @@ static void test_without_region (void **state)
     jk_context_t ctx = {.now_ms = JK_SAMPLE_NOW_MS, .region = NULL};
     jk_event_t *ev = jk_sample_by_name ("cooperative.registered");
     jk_sample_set (ev, "desa_code=32.03.10.9999");
-    jk_report_t report;
+    jk_report_t report = {0};
     /* No region: the source office cannot be a kecamatan either. */
     assert_int_equal (jk_event_validate (ev, &ctx, &report), -1);
     assert_string_equal (report.error.code, "E_ENVELOPE_SOURCE");
@@ -869,7 +869,7 @@ static void test_without_region (void **state)
 static void test_report_keeps_first_error (void **state)
 {
     (void)state;
-    jk_report_t report;
+    jk_report_t report = {0};
     jk_report_reset (&report);
     jk_report_error (&report, "E_ONE", "body.a", "first %d", 1);
     jk_report_error (&report, "E_TWO", "body.b", "second");
