@@ -323,8 +323,9 @@ static void s_push_counters (s_store_t *self)
 }
 
 /* A SQLite failure: roll back, answer nothing (senders resend), log it,
-   and stop writing when the database itself is broken. */
-static void s_batch_failed (s_store_t *self)
+   and stop writing when the database itself is broken. Returns the
+   primary SQLite result code. */
+static int s_batch_failed (s_store_t *self, size_t events)
 {
     int code = jk_log_errcode (self->log);
     char message[256];
@@ -334,7 +335,7 @@ static void s_batch_failed (s_store_t *self)
     jk_error ("store",
               "batch of %zu events rolled back, nothing answered: sqlite "
               "error %d: %s",
-              self->item_count, code, message);
+              events, code, message);
     int primary = code & 0xff;
     if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
         jk_error ("store", "the database is unusable; the store stops "
@@ -343,29 +344,42 @@ static void s_batch_failed (s_store_t *self)
         zpoller_remove (self->poller, self->backend);
         zstr_send (self->pipe, "FATAL");
     }
+    return primary;
 }
 
-/* Decides the whole batch in one transaction, commits, then answers every
-   SUBMIT (in order) and publishes every record (in position order). */
-static void s_batch_run (s_store_t *self)
+/* Failures that say nothing about the events: retrying the same events
+   one SUBMIT at a time would fail the same way. */
+static bool s_transient (int primary)
 {
+    return primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
+           primary == SQLITE_FULL || primary == SQLITE_IOERR ||
+           primary == SQLITE_NOMEM || primary == SQLITE_CORRUPT ||
+           primary == SQLITE_NOTADB || primary == SQLITE_READONLY;
+}
+
+/* Decides the SUBMITs [from, to) of the batch in one transaction,
+   commits, then answers each SUBMIT (in order) and publishes each record
+   (in position order). Returns 0, or the primary SQLite code of a
+   failure (nothing answered, nothing kept). */
+static int s_batch_try (s_store_t *self, size_t from, size_t to)
+{
+    size_t first = 0, last;
+    while (first < self->item_count && self->items[first].submit < from)
+        first++;
+    for (last = first; last < self->item_count && self->items[last].submit < to;
+         last++) {
+        s_item_t *it = &self->items[last];
+        memset (&it->answer, 0, sizeof it->answer);
+        it->logged = false;
+    }
     s_counts_t counts = {0};
-    if (jk_log_begin (self->log) != JK_OK) {
-        s_batch_failed (self);
-        s_batch_clear (self);
-        return;
-    }
-    for (size_t i = 0; i < self->item_count; i++)
-        if (s_decide (self, &self->items[i], &counts) != JK_OK) {
-            s_batch_failed (self);
-            s_batch_clear (self);
-            return;
-        }
-    if (jk_log_commit (self->log) != JK_OK) {
-        s_batch_failed (self);
-        s_batch_clear (self);
-        return;
-    }
+    if (jk_log_begin (self->log) != JK_OK)
+        return s_batch_failed (self, last - first);
+    for (size_t i = first; i < last; i++)
+        if (s_decide (self, &self->items[i], &counts) != JK_OK)
+            return s_batch_failed (self, last - first);
+    if (jk_log_commit (self->log) != JK_OK)
+        return s_batch_failed (self, last - first);
     if (self->fault == S_FAULT_CRASH && counts.accepted + counts.rejected > 0)
         _exit (S_FAULT_EXIT);
     self->batches++;
@@ -375,16 +389,16 @@ static void s_batch_run (s_store_t *self)
     self->counts.duplicates += counts.duplicates;
     self->counts.nacked += counts.nacked;
 
-    size_t item = 0;
-    for (size_t s = 0; s < self->submit_count; s++) {
+    size_t item = first;
+    for (size_t s = from; s < to; s++) {
         zmsg_t *answer = jk_wire_new ("ANSWER");
         zframe_t *routing = zmsg_first (self->submits[s]);
         zmsg_addmem (answer, zframe_data (routing), zframe_size (routing));
-        for (; item < self->item_count && self->items[item].submit == s; item++)
+        for (; item < last && self->items[item].submit == s; item++)
             jk_answer_add (answer, &self->items[item].answer);
         s_backend_send (self, &answer);
     }
-    for (size_t i = 0; i < self->item_count; i++) {
+    for (size_t i = first; i < last; i++) {
         s_item_t *it = &self->items[i];
         if (!it->logged)
             continue;
@@ -403,6 +417,19 @@ static void s_batch_run (s_store_t *self)
         zmsg_pushstr (msg, JK_PROTOCOL);
         s_backend_send (self, &msg);
     }
+    return 0;
+}
+
+/* Runs the whole batch as one transaction. If SQLite refuses it for a
+   reason that may lie in one of its events, each SUBMIT is retried alone,
+   so one poisonous submission cannot hold back everyone else's. */
+static void s_batch_run (s_store_t *self)
+{
+    int failed = s_batch_try (self, 0, self->submit_count);
+    if (failed && !self->fatal && !s_transient (failed) &&
+        self->submit_count > 1)
+        for (size_t s = 0; s < self->submit_count && !self->fatal; s++)
+            s_batch_try (self, s, s + 1);
     s_batch_clear (self);
     s_push_counters (self);
     /* Checkpoints stay out of the commit path: when idle, or here, after
