@@ -151,6 +151,17 @@ static const char *const *const s_migrations[] = {
 
 #define MIGRATIONS (sizeof s_migrations / sizeof s_migrations[0])
 
+/* The SET clause of the enrollment updates: ?1 batch, ?3 hours added. */
+#define ENROLLMENT_SET                                                         \
+    " jp_attended = jp_attended + ?3,"                                         \
+    " attendance_pct = (SELECT CASE WHEN b.jp_total > 0 THEN round (100.0 *"   \
+    " (enrollments.jp_attended + ?3) / b.jp_total, 2) ELSE 0.0 END"            \
+    " FROM batches b WHERE b.batch = ?1),"                                     \
+    " eligible = (SELECT enrollments.withdrawn = 0 AND (b.jp_total > 0"        \
+    " OR b.min_attendance_pct = 0) AND (enrollments.jp_attended + ?3) * 100"   \
+    " >= b.min_attendance_pct * b.jp_total FROM batches b"                     \
+    " WHERE b.batch = ?1)"
+
 /* The statements, indexed by jk_stmt_id_t. */
 static const char *s_sql[STMT_COUNT] = {
     [Q_COOPERATIVE] = "SELECT registered_pos, kecamatan_code, status"
@@ -213,9 +224,7 @@ static const char *s_sql[STMT_COUNT] = {
                           " units_assessed = units_assessed + ?3,"
                           " competent = competent + ?4,"
                           " certificates = certificates + ?5"
-                          " WHERE nik = ?1 RETURNING kecamatan_code,"
-                          " enrollments, units_assessed, competent,"
-                          " certificates",
+                          " WHERE nik = ?1",
     [W_COOPERATIVE_INSERT] =
         "INSERT INTO cooperatives (legal_number_norm, legal_number,"
         " legal_class, legal_date, name, form, kind, pattern, desa_code,"
@@ -292,33 +301,16 @@ static const char *s_sql[STMT_COUNT] = {
                               " withdrawn_reason = ?3, withdrawn_pos = ?4,"
                               " eligible = 0 WHERE batch = ?1 AND nik = ?2",
     /* jp_attended += ?3 with attendance % and eligibility recomputed in
-       the same statement (SET expressions see the old row). */
-    [W_ENROLLMENT_JP] =
-        "UPDATE enrollments AS e SET jp_attended = e.jp_attended + ?3,"
-        " attendance_pct = CASE WHEN b.jp_total > 0 THEN round (100.0 *"
-        " (e.jp_attended + ?3) / b.jp_total, 2) ELSE 0.0 END,"
-        " eligible = (e.withdrawn = 0 AND (b.jp_total > 0"
-        " OR b.min_attendance_pct = 0) AND (e.jp_attended + ?3) * 100"
-        " >= b.min_attendance_pct * b.jp_total)"
-        " FROM batches AS b WHERE b.batch = e.batch AND e.batch = ?1"
-        " AND e.nik = ?2",
-    /* attendance % and eligibility, from the batch's jp_total and
-       min_attendance_pct; integer comparison so no rounding decides. */
-    [W_ENROLLMENT_PCT_ONE] =
-        "UPDATE enrollments AS e SET attendance_pct = CASE WHEN b.jp_total > 0"
-        " THEN round (100.0 * e.jp_attended / b.jp_total, 2) ELSE 0.0 END,"
-        " eligible = (e.withdrawn = 0 AND (b.jp_total > 0"
-        " OR b.min_attendance_pct = 0)"
-        " AND e.jp_attended * 100 >= b.min_attendance_pct * b.jp_total)"
-        " FROM batches AS b WHERE b.batch = e.batch AND e.batch = ?1"
-        " AND e.nik = ?2",
+       the same statement from the batch's jp_total and min_attendance_pct
+       (SET expressions see the old row; integer comparison, so rounding
+       never decides). Correlated subqueries, not UPDATE ... FROM: that
+       materialises a temporary table on every run. */
+    [W_ENROLLMENT_JP] = "UPDATE enrollments SET" ENROLLMENT_SET
+                        " WHERE batch = ?1 AND nik = ?2",
+    [W_ENROLLMENT_PCT_ONE] = "UPDATE enrollments SET" ENROLLMENT_SET
+                             " WHERE batch = ?1 AND nik = ?2",
     [W_ENROLLMENT_PCT_BATCH] =
-        "UPDATE enrollments AS e SET attendance_pct = CASE WHEN b.jp_total > 0"
-        " THEN round (100.0 * e.jp_attended / b.jp_total, 2) ELSE 0.0 END,"
-        " eligible = (e.withdrawn = 0 AND (b.jp_total > 0"
-        " OR b.min_attendance_pct = 0)"
-        " AND e.jp_attended * 100 >= b.min_attendance_pct * b.jp_total)"
-        " FROM batches AS b WHERE b.batch = e.batch AND e.batch = ?1",
+        "UPDATE enrollments SET" ENROLLMENT_SET " WHERE batch = ?1",
     [W_ATTENDANCE_INSERT] = "INSERT INTO attendance (batch, session_no, nik,"
                             " status, check_in, check_out, method, jp,"
                             " event_id, recorded_pos, last_pos) VALUES (?1,"
@@ -663,33 +655,24 @@ static int s_person_counters (jk_projections_t *self, jk_str_t nik,
                               int enrollments, int units, int competent,
                               int certificates)
 {
-    /* One statement: the update returns the new counters, from which the
-       old ones follow. */
+    /* A read and a plain update: cheaper than UPDATE ... RETURNING, which
+       materialises its rows. */
+    person_row_t row;
+    CHECK (s_person_read (self, nik, &row));
+    if (!row.found)
+        return JK_OK;
     sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
     sqlite3_bind_text (st, 1, nik.ptr, (int)nik.len, SQLITE_STATIC);
     sqlite3_bind_int (st, 2, enrollments);
     sqlite3_bind_int (st, 3, units);
     sqlite3_bind_int (st, 4, competent);
     sqlite3_bind_int (st, 5, certificates);
-    int rc = jk_proj_query (self, W_PERSON_COUNTERS);
-    if (rc < 0)
-        return JK_IO;
-    if (rc == SQLITE_DONE)
-        return JK_OK;
-    char kecamatan[16];
-    jk_proj_column_text (st, 0, kecamatan, sizeof kecamatan);
-    int enrolled =
-        s_crossing (sqlite3_column_int64 (st, 1) - enrollments, enrollments);
-    int assessed = s_crossing (sqlite3_column_int64 (st, 2) - units, units);
-    int comp = s_crossing (sqlite3_column_int64 (st, 3) - competent, competent);
-    if (sqlite3_step (st) != SQLITE_DONE) {
-        sqlite3_reset (st);
-        jk_error (LOG, "person counters: %s", sqlite3_errmsg (self->db));
-        return JK_IO;
-    }
-    sqlite3_reset (st);
+    CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
+    int enrolled = s_crossing (row.enrollments, enrollments);
+    int assessed = s_crossing (row.units_assessed, units);
+    int comp = s_crossing (row.competent, competent);
     if (enrolled || assessed || comp || certificates)
-        return s_kecamatan (self, kecamatan, 0, 0, enrolled, assessed, comp,
+        return s_kecamatan (self, row.kecamatan, 0, 0, enrolled, assessed, comp,
                             certificates);
     return JK_OK;
 }
@@ -975,6 +958,7 @@ static int s_enrollment_pct (jk_projections_t *self, jk_str_t batch,
     sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
     if (nik.ptr)
         sqlite3_bind_text (st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
+    sqlite3_bind_int (st, 3, 0);
     return jk_proj_exec (self, id);
 }
 
