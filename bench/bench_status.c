@@ -150,13 +150,12 @@ int main (int argc, char **argv)
         uint64_t target = jk_board_pos (board) + 1;
         int64_t t0 = s_now_us ();
         zmsg_send (&msg, agent);
-        /* The record itself, not a heartbeat that happens to pass. */
+        /* This very record, not a heartbeat or an older one queued. */
         int64_t t_raw = 0;
         while (!t_raw && zpoller_wait (sub_poller, 5000)) {
             msg = zmsg_recv (sub);
-            zframe_t *topic = zmsg_first (msg);
-            if (topic && zframe_size (topic) > 0 &&
-                zframe_data (topic)[0] != '$')
+            jk_record_t record;
+            if (jk_record_read (msg, &record) == 0 && record.pos == target)
                 t_raw = s_now_us ();
             zmsg_destroy (&msg);
         }
