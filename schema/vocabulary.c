@@ -358,12 +358,12 @@ const jk_type_t *jk_vocabulary_at (size_t index)
 
 const jk_type_t *jk_vocabulary_find (const char *name, size_t len)
 {
-    /* strncmp stops at the table name's end; the NUL check then makes
-       sure name is not longer. */
+    /* name comes from the wire: it may hold NUL bytes, so compare lengths
+       (strnlen never reads past the table name) and then bytes. */
     for (size_t i = 0; i < COUNT (s_types); i++)
         if (len > 0 && s_types[i].name[0] == name[0] &&
-            strncmp (s_types[i].name, name, len) == 0 &&
-            s_types[i].name[len] == 0)
+            strnlen (s_types[i].name, len + 1) == len &&
+            memcmp (s_types[i].name, name, len) == 0)
             return &s_types[i];
     return NULL;
 }
@@ -382,8 +382,8 @@ int jk_type_field (const jk_type_t *type, const char *name, size_t len)
 {
     for (size_t i = 0; i < type->field_count; i++) {
         const char *f = type->fields[i].name;
-        if (len > 0 && f[0] == name[0] && strncmp (f, name, len) == 0 &&
-            f[len] == 0)
+        if (len > 0 && f[0] == name[0] && strnlen (f, len + 1) == len &&
+            memcmp (f, name, len) == 0)
             return (int)i;
     }
     return -1;
