@@ -52,6 +52,8 @@ char *jk_test_endpoint (const char *dir, const char *name)
 const char *jk_test_program (const char *name)
 {
     static char path[1024];
+    if (name == path)
+        return path; /* already resolved: do not copy onto itself */
     if (strchr (name, '/'))
         snprintf (path, sizeof path, "%s", name);
     else
