@@ -160,7 +160,17 @@ int main (int argc, char **argv)
         void *which = zpoller_wait (poller, 250);
         if (which) {
             char *line = zstr_recv (which);
+            /* The store gives up on a database it can no longer trust
+               (corrupt, unwritable): stop rather than accept submissions
+               that can never be stored. */
+            bool fatal = which == store && line && streq (line, "FATAL");
             zstr_free (&line);
+            if (fatal) {
+                fprintf (stderr, "jejak-hub: the store stopped on a fatal "
+                                 "database error (see the log above)\n");
+                status = 1;
+                break;
+            }
         }
     }
     zpoller_destroy (&poller);
