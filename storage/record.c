@@ -2,6 +2,7 @@
     decode, recompute warnings at the record's time, apply. Called by the
     status board's replica for every record it receives. */
 #include "jk_record_apply.h"
+#include "jk_log.h"
 
 #include <assert.h>
 #include <string.h>
@@ -34,22 +35,20 @@ int jk_record_apply (jk_projections_t *p, const jk_record_t *record)
     if (strncmp (record->topic, JK_REJECTED_PREFIX, prefix) == 0)
         return s_apply_rejection (p, record, &applied);
 
+    /* Decoded and validated exactly as the store did (jk_log_check: the
+       clock at recorded_at), so the same warnings reach data_quality. The
+       verdict itself was the store's: an accepted record is applied even
+       if a newer rule would now refuse it. */
     jk_report_t report;
     jk_report_reset (&report);
-    jk_event_t *event = jk_event_decode (record->bytes, record->size, &report);
+    jk_event_t *event = NULL;
+    jk_log_check (record->bytes, record->size, record->recorded_at, &event,
+                  &report);
     if (!event) {
         jk_warn ("record", "undecodable accepted record pos=%llu code=%s",
                  (unsigned long long)record->pos, report.error.code);
         return JK_INVALID;
     }
-    /* The store validated this event with its clock at recorded_at; doing
-       the same here yields the same warnings for data_quality. The verdict
-       itself was the store's: an accepted record is applied even if a
-       newer rule would now refuse it. */
-    jk_context_t context = jk_context_default ();
-    context.now_ms = record->recorded_at;
-    jk_report_reset (&report);
-    jk_event_validate (event, &context, &report);
     applied.warnings = &report;
     int rc = jk_projections_apply (p, event, &applied);
     jk_event_destroy (&event);
