@@ -47,4 +47,10 @@ const char *jk_opts_arg (jk_opts_t *self, size_t index);
 /* Prints one line per option: flag, environment variable, default, help. */
 void jk_opts_print (jk_opts_t *self, FILE *out);
 
+/* True when a ZeroMQ endpoint stays on this machine: ipc:// and inproc://,
+   or tcp:// on a loopback address (127.0.0.0/8, localhost, [::1]). Any
+   other endpoint (every interface, a public address, another transport)
+   is false: plain (unencrypted) mode is allowed only on local ones. */
+bool jk_endpoint_is_local (const char *endpoint);
+
 #endif

@@ -1,0 +1,187 @@
+/*  jejak_keys.c - jejak-keys: the IT admin's tool for CURVE keys: the
+    broker's key pair (init), office device keys bound to an office and a
+    domain (enrol), read-only keys for boards and auditors (reader), list,
+    revoke. The work is in keys.c; this file parses options and prints. */
+#include "jk_keys.h"
+#include "jk_base.h"
+#include "jk_opts.h"
+#include "jk_schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const jk_opt_t s_options[] = {
+    {"dir", "JEJAK_KEYS", NULL, "keys directory (required)", false},
+    {"office", NULL, NULL, "enrol: kecamatan code (e.g. 32.03.10) or DINAS",
+     false},
+    {"domain", NULL, NULL,
+     "enrol: registration, attendance, scoring, or all (DINAS only)", false},
+    {"device", NULL, NULL, "enrol: device name, 1-32 of A-Z a-z 0-9 . _ -",
+     false},
+    {"name", NULL, NULL, "reader: name of the board or auditor", false},
+    {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
+     false},
+    {"force", NULL, NULL, "init: replace an existing broker key pair", true},
+};
+
+static void s_usage (jk_opts_t *opts, FILE *out)
+{
+    fprintf (out,
+             "usage: jejak-keys COMMAND --dir DIR [options]\n"
+             "CURVE keys for a secure Jejak installation (docs/SECURITY.md).\n"
+             "\n"
+             "  init --dir DIR [--force]     the broker's key pair: "
+             "DIR/broker.key (secret,\n"
+             "                               0600) and DIR/broker.pub "
+             "(give it to every agent)\n"
+             "  enrol --dir DIR --office CODE --domain DOMAIN --device NAME\n"
+             "                               an office device key: secret "
+             "in\n"
+             "                               DIR/issued/OFFICE_DEVICE.key "
+             "(0600, hand it to\n"
+             "                               the office), public in "
+             "DIR/offices/\n"
+             "  reader --dir DIR --name NAME a read-only key (feed and "
+             "query) for a status\n"
+             "                               board or an auditor\n"
+             "  list --dir DIR               office, domain, device, "
+             "fingerprint, revoked\n"
+             "  revoke --dir DIR KEY         KEY: fingerprint, "
+             "OFFICE/DEVICE, device or\n"
+             "                               reader name; a running broker "
+             "refuses it at once\n"
+             "\n");
+    jk_opts_print (opts, out);
+    fprintf (out, "\nExit status: 0 done, 1 exists already, not found or "
+                  "file error,\n2 usage or validation error.\n");
+}
+
+static int s_status_exit (int rc)
+{
+    return rc == JK_OK ? 0 : rc == JK_INVALID ? 2 : 1;
+}
+
+/* Fails with exit 2 when a required option is missing. */
+static const char *s_need (jk_opts_t *opts, const char *name,
+                           const char *command)
+{
+    const char *value = jk_opts_get (opts, name);
+    if (!value || !*value)
+        fprintf (stderr, "jejak-keys: %s needs --%s (see --help)\n", command,
+                 name);
+    return value && *value ? value : NULL;
+}
+
+static void s_print_issued (const jk_key_t *key, const char *secret)
+{
+    printf ("%s %s%s%s domain=%s fingerprint=%s\n",
+            key->role == JK_KEY_READER ? "reader" : "enrolled", key->office,
+            key->office[0] ? "/" : "", key->device, key->domain,
+            key->fingerprint);
+    printf ("secret certificate: %s (0600; hand it to its holder, then "
+            "delete this copy)\n",
+            secret);
+}
+
+static int s_list (const char *dir)
+{
+    zlistx_t *keys = jk_keys_list (dir);
+    printf ("%-10s %-13s %-24s %-16s %-8s %s\n", "OFFICE", "DOMAIN", "DEVICE",
+            "FINGERPRINT", "REVOKED", "CREATED");
+    for (jk_key_t *k = zlistx_first (keys); k; k = zlistx_next (keys))
+        printf ("%-10s %-13s %-24s %-16s %-8s %s\n",
+                k->role == JK_KEY_READER ? "-" : k->office, k->domain,
+                k->device, k->fingerprint, k->revoked ? "yes" : "no",
+                k->created);
+    zlistx_destroy (&keys);
+    return 0;
+}
+
+int main (int argc, char **argv)
+{
+    jk_opts_t *opts = jk_opts_new ("jejak-keys", s_options,
+                                   sizeof s_options / sizeof s_options[0]);
+    char err[512];
+    int status = 2;
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
+        fprintf (stderr, "jejak-keys: %s\n", err);
+        goto cleanup;
+    }
+    if (jk_opts_help (opts)) {
+        s_usage (opts, stdout);
+        status = 0;
+        goto cleanup;
+    }
+    const char *command = jk_opts_arg (opts, 0);
+    if (!command) {
+        s_usage (opts, stderr);
+        goto cleanup;
+    }
+    size_t args = streq (command, "revoke") ? 2 : 1;
+    if (jk_opts_argc (opts) != args) {
+        fprintf (stderr, "jejak-keys: %s takes %s (see --help)\n", command,
+                 args == 2 ? "exactly one KEY" : "no arguments");
+        goto cleanup;
+    }
+    const char *dir = s_need (opts, "dir", command);
+    if (!dir)
+        goto cleanup;
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    char secret[1024];
+    jk_key_t key;
+    int rc;
+    err[0] = 0;
+    if (streq (command, "init")) {
+        rc = jk_keys_init (dir, jk_opts_on (opts, "force"), err, sizeof err);
+        if (rc == JK_OK)
+            printf ("broker key pair: %s/%s (secret, 0600) and %s/%s "
+                    "(public: give it to every agent as --broker-key)\n",
+                    dir, JK_KEYS_BROKER_SECRET, dir, JK_KEYS_BROKER_PUBLIC);
+    } else if (streq (command, "enrol") || streq (command, "enroll")) {
+        const char *office = s_need (opts, "office", command);
+        const char *domain = office ? s_need (opts, "domain", command) : NULL;
+        const char *device = domain ? s_need (opts, "device", command) : NULL;
+        if (!device)
+            goto cleanup;
+        rc = jk_keys_enrol (dir, office, domain, device, &key, secret,
+                            sizeof secret, err, sizeof err);
+        if (rc == JK_OK)
+            s_print_issued (&key, secret);
+    } else if (streq (command, "reader")) {
+        const char *name = s_need (opts, "name", command);
+        if (!name)
+            goto cleanup;
+        rc = jk_keys_reader (dir, name, &key, secret, sizeof secret, err,
+                             sizeof err);
+        if (rc == JK_OK)
+            s_print_issued (&key, secret);
+    } else if (streq (command, "list")) {
+        struct stat st;
+        if (stat (dir, &st) != 0) {
+            fprintf (stderr, "jejak-keys: --dir %s: no such directory\n", dir);
+            status = 1;
+            goto cleanup;
+        }
+        rc = s_list (dir);
+    } else if (streq (command, "revoke")) {
+        rc = jk_keys_revoke (dir, jk_opts_arg (opts, 1), &key, err, sizeof err);
+        if (rc == JK_OK)
+            printf ("revoked %s%s%s fingerprint=%s (moved to %s/%s/)\n",
+                    key.office, key.office[0] ? "/" : "", key.device,
+                    key.fingerprint, dir, JK_KEYS_REVOKED);
+    } else {
+        fprintf (stderr, "jejak-keys: unknown command '%s' (see --help)\n",
+                 command);
+        goto cleanup;
+    }
+    if (rc != JK_OK)
+        fprintf (stderr, "jejak-keys: %s: %s\n", command, err);
+    status = s_status_exit (rc);
+
+cleanup:
+    jk_opts_destroy (&opts);
+    return status;
+}

@@ -1,0 +1,119 @@
+/*  jk_keys.h - the key store of a secure Jejak installation: the broker's
+    CURVE key pair, office device certificates bound to an office and a
+    domain, read-only reader certificates, listing and revocation (all
+    zcert files in one directory), and the keyring the broker checks every
+    submitted event against. Used by jejak-keys and the broker actor.
+
+    Layout of a keys directory DIR:
+      DIR/broker.key          the broker's secret certificate (0600)
+      DIR/broker.pub          the broker's public certificate (for agents)
+      DIR/offices/NAME.cert   every admitted public certificate (0644):
+                              office devices and readers; the broker loads it
+      DIR/issued/NAME.key     secret certificates to hand over (0600)
+      DIR/revoked/NAME.cert   revoked public certificates */
+#ifndef JK_KEYS_H
+#define JK_KEYS_H
+
+#include <czmq.h>
+#include <stdbool.h>
+
+#define JK_KEYS_BROKER_SECRET "broker.key"
+#define JK_KEYS_BROKER_PUBLIC "broker.pub"
+#define JK_KEYS_OFFICES       "offices"
+#define JK_KEYS_ISSUED        "issued"
+#define JK_KEYS_REVOKED       "revoked"
+
+typedef enum {
+    JK_KEY_OFFICE = 1, /* submits events for its office and domain */
+    JK_KEY_READER = 2  /* feed and query only */
+} jk_key_role_t;
+
+/* What a certificate says about its holder (its metadata), plus where it
+   lies. Never holds the secret key. */
+typedef struct {
+    char public_key[41];  /* Z85 text of the public key */
+    char fingerprint[17]; /* first 8 bytes of the public key in hex */
+    jk_key_role_t role;   /* office device or reader */
+    char office[16];      /* kecamatan code or DINAS; "" for a reader */
+    char domain[16];      /* registration, attendance, scoring, all, read */
+    unsigned domains;     /* jk_domain_t bits it may submit; 0: none */
+    char device[48];      /* device name, or the reader's name */
+    char created[32];     /* enrolment time, UTC, ISO 8601 */
+    bool revoked;         /* lies in revoked/ */
+    char file[256];       /* file name inside offices/ or revoked/ */
+} jk_key_t;
+
+/* Creates DIR (0700) and its sub-directories if missing, and the
+   broker's key pair: DIR/broker.key (secret, 0600) and DIR/broker.pub.
+   Refuses an existing pair unless force (rotation: every agent then needs
+   the new broker.pub). Returns JK_OK, JK_CONFLICT (exists) or JK_IO, with
+   a message in err. */
+int jk_keys_init (const char *dir, bool force, char *err, size_t err_size);
+
+/* Enrols an office device: office is a kecamatan code of the reference
+   data or DINAS; domain is registration, attendance, scoring, or all
+   (DINAS only); device is 1..32 of [A-Za-z0-9._-]. Writes the secret
+   certificate to DIR/issued/OFFICE_DEVICE.key (0600) and the public one
+   to DIR/offices/OFFICE_DEVICE.cert. Fills *out (may be NULL) and the
+   secret path (may be NULL). Returns JK_OK; JK_INVALID naming the field
+   and rule; JK_CONFLICT when that device is enrolled already (revoke it
+   first to rotate); JK_IO. */
+int jk_keys_enrol (const char *dir, const char *office, const char *domain,
+                   const char *device, jk_key_t *out, char *secret_path,
+                   size_t secret_size, char *err, size_t err_size);
+
+/* Makes a read-only key for a status board or an auditor: as
+   jk_keys_enrol, files reader_NAME.key / reader_NAME.cert. */
+int jk_keys_reader (const char *dir, const char *name, jk_key_t *out,
+                    char *secret_path, size_t secret_size, char *err,
+                    size_t err_size);
+
+/* Every certificate of DIR: enrolled (offices/) then revoked (revoked/),
+   each sorted by file name. Returns a list of jk_key_t the caller
+   destroys (items are freed with it); empty when DIR holds none. */
+zlistx_t *jk_keys_list (const char *dir);
+
+/* Revokes one enrolled key, named by its fingerprint (8 or more leading
+   hex digits), its Z85 public key, OFFICE/DEVICE, its device or reader
+   name (when only one key has it) or its file name. Moves the public
+   certificate to DIR/revoked/; a running broker refuses the key from then
+   on without a restart. Fills *out (may be NULL). Returns JK_OK,
+   JK_NOT_FOUND, JK_CONFLICT (the name matches several keys: err lists
+   them) or JK_IO. */
+int jk_keys_revoke (const char *dir, const char *what, jk_key_t *out, char *err,
+                    size_t err_size);
+
+/* Reads the metadata of a loaded certificate into *out. Returns JK_OK,
+   or JK_INVALID when the metadata is missing or not Jejak's. */
+int jk_key_from_cert (zcert_t *cert, jk_key_t *out);
+
+/* The rule the broker applies to every submitted event: an office key
+   may submit events whose source office is its own (DINAS: any) and whose
+   type is of its domain (all: any); a reader key may submit nothing.
+   Types unknown to the vocabulary pass (the store rejects them). Returns
+   JK_OK, or JK_INVALID with a message naming the rule in why. */
+int jk_key_permits (const jk_key_t *key, const char *source, const char *type,
+                    char *why, size_t why_size);
+
+/* ---- keyring ---------------------------------------------------------------
+   The enrolled certificates of a directory, indexed by public key, as the
+   broker sees them. Reloaded when the directory changes. */
+typedef struct _jk_keyring_t jk_keyring_t;
+
+/* Loads every certificate of dir (missing dir: empty). */
+jk_keyring_t *jk_keyring_new (const char *dir);
+void jk_keyring_destroy (jk_keyring_t **self_p);
+
+/* Reloads when the directory's modification time (nanoseconds) changed
+   since the last load (or always, with force). Returns true when it
+   reloaded. */
+bool jk_keyring_refresh (jk_keyring_t *self, bool force);
+
+/* The key with this Z85 public key, or NULL (unknown or revoked). The
+   pointer stays valid until the next reload. */
+const jk_key_t *jk_keyring_lookup (jk_keyring_t *self, const char *public_key);
+
+/* Number of keys loaded. */
+size_t jk_keyring_size (jk_keyring_t *self);
+
+#endif
