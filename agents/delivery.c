@@ -230,12 +230,30 @@ static int s_answer (s_run_t *run, uint64_t seq, uint64_t gen,
         if (strcmp (a->code, "E_SEQ_GAP") == 0) {
             jk_outbox_row_t row;
             uint64_t expect = a->expected;
-            if (expect == 0 || jk_outbox_get (ob, expect, &row) != JK_OK ||
-                row.state >= JK_OUTBOX_STORED) {
+            bool held = expect > 0 && jk_outbox_get (ob, expect, &row) == JK_OK;
+            if (held && row.state >= JK_OUTBOX_STORED) {
+                /* The store lost events it once acknowledged: its database
+                   was restored from an older backup. This outbox still
+                   holds them, so deliver them again (they get new
+                   receipts); nothing is skipped. */
+                int64_t n = jk_outbox_redeliver (ob, expect);
+                if (n < 0)
+                    return JK_IO;
                 fprintf (stderr,
                          "\n*** the store expects seq %llu from source %s, "
-                         "but this outbox holds no undelivered event %llu "
-                         "***\nDelivery stops: the store and this outbox "
+                         "which it had acknowledged before (restored from "
+                         "a backup?): delivering %lld answered events "
+                         "again ***\n\n",
+                         (unsigned long long)expect, jk_outbox_source (ob),
+                         (long long)n);
+                run->heartbeat.outbox_depth += (uint64_t)n;
+            }
+            if (!held) {
+                fprintf (stderr,
+                         "\n*** the store expects seq %llu from source %s, "
+                         "but this outbox no longer holds event %llu "
+                         "(pruned?) ***\nDelivery stops: the store and this "
+                         "outbox "
                          "disagree. Keep this outbox file and ask the "
                          "dinas IT admin.\n\n",
                          (unsigned long long)expect, jk_outbox_source (ob),

@@ -115,6 +115,11 @@ int jk_outbox_record (jk_outbox_t *self, uint64_t seq,
 int jk_outbox_reject_local (jk_outbox_t *self, uint64_t seq, const char *code,
                             const char *message);
 int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq);
+/* Puts every answered row from from_seq on (STORED or REJECTED) back to
+   PENDING, for when the store no longer has them (its database was
+   restored from a backup): they are sent again and get new receipts.
+   Returns the number of rows changed, or -1 on error. */
+int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq);
 int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq);
 
 /* ---- delivery --------------------------------------------------------------

@@ -31,6 +31,7 @@ enum {
     Q_PRUNE,
     Q_REQUEUE,
     Q_OPEN,
+    Q_REDELIVER,
     Q_COUNT
 };
 
@@ -60,6 +61,8 @@ static const char *s_sql[Q_COUNT] = {
     [Q_REQUEUE] = "UPDATE events SET state = 0 WHERE seq = ? AND state = 1",
     [Q_OPEN] = "SELECT count(*) FROM events WHERE state IN (0, 1)"
                " AND seq <= ?",
+    [Q_REDELIVER] = "UPDATE events SET state = 0 WHERE seq >= ?"
+                    " AND state >= 2",
 };
 
 static const char *s_schema =
@@ -524,6 +527,16 @@ int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq)
     sqlite3_reset (st);
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)seq);
     return s_step_done (self, st, "requeue");
+}
+
+int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq)
+{
+    sqlite3_stmt *st = self->q[Q_REDELIVER];
+    sqlite3_reset (st);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)from_seq);
+    if (s_step_done (self, st, "redeliver") != JK_OK)
+        return -1;
+    return sqlite3_changes (self->db);
 }
 
 int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq)
