@@ -32,6 +32,10 @@ typedef struct {
 static const jk_opt_t s_globals[] = {
     {"broker", "JEJAK_BROKER", S_DEFAULT_BROKER,
      "broker endpoint to deliver to", false},
+    {"broker-key", "JEJAK_BROKER_KEY", NULL,
+     "the broker's public certificate (CURVE; with --key)", false},
+    {"key", "JEJAK_KEY", NULL,
+     "this device's secret certificate from jejak-keys enrol (CURVE)", false},
     {"source", "JEJAK_SOURCE", NULL,
      "this device: OFFICE/DEVICE, OFFICE a kecamatan code or DINAS "
      "(required)",
@@ -48,7 +52,57 @@ static const jk_opt_t s_globals[] = {
     {"before", NULL, NULL, "prune: date (dd/mm/yyyy or yyyy-mm-dd)", false},
 };
 #define S_GLOBALS (sizeof s_globals / sizeof s_globals[0])
-#define S_COMMON  6 /* the first S_COMMON globals are shown as global */
+#define S_COMMON  8 /* the first S_COMMON globals are shown as global */
+
+/* CURVE: --broker-key and --key both or neither, each a readable
+   certificate (--key with its secret); without them only a loopback or
+   ipc broker is allowed. Prints the reason and returns -1 otherwise. */
+static int s_check_keys (s_agent_t *self)
+{
+    const char *broker_key = jk_opts_get (self->opts, "broker-key");
+    const char *key = jk_opts_get (self->opts, "key");
+    const char *broker = self->delivery.broker;
+    if (!broker_key != !key) {
+        fprintf (stderr,
+                 "%s: --broker-key and --key go together (CURVE needs the "
+                 "broker's public certificate and this device's secret "
+                 "one)\n",
+                 self->program);
+        return -1;
+    }
+    if (!key) {
+        if (jk_endpoint_is_local (broker))
+            return 0;
+        fprintf (stderr,
+                 "%s: --broker %s is not loopback or ipc: give --broker-key "
+                 "and --key (plain connections are only for this machine)\n",
+                 self->program, broker);
+        return -1;
+    }
+    zcert_t *cert = zcert_load (broker_key);
+    if (!cert) {
+        fprintf (stderr,
+                 "%s: --broker-key %s: not a readable certificate (the "
+                 "broker.pub of jejak-keys init)\n",
+                 self->program, broker_key);
+        return -1;
+    }
+    zcert_destroy (&cert);
+    cert = zcert_load (key);
+    static const char no_secret[] = "0000000000000000000000000000000000000000";
+    bool secret = cert && !streq (zcert_secret_txt (cert), no_secret);
+    zcert_destroy (&cert);
+    if (!secret) {
+        fprintf (stderr,
+                 "%s: --key %s: not a readable secret certificate (the "
+                 "issued .key file of jejak-keys enrol)\n",
+                 self->program, key);
+        return -1;
+    }
+    self->delivery.broker_key = broker_key;
+    self->delivery.key = key;
+    return 0;
+}
 
 /* "legal_number" -> "legal-number" into out. */
 static void s_flag_name (const char *field, char *out, size_t size)
@@ -1016,6 +1070,8 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
     }
     self->delivery.broker = jk_opts_get (self->opts, "broker");
     self->delivery.program = self->program;
+    if (s_check_keys (self) != 0)
+        goto done;
     if (type)
         rc = s_cmd_event (self, type);
     else if (strcmp (command, "import") == 0)

@@ -135,6 +135,10 @@ typedef struct {
     bool idle_deadline;    /* true: wait_ms counts time without
                               progress (sync); false: total time */
     bool verbose;          /* print each rejection on stderr */
+    /* CURVE (both or neither): the broker's public certificate and this
+       device's secret certificate, zcert files made by jejak-keys. */
+    const char *broker_key;
+    const char *key;
 } jk_delivery_config_t;
 
 typedef struct {

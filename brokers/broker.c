@@ -1,13 +1,19 @@
 /*  broker.c - the broker actor (jk_broker.h): routes SUBMITs from agents
     (ingest ROUTER) to the store (backend ROUTER), routes the store's
     ANSWERs back, publishes committed records and heartbeats on the feed
-    (XPUB). Used by jejak-broker and jejak-hub. Frames: docs/PROTOCOL.md. */
+    (XPUB). Used by jejak-broker and jejak-hub. Frames: docs/PROTOCOL.md.
+    In secure mode (docs/SECURITY.md) ingest is a CURVE server behind
+    czmq's zauth, and every submitted event is checked against the
+    enrolled key that sent it. */
 #include "jk_broker.h"
+#include "jk_keys.h"
+#include "jk_opts.h"
 #include "jk_wire.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <zmq.h>
 
 #define S_COMPONENT "broker"
 /* Messages handled per socket per poll round, so one busy socket cannot
@@ -27,18 +33,31 @@
 #define S_REPORT_MS 10000
 
 typedef struct {
-    uint64_t received;        /* events in well-formed SUBMITs */
-    uint64_t forwarded;       /* events passed to the store */
-    uint64_t acked;           /* ACK answers routed back */
-    uint64_t rejected;        /* REJECTED answers routed back */
-    uint64_t duplicates;      /* DUPLICATE answers routed back */
-    uint64_t nacked;          /* NACK answers from the store routed back */
-    uint64_t unavailable;     /* events answered E_UNAVAILABLE by the broker */
-    uint64_t busy;            /* events answered E_BUSY by the broker */
-    uint64_t protocol_errors; /* malformed messages from clients or store */
-    uint64_t feed_published;  /* records published on the feed */
-    uint64_t feed_drops;      /* feed messages dropped (full subscriber) */
+    uint64_t received;         /* events in well-formed SUBMITs */
+    uint64_t forwarded;        /* events passed to the store */
+    uint64_t acked;            /* ACK answers routed back */
+    uint64_t rejected;         /* REJECTED answers routed back */
+    uint64_t duplicates;       /* DUPLICATE answers routed back */
+    uint64_t nacked;           /* NACK answers from the store routed back */
+    uint64_t unavailable;      /* events answered E_UNAVAILABLE by the broker */
+    uint64_t busy;             /* events answered E_BUSY by the broker */
+    uint64_t protocol_errors;  /* malformed messages from clients or store */
+    uint64_t feed_published;   /* records published on the feed */
+    uint64_t feed_drops;       /* feed messages dropped (full subscriber) */
+    uint64_t forbidden;        /* events answered E_FORBIDDEN (secure mode) */
+    uint64_t handshake_failed; /* CURVE handshakes refused (plain client,
+                                  unknown or revoked key) */
+    uint64_t keys_reloaded;    /* reloads of the enrolled keys */
 } s_counters_t;
+
+/* What one enrolled key did, by fingerprint (secure mode). */
+typedef struct {
+    char fingerprint[17]; /* first 8 bytes of the public key in hex */
+    char who[80];         /* OFFICE/DEVICE or reader name, for logs */
+    uint64_t submitted;   /* events received from it */
+    uint64_t forbidden;   /* of which answered E_FORBIDDEN */
+    bool logged;          /* a violation was logged already */
+} s_key_stats_t;
 
 typedef struct {
     char key[2 * 256 + 1];    /* routing id in hex */
@@ -65,18 +84,35 @@ typedef struct {
     int64_t next_tick;       /* monotonic ms of the next heartbeat tick */
     int64_t next_report;     /* monotonic ms of the next counter line */
     bool terminated;         /* $TERM received */
+    /* Secure mode only (all NULL in plain mode). */
+    zactor_t *auth;        /* czmq zauth: ZAP handler for CURVE */
+    zcert_t *cert;         /* the broker's certificate */
+    char *keys_dir;        /* enrolled public certificates */
+    jk_keyring_t *keyring; /* the same, indexed for per-event checks */
+    zhashx_t *key_stats;   /* fingerprint -> s_key_stats_t */
+    zsock_t *monitor;      /* ingest handshake events (PAIR) */
 } s_broker_t;
 
 /* ---- sockets ---------------------------------------------------------- */
 
 /* Creates and binds one socket. Every socket of the broker is set up here,
    so transport security (CURVE on ingest, ZAP) has one place to go. */
-static zsock_t *s_socket (const jk_broker_config_t *config, int type,
-                          const char *role, const char *endpoint)
+static zsock_t *s_socket (const jk_broker_config_t *config, zcert_t *cert,
+                          int type, const char *role, const char *endpoint)
 {
     zsock_t *sock = zsock_new (type);
     assert (sock);
     zsock_set_linger (sock, 0);
+    /* Secure mode: ingest always speaks CURVE (plain clients fail the
+       handshake); the feed does when it leaves the machine. The backend
+       is the store's, on inproc or a local endpoint. zauth (started
+       before any bind) answers the ZAP requests. */
+    if (cert && (streq (role, "ingest") ||
+                 (streq (role, "feed") && !jk_endpoint_is_local (endpoint)))) {
+        zcert_apply (cert, sock);
+        zsock_set_curve_server (sock, 1);
+        zsock_set_zap_domain (sock, "jejak");
+    }
     if (streq (role, "ingest")) {
         zsock_set_maxmsgsize (sock, JK_MESSAGE_MAX_BYTES);
         zsock_set_rcvhwm (sock, S_INGEST_RCVHWM);
@@ -212,9 +248,230 @@ static void s_store_down (s_broker_t *self, const char *reason)
     self->store_up = false;
 }
 
+/* ---- secure mode ----------------------------------------------------------
+ */
+
+static void s_key_stats_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+/* The counters of the key that sent a message (created on first use). */
+static s_key_stats_t *s_key_stats (s_broker_t *self, const jk_key_t *key,
+                                   const char *user_id)
+{
+    char fingerprint[17] = "unknown";
+    uint8_t raw[32];
+    if (key)
+        snprintf (fingerprint, sizeof fingerprint, "%s", key->fingerprint);
+    else if (user_id && strlen (user_id) == 40 && zmq_z85_decode (raw, user_id))
+        jk_hex_format (raw, 8, fingerprint);
+    s_key_stats_t *stats =
+        (s_key_stats_t *)zhashx_lookup (self->key_stats, fingerprint);
+    if (!stats) {
+        stats = (s_key_stats_t *)jk_calloc (1, sizeof *stats);
+        memcpy (stats->fingerprint, fingerprint, sizeof fingerprint);
+        if (key && key->role == JK_KEY_OFFICE)
+            snprintf (stats->who, sizeof stats->who, "%s/%s", key->office,
+                      key->device);
+        else if (key)
+            snprintf (stats->who, sizeof stats->who, "reader %s", key->device);
+        else
+            snprintf (stats->who, sizeof stats->who, "not enrolled");
+        zhashx_insert (self->key_stats, fingerprint, stats);
+    }
+    return stats;
+}
+
+/* Checks every event of a SUBMIT against the key that sent it (its CURVE
+   public key, the User-Id ZAP gave the connection): events the key may
+   not submit are answered NACK E_FORBIDDEN and taken out of msg; the rest
+   stay for the store. A key revoked after it connected is refused here,
+   event by event, without waiting for a reconnect. */
+static void s_authorize (s_broker_t *self, zframe_t *rid, const char *user_id,
+                         zmsg_t *msg)
+{
+    const jk_key_t *key = jk_keyring_lookup (self->keyring, user_id);
+    s_key_stats_t *stats = s_key_stats (self, key, user_id);
+    stats->submitted += zmsg_size (msg);
+    zmsg_t *reply = NULL;
+    zmsg_t *kept = zmsg_new ();
+    zframe_t *f;
+    while ((f = zmsg_pop (msg)) != NULL) {
+        jk_envelope_t envelope;
+        memset (&envelope, 0, sizeof envelope);
+        bool peeked =
+            zframe_size (f) <= JK_EVENT_MAX_BYTES &&
+            jk_envelope_peek (zframe_data (f), zframe_size (f), &envelope);
+        char why[sizeof ((jk_answer_t *)0)->message];
+        int rc = JK_OK;
+        if (!key) {
+            snprintf (why, sizeof why,
+                      "key %s is not enrolled (revoked or unknown): it may "
+                      "not submit events",
+                      stats->fingerprint);
+            rc = JK_INVALID;
+        } else if (peeked)
+            rc = jk_key_permits (key, envelope.source, envelope.type, why,
+                                 sizeof why);
+        /* An event whose envelope does not read goes on: the store
+           answers E_DECODE and logs nothing under anyone's name. */
+        if (rc == JK_OK) {
+            zmsg_append (kept, &f);
+            continue;
+        }
+        zframe_destroy (&f);
+        self->counters.forbidden++;
+        stats->forbidden++;
+        if (!stats->logged) {
+            jk_warn (S_COMPONENT,
+                     "forbidden key=%s holder=%s source=%s type=%s "
+                     "rule=\"%s\" (further violations by this key are "
+                     "counted only)",
+                     stats->fingerprint, stats->who,
+                     envelope.source[0] ? envelope.source : "?",
+                     envelope.type[0] ? envelope.type : "?", why);
+            stats->logged = true;
+        }
+        if (!reply)
+            reply = jk_wire_new ("ANSWER");
+        jk_answer_t answer;
+        memset (&answer, 0, sizeof answer);
+        memcpy (answer.id, envelope.id, 16);
+        answer.kind = JK_ANSWER_NACK;
+        snprintf (answer.code, sizeof answer.code, "%s", "E_FORBIDDEN");
+        snprintf (answer.message, sizeof answer.message, "%s", why);
+        jk_answer_add (reply, &answer);
+    }
+    while ((f = zmsg_pop (kept)) != NULL)
+        zmsg_append (msg, &f);
+    zmsg_destroy (&kept);
+    if (reply) {
+        zframe_t *dup = zframe_dup (rid);
+        zmsg_prepend (reply, &dup);
+        if (s_send_nowait (&reply, self->ingest))
+            zmsg_destroy (&reply);
+    }
+}
+
+/* Re-reads the enrolled keys when their directory changed (or always,
+   with force), and has zauth reload its certificate store as well, so a
+   revoked key is refused at its next handshake and at its next event. */
+static void s_keys_refresh (s_broker_t *self, bool force)
+{
+    if (!self->keyring || !jk_keyring_refresh (self->keyring, force))
+        return;
+    zstr_sendx (self->auth, "CURVE", self->keys_dir, NULL);
+    zsock_wait (self->auth);
+    self->counters.keys_reloaded++;
+    jk_info (S_COMPONENT, "enrolled keys reloaded dir=%s keys=%zu",
+             self->keys_dir, jk_keyring_size (self->keyring));
+}
+
+/* Reads one handshake event of the ingest socket's monitor and counts
+   the refused ones. */
+static void s_monitor_event (s_broker_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->monitor);
+    if (!msg)
+        return;
+    zframe_t *head = zmsg_first (msg);
+    zframe_t *address = zmsg_next (msg);
+    if (head && zframe_size (head) == 6) {
+        uint16_t event;
+        memcpy (&event, zframe_data (head), 2);
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+            event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+            event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            self->counters.handshake_failed++;
+            jk_debug (S_COMPONENT,
+                      "ingest handshake refused reason=%s "
+                      "endpoint=%.*s",
+                      event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                          ? "key not enrolled"
+                      : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                          ? "protocol (plain client or wrong broker key)"
+                          : "other",
+                      address ? (int)zframe_size (address) : 0,
+                      address ? (const char *)zframe_data (address) : "");
+        }
+    }
+    zmsg_destroy (&msg);
+}
+
+/* Starts secure mode: the broker's certificate, zauth with CURVE against
+   the enrolled certificates, the keyring, the ingest monitor. Before any
+   socket is bound. Returns 0, or -1 with the reason logged. */
+static int s_secure_start (s_broker_t *self, const jk_broker_config_t *config)
+{
+    if (!config->cert_path && !config->keys_dir)
+        return 0;
+    if (!config->cert_path || !config->keys_dir) {
+        jk_error (S_COMPONENT, "secure mode needs both the broker's "
+                               "certificate and the enrolled keys directory");
+        return -1;
+    }
+    self->cert = zcert_load (config->cert_path);
+    if (!self->cert) {
+        jk_error (S_COMPONENT,
+                  "cannot load the broker's secret certificate %s "
+                  "(jejak-keys init makes it)",
+                  config->cert_path);
+        return -1;
+    }
+    self->keys_dir = jk_strdup (config->keys_dir);
+    self->keyring = jk_keyring_new (config->keys_dir);
+    self->key_stats = zhashx_new ();
+    zhashx_set_destructor (self->key_stats, s_key_stats_free);
+    self->auth = zactor_new (zauth, NULL);
+    assert (self->auth);
+    zstr_sendx (self->auth, "CURVE", self->keys_dir, NULL);
+    zsock_wait (self->auth);
+    jk_info (S_COMPONENT, "secure mode: CURVE on ingest, keys=%s enrolled=%zu",
+             self->keys_dir, jk_keyring_size (self->keyring));
+    return 0;
+}
+
+/* Watches the ingest socket's handshakes (secure mode). */
+static void s_monitor_start (s_broker_t *self)
+{
+    char *endpoint =
+        jk_sprintf ("inproc://jejak-broker-monitor-%p", (void *)self);
+    int rc = zmq_socket_monitor (zsock_resolve (self->ingest), endpoint,
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    if (rc == 0) {
+        self->monitor = zsock_new (ZMQ_PAIR);
+        zsock_set_linger (self->monitor, 0);
+        if (zsock_connect (self->monitor, "%s", endpoint) != 0)
+            zsock_destroy (&self->monitor);
+    }
+    if (!self->monitor)
+        jk_warn (S_COMPONENT, "refused handshakes will not be counted: "
+                              "cannot monitor the ingest socket");
+    free (endpoint);
+}
+
+static void s_secure_stop (s_broker_t *self)
+{
+    if (self->monitor) {
+        zmq_socket_monitor (zsock_resolve (self->ingest), NULL, 0);
+        zsock_destroy (&self->monitor);
+    }
+    zactor_destroy (&self->auth);
+    zcert_destroy (&self->cert);
+    jk_keyring_destroy (&self->keyring);
+    zhashx_destroy (&self->key_stats);
+    free (self->keys_dir);
+    self->keys_dir = NULL;
+}
+
 /* A SUBMIT from a client: forward to the store, or refuse at once. */
 static void s_ingest_submit (s_broker_t *self, zframe_t *rid,
-                             s_client_t *client, zmsg_t **msg_p)
+                             s_client_t *client, const char *user_id,
+                             zmsg_t **msg_p)
 {
     zmsg_t *msg = *msg_p;
     size_t count = zmsg_size (msg);
@@ -232,6 +489,12 @@ static void s_ingest_submit (s_broker_t *self, zframe_t *rid,
         return;
     }
     self->counters.received += count;
+    if (self->keyring) {
+        s_authorize (self, rid, user_id, msg);
+        count = zmsg_size (msg);
+        if (count == 0)
+            return;
+    }
     if (client && !client->heartbeat.source[0]) {
         /* Name the office before its first heartbeat, from its events. */
         zframe_t *f = zmsg_first (msg);
@@ -306,6 +569,14 @@ static void s_ingest_message (s_broker_t *self, zmsg_t **msg_p)
         return;
     s_client_t *client = s_client_touch (self, rid);
     size_t frames = zmsg_size (msg);
+    /* The CURVE public key ZAP admitted (secure mode), as the metadata of
+       every frame the connection delivers. */
+    char user_id[64] = "";
+    if (self->keyring && zmsg_first (msg)) {
+        const char *meta = zframe_meta (zmsg_first (msg), "User-Id");
+        if (meta)
+            snprintf (user_id, sizeof user_id, "%s", meta);
+    }
     char command[16];
     if (jk_wire_open (msg, command, sizeof command)) {
         char text[128];
@@ -315,7 +586,7 @@ static void s_ingest_message (s_broker_t *self, zmsg_t **msg_p)
                   frames);
         s_protocol_error (self, rid, client, "E_PROTOCOL", text);
     } else if (streq (command, "SUBMIT"))
-        s_ingest_submit (self, rid, client, msg_p);
+        s_ingest_submit (self, rid, client, user_id, msg_p);
     else if (streq (command, "PING"))
         s_ingest_ping (self, rid, client, msg);
     else {
@@ -456,16 +727,20 @@ static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
 static void s_counters_text (s_broker_t *self, char *out, size_t size)
 {
     const s_counters_t *c = &self->counters;
-    snprintf (out, size,
-              "received=%" PRIu64 " forwarded=%" PRIu64 " acked=%" PRIu64
-              " rejected=%" PRIu64 " duplicates=%" PRIu64 " nacked=%" PRIu64
-              " unavailable=%" PRIu64 " busy=%" PRIu64
-              " protocol_errors=%" PRIu64 " feed_published=%" PRIu64
-              " feed_drops=%" PRIu64 " clients=%zu store=%s head_pos=%" PRIu64,
-              c->received, c->forwarded, c->acked, c->rejected, c->duplicates,
-              c->nacked, c->unavailable, c->busy, c->protocol_errors,
-              c->feed_published, c->feed_drops, zhashx_size (self->clients),
-              self->store_up ? "up" : "down", self->head_pos);
+    snprintf (
+        out, size,
+        "received=%" PRIu64 " forwarded=%" PRIu64 " acked=%" PRIu64
+        " rejected=%" PRIu64 " duplicates=%" PRIu64 " nacked=%" PRIu64
+        " unavailable=%" PRIu64 " busy=%" PRIu64 " protocol_errors=%" PRIu64
+        " feed_published=%" PRIu64 " feed_drops=%" PRIu64
+        " clients=%zu store=%s head_pos=%" PRIu64 " forbidden=%" PRIu64
+        " handshake_failed=%" PRIu64 " keys=%zu keys_reloaded=%" PRIu64,
+        c->received, c->forwarded, c->acked, c->rejected, c->duplicates,
+        c->nacked, c->unavailable, c->busy, c->protocol_errors,
+        c->feed_published, c->feed_drops, zhashx_size (self->clients),
+        self->store_up ? "up" : "down", self->head_pos, c->forbidden,
+        c->handshake_failed,
+        self->keyring ? jk_keyring_size (self->keyring) : 0, c->keys_reloaded);
 }
 
 /* Every JK_HEARTBEAT_MS: store liveness, forgotten clients, $head and
@@ -476,6 +751,9 @@ static void s_tick (s_broker_t *self)
     int64_t silence = (int64_t)JK_HEARTBEAT_LIVENESS * JK_HEARTBEAT_MS;
     if (self->store_up && now - self->store_seen_mono > silence)
         s_store_down (self, "no message from the store within liveness");
+    /* Revocation without a restart: the keys directory is looked at
+       every tick (about a second). */
+    s_keys_refresh (self, false);
 
     zlistx_t *gone = zlistx_new ();
     for (s_client_t *c = (s_client_t *)zhashx_first (self->clients); c;
@@ -532,6 +810,22 @@ static void s_pipe_command (s_broker_t *self)
         char text[512];
         s_counters_text (self, text, sizeof text);
         zstr_send (self->pipe, text);
+    } else if (streq (command, "RELOAD"))
+        s_keys_refresh (self, true);
+    else if (streq (command, "KEYS")) {
+        /* One line per key heard from: fingerprint holder submitted=N
+           forbidden=N. */
+        zmsg_t *reply = zmsg_new ();
+        if (self->key_stats)
+            for (s_key_stats_t *k =
+                     (s_key_stats_t *)zhashx_first (self->key_stats);
+                 k; k = (s_key_stats_t *)zhashx_next (self->key_stats))
+                zmsg_addstrf (
+                    reply,
+                    "%s holder=%s submitted=%" PRIu64 " forbidden=%" PRIu64,
+                    k->fingerprint, k->who, k->submitted, k->forbidden);
+        zmsg_pushstrf (reply, "%zu", zmsg_size (reply));
+        zmsg_send (&reply, self->pipe);
     } else
         jk_warn (S_COMPONENT, "unknown actor command \"%s\"", command);
     zstr_free (&command);
@@ -563,15 +857,22 @@ static void s_broker_actor (zsock_t *pipe, void *args)
     s_broker_t self;
     memset (&self, 0, sizeof self);
     self.pipe = pipe;
-    self.ingest = s_socket (config, ZMQ_ROUTER, "ingest", config->ingest);
-    self.backend =
-        self.ingest ? s_socket (config, ZMQ_ROUTER, "backend", config->backend)
-                    : NULL;
-    self.feed =
-        self.backend ? s_socket (config, ZMQ_XPUB, "feed", config->feed) : NULL;
+    bool secure_ok = s_secure_start (&self, config) == 0;
+    self.ingest = secure_ok ? s_socket (config, self.cert, ZMQ_ROUTER, "ingest",
+                                        config->ingest)
+                            : NULL;
+    self.backend = self.ingest ? s_socket (config, self.cert, ZMQ_ROUTER,
+                                           "backend", config->backend)
+                               : NULL;
+    self.feed = self.backend ? s_socket (config, self.cert, ZMQ_XPUB, "feed",
+                                         config->feed)
+                             : NULL;
+    if (self.feed && self.cert)
+        s_monitor_start (&self);
     if (self.feed)
-        jk_info (S_COMPONENT, "ready ingest=%s feed=%s backend=%s",
-                 config->ingest, config->feed, config->backend);
+        jk_info (S_COMPONENT, "ready ingest=%s feed=%s backend=%s%s",
+                 config->ingest, config->feed, config->backend,
+                 self.cert ? " (CURVE)" : "");
     /* The first signal releases zactor_new, the second says whether the
        endpoints are bound (jk_broker_start reads it). config belongs to
        the caller and is not used after this. */
@@ -580,6 +881,7 @@ static void s_broker_actor (zsock_t *pipe, void *args)
     if (!self.feed) {
         zsock_destroy (&self.ingest);
         zsock_destroy (&self.backend);
+        s_secure_stop (&self);
         return;
     }
     self.clients = zhashx_new ();
@@ -593,12 +895,14 @@ static void s_broker_actor (zsock_t *pipe, void *args)
         {zsock_resolve (self.backend), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self.ingest), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self.feed), 0, ZMQ_POLLIN, 0},
+        {self.monitor ? zsock_resolve (self.monitor) : NULL, 0, ZMQ_POLLIN, 0},
     };
+    int item_count = self.monitor ? 5 : 4;
     while (!self.terminated) {
         int64_t wait = self.next_tick - jk_clock_mono_ms ();
         if (wait < 0)
             wait = 0;
-        int rc = zmq_poll (items, 4, (long)wait);
+        int rc = zmq_poll (items, item_count, (long)wait);
         if (rc < 0 && zmq_errno () != EINTR)
             break;
         if (rc > 0) {
@@ -621,6 +925,9 @@ static void s_broker_actor (zsock_t *pipe, void *args)
             }
             for (int i = 0; i < S_BURST && s_readable (self.feed); i++)
                 s_feed_subscriptions (&self);
+            for (int i = 0;
+                 i < S_BURST && self.monitor && s_readable (self.monitor); i++)
+                s_monitor_event (&self);
         }
         if (jk_clock_mono_ms () >= self.next_tick) {
             s_tick (&self);
@@ -632,6 +939,7 @@ static void s_broker_actor (zsock_t *pipe, void *args)
     jk_info (S_COMPONENT, "stopped %s", text);
     zhashx_destroy (&self.clients);
     zframe_destroy (&self.store_id);
+    s_secure_stop (&self);
     zsock_destroy (&self.feed);
     zsock_destroy (&self.backend);
     zsock_destroy (&self.ingest);

@@ -2,9 +2,11 @@
     runs as its own process (jejak-store --backend EP). Parses options,
     starts the actor, waits for SIGINT/SIGTERM, stops it. */
 #include "jk_broker.h"
+#include "jk_keys.h"
 #include "jk_opts.h"
 #include "jk_wire.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,7 +19,31 @@ static const jk_opt_t s_options[] = {
      "endpoint the store connects to (ROUTER, bound)", false},
     {"feed-hwm", "JEJAK_FEED_HWM", "100000",
      "messages queued per feed subscriber before drops", false},
+    {"keys", "JEJAK_KEYS", NULL,
+     "secure mode: keys directory of jejak-keys (CURVE on ingest; required "
+     "for any non-loopback endpoint)",
+     false},
 };
+
+/* SIGHUP asks for the enrolled keys to be reloaded now. */
+static volatile sig_atomic_t s_reload;
+
+static void s_on_hangup (int signal_number)
+{
+    (void)signal_number;
+    s_reload = 1;
+}
+
+/* Plain mode is for local endpoints only: names the first endpoint that
+   is not (so the caller refuses to start), or returns NULL. */
+static const char *s_public_endpoint (const char *const *endpoints,
+                                      size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (endpoints[i] && !jk_endpoint_is_local (endpoints[i]))
+            return endpoints[i];
+    return NULL;
+}
 
 static void s_usage (jk_opts_t *opts)
 {
@@ -29,8 +55,12 @@ static void s_usage (jk_opts_t *opts)
             "variable, else\nthe ZPL config file (--config PATH or "
             "JEJAK_CONFIG; key = option name),\nelse the default.\n\n");
     jk_opts_print (opts, stdout);
+    printf ("\nSecure mode (--keys DIR): agents must use CURVE with a key "
+            "enrolled by\njejak-keys; SIGHUP reloads the keys at once (they "
+            "are also re-read within\na second of any change).\n");
     printf ("\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
-            "cannot be bound,\n2 on usage errors.\n");
+            "cannot be bound,\n2 on usage errors or a non-loopback endpoint "
+            "without --keys.\n");
 }
 
 int main (int argc, char **argv)
@@ -65,25 +95,47 @@ int main (int argc, char **argv)
         status = 2;
         goto cleanup;
     }
-    jk_broker_config_t config = {jk_opts_get (opts, "ingest"),
-                                 jk_opts_get (opts, "feed"),
-                                 jk_opts_get (opts, "backend"),
-                                 (int)hwm,
-                                 NULL,
-                                 NULL};
+    const char *keys = jk_opts_get (opts, "keys");
+    const char *endpoints[] = {jk_opts_get (opts, "ingest"),
+                               jk_opts_get (opts, "feed"),
+                               jk_opts_get (opts, "backend")};
+    const char *public_ep = s_public_endpoint (endpoints, 3);
+    if (!keys && public_ep) {
+        fprintf (stderr,
+                 "jejak-broker: refusing to bind %s without --keys: plain "
+                 "(unencrypted) mode is only for loopback (127.0.0.1, "
+                 "localhost, [::1]) and ipc endpoints; make keys with "
+                 "jejak-keys init and start with --keys DIR "
+                 "(docs/SECURITY.md)\n",
+                 public_ep);
+        status = 2;
+        goto cleanup;
+    }
+    char *cert_path =
+        keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;
+    char *keys_dir = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_OFFICES) : NULL;
+    jk_broker_config_t config = {endpoints[0], endpoints[1], endpoints[2],
+                                 (int)hwm,     cert_path,    keys_dir};
     broker = jk_broker_start (&config);
+    free (cert_path);
+    free (keys_dir);
     if (!broker) {
         fprintf (stderr, "jejak-broker: cannot start (see the log above)\n");
         status = 1;
         goto cleanup;
     }
-    printf ("jejak-broker ingest=%s feed=%s backend=%s\n", config.ingest,
-            config.feed, config.backend);
+    printf ("jejak-broker ingest=%s feed=%s backend=%s%s\n", config.ingest,
+            config.feed, config.backend, keys ? " secure=curve" : "");
     fflush (stdout);
     /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. The signal may
        land on any thread, so wake up now and then to look. */
+    signal (SIGHUP, s_on_hangup);
     zpoller_t *poller = zpoller_new (broker, NULL);
     while (!zsys_interrupted) {
+        if (s_reload) {
+            s_reload = 0;
+            zstr_send (broker, "RELOAD");
+        }
         if (zpoller_wait (poller, 250) == broker) {
             char *line = zstr_recv (broker);
             zstr_free (&line);

@@ -3,11 +3,13 @@
     first. Parses options, starts both, waits for SIGINT/SIGTERM, stops
     them (store first, so its last batch is committed and answered). */
 #include "jk_broker.h"
+#include "jk_keys.h"
 #include "jk_opts.h"
 #include "jk_store.h"
 #include "jk_wire.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,35 @@ static const jk_opt_t s_options[] = {
      "store query endpoint: HEAD, SINCE, SNAPSHOT ... (ROUTER, bound)", false},
     {"feed-hwm", "JEJAK_FEED_HWM", "100000",
      "messages queued per feed subscriber before drops", false},
+    {"keys", "JEJAK_KEYS", NULL,
+     "secure mode: keys directory of jejak-keys (CURVE on ingest; required "
+     "for any non-loopback endpoint)",
+     false},
     {"data-dir", "JEJAK_DATA_DIR", NULL,
      "region reference data directory (default: the installed copy)", false},
     {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
      "a RAT is late this many months after its book year", false},
 };
+
+/* SIGHUP asks for the enrolled keys to be reloaded now. */
+static volatile sig_atomic_t s_reload;
+
+static void s_on_hangup (int signal_number)
+{
+    (void)signal_number;
+    s_reload = 1;
+}
+
+/* Plain mode is for local endpoints only: names the first endpoint that
+   is not (so the caller refuses to start), or returns NULL. */
+static const char *s_public_endpoint (const char *const *endpoints,
+                                      size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (endpoints[i] && !jk_endpoint_is_local (endpoints[i]))
+            return endpoints[i];
+    return NULL;
+}
 
 static void s_usage (jk_opts_t *opts)
 {
@@ -42,9 +68,13 @@ static void s_usage (jk_opts_t *opts)
             "variable, else\nthe ZPL config file (--config PATH or "
             "JEJAK_CONFIG; key = option name),\nelse the default.\n\n");
     jk_opts_print (opts, stdout);
+    printf ("\nSecure mode (--keys DIR): agents must use CURVE with a key "
+            "enrolled by\njejak-keys; the feed and query endpoints too when "
+            "they are not loopback.\nSIGHUP reloads the keys at once (they "
+            "are also re-read within a second\nof any change).\n");
     printf ("\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
             "cannot be bound\nor the database cannot be opened, 2 on usage "
-            "errors.\n");
+            "errors or a non-loopback\nendpoint without --keys.\n");
 }
 
 /* Creates the directory that will hold the database, if missing. */
@@ -88,6 +118,7 @@ int main (int argc, char **argv)
     char err[256];
     int status = 0;
     zactor_t *broker = NULL, *store = NULL;
+    char *cert_path = NULL, *keys_dir = NULL;
     uint64_t hwm, months;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
         status = s_usage_error (err);
@@ -118,12 +149,26 @@ int main (int argc, char **argv)
         status = 1;
         goto cleanup;
     }
-    jk_broker_config_t bconfig = {jk_opts_get (opts, "ingest"),
-                                  jk_opts_get (opts, "feed"),
-                                  S_BACKEND,
-                                  (int)hwm,
-                                  NULL,
-                                  NULL};
+    const char *keys = jk_opts_get (opts, "keys");
+    const char *endpoints[] = {jk_opts_get (opts, "ingest"),
+                               jk_opts_get (opts, "feed"),
+                               jk_opts_get (opts, "query")};
+    const char *public_ep = s_public_endpoint (endpoints, 3);
+    if (!keys && public_ep) {
+        fprintf (stderr,
+                 "jejak-hub: refusing to bind %s without --keys: plain "
+                 "(unencrypted) mode is only for loopback (127.0.0.1, "
+                 "localhost, [::1]) and ipc endpoints; make keys with "
+                 "jejak-keys init and start with --keys DIR "
+                 "(docs/SECURITY.md)\n",
+                 public_ep);
+        status = 2;
+        goto cleanup;
+    }
+    cert_path = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;
+    keys_dir = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_OFFICES) : NULL;
+    jk_broker_config_t bconfig = {endpoints[0], endpoints[1], S_BACKEND,
+                                  (int)hwm,     cert_path,    keys_dir};
     broker = jk_broker_start (&bconfig);
     if (!broker) {
         fprintf (stderr, "jejak-hub: cannot start the broker (see the log "
@@ -137,6 +182,10 @@ int main (int argc, char **argv)
     sconfig.backend = S_BACKEND;
     sconfig.query = jk_opts_get (opts, "query");
     sconfig.projections.rat_deadline_months = (int)months;
+    /* The query endpoint speaks CURVE when it leaves the machine; the
+       broker's zauth (one per process) admits the enrolled keys. */
+    if (keys && !jk_endpoint_is_local (sconfig.query))
+        sconfig.query_cert_path = cert_path;
     store = jk_store_start (&sconfig);
     if (!store) {
         fprintf (stderr, "jejak-hub: cannot start the store (see the log "
@@ -150,13 +199,18 @@ int main (int argc, char **argv)
     while (!zsys_interrupted && jk_clock_mono_ms () < deadline &&
            !s_store_up (broker))
         zclock_sleep (5);
-    printf ("jejak-hub ingest=%s feed=%s query=%s db=%s\n", bconfig.ingest,
-            bconfig.feed, sconfig.query, db);
+    printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n", bconfig.ingest,
+            bconfig.feed, sconfig.query, db, keys ? " secure=curve" : "");
     fflush (stdout);
     /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. The signal may
        land on any thread, so wake up now and then to look. */
+    signal (SIGHUP, s_on_hangup);
     zpoller_t *poller = zpoller_new (broker, store, NULL);
     while (!zsys_interrupted) {
+        if (s_reload) {
+            s_reload = 0;
+            zstr_send (broker, "RELOAD");
+        }
         void *which = zpoller_wait (poller, 250);
         if (which) {
             char *line = zstr_recv (which);
@@ -178,6 +232,8 @@ int main (int argc, char **argv)
 cleanup:
     zactor_destroy (&store);
     zactor_destroy (&broker);
+    free (cert_path);
+    free (keys_dir);
     jk_opts_destroy (&opts);
     return status;
 }
