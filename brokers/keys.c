@@ -435,6 +435,11 @@ int jk_keys_revoke (const char *dir, const char *what, jk_key_t *out, char *err,
         size_t stem = strlen (found->file) - 5;
         char *to = jk_sprintf ("%s/%s/%.*s.%s.cert", dir, JK_KEYS_REVOKED,
                                (int)stem, found->file, stamp);
+        for (int n = 2; s_exists (to) && n < 1000; n++) {
+            free (to);
+            to = jk_sprintf ("%s/%s/%.*s.%s-%d.cert", dir, JK_KEYS_REVOKED,
+                             (int)stem, found->file, stamp, n);
+        }
         if (rc == JK_OK && rename (from, to) != 0) {
             s_fail (err, err_size, "cannot move %s to %s: %s", from, to,
                     strerror (errno));
