@@ -132,13 +132,15 @@ static uint64_t s_stat (zactor_t *broker, const char *key)
     zstr_send (broker, "STATS");
     char *text = zstr_recv (broker);
     assert_non_null (text);
-    char pattern[64];
-    snprintf (pattern, sizeof pattern, " %s=", key);
-    const char *p = strstr (text, pattern);
-    if (strncmp (text, pattern + 1, strlen (pattern) - 1) == 0)
-        p = text - 1;
+    /* Padded with a space so that every key, the first too, follows
+       one. */
+    char *padded = jk_sprintf (" %s", text);
+    char *pattern = jk_sprintf (" %s=", key);
+    const char *p = strstr (padded, pattern);
     assert_non_null (p);
     uint64_t value = strtoull (p + strlen (pattern), NULL, 10);
+    free (pattern);
+    free (padded);
     zstr_free (&text);
     return value;
 }
