@@ -100,6 +100,16 @@ int main (int argc, char **argv)
                                jk_opts_get (opts, "feed"),
                                jk_opts_get (opts, "backend")};
     const char *public_ep = s_public_endpoint (endpoints, 3);
+    /* The backend carries plain traffic to the store, keys or not. */
+    if (!jk_endpoint_is_local (endpoints[2])) {
+        fprintf (stderr,
+                 "jejak-broker: --backend %s is not loopback or ipc: the "
+                 "store's link is never encrypted, so run jejak-store on "
+                 "this machine (docs/SECURITY.md)\n",
+                 endpoints[2]);
+        status = 2;
+        goto cleanup;
+    }
     if (!keys && public_ep) {
         fprintf (stderr,
                  "jejak-broker: refusing to bind %s without --keys: plain "

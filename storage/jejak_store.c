@@ -23,6 +23,10 @@ static const jk_opt_t s_options[] = {
      "a RAT is late this many months after its book year ends", false},
     {"query-cert", "JEJAK_QUERY_CERT", NULL,
      "secret certificate for a CURVE query endpoint (plain if unset)", false},
+    {"keys", "JEJAK_KEYS", NULL,
+     "keys directory of jejak-keys: CURVE query endpoint admitting the "
+     "enrolled keys (required for a non-loopback --query)",
+     false},
 };
 
 /* Parses a positive integer option; -1 with a message when invalid. */
@@ -110,7 +114,35 @@ int main (int argc, char **argv)
     }
     if (config.query && !config.query[0])
         config.query = NULL;
+    /* Plain mode only on this machine; with --keys the query endpoint
+       speaks CURVE and zauth admits the enrolled certificates. */
+    const char *keys = jk_opts_get (opts, "keys");
+    char *keys_cert = NULL;
+    zactor_t *auth = NULL;
+    if (keys && !config.query_cert_path) {
+        keys_cert = jk_sprintf ("%s/broker.key", keys);
+        config.query_cert_path = keys_cert;
+    }
+    if (config.query && !jk_endpoint_is_local (config.query) &&
+        !config.query_cert_path) {
+        fprintf (stderr,
+                 "jejak-store: refusing to bind %s without --keys: plain "
+                 "(unencrypted) mode is only for loopback (127.0.0.1, "
+                 "localhost, [::1]) and ipc endpoints (docs/SECURITY.md)\n",
+                 config.query);
+        jk_opts_destroy (&opts);
+        return 2;
+    }
+    if (keys) {
+        char *offices = jk_sprintf ("%s/offices", keys);
+        auth = zactor_new (zauth, NULL);
+        zstr_sendx (auth, "CURVE", offices, NULL);
+        zsock_wait (auth);
+        free (offices);
+    }
     if (s_make_parent (config.db_path) != 0) {
+        zactor_destroy (&auth);
+        free (keys_cert);
         jk_opts_destroy (&opts);
         return 1;
     }
@@ -118,6 +150,8 @@ int main (int argc, char **argv)
     if (!store) {
         fprintf (stderr, "jejak-store: could not start (see the log "
                          "above)\n");
+        zactor_destroy (&auth);
+        free (keys_cert);
         jk_opts_destroy (&opts);
         return 1;
     }
@@ -140,6 +174,8 @@ int main (int argc, char **argv)
     }
     zpoller_destroy (&poller);
     zactor_destroy (&store);
+    zactor_destroy (&auth);
+    free (keys_cert);
     jk_opts_destroy (&opts);
     return status;
 }
