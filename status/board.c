@@ -2,6 +2,7 @@
     (the replica) equal to the log prefix up to its position, catching up
     from the store's query endpoint on start and on every gap (the Clone
     pattern), with credit-based flow control. jejak-status drives it. */
+#include "jk_opts.h"
 #include "jk_status.h"
 
 #include <string.h>
@@ -64,6 +65,27 @@ static void s_set_state (jk_board_t *self, jk_board_state_t state)
     self->state = state;
 }
 
+int jk_status_curve (zsock_t *sock, const char *endpoint,
+                     const char *broker_key, const char *key)
+{
+    if (!broker_key || !key || jk_endpoint_is_local (endpoint))
+        return 0;
+    zcert_t *mine = zcert_load (key);
+    zcert_t *server = zcert_load (broker_key);
+    int rc = 0;
+    if (mine && server) {
+        zcert_apply (mine, sock);
+        zsock_set_curve_serverkey (sock, zcert_public_txt (server));
+    } else {
+        jk_error ("status", "cannot load certificate %s",
+                  mine ? broker_key : key);
+        rc = -1;
+    }
+    zcert_destroy (&mine);
+    zcert_destroy (&server);
+    return rc;
+}
+
 /* (Re)creates the SUB socket: a new subscription at a restarted broker. */
 static int s_feed_connect (jk_board_t *self)
 {
@@ -75,7 +97,9 @@ static int s_feed_connect (jk_board_t *self)
     zsock_set_linger (self->feed, 0);
     zsock_set_rcvhwm (self->feed, 0);
     zsock_set_subscribe (self->feed, "");
-    if (zsock_connect (self->feed, "%s", self->feed_ep)) {
+    if (jk_status_curve (self->feed, self->feed_ep, self->config.broker_key,
+                         self->config.key) ||
+        zsock_connect (self->feed, "%s", self->feed_ep)) {
         jk_error ("status", "cannot connect the feed endpoint=%s",
                   self->feed_ep);
         return -1;
@@ -95,7 +119,9 @@ static int s_query_connect (jk_board_t *self)
     self->query = zsock_new (ZMQ_DEALER);
     zsock_set_linger (self->query, 0);
     zsock_set_rcvhwm (self->query, 0);
-    if (zsock_connect (self->query, "%s", self->query_ep)) {
+    if (jk_status_curve (self->query, self->query_ep, self->config.broker_key,
+                         self->config.key) ||
+        zsock_connect (self->query, "%s", self->query_ep)) {
         jk_error ("status", "cannot connect the query endpoint=%s",
                   self->query_ep);
         return -1;

@@ -16,6 +16,11 @@ static const jk_opt_t s_spec[] = {
      "broker feed endpoint (live records and heartbeats)", false},
     {"query", "JEJAK_QUERY", "tcp://127.0.0.1:7452",
      "store query endpoint (catch-up and snapshots)", false},
+    {"broker-key", "JEJAK_BROKER_KEY", NULL,
+     "the hub's public certificate (CURVE, for non-loopback endpoints)",
+     false},
+    {"key", "JEJAK_KEY", NULL,
+     "a reader's secret certificate from jejak-keys reader (CURVE)", false},
     {"once", "JEJAK_STATUS_ONCE", NULL,
      "print the store's current snapshot and exit", true},
     {"json", "JEJAK_STATUS_JSON", NULL,
@@ -61,7 +66,9 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
     const char *as_of = jk_opts_get (opts, "as-of");
     zsock_t *query = zsock_new (ZMQ_DEALER);
     zsock_set_linger (query, 0);
-    if (zsock_connect (query, "%s", endpoint)) {
+    if (jk_status_curve (query, endpoint, jk_opts_get (opts, "broker-key"),
+                         jk_opts_get (opts, "key")) ||
+        zsock_connect (query, "%s", endpoint)) {
         fprintf (stderr, "jejak-status: cannot connect to --query %s\n",
                  endpoint);
         zsock_destroy (&query);
@@ -154,7 +161,9 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
     jk_board_config_t config = {.feed = jk_opts_get (opts, "feed"),
                                 .query = jk_opts_get (opts, "query"),
                                 .credit = credit,
-                                .drop_every = (int)drop};
+                                .drop_every = (int)drop,
+                                .broker_key = jk_opts_get (opts, "broker-key"),
+                                .key = jk_opts_get (opts, "key")};
     jk_board_sink_t sink = jk_replica_sink (replica);
     jk_board_t *board = jk_board_new (&config, &sink);
     if (!board) {
