@@ -1000,7 +1000,9 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
               jk_domain_name (domain));
     s_spec_build (self);
     const char *user = getenv ("USER");
-    self->spec[3].def = user && *user ? user : "operator";
+    for (size_t i = 0; i < S_GLOBALS; i++)
+        if (strcmp (self->spec[i].name, "actor") == 0)
+            self->spec[i].def = user && *user ? user : "operator";
     self->opts = jk_opts_new (self->program, self->spec, self->count);
     char err[256];
     int rc = JK_EXIT_USAGE;

@@ -284,6 +284,20 @@ static s_key_stats_t *s_key_stats (s_broker_t *self, const jk_key_t *key,
     return stats;
 }
 
+/* Re-reads the enrolled keys when their directory changed (or always,
+   with force), and has zauth reload its certificate store as well, so a
+   revoked key is refused at its next handshake and at its next event. */
+static void s_keys_refresh (s_broker_t *self, bool force)
+{
+    if (!self->keyring || !jk_keyring_refresh (self->keyring, force))
+        return;
+    zstr_sendx (self->auth, "CURVE", self->keys_dir, NULL);
+    zsock_wait (self->auth);
+    self->counters.keys_reloaded++;
+    jk_info (S_COMPONENT, "enrolled keys reloaded dir=%s keys=%zu",
+             self->keys_dir, jk_keyring_size (self->keyring));
+}
+
 /* Checks every event of a SUBMIT against the key that sent it (its CURVE
    public key, the User-Id ZAP gave the connection): events the key may
    not submit are answered NACK E_FORBIDDEN and taken out of msg; the rest
@@ -293,6 +307,12 @@ static void s_authorize (s_broker_t *self, zframe_t *rid, const char *user_id,
                          zmsg_t *msg)
 {
     const jk_key_t *key = jk_keyring_lookup (self->keyring, user_id);
+    if (!key) {
+        /* zauth admitted a key enrolled since the last tick: look again
+           (a stat of the directory when nothing changed). */
+        s_keys_refresh (self, false);
+        key = jk_keyring_lookup (self->keyring, user_id);
+    }
     s_key_stats_t *stats = s_key_stats (self, key, user_id);
     stats->submitted += zmsg_size (msg);
     zmsg_t *reply = NULL;
@@ -353,20 +373,6 @@ static void s_authorize (s_broker_t *self, zframe_t *rid, const char *user_id,
         if (s_send_nowait (&reply, self->ingest))
             zmsg_destroy (&reply);
     }
-}
-
-/* Re-reads the enrolled keys when their directory changed (or always,
-   with force), and has zauth reload its certificate store as well, so a
-   revoked key is refused at its next handshake and at its next event. */
-static void s_keys_refresh (s_broker_t *self, bool force)
-{
-    if (!self->keyring || !jk_keyring_refresh (self->keyring, force))
-        return;
-    zstr_sendx (self->auth, "CURVE", self->keys_dir, NULL);
-    zsock_wait (self->auth);
-    self->counters.keys_reloaded++;
-    jk_info (S_COMPONENT, "enrolled keys reloaded dir=%s keys=%zu",
-             self->keys_dir, jk_keyring_size (self->keyring));
 }
 
 /* Reads one handshake event of the ingest socket's monitor and counts
