@@ -8,7 +8,7 @@
     Rebuild and verify: a log of --big events written by the store, then
     jk_log_rebuild and jk_log_verify over it.
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
-                       [--big N]
+                       [--big N] [--keep]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "jk_log.h"
@@ -25,6 +25,7 @@ typedef struct {
     int rounds;    /* apply rounds */
     size_t batch;  /* events per SUBMIT and commit */
     size_t big;    /* events of the rebuild/verify log */
+    bool keep;     /* leave the benchmark's directory in place */
 } s_options_t;
 
 /* Encoded events of a workload, with their baseline columns. */
@@ -150,7 +151,7 @@ static double s_store_run (const char *dir, const char *path,
 static void s_usage (void)
 {
     fprintf (stderr, "usage: bench_store [--quick] [--events N] [--rounds R] "
-                     "[--batch B] [--big N]\n");
+                     "[--batch B] [--big N] [--keep]\n");
     exit (2);
 }
 
@@ -179,6 +180,8 @@ int main (int argc, char **argv)
             options.batch = s_number (argv[++i]);
         else if (streq (argv[i], "--big") && i + 1 < argc)
             options.big = s_number (argv[++i]);
+        else if (streq (argv[i], "--keep"))
+            options.keep = true;
         else
             s_usage ();
     }
@@ -267,6 +270,10 @@ int main (int argc, char **argv)
     free (base_eps);
     free (big_path);
     free (rebuilt);
-    jk_bench_rmdir (&dir);
+    if (options.keep) {
+        printf ("kept %s (big.db, rebuilt.db)\n", dir);
+        free (dir);
+    } else
+        jk_bench_rmdir (&dir);
     return odd ? 1 : 0;
 }

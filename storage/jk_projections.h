@@ -43,7 +43,29 @@ int jk_projections_migrate (sqlite3 *db, char *err, size_t err_size);
 jk_projections_t *jk_projections_new (sqlite3 *db,
                                       const jk_projections_config_t *config,
                                       char *err, size_t err_size);
+/* Destroys the object; counters still pending (set_deferred, no flush)
+   are dropped with a warning: flush before COMMIT. */
 void jk_projections_destroy (jk_projections_t **self_p);
+
+/* Deferred mode, for a caller that wraps many events in one transaction
+   (the store's group commit, rebuild): per-source progress (sources),
+   kecamatan_summary counters and sessions' recorded/present counters are
+   added up in memory and written by jk_projections_flush. Nothing that
+   decide or apply reads depends on them, so decisions are unchanged; the
+   tables are equal to immediate mode's once flushed. The caller must call
+   jk_projections_flush before every COMMIT and jk_projections_discard
+   after every ROLLBACK. Off by default (every apply writes through). */
+void jk_projections_set_deferred (jk_projections_t *self, bool deferred);
+
+/* Writes the pending counters inside the caller's open transaction and
+   forgets them. Returns JK_OK, or JK_IO when SQLite failed (the caller
+   rolls back and calls jk_projections_discard). A no-op when nothing is
+   pending. */
+int jk_projections_flush (jk_projections_t *self);
+
+/* Forgets the pending counters (the transaction they belong to was rolled
+   back). */
+void jk_projections_discard (jk_projections_t *self);
 
 /* Decides the domain rules of SPEC 3.2 for a format-valid event against
    the current state (which includes events applied earlier in the same

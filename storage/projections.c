@@ -214,6 +214,17 @@ static const char *s_sql[STMT_COUNT] = {
                  " rejected = rejected + excluded.rejected,"
                  " last_recorded_at = excluded.last_recorded_at,"
                  " last_pos = excluded.last_pos",
+    /* W_SOURCE with a transaction's sum: ?2 highest seq, ?3 accepted, ?4
+       rejected, ?5 first and ?6 last recorded_at, ?7 last position. */
+    [W_SOURCE_FLUSH] = "INSERT INTO sources (source, next_seq, accepted,"
+                       " rejected, first_recorded_at, last_recorded_at,"
+                       " last_pos) VALUES (?1, ?2 + 1, ?3, ?4, ?5, ?6, ?7)"
+                       " ON CONFLICT (source) DO UPDATE SET"
+                       " next_seq = max (next_seq, excluded.next_seq),"
+                       " accepted = accepted + excluded.accepted,"
+                       " rejected = rejected + excluded.rejected,"
+                       " last_recorded_at = excluded.last_recorded_at,"
+                       " last_pos = excluded.last_pos",
     [W_KECAMATAN] = "UPDATE kecamatan_summary SET"
                     " cooperatives = cooperatives + ?2, people = people + ?3,"
                     " enrolled = enrolled + ?4, assessed = assessed + ?5,"
@@ -460,6 +471,13 @@ static int s_seed_kecamatan (jk_projections_t *self, char *err, size_t err_size)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* Frees a pending delta (zhashx destructor). */
+static void s_pending_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
 jk_projections_t *jk_projections_new (sqlite3 *db,
                                       const jk_projections_config_t *config,
                                       char *err, size_t err_size)
@@ -471,6 +489,12 @@ jk_projections_t *jk_projections_new (sqlite3 *db,
     if (config && config->rat_deadline_months > 0)
         self->config = *config;
     self->region = jk_region_default ();
+    self->pending_sources = zhashx_new ();
+    self->pending_kecamatan = zhashx_new ();
+    self->pending_sessions = zhashx_new ();
+    zhashx_set_destructor (self->pending_sources, s_pending_free);
+    zhashx_set_destructor (self->pending_kecamatan, s_pending_free);
+    zhashx_set_destructor (self->pending_sessions, s_pending_free);
     for (int i = 0; i < STMT_COUNT; i++) {
         assert (s_sql[i]);
         if (sqlite3_prepare_v3 (db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -493,6 +517,13 @@ void jk_projections_destroy (jk_projections_t **self_p)
     if (!self_p || !*self_p)
         return;
     jk_projections_t *self = *self_p;
+    if (self->deferred && (zhashx_size (self->pending_sources) ||
+                           zhashx_size (self->pending_kecamatan) ||
+                           zhashx_size (self->pending_sessions)))
+        jk_warn (LOG, "destroyed with counters not flushed: they are lost");
+    zhashx_destroy (&self->pending_sources);
+    zhashx_destroy (&self->pending_kecamatan);
+    zhashx_destroy (&self->pending_sessions);
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize (self->stmt[i]);
     free (self);
@@ -572,8 +603,13 @@ jk_legal_class_t jk_proj_legal (const jk_event_t *event, const char *field,
 
 void jk_proj_column_text (sqlite3_stmt *stmt, int col, char *out, size_t size)
 {
+    assert (size > 0);
     const unsigned char *text = sqlite3_column_text (stmt, col);
-    snprintf (out, size, "%s", text ? (const char *)text : "");
+    /* As snprintf "%s" did: up to the first NUL, truncated to fit. */
+    size_t len = text ? strnlen ((const char *)text, size - 1) : 0;
+    if (len)
+        memcpy (out, text, len);
+    out[len] = 0;
 }
 
 int jk_proj_minutes (const char *t)
@@ -594,6 +630,92 @@ int jk_proj_minutes (const char *t)
             return JK_IO;                                                      \
     } while (0)
 
+/* ---- write-behind counters -------------------------------------------------
+   In deferred mode these deltas wait in memory for jk_projections_flush.
+   They are safe to defer because they are pure sums (or a latest value)
+   that no decision and no apply step reads back inside the transaction:
+   decide reads sessions' date, times and jp, never recorded/present; it
+   never reads sources or kecamatan_summary (the log keeps its own next
+   seq per source). */
+
+/* sources: one writer transaction's records of one source. */
+typedef struct {
+    int64_t seq_max;           /* highest seq seen */
+    int64_t accepted;          /* records accepted */
+    int64_t rejected;          /* records rejected */
+    int64_t first_recorded_at; /* of the first record: kept on insert only */
+    int64_t last_recorded_at;  /* of the latest record */
+    int64_t last_pos;          /* of the latest record */
+} s_source_delta_t;
+
+/* kecamatan_summary: cooperatives, people, enrolled, assessed, competent,
+   certificates (W_KECAMATAN's ?2..?7). */
+typedef struct {
+    int64_t counts[6];
+} s_kecamatan_delta_t;
+
+/* sessions: recorded and present added to one session. */
+typedef struct {
+    int64_t session_no;
+    int64_t recorded;
+    int64_t present;
+    char batch[]; /* the batch code, NUL-terminated */
+} s_session_delta_t;
+
+void jk_projections_set_deferred (jk_projections_t *self, bool deferred)
+{
+    assert (self);
+    self->deferred = deferred;
+}
+
+void jk_projections_discard (jk_projections_t *self)
+{
+    assert (self);
+    zhashx_purge (self->pending_sources);
+    zhashx_purge (self->pending_kecamatan);
+    zhashx_purge (self->pending_sessions);
+}
+
+int jk_projections_flush (jk_projections_t *self)
+{
+    assert (self);
+    int rc = JK_OK;
+    for (s_source_delta_t *d = zhashx_first (self->pending_sources);
+         d && rc == JK_OK; d = zhashx_next (self->pending_sources)) {
+        const char *source = zhashx_cursor (self->pending_sources);
+        sqlite3_stmt *st = STMT (W_SOURCE_FLUSH);
+        sqlite3_bind_text (st, 1, source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, d->seq_max);
+        sqlite3_bind_int64 (st, 3, d->accepted);
+        sqlite3_bind_int64 (st, 4, d->rejected);
+        sqlite3_bind_int64 (st, 5, d->first_recorded_at);
+        sqlite3_bind_int64 (st, 6, d->last_recorded_at);
+        sqlite3_bind_int64 (st, 7, d->last_pos);
+        rc = jk_proj_exec (self, W_SOURCE_FLUSH);
+    }
+    for (s_kecamatan_delta_t *d = zhashx_first (self->pending_kecamatan);
+         d && rc == JK_OK; d = zhashx_next (self->pending_kecamatan)) {
+        const char *code = zhashx_cursor (self->pending_kecamatan);
+        sqlite3_stmt *st = STMT (W_KECAMATAN);
+        sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
+        for (int i = 0; i < 6; i++)
+            sqlite3_bind_int64 (st, i + 2, d->counts[i]);
+        rc = jk_proj_exec (self, W_KECAMATAN);
+    }
+    for (s_session_delta_t *d = zhashx_first (self->pending_sessions);
+         d && rc == JK_OK; d = zhashx_next (self->pending_sessions)) {
+        sqlite3_stmt *st = STMT (W_SESSION_COUNTERS);
+        sqlite3_bind_text (st, 1, d->batch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, d->session_no);
+        sqlite3_bind_int64 (st, 3, d->recorded);
+        sqlite3_bind_int64 (st, 4, d->present);
+        rc = jk_proj_exec (self, W_SESSION_COUNTERS);
+    }
+    if (rc == JK_OK)
+        jk_projections_discard (self);
+    return rc;
+}
+
 /* Adds deltas to a kecamatan's counters (no-op for NULL or unknown). */
 static int s_kecamatan (jk_projections_t *self, const char *kecamatan,
                         int cooperatives, int people, int enrolled,
@@ -601,6 +723,21 @@ static int s_kecamatan (jk_projections_t *self, const char *kecamatan,
 {
     if (!kecamatan || !*kecamatan)
         return JK_OK;
+    if (self->deferred) {
+        s_kecamatan_delta_t *d =
+            zhashx_lookup (self->pending_kecamatan, kecamatan);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d);
+            zhashx_insert (self->pending_kecamatan, kecamatan, d);
+        }
+        d->counts[0] += cooperatives;
+        d->counts[1] += people;
+        d->counts[2] += enrolled;
+        d->counts[3] += assessed;
+        d->counts[4] += competent;
+        d->counts[5] += certificates;
+        return JK_OK;
+    }
     sqlite3_stmt *st = STMT (W_KECAMATAN);
     sqlite3_bind_text (st, 1, kecamatan, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int (st, 2, cooperatives);
@@ -1043,15 +1180,31 @@ static int s_attendance_effects (jk_projections_t *self, jk_str_t batch,
                                  int64_t session_no, jk_str_t nik,
                                  int64_t jp_delta, int recorded, int present)
 {
-    sqlite3_stmt *st = STMT (W_SESSION_COUNTERS);
-    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 2, session_no);
-    sqlite3_bind_int (st, 3, recorded);
-    sqlite3_bind_int (st, 4, present);
-    CHECK (jk_proj_exec (self, W_SESSION_COUNTERS));
+    char key[JK_PROJ_LEGAL_MAX + 24];
+    int key_len = snprintf (key, sizeof key, "%.*s\n%lld", (int)batch.len,
+                            batch.ptr, (long long)session_no);
+    if (self->deferred && key_len > 0 && (size_t)key_len < sizeof key &&
+        !memchr (batch.ptr, 0, batch.len)) {
+        s_session_delta_t *d = zhashx_lookup (self->pending_sessions, key);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d + batch.len + 1);
+            memcpy (d->batch, batch.ptr, batch.len);
+            d->session_no = session_no;
+            zhashx_insert (self->pending_sessions, key, d);
+        }
+        d->recorded += recorded;
+        d->present += present;
+    } else {
+        sqlite3_stmt *st = STMT (W_SESSION_COUNTERS);
+        sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, session_no);
+        sqlite3_bind_int (st, 3, recorded);
+        sqlite3_bind_int (st, 4, present);
+        CHECK (jk_proj_exec (self, W_SESSION_COUNTERS));
+    }
     if (jp_delta == 0)
         return JK_OK;
-    st = STMT (W_ENROLLMENT_JP);
+    sqlite3_stmt *st = STMT (W_ENROLLMENT_JP);
     sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
     sqlite3_bind_text (st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
     sqlite3_bind_int64 (st, 3, jp_delta);
@@ -1378,6 +1531,27 @@ static int s_progress (jk_projections_t *self, const char *source,
                        int source_len, uint64_t seq, bool accepted,
                        const jk_applied_t *ap)
 {
+    char key[256];
+    if (self->deferred && source && source_len > 0 &&
+        (size_t)source_len < sizeof key &&
+        !memchr (source, 0, (size_t)source_len)) {
+        memcpy (key, source, (size_t)source_len);
+        key[source_len] = 0;
+        s_source_delta_t *d = zhashx_lookup (self->pending_sources, key);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d);
+            d->seq_max = (int64_t)seq;
+            d->first_recorded_at = ap->recorded_at;
+            zhashx_insert (self->pending_sources, key, d);
+        }
+        if ((int64_t)seq > d->seq_max)
+            d->seq_max = (int64_t)seq;
+        d->accepted += accepted;
+        d->rejected += !accepted;
+        d->last_recorded_at = ap->recorded_at;
+        d->last_pos = (int64_t)ap->pos;
+        return JK_OK;
+    }
     if (source && source_len > 0) {
         sqlite3_stmt *st = STMT (W_SOURCE);
         sqlite3_bind_text (st, 1, source, source_len, SQLITE_STATIC);

@@ -6,6 +6,8 @@
 
 #include "jk_projections.h"
 
+#include <czmq.h>
+
 /* Every prepared statement, made once in jk_projections_new. The SQL text
    of each is in projections.c, in this order. */
 typedef enum {
@@ -29,6 +31,7 @@ typedef enum {
     /* writes (apply) */
     W_META_POS,
     W_SOURCE,
+    W_SOURCE_FLUSH,
     W_KECAMATAN,
     W_PERSON_COUNTERS,
     W_COOPERATIVE_INSERT,
@@ -73,6 +76,15 @@ struct _jk_projections_t {
     bool memo_set;
     uint8_t memo_id[16]; /* that event's id */
     int64_t memo_jp;     /* attendance.recorded: the session's jp */
+    /* Write-behind counters (jk_projections_set_deferred): additive
+       deltas that nothing reads inside the writer's transaction, kept in
+       memory and written once per transaction by jk_projections_flush.
+       Each statement they replace ran once per event (sources on every
+       record); per transaction there is one per distinct key. */
+    bool deferred;               /* counters wait for flush */
+    zhashx_t *pending_sources;   /* source -> s_source_delta_t */
+    zhashx_t *pending_kecamatan; /* kecamatan code -> s_kecamatan_delta_t */
+    zhashx_t *pending_sessions;  /* "batch\nsession_no" -> s_session_delta_t */
 };
 
 /* Binds a body field to parameter index: text kinds as text (borrowed from

@@ -281,6 +281,9 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
     projections = jk_projections_new (db, &options->projections, err, err_size);
     if (!projections)
         goto cleanup;
+    /* Counters are written once per rebuild transaction, not per record
+       (flushed before each COMMIT; a failed rebuild is thrown away). */
+    jk_projections_set_deferred (projections, true);
     if (sqlite3_exec (src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2 (src,
                             "SELECT pos, id, type, v, source, seq, at,"
@@ -334,7 +337,8 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
             memcpy (result->head.hash, sqlite3_column_blob (rows, 12),
                     JK_HASH_SIZE);
         if (result->records % S_REBUILD_TXN == 0 &&
-            (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+            (jk_projections_flush (projections) != JK_OK ||
+             sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
              sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
             goto sql_fail;
         if (options->progress && result->records % S_PROGRESS_EVERY == 0)
@@ -345,7 +349,8 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
                   sqlite3_errmsg (src));
         goto cleanup;
     }
-    if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (jk_projections_flush (projections) != JK_OK ||
+        sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto sql_fail;
     if (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
         SQLITE_OK)
@@ -362,6 +367,8 @@ cleanup:
     sqlite3_finalize (insert);
     sqlite3_exec (src, "COMMIT", NULL, NULL, NULL);
     sqlite3_close (src);
+    if (projections)
+        jk_projections_discard (projections);
     jk_projections_destroy (&projections);
     jk_log_close (&out);
     if (status != JK_OK)

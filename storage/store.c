@@ -331,6 +331,7 @@ static int s_batch_failed (s_store_t *self, size_t events)
     char message[256];
     snprintf (message, sizeof message, "%s", jk_log_errmsg (self->log));
     jk_log_rollback (self->log);
+    jk_projections_discard (self->projections);
     self->failed_batches++;
     jk_error ("store",
               "batch of %zu events rolled back, nothing answered: sqlite "
@@ -378,7 +379,10 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
     for (size_t i = first; i < last; i++)
         if (s_decide (self, &self->items[i], &counts) != JK_OK)
             return s_batch_failed (self, last - first);
-    if (jk_log_commit (self->log) != JK_OK)
+    /* The projections' write-behind counters belong to this transaction:
+       written just before COMMIT, dropped with a rollback. */
+    if (jk_projections_flush (self->projections) != JK_OK ||
+        jk_log_commit (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
     if (self->fault == S_FAULT_CRASH && counts.accepted + counts.rejected > 0)
         _exit (S_FAULT_EXIT);
@@ -524,6 +528,7 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         jk_error ("store", "cannot prepare the projections: %s", err);
         return -1;
     }
+    jk_projections_set_deferred (self->projections, true);
     const char *fault = getenv ("JEJAK_FAULT");
     if (fault && streq (fault, "crash_after_commit"))
         self->fault = S_FAULT_CRASH;
