@@ -1,7 +1,8 @@
 /*  jejak_status.c - jejak-status, the live status board: parses options,
     then either asks the store for one snapshot (--once) or keeps a board
     (jk_board_t + in-memory replica) live and renders it at most ten times a
-    second when something changed. */
+    second when something changed; with --http it also serves the board
+    as a web page (status/web.c), fed from the same loop. */
 #include "jk_opts.h"
 #include "jk_status.h"
 
@@ -40,6 +41,16 @@ static const jk_opt_t s_spec[] = {
      "catch-up window: records the store may send ahead", false},
     {"drop-every", "JEJAK_STATUS_DROP_EVERY", "0",
      "testing only: drop every Nth feed record to exercise catch-up", false},
+    {"http", "JEJAK_STATUS_HTTP", NULL,
+     "serve the board as a web page on ADDR:PORT (or PORT on 127.0.0.1; "
+     "port 0 picks a free one)",
+     false},
+    {"http-public", "JEJAK_STATUS_HTTP_PUBLIC", NULL,
+     "allow --http on a non-loopback address (the page is read-only and "
+     "unauthenticated)",
+     true},
+    {"http-only", "JEJAK_STATUS_HTTP_ONLY", NULL,
+     "with --http: serve the web page only, print no terminal board", true},
 };
 
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
@@ -144,9 +155,25 @@ static const char *s_state_text (jk_board_t *board, char *buf, size_t size)
     return buf;
 }
 
-/* The live board until SIGINT/SIGTERM. */
+/* Renders the view as JSON and hands it to the web server. */
+static void s_publish (jk_web_t *web, const jk_status_view_t *view)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    if (!out)
+        return;
+    int rc = jk_render_json (out, view);
+    fclose (out);
+    if (rc == 0)
+        jk_web_publish (web, text, size, view->pos);
+    free (text);
+}
+
+/* The live board until SIGINT/SIGTERM; with web, every refresh is also
+   published to it, and with quiet nothing is printed. */
 static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
-                   int32_t fixed_day)
+                   int32_t fixed_day, jk_web_t *web, bool quiet)
 {
     char err[256] = "";
     jk_replica_t *replica = jk_replica_new (err, sizeof err);
@@ -203,9 +230,11 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         view->offices =
             view->office_count ? jk_board_office_at (board, 0) : NULL;
         view->now_ms = jk_clock_now_ms ();
-        if (json)
+        if (web)
+            s_publish (web, view);
+        if (!quiet && json)
             jk_render_json (stdout, view);
-        else {
+        else if (!quiet) {
             jk_render_term (stdout, view, ansi);
             if (!ansi)
                 fputs ("----\n", stdout);
@@ -221,9 +250,45 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
     return 0;
 }
 
+/* Starts the web server for --http, refusing a non-loopback address
+    without --http-public, and prints its URL. Returns 0 or an exit code. */
+static int s_start_web (jk_opts_t *opts, const char *http, jk_web_t **web)
+{
+    char address[64], err[256];
+    uint16_t port = 0;
+    if (jk_web_parse_listen (http, address, sizeof address, &port, err,
+                             sizeof err)) {
+        fprintf (stderr, "jejak-status: %s\n", err);
+        return 2;
+    }
+    if (!jk_web_address_is_loopback (address) &&
+        !jk_opts_on (opts, "http-public")) {
+        fprintf (stderr,
+                 "jejak-status: --http %s is not a loopback address: the "
+                 "board has no login and anyone who can reach it would see "
+                 "the dinas's numbers; give --http-public to serve it on "
+                 "the network anyway (or put it behind a proxy with a "
+                 "login)\n",
+                 address);
+        return 2;
+    }
+    jk_web_config_t config = {.address = address, .port = port};
+    *web = jk_web_new (&config, err, sizeof err);
+    if (!*web) {
+        fprintf (stderr, "jejak-status: --http %s: %s\n", http, err);
+        return 1;
+    }
+    /* The line scripts read to find the page (port 0 picks one). */
+    printf ("jejak-status http=http://%s:%u/\n", address,
+            (unsigned)jk_web_port (*web));
+    fflush (stdout);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
     zsys_init ();
+    jk_web_t *web = NULL;
     jk_opts_t *opts = jk_opts_new ("jejak-status", s_spec, S_SPEC_COUNT);
     char err[256];
     int rc = 0;
@@ -236,7 +301,9 @@ int main (int argc, char **argv)
         printf ("usage: jejak-status [--feed EP] [--query EP] [--once] "
                 "[--json] [--kecamatan CODE]\n"
                 "                    [--batch CODE] [--as-of DATE] "
-                "[--timeout SECONDS]\n\n"
+                "[--timeout SECONDS]\n"
+                "                    [--http ADDR:PORT [--http-public] "
+                "[--http-only]]\n\n"
                 "The live status board: per kecamatan, running training "
                 "batches, offices, totals and\nthe log head. It keeps a "
                 "replica of the store's projections, fed by the broker's "
@@ -300,11 +367,30 @@ int main (int argc, char **argv)
         goto done;
     }
     bool json = jk_opts_on (opts, "json");
+    const char *http = jk_opts_get (opts, "http");
+    if (http && jk_opts_on (opts, "once")) {
+        fprintf (stderr, "jejak-status: --http serves the live board; it "
+                         "cannot be combined with --once\n");
+        rc = 2;
+        goto done;
+    }
+    if (!http && jk_opts_on (opts, "http-only")) {
+        fprintf (stderr, "jejak-status: --http-only needs --http ADDR:PORT\n");
+        rc = 2;
+        goto done;
+    }
+    if (http) {
+        rc = s_start_web (opts, http, &web);
+        if (rc)
+            goto done;
+    }
     if (jk_opts_on (opts, "once"))
         rc = s_once (opts, &view, json, (int)timeout);
     else
-        rc = s_live (opts, &view, json, day);
+        rc = s_live (opts, &view, json, day, web,
+                     jk_opts_on (opts, "http-only"));
 done:
+    jk_web_destroy (&web);
     jk_opts_destroy (&opts);
     return rc;
 }

@@ -163,4 +163,46 @@ int jk_render_json (FILE *out, const jk_status_view_t *view);
    masked as jk_nik_mask does: NIKs never leave the board unmasked. */
 void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size);
 
+/* ---- the web board ------------------------------------------------------
+   A read-only HTTP server (libmicrohttpd) for jejak-status --http: GET and
+   HEAD of / (the page), /app.js, /style.css, /snapshot.json (the latest
+   published document) and /events (Server-Sent Events: the latest
+   document on connect, then each newer one, at most ten a second, with
+   `id:` = its log position, and a comment line as heartbeat). Other
+   methods get 405, other paths 404. The board's loop publishes; the HTTP
+   threads only read what was published (see web.c). */
+typedef struct _jk_web_t jk_web_t;
+
+typedef struct {
+    const char *address; /* IPv4 address to bind, e.g. "127.0.0.1" */
+    uint16_t port;       /* 0 = pick a free port (jk_web_port tells) */
+    int max_connections; /* 0 = 256 */
+    int heartbeat_ms;    /* SSE comment when idle this long; 0 = 15000 */
+} jk_web_config_t;
+
+/* Starts listening. Returns NULL with err (e.g. the address is in use or
+   not an IPv4 address). The caller decides which addresses are allowed
+   (jk_web_address_is_loopback). */
+jk_web_t *jk_web_new (const jk_web_config_t *config, char *err,
+                      size_t err_size);
+/* Ends every stream and stops the server. Accepts NULL. */
+void jk_web_destroy (jk_web_t **self_p);
+/* The port bound (the one picked when the config asked for 0). */
+uint16_t jk_web_port (jk_web_t *self);
+/* Open /events streams. */
+size_t jk_web_viewers (jk_web_t *self);
+/* Publishes a board document (jk_render_json's output; a final newline
+   is dropped) standing at log position pos. The text is copied. Call from
+   one thread only (the board's). */
+void jk_web_publish (jk_web_t *self, const char *json, size_t size,
+                     uint64_t pos);
+
+/* Parses --http's value: "ADDR:PORT" or "PORT" (then ADDR is 127.0.0.1;
+   "localhost" means 127.0.0.1). Returns 0, or -1 with err naming what is
+   wrong. */
+int jk_web_parse_listen (const char *text, char *address, size_t size,
+                         uint16_t *port, char *err, size_t err_size);
+/* True for 127.0.0.0/8 and "localhost". */
+bool jk_web_address_is_loopback (const char *address);
+
 #endif

@@ -27,4 +27,16 @@ bool jk_view_batch_shown (const jk_status_view_t *view,
 /* A source ("OFFICE/DEVICE") under the kecamatan filter. */
 bool jk_view_source_shown (const jk_status_view_t *view, const char *source);
 
+/* The web page's files, embedded at build time (web/: html, js and css files,
+   turned into a C array by web/embed.cmake). */
+typedef struct {
+    const char *path;          /* URL path: "/", "/app.js", "/style.css" */
+    const char *type;          /* Content-Type */
+    const unsigned char *data; /* the file's bytes */
+    size_t size;
+} jk_web_asset_t;
+
+extern const jk_web_asset_t jk_web_assets[];
+extern const size_t jk_web_asset_count;
+
 #endif

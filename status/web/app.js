@@ -1,0 +1,329 @@
+/* app.js - the web board: reads the board document (/snapshot.json, then
+   the /events stream), and draws totals, tables and SVG charts. Read-only:
+   it never sends anything but GET requests. */
+'use strict';
+
+const LABELS = {
+  id: {
+    title: 'Papan status Jejak', pos: 'Posisi log', asof: 'Per tanggal',
+    cooperatives: 'Koperasi', active: 'Aktif', people: 'Orang',
+    enrolled: 'Peserta', assessed: 'Diuji', competent: 'Kompeten',
+    certificates: 'Sertifikat', certificates_valid: 'Sertifikat berlaku',
+    rejections: 'Ditolak', chart_kec: 'Koperasi terdaftar vs aktif per kecamatan',
+    chart_batch: 'Kehadiran % per angkatan pelatihan', per_kec: 'Per kecamatan',
+    code: 'Kode', kecamatan: 'Kecamatan', batches: 'Angkatan pelatihan',
+    batch: 'Angkatan', dates: 'Tanggal', present_today: 'Hadir hari ini',
+    attendance: 'Kehadiran %', offices: 'Kantor', source: 'Sumber',
+    last_seen: 'Terakhir terlihat', outbox: 'Outbox', seq: 'Seq',
+    accepted: 'Diterima', rejected: 'Ditolak',
+    readonly: 'Papan hanya-baca. NIK selalu disamarkan.',
+    live: 'langsung', catching: 'mengejar…', offline: 'offline (menyambung ulang)',
+    registered: 'Terdaftar', none: 'tidak ada', ago: 'lalu', never: '–',
+    no_batches: 'Tidak ada angkatan berjalan', no_offices: 'Belum ada kantor'
+  },
+  en: {
+    title: 'Jejak status board', pos: 'Log position', asof: 'As of',
+    cooperatives: 'Cooperatives', active: 'Active', people: 'People',
+    enrolled: 'Enrolled', assessed: 'Assessed', competent: 'Competent',
+    certificates: 'Certificates', certificates_valid: 'Valid certificates',
+    rejections: 'Rejected', chart_kec: 'Registered vs active cooperatives per kecamatan',
+    chart_batch: 'Attendance % per training batch', per_kec: 'Per kecamatan',
+    code: 'Code', kecamatan: 'Kecamatan', batches: 'Training batches',
+    batch: 'Batch', dates: 'Dates', present_today: 'Present today',
+    attendance: 'Attendance %', offices: 'Offices', source: 'Source',
+    last_seen: 'Last seen', outbox: 'Outbox', seq: 'Seq',
+    accepted: 'Accepted', rejected: 'Rejected',
+    readonly: 'Read-only board. NIKs are always masked.',
+    live: 'live', catching: 'catching up…', offline: 'offline (reconnecting)',
+    registered: 'Registered', none: 'none', ago: 'ago', never: '–',
+    no_batches: 'No running batches', no_offices: 'No offices yet'
+  }
+};
+
+let lang = 'id';
+let doc = null;         /* the latest board document */
+let connected = false;  /* the event stream is open */
+let sortKey = 'code';
+let sortDir = 1;
+const SVG = 'http://www.w3.org/2000/svg';
+
+function t (key) { return LABELS[lang][key] || LABELS.en[key] || key; }
+function $ (id) { return document.getElementById(id); }
+function num (v) { return typeof v === 'number' ? v : 0; }
+function fmt (v) { return num(v).toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB'); }
+
+function el (tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function svgEl (tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  return e;
+}
+
+/* The connection badge: the board's own state when the stream is open. */
+function drawState () {
+  const badge = $('state');
+  let state = 'offline';
+  let text = t('offline');
+  if (connected && doc) {
+    if (doc.state === 'live') { state = 'live'; text = t('live'); }
+    else if (/^(starting|catching)/.test(doc.state)) {
+      state = 'catching-up'; text = t('catching') + ' ' + doc.pos + '/' + doc.head;
+    } else { text = doc.state; }
+  }
+  badge.dataset.state = state;
+  badge.textContent = text;
+  badge.title = 'Connection state: ' +
+    (state === 'live' ? 'live' : state === 'catching-up' ? 'catching up' : 'offline (reconnecting)');
+}
+
+function drawHead () {
+  $('log-pos').textContent = doc.pos;
+  $('log-head').textContent = doc.head;
+  $('log-hash').textContent = (doc.hash || '').slice(0, 16);
+  $('as-of').textContent = doc.snapshot.as_of || '–';
+  const note = $('note');
+  note.hidden = !doc.note;
+  note.textContent = doc.note || '';
+}
+
+function drawTotals () {
+  const totals = doc.snapshot.totals || {};
+  document.querySelectorAll('[data-total]').forEach(function (e) {
+    const v = totals[e.dataset.total];
+    e.textContent = fmt(v);
+    e.dataset.value = num(v);
+  });
+}
+
+/* Kecamatan rows shown: all of a regency; with more than 40 (a province)
+   only those with cooperatives or people, as the terminal board does. */
+function kecamatanRows () {
+  let rows = (doc.snapshot.kecamatan || []).slice();
+  if (rows.length > 40)
+    rows = rows.filter(function (k) { return num(k.cooperatives) || num(k.people); });
+  return rows;
+}
+
+function drawKecamatan () {
+  const rows = kecamatanRows();
+  rows.sort(function (a, b) {
+    const x = a[sortKey], y = b[sortKey];
+    if (typeof x === 'number' || typeof y === 'number')
+      return sortDir * (num(x) - num(y)) || (a.code < b.code ? -1 : 1);
+    return sortDir * String(x).localeCompare(String(y));
+  });
+  const body = $('kecamatan').tBodies[0];
+  body.replaceChildren();
+  const keys = ['code', 'name', 'cooperatives', 'active', 'people', 'enrolled',
+                'assessed', 'competent', 'certificates'];
+  rows.forEach(function (k) {
+    const tr = el('tr');
+    tr.dataset.kecamatan = k.code;
+    keys.forEach(function (key) {
+      const v = k[key];
+      const td = el('td', typeof v === 'number' ? fmt(v) : (v || ''));
+      if (typeof v === 'number') {
+        td.dataset.field = key;
+        if (!v) td.className = 'zero';
+      }
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  });
+  document.querySelectorAll('#kecamatan th').forEach(function (th) {
+    if (th.dataset.key === sortKey) th.dataset.sort = sortDir > 0 ? 'asc' : 'desc';
+    else delete th.dataset.sort;
+  });
+}
+
+/* Horizontal bars: registered and active cooperatives per kecamatan. */
+function drawKecamatanChart () {
+  const rows = kecamatanRows();
+  const box = $('chart-kecamatan');
+  const rowH = 20, labelW = 150, width = 760, barW = width - labelW - 60;
+  const max = Math.max(1, ...rows.map(function (k) { return num(k.cooperatives); }));
+  const svg = svgEl('svg', { viewBox: '0 0 ' + width + ' ' + (rows.length * rowH + 24),
+                             role: 'img', 'aria-label': t('chart_kec') });
+  const legend = [['reg', t('registered')], ['act', t('active')]];
+  legend.forEach(function (l, i) {
+    svg.appendChild(svgEl('rect', { x: labelW + i * 140, y: 4, width: 14, height: 14, class: l[0] }));
+    const text = svgEl('text', { x: labelW + i * 140 + 20, y: 16 });
+    text.textContent = l[1];
+    svg.appendChild(text);
+  });
+  rows.forEach(function (k, i) {
+    const y = 24 + i * rowH;
+    const label = svgEl('text', { x: labelW - 6, y: y + 14, 'text-anchor': 'end' });
+    label.textContent = k.name;
+    svg.appendChild(label);
+    const reg = num(k.cooperatives), act = num(k.active);
+    svg.appendChild(svgEl('rect', { x: labelW, y: y + 2, height: 8,
+                                    width: Math.max(reg ? 2 : 0, barW * reg / max), class: 'reg' }));
+    svg.appendChild(svgEl('rect', { x: labelW, y: y + 10, height: 8,
+                                    width: Math.max(act ? 2 : 0, barW * act / max), class: 'act' }));
+    if (reg) {
+      const v = svgEl('text', { x: labelW + barW * reg / max + 6, y: y + 14 });
+      v.textContent = reg + ' / ' + act;
+      svg.appendChild(v);
+    }
+  });
+  box.replaceChildren(svg);
+}
+
+function drawBatches () {
+  const batches = doc.snapshot.batches || [];
+  const body = $('batches').tBodies[0];
+  body.replaceChildren();
+  if (!batches.length) {
+    const tr = el('tr');
+    const td = el('td', t('no_batches'));
+    td.colSpan = 5;
+    tr.appendChild(td);
+    body.appendChild(tr);
+  }
+  batches.forEach(function (b) {
+    const tr = el('tr');
+    tr.dataset.batch = b.batch;
+    tr.appendChild(el('td', b.batch + (b.title ? ' — ' + b.title : '')));
+    tr.appendChild(el('td', b.start_date + ' … ' + b.end_date));
+    tr.appendChild(el('td', fmt(b.enrolled)));
+    tr.appendChild(el('td', fmt(b.present_today)));
+    const pct = el('td', num(b.attendance_pct).toFixed(1));
+    pct.dataset.field = 'attendance_pct';
+    tr.appendChild(pct);
+    body.appendChild(tr);
+  });
+  /* The chart: one bar per batch, 0-100 %. */
+  const box = $('chart-batches');
+  const rowH = 26, labelW = 170, width = 520, barW = width - labelW - 60;
+  const svg = svgEl('svg', { viewBox: '0 0 ' + width + ' ' + Math.max(40, batches.length * rowH + 10),
+                             role: 'img', 'aria-label': t('chart_batch') });
+  if (!batches.length) {
+    const text = svgEl('text', { x: 10, y: 24 });
+    text.textContent = t('no_batches');
+    svg.appendChild(text);
+  }
+  batches.forEach(function (b, i) {
+    const y = 5 + i * rowH;
+    const pct = Math.min(100, Math.max(0, num(b.attendance_pct)));
+    const label = svgEl('text', { x: labelW - 6, y: y + 17, 'text-anchor': 'end' });
+    label.textContent = b.batch;
+    svg.appendChild(label);
+    svg.appendChild(svgEl('rect', { x: labelW, y: y + 4, width: barW, height: 16, class: 'axis', fill: 'none' }));
+    svg.appendChild(svgEl('rect', { x: labelW, y: y + 4, width: barW * pct / 100, height: 16, class: 'att' }));
+    const v = svgEl('text', { x: labelW + barW + 6, y: y + 17 });
+    v.textContent = pct.toFixed(1) + ' %';
+    svg.appendChild(v);
+  });
+  box.replaceChildren(svg);
+}
+
+function ago (ms) {
+  if (!ms) return t('never');
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  const text = s < 60 ? s + ' s' : s < 3600 ? Math.round(s / 60) + ' min'
+    : s < 172800 ? Math.round(s / 3600) + ' h' : Math.round(s / 86400) + ' d';
+  return text + ' ' + t('ago');
+}
+
+/* One row per source: the store's counts, the agent's heartbeat. */
+function drawOffices () {
+  const bySource = {};
+  (doc.snapshot.sources || []).forEach(function (s) {
+    bySource[s.source] = { source: s.source, seq: num(s.next_seq) - 1, accepted: s.accepted,
+                           rejected: s.rejected, seen: num(s.last_recorded_at) };
+  });
+  (doc.offices || []).forEach(function (o) {
+    const row = bySource[o.source] || (bySource[o.source] = { source: o.source, seq: 0,
+                                                              accepted: 0, rejected: 0, seen: 0 });
+    row.outbox = o.outbox;
+    row.seen = Math.max(row.seen, num(o.last_seen_ms));
+  });
+  const body = $('offices').tBodies[0];
+  body.replaceChildren();
+  const rows = Object.keys(bySource).sort().map(function (k) { return bySource[k]; });
+  if (!rows.length) {
+    const tr = el('tr');
+    const td = el('td', t('no_offices'));
+    td.colSpan = 6;
+    tr.appendChild(td);
+    body.appendChild(tr);
+  }
+  rows.forEach(function (r) {
+    const tr = el('tr');
+    tr.dataset.source = r.source;
+    tr.appendChild(el('td', r.source));
+    tr.appendChild(el('td', ago(r.seen)));
+    tr.appendChild(el('td', r.outbox === undefined ? '–' : fmt(r.outbox)));
+    tr.appendChild(el('td', fmt(r.seq)));
+    tr.appendChild(el('td', fmt(r.accepted)));
+    const rej = el('td', fmt(r.rejected));
+    if (num(r.rejected)) rej.className = 'bad';
+    tr.appendChild(rej);
+    body.appendChild(tr);
+  });
+}
+
+function draw () {
+  drawState();
+  if (!doc || !doc.snapshot) return;
+  drawHead();
+  drawTotals();
+  drawKecamatan();
+  drawKecamatanChart();
+  drawBatches();
+  drawOffices();
+  document.body.dataset.pos = doc.pos;
+}
+
+function translate () {
+  document.documentElement.lang = lang;
+  document.querySelectorAll('[data-i18n]').forEach(function (e) {
+    e.textContent = t(e.dataset.i18n);
+  });
+  document.title = t('title');
+  $('lang').textContent = lang === 'id' ? 'EN' : 'ID';
+  draw();
+}
+
+function accept (text) {
+  try {
+    const next = JSON.parse(text);
+    if (next && next.snapshot) { doc = next; draw(); }
+  } catch (e) { /* a broken document: keep the last good one */ }
+}
+
+function connect () {
+  const source = new EventSource('/events');
+  source.onopen = function () { connected = true; drawState(); };
+  source.onmessage = function (ev) { connected = true; accept(ev.data); };
+  /* EventSource reconnects by itself; meanwhile say so. */
+  source.onerror = function () { connected = false; drawState(); };
+}
+
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('#kecamatan th').forEach(function (th) {
+    th.addEventListener('click', function () {
+      if (sortKey === th.dataset.key) sortDir = -sortDir;
+      else { sortKey = th.dataset.key; sortDir = th.dataset.key === 'code' || th.dataset.key === 'name' ? 1 : -1; }
+      draw();
+    });
+  });
+  $('lang').addEventListener('click', function () {
+    lang = lang === 'id' ? 'en' : 'id';
+    translate();
+  });
+  /* The server puts the document of the moment into the page itself, so
+     the first paint already has the numbers; the stream keeps them live. */
+  const initial = $('board-data');
+  if (initial) { connected = true; accept(initial.textContent); }
+  else drawState();
+  connect();
+  setInterval(function () { if (doc) drawOffices(); }, 5000);
+});
