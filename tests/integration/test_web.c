@@ -1,0 +1,613 @@
+/*  test_web.c - the web board end to end: a real jejak-hub, jejak-status
+    --http 127.0.0.1:0 reading it, events submitted through
+    jejak-registration; HTTP checked with a plain socket client (codes,
+    headers, /snapshot.json numbers, the /events stream), then the page in
+    a real headless Chromium (numbers in the DOM before and after more
+    submissions, and a screenshot kept as a test artifact). */
+#include "jk_status.h"
+#include "testsupport.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_SOURCE   "32.03.10/pacet-1"
+#define S_CHROMIUM "/usr/bin/chromium"
+
+typedef struct {
+    char *dir, *db, *hub_log, *status_log, *outbox;
+    char *ingest, *feed, *query;
+    pid_t hub, status;
+    int port; /* the web board's port */
+} s_env_t;
+
+/* ---- a plain HTTP/1.0 client ----------------------------------------- */
+
+static int s_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    assert_true (fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons ((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    assert_int_equal (connect (fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    return fd;
+}
+
+static void s_send_request (int fd, const char *method, const char *path)
+{
+    char request[512];
+    int n = snprintf (request, sizeof request,
+                      "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      method, path);
+    assert_int_equal (write (fd, request, (size_t)n), n);
+}
+
+/* Reads what arrives on fd into *buf (grown, NUL-terminated) until stop
+   appears after offset from, the peer closes, or the deadline passes.
+   Returns true when stop was seen (or, with stop NULL, on close). */
+static bool s_read_until (int fd, char **buf, size_t *len, size_t from,
+                          const char *stop, int timeout_ms)
+{
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    while (true) {
+        if (stop && *buf && strstr (*buf + from, stop))
+            return true;
+        int64_t left = deadline - jk_clock_mono_ms ();
+        if (left <= 0)
+            return false;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll (&p, 1, (int)left) <= 0)
+            continue;
+        char chunk[16384];
+        ssize_t n = read (fd, chunk, sizeof chunk);
+        if (n <= 0)
+            return stop == NULL;
+        *buf = jk_realloc (*buf, *len + (size_t)n + 1);
+        memcpy (*buf + *len, chunk, (size_t)n);
+        *len += (size_t)n;
+        (*buf)[*len] = 0;
+    }
+}
+
+/* One request; returns the whole response (heap) and its status code. */
+static char *s_http (s_env_t *env, const char *method, const char *path,
+                     int *code)
+{
+    int fd = s_connect (env->port);
+    s_send_request (fd, method, path);
+    char *buf = NULL;
+    size_t len = 0;
+    assert_true (s_read_until (fd, &buf, &len, 0, NULL, 10000));
+    close (fd);
+    assert_non_null (buf);
+    assert_int_equal (sscanf (buf, "HTTP/1.%*d %d", code), 1);
+    return buf;
+}
+
+/* The body of a response (after the blank line). */
+static const char *s_body (const char *response)
+{
+    const char *body = strstr (response, "\r\n\r\n");
+    assert_non_null (body);
+    return body + 4;
+}
+
+/* True when the response has the header line "name: value". */
+static bool s_has_header (const char *response, const char *line)
+{
+    const char *end = strstr (response, "\r\n\r\n");
+    const char *hit = strstr (response, line);
+    return hit && end && hit < end;
+}
+
+/* A number under "key": after "section":{ in a JSON document; -1 when
+   absent. */
+static long long s_json_number (const char *json, const char *section,
+                                const char *key)
+{
+    char pattern[96];
+    snprintf (pattern, sizeof pattern, "\"%s\":{", section);
+    const char *at = strstr (json, pattern);
+    if (!at)
+        return -1;
+    snprintf (pattern, sizeof pattern, "\"%s\":", key);
+    at = strstr (at, pattern);
+    return at ? strtoll (at + strlen (pattern), NULL, 10) : -1;
+}
+
+static long long s_total (s_env_t *env, const char *key)
+{
+    int code = 0;
+    char *response = s_http (env, "GET", "/snapshot.json", &code);
+    long long value =
+        code == 200 ? s_json_number (s_body (response), "totals", key) : -1;
+    free (response);
+    return value;
+}
+
+/* No run of exactly 16 digits (an unmasked NIK) outside longer hex runs
+   such as the chain hash. */
+static void s_assert_no_nik (const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        if (!isxdigit ((unsigned char)*p)) {
+            p++;
+            continue;
+        }
+        const char *start = p;
+        bool digits = true;
+        while (isxdigit ((unsigned char)*p)) {
+            digits &= isdigit ((unsigned char)*p) != 0;
+            p++;
+        }
+        if (p - start == 16 && digits)
+            fail_msg ("an unmasked 16-digit number: %.16s", start);
+    }
+}
+
+/* ---- the programs ---------------------------------------------------- */
+
+/* Runs jejak-registration with the office's flags plus args; exit code. */
+static int s_agent (s_env_t *env, ...)
+{
+    char *argv[40];
+    int n = 0;
+    argv[n++] = "jejak-registration";
+    argv[n++] = "--source";
+    argv[n++] = S_SOURCE;
+    argv[n++] = "--outbox";
+    argv[n++] = env->outbox;
+    argv[n++] = "--broker";
+    argv[n++] = env->ingest;
+    argv[n++] = "--wait";
+    argv[n++] = "20";
+    va_list ap;
+    va_start (ap, env);
+    char *a;
+    while ((a = va_arg (ap, char *)) != NULL && n < 39)
+        argv[n++] = a;
+    va_end (ap);
+    argv[n] = NULL;
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, 60000);
+    if (rc != 0)
+        fprintf (stderr, "jejak-registration exit %d: %s%s\n", rc,
+                 out ? out : "", err ? err : "");
+    free (out);
+    free (err);
+    return rc;
+}
+
+static void s_cooperative (s_env_t *env, int i, const char *desa)
+{
+    char number[64], name[64];
+    snprintf (number, sizeof number, "AHU-%07d.AH.01.26.TAHUN 2019", 1000 + i);
+    snprintf (name, sizeof name, "Koperasi Sejahtera %d", i);
+    assert_int_equal (
+        s_agent (env, "cooperative", "--legal-number", number, "--legal-date",
+                 "2019-03-01", "--name", name, "--form", "PRIMER", "--kind",
+                 "SIMPAN_PINJAM", "--pattern", "KONVENSIONAL", "--desa-code",
+                 desa, "--members-male", "10", "--members-female", "12", NULL),
+        0);
+}
+
+static void s_nik (int i, char nik[17])
+{
+    snprintf (nik, 17, "320310010180%04d", i);
+}
+
+static void s_person (s_env_t *env, int i)
+{
+    char nik[17], name[32];
+    s_nik (i, nik);
+    snprintf (name, sizeof name, "Warga Pacet %d", i);
+    assert_int_equal (s_agent (env, "person", "--nik", nik, "--name", name,
+                               "--sex", "L", "--birth-date", "01/01/1980",
+                               "--desa-code", "32.03.10.2012", NULL),
+                      0);
+}
+
+/* The port from "jejak-status http=http://127.0.0.1:PORT/" in the log. */
+static int s_read_port (s_env_t *env)
+{
+    char *text = jk_test_slurp (env->status_log, NULL);
+    const char *at = text ? strstr (text, "http=http://127.0.0.1:") : NULL;
+    int port = at ? atoi (at + strlen ("http=http://127.0.0.1:")) : 0;
+    free (text);
+    return port;
+}
+
+static int s_setup (void **state)
+{
+    s_env_t *env = jk_calloc (1, sizeof *env);
+    env->dir = jk_test_tmpdir ("web-it");
+    env->db = jk_sprintf ("%s/events.db", env->dir);
+    env->hub_log = jk_sprintf ("%s/hub.log", env->dir);
+    env->status_log = jk_sprintf ("%s/status.log", env->dir);
+    env->outbox = jk_sprintf ("%s/outbox.db", env->dir);
+    env->ingest = jk_test_endpoint (env->dir, "ingest");
+    env->feed = jk_test_endpoint (env->dir, "feed");
+    env->query = jk_test_endpoint (env->dir, "query");
+    char *hub[] = {"jejak-hub", "--db",    env->db,   "--ingest", env->ingest,
+                   "--feed",    env->feed, "--query", env->query, NULL};
+    env->hub = jk_test_spawn (hub, env->hub_log);
+    assert_true (env->hub > 0);
+    char *status[] = {"jejak-status", "--feed",      env->feed,
+                      "--query",      env->query,    "--http",
+                      "127.0.0.1:0",  "--http-only", NULL};
+    env->status = jk_test_spawn (status, env->status_log);
+    assert_true (env->status > 0);
+    assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, 10000));
+    *state = env;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    if (env->status > 0)
+        assert_int_equal (jk_test_stop (env->status, SIGTERM, 10000), 0);
+    if (env->hub > 0)
+        jk_test_stop (env->hub, SIGTERM, 10000);
+    free (env->db);
+    free (env->hub_log);
+    free (env->status_log);
+    free (env->outbox);
+    free (env->ingest);
+    free (env->feed);
+    free (env->query);
+    jk_test_rmdir (&env->dir);
+    free (env);
+    return 0;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+/* --http's value, and the addresses the program refuses. */
+static void test_listen_flag (void **state)
+{
+    (void)state;
+    char address[64], err[256];
+    uint16_t port = 1;
+    assert_int_equal (jk_web_parse_listen ("8080", address, sizeof address,
+                                           &port, err, sizeof err),
+                      0);
+    assert_string_equal (address, "127.0.0.1");
+    assert_int_equal (port, 8080);
+    assert_int_equal (jk_web_parse_listen ("localhost:0", address,
+                                           sizeof address, &port, err,
+                                           sizeof err),
+                      0);
+    assert_string_equal (address, "127.0.0.1");
+    assert_int_equal (port, 0);
+    assert_int_equal (jk_web_parse_listen ("0.0.0.0:80", address,
+                                           sizeof address, &port, err,
+                                           sizeof err),
+                      0);
+    assert_false (jk_web_address_is_loopback (address));
+    assert_true (jk_web_address_is_loopback ("127.0.0.2"));
+    assert_int_equal (jk_web_parse_listen ("127.0.0.1:65536", address,
+                                           sizeof address, &port, err,
+                                           sizeof err),
+                      -1);
+    assert_non_null (strstr (err, "port must be a number 0..65535"));
+    assert_int_equal (jk_web_parse_listen ("example.org:80", address,
+                                           sizeof address, &port, err,
+                                           sizeof err),
+                      -1);
+    assert_non_null (strstr (err, "not an IPv4 address"));
+    assert_int_equal (jk_web_parse_listen (":80", address, sizeof address,
+                                           &port, err, sizeof err),
+                      -1);
+
+    char *out = NULL, *msg = NULL;
+    char *open[] = {"jejak-status", "--http", "0.0.0.0:0", NULL};
+    assert_int_equal (jk_test_run (open, &out, &msg, 10000), 2);
+    assert_non_null (strstr (msg, "not a loopback address"));
+    assert_non_null (strstr (msg, "--http-public"));
+    free (out);
+    free (msg);
+    char *bad[] = {"jejak-status", "--http", "127.0.0.1:http", NULL};
+    assert_int_equal (jk_test_run (bad, &out, &msg, 10000), 2);
+    assert_non_null (strstr (msg, "port must be a number"));
+    free (out);
+    free (msg);
+    char *once[] = {"jejak-status", "--http", "0", "--once", NULL};
+    assert_int_equal (jk_test_run (once, &out, &msg, 10000), 2);
+    assert_non_null (strstr (msg, "--once"));
+    free (out);
+    free (msg);
+}
+
+/* Status codes, headers, read-only, and /snapshot.json's numbers. */
+static void test_http (void **state)
+{
+    s_env_t *env = *state;
+    int code = 0;
+    char *r = s_http (env, "GET", "/", &code);
+    assert_int_equal (code, 200);
+    assert_true (s_has_header (r, "Content-Type: text/html; charset=utf-8"));
+    assert_true (
+        s_has_header (r, "Content-Security-Policy: default-src 'self'"));
+    assert_true (s_has_header (r, "X-Content-Type-Options: nosniff"));
+    assert_true (s_has_header (r, "Referrer-Policy: no-referrer"));
+    assert_non_null (strstr (s_body (r), "data-total=\"cooperatives\""));
+    assert_non_null (strstr (s_body (r), "<script src=\"/app.js\""));
+    free (r);
+    r = s_http (env, "GET", "/app.js", &code);
+    assert_int_equal (code, 200);
+    assert_true (s_has_header (r, "Content-Type: text/javascript"));
+    assert_non_null (strstr (s_body (r), "new EventSource('/events')"));
+    free (r);
+    r = s_http (env, "GET", "/style.css", &code);
+    assert_int_equal (code, 200);
+    assert_true (s_has_header (r, "Content-Type: text/css"));
+    free (r);
+    r = s_http (env, "POST", "/", &code);
+    assert_int_equal (code, 405);
+    assert_true (s_has_header (r, "Allow: GET, HEAD"));
+    assert_non_null (strstr (s_body (r), "read-only"));
+    free (r);
+    r = s_http (env, "DELETE", "/snapshot.json", &code);
+    assert_int_equal (code, 405);
+    free (r);
+    r = s_http (env, "PUT", "/events", &code);
+    assert_int_equal (code, 405);
+    free (r);
+    r = s_http (env, "GET", "/nope", &code);
+    assert_int_equal (code, 404);
+    free (r);
+    r = s_http (env, "GET", "/../etc/passwd", &code);
+    assert_int_equal (code, 404);
+    free (r);
+
+    /* The board goes live on the empty log. */
+    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 0, 10000));
+    r = s_http (env, "HEAD", "/snapshot.json", &code);
+    assert_int_equal (code, 200);
+    assert_true (s_has_header (r, "Cache-Control: no-store"));
+    assert_true (s_has_header (r, "Content-Type: application/json"));
+    assert_string_equal (s_body (r), "");
+    free (r);
+
+    s_cooperative (env, 1, "32.03.10.2012");
+    s_cooperative (env, 2, "32.03.01.1006");
+    s_person (env, 1);
+    s_person (env, 2);
+    s_person (env, 3);
+    assert_true (JK_WAIT_FOR (s_total (env, "people") == 3, 10000));
+    r = s_http (env, "GET", "/snapshot.json", &code);
+    assert_int_equal (code, 200);
+    const char *json = s_body (r);
+    assert_int_equal (s_json_number (json, "totals", "cooperatives"), 2);
+    assert_int_equal (s_json_number (json, "totals", "people"), 3);
+    assert_int_equal (s_json_number (json, "totals", "rejections"), 0);
+    assert_non_null (strstr (json, "\"state\":\"live\""));
+    assert_non_null (strstr (json, "\"pos\":5,"));
+    /* Pacet (32.03.10) has one cooperative and the three people. */
+    const char *pacet = strstr (json, "{\"code\":\"32.03.10\"");
+    assert_non_null (pacet);
+    assert_int_equal (
+        strtoll (strstr (pacet, "\"cooperatives\":") + 15, NULL, 10), 1);
+    assert_int_equal (strtoll (strstr (pacet, "\"people\":") + 9, NULL, 10), 3);
+    for (int i = 1; i <= 3; i++) {
+        char nik[17];
+        s_nik (i, nik);
+        assert_null (strstr (r, nik));
+    }
+    s_assert_no_nik (json);
+    free (r);
+    /* The page carries the same document, NIKs masked too. */
+    r = s_http (env, "GET", "/", &code);
+    assert_non_null (strstr (r, "id=\"board-data\">{\"state\":\"live\""));
+    s_assert_no_nik (s_body (r));
+    free (r);
+}
+
+/* The position in the last "id: N" of an SSE text after from; 0 if none. */
+static uint64_t s_last_id (const char *text, size_t from)
+{
+    uint64_t id = 0;
+    for (const char *p = strstr (text + from, "\nid: "); p;
+         p = strstr (p + 1, "\nid: "))
+        id = strtoull (p + 5, NULL, 10);
+    return id;
+}
+
+/* /events: the current document on connect, a new event per change. */
+static void test_events (void **state)
+{
+    s_env_t *env = *state;
+    s_cooperative (env, 1, "32.03.10.2012");
+    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, 10000));
+    int fd = s_connect (env->port);
+    s_send_request (fd, "GET", "/events");
+    char *buf = NULL;
+    size_t len = 0;
+    /* Headers, then the first event, which stands at position 1. */
+    assert_true (s_read_until (fd, &buf, &len, 0, "}\n\n", 10000));
+    int code = 0;
+    assert_int_equal (sscanf (buf, "HTTP/1.%*d %d", &code), 1);
+    assert_int_equal (code, 200);
+    assert_true (s_has_header (buf, "Content-Type: text/event-stream"));
+    assert_true (s_has_header (buf, "Cache-Control: no-store"));
+    assert_non_null (strstr (buf, "retry: 2000\n\n"));
+    assert_non_null (strstr (buf, "\nid: 1\ndata: {\"state\":\"live\""));
+    assert_int_equal (s_last_id (buf, 0), 1);
+    const char *data = strstr (buf, "data: ");
+    assert_int_equal (s_json_number (data, "totals", "cooperatives"), 1);
+    /* A submission: the stream brings an event at position 2. */
+    size_t mark = len;
+    s_person (env, 7);
+    int64_t deadline = jk_clock_mono_ms () + 10000;
+    while (s_last_id (buf, mark) < 2 && jk_clock_mono_ms () < deadline) {
+        size_t from = len;
+        s_read_until (fd, &buf, &len, from, "}\n\n", 500);
+    }
+    assert_int_equal (s_last_id (buf, mark), 2);
+    const char *last = buf + mark;
+    for (const char *p; (p = strstr (last + 1, "\nid: "));)
+        last = p;
+    assert_int_equal (s_json_number (last, "totals", "people"), 1);
+    assert_int_equal (s_json_number (last, "totals", "cooperatives"), 1);
+    char nik[17];
+    s_nik (7, nik);
+    assert_null (strstr (buf, nik));
+    s_assert_no_nik (buf);
+    free (buf);
+    close (fd);
+}
+
+/* The directory for artifacts: <build dir>/test-artifacts. */
+static char *s_artifacts (void)
+{
+    char exe[4096];
+    ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true (n > 0);
+    exe[n] = 0;
+    char *bin = dirname (exe);   /* <build>/bin */
+    char *build = dirname (bin); /* <build> */
+    char *dir = jk_sprintf ("%s/test-artifacts", build);
+    mkdir (dir, 0755);
+    return dir;
+}
+
+/* Runs headless Chromium on the board with extra (one flag) under a hard
+   timeout (`timeout` kills its whole process group); returns stdout. */
+static char *s_chromium (s_env_t *env, const char *extra, const char *extra2)
+{
+    char url[64], profile[512];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/", env->port);
+    static int runs;
+    snprintf (profile, sizeof profile, "--user-data-dir=%s/chromium-%d",
+              env->dir, ++runs);
+    char *argv[] = {"/usr/bin/timeout",
+                    "-k",
+                    "5",
+                    "60",
+                    S_CHROMIUM,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    profile,
+                    (char *)extra,
+                    (char *)extra2,
+                    url,
+                    NULL};
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, 90000);
+    if (rc != 0)
+        fprintf (stderr, "chromium exit %d: %s\n", rc, err ? err : "");
+    assert_int_equal (rc, 0);
+    free (err);
+    return out;
+}
+
+/* The number shown in the element with data-total="key" of a dumped DOM. */
+static long long s_dom_total (const char *dom, const char *key)
+{
+    char pattern[64];
+    snprintf (pattern, sizeof pattern, "data-total=\"%s\"", key);
+    const char *at = strstr (dom, pattern);
+    if (!at || !(at = strchr (at, '>')))
+        return -1;
+    return strtoll (at + 1, NULL, 10);
+}
+
+/* The page in a real browser shows the right numbers, then new ones. */
+static void test_browser (void **state)
+{
+    s_env_t *env = *state;
+    if (access (S_CHROMIUM, X_OK) != 0) {
+        fprintf (stderr,
+                 "test_browser: SKIPPED: %s is not installed "
+                 "(scripts/setup installs Debian's chromium where "
+                 "it can); the HTTP tests still ran\n",
+                 S_CHROMIUM);
+        skip ();
+    }
+    char *dir = s_artifacts ();
+    s_cooperative (env, 1, "32.03.10.2012");
+    s_cooperative (env, 2, "32.03.10.2012");
+    s_person (env, 1);
+    assert_true (JK_WAIT_FOR (s_total (env, "people") == 1, 10000));
+    char *dom = s_chromium (env, "--dump-dom", "--window-size=1366,900");
+    assert_non_null (dom);
+    assert_int_equal (s_dom_total (dom, "cooperatives"), 2);
+    assert_int_equal (s_dom_total (dom, "people"), 1);
+    assert_int_equal (s_dom_total (dom, "rejections"), 0);
+    assert_non_null (strstr (dom, "data-state=\"live\""));
+    assert_non_null (strstr (dom, "id=\"log-pos\" data-log=\"pos\">3<"));
+    assert_non_null (strstr (dom, "<tr data-kecamatan=\"32.03.10\">"));
+    assert_non_null (strstr (dom, "<tr data-source=\"32.03.10/pacet-1\">"));
+    s_assert_no_nik (dom);
+    free (dom);
+
+    /* More events (one a duplicate person the store rejects). */
+    s_cooperative (env, 3, "32.03.01.1006");
+    s_person (env, 2);
+    s_person (env, 3);
+    char nik[17];
+    s_nik (3, nik);
+    assert_int_equal (s_agent (env, "person", "--nik", nik, "--name",
+                               "Warga Pacet 3", "--sex", "L", "--birth-date",
+                               "01/01/1980", "--desa-code", "32.03.10.2012",
+                               NULL),
+                      4);
+    assert_true (JK_WAIT_FOR (s_total (env, "rejections") == 1, 10000));
+    dom = s_chromium (env, "--dump-dom", "--window-size=1366,900");
+    assert_int_equal (s_dom_total (dom, "cooperatives"), 3);
+    assert_int_equal (s_dom_total (dom, "people"), 3);
+    assert_int_equal (s_dom_total (dom, "rejections"), 1);
+    assert_non_null (strstr (dom, "id=\"log-pos\" data-log=\"pos\">7<"));
+    assert_null (strstr (dom, nik));
+    char *path = jk_sprintf ("%s/web-board.html", dir);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fputs (dom, f);
+    fclose (f);
+    free (path);
+    free (dom);
+
+    path = jk_sprintf ("%s/web-board.png", dir);
+    unlink (path);
+    char *shot = jk_sprintf ("--screenshot=%s", path);
+    free (s_chromium (env, shot, "--window-size=1366,900"));
+    size_t size = 0;
+    char *png = jk_test_slurp (path, &size);
+    assert_non_null (png);
+    assert_true (size > 20000);
+    assert_memory_equal (png, "\x89PNG\r\n\x1a\n", 8);
+    fprintf (stderr, "test_browser: screenshot %s (%zu bytes)\n", path, size);
+    free (png);
+    free (shot);
+    free (path);
+    free (dir);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_listen_flag),
+        cmocka_unit_test_setup_teardown (test_http, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_events, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
