@@ -68,7 +68,8 @@ static void s_set_state (jk_board_t *self, jk_board_state_t state)
 int jk_status_curve (zsock_t *sock, const char *endpoint,
                      const char *broker_key, const char *key)
 {
-    if (!broker_key || !key || jk_endpoint_is_local (endpoint))
+    (void)endpoint;
+    if (!broker_key || !key)
         return 0;
     zcert_t *mine = zcert_load (key);
     zcert_t *server = zcert_load (broker_key);

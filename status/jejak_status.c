@@ -18,7 +18,7 @@ static const jk_opt_t s_spec[] = {
     {"query", "JEJAK_QUERY", "tcp://127.0.0.1:7452",
      "store query endpoint (catch-up and snapshots)", false},
     {"broker-key", "JEJAK_BROKER_KEY", NULL,
-     "the hub's public certificate (CURVE, for non-loopback endpoints)", false},
+     "the hub's public certificate (CURVE, with --key)", false},
     {"key", "JEJAK_KEY", NULL,
      "a reader's secret certificate from jejak-keys reader (CURVE)", false},
     {"once", "JEJAK_STATUS_ONCE", NULL,

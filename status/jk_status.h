@@ -44,18 +44,18 @@ typedef struct {
     size_t buffer_max;    /* feed records held while catching up;
                              0 = 100000 (beyond: dropped, fetched by
                              the next catch-up) */
-    /* CURVE for endpoints that are not loopback or ipc (a secure hub
-       speaks CURVE there): the broker's public certificate and a reader
-       (or office) secret certificate, both or neither. Borrowed: they
-       must outlive the board. */
+    /* CURVE (a secure hub speaks it on feed and query endpoints that
+       are not loopback or ipc): the broker's public certificate and a
+       reader (or office) secret certificate, both or neither. Borrowed:
+       they must outlive the board. */
     const char *broker_key;
     const char *key;
 } jk_board_config_t;
 
 /* Makes sock a CURVE client of the server whose public certificate is
-   broker_key, with the secret certificate key, when both are set and
-   endpoint is not local. Returns 0, or -1 when a certificate cannot be
-   read (logged). */
+   broker_key, with the secret certificate key, when both are set (for
+   any endpoint: give no keys for a plain local one). Returns 0, or -1
+   when a certificate cannot be read (logged). */
 int jk_status_curve (zsock_t *sock, const char *endpoint,
                      const char *broker_key, const char *key);
 

@@ -540,6 +540,66 @@ static void test_plain_public_refused (void **state)
     free (db);
 }
 
+/* A free tcp port on this machine, read back from a bind to port 0. */
+static int s_free_port (void)
+{
+    zsock_t *probe = zsock_new (ZMQ_ROUTER);
+    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
+    zsock_destroy (&probe);
+    assert_true (port > 0);
+    return port;
+}
+
+/* A hub bound on every interface (non-loopback) with --keys serves its
+   query endpoint over CURVE: a reader key gets the snapshot through
+   127.0.0.1, a plain client gets nothing. */
+static void test_query_curve_reader (void **state)
+{
+    s_fix_t *fx = *state;
+    if (!s_have_programs () ||
+        access (jk_test_program ("jejak-status"), X_OK) != 0)
+        skip ();
+    assert_int_equal (s_keys (fx, NULL, "reader", "--name", "audit", NULL), 0);
+    int port = s_free_port ();
+    char *bind = jk_sprintf ("tcp://0.0.0.0:%d", port);
+    char *connect = jk_sprintf ("tcp://127.0.0.1:%d", port);
+    char *ingest = jk_test_endpoint (fx->dir, "ingest2");
+    char *feed = jk_test_endpoint (fx->dir, "feed2");
+    char *db = jk_sprintf ("%s/public/events.db", fx->dir);
+    char *log = jk_sprintf ("%s/public.log", fx->dir);
+    char *argv[] = {"jejak-hub", "--db",   db,       "--ingest",
+                    ingest,      "--feed", feed,     "--query",
+                    bind,        "--keys", fx->keys, NULL};
+    pid_t hub = jk_test_spawn (argv, log);
+    assert_true (hub > 0);
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    while (!s_file_has (log, "jejak-hub ingest=") &&
+           jk_clock_mono_ms () < deadline)
+        jk_test_pause_ms (5);
+    char *key = jk_sprintf ("%s/issued/reader_audit.key", fx->keys);
+    char *broker_key = jk_sprintf ("%s/broker.pub", fx->keys);
+    char *status[] = {"jejak-status", "--once",    "--json", "--query",
+                      connect,        "--timeout", "5",      "--broker-key",
+                      broker_key,     "--key",     key,      NULL};
+    char *out = NULL;
+    assert_int_equal (jk_test_run (status, &out, NULL, S_WAIT_MS), 0);
+    assert_non_null (out);
+    assert_true (strlen (out) > 2);
+    free (out);
+    char *plain[] = {"jejak-status", "--once",    "--json", "--query",
+                     connect,        "--timeout", "1",      NULL};
+    assert_int_equal (jk_test_run (plain, NULL, NULL, S_WAIT_MS), 1);
+    assert_int_equal (jk_test_stop (hub, SIGTERM, 10000), 0);
+    free (key);
+    free (broker_key);
+    free (bind);
+    free (connect);
+    free (ingest);
+    free (feed);
+    free (db);
+    free (log);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +612,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_hostile_text_verbatim, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_plain_public_refused, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_query_curve_reader, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
