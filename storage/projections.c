@@ -495,6 +495,8 @@ jk_projections_t *jk_projections_new (sqlite3 *db,
     zhashx_set_destructor (self->pending_sources, s_pending_free);
     zhashx_set_destructor (self->pending_kecamatan, s_pending_free);
     zhashx_set_destructor (self->pending_sessions, s_pending_free);
+    self->pending_people = zhashx_new ();
+    zhashx_set_destructor (self->pending_people, s_pending_free);
     for (int i = 0; i < STMT_COUNT; i++) {
         assert (s_sql[i]);
         if (sqlite3_prepare_v3 (db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -519,11 +521,13 @@ void jk_projections_destroy (jk_projections_t **self_p)
     jk_projections_t *self = *self_p;
     if (self->deferred && (zhashx_size (self->pending_sources) ||
                            zhashx_size (self->pending_kecamatan) ||
-                           zhashx_size (self->pending_sessions)))
+                           zhashx_size (self->pending_sessions) ||
+                           zhashx_size (self->pending_people)))
         jk_warn (LOG, "destroyed with counters not flushed: they are lost");
     zhashx_destroy (&self->pending_sources);
     zhashx_destroy (&self->pending_kecamatan);
     zhashx_destroy (&self->pending_sessions);
+    zhashx_destroy (&self->pending_people);
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize (self->stmt[i]);
     free (self);
@@ -662,6 +666,8 @@ typedef struct {
     char batch[]; /* the batch code, NUL-terminated */
 } s_session_delta_t;
 
+static int s_people_flush (jk_projections_t *self);
+
 void jk_projections_set_deferred (jk_projections_t *self, bool deferred)
 {
     assert (self);
@@ -674,6 +680,7 @@ void jk_projections_discard (jk_projections_t *self)
     zhashx_purge (self->pending_sources);
     zhashx_purge (self->pending_kecamatan);
     zhashx_purge (self->pending_sessions);
+    zhashx_purge (self->pending_people);
 }
 
 int jk_projections_flush (jk_projections_t *self)
@@ -711,6 +718,8 @@ int jk_projections_flush (jk_projections_t *self)
         sqlite3_bind_int64 (st, 4, d->present);
         rc = jk_proj_exec (self, W_SESSION_COUNTERS);
     }
+    if (rc == JK_OK)
+        rc = s_people_flush (self);
     if (rc == JK_OK)
         jk_projections_discard (self);
     return rc;
@@ -756,9 +765,56 @@ typedef struct {
     int64_t enrollments, units_assessed, competent, certificates;
 } person_row_t;
 
+/* people: one person's counters as this transaction sees them (the
+   stored row plus what it added) and the deltas still to write. Person
+   counters change on enrolments, unit verdicts, decisions and
+   certificates, often several times for one person in a batch: one read
+   and one write per person and transaction instead of per event. */
+typedef struct {
+    person_row_t row; /* current values */
+    int64_t delta[4]; /* enrollments, units_assessed, competent,
+                         certificates added since the last flush */
+} s_person_delta_t;
+
+/* The NUL-terminated key of a NIK for pending_people, or false when it
+   cannot be one (then the person is written through). */
+static bool s_nik_key (jk_str_t nik, char key[32])
+{
+    if (!nik.ptr || nik.len == 0 || nik.len >= 32 ||
+        memchr (nik.ptr, 0, nik.len))
+        return false;
+    memcpy (key, nik.ptr, nik.len);
+    key[nik.len] = 0;
+    return true;
+}
+
+static int s_people_flush (jk_projections_t *self)
+{
+    for (s_person_delta_t *d = zhashx_first (self->pending_people); d;
+         d = zhashx_next (self->pending_people)) {
+        if (!d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3])
+            continue;
+        const char *nik = zhashx_cursor (self->pending_people);
+        sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
+        sqlite3_bind_text (st, 1, nik, -1, SQLITE_STATIC);
+        for (int i = 0; i < 4; i++)
+            sqlite3_bind_int64 (st, i + 2, d->delta[i]);
+        CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
+    }
+    return JK_OK;
+}
+
 static int s_person_read (jk_projections_t *self, jk_str_t nik,
                           person_row_t *row)
 {
+    char key[32];
+    s_person_delta_t *pending = self->deferred && s_nik_key (nik, key)
+                                    ? zhashx_lookup (self->pending_people, key)
+                                    : NULL;
+    if (pending) {
+        *row = pending->row;
+        return JK_OK;
+    }
     memset (row, 0, sizeof *row);
     sqlite3_stmt *st = STMT (Q_PERSON);
     sqlite3_bind_text (st, 1, nik.ptr, (int)nik.len, SQLITE_STATIC);
@@ -792,19 +848,36 @@ static int s_person_counters (jk_projections_t *self, jk_str_t nik,
                               int enrollments, int units, int competent,
                               int certificates)
 {
-    /* A read and a plain update: cheaper than UPDATE ... RETURNING, which
-       materialises its rows. */
     person_row_t row;
     CHECK (s_person_read (self, nik, &row));
     if (!row.found)
         return JK_OK;
-    sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
-    sqlite3_bind_text (st, 1, nik.ptr, (int)nik.len, SQLITE_STATIC);
-    sqlite3_bind_int (st, 2, enrollments);
-    sqlite3_bind_int (st, 3, units);
-    sqlite3_bind_int (st, 4, competent);
-    sqlite3_bind_int (st, 5, certificates);
-    CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
+    char key[32];
+    if (self->deferred && s_nik_key (nik, key)) {
+        s_person_delta_t *d = zhashx_lookup (self->pending_people, key);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d);
+            d->row = row;
+            zhashx_insert (self->pending_people, key, d);
+        }
+        int64_t add[4] = {enrollments, units, competent, certificates};
+        for (int i = 0; i < 4; i++)
+            d->delta[i] += add[i];
+        d->row.enrollments += enrollments;
+        d->row.units_assessed += units;
+        d->row.competent += competent;
+        d->row.certificates += certificates;
+    } else {
+        /* A read and a plain update: cheaper than UPDATE ... RETURNING,
+           which materialises its rows. */
+        sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
+        sqlite3_bind_text (st, 1, nik.ptr, (int)nik.len, SQLITE_STATIC);
+        sqlite3_bind_int (st, 2, enrollments);
+        sqlite3_bind_int (st, 3, units);
+        sqlite3_bind_int (st, 4, competent);
+        sqlite3_bind_int (st, 5, certificates);
+        CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
+    }
     int enrolled = s_crossing (row.enrollments, enrollments);
     int assessed = s_crossing (row.units_assessed, units);
     int comp = s_crossing (row.competent, competent);
@@ -1043,6 +1116,13 @@ static int s_person_corrected (jk_projections_t *self, const jk_event_t *ev,
         return JK_OK;
     /* Moving house moves the person's counts to the new kecamatan. */
     const char *after = s_kecamatan_of (self, jk_proj_text (ev, "desa_code"));
+    char key[32];
+    s_person_delta_t *pending = self->deferred && s_nik_key (nik, key)
+                                    ? zhashx_lookup (self->pending_people, key)
+                                    : NULL;
+    if (pending) /* the stored row moved: so does the pending copy */
+        snprintf (pending->row.kecamatan, sizeof pending->row.kecamatan, "%s",
+                  after ? after : "");
     if ((after ? after : "")[0] == row.kecamatan[0] &&
         strcmp (after ? after : "", row.kecamatan) == 0)
         return JK_OK;

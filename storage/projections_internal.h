@@ -85,6 +85,7 @@ struct _jk_projections_t {
     zhashx_t *pending_sources;   /* source -> s_source_delta_t */
     zhashx_t *pending_kecamatan; /* kecamatan code -> s_kecamatan_delta_t */
     zhashx_t *pending_sessions;  /* "batch\nsession_no" -> s_session_delta_t */
+    zhashx_t *pending_people;    /* nik -> s_person_delta_t */
 };
 
 /* Binds a body field to parameter index: text kinds as text (borrowed from

@@ -1,0 +1,139 @@
+/*  test_projections_deferred.c - deferred mode (write-behind counters,
+    jk_projections_set_deferred/flush/discard) gives the same decisions and
+    byte for byte the same dump as writing through, with flushes at odd
+    batch boundaries and a rolled-back batch in the middle. */
+#include "test_projections_harness.h"
+#include "workload.h"
+
+#include <sqlite3.h>
+
+#define EVENTS 3000
+#define BATCH  97 /* events per transaction in deferred mode */
+
+/* One generated event: its bytes and whether the workload expects a
+   rejection. */
+typedef struct {
+    uint8_t *bytes;
+    size_t size;
+} record_t;
+
+/* Decides and applies record i on h (the same way for both modes);
+   returns the rejection code, or "" when accepted. */
+static const char *s_step (harness_t *h, const record_t *r, uint64_t pos,
+                           char code[JK_CODE_MAX])
+{
+    jk_report_t report, decision;
+    jk_event_t *ev = jk_event_decode (r->bytes, r->size, &report);
+    assert_non_null (ev);
+    assert_int_equal (jk_event_validate (ev, &h->context, &report), 0);
+    jk_applied_t applied = {.pos = pos,
+                            .recorded_at = h->context.now_ms,
+                            .warnings = &report,
+                            .bytes = r->bytes,
+                            .size = r->size};
+    int rc = jk_projections_decide (h->proj, ev, &decision);
+    assert_true (rc == 0 || rc == -1);
+    code[0] = 0;
+    if (rc == -1) {
+        snprintf (code, JK_CODE_MAX, "%s", decision.error.code);
+        assert_int_equal (jk_projections_apply_rejection (
+                              h->proj, NULL, ev, decision.error.code,
+                              decision.error.message, &applied),
+                          JK_OK);
+    } else
+        assert_int_equal (jk_projections_apply (h->proj, ev, &applied), JK_OK);
+    jk_event_destroy (&ev);
+    return code;
+}
+
+static void test_deferred_equals_write_through (void **state)
+{
+    (void)state;
+    jk_workload_config_t config = {.events = EVENTS, .reject_share = 0.05};
+    jk_workload_t *workload = jk_workload_new (1234, &config);
+    int64_t now = jk_workload_end_ms (workload) + 1000;
+    record_t *records = jk_calloc (EVENTS, sizeof *records);
+    size_t n = 0;
+    jk_event_t *ev;
+    while ((ev = jk_workload_next (workload))) {
+        records[n].bytes = jk_event_encode (ev, &records[n].size);
+        jk_event_destroy (&ev);
+        n++;
+    }
+    assert_int_equal (n, EVENTS);
+
+    harness_t through, deferred;
+    h_open (&through, "deferred-through", NULL);
+    h_open (&deferred, "deferred-batched", NULL);
+    through.context.now_ms = deferred.context.now_ms = now;
+    jk_projections_set_deferred (deferred.proj, true);
+    char (*codes)[JK_CODE_MAX] = jk_calloc (n, JK_CODE_MAX);
+
+    assert_int_equal (sqlite3_exec (through.db, "BEGIN", NULL, NULL, NULL),
+                      SQLITE_OK);
+    for (size_t i = 0; i < n; i++)
+        s_step (&through, &records[i], i + 1, codes[i]);
+    assert_int_equal (sqlite3_exec (through.db, "COMMIT", NULL, NULL, NULL),
+                      SQLITE_OK);
+
+    size_t rolled_back = 0, rejected = 0;
+    for (size_t from = 0; from < n; from += BATCH) {
+        size_t to = from + BATCH < n ? from + BATCH : n;
+        /* The fifth batch is applied once, rolled back and discarded,
+           then applied again: nothing of the first try may remain. */
+        int tries = from / BATCH == 4 ? 2 : 1;
+        for (int t = 0; t < tries; t++) {
+            assert_int_equal (
+                sqlite3_exec (deferred.db, "BEGIN", NULL, NULL, NULL),
+                SQLITE_OK);
+            for (size_t i = from; i < to; i++) {
+                char code[JK_CODE_MAX];
+                s_step (&deferred, &records[i], i + 1, code);
+                assert_string_equal (code, codes[i]);
+                rejected += t + 1 == tries && code[0];
+            }
+            if (t + 1 < tries) {
+                assert_int_equal (
+                    sqlite3_exec (deferred.db, "ROLLBACK", NULL, NULL, NULL),
+                    SQLITE_OK);
+                jk_projections_discard (deferred.proj);
+                rolled_back += to - from;
+                continue;
+            }
+            assert_int_equal (jk_projections_flush (deferred.proj), JK_OK);
+            assert_int_equal (
+                sqlite3_exec (deferred.db, "COMMIT", NULL, NULL, NULL),
+                SQLITE_OK);
+        }
+    }
+    assert_int_equal (rolled_back, BATCH);
+    assert_true (rejected > EVENTS / 50);
+    /* Flushing with nothing pending writes nothing and succeeds. */
+    assert_int_equal (jk_projections_flush (deferred.proj), JK_OK);
+    assert_int_equal (h_int (&deferred, "SELECT sum (accepted + rejected)"
+                                        " FROM sources"),
+                      (int64_t)n);
+    assert_int_equal (h_int (&deferred, "SELECT max (last_pos) FROM sources"),
+                      (int64_t)n);
+
+    char *a = h_dump (&through), *b = h_dump (&deferred);
+    assert_true (strlen (a) > 10000);
+    assert_string_equal (a, b);
+    free (a);
+    free (b);
+    free (codes);
+    for (size_t i = 0; i < n; i++)
+        free (records[i].bytes);
+    free (records);
+    h_close (&deferred);
+    h_close (&through);
+    jk_workload_destroy (&workload);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_deferred_equals_write_through),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
