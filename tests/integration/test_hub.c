@@ -219,11 +219,20 @@ static void test_exit_codes (void **state)
     char *db = jk_sprintf ("%s/other.db", h->dir);
     char *query = jk_test_endpoint (h->dir, "query2");
     char *feed = jk_test_endpoint (h->dir, "feed2");
-    char *argv2[] = {
-        "jejak-hub", "--db", db,        "--ingest", "tcp://256.0.0.1:1",
-        "--feed",    feed,   "--query", query,      NULL};
+    /* A local endpoint (plain mode is refused with exit 2 on any other)
+       in a directory that does not exist. */
+    char *argv2[] = {"jejak-hub",
+                     "--db",
+                     db,
+                     "--ingest",
+                     "ipc:///nonexistent-jejak-dir/ingest.sock",
+                     "--feed",
+                     feed,
+                     "--query",
+                     query,
+                     NULL};
     assert_int_equal (jk_test_run (argv2, NULL, &err, S_WAIT_MS), 1);
-    assert_non_null (strstr (err, "tcp://256.0.0.1:1"));
+    assert_non_null (strstr (err, "ipc:///nonexistent-jejak-dir/ingest.sock"));
     free (err);
     char *out = NULL;
     char *argv3[] = {"jejak-hub", "--help", NULL};
