@@ -410,6 +410,8 @@ int main (int argc, char **argv)
     char *dir = jk_bench_tmpdir ("web");
     double *quiet = jk_calloc ((size_t)rounds, sizeof (double));
     double *watched = jk_calloc ((size_t)rounds, sizeof (double));
+    double *cpu_quiet = jk_calloc ((size_t)rounds, sizeof (double));
+    double *cpu_watched = jk_calloc ((size_t)rounds, sizeof (double));
     double lag_quiet = 0, lag_watched = 0;
     uint64_t seen = 0;
     for (int r = 0; r < rounds; r++) {
@@ -429,6 +431,7 @@ int main (int argc, char **argv)
                      "round %d, %3d viewers: %.0f ev/s, jejak-status "
                      "used %.2f s CPU\n",
                      r, with ? viewers : 0, rate, cpu);
+            (with ? cpu_watched : cpu_quiet)[r] = cpu;
             if (with) {
                 watched[r] = rate;
                 lag_watched = lag > lag_watched ? lag : lag_watched;
@@ -449,6 +452,8 @@ int main (int argc, char **argv)
         whi = watched[r] > whi ? watched[r] : whi;
     }
     double noise = rounds > 1 ? (hi - lo) / q : 0;
+    double cq = jk_bench_median (cpu_quiet, (size_t)rounds);
+    double cw = jk_bench_median (cpu_watched, (size_t)rounds);
     printf ("hub ingest with jejak-status --http following, %d offices, %zu "
             "events, %d rounds each (medians)\n",
             S_OFFICES, n, rounds);
@@ -460,14 +465,17 @@ int main (int argc, char **argv)
     printf ("  %-40s %12.3f\n", "noise ((max-min)/median, 0 viewers)", noise);
     printf ("  %-40s %12.2f s / %.2f s\n", "board at head after ingest (max)",
             lag_quiet, lag_watched);
+    printf ("  %-40s %12.2f s / %.2f s\n",
+            "jejak-status CPU per round (median)", cq, cw);
     printf ("  %-40s %12llu\n", "SSE events received by the viewers",
             (unsigned long long)seen);
     printf ("{\"bench\":\"web\",\"offices\":%d,\"events\":%zu,\"rounds\":%d,"
             "\"viewers\":%d,\"ev_s_0\":%.0f,\"ev_s_viewers\":%.0f,"
             "\"ratio\":%.3f,\"noise\":%.3f,\"sse_events\":%llu,"
-            "\"board_lag_s_0\":%.2f,\"board_lag_s_viewers\":%.2f}\n",
+            "\"board_lag_s_0\":%.2f,\"board_lag_s_viewers\":%.2f,"
+            "\"status_cpu_s_0\":%.2f,\"status_cpu_s_viewers\":%.2f}\n",
             S_OFFICES, n, rounds, viewers, q, w, w / q, noise,
-            (unsigned long long)seen, lag_quiet, lag_watched);
+            (unsigned long long)seen, lag_quiet, lag_watched, cq, cw);
     for (int i = 0; i < S_OFFICES; i++) {
         for (size_t k = 0; k < offices[i].count; k++)
             free (offices[i].bytes[k]);
@@ -476,6 +484,8 @@ int main (int argc, char **argv)
     }
     free (quiet);
     free (watched);
+    free (cpu_quiet);
+    free (cpu_watched);
     free (program);
     jk_bench_rmdir (&dir);
     return 0;
