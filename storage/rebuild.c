@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -199,6 +200,48 @@ static void s_remove_db (const char *path)
     unlink (buf);
 }
 
+/* The CREATE statement of the log table in schema (main or jk_source), or
+   NULL; a heap string. */
+static char *s_log_sql (sqlite3 *db, const char *schema)
+{
+    char *sql = sqlite3_mprintf ("SELECT sql FROM %w.sqlite_master"
+                                 " WHERE type = 'table' AND name = 'log'",
+                                 schema);
+    sqlite3_stmt *stmt = NULL;
+    char *text = NULL;
+    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0))
+        text = jk_strdup ((const char *)sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    sqlite3_free (sql);
+    return text;
+}
+
+/* Attaches the source as jk_source for a bulk copy of its log when that
+   copy is exact: the whole log is wanted and both log tables have the
+   same definition, so SQLite's INSERT INTO ... SELECT * transfer copies
+   each stored record as it is (no decoding, index entries appended in
+   order), several times faster than one INSERT per row. Returns whether
+   it is attached. */
+static bool s_bulk_attach (sqlite3 *db, const char *src_path,
+                           const jk_rebuild_options_t *options)
+{
+    if (options->until_pos || options->until_time)
+        return false;
+    char *sql = sqlite3_mprintf ("ATTACH %Q AS jk_source", src_path);
+    int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+    sqlite3_free (sql);
+    if (rc != SQLITE_OK)
+        return false;
+    char *ours = s_log_sql (db, "main"), *theirs = s_log_sql (db, "jk_source");
+    bool same = ours && theirs && strcmp (ours, theirs) == 0;
+    free (ours);
+    free (theirs);
+    if (!same)
+        sqlite3_exec (db, "DETACH jk_source", NULL, NULL, NULL);
+    return same;
+}
+
 /* Applies one copied row to the projections as the live store did. */
 static int s_apply_row (jk_projections_t *projections, sqlite3_stmt *row,
                         char *err, size_t err_size)
@@ -301,6 +344,7 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
                             -1, &insert, NULL) != SQLITE_OK)
         goto sql_fail;
     uint64_t total = s_max_pos (src);
+    bool bulk = s_bulk_attach (db, src_path, options);
     sqlite3_bind_int64 (rows, 1,
                         options->until_pos ? (sqlite3_int64)options->until_pos
                                            : INT64_MAX);
@@ -313,13 +357,13 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
             break;
         /* The row is copied exactly as stored, hash included: a rebuilt
            log verifies only if its source did. */
-        for (int i = 0; i < 13; i++) {
+        for (int i = 0; i < 13 && !bulk; i++) {
             int rc_bind = sqlite3_bind_value (insert, i + 1,
                                               sqlite3_column_value (rows, i));
             assert (rc_bind == SQLITE_OK);
             (void)rc_bind;
         }
-        if (sqlite3_step (insert) != SQLITE_DONE)
+        if (!bulk && sqlite3_step (insert) != SQLITE_DONE)
             goto sql_fail;
         sqlite3_reset (insert);
         int applied = s_apply_row (projections, rows, err, err_size);
@@ -349,9 +393,26 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
                   sqlite3_errmsg (src));
         goto cleanup;
     }
+    if (bulk) {
+        /* The source's connection for the projections read one snapshot;
+           this copy may see records appended since (a live log only
+           grows): they are cut off at the last position applied. */
+        char *copy = sqlite3_mprintf ("INSERT INTO main.log SELECT * FROM"
+                                      " jk_source.log;"
+                                      "DELETE FROM main.log WHERE pos > %lld",
+                                      (long long)result->head.pos);
+        rc = sqlite3_exec (db, copy, NULL, NULL, NULL);
+        sqlite3_free (copy);
+        if (rc != SQLITE_OK)
+            goto sql_fail;
+    }
     if (jk_projections_flush (projections) != JK_OK ||
         sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto sql_fail;
+    if (bulk) {
+        sqlite3_exec (db, "DETACH jk_source", NULL, NULL, NULL);
+        bulk = false;
+    }
     if (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
         SQLITE_OK)
         goto sql_fail;
