@@ -162,6 +162,15 @@ static const char *const *const s_migrations[] = {
     " >= b.min_attendance_pct * b.jp_total FROM batches b"                     \
     " WHERE b.batch = ?1)"
 
+/* ENROLLMENT_SET with the batch's terms bound instead of looked up per
+   row: ?4 jp_total, ?5 min_attendance_pct (the same arithmetic). */
+#define ENROLLMENT_SET_BOUND                                                   \
+    " jp_attended = jp_attended + ?3,"                                         \
+    " attendance_pct = CASE WHEN ?4 > 0 THEN round (100.0 *"                   \
+    " (jp_attended + ?3) / ?4, 2) ELSE 0.0 END,"                               \
+    " eligible = (withdrawn = 0 AND (?4 > 0 OR ?5 = 0)"                        \
+    " AND (jp_attended + ?3) * 100 >= ?5 * ?4)"
+
 /* The statements, indexed by jk_stmt_id_t. */
 static const char *s_sql[STMT_COUNT] = {
     [Q_COOPERATIVE] = "SELECT registered_pos, kecamatan_code, status"
@@ -315,13 +324,17 @@ static const char *s_sql[STMT_COUNT] = {
        the same statement from the batch's jp_total and min_attendance_pct
        (SET expressions see the old row; integer comparison, so rounding
        never decides). Correlated subqueries, not UPDATE ... FROM: that
-       materialises a temporary table on every run. */
-    [W_ENROLLMENT_JP] = "UPDATE enrollments SET" ENROLLMENT_SET
-                        " WHERE batch = ?1 AND nik = ?2",
+       materialises a temporary table on every run. Used when the batch is
+       unknown; otherwise the TERMS forms bind the batch's terms, read once
+       (or cached), instead of two lookups per row. */
     [W_ENROLLMENT_PCT_ONE] = "UPDATE enrollments SET" ENROLLMENT_SET
                              " WHERE batch = ?1 AND nik = ?2",
     [W_ENROLLMENT_PCT_BATCH] =
         "UPDATE enrollments SET" ENROLLMENT_SET " WHERE batch = ?1",
+    [W_ENROLLMENT_TERMS_ONE] = "UPDATE enrollments SET" ENROLLMENT_SET_BOUND
+                               " WHERE batch = ?1 AND nik = ?2",
+    [W_ENROLLMENT_TERMS_BATCH] =
+        "UPDATE enrollments SET" ENROLLMENT_SET_BOUND " WHERE batch = ?1",
     [W_ATTENDANCE_INSERT] = "INSERT INTO attendance (batch, session_no, nik,"
                             " status, check_in, check_out, method, jp,"
                             " event_id, recorded_pos, last_pos) VALUES (?1,"
@@ -497,6 +510,10 @@ jk_projections_t *jk_projections_new (sqlite3 *db,
     zhashx_set_destructor (self->pending_sessions, s_pending_free);
     self->pending_people = zhashx_new ();
     zhashx_set_destructor (self->pending_people, s_pending_free);
+    self->batch_terms = zhashx_new ();
+    zhashx_set_destructor (self->batch_terms, s_pending_free);
+    self->session_jp = zhashx_new ();
+    zhashx_set_destructor (self->session_jp, s_pending_free);
     for (int i = 0; i < STMT_COUNT; i++) {
         assert (s_sql[i]);
         if (sqlite3_prepare_v3 (db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -528,6 +545,8 @@ void jk_projections_destroy (jk_projections_t **self_p)
     zhashx_destroy (&self->pending_kecamatan);
     zhashx_destroy (&self->pending_sessions);
     zhashx_destroy (&self->pending_people);
+    zhashx_destroy (&self->batch_terms);
+    zhashx_destroy (&self->session_jp);
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize (self->stmt[i]);
     free (self);
@@ -681,6 +700,8 @@ void jk_projections_discard (jk_projections_t *self)
     zhashx_purge (self->pending_kecamatan);
     zhashx_purge (self->pending_sessions);
     zhashx_purge (self->pending_people);
+    zhashx_purge (self->batch_terms);
+    zhashx_purge (self->session_jp);
 }
 
 int jk_projections_flush (jk_projections_t *self)
@@ -1152,10 +1173,83 @@ static int s_batch_scheduled (jk_projections_t *self, const jk_event_t *ev,
     return jk_proj_exec (self, W_BATCH_INSERT);
 }
 
+/* A batch's terms for attendance %: its lesson hours so far and the
+   minimum %. */
+typedef struct {
+    int64_t jp_total;
+    int64_t min_pct;
+} s_batch_terms_t;
+
+/* A session's lesson hours (fixed when it is scheduled). */
+typedef struct {
+    int64_t jp;
+} s_session_jp_t;
+
+/* Caches stay small: past this many entries one is emptied and refilled
+   from the tables. */
+#define S_CACHE_MAX 100000
+
+/* The NUL-terminated key of a batch code, or false (then no cache). */
+static bool s_batch_key (jk_str_t batch, char key[JK_PROJ_LEGAL_MAX])
+{
+    if (!batch.ptr || batch.len >= JK_PROJ_LEGAL_MAX ||
+        memchr (batch.ptr, 0, batch.len))
+        return false;
+    memcpy (key, batch.ptr, batch.len);
+    key[batch.len] = 0;
+    return true;
+}
+
+/* Inserts a cache entry, emptying the cache first when it is full. */
+static void s_cache_put (zhashx_t *cache, const char *key, void *item)
+{
+    if (zhashx_size (cache) >= S_CACHE_MAX)
+        zhashx_purge (cache);
+    zhashx_insert (cache, key, item);
+}
+
+/* Reads a batch's terms; found false when the batch is unknown. */
+static int s_batch_terms (jk_projections_t *self, jk_str_t batch, bool *found,
+                          s_batch_terms_t *terms)
+{
+    char key[JK_PROJ_LEGAL_MAX];
+    bool cache = self->deferred && s_batch_key (batch, key);
+    s_batch_terms_t *cached =
+        cache ? zhashx_lookup (self->batch_terms, key) : NULL;
+    if (cached) {
+        *found = true;
+        *terms = *cached;
+        return JK_OK;
+    }
+    sqlite3_stmt *st = STMT (Q_BATCH);
+    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+    int rc = jk_proj_query (self, Q_BATCH);
+    if (rc < 0)
+        return JK_IO;
+    *found = rc == SQLITE_ROW;
+    if (!*found)
+        return JK_OK;
+    terms->min_pct = sqlite3_column_int64 (st, 3);
+    terms->jp_total = sqlite3_column_int64 (st, 6);
+    sqlite3_reset (st);
+    if (cache) {
+        cached = jk_calloc (1, sizeof *cached);
+        *cached = *terms;
+        s_cache_put (self->batch_terms, key, cached);
+    }
+    return JK_OK;
+}
+
 static int s_batch_counters (jk_projections_t *self, jk_str_t batch,
                              int enrolled, int withdrawn, int sessions,
                              int64_t jp)
 {
+    char key[JK_PROJ_LEGAL_MAX];
+    s_batch_terms_t *cached = jp && self->deferred && s_batch_key (batch, key)
+                                  ? zhashx_lookup (self->batch_terms, key)
+                                  : NULL;
+    if (cached) /* kept in step with the row */
+        cached->jp_total += jp;
     sqlite3_stmt *st = STMT (W_BATCH_COUNTERS);
     sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
     sqlite3_bind_int (st, 2, enrolled);
@@ -1165,18 +1259,38 @@ static int s_batch_counters (jk_projections_t *self, jk_str_t batch,
     return jk_proj_exec (self, W_BATCH_COUNTERS);
 }
 
+/* Adds jp_delta to one enrollment's hours (or every enrollment's of the
+   batch when nik.ptr is NULL) and recomputes attendance % and
+   eligibility from the batch's terms. An unknown batch takes the
+   statements that look the terms up themselves (what they did before
+   the terms were bound), so the outcome is the same either way. */
+static int s_enrollment_jp (jk_projections_t *self, jk_str_t batch,
+                            jk_str_t nik, int64_t jp_delta)
+{
+    bool found;
+    s_batch_terms_t terms;
+    CHECK (s_batch_terms (self, batch, &found, &terms));
+    jk_stmt_id_t id =
+        nik.ptr ? (found ? W_ENROLLMENT_TERMS_ONE : W_ENROLLMENT_PCT_ONE)
+                : (found ? W_ENROLLMENT_TERMS_BATCH : W_ENROLLMENT_PCT_BATCH);
+    sqlite3_stmt *st = STMT (id);
+    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+    if (nik.ptr)
+        sqlite3_bind_text (st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 3, jp_delta);
+    if (found) {
+        sqlite3_bind_int64 (st, 4, terms.jp_total);
+        sqlite3_bind_int64 (st, 5, terms.min_pct);
+    }
+    return jk_proj_exec (self, id);
+}
+
 /* Recomputes attendance % and eligibility of one enrollment, or of every
    enrollment of the batch when nik.ptr is NULL. */
 static int s_enrollment_pct (jk_projections_t *self, jk_str_t batch,
                              jk_str_t nik)
 {
-    jk_stmt_id_t id = nik.ptr ? W_ENROLLMENT_PCT_ONE : W_ENROLLMENT_PCT_BATCH;
-    sqlite3_stmt *st = STMT (id);
-    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
-    if (nik.ptr)
-        sqlite3_bind_text (st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
-    sqlite3_bind_int (st, 3, 0);
-    return jk_proj_exec (self, id);
+    return s_enrollment_jp (self, batch, nik, 0);
 }
 
 static int s_session_scheduled (jk_projections_t *self, const jk_event_t *ev,
@@ -1241,6 +1355,18 @@ static bool s_present (const char *status)
 static int s_session_jp (jk_projections_t *self, jk_str_t batch,
                          int64_t session_no, int64_t *jp)
 {
+    char key[JK_PROJ_LEGAL_MAX + 24];
+    bool cache = self->deferred && !memchr (batch.ptr, 0, batch.len) &&
+                 batch.len < JK_PROJ_LEGAL_MAX;
+    if (cache) {
+        snprintf (key, sizeof key, "%.*s\n%lld", (int)batch.len, batch.ptr,
+                  (long long)session_no);
+        s_session_jp_t *cached = zhashx_lookup (self->session_jp, key);
+        if (cached) {
+            *jp = cached->jp;
+            return JK_OK;
+        }
+    }
     sqlite3_stmt *st = STMT (Q_SESSION);
     sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
     sqlite3_bind_int64 (st, 2, session_no);
@@ -1251,6 +1377,11 @@ static int s_session_jp (jk_projections_t *self, jk_str_t batch,
     if (rc == SQLITE_ROW) {
         *jp = sqlite3_column_int64 (st, 3);
         sqlite3_reset (st);
+        if (cache) {
+            s_session_jp_t *cached = jk_calloc (1, sizeof *cached);
+            cached->jp = *jp;
+            s_cache_put (self->session_jp, key, cached);
+        }
     }
     return JK_OK;
 }
@@ -1284,11 +1415,7 @@ static int s_attendance_effects (jk_projections_t *self, jk_str_t batch,
     }
     if (jp_delta == 0)
         return JK_OK;
-    sqlite3_stmt *st = STMT (W_ENROLLMENT_JP);
-    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
-    sqlite3_bind_text (st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 3, jp_delta);
-    return jk_proj_exec (self, W_ENROLLMENT_JP);
+    return s_enrollment_jp (self, batch, nik, jp_delta);
 }
 
 static int s_attendance_recorded (jk_projections_t *self, const jk_event_t *ev,

@@ -49,9 +49,10 @@ typedef enum {
     W_SESSION_COUNTERS,
     W_ENROLLMENT_UPSERT,
     W_ENROLLMENT_WITHDRAW,
-    W_ENROLLMENT_JP,
     W_ENROLLMENT_PCT_ONE,
     W_ENROLLMENT_PCT_BATCH,
+    W_ENROLLMENT_TERMS_ONE,
+    W_ENROLLMENT_TERMS_BATCH,
     W_ATTENDANCE_INSERT,
     W_ATTENDANCE_CORRECT,
     W_ASSESSMENT_INSERT,
@@ -86,6 +87,13 @@ struct _jk_projections_t {
     zhashx_t *pending_kecamatan; /* kecamatan code -> s_kecamatan_delta_t */
     zhashx_t *pending_sessions;  /* "batch\nsession_no" -> s_session_delta_t */
     zhashx_t *pending_people;    /* nik -> s_person_delta_t */
+    /* Read caches of deferred mode: what apply looks up again and again
+       and what changes only through apply itself. Valid across commits
+       (kept in step by the apply that changes them), dropped by
+       jk_projections_discard with the rolled-back transaction that may
+       have filled them. */
+    zhashx_t *batch_terms; /* batch -> s_batch_terms_t */
+    zhashx_t *session_jp;  /* "batch\nsession_no" -> s_session_jp_t */
 };
 
 /* Binds a body field to parameter index: text kinds as text (borrowed from
