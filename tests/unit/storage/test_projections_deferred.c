@@ -10,19 +10,19 @@
 #define EVENTS 3000
 #define BATCH  97 /* events per transaction in deferred mode */
 
-/* One generated event: its bytes and whether the workload expects a
-   rejection. */
+/* One generated event's bytes. */
 typedef struct {
     uint8_t *bytes;
     size_t size;
 } record_t;
 
-/* Decides and applies record i on h (the same way for both modes);
-   returns the rejection code, or "" when accepted. */
+/* Decides and applies r at pos on h (the same way for both modes); code
+   gets the rejection code, or "" when accepted. */
 static const char *s_step (harness_t *h, const record_t *r, uint64_t pos,
                            char code[JK_CODE_MAX])
 {
     jk_report_t report, decision;
+    jk_report_reset (&decision);
     jk_event_t *ev = jk_event_decode (r->bytes, r->size, &report);
     assert_non_null (ev);
     assert_int_equal (jk_event_validate (ev, &h->context, &report), 0);
