@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #define S_AGENTS      32  /* online agents, one per kecamatan */
-#define S_EVENTS      400 /* events per agent at scale 1 */
-#define S_KILLS       16  /* kills at scale 1 */
+#define S_EVENTS      800 /* events per agent at scale 1 */
+#define S_KILLS       24  /* kills at scale 1 */
 #define S_SYNC_WAIT   "2" /* seconds without progress before sync gives up */
 #define S_DEADLINE_MS 240000
 
