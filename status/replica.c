@@ -19,10 +19,23 @@ static int s_open (jk_replica_t *self, char *err, size_t err_size)
                   sqlite3_errmsg (self->db));
         return -1;
     }
+    /* Nothing here outlives the process: no journal to disk, no syncs. */
+    char *msg = NULL;
+    if (sqlite3_exec (self->db,
+                      "PRAGMA synchronous=OFF; PRAGMA journal_mode=MEMORY;",
+                      NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf (err, err_size, "replica pragmas: %s", msg ? msg : "?");
+        sqlite3_free (msg);
+        return -1;
+    }
     if (jk_projections_migrate (self->db, err, err_size))
         return -1;
     self->projections = jk_projections_new (self->db, NULL, err, err_size);
-    return self->projections ? 0 : -1;
+    if (!self->projections)
+        return -1;
+    /* Counters written behind, once per board transaction (s_commit). */
+    jk_projections_set_deferred (self->projections, true);
+    return 0;
 }
 
 static void s_close (jk_replica_t *self)
@@ -68,9 +81,18 @@ static int s_begin (void *arg)
     return s_exec ((jk_replica_t *)arg, "BEGIN");
 }
 
+/* Writes the pending counters, then commits; on failure rolls back and
+   forgets them, so the tables stay those of the last commit. */
 static int s_commit (void *arg)
 {
-    return s_exec ((jk_replica_t *)arg, "COMMIT");
+    jk_replica_t *self = (jk_replica_t *)arg;
+    if (jk_projections_flush (self->projections) == JK_OK &&
+        s_exec (self, "COMMIT") == 0)
+        return 0;
+    if (!sqlite3_get_autocommit (self->db))
+        s_exec (self, "ROLLBACK");
+    jk_projections_discard (self->projections);
+    return -1;
 }
 
 static int s_apply (void *arg, const jk_record_t *record)
@@ -110,6 +132,10 @@ jk_board_sink_t jk_replica_sink (jk_replica_t *self)
 uint8_t *jk_replica_snapshot (jk_replica_t *self, int32_t as_of_day,
                               size_t *size)
 {
+    /* Normally a no-op: the board commits (and so flushes) before it
+       publishes. */
+    if (jk_projections_flush (self->projections) != JK_OK)
+        return NULL;
     return jk_projections_snapshot (self->db, as_of_day, size);
 }
 
