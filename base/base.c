@@ -13,14 +13,22 @@
 const char *jk_strerror (int status)
 {
     switch (status) {
-        case JK_OK: return "ok";
-        case JK_INVALID: return "invalid input";
-        case JK_TEMPORARY: return "temporary failure, retry later";
-        case JK_CLOSED: return "closed";
-        case JK_NOT_FOUND: return "not found";
-        case JK_IO: return "input/output error";
-        case JK_CONFLICT: return "conflict with existing data";
-        default: return "unknown status";
+        case JK_OK:
+            return "ok";
+        case JK_INVALID:
+            return "invalid input";
+        case JK_TEMPORARY:
+            return "temporary failure, retry later";
+        case JK_CLOSED:
+            return "closed";
+        case JK_NOT_FOUND:
+            return "not found";
+        case JK_IO:
+            return "input/output error";
+        case JK_CONFLICT:
+            return "conflict with existing data";
+        default:
+            return "unknown status";
     }
 }
 
@@ -73,9 +81,9 @@ char *jk_sprintf (const char *format, ...)
     va_start (args, format);
     int size = vsnprintf (NULL, 0, format, args);
     va_end (args);
-    char *out = jk_malloc ((size_t) size + 1);
+    char *out = jk_malloc ((size_t)size + 1);
     va_start (args, format);
-    vsnprintf (out, (size_t) size + 1, format, args);
+    vsnprintf (out, (size_t)size + 1, format, args);
     va_end (args);
     return out;
 }
@@ -100,20 +108,20 @@ static void s_log_init (void)
 
 void jk_log_set_level (jk_log_level_t level)
 {
-    s_log_level = (int) level;
+    s_log_level = (int)level;
 }
 
 jk_log_level_t jk_log_level (void)
 {
     if (s_log_level < 0)
         s_log_init ();
-    return (jk_log_level_t) s_log_level;
+    return (jk_log_level_t)s_log_level;
 }
 
 void jk_log (jk_log_level_t level, const char *component, const char *format,
              ...)
 {
-    if ((int) level > (int) jk_log_level ())
+    if ((int)level > (int)jk_log_level ())
         return;
     static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     struct timespec ts;
@@ -121,14 +129,13 @@ void jk_log (jk_log_level_t level, const char *component, const char *format,
     struct tm tm;
     gmtime_r (&ts.tv_sec, &tm);
     char line[2048];
-    int n = snprintf (line, sizeof line,
-                      "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s ",
-                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                      names[level], component);
+    int n = snprintf (
+        line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s ",
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+        tm.tm_sec, ts.tv_nsec / 1000000, names[level], component);
     va_list args;
     va_start (args, format);
-    vsnprintf (line + n, sizeof line - (size_t) n, format, args);
+    vsnprintf (line + n, sizeof line - (size_t)n, format, args);
     va_end (args);
     /* One write per record so lines from threads do not interleave. */
     fprintf (stderr, "%s\n", line);
@@ -148,7 +155,7 @@ int64_t jk_clock_now_ms (void)
         return s_pinned_ms;
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void jk_clock_set (int64_t now_ms)
@@ -160,7 +167,7 @@ int64_t jk_clock_mono_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- calendar ---------------------------------------------------------
@@ -170,35 +177,33 @@ int32_t jk_days_from_civil (int year, int month, int day)
 {
     year -= month <= 2;
     const int era = (year >= 0 ? year : year - 399) / 400;
-    const unsigned yoe = (unsigned) (year - era * 400);
+    const unsigned yoe = (unsigned)(year - era * 400);
     const unsigned doy =
-        (153u * (unsigned) (month + (month > 2 ? -3 : 9)) + 2) / 5 +
-        (unsigned) day - 1;
+        (153u * (unsigned)(month + (month > 2 ? -3 : 9)) + 2) / 5 +
+        (unsigned)day - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int32_t) doe - 719468;
+    return era * 146097 + (int32_t)doe - 719468;
 }
 
 void jk_civil_from_days (int32_t days, int *year, int *month, int *day)
 {
     days += 719468;
     const int era = (days >= 0 ? days : days - 146096) / 146097;
-    const unsigned doe = (unsigned) (days - era * 146097);
-    const unsigned yoe =
-        (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int y = (int) yoe + era * 400;
+    const unsigned doe = (unsigned)(days - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int y = (int)yoe + era * 400;
     const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     const unsigned mp = (5 * doy + 2) / 153;
     const unsigned d = doy - (153 * mp + 2) / 5 + 1;
     const unsigned m = mp < 10 ? mp + 3 : mp - 9;
     *year = y + (m <= 2);
-    *month = (int) m;
-    *day = (int) d;
+    *month = (int)m;
+    *day = (int)d;
 }
 
 bool jk_date_valid (int year, int month, int day)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1)
         return false;
     int max = mdays[month - 1];
@@ -214,7 +219,7 @@ int32_t jk_wib_day (int64_t utc_ms)
     int64_t days = ms / 86400000;
     if (ms < 0 && ms % 86400000)
         days--;
-    return (int32_t) days;
+    return (int32_t)days;
 }
 
 void jk_date_format (int32_t days, char out[11])
@@ -232,10 +237,10 @@ void jk_time_format_wib (int64_t utc_ms, char out[26])
 {
     int64_t ms = utc_ms + JK_WIB_OFFSET_MS;
     int32_t days = jk_wib_day (utc_ms);
-    int64_t in_day = ms - (int64_t) days * 86400000;
+    int64_t in_day = ms - (int64_t)days * 86400000;
     int y, m, d;
     jk_civil_from_days (days, &y, &m, &d);
-    int secs = (int) (in_day / 1000);
+    int secs = (int)(in_day / 1000);
     y = y < 0 ? 0 : y % 10000;
     char buf[64];
     snprintf (buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d+07:00", y,
@@ -254,12 +259,11 @@ static void s_random (void *out, size_t size)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf (stderr, "jejak: getrandom failed: %s\n",
-                     strerror (errno));
+            fprintf (stderr, "jejak: getrandom failed: %s\n", strerror (errno));
             abort ();
         }
         p += n;
-        size -= (size_t) n;
+        size -= (size_t)n;
     }
 }
 
@@ -280,16 +284,15 @@ void jk_uuid_v7 (uint8_t out[16])
             ms = ++last_ms;
             counter = out[6] & 0x07;
         }
-    }
-    else {
-        counter = (uint16_t) (((out[6] << 8) | out[7]) & 0x07ff);
+    } else {
+        counter = (uint16_t)(((out[6] << 8) | out[7]) & 0x07ff);
         last_ms = ms;
     }
     for (int i = 0; i < 6; i++)
-        out[i] = (uint8_t) (ms >> (8 * (5 - i)));
-    out[6] = (uint8_t) (0x70 | ((counter >> 8) & 0x0f));
-    out[7] = (uint8_t) (counter & 0xff);
-    out[8] = (uint8_t) (0x80 | (out[8] & 0x3f));
+        out[i] = (uint8_t)(ms >> (8 * (5 - i)));
+    out[6] = (uint8_t)(0x70 | ((counter >> 8) & 0x0f));
+    out[7] = (uint8_t)(counter & 0xff);
+    out[8] = (uint8_t)(0x80 | (out[8] & 0x3f));
 }
 
 void jk_hex_format (const uint8_t *data, size_t size, char *out)
@@ -322,7 +325,7 @@ int jk_hex_parse (const char *text, uint8_t *out, size_t size)
         int lo = s_hex_value (text[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return JK_INVALID;
-        out[i] = (uint8_t) (hi << 4 | lo);
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return text[2 * size] ? JK_INVALID : JK_OK;
 }
@@ -353,7 +356,7 @@ int jk_uuid_parse (const char *text, uint8_t out[16])
 
 jk_str_t jk_str_of (const char *text)
 {
-    return (jk_str_t) {text, text ? (uint32_t) strlen (text) : 0};
+    return (jk_str_t){text, text ? (uint32_t)strlen (text) : 0};
 }
 
 bool jk_str_eq (jk_str_t a, const char *text)
@@ -373,15 +376,15 @@ bool jk_str_ieq (jk_str_t a, const char *text)
     if (a.len != n)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (tolower ((unsigned char) a.ptr[i]) !=
-            tolower ((unsigned char) text[i]))
+        if (tolower ((unsigned char)a.ptr[i]) !=
+            tolower ((unsigned char)text[i]))
             return false;
     return true;
 }
 
 int64_t jk_utf8_length (const char *ptr, size_t size)
 {
-    const unsigned char *p = (const unsigned char *) ptr;
+    const unsigned char *p = (const unsigned char *)ptr;
     int64_t count = 0;
     size_t i = 0;
     while (i < size) {
@@ -392,20 +395,16 @@ int64_t jk_utf8_length (const char *ptr, size_t size)
             i++;
             count++;
             continue;
-        }
-        else if ((c & 0xe0) == 0xc0) {
+        } else if ((c & 0xe0) == 0xc0) {
             extra = 1;
             cp = c & 0x1f;
-        }
-        else if ((c & 0xf0) == 0xe0) {
+        } else if ((c & 0xf0) == 0xe0) {
             extra = 2;
             cp = c & 0x0f;
-        }
-        else if ((c & 0xf8) == 0xf0) {
+        } else if ((c & 0xf8) == 0xf0) {
             extra = 3;
             cp = c & 0x07;
-        }
-        else
+        } else
             return -1;
         if (i + extra >= size)
             return -1;
@@ -433,7 +432,7 @@ int jk_parse_u64 (const char *text, uint64_t *out)
     for (const char *p = text; *p; p++) {
         if (*p < '0' || *p > '9')
             return JK_INVALID;
-        uint64_t d = (uint64_t) (*p - '0');
+        uint64_t d = (uint64_t)(*p - '0');
         if (v > (UINT64_MAX - d) / 10)
             return JK_INVALID;
         v = v * 10 + d;

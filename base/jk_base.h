@@ -13,12 +13,12 @@
    A small set that tells the caller what to do next. */
 typedef enum {
     JK_OK = 0,
-    JK_INVALID = -1,     /* bad input: reject it, do not retry as is */
-    JK_TEMPORARY = -2,   /* transient failure (busy, offline): retry later */
-    JK_CLOSED = -3,      /* the peer or resource is gone: stop */
-    JK_NOT_FOUND = -4,   /* no such thing */
-    JK_IO = -5,          /* file, database or socket failure */
-    JK_CONFLICT = -6,    /* exists already with other content */
+    JK_INVALID = -1,   /* bad input: reject it, do not retry as is */
+    JK_TEMPORARY = -2, /* transient failure (busy, offline): retry later */
+    JK_CLOSED = -3,    /* the peer or resource is gone: stop */
+    JK_NOT_FOUND = -4, /* no such thing */
+    JK_IO = -5,        /* file, database or socket failure */
+    JK_CONFLICT = -6,  /* exists already with other content */
 } jk_status_t;
 
 /* Returns a short English description of a status code. */
@@ -101,7 +101,7 @@ typedef struct {
     uint32_t len;
 } jk_str_t;
 
-#define JK_STR(literal) ((jk_str_t) {(literal), sizeof (literal) - 1})
+#define JK_STR(literal) ((jk_str_t){(literal), sizeof (literal) - 1})
 jk_str_t jk_str_of (const char *text);
 bool jk_str_eq (jk_str_t a, const char *text);
 bool jk_str_same (jk_str_t a, jk_str_t b);

@@ -11,11 +11,11 @@
 #include <stdio.h>
 
 typedef struct {
-    const char *name;    /* flag name without dashes, e.g. "broker" */
-    const char *env;     /* environment variable, or NULL */
-    const char *def;     /* default value, or NULL */
-    const char *help;    /* one line for --help */
-    bool is_switch;      /* true: takes no value (e.g. --once) */
+    const char *name; /* flag name without dashes, e.g. "broker" */
+    const char *env;  /* environment variable, or NULL */
+    const char *def;  /* default value, or NULL */
+    const char *help; /* one line for --help */
+    bool is_switch;   /* true: takes no value (e.g. --once) */
 } jk_opt_t;
 
 typedef struct _jk_opts_t jk_opts_t;

@@ -8,18 +8,17 @@
 #include <string.h>
 
 struct _jk_opts_t {
-    char *program;           /* name for messages */
-    const jk_opt_t *spec;    /* option table, borrowed */
-    size_t count;            /* entries in spec */
-    char **flag_values;      /* values given as flags, per spec entry */
-    bool help;               /* --help seen */
-    zconfig_t *config;       /* loaded config file, or NULL */
-    char **args;             /* positional arguments, borrowed from argv */
-    size_t argc;             /* number of positional arguments */
+    char *program;        /* name for messages */
+    const jk_opt_t *spec; /* option table, borrowed */
+    size_t count;         /* entries in spec */
+    char **flag_values;   /* values given as flags, per spec entry */
+    bool help;            /* --help seen */
+    zconfig_t *config;    /* loaded config file, or NULL */
+    char **args;          /* positional arguments, borrowed from argv */
+    size_t argc;          /* number of positional arguments */
 };
 
-jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec,
-                        size_t count)
+jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec, size_t count)
 {
     jk_opts_t *self = jk_calloc (1, sizeof *self);
     self->program = jk_strdup (program);
@@ -49,7 +48,7 @@ static int s_find (jk_opts_t *self, const char *name, size_t len)
     for (size_t i = 0; i < self->count; i++)
         if (strlen (self->spec[i].name) == len &&
             memcmp (self->spec[i].name, name, len) == 0)
-            return (int) i;
+            return (int)i;
     return -1;
 }
 
@@ -57,7 +56,7 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
                    size_t err_size)
 {
     const char *config_path = getenv ("JEJAK_CONFIG");
-    self->args = jk_calloc ((size_t) argc + 1, sizeof (char *));
+    self->args = jk_calloc ((size_t)argc + 1, sizeof (char *));
     bool flags_done = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -75,7 +74,7 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
         }
         const char *name = a + 2;
         const char *eq = strchr (name, '=');
-        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        size_t len = eq ? (size_t)(eq - name) : strlen (name);
         if (len == 4 && memcmp (name, "help", 4) == 0) {
             self->help = true;
             continue;
@@ -84,19 +83,18 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
         int idx = is_config ? -1 : s_find (self, name, len);
         if (!is_config && idx < 0) {
             snprintf (err, err_size, "unknown option --%.*s (see --help)",
-                      (int) len, name);
+                      (int)len, name);
             return -1;
         }
         const char *value;
         if (!is_config && self->spec[idx].is_switch) {
             value = eq ? eq + 1 : "1";
-        }
-        else if (eq)
+        } else if (eq)
             value = eq + 1;
         else if (i + 1 < argc)
             value = argv[++i];
         else {
-            snprintf (err, err_size, "option --%.*s needs a value", (int) len,
+            snprintf (err, err_size, "option --%.*s needs a value", (int)len,
                       name);
             return -1;
         }

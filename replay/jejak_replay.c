@@ -25,7 +25,7 @@
     "  export DB --format jsonl|csv [--type PREFIX] [--source OFFICE]\n"       \
     "            [--from-pos N] [--until-pos N] [--out FILE|DIR]\n"            \
     "  publish DB --feed EP [--instant | --speed N] [--from-pos N]\n"          \
-    "  backup DB --out COPY.db       online copy of a live database\n"        \
+    "  backup DB --out COPY.db       online copy of a live database\n"         \
     "exit codes: 0 ok (intact, equal), 1 tampered or different, 2 usage,\n"    \
     "            3 cannot read or write, 4 publish: no subscriber came\n"
 
@@ -497,8 +497,8 @@ static int s_backup (int argc, char **argv)
         {"out", NULL, NULL, "the copy to write (must not exist)", false},
     };
     int code;
-    jk_opts_t *opts = s_parse ("backup", spec, 1, "DB --out COPY.db", argc,
-                               argv, 1, &code);
+    jk_opts_t *opts =
+        s_parse ("backup", spec, 1, "DB --out COPY.db", argc, argv, 1, &code);
     if (!opts)
         return code;
     const char *out = jk_opts_get (opts, "out");
@@ -521,8 +521,8 @@ static int s_backup (int argc, char **argv)
     char hash[2 * JK_HASH_SIZE + 1];
     jk_hex_format (result.head.hash, JK_HASH_SIZE, hash);
     printf ("backup %s: %llu pages, head pos=%llu hash=%s\n", out,
-            (unsigned long long) result.pages,
-            (unsigned long long) result.head.pos, hash);
+            (unsigned long long)result.pages,
+            (unsigned long long)result.head.pos, hash);
     jk_opts_destroy (&opts);
     return JK_REPLAY_EXIT_OK;
 }

@@ -13,13 +13,13 @@
 
 /* Heartbeat timing (Paranoid Pirate): a peer that hears nothing for
    LIVENESS intervals considers the other side gone. */
-#define JK_HEARTBEAT_MS      1000
+#define JK_HEARTBEAT_MS       1000
 #define JK_HEARTBEAT_LIVENESS 3
-#define JK_RECONNECT_MIN_MS  1000
-#define JK_RECONNECT_MAX_MS  32000
+#define JK_RECONNECT_MIN_MS   1000
+#define JK_RECONNECT_MAX_MS   32000
 
 /* Hard caps a receiver enforces before looking inside. */
-#define JK_SUBMIT_MAX_EVENTS 1000            /* events in one SUBMIT */
+#define JK_SUBMIT_MAX_EVENTS 1000               /* events in one SUBMIT */
 #define JK_MESSAGE_MAX_BYTES (16 * 1024 * 1024) /* ZMQ_MAXMSGSIZE */
 
 /* Starts a message: signature frame, command frame. */
@@ -38,7 +38,8 @@ int jk_wire_pop_u64 (zmsg_t *msg, uint64_t *value);
 uint64_t jk_wire_u64 (const uint8_t *data);
 void jk_wire_put_u64 (uint8_t *data, uint64_t value);
 
-/* ---- answers to submitted events ------------------------------------------ */
+/* ---- answers to submitted events ------------------------------------------
+ */
 typedef enum {
     JK_ANSWER_ACK = 0,       /* stored and accepted: pos, hash */
     JK_ANSWER_REJECTED = 1,  /* stored as a rejection: pos, hash, code, msg */
@@ -49,7 +50,7 @@ typedef enum {
 } jk_answer_kind_t;
 
 typedef struct {
-    uint8_t id[16];               /* the event's id (zeros if unknown) */
+    uint8_t id[16]; /* the event's id (zeros if unknown) */
     jk_answer_kind_t kind;
     uint64_t pos;                 /* ACK, REJECTED, DUPLICATE */
     uint8_t hash[32];             /* chain hash at pos */
@@ -67,7 +68,8 @@ int jk_answer_decode (const void *data, size_t size, jk_answer_t *answer);
    after resending from expected). */
 bool jk_answer_retryable (const jk_answer_t *answer);
 
-/* ---- heartbeats -------------------------------------------------------------- */
+/* ---- heartbeats
+ * -------------------------------------------------------------- */
 typedef struct {
     char source[JK_SOURCE_MAX + 1]; /* the agent's source */
     char program[32];               /* e.g. "jejak-attendance" */
@@ -81,13 +83,13 @@ void jk_heartbeat_add (zmsg_t *msg, const jk_heartbeat_t *heartbeat);
 int jk_heartbeat_decode (const void *data, size_t size,
                          jk_heartbeat_t *heartbeat);
 
-/* ---- feed records ------------------------------------------------------------
-   The feed (XPUB) carries each committed record as one message:
-   [topic][pos u64][hash 32][recorded_at u64][bytes][detail?]
-   topic is the event type, or "rejected." + the submitted type for a
-   rejection record (detail: MessagePack {code, msg}); the head heartbeat
-   is [JK_FEED_HEAD][pos u64][hash 32]. */
-#define JK_FEED_HEAD "$head"
+/* ---- feed records
+   ------------------------------------------------------------ The feed (XPUB)
+   carries each committed record as one message: [topic][pos u64][hash
+   32][recorded_at u64][bytes][detail?] topic is the event type, or "rejected."
+   + the submitted type for a rejection record (detail: MessagePack {code,
+   msg}); the head heartbeat is [JK_FEED_HEAD][pos u64][hash 32]. */
+#define JK_FEED_HEAD       "$head"
 #define JK_REJECTED_PREFIX "rejected."
 
 typedef struct {
@@ -95,9 +97,9 @@ typedef struct {
     uint64_t pos;
     uint8_t hash[32];
     int64_t recorded_at;
-    const uint8_t *bytes;         /* borrowed from the message */
+    const uint8_t *bytes; /* borrowed from the message */
     size_t size;
-    char code[JK_CODE_MAX];       /* rejections */
+    char code[JK_CODE_MAX]; /* rejections */
     char message[JK_MESSAGE_MAX];
 } jk_record_t;
 
@@ -107,8 +109,8 @@ typedef struct {
 #define JK_FEED_OFFICE "$office"
 
 typedef struct {
-    jk_heartbeat_t heartbeat;     /* the agent's last heartbeat */
-    int64_t last_seen_ms;         /* wall clock of its last message */
+    jk_heartbeat_t heartbeat; /* the agent's last heartbeat */
+    int64_t last_seen_ms;     /* wall clock of its last message */
 } jk_office_t;
 
 /* Builds an $office feed message (no signature frames). */

@@ -41,7 +41,7 @@ zmsg_t *jk_wire_error (const char *code, const char *message)
 void jk_wire_put_u64 (uint8_t *data, uint64_t value)
 {
     for (int i = 7; i >= 0; i--) {
-        data[i] = (uint8_t) value;
+        data[i] = (uint8_t)value;
         value >>= 8;
     }
 }
@@ -160,8 +160,7 @@ static uint64_t s_get_u64 (s_map_t *m, const char *key)
     return o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
 }
 
-static bool s_get_bin (s_map_t *m, const char *key, uint8_t *out,
-                       size_t size)
+static bool s_get_bin (s_map_t *m, const char *key, uint8_t *out, size_t size)
 {
     const msgpack_object *o = s_map_get (m, key);
     if (!o || o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != size)
@@ -170,13 +169,14 @@ static bool s_get_bin (s_map_t *m, const char *key, uint8_t *out,
     return true;
 }
 
-/* ---- answers ---------------------------------------------------------------- */
+/* ---- answers ----------------------------------------------------------------
+ */
 
 static const char *s_kind_names[] = {"ACK", "REJECTED", "DUPLICATE", "NACK"};
 
 const char *jk_answer_kind_name (jk_answer_kind_t kind)
 {
-    return (unsigned) kind < 4 ? s_kind_names[kind] : "?";
+    return (unsigned)kind < 4 ? s_kind_names[kind] : "?";
 }
 
 void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
@@ -186,8 +186,8 @@ void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
     bool stored = a->kind != JK_ANSWER_NACK;
-    size_t n = 2 + (stored ? 2 : 0) + (a->code[0] ? 2 : 0) +
-               (a->expected ? 1 : 0);
+    size_t n =
+        2 + (stored ? 2 : 0) + (a->code[0] ? 2 : 0) + (a->expected ? 1 : 0);
     msgpack_pack_map (&pk, n);
     s_kv_bin (&pk, "id", a->id, 16);
     s_kv_str (&pk, "r", jk_answer_kind_name (a->kind));
@@ -215,7 +215,7 @@ int jk_answer_decode (const void *data, size_t size, jk_answer_t *a)
     int rc = -1;
     for (int i = 0; i < 4; i++)
         if (strcmp (kind, s_kind_names[i]) == 0) {
-            a->kind = (jk_answer_kind_t) i;
+            a->kind = (jk_answer_kind_t)i;
             rc = 0;
         }
     if (!s_get_bin (&m, "id", a->id, 16))
@@ -239,7 +239,8 @@ bool jk_answer_retryable (const jk_answer_t *a)
             strcmp (a->code, "E_SEQ_GAP") == 0);
 }
 
-/* ---- heartbeats --------------------------------------------------------------- */
+/* ---- heartbeats
+ * --------------------------------------------------------------- */
 
 void jk_heartbeat_add (zmsg_t *msg, const jk_heartbeat_t *h)
 {
@@ -271,7 +272,8 @@ int jk_heartbeat_decode (const void *data, size_t size, jk_heartbeat_t *h)
     return 0;
 }
 
-/* ---- feed records --------------------------------------------------------------- */
+/* ---- feed records
+ * --------------------------------------------------------------- */
 
 zmsg_t *jk_record_msg (const jk_record_t *r)
 {
@@ -281,7 +283,7 @@ zmsg_t *jk_record_msg (const jk_record_t *r)
     zmsg_addmem (msg, r->hash, 32);
     if (strcmp (r->topic, JK_FEED_HEAD) == 0)
         return msg;
-    jk_wire_add_u64 (msg, (uint64_t) r->recorded_at);
+    jk_wire_add_u64 (msg, (uint64_t)r->recorded_at);
     zmsg_addmem (msg, r->bytes, r->size);
     if (r->code[0]) {
         msgpack_sbuffer sbuf;
@@ -322,7 +324,7 @@ int jk_record_read (zmsg_t *msg, jk_record_t *r)
     f = zmsg_next (msg);
     if (zframe_size (f) != 8)
         return -1;
-    r->recorded_at = (int64_t) jk_wire_u64 (zframe_data (f));
+    r->recorded_at = (int64_t)jk_wire_u64 (zframe_data (f));
     f = zmsg_next (msg);
     r->bytes = zframe_data (f);
     r->size = zframe_size (f);
@@ -354,7 +356,7 @@ zmsg_t *jk_office_msg (const jk_office_t *o)
     s_kv_u64 (&pk, "outbox", o->heartbeat.outbox_depth);
     s_kv_u64 (&pk, "stored_seq", o->heartbeat.last_stored_seq);
     s_kv_u64 (&pk, "rejected", o->heartbeat.rejected);
-    s_kv_u64 (&pk, "last_seen_ms", (uint64_t) o->last_seen_ms);
+    s_kv_u64 (&pk, "last_seen_ms", (uint64_t)o->last_seen_ms);
     s_add_sbuf (msg, &sbuf);
     return msg;
 }
@@ -373,7 +375,7 @@ int jk_office_read (zmsg_t *msg, jk_office_t *o)
     s_map_t m;
     if (s_map_open (&m, zframe_data (f), zframe_size (f)))
         return -1;
-    o->last_seen_ms = (int64_t) s_get_u64 (&m, "last_seen_ms");
+    o->last_seen_ms = (int64_t)s_get_u64 (&m, "last_seen_ms");
     msgpack_unpacked_destroy (&m.result);
     return 0;
 }

@@ -68,9 +68,10 @@ static void s_sql (const char *path, const char *sql)
 /* Runs jejak-replay with up to 6 arguments; returns the exit code. Not
    inlined: GCC 12 at -O2 mistakes the conditional free below for a free
    of the caller's buffer (-Wdangling-pointer false positive). */
-__attribute__ ((noinline)) static int s_replay (char **out, char **err, const char *a1, const char *a2,
-                     const char *a3, const char *a4, const char *a5,
-                     const char *a6)
+__attribute__ ((noinline)) static int s_replay (char **out, char **err,
+                                                const char *a1, const char *a2,
+                                                const char *a3, const char *a4,
+                                                const char *a5, const char *a6)
 {
     char *argv[] = {"jejak-replay", (char *)a1, (char *)a2, (char *)a3,
                     (char *)a4,     (char *)a5, (char *)a6, NULL};
