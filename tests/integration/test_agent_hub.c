@@ -94,10 +94,8 @@ static bool s_wait_log (s_fix_t *fx, int64_t min, int timeout_ms)
 
 static void s_start_hub (s_fix_t *fx)
 {
-    char *argv[] = {"jejak-hub", "--db",   fx->db,    "--ingest", fx->ingest,
-                    "--feed",    fx->feed, "--query", fx->query,  NULL};
-    fx->hub = jk_test_spawn (argv, fx->log);
-    assert_true (fx->hub > 0);
+    fx->hub = jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query, NULL,
+                                 fx->log);
     /* Ready when its database has the log table. */
     assert_true (s_wait_log (fx, 0, 10000));
 }
@@ -391,9 +389,8 @@ static int s_person (s_fix_t *fx, int i)
     snprintf (nik, sizeof nik, "320310010180%04d", i);
     snprintf (name, sizeof name, "Warga Pacet %d", i);
     return s_agent (fx, "jejak-registration", "10", NULL, NULL, "person",
-                    "--nik", nik, "--name", name, "--sex", "L",
-                    "--birth-date", "01/01/1980", "--desa-code",
-                    "32.03.10.2012", NULL);
+                    "--nik", nik, "--name", name, "--sex", "L", "--birth-date",
+                    "01/01/1980", "--desa-code", "32.03.10.2012", NULL);
 }
 
 /* The dinas restores an older backup: events acknowledged after it are
@@ -418,8 +415,8 @@ static void test_restore_from_backup (void **state)
     /* Restore: stop the hub, put the backup in place, start again. */
     assert_true (jk_test_stop (fx->hub, SIGTERM, 10000) >= 0);
     fx->hub = 0;
-    char *wal = jk_sprintf ("%s-wal", fx->db), *shm = jk_sprintf ("%s-shm",
-                                                                   fx->db);
+    char *wal = jk_sprintf ("%s-wal", fx->db),
+         *shm = jk_sprintf ("%s-shm", fx->db);
     unlink (wal);
     unlink (shm);
     assert_int_equal (rename (backup, fx->db), 0);

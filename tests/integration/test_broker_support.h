@@ -65,24 +65,6 @@ static uint8_t *s_person (const char *source, uint64_t seq, int n,
     return bytes;
 }
 
-static zsock_t *s_dealer (const char *endpoint)
-{
-    zsock_t *sock = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (sock, 0);
-    assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
-    return sock;
-}
-
-static zmsg_t *s_recv (zsock_t *sock, int timeout_ms)
-{
-    zpoller_t *poller = zpoller_new (sock, NULL);
-    zmsg_t *msg = NULL;
-    if (zpoller_wait (poller, timeout_ms) == sock)
-        msg = zmsg_recv (sock);
-    zpoller_destroy (&poller);
-    return msg;
-}
-
 /* A client with count events of one source, seq 1..count; NIKs from
    nik_base on. */
 static s_client_t *s_client_new (const char *endpoint, const char *source,
@@ -90,7 +72,7 @@ static s_client_t *s_client_new (const char *endpoint, const char *source,
 {
     s_client_t *c = jk_calloc (1, sizeof *c);
     c->endpoint = jk_strdup (endpoint);
-    c->sock = s_dealer (endpoint);
+    c->sock = jk_test_dealer (endpoint);
     c->items = jk_calloc (count, sizeof *c->items);
     c->count = count;
     for (size_t i = 0; i < count; i++)
@@ -181,11 +163,11 @@ static void s_client_deliver (s_client_t *c, size_t batch, int timeout_ms,
         if (hook)
             hook (submits, arg);
         zmsg_t *answer =
-            s_recv (c->sock, JK_HEARTBEAT_LIVENESS * JK_HEARTBEAT_MS);
+            jk_test_recv (c->sock, JK_HEARTBEAT_LIVENESS * JK_HEARTBEAT_MS);
         if (!answer) {
             /* The broker is gone or the SUBMIT was lost: new socket. */
             zsock_destroy (&c->sock);
-            c->sock = s_dealer (c->endpoint);
+            c->sock = jk_test_dealer (c->endpoint);
             c->reconnects++;
             continue;
         }
@@ -194,7 +176,7 @@ static void s_client_deliver (s_client_t *c, size_t batch, int timeout_ms,
         zmsg_destroy (&answer);
         if ((size_t)c->unavailable > before) {
             /* Retryable: back off briefly, reading anything stray. */
-            zmsg_t *stray = s_recv (c->sock, 100);
+            zmsg_t *stray = jk_test_recv (c->sock, 100);
             if (stray)
                 s_client_take (c, stray);
             zmsg_destroy (&stray);
@@ -205,10 +187,10 @@ static void s_client_deliver (s_client_t *c, size_t batch, int timeout_ms,
 /* The store's head through its query endpoint. */
 static uint64_t s_query_head (const char *query, uint8_t hash[32])
 {
-    zsock_t *q = s_dealer (query);
+    zsock_t *q = jk_test_dealer (query);
     zmsg_t *msg = jk_wire_new ("HEAD");
     zmsg_send (&msg, q);
-    zmsg_t *reply = s_recv (q, S_WAIT_MS);
+    zmsg_t *reply = jk_test_recv (q, S_WAIT_MS);
     assert_non_null (reply);
     char command[16];
     assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);

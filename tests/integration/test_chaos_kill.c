@@ -196,10 +196,8 @@ static void s_start_store (s_fix_t *fx)
 static void s_start_broker (s_fix_t *fx)
 {
     if (fx->hub) {
-        char *argv[] = {"jejak-hub", "--db",   fx->db,   "--ingest",
-                        fx->ingest,  "--feed", fx->feed, "--query",
-                        fx->query,   NULL};
-        fx->broker = jk_test_spawn (argv, fx->broker_log);
+        fx->broker = jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query,
+                                        NULL, fx->broker_log);
     } else {
         char *argv[] = {"jejak-broker", "--ingest",  fx->ingest,  "--feed",
                         fx->feed,       "--backend", fx->backend, NULL};

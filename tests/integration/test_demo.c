@@ -117,10 +117,8 @@ static int s_run (char **argv, char **out)
 static void s_start_hub (s_fix_t *fx)
 {
     char *log = jk_sprintf ("%s/hub.log", fx->logs);
-    char *argv[] = {"jejak-hub", "--db",   fx->db,    "--ingest", fx->ingest,
-                    "--feed",    fx->feed, "--query", fx->query,  NULL};
-    fx->hub = jk_test_spawn (argv, log);
-    assert_true (fx->hub > 0);
+    fx->hub =
+        jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query, NULL, log);
     free (log);
     /* Ready when the store answers a snapshot on the query endpoint. */
     char *st[] = {"jejak-status", "--feed",    fx->feed, "--query", fx->query,

@@ -12,14 +12,6 @@ typedef struct {
     pid_t pid;
 } s_hub_t;
 
-static bool s_log_has (const char *path, const char *text)
-{
-    char *log = jk_test_slurp (path, NULL);
-    bool found = log && strstr (log, text);
-    free (log);
-    return found;
-}
-
 static int s_setup (void **state)
 {
     s_hub_t *h = jk_calloc (1, sizeof *h);
@@ -29,12 +21,11 @@ static int s_setup (void **state)
     h->query = jk_test_endpoint (h->dir, "query");
     h->db = jk_sprintf ("%s/data/events.db", h->dir);
     h->log = jk_sprintf ("%s/hub.log", h->dir);
-    char *argv[] = {"jejak-hub", "--db",  h->db,     "--ingest", h->ingest,
-                    "--feed",    h->feed, "--query", h->query,   NULL};
-    h->pid = jk_test_spawn (argv, h->log);
+    h->pid =
+        jk_test_hub_spawn (h->db, h->ingest, h->feed, h->query, NULL, h->log);
     /* The start line comes once the broker has heard the store. */
     assert_true (__extension__ JK_WAIT_FOR (
-        s_log_has (h->log, "jejak-hub ingest="), S_WAIT_MS));
+        jk_test_file_has (h->log, "jejak-hub ingest="), S_WAIT_MS));
     *state = h;
     return 0;
 }
@@ -63,7 +54,7 @@ static size_t s_roundtrip (zsock_t *sock, uint8_t **bytes, size_t *sizes,
     for (size_t i = 0; i < count; i++)
         zmsg_addmem (msg, bytes[i], sizes[i]);
     zmsg_send (&msg, sock);
-    zmsg_t *reply = s_recv (sock, S_WAIT_MS);
+    zmsg_t *reply = jk_test_recv (sock, S_WAIT_MS);
     assert_non_null (reply);
     char command[16];
     assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
@@ -82,7 +73,7 @@ static size_t s_roundtrip (zsock_t *sock, uint8_t **bytes, size_t *sizes,
 static void test_ack_duplicate_rejected (void **state)
 {
     s_hub_t *h = *state;
-    zsock_t *sock = s_dealer (h->ingest);
+    zsock_t *sock = jk_test_dealer (h->ingest);
     uint8_t id[16], bad_id[16];
     size_t size, bad_size;
     uint8_t *ev = s_person ("32.03.10/pacet-1", 1, 1, false, id, &size);
@@ -121,7 +112,7 @@ static void test_ack_duplicate_rejected (void **state)
 static void test_batch_1000 (void **state)
 {
     s_hub_t *h = *state;
-    zsock_t *sock = s_dealer (h->ingest);
+    zsock_t *sock = jk_test_dealer (h->ingest);
     enum { N = JK_SUBMIT_MAX_EVENTS };
     uint8_t **bytes = jk_calloc (N, sizeof *bytes);
     size_t *sizes = jk_calloc (N, sizeof *sizes);
@@ -159,7 +150,7 @@ static void test_feed_every_record (void **state)
     /* The subscription is live once a $head arrives. */
     bool live = false;
     while (!live) {
-        zmsg_t *msg = s_recv (sub, S_WAIT_MS);
+        zmsg_t *msg = jk_test_recv (sub, S_WAIT_MS);
         assert_non_null (msg);
         live = zframe_streq (zmsg_first (msg), JK_FEED_HEAD);
         zmsg_destroy (&msg);
@@ -178,7 +169,7 @@ static void test_feed_every_record (void **state)
     uint64_t next = 1;
     int offices = 0;
     while (next <= head) {
-        zmsg_t *msg = s_recv (sub, S_WAIT_MS);
+        zmsg_t *msg = jk_test_recv (sub, S_WAIT_MS);
         assert_non_null (msg);
         jk_record_t r;
         if (zframe_streq (zmsg_first (msg), JK_FEED_OFFICE))
@@ -198,7 +189,7 @@ static void test_feed_every_record (void **state)
     assert_int_equal (next, head + 1);
     /* Nothing more than the records (and heartbeats) afterwards. */
     zmsg_t *msg;
-    while ((msg = s_recv (sub, 200))) {
+    while ((msg = jk_test_recv (sub, 200))) {
         assert_int_equal (zframe_data (zmsg_first (msg))[0], '$');
         zmsg_destroy (&msg);
     }

@@ -60,14 +60,6 @@ static int s_keys (s_fix_t *fx, char **out, ...)
     return rc;
 }
 
-static bool s_file_has (const char *path, const char *text)
-{
-    char *data = jk_test_slurp (path, NULL);
-    bool has = data && strstr (data, text);
-    free (data);
-    return has;
-}
-
 static int s_setup (void **state)
 {
     s_fix_t *fx = jk_calloc (1, sizeof *fx);
@@ -94,16 +86,13 @@ static int s_setup (void **state)
     assert_int_equal (s_keys (fx, NULL, "enrol", "--office", "DINAS",
                               "--domain", "all", "--device", "hq", NULL),
                       0);
-    char *argv[] = {"jejak-hub", "--db",   fx->db,   "--ingest",
-                    fx->ingest,  "--feed", fx->feed, "--query",
-                    fx->query,   "--keys", fx->keys, NULL};
-    fx->hub = jk_test_spawn (argv, fx->log);
-    assert_true (fx->hub > 0);
+    fx->hub = jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query,
+                                 fx->keys, fx->log);
     int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
-    while (!s_file_has (fx->log, "jejak-hub ingest=") &&
+    while (!jk_test_file_has (fx->log, "jejak-hub ingest=") &&
            jk_clock_mono_ms () < deadline)
         jk_test_pause_ms (5);
-    assert_true (s_file_has (fx->log, "secure=curve"));
+    assert_true (jk_test_file_has (fx->log, "secure=curve"));
     return 0;
 }
 
@@ -283,10 +272,10 @@ static void test_forbidden (void **state)
 
     /* The broker logged the violation with the key, once per key. */
     int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
-    while (!s_file_has (fx->log, "forbidden key=") &&
+    while (!jk_test_file_has (fx->log, "forbidden key=") &&
            jk_clock_mono_ms () < deadline)
         jk_test_pause_ms (5);
-    assert_true (s_file_has (fx->log, "holder=32.03.10/pacet-att"));
+    assert_true (jk_test_file_has (fx->log, "holder=32.03.10/pacet-att"));
 
     /* DINAS may submit for any office. */
     assert_int_equal (
@@ -567,13 +556,9 @@ static void test_query_curve_reader (void **state)
     char *feed = jk_test_endpoint (fx->dir, "feed2");
     char *db = jk_sprintf ("%s/public/events.db", fx->dir);
     char *log = jk_sprintf ("%s/public.log", fx->dir);
-    char *argv[] = {"jejak-hub", "--db",   db,       "--ingest",
-                    ingest,      "--feed", feed,     "--query",
-                    bind,        "--keys", fx->keys, NULL};
-    pid_t hub = jk_test_spawn (argv, log);
-    assert_true (hub > 0);
+    pid_t hub = jk_test_hub_spawn (db, ingest, feed, bind, fx->keys, log);
     int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
-    while (!s_file_has (log, "jejak-hub ingest=") &&
+    while (!jk_test_file_has (log, "jejak-hub ingest=") &&
            jk_clock_mono_ms () < deadline)
         jk_test_pause_ms (5);
     char *key = jk_sprintf ("%s/issued/reader_audit.key", fx->keys);

@@ -23,10 +23,8 @@ typedef struct {
 
 static void s_hub_start (s_env_t *env)
 {
-    char *argv[] = {"jejak-hub", "--db",    env->db,   "--ingest", env->ingest,
-                    "--feed",    env->feed, "--query", env->query, NULL};
-    env->hub = jk_test_spawn (argv, env->log);
-    assert_true (env->hub > 0);
+    env->hub = jk_test_hub_spawn (env->db, env->ingest, env->feed, env->query,
+                                  NULL, env->log);
 }
 
 /* Asks HEAD until the store answers; returns the head. */

@@ -238,10 +238,8 @@ static int s_setup (void **state)
     env->ingest = jk_test_endpoint (env->dir, "ingest");
     env->feed = jk_test_endpoint (env->dir, "feed");
     env->query = jk_test_endpoint (env->dir, "query");
-    char *hub[] = {"jejak-hub", "--db",    env->db,   "--ingest", env->ingest,
-                   "--feed",    env->feed, "--query", env->query, NULL};
-    env->hub = jk_test_spawn (hub, env->hub_log);
-    assert_true (env->hub > 0);
+    env->hub = jk_test_hub_spawn (env->db, env->ingest, env->feed, env->query,
+                                  NULL, env->hub_log);
     char *status[] = {"jejak-status", "--feed",      env->feed,
                       "--query",      env->query,    "--http",
                       "127.0.0.1:0",  "--http-only", NULL};

@@ -28,9 +28,9 @@ char *jk_test_tmpdir (const char *tag)
 static int s_unlink (const char *path, const struct stat *st, int flag,
                      struct FTW *ftw)
 {
-    (void) st;
-    (void) flag;
-    (void) ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove (path);
 }
 
@@ -49,6 +49,24 @@ char *jk_test_endpoint (const char *dir, const char *name)
     return jk_sprintf ("ipc://%s/%s.sock", dir, name);
 }
 
+zsock_t *jk_test_dealer (const char *endpoint)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (sock, 0);
+    assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
+    return sock;
+}
+
+zmsg_t *jk_test_recv (zsock_t *sock, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    zmsg_t *msg = NULL;
+    if (zpoller_wait (poller, timeout_ms) == sock)
+        msg = zmsg_recv (sock);
+    zpoller_destroy (&poller);
+    return msg;
+}
+
 const char *jk_test_program (const char *name)
 {
     static char path[1024];
@@ -63,7 +81,7 @@ const char *jk_test_program (const char *name)
 
 void jk_test_pause_ms (int ms)
 {
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
@@ -95,11 +113,26 @@ static bool s_drain (int fd, char **buf, size_t *len)
     ssize_t n = read (fd, chunk, sizeof chunk);
     if (n <= 0)
         return false;
-    *buf = jk_realloc (*buf, *len + (size_t) n + 1);
-    memcpy (*buf + *len, chunk, (size_t) n);
-    *len += (size_t) n;
+    *buf = jk_realloc (*buf, *len + (size_t)n + 1);
+    memcpy (*buf + *len, chunk, (size_t)n);
+    *len += (size_t)n;
     (*buf)[*len] = 0;
     return true;
+}
+
+pid_t jk_test_hub_spawn (const char *db, const char *ingest, const char *feed,
+                         const char *query, const char *keys,
+                         const char *log_path)
+{
+    char *argv[] = {"jejak-hub",    "--db",
+                    (char *)db,     "--ingest",
+                    (char *)ingest, "--feed",
+                    (char *)feed,   "--query",
+                    (char *)query,  keys ? "--keys" : NULL,
+                    (char *)keys,   NULL};
+    pid_t pid = jk_test_spawn (argv, log_path);
+    assert_true (pid > 0);
+    return pid;
 }
 
 int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)
@@ -137,7 +170,7 @@ int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)
         }
         struct pollfd fds[2] = {{open_o ? po[0] : -1, POLLIN, 0},
                                 {open_e ? pe[0] : -1, POLLIN, 0}};
-        if (poll (fds, 2, (int) left) < 0 && errno != EINTR)
+        if (poll (fds, 2, (int)left) < 0 && errno != EINTR)
             break;
         if (open_o && (fds[0].revents & (POLLIN | POLLHUP)))
             open_o = s_drain (po[0], &obuf, &olen);
@@ -185,11 +218,19 @@ char *jk_test_slurp (const char *path, size_t *size)
     fseek (f, 0, SEEK_END);
     long n = ftell (f);
     fseek (f, 0, SEEK_SET);
-    char *buf = jk_malloc ((size_t) n + 1);
-    size_t got = fread (buf, 1, (size_t) n, f);
+    char *buf = jk_malloc ((size_t)n + 1);
+    size_t got = fread (buf, 1, (size_t)n, f);
     buf[got] = 0;
     fclose (f);
     if (size)
         *size = got;
     return buf;
+}
+
+bool jk_test_file_has (const char *path, const char *text)
+{
+    char *data = jk_test_slurp (path, NULL);
+    bool has = data && strstr (data, text);
+    free (data);
+    return has;
 }

@@ -14,6 +14,8 @@
 
 #include "jk_schema.h"
 
+#include <czmq.h>
+
 /* A fresh directory under $TMPDIR, removed by jk_test_rmdir. Returns a heap
    path. */
 char *jk_test_tmpdir (const char *tag);
@@ -22,6 +24,14 @@ void jk_test_rmdir (char **path_p);
 /* An ipc endpoint "ipc://DIR/NAME.sock" in a heap string. */
 char *jk_test_endpoint (const char *dir, const char *name);
 
+/* A DEALER connected to endpoint with linger 0 (fails the test when the
+   endpoint cannot be connected). The caller destroys it. */
+zsock_t *jk_test_dealer (const char *endpoint);
+
+/* Receives one message from sock within timeout_ms, or NULL when none
+   came by then. */
+zmsg_t *jk_test_recv (zsock_t *sock, int timeout_ms);
+
 /* Path of a built program ("jejak-hub") in a static buffer. */
 const char *jk_test_program (const char *name);
 
@@ -29,6 +39,12 @@ const char *jk_test_program (const char *name);
    stdout and stderr appended to log_path (or inherited when NULL).
    Returns the pid. */
 pid_t jk_test_spawn (char *const argv[], const char *log_path);
+/* Starts jejak-hub with its log database at db on the given ipc
+   endpoints, in secure mode with --keys when keys is set, output appended
+   to log_path. Returns the pid (fails the test when it cannot start). */
+pid_t jk_test_hub_spawn (const char *db, const char *ingest, const char *feed,
+                         const char *query, const char *keys,
+                         const char *log_path);
 /* Runs a program to completion, capturing stdout into *out (heap, may be
    NULL) and stderr into *err; returns its exit code, or -1 when killed or
    when timeout_ms passed (the program is then killed). */
@@ -40,8 +56,8 @@ int jk_test_stop (pid_t pid, int signal, int timeout_ms);
 /* Polls cond every 5 ms until true or timeout_ms passes; evaluates to
    the last value of cond. (A GNU statement expression, marked so that
    -Wpedantic accepts it.) */
-#define JK_WAIT_FOR(cond, timeout_ms)                                         \
-    __extension__ ({                                                                         \
+#define JK_WAIT_FOR(cond, timeout_ms)                                          \
+    __extension__({                                                            \
         int64_t _deadline = jk_clock_mono_ms () + (timeout_ms);                \
         bool _ok;                                                              \
         while (!(_ok = (cond)) && jk_clock_mono_ms () < _deadline)             \
@@ -50,6 +66,9 @@ int jk_test_stop (pid_t pid, int signal, int timeout_ms);
     })
 /* A short pause inside JK_WAIT_FOR polling loops only. */
 void jk_test_pause_ms (int ms);
+
+/* True when the file at path exists and contains text. */
+bool jk_test_file_has (const char *path, const char *text);
 
 /* Reads a whole file into a heap buffer (NUL-terminated); NULL if absent. */
 char *jk_test_slurp (const char *path, size_t *size);

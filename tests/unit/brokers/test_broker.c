@@ -70,36 +70,17 @@ static uint8_t *s_event (const char *source, uint64_t seq, int n, size_t *size)
     return bytes;
 }
 
-static zsock_t *s_dealer (const char *endpoint)
-{
-    zsock_t *sock = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (sock, 0);
-    assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
-    return sock;
-}
-
-/* Receives one message within the deadline, or NULL. */
-static zmsg_t *s_recv (zsock_t *sock, int timeout_ms)
-{
-    zpoller_t *poller = zpoller_new (sock, NULL);
-    zmsg_t *msg = NULL;
-    if (zpoller_wait (poller, timeout_ms) == sock)
-        msg = zmsg_recv (sock);
-    zpoller_destroy (&poller);
-    return msg;
-}
-
 /* A stand-in store: connects, pings with a head, waits for the PONG. */
 static zsock_t *s_store (const char *backend, uint64_t head_pos)
 {
-    zsock_t *store = s_dealer (backend);
+    zsock_t *store = jk_test_dealer (backend);
     zmsg_t *ping = jk_wire_new ("PING");
     jk_wire_add_u64 (ping, head_pos);
     uint8_t hash[32];
     memset (hash, 0xab, sizeof hash);
     zmsg_addmem (ping, hash, 32);
     zmsg_send (&ping, store);
-    zmsg_t *pong = s_recv (store, S_WAIT_MS);
+    zmsg_t *pong = jk_test_recv (store, S_WAIT_MS);
     assert_non_null (pong);
     char command[16];
     assert_int_equal (jk_wire_open (pong, command, sizeof command), 0);
@@ -125,7 +106,7 @@ static void s_submit (zsock_t *client, const char *source, uint64_t seq0,
 /* Receives an ANSWER and decodes its answers; returns their count. */
 static size_t s_answers (zsock_t *client, jk_answer_t *out, size_t max)
 {
-    zmsg_t *msg = s_recv (client, S_WAIT_MS);
+    zmsg_t *msg = jk_test_recv (client, S_WAIT_MS);
     assert_non_null (msg);
     char command[16];
     assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
@@ -145,7 +126,7 @@ static size_t s_answers (zsock_t *client, jk_answer_t *out, size_t max)
 static size_t s_try_answers (zsock_t *client, jk_answer_t *out, size_t max,
                              int timeout_ms)
 {
-    zmsg_t *msg = s_recv (client, timeout_ms);
+    zmsg_t *msg = jk_test_recv (client, timeout_ms);
     if (!msg)
         return 0;
     char command[16];
@@ -162,7 +143,7 @@ static size_t s_try_answers (zsock_t *client, jk_answer_t *out, size_t max,
 
 static void s_expect_error (zsock_t *client, const char *code)
 {
-    zmsg_t *msg = s_recv (client, S_WAIT_MS);
+    zmsg_t *msg = jk_test_recv (client, S_WAIT_MS);
     assert_non_null (msg);
     char command[16];
     assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
@@ -200,10 +181,10 @@ static void test_submit_routed (void **state)
 {
     s_fixture_t *f = *state;
     zsock_t *store = s_store (f->backend, 0);
-    zsock_t *client = s_dealer (f->ingest);
+    zsock_t *client = jk_test_dealer (f->ingest);
     s_submit (client, "32.03.10/pacet-1", 1, 3);
 
-    zmsg_t *fwd = s_recv (store, S_WAIT_MS);
+    zmsg_t *fwd = jk_test_recv (store, S_WAIT_MS);
     assert_non_null (fwd);
     char command[16];
     assert_int_equal (jk_wire_open (fwd, command, sizeof command), 0);
@@ -260,7 +241,7 @@ static void test_submit_routed (void **state)
 static void test_store_absent (void **state)
 {
     s_fixture_t *f = *state;
-    zsock_t *client = s_dealer (f->ingest);
+    zsock_t *client = jk_test_dealer (f->ingest);
     s_submit (client, "32.03.10/pacet-1", 7, 5);
     jk_answer_t got[8];
     assert_int_equal (s_answers (client, got, 8), 5);
@@ -312,7 +293,7 @@ static void test_store_gone_and_back (void **state)
     s_fixture_t *f = *state;
     zsock_t *store = s_store (f->backend, 0);
     zsock_destroy (&store);
-    zsock_t *client = s_dealer (f->ingest);
+    zsock_t *client = jk_test_dealer (f->ingest);
     jk_answer_t got[2];
     bool refused =
         __extension__ JK_WAIT_FOR (s_refused (client, got), S_WAIT_MS);
@@ -321,7 +302,7 @@ static void test_store_gone_and_back (void **state)
 
     store = s_store (f->backend, 10);
     s_submit (client, "32.03.10/pacet-1", 1, 1);
-    zmsg_t *fwd = s_recv (store, S_WAIT_MS);
+    zmsg_t *fwd = jk_test_recv (store, S_WAIT_MS);
     assert_non_null (fwd);
     zmsg_destroy (&fwd);
     zsock_destroy (&store);
@@ -340,7 +321,7 @@ static void test_store_silent (void **state)
                                                 JK_HEARTBEAT_MS));
     int64_t took = jk_clock_mono_ms () - start;
     assert_true (took >= JK_HEARTBEAT_LIVENESS * JK_HEARTBEAT_MS);
-    zsock_t *client = s_dealer (f->ingest);
+    zsock_t *client = jk_test_dealer (f->ingest);
     s_submit (client, "32.03.10/pacet-1", 1, 2);
     jk_answer_t got[2];
     assert_int_equal (s_answers (client, got, 2), 2);
@@ -365,7 +346,7 @@ static uint64_t s_wait_head (zsock_t *sub)
 {
     int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
     while (jk_clock_mono_ms () < deadline) {
-        zmsg_t *msg = s_recv (sub, S_WAIT_MS);
+        zmsg_t *msg = jk_test_recv (sub, S_WAIT_MS);
         if (!msg)
             break;
         jk_record_t r;
@@ -411,7 +392,7 @@ static void test_publish_and_head (void **state)
     }
     uint64_t next = 42;
     while (next < 42 + (uint64_t)count) {
-        zmsg_t *msg = s_recv (sub, S_WAIT_MS);
+        zmsg_t *msg = jk_test_recv (sub, S_WAIT_MS);
         assert_non_null (msg);
         jk_record_t r;
         assert_int_equal (jk_record_read (msg, &r), 0);
@@ -444,7 +425,7 @@ static void test_ping_office (void **state)
     s_fixture_t *f = *state;
     zsock_t *store = s_store (f->backend, 0);
     zsock_t *sub = s_subscriber (f->feed, JK_FEED_OFFICE);
-    zsock_t *client = s_dealer (f->ingest);
+    zsock_t *client = jk_test_dealer (f->ingest);
     jk_heartbeat_t hb;
     memset (&hb, 0, sizeof hb);
     strcpy (hb.source, "32.03.10/pacet-1");
@@ -455,7 +436,7 @@ static void test_ping_office (void **state)
     zmsg_t *ping = jk_wire_new ("PING");
     jk_heartbeat_add (ping, &hb);
     zmsg_send (&ping, client);
-    zmsg_t *pong = s_recv (client, S_WAIT_MS);
+    zmsg_t *pong = jk_test_recv (client, S_WAIT_MS);
     assert_non_null (pong);
     char command[16];
     assert_int_equal (jk_wire_open (pong, command, sizeof command), 0);
@@ -463,7 +444,7 @@ static void test_ping_office (void **state)
     assert_int_equal (zmsg_size (pong), 0);
     zmsg_destroy (&pong);
 
-    zmsg_t *msg = s_recv (sub, 3 * JK_HEARTBEAT_MS);
+    zmsg_t *msg = jk_test_recv (sub, 3 * JK_HEARTBEAT_MS);
     assert_non_null (msg);
     jk_office_t office;
     assert_int_equal (jk_office_read (msg, &office), 0);
@@ -486,7 +467,7 @@ static void test_ping_office (void **state)
 static void test_protocol_errors (void **state)
 {
     s_fixture_t *f = *state;
-    zsock_t *client = s_dealer (f->ingest);
+    zsock_t *client = jk_test_dealer (f->ingest);
 
     zstr_send (client, "hello");
     s_expect_error (client, "E_PROTOCOL");
@@ -584,8 +565,8 @@ static void test_hostile_client (void **state)
 {
     s_fixture_t *f = *state;
     zsock_t *store = s_store (f->backend, 0);
-    zsock_t *good = s_dealer (f->ingest);
-    zsock_t *bad = s_dealer (f->ingest);
+    zsock_t *good = jk_test_dealer (f->ingest);
+    zsock_t *bad = jk_test_dealer (f->ingest);
     zsock_set_sndhwm (bad, 0);
     uint64_t pos = 0;
     uint64_t seq = 1;

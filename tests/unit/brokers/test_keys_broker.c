@@ -36,16 +36,6 @@ static zsock_t *s_dealer (const char *endpoint, zcert_t *mine, zcert_t *server)
     return sock;
 }
 
-static zmsg_t *s_recv (zsock_t *sock, int timeout_ms)
-{
-    zpoller_t *poller = zpoller_new (sock, NULL);
-    zmsg_t *msg = NULL;
-    if (zpoller_wait (poller, timeout_ms) == sock)
-        msg = zmsg_recv (sock);
-    zpoller_destroy (&poller);
-    return msg;
-}
-
 static int s_setup (void **state)
 {
     s_fixture_t *f = jk_calloc (1, sizeof *f);
@@ -72,7 +62,7 @@ static int s_setup (void **state)
     uint8_t hash[32] = {0};
     zmsg_addmem (ping, hash, 32);
     zmsg_send (&ping, f->store);
-    zmsg_t *pong = s_recv (f->store, S_WAIT_MS);
+    zmsg_t *pong = jk_test_recv (f->store, S_WAIT_MS);
     assert_non_null (pong);
     zmsg_destroy (&pong);
     *state = f;
@@ -149,7 +139,7 @@ static uint64_t s_stat (zactor_t *broker, const char *key)
    many events it saw within timeout_ms (0: none came). */
 static size_t s_store_ack (s_fixture_t *f, int timeout_ms)
 {
-    zmsg_t *fwd = s_recv (f->store, timeout_ms);
+    zmsg_t *fwd = jk_test_recv (f->store, timeout_ms);
     if (!fwd)
         return 0;
     char command[16];
@@ -179,7 +169,7 @@ static size_t s_store_ack (s_fixture_t *f, int timeout_ms)
 static size_t s_answers (zsock_t *client, jk_answer_t *out, size_t max,
                          int timeout_ms)
 {
-    zmsg_t *msg = s_recv (client, timeout_ms);
+    zmsg_t *msg = jk_test_recv (client, timeout_ms);
     if (!msg)
         return 0;
     char command[16];
@@ -293,8 +283,8 @@ static void test_refused (void **state)
     }
     assert_true (
         JK_WAIT_FOR (s_stat (f->broker, "handshake_failed") >= 2, S_WAIT_MS));
-    assert_null (s_recv (plain, S_SILENCE_MS));
-    assert_null (s_recv (unknown, 10));
+    assert_null (jk_test_recv (plain, S_SILENCE_MS));
+    assert_null (jk_test_recv (unknown, 10));
     assert_int_equal (s_stat (f->broker, "received"), 0);
     assert_int_equal (s_store_ack (f, 10), 0);
     zsock_destroy (&plain);
@@ -360,7 +350,7 @@ static void test_revoked (void **state)
     zmsg_destroy (&msg);
     assert_true (JK_WAIT_FOR (s_stat (f->broker, "handshake_failed") > failed,
                               S_WAIT_MS));
-    assert_null (s_recv (client, S_SILENCE_MS));
+    assert_null (jk_test_recv (client, S_SILENCE_MS));
     assert_int_equal (s_stat (f->broker, "forwarded"), 1);
     zsock_destroy (&client);
     zcert_destroy (&mine);
