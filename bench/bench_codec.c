@@ -4,9 +4,9 @@
     Prints a table of medians over several rounds and one JSON line.
     Usage: bench_codec [--quick] [--rounds N] */
 #include "../tests/unit/schema/samples.h"
+#include "bench_common.h"
 
 #include <msgpack.h>
-#include <time.h>
 
 /* The mix: what offices send most (attendance, scores, enrolments). */
 static const char *s_mix[] = {
@@ -17,25 +17,6 @@ static const char *s_mix[] = {
     "certificate.issued",         "training.participant_withdrawn",
 };
 #define MIX (sizeof s_mix / sizeof s_mix[0])
-
-static double s_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int s_compare (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double s_median (double *v, int n)
-{
-    qsort (v, (size_t)n, sizeof *v, s_compare);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* A sink the optimiser cannot see through. */
 static volatile size_t s_sink;
@@ -92,49 +73,51 @@ int main (int argc, char **argv)
     msgpack_unpacked_init (&result);
 
     for (int r = 0; r < rounds; r++) {
-        double t0 = s_now ();
+        double t0 = jk_bench_now ();
         for (long k = 0; k < count; k++) {
             size_t n;
             uint8_t *b = jk_event_encode (events[k % MIX], &n);
             s_sink += n + b[n - 1];
             free (b);
         }
-        double t1 = s_now ();
+        double t1 = jk_bench_now ();
         for (long k = 0; k < count; k++) {
             jk_event_t *ev =
                 jk_event_decode (bytes[k % MIX], sizes[k % MIX], NULL);
             s_sink += ev->seq;
             jk_event_destroy (&ev);
         }
-        double t2 = s_now ();
+        double t2 = jk_bench_now ();
         for (long k = 0; k < count; k++) {
             jk_report_t report;
             s_sink +=
                 (size_t)jk_event_validate (decoded[k % MIX], &ctx, &report);
         }
-        double t3 = s_now ();
+        double t3 = jk_bench_now ();
         for (long k = 0; k < count; k++) {
             sbuf.size = 0;
             msgpack_pack_object (&pk, objects[k % MIX].data);
             s_sink += sbuf.size;
         }
-        double t4 = s_now ();
+        double t4 = jk_bench_now ();
         for (long k = 0; k < count; k++) {
             size_t off = 0;
             msgpack_unpack_next (&result, (const char *)bytes[k % MIX],
                                  sizes[k % MIX], &off);
             s_sink += result.data.via.map.size;
         }
-        double t5 = s_now ();
+        double t5 = jk_bench_now ();
         enc[r] = (double)count / (t1 - t0);
         dec[r] = (double)count / (t2 - t1);
         val[r] = (double)count / (t3 - t2);
         benc[r] = (double)count / (t4 - t3);
         bdec[r] = (double)count / (t5 - t4);
     }
-    double e = s_median (enc, rounds), d = s_median (dec, rounds),
-           v = s_median (val, rounds), be = s_median (benc, rounds),
-           bd = s_median (bdec, rounds);
+    double e = jk_bench_median (enc, (size_t)rounds),
+           d = jk_bench_median (dec, (size_t)rounds),
+           v = jk_bench_median (val, (size_t)rounds),
+           be = jk_bench_median (benc, (size_t)rounds),
+           bd = jk_bench_median (bdec, (size_t)rounds);
     double re = e / be, rd = d / bd;
     printf ("codec: %d rounds of %ld events, mean %zu bytes, %zu types\n",
             rounds, count, total / MIX, (size_t)6);

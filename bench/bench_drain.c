@@ -5,9 +5,9 @@
     Import: an N-row CSV through `jejak-registration import` (in process,
     --wait 0) -> rows/s, beside a bare SQLite insert of the same rows.
     Usage: bench_drain [--quick] [N]. Prints a JSON line at the end. */
+#include "bench_hub.h"
 #include "jk_agent.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -84,19 +84,6 @@ static double s_bare_sqlite (const char *path, uint8_t **bytes, size_t *sizes,
     return (double)n * 1000.0 / (double)(ms ? ms : 1);
 }
 
-static char *s_program_dir (void)
-{
-    char buf[1024];
-    ssize_t n = readlink ("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return jk_strdup (".");
-    buf[n] = 0;
-    char *slash = strrchr (buf, '/');
-    if (slash)
-        *slash = 0;
-    return jk_strdup (buf);
-}
-
 int main (int argc, char **argv)
 {
     size_t n = 100000;
@@ -114,7 +101,7 @@ int main (int argc, char **argv)
     char *dir = mkdtemp (tmpl);
     if (!dir)
         return 1;
-    char *bindir = s_program_dir ();
+    char *bindir = jk_bench_program_dir ();
     char *hub = jk_sprintf ("%s/jejak-hub", bindir);
     char *ingest = jk_sprintf ("ipc://%s/ingest.sock", dir);
     char *feed = jk_sprintf ("ipc://%s/feed.sock", dir);
@@ -153,33 +140,8 @@ int main (int argc, char **argv)
     int64_t queue_ms = jk_clock_mono_ms () - t0;
 
     /* 2. Start the hub and wait until it answers a PING. */
-    pid_t pid = fork ();
-    if (pid == 0) {
-        int fd = open ("/dev/null", 1);
-        dup2 (fd, 1);
-        dup2 (fd, 2);
-        execl (hub, hub, "--db", db, "--ingest", ingest, "--feed", feed,
-               "--query", query, (char *)NULL);
-        _exit (127);
-    }
-    zsock_t *probe = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (probe, 0);
-    zsock_connect (probe, "%s", ingest);
-    bool ready = false;
-    for (int tries = 0; tries < 100 && !ready; tries++) {
-        zmsg_t *ping = jk_wire_new ("PING");
-        jk_heartbeat_t hb = {.source = S_SOURCE, .program = "bench"};
-        jk_heartbeat_add (ping, &hb);
-        zmsg_send (&ping, probe);
-        zpoller_t *p = zpoller_new (probe, NULL);
-        if (zpoller_wait (p, 100)) {
-            zmsg_t *m = zmsg_recv (probe);
-            ready = m != NULL;
-            zmsg_destroy (&m);
-        }
-        zpoller_destroy (&p);
-    }
-    zsock_destroy (&probe);
+    pid_t pid = jk_bench_hub_spawn (hub, db, ingest, feed, query);
+    bool ready = jk_bench_hub_ready (ingest, S_SOURCE, "bench");
     if (!ready) {
         fprintf (stderr, "jejak-hub (%s) did not answer\n", hub);
         kill (pid, SIGKILL);

@@ -10,10 +10,10 @@
     Usage: bench_growth [--quick] [--events N] [--chunk C]
     Prints a line per million, then one JSON line. */
 #include "bench_common.h"
+#include "bench_hub.h"
 #include "jk_agent.h"
 #include "jk_wire.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,44 +61,6 @@ static double s_rss_mb (pid_t pid, const char *key)
     return mb;
 }
 
-static char *s_program_dir (void)
-{
-    char buf[1024];
-    ssize_t n = readlink ("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return jk_strdup (".");
-    buf[n] = 0;
-    char *slash = strrchr (buf, '/');
-    if (slash)
-        *slash = 0;
-    return jk_strdup (buf);
-}
-
-/* Waits until the hub answers a PING on ingest; false after ~10 s. */
-static bool s_ready (const char *ingest)
-{
-    zsock_t *probe = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (probe, 0);
-    zsock_connect (probe, "%s", ingest);
-    bool ready = false;
-    for (int tries = 0; tries < 100 && !ready; tries++) {
-        zmsg_t *ping = jk_wire_new ("PING");
-        jk_heartbeat_t hb = {.source = "32.03.01/growth-0",
-                             .program = "bench_growth"};
-        jk_heartbeat_add (ping, &hb);
-        zmsg_send (&ping, probe);
-        zpoller_t *p = zpoller_new (probe, NULL);
-        if (zpoller_wait (p, 100)) {
-            zmsg_t *m = zmsg_recv (probe);
-            ready = m != NULL;
-            zmsg_destroy (&m);
-        }
-        zpoller_destroy (&p);
-    }
-    zsock_destroy (&probe);
-    return ready;
-}
-
 int main (int argc, char **argv)
 {
     size_t events = 10000000, chunk = 100000;
@@ -128,22 +90,14 @@ int main (int argc, char **argv)
     char *dir = mkdtemp (tmpl);
     if (!dir)
         return 1;
-    char *bindir = s_program_dir ();
+    char *bindir = jk_bench_program_dir ();
     char *hub = jk_sprintf ("%s/jejak-hub", bindir);
     char *ingest = jk_sprintf ("ipc://%s/ingest.sock", dir);
     char *feed = jk_sprintf ("ipc://%s/feed.sock", dir);
     char *query = jk_sprintf ("ipc://%s/query.sock", dir);
     char *db = jk_sprintf ("%s/events.db", dir);
-    pid_t pid = fork ();
-    if (pid == 0) {
-        int fd = open ("/dev/null", O_WRONLY);
-        dup2 (fd, 1);
-        dup2 (fd, 2);
-        execl (hub, hub, "--db", db, "--ingest", ingest, "--feed", feed,
-               "--query", query, (char *)NULL);
-        _exit (127);
-    }
-    if (!s_ready (ingest)) {
+    pid_t pid = jk_bench_hub_spawn (hub, db, ingest, feed, query);
+    if (!jk_bench_hub_ready (ingest, "32.03.01/growth-0", "bench_growth")) {
         fprintf (stderr, "bench_growth: %s did not answer\n", hub);
         kill (pid, SIGKILL);
         return 1;

@@ -9,15 +9,15 @@
     Usage: bench_latency [--quick] [--samples N] [--seconds S]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
-#include "jk_broker.h"
-#include "jk_store.h"
-#include "jk_wire.h"
+#include "bench_hub.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define S_SOURCE "32.03.10/bench-1"
 
 static int s_cmp (const void *a, const void *b)
 {
@@ -33,29 +33,6 @@ static double s_percentile (double *values, size_t count, double p)
     qsort (values, count, sizeof *values, s_cmp);
     size_t k = (size_t)(p * (double)(count - 1) + 0.5);
     return values[k];
-}
-
-static uint8_t *s_person (uint64_t seq, size_t *size, uint8_t id[16])
-{
-    jk_event_t *ev =
-        jk_event_new (jk_vocabulary_find ("person.registered", 17));
-    jk_event_set_source (ev, "32.03.10/bench-1");
-    jk_event_set_actor (ev, "operator-1");
-    ev->seq = seq;
-    char nik[32];
-    snprintf (nik, sizeof nik, "3203%02u410785%04u",
-              (unsigned)(1 + (seq / 9999) % 99), (unsigned)(seq % 9999 + 1));
-    jk_report_t report;
-    jk_report_reset (&report);
-    jk_event_set (ev, "nik", nik, &report);
-    jk_event_set (ev, "name", "Siti Aminah", &report);
-    jk_event_set (ev, "sex", "P", &report);
-    jk_event_set (ev, "birth_date", "1985-07-01", &report);
-    jk_event_set (ev, "desa_code", "32.03.10.2012", &report);
-    memcpy (id, ev->id, 16);
-    uint8_t *bytes = jk_event_encode (ev, size);
-    jk_event_destroy (&ev);
-    return bytes;
 }
 
 /* The floor: median and p99 of fdatasync (ms) and of an ipc round trip
@@ -128,28 +105,15 @@ int main (int argc, char **argv)
     s_floor (dir, samples, &fsync_p50, &rtt_p50);
     double floor_ms = fsync_p50 + rtt_p50;
 
-    char ingest[512], feed[512], query[512], db[512];
-    snprintf (ingest, sizeof ingest, "ipc://%s/ingest", dir);
-    snprintf (feed, sizeof feed, "ipc://%s/feed", dir);
-    snprintf (query, sizeof query, "ipc://%s/query", dir);
-    snprintf (db, sizeof db, "%s/hub.db", dir);
-    jk_broker_config_t bconfig = {ingest, feed, "inproc://latency-backend",
-                                  0,      NULL, NULL};
-    zactor_t *broker = jk_broker_start (&bconfig);
-    jk_store_config_t sconfig;
-    memset (&sconfig, 0, sizeof sconfig);
-    sconfig.db_path = db;
-    sconfig.backend = bconfig.backend;
-    sconfig.query = query;
-    zactor_t *store = broker ? jk_store_start (&sconfig) : NULL;
-    if (!store)
+    jk_bench_hub_t hub;
+    if (jk_bench_hub_start (&hub, dir, "latency", NULL, NULL))
         return 1;
     zsock_t *sub = zsock_new (ZMQ_SUB);
     zsock_set_rcvhwm (sub, 0);
     zsock_set_subscribe (sub, "person.");
     zsock_set_subscribe (sub, "$head");
-    zsock_connect (sub, "%s", feed);
-    zsock_t *agent = zsock_new_dealer (ingest);
+    zsock_connect (sub, "%s", hub.feed);
+    zsock_t *agent = zsock_new_dealer (hub.ingest);
     /* Ready: the subscriber has seen a $head (store heard, subscription
        live). */
     while (true) {
@@ -166,8 +130,8 @@ int main (int argc, char **argv)
     double *t = jk_calloc (samples, sizeof (double));
     for (size_t i = 0; i < samples; i++) {
         size_t size;
-        uint8_t id[16];
-        uint8_t *bytes = s_person (++seq, &size, id);
+        ++seq;
+        uint8_t *bytes = jk_bench_person (S_SOURCE, seq, seq, &size);
         double start = jk_bench_now ();
         zmsg_t *msg = jk_wire_new ("SUBMIT");
         zmsg_addmem (msg, bytes, size);
@@ -199,8 +163,8 @@ int main (int argc, char **argv)
         double now = jk_bench_now ();
         while (next < paced && now >= begin + (double)next * 0.0002) {
             size_t size;
-            uint8_t id[16];
-            uint8_t *bytes = s_person (++seq, &size, id);
+            ++seq;
+            uint8_t *bytes = jk_bench_person (S_SOURCE, seq, seq, &size);
             zmsg_t *msg = jk_wire_new ("SUBMIT");
             zmsg_addmem (msg, bytes, size);
             sent_at[next++] = jk_bench_now ();
@@ -287,8 +251,7 @@ int main (int argc, char **argv)
     free (feed_lat);
     zsock_destroy (&agent);
     zsock_destroy (&sub);
-    zactor_destroy (&store);
-    zactor_destroy (&broker);
+    jk_bench_hub_stop (&hub);
     jk_bench_rmdir (&dir);
     return 0;
 }

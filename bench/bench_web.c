@@ -7,13 +7,10 @@
     Usage: bench_web [--quick] [--events N] [--rounds R] [--viewers V]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
-#include "jk_broker.h"
-#include "jk_store.h"
-#include "jk_wire.h"
+#include "bench_hub.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -31,15 +28,6 @@
 #define S_BATCH   100
 #define S_WINDOW  4
 
-typedef struct {
-    zsock_t *sock;
-    uint8_t **bytes; /* this office's events, in seq order */
-    size_t *sizes;
-    size_t count;
-    size_t sent;
-    int inflight;
-} s_office_t;
-
 /* The viewers: sockets reading /events, drained on their own thread. */
 typedef struct {
     int *fds;
@@ -49,39 +37,6 @@ typedef struct {
     atomic_ullong events; /* "\n\n"-terminated SSE blocks seen */
     double cpu;           /* the reader thread's CPU seconds */
 } s_viewers_t;
-
-static uint8_t *s_person (const char *source, uint64_t seq, size_t n,
-                          size_t *size)
-{
-    jk_event_t *ev =
-        jk_event_new (jk_vocabulary_find ("person.registered", 17));
-    jk_event_set_source (ev, source);
-    jk_event_set_actor (ev, "operator-1");
-    ev->seq = seq;
-    char nik[32];
-    snprintf (nik, sizeof nik, "3203%02zu410785%04zu", 1 + (n / 9999) % 99,
-              n % 9999 + 1);
-    jk_report_t report;
-    jk_report_reset (&report);
-    jk_event_set (ev, "nik", nik, &report);
-    jk_event_set (ev, "name", "Siti Aminah", &report);
-    jk_event_set (ev, "sex", "P", &report);
-    jk_event_set (ev, "birth_date", "1985-07-01", &report);
-    jk_event_set (ev, "desa_code", "32.03.10.2012", &report);
-    uint8_t *bytes = jk_event_encode (ev, size);
-    jk_event_destroy (&ev);
-    return bytes;
-}
-
-static void s_office_send (s_office_t *o)
-{
-    zmsg_t *msg = jk_wire_new ("SUBMIT");
-    size_t end = o->sent + S_BATCH < o->count ? o->sent + S_BATCH : o->count;
-    for (; o->sent < end; o->sent++)
-        zmsg_addmem (msg, o->bytes[o->sent], o->sizes[o->sent]);
-    zmsg_send (&msg, o->sock);
-    o->inflight++;
-}
 
 /* Opens a TCP connection to the board and sends a GET; -1 on failure. */
 static int s_get (int port, const char *path)
@@ -221,41 +176,20 @@ static pid_t s_status_start (const char *program, const char *dir,
 
 /* One round: a fresh hub and board, viewers streams open, timed ingest.
    Returns events per second, or -1. */
-static double s_round (s_office_t *offices, const char *program,
+static double s_round (jk_bench_office_t *offices, const char *program,
                        const char *dir, int round, int viewers,
                        uint64_t *events_seen, double *catchup_s,
                        double *status_cpu)
 {
-    char ingest[512], feed[512], backend[512], query[512], db[512];
-    snprintf (ingest, sizeof ingest, "ipc://%s/ingest-%d", dir, round);
-    snprintf (feed, sizeof feed, "ipc://%s/feed-%d", dir, round);
-    snprintf (backend, sizeof backend, "inproc://bench-web-%d", round);
-    snprintf (query, sizeof query, "ipc://%s/query-%d", dir, round);
-    snprintf (db, sizeof db, "%s/hub-%d.db", dir, round);
-    jk_broker_config_t bconfig = {ingest, feed, backend, 0, NULL, NULL};
-    zactor_t *broker = jk_broker_start (&bconfig);
-    jk_store_config_t sconfig;
-    memset (&sconfig, 0, sizeof sconfig);
-    sconfig.db_path = db;
-    sconfig.backend = backend;
-    sconfig.query = query;
-    zactor_t *store = broker ? jk_store_start (&sconfig) : NULL;
-    if (!store) {
-        zactor_destroy (&broker);
+    char name[16];
+    snprintf (name, sizeof name, "%d", round);
+    jk_bench_hub_t hub;
+    if (jk_bench_hub_start (&hub, dir, name, NULL, NULL))
         return -1;
-    }
-    while (true) {
-        zstr_send (broker, "STATS");
-        char *text = zstr_recv (broker);
-        bool up = strstr (text, "store=up") != NULL;
-        zstr_free (&text);
-        if (up)
-            break;
-        zclock_sleep (1);
-    }
     int port = 0;
     double rate = -1;
-    pid_t status = s_status_start (program, dir, feed, query, round, &port);
+    pid_t status =
+        s_status_start (program, dir, hub.feed, hub.query, round, &port);
     s_viewers_t v = {.fds = calloc ((size_t)viewers + 1, sizeof (int)),
                      .count = 0};
     pthread_t reader;
@@ -279,48 +213,13 @@ static double s_round (s_office_t *offices, const char *program,
     atomic_init (&v.events, 0);
     pthread_create (&reader, NULL, s_viewers_run, &v);
     reading = true;
-    zmq_pollitem_t items[S_OFFICES];
     size_t total = 0;
-    for (int i = 0; i < S_OFFICES; i++) {
-        s_office_t *o = &offices[i];
-        o->sock = zsock_new (ZMQ_DEALER);
-        zsock_set_linger (o->sock, 0);
-        zsock_connect (o->sock, "%s", ingest);
-        o->sent = 0;
-        o->inflight = 0;
-        total += o->count;
-        items[i] = (zmq_pollitem_t){zsock_resolve (o->sock), 0, ZMQ_POLLIN, 0};
-    }
-    double start = jk_bench_now ();
-    double cpu_start = s_cpu_seconds (status);
     for (int i = 0; i < S_OFFICES; i++)
-        for (int w = 0; w < S_WINDOW && offices[i].sent < offices[i].count; w++)
-            s_office_send (&offices[i]);
-    size_t done = 0;
-    while (done < total) {
-        if (zmq_poll (items, S_OFFICES, 10000) <= 0) {
-            fprintf (stderr, "bench_web: no answer for 10 s\n");
-            break;
-        }
-        for (int i = 0; i < S_OFFICES; i++) {
-            if (!(items[i].revents & ZMQ_POLLIN))
-                continue;
-            s_office_t *o = &offices[i];
-            zmsg_t *msg = zmsg_recv (o->sock);
-            char command[16];
-            if (jk_wire_open (msg, command, sizeof command) == 0 &&
-                streq (command, "ANSWER")) {
-                o->inflight--;
-                done += zmsg_size (msg);
-                if (o->sent < o->count)
-                    s_office_send (o);
-            }
-            zmsg_destroy (&msg);
-        }
-    }
+        total += offices[i].count;
+    double cpu_start = s_cpu_seconds (status);
+    rate = jk_bench_offices_run (offices, S_OFFICES, &hub, S_BATCH, S_WINDOW,
+                                 NULL, "bench_web");
     double end = jk_bench_now ();
-    if (done == total)
-        rate = (double)total / (end - start);
     /* How long until the board (and so every viewer) shows the last
        event. */
     deadline = end + 60;
@@ -328,8 +227,6 @@ static double s_round (s_office_t *offices, const char *program,
         zclock_sleep (5);
     *catchup_s = jk_bench_now () - end;
     *status_cpu = s_cpu_seconds (status) - cpu_start;
-    for (int i = 0; i < S_OFFICES; i++)
-        zsock_destroy (&offices[i].sock);
 cleanup:
     if (reading) {
         atomic_store (&v.stop, true);
@@ -345,8 +242,7 @@ cleanup:
         kill (status, SIGTERM);
         waitpid (status, NULL, 0);
     }
-    zactor_destroy (&store);
-    zactor_destroy (&broker);
+    jk_bench_hub_stop (&hub);
     return rate;
 }
 
@@ -379,34 +275,17 @@ int main (int argc, char **argv)
     signal (SIGPIPE, SIG_IGN);
     jk_log_set_level (JK_LOG_WARN);
     /* jejak-status sits beside this program in build/bin. */
-    char exe[4096];
-    ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0)
-        return 1;
-    exe[len] = 0;
-    char *program = jk_sprintf ("%s/jejak-status", dirname (exe));
+    char *bindir = jk_bench_program_dir ();
+    char *program = jk_sprintf ("%s/jejak-status", bindir);
+    free (bindir);
     if (access (program, X_OK) != 0) {
         fprintf (stderr, "bench_web: %s not found (build jejak-status)\n",
                  program);
         return 1;
     }
-    const jk_region_t *region = jk_region_default ();
-    s_office_t offices[S_OFFICES];
-    memset (offices, 0, sizeof offices);
-    size_t per = events / S_OFFICES, n = 0;
-    for (int i = 0; i < S_OFFICES; i++) {
-        const char *name;
-        const char *code = jk_region_kecamatan_at (
-            region, (size_t)i % jk_region_kecamatan_count (region), &name);
-        char source[64];
-        snprintf (source, sizeof source, "%s/bench-%d", code, i);
-        s_office_t *o = &offices[i];
-        o->count = per;
-        o->bytes = jk_calloc (per, sizeof *o->bytes);
-        o->sizes = jk_calloc (per, sizeof *o->sizes);
-        for (size_t k = 0; k < per; k++, n++)
-            o->bytes[k] = s_person (source, k + 1, n, &o->sizes[k]);
-    }
+    jk_bench_office_t offices[S_OFFICES];
+    size_t per = events / S_OFFICES, n = per * S_OFFICES;
+    jk_bench_offices_fill (offices, S_OFFICES, per);
     char *dir = jk_bench_tmpdir ("web");
     double *quiet = jk_calloc ((size_t)rounds, sizeof (double));
     double *watched = jk_calloc ((size_t)rounds, sizeof (double));
@@ -476,12 +355,7 @@ int main (int argc, char **argv)
             "\"status_cpu_s_0\":%.2f,\"status_cpu_s_viewers\":%.2f}\n",
             S_OFFICES, n, rounds, viewers, q, w, w / q, noise,
             (unsigned long long)seen, lag_quiet, lag_watched, cq, cw);
-    for (int i = 0; i < S_OFFICES; i++) {
-        for (size_t k = 0; k < offices[i].count; k++)
-            free (offices[i].bytes[k]);
-        free (offices[i].bytes);
-        free (offices[i].sizes);
-    }
+    jk_bench_offices_free (offices, S_OFFICES);
     free (quiet);
     free (watched);
     free (cpu_quiet);

@@ -1,0 +1,244 @@
+/*  bench_hub.c - the in-process hub, the jejak-hub process and the
+    simulated offices the ingest benchmarks share (bench_hub.h). */
+#include "bench_hub.h"
+
+#include "bench_common.h"
+#include "jk_broker.h"
+#include "jk_store.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint8_t *jk_bench_person (const char *source, uint64_t seq, size_t n,
+                          size_t *size)
+{
+    jk_event_t *ev =
+        jk_event_new (jk_vocabulary_find ("person.registered", 17));
+    jk_event_set_source (ev, source);
+    jk_event_set_actor (ev, "operator-1");
+    ev->seq = seq;
+    char nik[32];
+    snprintf (nik, sizeof nik, "3203%02zu410785%04zu", 1 + (n / 9999) % 99,
+              n % 9999 + 1);
+    jk_report_t report;
+    jk_report_reset (&report);
+    jk_event_set (ev, "nik", nik, &report);
+    jk_event_set (ev, "name", "Siti Aminah", &report);
+    jk_event_set (ev, "sex", "P", &report);
+    jk_event_set (ev, "birth_date", "1985-07-01", &report);
+    jk_event_set (ev, "desa_code", "32.03.10.2012", &report);
+    uint8_t *bytes = jk_event_encode (ev, size);
+    jk_event_destroy (&ev);
+    return bytes;
+}
+
+int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
+                        const char *cert, const char *offices)
+{
+    memset (hub, 0, sizeof *hub);
+    snprintf (hub->ingest, sizeof hub->ingest, "ipc://%s/ingest-%s", dir, name);
+    snprintf (hub->feed, sizeof hub->feed, "ipc://%s/feed-%s", dir, name);
+    snprintf (hub->query, sizeof hub->query, "ipc://%s/query-%s", dir, name);
+    snprintf (hub->backend, sizeof hub->backend, "inproc://bench-backend-%s",
+              name);
+    snprintf (hub->db, sizeof hub->db, "%s/hub-%s.db", dir, name);
+    bool secure = cert && offices;
+    jk_broker_config_t bconfig = {
+        hub->ingest,          hub->feed,
+        hub->backend,         0,
+        secure ? cert : NULL, secure ? offices : NULL};
+    hub->server = secure ? zcert_load (cert) : NULL;
+    hub->broker = jk_broker_start (&bconfig);
+    jk_store_config_t sconfig;
+    memset (&sconfig, 0, sizeof sconfig);
+    sconfig.db_path = hub->db;
+    sconfig.backend = hub->backend;
+    sconfig.query = hub->query;
+    hub->store = hub->broker ? jk_store_start (&sconfig) : NULL;
+    if (!hub->store) {
+        jk_bench_hub_stop (hub);
+        return -1;
+    }
+    /* Wait until the broker has heard the store. */
+    while (true) {
+        zstr_send (hub->broker, "STATS");
+        char *text = zstr_recv (hub->broker);
+        bool up = strstr (text, "store=up") != NULL;
+        zstr_free (&text);
+        if (up)
+            break;
+        zclock_sleep (1);
+    }
+    return 0;
+}
+
+void jk_bench_hub_stop (jk_bench_hub_t *hub)
+{
+    zactor_destroy (&hub->store);
+    zactor_destroy (&hub->broker);
+    zcert_destroy (&hub->server);
+}
+
+void jk_bench_offices_fill (jk_bench_office_t *offices, int count, size_t per)
+{
+    const jk_region_t *region = jk_region_default ();
+    memset (offices, 0, (size_t)count * sizeof *offices);
+    for (int i = 0; i < count; i++) {
+        jk_bench_office_t *o = &offices[i];
+        const char *name;
+        o->kecamatan = jk_region_kecamatan_at (
+            region, (size_t)i % jk_region_kecamatan_count (region), &name);
+        snprintf (o->device, sizeof o->device, "bench-%d", i);
+        snprintf (o->source, sizeof o->source, "%s/%s", o->kecamatan,
+                  o->device);
+        o->count = per;
+        o->bytes = jk_calloc (per, sizeof *o->bytes);
+        o->sizes = jk_calloc (per, sizeof *o->sizes);
+        for (size_t k = 0; k < per; k++)
+            o->bytes[k] = jk_bench_person (o->source, k + 1,
+                                           (size_t)i * per + k, &o->sizes[k]);
+    }
+}
+
+void jk_bench_offices_free (jk_bench_office_t *offices, int count)
+{
+    for (int i = 0; i < count; i++) {
+        for (size_t k = 0; k < offices[i].count; k++)
+            free (offices[i].bytes[k]);
+        free (offices[i].bytes);
+        free (offices[i].sizes);
+        zcert_destroy (&offices[i].cert);
+    }
+}
+
+/* Sends the office's next SUBMIT of up to batch events. */
+static void s_office_send (jk_bench_office_t *o, size_t batch)
+{
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    size_t end = o->sent + batch < o->count ? o->sent + batch : o->count;
+    for (; o->sent < end; o->sent++)
+        zmsg_addmem (msg, o->bytes[o->sent], o->sizes[o->sent]);
+    zmsg_send (&msg, o->sock);
+    o->inflight++;
+}
+
+double jk_bench_offices_run (jk_bench_office_t *offices, int count,
+                             const jk_bench_hub_t *hub, size_t batch,
+                             int window, uint64_t *nacks, const char *who)
+{
+    zmq_pollitem_t *items = jk_calloc ((size_t)count, sizeof *items);
+    for (int i = 0; i < count; i++) {
+        jk_bench_office_t *o = &offices[i];
+        o->sock = zsock_new (ZMQ_DEALER);
+        zsock_set_linger (o->sock, 0);
+        if (hub->server) {
+            zcert_apply (o->cert, o->sock);
+            zsock_set_curve_serverkey (o->sock, zcert_public_txt (hub->server));
+        }
+        zsock_connect (o->sock, "%s", hub->ingest);
+        o->sent = o->answered = 0;
+        o->inflight = 0;
+        items[i] = (zmq_pollitem_t){zsock_resolve (o->sock), 0, ZMQ_POLLIN, 0};
+    }
+    double start = jk_bench_now ();
+    for (int i = 0; i < count; i++)
+        for (int w = 0; w < window && offices[i].sent < offices[i].count; w++)
+            s_office_send (&offices[i], batch);
+    size_t done = 0, total = 0;
+    for (int i = 0; i < count; i++)
+        total += offices[i].count;
+    while (done < total) {
+        if (zmq_poll (items, count, 10000) <= 0) {
+            fprintf (stderr, "%s: no answer for 10 s\n", who);
+            break;
+        }
+        for (int i = 0; i < count; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            jk_bench_office_t *o = &offices[i];
+            zmsg_t *msg = zmsg_recv (o->sock);
+            char command[16];
+            if (jk_wire_open (msg, command, sizeof command) == 0 &&
+                streq (command, "ANSWER")) {
+                o->inflight--;
+                for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
+                    jk_answer_t a;
+                    if (nacks &&
+                        jk_answer_decode (zframe_data (f), zframe_size (f),
+                                          &a) == 0 &&
+                        a.kind == JK_ANSWER_NACK)
+                        (*nacks)++;
+                    o->answered++;
+                    done++;
+                }
+                if (o->sent < o->count)
+                    s_office_send (o, batch);
+            }
+            zmsg_destroy (&msg);
+        }
+    }
+    double rate = (double)total / (jk_bench_now () - start);
+    for (int i = 0; i < count; i++)
+        zsock_destroy (&offices[i].sock);
+    free (items);
+    return done == total ? rate : -1;
+}
+
+char *jk_bench_program_dir (void)
+{
+    char buf[1024];
+    ssize_t n = readlink ("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return jk_strdup (".");
+    buf[n] = 0;
+    char *slash = strrchr (buf, '/');
+    if (slash)
+        *slash = 0;
+    return jk_strdup (buf);
+}
+
+pid_t jk_bench_hub_spawn (const char *program, const char *db,
+                          const char *ingest, const char *feed,
+                          const char *query)
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        int fd = open ("/dev/null", O_WRONLY);
+        dup2 (fd, 1);
+        dup2 (fd, 2);
+        execl (program, program, "--db", db, "--ingest", ingest, "--feed", feed,
+               "--query", query, (char *)NULL);
+        _exit (127);
+    }
+    return pid;
+}
+
+bool jk_bench_hub_ready (const char *ingest, const char *source,
+                         const char *program)
+{
+    zsock_t *probe = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (probe, 0);
+    zsock_connect (probe, "%s", ingest);
+    bool ready = false;
+    for (int tries = 0; tries < 100 && !ready; tries++) {
+        zmsg_t *ping = jk_wire_new ("PING");
+        jk_heartbeat_t hb;
+        memset (&hb, 0, sizeof hb);
+        snprintf (hb.source, sizeof hb.source, "%s", source);
+        snprintf (hb.program, sizeof hb.program, "%s", program);
+        jk_heartbeat_add (ping, &hb);
+        zmsg_send (&ping, probe);
+        zpoller_t *p = zpoller_new (probe, NULL);
+        if (zpoller_wait (p, 100)) {
+            zmsg_t *m = zmsg_recv (probe);
+            ready = m != NULL;
+            zmsg_destroy (&m);
+        }
+        zpoller_destroy (&p);
+    }
+    zsock_destroy (&probe);
+    return ready;
+}

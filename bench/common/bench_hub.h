@@ -1,0 +1,94 @@
+/*  bench_hub.h - the hub the ingest benchmarks drive and the offices that
+    drive it: an in-process hub (broker + store actors, as jejak-hub runs
+    them), a real jejak-hub process, and N simulated offices, each its own
+    DEALER with a window of SUBMITs in flight. Used by bench_ingest,
+    bench_curve, bench_web, bench_latency, bench_drain and bench_growth. */
+#ifndef JK_BENCH_HUB_H
+#define JK_BENCH_HUB_H
+
+#include "jk_wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A person.registered event from source with sequence number seq and a
+   NIK unique for n, encoded; the caller frees the bytes. */
+uint8_t *jk_bench_person (const char *source, uint64_t seq, size_t n,
+                          size_t *size);
+
+/* An in-process hub on endpoints under dir, named by name (unique per
+   hub in the process): ingest, feed and query on ipc, the backend on
+   inproc, the log at dir/hub-<name>.db. */
+typedef struct {
+    zactor_t *broker;
+    zactor_t *store;
+    char ingest[512];  /* ipc://<dir>/ingest-<name> */
+    char feed[512];    /* ipc://<dir>/feed-<name> */
+    char query[512];   /* ipc://<dir>/query-<name> */
+    char backend[512]; /* inproc://bench-backend-<name> */
+    char db[512];      /* <dir>/hub-<name>.db */
+    zcert_t *server;   /* secure mode: the broker's certificate */
+} jk_bench_hub_t;
+
+/* Starts the broker and the store into hub and waits until the broker
+   has heard the store. Secure mode when cert (the broker's secret key
+   file) and offices (the enrolled office keys) are both set. Returns 0,
+   or -1 when either actor could not start (hub is then stopped). */
+int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
+                        const char *cert, const char *offices);
+
+/* Stops the store, then the broker, and drops the certificate. */
+void jk_bench_hub_stop (jk_bench_hub_t *hub);
+
+/* One simulated office: its events, its socket during a round, and what
+   it has sent and had answered. */
+typedef struct {
+    char source[64];       /* "<kecamatan>/<device>" */
+    char device[32];       /* "bench-<i>" */
+    const char *kecamatan; /* code, from the default region */
+    zcert_t *cert;         /* secure rounds: this office's enrolled key */
+    zsock_t *sock;         /* during a round */
+    uint8_t **bytes;       /* this office's events, in seq order */
+    size_t *sizes;
+    size_t count;
+    size_t sent;     /* events sent */
+    size_t answered; /* final answers received */
+    int inflight;    /* SUBMITs awaiting their ANSWER */
+} jk_bench_office_t;
+
+/* Fills offices[0..count) with per events each: office i is device
+   bench-<i> of the i-th kecamatan of the default region (round robin),
+   its events jk_bench_person (source, k + 1, i * per + k, ...). */
+void jk_bench_offices_fill (jk_bench_office_t *offices, int count, size_t per);
+
+/* Frees the events and certificates of offices[0..count). */
+void jk_bench_offices_free (jk_bench_office_t *offices, int count);
+
+/* One timed round: connects every office to hub's ingest (with its
+   certificate in secure mode), keeps window SUBMITs of batch events in
+   flight per office until every event is answered, then closes the
+   sockets. Counts NACK answers into *nacks when nacks is set. Returns
+   events per second, or -1 when the hub stopped answering for 10 s
+   (reported on stderr, prefixed with who). */
+double jk_bench_offices_run (jk_bench_office_t *offices, int count,
+                             const jk_bench_hub_t *hub, size_t batch,
+                             int window, uint64_t *nacks, const char *who);
+
+/* The directory of this program (where the other programs of the build
+   sit), as a heap string; "." when unknown. */
+char *jk_bench_program_dir (void);
+
+/* Starts a jejak-hub process (program) with its log at db on the given
+   endpoints, output to /dev/null. Returns its pid, or -1. */
+pid_t jk_bench_hub_spawn (const char *program, const char *db,
+                          const char *ingest, const char *feed,
+                          const char *query);
+
+/* Waits until the hub on ingest answers a PING sent as source/program;
+   false after about 10 s. */
+bool jk_bench_hub_ready (const char *ingest, const char *source,
+                         const char *program);
+
+#endif
