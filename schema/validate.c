@@ -399,8 +399,13 @@ static int s_check_field (const jk_event_t *ev, size_t index,
 {
     const jk_field_t *f = &ev->type->fields[index];
     const jk_value_t *v = &ev->body[index];
+    /* "body.NAME", built without printf: this runs for every field of
+       every event, errors or not. */
     char path[64];
-    snprintf (path, sizeof path, "body.%s", f->name);
+    size_t name_len = strnlen (f->name, sizeof path - 6);
+    memcpy (path, "body.", 5);
+    memcpy (path + 5, f->name, name_len);
+    path[5 + name_len] = '\0';
     if (!v->present) {
         if (f->required) {
             jk_report_error (report, "E_FIELD_MISSING", path,
