@@ -514,6 +514,8 @@ jk_projections_t *jk_projections_new (sqlite3 *db,
     zhashx_set_destructor (self->batch_terms, s_pending_free);
     self->session_jp = zhashx_new ();
     zhashx_set_destructor (self->session_jp, s_pending_free);
+    self->cooperatives = zhashx_new ();
+    zhashx_set_destructor (self->cooperatives, s_pending_free);
     for (int i = 0; i < STMT_COUNT; i++) {
         assert (s_sql[i]);
         if (sqlite3_prepare_v3 (db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -547,6 +549,7 @@ void jk_projections_destroy (jk_projections_t **self_p)
     zhashx_destroy (&self->pending_people);
     zhashx_destroy (&self->batch_terms);
     zhashx_destroy (&self->session_jp);
+    zhashx_destroy (&self->cooperatives);
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize (self->stmt[i]);
     free (self);
@@ -693,15 +696,23 @@ void jk_projections_set_deferred (jk_projections_t *self, bool deferred)
     self->deferred = deferred;
 }
 
-void jk_projections_discard (jk_projections_t *self)
+/* Forgets the pending counters (written, or rolled back). */
+static void s_pending_purge (jk_projections_t *self)
 {
-    assert (self);
     zhashx_purge (self->pending_sources);
     zhashx_purge (self->pending_kecamatan);
     zhashx_purge (self->pending_sessions);
     zhashx_purge (self->pending_people);
+}
+
+void jk_projections_discard (jk_projections_t *self)
+{
+    assert (self);
+    s_pending_purge (self);
+    /* The read caches may hold what the rolled-back transaction wrote. */
     zhashx_purge (self->batch_terms);
     zhashx_purge (self->session_jp);
+    zhashx_purge (self->cooperatives);
 }
 
 int jk_projections_flush (jk_projections_t *self)
@@ -741,8 +752,9 @@ int jk_projections_flush (jk_projections_t *self)
     }
     if (rc == JK_OK)
         rc = s_people_flush (self);
+    /* The read caches stay: they hold what is now being committed. */
     if (rc == JK_OK)
-        jk_projections_discard (self);
+        s_pending_purge (self);
     return rc;
 }
 

@@ -94,6 +94,11 @@ struct _jk_projections_t {
        have filled them. */
     zhashx_t *batch_terms; /* batch -> s_batch_terms_t */
     zhashx_t *session_jp;  /* "batch\nsession_no" -> s_session_jp_t */
+    /* Cooperatives known to exist: normalised legal number -> int64_t
+       registered_pos. Rows are never deleted and neither the key nor
+       registered_pos ever changes, so an entry read once stays true;
+       decide (rules.c) fills it from SQLite in deferred mode. */
+    zhashx_t *cooperatives;
 };
 
 /* Binds a body field to parameter index: text kinds as text (borrowed from

@@ -41,6 +41,15 @@ static int s_cooperative (jk_projections_t *self, const jk_event_t *ev,
 {
     char norm[JK_PROJ_LEGAL_MAX];
     jk_proj_legal (ev, field, norm);
+    int64_t *known = self->deferred && norm[0]
+                         ? (int64_t *)zhashx_lookup (self->cooperatives, norm)
+                         : NULL;
+    if (known) {
+        *found = true;
+        if (pos)
+            *pos = *known;
+        return GO;
+    }
     sqlite3_stmt *st = STMT (Q_COOPERATIVE);
     sqlite3_bind_text (st, 1, norm, -1, SQLITE_TRANSIENT);
     int rc = jk_proj_query (self, Q_COOPERATIVE);
@@ -48,9 +57,15 @@ static int s_cooperative (jk_projections_t *self, const jk_event_t *ev,
         return FAILED;
     *found = rc == SQLITE_ROW;
     if (*found) {
+        int64_t registered = sqlite3_column_int64 (st, 0);
         if (pos)
-            *pos = sqlite3_column_int64 (st, 0);
+            *pos = registered;
         sqlite3_reset (st);
+        if (self->deferred && norm[0]) {
+            int64_t *item = jk_calloc (1, sizeof *item);
+            *item = registered;
+            zhashx_insert (self->cooperatives, norm, item);
+        }
     }
     return GO;
 }

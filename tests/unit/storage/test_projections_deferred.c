@@ -25,7 +25,8 @@ static const char *s_step (harness_t *h, const record_t *r, uint64_t pos,
     jk_report_reset (&decision);
     jk_event_t *ev = jk_event_decode (r->bytes, r->size, &report);
     assert_non_null (ev);
-    assert_int_equal (jk_event_validate (ev, &h->context, &report), 0);
+    if (jk_event_validate (ev, &h->context, &report) != 0)
+        fail_msg ("%s: %s", report.error.code, report.error.message);
     jk_applied_t applied = {.pos = pos,
                             .recorded_at = h->context.now_ms,
                             .warnings = &report,
@@ -130,10 +131,101 @@ static void test_deferred_equals_write_through (void **state)
     jk_workload_destroy (&workload);
 }
 
+#define COOP "AHU-0000123.AH.01.26"
+
+/* One event decided and applied inside the caller's transaction; returns
+   the rejection code, or "" when accepted. */
+static const char *s_one (harness_t *h, jk_event_t *ev, char code[JK_CODE_MAX])
+{
+    size_t size;
+    record_t r;
+    r.bytes = jk_event_encode (ev, &size);
+    r.size = size;
+    jk_event_destroy (&ev);
+    s_step (h, &r, ++h->pos, code);
+    free (r.bytes);
+    return code;
+}
+
+static jk_event_t *s_person (harness_t *h, int n)
+{
+    return h_event (h, "person.registered", "nik", h_nik (n), "name",
+                    "Asep Sunandar", "sex", "L", "birth_date", "1990-01-01",
+                    "desa_code", "32.03.10.2001", "cooperative", COOP, "role",
+                    "ANGGOTA", NULL);
+}
+
+/* Decide's cooperative cache: a cooperative registered and looked up in a
+   transaction that is rolled back is unknown again after discard, and
+   one committed stays known across flushes. */
+static void test_deferred_cache_after_rollback (void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open (&h, "deferred-rollback", NULL);
+    jk_projections_set_deferred (h.proj, true);
+    char code[JK_CODE_MAX];
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (sqlite3_exec (h.db, "BEGIN", NULL, NULL, NULL),
+                          SQLITE_OK);
+        assert_string_equal (
+            s_one (&h,
+                   h_event (&h, "cooperative.registered", "legal_number", COOP,
+                            "legal_date", "2001-05-01", "name", "Koperasi Maju",
+                            "form", "PRIMER", "kind", "SIMPAN_PINJAM",
+                            "pattern", "KONVENSIONAL", "desa_code",
+                            "32.03.10.2001", "members_male", "10",
+                            "members_female", "12", NULL),
+                   code),
+            "");
+        /* Served from the cache the second time. */
+        assert_string_equal (s_one (&h, s_person (&h, 1), code), "");
+        assert_string_equal (s_one (&h, s_person (&h, 2), code), "");
+        if (round == 0) {
+            assert_int_equal (sqlite3_exec (h.db, "ROLLBACK", NULL, NULL, NULL),
+                              SQLITE_OK);
+            jk_projections_discard (h.proj);
+            h.pos -= 3;
+            assert_int_equal (sqlite3_exec (h.db, "BEGIN", NULL, NULL, NULL),
+                              SQLITE_OK);
+            assert_string_equal (s_one (&h, s_person (&h, 3), code),
+                                 "E_UNKNOWN_COOPERATIVE");
+            assert_int_equal (sqlite3_exec (h.db, "ROLLBACK", NULL, NULL, NULL),
+                              SQLITE_OK);
+            jk_projections_discard (h.proj);
+            h.pos -= 1;
+            continue;
+        }
+        assert_int_equal (jk_projections_flush (h.proj), JK_OK);
+        assert_int_equal (sqlite3_exec (h.db, "COMMIT", NULL, NULL, NULL),
+                          SQLITE_OK);
+    }
+    assert_int_equal (sqlite3_exec (h.db, "BEGIN", NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_string_equal (s_one (&h, s_person (&h, 4), code), "");
+    assert_string_equal (
+        s_one (&h,
+               h_event (&h, "cooperative.registered", "legal_number", COOP,
+                        "legal_date", "2001-05-01", "name", "Lagi", "form",
+                        "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                        "KONVENSIONAL", "desa_code", "32.03.10.2001",
+                        "members_male", "10", "members_female", "12", NULL),
+               code),
+        "E_DUPLICATE_COOPERATIVE");
+    assert_int_equal (jk_projections_flush (h.proj), JK_OK);
+    assert_int_equal (sqlite3_exec (h.db, "COMMIT", NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (h_int (&h, "SELECT count(*) FROM people"), 3);
+    assert_int_equal (h_int (&h, "SELECT count(*) FROM cooperatives"), 1);
+    assert_int_equal (h_int (&h, "SELECT registered_pos FROM cooperatives"), 1);
+    h_close (&h);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_deferred_equals_write_through),
+        cmocka_unit_test (test_deferred_cache_after_rollback),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
