@@ -1725,7 +1725,7 @@ static void s_entity (const jk_event_t *ev, char *out, size_t size)
 static int s_warnings (jk_projections_t *self, const jk_event_t *ev,
                        const jk_applied_t *ap)
 {
-    if (!ap->warnings)
+    if (!ap->warnings || ap->warnings->warning_count == 0)
         return JK_OK;
     char entity[160];
     s_entity (ev, entity, sizeof entity);

@@ -27,6 +27,9 @@ typedef struct {
     int64_t recorded_at; /* when logged */
     char topic[80];      /* feed topic when logged */
 } s_item_t;
+_Static_assert(sizeof ((s_item_t *)0)->topic ==
+                   sizeof ((jk_record_t *)0)->topic,
+               "a logged item's topic is copied whole into its record");
 
 /* Counters, kept per batch and added up after its COMMIT. */
 typedef struct {
@@ -88,6 +91,21 @@ static void s_nack (s_item_t *item, const char *code, const char *format, ...)
     va_start (args, format);
     vsnprintf (item->answer.message, sizeof item->answer.message, format, args);
     va_end (args);
+}
+
+/* The feed topic of a logged record into out: the type, behind
+   JK_REJECTED_PREFIX for a rejection; cut to fit. */
+static void s_topic (char *out, size_t size, bool rejected, const char *type)
+{
+    size_t n = 0;
+    if (rejected) {
+        n = strlen (JK_REJECTED_PREFIX);
+        n = n < size - 1 ? n : size - 1;
+        memcpy (out, JK_REJECTED_PREFIX, n);
+    }
+    size_t len = strnlen (type, size - 1 - n);
+    memcpy (out + n, type, len);
+    out[n + len] = '\0';
 }
 
 /* Decides one event inside the open transaction: fills its answer, and
@@ -230,8 +248,7 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
             counts->accepted++;
         item->logged = true;
         item->recorded_at = recorded_at;
-        snprintf (item->topic, sizeof item->topic, "%s%s",
-                  problem ? JK_REJECTED_PREFIX : "", record.type);
+        s_topic (item->topic, sizeof item->topic, problem != NULL, record.type);
     }
     jk_event_destroy (&event);
     return rc == JK_OK ? JK_OK : JK_IO;
@@ -410,7 +427,7 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
                               .recorded_at = it->recorded_at,
                               .bytes = zframe_data (it->frame),
                               .size = zframe_size (it->frame)};
-        snprintf (record.topic, sizeof record.topic, "%s", it->topic);
+        memcpy (record.topic, it->topic, sizeof record.topic);
         memcpy (record.hash, it->answer.hash, JK_HASH_SIZE);
         if (it->answer.kind == JK_ANSWER_REJECTED) {
             memcpy (record.code, it->answer.code, sizeof record.code);
