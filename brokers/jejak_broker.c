@@ -25,26 +25,6 @@ static const jk_opt_t s_options[] = {
      false},
 };
 
-/* SIGHUP asks for the enrolled keys to be reloaded now. */
-static volatile sig_atomic_t s_reload;
-
-static void s_on_hangup (int signal_number)
-{
-    (void)signal_number;
-    s_reload = 1;
-}
-
-/* Plain mode is for local endpoints only: names the first endpoint that
-   is not (so the caller refuses to start), or returns NULL. */
-static const char *s_public_endpoint (const char *const *endpoints,
-                                      size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        if (endpoints[i] && !jk_endpoint_is_local (endpoints[i]))
-            return endpoints[i];
-    return NULL;
-}
-
 static void s_usage (jk_opts_t *opts)
 {
     printf ("usage: jejak-broker [options]\n"
@@ -99,7 +79,6 @@ int main (int argc, char **argv)
     const char *endpoints[] = {jk_opts_get (opts, "ingest"),
                                jk_opts_get (opts, "feed"),
                                jk_opts_get (opts, "backend")};
-    const char *public_ep = s_public_endpoint (endpoints, 3);
     /* The backend carries plain traffic to the store, keys or not. */
     if (!jk_endpoint_is_local (endpoints[2])) {
         fprintf (stderr,
@@ -110,14 +89,7 @@ int main (int argc, char **argv)
         status = 2;
         goto cleanup;
     }
-    if (!keys && public_ep) {
-        fprintf (stderr,
-                 "jejak-broker: refusing to bind %s without --keys: plain "
-                 "(unencrypted) mode is only for loopback (127.0.0.1, "
-                 "localhost, [::1]) and ipc endpoints; make keys with "
-                 "jejak-keys init and start with --keys DIR "
-                 "(docs/SECURITY.md)\n",
-                 public_ep);
+    if (!jk_broker_plain_allowed ("jejak-broker", keys, endpoints, 3)) {
         status = 2;
         goto cleanup;
     }
@@ -137,21 +109,7 @@ int main (int argc, char **argv)
     printf ("jejak-broker ingest=%s feed=%s backend=%s%s\n", config.ingest,
             config.feed, config.backend, keys ? " secure=curve" : "");
     fflush (stdout);
-    /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. The signal may
-       land on any thread, so wake up now and then to look. */
-    signal (SIGHUP, s_on_hangup);
-    zpoller_t *poller = zpoller_new (broker, NULL);
-    while (!zsys_interrupted) {
-        if (s_reload) {
-            s_reload = 0;
-            zstr_send (broker, "RELOAD");
-        }
-        if (zpoller_wait (poller, 250) == broker) {
-            char *line = zstr_recv (broker);
-            zstr_free (&line);
-        }
-    }
-    zpoller_destroy (&poller);
+    status = jk_broker_run ("jejak-broker", broker, NULL);
 
 cleanup:
     zactor_destroy (&broker);

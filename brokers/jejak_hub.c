@@ -38,26 +38,6 @@ static const jk_opt_t s_options[] = {
      "a RAT is late this many months after its book year", false},
 };
 
-/* SIGHUP asks for the enrolled keys to be reloaded now. */
-static volatile sig_atomic_t s_reload;
-
-static void s_on_hangup (int signal_number)
-{
-    (void)signal_number;
-    s_reload = 1;
-}
-
-/* Plain mode is for local endpoints only: names the first endpoint that
-   is not (so the caller refuses to start), or returns NULL. */
-static const char *s_public_endpoint (const char *const *endpoints,
-                                      size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        if (endpoints[i] && !jk_endpoint_is_local (endpoints[i]))
-            return endpoints[i];
-    return NULL;
-}
-
 static void s_usage (jk_opts_t *opts)
 {
     printf ("usage: jejak-hub [options]\n"
@@ -153,15 +133,7 @@ int main (int argc, char **argv)
     const char *endpoints[] = {jk_opts_get (opts, "ingest"),
                                jk_opts_get (opts, "feed"),
                                jk_opts_get (opts, "query")};
-    const char *public_ep = s_public_endpoint (endpoints, 3);
-    if (!keys && public_ep) {
-        fprintf (stderr,
-                 "jejak-hub: refusing to bind %s without --keys: plain "
-                 "(unencrypted) mode is only for loopback (127.0.0.1, "
-                 "localhost, [::1]) and ipc endpoints; make keys with "
-                 "jejak-keys init and start with --keys DIR "
-                 "(docs/SECURITY.md)\n",
-                 public_ep);
+    if (!jk_broker_plain_allowed ("jejak-hub", keys, endpoints, 3)) {
         status = 2;
         goto cleanup;
     }
@@ -202,32 +174,7 @@ int main (int argc, char **argv)
     printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n", bconfig.ingest,
             bconfig.feed, sconfig.query, db, keys ? " secure=curve" : "");
     fflush (stdout);
-    /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. The signal may
-       land on any thread, so wake up now and then to look. */
-    signal (SIGHUP, s_on_hangup);
-    zpoller_t *poller = zpoller_new (broker, store, NULL);
-    while (!zsys_interrupted) {
-        if (s_reload) {
-            s_reload = 0;
-            zstr_send (broker, "RELOAD");
-        }
-        void *which = zpoller_wait (poller, 250);
-        if (which) {
-            char *line = zstr_recv (which);
-            /* The store gives up on a database it can no longer trust
-               (corrupt, unwritable): stop rather than accept submissions
-               that can never be stored. */
-            bool fatal = which == store && line && streq (line, "FATAL");
-            zstr_free (&line);
-            if (fatal) {
-                fprintf (stderr, "jejak-hub: the store stopped on a fatal "
-                                 "database error (see the log above)\n");
-                status = 1;
-                break;
-            }
-        }
-    }
-    zpoller_destroy (&poller);
+    status = jk_broker_run ("jejak-hub", broker, store);
 
 cleanup:
     zactor_destroy (&store);

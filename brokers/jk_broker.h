@@ -6,6 +6,7 @@
 #define JK_BROKER_H
 
 #include <czmq.h>
+#include <stdbool.h>
 
 typedef struct {
     const char *ingest;  /* endpoint to bind for agents */
@@ -31,5 +32,21 @@ typedef struct {
    or are retryable NACKs E_UNAVAILABLE (no store) / E_BUSY (store queue
    full). */
 zactor_t *jk_broker_start (const jk_broker_config_t *config);
+
+/* ---- for the programs that run a broker (jejak-broker, jejak-hub) ------ */
+
+/* Plain (unencrypted) mode is for local endpoints only. With no keys
+   directory, checks the count endpoints (NULL entries are skipped); on the
+   first that is not loopback or ipc prints a refusal naming it and the way
+   out (jejak-keys, --keys) for program, and returns false. Returns true
+   when the endpoints may be bound as asked. */
+bool jk_broker_plain_allowed (const char *program, const char *keys,
+                              const char *const *endpoints, size_t count);
+
+/* Runs until SIGINT/SIGTERM: SIGHUP sends RELOAD (enrolled keys) to the
+   broker; a "FATAL" from the store actor (may be NULL) ends the run.
+   Returns 0 after a signal, 1 after a fatal store error (reported on
+   stderr for program). */
+int jk_broker_run (const char *program, zactor_t *broker, zactor_t *store);
 
 #endif
