@@ -506,8 +506,9 @@ int jk_source_check (const jk_region_t *region, const char *source, size_t len,
     size_t office = (size_t)(slash - source);
     size_t device = len - office - 1;
     char code[16];
-    snprintf (code, sizeof code, "%.*s", (int)(office < 15 ? office : 15),
-              source);
+    size_t code_len = office < 15 ? office : 15;
+    memcpy (code, source, code_len);
+    code[code_len] = '\0';
     bool known = (office == 5 && memcmp (source, "DINAS", 5) == 0) ||
                  (office == 8 && region && jk_region_kecamatan (region, code));
     if (!known) {
