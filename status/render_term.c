@@ -114,7 +114,8 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
     char title[160];
     snprintf (title, sizeof title, "%s  (%s)",
               view->all_batches
-                  ? "PELATIHAN TERBUKA / open training batches"
+                  ? "PELATIHAN TERBUKA & BARU SELESAI / open and recently "
+                    "finished training batches"
                   : "PELATIHAN BERJALAN / running training batches",
               as_of);
     s_title (s, title);
@@ -136,9 +137,11 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
         jk_mp_str (b, "end_date", end, sizeof end);
         bool closed = jk_mp_u64 (b, "closed") != 0;
         bool running = strcmp (start, as_of) <= 0 && strcmp (as_of, end) <= 0;
-        /* A named batch is shown whatever its dates. */
+        /* A named batch is shown whatever its dates; --all-batches shows
+           every batch of the snapshot (open, and closed in the last 90
+           days), the default only those running on the day. */
         bool named = view->batch && *view->batch;
-        if (!named && (closed || (!view->all_batches && !running)))
+        if (!named && !view->all_batches && (closed || !running))
             continue;
         char dates[48];
         snprintf (dates, sizeof dates, "%s..%s", start,

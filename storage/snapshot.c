@@ -251,7 +251,8 @@ static const char *const s_batch_keys[] = {
     "closed",   "class_size_max", "enrolled",       "sessions",
     "jp_total", "present_today",  "attendance_pct", NULL};
 
-/* Batches not yet closed or not yet over as of the day, oldest first;
+/* Batches not yet closed, or that ended at most 90 days before the day
+   (so a board can still show how a finished batch went), oldest first;
    attendance_pct = jp attended / (jp_total x enrolled), over participants
    not withdrawn. */
 static const char *s_batch_sql =
@@ -263,7 +264,8 @@ static const char *s_batch_sql =
     "  (SELECT coalesce (sum (e.jp_attended), 0) FROM enrollments e"
     "   WHERE e.batch = b.batch AND e.withdrawn = 0)"
     "  / (b.jp_total * b.enrolled), 2) ELSE 0.0 END"
-    " FROM batches b WHERE b.closed = 0 OR b.end_date >= ?1"
+    " FROM batches b WHERE b.closed = 0"
+    " OR b.end_date >= date (?1, '-90 days')"
     " ORDER BY b.start_date, b.batch";
 
 static const char *const s_source_keys[] = {

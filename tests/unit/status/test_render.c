@@ -210,16 +210,23 @@ static void test_term_ansi_and_filters (void **state)
     assert_memory_equal (text, "\033[H\033[2J", 7);
     assert_null (strstr (text, "32.03.10  Pacet"));
     assert_non_null (strstr (text, "32.03.01  Cianjur"));
-    /* Every open batch; still not the closed one. */
+    /* Every batch of the snapshot: the open ones and the recently closed
+       one, marked as closed. */
     assert_non_null (strstr (text, "PK2UMK-2022-02"));
-    assert_null (strstr (text, "PK2UMK-2022-00"));
+    assert_non_null (strstr (text, "PK2UMK-2022-00"));
+    assert_non_null (strstr (text, " ditutup"));
     /* Offices of other kecamatan hidden. */
     assert_null (strstr (text, "pacet-1"));
     assert_non_null (strstr (text, "no feed for 3 s"));
     free (text);
 
+    /* By default only the running ones: not the closed one. */
     view.kecamatan = NULL;
     view.all_batches = false;
+    text = s_render (&view, false, false, &rc);
+    assert_null (strstr (text, "PK2UMK-2022-00"));
+    free (text);
+
     view.batch = "PK2UMK-2022-00";
     text = s_render (&view, false, false, &rc);
     assert_non_null (strstr (text, "PK2UMK-2022-00"));

@@ -403,6 +403,27 @@ static void test_snapshot (void **state)
                       h.seq + 1);
     msgpack_unpacked_destroy (&result);
     free (bytes);
+
+    /* A closed batch stays in the snapshot for 90 days after its end
+       (2023-05-10 + 90 = 2023-08-08), then leaves it. */
+    H_OK (&h, h_event (&h, "training.batch_closed", "batch", BATCH, NULL));
+    static const struct {
+        int month, day;
+        uint32_t batches;
+    } days[] = {{8, 8, 1}, {8, 9, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        bytes = jk_projections_snapshot (
+            h.db, jk_days_from_civil (2023, days[i].month, days[i].day), &size);
+        assert_non_null (bytes);
+        msgpack_unpacked_init (&result);
+        assert_int_equal (
+            msgpack_unpack_next (&result, (const char *)bytes, size, NULL),
+            MSGPACK_UNPACK_SUCCESS);
+        assert_int_equal (s_get (&result.data, "batches")->via.array.size,
+                          days[i].batches);
+        msgpack_unpacked_destroy (&result);
+        free (bytes);
+    }
     h_close (&h);
 }
 
