@@ -108,6 +108,11 @@ const jk_type_t *jk_vocabulary_at (size_t index);
 const jk_type_t *jk_vocabulary_find (const char *name, size_t len);
 const jk_type_t *jk_vocabulary_by_command (jk_domain_t domain,
                                            const char *command);
+/* Position of a current-version type in the vocabulary (the order of
+   jk_vocabulary_at), or -1 for a type that is not in the table (an older
+   version reached through `previous`, a test's own type). Constant time:
+   parts that keep one entry per type index arrays with it. */
+int jk_vocabulary_index (const jk_type_t *type);
 /* Field lookup by name within a type: index, or -1. */
 int jk_type_field (const jk_type_t *type, const char *name, size_t len);
 const char *jk_kind_name (jk_kind_t kind);

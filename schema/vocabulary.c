@@ -356,6 +356,18 @@ const jk_type_t *jk_vocabulary_at (size_t index)
     return index < COUNT (s_types) ? &s_types[index] : NULL;
 }
 
+int jk_vocabulary_index (const jk_type_t *type)
+{
+    /* Compared as integers: only pointers into the table may be
+       subtracted. */
+    uintptr_t first = (uintptr_t)&s_types[0];
+    uintptr_t at = (uintptr_t)type;
+    if (at < first || at >= first + sizeof s_types ||
+        (at - first) % sizeof s_types[0])
+        return -1;
+    return (int)((at - first) / sizeof s_types[0]);
+}
+
 const jk_type_t *jk_vocabulary_find (const char *name, size_t len)
 {
     /* name comes from the wire: it may hold NUL bytes, so compare lengths

@@ -496,6 +496,9 @@ jk_projections_t *jk_projections_new (sqlite3 *db,
                                       char *err, size_t err_size)
 {
     assert (db);
+    if (jk_proj_rules_check (err, err_size) ||
+        jk_proj_apply_check (err, err_size))
+        return NULL;
     jk_projections_t *self = jk_calloc (1, sizeof *self);
     self->db = db;
     self->config.rat_deadline_months = 6;
@@ -1787,20 +1790,30 @@ static int s_progress (jk_projections_t *self, const char *source,
     return jk_proj_exec (self, W_META_POS);
 }
 
+int jk_proj_apply_check (char *err, size_t err_size)
+{
+    size_t n = sizeof s_apply / sizeof s_apply[0];
+    for (size_t i = 0; i < jk_vocabulary_count (); i++)
+        if (i >= n || strcmp (s_apply[i].type, jk_vocabulary_at (i)->name)) {
+            snprintf (err, err_size,
+                      "projections: no apply entry for %s at position %zu",
+                      jk_vocabulary_at (i)->name, i);
+            return -1;
+        }
+    return 0;
+}
+
 int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
                           const jk_applied_t *applied)
 {
     assert (self && event && applied);
-    const apply_entry_t *entry = NULL;
-    for (size_t i = 0; i < sizeof s_apply / sizeof s_apply[0]; i++)
-        if (strcmp (s_apply[i].type, event->type->name) == 0) {
-            entry = &s_apply[i];
-            break;
-        }
-    if (!entry) {
-        jk_error (LOG, "no projection for type %s", event->type->name);
+    int index = jk_vocabulary_index (event->type);
+    if (index < 0) {
+        jk_error (LOG, "no projection for type %s v%u", event->type->name,
+                  event->type->version);
         return JK_INVALID;
     }
+    const apply_entry_t *entry = &s_apply[index];
     CHECK (entry->apply (self, event, applied));
     CHECK (s_warnings (self, event, applied));
     return s_progress (self, event->source.ptr, (int)event->source.len,

@@ -101,6 +101,13 @@ struct _jk_projections_t {
     zhashx_t *cooperatives;
 };
 
+/* The decide (rules.c) and apply (projections.c) tables hold one entry per
+   vocabulary type, in vocabulary order, so events dispatch by
+   jk_vocabulary_index. These check that at start-up: 0, or -1 naming the
+   first type without an entry in err. */
+int jk_proj_rules_check (char *err, size_t err_size);
+int jk_proj_apply_check (char *err, size_t err_size);
+
 /* Binds a body field to parameter index: text kinds as text (borrowed from
    the event, valid while it lives), UINT and BOOL as integers, absent as
    NULL. */

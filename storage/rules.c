@@ -792,17 +792,30 @@ static const struct {
     {"certificate.revoked", s_certificate_revoked},
 };
 
+int jk_proj_rules_check (char *err, size_t err_size)
+{
+    size_t n = sizeof s_rules / sizeof s_rules[0];
+    for (size_t i = 0; i < jk_vocabulary_count (); i++)
+        if (i >= n || strcmp (s_rules[i].type, jk_vocabulary_at (i)->name)) {
+            snprintf (err, err_size,
+                      "projections: no domain rules for %s at position %zu",
+                      jk_vocabulary_at (i)->name, i);
+            return -1;
+        }
+    return 0;
+}
+
 int jk_projections_decide (jk_projections_t *self, const jk_event_t *event,
                            jk_report_t *report)
 {
     assert (self && event && report);
-    for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++)
-        if (strcmp (s_rules[i].type, event->type->name) == 0) {
-            int rc = s_rules[i].decide (self, event, report);
-            return rc == GO ? 0 : rc == REJECT ? -1 : JK_IO;
-        }
+    int index = jk_vocabulary_index (event->type);
+    if (index >= 0) {
+        int rc = s_rules[index].decide (self, event, report);
+        return rc == GO ? 0 : rc == REJECT ? -1 : JK_IO;
+    }
     jk_report_error (report, "E_TYPE", "type",
-                     "type %s has no domain rules in this store",
-                     event->type->name);
+                     "type %s v%u has no domain rules in this store",
+                     event->type->name, event->type->version);
     return -1;
 }

@@ -789,6 +789,18 @@ static const jk_type_t s_own_v3 = {"test.thing",
                                    &s_own_v2,
                                    s_own_v2_to_v3};
 
+/* Parts index per-type tables by vocabulary position. */
+static void test_vocabulary_index (void **state)
+{
+    (void)state;
+    assert_int_equal (jk_vocabulary_count (), 18);
+    for (size_t i = 0; i < jk_vocabulary_count (); i++)
+        assert_int_equal (jk_vocabulary_index (jk_vocabulary_at (i)), (int)i);
+    assert_int_equal (jk_vocabulary_index (&s_own_v1), -1);
+    assert_int_equal (jk_vocabulary_index (&s_own_v2), -1);
+    assert_int_equal (jk_vocabulary_index (NULL), -1);
+}
+
 static void test_upcast_renamed_field (void **state)
 {
     (void)state;
@@ -918,6 +930,7 @@ int main (void)
         cmocka_unit_test (test_random_bytes_never_crash),
         cmocka_unit_test (test_mutated_samples_never_crash),
         cmocka_unit_test (test_envelope_peek),
+        cmocka_unit_test (test_vocabulary_index),
         cmocka_unit_test (test_upcast_renamed_field),
         cmocka_unit_test (test_upcast_two_steps),
     };
