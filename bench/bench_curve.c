@@ -17,18 +17,11 @@
 
 #define S_OFFICES 32
 
-typedef struct {
-    size_t events; /* events per round, over all offices */
-    int rounds;
-    size_t batch; /* events per SUBMIT */
-    int window;   /* SUBMITs in flight per office */
-} s_options_t;
-
 /* One round through a fresh hub, plain or CURVE (keys: the keys
    directory): events per second, or -1. */
-static double s_hub_round (const s_options_t *opt, jk_bench_office_t *offices,
-                           const char *dir, int round, const char *keys,
-                           uint64_t *nacks)
+static double s_hub_round (const jk_bench_ingest_options_t *opt,
+                           jk_bench_office_t *offices, const char *dir,
+                           int round, const char *keys, uint64_t *nacks)
 {
     char name[32];
     snprintf (name, sizeof name, "%s-%d", keys ? "curve" : "plain", round);
@@ -49,31 +42,9 @@ static double s_hub_round (const s_options_t *opt, jk_bench_office_t *offices,
 
 int main (int argc, char **argv)
 {
-    s_options_t opt = {64000, 3, 100, 4};
-    for (int i = 1; i < argc; i++) {
-        if (streq (argv[i], "--quick")) {
-            opt.events = 16000;
-            opt.rounds = 1;
-        } else if (streq (argv[i], "--events") && i + 1 < argc)
-            opt.events = strtoull (argv[++i], NULL, 10);
-        else if (streq (argv[i], "--rounds") && i + 1 < argc)
-            opt.rounds = atoi (argv[++i]);
-        else if (streq (argv[i], "--batch") && i + 1 < argc)
-            opt.batch = strtoull (argv[++i], NULL, 10);
-        else if (streq (argv[i], "--window") && i + 1 < argc)
-            opt.window = atoi (argv[++i]);
-        else {
-            fprintf (stderr, "usage: bench_curve [--quick] [--events N] "
-                             "[--rounds R] [--batch B] [--window W]\n");
-            return 2;
-        }
-    }
-    if (opt.rounds < 1 || opt.rounds > 50 || opt.batch < 1 ||
-        opt.batch > JK_SUBMIT_MAX_EVENTS || opt.window < 1 ||
-        opt.events < S_OFFICES) {
-        fprintf (stderr, "bench_curve: options out of range\n");
+    jk_bench_ingest_options_t opt;
+    if (jk_bench_ingest_options ("bench_curve", argc, argv, S_OFFICES, &opt))
         return 2;
-    }
     jk_log_set_level (JK_LOG_WARN);
     char *dir = jk_bench_tmpdir ("curve");
     char keys[512], err[512];

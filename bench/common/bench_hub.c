@@ -242,3 +242,36 @@ bool jk_bench_hub_ready (const char *ingest, const char *source,
     zsock_destroy (&probe);
     return ready;
 }
+
+int jk_bench_ingest_options (const char *program, int argc, char **argv,
+                             int offices, jk_bench_ingest_options_t *opt)
+{
+    *opt = (jk_bench_ingest_options_t){64000, 3, 100, 4};
+    for (int i = 1; i < argc; i++) {
+        if (streq (argv[i], "--quick")) {
+            opt->events = 16000;
+            opt->rounds = 1;
+        } else if (streq (argv[i], "--events") && i + 1 < argc)
+            opt->events = strtoull (argv[++i], NULL, 10);
+        else if (streq (argv[i], "--rounds") && i + 1 < argc)
+            opt->rounds = atoi (argv[++i]);
+        else if (streq (argv[i], "--batch") && i + 1 < argc)
+            opt->batch = strtoull (argv[++i], NULL, 10);
+        else if (streq (argv[i], "--window") && i + 1 < argc)
+            opt->window = atoi (argv[++i]);
+        else {
+            fprintf (stderr,
+                     "usage: %s [--quick] [--events N] [--rounds R] "
+                     "[--batch B] [--window W]\n",
+                     program);
+            return 2;
+        }
+    }
+    if (opt->rounds < 1 || opt->rounds > 50 || opt->batch < 1 ||
+        opt->batch > JK_SUBMIT_MAX_EVENTS || opt->window < 1 ||
+        opt->events < (size_t)offices) {
+        fprintf (stderr, "%s: options out of range\n", program);
+        return 2;
+    }
+    return 0;
+}

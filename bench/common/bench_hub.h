@@ -76,6 +76,21 @@ double jk_bench_offices_run (jk_bench_office_t *offices, int count,
                              const jk_bench_hub_t *hub, size_t batch,
                              int window, uint64_t *nacks, const char *who);
 
+/* Options of the 32-office ingest benchmarks (bench_ingest, bench_curve). */
+typedef struct {
+    size_t events; /* events per round, over all offices */
+    int rounds;
+    size_t batch; /* events per SUBMIT */
+    int window;   /* SUBMITs in flight per office */
+} jk_bench_ingest_options_t;
+
+/* Parses [--quick] [--events N] [--rounds R] [--batch B] [--window W] into
+   opt (defaults 64000, 3, 100, 4; --quick 16000 events, 1 round) and checks
+   the ranges for count offices. Returns 0, or 2 after printing the usage
+   or the problem for program. */
+int jk_bench_ingest_options (const char *program, int argc, char **argv,
+                             int offices, jk_bench_ingest_options_t *opt);
+
 /* The directory of this program (where the other programs of the build
    sit), as a heap string; "." when unknown. */
 char *jk_bench_program_dir (void);
