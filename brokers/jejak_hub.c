@@ -34,6 +34,10 @@ static const jk_opt_t s_options[] = {
      false},
     {"data-dir", "JEJAK_DATA_DIR", NULL,
      "region reference data directory (default: the installed copy)", false},
+    {"region", "JEJAK_REGION", NULL,
+     "the hub's area: a kabupaten code (32.03) or, for a province hub, a "
+     "province code (32); default: Kabupaten Cianjur",
+     false},
     {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
      "a RAT is late this many months after its book year", false},
 };
@@ -124,6 +128,9 @@ int main (int argc, char **argv)
     }
     if (jk_opts_get (opts, "data-dir"))
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (jk_opts_get (opts, "region"))
+        jk_region_set_default_area (jk_opts_get (opts, "region"));
+    (void)jk_region_default (); /* a bad --region stops here, exit 2 */
     const char *db = jk_opts_get (opts, "db");
     if (s_make_parent (db)) {
         status = 1;

@@ -45,14 +45,15 @@ static void s_limits (const jk_field_t *f, char *out, size_t size)
 
 static const char *s_format_name (jk_format_t format)
 {
-    static const char *names[] = {"",
-                                  "NIK (SPEC 3.3)",
-                                  "Cianjur desa code",
-                                  "desa code (Cianjur, or any NN.NN.NN.NNNN)",
-                                  "legal number (AHU / LEGACY_BH / UNKNOWN)",
-                                  "phone ^(\\+62|62|0)8\\d{8,11}$",
-                                  "13 digits, warn unless 3203...",
-                                  "code: letters, digits, . - _ /"};
+    static const char *names[] = {
+        "",
+        "NIK (SPEC 3.3)",
+        "desa code of the hub's regency",
+        "desa code (the regency's, or any NN.NN.NN.NNNN)",
+        "legal number (AHU / LEGACY_BH / UNKNOWN)",
+        "phone ^(\\+62|62|0)8\\d{8,11}$",
+        "13 digits, warn unless the regency's (3203...)",
+        "code: letters, digits, . - _ /"};
     return names[format];
 }
 

@@ -44,7 +44,7 @@ typedef enum {
 typedef enum {
     JK_FORMAT_NONE,
     JK_FORMAT_NIK,          /* SPEC 3.3 */
-    JK_FORMAT_DESA_CIANJUR, /* a desa code in the reference data */
+    JK_FORMAT_DESA_REGION,  /* a desa code in the reference data */
     JK_FORMAT_DESA_ANY,     /* a Cianjur desa, or any NN.NN.NN.NNNN code */
     JK_FORMAT_LEGAL_NUMBER, /* classified AHU / LEGACY_BH / UNKNOWN (warn) */
     JK_FORMAT_PHONE,        /* ^(\+62|62|0)8\d{8,11}$ */
@@ -308,9 +308,17 @@ const char *jk_legal_class_name (jk_legal_class_t cls);
 
 /* ---- reference data
    ---------------------------------------------------------- Regions loaded
-   from CSV files: cianjur_kecamatan.csv, cianjur_desa.csv, provinsi_codes.csv.
-   Another regency is another directory of data. */
+   from CSV files. By default (no area) Kabupaten Cianjur from
+   cianjur_kecamatan.csv and cianjur_desa.csv; for an area, the rows of
+   indonesia_kabupaten.csv, indonesia_kecamatan.csv and indonesia_desa.csv
+   under it: a kabupaten code "32.03" (one regency hub) or a province code
+   "32" (a province hub: every kabupaten and kota of the province). Province
+   codes of NIKs come from provinsi_codes.csv either way. */
 jk_region_t *jk_region_load (const char *dir, char *err, size_t err_size);
+/* As jk_region_load for an area (NULL or "": the Cianjur default). An area
+   not shaped NN or NN.NN, or holding no kecamatan, is refused in err. */
+jk_region_t *jk_region_load_area (const char *dir, const char *area, char *err,
+                                  size_t err_size);
 void jk_region_destroy (jk_region_t **self_p);
 /* The process-wide reference data from --data-dir / JEJAK_DATA_DIR, the
    installed directory, or the source tree; aborts with a clear message if
@@ -318,6 +326,9 @@ void jk_region_destroy (jk_region_t **self_p);
 const jk_region_t *jk_region_default (void);
 /* Sets the directory jk_region_default loads from (before first use). */
 void jk_region_set_default_dir (const char *dir);
+/* Sets the area jk_region_default loads (before first use; --region);
+   otherwise JEJAK_REGION, otherwise the Cianjur default. */
+void jk_region_set_default_area (const char *area);
 
 /* Kecamatan name for "32.03.10", or NULL. */
 const char *jk_region_kecamatan (const jk_region_t *self, const char *code);
@@ -332,8 +343,14 @@ const char *jk_region_kecamatan_at (const jk_region_t *self, size_t index,
 size_t jk_region_desa_count (const jk_region_t *self);
 const char *jk_region_desa_at (const jk_region_t *self, size_t index,
                                const char **name, const char **kecamatan_code);
-/* The regency prefix of the data, e.g. "32.03". */
+/* The area of the data, e.g. "32.03" (a province hub: "32"). */
 const char *jk_region_regency (const jk_region_t *self);
+/* The kabupaten and kota of the area, in code order (one for a regency). */
+size_t jk_region_kabupaten_count (const jk_region_t *self);
+const char *jk_region_kabupaten_at (const jk_region_t *self, size_t index,
+                                    const char **name);
+/* Kabupaten name for "32.03", or NULL when not in the area. */
+const char *jk_region_kabupaten (const jk_region_t *self, const char *code);
 
 /* Checks "OFFICE/DEVICE": OFFICE a kecamatan code of the reference data or
    DINAS, DEVICE 1..32 of [A-Za-z0-9._-]. Returns 0 or -1 with

@@ -22,7 +22,8 @@ struct _jk_region_t {
     region_table_t kecamatan;
     region_table_t desa;
     region_table_t province;
-    char regency[8]; /* "32.03", from the kecamatan codes */
+    region_table_t kabupaten; /* kabupaten and kota of the area */
+    char regency[8];          /* "32.03" (or "32" for a province), the area */
 };
 
 static int s_row_compare (const void *a, const void *b)
@@ -31,9 +32,57 @@ static int s_row_compare (const void *a, const void *b)
                    ((const region_row_t *)b)->code);
 }
 
-/* Reads a header + rows CSV of 2 or 3 plain columns (no quoting). */
+/* Splits one CSV line into up to max fields in place: a field may be
+   quoted ("Name, with comma", "" for a quote inside). Returns the number
+   of fields, or -1 for an unterminated quote. */
+static int s_split_csv (char *line, char **fields, int max)
+{
+    int count = 0;
+    char *in = line;
+    while (count < max) {
+        char *out = in;
+        fields[count++] = out;
+        if (*in == '"') {
+            in++;
+            for (;;) {
+                if (!*in)
+                    return -1;
+                if (*in == '"' && in[1] == '"') {
+                    *out++ = '"';
+                    in += 2;
+                } else if (*in == '"') {
+                    in++;
+                    break;
+                } else
+                    *out++ = *in++;
+            }
+        } else
+            while (*in && *in != ',')
+                *out++ = *in++;
+        char next = *in;
+        *out = 0;
+        if (next != ',')
+            return count;
+        in++;
+    }
+    return count + 1; /* more fields than wanted */
+}
+
+/* True when code lies in area: area empty, equal to code, or a prefix of
+   code followed by a dot ("32" holds "32.03", "32.03" holds "32.03.10"). */
+static bool s_in_area (const char *code, const char *area)
+{
+    size_t n = strlen (area);
+    return n == 0 ||
+           (strncmp (code, area, n) == 0 && (code[n] == 0 || code[n] == '.'));
+}
+
+/* Reads a header + rows CSV of 2 or 3 columns (CSV quoting allowed),
+   keeping the rows whose filter column (0: the code, 2: the parent; -1:
+   every row) lies in area. */
 static int s_load_table (const char *dir, const char *file, int columns,
-                         region_table_t *table, char *err, size_t err_size)
+                         int filter, const char *area, region_table_t *table,
+                         char *err, size_t err_size)
 {
     char path[1024];
     snprintf (path, sizeof path, "%s/%s", dir, file);
@@ -51,17 +100,12 @@ static int s_load_table (const char *dir, const char *file, int columns,
         line[strcspn (line, "\r\n")] = 0;
         if (lineno == 1 || !line[0])
             continue;
-        char *fields[3] = {line, NULL, NULL};
-        for (int i = 1; i < columns; i++) {
-            char *comma = strchr (fields[i - 1], ',');
-            if (!comma) {
-                snprintf (err, err_size, "%s line %zu: expected %d columns",
-                          path, lineno, columns);
-                fclose (f);
-                return -1;
-            }
-            *comma = 0;
-            fields[i] = comma + 1;
+        char *fields[3] = {NULL, NULL, NULL};
+        if (s_split_csv (line, fields, columns) != columns) {
+            snprintf (err, err_size, "%s line %zu: expected %d columns", path,
+                      lineno, columns);
+            fclose (f);
+            return -1;
         }
         /* A longer code would be cut short and match the wrong row. */
         size_t code_len = strlen (fields[0]);
@@ -74,6 +118,8 @@ static int s_load_table (const char *dir, const char *file, int columns,
             fclose (f);
             return -1;
         }
+        if (filter >= 0 && !s_in_area (fields[filter], area))
+            continue;
         if (table->count == cap)
             table->rows =
                 jk_realloc (table->rows, (cap *= 2) * sizeof (region_row_t));
@@ -95,25 +141,75 @@ static void s_free_table (region_table_t *table)
     free (table->rows);
 }
 
-jk_region_t *jk_region_load (const char *dir, char *err, size_t err_size)
+/* True for "NN" (a province) or "NN.NN" (a kabupaten or kota). */
+static bool s_area_shape (const char *area)
 {
+    size_t n = strlen (area);
+    if (n != 2 && n != 5)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (i == 2 ? area[i] != '.' : (area[i] < '0' || area[i] > '9'))
+            return false;
+    return true;
+}
+
+jk_region_t *jk_region_load_area (const char *dir, const char *area, char *err,
+                                  size_t err_size)
+{
+    if (area && !*area)
+        area = NULL;
+    if (area && !s_area_shape (area)) {
+        snprintf (err, err_size,
+                  "region '%.20s' must be a kabupaten code NN.NN (32.03) or a "
+                  "province code NN (32)",
+                  area);
+        return NULL;
+    }
     jk_region_t *self = jk_calloc (1, sizeof *self);
-    if (s_load_table (dir, "cianjur_kecamatan.csv", 2, &self->kecamatan, err,
-                      err_size) ||
-        s_load_table (dir, "cianjur_desa.csv", 3, &self->desa, err, err_size) ||
-        s_load_table (dir, "provinsi_codes.csv", 2, &self->province, err,
-                      err_size)) {
+    int rc;
+    if (!area)
+        rc = s_load_table (dir, "cianjur_kecamatan.csv", 2, -1, "",
+                           &self->kecamatan, err, err_size) ||
+             s_load_table (dir, "cianjur_desa.csv", 3, -1, "", &self->desa, err,
+                           err_size);
+    else
+        rc = s_load_table (dir, "indonesia_kabupaten.csv", 3, 0, area,
+                           &self->kabupaten, err, err_size) ||
+             s_load_table (dir, "indonesia_kecamatan.csv", 3, 2, area,
+                           &self->kecamatan, err, err_size) ||
+             s_load_table (dir, "indonesia_desa.csv", 3, 0, area, &self->desa,
+                           err, err_size);
+    if (rc || s_load_table (dir, "provinsi_codes.csv", 2, -1, "",
+                            &self->province, err, err_size)) {
         jk_region_destroy (&self);
         return NULL;
     }
     if (self->kecamatan.count == 0) {
-        snprintf (err, err_size, "no kecamatan in %s", dir);
+        snprintf (err, err_size, "no kecamatan of %s in %s",
+                  area ? area : "the regency", dir);
         jk_region_destroy (&self);
         return NULL;
     }
-    snprintf (self->regency, sizeof self->regency, "%.5s",
-              self->kecamatan.rows[0].code);
+    if (area)
+        snprintf (self->regency, sizeof self->regency, "%s", area);
+    else {
+        snprintf (self->regency, sizeof self->regency, "%.5s",
+                  self->kecamatan.rows[0].code);
+        /* The Cianjur files hold one kabupaten: name it from the code. */
+        self->kabupaten.rows = jk_calloc (1, sizeof (region_row_t));
+        self->kabupaten.count = 1;
+        snprintf (self->kabupaten.rows[0].code,
+                  sizeof self->kabupaten.rows[0].code, "%s", self->regency);
+        self->kabupaten.rows[0].name = jk_strdup ("KAB. CIANJUR");
+        snprintf (self->kabupaten.rows[0].parent,
+                  sizeof self->kabupaten.rows[0].parent, "%.2s", self->regency);
+    }
     return self;
+}
+
+jk_region_t *jk_region_load (const char *dir, char *err, size_t err_size)
+{
+    return jk_region_load_area (dir, NULL, err, err_size);
 }
 
 void jk_region_destroy (jk_region_t **self_p)
@@ -123,6 +219,7 @@ void jk_region_destroy (jk_region_t **self_p)
     s_free_table (&(*self_p)->kecamatan);
     s_free_table (&(*self_p)->desa);
     s_free_table (&(*self_p)->province);
+    s_free_table (&(*self_p)->kabupaten);
     free (*self_p);
     *self_p = NULL;
 }
@@ -201,10 +298,38 @@ const char *jk_region_regency (const jk_region_t *self)
     return self->regency;
 }
 
+size_t jk_region_kabupaten_count (const jk_region_t *self)
+{
+    return self->kabupaten.count;
+}
+
+const char *jk_region_kabupaten_at (const jk_region_t *self, size_t index,
+                                    const char **name)
+{
+    if (index >= self->kabupaten.count)
+        return NULL;
+    if (name)
+        *name = self->kabupaten.rows[index].name;
+    return self->kabupaten.rows[index].code;
+}
+
+const char *jk_region_kabupaten (const jk_region_t *self, const char *code)
+{
+    const region_row_t *row = s_find (&self->kabupaten, code, strlen (code));
+    return row ? row->name : NULL;
+}
+
 /* ---- the process-wide default ------------------------------------------ */
 
 static char *s_default_dir;
+static char *s_default_area;
 static jk_region_t *s_default;
+
+void jk_region_set_default_area (const char *area)
+{
+    free (s_default_area);
+    s_default_area = area && *area ? jk_strdup (area) : NULL;
+}
 
 void jk_region_set_default_dir (const char *dir)
 {
@@ -217,6 +342,8 @@ static void s_free_default (void)
     jk_region_destroy (&s_default);
     free (s_default_dir);
     s_default_dir = NULL;
+    free (s_default_area);
+    s_default_area = NULL;
 }
 
 const jk_region_t *jk_region_default (void)
@@ -225,11 +352,13 @@ const jk_region_t *jk_region_default (void)
         return s_default;
     const char *candidates[] = {s_default_dir, getenv ("JEJAK_DATA_DIR"),
                                 JEJAK_DATA_SOURCE_DIR, JEJAK_DATA_INSTALL_DIR};
+    const char *area =
+        s_default_area ? s_default_area : getenv ("JEJAK_REGION");
     char err[512] = "";
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
         if (!candidates[i] || !*candidates[i])
             continue;
-        s_default = jk_region_load (candidates[i], err, sizeof err);
+        s_default = jk_region_load_area (candidates[i], area, err, sizeof err);
         if (s_default) {
             atexit (s_free_default);
             return s_default;
@@ -241,7 +370,7 @@ const jk_region_t *jk_region_default (void)
     fprintf (stderr,
              "jejak: cannot load the region reference data: %s\n"
              "       set --data-dir or JEJAK_DATA_DIR to the folder holding "
-             "cianjur_kecamatan.csv\n",
+             "cianjur_kecamatan.csv (and indonesia_*.csv for --region)\n",
              err[0] ? err : "no data directory found");
     exit (2);
 }

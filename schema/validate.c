@@ -285,7 +285,7 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
             }
             return 0;
         }
-        case JK_FORMAT_DESA_CIANJUR:
+        case JK_FORMAT_DESA_REGION:
         case JK_FORMAT_DESA_ANY: {
             if (!s_desa_shape (s)) {
                 jk_report_error (report, "E_FIELD_FORMAT", path,
@@ -301,7 +301,7 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
                 return 0;
             const char *regency = jk_region_regency (ctx->region);
             bool inside = strncmp (s.ptr, regency, strlen (regency)) == 0;
-            if (f->format == JK_FORMAT_DESA_CIANJUR || inside) {
+            if (f->format == JK_FORMAT_DESA_REGION || inside) {
                 jk_report_error (report, "E_REGION", path,
                                  "%s %.*s is not a desa of %s in the "
                                  "reference data",
@@ -342,9 +342,23 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
                                  "%s must be 13 digits", path);
                 return -1;
             }
-            if (memcmp (s.ptr, "3203", 4) != 0)
-                jk_report_warn (report, "W_NIK_KOPERASI_PREFIX", path,
-                                "%s does not start with 3203 (Cianjur)", path);
+            {
+                /* The hub's area without dots: 3203 (Cianjur), 32 for a
+                   province hub. */
+                const char *area =
+                    ctx->region ? jk_region_regency (ctx->region) : "32.03";
+                char prefix[8];
+                size_t n = 0;
+                for (const char *c = area; *c && n < sizeof prefix - 1; c++)
+                    if (*c != '.')
+                        prefix[n++] = *c;
+                prefix[n] = 0;
+                if (memcmp (s.ptr, prefix, n) != 0)
+                    jk_report_warn (report, "W_NIK_KOPERASI_PREFIX", path,
+                                    "%s does not start with %s (%s)", path,
+                                    prefix,
+                                    strcmp (prefix, "3203") ? area : "Cianjur");
+            }
             return 0;
         case JK_FORMAT_CODE:
             if (!s_code_ok (s)) {

@@ -84,7 +84,7 @@ static const jk_field_t s_cooperative_registered[] = {
     ENUM ("form", R, s_form, "form"),
     ENUM ("kind", R, s_kind, "kind of business"),
     ENUM ("pattern", R, s_pattern, "conventional or sharia"),
-    STR ("desa_code", R, 13, 13, JK_FORMAT_DESA_CIANJUR,
+    STR ("desa_code", R, 13, 13, JK_FORMAT_DESA_REGION,
          "desa code of the seat (reference data); the kecamatan derives "
          "from it"),
     STR ("address", O, 0, 250, JK_FORMAT_NONE, "street address"),
@@ -100,7 +100,7 @@ static const jk_field_t s_cooperative_updated[] = {
     ENUM ("form", O, s_form, "form"),
     ENUM ("kind", O, s_kind, "kind of business"),
     ENUM ("pattern", O, s_pattern, "conventional or sharia"),
-    STR ("desa_code", O, 13, 13, JK_FORMAT_DESA_CIANJUR,
+    STR ("desa_code", O, 13, 13, JK_FORMAT_DESA_REGION,
          "desa code of the seat"),
     STR ("address", O, 0, 250, JK_FORMAT_NONE, "street address"),
     STR ("nik_koperasi", O, 13, 13, JK_FORMAT_NIK_KOPERASI,

@@ -182,6 +182,79 @@ static void test_source_check (void **state)
     assert_string_equal (office, "noslash");
 }
 
+static jk_region_t *s_load_area (const char *area)
+{
+    char err[256] = "";
+    jk_region_t *region =
+        jk_region_load_area (JEJAK_SOURCE_DIR "/data", area, err, sizeof err);
+    if (!region)
+        fail_msg ("%s: %s", area, err);
+    return region;
+}
+
+/* A hub configured for another regency, for Cianjur through the national
+   files (the same rows as the default), and a province hub. */
+static void test_areas (void **state)
+{
+    (void)state;
+    jk_region_t *cianjur = s_load ();
+    jk_region_t *again = s_load_area ("32.03");
+    assert_int_equal (jk_region_kecamatan_count (again), 32);
+    assert_int_equal (jk_region_desa_count (again), 360);
+    for (size_t i = 0; i < 360; i++) {
+        const char *n1, *n2, *k1, *k2;
+        assert_string_equal (jk_region_desa_at (cianjur, i, &n1, &k1),
+                             jk_region_desa_at (again, i, &n2, &k2));
+        assert_string_equal (n1, n2);
+        assert_string_equal (k1, k2);
+    }
+    assert_int_equal (jk_region_kabupaten_count (cianjur), 1);
+    assert_string_equal (jk_region_kabupaten (again, "32.03"), "KAB. CIANJUR");
+    assert_string_equal (jk_region_kabupaten (cianjur, "32.03"),
+                         "KAB. CIANJUR");
+    jk_region_destroy (&again);
+    jk_region_destroy (&cianjur);
+
+    /* Kabupaten Bandung: its own kecamatan, Cianjur's are foreign. */
+    jk_region_t *bandung = s_load_area ("32.04");
+    assert_string_equal (jk_region_regency (bandung), "32.04");
+    assert_int_equal (jk_region_kabupaten_count (bandung), 1);
+    assert_string_equal (jk_region_kecamatan (bandung, "32.04.05"), "Cileunyi");
+    assert_null (jk_region_kecamatan (bandung, "32.03.10"));
+    s_source (bandung, "32.04.05/cileunyi-1", 0);
+    s_source (bandung, "32.03.10/pacet-1", -1);
+    jk_region_destroy (&bandung);
+
+    /* A province hub knows every kabupaten and kota of Jawa Barat and
+       every one of their kecamatan. */
+    jk_region_t *jabar = s_load_area ("32");
+    assert_int_equal (jk_region_kabupaten_count (jabar), 27);
+    assert_int_equal (jk_region_kecamatan_count (jabar), 627);
+    assert_int_equal (jk_region_desa_count (jabar), 5957);
+    assert_string_equal (jk_region_kabupaten_at (jabar, 0, NULL), "32.01");
+    assert_string_equal (jk_region_kabupaten (jabar, "32.03"), "KAB. CIANJUR");
+    assert_null (jk_region_kabupaten (jabar, "33.01"));
+    s_source (jabar, "32.03.10/pacet-1", 0);
+    s_source (jabar, "32.04.05/cileunyi-1", 0);
+    s_source (jabar, "33.01.01/x", -1);
+    /* Names with commas are quoted in the national files. */
+    for (size_t i = 0; i < jk_region_desa_count (jabar); i++) {
+        const char *name;
+        jk_region_desa_at (jabar, i, &name, NULL);
+        assert_true (name[0] != '"');
+    }
+    jk_region_destroy (&jabar);
+
+    /* Areas that are not codes, or hold nothing. */
+    char err[256] = "";
+    assert_null (jk_region_load_area (JEJAK_SOURCE_DIR "/data", "32.3", err,
+                                      sizeof err));
+    assert_non_null (strstr (err, "must be a kabupaten code NN.NN"));
+    assert_null (jk_region_load_area (JEJAK_SOURCE_DIR "/data", "99.99", err,
+                                      sizeof err));
+    assert_non_null (strstr (err, "no kecamatan of 99.99"));
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +262,7 @@ int main (void)
         cmocka_unit_test (test_lookups),
         cmocka_unit_test (test_load_errors),
         cmocka_unit_test (test_source_check),
+        cmocka_unit_test (test_areas),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
