@@ -41,7 +41,9 @@ static const jk_opt_t s_globals[] = {
      "(required)",
      false},
     {"outbox", "JEJAK_OUTBOX", NULL,
-     "outbox file (default ~/.local/share/jejak/PROGRAM-SOURCE.db)", false},
+     "outbox file, one per device shared by its programs (default "
+     "~/.local/share/jejak/outbox-SOURCE.db)",
+     false},
     {"actor", "JEJAK_ACTOR", NULL, "operator id (default $USER)", false},
     {"wait", "JEJAK_WAIT", "5",
      "seconds to wait for answers (sync: seconds without progress)", false},
@@ -270,39 +272,6 @@ static void s_print_problem (const char *prefix, const char *where,
              p->field[0] ? "field " : "", p->field, p->message, p->code);
 }
 
-/* The default outbox path: $XDG_DATA_HOME/jejak or ~/.local/share/jejak,
-   created 0700, then PROGRAM-SOURCE.db (with '/' as '_'); without a home
-   directory, ./jejak-outbox-PROGRAM.db. */
-static char *s_default_outbox (const char *program, const char *source)
-{
-    char *src = jk_strdup (source);
-    for (char *p = src; *p; p++)
-        if (*p == '/')
-            *p = '_';
-    const char *xdg = getenv ("XDG_DATA_HOME");
-    const char *home = getenv ("HOME");
-    char *dir = NULL;
-    if (xdg && *xdg)
-        dir = jk_sprintf ("%s/jejak", xdg);
-    else if (home && *home) {
-        char *local = jk_sprintf ("%s/.local", home);
-        char *share = jk_sprintf ("%s/.local/share", home);
-        mkdir (local, 0700);
-        mkdir (share, 0700);
-        free (local);
-        free (share);
-        dir = jk_sprintf ("%s/.local/share/jejak", home);
-    }
-    char *path;
-    if (dir && (mkdir (dir, 0700) == 0 || errno == EEXIST))
-        path = jk_sprintf ("%s/%s-%s.db", dir, program, src);
-    else
-        path = jk_sprintf ("./jejak-outbox-%s.db", program);
-    free (dir);
-    free (src);
-    return path;
-}
-
 /* Parses --wait: seconds, a whole or decimal number >= 0. */
 static int s_parse_wait (const char *text, int64_t *ms)
 {
@@ -356,11 +325,9 @@ static int s_open_outbox (s_agent_t *self)
 {
     const char *source = jk_opts_get (self->opts, "source");
     const char *path = jk_opts_get (self->opts, "outbox");
-    char *owned = path ? NULL : s_default_outbox (self->program, source);
     char err[512];
-    self->outbox =
-        jk_outbox_open (path ? path : owned, source, err, sizeof err);
-    free (owned);
+    self->outbox = path ? jk_outbox_open (path, source, err, sizeof err)
+                        : jk_outbox_open_default (source, err, sizeof err);
     if (!self->outbox) {
         fprintf (stderr, "%s: %s\n", self->program, err);
         return strstr (err, "belongs to source") ? JK_EXIT_USAGE
@@ -775,14 +742,19 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
 
 typedef struct {
     uint64_t last;
+    const char *origin; /* "FILE:" of this import's rows */
     uint64_t stored, rejected, pending;
 } s_tally_t;
 
+/* Counts the states of this import's rows (other programs sharing the
+   outbox may have queued rows in between). */
 static int s_tally_row (void *arg, const jk_outbox_row_t *row)
 {
     s_tally_t *t = arg;
     if (row->seq > t->last)
         return 1;
+    if (strncmp (row->origin, t->origin, strlen (t->origin)) != 0)
+        return 0;
     if (row->state == JK_OUTBOX_STORED)
         t->stored++;
     else if (row->state == JK_OUTBOX_REJECTED)
@@ -878,12 +850,15 @@ static int s_cmd_import (s_agent_t *self)
     int drc = s_deliver (self, im.last_seq, true, &stats);
     if (drc == JK_IO)
         return JK_EXIT_FAILURE;
-    s_tally_t tally = {.last = im.last_seq};
+    const char *base = strrchr (file, '/');
+    char *origin = jk_sprintf ("%s:", base ? base + 1 : file);
+    s_tally_t tally = {.last = im.last_seq, .origin = origin};
     jk_outbox_list (self->outbox, 0xF, before_seq, 0, s_tally_row, &tally);
     printf ("delivered: %llu stored, %llu rejected, %llu pending\n",
             (unsigned long long)tally.stored,
             (unsigned long long)tally.rejected,
             (unsigned long long)tally.pending);
+    free (origin);
     if (im.bad || tally.rejected)
         return JK_EXIT_REJECTED;
     return tally.pending ? JK_EXIT_OFFLINE : JK_EXIT_OK;

@@ -202,10 +202,13 @@ static void s_print_conflict (s_run_t *run, uint64_t seq, const char *code)
     fprintf (stderr,
              "\n*** %s for seq %llu of source %s ***\n"
              "The store already holds %s. This outbox and the store "
-             "disagree:\nwas this outbox replaced or copied, or is another "
-             "device using the same\n--source? The event is marked REJECTED "
-             "locally; use a new device name\n(--source OFFICE/NEWNAME) with "
-             "a new outbox and enter it again.\n\n",
+             "disagree:\nwas this outbox replaced or copied, does another "
+             "device use the same\n--source, or does a program of this "
+             "device keep its own --outbox (the\nprograms of one device "
+             "share one outbox: give them all the same --outbox,\nor none)? "
+             "The event is marked REJECTED locally; for another device use "
+             "a\nnew device name (--source OFFICE/NEWNAME) and enter it "
+             "again.\n\n",
              code, (unsigned long long)seq, jk_outbox_source (run->outbox),
              strcmp (code, "E_SEQ_TAKEN") == 0
                  ? "another event with this source and seq"

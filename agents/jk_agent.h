@@ -9,10 +9,20 @@
 #include "jk_wire.h"
 
 /* ---- outbox ---------------------------------------------------------------
-   One SQLite file per agent (WAL, synchronous=FULL, created 0600). An event
-   is written with its id and the next per-source seq before anything is
-   sent; it moves PENDING -> SENT -> STORED (with the receipt) or REJECTED
-   (with code and message). Only STORED events are ever deleted (prune). */
+   One SQLite file per device source (WAL, synchronous=FULL, created 0600),
+   shared by every program of the device: jejak-registration,
+   jejak-attendance, jejak-scoring and jejak-office may have it open at the
+   same time, in one process or several. Each writer takes SQLite's write
+   lock (BEGIN IMMEDIATE, waiting up to JK_OUTBOX_BUSY_MS for another
+   program's transaction); the next seq is read from the file inside that
+   transaction and written back before it commits: jk_outbox_put is the one
+   seq allocator, so seqs are gapless and never given twice. A jk_outbox_t
+   is not itself thread-safe: one per thread. An event is written with its
+   id and seq before anything is sent; it moves PENDING -> SENT -> STORED
+   (with the receipt) or REJECTED (with code and message). Only STORED
+   events are ever deleted (prune). */
+#define JK_OUTBOX_BUSY_MS 30000
+
 typedef enum {
     JK_OUTBOX_PENDING = 0,  /* written, not yet sent on this run */
     JK_OUTBOX_SENT = 1,     /* sent at least once, no answer yet */
@@ -39,6 +49,7 @@ typedef struct {
     const char *origin;   /* "FILE.csv:LINE" for imports, or "" */
     const uint8_t *bytes; /* the encoded event */
     size_t size;
+    const char *key; /* the natural key given to put, or NULL */
 } jk_outbox_row_t;
 
 /* Opens (creating when absent) the outbox at path for source. An outbox
@@ -47,6 +58,26 @@ typedef struct {
 jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
                              size_t err_size);
 void jk_outbox_close (jk_outbox_t **self_p);
+
+/* The default outbox of a source, the same for every program of the
+   device: $XDG_DATA_HOME/jejak/outbox-SOURCE.db, else
+   ~/.local/share/jejak/outbox-SOURCE.db ('/' in SOURCE written '_'; the
+   directories created 0700), else (no home) ./jejak-outbox-SOURCE.db.
+   Returns a heap string. */
+char *jk_outbox_default_path (const char *source);
+
+/* Opens (creating when absent) the default outbox of source. When it does
+   not exist yet, the per-program outboxes of older versions in the same
+   directory (jejak-registration-, jejak-attendance- and
+   jejak-scoring-SOURCE.db) are moved into it first, once, under a lock on
+   the directory: the one whose seqs the store holds furthest (highest
+   stored seq) is copied as it is; events the store refused with
+   E_SEQ_TAKEN get a new id and seq; the other files' undelivered events
+   (PENDING, SENT) are queued again with new seqs and the same id. Each old
+   file is then renamed FILE.moved (its receipts stay readable there). What
+   was moved is said on stderr. Returns NULL with the reason in err. */
+jk_outbox_t *jk_outbox_open_default (const char *source, char *err,
+                                     size_t err_size);
 
 /* The source the outbox belongs to. */
 const char *jk_outbox_source (jk_outbox_t *self);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define S_SOURCE "32.03.10/pacet-1"
@@ -20,6 +21,7 @@
 typedef struct {
     char *dir, *ingest, *feed, *query, *db, *outbox, *log;
     pid_t hub;
+    bool default_outbox; /* true: no --outbox, the shared default */
 } s_fix_t;
 
 static int s_setup (void **state)
@@ -109,8 +111,10 @@ static int s_agent (s_fix_t *fx, const char *program, const char *wait,
     argv[n++] = (char *)program;
     argv[n++] = "--source";
     argv[n++] = S_SOURCE;
-    argv[n++] = "--outbox";
-    argv[n++] = fx->outbox;
+    if (!fx->default_outbox) {
+        argv[n++] = "--outbox";
+        argv[n++] = fx->outbox;
+    }
     argv[n++] = "--broker";
     argv[n++] = fx->ingest;
     argv[n++] = "--wait";
@@ -443,6 +447,111 @@ static void test_restore_from_backup (void **state)
     free (backup);
 }
 
+/* Runs in a child: `rounds` imports of the program's CSV files in turn,
+   each delivering at once; exits 0 when every import answered want. */
+static void s_import_rounds (s_fix_t *fx, const char *program, const char *type,
+                             const char *stem, int rounds, int want)
+{
+    for (int r = 0; r < rounds; r++) {
+        char *csv = jk_sprintf ("%s/%s-%02d.csv", fx->dir, stem, r);
+        char *err = NULL;
+        int rc = s_agent (fx, program, "60", NULL, &err, "import", csv,
+                          "--type", type, NULL);
+        if (rc != want) {
+            fprintf (stderr, "%s import %d: exit %d, want %d\n%s", program, r,
+                     rc, want, err ? err : "");
+            _exit (1);
+        }
+        free (err);
+        free (csv);
+    }
+    _exit (0);
+}
+
+/* jejak-registration and jejak-attendance with the same --source and no
+   --outbox share the device's one outbox: both import at the same time,
+   each delivering as it goes, 1,000 events in all. The log holds each
+   once, seqs 1..1000 without a gap, and the outbox agrees. */
+static void test_shared_outbox_concurrent (void **state)
+{
+    s_fix_t *fx = *state;
+    if (!s_have_hub ())
+        skip ();
+    fx->default_outbox = true;
+    char *share = jk_sprintf ("%s/share", fx->dir);
+    setenv ("XDG_DATA_HOME", share, 1);
+    const int rounds = 20, rows = 25; /* per program */
+    for (int r = 0; r < rounds; r++) {
+        char *people = jk_sprintf ("%s/people-%02d.csv", fx->dir, r);
+        char *closes = jk_sprintf ("%s/closes-%02d.csv", fx->dir, r);
+        FILE *p = fopen (people, "w"), *c = fopen (closes, "w");
+        assert_non_null (p);
+        assert_non_null (c);
+        fprintf (p, "nik;name;sex;birth_date;desa_code\n");
+        fprintf (c, "batch\n");
+        for (int i = 0; i < rows; i++) {
+            int k = r * rows + i + 1;
+            fprintf (p,
+                     "320310010180%04d;Warga %d;L;01/01/1980;"
+                     "32.03.10.2012\n",
+                     k, k);
+            fprintf (c, "B-%04d\n", k);
+        }
+        fclose (p);
+        fclose (c);
+        free (people);
+        free (closes);
+    }
+    s_start_hub (fx);
+    pid_t reg = fork ();
+    if (reg == 0)
+        s_import_rounds (fx, "jejak-registration", "person.registered",
+                         "people", rounds, JK_EXIT_OK);
+    pid_t att = fork ();
+    if (att == 0)
+        /* Closing a batch the log does not know is rejected by the store:
+           a decision, logged once like the others. */
+        s_import_rounds (fx, "jejak-attendance", "training.batch_closed",
+                         "closes", rounds, JK_EXIT_REJECTED);
+    int st_reg = -1, st_att = -1;
+    assert_int_equal (waitpid (reg, &st_reg, 0), reg);
+    assert_int_equal (waitpid (att, &st_att, 0), att);
+    assert_true (WIFEXITED (st_reg) && WEXITSTATUS (st_reg) == 0);
+    assert_true (WIFEXITED (st_att) && WEXITSTATUS (st_att) == 0);
+
+    const int n = 2 * rounds * rows;
+    assert_int_equal (s_log_count (fx, "count(*)"), n);
+    assert_int_equal (s_log_count (fx, "count(DISTINCT id)"), n);
+    assert_int_equal (s_log_count (fx, "count(DISTINCT seq)"), n);
+    assert_int_equal (s_log_count (fx, "min(seq)"), 1);
+    assert_int_equal (s_log_count (fx, "max(seq)"), n);
+    /* Every person accepted, every close of an unknown batch refused. */
+    assert_int_equal (s_log_count (fx, "sum(outcome)"), rounds * rows);
+    assert_int_equal (s_log_count (fx, "sum(type = 'person.registered' "
+                                       "AND outcome = 0)"),
+                      rounds * rows);
+    /* One outbox file in the default place, named after the source. */
+    char *shared = jk_sprintf ("%s/jejak/outbox-32.03.10_pacet-1.db", share);
+    assert_int_equal (access (shared, F_OK), 0);
+    char *own =
+        jk_sprintf ("%s/jejak/jejak-attendance-32.03.10_pacet-1.db", share);
+    assert_int_equal (access (own, F_OK), -1);
+    char err[256];
+    jk_outbox_t *ob = jk_outbox_open (shared, S_SOURCE, err, sizeof err);
+    assert_non_null (ob);
+    jk_outbox_counts_t c;
+    assert_int_equal (jk_outbox_counts (ob, &c), JK_OK);
+    assert_int_equal (c.pending, 0);
+    assert_int_equal (c.stored, (uint64_t)(rounds * rows));
+    assert_int_equal (c.rejected, (uint64_t)(rounds * rows));
+    assert_int_equal (c.next_seq, (uint64_t)n + 1);
+    jk_outbox_close (&ob);
+    unsetenv ("XDG_DATA_HOME");
+    free (own);
+    free (shared);
+    free (share);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +562,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_restore_from_backup, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_kill9_mid_sync, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_shared_outbox_concurrent, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

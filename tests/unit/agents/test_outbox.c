@@ -236,6 +236,125 @@ static void test_outbox_belongs_to_one_source (void **state)
     assert_int_equal (c.next_seq, 3);
 }
 
+/* Two programs on one outbox (two connections here): the seq each put
+   takes is read inside its write transaction, so interleaved puts and
+   imports get seqs 1..N with no gap and no collision. */
+static void test_two_handles_share_seqs (void **state)
+{
+    s_fix_t *fx = *state;
+    char err[256];
+    jk_outbox_t *other = jk_outbox_open (fx->path, S_SOURCE, err, sizeof err);
+    assert_non_null (other);
+    for (int round = 0; round < 10; round++) {
+        s_queue (fx->outbox, 3);
+        s_queue (other, 2);
+    }
+    jk_outbox_counts_t c;
+    assert_int_equal (jk_outbox_counts (fx->outbox, &c), JK_OK);
+    assert_int_equal (c.pending, 50);
+    assert_int_equal (c.next_seq, 51);
+    assert_int_equal (jk_outbox_counts (other, &c), JK_OK);
+    assert_int_equal (c.next_seq, 51);
+    for (uint64_t seq = 1; seq <= 50; seq++) {
+        jk_outbox_row_t row;
+        assert_int_equal (jk_outbox_get (other, seq, &row), JK_OK);
+        jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
+        assert_non_null (ev);
+        assert_int_equal (ev->seq, seq); /* the bytes carry the row's seq */
+        jk_event_destroy (&ev);
+    }
+    jk_outbox_close (&other);
+}
+
+/* Older versions kept one outbox per program. With one source for
+   registration and attendance, the store took registration's seqs 1..3
+   and refused attendance's seq 1 (E_SEQ_TAKEN); attendance's seq 2 waits.
+   The first open of the shared default copies registration's file as it
+   is and queues attendance's two events again after it (seq 4 with a new
+   id, seq 5 with its own); both old files are kept as FILE.moved. */
+static void test_default_outbox_merges_old_ones (void **state)
+{
+    s_fix_t *fx = *state;
+    char *share = jk_sprintf ("%s/share", fx->dir);
+    char *jejak = jk_sprintf ("%s/jejak", share);
+    assert_int_equal (mkdir (share, 0700), 0);
+    assert_int_equal (mkdir (jejak, 0700), 0);
+    setenv ("XDG_DATA_HOME", share, 1);
+    char *reg = jk_sprintf ("%s/jejak-registration-32.03.10_pacet-1.db", jejak);
+    char *att = jk_sprintf ("%s/jejak-attendance-32.03.10_pacet-1.db", jejak);
+    char err[256];
+    jk_outbox_t *r = jk_outbox_open (reg, S_SOURCE, err, sizeof err);
+    jk_outbox_t *a = jk_outbox_open (att, S_SOURCE, err, sizeof err);
+    assert_non_null (r);
+    assert_non_null (a);
+    s_queue (r, 3);
+    s_queue (a, 2);
+    jk_answer_t ack = {.kind = JK_ANSWER_ACK};
+    assert_int_equal (jk_outbox_batch_begin (r), JK_OK);
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        ack.pos = seq;
+        assert_int_equal (jk_outbox_record (r, seq, &ack), 1);
+    }
+    assert_int_equal (jk_outbox_batch_end (r), JK_OK);
+    assert_int_equal (jk_outbox_reject_local (a, 1, "E_SEQ_TAKEN", "taken"), 1);
+    uint8_t taken_id[16], waiting_id[16];
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (a, 1, &row), JK_OK);
+    memcpy (taken_id, row.id, 16);
+    assert_int_equal (jk_outbox_get (a, 2, &row), JK_OK);
+    memcpy (waiting_id, row.id, 16);
+    jk_outbox_close (&r);
+    jk_outbox_close (&a);
+
+    char *shared = jk_outbox_default_path (S_SOURCE);
+    char *want = jk_sprintf ("%s/outbox-32.03.10_pacet-1.db", jejak);
+    assert_string_equal (shared, want);
+    jk_outbox_t *ob = jk_outbox_open_default (S_SOURCE, err, sizeof err);
+    assert_non_null (ob);
+    jk_outbox_counts_t c;
+    assert_int_equal (jk_outbox_counts (ob, &c), JK_OK);
+    assert_int_equal (c.stored, 3);
+    assert_int_equal (c.pending, 2);
+    assert_int_equal (c.rejected, 0);
+    assert_int_equal (c.last_stored_seq, 3);
+    assert_int_equal (c.next_seq, 6);
+    assert_int_equal (jk_outbox_get (ob, 4, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_PENDING);
+    assert_memory_not_equal (row.id, taken_id, 16);
+    jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
+    assert_non_null (ev);
+    assert_int_equal (ev->seq, 4);
+    assert_memory_equal (ev->id, row.id, 16);
+    char batch[16];
+    assert_string_equal (jk_event_text (ev, "batch", batch, sizeof batch),
+                         "B-0");
+    jk_event_destroy (&ev);
+    assert_int_equal (jk_outbox_get (ob, 5, &row), JK_OK);
+    assert_memory_equal (row.id, waiting_id, 16);
+    struct stat st;
+    assert_int_equal (stat (shared, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    jk_outbox_close (&ob);
+    assert_int_equal (access (reg, F_OK), -1);
+    assert_int_equal (access (att, F_OK), -1);
+    char *moved = jk_sprintf ("%s.moved", att);
+    assert_int_equal (access (moved, F_OK), 0);
+    /* Opened again: nothing moves twice. */
+    ob = jk_outbox_open_default (S_SOURCE, err, sizeof err);
+    assert_non_null (ob);
+    assert_int_equal (jk_outbox_counts (ob, &c), JK_OK);
+    assert_int_equal (c.next_seq, 6);
+    jk_outbox_close (&ob);
+    unsetenv ("XDG_DATA_HOME");
+    free (moved);
+    free (want);
+    free (shared);
+    free (reg);
+    free (att);
+    free (jejak);
+    free (share);
+}
+
 static void test_rollback_gives_seqs_back (void **state)
 {
     s_fix_t *fx = *state;
@@ -450,6 +569,10 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_put_assigns_seqs_and_keeps_bytes,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_outbox_belongs_to_one_source,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_two_handles_share_seqs, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_default_outbox_merges_old_ones,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rollback_gives_seqs_back, s_setup,
                                          s_teardown),
