@@ -4,6 +4,7 @@
     second when something changed; with --http it also serves the board
     as a web page (status/web.c), fed from the same loop. */
 #include "jk_opts.h"
+#include "jk_active.h"
 #include "jk_status.h"
 
 #include <stdlib.h>
@@ -32,8 +33,13 @@ static const jk_opt_t s_spec[] = {
     {"all-batches", "JEJAK_STATUS_ALL_BATCHES", NULL,
      "list every open batch, not only those running today", true},
     {"as-of", "JEJAK_STATUS_AS_OF", NULL,
-     "the day for 'active', 'running' and 'today' (YYYY-MM-DD; default "
-     "today in WIB)",
+     "the day for 'active', 'running' and 'today' (DD/MM/YYYY or "
+     "YYYY-MM-DD; default today in WIB)",
+     false},
+    {"active-rule", "JEJAK_ACTIVE_RULE", NULL,
+     "live board: the rule for 'active' (years=N,deadline-months=N,"
+     "grace-days=N,quorum=any|required; default years=1,deadline-months=6,"
+     "grace-days=0,quorum=any); --once shows the store's",
      false},
     {"timeout", "JEJAK_STATUS_TIMEOUT", "5",
      "--once: seconds to wait for the store before giving up (exit 1)", false},
@@ -55,14 +61,22 @@ static const jk_opt_t s_spec[] = {
 
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
-/* Parses "YYYY-MM-DD" into days; -1 when not a real date. */
+/* Parses "YYYY-MM-DD" or "DD/MM/YYYY" (as the agents accept) into days;
+   -1 when not a real date. */
 static int s_parse_day (const char *text, int32_t *day)
 {
     int y, m, d;
     char tail;
-    if (strlen (text) != 10 ||
-        sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-        !jk_date_valid (y, m, d))
+    if (strlen (text) != 10)
+        return -1;
+    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
+        sscanf (text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3)
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if ((text[i] < '0' || text[i] > '9') && text[i] != '-' &&
+            text[i] != '/')
+            return -1;
+    if (!jk_date_valid (y, m, d))
         return -1;
     *day = jk_days_from_civil (y, m, d);
     return 0;
@@ -70,10 +84,12 @@ static int s_parse_day (const char *text, int32_t *day)
 
 /* The one-shot board: SNAPSHOT from the store, rendered once. */
 static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
-                   int timeout_s)
+                   int timeout_s, int32_t day)
 {
     const char *endpoint = jk_opts_get (opts, "query");
-    const char *as_of = jk_opts_get (opts, "as-of");
+    char as_of[11] = "";
+    if (day >= 0)
+        jk_date_format (day, as_of);
     zsock_t *query = zsock_new (ZMQ_DEALER);
     zsock_set_linger (query, 0);
     if (jk_status_curve (query, endpoint, jk_opts_get (opts, "broker-key"),
@@ -85,7 +101,7 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
         return 1;
     }
     zmsg_t *msg = jk_wire_new ("SNAPSHOT");
-    zmsg_addstr (msg, as_of ? as_of : "");
+    zmsg_addstr (msg, as_of);
     zmsg_send (&msg, query);
     zpoller_t *poller = zpoller_new (query, NULL);
     zframe_t *hash = NULL, *snapshot = NULL;
@@ -126,6 +142,7 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
     view->pos = pos;
     view->head = pos;
     view->hash = zframe_data (hash);
+    view->now_ms = jk_clock_now_ms ();
     int render = json ? jk_render_json (stdout, view)
                       : jk_render_term (stdout, view, false);
     rc = render == 0 ? 0 : 1;
@@ -173,7 +190,8 @@ static void s_publish (jk_web_t *web, const jk_status_view_t *view)
 /* The live board until SIGINT/SIGTERM; with web, every refresh is also
    published to it, and with quiet nothing is printed. */
 static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
-                   int32_t fixed_day, jk_web_t *web, bool quiet)
+                   int32_t fixed_day, const jk_active_rule_t *rule,
+                   jk_web_t *web, bool quiet)
 {
     char err[256] = "";
     jk_replica_t *replica = jk_replica_new (err, sizeof err);
@@ -181,6 +199,7 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         fprintf (stderr, "jejak-status: cannot create the replica: %s\n", err);
         return 1;
     }
+    jk_replica_set_active_rule (replica, rule);
     uint64_t credit = 1000, drop = 0;
     jk_parse_u64 (jk_opts_get (opts, "credit"), &credit);
     jk_parse_u64 (jk_opts_get (opts, "drop-every"), &drop);
@@ -334,7 +353,7 @@ int main (int argc, char **argv)
     if (as_of && s_parse_day (as_of, &day)) {
         fprintf (stderr,
                  "jejak-status: --as-of '%s' is not a date "
-                 "(YYYY-MM-DD)\n",
+                 "(DD/MM/YYYY or YYYY-MM-DD)\n",
                  as_of);
         rc = 2;
         goto done;
@@ -366,6 +385,21 @@ int main (int argc, char **argv)
         rc = 2;
         goto done;
     }
+    jk_active_rule_t rule;
+    char rule_err[256];
+    if (jk_active_rule_parse (jk_opts_get (opts, "active-rule"), &rule,
+                              rule_err, sizeof rule_err)) {
+        fprintf (stderr, "jejak-status: --active-rule: %s\n", rule_err);
+        rc = 2;
+        goto done;
+    }
+    if (jk_opts_get (opts, "active-rule") && jk_opts_on (opts, "once")) {
+        fprintf (stderr, "jejak-status: --active-rule applies to the live "
+                         "board; --once prints the store's snapshot with the "
+                         "store's rule\n");
+        rc = 2;
+        goto done;
+    }
     bool json = jk_opts_on (opts, "json");
     const char *http = jk_opts_get (opts, "http");
     if (http && jk_opts_on (opts, "once")) {
@@ -385,9 +419,9 @@ int main (int argc, char **argv)
             goto done;
     }
     if (jk_opts_on (opts, "once"))
-        rc = s_once (opts, &view, json, (int)timeout);
+        rc = s_once (opts, &view, json, (int)timeout, day);
     else
-        rc = s_live (opts, &view, json, day, web,
+        rc = s_live (opts, &view, json, day, &rule, web,
                      jk_opts_on (opts, "http-only"));
 done:
     jk_web_destroy (&web);

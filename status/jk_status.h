@@ -6,6 +6,7 @@
 #ifndef JK_STATUS_H
 #define JK_STATUS_H
 
+#include "jk_active.h"
 #include "jk_wire.h"
 #include <sqlite3.h>
 #include <stdio.h>
@@ -129,6 +130,10 @@ jk_board_sink_t jk_replica_sink (jk_replica_t *self);
 uint8_t *jk_replica_snapshot (jk_replica_t *self, int32_t as_of_day,
                               size_t *size);
 sqlite3 *jk_replica_db (jk_replica_t *self);
+/* The rule for "active" in this replica's snapshots (NULL: the default,
+   which a new replica starts with). */
+void jk_replica_set_active_rule (jk_replica_t *self,
+                                 const jk_active_rule_t *rule);
 
 /* ---- rendering --------------------------------------------------------------
    What a renderer needs: a snapshot and what the board knows around it. */

@@ -64,16 +64,26 @@ static void s_age (int64_t now_ms, int64_t then_ms, char *out, size_t size)
         snprintf (out, size, "%lldh lalu", (long long)(s / 86400));
 }
 
+/* The rule behind every "active" figure, printed beside them. */
+static void s_rule (s_screen_t *s, const msgpack_object *snap)
+{
+    const msgpack_object *rule = jk_mp_get (snap, "active_rule");
+    char text[512], spec[128];
+    jk_mp_str (rule, "text", text, sizeof text);
+    jk_mp_str (rule, "spec", spec, sizeof spec);
+    if (text[0])
+        fprintf (s->out, "Aturan / rule: %s [%s]\n", text, spec);
+}
+
 static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
                          const msgpack_object *snap, const char *as_of)
 {
     const msgpack_object_array *rows = jk_mp_array (snap, "kecamatan");
     char title[160];
     snprintf (title, sizeof title,
-              "PER KECAMATAN / per district  (aktif = RAT tahun buku lalu, "
-              "per %s / active as of)",
-              as_of);
+              "PER KECAMATAN / per district  (per %s / as of)", as_of);
     s_title (s, title);
+    s_rule (s, snap);
     s_header (s,
               "Kode      Kecamatan             Koperasi   Aktif   Orang  "
               "Peserta   Diuji  Kompeten Sertifikat",
@@ -237,7 +247,9 @@ static void s_totals (s_screen_t *s, const msgpack_object *snap)
              "Peserta / enrolled %llu   diuji / assessed %llu   kompeten / "
              "competent %llu\n"
              "Sertifikat / certificates %llu (berlaku / valid %llu)   "
-             "ditolak / rejected submissions %llu\n",
+             "ditolak / rejected submissions %llu\n"
+             "RAT tepat waktu tahun buku %llu / RAT on time for book year: "
+             "%llu (diadakan / held %llu)\n",
              (unsigned long long)jk_mp_u64 (t, "cooperatives"),
              (unsigned long long)jk_mp_u64 (t, "active"),
              (unsigned long long)jk_mp_u64 (t, "people"),
@@ -246,7 +258,11 @@ static void s_totals (s_screen_t *s, const msgpack_object *snap)
              (unsigned long long)jk_mp_u64 (t, "competent"),
              (unsigned long long)jk_mp_u64 (t, "certificates"),
              (unsigned long long)jk_mp_u64 (t, "certificates_valid"),
-             (unsigned long long)jk_mp_u64 (t, "rejections"));
+             (unsigned long long)jk_mp_u64 (t, "rejections"),
+             (unsigned long long)jk_mp_u64 (t, "rat_book_year"),
+             (unsigned long long)jk_mp_u64 (t, "rat_on_time"),
+             (unsigned long long)jk_mp_u64 (t, "rat_held"));
+    s_rule (s, snap);
 }
 
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)

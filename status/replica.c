@@ -9,6 +9,7 @@
 struct _jk_replica_t {
     sqlite3 *db;                   /* ":memory:" */
     jk_projections_t *projections; /* prepared against db */
+    jk_active_rule_t rule;         /* for "active" in snapshots */
 };
 
 /* Opens a fresh database with the projection tables. */
@@ -49,6 +50,7 @@ static void s_close (jk_replica_t *self)
 jk_replica_t *jk_replica_new (char *err, size_t err_size)
 {
     jk_replica_t *self = jk_calloc (1, sizeof *self);
+    jk_active_rule_default (&self->rule);
     if (s_open (self, err, err_size)) {
         jk_replica_destroy (&self);
         return NULL;
@@ -136,7 +138,17 @@ uint8_t *jk_replica_snapshot (jk_replica_t *self, int32_t as_of_day,
        publishes. */
     if (jk_projections_flush (self->projections) != JK_OK)
         return NULL;
-    return jk_projections_snapshot (self->db, as_of_day, size);
+    return jk_projections_snapshot_rule (self->db, as_of_day, &self->rule,
+                                         size);
+}
+
+void jk_replica_set_active_rule (jk_replica_t *self,
+                                 const jk_active_rule_t *rule)
+{
+    if (rule)
+        self->rule = *rule;
+    else
+        jk_active_rule_default (&self->rule);
 }
 
 sqlite3 *jk_replica_db (jk_replica_t *self)

@@ -382,7 +382,7 @@ static void test_program_once_json (void **state)
     snprintf (expect, sizeof expect, "\"people\":%llu,",
               (unsigned long long)env->accepted);
     assert_non_null (strstr (out, expect));
-    snprintf (expect, sizeof expect, "\"rejections\":%llu}",
+    snprintf (expect, sizeof expect, "\"rejections\":%llu,",
               (unsigned long long)env->rejected);
     assert_non_null (strstr (out, expect));
     assert_null (strstr (out, "320301010785")); /* no NIK in clear */

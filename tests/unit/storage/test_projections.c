@@ -201,27 +201,31 @@ static void test_active_as_of (void **state)
     s_cooperative (&h, "AHU-0000456.AH.01.26", "32.03.02.2002");
     s_rat (&h, COOP, "2022", "2023-03-01");
     s_rat (&h, "AHU-0000456.AH.01.26", "2021", "2022-03-01");
+    /* The default rule (docs/PROJECTIONS.md): on 1 June 2023 book year
+       2022's RAT is not yet overdue, so 2021 and 2022 both count. */
     int32_t june = jk_days_from_civil (2023, 6, 1);
-    assert_int_equal (jk_projections_active (h.db, june, NULL), 1);
+    assert_int_equal (jk_projections_active (h.db, june, NULL), 2);
     assert_int_equal (jk_projections_active (h.db, june, "32.03.10"), 1);
-    assert_int_equal (jk_projections_active (h.db, june, "32.03.02"), 0);
-    /* Before the meeting was held it does not count yet. */
+    assert_int_equal (jk_projections_active (h.db, june, "32.03.02"), 1);
+    /* Before COOP's meeting was held only the 2021 RAT counts. */
     assert_int_equal (
-        jk_projections_active (h.db, jk_days_from_civil (2023, 2, 1), NULL), 0);
+        jk_projections_active (h.db, jk_days_from_civil (2023, 2, 1), NULL), 1);
     /* In 2022 the book year 2021 counts. */
     assert_int_equal (
         jk_projections_active (h.db, jk_days_from_civil (2022, 6, 1), NULL), 1);
+    /* In January 2024 book year 2022 is overdue: only COOP's counts. */
     assert_int_equal (
         jk_projections_active (h.db, jk_days_from_civil (2024, 1, 10), NULL),
-        0);
+        1);
     /* Frozen from 1 May 2023: active before, not after. */
     H_OK (&h, h_event (&h, "cooperative.status_declared", "legal_number", COOP,
                        "status", "DIBEKUKAN", "basis", "SK/12/2023", "on",
                        "2023-05-01", NULL));
-    assert_int_equal (jk_projections_active (h.db, june, NULL), 0);
+    assert_int_equal (jk_projections_active (h.db, june, NULL), 1);
+    assert_int_equal (jk_projections_active (h.db, june, "32.03.10"), 0);
     assert_int_equal (
         jk_projections_active (h.db, jk_days_from_civil (2023, 4, 15), NULL),
-        1);
+        2);
     assert_string_equal (h_text (&h, "SELECT status || ' ' || status_basis"
                                      " FROM cooperatives WHERE"
                                      " legal_number_norm = '" COOP "'"),
