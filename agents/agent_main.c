@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7450"
-#define S_IMPORT_CHUNK   1000 /* rows per outbox transaction */
+#define S_IMPORT_CHUNK   250 /* rows per outbox transaction */
 
 /* The options of one program run: globals, command flags, body flags. */
 typedef struct {
@@ -546,8 +546,10 @@ typedef struct {
     size_t column_count;
     bool header_done;
     bool header_bad;
-    uint64_t rows, queued, bad;
+    uint64_t rows, queued, bad, already;
     uint64_t first_seq, last_seq;
+    uint64_t *seqs; /* this file's rows in the outbox, queued or already */
+    size_t seq_count, seq_cap;
     size_t in_tx; /* puts in the open transaction */
     bool io_failed;
     jk_context_t context;
@@ -637,6 +639,18 @@ static void s_progress (s_import_t *im, size_t line)
         fprintf (stderr, "\n");
 }
 
+/* Notes a seq of this file's rows, for delivery and the tally. */
+static void s_import_keep (s_import_t *im, uint64_t seq)
+{
+    if (im->seq_count == im->seq_cap) {
+        im->seq_cap = im->seq_cap ? im->seq_cap * 2 : 1024;
+        im->seqs = jk_realloc (im->seqs, im->seq_cap * sizeof *im->seqs);
+    }
+    im->seqs[im->seq_count++] = seq;
+    if (seq > im->last_seq)
+        im->last_seq = seq;
+}
+
 static int s_import_row (void *arg, size_t line, char **cells, size_t count)
 {
     s_import_t *im = arg;
@@ -707,12 +721,26 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
         jk_event_destroy (&event);
         return 1;
     }
+    im->in_tx++;
+    uint64_t seq;
+    rc = jk_outbox_find_same (ob, event, &seq);
+    if (rc == JK_OK) {
+        /* Queued before (an earlier run of this import): not again. */
+        jk_event_destroy (&event);
+        im->already++;
+        s_import_keep (im, seq);
+        return 0;
+    }
+    if (rc != JK_NOT_FOUND) {
+        im->io_failed = true;
+        jk_event_destroy (&event);
+        return 1;
+    }
     char origin[300];
     const char *base = strrchr (im->file, '/');
     snprintf (origin, sizeof origin, "%s:%zu", base ? base + 1 : im->file,
               line);
     char *key = s_natural_key (event);
-    uint64_t seq;
     rc = jk_outbox_put (ob, event, origin, key, &seq);
     free (key);
     jk_event_destroy (&event);
@@ -730,7 +758,8 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
         im->first_seq = seq;
     im->last_seq = seq;
     im->queued++;
-    if (++im->in_tx >= S_IMPORT_CHUNK) {
+    s_import_keep (im, seq);
+    if (im->in_tx >= S_IMPORT_CHUNK) {
         im->in_tx = 0;
         if (jk_outbox_commit (ob) != JK_OK) {
             im->io_failed = true;
@@ -740,28 +769,66 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
     return 0;
 }
 
-typedef struct {
-    uint64_t last;
-    const char *origin; /* "FILE:" of this import's rows */
-    uint64_t stored, rejected, pending;
-} s_tally_t;
-
-/* Counts the states of this import's rows (other programs sharing the
-   outbox may have queued rows in between). */
-static int s_tally_row (void *arg, const jk_outbox_row_t *row)
+/* After the rows were read: the summary, delivery of this file's rows,
+   and their states. Returns the exit code. */
+static int s_import_finish (s_agent_t *self, s_import_t *im, int prc,
+                            const char *err)
 {
-    s_tally_t *t = arg;
-    if (row->seq > t->last)
-        return 1;
-    if (strncmp (row->origin, t->origin, strlen (t->origin)) != 0)
-        return 0;
-    if (row->state == JK_OUTBOX_STORED)
-        t->stored++;
-    else if (row->state == JK_OUTBOX_REJECTED)
-        t->rejected++;
-    else
-        t->pending++;
-    return 0;
+    const char *file = im->file;
+    if (im->io_failed) {
+        fprintf (stderr,
+                 "%s: cannot write the outbox; rows after the last "
+                 "commit were not queued (run the same import again: rows "
+                 "already queued are not queued twice)\n",
+                 self->program);
+        return JK_EXIT_FAILURE;
+    }
+    if (!im->header_done || im->header_bad) {
+        if (!im->header_done)
+            fprintf (stderr, "%s: %s is empty: a header row is needed\n",
+                     self->program, file);
+        fprintf (stderr, "import: nothing queued\n");
+        return JK_EXIT_USAGE;
+    }
+    if (prc < 0) {
+        fprintf (stderr, "%s:%s\n", file, err + 4);
+        im->bad++;
+    }
+    printf ("import %s: %llu rows, %llu queued, %llu bad, %llu already "
+            "queued\n",
+            file, (unsigned long long)im->rows, (unsigned long long)im->queued,
+            (unsigned long long)im->bad, (unsigned long long)im->already);
+    if (im->already)
+        fprintf (stderr,
+                 "%s: %llu rows were queued before (the same content, from an "
+                 "earlier run of this import or another file): not queued "
+                 "again; their states are counted below\n",
+                 self->program, (unsigned long long)im->already);
+    if (im->seq_count == 0)
+        return JK_EXIT_USAGE;
+    jk_delivery_stats_t stats;
+    self->delivery.verbose = true;
+    int drc = s_deliver (self, im->last_seq, true, &stats);
+    if (drc == JK_IO)
+        return JK_EXIT_FAILURE;
+    uint64_t stored = 0, rejected = 0, pending = 0;
+    for (size_t i = 0; i < im->seq_count; i++) {
+        jk_outbox_row_t row;
+        if (jk_outbox_get (self->outbox, im->seqs[i], &row) != JK_OK)
+            stored++; /* pruned: it was stored */
+        else if (row.state == JK_OUTBOX_STORED)
+            stored++;
+        else if (row.state == JK_OUTBOX_REJECTED)
+            rejected++;
+        else
+            pending++;
+    }
+    printf ("delivered: %llu stored, %llu rejected, %llu pending\n",
+            (unsigned long long)stored, (unsigned long long)rejected,
+            (unsigned long long)pending);
+    if (im->bad || rejected)
+        return JK_EXIT_REJECTED;
+    return pending ? JK_EXIT_OFFLINE : JK_EXIT_OK;
 }
 
 static int s_cmd_import (s_agent_t *self)
@@ -809,7 +876,6 @@ static int s_cmd_import (s_agent_t *self)
     jk_outbox_counts_t counts;
     jk_outbox_counts (self->outbox, &counts);
     im.last_seq = counts.next_seq - 1;
-    uint64_t before_seq = im.last_seq;
     if (isatty (2) && size > (1 << 20)) {
         for (size_t i = 0; i < size; i++)
             im.total_lines += data[i] == '\n';
@@ -822,46 +888,9 @@ static int s_cmd_import (s_agent_t *self)
         im.io_failed = true;
     if (im.total_lines && im.shown_pct < 100)
         fprintf (stderr, "\n");
-    if (im.io_failed) {
-        fprintf (stderr,
-                 "%s: cannot write the outbox; rows after the last "
-                 "commit were not queued\n",
-                 self->program);
-        return JK_EXIT_FAILURE;
-    }
-    if (!im.header_done || im.header_bad) {
-        if (!im.header_done)
-            fprintf (stderr, "%s: %s is empty: a header row is needed\n",
-                     self->program, file);
-        fprintf (stderr, "import: nothing queued\n");
-        return JK_EXIT_USAGE;
-    }
-    if (prc < 0) {
-        fprintf (stderr, "%s:%s\n", file, err + 4);
-        im.bad++;
-    }
-    printf ("import %s: %llu rows, %llu queued, %llu bad\n", file,
-            (unsigned long long)im.rows, (unsigned long long)im.queued,
-            (unsigned long long)im.bad);
-    if (im.queued == 0)
-        return JK_EXIT_USAGE;
-    jk_delivery_stats_t stats;
-    self->delivery.verbose = true;
-    int drc = s_deliver (self, im.last_seq, true, &stats);
-    if (drc == JK_IO)
-        return JK_EXIT_FAILURE;
-    const char *base = strrchr (file, '/');
-    char *origin = jk_sprintf ("%s:", base ? base + 1 : file);
-    s_tally_t tally = {.last = im.last_seq, .origin = origin};
-    jk_outbox_list (self->outbox, 0xF, before_seq, 0, s_tally_row, &tally);
-    printf ("delivered: %llu stored, %llu rejected, %llu pending\n",
-            (unsigned long long)tally.stored,
-            (unsigned long long)tally.rejected,
-            (unsigned long long)tally.pending);
-    free (origin);
-    if (im.bad || tally.rejected)
-        return JK_EXIT_REJECTED;
-    return tally.pending ? JK_EXIT_OFFLINE : JK_EXIT_OK;
+    rc = s_import_finish (self, &im, prc, err);
+    free (im.seqs);
+    return rc;
 }
 
 /* ---- sync, pending, receipts, prune ----------------------------------------

@@ -97,6 +97,19 @@ void jk_outbox_rollback (jk_outbox_t *self);
 int jk_outbox_put (jk_outbox_t *self, jk_event_t *event, const char *origin,
                    const char *key, uint64_t *seq);
 
+/* The content key of an event: the hex SHA-256 of its encoding with the
+   envelope's id, seq, at, source and actor left out (so its type,
+   version, corrects and body). put keeps it beside every event. JK_OK,
+   or JK_INVALID when the event cannot be encoded. */
+int jk_outbox_content (jk_event_t *event, char out[65]);
+
+/* The oldest event in the outbox with the same content key as event
+   (whatever its state): JK_OK with *seq set (may be NULL), JK_NOT_FOUND,
+   or JK_IO. Used by import to queue a row only once, however often the
+   file is imported; call it inside jk_outbox_begin for a check that
+   other programs cannot overtake. */
+int jk_outbox_find_same (jk_outbox_t *self, jk_event_t *event, uint64_t *seq);
+
 /* The newest event of type with the natural key; JK_OK and its id, or
    JK_NOT_FOUND. */
 int jk_outbox_find (jk_outbox_t *self, const char *type, const char *key,

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +34,13 @@ enum {
     Q_REQUEUE,
     Q_OPEN,
     Q_REDELIVER,
+    Q_SAME,
     Q_COUNT
 };
 
 static const char *s_sql[Q_COUNT] = {
     [Q_INSERT] = "INSERT INTO events (seq, id, type, bytes, state, created_at,"
-                 " origin, key) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                 " origin, key, content) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
     [Q_NEXT_SEQ] = "UPDATE meta SET value = ? WHERE key = 'next_seq'",
     [Q_FIND] = "SELECT id FROM events WHERE type = ? AND key = ?"
                " ORDER BY seq DESC LIMIT 1",
@@ -64,6 +66,7 @@ static const char *s_sql[Q_COUNT] = {
                " AND seq <= ?",
     [Q_REDELIVER] = "UPDATE events SET state = 0 WHERE seq >= ?"
                     " AND state >= 2",
+    [Q_SAME] = "SELECT seq FROM events WHERE content = ? ORDER BY seq LIMIT 1",
 };
 
 static const char *s_schema =
@@ -83,11 +86,18 @@ static const char *s_schema =
     "  hash BLOB,"   /* receipt: chain hash at pos */
     "  code TEXT,"
     "  message TEXT,"
-    "  origin TEXT," /* FILE.csv:LINE for imports */
-    "  key TEXT);"   /* natural key for corrections */
+    "  origin TEXT,"   /* FILE.csv:LINE for imports */
+    "  key TEXT,"      /* natural key for corrections */
+    "  content TEXT);" /* jk_outbox_content of the event */
     "CREATE INDEX IF NOT EXISTS events_key ON events (type, key)"
     "  WHERE key IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS events_state ON events (state, seq);";
+
+/* Outboxes of older versions lack the content column: added, and filled
+   from each row's bytes, at open. */
+static const char *s_content_index =
+    "CREATE INDEX IF NOT EXISTS events_content ON events (content)"
+    "  WHERE content IS NOT NULL;";
 
 struct _jk_outbox_t {
     sqlite3 *db;              /* the outbox file */
@@ -110,6 +120,12 @@ static int s_exec (jk_outbox_t *self, const char *sql)
         return JK_IO;
     }
     return JK_OK;
+}
+
+static const char *s_text (sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text (st, col);
+    return t ? t : "";
 }
 
 static int s_fail (jk_outbox_t *self, const char *what)
@@ -152,6 +168,49 @@ static int s_meta_set (jk_outbox_t *self, const char *key, const char *value)
     return rc;
 }
 
+/* Adds the content column to an outbox of an older version and fills it
+   from each row's bytes (rows this version cannot decode keep NULL). */
+static int s_add_content (jk_outbox_t *self)
+{
+    sqlite3_stmt *st = NULL;
+    bool has = false;
+    if (sqlite3_prepare_v2 (self->db, "PRAGMA table_info(events)", -1, &st,
+                            NULL) != SQLITE_OK)
+        return s_fail (self, "table_info");
+    while (sqlite3_step (st) == SQLITE_ROW)
+        has |= strcmp (s_text (st, 1), "content") == 0;
+    sqlite3_finalize (st);
+    if (has)
+        return JK_OK;
+    if (s_exec (self, "ALTER TABLE events ADD COLUMN content TEXT"))
+        return JK_IO;
+    sqlite3_stmt *rows = NULL, *set = NULL;
+    int rc = JK_OK;
+    if (sqlite3_prepare_v2 (self->db, "SELECT seq, bytes FROM events", -1,
+                            &rows, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2 (self->db,
+                            "UPDATE events SET content = ? WHERE seq = ?", -1,
+                            &set, NULL) != SQLITE_OK)
+        rc = s_fail (self, "content");
+    while (rc == JK_OK && sqlite3_step (rows) == SQLITE_ROW) {
+        jk_event_t *ev =
+            jk_event_decode (sqlite3_column_blob (rows, 1),
+                             (size_t)sqlite3_column_bytes (rows, 1), NULL);
+        char content[65];
+        if (ev && jk_outbox_content (ev, content) == JK_OK) {
+            sqlite3_reset (set);
+            sqlite3_bind_text (set, 1, content, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64 (set, 2, sqlite3_column_int64 (rows, 0));
+            if (sqlite3_step (set) != SQLITE_DONE)
+                rc = s_fail (self, "content");
+        }
+        jk_event_destroy (&ev);
+    }
+    sqlite3_finalize (rows);
+    sqlite3_finalize (set);
+    return rc;
+}
+
 jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
                              size_t err_size)
 {
@@ -181,7 +240,8 @@ jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
                   path, sqlite3_errmsg (self->db));
         goto failed;
     }
-    if (s_exec (self, s_schema)) {
+    if (s_exec (self, s_schema) || s_add_content (self) ||
+        s_exec (self, s_content_index)) {
         snprintf (err, err_size, "outbox %s: cannot create tables: %s", path,
                   sqlite3_errmsg (self->db));
         s_exec (self, "ROLLBACK");
@@ -321,6 +381,55 @@ void jk_outbox_rollback (jk_outbox_t *self)
     s_load_next_seq (self);
 }
 
+int jk_outbox_content (jk_event_t *event, char out[65])
+{
+    /* The envelope an import or a device gives (id, seq, at, source,
+       actor) is not content: the same row entered again has new ones. */
+    uint8_t id[16];
+    memcpy (id, event->id, 16);
+    uint64_t seq = event->seq;
+    int64_t at = event->at;
+    jk_str_t source = event->source, actor = event->actor;
+    memset (event->id, 0, 16);
+    event->seq = 0;
+    event->at = 0;
+    event->source = (jk_str_t){"", 0};
+    event->actor = (jk_str_t){"", 0};
+    size_t size = 0;
+    uint8_t *bytes = jk_event_encode (event, &size);
+    memcpy (event->id, id, 16);
+    event->seq = seq;
+    event->at = at;
+    event->source = source;
+    event->actor = actor;
+    uint8_t digest[32];
+    unsigned int len = 0;
+    bool ok = bytes &&
+              EVP_Digest (bytes, size, digest, &len, EVP_sha256 (), NULL) == 1;
+    free (bytes);
+    if (!ok)
+        return JK_INVALID;
+    jk_hex_format (digest, 32, out);
+    return JK_OK;
+}
+
+int jk_outbox_find_same (jk_outbox_t *self, jk_event_t *event, uint64_t *seq)
+{
+    char content[65];
+    if (jk_outbox_content (event, content) != JK_OK)
+        return JK_NOT_FOUND;
+    sqlite3_stmt *st = self->q[Q_SAME];
+    sqlite3_reset (st);
+    sqlite3_bind_text (st, 1, content, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW && seq)
+        *seq = (uint64_t)sqlite3_column_int64 (st, 0);
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, "find_same");
+    return rc == SQLITE_ROW ? JK_OK : JK_NOT_FOUND;
+}
+
 int jk_outbox_put (jk_outbox_t *self, jk_event_t *event, const char *origin,
                    const char *key, uint64_t *seq)
 {
@@ -348,6 +457,11 @@ int jk_outbox_put (jk_outbox_t *self, jk_event_t *event, const char *origin,
         sqlite3_bind_text (st, 7, key, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null (st, 7);
+    char content[65];
+    if (jk_outbox_content (event, content) == JK_OK)
+        sqlite3_bind_text (st, 8, content, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null (st, 8);
     int rc = sqlite3_step (st);
     sqlite3_reset (st);
     free (bytes);
@@ -379,12 +493,6 @@ int jk_outbox_find (jk_outbox_t *self, const char *type, const char *key,
     }
     sqlite3_reset (st);
     return rc;
-}
-
-static const char *s_text (sqlite3_stmt *st, int col)
-{
-    const char *t = (const char *)sqlite3_column_text (st, col);
-    return t ? t : "";
 }
 
 /* Fills row from the current result of a GET or LIST statement. */

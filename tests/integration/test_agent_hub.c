@@ -325,6 +325,17 @@ static void test_csv_import_and_rejection (void **state)
     assert_non_null (strstr (out, "1 stored, 0 rejected, 0 pending"));
     free (out);
     assert_int_equal (s_log_count (fx, "count(*)"), 6);
+    /* The same file again: nothing queued twice, its row counted as
+       stored. */
+    out = NULL;
+    assert_int_equal (s_agent (fx, "jejak-registration", "10", &out, NULL,
+                               "import", csv, "--type", "person.registered",
+                               NULL),
+                      JK_EXIT_OK);
+    assert_non_null (strstr (out, "1 rows, 0 queued, 0 bad, 1 already queued"));
+    assert_non_null (strstr (out, "1 stored, 0 rejected, 0 pending"));
+    free (out);
+    assert_int_equal (s_log_count (fx, "count(*)"), 6);
     free (csv);
 }
 
