@@ -3,7 +3,7 @@
     baseline measured in the same run: a bare sequential read of the log
     table with one SHA-256 per row. Prints a table and a JSON line. */
 #include "../tests/unit/replay/replay_workload.h"
-#include "jk_log.h"
+#include "jk_rebuild.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
     as in jejak-hub, on ipc endpoints in a temp directory. Prints a table
     and one JSON line at the end. */
 #include "jk_broker.h"
-#include "jk_log.h"
+#include "jk_rebuild.h"
 #include "jk_status.h"
 #include "jk_store.h"
 

@@ -11,7 +11,7 @@
                        [--big N] [--keep]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
-#include "jk_log.h"
+#include "jk_rebuild.h"
 #include "jk_store.h"
 #include "jk_wire.h"
 #include "workload.h"

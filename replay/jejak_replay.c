@@ -4,7 +4,7 @@
     onto a feed. Parses the command line and calls the replay and storage
     libraries; docs/AUDIT.md is its guide. */
 #include "jk_backup.h"
-#include "jk_log.h"
+#include "jk_rebuild.h"
 #include "jk_opts.h"
 #include "jk_replay.h"
 

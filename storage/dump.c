@@ -1,38 +1,22 @@
-/*  dump.c - the canonical text dump of every projection table, used to
+/*  dump.c - the canonical text dump of every projection table (the list
+    is projection_table.c's), used to
     prove that live projections equal rebuilt ones byte for byte
     (jejak-replay diff, tests). Tables by name, rows by primary key, one
     line per row; a NIK shows masked with a digest, never in clear. */
 #include "projections_internal.h"
 
+#include <assert.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* The projection tables and their primary keys, sorted by name. */
-static const struct {
-    const char *name;
-    const char *order;
-} s_tables[] = {
-    {"assessment_assessors", "assessment, assessor"},
-    {"assessment_results", "assessment, nik"},
-    {"assessment_units", "assessment, unit"},
-    {"assessments", "assessment"},
-    {"attendance", "batch, session_no, nik"},
-    {"batches", "batch"},
-    {"certificates", "number"},
-    {"cooperative_statuses", "legal_number_norm, pos"},
-    {"cooperatives", "legal_number_norm"},
-    {"data_quality", "pos, item"},
-    {"enrollments", "batch, nik"},
-    {"kecamatan_summary", "kecamatan_code"},
-    {"people", "nik"},
-    {"projection_meta", "key"},
-    {"rat_meetings", "legal_number_norm, book_year"},
-    {"rejections", "pos"},
-    {"sessions", "batch, session_no"},
-    {"sources", "source"},
-    {"unit_results", "assessment, nik, unit"},
-};
+/* Compares two tables by name (qsort). */
+static int s_by_name (const void *a, const void *b)
+{
+    const jk_ptable_t *const *x = a, *const *y = b;
+    return strcmp ((*x)->name, (*y)->name);
+}
 
 /* Text in double quotes; quote, backslash and control bytes escaped. */
 static void s_text (FILE *out, const unsigned char *s, int len)
@@ -103,18 +87,25 @@ static void s_value (FILE *out, sqlite3_stmt *st, int col, bool is_nik)
 
 int jk_projections_dump (sqlite3 *db, FILE *out, char *err, size_t err_size)
 {
-    for (size_t t = 0; t < sizeof s_tables / sizeof s_tables[0]; t++) {
+    /* Every table of the projection table, by name, rows by key. */
+    size_t count = jk_ptable_count ();
+    const jk_ptable_t *tables[64];
+    assert (count <= sizeof tables / sizeof tables[0]);
+    for (size_t t = 0; t < count; t++)
+        tables[t] = jk_ptable_at (t);
+    qsort (tables, count, sizeof tables[0], s_by_name);
+    for (size_t t = 0; t < count; t++) {
         char sql[160];
         snprintf (sql, sizeof sql, "SELECT * FROM %s ORDER BY %s",
-                  s_tables[t].name, s_tables[t].order);
+                  tables[t]->name, tables[t]->key);
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK) {
-            snprintf (err, err_size, "dump: %s: %s", s_tables[t].name,
+            snprintf (err, err_size, "dump: %s: %s", tables[t]->name,
                       sqlite3_errmsg (db));
             return -1;
         }
         int cols = sqlite3_column_count (st);
-        fprintf (out, "# %s (", s_tables[t].name);
+        fprintf (out, "# %s (", tables[t]->name);
         for (int c = 0; c < cols; c++)
             fprintf (out, "%s%s", c ? ", " : "", sqlite3_column_name (st, c));
         fputs (")\n", out);
@@ -131,7 +122,7 @@ int jk_projections_dump (sqlite3 *db, FILE *out, char *err, size_t err_size)
             fputc ('\n', out);
         }
         if (rc != SQLITE_DONE) {
-            snprintf (err, err_size, "dump: %s: %s", s_tables[t].name,
+            snprintf (err, err_size, "dump: %s: %s", tables[t]->name,
                       sqlite3_errmsg (db));
             sqlite3_finalize (st);
             return -1;

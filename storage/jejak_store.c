@@ -3,6 +3,7 @@
     SIGTERM, stops it. Exit codes: 0 clean stop, 1 runtime failure, 2
     usage. */
 #include "jk_opts.h"
+#include "jk_projection_table.h"
 #include "jk_store.h"
 
 #include <errno.h>
@@ -27,6 +28,10 @@ static const jk_opt_t s_options[] = {
      "keys directory of jejak-keys: CURVE query endpoint admitting the "
      "enrolled keys (required for a non-loopback --query)",
      false},
+    {"projections-doc", NULL, NULL,
+     "print the projection tables' section of docs/PROJECTIONS.md "
+     "(generated from the projection table) and exit",
+     true},
 };
 
 /* Parses a positive integer option; -1 with a message when invalid. */
@@ -81,6 +86,11 @@ int main (int argc, char **argv)
                 "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
                 "failure, 2 usage.\n\n");
         jk_opts_print (opts, stdout);
+        jk_opts_destroy (&opts);
+        return 0;
+    }
+    if (jk_opts_on (opts, "projections-doc")) {
+        jk_ptable_markdown (stdout);
         jk_opts_destroy (&opts);
         return 0;
     }

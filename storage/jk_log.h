@@ -1,11 +1,12 @@
 /*  jk_log.h - the event log: one SQLite table of decided submissions
     chained by SHA-256 (docs/ARCHITECTURE.md, "The log record"). The store's
     writer appends through jk_log_t; jejak-replay and the tests verify a
-    log's chain and rebuild every projection from it. */
+    log's chain (the log knows nothing of projections: rebuilding them is
+    jk_rebuild.h). */
 #ifndef JK_LOG_H
 #define JK_LOG_H
 
-#include "jk_projections.h"
+#include "jk_schema.h"
 #include <sqlite3.h>
 
 #define JK_HASH_SIZE 32
@@ -67,8 +68,9 @@ typedef struct _jk_log_t jk_log_t;
 
 /* Opens the log database at path for writing, creating it (mode 0600,
    directory not included) when absent: WAL, synchronous=FULL, the given
-   busy timeout (ms, 0 = 5000), the log's numbered migrations (PRAGMA
-   user_version) and then jk_projections_migrate on the same connection.
+   busy timeout (ms, 0 = 5000) and the log's numbered migrations (PRAGMA
+   user_version). The owner of the connection migrates whatever else it
+   keeps in the file (the store: jk_projections_migrate).
    Loads the head and every source's next seq. Returns NULL with the
    reason in err (SQLite's message, or "read-only" when the file cannot be
    written). */
@@ -77,7 +79,7 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
 /* Closes the database (rolls back an open transaction). */
 void jk_log_close (jk_log_t **self_p);
 
-/* The connection, for jk_projections_new and reads in the same
+/* The connection, for the projections and reads in the same
    transaction. Owned by the log. */
 sqlite3 *jk_log_db (jk_log_t *self);
 /* SQLite's last error message on the connection. */
@@ -155,36 +157,5 @@ typedef void (jk_progress_fn) (void *arg, uint64_t done, uint64_t total);
 int jk_log_verify (const char *path, const jk_head_t *kept,
                    jk_verify_result_t *result, jk_progress_fn *progress,
                    void *progress_arg);
-
-/* ---- rebuild --------------------------------------------------------------
- */
-typedef struct {
-    uint64_t until_pos; /* copy records with pos <= this; 0 = all */
-    int64_t until_time; /* ... with recorded_at <= this (ms);
-                           0 = all */
-    jk_projections_config_t projections; /* rules for the rebuilt tables */
-    jk_progress_fn *progress;            /* or NULL */
-    void *progress_arg;
-} jk_rebuild_options_t;
-
-typedef struct {
-    uint64_t records;  /* rows copied */
-    uint64_t accepted; /* of which accepted */
-    uint64_t rejected; /* of which rejections */
-    jk_head_t head;    /* last copied position and hash */
-} jk_rebuild_result_t;
-
-/* Writes a fresh database at out_path (which must not exist: JK_CONFLICT)
-   holding the log rows of src_path (opened read-only) up to the limits,
-   as stored, and every projection rebuilt by applying them in position
-   order: stored bytes re-decoded (older versions upcast), warnings
-   recomputed with the clock at each record's recorded_at, rejections
-   applied with their stored code and message. Returns JK_OK, JK_CONFLICT,
-   JK_INVALID (a stored accepted event no longer decodes or validates: the
-   message names its pos) or JK_IO, with the reason in err. On failure
-   out_path is removed. */
-int jk_log_rebuild (const char *src_path, const char *out_path,
-                    const jk_rebuild_options_t *options,
-                    jk_rebuild_result_t *result, char *err, size_t err_size);
 
 #endif

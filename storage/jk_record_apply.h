@@ -23,4 +23,22 @@
    failed. */
 int jk_record_apply (jk_projections_t *p, const jk_record_t *record);
 
+/* A record as the log stores it (borrowed strings and bytes). */
+typedef struct {
+    uint64_t pos;
+    int64_t recorded_at;
+    const uint8_t *hash; /* 32 bytes */
+    bool rejected;       /* outcome */
+    const char *code;    /* rejection code and message, or NULL */
+    const char *message;
+    const uint8_t *bytes; /* as submitted */
+    size_t size;
+} jk_stored_t;
+
+/* jk_record_apply for a record read from the log (rebuild): the same
+   steps, with the reason of a failure in err ("accepted record at
+   position N no longer decodes: CODE message"). */
+int jk_record_apply_stored (jk_projections_t *p, const jk_stored_t *stored,
+                            char *err, size_t err_size);
+
 #endif

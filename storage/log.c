@@ -286,8 +286,6 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
     sqlite3_wal_hook (self->db, s_wal_hook, self);
     if (s_migrate (self->db, err, err_size))
         goto fail;
-    if (jk_projections_migrate (self->db, err, err_size))
-        goto fail;
     if (s_load (self, err, err_size))
         goto fail;
     if (s_prepare (self,

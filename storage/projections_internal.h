@@ -1,9 +1,15 @@
-/*  projections_internal.h - shared by the projection files only
-    (projections.c applies, rules.c decides, dump.c and snapshot.c read):
-    the object with its prepared statements, and small SQLite helpers. */
+/*  projections_internal.h - shared by the projection files only:
+    projections.c (the object, migrations and the apply engine that runs
+    the writes of projection_table.c), proj_sql.c (small SQLite helpers),
+    counters.c (counters and read caches), one file per entity for what
+    the table cannot say (cooperatives.c, people.c, training.c,
+    assessments.c), rules.c (decide), dump.c and snapshot.c (read). Each
+    depends only on this header and the helpers: no file includes another
+    projection file's functions in a cycle. */
 #ifndef JK_PROJECTIONS_INTERNAL_H
 #define JK_PROJECTIONS_INTERNAL_H
 
+#include "jk_projection_table.h"
 #include "jk_projections.h"
 
 #include <czmq.h>
@@ -34,44 +40,49 @@ typedef enum {
     W_SOURCE_FLUSH,
     W_KECAMATAN,
     W_PERSON_COUNTERS,
-    W_COOPERATIVE_INSERT,
     W_COOPERATIVE_UPDATE,
     W_COOPERATIVE_RAT,
-    W_COOPERATIVE_STATUS,
-    W_STATUS_INSERT,
-    W_RAT_INSERT,
-    W_PERSON_INSERT,
     W_PERSON_UPDATE,
-    W_BATCH_INSERT,
     W_BATCH_COUNTERS,
-    W_BATCH_CLOSE,
-    W_SESSION_INSERT,
     W_SESSION_COUNTERS,
-    W_ENROLLMENT_UPSERT,
-    W_ENROLLMENT_WITHDRAW,
     W_ENROLLMENT_PCT_ONE,
     W_ENROLLMENT_PCT_BATCH,
     W_ENROLLMENT_TERMS_ONE,
     W_ENROLLMENT_TERMS_BATCH,
-    W_ATTENDANCE_INSERT,
     W_ATTENDANCE_CORRECT,
-    W_ASSESSMENT_INSERT,
     W_UNIT_INSERT,
     W_ASSESSOR_INSERT,
-    W_UNIT_RESULT_UPSERT,
-    W_RESULT_UPSERT,
-    W_CERTIFICATE_INSERT,
     W_CERTIFICATE_REVOKE,
     W_REJECTION_INSERT,
     W_QUALITY_INSERT,
     STMT_COUNT
 } jk_stmt_id_t;
 
+/* One write of the projection table, resolved: its statement and, per
+   bind, the body field indexes in the type (-1 for none). */
+typedef struct {
+    const jk_pwrite_t *write;
+    sqlite3_stmt *stmt;
+    int binds;
+    int8_t field[JK_PBIND_MAX], field2[JK_PBIND_MAX];
+} jk_prow_t;
+
 struct _jk_projections_t {
     sqlite3 *db; /* borrowed; the store owns it */
     jk_projections_config_t config;
     const jk_region_t *region; /* reference data (kecamatan of a desa) */
     sqlite3_stmt *stmt[STMT_COUNT];
+    /* The projection table's writes, grouped by vocabulary index: rows
+       [row_first[i], row_first[i + 1]) belong to type i. */
+    jk_prow_t *rows;
+    size_t row_count;
+    size_t *row_first;
+    /* Scratch of one apply, shared by a type's derives and its after
+       step: attendance.recorded's credited hours and presence,
+       assessment.decided's previous verdict. */
+    int64_t scratch_jp;
+    bool scratch_present;
+    bool scratch_was_k;
     /* What decide read for the event it accepted last, reused by apply
        when the same event follows (the store's path; rebuild reads). */
     bool memo_set;
@@ -108,6 +119,13 @@ struct _jk_projections_t {
 int jk_proj_rules_check (char *err, size_t err_size);
 int jk_proj_apply_check (char *err, size_t err_size);
 
+/* jk_projections_new with another list of writes than the built-in
+   projection table (tests prove a bad table fails at start-up). */
+jk_projections_t *
+jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
+                         const jk_pwrite_t *writes, size_t write_count,
+                         char *err, size_t err_size);
+
 /* Binds a body field to parameter index: text kinds as text (borrowed from
    the event, valid while it lives), UINT and BOOL as integers, absent as
    NULL. */
@@ -138,5 +156,104 @@ void jk_proj_column_text (sqlite3_stmt *stmt, int col, char *out, size_t size);
 int jk_proj_minutes (const char *text);
 
 #define JK_PROJ_LEGAL_MAX 128
+
+#define STMT(id) (self->stmt[id])
+#define CHECK(expr)                                                            \
+    do {                                                                       \
+        if ((expr) != JK_OK)                                                   \
+            return JK_IO;                                                      \
+    } while (0)
+
+/* ---- counters.c: counters and read caches -------------------------------- */
+
+/* A person's counters, read before a change. */
+typedef struct {
+    bool found;
+    char kecamatan[16];
+    int64_t enrollments, units_assessed, competent, certificates;
+} jk_proj_person_t;
+
+/* people: one person's counters as this transaction sees them (the
+   stored row plus what it added) and the deltas still to write. */
+typedef struct {
+    jk_proj_person_t row; /* current values */
+    int64_t delta[4];     /* enrollments, units_assessed, competent,
+                             certificates added since the last flush */
+} jk_proj_person_delta_t;
+
+/* Frees a heap item (zhashx destructor). */
+void jk_proj_item_free (void **item_p);
+/* Kecamatan code of a desa from the reference data, or NULL. */
+const char *jk_proj_kecamatan_of (jk_projections_t *self, jk_str_t desa);
+/* Adds deltas to a kecamatan's counters (no-op for NULL or unknown). */
+int jk_proj_kecamatan (jk_projections_t *self, const char *kecamatan,
+                       int cooperatives, int people, int enrolled, int assessed,
+                       int competent, int certificates);
+/* The NUL-terminated key of a NIK, or false when it cannot be one. */
+bool jk_proj_nik_key (jk_str_t nik, char key[32]);
+/* A person's counters as this transaction sees them. */
+int jk_proj_person_read (jk_projections_t *self, jk_str_t nik,
+                         jk_proj_person_t *row);
+/* Changes a person's counters and the kecamatan_summary counts. */
+int jk_proj_person_counters (jk_projections_t *self, jk_str_t nik,
+                             int enrollments, int units, int competent,
+                             int certificates);
+/* Adds to a batch's counters (enrolled, withdrawn, sessions, jp_total). */
+int jk_proj_batch_counters (jk_projections_t *self, jk_str_t batch,
+                            int enrolled, int withdrawn, int sessions,
+                            int64_t jp);
+/* Recomputes attendance % and eligibility of one enrollment, or of every
+   enrollment of the batch when nik.ptr is NULL. */
+int jk_proj_enrollment_pct (jk_projections_t *self, jk_str_t batch,
+                            jk_str_t nik);
+/* HADIR and TERLAMBAT count as present. */
+bool jk_proj_present (const char *status);
+/* A session's lesson hours; 0 when it is unknown. */
+int jk_proj_session_jp (jk_projections_t *self, jk_str_t batch,
+                        int64_t session_no, int64_t *jp);
+/* Adds jp to an enrollment and recomputes its %; counts the session. */
+int jk_proj_attendance_effects (jk_projections_t *self, jk_str_t batch,
+                                int64_t session_no, jk_str_t nik,
+                                int64_t jp_delta, int recorded, int present);
+
+/* Per-source progress of a record (and the last applied position). */
+int jk_proj_progress (jk_projections_t *self, const char *source,
+                      int source_len, uint64_t seq, bool accepted,
+                      const jk_applied_t *ap);
+
+/* ---- the entity files: steps around the table's writes -------------------
+   Each returns JK_OK or JK_IO. A type's before step runs ahead of its
+   table rows, its after step behind them. */
+typedef int (jk_proj_step_fn) (jk_projections_t *self, const jk_event_t *ev,
+                               const jk_applied_t *ap);
+
+jk_proj_step_fn jk_proj_cooperative_registered_after;
+jk_proj_step_fn jk_proj_cooperative_updated;
+jk_proj_step_fn jk_proj_rat_held_after;
+jk_proj_step_fn jk_proj_person_registered_after;
+jk_proj_step_fn jk_proj_person_corrected;
+jk_proj_step_fn jk_proj_session_scheduled_after;
+jk_proj_step_fn jk_proj_participant_enrolled_after;
+jk_proj_step_fn jk_proj_participant_withdrawn_after;
+jk_proj_step_fn jk_proj_attendance_recorded_after;
+jk_proj_step_fn jk_proj_attendance_corrected;
+jk_proj_step_fn jk_proj_assessment_scheduled_after;
+jk_proj_step_fn jk_proj_unit_assessed_after;
+jk_proj_step_fn jk_proj_decided_before;
+jk_proj_step_fn jk_proj_decided_after;
+jk_proj_step_fn jk_proj_certificate_issued_after;
+jk_proj_step_fn jk_proj_certificate_revoked;
+
+/* Derive functions of the table (JK_PSRC_DERIVE): bind parameter index
+   of st from the event; field and field2 are the resolved body indexes. */
+void jk_proj_derive_rat (jk_projections_t *self, jk_pderive_t fn,
+                         const jk_event_t *ev, int field, int field2,
+                         sqlite3_stmt *st, int index);
+int jk_proj_derive_attendance_jp (jk_projections_t *self, const jk_event_t *ev,
+                                  int field, sqlite3_stmt *st, int index);
+void jk_proj_derive_valid_until (const jk_event_t *ev, int field, int field2,
+                                 sqlite3_stmt *st, int index);
+void jk_proj_derive_methods (const jk_event_t *ev, int field, sqlite3_stmt *st,
+                             int index);
 
 #endif

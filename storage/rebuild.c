@@ -2,7 +2,8 @@
     position 1, and rebuilding a fresh database (log rows plus every
     projection) from a log up to a position or a time. jejak-replay and
     the tests call these; the store shares jk_log_check with them. */
-#include "jk_log.h"
+#include "jk_rebuild.h"
+#include "jk_record_apply.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -242,51 +243,21 @@ static bool s_bulk_attach (sqlite3 *db, const char *src_path,
     return same;
 }
 
-/* Applies one copied row to the projections as the live store did. */
+/* Applies one copied row to the projections as the live store did: the
+   same path as the board's replica (jk_record_apply_stored). */
 static int s_apply_row (jk_projections_t *projections, sqlite3_stmt *row,
                         char *err, size_t err_size)
 {
-    uint64_t pos = (uint64_t)sqlite3_column_int64 (row, 0);
-    int64_t recorded_at = sqlite3_column_int64 (row, 7);
-    int outcome = sqlite3_column_int (row, 8);
-    const uint8_t *bytes = sqlite3_column_blob (row, 11);
-    size_t size = (size_t)sqlite3_column_bytes (row, 11);
-    jk_applied_t applied = {.pos = pos,
-                            .recorded_at = recorded_at,
-                            .hash = sqlite3_column_blob (row, 12),
-                            .warnings = NULL,
-                            .bytes = bytes,
-                            .size = size};
-    jk_report_t report;
-    jk_event_t *event = NULL;
-    int valid = jk_log_check (bytes, size, recorded_at, &event, &report);
-    int rc;
-    if (outcome == JK_LOG_REJECTED) {
-        jk_envelope_t envelope;
-        jk_envelope_peek (bytes, size, &envelope);
-        const char *code = (const char *)sqlite3_column_text (row, 9);
-        const char *message = (const char *)sqlite3_column_text (row, 10);
-        rc = jk_projections_apply_rejection (projections, &envelope, event,
-                                             code ? code : "",
-                                             message ? message : "", &applied);
-    } else if (valid != 0 && !event) {
-        snprintf (err, err_size,
-                  "accepted record at position %llu no longer decodes: "
-                  "%s %s",
-                  (unsigned long long)pos, report.error.code,
-                  report.error.message);
-        return JK_INVALID;
-    } else {
-        /* The verdict was the store's: an accepted record is applied even
-           if a newer rule would now refuse it. */
-        applied.warnings = &report;
-        rc = jk_projections_apply (projections, event, &applied);
-    }
-    jk_event_destroy (&event);
-    if (rc != JK_OK)
-        snprintf (err, err_size, "applying position %llu failed",
-                  (unsigned long long)pos);
-    return rc == JK_OK ? JK_OK : JK_IO;
+    jk_stored_t stored = {
+        .pos = (uint64_t)sqlite3_column_int64 (row, 0),
+        .recorded_at = sqlite3_column_int64 (row, 7),
+        .hash = sqlite3_column_blob (row, 12),
+        .rejected = sqlite3_column_int (row, 8) == JK_LOG_REJECTED,
+        .code = (const char *)sqlite3_column_text (row, 9),
+        .message = (const char *)sqlite3_column_text (row, 10),
+        .bytes = sqlite3_column_blob (row, 11),
+        .size = (size_t)sqlite3_column_bytes (row, 11)};
+    return jk_record_apply_stored (projections, &stored, err, err_size);
 }
 
 int jk_log_rebuild (const char *src_path, const char *out_path,
@@ -315,6 +286,8 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
     if (!out)
         goto cleanup;
     sqlite3 *db = jk_log_db (out);
+    if (jk_projections_migrate (db, err, err_size))
+        goto cleanup;
     /* A rebuild that dies half-way is thrown away, so it needs neither a
        journal nor syncs while it loads; the file turns WAL at the end. */
     sqlite3_exec (db,

@@ -1,56 +1,81 @@
 /*  record.c - one log record applied to projections (jk_record_apply.h):
-    decode, recompute warnings at the record's time, apply. Called by the
-    status board's replica for every record it receives. */
+    decode, recompute warnings at the record's time, apply. The one path
+    by which records reach projections outside the writer: rebuild, and
+    the status board's replica for every record it receives. */
 #include "jk_record_apply.h"
 #include "jk_log.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
-/* Applies a rejection record: whatever its bytes still say about them. */
-static int s_apply_rejection (jk_projections_t *p, const jk_record_t *record,
-                              const jk_applied_t *applied)
+int jk_record_apply_stored (jk_projections_t *p, const jk_stored_t *stored,
+                            char *err, size_t err_size)
 {
-    jk_envelope_t envelope;
-    memset (&envelope, 0, sizeof envelope);
-    jk_envelope_peek (record->bytes, record->size, &envelope);
-    jk_event_t *event = jk_event_decode (record->bytes, record->size, NULL);
-    int rc = jk_projections_apply_rejection (p, &envelope, event, record->code,
-                                             record->message, applied);
+    assert (p);
+    assert (stored);
+    jk_applied_t applied = {.pos = stored->pos,
+                            .recorded_at = stored->recorded_at,
+                            .hash = stored->hash,
+                            .warnings = NULL,
+                            .bytes = stored->bytes,
+                            .size = stored->size};
+    if (stored->rejected) {
+        /* Whatever the bytes still say about themselves. */
+        jk_envelope_t envelope;
+        memset (&envelope, 0, sizeof envelope);
+        jk_envelope_peek (stored->bytes, stored->size, &envelope);
+        jk_event_t *event = jk_event_decode (stored->bytes, stored->size, NULL);
+        int rc = jk_projections_apply_rejection (
+            p, &envelope, event, stored->code ? stored->code : "",
+            stored->message ? stored->message : "", &applied);
+        jk_event_destroy (&event);
+        if (rc != JK_OK)
+            snprintf (err, err_size, "applying position %llu failed",
+                      (unsigned long long)stored->pos);
+        return rc == JK_OK ? JK_OK : JK_IO;
+    }
+    /* Decoded and validated exactly as the store did (jk_log_check: the
+       clock at recorded_at), so the same warnings reach data_quality. The
+       verdict itself was the store's: an accepted record is applied even
+       if a newer rule would now refuse it. */
+    jk_report_t report;
+    jk_event_t *event = NULL;
+    jk_log_check (stored->bytes, stored->size, stored->recorded_at, &event,
+                  &report);
+    if (!event) {
+        snprintf (err, err_size,
+                  "accepted record at position %llu no longer decodes: %s %s",
+                  (unsigned long long)stored->pos, report.error.code,
+                  report.error.message);
+        return JK_INVALID;
+    }
+    applied.warnings = &report;
+    int rc = jk_projections_apply (p, event, &applied);
     jk_event_destroy (&event);
-    return rc;
+    if (rc != JK_OK)
+        snprintf (err, err_size, "applying position %llu failed",
+                  (unsigned long long)stored->pos);
+    return rc == JK_OK ? JK_OK : JK_IO;
 }
 
 int jk_record_apply (jk_projections_t *p, const jk_record_t *record)
 {
     assert (p);
     assert (record);
-    jk_applied_t applied = {.pos = record->pos,
-                            .recorded_at = record->recorded_at,
-                            .hash = record->hash,
-                            .warnings = NULL,
-                            .bytes = record->bytes,
-                            .size = record->size};
     size_t prefix = strlen (JK_REJECTED_PREFIX);
-    if (strncmp (record->topic, JK_REJECTED_PREFIX, prefix) == 0)
-        return s_apply_rejection (p, record, &applied);
-
-    /* Decoded and validated exactly as the store did (jk_log_check: the
-       clock at recorded_at), so the same warnings reach data_quality. The
-       verdict itself was the store's: an accepted record is applied even
-       if a newer rule would now refuse it. */
-    jk_report_t report;
-    jk_report_reset (&report);
-    jk_event_t *event = NULL;
-    jk_log_check (record->bytes, record->size, record->recorded_at, &event,
-                  &report);
-    if (!event) {
-        jk_warn ("record", "undecodable accepted record pos=%llu code=%s",
-                 (unsigned long long)record->pos, report.error.code);
-        return JK_INVALID;
-    }
-    applied.warnings = &report;
-    int rc = jk_projections_apply (p, event, &applied);
-    jk_event_destroy (&event);
+    jk_stored_t stored = {
+        .pos = record->pos,
+        .recorded_at = record->recorded_at,
+        .hash = record->hash,
+        .rejected = strncmp (record->topic, JK_REJECTED_PREFIX, prefix) == 0,
+        .code = record->code,
+        .message = record->message,
+        .bytes = record->bytes,
+        .size = record->size};
+    char err[256];
+    int rc = jk_record_apply_stored (p, &stored, err, sizeof err);
+    if (rc != JK_OK)
+        jk_warn ("record", "%s", err);
     return rc;
 }

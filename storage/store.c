@@ -539,6 +539,12 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         jk_error ("store", "cannot open the log: %s", err);
         return -1;
     }
+    /* The store keeps the projections in the log's file: it migrates
+       them (the log knows nothing of them). */
+    if (jk_projections_migrate (jk_log_db (self->log), err, sizeof err)) {
+        jk_error ("store", "cannot migrate the projections: %s", err);
+        return -1;
+    }
     self->projections = jk_projections_new (
         jk_log_db (self->log), &config->projections, err, sizeof err);
     if (!self->projections) {

@@ -43,6 +43,10 @@ static rw_t *rw_open (const char *path)
     /* Generated logs are throw-away: no need to sync each commit. */
     sqlite3_exec (jk_log_db (self->log), "PRAGMA synchronous = OFF", NULL, NULL,
                   NULL);
+    if (jk_projections_migrate (jk_log_db (self->log), err, sizeof err)) {
+        fprintf (stderr, "rw_open migrate: %s\n", err);
+        abort ();
+    }
     self->projections =
         jk_projections_new (jk_log_db (self->log), NULL, err, sizeof err);
     if (!self->projections) {

@@ -2,6 +2,7 @@
     events across all types goes through the live store; the projections
     rebuilt from its log equal the live ones in the canonical dump, in full
     and as of a position; the rebuilt log verifies. */
+#include "jk_rebuild.h"
 #include "test_store_harness.h"
 #include "workload.h"
 

@@ -2,7 +2,7 @@
     the whole-log copy ends where the projections' snapshot ends (records
     appended meanwhile are not in the rebuilt file), the rebuilt log
     verifies, and a cut rebuild (--until-pos) copies exactly its prefix. */
-#include "jk_log.h"
+#include "jk_rebuild.h"
 #include "testsupport.h"
 
 #include <stdio.h>

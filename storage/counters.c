@@ -1,0 +1,511 @@
+/*  counters.c - the projections' counters and read caches: per-source
+    progress, kecamatan_summary, people's and sessions' counters (written
+    behind in deferred mode), batch terms and session hours, and the
+    enrolment arithmetic of attendance %. Used by the entity files. */
+#include "projections_internal.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG "projections"
+
+void jk_proj_item_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+/* ---- write-behind counters -------------------------------------------------
+   In deferred mode these deltas wait in memory for jk_projections_flush.
+   They are safe to defer because they are pure sums (or a latest value)
+   that no decision and no apply step reads back inside the transaction:
+   decide reads sessions' date, times and jp, never recorded/present; it
+   never reads sources or kecamatan_summary (the log keeps its own next
+   seq per source). */
+
+/* sources: one writer transaction's records of one source. */
+typedef struct {
+    int64_t seq_max;           /* highest seq seen */
+    int64_t accepted;          /* records accepted */
+    int64_t rejected;          /* records rejected */
+    int64_t first_recorded_at; /* of the first record: kept on insert only */
+    int64_t last_recorded_at;  /* of the latest record */
+    int64_t last_pos;          /* of the latest record */
+} s_source_delta_t;
+
+/* kecamatan_summary: cooperatives, people, enrolled, assessed, competent,
+   certificates (W_KECAMATAN's ?2..?7). */
+typedef struct {
+    int64_t counts[6];
+} s_kecamatan_delta_t;
+
+/* sessions: recorded and present added to one session. */
+typedef struct {
+    int64_t session_no;
+    int64_t recorded;
+    int64_t present;
+    char batch[]; /* the batch code, NUL-terminated */
+} s_session_delta_t;
+
+static int s_people_flush (jk_projections_t *self);
+
+void jk_projections_set_deferred (jk_projections_t *self, bool deferred)
+{
+    assert (self);
+    self->deferred = deferred;
+}
+
+/* Forgets the pending counters (written, or rolled back). */
+static void s_pending_purge (jk_projections_t *self)
+{
+    zhashx_purge (self->pending_sources);
+    zhashx_purge (self->pending_kecamatan);
+    zhashx_purge (self->pending_sessions);
+    zhashx_purge (self->pending_people);
+}
+
+void jk_projections_discard (jk_projections_t *self)
+{
+    assert (self);
+    s_pending_purge (self);
+    /* The read caches may hold what the rolled-back transaction wrote. */
+    zhashx_purge (self->batch_terms);
+    zhashx_purge (self->session_jp);
+    zhashx_purge (self->cooperatives);
+}
+
+int jk_projections_flush (jk_projections_t *self)
+{
+    assert (self);
+    int rc = JK_OK;
+    for (s_source_delta_t *d = zhashx_first (self->pending_sources);
+         d && rc == JK_OK; d = zhashx_next (self->pending_sources)) {
+        const char *source = zhashx_cursor (self->pending_sources);
+        sqlite3_stmt *st = STMT (W_SOURCE_FLUSH);
+        sqlite3_bind_text (st, 1, source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, d->seq_max);
+        sqlite3_bind_int64 (st, 3, d->accepted);
+        sqlite3_bind_int64 (st, 4, d->rejected);
+        sqlite3_bind_int64 (st, 5, d->first_recorded_at);
+        sqlite3_bind_int64 (st, 6, d->last_recorded_at);
+        sqlite3_bind_int64 (st, 7, d->last_pos);
+        rc = jk_proj_exec (self, W_SOURCE_FLUSH);
+    }
+    for (s_kecamatan_delta_t *d = zhashx_first (self->pending_kecamatan);
+         d && rc == JK_OK; d = zhashx_next (self->pending_kecamatan)) {
+        const char *code = zhashx_cursor (self->pending_kecamatan);
+        sqlite3_stmt *st = STMT (W_KECAMATAN);
+        sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
+        for (int i = 0; i < 6; i++)
+            sqlite3_bind_int64 (st, i + 2, d->counts[i]);
+        rc = jk_proj_exec (self, W_KECAMATAN);
+    }
+    for (s_session_delta_t *d = zhashx_first (self->pending_sessions);
+         d && rc == JK_OK; d = zhashx_next (self->pending_sessions)) {
+        sqlite3_stmt *st = STMT (W_SESSION_COUNTERS);
+        sqlite3_bind_text (st, 1, d->batch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, d->session_no);
+        sqlite3_bind_int64 (st, 3, d->recorded);
+        sqlite3_bind_int64 (st, 4, d->present);
+        rc = jk_proj_exec (self, W_SESSION_COUNTERS);
+    }
+    if (rc == JK_OK)
+        rc = s_people_flush (self);
+    /* The read caches stay: they hold what is now being committed. */
+    if (rc == JK_OK)
+        s_pending_purge (self);
+    return rc;
+}
+
+/* Adds deltas to a kecamatan's counters (no-op for NULL or unknown). */
+int jk_proj_kecamatan (jk_projections_t *self, const char *kecamatan,
+                       int cooperatives, int people, int enrolled, int assessed,
+                       int competent, int certificates)
+{
+    if (!kecamatan || !*kecamatan)
+        return JK_OK;
+    if (self->deferred) {
+        s_kecamatan_delta_t *d =
+            zhashx_lookup (self->pending_kecamatan, kecamatan);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d);
+            zhashx_insert (self->pending_kecamatan, kecamatan, d);
+        }
+        d->counts[0] += cooperatives;
+        d->counts[1] += people;
+        d->counts[2] += enrolled;
+        d->counts[3] += assessed;
+        d->counts[4] += competent;
+        d->counts[5] += certificates;
+        return JK_OK;
+    }
+    sqlite3_stmt *st = STMT (W_KECAMATAN);
+    sqlite3_bind_text (st, 1, kecamatan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int (st, 2, cooperatives);
+    sqlite3_bind_int (st, 3, people);
+    sqlite3_bind_int (st, 4, enrolled);
+    sqlite3_bind_int (st, 5, assessed);
+    sqlite3_bind_int (st, 6, competent);
+    sqlite3_bind_int (st, 7, certificates);
+    return jk_proj_exec (self, W_KECAMATAN);
+}
+
+/* The NUL-terminated key of a NIK for pending_people, or false when it
+   cannot be one (then the person is written through). */
+bool jk_proj_nik_key (jk_str_t nik, char key[32])
+{
+    if (!nik.ptr || nik.len == 0 || nik.len >= 32 ||
+        memchr (nik.ptr, 0, nik.len))
+        return false;
+    memcpy (key, nik.ptr, nik.len);
+    key[nik.len] = 0;
+    return true;
+}
+
+static int s_people_flush (jk_projections_t *self)
+{
+    for (jk_proj_person_delta_t *d = zhashx_first (self->pending_people); d;
+         d = zhashx_next (self->pending_people)) {
+        if (!d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3])
+            continue;
+        const char *nik = zhashx_cursor (self->pending_people);
+        sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
+        sqlite3_bind_text (st, 1, nik, -1, SQLITE_STATIC);
+        for (int i = 0; i < 4; i++)
+            sqlite3_bind_int64 (st, i + 2, d->delta[i]);
+        CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
+    }
+    return JK_OK;
+}
+
+int jk_proj_person_read (jk_projections_t *self, jk_str_t nik,
+                         jk_proj_person_t *row)
+{
+    char key[32];
+    jk_proj_person_delta_t *pending =
+        self->deferred && jk_proj_nik_key (nik, key)
+            ? zhashx_lookup (self->pending_people, key)
+            : NULL;
+    if (pending) {
+        *row = pending->row;
+        return JK_OK;
+    }
+    memset (row, 0, sizeof *row);
+    sqlite3_stmt *st = STMT (Q_PERSON);
+    sqlite3_bind_text (st, 1, nik.ptr, (int)nik.len, SQLITE_STATIC);
+    int rc = jk_proj_query (self, Q_PERSON);
+    if (rc < 0)
+        return JK_IO;
+    if (rc == SQLITE_ROW) {
+        row->found = true;
+        jk_proj_column_text (st, 0, row->kecamatan, sizeof row->kecamatan);
+        row->enrollments = sqlite3_column_int64 (st, 1);
+        row->units_assessed = sqlite3_column_int64 (st, 2);
+        row->competent = sqlite3_column_int64 (st, 3);
+        row->certificates = sqlite3_column_int64 (st, 4);
+        sqlite3_reset (st);
+    }
+    return JK_OK;
+}
+
+/* 1 when a count crosses from zero to positive, -1 back, else 0. */
+static int s_crossing (int64_t before, int64_t delta)
+{
+    return (before <= 0 && before + delta > 0)   ? 1
+           : (before > 0 && before + delta <= 0) ? -1
+                                                 : 0;
+}
+
+/* Changes a person's counters and the kecamatan_summary counts of people
+   enrolled, assessed and competent (each person counted once) and of
+   certificates. */
+int jk_proj_person_counters (jk_projections_t *self, jk_str_t nik,
+                             int enrollments, int units, int competent,
+                             int certificates)
+{
+    jk_proj_person_t row;
+    CHECK (jk_proj_person_read (self, nik, &row));
+    if (!row.found)
+        return JK_OK;
+    char key[32];
+    if (self->deferred && jk_proj_nik_key (nik, key)) {
+        jk_proj_person_delta_t *d = zhashx_lookup (self->pending_people, key);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d);
+            d->row = row;
+            zhashx_insert (self->pending_people, key, d);
+        }
+        int64_t add[4] = {enrollments, units, competent, certificates};
+        for (int i = 0; i < 4; i++)
+            d->delta[i] += add[i];
+        d->row.enrollments += enrollments;
+        d->row.units_assessed += units;
+        d->row.competent += competent;
+        d->row.certificates += certificates;
+    } else {
+        /* A read and a plain update: cheaper than UPDATE ... RETURNING,
+           which materialises its rows. */
+        sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
+        sqlite3_bind_text (st, 1, nik.ptr, (int)nik.len, SQLITE_STATIC);
+        sqlite3_bind_int (st, 2, enrollments);
+        sqlite3_bind_int (st, 3, units);
+        sqlite3_bind_int (st, 4, competent);
+        sqlite3_bind_int (st, 5, certificates);
+        CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
+    }
+    int enrolled = s_crossing (row.enrollments, enrollments);
+    int assessed = s_crossing (row.units_assessed, units);
+    int comp = s_crossing (row.competent, competent);
+    if (enrolled || assessed || comp || certificates)
+        return jk_proj_kecamatan (self, row.kecamatan, 0, 0, enrolled, assessed,
+                                  comp, certificates);
+    return JK_OK;
+}
+
+/* Kecamatan code of a desa from the reference data, or NULL. */
+const char *jk_proj_kecamatan_of (jk_projections_t *self, jk_str_t desa)
+{
+    const char *kecamatan = NULL;
+    if (desa.ptr &&
+        jk_region_desa (self->region, desa.ptr, desa.len, &kecamatan))
+        return kecamatan;
+    return NULL;
+}
+
+/* A batch's terms for attendance %: its lesson hours so far and the
+   minimum %. */
+typedef struct {
+    int64_t jp_total;
+    int64_t min_pct;
+} s_batch_terms_t;
+
+/* A session's lesson hours (fixed when it is scheduled). */
+typedef struct {
+    int64_t jp;
+} s_session_jp_t;
+
+/* Caches stay small: past this many entries one is emptied and refilled
+   from the tables. */
+#define S_CACHE_MAX 100000
+
+/* The NUL-terminated key of a batch code, or false (then no cache). */
+static bool s_batch_key (jk_str_t batch, char key[JK_PROJ_LEGAL_MAX])
+{
+    if (!batch.ptr || batch.len >= JK_PROJ_LEGAL_MAX ||
+        memchr (batch.ptr, 0, batch.len))
+        return false;
+    memcpy (key, batch.ptr, batch.len);
+    key[batch.len] = 0;
+    return true;
+}
+
+/* Inserts a cache entry, emptying the cache first when it is full. */
+static void s_cache_put (zhashx_t *cache, const char *key, void *item)
+{
+    if (zhashx_size (cache) >= S_CACHE_MAX)
+        zhashx_purge (cache);
+    zhashx_insert (cache, key, item);
+}
+
+/* Reads a batch's terms; found false when the batch is unknown. */
+static int s_batch_terms (jk_projections_t *self, jk_str_t batch, bool *found,
+                          s_batch_terms_t *terms)
+{
+    char key[JK_PROJ_LEGAL_MAX];
+    bool cache = self->deferred && s_batch_key (batch, key);
+    s_batch_terms_t *cached =
+        cache ? zhashx_lookup (self->batch_terms, key) : NULL;
+    if (cached) {
+        *found = true;
+        *terms = *cached;
+        return JK_OK;
+    }
+    sqlite3_stmt *st = STMT (Q_BATCH);
+    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+    int rc = jk_proj_query (self, Q_BATCH);
+    if (rc < 0)
+        return JK_IO;
+    *found = rc == SQLITE_ROW;
+    if (!*found)
+        return JK_OK;
+    terms->min_pct = sqlite3_column_int64 (st, 3);
+    terms->jp_total = sqlite3_column_int64 (st, 6);
+    sqlite3_reset (st);
+    if (cache) {
+        cached = jk_calloc (1, sizeof *cached);
+        *cached = *terms;
+        s_cache_put (self->batch_terms, key, cached);
+    }
+    return JK_OK;
+}
+
+int jk_proj_batch_counters (jk_projections_t *self, jk_str_t batch,
+                            int enrolled, int withdrawn, int sessions,
+                            int64_t jp)
+{
+    char key[JK_PROJ_LEGAL_MAX];
+    s_batch_terms_t *cached = jp && self->deferred && s_batch_key (batch, key)
+                                  ? zhashx_lookup (self->batch_terms, key)
+                                  : NULL;
+    if (cached) /* kept in step with the row */
+        cached->jp_total += jp;
+    sqlite3_stmt *st = STMT (W_BATCH_COUNTERS);
+    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+    sqlite3_bind_int (st, 2, enrolled);
+    sqlite3_bind_int (st, 3, withdrawn);
+    sqlite3_bind_int (st, 4, sessions);
+    sqlite3_bind_int64 (st, 5, jp);
+    return jk_proj_exec (self, W_BATCH_COUNTERS);
+}
+
+/* Adds jp_delta to one enrollment's hours (or every enrollment's of the
+   batch when nik.ptr is NULL) and recomputes attendance % and
+   eligibility from the batch's terms. An unknown batch takes the
+   statements that look the terms up themselves (what they did before
+   the terms were bound), so the outcome is the same either way. */
+static int s_enrollment_jp (jk_projections_t *self, jk_str_t batch,
+                            jk_str_t nik, int64_t jp_delta)
+{
+    bool found;
+    s_batch_terms_t terms;
+    CHECK (s_batch_terms (self, batch, &found, &terms));
+    jk_stmt_id_t id =
+        nik.ptr ? (found ? W_ENROLLMENT_TERMS_ONE : W_ENROLLMENT_PCT_ONE)
+                : (found ? W_ENROLLMENT_TERMS_BATCH : W_ENROLLMENT_PCT_BATCH);
+    sqlite3_stmt *st = STMT (id);
+    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+    if (nik.ptr)
+        sqlite3_bind_text (st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 3, jp_delta);
+    if (found) {
+        sqlite3_bind_int64 (st, 4, terms.jp_total);
+        sqlite3_bind_int64 (st, 5, terms.min_pct);
+    }
+    return jk_proj_exec (self, id);
+}
+
+/* Recomputes attendance % and eligibility of one enrollment, or of every
+   enrollment of the batch when nik.ptr is NULL. */
+int jk_proj_enrollment_pct (jk_projections_t *self, jk_str_t batch,
+                            jk_str_t nik)
+{
+    return s_enrollment_jp (self, batch, nik, 0);
+}
+
+/* HADIR and TERLAMBAT count as present (the presence enum's first two). */
+bool jk_proj_present (const char *status)
+{
+    return strcmp (status, "HADIR") == 0 || strcmp (status, "TERLAMBAT") == 0;
+}
+
+/* A session's lesson hours; 0 when it is unknown. */
+int jk_proj_session_jp (jk_projections_t *self, jk_str_t batch,
+                        int64_t session_no, int64_t *jp)
+{
+    char key[JK_PROJ_LEGAL_MAX + 24];
+    bool cache = self->deferred && !memchr (batch.ptr, 0, batch.len) &&
+                 batch.len < JK_PROJ_LEGAL_MAX;
+    if (cache) {
+        snprintf (key, sizeof key, "%.*s\n%lld", (int)batch.len, batch.ptr,
+                  (long long)session_no);
+        s_session_jp_t *cached = zhashx_lookup (self->session_jp, key);
+        if (cached) {
+            *jp = cached->jp;
+            return JK_OK;
+        }
+    }
+    sqlite3_stmt *st = STMT (Q_SESSION);
+    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 2, session_no);
+    int rc = jk_proj_query (self, Q_SESSION);
+    if (rc < 0)
+        return JK_IO;
+    *jp = 0;
+    if (rc == SQLITE_ROW) {
+        *jp = sqlite3_column_int64 (st, 3);
+        sqlite3_reset (st);
+        if (cache) {
+            s_session_jp_t *cached = jk_calloc (1, sizeof *cached);
+            cached->jp = *jp;
+            s_cache_put (self->session_jp, key, cached);
+        }
+    }
+    return JK_OK;
+}
+
+/* Adds jp to an enrollment and recomputes its %; counts the session. */
+int jk_proj_attendance_effects (jk_projections_t *self, jk_str_t batch,
+                                int64_t session_no, jk_str_t nik,
+                                int64_t jp_delta, int recorded, int present)
+{
+    char key[JK_PROJ_LEGAL_MAX + 24];
+    int key_len = snprintf (key, sizeof key, "%.*s\n%lld", (int)batch.len,
+                            batch.ptr, (long long)session_no);
+    if (self->deferred && key_len > 0 && (size_t)key_len < sizeof key &&
+        !memchr (batch.ptr, 0, batch.len)) {
+        s_session_delta_t *d = zhashx_lookup (self->pending_sessions, key);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d + batch.len + 1);
+            memcpy (d->batch, batch.ptr, batch.len);
+            d->session_no = session_no;
+            zhashx_insert (self->pending_sessions, key, d);
+        }
+        d->recorded += recorded;
+        d->present += present;
+    } else {
+        sqlite3_stmt *st = STMT (W_SESSION_COUNTERS);
+        sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, session_no);
+        sqlite3_bind_int (st, 3, recorded);
+        sqlite3_bind_int (st, 4, present);
+        CHECK (jk_proj_exec (self, W_SESSION_COUNTERS));
+    }
+    if (jp_delta == 0)
+        return JK_OK;
+    return s_enrollment_jp (self, batch, nik, jp_delta);
+}
+
+/* Per-source progress, for every record; sources.last_pos is also how the
+   last applied position is kept (one statement per record, not two). */
+int jk_proj_progress (jk_projections_t *self, const char *source,
+                      int source_len, uint64_t seq, bool accepted,
+                      const jk_applied_t *ap)
+{
+    char key[256];
+    if (self->deferred && source && source_len > 0 &&
+        (size_t)source_len < sizeof key &&
+        !memchr (source, 0, (size_t)source_len)) {
+        memcpy (key, source, (size_t)source_len);
+        key[source_len] = 0;
+        s_source_delta_t *d = zhashx_lookup (self->pending_sources, key);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d);
+            d->seq_max = (int64_t)seq;
+            d->first_recorded_at = ap->recorded_at;
+            zhashx_insert (self->pending_sources, key, d);
+        }
+        if ((int64_t)seq > d->seq_max)
+            d->seq_max = (int64_t)seq;
+        d->accepted += accepted;
+        d->rejected += !accepted;
+        d->last_recorded_at = ap->recorded_at;
+        d->last_pos = (int64_t)ap->pos;
+        return JK_OK;
+    }
+    if (source && source_len > 0) {
+        sqlite3_stmt *st = STMT (W_SOURCE);
+        sqlite3_bind_text (st, 1, source, source_len, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, (int64_t)seq);
+        sqlite3_bind_int (st, 3, accepted);
+        sqlite3_bind_int (st, 4, !accepted);
+        sqlite3_bind_int64 (st, 5, ap->recorded_at);
+        sqlite3_bind_int64 (st, 6, (int64_t)ap->pos);
+        return jk_proj_exec (self, W_SOURCE);
+    }
+    /* A record with no readable source: the position goes to
+       projection_meta instead (jk_projections_last_pos takes the larger). */
+    sqlite3_bind_int64 (STMT (W_META_POS), 1, (int64_t)ap->pos);
+    return jk_proj_exec (self, W_META_POS);
+}

@@ -1,0 +1,42 @@
+/*  jk_rebuild.h - a fresh database from a log: the log rows as stored and
+    every projection rebuilt by applying them in position order, through
+    the same path as the board's replica (jk_record_apply.h). jejak-replay,
+    the benchmarks and the tests call it. */
+#ifndef JK_REBUILD_H
+#define JK_REBUILD_H
+
+#include "jk_log.h"
+#include "jk_projections.h"
+
+/* ---- rebuild --------------------------------------------------------------
+ */
+typedef struct {
+    uint64_t until_pos; /* copy records with pos <= this; 0 = all */
+    int64_t until_time; /* ... with recorded_at <= this (ms);
+                           0 = all */
+    jk_projections_config_t projections; /* rules for the rebuilt tables */
+    jk_progress_fn *progress;            /* or NULL */
+    void *progress_arg;
+} jk_rebuild_options_t;
+
+typedef struct {
+    uint64_t records;  /* rows copied */
+    uint64_t accepted; /* of which accepted */
+    uint64_t rejected; /* of which rejections */
+    jk_head_t head;    /* last copied position and hash */
+} jk_rebuild_result_t;
+
+/* Writes a fresh database at out_path (which must not exist: JK_CONFLICT)
+   holding the log rows of src_path (opened read-only) up to the limits,
+   as stored, and every projection rebuilt by applying them in position
+   order: stored bytes re-decoded (older versions upcast), warnings
+   recomputed with the clock at each record's recorded_at, rejections
+   applied with their stored code and message. Returns JK_OK, JK_CONFLICT,
+   JK_INVALID (a stored accepted event no longer decodes or validates: the
+   message names its pos) or JK_IO, with the reason in err. On failure
+   out_path is removed. */
+int jk_log_rebuild (const char *src_path, const char *out_path,
+                    const jk_rebuild_options_t *options,
+                    jk_rebuild_result_t *result, char *err, size_t err_size);
+
+#endif
