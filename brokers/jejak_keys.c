@@ -21,6 +21,9 @@ static const jk_opt_t s_options[] = {
     {"device", NULL, NULL, "enrol: device name, 1-32 of A-Z a-z 0-9 . _ -",
      false},
     {"name", NULL, NULL, "reader: name of the board or auditor", false},
+    {"area", NULL, NULL,
+     "link: the forwarding hub's kabupaten (32.03) or province (32) code",
+     false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
     {"force", NULL, NULL, "init: replace an existing broker key pair", true},
@@ -46,6 +49,10 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "  reader --dir DIR --name NAME a read-only key (feed and "
              "query) for a status\n"
              "                               board or an auditor\n"
+             "  link --dir DIR --area CODE   the key of a regency's (or "
+             "province's) upstream\n"
+             "                               link, in the keys of the hub "
+             "above\n"
              "  list --dir DIR               office, domain, device, "
              "fingerprint, revoked\n"
              "  revoke --dir DIR KEY         KEY: fingerprint, "
@@ -77,8 +84,10 @@ static const char *s_need (jk_opts_t *opts, const char *name,
 static void s_print_issued (const jk_key_t *key, const char *secret)
 {
     printf ("%s %s%s%s domain=%s fingerprint=%s\n",
-            key->role == JK_KEY_READER ? "reader" : "enrolled", key->office,
-            key->office[0] ? "/" : "", key->device, key->domain,
+            key->role == JK_KEY_READER ? "reader"
+            : key->role == JK_KEY_LINK ? "link"
+                                       : "enrolled",
+            key->office, key->office[0] ? "/" : "", key->device, key->domain,
             key->fingerprint);
     printf ("secret certificate: %s (0600; hand it to its holder, then "
             "delete this copy)\n",
@@ -156,6 +165,14 @@ int main (int argc, char **argv)
             goto cleanup;
         rc = jk_keys_reader (dir, name, &key, secret, sizeof secret, err,
                              sizeof err);
+        if (rc == JK_OK)
+            s_print_issued (&key, secret);
+    } else if (streq (command, "link")) {
+        const char *area = s_need (opts, "area", command);
+        if (!area)
+            goto cleanup;
+        rc = jk_keys_link (dir, area, &key, secret, sizeof secret, err,
+                           sizeof err);
         if (rc == JK_OK)
             s_print_issued (&key, secret);
     } else if (streq (command, "list")) {

@@ -25,7 +25,9 @@
 
 typedef enum {
     JK_KEY_OFFICE = 1, /* submits events for its office and domain */
-    JK_KEY_READER = 2  /* feed and query only */
+    JK_KEY_READER = 2, /* feed and query only */
+    JK_KEY_LINK = 3    /* a hub's upstream link, bound to its area (office
+                          holds the kabupaten or province code) */
 } jk_key_role_t;
 
 /* What a certificate says about its holder (its metadata), plus where it
@@ -67,6 +69,23 @@ int jk_keys_enrol (const char *dir, const char *office, const char *domain,
 int jk_keys_reader (const char *dir, const char *name, jk_key_t *out,
                     char *secret_path, size_t secret_size, char *err,
                     size_t err_size);
+
+/* Makes the key of a hub's upstream link (docs/FEDERATION.md) in the
+   keys directory of the hub above: area is the forwarding hub's kabupaten
+   code (NN.NN, e.g. 32.03) or, for a province forwarding to the national
+   hub, its province code (NN). Files link_AREA.key / link_AREA.cert, as
+   jk_keys_enrol; the certificate's office is the area, its domain "link".
+   Returns JK_OK, JK_INVALID naming the rule, JK_CONFLICT or JK_IO. */
+int jk_keys_link (const char *dir, const char *area, jk_key_t *out,
+                  char *secret_path, size_t secret_size, char *err,
+                  size_t err_size);
+
+/* The rule the hub above applies to every forwarded record: a link key
+   may forward records of origin regency origin when origin is its area or
+   lies inside it (a province key: any kabupaten of the province). Returns
+   JK_OK, or JK_INVALID with a message naming the rule in why. */
+int jk_key_permits_origin (const jk_key_t *key, const char *origin, char *why,
+                           size_t why_size);
 
 /* Every certificate of DIR: enrolled (offices/) then revoked (revoked/),
    each sorted by file name. Returns a list of jk_key_t the caller

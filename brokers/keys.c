@@ -162,6 +162,10 @@ int jk_key_from_cert (zcert_t *cert, jk_key_t *out)
         out->role = JK_KEY_READER;
         return JK_OK;
     }
+    if (role && streq (role, "link")) {
+        out->role = JK_KEY_LINK;
+        return out->office[0] ? JK_OK : JK_INVALID;
+    }
     if (!role || !streq (role, "office") || !out->office[0])
         return JK_INVALID;
     out->role = JK_KEY_OFFICE;
@@ -308,6 +312,60 @@ int jk_keys_reader (const char *dir, const char *name, jk_key_t *out,
     snprintf (stem, sizeof stem, "reader_%s", name);
     return s_issue (dir, stem, "reader", NULL, "read", name, out, secret_path,
                     secret_size, err, err_size);
+}
+
+/* NN (a province) or NN.NN (a kabupaten or kota). */
+static bool s_area_ok (const char *area)
+{
+    size_t n = strlen (area);
+    if (n != 2 && n != 5)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (i == 2 ? area[i] != '.' : (area[i] < '0' || area[i] > '9'))
+            return false;
+    return true;
+}
+
+int jk_keys_link (const char *dir, const char *area, jk_key_t *out,
+                  char *secret_path, size_t secret_size, char *err,
+                  size_t err_size)
+{
+    assert (dir && area);
+    if (!s_area_ok (area) ||
+        !jk_region_province (jk_region_default (), atoi (area))) {
+        s_fail (err, err_size,
+                "--area %s: must be a kabupaten code NN.NN (32.03) or a "
+                "province code NN (32) of the reference data",
+                area);
+        return JK_INVALID;
+    }
+    char stem[32];
+    snprintf (stem, sizeof stem, "link_%s", area);
+    return s_issue (dir, stem, "link", area, "link", stem, out, secret_path,
+                    secret_size, err, err_size);
+}
+
+int jk_key_permits_origin (const jk_key_t *key, const char *origin, char *why,
+                           size_t why_size)
+{
+    assert (key && origin);
+    if (key->role != JK_KEY_LINK) {
+        s_fail (why, why_size,
+                "key %s (%s) is not a link key: only a key made by jejak-keys "
+                "link may forward records",
+                key->fingerprint, key->device);
+        return JK_INVALID;
+    }
+    size_t n = strlen (key->office);
+    if (strncmp (origin, key->office, n) != 0 ||
+        (origin[n] != 0 && origin[n] != '.')) {
+        s_fail (why, why_size,
+                "origin %s is not inside area %s of link key %s (a regency "
+                "forwards only its own log)",
+                origin, key->office, key->fingerprint);
+        return JK_INVALID;
+    }
+    return JK_OK;
 }
 
 /* ---- list, revoke

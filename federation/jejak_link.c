@@ -1,0 +1,301 @@
+/*  jejak_link.c - jejak-link: the upstream link between hubs
+    (docs/FEDERATION.md). `send` runs next to a regency (or province) hub
+    and forwards its log; `receive` runs at the hub above and keeps the
+    verifiable copy; `verify` is the auditor's check of a copy against the
+    origin's head or log. */
+#include "jk_base.h"
+#include "jk_broker.h"
+#include "jk_keys.h"
+#include "jk_link.h"
+#include "jk_opts.h"
+#include "jk_replay.h"
+#include "jk_schema.h"
+#include "jk_wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const jk_opt_t s_options[] = {
+    {"db", "JEJAK_LINK_DB", NULL,
+     "send: the hub's log database (or a copy database to forward further "
+     "up); receive, verify: the copy database",
+     false},
+    {"area", "JEJAK_REGION", NULL,
+     "send: this hub's kabupaten code (32.03) or province code (32)", false},
+    {"upstream", "JEJAK_UPSTREAM", NULL,
+     "send: the receiving hub's link endpoint", false},
+    {"key", "JEJAK_LINK_KEY", NULL,
+     "send: the link's secret certificate (jejak-keys link at the hub above)",
+     false},
+    {"server-key", "JEJAK_UPSTREAM_KEY", NULL,
+     "send: the hub above's public certificate (its broker.pub)", false},
+    {"stats", "JEJAK_LINK_STATS", NULL,
+     "send: endpoint answering [JEJAK/1][STATS] (ROUTER, bound)", false},
+    {"batch", NULL, "500", "send: records per RECORDS message (1-1000)", false},
+    {"listen", "JEJAK_LINK_LISTEN", "tcp://127.0.0.1:7460",
+     "receive: endpoint senders connect to (ROUTER, bound)", false},
+    {"keys", "JEJAK_KEYS", NULL,
+     "receive: keys directory (CURVE; link keys in DIR/offices)", false},
+    {"window", NULL, "2000", "receive: records in flight per link (credit)",
+     false},
+    {"origin", NULL, NULL, "verify: the origin regency (32.03)", false},
+    {"head", NULL, NULL,
+     "verify: the origin's head POS:HASH (jejak-replay head at the regency)",
+     false},
+    {"source", NULL, NULL,
+     "verify: the origin hub's log database, compared row by row", false},
+    {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
+     false},
+};
+
+static void s_usage (jk_opts_t *opts, FILE *out)
+{
+    fprintf (out,
+             "usage: jejak-link COMMAND [options]\n"
+             "The upstream link between hubs (docs/FEDERATION.md).\n\n"
+             "  send --db LOG.db --area 32.03 --upstream EP [--key K "
+             "--server-key P]\n"
+             "        forward every record of this hub's log, in order, to "
+             "the hub above\n"
+             "  receive --db COPY.db --listen EP [--keys DIR]\n"
+             "        keep a verifiable copy of every origin that links "
+             "here\n"
+             "  verify --db COPY.db --origin 32.03 [--head POS:HASH] "
+             "[--source LOG.db]\n"
+             "        recompute the origin's chain in the copy and compare "
+             "it with the\n"
+             "        origin's head or its log\n\n");
+    jk_opts_print (opts, out);
+    fprintf (out, "\nExit status: 0 done (verify: intact), 1 verify found a "
+                  "problem or a\nfile or endpoint failed, 2 usage error.\n");
+}
+
+static const char *s_need (jk_opts_t *opts, const char *name,
+                           const char *command)
+{
+    const char *value = jk_opts_get (opts, name);
+    if (!value || !*value) {
+        fprintf (stderr, "jejak-link: %s needs --%s (see --help)\n", command,
+                 name);
+        return NULL;
+    }
+    return value;
+}
+
+/* Logs the actor's STATS every 10 s and answers STATS on the optional
+   endpoint, until SIGINT/SIGTERM. */
+static int s_run (zactor_t *actor, zsock_t *stats)
+{
+    zpoller_t *poller = zpoller_new (actor, stats, NULL);
+    int64_t next_log = jk_clock_mono_ms () + 10000;
+    while (!zsys_interrupted) {
+        void *which = zpoller_wait (poller, 250);
+        if (stats && which == stats) {
+            zmsg_t *msg = zmsg_recv (stats);
+            zframe_t *rid = msg ? zmsg_pop (msg) : NULL;
+            char command[16];
+            if (rid && !jk_wire_open (msg, command, sizeof command) &&
+                streq (command, "STATS")) {
+                zstr_send (actor, "STATS");
+                char *text = zstr_recv (actor);
+                zmsg_t *answer = jk_wire_new ("STATS");
+                zmsg_addstr (answer, text ? text : "");
+                zmsg_prepend (answer, &rid);
+                zmsg_send (&answer, stats);
+                zstr_free (&text);
+            } else if (rid) {
+                zmsg_t *answer =
+                    jk_wire_error ("E_UNKNOWN_COMMAND", "only STATS is served");
+                zmsg_prepend (answer, &rid);
+                zmsg_send (&answer, stats);
+            }
+            zframe_destroy (&rid);
+            zmsg_destroy (&msg);
+        } else if (which && which == actor)
+            break; /* the actor ended */
+        if (jk_clock_mono_ms () >= next_log) {
+            next_log += 10000;
+            zstr_send (actor, "STATS");
+            char *text = zstr_recv (actor);
+            jk_info ("link", "%s", text ? text : "");
+            zstr_free (&text);
+        }
+    }
+    zpoller_destroy (&poller);
+    return 0;
+}
+
+static int s_send_command (jk_opts_t *opts)
+{
+    const char *db = s_need (opts, "db", "send");
+    const char *area = db ? s_need (opts, "area", "send") : NULL;
+    const char *upstream = area ? s_need (opts, "upstream", "send") : NULL;
+    if (!upstream)
+        return 2;
+    if (!jk_link_area_valid (area)) {
+        fprintf (stderr,
+                 "jejak-link: --area %s must be a kabupaten code NN.NN "
+                 "(32.03) or a province code NN (32)\n",
+                 area);
+        return 2;
+    }
+    const char *key = jk_opts_get (opts, "key");
+    const char *server = jk_opts_get (opts, "server-key");
+    if (!key != !server) {
+        fprintf (stderr, "jejak-link: --key and --server-key go together "
+                         "(both or neither)\n");
+        return 2;
+    }
+    if (!key && !jk_endpoint_is_local (upstream)) {
+        fprintf (stderr,
+                 "jejak-link: --upstream %s leaves the machine: give --key "
+                 "and --server-key (CURVE)\n",
+                 upstream);
+        return 2;
+    }
+    uint64_t batch = 0;
+    if (jk_parse_u64 (jk_opts_get (opts, "batch"), &batch) || batch == 0 ||
+        batch > JK_LINK_BATCH_MAX) {
+        fprintf (stderr, "jejak-link: --batch must be 1 to 1000\n");
+        return 2;
+    }
+    jk_link_sender_config_t config = {db,     area,       upstream, key,
+                                      server, (int)batch, 0};
+    zactor_t *actor = jk_link_sender_start (&config);
+    if (!actor) {
+        fprintf (stderr, "jejak-link: cannot start (see the log above)\n");
+        return 1;
+    }
+    zsock_t *stats = NULL;
+    const char *stats_ep = jk_opts_get (opts, "stats");
+    if (stats_ep) {
+        stats = zsock_new (ZMQ_ROUTER);
+        if (zsock_bind (stats, "%s", stats_ep) < 0) {
+            fprintf (stderr, "jejak-link: cannot bind --stats %s: %s\n",
+                     stats_ep, zmq_strerror (zmq_errno ()));
+            zsock_destroy (&stats);
+            zactor_destroy (&actor);
+            return 1;
+        }
+    }
+    printf ("jejak-link send area=%s db=%s upstream=%s%s\n", area, db, upstream,
+            key ? " secure=curve" : "");
+    fflush (stdout);
+    int status = s_run (actor, stats);
+    zactor_destroy (&actor);
+    zsock_destroy (&stats);
+    return status;
+}
+
+static int s_receive_command (jk_opts_t *opts)
+{
+    const char *db = s_need (opts, "db", "receive");
+    if (!db)
+        return 2;
+    const char *listen = jk_opts_get (opts, "listen");
+    const char *keys = jk_opts_get (opts, "keys");
+    if (!jk_broker_plain_allowed ("jejak-link", keys, &listen, 1))
+        return 2;
+    uint64_t window = 0;
+    if (jk_parse_u64 (jk_opts_get (opts, "window"), &window) || window == 0 ||
+        window > 1000000) {
+        fprintf (stderr, "jejak-link: --window must be 1 to 1000000\n");
+        return 2;
+    }
+    char *cert =
+        keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;
+    char *offices = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_OFFICES) : NULL;
+    jk_link_receiver_config_t config = {db, listen, cert, offices, window};
+    zactor_t *actor = jk_link_receiver_start (&config);
+    int status = 1;
+    if (actor) {
+        printf ("jejak-link receive listen=%s db=%s%s\n", listen, db,
+                keys ? " secure=curve" : "");
+        fflush (stdout);
+        status = s_run (actor, NULL);
+        zactor_destroy (&actor);
+    } else
+        fprintf (stderr, "jejak-link: cannot start (see the log above)\n");
+    free (cert);
+    free (offices);
+    return status;
+}
+
+static int s_verify_command (jk_opts_t *opts)
+{
+    const char *db = s_need (opts, "db", "verify");
+    const char *origin = db ? s_need (opts, "origin", "verify") : NULL;
+    if (!origin)
+        return 2;
+    if (!jk_link_area_valid (origin)) {
+        fprintf (stderr,
+                 "jejak-link: --origin %s must be a kabupaten code NN.NN\n",
+                 origin);
+        return 2;
+    }
+    jk_head_t kept = {0};
+    const char *head = jk_opts_get (opts, "head");
+    if (head) {
+        jk_replay_head_t parsed;
+        char err[256];
+        if (jk_replay_head_parse (head, &parsed, err, sizeof err)) {
+            fprintf (stderr, "jejak-link: --head: %s\n", err);
+            return 2;
+        }
+        kept.pos = parsed.pos;
+        memcpy (kept.hash, parsed.hash, JK_HASH_SIZE);
+    }
+    jk_link_verify_t result;
+    int rc = jk_link_verify (db, origin, head ? &kept : NULL,
+                             jk_opts_get (opts, "source"), &result);
+    char hex[65];
+    jk_hex_format (result.head.hash, JK_HASH_SIZE, hex);
+    if (rc == JK_OK) {
+        printf ("OK %s\ncopy head %s %llu:%s\n", result.message, origin,
+                (unsigned long long)result.head.pos, hex);
+        return 0;
+    }
+    printf ("FAILED %s\n", result.message);
+    if (rc != JK_IO)
+        printf ("copy intact up to %s %llu:%s\n", origin,
+                (unsigned long long)result.head.pos, hex);
+    return 1;
+}
+
+int main (int argc, char **argv)
+{
+    jk_opts_t *opts = jk_opts_new ("jejak-link", s_options,
+                                   sizeof s_options / sizeof s_options[0]);
+    char err[512];
+    int status = 2;
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
+        fprintf (stderr, "jejak-link: %s\n", err);
+        goto cleanup;
+    }
+    if (jk_opts_help (opts)) {
+        s_usage (opts, stdout);
+        status = 0;
+        goto cleanup;
+    }
+    const char *command = jk_opts_arg (opts, 0);
+    if (!command || jk_opts_argc (opts) != 1) {
+        s_usage (opts, stderr);
+        goto cleanup;
+    }
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (streq (command, "send"))
+        status = s_send_command (opts);
+    else if (streq (command, "receive"))
+        status = s_receive_command (opts);
+    else if (streq (command, "verify"))
+        status = s_verify_command (opts);
+    else {
+        fprintf (stderr, "jejak-link: unknown command %s (see --help)\n",
+                 command);
+    }
+cleanup:
+    jk_opts_destroy (&opts);
+    return status;
+}

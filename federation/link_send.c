@@ -1,0 +1,427 @@
+/*  link_send.c - the sending end of the upstream link (jk_link.h). Reads
+    a hub's log database (or a province's copy database) read-only, next
+    to the hub that writes it, and forwards every record in order to the
+    hub above: LINK tells it where the copy ends, then RECORDS within the
+    credit the receiver grants, topped up by each ACK. It keeps no state of
+    its own: after any restart, either side's, it starts from the cursor
+    the receiver has committed, so nothing is sent twice into the copy and
+    nothing is skipped. */
+#include "jk_base.h"
+#include "jk_link.h"
+#include "jk_wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_COMPONENT      "link"
+#define S_HEARTBEAT_MS   1000
+#define S_LIVENESS       3
+#define S_BACKOFF_MIN_MS 500
+#define S_BACKOFF_MAX_MS 30000
+
+typedef enum { S_IDLE, S_LINKING, S_LINKED } s_state_t;
+
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *dealer;
+    char *upstream;
+    char area[JK_LINK_AREA_MAX];
+    zcert_t *mine;
+    char *server_key;
+    sqlite3 *db;
+    bool copy; /* the source is a copy database (province -> national) */
+    sqlite3_stmt *st_read, *st_head, *st_at;
+    int batch, poll_ms;
+    s_state_t state;
+    uint64_t session;
+    uint64_t sent;  /* last cursor sent */
+    uint64_t acked; /* last cursor the receiver committed */
+    uint64_t credit;
+    uint64_t head;
+    int64_t head_at;
+    int64_t data_version;
+    int64_t last_heard, last_sent, next_try, backoff;
+    /* counters */
+    uint64_t records_sent, messages_sent, refused, reconnects;
+    char last_refusal[400];
+    bool terminated;
+} s_send_t;
+
+/* ---- the source ------------------------------------------------------------
+ */
+
+static int s_open_source (s_send_t *self, const char *path)
+{
+    char err[512];
+    self->db = jk_link_db_open (path, true, err, sizeof err);
+    if (!self->db) {
+        jk_error (S_COMPONENT, "%s", err);
+        return -1;
+    }
+    sqlite3_stmt *probe = NULL;
+    self->copy = sqlite3_prepare_v2 (self->db, "SELECT pos FROM arrival", -1,
+                                     &probe, NULL) == SQLITE_OK;
+    sqlite3_finalize (probe);
+    const char *read =
+        self->copy
+            ? "SELECT a.pos, c.origin, c.pos, c.recorded_at, c.outcome, "
+              "coalesce(c.code,''), coalesce(c.message,''), c.bytes, c.hash "
+              "FROM arrival a JOIN copy c ON c.origin = a.origin AND c.pos = "
+              "a.origin_pos WHERE a.pos > ?1 ORDER BY a.pos LIMIT ?2"
+            : "SELECT pos, NULL, pos, recorded_at, outcome, "
+              "coalesce(code,''), coalesce(message,''), bytes, hash FROM log "
+              "WHERE pos > ?1 ORDER BY pos LIMIT ?2";
+    const char *head = self->copy ? "SELECT pos, received_at FROM arrival "
+                                    "ORDER BY pos DESC LIMIT 1"
+                                  : "SELECT pos, recorded_at FROM log ORDER "
+                                    "BY pos DESC LIMIT 1";
+    const char *at = self->copy
+                         ? "SELECT received_at FROM arrival WHERE pos = ?1"
+                         : "SELECT recorded_at FROM log WHERE pos = ?1";
+    if (sqlite3_prepare_v2 (self->db, read, -1, &self->st_read, NULL) ||
+        sqlite3_prepare_v2 (self->db, head, -1, &self->st_head, NULL) ||
+        sqlite3_prepare_v2 (self->db, at, -1, &self->st_at, NULL)) {
+        jk_error (S_COMPONENT,
+                  "%s is neither a hub's log nor a copy database: %s", path,
+                  sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+/* Refreshes the head (the source's last position and its time). */
+static void s_read_head (s_send_t *self)
+{
+    if (sqlite3_step (self->st_head) == SQLITE_ROW) {
+        self->head = (uint64_t)sqlite3_column_int64 (self->st_head, 0);
+        self->head_at = sqlite3_column_int64 (self->st_head, 1);
+    }
+    sqlite3_reset (self->st_head);
+}
+
+/* True when another connection committed to the source since last time. */
+static bool s_source_changed (s_send_t *self)
+{
+    sqlite3_int64 version = 0;
+    sqlite3_file_control (self->db, "main", SQLITE_FCNTL_DATA_VERSION,
+                          &version);
+    bool changed = version != self->data_version;
+    self->data_version = version;
+    return changed;
+}
+
+/* ms since the oldest record the receiver does not have yet was logged
+   (0 when it has them all). */
+static int64_t s_lag_ms (s_send_t *self)
+{
+    if (self->acked >= self->head)
+        return 0;
+    int64_t at = 0;
+    sqlite3_bind_int64 (self->st_at, 1, (sqlite3_int64)(self->acked + 1));
+    if (sqlite3_step (self->st_at) == SQLITE_ROW)
+        at = sqlite3_column_int64 (self->st_at, 0);
+    sqlite3_reset (self->st_at);
+    int64_t lag = at ? jk_clock_now_ms () - at : 0;
+    return lag > 0 ? lag : 0;
+}
+
+/* ---- the connection -------------------------------------------------------
+ */
+
+static void s_send_msg (s_send_t *self, zmsg_t *msg)
+{
+    zmsg_send (&msg, self->dealer);
+    self->last_sent = jk_clock_mono_ms ();
+}
+
+static void s_connect (s_send_t *self)
+{
+    zsock_destroy (&self->dealer);
+    self->dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (self->dealer, 0);
+    zsock_set_maxmsgsize (self->dealer, JK_MESSAGE_MAX_BYTES);
+    if (self->mine) {
+        zcert_apply (self->mine, self->dealer);
+        zsock_set_curve_serverkey (self->dealer, self->server_key);
+    }
+    if (zsock_connect (self->dealer, "%s", self->upstream) < 0) {
+        jk_error (S_COMPONENT, "cannot connect %s: %s", self->upstream,
+                  zmq_strerror (zmq_errno ()));
+        zsock_destroy (&self->dealer);
+        return;
+    }
+    s_read_head (self);
+    zmsg_t *msg = jk_wire_new ("LINK");
+    zmsg_addstr (msg, self->area);
+    jk_wire_add_u64 (msg, self->head);
+    s_send_msg (self, msg);
+    self->state = S_LINKING;
+    self->last_heard = jk_clock_mono_ms ();
+}
+
+/* Gives up the connection; the next LINK comes after the backoff. */
+static void s_drop (s_send_t *self, const char *why)
+{
+    jk_warn (S_COMPONENT, "link to %s down (%s); again in %lld ms",
+             self->upstream, why, (long long)self->backoff);
+    zsock_destroy (&self->dealer);
+    self->state = S_IDLE;
+    self->session = 0;
+    self->next_try = jk_clock_mono_ms () + self->backoff;
+    self->backoff = self->backoff * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS
+                                                         : self->backoff * 2;
+    self->reconnects++;
+}
+
+/* Sends the next records the credit allows. */
+static void s_pump (s_send_t *self)
+{
+    if (self->state != S_LINKED)
+        return;
+    while (self->credit > 0) {
+        uint64_t want = self->credit < (uint64_t)self->batch
+                            ? self->credit
+                            : (uint64_t)self->batch;
+        sqlite3_bind_int64 (self->st_read, 1, (sqlite3_int64)self->sent);
+        sqlite3_bind_int64 (self->st_read, 2, (sqlite3_int64)want);
+        zmsg_t *msg = NULL;
+        uint64_t n = 0;
+        while (sqlite3_step (self->st_read) == SQLITE_ROW) {
+            sqlite3_stmt *st = self->st_read;
+            jk_link_record_t r = {0};
+            r.cursor = (uint64_t)sqlite3_column_int64 (st, 0);
+            const char *origin = (const char *)sqlite3_column_text (st, 1);
+            snprintf (r.origin, sizeof r.origin, "%s",
+                      origin ? origin : self->area);
+            r.pos = (uint64_t)sqlite3_column_int64 (st, 2);
+            r.recorded_at = sqlite3_column_int64 (st, 3);
+            r.outcome = sqlite3_column_int (st, 4);
+            r.code = (char *)sqlite3_column_text (st, 5);
+            r.message = (char *)sqlite3_column_text (st, 6);
+            r.bytes = sqlite3_column_blob (st, 7);
+            r.size = (size_t)sqlite3_column_bytes (st, 7);
+            if (sqlite3_column_bytes (st, 8) == JK_HASH_SIZE)
+                memcpy (r.hash, sqlite3_column_blob (st, 8), JK_HASH_SIZE);
+            if (!r.bytes)
+                r.bytes = (const uint8_t *)"";
+            if (!msg) {
+                msg = jk_wire_new ("RECORDS");
+                jk_wire_add_u64 (msg, self->session);
+                s_read_head (self);
+                jk_wire_add_u64 (msg, self->head);
+                jk_wire_add_u64 (msg, (uint64_t)self->head_at);
+            }
+            zframe_t *frame = jk_link_record_encode (&r);
+            zmsg_append (msg, &frame);
+            self->sent = r.cursor;
+            n++;
+        }
+        sqlite3_reset (self->st_read);
+        if (!msg)
+            return;
+        self->credit -= n;
+        self->records_sent += n;
+        self->messages_sent++;
+        s_send_msg (self, msg);
+    }
+}
+
+static void s_on_dealer (s_send_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->dealer);
+    if (!msg)
+        return;
+    self->last_heard = jk_clock_mono_ms ();
+    char command[16];
+    uint64_t session = 0, a = 0, b = 0;
+    if (jk_wire_open (msg, command, sizeof command)) {
+        jk_warn (S_COMPONENT, "not a JEJAK/1 message from %s", self->upstream);
+    } else if (streq (command, "LINKED") && self->state == S_LINKING &&
+               !jk_wire_pop_u64 (msg, &session) && !jk_wire_pop_u64 (msg, &a) &&
+               !jk_wire_pop_u64 (msg, &b)) {
+        self->session = session;
+        self->sent = self->acked = a;
+        self->credit = b;
+        self->state = S_LINKED;
+        self->backoff = S_BACKOFF_MIN_MS;
+        jk_info (S_COMPONENT,
+                 "linked to %s area=%s from=%llu head=%llu credit=%llu",
+                 self->upstream, self->area, (unsigned long long)a,
+                 (unsigned long long)self->head, (unsigned long long)b);
+        s_pump (self);
+    } else if (streq (command, "ACK") && !jk_wire_pop_u64 (msg, &session) &&
+               !jk_wire_pop_u64 (msg, &a) && !jk_wire_pop_u64 (msg, &b)) {
+        if (session == self->session && self->state == S_LINKED) {
+            self->acked = a;
+            self->credit += b;
+            s_pump (self);
+        }
+    } else if (streq (command, "REFUSED") && !jk_wire_pop_u64 (msg, &session)) {
+        char *code = zmsg_popstr (msg);
+        char *origin = zmsg_popstr (msg);
+        uint64_t pos = 0;
+        jk_wire_pop_u64 (msg, &pos);
+        char *text = zmsg_popstr (msg);
+        self->refused++;
+        snprintf (self->last_refusal, sizeof self->last_refusal, "%s@%s:%llu",
+                  code ? code : "?", origin ? origin : "?",
+                  (unsigned long long)pos);
+        jk_error (S_COMPONENT, "refused by %s: %s origin=%s pos=%llu: %s",
+                  self->upstream, code ? code : "?", origin ? origin : "?",
+                  (unsigned long long)pos, text ? text : "");
+        free (code);
+        free (origin);
+        free (text);
+        s_drop (self, "refused");
+    } else if (streq (command, "PONG")) {
+        if (!jk_wire_pop_u64 (msg, &a) && self->state == S_LINKED &&
+            a > self->acked)
+            self->acked = a;
+    } else if (streq (command, "ERROR")) {
+        char *code = zmsg_popstr (msg);
+        char *text = zmsg_popstr (msg);
+        jk_error (S_COMPONENT, "error from %s: %s %s", self->upstream,
+                  code ? code : "?", text ? text : "");
+        free (code);
+        free (text);
+        s_drop (self, "error");
+    }
+    zmsg_destroy (&msg);
+}
+
+static char *s_stats (s_send_t *self)
+{
+    s_read_head (self);
+    return jk_sprintf (
+        "area=%s upstream=%s state=%s head=%llu sent=%llu acked=%llu "
+        "lag=%llu lag_ms=%lld credit=%llu records_sent=%llu "
+        "messages_sent=%llu refused=%llu reconnects=%llu last_refusal=%s",
+        self->area, self->upstream,
+        self->state == S_LINKED    ? "linked"
+        : self->state == S_LINKING ? "linking"
+                                   : "down",
+        (unsigned long long)self->head, (unsigned long long)self->sent,
+        (unsigned long long)self->acked,
+        (unsigned long long)(self->head > self->acked ? self->head - self->acked
+                                                      : 0),
+        (long long)s_lag_ms (self), (unsigned long long)self->credit,
+        (unsigned long long)self->records_sent,
+        (unsigned long long)self->messages_sent,
+        (unsigned long long)self->refused, (unsigned long long)self->reconnects,
+        self->last_refusal[0] ? self->last_refusal : "-");
+}
+
+static void s_on_pipe (s_send_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    char *command = msg ? zmsg_popstr (msg) : NULL;
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else if (streq (command, "STATS")) {
+        char *text = s_stats (self);
+        zstr_send (self->pipe, text);
+        free (text);
+    }
+    free (command);
+    zmsg_destroy (&msg);
+}
+
+/* Heartbeat, liveness, reconnection, and new records in the source. */
+static void s_tick (s_send_t *self)
+{
+    int64_t now = jk_clock_mono_ms ();
+    if (self->state == S_IDLE) {
+        if (now >= self->next_try)
+            s_connect (self);
+        return;
+    }
+    if (now - self->last_heard > S_HEARTBEAT_MS * S_LIVENESS) {
+        s_drop (self, "no answer within 3 s");
+        return;
+    }
+    if (self->state == S_LINKED && s_source_changed (self))
+        s_pump (self);
+    if (self->state == S_LINKED && now - self->last_sent >= S_HEARTBEAT_MS) {
+        s_read_head (self);
+        zmsg_t *msg = jk_wire_new ("PING");
+        jk_wire_add_u64 (msg, self->session);
+        jk_wire_add_u64 (msg, self->head);
+        jk_wire_add_u64 (msg, (uint64_t)self->head_at);
+        s_send_msg (self, msg);
+    }
+}
+
+static void s_destroy (s_send_t *self)
+{
+    sqlite3_finalize (self->st_read);
+    sqlite3_finalize (self->st_head);
+    sqlite3_finalize (self->st_at);
+    sqlite3_close (self->db);
+    zsock_destroy (&self->dealer);
+    zcert_destroy (&self->mine);
+    free (self->server_key);
+    free (self->upstream);
+}
+
+static void s_actor (zsock_t *pipe, void *arg)
+{
+    const jk_link_sender_config_t *config = arg;
+    zsock_signal (pipe, 0); /* zactor_new's; the status follows */
+    s_send_t self = {.pipe = pipe, .backoff = S_BACKOFF_MIN_MS};
+    self.upstream = jk_strdup (config->upstream);
+    snprintf (self.area, sizeof self.area, "%s", config->area);
+    self.batch = config->batch > 0 && config->batch <= JK_LINK_BATCH_MAX
+                     ? config->batch
+                     : 500;
+    self.poll_ms = config->poll_ms > 0 ? config->poll_ms : 20;
+    if (s_open_source (&self, config->db_path)) {
+        zsock_signal (pipe, 1);
+        s_destroy (&self);
+        return;
+    }
+    if (config->cert_path) {
+        self.mine = zcert_load (config->cert_path);
+        zcert_t *server =
+            config->server_key ? zcert_load (config->server_key) : NULL;
+        if (!self.mine || !server) {
+            jk_error (S_COMPONENT, "cannot load %s",
+                      !self.mine ? config->cert_path
+                                 : (config->server_key ? config->server_key
+                                                       : "the server key"));
+            zcert_destroy (&server);
+            zsock_signal (pipe, 1);
+            s_destroy (&self);
+            return;
+        }
+        self.server_key = jk_strdup (zcert_public_txt (server));
+        zcert_destroy (&server);
+    }
+    jk_info (S_COMPONENT, "forwarding %s (%s) as area %s to %s",
+             config->db_path, self.copy ? "copy database" : "hub log",
+             self.area, self.upstream);
+    zsock_signal (pipe, 0);
+    s_source_changed (&self);
+    while (!self.terminated) {
+        zpoller_t *poller = zpoller_new (pipe, self.dealer, NULL);
+        void *which = zpoller_wait (poller, self.poll_ms);
+        bool stop = zpoller_terminated (poller);
+        zpoller_destroy (&poller);
+        if (which == pipe)
+            s_on_pipe (&self);
+        else if (which && which == self.dealer)
+            s_on_dealer (&self);
+        else if (stop)
+            break;
+        s_tick (&self);
+    }
+    s_destroy (&self);
+}
+
+zactor_t *jk_link_sender_start (const jk_link_sender_config_t *config)
+{
+    zactor_t *actor = zactor_new (s_actor, (void *)config);
+    if (actor && zsock_wait (actor) != 0)
+        zactor_destroy (&actor);
+    return actor;
+}

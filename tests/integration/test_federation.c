@@ -1,0 +1,389 @@
+/*  test_federation.c - the upstream link end to end: a real regency log
+    forwarded by jejak-link send over CURVE to jejak-link receive, caught
+    up, then followed live; the copy verified against the regency's head
+    and log; and every kind of tampering on the link (altered, dropped,
+    reordered, replayed records, a key used for another kabupaten, an
+    office key) refused at the first bad position, named, and never
+    stored. */
+#include "link_support.h"
+
+typedef struct {
+    char *dir, *keys, *link_key, *server_key, *office_key;
+    char *regency, *copy, *listen, *stats, *recv_log, *send_log;
+} s_env_t;
+
+static s_env_t *s_env_new (const char *tag)
+{
+    s_env_t *e = jk_calloc (1, sizeof *e);
+    e->dir = jk_test_tmpdir (tag);
+    e->keys = jk_sprintf ("%s/keys", e->dir);
+    char err[512], secret[1024];
+    assert_int_equal (jk_keys_init (e->keys, false, err, sizeof err), JK_OK);
+    assert_int_equal (jk_keys_link (e->keys, "32.03", NULL, secret,
+                                    sizeof secret, err, sizeof err),
+                      JK_OK);
+    e->link_key = jk_strdup (secret);
+    assert_int_equal (jk_keys_enrol (e->keys, "32.03.10", "attendance",
+                                     "pacet-1", NULL, secret, sizeof secret,
+                                     err, sizeof err),
+                      JK_OK);
+    e->office_key = jk_strdup (secret);
+    e->server_key = jk_sprintf ("%s/%s", e->keys, JK_KEYS_BROKER_PUBLIC);
+    e->regency = jk_sprintf ("%s/regency.db", e->dir);
+    e->copy = jk_sprintf ("%s/copy.db", e->dir);
+    e->listen = jk_test_endpoint (e->dir, "link");
+    e->stats = jk_test_endpoint (e->dir, "stats");
+    e->recv_log = jk_sprintf ("%s/receive.log", e->dir);
+    e->send_log = jk_sprintf ("%s/send.log", e->dir);
+    return e;
+}
+
+static void s_env_destroy (s_env_t **e_p)
+{
+    s_env_t *e = *e_p;
+    char **all[] = {&e->keys,     &e->link_key, &e->server_key, &e->office_key,
+                    &e->regency,  &e->copy,     &e->listen,     &e->stats,
+                    &e->recv_log, &e->send_log};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free (*all[i]);
+    jk_test_rmdir (&e->dir);
+    free (e);
+    *e_p = NULL;
+}
+
+static int64_t s_copied (s_env_t *e)
+{
+    return lk_stat (e->listen, e->link_key, e->server_key, "origin.32.03.pos");
+}
+
+/* Catch-up, live follow, lag on both sides, verify against head and log. */
+static void test_forward_and_verify (void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new ("link");
+    uint64_t accepted = 0, rejected = 0;
+    rw_build (e->regency, 3000, &accepted, &rejected);
+    assert_int_equal (accepted + rejected, 3000);
+    assert_true (rejected > 0); /* rejections travel too */
+
+    pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="), 10000));
+    pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
+                            e->server_key, e->stats, e->send_log);
+    if (!JK_WAIT_FOR (s_copied (e) == 3000, 30000))
+        fail_msg ("copy stopped at %lld", (long long)s_copied (e));
+    /* Both sides show no lag once caught up. */
+    assert_true (
+        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 3000, 10000));
+    assert_int_equal (lk_stat (e->stats, NULL, NULL, "head"), 3000);
+    assert_int_equal (lk_stat (e->stats, NULL, NULL, "lag"), 0);
+    assert_int_equal (lk_stat (e->stats, NULL, NULL, "lag_ms"), 0);
+    assert_int_equal (lk_stat (e->stats, NULL, NULL, "refused"), 0);
+    assert_int_equal (
+        lk_stat (e->listen, e->link_key, e->server_key, "link.32.03.lag"), 0);
+
+    /* The regency goes on logging: the link follows. */
+    rw_t *w = rw_open (e->regency);
+    rw_generate (w, 700);
+    rw_close (&w);
+    if (!JK_WAIT_FOR (s_copied (e) == 3700, 30000))
+        fail_msg ("copy stopped at %lld", (long long)s_copied (e));
+    assert_int_equal (
+        lk_stat (e->listen, e->link_key, e->server_key, "records"), 3700);
+    assert_int_equal (
+        lk_stat (e->listen, e->link_key, e->server_key, "refused"), 0);
+
+    /* Exactly once, every field: the copy equals the regency's log. */
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 3700);
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM arrival"),
+                      3700);
+    assert_int_equal (
+        lk_sql_int (e->copy, "SELECT count(*) FROM copy WHERE outcome = 1"),
+        lk_sql_int (e->regency, "SELECT count(*) FROM log WHERE outcome = 1"));
+    char *out = NULL;
+    assert_int_equal (lk_verify (e->copy, "32.03", NULL, e->regency, &out), 0);
+    assert_non_null (strstr (out, "OK origin 32.03: 3700 records, chain "
+                                  "intact, equal to the regency's log"));
+    free (out);
+
+    /* Against the head the regency's auditor printed. */
+    char *argv[] = {"jejak-replay", "head", e->regency, NULL};
+    char *head = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &head, &err, 30000), 0);
+    free (err);
+    head[strcspn (head, "\n")] = 0;
+    assert_int_equal (lk_verify (e->copy, "32.03", head, NULL, &out), 0);
+    assert_non_null (strstr (out, "the regency's head matches"));
+    free (out);
+    free (head);
+    /* A head the copy has not reached yet: behind, named. */
+    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
+    w = rw_open (e->regency);
+    rw_generate (w, 5);
+    rw_close (&w);
+    assert_int_equal (jk_test_run (argv, &head, &err, 30000), 0);
+    free (err);
+    head[strcspn (head, "\n")] = 0;
+    assert_int_equal (lk_verify (e->copy, "32.03", head, NULL, &out), 1);
+    assert_non_null (strstr (out, "the copy ends at 3700, before the "
+                                  "regency's head 3705 (behind by 5)"));
+    free (out);
+    assert_int_equal (lk_verify (e->copy, "32.03", NULL, e->regency, &out), 1);
+    assert_non_null (strstr (out, "copy behind by 5"));
+    free (out);
+    free (head);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    s_env_destroy (&e);
+}
+
+/* ---- tampering ------------------------------------------------------------
+ */
+
+/* Record pos of the regency's log, as a link record (strings owned). */
+static jk_link_record_t s_record (const char *path, uint64_t pos,
+                                  uint8_t **bytes)
+{
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db,
+                            "SELECT recorded_at, outcome, coalesce(code,''),"
+                            " coalesce(message,''), bytes, hash FROM log"
+                            " WHERE pos = ?1",
+                            -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    jk_link_record_t r = {.cursor = pos, .pos = pos};
+    snprintf (r.origin, sizeof r.origin, "32.03");
+    r.recorded_at = sqlite3_column_int64 (st, 0);
+    r.outcome = sqlite3_column_int (st, 1);
+    r.code = jk_strdup ((const char *)sqlite3_column_text (st, 2));
+    r.message = jk_strdup ((const char *)sqlite3_column_text (st, 3));
+    r.size = (size_t)sqlite3_column_bytes (st, 4);
+    *bytes = jk_malloc (r.size);
+    memcpy (*bytes, sqlite3_column_blob (st, 4), r.size);
+    r.bytes = *bytes;
+    memcpy (r.hash, sqlite3_column_blob (st, 5), JK_HASH_SIZE);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    return r;
+}
+
+typedef struct {
+    zsock_t *sock;
+    uint64_t session;
+} s_link_t;
+
+/* LINK as area; returns the session, or 0 and the refusal code in code. */
+static uint64_t s_link (s_link_t *l, const char *area, char *code)
+{
+    zmsg_t *msg = jk_wire_new ("LINK");
+    zmsg_addstr (msg, area);
+    jk_wire_add_u64 (msg, 5);
+    zmsg_send (&msg, l->sock);
+    zmsg_t *answer = jk_test_recv (l->sock, 5000);
+    assert_non_null (answer);
+    char command[16];
+    assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
+    l->session = 0;
+    if (streq (command, "LINKED"))
+        assert_int_equal (jk_wire_pop_u64 (answer, &l->session), 0);
+    else {
+        assert_string_equal (command, "REFUSED");
+        uint64_t session;
+        jk_wire_pop_u64 (answer, &session);
+        char *c = zmsg_popstr (answer);
+        snprintf (code, 32, "%s", c);
+        free (c);
+    }
+    zmsg_destroy (&answer);
+    return l->session;
+}
+
+/* Sends the records; returns the records the ACK says were stored, and the
+   refusal's code and position (code "" when none). */
+static uint64_t s_send (s_link_t *l, jk_link_record_t *records, int count,
+                        char *code, uint64_t *pos, char *text, size_t size)
+{
+    zmsg_t *msg = jk_wire_new ("RECORDS");
+    jk_wire_add_u64 (msg, l->session);
+    jk_wire_add_u64 (msg, 5);
+    jk_wire_add_u64 (msg, 0);
+    for (int i = 0; i < count; i++) {
+        zframe_t *f = jk_link_record_encode (&records[i]);
+        zmsg_append (msg, &f);
+    }
+    zmsg_send (&msg, l->sock);
+    zmsg_t *ack = jk_test_recv (l->sock, 5000);
+    assert_non_null (ack);
+    char command[16];
+    assert_int_equal (jk_wire_open (ack, command, sizeof command), 0);
+    assert_string_equal (command, "ACK");
+    uint64_t session, cursor, stored;
+    jk_wire_pop_u64 (ack, &session);
+    jk_wire_pop_u64 (ack, &cursor);
+    jk_wire_pop_u64 (ack, &stored);
+    zmsg_destroy (&ack);
+    code[0] = 0;
+    *pos = 0;
+    zmsg_t *refused = jk_test_recv (l->sock, 300);
+    if (refused) {
+        assert_int_equal (jk_wire_open (refused, command, sizeof command), 0);
+        assert_string_equal (command, "REFUSED");
+        jk_wire_pop_u64 (refused, &session);
+        char *c = zmsg_popstr (refused);
+        char *origin = zmsg_popstr (refused);
+        jk_wire_pop_u64 (refused, pos);
+        char *m = zmsg_popstr (refused);
+        snprintf (code, 32, "%s", c);
+        snprintf (text, size, "%s", m);
+        free (c);
+        free (origin);
+        free (m);
+        zmsg_destroy (&refused);
+    }
+    return stored;
+}
+
+static void test_tamper (void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new ("tamper");
+    rw_build (e->regency, 20, NULL, NULL);
+    pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="), 10000));
+    uint8_t *bytes[6];
+    jk_link_record_t r[6];
+    for (int i = 1; i <= 5; i++)
+        r[i] = s_record (e->regency, (uint64_t)i, &bytes[i]);
+    s_link_t l = {lk_dealer (e->listen, e->link_key, e->server_key), 0};
+    char code[32], text[512];
+    uint64_t pos;
+    assert_true (s_link (&l, "32.03", code) > 0);
+
+    /* Altered: one byte of record 2 changed on the way. */
+    jk_link_record_t two[2] = {r[1], r[2]};
+    uint8_t *altered = jk_malloc (r[2].size);
+    memcpy (altered, r[2].bytes, r[2].size);
+    altered[r[2].size / 2] ^= 0x01;
+    two[1].bytes = altered;
+    assert_int_equal (s_send (&l, two, 2, code, &pos, text, sizeof text), 1);
+    assert_string_equal (code, "E_LINK_HASH");
+    assert_int_equal (pos, 2);
+    assert_non_null (strstr (text, "altered or forged"));
+    free (altered);
+    /* The session is over: what was in flight is ignored until LINK. */
+    assert_true (s_link (&l, "32.03", code) > 0);
+
+    /* Altered decision: an accepted record passed off as a rejection. */
+    jk_link_record_t flipped = r[2];
+    flipped.outcome = JK_LOG_REJECTED;
+    flipped.code = "E_FIELD_RULE";
+    flipped.message = "forged";
+    if (r[2].outcome == JK_LOG_ACCEPTED) {
+        assert_int_equal (
+            s_send (&l, &flipped, 1, code, &pos, text, sizeof text), 0);
+        assert_string_equal (code, "E_LINK_HASH");
+        assert_int_equal (pos, 2);
+        assert_true (s_link (&l, "32.03", code) > 0);
+    }
+
+    /* Dropped: record 2 never sent, 3 comes next. */
+    assert_int_equal (s_send (&l, &r[3], 1, code, &pos, text, sizeof text), 0);
+    assert_string_equal (code, "E_LINK_GAP");
+    assert_int_equal (pos, 2);
+    assert_non_null (strstr (text, "position 2 of 32.03 is missing"));
+    assert_true (s_link (&l, "32.03", code) > 0);
+
+    /* Reordered: 3 before 2. */
+    jk_link_record_t swapped[2] = {r[3], r[2]};
+    assert_int_equal (s_send (&l, swapped, 2, code, &pos, text, sizeof text),
+                      0);
+    assert_string_equal (code, "E_LINK_ORDER");
+    assert_int_equal (pos, 2);
+    assert_non_null (strstr (text, "reordered"));
+    assert_true (s_link (&l, "32.03", code) > 0);
+
+    /* Replayed: 2 and 3 stored, then 2 again. */
+    assert_int_equal (s_send (&l, &r[2], 2, code, &pos, text, sizeof text), 2);
+    assert_string_equal (code, "");
+    assert_int_equal (s_send (&l, &r[2], 1, code, &pos, text, sizeof text), 0);
+    assert_string_equal (code, "E_LINK_REPLAY");
+    assert_int_equal (pos, 2);
+    assert_non_null (strstr (text, "stored already"));
+    assert_true (s_link (&l, "32.03", code) > 0);
+
+    /* Cianjur's key used for Kabupaten Bandung: at LINK, and for records
+       whose origin is another kabupaten. */
+    assert_int_equal (s_link (&l, "32.04", code), 0);
+    assert_string_equal (code, "E_FORBIDDEN");
+    assert_true (s_link (&l, "32.03", code) > 0);
+    jk_link_record_t other = r[4];
+    snprintf (other.origin, sizeof other.origin, "32.04");
+    other.pos = 1;
+    assert_int_equal (s_send (&l, &other, 1, code, &pos, text, sizeof text), 0);
+    assert_string_equal (code, "E_FORBIDDEN");
+    assert_non_null (strstr (text, "origin 32.04 is not inside area 32.03"));
+    zsock_destroy (&l.sock);
+
+    /* An office key is not a link key. */
+    l.sock = lk_dealer (e->listen, e->office_key, e->server_key);
+    assert_int_equal (s_link (&l, "32.03", code), 0);
+    assert_string_equal (code, "E_FORBIDDEN");
+    zsock_destroy (&l.sock);
+
+    /* Nothing bad was stored: the copy holds 1..3, intact; every refusal
+       is on record with its code and position. */
+    char *out = NULL;
+    assert_int_equal (lk_verify (e->copy, "32.03", NULL, NULL, &out), 0);
+    assert_non_null (strstr (out, "origin 32.03: 3 records, chain intact"));
+    free (out);
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 3);
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM fault WHERE "
+                                           "code = 'E_LINK_HASH' AND pos = 2"),
+                      1);
+    assert_int_equal (lk_sql_int (e->copy,
+                                  "SELECT count FROM fault WHERE code = "
+                                  "'E_LINK_HASH' AND pos = 2"),
+                      r[2].outcome == JK_LOG_ACCEPTED ? 2 : 1);
+    const char *codes[] = {"E_LINK_GAP", "E_LINK_ORDER", "E_LINK_REPLAY"};
+    for (int i = 0; i < 3; i++) {
+        char *sql = jk_sprintf ("SELECT count(*) FROM fault WHERE code = '%s' "
+                                "AND pos = 2 AND origin = '32.03'",
+                                codes[i]);
+        assert_int_equal (lk_sql_int (e->copy, sql), 1);
+        free (sql);
+    }
+    int64_t refusals =
+        lk_stat (e->listen, e->link_key, e->server_key, "refused");
+    assert_int_equal (refusals, r[2].outcome == JK_LOG_ACCEPTED ? 8 : 7);
+    assert_int_equal (
+        lk_stat (e->listen, e->link_key, e->server_key, "forbidden"), 3);
+    /* The honest sender then completes the copy from 3. */
+    pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
+                            e->server_key, NULL, e->send_log);
+    assert_true (JK_WAIT_FOR (s_copied (e) == 20, 20000));
+    assert_int_equal (lk_verify (e->copy, "32.03", NULL, e->regency, &out), 0);
+    free (out);
+    for (int i = 1; i <= 5; i++) {
+        jk_link_record_clear (&r[i]);
+        free (bytes[i]);
+    }
+    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    s_env_destroy (&e);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_forward_and_verify),
+        cmocka_unit_test (test_tamper),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
