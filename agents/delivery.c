@@ -38,6 +38,7 @@ typedef struct {
     int64_t progress_at;      /* mono ms of the last final answer */
     jk_heartbeat_t heartbeat; /* what PINGs carry */
     bool closed;              /* delivery cannot go on */
+    bool pong_seen;           /* a PONG came on this run */
     /* The SUBMIT being built by s_collect. */
     zmsg_t *msg;
     s_flight_t *building;
@@ -215,6 +216,51 @@ static void s_print_conflict (s_run_t *run, uint64_t seq, const char *code)
                  : "an event with this id but different bytes");
 }
 
+/* The store expects seq expect next from this source (an E_SEQ_GAP, or
+   a PONG saying the log lacks events this outbox holds receipts for).
+   When the outbox holds expect as answered, the store lost events it
+   once acknowledged (its database restored from a backup, or its WAL
+   lost): they are delivered again and get new receipts; nothing is
+   skipped. always: rewind sending to expect even when nothing was put
+   back. Returns JK_OK or JK_IO. */
+static int s_store_expects (s_run_t *run, uint64_t expect, bool always)
+{
+    jk_outbox_t *ob = run->outbox;
+    jk_outbox_row_t row;
+    bool held = expect > 0 && jk_outbox_get (ob, expect, &row) == JK_OK;
+    if (!held) {
+        fprintf (stderr,
+                 "\n*** the store expects seq %llu from source %s, "
+                 "but this outbox no longer holds event %llu "
+                 "(pruned?) ***\nDelivery stops: the store and this "
+                 "outbox disagree. Keep this outbox file and ask the "
+                 "dinas IT admin.\n\n",
+                 (unsigned long long)expect, jk_outbox_source (ob),
+                 (unsigned long long)expect);
+        run->closed = true;
+        return JK_OK;
+    }
+    if (row.state >= JK_OUTBOX_STORED) {
+        int64_t n = jk_outbox_redeliver (ob, expect);
+        if (n < 0)
+            return JK_IO;
+        fprintf (stderr,
+                 "\n*** the store expects seq %llu from source %s, "
+                 "which it had acknowledged before (restored from "
+                 "a backup, or its database damaged?): delivering %lld "
+                 "answered events again ***\n\n",
+                 (unsigned long long)expect, jk_outbox_source (ob),
+                 (long long)n);
+        run->heartbeat.outbox_depth += (uint64_t)n;
+        if (run->heartbeat.last_stored_seq >= expect)
+            run->heartbeat.last_stored_seq = expect - 1;
+        always = true;
+    }
+    if (always)
+        s_rewind (run, expect, 0);
+    return JK_OK;
+}
+
 /* Applies one answer to the event at seq, sent in generation gen. */
 static int s_answer (s_run_t *run, uint64_t seq, uint64_t gen,
                      const jk_answer_t *a)
@@ -251,40 +297,8 @@ static int s_answer (s_run_t *run, uint64_t seq, uint64_t gen,
         if (gen != run->generation)
             return JK_OK; /* already rewound past this one */
         if (strcmp (a->code, "E_SEQ_GAP") == 0) {
-            jk_outbox_row_t row;
-            uint64_t expect = a->expected;
-            bool held = expect > 0 && jk_outbox_get (ob, expect, &row) == JK_OK;
-            if (held && row.state >= JK_OUTBOX_STORED) {
-                /* The store lost events it once acknowledged: its database
-                   was restored from an older backup. This outbox still
-                   holds them, so deliver them again (they get new
-                   receipts); nothing is skipped. */
-                int64_t n = jk_outbox_redeliver (ob, expect);
-                if (n < 0)
-                    return JK_IO;
-                fprintf (stderr,
-                         "\n*** the store expects seq %llu from source %s, "
-                         "which it had acknowledged before (restored from "
-                         "a backup?): delivering %lld answered events "
-                         "again ***\n\n",
-                         (unsigned long long)expect, jk_outbox_source (ob),
-                         (long long)n);
-                run->heartbeat.outbox_depth += (uint64_t)n;
-            }
-            if (!held) {
-                fprintf (stderr,
-                         "\n*** the store expects seq %llu from source %s, "
-                         "but this outbox no longer holds event %llu "
-                         "(pruned?) ***\nDelivery stops: the store and this "
-                         "outbox "
-                         "disagree. Keep this outbox file and ask the "
-                         "dinas IT admin.\n\n",
-                         (unsigned long long)expect, jk_outbox_source (ob),
-                         (unsigned long long)expect);
-                run->closed = true;
-                return JK_OK;
-            }
-            s_rewind (run, expect, 0);
+            if (s_store_expects (run, a->expected, true))
+                return JK_IO;
         } else
             s_rewind (run, seq, run->backoff_ms);
         return JK_OK;
@@ -317,8 +331,17 @@ static int s_handle (s_run_t *run, zmsg_t *msg)
                  run->config->broker);
         return JK_OK;
     }
-    if (strcmp (command, "PONG") == 0)
+    if (strcmp (command, "PONG") == 0) {
+        /* The map is optional (older brokers send a bare PONG). */
+        zframe_t *f = zmsg_first (msg);
+        jk_pong_t pong;
+        run->pong_seen = true;
+        if (f &&
+            jk_pong_decode (zframe_data (f), zframe_size (f), &pong) == 0 &&
+            pong.expect > 0)
+            return s_store_expects (run, pong.expect, false);
         return JK_OK;
+    }
     if (strcmp (command, "ERROR") == 0) {
         char *code = zmsg_popstr (msg), *text = zmsg_popstr (msg);
         jk_error (S_COMPONENT, "broker=%s code=%s message=\"%s\"",
@@ -431,7 +454,12 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
                 rc = JK_IO;
                 break;
             }
-            if (open == 0) {
+            /* With nothing to send, one heartbeat still goes out and its
+               PONG is awaited (at most one interval): the store answers
+               it with the seq to deliver again from when it lost events
+               it had acknowledged. */
+            if (open == 0 &&
+                (run.pong_seen || now - start >= JK_HEARTBEAT_MS)) {
                 rc = JK_OK;
                 break;
             }

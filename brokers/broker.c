@@ -48,6 +48,8 @@ typedef struct {
     uint64_t handshake_failed; /* CURVE handshakes refused (plain client,
                                   unknown or revoked key) */
     uint64_t keys_reloaded;    /* reloads of the enrolled keys */
+    uint64_t stores_refused;   /* messages from a second store, refused */
+    uint64_t pongs_routed;     /* PONGs of the store routed to agents */
 } s_counters_t;
 
 /* What one enrolled key did, by fingerprint (secure mode). */
@@ -68,22 +70,25 @@ typedef struct {
 } s_client_t;
 
 typedef struct {
-    zsock_t *pipe;           /* actor pipe */
-    zsock_t *ingest;         /* ROUTER, agents */
-    zsock_t *backend;        /* ROUTER, the store */
-    zsock_t *feed;           /* XPUB, subscribers */
-    zframe_t *store_id;      /* routing id of the store, or NULL */
-    int64_t store_seen_mono; /* monotonic ms of the store's last message */
-    bool store_up;           /* heard from within liveness */
-    bool head_known;         /* a head came from the store */
-    uint64_t head_pos;       /* last known head position */
-    uint8_t head_hash[32];   /* chain hash at head_pos */
-    zhashx_t *clients;       /* key -> s_client_t */
-    s_counters_t counters;   /* running totals */
-    s_counters_t reported;   /* totals at the last log line */
-    int64_t next_tick;       /* monotonic ms of the next heartbeat tick */
-    int64_t next_report;     /* monotonic ms of the next counter line */
-    bool terminated;         /* $TERM received */
+    zsock_t *pipe;            /* actor pipe */
+    zsock_t *ingest;          /* ROUTER, agents */
+    zsock_t *backend;         /* ROUTER, the store */
+    zsock_t *feed;            /* XPUB, subscribers */
+    zframe_t *store_id;       /* routing id of the store, or NULL */
+    int64_t store_seen_mono;  /* monotonic ms of the store's last message */
+    bool store_up;            /* heard from within liveness */
+    bool head_known;          /* a head came from the store */
+    uint64_t head_pos;        /* last known head position */
+    uint8_t head_hash[32];    /* chain hash at head_pos */
+    int64_t store_clock_ms;   /* the store's clock in its last PING, or 0 */
+    int64_t store_clock_mono; /* monotonic ms when that PING came */
+    zframe_t *refused_id;     /* the last second store refused (logged) */
+    zhashx_t *clients;        /* key -> s_client_t */
+    s_counters_t counters;    /* running totals */
+    s_counters_t reported;    /* totals at the last log line */
+    int64_t next_tick;        /* monotonic ms of the next heartbeat tick */
+    int64_t next_report;      /* monotonic ms of the next counter line */
+    bool terminated;          /* $TERM received */
     /* Secure mode only (all NULL in plain mode). */
     zactor_t *auth;        /* czmq zauth: ZAP handler for CURVE */
     zcert_t *cert;         /* the broker's certificate */
@@ -544,23 +549,54 @@ static void s_ingest_submit (s_broker_t *self, zframe_t *rid,
     }
 }
 
-/* A PING from a client: remember its heartbeat, answer PONG. */
+/* The hub's clock: the store's, as its last PING reported it plus the
+   time since, or the broker's own before any store was heard from. */
+static int64_t s_hub_now (s_broker_t *self)
+{
+    if (self->store_clock_ms > 0)
+        return self->store_clock_ms +
+               (jk_clock_mono_ms () - self->store_clock_mono);
+    return jk_clock_now_ms ();
+}
+
+/* A PING from a client: remember its heartbeat and pass it on to the
+   store, which answers PONG with its clock (and, when the agent holds
+   receipts the log lacks, the seq to deliver again from). Without a
+   store the broker answers PONG itself with the hub's clock. */
 static void s_ingest_ping (s_broker_t *self, zframe_t *rid, s_client_t *client,
                            zmsg_t *msg)
 {
     zframe_t *f = zmsg_first (msg);
     jk_heartbeat_t heartbeat;
+    char why[128] = "";
     if (zmsg_size (msg) != 1 ||
-        jk_heartbeat_decode (zframe_data (f), zframe_size (f), &heartbeat)) {
-        s_protocol_error (self, rid, client, "E_PROTOCOL",
-                          "PING needs exactly one frame: a MessagePack "
-                          "heartbeat map");
+        jk_heartbeat_check (zframe_data (f), zframe_size (f), &heartbeat, why,
+                            sizeof why)) {
+        char text[256];
+        snprintf (text, sizeof text,
+                  "PING needs exactly one frame, a MessagePack heartbeat map "
+                  "with source, program, outbox, stored_seq and rejected%s%s",
+                  why[0] ? ": " : "", why);
+        s_protocol_error (self, rid, client, "E_PROTOCOL", text);
         return;
     }
     if (client)
         client->heartbeat = heartbeat;
+    zframe_t *dup;
+    if (self->store_up && self->store_id) {
+        zmsg_t *forward = jk_wire_new ("HEARTBEAT");
+        zmsg_addmem (forward, zframe_data (rid), zframe_size (rid));
+        zmsg_addmem (forward, zframe_data (f), zframe_size (f));
+        dup = zframe_dup (self->store_id);
+        zmsg_prepend (forward, &dup);
+        if (s_send_nowait (&forward, self->backend) == 0)
+            return;
+        zmsg_destroy (&forward);
+    }
     zmsg_t *reply = jk_wire_new ("PONG");
-    zframe_t *dup = zframe_dup (rid);
+    jk_pong_t pong = {.now_ms = s_hub_now (self)};
+    jk_pong_add (reply, &pong);
+    dup = zframe_dup (rid);
     zmsg_prepend (reply, &dup);
     if (s_send_nowait (&reply, self->ingest))
         zmsg_destroy (&reply);
@@ -682,6 +718,68 @@ static void s_backend_publish (s_broker_t *self, zmsg_t **msg_p)
         self->counters.feed_published++;
 }
 
+/* Whether the current store's connection is still there: a PONG to it
+   fails at once (mandatory routing) when it is gone. */
+static bool s_store_alive (s_broker_t *self)
+{
+    zmsg_t *probe = jk_wire_new ("PONG");
+    zframe_t *dup = zframe_dup (self->store_id);
+    zmsg_prepend (probe, &dup);
+    if (s_send_nowait (&probe, self->backend) == 0)
+        return true;
+    zmsg_destroy (&probe);
+    return errno != EHOSTUNREACH;
+}
+
+/* A second store while the first is alive: one store per broker, so it
+   gets [JEJAK/1][ERROR][E_STORE_TAKEN][message] and nothing else; logged
+   once per connection, counted always. */
+static void s_store_refuse (s_broker_t *self, zframe_t *sid)
+{
+    self->counters.stores_refused++;
+    if (!self->refused_id || !zframe_eq (sid, self->refused_id)) {
+        jk_error (S_COMPONENT,
+                  "a second store connected to the backend while one is "
+                  "serving: refused (one store per broker; stop the other "
+                  "store or give this one its own broker)");
+        zframe_destroy (&self->refused_id);
+        self->refused_id = zframe_dup (sid);
+    }
+    zmsg_t *reply = jk_wire_error (
+        "E_STORE_TAKEN", "this broker already serves another store: one store "
+                         "per broker; this one is refused until the other has "
+                         "been silent for 3 s");
+    zframe_t *dup = zframe_dup (sid);
+    zmsg_prepend (reply, &dup);
+    if (s_send_nowait (&reply, self->backend))
+        zmsg_destroy (&reply);
+}
+
+/* PONG from the store answering a heartbeat: [client id][map], routed
+   to that agent as [JEJAK/1][PONG][map]. A bare PONG is the store's
+   answer to nothing and is ignored. */
+static void s_backend_pong (s_broker_t *self, zmsg_t *msg)
+{
+    if (zmsg_size (msg) == 0)
+        return;
+    zframe_t *client = zmsg_pop (msg);
+    zframe_t *map = zmsg_pop (msg);
+    jk_pong_t pong;
+    if (!client || !map || zmsg_size (msg) != 0 ||
+        jk_pong_decode (zframe_data (map), zframe_size (map), &pong)) {
+        s_store_error (self, "PONG without client id and one map");
+        zframe_destroy (&client);
+        zframe_destroy (&map);
+        return;
+    }
+    self->counters.pongs_routed++;
+    zmsg_t *out = jk_wire_new ("PONG");
+    zmsg_append (out, &map);
+    zmsg_prepend (out, &client);
+    if (s_send_nowait (&out, self->ingest))
+        zmsg_destroy (&out);
+}
+
 /* One message from the backend socket. */
 static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
 {
@@ -693,11 +791,18 @@ static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
         s_store_error (self, "not a JEJAK/1 message");
         return;
     }
+    if (self->store_id && !zframe_eq (sid, self->store_id) && self->store_up &&
+        s_store_alive (self)) {
+        s_store_refuse (self, sid);
+        zframe_destroy (&sid);
+        return;
+    }
     if (!self->store_id || !zframe_eq (sid, self->store_id)) {
         if (self->store_id)
             jk_info (S_COMPONENT, "store replaced by a new connection");
         zframe_destroy (&self->store_id);
         self->store_id = zframe_dup (sid);
+        self->store_clock_ms = 0;
     }
     if (!self->store_up)
         jk_info (S_COMPONENT, "store available");
@@ -715,6 +820,12 @@ static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
         } else
             s_store_error (self, "PING without head position and hash");
         zframe_destroy (&hash);
+        uint64_t clock;
+        if (zmsg_size (msg) == 1 && jk_wire_pop_u64 (msg, &clock) == 0 &&
+            clock > 0 && clock <= INT64_MAX) {
+            self->store_clock_ms = (int64_t)clock;
+            self->store_clock_mono = jk_clock_mono_ms ();
+        }
         zmsg_t *reply = jk_wire_new ("PONG");
         zmsg_prepend (reply, &sid);
         if (s_send_nowait (&reply, self->backend))
@@ -723,6 +834,8 @@ static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
         s_backend_answer (self, msg_p);
     else if (streq (command, "PUBLISH"))
         s_backend_publish (self, msg_p);
+    else if (streq (command, "PONG"))
+        s_backend_pong (self, msg);
     else
         s_store_error (self, "unknown command");
     zframe_destroy (&sid);
@@ -733,20 +846,22 @@ static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
 static void s_counters_text (s_broker_t *self, char *out, size_t size)
 {
     const s_counters_t *c = &self->counters;
-    snprintf (
-        out, size,
-        "received=%" PRIu64 " forwarded=%" PRIu64 " acked=%" PRIu64
-        " rejected=%" PRIu64 " duplicates=%" PRIu64 " nacked=%" PRIu64
-        " unavailable=%" PRIu64 " busy=%" PRIu64 " protocol_errors=%" PRIu64
-        " feed_published=%" PRIu64 " feed_drops=%" PRIu64
-        " clients=%zu store=%s head_pos=%" PRIu64 " forbidden=%" PRIu64
-        " handshake_failed=%" PRIu64 " keys=%zu keys_reloaded=%" PRIu64,
-        c->received, c->forwarded, c->acked, c->rejected, c->duplicates,
-        c->nacked, c->unavailable, c->busy, c->protocol_errors,
-        c->feed_published, c->feed_drops, zhashx_size (self->clients),
-        self->store_up ? "up" : "down", self->head_pos, c->forbidden,
-        c->handshake_failed,
-        self->keyring ? jk_keyring_size (self->keyring) : 0, c->keys_reloaded);
+    snprintf (out, size,
+              "received=%" PRIu64 " forwarded=%" PRIu64 " acked=%" PRIu64
+              " rejected=%" PRIu64 " duplicates=%" PRIu64 " nacked=%" PRIu64
+              " unavailable=%" PRIu64 " busy=%" PRIu64
+              " protocol_errors=%" PRIu64 " feed_published=%" PRIu64
+              " feed_drops=%" PRIu64 " clients=%zu store=%s head_pos=%" PRIu64
+              " forbidden=%" PRIu64 " handshake_failed=%" PRIu64
+              " keys=%zu keys_reloaded=%" PRIu64 " stores_refused=%" PRIu64
+              " pongs_routed=%" PRIu64,
+              c->received, c->forwarded, c->acked, c->rejected, c->duplicates,
+              c->nacked, c->unavailable, c->busy, c->protocol_errors,
+              c->feed_published, c->feed_drops, zhashx_size (self->clients),
+              self->store_up ? "up" : "down", self->head_pos, c->forbidden,
+              c->handshake_failed,
+              self->keyring ? jk_keyring_size (self->keyring) : 0,
+              c->keys_reloaded, c->stores_refused, c->pongs_routed);
 }
 
 /* Every JK_HEARTBEAT_MS: store liveness, forgotten clients, $head and
@@ -795,7 +910,7 @@ static void s_tick (s_broker_t *self)
         self->next_report = now + S_REPORT_MS;
         if (memcmp (&self->reported, &self->counters, sizeof self->counters) !=
             0) {
-            char text[512];
+            char text[1024];
             s_counters_text (self, text, sizeof text);
             jk_info (S_COMPONENT, "counters %s", text);
             self->reported = self->counters;
@@ -813,7 +928,7 @@ static void s_pipe_command (s_broker_t *self)
     if (streq (command, "$TERM"))
         self->terminated = true;
     else if (streq (command, "STATS")) {
-        char text[512];
+        char text[1024];
         s_counters_text (self, text, sizeof text);
         zstr_send (self->pipe, text);
     } else if (streq (command, "RELOAD"))
@@ -940,11 +1055,12 @@ static void s_broker_actor (zsock_t *pipe, void *args)
             self.next_tick = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
         }
     }
-    char text[512];
+    char text[1024];
     s_counters_text (&self, text, sizeof text);
     jk_info (S_COMPONENT, "stopped %s", text);
     zhashx_destroy (&self.clients);
     zframe_destroy (&self.store_id);
+    zframe_destroy (&self.refused_id);
     s_secure_stop (&self);
     zsock_destroy (&self.feed);
     zsock_destroy (&self.backend);

@@ -21,6 +21,9 @@
 /* Hard caps a receiver enforces before looking inside. */
 #define JK_SUBMIT_MAX_EVENTS 1000               /* events in one SUBMIT */
 #define JK_MESSAGE_MAX_BYTES (16 * 1024 * 1024) /* ZMQ_MAXMSGSIZE */
+/* The store appends only while its clock is at most this far behind its
+   log's last recorded_at; beyond, NACK E_STORE_CLOCK (retryable). */
+#define JK_STORE_CLOCK_TOLERANCE_MS 2000
 
 /* Starts a message: signature frame, command frame. */
 zmsg_t *jk_wire_new (const char *command);
@@ -80,8 +83,32 @@ typedef struct {
 
 /* Appends a heartbeat frame (a MessagePack map) to msg. */
 void jk_heartbeat_add (zmsg_t *msg, const jk_heartbeat_t *heartbeat);
+/* Decodes a heartbeat map. Every key of PROTOCOL.md 3.2 is required with
+   its type (source and program valid UTF-8 without NUL, fitting their
+   fields); -1 otherwise, with the rule broken in why (why may be NULL). */
+int jk_heartbeat_check (const void *data, size_t size,
+                        jk_heartbeat_t *heartbeat, char *why, size_t why_size);
 int jk_heartbeat_decode (const void *data, size_t size,
                          jk_heartbeat_t *heartbeat);
+
+/* ---- heartbeat replies ----------------------------------------------------
+   PONG carries one map {now: uint, expect: uint?, stored_seq: uint?}:
+   now is the hub's clock in ms since the epoch (the store's; the broker's
+   own when no store is there), so an agent can tell how far off its clock
+   is. expect (with the stored_seq the agent reported) is present when the
+   agent holds receipts for seqs the log does not have: it delivers its
+   events again from seq expect. The store answers the heartbeats the
+   broker passes on; the broker answers itself when no store is there. */
+typedef struct {
+    int64_t now_ms;      /* the hub's clock */
+    uint64_t expect;     /* 0, or deliver again from this seq */
+    uint64_t stored_seq; /* with expect: what the agent said it stored */
+} jk_pong_t;
+
+/* Appends the PONG map to msg. */
+void jk_pong_add (zmsg_t *msg, const jk_pong_t *pong);
+/* Decodes a PONG map; -1 when malformed. */
+int jk_pong_decode (const void *data, size_t size, jk_pong_t *pong);
 
 /* ---- feed records
    ------------------------------------------------------------ The feed (XPUB)

@@ -548,7 +548,8 @@ int jk_source_check (const jk_region_t *region, const char *source, size_t len,
 }
 
 #define FUTURE_SLACK_MS (5 * 60 * 1000)
-#define AT_MIN_MS       631152000000LL /* 1990-01-01 */
+#define AT_MIN_MS       631152000000LL  /* 1990-01-01 */
+#define AT_MAX_MS       4102444800000LL /* 2100-01-01 */
 
 int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
                        jk_report_t *report)
@@ -573,12 +574,20 @@ int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
                          (long long)self->at);
         return -1;
     }
-    if (self->at > ctx->now_ms + FUTURE_SLACK_MS) {
-        jk_report_error (report, "E_FUTURE", "at",
-                         "at is %lld s in the future; at most 300 s allowed",
-                         (long long)((self->at - ctx->now_ms) / 1000));
+    if (self->at >= AT_MAX_MS) {
+        jk_report_error (report, "E_ENVELOPE_AT", "at",
+                         "at must be before 2100-01-01, got %lld ms",
+                         (long long)self->at);
         return -1;
     }
+    /* A fast office clock (or a slow hub) costs no entry: the event is
+       accepted with a warning that names the difference. */
+    if (self->at > ctx->now_ms + FUTURE_SLACK_MS)
+        jk_report_warn (report, "W_AT_FUTURE", "at",
+                        "at is %lld s ahead of the store's clock (more than "
+                        "300 s): the office's or the hub's clock is wrong; "
+                        "accepted as given",
+                        (long long)((self->at - ctx->now_ms) / 1000));
     if (s_text_length ("actor", self->actor, 1, JK_ACTOR_MAX, report))
         return -1;
     if (self->type->needs_corrects && !self->has_corrects) {

@@ -236,7 +236,8 @@ bool jk_answer_retryable (const jk_answer_t *a)
     return a->kind == JK_ANSWER_NACK &&
            (strcmp (a->code, "E_UNAVAILABLE") == 0 ||
             strcmp (a->code, "E_BUSY") == 0 ||
-            strcmp (a->code, "E_SEQ_GAP") == 0);
+            strcmp (a->code, "E_SEQ_GAP") == 0 ||
+            strcmp (a->code, "E_STORE_CLOCK") == 0);
 }
 
 /* ---- heartbeats
@@ -257,19 +258,101 @@ void jk_heartbeat_add (zmsg_t *msg, const jk_heartbeat_t *h)
     s_add_sbuf (msg, &sbuf);
 }
 
-int jk_heartbeat_decode (const void *data, size_t size, jk_heartbeat_t *h)
+/* A str value that is valid UTF-8 without NUL and fits out (size bytes,
+   NUL included); -1 otherwise. */
+static int s_get_text (s_map_t *m, const char *key, char *out, size_t size)
+{
+    const msgpack_object *o = s_map_get (m, key);
+    out[0] = 0;
+    if (!o || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size ||
+        jk_utf8_length (o->via.str.ptr, o->via.str.size) < 0 ||
+        memchr (o->via.str.ptr, 0, o->via.str.size))
+        return -1;
+    memcpy (out, o->via.str.ptr, o->via.str.size);
+    out[o->via.str.size] = 0;
+    return 0;
+}
+
+static int s_get_uint (s_map_t *m, const char *key, uint64_t *value)
+{
+    const msgpack_object *o = s_map_get (m, key);
+    if (!o || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return -1;
+    *value = o->via.u64;
+    return 0;
+}
+
+int jk_heartbeat_check (const void *data, size_t size, jk_heartbeat_t *h,
+                        char *why, size_t why_size)
 {
     memset (h, 0, sizeof *h);
+    char scratch[8];
+    if (!why) {
+        why = scratch;
+        why_size = sizeof scratch;
+    }
+    s_map_t m;
+    if (s_map_open (&m, data, size)) {
+        snprintf (why, why_size, "the heartbeat is not one MessagePack map");
+        return -1;
+    }
+    const char *bad = NULL;
+    if (s_get_text (&m, "source", h->source, sizeof h->source))
+        bad = "source (str, valid UTF-8, at most 64 bytes)";
+    else if (s_get_text (&m, "program", h->program, sizeof h->program))
+        bad = "program (str, valid UTF-8, at most 31 bytes)";
+    else if (s_get_uint (&m, "outbox", &h->outbox_depth))
+        bad = "outbox (uint)";
+    else if (s_get_uint (&m, "stored_seq", &h->last_stored_seq))
+        bad = "stored_seq (uint)";
+    else if (s_get_uint (&m, "rejected", &h->rejected))
+        bad = "rejected (uint)";
+    msgpack_unpacked_destroy (&m.result);
+    if (bad) {
+        snprintf (why, why_size, "heartbeat key %s is missing or invalid", bad);
+        return -1;
+    }
+    return 0;
+}
+
+int jk_heartbeat_decode (const void *data, size_t size, jk_heartbeat_t *h)
+{
+    return jk_heartbeat_check (data, size, h, NULL, 0);
+}
+
+/* ---- PONG -----------------------------------------------------------------
+ */
+
+void jk_pong_add (zmsg_t *msg, const jk_pong_t *p)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, p->expect ? 3 : 1);
+    s_kv_u64 (&pk, "now", p->now_ms > 0 ? (uint64_t)p->now_ms : 0);
+    if (p->expect) {
+        s_kv_u64 (&pk, "expect", p->expect);
+        s_kv_u64 (&pk, "stored_seq", p->stored_seq);
+    }
+    s_add_sbuf (msg, &sbuf);
+}
+
+int jk_pong_decode (const void *data, size_t size, jk_pong_t *p)
+{
+    memset (p, 0, sizeof *p);
     s_map_t m;
     if (s_map_open (&m, data, size))
         return -1;
-    s_get_str (&m, "source", h->source, sizeof h->source);
-    s_get_str (&m, "program", h->program, sizeof h->program);
-    h->outbox_depth = s_get_u64 (&m, "outbox");
-    h->last_stored_seq = s_get_u64 (&m, "stored_seq");
-    h->rejected = s_get_u64 (&m, "rejected");
+    uint64_t now = 0;
+    int rc = s_get_uint (&m, "now", &now) || now > INT64_MAX ? -1 : 0;
+    p->now_ms = (int64_t)now;
+    if (rc == 0 && s_map_get (&m, "expect") &&
+        (s_get_uint (&m, "expect", &p->expect) || p->expect == 0 ||
+         s_get_uint (&m, "stored_seq", &p->stored_seq)))
+        rc = -1;
     msgpack_unpacked_destroy (&m.result);
-    return 0;
+    return rc;
 }
 
 /* ---- feed records

@@ -17,6 +17,11 @@
 #define S_IDLE_CHECKPOINT_MS 200   /* idle this long: checkpoint */
 #define S_SEND_TIMEOUT_MS    100   /* give up on a stuck broker after */
 #define S_FAULT_EXIT         86
+/* The store appends only while its clock is at most this far behind the
+   log's last recorded_at (PROTOCOL.md, limits); further behind, events are
+   answered NACK E_STORE_CLOCK and nothing is appended. */
+#define S_CLOCK_TOLERANCE_MS JK_STORE_CLOCK_TOLERANCE_MS
+#define S_CLOCK_LOG_MS       60000 /* repeat the clock error this often */
 
 /* One submitted event of the batch being decided. */
 typedef struct {
@@ -58,6 +63,12 @@ typedef struct {
     uint64_t failed_batches;       /* rolled back on a SQLite error */
     uint64_t malformed;            /* backend messages ignored */
     uint64_t send_failures;        /* answers or records not sent */
+    uint64_t clock_refused;        /* events refused: clock behind the log */
+    int64_t clock_logged;          /* mono ms of the last clock error */
+    zhashx_t *behind;              /* source -> stored_seq it reported ahead
+                                      of the log (logged once) */
+    uint64_t rewinds;              /* REWINDs sent */
+    uint64_t refused_by_broker;    /* ERRORs from the broker */
     zmsg_t **submits;              /* SUBMITs of the batch (routing first) */
     size_t submit_count, submit_cap;
     s_item_t *items; /* events of the batch, in order */
@@ -186,8 +197,32 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
         return JK_OK;
     }
 
-    /* Decided from here on: the record takes a position either way. */
+    /* Decided from here on: the record takes a position either way,
+       unless the store's clock has gone back behind the log's. */
+    int64_t now = jk_clock_now_ms ();
     int64_t recorded_at = jk_log_next_time (self->log);
+    if (recorded_at - now > S_CLOCK_TOLERANCE_MS) {
+        s_nack (item, "E_STORE_CLOCK",
+                "the store's clock is %lld ms behind its log's last "
+                "recorded_at (more than %d ms): nothing is appended until "
+                "the hub's clock is set right; retry later",
+                (long long)(recorded_at - now), S_CLOCK_TOLERANCE_MS);
+        counts->nacked++;
+        self->clock_refused++;
+        int64_t mono = jk_clock_mono_ms ();
+        if (self->clock_logged == 0 ||
+            mono - self->clock_logged >= S_CLOCK_LOG_MS) {
+            self->clock_logged = mono;
+            jk_error ("store",
+                      "the clock is %lld ms behind the log's last "
+                      "recorded_at %lld: refusing to append (E_STORE_CLOCK, "
+                      "retryable; %llu events refused so far). Set the "
+                      "hub's clock right (timedatectl, NTP)",
+                      (long long)(recorded_at - now), (long long)recorded_at,
+                      (unsigned long long)self->clock_refused);
+        }
+        return JK_OK;
+    }
     jk_event_t *event = NULL;
     jk_report_t report, decision;
     jk_report_reset (&decision);
@@ -310,6 +345,7 @@ static void s_send_ping (s_store_t *self)
     zmsg_t *msg = jk_wire_new ("PING");
     jk_wire_add_u64 (msg, pos);
     zmsg_addmem (msg, hash, JK_HASH_SIZE);
+    jk_wire_add_u64 (msg, (uint64_t)jk_clock_now_ms ());
     s_backend_send (self, &msg);
 }
 
@@ -318,7 +354,8 @@ static char *s_counters (s_store_t *self)
     return jk_sprintf (
         "received=%llu accepted=%llu rejected=%llu duplicates=%llu "
         "nacked=%llu batches=%llu failed_batches=%llu malformed=%llu "
-        "head=%llu",
+        "head=%llu clock_refused=%llu sources_behind=%zu rewinds=%llu "
+        "refused_by_broker=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -327,7 +364,11 @@ static char *s_counters (s_store_t *self)
         (unsigned long long)self->batches,
         (unsigned long long)self->failed_batches,
         (unsigned long long)self->malformed,
-        (unsigned long long)jk_log_head (self->log, NULL));
+        (unsigned long long)jk_log_head (self->log, NULL),
+        (unsigned long long)self->clock_refused,
+        self->behind ? zhashx_size (self->behind) : 0,
+        (unsigned long long)self->rewinds,
+        (unsigned long long)self->refused_by_broker);
 }
 
 static void s_push_counters (s_store_t *self)
@@ -472,6 +513,74 @@ static void s_malformed (s_store_t *self, const char *what)
                  what);
 }
 
+/* A heartbeat the broker passed on: [client id][heartbeat map], answered
+   [JEJAK/1][PONG][client id][pong map] with the store's clock. An agent
+   holding receipts for seqs the log does not have (the database lost
+   acknowledged commits: restored from a backup, a damaged or deleted WAL)
+   is told in the same PONG to deliver again from the seq the log
+   expects, and the store says so loudly. */
+static void s_heartbeat (s_store_t *self, zmsg_t *msg)
+{
+    zframe_t *client = zmsg_first (msg);
+    zframe_t *map = zmsg_next (msg);
+    jk_heartbeat_t heartbeat;
+    if (!client || !map || zmsg_size (msg) != 2 ||
+        jk_heartbeat_decode (zframe_data (map), zframe_size (map),
+                             &heartbeat)) {
+        s_malformed (self, "HEARTBEAT without client id and heartbeat map");
+        return;
+    }
+    jk_pong_t pong = {.now_ms = jk_clock_now_ms ()};
+    uint64_t next = jk_log_next_seq (self->log, heartbeat.source);
+    void *known = zhashx_lookup (self->behind, heartbeat.source);
+    if (heartbeat.last_stored_seq < next && known) {
+        jk_info ("store",
+                 "source %s is in step with the log again (stored_seq %llu, "
+                 "next %llu)",
+                 heartbeat.source,
+                 (unsigned long long)heartbeat.last_stored_seq,
+                 (unsigned long long)next);
+        zhashx_delete (self->behind, heartbeat.source);
+    } else if (heartbeat.last_stored_seq >= next) {
+        if ((uint64_t)(uintptr_t)known != heartbeat.last_stored_seq) {
+            jk_error ("store",
+                      "source %s holds receipts up to seq %llu but the log "
+                      "ends at seq %llu from it: acknowledged events are "
+                      "missing from the database (restored from a backup, "
+                      "or its WAL lost or damaged?); the agent is asked to "
+                      "deliver again from seq %llu. Run jejak-replay verify "
+                      "on the database",
+                      heartbeat.source,
+                      (unsigned long long)heartbeat.last_stored_seq,
+                      (unsigned long long)(next - 1), (unsigned long long)next);
+            zhashx_update (self->behind, heartbeat.source,
+                           (void *)(uintptr_t)heartbeat.last_stored_seq);
+        }
+        pong.expect = next;
+        pong.stored_seq = heartbeat.last_stored_seq;
+        self->rewinds++;
+    }
+    zmsg_t *out = jk_wire_new ("PONG");
+    zmsg_addmem (out, zframe_data (client), zframe_size (client));
+    jk_pong_add (out, &pong);
+    s_backend_send (self, &out);
+}
+
+/* An ERROR from the broker: it refuses this store (another one is
+   serving it). Logged once, counted always; the store keeps trying. */
+static void s_broker_error (s_store_t *self, zmsg_t *msg)
+{
+    char *code = zmsg_popstr (msg);
+    char *text = zmsg_popstr (msg);
+    if (self->refused_by_broker++ == 0)
+        jk_error ("store",
+                  "the broker refuses this store: %s %s (further refusals "
+                  "are only counted)",
+                  code ? code : "?", text ? text : "");
+    free (code);
+    free (text);
+}
+
 /* Takes one backend message: a SUBMIT joins the batch. */
 static void s_backend_take (s_store_t *self, zmsg_t *msg)
 {
@@ -487,7 +596,11 @@ static void s_backend_take (s_store_t *self, zmsg_t *msg)
             s_batch_take (self, &msg);
             return;
         }
-    } else if (!streq (command, "PONG"))
+    } else if (streq (command, "HEARTBEAT"))
+        s_heartbeat (self, msg);
+    else if (streq (command, "ERROR"))
+        s_broker_error (self, msg);
+    else if (!streq (command, "PONG"))
         s_malformed (self, "unknown command");
     zmsg_destroy (&msg);
 }
@@ -577,6 +690,7 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         if (!self->query)
             return -1;
     }
+    self->behind = zhashx_new ();
     self->poller = zpoller_new (self->pipe, self->backend, NULL);
     zpoller_set_nonstop (self->poller, true);
     return 0;
@@ -587,6 +701,7 @@ static void s_store_fini (s_store_t *self)
     zpoller_destroy (&self->poller);
     zactor_destroy (&self->query);
     zsock_destroy (&self->backend);
+    zhashx_destroy (&self->behind);
     s_batch_clear (self);
     free (self->submits);
     free (self->items);

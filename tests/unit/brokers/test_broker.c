@@ -436,13 +436,41 @@ static void test_ping_office (void **state)
     zmsg_t *ping = jk_wire_new ("PING");
     jk_heartbeat_add (ping, &hb);
     zmsg_send (&ping, client);
+    /* The store gets the heartbeat with the client's routing id and
+       answers PONG with its clock and a seq to deliver again from. */
+    zmsg_t *fwd = jk_test_recv (store, S_WAIT_MS);
+    assert_non_null (fwd);
+    char command[16];
+    assert_int_equal (jk_wire_open (fwd, command, sizeof command), 0);
+    assert_string_equal (command, "HEARTBEAT");
+    assert_int_equal (zmsg_size (fwd), 2);
+    zframe_t *rid = zmsg_pop (fwd);
+    jk_heartbeat_t seen;
+    zframe_t *map = zmsg_first (fwd);
+    assert_int_equal (
+        jk_heartbeat_decode (zframe_data (map), zframe_size (map), &seen), 0);
+    assert_int_equal (seen.last_stored_seq, 345);
+    zmsg_destroy (&fwd);
+    zmsg_t *answer = jk_wire_new ("PONG");
+    zmsg_append (answer, &rid);
+    jk_pong_t pong_map = {
+        .now_ms = 1700000000123, .expect = 300, .stored_seq = 345};
+    jk_pong_add (answer, &pong_map);
+    zmsg_send (&answer, store);
     zmsg_t *pong = jk_test_recv (client, S_WAIT_MS);
     assert_non_null (pong);
-    char command[16];
     assert_int_equal (jk_wire_open (pong, command, sizeof command), 0);
     assert_string_equal (command, "PONG");
-    assert_int_equal (zmsg_size (pong), 0);
+    assert_int_equal (zmsg_size (pong), 1);
+    jk_pong_t got;
+    assert_int_equal (jk_pong_decode (zframe_data (zmsg_first (pong)),
+                                      zframe_size (zmsg_first (pong)), &got),
+                      0);
+    assert_int_equal (got.now_ms, 1700000000123);
+    assert_int_equal (got.expect, 300);
+    assert_int_equal (got.stored_seq, 345);
     zmsg_destroy (&pong);
+    assert_int_equal (s_stat (f->broker, "pongs_routed"), 1);
 
     zmsg_t *msg = jk_test_recv (sub, 3 * JK_HEARTBEAT_MS);
     assert_non_null (msg);
@@ -460,6 +488,144 @@ static void test_ping_office (void **state)
     zsock_destroy (&client);
     zsock_destroy (&sub);
     zsock_destroy (&store);
+}
+
+/* Without a store the broker answers PONG itself with the hub's clock;
+   once a store has pinged with its clock, PONG carries that clock. */
+static void test_pong_clock (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *client = jk_test_dealer (f->ingest);
+    jk_heartbeat_t hb;
+    memset (&hb, 0, sizeof hb);
+    strcpy (hb.source, "32.03.10/pacet-1");
+    strcpy (hb.program, "jejak-attendance");
+    zmsg_t *ping = jk_wire_new ("PING");
+    jk_heartbeat_add (ping, &hb);
+    int64_t before = jk_clock_now_ms ();
+    zmsg_send (&ping, client);
+    zmsg_t *pong = jk_test_recv (client, S_WAIT_MS);
+    assert_non_null (pong);
+    char command[16];
+    assert_int_equal (jk_wire_open (pong, command, sizeof command), 0);
+    assert_string_equal (command, "PONG");
+    jk_pong_t got;
+    assert_int_equal (jk_pong_decode (zframe_data (zmsg_first (pong)),
+                                      zframe_size (zmsg_first (pong)), &got),
+                      0);
+    assert_true (got.now_ms >= before && got.now_ms <= jk_clock_now_ms ());
+    assert_int_equal (got.expect, 0);
+    zmsg_destroy (&pong);
+    zsock_destroy (&client);
+}
+
+/* Heartbeats with a key missing or of the wrong type are E_PROTOCOL, not
+   published with defaults. */
+static void test_heartbeat_strict (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *client = jk_test_dealer (f->ingest);
+    /* {source, program, outbox, stored_seq} without rejected; then with
+       outbox as a string; then a source that is not UTF-8. */
+    static const uint8_t missing[] = {
+        0x84, 0xa6, 's', 'o', 'u', 'r', 'c', 'e',  0xa3, 'a',  '/',
+        'b',  0xa7, 'p', 'r', 'o', 'g', 'r', 'a',  'm',  0xa1, 'x',
+        0xa6, 'o',  'u', 't', 'b', 'o', 'x', 0x00, 0xaa, 's',  't',
+        'o',  'r',  'e', 'd', '_', 's', 'e', 'q',  0x01};
+    static const uint8_t wrong[] = {
+        0x85, 0xa6, 's', 'o', 'u', 'r', 'c', 'e',  0xa3, 'a',  '/',
+        'b',  0xa7, 'p', 'r', 'o', 'g', 'r', 'a',  'm',  0xa1, 'x',
+        0xa6, 'o',  'u', 't', 'b', 'o', 'x', 0xa1, '1',  0xaa, 's',
+        't',  'o',  'r', 'e', 'd', '_', 's', 'e',  'q',  0x01, 0xa8,
+        'r',  'e',  'j', 'e', 'c', 't', 'e', 'd',  0x00};
+    static const uint8_t badutf[] = {
+        0x85, 0xa6, 's', 'o', 'u', 'r', 'c', 'e',  0xa3, 'a',  '/',
+        0xff, 0xa7, 'p', 'r', 'o', 'g', 'r', 'a',  'm',  0xa1, 'x',
+        0xa6, 'o',  'u', 't', 'b', 'o', 'x', 0x00, 0xaa, 's',  't',
+        'o',  'r',  'e', 'd', '_', 's', 'e', 'q',  0x01, 0xa8, 'r',
+        'e',  'j',  'e', 'c', 't', 'e', 'd', 0x00};
+    const struct {
+        const uint8_t *data;
+        size_t size;
+        const char *names;
+    } cases[] = {{missing, sizeof missing, "rejected"},
+                 {wrong, sizeof wrong, "outbox"},
+                 {badutf, sizeof badutf, "source"}};
+    for (size_t i = 0; i < 3; i++) {
+        zmsg_t *ping = jk_wire_new ("PING");
+        zmsg_addmem (ping, cases[i].data, cases[i].size);
+        zmsg_send (&ping, client);
+        zmsg_t *reply = jk_test_recv (client, S_WAIT_MS);
+        assert_non_null (reply);
+        char command[16];
+        assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+        assert_string_equal (command, "ERROR");
+        char *code = zmsg_popstr (reply), *text = zmsg_popstr (reply);
+        assert_string_equal (code, "E_PROTOCOL");
+        assert_non_null (strstr (text, cases[i].names));
+        free (code);
+        free (text);
+        zmsg_destroy (&reply);
+    }
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 3);
+    zsock_destroy (&client);
+}
+
+/* One store at a time: a second store's PING is answered ERROR
+   E_STORE_TAKEN while the first is connected, and it gets no SUBMITs;
+   once the first is gone the second is taken. */
+static void test_second_store (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *first = s_store (f->backend, 5);
+    zsock_t *second = jk_test_dealer (f->backend);
+    zmsg_t *ping = jk_wire_new ("PING");
+    jk_wire_add_u64 (ping, 9);
+    uint8_t hash[32] = {0};
+    zmsg_addmem (ping, hash, 32);
+    zmsg_send (&ping, second);
+    zmsg_t *reply = jk_test_recv (second, S_WAIT_MS);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "ERROR");
+    char *code = zmsg_popstr (reply);
+    assert_string_equal (code, "E_STORE_TAKEN");
+    free (code);
+    zmsg_destroy (&reply);
+    assert_int_equal (s_stat (f->broker, "stores_refused"), 1);
+    assert_int_equal (s_stat (f->broker, "head_pos"), 5);
+    /* SUBMITs still go to the first store. */
+    zsock_t *client = jk_test_dealer (f->ingest);
+    s_submit (client, "32.03.10/pacet-1", 1, 1);
+    /* (The broker's liveness probes reach the first store as PONGs.) */
+    do {
+        zmsg_t *fwd = jk_test_recv (first, S_WAIT_MS);
+        assert_non_null (fwd);
+        assert_int_equal (jk_wire_open (fwd, command, sizeof command), 0);
+        zmsg_destroy (&fwd);
+    } while (streq (command, "PONG"));
+    assert_string_equal (command, "SUBMIT");
+    /* The first store goes away: the second one is taken at its next
+       PING. */
+    zsock_destroy (&first);
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    bool taken = false;
+    while (!taken && jk_clock_mono_ms () < deadline) {
+        ping = jk_wire_new ("PING");
+        jk_wire_add_u64 (ping, 9);
+        zmsg_addmem (ping, hash, 32);
+        zmsg_send (&ping, second);
+        reply = jk_test_recv (second, S_WAIT_MS);
+        assert_non_null (reply);
+        assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+        taken = streq (command, "PONG");
+        zmsg_destroy (&reply);
+    }
+    assert_true (taken);
+    assert_int_equal (s_stat (f->broker, "head_pos"), 9);
+    zsock_destroy (&client);
+    zsock_destroy (&second);
 }
 
 /* Each malformed message gets ERROR with the right code, is counted, and
@@ -659,6 +825,11 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_publish_and_head, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_ping_office, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_pong_clock, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_heartbeat_strict, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_second_store, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_protocol_errors, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_hostile_client, s_setup,

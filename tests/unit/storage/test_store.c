@@ -275,6 +275,134 @@ static void test_malformed_backend (void **state)
     h_teardown (&h);
 }
 
+/* The store's clock went back more than the tolerance behind the log's
+   last recorded_at: nothing is appended, the answer is the retryable
+   NACK E_STORE_CLOCK (counted), and within the tolerance the time is held
+   at the log's last recorded_at. Before, the store clamped in silence. */
+static void test_store_clock_behind (void **state)
+{
+    (void)state;
+    const int64_t t = 1760000000000;
+    jk_clock_set (t);
+    h_t h;
+    h_setup_dirs (&h, "store-clock");
+    h_start_store (&h, 0);
+    size_t size;
+    uint8_t *one = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    assert_int_equal (h_submit_one (&h, one, size).kind, JK_ANSWER_ACK);
+    free (one);
+    jk_clock_set (t - JK_STORE_CLOCK_TOLERANCE_MS - 1);
+    uint8_t *two = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    jk_answer_t a = h_submit_one (&h, two, size);
+    assert_int_equal (a.kind, JK_ANSWER_NACK);
+    assert_string_equal (a.code, "E_STORE_CLOCK");
+    assert_non_null (strstr (a.message, "2001 ms behind"));
+    assert_true (jk_answer_retryable (&a));
+    assert_int_equal (h_stat (&h, "clock_refused"), 1);
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 1);
+    /* Within the tolerance: appended at the log's last time. */
+    jk_clock_set (t - JK_STORE_CLOCK_TOLERANCE_MS);
+    a = h_submit_one (&h, two, size);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    assert_int_equal (a.pos, 2);
+    assert_int_equal (h_count (h.db,
+                               "SELECT recorded_at - 1760000000000 FROM log "
+                               "WHERE pos = 2"),
+                      0);
+    free (two);
+    /* An office clock far ahead of the store: accepted, with the warning
+       in the data-quality projection. */
+    jk_clock_set (t);
+    jk_report_t report;
+    uint8_t *three = h_cooperative (H_SOURCE, 3, 3, H_DESA, &size);
+    jk_event_t *event = jk_event_decode (three, size, &report);
+    free (three);
+    event->at = t + 3600 * 1000;
+    three = h_encode (&event, &size);
+    a = h_submit_one (&h, three, size);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    free (three);
+    jk_clock_set (0);
+    h_teardown (&h);
+}
+
+/* Receives the next message with the given command on the stand-in
+   broker (others are noted and skipped); NULL on timeout. */
+static zmsg_t *s_broker_expect (h_t *h, const char *command)
+{
+    int64_t deadline = jk_clock_mono_ms () + H_WAIT_MS;
+    while (jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = h_broker_recv (h, 100);
+        if (msg && streq (h_note (h, msg), command))
+            return msg;
+        zmsg_destroy (&msg);
+    }
+    return NULL;
+}
+
+static void s_heartbeat (h_t *h, uint64_t stored_seq)
+{
+    jk_heartbeat_t hb;
+    memset (&hb, 0, sizeof hb);
+    snprintf (hb.source, sizeof hb.source, "%s", H_SOURCE);
+    snprintf (hb.program, sizeof hb.program, "jejak-registration");
+    hb.last_stored_seq = stored_seq;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){zframe_dup (h->store_id)});
+    zmsg_addstr (msg, JK_PROTOCOL);
+    zmsg_addstr (msg, "HEARTBEAT");
+    zmsg_addstr (msg, "client-1");
+    jk_heartbeat_add (msg, &hb);
+    assert_int_equal (zmsg_send (&msg, h->broker), 0);
+}
+
+/* A heartbeat whose stored_seq is ahead of the log (acknowledged events
+   lost) is answered PONG with the seq to deliver again from, logged and
+   counted; one in step gets the store's clock only. */
+static void test_heartbeat_ahead (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-heartbeat");
+    h_start_store (&h, 0);
+    for (uint64_t seq = 1; seq <= 2; seq++) {
+        size_t size;
+        uint8_t *bytes = h_cooperative (H_SOURCE, seq, (int)seq, H_DESA, &size);
+        assert_int_equal (h_submit_one (&h, bytes, size).kind, JK_ANSWER_ACK);
+        free (bytes);
+    }
+    int64_t before = jk_clock_now_ms ();
+    s_heartbeat (&h, 5);
+    zmsg_t *pong = s_broker_expect (&h, "PONG");
+    assert_non_null (pong);
+    char *client = zmsg_popstr (pong);
+    assert_string_equal (client, "client-1");
+    free (client);
+    jk_pong_t p;
+    assert_int_equal (jk_pong_decode (zframe_data (zmsg_first (pong)),
+                                      zframe_size (zmsg_first (pong)), &p),
+                      0);
+    assert_int_equal (p.expect, 3);
+    assert_int_equal (p.stored_seq, 5);
+    assert_true (p.now_ms >= before && p.now_ms <= jk_clock_now_ms ());
+    zmsg_destroy (&pong);
+    assert_int_equal (h_stat (&h, "sources_behind"), 1);
+    assert_int_equal (h_stat (&h, "rewinds"), 1);
+
+    s_heartbeat (&h, 2);
+    pong = s_broker_expect (&h, "PONG");
+    assert_non_null (pong);
+    zframe_t *rid = zmsg_pop (pong);
+    zframe_destroy (&rid);
+    assert_int_equal (jk_pong_decode (zframe_data (zmsg_first (pong)),
+                                      zframe_size (zmsg_first (pong)), &p),
+                      0);
+    assert_int_equal (p.expect, 0);
+    zmsg_destroy (&pong);
+    assert_int_equal (h_stat (&h, "sources_behind"), 0);
+    h_teardown (&h);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +413,8 @@ int main (void)
         cmocka_unit_test (test_locked_database),
         cmocka_unit_test (test_restart_keeps_state),
         cmocka_unit_test (test_malformed_backend),
+        cmocka_unit_test (test_store_clock_behind),
+        cmocka_unit_test (test_heartbeat_ahead),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
