@@ -440,6 +440,7 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
     run.dealer = s_connect (config);
     run.connected_at = start;
     int rc = JK_TEMPORARY;
+    int64_t probe_at = 0; /* when the closing heartbeat went out */
     while (true) {
         int64_t now = jk_clock_mono_ms ();
         if (run.closed) {
@@ -454,14 +455,19 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
                 rc = JK_IO;
                 break;
             }
-            /* With nothing to send, one heartbeat still goes out and its
-               PONG is awaited (at most one interval): the store answers
-               it with the seq to deliver again from when it lost events
-               it had acknowledged. */
+            /* With nothing (more) to send, one heartbeat still goes out
+               at once and its PONG is awaited, at most one interval: the
+               store answers it with the seq to deliver again from when it
+               lost events it had acknowledged. */
             if (open == 0 &&
-                (run.pong_seen || now - start >= JK_HEARTBEAT_MS)) {
+                (run.pong_seen || !run.dealer ||
+                 (probe_at && now - probe_at >= JK_HEARTBEAT_MS))) {
                 rc = JK_OK;
                 break;
+            }
+            if (open == 0 && !probe_at) {
+                s_ping (&run);
+                probe_at = now;
             }
         }
         int64_t deadline =

@@ -315,6 +315,11 @@ const char *jk_outbox_source (jk_outbox_t *self)
    delivery bookkeeping (see the header). */
 static int s_begin (jk_outbox_t *self, bool full)
 {
+    /* A row jk_outbox_get lent keeps its statement, and with it a read
+       snapshot, open: BEGIN IMMEDIATE on a stale snapshot fails at once
+       (SQLITE_BUSY_SNAPSHOT) when another program wrote meanwhile. The
+       loan ends with the next call anyway. */
+    sqlite3_reset (self->q[Q_GET]);
     if (s_exec (self,
                 full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"))
         return JK_IO;

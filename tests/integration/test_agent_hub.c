@@ -458,6 +458,72 @@ static void test_restore_from_backup (void **state)
     free (backup);
 }
 
+/* Acknowledged commits lost from the WAL: a reader keeps the store's
+   checkpoint from reaching them, the hub is killed, the WAL is deleted.
+   The restarted hub has only the first five; the office enters nothing
+   new, yet one `sync` (nothing pending) brings 6..8 back at once: its
+   heartbeat says seq 8 is stored, the store answers with the seq to
+   deliver from and logs the loss. */
+static void test_lost_wal_redelivered (void **state)
+{
+    s_fix_t *fx = *state;
+    if (!s_have_hub ())
+        skip ();
+    s_start_hub (fx);
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal (s_person (fx, i), JK_EXIT_OK);
+    sqlite3 *reader = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (fx->db, &reader, SQLITE_OPEN_READONLY, NULL),
+        SQLITE_OK);
+    sqlite3_db_config (reader, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    assert_int_equal (sqlite3_exec (reader,
+                                    "BEGIN; SELECT count(*) FROM log; "
+                                    "SELECT count(*) FROM sqlite_master",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    /* Let the store's idle checkpoint copy the first five into the file
+       (it cannot go past the reader's snapshot). */
+    sqlite3 *probe = NULL;
+    assert_int_equal (sqlite3_open (fx->db, &probe), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (probe, "PRAGMA wal_checkpoint(PASSIVE)",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_db_config (probe, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    sqlite3_close (probe);
+    for (int i = 6; i <= 8; i++)
+        assert_int_equal (s_person (fx, i), JK_EXIT_OK);
+    assert_int_equal (s_log_count (fx, "count(*)"), 8);
+    assert_true (jk_test_stop (fx->hub, SIGKILL, 10000) >= 0);
+    fx->hub = 0;
+    char *wal = jk_sprintf ("%s-wal", fx->db),
+         *shm = jk_sprintf ("%s-shm", fx->db);
+    assert_int_equal (unlink (wal), 0);
+    unlink (shm);
+    sqlite3_exec (reader, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close (reader);
+    s_start_hub (fx);
+    assert_int_equal (s_log_count (fx, "count(*)"), 5);
+
+    char *err = NULL;
+    assert_int_equal (
+        s_agent (fx, "jejak-registration", "10", NULL, &err, "sync", NULL),
+        JK_EXIT_OK);
+    assert_non_null (strstr (err, "delivering 3 answered events again"));
+    free (err);
+    assert_int_equal (s_log_count (fx, "count(*)"), 8);
+    assert_int_equal (s_log_count (fx, "count(DISTINCT seq)"), 8);
+    assert_true (jk_test_file_has (fx->log, "holds receipts up to seq 8"));
+    jk_outbox_t *ob = s_outbox (fx);
+    jk_outbox_counts_t c;
+    jk_outbox_counts (ob, &c);
+    assert_int_equal (c.stored, 8);
+    assert_int_equal (c.pending, 0);
+    jk_outbox_close (&ob);
+    free (wal);
+    free (shm);
+}
+
 /* Runs in a child: `rounds` imports of the program's CSV files in turn,
    each delivering at once; exits 0 when every import answered want. */
 static void s_import_rounds (s_fix_t *fx, const char *program, const char *type,
@@ -573,6 +639,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_restore_from_backup, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_kill9_mid_sync, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_lost_wal_redelivered, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_shared_outbox_concurrent, s_setup,
                                          s_teardown),
