@@ -162,7 +162,7 @@ static void s_agent_fini (s_agent_t *self)
 static void s_usage (s_agent_t *self, FILE *out)
 {
     fprintf (out,
-             "usage: %s [global flags] COMMAND [flags]\n\n"
+             "Usage: %s [global flags] COMMAND [flags]\n\n"
              "Records %s events in a local outbox and delivers them to the "
              "dinas.\n\ncommands:\n",
              self->program, jk_domain_name (self->domain));
@@ -200,7 +200,7 @@ static void s_usage (s_agent_t *self, FILE *out)
 
 static void s_command_help (s_agent_t *self, const jk_type_t *t, FILE *out)
 {
-    fprintf (out, "usage: %s %s [flags]\n\n%s: %s\n\nflags:\n", self->program,
+    fprintf (out, "Usage: %s %s [flags]\n\n%s: %s\n\nflags:\n", self->program,
              t->command, t->name, t->doc);
     for (size_t f = 0; f < t->field_count; f++) {
         const jk_field_t *fd = &t->fields[f];
@@ -837,7 +837,7 @@ static int s_cmd_import (s_agent_t *self)
         jk_opts_argc (self->opts) > 1 ? jk_opts_arg (self->opts, 1) : NULL;
     const char *type_name = jk_opts_get (self->opts, "type");
     if (!file || !type_name || jk_opts_argc (self->opts) > 2) {
-        fprintf (stderr, "usage: %s import FILE.csv --type TYPE\n",
+        fprintf (stderr, "Usage: %s import FILE.csv --type TYPE\n",
                  self->program);
         return JK_EXIT_USAGE;
     }
@@ -1011,7 +1011,7 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
     char err[256];
     int rc = JK_EXIT_USAGE;
     if (jk_opts_parse (self->opts, argc, argv, err, sizeof err) != 0) {
-        fprintf (stderr, "%s: %s\n", self->program, err);
+        fprintf (stderr, "%s: %s (see --help)\n", self->program, err);
         goto done;
     }
     const char *command =

@@ -1,8 +1,13 @@
 /*  jejak_attendance.c - jejak-attendance, the office program for attendance
    events: the shared agent command line (agent_main.c) for its domain. */
 #include "jk_agent.h"
+#include "jk_version.h"
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-attendance", stdout);
+        return 0;
+    }
     return jk_agent_main (JK_DOMAIN_ATTENDANCE, argc, argv);
 }

@@ -82,8 +82,7 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
         bool is_config = len == 6 && memcmp (name, "config", 6) == 0;
         int idx = is_config ? -1 : s_find (self, name, len);
         if (!is_config && idx < 0) {
-            snprintf (err, err_size, "unknown option --%.*s (see --help)",
-                      (int)len, name);
+            snprintf (err, err_size, "unknown option --%.*s", (int)len, name);
             return -1;
         }
         const char *value;

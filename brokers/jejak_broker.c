@@ -5,6 +5,7 @@
 #include "jk_keys.h"
 #include "jk_opts.h"
 #include "jk_wire.h"
+#include "jk_version.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ static const jk_opt_t s_options[] = {
 
 static void s_usage (jk_opts_t *opts)
 {
-    printf ("usage: jejak-broker [options]\n"
+    printf ("Usage: jejak-broker [options]\n"
             "Routes agents' submissions to the store, the store's answers "
             "back,\nand publishes committed events on the feed. Wire "
             "protocol: docs/PROTOCOL.md.\n\n"
@@ -45,13 +46,17 @@ static void s_usage (jk_opts_t *opts)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-broker", stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new ("jejak-broker", s_options,
                                    sizeof s_options / sizeof s_options[0]);
     char err[256];
     int status = 0;
     zactor_t *broker = NULL;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-broker: %s\n", err);
+        fprintf (stderr, "jejak-broker: %s (see --help)\n", err);
         status = 2;
         goto cleanup;
     }

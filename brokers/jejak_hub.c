@@ -7,6 +7,7 @@
 #include "jk_opts.h"
 #include "jk_store.h"
 #include "jk_wire.h"
+#include "jk_version.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -44,7 +45,7 @@ static const jk_opt_t s_options[] = {
 
 static void s_usage (jk_opts_t *opts)
 {
-    printf ("usage: jejak-hub [options]\n"
+    printf ("Usage: jejak-hub [options]\n"
             "Broker and event store in one process: agents submit on "
             "--ingest,\nsubscribers listen on --feed, late joiners catch up "
             "on --query.\nWire protocol: docs/PROTOCOL.md.\n\n"
@@ -97,6 +98,10 @@ static int s_usage_error (const char *message)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-hub", stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new ("jejak-hub", s_options,
                                    sizeof s_options / sizeof s_options[0]);
     char err[256];

@@ -6,6 +6,7 @@
 #include "jk_base.h"
 #include "jk_opts.h"
 #include "jk_schema.h"
+#include "jk_version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static const jk_opt_t s_options[] = {
 static void s_usage (jk_opts_t *opts, FILE *out)
 {
     fprintf (out,
-             "usage: jejak-keys COMMAND --dir DIR [options]\n"
+             "Usage: jejak-keys COMMAND --dir DIR [options]\n"
              "CURVE keys for a secure Jejak installation (docs/SECURITY.md).\n"
              "\n"
              "  init --dir DIR [--force]     the broker's key pair: "
@@ -110,12 +111,16 @@ static int s_list (const char *dir)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-keys", stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new ("jejak-keys", s_options,
                                    sizeof s_options / sizeof s_options[0]);
     char err[512];
     int status = 2;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-keys: %s\n", err);
+        fprintf (stderr, "jejak-keys: %s (see --help)\n", err);
         goto cleanup;
     }
     if (jk_opts_help (opts)) {

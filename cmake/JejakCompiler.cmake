@@ -13,10 +13,63 @@ if(JEJAK_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# jejak_program(NAME SOURCES... LIBS ...): a program installed to bin/.
+# The Debian package each program ships in (see cmake/JejakPackage.cmake);
+# a program not named here goes with the hub.
+set(JEJAK_OFFICE_PROGRAMS jejak-registration jejak-attendance jejak-scoring
+    jejak-office)
+set(JEJAK_STATUS_PROGRAMS jejak-status)
+function(jejak_component_of name out)
+  if(name IN_LIST JEJAK_OFFICE_PROGRAMS)
+    set(${out} office PARENT_SCOPE)
+  elseif(name IN_LIST JEJAK_STATUS_PROGRAMS)
+    set(${out} status PARENT_SCOPE)
+  else()
+    set(${out} hub PARENT_SCOPE)
+  endif()
+endfunction()
+
+# jejak_program(NAME SOURCES... LIBS ...): a program installed to bin/,
+# with its man page and bash completion generated from its --help
+# (cmake/JejakDocs.cmake) and installed beside it.
 function(jejak_program name)
   cmake_parse_arguments(P "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${P_SOURCES})
   target_link_libraries(${name} PRIVATE ${P_LIBS})
-  install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  jejak_component_of(${name} component)
+  install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+          COMPONENT ${component})
+  set_property(GLOBAL APPEND PROPERTY JEJAK_PROGRAMS ${name})
+endfunction()
+
+# jejak_pkg(PREFIX MODULE): pkg_check_modules with an imported target whose
+# flags are the same on every configure. pkg-config gives some libraries'
+# include folders as "-isystem DIR" (libzmq's mit-krb5); CMake files that
+# pair under the compile options on one run and the include folders on the
+# next, which changes every object's flags and rebuilds the whole tree
+# after a reconfigure. Moved to the include folders once, here.
+function(jejak_pkg prefix module)
+  pkg_check_modules(${prefix} REQUIRED IMPORTED_TARGET ${module})
+  set(target PkgConfig::${prefix})
+  get_target_property(opts ${target} INTERFACE_COMPILE_OPTIONS)
+  if(NOT opts)
+    return()
+  endif()
+  set(kept "")
+  set(dirs "")
+  set(take_dir FALSE)
+  foreach(opt IN LISTS opts)
+    if(take_dir)
+      list(APPEND dirs "${opt}")
+      set(take_dir FALSE)
+    elseif(opt STREQUAL "-isystem")
+      set(take_dir TRUE)
+    else()
+      list(APPEND kept "${opt}")
+    endif()
+  endforeach()
+  set_property(TARGET ${target} PROPERTY INTERFACE_COMPILE_OPTIONS "${kept}")
+  if(dirs)
+    set_property(TARGET ${target} APPEND PROPERTY
+                 INTERFACE_INCLUDE_DIRECTORIES ${dirs})
+  endif()
 endfunction()

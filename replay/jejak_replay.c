@@ -7,6 +7,7 @@
 #include "jk_rebuild.h"
 #include "jk_opts.h"
 #include "jk_replay.h"
+#include "jk_version.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 #define S_USAGE                                                                \
-    "usage: jejak-replay COMMAND [flags] (jejak-replay COMMAND --help)\n"      \
+    "Usage: jejak-replay COMMAND [flags] (jejak-replay COMMAND --help)\n"      \
+    "The auditor's tool: checks, rebuilds, compares and exports an event "     \
+    "log.\n\n"                                                                 \
     "  verify DB [--head POS:HASH]   recompute the hash chain\n"               \
     "  head DB                       print the head to keep elsewhere\n"       \
     "  rebuild DB --out NEW.db [--until-pos N | --until-time T] [--force]\n"   \
@@ -41,13 +44,13 @@ static jk_opts_t *s_parse (const char *command, const jk_opt_t *spec,
     snprintf (program, sizeof program, "jejak-replay %s", command);
     jk_opts_t *opts = jk_opts_new (program, spec, count);
     if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
-        fprintf (stderr, "%s: %s\n", program, err);
+        fprintf (stderr, "%s: %s (see --help)\n", program, err);
         *code = JK_REPLAY_EXIT_USAGE;
         jk_opts_destroy (&opts);
         return NULL;
     }
     if (jk_opts_help (opts)) {
-        printf ("usage: %s %s\n", program, args_usage);
+        printf ("Usage: %s %s\n", program, args_usage);
         jk_opts_print (opts, stdout);
         *code = JK_REPLAY_EXIT_OK;
         jk_opts_destroy (&opts);
@@ -529,6 +532,10 @@ static int s_backup (int argc, char **argv)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-replay", stdout);
+        return 0;
+    }
     if (argc < 2) {
         fputs (S_USAGE, stderr);
         return JK_REPLAY_EXIT_USAGE;
@@ -549,7 +556,7 @@ int main (int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp (command, commands[i].name) == 0)
             return commands[i].run (argc - 1, argv + 1);
-    fprintf (stderr, "jejak-replay: unknown command '%s'\n%s", command,
-             S_USAGE);
+    fprintf (stderr, "jejak-replay: unknown command '%s' (see --help)\n",
+             command);
     return JK_REPLAY_EXIT_USAGE;
 }

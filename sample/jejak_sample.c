@@ -3,6 +3,7 @@
     Same seed, same bytes. See docs/SAMPLE-DATA.md. */
 #include "jk_opts.h"
 #include "jk_sample.h"
+#include "jk_version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,16 +34,20 @@ static int s_number (const char *name, const char *text, uint64_t max,
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-sample", stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new ("jejak-sample", s_options,
                                    sizeof s_options / sizeof *s_options);
     char err[512];
     int status = 2;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
-        fprintf (stderr, "jejak-sample: %s (try --help)\n", err);
+        fprintf (stderr, "jejak-sample: %s (see --help)\n", err);
         goto cleanup;
     }
     if (jk_opts_help (opts)) {
-        printf ("usage: jejak-sample --out DIR [--seed N] [--cooperatives N] "
+        printf ("Usage: jejak-sample --out DIR [--seed N] [--cooperatives N] "
                 "[--active N] [--with-bad-rows]\n"
                 "Writes a deterministic Cianjur 2022 data set as CSV files "
                 "for the office agents,\nwith the import plan DIR/plan.txt.\n"
@@ -56,7 +61,7 @@ int main (int argc, char **argv)
                                      jk_opts_on (opts, "with-bad-rows")};
     uint64_t cooperatives, active;
     if (!config.out_dir || !config.out_dir[0]) {
-        fprintf (stderr, "jejak-sample: --out DIR is required (try --help)\n");
+        fprintf (stderr, "jejak-sample: --out DIR is required (see --help)\n");
         goto cleanup;
     }
     if (s_number ("seed", jk_opts_get (opts, "seed"), UINT64_MAX,

@@ -1,6 +1,7 @@
 /*  jejak_schema.c - prints the event vocabulary from the schema table:
     `list`, `show TYPE`, and `markdown` (the text of docs/EVENTS.md). */
 #include "jk_schema.h"
+#include "jk_version.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -137,6 +138,10 @@ static void s_show (const jk_type_t *t)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-schema", stdout);
+        return 0;
+    }
     const char *cmd = argc > 1 ? argv[1] : "list";
     if (strcmp (cmd, "list") == 0) {
         for (size_t i = 0; i < jk_vocabulary_count (); i++) {
@@ -168,10 +173,17 @@ int main (int argc, char **argv)
         return 0;
     }
     bool help = strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0;
-    fprintf (help ? stdout : stderr,
-             "usage: jejak-schema list | show [TYPE] | markdown\n"
+    if (!help) {
+        fprintf (stderr, "jejak-schema: unknown command '%s' (see --help)\n",
+                 cmd);
+        return 2;
+    }
+    fprintf (stdout,
+             "Usage: jejak-schema COMMAND (list | show [TYPE] | markdown)\n"
+             "The event vocabulary: every event type, its fields and "
+             "rules.\n\n"
              "  list      one line per event type\n"
              "  show      fields and rules of one type (or all)\n"
              "  markdown  the text of docs/EVENTS.md\n");
-    return help ? 0 : 2;
+    return 0;
 }

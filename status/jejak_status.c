@@ -6,6 +6,7 @@
 #include "jk_opts.h"
 #include "jk_active.h"
 #include "jk_status.h"
+#include "jk_version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,10 @@ static int s_start_web (jk_opts_t *opts, const char *http, jk_web_t **web)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-status", stdout);
+        return 0;
+    }
     zsys_init ();
     jk_web_t *web = NULL;
     jk_opts_t *opts = jk_opts_new ("jejak-status", s_spec, S_SPEC_COUNT);
@@ -317,7 +322,7 @@ int main (int argc, char **argv)
         goto done;
     }
     if (jk_opts_help (opts)) {
-        printf ("usage: jejak-status [--feed EP] [--query EP] [--once] "
+        printf ("Usage: jejak-status [--feed EP] [--query EP] [--once] "
                 "[--json] [--kecamatan CODE]\n"
                 "                    [--batch CODE] [--as-of DATE] "
                 "[--timeout SECONDS]\n"

@@ -5,6 +5,7 @@
 #include "jk_opts.h"
 #include "jk_projection_table.h"
 #include "jk_store.h"
+#include "jk_version.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -68,11 +69,15 @@ static int s_make_parent (const char *path)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-store", stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new ("jejak-store", s_options,
                                    sizeof s_options / sizeof s_options[0]);
     char err[256];
     if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
-        fprintf (stderr, "jejak-store: %s (try --help)\n", err);
+        fprintf (stderr, "jejak-store: %s (see --help)\n", err);
         jk_opts_destroy (&opts);
         return 2;
     }

@@ -5,6 +5,8 @@
     tests/fuzz/corpus); existing files of the same name are replaced. */
 #include "jk_wire.h"
 #include "samples.h"
+#include "jk_opts.h"
+#include "jk_version.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -242,11 +244,43 @@ static void s_opts (void)
 
 int main (int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf (stderr, "usage: jejak-fuzz-seeds DIR (tests/fuzz/corpus)\n");
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-fuzz-seeds", stdout);
+        return 0;
+    }
+    static const jk_opt_t spec[] = {
+        {"out", NULL, NULL, "corpus folder to write (or DIR as the argument)",
+         false}};
+    jk_opts_t *opts = jk_opts_new ("jejak-fuzz-seeds", spec, 1);
+    char err[256];
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
+        fprintf (stderr, "jejak-fuzz-seeds: %s (see --help)\n", err);
+        jk_opts_destroy (&opts);
         return 2;
     }
-    s_root = argv[1];
+    if (jk_opts_help (opts)) {
+        printf ("Usage: jejak-fuzz-seeds DIR\n"
+                "Writes the seed corpora of the fuzz targets into DIR "
+                "(tests/fuzz/corpus);\nexisting files of the same name are "
+                "replaced.\n\n");
+        jk_opts_print (opts, stdout);
+        printf ("\nExit status: 0 written, 1 write error, 2 usage error.\n");
+        jk_opts_destroy (&opts);
+        return 0;
+    }
+    const char *out = jk_opts_get (opts, "out");
+    if (!out && jk_opts_argc (opts) == 1)
+        out = jk_opts_arg (opts, 0);
+    if (!out || jk_opts_argc (opts) > (jk_opts_get (opts, "out") ? 0 : 1)) {
+        fprintf (stderr, "jejak-fuzz-seeds: expected one folder, DIR or "
+                         "--out DIR (see --help)\n");
+        jk_opts_destroy (&opts);
+        return 2;
+    }
+    static char root[4096];
+    snprintf (root, sizeof root, "%s", out);
+    jk_opts_destroy (&opts);
+    s_root = root;
     if (mkdir (s_root, 0755) && errno != EEXIST) {
         perror (s_root);
         return 1;
