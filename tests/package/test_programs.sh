@@ -1,0 +1,59 @@
+#!/bin/sh
+# Every installed program behaves like its Debian neighbours: --version
+# (exit 0, "PROGRAM (Jejak) VERSION"), --help (exit 0, one "Usage: PROGRAM"
+# form), an unknown flag is a usage error (exit 2) that says "(see --help)"
+# once, and its man page and bash completion, generated at build time, know
+# every flag its --help lists (and every command's flags).
+# Usage: test_programs.sh BIN_DIR MAN_DIR COMPLETION_DIR VERSION PROGRAM...
+set -eu
+bin=$1 man=$2 comp=$3 version=$4
+shift 4
+failures=0
+fail () {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+for p in "$@"; do
+    exe=$bin/$p
+    out=$("$exe" --version) || fail "$p --version exits $?"
+    first=$(printf '%s\n' "$out" | head -1)
+    [ "$first" = "$p (Jejak) $version" ] ||
+        fail "$p --version says '$first', not '$p (Jejak) $version'"
+    "$exe" --help >"$tmp/help" 2>"$tmp/help.err" || fail "$p --help exits $?"
+    [ -s "$tmp/help.err" ] && fail "$p --help writes to stderr"
+    head -1 "$tmp/help" | grep -q "^Usage: $p\( \|$\)" ||
+        fail "$p --help starts '$(head -1 "$tmp/help")'"
+    rc=0
+    "$exe" --no-such-flag-xyz >"$tmp/bad" 2>&1 || rc=$?
+    [ $rc -eq 2 ] || fail "$p --no-such-flag-xyz exits $rc, not 2"
+    n=$(grep -o '(see --help)' "$tmp/bad" | wc -l)
+    [ "$n" -eq 1 ] || fail "$p: usage error says (see --help) $n times: $(cat "$tmp/bad")"
+    [ -s "$man/$p.1" ] || fail "$p: no man page"
+    [ -s "$comp/$p" ] || fail "$p: no completion"
+    bash -n "$comp/$p" || fail "$p: completion is not valid bash"
+    cp "$tmp/help" "$tmp/all"
+    # Each command's own --help, where the program has commands.
+    if head -1 "$tmp/help" | grep -q COMMAND; then
+        for c in $(awk '/^Usage:/ {i=1; next} /^  --/ || /^global flags/ {i=0}
+                        i && /^  [a-z][a-z-]*( |$)/ {print $1}' "$tmp/help"); do
+            if "$exe" "$c" --help >"$tmp/cmd" 2>/dev/null; then
+                cat "$tmp/cmd" >>"$tmp/all"
+                for f in $(grep -o -- '--[a-z][a-z0-9-]*' "$tmp/cmd" | sort -u); do
+                    grep -q -- " $c) .*$f " "$comp/$p" ||
+                        fail "$p completion: $c lacks $f"
+                done
+            fi
+        done
+    fi
+    for f in $(grep -o -- '--[a-z][a-z0-9-]*' "$tmp/all" | sort -u); do
+        # man pages escape '-' as '\-'.
+        esc=$(printf '%s' "$f" | sed 's/-/\\\\-/g')
+        grep -q -- "$esc" "$man/$p.1" || fail "$p man page lacks $f"
+        grep -q -- "$f" "$comp/$p" || fail "$p completion lacks $f"
+    done
+    echo "ok - $p"
+done
+[ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
+echo "all $# programs ok"
