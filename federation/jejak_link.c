@@ -11,6 +11,7 @@
 #include "jk_replay.h"
 #include "jk_schema.h"
 #include "jk_wire.h"
+#include "jk_version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ static const jk_opt_t s_options[] = {
 static void s_usage (jk_opts_t *opts, FILE *out)
 {
     fprintf (out,
-             "usage: jejak-link COMMAND [options]\n"
+             "Usage: jejak-link COMMAND [options]\n"
              "The upstream link between hubs (docs/FEDERATION.md).\n\n"
              "  send --db LOG.db --area 32.03 --upstream EP [--key K "
              "--server-key P]\n"
@@ -265,12 +266,16 @@ static int s_verify_command (jk_opts_t *opts)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-link", stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new ("jejak-link", s_options,
                                    sizeof s_options / sizeof s_options[0]);
     char err[512];
     int status = 2;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-link: %s\n", err);
+        fprintf (stderr, "jejak-link: %s (see --help)\n", err);
         goto cleanup;
     }
     if (jk_opts_help (opts)) {
