@@ -6,6 +6,7 @@
 #include "jk_opts.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -538,6 +539,44 @@ static int s_cmd_event (s_agent_t *self, const jk_type_t *t)
 /* ---- import ----------------------------------------------------------------
  */
 
+/* Prints a diagnostic on stderr with what a file put into it made safe
+   for a terminal: control bytes and bytes that are not UTF-8 are written
+   as \xNN (line breaks as \n), never raw. */
+static void s_say (const char *format, ...)
+    __attribute__ ((format (printf, 1, 2)));
+static void s_say (const char *format, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start (ap, format);
+    vsnprintf (text, sizeof text, format, ap);
+    va_end (ap);
+    size_t len = strlen (text);
+    char *out = jk_malloc (4 * len + 2);
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t seq = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c >= 0x80 && i + seq <= len &&
+            jk_utf8_length (text + i, seq) == 1) {
+            memcpy (out + n, text + i, seq);
+            n += seq;
+            i += seq;
+            continue;
+        }
+        if (c == '\n')
+            n += (size_t)sprintf (out + n, "\\n");
+        else if (c < 0x20 || c == 0x7f || c >= 0x80)
+            n += (size_t)sprintf (out + n, "\\x%02X", c);
+        else
+            out[n++] = (char)c;
+        i++;
+    }
+    out[n++] = '\n';
+    fwrite (out, 1, n, stderr);
+    free (out);
+}
+
 typedef struct {
     s_agent_t *agent;
     const jk_type_t *type;
@@ -547,6 +586,8 @@ typedef struct {
     bool header_done;
     bool header_bad;
     uint64_t rows, queued, bad, already;
+    uint64_t mixed; /* rows with the other separator */
+    char separator; /* the file's, from the reader */
     uint64_t first_seq, last_seq;
     uint64_t *seqs; /* this file's rows in the outbox, queued or already */
     size_t seq_count, seq_cap;
@@ -586,11 +627,10 @@ static int s_import_header (s_import_t *im, char **cells, size_t count)
             seen_corrects = true;
             im->columns[c] = -2;
         } else if (f >= 0 || strcmp (name, "corrects") == 0) {
-            fprintf (stderr, "%s:1: column '%s' appears twice\n", im->file,
-                     cells[c]);
+            s_say ("%s:1: column '%s' appears twice", im->file, cells[c]);
             bad = true;
         } else if (n == 0) {
-            fprintf (stderr, "%s:1: column %zu has no name\n", im->file, c + 1);
+            s_say ("%s:1: column %zu has no name", im->file, c + 1);
             bad = true;
         } else {
             size_t used = strlen (unknown);
@@ -599,10 +639,9 @@ static int s_import_header (s_import_t *im, char **cells, size_t count)
         }
     }
     if (*unknown) {
-        fprintf (stderr,
-                 "%s:1: unknown column(s) %s: %s has no such field (see "
-                 "%s %s --help)\n",
-                 im->file, unknown, t->name, im->agent->program, t->command);
+        s_say ("%s:1: unknown column(s) %s: %s has no such field (see "
+               "%s %s --help)",
+               im->file, unknown, t->name, im->agent->program, t->command);
         bad = true;
     }
     for (size_t f = 0; f < t->field_count; f++)
@@ -637,6 +676,24 @@ static void s_progress (s_import_t *im, size_t line)
     fprintf (stderr, "\r[%s] %3d%% line %zu", bar, pct, line);
     if (pct == 100)
         fprintf (stderr, "\n");
+}
+
+/* A row the CSV reader could not hand out: before the header, the
+   header itself is unusable; after it, one bad row. */
+static int s_import_bad (void *arg, size_t line, const char *reason)
+{
+    s_import_t *im = arg;
+    if (!im->header_done) {
+        im->header_done = true;
+        im->header_bad = true;
+        s_say ("%s:%zu: the header row: %s", im->file, line, reason);
+        return 1;
+    }
+    s_progress (im, line);
+    im->rows++;
+    im->bad++;
+    s_say ("%s:%zu: %s", im->file, line, reason);
+    return 0;
 }
 
 /* Notes a seq of this file's rows, for delivery and the tally. */
@@ -677,6 +734,23 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
         im->bad++;
         return 0;
     }
+    /* Fewer cells than columns, and enough of the other separator in
+       them to make up the difference: the header and the rows were not
+       written with the same separator. */
+    char other = im->separator == ',' ? ';' : ',';
+    size_t others = 0;
+    for (size_t c = 0; c < count; c++)
+        for (const char *q = cells[c]; (q = strchr (q, other)) != NULL; q++)
+            others++;
+    if (count < im->column_count && others >= im->column_count - count) {
+        fprintf (stderr,
+                 "%s:%zu: this row is separated by '%c' but the header by "
+                 "'%c' (%zu cells for %zu columns)\n",
+                 im->file, line, other, im->separator, count, im->column_count);
+        im->bad++;
+        im->mixed++;
+        return 0;
+    }
     jk_outbox_t *ob = im->agent->outbox;
     jk_event_t *event = jk_event_new (im->type);
     jk_report_t report;
@@ -707,10 +781,10 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
     if (rc == 0)
         rc = jk_event_validate (event, &im->context, &report);
     if (rc != 0) {
-        fprintf (stderr, "%s:%zu: %s%s%s (%s)\n", im->file, line,
-                 report.error.field[0] ? report.error.field : "",
-                 report.error.field[0] ? ": " : "", report.error.message,
-                 report.error.code);
+        s_say ("%s:%zu: %s%s%s (%s)", im->file, line,
+               report.error.field[0] ? report.error.field : "",
+               report.error.field[0] ? ": " : "", report.error.message,
+               report.error.code);
         im->bad++;
         jk_event_destroy (&event);
         return 0;
@@ -771,9 +845,9 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
 
 /* After the rows were read: the summary, delivery of this file's rows,
    and their states. Returns the exit code. */
-static int s_import_finish (s_agent_t *self, s_import_t *im, int prc,
-                            const char *err)
+static int s_import_finish (s_agent_t *self, s_import_t *im, int prc)
 {
+    (void)prc; /* bad rows were counted as they came */
     const char *file = im->file;
     if (im->io_failed) {
         fprintf (stderr,
@@ -790,10 +864,13 @@ static int s_import_finish (s_agent_t *self, s_import_t *im, int prc,
         fprintf (stderr, "import: nothing queued\n");
         return JK_EXIT_USAGE;
     }
-    if (prc < 0) {
-        fprintf (stderr, "%s:%s\n", file, err + 4);
-        im->bad++;
-    }
+    if (im->mixed)
+        fprintf (stderr,
+                 "%s: %llu rows use '%c' while the header uses '%c': "
+                 "open the file in the spreadsheet and save it as CSV "
+                 "again\n",
+                 self->program, (unsigned long long)im->mixed,
+                 im->separator == ',' ? ';' : ',', im->separator);
     printf ("import %s: %llu rows, %llu queued, %llu bad, %llu already "
             "queued\n",
             file, (unsigned long long)im->rows, (unsigned long long)im->queued,
@@ -852,9 +929,18 @@ static int s_cmd_import (s_agent_t *self)
         return JK_EXIT_USAGE;
     }
     FILE *in = fopen (file, "rb");
-    if (!in) {
+    struct stat st;
+    if (!in || fstat (fileno (in), &st) != 0) {
         fprintf (stderr, "%s: cannot read %s: %s\n", self->program, file,
                  strerror (errno));
+        if (in)
+            fclose (in);
+        return JK_EXIT_USAGE;
+    }
+    if (!S_ISREG (st.st_mode)) {
+        fprintf (stderr, "%s: %s is %s, not a CSV file\n", self->program, file,
+                 S_ISDIR (st.st_mode) ? "a directory" : "not a file");
+        fclose (in);
         return JK_EXIT_USAGE;
     }
     size_t cap = 1 << 16, size = 0;
@@ -865,7 +951,14 @@ static int s_cmd_import (s_agent_t *self)
         if (size == cap)
             data = jk_realloc (data, cap *= 2);
     }
+    bool failed = ferror (in) != 0;
     fclose (in);
+    if (failed) {
+        fprintf (stderr, "%s: cannot read %s: %s\n", self->program, file,
+                 strerror (errno));
+        free (data);
+        return JK_EXIT_USAGE;
+    }
     int rc = s_open_outbox (self);
     if (rc) {
         free (data);
@@ -880,15 +973,14 @@ static int s_cmd_import (s_agent_t *self)
         for (size_t i = 0; i < size; i++)
             im.total_lines += data[i] == '\n';
     }
-    char err[256] = "";
-    int prc =
-        jk_csv_parse (data, size, s_import_row, &im, NULL, err, sizeof err);
+    int prc = jk_csv_read (data, size, s_import_row, s_import_bad, &im,
+                           &im.separator);
     free (data);
     if (im.in_tx && jk_outbox_commit (self->outbox) != JK_OK)
         im.io_failed = true;
     if (im.total_lines && im.shown_pct < 100)
         fprintf (stderr, "\n");
-    rc = s_import_finish (self, &im, prc, err);
+    rc = s_import_finish (self, &im, prc);
     free (im.seqs);
     return rc;
 }
@@ -1076,6 +1168,12 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
     }
     self->delivery.broker = jk_opts_get (self->opts, "broker");
     self->delivery.program = self->program;
+    char why[160];
+    if (jk_endpoint_check (self->delivery.broker, why, sizeof why) != 0) {
+        fprintf (stderr, "%s: --broker '%s': %s\n", self->program,
+                 self->delivery.broker, why);
+        goto done;
+    }
     if (s_check_keys (self) != 0)
         goto done;
     if (type)

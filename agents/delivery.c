@@ -83,6 +83,56 @@ static zsock_t *s_connect (const jk_delivery_config_t *config)
     return sock;
 }
 
+int jk_endpoint_check (const char *endpoint, char *why, size_t why_size)
+{
+    if (strncmp (endpoint, "ipc://", 6) == 0) {
+        if (endpoint[6] == 0) {
+            snprintf (why, why_size, "the path is missing (ipc://PATH)");
+            return -1;
+        }
+        return 0;
+    }
+    if (strncmp (endpoint, "tcp://", 6) != 0) {
+        snprintf (why, why_size,
+                  "not an endpoint: tcp://HOST:PORT or ipc://PATH");
+        return -1;
+    }
+    const char *host = endpoint + 6;
+    const char *colon = strrchr (host, ':');
+    if (host[0] == '[') {
+        const char *close = strchr (host, ']');
+        if (!close || close[1] != ':') {
+            snprintf (
+                why, why_size,
+                "an IPv6 host is written [ADDRESS]:PORT (tcp://[::1]:PORT)");
+            return -1;
+        }
+        colon = close + 1;
+    }
+    if (!colon || colon == host) {
+        snprintf (why, why_size,
+                  !colon ? "the port is missing (tcp://HOST:PORT)"
+                         : "the host is missing (tcp://HOST:PORT)");
+        return -1;
+    }
+    const char *port = colon + 1;
+    uint64_t n = 0;
+    if (*port == 0) {
+        snprintf (why, why_size, "the port is missing (tcp://HOST:PORT)");
+        return -1;
+    }
+    if (jk_parse_u64 (port, &n) != JK_OK || n < 1 || n > 65535) {
+        snprintf (why, why_size, "the port must be a number 1..65535");
+        return -1;
+    }
+    for (const char *p = host; p < colon; p++)
+        if (*p <= ' ' || *p == '/' || *p == '\\') {
+            snprintf (why, why_size, "the host holds a space or a slash");
+            return -1;
+        }
+    return 0;
+}
+
 static void s_flight_clear (s_flight_t *f)
 {
     free (f->seqs);

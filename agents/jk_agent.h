@@ -194,6 +194,11 @@ typedef struct {
     uint64_t remaining; /* still PENDING or SENT at the end */
 } jk_delivery_stats_t;
 
+/* Checks a broker endpoint's form before anything connects: tcp://HOST:PORT
+   (HOST a name, an IPv4 address or [IPv6], PORT 1..65535) or ipc://PATH.
+   Returns 0, or -1 with the rule broken in why. */
+int jk_endpoint_check (const char *endpoint, char *why, size_t why_size);
+
 /* Delivers until every event up to until_seq (0: all) is STORED or
    REJECTED, or wait_ms passes, or the process is interrupted. Returns
    JK_OK when all were answered, JK_TEMPORARY when time ran out with
@@ -217,13 +222,32 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
 typedef int (jk_csv_row_fn) (void *arg, size_t line, char **cells,
                              size_t count);
 
-/* Parses data, calling fn per row. Returns 0, the callback's non-zero
-   value when it stopped, or -1 with err ("line N: ...") for an
-   unterminated quote or a row of more than JK_CSV_MAX_CELLS cells; rows
-   before the bad one were delivered. *separator (may be NULL) gets the
-   separator used. */
+/* Called for a row the reader cannot hand out whole, with the physical
+   line where it starts and the reason: a cell holding a NUL byte, more
+   than JK_CSV_MAX_CELLS cells (both: the row is skipped), or a quoted cell
+   never closed (the row is skipped and reading goes on with the line
+   after the one where the quote opened). Return 0 to go on, non-zero to
+   stop. */
+typedef int (jk_csv_bad_fn) (void *arg, size_t line, const char *reason);
+
+/* Reads data, calling fn per good row and bad per bad one, in line order:
+   every non-blank line reaches one of them. Returns 0, or the non-zero
+   value of the callback that stopped. *separator (may be NULL) gets the
+   separator used, before the first callback. */
+int jk_csv_read (const char *data, size_t size, jk_csv_row_fn *fn,
+                 jk_csv_bad_fn *bad, void *arg, char *separator);
+
+/* The same, stopping at the first bad row: returns 0, the callback's
+   non-zero value when it stopped, or -1 with err ("line N: reason"); rows
+   before the bad one were delivered. */
 int jk_csv_parse (const char *data, size_t size, jk_csv_row_fn *fn, void *arg,
                   char *separator, char *err, size_t err_size);
+
+/* One row as CSV text ending in "\n", cells separated by sep and quoted
+   where jk_csv_read would otherwise change them, so that reading the text
+   gives the same cells back. Heap string; *size (may be NULL) its
+   length. */
+char *jk_csv_format (char *const *cells, size_t count, char sep, size_t *size);
 
 /* ---- the programs ----------------------------------------------------------
    The whole command line of jejak-<domain>. Exit codes: 0 stored, 2 usage

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_SOURCE "32.03.10/pacet-1"
 
@@ -248,6 +249,44 @@ static void test_source_rules (void **state)
                       JK_EXIT_OK);
 }
 
+/* A malformed --broker is a usage error at once (it used to give
+   hundreds of reconnect errors a second and queue the event). */
+static void test_broker_endpoint_checked (void **state)
+{
+    s_fix_t *fx = *state;
+    static const char *bad[] = {
+        "tcp://127.0.0.1:",     "tcp://127.0.0.1", "tcp://:7450",
+        "tcp://host:70000",     "tcp://host:74x0", "ipc://",
+        "udp://127.0.0.1:7450", "127.0.0.1:7450",  ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = {"jejak-attendance",
+                        "--source",
+                        S_SOURCE,
+                        "--outbox",
+                        fx->outbox,
+                        "--broker",
+                        (char *)bad[i],
+                        "close-batch",
+                        "--batch",
+                        "B-1",
+                        NULL};
+        assert_int_equal (jk_agent_main (JK_DOMAIN_ATTENDANCE, 10, argv),
+                          JK_EXIT_USAGE);
+    }
+    /* Nothing was queued (the outbox was not even created). */
+    assert_int_equal (access (fx->outbox, F_OK), -1);
+    char why[160];
+    assert_int_equal (jk_endpoint_check ("tcp://127.0.0.1:", why, sizeof why),
+                      -1);
+    assert_string_equal (why, "the port is missing (tcp://HOST:PORT)");
+    assert_int_equal (
+        jk_endpoint_check ("tcp://dinas.example:7450", why, sizeof why), 0);
+    assert_int_equal (jk_endpoint_check ("tcp://[::1]:7450", why, sizeof why),
+                      0);
+    assert_int_equal (
+        jk_endpoint_check ("ipc:///run/jejak/ingest.sock", why, sizeof why), 0);
+}
+
 static void test_prune_needs_date (void **state)
 {
     s_fix_t *fx = *state;
@@ -273,6 +312,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_errors_queue_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_source_rules, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_endpoint_checked, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_needs_date, s_setup,
                                          s_teardown),
