@@ -22,6 +22,7 @@
 #include "jk_projections.h"
 #include "jk_record_apply.h"
 #include "jk_schema.h"
+#include "jk_version.h"
 #include "jk_wire.h"
 
 #include <libpq-fe.h>
@@ -920,6 +921,10 @@ static int s_dump (s_sink_t *self)
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-pgsink", stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new ("jejak-pgsink", s_options,
                                    sizeof s_options / sizeof s_options[0]);
     char err[512];
@@ -927,11 +932,11 @@ int main (int argc, char **argv)
     s_sink_t self;
     memset (&self, 0, sizeof self);
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-pgsink: %s\n", err);
+        fprintf (stderr, "jejak-pgsink: %s (see --help)\n", err);
         goto cleanup;
     }
     if (jk_opts_help (opts)) {
-        printf ("usage: jejak-pgsink [run|dump|rebuild] --pg CONNINFO "
+        printf ("Usage: jejak-pgsink [run|dump|rebuild] --pg CONNINFO "
                 "[options]\n"
                 "Keeps a PostgreSQL database in step with a hub: the log "
                 "and every\nprojection table, exactly once "
