@@ -2,8 +2,13 @@
     actors, as jejak-hub runs them, agents on ipc) from 32 simulated
     offices, each its own DEALER with a window of SUBMITs in flight, every
     event acknowledged after a FULL commit; beside the bare SQLite append +
-    SHA-256 baseline (bench/common) on the same events in the same run,
-    rounds interleaved, medians reported.
+    SHA-256 baseline (bench/common) on the same events and beside the
+    TRANSPORT FLOOR (bench_floor.c: the same 32 offices, sockets, SUBMITs
+    and window into a front + writer pair in the hub's process shape that
+    only appends, chains, commits FULL and answers), in the same run,
+    rounds interleaved, medians reported. floor_ratio = hub / floor: the
+    share of the physical limit for a durable-ack ingest that the hub
+    reaches here.
     Usage: bench_ingest [--quick] [--events N] [--rounds R] [--batch B]
                         [--window W]
     Prints a table, then one JSON line. */
@@ -16,22 +21,6 @@
 #include <string.h>
 
 #define S_OFFICES 32
-
-/* One round through a fresh hub: events per second, or -1. */
-static double s_hub_round (const jk_bench_ingest_options_t *opt,
-                           jk_bench_office_t *offices, const char *dir,
-                           int round, uint64_t *nacks)
-{
-    char name[16];
-    snprintf (name, sizeof name, "%d", round);
-    jk_bench_hub_t hub;
-    if (jk_bench_hub_start (&hub, dir, name, NULL, NULL))
-        return -1;
-    double rate = jk_bench_offices_run (offices, S_OFFICES, &hub, opt->batch,
-                                        opt->window, nacks, "bench_ingest");
-    jk_bench_hub_stop (&hub);
-    return rate;
-}
 
 int main (int argc, char **argv)
 {
@@ -50,19 +39,27 @@ int main (int argc, char **argv)
     char *dir = jk_bench_tmpdir ("ingest");
     double *hub = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *base = jk_calloc ((size_t)opt.rounds, sizeof (double));
-    uint64_t nacks = 0;
+    double *floor = jk_calloc ((size_t)opt.rounds, sizeof (double));
+    uint64_t nacks = 0, floor_nacks = 0;
     for (int r = 0; r < opt.rounds; r++) {
         char path[512];
         snprintf (path, sizeof path, "%s/baseline-%d.db", dir, r);
         base[r] = jk_bench_baseline (path, rows, n, 1000);
-        hub[r] = s_hub_round (&opt, offices, dir, r, &nacks);
-        if (hub[r] < 0 || base[r] < 0) {
+        floor[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r,
+                                          true, &floor_nacks, "bench_ingest");
+        hub[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r, false,
+                                        &nacks, "bench_ingest");
+        printf ("round %d: baseline %.0f, floor %.0f, hub %.0f ev/s\n", r + 1,
+                base[r], floor[r], hub[r]);
+        fflush (stdout);
+        if (hub[r] < 0 || base[r] < 0 || floor[r] < 0 || floor_nacks) {
             fprintf (stderr, "bench_ingest: round %d failed\n", r);
             return 1;
         }
     }
     double hub_median = jk_bench_median (hub, (size_t)opt.rounds);
     double base_median = jk_bench_median (base, (size_t)opt.rounds);
+    double floor_median = jk_bench_median (floor, (size_t)opt.rounds);
     printf ("hub ingest, %d offices, %zu events, SUBMIT of %zu, window %d, "
             "%d rounds (medians)\n",
             S_OFFICES, n, opt.batch, opt.window, opt.rounds);
@@ -70,18 +67,25 @@ int main (int argc, char **argv)
             hub_median);
     printf ("  %-34s %12.0f ev/s\n", "baseline (bare append + SHA-256)",
             base_median);
+    printf ("  %-34s %12.0f ev/s\n", "transport floor (same offices)",
+            floor_median);
     printf ("  %-34s %12.2f\n", "ingest_ratio", hub_median / base_median);
+    printf ("  %-34s %12.2f\n", "floor_ratio (hub / floor)",
+            hub_median / floor_median);
     printf ("  %-34s %12" PRIu64 "\n", "retryable NACKs", nacks);
     printf ("{\"bench\":\"ingest\",\"offices\":%d,\"events\":%zu,"
             "\"batch\":%zu,\"window\":%d,\"rounds\":%d,"
             "\"hub_ev_s\":%.0f,\"baseline_ev_s\":%.0f,"
-            "\"ingest_ratio\":%.3f,\"nacks\":%" PRIu64 "}\n",
+            "\"ingest_ratio\":%.3f,\"floor_ev_s\":%.0f,"
+            "\"floor_ratio\":%.3f,\"nacks\":%" PRIu64 "}\n",
             S_OFFICES, n, opt.batch, opt.window, opt.rounds, hub_median,
-            base_median, hub_median / base_median, nacks);
+            base_median, hub_median / base_median, floor_median,
+            hub_median / floor_median, nacks);
     jk_bench_offices_free (offices, S_OFFICES);
     free (rows);
     free (hub);
     free (base);
+    free (floor);
     jk_bench_rmdir (&dir);
     return 0;
 }

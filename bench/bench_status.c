@@ -1,10 +1,10 @@
 /*  bench_status.c - the status board's two figures, each beside a baseline
     measured in the same run: (1) submit -> board updated latency, p50/p99,
     beside submit -> raw SUB receive of the same record; (2) a late join
-    catching up N events (default 1,000,000; --quick 100,000) beside the
-    store's own rebuild of the same log. Broker and store run in-process
-    as in jejak-hub, on ipc endpoints in a temp directory. Prints a table
-    and one JSON line at the end. */
+    catching up N events (default 1,000,000; --quick 100,000; --events N)
+    beside the store's own rebuild of the same log. Broker and store run
+    in-process as in jejak-hub, on ipc endpoints in a temp directory.
+    Prints a table and one JSON line at the end. */
 #include "jk_broker.h"
 #include "jk_rebuild.h"
 #include "jk_status.h"
@@ -45,12 +45,14 @@ static uint8_t *s_person (unsigned serial, size_t *size)
     jk_event_set_source (event, "32.03.10/bench-1");
     jk_event_set_actor (event, "bench");
     event->seq = ++s_seq;
+    /* Unique NIKs (and so people) for 9999 x 28 x 12 x 15 = 50M serials. */
     unsigned day = 1 + serial / 9999 % 28;
     unsigned month = 1 + serial / (9999 * 28) % 12;
+    unsigned year = 85 + serial / (9999 * 28 * 12) % 15;
     char nik[17], birth[11];
-    snprintf (nik, sizeof nik, "320301%02u%02u85%04u", day, month,
+    snprintf (nik, sizeof nik, "320301%02u%02u%02u%04u", day, month, year,
               1 + serial % 9999);
-    snprintf (birth, sizeof birth, "1985-%02u-%02u", month, day);
+    snprintf (birth, sizeof birth, "19%02u-%02u-%02u", year, month, day);
     jk_report_t report;
     jk_report_reset (&report);
     jk_event_set (event, "nik", nik, &report);
@@ -96,9 +98,23 @@ static void s_load (zsock_t *agent, unsigned first, unsigned count)
 
 int main (int argc, char **argv)
 {
-    bool quick = argc > 1 && strcmp (argv[1], "--quick") == 0;
-    unsigned events = quick ? 100000 : 1000000;
-    unsigned rounds = quick ? 300 : 1000;
+    unsigned events = 1000000, rounds = 1000;
+    for (int i = 1; i < argc; i++) {
+        uint64_t value;
+        if (strcmp (argv[i], "--quick") == 0) {
+            events = 100000;
+            rounds = 300;
+        } else if (strcmp (argv[i], "--events") == 0 && i + 1 < argc &&
+                   jk_parse_u64 (argv[i + 1], &value) == JK_OK &&
+                   value >= 1000 && value <= 100000000) {
+            events = (unsigned)value;
+            i++;
+        } else {
+            fprintf (stderr, "usage: bench_status [--quick] [--events N] "
+                             "(N from 1000 to 100000000)\n");
+            return 2;
+        }
+    }
     jk_log_set_level (JK_LOG_WARN);
     char dir[] = "/tmp/jejak-bench-status-XXXXXX";
     if (!mkdtemp (dir))
@@ -150,19 +166,26 @@ int main (int argc, char **argv)
         uint64_t target = jk_board_pos (board) + 1;
         int64_t t0 = s_now_us ();
         zmsg_send (&msg, agent);
-        /* This very record, not a heartbeat or an older one queued. */
-        int64_t t_raw = 0;
-        while (!t_raw && zpoller_wait (sub_poller, 5000)) {
+        /* This very record, not a heartbeat or an older one queued; the
+           feed's heartbeats must not keep this waiting past 5 s. */
+        int64_t t_raw = 0, deadline = t0 + 5000000;
+        while (!t_raw && s_now_us () < deadline &&
+               zpoller_wait (sub_poller, 100)) {
             msg = zmsg_recv (sub);
             jk_record_t record;
             if (jk_record_read (msg, &record) == 0 && record.pos == target)
                 t_raw = s_now_us ();
             zmsg_destroy (&msg);
         }
-        if (!t_raw)
-            break;
-        while (jk_board_pos (board) < target)
+        while (t_raw && jk_board_pos (board) < target && s_now_us () < deadline)
             jk_board_poll (board, 5);
+        if (!t_raw || jk_board_pos (board) < target) {
+            fprintf (stderr,
+                     "bench_status: record %llu not seen within 5 s "
+                     "(%s); latency rounds stop at %zu\n",
+                     (unsigned long long)target, t_raw ? "board" : "feed", n);
+            break;
+        }
         int64_t t_board = s_now_us ();
         raw[n] = t_raw - t0;
         upd[n] = t_board - t0;

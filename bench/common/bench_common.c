@@ -94,66 +94,142 @@ static int s_exec (sqlite3 *db, const char *sql)
     return 0;
 }
 
+struct _jk_bench_log_t {
+    sqlite3 *db;
+    sqlite3_stmt *insert;
+    jk_chain_t *chain;
+    uint8_t prev[JK_HASH_SIZE];
+    uint64_t pos;
+    int wal_frames; /* after the last commit (manual checkpoints) */
+};
+
+static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    ((jk_bench_log_t *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+jk_bench_log_t *jk_bench_log_open (const char *path, bool manual_checkpoint)
+{
+    jk_bench_log_t *self = jk_calloc (1, sizeof *self);
+    self->chain = jk_chain_new ();
+    if (sqlite3_open (path, &self->db) != SQLITE_OK ||
+        s_exec (self->db,
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                "CREATE TABLE log (pos INTEGER PRIMARY KEY,"
+                " id BLOB NOT NULL UNIQUE, type TEXT NOT NULL,"
+                " v INTEGER NOT NULL, source TEXT NOT NULL,"
+                " seq INTEGER NOT NULL, at INTEGER NOT NULL,"
+                " recorded_at INTEGER NOT NULL, outcome INTEGER NOT NULL,"
+                " code TEXT, message TEXT, bytes BLOB NOT NULL,"
+                " hash BLOB NOT NULL, UNIQUE (source, seq))") ||
+        sqlite3_prepare_v2 (self->db,
+                            "INSERT INTO log VALUES"
+                            " (?,?,?,1,?,?,?,?,0,NULL,NULL,?,?)",
+                            -1, &self->insert, NULL) != SQLITE_OK) {
+        fprintf (stderr, "baseline: %s: %s\n", path,
+                 self->db ? sqlite3_errmsg (self->db) : "?");
+        jk_bench_log_close (&self);
+        return NULL;
+    }
+    if (manual_checkpoint) {
+        sqlite3_wal_autocheckpoint (self->db, 0);
+        sqlite3_wal_hook (self->db, s_wal_hook, self);
+    }
+    return self;
+}
+
+int jk_bench_log_begin (jk_bench_log_t *self)
+{
+    return s_exec (self->db, "BEGIN");
+}
+
+int jk_bench_log_append (jk_bench_log_t *self, const jk_bench_event_t *e,
+                         uint64_t *pos, uint8_t hash[JK_HASH_SIZE])
+{
+    uint64_t at = self->pos + 1;
+    int64_t now = jk_clock_now_ms ();
+    uint8_t digest[JK_HASH_SIZE];
+    jk_chain_step (self->chain, self->prev, at, now, 0, NULL, NULL, e->bytes,
+                   e->size, digest);
+    sqlite3_stmt *insert = self->insert;
+    sqlite3_bind_int64 (insert, 1, (sqlite3_int64)at);
+    sqlite3_bind_blob (insert, 2, e->id, 16, SQLITE_STATIC);
+    sqlite3_bind_text (insert, 3, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text (insert, 4, e->source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (insert, 5, (sqlite3_int64)e->seq);
+    sqlite3_bind_int64 (insert, 6, e->at);
+    sqlite3_bind_int64 (insert, 7, now);
+    sqlite3_bind_blob (insert, 8, e->bytes, (int)e->size, SQLITE_STATIC);
+    sqlite3_bind_blob (insert, 9, digest, JK_HASH_SIZE, SQLITE_STATIC);
+    int rc = sqlite3_step (insert);
+    sqlite3_reset (insert);
+    if (rc != SQLITE_DONE) {
+        fprintf (stderr, "baseline: insert: %s\n", sqlite3_errmsg (self->db));
+        return -1;
+    }
+    self->pos = at;
+    memcpy (self->prev, digest, JK_HASH_SIZE);
+    if (pos)
+        *pos = at;
+    if (hash)
+        memcpy (hash, digest, JK_HASH_SIZE);
+    return 0;
+}
+
+int jk_bench_log_commit (jk_bench_log_t *self)
+{
+    return s_exec (self->db, "COMMIT");
+}
+
+void jk_bench_log_rollback (jk_bench_log_t *self)
+{
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void jk_bench_log_checkpoint (jk_bench_log_t *self, int frames)
+{
+    if (self->wal_frames > frames) {
+        sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                   NULL, NULL);
+        self->wal_frames = 0;
+    }
+}
+
+void jk_bench_log_close (jk_bench_log_t **self_p)
+{
+    jk_bench_log_t *self = *self_p;
+    if (!self)
+        return;
+    sqlite3_finalize (self->insert);
+    sqlite3_close (self->db);
+    jk_chain_destroy (&self->chain);
+    free (self);
+    *self_p = NULL;
+}
+
 double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
                           size_t count, size_t batch)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *insert = NULL;
-    jk_chain_t *chain = jk_chain_new ();
+    jk_bench_log_t *log = jk_bench_log_open (path, false);
+    if (!log)
+        return -1;
     double eps = -1;
-    if (sqlite3_open (path, &db) != SQLITE_OK ||
-        s_exec (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                    "CREATE TABLE log (pos INTEGER PRIMARY KEY,"
-                    " id BLOB NOT NULL UNIQUE, type TEXT NOT NULL,"
-                    " v INTEGER NOT NULL, source TEXT NOT NULL,"
-                    " seq INTEGER NOT NULL, at INTEGER NOT NULL,"
-                    " recorded_at INTEGER NOT NULL, outcome INTEGER NOT NULL,"
-                    " code TEXT, message TEXT, bytes BLOB NOT NULL,"
-                    " hash BLOB NOT NULL, UNIQUE (source, seq))") ||
-        sqlite3_prepare_v2 (db,
-                            "INSERT INTO log VALUES"
-                            " (?,?,?,1,?,?,?,?,0,NULL,NULL,?,?)",
-                            -1, &insert, NULL) != SQLITE_OK) {
-        fprintf (stderr, "baseline: %s\n", db ? sqlite3_errmsg (db) : "?");
-        goto cleanup;
-    }
-    uint8_t prev[JK_HASH_SIZE] = {0};
     double start = jk_bench_now ();
     for (size_t done = 0; done < count;) {
-        if (s_exec (db, "BEGIN"))
+        if (jk_bench_log_begin (log))
             goto cleanup;
         size_t end = done + batch < count ? done + batch : count;
-        for (; done < end; done++) {
-            const jk_bench_event_t *e = &events[done];
-            uint64_t pos = done + 1;
-            int64_t now = jk_clock_now_ms ();
-            uint8_t hash[JK_HASH_SIZE];
-            jk_chain_step (chain, prev, pos, now, 0, NULL, NULL, e->bytes,
-                           e->size, hash);
-            sqlite3_bind_int64 (insert, 1, (sqlite3_int64)pos);
-            sqlite3_bind_blob (insert, 2, e->id, 16, SQLITE_STATIC);
-            sqlite3_bind_text (insert, 3, e->type, -1, SQLITE_STATIC);
-            sqlite3_bind_text (insert, 4, e->source, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (insert, 5, (sqlite3_int64)e->seq);
-            sqlite3_bind_int64 (insert, 6, e->at);
-            sqlite3_bind_int64 (insert, 7, now);
-            sqlite3_bind_blob (insert, 8, e->bytes, (int)e->size,
-                               SQLITE_STATIC);
-            sqlite3_bind_blob (insert, 9, hash, JK_HASH_SIZE, SQLITE_STATIC);
-            if (sqlite3_step (insert) != SQLITE_DONE) {
-                fprintf (stderr, "baseline: insert: %s\n", sqlite3_errmsg (db));
+        for (; done < end; done++)
+            if (jk_bench_log_append (log, &events[done], NULL, NULL))
                 goto cleanup;
-            }
-            sqlite3_reset (insert);
-            memcpy (prev, hash, JK_HASH_SIZE);
-        }
-        if (s_exec (db, "COMMIT"))
+        if (jk_bench_log_commit (log))
             goto cleanup;
     }
     eps = (double)count / (jk_bench_now () - start);
 cleanup:
-    sqlite3_finalize (insert);
-    sqlite3_close (db);
-    jk_chain_destroy (&chain);
+    jk_bench_log_close (&log);
     return eps;
 }

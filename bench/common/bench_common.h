@@ -5,6 +5,7 @@
 #ifndef JK_BENCH_COMMON_H
 #define JK_BENCH_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,13 +36,31 @@ typedef struct {
    when the bytes carry no envelope. */
 int jk_bench_event (const uint8_t *bytes, size_t size, jk_bench_event_t *out);
 
-/* BASELINE: appends count events to a fresh database at path, in
-   transactions of batch events, as bare as a log can be: the log table of
-   docs/ARCHITECTURE.md (same columns and UNIQUE indexes), the same
-   SHA-256 chain construction with a prefetched digest, WAL,
+/* The bare log both the BASELINE and the transport floor write: the log
+   table of docs/ARCHITECTURE.md (same columns and UNIQUE indexes), the
+   store's SHA-256 chain construction with a prefetched digest, WAL,
    synchronous=FULL, one prepared INSERT. No decoding, no validation, no
-   projections. Returns events per second, or -1 on a SQLite error
-   (printed). */
+   projections. Errors are printed. */
+typedef struct _jk_bench_log_t jk_bench_log_t;
+
+/* Creates the log at path (a fresh file). With manual_checkpoint, SQLite's
+   automatic checkpoint is off and jk_bench_log_checkpoint runs one, as the
+   store keeps checkpoints off its commit path. NULL on error. */
+jk_bench_log_t *jk_bench_log_open (const char *path, bool manual_checkpoint);
+int jk_bench_log_begin (jk_bench_log_t *self);
+/* Appends e at the next position with its chain hash (outcome accepted);
+   the position and hash into pos and hash when set. 0 or -1. */
+int jk_bench_log_append (jk_bench_log_t *self, const jk_bench_event_t *e,
+                         uint64_t *pos, uint8_t hash[32]);
+int jk_bench_log_commit (jk_bench_log_t *self);
+void jk_bench_log_rollback (jk_bench_log_t *self);
+/* A PASSIVE checkpoint once the WAL holds more than frames frames. */
+void jk_bench_log_checkpoint (jk_bench_log_t *self, int frames);
+void jk_bench_log_close (jk_bench_log_t **self_p);
+
+/* BASELINE: appends count events to a fresh bare log (jk_bench_log_t) at
+   path, in transactions of batch events, as bare as a log can be. Returns
+   events per second, or -1 on a SQLite error (printed). */
 double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
                           size_t count, size_t batch);
 

@@ -187,6 +187,26 @@ double jk_bench_offices_run (jk_bench_office_t *offices, int count,
     return done == total ? rate : -1;
 }
 
+double jk_bench_ingest_round (const jk_bench_ingest_options_t *opt,
+                              jk_bench_office_t *offices, int count,
+                              const char *dir, int round, bool floor,
+                              uint64_t *nacks, const char *who)
+{
+    char name[16];
+    snprintf (name, sizeof name, "%d", round);
+    jk_bench_hub_t hub;
+    if (floor ? jk_bench_floor_start (&hub, dir, name)
+              : jk_bench_hub_start (&hub, dir, name, NULL, NULL)) {
+        fprintf (stderr, "%s: the %s did not start\n", who,
+                 floor ? "transport floor" : "hub");
+        return -1;
+    }
+    double rate = jk_bench_offices_run (offices, count, &hub, opt->batch,
+                                        opt->window, nacks, who);
+    jk_bench_hub_stop (&hub);
+    return rate;
+}
+
 char *jk_bench_program_dir (void)
 {
     char buf[1024];

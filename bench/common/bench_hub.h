@@ -39,6 +39,16 @@ typedef struct {
 int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
                         const char *cert, const char *offices);
 
+/* The TRANSPORT FLOOR in the hub's process shape (bench_floor.c): a front
+   actor (ROUTER on ipc://<dir>/floor-<name>, as the broker) and a writer
+   actor (as the store: group commit of up to 1,000 waiting events into
+   the bare log of bench_common, synchronous=FULL, then one ACK per event
+   with its position and hash), linked over inproc. Fills hub (ingest, db,
+   broker = front, store = writer) so jk_bench_offices_run and
+   jk_bench_hub_stop drive it like a hub. Returns 0 or -1. */
+int jk_bench_floor_start (jk_bench_hub_t *hub, const char *dir,
+                          const char *name);
+
 /* Stops the store, then the broker, and drops the certificate. */
 void jk_bench_hub_stop (jk_bench_hub_t *hub);
 
@@ -90,6 +100,15 @@ typedef struct {
    or the problem for program. */
 int jk_bench_ingest_options (const char *program, int argc, char **argv,
                              int offices, jk_bench_ingest_options_t *opt);
+
+/* One round of opt's SUBMITs from offices[0..count) through a fresh hub
+   started in dir (named by round), or through the transport floor when
+   floor is set (jk_bench_floor_start), then stopped. Events per second,
+   or -1 (reported on stderr, prefixed with who). */
+double jk_bench_ingest_round (const jk_bench_ingest_options_t *opt,
+                              jk_bench_office_t *offices, int count,
+                              const char *dir, int round, bool floor,
+                              uint64_t *nacks, const char *who);
 
 /* The directory of this program (where the other programs of the build
    sit), as a heap string; "." when unknown. */
