@@ -4,6 +4,7 @@
     onto a feed. Parses the command line and calls the replay and storage
     libraries; docs/AUDIT.md is its guide. */
 #include "jk_backup.h"
+#include "jk_decisions.h"
 #include "jk_rebuild.h"
 #include "jk_opts.h"
 #include "jk_replay.h"
@@ -20,7 +21,9 @@
     "Usage: jejak-replay COMMAND [flags] (jejak-replay COMMAND --help)\n"      \
     "The auditor's tool: checks, rebuilds, compares and exports an event "     \
     "log.\n\n"                                                                 \
-    "  verify DB [--head POS:HASH]   recompute the hash chain\n"               \
+    "  verify DB [--head POS:HASH] [--decisions]\n"                            \
+    "                                recompute the hash chain (and "           \
+    "outcomes)\n"                                                              \
     "  head DB                       print the head to keep elsewhere\n"       \
     "  rebuild DB --out NEW.db [--until-pos N | --until-time T] [--force]\n"   \
     "                                a fresh database as of that moment\n"     \
@@ -137,10 +140,15 @@ static int s_verify (int argc, char **argv)
          "a kept head POS:HASH (or a whole jejak-head line): also detects "
          "a truncated or rewritten log",
          false},
+        {"decisions", NULL, NULL,
+         "also re-derive every logged outcome (accepted, or the rejection "
+         "code and message) from the log alone and compare",
+         true},
     };
     int code;
-    jk_opts_t *opts = s_parse ("verify", spec, 1, "DB [--head POS:HASH]", argc,
-                               argv, 1, &code);
+    jk_opts_t *opts =
+        s_parse ("verify", spec, 2, "DB [--head POS:HASH] [--decisions]", argc,
+                 argv, 1, &code);
     if (!opts)
         return code;
     const char *path = jk_opts_arg (opts, 0);
@@ -177,6 +185,26 @@ static int s_verify (int argc, char **argv)
                 (unsigned long long)result.records,
                 head_text ? ", matches the kept head" : "");
         code = s_print_head (path);
+    }
+    if (code == JK_REPLAY_EXIT_OK && jk_opts_on (opts, "decisions")) {
+        jk_decisions_result_t decisions;
+        bar = NULL;
+        rc = jk_log_verify_decisions (path, &decisions, s_progress, &bar);
+        jk_progress_destroy (&bar);
+        if (rc == JK_IO) {
+            fprintf (stderr, "jejak-replay verify: %s\n", decisions.message);
+            code = JK_REPLAY_EXIT_IO;
+        } else if (rc != JK_OK) {
+            printf ("DECISIONS DIFFER %s: %llu of %llu records; first at %s\n",
+                    path, (unsigned long long)decisions.mismatches,
+                    (unsigned long long)decisions.records, decisions.message);
+            code = JK_REPLAY_EXIT_TAMPERED;
+        } else
+            printf ("decisions %s: %llu records (%llu accepted, %llu "
+                    "rejected) re-derived, all equal\n",
+                    path, (unsigned long long)decisions.records,
+                    (unsigned long long)decisions.accepted,
+                    (unsigned long long)decisions.rejected);
     }
     jk_opts_destroy (&opts);
     return code;

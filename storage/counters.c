@@ -74,6 +74,8 @@ void jk_projections_discard (jk_projections_t *self)
     zhashx_purge (self->batch_terms);
     zhashx_purge (self->session_jp);
     zhashx_purge (self->cooperatives);
+    /* The model may hold what the rolled-back transaction decided. */
+    jk_model_destroy (&self->model);
 }
 
 int jk_projections_flush (jk_projections_t *self)

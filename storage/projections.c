@@ -423,6 +423,7 @@ void jk_projections_destroy (jk_projections_t **self_p)
         sqlite3_finalize (self->stmt[i]);
     for (size_t i = 0; i < self->row_count; i++)
         sqlite3_finalize (self->rows[i].stmt);
+    jk_model_destroy (&self->model);
     free (self->rows);
     free (self->row_first);
     free (self);
@@ -633,6 +634,8 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
                   event->type->version);
         return JK_INVALID;
     }
+    if (self->model)
+        jk_model_apply (self->model, event, applied->pos);
     if (s_steps[index].before)
         CHECK (s_steps[index].before (self, event, applied));
     for (size_t r = self->row_first[index]; r < self->row_first[index + 1]; r++)

@@ -9,6 +9,7 @@
 #ifndef JK_PROJECTIONS_INTERNAL_H
 #define JK_PROJECTIONS_INTERNAL_H
 
+#include "jk_model.h"
 #include "jk_projection_table.h"
 #include "jk_projections.h"
 
@@ -72,6 +73,10 @@ struct _jk_projections_t {
     jk_projections_config_t config;
     const jk_region_t *region; /* reference data (kecamatan of a desa) */
     sqlite3_stmt *stmt[STMT_COUNT];
+    /* The decisions' state in memory (model.c): made and loaded at the
+       first decide, applied with every event after it, dropped by
+       jk_projections_discard. NULL for a rebuild or a replica. */
+    jk_model_t *model;
     /* The projection table's writes, grouped by vocabulary index: rows
        [row_first[i], row_first[i + 1]) belong to type i. */
     jk_prow_t *rows;

@@ -4,6 +4,7 @@
     rebuilds, diff, and the command line's exit codes. */
 #include "testsupport.h"
 
+#include "jk_decisions.h"
 #include "jk_replay.h"
 #include "replay_workload.h"
 
@@ -272,6 +273,59 @@ static void test_tamper_rejection_decision (void **state)
     free (copy);
 }
 
+/* Every logged outcome re-derived from the log alone by the in-memory
+   model equals the logged one; a changed rejection code, a changed
+   message, or a rejection turned accepted are each found at their
+   position (the chain is not consulted: the decisions stand alone). */
+static void test_verify_decisions (void **state)
+{
+    fixture_t *f = *state;
+    jk_decisions_result_t result;
+    assert_int_equal (jk_log_verify_decisions (f->db, &result, NULL, NULL),
+                      JK_OK);
+    assert_int_equal (result.records, 4 * RW_BLOCK);
+    assert_int_equal (result.accepted, f->accepted);
+    assert_int_equal (result.rejected, f->rejected);
+    assert_int_equal (result.mismatches, 0);
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", f->db, "--decisions", NULL, NULL, NULL),
+        0);
+    assert_non_null (strstr (out, "640 records (632 accepted, 8 rejected) "
+                                  "re-derived, all equal"));
+    free (out);
+
+    char *copy = s_copy (f, "decisions.db");
+    /* Position 159 is a duplicate cooperative (E_DUPLICATE_COOPERATIVE). */
+    s_sql (copy, "UPDATE log SET code = 'E_UNKNOWN_PERSON' WHERE pos = 159");
+    assert_int_equal (jk_log_verify_decisions (copy, &result, NULL, NULL),
+                      JK_INVALID);
+    assert_int_equal (result.mismatches, 1);
+    assert_int_equal (result.first_pos, 159);
+    assert_non_null (strstr (result.message, "position 159: logged "
+                                             "E_UNKNOWN_PERSON"));
+    assert_non_null (
+        strstr (result.message, "re-derived E_DUPLICATE_COOPERATIVE"));
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", copy, "--decisions", NULL, NULL, NULL),
+        1);
+    /* The command checks the chain first: it already fails there. */
+    assert_non_null (strstr (out, "TAMPERED"));
+    free (out);
+    s_sql (copy, "UPDATE log SET code = 'E_DUPLICATE_COOPERATIVE',"
+                 " message = message || '!' WHERE pos = 159");
+    assert_int_equal (jk_log_verify_decisions (copy, &result, NULL, NULL),
+                      JK_INVALID);
+    assert_int_equal (result.first_pos, 159);
+    s_sql (copy, "UPDATE log SET outcome = 0, code = NULL, message = NULL"
+                 " WHERE pos = 159");
+    assert_int_equal (jk_log_verify_decisions (copy, &result, NULL, NULL),
+                      JK_INVALID);
+    assert_int_equal (result.first_pos, 159);
+    assert_int_equal (result.mismatches, 1);
+    free (copy);
+}
+
 static void test_rebuild_equals_live (void **state)
 {
     fixture_t *f = *state;
@@ -492,6 +546,7 @@ int main (void)
         cmocka_unit_test (test_tamper_swapped_rows),
         cmocka_unit_test (test_tamper_truncated_tail),
         cmocka_unit_test (test_tamper_rejection_decision),
+        cmocka_unit_test (test_verify_decisions),
         cmocka_unit_test (test_rebuild_equals_live),
         cmocka_unit_test (test_rebuild_as_of),
         cmocka_unit_test (test_diff_shows_rows),

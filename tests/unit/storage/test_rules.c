@@ -1,7 +1,9 @@
 /*  test_rules.c - every domain rule of SPEC 3.2 decided by the
     projections: each rejected with its exact code, with the passing
     boundary case beside it (the 30th participant enrols, the 31st does
-    not). Rejected events leave the tables untouched. */
+    not). Rejected events leave the tables untouched. Evicting a closed
+    batch's attendance from the in-memory model changes no decision. */
+#include "projections_internal.h"
 #include "test_projections_harness.h"
 
 #define COOP     "AHU-0000123.AH.01.26"
@@ -300,6 +302,88 @@ static void test_correction_after_close (void **state)
     H_REJECT (h, fix, "E_BATCH_CLOSED");
 }
 
+/* Decides ev with the store's model (evicting) and with a model loaded
+   from the same tables that never evicts: both give the same code and
+   message. Consumes ev; returns the code ("" accepted). */
+static const char *s_both (harness_t *h, jk_event_t *ev)
+{
+    static char code[JK_CODE_MAX];
+    jk_model_t *keep = jk_model_new (false);
+    char err[256] = "";
+    if (jk_model_load (keep, h->db, err, sizeof err))
+        fail_msg ("load: %s", err);
+    jk_report_t a, b;
+    jk_report_reset (&a);
+    jk_report_reset (&b);
+    int rc_a = jk_projections_decide (h->proj, ev, &a);
+    int rc_b = jk_model_decide (keep, ev, &b);
+    assert_int_equal (rc_a, rc_b);
+    assert_string_equal (a.error.code, b.error.code);
+    assert_string_equal (a.error.message, b.error.message);
+    snprintf (code, sizeof code, "%s", a.error.code);
+    jk_model_destroy (&keep);
+    jk_event_destroy (&ev);
+    return code;
+}
+
+static jk_event_t *s_fix (harness_t *h, const uint8_t id[16])
+{
+    jk_event_t *fix =
+        h_event (h, "attendance.corrected", "status", "HADIR", "check_in",
+                 "08:00", "reason", "salah centang", NULL);
+    fix->has_corrects = true;
+    memcpy (fix->corrects, id, 16);
+    return fix;
+}
+
+static void test_eviction_keeps_codes (void **state)
+{
+    harness_t *h = *state;
+    jk_event_t *rec = s_attendance (h, 1, "1", "HADIR", "08:00");
+    uint8_t id[16], unknown[16];
+    memcpy (id, rec->id, 16);
+    memset (unknown, 0x77, 16);
+    H_OK (h, rec);
+    H_OK (h, s_attendance (h, 2, "2", "IZIN", NULL));
+    jk_model_size_t size;
+    jk_model_size (h->proj->model, &size);
+    assert_int_equal (size.attendance, 2);
+    assert_int_equal (size.evicted, 0);
+    /* Open batch: both models agree on every attendance decision. */
+    assert_string_equal (s_both (h, s_attendance (h, 1, "1", "HADIR", "08:00")),
+                         "E_DUPLICATE_ATTENDANCE");
+    assert_string_equal (s_both (h, s_fix (h, unknown)),
+                         "E_UNKNOWN_ATTENDANCE");
+    assert_string_equal (s_both (h, s_fix (h, id)), "");
+
+    H_OK (h, h_event (h, "training.batch_closed", "batch", BATCH, NULL));
+    jk_model_size (h->proj->model, &size);
+    assert_int_equal (size.attendance, 0);
+    assert_int_equal (size.evicted, 2);
+    /* Closed batch: its rows left memory, the codes stay. */
+    assert_string_equal (s_both (h, s_attendance (h, 1, "1", "HADIR", "08:00")),
+                         "E_BATCH_CLOSED");
+    assert_string_equal (s_both (h, s_fix (h, id)), "E_BATCH_CLOSED");
+    assert_string_equal (s_both (h, s_fix (h, unknown)),
+                         "E_UNKNOWN_ATTENDANCE");
+    assert_string_equal (
+        s_both (h, h_event (h, "training.batch_closed", "batch", BATCH, NULL)),
+        "E_BATCH_CLOSED");
+
+    /* A store restarting loads the model from the tables: the closed
+       batch's rows are not loaded, the decisions are the same. */
+    jk_projections_destroy (&h->proj);
+    char err[256] = "";
+    h->proj = jk_projections_new (h->db, NULL, err, sizeof err);
+    assert_non_null (h->proj);
+    assert_string_equal (s_both (h, s_fix (h, id)), "E_BATCH_CLOSED");
+    jk_model_size (h->proj->model, &size);
+    assert_int_equal (size.attendance, 0);
+    assert_int_equal (size.evicted, 2);
+    assert_string_equal (s_both (h, s_fix (h, unknown)),
+                         "E_UNKNOWN_ATTENDANCE");
+}
+
 static void test_assessment_rules (void **state)
 {
     harness_t *h = *state;
@@ -427,6 +511,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_attendance_rules, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_correction_after_close, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_eviction_keeps_codes, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_assessment_rules, s_setup,
                                          s_teardown),
