@@ -48,6 +48,8 @@ static const jk_opt_t s_globals[] = {
     {"actor", "JEJAK_ACTOR", NULL, "operator id (default $USER)", false},
     {"wait", "JEJAK_WAIT", "5",
      "seconds to wait for answers (sync: seconds without progress)", false},
+    {"verbose", "JEJAK_VERBOSE", NULL,
+     "log delivery diagnostics (reconnects, ...) on stderr", true},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
     {"corrects", NULL, NULL, "id of the event this one corrects", false},
@@ -55,7 +57,7 @@ static const jk_opt_t s_globals[] = {
     {"before", NULL, NULL, "prune: date (dd/mm/yyyy or yyyy-mm-dd)", false},
 };
 #define S_GLOBALS (sizeof s_globals / sizeof s_globals[0])
-#define S_COMMON  8 /* the first S_COMMON globals are shown as global */
+#define S_COMMON  9 /* the first S_COMMON globals are shown as global */
 
 /* CURVE: --broker-key and --key both or neither, each a readable
    certificate (--key with its secret); without them only a loopback or
@@ -177,10 +179,11 @@ static void s_usage (s_agent_t *self, FILE *out)
              "  %-20s deliver what is pending, wait for the answers\n"
              "  %-20s list queued and rejected events with reasons\n"
              "  %-20s list stored events with position and hash\n"
+             "  %-20s show one outbox event in full (bytes included)\n"
              "  %-20s remove stored events written before DATE\n\n"
              "global flags (anywhere on the line):\n",
              "import FILE --type T", "sync", "pending", "receipts",
-             "prune --before DATE");
+             "inspect SEQ", "prune --before DATE");
     for (size_t i = 0; i < S_COMMON; i++) {
         const jk_opt_t *o = &s_globals[i];
         fprintf (out, "  --%-10s %s%s%s%s%s\n", o->name, o->help,
@@ -317,8 +320,19 @@ static char *s_natural_key (const jk_event_t *event)
 
 static const char *s_state_name (jk_outbox_state_t state)
 {
-    static const char *names[] = {"PENDING", "SENT", "STORED", "REJECTED"};
-    return state <= JK_OUTBOX_REJECTED ? names[state] : "?";
+    static const char *names[] = {"PENDING", "SENT", "STORED", "REJECTED",
+                                  "QUARANTINED"};
+    return state <= JK_OUTBOX_QUARANTINED ? names[state] : "?";
+}
+
+/* Before queueing: when the hub last said its clock is far from this
+   machine's, the operator hears it now (see AGENTS.md, "Clocks"). */
+static void s_clock_check (s_agent_t *self)
+{
+    int64_t offset, at;
+    if (jk_outbox_clock (self->outbox, &offset, &at) == JK_OK &&
+        (offset > JK_CLOCK_SKEW_MAX_MS || offset < -JK_CLOCK_SKEW_MAX_MS))
+        jk_delivery_clock_warning (stderr, offset);
 }
 
 /* Opens the outbox for --source; prints why not. */
@@ -469,6 +483,7 @@ static int s_cmd_event (s_agent_t *self, const jk_type_t *t)
     int rc = s_open_outbox (self);
     if (rc)
         return rc;
+    s_clock_check (self);
     jk_event_t *event = jk_event_new (t);
     jk_report_t report;
     jk_report_reset (&report);
@@ -964,6 +979,7 @@ static int s_cmd_import (s_agent_t *self)
         free (data);
         return rc;
     }
+    s_clock_check (self);
     s_import_t im = {.agent = self, .type = t, .file = file, .shown_pct = -1};
     im.context = jk_context_default ();
     jk_outbox_counts_t counts;
@@ -1018,7 +1034,7 @@ static int s_print_pending (void *arg, const jk_outbox_row_t *row)
     printf ("%llu\t%s\t%s\t%s\t%s\tattempts=%u%s%s",
             (unsigned long long)row->seq, s_state_name (row->state), row->type,
             id, when, row->attempts, *row->origin ? "\t" : "", row->origin);
-    if (row->state == JK_OUTBOX_REJECTED)
+    if (row->state == JK_OUTBOX_REJECTED || row->state == JK_OUTBOX_QUARANTINED)
         printf ("\t%s: %s", row->code, row->message);
     printf ("\n");
     return 0;
@@ -1043,7 +1059,8 @@ static int s_cmd_list (s_agent_t *self, bool receipts)
     unsigned states = receipts
                           ? 1u << JK_OUTBOX_STORED
                           : (1u << JK_OUTBOX_PENDING) | (1u << JK_OUTBOX_SENT) |
-                                (1u << JK_OUTBOX_REJECTED);
+                                (1u << JK_OUTBOX_REJECTED) |
+                                (1u << JK_OUTBOX_QUARANTINED);
     if (receipts)
         printf ("seq\ttype\tid\tposition\thash\n");
     else
@@ -1056,9 +1073,66 @@ static int s_cmd_list (s_agent_t *self, bool receipts)
         return JK_EXIT_FAILURE;
     jk_outbox_counts_t c;
     jk_outbox_counts (self->outbox, &c);
-    fprintf (stderr, "%llu pending, %llu rejected, %llu stored\n",
+    fprintf (stderr, "%llu pending, %llu rejected, %llu stored",
              (unsigned long long)c.pending, (unsigned long long)c.rejected,
              (unsigned long long)c.stored);
+    if (c.quarantined)
+        fprintf (stderr, ", %llu quarantined (damaged: see 'inspect SEQ')",
+                 (unsigned long long)c.quarantined);
+    fprintf (stderr, "\n");
+    return JK_EXIT_OK;
+}
+
+/* inspect SEQ: one row in full, for a damaged (QUARANTINED) row above
+   all: what the row says, what its bytes say, and the bytes. */
+static int s_cmd_inspect (s_agent_t *self)
+{
+    uint64_t seq = 0;
+    if (jk_opts_argc (self->opts) != 2 ||
+        jk_parse_u64 (jk_opts_arg (self->opts, 1), &seq) != JK_OK) {
+        fprintf (stderr, "%s: usage: %s inspect SEQ (a number)\n",
+                 self->program, self->program);
+        return JK_EXIT_USAGE;
+    }
+    int rc = s_open_outbox (self);
+    if (rc)
+        return rc;
+    jk_outbox_row_t row;
+    if (jk_outbox_get (self->outbox, seq, &row) != JK_OK) {
+        fprintf (stderr, "%s: no seq %llu in this outbox (pruned?)\n",
+                 self->program, (unsigned long long)seq);
+        return JK_EXIT_USAGE;
+    }
+    char id[37], when[26], why[160] = "";
+    jk_uuid_format (row.id, id);
+    jk_time_format_wib (row.created_at, when);
+    printf ("seq\t%llu\nstate\t%s\ntype\t%s\nid\t%s\ncreated\t%s\n"
+            "attempts\t%u\norigin\t%s\n",
+            (unsigned long long)row.seq, s_state_name (row.state), row.type, id,
+            when, row.attempts, row.origin);
+    if (*row.code)
+        printf ("reason\t%s: %s\n", row.code, row.message);
+    if (row.state == JK_OUTBOX_STORED) {
+        char hash[65];
+        jk_hex_format (row.hash, 32, hash);
+        printf ("receipt\tpos=%llu hash=%s\n", (unsigned long long)row.pos,
+                hash);
+    }
+    bool ok = jk_outbox_check_row (self->outbox, &row, why, sizeof why) == 0;
+    printf ("bytes\t%zu, %s%s\n", row.size, ok ? "match the row" : "", why);
+    for (size_t i = 0; i < row.size; i += 16) {
+        printf ("%06zx ", i);
+        for (size_t k = i; k < i + 16; k++)
+            if (k < row.size)
+                printf (" %02x", row.bytes[k]);
+            else
+                printf ("   ");
+        printf ("  ");
+        for (size_t k = i; k < i + 16 && k < row.size; k++)
+            putchar (row.bytes[k] >= 0x20 && row.bytes[k] < 0x7f ? row.bytes[k]
+                                                                 : '.');
+        printf ("\n");
+    }
     return JK_EXIT_OK;
 }
 
@@ -1106,6 +1180,13 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         fprintf (stderr, "%s: %s (see --help)\n", self->program, err);
         goto done;
     }
+    /* Log lines (reconnects, ...) are for --verbose, or for the journal
+       under systemd; never mixed into an operator's command output. */
+    if (jk_opts_on (self->opts, "verbose")) {
+        if (jk_log_level () < JK_LOG_INFO)
+            jk_log_set_level (JK_LOG_INFO);
+    } else if (!getenv ("JOURNAL_STREAM") && !getenv ("JEJAK_LOG"))
+        jk_log_set_level (JK_LOG_NONE);
     const char *command =
         jk_opts_argc (self->opts) ? jk_opts_arg (self->opts, 0) : NULL;
     const jk_type_t *type =
@@ -1114,7 +1195,8 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         command &&
         (strcmp (command, "import") == 0 || strcmp (command, "sync") == 0 ||
          strcmp (command, "pending") == 0 ||
-         strcmp (command, "receipts") == 0 || strcmp (command, "prune") == 0);
+         strcmp (command, "receipts") == 0 || strcmp (command, "prune") == 0 ||
+         strcmp (command, "inspect") == 0);
     if (jk_opts_help (self->opts)) {
         if (type)
             s_command_help (self, type, stdout);
@@ -1135,7 +1217,7 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
     if (s_check_flags (self, type, command) != 0)
         goto done;
     if (!type && strcmp (command, "import") != 0 &&
-        jk_opts_argc (self->opts) > 1) {
+        strcmp (command, "inspect") != 0 && jk_opts_argc (self->opts) > 1) {
         fprintf (stderr, "%s: unexpected argument '%s'\n", self->program,
                  jk_opts_arg (self->opts, 1));
         goto done;
@@ -1186,6 +1268,8 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         rc = s_cmd_list (self, false);
     else if (strcmp (command, "receipts") == 0)
         rc = s_cmd_list (self, true);
+    else if (strcmp (command, "inspect") == 0)
+        rc = s_cmd_inspect (self);
     else
         rc = s_cmd_prune (self);
 done:

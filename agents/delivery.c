@@ -8,8 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_COMPONENT  "delivery"
-#define S_WINDOW_MAX 64
+#define S_COMPONENT   "delivery"
+#define S_WINDOW_MAX  64
+#define S_DAMAGED_MAX 64 /* damaged rows noted per SUBMIT built */
+/* Bounds on the loops a store's answers can start: rounds of
+   re-delivering answered events, and E_SEQ_GAP rewinds in a row without
+   any event answered in between. Past them delivery stops (JK_CLOSED). */
+#define S_REDELIVER_MAX 2
+#define S_REWIND_MAX    8
 
 /* One SUBMIT on the wire, waiting for its ANSWER. */
 typedef struct {
@@ -39,6 +45,13 @@ typedef struct {
     jk_heartbeat_t heartbeat; /* what PINGs carry */
     bool closed;              /* delivery cannot go on */
     bool pong_seen;           /* a PONG came on this run */
+    bool heard;               /* the broker answered on this connection */
+    bool clock_warned;        /* the clock warning was printed */
+    int redeliveries;         /* rounds of answered events sent again */
+    int rewinds;              /* E_SEQ_GAP rewinds since the last answer */
+    uint64_t damaged[S_DAMAGED_MAX]; /* rows s_collect found damaged */
+    char damage[S_DAMAGED_MAX][160]; /* and why */
+    size_t damaged_count;
     /* The SUBMIT being built by s_collect. */
     zmsg_t *msg;
     s_flight_t *building;
@@ -160,6 +173,7 @@ static void s_disconnect (s_run_t *run, const char *why)
         jk_info (S_COMPONENT, "broker=%s reconnect=\"%s\" backoff_ms=%d",
                  run->config->broker, why, run->backoff_ms);
     zsock_destroy (&run->dealer);
+    run->heard = false;
     while (run->inflight)
         s_pop (run);
     run->cursor = 0;
@@ -177,6 +191,15 @@ static int s_collect (void *arg, const jk_outbox_row_t *row)
 {
     s_run_t *run = arg;
     s_flight_t *f = run->building;
+    /* A row whose bytes do not match it is never sent (it could go out
+       as another source's or another seq's event): it is quarantined
+       after the listing. */
+    if (run->damaged_count < S_DAMAGED_MAX &&
+        jk_outbox_check_row (run->outbox, row, run->damage[run->damaged_count],
+                             sizeof run->damage[0]) != 0) {
+        run->damaged[run->damaged_count++] = row->seq;
+        return 0;
+    }
     zmsg_addmem (run->msg, row->bytes, row->size);
     f->seqs[f->count] = row->seq;
     memcpy (f->ids[f->count], row->id, 16);
@@ -184,10 +207,33 @@ static int s_collect (void *arg, const jk_outbox_row_t *row)
     return 0;
 }
 
-/* Sends SUBMITs while the window has room. Returns JK_OK or JK_IO. */
+/* Quarantines the rows s_collect found damaged, saying so. */
+static int s_quarantine (s_run_t *run)
+{
+    for (size_t i = 0; i < run->damaged_count; i++) {
+        if (jk_outbox_quarantine (run->outbox, run->damaged[i],
+                                  run->damage[i]) != JK_OK)
+            return JK_IO;
+        fprintf (stderr,
+                 "\n*** seq %llu of this outbox is damaged: %s ***\nIt is "
+                 "not sent and is kept as QUARANTINED; see it with "
+                 "'inspect %llu'. Keep this outbox file and ask the dinas IT "
+                 "admin.\n\n",
+                 (unsigned long long)run->damaged[i], run->damage[i],
+                 (unsigned long long)run->damaged[i]);
+        run->stats->quarantined++;
+        if (run->heartbeat.outbox_depth)
+            run->heartbeat.outbox_depth--;
+    }
+    run->damaged_count = 0;
+    return JK_OK;
+}
+
+/* Sends SUBMITs while the window has room and the broker has answered on
+   this connection. Returns JK_OK or JK_IO. */
 static int s_fill (s_run_t *run)
 {
-    while (run->dealer && run->inflight < (size_t)run->window &&
+    while (run->dealer && run->heard && run->inflight < (size_t)run->window &&
            jk_clock_mono_ms () >= run->resume_at) {
         size_t slot = (run->head + run->inflight) % S_WINDOW_MAX;
         s_flight_t *f = &run->flights[slot];
@@ -195,23 +241,31 @@ static int s_fill (s_run_t *run)
         f->ids = jk_calloc ((size_t)run->batch, sizeof *f->ids);
         run->building = f;
         run->msg = jk_wire_new ("SUBMIT");
+        run->damaged_count = 0;
         int64_t n = jk_outbox_list (
             run->outbox, (1u << JK_OUTBOX_PENDING) | (1u << JK_OUTBOX_SENT),
             run->cursor, (size_t)run->batch, s_collect, run);
-        if (n <= 0) {
+        if (n > 0 && s_quarantine (run) != JK_OK)
+            n = -1;
+        if (n <= 0 || f->count == 0) {
             zmsg_destroy (&run->msg);
             s_flight_clear (f);
+            if (n > 0)
+                continue; /* only damaged rows: list again past them */
             return n < 0 ? JK_IO : JK_OK;
         }
-        if (jk_outbox_mark_sent (run->outbox, f->seqs[0], f->seqs[f->count - 1],
-                                 jk_clock_now_ms ()))
-            return JK_IO;
+        /* SENT once a broker that answers on this connection took it
+           (s_fill waits for that), never for an event queued in a socket
+           with no broker behind it. */
         if (zmsg_send (&run->msg, run->dealer) != 0) {
             zmsg_destroy (&run->msg);
             s_flight_clear (f);
             s_disconnect (run, "send failed");
             return JK_OK;
         }
+        if (jk_outbox_mark_sent (run->outbox, f->seqs[0], f->seqs[f->count - 1],
+                                 jk_clock_now_ms ()))
+            return JK_IO;
         f->sent_at = run->last_sent = jk_clock_mono_ms ();
         f->generation = run->generation;
         run->cursor = f->seqs[f->count - 1];
@@ -275,6 +329,8 @@ static void s_print_conflict (s_run_t *run, uint64_t seq, const char *code)
    back. Returns JK_OK or JK_IO. */
 static int s_store_expects (s_run_t *run, uint64_t expect, bool always)
 {
+    if (run->closed)
+        return JK_OK; /* said once already */
     jk_outbox_t *ob = run->outbox;
     jk_outbox_row_t row;
     bool held = expect > 0 && jk_outbox_get (ob, expect, &row) == JK_OK;
@@ -290,7 +346,33 @@ static int s_store_expects (s_run_t *run, uint64_t expect, bool always)
         run->closed = true;
         return JK_OK;
     }
+    if (row.state == JK_OUTBOX_QUARANTINED) {
+        fprintf (stderr,
+                 "\n*** the store expects seq %llu from source %s, which is "
+                 "damaged in this outbox (quarantined: 'inspect %llu') ***\n"
+                 "Later events cannot be stored before it: delivery stops. "
+                 "Keep this outbox file and ask the dinas IT admin.\n\n",
+                 (unsigned long long)expect, jk_outbox_source (ob),
+                 (unsigned long long)expect);
+        run->closed = true;
+        return JK_OK;
+    }
+    if (++run->rewinds > S_REWIND_MAX ||
+        (row.state >= JK_OUTBOX_STORED &&
+         run->redeliveries >= S_REDELIVER_MAX)) {
+        fprintf (stderr,
+                 "\n*** the store keeps asking for seq %llu from source %s "
+                 "(%d times without an answer in between, %d rounds sent "
+                 "again): delivery stops instead of sending the outbox over "
+                 "and over. Run sync again later; if this repeats, keep this "
+                 "outbox file and ask the dinas IT admin. ***\n\n",
+                 (unsigned long long)expect, jk_outbox_source (ob),
+                 run->rewinds, run->redeliveries);
+        run->closed = true;
+        return JK_OK;
+    }
     if (row.state >= JK_OUTBOX_STORED) {
+        run->redeliveries++;
         int64_t n = jk_outbox_redeliver (ob, expect);
         if (n < 0)
             return JK_IO;
@@ -324,6 +406,7 @@ static int s_answer (s_run_t *run, uint64_t seq, uint64_t gen,
             return JK_OK;
         run->progress_at = jk_clock_mono_ms ();
         run->backoff_ms = JK_RECONNECT_MIN_MS;
+        run->rewinds = 0;
         bool stored = a->kind == JK_ANSWER_ACK ||
                       (a->kind == JK_ANSWER_DUPLICATE && a->code[0] == 0);
         if (stored) {
@@ -372,6 +455,62 @@ static int s_answer (s_run_t *run, uint64_t seq, uint64_t gen,
     return JK_OK;
 }
 
+/* "31/12/2022 08.05" in WIB, as Indonesian readers write it. */
+static void s_format_wib (int64_t utc_ms, char *out, size_t size)
+{
+    int64_t ms = utc_ms + JK_WIB_OFFSET_MS;
+    int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+    int64_t minutes = (ms - days * 86400000) / 60000;
+    int y, m, d;
+    jk_civil_from_days ((int32_t)days, &y, &m, &d);
+    snprintf (out, size, "%02d/%02d/%04d %02d.%02d", d, m, y,
+              (int)(minutes / 60), (int)(minutes % 60));
+}
+
+void jk_delivery_clock_warning (FILE *out, int64_t offset_ms)
+{
+    int64_t off = offset_ms < 0 ? -offset_ms : offset_ms;
+    int64_t minutes = (off + 30000) / 60000;
+    char span[64];
+    if (minutes >= 48 * 60)
+        snprintf (span, sizeof span, "%lld days", (long long)(minutes / 1440));
+    else if (minutes >= 120)
+        snprintf (span, sizeof span, "%lld hours %lld minutes",
+                  (long long)(minutes / 60), (long long)(minutes % 60));
+    else
+        snprintf (span, sizeof span, "%lld minutes", (long long)minutes);
+    char here[32], hub[32];
+    int64_t now = jk_clock_now_ms ();
+    s_format_wib (now, here, sizeof here);
+    s_format_wib (now + offset_ms, hub, sizeof hub);
+    fprintf (out,
+             "\n*** this computer's clock is %s %s the dinas hub's "
+             "(here %s, hub %s WIB) ***\nEvents keep this clock's time "
+             "(their 'at'): set the right date and time on this computer "
+             "(see OPERATIONS.md, 'Clocks'), then go on. The hub still "
+             "stores what is entered.\n\n",
+             span, offset_ms < 0 ? "ahead of" : "behind", here, hub);
+}
+
+/* A PONG told the hub's clock: kept in the outbox (commands warn from it
+   before queueing) and said at once when off by more than
+   JK_CLOCK_SKEW_MAX_MS. */
+static int s_clock (s_run_t *run, int64_t hub_ms)
+{
+    int64_t now = jk_clock_now_ms ();
+    int64_t offset = hub_ms - now;
+    run->stats->clock_known = true;
+    run->stats->clock_offset_ms = offset;
+    if (jk_outbox_set_clock (run->outbox, offset, now) != JK_OK)
+        return JK_IO;
+    if ((offset > JK_CLOCK_SKEW_MAX_MS || offset < -JK_CLOCK_SKEW_MAX_MS) &&
+        !run->clock_warned) {
+        run->clock_warned = true;
+        jk_delivery_clock_warning (stderr, offset);
+    }
+    return JK_OK;
+}
+
 /* Handles one message from the broker. */
 static int s_handle (s_run_t *run, zmsg_t *msg)
 {
@@ -386,9 +525,11 @@ static int s_handle (s_run_t *run, zmsg_t *msg)
         zframe_t *f = zmsg_first (msg);
         jk_pong_t pong;
         run->pong_seen = true;
-        if (f &&
-            jk_pong_decode (zframe_data (f), zframe_size (f), &pong) == 0 &&
-            pong.expect > 0)
+        if (!f || jk_pong_decode (zframe_data (f), zframe_size (f), &pong) != 0)
+            return JK_OK;
+        if (pong.now_ms > 0 && s_clock (run, pong.now_ms) != JK_OK)
+            return JK_IO;
+        if (pong.expect > 0)
             return s_store_expects (run, pong.expect, false);
         return JK_OK;
     }
@@ -489,6 +630,8 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
     run.last_heard = start;
     run.dealer = s_connect (config);
     run.connected_at = start;
+    if (run.dealer)
+        s_ping (&run); /* SUBMITs wait for its answer */
     int rc = JK_TEMPORARY;
     int64_t probe_at = 0; /* when the closing heartbeat went out */
     while (true) {
@@ -527,6 +670,8 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
         if (!run.dealer && now >= run.resume_at) {
             run.dealer = s_connect (config);
             run.last_heard = run.connected_at = now;
+            if (run.dealer)
+                s_ping (&run);
         }
         if (jk_outbox_batch_begin (outbox)) {
             rc = JK_IO;
@@ -571,6 +716,7 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
         zmsg_t *msg;
         while (run.dealer && (msg = zmsg_recv (run.dealer)) != NULL) {
             run.last_heard = jk_clock_mono_ms ();
+            run.heard = true;
             handled = s_handle (&run, msg);
             zmsg_destroy (&msg);
             if (handled)

@@ -8,6 +8,8 @@
 #include "jk_schema.h"
 #include "jk_wire.h"
 
+#include <stdio.h>
+
 /* ---- outbox ---------------------------------------------------------------
    One SQLite file per device source (WAL, synchronous=FULL, created 0600),
    shared by every program of the device: jejak-registration,
@@ -22,12 +24,19 @@
    (with the receipt) or REJECTED (with code and message). Only STORED
    events are ever deleted (prune). */
 #define JK_OUTBOX_BUSY_MS 30000
+/* The outbox's WAL file is cut back to this size after each checkpoint
+   (PRAGMA journal_size_limit), so it stays bounded however often rows
+   are rewritten. */
+#define JK_OUTBOX_WAL_LIMIT      (16 * 1024 * 1024)
+#define JK_OUTBOX_WAL_LIMIT_TEXT "16777216"
 
 typedef enum {
-    JK_OUTBOX_PENDING = 0,  /* written, not yet sent on this run */
-    JK_OUTBOX_SENT = 1,     /* sent at least once, no answer yet */
-    JK_OUTBOX_STORED = 2,   /* the store holds it: pos and hash kept */
-    JK_OUTBOX_REJECTED = 3, /* refused: code and message kept */
+    JK_OUTBOX_PENDING = 0,     /* written, not yet sent on this run */
+    JK_OUTBOX_SENT = 1,        /* sent at least once, no answer yet */
+    JK_OUTBOX_STORED = 2,      /* the store holds it: pos and hash kept */
+    JK_OUTBOX_REJECTED = 3,    /* refused: code and message kept */
+    JK_OUTBOX_QUARANTINED = 4, /* its stored bytes are damaged: never sent,
+                                  code E_OUTBOX_DAMAGED and the reason */
 } jk_outbox_state_t;
 
 typedef struct _jk_outbox_t jk_outbox_t;
@@ -129,6 +138,7 @@ typedef struct {
     uint64_t pending; /* PENDING + SENT */
     uint64_t stored;
     uint64_t rejected;
+    uint64_t quarantined;     /* QUARANTINED: damaged, never sent */
     uint64_t last_stored_seq; /* highest seq STORED, 0 if none */
     uint64_t next_seq;        /* seq the next put takes */
 } jk_outbox_counts_t;
@@ -166,10 +176,33 @@ int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq);
 int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq);
 int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq);
 
+/* A row's stored bytes must name this outbox's source, the row's seq and
+   the row's id: a flipped byte on disk must not send an event as another
+   source or seq. Returns 0, or -1 with what is wrong in why. */
+int jk_outbox_check_row (jk_outbox_t *self, const jk_outbox_row_t *row,
+                         char *why, size_t why_size);
+/* Marks a row QUARANTINED (code E_OUTBOX_DAMAGED, message why): it is
+   never sent again, stays in the outbox for inspection (`inspect SEQ`)
+   and is never pruned. JK_OK or JK_IO. */
+int jk_outbox_quarantine (jk_outbox_t *self, uint64_t seq, const char *why);
+
+/* The hub's clock as last learned by delivery (from a PONG): offset_ms is
+   hub minus this machine, at_ms (may be NULL) this machine's time when it
+   was learned. set_clock returns JK_OK or JK_IO; clock JK_OK, or
+   JK_NOT_FOUND when no hub has answered yet. */
+int jk_outbox_set_clock (jk_outbox_t *self, int64_t offset_ms, int64_t at_ms);
+int jk_outbox_clock (jk_outbox_t *self, int64_t *offset_ms, int64_t *at_ms);
+
 /* ---- delivery --------------------------------------------------------------
-   Drains the outbox to a broker over one DEALER: oldest first, a window of
-   SUBMITs in flight, heartbeats when idle, reconnect with capped
-   exponential backoff plus jitter, resend everything unanswered. */
+   Drains the outbox to a broker over one DEALER: a heartbeat first on each
+   connection (SUBMITs wait for its answer, so SENT means a broker took
+   it), then oldest first, a window of SUBMITs in flight, heartbeats when
+   idle, reconnect with capped exponential backoff plus jitter, resend
+   everything unanswered. Rows whose bytes do not match them are
+   quarantined, never sent; re-delivery rounds and E_SEQ_GAP rewinds are
+   bounded (JK_CLOSED past the bound); the hub's clock from each PONG is
+   kept in the outbox and a clock off by more than JK_CLOCK_SKEW_MAX_MS is
+   said on stderr. */
 typedef struct {
     const char *broker;    /* endpoint to connect to */
     const char *program;   /* for heartbeats, e.g. "jejak-attendance" */
@@ -191,8 +224,18 @@ typedef struct {
     uint64_t rejected; /* answered REJECTED, or refused locally */
     uint64_t retried;  /* retryable NACKs */
     uint64_t reconnects;
-    uint64_t remaining; /* still PENDING or SENT at the end */
+    uint64_t remaining;      /* still PENDING or SENT at the end */
+    uint64_t quarantined;    /* rows found damaged and quarantined */
+    bool clock_known;        /* a PONG told the hub's clock */
+    int64_t clock_offset_ms; /* then: hub minus this machine */
 } jk_delivery_stats_t;
+
+/* How far this machine's clock may be from the hub's before the operator
+   is told: the store's W_AT_FUTURE bound. */
+#define JK_CLOCK_SKEW_MAX_MS (5 * 60 * 1000)
+
+/* Prints the warning for a clock offset_ms (hub minus here) off. */
+void jk_delivery_clock_warning (FILE *out, int64_t offset_ms);
 
 /* Checks a broker endpoint's form before anything connects: tcp://HOST:PORT
    (HOST a name, an IPv4 address or [IPv6], PORT 1..65535) or ipc://PATH.

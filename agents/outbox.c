@@ -65,7 +65,7 @@ static const char *s_sql[Q_COUNT] = {
     [Q_OPEN] = "SELECT count(*) FROM events WHERE state IN (0, 1)"
                " AND seq <= ?",
     [Q_REDELIVER] = "UPDATE events SET state = 0 WHERE seq >= ?"
-                    " AND state >= 2",
+                    " AND state IN (2, 3)",
     [Q_SAME] = "SELECT seq FROM events WHERE content = ? ORDER BY seq LIMIT 1",
 };
 
@@ -78,7 +78,8 @@ static const char *s_schema =
     "  id BLOB NOT NULL UNIQUE," /* UUIDv7 */
     "  type TEXT NOT NULL,"
     "  bytes BLOB NOT NULL,"    /* encoded once, sent as is */
-    "  state INTEGER NOT NULL," /* 0 PENDING 1 SENT 2 STORED 3 REJECTED */
+    "  state INTEGER NOT NULL," /* 0 PENDING 1 SENT 2 STORED 3 REJECTED
+                                   4 QUARANTINED */
     "  created_at INTEGER NOT NULL,"
     "  sent_at INTEGER,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
@@ -235,6 +236,7 @@ jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
     sqlite3_busy_timeout (self->db, JK_OUTBOX_BUSY_MS);
     if (s_exec (self, "PRAGMA journal_mode=WAL") ||
         s_exec (self, "PRAGMA synchronous=FULL") ||
+        s_exec (self, "PRAGMA journal_size_limit=" JK_OUTBOX_WAL_LIMIT_TEXT) ||
         s_exec (self, "BEGIN IMMEDIATE")) {
         snprintf (err, err_size, "outbox %s is not a usable SQLite file: %s",
                   path, sqlite3_errmsg (self->db));
@@ -575,8 +577,10 @@ int jk_outbox_counts (jk_outbox_t *self, jk_outbox_counts_t *counts)
             counts->pending += n;
         else if (state == JK_OUTBOX_STORED)
             counts->stored = n;
-        else
+        else if (state == JK_OUTBOX_REJECTED)
             counts->rejected = n;
+        else
+            counts->quarantined = n;
     }
     sqlite3_reset (st);
     if (rc != SQLITE_DONE)
@@ -697,6 +701,79 @@ int jk_outbox_reject_local (jk_outbox_t *self, uint64_t seq, const char *code,
     snprintf (a.code, sizeof a.code, "%s", code);
     snprintf (a.message, sizeof a.message, "%s", message);
     return jk_outbox_record (self, seq, &a);
+}
+
+int jk_outbox_quarantine (jk_outbox_t *self, uint64_t seq, const char *why)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "UPDATE events SET state = 4, code = ?,"
+                            " message = ? WHERE seq = ? AND state != 4",
+                            -1, &st, NULL) != SQLITE_OK)
+        return s_fail (self, "quarantine");
+    sqlite3_bind_text (st, 1, "E_OUTBOX_DAMAGED", -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, why, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 3, (sqlite3_int64)seq);
+    int rc =
+        sqlite3_step (st) == SQLITE_DONE ? JK_OK : s_fail (self, "quarantine");
+    sqlite3_finalize (st);
+    return rc;
+}
+
+int jk_outbox_check_row (jk_outbox_t *self, const jk_outbox_row_t *row,
+                         char *why, size_t why_size)
+{
+    jk_envelope_t env;
+    if (!jk_envelope_peek (row->bytes, row->size, &env)) {
+        snprintf (why, why_size,
+                  "its stored bytes are not a readable event (%zu bytes)",
+                  row->size);
+        return -1;
+    }
+    if (strcmp (env.source, self->source) != 0) {
+        char shown[JK_SOURCE_MAX + 1];
+        size_t n = 0;
+        for (const char *p = env.source; *p && n < JK_SOURCE_MAX; p++)
+            shown[n++] = *p > ' ' && *p < 0x7f ? *p : '?';
+        shown[n] = 0;
+        snprintf (why, why_size,
+                  "its stored bytes name source '%s', not this outbox's %s",
+                  shown, self->source);
+        return -1;
+    }
+    if (env.seq != row->seq) {
+        snprintf (why, why_size,
+                  "its stored bytes carry seq %llu, the row is seq %llu",
+                  (unsigned long long)env.seq, (unsigned long long)row->seq);
+        return -1;
+    }
+    if (memcmp (env.id, row->id, 16) != 0) {
+        snprintf (why, why_size,
+                  "its stored bytes carry another id than the row");
+        return -1;
+    }
+    return 0;
+}
+
+int jk_outbox_set_clock (jk_outbox_t *self, int64_t offset_ms, int64_t at_ms)
+{
+    char value[64];
+    snprintf (value, sizeof value, "%lld %lld", (long long)offset_ms,
+              (long long)at_ms);
+    return s_meta_set (self, "hub_clock", value);
+}
+
+int jk_outbox_clock (jk_outbox_t *self, int64_t *offset_ms, int64_t *at_ms)
+{
+    char value[64];
+    long long offset, at;
+    if (!s_meta_get (self, "hub_clock", value, sizeof value) ||
+        sscanf (value, "%lld %lld", &offset, &at) != 2)
+        return JK_NOT_FOUND;
+    *offset_ms = offset;
+    if (at_ms)
+        *at_ms = at;
+    return JK_OK;
 }
 
 int jk_outbox_batch_begin (jk_outbox_t *self)

@@ -90,7 +90,7 @@ char *jk_sprintf (const char *format, ...)
 
 /* ---- logging ---------------------------------------------------------- */
 
-static int s_log_level = -1;
+static int s_log_level = -2; /* -2: not read yet */
 
 static void s_log_init (void)
 {
@@ -98,7 +98,9 @@ static void s_log_init (void)
     s_log_level = JK_LOG_INFO;
     if (!env)
         return;
-    if (strcmp (env, "error") == 0)
+    if (strcmp (env, "none") == 0)
+        s_log_level = JK_LOG_NONE;
+    else if (strcmp (env, "error") == 0)
         s_log_level = JK_LOG_ERROR;
     else if (strcmp (env, "warn") == 0)
         s_log_level = JK_LOG_WARN;
@@ -113,7 +115,7 @@ void jk_log_set_level (jk_log_level_t level)
 
 jk_log_level_t jk_log_level (void)
 {
-    if (s_log_level < 0)
+    if (s_log_level < JK_LOG_NONE)
         s_log_init ();
     return (jk_log_level_t)s_log_level;
 }

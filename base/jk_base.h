@@ -38,9 +38,10 @@ char *jk_sprintf (const char *format, ...)
 
 /* ---- logging ------------------------------------------------------------
    One line per record on stderr: time, level, component, message with
-   key=value pairs. The level comes from JEJAK_LOG (error, warn, info,
-   debug; default info) or jk_log_set_level. */
+   key=value pairs. The level comes from JEJAK_LOG (none, error, warn,
+   info, debug; default info) or jk_log_set_level. */
 typedef enum {
+    JK_LOG_NONE = -1, /* nothing at all */
     JK_LOG_ERROR = 0,
     JK_LOG_WARN = 1,
     JK_LOG_INFO = 2,

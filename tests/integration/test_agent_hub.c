@@ -638,6 +638,214 @@ static void test_shared_outbox_concurrent (void **state)
     free (share);
 }
 
+/* `pending` says what happened: an event no hub ever received stays
+   PENDING (it used to be SENT once handed to a socket with no broker
+   behind it), and the programs' log lines (reconnects) reach stderr only
+   with --verbose. */
+static void test_pending_states_and_quiet_logs (void **state)
+{
+    s_fix_t *fx = *state;
+    if (!s_have_hub ())
+        skip ();
+    char *level =
+        getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
+    unsetenv ("JEJAK_LOG");
+    char *out = NULL, *err = NULL;
+    /* Broker down for longer than the heartbeat liveness: a reconnect. */
+    assert_int_equal (s_agent (fx, "jejak-attendance", "3.5", &out, &err,
+                               "close-batch", "--batch", "B-1", NULL),
+                      JK_EXIT_OFFLINE);
+    assert_non_null (strstr (out, "not delivered yet"));
+    assert_null (strstr (err, "reconnect"));
+    assert_null (strstr (err, " INFO "));
+    free (out);
+    free (err);
+    out = err = NULL;
+    assert_int_equal (s_agent (fx, "jejak-attendance", "3.5", &out, &err,
+                               "--verbose", "sync", NULL),
+                      JK_EXIT_OFFLINE);
+    assert_non_null (strstr (err, "reconnect=\"broker silent\""));
+    free (out);
+    free (err);
+    out = NULL;
+    assert_int_equal (
+        s_agent (fx, "jejak-attendance", "0", &out, NULL, "pending", NULL),
+        JK_EXIT_OK);
+    assert_non_null (strstr (out, "1\tPENDING\ttraining.batch_closed"));
+    assert_null (strstr (out, "SENT"));
+    free (out);
+    jk_outbox_t *ob = s_outbox (fx);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (ob, 1, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_PENDING);
+    assert_int_equal (row.attempts, 0);
+    jk_outbox_close (&ob);
+    /* Hub up: stored, and the receipt is shown. */
+    s_start_hub (fx);
+    out = NULL;
+    assert_int_equal (
+        s_agent (fx, "jejak-attendance", "10", &out, NULL, "sync", NULL),
+        JK_EXIT_REJECTED); /* B-1 is not a scheduled batch */
+    free (out);
+    assert_int_equal (s_log_count (fx, "count(*)"), 1);
+    if (level) {
+        setenv ("JEJAK_LOG", level, 1);
+        free (level);
+    }
+}
+
+/* The agent learns the hub's clock from its PONG and says at once when
+   this machine's is off by more than 5 minutes; the next command says so
+   before it queues, even offline. The event itself is stored (the store
+   accepts a fast clock with W_AT_FUTURE). */
+static void test_clock_off_told (void **state)
+{
+    s_fix_t *fx = *state;
+    if (!s_have_hub ())
+        skip ();
+    s_start_hub (fx);
+    char fast[32];
+    snprintf (fast, sizeof fast, "%lld",
+              (long long)(jk_clock_now_ms () + 2 * 3600 * 1000 + 5 * 60000));
+    setenv ("JEJAK_CLOCK_MS", fast, 1);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_agent (fx, "jejak-attendance", "10", &out, &err,
+                               "close-batch", "--batch", "B-1", NULL),
+                      JK_EXIT_REJECTED);
+    assert_non_null (
+        strstr (err, "this computer's clock is 2 hours 5 minutes ahead of "
+                     "the dinas hub's"));
+    free (out);
+    free (err);
+    /* Offline now (--wait 0): told before anything is queued. */
+    out = err = NULL;
+    assert_int_equal (s_agent (fx, "jejak-attendance", "0", &out, &err,
+                               "close-batch", "--batch", "B-2", NULL),
+                      JK_EXIT_OFFLINE);
+    assert_non_null (strstr (err, "clock is 2 hours 5 minutes ahead"));
+    free (out);
+    free (err);
+    /* A right clock: the next delivery learns it, and the warning stops. */
+    unsetenv ("JEJAK_CLOCK_MS");
+    out = err = NULL;
+    assert_int_equal (
+        s_agent (fx, "jejak-attendance", "10", &out, &err, "sync", NULL),
+        JK_EXIT_REJECTED);
+    free (out);
+    free (err);
+    out = err = NULL;
+    assert_int_equal (s_agent (fx, "jejak-attendance", "0", &out, &err,
+                               "close-batch", "--batch", "B-3", NULL),
+                      JK_EXIT_OFFLINE);
+    assert_null (strstr (err, "clock"));
+    free (out);
+    free (err);
+    jk_outbox_t *ob = s_outbox (fx);
+    int64_t offset = 0;
+    assert_int_equal (jk_outbox_clock (ob, &offset, NULL), JK_OK);
+    assert_true (offset < 60000 && offset > -60000);
+    jk_outbox_close (&ob);
+    assert_int_equal (s_log_count (fx, "count(*)"), 2);
+}
+
+/* One flipped byte in a pending row's stored bytes (its source) used to
+   make sync send the whole outbox again and again, --wait or not, while
+   the outbox's WAL grew. Now the row is quarantined (never sent, shown by
+   pending and inspect), the events before it are stored, and delivery
+   stops at once with a message since the store needs that seq first. */
+static void test_damaged_row_quarantined (void **state)
+{
+    s_fix_t *fx = *state;
+    if (!s_have_hub ())
+        skip ();
+    s_start_hub (fx);
+    char *csv = jk_sprintf ("%s/closes.csv", fx->dir);
+    FILE *f = fopen (csv, "w");
+    fprintf (f, "batch\n");
+    for (int i = 1; i <= 60; i++)
+        fprintf (f, "B-%02d\n", i);
+    fclose (f);
+    /* 1..40 stored, then 41..60 queued offline (--wait 0). */
+    char *first = jk_sprintf ("%s/first.csv", fx->dir);
+    f = fopen (first, "w");
+    fprintf (f, "batch\n");
+    for (int i = 1; i <= 40; i++)
+        fprintf (f, "B-%02d\n", i);
+    fclose (f);
+    assert_int_equal (s_agent (fx, "jejak-attendance", "10", NULL, NULL,
+                               "import", first, "--type",
+                               "training.batch_closed", NULL),
+                      JK_EXIT_REJECTED);
+    assert_int_equal (s_agent (fx, "jejak-attendance", "0", NULL, NULL,
+                               "import", csv, "--type", "training.batch_closed",
+                               NULL),
+                      JK_EXIT_REJECTED); /* 40 already queued, 20 new */
+    assert_int_equal (s_log_count (fx, "count(*)"), 40);
+    /* Flip one byte of the source inside seq 45's stored bytes. */
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (fx->outbox, &db), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_exec (db,
+                      "UPDATE events SET bytes = CAST(replace(CAST(bytes AS "
+                      "TEXT), 'pacet-1', 'pacet-7') AS BLOB) WHERE seq = 45",
+                      NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_changes (db), 1);
+    sqlite3_close (db);
+
+    char *out = NULL, *err = NULL;
+    int64_t t0 = jk_clock_mono_ms ();
+    assert_int_equal (
+        s_agent (fx, "jejak-attendance", "20", &out, &err, "sync", NULL),
+        JK_EXIT_FAILURE);
+    int64_t took = jk_clock_mono_ms () - t0;
+    assert_non_null (strstr (err, "seq 45 of this outbox is damaged: its "
+                                  "stored bytes name source "
+                                  "'32.03.10/pacet-7', not this outbox's "
+                                  "32.03.10/pacet-1"));
+    assert_non_null (strstr (err, "the store expects seq 45"));
+    /* 41..44 stored, 45 quarantined, 46..60 wait; nothing sent over and
+       over: each of 41..60 but 45 went out a handful of times at most. */
+    assert_non_null (strstr (out, "sync: 0 stored, 4 rejected"));
+    unsigned long long sent = 0;
+    const char *p = strstr (out, "pending (");
+    assert_non_null (p);
+    assert_int_equal (sscanf (p, "pending (%llu sent", &sent), 1);
+    assert_true (sent <= 19 * 4);
+    assert_true (took < 15000);
+    free (out);
+    free (err);
+    assert_int_equal (s_log_count (fx, "count(*)"), 44);
+    assert_int_equal (s_log_count (fx, "count(*) - count(DISTINCT seq)"), 0);
+    /* pending and inspect show it. */
+    out = NULL;
+    assert_int_equal (
+        s_agent (fx, "jejak-attendance", "0", &out, NULL, "pending", NULL),
+        JK_EXIT_OK);
+    assert_non_null (strstr (out, "45\tQUARANTINED\ttraining.batch_closed"));
+    assert_non_null (strstr (out, "E_OUTBOX_DAMAGED: its stored bytes name "
+                                  "source '32.03.10/pacet-7'"));
+    free (out);
+    out = NULL;
+    assert_int_equal (s_agent (fx, "jejak-attendance", "0", &out, NULL,
+                               "inspect", "45", NULL),
+                      JK_EXIT_OK);
+    assert_non_null (strstr (out, "state\tQUARANTINED\n"));
+    assert_non_null (strstr (out, "32.03.10/pacet-7"));
+    free (out);
+    /* Bounded: a second sync stops as quickly, and the WAL stays small. */
+    assert_int_equal (
+        s_agent (fx, "jejak-attendance", "20", NULL, NULL, "sync", NULL),
+        JK_EXIT_FAILURE);
+    char *wal = jk_sprintf ("%s-wal", fx->outbox);
+    struct stat st;
+    if (stat (wal, &st) == 0)
+        assert_true (st.st_size <= JK_OUTBOX_WAL_LIMIT);
+    free (wal);
+    free (first);
+    free (csv);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +858,12 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_kill9_mid_sync, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_lost_wal_redelivered, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_pending_states_and_quiet_logs,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_clock_off_told, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_damaged_row_quarantined, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_shared_outbox_concurrent, s_setup,
                                          s_teardown),
