@@ -268,12 +268,51 @@ static void s_command_help (s_agent_t *self, const jk_type_t *t, FILE *out)
 /* ---- helpers ---------------------------------------------------------------
  */
 
-/* Prints a problem as "error: FIELD: MESSAGE (CODE)". */
+/* Prints a diagnostic on stderr with what a file put into it made safe
+   for a terminal: control bytes and bytes that are not UTF-8 are written
+   as \xNN (line breaks as \n), never raw. */
+static void s_say (const char *format, ...)
+    __attribute__ ((format (printf, 1, 2)));
+static void s_say (const char *format, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start (ap, format);
+    vsnprintf (text, sizeof text, format, ap);
+    va_end (ap);
+    size_t len = strlen (text);
+    char *out = jk_malloc (4 * len + 2);
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t seq = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c >= 0x80 && i + seq <= len &&
+            jk_utf8_length (text + i, seq) == 1) {
+            memcpy (out + n, text + i, seq);
+            n += seq;
+            i += seq;
+            continue;
+        }
+        if (c == '\n')
+            n += (size_t)sprintf (out + n, "\\n");
+        else if (c < 0x20 || c == 0x7f || c >= 0x80)
+            n += (size_t)sprintf (out + n, "\\x%02X", c);
+        else
+            out[n++] = (char)c;
+        i++;
+    }
+    out[n++] = '\n';
+    fwrite (out, 1, n, stderr);
+    free (out);
+}
+
+/* Prints a problem as "error: FIELD: MESSAGE (CODE)" (a value it quotes
+   may come from a file: escaped). */
 static void s_print_problem (const char *prefix, const char *where,
                              const jk_problem_t *p)
 {
-    fprintf (stderr, "%s%s%s%s%s: %s (%s)\n", prefix, where, *where ? " " : "",
-             p->field[0] ? "field " : "", p->field, p->message, p->code);
+    s_say ("%s%s%s%s%s: %s (%s)", prefix, where, *where ? " " : "",
+           p->field[0] ? "field " : "", p->field, p->message, p->code);
 }
 
 /* Parses --wait: seconds, a whole or decimal number >= 0. */
@@ -553,44 +592,6 @@ static int s_cmd_event (s_agent_t *self, const jk_type_t *t)
 
 /* ---- import ----------------------------------------------------------------
  */
-
-/* Prints a diagnostic on stderr with what a file put into it made safe
-   for a terminal: control bytes and bytes that are not UTF-8 are written
-   as \xNN (line breaks as \n), never raw. */
-static void s_say (const char *format, ...)
-    __attribute__ ((format (printf, 1, 2)));
-static void s_say (const char *format, ...)
-{
-    char text[2048];
-    va_list ap;
-    va_start (ap, format);
-    vsnprintf (text, sizeof text, format, ap);
-    va_end (ap);
-    size_t len = strlen (text);
-    char *out = jk_malloc (4 * len + 2);
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)text[i];
-        size_t seq = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-        if (c >= 0x80 && i + seq <= len &&
-            jk_utf8_length (text + i, seq) == 1) {
-            memcpy (out + n, text + i, seq);
-            n += seq;
-            i += seq;
-            continue;
-        }
-        if (c == '\n')
-            n += (size_t)sprintf (out + n, "\\n");
-        else if (c < 0x20 || c == 0x7f || c >= 0x80)
-            n += (size_t)sprintf (out + n, "\\x%02X", c);
-        else
-            out[n++] = (char)c;
-        i++;
-    }
-    out[n++] = '\n';
-    fwrite (out, 1, n, stderr);
-    free (out);
-}
 
 typedef struct {
     s_agent_t *agent;
