@@ -7,6 +7,7 @@
 #include "jk_decisions.h"
 #include "jk_rebuild.h"
 #include "jk_opts.h"
+#include "jk_integrity.h"
 #include "jk_replay.h"
 #include "jk_version.h"
 
@@ -133,6 +134,60 @@ static const char *s_problem_name (jk_verify_problem_t problem)
     }
 }
 
+/* SQLite's own integrity check of the whole file (every table and index
+   page). Prints what is damaged, naming each index or table the problems
+   mention, and returns JK_OK, JK_INVALID (printed) or JK_IO (printed). */
+static int s_verify_integrity (const char *path)
+{
+    sqlite3 *db = NULL;
+    char what[1024];
+    int rc = JK_IO;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        snprintf (what, sizeof what, "%s", sqlite3_errmsg (db));
+    else
+        rc = jk_db_integrity (db, NULL, what, sizeof what);
+    if (rc == JK_IO)
+        fprintf (stderr, "jejak-replay verify: cannot check %s: %s\n", path,
+                 what);
+    if (rc != JK_INVALID) {
+        sqlite3_close (db);
+        return rc;
+    }
+    printf ("DAMAGED %s: SQLite integrity check: %s\n", path, what);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT type, name, tbl_name FROM sqlite_master"
+                            " WHERE type IN ('table', 'index')"
+                            " ORDER BY type DESC, name",
+                            -1, &stmt, NULL) == SQLITE_OK)
+        while (sqlite3_step (stmt) == SQLITE_ROW) {
+            const char *type = (const char *)sqlite3_column_text (stmt, 0);
+            const char *name = (const char *)sqlite3_column_text (stmt, 1);
+            const char *table = (const char *)sqlite3_column_text (stmt, 2);
+            if (!type || !name || !table)
+                continue;
+            /* Whole words only: log_1 is not log_10. */
+            const char *at = what;
+            size_t n = strlen (name);
+            bool named = false;
+            while (!named && (at = strstr (at, name)) != NULL) {
+                char next = at[n];
+                named = !(next == '_' || (next >= '0' && next <= '9') ||
+                          (next >= 'a' && next <= 'z'));
+                at += n;
+            }
+            if (named && strcmp (type, "index") == 0)
+                printf ("damaged: index %s of table %s (rebuild it: "
+                        "REINDEX %s, on a copy, or restore a backup)\n",
+                        name, table, name);
+            else if (named)
+                printf ("damaged: table %s\n", name);
+        }
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return JK_INVALID;
+}
+
 static int s_verify (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
@@ -165,12 +220,22 @@ static int s_verify (int argc, char **argv)
         kept.pos = parsed.pos;
         memcpy (kept.hash, parsed.hash, 32);
     }
+    int integrity = s_verify_integrity (path);
+    if (integrity == JK_IO) {
+        jk_opts_destroy (&opts);
+        return JK_REPLAY_EXIT_IO;
+    }
     jk_progress_t *bar = NULL;
     jk_verify_result_t result;
     int rc = jk_log_verify (path, head_text ? &kept : NULL, &result, s_progress,
                             &bar);
     jk_progress_destroy (&bar);
-    if (rc == JK_IO) {
+    if (rc == JK_OK && integrity != JK_OK) {
+        printf ("chain verified over %llu records, but the file is damaged "
+                "(above)\n",
+                (unsigned long long)result.records);
+        code = JK_REPLAY_EXIT_TAMPERED;
+    } else if (rc == JK_IO) {
         fprintf (stderr, "jejak-replay verify: %s\n", result.message);
         code = JK_REPLAY_EXIT_IO;
     } else if (rc != JK_OK) {

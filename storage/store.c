@@ -3,6 +3,7 @@
     format, domain rules), appends log records and applies projections in
     one transaction per batch, then answers and publishes. Used by
     jejak-store and jejak-hub. */
+#include "jk_integrity.h"
 #include "jk_log.h"
 #include "jk_store.h"
 #include "jk_wire.h"
@@ -22,6 +23,9 @@
    answered NACK E_STORE_CLOCK and nothing is appended. */
 #define S_CLOCK_TOLERANCE_MS JK_STORE_CLOCK_TOLERANCE_MS
 #define S_CLOCK_LOG_MS       60000 /* repeat the clock error this often */
+/* Records whose chain the store recomputes at start (jejak-replay verify
+   does them all). */
+#define S_CHAIN_TAIL 10000
 
 /* One submitted event of the batch being decided. */
 typedef struct {
@@ -69,6 +73,7 @@ typedef struct {
                                       of the log (logged once) */
     uint64_t rewinds;              /* REWINDs sent */
     uint64_t refused_by_broker;    /* ERRORs from the broker */
+    int lock_fd;                   /* the single writer's lock, or -1 */
     zmsg_t **submits;              /* SUBMITs of the batch (routing first) */
     size_t submit_count, submit_cap;
     s_item_t *items; /* events of the batch, in order */
@@ -642,16 +647,44 @@ static void s_pipe_ready (s_store_t *self)
     zmsg_destroy (&msg);
 }
 
+/* The start-up check: the log table and its indexes (SQLite's integrity
+   check) and the chain over the last S_CHAIN_TAIL records. A damaged log
+   is never appended to: 0, or -1 with what is damaged and what to run. */
+static int s_check_log (s_store_t *self, const char *db_path)
+{
+    char what[512];
+    int rc = jk_db_integrity (jk_log_db (self->log), "log", what, sizeof what);
+    if (rc == JK_OK)
+        rc = jk_log_check_tail (jk_log_db (self->log), S_CHAIN_TAIL, what,
+                                sizeof what);
+    if (rc == JK_OK)
+        return 0;
+    jk_error ("store",
+              "the log in %s is damaged, the store does not append to it: "
+              "%s. Run 'jejak-replay verify %s' to see all that is damaged, "
+              "then restore the last good backup (docs/OPERATIONS.md, "
+              "\"Storage damage\")",
+              db_path, what, db_path);
+    return -1;
+}
+
 /* Opens the database, sockets and query actor; 0 or -1 (logged). */
 static int s_store_init (s_store_t *self, const jk_store_config_t *config)
 {
     char err[512];
+    self->lock_fd = jk_writer_lock (config->db_path, err, sizeof err);
+    if (self->lock_fd < 0) {
+        jk_error ("store", "%s", err);
+        return -1;
+    }
     self->log =
         jk_log_open (config->db_path, config->busy_timeout_ms, err, sizeof err);
     if (!self->log) {
-        jk_error ("store", "cannot open the log: %s", err);
+        jk_error ("store", "cannot open the log %s: %s", config->db_path, err);
         return -1;
     }
+    if (s_check_log (self, config->db_path))
+        return -1;
     /* The store keeps the projections in the log's file: it migrates
        them (the log knows nothing of them). */
     if (jk_projections_migrate (jk_log_db (self->log), err, sizeof err)) {
@@ -707,12 +740,15 @@ static void s_store_fini (s_store_t *self)
     free (self->items);
     jk_projections_destroy (&self->projections);
     jk_log_close (&self->log);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);
+    self->lock_fd = -1;
 }
 
 static void s_store_actor (zsock_t *pipe, void *args)
 {
     const jk_store_config_t *config = args;
-    s_store_t self_s = {.pipe = pipe}, *self = &self_s;
+    s_store_t self_s = {.pipe = pipe, .lock_fd = -1}, *self = &self_s;
     self->batch_max =
         config->batch_max > 0 ? config->batch_max : S_BATCH_DEFAULT;
     int rc = s_store_init (self, config);
