@@ -82,9 +82,16 @@ for d in /var/lib/jejak /var/lib/jejak/hub /var/lib/jejak/office; do
 done
 
 # Programs, man pages, completions, units, example configs.
+# Every program each package ships (from dpkg's own file list, so a new
+# program is checked without editing this test).
+programs=$(dpkg -L jejak-hub jejak-office jejak-status | grep '^/usr/bin/' |
+    sed 's|^/usr/bin/||' | sort)
 for p in jejak-hub jejak-broker jejak-store jejak-keys jejak-replay \
          jejak-schema jejak-registration jejak-attendance jejak-scoring \
          jejak-status; do
+    echo "$programs" | grep -qx "$p" || fail "$p is in no package"
+done
+for p in $programs; do
     check "$p installed and runs --version" \
         sh -c "/usr/bin/$p --version | grep -q '^$p (Jejak) '"
     check "$p.1.gz man page" test -s /usr/share/man/man1/$p.1.gz
@@ -102,20 +109,29 @@ check "registration.cfg is a conffile of jejak-office" \
 units=/usr/lib/systemd/system
 check "nothing enabled by the install" \
     sh -c "! ls /etc/systemd/system/*.wants/jejak-* >/dev/null 2>&1"
+# Every unit the packages ship: hardened, and valid for systemd.
+unit_files=$(ls $units/jejak-*)
 for u in jejak-hub.service jejak-broker.service jejak-store.service \
-         jejak-status-web.service jejak-sync@registration.service \
-         jejak-sync@.timer; do
-    file=$units/$u
-    case $u in jejak-sync@registration.service) file=$units/jejak-sync@.service ;; esac
-    check "$u exists" test -f "$file"
-    grep -q '^ProtectSystem=strict' "$file" || case $u in *.timer) ;; *)
-        fail "$u lacks ProtectSystem=strict" ;; esac
+         jejak-status-web.service jejak-sync@.service jejak-sync@.timer; do
+    check "$u exists" test -f "$units/$u"
 done
-check "systemd-analyze verify of every unit" \
-    sh -c "SYSTEMD_LOG_LEVEL=warning systemd-analyze verify \
-        $units/jejak-hub.service $units/jejak-broker.service \
-        $units/jejak-store.service $units/jejak-status-web.service \
-        $units/jejak-sync@registration.service $units/jejak-sync@.timer \
+verify_list=""
+for file in $unit_files; do
+    u=$(basename "$file")
+    case $u in
+        *.timer) verify_list="$verify_list $file"; continue ;;
+        *@.service) verify_list="$verify_list $units/${u%@.service}@registration.service" ;;
+        *) verify_list="$verify_list $file" ;;
+    esac
+    for line in ProtectSystem=strict NoNewPrivileges=true PrivateTmp=true \
+                CapabilityBoundingSet= Restart=on-failure; do
+        case $u in *@.service) [ $line = Restart=on-failure ] && continue ;; esac
+        grep -qx "$line" "$file" || fail "$u lacks $line"
+    done
+    echo "ok - $u is hardened"
+done
+check "systemd-analyze verify of every unit ($verify_list )" \
+    sh -c "SYSTEMD_LOG_LEVEL=warning systemd-analyze verify $verify_list \
         >/tmp/verify.log 2>&1 || { cat /tmp/verify.log; exit 1; }; \
         ! grep -v '^$' /tmp/verify.log"
 
