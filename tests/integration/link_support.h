@@ -1,13 +1,13 @@
 /*  link_support.h - helpers for the upstream link tests: real regency logs
     (generated and decided as the store does), jejak-link processes, and
     their STATS read over the wire. Header only: every function is
-    static. */
+    static inline. */
 #ifndef LINK_SUPPORT_H
 #define LINK_SUPPORT_H
 
 #include "testsupport.h"
 
-#include "../unit/replay/replay_workload.h"
+#include "jk_base.h"
 #include "jk_keys.h"
 #include "jk_link.h"
 #include "jk_wire.h"
@@ -20,8 +20,8 @@
 
 /* A DEALER to endpoint; a CURVE client with the secret certificate key
    and the server's public certificate server when both are set. */
-static zsock_t *lk_dealer (const char *endpoint, const char *key,
-                           const char *server)
+static inline zsock_t *lk_dealer (const char *endpoint, const char *key,
+                                  const char *server)
 {
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     zsock_set_linger (sock, 0);
@@ -41,8 +41,8 @@ static zsock_t *lk_dealer (const char *endpoint, const char *key,
 
 /* The STATS text of a link endpoint (heap), or NULL when it did not answer
    within a second. */
-static char *lk_stats_text (const char *endpoint, const char *key,
-                            const char *server)
+static inline char *lk_stats_text (const char *endpoint, const char *key,
+                                   const char *server)
 {
     zsock_t *sock = lk_dealer (endpoint, key, server);
     zmsg_t *req = jk_wire_new ("STATS");
@@ -59,7 +59,7 @@ static char *lk_stats_text (const char *endpoint, const char *key,
 }
 
 /* The value of name=... in a STATS text; -1 when absent. */
-static int64_t lk_stat_in (const char *text, const char *name)
+static inline int64_t lk_stat_in (const char *text, const char *name)
 {
     if (!text)
         return -1;
@@ -70,8 +70,8 @@ static int64_t lk_stat_in (const char *text, const char *name)
     return -1;
 }
 
-static int64_t lk_stat (const char *endpoint, const char *key,
-                        const char *server, const char *name)
+static inline int64_t lk_stat (const char *endpoint, const char *key,
+                               const char *server, const char *name)
 {
     char *text = lk_stats_text (endpoint, key, server);
     int64_t value = lk_stat_in (text, name);
@@ -79,8 +79,8 @@ static int64_t lk_stat (const char *endpoint, const char *key,
     return value;
 }
 
-static pid_t lk_receiver (const char *db, const char *listen, const char *keys,
-                          const char *log)
+static inline pid_t lk_receiver (const char *db, const char *listen,
+                                 const char *keys, const char *log)
 {
     char *argv[] = {"jejak-link",
                     "receive",
@@ -94,9 +94,10 @@ static pid_t lk_receiver (const char *db, const char *listen, const char *keys,
     return jk_test_spawn (argv, log);
 }
 
-static pid_t lk_sender (const char *db, const char *area, const char *upstream,
-                        const char *key, const char *server, const char *stats,
-                        const char *log)
+static inline pid_t lk_sender (const char *db, const char *area,
+                               const char *upstream, const char *key,
+                               const char *server, const char *stats,
+                               const char *log)
 {
     char *argv[16];
     int n = 0;
@@ -123,7 +124,7 @@ static pid_t lk_sender (const char *db, const char *area, const char *upstream,
 }
 
 /* One integer from a query on a database file (read-only). */
-static int64_t lk_sql_int (const char *path, const char *sql)
+static inline int64_t lk_sql_int (const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     int64_t value = -1;
@@ -140,8 +141,8 @@ static int64_t lk_sql_int (const char *path, const char *sql)
 }
 
 /* Runs jejak-link verify; returns its exit code, stdout in *out. */
-static int lk_verify (const char *copy, const char *origin, const char *head,
-                      const char *source, char **out)
+static inline int lk_verify (const char *copy, const char *origin,
+                             const char *head, const char *source, char **out)
 {
     char *argv[12];
     int n = 0;

@@ -7,6 +7,8 @@
     intact. JEJAK_CHAOS_SCALE multiplies the size. */
 #include "link_support.h"
 
+#include "../unit/replay/replay_workload.h"
+
 static int64_t s_copied (const char *listen)
 {
     return lk_stat (listen, NULL, NULL, "origin.32.03.pos");

@@ -7,6 +7,8 @@
     stored. */
 #include "link_support.h"
 
+#include "../unit/replay/replay_workload.h"
+
 typedef struct {
     char *dir, *keys, *link_key, *server_key, *office_key;
     char *regency, *copy, *listen, *stats, *recv_log, *send_log;

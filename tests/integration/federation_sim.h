@@ -1,0 +1,377 @@
+/*  federation_sim.h - the province simulation (docs/FEDERATION.md,
+    "Measured"): regency hubs of Jawa Barat as real jejak-hub processes,
+    each with --region set to its kabupaten and fed by its own kecamatan
+    offices (one driver process per regency submitting the realistic
+    workload for that regency's kecamatan and desa, resending until
+    answered), each forwarding with jejak-link send over CURVE to one
+    jejak-link receive. During the live phase one regency hub is killed -9
+    and restarted and another's link is cut (its sender stopped) until the
+    province sees it down; then every link is taken down while the offices
+    go on (the outage), and brought back to measure the catch-up rate. At
+    the end every regency's copy at the province verifies and equals the
+    regency's own log. Prints lag p50/p99, catch-up rate and memory. Header
+    only: every function is static. */
+#ifndef FEDERATION_SIM_H
+#define FEDERATION_SIM_H
+
+#include "link_support.h"
+#include "workload.h"
+
+#include <sys/wait.h>
+
+typedef struct {
+    int regencies; /* kabupaten of Jawa Barat, in code order; 1..27 */
+    int live;      /* events per regency in the live phase */
+    int outage;    /* events per regency during the outage */
+    int pace_ms;   /* pause between a driver's SUBMITs in the live phase */
+    int batch;     /* events per SUBMIT */
+} sim_config_t;
+
+typedef struct {
+    char code[8];
+    int kecamatan;
+    char *db, *ingest, *feed, *query, *log, *send_log, *stats, *key;
+    pid_t hub, sender, driver;
+} sim_regency_t;
+
+/* Kabupaten of province 32 and their kecamatan counts, from data/. */
+static int sim_regencies (sim_regency_t *out, int max)
+{
+    FILE *f = fopen (JEJAK_SOURCE_DIR "/data/indonesia_kabupaten.csv", "r");
+    assert_non_null (f);
+    char line[256];
+    int n = 0;
+    while (fgets (line, sizeof line, f) && n < max)
+        if (strncmp (line, "32.", 3) == 0) {
+            memset (&out[n], 0, sizeof out[n]);
+            snprintf (out[n].code, sizeof out[n].code, "%.5s", line);
+            n++;
+        }
+    fclose (f);
+    f = fopen (JEJAK_SOURCE_DIR "/data/indonesia_kecamatan.csv", "r");
+    assert_non_null (f);
+    while (fgets (line, sizeof line, f)) {
+        line[strcspn (line, "\r\n")] = 0;
+        const char *kab = strrchr (line, ',');
+        for (int i = 0; kab && i < n; i++)
+            if (streq (kab + 1, out[i].code))
+                out[i].kecamatan++;
+    }
+    fclose (f);
+    return n;
+}
+
+static pid_t sim_hub (sim_regency_t *r)
+{
+    char *argv[] = {"jejak-hub", "--region", r->code,   "--db",
+                    r->db,       "--ingest", r->ingest, "--feed",
+                    r->feed,     "--query",  r->query,  NULL};
+    return jk_test_spawn (argv, r->log);
+}
+
+static pid_t sim_sender (sim_regency_t *r, const char *listen,
+                         const char *server)
+{
+    return lk_sender (r->db, r->code, listen, r->key, server, r->stats,
+                      r->send_log);
+}
+
+/* One SUBMIT, resent (new socket) until answered: the hub may be killed
+   and restarted meanwhile; the store answers a resent event DUPLICATE. */
+static void sim_submit (zsock_t **sock, const char *ingest, zmsg_t *events)
+{
+    for (;;) {
+        zmsg_t *msg = zmsg_dup (events);
+        zmsg_send (&msg, *sock);
+        zmsg_t *answer = jk_test_recv (*sock, 3000);
+        char command[16];
+        bool ok = answer && !jk_wire_open (answer, command, sizeof command) &&
+                  streq (command, "ANSWER");
+        bool retry = false;
+        for (zframe_t *f = ok ? zmsg_first (answer) : NULL; f;
+             f = zmsg_next (answer)) {
+            jk_answer_t a;
+            if (jk_answer_decode (zframe_data (f), zframe_size (f), &a) ||
+                a.kind == JK_ANSWER_NACK)
+                retry = true;
+        }
+        zmsg_destroy (&answer);
+        if (ok && !retry)
+            return;
+        zsock_destroy (sock);
+        *sock = jk_test_dealer (ingest);
+    }
+}
+
+/* The offices of one regency (a child process): the live phase paced,
+   then, once phase_b exists, the outage's events as fast as answered. */
+static void sim_driver (sim_regency_t *r, int seed, const sim_config_t *c,
+                        const char *phase_b)
+{
+    setenv ("JEJAK_REGION", r->code, 1);
+    jk_workload_config_t wc = {.events = (size_t)(c->live + c->outage),
+                               .reject_share = 0.02,
+                               .offices = r->kecamatan};
+    jk_workload_t *w = jk_workload_new ((uint64_t)seed, &wc);
+    zsock_t *sock = jk_test_dealer (r->ingest);
+    int sent = 0;
+    while (sent < c->live + c->outage) {
+        if (sent == c->live)
+            while (access (phase_b, F_OK) != 0)
+                jk_test_pause_ms (10);
+        zmsg_t *events = zmsg_new ();
+        int n = 0;
+        while (n < c->batch && sent + n < c->live + c->outage &&
+               (sent >= c->live || sent + n < c->live)) {
+            jk_event_t *e = jk_workload_next (w);
+            size_t size = 0;
+            uint8_t *bytes = jk_event_encode (e, &size);
+            zmsg_addmem (events, bytes, size);
+            free (bytes);
+            jk_event_destroy (&e);
+            n++;
+        }
+        zmsg_pushstr (events, "SUBMIT");
+        zmsg_pushstr (events, "JEJAK/1");
+        sim_submit (&sock, r->ingest, events);
+        zmsg_destroy (&events);
+        sent += n;
+        if (sent <= c->live)
+            jk_test_pause_ms (c->pace_ms);
+    }
+    zsock_destroy (&sock);
+    jk_workload_destroy (&w);
+}
+
+static int64_t sim_rss_kb (pid_t pid)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen (path, "r");
+    int64_t kb = -1;
+    while (f && fgets (line, sizeof line, f))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atoll (line + 6);
+    if (f)
+        fclose (f);
+    return kb;
+}
+
+static int s_cmp_i64 (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Office -> province lag (arrival time - the regency's recorded_at) of the
+   arrivals with pos in (from, to]: p50 and p99 in ms. */
+static void sim_lag (const char *copy, uint64_t from, uint64_t to, int64_t *p50,
+                     int64_t *p99)
+{
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open_v2 (copy, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2 (db,
+                        "SELECT a.received_at - c.recorded_at FROM arrival a "
+                        "JOIN copy c ON c.origin = a.origin AND c.pos = "
+                        "a.origin_pos WHERE a.pos > ?1 AND a.pos <= ?2",
+                        -1, &st, NULL);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)to);
+    size_t n = 0, cap = 1024;
+    int64_t *v = jk_malloc (cap * sizeof *v);
+    while (sqlite3_step (st) == SQLITE_ROW) {
+        if (n == cap)
+            v = jk_realloc (v, (cap *= 2) * sizeof *v);
+        v[n++] = sqlite3_column_int64 (st, 0);
+    }
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    assert_true (n > 0);
+    qsort (v, n, sizeof *v, s_cmp_i64);
+    *p50 = v[n / 2];
+    *p99 = v[(n * 99) / 100];
+    free (v);
+}
+
+static int64_t sim_total_copied (const char *listen, const char *key,
+                                 const char *server)
+{
+    return lk_stat (listen, key, server, "records");
+}
+
+static void sim_run (const sim_config_t *c)
+{
+    char *dir = jk_test_tmpdir ("fedsim");
+    char *keys = jk_sprintf ("%s/keys", dir);
+    char *server = jk_sprintf ("%s/broker.pub", keys);
+    char *copy = jk_sprintf ("%s/province.db", dir);
+    char *listen = jk_test_endpoint (dir, "province");
+    char *recv_log = jk_sprintf ("%s/province.log", dir);
+    char *phase_b = jk_sprintf ("%s/phase-b", dir);
+    sim_regency_t r[27];
+    int n = sim_regencies (r, c->regencies);
+    assert_int_equal (n, c->regencies);
+    int offices = 0;
+    /* Keys by the real tool (this process keeps no region loaded, so each
+       driver child loads its own regency's). */
+    char *init[] = {"jejak-keys", "init", "--dir", keys, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (init, &out, &err, 30000), 0);
+    free (out);
+    free (err);
+    for (int i = 0; i < n; i++) {
+        offices += r[i].kecamatan;
+        char *link[] = {"jejak-keys", "link",    "--dir", keys,
+                        "--area",     r[i].code, NULL};
+        assert_int_equal (jk_test_run (link, &out, &err, 30000), 0);
+        free (out);
+        free (err);
+        r[i].key = jk_sprintf ("%s/issued/link_%s.key", keys, r[i].code);
+        r[i].db = jk_sprintf ("%s/%s.db", dir, r[i].code);
+        char name[32];
+        snprintf (name, sizeof name, "ingest-%d", i);
+        r[i].ingest = jk_test_endpoint (dir, name);
+        snprintf (name, sizeof name, "feed-%d", i);
+        r[i].feed = jk_test_endpoint (dir, name);
+        snprintf (name, sizeof name, "query-%d", i);
+        r[i].query = jk_test_endpoint (dir, name);
+        snprintf (name, sizeof name, "stats-%d", i);
+        r[i].stats = jk_test_endpoint (dir, name);
+        r[i].log = jk_sprintf ("%s/hub-%s.log", dir, r[i].code);
+        r[i].send_log = jk_sprintf ("%s/send-%s.log", dir, r[i].code);
+    }
+    printf ("# %d regency hubs, %d kecamatan offices, %d + %d events each\n", n,
+            offices, c->live, c->outage);
+    pid_t recv = lk_receiver (copy, listen, keys, recv_log);
+    for (int i = 0; i < n; i++)
+        r[i].hub = sim_hub (&r[i]);
+    for (int i = 0; i < n; i++)
+        assert_true (JK_WAIT_FOR (
+            jk_test_file_has (r[i].log, "jejak-hub ingest="), 60000));
+    for (int i = 0; i < n; i++)
+        r[i].sender = sim_sender (&r[i], listen, server);
+    for (int i = 0; i < n; i++) {
+        r[i].driver = fork ();
+        if (r[i].driver == 0) {
+            sim_driver (&r[i], 100 + i, c, phase_b);
+            _exit (0);
+        }
+    }
+    int64_t live_start = jk_clock_mono_ms ();
+
+    /* A regency hub killed -9 and restarted; another's link cut until the
+       province sees it down. */
+    sim_regency_t *victim = &r[0], *cut = &r[n > 1 ? 1 : 0];
+    assert_true (JK_WAIT_FOR (
+        lk_sql_int (victim->db, "SELECT count(*) FROM log") > c->live / 3,
+        120000));
+    assert_int_not_equal (jk_test_stop (victim->hub, SIGKILL, 10000), -1);
+    victim->hub = sim_hub (victim);
+    printf ("# kill -9 hub %s, restarted\n", victim->code);
+    char *up = jk_sprintf ("link.%s.up", cut->code);
+    assert_true (
+        JK_WAIT_FOR (lk_stat (listen, cut->key, server, up) == 1, 60000));
+    kill (cut->sender, SIGSTOP);
+    int64_t cut_at = jk_clock_mono_ms ();
+    assert_true (
+        JK_WAIT_FOR (lk_stat (listen, cut->key, server, up) == 0, 30000));
+    kill (cut->sender, SIGCONT);
+    printf ("# link %s cut for %lld ms (until the province showed it down)\n",
+            cut->code, (long long)(jk_clock_mono_ms () - cut_at));
+
+    /* The live phase ends when every hub holds its live events and the
+       province holds every hub's log. */
+    int64_t live_total = (int64_t)n * c->live;
+    if (!JK_WAIT_FOR (sim_total_copied (listen, r[0].key, server) >= live_total,
+                      600000))
+        fail_msg ("province holds %lld of %lld live records",
+                  (long long)sim_total_copied (listen, r[0].key, server),
+                  (long long)live_total);
+    int64_t live_ms = jk_clock_mono_ms () - live_start;
+    uint64_t live_arrivals =
+        (uint64_t)lk_sql_int (copy, "SELECT max(pos) FROM arrival");
+    int64_t p50, p99;
+    sim_lag (copy, 0, live_arrivals, &p50, &p99);
+    printf ("# live: %lld records in %lld ms (%.0f records/s through the "
+            "province); lag office -> province p50 %lld ms, p99 %lld ms\n",
+            (long long)live_arrivals, (long long)live_ms,
+            live_arrivals * 1000.0 / (double)(live_ms ? live_ms : 1),
+            (long long)p50, (long long)p99);
+
+    /* The outage: every link down while the offices go on. */
+    for (int i = 0; i < n; i++)
+        assert_int_equal (jk_test_stop (r[i].sender, SIGTERM, 10000), 0);
+    FILE *flag = fopen (phase_b, "w");
+    fclose (flag);
+    for (int i = 0; i < n; i++) {
+        int status = 0;
+        assert_int_equal (waitpid (r[i].driver, &status, 0), r[i].driver);
+        assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    }
+    int64_t heads = 0;
+    for (int i = 0; i < n; i++)
+        heads += lk_sql_int (r[i].db, "SELECT max(pos) FROM log");
+    int64_t before = sim_total_copied (listen, r[0].key, server);
+    int64_t catch_start = jk_clock_mono_ms ();
+    for (int i = 0; i < n; i++)
+        r[i].sender = sim_sender (&r[i], listen, server);
+    if (!JK_WAIT_FOR (sim_total_copied (listen, r[0].key, server) == heads,
+                      900000))
+        fail_msg ("province holds %lld of %lld records after the outage",
+                  (long long)sim_total_copied (listen, r[0].key, server),
+                  (long long)heads);
+    int64_t catch_ms = jk_clock_mono_ms () - catch_start;
+    printf ("# outage: %lld records caught up by %d links in %lld ms: %.0f "
+            "records/s into the province\n",
+            (long long)(heads - before), n, (long long)catch_ms,
+            (heads - before) * 1000.0 / (double)(catch_ms ? catch_ms : 1));
+    int64_t hub_kb = 0, hub_max = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t kb = sim_rss_kb (r[i].hub);
+        hub_kb += kb;
+        hub_max = kb > hub_max ? kb : hub_max;
+    }
+    printf ("# memory: regency hub RSS mean %lld KiB, max %lld KiB; province "
+            "receiver %lld KiB; a sender %lld KiB\n",
+            (long long)(hub_kb / n), (long long)hub_max,
+            (long long)sim_rss_kb (recv), (long long)sim_rss_kb (r[0].sender));
+
+    /* Every regency's copy verifies and equals its own log. */
+    for (int i = 0; i < n; i++) {
+        jk_link_verify_t v;
+        int rc = jk_link_verify (copy, r[i].code, NULL, r[i].db, &v);
+        if (rc != JK_OK)
+            fail_msg ("%s: %s", r[i].code, v.message);
+    }
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM copy"), heads);
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fault"), 0);
+    printf ("# every copy verifies and equals its regency's log (%lld "
+            "records)\n",
+            (long long)heads);
+
+    for (int i = 0; i < n; i++) {
+        jk_test_stop (r[i].sender, SIGTERM, 10000);
+        jk_test_stop (r[i].hub, SIGTERM, 10000);
+        free (r[i].key);
+        free (r[i].db);
+        free (r[i].ingest);
+        free (r[i].feed);
+        free (r[i].query);
+        free (r[i].stats);
+        free (r[i].log);
+        free (r[i].send_log);
+    }
+    jk_test_stop (recv, SIGTERM, 10000);
+    free (up);
+    free (keys);
+    free (server);
+    free (copy);
+    free (listen);
+    free (recv_log);
+    free (phase_b);
+    jk_test_rmdir (&dir);
+}
+
+#endif
