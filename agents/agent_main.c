@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7450"
-#define S_IMPORT_CHUNK   250 /* rows per outbox transaction */
+#define S_IMPORT_CHUNK   1000 /* rows per outbox transaction */
 
 /* The options of one program run: globals, command flags, body flags. */
 typedef struct {

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #define S_SOURCE "32.03.10/pacet-1"
-#define S_EVENTS 3000 /* workload events turned into CSV rows */
+#define S_EVENTS                                                               \
+    6000 /* workload events turned into CSV rows: more than 1,000 rows (one    \
+            import transaction) of the largest types */
 
 typedef struct {
     char *dir, *ingest, *feed, *query, *db, *outbox, *log;
