@@ -433,14 +433,16 @@ static int s_verify_source (sqlite3 *db, const char *origin,
         }
         bool same = sqlite3_column_int64 (a, 0) == sqlite3_column_int64 (b, 0);
         for (int col = 1; same && col < 7; col++)
-            same = sqlite3_column_bytes (a, col) ==
-                       sqlite3_column_bytes (b, col) &&
-                   (sqlite3_column_type (a, col) == SQLITE_INTEGER
-                        ? sqlite3_column_int64 (a, col) ==
-                              sqlite3_column_int64 (b, col)
-                        : memcmp (sqlite3_column_blob (a, col),
-                                  sqlite3_column_blob (b, col),
-                                  (size_t)sqlite3_column_bytes (a, col)) == 0);
+            same =
+                sqlite3_column_bytes (a, col) ==
+                    sqlite3_column_bytes (b, col) &&
+                (sqlite3_column_type (a, col) == SQLITE_INTEGER
+                     ? sqlite3_column_int64 (a, col) ==
+                           sqlite3_column_int64 (b, col)
+                     : sqlite3_column_bytes (a, col) == 0 ||
+                           memcmp (sqlite3_column_blob (a, col),
+                                   sqlite3_column_blob (b, col),
+                                   (size_t)sqlite3_column_bytes (a, col)) == 0);
         if (!same) {
             rc = s_verdict (result, pos,
                             "origin %s: position %llu differs between the "

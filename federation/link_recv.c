@@ -13,6 +13,7 @@
 #include "jk_link.h"
 #include "jk_wire.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -710,6 +711,9 @@ static void s_destroy (s_recv_t *self)
     zcert_destroy (&self->cert);
     jk_keyring_destroy (&self->keyring);
     jk_chain_destroy (&self->chain);
+    /* The actor's thread ends here: release OpenSSL's state for it now
+       rather than rely on thread-exit hooks. */
+    OPENSSL_thread_stop ();
     zhashx_destroy (&self->origins);
     zhashx_destroy (&self->links);
 }
