@@ -1,0 +1,267 @@
+/*  jejak_report.c - jejak-report, the dinas's ready-made reports from a hub
+    database or a copy of it, as of any date, as XLSX, CSV for Indonesian
+    Excel or printable HTML (docs/REPORTS.md). A program of its own rather
+    than a command of jejak-replay: its users are data officers, not
+    auditors, and its flags (report, as-of, format, masking) are theirs. */
+#include "jk_base.h"
+#include "jk_opts.h"
+#include "jk_report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_EXIT_USAGE 2
+#define S_EXIT_IO    3
+
+static const jk_opt_t s_spec[] = {
+    {"db", "JEJAK_DB", NULL,
+     "the hub's database, or a copy (jejak-replay backup / rebuild)", false},
+    {"as-of", "JEJAK_REPORT_AS_OF", NULL,
+     "the report's date, DD/MM/YYYY or YYYY-MM-DD (default today in WIB)",
+     false},
+    {"format", "JEJAK_REPORT_FORMAT", "xlsx", "xlsx, csv or html", false},
+    {"out", "JEJAK_REPORT_OUT", NULL,
+     "output file (default REPORT-YYYY-MM-DD.EXT; '-' for standard output, "
+     "not for xlsx)",
+     false},
+    {"book-year", NULL, NULL,
+     "kecamatan, rat: the RAT book year (default the year before --as-of)",
+     false},
+    {"days", NULL, "90", "sertifikat: expiring within this many days", false},
+    {"batch", NULL, NULL, "pelatihan, asesmen, dak: one training batch only",
+     false},
+    {"active-rule", "JEJAK_ACTIVE_RULE", NULL,
+     "the rule for 'active' (years=N,deadline-months=N,grace-days=N,"
+     "quorum=any|required; docs/PROJECTIONS.md)",
+     false},
+    {"keys", "JEJAK_KEYS", NULL,
+     "the hub's keys directory: person.key gives each person a stable "
+     "pseudonymous key (column Kunci)",
+     false},
+    {"unmasked", NULL, NULL,
+     "show NIKs in clear (only for the dinas's own officers with access to "
+     "the database; see docs/REPORTS.md)",
+     true},
+};
+
+#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
+
+static void s_usage (FILE *out)
+{
+    fprintf (out, "usage: jejak-report REPORT --db FILE [--as-of DATE] "
+                  "[--format xlsx|csv|html] [--out FILE] [flags]\n"
+                  "       jejak-report person-key --keys DIR\n"
+                  "reports:\n");
+    for (size_t i = 0; i < jk_report_kind_count; i++)
+        fprintf (out, "  %-11s %s: %s\n", jk_report_kinds[i].name,
+                 jk_report_kinds[i].title, jk_report_kinds[i].help);
+    fprintf (out, "exit codes: 0 written, 2 usage, 3 cannot read the "
+                  "database or write the output\n");
+}
+
+/* DD/MM/YYYY or YYYY-MM-DD. */
+static int s_parse_day (const char *text, int32_t *day)
+{
+    int y, m, d;
+    char tail;
+    if (strlen (text) != 10)
+        return -1;
+    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
+        sscanf (text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3)
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if ((text[i] < '0' || text[i] > '9') && text[i] != '-' &&
+            text[i] != '/')
+            return -1;
+    if (!jk_date_valid (y, m, d))
+        return -1;
+    *day = jk_days_from_civil (y, m, d);
+    return 0;
+}
+
+static int s_person_key (jk_opts_t *opts)
+{
+    const char *dir = jk_opts_get (opts, "keys");
+    if (!dir) {
+        fprintf (stderr, "jejak-report person-key: --keys DIR is required "
+                         "(the hub's keys directory)\n");
+        return S_EXIT_USAGE;
+    }
+    char err[512];
+    if (jk_person_key_create (dir, err, sizeof err)) {
+        fprintf (stderr, "jejak-report person-key: %s\n", err);
+        return S_EXIT_IO;
+    }
+    printf ("%s/%s written (keep it with the hub's keys; never replace it)\n",
+            dir, JK_PERSON_KEY_FILE);
+    return 0;
+}
+
+static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
+{
+    jk_rdoc_t doc = {.name = kind->name, .masked = true};
+    snprintf (doc.title, sizeof doc.title, "%s", kind->title);
+    const char *db_path = jk_opts_get (opts, "db");
+    if (!db_path) {
+        fprintf (stderr, "jejak-report: --db FILE is required\n");
+        return S_EXIT_USAGE;
+    }
+    doc.as_of_day = jk_wib_day (jk_clock_now_ms ());
+    const char *as_of = jk_opts_get (opts, "as-of");
+    if (as_of && s_parse_day (as_of, &doc.as_of_day)) {
+        fprintf (stderr,
+                 "jejak-report: --as-of '%s' is not a date (DD/MM/YYYY or "
+                 "YYYY-MM-DD)\n",
+                 as_of);
+        return S_EXIT_USAGE;
+    }
+    jk_date_format (doc.as_of_day, doc.as_of);
+    char err[512] = "";
+    if (jk_active_rule_parse (jk_opts_get (opts, "active-rule"), &doc.rule, err,
+                              sizeof err)) {
+        fprintf (stderr, "jejak-report: --active-rule: %s\n", err);
+        return S_EXIT_USAGE;
+    }
+    doc.book_year = jk_active_years (&doc.rule, doc.as_of_day).to_year;
+    const char *year = jk_opts_get (opts, "book-year");
+    uint64_t number = 0;
+    if (year) {
+        if (jk_parse_u64 (year, &number) || number < 1900 || number > 2999) {
+            fprintf (stderr,
+                     "jejak-report: --book-year must be a year 1900..2999, "
+                     "not '%s'\n",
+                     year);
+            return S_EXIT_USAGE;
+        }
+        doc.book_year = (int)number;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "days"), &number) || number > 3660) {
+        fprintf (stderr, "jejak-report: --days must be 0..3660\n");
+        return S_EXIT_USAGE;
+    }
+    doc.days = (int)number;
+    doc.batch = jk_opts_get (opts, "batch");
+    doc.masked = !jk_opts_on (opts, "unmasked");
+    const char *format = jk_opts_get (opts, "format");
+    if (strcmp (format, "xlsx") && strcmp (format, "csv") &&
+        strcmp (format, "html")) {
+        fprintf (stderr,
+                 "jejak-report: --format must be xlsx, csv or html, not "
+                 "'%s'\n",
+                 format);
+        return S_EXIT_USAGE;
+    }
+    uint8_t key[32];
+    const char *keys = jk_opts_get (opts, "keys");
+    if (keys) {
+        if (jk_person_key_load (keys, key, err, sizeof err)) {
+            fprintf (stderr, "jejak-report: --keys: %s\n", err);
+            return S_EXIT_IO;
+        }
+        doc.keyed = true;
+    }
+    char *out_path = NULL;
+    const char *out_opt = jk_opts_get (opts, "out");
+    if (out_opt)
+        out_path = jk_strdup (out_opt);
+    else
+        out_path = jk_sprintf ("%s-%s.%s", kind->name, doc.as_of, format);
+    if (strcmp (out_path, "-") == 0 && strcmp (format, "xlsx") == 0) {
+        fprintf (stderr, "jejak-report: xlsx needs a file: --out FILE.xlsx\n");
+        free (out_path);
+        return S_EXIT_USAGE;
+    }
+
+    sqlite3 *db = NULL;
+    int rc = S_EXIT_IO;
+    if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
+        SQLITE_OK) {
+        fprintf (stderr, "jejak-report: %s: %s\n", db_path,
+                 sqlite3_errmsg (db));
+        goto done;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    jk_report_functions (db, doc.masked, doc.keyed ? key : NULL);
+    /* One read transaction: the head and every figure agree. */
+    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        jk_rdoc_head (&doc, db, err, sizeof err) ||
+        kind->build (&doc, db, err, sizeof err)) {
+        fprintf (stderr, "jejak-report: %s: %s\n", db_path,
+                 err[0] ? err : sqlite3_errmsg (db));
+        if (doc.batch && strstr (err, "--batch"))
+            rc = S_EXIT_USAGE;
+        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        goto done;
+    }
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+    if (strcmp (format, "xlsx") == 0) {
+        if (jk_report_write_xlsx (&doc, out_path, err, sizeof err)) {
+            fprintf (stderr, "jejak-report: %s\n", err);
+            goto done;
+        }
+    } else {
+        bool stdout_out = strcmp (out_path, "-") == 0;
+        FILE *out = stdout_out ? stdout : fopen (out_path, "wb");
+        if (!out) {
+            fprintf (stderr, "jejak-report: %s: cannot write\n", out_path);
+            goto done;
+        }
+        int w = strcmp (format, "csv") == 0 ? jk_report_write_csv (&doc, out)
+                                            : jk_report_write_html (&doc, out);
+        if ((stdout_out ? fflush (out) : fclose (out)) != 0 || w) {
+            fprintf (stderr, "jejak-report: %s: write failed\n", out_path);
+            goto done;
+        }
+    }
+    if (strcmp (out_path, "-") != 0)
+        fprintf (stderr,
+                 "jejak-report: %s written: %zu tables, as of %s, log "
+                 "position %llu, NIK %s\n",
+                 out_path, doc.count, doc.as_of, (unsigned long long)doc.pos,
+                 doc.masked ? "masked" : "UNMASKED");
+    rc = 0;
+done:
+    jk_rdoc_free (&doc);
+    sqlite3_close (db);
+    free (out_path);
+    return rc;
+}
+
+int main (int argc, char **argv)
+{
+    if (argc < 2 || strcmp (argv[1], "--help") == 0 ||
+        strcmp (argv[1], "-h") == 0) {
+        s_usage (argc < 2 ? stderr : stdout);
+        return argc < 2 ? S_EXIT_USAGE : 0;
+    }
+    const char *name = argv[1];
+    const jk_report_kind_t *kind = jk_report_kind (name);
+    if (!kind && strcmp (name, "person-key") != 0) {
+        fprintf (stderr, "jejak-report: unknown report '%s'\n", name);
+        s_usage (stderr);
+        return S_EXIT_USAGE;
+    }
+    char program[64], err[256];
+    snprintf (program, sizeof program, "jejak-report %s", name);
+    jk_opts_t *opts = jk_opts_new (program, s_spec, S_SPEC_COUNT);
+    if (jk_opts_parse (opts, argc - 1, argv + 1, err, sizeof err)) {
+        fprintf (stderr, "%s: %s\n", program, err);
+        jk_opts_destroy (&opts);
+        return S_EXIT_USAGE;
+    }
+    if (jk_opts_help (opts)) {
+        printf ("usage: %s --db FILE [flags]\n", program);
+        jk_opts_print (opts, stdout);
+        jk_opts_destroy (&opts);
+        return 0;
+    }
+    if (jk_opts_argc (opts) > 0) {
+        fprintf (stderr, "%s: unexpected argument '%s'\n", program,
+                 jk_opts_arg (opts, 0));
+        jk_opts_destroy (&opts);
+        return S_EXIT_USAGE;
+    }
+    int rc = kind ? s_run (opts, kind) : s_person_key (opts);
+    jk_opts_destroy (&opts);
+    return rc;
+}

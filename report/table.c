@@ -1,0 +1,483 @@
+/*  table.c - a report's tables (filled from SQL or by hand) and the three
+    ways they are written: XLSX (libxlsxwriter), CSV for Indonesian-locale
+    Excel (jk_excel.h) and printable A4 HTML. */
+#include "jk_base.h"
+#include "jk_excel.h"
+#include "jk_report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xlsxwriter.h>
+
+jk_rtable_t *jk_rdoc_table (jk_rdoc_t *doc, const char *title,
+                            const char *sheet, const jk_rcol_t *cols,
+                            size_t count, bool page_break)
+{
+    jk_rtable_t *t = jk_calloc (1, sizeof *t);
+    t->title = jk_strdup (title);
+    /* Sheet names: at most 31 characters, none of []:*?/\, unique. */
+    char name[32];
+    snprintf (name, sizeof name, "%s", sheet);
+    for (char *p = name; *p; p++)
+        if (strchr ("[]:*?/\\", *p))
+            *p = '-';
+    for (size_t i = 0, n = 2; i < doc->count; i++)
+        if (strcmp (doc->tables[i]->sheet, name) == 0) {
+            snprintf (name, sizeof name, "%.26s (%zu)", sheet, n++);
+            i = (size_t)-1;
+        }
+    t->sheet = jk_strdup (name);
+    t->page_break = page_break;
+    t->cols = count;
+    t->col = jk_calloc (count, sizeof *t->col);
+    for (size_t c = 0; c < count; c++) {
+        t->col[c] = cols[c];
+        t->col[c].name = jk_strdup (cols[c].name);
+    }
+    doc->tables = jk_realloc (doc->tables, (doc->count + 1) * sizeof (void *));
+    doc->tables[doc->count++] = t;
+    return t;
+}
+
+jk_rcell_t *jk_rtable_row (jk_rtable_t *t)
+{
+    if (t->rows == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->cell = jk_realloc (t->cell, t->cap * t->cols * sizeof *t->cell);
+    }
+    jk_rcell_t *row = &t->cell[t->rows++ * t->cols];
+    memset (row, 0, t->cols * sizeof *row);
+    for (size_t c = 0; c < t->cols; c++)
+        row[c].null = true;
+    return row;
+}
+
+static void s_bind (sqlite3_stmt *st, const jk_rdoc_t *doc, const char *key)
+{
+    char *date = jk_malloc (11); /* freed with the statement's owner */
+    jk_active_bind (st, doc->as_of_day, &doc->rule, date);
+    int i;
+    if (doc->book_year && (i = sqlite3_bind_parameter_index (st, ":book_year")))
+        sqlite3_bind_int (st, i, doc->book_year);
+    if ((i = sqlite3_bind_parameter_index (st, ":days")))
+        sqlite3_bind_int (st, i, doc->days);
+    if ((i = sqlite3_bind_parameter_index (st, ":batch")))
+        sqlite3_bind_text (st, i, doc->batch, -1, SQLITE_TRANSIENT);
+    if ((i = sqlite3_bind_parameter_index (st, ":key")))
+        sqlite3_bind_text (st, i, key, -1, SQLITE_TRANSIENT);
+    /* :day is bound as static text: copy it so the buffer can go. */
+    if ((i = sqlite3_bind_parameter_index (st, ":day")))
+        sqlite3_bind_text (st, i, date, 10, SQLITE_TRANSIENT);
+    free (date);
+}
+
+int jk_rtable_fill (jk_rtable_t *t, const jk_rdoc_t *doc, sqlite3 *db,
+                    const char *sql, const char *key, char *err,
+                    size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "%s: %s", t->title, sqlite3_errmsg (db));
+        return -1;
+    }
+    s_bind (st, doc, key);
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        jk_rcell_t *row = jk_rtable_row (t);
+        for (size_t c = 0; c < t->cols; c++) {
+            int type = sqlite3_column_type (st, (int)c);
+            if (type == SQLITE_NULL)
+                continue;
+            row[c].null = false;
+            switch (t->col[c].kind) {
+                case JK_RCOL_INT:
+                    row[c].i = sqlite3_column_int64 (st, (int)c);
+                    break;
+                case JK_RCOL_PCT:
+                    row[c].d = sqlite3_column_double (st, (int)c);
+                    break;
+                default:
+                    row[c].s = jk_strdup (
+                        (const char *)sqlite3_column_text (st, (int)c));
+            }
+        }
+    }
+    if (rc != SQLITE_DONE)
+        snprintf (err, err_size, "%s: %s", t->title, sqlite3_errmsg (db));
+    sqlite3_finalize (st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void s_table_free (jk_rtable_t *t)
+{
+    for (size_t c = 0; c < t->rows * t->cols; c++)
+        free (t->cell[c].s);
+    for (size_t c = 0; c < t->cols; c++)
+        free ((char *)t->col[c].name);
+    free (t->cell);
+    free (t->col);
+    free (t->title);
+    free (t->sheet);
+    free (t);
+}
+
+void jk_rdoc_drop_last (jk_rdoc_t *doc)
+{
+    if (doc->count > 0)
+        s_table_free (doc->tables[--doc->count]);
+}
+
+void jk_rdoc_free (jk_rdoc_t *doc)
+{
+    for (size_t i = 0; i < doc->count; i++)
+        s_table_free (doc->tables[i]);
+    free (doc->tables);
+    doc->tables = NULL;
+    doc->count = 0;
+}
+
+int jk_rdoc_head (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT pos, hash FROM log ORDER BY pos DESC"
+                            " LIMIT 1",
+                            -1, &st, NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "not a Jejak database (no log): %s",
+                  sqlite3_errmsg (db));
+        return -1;
+    }
+    doc->pos = 0;
+    snprintf (doc->hash, sizeof doc->hash, "%064d", 0);
+    if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_bytes (st, 1) == 32) {
+        doc->pos = (uint64_t)sqlite3_column_int64 (st, 0);
+        jk_hex_format (sqlite3_column_blob (st, 1), 32, doc->hash);
+    }
+    sqlite3_finalize (st);
+    return 0;
+}
+
+/* ---- shared wording --------------------------------------------------------
+ */
+
+/* "31/12/2022" from "2022-12-31" (other text as it is). */
+static void s_date_id (const char *iso, char out[16])
+{
+    if (iso && strlen (iso) == 10 && iso[4] == '-' && iso[7] == '-')
+        snprintf (out, 16, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+    else
+        snprintf (out, 16, "%s", iso ? iso : "");
+}
+
+/* "1.503" */
+static void s_int_id (int64_t v, char *out, size_t size)
+{
+    char digits[32];
+    snprintf (digits, sizeof digits, "%" PRId64, v < 0 ? -v : v);
+    size_t n = strlen (digits), o = 0;
+    if (v < 0 && o + 1 < size)
+        out[o++] = '-';
+    for (size_t i = 0; i < n && o + 2 < size; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = '.';
+        out[o++] = digits[i];
+    }
+    out[o] = 0;
+}
+
+typedef struct {
+    const char *label;
+    char value[700];
+} s_meta_t;
+
+/* The lines that make a report reproducible, in order. */
+static size_t s_meta (const jk_rdoc_t *doc, s_meta_t meta[8])
+{
+    size_t n = 0;
+    meta[n].label = "Laporan";
+    snprintf (meta[n++].value, sizeof meta[0].value, "%s", doc->title);
+    meta[n].label = "Per tanggal";
+    s_date_id (doc->as_of, meta[n++].value);
+    meta[n].label = "Posisi log";
+    snprintf (meta[n++].value, sizeof meta[0].value, "%" PRIu64, doc->pos);
+    meta[n].label = "Hash kepala log";
+    snprintf (meta[n++].value, sizeof meta[0].value, "%s", doc->hash);
+    meta[n].label = "Aturan aktif";
+    char text[512], spec[128];
+    jk_active_rule_describe (&doc->rule, doc->as_of_day, text, sizeof text);
+    jk_active_rule_spec (&doc->rule, spec, sizeof spec);
+    snprintf (meta[n++].value, sizeof meta[0].value, "%s [%s]", text, spec);
+    meta[n].label = "NIK";
+    snprintf (meta[n++].value, sizeof meta[0].value, "%s",
+              doc->masked ? "disamarkan (masked)"
+                          : "TIDAK disamarkan (unmasked)");
+    meta[n].label = "Kunci samaran";
+    snprintf (meta[n++].value, sizeof meta[0].value, "%s",
+              doc->keyed ? "HMAC-SHA256 kunci hub (person.key)"
+                         : "tidak ada (tanpa --keys)");
+    meta[n].label = "Ulangi";
+    snprintf (meta[n++].value, sizeof meta[0].value,
+              "jejak-replay rebuild DB --out SALINAN.db --until-pos %" PRIu64
+              "; jejak-report %s --db SALINAN.db --as-of %s",
+              doc->pos, doc->name, doc->as_of);
+    return n;
+}
+
+/* ---- XLSX -------------------------------------------------------------------
+ */
+
+int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
+                          size_t err_size)
+{
+    lxw_workbook *wb = workbook_new (path);
+    if (!wb) {
+        snprintf (err, err_size, "%s: cannot create the workbook", path);
+        return -1;
+    }
+    lxw_format *bold = workbook_add_format (wb);
+    format_set_bold (bold);
+    format_set_bg_color (bold, 0xDDEBF7);
+    format_set_text_wrap (bold);
+    lxw_format *integer = workbook_add_format (wb);
+    format_set_num_format (integer, "#,##0");
+    lxw_format *pct = workbook_add_format (wb);
+    format_set_num_format (pct, "0.0");
+    lxw_format *date = workbook_add_format (wb);
+    format_set_num_format (date, "dd/mm/yyyy");
+
+    /* First sheet: what the report is and how to reproduce it. */
+    lxw_worksheet *info = workbook_add_worksheet (wb, "Keterangan");
+    s_meta_t meta[8];
+    size_t n = s_meta (doc, meta);
+    worksheet_set_column (info, 0, 0, 18, NULL);
+    worksheet_set_column (info, 1, 1, 100, NULL);
+    for (size_t i = 0; i < n; i++) {
+        worksheet_write_string (info, (lxw_row_t)i, 0, meta[i].label, bold);
+        worksheet_write_string (info, (lxw_row_t)i, 1, meta[i].value, NULL);
+    }
+    for (size_t k = 0; k < doc->count; k++) {
+        const jk_rtable_t *t = doc->tables[k];
+        worksheet_write_string (info, (lxw_row_t)(n + 1 + k), 0, t->sheet,
+                                NULL);
+        worksheet_write_string (info, (lxw_row_t)(n + 1 + k), 1, t->title,
+                                NULL);
+    }
+    for (size_t k = 0; k < doc->count; k++) {
+        const jk_rtable_t *t = doc->tables[k];
+        lxw_worksheet *ws = workbook_add_worksheet (wb, t->sheet);
+        if (!ws) {
+            snprintf (err, err_size, "sheet '%s' could not be added", t->sheet);
+            workbook_close (wb);
+            return -1;
+        }
+        worksheet_freeze_panes (ws, 1, 0);
+        for (size_t c = 0; c < t->cols; c++) {
+            worksheet_set_column (ws, (lxw_col_t)c, (lxw_col_t)c,
+                                  t->col[c].width, NULL);
+            worksheet_write_string (ws, 0, (lxw_col_t)c, t->col[c].name, bold);
+        }
+        for (size_t r = 0; r < t->rows; r++)
+            for (size_t c = 0; c < t->cols; c++) {
+                const jk_rcell_t *cell = &t->cell[r * t->cols + c];
+                lxw_row_t row = (lxw_row_t)(r + 1);
+                lxw_col_t col = (lxw_col_t)c;
+                if (cell->null)
+                    continue;
+                switch (cell->is_int ? JK_RCOL_INT : t->col[c].kind) {
+                    case JK_RCOL_INT:
+                        worksheet_write_number (ws, row, col, (double)cell->i,
+                                                integer);
+                        break;
+                    case JK_RCOL_PCT:
+                        worksheet_write_number (ws, row, col, cell->d, pct);
+                        break;
+                    case JK_RCOL_DATE: {
+                        int y, m, d;
+                        if (cell->s &&
+                            sscanf (cell->s, "%4d-%2d-%2d", &y, &m, &d) == 3) {
+                            lxw_datetime dt = {y, m, d, 0, 0, 0};
+                            worksheet_write_datetime (ws, row, col, &dt, date);
+                        } else
+                            worksheet_write_string (
+                                ws, row, col, cell->s ? cell->s : "", NULL);
+                        break;
+                    }
+                    default:
+                        worksheet_write_string (ws, row, col, cell->s, NULL);
+                }
+            }
+    }
+    lxw_error rc = workbook_close (wb);
+    if (rc != LXW_NO_ERROR) {
+        snprintf (err, err_size, "%s: %s", path, lxw_strerror (rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- CSV --------------------------------------------------------------------
+ */
+
+int jk_report_write_csv (const jk_rdoc_t *doc, FILE *out)
+{
+    fputs (JK_EXCEL_BOM, out);
+    s_meta_t meta[8];
+    size_t n = s_meta (doc, meta);
+    for (size_t i = 0; i < n; i++) {
+        jk_excel_text (out, meta[i].label);
+        jk_excel_sep (out);
+        jk_excel_text (out, meta[i].value);
+        jk_excel_eol (out);
+    }
+    for (size_t k = 0; k < doc->count; k++) {
+        const jk_rtable_t *t = doc->tables[k];
+        jk_excel_eol (out);
+        jk_excel_text (out, t->title);
+        jk_excel_eol (out);
+        for (size_t c = 0; c < t->cols; c++) {
+            if (c)
+                jk_excel_sep (out);
+            jk_excel_text (out, t->col[c].name);
+        }
+        jk_excel_eol (out);
+        for (size_t r = 0; r < t->rows; r++) {
+            for (size_t c = 0; c < t->cols; c++) {
+                const jk_rcell_t *cell = &t->cell[r * t->cols + c];
+                if (c)
+                    jk_excel_sep (out);
+                if (cell->null)
+                    continue;
+                char day[16];
+                switch (cell->is_int ? JK_RCOL_INT : t->col[c].kind) {
+                    case JK_RCOL_INT:
+                        jk_excel_int (out, cell->i);
+                        break;
+                    case JK_RCOL_PCT:
+                        jk_excel_real (out, cell->d, 1);
+                        break;
+                    case JK_RCOL_DATE:
+                        s_date_id (cell->s, day);
+                        jk_excel_text (out, day);
+                        break;
+                    default:
+                        jk_excel_text (out, cell->s);
+                }
+            }
+            jk_excel_eol (out);
+        }
+    }
+    return ferror (out) ? -1 : 0;
+}
+
+/* ---- HTML -------------------------------------------------------------------
+ */
+
+static void s_html_text (FILE *out, const char *text)
+{
+    for (const char *p = text ? text : ""; *p; p++)
+        switch (*p) {
+            case '<':
+                fputs ("&lt;", out);
+                break;
+            case '>':
+                fputs ("&gt;", out);
+                break;
+            case '&':
+                fputs ("&amp;", out);
+                break;
+            case '"':
+                fputs ("&quot;", out);
+                break;
+            default:
+                fputc (*p, out);
+        }
+}
+
+static const char *s_css =
+    "@page { size: A4; margin: 15mm 12mm; }\n"
+    "body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 9pt;"
+    " color: #111; }\n"
+    "h1 { font-size: 15pt; margin: 0 0 4pt; }\n"
+    "h2 { font-size: 11.5pt; margin: 12pt 0 4pt; }\n"
+    "table.meta td { padding: 1pt 6pt 1pt 0; vertical-align: top; }\n"
+    "table.data { border-collapse: collapse; width: 100%; }\n"
+    "table.data th, table.data td { border: 0.5pt solid #888;"
+    " padding: 2pt 4pt; }\n"
+    "table.data th { background: #dde8f5; text-align: left; }\n"
+    "table.data td.n { text-align: right; white-space: nowrap; }\n"
+    "table.data thead { display: table-header-group; }\n"
+    "table.data tr { page-break-inside: avoid; }\n"
+    "section.break { page-break-before: always; break-before: page; }\n"
+    "p.empty { font-style: italic; }\n";
+
+int jk_report_write_html (const jk_rdoc_t *doc, FILE *out)
+{
+    fputs ("<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta "
+           "charset=\"utf-8\">\n<title>",
+           out);
+    s_html_text (out, doc->title);
+    fprintf (out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>",
+             s_css);
+    s_html_text (out, doc->title);
+    fputs ("</h1>\n<table class=\"meta\">\n", out);
+    s_meta_t meta[8];
+    size_t n = s_meta (doc, meta);
+    for (size_t i = 1; i < n; i++) {
+        fputs ("<tr><td><b>", out);
+        s_html_text (out, meta[i].label);
+        fputs ("</b></td><td>", out);
+        s_html_text (out, meta[i].value);
+        fputs ("</td></tr>\n", out);
+    }
+    fputs ("</table>\n", out);
+    for (size_t k = 0; k < doc->count; k++) {
+        const jk_rtable_t *t = doc->tables[k];
+        fprintf (out, "<section%s>\n<h2>",
+                 t->page_break ? " class=\"break\"" : "");
+        s_html_text (out, t->title);
+        fputs ("</h2>\n", out);
+        if (t->rows == 0) {
+            fputs ("<p class=\"empty\">Tidak ada data.</p>\n</section>\n", out);
+            continue;
+        }
+        fputs ("<table class=\"data\">\n<thead><tr>", out);
+        for (size_t c = 0; c < t->cols; c++) {
+            fputs ("<th>", out);
+            s_html_text (out, t->col[c].name);
+            fputs ("</th>", out);
+        }
+        fputs ("</tr></thead>\n<tbody>\n", out);
+        for (size_t r = 0; r < t->rows; r++) {
+            fputs ("<tr>", out);
+            for (size_t c = 0; c < t->cols; c++) {
+                const jk_rcell_t *cell = &t->cell[r * t->cols + c];
+                char text[64];
+                bool number = t->col[c].kind == JK_RCOL_INT ||
+                              t->col[c].kind == JK_RCOL_PCT;
+                fputs (number ? "<td class=\"n\">" : "<td>", out);
+                if (cell->null)
+                    ;
+                else if (cell->is_int || t->col[c].kind == JK_RCOL_INT) {
+                    s_int_id (cell->i, text, sizeof text);
+                    fputs (text, out);
+                } else if (t->col[c].kind == JK_RCOL_PCT) {
+                    snprintf (text, sizeof text, "%.1f", cell->d);
+                    char *dot = strchr (text, '.');
+                    if (dot)
+                        *dot = ',';
+                    fprintf (out, "%s&nbsp;%%", text);
+                } else if (t->col[c].kind == JK_RCOL_DATE) {
+                    s_date_id (cell->s, text);
+                    fputs (text, out);
+                } else
+                    s_html_text (out, cell->s);
+                fputs ("</td>", out);
+            }
+            fputs ("</tr>\n", out);
+        }
+        fputs ("</tbody>\n</table>\n</section>\n", out);
+    }
+    fputs ("</body>\n</html>\n", out);
+    return ferror (out) ? -1 : 0;
+}

@@ -1,0 +1,741 @@
+/*  test_report.c - jejak-report on the demo's data (jejak-sample with 200
+    cooperatives imported through a real hub): every report's numbers
+    against an independent SQL query over the projections, the XLSX read
+    back with /usr/bin/python3 + openpyxl (not libxlsxwriter) with exact
+    cell values and types, the CSV for Indonesian Excel, the printable
+    HTML, masking and pseudonymous keys; and every example query of
+    docs/PROJECTIONS.md run against the same database. */
+#include "demo.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_AS_OF "2022-12-31"
+
+static jk_test_demo_t *s_demo;
+
+static int s_group_setup (void **state)
+{
+    (void)state;
+    s_demo = jk_test_demo_new ("report");
+    jk_test_demo_build (s_demo, 200, 60);
+    return 0;
+}
+
+static int s_group_teardown (void **state)
+{
+    (void)state;
+    jk_test_demo_destroy (&s_demo);
+    return 0;
+}
+
+/* Runs jejak-report NAME --db DB --as-of DAY --format FORMAT --out OUT
+   with up to four more arguments (NULL-terminated); returns its exit code
+   and its stderr in *err when wanted. */
+static int s_report (const char *name, const char *day, const char *format,
+                     const char *out, char **err, const char *a1,
+                     const char *a2, const char *a3, const char *a4)
+{
+    char *argv[] = {"jejak-report", (char *)name, "--db",     s_demo->db,
+                    "--as-of",      (char *)day,  "--format", (char *)format,
+                    "--out",        (char *)out,  (char *)a1, (char *)a2,
+                    (char *)a3,     (char *)a4,   NULL};
+    char *o = NULL, *e = NULL;
+    int rc = jk_test_run (argv, &o, &e, 60000);
+    free (o);
+    if (err)
+        *err = e;
+    else
+        free (e);
+    return rc;
+}
+
+static char *s_path (const char *name)
+{
+    return jk_sprintf ("%s/%s", s_demo->dir, name);
+}
+
+/* The workbook as openpyxl reads it (tests/support/xlsx_dump.py). */
+static char *s_xlsx (const char *path)
+{
+    char *script =
+        jk_sprintf ("%s/tests/support/xlsx_dump.py", JEJAK_SOURCE_DIR);
+    char *argv[] = {"/usr/bin/python3", script, (char *)path, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, 60000);
+    if (rc != 0)
+        fail_msg ("openpyxl could not read %s: %s", path, err ? err : "");
+    free (script);
+    free (err);
+    return out;
+}
+
+/* The text of one sheet of a dump (after its "== NAME freeze=A2" line),
+   copied; fails when the sheet is missing or its header is not frozen. */
+static char *s_sheet (const char *dump, const char *name)
+{
+    char *head = jk_sprintf ("== %s freeze=", name);
+    const char *p = strstr (dump, head);
+    if (!p)
+        fail_msg ("no sheet '%s' in the workbook", name);
+    p += strlen (head);
+    free (head);
+    if (strncmp (p, "A2\n", 3) != 0 && strncmp (name, "Keterangan", 10) != 0)
+        fail_msg ("sheet '%s': header row not frozen", name);
+    p = strchr (p, '\n') + 1;
+    const char *end = strstr (p, "\n== ");
+    size_t n = end ? (size_t)(end - p) + 1 : strlen (p);
+    char *text = jk_malloc (n + 2);
+    text[0] = '\n'; /* every line, the first too, starts after a newline */
+    memcpy (text + 1, p, n);
+    text[n + 1] = 0;
+    return text;
+}
+
+static size_t s_lines (const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text + 1; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+static sqlite3 *s_db (void)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (s_demo->db, &db, SQLITE_OPEN_READONLY, NULL),
+        SQLITE_OK);
+    return db;
+}
+
+/* One row of a query as the dump writes it: cells joined by tabs,
+   numbers with %.10g. */
+static char *s_row_text (sqlite3_stmt *st)
+{
+    char *line = jk_strdup ("");
+    for (int c = 0; c < sqlite3_column_count (st); c++) {
+        char cell[512];
+        switch (sqlite3_column_type (st, c)) {
+            case SQLITE_INTEGER:
+                snprintf (cell, sizeof cell, "%.10g",
+                          (double)sqlite3_column_int64 (st, c));
+                break;
+            case SQLITE_FLOAT:
+                snprintf (cell, sizeof cell, "%.10g",
+                          sqlite3_column_double (st, c));
+                break;
+            case SQLITE_NULL:
+                cell[0] = 0;
+                break;
+            default:
+                snprintf (cell, sizeof cell, "%s",
+                          (const char *)sqlite3_column_text (st, c));
+        }
+        char *next = jk_sprintf ("%s%s%s", line, c ? "\t" : "", cell);
+        free (line);
+        line = next;
+    }
+    return line;
+}
+
+/* Every row of sql must appear in text as a line: whole ("\nROW\n") or,
+   with tail, as the end of a line ("\tROW\n"). Returns the rows. */
+static size_t s_expect_rows (const char *text, const char *sql, bool tail)
+{
+    sqlite3 *db = s_db ();
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg ("%s: %s", sql, sqlite3_errmsg (db));
+    size_t rows = 0;
+    while (sqlite3_step (st) == SQLITE_ROW) {
+        char *row = s_row_text (st);
+        char *want = jk_sprintf ("%s%s\n", tail ? "\t" : "\n", row);
+        if (!strstr (text, want))
+            fail_msg ("row not in the report: [%s]", row);
+        free (want);
+        free (row);
+        rows++;
+    }
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    return rows;
+}
+
+static long s_sql (const char *sql)
+{
+    return jk_test_demo_sql (s_demo, sql);
+}
+
+/* A report as XLSX, dumped; the first sheet states the as-of date, the
+   log head and masking. */
+static char *s_xlsx_report (const char *name, const char *day, const char *a1,
+                            const char *a2)
+{
+    char *file = jk_sprintf ("%s-%s.xlsx", name, day);
+    char *path = s_path (file);
+    char *err = NULL;
+    int rc = s_report (name, day, "xlsx", path, &err, a1, a2, NULL, NULL);
+    if (rc != 0)
+        fail_msg ("jejak-report %s exited %d: %s", name, rc, err);
+    free (err);
+    char *dump = s_xlsx (path);
+    char *info = s_sheet (dump, "Keterangan");
+    long pos = s_sql ("SELECT max(pos) FROM log");
+    char *want = jk_sprintf ("\nPosisi log\t'%ld\n", pos);
+    assert_non_null (strstr (info, want));
+    free (want);
+    char d[11];
+    snprintf (d, sizeof d, "%.2s/%.2s/%.4s", day + 8, day + 5, day);
+    want = jk_sprintf ("\nPer tanggal\t%s\n", d);
+    assert_non_null (strstr (info, want));
+    free (want);
+    assert_non_null (strstr (info, "\nHash kepala log\t"));
+    assert_non_null (strstr (info, "\nAturan aktif\taktif = RAT tahun buku "));
+    free (info);
+    free (path);
+    free (file);
+    return dump;
+}
+
+/* ---- each report's numbers --------------------------------------------------
+ */
+
+#define S_ACTIVE_2021                                                          \
+    "EXISTS (SELECT 1 FROM rat_meetings r WHERE r.legal_number_norm ="         \
+    " c.legal_number_norm AND r.book_year = 2021 AND r.held_on <="             \
+    " '2022-12-31') AND coalesce ((SELECT s.status FROM"                       \
+    " cooperative_statuses s WHERE s.legal_number_norm ="                      \
+    " c.legal_number_norm AND s.on_date <= '2022-12-31' ORDER BY"              \
+    " s.on_date DESC, s.pos DESC LIMIT 1), 'AKTIF') NOT IN ('TIDAK_AKTIF',"    \
+    " 'DIBEKUKAN', 'DIBUBARKAN')"
+
+static void test_kecamatan (void **state)
+{
+    (void)state;
+    char *dump = s_xlsx_report ("kecamatan", S_AS_OF, NULL, NULL);
+    char *sheet = s_sheet (dump, "Kecamatan");
+    assert_non_null (strstr (sheet, "\nPeringkat\tKode\tKecamatan\tTerdaftar\t"
+                                    "Aktif\t% Aktif\tRAT TB 2021 tepat waktu\t"
+                                    "RAT TB 2021 terlambat\tRAT TB 2021 "
+                                    "belum\n"));
+    size_t rows = s_expect_rows (
+        sheet,
+        "SELECT code, name, reg, act, CASE WHEN reg > 0 THEN round (100.0 *"
+        " act / reg, 1) ELSE 0.0 END, ontime, late, reg - ontime - late"
+        " FROM (SELECT k.kecamatan_code AS code, k.name AS name,"
+        " (SELECT count(*) FROM cooperatives c WHERE c.kecamatan_code ="
+        "  k.kecamatan_code) AS reg,"
+        " (SELECT count(*) FROM cooperatives c WHERE c.kecamatan_code ="
+        "  k.kecamatan_code AND " S_ACTIVE_2021 ") AS act,"
+        " (SELECT count(*) FROM cooperatives c, rat_meetings r WHERE"
+        "  c.kecamatan_code = k.kecamatan_code AND r.legal_number_norm ="
+        "  c.legal_number_norm AND r.book_year = 2021 AND r.held_on <="
+        "  '2022-12-31' AND r.held_on <= r.deadline) AS ontime,"
+        " (SELECT count(*) FROM cooperatives c, rat_meetings r WHERE"
+        "  c.kecamatan_code = k.kecamatan_code AND r.legal_number_norm ="
+        "  c.legal_number_norm AND r.book_year = 2021 AND r.held_on <="
+        "  '2022-12-31' AND r.held_on > r.deadline) AS late"
+        " FROM kecamatan_summary k)",
+        true);
+    assert_int_equal (rows, 32);
+    assert_int_equal (s_lines (sheet), 33);
+    /* Ranked: the first row is the kecamatan with the highest share. */
+    sqlite3 *db = s_db ();
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (
+            db,
+            "SELECT max (1.0 * (SELECT count(*) FROM cooperatives c WHERE"
+            " c.kecamatan_code = k.kecamatan_code AND " S_ACTIVE_2021
+            ") / k.cooperatives) FROM kecamatan_summary k"
+            " WHERE k.cooperatives > 0",
+            -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    char best[32];
+    snprintf (best, sizeof best, "%.10g",
+              (double)(int64_t)(sqlite3_column_double (st, 0) * 1000 + 0.5) /
+                  10);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    const char *first = strchr (sheet + 1, '\n') + 1;
+    assert_int_equal (strncmp (first, "1\t", 2), 0);
+    char *want = jk_sprintf ("\t%s\t", best);
+    const char *eol = strchr (first, '\n');
+    const char *hit = strstr (first, want);
+    assert_true (hit && hit < eol);
+    free (want);
+    free (sheet);
+    free (dump);
+}
+
+static void test_rat (void **state)
+{
+    (void)state;
+    char *dump = s_xlsx_report ("rat", S_AS_OF, NULL, NULL);
+    char *sheet = s_sheet (dump, "Per tahun buku");
+    size_t rows = s_expect_rows (
+        sheet,
+        "SELECT y, reg, held, ontime, held - ontime, noq, reg - held,"
+        " round (100.0 * ontime / reg, 1) FROM (SELECT r.book_year AS y,"
+        " (SELECT count(*) FROM cooperatives c WHERE c.legal_date <="
+        "  printf ('%d-12-31', r.book_year)) AS reg, count(*) AS held,"
+        " sum (CASE WHEN r.held_on <= r.deadline THEN 1 ELSE 0 END) AS"
+        " ontime, sum (CASE WHEN r.quorum_met THEN 0 ELSE 1 END) AS noq"
+        " FROM rat_meetings r WHERE r.held_on <= '2022-12-31'"
+        " GROUP BY r.book_year)",
+        false);
+    assert_int_equal (rows, 2); /* book years 2020 and 2021 */
+    free (sheet);
+    /* The follow-up list: every cooperative registered by the end of
+       2021 without a RAT for it, not dissolved, over the kecamatan
+       sheets. */
+    long want =
+        s_sql ("SELECT count(*) FROM cooperatives c WHERE c.legal_date <="
+               " '2021-12-31' AND c.legal_number_norm NOT IN (SELECT"
+               " legal_number_norm FROM rat_meetings WHERE book_year = 2021 AND"
+               " held_on <= '2022-12-31') AND coalesce (c.status, '') <>"
+               " 'DIBUBARKAN'");
+    long listed = 0;
+    for (const char *p = strstr (dump, "== Belum RAT "); p;
+         p = strstr (p + 1, "== Belum RAT ")) {
+        char name[32];
+        sscanf (p + 3, "Belum RAT %8s", name + 10);
+        memcpy (name, "Belum RAT ", 10);
+        char *s = s_sheet (dump, name);
+        listed += (long)s_lines (s) - 1;
+        free (s);
+    }
+    assert_true (want > 0);
+    assert_int_equal (listed, want);
+    free (dump);
+}
+
+static void test_pelatihan (void **state)
+{
+    (void)state;
+    char *dump = s_xlsx_report ("pelatihan", S_AS_OF, NULL, NULL);
+    for (int b = 1; b <= 6; b++) {
+        char batch[32], name[48];
+        snprintf (batch, sizeof batch, "PK2UMK-2022-%02d", b);
+        snprintf (name, sizeof name, "Layak %s", batch);
+        char *sheet = s_sheet (dump, name);
+        char *sql = jk_sprintf ("SELECT count(*) FROM enrollments WHERE"
+                                " batch = '%s' AND withdrawn = 0 AND"
+                                " jp_attended * 100 >= 80 * (SELECT jp_total"
+                                " FROM batches WHERE batch = '%s')",
+                                batch, batch);
+        assert_int_equal ((long)s_lines (sheet) - 1, s_sql (sql));
+        free (sql);
+        free (sheet);
+        /* The matrix: one line per participant, then the totals per
+           session (people HADIR or TERLAMBAT). */
+        snprintf (name, sizeof name, "Hadir %s", batch);
+        sheet = s_sheet (dump, name);
+        sql = jk_sprintf ("SELECT count(*) FROM enrollments WHERE batch ="
+                          " '%s' AND withdrawn = 0",
+                          batch);
+        assert_int_equal ((long)s_lines (sheet) - 2, s_sql (sql));
+        free (sql);
+        sql = jk_sprintf (
+            "SELECT 'Jumlah hadir (H+T)', '', group_concat (n, char (9)),"
+            " '', '', '', ''"
+            " FROM (SELECT (SELECT count(*) FROM attendance a WHERE a.batch ="
+            " s.batch AND a.session_no = s.session_no AND a.status IN"
+            " ('HADIR', 'TERLAMBAT')) AS n FROM sessions s WHERE s.batch ="
+            " '%s' ORDER BY s.session_no)",
+            batch);
+        assert_int_equal (s_expect_rows (sheet, sql, true), 1);
+        free (sql);
+        /* Every participant's hours, % and eligibility. */
+        sql = jk_sprintf (
+            "SELECT e.jp_attended, b.jp_total, e.attendance_pct, CASE WHEN"
+            " e.eligible THEN 'Ya' ELSE 'Tidak' END FROM enrollments e,"
+            " batches b WHERE b.batch = e.batch AND e.batch = '%s' AND"
+            " e.withdrawn = 0",
+            batch);
+        s_expect_rows (sheet, sql, true);
+        free (sql);
+        free (sheet);
+        snprintf (name, sizeof name, "Daftar %s", batch);
+        sheet = s_sheet (dump, name);
+        sql = jk_sprintf ("SELECT count(*) FROM attendance WHERE batch = '%s'",
+                          batch);
+        assert_int_equal ((long)s_lines (sheet) - 1, s_sql (sql));
+        free (sql);
+        free (sheet);
+    }
+    free (dump);
+}
+
+static void test_asesmen (void **state)
+{
+    (void)state;
+    char *dump = s_xlsx_report ("asesmen", S_AS_OF, NULL, NULL);
+    char *sheet = s_sheet (dump, "Asesmen");
+    size_t rows = s_expect_rows (
+        sheet,
+        "SELECT assessment, scheme_title, date, batch, n, k, n - k,"
+        " round (100.0 * k / n, 1) FROM (SELECT a.assessment, a.scheme_title,"
+        " a.date, a.batch, (SELECT count(*) FROM assessment_results r WHERE"
+        " r.assessment = a.assessment) AS n, (SELECT count(*) FROM"
+        " assessment_results r WHERE r.assessment = a.assessment AND"
+        " r.verdict = 'K') AS k FROM assessments a)",
+        false);
+    assert_int_equal (rows, 6);
+    free (sheet);
+    sheet = s_sheet (dump, "Per unit");
+    rows = s_expect_rows (
+        sheet,
+        "SELECT u.assessment, u.unit_index, u.unit, u.title,"
+        " sum (r.verdict = 'K'), sum (r.verdict = 'BK'),"
+        " round (100.0 * sum (r.verdict = 'K') / count (r.nik), 1)"
+        " FROM assessment_units u JOIN unit_results r ON r.assessment ="
+        " u.assessment AND r.unit = u.unit GROUP BY u.assessment, u.unit",
+        false);
+    assert_int_equal ((long)rows,
+                      s_sql ("SELECT count(*) FROM assessment_units"));
+    free (sheet);
+    sheet = s_sheet (dump, "Kompeten");
+    assert_int_equal (
+        (long)s_lines (sheet) - 1,
+        s_sql ("SELECT count(*) FROM assessment_results WHERE verdict = 'K'"));
+    free (sheet);
+    free (dump);
+}
+
+static void test_sertifikat (void **state)
+{
+    (void)state;
+    /* As of 15/11/2022 some certificates are not issued yet. */
+    char *dump = s_xlsx_report ("sertifikat", "2022-11-15", "--days", "1090");
+    char *sheet = s_sheet (dump, "Ringkasan");
+    assert_int_equal (
+        s_expect_rows (
+            sheet,
+            "SELECT (SELECT count(*) FROM certificates WHERE issued_on <="
+            " '2022-11-15'), (SELECT count(*) FROM certificates WHERE"
+            " issued_on <= '2022-11-15' AND revoked = 0 AND valid_until >="
+            " '2022-11-15'), (SELECT count(*) FROM certificates WHERE"
+            " issued_on <= '2022-11-15' AND revoked = 0 AND valid_until"
+            " BETWEEN '2022-11-15' AND date ('2022-11-15', '+1090 days')),"
+            " 0, (SELECT count(*) FROM certificates WHERE issued_on <="
+            " '2022-11-15' AND revoked = 1)",
+            false),
+        1);
+    long issued = s_sql ("SELECT count(*) FROM certificates WHERE issued_on"
+                         " <= '2022-11-15'");
+    assert_true (issued > 0);
+    assert_true (issued < s_sql ("SELECT count(*) FROM certificates"));
+    free (sheet);
+    sheet = s_sheet (dump, "Segera habis");
+    assert_int_equal ((long)s_lines (sheet) - 1,
+                      s_sql ("SELECT count(*) FROM certificates WHERE"
+                             " issued_on <= '2022-11-15' AND valid_until <="
+                             " date ('2022-11-15', '+1090 days')"));
+    free (sheet);
+    sheet = s_sheet (dump, "Sertifikat");
+    /* Numbers, masked NIKs, dates as dates. */
+    size_t rows = s_expect_rows (
+        sheet,
+        "SELECT x.number, '', substr (x.nik, 1, 4) || '********' || substr"
+        " (x.nik, 13, 4), p.name, x.assessment, x.issued_on, x.valid_until,"
+        " CASE WHEN x.valid_until <= date ('2022-11-15', '+1090 days')"
+        " THEN 'Segera habis' ELSE 'Berlaku' END, ''"
+        " FROM certificates x, people p WHERE p.nik = x.nik AND"
+        " x.issued_on <= '2022-11-15'",
+        false);
+    assert_int_equal ((long)rows, issued);
+    free (sheet);
+    free (dump);
+}
+
+static void test_dak (void **state)
+{
+    (void)state;
+    char *dump = s_xlsx_report ("dak", S_AS_OF, NULL, NULL);
+    size_t total = 0;
+    for (int b = 1; b <= 6; b++) {
+        char name[48];
+        snprintf (name, sizeof name, "DAK PK2UMK-2022-%02d", b);
+        char *sheet = s_sheet (dump, name);
+        char *sql = jk_sprintf (
+            "SELECT substr (e.nik, 1, 4) || '********' || substr (e.nik, 13,"
+            " 4), p.name, p.sex, k.name, c.name, p.role, e.attendance_pct,"
+            " coalesce (r.verdict, '-'), x.number FROM enrollments e"
+            " JOIN people p ON p.nik = e.nik"
+            " LEFT JOIN kecamatan_summary k ON k.kecamatan_code ="
+            " p.kecamatan_code"
+            " LEFT JOIN cooperatives c ON c.legal_number_norm ="
+            " e.cooperative"
+            " LEFT JOIN assessments a ON a.batch = e.batch"
+            " LEFT JOIN assessment_results r ON r.assessment = a.assessment"
+            " AND r.nik = e.nik"
+            " LEFT JOIN certificates x ON x.assessment = a.assessment AND"
+            " x.nik = e.nik AND x.revoked = 0"
+            " WHERE e.batch = 'PK2UMK-2022-%02d' AND e.withdrawn = 0",
+            b);
+        size_t rows = s_expect_rows (sheet, sql, true);
+        assert_int_equal (s_lines (sheet) - 1, rows);
+        total += rows;
+        free (sql);
+        free (sheet);
+    }
+    assert_int_equal ((long)total,
+                      s_sql ("SELECT count(*) FROM enrollments WHERE"
+                             " withdrawn = 0"));
+    free (dump);
+}
+
+static void test_kualitas (void **state)
+{
+    (void)state;
+    char *dump = s_xlsx_report ("kualitas", S_AS_OF, NULL, NULL);
+    char *sheet = s_sheet (dump, "Kualitas data");
+    size_t rows = s_expect_rows (sheet,
+                                 "SELECT pos, code, entity, field, message"
+                                 " FROM data_quality",
+                                 false);
+    assert_true (rows >= 5); /* 3 W_NIK_SEX, 2 W_NIK_PROVINCE at least */
+    assert_int_equal (s_lines (sheet) - 1, rows);
+    free (sheet);
+    free (dump);
+}
+
+/* ---- CSV, HTML, masking, keys
+ * ------------------------------------------------- */
+
+static void test_csv_html (void **state)
+{
+    (void)state;
+    char *path = s_path ("kecamatan.csv");
+    assert_int_equal (s_report ("kecamatan", "31/12/2022", "csv", path, NULL,
+                                NULL, NULL, NULL, NULL),
+                      0);
+    size_t size = 0;
+    char *csv = jk_test_slurp (path, &size);
+    assert_non_null (csv);
+    assert_memory_equal (csv, "\xEF\xBB\xBFLaporan;Koperasi per kecamatan\r\n",
+                         35);
+    assert_non_null (strstr (csv, "\r\nPer tanggal;31/12/2022\r\n"));
+    assert_non_null (strstr (csv, "\r\nNIK;disamarkan (masked)\r\n"));
+    /* Pacet, with the decimal comma. */
+    sqlite3 *db = s_db ();
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db,
+                            "SELECT k.cooperatives, (SELECT count(*) FROM"
+                            " cooperatives c WHERE c.kecamatan_code ="
+                            " k.kecamatan_code AND " S_ACTIVE_2021 ")"
+                            " FROM kecamatan_summary k WHERE"
+                            " k.kecamatan_code = '32.03.10'",
+                            -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    long reg = sqlite3_column_int64 (st, 0), act = sqlite3_column_int64 (st, 1);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    long tenths = (1000 * act + reg / 2) / reg;
+    char *want = jk_sprintf (";32.03.10;Pacet;%ld;%ld;%ld,%ld;", reg, act,
+                             tenths / 10, tenths % 10);
+    assert_non_null (strstr (csv, want));
+    free (want);
+    free (csv);
+    free (path);
+
+    path = s_path ("pelatihan.html");
+    assert_int_equal (s_report ("pelatihan", S_AS_OF, "html", path, NULL, NULL,
+                                NULL, NULL, NULL),
+                      0);
+    char *html = jk_test_slurp (path, NULL);
+    assert_non_null (strstr (html, "<html lang=\"id\">"));
+    assert_non_null (strstr (html, "@page { size: A4;"));
+    assert_non_null (strstr (html, "<h1>Laporan pelatihan per angkatan</h1>"));
+    assert_non_null (strstr (html, "<td><b>Per tanggal</b></td><td>"
+                                   "31/12/2022</td>"));
+    /* A new page for every batch after the first. */
+    size_t breaks = 0;
+    for (const char *p = strstr (html, "<section class=\"break\">"); p;
+         p = strstr (p + 1, "<section class=\"break\">"))
+        breaks++;
+    assert_int_equal (breaks, 5);
+    free (html);
+    free (path);
+}
+
+static void test_masking_and_keys (void **state)
+{
+    (void)state;
+    char *keys = s_path ("keys");
+    char *mk[] = {"/bin/mkdir", "-p", keys, NULL};
+    assert_int_equal (jk_test_demo_run (mk, NULL), 0);
+    char *pk[] = {"jejak-report", "person-key", "--keys", keys, NULL};
+    assert_int_equal (jk_test_demo_run (pk, NULL), 0);
+    /* Never replaced: reports would no longer join. */
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (pk, &out, &err, 10000), 3);
+    assert_non_null (strstr (err, "a key is never replaced"));
+    free (out);
+    free (err);
+
+    char *dak = s_path ("dak-keyed.csv");
+    char *cert = s_path ("sertifikat-keyed.csv");
+    assert_int_equal (
+        s_report ("dak", S_AS_OF, "csv", dak, NULL, "--keys", keys, NULL, NULL),
+        0);
+    assert_int_equal (s_report ("sertifikat", S_AS_OF, "csv", cert, NULL,
+                                "--keys", keys, NULL, NULL),
+                      0);
+    char *dak_text = jk_test_slurp (dak, NULL);
+    char *cert_text = jk_test_slurp (cert, NULL);
+    assert_null (strstr (dak_text, "TIDAK disamarkan"));
+    /* The key of a certificate holder, computed independently with
+       Python's hmac, appears in both reports. */
+    char *holder = NULL;
+    sqlite3 *db = s_db ();
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT nik FROM certificates"
+                                          " ORDER BY number LIMIT 1",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    holder = jk_strdup ((const char *)sqlite3_column_text (st, 0));
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    char *code = jk_sprintf (
+        "import hmac,hashlib;k=bytes.fromhex(open('%s/person.key').read()"
+        ".strip());print('P-'+hmac.new(k,b'%s',hashlib.sha256).hexdigest()"
+        "[:12].upper())",
+        keys, holder);
+    char *py[] = {"/usr/bin/python3", "-c", code, NULL};
+    assert_int_equal (jk_test_run (py, &out, &err, 10000), 0);
+    out[strcspn (out, "\n")] = 0;
+    assert_int_equal (strlen (out), 14);
+    char *masked =
+        jk_sprintf (";%s;%.4s********%.4s;", out, holder, holder + 12);
+    assert_non_null (strstr (dak_text, masked));
+    assert_non_null (strstr (cert_text, masked));
+    /* No NIK in clear anywhere. */
+    assert_null (strstr (dak_text, holder));
+    free (masked);
+    free (out);
+    free (err);
+    free (code);
+
+    /* --unmasked: the NIK in clear, and the header says so. */
+    char *clear = s_path ("dak-unmasked.csv");
+    assert_int_equal (s_report ("dak", S_AS_OF, "csv", clear, NULL,
+                                "--unmasked", NULL, NULL, NULL),
+                      0);
+    char *clear_text = jk_test_slurp (clear, NULL);
+    assert_non_null (strstr (clear_text, "\r\nNIK;TIDAK disamarkan "
+                                         "(unmasked)\r\n"));
+    assert_non_null (strstr (clear_text, holder));
+    free (clear_text);
+    free (clear);
+    free (holder);
+    free (dak_text);
+    free (cert_text);
+    free (dak);
+    free (cert);
+    free (keys);
+}
+
+static void test_usage_errors (void **state)
+{
+    (void)state;
+    char *path = s_path ("x.xlsx");
+    static const struct {
+        const char *report, *day, *format, *extra, *extra2;
+        int rc;
+        const char *message;
+    } cases[] = {
+        {"kecamatan", "31-31-2022", "xlsx", NULL, NULL, 2,
+         "--as-of '31-31-2022' is not a date (DD/MM/YYYY or YYYY-MM-DD)"},
+        {"kecamatan", S_AS_OF, "pdf", NULL, NULL, 2,
+         "--format must be xlsx, csv or html, not 'pdf'"},
+        {"kecamatan", S_AS_OF, "xlsx", "--active-rule", "years=0", 2,
+         "--active-rule: active rule: years must be a whole number 1..10"},
+        {"pelatihan", S_AS_OF, "xlsx", "--batch", "NOPE", 2,
+         "--batch NOPE: no such batch"},
+        {"neraca", S_AS_OF, "xlsx", NULL, NULL, 2, "unknown report 'neraca'"},
+        {"dak", S_AS_OF, "xlsx", "--keys", "/nonexistent", 3,
+         "/nonexistent/person.key: cannot read"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *err = NULL;
+        int rc = s_report (cases[i].report, cases[i].day, cases[i].format, path,
+                           &err, cases[i].extra, cases[i].extra2, NULL, NULL);
+        if (rc != cases[i].rc || !strstr (err, cases[i].message))
+            fail_msg ("case %zu: exit %d, stderr %s", i, rc, err);
+        free (err);
+    }
+    char *argv[] = {"jejak-report", "kecamatan", "--db", "/nonexistent/x.db",
+                    NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, 10000), 3);
+    assert_non_null (strstr (err, "/nonexistent/x.db"));
+    free (out);
+    free (err);
+    free (path);
+}
+
+/* ---- docs/PROJECTIONS.md's example queries
+ * ------------------------------------ */
+
+static void test_documented_queries (void **state)
+{
+    (void)state;
+    char *path = jk_sprintf ("%s/docs/PROJECTIONS.md", JEJAK_SOURCE_DIR);
+    char *doc = jk_test_slurp (path, NULL);
+    assert_non_null (doc);
+    const char *p = strstr (doc, "## Queries for dinas staff");
+    assert_non_null (p);
+    sqlite3 *db = s_db ();
+    int blocks = 0;
+    while ((p = strstr (p, "```sql\n"))) {
+        p += 7;
+        const char *end = strstr (p, "```");
+        assert_non_null (end);
+        char *sql = jk_strndup (p, (size_t)(end - p));
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail_msg ("%s: %s", sql, sqlite3_errmsg (db));
+        int rows = 0;
+        while (sqlite3_step (st) == SQLITE_ROW)
+            rows++;
+        sqlite3_finalize (st);
+        if (rows == 0)
+            fail_msg ("documented query returns nothing on the sample:\n%s",
+                      sql);
+        free (sql);
+        blocks++;
+        p = end + 3;
+    }
+    assert_int_equal (blocks, 5);
+    sqlite3_close (db);
+    free (doc);
+    free (path);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_documented_queries),
+        cmocka_unit_test (test_kecamatan),
+        cmocka_unit_test (test_rat),
+        cmocka_unit_test (test_pelatihan),
+        cmocka_unit_test (test_asesmen),
+        cmocka_unit_test (test_sertifikat),
+        cmocka_unit_test (test_dak),
+        cmocka_unit_test (test_kualitas),
+        cmocka_unit_test (test_csv_html),
+        cmocka_unit_test (test_masking_and_keys),
+        cmocka_unit_test (test_usage_errors),
+    };
+    return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
+}
