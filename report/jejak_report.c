@@ -6,6 +6,7 @@
 #include "jk_base.h"
 #include "jk_opts.h"
 #include "jk_report.h"
+#include "jk_version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,10 @@ done:
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-report", stdout);
+        return 0;
+    }
     if (argc < 2 || strcmp (argv[1], "--help") == 0 ||
         strcmp (argv[1], "-h") == 0) {
         s_usage (argc < 2 ? stderr : stdout);
