@@ -49,14 +49,23 @@ static const jk_opt_t s_spec[] = {
 
 static void s_usage (FILE *out)
 {
-    fprintf (out, "usage: jejak-report REPORT --db FILE [--as-of DATE] "
+    fprintf (out, "Usage: jejak-report COMMAND --db FILE [--as-of DATE] "
                   "[--format xlsx|csv|html] [--out FILE] [flags]\n"
-                  "       jejak-report person-key --keys DIR\n"
-                  "reports:\n");
+                  "The dinas's reports from a hub database or a copy, as of "
+                  "any date (docs/REPORTS.md). Commands:\n");
     for (size_t i = 0; i < jk_report_kind_count; i++)
         fprintf (out, "  %-11s %s: %s\n", jk_report_kinds[i].name,
                  jk_report_kinds[i].title, jk_report_kinds[i].help);
-    fprintf (out, "exit codes: 0 written, 2 usage, 3 cannot read the "
+    fprintf (out,
+             "  %-11s create DIR/person.key for pseudonymous person "
+             "keys (--keys DIR)\n",
+             "person-key");
+    fprintf (out,
+             "global flags (each command: jejak-report COMMAND --help):\n");
+    jk_opts_t *opts = jk_opts_new ("jejak-report", s_spec, S_SPEC_COUNT);
+    jk_opts_print (opts, out);
+    jk_opts_destroy (&opts);
+    fprintf (out, "Exit status: 0 written, 2 usage, 3 cannot read the "
                   "database or write the output\n");
 }
 
@@ -242,20 +251,21 @@ int main (int argc, char **argv)
     const char *name = argv[1];
     const jk_report_kind_t *kind = jk_report_kind (name);
     if (!kind && strcmp (name, "person-key") != 0) {
-        fprintf (stderr, "jejak-report: unknown report '%s'\n", name);
-        s_usage (stderr);
+        fprintf (stderr, "jejak-report: unknown report '%s' (see --help)\n",
+                 name);
         return S_EXIT_USAGE;
     }
     char program[64], err[256];
     snprintf (program, sizeof program, "jejak-report %s", name);
     jk_opts_t *opts = jk_opts_new (program, s_spec, S_SPEC_COUNT);
     if (jk_opts_parse (opts, argc - 1, argv + 1, err, sizeof err)) {
-        fprintf (stderr, "%s: %s\n", program, err);
+        fprintf (stderr, "%s: %s (see --help)\n", program, err);
         jk_opts_destroy (&opts);
         return S_EXIT_USAGE;
     }
     if (jk_opts_help (opts)) {
-        printf ("usage: %s --db FILE [flags]\n", program);
+        printf ("Usage: %s %s\n", program,
+                kind ? "--db FILE [flags]" : "--keys DIR");
         jk_opts_print (opts, stdout);
         jk_opts_destroy (&opts);
         return 0;
