@@ -2,6 +2,7 @@
     file per event type (for spreadsheets), and the way back from a JSON
     line to the event's bytes for round-trip checks. Called by
     jejak-replay export and the tests. */
+#include "jk_excel.h"
 #include "replay_internal.h"
 
 #include <errno.h>
@@ -197,19 +198,23 @@ void jk_export_jsonl_row (FILE *out, const jk_replay_row_t *row)
 /* ---- CSV --------------------------------------------------------------------
  */
 
-/* Writes one CSV cell, quoted when it holds a separator, a quote, a line
-   break or surrounding spaces; invalid UTF-8 becomes U+FFFD. */
+/* Writes one CSV cell for Indonesian-locale Excel (jk_excel.h): ';'
+   between cells, quoted when it holds a separator, a quote, a line break
+   or surrounding spaces, a leading ' when it starts with = + - @ tab or
+   CR (never run as a formula); invalid UTF-8 becomes U+FFFD. */
 static void s_cell (FILE *out, const char *data, size_t size, bool first)
 {
     if (!first)
-        fputc (',', out);
+        fputc (JK_EXCEL_SEP, out);
     bool quote = size > 0 && (data[0] == ' ' || data[size - 1] == ' ');
     for (size_t i = 0; i < size && !quote; i++)
-        if (data[i] == ',' || data[i] == '"' || data[i] == '\n' ||
+        if (data[i] == JK_EXCEL_SEP || data[i] == '"' || data[i] == '\n' ||
             data[i] == '\r')
             quote = true;
     if (quote)
         fputc ('"', out);
+    if (size > 0 && strchr ("=+-@\t\r", data[0]))
+        fputc ('\'', out);
     for (size_t i = 0; i < size;) {
         uint8_t c = (uint8_t)data[i];
         if (c >= 0x80) {
@@ -239,10 +244,19 @@ static void s_cell_text (FILE *out, const char *text, bool first)
 }
 
 /* Joins a list's items with sep (units as CODE=TITLE) into one cell. */
-static void s_cell_value (FILE *out, const jk_field_t *f, const jk_value_t *v)
+static void s_cell_value (FILE *out, const jk_field_t *f, const jk_value_t *v,
+                          bool masked)
 {
     if (!v->present) {
         s_cell (out, "", 0, false);
+        return;
+    }
+    if (masked && f->format == JK_FORMAT_NIK && v->s.len == 16) {
+        char nik[17];
+        memcpy (nik, v->s.ptr, 4);
+        memset (nik + 4, '*', 8);
+        memcpy (nik + 12, v->s.ptr + 12, 4);
+        s_cell (out, nik, 16, false);
         return;
     }
     char number[24];
@@ -291,6 +305,8 @@ typedef struct {
     FILE *rejected; /* rejected.csv */
     char *err;      /* message buffer */
     size_t err_size;
+    bool masked; /* NIK fields masked, their column named "nik
+                    (disamarkan)" */
 } s_csv_t;
 
 static FILE *s_csv_open (s_csv_t *csv, const char *name, char *header)
@@ -308,7 +324,7 @@ static FILE *s_csv_open (s_csv_t *csv, const char *name, char *header)
 }
 
 static const char *s_envelope_columns =
-    "pos,recorded_at,hash,id,v,source,seq,at,actor,corrects";
+    "pos;recorded_at;hash;id;v;source;seq;at;actor;corrects";
 
 static FILE *s_csv_file (s_csv_t *csv, const jk_type_t *type)
 {
@@ -319,12 +335,14 @@ static FILE *s_csv_file (s_csv_t *csv, const jk_type_t *type)
         return csv->files[index];
     size_t size = strlen (s_envelope_columns) + 1;
     for (size_t i = 0; i < type->field_count; i++)
-        size += strlen (type->fields[i].name) + 1;
+        size += strlen (type->fields[i].name) + 16;
     char *header = jk_malloc (size);
     strcpy (header, s_envelope_columns);
     for (size_t i = 0; i < type->field_count; i++) {
-        strcat (header, ",");
+        strcat (header, ";");
         strcat (header, type->fields[i].name);
+        if (csv->masked && type->fields[i].format == JK_FORMAT_NIK)
+            strcat (header, " (disamarkan)");
     }
     csv->files[index] = s_csv_open (csv, type->name, header);
     return csv->files[index];
@@ -343,8 +361,8 @@ static int s_csv_row (s_csv_t *csv, const jk_replay_row_t *row)
         if (!csv->rejected)
             csv->rejected = s_csv_open (
                 csv, "rejected",
-                jk_strdup ("pos,recorded_at,hash,id,type,v,source,seq,at,"
-                           "outcome,code,message"));
+                jk_strdup ("pos;recorded_at;hash;id;type;v;source;seq;at;"
+                           "outcome;code;message"));
         out = csv->rejected;
         if (!out) {
             jk_event_destroy (&event);
@@ -400,7 +418,8 @@ static int s_csv_row (s_csv_t *csv, const jk_replay_row_t *row)
     } else
         s_cell (out, "", 0, false);
     for (size_t i = 0; i < event->type->field_count; i++)
-        s_cell_value (out, &event->type->fields[i], &event->body[i]);
+        s_cell_value (out, &event->type->fields[i], &event->body[i],
+                      csv->masked);
     fputs ("\r\n", out);
     jk_event_destroy (&event);
     return 0;
@@ -445,6 +464,7 @@ int jk_export_run (sqlite3 *db, const jk_export_config_t *config,
         csv.dir = (char *)(config->out ? config->out : ".");
         csv.err = err;
         csv.err_size = err_size;
+        csv.masked = !config->unmasked;
         csv.files = jk_calloc (jk_vocabulary_count () + 1, sizeof (FILE *));
         if (mkdir (csv.dir, 0755) != 0 && errno != EEXIST) {
             snprintf (err, err_size, "%s: cannot create directory: %s", csv.dir,

@@ -438,19 +438,23 @@ static int s_export (int argc, char **argv)
          "jsonl: the output file (default stdout); csv: the directory "
          "(default .)",
          false},
+        {"unmasked", NULL, NULL,
+         "csv: NIKs in clear (masked by default; jsonl is the full copy)",
+         true},
     };
     int code;
-    jk_opts_t *opts = s_parse ("export", spec, 6,
+    jk_opts_t *opts = s_parse ("export", spec, 7,
                                "DB --format jsonl|csv [--type PREFIX] "
                                "[--source OFFICE] [--from-pos N] "
-                               "[--until-pos N] [--out FILE|DIR]",
+                               "[--until-pos N] [--out FILE|DIR] [--unmasked]",
                                argc, argv, 1, &code);
     if (!opts)
         return code;
     jk_export_config_t config = {.type_prefix = jk_opts_get (opts, "type"),
                                  .office = jk_opts_get (opts, "source"),
                                  .out = jk_opts_get (opts, "out"),
-                                 .progress = true};
+                                 .progress = true,
+                                 .unmasked = jk_opts_on (opts, "unmasked")};
     const char *format = jk_opts_get (opts, "format");
     code = JK_REPLAY_EXIT_USAGE;
     if (strcmp (format, "jsonl") == 0)

@@ -155,11 +155,14 @@ const jk_json_t *jk_json_get (const jk_json_t *object, const char *key);
    Submitted bytes that do not decode (a rejection of bad input), or whose
    text is not valid UTF-8, also carry "raw" (base64 of the stored bytes)
    and what their envelope still tells.
-   CSV: one file TYPE.csv per event type (UTF-8 with a byte order mark,
-   comma separated, CRLF, RFC 4180 quoting), columns pos, recorded_at,
-   hash, id, v, source, seq, at, actor, corrects, then the type's fields in
-   table order (lists comma-joined, units CODE=TITLE joined by |, the forms
-   the agents import); rejections go to rejected.csv. */
+   CSV: one file TYPE.csv per event type for Indonesian-locale Excel
+   (UTF-8 with a byte order mark, ';' separated, CRLF, RFC 4180 quoting,
+   cells starting with = + - @ tab or CR prefixed with '), columns pos,
+   recorded_at, hash, id, v, source, seq, at, actor, corrects, then the
+   type's fields in table order (lists comma-joined, units CODE=TITLE
+   joined by |, the forms the agents import); NIK fields masked
+   (3203********0001) with the column named "nik (disamarkan)" unless
+   unmasked; rejections go to rejected.csv. */
 typedef enum { JK_EXPORT_JSONL, JK_EXPORT_CSV } jk_export_format_t;
 
 typedef struct {
@@ -170,6 +173,7 @@ typedef struct {
     uint64_t until_pos;      /* 0 = to the end */
     const char *out;         /* JSONL: file (NULL = stdout); CSV: dir */
     bool progress;           /* draw a progress bar if on a terminal */
+    bool unmasked;           /* CSV: NIKs in clear */
 } jk_export_config_t;
 
 /* Exports the log. Returns 0 with the number of records written in

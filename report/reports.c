@@ -509,7 +509,7 @@ static int s_dak_batch (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
         " coalesce ((SELECT r.verdict FROM assessment_results r JOIN"
         "  assessments a ON a.assessment = r.assessment WHERE a.batch ="
         "  e.batch AND r.nik = e.nik AND a.date <= :day"
-        "  ORDER BY a.date DESC LIMIT 1), '-'),"
+        "  ORDER BY a.date DESC LIMIT 1), 'Tidak diuji'),"
         " (SELECT min (x.number) FROM certificates x JOIN assessments a"
         "  ON a.assessment = x.assessment WHERE a.batch = e.batch"
         "  AND x.nik = e.nik AND x.revoked = 0 AND x.issued_on <= :day)"

@@ -465,7 +465,7 @@ static void test_dak (void **state)
         char *sql = jk_sprintf (
             "SELECT substr (e.nik, 1, 4) || '********' || substr (e.nik, 13,"
             " 4), p.name, p.sex, k.name, c.name, p.role, e.attendance_pct,"
-            " coalesce (r.verdict, '-'), x.number FROM enrollments e"
+            " coalesce (r.verdict, 'Tidak diuji'), x.number FROM enrollments e"
             " JOIN people p ON p.nik = e.nik"
             " LEFT JOIN kecamatan_summary k ON k.kecamatan_code ="
             " p.kecamatan_code"

@@ -336,26 +336,45 @@ static void test_csv_export (void **state)
     size_t size;
     char *text = jk_test_slurp (path, &size);
     assert_non_null (text);
+    /* For Indonesian-locale Excel: BOM, ';', NIKs masked by default and
+       the header says so. */
     assert_memory_equal (text,
-                         "\xEF\xBB\xBFpos,recorded_at,hash,id,v,source,seq,"
-                         "at,actor,corrects,nik,name,",
-                         strlen ("\xEF\xBB\xBFpos,recorded_at,hash,id,v,"
-                                 "source,seq,at,actor,corrects,nik,name,"));
+                         "\xEF\xBB\xBFpos;recorded_at;hash;id;v;source;seq;"
+                         "at;actor;corrects;nik (disamarkan);name;",
+                         strlen ("\xEF\xBB\xBFpos;recorded_at;hash;id;v;"
+                                 "source;seq;at;actor;corrects;nik "
+                                 "(disamarkan);name;"));
+    assert_non_null (strstr (text, ";3203********"));
+    assert_null (strstr (text, ";320301"));
     /* Rows end with CRLF; a quote in a name is doubled inside quotes. */
-    assert_non_null (strstr (text, ",\"Peserta \"\"0\"\"\tSantoso\","));
+    assert_non_null (strstr (text, ";\"Peserta \"\"0\"\"\tSantoso\";"));
     size_t rows = 0;
     for (char *p = text; (p = strstr (p, "\r\n")); p += 2)
         rows++;
     assert_int_equal (rows, 1 + 2 * 25);
     free (text);
     free (path);
-    /* A title with a comma is quoted; rejections go to rejected.csv. */
+    /* A comma needs no quotes with ';' between cells; rejections go to
+       rejected.csv. */
     path = jk_sprintf ("%s/training.batch_scheduled.csv", dir);
     text = jk_test_slurp (path, &size);
     assert_non_null (
-        strstr (text, ",\"Pelatihan Pengelola Koperasi, angkatan \xc3\xa9\","));
+        strstr (text, ";Pelatihan Pengelola Koperasi, angkatan \xc3\xa9;"));
     free (text);
     free (path);
+    /* --unmasked: the NIK in clear, the column named plainly. */
+    char *clear = jk_sprintf ("%s/csv-clear", s_dir);
+    char *argv2[] = {"jejak-replay", "export", s_db,         "--format", "csv",
+                     "--out",        clear,    "--unmasked", NULL};
+    assert_int_equal (jk_test_run (argv2, NULL, &err, 60000), 0);
+    free (err);
+    path = jk_sprintf ("%s/person.registered.csv", clear);
+    text = jk_test_slurp (path, &size);
+    assert_non_null (strstr (text, ";corrects;nik;name;"));
+    assert_non_null (strstr (text, ";320301"));
+    free (text);
+    free (path);
+    free (clear);
     path = jk_sprintf ("%s/rejected.csv", dir);
     text = jk_test_slurp (path, &size);
     rows = 0;
