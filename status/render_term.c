@@ -28,23 +28,32 @@ static void s_header (s_screen_t *s, const char *line1, const char *line2)
 }
 
 /* Writes at most width characters of text padded to width (UTF-8 aware
-   enough for names: counts code points). */
+   enough for names: counts code points); a longer text is cut to width - 1
+   and ends in '~', so it never runs into the next column. */
 static void s_cell (FILE *out, const char *text, int width)
 {
-    int shown = 0;
+    int shown = 0, length = 0;
     const unsigned char *p = (const unsigned char *)text;
-    while (*p && shown < width) {
+    for (const unsigned char *q = p; *q; q++)
+        length += (*q & 0xC0) != 0x80;
+    int room = length > width ? width - 1 : width;
+    while (*p && shown < room) {
         int n = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4;
         for (int i = 0; i < n && p[i]; i++)
             fputc (p[i], out);
         p += n;
         shown++;
     }
+    if (length > width) {
+        fputc ('~', out);
+        shown++;
+    }
     for (; shown < width; shown++)
         fputc (' ', out);
 }
 
-/* "12 s ago" style age of a UTC millisecond time. */
+/* "12 dtk lalu" style age of a UTC millisecond time: Indonesian words
+   only (detik, menit, jam, hari). */
 static void s_age (int64_t now_ms, int64_t then_ms, char *out, size_t size)
 {
     if (then_ms <= 0) {
@@ -55,13 +64,13 @@ static void s_age (int64_t now_ms, int64_t then_ms, char *out, size_t size)
     if (s < 0)
         s = 0;
     if (s < 120)
-        snprintf (out, size, "%llds lalu", (long long)s);
+        snprintf (out, size, "%lld dtk lalu", (long long)s);
     else if (s < 7200)
-        snprintf (out, size, "%lldm lalu", (long long)(s / 60));
+        snprintf (out, size, "%lld mnt lalu", (long long)(s / 60));
     else if (s < 172800)
-        snprintf (out, size, "%lldj lalu", (long long)(s / 3600));
+        snprintf (out, size, "%lld jam lalu", (long long)(s / 3600));
     else
-        snprintf (out, size, "%lldh lalu", (long long)(s / 86400));
+        snprintf (out, size, "%lld hari lalu", (long long)(s / 86400));
 }
 
 /* The rule behind every "active" figure, printed beside them. */
@@ -71,8 +80,26 @@ static void s_rule (s_screen_t *s, const msgpack_object *snap)
     char text[512], spec[128];
     jk_mp_str (rule, "text", text, sizeof text);
     jk_mp_str (rule, "spec", spec, sizeof spec);
-    if (text[0])
-        fprintf (s->out, "Aturan / rule: %s [%s]\n", text, spec);
+    if (!text[0])
+        return;
+    /* Wrapped at 98 columns, words kept whole. */
+    char all[700];
+    snprintf (all, sizeof all, "Aturan / rule: %s [%s]", text, spec);
+    const char *p = all;
+    while (*p) {
+        size_t n = strlen (p);
+        if (n > 98) {
+            n = 98;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = 98;
+        }
+        fprintf (s->out, "%s%.*s\n", p == all ? "" : "  ", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
 }
 
 static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
@@ -188,7 +215,8 @@ static void s_office_row (s_screen_t *s, const jk_status_view_t *view,
         s_age (view->now_ms, (int64_t)jk_mp_num (stored, "last_recorded_at"),
                seen, sizeof seen);
     uint64_t next = stored ? jk_mp_u64 (stored, "next_seq") : 0;
-    s_cell (s->out, source, 30);
+    s_cell (s->out, source, 29);
+    fputc (' ', s->out);
     s_cell (s->out, seen, 12);
     fprintf (s->out, "%7s %11llu %11s %9llu %8llu\n", outbox,
              (unsigned long long)(next > 0 ? next - 1 : 0), agent_seq,

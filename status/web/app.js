@@ -19,7 +19,9 @@ const LABELS = {
     readonly: 'Papan hanya-baca. NIK selalu disamarkan.',
     live: 'langsung', catching: 'mengejar…', offline: 'offline (menyambung ulang)',
     registered: 'Terdaftar', none: 'tidak ada', ago: 'lalu', never: '–',
-    no_batches: 'Tidak ada angkatan berjalan', no_offices: 'Belum ada kantor'
+    no_batches: 'Tidak ada angkatan berjalan', no_offices: 'Belum ada kantor',
+    pct_active: '% Aktif', rank: 'Peringkat', unit_s: 'dtk', unit_min: 'mnt',
+    unit_h: 'jam', unit_d: 'hari', rule: 'Aturan aktif'
   },
   en: {
     title: 'Jejak status board', pos: 'Log position', asof: 'As of',
@@ -36,7 +38,9 @@ const LABELS = {
     readonly: 'Read-only board. NIKs are always masked.',
     live: 'live', catching: 'catching up…', offline: 'offline (reconnecting)',
     registered: 'Registered', none: 'none', ago: 'ago', never: '–',
-    no_batches: 'No running batches', no_offices: 'No offices yet'
+    no_batches: 'No running batches', no_offices: 'No offices yet',
+    pct_active: '% Active', rank: 'Rank', unit_s: 's', unit_min: 'min',
+    unit_h: 'h', unit_d: 'd', rule: 'Active rule'
   }
 };
 
@@ -50,7 +54,16 @@ const SVG = 'http://www.w3.org/2000/svg';
 function t (key) { return LABELS[lang][key] || LABELS.en[key] || key; }
 function $ (id) { return document.getElementById(id); }
 function num (v) { return typeof v === 'number' ? v : 0; }
-function fmt (v) { return num(v).toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB'); }
+/* One number format on every page, in either language: Indonesian
+   (1.503; 92,4 %). */
+function fmt (v) { return num(v).toLocaleString('id-ID'); }
+function fmtPct (v) {
+  return num(v).toLocaleString('id-ID', { minimumFractionDigits: 1,
+                                          maximumFractionDigits: 1 }) + ' %';
+}
+function dateId (iso) {
+  return /^\d{4}-\d\d-\d\d$/.test(iso || '') ? iso.slice(8) + '/' + iso.slice(5, 7) + '/' + iso.slice(0, 4) : (iso || '');
+}
 
 function el (tag, text, cls) {
   const e = document.createElement(tag);
@@ -99,6 +112,42 @@ function drawTotals () {
     e.textContent = fmt(v);
     e.dataset.value = num(v);
   });
+  const rule = doc.snapshot.active_rule || {};
+  $('active-rule').textContent = t('rule') + ': ' + (rule.text || '–') +
+    (rule.spec ? ' [' + rule.spec + ']' : '');
+  checkTiles();
+}
+
+/* The number tiles must not overflow at the window's size: each tile must
+   have room for a five-digit figure ("88.888") in its own font, show its
+   own number whole, and no two tiles may overlap. The result is kept in
+   data-tiles ("fit" or "overflow") for the browser test. */
+function checkTiles () {
+  const tiles = Array.prototype.slice.call(document.querySelectorAll('.totals > div'));
+  let fit = true;
+  tiles.forEach(function (tile) {
+    const b = tile.querySelector('b');
+    const probe = document.createElement('b');
+    probe.textContent = '88.888';
+    probe.style.cssText = 'position:absolute;visibility:hidden;display:inline-block';
+    tile.appendChild(probe);
+    const need = probe.getBoundingClientRect().width;
+    tile.removeChild(probe);
+    const cs = getComputedStyle(tile);
+    const room = tile.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    if (need > room || b.scrollWidth > b.clientWidth + 1) {
+      fit = false;
+      tile.parentNode.dataset.tilesWhy = b.dataset.total + ': needs ' +
+        Math.round(need) + ' px, has ' + Math.round(room) + ' px';
+    }
+  });
+  const rects = tiles.map(function (d) { return d.getBoundingClientRect(); });
+  for (let i = 0; i < rects.length; i++)
+    for (let j = i + 1; j < rects.length; j++)
+      if (rects[i].left < rects[j].right && rects[j].left < rects[i].right &&
+          rects[i].top < rects[j].bottom && rects[j].top < rects[i].bottom)
+        fit = false, tiles[0].parentNode.dataset.tilesWhy = 'tiles overlap';
+  if (tiles.length) tiles[0].parentNode.dataset.tiles = fit ? 'fit' : 'overflow';
 }
 
 /* Kecamatan rows shown: all of a regency; with more than 40 (a province)
@@ -110,8 +159,20 @@ function kecamatanRows () {
   return rows;
 }
 
+/* % active and the rank by it (equal shares share a rank). */
+function rankKecamatan (rows) {
+  rows.forEach(function (k) {
+    k.pct_active = num(k.cooperatives) ? Math.round(1000 * num(k.active) / num(k.cooperatives)) / 10 : 0;
+  });
+  const order = rows.slice().sort(function (a, b) { return b.pct_active - a.pct_active; });
+  order.forEach(function (k, i) {
+    k.rank = i > 0 && order[i - 1].pct_active === k.pct_active ? order[i - 1].rank : i + 1;
+  });
+}
+
 function drawKecamatan () {
   const rows = kecamatanRows();
+  rankKecamatan(rows);
   rows.sort(function (a, b) {
     const x = a[sortKey], y = b[sortKey];
     if (typeof x === 'number' || typeof y === 'number')
@@ -120,14 +181,15 @@ function drawKecamatan () {
   });
   const body = $('kecamatan').tBodies[0];
   body.replaceChildren();
-  const keys = ['code', 'name', 'cooperatives', 'active', 'people', 'enrolled',
-                'assessed', 'competent', 'certificates'];
+  const keys = ['rank', 'code', 'name', 'cooperatives', 'active', 'pct_active',
+                'people', 'enrolled', 'assessed', 'competent', 'certificates'];
   rows.forEach(function (k) {
     const tr = el('tr');
     tr.dataset.kecamatan = k.code;
     keys.forEach(function (key) {
       const v = k[key];
-      const td = el('td', typeof v === 'number' ? fmt(v) : (v || ''));
+      const td = el('td', key === 'pct_active' ? fmtPct(v)
+                          : typeof v === 'number' ? fmt(v) : (v || ''));
       if (typeof v === 'number') {
         td.dataset.field = key;
         if (!v) td.className = 'zero';
@@ -191,10 +253,10 @@ function drawBatches () {
     const tr = el('tr');
     tr.dataset.batch = b.batch;
     tr.appendChild(el('td', b.batch + (b.title ? ' — ' + b.title : '')));
-    tr.appendChild(el('td', b.start_date + ' … ' + b.end_date));
+    tr.appendChild(el('td', dateId(b.start_date) + ' … ' + dateId(b.end_date)));
     tr.appendChild(el('td', fmt(b.enrolled)));
     tr.appendChild(el('td', fmt(b.present_today)));
-    const pct = el('td', num(b.attendance_pct).toFixed(1));
+    const pct = el('td', fmtPct(b.attendance_pct));
     pct.dataset.field = 'attendance_pct';
     tr.appendChild(pct);
     body.appendChild(tr);
@@ -218,7 +280,7 @@ function drawBatches () {
     svg.appendChild(svgEl('rect', { x: labelW, y: y + 4, width: barW, height: 16, class: 'axis', fill: 'none' }));
     svg.appendChild(svgEl('rect', { x: labelW, y: y + 4, width: barW * pct / 100, height: 16, class: 'att' }));
     const v = svgEl('text', { x: labelW + barW + 6, y: y + 17 });
-    v.textContent = pct.toFixed(1) + ' %';
+    v.textContent = fmtPct(pct);
     svg.appendChild(v);
   });
   box.replaceChildren(svg);
@@ -227,8 +289,11 @@ function drawBatches () {
 function ago (ms) {
   if (!ms) return t('never');
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  const text = s < 60 ? s + ' s' : s < 3600 ? Math.round(s / 60) + ' min'
-    : s < 172800 ? Math.round(s / 3600) + ' h' : Math.round(s / 86400) + ' d';
+  /* Every word in the page's language: "4 mnt lalu" / "4 min ago". */
+  const text = s < 60 ? s + ' ' + t('unit_s')
+    : s < 3600 ? Math.round(s / 60) + ' ' + t('unit_min')
+    : s < 172800 ? Math.round(s / 3600) + ' ' + t('unit_h')
+    : Math.round(s / 86400) + ' ' + t('unit_d');
   return text + ' ' + t('ago');
 }
 

@@ -555,6 +555,17 @@ static void test_browser (void **state)
     assert_non_null (strstr (dom, "<tr data-kecamatan=\"32.03.10\">"));
     assert_non_null (strstr (dom, "<tr data-source=\"32.03.10/pacet-1\">"));
     s_assert_no_nik (dom);
+    /* The active rule is printed beside the table of active figures. */
+    assert_non_null (strstr (dom, "Aturan aktif: aktif = RAT tahun buku"));
+    free (dom);
+
+    /* At 1366 x 768 the number tiles have room for a five-digit figure
+       ("88.888") and do not overlap: the page measures its own layout. */
+    dom = s_chromium (env, "--dump-dom", "--window-size=1366,768");
+    if (!strstr (dom, "data-tiles=\"fit\""))
+        fail_msg ("tiles: %.600s", strstr (dom, "<section class=\"totals\"")
+                                       ? strstr (dom, "<section class=\"totals\"")
+                                       : dom);
     free (dom);
 
     /* More events (one a duplicate person the store rejects). */

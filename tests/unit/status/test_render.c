@@ -177,8 +177,8 @@ static void test_term_plain (void **state)
     /* The title's NIK-like number is masked. */
     assert_null (strstr (text, "3203014107850001"));
     /* Office merged with its heartbeat: 12 s ago, outbox 3, seq 41. */
-    assert_non_null (strstr (text, "32.03.10/pacet-1              12s lalu"
-                                   "          3          41          41"
+    assert_non_null (strstr (text, "32.03.10/pacet-1              12 dtk lalu"
+                                   "       3          41          41"
                                    "        39        2\n"));
     assert_non_null (strstr (text, "DINAS/kantor-1"));
     assert_non_null (strstr (
