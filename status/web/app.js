@@ -99,7 +99,7 @@ function drawHead () {
   $('log-pos').textContent = doc.pos;
   $('log-head').textContent = doc.head;
   $('log-hash').textContent = (doc.hash || '').slice(0, 16);
-  $('as-of').textContent = doc.snapshot.as_of || '–';
+  $('as-of').textContent = dateId(doc.snapshot.as_of) || '–';
   const note = $('note');
   note.hidden = !doc.note;
   note.textContent = doc.note || '';

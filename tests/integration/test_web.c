@@ -555,6 +555,15 @@ static void test_browser (void **state)
     assert_non_null (strstr (dom, "<tr data-kecamatan=\"32.03.10\">"));
     assert_non_null (strstr (dom, "<tr data-source=\"32.03.10/pacet-1\">"));
     s_assert_no_nik (dom);
+    /* The as-of day in the Indonesian form, DD/MM/YYYY. */
+    const char *day = strstr (dom, "id=\"as-of\">");
+    assert_non_null (day);
+    day += strlen ("id=\"as-of\">");
+    int dd = 0, mm = 0, yyyy = 0, used = 0;
+    assert_int_equal (sscanf (day, "%2d/%2d/%4d<%n", &dd, &mm, &yyyy, &used),
+                      3);
+    assert_int_equal (used, 11);
+    assert_true (dd >= 1 && dd <= 31 && mm >= 1 && mm <= 12 && yyyy >= 2022);
     /* The active rule is printed beside the table of active figures. */
     assert_non_null (strstr (dom, "Aturan aktif: aktif = RAT tahun buku"));
     free (dom);
@@ -563,9 +572,10 @@ static void test_browser (void **state)
        ("88.888") and do not overlap: the page measures its own layout. */
     dom = s_chromium (env, "--dump-dom", "--window-size=1366,768");
     if (!strstr (dom, "data-tiles=\"fit\""))
-        fail_msg ("tiles: %.600s", strstr (dom, "<section class=\"totals\"")
-                                       ? strstr (dom, "<section class=\"totals\"")
-                                       : dom);
+        fail_msg ("tiles: %.600s",
+                  strstr (dom, "<section class=\"totals\"")
+                      ? strstr (dom, "<section class=\"totals\"")
+                      : dom);
     free (dom);
 
     /* More events (one a duplicate person the store rejects). */
