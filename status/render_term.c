@@ -112,10 +112,10 @@ static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
     s_title (s, title);
     s_rule (s, snap);
     s_header (s,
-              "Kode      Kecamatan             Koperasi   Aktif   Orang  "
-              "Peserta   Diuji  Kompeten Sertifikat",
-              "code      district          cooperatives  active  people "
-              "enrolled assessed competent certificates");
+              "Kode      Kecamatan         Koperasi   Aktif  %Aktif"
+              "   Orang  Peserta   Diuji  Kompeten Sertifikat",
+              "code      district      cooperatives  active %active"
+              "  people enrolled assessed competent    certif.");
     size_t shown = 0, count = rows ? rows->size : 0;
     for (size_t i = 0; i < count; i++) {
         const msgpack_object *k = &rows->ptr[i];
@@ -129,10 +129,18 @@ static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
         jk_mp_str (k, "code", code, sizeof code);
         jk_mp_str (k, "name", name, sizeof name);
         s_cell (s->out, code, 10);
-        s_cell (s->out, name, 20);
-        fprintf (s->out, "%10llu %7llu %7llu %8llu %7llu %9llu %10llu\n",
-                 (unsigned long long)jk_mp_u64 (k, "cooperatives"),
-                 (unsigned long long)jk_mp_u64 (k, "active"),
+        s_cell (s->out, name, 16);
+        /* % active in the Indonesian form: 57,1 */
+        uint64_t reg = jk_mp_u64 (k, "cooperatives");
+        uint64_t tenths =
+            reg ? (2000 * jk_mp_u64 (k, "active") + reg) / (2 * reg) : 0;
+        char pct[48];
+        snprintf (pct, sizeof pct, "%llu,%llu",
+                  (unsigned long long)(tenths / 10),
+                  (unsigned long long)(tenths % 10));
+        fprintf (s->out, "%10llu %7llu %7s %7llu %8llu %7llu %9llu %10llu\n",
+                 (unsigned long long)reg,
+                 (unsigned long long)jk_mp_u64 (k, "active"), pct,
                  (unsigned long long)jk_mp_u64 (k, "people"),
                  (unsigned long long)jk_mp_u64 (k, "enrolled"),
                  (unsigned long long)jk_mp_u64 (k, "assessed"),

@@ -165,9 +165,9 @@ static void test_term_plain (void **state)
     assert_non_null (strstr (
         text,
         "Log: posisi / position 1234  head 1234  hash a0a1a2a3a4a5a6a7\n"));
-    assert_non_null (strstr (text, "32.03.01  Cianjur                     40 "
-                                   "     20     120       41      42        "
-                                   "43         44\n"));
+    assert_non_null (strstr (text, "32.03.01  Cianjur                 40 "
+                                   "     20    50,0     120       41      42"
+                                   "        43         44\n"));
     assert_non_null (strstr (text, "32.03.10  Pacet"));
     /* Running on 2022-10-14: batch 01 only (02 later, 00 closed). */
     assert_non_null (strstr (text, "PK2UMK-2022-01"));
