@@ -129,6 +129,8 @@ static const char *s_problem_name (jk_verify_problem_t problem)
             return "truncated versus the kept head";
         case JK_VERIFY_HEAD:
             return "differs from the kept head";
+        case JK_VERIFY_TREE:
+            return "Merkle tree differs from the log";
         default:
             return "intact";
     }
@@ -249,6 +251,17 @@ static int s_verify (int argc, char **argv)
         printf ("intact %s: %llu records, chain verified%s\n", path,
                 (unsigned long long)result.records,
                 head_text ? ", matches the kept head" : "");
+        char root[2 * JK_HASH_SIZE + 1];
+        jk_hex_format (result.root, JK_HASH_SIZE, root);
+        if (result.tree_absent)
+            printf ("tree: %llu leaves, root %s; no tiles stored in this "
+                    "file\n",
+                    (unsigned long long)result.records, root);
+        else
+            printf ("tree: %llu leaves, root %s; stored tiles match the log "
+                    "(%llu leaves in full tiles)\n",
+                    (unsigned long long)result.records, root,
+                    (unsigned long long)result.tree_stored);
         code = s_print_head (path);
     }
     if (code == JK_REPLAY_EXIT_OK && jk_opts_on (opts, "decisions")) {

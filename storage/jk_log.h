@@ -121,6 +121,11 @@ int jk_log_checkpoint (jk_log_t *self);
 /* WAL frames written since the last checkpoint (from the WAL hook). */
 int jk_log_wal_frames (jk_log_t *self);
 
+/* The Merkle tree over the log (jk_merkle.h), appended with every record
+   and committed or rolled back with it. Owned by the log. */
+typedef struct _jk_tiles_t jk_tiles_t;
+jk_tiles_t *jk_log_tiles (jk_log_t *self);
+
 /* ---- verification -------------------------------------------------------- */
 typedef enum {
     JK_VERIFY_OK = 0,        /* the chain holds */
@@ -130,6 +135,8 @@ typedef enum {
     JK_VERIFY_TIME = 3,      /* recorded_at decreases along pos */
     JK_VERIFY_TRUNCATED = 4, /* the kept head lies beyond the log's end */
     JK_VERIFY_HEAD = 5,      /* the hash at the kept head's pos differs */
+    JK_VERIFY_TREE = 6,      /* a stored Merkle tile differs from the tree
+                                recomputed from the log */
 } jk_verify_problem_t;
 
 typedef struct {
@@ -142,6 +149,10 @@ typedef struct {
     uint64_t bad_pos;            /* first bad position, 0 when intact */
     uint64_t records;            /* records checked */
     jk_head_t head;              /* last position checked and its hash */
+    uint8_t root[JK_HASH_SIZE];  /* Merkle tree head over the records
+                                    checked (RFC 6962) */
+    uint64_t tree_stored;        /* leaves the stored tiles cover */
+    bool tree_absent;            /* the file has no tile table */
     char message[256];           /* what is wrong, for a human */
 } jk_verify_result_t;
 
@@ -149,7 +160,10 @@ typedef struct {
 typedef void (jk_progress_fn) (void *arg, uint64_t done, uint64_t total);
 
 /* Recomputes the chain of the log at path (opened read-only) from pos 1
-   and compares every stored hash. With kept (pos > 0), also checks that
+   and compares every stored hash, and the Merkle tree: every stored tile
+   against the tree recomputed from the records (tiles may stop short of
+   the log's end: the store stores the rest when it next opens the
+   file). With kept (pos > 0), also checks that
    the log reaches kept->pos and has kept->hash there (detects truncation
    and rewriting). Returns JK_OK when intact, JK_INVALID with the first bad
    position and the problem in result, JK_IO (message in result) when the

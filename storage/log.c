@@ -3,6 +3,7 @@
     finding events by id, and the per-source seq the store checks against.
     Called by the store actor, inside its one transaction per batch. */
 #include "jk_log.h"
+#include "jk_merkle.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -124,7 +125,8 @@ struct _jk_log_t {
     zhashx_t *seqs;   /* source -> next seq (committed) */
     zhashx_t *staged; /* source -> next seq (this transaction) */
     bool in_transaction;
-    int wal_frames; /* from the WAL hook */
+    int wal_frames;    /* from the WAL hook */
+    jk_tiles_t *tiles; /* the Merkle tree, in the same transactions */
 };
 
 static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
@@ -288,6 +290,9 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
         goto fail;
     if (s_load (self, err, err_size))
         goto fail;
+    self->tiles = jk_tiles_open (self->db, self->head_pos, err, err_size);
+    if (!self->tiles)
+        goto fail;
     if (s_prepare (self,
                    "INSERT INTO log (pos, id, type, v, source, seq, at,"
                    " recorded_at, outcome, code, message, bytes, hash)"
@@ -322,6 +327,7 @@ void jk_log_close (jk_log_t **self_p)
     sqlite3_finalize (self->begin);
     sqlite3_finalize (self->commit);
     sqlite3_finalize (self->rollback);
+    jk_tiles_destroy (&self->tiles);
     if (self->db)
         sqlite3_close (self->db);
     jk_chain_destroy (&self->chain);
@@ -395,6 +401,8 @@ static void s_unstage (jk_log_t *self)
     memcpy (self->head_hash, self->committed_hash, JK_HASH_SIZE);
     self->last_time = self->committed_time;
     self->in_transaction = false;
+    if (self->tiles)
+        jk_tiles_rollback (self->tiles);
 }
 
 int jk_log_commit (jk_log_t *self)
@@ -414,6 +422,7 @@ int jk_log_commit (jk_log_t *self)
     memcpy (self->committed_hash, self->head_hash, JK_HASH_SIZE);
     self->committed_time = self->last_time;
     self->in_transaction = false;
+    jk_tiles_commit (self->tiles);
     return JK_OK;
 }
 
@@ -464,6 +473,13 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
     if (rc != SQLITE_DONE)
+        return JK_IO;
+    uint8_t leaf[JK_HASH_SIZE];
+    jk_mhash_record (jk_tiles_hasher (self->tiles), pos, record->recorded_at,
+                     record->outcome, rejected ? record->code : NULL,
+                     rejected ? record->message : NULL, record->bytes,
+                     record->size, leaf);
+    if (jk_tiles_append (self->tiles, leaf) != JK_OK)
         return JK_IO;
     record->pos = pos;
     memcpy (record->hash, hash, JK_HASH_SIZE);
@@ -520,6 +536,11 @@ int jk_log_checkpoint (jk_log_t *self)
         done == log_frames)
         self->wal_frames = 0;
     return frames;
+}
+
+jk_tiles_t *jk_log_tiles (jk_log_t *self)
+{
+    return self->tiles;
 }
 
 int jk_log_wal_frames (jk_log_t *self)

@@ -2,6 +2,7 @@
     position 1, and rebuilding a fresh database (log rows plus every
     projection) from a log up to a position or a time. jejak-replay and
     the tests call these; the store shares jk_log_check with them. */
+#include "jk_merkle.h"
 #include "jk_rebuild.h"
 #include "jk_record_apply.h"
 
@@ -94,6 +95,8 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
     int status = JK_IO;
     sqlite3_stmt *stmt = NULL;
     jk_chain_t *chain = jk_chain_new ();
+    jk_mhash_t *mh = jk_mhash_new ();
+    jk_tiles_check_t *tree = NULL;
     /* One read transaction: the whole walk sees one version of the log. */
     if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2 (db,
@@ -105,6 +108,9 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
         goto cleanup;
     }
     uint64_t total = s_max_pos (db);
+    tree = jk_tiles_check_new (db);
+    result->tree_absent = !tree;
+    jk_merkle_edge_t edge = {0};
     uint8_t prev[JK_HASH_SIZE] = {0};
     uint64_t expect = 1;
     int64_t last_time = INT64_MIN;
@@ -158,6 +164,17 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
                        (unsigned long long)pos);
             break;
         }
+        uint8_t leaf[JK_HASH_SIZE];
+        jk_mhash_record (mh, pos, recorded_at, outcome, rejected ? code : NULL,
+                         rejected ? message : NULL, bytes, size, leaf);
+        if (tree) {
+            char why[200];
+            if (jk_tiles_check_add (tree, leaf, why, sizeof why) != JK_OK) {
+                s_problem (result, JK_VERIFY_TREE, pos, "%s", why);
+                break;
+            }
+        } else
+            jk_merkle_edge_push (&edge, mh, leaf);
         memcpy (prev, hash, JK_HASH_SIZE);
         last_time = recorded_at;
         result->records++;
@@ -179,10 +196,22 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
                    "%llu: it was truncated",
                    (unsigned long long)result->head.pos,
                    (unsigned long long)kept->pos);
+    if (result->problem == JK_VERIFY_OK && tree) {
+        char why[200];
+        if (jk_tiles_check_end (tree, &result->tree_stored, why, sizeof why) !=
+            JK_OK)
+            s_problem (result, JK_VERIFY_TREE, result->head.pos, "%s", why);
+    }
+    if (tree)
+        jk_tiles_check_root (tree, result->root);
+    else
+        jk_merkle_edge_root (&edge, mh, result->root);
     if (progress)
         progress (progress_arg, result->records, total);
     status = result->problem == JK_VERIFY_OK ? JK_OK : JK_INVALID;
 cleanup:
+    jk_tiles_check_destroy (&tree);
+    jk_mhash_destroy (&mh);
     sqlite3_finalize (stmt);
     sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close (db);

@@ -1,0 +1,633 @@
+/*  tiles.c - the Merkle tree's tiles in the log's database (jk_merkle.h):
+    the writer's right edge (one partial tile per level, flushed as tiles
+    fill, inside the log's transaction), a reader answering node hashes
+    for proofs from cached tiles, and the check that compares stored
+    tiles with the tree recomputed from the log. */
+#include "jk_merkle.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_LEVELS 8   /* 256^8 = 2^64 leaves */
+#define S_CACHE  512 /* tiles kept expanded by a reader */
+#define S_WIDTH  JK_MERKLE_TILE_WIDTH
+#define S_HASH   JK_MERKLE_HASH
+/* Nodes of one expanded tile: 256 + 128 + ... + 1. */
+#define S_NODES (2 * S_WIDTH - 1)
+
+/* The partial tile of one level. */
+typedef struct {
+    uint64_t tiles; /* full tiles before it */
+    uint32_t width; /* hashes in it */
+    bool dirty;     /* changed in the open transaction */
+    uint8_t hashes[S_WIDTH][S_HASH];
+} s_level_t;
+
+/* A tile with every complete node inside it. */
+typedef struct {
+    int level; /* -1: empty slot */
+    uint64_t idx;
+    uint32_t width;
+    uint8_t nodes[S_NODES][S_HASH];
+} s_tile_t;
+
+struct _jk_tiles_t {
+    sqlite3 *db;
+    jk_mhash_t *mh;
+    sqlite3_stmt *put;  /* INSERT OR REPLACE a tile */
+    sqlite3_stmt *get;  /* one tile */
+    sqlite3_stmt *rows; /* log records from a position */
+    /* The writer's edge: current, and as of the last commit. */
+    s_level_t *level, *committed;
+    uint64_t size, committed_size;
+    jk_merkle_edge_t edge, committed_edge;
+    /* The reader's cache. */
+    s_tile_t *cache;
+};
+
+static const char s_create[] = "CREATE TABLE IF NOT EXISTS merkle_tile ("
+                               " level INTEGER NOT NULL,"
+                               " idx INTEGER NOT NULL,"
+                               " hashes BLOB NOT NULL,"
+                               " PRIMARY KEY (level, idx))";
+
+static int s_prepare (jk_tiles_t *self)
+{
+    return sqlite3_prepare_v3 (
+               self->db,
+               "INSERT OR REPLACE INTO merkle_tile (level, idx, hashes)"
+               " VALUES (?, ?, ?)",
+               -1, SQLITE_PREPARE_PERSISTENT, &self->put, NULL) == SQLITE_OK &&
+                   sqlite3_prepare_v3 (self->db,
+                                       "SELECT hashes FROM merkle_tile"
+                                       " WHERE level = ? AND idx = ?",
+                                       -1, SQLITE_PREPARE_PERSISTENT,
+                                       &self->get, NULL) == SQLITE_OK &&
+                   sqlite3_prepare_v3 (
+                       self->db,
+                       "SELECT pos, recorded_at, outcome, code, message, bytes"
+                       " FROM log WHERE pos > ? AND pos <= ? ORDER BY pos",
+                       -1, SQLITE_PREPARE_PERSISTENT, &self->rows,
+                       NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+static jk_tiles_t *s_new (sqlite3 *db)
+{
+    jk_tiles_t *self = jk_calloc (1, sizeof *self);
+    self->db = db;
+    self->mh = jk_mhash_new ();
+    return self;
+}
+
+void jk_tiles_destroy (jk_tiles_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_tiles_t *self = *self_p;
+    sqlite3_finalize (self->put);
+    sqlite3_finalize (self->get);
+    sqlite3_finalize (self->rows);
+    jk_mhash_destroy (&self->mh);
+    free (self->level);
+    free (self->committed);
+    free (self->cache);
+    free (self);
+    *self_p = NULL;
+}
+
+jk_mhash_t *jk_tiles_hasher (jk_tiles_t *self)
+{
+    return self->mh;
+}
+
+/* Reads tile (level, idx) into out; returns its width, 0 when absent, -1
+   on a SQLite failure or a blob that is not whole hashes. */
+static int s_get (jk_tiles_t *self, int level, uint64_t idx,
+                  uint8_t out[S_WIDTH][S_HASH])
+{
+    sqlite3_stmt *s = self->get;
+    sqlite3_bind_int (s, 1, level);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64)idx);
+    int rc = sqlite3_step (s);
+    int width = rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_ROW) {
+        int size = sqlite3_column_bytes (s, 0);
+        if (size > 0 && size % S_HASH == 0 && size <= S_WIDTH * S_HASH) {
+            memcpy (out, sqlite3_column_blob (s, 0), (size_t)size);
+            width = size / S_HASH;
+        }
+    }
+    sqlite3_reset (s);
+    return width;
+}
+
+static int s_put (jk_tiles_t *self, int level, uint64_t idx,
+                  uint8_t hashes[][S_HASH], uint32_t width)
+{
+    sqlite3_stmt *s = self->put;
+    sqlite3_bind_int (s, 1, level);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64)idx);
+    sqlite3_bind_blob (s, 3, hashes, (int)(width * S_HASH), SQLITE_STATIC);
+    int rc = sqlite3_step (s);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return rc == SQLITE_DONE ? JK_OK : JK_IO;
+}
+
+/* The root of a full tile. */
+static void s_tile_root (jk_mhash_t *mh, uint8_t hashes[S_WIDTH][S_HASH],
+                         uint8_t out[S_HASH])
+{
+    uint8_t row[S_WIDTH / 2][S_HASH];
+    for (int i = 0; i < S_WIDTH / 2; i++)
+        jk_mhash_node (mh, hashes[2 * i], hashes[2 * i + 1], row[i]);
+    for (int n = S_WIDTH / 4; n >= 1; n /= 2)
+        for (int i = 0; i < n; i++)
+            jk_mhash_node (mh, row[2 * i], row[2 * i + 1], row[i]);
+    memcpy (out, row[0], S_HASH);
+}
+
+/* Adds a hash to level's partial tile; stores tiles as the rules say and
+   carries a full tile's root up a level. */
+static int s_push (jk_tiles_t *self, int level, const uint8_t hash[S_HASH])
+{
+    assert (level < S_LEVELS);
+    s_level_t *lv = &self->level[level];
+    memcpy (lv->hashes[lv->width++], hash, S_HASH);
+    lv->dirty = true;
+    bool full = lv->width == S_WIDTH;
+    if ((level > 0 || full) &&
+        s_put (self, level, lv->tiles, lv->hashes, lv->width) != JK_OK)
+        return JK_IO;
+    if (!full)
+        return JK_OK;
+    uint8_t root[S_HASH];
+    s_tile_root (self->mh, lv->hashes, root);
+    lv->tiles++;
+    lv->width = 0;
+    return s_push (self, level + 1, root);
+}
+
+int jk_tiles_append (jk_tiles_t *self, const uint8_t leaf[JK_MERKLE_HASH])
+{
+    assert (self->level);
+    if (s_push (self, 0, leaf) != JK_OK)
+        return JK_IO;
+    jk_merkle_edge_push (&self->edge, self->mh, leaf);
+    self->size++;
+    return JK_OK;
+}
+
+void jk_tiles_commit (jk_tiles_t *self)
+{
+    for (int l = 0; l < S_LEVELS; l++) {
+        s_level_t *lv = &self->level[l];
+        if (!lv->dirty)
+            continue;
+        s_level_t *to = &self->committed[l];
+        to->tiles = lv->tiles;
+        to->width = lv->width;
+        memcpy (to->hashes, lv->hashes, (size_t)lv->width * S_HASH);
+        lv->dirty = false;
+    }
+    self->committed_size = self->size;
+    self->committed_edge = self->edge;
+}
+
+void jk_tiles_rollback (jk_tiles_t *self)
+{
+    for (int l = 0; l < S_LEVELS; l++) {
+        s_level_t *lv = &self->level[l];
+        if (!lv->dirty)
+            continue;
+        s_level_t *from = &self->committed[l];
+        lv->tiles = from->tiles;
+        lv->width = from->width;
+        memcpy (lv->hashes, from->hashes, (size_t)from->width * S_HASH);
+        lv->dirty = false;
+    }
+    self->size = self->committed_size;
+    self->edge = self->committed_edge;
+}
+
+uint64_t jk_tiles_size (jk_tiles_t *self)
+{
+    return self->size;
+}
+
+void jk_tiles_head (jk_tiles_t *self, uint8_t out[JK_MERKLE_HASH])
+{
+    jk_merkle_edge_root (&self->edge, self->mh, out);
+}
+
+/* Hashes log records (after, until] as leaves into out (at most S_WIDTH);
+   returns how many, -1 on a SQLite failure. */
+static int s_log_leaves (jk_tiles_t *self, uint64_t after, uint64_t until,
+                         uint8_t out[][S_HASH])
+{
+    sqlite3_stmt *s = self->rows;
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64)after);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64)until);
+    int n = 0, rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        uint64_t pos = (uint64_t)sqlite3_column_int64 (s, 0);
+        if (pos != after + (uint64_t)n + 1)
+            break; /* a missing position: the leaves stop before it */
+        int outcome = sqlite3_column_int (s, 2);
+        bool rejected = outcome != 0;
+        jk_mhash_record (
+            self->mh, pos, sqlite3_column_int64 (s, 1), outcome,
+            rejected ? (const char *)sqlite3_column_text (s, 3) : NULL,
+            rejected ? (const char *)sqlite3_column_text (s, 4) : NULL,
+            sqlite3_column_blob (s, 5), (size_t)sqlite3_column_bytes (s, 5),
+            out[n]);
+        n++;
+    }
+    sqlite3_reset (s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+}
+
+/* Loads the stored right edge; returns the leaves the stored tiles cover
+   (full level-0 tiles), or -1 when the levels disagree (a damaged tree). */
+static int64_t s_load (jk_tiles_t *self)
+{
+    int64_t covered = -1, leaves = 0;
+    sqlite3_stmt *last = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT idx, length(hashes) FROM merkle_tile"
+                            " WHERE level = ? ORDER BY idx DESC LIMIT 1",
+                            -1, &last, NULL) != SQLITE_OK)
+        goto done;
+    uint64_t below = 0; /* full tiles of the level below */
+    for (int l = 0; l < S_LEVELS; l++) {
+        s_level_t *lv = &self->level[l];
+        sqlite3_bind_int (last, 1, l);
+        uint64_t idx = 0;
+        int width = 0;
+        if (sqlite3_step (last) == SQLITE_ROW) {
+            idx = (uint64_t)sqlite3_column_int64 (last, 0);
+            width = sqlite3_column_int (last, 1) / S_HASH;
+        }
+        sqlite3_reset (last);
+        lv->tiles = 0;
+        lv->width = 0;
+        if (width == S_WIDTH)
+            lv->tiles = idx + 1;
+        else if (width > 0 && l > 0) {
+            lv->tiles = idx;
+            int got = s_get (self, l, idx, lv->hashes);
+            if (got <= 0)
+                goto done;
+            lv->width = (uint32_t)got;
+        } else if (width > 0)
+            goto done; /* a partial level-0 tile is never stored */
+        uint64_t nodes = lv->tiles * S_WIDTH + lv->width;
+        if (l == 0)
+            leaves = (int64_t)nodes;
+        else if (nodes != below)
+            goto done;
+        below = lv->tiles;
+    }
+    covered = leaves;
+done:
+    sqlite3_finalize (last);
+    return covered;
+}
+
+/* The edge over the first `covered` leaves (a multiple of 256): one
+   perfect subtree per set bit, each read from the upper tiles. */
+static int s_load_edge (jk_tiles_t *self, uint64_t covered)
+{
+    uint64_t start = 0;
+    int rc = JK_OK;
+    for (int h = 63; h >= 0 && rc == JK_OK; h--) {
+        if (!(covered >> h & 1))
+            continue;
+        rc = jk_tiles_node (self, h, start >> h,
+                            self->edge.hashes[self->edge.count++]);
+        start += (uint64_t)1 << h;
+    }
+    self->edge.size = covered;
+    /* The writer keeps no reader cache. */
+    free (self->cache);
+    self->cache = NULL;
+    return rc;
+}
+
+jk_tiles_t *jk_tiles_open (sqlite3 *db, uint64_t head_pos, char *err,
+                           size_t err_size)
+{
+    jk_tiles_t *self = s_new (db);
+    self->level = jk_calloc (S_LEVELS, sizeof (s_level_t));
+    self->committed = jk_calloc (S_LEVELS, sizeof (s_level_t));
+    char *msg = NULL;
+    if (sqlite3_exec (db, s_create, NULL, NULL, &msg) != SQLITE_OK ||
+        s_prepare (self)) {
+        snprintf (err, err_size, "merkle tiles: %s",
+                  msg ? msg : sqlite3_errmsg (db));
+        sqlite3_free (msg);
+        jk_tiles_destroy (&self);
+        return NULL;
+    }
+    int64_t covered = s_load (self);
+    bool begun = false;
+    if (covered < 0 || (uint64_t)covered > head_pos) {
+        /* Tiles that disagree with each other or with the log: the tree is
+           derived data, so it is stored again from the log. */
+        fprintf (stderr,
+                 "jejak: the Merkle tiles do not match the log; storing "
+                 "them again from the log\n");
+        if (sqlite3_exec (db, "BEGIN IMMEDIATE; DELETE FROM merkle_tile", NULL,
+                          NULL, NULL) != SQLITE_OK)
+            goto fail;
+        begun = true;
+        memset (self->level, 0, S_LEVELS * sizeof (s_level_t));
+        covered = 0;
+    }
+    if (s_load_edge (self, (uint64_t)covered) != JK_OK)
+        goto fail;
+    self->size = (uint64_t)covered;
+    /* The leaves after the stored tiles come from the log; a whole tile or
+       more of them means tiles to store. */
+    if (!begun && head_pos - (uint64_t)covered >= S_WIDTH) {
+        if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            goto fail;
+        begun = true;
+    }
+    uint8_t (*leaves)[S_HASH] = jk_calloc (S_WIDTH, S_HASH);
+    while (self->size < head_pos) {
+        uint64_t until =
+            self->size + S_WIDTH < head_pos ? self->size + S_WIDTH : head_pos;
+        int n = s_log_leaves (self, self->size, until, leaves);
+        if (n <= 0 || (uint64_t)n != until - self->size) {
+            free (leaves);
+            goto fail;
+        }
+        for (int i = 0; i < n; i++)
+            if (jk_tiles_append (self, leaves[i]) != JK_OK) {
+                free (leaves);
+                goto fail;
+            }
+    }
+    free (leaves);
+    if (begun && sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    for (int l = 0; l < S_LEVELS; l++)
+        self->level[l].dirty = true;
+    jk_tiles_commit (self);
+    return self;
+fail:
+    snprintf (err, err_size, "merkle tiles: %s", sqlite3_errmsg (db));
+    if (begun)
+        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+    jk_tiles_destroy (&self);
+    return NULL;
+}
+
+jk_tiles_t *jk_tiles_reader (sqlite3 *db)
+{
+    jk_tiles_t *self = s_new (db);
+    self->cache = jk_calloc (S_CACHE, sizeof (s_tile_t));
+    for (int i = 0; i < S_CACHE; i++)
+        self->cache[i].level = -1;
+    if (s_prepare (self)) {
+        /* No tile table yet: every node is then looked for in vain. */
+        sqlite3_finalize (self->put);
+        self->put = NULL;
+    }
+    return self;
+}
+
+/* Offset of height h's first node inside an expanded tile. */
+static int s_row (int h)
+{
+    return 2 * S_WIDTH - (2 * S_WIDTH >> h);
+}
+
+/* Fills tile's inner nodes from its bottom row (width hashes). */
+static void s_expand (jk_mhash_t *mh, s_tile_t *tile)
+{
+    for (int h = 1; h <= JK_MERKLE_TILE_HEIGHT; h++) {
+        uint32_t n = tile->width >> h;
+        uint8_t (*below)[S_HASH] = tile->nodes + s_row (h - 1);
+        uint8_t (*row)[S_HASH] = tile->nodes + s_row (h);
+        for (uint32_t i = 0; i < n; i++)
+            jk_mhash_node (mh, below[2 * i], below[2 * i + 1], row[i]);
+    }
+}
+
+/* The tile (level, idx) with at least `need` hashes, from the cache or
+   loaded; NULL with *rc. */
+static s_tile_t *s_tile (jk_tiles_t *self, int level, uint64_t idx,
+                         uint32_t need, int *rc)
+{
+    s_tile_t *tile = &self->cache[(idx * 31 + (uint64_t)level * 977) % S_CACHE];
+    if (tile->level == level && tile->idx == idx && tile->width >= need)
+        return tile;
+    if (!self->get) {
+        *rc = JK_NOT_FOUND;
+        return NULL;
+    }
+    int width = s_get (self, level, idx, tile->nodes);
+    if (width < 0) {
+        tile->level = -1;
+        *rc = JK_IO;
+        return NULL;
+    }
+    if (width == 0 && level == 0) {
+        /* The partial level-0 tile: its leaves are the log's records. */
+        width = s_log_leaves (self, idx * S_WIDTH, idx * S_WIDTH + S_WIDTH,
+                              tile->nodes);
+        if (width < 0) {
+            tile->level = -1;
+            *rc = JK_IO;
+            return NULL;
+        }
+    }
+    if ((uint32_t)width < need) {
+        tile->level = -1;
+        *rc = JK_NOT_FOUND;
+        return NULL;
+    }
+    tile->level = level;
+    tile->idx = idx;
+    tile->width = (uint32_t)width;
+    s_expand (self->mh, tile);
+    return tile;
+}
+
+int jk_tiles_node (void *arg, int height, uint64_t index,
+                   uint8_t out[JK_MERKLE_HASH])
+{
+    jk_tiles_t *self = arg;
+    if (!self->cache) {
+        self->cache = jk_calloc (S_CACHE, sizeof (s_tile_t));
+        for (int i = 0; i < S_CACHE; i++)
+            self->cache[i].level = -1;
+    }
+    int level = height / JK_MERKLE_TILE_HEIGHT;
+    int h = height % JK_MERKLE_TILE_HEIGHT;
+    uint64_t first = index << h; /* first hash of the tile's bottom row */
+    uint64_t idx = first / S_WIDTH;
+    uint32_t offset = (uint32_t)(first % S_WIDTH);
+    int rc = JK_OK;
+    s_tile_t *tile = s_tile (self, level, idx, offset + (1u << h), &rc);
+    if (!tile)
+        return rc;
+    memcpy (out, tile->nodes[s_row (h) + (offset >> h)], S_HASH);
+    return JK_OK;
+}
+
+/* ---- checking ------------------------------------------------------------ */
+
+struct _jk_tiles_check_t {
+    jk_tiles_t *tiles;     /* the stored tiles (reader statements) */
+    s_level_t *level;      /* the tree recomputed from the log */
+    jk_merkle_edge_t edge; /* for the head */
+    uint64_t stored;       /* leaves covered by stored level-0 tiles */
+    bool ended;            /* a level-0 tile was missing: no more after */
+    uint8_t (*buf)[S_HASH];
+};
+
+jk_tiles_check_t *jk_tiles_check_new (sqlite3 *db)
+{
+    jk_tiles_t *tiles = s_new (db);
+    if (s_prepare (tiles)) {
+        jk_tiles_destroy (&tiles);
+        return NULL;
+    }
+    jk_tiles_check_t *self = jk_calloc (1, sizeof *self);
+    self->tiles = tiles;
+    self->level = jk_calloc (S_LEVELS, sizeof (s_level_t));
+    self->buf = jk_calloc (S_WIDTH, S_HASH);
+    return self;
+}
+
+void jk_tiles_check_destroy (jk_tiles_check_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_tiles_check_t *self = *self_p;
+    jk_tiles_destroy (&self->tiles);
+    free (self->level);
+    free (self->buf);
+    free (self);
+    *self_p = NULL;
+}
+
+/* Compares the recomputed tile of level with the stored one (full, or the
+   partial upper tile at the end). */
+static int s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
+                      uint8_t hashes[][S_HASH], uint32_t width, char *message,
+                      size_t message_size)
+{
+    int stored = s_get (self->tiles, level, idx, self->buf);
+    if (stored == 0 && level == 0) {
+        self->ended = true;
+        return JK_OK;
+    }
+    if (stored == 0 && self->ended)
+        return JK_OK; /* the stored tree ends before this tile's data */
+    if (stored < 0) {
+        snprintf (message, message_size,
+                  "Merkle tile level %d index %llu is not a whole number of "
+                  "hashes",
+                  level, (unsigned long long)idx);
+        return JK_INVALID;
+    }
+    if (self->ended && level == 0) {
+        snprintf (message, message_size,
+                  "Merkle tile level 0 index %llu is stored after a missing "
+                  "one",
+                  (unsigned long long)idx);
+        return JK_INVALID;
+    }
+    uint32_t n = (uint32_t)stored < width ? (uint32_t)stored : width;
+    for (uint32_t i = 0; i < n; i++)
+        if (memcmp (self->buf[i], hashes[i], S_HASH) != 0) {
+            snprintf (message, message_size,
+                      "Merkle tile level %d index %llu differs from the log "
+                      "at hash %u (tampered tile)",
+                      level, (unsigned long long)idx, i);
+            return JK_INVALID;
+        }
+    if ((uint32_t)stored != width && !self->ended) {
+        snprintf (message, message_size,
+                  "Merkle tile level %d index %llu holds %d hashes, the log "
+                  "gives %u",
+                  level, (unsigned long long)idx, stored, width);
+        return JK_INVALID;
+    }
+    return JK_OK;
+}
+
+static int s_check_push (jk_tiles_check_t *self, int level,
+                         const uint8_t hash[S_HASH], char *message,
+                         size_t message_size)
+{
+    s_level_t *lv = &self->level[level];
+    memcpy (lv->hashes[lv->width++], hash, S_HASH);
+    if (lv->width < S_WIDTH)
+        return JK_OK;
+    if (s_compare (self, level, lv->tiles, lv->hashes, S_WIDTH, message,
+                   message_size) != JK_OK)
+        return JK_INVALID;
+    if (level == 0 && !self->ended)
+        self->stored += S_WIDTH;
+    uint8_t root[S_HASH];
+    s_tile_root (self->tiles->mh, lv->hashes, root);
+    lv->tiles++;
+    lv->width = 0;
+    return s_check_push (self, level + 1, root, message, message_size);
+}
+
+int jk_tiles_check_add (jk_tiles_check_t *self,
+                        const uint8_t leaf[JK_MERKLE_HASH], char *message,
+                        size_t message_size)
+{
+    jk_merkle_edge_push (&self->edge, self->tiles->mh, leaf);
+    return s_check_push (self, 0, leaf, message, message_size);
+}
+
+int jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored, char *message,
+                        size_t message_size)
+{
+    *stored = self->stored;
+    /* Nothing stored beyond what the log gives (a cut log leaves its
+       tiles behind). */
+    sqlite3_stmt *s = NULL;
+    int rc = JK_OK;
+    if (sqlite3_prepare_v2 (self->tiles->db,
+                            "SELECT level, idx FROM merkle_tile WHERE"
+                            " (level = 0 AND idx >= ?1) OR (level >= ?2)"
+                            " LIMIT 1",
+                            -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64 (s, 1, (sqlite3_int64)self->level[0].tiles);
+        sqlite3_bind_int (s, 2, S_LEVELS);
+        if (sqlite3_step (s) == SQLITE_ROW) {
+            snprintf (message, message_size,
+                      "Merkle tile level %d index %lld lies beyond the log",
+                      sqlite3_column_int (s, 0),
+                      (long long)sqlite3_column_int64 (s, 1));
+            rc = JK_INVALID;
+        }
+    }
+    sqlite3_finalize (s);
+    for (int l = 1; l < S_LEVELS && rc == JK_OK; l++) {
+        s_level_t *lv = &self->level[l];
+        if (lv->width > 0 &&
+            s_compare (self, l, lv->tiles, lv->hashes, lv->width, message,
+                       message_size) != JK_OK)
+            rc = JK_INVALID;
+    }
+    return rc;
+}
+
+void jk_tiles_check_root (jk_tiles_check_t *self, uint8_t out[JK_MERKLE_HASH])
+{
+    jk_merkle_edge_root (&self->edge, self->tiles->mh, out);
+}
