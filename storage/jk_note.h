@@ -1,0 +1,92 @@
+/*  jk_note.h - checkpoints of the log's Merkle tree as C2SP signed notes
+    (docs/AUDIT.md, "Checkpoints"): the tlog-checkpoint body (origin, tree
+    size, base64 root), the log's Ed25519 signature (signed-note, key ID
+    type 0x01) and witnesses' cosignatures (tlog-cosignature v1, key ID
+    type 0x04, timestamped), through OpenSSL EVP. A parser that takes any
+    bytes and names what is wrong. */
+#ifndef JK_NOTE_H
+#define JK_NOTE_H
+
+#include "jk_base.h"
+
+#define JK_NOTE_MAX       16384 /* bytes in a note */
+#define JK_NOTE_SIGS_MAX  32    /* signature lines in a note */
+#define JK_NOTE_NAME_MAX  128   /* bytes in a key name or origin */
+#define JK_NOTE_SIG_BYTES 76    /* key ID + timestamp + Ed25519 signature */
+
+/* Key ID = SHA-256(name || "\n" || type || public key)[:4]. */
+#define JK_NOTE_TYPE_ED25519 0x01 /* the log's signature */
+#define JK_NOTE_TYPE_COSIG   0x04 /* a witness's cosignature/v1 */
+
+typedef struct {
+    char name[JK_NOTE_NAME_MAX];
+    uint8_t key_id[4];
+    uint8_t data[JK_NOTE_SIG_BYTES]; /* after the key ID */
+    size_t size;                     /* bytes in data */
+} jk_note_sig_t;
+
+typedef struct {
+    char origin[JK_NOTE_NAME_MAX];
+    uint64_t size;    /* tree size */
+    uint8_t root[32]; /* tree head */
+    char body[JK_NOTE_MAX];
+    size_t body_len; /* bytes of body, final newline included */
+    jk_note_sig_t sigs[JK_NOTE_SIGS_MAX];
+    int sig_count;
+} jk_checkpoint_t;
+
+/* Parses a signed checkpoint. JK_OK, or JK_INVALID with the rule broken
+   in err (e.g. "line 2: tree size must be decimal without leading
+   zeros"). */
+int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
+                         char *err, size_t err_size);
+
+/* The checkpoint body "origin\nsize\nbase64(root)\n" into out; returns
+   its length, 0 when out is too small or origin is not a valid line. */
+size_t jk_checkpoint_body (const char *origin, uint64_t size,
+                           const uint8_t root[32], char *out, size_t out_size);
+
+/* Ed25519 public key of a 32-byte private key seed. */
+int jk_note_public (const uint8_t seed[32], uint8_t pub[32]);
+void jk_note_key_id (const char *name, int type, const uint8_t pub[32],
+                     uint8_t out[4]);
+
+/* Appends "— name base64(key ID || signature)\n" for the log's signature
+   (type 0x01, over body) or a cosignature (type 0x04, over
+   "cosignature/v1\ntime T\n" || body, with timestamp T). A heap string
+   (the line), NULL on a crypto failure. */
+char *jk_note_sign_line (const char *body, size_t body_len, const char *name,
+                         int type, const uint8_t seed[32], uint64_t timestamp);
+
+/* JK_OK when checkpoint carries a valid signature of type by (name, pub):
+   a line with that name and key ID whose signature verifies. For a
+   cosignature *timestamp gets its time. JK_NOT_FOUND when no line has the
+   name and key ID, JK_INVALID when one does and does not verify. */
+int jk_note_verify (const jk_checkpoint_t *checkpoint, const char *name,
+                    int type, const uint8_t pub[32], uint64_t *timestamp);
+
+/* A trusted signer: key name, type and Ed25519 public key. */
+typedef struct {
+    char name[JK_NOTE_NAME_MAX];
+    int type;
+    uint8_t pub[32];
+} jk_note_signer_t;
+
+/* Accepts a checkpoint only with the log's valid signature (type 0x01)
+   and at least `quorum` valid cosignatures from the given witnesses; a
+   signature line of a trusted key that does not verify refuses the
+   checkpoint. JK_OK, or JK_INVALID with the reason in err. */
+int jk_checkpoint_trusted (const jk_checkpoint_t *checkpoint,
+                           const jk_note_signer_t *log,
+                           const jk_note_signer_t *witnesses, int count,
+                           int quorum, char *err, size_t err_size);
+
+/* A verifier key "name+hex(key ID)+base64(type || pub)" (C2SP vkey),
+   parsed. JK_OK or JK_INVALID with err. */
+int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
+                        int *type, uint8_t pub[32], char *err, size_t err_size);
+/* Formats a vkey into out (at least 256 bytes). */
+void jk_note_vkey_format (const char *name, int type, const uint8_t pub[32],
+                          char *out, size_t out_size);
+
+#endif

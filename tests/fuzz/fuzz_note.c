@@ -1,0 +1,42 @@
+/*  fuzz_note.c - libFuzzer target for the signed checkpoint parser
+    (jk_checkpoint_parse): any bytes, and when they parse, the parts must
+    agree with the input (the body is its prefix, the size and root
+    re-form the first lines, every signature line has a key ID), and
+    verifying each signature line must answer without crashing. */
+#include "jk_note.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    static jk_checkpoint_t cp;
+    char err[200];
+    if (jk_checkpoint_parse ((const char *)data, size, &cp, err, sizeof err) !=
+        JK_OK) {
+        if (!err[0])
+            abort ();
+        return 0;
+    }
+    if (cp.body_len >= size || memcmp (cp.body, data, cp.body_len) != 0 ||
+        cp.sig_count < 1 || cp.sig_count > JK_NOTE_SIGS_MAX)
+        abort ();
+    char body[JK_NOTE_MAX];
+    size_t len =
+        jk_checkpoint_body (cp.origin, cp.size, cp.root, body, sizeof body);
+    if (len == 0 || len > cp.body_len || memcmp (body, cp.body, len) != 0)
+        abort ();
+    uint8_t pub[32] = {0};
+    for (int i = 0; i < cp.sig_count; i++) {
+        if (cp.sigs[i].size < 1 || cp.sigs[i].size > JK_NOTE_SIG_BYTES)
+            abort ();
+        int rc = jk_note_verify (&cp, cp.sigs[i].name, JK_NOTE_TYPE_COSIG, pub,
+                                 NULL);
+        if (rc != JK_NOT_FOUND && rc != JK_INVALID)
+            abort ();
+    }
+    return 0;
+}
