@@ -8,6 +8,8 @@
 #include "jk_rebuild.h"
 #include "jk_opts.h"
 #include "jk_integrity.h"
+#include "jk_merkle.h"
+#include "jk_note.h"
 #include "jk_replay.h"
 #include "jk_version.h"
 
@@ -190,6 +192,151 @@ static int s_verify_integrity (const char *path)
     return JK_INVALID;
 }
 
+/* Parses one verifier key of the given type; the message names the flag. */
+static int s_vkey (const char *flag, const char *text, int type,
+                   jk_note_signer_t *signer)
+{
+    char err[200];
+    memset (signer, 0, sizeof *signer);
+    if (jk_note_vkey_parse (text, signer->name, &signer->type, signer->pub, err,
+                            sizeof err) != JK_OK) {
+        fprintf (stderr, "jejak-replay verify: --%s: %s\n", flag, err);
+        return -1;
+    }
+    if (signer->type != type) {
+        fprintf (stderr,
+                 "jejak-replay verify: --%s: key %s has type %02x, %02x "
+                 "expected\n",
+                 flag, signer->name, signer->type, type);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads --checkpoint, parses it and checks its signatures against
+   --log-key, --witnesses and --quorum. An exit code. */
+static int s_checkpoint_load (jk_opts_t *opts, const char *path,
+                              jk_checkpoint_t *checkpoint)
+{
+    const char *log_key = jk_opts_get (opts, "log-key");
+    if (!log_key) {
+        fprintf (stderr, "jejak-replay verify: --checkpoint needs --log-key "
+                         "(the log's verifier key)\n");
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    static jk_note_signer_t log, witnesses[JK_NOTE_SIGS_MAX];
+    if (s_vkey ("log-key", log_key, JK_NOTE_TYPE_ED25519, &log) != 0)
+        return JK_REPLAY_EXIT_USAGE;
+    int count = 0;
+    const char *list = jk_opts_get (opts, "witnesses");
+    char *copy = jk_strdup (list ? list : "");
+    for (char *save = NULL, *item = strtok_r (copy, ",", &save); item;
+         item = strtok_r (NULL, ",", &save)) {
+        if (count == JK_NOTE_SIGS_MAX) {
+            fprintf (stderr,
+                     "jejak-replay verify: --witnesses: more than 32 keys\n");
+            free (copy);
+            return JK_REPLAY_EXIT_USAGE;
+        }
+        if (s_vkey ("witnesses", item, JK_NOTE_TYPE_COSIG, &witnesses[count]) !=
+            0) {
+            free (copy);
+            return JK_REPLAY_EXIT_USAGE;
+        }
+        count++;
+    }
+    free (copy);
+    uint64_t quorum = 0;
+    if (s_u64_flag (opts, "quorum", &quorum) != 0)
+        return JK_REPLAY_EXIT_USAGE;
+    if (quorum > (uint64_t)count) {
+        fprintf (stderr,
+                 "jejak-replay verify: --quorum %llu is more than the %d "
+                 "trusted witnesses given\n",
+                 (unsigned long long)quorum, count);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "jejak-replay verify: cannot read %s\n", path);
+        return JK_REPLAY_EXIT_IO;
+    }
+    static char text[JK_NOTE_MAX + 1];
+    size_t size = fread (text, 1, sizeof text, file);
+    fclose (file);
+    char err[200];
+    if (jk_checkpoint_parse (text, size, checkpoint, err, sizeof err) !=
+        JK_OK) {
+        printf ("REFUSED checkpoint %s: %s\n", path, err);
+        return JK_REPLAY_EXIT_TAMPERED;
+    }
+    if (strcmp (checkpoint->origin, log.name) != 0) {
+        printf ("REFUSED checkpoint %s: origin %s is not the log key's name "
+                "%s\n",
+                path, checkpoint->origin, log.name);
+        return JK_REPLAY_EXIT_TAMPERED;
+    }
+    if (jk_checkpoint_trusted (checkpoint, &log, witnesses, count, (int)quorum,
+                               err, sizeof err) != JK_OK) {
+        printf ("REFUSED checkpoint %s: %s\n", path, err);
+        return JK_REPLAY_EXIT_TAMPERED;
+    }
+    return JK_REPLAY_EXIT_OK;
+}
+
+/* After an intact walk: the log must reach the checkpoint's size and have
+   its head there. JK_OK, or JK_INVALID with the problem in result. */
+static int s_checkpoint_match (const char *path,
+                               const jk_checkpoint_t *checkpoint,
+                               jk_verify_result_t *result)
+{
+    uint8_t root[32];
+    if (checkpoint->size > result->records) {
+        result->problem = JK_VERIFY_TRUNCATED;
+        result->bad_pos = result->records + 1;
+        snprintf (result->message, sizeof result->message,
+                  "the log ends at position %llu but the checkpoint's tree "
+                  "has %llu records",
+                  (unsigned long long)result->records,
+                  (unsigned long long)checkpoint->size);
+        return JK_INVALID;
+    }
+    if (checkpoint->size == result->records)
+        memcpy (root, result->root, 32);
+    else {
+        /* The tiles were just checked against the records: their head at
+           the checkpoint's size is the log's. */
+        char err[512];
+        sqlite3 *db = jk_replay_open (path, err, sizeof err);
+        jk_tiles_t *tiles = db ? jk_tiles_reader (db) : NULL;
+        int rc = tiles ? jk_merkle_root (jk_tiles_node, tiles,
+                                         jk_tiles_hasher (tiles),
+                                         checkpoint->size, root)
+                       : JK_IO;
+        jk_tiles_destroy (&tiles);
+        sqlite3_close (db);
+        if (rc != JK_OK) {
+            result->problem = JK_VERIFY_TREE;
+            result->bad_pos = checkpoint->size;
+            snprintf (result->message, sizeof result->message,
+                      "the tree of size %llu cannot be read from the stored "
+                      "tiles (let the store open the file once)",
+                      (unsigned long long)checkpoint->size);
+            return JK_INVALID;
+        }
+    }
+    if (memcmp (root, checkpoint->root, 32) != 0) {
+        result->problem = JK_VERIFY_HEAD;
+        result->bad_pos = checkpoint->size;
+        snprintf (result->message, sizeof result->message,
+                  "the log's tree of size %llu has another head than the "
+                  "signed checkpoint: the log was rewritten",
+                  (unsigned long long)checkpoint->size);
+        return JK_INVALID;
+    }
+    return JK_OK;
+}
+
 static int s_verify (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
@@ -201,11 +348,23 @@ static int s_verify (int argc, char **argv)
          "also re-derive every logged outcome (accepted, or the rejection "
          "code and message) from the log alone and compare",
          true},
+        {"checkpoint", NULL, NULL,
+         "a signed checkpoint (C2SP note) the log must match: its tree "
+         "size and head",
+         false},
+        {"log-key", "JEJAK_LOG_KEY", NULL,
+         "the log's verifier key NAME+KEYID+KEY (with --checkpoint)", false},
+        {"witnesses", "JEJAK_WITNESSES", NULL,
+         "trusted witnesses' verifier keys, separated by commas", false},
+        {"quorum", NULL, "0",
+         "valid cosignatures of trusted witnesses the checkpoint needs", false},
     };
     int code;
     jk_opts_t *opts =
-        s_parse ("verify", spec, 2, "DB [--head POS:HASH] [--decisions]", argc,
-                 argv, 1, &code);
+        s_parse ("verify", spec, 6,
+                 "DB [--head POS:HASH] [--decisions] [--checkpoint FILE "
+                 "--log-key VKEY [--witnesses VKEY,...] [--quorum K]]",
+                 argc, argv, 1, &code);
     if (!opts)
         return code;
     const char *path = jk_opts_arg (opts, 0);
@@ -227,11 +386,22 @@ static int s_verify (int argc, char **argv)
         jk_opts_destroy (&opts);
         return JK_REPLAY_EXIT_IO;
     }
+    static jk_checkpoint_t checkpoint;
+    const char *checkpoint_path = jk_opts_get (opts, "checkpoint");
+    if (checkpoint_path) {
+        code = s_checkpoint_load (opts, checkpoint_path, &checkpoint);
+        if (code != JK_REPLAY_EXIT_OK) {
+            jk_opts_destroy (&opts);
+            return code;
+        }
+    }
     jk_progress_t *bar = NULL;
     jk_verify_result_t result;
     int rc = jk_log_verify (path, head_text ? &kept : NULL, &result, s_progress,
                             &bar);
     jk_progress_destroy (&bar);
+    if (rc == JK_OK && checkpoint_path)
+        rc = s_checkpoint_match (path, &checkpoint, &result);
     if (rc == JK_OK && integrity != JK_OK) {
         printf ("chain verified over %llu records, but the file is damaged "
                 "(above)\n",
@@ -251,6 +421,11 @@ static int s_verify (int argc, char **argv)
         printf ("intact %s: %llu records, chain verified%s\n", path,
                 (unsigned long long)result.records,
                 head_text ? ", matches the kept head" : "");
+        if (checkpoint_path)
+            printf ("checkpoint %s: tree size %llu, head matches, signed by "
+                    "the log and at least %s trusted witnesses\n",
+                    checkpoint_path, (unsigned long long)checkpoint.size,
+                    jk_opts_get (opts, "quorum"));
         char root[2 * JK_HASH_SIZE + 1];
         jk_hex_format (result.root, JK_HASH_SIZE, root);
         if (result.tree_absent)

@@ -1,0 +1,229 @@
+/*  test_checkpoint.c - jejak-replay verify --checkpoint, run as a
+    process on a real log file: a signed checkpoint of the whole log and
+    of an older size is accepted with the log's key and a quorum of
+    trusted witnesses; refused when one witness signature is wrong, when
+    the quorum is not met, when the log has another head at that size (a
+    rewritten or forked history signed by the same key), when the log is
+    shorter than the checkpoint; usage errors name the flag. */
+#include "testsupport.h"
+
+#include "jk_log.h"
+#include "jk_merkle.h"
+#include "jk_note.h"
+
+#include <string.h>
+
+#define S_ORIGIN "jejak.cianjurkab.go.id/log"
+#define S_RUN_MS 60000
+
+static const uint8_t s_log_seed[32] = {7, 7, 7};
+static const uint8_t s_w1_seed[32] = {1};
+static const uint8_t s_w2_seed[32] = {2};
+
+typedef struct {
+    char *dir;
+    char *db;
+    char log_vkey[256], w1_vkey[256], w2_vkey[256];
+    uint8_t head600[32], head300[32];
+} fixture_t;
+
+static int s_setup (void **state)
+{
+    fixture_t *f = jk_calloc (1, sizeof *f);
+    f->dir = jk_test_tmpdir ("checkpoint");
+    f->db = jk_sprintf ("%s/events.db", f->dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (f->db, 0, err, sizeof err);
+    assert_non_null (log);
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    for (uint64_t pos = 1; pos <= 600; pos++) {
+        uint8_t bytes[16];
+        memset (bytes, (int)pos, sizeof bytes);
+        jk_log_record_t record = {.type = "cooperative.registered",
+                                  .version = 1,
+                                  .source = "kop-3203",
+                                  .seq = pos,
+                                  .at = 1700000000000,
+                                  .outcome = JK_LOG_ACCEPTED,
+                                  .bytes = bytes,
+                                  .size = sizeof bytes};
+        memcpy (record.id, &pos, sizeof pos);
+        record.recorded_at = jk_log_next_time (log);
+        assert_int_equal (jk_log_append (log, &record), JK_OK);
+    }
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    jk_tiles_head (jk_log_tiles (log), f->head600);
+    jk_tiles_t *reader = jk_tiles_reader (jk_log_db (log));
+    assert_int_equal (jk_merkle_root (jk_tiles_node, reader,
+                                      jk_tiles_hasher (reader), 300,
+                                      f->head300),
+                      JK_OK);
+    jk_tiles_destroy (&reader);
+    jk_log_close (&log);
+    uint8_t pub[32];
+    jk_note_public (s_log_seed, pub);
+    jk_note_vkey_format (S_ORIGIN, JK_NOTE_TYPE_ED25519, pub, f->log_vkey,
+                         sizeof f->log_vkey);
+    jk_note_public (s_w1_seed, pub);
+    jk_note_vkey_format ("dinas.jabarprov.go.id/saksi", JK_NOTE_TYPE_COSIG, pub,
+                         f->w1_vkey, sizeof f->w1_vkey);
+    jk_note_public (s_w2_seed, pub);
+    jk_note_vkey_format ("kop-3203-cugenang/saksi", JK_NOTE_TYPE_COSIG, pub,
+                         f->w2_vkey, sizeof f->w2_vkey);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    jk_test_rmdir (&f->dir);
+    free (f->db);
+    free (f);
+    return 0;
+}
+
+/* Writes a checkpoint of (size, root) signed by the log and cosigned by
+   the witnesses given; returns its path. */
+static char *s_checkpoint (fixture_t *f, const char *name, uint64_t size,
+                           const uint8_t root[32], bool w1, bool w2)
+{
+    char body[256];
+    size_t len = jk_checkpoint_body (S_ORIGIN, size, root, body, sizeof body);
+    char *sig = jk_note_sign_line (body, len, S_ORIGIN, JK_NOTE_TYPE_ED25519,
+                                   s_log_seed, 0);
+    char *c1 =
+        w1 ? jk_note_sign_line (body, len, "dinas.jabarprov.go.id/saksi",
+                                JK_NOTE_TYPE_COSIG, s_w1_seed, 1764806400)
+           : jk_strdup ("");
+    char *c2 =
+        w2 ? jk_note_sign_line (body, len, "kop-3203-cugenang/saksi",
+                                JK_NOTE_TYPE_COSIG, s_w2_seed, 1764806401)
+           : jk_strdup ("");
+    char *path = jk_sprintf ("%s/%s", f->dir, name);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file, "%s\n%s%s%s", body, sig, c1, c2);
+    fclose (file);
+    free (sig);
+    free (c1);
+    free (c2);
+    return path;
+}
+
+static int s_verify (fixture_t *f, char **out, const char *checkpoint,
+                     const char *witnesses, const char *quorum)
+{
+    char *argv[16];
+    int n = 0;
+    argv[n++] = "jejak-replay";
+    argv[n++] = "verify";
+    argv[n++] = f->db;
+    if (checkpoint) {
+        argv[n++] = "--checkpoint";
+        argv[n++] = (char *)checkpoint;
+        argv[n++] = "--log-key";
+        argv[n++] = f->log_vkey;
+    }
+    if (witnesses) {
+        argv[n++] = "--witnesses";
+        argv[n++] = (char *)witnesses;
+    }
+    if (quorum) {
+        argv[n++] = "--quorum";
+        argv[n++] = (char *)quorum;
+    }
+    argv[n] = NULL;
+    char *err = NULL;
+    int rc = jk_test_run (argv, out, &err, S_RUN_MS);
+    free (err);
+    return rc;
+}
+
+static void test_checkpoint_accepted (void **state)
+{
+    fixture_t *f = *state;
+    char *whole = s_checkpoint (f, "whole.note", 600, f->head600, false, false);
+    char *out = NULL;
+    assert_int_equal (s_verify (f, &out, whole, NULL, NULL), 0);
+    assert_non_null (strstr (out, "tree size 600, head matches"));
+    free (out);
+    /* An older checkpoint, cosigned by both witnesses, quorum 2. */
+    char *older = s_checkpoint (f, "older.note", 300, f->head300, true, true);
+    char *both = jk_sprintf ("%s,%s", f->w1_vkey, f->w2_vkey);
+    assert_int_equal (s_verify (f, &out, older, both, "2"), 0);
+    assert_non_null (strstr (out, "tree size 300, head matches, signed by "
+                                  "the log and at least 2 trusted witnesses"));
+    free (out);
+    free (both);
+    free (whole);
+    free (older);
+}
+
+static void test_checkpoint_refused (void **state)
+{
+    fixture_t *f = *state;
+    char *both = jk_sprintf ("%s,%s", f->w1_vkey, f->w2_vkey);
+    char *older = s_checkpoint (f, "older.note", 300, f->head300, true, true);
+    /* One witness signature wrong: one base64 character of its line. */
+    size_t size = 0;
+    char *text = jk_test_slurp (older, &size);
+    char *line = strstr (text, "kop-3203-cugenang/saksi ");
+    assert_non_null (line);
+    char *c = line + strlen ("kop-3203-cugenang/saksi ") + 40;
+    *c = *c == 'A' ? 'B' : 'A';
+    FILE *file = fopen (older, "w");
+    fwrite (text, 1, size, file);
+    fclose (file);
+    free (text);
+    char *out = NULL;
+    assert_int_equal (s_verify (f, &out, older, both, "1"), 1);
+    assert_non_null (strstr (out, "REFUSED checkpoint"));
+    assert_non_null (strstr (out, "the cosignature of witness "
+                                  "kop-3203-cugenang/saksi does not verify"));
+    free (out);
+    /* Only one witness cosigned: quorum 2 is not met. */
+    char *one = s_checkpoint (f, "one.note", 300, f->head300, true, false);
+    assert_int_equal (s_verify (f, &out, one, both, "2"), 1);
+    assert_non_null (strstr (out, "1 trusted witness cosignature, 2 required"));
+    free (out);
+    /* Another head at size 300, validly signed: a forked history. */
+    uint8_t other[32];
+    memcpy (other, f->head300, 32);
+    other[0] ^= 1;
+    char *fork = s_checkpoint (f, "fork.note", 300, other, false, false);
+    assert_int_equal (s_verify (f, &out, fork, NULL, NULL), 1);
+    assert_non_null (strstr (out, "TAMPERED"));
+    assert_non_null (strstr (out, "the log's tree of size 300 has another "
+                                  "head than the signed checkpoint"));
+    free (out);
+    /* The log is shorter than the checkpoint's tree. */
+    char *ahead = s_checkpoint (f, "ahead.note", 700, f->head600, false, false);
+    assert_int_equal (s_verify (f, &out, ahead, NULL, NULL), 1);
+    assert_non_null (strstr (out, "the log ends at position 600 but the "
+                                  "checkpoint's tree has 700 records"));
+    free (out);
+    /* Usage: a checkpoint without the log key; a quorum above the
+       witnesses given. */
+    char *argv[] = {"jejak-replay", "verify", f->db,
+                    "--checkpoint", ahead,    NULL};
+    char *err = NULL;
+    assert_int_equal (jk_test_run (argv, NULL, &err, S_RUN_MS), 2);
+    assert_non_null (strstr (err, "--checkpoint needs --log-key"));
+    free (err);
+    assert_int_equal (s_verify (f, NULL, one, f->w1_vkey, "2"), 2);
+    free (both);
+    free (older);
+    free (one);
+    free (fork);
+    free (ahead);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_checkpoint_accepted),
+        cmocka_unit_test (test_checkpoint_refused),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
