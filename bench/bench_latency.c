@@ -11,7 +11,11 @@
       E_UNAVAILABLE, or E_SEQ_GAP behind such a refusal) is resent after
       5 ms, as an agent would; its latency keeps counting from the first
       send. The paced figures are printed only when every event got its
-      final answer and its feed record.
+      final answer and its feed record;
+    - the same paced run against the transport floor (bench_floor.c: bare
+      append + SHA-256 chain + FULL commit in the hub's process shape),
+      before the hub, in the same run: the least ack latency this machine
+      allows at that load.
     Usage: bench_latency [--quick] [--samples N] [--seconds S]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
@@ -47,10 +51,10 @@ static double s_percentile (double *values, size_t count, double p)
     return values[k];
 }
 
-/* The floor: median and p99 of fdatasync (ms) and of an ipc round trip
-   (ms), over samples each. */
+/* The floor: median and p99 of fdatasync (ms) and the median of an ipc
+   round trip (ms), over samples each. */
 static void s_floor (const char *dir, size_t samples, double *fsync_p50,
-                     double *rtt_p50)
+                     double *fsync_p99, double *rtt_p50)
 {
     char path[512];
     snprintf (path, sizeof path, "%s/fsync.bin", dir);
@@ -69,6 +73,7 @@ static void s_floor (const char *dir, size_t samples, double *fsync_p50,
     }
     close (fd);
     *fsync_p50 = jk_bench_median (t, samples);
+    *fsync_p99 = s_percentile (t, samples, 0.99);
 
     char endpoint[512];
     snprintf (endpoint, sizeof endpoint, "ipc://%s/echo", dir);
@@ -226,7 +231,8 @@ static void s_resend_due (s_paced_t *p, double now)
 }
 
 /* 5k ev/s offered for seconds from S_OFFICES offices; true when every
-   event got its final answer and its feed record before the deadline. */
+   event got its final answer and (when sub is set) its feed record before
+   the deadline. */
 static bool s_paced_run (s_paced_t *p, const jk_bench_hub_t *hub, zsock_t *sub,
                          double seconds)
 {
@@ -264,11 +270,14 @@ static bool s_paced_run (s_paced_t *p, const jk_bench_hub_t *hub, zsock_t *sub,
         zsock_set_linger (o->sock, 0);
         items[i] = (zmq_pollitem_t){zsock_resolve (o->sock), 0, ZMQ_POLLIN, 0};
     }
-    items[S_OFFICES] = (zmq_pollitem_t){zsock_resolve (sub), 0, ZMQ_POLLIN, 0};
+    int nitems = S_OFFICES;
+    if (sub)
+        items[nitems++] =
+            (zmq_pollitem_t){zsock_resolve (sub), 0, ZMQ_POLLIN, 0};
     /* The offices take turns: event j is office j % 32's next one. */
     size_t next = 0;
     double begin = jk_bench_now ();
-    while (p->acks < p->count || p->records < p->count) {
+    while (p->acks < p->count || (sub && p->records < p->count)) {
         double now = jk_bench_now ();
         while (next < p->count && now >= begin + (double)next / S_RATE) {
             size_t index = (next % S_OFFICES) * p->per + next / S_OFFICES;
@@ -285,12 +294,12 @@ static bool s_paced_run (s_paced_t *p, const jk_bench_hub_t *hub, zsock_t *sub,
         if (p->retries && p->retry_at[0] < until)
             until = p->retry_at[0];
         long wait_ms = until > now ? (long)((until - now) * 1000) + 1 : 0;
-        if (zmq_poll (items, S_OFFICES + 1, wait_ms) < 0)
+        if (zmq_poll (items, nitems, wait_ms) < 0)
             break;
         for (int i = 0; i < S_OFFICES; i++)
             if (items[i].revents & ZMQ_POLLIN)
                 s_take_answer (p, i);
-        if (items[S_OFFICES].revents & ZMQ_POLLIN)
+        if (sub && (items[S_OFFICES].revents & ZMQ_POLLIN))
             s_take_record (p, sub);
         if (jk_bench_now () - begin > seconds + 30) {
             fprintf (stderr,
@@ -303,7 +312,7 @@ static bool s_paced_run (s_paced_t *p, const jk_bench_hub_t *hub, zsock_t *sub,
     p->elapsed = jk_bench_now () - begin;
     for (int i = 0; i < S_OFFICES; i++)
         zsock_destroy (&p->offices[i].sock);
-    return p->acks == p->count && p->records == p->count;
+    return p->acks == p->count && (!sub || p->records == p->count);
 }
 
 int main (int argc, char **argv)
@@ -330,9 +339,24 @@ int main (int argc, char **argv)
     }
     jk_log_set_level (JK_LOG_WARN);
     char *dir = jk_bench_tmpdir ("latency");
-    double fsync_p50, rtt_p50;
-    s_floor (dir, samples, &fsync_p50, &rtt_p50);
+    double fsync_p50, fsync_p99, rtt_p50;
+    s_floor (dir, samples, &fsync_p50, &fsync_p99, &rtt_p50);
     double floor_ms = fsync_p50 + rtt_p50;
+
+    /* The paced run against the transport floor first: the same offices
+       and pacing into the bare append + chain + FULL commit. */
+    jk_bench_hub_t floor;
+    if (jk_bench_floor_start (&floor, dir, "latency"))
+        return 1;
+    s_paced_t floor_paced;
+    bool floor_complete = s_paced_run (&floor_paced, &floor, NULL, seconds);
+    jk_bench_hub_stop (&floor);
+    double floor_p50 = s_percentile (floor_paced.ack, floor_paced.acks, 0.50);
+    double floor_p99 = s_percentile (floor_paced.ack, floor_paced.acks, 0.99);
+    s_paced_free (&floor_paced);
+    if (!floor_complete)
+        fprintf (stderr, "bench_latency: the floor's paced run did not "
+                         "finish\n");
 
     jk_bench_hub_t hub;
     if (jk_bench_hub_start (&hub, dir, "latency", NULL, NULL))
@@ -391,6 +415,7 @@ int main (int argc, char **argv)
 
     printf ("ack and feed latency through the hub (ms)\n");
     printf ("  %-40s %8.3f\n", "floor: fdatasync p50", fsync_p50);
+    printf ("  %-40s %8.3f\n", "floor: fdatasync p99", fsync_p99);
     printf ("  %-40s %8.3f\n", "floor: ipc round trip p50", rtt_p50);
     printf ("  %-40s %8.3f\n", "floor (sum)", floor_ms);
     printf ("  %-40s %8.3f\n", "one at a time: ack p50", single_p50);
@@ -400,6 +425,12 @@ int main (int argc, char **argv)
     printf ("  %-40s %8zu / %zu\n", "paced: answered / sent", paced.acks, n);
     printf ("  %-40s %8" PRIu64 "\n", "paced: retryable NACKs resent",
             paced.resent);
+    if (floor_complete) {
+        printf ("  %-40s %8.3f\n", "transport floor, paced: ack p50",
+                floor_p50);
+        printf ("  %-40s %8.3f\n", "transport floor, paced: ack p99",
+                floor_p99);
+    }
     if (complete) {
         printf ("  %-40s %8.3f\n", "paced 5k ev/s: ack p50", paced_p50);
         printf ("  %-40s %8.3f\n", "paced 5k ev/s: ack p99", paced_p99);
@@ -410,12 +441,13 @@ int main (int argc, char **argv)
     } else
         printf ("  paced run incomplete: no paced figures\n");
     printf ("{\"bench\":\"latency\",\"samples\":%zu,\"floor_ms\":%.3f,"
-            "\"fsync_ms\":%.3f,\"rtt_ms\":%.3f,\"ack_p50_ms\":%.3f,"
+            "\"fsync_ms\":%.3f,\"fsync_p99_ms\":%.3f,\"rtt_ms\":%.3f,"
+            "\"ack_p50_ms\":%.3f,"
             "\"ack_p99_ms\":%.3f,\"paced_offices\":%d,\"paced_events\":%zu,"
             "\"paced_ev_s\":%.0f,\"paced_resent\":%" PRIu64
             ",\"paced_complete\":%s",
-            samples, floor_ms, fsync_p50, rtt_p50, single_p50, single_p99,
-            S_OFFICES, n, (double)n / elapsed, paced.resent,
+            samples, floor_ms, fsync_p50, fsync_p99, rtt_p50, single_p50,
+            single_p99, S_OFFICES, n, (double)n / elapsed, paced.resent,
             complete ? "true" : "false");
     if (complete)
         printf (",\"paced_ack_p50_ms\":%.3f,\"paced_ack_p99_ms\":%.3f,"
@@ -423,6 +455,10 @@ int main (int argc, char **argv)
                 "\"commit_feed_p50_ms\":%.3f,\"commit_feed_p99_ms\":%.3f",
                 paced_p50, paced_p99, feed_p50, feed_p99, commit_p50,
                 commit_p99);
+    if (floor_complete)
+        printf (",\"floor_paced_ack_p50_ms\":%.3f,"
+                "\"floor_paced_ack_p99_ms\":%.3f",
+                floor_p50, floor_p99);
     printf ("}\n");
     s_paced_free (&paced);
     free (t);
