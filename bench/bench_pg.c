@@ -9,8 +9,12 @@
     (BEGIN, 100 prepared INSERTs, COMMIT), with the same window of
     transactions in flight as the offices' SUBMITs (libpq pipeline mode).
     Rounds alternate with hub rounds (bench_hub: the same 32 offices,
-    events, SUBMIT size and window through broker + store actors), each
-    on a fresh table or hub; medians; pg_ratio = hub / PostgreSQL.
+    events, SUBMIT size and window through broker + store actors) and
+    transport floor rounds (bench_floor.c: the same offices into a bare
+    append + SHA-256 chain + FULL commit in the hub's process shape), each
+    on a fresh table, hub or floor; medians; pg_ratio = hub / PostgreSQL,
+    floor_pg_ratio = floor / PostgreSQL (the most any SQLite hub with
+    FULL commits reaches against PostgreSQL here).
     The cluster is stopped and its directory removed on every exit path
     (normal end, error, SIGINT, SIGTERM, SIGHUP).
     Usage: bench_pg [--quick] [--events N] [--rounds R] [--batch B]
@@ -413,16 +417,22 @@ int main (int argc, char **argv)
     char *dir = jk_bench_tmpdir ("pg-hub");
     double *pg = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *hub = jk_calloc ((size_t)opt.rounds, sizeof (double));
-    uint64_t nacks = 0;
+    double *floor = jk_calloc ((size_t)opt.rounds, sizeof (double));
+    uint64_t nacks = 0, floor_nacks = 0;
     int rc = 0;
     for (int round = 0; round < opt.rounds; round++) {
         pg[round] = s_pg_round (conninfo, offices, rows, per, &opt);
         hub[round] = jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir,
                                             round, false, &nacks, "bench_pg");
-        printf ("round %d: PostgreSQL %.0f rows/s, hub %.0f ev/s\n", round + 1,
-                pg[round], hub[round]);
+        floor[round] =
+            jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir, round, true,
+                                   &floor_nacks, "bench_pg");
+        printf ("round %d: PostgreSQL %.0f rows/s, hub %.0f ev/s, transport "
+                "floor %.0f ev/s\n",
+                round + 1, pg[round], hub[round], floor[round]);
         fflush (stdout);
-        if (pg[round] < 0 || hub[round] < 0) {
+        if (pg[round] < 0 || hub[round] < 0 || floor[round] < 0 ||
+            floor_nacks) {
             rc = 1;
             break;
         }
@@ -430,6 +440,7 @@ int main (int argc, char **argv)
     if (rc == 0) {
         double pg_median = jk_bench_median (pg, (size_t)opt.rounds);
         double hub_median = jk_bench_median (hub, (size_t)opt.rounds);
+        double floor_median = jk_bench_median (floor, (size_t)opt.rounds);
         printf ("PostgreSQL %s peer, %d clients, %zu rows, %zu rows per "
                 "transaction, window %d, %d rounds (medians)\n",
                 version, S_CLIENTS, per * S_CLIENTS, opt.batch, opt.window,
@@ -438,20 +449,26 @@ int main (int argc, char **argv)
                 pg_median);
         printf ("  %-34s %12.0f ev/s\n", "hub (acked after FULL commit)",
                 hub_median);
+        printf ("  %-34s %12.0f ev/s\n", "transport floor (same offices)",
+                floor_median);
         printf ("  %-34s %12.2f\n", "pg_ratio (hub / PostgreSQL)",
                 hub_median / pg_median);
+        printf ("  %-34s %12.2f\n", "floor_pg_ratio (floor / PostgreSQL)",
+                floor_median / pg_median);
         printf ("{\"bench\":\"pg\",\"version\":\"%s\",\"clients\":%d,"
                 "\"events\":%zu,\"batch\":%zu,\"window\":%d,\"rounds\":%d,"
                 "\"pg_rows_s\":%.0f,\"hub_ev_s\":%.0f,\"pg_ratio\":%.3f,"
+                "\"floor_ev_s\":%.0f,\"floor_pg_ratio\":%.3f,"
                 "\"nacks\":%" PRIu64 "}\n",
                 version, S_CLIENTS, per * S_CLIENTS, opt.batch, opt.window,
                 opt.rounds, pg_median, hub_median, hub_median / pg_median,
-                nacks);
+                floor_median, floor_median / pg_median, nacks);
     }
     jk_bench_offices_free (offices, S_CLIENTS);
     free (rows);
     free (pg);
     free (hub);
+    free (floor);
     jk_bench_rmdir (&dir);
     return rc;
 }
