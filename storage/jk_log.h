@@ -62,6 +62,10 @@ typedef struct {
    when the bytes did not decode, or the decoded but invalid event. */
 int jk_log_check (const uint8_t *bytes, size_t size, int64_t recorded_at,
                   jk_event_t **event, jk_report_t *report);
+/* The validation half of jk_log_check, for an event already decoded:
+   0, or -1 with the first error in report (reset first). */
+int jk_log_validate (const jk_event_t *event, int64_t recorded_at,
+                     jk_report_t *report);
 
 /* ---- the writer's log ---------------------------------------------------- */
 typedef struct _jk_log_t jk_log_t;
@@ -108,7 +112,9 @@ void jk_log_rollback (jk_log_t *self);
 /* Appends a record inside the open transaction at the next position:
    fills record->pos and record->hash. record->recorded_at must come from
    jk_log_next_time and record->seq must be the source's next seq (both
-   asserted). Returns JK_OK, or JK_IO (the caller rolls back). */
+   asserted). Returns JK_OK; JK_CONFLICT when the id is in the log already
+   (the UNIQUE index refused the row: nothing was appended, the
+   transaction goes on); or JK_IO (the caller rolls back). */
 int jk_log_append (jk_log_t *self, jk_log_record_t *record);
 
 /* Looks up an event id. JK_OK fills record (borrowed strings and bytes,

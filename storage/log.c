@@ -470,10 +470,12 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     sqlite3_bind_blob (s, 12, record->bytes, (int)record->size, SQLITE_STATIC);
     sqlite3_bind_blob (s, 13, hash, JK_HASH_SIZE, SQLITE_STATIC);
     int rc = sqlite3_step (s);
+    bool taken = rc != SQLITE_DONE && sqlite3_extended_errcode (self->db) ==
+                                          SQLITE_CONSTRAINT_UNIQUE;
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
     if (rc != SQLITE_DONE)
-        return JK_IO;
+        return taken ? JK_CONFLICT : JK_IO;
     uint8_t leaf[JK_HASH_SIZE];
     jk_mhash_record (jk_tiles_hasher (self->tiles), pos, record->recorded_at,
                      record->outcome, rejected ? record->code : NULL,

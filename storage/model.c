@@ -103,6 +103,7 @@ struct _jk_model_t {
     zhashx_t *certificates;  /* number -> s_certificate_t */
     zhashx_t *holders;       /* a\x1fnik -> s_holder_t */
     size_t attendance_count, evicted;
+    int *kind; /* per vocabulary index: what apply changes (s_kind_t) */
 };
 
 /* ---- keys and small helpers ----------------------------------------------
@@ -176,19 +177,50 @@ static bool s_present (const jk_event_t *ev, const char *field)
     return v && v->present;
 }
 
-/* Joins up to three parts with \x1f into key (KEY_MAX, cut to fit). */
+/* Appends len bytes of text to key at *n, cut to fit KEY_MAX. */
+static void s_put (char key[KEY_MAX], size_t *n, const char *text, size_t len)
+{
+    if (len > KEY_MAX - 1 - *n)
+        len = KEY_MAX - 1 - *n;
+    memcpy (key + *n, text, len);
+    *n += len;
+}
+
+/* Joins up to three parts with \x1f into key (KEY_MAX, cut to fit). The
+   keys of every lookup on the decide path: plain copies, no formatting. */
 static const char *s_key (char key[KEY_MAX], jk_str_t a, jk_str_t b, jk_str_t c)
 {
-    snprintf (key, KEY_MAX, "%.*s%s%.*s%s%.*s", (int)a.len, a.ptr,
-              b.ptr ? "\x1f" : "", (int)b.len, b.ptr ? b.ptr : "",
-              c.ptr ? "\x1f" : "", (int)c.len, c.ptr ? c.ptr : "");
+    size_t n = 0;
+    s_put (key, &n, a.ptr, a.len);
+    if (b.ptr) {
+        s_put (key, &n, "\x1f", 1);
+        s_put (key, &n, b.ptr, b.len);
+    }
+    if (c.ptr) {
+        s_put (key, &n, "\x1f", 1);
+        s_put (key, &n, c.ptr, c.len);
+    }
+    key[n] = 0;
     return key;
 }
 
+/* n in decimal into buf (24 bytes). */
 static jk_str_t s_int_str (char buf[24], int64_t n)
 {
-    snprintf (buf, 24, "%lld", (long long)n);
-    return jk_str_of (buf);
+    char digits[24];
+    int len = 0;
+    uint64_t u = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+    do {
+        digits[len++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    int k = 0;
+    if (n < 0)
+        buf[k++] = '-';
+    while (len)
+        buf[k++] = digits[--len];
+    buf[k] = 0;
+    return (jk_str_t){buf, (size_t)k};
 }
 
 #define NONE ((jk_str_t){NULL, 0})
@@ -220,8 +252,12 @@ static void s_mask (jk_str_t nik, char out[17])
 
 static void s_id_key (const uint8_t id[16], char out[33])
 {
-    for (int i = 0; i < 16; i++)
-        snprintf (out + 2 * i, 3, "%02x", id[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[id[i] >> 4];
+        out[2 * i + 1] = hex[id[i] & 15];
+    }
+    out[32] = 0;
 }
 
 /* Minutes after midnight of "HH:MM", or -1. */
@@ -232,6 +268,48 @@ static int s_minutes (const char *t)
     return ((t[0] - '0') * 10 + (t[1] - '0')) * 60 + (t[3] - '0') * 10 +
            (t[4] - '0');
 }
+
+/* What an accepted event changes in the model, per type (the other types
+   change nothing the rules read). */
+typedef enum {
+    K_NONE = 0,
+    K_COOPERATIVE,
+    K_RAT,
+    K_PERSON,
+    K_BATCH,
+    K_SESSION,
+    K_ENROLLED,
+    K_WITHDRAWN,
+    K_ATTENDANCE,
+    K_CORRECTED,
+    K_CLOSED,
+    K_ASSESSMENT,
+    K_UNIT,
+    K_DECIDED,
+    K_CERTIFICATE,
+    K_REVOKED,
+} s_kind_t;
+
+static const struct {
+    const char *type;
+    s_kind_t kind;
+} s_kinds[] = {
+    {"cooperative.registered", K_COOPERATIVE},
+    {"cooperative.rat_held", K_RAT},
+    {"person.registered", K_PERSON},
+    {"training.batch_scheduled", K_BATCH},
+    {"training.session_scheduled", K_SESSION},
+    {"training.participant_enrolled", K_ENROLLED},
+    {"training.participant_withdrawn", K_WITHDRAWN},
+    {"attendance.recorded", K_ATTENDANCE},
+    {"attendance.corrected", K_CORRECTED},
+    {"training.batch_closed", K_CLOSED},
+    {"assessment.scheduled", K_ASSESSMENT},
+    {"assessment.unit_assessed", K_UNIT},
+    {"assessment.decided", K_DECIDED},
+    {"certificate.issued", K_CERTIFICATE},
+    {"certificate.revoked", K_REVOKED},
+};
 
 /* ---- the object ------------------------------------------------------------
  */
@@ -253,6 +331,11 @@ jk_model_t *jk_model_new (bool evict)
     self->results = s_map (s_free);
     self->certificates = s_map (s_free);
     self->holders = s_map (s_holder_free);
+    self->kind = jk_calloc (jk_vocabulary_count () + 1, sizeof *self->kind);
+    for (size_t i = 0; i < jk_vocabulary_count (); i++)
+        for (size_t k = 0; k < sizeof s_kinds / sizeof s_kinds[0]; k++)
+            if (strcmp (jk_vocabulary_at (i)->name, s_kinds[k].type) == 0)
+                self->kind[i] = s_kinds[k].kind;
     return self;
 }
 
@@ -275,6 +358,7 @@ void jk_model_destroy (jk_model_t **self_p)
     zhashx_destroy (&self->results);
     zhashx_destroy (&self->certificates);
     zhashx_destroy (&self->holders);
+    free (self->kind);
     free (self);
     *self_p = NULL;
 }
@@ -400,26 +484,27 @@ static void s_evict (jk_model_t *self, s_batch_t *b)
 void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     assert (self && ev);
-    const char *type = ev->type->name;
+    int index = jk_vocabulary_index (ev->type);
+    s_kind_t kind = index >= 0 ? (s_kind_t)self->kind[index] : K_NONE;
     char key[KEY_MAX], norm[LEGAL_MAX], year[24];
-    if (strcmp (type, "cooperative.registered") == 0) {
+    if (kind == K_COOPERATIVE) {
         s_norm (ev, "legal_number", norm);
         if (!zhashx_lookup (self->cooperatives, norm)) {
             s_cooperative_t *c = jk_calloc (1, sizeof *c);
             c->registered_pos = (int64_t)pos;
             zhashx_insert (self->cooperatives, norm, c);
         }
-    } else if (strcmp (type, "cooperative.rat_held") == 0) {
+    } else if (kind == K_RAT) {
         s_norm (ev, "legal_number", norm);
         s_key (key, jk_str_of (norm),
                s_int_str (year, s_number (ev, "book_year", 0)), NONE);
         s_rat_t *r = jk_calloc (1, sizeof *r);
         s_copy (r->held_on, sizeof r->held_on, s_text (ev, "held_on"));
         zhashx_update (self->rats, key, r);
-    } else if (strcmp (type, "person.registered") == 0) {
+    } else if (kind == K_PERSON) {
         s_key (key, s_text (ev, "nik"), NONE, NONE);
         zhashx_update (self->people, key, (void *)1);
-    } else if (strcmp (type, "training.batch_scheduled") == 0) {
+    } else if (kind == K_BATCH) {
         s_batch_t *b = jk_calloc (1, sizeof *b);
         s_copy (b->start, sizeof b->start, s_text (ev, "start_date"));
         s_copy (b->end, sizeof b->end, s_text (ev, "end_date"));
@@ -427,7 +512,7 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         b->min_pct = s_number (ev, "min_attendance_pct", 80);
         zhashx_update (self->batches,
                        s_key (key, s_text (ev, "batch"), NONE, NONE), b);
-    } else if (strcmp (type, "training.session_scheduled") == 0) {
+    } else if (kind == K_SESSION) {
         jk_str_t batch = s_text (ev, "batch");
         int64_t no = s_number (ev, "session_no", 0);
         s_session_t *s = jk_calloc (1, sizeof *s);
@@ -440,7 +525,7 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         s_batch_t *b = s_batch (self, batch);
         if (b)
             b->jp_total += s->jp;
-    } else if (strcmp (type, "training.participant_enrolled") == 0) {
+    } else if (kind == K_ENROLLED) {
         jk_str_t batch = s_text (ev, "batch");
         s_key (key, batch, s_text (ev, "nik"), NONE);
         s_enrollment_t *e = zhashx_lookup (self->enrollments, key);
@@ -452,7 +537,7 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         s_batch_t *b = s_batch (self, batch);
         if (b)
             b->enrolled++;
-    } else if (strcmp (type, "training.participant_withdrawn") == 0) {
+    } else if (kind == K_WITHDRAWN) {
         jk_str_t batch = s_text (ev, "batch");
         s_enrollment_t *e = zhashx_lookup (
             self->enrollments, s_key (key, batch, s_text (ev, "nik"), NONE));
@@ -461,7 +546,7 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         s_batch_t *b = s_batch (self, batch);
         if (b)
             b->enrolled--;
-    } else if (strcmp (type, "attendance.recorded") == 0) {
+    } else if (kind == K_ATTENDANCE) {
         jk_str_t batch = s_text (ev, "batch"), nik = s_text (ev, "nik");
         int64_t no = s_number (ev, "session_no", 0);
         s_session_t *s = zhashx_lookup (
@@ -475,7 +560,7 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
             zhashx_lookup (self->enrollments, s_key (key, batch, nik, NONE));
         if (e)
             e->jp_attended += jp;
-    } else if (strcmp (type, "attendance.corrected") == 0) {
+    } else if (kind == K_CORRECTED) {
         char hex[33];
         s_id_key (ev->corrects, hex);
         s_attendance_t *a = zhashx_lookup (self->attendance_id, hex);
@@ -494,13 +579,13 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         if (e)
             e->jp_attended += jp - a->jp;
         a->jp = jp;
-    } else if (strcmp (type, "training.batch_closed") == 0) {
+    } else if (kind == K_CLOSED) {
         s_batch_t *b = s_batch (self, s_text (ev, "batch"));
         if (b) {
             b->closed = true;
             s_evict (self, b);
         }
-    } else if (strcmp (type, "assessment.scheduled") == 0) {
+    } else if (kind == K_ASSESSMENT) {
         s_assessment_t *a = jk_calloc (1, sizeof *a);
         s_copy (a->batch, sizeof a->batch, s_text (ev, "batch"));
         s_copy (a->date, sizeof a->date, s_text (ev, "date"));
@@ -517,18 +602,18 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
                            (void *)1);
         zhashx_update (self->assessments,
                        s_key (key, s_text (ev, "assessment"), NONE, NONE), a);
-    } else if (strcmp (type, "assessment.unit_assessed") == 0) {
+    } else if (kind == K_UNIT) {
         s_key (key, s_text (ev, "assessment"), s_text (ev, "nik"),
                s_text (ev, "unit"));
         s_set_verdict (self->unit_results, key, s_text (ev, "verdict"));
-    } else if (strcmp (type, "assessment.decided") == 0) {
+    } else if (kind == K_DECIDED) {
         s_key (key, s_text (ev, "assessment"), s_text (ev, "nik"), NONE);
         s_set_verdict (self->results, key, s_text (ev, "verdict"));
-    } else if (strcmp (type, "certificate.issued") == 0) {
+    } else if (kind == K_CERTIFICATE) {
         s_add_certificate (self, s_text (ev, "number"),
                            s_text (ev, "assessment"), s_text (ev, "nik"), false,
                            0);
-    } else if (strcmp (type, "certificate.revoked") == 0) {
+    } else if (kind == K_REVOKED) {
         s_certificate_t *c = zhashx_lookup (
             self->certificates, s_key (key, s_text (ev, "number"), NONE, NONE));
         if (c && !c->revoked) {

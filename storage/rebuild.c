@@ -25,10 +25,16 @@ int jk_log_check (const uint8_t *bytes, size_t size, int64_t recorded_at,
     *event = jk_event_decode (bytes, size, report);
     if (!*event)
         return -1;
+    return jk_log_validate (*event, recorded_at, report);
+}
+
+int jk_log_validate (const jk_event_t *event, int64_t recorded_at,
+                     jk_report_t *report)
+{
     jk_report_reset (report);
     jk_context_t context = jk_context_default ();
     context.now_ms = recorded_at;
-    return jk_event_validate (*event, &context, report) == 0 ? 0 : -1;
+    return jk_event_validate (event, &context, report) == 0 ? 0 : -1;
 }
 
 /* Opens a database read-only; NULL with err. */

@@ -124,9 +124,71 @@ static void s_topic (char *out, size_t size, bool rejected, const char *type)
     out[n + len] = '\0';
 }
 
+/* The envelope of a decoded event, as jk_envelope_peek would read it
+   from the same bytes; false when the source is one peek refuses (empty,
+   NUL) so the caller peeks instead. */
+static bool s_envelope_of (const jk_event_t *event, jk_envelope_t *out)
+{
+    jk_str_t source = event->source;
+    if (source.len == 0 || source.len > JK_SOURCE_MAX ||
+        memchr (source.ptr, 0, source.len))
+        return false;
+    memset (out, 0, sizeof *out);
+    memcpy (out->id, event->id, 16);
+    memcpy (out->source, source.ptr, source.len);
+    out->source[source.len] = 0;
+    out->seq = event->seq;
+    snprintf (out->type, sizeof out->type, "%s", event->type->name);
+    out->at = event->at;
+    out->version = event->version;
+    return true;
+}
+
+/* Answers an event whose id is already in the log: DUPLICATE with the
+   original position (and rejection) for the same bytes, NACK
+   E_ID_CONFLICT for other bytes. JK_OK when answered, JK_NOT_FOUND when
+   the id is new, JK_IO. */
+static int s_known_id (s_store_t *self, s_item_t *item,
+                       const jk_envelope_t *envelope, s_counts_t *counts)
+{
+    const uint8_t *data = zframe_data (item->frame);
+    size_t size = zframe_size (item->frame);
+    jk_answer_t *answer = &item->answer;
+    jk_log_record_t found;
+    int rc = jk_log_find (self->log, envelope->id, &found);
+    if (rc != JK_OK)
+        return rc;
+    char id_text[37];
+    jk_uuid_format (envelope->id, id_text);
+    if (found.size != size || memcmp (found.bytes, data, size) != 0) {
+        s_nack (item, "E_ID_CONFLICT",
+                "envelope.id %s is already stored at position %llu with "
+                "different bytes; a new event needs a new id",
+                id_text, (unsigned long long)found.pos);
+        counts->nacked++;
+        return JK_OK;
+    }
+    answer->kind = JK_ANSWER_DUPLICATE;
+    answer->pos = found.pos;
+    memcpy (answer->hash, found.hash, JK_HASH_SIZE);
+    if (found.outcome == JK_LOG_REJECTED) {
+        snprintf (answer->code, sizeof answer->code, "%s",
+                  found.code ? found.code : "");
+        snprintf (answer->message, sizeof answer->message, "%s",
+                  found.message ? found.message : "");
+    }
+    counts->duplicates++;
+    return JK_OK;
+}
+
 /* Decides one event inside the open transaction: fills its answer, and
    appends and applies a record when it is decided (accepted or rejected).
-   Returns JK_OK, or JK_IO when SQLite failed (the batch rolls back). */
+   The bytes are decoded once (the envelope comes from the event; only
+   bytes that do not decode are peeked), and the log is searched by id
+   only when the seq is not the source's next one: an event with the next
+   seq cannot repeat a logged one, and a reused id with other bytes is
+   caught by the log's UNIQUE index at append. Returns JK_OK, or JK_IO
+   when SQLite failed (the batch rolls back). */
 static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
 {
     const uint8_t *data = zframe_data (item->frame);
@@ -134,54 +196,41 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
     jk_answer_t *answer = &item->answer;
     jk_envelope_t envelope;
     counts->received++;
-    if (size == 0 || size > JK_EVENT_MAX_BYTES ||
-        !jk_envelope_peek (data, size, &envelope)) {
-        if (size > 0 && size <= JK_EVENT_MAX_BYTES)
-            memcpy (answer->id, envelope.id, 16);
-        s_nack (item, "E_DECODE",
-                "the bytes are not an event: a MessagePack map of at most "
-                "%d bytes with id (bin 16), source (str) and seq (uint) is "
-                "required",
-                JK_EVENT_MAX_BYTES);
-        counts->nacked++;
-        return JK_OK;
+    bool sized = size > 0 && size <= JK_EVENT_MAX_BYTES;
+    jk_report_t report, decision;
+    jk_report_reset (&report);
+    jk_event_t *event = sized ? jk_event_decode (data, size, &report) : NULL;
+    if (!event || !s_envelope_of (event, &envelope)) {
+        if (!sized || !jk_envelope_peek (data, size, &envelope)) {
+            if (sized)
+                memcpy (answer->id, envelope.id, 16);
+            s_nack (item, "E_DECODE",
+                    "the bytes are not an event: a MessagePack map of at "
+                    "most %d bytes with id (bin 16), source (str) and seq "
+                    "(uint) is required",
+                    JK_EVENT_MAX_BYTES);
+            counts->nacked++;
+            jk_event_destroy (&event);
+            return JK_OK;
+        }
     }
     memcpy (answer->id, envelope.id, 16);
 
-    jk_log_record_t found;
-    int rc = jk_log_find (self->log, envelope.id, &found);
-    if (rc == JK_IO)
-        return JK_IO;
-    if (rc == JK_OK) {
-        char id_text[37];
-        jk_uuid_format (envelope.id, id_text);
-        if (found.size != size || memcmp (found.bytes, data, size) != 0) {
-            s_nack (item, "E_ID_CONFLICT",
-                    "envelope.id %s is already stored at position %llu with "
-                    "different bytes; a new event needs a new id",
-                    id_text, (unsigned long long)found.pos);
-            counts->nacked++;
-            return JK_OK;
+    int rc;
+    uint64_t next = jk_log_next_seq (self->log, envelope.source);
+    if (envelope.seq != next) {
+        rc = s_known_id (self, item, &envelope, counts);
+        if (rc != JK_NOT_FOUND) {
+            jk_event_destroy (&event);
+            return rc == JK_OK ? JK_OK : JK_IO;
         }
-        answer->kind = JK_ANSWER_DUPLICATE;
-        answer->pos = found.pos;
-        memcpy (answer->hash, found.hash, JK_HASH_SIZE);
-        if (found.outcome == JK_LOG_REJECTED) {
-            snprintf (answer->code, sizeof answer->code, "%s",
-                      found.code ? found.code : "");
-            snprintf (answer->message, sizeof answer->message, "%s",
-                      found.message ? found.message : "");
-        }
-        counts->duplicates++;
-        return JK_OK;
     }
-
     if (envelope.seq == 0) {
         s_nack (item, "E_FIELD_RANGE", "envelope.seq must be 1 or more");
         counts->nacked++;
+        jk_event_destroy (&event);
         return JK_OK;
     }
-    uint64_t next = jk_log_next_seq (self->log, envelope.source);
     if (envelope.seq < next) {
         s_nack (item, "E_SEQ_TAKEN",
                 "envelope.seq %llu of source %s is already taken by another "
@@ -189,6 +238,7 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
                 (unsigned long long)envelope.seq, envelope.source,
                 (unsigned long long)next);
         counts->nacked++;
+        jk_event_destroy (&event);
         return JK_OK;
     }
     if (envelope.seq > next) {
@@ -199,11 +249,13 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
                 (unsigned long long)next);
         answer->expected = next;
         counts->nacked++;
+        jk_event_destroy (&event);
         return JK_OK;
     }
 
     /* Decided from here on: the record takes a position either way,
-       unless the store's clock has gone back behind the log's. */
+       unless the store's clock has gone back behind the log's. The checks
+       are jk_log_check's, on the event decoded above. */
     int64_t now = jk_clock_now_ms ();
     int64_t recorded_at = jk_log_next_time (self->log);
     if (recorded_at - now > S_CLOCK_TOLERANCE_MS) {
@@ -226,13 +278,12 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
                       (long long)(recorded_at - now), (long long)recorded_at,
                       (unsigned long long)self->clock_refused);
         }
+        jk_event_destroy (&event);
         return JK_OK;
     }
-    jk_event_t *event = NULL;
-    jk_report_t report, decision;
     jk_report_reset (&decision);
     const jk_problem_t *problem = NULL;
-    if (jk_log_check (data, size, recorded_at, &event, &report) != 0)
+    if (!event || jk_log_validate (event, recorded_at, &report) != 0)
         problem = &report.error;
     else {
         rc = jk_projections_decide (self->projections, event, &decision);
@@ -263,6 +314,12 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
     };
     memcpy (record.id, envelope.id, 16);
     rc = jk_log_append (self->log, &record);
+    if (rc == JK_CONFLICT) {
+        /* The id is in the log already (the UNIQUE index said so). */
+        jk_event_destroy (&event);
+        rc = s_known_id (self, item, &envelope, counts);
+        return rc == JK_OK ? JK_OK : JK_IO;
+    }
     if (rc == JK_OK) {
         jk_applied_t applied = {.pos = record.pos,
                                 .recorded_at = recorded_at,

@@ -42,13 +42,34 @@ static void test_ack_and_duplicate (void **state)
     assert_string_equal (c.code, "E_ID_CONFLICT");
     assert_non_null (strstr (c.message, "position 1"));
     free (other);
+
+    /* Same id, other bytes, and the source's next seq: the store does not
+       search the log by id for that seq; the log's UNIQUE index refuses
+       the row and the answer is the same conflict. Nothing is appended,
+       and the transaction goes on: the next event takes position 2. */
+    event = jk_event_decode (bytes, size, &report);
+    assert_non_null (event);
+    event->seq = 2;
+    uint8_t *reused = jk_event_encode (event, &other_size);
+    jk_event_destroy (&event);
+    c = h_submit_one (&h, reused, other_size);
+    assert_int_equal (c.kind, JK_ANSWER_NACK);
+    assert_string_equal (c.code, "E_ID_CONFLICT");
+    assert_non_null (strstr (c.message, "position 1"));
+    free (reused);
+    free (bytes);
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 1);
+    bytes = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    a = h_submit_one (&h, bytes, size);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    assert_int_equal (a.pos, 2);
     free (bytes);
 
-    assert_int_equal (h_stat (&h, "accepted"), 1);
+    assert_int_equal (h_stat (&h, "accepted"), 2);
     assert_int_equal (h_stat (&h, "duplicates"), 1);
-    assert_int_equal (h_stat (&h, "nacked"), 1);
-    /* Exactly one record published, after the answer. */
-    assert_true (h_wait_published (&h, 1));
+    assert_int_equal (h_stat (&h, "nacked"), 2);
+    /* Exactly the two records published, after the answers. */
+    assert_true (h_wait_published (&h, 2));
     h_teardown (&h);
 }
 
