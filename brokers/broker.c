@@ -718,6 +718,38 @@ static void s_backend_publish (s_broker_t *self, zmsg_t **msg_p)
         self->counters.feed_published++;
 }
 
+/* RECORDS from the store: a batch's committed records packed in one
+   frame, in position order; each is published on the feed as its own
+   message, exactly as a PUBLISH would be. */
+static void s_backend_records (s_broker_t *self, zmsg_t *msg)
+{
+    zframe_t *frame = zmsg_first (msg);
+    if (!frame || zmsg_size (msg) != 1) {
+        s_store_error (self, "RECORDS without one frame of records");
+        return;
+    }
+    const uint8_t *data = zframe_data (frame);
+    size_t size = zframe_size (frame), offset = 0;
+    jk_record_t record;
+    int rc;
+    while ((rc = jk_records_next (data, size, &offset, &record)) == 0) {
+        if (streq (record.topic, JK_FEED_HEAD)) {
+            rc = -1;
+            break;
+        }
+        if (record.pos > self->head_pos || !self->head_known) {
+            self->head_pos = record.pos;
+            memcpy (self->head_hash, record.hash, 32);
+            self->head_known = true;
+        }
+        zmsg_t *feed = jk_record_msg (&record);
+        if (s_feed_send (self, &feed))
+            self->counters.feed_published++;
+    }
+    if (rc < 0)
+        s_store_error (self, "RECORDS holds a malformed record");
+}
+
 /* Whether the current store's connection is still there: a PONG to it
    fails at once (mandatory routing) when it is gone. */
 static bool s_store_alive (s_broker_t *self)
@@ -832,6 +864,8 @@ static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
             zmsg_destroy (&reply);
     } else if (streq (command, "ANSWER"))
         s_backend_answer (self, msg_p);
+    else if (streq (command, "RECORDS"))
+        s_backend_records (self, msg);
     else if (streq (command, "PUBLISH"))
         s_backend_publish (self, msg_p);
     else if (streq (command, "PONG"))

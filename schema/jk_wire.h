@@ -152,4 +152,22 @@ zmsg_t *jk_record_msg (const jk_record_t *record);
    topic JK_FEED_HEAD and size 0. */
 int jk_record_read (zmsg_t *msg, jk_record_t *record);
 
+/* ---- a batch of records in one frame (store -> broker RECORDS) -----------
+   Each record, back to back (docs/PROTOCOL.md, section 4):
+   u8 topic length, topic, u64be pos, 32-byte hash, u64be recorded_at,
+   u32be bytes length, bytes, u8 code length, code, u16be message length,
+   message (code and message empty for an accepted record). */
+
+/* Bytes record takes packed. */
+size_t jk_records_size (const jk_record_t *record);
+/* Packs record at out (jk_records_size bytes); returns the bytes written. */
+size_t jk_records_put (uint8_t *out, const jk_record_t *record);
+/* Reads the record at *offset of a packed frame into record (bytes borrow
+   from data) and moves *offset past it. Returns 0, 1 at the end of the
+   frame, or -1 when malformed (a length past the end, a topic of 80 bytes
+   or more, a code or message too long, a NUL in topic, code or
+   message). */
+int jk_records_next (const uint8_t *data, size_t size, size_t *offset,
+                     jk_record_t *record);
+
 #endif

@@ -3,6 +3,7 @@
     Used by every component that talks over ZeroMQ. */
 #include "jk_wire.h"
 
+#include <assert.h>
 #include <msgpack.h>
 #include <string.h>
 
@@ -420,6 +421,120 @@ int jk_record_read (zmsg_t *msg, jk_record_t *r)
         s_get_str (&m, "msg", r->message, sizeof r->message);
         msgpack_unpacked_destroy (&m.result);
     }
+    return 0;
+}
+
+/* ---- a batch of records in one frame ------------------------------------ */
+
+static void s_put_be (uint8_t *out, uint64_t value, int size)
+{
+    for (int i = size - 1; i >= 0; i--) {
+        out[i] = (uint8_t)value;
+        value >>= 8;
+    }
+}
+
+size_t jk_records_size (const jk_record_t *r)
+{
+    return 1 + strlen (r->topic) + 8 + 32 + 8 + 4 + r->size + 1 +
+           strlen (r->code) + 2 + strlen (r->message);
+}
+
+size_t jk_records_put (uint8_t *out, const jk_record_t *r)
+{
+    uint8_t *p = out;
+    size_t topic = strlen (r->topic), code = strlen (r->code),
+           message = strlen (r->message);
+    assert (topic < sizeof r->topic && code < 256 && message < 65536);
+    *p++ = (uint8_t)topic;
+    memcpy (p, r->topic, topic);
+    p += topic;
+    s_put_be (p, r->pos, 8);
+    p += 8;
+    memcpy (p, r->hash, 32);
+    p += 32;
+    s_put_be (p, (uint64_t)r->recorded_at, 8);
+    p += 8;
+    s_put_be (p, r->size, 4);
+    p += 4;
+    if (r->size)
+        memcpy (p, r->bytes, r->size);
+    p += r->size;
+    *p++ = (uint8_t)code;
+    memcpy (p, r->code, code);
+    p += code;
+    s_put_be (p, message, 2);
+    p += 2;
+    memcpy (p, r->message, message);
+    p += message;
+    return (size_t)(p - out);
+}
+
+/* Takes n bytes at *at of data[0..size) into *out; false past the end. */
+static bool s_take (const uint8_t *data, size_t size, size_t *at, size_t n,
+                    const uint8_t **out)
+{
+    if (n > size - *at)
+        return false;
+    *out = data + *at;
+    *at += n;
+    return true;
+}
+
+static uint64_t s_get_be (const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Copies a text of n bytes into out (size) NUL-terminated; false when it
+   does not fit or holds a NUL. */
+static bool s_text_copy (char *out, size_t size, const uint8_t *p, size_t n)
+{
+    if (n >= size || memchr (p, 0, n))
+        return false;
+    memcpy (out, p, n);
+    out[n] = 0;
+    return true;
+}
+
+int jk_records_next (const uint8_t *data, size_t size, size_t *offset,
+                     jk_record_t *r)
+{
+    memset (r, 0, sizeof *r);
+    size_t at = *offset;
+    if (at >= size)
+        return 1;
+    const uint8_t *p;
+    if (!s_take (data, size, &at, 1, &p))
+        return -1;
+    size_t n = *p;
+    if (!s_take (data, size, &at, n, &p) ||
+        !s_text_copy (r->topic, sizeof r->topic, p, n) ||
+        !s_take (data, size, &at, 8 + 32 + 8 + 4, &p))
+        return -1;
+    r->pos = s_get_be (p, 8);
+    memcpy (r->hash, p + 8, 32);
+    r->recorded_at = (int64_t)s_get_be (p + 40, 8);
+    n = (size_t)s_get_be (p + 48, 4);
+    if (!s_take (data, size, &at, n, &p))
+        return -1;
+    r->bytes = p;
+    r->size = n;
+    if (!s_take (data, size, &at, 1, &p))
+        return -1;
+    n = *p;
+    if (!s_take (data, size, &at, n, &p) ||
+        !s_text_copy (r->code, sizeof r->code, p, n) ||
+        !s_take (data, size, &at, 2, &p))
+        return -1;
+    n = (size_t)s_get_be (p, 2);
+    if (!s_take (data, size, &at, n, &p) ||
+        !s_text_copy (r->message, sizeof r->message, p, n))
+        return -1;
+    *offset = at;
     return 0;
 }
 

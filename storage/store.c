@@ -18,6 +18,7 @@
 #define S_IDLE_CHECKPOINT_MS 200   /* idle this long: checkpoint */
 #define S_SEND_TIMEOUT_MS    100   /* give up on a stuck broker after */
 #define S_FAULT_EXIT         86
+#define S_RECORDS_MAX        (4 * 1024 * 1024) /* bytes of one RECORDS */
 /* The store appends only while its clock is at most this far behind the
    log's last recorded_at (PROTOCOL.md, limits); further behind, events are
    answered NACK E_STORE_CLOCK and nothing is appended. */
@@ -76,7 +77,9 @@ typedef struct {
     int lock_fd;                   /* the single writer's lock, or -1 */
     zmsg_t **submits;              /* SUBMITs of the batch (routing first) */
     size_t submit_count, submit_cap;
-    s_item_t *items; /* events of the batch, in order */
+    s_item_t *items;  /* events of the batch, in order */
+    uint8_t *records; /* the batch's records packed for RECORDS */
+    size_t records_cap;
     size_t item_count, item_cap;
 } s_store_t;
 
@@ -478,10 +481,22 @@ static bool s_transient (int primary)
            primary == SQLITE_NOTADB || primary == SQLITE_READONLY;
 }
 
+/* Sends the packed records as [JEJAK/1][RECORDS][records] and empties
+   the buffer. */
+static void s_records_send (s_store_t *self, size_t *packed)
+{
+    if (*packed == 0)
+        return;
+    zmsg_t *msg = jk_wire_new ("RECORDS");
+    zmsg_addmem (msg, self->records, *packed);
+    s_backend_send (self, &msg);
+    *packed = 0;
+}
+
 /* Decides the SUBMITs [from, to) of the batch in one transaction,
-   commits, then answers each SUBMIT (in order) and publishes each record
-   (in position order). Returns 0, or the primary SQLite code of a
-   failure (nothing answered, nothing kept). */
+   commits, then answers each SUBMIT (in order) and hands the records (in
+   position order) to the broker in one RECORDS message. Returns 0, or the
+   primary SQLite code of a failure (nothing answered, nothing kept). */
 static int s_batch_try (s_store_t *self, size_t from, size_t to)
 {
     size_t first = 0, last;
@@ -522,6 +537,10 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
             jk_answer_add (answer, &self->items[item].answer);
         s_backend_send (self, &answer);
     }
+    /* The batch's records go to the broker in one message (RECORDS), in
+       position order, cut at S_RECORDS_MAX bytes; the broker publishes
+       each record on the feed. */
+    size_t packed = 0;
     for (size_t i = first; i < last; i++) {
         s_item_t *it = &self->items[i];
         if (!it->logged)
@@ -536,11 +555,16 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
             memcpy (record.code, it->answer.code, sizeof record.code);
             memcpy (record.message, it->answer.message, sizeof record.message);
         }
-        zmsg_t *msg = jk_record_msg (&record);
-        zmsg_pushstr (msg, "PUBLISH");
-        zmsg_pushstr (msg, JK_PROTOCOL);
-        s_backend_send (self, &msg);
+        size_t size = jk_records_size (&record);
+        if (packed > 0 && packed + size > S_RECORDS_MAX)
+            s_records_send (self, &packed);
+        if (packed + size > self->records_cap) {
+            self->records_cap = 2 * (packed + size);
+            self->records = jk_realloc (self->records, self->records_cap);
+        }
+        packed += jk_records_put (self->records + packed, &record);
     }
+    s_records_send (self, &packed);
     return 0;
 }
 
@@ -795,6 +819,7 @@ static void s_store_fini (s_store_t *self)
     s_batch_clear (self);
     free (self->submits);
     free (self->items);
+    free (self->records);
     jk_projections_destroy (&self->projections);
     jk_log_close (&self->log);
     if (self->lock_fd >= 0)

@@ -1,8 +1,9 @@
 /*  fuzz_wire.c - libFuzzer target for the wire frames: the input is split
     into frames (each a 2-byte big-endian length, then that many bytes; a
     short last frame takes what is left); every frame goes through
-    jk_answer_decode and jk_heartbeat_decode, and the whole message
-    through jk_record_read. */
+    jk_answer_decode, jk_heartbeat_decode and jk_records_next (a RECORDS
+    frame, read to its end and each record packed again), and the whole
+    message through jk_record_read. */
 #include "jk_wire.h"
 
 #include <stdlib.h>
@@ -31,6 +32,18 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             (!memchr (heartbeat.source, 0, sizeof heartbeat.source) ||
              !memchr (heartbeat.program, 0, sizeof heartbeat.program)))
             abort ();
+        size_t offset = 0;
+        jk_record_t packed;
+        int rc;
+        while ((rc = jk_records_next (frame, len, &offset, &packed)) == 0) {
+            if (offset > len || !memchr (packed.topic, 0, sizeof packed.topic))
+                abort ();
+            uint8_t *again = malloc (jk_records_size (&packed));
+            size_t n = jk_records_put (again, &packed);
+            if (n != jk_records_size (&packed))
+                abort ();
+            free (again);
+        }
         zmsg_addmem (msg, frame, len);
     }
     jk_record_t record;

@@ -178,6 +178,20 @@ static void s_wire (void)
     msg = jk_record_msg (&record);
     s_frames ("record-rejected", msg);
     zmsg_destroy (&msg);
+    /* A RECORDS frame with the rejected record and an accepted one. */
+    uint8_t packed[4096];
+    jk_record_t accepted = record;
+    accepted.code[0] = accepted.message[0] = 0;
+    snprintf (accepted.topic, sizeof accepted.topic, "attendance.recorded");
+    accepted.pos = 43;
+    if (jk_records_size (&record) + jk_records_size (&accepted) > sizeof packed)
+        exit (1);
+    size_t n = jk_records_put (packed, &record);
+    n += jk_records_put (packed + n, &accepted);
+    msg = zmsg_new ();
+    zmsg_addmem (msg, packed, n);
+    s_frames ("records-two", msg);
+    zmsg_destroy (&msg);
     jk_record_t head = {.topic = JK_FEED_HEAD, .pos = 42};
     msg = jk_record_msg (&head);
     s_frames ("record-head", msg);

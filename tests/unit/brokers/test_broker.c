@@ -418,6 +418,103 @@ static void test_publish_and_head (void **state)
     zsock_destroy (&store);
 }
 
+/* The record of position pos as the tests send it. */
+static void s_record (jk_record_t *r, uint64_t pos)
+{
+    memset (r, 0, sizeof *r);
+    bool rejected = pos % 10 == 3;
+    snprintf (r->topic, sizeof r->topic, "%sperson.registered",
+              rejected ? JK_REJECTED_PREFIX : "");
+    r->pos = pos;
+    memset (r->hash, (int)(pos & 0xff), 32);
+    r->recorded_at = 1700000000000 + (int64_t)pos;
+    r->bytes = (const uint8_t *)"\x81\xa2id\xc4\x00";
+    r->size = 6;
+    if (rejected) {
+        strcpy (r->code, "E_NIK_TAKEN");
+        snprintf (r->message, sizeof r->message, "body.nik: taken at %llu",
+                  (unsigned long long)pos);
+    }
+}
+
+/* A RECORDS message from the store (a batch's records in one frame) is
+   fanned out to the feed: each record one message, in order, in the
+   feed's frames with the detail map for a rejection, exactly as PUBLISH
+   gives them; the head follows. A frame that stops parsing half-way
+   publishes the records before it and counts one protocol error. */
+static void test_records_fan_out (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 9);
+    zsock_t *sub = s_subscriber (f->feed, "");
+    assert_int_equal (s_wait_head (sub), 9);
+    const uint64_t count = 1000;
+    uint8_t *packed = jk_calloc (100, 256);
+    for (uint64_t first = 10; first < 10 + count; first += 100) {
+        size_t n = 0;
+        for (uint64_t pos = first; pos < first + 100; pos++) {
+            jk_record_t r;
+            s_record (&r, pos);
+            n += jk_records_put (packed + n, &r);
+        }
+        zmsg_t *msg = jk_wire_new ("RECORDS");
+        zmsg_addmem (msg, packed, n);
+        zmsg_send (&msg, store);
+    }
+    uint64_t next = 10;
+    while (next < 10 + count) {
+        zmsg_t *msg = jk_test_recv (sub, S_WAIT_MS);
+        assert_non_null (msg);
+        jk_record_t got, want;
+        assert_int_equal (jk_record_read (msg, &got), 0);
+        if (got.topic[0] != '$') {
+            s_record (&want, next);
+            assert_int_equal (got.pos, next);
+            assert_string_equal (got.topic, want.topic);
+            assert_int_equal (got.recorded_at, want.recorded_at);
+            assert_memory_equal (got.hash, want.hash, 32);
+            assert_int_equal (got.size, 6);
+            assert_memory_equal (got.bytes, want.bytes, 6);
+            assert_string_equal (got.code, want.code);
+            assert_string_equal (got.message, want.message);
+            assert_int_equal (zmsg_size (msg), want.code[0] ? 6 : 5);
+            next++;
+        }
+        zmsg_destroy (&msg);
+    }
+    assert_int_equal (s_wait_head (sub), 9 + count);
+    assert_int_equal (s_stat (f->broker, "feed_published"), count);
+
+    /* One good record, then one cut short. */
+    jk_record_t r;
+    s_record (&r, 10 + count);
+    size_t n = jk_records_put (packed, &r);
+    s_record (&r, 11 + count);
+    size_t m = jk_records_put (packed + n, &r);
+    zmsg_t *msg = jk_wire_new ("RECORDS");
+    zmsg_addmem (msg, packed, n + m - 3);
+    zmsg_send (&msg, store);
+    msg = jk_test_recv (sub, S_WAIT_MS);
+    while (msg && zframe_streq (zmsg_first (msg), JK_FEED_HEAD)) {
+        zmsg_destroy (&msg);
+        msg = jk_test_recv (sub, S_WAIT_MS);
+    }
+    assert_non_null (msg);
+    jk_record_t got;
+    assert_int_equal (jk_record_read (msg, &got), 0);
+    assert_int_equal (got.pos, 10 + count);
+    zmsg_destroy (&msg);
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    while (s_stat (f->broker, "protocol_errors") < 1 &&
+           jk_clock_mono_ms () < deadline)
+        zclock_sleep (10);
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 1);
+    assert_int_equal (s_stat (f->broker, "feed_published"), count + 1);
+    free (packed);
+    zsock_destroy (&sub);
+    zsock_destroy (&store);
+}
+
 /* A client's PING is answered PONG and its heartbeat shows on the feed as
    $office. */
 static void test_ping_office (void **state)
@@ -821,6 +918,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_store_gone_and_back, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_store_silent, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_records_fan_out, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_publish_and_head, s_setup,
                                          s_teardown),

@@ -107,20 +107,28 @@ static inline zmsg_t *h_broker_recv (h_t *h, int timeout_ms)
     return msg;
 }
 
-/* Handles PING and PUBLISH; returns the command of msg (static). */
+/* Handles PING and RECORDS; returns the command of msg (static). */
 static inline const char *h_note (h_t *h, zmsg_t *msg)
 {
     static char command[16];
     assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
     if (streq (command, "PING"))
         h->pings++;
-    else if (streq (command, "PUBLISH")) {
+    else if (streq (command, "RECORDS")) {
+        /* One frame with the batch's records, in position order. */
+        assert_int_equal (zmsg_size (msg), 1);
+        zframe_t *frame = zmsg_first (msg);
+        size_t offset = 0;
         jk_record_t record;
-        assert_int_equal (jk_record_read (msg, &record), 0);
-        if (h->publish_count < 64)
-            snprintf (h->topics[h->publish_count], 80, "%s", record.topic);
-        if (h->publish_count < H_MAX_PUBS)
-            h->published[h->publish_count++] = record.pos;
+        int rc;
+        while ((rc = jk_records_next (zframe_data (frame), zframe_size (frame),
+                                      &offset, &record)) == 0) {
+            if (h->publish_count < 64)
+                snprintf (h->topics[h->publish_count], 80, "%s", record.topic);
+            if (h->publish_count < H_MAX_PUBS)
+                h->published[h->publish_count++] = record.pos;
+        }
+        assert_int_equal (rc, 1);
     }
     return command;
 }
