@@ -13,7 +13,7 @@ typedef struct {
     uint64_t records, accepted, rejected; /* records checked */
     uint64_t mismatches;                  /* outcomes that differ */
     uint64_t first_pos;                   /* the first of them, or 0 */
-    char message[512];                    /* what differs, or the error */
+    char message[1024];                   /* what differs, or the error */
 } jk_decisions_result_t;
 
 /* Re-derives every outcome of the log at path (opened read-only, one read
