@@ -384,6 +384,69 @@ bool jk_str_ieq (jk_str_t a, const char *text)
     return true;
 }
 
+/* Bytes of the UTF-8 character that starts with lead (1..4), or 0. */
+static size_t s_utf8_width (unsigned char lead)
+{
+    return lead < 0x80             ? 1
+           : (lead & 0xe0) == 0xc0 ? 2
+           : (lead & 0xf0) == 0xe0 ? 3
+           : (lead & 0xf8) == 0xf0 ? 4
+                                   : 0;
+}
+
+/* Whether text[from + 1 .. len) are all UTF-8 continuation bytes. */
+static bool s_continues (const char *text, size_t from, size_t len)
+{
+    for (size_t k = from + 1; k < len; k++)
+        if (((unsigned char)text[k] & 0xc0) != 0x80)
+            return false;
+    return true;
+}
+
+void jk_text_clean (char *text, size_t size)
+{
+    if (!text || size == 0)
+        return;
+    size_t len = strnlen (text, size - 1);
+    char *out = jk_malloc (size);
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t width = s_utf8_width (c);
+        char piece[8];
+        size_t n = 0;
+        if (width == 1 && (c < 0x20 || c == 0x7f)) {
+            n = (size_t)snprintf (piece, sizeof piece, "%s",
+                                  c == '\n'   ? "\\n"
+                                  : c == '\t' ? "\\t"
+                                  : c == '\r' ? "\\r"
+                                              : "");
+            if (n == 0)
+                n = (size_t)snprintf (piece, sizeof piece, "\\x%02x", c);
+            i++;
+        } else if (width > 0 && i + width <= len &&
+                   jk_utf8_length (text + i, width) == 1) {
+            memcpy (piece, text + i, width);
+            n = width;
+            i += width;
+        } else if (width > 1 && i + width > len && s_continues (text, i, len)) {
+            /* A character cut by a byte limit: drop its start. */
+            break;
+        } else {
+            piece[0] = '?';
+            n = 1;
+            i++;
+        }
+        if (o + n > size - 1)
+            break;
+        memcpy (out + o, piece, n);
+        o += n;
+    }
+    out[o] = 0;
+    memcpy (text, out, o + 1);
+    free (out);
+}
+
 int64_t jk_utf8_length (const char *ptr, size_t size)
 {
     const unsigned char *p = (const unsigned char *)ptr;

@@ -108,6 +108,12 @@ bool jk_str_eq (jk_str_t a, const char *text);
 bool jk_str_same (jk_str_t a, jk_str_t b);
 /* Number of UTF-8 code points, or -1 when the bytes are not valid UTF-8. */
 int64_t jk_utf8_length (const char *ptr, size_t size);
+/* Makes the NUL-terminated text in a buffer of size bytes printable UTF-8,
+   in place: a character cut at the end (by a byte limit) is dropped, any
+   other byte that is not valid UTF-8 becomes '?', control characters are
+   escaped (\n, \t, \r, \xNN); what no longer fits is cut on a character
+   boundary. For messages that quote submitted values. */
+void jk_text_clean (char *text, size_t size);
 /* Case-insensitive ASCII comparison of a borrowed string with text. */
 bool jk_str_ieq (jk_str_t a, const char *text);
 /* Parses an unsigned decimal integer that spans the whole string. */

@@ -910,6 +910,88 @@ static int s_unpack (const void *data, size_t size, msgpack_unpacked *result,
     return 0;
 }
 
+/* Whether every string of o (map keys too, at any depth) is valid UTF-8
+   without NUL. */
+static bool s_all_text (const msgpack_object *o)
+{
+    switch (o->type) {
+        case MSGPACK_OBJECT_STR:
+            return !memchr (o->via.str.ptr, 0, o->via.str.size) &&
+                   jk_utf8_length (o->via.str.ptr, o->via.str.size) >= 0;
+        case MSGPACK_OBJECT_ARRAY:
+            for (uint32_t i = 0; i < o->via.array.size; i++)
+                if (!s_all_text (&o->via.array.ptr[i]))
+                    return false;
+            return true;
+        case MSGPACK_OBJECT_MAP:
+            for (uint32_t i = 0; i < o->via.map.size; i++)
+                if (!s_all_text (&o->via.map.ptr[i].key) ||
+                    !s_all_text (&o->via.map.ptr[i].val))
+                    return false;
+            return true;
+        default:
+            return true;
+    }
+}
+
+/* Every str of the event, envelope and body, keys and values, is valid
+   UTF-8 without NUL: checked once, here, so nothing downstream (answers,
+   topics, the log's text columns, JSON, CSV) ever carries other bytes.
+   Names the envelope key or body field; 0 or -1 (E_NOT_UTF8). */
+static int s_check_text (const msgpack_object_map *map, jk_report_t *report)
+{
+    for (uint32_t i = 0; i < map->size; i++) {
+        const msgpack_object *key = &map->ptr[i].key;
+        const msgpack_object *val = &map->ptr[i].val;
+        if (!s_all_text (key)) {
+            jk_report_error (report, "E_NOT_UTF8", "",
+                             "an envelope key is not valid UTF-8 text (or "
+                             "holds a NUL byte)");
+            return -1;
+        }
+        bool named = key->type == MSGPACK_OBJECT_STR;
+        bool body = named && key->via.str.size == 4 &&
+                    memcmp (key->via.str.ptr, "body", 4) == 0 &&
+                    val->type == MSGPACK_OBJECT_MAP;
+        if (!body && !s_all_text (val)) {
+            char name[24] = "?";
+            if (named)
+                snprintf (
+                    name, sizeof name, "%.*s",
+                    (int)(key->via.str.size < 16 ? key->via.str.size : 16),
+                    key->via.str.ptr);
+            jk_report_error (report, "E_NOT_UTF8", name,
+                             "%s is not valid UTF-8 text (or holds a NUL "
+                             "byte): every string must be",
+                             name);
+            return -1;
+        }
+        for (uint32_t j = 0; body && j < val->via.map.size; j++) {
+            const msgpack_object *k = &val->via.map.ptr[j].key;
+            if (!s_all_text (k)) {
+                jk_report_error (report, "E_NOT_UTF8", "body",
+                                 "a body key is not valid UTF-8 text (or "
+                                 "holds a NUL byte)");
+                return -1;
+            }
+            if (!s_all_text (&val->via.map.ptr[j].val)) {
+                char path[48] = "body";
+                if (k->type == MSGPACK_OBJECT_STR)
+                    snprintf (
+                        path, sizeof path, "body.%.*s",
+                        (int)(k->via.str.size < 40 ? k->via.str.size : 40),
+                        k->via.str.ptr);
+                jk_report_error (report, "E_NOT_UTF8", path,
+                                 "%s is not valid UTF-8 text (or holds a "
+                                 "NUL byte): every string must be",
+                                 path);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
 {
     jk_report_t local;
@@ -924,6 +1006,8 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
         goto failed;
 
     const msgpack_object_map *map = &result.data.via.map;
+    if (s_check_text (map, report))
+        goto failed;
     const msgpack_object *slot[9] = {NULL};
     for (uint32_t i = 0; i < map->size; i++) {
         int k = s_envelope_key (&map->ptr[i].key);
@@ -1097,9 +1181,12 @@ bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
                         found |= 1;
                     break;
                 case 1:
-                    if (v->type == MSGPACK_OBJECT_STR)
+                    /* Not text: no type (the record's type column and
+                       feed topic carry only text). */
+                    if (v->type == MSGPACK_OBJECT_STR && s_all_text (v))
                         snprintf (out->type, sizeof out->type, "%.*s",
                                   (int)v->via.str.size, v->via.str.ptr);
+                    jk_text_clean (out->type, sizeof out->type);
                     break;
                 case 2:
                     if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
@@ -1107,10 +1194,11 @@ bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
                         out->version = (uint32_t)v->via.u64;
                     break;
                 case 3:
+                    /* A source that is not text never reaches the
+                       store's sources, GAPS or SNAPSHOT. */
                     if (v->type == MSGPACK_OBJECT_STR &&
                         v->via.str.size <= JK_SOURCE_MAX &&
-                        v->via.str.size > 0 &&
-                        !memchr (v->via.str.ptr, 0, v->via.str.size)) {
+                        v->via.str.size > 0 && s_all_text (v)) {
                         memcpy (out->source, v->via.str.ptr, v->via.str.size);
                         out->source[v->via.str.size] = 0;
                         found |= 2;

@@ -87,7 +87,10 @@ static void s_markdown (void)
             "`body` (map). Dates are `YYYY-MM-DD` strings, times `HH:MM` "
             "(WIB), enums their upper-case names, sets and lists arrays of "
             "strings, units an array of `{code, title}` maps. Unknown "
-            "envelope or body keys are rejected.\n\n");
+            "envelope or body keys are rejected. Every string, keys "
+            "included, must be valid UTF-8 without NUL bytes, else the event "
+            "is rejected `E_NOT_UTF8` naming the key or field (a `source` "
+            "that is not such text is not logged: NACK `E_DECODE`).\n\n");
     printf ("| type | version | domain | agent command |\n"
             "| --- | --- | --- | --- |\n");
     for (size_t i = 0; i < jk_vocabulary_count (); i++) {

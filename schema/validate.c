@@ -28,6 +28,9 @@ static void s_problem (jk_problem_t *p, const char *code, const char *field,
     snprintf (p->code, sizeof p->code, "%s", code);
     snprintf (p->field, sizeof p->field, "%s", field ? field : "");
     vsnprintf (p->message, sizeof p->message, format, args);
+    /* Quoted values are cut by byte limits ('%.60s', the message's own
+       size): end on a character boundary, escape what is not text. */
+    jk_text_clean (p->message, sizeof p->message);
 }
 
 void jk_report_error (jk_report_t *report, const char *code, const char *field,

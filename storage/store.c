@@ -209,8 +209,9 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
                 memcpy (answer->id, envelope.id, 16);
             s_nack (item, "E_DECODE",
                     "the bytes are not an event: a MessagePack map of at "
-                    "most %d bytes with id (bin 16), source (str) and seq "
-                    "(uint) is required",
+                    "most %d bytes with id (bin 16), source (str: valid "
+                    "UTF-8, 1 to 64 bytes, no NUL) and seq (uint) is "
+                    "required",
                     JK_EVENT_MAX_BYTES);
             counts->nacked++;
             jk_event_destroy (&event);

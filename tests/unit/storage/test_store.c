@@ -425,6 +425,81 @@ static void test_heartbeat_ahead (void **state)
     h_teardown (&h);
 }
 
+/* Replaces the first occurrence of text in bytes with the same number of
+   bytes from with (which may hold any byte). */
+static void s_patch (uint8_t *bytes, size_t size, const char *text,
+                     const char *with)
+{
+    size_t n = strlen (text);
+    for (size_t i = 0; i + n <= size; i++)
+        if (memcmp (bytes + i, text, n) == 0) {
+            memcpy (bytes + i, with, n);
+            return;
+        }
+    fail_msg ("%s not in the event", text);
+}
+
+static bool s_text (const char *text)
+{
+    return jk_utf8_length (text, strlen (text)) >= 0;
+}
+
+/* Text on the wire is always UTF-8: a type, an enum value or a source
+   that is not UTF-8 (before: copied raw into the answer's msg, the
+   rejected.<type> topic, the log's text columns, GAPS and SNAPSHOT).
+   Now every str is checked at decode: E_NOT_UTF8 (logged, the record's
+   type empty), and a source that is not text is NACK E_DECODE before
+   it reaches sources. */
+static void test_not_utf8 (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-utf8");
+    h_start_store (&h, 0);
+    size_t size;
+    uint8_t *type = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    s_patch (type, size, "registered", "regist\xff\xferd");
+    jk_answer_t a = h_submit_one (&h, type, size);
+    assert_int_equal (a.kind, JK_ANSWER_REJECTED);
+    assert_string_equal (a.code, "E_NOT_UTF8");
+    assert_true (s_text (a.message));
+    assert_non_null (strstr (a.message, "type"));
+    free (type);
+    uint8_t *value = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    s_patch (value, size, "PRIMER", "PRI\xc3\x28R");
+    a = h_submit_one (&h, value, size);
+    assert_int_equal (a.kind, JK_ANSWER_REJECTED);
+    assert_string_equal (a.code, "E_NOT_UTF8");
+    assert_non_null (strstr (a.message, "body.form"));
+    free (value);
+    uint8_t *source = h_cooperative (H_SOURCE, 1, 3, H_DESA, &size);
+    s_patch (source, size, "test-1", "test\xe2\x82");
+    a = h_submit_one (&h, source, size);
+    assert_int_equal (a.kind, JK_ANSWER_NACK);
+    assert_string_equal (a.code, "E_DECODE");
+    assert_true (a.id[6] >> 4 == 7); /* the id is read all the same */
+    free (source);
+    /* Everything published and logged is text. */
+    assert_true (h_wait_published (&h, 2));
+    assert_string_equal (h.topics[0], "rejected.");
+    assert_string_equal (h.topics[1], "rejected.cooperative.registered");
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 2);
+    assert_int_equal (
+        h_count (h.db, "SELECT count(*) FROM log WHERE type = ''"), 1);
+    assert_int_equal (h_count (h.db, "SELECT count(DISTINCT source) FROM log"),
+                      1);
+    /* Quoted values are cut on a character boundary. */
+    char message[16] = "abc\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3";
+    jk_text_clean (message, sizeof message);
+    assert_string_equal (message, "abc\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+    char control[32] = "a\nb\x01"
+                       "c\xff"
+                       "d";
+    jk_text_clean (control, sizeof control);
+    assert_string_equal (control, "a\\nb\\x01c?d");
+    h_teardown (&h);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +512,7 @@ int main (void)
         cmocka_unit_test (test_malformed_backend),
         cmocka_unit_test (test_store_clock_behind),
         cmocka_unit_test (test_heartbeat_ahead),
+        cmocka_unit_test (test_not_utf8),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
