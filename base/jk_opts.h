@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct {
@@ -52,5 +53,14 @@ void jk_opts_print (jk_opts_t *self, FILE *out);
    other endpoint (every interface, a public address, another transport)
    is false: plain (unencrypted) mode is allowed only on local ones. */
 bool jk_endpoint_is_local (const char *endpoint);
+
+/* HTTP listening addresses (jejak-status --http, jejak-office --http). */
+/* Parses --http's value: "ADDR:PORT" or "PORT" (then ADDR is 127.0.0.1;
+   "localhost" means 127.0.0.1). Returns 0, or -1 with err naming what is
+   wrong. */
+int jk_web_parse_listen (const char *text, char *address, size_t size,
+                         uint16_t *port, char *err, size_t err_size);
+/* True for 127.0.0.0/8 and "localhost". */
+bool jk_web_address_is_loopback (const char *address);
 
 #endif

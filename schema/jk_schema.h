@@ -67,6 +67,10 @@ typedef struct {
     jk_format_t format;
     const char *def; /* documented default when absent, or NULL */
     const char *doc; /* one line for docs and --help */
+    /* For clerks (jejak-office forms, import headers, templates):
+       Indonesian label and help line. NULL: the name stands in. */
+    const char *label;
+    const char *help;
 } jk_field_t;
 
 typedef struct _jk_event_t jk_event_t;
@@ -99,6 +103,7 @@ typedef struct jk_type_s {
        type today: only version 1 exists. */
     const struct jk_type_s *previous;
     jk_upcast_fn *upcast;
+    const char *label; /* Indonesian title of the form; NULL: the name */
 } jk_type_t;
 
 /* The whole vocabulary, in documentation order. */
@@ -272,6 +277,13 @@ struct _jk_context_t {
    may still be in the report), -1 with the first error otherwise. */
 int jk_event_validate (const jk_event_t *self, const jk_context_t *context,
                        jk_report_t *report);
+
+/* Checks one body field (index into type->fields) alone: presence,
+   range, length, enum and format, with the same codes and messages as
+   jk_event_validate, which runs this for every field. Lets a form show
+   a message beside every wrong field at once. Returns 0 or -1. */
+int jk_event_check_field (const jk_event_t *self, size_t index,
+                          const jk_context_t *context, jk_report_t *report);
 
 /* A context with the real clock and the default reference data. */
 jk_context_t jk_context_default (void);

@@ -4,6 +4,7 @@
     before queueing and by the store before deciding. */
 #include "schema_internal.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -606,6 +607,13 @@ int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
     if (self->type->check)
         self->type->check (self, ctx, report);
     return report->failed ? -1 : 0;
+}
+
+int jk_event_check_field (const jk_event_t *self, size_t index,
+                          const jk_context_t *context, jk_report_t *report)
+{
+    assert (self && index < self->type->field_count);
+    return s_check_field (self, index, context, report);
 }
 
 jk_context_t jk_context_default (void)

@@ -7,6 +7,7 @@
 #define JK_STATUS_H
 
 #include "jk_active.h"
+#include "jk_opts.h"
 #include "jk_wire.h"
 #include <sqlite3.h>
 #include <stdio.h>
@@ -201,13 +202,5 @@ size_t jk_web_viewers (jk_web_t *self);
    one thread only (the board's). */
 void jk_web_publish (jk_web_t *self, const char *json, size_t size,
                      uint64_t pos);
-
-/* Parses --http's value: "ADDR:PORT" or "PORT" (then ADDR is 127.0.0.1;
-   "localhost" means 127.0.0.1). Returns 0, or -1 with err naming what is
-   wrong. */
-int jk_web_parse_listen (const char *text, char *address, size_t size,
-                         uint16_t *port, char *err, size_t err_size);
-/* True for 127.0.0.0/8 and "localhost". */
-bool jk_web_address_is_loopback (const char *address);
 
 #endif

@@ -712,8 +712,9 @@ static void test_envelope_peek (void **state)
    entry; v2 renames batch to batch_code and adds a reason. */
 static const jk_field_t s_closed_v2_fields[] = {
     {"batch_code", JK_KIND_STR, true, 3, 40, NULL, JK_FORMAT_CODE, NULL,
-     "training batch code"},
-    {"reason", JK_KIND_STR, false, 0, 250, NULL, JK_FORMAT_NONE, NULL, "why"},
+     "training batch code", NULL, NULL},
+    {"reason", JK_KIND_STR, false, 0, 250, NULL, JK_FORMAT_NONE, NULL, "why",
+     NULL, NULL},
 };
 
 static int s_closed_v1_to_v2 (const jk_event_t *old, jk_event_t *out,
@@ -732,17 +733,24 @@ static int s_closed_v1_to_v2 (const jk_event_t *old, jk_event_t *out,
 /* Another history, all of the test's own: v1 (name, count) -> v2
    (name, count, note) by name, -> v3 (title, count) by function. */
 static const jk_field_t s_own_v1_fields[] = {
-    {"name", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "name"},
-    {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n"},
+    {"name", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "name", NULL,
+     NULL},
+    {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n", NULL,
+     NULL},
 };
 static const jk_field_t s_own_v2_fields[] = {
-    {"note", JK_KIND_STR, false, 0, 50, NULL, JK_FORMAT_NONE, NULL, "note"},
-    {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n"},
-    {"name", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "name"},
+    {"note", JK_KIND_STR, false, 0, 50, NULL, JK_FORMAT_NONE, NULL, "note",
+     NULL, NULL},
+    {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n", NULL,
+     NULL},
+    {"name", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "name", NULL,
+     NULL},
 };
 static const jk_field_t s_own_v3_fields[] = {
-    {"title", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "title"},
-    {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n"},
+    {"title", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "title",
+     NULL, NULL},
+    {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n", NULL,
+     NULL},
 };
 
 static int s_own_v2_to_v3 (const jk_event_t *old, jk_event_t *out,
@@ -765,6 +773,7 @@ static const jk_type_t s_own_v1 = {"test.thing",
                                    false,
                                    NULL,
                                    NULL,
+                                   NULL,
                                    NULL};
 static const jk_type_t s_own_v2 = {"test.thing",
                                    2,
@@ -776,6 +785,7 @@ static const jk_type_t s_own_v2 = {"test.thing",
                                    false,
                                    NULL,
                                    &s_own_v1,
+                                   NULL,
                                    NULL};
 static const jk_type_t s_own_v3 = {"test.thing",
                                    3,
@@ -787,7 +797,8 @@ static const jk_type_t s_own_v3 = {"test.thing",
                                    false,
                                    NULL,
                                    &s_own_v2,
-                                   s_own_v2_to_v3};
+                                   s_own_v2_to_v3,
+                                   NULL};
 
 /* Parts index per-type tables by vocabulary position. */
 static void test_vocabulary_index (void **state)
@@ -815,7 +826,8 @@ static void test_upcast_renamed_field (void **state)
                     false,
                     NULL,
                     v1,
-                    s_closed_v1_to_v2};
+                    s_closed_v1_to_v2,
+                    NULL};
     size_t size;
     uint8_t *bytes = s_encode_sample ("training.batch_closed", &size);
     jk_report_t report = {0};
@@ -897,7 +909,8 @@ static void test_upcast_two_steps (void **state)
                     false,
                     NULL,
                     v1,
-                    s_closed_v1_to_v2};
+                    s_closed_v1_to_v2,
+                    NULL};
     jk_event_t *empty = jk_event_new (v1);
     jk_event_set_source (empty, JK_SAMPLE_SOURCE);
     jk_event_set_actor (empty, JK_SAMPLE_ACTOR);

@@ -1,0 +1,136 @@
+/*  courier.c - jejak-office's delivery thread: the agents' delivery loop
+    (jk_delivery_run) on its own outbox handle, run whenever something is
+    waiting, woken at once when a clerk queues an event. */
+#include "jk_office.h"
+
+#include <string.h>
+#include <time.h>
+
+#define S_RUN_MS   5000 /* one delivery run at most, then look again */
+#define S_IDLE_MS  2000 /* nothing to send: look again this often */
+#define S_RETRY_MS 1000 /* the hub did not answer: next run after this */
+
+struct _jk_courier_t {
+    jk_outbox_t *outbox; /* the courier's own handle: it never puts */
+    jk_delivery_config_t config;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool woken, stopping;
+    jk_courier_state_t state;
+};
+
+static void s_wait (jk_courier_t *self, int ms)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock (&self->lock);
+    while (!self->woken && !self->stopping)
+        if (pthread_cond_timedwait (&self->wake, &self->lock, &ts) != 0)
+            break;
+    self->woken = false;
+    pthread_mutex_unlock (&self->lock);
+}
+
+static void *s_run (void *arg)
+{
+    jk_courier_t *self = (jk_courier_t *)arg;
+    while (true) {
+        pthread_mutex_lock (&self->lock);
+        bool stop = self->stopping;
+        pthread_mutex_unlock (&self->lock);
+        if (stop)
+            break;
+        int64_t open = jk_outbox_open_count (self->outbox, 0);
+        if (open <= 0) {
+            s_wait (self, S_IDLE_MS);
+            continue;
+        }
+        jk_delivery_stats_t stats;
+        memset (&stats, 0, sizeof stats);
+        int64_t started = jk_clock_now_ms ();
+        int rc =
+            jk_delivery_run (self->outbox, &self->config, S_RUN_MS, 0, &stats);
+        pthread_mutex_lock (&self->lock);
+        self->state.last_try_ms = started;
+        self->state.stored += stats.stored;
+        self->state.rejected += stats.rejected;
+        self->state.reconnects += stats.reconnects;
+        bool heard = stats.stored + stats.rejected + stats.retried > 0;
+        if (heard)
+            self->state.last_contact_ms = jk_clock_now_ms ();
+        self->state.link_up = heard;
+        pthread_mutex_unlock (&self->lock);
+        if (rc == JK_IO)
+            jk_error ("courier", "outbox error; retrying");
+        if (!heard)
+            s_wait (self, S_RETRY_MS);
+    }
+    return NULL;
+}
+
+jk_courier_t *jk_courier_new (const char *outbox_path, const char *source,
+                              const jk_delivery_config_t *config, char *err,
+                              size_t err_size)
+{
+    jk_courier_t *self = jk_calloc (1, sizeof *self);
+    self->outbox = jk_outbox_open (outbox_path, source, err, err_size);
+    if (!self->outbox) {
+        free (self);
+        return NULL;
+    }
+    self->config = *config;
+    if (!self->config.answer_timeout_ms)
+        self->config.answer_timeout_ms = 3000;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init (&attr);
+    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->wake, &attr);
+    pthread_condattr_destroy (&attr);
+    if (pthread_create (&self->thread, NULL, s_run, self) != 0) {
+        snprintf (err, err_size, "cannot start the delivery thread");
+        jk_outbox_close (&self->outbox);
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void jk_courier_destroy (jk_courier_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_courier_t *self = *self_p;
+    pthread_mutex_lock (&self->lock);
+    self->stopping = true;
+    pthread_cond_signal (&self->wake);
+    pthread_mutex_unlock (&self->lock);
+    pthread_join (self->thread, NULL);
+    jk_outbox_close (&self->outbox);
+    pthread_cond_destroy (&self->wake);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+    *self_p = NULL;
+}
+
+void jk_courier_wake (jk_courier_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    self->woken = true;
+    pthread_cond_signal (&self->wake);
+    pthread_mutex_unlock (&self->lock);
+}
+
+void jk_courier_state (jk_courier_t *self, jk_courier_state_t *out)
+{
+    pthread_mutex_lock (&self->lock);
+    *out = self->state;
+    pthread_mutex_unlock (&self->lock);
+}

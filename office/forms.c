@@ -1,0 +1,812 @@
+/*  forms.c - forms generated from the vocabulary table: one control per
+    field by kind (dd/mm/yyyy dates, enums as selects with Indonesian
+    names, desa from the office's own kecamatan, pick lists of what the
+    office entered, units as a repeatable group), validation with the
+    schema library and its codes, a message beside every wrong field; and
+    attendance of a whole session in one save. */
+#include "office_internal.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#define S_UNIT_ROWS 3 /* empty unit rows shown without JavaScript */
+
+typedef struct {
+    char code[JK_CODE_MAX];
+    char text[512];
+} s_error_t;
+
+static bool s_supervisor_only (const jk_type_t *t)
+{
+    return t->needs_corrects || strcmp (t->name, "person.corrected") == 0 ||
+           strcmp (t->name, "cooperative.status_declared") == 0 ||
+           strcmp (t->name, "certificate.revoked") == 0;
+}
+
+/* Which pick list serves a field, or -1. */
+static int s_list_for (const jk_type_t *t, const jk_field_t *f)
+{
+    if (f->format == JK_FORMAT_LEGAL_NUMBER &&
+        strcmp (t->name, "cooperative.registered") != 0)
+        return JK_LIST_COOPERATIVES;
+    if (f->format == JK_FORMAT_NIK && strcmp (t->name, "person.registered"))
+        return JK_LIST_PEOPLE;
+    if (strcmp (f->name, "batch") == 0 &&
+        strcmp (t->name, "training.batch_scheduled") != 0)
+        return JK_LIST_BATCHES;
+    if (strcmp (f->name, "assessment") == 0 &&
+        strcmp (t->name, "assessment.scheduled") != 0)
+        return JK_LIST_ASSESSMENTS;
+    return -1;
+}
+
+static const char *s_list_ids[] = {
+    "list-cooperatives", "list-people",      "list-batches",   "list-sessions",
+    "list-enrolments",   "list-assessments", "list-attendance"};
+
+static void s_datalist (jk_http_t *h, int which)
+{
+    FILE *o = h->out;
+    jk_list_t *list = &h->office->lists[which];
+    fprintf (o, "<datalist id=\"%s\">", s_list_ids[which]);
+    for (size_t i = 0; i < list->count; i++) {
+        fputs ("<option value=\"", o);
+        jk_html (o, list->items[i].key);
+        fputs ("\">", o);
+        jk_html (o, list->items[i].label);
+        fputs ("</option>", o);
+    }
+    fputs ("</datalist>", o);
+}
+
+/* The office's own desa (all of the regency for DINAS). */
+static void s_desa_list (jk_http_t *h)
+{
+    FILE *o = h->out;
+    const jk_region_t *region = jk_region_default ();
+    bool all = strcmp (h->office->office, "DINAS") == 0;
+    fputs ("<datalist id=\"list-desa\">", o);
+    for (size_t i = 0; i < jk_region_desa_count (region); i++) {
+        const char *name = NULL, *kec = NULL;
+        const char *code = jk_region_desa_at (region, i, &name, &kec);
+        if (!all && strcmp (kec, h->office->office) != 0)
+            continue;
+        fprintf (o, "<option value=\"%s\">", code);
+        jk_html (o, name);
+        fputs ("</option>", o);
+    }
+    fputs ("</datalist>", o);
+}
+
+/* The values of a posted form name, all of them. */
+static size_t s_values (jk_http_t *h, const char *name, const char **out,
+                        size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->form_count && n < max; i++)
+        if (strcmp (h->form[i].key, name) == 0)
+            out[n++] = h->form[i].value;
+    return n;
+}
+
+/* Shown value of a field: what was posted, else the prefill. */
+static const char *s_shown (jk_http_t *h, const char *const *prefill,
+                            size_t index, const char *key)
+{
+    const char *v = jk_http_form (h, key);
+    if (v)
+        return v;
+    return prefill && prefill[index] ? prefill[index] : "";
+}
+
+static void s_control (jk_http_t *h, const jk_type_t *t, size_t index,
+                       const char *const *prefill, const s_error_t *error)
+{
+    FILE *o = h->out;
+    const jk_field_t *f = &t->fields[index];
+    char key[64], label[64];
+    snprintf (key, sizeof key, "f.%s", f->name);
+    const char *value = s_shown (h, prefill, index, key);
+    bool bad = error && error->code[0];
+    fprintf (o, "<div class=\"field%s\" data-field=\"%s\"><label for=\"%s\">",
+             bad ? " bad" : "", f->name, key);
+    jk_html (o, jk_office_field_label (f, h->en, label, sizeof label));
+    if (f->required)
+        fprintf (o, " <span class=\"req\" aria-hidden=\"true\">*</span>");
+    fputs ("</label>", o);
+    const char *described =
+        bad ? " aria-invalid=\"true\" aria-describedby=\"" : "";
+    char attrs[512];
+    snprintf (attrs, sizeof attrs, " id=\"%s\" name=\"%s\"%s%s%s%s", key, key,
+              f->required ? " required" : "", described, bad ? key : "",
+              bad ? ".error\"" : "");
+    switch (f->kind) {
+        case JK_KIND_ENUM:
+        case JK_KIND_BOOL: {
+            fprintf (o, "<select%s><option value=\"\">%s</option>", attrs,
+                     TR (h, "- pilih -", "- choose -"));
+            static const char *const yn[] = {"true", "false", NULL};
+            const char *const *values =
+                f->kind == JK_KIND_BOOL ? yn : f->values;
+            for (size_t v = 0; values[v]; v++) {
+                char buf[64];
+                const char *shown =
+                    f->kind == JK_KIND_BOOL
+                        ? (v == 0 ? TR (h, "Ya", "Yes") : TR (h, "Tidak", "No"))
+                        : jk_office_value_label (values[v], h->en, buf,
+                                                 sizeof buf);
+                fprintf (o, "<option value=\"%s\"%s>", values[v],
+                         strcmp (value, values[v]) == 0 ? " selected" : "");
+                jk_html (o, shown);
+                fputs ("</option>", o);
+            }
+            fputs ("</select>", o);
+            break;
+        }
+        case JK_KIND_SET: {
+            const char *checked[16];
+            size_t n = s_values (h, key, checked, 16);
+            fprintf (o, "<fieldset id=\"%s\" class=\"set\">", key);
+            for (size_t v = 0; f->values[v]; v++) {
+                bool on = false;
+                for (size_t k = 0; k < n; k++)
+                    on |= strcmp (checked[k], f->values[v]) == 0;
+                if (!n && prefill && prefill[index])
+                    on = strstr (prefill[index], f->values[v]) != NULL;
+                char buf[64];
+                fprintf (o,
+                         "<label class=\"check\"><input type=\"checkbox\" "
+                         "name=\"%s\" value=\"%s\"%s> ",
+                         key, f->values[v], on ? " checked" : "");
+                jk_html (o, jk_office_value_label (f->values[v], h->en, buf,
+                                                   sizeof buf));
+                fputs ("</label>", o);
+            }
+            fputs ("</fieldset>", o);
+            break;
+        }
+        case JK_KIND_LIST:
+            fprintf (o, "<textarea%s rows=\"3\">", attrs);
+            jk_html (o, value);
+            fputs ("</textarea>", o);
+            break;
+        case JK_KIND_UNITS: {
+            char ck[80], tk[80];
+            snprintf (ck, sizeof ck, "%s.code", key);
+            snprintf (tk, sizeof tk, "%s.title", key);
+            const char *codes[JK_LIST_MAX], *titles[JK_LIST_MAX];
+            size_t nc = s_values (h, ck, codes, JK_LIST_MAX);
+            size_t nt = s_values (h, tk, titles, JK_LIST_MAX);
+            size_t rows = nc > S_UNIT_ROWS ? nc : S_UNIT_ROWS;
+            fprintf (o,
+                     "<fieldset class=\"units\" id=\"%s\" data-repeat>"
+                     "<table><thead><tr><th>%s</th><th>%s</th></tr></thead>"
+                     "<tbody>",
+                     key, TR (h, "Kode unit", "Unit code"),
+                     TR (h, "Judul unit", "Unit title"));
+            for (size_t r = 0; r < rows; r++) {
+                fprintf (o,
+                         "<tr><td><input name=\"%s\" aria-label=\"%s %zu\" "
+                         "value=\"",
+                         ck, TR (h, "Kode unit", "Unit code"), r + 1);
+                jk_html (o, r < nc ? codes[r] : "");
+                fprintf (o,
+                         "\"></td><td><input name=\"%s\" aria-label=\"%s "
+                         "%zu\" value=\"",
+                         tk, TR (h, "Judul unit", "Unit title"), r + 1);
+                jk_html (o, r < nt ? titles[r] : "");
+                fputs ("\"></td></tr>", o);
+            }
+            fprintf (o,
+                     "</tbody></table><button type=\"button\" "
+                     "class=\"add-row\">%s</button></fieldset>",
+                     TR (h, "Tambah unit", "Add a unit"));
+            break;
+        }
+        case JK_KIND_DATE:
+            fprintf (o,
+                     "<span class=\"date\"><input%s inputmode=\"numeric\" "
+                     "placeholder=\"hh/bb/tttt\" data-date value=\"",
+                     attrs);
+            jk_html (o, value);
+            fprintf (o, "\"></span>");
+            break;
+        case JK_KIND_TIME:
+            fprintf (o,
+                     "<input%s inputmode=\"numeric\" placeholder=\"JJ:MM\" "
+                     "value=\"",
+                     attrs);
+            jk_html (o, value);
+            fputs ("\">", o);
+            break;
+        default: {
+            int list = s_list_for (t, f);
+            bool desa = f->format == JK_FORMAT_DESA_REGION ||
+                        f->format == JK_FORMAT_DESA_ANY;
+            bool numeric = f->kind == JK_KIND_UINT ||
+                           f->format == JK_FORMAT_NIK ||
+                           f->format == JK_FORMAT_NIK_KOPERASI;
+            fprintf (o, "<input%s%s%s%s value=\"", attrs,
+                     numeric ? " inputmode=\"numeric\"" : "",
+                     f->format == JK_FORMAT_PHONE ? " inputmode=\"tel\"" : "",
+                     desa ? " list=\"list-desa\" autocomplete=\"off\"" : "");
+            jk_html (o, value);
+            fputs ("\"", o);
+            if (list >= 0)
+                fprintf (o, " list=\"%s\" autocomplete=\"off\"",
+                         s_list_ids[list]);
+            fputs (">", o);
+        }
+    }
+    const char *help = jk_office_field_help (f, h->en);
+    if (help && *help) {
+        fputs ("<small class=\"help\">", o);
+        jk_html (o, help);
+        fputs ("</small>", o);
+    }
+    if (bad) {
+        fprintf (o, "<p class=\"error\" id=\"%s.error\" role=\"alert\">", key);
+        jk_html (o, error->text);
+        fputs ("</p>", o);
+    }
+    fputs ("</div>", o);
+}
+
+/* Prefill from a rejected entry (fix and send again): display text of
+   each field, dates as dd/mm/yyyy. Freed by the caller (count items). */
+static char **s_prefill (jk_http_t *h, const jk_type_t *t, uint64_t seq)
+{
+    char **values = NULL;
+    pthread_mutex_lock (&h->office->lock);
+    jk_outbox_row_t row;
+    if (jk_outbox_get (h->office->outbox, seq, &row) == JK_OK) {
+        jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
+        if (ev) {
+            values = jk_calloc (t->field_count, sizeof *values);
+            for (size_t i = 0; i < t->field_count; i++) {
+                const jk_field_t *f = &t->fields[i];
+                const jk_value_t *v = jk_event_get (ev, f->name);
+                if (!v || !v->present)
+                    continue;
+                char text[1024] = "";
+                if (f->kind == JK_KIND_DATE)
+                    snprintf (text, sizeof text, "%.2s/%.2s/%.4s", v->s.ptr + 8,
+                              v->s.ptr + 5, v->s.ptr);
+                else if (f->kind == JK_KIND_UINT)
+                    snprintf (text, sizeof text, "%lld", (long long)v->n);
+                else if (f->kind == JK_KIND_BOOL)
+                    snprintf (text, sizeof text, "%s", v->n ? "true" : "false");
+                else if (f->kind == JK_KIND_LIST || f->kind == JK_KIND_SET) {
+                    size_t used = 0;
+                    for (uint32_t k = 0; k < v->count; k++)
+                        used += (size_t)snprintf (
+                            text + used, sizeof text - used, "%s%.*s",
+                            k ? "\n" : "", (int)v->items[k].len,
+                            v->items[k].ptr);
+                } else
+                    jk_event_text (ev, f->name, text, sizeof text);
+                values[i] = jk_strdup (text);
+            }
+            jk_event_destroy (&ev);
+        }
+    }
+    pthread_mutex_unlock (&h->office->lock);
+    return values;
+}
+
+static void s_form (jk_http_t *h, const jk_type_t *t, const s_error_t *errors,
+                    const s_error_t *general)
+{
+    const char *fix = jk_http_query (h, "fix");
+    if (!fix)
+        fix = jk_http_form (h, "fix");
+    uint64_t fix_seq = 0;
+    char **prefill = NULL;
+    if (fix && jk_parse_u64 (fix, &fix_seq) == JK_OK && !h->form_count)
+        prefill = s_prefill (h, t, fix_seq);
+    const char *title = jk_office_type_label (t, h->en);
+    jk_page_begin (h, title);
+    FILE *o = h->out;
+    fputs ("<main><h1>", o);
+    jk_html (o, title);
+    fputs ("</h1>", o);
+    if (general && general->code[0]) {
+        fputs ("<p class=\"error\" role=\"alert\" id=\"form-error\">", o);
+        jk_html (o, general->text);
+        fputs ("</p>", o);
+    }
+    if (errors)
+        fprintf (o, "<p class=\"error summary\" role=\"alert\">%s</p>",
+                 TR (h, "Ada isian yang perlu diperbaiki (lihat tanda merah).",
+                     "Some fields need fixing (marked red)."));
+    fprintf (o,
+             "<form method=\"post\" action=\"/form/%s\" id=\"event-form\" "
+             "novalidate>",
+             t->name);
+    jk_page_csrf (h);
+    if (fix_seq)
+        fprintf (o, "<input type=\"hidden\" name=\"fix\" value=\"%llu\">",
+                 (unsigned long long)fix_seq);
+    if (t->needs_corrects) {
+        const char *v = jk_http_form (h, "corrects");
+        fprintf (o,
+                 "<div class=\"field\"><label for=\"corrects\">%s</label>"
+                 "<input id=\"corrects\" name=\"corrects\" required "
+                 "list=\"list-attendance\" autocomplete=\"off\" value=\"",
+                 TR (h, "Catatan yang dikoreksi", "Entry corrected"));
+        jk_html (o, v ? v : "");
+        fputs ("\"></div>", o);
+    }
+    for (size_t i = 0; i < t->field_count; i++)
+        s_control (h, t, i, (const char *const *)prefill,
+                   errors ? &errors[i] : NULL);
+    fprintf (o,
+             "<p class=\"actions\"><button type=\"submit\" id=\"save\">%s"
+             "</button> <a href=\"/\">%s</a></p></form>",
+             TR (h, "Simpan dan kirim", "Save and send"),
+             TR (h, "Batal", "Cancel"));
+    pthread_mutex_lock (&h->office->lock);
+    jk_lists_refresh (h->office);
+    for (int l = 0; l < JK_LIST_COUNT; l++)
+        s_datalist (h, l);
+    pthread_mutex_unlock (&h->office->lock);
+    s_desa_list (h);
+    fputs ("</main>", o);
+    jk_page_end (h);
+    if (prefill)
+        for (size_t i = 0; i < t->field_count; i++)
+            free (prefill[i]);
+    free (prefill);
+}
+
+void jk_page_form (jk_http_t *h, const jk_type_t *t)
+{
+    if (s_supervisor_only (t) && strcmp (h->session.role, "supervisor") != 0) {
+        h->code = MHD_HTTP_FORBIDDEN;
+        jk_page_begin (h, "403");
+        fprintf (h->out, "<main><p class=\"error\">%s</p></main>",
+                 TR (h, "Koreksi hanya oleh penyelia (supervisor).",
+                     "Corrections are for supervisors only."));
+        jk_page_end (h);
+        return;
+    }
+    s_form (h, t, NULL, NULL);
+}
+
+/* The wire text of field f from the posted form into out; false when the
+   field was left empty. */
+static bool s_posted (jk_http_t *h, const jk_field_t *f, char *out, size_t size,
+                      jk_report_t *report)
+{
+    char key[80];
+    snprintf (key, sizeof key, "f.%s", f->name);
+    out[0] = 0;
+    size_t used = 0;
+    if (f->kind == JK_KIND_SET) {
+        const char *v[32];
+        size_t n = s_values (h, key, v, 32);
+        for (size_t i = 0; i < n; i++)
+            used += (size_t)snprintf (out + used, size - used, "%s%s",
+                                      used ? "," : "", v[i]);
+        return n > 0;
+    }
+    if (f->kind == JK_KIND_UNITS) {
+        char ck[96], tk[96];
+        snprintf (ck, sizeof ck, "%s.code", key);
+        snprintf (tk, sizeof tk, "%s.title", key);
+        const char *codes[JK_LIST_MAX + 1], *titles[JK_LIST_MAX + 1];
+        size_t nc = s_values (h, ck, codes, JK_LIST_MAX + 1);
+        size_t nt = s_values (h, tk, titles, JK_LIST_MAX + 1);
+        for (size_t i = 0; i < nc || i < nt; i++) {
+            const char *c = i < nc ? codes[i] : "";
+            const char *t = i < nt ? titles[i] : "";
+            if (!*c && !*t)
+                continue;
+            if (!*c || !*t || strpbrk (c, "=|") || strchr (t, '|')) {
+                jk_report_error (report, "E_FIELD_FORMAT", "body.units",
+                                 "body.units row %zu needs a code and a "
+                                 "title (no = or | in them)",
+                                 i + 1);
+                return true;
+            }
+            used += (size_t)snprintf (out + used, size - used, "%s%s=%s",
+                                      used ? "|" : "", c, t);
+        }
+        return used > 0;
+    }
+    const char *v = jk_http_form (h, key);
+    if (!v)
+        return false;
+    bool blank = true;
+    for (const char *p = v; *p; p++)
+        blank &= isspace ((unsigned char)*p) != 0;
+    if (blank)
+        return false;
+    if (f->kind == JK_KIND_LIST) {
+        /* one item per line */
+        const char *p = v;
+        while (*p) {
+            size_t len = strcspn (p, "\r\n");
+            char item[256];
+            snprintf (item, sizeof item, "%.*s", (int)len, p);
+            char *s = item;
+            while (isspace ((unsigned char)*s))
+                s++;
+            size_t l = strlen (s);
+            while (l && isspace ((unsigned char)s[l - 1]))
+                s[--l] = 0;
+            if (*s)
+                used += (size_t)snprintf (out + used, size - used, "%s%s",
+                                          used ? "," : "", s);
+            p += len;
+            while (*p == '\r' || *p == '\n')
+                p++;
+        }
+        return used > 0;
+    }
+    return jk_office_wire_value (f, v, out, size, report) == 0 ||
+           report->failed;
+}
+
+/* Fills event from the posted form; per-field errors into errors. Returns
+   the number of fields with an error. */
+static int s_fill (jk_http_t *h, jk_event_t *ev, s_error_t *errors)
+{
+    const jk_type_t *t = ev->type;
+    int bad = 0;
+    char *wire = jk_malloc (JK_EVENT_MAX_BYTES);
+    jk_context_t ctx = jk_context_default ();
+    for (size_t i = 0; i < t->field_count; i++) {
+        const jk_field_t *f = &t->fields[i];
+        jk_report_t report;
+        jk_report_reset (&report);
+        bool given = s_posted (h, f, wire, JK_EVENT_MAX_BYTES, &report);
+        if (!report.failed && given)
+            jk_event_set (ev, f->name, wire, &report);
+        if (!report.failed)
+            jk_event_check_field (ev, i, &ctx, &report);
+        if (report.failed) {
+            snprintf (errors[i].code, sizeof errors[i].code, "%s",
+                      report.error.code);
+            jk_office_problem_text (report.error.code, report.error.message, f,
+                                    h->en, errors[i].text,
+                                    sizeof errors[i].text);
+            bad++;
+        }
+    }
+    free (wire);
+    return bad;
+}
+
+void jk_page_submit (jk_http_t *h, const jk_type_t *t)
+{
+    if (s_supervisor_only (t) && strcmp (h->session.role, "supervisor") != 0) {
+        jk_page_form (h, t); /* answers 403 */
+        return;
+    }
+    s_error_t errors[JK_FIELDS_MAX], general;
+    memset (errors, 0, sizeof errors);
+    memset (&general, 0, sizeof general);
+    jk_event_t *ev = jk_event_new (t);
+    jk_event_set_actor (ev, h->session.user);
+    jk_event_set_source (ev, h->office->source);
+    ev->seq = 1; /* the outbox sets the real one */
+    int bad = s_fill (h, ev, errors);
+    if (!bad && t->needs_corrects) {
+        const char *c = jk_http_form (h, "corrects");
+        if (c && jk_uuid_parse (c, ev->corrects) == JK_OK)
+            ev->has_corrects = true;
+    }
+    jk_report_t report;
+    jk_report_reset (&report);
+    jk_context_t ctx = jk_context_default ();
+    if (!bad && jk_event_validate (ev, &ctx, &report) != 0) {
+        /* A rule across fields (or the envelope): beside its field. */
+        const char *field = report.error.field;
+        int index = strncmp (field, "body.", 5) == 0
+                        ? jk_type_field (t, field + 5, strlen (field + 5))
+                        : -1;
+        s_error_t *e = index >= 0 ? &errors[index] : &general;
+        snprintf (e->code, sizeof e->code, "%s", report.error.code);
+        jk_office_problem_text (report.error.code, report.error.message,
+                                index >= 0 ? &t->fields[index] : NULL, h->en,
+                                e->text, sizeof e->text);
+        bad = 1;
+    }
+    if (bad) {
+        jk_event_destroy (&ev);
+        h->code = MHD_HTTP_UNPROCESSABLE_CONTENT;
+        jk_info ("form", "user=%s type=%s result=invalid fields=%d",
+                 h->session.user, t->name, bad);
+        s_form (h, t, general.code[0] && bad == 1 ? NULL : errors, &general);
+        return;
+    }
+    char origin[48] = "";
+    const char *fix = jk_http_form (h, "fix");
+    uint64_t fix_seq;
+    if (fix && jk_parse_u64 (fix, &fix_seq) == JK_OK)
+        snprintf (origin, sizeof origin, "fix:%llu",
+                  (unsigned long long)fix_seq);
+    uint64_t seq = 0;
+    pthread_mutex_lock (&h->office->lock);
+    int rc = jk_outbox_put (h->office->outbox, ev, origin, NULL, &seq);
+    pthread_mutex_unlock (&h->office->lock);
+    jk_event_destroy (&ev);
+    if (rc != JK_OK) {
+        h->code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        snprintf (general.code, sizeof general.code, "E_IO");
+        snprintf (general.text, sizeof general.text, "%s",
+                  TR (h, "Tidak bisa menulis ke kotak kiriman (disk?).",
+                      "Cannot write the outbox (disk?)."));
+        s_form (h, t, NULL, &general);
+        return;
+    }
+    jk_info ("form", "user=%s type=%s result=queued seq=%llu", h->session.user,
+             t->name, (unsigned long long)seq);
+    jk_courier_wake (h->office->courier);
+    char url[64];
+    snprintf (url, sizeof url, "/outbox/%llu", (unsigned long long)seq);
+    jk_http_redirect (h, url);
+}
+
+/* ---- attendance of one session ----------------------------------------------
+ */
+
+static const jk_item_t *s_find (jk_list_t *list, const char *group,
+                                const char *key)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp (list->items[i].key, key) == 0 &&
+            strcmp (list->items[i].group, group) == 0)
+            return &list->items[i];
+    return NULL;
+}
+
+static const char *s_person_label (jk_office_app_t *office, const char *nik)
+{
+    const jk_item_t *p = s_find (&office->lists[JK_LIST_PEOPLE], "", nik);
+    return p ? p->label : NULL;
+}
+
+static void s_attendance (jk_http_t *h, const char *const *row_errors)
+{
+    jk_office_app_t *office = h->office;
+    const char *batch = jk_http_query (h, "batch");
+    const char *session = jk_http_query (h, "session");
+    if (!batch)
+        batch = jk_http_form (h, "batch");
+    if (!session)
+        session = jk_http_form (h, "session");
+    jk_page_begin (h, TR (h, "Kehadiran", "Attendance"));
+    FILE *o = h->out;
+    fprintf (o, "<main><h1>%s</h1>",
+             TR (h, "Daftar hadir satu sesi", "Attendance of one session"));
+    pthread_mutex_lock (&office->lock);
+    jk_lists_refresh (office);
+    /* Step 1: batch and session. */
+    fprintf (o,
+             "<form method=\"get\" action=\"/attendance\" id=\"pick\">"
+             "<div class=\"field\"><label for=\"batch\">%s</label><select "
+             "id=\"batch\" name=\"batch\" data-autosubmit><option "
+             "value=\"\">%s</option>",
+             TR (h, "Angkatan", "Batch"), TR (h, "- pilih -", "- choose -"));
+    jk_list_t *batches = &office->lists[JK_LIST_BATCHES];
+    for (size_t i = 0; i < batches->count; i++) {
+        fputs ("<option value=\"", o);
+        jk_html (o, batches->items[i].key);
+        fprintf (o, "\"%s>",
+                 batch && strcmp (batch, batches->items[i].key) == 0
+                     ? " selected"
+                     : "");
+        jk_html (o, batches->items[i].label);
+        fputs ("</option>", o);
+    }
+    fputs ("</select></div>", o);
+    jk_list_t *sessions = &office->lists[JK_LIST_SESSIONS];
+    if (batch && *batch) {
+        fprintf (o,
+                 "<div class=\"field\"><label for=\"session\">%s</label>"
+                 "<select id=\"session\" name=\"session\" "
+                 "data-autosubmit><option value=\"\">%s</option>",
+                 TR (h, "Sesi", "Session"), TR (h, "- pilih -", "- choose -"));
+        for (size_t i = 0; i < sessions->count; i++) {
+            if (strcmp (sessions->items[i].group, batch) != 0)
+                continue;
+            fputs ("<option value=\"", o);
+            jk_html (o, sessions->items[i].key);
+            fprintf (o, "\"%s>",
+                     session && strcmp (session, sessions->items[i].key) == 0
+                         ? " selected"
+                         : "");
+            jk_html (o, sessions->items[i].label);
+            fputs ("</option>", o);
+        }
+        fputs ("</select></div>", o);
+    }
+    fprintf (o, "<button type=\"submit\" id=\"show\">%s</button></form>",
+             TR (h, "Tampilkan peserta", "Show participants"));
+    const jk_item_t *s =
+        batch && session ? s_find (sessions, batch, session) : NULL;
+    if (s) {
+        char starts[8] = "", ends[8] = "";
+        sscanf (s->extra, "%5[0-9:]-%5[0-9:]", starts, ends);
+        fprintf (o, "<form method=\"post\" action=\"/attendance\" "
+                    "id=\"attendance\">");
+        jk_page_csrf (h);
+        fputs ("<input type=\"hidden\" name=\"batch\" value=\"", o);
+        jk_html (o, batch);
+        fputs ("\"><input type=\"hidden\" name=\"session\" value=\"", o);
+        jk_html (o, session);
+        fprintf (o,
+                 "\"><table class=\"attendance\"><thead><tr><th>%s</th>"
+                 "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+                 TR (h, "Peserta", "Participant"),
+                 TR (h, "Kehadiran", "Presence"),
+                 TR (h, "Jam datang", "Check-in"),
+                 TR (h, "Jam pulang", "Check-out"));
+        jk_list_t *enrolled = &office->lists[JK_LIST_ENROLMENTS];
+        const jk_type_t *t = jk_vocabulary_find ("attendance.recorded", 19);
+        const jk_field_t *status = &t->fields[jk_type_field (t, "status", 6)];
+        size_t row = 0;
+        for (size_t i = 0; i < enrolled->count; i++) {
+            if (strcmp (enrolled->items[i].group, batch) != 0)
+                continue;
+            const char *nik = enrolled->items[i].key;
+            const char *name = s_person_label (office, nik);
+            char masked[17];
+            jk_nik_mask (nik, strlen (nik), masked);
+            fprintf (o, "<tr data-nik-row=\"%zu\"><td>", row);
+            jk_html (o, name ? name : masked);
+            fprintf (o,
+                     "<input type=\"hidden\" name=\"nik\" value=\"%s\"></td>"
+                     "<td><select name=\"status\" aria-label=\"%s %zu\">",
+                     nik, TR (h, "Kehadiran peserta", "Presence of"), row + 1);
+            char key[32];
+            snprintf (key, sizeof key, "status.%zu", row);
+            for (size_t v = 0; status->values[v]; v++) {
+                char buf[64];
+                fprintf (o, "<option value=\"%s\"%s>", status->values[v],
+                         v == 0 ? " selected" : "");
+                jk_html (o, jk_office_value_label (status->values[v], h->en,
+                                                   buf, sizeof buf));
+                fputs ("</option>", o);
+            }
+            fprintf (o,
+                     "</select></td><td><input name=\"check_in\" "
+                     "aria-label=\"%s %zu\" inputmode=\"numeric\" "
+                     "placeholder=\"JJ:MM\" value=\"%s\"></td><td><input "
+                     "name=\"check_out\" aria-label=\"%s %zu\" "
+                     "inputmode=\"numeric\" placeholder=\"JJ:MM\" "
+                     "value=\"%s\">",
+                     TR (h, "Jam datang", "Check-in"), row + 1, starts,
+                     TR (h, "Jam pulang", "Check-out"), row + 1, ends);
+            if (row_errors && row_errors[row]) {
+                fputs ("<p class=\"error\" role=\"alert\">", o);
+                jk_html (o, row_errors[row]);
+                fputs ("</p>", o);
+            }
+            fputs ("</td></tr>", o);
+            row++;
+        }
+        fprintf (o, "</tbody></table>");
+        if (row == 0)
+            fprintf (o, "<p>%s</p>",
+                     TR (h, "Belum ada peserta terdaftar di angkatan ini.",
+                         "No participants enrolled in this batch yet."));
+        else
+            fprintf (o,
+                     "<p class=\"actions\"><button type=\"submit\" "
+                     "id=\"save-attendance\">%s (%zu)</button></p>",
+                     TR (h, "Simpan semua", "Save all"), row);
+        fputs ("</form>", o);
+    }
+    pthread_mutex_unlock (&office->lock);
+    fputs ("</main>", o);
+    jk_page_end (h);
+}
+
+void jk_page_attendance (jk_http_t *h)
+{
+    s_attendance (h, NULL);
+}
+
+/* All rows validated first; then every event in one outbox transaction,
+   or none. */
+void jk_page_attendance_save (jk_http_t *h)
+{
+    const char *batch = jk_http_form (h, "batch");
+    const char *session = jk_http_form (h, "session");
+    const char *niks[512], *statuses[512], *ins[512], *outs[512];
+    size_t n = s_values (h, "nik", niks, 512);
+    if (!batch || !session || n == 0 ||
+        s_values (h, "status", statuses, 512) != n ||
+        s_values (h, "check_in", ins, 512) != n ||
+        s_values (h, "check_out", outs, 512) != n) {
+        h->code = MHD_HTTP_BAD_REQUEST;
+        s_attendance (h, NULL);
+        return;
+    }
+    const jk_type_t *t = jk_vocabulary_find ("attendance.recorded", 19);
+    jk_event_t **events = jk_calloc (n, sizeof *events);
+    char **errors = jk_calloc (n, sizeof *errors);
+    int bad = 0;
+    jk_context_t ctx = jk_context_default ();
+    for (size_t i = 0; i < n; i++) {
+        jk_event_t *ev = jk_event_new (t);
+        jk_event_set_actor (ev, h->session.user);
+        jk_event_set_source (ev, h->office->source);
+        ev->seq = 1;
+        jk_report_t report;
+        jk_report_reset (&report);
+        bool present = strcmp (statuses[i], "HADIR") == 0 ||
+                       strcmp (statuses[i], "TERLAMBAT") == 0;
+        if (jk_event_set (ev, "batch", batch, &report) ||
+            jk_event_set (ev, "session_no", session, &report) ||
+            jk_event_set (ev, "nik", niks[i], &report) ||
+            jk_event_set (ev, "status", statuses[i], &report) ||
+            jk_event_set (ev, "method", "OPERATOR", &report) ||
+            (present && *ins[i] &&
+             jk_event_set (ev, "check_in", ins[i], &report)) ||
+            (present && *outs[i] &&
+             jk_event_set (ev, "check_out", outs[i], &report)) ||
+            jk_event_validate (ev, &ctx, &report)) {
+            const char *field = report.error.field;
+            int index = strncmp (field, "body.", 5) == 0
+                            ? jk_type_field (t, field + 5, strlen (field + 5))
+                            : -1;
+            char text[512];
+            jk_office_problem_text (report.error.code, report.error.message,
+                                    index >= 0 ? &t->fields[index] : NULL,
+                                    h->en, text, sizeof text);
+            errors[i] = jk_strdup (text);
+            bad++;
+        }
+        events[i] = ev;
+    }
+    int rc = JK_OK;
+    if (!bad) {
+        pthread_mutex_lock (&h->office->lock);
+        rc = jk_outbox_begin (h->office->outbox);
+        for (size_t i = 0; i < n && rc == JK_OK; i++) {
+            char *key = jk_sprintf ("%s|%s|%s", batch, session, niks[i]);
+            rc = jk_outbox_put (h->office->outbox, events[i], "", key, NULL);
+            free (key);
+        }
+        if (rc == JK_OK)
+            rc = jk_outbox_commit (h->office->outbox);
+        else
+            jk_outbox_rollback (h->office->outbox);
+        pthread_mutex_unlock (&h->office->lock);
+    }
+    for (size_t i = 0; i < n; i++)
+        jk_event_destroy (&events[i]);
+    free (events);
+    if (bad || rc != JK_OK) {
+        h->code = bad ? MHD_HTTP_UNPROCESSABLE_CONTENT
+                      : MHD_HTTP_INTERNAL_SERVER_ERROR;
+        jk_info ("form", "user=%s type=attendance.recorded result=%s rows=%zu",
+                 h->session.user, bad ? "invalid" : "io", n);
+        s_attendance (h, (const char *const *)errors);
+    } else {
+        jk_info ("form",
+                 "user=%s type=attendance.recorded result=queued rows=%zu",
+                 h->session.user, n);
+        jk_courier_wake (h->office->courier);
+        char *url = NULL;
+        size_t size = 0;
+        FILE *u = open_memstream (&url, &size);
+        fputs ("/receipt?batch=", u);
+        for (const char *p = batch; *p; p++)
+            if (isalnum ((unsigned char)*p) || strchr ("-_.", *p))
+                fputc (*p, u);
+            else
+                fprintf (u, "%%%02X", (unsigned char)*p);
+        fprintf (u, "&session=%s", session);
+        fclose (u);
+        jk_http_redirect (h, url);
+        free (url);
+    }
+    for (size_t i = 0; i < n; i++)
+        free (errors[i]);
+    free (errors);
+}

@@ -1,0 +1,364 @@
+/*  jejak_office.c - the office box's program.
+
+    jejak-office [serve] --source OFFICE/DEVICE [--http ADDR:PORT] ...
+    jejak-office user add NAME --role operator|supervisor
+    jejak-office user passwd NAME
+    jejak-office user disable|enable NAME
+    jejak-office user list
+
+    Passwords are read from --password-file, or the first line of
+    standard input; never from the command line. */
+#include "jk_office.h"
+#include "jk_opts.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define S_PROGRAM "jejak-office"
+
+static const jk_opt_t s_spec[] = {
+    {"source", "JEJAK_SOURCE", NULL,
+     "this device: OFFICE/DEVICE (a kecamatan code or DINAS)", false},
+    {"outbox", "JEJAK_OUTBOX", NULL,
+     "outbox file (default: the device's shared outbox, "
+     "~/.local/share/jejak/outbox-SOURCE.db)",
+     false},
+    {"state", "JEJAK_OFFICE_STATE", NULL,
+     "directory of the box's files (default ~/.local/share/jejak)", false},
+    {"users", "JEJAK_OFFICE_USERS", NULL,
+     "users file (default STATE/office-users.db)", false},
+    {"http", "JEJAK_OFFICE_HTTP", "127.0.0.1:8080",
+     "address to serve on: ADDR:PORT or PORT (0: any free port)", false},
+    {"http-public", NULL, NULL,
+     "allow a non-loopback --http address (needs --tls-cert and --tls-key)",
+     true},
+    {"tls-cert", "JEJAK_OFFICE_TLS_CERT", NULL,
+     "PEM certificate for HTTPS (GnuTLS)", false},
+    {"tls-key", "JEJAK_OFFICE_TLS_KEY", NULL, "PEM private key for HTTPS",
+     false},
+    {"broker", "JEJAK_BROKER", "tcp://127.0.0.1:7450",
+     "the dinas hub's ingest endpoint", false},
+    {"broker-key", "JEJAK_BROKER_KEY", NULL,
+     "the broker's public certificate (CURVE; with --key)", false},
+    {"key", "JEJAK_KEY", NULL,
+     "this device's secret certificate from jejak-keys enrol (CURVE)", false},
+    {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
+     false},
+    {"role", NULL, "operator", "user add: operator or supervisor", false},
+    {"password-file", NULL, NULL,
+     "user add/passwd: read the password from this file's first line", false},
+};
+#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
+
+static volatile sig_atomic_t s_stop;
+static void s_on_signal (int sig)
+{
+    (void)sig;
+    s_stop = 1;
+    zsys_interrupted = 1; /* the delivery loop ends its run at once */
+}
+
+static void s_usage (jk_opts_t *opts, FILE *out)
+{
+    fprintf (out,
+             "usage: " S_PROGRAM " [serve] --source OFFICE/DEVICE [options]\n"
+             "       " S_PROGRAM " user add NAME [--role operator|supervisor]\n"
+             "       " S_PROGRAM " user passwd NAME\n"
+             "       " S_PROGRAM " user disable|enable NAME\n"
+             "       " S_PROGRAM " user list\n\n"
+             "Serves the office's web app (forms in Indonesian, the outbox, "
+             "receipts)\nand delivers the outbox to the dinas hub. Passwords "
+             "come from\n--password-file or the first line of standard "
+             "input.\n\noptions:\n");
+    jk_opts_print (opts, out);
+}
+
+static char *s_state_dir (jk_opts_t *opts)
+{
+    const char *state = jk_opts_get (opts, "state");
+    if (state)
+        return jk_strdup (state);
+    const char *xdg = getenv ("XDG_DATA_HOME");
+    const char *home = getenv ("HOME");
+    if (xdg && *xdg)
+        return jk_sprintf ("%s/jejak", xdg);
+    if (home && *home) {
+        char *local = jk_sprintf ("%s/.local", home);
+        char *share = jk_sprintf ("%s/.local/share", home);
+        mkdir (local, 0700);
+        mkdir (share, 0700);
+        free (local);
+        free (share);
+        return jk_sprintf ("%s/.local/share/jejak", home);
+    }
+    return jk_strdup (".");
+}
+
+static char *s_users_path (jk_opts_t *opts)
+{
+    const char *users = jk_opts_get (opts, "users");
+    if (users)
+        return jk_strdup (users);
+    char *dir = s_state_dir (opts);
+    mkdir (dir, 0700);
+    char *path = jk_sprintf ("%s/office-users.db", dir);
+    free (dir);
+    return path;
+}
+
+/* The password from --password-file or stdin (no echo on a terminal). */
+static int s_read_password (jk_opts_t *opts, char *out, size_t size)
+{
+    const char *file = jk_opts_get (opts, "password-file");
+    FILE *in = file ? fopen (file, "r") : stdin;
+    if (!in) {
+        fprintf (stderr, S_PROGRAM ": --password-file %s: %s\n", file,
+                 strerror (errno));
+        return -1;
+    }
+    struct termios old, quiet;
+    bool tty =
+        !file && isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &old) == 0;
+    if (tty) {
+        fprintf (stderr, "password: ");
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    bool got = fgets (out, (int)size, in) != NULL;
+    if (tty) {
+        tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+        fputc ('\n', stderr);
+    }
+    if (file)
+        fclose (in);
+    if (!got) {
+        fprintf (stderr, S_PROGRAM ": no password given (standard input or "
+                                   "--password-file)\n");
+        return -1;
+    }
+    out[strcspn (out, "\r\n")] = 0;
+    return 0;
+}
+
+static int s_user (jk_opts_t *opts)
+{
+    const char *cmd = jk_opts_argc (opts) > 1 ? jk_opts_arg (opts, 1) : NULL;
+    const char *name = jk_opts_argc (opts) > 2 ? jk_opts_arg (opts, 2) : NULL;
+    if (!cmd || (strcmp (cmd, "list") != 0 && !name)) {
+        fprintf (stderr, S_PROGRAM ": user add|passwd|disable|enable NAME, or "
+                                   "user list\n");
+        return 2;
+    }
+    char *path = s_users_path (opts);
+    char err[512];
+    jk_users_t *users = jk_users_open (path, err, sizeof err);
+    free (path);
+    if (!users) {
+        fprintf (stderr, S_PROGRAM ": %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    char password[JK_PASSWORD_MAX + 2];
+    if (strcmp (cmd, "list") == 0)
+        rc = jk_users_print (users, stdout) == JK_OK ? 0 : 1;
+    else if (strcmp (cmd, "add") == 0 || strcmp (cmd, "passwd") == 0) {
+        if (s_read_password (opts, password, sizeof password))
+            rc = 2;
+        else {
+            int r =
+                strcmp (cmd, "add") == 0
+                    ? jk_users_add (users, name, jk_opts_get (opts, "role"),
+                                    password, err, sizeof err)
+                    : jk_users_passwd (users, name, password, err, sizeof err);
+            memset (password, 0, sizeof password);
+            if (r != JK_OK) {
+                fprintf (stderr, S_PROGRAM ": user %s: %s\n", cmd, err);
+                rc = r == JK_IO ? 1 : 2;
+            } else
+                printf ("user %s: %s done\n", name, cmd);
+        }
+    } else if (strcmp (cmd, "disable") == 0 || strcmp (cmd, "enable") == 0) {
+        int r =
+            jk_users_set_disabled (users, name, strcmp (cmd, "disable") == 0);
+        if (r == JK_NOT_FOUND)
+            fprintf (stderr, S_PROGRAM ": no user '%s'\n", name);
+        else if (r == JK_OK)
+            printf ("user %s: %sd (sessions end within a minute of a "
+                    "restart; restart jejak-office to end them now)\n",
+                    name, cmd);
+        rc = r == JK_OK ? 0 : r == JK_NOT_FOUND ? 2 : 1;
+    } else {
+        fprintf (stderr, S_PROGRAM ": unknown user command '%s'\n", cmd);
+        rc = 2;
+    }
+    jk_users_close (&users);
+    return rc;
+}
+
+static int s_serve (jk_opts_t *opts)
+{
+    const char *source = jk_opts_get (opts, "source");
+    if (!source) {
+        fprintf (stderr, S_PROGRAM ": --source OFFICE/DEVICE is required\n");
+        return 2;
+    }
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    jk_report_t report;
+    jk_report_reset (&report);
+    if (jk_source_check (jk_region_default (), source, strlen (source),
+                         &report)) {
+        fprintf (stderr, S_PROGRAM ": --source: %s\n", report.error.message);
+        return 2;
+    }
+    char address[64], err[512];
+    uint16_t port = 0;
+    if (jk_web_parse_listen (jk_opts_get (opts, "http"), address,
+                             sizeof address, &port, err, sizeof err)) {
+        fprintf (stderr, S_PROGRAM ": %s\n", err);
+        return 2;
+    }
+    const char *cert = jk_opts_get (opts, "tls-cert");
+    const char *key = jk_opts_get (opts, "tls-key");
+    if (!cert != !key) {
+        fprintf (stderr, S_PROGRAM ": --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (!jk_web_address_is_loopback (address)) {
+        if (!jk_opts_on (opts, "http-public")) {
+            fprintf (stderr,
+                     S_PROGRAM ": --http %s is not a loopback address: give "
+                               "--http-public with --tls-cert and --tls-key "
+                               "to serve the office's LAN over HTTPS (or "
+                               "keep 127.0.0.1 behind a reverse proxy, see "
+                               "docs/OFFICE.md)\n",
+                     address);
+            return 2;
+        }
+        if (!cert) {
+            fprintf (stderr,
+                     S_PROGRAM ": --http-public needs --tls-cert and "
+                               "--tls-key: passwords never cross the LAN in "
+                               "clear text\n");
+            return 2;
+        }
+    }
+    jk_delivery_config_t delivery = {
+        .broker = jk_opts_get (opts, "broker"),
+        .program = S_PROGRAM,
+        .broker_key = jk_opts_get (opts, "broker-key"),
+        .key = jk_opts_get (opts, "key"),
+    };
+    if (!delivery.broker_key != !delivery.key) {
+        fprintf (stderr, S_PROGRAM ": --broker-key and --key go together\n");
+        return 2;
+    }
+    if (!delivery.key && !jk_endpoint_is_local (delivery.broker)) {
+        fprintf (stderr,
+                 S_PROGRAM ": --broker %s is not loopback or ipc: give "
+                           "--broker-key and --key\n",
+                 delivery.broker);
+        return 2;
+    }
+    char *state = s_state_dir (opts);
+    mkdir (state, 0700);
+    char *users = s_users_path (opts);
+    char *outbox = NULL;
+    if (jk_opts_get (opts, "outbox"))
+        outbox = jk_strdup (jk_opts_get (opts, "outbox"));
+    else {
+        /* The device's one outbox, shared with the command-line programs;
+           opening it once the default way moves older per-program
+           outboxes into it. */
+        jk_outbox_t *shared = jk_outbox_open_default (source, err, sizeof err);
+        if (!shared) {
+            fprintf (stderr, S_PROGRAM ": %s\n", err);
+            free (users);
+            free (state);
+            return 1;
+        }
+        jk_outbox_close (&shared);
+        outbox = jk_outbox_default_path (source);
+    }
+    jk_office_config_t config = {.source = source,
+                                 .outbox = outbox,
+                                 .users = users,
+                                 .address = address,
+                                 .port = port,
+                                 .tls_cert = cert,
+                                 .tls_key = key,
+                                 .delivery = delivery};
+    int rc = 0;
+    jk_office_app_t *office = NULL;
+    jk_users_t *check = jk_users_open (users, err, sizeof err);
+    int64_t active = check ? jk_users_active (check) : -1;
+    jk_users_close (&check);
+    if (active <= 0) {
+        fprintf (stderr,
+                 S_PROGRAM
+                 ": %s: no active user: add one first with `" S_PROGRAM
+                 " user add NAME --role supervisor`\n",
+                 users);
+        rc = 2;
+        goto done;
+    }
+    office = jk_office_app_new (&config, err, sizeof err);
+    if (!office) {
+        fprintf (stderr, S_PROGRAM ": %s\n", err);
+        rc = 1;
+        goto done;
+    }
+    printf (S_PROGRAM " http=%s://%s:%u/ source=%s outbox=%s\n",
+            cert ? "https" : "http", address,
+            (unsigned)jk_office_app_port (office), source, outbox);
+    fflush (stdout);
+    while (!s_stop && !zsys_interrupted)
+        pause ();
+done:
+    jk_office_app_destroy (&office);
+    free (outbox);
+    free (users);
+    free (state);
+    return rc;
+}
+
+int main (int argc, char **argv)
+{
+    jk_opts_t *opts = jk_opts_new (S_PROGRAM, s_spec, S_SPEC_COUNT);
+    char err[512];
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
+        fprintf (stderr, S_PROGRAM ": %s\n", err);
+        jk_opts_destroy (&opts);
+        return 2;
+    }
+    if (jk_opts_help (opts)) {
+        s_usage (opts, stdout);
+        jk_opts_destroy (&opts);
+        return 0;
+    }
+    const char *cmd = jk_opts_argc (opts) > 0 ? jk_opts_arg (opts, 0) : "serve";
+    int rc;
+    if (strcmp (cmd, "user") == 0)
+        rc = s_user (opts);
+    else if (strcmp (cmd, "serve") == 0) {
+        zsys_handler_set (NULL);
+        struct sigaction sa;
+        memset (&sa, 0, sizeof sa);
+        sa.sa_handler = s_on_signal;
+        sigaction (SIGINT, &sa, NULL);
+        sigaction (SIGTERM, &sa, NULL);
+        signal (SIGPIPE, SIG_IGN);
+        rc = s_serve (opts);
+    } else {
+        fprintf (stderr, S_PROGRAM ": unknown command '%s' (serve, user)\n",
+                 cmd);
+        rc = 2;
+    }
+    jk_opts_destroy (&opts);
+    return rc;
+}

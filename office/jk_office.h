@@ -1,0 +1,159 @@
+/*  jk_office.h - jejak-office: the office box's web app. One process owns
+    the device's outbox, delivers it to the dinas hub with the agents'
+    delivery code whenever the link is up, and serves forms generated from
+    the vocabulary table to the office's clerks (libmicrohttpd; loopback
+    unless --http-public with TLS). Local users with Argon2id password
+    hashes; the logged-in user is each event's actor. */
+#ifndef JK_OFFICE_H
+#define JK_OFFICE_H
+
+#include "jk_agent.h"
+#include "jk_schema.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+/* ---- users -----------------------------------------------------------------
+   The box's local accounts in a SQLite file (created 0600): name, role
+   (operator or supervisor), an Argon2id hash in its encoded form, and a
+   disabled flag. Safe to use from several threads. */
+typedef struct _jk_users_t jk_users_t;
+
+#define JK_USER_MAX     32 /* bytes of a user name */
+#define JK_PASSWORD_MIN 8  /* characters of a password, at least */
+#define JK_PASSWORD_MAX 256
+
+jk_users_t *jk_users_open (const char *path, char *err, size_t err_size);
+void jk_users_close (jk_users_t **self_p);
+/* Adds a user; JK_OK, or JK_INVALID (name, role or password breaks a rule;
+   err says which) or JK_IO. An existing name is JK_INVALID. */
+int jk_users_add (jk_users_t *self, const char *name, const char *role,
+                  const char *password, char *err, size_t err_size);
+/* New password / disable / enable: JK_OK, JK_NOT_FOUND, JK_INVALID, JK_IO. */
+int jk_users_passwd (jk_users_t *self, const char *name, const char *password,
+                     char *err, size_t err_size);
+int jk_users_set_disabled (jk_users_t *self, const char *name, bool disabled);
+/* Checks a password. JK_OK with the role (operator or supervisor) in role;
+   JK_NOT_FOUND for an unknown user or a wrong password (the same answer,
+   in the same time); JK_CLOSED for a disabled user with the right
+   password; JK_IO. */
+int jk_users_check (jk_users_t *self, const char *name, const char *password,
+                    char role[16]);
+/* Prints "NAME ROLE active|disabled" per user to out. */
+int jk_users_print (jk_users_t *self, FILE *out);
+/* Number of active users (the server refuses to start with none). */
+int64_t jk_users_active (jk_users_t *self);
+
+/* ---- sessions and login throttling (in memory) ----------------------------
+ */
+typedef struct {
+    char token[65]; /* the cookie value: 32 random bytes as hex */
+    char csrf[65];  /* the form token of this session */
+    char user[JK_USER_MAX + 1];
+    char role[16];
+    int64_t last_ms; /* last request (mono ms) */
+} jk_session_t;
+
+typedef struct _jk_sessions_t jk_sessions_t;
+#define JK_SESSION_IDLE_MS (8LL * 3600 * 1000) /* idle time that ends one */
+#define JK_LOGIN_FAILURES  5                   /* failures before a lock */
+#define JK_LOGIN_WINDOW_MS (15LL * 60 * 1000)  /* ... within this window */
+#define JK_LOGIN_LOCK_MS   (60LL * 1000)       /* first lock, then doubled */
+#define JK_LOGIN_LOCK_MAX  (15LL * 60 * 1000)
+
+jk_sessions_t *jk_sessions_new (void);
+void jk_sessions_destroy (jk_sessions_t **self_p);
+/* Starts a session for user; copies it into out. */
+void jk_sessions_start (jk_sessions_t *self, const char *user, const char *role,
+                        jk_session_t *out);
+/* Finds a live session by token (and touches it); true and a copy. */
+bool jk_sessions_find (jk_sessions_t *self, const char *token,
+                       jk_session_t *out);
+void jk_sessions_end (jk_sessions_t *self, const char *token);
+/* Ends every session of user (disabled, new password). */
+void jk_sessions_end_user (jk_sessions_t *self, const char *user);
+/* Login throttling by key ("user:NAME" and "ip:ADDR"): milliseconds the
+   key is still locked, or 0. */
+int64_t jk_sessions_locked (jk_sessions_t *self, const char *key);
+/* Records a failed (true) or good (false) login for key. */
+void jk_sessions_login_result (jk_sessions_t *self, const char *key,
+                               bool failed);
+/* Constant-time comparison of two NUL-terminated tokens. */
+bool jk_token_equal (const char *a, const char *b);
+/* 32 random bytes as 64 hex characters. */
+void jk_token_new (char out[65]);
+
+/* ---- the delivery thread ---------------------------------------------------
+   Runs jk_delivery_run on its own outbox handle whenever there is
+   something to send, and records when the hub last answered. */
+typedef struct _jk_courier_t jk_courier_t;
+jk_courier_t *jk_courier_new (const char *outbox_path, const char *source,
+                              const jk_delivery_config_t *config, char *err,
+                              size_t err_size);
+void jk_courier_destroy (jk_courier_t **self_p);
+/* Something new was queued: deliver now. */
+void jk_courier_wake (jk_courier_t *self);
+typedef struct {
+    int64_t last_contact_ms; /* wall ms of the hub's last answer, or 0 */
+    int64_t last_try_ms;     /* wall ms of the last delivery attempt */
+    bool link_up;            /* the last attempt reached the hub */
+    uint64_t stored, rejected, reconnects; /* since start */
+} jk_courier_state_t;
+void jk_courier_state (jk_courier_t *self, jk_courier_state_t *out);
+
+/* ---- text for clerks: Indonesian first, English as a toggle ----------------
+ */
+/* The label of a field / type in the language. */
+const char *jk_office_field_label (const jk_field_t *f, bool en, char *buf,
+                                   size_t size);
+const char *jk_office_field_help (const jk_field_t *f, bool en);
+const char *jk_office_type_label (const jk_type_t *t, bool en);
+/* The display name of an enum value ("SIMPAN_PINJAM" -> "Simpan pinjam"). */
+const char *jk_office_value_label (const char *value, bool en, char *buf,
+                                   size_t size);
+/* A problem (validation or store rejection) as a sentence for a clerk. */
+void jk_office_problem_text (const char *code, const char *message,
+                             const jk_field_t *field, bool en, char *out,
+                             size_t size);
+/* The outbox state as shown: belum terkirim / terkirim / tersimpan /
+   ditolak (not sent yet / sent / stored / rejected). */
+const char *jk_office_state_label (jk_outbox_state_t state, bool en);
+
+/* ---- form values to events ------------------------------------------------
+   Turns what a clerk typed into wire text: dates dd/mm/yyyy (or
+   yyyy-mm-dd), numbers with Indonesian thousands points (1.045), Ya/Tidak,
+   enum labels or names in any case. Returns 0 with the wire text in out,
+   or -1 with an E_FIELD_TYPE-style reason in report. */
+int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
+                          size_t size, jk_report_t *report);
+
+/* ---- the server -----------------------------------------------------------
+ */
+typedef struct {
+    const char *source;   /* OFFICE/DEVICE */
+    const char *outbox;   /* outbox file */
+    const char *users;    /* users file */
+    const char *address;  /* IPv4 to bind */
+    uint16_t port;        /* 0: any */
+    const char *tls_cert; /* PEM files: both or neither */
+    const char *tls_key;
+    jk_delivery_config_t delivery;
+} jk_office_config_t;
+
+typedef struct _jk_office_app_t jk_office_app_t;
+jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
+                                    size_t err_size);
+void jk_office_app_destroy (jk_office_app_t **self_p);
+uint16_t jk_office_app_port (jk_office_app_t *self);
+
+/* The embedded web files (office/web), made by status/web/embed.cmake. */
+typedef struct {
+    const char *path;
+    const char *type;
+    const unsigned char *data;
+    size_t size;
+} jk_web_asset_t;
+extern const jk_web_asset_t jk_office_assets[];
+extern const size_t jk_office_assets_count;
+
+#endif

@@ -1,0 +1,585 @@
+/*  office.c - jejak-office's HTTP side: libmicrohttpd with a small thread
+    pool, form parsing (MHD's post processor), sessions and CSRF checks,
+    login with throttling, one log line per request (user, method, path,
+    status: never a password, a cookie or a form value), and dispatch to
+    the pages. */
+#include "office_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define S_FORM_MAX   (1024 * 1024) /* bytes of one posted form */
+#define S_FIELDS_MAX 4096          /* values of one posted form */
+#define S_COOKIE     "jejak_session"
+#define S_LOGIN      "jejak_login"
+
+/* Per-connection state while a request's body arrives. */
+typedef struct {
+    struct MHD_PostProcessor *post;
+    jk_kv_t *kv;
+    size_t count, cap;
+    size_t bytes;
+    bool too_big;
+    int64_t started;
+} s_req_t;
+
+static enum MHD_Result s_post_value (void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *filename,
+                                     const char *content_type,
+                                     const char *transfer_encoding,
+                                     const char *data, uint64_t off,
+                                     size_t size)
+{
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)transfer_encoding;
+    s_req_t *req = (s_req_t *)cls;
+    if (off == 0 || req->count == 0 ||
+        strcmp (req->kv[req->count - 1].key, key) != 0) {
+        if (req->count >= S_FIELDS_MAX) {
+            req->too_big = true;
+            return MHD_NO;
+        }
+        if (req->count == req->cap) {
+            req->cap = req->cap ? req->cap * 2 : 32;
+            req->kv = jk_realloc (req->kv, req->cap * sizeof *req->kv);
+        }
+        jk_kv_t *kv = &req->kv[req->count++];
+        kv->key = jk_strdup (key);
+        kv->value = jk_calloc (1, 1);
+        kv->len = 0;
+    }
+    jk_kv_t *kv = &req->kv[req->count - 1];
+    kv->value = jk_realloc (kv->value, kv->len + size + 1);
+    memcpy (kv->value + kv->len, data, size);
+    kv->len += size;
+    kv->value[kv->len] = 0;
+    return MHD_YES;
+}
+
+static void s_req_free (s_req_t *req)
+{
+    if (!req)
+        return;
+    if (req->post)
+        MHD_destroy_post_processor (req->post);
+    for (size_t i = 0; i < req->count; i++) {
+        free (req->kv[i].key);
+        free (req->kv[i].value);
+    }
+    free (req->kv);
+    free (req);
+}
+
+static void s_completed (void *cls, struct MHD_Connection *connection,
+                         void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)connection;
+    (void)toe;
+    s_req_free ((s_req_t *)*con_cls);
+    *con_cls = NULL;
+}
+
+const char *jk_http_form (jk_http_t *h, const char *name)
+{
+    for (size_t i = 0; i < h->form_count; i++)
+        if (strcmp (h->form[i].key, name) == 0)
+            return h->form[i].value;
+    return NULL;
+}
+
+const char *jk_http_query (jk_http_t *h, const char *name)
+{
+    return MHD_lookup_connection_value (h->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void jk_html_n (FILE *out, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len && text[i]; i++) {
+        char c = text[i];
+        switch (c) {
+            case '&':
+                fputs ("&amp;", out);
+                break;
+            case '<':
+                fputs ("&lt;", out);
+                break;
+            case '>':
+                fputs ("&gt;", out);
+                break;
+            case '"':
+                fputs ("&quot;", out);
+                break;
+            case '\'':
+                fputs ("&#39;", out);
+                break;
+            default:
+                fputc (c, out);
+        }
+    }
+}
+
+void jk_html (FILE *out, const char *text)
+{
+    if (text)
+        jk_html_n (out, text, strlen (text));
+}
+
+void jk_http_redirect (jk_http_t *h, const char *url)
+{
+    h->code = MHD_HTTP_SEE_OTHER;
+    snprintf (h->location, sizeof h->location, "%s", url);
+}
+
+void jk_http_cookie (jk_http_t *h, const char *fmt, ...)
+{
+    if (h->cookie_count >= 3)
+        return;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (h->cookies[h->cookie_count++], sizeof h->cookies[0], fmt, ap);
+    va_end (ap);
+}
+
+void jk_page_csrf (jk_http_t *h)
+{
+    fprintf (h->out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+             h->session.csrf);
+}
+
+/* Cookie attributes: HttpOnly and SameSite=Strict always, Secure with TLS. */
+static const char *s_cookie_attrs (jk_http_t *h)
+{
+    return h->office->tls ? "; Path=/; HttpOnly; SameSite=Strict; Secure"
+                          : "; Path=/; HttpOnly; SameSite=Strict";
+}
+
+/* ---- login ----------------------------------------------------------------
+ */
+
+static void s_login_page (jk_http_t *h, const char *user, const char *error)
+{
+    char token[65];
+    jk_token_new (token);
+    jk_http_cookie (h, S_LOGIN "=%s%s", token, s_cookie_attrs (h));
+    jk_page_begin (h, TR (h, "Masuk", "Log in"));
+    FILE *o = h->out;
+    fprintf (o, "<main class=\"narrow\"><h1>%s</h1>",
+             TR (h, "Masuk ke Jejak", "Log in to Jejak"));
+    if (error) {
+        fputs ("<p class=\"error\" role=\"alert\" id=\"login-error\">", o);
+        jk_html (o, error);
+        fputs ("</p>", o);
+    }
+    fprintf (o,
+             "<form method=\"post\" action=\"/login\" id=\"login\">"
+             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+             "<label for=\"user\">%s</label>"
+             "<input id=\"user\" name=\"user\" autocomplete=\"username\" "
+             "required value=\"",
+             token, TR (h, "Nama pengguna", "User name"));
+    jk_html (o, user ? user : "");
+    fprintf (o,
+             "\"><label for=\"password\">%s</label>"
+             "<input id=\"password\" name=\"password\" type=\"password\" "
+             "autocomplete=\"current-password\" required>"
+             "<button type=\"submit\">%s</button></form></main>",
+             TR (h, "Kata sandi", "Password"), TR (h, "Masuk", "Log in"));
+    jk_page_end (h);
+}
+
+static const char *s_client_ip (jk_http_t *h, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (h->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf (buf, size, "?");
+    if (info && info->client_addr && info->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in =
+            (const struct sockaddr_in *)info->client_addr;
+        inet_ntop (AF_INET, &in->sin_addr, buf, (socklen_t)size);
+    }
+    return buf;
+}
+
+static void s_login (jk_http_t *h)
+{
+    const char *user = jk_http_form (h, "user");
+    const char *password = jk_http_form (h, "password");
+    const char *csrf = jk_http_form (h, "csrf");
+    const char *cookie =
+        MHD_lookup_connection_value (h->conn, MHD_COOKIE_KIND, S_LOGIN);
+    if (!csrf || !cookie || !jk_token_equal (csrf, cookie)) {
+        h->code = MHD_HTTP_FORBIDDEN;
+        s_login_page (h, user,
+                      TR (h,
+                          "Formulir kedaluwarsa atau tidak sah (token "
+                          "formulir). Silakan coba lagi.",
+                          "The form expired or is not valid (form token). "
+                          "Please try again."));
+        return;
+    }
+    if (!user || !password || !*user) {
+        h->code = MHD_HTTP_BAD_REQUEST;
+        s_login_page (h, user,
+                      TR (h, "Isi nama pengguna dan kata sandi.",
+                          "Give user name and password."));
+        return;
+    }
+    char ip[64], ukey[80], ikey[80];
+    s_client_ip (h, ip, sizeof ip);
+    snprintf (ukey, sizeof ukey, "user:%.60s", user);
+    snprintf (ikey, sizeof ikey, "ip:%s", ip);
+    int64_t locked = jk_sessions_locked (h->office->sessions, ukey);
+    int64_t locked_ip = jk_sessions_locked (h->office->sessions, ikey);
+    if (locked_ip > locked)
+        locked = locked_ip;
+    if (locked > 0) {
+        char text[200];
+        snprintf (text, sizeof text,
+                  h->en ? "Too many failed attempts: try again in %lld s."
+                        : "Terlalu banyak percobaan gagal: coba lagi dalam "
+                          "%lld detik.",
+                  (long long)(locked + 999) / 1000);
+        h->code = MHD_HTTP_TOO_MANY_REQUESTS;
+        jk_info ("login", "user=%.60s ip=%s result=throttled", user, ip);
+        s_login_page (h, user, text);
+        return;
+    }
+    char role[16] = "";
+    int rc = jk_users_check (h->office->users, user, password, role);
+    jk_sessions_login_result (h->office->sessions, ukey, rc != JK_OK);
+    jk_sessions_login_result (h->office->sessions, ikey, rc != JK_OK);
+    if (rc != JK_OK) {
+        jk_info ("login", "user=%.60s ip=%s result=%s", user, ip,
+                 rc == JK_CLOSED ? "disabled" : "refused");
+        h->code = MHD_HTTP_UNAUTHORIZED;
+        s_login_page (
+            h, user,
+            rc == JK_CLOSED
+                ? TR (h, "Akun ini dinonaktifkan.", "This account is disabled.")
+                : TR (h, "Nama pengguna atau kata sandi salah.",
+                      "Wrong user name or password."));
+        return;
+    }
+    jk_sessions_start (h->office->sessions, user, role, &h->session);
+    jk_info ("login", "user=%s ip=%s result=ok role=%s", user, ip, role);
+    jk_http_cookie (h, S_COOKIE "=%s%s", h->session.token, s_cookie_attrs (h));
+    jk_http_cookie (h, S_LOGIN "=; Max-Age=0%s", s_cookie_attrs (h));
+    jk_http_redirect (h, "/");
+}
+
+/* ---- dispatch -------------------------------------------------------------
+ */
+
+static void s_text (jk_http_t *h, unsigned int code, const char *text)
+{
+    h->code = code;
+    h->type = "text/plain; charset=utf-8";
+    fputs (text, h->out);
+}
+
+static const jk_type_t *s_type_of (const char *name)
+{
+    return name ? jk_vocabulary_find (name, strlen (name)) : NULL;
+}
+
+static void s_dispatch (jk_http_t *h)
+{
+    const char *url = h->url;
+    bool get =
+        strcmp (h->method, "GET") == 0 || strcmp (h->method, "HEAD") == 0;
+    bool post = strcmp (h->method, "POST") == 0;
+    for (size_t i = 0; get && i < jk_office_assets_count; i++)
+        if (strcmp (url, jk_office_assets[i].path) == 0) {
+            h->type = jk_office_assets[i].type;
+            fwrite (jk_office_assets[i].data, 1, jk_office_assets[i].size,
+                    h->out);
+            return;
+        }
+    if (!get && !post) {
+        s_text (h, MHD_HTTP_METHOD_NOT_ALLOWED,
+                "405 method not allowed (GET, HEAD and POST)\n");
+        return;
+    }
+    if (strcmp (url, "/lang") == 0 && get) {
+        const char *to = jk_http_query (h, "to");
+        const char *next = jk_http_query (h, "next");
+        bool en = to && strcmp (to, "en") == 0;
+        jk_http_cookie (h, "jejak_lang=%s; Path=/; SameSite=Strict",
+                        en ? "en" : "id");
+        /* Only a path on this site: no open redirect. */
+        jk_http_redirect (h, next && next[0] == '/' && next[1] != '/' &&
+                                     !strchr (next, '\\') &&
+                                     !strpbrk (next, "\r\n")
+                                 ? next
+                                 : "/");
+        return;
+    }
+    if (strcmp (url, "/login") == 0) {
+        if (post)
+            s_login (h);
+        else
+            s_login_page (h, NULL, NULL);
+        return;
+    }
+    if (!h->logged_in) {
+        if (get && strcmp (url, "/status.json") != 0)
+            jk_http_redirect (h, "/login");
+        else
+            s_text (h, MHD_HTTP_UNAUTHORIZED,
+                    "401 log in first (POST /login)\n");
+        return;
+    }
+    if (post) {
+        const char *csrf = jk_http_form (h, "csrf");
+        if (!csrf || !jk_token_equal (csrf, h->session.csrf)) {
+            jk_info ("http", "user=%s path=%s refused=csrf", h->session.user,
+                     url);
+            s_text (h, MHD_HTTP_FORBIDDEN,
+                    h->en ? "403 the form token (csrf) is missing or wrong: "
+                            "open the form again\n"
+                          : "403 token formulir (csrf) tidak ada atau salah: "
+                            "buka formulirnya lagi\n");
+            return;
+        }
+    }
+    if (strcmp (url, "/logout") == 0 && post) {
+        jk_sessions_end (h->office->sessions, h->session.token);
+        jk_http_cookie (h, S_COOKIE "=; Max-Age=0%s", s_cookie_attrs (h));
+        jk_http_redirect (h, "/login");
+    } else if (strcmp (url, "/") == 0 && get)
+        jk_page_home (h);
+    else if (strncmp (url, "/form/", 6) == 0 && s_type_of (url + 6)) {
+        const jk_type_t *t = s_type_of (url + 6);
+        if (post)
+            jk_page_submit (h, t);
+        else
+            jk_page_form (h, t);
+    } else if (strcmp (url, "/outbox") == 0 && get)
+        jk_page_outbox (h);
+    else if (strncmp (url, "/outbox/", 8) == 0 && get) {
+        uint64_t seq;
+        if (jk_parse_u64 (url + 8, &seq) == JK_OK)
+            jk_page_entry (h, seq);
+        else
+            s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
+    } else if (strcmp (url, "/attendance") == 0)
+        if (post)
+            jk_page_attendance_save (h);
+        else
+            jk_page_attendance (h);
+    else if (strcmp (url, "/receipt") == 0 && get)
+        jk_page_receipt (h);
+    else if (strcmp (url, "/status.json") == 0 && get)
+        jk_page_status_json (h);
+    else
+        s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
+}
+
+static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    jk_office_app_t *self = (jk_office_app_t *)cls;
+    s_req_t *req = (s_req_t *)*con_cls;
+    if (!req) {
+        req = jk_calloc (1, sizeof *req);
+        req->started = jk_clock_mono_ms ();
+        *con_cls = req;
+        if (strcmp (method, "POST") == 0)
+            req->post = MHD_create_post_processor (connection, 16384,
+                                                   s_post_value, req);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        req->bytes += *upload_data_size;
+        if (req->bytes > S_FORM_MAX)
+            req->too_big = true;
+        if (req->post && !req->too_big)
+            MHD_post_process (req->post, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    jk_http_t h;
+    memset (&h, 0, sizeof h);
+    h.office = self;
+    h.conn = connection;
+    h.method = method;
+    h.url = url;
+    h.form = req->kv;
+    h.form_count = req->count;
+    h.code = MHD_HTTP_OK;
+    h.type = "text/html; charset=utf-8";
+    h.out = open_memstream (&h.body, &h.size);
+    const char *lang =
+        MHD_lookup_connection_value (connection, MHD_COOKIE_KIND, "jejak_lang");
+    h.en = lang && strcmp (lang, "en") == 0;
+    const char *token =
+        MHD_lookup_connection_value (connection, MHD_COOKIE_KIND, S_COOKIE);
+    h.logged_in = jk_sessions_find (self->sessions, token, &h.session);
+    if (strcmp (method, "POST") == 0 && !req->post)
+        s_text (&h, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                "415 forms only (application/x-www-form-urlencoded or "
+                "multipart/form-data)\n");
+    else if (req->too_big)
+        s_text (&h, MHD_HTTP_CONTENT_TOO_LARGE, "413 the form is too large\n");
+    else
+        s_dispatch (&h);
+    fclose (h.out);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (h.size, h.body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header (response, "Content-Type", h.type);
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             "default-src 'self'; form-action 'self'; "
+                             "frame-ancestors 'none'; base-uri 'none'");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (response, "X-Frame-Options", "DENY");
+    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header (response, "Cache-Control", "no-store");
+    if (h.location[0])
+        MHD_add_response_header (response, "Location", h.location);
+    for (int i = 0; i < h.cookie_count; i++)
+        MHD_add_response_header (response, "Set-Cookie", h.cookies[i]);
+    /* One line per request (written before the answer leaves): who,
+       what, the answer. The query string, cookies and form values are
+       never logged. */
+    jk_info ("http", "user=%s method=%s path=%s status=%u ms=%lld",
+             h.logged_in ? h.session.user : "-", method, url, h.code,
+             (long long)(jk_clock_mono_ms () - req->started));
+    enum MHD_Result rc = MHD_queue_response (connection, h.code, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+/* ---- the office -----------------------------------------------------------
+ */
+
+static char *s_read_file (const char *path, char *err, size_t err_size)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        snprintf (err, err_size, "cannot read %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    char buf[4096];
+    size_t n;
+    while ((n = fread (buf, 1, sizeof buf, f)) > 0)
+        fwrite (buf, 1, n, out);
+    fclose (f);
+    fclose (out);
+    return text;
+}
+
+jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
+                                    size_t err_size)
+{
+    jk_office_app_t *self = jk_calloc (1, sizeof *self);
+    self->config = *config;
+    self->source = jk_strdup (config->source);
+    jk_source_office (config->source, strlen (config->source), self->office,
+                      sizeof self->office);
+    /* Recursive: a page that holds it may render the status strip,
+       which takes it too. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init (&attr);
+    pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init (&self->lock, &attr);
+    pthread_mutexattr_destroy (&attr);
+    self->sessions = jk_sessions_new ();
+    self->users = jk_users_open (config->users, err, err_size);
+    if (!self->users)
+        goto failed;
+    self->outbox =
+        jk_outbox_open (config->outbox, config->source, err, err_size);
+    if (!self->outbox)
+        goto failed;
+    if (config->tls_cert) {
+        self->tls_cert = s_read_file (config->tls_cert, err, err_size);
+        self->tls_key = self->tls_cert
+                            ? s_read_file (config->tls_key, err, err_size)
+                            : NULL;
+        if (!self->tls_key)
+            goto failed;
+        if (MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf (err, err_size,
+                      "this libmicrohttpd has no TLS (GnuTLS) support");
+            goto failed;
+        }
+        self->tls = true;
+    }
+    self->courier = jk_courier_new (config->outbox, config->source,
+                                    &config->delivery, err, err_size);
+    if (!self->courier)
+        goto failed;
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons (config->port);
+    if (inet_pton (AF_INET, config->address, &addr.sin_addr) != 1) {
+        snprintf (err, err_size, "'%s' is not an IPv4 address",
+                  config->address);
+        goto failed;
+    }
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (self->tls)
+        flags |= MHD_USE_TLS;
+    errno = 0;
+    self->daemon = MHD_start_daemon (
+        flags, 0, NULL, NULL, s_request, self, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)4,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)128,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+        self->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, self->tls_cert,
+        MHD_OPTION_HTTPS_MEM_KEY, self->tls_key, MHD_OPTION_END);
+    if (!self->daemon) {
+        snprintf (err, err_size, "cannot listen on %s:%u: %s%s",
+                  config->address, (unsigned)config->port,
+                  errno ? strerror (errno) : "libmicrohttpd refused",
+                  self->tls ? " (or the TLS certificate/key is not valid "
+                              "PEM)"
+                            : "");
+        goto failed;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    self->port = info ? info->port : config->port;
+    return self;
+failed:
+    jk_office_app_destroy (&self);
+    return NULL;
+}
+
+void jk_office_app_destroy (jk_office_app_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_office_app_t *self = *self_p;
+    if (self->daemon)
+        MHD_stop_daemon (self->daemon);
+    jk_courier_destroy (&self->courier);
+    jk_outbox_close (&self->outbox);
+    jk_users_close (&self->users);
+    jk_sessions_destroy (&self->sessions);
+    jk_lists_free (self);
+    pthread_mutex_destroy (&self->lock);
+    free (self->tls_cert);
+    free (self->tls_key);
+    free (self->source);
+    free (self);
+    *self_p = NULL;
+}
+
+uint16_t jk_office_app_port (jk_office_app_t *self)
+{
+    return self->port;
+}

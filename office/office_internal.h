@@ -1,0 +1,115 @@
+/*  office_internal.h - what the parts of jejak-office share inside the
+    program: the running office, one HTTP request, HTML helpers. */
+#ifndef OFFICE_INTERNAL_H
+#define OFFICE_INTERNAL_H
+
+#include "jk_office.h"
+
+#include <microhttpd.h>
+
+/* One posted form value (repeated names keep every value, in order). */
+typedef struct {
+    char *key;
+    char *value;
+    size_t len;
+} jk_kv_t;
+
+/* Pick lists: what the office has entered (decoded from its outbox). */
+typedef struct {
+    char *key;   /* legal number, NIK, batch code, "BATCH|N", ... */
+    char *label; /* what a clerk reads */
+    char *group; /* batch of a session or enrolment; else "" */
+    char *extra; /* session: "HH:MM-HH:MM" */
+} jk_item_t;
+
+typedef struct {
+    jk_item_t *items;
+    size_t count, cap;
+} jk_list_t;
+
+enum {
+    JK_LIST_COOPERATIVES,
+    JK_LIST_PEOPLE,
+    JK_LIST_BATCHES,
+    JK_LIST_SESSIONS,
+    JK_LIST_ENROLMENTS,
+    JK_LIST_ASSESSMENTS,
+    JK_LIST_ATTENDANCE,
+    JK_LIST_COUNT
+};
+
+struct _jk_office_app_t {
+    jk_office_config_t config;
+    char *source;
+    char office[16]; /* "32.03.10" or "DINAS" */
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    bool tls;
+    char *tls_cert, *tls_key; /* PEM text */
+    pthread_mutex_t lock;     /* guards outbox and lists */
+    jk_outbox_t *outbox;      /* puts and reads of the web side */
+    jk_list_t lists[JK_LIST_COUNT];
+    uint64_t listed_seq; /* lists hold rows up to this seq */
+    jk_users_t *users;
+    jk_sessions_t *sessions;
+    jk_courier_t *courier;
+};
+
+/* One request as the pages see it. */
+typedef struct {
+    jk_office_app_t *office;
+    struct MHD_Connection *conn;
+    const char *method, *url;
+    jk_kv_t *form;
+    size_t form_count;
+    bool en;        /* English toggle */
+    bool logged_in; /* session below is valid */
+    jk_session_t session;
+    /* the answer */
+    unsigned int code;
+    FILE *out;
+    char *body;
+    size_t size;
+    const char *type;
+    char location[512];
+    char cookies[3][256];
+    int cookie_count;
+} jk_http_t;
+
+/* Form and query values: the first value of name, or NULL. */
+const char *jk_http_form (jk_http_t *h, const char *name);
+const char *jk_http_query (jk_http_t *h, const char *name);
+/* Writes text HTML-escaped. */
+void jk_html (FILE *out, const char *text);
+void jk_html_n (FILE *out, const char *text, size_t len);
+/* The page's head, navigation and status strip; and its end. */
+void jk_page_begin (jk_http_t *h, const char *title);
+void jk_page_end (jk_http_t *h);
+/* The CSRF hidden field of the session. */
+void jk_page_csrf (jk_http_t *h);
+/* 303 to url. */
+void jk_http_redirect (jk_http_t *h, const char *url);
+void jk_http_cookie (jk_http_t *h, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+#define TR(h, id_text, en_text) ((h)->en ? (en_text) : (id_text))
+
+/* Lists: brought up to date with the outbox (call under office->lock). */
+void jk_lists_refresh (jk_office_app_t *office);
+void jk_lists_free (jk_office_app_t *office);
+
+/* Pages (pages.c, forms.c). */
+void jk_page_home (jk_http_t *h);
+void jk_page_form (jk_http_t *h, const jk_type_t *t);
+void jk_page_submit (jk_http_t *h, const jk_type_t *t);
+void jk_page_outbox (jk_http_t *h);
+void jk_page_entry (jk_http_t *h, uint64_t seq);
+void jk_page_attendance (jk_http_t *h);
+void jk_page_attendance_save (jk_http_t *h);
+void jk_page_receipt (jk_http_t *h);
+void jk_page_status_json (jk_http_t *h);
+/* The status strip's figures. */
+void jk_page_strip (jk_http_t *h);
+/* dd/mm/yyyy HH:MM WIB of a wall time, into out (24 bytes). */
+void jk_office_time_text (int64_t ms, char out[24]);
+
+#endif

@@ -1,0 +1,584 @@
+/*  pages.c - jejak-office's pages other than the forms: the frame (head,
+    navigation, status strip), home, the outbox list and one entry with
+    its receipt, the printable tanda terima, status.json; and the pick
+    lists decoded from the outbox. */
+#include "office_internal.h"
+
+#include <string.h>
+
+void jk_office_time_text (int64_t ms, char out[24])
+{
+    char iso[26];
+    jk_time_format_wib (ms, iso); /* YYYY-MM-DDTHH:MM:SS+07:00 */
+    snprintf (out, 24, "%.2s/%.2s/%.4s %.5s WIB", iso + 8, iso + 5, iso,
+              iso + 11);
+}
+
+/* Indonesian thousands: 1.503 */
+static void s_number (FILE *o, uint64_t n)
+{
+    char digits[32];
+    int len = snprintf (digits, sizeof digits, "%llu", (unsigned long long)n);
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            fputc ('.', o);
+        fputc (digits[i], o);
+    }
+}
+
+void jk_page_strip (jk_http_t *h)
+{
+    jk_office_app_t *office = h->office;
+    jk_courier_state_t cs;
+    jk_courier_state (office->courier, &cs);
+    jk_outbox_counts_t counts = {0};
+    pthread_mutex_lock (&office->lock);
+    jk_outbox_counts (office->outbox, &counts);
+    pthread_mutex_unlock (&office->lock);
+    FILE *o = h->out;
+    fprintf (o,
+             "<div id=\"strip\" class=\"strip %s\" role=\"status\" "
+             "data-now=\"%lld\" data-queue=\"%llu\">",
+             cs.link_up ? "up" : "down", (long long)jk_clock_now_ms (),
+             (unsigned long long)counts.pending);
+    fprintf (o, "<span id=\"link\">%s: ",
+             TR (h, "Terakhir terhubung dengan dinas",
+                 "Last contact with the dinas"));
+    if (cs.last_contact_ms) {
+        char when[24];
+        jk_office_time_text (cs.last_contact_ms, when);
+        fputs (when, o);
+    } else
+        fputs (TR (h, "belum pernah", "never"), o);
+    fprintf (o, "</span> <span id=\"queue\">%s: ",
+             TR (h, "Antrean belum terkirim", "Queue not sent yet"));
+    s_number (o, counts.pending);
+    fprintf (
+        o, "</span> <span id=\"rejected\">%s: ", TR (h, "Ditolak", "Rejected"));
+    s_number (o, counts.rejected);
+    fprintf (o,
+             "</span> <span id=\"clock\" class=\"warn\" hidden "
+             "data-text=\"%s\"></span></div>",
+             TR (h,
+                 "Jam kotak ini berbeda %s menit dari jam komputer Anda: "
+                 "periksa jam kotak.",
+                 "This box's clock is %s minutes off your computer's: "
+                 "check the box's clock."));
+}
+
+void jk_page_begin (jk_http_t *h, const char *title)
+{
+    FILE *o = h->out;
+    fprintf (o,
+             "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"viewport\" content=\"width=device-width, "
+             "initial-scale=1\"><title>",
+             h->en ? "en" : "id");
+    jk_html (o, title);
+    fputs (" - Jejak</title><link rel=\"stylesheet\" href=\"/style.css\">"
+           "<script src=\"/app.js\" defer></script></head><body>",
+           o);
+    fprintf (o, "<header><a class=\"brand\" href=\"/\">Jejak</a> <span "
+                "class=\"office\">");
+    jk_html (o, h->office->source);
+    fputs ("</span>", o);
+    if (h->logged_in) {
+        fprintf (o,
+                 "<nav aria-label=\"%s\"><a href=\"/\">%s</a> <a "
+                 "href=\"/outbox\">%s</a> <a href=\"/attendance\">%s</a> <a "
+                 "href=\"/receipt\">%s</a></nav>",
+                 TR (h, "Menu utama", "Main menu"), TR (h, "Beranda", "Home"),
+                 TR (h, "Kiriman", "Outbox"), TR (h, "Kehadiran", "Attendance"),
+                 TR (h, "Tanda terima", "Receipts"));
+        fputs ("<form method=\"post\" action=\"/logout\" class=\"logout\">", o);
+        jk_page_csrf (h);
+        fputs ("<span class=\"user\">", o);
+        jk_html (o, h->session.user);
+        fprintf (o, " (%s)</span> <button type=\"submit\">%s</button></form>",
+                 strcmp (h->session.role, "supervisor") == 0
+                     ? TR (h, "penyelia", "supervisor")
+                     : TR (h, "operator", "operator"),
+                 TR (h, "Keluar", "Log out"));
+    }
+    fputs ("<a class=\"lang\" href=\"/lang?to=", o);
+    fputs (h->en ? "id" : "en", o);
+    fputs ("&amp;next=", o);
+    jk_html (o, h->url);
+    fprintf (o, "\" id=\"lang\">%s</a></header>",
+             h->en ? "Bahasa Indonesia" : "English");
+    if (h->logged_in)
+        jk_page_strip (h);
+}
+
+void jk_page_end (jk_http_t *h)
+{
+    fputs ("</body></html>\n", h->out);
+}
+
+/* ---- lists from the outbox ------------------------------------------------
+ */
+
+static void s_list_add (jk_list_t *list, const char *key, const char *label,
+                        const char *group, const char *extra)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp (list->items[i].key, key) == 0 &&
+            strcmp (list->items[i].group, group) == 0)
+            return;
+    if (list->count == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 64;
+        list->items = jk_realloc (list->items, list->cap * sizeof *list->items);
+    }
+    jk_item_t *it = &list->items[list->count++];
+    it->key = jk_strdup (key);
+    it->label = jk_strdup (label);
+    it->group = jk_strdup (group);
+    it->extra = jk_strdup (extra ? extra : "");
+}
+
+void jk_lists_free (jk_office_app_t *office)
+{
+    for (int l = 0; l < JK_LIST_COUNT; l++) {
+        jk_list_t *list = &office->lists[l];
+        for (size_t i = 0; i < list->count; i++) {
+            free (list->items[i].key);
+            free (list->items[i].label);
+            free (list->items[i].group);
+            free (list->items[i].extra);
+        }
+        free (list->items);
+        memset (list, 0, sizeof *list);
+    }
+    office->listed_seq = 0;
+}
+
+static int s_list_row (void *arg, const jk_outbox_row_t *row)
+{
+    jk_office_app_t *office = (jk_office_app_t *)arg;
+    office->listed_seq = row->seq;
+    if (row->state == JK_OUTBOX_REJECTED)
+        return 0;
+    jk_event_t *ev = jk_event_decode (row->bytes, row->size, NULL);
+    if (!ev)
+        return 0;
+    const char *type = ev->type->name;
+    char a[256], b[256], c[64], label[600];
+#define TXT(buf, name) jk_event_text (ev, name, buf, sizeof buf)
+    if (strcmp (type, "cooperative.registered") == 0) {
+        snprintf (label, sizeof label, "%s (%s)", TXT (a, "name"),
+                  TXT (b, "legal_number"));
+        s_list_add (&office->lists[JK_LIST_COOPERATIVES], b, label, "", NULL);
+    } else if (strcmp (type, "person.registered") == 0) {
+        char masked[17];
+        TXT (b, "nik");
+        jk_nik_mask (b, strlen (b), masked);
+        snprintf (label, sizeof label, "%s (%s)", TXT (a, "name"), masked);
+        s_list_add (&office->lists[JK_LIST_PEOPLE], b, label, "", NULL);
+    } else if (strcmp (type, "training.batch_scheduled") == 0) {
+        snprintf (label, sizeof label, "%s - %s", TXT (b, "batch"),
+                  TXT (a, "title"));
+        s_list_add (&office->lists[JK_LIST_BATCHES], b, label, "", NULL);
+    } else if (strcmp (type, "training.session_scheduled") == 0) {
+        const jk_value_t *no = jk_event_get (ev, "session_no");
+        char key[32], extra[32], date[16];
+        snprintf (key, sizeof key, "%lld", (long long)no->n);
+        TXT (c, "date");
+        snprintf (date, sizeof date, "%.2s/%.2s/%.4s", c + 8, c + 5, c);
+        snprintf (label, sizeof label, "Sesi %lld, %s: %s", (long long)no->n,
+                  date, TXT (a, "topic"));
+        char s1[8], s2[8];
+        snprintf (extra, sizeof extra, "%s-%s",
+                  jk_event_text (ev, "starts", s1, sizeof s1),
+                  jk_event_text (ev, "ends", s2, sizeof s2));
+        s_list_add (&office->lists[JK_LIST_SESSIONS], key, label,
+                    TXT (b, "batch"), extra);
+    } else if (strcmp (type, "training.participant_enrolled") == 0) {
+        s_list_add (&office->lists[JK_LIST_ENROLMENTS], TXT (a, "nik"), a,
+                    TXT (b, "batch"), NULL);
+    } else if (strcmp (type, "assessment.scheduled") == 0) {
+        snprintf (label, sizeof label, "%s - %s", TXT (b, "assessment"),
+                  TXT (a, "scheme_title"));
+        s_list_add (&office->lists[JK_LIST_ASSESSMENTS], b, label, "", NULL);
+    } else if (strcmp (type, "attendance.recorded") == 0) {
+        char id[37];
+        jk_uuid_format (ev->id, id);
+        const jk_value_t *no = jk_event_get (ev, "session_no");
+        snprintf (label, sizeof label, "%s sesi %lld %s", TXT (b, "batch"),
+                  (long long)no->n, TXT (a, "nik"));
+        s_list_add (&office->lists[JK_LIST_ATTENDANCE], id, label, b, NULL);
+    }
+#undef TXT
+    jk_event_destroy (&ev);
+    return 0;
+}
+
+void jk_lists_refresh (jk_office_app_t *office)
+{
+    jk_outbox_list (office->outbox, 0xF, office->listed_seq, 0, s_list_row,
+                    office);
+}
+
+/* ---- home ------------------------------------------------------------------
+ */
+
+void jk_page_home (jk_http_t *h)
+{
+    jk_page_begin (h, TR (h, "Beranda", "Home"));
+    FILE *o = h->out;
+    fprintf (o, "<main><h1>%s</h1>",
+             TR (h, "Apa yang akan dicatat?", "What is to be entered?"));
+    static const jk_domain_t domains[] = {
+        JK_DOMAIN_REGISTRATION, JK_DOMAIN_ATTENDANCE, JK_DOMAIN_SCORING};
+    static const char *names[][2] = {{"Pendaftaran", "Registration"},
+                                     {"Kehadiran", "Attendance"},
+                                     {"Uji kompetensi", "Scoring"}};
+    for (int d = 0; d < 3; d++) {
+        fprintf (o, "<section><h2>%s</h2><ul class=\"forms\">",
+                 h->en ? names[d][1] : names[d][0]);
+        if (domains[d] == JK_DOMAIN_ATTENDANCE)
+            fprintf (o,
+                     "<li><a href=\"/attendance\" id=\"go-attendance\">%s</a>"
+                     "</li>",
+                     TR (h, "Daftar hadir satu sesi (pilih peserta)",
+                         "Attendance of a session (pick participants)"));
+        for (size_t i = 0; i < jk_vocabulary_count (); i++) {
+            const jk_type_t *t = jk_vocabulary_at (i);
+            if (t->domain != domains[d])
+                continue;
+            fprintf (o, "<li><a href=\"/form/%s\">", t->name);
+            jk_html (o, jk_office_type_label (t, h->en));
+            fputs ("</a></li>", o);
+        }
+        fputs ("</ul></section>", o);
+    }
+    fputs ("</main>", o);
+    jk_page_end (h);
+}
+
+/* ---- the outbox ------------------------------------------------------------
+ */
+
+typedef struct {
+    jk_http_t *h;
+    size_t shown;
+} s_rows_t;
+
+static void s_hash_text (const jk_outbox_row_t *row, char out[65])
+{
+    jk_hex_format (row->hash, 32, out);
+}
+
+/* One table row of the outbox list or a receipt. */
+static int s_entry_row (void *arg, const jk_outbox_row_t *row)
+{
+    s_rows_t *r = (s_rows_t *)arg;
+    jk_http_t *h = r->h;
+    FILE *o = h->out;
+    const jk_type_t *t = jk_vocabulary_find (row->type, strlen (row->type));
+    char when[24], hash[65];
+    jk_office_time_text (row->created_at, when);
+    static const char *cls[] = {"pending", "sent", "stored", "rejected"};
+    fprintf (o,
+             "<tr data-seq=\"%llu\" data-state=\"%s\"><td><a "
+             "href=\"/outbox/%llu\">%llu</a></td><td>",
+             (unsigned long long)row->seq, cls[row->state],
+             (unsigned long long)row->seq, (unsigned long long)row->seq);
+    jk_html (o, t ? jk_office_type_label (t, h->en) : row->type);
+    fprintf (o, "</td><td>%s</td><td><span class=\"state %s\">%s</span></td>",
+             when, cls[row->state], jk_office_state_label (row->state, h->en));
+    if (row->state == JK_OUTBOX_STORED) {
+        s_hash_text (row, hash);
+        fprintf (o,
+                 "<td class=\"receipt\"><span class=\"pos\">%llu</span> "
+                 "<code class=\"hash\">%s</code></td>",
+                 (unsigned long long)row->pos, hash);
+    } else if (row->state == JK_OUTBOX_REJECTED) {
+        char text[512];
+        jk_office_problem_text (row->code, row->message, NULL, h->en, text,
+                                sizeof text);
+        fputs ("<td class=\"reason\">", o);
+        jk_html (o, text);
+        fputs ("</td>", o);
+    } else
+        fputs ("<td></td>", o);
+    fputs ("</tr>", o);
+    r->shown++;
+    return 0;
+}
+
+static void s_table_head (jk_http_t *h)
+{
+    fprintf (h->out,
+             "<table class=\"entries\"><thead><tr><th>%s</th><th>%s</th>"
+             "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+             TR (h, "No.", "Seq"), TR (h, "Jenis", "Type"),
+             TR (h, "Dicatat", "Entered"), TR (h, "Keadaan", "State"),
+             TR (h, "Tanda terima (posisi, hash) / alasan",
+                 "Receipt (position, hash) / reason"));
+}
+
+void jk_page_outbox (jk_http_t *h)
+{
+    const char *state = jk_http_query (h, "state");
+    unsigned states = 0xF;
+    if (state && strcmp (state, "pending") == 0)
+        states = 1u << JK_OUTBOX_PENDING | 1u << JK_OUTBOX_SENT;
+    else if (state && strcmp (state, "stored") == 0)
+        states = 1u << JK_OUTBOX_STORED;
+    else if (state && strcmp (state, "rejected") == 0)
+        states = 1u << JK_OUTBOX_REJECTED;
+    jk_page_begin (h, TR (h, "Kiriman", "Outbox"));
+    FILE *o = h->out;
+    fprintf (o,
+             "<main><h1>%s</h1><p class=\"filters\"><a href=\"/outbox\">%s</a> "
+             "<a href=\"/outbox?state=pending\">%s</a> <a "
+             "href=\"/outbox?state=stored\">%s</a> <a "
+             "href=\"/outbox?state=rejected\">%s</a></p>",
+             TR (h, "Kiriman kantor ini", "This office's entries"),
+             TR (h, "Semua", "All"),
+             jk_office_state_label (JK_OUTBOX_PENDING, h->en),
+             jk_office_state_label (JK_OUTBOX_STORED, h->en),
+             jk_office_state_label (JK_OUTBOX_REJECTED, h->en));
+    s_table_head (h);
+    s_rows_t r = {h, 0};
+    pthread_mutex_lock (&h->office->lock);
+    jk_outbox_counts_t counts = {0};
+    jk_outbox_counts (h->office->outbox, &counts);
+    /* The newest 200 entries. */
+    uint64_t after = counts.next_seq > 201 ? counts.next_seq - 201 : 0;
+    jk_outbox_list (h->office->outbox, states, after, 200, s_entry_row, &r);
+    pthread_mutex_unlock (&h->office->lock);
+    fputs ("</tbody></table>", o);
+    if (r.shown == 0)
+        fprintf (o, "<p>%s</p>", TR (h, "Belum ada kiriman.", "No entries."));
+    fputs ("</main>", o);
+    jk_page_end (h);
+}
+
+void jk_page_entry (jk_http_t *h, uint64_t seq)
+{
+    jk_office_app_t *office = h->office;
+    pthread_mutex_lock (&office->lock);
+    jk_outbox_row_t row;
+    if (jk_outbox_get (office->outbox, seq, &row) != JK_OK) {
+        pthread_mutex_unlock (&office->lock);
+        h->code = MHD_HTTP_NOT_FOUND;
+        jk_page_begin (h, "404");
+        fprintf (h->out, "<main><p>%s</p></main>",
+                 TR (h, "Kiriman ini tidak ada.", "No such entry."));
+        jk_page_end (h);
+        return;
+    }
+    const jk_type_t *t = jk_vocabulary_find (row.type, strlen (row.type));
+    jk_page_begin (h, TR (h, "Kiriman", "Entry"));
+    FILE *o = h->out;
+    static const char *cls[] = {"pending", "sent", "stored", "rejected"};
+    fprintf (o, "<main><h1>");
+    jk_html (o, t ? jk_office_type_label (t, h->en) : row.type);
+    char id[37], when[24];
+    jk_uuid_format (row.id, id);
+    jk_office_time_text (row.created_at, when);
+    fprintf (o,
+             "</h1><dl class=\"entry\" id=\"entry\" data-state=\"%s\"%s>"
+             "<dt>%s</dt><dd id=\"seq\">%llu</dd><dt>%s</dt><dd>%s</dd>"
+             "<dt>%s</dt><dd><code>%s</code></dd><dt>%s</dt><dd><span "
+             "id=\"state\" class=\"state %s\">%s</span></dd>",
+             cls[row.state],
+             row.state < JK_OUTBOX_STORED ? " data-refresh=\"2000\"" : "",
+             TR (h, "Nomor urut", "Seq"), (unsigned long long)row.seq,
+             TR (h, "Dicatat", "Entered"), when, TR (h, "Id", "Id"), id,
+             TR (h, "Keadaan", "State"), cls[row.state],
+             jk_office_state_label (row.state, h->en));
+    if (row.state == JK_OUTBOX_STORED) {
+        char hash[65];
+        s_hash_text (&row, hash);
+        fprintf (o,
+                 "<dt>%s</dt><dd id=\"pos\">%llu</dd><dt>%s</dt><dd><code "
+                 "id=\"hash\">%s</code></dd>",
+                 TR (h, "Posisi di log dinas", "Position in the dinas log"),
+                 (unsigned long long)row.pos,
+                 TR (h, "Hash rantai", "Chain hash"), hash);
+    }
+    bool rejected = row.state == JK_OUTBOX_REJECTED;
+    if (rejected) {
+        char text[512];
+        jk_office_problem_text (row.code, row.message, NULL, h->en, text,
+                                sizeof text);
+        fprintf (o, "<dt>%s</dt><dd id=\"reason\">",
+                 TR (h, "Alasan ditolak", "Why rejected"));
+        jk_html (o, text);
+        fputs ("</dd>", o);
+    }
+    fputs ("</dl>", o);
+    /* What was entered. */
+    jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
+    if (ev) {
+        fputs ("<table class=\"values\"><tbody>", o);
+        for (size_t i = 0; i < ev->type->field_count; i++) {
+            const jk_field_t *f = &ev->type->fields[i];
+            if (!ev->body[i].present)
+                continue;
+            char label[64], text[512];
+            fputs ("<tr><th>", o);
+            jk_html (o, jk_office_field_label (f, h->en, label, sizeof label));
+            fputs ("</th><td>", o);
+            if (f->format == JK_FORMAT_NIK) {
+                char masked[17];
+                jk_event_text (ev, f->name, text, sizeof text);
+                jk_nik_mask (text, strlen (text), masked);
+                jk_html (o, masked);
+            } else if (f->kind == JK_KIND_UINT || f->kind == JK_KIND_BOOL)
+                fprintf (o, "%lld", (long long)ev->body[i].n);
+            else if (f->kind == JK_KIND_DATE) {
+                jk_event_text (ev, f->name, text, sizeof text);
+                fprintf (o, "%.2s/%.2s/%.4s", text + 8, text + 5, text);
+            } else
+                jk_html (o, jk_event_text (ev, f->name, text, sizeof text));
+            fputs ("</td></tr>", o);
+        }
+        fputs ("</tbody></table>", o);
+        jk_event_destroy (&ev);
+    }
+    pthread_mutex_unlock (&office->lock);
+    if (rejected && t)
+        fprintf (o,
+                 "<p><a class=\"button\" id=\"fix\" href=\"/form/%s?fix=%llu\">"
+                 "%s</a></p>",
+                 t->name, (unsigned long long)seq,
+                 TR (h, "Perbaiki dan kirim lagi", "Fix and send again"));
+    fprintf (o, "<p><a href=\"/receipt?seq=%llu\">%s</a></p></main>",
+             (unsigned long long)seq,
+             TR (h, "Cetak tanda terima", "Print receipt"));
+    jk_page_end (h);
+}
+
+/* ---- tanda terima -----------------------------------------------------------
+ */
+
+typedef struct {
+    jk_http_t *h;
+    int32_t day;     /* WIB day of created_at, or -1 */
+    const char *key; /* "BATCH|N|" prefix of attendance keys, or NULL */
+    uint64_t only;   /* one seq, or 0 */
+    size_t shown;
+    jk_outbox_t *outbox;
+} s_receipt_t;
+
+static int s_receipt_row (void *arg, const jk_outbox_row_t *row)
+{
+    s_receipt_t *r = (s_receipt_t *)arg;
+    if (r->only && row->seq != r->only)
+        return 0;
+    if (r->day >= 0 && jk_wib_day (row->created_at) != r->day)
+        return 0;
+    if (r->key) {
+        if (strcmp (row->type, "attendance.recorded") != 0)
+            return 0;
+        jk_event_t *ev = jk_event_decode (row->bytes, row->size, NULL);
+        bool match = false;
+        if (ev) {
+            char batch[64], key[96];
+            const jk_value_t *no = jk_event_get (ev, "session_no");
+            snprintf (key, sizeof key, "%s|%lld|",
+                      jk_event_text (ev, "batch", batch, sizeof batch),
+                      (long long)no->n);
+            match = strcmp (key, r->key) == 0;
+            jk_event_destroy (&ev);
+        }
+        if (!match)
+            return 0;
+    }
+    s_rows_t rows = {r->h, 0};
+    s_entry_row (&rows, row);
+    r->shown++;
+    return 0;
+}
+
+void jk_page_receipt (jk_http_t *h)
+{
+    s_receipt_t r = {h, -1, NULL, 0, 0, h->office->outbox};
+    const char *day = jk_http_query (h, "day");
+    const char *batch = jk_http_query (h, "batch");
+    const char *session = jk_http_query (h, "session");
+    const char *seq = jk_http_query (h, "seq");
+    char key[96], title[160], date[16];
+    uint64_t n = 0;
+    if (batch && session && jk_parse_u64 (session, &n) == JK_OK) {
+        snprintf (key, sizeof key, "%s|%llu|", batch, (unsigned long long)n);
+        r.key = key;
+        snprintf (title, sizeof title, "%s %s, %s %llu",
+                  TR (h, "Kehadiran angkatan", "Attendance of batch"), batch,
+                  TR (h, "sesi", "session"), (unsigned long long)n);
+    } else if (seq && jk_parse_u64 (seq, &r.only) == JK_OK) {
+        snprintf (title, sizeof title, "%s %llu", TR (h, "Kiriman", "Entry"),
+                  (unsigned long long)r.only);
+    } else {
+        char wire[16];
+        jk_report_t report;
+        jk_report_reset (&report);
+        static const jk_field_t f = {"day", JK_KIND_DATE,   true, 0,     0,
+                                     NULL,  JK_FORMAT_NONE, NULL, "day", NULL,
+                                     NULL};
+        r.day = jk_wib_day (jk_clock_now_ms ());
+        if (day && *day &&
+            jk_office_wire_value (&f, day, wire, sizeof wire, &report) == 0) {
+            int y, m, d;
+            sscanf (wire, "%d-%d-%d", &y, &m, &d);
+            r.day = jk_days_from_civil (y, m, d);
+        }
+        char iso[11];
+        jk_date_format (r.day, iso);
+        snprintf (date, sizeof date, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+        snprintf (title, sizeof title, "%s %s",
+                  TR (h, "Kiriman tanggal", "Entries of"), date);
+    }
+    jk_page_begin (h, TR (h, "Tanda terima", "Receipt"));
+    FILE *o = h->out;
+    fprintf (o, "<main class=\"receipt\"><h1>%s</h1><p class=\"sub\">",
+             TR (h, "Tanda terima", "Receipt"));
+    jk_html (o, title);
+    fputs (" &middot; ", o);
+    jk_html (o, h->office->source);
+    fprintf (o,
+             "</p><form method=\"get\" action=\"/receipt\" "
+             "class=\"noprint\"><label for=\"day\">%s</label><input id=\"day\" "
+             "name=\"day\" placeholder=\"hh/bb/tttt\" value=\"",
+             TR (h, "Tanggal", "Date"));
+    jk_html (o, day ? day : "");
+    fprintf (o,
+             "\"><button type=\"submit\">%s</button> <button type=\"button\" "
+             "id=\"print\">%s</button></form>",
+             TR (h, "Tampilkan", "Show"), TR (h, "Cetak", "Print"));
+    s_table_head (h);
+    pthread_mutex_lock (&h->office->lock);
+    jk_outbox_list (h->office->outbox, 0xF, 0, 0, s_receipt_row, &r);
+    pthread_mutex_unlock (&h->office->lock);
+    fprintf (o, "</tbody></table><p id=\"count\" data-count=\"%zu\">%s: %zu",
+             r.shown, TR (h, "Jumlah kiriman", "Entries"), r.shown);
+    fprintf (o,
+             "</p><p class=\"sign\">%s: ______________________ &nbsp; %s: "
+             "______________________</p></main>",
+             TR (h, "Petugas", "Clerk"), TR (h, "Mengetahui", "Approved"));
+    jk_page_end (h);
+}
+
+void jk_page_status_json (jk_http_t *h)
+{
+    jk_office_app_t *office = h->office;
+    jk_courier_state_t cs;
+    jk_courier_state (office->courier, &cs);
+    jk_outbox_counts_t counts = {0};
+    pthread_mutex_lock (&office->lock);
+    jk_outbox_counts (office->outbox, &counts);
+    pthread_mutex_unlock (&office->lock);
+    h->type = "application/json; charset=utf-8";
+    fprintf (h->out,
+             "{\"now_ms\":%lld,\"link_up\":%s,\"last_contact_ms\":%lld,"
+             "\"pending\":%llu,\"stored\":%llu,\"rejected\":%llu,"
+             "\"next_seq\":%llu}\n",
+             (long long)jk_clock_now_ms (), cs.link_up ? "true" : "false",
+             (long long)cs.last_contact_ms, (unsigned long long)counts.pending,
+             (unsigned long long)counts.stored,
+             (unsigned long long)counts.rejected,
+             (unsigned long long)counts.next_seq);
+}

@@ -1,0 +1,657 @@
+/*  test_office.c - jejak-office end to end over HTTP: the real program
+    started as a process, a real jejak-hub started later (entries wait as
+    belum terkirim while it is down, then reach tersimpan with the
+    receipt of the hub's log), users made with the real command line.
+    Security: a non-loopback bind without --http-public (and without TLS)
+    refused, a form without its CSRF token refused, wrong passwords
+    throttled, no password or session token in the log. */
+#include "jk_office.h"
+#include "testsupport.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define S_SOURCE   "32.03.10/pacet-1"
+#define S_PASSWORD "Sandi-Rahasia-77"
+
+typedef struct {
+    char *dir, *db, *hub_log, *log, *outbox, *users, *pwfile;
+    char *ingest, *feed, *query;
+    pid_t hub, office;
+    int port;
+    char cookie[128]; /* "jejak_session=..." */
+    char csrf[65];
+} s_env_t;
+
+/* ---- a small HTTP/1.0 client with one cookie ------------------------- */
+
+typedef struct {
+    int code;
+    char *text; /* whole response */
+    const char *body;
+} s_resp_t;
+
+static void s_resp_free (s_resp_t *r)
+{
+    free (r->text);
+    memset (r, 0, sizeof *r);
+}
+
+/* The value of header name (first), copied into out; false if absent. */
+static bool s_header (const s_resp_t *r, const char *name, char *out,
+                      size_t size)
+{
+    char pattern[64];
+    snprintf (pattern, sizeof pattern, "\r\n%s: ", name);
+    const char *at = strstr (r->text, pattern);
+    if (!at || at > r->body)
+        return false;
+    at += strlen (pattern);
+    size_t len = strcspn (at, "\r\n");
+    snprintf (out, size, "%.*s", (int)len, at);
+    return true;
+}
+
+static s_resp_t s_http (s_env_t *env, const char *method, const char *path,
+                        const char *body, const char *cookie)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    assert_true (fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons ((uint16_t)env->port)};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    assert_int_equal (connect (fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    char *req =
+        jk_sprintf ("%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s%s%s"
+                    "Content-Type: application/x-www-form-urlencoded\r\n"
+                    "Content-Length: %zu\r\n\r\n%s",
+                    method, path, cookie && *cookie ? "Cookie: " : "",
+                    cookie ? cookie : "", cookie && *cookie ? "\r\n" : "",
+                    body ? strlen (body) : 0, body ? body : "");
+    size_t left = strlen (req);
+    const char *p = req;
+    while (left > 0) {
+        ssize_t n = write (fd, p, left);
+        assert_true (n > 0);
+        p += n;
+        left -= (size_t)n;
+    }
+    free (req);
+    char *buf = NULL;
+    size_t len = 0;
+    int64_t deadline = jk_clock_mono_ms () + 30000;
+    while (jk_clock_mono_ms () < deadline) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll (&pfd, 1, 1000) <= 0)
+            continue;
+        char chunk[16384];
+        ssize_t n = read (fd, chunk, sizeof chunk);
+        if (n <= 0)
+            break;
+        buf = jk_realloc (buf, len + (size_t)n + 1);
+        memcpy (buf + len, chunk, (size_t)n);
+        len += (size_t)n;
+        buf[len] = 0;
+    }
+    close (fd);
+    assert_non_null (buf);
+    s_resp_t r = {0, buf, NULL};
+    assert_int_equal (sscanf (buf, "HTTP/1.%*d %d", &r.code), 1);
+    r.body = strstr (buf, "\r\n\r\n");
+    assert_non_null (r.body);
+    r.body += 4;
+    return r;
+}
+
+/* application/x-www-form-urlencoded of key=value pairs (NULL-ended). */
+static char *s_form (const char *first, ...)
+{
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream (&out, &size);
+    va_list ap;
+    va_start (ap, first);
+    const char *key = first;
+    bool any = false;
+    while (key) {
+        const char *value = va_arg (ap, const char *);
+        fprintf (f, "%s%s=", any ? "&" : "", key);
+        for (const char *p = value; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || strchr ("-_.", c))
+                fputc (c, f);
+            else
+                fprintf (f, "%%%02X", c);
+        }
+        any = true;
+        key = va_arg (ap, const char *);
+    }
+    va_end (ap);
+    fclose (f);
+    return out;
+}
+
+/* The value="..." of the hidden csrf input in a page. */
+static void s_csrf_of (const char *html, char out[65])
+{
+    const char *at = strstr (html, "name=\"csrf\" value=\"");
+    assert_non_null (at);
+    at += strlen ("name=\"csrf\" value=\"");
+    snprintf (out, 65, "%.64s", at);
+}
+
+static int s_login (s_env_t *env, const char *user, const char *password)
+{
+    s_resp_t page = s_http (env, "GET", "/login", NULL, NULL);
+    assert_int_equal (page.code, 200);
+    char set[256], token[65];
+    assert_true (s_header (&page, "Set-Cookie", set, sizeof set));
+    assert_non_null (strstr (set, "HttpOnly"));
+    assert_non_null (strstr (set, "SameSite=Strict"));
+    s_csrf_of (page.body, token);
+    char cookie[128];
+    snprintf (cookie, sizeof cookie, "jejak_login=%s", token);
+    char *body =
+        s_form ("csrf", token, "user", user, "password", password, NULL);
+    s_resp_t r = s_http (env, "POST", "/login", body, cookie);
+    free (body);
+    int code = r.code;
+    if (code == 303) {
+        assert_true (s_header (&r, "Set-Cookie", set, sizeof set));
+        assert_int_equal (strncmp (set, "jejak_session=", 14), 0);
+        assert_non_null (strstr (set, "; HttpOnly; SameSite=Strict"));
+        snprintf (env->cookie, sizeof env->cookie, "%.78s", set);
+        s_resp_t home = s_http (env, "GET", "/", NULL, env->cookie);
+        assert_int_equal (home.code, 200);
+        s_csrf_of (home.body, env->csrf);
+        s_resp_free (&home);
+    }
+    s_resp_free (&page);
+    s_resp_free (&r);
+    return code;
+}
+
+/* ---- the programs ---------------------------------------------------- */
+
+static int s_user (s_env_t *env, const char *cmd, const char *name,
+                   const char *role, char **err_out)
+{
+    char *argv[] = {"jejak-office",
+                    "user",
+                    (char *)cmd,
+                    (char *)name,
+                    "--users",
+                    env->users,
+                    "--password-file",
+                    env->pwfile,
+                    "--role",
+                    (char *)(role ? role : "operator"),
+                    NULL};
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, 60000);
+    free (out);
+    if (err_out)
+        *err_out = err;
+    else
+        free (err);
+    return rc;
+}
+
+static void s_write (const char *path, const char *text)
+{
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fputs (text, f);
+    fclose (f);
+}
+
+static int s_read_port (s_env_t *env)
+{
+    char *text = jk_test_slurp (env->log, NULL);
+    const char *at = text ? strstr (text, "http=http://127.0.0.1:") : NULL;
+    int port = at ? atoi (at + strlen ("http=http://127.0.0.1:")) : 0;
+    free (text);
+    return port;
+}
+
+static void s_start_office (s_env_t *env)
+{
+    char *argv[] = {"jejak-office", "--source", S_SOURCE,      "--outbox",
+                    env->outbox,    "--users",  env->users,    "--broker",
+                    env->ingest,    "--http",   "127.0.0.1:0", NULL};
+    env->office = jk_test_spawn (argv, env->log);
+    assert_true (env->office > 0);
+    assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, 20000));
+}
+
+static void s_start_hub (s_env_t *env)
+{
+    env->hub = jk_test_hub_spawn (env->db, env->ingest, env->feed, env->query,
+                                  NULL, env->hub_log);
+    assert_true (env->hub > 0);
+}
+
+static int s_setup (void **state)
+{
+    s_env_t *env = jk_calloc (1, sizeof *env);
+    env->dir = jk_test_tmpdir ("office-it");
+    env->db = jk_sprintf ("%s/events.db", env->dir);
+    env->hub_log = jk_sprintf ("%s/hub.log", env->dir);
+    env->log = jk_sprintf ("%s/office.log", env->dir);
+    env->outbox = jk_sprintf ("%s/outbox.db", env->dir);
+    env->users = jk_sprintf ("%s/users.db", env->dir);
+    env->pwfile = jk_sprintf ("%s/password", env->dir);
+    env->ingest = jk_test_endpoint (env->dir, "ingest");
+    env->feed = jk_test_endpoint (env->dir, "feed");
+    env->query = jk_test_endpoint (env->dir, "query");
+    s_write (env->pwfile, S_PASSWORD "\n");
+    assert_int_equal (s_user (env, "add", "siti", "supervisor", NULL), 0);
+    assert_int_equal (s_user (env, "add", "budi", "operator", NULL), 0);
+    *state = env;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    if (env->office > 0)
+        assert_int_equal (jk_test_stop (env->office, SIGTERM, 20000), 0);
+    if (env->hub > 0)
+        jk_test_stop (env->hub, SIGTERM, 10000);
+    free (env->db);
+    free (env->hub_log);
+    free (env->log);
+    free (env->outbox);
+    free (env->users);
+    free (env->pwfile);
+    free (env->ingest);
+    free (env->feed);
+    free (env->query);
+    jk_test_rmdir (&env->dir);
+    free (env);
+    return 0;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+/* The command line: binds, TLS, users. */
+static void test_command_line (void **state)
+{
+    s_env_t *env = *state;
+    char *out = NULL, *err = NULL;
+    char *open[] = {"jejak-office", "--source", S_SOURCE,    "--users",
+                    env->users,     "--outbox", env->outbox, "--http",
+                    "0.0.0.0:0",    NULL};
+    assert_int_equal (jk_test_run (open, &out, &err, 20000), 2);
+    assert_non_null (strstr (err, "--http 0.0.0.0 is not a loopback address"));
+    assert_non_null (strstr (err, "--http-public"));
+    free (out);
+    free (err);
+    char *plain[] = {"jejak-office", "--source",      S_SOURCE,    "--users",
+                     env->users,     "--outbox",      env->outbox, "--http",
+                     "0.0.0.0:0",    "--http-public", NULL};
+    assert_int_equal (jk_test_run (plain, &out, &err, 20000), 2);
+    assert_non_null (strstr (err, "--http-public needs --tls-cert and "
+                                  "--tls-key"));
+    free (out);
+    free (err);
+    char *half[] = {"jejak-office", "--source",   S_SOURCE,   "--users",
+                    env->users,     "--tls-cert", env->users, NULL};
+    assert_int_equal (jk_test_run (half, &out, &err, 20000), 2);
+    assert_non_null (strstr (err, "--tls-cert and --tls-key go together"));
+    free (out);
+    free (err);
+    char *nosource[] = {"jejak-office", "--users", env->users, NULL};
+    assert_int_equal (jk_test_run (nosource, &out, &err, 20000), 2);
+    assert_non_null (strstr (err, "--source OFFICE/DEVICE is required"));
+    free (out);
+    free (err);
+    char *empty = jk_sprintf ("%s/none.db", env->dir);
+    char *nouser[] = {"jejak-office", "--source",  S_SOURCE, "--users", empty,
+                      "--outbox",     env->outbox, "--http", "0",       NULL};
+    assert_int_equal (jk_test_run (nouser, &out, &err, 20000), 2);
+    assert_non_null (strstr (err, "no active user"));
+    free (out);
+    free (err);
+    free (empty);
+
+    /* Users: rules named, no duplicates, disable refuses the login. */
+    assert_int_equal (s_user (env, "add", "siti", "operator", &err), 2);
+    assert_non_null (strstr (err, "exists already"));
+    free (err);
+    assert_int_equal (s_user (env, "add", "ani", "boss", &err), 2);
+    assert_non_null (strstr (err, "operator or supervisor"));
+    free (err);
+    assert_int_equal (s_user (env, "add", "Ani Besar", "operator", &err), 2);
+    assert_non_null (strstr (err, "user name 'Ani Besar'"));
+    free (err);
+    s_write (env->pwfile, "pendek\n");
+    assert_int_equal (s_user (env, "add", "ani", "operator", &err), 2);
+    assert_non_null (strstr (err, "password: 8 to 256 characters"));
+    free (err);
+    assert_int_equal (s_user (env, "passwd", "nobody", NULL, &err), 2);
+    free (err);
+    s_write (env->pwfile, S_PASSWORD "\n");
+    /* The users file holds Argon2id hashes, never the password. */
+    char *text = jk_test_slurp (env->users, NULL);
+    assert_non_null (text);
+    assert_null (strstr (text, S_PASSWORD));
+    free (text);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (env->users, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db, "SELECT hash FROM users WHERE name = 'siti'",
+                            -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (strncmp ((const char *)sqlite3_column_text (st, 0),
+                               "$argon2id$v=19$m=65536,t=3,p=1$", 31),
+                      0);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    assert_int_equal (s_user (env, "disable", "budi", NULL, NULL), 0);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 401);
+}
+
+/* Security over HTTP: login required, CSRF, throttling, the log. */
+static void test_security (void **state)
+{
+    s_env_t *env = *state;
+    s_start_office (env);
+    s_resp_t r = s_http (env, "GET", "/", NULL, NULL);
+    assert_int_equal (r.code, 303);
+    char location[64];
+    assert_true (s_header (&r, "Location", location, sizeof location));
+    assert_string_equal (location, "/login");
+    s_resp_free (&r);
+    r = s_http (env, "POST", "/form/person.registered", "f.nik=1", NULL);
+    assert_int_equal (r.code, 401);
+    s_resp_free (&r);
+    /* A login without the login form's token. */
+    r = s_http (env, "POST", "/login", "user=siti&password=" S_PASSWORD, NULL);
+    assert_int_equal (r.code, 403);
+    assert_null (strstr (r.text, "jejak_session="));
+    s_resp_free (&r);
+
+    assert_int_equal (s_login (env, "siti", S_PASSWORD), 303);
+    char session[65];
+    snprintf (session, sizeof session, "%s", env->cookie + 14);
+    /* Logged in: a form without its CSRF token, and with a wrong one. */
+    char *body = s_form ("f.nik", "3203014107850001", NULL);
+    r = s_http (env, "POST", "/form/person.registered", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 403);
+    assert_non_null (strstr (r.body, "token formulir (csrf) tidak ada"));
+    s_resp_free (&r);
+    body = s_form ("csrf", "00", "f.nik", "3203014107850001", NULL);
+    r = s_http (env, "POST", "/form/person.registered", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 403);
+    s_resp_free (&r);
+    r = s_http (env, "POST", "/logout", "", env->cookie);
+    assert_int_equal (r.code, 403);
+    s_resp_free (&r);
+    /* Nothing reached the outbox. */
+    r = s_http (env, "GET", "/status.json", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body, "\"pending\":0,"));
+    assert_non_null (strstr (r.body, "\"next_seq\":1}"));
+    s_resp_free (&r);
+    /* Headers. */
+    r = s_http (env, "GET", "/form/person.registered", NULL, env->cookie);
+    char value[256];
+    assert_true (s_header (&r, "Content-Security-Policy", value, sizeof value));
+    assert_non_null (strstr (value, "default-src 'self'"));
+    assert_true (s_header (&r, "X-Frame-Options", value, sizeof value));
+    assert_string_equal (value, "DENY");
+    s_resp_free (&r);
+
+    /* Five wrong passwords lock the name: then even the right one is
+       refused (429) with the wait in Indonesian. */
+    for (int i = 0; i < JK_LOGIN_FAILURES; i++)
+        assert_int_equal (s_login (env, "budi", "salah-sekali"), 401);
+    s_resp_t page = s_http (env, "GET", "/login", NULL, NULL);
+    char token[65], cookie[128];
+    s_csrf_of (page.body, token);
+    snprintf (cookie, sizeof cookie, "jejak_login=%s", token);
+    body = s_form ("csrf", token, "user", "budi", "password", S_PASSWORD, NULL);
+    r = s_http (env, "POST", "/login", body, cookie);
+    free (body);
+    assert_int_equal (r.code, 429);
+    assert_non_null (strstr (r.body, "Terlalu banyak percobaan gagal: coba "
+                                     "lagi dalam 60 detik."));
+    s_resp_free (&r);
+    s_resp_free (&page);
+    /* The client's address is locked too: another name from it as well. */
+    assert_int_equal (s_login (env, "siti", S_PASSWORD), 429);
+
+    /* Logout ends the session. */
+    char *csrf = jk_sprintf ("csrf=%s", env->csrf);
+    snprintf (env->cookie, sizeof env->cookie, "jejak_session=%s", session);
+    r = s_http (env, "POST", "/logout", csrf, env->cookie);
+    assert_int_equal (r.code, 303);
+    s_resp_free (&r);
+    free (csrf);
+    r = s_http (env, "GET", "/outbox", NULL, env->cookie);
+    assert_int_equal (r.code, 303);
+    s_resp_free (&r);
+
+    /* The log has a line per request with the user, and no secret. */
+    assert_true (jk_test_file_has (env->log, "user=siti method=GET "
+                                             "path=/form/person.registered "
+                                             "status=200"));
+    assert_true (jk_test_file_has (env->log, "user=budi ip=127.0.0.1 "
+                                             "result=throttled"));
+    assert_false (jk_test_file_has (env->log, S_PASSWORD));
+    assert_false (jk_test_file_has (env->log, "salah-sekali"));
+    assert_false (jk_test_file_has (env->log, session));
+    assert_false (jk_test_file_has (env->log, token));
+}
+
+/* The number of stored events of type from the office in the hub's log;
+   -1 while the file is not readable. */
+static long long s_stored (s_env_t *env, const char *type)
+{
+    sqlite3 *db = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2 (env->db, &db, SQLITE_OPEN_READONLY, NULL) ==
+        SQLITE_OK) {
+        sqlite3_busy_timeout (db, 2000);
+        char *sql = jk_sprintf ("SELECT count(*) FROM log WHERE source = '%s' "
+                                "AND type = '%s' AND outcome = 0",
+                                S_SOURCE, type);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step (st) == SQLITE_ROW)
+            n = sqlite3_column_int64 (st, 0);
+        sqlite3_finalize (st);
+        free (sql);
+    }
+    sqlite3_close (db);
+    return n;
+}
+
+static bool s_entry_has (s_env_t *env, const char *path, const char *text)
+{
+    s_resp_t r = s_http (env, "GET", path, NULL, env->cookie);
+    bool has = r.code == 200 && strstr (r.body, text) != NULL;
+    s_resp_free (&r);
+    return has;
+}
+
+/* Forms: Indonesian messages beside the fields, then the entry waits for
+   the hub (belum terkirim), which starts later: tersimpan, the receipt
+   equal to the hub's log, the clerk as the event's actor. */
+static void test_forms_offline_then_online (void **state)
+{
+    s_env_t *env = *state;
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    s_resp_t r =
+        s_http (env, "GET", "/form/cooperative.registered", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    /* Every field of the table, with its Indonesian label. */
+    const jk_type_t *t = jk_vocabulary_find ("cooperative.registered", 22);
+    for (size_t i = 0; i < t->field_count; i++) {
+        char *name = jk_sprintf ("name=\"f.%s\"", t->fields[i].name);
+        assert_non_null (strstr (r.body, name));
+        free (name);
+        assert_non_null (strstr (r.body, t->fields[i].label));
+    }
+    assert_non_null (strstr (r.body, "<option value=\"SIMPAN_PINJAM\">Simpan "
+                                     "pinjam</option>"));
+    assert_non_null (strstr (r.body, "placeholder=\"hh/bb/tttt\""));
+    /* Desa of Pacet only (32.03.10). */
+    assert_non_null (strstr (r.body, "<option value=\"32.03.10.2012\">"));
+    assert_null (strstr (r.body, "<option value=\"32.03.01.1006\">"));
+    s_resp_free (&r);
+
+    /* A person with a bad NIK (month 13) and a bad date. */
+    char *body = s_form ("csrf", env->csrf, "f.nik", "3203010113850001",
+                         "f.name", "Siti Aminah", "f.sex", "P", "f.birth_date",
+                         "31/02/1985", "f.desa_code", "32.03.10.2012", NULL);
+    r = s_http (env, "POST", "/form/person.registered", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 422);
+    assert_non_null (strstr (r.body, "id=\"f.nik.error\" role=\"alert\">NIK "
+                                     "tidak sah: angka ke-9 dan ke-10 (bulan "
+                                     "lahir) harus 01-12. (E_NIK_MONTH)"));
+    assert_non_null (strstr (r.body, "id=\"f.birth_date.error\" "
+                                     "role=\"alert\">Tanggal harus "
+                                     "hh/bb/tttt, mis. 31/12/2022. "
+                                     "(E_FIELD_TYPE)"));
+    /* What was typed is kept. */
+    assert_non_null (strstr (r.body, "value=\"Siti Aminah\""));
+    s_resp_free (&r);
+
+    /* A cooperative with an Indonesian date and 1.045 members: queued. */
+    body = s_form ("csrf", env->csrf, "f.legal_number",
+                   "AHU-0001234.AH.01.26.TAHUN 2019", "f.legal_date",
+                   "01/03/2019", "f.name", "Koperasi Maju Bersama", "f.form",
+                   "PRIMER", "f.kind", "SIMPAN_PINJAM", "f.pattern",
+                   "KONVENSIONAL", "f.desa_code", "32.03.10.2012",
+                   "f.members_male", "1.045", "f.members_female", "12", NULL);
+    r = s_http (env, "POST", "/form/cooperative.registered", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 303);
+    char location[64];
+    assert_true (s_header (&r, "Location", location, sizeof location));
+    assert_string_equal (location, "/outbox/1");
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/outbox/1", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body, "data-state=\"pending\""));
+    assert_non_null (strstr (r.body, ">belum terkirim<"));
+    assert_non_null (strstr (r.body, "<td>1045</td>"));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/status.json", NULL, env->cookie);
+    assert_non_null (strstr (r.body, "\"link_up\":false,\"last_contact_ms\":0,"
+                                     "\"pending\":1,"));
+    s_resp_free (&r);
+
+    /* The hub comes up: the entry is stored. */
+    s_start_hub (env);
+    assert_true (JK_WAIT_FOR (
+        s_entry_has (env, "/outbox/1", "data-state=\"stored\""), 60000));
+    assert_int_equal (s_stored (env, "cooperative.registered"), 1);
+    r = s_http (env, "GET", "/outbox/1", NULL, env->cookie);
+    assert_non_null (strstr (r.body, ">tersimpan<"));
+    const char *hash = strstr (r.body, "<code id=\"hash\">");
+    assert_non_null (hash);
+    hash += strlen ("<code id=\"hash\">");
+    /* The page's receipt is the hub's: position and chain hash. */
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (env->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT pos, lower(hex(hash)), "
+                                          "bytes FROM log WHERE type = "
+                                          "'cooperative.registered'",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    char *pos = jk_sprintf ("<dd id=\"pos\">%lld</dd>",
+                            (long long)sqlite3_column_int64 (st, 0));
+    assert_non_null (strstr (r.body, pos));
+    free (pos);
+    assert_memory_equal (hash, sqlite3_column_text (st, 1), 64);
+    jk_event_t *ev =
+        jk_event_decode (sqlite3_column_blob (st, 2),
+                         (size_t)sqlite3_column_bytes (st, 2), NULL);
+    assert_non_null (ev);
+    assert_int_equal (ev->actor.len, 4);
+    assert_memory_equal (ev->actor.ptr, "budi", 4);
+    assert_int_equal (jk_event_get (ev, "members_male")->n, 1045);
+    assert_string_equal (
+        jk_event_get (ev, "legal_date")->s.ptr[0] == '2' ? "ok" : "bad", "ok");
+    jk_event_destroy (&ev);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/status.json", NULL, env->cookie);
+    assert_non_null (strstr (r.body, "\"link_up\":true,"));
+    assert_non_null (strstr (r.body, "\"pending\":0,\"stored\":1,"));
+    s_resp_free (&r);
+
+    /* The same cooperative again: the hub rejects it, the reason in
+       Indonesian, and a way to fix it. */
+    body = s_form ("csrf", env->csrf, "f.legal_number",
+                   "AHU-0001234.AH.01.26.TAHUN 2019", "f.legal_date",
+                   "01/03/2019", "f.name", "Koperasi Maju Bersama", "f.form",
+                   "PRIMER", "f.kind", "SIMPAN_PINJAM", "f.pattern",
+                   "KONVENSIONAL", "f.desa_code", "32.03.10.2012",
+                   "f.members_male", "10", "f.members_female", "12", NULL);
+    r = s_http (env, "POST", "/form/cooperative.registered", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 303);
+    s_resp_free (&r);
+    assert_true (JK_WAIT_FOR (
+        s_entry_has (env, "/outbox/2", "data-state=\"rejected\""), 30000));
+    r = s_http (env, "GET", "/outbox/2", NULL, env->cookie);
+    assert_non_null (strstr (r.body, ">ditolak<"));
+    assert_non_null (strstr (r.body, "Koperasi dengan nomor badan hukum ini "
+                                     "sudah terdaftar. "
+                                     "(E_DUPLICATE_COOPERATIVE)"));
+    assert_non_null (strstr (r.body, "href=\"/form/cooperative.registered?"
+                                     "fix=2\""));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/form/cooperative.registered?fix=2", NULL,
+                env->cookie);
+    assert_non_null (strstr (r.body, "value=\"01/03/2019\""));
+    assert_non_null (strstr (r.body, "value=\"Koperasi Maju Bersama\""));
+    s_resp_free (&r);
+    /* The day's tanda terima lists both, with the stored one's hash. */
+    r = s_http (env, "GET", "/receipt", NULL, env->cookie);
+    assert_non_null (strstr (r.body, "data-count=\"2\""));
+    assert_non_null (strstr (r.body, "<tr data-seq=\"1\" "
+                                     "data-state=\"stored\">"));
+    s_resp_free (&r);
+    /* Operators may not enter corrections. */
+    r = s_http (env, "GET", "/form/person.corrected", NULL, env->cookie);
+    assert_int_equal (r.code, 403);
+    s_resp_free (&r);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_command_line, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_security, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_forms_offline_then_online,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
