@@ -263,6 +263,18 @@ typedef struct {
     size_t shown;
 } s_rows_t;
 
+/* The state a clerk sees. A SENT row while the hub does not answer was
+   sent into a link that is down: it has not reached the dinas, so it is
+   shown as belum terkirim until the hub is heard again. */
+static jk_outbox_state_t s_shown (jk_http_t *h, jk_outbox_state_t state)
+{
+    if (state != JK_OUTBOX_SENT)
+        return state;
+    jk_courier_state_t cs;
+    jk_courier_state (h->office->courier, &cs);
+    return cs.link_up ? JK_OUTBOX_SENT : JK_OUTBOX_PENDING;
+}
+
 static void s_hash_text (const jk_outbox_row_t *row, char out[65])
 {
     jk_hex_format (row->hash, 32, out);
@@ -281,11 +293,12 @@ static int s_entry_row (void *arg, const jk_outbox_row_t *row)
     fprintf (o,
              "<tr data-seq=\"%llu\" data-state=\"%s\"><td><a "
              "href=\"/outbox/%llu\">%llu</a></td><td>",
-             (unsigned long long)row->seq, cls[row->state],
+             (unsigned long long)row->seq, cls[s_shown (h, row->state)],
              (unsigned long long)row->seq, (unsigned long long)row->seq);
     jk_html (o, t ? jk_office_type_label (t, h->en) : row->type);
     fprintf (o, "</td><td>%s</td><td><span class=\"state %s\">%s</span></td>",
-             when, cls[row->state], jk_office_state_label (row->state, h->en));
+             when, cls[s_shown (h, row->state)],
+             jk_office_state_label (s_shown (h, row->state), h->en));
     if (row->state == JK_OUTBOX_STORED) {
         s_hash_text (row, hash);
         fprintf (o,
@@ -383,12 +396,12 @@ void jk_page_entry (jk_http_t *h, uint64_t seq)
              "<dt>%s</dt><dd id=\"seq\">%llu</dd><dt>%s</dt><dd>%s</dd>"
              "<dt>%s</dt><dd><code>%s</code></dd><dt>%s</dt><dd><span "
              "id=\"state\" class=\"state %s\">%s</span></dd>",
-             cls[row.state],
+             cls[s_shown (h, row.state)],
              row.state < JK_OUTBOX_STORED ? " data-refresh=\"2000\"" : "",
              TR (h, "Nomor urut", "Seq"), (unsigned long long)row.seq,
              TR (h, "Dicatat", "Entered"), when, TR (h, "Id", "Id"), id,
-             TR (h, "Keadaan", "State"), cls[row.state],
-             jk_office_state_label (row.state, h->en));
+             TR (h, "Keadaan", "State"), cls[s_shown (h, row.state)],
+             jk_office_state_label (s_shown (h, row.state), h->en));
     if (row.state == JK_OUTBOX_STORED) {
         char hash[65];
         s_hash_text (&row, hash);

@@ -252,6 +252,8 @@ static int s_setup (void **state)
     env->feed = jk_test_endpoint (env->dir, "feed");
     env->query = jk_test_endpoint (env->dir, "query");
     s_write (env->pwfile, S_PASSWORD "\n");
+    /* The request log is at info level (ctest sets JEJAK_LOG=warn). */
+    setenv ("JEJAK_LOG", "info", 1);
     assert_int_equal (s_user (env, "add", "siti", "supervisor", NULL), 0);
     assert_int_equal (s_user (env, "add", "budi", "operator", NULL), 0);
     *state = env;
