@@ -10,6 +10,7 @@
     standard input; never from the command line. */
 #include "jk_office.h"
 #include "jk_opts.h"
+#include "jk_version.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -65,7 +66,7 @@ static void s_on_signal (int sig)
 static void s_usage (jk_opts_t *opts, FILE *out)
 {
     fprintf (out,
-             "usage: " S_PROGRAM " [serve] --source OFFICE/DEVICE [options]\n"
+             "Usage: " S_PROGRAM " [serve] --source OFFICE/DEVICE [options]\n"
              "       " S_PROGRAM " user add NAME [--role operator|supervisor]\n"
              "       " S_PROGRAM " user passwd NAME\n"
              "       " S_PROGRAM " user disable|enable NAME\n"
@@ -329,10 +330,14 @@ done:
 
 int main (int argc, char **argv)
 {
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print (S_PROGRAM, stdout);
+        return 0;
+    }
     jk_opts_t *opts = jk_opts_new (S_PROGRAM, s_spec, S_SPEC_COUNT);
     char err[512];
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, S_PROGRAM ": %s\n", err);
+        fprintf (stderr, S_PROGRAM ": %s (see --help)\n", err);
         jk_opts_destroy (&opts);
         return 2;
     }
