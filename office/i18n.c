@@ -84,6 +84,8 @@ const char *jk_office_state_label (jk_outbox_state_t state, bool en)
             return en ? "stored" : "tersimpan";
         case JK_OUTBOX_REJECTED:
             return en ? "rejected" : "ditolak";
+        case JK_OUTBOX_QUARANTINED:
+            return en ? "damaged, held back" : "rusak, ditahan";
     }
     return "?";
 }

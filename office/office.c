@@ -163,8 +163,18 @@ static const char *s_cookie_attrs (jk_http_t *h)
 
 static void s_login_page (jk_http_t *h, const char *user, const char *error)
 {
+    /* The login form's token: the browser's current one when it has one
+       (another tab, or a request for /favicon.ico, must not replace the
+       token of a form already shown), else a new one. */
     char token[65];
-    jk_token_new (token);
+    const char *had =
+        MHD_lookup_connection_value (h->conn, MHD_COOKIE_KIND, S_LOGIN);
+    bool reuse =
+        had && strlen (had) == 64 && strspn (had, "0123456789abcdef") == 64;
+    if (reuse)
+        snprintf (token, sizeof token, "%s", had);
+    else
+        jk_token_new (token);
     jk_http_cookie (h, S_LOGIN "=%s%s", token, s_cookie_attrs (h));
     jk_page_begin (h, TR (h, "Masuk", "Log in"));
     FILE *o = h->out;
@@ -187,7 +197,8 @@ static void s_login_page (jk_http_t *h, const char *user, const char *error)
              "\"><label for=\"password\">%s</label>"
              "<input id=\"password\" name=\"password\" type=\"password\" "
              "autocomplete=\"current-password\" required>"
-             "<button type=\"submit\">%s</button></form></main>",
+             "<button type=\"submit\" id=\"login-button\">%s</button>"
+             "</form></main>",
              TR (h, "Kata sandi", "Password"), TR (h, "Masuk", "Log in"));
     jk_page_end (h);
 }
@@ -324,6 +335,10 @@ static void s_dispatch (jk_http_t *h)
             s_login (h);
         else
             s_login_page (h, NULL, NULL);
+        return;
+    }
+    if (strcmp (url, "/favicon.ico") == 0) {
+        s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
         return;
     }
     if (!h->logged_in) {

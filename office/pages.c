@@ -214,7 +214,7 @@ static int s_list_row (void *arg, const jk_outbox_row_t *row)
 
 void jk_lists_refresh (jk_office_app_t *office)
 {
-    jk_outbox_list (office->outbox, 0xF, office->listed_seq, 0, s_list_row,
+    jk_outbox_list (office->outbox, 0x1F, office->listed_seq, 0, s_list_row,
                     office);
 }
 
@@ -289,7 +289,8 @@ static int s_entry_row (void *arg, const jk_outbox_row_t *row)
     const jk_type_t *t = jk_vocabulary_find (row->type, strlen (row->type));
     char when[24], hash[65];
     jk_office_time_text (row->created_at, when);
-    static const char *cls[] = {"pending", "sent", "stored", "rejected"};
+    static const char *cls[] = {"pending", "sent", "stored", "rejected",
+                                "quarantined"};
     fprintf (o,
              "<tr data-seq=\"%llu\" data-state=\"%s\"><td><a "
              "href=\"/outbox/%llu\">%llu</a></td><td>",
@@ -333,7 +334,7 @@ static void s_table_head (jk_http_t *h)
 void jk_page_outbox (jk_http_t *h)
 {
     const char *state = jk_http_query (h, "state");
-    unsigned states = 0xF;
+    unsigned states = 0x1F;
     if (state && strcmp (state, "pending") == 0)
         states = 1u << JK_OUTBOX_PENDING | 1u << JK_OUTBOX_SENT;
     else if (state && strcmp (state, "stored") == 0)
@@ -385,7 +386,8 @@ void jk_page_entry (jk_http_t *h, uint64_t seq)
     const jk_type_t *t = jk_vocabulary_find (row.type, strlen (row.type));
     jk_page_begin (h, TR (h, "Kiriman", "Entry"));
     FILE *o = h->out;
-    static const char *cls[] = {"pending", "sent", "stored", "rejected"};
+    static const char *cls[] = {"pending", "sent", "stored", "rejected",
+                                "quarantined"};
     fprintf (o, "<main><h1>");
     jk_html (o, t ? jk_office_type_label (t, h->en) : row.type);
     char id[37], when[24];
@@ -440,6 +442,11 @@ void jk_page_entry (jk_http_t *h, uint64_t seq)
                 jk_event_text (ev, f->name, text, sizeof text);
                 jk_nik_mask (text, strlen (text), masked);
                 jk_html (o, masked);
+            } else if (f->kind == JK_KIND_ENUM) {
+                char buf[64];
+                jk_event_text (ev, f->name, text, sizeof text);
+                jk_html (o,
+                         jk_office_value_label (text, h->en, buf, sizeof buf));
             } else if (f->kind == JK_KIND_UINT || f->kind == JK_KIND_BOOL)
                 fprintf (o, "%lld", (long long)ev->body[i].n);
             else if (f->kind == JK_KIND_DATE) {
@@ -564,7 +571,7 @@ void jk_page_receipt (jk_http_t *h)
              TR (h, "Tampilkan", "Show"), TR (h, "Cetak", "Print"));
     s_table_head (h);
     pthread_mutex_lock (&h->office->lock);
-    jk_outbox_list (h->office->outbox, 0xF, 0, 0, s_receipt_row, &r);
+    jk_outbox_list (h->office->outbox, 0x1F, 0, 0, s_receipt_row, &r);
     pthread_mutex_unlock (&h->office->lock);
     fprintf (o, "</tbody></table><p id=\"count\" data-count=\"%zu\">%s: %zu",
              r.shown, TR (h, "Jumlah kiriman", "Entries"), r.shown);

@@ -2,9 +2,12 @@
     started as a process, a real jejak-hub started later (entries wait as
     belum terkirim while it is down, then reach tersimpan with the
     receipt of the hub's log), users made with the real command line.
-    Security: a non-loopback bind without --http-public (and without TLS)
+    In a real headless Chromium (tests/support/cdp.c): the clerk's whole
+    flow, screenshots of every page at 1366x768 and 390 px, keyboard
+    reach. Security: a non-loopback bind without --http-public (and without TLS)
     refused, a form without its CSRF token refused, wrong passwords
     throttled, no password or session token in the log. */
+#include "cdp.h"
 #include "jk_office.h"
 #include "testsupport.h"
 
@@ -15,6 +18,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S_SOURCE   "32.03.10/pacet-1"
@@ -646,6 +650,307 @@ static void test_forms_offline_then_online (void **state)
     s_resp_free (&r);
 }
 
+/* ---- the browser ------------------------------------------------------ */
+
+/* <build dir>/test-artifacts/office */
+static char *s_artifacts (void)
+{
+    char *dir = jk_sprintf ("%s/test-artifacts", JEJAK_BINARY_DIR);
+    mkdir (dir, 0755);
+    char *office = jk_sprintf ("%s/office", dir);
+    mkdir (office, 0755);
+    free (dir);
+    return office;
+}
+
+/* Screenshots of the current page at 1366x768 and on a 390-px phone, and
+   at the phone width nothing is wider than the screen. */
+static void s_shots (jk_cdp_t *b, const char *dir, const char *name)
+{
+    char *path = jk_sprintf ("%s/%s-1366.png", dir, name);
+    jk_cdp_viewport (b, 1366, 768, false);
+    assert_true (jk_cdp_screenshot (b, path) > 10000);
+    free (path);
+    jk_cdp_viewport (b, 390, 844, true);
+    assert_true (
+        jk_cdp_wait (b, "document.documentElement.scrollWidth <= 390", 5000));
+    path = jk_sprintf ("%s/%s-390.png", dir, name);
+    assert_true (jk_cdp_screenshot (b, path) > 5000);
+    free (path);
+    jk_cdp_viewport (b, 1366, 768, false);
+}
+
+static char *s_url (s_env_t *env, const char *path)
+{
+    return jk_sprintf ("http://127.0.0.1:%d%s", env->port, path);
+}
+
+/* Sets a form control's value by id. */
+static void s_fill (jk_cdp_t *b, const char *id, const char *value)
+{
+    char *js = jk_sprintf ("(function(){var e=document.getElementById('%s');"
+                           "e.value='%s';e.dispatchEvent(new Event('change'));"
+                           "return 'ok';})()",
+                           id, value);
+    char *v = jk_cdp_eval (b, js);
+    free (js);
+    assert_non_null (v);
+    assert_string_equal (v, "ok");
+    free (v);
+}
+
+/* Clicks the element with id and waits for a page whose path is path. */
+static void s_click_to (jk_cdp_t *b, const char *id, const char *path)
+{
+    char *js = jk_sprintf ("document.getElementById('%s').click(), 'ok'", id);
+    free (jk_cdp_eval (b, js));
+    free (js);
+    js = jk_sprintf ("document.readyState === 'complete' && "
+                     "location.pathname === '%s' && "
+                     "!!document.getElementById('strip')",
+                     path);
+    assert_true (jk_cdp_wait (b, js, 30000));
+    free (js);
+}
+
+static long s_eval_long (jk_cdp_t *b, const char *js)
+{
+    char *v = jk_cdp_eval (b, js);
+    long n = v ? strtol (v, NULL, 10) : -1;
+    free (v);
+    return n;
+}
+
+/* Posts one form over the plain client (setup data for the browser). */
+static void s_post_ok (s_env_t *env, const char *type, ...)
+{
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream (&out, &size);
+    fprintf (f, "csrf=%s", env->csrf);
+    va_list ap;
+    va_start (ap, type);
+    const char *key;
+    while ((key = va_arg (ap, const char *)) != NULL) {
+        const char *value = va_arg (ap, const char *);
+        fprintf (f, "&f.%s=", key);
+        for (const char *p = value; *p; p++)
+            if (strchr ("/ :.", *p))
+                fprintf (f, "%%%02X", (unsigned char)*p);
+            else
+                fputc (*p, f);
+    }
+    va_end (ap);
+    fclose (f);
+    char *path = jk_sprintf ("/form/%s", type);
+    s_resp_t r = s_http (env, "POST", path, out, env->cookie);
+    if (r.code != 303)
+        fprintf (stderr, "%s: %d %s\n", type, r.code, r.body);
+    assert_int_equal (r.code, 303);
+    s_resp_free (&r);
+    free (path);
+    free (out);
+}
+
+/* The issue's flow in a real headless Chromium, with the hub down first:
+   log in, a cooperative with an Indonesian date, a person with a bad NIK
+   (the Indonesian message), fixed; attendance of a session of a batch of
+   five in one save; every entry belum terkirim; the hub comes up: all
+   tersimpan with receipts equal to the hub's log. Screenshots of every
+   page at 1366x768 and 390 px; every control of a form reached by Tab. */
+static void test_browser (void **state)
+{
+    s_env_t *env = *state;
+    if (access (JK_CDP_CHROMIUM, X_OK) != 0) {
+        fprintf (stderr, "test_browser: SKIPPED: %s is not installed\n",
+                 JK_CDP_CHROMIUM);
+        skip ();
+    }
+    char *dir = s_artifacts ();
+    s_start_office (env);
+    jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);
+    assert_non_null (b);
+    char *url = s_url (env, "/login");
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    s_shots (b, dir, "login");
+    s_fill (b, "user", "siti");
+    s_fill (b, "password", S_PASSWORD);
+    s_click_to (b, "login-button", "/");
+    s_shots (b, dir, "home");
+
+    /* The cooperative, with an Indonesian date and 1.045 members. */
+    url = s_url (env, "/form/cooperative.registered");
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    s_shots (b, dir, "form-cooperative");
+    /* Every control of the form is reached with Tab, in order. */
+    long controls = s_eval_long (
+        b, "document.querySelectorAll('#event-form input:not([type=hidden]),"
+           "#event-form select,#event-form textarea,#event-form button')"
+           ".length");
+    assert_true (controls >= 11);
+    free (jk_cdp_eval (b,
+                       "window.seen = new Set(); document.addEventListener"
+                       "('focusin', function (e) { window.seen.add(e.target);"
+                       " }); document.body.focus(), 'ok'"));
+    for (long i = 0; i < controls + 30; i++)
+        jk_cdp_key (b, "Tab", false);
+    assert_int_equal (
+        s_eval_long (b, "Array.from(document.querySelectorAll('#event-form "
+                        "input:not([type=hidden]),#event-form select,"
+                        "#event-form textarea,#event-form button')).filter("
+                        "function (e) { return !window.seen.has(e); }).length"),
+        0);
+    s_fill (b, "f.legal_number", "AHU-0001234.AH.01.26.TAHUN 2019");
+    s_fill (b, "f.legal_date", "01/03/2019");
+    s_fill (b, "f.name", "Koperasi Sauyunan");
+    s_fill (b, "f.form", "PRIMER");
+    s_fill (b, "f.kind", "SERBA_USAHA");
+    s_fill (b, "f.pattern", "KONVENSIONAL");
+    s_fill (b, "f.desa_code", "32.03.10.2012");
+    s_fill (b, "f.members_male", "1.045");
+    s_fill (b, "f.members_female", "35");
+    s_click_to (b, "save", "/outbox/1");
+    char *state_text = jk_cdp_eval (b, "document.getElementById('state')"
+                                       ".textContent");
+    assert_string_equal (state_text, "belum terkirim");
+    free (state_text);
+    s_shots (b, dir, "entry-pending");
+
+    /* A person with a bad NIK: the message beside the field, fixed. */
+    url = s_url (env, "/form/person.registered");
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    s_fill (b, "f.nik", "3203100113800002");
+    s_fill (b, "f.name", "Ujang Sutisna");
+    s_fill (b, "f.sex", "L");
+    s_fill (b, "f.birth_date", "01/01/1980");
+    s_fill (b, "f.desa_code", "32.03.10.2012");
+    s_click_to (b, "save", "/form/person.registered");
+    char *message = jk_cdp_eval (b, "document.getElementById('f.nik.error')"
+                                    ".textContent");
+    assert_non_null (message);
+    assert_string_equal (message, "NIK tidak sah: angka ke-9 dan ke-10 (bulan "
+                                  "lahir) harus 01-12. (E_NIK_MONTH)");
+    free (message);
+    assert_int_equal (
+        s_eval_long (b, "document.getElementById('f.nik').getAttribute("
+                        "'aria-invalid') === 'true' ? 1 : 0"),
+        1);
+    s_shots (b, dir, "form-person-error");
+    s_fill (b, "f.nik", "3203100101800002");
+    s_click_to (b, "save", "/outbox/2");
+
+    /* A batch of five, a session, the five enrolled (plain client). */
+    assert_int_equal (s_login (env, "siti", S_PASSWORD), 303);
+    s_post_ok (env, "training.batch_scheduled", "batch", "PK2UMK-2026-01",
+               "title", "Pelatihan Akuntansi Koperasi", "funding", "APBD_KAB",
+               "budget_year", "2026", "venue", "Aula Kecamatan",
+               "venue_desa_code", "32.03.10.2012", "start_date", "02/11/2026",
+               "end_date", "04/11/2026", NULL);
+    s_post_ok (env, "training.session_scheduled", "batch", "PK2UMK-2026-01",
+               "session_no", "1", "date", "02/11/2026", "starts", "08:00",
+               "ends", "12:00", "jp", "4", "topic", "Dasar akuntansi", NULL);
+    for (int i = 3; i <= 7; i++) {
+        char nik[17], name[32];
+        snprintf (nik, sizeof nik, "320310010180%04d", i);
+        snprintf (name, sizeof name, "Peserta Nomor %d", i);
+        s_post_ok (env, "person.registered", "nik", nik, "name", name, "sex",
+                   "L", "birth_date", "01/01/1980", "desa_code",
+                   "32.03.10.2012", NULL);
+        s_post_ok (env, "training.participant_enrolled", "batch",
+                   "PK2UMK-2026-01", "nik", nik, "cooperative",
+                   "AHU-0001234.AH.01.26.TAHUN 2019", NULL);
+    }
+    /* Attendance: pick the batch and session, mark, one save. */
+    url = s_url (env, "/attendance");
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    free (jk_cdp_eval (b, "var s=document.getElementById('batch');"
+                          "s.value='PK2UMK-2026-01';"
+                          "s.dispatchEvent(new Event('change')), 'ok'"));
+    assert_true (
+        jk_cdp_wait (b, "!!document.getElementById('session')", 30000));
+    free (jk_cdp_eval (b, "var s=document.getElementById('session');"
+                          "s.value='1';"
+                          "s.dispatchEvent(new Event('change')), 'ok'"));
+    assert_true (jk_cdp_wait (
+        b, "document.querySelectorAll('tr[data-nik-row]').length === 5",
+        30000));
+    free (jk_cdp_eval (
+        b, "var r=document.querySelectorAll('tr[data-nik-row] select');"
+           "r[1].value='IZIN'; r[2].value='SAKIT'; r[3].value='ALPA'; 'ok'"));
+    s_shots (b, dir, "attendance");
+    s_click_to (b, "save-attendance", "/receipt");
+    assert_int_equal (
+        s_eval_long (b, "+document.getElementById('count').dataset.count"), 5);
+    s_shots (b, dir, "receipt-session");
+
+    /* Everything waits while the hub is down: 2 + 2 + 10 + 5 = 19. */
+    url = s_url (env, "/outbox");
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    assert_int_equal (
+        s_eval_long (b, "document.querySelectorAll('tr[data-state=pending]')"
+                        ".length"),
+        19);
+    s_shots (b, dir, "outbox-pending");
+
+    /* The hub comes up: all stored, receipts on the page. */
+    s_start_hub (env);
+    assert_true (
+        JK_WAIT_FOR (s_stored (env, "attendance.recorded") == 5, 90000));
+    assert_true (
+        jk_cdp_wait (b, "location.reload(), true", 5000)); /* reload once */
+    assert_true (jk_cdp_wait (
+        b,
+        "document.readyState === 'complete' && document.querySelectorAll"
+        "('tr[data-state=stored]').length === 19 || (location.reload(), "
+        "false)",
+        60000));
+    assert_int_equal (s_stored (env, "cooperative.registered"), 1);
+    assert_int_equal (s_stored (env, "person.registered"), 6);
+    assert_int_equal (s_stored (env, "training.participant_enrolled"), 5);
+    s_shots (b, dir, "outbox-stored");
+    url = s_url (env, "/outbox/1");
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    char *pos = jk_cdp_eval (b, "document.getElementById('pos').textContent");
+    char *hash = jk_cdp_eval (b, "document.getElementById('hash').textContent");
+    assert_non_null (pos);
+    assert_non_null (hash);
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (env->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT pos, lower(hex(hash)) FROM "
+                                          "log WHERE type = "
+                                          "'cooperative.registered'",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (atoll (pos), sqlite3_column_int64 (st, 0));
+    assert_string_equal (hash, (const char *)sqlite3_column_text (st, 1));
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    free (pos);
+    free (hash);
+    s_shots (b, dir, "entry-stored");
+    /* The English toggle. */
+    free (jk_cdp_eval (b, "document.getElementById('lang').click(), 'ok'"));
+    assert_true (jk_cdp_wait (b,
+                              "document.documentElement.lang === 'en' && "
+                              "document.getElementById('state').textContent "
+                              "=== 'stored'",
+                              30000));
+    s_shots (b, dir, "entry-stored-en");
+    jk_cdp_stop (&b);
+    fprintf (stderr, "test_browser: screenshots in %s\n", dir);
+    free (dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +959,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_security, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_forms_offline_then_online,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
