@@ -49,7 +49,8 @@ static void s_datalist (jk_http_t *h, int which)
     FILE *o = h->out;
     jk_list_t *list = &h->office->lists[which];
     fprintf (o, "<datalist id=\"%s\">", s_list_ids[which]);
-    for (size_t i = 0; i < list->count; i++) {
+    size_t from = list->count > JK_LIST_SHOWN ? list->count - JK_LIST_SHOWN : 0;
+    for (size_t i = from; i < list->count; i++) {
         fputs ("<option value=\"", o);
         jk_html (o, list->items[i].key);
         fputs ("\">", o);

@@ -25,7 +25,12 @@ typedef struct {
 typedef struct {
     jk_item_t *items;
     size_t count, cap;
+    zhashx_t *index; /* "GROUP\x1fKEY" of every item: no duplicates */
 } jk_list_t;
+
+/* A form's datalist shows the newest items of a list, at most this many
+   (any other value may still be typed). */
+#define JK_LIST_SHOWN 1000
 
 enum {
     JK_LIST_COOPERATIVES,

@@ -121,10 +121,15 @@ void jk_page_end (jk_http_t *h)
 static void s_list_add (jk_list_t *list, const char *key, const char *label,
                         const char *group, const char *extra)
 {
-    for (size_t i = 0; i < list->count; i++)
-        if (strcmp (list->items[i].key, key) == 0 &&
-            strcmp (list->items[i].group, group) == 0)
-            return;
+    if (!list->index)
+        list->index = zhashx_new ();
+    char *id = jk_sprintf ("%s\x1f%s", group, key);
+    bool seen = zhashx_lookup (list->index, id) != NULL;
+    if (!seen)
+        zhashx_insert (list->index, id, (void *)1);
+    free (id);
+    if (seen)
+        return;
     if (list->count == list->cap) {
         list->cap = list->cap ? list->cap * 2 : 64;
         list->items = jk_realloc (list->items, list->cap * sizeof *list->items);
@@ -147,6 +152,7 @@ void jk_lists_free (jk_office_app_t *office)
             free (list->items[i].extra);
         }
         free (list->items);
+        zhashx_destroy (&list->index);
         memset (list, 0, sizeof *list);
     }
     office->listed_seq = 0;

@@ -699,13 +699,16 @@ static void s_fill (jk_cdp_t *b, const char *id, const char *value)
     free (v);
 }
 
-/* Clicks the element with id and waits for a page whose path is path. */
+/* Clicks the element with id and waits for a new page whose path is path
+   (the old page carries a mark the new one lacks). */
 static void s_click_to (jk_cdp_t *b, const char *id, const char *path)
 {
-    char *js = jk_sprintf ("document.getElementById('%s').click(), 'ok'", id);
+    char *js = jk_sprintf ("window.jkOld = 1; "
+                           "document.getElementById('%s').click(), 'ok'",
+                           id);
     free (jk_cdp_eval (b, js));
     free (js);
-    js = jk_sprintf ("document.readyState === 'complete' && "
+    js = jk_sprintf ("!window.jkOld && document.readyState === 'complete' && "
                      "location.pathname === '%s' && "
                      "!!document.getElementById('strip')",
                      path);
