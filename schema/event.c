@@ -916,8 +916,10 @@ static bool s_all_text (const msgpack_object *o)
 {
     switch (o->type) {
         case MSGPACK_OBJECT_STR:
-            return !memchr (o->via.str.ptr, 0, o->via.str.size) &&
-                   jk_utf8_length (o->via.str.ptr, o->via.str.size) >= 0;
+            /* An empty str has no pointer: nothing to check. */
+            return o->via.str.size == 0 ||
+                   (!memchr (o->via.str.ptr, 0, o->via.str.size) &&
+                    jk_utf8_length (o->via.str.ptr, o->via.str.size) >= 0);
         case MSGPACK_OBJECT_ARRAY:
             for (uint32_t i = 0; i < o->via.array.size; i++)
                 if (!s_all_text (&o->via.array.ptr[i]))

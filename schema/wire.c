@@ -265,8 +265,11 @@ static int s_get_text (s_map_t *m, const char *key, char *out, size_t size)
 {
     const msgpack_object *o = s_map_get (m, key);
     out[0] = 0;
-    if (!o || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size ||
-        jk_utf8_length (o->via.str.ptr, o->via.str.size) < 0 ||
+    if (!o || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size)
+        return -1;
+    if (o->via.str.size == 0)
+        return 0; /* no pointer behind an empty str */
+    if (jk_utf8_length (o->via.str.ptr, o->via.str.size) < 0 ||
         memchr (o->via.str.ptr, 0, o->via.str.size))
         return -1;
     memcpy (out, o->via.str.ptr, o->via.str.size);
