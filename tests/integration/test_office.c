@@ -873,8 +873,12 @@ static void test_browser (void **state)
     free (jk_cdp_eval (b, "var s=document.getElementById('batch');"
                           "s.value='PK2UMK-2026-01';"
                           "s.dispatchEvent(new Event('change')), 'ok'"));
-    assert_true (
-        jk_cdp_wait (b, "!!document.getElementById('session')", 30000));
+    /* The batch's page, loaded to the end (its scripts attach the
+       session picker's change handler only then). */
+    assert_true (jk_cdp_wait (b,
+                              "document.readyState === 'complete' && "
+                              "!!document.getElementById('session')",
+                              30000));
     free (jk_cdp_eval (b, "var s=document.getElementById('session');"
                           "s.value='1';"
                           "s.dispatchEvent(new Event('change')), 'ok'"));
