@@ -508,11 +508,8 @@ static void test_lost_wal_redelivered (void **state)
     assert_int_equal (s_log_count (fx, "count(*)"), 5);
     /* Until the broker has heard from its store it answers heartbeats
        itself (clock only). */
-    int64_t deadline = jk_clock_mono_ms () + 10000;
-    while (!jk_test_file_has (fx->log, "store available") &&
-           jk_clock_mono_ms () < deadline)
-        jk_test_pause_ms (10);
-    assert_true (jk_test_file_has (fx->log, "store available"));
+    assert_true (
+        JK_WAIT_FOR (jk_test_file_has (fx->log, "store available"), 10000));
 
     char *err = NULL;
     assert_int_equal (

@@ -504,10 +504,7 @@ static void test_records_fan_out (void **state)
     assert_int_equal (jk_record_read (msg, &got), 0);
     assert_int_equal (got.pos, 10 + count);
     zmsg_destroy (&msg);
-    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
-    while (s_stat (f->broker, "protocol_errors") < 1 &&
-           jk_clock_mono_ms () < deadline)
-        zclock_sleep (10);
+    JK_WAIT_FOR (s_stat (f->broker, "protocol_errors") >= 1, S_WAIT_MS);
     assert_int_equal (s_stat (f->broker, "protocol_errors"), 1);
     assert_int_equal (s_stat (f->broker, "feed_published"), count + 1);
     free (packed);

@@ -197,11 +197,8 @@ static void test_readonly_directory (void **state)
         _exit (91);
     }
     int status = 0;
-    int64_t deadline = jk_clock_mono_ms () + 20000;
     pid_t done = 0;
-    while ((done = waitpid (pid, &status, WNOHANG)) == 0 &&
-           jk_clock_mono_ms () < deadline)
-        jk_test_pause_ms (10);
+    JK_WAIT_FOR ((done = waitpid (pid, &status, WNOHANG)) != 0, 20000);
     if (done == 0) {
         kill (pid, SIGKILL);
         waitpid (pid, &status, 0);
