@@ -7,7 +7,7 @@
     JSON line.
     Usage: bench_merkle [--quick] [--leaves N] [--proofs P] */
 #include "bench_common.h"
-#include "jk_merkle.h"
+#include "jk_tiles.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include "jk_rebuild.h"
 #include "jk_opts.h"
 #include "jk_integrity.h"
-#include "jk_merkle.h"
+#include "jk_tiles.h"
 #include "jk_note.h"
 #include "jk_replay.h"
 #include "jk_version.h"

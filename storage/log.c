@@ -3,7 +3,7 @@
     finding events by id, and the per-source seq the store checks against.
     Called by the store actor, inside its one transaction per batch. */
 #include "jk_log.h"
-#include "jk_merkle.h"
+#include "jk_tiles.h"
 
 #include <assert.h>
 #include <czmq.h>

@@ -2,7 +2,7 @@
     position 1, and rebuilding a fresh database (log rows plus every
     projection) from a log up to a position or a time. jejak-replay and
     the tests call these; the store shares jk_log_check with them. */
-#include "jk_merkle.h"
+#include "jk_tiles.h"
 #include "jk_rebuild.h"
 #include "jk_record_apply.h"
 

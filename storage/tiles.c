@@ -3,7 +3,7 @@
     fill, inside the log's transaction), a reader answering node hashes
     for proofs from cached tiles, and the check that compares stored
     tiles with the tree recomputed from the log. */
-#include "jk_merkle.h"
+#include "jk_tiles.h"
 
 #include <assert.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include "testsupport.h"
 
 #include "jk_log.h"
-#include "jk_merkle.h"
+#include "jk_tiles.h"
 #include "jk_note.h"
 
 #include <string.h>

@@ -7,7 +7,7 @@
 #include "testsupport.h"
 
 #include "jk_log.h"
-#include "jk_merkle.h"
+#include "jk_tiles.h"
 
 #include <openssl/evp.h>
 #include <string.h>

@@ -1,9 +1,8 @@
 /*  jk_merkle.h - the RFC 6962 / RFC 9162 Merkle tree over the event log
     (docs/AUDIT.md, "The tree"): leaf and node hashes, the tree head of any
     size, inclusion and consistency proofs (generation over any store of
-    perfect-subtree hashes, and verification), and the tile store that
-    keeps the tree beside the log in the same database (C2SP tlog-tiles
-    layout: tiles of height 8, 256 hashes wide).
+    perfect-subtree hashes, and verification). The tile store that keeps
+    the tree beside the log is storage/jk_tiles.h.
 
     leaf = SHA-256(0x00 || entry)   node = SHA-256(0x01 || left || right)
     entry = u64be(pos) || u64be(recorded_at) || u8(outcome)
@@ -15,7 +14,6 @@
 #define JK_MERKLE_H
 
 #include "jk_base.h"
-#include <sqlite3.h>
 
 #define JK_MERKLE_HASH        32
 #define JK_MERKLE_TILE_HEIGHT 8
@@ -102,66 +100,5 @@ void jk_merkle_edge_push (jk_merkle_edge_t *edge, jk_mhash_t *mh,
                           const uint8_t leaf[JK_MERKLE_HASH]);
 void jk_merkle_edge_root (const jk_merkle_edge_t *edge, jk_mhash_t *mh,
                           uint8_t out[JK_MERKLE_HASH]);
-
-/* ---- the tile store ---------------------------------------------------------
-   Table merkle_tile (level, idx, hashes) in the log's database: tile
-   (level L, index i) holds up to 256 consecutive hashes of tree height 8L
-   starting at node index 256 i, concatenated. Level 0 tiles (leaf hashes)
-   are stored once full; the partial level-0 tile is the log's last
-   size mod 256 records. Level L >= 1 tiles are stored whenever they gain
-   a hash (once per 256^L leaves), partial or full. A tile only grows:
-   each version is a prefix of the next. */
-typedef struct _jk_tiles_t jk_tiles_t;
-
-/* The writer's tree over the log in db, which holds head_pos records:
-   creates the table when absent, loads the right edge and stores any
-   tiles the log has and the tree lacks (a database from before the tree,
-   or a rebuilt one), in its own transaction. NULL with err. */
-jk_tiles_t *jk_tiles_open (sqlite3 *db, uint64_t head_pos, char *err,
-                           size_t err_size);
-/* A reader over db (any connection, read-only is fine): node hashes for
-   proofs, cached per tile. */
-jk_tiles_t *jk_tiles_reader (sqlite3 *db);
-void jk_tiles_destroy (jk_tiles_t **self_p);
-
-/* Writer: appends the next leaf inside the caller's open transaction
-   (writes the tiles it completes). JK_OK or JK_IO. */
-int jk_tiles_append (jk_tiles_t *self, const uint8_t leaf[JK_MERKLE_HASH]);
-/* Writer: the transaction committed / rolled back. */
-void jk_tiles_commit (jk_tiles_t *self);
-void jk_tiles_rollback (jk_tiles_t *self);
-/* Writer: leaves appended (including the open transaction), and the head
-   over them. */
-uint64_t jk_tiles_size (jk_tiles_t *self);
-void jk_tiles_head (jk_tiles_t *self, uint8_t out[JK_MERKLE_HASH]);
-
-/* Node function over the tiles (a jk_merkle_node_fn, arg = jk_tiles_t):
-   JK_OK, JK_NOT_FOUND (a tile is missing: the tree is behind the log) or
-   JK_IO. */
-int jk_tiles_node (void *self, int height, uint64_t index,
-                   uint8_t out[JK_MERKLE_HASH]);
-/* The hasher the tiles use, for jk_merkle_* calls on the same thread. */
-jk_mhash_t *jk_tiles_hasher (jk_tiles_t *self);
-
-/* ---- checking stored tiles against the log --------------------------------
-   Fed every leaf recomputed from the log in order, compares each stored
-   tile as the walk completes it. */
-typedef struct _jk_tiles_check_t jk_tiles_check_t;
-
-/* NULL when db has no tile table (a database from before the tree). */
-jk_tiles_check_t *jk_tiles_check_new (sqlite3 *db);
-void jk_tiles_check_destroy (jk_tiles_check_t **self_p);
-/* JK_OK, or JK_INVALID with the tile named in message. */
-int jk_tiles_check_add (jk_tiles_check_t *self,
-                        const uint8_t leaf[JK_MERKLE_HASH], char *message,
-                        size_t message_size);
-/* At the end of the walk: compares the partial tiles and finds tiles
-   beyond the log. JK_OK or JK_INVALID with message. *stored is the number
-   of leaves the stored tiles cover (the tree may lag a log that the store
-   has not opened since it grew). */
-int jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored, char *message,
-                        size_t message_size);
-/* The head over every leaf added so far. */
-void jk_tiles_check_root (jk_tiles_check_t *self, uint8_t out[JK_MERKLE_HASH]);
 
 #endif
