@@ -54,11 +54,6 @@ static int s_teardown (void **state)
     return 0;
 }
 
-static bool s_have_hub (void)
-{
-    return access (jk_test_program ("jejak-hub"), X_OK) == 0;
-}
-
 /* Counts rows of the hub's log for a where clause; -1 while unreadable. */
 static int64_t s_log_count (s_fix_t *fx, const char *what)
 {
@@ -161,8 +156,7 @@ static void s_write (const char *path, const char *text)
 static void test_offline_then_sync (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     /* Broker down: queued, exit 3. */
     assert_int_equal (
         s_agent (fx, "jejak-registration", "0.3", NULL, NULL, "batch",
@@ -254,8 +248,7 @@ static void test_offline_then_sync (void **state)
 static void test_csv_import_and_rejection (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     s_start_hub (fx);
     char *csv = jk_sprintf ("%s/people.csv", fx->dir);
     /* ';', BOM, CRLF, a quoted name with ';' and a newline, a bad NIK on
@@ -342,8 +335,7 @@ static void test_csv_import_and_rejection (void **state)
 static void test_kill9_mid_sync (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     const int n = 10000;
     char *csv = jk_sprintf ("%s/many.csv", fx->dir);
     FILE *f = fopen (csv, "w");
@@ -415,8 +407,7 @@ static int s_person (s_fix_t *fx, int i)
 static void test_restore_from_backup (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     s_start_hub (fx);
     for (int i = 1; i <= 5; i++)
         assert_int_equal (s_person (fx, i), JK_EXIT_OK);
@@ -467,8 +458,7 @@ static void test_restore_from_backup (void **state)
 static void test_lost_wal_redelivered (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     s_start_hub (fx);
     for (int i = 1; i <= 5; i++)
         assert_int_equal (s_person (fx, i), JK_EXIT_OK);
@@ -558,8 +548,7 @@ static void s_import_rounds (s_fix_t *fx, const char *program, const char *type,
 static void test_shared_outbox_concurrent (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     fx->default_outbox = true;
     char *share = jk_sprintf ("%s/share", fx->dir);
     setenv ("XDG_DATA_HOME", share, 1);
@@ -642,8 +631,7 @@ static void test_shared_outbox_concurrent (void **state)
 static void test_pending_states_and_quiet_logs (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     char *level =
         getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
     unsetenv ("JEJAK_LOG");
@@ -698,8 +686,7 @@ static void test_pending_states_and_quiet_logs (void **state)
 static void test_clock_off_told (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     s_start_hub (fx);
     char fast[32];
     snprintf (fast, sizeof fast, "%lld",
@@ -753,8 +740,7 @@ static void test_clock_off_told (void **state)
 static void test_damaged_row_quarantined (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_hub ())
-        skip ();
+    jk_test_require_program ("jejak-hub");
     s_start_hub (fx);
     char *csv = jk_sprintf ("%s/closes.csv", fx->dir);
     FILE *f = fopen (csv, "w");

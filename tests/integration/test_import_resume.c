@@ -255,8 +255,7 @@ static int s_import_until_done (s_fix_t *fx, const jk_type_t *t, size_t rows,
 static void test_import_killed_and_rerun (void **state)
 {
     s_fix_t *fx = *state;
-    if (access (jk_test_program ("jejak-hub"), X_OK) != 0)
-        skip ();
+    jk_test_require_program ("jejak-hub");
     const char *given = getenv ("JEJAK_TEST_SEED");
     unsigned seed = given ? (unsigned)strtoul (given, NULL, 10)
                           : (unsigned)jk_clock_now_ms ();

@@ -27,12 +27,6 @@ typedef struct {
     char *agent_logs; /* every agent's stderr, appended */
 } s_fix_t;
 
-static bool s_have_programs (void)
-{
-    return access (jk_test_program ("jejak-hub"), X_OK) == 0 &&
-           access (jk_test_program ("jejak-keys"), X_OK) == 0;
-}
-
 /* Runs jejak-keys with args; returns its exit code, stdout in *out. */
 static int s_keys (s_fix_t *fx, char **out, ...)
 {
@@ -72,8 +66,8 @@ static int s_setup (void **state)
     fx->log = jk_sprintf ("%s/hub.log", fx->dir);
     fx->agent_logs = jk_strdup ("");
     *state = fx;
-    if (!s_have_programs ())
-        return 0;
+    jk_test_require_program ("jejak-hub");
+    jk_test_require_program ("jejak-keys");
     assert_int_equal (s_keys (fx, NULL, "init", NULL), 0);
     assert_int_equal (s_keys (fx, NULL, "enrol", "--office", "32.03.10",
                               "--domain", "registration", "--device",
@@ -231,8 +225,6 @@ static int64_t s_log_rows (s_fix_t *fx, const char *source)
 static void test_enrolled_round_trip (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_programs ())
-        skip ();
     assert_int_equal (s_person (fx, "32.03.10/pacet-reg", "32.03.10_pacet-reg",
                                 "10", 1, NULL),
                       JK_EXIT_OK);
@@ -247,8 +239,6 @@ static void test_enrolled_round_trip (void **state)
 static void test_forbidden (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_programs ())
-        skip ();
     /* Office 32.03.10's key submitting as office 32.03.11. */
     char *err = NULL;
     assert_int_equal (s_person (fx, "32.03.11/cugenang-1", "32.03.10_pacet-reg",
@@ -287,8 +277,6 @@ static void test_forbidden (void **state)
 static void test_refused (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_programs ())
-        skip ();
     /* A plain client: the handshake fails, no answer ever comes. */
     zsock_t *plain = zsock_new (ZMQ_DEALER);
     zsock_set_linger (plain, 0);
@@ -354,8 +342,6 @@ static void test_refused (void **state)
 static void test_revoked_without_restart (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_programs ())
-        skip ();
     assert_int_equal (s_keys (fx, NULL, "enrol", "--office", "32.03.11",
                               "--domain", "registration", "--device",
                               "cugenang-1", NULL),
@@ -385,8 +371,6 @@ static void test_revoked_without_restart (void **state)
 static void test_hostile_text_verbatim (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_programs ())
-        skip ();
     const char *legal = "'); DROP TABLE log; --";
     const char *name = "Koperasi \"Maju\" O'Brien'); DROP TABLE cooperatives;"
                        " -- Ñusantara ✓ 日本";
@@ -489,8 +473,6 @@ static void test_hostile_text_verbatim (void **state)
 static void test_plain_public_refused (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_programs ())
-        skip ();
     char *db = jk_sprintf ("%s/plain/events.db", fx->dir);
     char *hub[] = {"jejak-hub",       "--db",   db,       "--ingest",
                    "tcp://0.0.0.0:*", "--feed", fx->feed, "--query",
@@ -507,11 +489,10 @@ static void test_plain_public_refused (void **state)
     free (err);
     char *store[] = {"jejak-store",          "--db", db, "--query",
                      "tcp://192.0.2.1:7452", NULL};
-    if (access (jk_test_program ("jejak-store"), X_OK) == 0) {
-        assert_int_equal (jk_test_run (store, NULL, &err, S_WAIT_MS), 2);
-        assert_non_null (strstr (err, "refusing to bind tcp://192.0.2.1"));
-        free (err);
-    }
+    jk_test_require_program ("jejak-store");
+    assert_int_equal (jk_test_run (store, NULL, &err, S_WAIT_MS), 2);
+    assert_non_null (strstr (err, "refusing to bind tcp://192.0.2.1"));
+    free (err);
     char *outbox = jk_sprintf ("%s/public.db", fx->dir);
     char *agent[] = {"jejak-registration",
                      "--source",
@@ -545,9 +526,7 @@ static int s_free_port (void)
 static void test_query_curve_reader (void **state)
 {
     s_fix_t *fx = *state;
-    if (!s_have_programs () ||
-        access (jk_test_program ("jejak-status"), X_OK) != 0)
-        skip ();
+    jk_test_require_program ("jejak-status");
     assert_int_equal (s_keys (fx, NULL, "reader", "--name", "audit", NULL), 0);
     int port = s_free_port ();
     char *bind = jk_sprintf ("tcp://0.0.0.0:%d", port);

@@ -79,6 +79,15 @@ const char *jk_test_program (const char *name)
     return path;
 }
 
+void jk_test_require_program (const char *name)
+{
+    const char *path = jk_test_program (name);
+    if (access (path, X_OK) != 0)
+        fail_msg ("%s is not built (%s: %s): build every program before "
+                  "running the tests",
+                  name, path, strerror (errno));
+}
+
 void jk_test_pause_ms (int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -34,6 +34,9 @@ zmsg_t *jk_test_recv (zsock_t *sock, int timeout_ms);
 
 /* Path of a built program ("jejak-hub") in a static buffer. */
 const char *jk_test_program (const char *name);
+/* Fails the test, naming the program, when a built program is not there
+   to run: a partial build never lets a test pass without running it. */
+void jk_test_require_program (const char *name);
 
 /* Starts a program (argv[0] a name from build/bin or a path) with its
    stdout and stderr appended to log_path (or inherited when NULL).
