@@ -67,6 +67,16 @@ int jk_test_stop (pid_t pid, int signal, int timeout_ms);
             jk_test_pause_ms (5);                                              \
         _ok;                                                                   \
     })
+/* Asserts two doubles are equal (exactly, as ==), printing both values
+   and the expressions when they are not. */
+#define JK_ASSERT_DOUBLE_EQUAL(actual, expected)                               \
+    do {                                                                       \
+        double _actual = (actual), _expected = (expected);                     \
+        if (!(_actual == _expected))                                           \
+            fail_msg ("%s is %.17g, expected %s = %.17g", #actual, _actual,    \
+                      #expected, _expected);                                   \
+    } while (0)
+
 /* A short pause inside JK_WAIT_FOR polling loops only. */
 void jk_test_pause_ms (int ms);
 

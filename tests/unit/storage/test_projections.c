@@ -105,11 +105,11 @@ static void test_attendance_percent (void **state)
     memcpy (wrong_id, wrong->id, 16);
     H_OK (&h, wrong);
     H_OK (&h, s_attendance (&h, 3, "2", "SAKIT", NULL));
-    assert_true (s_pct (&h, 1) == 66.67);
+    JK_ASSERT_DOUBLE_EQUAL (s_pct (&h, 1), 66.67);
     assert_int_equal (s_eligible (&h, 1), 0); /* 66.67 < 75 */
-    assert_true (s_pct (&h, 2) == 100.0);
+    JK_ASSERT_DOUBLE_EQUAL (s_pct (&h, 2), 100.0);
     assert_int_equal (s_eligible (&h, 2), 1);
-    assert_true (s_pct (&h, 3) == 0.0);
+    JK_ASSERT_DOUBLE_EQUAL (s_pct (&h, 3), 0.0);
     assert_int_equal (h_int (&h,
                              "SELECT jp_attended FROM enrollments WHERE nik = '"
                              "320310010190"
@@ -122,7 +122,7 @@ static void test_attendance_percent (void **state)
     fix->has_corrects = true;
     memcpy (fix->corrects, wrong_id, 16);
     H_OK (&h, fix);
-    assert_true (s_pct (&h, 3) == 66.67);
+    JK_ASSERT_DOUBLE_EQUAL (s_pct (&h, 3), 66.67);
     assert_int_equal (h_int (&h,
                              "SELECT corrections FROM attendance WHERE nik ="
                              " '3203100101900003' AND session_no = 1"),
@@ -139,8 +139,8 @@ static void test_attendance_percent (void **state)
           h_event (&h, "training.session_scheduled", "batch", BATCH,
                    "session_no", "3", "date", "2023-05-10", "starts", "08:00",
                    "ends", "09:30", "jp", "2", "topic", "Modul", NULL));
-    assert_true (s_pct (&h, 1) == 50.0);
-    assert_true (s_pct (&h, 2) == 75.0);
+    JK_ASSERT_DOUBLE_EQUAL (s_pct (&h, 1), 50.0);
+    JK_ASSERT_DOUBLE_EQUAL (s_pct (&h, 2), 75.0);
     assert_int_equal (s_eligible (&h, 2), 1); /* 75 >= 75: boundary */
     /* Withdrawn participants are never eligible. */
     H_OK (&h, h_event (&h, "training.participant_withdrawn", "batch", BATCH,
@@ -397,7 +397,7 @@ static void test_snapshot (void **state)
     assert_int_equal (s_get (batch, "present_today")->via.u64, 2);
     assert_int_equal (s_get (batch, "jp_total")->via.u64, 6);
     /* 8 JP attended of 6 x 3 scheduled. */
-    assert_true (s_get (batch, "attendance_pct")->via.f64 == 44.44);
+    JK_ASSERT_DOUBLE_EQUAL (s_get (batch, "attendance_pct")->via.f64, 44.44);
     const msgpack_object *totals = s_get (root, "totals");
     assert_int_equal (s_get (totals, "rejections")->via.u64, 1);
     assert_int_equal (s_get (totals, "active")->via.u64, 1);
