@@ -73,3 +73,19 @@ function(jejak_pkg prefix module)
                  INTERFACE_INCLUDE_DIRECTORIES ${dirs})
   endif()
 endfunction()
+
+# jejak_listed(PATTERN FILES...): every file of this folder matching
+# PATTERN ("*.c", "test_*.c") must be one of FILES. Sources are listed by
+# hand so that a missing file fails the build; this check makes the
+# opposite mistake (a new file nobody listed, which would never be built
+# or run) fail the configure step too.
+function(jejak_listed pattern)
+  file(GLOB found RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_SOURCE_DIR}/${pattern})
+  foreach(file IN LISTS found)
+    if(NOT file IN_LIST ARGN)
+      message(FATAL_ERROR "${CMAKE_CURRENT_SOURCE_DIR}/${file} is in no "
+              "list of ${CMAKE_CURRENT_LIST_FILE}: add it there")
+    endif()
+  endforeach()
+endfunction()
