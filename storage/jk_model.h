@@ -7,10 +7,12 @@
     reading SQLite; `jejak-replay verify --decisions` runs it over a whole
     log and compares every outcome with the logged one.
 
-    Memory: one entry per cooperative, RAT, person, batch, session,
-    enrolment, assessment (with its units and assessors), unit verdict,
-    decision and certificate, and one per attendance row of a batch that
-    is not closed (docs/PROJECTIONS.md, "Decisions from memory"). */
+    Memory: one entry per cooperative, RAT, batch, session, assessment
+    (with its units and assessors), unit verdict, decision and
+    certificate; one per enrolment and attendance row of a batch that is
+    not closed; and at most 2 x JK_MODEL_PEOPLE_MAX people, 8 bytes each
+    (docs/PROJECTIONS.md, "Decisions from memory"). What left memory is
+    read back from the projection tables when a rule asks for it. */
 #ifndef JK_MODEL_H
 #define JK_MODEL_H
 
@@ -19,10 +21,16 @@
 
 typedef struct _jk_model_t jk_model_t;
 
-/* Creates an empty model. With evict, a batch's attendance rows leave
-   memory when it closes (nothing decides against them again but an
-   attendance.corrected naming one: that is looked up in the attendance
-   table of the database given to jk_model_load). */
+/* People kept in memory per generation (two generations): beyond these,
+   the oldest half leaves memory and is looked up in the people table. */
+#define JK_MODEL_PEOPLE_MAX 524288
+
+/* Creates an empty model. With evict (once loaded with jk_model_load), a
+   batch's attendance rows and enrolments leave memory when it closes,
+   and people beyond the bound above leave it oldest first; a rule that
+   needs one of them reads it from the tables of the database given to
+   jk_model_load (attendance by event_id, enrollments and people by
+   their keys), so no decision changes. Without evict everything stays. */
 jk_model_t *jk_model_new (bool evict);
 void jk_model_destroy (jk_model_t **self_p);
 
@@ -30,6 +38,17 @@ void jk_model_destroy (jk_model_t **self_p);
    transaction) and keeps db for the evicted-attendance lookup. Returns 0,
    or -1 with the SQLite message in err. */
 int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size);
+
+/* Sets the people kept per generation (tests; default
+   JK_MODEL_PEOPLE_MAX, at least 1). */
+void jk_model_set_people_max (jk_model_t *self, size_t max);
+
+/* Tells the model that the database given to jk_model_load holds the
+   projections of every event applied up to pos. Never called, the model
+   takes it that the database holds every applied event (the projections
+   are written in the same transaction as the decisions). Once called,
+   people applied after the last pos given stay in memory. */
+void jk_model_written (jk_model_t *self, uint64_t pos);
 
 /* Decides a format-valid event against the state. 0 to accept, -1 with
    the code and message in report, JK_IO when the evicted-attendance
@@ -49,7 +68,11 @@ int jk_model_rules_check (char *err, size_t err_size);
 typedef struct {
     size_t entries;
     size_t attendance;
-    size_t evicted; /* attendance rows dropped with their closed batch */
+    size_t evicted;     /* attendance rows dropped with their closed batch */
+    size_t people;      /* people in memory */
+    size_t people_left; /* people dropped from memory (in the table) */
+    size_t enrollments_left; /* enrolments dropped with their batch */
+    size_t bytes;            /* heap held by the people sets (slots) */
 } jk_model_size_t;
 void jk_model_size (jk_model_t *self, jk_model_size_t *size);
 

@@ -37,6 +37,7 @@ typedef struct {
     char start[11], end[11];
     int64_t class_size_max, min_pct, enrolled, jp_total;
     bool closed;
+    bool gone;            /* closed, and its enrolments left memory */
     zhashx_t *attendance; /* "session_no\x1fnik" -> s_attendance_t */
 } s_batch_t;
 
@@ -85,13 +86,41 @@ typedef struct {
     char **number;
 } s_holder_t;
 
+/* People: each registered NIK as an integer (16 digits, +1 so that 0
+   marks an empty slot) in open-addressing sets of two generations. New
+   NIKs go to the young one; when it holds people_max, the old one is
+   dropped (its people stay in the people table) and the young one becomes
+   old. A NIK in neither is then looked up in the table by its primary
+   key. NIKs that are not 16 digits (none pass validation; a table could
+   hold one) are kept apart, never dropped. */
+typedef struct {
+    uint64_t *slot;
+    size_t mask; /* slots - 1 (a power of two), or 0 before the first */
+    size_t count;
+    uint64_t max_pos; /* latest position among its people */
+} s_niks_t;
+
+typedef struct {
+    s_niks_t young, old;
+    size_t max;       /* people per generation (JK_MODEL_PEOPLE_MAX) */
+    bool partial;     /* some people are only in the table */
+    uint64_t written; /* the table holds every person up to here */
+    bool lagging;     /* jk_model_written was called: honour written */
+    zhashx_t *odd;    /* NIKs that are not 16 digits */
+    size_t dropped;   /* people dropped from memory so far */
+} s_people_t;
+
 struct _jk_model_t {
     bool evict;
+    bool bound;              /* people and closed batches may leave memory */
     sqlite3 *db;             /* for evicted attendance, or NULL */
     sqlite3_stmt *by_id;     /* SELECT batch, session_no ... event_id */
+    sqlite3_stmt *person_st; /* SELECT 1 FROM people WHERE nik */
+    sqlite3_stmt *enrol_st;  /* SELECT withdrawn, jp_attended ... */
+    s_enrollment_t fetched;  /* an evicted enrolment read back */
     zhashx_t *cooperatives;  /* norm -> s_cooperative_t */
     zhashx_t *rats;          /* norm\x1fyear -> s_rat_t */
-    zhashx_t *people;        /* nik -> (void *) 1 */
+    s_people_t people;       /* NIKs, bounded (s_people_*) */
     zhashx_t *batches;       /* batch -> s_batch_t */
     zhashx_t *sessions;      /* batch\x1fno -> s_session_t */
     zhashx_t *enrollments;   /* batch\x1fnik -> s_enrollment_t */
@@ -102,7 +131,7 @@ struct _jk_model_t {
     zhashx_t *results;       /* a\x1fnik -> s_verdict_t */
     zhashx_t *certificates;  /* number -> s_certificate_t */
     zhashx_t *holders;       /* a\x1fnik -> s_holder_t */
-    size_t attendance_count, evicted;
+    size_t attendance_count, evicted, enrol_evicted;
     int *kind; /* per vocabulary index: what apply changes (s_kind_t) */
 };
 
@@ -311,6 +340,133 @@ static const struct {
     {"certificate.revoked", K_REVOKED},
 };
 
+/* ---- people: a bounded set of NIKs -----------------------------------------
+ */
+
+/* The NIK as its set key (value + 1), or 0 when it is not 16 digits. */
+static uint64_t s_nik_key (jk_str_t nik)
+{
+    if (!nik.ptr || nik.len != 16)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (nik.ptr[i] < '0' || nik.ptr[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(nik.ptr[i] - '0');
+    }
+    return v + 1;
+}
+
+static size_t s_niks_home (const s_niks_t *set, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & set->mask;
+}
+
+static bool s_niks_has (const s_niks_t *set, uint64_t key)
+{
+    if (!set->count)
+        return false;
+    for (size_t i = s_niks_home (set, key);; i = (i + 1) & set->mask) {
+        if (set->slot[i] == key)
+            return true;
+        if (set->slot[i] == 0)
+            return false;
+    }
+}
+
+static void s_niks_put (s_niks_t *set, uint64_t key);
+
+/* Doubles the slots (load stays at most one half). */
+static void s_niks_grow (s_niks_t *set)
+{
+    s_niks_t bigger = {0};
+    bigger.mask = set->mask ? 2 * set->mask + 1 : 1023;
+    bigger.slot = jk_calloc (bigger.mask + 1, sizeof *bigger.slot);
+    bigger.max_pos = set->max_pos;
+    for (size_t i = 0; set->slot && i <= set->mask; i++)
+        if (set->slot[i])
+            s_niks_put (&bigger, set->slot[i]);
+    free (set->slot);
+    *set = bigger;
+}
+
+/* Adds key (not yet in set). */
+static void s_niks_put (s_niks_t *set, uint64_t key)
+{
+    if (!set->slot || 2 * (set->count + 1) > set->mask + 1)
+        s_niks_grow (set);
+    size_t i = s_niks_home (set, key);
+    while (set->slot[i])
+        i = (i + 1) & set->mask;
+    set->slot[i] = key;
+    set->count++;
+}
+
+static void s_niks_clear (s_niks_t *set)
+{
+    free (set->slot);
+    memset (set, 0, sizeof *set);
+}
+
+/* Whether the old generation may leave memory: the table holds all of
+   its people. */
+static bool s_people_can_drop (const s_people_t *people)
+{
+    return !people->lagging || people->old.max_pos <= people->written;
+}
+
+/* Records a registered person (at pos; 0 when read from the table). */
+static void s_people_add (jk_model_t *self, jk_str_t nik, uint64_t pos)
+{
+    s_people_t *people = &self->people;
+    uint64_t key = s_nik_key (nik);
+    if (!key) {
+        char text[KEY_MAX];
+        s_key (text, nik, NONE, NONE);
+        zhashx_update (people->odd, text, (void *)1);
+        return;
+    }
+    if (s_niks_has (&people->young, key) || s_niks_has (&people->old, key))
+        return;
+    /* Only a model that can read the table back drops anyone. */
+    if (self->bound && self->db && people->young.count >= people->max &&
+        s_people_can_drop (people)) {
+        if (people->old.count)
+            people->partial = true;
+        people->dropped += people->old.count;
+        s_niks_clear (&people->old);
+        people->old = people->young;
+        memset (&people->young, 0, sizeof people->young);
+    }
+    s_niks_put (&people->young, key);
+    if (pos > people->young.max_pos)
+        people->young.max_pos = pos;
+}
+
+/* Whether nik is a registered person: from memory, or when some people
+   left it, from the people table. GO or FAILED. */
+static int s_people_has (jk_model_t *self, jk_str_t nik, bool *found)
+{
+    s_people_t *people = &self->people;
+    uint64_t key = s_nik_key (nik);
+    if (!key) {
+        char text[KEY_MAX];
+        *found = zhashx_lookup (people->odd, s_key (text, nik, NONE, NONE));
+        return GO;
+    }
+    *found = s_niks_has (&people->young, key) || s_niks_has (&people->old, key);
+    if (*found || !people->partial)
+        return GO;
+    sqlite3_bind_text (self->person_st, 1, nik.ptr, (int)nik.len,
+                       SQLITE_STATIC);
+    int rc = sqlite3_step (self->person_st);
+    sqlite3_reset (self->person_st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return FAILED;
+    *found = rc == SQLITE_ROW;
+    return GO;
+}
+
 /* ---- the object ------------------------------------------------------------
  */
 
@@ -318,9 +474,11 @@ jk_model_t *jk_model_new (bool evict)
 {
     jk_model_t *self = jk_calloc (1, sizeof *self);
     self->evict = evict;
+    self->bound = evict;
     self->cooperatives = s_map (s_free);
     self->rats = s_map (s_free);
-    self->people = s_map (NULL);
+    self->people.max = JK_MODEL_PEOPLE_MAX;
+    self->people.odd = s_map (NULL);
     self->batches = s_map (s_batch_free);
     self->sessions = s_map (s_free);
     self->enrollments = s_map (s_free);
@@ -348,7 +506,11 @@ void jk_model_destroy (jk_model_t **self_p)
     zhashx_destroy (&self->attendance_id);
     zhashx_destroy (&self->cooperatives);
     zhashx_destroy (&self->rats);
-    zhashx_destroy (&self->people);
+    sqlite3_finalize (self->person_st);
+    sqlite3_finalize (self->enrol_st);
+    s_niks_clear (&self->people.young);
+    s_niks_clear (&self->people.old);
+    zhashx_destroy (&self->people.odd);
     zhashx_destroy (&self->batches);
     zhashx_destroy (&self->sessions);
     zhashx_destroy (&self->enrollments);
@@ -363,13 +525,32 @@ void jk_model_destroy (jk_model_t **self_p)
     *self_p = NULL;
 }
 
+void jk_model_set_people_max (jk_model_t *self, size_t max)
+{
+    self->people.max = max ? max : 1;
+}
+
+void jk_model_written (jk_model_t *self, uint64_t pos)
+{
+    self->people.lagging = true;
+    self->people.written = pos;
+}
+
 void jk_model_size (jk_model_t *self, jk_model_size_t *size)
 {
+    size->people = self->people.young.count + self->people.old.count +
+                   zhashx_size (self->people.odd);
+    size->people_left = self->people.dropped;
+    size->enrollments_left = self->enrol_evicted;
+    size->bytes = ((self->people.young.slot ? self->people.young.mask + 1 : 0) +
+                   (self->people.old.slot ? self->people.old.mask + 1 : 0)) *
+                  sizeof (uint64_t);
     size->attendance = self->attendance_count;
     size->evicted = self->evicted;
     size->entries =
         zhashx_size (self->cooperatives) + zhashx_size (self->rats) +
-        zhashx_size (self->people) + zhashx_size (self->batches) +
+        self->people.young.count + self->people.old.count +
+        zhashx_size (self->people.odd) + zhashx_size (self->batches) +
         zhashx_size (self->sessions) + zhashx_size (self->enrollments) +
         self->attendance_count + zhashx_size (self->assessments) +
         zhashx_size (self->unit_results) + zhashx_size (self->results) +
@@ -465,6 +646,30 @@ static void s_set_verdict (zhashx_t *map, const char *key, jk_str_t verdict)
     s_copy (v->verdict, sizeof v->verdict, verdict);
 }
 
+/* Drops a closed batch's enrolments: a rule that asks for one reads it
+   back from the enrollments table (s_enrollment). */
+static void s_evict_enrollments (jk_model_t *self, jk_str_t batch, s_batch_t *b)
+{
+    if (!self->bound || !self->db)
+        return;
+    char prefix[KEY_MAX];
+    s_key (prefix, batch, jk_str_of (""), NONE);
+    size_t n = strlen (prefix);
+    zlistx_t *gone = zlistx_new ();
+    for (void *e = zhashx_first (self->enrollments); e;
+         e = zhashx_next (self->enrollments)) {
+        const char *key = zhashx_cursor (self->enrollments);
+        if (strncmp (key, prefix, n) == 0)
+            zlistx_add_end (gone, (void *)key);
+    }
+    for (const char *key = zlistx_first (gone); key; key = zlistx_next (gone)) {
+        zhashx_delete (self->enrollments, key);
+        self->enrol_evicted++;
+    }
+    zlistx_destroy (&gone);
+    b->gone = true;
+}
+
 /* Drops a closed batch's attendance rows. */
 static void s_evict (jk_model_t *self, s_batch_t *b)
 {
@@ -502,8 +707,7 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         s_copy (r->held_on, sizeof r->held_on, s_text (ev, "held_on"));
         zhashx_update (self->rats, key, r);
     } else if (kind == K_PERSON) {
-        s_key (key, s_text (ev, "nik"), NONE, NONE);
-        zhashx_update (self->people, key, (void *)1);
+        s_people_add (self, s_text (ev, "nik"), pos);
     } else if (kind == K_BATCH) {
         s_batch_t *b = jk_calloc (1, sizeof *b);
         s_copy (b->start, sizeof b->start, s_text (ev, "start_date"));
@@ -584,6 +788,7 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         if (b) {
             b->closed = true;
             s_evict (self, b);
+            s_evict_enrollments (self, s_text (ev, "batch"), b);
         }
     } else if (kind == K_ASSESSMENT) {
         s_assessment_t *a = jk_calloc (1, sizeof *a);
@@ -669,9 +874,7 @@ static void s_load_rat (jk_model_t *self, sqlite3_stmt *st)
 
 static void s_load_person (jk_model_t *self, sqlite3_stmt *st)
 {
-    char key[KEY_MAX];
-    zhashx_update (self->people, s_key (key, s_col (st, 0), NONE, NONE),
-                   (void *)1);
+    s_people_add (self, s_col (st, 0), 0);
 }
 
 static void s_load_batch (jk_model_t *self, sqlite3_stmt *st)
@@ -684,6 +887,7 @@ static void s_load_batch (jk_model_t *self, sqlite3_stmt *st)
     b->enrolled = sqlite3_column_int64 (st, 5);
     b->closed = sqlite3_column_int (st, 6) != 0;
     b->jp_total = sqlite3_column_int64 (st, 7);
+    b->gone = b->closed && self->bound;
     char key[KEY_MAX];
     zhashx_update (self->batches, s_key (key, s_col (st, 0), NONE, NONE), b);
 }
@@ -702,6 +906,11 @@ static void s_load_session (jk_model_t *self, sqlite3_stmt *st)
 
 static void s_load_enrollment (jk_model_t *self, sqlite3_stmt *st)
 {
+    s_batch_t *b = s_batch (self, s_col (st, 0));
+    if (b && b->gone) {
+        self->enrol_evicted++;
+        return;
+    }
     s_enrollment_t *e = jk_calloc (1, sizeof *e);
     e->withdrawn = sqlite3_column_int (st, 2) != 0;
     e->jp_attended = sqlite3_column_int64 (st, 3);
@@ -817,6 +1026,23 @@ int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size)
          " FROM certificates",
          s_load_certificate},
     };
+    self->db = db;
+    if (sqlite3_prepare_v3 (db,
+                            "SELECT batch, session_no FROM attendance"
+                            " WHERE event_id = ?1",
+                            -1, SQLITE_PREPARE_PERSISTENT, &self->by_id,
+                            NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3 (db, "SELECT 1 FROM people WHERE nik = ?1", -1,
+                            SQLITE_PREPARE_PERSISTENT, &self->person_st,
+                            NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3 (db,
+                            "SELECT withdrawn, jp_attended FROM enrollments"
+                            " WHERE batch = ?1 AND nik = ?2",
+                            -1, SQLITE_PREPARE_PERSISTENT, &self->enrol_st,
+                            NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "model: %s", sqlite3_errmsg (db));
+        return -1;
+    }
     bool evict = self->evict;
     self->evict = true; /* closed batches' rows are skipped, not loaded */
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
@@ -831,15 +1057,6 @@ int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size)
             return -1;
         }
     self->evict = evict;
-    self->db = db;
-    if (sqlite3_prepare_v3 (db,
-                            "SELECT batch, session_no FROM attendance"
-                            " WHERE event_id = ?1",
-                            -1, SQLITE_PREPARE_PERSISTENT, &self->by_id,
-                            NULL) != SQLITE_OK) {
-        snprintf (err, err_size, "model: %s", sqlite3_errmsg (db));
-        return -1;
-    }
     return 0;
 }
 
@@ -863,17 +1080,13 @@ static int s_need_cooperative (jk_model_t *self, const jk_event_t *ev,
     return REJECT;
 }
 
-static bool s_person (jk_model_t *self, jk_str_t nik)
-{
-    char key[KEY_MAX];
-    return zhashx_lookup (self->people, s_key (key, nik, NONE, NONE)) != NULL;
-}
-
 static int s_need_person (jk_model_t *self, const jk_event_t *ev,
                           jk_report_t *report)
 {
     jk_str_t nik = s_text (ev, "nik");
-    if (s_person (self, nik))
+    bool found;
+    RUN (s_people_has (self, nik, &found));
+    if (found)
         return GO;
     char masked[17];
     s_mask (nik, masked);
@@ -909,17 +1122,35 @@ static int s_open_batch (jk_str_t batch, const s_batch_t *row, const char *what,
     return REJECT;
 }
 
-static s_enrollment_t *s_enrollment (jk_model_t *self, jk_str_t batch,
-                                     jk_str_t nik)
+/* The enrolment of nik in batch, or NULL: from memory, or for a closed
+   batch whose enrolments left it, from the enrollments table (then *e is
+   the model's one scratch copy). GO or FAILED. */
+static int s_enrollment (jk_model_t *self, jk_str_t batch, jk_str_t nik,
+                         s_enrollment_t **e)
 {
     char key[KEY_MAX];
-    return zhashx_lookup (self->enrollments, s_key (key, batch, nik, NONE));
+    *e = zhashx_lookup (self->enrollments, s_key (key, batch, nik, NONE));
+    s_batch_t *b = *e ? NULL : s_batch (self, batch);
+    if (!b || !b->gone)
+        return GO;
+    sqlite3_bind_text (self->enrol_st, 1, batch.ptr, (int)batch.len,
+                       SQLITE_STATIC);
+    sqlite3_bind_text (self->enrol_st, 2, nik.ptr, (int)nik.len, SQLITE_STATIC);
+    int rc = sqlite3_step (self->enrol_st);
+    if (rc == SQLITE_ROW) {
+        self->fetched.withdrawn = sqlite3_column_int (self->enrol_st, 0) != 0;
+        self->fetched.jp_attended = sqlite3_column_int64 (self->enrol_st, 1);
+        *e = &self->fetched;
+    }
+    sqlite3_reset (self->enrol_st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? GO : FAILED;
 }
 
 static int s_need_enrolled (jk_model_t *self, jk_str_t batch, jk_str_t nik,
                             jk_report_t *report)
 {
-    s_enrollment_t *e = s_enrollment (self, batch, nik);
+    s_enrollment_t *e;
+    RUN (s_enrollment (self, batch, nik, &e));
     if (e && !e->withdrawn)
         return GO;
     char masked[17];
@@ -1010,7 +1241,9 @@ static int s_person_registered (jk_model_t *self, const jk_event_t *ev,
                                 jk_report_t *report)
 {
     jk_str_t nik = s_text (ev, "nik");
-    if (s_person (self, nik)) {
+    bool found;
+    RUN (s_people_has (self, nik, &found));
+    if (found) {
         char masked[17];
         s_mask (nik, masked);
         jk_report_error (report, "E_DUPLICATE_PERSON", "body.nik",
@@ -1080,7 +1313,8 @@ static int s_participant_enrolled (jk_model_t *self, const jk_event_t *ev,
     RUN (s_need_batch (self, batch, &row, report));
     RUN (s_need_person (self, ev, report));
     RUN (s_need_cooperative (self, ev, "cooperative", report));
-    s_enrollment_t *e = s_enrollment (self, batch, nik);
+    s_enrollment_t *e;
+    RUN (s_enrollment (self, batch, nik, &e));
     if (e && !e->withdrawn) {
         char masked[17];
         s_mask (nik, masked);
@@ -1285,7 +1519,8 @@ static int s_unit_assessed (jk_model_t *self, const jk_event_t *ev,
        minimum attendance. */
     jk_str_t nik = s_text (ev, "nik");
     jk_str_t linked = jk_str_of (a->batch);
-    s_enrollment_t *e = s_enrollment (self, linked, nik);
+    s_enrollment_t *e;
+    RUN (s_enrollment (self, linked, nik, &e));
     s_batch_t *b = s_batch (self, linked);
     int64_t jp_total = b ? b->jp_total : 0, min_pct = b ? b->min_pct : 0;
     bool eligible = e && !e->withdrawn && b && (jp_total > 0 || min_pct == 0) &&

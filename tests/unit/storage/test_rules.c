@@ -384,6 +384,112 @@ static void test_eviction_keeps_codes (void **state)
                          "E_UNKNOWN_ATTENDANCE");
 }
 
+static jk_event_t *s_withdraw (harness_t *h, int n)
+{
+    return h_event (h, "training.participant_withdrawn", "batch", BATCH, "nik",
+                    h_nik (n), "reason", "pindah tugas", NULL);
+}
+
+static jk_event_t *s_enrolment (harness_t *h, int n)
+{
+    return h_event (h, "training.participant_enrolled", "batch", BATCH, "nik",
+                    h_nik (n), "cooperative", COOP, NULL);
+}
+
+/* A closed batch's enrolments leave memory with it; the rules that still
+   read them (a withdrawal or enrolment naming the closed batch, a unit
+   assessed on an assessment linked to it) read them back from the
+   enrollments table and decide exactly as a model that kept them. */
+static void test_eviction_of_enrolments (void **state)
+{
+    harness_t *h = *state;
+    /* Person 1 attends all 8 JP, person 2 half; person 3 withdraws. */
+    H_OK (h, s_attendance (h, 1, "1", "HADIR", "08:00"));
+    H_OK (h, s_attendance (h, 1, "2", "HADIR", "08:00"));
+    H_OK (h, s_attendance (h, 2, "1", "HADIR", "08:00"));
+    H_OK (h, s_withdraw (h, 3));
+    H_OK (h, h_event (h, "training.batch_closed", "batch", BATCH, NULL));
+    jk_model_size_t size;
+    jk_model_size (h->proj->model, &size);
+    assert_int_equal (size.enrollments_left, 3);
+    assert_string_equal (s_both (h, s_withdraw (h, 1)), "E_BATCH_CLOSED");
+    assert_string_equal (s_both (h, s_withdraw (h, 3)), "E_NOT_ENROLLED");
+    assert_string_equal (s_both (h, s_withdraw (h, 9)), "E_NOT_ENROLLED");
+    assert_string_equal (s_both (h, s_enrolment (h, 1)), "E_ALREADY_ENROLLED");
+    assert_string_equal (s_both (h, s_enrolment (h, 3)), "E_BATCH_CLOSED");
+    assert_string_equal (s_both (h, s_unit (h, 1, UNIT_ONE, "K", "ASR-1")), "");
+    assert_string_equal (s_both (h, s_unit (h, 2, UNIT_ONE, "K", "ASR-1")),
+                         "E_ATTENDANCE_BELOW_MIN");
+    assert_string_equal (s_both (h, s_unit (h, 3, UNIT_ONE, "K", "ASR-1")),
+                         "E_ATTENDANCE_BELOW_MIN");
+    assert_string_equal (s_both (h, s_unit (h, 4, UNIT_ONE, "K", "ASR-1")),
+                         "E_ATTENDANCE_BELOW_MIN");
+    /* The same after a restart: the closed batch's enrolments are not
+       loaded. */
+    jk_projections_destroy (&h->proj);
+    char err[256] = "";
+    h->proj = jk_projections_new (h->db, NULL, err, sizeof err);
+    assert_non_null (h->proj);
+    assert_string_equal (s_both (h, s_withdraw (h, 1)), "E_BATCH_CLOSED");
+    jk_model_size (h->proj->model, &size);
+    assert_int_equal (size.enrollments_left, 3);
+    assert_string_equal (s_both (h, s_withdraw (h, 3)), "E_NOT_ENROLLED");
+    assert_string_equal (s_both (h, s_unit (h, 2, UNIT_ONE, "K", "ASR-1")),
+                         "E_ATTENDANCE_BELOW_MIN");
+    assert_string_equal (s_both (h, s_unit (h, 1, UNIT_ONE, "K", "ASR-1")), "");
+}
+
+/* People beyond the bound leave memory oldest first and are looked up in
+   the people table: every person rule decides as before. */
+static void test_eviction_of_people (void **state)
+{
+    harness_t *h = *state;
+    jk_report_t report;
+    jk_report_reset (&report);
+    jk_event_t *probe = s_withdraw (h, 1); /* loads the model */
+    assert_int_equal (jk_projections_decide (h->proj, probe, &report), 0);
+    jk_event_destroy (&probe);
+    jk_model_set_people_max (h->proj->model, 4);
+    for (int n = 40; n < 60; n++)
+        s_person (h, n);
+    jk_model_size_t size;
+    jk_model_size (h->proj->model, &size);
+    /* 32 + 20 registered, at most two generations of 4 in memory. */
+    assert_true (size.people <= 8);
+    assert_int_equal (size.people + size.people_left, 52);
+    for (int n = 1; n < 60; n += 3) {
+        bool known = n <= 32 || n >= 40;
+        jk_event_t *again =
+            h_event (h, "person.registered", "nik", h_nik (n), "name", "Lagi",
+                     "sex", "L", "birth_date", "1990-01-01", "desa_code",
+                     "32.03.10.2001", NULL);
+        assert_string_equal (s_both (h, again),
+                             known ? "E_DUPLICATE_PERSON" : "");
+        jk_event_t *fix =
+            h_event (h, "person.corrected", "nik", h_nik (n), "name", "Baru",
+                     "reason", "salah ketik", NULL);
+        assert_string_equal (s_both (h, fix), known ? "" : "E_UNKNOWN_PERSON");
+    }
+    /* A duplicate of a person dropped from memory is still rejected, and
+       logged with its code. */
+    H_REJECT (h,
+              h_event (h, "person.registered", "nik", h_nik (41), "name",
+                       "Dua Kali", "sex", "L", "birth_date", "1990-01-01",
+                       "desa_code", "32.03.10.2001", NULL),
+              "E_DUPLICATE_PERSON");
+    /* While the tables lag behind (a projector that has written up to an
+       earlier position), nobody applied after it leaves memory. */
+    jk_model_written (h->proj->model, h->pos);
+    jk_model_size (h->proj->model, &size);
+    size_t left = size.people_left;
+    for (int n = 60; n < 72; n++)
+        s_person (h, n);
+    jk_model_size (h->proj->model, &size);
+    assert_true (size.people_left <= left + 8);
+    assert_true (size.people >= 12);
+    assert_int_equal (size.people + size.people_left, 64);
+}
+
 static void test_assessment_rules (void **state)
 {
     harness_t *h = *state;
@@ -513,6 +619,10 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_correction_after_close, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_keeps_codes, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_eviction_of_enrolments, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_eviction_of_people, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_assessment_rules, s_setup,
                                          s_teardown),
