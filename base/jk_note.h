@@ -65,6 +65,28 @@ char *jk_note_sign_line (const char *body, size_t body_len, const char *name,
 int jk_note_verify (const jk_checkpoint_t *checkpoint, const char *name,
                     int type, const uint8_t pub[32], uint64_t *timestamp);
 
+/* A signer key "PRIVATE+KEY+name+hex(key ID)+base64(type || seed)", the
+   signed-note form of a private key (the log's key file, jejak-keys
+   log-key), with type 0x01. Format: out of at least 256 bytes. Parse:
+   JK_OK, or JK_INVALID naming the rule in err. */
+void jk_note_skey_format (const char *name, const uint8_t seed[32], char *out,
+                          size_t out_size);
+int jk_note_skey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
+                        uint8_t seed[32], char *err, size_t err_size);
+/* Reads a signer key file (one line, as jk_note_skey_format): JK_OK;
+   JK_IO when it cannot be read or others may read it (mode beyond 0600);
+   JK_INVALID naming the rule. err names the file. */
+int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX],
+                       uint8_t seed[32], char *err, size_t err_size);
+/* A new random Ed25519 seed (OpenSSL's RAND). JK_OK or JK_IO. */
+int jk_note_keygen (uint8_t seed[32]);
+
+/* A whole signed checkpoint: the body of (origin, size, root), a blank
+   line and the log's signature line by key (origin, seed). A heap string,
+   NULL when origin is not a valid name or the signature failed. */
+char *jk_checkpoint_sign (const char *origin, uint64_t size,
+                          const uint8_t root[32], const uint8_t seed[32]);
+
 /* A trusted signer: key name, type and Ed25519 public key. */
 typedef struct {
     char name[JK_NOTE_NAME_MAX];

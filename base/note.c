@@ -3,11 +3,15 @@
     strict parser. Ed25519 and SHA-256 through OpenSSL EVP. */
 #include "jk_note.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_DASH     "\xe2\x80\x94 " /* U+2014 and a space */
 #define S_DASH_LEN 4
@@ -401,4 +405,117 @@ int jk_checkpoint_trusted (const jk_checkpoint_t *checkpoint,
         return JK_INVALID;
     }
     return JK_OK;
+}
+
+#define S_SKEY_PREFIX "PRIVATE+KEY+"
+
+void jk_note_skey_format (const char *name, const uint8_t seed[32], char *out,
+                          size_t out_size)
+{
+    uint8_t pub[32], id[4], key[33];
+    if (jk_note_public (seed, pub) != JK_OK) {
+        snprintf (out, out_size, "%s", "");
+        return;
+    }
+    jk_note_key_id (name, JK_NOTE_TYPE_ED25519, pub, id);
+    key[0] = JK_NOTE_TYPE_ED25519;
+    memcpy (key + 1, seed, 32);
+    char hex[9], b64[64];
+    jk_hex_format (id, 4, hex);
+    s_b64 (key, 33, b64);
+    snprintf (out, out_size, S_SKEY_PREFIX "%s+%s+%s", name, hex, b64);
+}
+
+int jk_note_skey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
+                        uint8_t seed[32], char *err, size_t err_size)
+{
+    size_t prefix = strlen (S_SKEY_PREFIX);
+    if (strncmp (text, S_SKEY_PREFIX, prefix) != 0)
+        return s_fail (err, err_size,
+                       "signer key must start with PRIVATE+KEY+");
+    const char *start = text + prefix;
+    const char *plus = strchr (start, '+');
+    const char *plus2 = plus ? strchr (plus + 1, '+') : NULL;
+    if (!plus || !plus2 || plus2 - plus != 9 ||
+        !s_name_ok (start, (size_t)(plus - start)))
+        return s_fail (err, err_size,
+                       "signer key must be PRIVATE+KEY+NAME+KEYID+KEY: a "
+                       "name, 8 hex digits, base64 of the type byte and the "
+                       "key");
+    memset (name, 0, JK_NOTE_NAME_MAX);
+    memcpy (name, start, (size_t)(plus - start));
+    uint8_t id[4], key[48], pub[32], want[4];
+    char hex[9];
+    memcpy (hex, plus + 1, 8);
+    hex[8] = 0;
+    int n = s_unb64 (plus2 + 1, strlen (plus2 + 1), key);
+    if (jk_hex_parse (hex, id, 4) != JK_OK || n != 33 ||
+        key[0] != JK_NOTE_TYPE_ED25519 || jk_note_public (key + 1, pub))
+        return s_fail (err, err_size,
+                       "signer key must carry 8 hex digits and base64 of "
+                       "the type byte 01 and a 32-byte Ed25519 seed");
+    jk_note_key_id (name, JK_NOTE_TYPE_ED25519, pub, want);
+    if (memcmp (id, want, 4))
+        return s_fail (err, err_size,
+                       "signer key: the key ID does not match the name and "
+                       "key");
+    memcpy (seed, key + 1, 32);
+    return JK_OK;
+}
+
+int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX],
+                       uint8_t seed[32], char *err, size_t err_size)
+{
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        snprintf (err, err_size, "cannot read the log key %s: %s", path,
+                  strerror (errno));
+        return JK_IO;
+    }
+    struct stat st;
+    char text[512];
+    size_t n = 0;
+    int rc = JK_OK;
+    if (fstat (fileno (file), &st) == 0 && (st.st_mode & 077)) {
+        snprintf (err, err_size,
+                  "the log key %s may be read by others (mode %04o): "
+                  "chmod 600 %s",
+                  path, (unsigned)(st.st_mode & 07777), path);
+        rc = JK_IO;
+    } else {
+        n = fread (text, 1, sizeof text - 1, file);
+        text[n] = 0;
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+            text[--n] = 0;
+    }
+    fclose (file);
+    if (rc == JK_OK && jk_note_skey_parse (text, name, seed, err, err_size)) {
+        char why[256];
+        snprintf (why, sizeof why, "%s", err);
+        snprintf (err, err_size, "the log key %s: %s", path, why);
+        rc = JK_INVALID;
+    }
+    OPENSSL_cleanse (text, sizeof text);
+    return rc;
+}
+
+int jk_note_keygen (uint8_t seed[32])
+{
+    return RAND_bytes (seed, 32) == 1 ? JK_OK : JK_IO;
+}
+
+char *jk_checkpoint_sign (const char *origin, uint64_t size,
+                          const uint8_t root[32], const uint8_t seed[32])
+{
+    char body[JK_NOTE_NAME_MAX + 128];
+    size_t len = jk_checkpoint_body (origin, size, root, body, sizeof body);
+    if (len == 0)
+        return NULL;
+    char *line =
+        jk_note_sign_line (body, len, origin, JK_NOTE_TYPE_ED25519, seed, 0);
+    if (!line)
+        return NULL;
+    char *note = jk_sprintf ("%s\n%s", body, line);
+    free (line);
+    return note;
 }

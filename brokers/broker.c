@@ -50,6 +50,7 @@ typedef struct {
     uint64_t keys_reloaded;    /* reloads of the enrolled keys */
     uint64_t stores_refused;   /* messages from a second store, refused */
     uint64_t pongs_routed;     /* PONGs of the store routed to agents */
+    uint64_t checkpoints;      /* signed checkpoints published */
 } s_counters_t;
 
 /* What one enrolled key did, by fingerprint (secure mode). */
@@ -750,6 +751,23 @@ static void s_backend_records (s_broker_t *self, zmsg_t *msg)
         s_store_error (self, "RECORDS holds a malformed record");
 }
 
+/* CHECKPOINT from the store: a signed checkpoint of its tree, published
+   on the feed as [$checkpoint][note] after the records it covers. */
+static void s_backend_checkpoint (s_broker_t *self, zmsg_t *msg)
+{
+    zframe_t *note = zmsg_first (msg);
+    if (!note || zmsg_size (msg) != 1 || zframe_size (note) == 0 ||
+        zframe_size (note) > JK_FEED_CHECKPOINT_MAX) {
+        s_store_error (self, "CHECKPOINT without one frame of note");
+        return;
+    }
+    zmsg_t *feed = zmsg_new ();
+    zmsg_addstr (feed, JK_FEED_CHECKPOINT);
+    zmsg_addmem (feed, zframe_data (note), zframe_size (note));
+    if (s_feed_send (self, &feed))
+        self->counters.checkpoints++;
+}
+
 /* Whether the current store's connection is still there: a PONG to it
    fails at once (mandatory routing) when it is gone. */
 static bool s_store_alive (s_broker_t *self)
@@ -870,6 +888,8 @@ static void s_backend_message (s_broker_t *self, zmsg_t **msg_p)
         s_backend_publish (self, msg_p);
     else if (streq (command, "PONG"))
         s_backend_pong (self, msg);
+    else if (streq (command, "CHECKPOINT"))
+        s_backend_checkpoint (self, msg);
     else
         s_store_error (self, "unknown command");
     zframe_destroy (&sid);
@@ -888,14 +908,15 @@ static void s_counters_text (s_broker_t *self, char *out, size_t size)
               " feed_drops=%" PRIu64 " clients=%zu store=%s head_pos=%" PRIu64
               " forbidden=%" PRIu64 " handshake_failed=%" PRIu64
               " keys=%zu keys_reloaded=%" PRIu64 " stores_refused=%" PRIu64
-              " pongs_routed=%" PRIu64,
+              " pongs_routed=%" PRIu64 " checkpoints=%" PRIu64,
               c->received, c->forwarded, c->acked, c->rejected, c->duplicates,
               c->nacked, c->unavailable, c->busy, c->protocol_errors,
               c->feed_published, c->feed_drops, zhashx_size (self->clients),
               self->store_up ? "up" : "down", self->head_pos, c->forbidden,
               c->handshake_failed,
               self->keyring ? jk_keyring_size (self->keyring) : 0,
-              c->keys_reloaded, c->stores_refused, c->pongs_routed);
+              c->keys_reloaded, c->stores_refused, c->pongs_routed,
+              c->checkpoints);
 }
 
 /* Every JK_HEARTBEAT_MS: store liveness, forgotten clients, $head and

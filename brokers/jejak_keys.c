@@ -25,9 +25,14 @@ static const jk_opt_t s_options[] = {
     {"area", NULL, NULL,
      "link: the forwarding hub's kabupaten (32.03) or province (32) code",
      false},
+    {"origin", NULL, NULL,
+     "log-key: the checkpoints' origin line and key name "
+     "(default " JK_KEYS_LOG_ORIGIN ")",
+     false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
-    {"force", NULL, NULL, "init: replace an existing broker key pair", true},
+    {"force", NULL, NULL,
+     "init, log-key: replace an existing broker key pair or log key", true},
 };
 
 static void s_usage (jk_opts_t *opts, FILE *out)
@@ -54,6 +59,15 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "province's) upstream\n"
              "                               link, in the keys of the hub "
              "above\n"
+             "  log-key --dir DIR [--origin ORIGIN] [--force]\n"
+             "                               the log's checkpoint signing "
+             "key: DIR/log.key\n"
+             "                               (0600, for the hub) and "
+             "DIR/log.vkey (its\n"
+             "                               verifier key: give it to "
+             "offices and auditors)\n"
+             "  log-vkey --dir DIR           print the log's verifier key "
+             "(C2SP vkey)\n"
              "  list --dir DIR               office, domain, device, "
              "fingerprint, revoked\n"
              "  revoke --dir DIR KEY         KEY: fingerprint, "
@@ -180,6 +194,21 @@ int main (int argc, char **argv)
                            sizeof err);
         if (rc == JK_OK)
             s_print_issued (&key, secret);
+    } else if (streq (command, "log-key")) {
+        char vkey[256];
+        rc = jk_keys_log (dir, jk_opts_get (opts, "origin"),
+                          jk_opts_on (opts, "force"), vkey, sizeof vkey, err,
+                          sizeof err);
+        if (rc == JK_OK)
+            printf ("log key: %s/%s (secret, 0600: the hub signs checkpoints "
+                    "with it)\nverifier key (%s/%s; give it to offices and "
+                    "auditors):\n%s\n",
+                    dir, JK_KEYS_LOG_SECRET, dir, JK_KEYS_LOG_PUBLIC, vkey);
+    } else if (streq (command, "log-vkey")) {
+        char vkey[256];
+        rc = jk_keys_log_vkey (dir, vkey, sizeof vkey, err, sizeof err);
+        if (rc == JK_OK)
+            printf ("%s\n", vkey);
     } else if (streq (command, "list")) {
         struct stat st;
         if (stat (dir, &st) != 0) {

@@ -10,7 +10,11 @@
       DIR/offices/NAME.cert   every admitted public certificate (0644):
                               office devices and readers; the broker loads it
       DIR/issued/NAME.key     secret certificates to hand over (0600)
-      DIR/revoked/NAME.cert   revoked public certificates */
+      DIR/revoked/NAME.cert   revoked public certificates
+      DIR/log.key             the log's checkpoint signing key (0600,
+                              signed-note "PRIVATE+KEY+..." form)
+      DIR/log.vkey            its verifier key (0644, C2SP vkey: give it
+                              to offices and auditors) */
 #ifndef JK_KEYS_H
 #define JK_KEYS_H
 
@@ -22,6 +26,11 @@
 #define JK_KEYS_OFFICES       "offices"
 #define JK_KEYS_ISSUED        "issued"
 #define JK_KEYS_REVOKED       "revoked"
+#define JK_KEYS_LOG_SECRET    "log.key"
+#define JK_KEYS_LOG_PUBLIC    "log.vkey"
+/* The checkpoints' origin line (and the log key's name) unless
+   jejak-keys log-key --origin says otherwise. */
+#define JK_KEYS_LOG_ORIGIN "jejak.cianjurkab.go.id/log"
 
 typedef enum {
     JK_KEY_OFFICE = 1, /* submits events for its office and domain */
@@ -51,6 +60,19 @@ typedef struct {
    the new broker.pub). Returns JK_OK, JK_CONFLICT (exists) or JK_IO, with
    a message in err. */
 int jk_keys_init (const char *dir, bool force, char *err, size_t err_size);
+
+/* Creates DIR if missing and the log's Ed25519 checkpoint signing key
+   named origin (NULL: JK_KEYS_LOG_ORIGIN; 1-127 bytes, no space, '+' or
+   control byte): DIR/log.key (0600) and DIR/log.vkey (0644). Refuses an
+   existing key unless force (every verifier then needs the new vkey).
+   Fills vkey (at least 256 bytes). JK_OK, JK_INVALID (origin), JK_CONFLICT
+   or JK_IO, with a message in err. */
+int jk_keys_log (const char *dir, const char *origin, bool force, char *vkey,
+                 size_t vkey_size, char *err, size_t err_size);
+/* The verifier key of DIR/log.key into vkey. JK_OK, JK_NOT_FOUND (no log
+   key), JK_INVALID or JK_IO with err. */
+int jk_keys_log_vkey (const char *dir, char *vkey, size_t vkey_size, char *err,
+                      size_t err_size);
 
 /* Enrols an office device: office is a kecamatan code of the reference
    data or DINAS; domain is registration, attendance, scoring, or all

@@ -5,10 +5,12 @@
     actor call it. No secret key ever reaches a log line or a message. */
 #include "jk_keys.h"
 #include "jk_base.h"
+#include "jk_note.h"
 #include "jk_schema.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +208,94 @@ cleanup:
     zcert_destroy (&cert);
     free (secret);
     free (public);
+    return rc;
+}
+
+/* Writes text and a newline to path with mode (created or replaced). */
+static int s_write_text (const char *path, const char *text, mode_t mode,
+                         char *err, size_t err_size)
+{
+    unlink (path);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, mode);
+    size_t len = strlen (text);
+    bool ok = fd >= 0 && write (fd, text, len) == (ssize_t)len &&
+              write (fd, "\n", 1) == 1 && fchmod (fd, mode) == 0 &&
+              fsync (fd) == 0;
+    if (!ok)
+        s_fail (err, err_size, "cannot write %s: %s", path, strerror (errno));
+    if (fd >= 0)
+        close (fd);
+    return ok ? JK_OK : JK_IO;
+}
+
+int jk_keys_log (const char *dir, const char *origin, bool force, char *vkey,
+                 size_t vkey_size, char *err, size_t err_size)
+{
+    assert (dir);
+    origin = origin ? origin : JK_KEYS_LOG_ORIGIN;
+    size_t len = strlen (origin);
+    bool name_ok = len > 0 && len < JK_NOTE_NAME_MAX;
+    for (size_t i = 0; name_ok && i < len; i++)
+        name_ok = (unsigned char)origin[i] > 0x20 && origin[i] != 0x7f &&
+                  origin[i] != '+';
+    if (!name_ok) {
+        s_fail (err, err_size,
+                "--origin must be 1-127 bytes without spaces, '+' or "
+                "control bytes (e.g. %s)",
+                JK_KEYS_LOG_ORIGIN);
+        return JK_INVALID;
+    }
+    int rc = s_layout (dir, err, err_size);
+    if (rc)
+        return rc;
+    char *secret = jk_sprintf ("%s/%s", dir, JK_KEYS_LOG_SECRET);
+    char *public = jk_sprintf ("%s/%s", dir, JK_KEYS_LOG_PUBLIC);
+    uint8_t seed[32], pub[32];
+    char text[256];
+    if (!force && (s_exists (secret) || s_exists (public))) {
+        s_fail (err, err_size,
+                "%s already holds a log key (log-key --force replaces it; "
+                "every office and auditor then needs the new %s)",
+                dir, JK_KEYS_LOG_PUBLIC);
+        rc = JK_CONFLICT;
+        goto cleanup;
+    }
+    if (jk_note_keygen (seed) != JK_OK || jk_note_public (seed, pub)) {
+        s_fail (err, err_size, "no random bytes for a key");
+        rc = JK_IO;
+        goto cleanup;
+    }
+    jk_note_skey_format (origin, seed, text, sizeof text);
+    rc = s_write_text (secret, text, 0600, err, err_size);
+    jk_note_vkey_format (origin, JK_NOTE_TYPE_ED25519, pub, vkey, vkey_size);
+    if (rc == JK_OK)
+        rc = s_write_text (public, vkey, 0644, err, err_size);
+cleanup:
+    memset (seed, 0, sizeof seed);
+    memset (text, 0, sizeof text);
+    free (secret);
+    free (public);
+    return rc;
+}
+
+int jk_keys_log_vkey (const char *dir, char *vkey, size_t vkey_size, char *err,
+                      size_t err_size)
+{
+    char *secret = jk_sprintf ("%s/%s", dir, JK_KEYS_LOG_SECRET);
+    char name[JK_NOTE_NAME_MAX];
+    uint8_t seed[32], pub[32];
+    int rc = s_exists (secret) ? JK_OK : JK_NOT_FOUND;
+    if (rc == JK_NOT_FOUND)
+        s_fail (err, err_size,
+                "%s has no log key (make one: jejak-keys "
+                "log-key --dir %s)",
+                dir, dir);
+    else
+        rc = jk_note_skey_load (secret, name, seed, err, err_size);
+    if (rc == JK_OK && jk_note_public (seed, pub) == JK_OK)
+        jk_note_vkey_format (name, JK_NOTE_TYPE_ED25519, pub, vkey, vkey_size);
+    memset (seed, 0, sizeof seed);
+    free (secret);
     return rc;
 }
 

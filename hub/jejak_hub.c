@@ -33,6 +33,12 @@ static const jk_opt_t s_options[] = {
      "secure mode: keys directory of jejak-keys (CURVE on ingest; required "
      "for any non-loopback endpoint)",
      false},
+    {"checkpoint-key", "JEJAK_CHECKPOINT_KEY", NULL,
+     "sign checkpoints of the log with this key file (jejak-keys log-key; "
+     "default: KEYS/log.key when --keys holds one)",
+     false},
+    {"checkpoint-every", "JEJAK_CHECKPOINT_EVERY", "10",
+     "seconds: a signed checkpoint at most this long after any commit", false},
     {"data-dir", "JEJAK_DATA_DIR", NULL,
      "region reference data directory (default: the installed copy)", false},
     {"region", "JEJAK_REGION", NULL,
@@ -107,8 +113,8 @@ int main (int argc, char **argv)
     char err[256];
     int status = 0;
     zactor_t *broker = NULL, *store = NULL;
-    char *cert_path = NULL, *keys_dir = NULL;
-    uint64_t hwm, months;
+    char *cert_path = NULL, *keys_dir = NULL, *log_key = NULL;
+    uint64_t hwm, months, every;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
         status = s_usage_error (err);
         goto cleanup;
@@ -129,6 +135,11 @@ int main (int argc, char **argv)
     if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months) ||
         months == 0 || months > 120) {
         status = s_usage_error ("--rat-deadline-months must be 1 to 120");
+        goto cleanup;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "checkpoint-every"), &every) ||
+        every == 0 || every > 3600) {
+        status = s_usage_error ("--checkpoint-every must be 1 to 3600 seconds");
         goto cleanup;
     }
     if (jk_opts_get (opts, "data-dir"))
@@ -170,6 +181,9 @@ int main (int argc, char **argv)
        broker's zauth (one per process) admits the enrolled keys. */
     if (keys && !jk_endpoint_is_local (sconfig.query))
         sconfig.query_cert_path = cert_path;
+    log_key = jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
+    sconfig.log_key_path = log_key;
+    sconfig.checkpoint_ms = (int)every * 1000;
     store = jk_store_start (&sconfig);
     if (!store) {
         fprintf (stderr, "jejak-hub: cannot start the store (see the log "
@@ -193,6 +207,7 @@ cleanup:
     zactor_destroy (&broker);
     free (cert_path);
     free (keys_dir);
+    free (log_key);
     jk_opts_destroy (&opts);
     return status;
 }

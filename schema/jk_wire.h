@@ -135,6 +135,12 @@ typedef struct {
    agent the broker heard from, every JK_HEARTBEAT_MS. */
 #define JK_FEED_OFFICE "$office"
 
+/* A signed checkpoint of the log's Merkle tree on the feed:
+   [JK_FEED_CHECKPOINT][note] (docs/PROTOCOL.md, docs/AUDIT.md), after the
+   records it covers; the note is at most JK_FEED_CHECKPOINT_MAX bytes. */
+#define JK_FEED_CHECKPOINT     "$checkpoint"
+#define JK_FEED_CHECKPOINT_MAX 16384
+
 typedef struct {
     jk_heartbeat_t heartbeat; /* the agent's last heartbeat */
     int64_t last_seen_ms;     /* wall clock of its last message */

@@ -29,6 +29,12 @@ static const jk_opt_t s_options[] = {
      "keys directory of jejak-keys: CURVE query endpoint admitting the "
      "enrolled keys (required for a non-loopback --query)",
      false},
+    {"checkpoint-key", "JEJAK_CHECKPOINT_KEY", NULL,
+     "sign checkpoints of the log with this key file (jejak-keys log-key; "
+     "default: KEYS/log.key when --keys holds one)",
+     false},
+    {"checkpoint-every", "JEJAK_CHECKPOINT_EVERY", "10",
+     "seconds: a signed checkpoint at most this long after any commit", false},
     {"projections-doc", NULL, NULL,
      "print the projection tables' section of docs/PROJECTIONS.md "
      "(generated from the projection table) and exit",
@@ -82,14 +88,16 @@ int main (int argc, char **argv)
         return 2;
     }
     if (jk_opts_help (opts)) {
-        printf ("Usage: jejak-store [--db PATH] [--backend EP] [--query EP] "
-                "[--batch-max N]\n"
-                "                   [--rat-deadline-months N]\n"
-                "The single writer of the event log: decides each event the "
-                "broker forwards,\nappends it to the hash-chained log, "
-                "updates the projections, acknowledges.\n"
-                "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
-                "failure, 2 usage.\n\n");
+        printf (
+            "Usage: jejak-store [--db PATH] [--backend EP] [--query EP] "
+            "[--batch-max N]\n"
+            "                   [--rat-deadline-months N] [--checkpoint-key "
+            "FILE]\n"
+            "The single writer of the event log: decides each event the "
+            "broker forwards,\nappends it to the hash-chained log, "
+            "updates the projections, acknowledges.\n"
+            "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
+            "failure, 2 usage.\n\n");
         jk_opts_print (opts, stdout);
         jk_opts_destroy (&opts);
         return 0;
@@ -109,7 +117,8 @@ int main (int argc, char **argv)
     }
     int batch_max = s_positive (opts, "batch-max", 100000);
     int months = s_positive (opts, "rat-deadline-months", 120);
-    if (batch_max < 0 || months < 0) {
+    int every = s_positive (opts, "checkpoint-every", 3600);
+    if (batch_max < 0 || months < 0 || every < 0) {
         jk_opts_destroy (&opts);
         return 2;
     }
@@ -120,6 +129,7 @@ int main (int argc, char **argv)
         .batch_max = batch_max,
         .projections = {.rat_deadline_months = months},
         .query_cert_path = jk_opts_get (opts, "query-cert"),
+        .checkpoint_ms = every * 1000,
     };
     if (!config.db_path[0] || !config.backend[0]) {
         fprintf (stderr, "jejak-store: --db and --backend must not be "
@@ -138,6 +148,9 @@ int main (int argc, char **argv)
         keys_cert = jk_sprintf ("%s/broker.key", keys);
         config.query_cert_path = keys_cert;
     }
+    char *log_key =
+        jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
+    config.log_key_path = log_key;
     if (config.query && !jk_endpoint_is_local (config.query) &&
         !config.query_cert_path) {
         fprintf (stderr,
@@ -158,6 +171,7 @@ int main (int argc, char **argv)
     if (s_make_parent (config.db_path) != 0) {
         zactor_destroy (&auth);
         free (keys_cert);
+        free (log_key);
         jk_opts_destroy (&opts);
         return 1;
     }
@@ -167,6 +181,7 @@ int main (int argc, char **argv)
                          "above)\n");
         zactor_destroy (&auth);
         free (keys_cert);
+        free (log_key);
         jk_opts_destroy (&opts);
         return 1;
     }
@@ -191,6 +206,7 @@ int main (int argc, char **argv)
     zactor_destroy (&store);
     zactor_destroy (&auth);
     free (keys_cert);
+    free (log_key);
     jk_opts_destroy (&opts);
     return status;
 }

@@ -16,7 +16,23 @@ typedef struct {
     /* Credentials for a CURVE query endpoint; NULL for plain. */
     const char *query_cert_path;
     int busy_timeout_ms; /* SQLite busy timeout; 0 = 5000 */
+    /* The log key (jejak-keys log-key) to sign checkpoints with; NULL:
+       none are signed. */
+    const char *log_key_path;
+    /* Sign a checkpoint at most this long after a record is committed;
+       0 = JK_CHECKPOINT_EVERY_MS. */
+    int checkpoint_ms;
 } jk_store_config_t;
+
+#define JK_CHECKPOINT_EVERY_MS 10000
+
+/* The log key file a program signs with: the --checkpoint-key given, else
+   KEYS/log.key when keys_dir holds one, else NULL (no checkpoints). A
+   heap string. */
+char *jk_log_key_path (const char *keys_dir, const char *given);
+/* A checkpoint asked for on the query endpoint waits at most this long
+   after the previous one was signed. */
+#define JK_CHECKPOINT_ASKED_MS 1000
 
 /* Starts the store actor. It opens and migrates the database, connects to
    the backend, binds the query endpoint (served by its own actor with a
@@ -29,6 +45,12 @@ typedef struct {
    failed_batches=N malformed=N head=N". If the database becomes unusable
    (corrupt, not a database) it stops writing and sends "FATAL" on its
    pipe; the owner then destroys it and exits non-zero.
+
+   With a log key the store signs a checkpoint of the committed tree
+   (docs/AUDIT.md) at start when the newest does not cover the log, then
+   at most checkpoint_ms after any commit and when the query endpoint asks
+   (CHECKPOINT, at most every JK_CHECKPOINT_ASKED_MS), stores it and
+   hands it to the broker ([CHECKPOINT][note], published as $checkpoint).
 
    Fault injection for tests, read from JEJAK_FAULT at start:
    "crash_after_commit" _exit(86)s after the first commit that logged a

@@ -1,10 +1,12 @@
 /*  query.c - the store's query endpoint (jk_store.h, jk_query_start): a
     ROUTER served by its own actor and read-only SQLite connection, so
     catch-up never blocks the writer. HEAD, SINCE with credit, SNAPSHOT,
-    GAPS, STATS. Started by the store actor; late joiners and replicas are
-    its clients. */
+    GAPS, STATS, CHECKPOINT and PROOF. Started by the store actor; late
+    joiners, replicas, offices and auditors are its clients. */
+#include "jk_checkpoints.h"
 #include "jk_log.h"
 #include "jk_store.h"
+#include "jk_tiles.h"
 #include "jk_wire.h"
 
 #include <assert.h>
@@ -40,6 +42,11 @@ typedef struct {
     zhashx_t *streams;  /* routing id (hex) -> s_stream_t */
     char *counters;     /* STATS text from the writer */
     uint64_t errors;    /* bad requests answered ERROR */
+    jk_tiles_t *tiles;  /* the Merkle tree, for proofs */
+    bool signer;        /* the store behind signs checkpoints */
+    zlistx_t *waiting;  /* routing ids waiting for a CHECKPOINT */
+    bool asked;         /* SIGN sent, CHECKPOINT not yet back */
+    uint64_t proofs;    /* PROOFs answered */
 } s_query_t;
 
 static void s_stream_destroy (void **item)
@@ -93,10 +100,161 @@ static void s_on_head (s_query_t *self, zframe_t *routing)
         s_error (self, routing, "E_UNAVAILABLE", sqlite3_errmsg (self->db));
         return;
     }
+    char *note = jk_checkpoint_newest (self->db);
     zmsg_t *msg = jk_wire_new ("HEAD");
     jk_wire_add_u64 (msg, pos);
     zmsg_addmem (msg, hash, 32);
+    zmsg_addstr (msg, note ? note : "");
+    free (note);
     s_reply (self, routing, &msg);
+}
+
+/* CHECKPOINT: the store signs one of its committed tree (unless the
+   newest covers it) and the answer waits for it; without a signer, the
+   newest stored one. */
+static void s_on_checkpoint (s_query_t *self, zframe_t *routing)
+{
+    if (self->signer) {
+        zlistx_add_end (self->waiting, zframe_dup (routing));
+        if (!self->asked) {
+            zstr_send (self->pipe, "SIGN");
+            self->asked = true;
+        }
+        return;
+    }
+    char *note = jk_checkpoint_newest (self->db);
+    if (!note) {
+        s_error (self, routing, "E_NO_CHECKPOINT",
+                 "this hub signs no checkpoints: it needs a log key "
+                 "(jejak-keys log-key, jejak-hub --checkpoint-key)");
+        return;
+    }
+    zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+    zmsg_addstr (msg, note);
+    free (note);
+    s_reply (self, routing, &msg);
+}
+
+/* The store's answer to SIGN (or news of a new checkpoint): every
+   waiting client gets it. */
+static void s_checkpoint_signed (s_query_t *self, const char *note)
+{
+    self->asked = false;
+    for (zframe_t *routing = zlistx_first (self->waiting); routing;
+         routing = zlistx_next (self->waiting)) {
+        if (!note || !*note) {
+            s_error (self, routing, "E_UNAVAILABLE",
+                     "the checkpoint could not be signed just now; try "
+                     "again");
+            continue;
+        }
+        zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+        zmsg_addstr (msg, note);
+        s_reply (self, routing, &msg);
+    }
+    zlistx_purge (self->waiting);
+}
+
+static void s_proof_error (s_query_t *self, zframe_t *routing, int rc)
+{
+    s_error (self, routing, "E_UNAVAILABLE",
+             rc == JK_NOT_FOUND
+                 ? "the Merkle tree is behind the log (the store stores it "
+                   "at its next start); try again later"
+                 : "the Merkle tree could not be read just now; try again");
+}
+
+/* PROOF INCLUSION pos size / PROOF CONSISTENCY old new, in one read
+   transaction: sizes up to the committed log's head. */
+static void s_on_proof (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    char *kind = zmsg_popstr (msg);
+    uint64_t a, b;
+    bool inclusion = kind && streq (kind, "INCLUSION");
+    bool consistency = kind && streq (kind, "CONSISTENCY");
+    free (kind);
+    if (!inclusion && !consistency) {
+        s_error (self, routing, "E_PROTOCOL",
+                 "PROOF needs INCLUSION or CONSISTENCY as its first frame");
+        return;
+    }
+    if (jk_wire_pop_u64 (msg, &a) != 0 || jk_wire_pop_u64 (msg, &b) != 0 ||
+        zmsg_size (msg) != 0) {
+        s_error (self, routing, "E_PROTOCOL",
+                 inclusion ? "PROOF INCLUSION needs [pos u64][size u64]: "
+                             "missing or not 8 bytes"
+                           : "PROOF CONSISTENCY needs [old u64][new u64]: "
+                             "missing or not 8 bytes");
+        return;
+    }
+    uint64_t head;
+    uint8_t hash[32];
+    if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        s_head (self, &head, hash) != 0) {
+        sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+        s_error (self, routing, "E_UNAVAILABLE", sqlite3_errmsg (self->db));
+        return;
+    }
+    char why[160] = "";
+    if (inclusion && (a == 0 || a > b))
+        snprintf (why, sizeof why,
+                  "PROOF INCLUSION pos %llu must be 1 to size %llu",
+                  (unsigned long long)a, (unsigned long long)b);
+    else if (consistency && a > b)
+        snprintf (why, sizeof why,
+                  "PROOF CONSISTENCY old %llu must be 0 to new %llu",
+                  (unsigned long long)a, (unsigned long long)b);
+    else if (b > head)
+        snprintf (why, sizeof why,
+                  "PROOF %s size %llu is beyond the log's %llu records",
+                  inclusion ? "INCLUSION" : "CONSISTENCY",
+                  (unsigned long long)b, (unsigned long long)head);
+    if (why[0]) {
+        sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+        s_error (self, routing, "E_PROOF_RANGE", why);
+        return;
+    }
+    uint8_t proof[JK_MERKLE_PROOF_MAX][JK_MERKLE_HASH];
+    uint8_t leaf[JK_MERKLE_HASH];
+    size_t count = 0;
+    int64_t recorded_at = 0;
+    jk_mhash_t *mh = jk_tiles_hasher (self->tiles);
+    int rc = JK_OK;
+    if (inclusion) {
+        rc = jk_tiles_node (self->tiles, 0, a - 1, leaf);
+        if (rc == JK_OK)
+            rc = jk_merkle_inclusion (jk_tiles_node, self->tiles, mh, a - 1, b,
+                                      proof, &count);
+        sqlite3_stmt *stmt = NULL;
+        if (rc == JK_OK &&
+            sqlite3_prepare_v2 (self->db,
+                                "SELECT recorded_at FROM log WHERE pos = ?", -1,
+                                &stmt, NULL) == SQLITE_OK &&
+            sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)a) == SQLITE_OK &&
+            sqlite3_step (stmt) == SQLITE_ROW)
+            recorded_at = sqlite3_column_int64 (stmt, 0);
+        else if (rc == JK_OK)
+            rc = JK_IO;
+        sqlite3_finalize (stmt);
+    } else if (a > 0 && a < b)
+        rc = jk_merkle_consistency (jk_tiles_node, self->tiles, mh, a, b, proof,
+                                    &count);
+    sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != JK_OK) {
+        s_proof_error (self, routing, rc);
+        return;
+    }
+    zmsg_t *reply = jk_wire_new ("PROOF");
+    zmsg_addstr (reply, inclusion ? "INCLUSION" : "CONSISTENCY");
+    jk_wire_add_u64 (reply, a);
+    jk_wire_add_u64 (reply, b);
+    if (inclusion) {
+        jk_wire_add_u64 (reply, (uint64_t)recorded_at);
+        zmsg_addmem (reply, leaf, JK_MERKLE_HASH);
+    }
+    zmsg_addmem (reply, proof, count * JK_MERKLE_HASH);
+    self->proofs++;
+    s_reply (self, routing, &reply);
 }
 
 static char *s_key (zframe_t *routing)
@@ -296,11 +454,15 @@ static void s_router_ready (s_query_t *self)
         s_on_gaps (self, routing);
     else if (streq (command, "STATS"))
         s_on_stats (self, routing);
+    else if (streq (command, "CHECKPOINT"))
+        s_on_checkpoint (self, routing);
+    else if (streq (command, "PROOF"))
+        s_on_proof (self, routing, msg);
     else {
-        char message[96];
+        char message[128];
         snprintf (message, sizeof message,
                   "unknown command %s: expected HEAD, SINCE, CREDIT, "
-                  "SNAPSHOT, GAPS or STATS",
+                  "SNAPSHOT, GAPS, STATS, CHECKPOINT or PROOF",
                   command);
         s_error (self, routing, "E_UNKNOWN_COMMAND", message);
     }
@@ -402,6 +564,13 @@ static bool s_pipe_ready (s_query_t *self)
     else if (streq (command, "COUNTERS")) {
         free (self->counters);
         self->counters = zmsg_popstr (msg);
+    } else if (streq (command, "SIGNER"))
+        self->signer = true;
+    else if (streq (command, "CHECKPOINT")) {
+        char *note = zmsg_popstr (msg);
+        if (self->asked || zlistx_size (self->waiting))
+            s_checkpoint_signed (self, note);
+        free (note);
     }
     free (command);
     zmsg_destroy (&msg);
@@ -463,12 +632,18 @@ static int s_query_init (s_query_t *self, const s_args_t *args)
     }
     self->streams = zhashx_new ();
     zhashx_set_destructor (self->streams, s_stream_destroy);
+    self->tiles = jk_tiles_reader (self->db);
+    self->waiting = zlistx_new ();
+    zlistx_set_destructor (self->waiting,
+                           (zlistx_destructor_fn *)zframe_destroy);
     return 0;
 }
 
 static void s_query_fini (s_query_t *self)
 {
     zhashx_destroy (&self->streams);
+    zlistx_destroy (&self->waiting);
+    jk_tiles_destroy (&self->tiles);
     zsock_destroy (&self->router);
     sqlite3_finalize (self->scan);
     sqlite3_finalize (self->head);

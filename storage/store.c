@@ -3,9 +3,11 @@
     format, domain rules), appends log records and applies projections in
     one transaction per batch, then answers and publishes. Used by
     jejak-store and jejak-hub. */
+#include "jk_checkpoints.h"
 #include "jk_integrity.h"
 #include "jk_log.h"
 #include "jk_store.h"
+#include "jk_tiles.h"
 #include "jk_wire.h"
 
 #include <assert.h>
@@ -81,6 +83,10 @@ typedef struct {
     uint8_t *records; /* the batch's records packed for RECORDS */
     size_t records_cap;
     size_t item_count, item_cap;
+    jk_signer_t *signer;   /* signs checkpoints; NULL without a log key */
+    int64_t sign_every_ms; /* after a commit, sign within this */
+    int64_t signed_mono;   /* mono ms of the last signature */
+    bool sign_asked;       /* the query endpoint waits for one */
 } s_store_t;
 
 #define S_FAULT_CRASH 1
@@ -415,6 +421,75 @@ static void s_send_ping (s_store_t *self)
     s_backend_send (self, &msg);
 }
 
+/* ---- checkpoints -----------------------------------------------------------
+ */
+
+/* Whether the newest checkpoint covers the committed tree. */
+static bool s_covered (s_store_t *self)
+{
+    return jk_signer_note (self->signer) &&
+           jk_tiles_size (jk_log_tiles (self->log)) ==
+               jk_signer_size (self->signer);
+}
+
+/* Mono ms at which the next checkpoint is due, or INT64_MAX when the
+   newest covers the committed tree. */
+static int64_t s_sign_due (s_store_t *self)
+{
+    if (!self->signer || self->fatal || s_covered (self))
+        return INT64_MAX;
+    return self->signed_mono +
+           (self->sign_asked ? JK_CHECKPOINT_ASKED_MS : self->sign_every_ms);
+}
+
+/* Signs the committed tree when due (or now, with force), stores the
+   note, hands it to the broker and to a waiting query endpoint. Outside
+   any transaction. */
+static void s_sign (s_store_t *self, bool force)
+{
+    if (!self->signer || (!force && jk_clock_mono_ms () < s_sign_due (self)))
+        return;
+    if (!s_covered (self)) {
+        jk_tiles_t *tiles = jk_log_tiles (self->log);
+        uint64_t size = jk_tiles_size (tiles);
+        uint8_t root[32];
+        jk_tiles_head (tiles, root);
+        int rc = jk_signer_sign (self->signer, size, root, jk_clock_now_ms ());
+        self->signed_mono = jk_clock_mono_ms ();
+        if (rc == JK_OK) {
+            zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+            zmsg_addstr (msg, jk_signer_note (self->signer));
+            s_backend_send (self, &msg);
+        } else
+            jk_error ("store", "checkpoint of %llu records not signed: %s",
+                      (unsigned long long)size,
+                      rc == JK_IO ? jk_log_errmsg (self->log)
+                                  : "smaller than the newest");
+    }
+    /* The query endpoint hears of every new checkpoint, and gets the
+       newest when it asked (even when signing failed). */
+    if (self->query) {
+        const char *note = jk_signer_note (self->signer);
+        zstr_sendm (self->query, "CHECKPOINT");
+        zstr_send (self->query, note ? note : "");
+    }
+    self->sign_asked = false;
+}
+
+/* A message from the query endpoint's actor: SIGN asks for a checkpoint
+   of the committed tree. */
+static void s_query_ready (s_store_t *self)
+{
+    char *command = zstr_recv (self->query);
+    if (command && streq (command, "SIGN") && self->signer) {
+        self->sign_asked = true;
+        s_sign (self, false);
+        if (self->sign_asked && s_covered (self))
+            s_sign (self, true); /* covered already: answer at once */
+    }
+    zstr_free (&command);
+}
+
 static char *s_counters (s_store_t *self)
 {
     return jk_sprintf (
@@ -588,6 +663,7 @@ static void s_batch_run (s_store_t *self)
         jk_log_checkpoint (self->log);
         self->checkpoint_due = false;
     }
+    s_sign (self, false);
 }
 
 /* Notes a backend message that is not the protocol: log once, count. */
@@ -805,8 +881,30 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         if (!self->query)
             return -1;
     }
+    if (config->log_key_path) {
+        self->signer =
+            jk_signer_new (jk_log_db (self->log), config->log_key_path,
+                           jk_log_head (self->log, NULL), err, sizeof err);
+        if (!self->signer) {
+            jk_error ("store", "checkpoints: %s", err);
+            return -1;
+        }
+        self->sign_every_ms = config->checkpoint_ms > 0
+                                  ? config->checkpoint_ms
+                                  : JK_CHECKPOINT_EVERY_MS;
+        jk_info ("store",
+                 "checkpoints signed as %s at most %lld ms after a commit "
+                 "(newest: %llu records)",
+                 jk_signer_origin (self->signer),
+                 (long long)self->sign_every_ms,
+                 (unsigned long long)jk_signer_size (self->signer));
+        if (self->query)
+            zstr_send (self->query, "SIGNER");
+    }
     self->behind = zhashx_new ();
     self->poller = zpoller_new (self->pipe, self->backend, NULL);
+    if (self->query)
+        zpoller_add (self->poller, self->query);
     zpoller_set_nonstop (self->poller, true);
     return 0;
 }
@@ -815,6 +913,7 @@ static void s_store_fini (s_store_t *self)
 {
     zpoller_destroy (&self->poller);
     zactor_destroy (&self->query);
+    jk_signer_destroy (&self->signer);
     zsock_destroy (&self->backend);
     zhashx_destroy (&self->behind);
     s_batch_clear (self);
@@ -852,17 +951,23 @@ static void s_store_actor (zsock_t *pipe, void *args)
     s_push_counters (self);
     s_send_ping (self);
     self->next_ping = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
+    s_sign (self, true); /* a log the newest checkpoint does not cover */
 
     while (!self->terminated) {
         int64_t now = jk_clock_mono_ms ();
         int64_t wait = self->next_ping - now;
         if (self->checkpoint_due && wait > S_IDLE_CHECKPOINT_MS)
             wait = S_IDLE_CHECKPOINT_MS;
+        int64_t sign = s_sign_due (self);
+        if (sign != INT64_MAX && sign - now < wait)
+            wait = sign - now;
         if (wait < 0)
             wait = 0;
         void *which = zpoller_wait (self->poller, (int)wait);
         if (which == pipe)
             s_pipe_ready (self);
+        else if (self->query && which == self->query)
+            s_query_ready (self);
         else if (which == self->backend)
             s_backend_ready (self);
         else if (!which && zpoller_expired (self->poller) &&
@@ -875,6 +980,7 @@ static void s_store_actor (zsock_t *pipe, void *args)
                 s_send_ping (self);
             self->next_ping = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
         }
+        s_sign (self, false);
     }
     jk_log_checkpoint (self->log);
     s_store_fini (self);

@@ -271,6 +271,14 @@ static void test_rfc6962_proofs (void **state)
 
 #define S_N 1000
 
+static size_t s_ceil_log2 (uint64_t n)
+{
+    size_t bits = 0;
+    while (((uint64_t)1 << bits) < n)
+        bits++;
+    return bits;
+}
+
 typedef struct {
     sqlite3 *db;
     jk_mhash_t *mh;
@@ -394,6 +402,8 @@ static void test_every_size_against_naive (void **state)
                               JK_OK);
             s_naive_path (log.leaves, i, n, naive, &naive_count);
             assert_int_equal (count, naive_count);
+            /* The documented limit: at most ceil(log2 n) hashes. */
+            assert_true (count <= s_ceil_log2 (n));
             assert_memory_equal (proof, naive, 32 * count);
             assert_int_equal (
                 jk_merkle_verify_inclusion (mh, i, n, log.leaves[i], proof[0],
@@ -415,6 +425,8 @@ static void test_every_size_against_naive (void **state)
                                                             roots[n], proof[0],
                                                             count),
                               JK_OK);
+            /* The documented limit: at most ceil(log2 n) + 1 hashes. */
+            assert_true (count <= s_ceil_log2 (n) + 1);
             if (m < n) {
                 /* Against another old head it fails. */
                 assert_int_equal (

@@ -1,0 +1,43 @@
+/*  jk_checkpoints.h - the hub's signed checkpoints of the log's Merkle tree
+    (docs/AUDIT.md, "Checkpoints"; docs/PROTOCOL.md): C2SP tlog-checkpoint
+    notes signed with the log key of jejak-keys, kept in table checkpoint
+    of the log's database (every one ever signed, so the newest survives a
+    restart and all can be checked against the log). The store signs; the
+    query endpoint reads. */
+#ifndef JK_CHECKPOINTS_H
+#define JK_CHECKPOINTS_H
+
+#include "jk_note.h"
+#include <sqlite3.h>
+
+typedef struct _jk_signer_t jk_signer_t;
+
+/* The signer of the log in db (the writer's connection, no transaction
+   open): loads the key file at key_path (jk_note_skey_load: the key's
+   name is the checkpoints' origin), creates the checkpoint table when
+   absent and checks the newest stored checkpoint against the tree in db
+   (tree_size leaves): a tree shorter than it, or with another head at
+   its size, is never signed (the log was cut or rewritten since). NULL
+   with the reason in err. */
+jk_signer_t *jk_signer_new (sqlite3 *db, const char *key_path,
+                            uint64_t tree_size, char *err, size_t err_size);
+void jk_signer_destroy (jk_signer_t **self_p);
+
+/* Signs the tree (size, root) at time now_ms (ms since the epoch) and
+   stores the note in its own transaction. JK_OK; JK_INVALID when size is
+   below the newest checkpoint's (never signed); JK_IO. Signs nothing
+   (JK_OK) when the newest checkpoint has this size. */
+int jk_signer_sign (jk_signer_t *self, uint64_t size, const uint8_t root[32],
+                    int64_t now_ms);
+/* The newest checkpoint: its tree size (0 when none) and note text (NULL
+   when none; valid until the next sign). */
+uint64_t jk_signer_size (jk_signer_t *self);
+const char *jk_signer_note (jk_signer_t *self);
+/* The origin line (the key's name). */
+const char *jk_signer_origin (jk_signer_t *self);
+
+/* The newest checkpoint stored in db (any connection, read-only is fine):
+   a heap string, NULL when there is none or no table. */
+char *jk_checkpoint_newest (sqlite3 *db);
+
+#endif

@@ -1,0 +1,424 @@
+/*  test_proofs.c - signed checkpoints and proofs end to end: jejak-keys
+    makes the log key, the real jejak-hub signs checkpoints with it
+    (at start, every --checkpoint-every seconds of activity, on request),
+    publishes them on the feed as $checkpoint, answers HEAD with the newest
+    (also after a restart), and serves PROOF INCLUSION / PROOF CONSISTENCY
+    on its query endpoint; every proof is checked here against a signed
+    checkpoint with the verifier key alone. */
+#include "test_broker_support.h"
+
+#include "jk_merkle.h"
+#include "jk_note.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+typedef struct {
+    char *dir, *keys, *key_file;
+    char *ingest, *feed, *query, *db, *log;
+    char vkey[256];
+    jk_note_signer_t signer;
+    pid_t pid;
+} s_hub_t;
+
+static void s_hub_start (s_hub_t *h, const char *every, bool with_key)
+{
+    char *argv[] = {"jejak-hub",   "--db",
+                    h->db,         "--ingest",
+                    h->ingest,     "--feed",
+                    h->feed,       "--query",
+                    h->query,      "--checkpoint-every",
+                    (char *)every, with_key ? "--checkpoint-key" : NULL,
+                    h->key_file,   NULL};
+    size_t before = 0;
+    char *text = jk_test_slurp (h->log, &before);
+    free (text);
+    h->pid = jk_test_spawn (argv, h->log);
+    assert_true (h->pid > 0);
+    assert_true (__extension__ JK_WAIT_FOR (
+        ({
+            size_t size = 0;
+            char *all = jk_test_slurp (h->log, &size);
+            bool up = all && size > before &&
+                      strstr (all + before, "jejak-hub ingest=");
+            free (all);
+            up;
+        }),
+        S_WAIT_MS));
+}
+
+static void s_hub_stop (s_hub_t *h, int signal)
+{
+    int status = jk_test_stop (h->pid, signal, S_WAIT_MS);
+    if (signal == SIGTERM) {
+        assert_true (WIFEXITED (status));
+        assert_int_equal (WEXITSTATUS (status), 0);
+    }
+}
+
+static int s_setup (void **state)
+{
+    s_hub_t *h = jk_calloc (1, sizeof *h);
+    h->dir = jk_test_tmpdir ("proofs");
+    h->keys = jk_sprintf ("%s/keys", h->dir);
+    h->key_file = jk_sprintf ("%s/log.key", h->keys);
+    h->ingest = jk_test_endpoint (h->dir, "ingest");
+    h->feed = jk_test_endpoint (h->dir, "feed");
+    h->query = jk_test_endpoint (h->dir, "query");
+    h->db = jk_sprintf ("%s/data/events.db", h->dir);
+    h->log = jk_sprintf ("%s/hub.log", h->dir);
+
+    /* jejak-keys makes the key: 0600 secret, 0644 verifier key, the
+       default origin, and log-vkey prints the same verifier key. */
+    char *out = NULL, *err = NULL;
+    char *make[] = {"jejak-keys", "log-key", "--dir", h->keys, NULL};
+    assert_int_equal (jk_test_run (make, &out, &err, S_WAIT_MS), 0);
+    struct stat st;
+    assert_int_equal (stat (h->key_file, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    char *vkey_file = jk_sprintf ("%s/log.vkey", h->keys);
+    assert_int_equal (stat (vkey_file, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0644);
+    char *vkey = jk_test_slurp (vkey_file, NULL);
+    assert_non_null (vkey);
+    free (vkey_file);
+    *strchr (vkey, '\n') = 0;
+    snprintf (h->vkey, sizeof h->vkey, "%s", vkey);
+    assert_non_null (strstr (out, vkey));
+    assert_int_equal (strncmp (vkey, "jejak.cianjurkab.go.id/log+", 27), 0);
+    free (out);
+    free (err);
+    char *show[] = {"jejak-keys", "log-vkey", "--dir", h->keys, NULL};
+    assert_int_equal (jk_test_run (show, &out, &err, S_WAIT_MS), 0);
+    assert_non_null (strstr (out, vkey));
+    free (out);
+    free (err);
+    /* A second log-key refuses to replace it (exit 1). */
+    assert_int_equal (jk_test_run (make, &out, &err, S_WAIT_MS), 1);
+    assert_non_null (strstr (err, "--force"));
+    free (out);
+    free (err);
+    char why[256];
+    assert_int_equal (jk_note_vkey_parse (vkey, h->signer.name, &h->signer.type,
+                                          h->signer.pub, why, sizeof why),
+                      JK_OK);
+    free (vkey);
+    *state = h;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_hub_t *h = *state;
+    free (h->keys);
+    free (h->key_file);
+    free (h->ingest);
+    free (h->feed);
+    free (h->query);
+    free (h->db);
+    free (h->log);
+    jk_test_rmdir (&h->dir);
+    free (h);
+    return 0;
+}
+
+/* Sends a query request and returns the reply, its command checked. */
+static zmsg_t *s_ask (zsock_t *q, zmsg_t *msg, const char *want)
+{
+    zmsg_send (&msg, q);
+    zmsg_t *reply = jk_test_recv (q, S_WAIT_MS);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, want);
+    return reply;
+}
+
+/* Parses a note and checks the log's signature on it with the verifier
+   key alone. */
+static void s_trusted (s_hub_t *h, const char *note, size_t size,
+                       jk_checkpoint_t *cp)
+{
+    char why[256];
+    assert_int_equal (jk_checkpoint_parse (note, size, cp, why, sizeof why),
+                      JK_OK);
+    assert_string_equal (cp->origin, "jejak.cianjurkab.go.id/log");
+    assert_int_equal (
+        jk_checkpoint_trusted (cp, &h->signer, NULL, 0, 0, why, sizeof why),
+        JK_OK);
+}
+
+/* CHECKPOINT: a checkpoint covering the committed log, signed. */
+static void s_checkpoint (s_hub_t *h, zsock_t *q, jk_checkpoint_t *cp)
+{
+    zmsg_t *reply = s_ask (q, jk_wire_new ("CHECKPOINT"), "CHECKPOINT");
+    assert_int_equal (zmsg_size (reply), 1);
+    zframe_t *note = zmsg_first (reply);
+    s_trusted (h, (const char *)zframe_data (note), zframe_size (note), cp);
+    zmsg_destroy (&reply);
+}
+
+/* HEAD: [pos][hash][newest checkpoint]. */
+static uint64_t s_head (s_hub_t *h, zsock_t *q, jk_checkpoint_t *cp,
+                        char **note_out)
+{
+    zmsg_t *reply = s_ask (q, jk_wire_new ("HEAD"), "HEAD");
+    assert_int_equal (zmsg_size (reply), 3);
+    uint64_t pos;
+    assert_int_equal (jk_wire_pop_u64 (reply, &pos), 0);
+    zframe_t *hash = zmsg_pop (reply);
+    assert_int_equal (zframe_size (hash), 32);
+    zframe_destroy (&hash);
+    zframe_t *note = zmsg_pop (reply);
+    if (cp)
+        s_trusted (h, (const char *)zframe_data (note), zframe_size (note), cp);
+    if (note_out)
+        *note_out = zframe_strdup (note);
+    zframe_destroy (&note);
+    zmsg_destroy (&reply);
+    return pos;
+}
+
+static zmsg_t *s_proof_request (const char *kind, uint64_t a, uint64_t b)
+{
+    zmsg_t *msg = jk_wire_new ("PROOF");
+    zmsg_addstr (msg, kind);
+    jk_wire_add_u64 (msg, a);
+    jk_wire_add_u64 (msg, b);
+    return msg;
+}
+
+/* Asks PROOF INCLUSION of an event whose bytes the client holds, and
+   checks it against the checkpoint: the leaf recomputed from the bytes,
+   the answer's recorded_at and the outcome. */
+static void s_check_inclusion (zsock_t *q, const s_item_t *item,
+                               const jk_checkpoint_t *cp, jk_mhash_t *mh)
+{
+    zmsg_t *reply =
+        s_ask (q, s_proof_request ("INCLUSION", item->pos, cp->size), "PROOF");
+    char *kind = zmsg_popstr (reply);
+    assert_string_equal (kind, "INCLUSION");
+    free (kind);
+    uint64_t pos, size, recorded_at;
+    assert_int_equal (jk_wire_pop_u64 (reply, &pos), 0);
+    assert_int_equal (jk_wire_pop_u64 (reply, &size), 0);
+    assert_int_equal (jk_wire_pop_u64 (reply, &recorded_at), 0);
+    assert_int_equal (pos, item->pos);
+    assert_int_equal (size, cp->size);
+    zframe_t *leaf = zmsg_pop (reply);
+    zframe_t *proof = zmsg_pop (reply);
+    assert_int_equal (zframe_size (leaf), 32);
+    assert_int_equal (zframe_size (proof) % 32, 0);
+    assert_true (zframe_size (proof) <= 32 * 64);
+    uint8_t mine[32];
+    jk_mhash_record (mh, pos, (int64_t)recorded_at, 0, NULL, NULL, item->bytes,
+                     item->size, mine);
+    assert_memory_equal (mine, zframe_data (leaf), 32);
+    assert_int_equal (jk_merkle_verify_inclusion (
+                          mh, pos - 1, size, mine, zframe_data (proof),
+                          zframe_size (proof) / 32, cp->root),
+                      JK_OK);
+    /* One flipped byte of the event: the proof no longer holds. */
+    uint8_t *bent = jk_malloc (item->size);
+    memcpy (bent, item->bytes, item->size);
+    bent[item->size - 1] ^= 1;
+    jk_mhash_record (mh, pos, (int64_t)recorded_at, 0, NULL, NULL, bent,
+                     item->size, mine);
+    free (bent);
+    assert_int_equal (jk_merkle_verify_inclusion (
+                          mh, pos - 1, size, mine, zframe_data (proof),
+                          zframe_size (proof) / 32, cp->root),
+                      JK_INVALID);
+    zframe_destroy (&leaf);
+    zframe_destroy (&proof);
+    zmsg_destroy (&reply);
+}
+
+static void s_check_consistency (zsock_t *q, const jk_checkpoint_t *old,
+                                 const jk_checkpoint_t *new, jk_mhash_t *mh)
+{
+    zmsg_t *reply = s_ask (
+        q, s_proof_request ("CONSISTENCY", old->size, new->size), "PROOF");
+    char *kind = zmsg_popstr (reply);
+    assert_string_equal (kind, "CONSISTENCY");
+    free (kind);
+    uint64_t a, b;
+    assert_int_equal (jk_wire_pop_u64 (reply, &a), 0);
+    assert_int_equal (jk_wire_pop_u64 (reply, &b), 0);
+    assert_int_equal (a, old->size);
+    assert_int_equal (b, new->size);
+    zframe_t *proof = zmsg_pop (reply);
+    assert_non_null (proof);
+    assert_int_equal (zframe_size (proof) % 32, 0);
+    assert_int_equal (jk_merkle_verify_consistency (
+                          mh, a, b, old->root, new->root, zframe_data (proof),
+                          zframe_size (proof) / 32),
+                      JK_OK);
+    zframe_destroy (&proof);
+    zmsg_destroy (&reply);
+}
+
+static void s_expect_error (zsock_t *q, zmsg_t *msg, const char *code,
+                            const char *text)
+{
+    zmsg_t *reply = s_ask (q, msg, "ERROR");
+    char *got = zmsg_popstr (reply);
+    char *message = zmsg_popstr (reply);
+    assert_string_equal (got, code);
+    if (!strstr (message, text))
+        fail_msg ("'%s' not in '%s'", text, message);
+    free (got);
+    free (message);
+    zmsg_destroy (&reply);
+}
+
+/* Waits for a $checkpoint of at least size on the feed; returns its
+   parsed form. */
+static void s_feed_checkpoint (s_hub_t *h, zsock_t *feed, uint64_t size,
+                               jk_checkpoint_t *cp)
+{
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    while (true) {
+        zmsg_t *msg = jk_test_recv (feed, S_WAIT_MS);
+        assert_non_null (msg);
+        assert_int_equal (zmsg_size (msg), 2);
+        zframe_t *topic = zmsg_first (msg);
+        assert_true (zframe_streq (topic, "$checkpoint"));
+        zframe_t *note = zmsg_next (msg);
+        s_trusted (h, (const char *)zframe_data (note), zframe_size (note), cp);
+        zmsg_destroy (&msg);
+        if (cp->size >= size)
+            return;
+        assert_true (jk_clock_mono_ms () < deadline);
+    }
+}
+
+/* The hub signs at start, every second of activity and on request;
+   $checkpoint on the feed; inclusion proofs of all 300 events and
+   consistency proofs between the checkpoints verify; bad ranges and
+   frames are refused by code; after a restart HEAD answers the same
+   newest checkpoint. */
+static void test_checkpoints_and_proofs (void **state)
+{
+    s_hub_t *h = *state;
+    s_hub_start (h, "1", true);
+    zsock_t *q = jk_test_dealer (h->query);
+    zsock_t *feed = zsock_new (ZMQ_SUB);
+    zsock_set_subscribe (feed, "$checkpoint");
+    assert_int_equal (zsock_connect (feed, "%s", h->feed), 0);
+    jk_mhash_t *mh = jk_mhash_new ();
+
+    /* An empty log has a signed checkpoint of the empty tree. */
+    jk_checkpoint_t *cp0 = jk_malloc (sizeof *cp0);
+    assert_int_equal (s_head (h, q, cp0, NULL), 0);
+    assert_int_equal (cp0->size, 0);
+    uint8_t empty[32];
+    jk_merkle_root (NULL, NULL, mh, 0, empty);
+    assert_memory_equal (cp0->root, empty, 32);
+
+    s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 300, 1);
+    c->count = 100;
+    s_client_deliver (c, 50, 20000, NULL, NULL);
+    /* On request: a checkpoint of exactly the 100 committed records. */
+    jk_checkpoint_t *cp1 = jk_malloc (sizeof *cp1);
+    s_checkpoint (h, q, cp1);
+    assert_int_equal (cp1->size, 100);
+    c->count = 300;
+    s_client_deliver (c, 64, 20000, NULL, NULL);
+    s_client_check_positions (c, 1);
+    /* Within the second: a $checkpoint of all 300 on the feed, and HEAD
+       answers it. */
+    jk_checkpoint_t *cp2 = jk_malloc (sizeof *cp2);
+    s_feed_checkpoint (h, feed, 300, cp2);
+    assert_int_equal (cp2->size, 300);
+    jk_checkpoint_t *head = jk_malloc (sizeof *head);
+    assert_int_equal (s_head (h, q, head, NULL), 300);
+    assert_int_equal (head->size, 300);
+    assert_memory_equal (head->root, cp2->root, 32);
+
+    for (size_t i = 0; i < c->count; i++)
+        s_check_inclusion (q, &c->items[i], cp2, mh);
+    for (size_t i = 0; i < 100; i++)
+        s_check_inclusion (q, &c->items[i], cp1, mh);
+    s_check_consistency (q, cp1, cp2, mh);
+    s_check_consistency (q, cp0, cp2, mh);
+    s_check_consistency (q, cp2, cp2, mh);
+
+    /* Bad ranges and frames, each by its code and rule. */
+    s_expect_error (q, s_proof_request ("INCLUSION", 0, 300), "E_PROOF_RANGE",
+                    "pos 0 must be 1 to size 300");
+    s_expect_error (q, s_proof_request ("INCLUSION", 301, 300), "E_PROOF_RANGE",
+                    "pos 301 must be 1 to size 300");
+    s_expect_error (q, s_proof_request ("INCLUSION", 1, 301), "E_PROOF_RANGE",
+                    "size 301 is beyond the log's 300 records");
+    s_expect_error (q, s_proof_request ("CONSISTENCY", 200, 100),
+                    "E_PROOF_RANGE", "old 200 must be 0 to new 100");
+    s_expect_error (q, s_proof_request ("CONSISTENCY", 1, 400), "E_PROOF_RANGE",
+                    "size 400 is beyond");
+    s_expect_error (q, s_proof_request ("LEAF", 1, 2), "E_PROTOCOL",
+                    "INCLUSION or CONSISTENCY");
+    zmsg_t *bad = jk_wire_new ("PROOF");
+    zmsg_addstr (bad, "INCLUSION");
+    zmsg_addmem (bad, "1234", 4);
+    jk_wire_add_u64 (bad, 300);
+    s_expect_error (q, bad, "E_PROTOCOL", "[pos u64][size u64]");
+    bad = s_proof_request ("CONSISTENCY", 1, 2);
+    zmsg_addstr (bad, "extra");
+    s_expect_error (q, bad, "E_PROTOCOL", "[old u64][new u64]");
+
+    /* Restart: the newest checkpoint is kept and answered as it was. */
+    char *before = NULL, *after = NULL;
+    s_head (h, q, NULL, &before);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+    s_hub_start (h, "1", true);
+    q = jk_test_dealer (h->query);
+    assert_int_equal (s_head (h, q, head, &after), 300);
+    assert_string_equal (before, after);
+    free (before);
+    free (after);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+
+    jk_mhash_destroy (&mh);
+    free (cp0);
+    free (cp1);
+    free (cp2);
+    free (head);
+    zsock_destroy (&feed);
+    s_client_destroy (&c);
+}
+
+/* Without a log key: HEAD's checkpoint frame is empty and CHECKPOINT is
+   refused with E_NO_CHECKPOINT; proofs are still served. */
+static void test_without_key (void **state)
+{
+    s_hub_t *h = *state;
+    s_hub_start (h, "10", false);
+    zsock_t *q = jk_test_dealer (h->query);
+    char *note = NULL;
+    assert_int_equal (s_head (h, q, NULL, &note), 0);
+    assert_string_equal (note, "");
+    free (note);
+    s_expect_error (q, jk_wire_new ("CHECKPOINT"), "E_NO_CHECKPOINT",
+                    "jejak-keys log-key");
+    s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 3, 1);
+    s_client_deliver (c, 3, 20000, NULL, NULL);
+    assert_int_equal (s_query_head (h->query, NULL), 3);
+    zmsg_t *reply = s_ask (q, s_proof_request ("CONSISTENCY", 1, 3), "PROOF");
+    zmsg_destroy (&reply);
+    s_client_destroy (&c);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_checkpoints_and_proofs, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_without_key, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
