@@ -44,10 +44,10 @@ int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size);
 void jk_model_set_people_max (jk_model_t *self, size_t max);
 
 /* Tells the model that the database given to jk_model_load holds the
-   projections of every event applied up to pos. Never called, the model
-   takes it that the database holds every applied event (the projections
-   are written in the same transaction as the decisions). Once called,
-   people applied after the last pos given stay in memory. */
+   projections of every event applied up to pos (the caller writes them
+   in the same transaction, or a projector has reached pos). Nothing
+   applied after the last pos given leaves memory: until it is called,
+   only people and closed batches loaded from the tables can. */
 void jk_model_written (jk_model_t *self, uint64_t pos);
 
 /* Decides a format-valid event against the state. 0 to accept, -1 with

@@ -38,6 +38,7 @@ typedef struct {
     int64_t class_size_max, min_pct, enrolled, jp_total;
     bool closed;
     bool gone;            /* closed, and its enrolments left memory */
+    uint64_t closed_pos;  /* position of its close (0: loaded closed) */
     zhashx_t *attendance; /* "session_no\x1fnik" -> s_attendance_t */
 } s_batch_t;
 
@@ -104,8 +105,7 @@ typedef struct {
     s_niks_t young, old;
     size_t max;       /* people per generation (JK_MODEL_PEOPLE_MAX) */
     bool partial;     /* some people are only in the table */
-    uint64_t written; /* the table holds every person up to here */
-    bool lagging;     /* jk_model_written was called: honour written */
+    uint64_t written; /* the tables hold every event up to here */
     zhashx_t *odd;    /* NIKs that are not 16 digits */
     size_t dropped;   /* people dropped from memory so far */
 } s_people_t;
@@ -132,7 +132,8 @@ struct _jk_model_t {
     zhashx_t *certificates;  /* number -> s_certificate_t */
     zhashx_t *holders;       /* a\x1fnik -> s_holder_t */
     size_t attendance_count, evicted, enrol_evicted;
-    int *kind; /* per vocabulary index: what apply changes (s_kind_t) */
+    zlistx_t *closing; /* batch codes closed after the tables' position */
+    int *kind;         /* per vocabulary index: what apply changes (s_kind_t) */
 };
 
 /* ---- keys and small helpers ----------------------------------------------
@@ -340,6 +341,9 @@ static const struct {
     {"certificate.revoked", K_REVOKED},
 };
 
+static void s_evict_enrollments (jk_model_t *self, jk_str_t batch,
+                                 s_batch_t *b);
+
 /* ---- people: a bounded set of NIKs -----------------------------------------
  */
 
@@ -412,7 +416,7 @@ static void s_niks_clear (s_niks_t *set)
    its people. */
 static bool s_people_can_drop (const s_people_t *people)
 {
-    return !people->lagging || people->old.max_pos <= people->written;
+    return people->old.max_pos <= people->written;
 }
 
 /* Records a registered person (at pos; 0 when read from the table). */
@@ -479,6 +483,8 @@ jk_model_t *jk_model_new (bool evict)
     self->rats = s_map (s_free);
     self->people.max = JK_MODEL_PEOPLE_MAX;
     self->people.odd = s_map (NULL);
+    self->closing = zlistx_new ();
+    zlistx_set_destructor (self->closing, (zlistx_destructor_fn *)zstr_free);
     self->batches = s_map (s_batch_free);
     self->sessions = s_map (s_free);
     self->enrollments = s_map (s_free);
@@ -511,6 +517,7 @@ void jk_model_destroy (jk_model_t **self_p)
     s_niks_clear (&self->people.young);
     s_niks_clear (&self->people.old);
     zhashx_destroy (&self->people.odd);
+    zlistx_destroy (&self->closing);
     zhashx_destroy (&self->batches);
     zhashx_destroy (&self->sessions);
     zhashx_destroy (&self->enrollments);
@@ -532,8 +539,20 @@ void jk_model_set_people_max (jk_model_t *self, size_t max)
 
 void jk_model_written (jk_model_t *self, uint64_t pos)
 {
-    self->people.lagging = true;
-    self->people.written = pos;
+    if (pos > self->people.written)
+        self->people.written = pos;
+    /* Closed batches whose close the tables now hold. */
+    for (char *code = zlistx_first (self->closing); code;) {
+        s_batch_t *b = zhashx_lookup (self->batches, code);
+        if (b && b->closed_pos > self->people.written) {
+            code = zlistx_next (self->closing);
+            continue;
+        }
+        if (b)
+            s_evict_enrollments (self, jk_str_of (code), b);
+        zlistx_delete (self->closing, zlistx_cursor (self->closing));
+        code = zlistx_first (self->closing);
+    }
 }
 
 void jk_model_size (jk_model_t *self, jk_model_size_t *size)
@@ -787,8 +806,15 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         s_batch_t *b = s_batch (self, s_text (ev, "batch"));
         if (b) {
             b->closed = true;
+            b->closed_pos = pos;
             s_evict (self, b);
-            s_evict_enrollments (self, s_text (ev, "batch"), b);
+            /* Its enrolments leave once the tables hold them as they are
+               now (jk_model_written). */
+            if (self->bound && self->db) {
+                char code[KEY_MAX];
+                s_key (code, s_text (ev, "batch"), NONE, NONE);
+                zlistx_add_end (self->closing, strdup (code));
+            }
         }
     } else if (kind == K_ASSESSMENT) {
         s_assessment_t *a = jk_calloc (1, sizeof *a);

@@ -643,6 +643,8 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
     if (s_steps[index].after)
         CHECK (s_steps[index].after (self, event, applied));
     CHECK (s_warnings (self, event, applied));
+    if (self->model) /* the tables now hold this event's rows */
+        jk_model_written (self->model, applied->pos);
     return jk_proj_progress (self, event->source.ptr, (int)event->source.len,
                              event->seq, true, applied);
 }
