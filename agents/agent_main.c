@@ -344,19 +344,6 @@ static int s_parse_date (const char *text, int32_t *days)
     return -1;
 }
 
-/* The natural key by which a later correction finds an event, or NULL. */
-static char *s_natural_key (const jk_event_t *event)
-{
-    if (strcmp (event->type->name, "attendance.recorded") != 0)
-        return NULL;
-    char batch[64], nik[32];
-    const jk_value_t *no = jk_event_get (event, "session_no");
-    return jk_sprintf ("%s|%lld|%s",
-                       jk_event_text (event, "batch", batch, sizeof batch),
-                       no && no->present ? (long long)no->n : 0LL,
-                       jk_event_text (event, "nik", nik, sizeof nik));
-}
-
 static const char *s_state_name (jk_outbox_state_t state)
 {
     static const char *names[] = {"PENDING", "SENT", "STORED", "REJECTED",
@@ -547,7 +534,7 @@ static int s_cmd_event (s_agent_t *self, const jk_type_t *t)
         return JK_EXIT_USAGE;
     }
     s_print_warnings ("", &report);
-    char *key = s_natural_key (event);
+    char *key = jk_outbox_natural_key (event);
     uint64_t seq = 0;
     rc = jk_outbox_put (self->outbox, event, "", key, &seq);
     free (key);
@@ -830,7 +817,7 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
     const char *base = strrchr (im->file, '/');
     snprintf (origin, sizeof origin, "%s:%zu", base ? base + 1 : im->file,
               line);
-    char *key = s_natural_key (event);
+    char *key = jk_outbox_natural_key (event);
     rc = jk_outbox_put (ob, event, origin, key, &seq);
     free (key);
     jk_event_destroy (&event);

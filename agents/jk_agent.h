@@ -106,6 +106,11 @@ void jk_outbox_rollback (jk_outbox_t *self);
 int jk_outbox_put (jk_outbox_t *self, jk_event_t *event, const char *origin,
                    const char *key, uint64_t *seq);
 
+/* The natural key put keeps beside an event so that a later correction
+   finds it: "BATCH|SESSION|NIK" for attendance.recorded, else NULL. Heap
+   string. */
+char *jk_outbox_natural_key (const jk_event_t *event);
+
 /* The content key of an event: the hex SHA-256 of its encoding with the
    envelope's id, seq, at, source and actor left out (so its type,
    version, corrects and body). put keeps it beside every event. JK_OK,

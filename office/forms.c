@@ -16,7 +16,7 @@ typedef struct {
     char text[512];
 } s_error_t;
 
-static bool s_supervisor_only (const jk_type_t *t)
+bool jk_office_supervisor_only (const jk_type_t *t)
 {
     return t->needs_corrects || strcmp (t->name, "person.corrected") == 0 ||
            strcmp (t->name, "cooperative.status_declared") == 0 ||
@@ -362,7 +362,8 @@ static void s_form (jk_http_t *h, const jk_type_t *t, const s_error_t *errors,
 
 void jk_page_form (jk_http_t *h, const jk_type_t *t)
 {
-    if (s_supervisor_only (t) && strcmp (h->session.role, "supervisor") != 0) {
+    if (jk_office_supervisor_only (t) &&
+        strcmp (h->session.role, "supervisor") != 0) {
         h->code = MHD_HTTP_FORBIDDEN;
         jk_page_begin (h, "403");
         fprintf (h->out, "<main><p class=\"error\">%s</p></main>",
@@ -481,7 +482,8 @@ static int s_fill (jk_http_t *h, jk_event_t *ev, s_error_t *errors)
 
 void jk_page_submit (jk_http_t *h, const jk_type_t *t)
 {
-    if (s_supervisor_only (t) && strcmp (h->session.role, "supervisor") != 0) {
+    if (jk_office_supervisor_only (t) &&
+        strcmp (h->session.role, "supervisor") != 0) {
         jk_page_form (h, t); /* answers 403 */
         return;
     }
@@ -769,7 +771,7 @@ void jk_page_attendance_save (jk_http_t *h)
         pthread_mutex_lock (&h->office->lock);
         rc = jk_outbox_begin (h->office->outbox);
         for (size_t i = 0; i < n && rc == JK_OK; i++) {
-            char *key = jk_sprintf ("%s|%s|%s", batch, session, niks[i]);
+            char *key = jk_outbox_natural_key (events[i]);
             rc = jk_outbox_put (h->office->outbox, events[i], "", key, NULL);
             free (key);
         }

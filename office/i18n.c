@@ -177,7 +177,9 @@ void jk_office_problem_text (const char *code, const char *message,
               strcmp (code, "E_FIELD_TYPE") == 0) &&
              f) {
         const char *what = "Bentuknya tidak sesuai.";
-        if (f->kind == JK_KIND_DATE)
+        if (f->kind == JK_KIND_DATE && strstr (message, "not a real date"))
+            what = "Tanggal itu tidak ada di kalender (mis. 31/02).";
+        else if (f->kind == JK_KIND_DATE)
             what = "Tanggal harus hh/bb/tttt, mis. 31/12/2022.";
         else if (f->kind == JK_KIND_TIME)
             what = "Jam harus JJ:MM, mis. 08:30.";
@@ -222,6 +224,22 @@ static void s_trim (const char *text, char *out, size_t size)
         len = size - 1;
     memcpy (out, text, len);
     out[len] = 0;
+}
+
+/* An enum or set value typed as its name in any case or its Indonesian
+   or English label: the name; anything else as it is. */
+static const char *s_enum_name (const jk_field_t *f, const char *value)
+{
+    for (size_t i = 0; f->values && f->values[i]; i++) {
+        char buf[64];
+        if (strcasecmp (value, f->values[i]) == 0 ||
+            strcasecmp (value, jk_office_value_label (f->values[i], false, buf,
+                                                      sizeof buf)) == 0 ||
+            strcasecmp (value, jk_office_value_label (f->values[i], true, buf,
+                                                      sizeof buf)) == 0)
+            return f->values[i];
+    }
+    return value;
 }
 
 int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
@@ -301,19 +319,32 @@ int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
             return -1;
         }
         case JK_KIND_ENUM:
-            /* The name in any case, or its label. */
-            for (size_t i = 0; f->values[i]; i++) {
-                char buf[64];
-                if (strcasecmp (value, f->values[i]) == 0 ||
-                    strcasecmp (value,
-                                jk_office_value_label (f->values[i], false, buf,
-                                                       sizeof buf)) == 0) {
-                    snprintf (out, size, "%s", f->values[i]);
-                    return 0;
-                }
+            snprintf (out, size, "%s", s_enum_name (f, value));
+            return 0; /* an unknown one: the validator names the rule */
+        case JK_KIND_SET:
+        case JK_KIND_LIST: {
+            /* Items separated by ',', ';' or line breaks; a set's items by
+               name or label. */
+            size_t used = 0;
+            out[0] = 0;
+            for (const char *p = value; *p;) {
+                size_t len = strcspn (p, ",;\r\n");
+                char item[JK_STRING_MAX_BYTES + 1];
+                snprintf (item, sizeof item, "%.*s", (int)len, p);
+                char trimmed[JK_STRING_MAX_BYTES + 1];
+                s_trim (item, trimmed, sizeof trimmed);
+                if (*trimmed)
+                    used += (size_t)snprintf (
+                        out + used, used < size ? size - used : 0, "%s%s",
+                        used ? "," : "",
+                        f->kind == JK_KIND_SET ? s_enum_name (f, trimmed)
+                                               : trimmed);
+                p += len;
+                if (*p)
+                    p++;
             }
-            snprintf (out, size, "%s", value);
-            return 0; /* the validator names the rule */
+            return 0;
+        }
         default:
             snprintf (out, size, "%s", value);
             return 0;

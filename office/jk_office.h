@@ -127,6 +127,96 @@ const char *jk_office_state_label (jk_outbox_state_t state, bool en);
 int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
                           size_t size, jk_report_t *report);
 
+/* ---- XLSX (xlsx.c) ----------------------------------------------------------
+   Reads the first sheet of an XLSX workbook from memory and calls fn per
+   row with its cells as text, as jk_csv_read does (line: the sheet's row
+   number; cells up to the last one given, the missing ones ""; rows with
+   no text skipped). Shared and inline strings as written; booleans TRUE
+   or FALSE; a number in a cell styled as a date dd/mm/yyyy, as a time of
+   day HH:MM, any other number as stored ("1045", "3.2E+15"). bad gets a
+   row it cannot hand out whole (a cell past column JK_CSV_MAX_CELLS or
+   longer than JK_XLSX_CELL_MAX characters, a missing shared string, a cell
+   given twice). Returns 0, the non-zero answer of a callback that stopped,
+   or -1 with the reason in err (not a zip, no workbook or sheet, a part
+   larger than JK_XLSX_PART_MAX once unpacked, XML that is not well
+   formed or declares a DOCTYPE). */
+#define JK_XLSX_PART_MAX (64 * 1024 * 1024)
+#define JK_XLSX_CELL_MAX 32767
+int jk_xlsx_read (const void *data, size_t size, jk_csv_row_fn *fn,
+                  jk_csv_bad_fn *bad, void *arg, char *err, size_t err_size);
+
+/* ---- import of a CSV or XLSX file (import.c) ------------------------------
+   One file of one event type read into events, checked row by row before
+   anything is queued. The header row names the columns by the fields'
+   Indonesian labels (`Nomor badan hukum`) or their names
+   (`legal_number`), in any case, with spaces, '_' or '-' alike; cells in
+   the forms clerks type (jk_office_wire_value). A row equal to the
+   template's example row is skipped. Problems name the row, the column
+   and the rule, in Indonesian (or English). */
+#define JK_IMPORT_MAX_BYTES (8 * 1024 * 1024) /* one uploaded file */
+#define JK_IMPORT_MAX_ROWS  10000             /* data rows of one file */
+#define JK_IMPORT_PROBLEMS  500               /* problems kept to show */
+
+typedef struct {
+    size_t line;     /* CSV line or sheet row; 1 is the header */
+    char column[64]; /* the column as headed in the file, or "" */
+    char code[JK_CODE_MAX];
+    char text[400]; /* for the clerk */
+} jk_import_problem_t;
+
+typedef struct {
+    size_t line;
+    jk_event_t *event; /* validated; source and actor set */
+    char *key;         /* natural key for the outbox, or NULL */
+} jk_import_row_t;
+
+typedef struct {
+    const jk_type_t *type;
+    bool en;
+    bool xlsx;       /* read as XLSX (else CSV) */
+    bool unusable;   /* nothing can be imported: see error */
+    char error[400]; /* the file-level problem */
+    size_t rows;     /* data rows read (blank ones not counted) */
+    size_t bad;      /* rows with a problem */
+    size_t examples; /* template example rows skipped */
+    jk_import_row_t *good;
+    size_t good_count;
+    jk_import_problem_t *problems; /* the first JK_IMPORT_PROBLEMS */
+    size_t problem_count;
+    size_t problem_total;
+    /* reading */
+    char *source, *actor, *office;
+    int columns[JK_CSV_MAX_CELLS]; /* field, -2 corrects, -1 none */
+    char *headers[JK_CSV_MAX_CELLS];
+    size_t column_count;
+    bool header_done;
+    char separator;
+} jk_import_t;
+
+jk_import_t *jk_import_new (const jk_type_t *type, const char *source,
+                            const char *actor, bool en);
+void jk_import_destroy (jk_import_t **self_p);
+/* Reads a file (XLSX when it starts as a zip archive, else CSV). JK_OK
+   when rows could be read (good and bad ones counted), JK_INVALID when the
+   file is unusable as a whole (error says why: not readable, no header,
+   a header that names unknown or repeated columns or leaves a required one
+   out, more than JK_IMPORT_MAX_ROWS rows). */
+int jk_import_read (jk_import_t *self, const void *data, size_t size);
+/* The template's header cell of field f (-1: the corrects column) and its
+   example cell for an office ("32.03.10"). */
+const char *jk_import_header (const jk_type_t *t, int field, bool en, char *buf,
+                              size_t size);
+const char *jk_import_example (const jk_type_t *t, int field,
+                               const char *office, char *buf, size_t size);
+/* Templates: a CSV (UTF-8 BOM, ';', Indonesian headers and the example
+   row) or an XLSX workbook (headers, the example row, drop-down lists of
+   the enum labels and Ya/Tidak, text columns kept as text, a sheet of
+   help per column). Heap bytes in *out; JK_OK or JK_IO. */
+int jk_import_template_csv (const jk_type_t *t, const char *office, bool en,
+                            char **out, size_t *size);
+int jk_import_template_xlsx (const jk_type_t *t, const char *office, bool en,
+                             char **out, size_t *size);
+
 /* ---- the server -----------------------------------------------------------
  */
 typedef struct {

@@ -10,8 +10,10 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define S_FORM_MAX   (1024 * 1024) /* bytes of one posted form */
-#define S_FIELDS_MAX 4096          /* values of one posted form */
+#define S_FORM_MAX (1024 * 1024) /* bytes of one posted form */
+/* ... of an import upload: the file and the form around it */
+#define S_UPLOAD_MAX (JK_IMPORT_MAX_BYTES + 64 * 1024)
+#define S_FIELDS_MAX 4096 /* values of one posted form */
 #define S_COOKIE     "jejak_session"
 #define S_LOGIN      "jejak_login"
 
@@ -20,7 +22,7 @@ typedef struct {
     struct MHD_PostProcessor *post;
     jk_kv_t *kv;
     size_t count, cap;
-    size_t bytes;
+    size_t bytes, limit;
     bool too_big;
     int64_t started;
 } s_req_t;
@@ -33,7 +35,6 @@ static enum MHD_Result s_post_value (void *cls, enum MHD_ValueKind kind,
                                      size_t size)
 {
     (void)kind;
-    (void)filename;
     (void)content_type;
     (void)transfer_encoding;
     s_req_t *req = (s_req_t *)cls;
@@ -51,6 +52,7 @@ static enum MHD_Result s_post_value (void *cls, enum MHD_ValueKind kind,
         kv->key = jk_strdup (key);
         kv->value = jk_calloc (1, 1);
         kv->len = 0;
+        kv->filename = filename ? jk_strdup (filename) : NULL;
     }
     jk_kv_t *kv = &req->kv[req->count - 1];
     kv->value = jk_realloc (kv->value, kv->len + size + 1);
@@ -69,6 +71,7 @@ static void s_req_free (s_req_t *req)
     for (size_t i = 0; i < req->count; i++) {
         free (req->kv[i].key);
         free (req->kv[i].value);
+        free (req->kv[i].filename);
     }
     free (req->kv);
     free (req);
@@ -387,6 +390,15 @@ static void s_dispatch (jk_http_t *h)
             jk_page_attendance_save (h);
         else
             jk_page_attendance (h);
+    else if (strcmp (url, "/import") == 0)
+        if (post)
+            jk_page_import_preview (h);
+        else
+            jk_page_import (h);
+    else if (strcmp (url, "/import/confirm") == 0 && post)
+        jk_page_import_confirm (h);
+    else if (strcmp (url, "/import/template") == 0 && get)
+        jk_page_import_template (h);
     else if (strcmp (url, "/receipt") == 0 && get)
         jk_page_receipt (h);
     else if (strcmp (url, "/status.json") == 0 && get)
@@ -407,6 +419,7 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
         req = jk_calloc (1, sizeof *req);
         req->started = jk_clock_mono_ms ();
         *con_cls = req;
+        req->limit = strcmp (url, "/import") == 0 ? S_UPLOAD_MAX : S_FORM_MAX;
         if (strcmp (method, "POST") == 0)
             req->post = MHD_create_post_processor (connection, 16384,
                                                    s_post_value, req);
@@ -414,7 +427,7 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
     }
     if (*upload_data_size > 0) {
         req->bytes += *upload_data_size;
-        if (req->bytes > S_FORM_MAX)
+        if (req->bytes > req->limit)
             req->too_big = true;
         if (req->post && !req->too_big)
             MHD_post_process (req->post, upload_data, *upload_data_size);
@@ -457,6 +470,9 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
     MHD_add_response_header (response, "X-Frame-Options", "DENY");
     MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
     MHD_add_response_header (response, "Cache-Control", "no-store");
+    if (h.disposition[0])
+        MHD_add_response_header (response, "Content-Disposition",
+                                 h.disposition);
     if (h.location[0])
         MHD_add_response_header (response, "Location", h.location);
     for (int i = 0; i < h.cookie_count; i++)
@@ -586,6 +602,7 @@ void jk_office_app_destroy (jk_office_app_t **self_p)
     jk_users_close (&self->users);
     jk_sessions_destroy (&self->sessions);
     jk_lists_free (self);
+    jk_uploads_free (self);
     pthread_mutex_destroy (&self->lock);
     free (self->tls_cert);
     free (self->tls_key);

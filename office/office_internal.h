@@ -12,7 +12,19 @@ typedef struct {
     char *key;
     char *value;
     size_t len;
+    char *filename; /* a file field's file name, else NULL */
 } jk_kv_t;
+
+/* An import shown as a preview, waiting for its confirmation. */
+typedef struct {
+    char token[65]; /* the confirmation form's upload token */
+    char user[JK_USER_MAX + 1];
+    int64_t at_ms; /* mono ms of the upload */
+    char *name;    /* the file's name, for the entries' origin */
+    jk_import_t *import;
+} jk_upload_t;
+#define JK_UPLOADS       8                  /* previews kept at once */
+#define JK_UPLOAD_TTL_MS (60LL * 60 * 1000) /* ... for at most an hour */
 
 /* Pick lists: what the office has entered (decoded from its outbox). */
 typedef struct {
@@ -58,6 +70,7 @@ struct _jk_office_app_t {
     jk_users_t *users;
     jk_sessions_t *sessions;
     jk_courier_t *courier;
+    jk_upload_t uploads[JK_UPLOADS]; /* guarded by lock */
 };
 
 /* One request as the pages see it. */
@@ -77,6 +90,7 @@ typedef struct {
     size_t size;
     const char *type;
     char location[512];
+    char disposition[160]; /* Content-Disposition, or "" */
     char cookies[3][256];
     int cookie_count;
 } jk_http_t;
@@ -114,6 +128,16 @@ void jk_page_receipt (jk_http_t *h);
 void jk_page_status_json (jk_http_t *h);
 /* The status strip's figures. */
 void jk_page_strip (jk_http_t *h);
+/* Import (import_page.c). */
+void jk_page_import (jk_http_t *h);
+void jk_page_import_template (jk_http_t *h);
+void jk_page_import_preview (jk_http_t *h);
+void jk_page_import_confirm (jk_http_t *h);
+void jk_uploads_free (jk_office_app_t *office);
+/* Corrections, status declarations and revocations: supervisors only. */
+bool jk_office_supervisor_only (const jk_type_t *t);
+/* A count as shown: 1.503 (1,503 in English). */
+void jk_office_count_text (uint64_t n, bool en, char out[32]);
 /* dd/mm/yyyy HH:MM WIB of a wall time, into out (24 bytes). */
 void jk_office_time_text (int64_t ms, char out[24]);
 

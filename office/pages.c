@@ -86,10 +86,10 @@ void jk_page_begin (jk_http_t *h, const char *title)
         fprintf (o,
                  "<nav aria-label=\"%s\"><a href=\"/\">%s</a> <a "
                  "href=\"/outbox\">%s</a> <a href=\"/attendance\">%s</a> <a "
-                 "href=\"/receipt\">%s</a></nav>",
+                 "href=\"/import\">%s</a> <a href=\"/receipt\">%s</a></nav>",
                  TR (h, "Menu utama", "Main menu"), TR (h, "Beranda", "Home"),
                  TR (h, "Kiriman", "Outbox"), TR (h, "Kehadiran", "Attendance"),
-                 TR (h, "Tanda terima", "Receipts"));
+                 TR (h, "Impor", "Import"), TR (h, "Tanda terima", "Receipts"));
         fputs ("<form method=\"post\" action=\"/logout\" class=\"logout\">", o);
         jk_page_csrf (h);
         fputs ("<span class=\"user\">", o);
@@ -410,6 +410,12 @@ void jk_page_entry (jk_http_t *h, uint64_t seq)
              TR (h, "Dicatat", "Entered"), when, TR (h, "Id", "Id"), id,
              TR (h, "Keadaan", "State"), cls[s_shown (h, row.state)],
              jk_office_state_label (s_shown (h, row.state), h->en));
+    if (row.origin && *row.origin) {
+        /* "FILE:LINE" of an import, "fix:N" of a correction */
+        fprintf (o, "<dt>%s</dt><dd id=\"origin\">", TR (h, "Asal", "Origin"));
+        jk_html (o, row.origin);
+        fputs ("</dd>", o);
+    }
     if (row.state == JK_OUTBOX_STORED) {
         char hash[65];
         s_hash_text (&row, hash);

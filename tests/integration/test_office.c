@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xlsxwriter.h>
 
 #define S_SOURCE   "32.03.10/pacet-1"
 #define S_PASSWORD "Sandi-Rahasia-77"
@@ -39,6 +40,7 @@ typedef struct {
     int code;
     char *text; /* whole response */
     const char *body;
+    size_t size; /* of the body */
 } s_resp_t;
 
 static void s_resp_free (s_resp_t *r)
@@ -62,8 +64,20 @@ static bool s_header (const s_resp_t *r, const char *name, char *out,
     return true;
 }
 
-static s_resp_t s_http (s_env_t *env, const char *method, const char *path,
-                        const char *body, const char *cookie)
+static void s_send_all (int fd, const char *p, size_t left)
+{
+    while (left > 0) {
+        ssize_t n = write (fd, p, left);
+        assert_true (n > 0);
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+/* One request with a body of size bytes of type (a form when NULL). */
+static s_resp_t s_http_body (s_env_t *env, const char *method, const char *path,
+                             const char *body, size_t size, const char *type,
+                             const char *cookie)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     assert_true (fd >= 0);
@@ -73,20 +87,14 @@ static s_resp_t s_http (s_env_t *env, const char *method, const char *path,
     assert_int_equal (connect (fd, (struct sockaddr *)&addr, sizeof addr), 0);
     char *req =
         jk_sprintf ("%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s%s%s"
-                    "Content-Type: application/x-www-form-urlencoded\r\n"
-                    "Content-Length: %zu\r\n\r\n%s",
+                    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
                     method, path, cookie && *cookie ? "Cookie: " : "",
                     cookie ? cookie : "", cookie && *cookie ? "\r\n" : "",
-                    body ? strlen (body) : 0, body ? body : "");
-    size_t left = strlen (req);
-    const char *p = req;
-    while (left > 0) {
-        ssize_t n = write (fd, p, left);
-        assert_true (n > 0);
-        p += n;
-        left -= (size_t)n;
-    }
+                    type ? type : "application/x-www-form-urlencoded", size);
+    s_send_all (fd, req, strlen (req));
     free (req);
+    if (size)
+        s_send_all (fd, body, size);
     char *buf = NULL;
     size_t len = 0;
     int64_t deadline = jk_clock_mono_ms () + 30000;
@@ -105,12 +113,20 @@ static s_resp_t s_http (s_env_t *env, const char *method, const char *path,
     }
     close (fd);
     assert_non_null (buf);
-    s_resp_t r = {0, buf, NULL};
+    s_resp_t r = {0, buf, NULL, 0};
     assert_int_equal (sscanf (buf, "HTTP/1.%*d %d", &r.code), 1);
     r.body = strstr (buf, "\r\n\r\n");
     assert_non_null (r.body);
     r.body += 4;
+    r.size = len - (size_t)(r.body - buf);
     return r;
+}
+
+static s_resp_t s_http (s_env_t *env, const char *method, const char *path,
+                        const char *body, const char *cookie)
+{
+    return s_http_body (env, method, path, body, body ? strlen (body) : 0, NULL,
+                        cookie);
 }
 
 /* application/x-www-form-urlencoded of key=value pairs (NULL-ended). */
@@ -534,8 +550,8 @@ static void test_forms_offline_then_online (void **state)
                                      "tidak sah: angka ke-9 dan ke-10 (bulan "
                                      "lahir) harus 01-12. (E_NIK_MONTH)"));
     assert_non_null (strstr (r.body, "id=\"f.birth_date.error\" "
-                                     "role=\"alert\">Tanggal harus "
-                                     "hh/bb/tttt, mis. 31/12/2022. "
+                                     "role=\"alert\">Tanggal itu tidak ada "
+                                     "di kalender (mis. 31/02). "
                                      "(E_FIELD_TYPE)"));
     /* What was typed is kept. */
     assert_non_null (strstr (r.body, "value=\"Siti Aminah\""));
@@ -650,6 +666,222 @@ static void test_forms_offline_then_online (void **state)
     s_resp_free (&r);
 }
 
+/* ---- import ------------------------------------------------------------ */
+
+#define S_BOUNDARY "----jejak-test-7d1f"
+
+/* multipart/form-data of csrf, type and one file. */
+static char *s_multipart (const char *csrf, const char *type, const char *name,
+                          const char *data, size_t size, size_t *out_size)
+{
+    char *out = NULL;
+    FILE *f = open_memstream (&out, out_size);
+    fprintf (f,
+             "--" S_BOUNDARY "\r\nContent-Disposition: form-data; "
+             "name=\"csrf\"\r\n\r\n%s\r\n--" S_BOUNDARY
+             "\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n%s"
+             "\r\n--" S_BOUNDARY "\r\nContent-Disposition: form-data; "
+             "name=\"file\"; filename=\"%s\"\r\nContent-Type: "
+             "application/octet-stream\r\n\r\n",
+             csrf, type, name);
+    fwrite (data, 1, size, f);
+    fputs ("\r\n--" S_BOUNDARY "--\r\n", f);
+    fclose (f);
+    return out;
+}
+
+static s_resp_t s_upload (s_env_t *env, const char *csrf, const char *type,
+                          const char *name, const char *data, size_t size)
+{
+    size_t body_size = 0;
+    char *body = s_multipart (csrf, type, name, data, size, &body_size);
+    s_resp_t r =
+        s_http_body (env, "POST", "/import", body, body_size,
+                     "multipart/form-data; boundary=" S_BOUNDARY, env->cookie);
+    free (body);
+    return r;
+}
+
+/* The number in <b id="ID">N</b> of a page, or -1. */
+static long s_count (const char *html, const char *id)
+{
+    char *mark = jk_sprintf ("<b id=\"%s\">", id);
+    const char *at = strstr (html, mark);
+    long n = at ? strtol (at + strlen (mark), NULL, 10) : -1;
+    free (mark);
+    return n;
+}
+
+/* The upload token of a preview's confirmation form. */
+static void s_upload_token (const char *html, char out[65])
+{
+    const char *at = strstr (html, "name=\"upload\" value=\"");
+    assert_non_null (at);
+    snprintf (out, 65, "%.64s", at + strlen ("name=\"upload\" value=\""));
+}
+
+static long long s_outbox_rows (s_env_t *env)
+{
+    sqlite3 *db = NULL;
+    long long n = -1;
+    assert_int_equal (
+        sqlite3_open_v2 (env->outbox, &db, SQLITE_OPEN_READONLY, NULL),
+        SQLITE_OK);
+    sqlite3_busy_timeout (db, 5000);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM events", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step (st) == SQLITE_ROW)
+        n = sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    return n;
+}
+
+/* An XLSX as a clerk's Excel saves it: Indonesian headers, a real date
+   cell, a number, labels of the enums; the third row's date is wrong. */
+static char *s_clerk_xlsx (s_env_t *env, size_t *size)
+{
+    char *path = jk_sprintf ("%s/rat.xlsx", env->dir);
+    lxw_workbook *wb = workbook_new (path);
+    lxw_worksheet *ws = workbook_add_worksheet (wb, "Lembar1");
+    lxw_format *date = workbook_add_format (wb);
+    format_set_num_format (date, "dd/mm/yyyy");
+    const char *head[] = {"Nomor Badan Hukum", "Tahun buku", "Tanggal RAT",
+                          "Anggota hadir", "Kuorum tercapai"};
+    for (int c = 0; c < 5; c++)
+        worksheet_write_string (ws, 0, (lxw_col_t)c, head[c], NULL);
+    lxw_datetime held = {2022, 3, 15, 0, 0, 0};
+    worksheet_write_string (ws, 1, 0, "AHU-0001234.AH.01.26.TAHUN 2019", NULL);
+    worksheet_write_number (ws, 1, 1, 2021, NULL);
+    worksheet_write_datetime (ws, 1, 2, &held, date);
+    worksheet_write_string (ws, 1, 3, "1.045", NULL);
+    worksheet_write_string (ws, 1, 4, "Ya", NULL);
+    worksheet_write_string (ws, 2, 0, "AHU-0005678.AH.01.26.TAHUN 2020", NULL);
+    worksheet_write_number (ws, 2, 1, 2021, NULL);
+    worksheet_write_datetime (ws, 2, 2, &held, date);
+    worksheet_write_number (ws, 2, 3, 87, NULL);
+    worksheet_write_boolean (ws, 2, 4, 0, NULL);
+    worksheet_write_string (ws, 3, 0, "AHU-0009999.AH.01.26.TAHUN 2020", NULL);
+    worksheet_write_number (ws, 3, 1, 2021, NULL);
+    worksheet_write_string (ws, 3, 2, "15/13/2022", NULL);
+    worksheet_write_number (ws, 3, 3, 12, NULL);
+    worksheet_write_string (ws, 3, 4, "Tidak", NULL);
+    assert_int_equal (workbook_close (wb), LXW_NO_ERROR);
+    char *bytes = jk_test_slurp (path, size);
+    assert_non_null (bytes);
+    free (path);
+    return bytes;
+}
+
+/* Import over HTTP: the templates, an XLSX preview with its bad row named,
+   the good rows queued once however often the file is uploaded and the
+   confirmation posted, CSRF and roles kept. */
+static void test_import (void **state)
+{
+    s_env_t *env = *state;
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    /* Templates. */
+    s_resp_t r = s_http (
+        env, "GET", "/import/template?type=cooperative.rat_held&format=csv",
+        NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    char value[256];
+    assert_true (s_header (&r, "Content-Type", value, sizeof value));
+    assert_string_equal (value, "text/csv; charset=utf-8");
+    assert_true (s_header (&r, "Content-Disposition", value, sizeof value));
+    assert_string_equal (value,
+                         "attachment; "
+                         "filename=\"templat-cooperative.rat_held.csv\"");
+    assert_string_equal (r.body,
+                         "\xEF\xBB\xBFNomor badan hukum;Tahun buku;Tanggal RAT;"
+                         "Anggota hadir;Kuorum tercapai\r\n"
+                         "AHU-0001234.AH.01.26.TAHUN 2019;2022;31/12/2022;"
+                         "1.045;Ya\r\n");
+    s_resp_free (&r);
+    r = s_http (env, "GET",
+                "/import/template?type=cooperative.rat_held&format=xlsx", NULL,
+                env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_memory_equal (r.body, "PK\x03\x04", 4);
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/import/template?type=no.such&format=csv", NULL,
+                env->cookie);
+    assert_int_equal (r.code, 404);
+    s_resp_free (&r);
+
+    /* Without the form token: refused, nothing kept. */
+    size_t size = 0;
+    char *xlsx = s_clerk_xlsx (env, &size);
+    r = s_upload (env, "0000", "cooperative.rat_held", "rat.xlsx", xlsx, size);
+    assert_int_equal (r.code, 403);
+    s_resp_free (&r);
+    /* Operators may not import what only supervisors enter. */
+    r = s_upload (env, env->csrf, "cooperative.status_declared", "rat.xlsx",
+                  xlsx, size);
+    assert_int_equal (r.code, 400);
+    s_resp_free (&r);
+
+    /* The preview: three rows, two good, the bad one named. */
+    r = s_upload (env, env->csrf, "cooperative.rat_held", "rat.xlsx", xlsx,
+                  size);
+    assert_int_equal (r.code, 200);
+    assert_int_equal (s_count (r.body, "n-rows"), 3);
+    assert_int_equal (s_count (r.body, "n-good"), 2);
+    assert_int_equal (s_count (r.body, "n-bad"), 1);
+    assert_int_equal (s_count (r.body, "n-already"), 0);
+    assert_non_null (strstr (r.body, "<p class=\"file\">rat.xlsx (XLSX)</p>"));
+    assert_non_null (strstr (
+        r.body, "<tr data-line=\"4\" data-code=\"E_FIELD_TYPE\"><td>4</td>"
+                "<td>Tanggal RAT</td><td>Tanggal itu tidak ada di kalender "
+                "(mis. 31/02). (E_FIELD_TYPE)</td></tr>"));
+    assert_non_null (strstr (r.body, "<td>15/03/2022</td>"));
+    char token[65];
+    s_upload_token (r.body, token);
+    s_resp_free (&r);
+    /* Nothing is queued before the confirmation. */
+    assert_int_equal (s_outbox_rows (env), 0);
+    char *body = s_form ("csrf", env->csrf, "upload", token, NULL);
+    r = s_http (env, "POST", "/import/confirm", body, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_int_equal (s_count (r.body, "n-queued"), 2);
+    assert_int_equal (s_count (r.body, "n-skipped"), 0);
+    s_resp_free (&r);
+    assert_int_equal (s_outbox_rows (env), 2);
+    /* The same confirmation again: gone, nothing queued twice. */
+    r = s_http (env, "POST", "/import/confirm", body, env->cookie);
+    assert_int_equal (r.code, 410);
+    s_resp_free (&r);
+    free (body);
+    /* The same file again: both rows already there, nothing to confirm. */
+    r = s_upload (env, env->csrf, "cooperative.rat_held", "rat-lagi.xlsx", xlsx,
+                  size);
+    assert_int_equal (r.code, 200);
+    assert_int_equal (s_count (r.body, "n-good"), 0);
+    assert_int_equal (s_count (r.body, "n-already"), 2);
+    assert_null (strstr (r.body, "id=\"confirm-form\""));
+    s_resp_free (&r);
+    assert_int_equal (s_outbox_rows (env), 2);
+    /* The entries remember the file and the row. */
+    r = s_http (env, "GET", "/outbox/2", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body, "rat.xlsx:3"));
+    s_resp_free (&r);
+    /* A header the type does not know: the whole file refused. */
+    static const char bad_head[] = "Nomor Badan Hukum;Tahun;Tanggal RAT\n"
+                                   "AHU-1;2021;15/03/2022\n";
+    r = s_upload (env, env->csrf, "cooperative.rat_held", "salah.csv", bad_head,
+                  sizeof bad_head - 1);
+    assert_int_equal (r.code, 422);
+    assert_non_null (strstr (r.body, "data-code=\"E_COLUMN_UNKNOWN\"><td>1</td>"
+                                     "<td>Tahun</td>"));
+    assert_non_null (strstr (r.body, "data-code=\"E_COLUMN_MISSING\"><td>1</td>"
+                                     "<td>Tahun buku</td>"));
+    s_resp_free (&r);
+    free (xlsx);
+}
+
 /* ---- the browser ------------------------------------------------------ */
 
 /* <build dir>/test-artifacts/office */
@@ -758,7 +990,9 @@ static void s_post_ok (s_env_t *env, const char *type, ...)
 /* The issue's flow in a real headless Chromium, with the hub down first:
    log in, a cooperative with an Indonesian date, a person with a bad NIK
    (the Indonesian message), fixed; attendance of a session of a batch of
-   five in one save; every entry belum terkirim; the hub comes up: all
+   five in one save; a CSV import with Indonesian headers and one bad
+   row (preview, then the good rows queued); every entry belum terkirim;
+   the hub comes up: all
    tersimpan with receipts equal to the hub's log. Screenshots of every
    page at 1366x768 and 390 px; every control of a form reached by Tab. */
 static void test_browser (void **state)
@@ -894,14 +1128,50 @@ static void test_browser (void **state)
         s_eval_long (b, "+document.getElementById('count').dataset.count"), 5);
     s_shots (b, dir, "receipt-session");
 
-    /* Everything waits while the hub is down: 2 + 2 + 10 + 5 = 19. */
+    /* Import: a CSV with Indonesian headers (as Indonesian Excel saves
+       it: ';', dd/mm/yyyy) and one bad row; the preview names the row,
+       the column and the rule; then the two good rows are queued. */
+    url = s_url (env, "/import");
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    s_shots (b, dir, "import");
+    s_fill (b, "type", "person.registered");
+    free (jk_cdp_eval (
+        b, "var t='NIK;Nama Lengkap;Jenis kelamin;Tanggal lahir;Desa tempat "
+           "tinggal\\r\\n3203104101800008;Euis Kurniasih;Perempuan;"
+           "01/01/1980;32.03.10.2012\\r\\n3203100101800009;Dedi Supriadi;"
+           "L;1/1/1980;32.03.10.2012\\r\\n3203100113800010;Asep;L;"
+           "01/01/1980;32.03.10.2012\\r\\n';"
+           "var d=new DataTransfer();d.items.add(new File([t],'peserta.csv',"
+           "{type:'text/csv'}));document.getElementById('file').files="
+           "d.files;'ok'"));
+    s_click_to (b, "check", "/import");
+    assert_int_equal (
+        s_eval_long (b, "+document.getElementById('n-good').textContent"), 2);
+    assert_int_equal (
+        s_eval_long (b, "+document.getElementById('n-bad').textContent"), 1);
+    char *problem = jk_cdp_eval (
+        b, "var r=document.querySelector('#import-problems tbody tr');"
+           "r.dataset.line+'|'+r.cells[1].textContent+'|'+r.cells[2]"
+           ".textContent");
+    assert_non_null (problem);
+    assert_string_equal (problem, "4|NIK|NIK tidak sah: angka ke-9 dan ke-10 "
+                                  "(bulan lahir) harus 01-12. (E_NIK_MONTH)");
+    free (problem);
+    s_shots (b, dir, "import-preview");
+    s_click_to (b, "confirm", "/import/confirm");
+    assert_int_equal (
+        s_eval_long (b, "+document.getElementById('n-queued').textContent"), 2);
+    s_shots (b, dir, "import-done");
+
+    /* Everything waits while the hub is down: 2 + 2 + 10 + 5 + 2 = 21. */
     url = s_url (env, "/outbox");
     assert_true (jk_cdp_navigate (b, url));
     free (url);
     assert_int_equal (
         s_eval_long (b, "document.querySelectorAll('tr[data-state=pending]')"
                         ".length"),
-        19);
+        21);
     s_shots (b, dir, "outbox-pending");
 
     /* The hub comes up: all stored, receipts on the page. */
@@ -913,11 +1183,11 @@ static void test_browser (void **state)
     assert_true (jk_cdp_wait (
         b,
         "document.readyState === 'complete' && document.querySelectorAll"
-        "('tr[data-state=stored]').length === 19 || (location.reload(), "
+        "('tr[data-state=stored]').length === 21 || (location.reload(), "
         "false)",
         60000));
     assert_int_equal (s_stored (env, "cooperative.registered"), 1);
-    assert_int_equal (s_stored (env, "person.registered"), 6);
+    assert_int_equal (s_stored (env, "person.registered"), 8);
     assert_int_equal (s_stored (env, "training.participant_enrolled"), 5);
     s_shots (b, dir, "outbox-stored");
     url = s_url (env, "/outbox/1");
@@ -966,6 +1236,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_security, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_forms_offline_then_online,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_import, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

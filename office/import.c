@@ -1,0 +1,786 @@
+/*  import.c - a clerk's CSV or XLSX file of one event type read into
+    validated events before anything is queued: the header maps columns to
+    fields by Indonesian label or field name, each cell is read in the form
+    clerks type (1.045, 31/12/2022, Ya/Tidak, enum labels), every field of
+    every row is checked with the schema library and each problem is kept
+    with its row, column and rule in Indonesian. The CSV reader is the
+    agents' (jk_csv_read), the XLSX one xlsx.c; the page (import_page.c)
+    queues the good rows, each content once (jk_outbox_find_same). Also
+    the templates: the same headers and an example row that import skips,
+    as CSV for Indonesian-locale Excel and as XLSX with drop-down lists. */
+#include "jk_office.h"
+#include "jk_excel.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+
+#define S_CORRECTS (-2)
+
+jk_import_t *jk_import_new (const jk_type_t *type, const char *source,
+                            const char *actor, bool en)
+{
+    jk_import_t *self = jk_calloc (1, sizeof *self);
+    self->type = type;
+    self->en = en;
+    self->source = jk_strdup (source);
+    self->actor = jk_strdup (actor);
+    char office[16];
+    jk_source_office (source, strlen (source), office, sizeof office);
+    self->office = jk_strdup (office);
+    return self;
+}
+
+void jk_import_destroy (jk_import_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_import_t *self = *self_p;
+    for (size_t i = 0; i < self->good_count; i++) {
+        jk_event_destroy (&self->good[i].event);
+        free (self->good[i].key);
+    }
+    free (self->good);
+    free (self->problems);
+    for (size_t i = 0; i < self->column_count; i++)
+        free (self->headers[i]);
+    free (self->source);
+    free (self->actor);
+    free (self->office);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ---- headers ------------------------------------------------------------- */
+
+/* A header as compared: lower case, runs of spaces, '_' and '-' as one
+   space, trimmed, a trailing '*' (required mark) dropped. */
+static void s_norm (const char *text, char *out, size_t size)
+{
+    size_t n = 0;
+    bool space = false;
+    for (const char *p = text; *p && n + 2 < size; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == ' ' || c == '_' || c == '-' || c == '\t' || c == '*') {
+            space = n > 0;
+            continue;
+        }
+        if (space)
+            out[n++] = ' ';
+        space = false;
+        out[n++] = (char)tolower (c);
+    }
+    out[n] = 0;
+}
+
+const char *jk_import_header (const jk_type_t *t, int field, bool en, char *buf,
+                              size_t size)
+{
+    if (field < 0)
+        return en ? "corrects" : "Koreksi atas (id kiriman)";
+    const jk_field_t *f = &t->fields[field];
+    if (en)
+        return f->name;
+    return jk_office_field_label (f, false, buf, size);
+}
+
+/* The field a header names: its index, S_CORRECTS, or -1. */
+static int s_header_field (const jk_type_t *t, const char *cell)
+{
+    char want[128], have[128], buf[128];
+    s_norm (cell, want, sizeof want);
+    if (!want[0])
+        return -1;
+    for (size_t i = 0; i < t->field_count; i++) {
+        s_norm (t->fields[i].name, have, sizeof have);
+        if (strcmp (want, have) == 0)
+            return (int)i;
+        s_norm (jk_office_field_label (&t->fields[i], false, buf, sizeof buf),
+                have, sizeof have);
+        if (strcmp (want, have) == 0)
+            return (int)i;
+    }
+    if (t->needs_corrects) {
+        s_norm (jk_import_header (t, -1, false, buf, sizeof buf), have,
+                sizeof have);
+        if (strcmp (want, "corrects") == 0 || strcmp (want, have) == 0 ||
+            strcmp (want, "koreksi atas") == 0)
+            return S_CORRECTS;
+    }
+    return -1;
+}
+
+static void s_problem (jk_import_t *self, size_t line, const char *column,
+                       const char *code, const char *text)
+{
+    self->problem_total++;
+    if (self->problem_count >= JK_IMPORT_PROBLEMS)
+        return;
+    if (!self->problems)
+        self->problems = jk_calloc (JK_IMPORT_PROBLEMS, sizeof *self->problems);
+    jk_import_problem_t *p = &self->problems[self->problem_count++];
+    p->line = line;
+    snprintf (p->column, sizeof p->column, "%s", column ? column : "");
+    snprintf (p->code, sizeof p->code, "%s", code);
+    snprintf (p->text, sizeof p->text, "%s", text);
+}
+
+/* The file as a whole cannot be imported. */
+static void s_unusable (jk_import_t *self, const char *id_text,
+                        const char *en_text)
+{
+    if (!self->unusable)
+        snprintf (self->error, sizeof self->error, "%s",
+                  self->en ? en_text : id_text);
+    self->unusable = true;
+}
+
+static int s_header (jk_import_t *self, size_t line, char **cells, size_t count)
+{
+    const jk_type_t *t = self->type;
+    bool seen[JK_FIELDS_MAX] = {false}, seen_corrects = false;
+    char text[400], label[128];
+    self->column_count = count;
+    for (size_t c = 0; c < count; c++) {
+        self->headers[c] = jk_strdup (cells[c]);
+        int f = s_header_field (t, cells[c]);
+        self->columns[c] = -1;
+        bool blank = true;
+        for (const char *p = cells[c]; *p && blank; p++)
+            blank = isspace ((unsigned char)*p) != 0;
+        if (blank) {
+            snprintf (text, sizeof text,
+                      self->en ? "column %zu has no name"
+                               : "kolom ke-%zu tidak bernama",
+                      c + 1);
+            s_problem (self, line, "", "E_COLUMN_NAME", text);
+        } else if (f == -1) {
+            snprintf (text, sizeof text,
+                      self->en ? "%s has no such field: use the template's "
+                                 "headers"
+                               : "tidak ada isian bernama ini pada %s: pakai "
+                                 "kepala kolom dari templat",
+                      jk_office_type_label (t, self->en));
+            s_problem (self, line, cells[c], "E_COLUMN_UNKNOWN", text);
+        } else if ((f == S_CORRECTS && seen_corrects) || (f >= 0 && seen[f])) {
+            s_problem (self, line, cells[c], "E_COLUMN_TWICE",
+                       self->en ? "the same field has two columns"
+                                : "isian yang sama punya dua kolom");
+        } else {
+            self->columns[c] = f;
+            if (f == S_CORRECTS)
+                seen_corrects = true;
+            else
+                seen[f] = true;
+        }
+    }
+    for (size_t f = 0; f < t->field_count; f++)
+        if (t->fields[f].required && !seen[f]) {
+            const char *name =
+                jk_import_header (t, (int)f, self->en, label, sizeof label);
+            snprintf (text, sizeof text,
+                      self->en ? "the column '%s' is missing: it is required"
+                               : "kolom '%s' tidak ada: wajib diisi",
+                      name);
+            s_problem (self, line, name, "E_COLUMN_MISSING", text);
+        }
+    if (t->needs_corrects && !seen_corrects) {
+        const char *name =
+            jk_import_header (t, -1, self->en, label, sizeof label);
+        snprintf (text, sizeof text,
+                  self->en ? "the column '%s' is missing: it is required"
+                           : "kolom '%s' tidak ada: wajib diisi",
+                  name);
+        s_problem (self, line, name, "E_COLUMN_MISSING", text);
+    }
+    if (self->problem_total) {
+        s_unusable (self,
+                    "Kepala kolom (baris pertama) perlu diperbaiki; tidak ada "
+                    "yang dimasukkan.",
+                    "The header row needs fixing; nothing was imported.");
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- rows ---------------------------------------------------------------- */
+
+/* A cell as compared with the example: its wire text (1.045 and 1045
+   alike), or the trimmed text when it has none. */
+static void s_compared (const jk_type_t *t, int f, const char *cell, char *out,
+                        size_t size)
+{
+    jk_report_t report;
+    jk_report_reset (&report);
+    if (f < 0 ||
+        jk_office_wire_value (&t->fields[f], cell, out, size, &report) != 0)
+        snprintf (out, size, "%s", cell);
+}
+
+/* The template's example row, cell by cell. */
+static bool s_is_example (jk_import_t *self, char **cells, size_t count)
+{
+    char example[256], want[512], have[JK_STRING_MAX_BYTES + 1];
+    bool any = false;
+    for (size_t c = 0; c < count; c++) {
+        int f = self->columns[c];
+        if (f == -1)
+            continue;
+        jk_import_example (self->type, f, self->office, example,
+                           sizeof example);
+        s_compared (self->type, f, example, want, sizeof want);
+        s_compared (self->type, f, cells[c], have, sizeof have);
+        if (strcmp (want, have) != 0)
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+/* The column headed for field f, or the field's label. */
+static const char *s_column_of (jk_import_t *self, int f, char *buf,
+                                size_t size)
+{
+    for (size_t c = 0; c < self->column_count; c++)
+        if (self->columns[c] == f)
+            return self->headers[c];
+    return jk_import_header (self->type, f, self->en, buf, size);
+}
+
+static void s_field_problem (jk_import_t *self, size_t line, int f,
+                             const jk_report_t *report)
+{
+    char label[128], text[400];
+    const jk_field_t *field = f >= 0 ? &self->type->fields[f] : NULL;
+    jk_office_problem_text (report->error.code, report->error.message, field,
+                            self->en, text, sizeof text);
+    s_problem (self, line,
+               f == -1 ? "" : s_column_of (self, f, label, sizeof label),
+               report->error.code, text);
+}
+
+static int s_row (void *arg, size_t line, char **cells, size_t count)
+{
+    jk_import_t *self = arg;
+    if (!self->header_done) {
+        self->header_done = true;
+        return s_header (self, line, cells, count);
+    }
+    if (self->rows >= JK_IMPORT_MAX_ROWS) {
+        char text[200];
+        snprintf (text, sizeof text,
+                  self->en ? "The file has more than %d rows: split it."
+                           : "Berkas lebih dari %d baris: pecah menjadi "
+                             "beberapa berkas.",
+                  JK_IMPORT_MAX_ROWS);
+        s_unusable (self, text, text);
+        return 1;
+    }
+    bool empty = true;
+    for (size_t c = 0; c < count && empty; c++)
+        for (const char *p = cells[c]; *p && empty; p++)
+            empty = isspace ((unsigned char)*p) != 0;
+    if (empty)
+        return 0; /* a row of empty cells, as spreadsheets leave */
+    self->rows++;
+    const jk_type_t *t = self->type;
+    char text[400];
+    if (count > self->column_count) {
+        snprintf (text, sizeof text,
+                  self->en ? "the row has %zu cells, the header %zu (a "
+                             "separator inside an unquoted cell?)"
+                           : "baris ini punya %zu sel, kepala kolom %zu (ada "
+                             "pemisah di dalam sel tanpa tanda kutip?)",
+                  count, self->column_count);
+        s_problem (self, line, "", "E_ROW_WIDTH", text);
+        self->bad++;
+        return 0;
+    }
+    if (s_is_example (self, cells, count)) {
+        self->rows--;
+        self->examples++;
+        return 0;
+    }
+    jk_event_t *ev = jk_event_new (t);
+    jk_event_set_source (ev, self->source);
+    jk_event_set_actor (ev, self->actor);
+    ev->seq = 1; /* the outbox gives the real one */
+    bool failed[JK_FIELDS_MAX] = {false};
+    int bad = 0;
+    char *wire = jk_malloc (JK_EVENT_MAX_BYTES);
+    for (size_t c = 0; c < count; c++) {
+        int f = self->columns[c];
+        const char *cell = cells[c];
+        while (isspace ((unsigned char)*cell))
+            cell++;
+        if (f == -1 || !*cell)
+            continue;
+        jk_report_t report;
+        jk_report_reset (&report);
+        if (f == S_CORRECTS) {
+            char id[64];
+            snprintf (id, sizeof id, "%.40s", cell);
+            for (char *e = id + strlen (id);
+                 e > id && isspace ((unsigned char)e[-1]);)
+                *--e = 0;
+            if (jk_uuid_parse (id, ev->corrects) == JK_OK)
+                ev->has_corrects = true;
+            else {
+                snprintf (text, sizeof text,
+                          self->en ? "must be an event id (uuid), e.g. "
+                                     "0190f5e2-...: see the entry in the "
+                                     "outbox"
+                                   : "harus id kiriman (uuid), mis. "
+                                     "0190f5e2-...: lihat di kotak kiriman");
+                s_problem (self, line, self->headers[c], "E_FIELD_FORMAT",
+                           text);
+                bad++;
+            }
+            continue;
+        }
+        if (jk_office_wire_value (&t->fields[f], cell, wire, JK_EVENT_MAX_BYTES,
+                                  &report) != 0 ||
+            jk_event_set (ev, t->fields[f].name, wire, &report) != 0) {
+            s_field_problem (self, line, f, &report);
+            failed[f] = true;
+            bad++;
+        }
+    }
+    free (wire);
+    jk_context_t ctx = jk_context_default ();
+    for (size_t f = 0; f < t->field_count; f++) {
+        if (failed[f])
+            continue;
+        jk_report_t report;
+        jk_report_reset (&report);
+        if (jk_event_check_field (ev, f, &ctx, &report) != 0) {
+            s_field_problem (self, line, (int)f, &report);
+            bad++;
+        }
+    }
+    if (!bad && t->needs_corrects && !ev->has_corrects) {
+        char label[128];
+        s_problem (self, line,
+                   s_column_of (self, S_CORRECTS, label, sizeof label),
+                   "E_FIELD_MISSING",
+                   self->en ? "required (E_FIELD_MISSING)"
+                            : "Wajib diisi. (E_FIELD_MISSING)");
+        bad++;
+    }
+    jk_report_t report;
+    jk_report_reset (&report);
+    if (!bad && jk_event_validate (ev, &ctx, &report) != 0) {
+        /* A rule across fields (or the envelope): beside its field. */
+        const char *field = report.error.field;
+        int f = strncmp (field, "body.", 5) == 0
+                    ? jk_type_field (t, field + 5, strlen (field + 5))
+                    : -1;
+        s_field_problem (self, line, f, &report);
+        bad++;
+    }
+    if (bad) {
+        self->bad++;
+        jk_event_destroy (&ev);
+        return 0;
+    }
+    if (self->good_count % 256 == 0)
+        self->good = jk_realloc (self->good,
+                                 (self->good_count + 256) * sizeof *self->good);
+    jk_import_row_t *row = &self->good[self->good_count++];
+    row->line = line;
+    row->event = ev;
+    row->key = jk_outbox_natural_key (ev);
+    return 0;
+}
+
+/* The CSV reader's reasons, said for a clerk. */
+static int s_bad (void *arg, size_t line, const char *reason)
+{
+    jk_import_t *self = arg;
+    if (!self->header_done) {
+        self->header_done = true;
+        s_unusable (self,
+                    "Baris pertama (kepala kolom) tidak terbaca; tidak ada "
+                    "yang dimasukkan.",
+                    "The first row (the header) cannot be read; nothing was "
+                    "imported.");
+        s_problem (self, line, "", "E_ROW_UNREADABLE", reason);
+        return 1;
+    }
+    self->rows++;
+    self->bad++;
+    const char *code = "E_ROW_UNREADABLE", *id = reason;
+    if (strstr (reason, "never closed")) {
+        code = "E_ROW_QUOTE";
+        id = "Tanda kutip (\") dibuka tetapi tidak ditutup: baris dilewati.";
+    } else if (strstr (reason, "more than")) {
+        code = "E_ROW_CELLS";
+        id = "Terlalu banyak sel (pemisahnya benar?): baris dilewati.";
+    } else if (strstr (reason, "NUL")) {
+        code = "E_ROW_BINARY";
+        id = "Sel berisi data biner, bukan teks: baris dilewati.";
+    }
+    char text[400];
+    snprintf (text, sizeof text, "%s", self->en ? reason : id);
+    s_problem (self, line, "", code, text);
+    return 0;
+}
+
+int jk_import_read (jk_import_t *self, const void *data, size_t size)
+{
+    if (size > JK_IMPORT_MAX_BYTES) {
+        char text[200];
+        snprintf (text, sizeof text,
+                  self->en ? "The file is larger than %d MiB: split it."
+                           : "Berkas lebih dari %d MiB: pecah menjadi "
+                             "beberapa berkas.",
+                  JK_IMPORT_MAX_BYTES >> 20);
+        s_unusable (self, text, text);
+        return JK_INVALID;
+    }
+    self->xlsx = size >= 4 && memcmp (data, "PK\x03\x04", 4) == 0;
+    if (self->xlsx) {
+        char err[300];
+        if (jk_xlsx_read (data, size, s_row, s_bad, self, err, sizeof err) <
+            0) {
+            char text[400];
+            snprintf (text, sizeof text,
+                      self->en ? "The XLSX file cannot be read: %s"
+                               : "Berkas XLSX tidak terbaca: %s",
+                      err);
+            s_unusable (self, text, text);
+        }
+    } else {
+        /* A file that is not text (a PDF, an old .xls) is said so, not
+           read as rows of noise. */
+        const unsigned char *p = data;
+        size_t zeros = 0;
+        for (size_t i = 0; i < size && i < 4096; i++)
+            zeros += p[i] == 0;
+        if (zeros)
+            s_unusable (self,
+                        "Berkas ini bukan CSV atau XLSX (isinya biner). "
+                        "Simpan dari Excel sebagai .xlsx atau CSV.",
+                        "This file is neither CSV nor XLSX (binary). Save "
+                        "it from Excel as .xlsx or CSV.");
+        else
+            jk_csv_read (data, size, s_row, s_bad, self, &self->separator);
+    }
+    if (!self->unusable && !self->header_done)
+        s_unusable (self, "Berkas kosong: perlu baris kepala kolom.",
+                    "The file is empty: a header row is needed.");
+    if (self->unusable) {
+        /* Nothing of an unusable file is queued. */
+        for (size_t i = 0; i < self->good_count; i++) {
+            jk_event_destroy (&self->good[i].event);
+            free (self->good[i].key);
+        }
+        self->good_count = 0;
+        return JK_INVALID;
+    }
+    return JK_OK;
+}
+
+/* ---- templates ------------------------------------------------------------
+ */
+
+const char *jk_import_example (const jk_type_t *t, int field,
+                               const char *office, char *buf, size_t size)
+{
+    buf[0] = 0;
+    if (field < 0)
+        return buf; /* the corrected entry's id: no example */
+    const jk_field_t *f = &t->fields[field];
+    char label[128];
+    switch (f->kind) {
+        case JK_KIND_DATE:
+            snprintf (buf, size, "31/12/2022");
+            break;
+        case JK_KIND_TIME:
+            snprintf (buf, size, "08:00");
+            break;
+        case JK_KIND_BOOL:
+            snprintf (buf, size, "Ya");
+            break;
+        case JK_KIND_ENUM:
+        case JK_KIND_SET: {
+            const char *shown = jk_office_value_label (f->values[0], false,
+                                                       label, sizeof label);
+            snprintf (buf, size, "%s", shown);
+            break;
+        }
+        case JK_KIND_UINT:
+            if (f->min <= 1045 && f->max >= 1045)
+                snprintf (buf, size, "1.045");
+            else if (f->min <= 2022 && f->max >= 2022)
+                snprintf (buf, size, "2022");
+            else
+                snprintf (buf, size, "%lld", (long long)f->min);
+            break;
+        case JK_KIND_UNITS:
+            snprintf (buf, size, "U-01=Contoh unit satu|U-02=Contoh unit dua");
+            break;
+        case JK_KIND_LIST:
+            snprintf (buf, size, "Contoh satu; Contoh dua");
+            break;
+        default:
+            switch (f->format) {
+                case JK_FORMAT_NIK:
+                    snprintf (buf, size, "3203014506900001");
+                    break;
+                case JK_FORMAT_DESA_REGION:
+                case JK_FORMAT_DESA_ANY: {
+                    const jk_region_t *region = jk_region_default ();
+                    for (size_t i = 0; i < jk_region_desa_count (region); i++) {
+                        const char *name = NULL, *kec = NULL;
+                        const char *code =
+                            jk_region_desa_at (region, i, &name, &kec);
+                        if (strcmp (kec, office) == 0 || !buf[0])
+                            snprintf (buf, size, "%s", code);
+                        if (strcmp (kec, office) == 0)
+                            break;
+                    }
+                    break;
+                }
+                case JK_FORMAT_LEGAL_NUMBER:
+                    snprintf (buf, size, "AHU-0001234.AH.01.26.TAHUN 2019");
+                    break;
+                case JK_FORMAT_PHONE:
+                    snprintf (buf, size, "081234567890");
+                    break;
+                case JK_FORMAT_NIK_KOPERASI:
+                    snprintf (buf, size, "3203100000001");
+                    break;
+                case JK_FORMAT_CODE:
+                    snprintf (buf, size, "CONTOH-001");
+                    break;
+                default:
+                    snprintf (
+                        buf, size, "Contoh %s",
+                        jk_office_field_label (f, false, label, sizeof label));
+                    if (f->max > 0 && strlen (buf) > (size_t)f->max)
+                        buf[f->max] = 0;
+            }
+    }
+    return buf;
+}
+
+/* The template's columns: every field, then corrects where needed. */
+static size_t s_template_columns (const jk_type_t *t, int *columns)
+{
+    size_t n = 0;
+    if (t->needs_corrects)
+        columns[n++] = -1;
+    for (size_t i = 0; i < t->field_count; i++)
+        columns[n++] = (int)i;
+    return n;
+}
+
+int jk_import_template_csv (const jk_type_t *t, const char *office, bool en,
+                            char **out, size_t *size)
+{
+    FILE *o = open_memstream (out, size);
+    if (!o)
+        return JK_IO;
+    int columns[JK_FIELDS_MAX + 1];
+    size_t n = s_template_columns (t, columns);
+    char buf[256];
+    fputs (JK_EXCEL_BOM, o);
+    for (size_t c = 0; c < n; c++) {
+        if (c)
+            jk_excel_sep (o);
+        jk_excel_text (o,
+                       jk_import_header (t, columns[c], en, buf, sizeof buf));
+    }
+    jk_excel_eol (o);
+    for (size_t c = 0; c < n; c++) {
+        if (c)
+            jk_excel_sep (o);
+        jk_excel_text (
+            o, jk_import_example (t, columns[c], office, buf, sizeof buf));
+    }
+    jk_excel_eol (o);
+    return fclose (o) == 0 ? JK_OK : JK_IO;
+}
+
+/* The rule of a column in words, for the help sheet. */
+static void s_rule (const jk_type_t *t, int field, bool en, char *out,
+                    size_t size)
+{
+    if (field < 0) {
+        snprintf (out, size, "%s",
+                  en ? "id (uuid) of the entry corrected"
+                     : "id (uuid) kiriman yang dikoreksi");
+        return;
+    }
+    const jk_field_t *f = &t->fields[field];
+    switch (f->kind) {
+        case JK_KIND_DATE:
+            snprintf (out, size, "%s",
+                      en ? "date dd/mm/yyyy" : "tanggal hh/bb/tttt");
+            break;
+        case JK_KIND_TIME:
+            snprintf (out, size, "%s", en ? "time HH:MM" : "jam JJ:MM");
+            break;
+        case JK_KIND_UINT:
+            snprintf (out, size,
+                      en ? "whole number %lld-%lld"
+                         : "angka bulat %lld sampai %lld",
+                      (long long)f->min, (long long)f->max);
+            break;
+        case JK_KIND_BOOL:
+            snprintf (out, size, "Ya / Tidak");
+            break;
+        case JK_KIND_ENUM:
+        case JK_KIND_SET: {
+            size_t used = (size_t)snprintf (
+                out, size, "%s",
+                f->kind == JK_KIND_SET
+                    ? (en ? "one or more of (separated by ;): "
+                          : "satu atau lebih (pisahkan dengan ;): ")
+                    : (en ? "one of: " : "salah satu: "));
+            for (size_t v = 0; f->values[v] && used < size; v++) {
+                char buf[64];
+                used += (size_t)snprintf (
+                    out + used, size - used, "%s%s", v ? ", " : "",
+                    jk_office_value_label (f->values[v], en, buf, sizeof buf));
+            }
+            break;
+        }
+        case JK_KIND_LIST:
+            snprintf (out, size,
+                      en ? "%lld-%lld items separated by ;"
+                         : "%lld sampai %lld isian, pisahkan "
+                           "dengan ;",
+                      (long long)f->min, (long long)f->max);
+            break;
+        case JK_KIND_UNITS:
+            snprintf (out, size, "%s",
+                      en ? "KODE=Title|KODE=Title"
+                         : "KODE=Judul|KODE=Judul (pisahkan unit dengan |)");
+            break;
+        default:
+            snprintf (out, size,
+                      en ? "text, %lld-%lld characters"
+                         : "teks, %lld sampai %lld huruf",
+                      (long long)f->min, (long long)f->max);
+    }
+}
+
+int jk_import_template_xlsx (const jk_type_t *t, const char *office, bool en,
+                             char **out, size_t *size)
+{
+    /* libxlsxwriter writes a file: a private temporary one, read back. */
+    char path[] = "/tmp/jejak-template-XXXXXX";
+    int fd = mkstemp (path);
+    if (fd < 0)
+        return JK_IO;
+    close (fd);
+    lxw_workbook *wb = workbook_new (path);
+    if (!wb) {
+        unlink (path);
+        return JK_IO;
+    }
+    lxw_worksheet *data = workbook_add_worksheet (wb, en ? "Data" : "Data");
+    lxw_worksheet *help =
+        workbook_add_worksheet (wb, en ? "Instructions" : "Petunjuk");
+    lxw_format *head = workbook_add_format (wb);
+    format_set_bold (head);
+    format_set_bg_color (head, 0xDDEBF7);
+    format_set_text_wrap (head);
+    lxw_format *text = workbook_add_format (wb);
+    format_set_num_format (text, "@");
+    int columns[JK_FIELDS_MAX + 1];
+    size_t n = s_template_columns (t, columns);
+    char buf[256], rule[1024];
+    worksheet_freeze_panes (data, 1, 0);
+    worksheet_write_string (help, 0, 0, en ? "Column" : "Kolom", head);
+    worksheet_write_string (help, 0, 1, en ? "Required" : "Wajib", head);
+    worksheet_write_string (help, 0, 2, en ? "Form" : "Bentuk isian", head);
+    worksheet_write_string (help, 0, 3, en ? "Help" : "Keterangan", head);
+    worksheet_set_column (help, 0, 0, 28, NULL);
+    worksheet_set_column (help, 1, 1, 8, NULL);
+    worksheet_set_column (help, 2, 3, 60, NULL);
+    for (size_t c = 0; c < n; c++) {
+        lxw_col_t col = (lxw_col_t)c;
+        int field = columns[c];
+        const jk_field_t *f = field >= 0 ? &t->fields[field] : NULL;
+        const char *header = jk_import_header (t, field, en, buf, sizeof buf);
+        worksheet_write_string (data, 0, col, header, head);
+        worksheet_write_string (help, (lxw_row_t)c + 1, 0, header, NULL);
+        /* Text columns stay text: a NIK typed as a number would lose its
+           last digits. */
+        bool as_text = !f || (f->kind != JK_KIND_UINT);
+        worksheet_set_column (data, col, col, 24, as_text ? text : NULL);
+        worksheet_write_string (help, (lxw_row_t)c + 1, 1,
+                                !f || f->required ? (en ? "yes" : "ya")
+                                                  : (en ? "no" : "tidak"),
+                                NULL);
+        s_rule (t, field, en, rule, sizeof rule);
+        worksheet_write_string (help, (lxw_row_t)c + 1, 2, rule, NULL);
+        worksheet_write_string (help, (lxw_row_t)c + 1, 3,
+                                f ? jk_office_field_help (f, en) : "", NULL);
+        jk_import_example (t, field, office, buf, sizeof buf);
+        if (f && f->kind == JK_KIND_UINT) {
+            char digits[32];
+            size_t k = 0;
+            for (const char *p = buf; *p && k + 1 < sizeof digits; p++)
+                if (isdigit ((unsigned char)*p))
+                    digits[k++] = *p;
+            digits[k] = 0;
+            worksheet_write_number (data, 1, col, atof (digits), NULL);
+        } else
+            worksheet_write_string (data, 1, col, buf, text);
+        if (f && (f->kind == JK_KIND_ENUM || f->kind == JK_KIND_BOOL)) {
+            /* A drop-down of the labels (Excel keeps one list under 255
+               characters; the import reads labels and names alike). */
+            char *labels[32];
+            char store[32][64];
+            size_t k = 0, chars = 0;
+            for (size_t v = 0; k < 31; v++) {
+                const char *label =
+                    f->kind == JK_KIND_BOOL ? (v == 0   ? "Ya"
+                                               : v == 1 ? "Tidak"
+                                                        : NULL)
+                    : f->values[v]
+                        ? jk_office_value_label (f->values[v], en, store[k], 64)
+                        : NULL;
+                if (!label)
+                    break;
+                if (label != store[k])
+                    snprintf (store[k], 64, "%s", label);
+                labels[k] = store[k];
+                chars += strlen (labels[k]) + 1;
+                k++;
+            }
+            labels[k] = NULL;
+            if (chars < 255) {
+                lxw_data_validation dv;
+                memset (&dv, 0, sizeof dv);
+                dv.validate = LXW_VALIDATION_TYPE_LIST;
+                dv.value_list = labels;
+                dv.show_error = LXW_VALIDATION_OFF;
+                worksheet_data_validation_range (
+                    data, 1, col, JK_IMPORT_MAX_ROWS + 1, col, &dv);
+            }
+        }
+    }
+    lxw_error rc = workbook_close (wb);
+    if (rc != LXW_NO_ERROR) {
+        unlink (path);
+        return JK_IO;
+    }
+    FILE *in = fopen (path, "rb");
+    unlink (path);
+    if (!in)
+        return JK_IO;
+    FILE *o = open_memstream (out, size);
+    char chunk[8192];
+    size_t got;
+    while ((got = fread (chunk, 1, sizeof chunk, in)) > 0)
+        fwrite (chunk, 1, got, o);
+    fclose (in);
+    return fclose (o) == 0 ? JK_OK : JK_IO;
+}

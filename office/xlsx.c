@@ -1,0 +1,653 @@
+/*  xlsx.c - reads the first sheet of an XLSX workbook (Office Open XML:
+    a zip of XML parts) as rows of text cells, the way the CSV reader hands
+    them out, so one import serves both. libzip opens the archive from
+    memory, expat reads each part as a stream. Shared strings, inline
+    strings, booleans and numbers become text; a number in a cell whose
+    style is a date becomes dd/mm/yyyy, a time HH:MM (the 1900 and 1904
+    date systems). Every part is read to at most JK_XLSX_PART_MAX bytes
+    whatever its header claims (a zip bomb stops there), a document type
+    declaration is refused (no entities), and a row the reader cannot hand
+    out whole (a cell past column JK_CSV_MAX_CELLS, a cell longer than
+    JK_XLSX_CELL_MAX, a shared string that does not exist) goes to the bad
+    row callback with its row number. */
+#include "jk_office.h"
+
+#include <expat.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+typedef struct {
+    char *text;
+    size_t len, cap;
+} s_buf_t;
+
+static void s_buf_add (s_buf_t *b, const char *data, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        b->text = jk_realloc (b->text, cap);
+        b->cap = cap;
+    }
+    memcpy (b->text + b->len, data, len);
+    b->len += len;
+    b->text[b->len] = 0;
+}
+
+/* Cell text is kept to one byte past JK_XLSX_CELL_MAX: enough to know
+   it is too long. */
+static void s_buf_capped (s_buf_t *b, const char *data, size_t len)
+{
+    size_t room =
+        JK_XLSX_CELL_MAX + 1 > b->len ? JK_XLSX_CELL_MAX + 1 - b->len : 0;
+    s_buf_add (b, data, len < room ? len : room);
+}
+
+/* One part of the archive, at most JK_XLSX_PART_MAX bytes; NULL with the
+   reason in err when absent (err empty) or unreadable. */
+static char *s_part (zip_t *zip, const char *name, size_t *size, char *err,
+                     size_t err_size)
+{
+    err[0] = 0;
+    zip_int64_t index = zip_name_locate (zip, name, ZIP_FL_NOCASE);
+    if (index < 0)
+        return NULL;
+    zip_file_t *file = zip_fopen_index (zip, (zip_uint64_t)index, 0);
+    if (!file) {
+        snprintf (err, err_size, "bagian %s tidak terbaca: %s", name,
+                  zip_strerror (zip));
+        return NULL;
+    }
+    s_buf_t b = {0};
+    char chunk[16384];
+    zip_int64_t n;
+    while ((n = zip_fread (file, chunk, sizeof chunk)) > 0) {
+        if (b.len + (size_t)n > JK_XLSX_PART_MAX) {
+            snprintf (err, err_size,
+                      "bagian %s lebih dari %d MiB setelah dibuka (part "
+                      "larger than the limit)",
+                      name, JK_XLSX_PART_MAX >> 20);
+            break;
+        }
+        s_buf_add (&b, chunk, (size_t)n);
+    }
+    if (n < 0 && !err[0])
+        snprintf (err, err_size, "bagian %s rusak: %s", name,
+                  zip_file_strerror (file));
+    zip_fclose (file);
+    if (err[0]) {
+        free (b.text);
+        return NULL;
+    }
+    if (!b.text)
+        b.text = jk_calloc (1, 1);
+    *size = b.len;
+    return b.text;
+}
+
+/* The local name of an element or attribute ("x:sheet" -> "sheet"). */
+static const char *s_local (const char *name)
+{
+    const char *colon = strrchr (name, ':');
+    return colon ? colon + 1 : name;
+}
+
+static const char *s_attr (const char **attrs, const char *local)
+{
+    for (size_t i = 0; attrs[i]; i += 2)
+        if (strcmp (s_local (attrs[i]), local) == 0)
+            return attrs[i + 1];
+    return NULL;
+}
+
+/* Refuses any document type declaration: no entities, no expansion. */
+static void XMLCALL s_doctype (void *data, const XML_Char *name,
+                               const XML_Char *sysid, const XML_Char *pubid,
+                               int has_internal)
+{
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal;
+    XML_StopParser ((XML_Parser)data, XML_FALSE);
+}
+
+/* Parses one part with the handlers; 0, or -1 with the reason. */
+static int s_parse (const char *part, const char *text, size_t size, void *user,
+                    XML_StartElementHandler start, XML_EndElementHandler end,
+                    XML_CharacterDataHandler chars, XML_Parser *out_parser,
+                    char *err, size_t err_size)
+{
+    XML_Parser p = XML_ParserCreate ("UTF-8");
+    if (!p) {
+        snprintf (err, err_size, "no memory for the XML reader");
+        return -1;
+    }
+    XML_SetUserData (p, user);
+    XML_SetElementHandler (p, start, end);
+    if (chars)
+        XML_SetCharacterDataHandler (p, chars);
+    XML_SetStartDoctypeDeclHandler (p, s_doctype);
+    /* s_doctype stops the parser it is given as user data: hand it the
+       parser through a handler argument of its own. */
+    XML_UseParserAsHandlerArg (p);
+    if (out_parser)
+        *out_parser = p;
+    int rc = 0;
+    if (XML_Parse (p, text, (int)size, XML_TRUE) == XML_STATUS_ERROR) {
+        enum XML_Error e = XML_GetErrorCode (p);
+        if (e == XML_ERROR_ABORTED)
+            rc = 1; /* stopped by a handler; the handler says why */
+        else {
+            snprintf (err, err_size,
+                      "bagian %s bukan XML yang benar pada baris %lu: %s "
+                      "(not well-formed XML)",
+                      part, (unsigned long)XML_GetCurrentLineNumber (p),
+                      XML_ErrorString (e));
+            rc = -1;
+        }
+    }
+    XML_ParserFree (p);
+    return rc;
+}
+
+/* ---- the reader's state -------------------------------------------------- */
+
+typedef struct {
+    XML_Parser parser;
+    /* workbook.xml and its relationships */
+    char sheet_rid[128];
+    bool date1904;
+    char sheet_target[256], strings_target[256], styles_target[256];
+    /* shared strings */
+    char **strings;
+    size_t string_count, string_cap;
+    s_buf_t si;
+    int in_si, in_t, in_rph;
+    /* styles: per cell format (xf), whether it shows a date or a time */
+    unsigned char *xf_kind; /* 0 number, 1 date, 2 time */
+    size_t xf_count, xf_cap;
+    int in_xfs;
+    struct {
+        int id;
+        unsigned char kind;
+    } fmts[256];
+    size_t fmt_count;
+    /* the sheet */
+    jk_csv_row_fn *fn;
+    jk_csv_bad_fn *bad;
+    void *arg;
+    int stopped; /* a callback's non-zero answer */
+    size_t row;  /* this row's number (1-based) */
+    char *cells[JK_CSV_MAX_CELLS];
+    size_t cell_count; /* cells 0..cell_count-1 in use */
+    size_t col;        /* the current cell's column (0-based) */
+    char type[16];
+    size_t style;
+    int in_v, in_is, in_cell;
+    s_buf_t value;
+    char problem[200]; /* the row's first problem, or "" */
+} s_xlsx_t;
+
+/* ---- workbook.xml and its relationships -------------------------------- */
+
+static void XMLCALL s_workbook_start (void *data, const XML_Char *name,
+                                      const XML_Char **attrs)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    const char *local = s_local (name);
+    if (strcmp (local, "sheet") == 0 && !x->sheet_rid[0]) {
+        const char *rid = s_attr (attrs, "id");
+        if (rid)
+            snprintf (x->sheet_rid, sizeof x->sheet_rid, "%s", rid);
+    } else if (strcmp (local, "workbookPr") == 0) {
+        const char *d = s_attr (attrs, "date1904");
+        x->date1904 = d && (strcmp (d, "1") == 0 || strcmp (d, "true") == 0);
+    }
+}
+
+static void XMLCALL s_ignore_end (void *data, const XML_Char *name)
+{
+    (void)data;
+    (void)name;
+}
+
+/* "worksheets/sheet1.xml" or "/xl/worksheets/sheet1.xml" -> the part's
+   name in the archive. */
+static void s_target (const char *target, char *out, size_t size)
+{
+    if (target[0] == '/')
+        snprintf (out, size, "%s", target + 1);
+    else
+        snprintf (out, size, "xl/%s", target);
+}
+
+static bool s_ends (const char *text, const char *end)
+{
+    size_t n = strlen (text), m = strlen (end);
+    return n >= m && strcmp (text + n - m, end) == 0;
+}
+
+static void XMLCALL s_rels_start (void *data, const XML_Char *name,
+                                  const XML_Char **attrs)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    if (strcmp (s_local (name), "Relationship") != 0)
+        return;
+    const char *id = s_attr (attrs, "Id");
+    const char *type = s_attr (attrs, "Type");
+    const char *target = s_attr (attrs, "Target");
+    if (!id || !type || !target)
+        return;
+    if (strcmp (id, x->sheet_rid) == 0)
+        s_target (target, x->sheet_target, sizeof x->sheet_target);
+    else if (s_ends (type, "/sharedStrings"))
+        s_target (target, x->strings_target, sizeof x->strings_target);
+    else if (s_ends (type, "/styles"))
+        s_target (target, x->styles_target, sizeof x->styles_target);
+}
+
+/* ---- sharedStrings.xml --------------------------------------------------- */
+
+static void XMLCALL s_strings_start (void *data, const XML_Char *name,
+                                     const XML_Char **attrs)
+{
+    (void)attrs;
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    const char *local = s_local (name);
+    if (strcmp (local, "si") == 0) {
+        x->in_si = 1;
+        x->si.len = 0;
+        s_buf_add (&x->si, "", 0);
+    } else if (strcmp (local, "t") == 0)
+        x->in_t = 1;
+    else if (strcmp (local, "rPh") == 0)
+        x->in_rph = 1; /* phonetic reading: not the cell's text */
+}
+
+static void XMLCALL s_strings_end (void *data, const XML_Char *name)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    const char *local = s_local (name);
+    if (strcmp (local, "t") == 0)
+        x->in_t = 0;
+    else if (strcmp (local, "rPh") == 0)
+        x->in_rph = 0;
+    else if (strcmp (local, "si") == 0 && x->in_si) {
+        x->in_si = 0;
+        if (x->string_count == x->string_cap) {
+            x->string_cap = x->string_cap ? x->string_cap * 2 : 256;
+            x->strings =
+                jk_realloc (x->strings, x->string_cap * sizeof *x->strings);
+        }
+        x->strings[x->string_count++] = jk_strdup (x->si.text);
+    }
+}
+
+static void XMLCALL s_strings_chars (void *data, const XML_Char *text, int len)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    if (x->in_si && x->in_t && !x->in_rph)
+        s_buf_capped (&x->si, text, (size_t)len);
+}
+
+/* ---- styles.xml -----------------------------------------------------------
+ */
+
+/* What a number format shows: 1 a date, 2 a time of day, 0 a number. */
+static unsigned char s_format_kind (int id, const char *code)
+{
+    if (!code) {
+        if ((id >= 14 && id <= 17) || id == 22 || (id >= 27 && id <= 36) ||
+            (id >= 50 && id <= 58))
+            return 1;
+        if ((id >= 18 && id <= 21) || (id >= 45 && id <= 47))
+            return 2;
+        return 0;
+    }
+    bool date = false, time = false, quoted = false;
+    for (const char *p = code; *p; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (quoted)
+            continue;
+        else if (*p == '\\' && p[1])
+            p++;
+        else if (*p == '[') {
+            /* [$-421], [Red], [h]: skipped, except elapsed hours */
+            if (p[1] == 'h' || p[1] == 'H' || p[1] == 'm' || p[1] == 's')
+                time = true;
+            const char *close = strchr (p, ']');
+            if (!close)
+                break;
+            p = close;
+        } else if (strchr ("dDyY", *p))
+            date = true;
+        else if (strchr ("hHsS", *p))
+            time = true;
+    }
+    return date ? 1 : time ? 2 : 0;
+}
+
+static void XMLCALL s_styles_start (void *data, const XML_Char *name,
+                                    const XML_Char **attrs)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    const char *local = s_local (name);
+    if (strcmp (local, "numFmt") == 0) {
+        const char *id = s_attr (attrs, "numFmtId");
+        const char *code = s_attr (attrs, "formatCode");
+        if (id && code && x->fmt_count < 256) {
+            x->fmts[x->fmt_count].id = atoi (id);
+            x->fmts[x->fmt_count].kind = s_format_kind (atoi (id), code);
+            x->fmt_count++;
+        }
+    } else if (strcmp (local, "cellXfs") == 0)
+        x->in_xfs = 1;
+    else if (strcmp (local, "xf") == 0 && x->in_xfs && x->xf_count < 65536) {
+        const char *id = s_attr (attrs, "numFmtId");
+        int n = id ? atoi (id) : 0;
+        unsigned char kind = s_format_kind (n, NULL);
+        for (size_t i = 0; i < x->fmt_count; i++)
+            if (x->fmts[i].id == n)
+                kind = x->fmts[i].kind;
+        if (x->xf_count == x->xf_cap) {
+            x->xf_cap = x->xf_cap ? x->xf_cap * 2 : 64;
+            x->xf_kind = jk_realloc (x->xf_kind, x->xf_cap);
+        }
+        x->xf_kind[x->xf_count++] = kind;
+    }
+}
+
+static void XMLCALL s_styles_end (void *data, const XML_Char *name)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    if (strcmp (s_local (name), "cellXfs") == 0)
+        x->in_xfs = 0;
+}
+
+/* ---- the sheet ----------------------------------------------------------- */
+
+/* "BC12" -> column 54 (0-based); -1 when it is not a reference. */
+static long s_column (const char *ref)
+{
+    long col = 0;
+    size_t n = 0;
+    for (; ref[n] >= 'A' && ref[n] <= 'Z'; n++) {
+        col = col * 26 + (ref[n] - 'A' + 1);
+        if (col > 100000)
+            return -1;
+    }
+    return n ? col - 1 : -1;
+}
+
+/* The row's first problem is kept (then the row goes to bad). */
+#define s_row_problem(x, ...)                                                  \
+    do {                                                                       \
+        if (!(x)->problem[0])                                                  \
+            snprintf ((x)->problem, sizeof (x)->problem, __VA_ARGS__);         \
+    } while (0)
+
+static void s_row_clear (s_xlsx_t *x)
+{
+    for (size_t i = 0; i < x->cell_count; i++) {
+        free (x->cells[i]);
+        x->cells[i] = NULL;
+    }
+    x->cell_count = 0;
+    x->problem[0] = 0;
+    x->col = 0;
+}
+
+/* The cell's value as text, by its type and style. */
+static char *s_cell_text (s_xlsx_t *x)
+{
+    const char *v = x->value.text ? x->value.text : "";
+    if (strcmp (x->type, "s") == 0) {
+        char *end = NULL;
+        unsigned long i = strtoul (v, &end, 10);
+        if (!*v || *end || i >= x->string_count) {
+            s_row_problem (x,
+                           "teks bersama no. %.20s tidak ada (shared string "
+                           "missing): baris dilewati",
+                           v);
+            return jk_strdup ("");
+        }
+        if (strlen (x->strings[i]) > JK_XLSX_CELL_MAX)
+            s_row_problem (x,
+                           "sel kolom %zu lebih dari %d karakter: baris "
+                           "dilewati (cell too long)",
+                           x->col + 1, JK_XLSX_CELL_MAX);
+        return jk_strdup (x->strings[i]);
+    }
+    if (strcmp (x->type, "b") == 0)
+        return jk_strdup (strcmp (v, "1") == 0 ? "TRUE" : "FALSE");
+    if (x->type[0] && strcmp (x->type, "n") != 0)
+        return jk_strdup (v); /* str, inlineStr, e, d */
+    unsigned char kind = x->style < x->xf_count ? x->xf_kind[x->style] : 0;
+    char *end = NULL;
+    double d = strtod (v, &end);
+    if (kind == 0 || !*v || *end || !isfinite (d) || d < 0 || d > 2958465.0)
+        return jk_strdup (v);
+    if (kind == 2 || d < 1.0) {
+        long minutes = lround ((d - floor (d)) * 1440.0) % 1440;
+        return jk_sprintf ("%02ld:%02ld", minutes / 60, minutes % 60);
+    }
+    /* Day 1 is 1900-01-01 (1904-01-02 in the 1904 system); the 1900
+       system counts a 29 February 1900 that never was, at 60. */
+    long serial = (long)floor (d);
+    int32_t days;
+    if (x->date1904)
+        days = jk_days_from_civil (1904, 1, 1) + (int32_t)serial;
+    else
+        days = jk_days_from_civil (1899, 12, serial < 60 ? 31 : 30) +
+               (int32_t)serial;
+    int y, m, dd;
+    jk_civil_from_days (days, &y, &m, &dd);
+    return jk_sprintf ("%02d/%02d/%04d", dd, m, y);
+}
+
+static void s_emit (s_xlsx_t *x)
+{
+    if (x->stopped)
+        return;
+    bool blank = true;
+    for (size_t i = 0; i < x->cell_count && blank; i++)
+        blank = !x->cells[i] || !x->cells[i][0];
+    if (x->problem[0])
+        x->stopped = x->bad ? x->bad (x->arg, x->row, x->problem) : 0;
+    else if (!blank) {
+        for (size_t i = 0; i < x->cell_count; i++)
+            if (!x->cells[i])
+                x->cells[i] = jk_calloc (1, 1);
+        x->stopped = x->fn (x->arg, x->row, x->cells, x->cell_count);
+    }
+    s_row_clear (x);
+    if (x->stopped)
+        XML_StopParser (x->parser, XML_FALSE);
+}
+
+static void XMLCALL s_sheet_start (void *data, const XML_Char *name,
+                                   const XML_Char **attrs)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    const char *local = s_local (name);
+    if (strcmp (local, "row") == 0) {
+        const char *r = s_attr (attrs, "r");
+        long n = r ? atol (r) : 0;
+        x->row = n > 0 && (size_t)n > x->row ? (size_t)n : x->row + 1;
+        s_row_clear (x);
+    } else if (strcmp (local, "c") == 0) {
+        const char *r = s_attr (attrs, "r");
+        const char *t = s_attr (attrs, "t");
+        const char *s = s_attr (attrs, "s");
+        long col = r ? s_column (r) : (long)x->cell_count;
+        if (col < 0)
+            col = (long)x->cell_count;
+        x->col = (size_t)col;
+        snprintf (x->type, sizeof x->type, "%s", t ? t : "");
+        x->style = s ? (size_t)strtoul (s, NULL, 10) : 0;
+        x->in_cell = 1;
+        x->value.len = 0;
+        s_buf_add (&x->value, "", 0);
+    } else if (strcmp (local, "v") == 0 && x->in_cell)
+        x->in_v = 1;
+    else if (strcmp (local, "is") == 0 && x->in_cell)
+        x->in_is = 1;
+    else if (strcmp (local, "t") == 0 && x->in_is)
+        x->in_v = 1;
+    else if (strcmp (local, "rPh") == 0 && x->in_is)
+        x->in_rph = 1;
+}
+
+static void XMLCALL s_sheet_end (void *data, const XML_Char *name)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    const char *local = s_local (name);
+    if (strcmp (local, "v") == 0 || strcmp (local, "t") == 0)
+        x->in_v = 0;
+    else if (strcmp (local, "is") == 0)
+        x->in_is = 0;
+    else if (strcmp (local, "rPh") == 0)
+        x->in_rph = 0;
+    else if (strcmp (local, "c") == 0 && x->in_cell) {
+        x->in_cell = 0;
+        if (x->value.len > JK_XLSX_CELL_MAX) {
+            s_row_problem (x,
+                           "sel kolom %zu lebih dari %d karakter: baris "
+                           "dilewati (cell too long)",
+                           x->col + 1, JK_XLSX_CELL_MAX);
+            return;
+        }
+        if (x->col >= JK_CSV_MAX_CELLS) {
+            s_row_problem (x,
+                           "ada isian di kolom %zu, lebih dari %d kolom: "
+                           "baris dilewati (too many columns)",
+                           x->col + 1, JK_CSV_MAX_CELLS);
+            return;
+        }
+        char *text = s_cell_text (x);
+        if (x->col < x->cell_count && x->cells[x->col]) {
+            s_row_problem (x,
+                           "sel kolom %zu muncul dua kali (cell given "
+                           "twice): baris dilewati",
+                           x->col + 1);
+            free (text);
+            return;
+        }
+        for (size_t i = x->cell_count; i <= x->col; i++)
+            x->cells[i] = NULL;
+        if (x->col >= x->cell_count)
+            x->cell_count = x->col + 1;
+        x->cells[x->col] = text;
+    } else if (strcmp (local, "row") == 0)
+        s_emit (x);
+}
+
+static void XMLCALL s_sheet_chars (void *data, const XML_Char *text, int len)
+{
+    s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
+    if (x->in_cell && x->in_v && !x->in_rph)
+        s_buf_capped (&x->value, text, (size_t)len);
+}
+
+/* ---- the whole -------------------------------------------------------------
+ */
+
+static void s_free (s_xlsx_t *x)
+{
+    for (size_t i = 0; i < x->string_count; i++)
+        free (x->strings[i]);
+    free (x->strings);
+    free (x->si.text);
+    free (x->xf_kind);
+    free (x->value.text);
+    s_row_clear (x);
+}
+
+/* Parses a part if present; 0 (also when absent and optional), -1. */
+static int s_read_part (zip_t *zip, const char *name, bool required,
+                        s_xlsx_t *x, XML_StartElementHandler start,
+                        XML_EndElementHandler end,
+                        XML_CharacterDataHandler chars, char *err,
+                        size_t err_size)
+{
+    size_t size = 0;
+    char *text = s_part (zip, name, &size, err, err_size);
+    if (!text) {
+        if (!err[0] && required)
+            snprintf (err, err_size,
+                      "bagian %s tidak ada: bukan buku kerja XLSX (no %s "
+                      "in the archive)",
+                      name, name);
+        return err[0] ? -1 : 0;
+    }
+    int rc = s_parse (name, text, size, x, start, end, chars, &x->parser, err,
+                      err_size);
+    free (text);
+    if (rc > 0 && !x->stopped) {
+        snprintf (err, err_size,
+                  "bagian %s memuat deklarasi DOCTYPE (tidak diterima; "
+                  "a document type declaration is refused)",
+                  name);
+        return -1;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+int jk_xlsx_read (const void *data, size_t size, jk_csv_row_fn *fn,
+                  jk_csv_bad_fn *bad, void *arg, char *err, size_t err_size)
+{
+    err[0] = 0;
+    zip_error_t zerr;
+    zip_error_init (&zerr);
+    zip_source_t *src = zip_source_buffer_create (data, size, 0, &zerr);
+    zip_t *zip = src ? zip_open_from_source (src, ZIP_RDONLY, &zerr) : NULL;
+    if (!zip) {
+        snprintf (err, err_size,
+                  "berkas ini bukan XLSX yang terbaca (not a readable zip "
+                  "archive: %s)",
+                  zip_error_strerror (&zerr));
+        if (src)
+            zip_source_free (src);
+        zip_error_fini (&zerr);
+        return -1;
+    }
+    zip_error_fini (&zerr);
+    s_xlsx_t x;
+    memset (&x, 0, sizeof x);
+    x.fn = fn;
+    x.bad = bad;
+    x.arg = arg;
+    int rc = s_read_part (zip, "xl/workbook.xml", true, &x, s_workbook_start,
+                          s_ignore_end, NULL, err, err_size);
+    if (rc == 0)
+        rc = s_read_part (zip, "xl/_rels/workbook.xml.rels", false, &x,
+                          s_rels_start, s_ignore_end, NULL, err, err_size);
+    if (!x.sheet_target[0])
+        snprintf (x.sheet_target, sizeof x.sheet_target,
+                  "xl/worksheets/sheet1.xml");
+    if (!x.strings_target[0])
+        snprintf (x.strings_target, sizeof x.strings_target,
+                  "xl/sharedStrings.xml");
+    if (!x.styles_target[0])
+        snprintf (x.styles_target, sizeof x.styles_target, "xl/styles.xml");
+    if (rc == 0)
+        rc = s_read_part (zip, x.strings_target, false, &x, s_strings_start,
+                          s_strings_end, s_strings_chars, err, err_size);
+    if (rc == 0)
+        rc = s_read_part (zip, x.styles_target, false, &x, s_styles_start,
+                          s_styles_end, NULL, err, err_size);
+    if (rc == 0) {
+        rc = s_read_part (zip, x.sheet_target, true, &x, s_sheet_start,
+                          s_sheet_end, s_sheet_chars, err, err_size);
+        if (rc == 0 && x.stopped)
+            rc = x.stopped;
+    }
+    zip_close (zip); /* read only: frees the source too */
+    s_free (&x);
+    return rc;
+}
