@@ -6,7 +6,12 @@
     the projections the generator wrote live (jk_replay_diff, what
     `jejak-replay diff` runs): rebuild_min_per_s is the slowest run,
     rebuild_per_s the median, diff_equal true when every run matched.
-    Usage: bench_replay [--quick | COUNT] [--runs R]
+    --log PATH keeps the generated log at PATH and uses it as it is when
+    it exists already (repeated runs on one log; COUNT must match).
+    Rebuild's CPU time (user + system, getrusage) is reported beside the
+    wall time: on a loaded machine it is the figure that the load moves
+    least.
+    Usage: bench_replay [--quick | COUNT] [--runs R] [--log PATH]
     Prints a table and a JSON line. */
 #include "../tests/unit/replay/replay_workload.h"
 #include "bench_common.h"
@@ -17,6 +22,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Reads every row and hashes its bytes: what any chain check must do. */
@@ -50,15 +56,26 @@ static double s_baseline (const char *path, uint64_t *rows)
     return secs;
 }
 
+/* CPU seconds this process used so far (user + system, all threads). */
+static double s_cpu_s (void)
+{
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void s_usage (void)
 {
-    fprintf (stderr, "usage: bench_replay [--quick | COUNT] [--runs R]\n");
+    fprintf (stderr,
+             "usage: bench_replay [--quick | COUNT] [--runs R] [--log PATH]\n");
     exit (2);
 }
 
 int main (int argc, char **argv)
 {
     uint64_t count = 1000000, runs = 3;
+    const char *keep = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--quick") == 0) {
             count = 100000;
@@ -67,19 +84,23 @@ int main (int argc, char **argv)
             if (jk_parse_u64 (argv[++i], &runs) != JK_OK || runs < 1 ||
                 runs > 20)
                 s_usage ();
-        } else if (jk_parse_u64 (argv[i], &count) != JK_OK || count == 0)
+        } else if (strcmp (argv[i], "--log") == 0 && i + 1 < argc)
+            keep = argv[++i];
+        else if (jk_parse_u64 (argv[i], &count) != JK_OK || count == 0)
             s_usage ();
     }
     jk_log_set_level (JK_LOG_WARN);
     char dir[] = "/tmp/jejak-bench-replay-XXXXXX";
     if (!mkdtemp (dir))
         return 1;
-    char *db = jk_sprintf ("%s/events.db", dir);
+    char *db = keep ? jk_strdup (keep) : jk_sprintf ("%s/events.db", dir);
     char *out = jk_sprintf ("%s/rebuilt.db", dir);
-    fprintf (stderr, "bench_replay: generating %llu records...\n",
-             (unsigned long long)count);
     int64_t started = jk_clock_mono_ms ();
-    rw_build (db, count, NULL, NULL);
+    if (!keep || access (keep, R_OK) != 0) {
+        fprintf (stderr, "bench_replay: generating %llu records...\n",
+                 (unsigned long long)count);
+        rw_build (db, count, NULL, NULL);
+    }
     double build_s = (double)(jk_clock_mono_ms () - started) / 1000.0;
 
     uint64_t rows;
@@ -95,28 +116,34 @@ int main (int argc, char **argv)
     }
 
     double *times = jk_calloc (runs, sizeof (double));
+    double *cpu = jk_calloc (runs, sizeof (double));
     bool equal = true;
     for (uint64_t r = 0; r < runs; r++) {
         jk_rebuild_result_t rebuilt;
         char err[256];
         unlink (out);
         started = jk_clock_mono_ms ();
+        double cpu0 = s_cpu_s ();
         rc = jk_log_rebuild (db, out, NULL, &rebuilt, err, sizeof err);
         times[r] = (double)(jk_clock_mono_ms () - started) / 1000.0;
+        cpu[r] = s_cpu_s () - cpu0;
         if (rc != JK_OK || rebuilt.records != count) {
             fprintf (stderr, "rebuild failed: %s\n", err);
             return 1;
         }
         int64_t differ = jk_replay_diff (db, out, NULL, err, sizeof err);
-        printf ("rebuild run %llu: %.2f s, %.0f records/s, diff against "
-                "the live projections: %s\n",
-                (unsigned long long)r + 1, times[r], (double)count / times[r],
+        printf ("rebuild run %llu: %.2f s (CPU %.2f s), %.0f records/s, diff "
+                "against the live projections: %s\n",
+                (unsigned long long)r + 1, times[r], cpu[r],
+                (double)count / times[r],
                 differ == 0  ? "equal"
                 : differ < 0 ? err
                              : "DIFFERENT");
         equal = equal && differ == 0;
     }
     double rebuild_s = jk_bench_median (times, runs);
+    double cpu_s = jk_bench_median (cpu, runs);
+    free (cpu);
     double slowest_s = times[0];
     for (uint64_t r = 1; r < runs; r++)
         slowest_s = times[r] > slowest_s ? times[r] : slowest_s;
@@ -133,15 +160,18 @@ int main (int argc, char **argv)
             rebuild_s, (double)count / rebuild_s);
     printf ("%-34s %12.2f %12.0f\n", "rebuild, slowest run", slowest_s,
             (double)count / slowest_s);
+    printf ("%-34s %12.2f %12.0f\n", "rebuild CPU time, median", cpu_s,
+            (double)count / cpu_s);
     printf ("{\"bench\":\"replay\",\"records\":%llu,\"baseline_s\":%.3f,"
             "\"verify_s\":%.3f,\"verify_per_s\":%.0f,\"rebuild_s\":%.3f,"
             "\"rebuild_per_s\":%.0f,\"rebuild_runs\":%llu,"
-            "\"rebuild_min_per_s\":%.0f,\"diff_equal\":%s,"
+            "\"rebuild_min_per_s\":%.0f,\"rebuild_cpu_s\":%.3f,"
+            "\"rebuild_cpu_per_s\":%.0f,\"diff_equal\":%s,"
             "\"verify_goal_met\":%s,\"rebuild_goal_met\":%s}\n",
             (unsigned long long)count, base_s, verify_s,
             (double)count / verify_s, rebuild_s, (double)count / rebuild_s,
-            (unsigned long long)runs, (double)count / slowest_s,
-            equal ? "true" : "false",
+            (unsigned long long)runs, (double)count / slowest_s, cpu_s,
+            (double)count / cpu_s, equal ? "true" : "false",
             verify_s <= 2.0 * (double)count / 1e6 ? "true" : "false",
             (double)count / slowest_s >= 250000 ? "true" : "false");
     char *cmd = jk_sprintf ("rm -rf '%s'", dir);

@@ -37,8 +37,30 @@ typedef struct {
 
 /* jk_record_apply for a record read from the log (rebuild): the same
    steps, with the reason of a failure in err ("accepted record at
-   position N no longer decodes: CODE message"). */
+   position N no longer decodes: CODE message"). It is
+   jk_record_prepare followed by jk_record_apply_prepared. */
 int jk_record_apply_stored (jk_projections_t *p, const jk_stored_t *stored,
                             char *err, size_t err_size);
+
+/* The first half of jk_record_apply_stored, which touches no projection
+   and may run on another thread ahead of the apply (rebuild's reader):
+   the bytes decoded and, for an accepted record, validated with the clock
+   at its recorded_at. Returns JK_OK, or JK_INVALID with err when an
+   accepted record no longer decodes (then nothing is held). */
+typedef struct {
+    jk_event_t *event;      /* decoded, or NULL (an unreadable rejection) */
+    jk_envelope_t envelope; /* rejections: what the bytes say of themselves */
+    jk_report_t report;     /* accepted: the warnings */
+} jk_record_prepared_t;
+int jk_record_prepare (const jk_stored_t *stored,
+                       jk_record_prepared_t *prepared, char *err,
+                       size_t err_size);
+
+/* The second half: applies a prepared record (stored as given to
+   jk_record_prepare, its bytes still there) and frees what prepared
+   holds. JK_OK or JK_IO with err. */
+int jk_record_apply_prepared (jk_projections_t *p, const jk_stored_t *stored,
+                              jk_record_prepared_t *prepared, char *err,
+                              size_t err_size);
 
 #endif

@@ -3,10 +3,12 @@
     projection) from a log up to a position or a time. jejak-replay and
     the tests call these; the store shares jk_log_check with them. */
 #include "jk_tiles.h"
+#include "jk_projection_table.h"
 #include "jk_rebuild.h"
 #include "jk_record_apply.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,9 @@
 
 #define S_PROGRESS_EVERY 16384
 #define S_REBUILD_TXN    100000 /* rows per rebuild transaction */
+#define S_CHUNK          256    /* records handed from reader to apply */
+#define S_CHUNKS         8      /* chunks in flight */
+#define S_COLUMNS        13     /* columns of the log table */
 
 int jk_log_check (const uint8_t *bytes, size_t size, int64_t recorded_at,
                   jk_event_t **event, jk_report_t *report)
@@ -278,21 +283,231 @@ static bool s_bulk_attach (sqlite3 *db, const char *src_path,
     return same;
 }
 
-/* Applies one copied row to the projections as the live store did: the
-   same path as the board's replica (jk_record_apply_stored). */
-static int s_apply_row (jk_projections_t *projections, sqlite3_stmt *row,
+/* ---- the reader: log rows read and decoded ahead of the apply ------------
+   A thread of its own reads the log in position order on its own
+   connection and runs the first half of the one apply path
+   (jk_record_prepare: decode, and validation at each record's time) on
+   every row; the caller's thread applies them in the same order
+   (jk_record_apply_prepared) and writes the tables. The two halves are
+   the steps of jk_record_apply_stored, so a rebuild applies exactly what
+   the live store and the board's replica apply. */
+
+typedef struct {
+    jk_stored_t stored; /* its pointers into buf */
+    jk_record_prepared_t prepared;
+    int status;                     /* JK_OK, or prepare's failure */
+    uint8_t *buf;                   /* bytes, hash, code, message */
+    sqlite3_value *cols[S_COLUMNS]; /* the row, when copied row by row */
+} s_item_t;
+
+typedef enum { S_FREE = 0, S_FULL } s_state_t;
+
+typedef struct {
+    s_state_t state;
+    size_t count;
+    bool last;     /* nothing follows */
+    int status;    /* JK_OK, JK_IO (reading failed) or an item's failure */
+    char err[256]; /* for a status other than JK_OK */
+    s_item_t item[S_CHUNK];
+} s_chunk_t;
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool stop; /* the apply gave up: the reader ends */
+    s_chunk_t *chunk;
+    const char *src_path;
+    uint64_t until_pos;
+    int64_t until_time;
+    bool copy_rows; /* keep each row's columns for a row-by-row copy */
+} s_pipe_t;
+
+static void s_item_clear (s_item_t *item)
+{
+    jk_event_destroy (&item->prepared.event);
+    free (item->buf);
+    item->buf = NULL;
+    for (int i = 0; i < S_COLUMNS; i++) {
+        sqlite3_value_free (item->cols[i]);
+        item->cols[i] = NULL;
+    }
+}
+
+/* Copies what the apply needs of the current row into item and prepares
+   it. */
+static int s_item_fill (s_pipe_t *pipe, s_item_t *item, sqlite3_stmt *row,
                         char *err, size_t err_size)
 {
-    jk_stored_t stored = {
-        .pos = (uint64_t)sqlite3_column_int64 (row, 0),
-        .recorded_at = sqlite3_column_int64 (row, 7),
-        .hash = sqlite3_column_blob (row, 12),
-        .rejected = sqlite3_column_int (row, 8) == JK_LOG_REJECTED,
-        .code = (const char *)sqlite3_column_text (row, 9),
-        .message = (const char *)sqlite3_column_text (row, 10),
-        .bytes = sqlite3_column_blob (row, 11),
-        .size = (size_t)sqlite3_column_bytes (row, 11)};
-    return jk_record_apply_stored (projections, &stored, err, err_size);
+    size_t size = (size_t)sqlite3_column_bytes (row, 11);
+    size_t hash_size = (size_t)sqlite3_column_bytes (row, 12);
+    const char *code = (const char *)sqlite3_column_text (row, 9);
+    const char *message = (const char *)sqlite3_column_text (row, 10);
+    size_t code_len = code ? strlen (code) + 1 : 0;
+    size_t message_len = message ? strlen (message) + 1 : 0;
+    item->buf = jk_malloc (size + hash_size + code_len + message_len + 1);
+    uint8_t *at = item->buf;
+    if (size)
+        memcpy (at, sqlite3_column_blob (row, 11), size);
+    item->stored.bytes = at;
+    at += size;
+    if (hash_size)
+        memcpy (at, sqlite3_column_blob (row, 12), hash_size);
+    item->stored.hash = hash_size == JK_HASH_SIZE ? at : NULL;
+    at += hash_size;
+    item->stored.code = code ? memcpy (at, code, code_len) : NULL;
+    at += code_len;
+    item->stored.message = message ? memcpy (at, message, message_len) : NULL;
+    item->stored.pos = (uint64_t)sqlite3_column_int64 (row, 0);
+    item->stored.recorded_at = sqlite3_column_int64 (row, 7);
+    item->stored.rejected = sqlite3_column_int (row, 8) == JK_LOG_REJECTED;
+    item->stored.size = size;
+    if (pipe->copy_rows)
+        for (int i = 0; i < S_COLUMNS; i++)
+            item->cols[i] = sqlite3_value_dup (sqlite3_column_value (row, i));
+    return jk_record_prepare (&item->stored, &item->prepared, err, err_size);
+}
+
+static void *s_reader (void *arg)
+{
+    s_pipe_t *pipe = arg;
+    char err[256] = "";
+    sqlite3_stmt *rows = NULL;
+    sqlite3 *src = s_open_readonly (pipe->src_path, err, sizeof err);
+    int status = src ? JK_OK : JK_IO;
+    if (src &&
+        (sqlite3_exec (src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2 (src,
+                             "SELECT pos, id, type, v, source, seq, at,"
+                             " recorded_at, outcome, code, message, bytes,"
+                             " hash FROM log WHERE pos <= ? ORDER BY pos",
+                             -1, &rows, NULL) != SQLITE_OK)) {
+        snprintf (err, sizeof err, "cannot read the log of %s: %s",
+                  pipe->src_path, sqlite3_errmsg (src));
+        status = JK_IO;
+    }
+    if (rows)
+        sqlite3_bind_int64 (rows, 1,
+                            pipe->until_pos ? (sqlite3_int64)pipe->until_pos
+                                            : INT64_MAX);
+    bool done = false;
+    for (size_t k = 0; !done; k++) {
+        s_chunk_t *c = &pipe->chunk[k % S_CHUNKS];
+        pthread_mutex_lock (&pipe->lock);
+        while (c->state != S_FREE && !pipe->stop)
+            pthread_cond_wait (&pipe->changed, &pipe->lock);
+        bool stop = pipe->stop;
+        pthread_mutex_unlock (&pipe->lock);
+        if (stop)
+            break;
+        c->count = 0;
+        c->status = status;
+        snprintf (c->err, sizeof c->err, "%s", err);
+        done = status != JK_OK;
+        while (!done && c->count < S_CHUNK) {
+            int rc = sqlite3_step (rows);
+            if (rc == SQLITE_ROW) {
+                if (pipe->until_time &&
+                    sqlite3_column_int64 (rows, 7) > pipe->until_time) {
+                    done = true;
+                    break;
+                }
+                s_item_t *item = &c->item[c->count++];
+                item->status =
+                    s_item_fill (pipe, item, rows, c->err, sizeof c->err);
+                if (item->status != JK_OK)
+                    done = true;
+            } else {
+                if (rc != SQLITE_DONE) {
+                    c->status = JK_IO;
+                    snprintf (c->err, sizeof c->err,
+                              "cannot read the log of %s: %s", pipe->src_path,
+                              sqlite3_errmsg (src));
+                }
+                done = true;
+            }
+        }
+        c->last = done;
+        pthread_mutex_lock (&pipe->lock);
+        c->state = S_FULL;
+        pthread_cond_broadcast (&pipe->changed);
+        pthread_mutex_unlock (&pipe->lock);
+    }
+    sqlite3_finalize (rows);
+    if (src) {
+        sqlite3_exec (src, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close (src);
+    }
+    return NULL;
+}
+
+/* ---- indexes built after the load ------------------------------------------
+   Indexes of the projection tables that the apply path never reads
+   through and that enforce nothing (not UNIQUE) are dropped before the
+   apply and created again at the end, each in one sorted pass instead of
+   one insertion per row. The ones the apply reads stay. */
+static const char *s_index_kept[] = {
+    "attendance_event",    /* attendance.corrected finds its row */
+    "certificates_holder", /* the holder's unrevoked certificate */
+    NULL,
+};
+
+/* Drops the indexes above and returns their CREATE statements (heap, ";"
+   separated; "" when none), or NULL on failure. */
+static char *s_indexes_drop (sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT name, tbl_name, sql FROM sqlite_master"
+                            " WHERE type = 'index' AND sql IS NOT NULL"
+                            " AND sql NOT LIKE 'CREATE UNIQUE%'",
+                            -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    char *create = jk_strdup ("");
+    char *drop = jk_strdup ("");
+    while (sqlite3_step (st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text (st, 0);
+        const char *table = (const char *)sqlite3_column_text (st, 1);
+        bool kept = !jk_ptable_find (table);
+        for (int i = 0; s_index_kept[i] && !kept; i++)
+            kept = strcmp (name, s_index_kept[i]) == 0;
+        if (kept)
+            continue;
+        char *more = jk_sprintf ("%s%s;", create, sqlite3_column_text (st, 2));
+        free (create);
+        create = more;
+        char *sql = sqlite3_mprintf ("%sDROP INDEX %w;", drop, name);
+        free (drop);
+        drop = jk_strdup (sql);
+        sqlite3_free (sql);
+    }
+    sqlite3_finalize (st);
+    int rc = sqlite3_exec (db, drop, NULL, NULL, NULL);
+    free (drop);
+    if (rc != SQLITE_OK) {
+        free (create);
+        return NULL;
+    }
+    return create;
+}
+
+/* Waits for chunk k to be filled by the reader. */
+static s_chunk_t *s_chunk_full (s_pipe_t *pipe, size_t k)
+{
+    s_chunk_t *c = &pipe->chunk[k % S_CHUNKS];
+    pthread_mutex_lock (&pipe->lock);
+    while (c->state != S_FULL)
+        pthread_cond_wait (&pipe->changed, &pipe->lock);
+    pthread_mutex_unlock (&pipe->lock);
+    return c;
+}
+
+/* Hands chunk c back to the reader. */
+static void s_chunk_free (s_pipe_t *pipe, s_chunk_t *c)
+{
+    pthread_mutex_lock (&pipe->lock);
+    c->state = S_FREE;
+    pthread_cond_broadcast (&pipe->changed);
+    pthread_mutex_unlock (&pipe->lock);
 }
 
 int jk_log_rebuild (const char *src_path, const char *out_path,
@@ -311,12 +526,21 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
         return JK_CONFLICT;
     }
     int status = JK_IO;
-    sqlite3_stmt *rows = NULL, *insert = NULL;
+    sqlite3_stmt *insert = NULL;
     jk_projections_t *projections = NULL;
     jk_log_t *out = NULL;
+    char *indexes = NULL;
+    s_pipe_t pipe = {.src_path = src_path,
+                     .until_pos = options->until_pos,
+                     .until_time = options->until_time};
+    pthread_t reader;
+    bool reading = false;
+    pthread_mutex_init (&pipe.lock, NULL);
+    pthread_cond_init (&pipe.changed, NULL);
+    pipe.chunk = jk_calloc (S_CHUNKS, sizeof *pipe.chunk);
     sqlite3 *src = s_open_readonly (src_path, err, err_size);
     if (!src)
-        return JK_IO;
+        goto cleanup;
     out = jk_log_open (out_path, 0, err, err_size);
     if (!out)
         goto cleanup;
@@ -324,27 +548,21 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
     if (jk_projections_migrate (db, err, err_size))
         goto cleanup;
     /* A rebuild that dies half-way is thrown away, so it needs neither a
-       journal nor syncs while it loads; the file turns WAL at the end. */
+       journal nor syncs while it loads; the file turns WAL at the end.
+       The cache holds the projection tables of a few million records. */
     sqlite3_exec (db,
                   "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-                  " PRAGMA cache_size = -262144",
+                  " PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY",
                   NULL, NULL, NULL);
+    indexes = s_indexes_drop (db);
+    if (!indexes)
+        goto sql_fail;
     projections = jk_projections_new (db, &options->projections, err, err_size);
     if (!projections)
         goto cleanup;
     /* Counters are written once per rebuild transaction, not per record
        (flushed before each COMMIT; a failed rebuild is thrown away). */
     jk_projections_set_deferred (projections, true);
-    if (sqlite3_exec (src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2 (src,
-                            "SELECT pos, id, type, v, source, seq, at,"
-                            " recorded_at, outcome, code, message, bytes,"
-                            " hash FROM log WHERE pos <= ? ORDER BY pos",
-                            -1, &rows, NULL) != SQLITE_OK) {
-        snprintf (err, err_size, "cannot read the log of %s: %s", src_path,
-                  sqlite3_errmsg (src));
-        goto cleanup;
-    }
     if (sqlite3_prepare_v2 (db,
                             "INSERT INTO log (pos, id, type, v, source, seq,"
                             " at, recorded_at, outcome, code, message, bytes,"
@@ -353,68 +571,84 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
         goto sql_fail;
     uint64_t total = s_max_pos (src);
     bool bulk = s_bulk_attach (db, src_path, options);
-    sqlite3_bind_int64 (rows, 1,
-                        options->until_pos ? (sqlite3_int64)options->until_pos
-                                           : INT64_MAX);
-    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        goto sql_fail;
-    int rc;
-    while ((rc = sqlite3_step (rows)) == SQLITE_ROW) {
-        if (options->until_time &&
-            sqlite3_column_int64 (rows, 7) > options->until_time)
-            break;
-        /* The row is copied exactly as stored, hash included: a rebuilt
-           log verifies only if its source did. */
-        for (int i = 0; i < 13 && !bulk; i++) {
-            int rc_bind = sqlite3_bind_value (insert, i + 1,
-                                              sqlite3_column_value (rows, i));
-            assert (rc_bind == SQLITE_OK);
-            (void)rc_bind;
-        }
-        if (!bulk && sqlite3_step (insert) != SQLITE_DONE)
-            goto sql_fail;
-        sqlite3_reset (insert);
-        int applied = s_apply_row (projections, rows, err, err_size);
-        if (applied != JK_OK) {
-            status = applied;
-            goto cleanup;
-        }
-        result->records++;
-        if (sqlite3_column_int (rows, 8) == JK_LOG_REJECTED)
-            result->rejected++;
-        else
-            result->accepted++;
-        result->head.pos = (uint64_t)sqlite3_column_int64 (rows, 0);
-        if (sqlite3_column_bytes (rows, 12) == JK_HASH_SIZE)
-            memcpy (result->head.hash, sqlite3_column_blob (rows, 12),
-                    JK_HASH_SIZE);
-        if (result->records % S_REBUILD_TXN == 0 &&
-            (jk_projections_flush (projections) != JK_OK ||
-             sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
-             sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
-            goto sql_fail;
-        if (options->progress && result->records % S_PROGRESS_EVERY == 0)
-            options->progress (options->progress_arg, result->records, total);
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        snprintf (err, err_size, "cannot read the log of %s: %s", src_path,
-                  sqlite3_errmsg (src));
+    pipe.copy_rows = !bulk;
+    if (pthread_create (&reader, NULL, s_reader, &pipe) != 0) {
+        snprintf (err, err_size, "cannot start the log reader");
         goto cleanup;
     }
+    reading = true;
+    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        goto sql_fail;
+    for (size_t k = 0;; k++) {
+        s_chunk_t *c = s_chunk_full (&pipe, k);
+        for (size_t i = 0; i < c->count; i++) {
+            s_item_t *item = &c->item[i];
+            if (item->status != JK_OK) {
+                status = item->status;
+                snprintf (err, err_size, "%s", c->err);
+                goto cleanup;
+            }
+            /* The row is copied exactly as stored, hash included: a
+               rebuilt log verifies only if its source did. */
+            for (int col = 0; col < S_COLUMNS && !bulk; col++) {
+                int rc_bind =
+                    sqlite3_bind_value (insert, col + 1, item->cols[col]);
+                assert (rc_bind == SQLITE_OK);
+                (void)rc_bind;
+            }
+            if (!bulk && sqlite3_step (insert) != SQLITE_DONE)
+                goto sql_fail;
+            sqlite3_reset (insert);
+            int applied = jk_record_apply_prepared (
+                projections, &item->stored, &item->prepared, err, err_size);
+            if (applied != JK_OK) {
+                status = applied;
+                goto cleanup;
+            }
+            result->records++;
+            if (item->stored.rejected)
+                result->rejected++;
+            else
+                result->accepted++;
+            result->head.pos = item->stored.pos;
+            if (item->stored.hash)
+                memcpy (result->head.hash, item->stored.hash, JK_HASH_SIZE);
+            s_item_clear (item);
+            if (result->records % S_REBUILD_TXN == 0 &&
+                (jk_projections_flush (projections) != JK_OK ||
+                 sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+                 sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
+                goto sql_fail;
+            if (options->progress && result->records % S_PROGRESS_EVERY == 0)
+                options->progress (options->progress_arg, result->records,
+                                   total);
+        }
+        if (c->status != JK_OK) {
+            status = c->status;
+            snprintf (err, err_size, "%s", c->err);
+            goto cleanup;
+        }
+        bool last = c->last;
+        c->count = 0;
+        s_chunk_free (&pipe, c);
+        if (last)
+            break;
+    }
     if (bulk) {
-        /* The source's connection for the projections read one snapshot;
-           this copy may see records appended since (a live log only
-           grows): they are cut off at the last position applied. */
+        /* The reader's connection read one snapshot; this copy may see
+           records appended since (a live log only grows): they are cut
+           off at the last position applied. */
         char *copy = sqlite3_mprintf ("INSERT INTO main.log SELECT * FROM"
                                       " jk_source.log;"
                                       "DELETE FROM main.log WHERE pos > %lld",
                                       (long long)result->head.pos);
-        rc = sqlite3_exec (db, copy, NULL, NULL, NULL);
+        int rc = sqlite3_exec (db, copy, NULL, NULL, NULL);
         sqlite3_free (copy);
         if (rc != SQLITE_OK)
             goto sql_fail;
     }
     if (jk_projections_flush (projections) != JK_OK ||
+        sqlite3_exec (db, indexes, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto sql_fail;
     if (bulk) {
@@ -432,9 +666,21 @@ sql_fail:
     snprintf (err, err_size, "writing %s: %s", out_path,
               sqlite3_errmsg (jk_log_db (out)));
 cleanup:
-    sqlite3_finalize (rows);
+    if (reading) {
+        pthread_mutex_lock (&pipe.lock);
+        pipe.stop = true;
+        pthread_cond_broadcast (&pipe.changed);
+        pthread_mutex_unlock (&pipe.lock);
+        pthread_join (reader, NULL);
+    }
+    for (size_t k = 0; k < S_CHUNKS; k++)
+        for (size_t i = 0; i < S_CHUNK; i++)
+            s_item_clear (&pipe.chunk[k].item[i]);
+    free (pipe.chunk);
+    pthread_mutex_destroy (&pipe.lock);
+    pthread_cond_destroy (&pipe.changed);
+    free (indexes);
     sqlite3_finalize (insert);
-    sqlite3_exec (src, "COMMIT", NULL, NULL, NULL);
     sqlite3_close (src);
     if (projections)
         jk_projections_discard (projections);

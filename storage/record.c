@@ -9,54 +9,72 @@
 #include <stdio.h>
 #include <string.h>
 
-int jk_record_apply_stored (jk_projections_t *p, const jk_stored_t *stored,
-                            char *err, size_t err_size)
+int jk_record_prepare (const jk_stored_t *stored,
+                       jk_record_prepared_t *prepared, char *err,
+                       size_t err_size)
 {
-    assert (p);
-    assert (stored);
+    assert (stored && prepared);
+    prepared->event = NULL;
+    if (stored->rejected) {
+        /* Whatever the bytes still say about themselves. */
+        memset (&prepared->envelope, 0, sizeof prepared->envelope);
+        jk_envelope_peek (stored->bytes, stored->size, &prepared->envelope);
+        prepared->event = jk_event_decode (stored->bytes, stored->size, NULL);
+        return JK_OK;
+    }
+    /* Decoded and validated exactly as the store did (jk_log_check: the
+       clock at recorded_at), so the same warnings reach data_quality. The
+       verdict itself was the store's: an accepted record is applied even
+       if a newer rule would now refuse it. */
+    jk_log_check (stored->bytes, stored->size, stored->recorded_at,
+                  &prepared->event, &prepared->report);
+    if (prepared->event)
+        return JK_OK;
+    snprintf (err, err_size,
+              "accepted record at position %llu no longer decodes: %s %s",
+              (unsigned long long)stored->pos, prepared->report.error.code,
+              prepared->report.error.message);
+    return JK_INVALID;
+}
+
+int jk_record_apply_prepared (jk_projections_t *p, const jk_stored_t *stored,
+                              jk_record_prepared_t *prepared, char *err,
+                              size_t err_size)
+{
+    assert (p && stored && prepared);
     jk_applied_t applied = {.pos = stored->pos,
                             .recorded_at = stored->recorded_at,
                             .hash = stored->hash,
                             .warnings = NULL,
                             .bytes = stored->bytes,
                             .size = stored->size};
-    if (stored->rejected) {
-        /* Whatever the bytes still say about themselves. */
-        jk_envelope_t envelope;
-        memset (&envelope, 0, sizeof envelope);
-        jk_envelope_peek (stored->bytes, stored->size, &envelope);
-        jk_event_t *event = jk_event_decode (stored->bytes, stored->size, NULL);
-        int rc = jk_projections_apply_rejection (
-            p, &envelope, event, stored->code ? stored->code : "",
+    int rc;
+    if (stored->rejected)
+        rc = jk_projections_apply_rejection (
+            p, &prepared->envelope, prepared->event,
+            stored->code ? stored->code : "",
             stored->message ? stored->message : "", &applied);
-        jk_event_destroy (&event);
-        if (rc != JK_OK)
-            snprintf (err, err_size, "applying position %llu failed",
-                      (unsigned long long)stored->pos);
-        return rc == JK_OK ? JK_OK : JK_IO;
+    else {
+        applied.warnings = &prepared->report;
+        rc = jk_projections_apply (p, prepared->event, &applied);
     }
-    /* Decoded and validated exactly as the store did (jk_log_check: the
-       clock at recorded_at), so the same warnings reach data_quality. The
-       verdict itself was the store's: an accepted record is applied even
-       if a newer rule would now refuse it. */
-    jk_report_t report;
-    jk_event_t *event = NULL;
-    jk_log_check (stored->bytes, stored->size, stored->recorded_at, &event,
-                  &report);
-    if (!event) {
-        snprintf (err, err_size,
-                  "accepted record at position %llu no longer decodes: %s %s",
-                  (unsigned long long)stored->pos, report.error.code,
-                  report.error.message);
-        return JK_INVALID;
-    }
-    applied.warnings = &report;
-    int rc = jk_projections_apply (p, event, &applied);
-    jk_event_destroy (&event);
+    jk_event_destroy (&prepared->event);
     if (rc != JK_OK)
         snprintf (err, err_size, "applying position %llu failed",
                   (unsigned long long)stored->pos);
     return rc == JK_OK ? JK_OK : JK_IO;
+}
+
+int jk_record_apply_stored (jk_projections_t *p, const jk_stored_t *stored,
+                            char *err, size_t err_size)
+{
+    assert (p);
+    assert (stored);
+    jk_record_prepared_t prepared;
+    int rc = jk_record_prepare (stored, &prepared, err, err_size);
+    if (rc != JK_OK)
+        return rc;
+    return jk_record_apply_prepared (p, stored, &prepared, err, err_size);
 }
 
 int jk_record_apply (jk_projections_t *p, const jk_record_t *record)
