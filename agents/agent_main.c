@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7450"
+#define S_DEFAULT_QUERY  "tcp://127.0.0.1:7452"
 #define S_IMPORT_CHUNK   1000 /* rows per outbox transaction */
 
 /* The options of one program run: globals, command flags, body flags. */
@@ -52,12 +53,20 @@ static const jk_opt_t s_globals[] = {
      "log delivery diagnostics (reconnects, ...) on stderr", true},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
+    {"query", "JEJAK_QUERY", S_DEFAULT_QUERY,
+     "the hub's query endpoint (proofs of receipts)", false},
+    {"log-key", "JEJAK_LOG_KEY", NULL,
+     "the log's verifier key (log.vkey of jejak-keys log-key, or its "
+     "text): sync keeps and checks a proof of each receipt",
+     false},
     {"corrects", NULL, NULL, "id of the event this one corrects", false},
     {"type", NULL, NULL, "import: event type of the rows", false},
     {"before", NULL, NULL, "prune: date (dd/mm/yyyy or yyyy-mm-dd)", false},
+    {"verify", NULL, NULL,
+     "receipts: check every receipt against the hub's newest checkpoint", true},
 };
 #define S_GLOBALS (sizeof s_globals / sizeof s_globals[0])
-#define S_COMMON  9 /* the first S_COMMON globals are shown as global */
+#define S_COMMON  11 /* the first S_COMMON globals are shown as global */
 
 /* CURVE: --broker-key and --key both or neither, each a readable
    certificate (--key with its secret); without them only a loopback or
@@ -179,11 +188,12 @@ static void s_usage (s_agent_t *self, FILE *out)
              "  %-20s deliver what is pending, wait for the answers\n"
              "  %-20s list queued and rejected events with reasons\n"
              "  %-20s list stored events with position and hash\n"
+             "  %-20s check every receipt against the hub's log\n"
              "  %-20s show one outbox event in full (bytes included)\n"
              "  %-20s remove stored events written before DATE\n\n"
              "global flags (anywhere on the line):\n",
              "import FILE --type T", "sync", "pending", "receipts",
-             "inspect SEQ", "prune --before DATE");
+             "receipts --verify", "inspect SEQ", "prune --before DATE");
     for (size_t i = 0; i < S_COMMON; i++) {
         const jk_opt_t *o = &s_globals[i];
         fprintf (out, "  --%-10s %s%s%s%s%s\n", o->name, o->help,
@@ -198,7 +208,8 @@ static void s_usage (s_agent_t *self, FILE *out)
              "'%s COMMAND --help' shows the flags of a command.\n"
              "exit: 0 stored, 2 usage or validation error (nothing queued), "
              "3 queued but not\ndelivered (offline), 4 rejected by the "
-             "store, 1 other failure.\n",
+             "store, 5 the hub's log contradicts a\nreceipt or a checkpoint "
+             "held (fork), 1 other failure.\n",
              self->program);
 }
 
@@ -433,13 +444,14 @@ static int s_check_flags (s_agent_t *self, const jk_type_t *t,
                  self->program, name, command, self->program, command);
         return -1;
     }
-    static const char *own[] = {"corrects", "type", "before"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *own[] = {"corrects", "type", "before", "verify"};
+    for (size_t i = 0; i < 4; i++) {
         if (!jk_opts_given (self->opts, own[i]))
             continue;
         bool ok = (i == 0 && t && t->needs_corrects) ||
                   (i == 1 && strcmp (command, "import") == 0) ||
-                  (i == 2 && strcmp (command, "prune") == 0);
+                  (i == 2 && strcmp (command, "prune") == 0) ||
+                  (i == 3 && strcmp (command, "receipts") == 0);
         if (!ok) {
             fprintf (stderr, "%s: --%s is not a flag of '%s'\n", self->program,
                      own[i], command);
@@ -992,6 +1004,79 @@ static int s_cmd_import (s_agent_t *self)
 /* ---- sync, pending, receipts, prune ----------------------------------------
  */
 
+/* The log's verifier key from --log-key: the text itself, or a file
+   holding it (log.vkey). A heap string, NULL when not given. */
+static char *s_log_key (s_agent_t *self)
+{
+    const char *given = jk_opts_get (self->opts, "log-key");
+    if (!given || !*given)
+        return NULL;
+    char *text = NULL;
+    FILE *file = strchr (given, '/') || access (given, F_OK) == 0
+                     ? fopen (given, "r")
+                     : NULL;
+    if (file) {
+        char line[512] = "";
+        if (fgets (line, sizeof line, file))
+            line[strcspn (line, "\r\n")] = 0;
+        fclose (file);
+        text = jk_strdup (line);
+    } else
+        text = jk_strdup (given);
+    return text;
+}
+
+/* Proves receipts against the hub's checkpoint (docs/AGENTS.md,
+   "Receipts with proofs"); prints the outcome. An exit code. */
+static int s_prove (s_agent_t *self, const char *log_key, bool all)
+{
+    jk_proofs_config_t config = {
+        .query = jk_opts_get (self->opts, "query"),
+        .log_key = log_key,
+        .wait_ms = self->wait_ms > 0 ? self->wait_ms : 5000,
+    };
+    /* The hub's query endpoint speaks CURVE when it is not loopback. */
+    if (!jk_endpoint_is_local (config.query)) {
+        config.broker_key = self->delivery.broker_key;
+        config.key = self->delivery.key;
+    }
+    jk_proofs_stats_t stats;
+    int rc = jk_proofs_run (self->outbox, &config, all, &stats, stdout);
+    if (rc == JK_OK || rc == JK_INVALID)
+        printf ("%s: %llu receipts proven against the checkpoint of %llu "
+                "records, %llu not, %llu beyond it\n",
+                all ? "receipts --verify" : "proofs",
+                (unsigned long long)stats.proven,
+                (unsigned long long)stats.size,
+                (unsigned long long)stats.failed,
+                (unsigned long long)stats.uncovered);
+    else if (rc == JK_TEMPORARY)
+        printf ("proofs: the hub's query endpoint %s did not answer within "
+                "--wait; receipts not proven yet\n",
+                config.query);
+    return rc == JK_OK          ? JK_EXIT_OK
+           : rc == JK_INVALID   ? JK_EXIT_FORK
+           : rc == JK_TEMPORARY ? JK_EXIT_OFFLINE
+                                : JK_EXIT_FAILURE;
+}
+
+static int s_cmd_verify (s_agent_t *self)
+{
+    char *log_key = s_log_key (self);
+    if (!log_key) {
+        fprintf (stderr,
+                 "%s: receipts --verify needs --log-key (the log.vkey of "
+                 "jejak-keys log-key, from the dinas)\n",
+                 self->program);
+        return JK_EXIT_USAGE;
+    }
+    int rc = s_open_outbox (self);
+    if (rc == 0)
+        rc = s_prove (self, log_key, true);
+    free (log_key);
+    return rc;
+}
+
 static int s_cmd_sync (s_agent_t *self)
 {
     int rc = s_open_outbox (self);
@@ -1008,6 +1093,13 @@ static int s_cmd_sync (s_agent_t *self)
             (unsigned long long)stats.reconnects);
     if (drc == JK_IO || drc == JK_CLOSED)
         return JK_EXIT_FAILURE;
+    /* With the log's key: keep and check a proof of every new receipt; a
+       fork outranks everything, an unreachable query endpoint nothing. */
+    char *log_key = s_log_key (self);
+    int prc = log_key ? s_prove (self, log_key, false) : JK_EXIT_OK;
+    free (log_key);
+    if (prc == JK_EXIT_FORK)
+        return JK_EXIT_FORK;
     if (stats.rejected)
         return JK_EXIT_REJECTED;
     return stats.remaining ? JK_EXIT_OFFLINE : JK_EXIT_OK;
@@ -1255,7 +1347,8 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
     else if (strcmp (command, "pending") == 0)
         rc = s_cmd_list (self, false);
     else if (strcmp (command, "receipts") == 0)
-        rc = s_cmd_list (self, true);
+        rc = jk_opts_on (self->opts, "verify") ? s_cmd_verify (self)
+                                               : s_cmd_list (self, true);
     else if (strcmp (command, "inspect") == 0)
         rc = s_cmd_inspect (self);
     else

@@ -8,6 +8,7 @@
 #include "jk_schema.h"
 #include "jk_wire.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 
 /* ---- outbox ---------------------------------------------------------------
@@ -257,6 +258,45 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
                      int64_t wait_ms, uint64_t until_seq,
                      jk_delivery_stats_t *stats);
 
+/* ---- receipts with proofs --------------------------------------------------
+   With the log's verifier key, an office checks that each receipt's event
+   is in the dinas's log (docs/AGENTS.md, "Receipts with proofs"): it
+   fetches a signed checkpoint from the hub's query endpoint, checks the
+   log's signature and that the checkpoint extends the newest one the
+   outbox holds (a consistency proof), keeps it, then fetches, checks and
+   keeps each receipt's inclusion proof against it. Kept in the outbox:
+   table checkpoints (every checkpoint held), table forks (the evidence of
+   a checkpoint or proof that contradicts what is held), and columns
+   recorded_at, proof_size, proof of events. */
+typedef struct {
+    const char *query;   /* the hub's query endpoint */
+    const char *log_key; /* the log's verifier key (C2SP vkey text) */
+    /* CURVE (both or neither), as for delivery. */
+    const char *broker_key;
+    const char *key;
+    int64_t wait_ms; /* give up on an answer after this */
+} jk_proofs_config_t;
+
+typedef struct {
+    uint64_t size;      /* tree size of the checkpoint used */
+    uint64_t proven;    /* receipts whose inclusion proof verified */
+    uint64_t failed;    /* receipts whose proof did not verify */
+    uint64_t uncovered; /* receipts beyond the checkpoint (none yet) */
+    bool fork;          /* the checkpoint does not extend the one held */
+} jk_proofs_stats_t;
+
+/* Proves receipts: only those without a kept proof, or with all, every
+   STORED receipt again against the newest checkpoint (receipts
+   --verify). Messages for the operator go to out. Returns JK_OK;
+   JK_TEMPORARY when the query endpoint did not answer in time; JK_INVALID
+   on a fork or a proof that does not verify (evidence kept in table
+   forks, said on out); JK_IO. */
+int jk_proofs_run (jk_outbox_t *outbox, const jk_proofs_config_t *config,
+                   bool all, jk_proofs_stats_t *stats, FILE *out);
+
+/* The outbox's SQLite connection (for the proofs' tables). */
+sqlite3 *jk_outbox_db (jk_outbox_t *self);
+
 /* ---- CSV ----------------------------------------------------------------
    What spreadsheets export: ';' or ',' separator (the more frequent one
    outside quotes in the first line), UTF-8 BOM, LF or CRLF, quoted fields
@@ -307,6 +347,8 @@ enum {
     JK_EXIT_USAGE = 2,
     JK_EXIT_OFFLINE = 3,
     JK_EXIT_REJECTED = 4,
+    JK_EXIT_FORK = 5, /* the hub's log contradicts a receipt or a
+                         checkpoint the outbox holds */
 };
 int jk_agent_main (jk_domain_t domain, int argc, char **argv);
 

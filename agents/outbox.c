@@ -308,6 +308,11 @@ void jk_outbox_close (jk_outbox_t **self_p)
     *self_p = NULL;
 }
 
+sqlite3 *jk_outbox_db (jk_outbox_t *self)
+{
+    return self->db;
+}
+
 const char *jk_outbox_source (jk_outbox_t *self)
 {
     return self->source;

@@ -7,12 +7,19 @@
     checkpoint with the verifier key alone. */
 #include "test_broker_support.h"
 
+#include "jk_agent.h"
 #include "jk_merkle.h"
 #include "jk_note.h"
+
+#include <sqlite3.h>
 
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+/* Starting and stopping a hub, and a checkpoint on the feed, may take
+   long on a loaded machine: waited for with this deadline. */
+#define S_LONG_MS 60000
 
 typedef struct {
     char *dir, *keys, *key_file;
@@ -45,12 +52,12 @@ static void s_hub_start (s_hub_t *h, const char *every, bool with_key)
             free (all);
             up;
         }),
-        S_WAIT_MS));
+        S_LONG_MS));
 }
 
 static void s_hub_stop (s_hub_t *h, int signal)
 {
-    int status = jk_test_stop (h->pid, signal, S_WAIT_MS);
+    int status = jk_test_stop (h->pid, signal, S_LONG_MS);
     if (signal == SIGTERM) {
         assert_true (WIFEXITED (status));
         assert_int_equal (WEXITSTATUS (status), 0);
@@ -73,7 +80,7 @@ static int s_setup (void **state)
        default origin, and log-vkey prints the same verifier key. */
     char *out = NULL, *err = NULL;
     char *make[] = {"jejak-keys", "log-key", "--dir", h->keys, NULL};
-    assert_int_equal (jk_test_run (make, &out, &err, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_run (make, &out, &err, S_LONG_MS), 0);
     struct stat st;
     assert_int_equal (stat (h->key_file, &st), 0);
     assert_int_equal (st.st_mode & 0777, 0600);
@@ -90,12 +97,12 @@ static int s_setup (void **state)
     free (out);
     free (err);
     char *show[] = {"jejak-keys", "log-vkey", "--dir", h->keys, NULL};
-    assert_int_equal (jk_test_run (show, &out, &err, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_run (show, &out, &err, S_LONG_MS), 0);
     assert_non_null (strstr (out, vkey));
     free (out);
     free (err);
     /* A second log-key refuses to replace it (exit 1). */
-    assert_int_equal (jk_test_run (make, &out, &err, S_WAIT_MS), 1);
+    assert_int_equal (jk_test_run (make, &out, &err, S_LONG_MS), 1);
     assert_non_null (strstr (err, "--force"));
     free (out);
     free (err);
@@ -127,7 +134,7 @@ static int s_teardown (void **state)
 static zmsg_t *s_ask (zsock_t *q, zmsg_t *msg, const char *want)
 {
     zmsg_send (&msg, q);
-    zmsg_t *reply = jk_test_recv (q, S_WAIT_MS);
+    zmsg_t *reply = jk_test_recv (q, S_LONG_MS);
     assert_non_null (reply);
     char command[16];
     assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
@@ -278,9 +285,9 @@ static void s_expect_error (zsock_t *q, zmsg_t *msg, const char *code,
 static void s_feed_checkpoint (s_hub_t *h, zsock_t *feed, uint64_t size,
                                jk_checkpoint_t *cp)
 {
-    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    int64_t deadline = jk_clock_mono_ms () + S_LONG_MS;
     while (true) {
-        zmsg_t *msg = jk_test_recv (feed, S_WAIT_MS);
+        zmsg_t *msg = jk_test_recv (feed, S_LONG_MS);
         assert_non_null (msg);
         assert_int_equal (zmsg_size (msg), 2);
         zframe_t *topic = zmsg_first (msg);
@@ -319,13 +326,13 @@ static void test_checkpoints_and_proofs (void **state)
 
     s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 300, 1);
     c->count = 100;
-    s_client_deliver (c, 50, 20000, NULL, NULL);
+    s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
     /* On request: a checkpoint of exactly the 100 committed records. */
     jk_checkpoint_t *cp1 = jk_malloc (sizeof *cp1);
     s_checkpoint (h, q, cp1);
     assert_int_equal (cp1->size, 100);
     c->count = 300;
-    s_client_deliver (c, 64, 20000, NULL, NULL);
+    s_client_deliver (c, 64, S_LONG_MS, NULL, NULL);
     s_client_check_positions (c, 1);
     /* Within the second: a $checkpoint of all 300 on the feed, and HEAD
        answers it. */
@@ -404,7 +411,7 @@ static void test_without_key (void **state)
     s_expect_error (q, jk_wire_new ("CHECKPOINT"), "E_NO_CHECKPOINT",
                     "jejak-keys log-key");
     s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 3, 1);
-    s_client_deliver (c, 3, 20000, NULL, NULL);
+    s_client_deliver (c, 3, S_LONG_MS, NULL, NULL);
     assert_int_equal (s_query_head (h->query, NULL), 3);
     zmsg_t *reply = s_ask (q, s_proof_request ("CONSISTENCY", 1, 3), "PROOF");
     zmsg_destroy (&reply);
@@ -413,12 +420,173 @@ static void test_without_key (void **state)
     s_hub_stop (h, SIGTERM);
 }
 
+/* Runs jejak-registration for the office with the proof flags. */
+static int s_agent (s_hub_t *h, const char *outbox, char **out, char **err,
+                    const char *a1, const char *a2, const char *a3,
+                    const char *a4, const char *a5)
+{
+    char *vkey_file = jk_sprintf ("%s/log.vkey", h->keys);
+    char *argv[] = {"jejak-registration",
+                    "--source",
+                    "32.03.10/pacet-1",
+                    "--outbox",
+                    (char *)outbox,
+                    "--broker",
+                    h->ingest,
+                    "--query",
+                    h->query,
+                    "--log-key",
+                    vkey_file,
+                    "--wait",
+                    "30",
+                    (char *)a1,
+                    (char *)a2,
+                    (char *)a3,
+                    (char *)a4,
+                    (char *)a5,
+                    NULL};
+    int rc = jk_test_run (argv, out, err, 4 * S_LONG_MS);
+    free (vkey_file);
+    return rc;
+}
+
+/* count(*) of a query on the outbox. */
+static int64_t s_outbox_count (const char *outbox, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int64_t n = -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2 (outbox, &db, SQLITE_OPEN_READWRITE, NULL) ==
+            SQLITE_OK &&
+        sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step (st) == SQLITE_ROW)
+        n = sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    return n;
+}
+
+static void s_outbox_exec (const char *outbox, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (outbox, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+}
+
+/* A people CSV of n rows with distinct NIKs from base on. */
+static char *s_people_csv (s_hub_t *h, const char *name, int n, int base)
+{
+    char *path = jk_sprintf ("%s/%s", h->dir, name);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fprintf (f, "nik;name;sex;birth_date;desa_code\n");
+    for (int i = base; i < base + n; i++)
+        fprintf (f,
+                 "3203%02d410785%04d;Siti Aminah;P;01/07/1985;32.03.10.2012\n",
+                 1 + (i / 9999) % 30, i % 9999 + 1);
+    fclose (f);
+    return path;
+}
+
+/* The office keeps and checks a proof of each receipt on sync; receipts
+   --verify re-checks them all against the newest checkpoint; a receipt
+   whose position the office holds wrongly is found; a second history
+   signed with the same key is a fork, exit 5, with both notes kept. */
+static void test_receipts_with_proofs (void **state)
+{
+    s_hub_t *h = *state;
+    enum { N = 1500 };
+    s_hub_start (h, "1", true);
+    char *outbox = jk_sprintf ("%s/outbox.db", h->dir);
+    char *csv = s_people_csv (h, "people.csv", N, 1);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_agent (h, outbox, &out, &err, "import", csv, "--type",
+                               "person.registered", NULL),
+                      JK_EXIT_OK);
+    free (out);
+    free (err);
+    assert_int_equal (
+        s_agent (h, outbox, &out, &err, "sync", NULL, NULL, NULL, NULL),
+        JK_EXIT_OK);
+    assert_non_null (strstr (out, "proofs: 1500 receipts proven against the "
+                                  "checkpoint of 1500 records, 0 not, 0 "
+                                  "beyond it"));
+    free (out);
+    free (err);
+    assert_int_equal (s_outbox_count (outbox, "SELECT count(*) FROM events"
+                                              " WHERE proof_size = 1500"),
+                      N);
+    /* A second sync has nothing new to prove. */
+    assert_int_equal (
+        s_agent (h, outbox, &out, &err, "sync", NULL, NULL, NULL, NULL),
+        JK_EXIT_OK);
+    assert_non_null (strstr (out, "proofs: 0 receipts proven"));
+    free (out);
+    free (err);
+    assert_int_equal (s_agent (h, outbox, &out, &err, "receipts", "--verify",
+                               NULL, NULL, NULL),
+                      JK_EXIT_OK);
+    assert_non_null (strstr (out, "receipts --verify: 1500 receipts proven "
+                                  "against the checkpoint of 1500 records, "
+                                  "0 not"));
+    free (out);
+    free (err);
+    assert_int_equal (s_outbox_count (outbox, "SELECT count(*) FROM forks"), 0);
+
+    /* A receipt held with another position (seq 7 says 8): its event is
+       not at that position of the log. */
+    s_outbox_exec (outbox, "UPDATE events SET pos = 8 WHERE seq = 7");
+    assert_int_equal (s_agent (h, outbox, &out, &err, "receipts", "--verify",
+                               NULL, NULL, NULL),
+                      JK_EXIT_FORK);
+    assert_non_null (strstr (out, "receipt seq 7 (position 8) is not in the "
+                                  "hub's log of 1500 records"));
+    assert_non_null (strstr (out, "1499 receipts proven against the "
+                                  "checkpoint of 1500 records, 1 not"));
+    free (out);
+    free (err);
+    s_outbox_exec (outbox, "UPDATE events SET pos = 7 WHERE seq = 7;"
+                           "DELETE FROM forks");
+    s_hub_stop (h, SIGTERM);
+
+    /* The same key signs another history: a fresh log with other events,
+       longer than the one the office holds a checkpoint of. */
+    char *forked = jk_sprintf ("%s/forked/events.db", h->dir);
+    char *db = h->db;
+    h->db = forked;
+    s_hub_start (h, "1", true);
+    s_client_t *c = s_client_new (h->ingest, "32.03.11/cugenang-1", 1600, 5000);
+    s_client_deliver (c, 200, S_LONG_MS, NULL, NULL);
+    s_client_destroy (&c);
+    assert_int_equal (s_agent (h, outbox, &out, &err, "receipts", "--verify",
+                               NULL, NULL, NULL),
+                      JK_EXIT_FORK);
+    assert_non_null (strstr (out, "E_FORK: the hub's checkpoint of 1600 "
+                                  "records and the one of 1500 this office "
+                                  "holds are not consistent"));
+    free (out);
+    free (err);
+    /* The evidence: both signed notes, each with the log's signature. */
+    assert_int_equal (s_outbox_count (outbox, "SELECT count(*) FROM forks"
+                                              " WHERE held LIKE '%\n1500\n%'"
+                                              " AND seen LIKE '%\n1600\n%'"),
+                      1);
+    s_hub_stop (h, SIGTERM);
+    h->db = db;
+    free (forked);
+    free (csv);
+    free (outbox);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_checkpoints_and_proofs, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_without_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_receipts_with_proofs, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
