@@ -20,7 +20,9 @@
 
 static const jk_opt_t s_options[] = {
     {"db", "JEJAK_DB", "./jejak-data/events.db",
-     "event log database (SQLite; created with its directory)", false},
+     "event log database (SQLite; created with its directory); the "
+     "projections sit beside it in FILE-projections",
+     false},
     {"ingest", "JEJAK_INGEST", "tcp://127.0.0.1:7450",
      "endpoint agents submit to (ROUTER, bound)", false},
     {"feed", "JEJAK_FEED", "tcp://127.0.0.1:7451",
@@ -47,6 +49,10 @@ static const jk_opt_t s_options[] = {
      false},
     {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
      "a RAT is late this many months after its book year", false},
+    {"projection-lag-max", "JEJAK_PROJECTION_LAG_MAX", "50000",
+     "answer E_BUSY while the projections are this many records behind "
+     "the log",
+     false},
 };
 
 static void s_usage (jk_opts_t *opts)
@@ -114,7 +120,7 @@ int main (int argc, char **argv)
     int status = 0;
     zactor_t *broker = NULL, *store = NULL;
     char *cert_path = NULL, *keys_dir = NULL, *log_key = NULL;
-    uint64_t hwm, months, every;
+    uint64_t hwm, months, every, lag_max;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
         status = s_usage_error (err);
         goto cleanup;
@@ -140,6 +146,11 @@ int main (int argc, char **argv)
     if (jk_parse_u64 (jk_opts_get (opts, "checkpoint-every"), &every) ||
         every == 0 || every > 3600) {
         status = s_usage_error ("--checkpoint-every must be 1 to 3600 seconds");
+        goto cleanup;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "projection-lag-max"), &lag_max) ||
+        lag_max == 0 || lag_max > 100000000) {
+        status = s_usage_error ("--projection-lag-max must be 1 to 100000000");
         goto cleanup;
     }
     if (jk_opts_get (opts, "data-dir"))
@@ -177,6 +188,7 @@ int main (int argc, char **argv)
     sconfig.backend = S_BACKEND;
     sconfig.query = jk_opts_get (opts, "query");
     sconfig.projections.rat_deadline_months = (int)months;
+    sconfig.projection_lag_max = (int)lag_max;
     /* The query endpoint speaks CURVE when it leaves the machine; the
        broker's zauth (one per process) admits the enrolled keys. */
     if (keys && !jk_endpoint_is_local (sconfig.query))

@@ -3,6 +3,7 @@
     determinism check of jejak-replay diff: a rebuild of a live database
     must show no difference. */
 #include "jk_projections.h"
+#include "jk_projector.h"
 #include "jk_replay.h"
 
 #include <stdlib.h>
@@ -229,14 +230,11 @@ int64_t jk_replay_diff_dumps (char *a, size_t a_size, char *b, size_t b_size,
 /* Dumps one database's projections into a heap buffer. */
 static char *s_dump (const char *path, size_t *size, char *err, size_t err_size)
 {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf (err, err_size, "%s: cannot open: %s", path,
-                  db ? sqlite3_errmsg (db) : "out of memory");
-        sqlite3_close (db);
+    /* The projections' own file when there is one (a store's), else
+       the file itself (a rebuild's output holds both). */
+    sqlite3 *db = jk_projections_open_read (path, err, err_size);
+    if (!db)
         return NULL;
-    }
-    sqlite3_busy_timeout (db, 5000);
     char *text = NULL;
     FILE *mem = open_memstream (&text, size);
     char reason[256] = "";

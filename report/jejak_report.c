@@ -5,6 +5,7 @@
     auditors, and its flags (report, as-of, format, masking) are theirs. */
 #include "jk_base.h"
 #include "jk_opts.h"
+#include "jk_projector.h"
 #include "jk_report.h"
 #include "jk_version.h"
 
@@ -184,13 +185,11 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
 
     sqlite3 *db = NULL;
     int rc = S_EXIT_IO;
-    if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
-        SQLITE_OK) {
-        fprintf (stderr, "jejak-report: %s: %s\n", db_path,
-                 sqlite3_errmsg (db));
+    db = jk_projections_open_read (db_path, err, sizeof err);
+    if (!db) {
+        fprintf (stderr, "jejak-report: %s\n", err);
         goto done;
     }
-    sqlite3_busy_timeout (db, 5000);
     jk_report_functions (db, doc.masked, doc.keyed ? key : NULL);
     /* One read transaction: the head and every figure agree. */
     if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||

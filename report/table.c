@@ -3,6 +3,7 @@
     Excel (jk_excel.h) and printable A4 HTML. */
 #include "jk_base.h"
 #include "jk_excel.h"
+#include "jk_projector.h"
 #include "jk_report.h"
 
 #include <inttypes.h>
@@ -139,22 +140,17 @@ void jk_rdoc_free (jk_rdoc_t *doc)
 
 int jk_rdoc_head (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2 (db,
-                            "SELECT pos, hash FROM log ORDER BY pos DESC"
-                            " LIMIT 1",
-                            -1, &st, NULL) != SQLITE_OK) {
-        snprintf (err, err_size, "not a Jejak database (no log): %s",
+    /* The position the projections stand at and the log's hash there:
+       the figures are those of that position. */
+    uint64_t pos = 0;
+    uint8_t hash[32];
+    if (jk_projections_position (db, &pos, hash) != JK_OK) {
+        snprintf (err, err_size, "not a Jejak database (no projections): %s",
                   sqlite3_errmsg (db));
         return -1;
     }
-    doc->pos = 0;
-    snprintf (doc->hash, sizeof doc->hash, "%064d", 0);
-    if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_bytes (st, 1) == 32) {
-        doc->pos = (uint64_t)sqlite3_column_int64 (st, 0);
-        jk_hex_format (sqlite3_column_blob (st, 1), 32, doc->hash);
-    }
-    sqlite3_finalize (st);
+    doc->pos = pos;
+    jk_hex_format (hash, 32, doc->hash);
     return 0;
 }
 

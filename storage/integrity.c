@@ -196,3 +196,13 @@ int jk_writer_lock (const char *db_path, char *err, size_t err_size)
     free (path);
     return fd;
 }
+
+void jk_db_remove (const char *path)
+{
+    char buf[4096];
+    unlink (path);
+    snprintf (buf, sizeof buf, "%s-wal", path);
+    unlink (buf);
+    snprintf (buf, sizeof buf, "%s-shm", path);
+    unlink (buf);
+}

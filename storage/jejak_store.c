@@ -14,7 +14,9 @@
 
 static const jk_opt_t s_options[] = {
     {"db", "JEJAK_DB", "./jejak-data/events.db",
-     "SQLite file of the event log and projections (created 0600)", false},
+     "SQLite file of the event log (created 0600); the projections sit "
+     "beside it in FILE-projections",
+     false},
     {"backend", "JEJAK_BACKEND", "tcp://127.0.0.1:7453",
      "the broker's backend endpoint to connect to", false},
     {"query", "JEJAK_QUERY", "tcp://127.0.0.1:7452",
@@ -23,6 +25,10 @@ static const jk_opt_t s_options[] = {
      "most events committed in one transaction", false},
     {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
      "a RAT is late this many months after its book year ends", false},
+    {"projection-lag-max", "JEJAK_PROJECTION_LAG_MAX", "50000",
+     "answer E_BUSY while the projections are this many records behind "
+     "the log",
+     false},
     {"query-cert", "JEJAK_QUERY_CERT", NULL,
      "secret certificate for a CURVE query endpoint (plain if unset)", false},
     {"keys", "JEJAK_KEYS", NULL,
@@ -118,7 +124,8 @@ int main (int argc, char **argv)
     int batch_max = s_positive (opts, "batch-max", 100000);
     int months = s_positive (opts, "rat-deadline-months", 120);
     int every = s_positive (opts, "checkpoint-every", 3600);
-    if (batch_max < 0 || months < 0 || every < 0) {
+    int lag_max = s_positive (opts, "projection-lag-max", 100000000);
+    if (batch_max < 0 || months < 0 || every < 0 || lag_max < 0) {
         jk_opts_destroy (&opts);
         return 2;
     }
@@ -127,6 +134,7 @@ int main (int argc, char **argv)
         .backend = jk_opts_get (opts, "backend"),
         .query = jk_opts_get (opts, "query"),
         .batch_max = batch_max,
+        .projection_lag_max = lag_max,
         .projections = {.rat_deadline_months = months},
         .query_cert_path = jk_opts_get (opts, "query-cert"),
         .checkpoint_ms = every * 1000,

@@ -21,6 +21,10 @@ int jk_db_integrity (sqlite3 *db, const char *table, char *out,
    JK_IO. */
 int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size);
 
+/* Removes a database file and its WAL and shm companions ("-wal",
+   "-shm"); missing files are no error. */
+void jk_db_remove (const char *path);
+
 /* Where a writer keeps its lock beside the database at db_path: heap
    string "DB-writer.lock". */
 char *jk_writer_lock_path (const char *db_path);

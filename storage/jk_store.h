@@ -1,6 +1,7 @@
-/*  jk_store.h - the store: the single writer of the event log and its
-    projections, and its query endpoint. Runs as a CZMQ actor so the hub can
-    embed it beside the broker; jejak-store runs the same actor alone. */
+/*  jk_store.h - the store: the single writer of the event log, the
+    projector behind it (jk_projector.h), and its query endpoint. Runs as a CZMQ
+   actor so the hub can embed it beside the broker; jejak-store runs the same
+   actor alone. */
 #ifndef JK_STORE_H
 #define JK_STORE_H
 
@@ -22,7 +23,13 @@ typedef struct {
     /* Sign a checkpoint at most this long after a record is committed;
        0 = JK_CHECKPOINT_EVERY_MS. */
     int checkpoint_ms;
+    /* Back-pressure: while the projections are this many records or more
+       behind the log, every event is answered NACK E_BUSY (retryable).
+       0 = JK_STORE_LAG_MAX_DEFAULT. */
+    int projection_lag_max;
 } jk_store_config_t;
+
+#define JK_STORE_LAG_MAX_DEFAULT 50000
 
 #define JK_CHECKPOINT_EVERY_MS 10000
 
@@ -34,15 +41,22 @@ char *jk_log_key_path (const char *keys_dir, const char *given);
    after the previous one was signed. */
 #define JK_CHECKPOINT_ASKED_MS 1000
 
-/* Starts the store actor. It opens and migrates the database, connects to
+/* Starts the store actor. It opens and migrates the log, opens the
+   projections' file beside it (jk_projections_path) and brings it to the
+   log's head (rebuilding it from the log when missing or damaged), loads
+   the decisions' model from it, starts the projector thread, connects to
    the backend, binds the query endpoint (served by its own actor with a
    read-only connection, so catch-up never blocks the writer) and then
-   reports ready. Send "$TERM" (or zactor_destroy) to stop it cleanly.
-   Returns NULL when it failed to start, with the reason logged.
+   reports ready. An answer (ACK, REJECTED) means logged and decided; the
+   projections reach its position within the lag bound. Send "$TERM" (or
+   zactor_destroy) to stop it cleanly. Returns NULL when it failed to start,
+   with the reason logged.
 
    On its pipe the actor also answers "STATS" with one frame of text
    "received=N accepted=N rejected=N duplicates=N nacked=N batches=N
-   failed_batches=N malformed=N head=N". If the database becomes unusable
+   failed_batches=N malformed=N head=N ... projected=N projection_lag=N
+   projection_lag_ms=N projection_lag_max_ms=N projection_lag_bound=N
+   busy=N" (docs/PROTOCOL.md, STATS). If the database becomes unusable
    (corrupt, not a database) it stops writing and sends "FATAL" on its
    pipe; the owner then destroys it and exits non-zero.
 
@@ -55,7 +69,8 @@ char *jk_log_key_path (const char *keys_dir, const char *given);
    Fault injection for tests, read from JEJAK_FAULT at start:
    "crash_after_commit" _exit(86)s after the first commit that logged a
    record, before any answer; "fail_commit" makes that commit fail once
-   (SQLite's commit hook vetoes it). */
+   (SQLite's commit hook vetoes it); "crash_in_projector" (jk_projector.h)
+   _exit(87)s in the middle of a projector transaction. */
 zactor_t *jk_store_start (const jk_store_config_t *config);
 
 /* Starts the query endpoint alone on an existing log database: binds a

@@ -343,6 +343,7 @@ static const struct {
 
 static void s_evict_enrollments (jk_model_t *self, jk_str_t batch,
                                  s_batch_t *b);
+static void s_evict (jk_model_t *self, s_batch_t *b);
 
 /* ---- people: a bounded set of NIKs -----------------------------------------
  */
@@ -548,8 +549,10 @@ void jk_model_written (jk_model_t *self, uint64_t pos)
             code = zlistx_next (self->closing);
             continue;
         }
-        if (b)
+        if (b) {
+            s_evict (self, b);
             s_evict_enrollments (self, jk_str_of (code), b);
+        }
         zlistx_delete (self->closing, zlistx_cursor (self->closing));
         code = zlistx_first (self->closing);
     }
@@ -807,14 +810,15 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         if (b) {
             b->closed = true;
             b->closed_pos = pos;
-            s_evict (self, b);
-            /* Its enrolments leave once the tables hold them as they are
-               now (jk_model_written). */
+            /* Its attendance rows and enrolments leave once the tables
+               hold them as they are now (jk_model_written): a projector
+               behind the writer may not have written them yet. */
             if (self->bound && self->db) {
                 char code[KEY_MAX];
                 s_key (code, s_text (ev, "batch"), NONE, NONE);
                 zlistx_add_end (self->closing, strdup (code));
-            }
+            } else
+                s_evict (self, b);
         }
     } else if (kind == K_ASSESSMENT) {
         s_assessment_t *a = jk_calloc (1, sizeof *a);

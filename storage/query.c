@@ -5,6 +5,7 @@
     joiners, replicas, offices and auditors are its clients. */
 #include "jk_checkpoints.h"
 #include "jk_log.h"
+#include "jk_projector.h"
 #include "jk_store.h"
 #include "jk_tiles.h"
 #include "jk_wire.h"
@@ -351,13 +352,14 @@ static void s_on_snapshot (s_query_t *self, zframe_t *routing, zmsg_t *msg)
         return;
     }
     zframe_destroy (&date);
-    /* One read transaction: the position and the counters agree. */
+    /* One read transaction: the projections at their position P and
+       the log's hash at P (the board catches up from P with SINCE). */
     uint64_t pos;
     uint8_t hash[32];
     size_t size = 0;
     uint8_t *snapshot = NULL;
     if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-        s_head (self, &pos, hash) == 0)
+        jk_projections_position (self->db, &pos, hash) == JK_OK)
         snapshot = jk_projections_snapshot (self->db, day, &size);
     sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
     if (!snapshot) {
@@ -587,14 +589,12 @@ static int s_prepare (s_query_t *self, const char *sql, sqlite3_stmt **stmt)
 
 static int s_query_init (s_query_t *self, const s_args_t *args)
 {
-    if (sqlite3_open_v2 (args->db_path, &self->db,
-                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                         NULL) != SQLITE_OK) {
-        jk_error ("query", "cannot open %s: %s", args->db_path,
-                  self->db ? sqlite3_errmsg (self->db) : "out of memory");
+    char err[512];
+    self->db = jk_projections_open_read (args->db_path, err, sizeof err);
+    if (!self->db) {
+        jk_error ("query", "%s", err);
         return -1;
     }
-    sqlite3_busy_timeout (self->db, 5000);
     if (s_prepare (self,
                    "SELECT pos, type, outcome, code, message, recorded_at,"
                    " bytes, hash FROM log WHERE pos > ? ORDER BY pos"

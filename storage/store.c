@@ -1,11 +1,17 @@
 /*  store.c - the store actor (jk_store.h): the single writer. Receives
     SUBMITs from the broker's backend, decides each event (dedup, seq,
-    format, domain rules), appends log records and applies projections in
-    one transaction per batch, then answers and publishes. Used by
-    jejak-store and jejak-hub. */
+    format, domain rules) against the in-memory model, appends log records
+    in one transaction per batch, commits, then answers and publishes. The
+    projector thread (projector.c) applies the committed records to the
+    projections' own file behind it; the writer answers E_BUSY while the
+    projections lag more than the bound. Used by jejak-store and
+    jejak-hub. */
 #include "jk_checkpoints.h"
 #include "jk_integrity.h"
 #include "jk_log.h"
+#include "jk_model.h"
+#include "jk_projection_table.h"
+#include "jk_projector.h"
 #include "jk_store.h"
 #include "jk_tiles.h"
 #include "jk_wire.h"
@@ -29,6 +35,15 @@
 /* Records whose chain the store recomputes at start (jejak-replay verify
    does them all). */
 #define S_CHAIN_TAIL 10000
+/* Records per projector transaction while catching up at start. */
+#define S_CATCH_UP_MAX 20000
+/* How long the writer waits for the projections to reach the log's head
+   before it reloads its model (after a rolled-back batch). */
+#define S_MODEL_WAIT_MS 60000
+/* Committed batches remembered for the lag in ms. */
+#define S_LAG_RING 1024
+/* STATS follows the projector's position this closely while it moves. */
+#define S_LAG_PUSH_MS 20
 
 /* One submitted event of the batch being decided. */
 typedef struct {
@@ -57,27 +72,39 @@ typedef struct {
     zsock_t *backend; /* DEALER to the broker's backend */
     zactor_t *query;  /* the query endpoint's actor */
     zpoller_t *poller;
-    jk_log_t *log;                 /* the writer's log */
-    jk_projections_t *projections; /* read models on the same connection */
-    int batch_max;                 /* group commit cap in events */
-    bool terminated;               /* $TERM received */
-    bool fatal;                    /* database unusable: writing stopped */
-    int64_t next_ping;             /* mono ms of the next PING */
-    bool checkpoint_due;           /* commits since the last checkpoint */
-    int fault;                     /* 0, S_FAULT_CRASH or S_FAULT_FAIL */
-    s_counts_t counts;             /* since start */
-    uint64_t batches;              /* committed batches */
-    uint64_t failed_batches;       /* rolled back on a SQLite error */
-    uint64_t malformed;            /* backend messages ignored */
-    uint64_t send_failures;        /* answers or records not sent */
-    uint64_t clock_refused;        /* events refused: clock behind the log */
-    int64_t clock_logged;          /* mono ms of the last clock error */
-    zhashx_t *behind;              /* source -> stored_seq it reported ahead
-                                      of the log (logged once) */
-    uint64_t rewinds;              /* REWINDs sent */
-    uint64_t refused_by_broker;    /* ERRORs from the broker */
-    int lock_fd;                   /* the single writer's lock, or -1 */
-    zmsg_t **submits;              /* SUBMITs of the batch (routing first) */
+    jk_log_t *log;                /* the writer's log */
+    jk_model_t *model;            /* what the rules decide against */
+    sqlite3 *proj_read;           /* read-only: the model's load */
+    zactor_t *projector;          /* the projector thread */
+    jk_projector_shared_t shared; /* its position, published */
+    uint64_t lag_max;             /* E_BUSY at this lag (records) */
+    uint64_t busy;                /* events answered E_BUSY: lagging */
+    uint64_t pushed_projected;    /* projected in the last COUNTERS */
+    int64_t lag_max_ms;           /* most lag seen at a batch, ms */
+    struct {
+        uint64_t last_pos;   /* a committed batch's last position */
+        int64_t recorded_at; /* its first record's time, ms */
+    } ring[S_LAG_RING];
+    size_t ring_head, ring_count;
+    int batch_max;              /* group commit cap in events */
+    bool terminated;            /* $TERM received */
+    bool fatal;                 /* database unusable: writing stopped */
+    int64_t next_ping;          /* mono ms of the next PING */
+    bool checkpoint_due;        /* commits since the last checkpoint */
+    int fault;                  /* 0, S_FAULT_CRASH or S_FAULT_FAIL */
+    s_counts_t counts;          /* since start */
+    uint64_t batches;           /* committed batches */
+    uint64_t failed_batches;    /* rolled back on a SQLite error */
+    uint64_t malformed;         /* backend messages ignored */
+    uint64_t send_failures;     /* answers or records not sent */
+    uint64_t clock_refused;     /* events refused: clock behind the log */
+    int64_t clock_logged;       /* mono ms of the last clock error */
+    zhashx_t *behind;           /* source -> stored_seq it reported ahead
+                                   of the log (logged once) */
+    uint64_t rewinds;           /* REWINDs sent */
+    uint64_t refused_by_broker; /* ERRORs from the broker */
+    int lock_fd;                /* the single writer's lock, or -1 */
+    zmsg_t **submits;           /* SUBMITs of the batch (routing first) */
     size_t submit_count, submit_cap;
     s_item_t *items;  /* events of the batch, in order */
     uint8_t *records; /* the batch's records packed for RECORDS */
@@ -296,7 +323,7 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
     if (!event || jk_log_validate (event, recorded_at, &report) != 0)
         problem = &report.error;
     else {
-        rc = jk_projections_decide (self->projections, event, &decision);
+        rc = jk_model_decide (self->model, event, &decision);
         if (rc == JK_IO) {
             jk_event_destroy (&event);
             return JK_IO;
@@ -330,19 +357,8 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
         rc = s_known_id (self, item, &envelope, counts);
         return rc == JK_OK ? JK_OK : JK_IO;
     }
-    if (rc == JK_OK) {
-        jk_applied_t applied = {.pos = record.pos,
-                                .recorded_at = recorded_at,
-                                .hash = record.hash,
-                                .warnings = problem ? NULL : &report,
-                                .bytes = data,
-                                .size = size};
-        if (problem)
-            rc = jk_projections_apply_rejection (
-                self->projections, &envelope, event, code, message, &applied);
-        else
-            rc = jk_projections_apply (self->projections, event, &applied);
-    }
+    if (rc == JK_OK && !problem)
+        jk_model_apply (self->model, event, record.pos);
     if (rc == JK_OK) {
         answer->kind = problem ? JK_ANSWER_REJECTED : JK_ANSWER_ACK;
         answer->pos = record.pos;
@@ -490,13 +506,61 @@ static void s_query_ready (s_store_t *self)
     zstr_free (&command);
 }
 
+/* The projections' committed position, as the projector published it. */
+static uint64_t s_projected (s_store_t *self)
+{
+    return __atomic_load_n (&self->shared.pos, __ATOMIC_ACQUIRE);
+}
+
+/* How far the projections are behind the committed log: records, and ms
+   since the oldest committed batch they do not cover yet was recorded. */
+static uint64_t s_lag (s_store_t *self, int64_t *lag_ms)
+{
+    uint64_t projected = s_projected (self);
+    uint8_t hash[JK_HASH_SIZE];
+    uint64_t head = jk_log_head (self->log, hash);
+    while (self->ring_count > 0 &&
+           self->ring[self->ring_head].last_pos <= projected) {
+        self->ring_head = (self->ring_head + 1) % S_LAG_RING;
+        self->ring_count--;
+    }
+    if (lag_ms) {
+        *lag_ms = 0;
+        if (self->ring_count > 0 && projected < head) {
+            int64_t ms =
+                jk_clock_now_ms () - self->ring[self->ring_head].recorded_at;
+            *lag_ms = ms > 0 ? ms : 0;
+        }
+    }
+    return head > projected ? head - projected : 0;
+}
+
+/* Remembers a committed batch for the lag in ms. */
+static void s_lag_note (s_store_t *self, uint64_t last_pos, int64_t at)
+{
+    if (self->ring_count == S_LAG_RING) {
+        self->ring_head = (self->ring_head + 1) % S_LAG_RING;
+        self->ring_count--;
+    }
+    size_t i = (self->ring_head + self->ring_count) % S_LAG_RING;
+    self->ring[i].last_pos = last_pos;
+    self->ring[i].recorded_at = at;
+    self->ring_count++;
+}
+
 static char *s_counters (s_store_t *self)
 {
+    int64_t lag_ms = 0;
+    uint64_t lag = self->log ? s_lag (self, &lag_ms) : 0;
+    uint64_t projected = s_projected (self);
+    self->pushed_projected = projected;
     return jk_sprintf (
         "received=%llu accepted=%llu rejected=%llu duplicates=%llu "
         "nacked=%llu batches=%llu failed_batches=%llu malformed=%llu "
         "head=%llu clock_refused=%llu sources_behind=%zu rewinds=%llu "
-        "refused_by_broker=%llu",
+        "refused_by_broker=%llu projected=%llu projection_lag=%llu "
+        "projection_lag_ms=%lld projection_lag_max_ms=%lld "
+        "projection_lag_bound=%llu busy=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -509,7 +573,10 @@ static char *s_counters (s_store_t *self)
         (unsigned long long)self->clock_refused,
         self->behind ? zhashx_size (self->behind) : 0,
         (unsigned long long)self->rewinds,
-        (unsigned long long)self->refused_by_broker);
+        (unsigned long long)self->refused_by_broker,
+        (unsigned long long)projected, (unsigned long long)lag,
+        (long long)lag_ms, (long long)self->lag_max_ms,
+        (unsigned long long)self->lag_max, (unsigned long long)self->busy);
 }
 
 static void s_push_counters (s_store_t *self)
@@ -530,7 +597,9 @@ static int s_batch_failed (s_store_t *self, size_t events)
     char message[256];
     snprintf (message, sizeof message, "%s", jk_log_errmsg (self->log));
     jk_log_rollback (self->log);
-    jk_projections_discard (self->projections);
+    /* The model may hold what the rolled-back transaction decided: it is
+       loaded again from the projections once they reach the log's head. */
+    jk_model_destroy (&self->model);
     self->failed_batches++;
     jk_error ("store",
               "batch of %zu events rolled back, nothing answered: sqlite "
@@ -569,6 +638,94 @@ static void s_records_send (s_store_t *self, size_t *packed)
     *packed = 0;
 }
 
+/* Loads the model from the projections at the log's committed head
+   (after waiting for the projector to get there) when it is not loaded:
+   at start, and after a rolled-back batch. JK_OK or JK_IO (logged). */
+static int s_model_ready (s_store_t *self)
+{
+    if (self->model)
+        return JK_OK;
+    uint8_t hash[JK_HASH_SIZE];
+    uint64_t head = jk_log_head (self->log, hash);
+    int64_t deadline = jk_clock_mono_ms () + S_MODEL_WAIT_MS;
+    while (s_projected (self) < head) {
+        if (jk_clock_mono_ms () > deadline) {
+            jk_error ("store",
+                      "the projections did not reach the log's head %llu "
+                      "(at %llu): the model cannot be loaded",
+                      (unsigned long long)head,
+                      (unsigned long long)s_projected (self));
+            return JK_IO;
+        }
+        if (self->projector)
+            zstr_send (self->projector, "WAKE");
+        zclock_sleep (2);
+    }
+    char err[512] = "";
+    jk_model_t *model = jk_model_new (true);
+    uint64_t pos = 0;
+    uint8_t at[JK_HASH_SIZE];
+    int rc = sqlite3_exec (self->proj_read, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK &&
+        jk_projections_position (self->proj_read, &pos, at) == JK_OK &&
+        pos == head && memcmp (at, hash, JK_HASH_SIZE) == 0 &&
+        jk_model_load (model, self->proj_read, err, sizeof err) == 0) {
+        sqlite3_exec (self->proj_read, "COMMIT", NULL, NULL, NULL);
+        /* What left the model is read back from these tables: only once
+           they hold it (jk_model_written, before every batch). */
+        jk_model_written (model, head);
+        self->model = model;
+        return JK_OK;
+    }
+    jk_error ("store", "cannot load the model from the projections: %s",
+              err[0]        ? err
+              : pos != head ? "they are not at the log's head"
+                            : sqlite3_errmsg (self->proj_read));
+    sqlite3_exec (self->proj_read, "COMMIT", NULL, NULL, NULL);
+    jk_model_destroy (&model);
+    return JK_IO;
+}
+
+/* Answers each SUBMIT of [from, to) (items [first, last)), in order. */
+static void s_answer (s_store_t *self, size_t from, size_t to, size_t first,
+                      size_t last)
+{
+    size_t item = first;
+    for (size_t s = from; s < to; s++) {
+        zmsg_t *answer = jk_wire_new ("ANSWER");
+        zframe_t *routing = zmsg_first (self->submits[s]);
+        zmsg_addmem (answer, zframe_data (routing), zframe_size (routing));
+        for (; item < last && self->items[item].submit == s; item++)
+            jk_answer_add (answer, &self->items[item].answer);
+        s_backend_send (self, &answer);
+    }
+}
+
+/* Back-pressure: the projections lag lag_max records or more behind the
+   log, so every event of the batch is answered NACK E_BUSY (retryable)
+   and nothing is decided or logged until the projector has caught up
+   below the bound. */
+static void s_batch_busy (s_store_t *self, uint64_t lag)
+{
+    for (size_t i = 0; i < self->item_count; i++) {
+        s_item_t *it = &self->items[i];
+        memset (&it->answer, 0, sizeof it->answer);
+        jk_envelope_t envelope;
+        if (jk_envelope_peek (zframe_data (it->frame), zframe_size (it->frame),
+                              &envelope))
+            memcpy (it->answer.id, envelope.id, 16);
+        s_nack (it, "E_BUSY",
+                "the projections are %llu records behind the log (bound "
+                "%llu): resend later",
+                (unsigned long long)lag, (unsigned long long)self->lag_max);
+    }
+    self->counts.received += self->item_count;
+    self->counts.nacked += self->item_count;
+    self->busy += self->item_count;
+    s_answer (self, 0, self->submit_count, 0, self->item_count);
+    zstr_send (self->projector, "WAKE");
+}
+
 /* Decides the SUBMITs [from, to) of the batch in one transaction,
    commits, then answers each SUBMIT (in order) and hands the records (in
    position order) to the broker in one RECORDS message. Returns 0, or the
@@ -585,34 +742,37 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
         it->logged = false;
     }
     s_counts_t counts = {0};
+    if (s_model_ready (self) != JK_OK) {
+        /* Nothing decided, nothing answered: the senders resend. */
+        self->failed_batches++;
+        return SQLITE_BUSY;
+    }
+    jk_model_written (self->model, s_projected (self));
     if (jk_log_begin (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
     for (size_t i = first; i < last; i++)
         if (s_decide (self, &self->items[i], &counts) != JK_OK)
             return s_batch_failed (self, last - first);
-    /* The projections' write-behind counters belong to this transaction:
-       written just before COMMIT, dropped with a rollback. */
-    if (jk_projections_flush (self->projections) != JK_OK ||
-        jk_log_commit (self->log) != JK_OK)
+    if (jk_log_commit (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
     if (self->fault == S_FAULT_CRASH && counts.accepted + counts.rejected > 0)
         _exit (S_FAULT_EXIT);
+    /* The projector applies what was just committed. */
+    for (size_t i = first; i < last; i++)
+        if (self->items[i].logged) {
+            uint8_t hash[JK_HASH_SIZE];
+            s_lag_note (self, jk_log_head (self->log, hash),
+                        self->items[i].recorded_at);
+            zstr_send (self->projector, "WAKE");
+            break;
+        }
     self->batches++;
     self->counts.received += counts.received;
     self->counts.accepted += counts.accepted;
     self->counts.rejected += counts.rejected;
     self->counts.duplicates += counts.duplicates;
     self->counts.nacked += counts.nacked;
-
-    size_t item = first;
-    for (size_t s = from; s < to; s++) {
-        zmsg_t *answer = jk_wire_new ("ANSWER");
-        zframe_t *routing = zmsg_first (self->submits[s]);
-        zmsg_addmem (answer, zframe_data (routing), zframe_size (routing));
-        for (; item < last && self->items[item].submit == s; item++)
-            jk_answer_add (answer, &self->items[item].answer);
-        s_backend_send (self, &answer);
-    }
+    s_answer (self, from, to, first, last);
     /* The batch's records go to the broker in one message (RECORDS), in
        position order, cut at S_RECORDS_MAX bytes; the broker publishes
        each record on the feed. */
@@ -649,6 +809,16 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
    so one poisonous submission cannot hold back everyone else's. */
 static void s_batch_run (s_store_t *self)
 {
+    int64_t lag_ms;
+    uint64_t lag = s_lag (self, &lag_ms);
+    if (lag_ms > self->lag_max_ms)
+        self->lag_max_ms = lag_ms;
+    if (lag >= self->lag_max) {
+        s_batch_busy (self, lag);
+        s_batch_clear (self);
+        s_push_counters (self);
+        return;
+    }
     int failed = s_batch_try (self, 0, self->submit_count);
     if (failed && !self->fatal && !s_transient (failed) &&
         self->submit_count > 1)
@@ -826,6 +996,100 @@ static int s_check_log (s_store_t *self, const char *db_path)
     return -1;
 }
 
+/* A log file from before the projector held the projection tables
+   itself: they are dropped from it (the projector rebuilds them in their
+   own file from the log), so no reader can mistake them for current. */
+static int s_drop_old_projections (s_store_t *self, const char *db_path)
+{
+    sqlite3 *db = jk_log_db (self->log);
+    sqlite3_stmt *st = NULL;
+    bool old = false;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'projection_meta'",
+                            -1, &st, NULL) == SQLITE_OK)
+        old = sqlite3_step (st) == SQLITE_ROW;
+    sqlite3_finalize (st);
+    if (!old)
+        return 0;
+    char *sql = jk_strdup ("BEGIN IMMEDIATE;");
+    for (size_t i = 0; i < jk_ptable_count (); i++) {
+        char *more = jk_sprintf ("%sDROP TABLE IF EXISTS \"%s\";", sql,
+                                 jk_ptable_at (i)->name);
+        free (sql);
+        sql = more;
+    }
+    char *msg = NULL;
+    int rc = sqlite3_exec (db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec (db, "COMMIT", NULL, NULL, &msg);
+    free (sql);
+    if (rc != SQLITE_OK) {
+        jk_error ("store", "cannot drop the old projection tables from %s: %s",
+                  db_path, msg ? msg : sqlite3_errmsg (db));
+        sqlite3_free (msg);
+        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    jk_info ("store",
+             "the projection tables moved out of %s into their own file; "
+             "they are rebuilt there from the log",
+             db_path);
+    return 0;
+}
+
+/* Opens the projections' file, catches it up with the log's head (a
+   missing or damaged file is rebuilt from position 1), loads the model
+   from it and starts the projector thread. 0 or -1 (logged). */
+static int s_projector_init (s_store_t *self, const jk_store_config_t *config)
+{
+    char err[512];
+    jk_projector_t *projector = jk_projector_new (
+        config->db_path, &config->projections, err, sizeof err);
+    if (!projector) {
+        jk_error ("store", "%s", err);
+        return -1;
+    }
+    uint64_t head = jk_log_head (self->log, NULL);
+    uint64_t from = jk_projector_pos (projector);
+    if (from < head)
+        jk_info ("store",
+                 "projections at %llu, catching up with the log's "
+                 "head %llu",
+                 (unsigned long long)from, (unsigned long long)head);
+    size_t applied;
+    do {
+        int rc = jk_projector_step (projector, S_CATCH_UP_MAX, &applied, err,
+                                    sizeof err);
+        if (rc != JK_OK) {
+            jk_error ("store",
+                      "cannot bring the projections to the log's "
+                      "head: %s",
+                      err);
+            jk_projector_destroy (&projector);
+            return -1;
+        }
+    } while (applied > 0);
+    self->shared.pos = jk_projector_pos (projector);
+    char *path = jk_projections_path (config->db_path);
+    int rc = sqlite3_open_v2 (path, &self->proj_read,
+                              SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    free (path);
+    if (rc != SQLITE_OK) {
+        jk_error ("store", "cannot read the projections: %s",
+                  sqlite3_errmsg (self->proj_read));
+        jk_projector_destroy (&projector);
+        return -1;
+    }
+    sqlite3_busy_timeout (self->proj_read, 5000);
+    if (s_model_ready (self) != JK_OK) {
+        jk_projector_destroy (&projector);
+        return -1;
+    }
+    self->projector = jk_projector_start (&projector, &self->shared);
+    return self->projector ? 0 : -1;
+}
+
 /* Opens the database, sockets and query actor; 0 or -1 (logged). */
 static int s_store_init (s_store_t *self, const jk_store_config_t *config)
 {
@@ -843,19 +1107,10 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
     }
     if (s_check_log (self, config->db_path))
         return -1;
-    /* The store keeps the projections in the log's file: it migrates
-       them (the log knows nothing of them). */
-    if (jk_projections_migrate (jk_log_db (self->log), err, sizeof err)) {
-        jk_error ("store", "cannot migrate the projections: %s", err);
+    if (s_drop_old_projections (self, config->db_path))
         return -1;
-    }
-    self->projections = jk_projections_new (
-        jk_log_db (self->log), &config->projections, err, sizeof err);
-    if (!self->projections) {
-        jk_error ("store", "cannot prepare the projections: %s", err);
+    if (s_projector_init (self, config))
         return -1;
-    }
-    jk_projections_set_deferred (self->projections, true);
     const char *fault = getenv ("JEJAK_FAULT");
     if (fault && streq (fault, "crash_after_commit"))
         self->fault = S_FAULT_CRASH;
@@ -909,18 +1164,42 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
     return 0;
 }
 
+/* A clean stop lets the projector reach the log's head first (at most
+   the lag bound of records), so the projections a stopped store leaves
+   are current; then it stops. Whatever it did not apply (stopped by a
+   crash, or not within S_MODEL_WAIT_MS) it applies at the next start. */
+static void s_projector_stop (s_store_t *self)
+{
+    if (!self->projector)
+        return;
+    if (self->log && !self->fatal) {
+        uint64_t head = jk_log_head (self->log, NULL);
+        int64_t deadline = jk_clock_mono_ms () + S_MODEL_WAIT_MS;
+        zstr_send (self->projector, "WAKE");
+        while (s_projected (self) < head &&
+               !__atomic_load_n (&self->shared.failed, __ATOMIC_RELAXED) &&
+               jk_clock_mono_ms () < deadline)
+            zclock_sleep (2);
+    }
+    zactor_destroy (&self->projector);
+}
+
 static void s_store_fini (s_store_t *self)
 {
     zpoller_destroy (&self->poller);
     zactor_destroy (&self->query);
     jk_signer_destroy (&self->signer);
+    s_projector_stop (self);
     zsock_destroy (&self->backend);
     zhashx_destroy (&self->behind);
     s_batch_clear (self);
     free (self->submits);
     free (self->items);
     free (self->records);
-    jk_projections_destroy (&self->projections);
+    jk_model_destroy (&self->model);
+    if (self->proj_read)
+        sqlite3_close (self->proj_read);
+    self->proj_read = NULL;
     jk_log_close (&self->log);
     if (self->lock_fd >= 0)
         close (self->lock_fd);
@@ -933,6 +1212,9 @@ static void s_store_actor (zsock_t *pipe, void *args)
     s_store_t self_s = {.pipe = pipe, .lock_fd = -1}, *self = &self_s;
     self->batch_max =
         config->batch_max > 0 ? config->batch_max : S_BATCH_DEFAULT;
+    self->lag_max = config->projection_lag_max > 0
+                        ? (uint64_t)config->projection_lag_max
+                        : JK_STORE_LAG_MAX_DEFAULT;
     int rc = s_store_init (self, config);
     if (rc == 0)
         jk_info ("store", "ready db=%s backend=%s query=%s head=%llu",
@@ -961,6 +1243,12 @@ static void s_store_actor (zsock_t *pipe, void *args)
         int64_t sign = s_sign_due (self);
         if (sign != INT64_MAX && sign - now < wait)
             wait = sign - now;
+        /* While the projections move, STATS follows them closely. */
+        if (self->pushed_projected != s_projected (self))
+            s_push_counters (self);
+        if (self->pushed_projected < jk_log_head (self->log, NULL) &&
+            wait > S_LAG_PUSH_MS)
+            wait = S_LAG_PUSH_MS;
         if (wait < 0)
             wait = 0;
         void *which = zpoller_wait (self->poller, (int)wait);

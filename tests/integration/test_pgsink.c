@@ -220,9 +220,7 @@ static pid_t s_sink (const char *command, s_pg_t *pg, const char *query,
 /* The hub's projections in the canonical dump form (heap). */
 static char *s_hub_dump (const char *db_path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (
-        sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3 *db = jk_test_projections (db_path);
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream (&text, &size);

@@ -104,11 +104,7 @@ static size_t s_lines (const char *text)
 
 static sqlite3 *s_db (void)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (
-        sqlite3_open_v2 (s_demo->db, &db, SQLITE_OPEN_READONLY, NULL),
-        SQLITE_OK);
-    return db;
+    return jk_test_projections (s_demo->db);
 }
 
 /* One row of a query as the dump writes it: cells joined by tabs,

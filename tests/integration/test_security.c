@@ -392,10 +392,7 @@ static void test_hostile_text_verbatim (void **state)
                  "--name", person, "--sex", "P", "--birth-date", "01/07/1985",
                  "--desa-code", "32.03.10.2012", NULL),
         JK_EXIT_OK);
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (fx->db, &db, SQLITE_OPEN_READONLY, NULL),
-                      SQLITE_OK);
-    sqlite3_busy_timeout (db, 2000);
+    sqlite3 *db = jk_test_projections (fx->db);
     sqlite3_stmt *st = NULL;
     assert_int_equal (
         sqlite3_prepare_v2 (db,

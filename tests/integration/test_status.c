@@ -217,10 +217,7 @@ static zframe_t *s_store_snapshot (s_env_t *env, const char *day, uint64_t *pos)
 /* SELECT count(*) over the hub's own database, opened read-only. */
 static int64_t s_sql_count (s_env_t *env, const char *sql)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (
-        sqlite3_open_v2 (env->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout (db, 5000);
+    sqlite3 *db = jk_test_projections (env->db);
     sqlite3_stmt *stmt = NULL;
     assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
@@ -276,11 +273,7 @@ static void test_late_joiner_with_drops_matches_store (void **state)
     assert_true (jk_board_stats (board)->gaps > 0);
 
     /* Same tables as the store's, row for row. */
-    sqlite3 *hub_db = NULL;
-    assert_int_equal (
-        sqlite3_open_v2 (env->db, &hub_db, SQLITE_OPEN_READONLY, NULL),
-        SQLITE_OK);
-    sqlite3_busy_timeout (hub_db, 5000);
+    sqlite3 *hub_db = jk_test_projections (env->db);
     char *store_dump = s_dump (hub_db);
     char *board_dump = s_dump (jk_replica_db (replica));
     sqlite3_close (hub_db);
@@ -352,9 +345,7 @@ static void test_hub_restart_recovers (void **state)
     assert_true (jk_board_stats (board)->feed_reconnects >= 1);
     assert_int_equal (jk_board_stats (board)->resets, 0);
 
-    sqlite3 *hub_db = NULL;
-    sqlite3_open_v2 (env->db, &hub_db, SQLITE_OPEN_READONLY, NULL);
-    sqlite3_busy_timeout (hub_db, 5000);
+    sqlite3 *hub_db = jk_test_projections (env->db);
     char *store_dump = s_dump (hub_db);
     char *board_dump = s_dump (jk_replica_db (replica));
     sqlite3_close (hub_db);

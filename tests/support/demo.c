@@ -225,11 +225,8 @@ int jk_test_demo_import (jk_test_demo_t *fx)
 
 long jk_test_demo_sql (jk_test_demo_t *fx, const char *sql)
 {
-    sqlite3 *db = NULL;
     long value = -1;
-    assert_int_equal (sqlite3_open_v2 (fx->db, &db, SQLITE_OPEN_READONLY, NULL),
-                      SQLITE_OK);
-    sqlite3_busy_timeout (db, 5000);
+    sqlite3 *db = jk_test_projections (fx->db);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step (st) == SQLITE_ROW)

@@ -1,6 +1,7 @@
 /*  testsupport.c - temp directories, processes and bounded waits for the
     test suite (see testsupport.h). */
 #include "testsupport.h"
+#include "jk_projector.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -242,4 +243,39 @@ bool jk_test_file_has (const char *path, const char *text)
     bool has = data && strstr (data, text);
     free (data);
     return has;
+}
+
+/* The log's head and the projections' position on db, in one read
+   transaction; false when either cannot be read. */
+static bool s_projected (sqlite3 *db, uint64_t *head, uint64_t *pos)
+{
+    uint8_t hash[32];
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2 (db, "SELECT coalesce (max (pos), 0) FROM log",
+                                  -1, &st, NULL) == SQLITE_OK &&
+              sqlite3_step (st) == SQLITE_ROW;
+    if (ok)
+        *head = (uint64_t)sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    ok = ok && jk_projections_position (db, pos, hash) == JK_OK;
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+    return ok;
+}
+
+sqlite3 *jk_test_projections (const char *db_path)
+{
+    char err[512] = "";
+    sqlite3 *db = NULL;
+    uint64_t head = 0, pos = 0;
+    bool caught_up = JK_WAIT_FOR (
+        (db || (db = jk_projections_open_read (db_path, err, sizeof err))) &&
+            s_projected (db, &head, &pos) && pos >= head,
+        30000);
+    if (!caught_up)
+        fail_msg ("the projections of %s did not reach the log's head %llu "
+                  "(at %llu) %s",
+                  db_path, (unsigned long long)head, (unsigned long long)pos,
+                  err);
+    return db;
 }

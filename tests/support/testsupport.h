@@ -15,6 +15,7 @@
 #include "jk_schema.h"
 
 #include <czmq.h>
+#include <sqlite3.h>
 
 /* A fresh directory under $TMPDIR, removed by jk_test_rmdir. Returns a heap
    path. */
@@ -85,5 +86,12 @@ bool jk_test_file_has (const char *path, const char *text);
 
 /* Reads a whole file into a heap buffer (NUL-terminated); NULL if absent. */
 char *jk_test_slurp (const char *path, size_t *size);
+
+/* The projections of the store whose log is at db_path, opened read-only
+   with the log attached (jk_projections_open_read), once the projector
+   has brought them to the log's head: the ack means logged and decided,
+   the projections follow within the lag bound. Fails the test when they
+   do not get there within 30 s. */
+sqlite3 *jk_test_projections (const char *db_path);
 
 #endif

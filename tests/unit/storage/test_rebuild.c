@@ -13,12 +13,11 @@
 #define S_SUBMIT 100
 #define S_CUT    1500
 
-/* The canonical dump of a database's projections, as a heap string. */
+/* The canonical dump of a database's projections (a store's own file
+   once caught up, or a rebuild's output), as a heap string. */
 static char *s_dump (const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
-                      SQLITE_OK);
+    sqlite3 *db = jk_test_projections (path);
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream (&text, &size);
@@ -30,8 +29,8 @@ static char *s_dump (const char *path)
     return text;
 }
 
-/* Copies a live database (consistent, through SQLite) to path. */
-static void s_copy (const char *from, const char *to)
+/* Copies one database file (consistent, through SQLite) to path. */
+static void s_vacuum (const char *from, const char *to)
 {
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open (from, &db), SQLITE_OK);
@@ -39,6 +38,19 @@ static void s_copy (const char *from, const char *to)
     assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
     free (sql);
     sqlite3_close (db);
+}
+
+/* Copies a live store's log and its projections, once these have caught
+   up with the log, to path and path-projections. */
+static void s_copy (const char *from, const char *to)
+{
+    sqlite3_close (jk_test_projections (from));
+    s_vacuum (from, to);
+    char *a = jk_sprintf ("%s-projections", from);
+    char *b = jk_sprintf ("%s-projections", to);
+    s_vacuum (a, b);
+    free (a);
+    free (b);
 }
 
 static void test_rebuild_equals_live (void **state)

@@ -1,0 +1,97 @@
+/*  jk_projector.h - the projections behind the ack: a projector applies
+    the logged records, in position order, to the projection tables kept
+    in their own database file beside the log (docs/ARCHITECTURE.md, "The
+    ack and the projections"). The file is written with synchronous=NORMAL:
+    it can always be rebuilt from the log, so a crash that loses its last
+    transactions only costs a catch-up. Its position (and the log's hash
+    there) is stored in the same transaction as the rows it covers.
+
+    The store runs it as a thread behind its writer (jk_projector_start);
+    readers of the projections (the query endpoint's SNAPSHOT, jejak-report,
+    jejak-replay diff, the tests) open the file with
+    jk_projections_open_read. */
+#ifndef JK_PROJECTOR_H
+#define JK_PROJECTOR_H
+
+#include "jk_log.h"
+#include "jk_projections.h"
+#include <czmq.h>
+
+/* The projections' file of the log at log_path: "<log_path>-projections"
+   (heap string; its WAL and shm sit beside it as "-wal" and "-shm"). */
+char *jk_projections_path (const char *log_path);
+
+/* Attaches the projections' file of the log at log_path read-only to db
+   as schema "proj", so unqualified projection table names find it (db
+   must be opened with SQLITE_OPEN_URI).
+   Returns 0 when attached, 1 when there is no such file (nothing
+   attached: a rebuild's output or a file from before the projector holds
+   its projections in the log's file itself), -1 with err. */
+int jk_projections_attach (sqlite3 *db, const char *log_path, char *err,
+                           size_t err_size);
+
+/* Opens the log at log_path read-only with its projections attached
+   (jk_projections_attach), busy timeout 5 s. NULL with err. */
+sqlite3 *jk_projections_open_read (const char *log_path, char *err,
+                                   size_t err_size);
+
+/* The position the projections visible on db stand at, and the log's
+   chain hash there (zeros at 0): the projector's stored position when
+   there is one, else the last applied position (jk_projections_last_pos)
+   and the log's hash at it. Call inside a read transaction so the rows
+   read next are those of this position. JK_OK or JK_IO. */
+int jk_projections_position (sqlite3 *db, uint64_t *pos,
+                             uint8_t hash[JK_HASH_SIZE]);
+
+/* ---- the projector --------------------------------------------------------
+ */
+typedef struct _jk_projector_t jk_projector_t;
+
+/* Opens (creating it 0600 when absent) the projections' file of the log
+   at log_path, and a read-only connection to the log. A file that is
+   not a database, fails SQLite's quick check, cannot be migrated, stands
+   beyond the log's head or holds a hash that differs from the log's at
+   its position is removed and made again empty (rebuilt from position 1
+   by the steps that follow), with the reason logged. NULL with err when
+   the file cannot be made at all. */
+jk_projector_t *jk_projector_new (const char *log_path,
+                                  const jk_projections_config_t *config,
+                                  char *err, size_t err_size);
+void jk_projector_destroy (jk_projector_t **self_p);
+
+/* The position the projections stand at (committed). */
+uint64_t jk_projector_pos (jk_projector_t *self);
+
+/* Applies the next committed log records after its position, at most
+   max of them, in one transaction (jk_record_apply_stored, the rebuild's
+   and the replica's path), with the new position and hash. Sets
+   *applied (0 when caught up). JK_OK, JK_INVALID (a stored accepted
+   record no longer decodes: nothing after it can be applied) or JK_IO,
+   with the reason in err; nothing of a failed step is kept. */
+int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
+                       char *err, size_t err_size);
+
+/* The projector's database connection (tests, and the store's start-up
+   model load on the projector's own thread before it runs). */
+sqlite3 *jk_projector_db (jk_projector_t *self);
+
+/* ---- the projector thread ------------------------------------------------
+   Runs a projector as a CZMQ actor: it steps whenever the writer sends
+   "WAKE" (after each commit) and every S_IDLE ms, in transactions of at
+   most 2,000 records, until caught up. Its committed position and the
+   recorded_at of the last record it applied are published in *shared for
+   the writer (lag and back-pressure) and the query endpoint. "$TERM"
+   stops it. Fault injection for tests, read from JEJAK_FAULT at start:
+   "crash_in_projector" _exit(87)s in the middle of the first projector
+   transaction that applies two records or more: after its second record,
+   before COMMIT. */
+typedef struct {
+    volatile uint64_t pos; /* committed position (atomic access) */
+    volatile int64_t at;   /* recorded_at of the record at pos, ms */
+    volatile int failed;   /* the last step failed (JK_INVALID / JK_IO) */
+} jk_projector_shared_t;
+
+zactor_t *jk_projector_start (jk_projector_t **projector_p,
+                              jk_projector_shared_t *shared);
+
+#endif

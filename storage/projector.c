@@ -1,0 +1,494 @@
+/*  projector.c - the projections behind the ack (jk_projector.h): their
+    own database file beside the log, caught up from the committed log in
+    position order through the one apply path (jk_record_apply_stored),
+    with the position in the same transaction; and the thread the store
+    runs it on. */
+#include "jk_projector.h"
+#include "jk_integrity.h"
+#include "jk_record_apply.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG          "projector"
+#define S_LIVE_MAX   2000 /* records per transaction */
+#define S_IDLE_MS    100  /* look at the log this often when not woken */
+#define S_FAULT_EXIT 87
+
+/* The projector's own row: where the tables stand. Not a projection
+   table (not in the canonical dump): a rebuild has none. */
+#define S_DDL                                                                  \
+    "CREATE TABLE IF NOT EXISTS projector (id INTEGER PRIMARY KEY"             \
+    " CHECK (id = 1), pos INTEGER NOT NULL, hash BLOB NOT NULL);"              \
+    "INSERT OR IGNORE INTO projector VALUES (1, 0, zeroblob (32));"
+
+struct _jk_projector_t {
+    char *path;            /* the projections' file */
+    char *log_path;        /* the log's file */
+    sqlite3 *db;           /* projections, read-write */
+    sqlite3 *log;          /* the log, read-only */
+    jk_projections_t *p;   /* prepared on db, deferred counters */
+    sqlite3_stmt *rows;    /* log records after a position */
+    sqlite3_stmt *set_pos; /* UPDATE projector */
+    uint64_t pos;          /* committed position */
+    uint8_t hash[32];      /* log hash at pos */
+    int64_t at;            /* recorded_at at pos */
+    jk_projections_config_t config;
+    int fault; /* 1: crash_in_projector */
+};
+
+char *jk_projections_path (const char *log_path)
+{
+    return jk_sprintf ("%s-projections", log_path);
+}
+
+/* A path as an SQLite URI path: unreserved bytes as they are, every
+   other one %XX. Heap string. */
+static char *s_uri (const char *path)
+{
+    size_t n = strlen (path);
+    char *out = jk_malloc (3 * n + 32);
+    char *p = out + sprintf (out, "file:");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || strchr ("/._-~", c))
+            *p++ = (char)c;
+        else
+            p += sprintf (p, "%%%02X", c);
+    }
+    sprintf (p, "?mode=ro");
+    return out;
+}
+
+int jk_projections_attach (sqlite3 *db, const char *log_path, char *err,
+                           size_t err_size)
+{
+    char *path = jk_projections_path (log_path);
+    struct stat st;
+    if (stat (path, &st) != 0) {
+        free (path);
+        return 1;
+    }
+    char *uri = s_uri (path);
+    char *sql = sqlite3_mprintf ("ATTACH %Q AS proj", uri);
+    char *msg = NULL;
+    int rc = sqlite3_exec (db, sql, NULL, NULL, &msg);
+    sqlite3_free (sql);
+    free (uri);
+    if (rc != SQLITE_OK)
+        snprintf (err, err_size, "cannot open %s: %s", path,
+                  msg ? msg : sqlite3_errmsg (db));
+    sqlite3_free (msg);
+    free (path);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+sqlite3 *jk_projections_open_read (const char *log_path, char *err,
+                                   size_t err_size)
+{
+    sqlite3 *db = NULL;
+    struct stat st;
+    if (stat (log_path, &st) != 0) {
+        snprintf (err, err_size, "cannot open %s: no such file", log_path);
+        return NULL;
+    }
+    if (sqlite3_open_v2 (log_path, &db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "cannot open %s: %s", log_path,
+                  db ? sqlite3_errmsg (db) : "out of memory");
+        sqlite3_close (db);
+        return NULL;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    if (jk_projections_attach (db, log_path, err, err_size) < 0) {
+        sqlite3_close (db);
+        return NULL;
+    }
+    return db;
+}
+
+/* The log's hash at pos on db (zeros when absent). */
+static void s_log_hash (sqlite3 *db, uint64_t pos, uint8_t hash[32])
+{
+    memset (hash, 0, 32);
+    sqlite3_stmt *st = NULL;
+    if (pos > 0 &&
+        sqlite3_prepare_v2 (db, "SELECT hash FROM log WHERE pos = ?1", -1, &st,
+                            NULL) == SQLITE_OK) {
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+        if (sqlite3_step (st) == SQLITE_ROW &&
+            sqlite3_column_bytes (st, 0) == 32)
+            memcpy (hash, sqlite3_column_blob (st, 0), 32);
+    }
+    sqlite3_finalize (st);
+}
+
+int jk_projections_position (sqlite3 *db, uint64_t *pos,
+                             uint8_t hash[JK_HASH_SIZE])
+{
+    *pos = 0;
+    memset (hash, 0, JK_HASH_SIZE);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT pos, hash FROM projector", -1, &st,
+                            NULL) == SQLITE_OK) {
+        int rc = sqlite3_step (st);
+        if (rc == SQLITE_ROW) {
+            *pos = (uint64_t)sqlite3_column_int64 (st, 0);
+            if (sqlite3_column_bytes (st, 1) == JK_HASH_SIZE)
+                memcpy (hash, sqlite3_column_blob (st, 1), JK_HASH_SIZE);
+        }
+        sqlite3_finalize (st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? JK_OK : JK_IO;
+    }
+    sqlite3_finalize (st);
+    /* No projector row: the file holds log and projections together. */
+    int64_t last = jk_projections_last_pos (db);
+    if (last < 0)
+        return JK_IO;
+    *pos = (uint64_t)last;
+    s_log_hash (db, *pos, hash);
+    return JK_OK;
+}
+
+/* ---- the projector --------------------------------------------------------
+ */
+
+static int s_exec (sqlite3 *db, const char *sql, char *err, size_t err_size)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf (err, err_size, "%s", msg ? msg : sqlite3_errmsg (db));
+    sqlite3_free (msg);
+    return -1;
+}
+
+static void s_close_db (jk_projector_t *self)
+{
+    if (self->p)
+        jk_projections_discard (self->p);
+    jk_projections_destroy (&self->p);
+    sqlite3_finalize (self->set_pos);
+    self->set_pos = NULL;
+    if (self->db)
+        sqlite3_close (self->db);
+    self->db = NULL;
+}
+
+/* Opens the projections' file and checks it; 0, or -1 with why in err
+   (the caller then removes it and tries once more). */
+static int s_open_db (jk_projector_t *self, uint64_t log_head, char *err,
+                      size_t err_size)
+{
+    mode_t old_mask = umask (077);
+    int rc = sqlite3_open_v2 (
+        self->path, &self->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    umask (old_mask);
+    if (rc != SQLITE_OK) {
+        snprintf (err, err_size, "%s",
+                  self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        return -1;
+    }
+    sqlite3_extended_result_codes (self->db, 1);
+    sqlite3_busy_timeout (self->db, 5000);
+    char what[512];
+    if (s_exec (self->db,
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                err, err_size))
+        return -1;
+    if (jk_db_integrity (self->db, NULL, what, sizeof what) != JK_OK) {
+        snprintf (err, err_size, "SQLite integrity check: %.400s", what);
+        return -1;
+    }
+    if (jk_projections_migrate (self->db, err, err_size) ||
+        s_exec (self->db, S_DDL, err, err_size))
+        return -1;
+    self->p = jk_projections_new (self->db, &self->config, err, err_size);
+    if (!self->p)
+        return -1;
+    jk_projections_set_deferred (self->p, true);
+    if (sqlite3_prepare_v3 (self->db,
+                            "UPDATE projector SET pos = ?1, hash = ?2"
+                            " WHERE id = 1",
+                            -1, SQLITE_PREPARE_PERSISTENT, &self->set_pos,
+                            NULL) != SQLITE_OK ||
+        jk_projections_position (self->db, &self->pos, self->hash) != JK_OK) {
+        snprintf (err, err_size, "%s", sqlite3_errmsg (self->db));
+        return -1;
+    }
+    if (self->pos > log_head) {
+        snprintf (err, err_size,
+                  "the projections stand at position %llu, beyond the log's "
+                  "head %llu (the log was restored or replaced)",
+                  (unsigned long long)self->pos, (unsigned long long)log_head);
+        return -1;
+    }
+    uint8_t hash[32];
+    s_log_hash (self->log, self->pos, hash);
+    if (memcmp (hash, self->hash, 32) != 0) {
+        snprintf (err, err_size,
+                  "the projections were made from another log (hash at "
+                  "position %llu differs)",
+                  (unsigned long long)self->pos);
+        return -1;
+    }
+    return 0;
+}
+
+jk_projector_t *jk_projector_new (const char *log_path,
+                                  const jk_projections_config_t *config,
+                                  char *err, size_t err_size)
+{
+    assert (log_path);
+    jk_projector_t *self = jk_calloc (1, sizeof *self);
+    self->log_path = jk_strdup (log_path);
+    self->path = jk_projections_path (log_path);
+    if (config)
+        self->config = *config;
+    if (sqlite3_open_v2 (log_path, &self->log,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "cannot open the log %s: %s", log_path,
+                  self->log ? sqlite3_errmsg (self->log) : "out of memory");
+        jk_projector_destroy (&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout (self->log, 5000);
+    sqlite3_exec (self->log, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
+    if (sqlite3_prepare_v3 (self->log,
+                            "SELECT pos, recorded_at, outcome, code, message,"
+                            " bytes, hash FROM log WHERE pos > ?1"
+                            " ORDER BY pos LIMIT ?2",
+                            -1, SQLITE_PREPARE_PERSISTENT, &self->rows,
+                            NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "cannot read the log %s: %s", log_path,
+                  sqlite3_errmsg (self->log));
+        jk_projector_destroy (&self);
+        return NULL;
+    }
+    uint64_t head = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (self->log, "SELECT max (pos) FROM log", -1, &st,
+                            NULL) == SQLITE_OK &&
+        sqlite3_step (st) == SQLITE_ROW)
+        head = (uint64_t)sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+
+    char why[512];
+    if (s_open_db (self, head, why, sizeof why)) {
+        jk_warn (LOG,
+                 "the projections in %s cannot be used (%s): rebuilding "
+                 "them from the log",
+                 self->path, why);
+        s_close_db (self);
+        jk_db_remove (self->path);
+        if (s_open_db (self, head, why, sizeof why)) {
+            snprintf (err, err_size, "cannot make the projections %s: %s",
+                      self->path, why);
+            jk_projector_destroy (&self);
+            return NULL;
+        }
+    }
+    const char *fault = getenv ("JEJAK_FAULT");
+    if (fault && streq (fault, "crash_in_projector")) {
+        self->fault = 1;
+        jk_warn (LOG, "fault injection on: %s", fault);
+    }
+    return self;
+}
+
+void jk_projector_destroy (jk_projector_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_projector_t *self = *self_p;
+    s_close_db (self);
+    sqlite3_finalize (self->rows);
+    if (self->log)
+        sqlite3_close (self->log);
+    free (self->path);
+    free (self->log_path);
+    free (self);
+    *self_p = NULL;
+}
+
+uint64_t jk_projector_pos (jk_projector_t *self)
+{
+    return self->pos;
+}
+
+sqlite3 *jk_projector_db (jk_projector_t *self)
+{
+    return self->db;
+}
+
+int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
+                       char *err, size_t err_size)
+{
+    *applied = 0;
+    if (sqlite3_exec (self->log, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "reading the log: %s",
+                  sqlite3_errmsg (self->log));
+        return JK_IO;
+    }
+    int status = JK_OK;
+    bool open = false;
+    uint64_t pos = self->pos;
+    uint8_t hash[32];
+    int64_t at = self->at;
+    memcpy (hash, self->hash, 32);
+    sqlite3_bind_int64 (self->rows, 1, (sqlite3_int64)self->pos);
+    sqlite3_bind_int64 (self->rows, 2, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step (self->rows)) == SQLITE_ROW) {
+        if (!open) {
+            if (s_exec (self->db, "BEGIN IMMEDIATE", err, err_size)) {
+                status = JK_IO;
+                break;
+            }
+            open = true;
+        }
+        jk_stored_t stored = {
+            .pos = (uint64_t)sqlite3_column_int64 (self->rows, 0),
+            .recorded_at = sqlite3_column_int64 (self->rows, 1),
+            .rejected = sqlite3_column_int (self->rows, 2) == JK_LOG_REJECTED,
+            .code = (const char *)sqlite3_column_text (self->rows, 3),
+            .message = (const char *)sqlite3_column_text (self->rows, 4),
+            .bytes = sqlite3_column_blob (self->rows, 5),
+            .size = (size_t)sqlite3_column_bytes (self->rows, 5),
+            .hash = sqlite3_column_blob (self->rows, 6)};
+        if (stored.pos != pos + 1) {
+            snprintf (err, err_size, "the log has no position %llu",
+                      (unsigned long long)(pos + 1));
+            status = JK_INVALID;
+            break;
+        }
+        status = jk_record_apply_stored (self->p, &stored, err, err_size);
+        if (status != JK_OK)
+            break;
+        pos = stored.pos;
+        at = stored.recorded_at;
+        if (sqlite3_column_bytes (self->rows, 6) == 32)
+            memcpy (hash, stored.hash, 32);
+        (*applied)++;
+        if (self->fault && *applied == 2)
+            _exit (S_FAULT_EXIT); /* mid-transaction, rows applied */
+    }
+    sqlite3_reset (self->rows);
+    if (status == JK_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        snprintf (err, err_size, "reading the log: %s",
+                  sqlite3_errmsg (self->log));
+        status = JK_IO;
+    }
+    if (status == JK_OK && open) {
+        sqlite3_bind_int64 (self->set_pos, 1, (sqlite3_int64)pos);
+        sqlite3_bind_blob (self->set_pos, 2, hash, 32, SQLITE_STATIC);
+        rc = sqlite3_step (self->set_pos);
+        sqlite3_reset (self->set_pos);
+        if (rc != SQLITE_DONE || jk_projections_flush (self->p) != JK_OK ||
+            s_exec (self->db, "COMMIT", err, err_size)) {
+            if (rc != SQLITE_DONE)
+                snprintf (err, err_size, "%s", sqlite3_errmsg (self->db));
+            status = JK_IO;
+        }
+    }
+    if (status != JK_OK) {
+        if (open && !sqlite3_get_autocommit (self->db))
+            sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+        jk_projections_discard (self->p);
+        *applied = 0;
+    } else {
+        self->pos = pos;
+        self->at = at;
+        memcpy (self->hash, hash, 32);
+    }
+    sqlite3_exec (self->log, "COMMIT", NULL, NULL, NULL);
+    return status;
+}
+
+/* ---- the thread -------------------------------------------------------------
+ */
+
+typedef struct {
+    jk_projector_t *projector;
+    jk_projector_shared_t *shared;
+} s_args_t;
+
+static void s_publish (jk_projector_shared_t *shared, jk_projector_t *p,
+                       int failed)
+{
+    __atomic_store_n (&shared->at, p->at, __ATOMIC_RELAXED);
+    __atomic_store_n (&shared->failed, failed, __ATOMIC_RELAXED);
+    __atomic_store_n (&shared->pos, p->pos, __ATOMIC_RELEASE);
+}
+
+/* Steps until caught up (or a step fails: retried at the next turn). */
+static void s_catch_up (s_args_t *args, int *last_failed)
+{
+    jk_projector_t *p = args->projector;
+    size_t applied;
+    do {
+        char err[512];
+        int rc = jk_projector_step (p, S_LIVE_MAX, &applied, err, sizeof err);
+        if (rc != JK_OK) {
+            if (rc != *last_failed)
+                jk_error (LOG,
+                          "the projections stop at position %llu: %s "
+                          "(retried; the writer answers E_BUSY once the lag "
+                          "bound is reached)",
+                          (unsigned long long)p->pos, err);
+            *last_failed = rc;
+            s_publish (args->shared, p, rc);
+            return;
+        }
+        if (*last_failed)
+            jk_info (LOG, "the projections move again from position %llu",
+                     (unsigned long long)p->pos);
+        *last_failed = 0;
+        s_publish (args->shared, p, 0);
+    } while (applied > 0);
+}
+
+static void s_actor (zsock_t *pipe, void *arg)
+{
+    s_args_t args = *(s_args_t *)arg;
+    zsock_signal (pipe, 0);
+    int failed = 0;
+    s_publish (args.shared, args.projector, 0);
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (poller, true);
+    bool terminated = false;
+    while (!terminated) {
+        if (zpoller_wait (poller, S_IDLE_MS) == pipe) {
+            /* Several WAKEs may be queued: one catch-up serves them all. */
+            while (zsock_events (pipe) & ZMQ_POLLIN) {
+                char *command = zstr_recv (pipe);
+                if (!command || streq (command, "$TERM"))
+                    terminated = true;
+                free (command);
+            }
+        }
+        if (!terminated)
+            s_catch_up (&args, &failed);
+    }
+    zpoller_destroy (&poller);
+    jk_projector_destroy (&args.projector);
+}
+
+zactor_t *jk_projector_start (jk_projector_t **projector_p,
+                              jk_projector_shared_t *shared)
+{
+    assert (projector_p && *projector_p && shared);
+    s_args_t args = {*projector_p, shared};
+    *projector_p = NULL; /* the thread owns it now */
+    return zactor_new (s_actor, &args);
+}
