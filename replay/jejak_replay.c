@@ -10,6 +10,7 @@
 #include "jk_integrity.h"
 #include "jk_tiles.h"
 #include "jk_note.h"
+#include "jk_proof.h"
 #include "jk_replay.h"
 #include "jk_version.h"
 
@@ -35,10 +36,16 @@
     "            [--from-pos N] [--until-pos N] [--out FILE|DIR]\n"            \
     "  publish DB --feed EP [--instant | --speed N] [--from-pos N]\n"          \
     "  backup DB --out COPY.db       online copy of a live database\n"         \
+    "  prove DB POS [--checkpoint FILE] [--out FILE]\n"                        \
+    "                                a proof of one record anyone can check\n" \
+    "  check PROOF --log-key VKEY    check such a proof offline\n"             \
     "exit codes: 0 ok (intact, equal), 1 tampered or different, 2 usage,\n"    \
     "            3 cannot read or write, 4 publish: no subscriber came\n"
 
 #define S_EXIT_NO_SUBSCRIBER 4
+
+/* The command running, for messages. */
+static const char *s_command = "";
 
 /* Parses a command's flags; returns NULL (after printing) on --help
    (*code 0) or a usage error (*code 2). */
@@ -200,28 +207,32 @@ static int s_vkey (const char *flag, const char *text, int type,
     memset (signer, 0, sizeof *signer);
     if (jk_note_vkey_parse (text, signer->name, &signer->type, signer->pub, err,
                             sizeof err) != JK_OK) {
-        fprintf (stderr, "jejak-replay verify: --%s: %s\n", flag, err);
+        fprintf (stderr, "jejak-replay %s: --%s: %s\n", s_command, flag, err);
         return -1;
     }
     if (signer->type != type) {
         fprintf (stderr,
-                 "jejak-replay verify: --%s: key %s has type %02x, %02x "
+                 "jejak-replay %s: --%s: key %s has type %02x, %02x "
                  "expected\n",
-                 flag, signer->name, signer->type, type);
+                 s_command, flag, signer->name, signer->type, type);
         return -1;
     }
     return 0;
 }
 
-/* Reads --checkpoint, parses it and checks its signatures against
-   --log-key, --witnesses and --quorum. An exit code. */
-static int s_checkpoint_load (jk_opts_t *opts, const char *path,
-                              jk_checkpoint_t *checkpoint)
+/* Parses a checkpoint's text (named label in messages) and checks its
+   signatures against --log-key, --witnesses and --quorum. An exit
+   code. */
+static int s_checkpoint_trust (jk_opts_t *opts, const char *label,
+                               const char *text, size_t size,
+                               jk_checkpoint_t *checkpoint)
 {
     const char *log_key = jk_opts_get (opts, "log-key");
     if (!log_key) {
-        fprintf (stderr, "jejak-replay verify: --checkpoint needs --log-key "
-                         "(the log's verifier key)\n");
+        fprintf (stderr,
+                 "jejak-replay %s: --log-key (the log's verifier key) is "
+                 "needed to check a checkpoint\n",
+                 s_command);
         return JK_REPLAY_EXIT_USAGE;
     }
     static jk_note_signer_t log, witnesses[JK_NOTE_SIGS_MAX];
@@ -234,7 +245,8 @@ static int s_checkpoint_load (jk_opts_t *opts, const char *path,
          item = strtok_r (NULL, ",", &save)) {
         if (count == JK_NOTE_SIGS_MAX) {
             fprintf (stderr,
-                     "jejak-replay verify: --witnesses: more than 32 keys\n");
+                     "jejak-replay %s: --witnesses: more than 32 keys\n",
+                     s_command);
             free (copy);
             return JK_REPLAY_EXIT_USAGE;
         }
@@ -251,37 +263,51 @@ static int s_checkpoint_load (jk_opts_t *opts, const char *path,
         return JK_REPLAY_EXIT_USAGE;
     if (quorum > (uint64_t)count) {
         fprintf (stderr,
-                 "jejak-replay verify: --quorum %llu is more than the %d "
+                 "jejak-replay %s: --quorum %llu is more than the %d "
                  "trusted witnesses given\n",
-                 (unsigned long long)quorum, count);
+                 s_command, (unsigned long long)quorum, count);
         return JK_REPLAY_EXIT_USAGE;
     }
-    FILE *file = fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "jejak-replay verify: cannot read %s\n", path);
-        return JK_REPLAY_EXIT_IO;
-    }
-    static char text[JK_NOTE_MAX + 1];
-    size_t size = fread (text, 1, sizeof text, file);
-    fclose (file);
     char err[200];
     if (jk_checkpoint_parse (text, size, checkpoint, err, sizeof err) !=
         JK_OK) {
-        printf ("REFUSED checkpoint %s: %s\n", path, err);
+        printf ("REFUSED checkpoint %s: %s\n", label, err);
         return JK_REPLAY_EXIT_TAMPERED;
     }
     if (strcmp (checkpoint->origin, log.name) != 0) {
         printf ("REFUSED checkpoint %s: origin %s is not the log key's name "
                 "%s\n",
-                path, checkpoint->origin, log.name);
+                label, checkpoint->origin, log.name);
         return JK_REPLAY_EXIT_TAMPERED;
     }
     if (jk_checkpoint_trusted (checkpoint, &log, witnesses, count, (int)quorum,
                                err, sizeof err) != JK_OK) {
-        printf ("REFUSED checkpoint %s: %s\n", path, err);
+        printf ("REFUSED checkpoint %s: %s\n", label, err);
         return JK_REPLAY_EXIT_TAMPERED;
     }
     return JK_REPLAY_EXIT_OK;
+}
+
+/* Reads --checkpoint FILE and checks it as s_checkpoint_trust. */
+static int s_checkpoint_load (jk_opts_t *opts, const char *path,
+                              jk_checkpoint_t *checkpoint)
+{
+    if (!jk_opts_get (opts, "log-key")) {
+        fprintf (stderr,
+                 "jejak-replay %s: --checkpoint needs --log-key "
+                 "(the log's verifier key)\n",
+                 s_command);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "jejak-replay %s: cannot read %s\n", s_command, path);
+        return JK_REPLAY_EXIT_IO;
+    }
+    static char text[JK_NOTE_MAX + 1];
+    size_t size = fread (text, 1, sizeof text, file);
+    fclose (file);
+    return s_checkpoint_trust (opts, path, text, size, checkpoint);
 }
 
 /* After an intact walk: the log must reach the checkpoint's size and have
@@ -815,6 +841,267 @@ static int s_backup (int argc, char **argv)
     return JK_REPLAY_EXIT_OK;
 }
 
+/* Reads a whole file (at most max bytes) into a heap buffer. */
+static char *s_slurp (const char *path, size_t max, size_t *size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    char *text = jk_malloc (max + 1);
+    *size = fread (text, 1, max + 1, file);
+    fclose (file);
+    text[*size < max + 1 ? *size : max] = 0;
+    return text;
+}
+
+/* prove DB POS: the record's entry, its path in the tree of a signed
+   checkpoint (the newest stored one covering POS, or --checkpoint FILE)
+   and that checkpoint, as one jejak-proof/1 text. */
+static int s_prove (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"checkpoint", NULL, NULL,
+         "prove against this signed checkpoint (default: the newest one "
+         "the database holds that covers POS)",
+         false},
+        {"out", NULL, NULL, "write the proof here (default: stdout)", false},
+    };
+    int code;
+    jk_opts_t *opts =
+        s_parse ("prove", spec, 2, "DB POS [--checkpoint FILE] [--out FILE]",
+                 argc, argv, 2, &code);
+    if (!opts)
+        return code;
+    const char *path = jk_opts_arg (opts, 0);
+    uint64_t pos = 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    jk_tiles_t *tiles = NULL;
+    char *note = NULL, *proof = NULL;
+    uint8_t *entry = NULL;
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    code = JK_REPLAY_EXIT_IO;
+    if (jk_parse_u64 (jk_opts_arg (opts, 1), &pos) != JK_OK || pos == 0) {
+        fprintf (stderr,
+                 "jejak-replay prove: POS must be a log position (1 or "
+                 "more), got '%s'\n",
+                 jk_opts_arg (opts, 1));
+        code = JK_REPLAY_EXIT_USAGE;
+        goto done;
+    }
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf (stderr, "jejak-replay prove: cannot open %s\n", path);
+        goto done;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    const char *given = jk_opts_get (opts, "checkpoint");
+    size_t note_len = 0;
+    if (given) {
+        note = s_slurp (given, JK_NOTE_MAX, &note_len);
+        if (!note) {
+            fprintf (stderr, "jejak-replay prove: cannot read %s\n", given);
+            goto done;
+        }
+    } else if (sqlite3_prepare_v2 (db,
+                                   "SELECT note FROM checkpoint WHERE size >= ?"
+                                   " ORDER BY size DESC LIMIT 1",
+                                   -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+        if (sqlite3_step (st) == SQLITE_ROW)
+            note = jk_strdup ((const char *)sqlite3_column_text (st, 0));
+        sqlite3_finalize (st);
+        st = NULL;
+        note_len = note ? strlen (note) : 0;
+    }
+    char err[256] = "";
+    if (!note) {
+        fprintf (stderr,
+                 "jejak-replay prove: %s holds no signed checkpoint covering "
+                 "position %llu (the hub signs one within --checkpoint-every "
+                 "seconds; or give --checkpoint FILE)\n",
+                 path, (unsigned long long)pos);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    if (jk_checkpoint_parse (note, note_len, cp, err, sizeof err) != JK_OK ||
+        cp->size < pos) {
+        if (cp->size < pos && !*err)
+            snprintf (err, sizeof err,
+                      "its tree has %llu records, fewer than %llu",
+                      (unsigned long long)cp->size, (unsigned long long)pos);
+        fprintf (stderr, "jejak-replay prove: the checkpoint: %s\n", err);
+        code = JK_REPLAY_EXIT_USAGE;
+        goto done;
+    }
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT recorded_at, outcome, code, message, bytes"
+                            " FROM log WHERE pos = ?",
+                            -1, &st, NULL) != SQLITE_OK) {
+        fprintf (stderr, "jejak-replay prove: %s has no log: %s\n", path,
+                 sqlite3_errmsg (db));
+        goto done;
+    }
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+    if (sqlite3_step (st) != SQLITE_ROW) {
+        fprintf (stderr, "jejak-replay prove: %s has no position %llu\n", path,
+                 (unsigned long long)pos);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    bool rejected = sqlite3_column_int (st, 1) != 0;
+    const char *rcode =
+        rejected ? (const char *)sqlite3_column_text (st, 2) : NULL;
+    const char *rmessage =
+        rejected ? (const char *)sqlite3_column_text (st, 3) : NULL;
+    const uint8_t *bytes = sqlite3_column_blob (st, 4);
+    size_t size = (size_t)sqlite3_column_bytes (st, 4);
+    int64_t recorded_at = sqlite3_column_int64 (st, 0);
+    size_t entry_len = jk_merkle_entry (pos, recorded_at, rejected, rcode,
+                                        rmessage, bytes, size, NULL, 0);
+    entry = jk_malloc (entry_len);
+    jk_merkle_entry (pos, recorded_at, rejected, rcode, rmessage, bytes, size,
+                     entry, entry_len);
+    tiles = jk_tiles_reader (db);
+    jk_mhash_t *mh = jk_tiles_hasher (tiles);
+    uint8_t path_hashes[JK_MERKLE_PROOF_MAX][JK_MERKLE_HASH], leaf[32];
+    size_t count = 0;
+    if (jk_merkle_inclusion (jk_tiles_node, tiles, mh, pos - 1, cp->size,
+                             path_hashes, &count) != JK_OK) {
+        fprintf (stderr,
+                 "jejak-replay prove: the Merkle tree of %s does not reach "
+                 "%llu records (run jejak-replay verify)\n",
+                 path, (unsigned long long)cp->size);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    jk_mhash_leaf (mh, entry, entry_len, leaf);
+    if (jk_merkle_verify_inclusion (mh, pos - 1, cp->size, leaf, path_hashes[0],
+                                    count, cp->root) != JK_OK) {
+        fprintf (stderr,
+                 "jejak-replay prove: the log in %s does not lead to the "
+                 "checkpoint's head at %llu records: it is not the log that "
+                 "checkpoint signed (run jejak-replay verify --checkpoint)\n",
+                 path, (unsigned long long)cp->size);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    proof = jk_proof_format (entry, entry_len, path_hashes[0], count, note);
+    const char *out_path = jk_opts_get (opts, "out");
+    FILE *out = out_path ? fopen (out_path, "w") : stdout;
+    if (!out || fputs (proof, out) == EOF || (out_path && fclose (out) != 0)) {
+        fprintf (stderr, "jejak-replay prove: cannot write %s\n",
+                 out_path ? out_path : "stdout");
+        goto done;
+    }
+    if (out_path)
+        fprintf (stderr,
+                 "proof of position %llu against the checkpoint of %llu "
+                 "records: %s (%zu bytes)\n",
+                 (unsigned long long)pos, (unsigned long long)cp->size,
+                 out_path, strlen (proof));
+    code = JK_REPLAY_EXIT_OK;
+done:
+    sqlite3_finalize (st);
+    jk_tiles_destroy (&tiles);
+    if (db)
+        sqlite3_close (db);
+    free (entry);
+    free (proof);
+    free (note);
+    free (cp);
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+/* check PROOF: a jejak-proof/1 checked offline with the log's verifier
+   key (and witnesses): the checkpoint's signatures, then the record's
+   path to its head. */
+static int s_check (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"log-key", "JEJAK_LOG_KEY", NULL,
+         "the log's verifier key NAME+KEYID+KEY (required)", false},
+        {"witnesses", "JEJAK_WITNESSES", NULL,
+         "trusted witnesses' verifier keys, separated by commas", false},
+        {"quorum", NULL, "0",
+         "valid cosignatures of trusted witnesses the checkpoint needs", false},
+    };
+    int code;
+    jk_opts_t *opts =
+        s_parse ("check", spec, 3,
+                 "PROOF --log-key VKEY [--witnesses VKEY,...] [--quorum K]",
+                 argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    const char *path = jk_opts_arg (opts, 0);
+    size_t size = 0;
+    char *text = s_slurp (path, JK_PROOF_MAX, &size);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    jk_proof_t proof = {0};
+    char err[256];
+    code = JK_REPLAY_EXIT_IO;
+    if (!text) {
+        fprintf (stderr, "jejak-replay check: cannot read %s\n", path);
+        goto done;
+    }
+    if (!jk_opts_get (opts, "log-key")) {
+        fprintf (stderr, "jejak-replay check: --log-key (the log's verifier "
+                         "key) is required\n");
+        code = JK_REPLAY_EXIT_USAGE;
+        goto done;
+    }
+    if (jk_proof_parse (text, size, &proof, err, sizeof err) != JK_OK) {
+        printf ("INVALID proof %s: %s\n", path, err);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    code = s_checkpoint_trust (opts, path, proof.note, proof.note_len, cp);
+    if (code != JK_REPLAY_EXIT_OK)
+        goto done;
+    jk_mhash_t *mh = jk_mhash_new ();
+    uint8_t leaf[32];
+    jk_mhash_leaf (mh, proof.entry, proof.entry_len, leaf);
+    bool ok = proof.pos <= cp->size &&
+              jk_merkle_verify_inclusion (mh, proof.pos - 1, cp->size, leaf,
+                                          proof.path[0], proof.count,
+                                          cp->root) == JK_OK;
+    jk_mhash_destroy (&mh);
+    if (!ok) {
+        printf ("INVALID proof %s: position %llu is not in the signed tree of "
+                "%llu records with these bytes\n",
+                path, (unsigned long long)proof.pos,
+                (unsigned long long)cp->size);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    char when[26];
+    jk_time_format_wib (proof.recorded_at, when);
+    printf ("VALID proof %s: position %llu of the log %s (signed tree of %llu "
+            "records), recorded %s, %s",
+            path, (unsigned long long)proof.pos, cp->origin,
+            (unsigned long long)cp->size, when,
+            proof.outcome ? "rejected " : "accepted");
+    if (proof.outcome)
+        printf ("%.*s: %.*s", (int)proof.code_len, proof.code,
+                (int)proof.message_len, proof.message);
+    printf ("\n");
+    jk_envelope_t envelope;
+    if (jk_envelope_peek (proof.bytes, proof.size, &envelope)) {
+        char id[37];
+        jk_uuid_format (envelope.id, id);
+        printf ("event %s type %s source %s seq %llu (%zu bytes)\n", id,
+                envelope.type, envelope.source,
+                (unsigned long long)envelope.seq, proof.size);
+    }
+    code = JK_REPLAY_EXIT_OK;
+done:
+    jk_proof_fini (&proof);
+    free (text);
+    free (cp);
+    jk_opts_destroy (&opts);
+    return code;
+}
+
 int main (int argc, char **argv)
 {
     if (jk_version_asked (argc, argv)) {
@@ -834,13 +1121,15 @@ int main (int argc, char **argv)
     static const struct {
         const char *name;
         int (*run) (int argc, char **argv);
-    } commands[] = {{"verify", s_verify},   {"head", s_head},
-                    {"rebuild", s_rebuild}, {"diff", s_diff},
-                    {"export", s_export},   {"publish", s_publish},
-                    {"backup", s_backup}};
+    } commands[] = {
+        {"verify", s_verify}, {"head", s_head},     {"rebuild", s_rebuild},
+        {"diff", s_diff},     {"export", s_export}, {"publish", s_publish},
+        {"backup", s_backup}, {"prove", s_prove},   {"check", s_check}};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp (command, commands[i].name) == 0)
+        if (strcmp (command, commands[i].name) == 0) {
+            s_command = commands[i].name;
             return commands[i].run (argc - 1, argv + 1);
+        }
     fprintf (stderr, "jejak-replay: unknown command '%s' (see --help)\n",
              command);
     return JK_REPLAY_EXIT_USAGE;

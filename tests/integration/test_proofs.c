@@ -579,6 +579,99 @@ static void test_receipts_with_proofs (void **state)
     free (outbox);
 }
 
+/* jejak-replay prove exports one record's proof (a few hundred bytes);
+   jejak-replay check verifies it offline with the verifier key alone and
+   refuses a changed byte, another key, or a checkpoint without the log's
+   signature. */
+static void test_prove_and_check (void **state)
+{
+    s_hub_t *h = *state;
+    s_hub_start (h, "1", true);
+    s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 300, 1);
+    s_client_deliver (c, 100, S_LONG_MS, NULL, NULL);
+    zsock_t *q = jk_test_dealer (h->query);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    s_checkpoint (h, q, cp);
+    assert_int_equal (cp->size, 300);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+
+    char *proof = jk_sprintf ("%s/p17.proof", h->dir);
+    char *out = NULL, *err = NULL;
+    char *prove[] = {"jejak-replay", "prove", h->db, "17",
+                     "--out",        proof,   NULL};
+    assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 0);
+    assert_non_null (strstr (err, "proof of position 17 against the "
+                                  "checkpoint of 300 records"));
+    free (out);
+    free (err);
+    size_t size = 0;
+    char *text = jk_test_slurp (proof, &size);
+    /* The event (~150 bytes as base64), 9 hashes, the signed note. */
+    assert_true (size < 1024);
+    assert_int_equal (strncmp (text, "jejak-proof/1\nentry ", 20), 0);
+
+    char *check[] = {"jejak-replay", "check", proof,
+                     "--log-key",    h->vkey, NULL};
+    assert_int_equal (jk_test_run (check, &out, &err, S_LONG_MS), 0);
+    char id[37];
+    jk_uuid_format (c->items[16].id, id);
+    assert_non_null (strstr (out, "VALID proof"));
+    assert_non_null (strstr (out, "position 17 of the log "
+                                  "jejak.cianjurkab.go.id/log (signed tree "
+                                  "of 300 records)"));
+    assert_non_null (strstr (out, id));
+    assert_non_null (strstr (out, "source 32.03.10/pacet-1 seq 17"));
+    free (out);
+    free (err);
+
+    /* One changed character of the entry: not in the signed tree. */
+    char *bent = jk_strdup (text);
+    char *entry = strstr (bent, "entry ") + 6 + 40;
+    *entry = *entry == 'A' ? 'B' : 'A';
+    FILE *f = fopen (proof, "w");
+    fputs (bent, f);
+    fclose (f);
+    assert_int_equal (jk_test_run (check, &out, &err, S_LONG_MS), 1);
+    assert_non_null (strstr (out, "INVALID proof"));
+    free (out);
+    free (err);
+    free (bent);
+    /* Another log key: refused, named. */
+    uint8_t seed[32], pub[32];
+    memset (seed, 7, 32);
+    jk_note_public (seed, pub);
+    char other[256];
+    jk_note_vkey_format ("jejak.cianjurkab.go.id/log", JK_NOTE_TYPE_ED25519,
+                         pub, other, sizeof other);
+    f = fopen (proof, "w");
+    fputs (text, f);
+    fclose (f);
+    char *check_other[] = {"jejak-replay", "check", proof,
+                           "--log-key",    other,   NULL};
+    assert_int_equal (jk_test_run (check_other, &out, &err, S_LONG_MS), 1);
+    assert_non_null (strstr (out, "REFUSED checkpoint"));
+    assert_non_null (strstr (out, "the log's signature by "
+                                  "jejak.cianjurkab.go.id/log is missing"));
+    free (out);
+    free (err);
+    /* Without --log-key: a usage error; a position the log lacks: 1. */
+    char *check_bare[] = {"jejak-replay", "check", proof, NULL};
+    assert_int_equal (jk_test_run (check_bare, &out, &err, S_LONG_MS), 2);
+    free (out);
+    free (err);
+    char *prove_far[] = {"jejak-replay", "prove", h->db, "301", NULL};
+    assert_int_equal (jk_test_run (prove_far, &out, &err, S_LONG_MS), 1);
+    assert_non_null (
+        strstr (err, "no signed checkpoint covering position 301"));
+    free (out);
+    free (err);
+    free (text);
+    free (proof);
+    free (cp);
+    s_client_destroy (&c);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +679,8 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_without_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_receipts_with_proofs, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_prove_and_check, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

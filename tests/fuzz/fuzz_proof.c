@@ -1,0 +1,49 @@
+/*  fuzz_proof.c - libFuzzer target for the self-contained proof parser
+    (jk_proof_parse): any bytes, and when they parse, the parts must agree
+    with the input (the entry's fields lie inside it, the note is the
+    input's tail, the path whole hashes), a re-format must give the same
+    text back, and checking the path must answer without crashing. */
+#include "jk_proof.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    static jk_proof_t proof;
+    char err[200] = "";
+    if (jk_proof_parse ((const char *)data, size, &proof, err, sizeof err) !=
+        JK_OK) {
+        if (!err[0] || proof.entry)
+            abort ();
+        return 0;
+    }
+    const uint8_t *end = proof.entry + proof.entry_len;
+    if (proof.pos == 0 || proof.outcome < 0 || proof.outcome > 1 ||
+        proof.recorded_at < 0 || (const uint8_t *)proof.code < proof.entry ||
+        (const uint8_t *)proof.message + proof.message_len > end ||
+        proof.bytes + proof.size != end || proof.count > JK_MERKLE_PROOF_MAX ||
+        proof.note + proof.note_len != (const char *)data + size)
+        abort ();
+    char *note = jk_malloc (proof.note_len + 1);
+    memcpy (note, proof.note, proof.note_len);
+    note[proof.note_len] = 0;
+    char *again = jk_proof_format (proof.entry, proof.entry_len, proof.path[0],
+                                   proof.count, note);
+    if (strlen (again) != size || memcmp (again, data, size) != 0)
+        abort ();
+    free (again);
+    free (note);
+    jk_mhash_t *mh = jk_mhash_new ();
+    uint8_t leaf[32], root[32] = {0};
+    jk_mhash_leaf (mh, proof.entry, proof.entry_len, leaf);
+    int rc = jk_merkle_verify_inclusion (mh, proof.pos - 1, proof.pos, leaf,
+                                         proof.path[0], proof.count, root);
+    if (rc != JK_OK && rc != JK_INVALID)
+        abort ();
+    jk_mhash_destroy (&mh);
+    jk_proof_fini (&proof);
+    return 0;
+}
