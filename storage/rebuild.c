@@ -451,9 +451,10 @@ static const char *s_index_kept[] = {
     NULL,
 };
 
-/* Drops the indexes above and returns their CREATE statements (heap, ";"
-   separated; "" when none), or NULL on failure. */
-static char *s_indexes_drop (sqlite3 *db)
+/* Drops the indexes of the projection tables that are not UNIQUE (with
+   keep_read, not those above either) and returns their CREATE statements
+   (heap, ";" separated; "" when none), or NULL on failure. */
+static char *s_indexes_drop (sqlite3 *db, bool keep_read)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2 (db,
@@ -468,7 +469,7 @@ static char *s_indexes_drop (sqlite3 *db)
         const char *name = (const char *)sqlite3_column_text (st, 0);
         const char *table = (const char *)sqlite3_column_text (st, 1);
         bool kept = !jk_ptable_find (table);
-        for (int i = 0; s_index_kept[i] && !kept; i++)
+        for (int i = 0; keep_read && s_index_kept[i] && !kept; i++)
             kept = strcmp (name, s_index_kept[i]) == 0;
         if (kept)
             continue;
@@ -488,6 +489,55 @@ static char *s_indexes_drop (sqlite3 *db)
         return NULL;
     }
     return create;
+}
+
+/* ---- the log copy and the tables written in bulk --------------------------
+ */
+
+/* The log copied as stored (INSERT ... SELECT, the whole table in one
+   statement) on the output's connection, by a thread of its own while the
+   projections are applied to the staging database. */
+typedef struct {
+    sqlite3 *db;
+    int rc;
+} s_copy_t;
+
+static void *s_log_copy (void *arg)
+{
+    s_copy_t *copy = arg;
+    copy->rc = sqlite3_exec (copy->db,
+                             "INSERT INTO main.log SELECT * FROM jk_source.log",
+                             NULL, NULL, NULL);
+    return NULL;
+}
+
+/* Writes every projection table of the staging database (its connection
+   stage) into the output file: each table emptied there and filled in
+   one pass in primary-key order, so every page is written once, in
+   order. */
+static int s_tables_write (sqlite3 *stage, const char *out_path)
+{
+    char *sql = sqlite3_mprintf ("ATTACH %Q AS jk_out;"
+                                 " PRAGMA jk_out.journal_mode = OFF;"
+                                 " PRAGMA jk_out.synchronous = OFF;"
+                                 " BEGIN",
+                                 out_path);
+    int rc = sqlite3_exec (stage, sql, NULL, NULL, NULL);
+    sqlite3_free (sql);
+    for (size_t i = 0; rc == SQLITE_OK && i < jk_ptable_count (); i++) {
+        const char *name = jk_ptable_at (i)->name;
+        sql = sqlite3_mprintf ("DELETE FROM jk_out.%w;"
+                               " INSERT INTO jk_out.%w SELECT * FROM main.%w",
+                               name, name, name);
+        rc = sqlite3_exec (stage, sql, NULL, NULL, NULL);
+        sqlite3_free (sql);
+    }
+    rc =
+        rc == SQLITE_OK ? sqlite3_exec (stage, "COMMIT", NULL, NULL, NULL) : rc;
+    if (rc != SQLITE_OK)
+        sqlite3_exec (stage, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec (stage, "DETACH jk_out", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : -1;
 }
 
 /* Waits for chunk k to be filled by the reader. */
@@ -529,12 +579,14 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
     sqlite3_stmt *insert = NULL;
     jk_projections_t *projections = NULL;
     jk_log_t *out = NULL;
-    char *indexes = NULL;
+    sqlite3 *stage = NULL;
+    char *indexes = NULL, *staged_indexes = NULL;
     s_pipe_t pipe = {.src_path = src_path,
                      .until_pos = options->until_pos,
                      .until_time = options->until_time};
-    pthread_t reader;
-    bool reading = false;
+    pthread_t reader, copier;
+    bool reading = false, copying = false;
+    s_copy_t copy = {0};
     pthread_mutex_init (&pipe.lock, NULL);
     pthread_cond_init (&pipe.changed, NULL);
     pipe.chunk = jk_calloc (S_CHUNKS, sizeof *pipe.chunk);
@@ -548,16 +600,33 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
     if (jk_projections_migrate (db, err, err_size))
         goto cleanup;
     /* A rebuild that dies half-way is thrown away, so it needs neither a
-       journal nor syncs while it loads; the file turns WAL at the end.
-       The cache holds the projection tables of a few million records. */
-    sqlite3_exec (db,
-                  "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-                  " PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY",
+       journal nor syncs while it loads; the file turns WAL at the end. */
+    sqlite3_exec (db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
                   NULL, NULL, NULL);
-    indexes = s_indexes_drop (db);
-    if (!indexes)
+    /* The projections are applied to a private staging database (a
+       temporary file SQLite keeps in its cache, 1 GiB, spilling beyond),
+       then written to the output table by table in key order. */
+    if (sqlite3_open_v2 ("", &stage,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK ||
+        sqlite3_exec (stage,
+                      "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                      " PRAGMA cache_size = -1048576;"
+                      " PRAGMA temp_store = MEMORY",
+                      NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "cannot open a staging database: %s",
+                  stage ? sqlite3_errmsg (stage) : "out of memory");
+        goto cleanup;
+    }
+    if (jk_projections_migrate (stage, err, err_size))
+        goto cleanup;
+    staged_indexes = s_indexes_drop (stage, true);
+    indexes = s_indexes_drop (db, false);
+    if (!staged_indexes || !indexes)
         goto sql_fail;
-    projections = jk_projections_new (db, &options->projections, err, err_size);
+    projections =
+        jk_projections_new (stage, &options->projections, err, err_size);
     if (!projections)
         goto cleanup;
     /* Counters are written once per rebuild transaction, not per record
@@ -577,8 +646,17 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
         goto cleanup;
     }
     reading = true;
-    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    if (bulk) {
+        copy.db = db;
+        if (pthread_create (&copier, NULL, s_log_copy, &copy) != 0) {
+            snprintf (err, err_size, "cannot start the log copy");
+            goto cleanup;
+        }
+        copying = true;
+    } else if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         goto sql_fail;
+    if (sqlite3_exec (stage, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        goto stage_fail;
     for (size_t k = 0;; k++) {
         s_chunk_t *c = s_chunk_full (&pipe, k);
         for (size_t i = 0; i < c->count; i++) {
@@ -616,9 +694,10 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
             s_item_clear (item);
             if (result->records % S_REBUILD_TXN == 0 &&
                 (jk_projections_flush (projections) != JK_OK ||
-                 sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
-                 sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
-                goto sql_fail;
+                 sqlite3_exec (stage, "COMMIT", NULL, NULL, NULL) !=
+                     SQLITE_OK ||
+                 sqlite3_exec (stage, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
+                goto stage_fail;
             if (options->progress && result->records % S_PROGRESS_EVERY == 0)
                 options->progress (options->progress_arg, result->records,
                                    total);
@@ -634,33 +713,40 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
         if (last)
             break;
     }
-    if (bulk) {
-        /* The reader's connection read one snapshot; this copy may see
-           records appended since (a live log only grows): they are cut
-           off at the last position applied. */
-        char *copy = sqlite3_mprintf ("INSERT INTO main.log SELECT * FROM"
-                                      " jk_source.log;"
-                                      "DELETE FROM main.log WHERE pos > %lld",
-                                      (long long)result->head.pos);
-        int rc = sqlite3_exec (db, copy, NULL, NULL, NULL);
-        sqlite3_free (copy);
+    if (jk_projections_flush (projections) != JK_OK ||
+        sqlite3_exec (stage, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto stage_fail;
+    if (copying) {
+        pthread_join (copier, NULL);
+        copying = false;
+        if (copy.rc != SQLITE_OK)
+            goto sql_fail;
+        /* The reader's connection read one snapshot; the copy may have
+           seen records appended since (a live log only grows): they are
+           cut off at the last position applied. */
+        char *cut = sqlite3_mprintf ("DELETE FROM main.log WHERE pos > %lld",
+                                     (long long)result->head.pos);
+        int rc = sqlite3_exec (db, cut, NULL, NULL, NULL);
+        sqlite3_free (cut);
         if (rc != SQLITE_OK)
             goto sql_fail;
-    }
-    if (jk_projections_flush (projections) != JK_OK ||
-        sqlite3_exec (db, indexes, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        goto sql_fail;
-    if (bulk) {
         sqlite3_exec (db, "DETACH jk_source", NULL, NULL, NULL);
         bulk = false;
-    }
-    if (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
-        SQLITE_OK)
+    } else if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto sql_fail;
+    if (s_tables_write (stage, out_path))
+        goto stage_fail;
+    if (sqlite3_exec (db, indexes, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
+            SQLITE_OK)
         goto sql_fail;
     if (options->progress)
         options->progress (options->progress_arg, result->records, total);
     status = JK_OK;
+    goto cleanup;
+stage_fail:
+    snprintf (err, err_size, "rebuilding the projections: %s",
+              sqlite3_errmsg (stage));
     goto cleanup;
 sql_fail:
     snprintf (err, err_size, "writing %s: %s", out_path,
@@ -673,6 +759,10 @@ cleanup:
         pthread_mutex_unlock (&pipe.lock);
         pthread_join (reader, NULL);
     }
+    if (copying) {
+        sqlite3_interrupt (db);
+        pthread_join (copier, NULL);
+    }
     for (size_t k = 0; k < S_CHUNKS; k++)
         for (size_t i = 0; i < S_CHUNK; i++)
             s_item_clear (&pipe.chunk[k].item[i]);
@@ -680,11 +770,13 @@ cleanup:
     pthread_mutex_destroy (&pipe.lock);
     pthread_cond_destroy (&pipe.changed);
     free (indexes);
+    free (staged_indexes);
     sqlite3_finalize (insert);
     sqlite3_close (src);
     if (projections)
         jk_projections_discard (projections);
     jk_projections_destroy (&projections);
+    sqlite3_close (stage);
     jk_log_close (&out);
     if (status != JK_OK)
         s_remove_db (out_path);
