@@ -458,7 +458,7 @@ static void s_catch_up (s_args_t *args, int *last_failed)
     } while (applied > 0);
 }
 
-static void s_actor (zsock_t *pipe, void *arg)
+static void s_projector_actor (zsock_t *pipe, void *arg)
 {
     s_args_t args = *(s_args_t *)arg;
     zsock_signal (pipe, 0);
@@ -490,5 +490,5 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
     assert (projector_p && *projector_p && shared);
     s_args_t args = {*projector_p, shared};
     *projector_p = NULL; /* the thread owns it now */
-    return zactor_new (s_actor, &args);
+    return zactor_new (s_projector_actor, &args);
 }
