@@ -34,6 +34,17 @@ static int64_t s_now_us (void)
 
 static uint64_t s_seq;
 
+/* The projections' position in the store actor's STATS. */
+static uint64_t s_projected (zactor_t *store)
+{
+    zstr_send (store, "STATS");
+    char *text = zstr_recv (store);
+    const char *at = text ? strstr (text, " projected=") : NULL;
+    uint64_t pos = at ? strtoull (at + 11, NULL, 10) : 0;
+    free (text);
+    return pos;
+}
+
 /* A valid person.registered with a distinct NIK per serial. */
 static uint8_t *s_person (unsigned serial, size_t *size)
 {
@@ -127,7 +138,11 @@ int main (int argc, char **argv)
     jk_broker_config_t bc = {
         .ingest = ingest, .feed = feed, .backend = backend};
     zactor_t *broker = jk_broker_start (&bc);
-    jk_store_config_t sc = {.db_path = db, .backend = backend, .query = query};
+    /* The load below does not resend an E_BUSY: no lag bound. */
+    jk_store_config_t sc = {.db_path = db,
+                            .backend = backend,
+                            .query = query,
+                            .projection_lag_max = INT32_MAX};
     zactor_t *store = jk_store_start (&sc);
     if (!broker || !store) {
         fprintf (stderr, "bench_status: broker or store did not start\n");
@@ -203,6 +218,10 @@ int main (int argc, char **argv)
     uint64_t have = 10 + n;
     if (have < events)
         s_load (agent, (unsigned)have, events - (unsigned)have);
+    /* The store's projections reach the head first: the board joins by
+       state at P = head (docs/ARCHITECTURE.md, "Late join by state"). */
+    while (s_projected (store) < events)
+        zclock_sleep (10);
     replica = jk_replica_new (err, sizeof err);
     sink = jk_replica_sink (replica);
     int64_t t0 = s_now_us ();
@@ -212,6 +231,8 @@ int main (int argc, char **argv)
         jk_board_poll (board, 10);
     double join_s = (double)(s_now_us () - t0) / 1e6;
     uint64_t joined = jk_board_pos (board);
+    uint64_t state_bytes = jk_board_stats (board)->state_bytes;
+    uint64_t since_records = jk_board_stats (board)->catchup_records;
     jk_board_destroy (&board);
     jk_replica_destroy (&replica);
 
@@ -231,17 +252,20 @@ int main (int argc, char **argv)
     printf ("  submit->board updated  p50 %.3f ms  p99 %.3f ms  (board "
             "p99 - raw p99 %.3f ms)\n",
             upd50, upd99, upd99 - raw99);
-    printf ("  late join to live      %.2f s  (%.0f ev/s)\n", join_s,
-            (double)joined / join_s);
+    printf ("  late join to live      %.2f s  (%.0f ev/s; state %.1f MB, "
+            "%llu records after it)\n",
+            join_s, (double)joined / join_s, (double)state_bytes / 1e6,
+            (unsigned long long)since_records);
     printf ("  store rebuild          %.2f s  (%.0f ev/s)\n", rebuild_s,
             (double)result.records / rebuild_s);
     printf ("{\"bench\":\"status\",\"events\":%llu,\"rounds\":%zu,"
             "\"feed_p50_ms\":%.3f,\"feed_p99_ms\":%.3f,"
             "\"board_p50_ms\":%.3f,\"board_p99_ms\":%.3f,"
-            "\"join_s\":%.3f,\"join_ev_s\":%.0f,\"rebuild_s\":%.3f,"
+            "\"join_s\":%.3f,\"join_ev_s\":%.0f,\"join_state_bytes\":%llu,"
+            "\"rebuild_s\":%.3f,"
             "\"rebuild_ev_s\":%.0f}\n",
             (unsigned long long)joined, n, raw50, raw99, upd50, upd99, join_s,
-            (double)joined / join_s, rebuild_s,
+            (double)joined / join_s, (unsigned long long)state_bytes, rebuild_s,
             (double)result.records / rebuild_s);
 
     free (raw);

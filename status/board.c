@@ -24,22 +24,26 @@ struct _jk_board_t {
     uint8_t hash[32];         /* chain hash at pos */
     uint64_t head;            /* highest head seen */
     uint64_t suspect;         /* a head beyond pos, checked next time */
-    bool catching;            /* a SINCE stream is running */
-    uint64_t outstanding;     /* credit granted and not yet used */
-    zlistx_t *buffer;         /* feed records held, zmsg_t *, by pos */
-    uint64_t feed_count;      /* feed records seen (for drop_every) */
-    int64_t feed_heard;       /* mono ms of the last feed message */
-    int64_t query_heard;      /* mono ms of the last query message */
-    int64_t query_asked;      /* mono ms of the oldest unanswered ask */
-    int64_t head_pinged;      /* mono ms of the last HEAD sent */
-    bool feed_silent;         /* feed past its silence limit */
-    bool store_silent;        /* store past its silence limit */
-    bool in_batch;            /* sink begin called, commit pending */
-    bool changed;             /* something visible changed */
-    char note[160];           /* latest recovery note */
-    jk_board_stats_t stats;   /* counters */
-    jk_office_t *offices;     /* heartbeats, sorted by source */
-    size_t office_count;      /* entries in offices */
+    bool catching;            /* a SINCE stream (or STATE) is running */
+    bool loading;             /* a STATE is on its way */
+    bool no_state;            /* the store sends none: history only */
+    uint8_t *image;           /* the STATE image received so far */
+    uint64_t state_size, state_got;
+    uint64_t outstanding;   /* credit granted and not yet used */
+    zlistx_t *buffer;       /* feed records held, zmsg_t *, by pos */
+    uint64_t feed_count;    /* feed records seen (for drop_every) */
+    int64_t feed_heard;     /* mono ms of the last feed message */
+    int64_t query_heard;    /* mono ms of the last query message */
+    int64_t query_asked;    /* mono ms of the oldest unanswered ask */
+    int64_t head_pinged;    /* mono ms of the last HEAD sent */
+    bool feed_silent;       /* feed past its silence limit */
+    bool store_silent;      /* store past its silence limit */
+    bool in_batch;          /* sink begin called, commit pending */
+    bool changed;           /* something visible changed */
+    char note[160];         /* latest recovery note */
+    jk_board_stats_t stats; /* counters */
+    jk_office_t *offices;   /* heartbeats, sorted by source */
+    size_t office_count;    /* entries in offices */
 };
 
 static const char *s_state_names[] = {"starting", "catching up", "live"};
@@ -166,6 +170,78 @@ static void s_grant (jk_board_t *self)
 
 static void s_commit (jk_board_t *self);
 
+/* Asks the store for its projections' state (STATE) when the sink can
+   load one, else for the whole history (SINCE from 0). Feed records wait
+   in the buffer meanwhile. */
+static void s_start_over (jk_board_t *self)
+{
+    if (!self->sink.load || self->no_state) {
+        s_catch_up (self);
+        return;
+    }
+    zmsg_t *msg = jk_wire_new ("STATE");
+    zmsg_send (&msg, self->query);
+    self->loading = true;
+    self->catching = true;
+    self->outstanding = 0;
+    free (self->image);
+    self->image = NULL;
+    self->state_size = self->state_got = 0;
+    if (!self->query_asked)
+        self->query_asked = jk_clock_mono_ms ();
+}
+
+/* Takes one STATE chunk; once whole, loads it and catches up from its
+   position with SINCE. */
+static void s_on_state (jk_board_t *self, zmsg_t *msg)
+{
+    uint64_t pos, total, offset;
+    zframe_t *hash = NULL, *chunk = NULL;
+    if (!self->loading || jk_wire_pop_u64 (msg, &pos) ||
+        !(hash = zmsg_pop (msg)) || zframe_size (hash) != 32 ||
+        jk_wire_pop_u64 (msg, &total) || jk_wire_pop_u64 (msg, &offset) ||
+        !(chunk = zmsg_pop (msg)) || offset != self->state_got || total == 0 ||
+        offset + zframe_size (chunk) > total ||
+        (self->image && total != self->state_size)) {
+        zframe_destroy (&hash);
+        zframe_destroy (&chunk);
+        return; /* not ours, or out of order: the next turn asks again */
+    }
+    if (!self->image) {
+        self->image = jk_malloc (total);
+        self->state_size = total;
+    }
+    memcpy (self->image + offset, zframe_data (chunk), zframe_size (chunk));
+    self->state_got += zframe_size (chunk);
+    zframe_destroy (&chunk);
+    if (self->state_got < total) {
+        zframe_destroy (&hash);
+        return;
+    }
+    self->loading = false;
+    int rc = self->sink.load (self->sink.arg, self->image, total);
+    free (self->image);
+    self->image = NULL;
+    if (rc != 0) {
+        zframe_destroy (&hash);
+        self->no_state = true;
+        s_note (self, "the store's state could not be loaded: reloading "
+                      "from position 0");
+        self->sink.reset (self->sink.arg);
+        s_catch_up (self);
+        return;
+    }
+    self->pos = pos;
+    memcpy (self->hash, zframe_data (hash), 32);
+    zframe_destroy (&hash);
+    if (pos > self->head)
+        self->head = pos;
+    self->stats.state_loads++;
+    self->stats.state_bytes = total;
+    self->changed = true;
+    s_catch_up (self);
+}
+
 /* Drops the sink's content and starts again from position 0: the log the
    store now serves is not the one the sink was built from. */
 static void s_reset (jk_board_t *self, const char *why)
@@ -184,7 +260,7 @@ static void s_reset (jk_board_t *self, const char *why)
     char text[160];
     snprintf (text, sizeof text, "%s: reloading from position 0", why);
     s_note (self, text);
-    s_catch_up (self);
+    s_start_over (self);
 }
 
 /* Applies one record that is the next position; -1 when the sink failed
@@ -437,7 +513,12 @@ static void s_on_query (jk_board_t *self, zmsg_t **msg_p)
         zmsg_destroy (msg_p);
         return;
     }
-    if (strcmp (command, "RECORD") == 0) {
+    if (strcmp (command, "STATE") == 0)
+        s_on_state (self, msg);
+    else if (self->loading && (strcmp (command, "RECORD") == 0 ||
+                               strcmp (command, "END") == 0)) {
+        /* Left from a stream before the STATE was asked for. */
+    } else if (strcmp (command, "RECORD") == 0) {
         jk_record_t r;
         self->stats.catchup_records++;
         if (self->outstanding > 0)
@@ -480,6 +561,12 @@ static void s_on_query (jk_board_t *self, zmsg_t **msg_p)
         char *text = zmsg_popstr (msg);
         jk_warn ("status", "store error code=%s message=%s", code ? code : "?",
                  text ? text : "?");
+        if (self->loading) {
+            /* No state from this store: the whole history instead. */
+            self->loading = false;
+            self->no_state = true;
+            s_catch_up (self);
+        }
         free (code);
         free (text);
     }
@@ -508,7 +595,9 @@ static void s_timers (jk_board_t *self)
         s_note (self, "store not answering (restart?): reconnecting");
         s_query_connect (self);
         self->query_asked = 0;
-        if (self->catching)
+        if (self->loading)
+            s_start_over (self);
+        else if (self->catching)
             s_catch_up (self);
     }
     if (!self->catching && now - self->head_pinged >= S_HEAD_PING_MS) {
@@ -556,7 +645,7 @@ jk_board_t *jk_board_new (const jk_board_config_t *config,
     self->state = JK_BOARD_STARTING;
     self->head_pinged = jk_clock_mono_ms ();
     self->changed = true;
-    s_catch_up (self);
+    s_start_over (self);
     return self;
 }
 
@@ -570,6 +659,7 @@ void jk_board_destroy (jk_board_t **self_p)
     zsock_destroy (&self->feed);
     zsock_destroy (&self->query);
     zlistx_destroy (&self->buffer);
+    free (self->image);
     free (self->offices);
     free (self->feed_ep);
     free (self->query_ep);

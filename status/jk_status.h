@@ -24,6 +24,11 @@ typedef struct {
     int (*apply) (void *arg, const jk_record_t *record);
     int (*commit) (void *arg); /* close a batch */
     int (*reset) (void *arg);  /* forget everything */
+    /* Optional (NULL: none): replace everything with the state at a
+       position, a SQLite database image of the projections (the query
+       endpoint's STATE). A board whose sink can load starts (and starts
+       over) from the state instead of from position 1. */
+    int (*load) (void *arg, const uint8_t *image, size_t size);
 } jk_board_sink_t;
 
 /* ---- the board ------------------------------------------------------------
@@ -78,6 +83,8 @@ typedef struct {
     uint64_t query_reconnects; /* DEALER sockets recreated (store silent) */
     uint64_t test_dropped;     /* feed records dropped by drop_every */
     uint64_t buffer_dropped;   /* feed records over buffer_max */
+    uint64_t state_loads;      /* states loaded (STATE at a position) */
+    uint64_t state_bytes;      /* bytes of the last state loaded */
 } jk_board_stats_t;
 
 typedef struct _jk_board_t jk_board_t;

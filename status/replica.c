@@ -12,13 +12,33 @@ struct _jk_replica_t {
     jk_active_rule_t rule;         /* for "active" in snapshots */
 };
 
-/* Opens a fresh database with the projection tables. */
-static int s_open (jk_replica_t *self, char *err, size_t err_size)
+/* Opens a fresh database with the projection tables, or with the
+   given image of them (the store's STATE; copied). */
+static int s_open (jk_replica_t *self, const uint8_t *image, size_t size,
+                   char *err, size_t err_size)
 {
     if (sqlite3_open (":memory:", &self->db) != SQLITE_OK) {
         snprintf (err, err_size, "sqlite3_open(:memory:): %s",
                   sqlite3_errmsg (self->db));
         return -1;
+    }
+    if (image) {
+        unsigned char *copy = sqlite3_malloc64 (size);
+        if (!copy) {
+            snprintf (err, err_size, "no memory for a state of %zu bytes",
+                      size);
+            return -1;
+        }
+        memcpy (copy, image, size);
+        if (sqlite3_deserialize (self->db, "main", copy, (sqlite3_int64)size,
+                                 (sqlite3_int64)size,
+                                 SQLITE_DESERIALIZE_FREEONCLOSE |
+                                     SQLITE_DESERIALIZE_RESIZEABLE) !=
+            SQLITE_OK) {
+            snprintf (err, err_size, "the state is not a database: %s",
+                      sqlite3_errmsg (self->db));
+            return -1;
+        }
     }
     /* Nothing here outlives the process: no journal to disk, no syncs. */
     char *msg = NULL;
@@ -51,7 +71,7 @@ jk_replica_t *jk_replica_new (char *err, size_t err_size)
 {
     jk_replica_t *self = jk_calloc (1, sizeof *self);
     jk_active_rule_default (&self->rule);
-    if (s_open (self, err, err_size)) {
+    if (s_open (self, NULL, 0, err, err_size)) {
         jk_replica_destroy (&self);
         return NULL;
     }
@@ -115,11 +135,27 @@ static int s_reset (void *arg)
     jk_replica_t *self = (jk_replica_t *)arg;
     s_close (self);
     char err[256] = "";
-    if (s_open (self, err, sizeof err)) {
+    if (s_open (self, NULL, 0, err, sizeof err)) {
         jk_error ("status", "replica reset failed: %s", err);
         return -1;
     }
     return 0;
+}
+
+/* Starts over from the store's state at a position (an image of its
+   projections' file). */
+static int s_load (void *arg, const uint8_t *image, size_t size)
+{
+    jk_replica_t *self = (jk_replica_t *)arg;
+    s_close (self);
+    char err[256] = "";
+    if (s_open (self, image, size, err, sizeof err) == 0)
+        return 0;
+    jk_error ("status", "replica load failed: %s", err);
+    s_close (self);
+    if (s_open (self, NULL, 0, err, sizeof err))
+        jk_error ("status", "replica reset failed: %s", err);
+    return -1;
 }
 
 jk_board_sink_t jk_replica_sink (jk_replica_t *self)
@@ -128,7 +164,8 @@ jk_board_sink_t jk_replica_sink (jk_replica_t *self)
                              .begin = s_begin,
                              .apply = s_apply,
                              .commit = s_commit,
-                             .reset = s_reset};
+                             .reset = s_reset,
+                             .load = s_load};
 }
 
 uint8_t *jk_replica_snapshot (jk_replica_t *self, int32_t as_of_day,

@@ -14,8 +14,9 @@
 #include <msgpack.h>
 #include <string.h>
 
-#define S_SCAN_ROWS  512 /* rows read per stream per turn */
-#define S_PREFIX_MAX 80
+#define S_SCAN_ROWS   512               /* rows read per stream per turn */
+#define S_STATE_CHUNK (4 * 1024 * 1024) /* bytes of one STATE message */
+#define S_PREFIX_MAX  80
 
 /* One client's catch-up stream. */
 typedef struct {
@@ -375,6 +376,48 @@ static void s_on_snapshot (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     s_reply (self, routing, &reply);
 }
 
+/* STATE: the projections' file as one SQLite database image at its
+   position P (one read transaction), with the log's hash at P, sent in
+   chunks: [STATE][pos][hash][total u64][offset u64][bytes]. The image's
+   header says rollback journal (bytes 18 and 19 set to 1), so it opens
+   as it is in memory. A client loads it, then asks SINCE from P. */
+static void s_on_state (s_query_t *self, zframe_t *routing)
+{
+    if (!sqlite3_db_filename (self->db, "proj")) {
+        s_error (self, routing, "E_UNAVAILABLE",
+                 "this store keeps no projections file to send: catch up "
+                 "with SINCE from 0");
+        return;
+    }
+    uint64_t pos = 0;
+    uint8_t hash[32];
+    sqlite3_int64 size = 0;
+    unsigned char *image = NULL;
+    if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+        jk_projections_position (self->db, &pos, hash) == JK_OK)
+        image = sqlite3_serialize (self->db, "proj", &size, 0);
+    sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (!image || size < 100) {
+        sqlite3_free (image);
+        s_error (self, routing, "E_UNAVAILABLE",
+                 "the projections could not be read; try again");
+        return;
+    }
+    image[18] = image[19] = 1;
+    for (sqlite3_int64 offset = 0; offset < size; offset += S_STATE_CHUNK) {
+        sqlite3_int64 n =
+            size - offset < S_STATE_CHUNK ? size - offset : S_STATE_CHUNK;
+        zmsg_t *msg = jk_wire_new ("STATE");
+        jk_wire_add_u64 (msg, pos);
+        zmsg_addmem (msg, hash, 32);
+        jk_wire_add_u64 (msg, (uint64_t)size);
+        jk_wire_add_u64 (msg, (uint64_t)offset);
+        zmsg_addmem (msg, image + offset, (size_t)n);
+        s_reply (self, routing, &msg);
+    }
+    sqlite3_free (image);
+}
+
 static void s_pack_str (msgpack_packer *pk, const char *text)
 {
     size_t len = strlen (text);
@@ -452,6 +495,8 @@ static void s_router_ready (s_query_t *self)
         s_on_credit (self, routing, msg);
     else if (streq (command, "SNAPSHOT"))
         s_on_snapshot (self, routing, msg);
+    else if (streq (command, "STATE"))
+        s_on_state (self, routing);
     else if (streq (command, "GAPS"))
         s_on_gaps (self, routing);
     else if (streq (command, "STATS"))
@@ -464,7 +509,7 @@ static void s_router_ready (s_query_t *self)
         char message[128];
         snprintf (message, sizeof message,
                   "unknown command %s: expected HEAD, SINCE, CREDIT, "
-                  "SNAPSHOT, GAPS, STATS, CHECKPOINT or PROOF",
+                  "SNAPSHOT, STATE, GAPS, STATS, CHECKPOINT or PROOF",
                   command);
         s_error (self, routing, "E_UNKNOWN_COMMAND", message);
     }

@@ -6,6 +6,7 @@
     --once --json prints the store's numbers, and --once without a store
     exits 1 with a clear message. */
 #include "jk_projections.h"
+#include "jk_projector.h"
 #include "jk_status.h"
 #include "testsupport.h"
 
@@ -241,6 +242,53 @@ static bool s_board_settle (jk_board_t *board, s_env_t *env, int timeout_ms)
     return false;
 }
 
+/* Late join by state: the board loads the store's projections at their
+   position P (STATE), held at 500 while the log is at 550, then catches
+   up from P with SINCE (exactly the 50 records after P, not the 550 from
+   position 1), and ends with the store's tables byte for byte. */
+static void test_late_join_by_state (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_submit (env, 0, 500);
+    sqlite3_close (jk_test_projections (env->db));
+    char *path = jk_projections_path (env->db);
+    sqlite3 *lock = NULL;
+    assert_int_equal (sqlite3_open (path, &lock), SQLITE_OK);
+    free (path);
+    assert_int_equal (sqlite3_exec (lock, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                      SQLITE_OK);
+    s_submit (env, 500, 50);
+
+    char err[256] = "";
+    jk_replica_t *replica = jk_replica_new (err, sizeof err);
+    assert_non_null (replica);
+    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_board_config_t config = {.feed = env->feed, .query = env->query};
+    jk_board_t *board = jk_board_new (&config, &sink);
+    assert_non_null (board);
+    assert_true (s_board_settle (board, env, 20000));
+    assert_int_equal (jk_board_pos (board), 550);
+    const jk_board_stats_t *stats = jk_board_stats (board);
+    assert_int_equal (stats->state_loads, 1);
+    assert_true (stats->state_bytes > 4096);
+    assert_int_equal (stats->catchup_records, 50);
+    assert_int_equal (stats->applied, 50);
+    assert_int_equal (sqlite3_exec (lock, "COMMIT", NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (lock);
+
+    sqlite3 *hub_db = jk_test_projections (env->db);
+    char *store_dump = s_dump (hub_db);
+    char *board_dump = s_dump (jk_replica_db (replica));
+    sqlite3_close (hub_db);
+    s_save_if_differs (board_dump, store_dump);
+    assert_string_equal (board_dump, store_dump);
+    free (store_dump);
+    free (board_dump);
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+}
+
 /* Late join while events flow, every 7th feed record dropped: the board
    ends with the store's projections, byte for byte. */
 static void test_late_joiner_with_drops_matches_store (void **state)
@@ -422,6 +470,8 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (
             test_late_joiner_with_drops_matches_store, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_late_join_by_state, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_hub_restart_recovers, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_program_once_json, s_setup,
