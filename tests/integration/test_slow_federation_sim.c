@@ -4,8 +4,8 @@
     killed -9 and a link cut during the live phase; a simulated outage
     and the catch-up after it. Prints the figures docs/FEDERATION.md
     quotes. JEJAK_SIM_EVENTS sets the events per regency (default 3,000: a
-    third live, the rest during the outage; the test workload generator
-    crashes on much longer streams for one regency). */
+    third live, the rest during the outage; any size, the generator keeps
+    as many sources as the regency's offices need). */
 #include "federation_sim.h"
 
 static void test_jawa_barat (void **state)

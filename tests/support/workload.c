@@ -17,7 +17,6 @@
 #define SESSIONS     4
 #define SESSION_JP   4
 #define UNITS        3
-#define MAX_SOURCES  64
 
 typedef struct {
     char name[JK_SOURCE_MAX + 1];
@@ -40,8 +39,8 @@ struct _jk_workload_t {
     int round;
     planned_t *queue; /* this round's plan */
     size_t queue_len, queue_head, queue_cap;
-    source_t sources[MAX_SOURCES];
-    int source_count;
+    source_t *sources; /* grows: two per office and the LSP */
+    int source_count, source_cap;
     uint64_t legal_counter;  /* cooperatives registered so far */
     uint64_t person_counter; /* people registered so far */
     uint64_t bogus;          /* counter for rejected events' keys */
@@ -77,7 +76,11 @@ static int s_source (jk_workload_t *self, const char *name)
     for (int i = 0; i < self->source_count; i++)
         if (strcmp (self->sources[i].name, name) == 0)
             return i;
-    assert (self->source_count < MAX_SOURCES);
+    if (self->source_count == self->source_cap) {
+        self->source_cap = self->source_cap ? 2 * self->source_cap : 16;
+        self->sources = jk_realloc (self->sources, (size_t)self->source_cap *
+                                                       sizeof *self->sources);
+    }
     snprintf (self->sources[self->source_count].name, JK_SOURCE_MAX + 1, "%s",
               name);
     self->sources[self->source_count].seq = 0;
@@ -634,6 +637,7 @@ void jk_workload_destroy (jk_workload_t **self_p)
     for (size_t i = self->queue_head; i < self->queue_len; i++)
         jk_event_destroy (&self->queue[i].event);
     free (self->queue);
+    free (self->sources);
     free (self);
     *self_p = NULL;
 }
