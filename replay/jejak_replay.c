@@ -310,6 +310,78 @@ static int s_checkpoint_load (jk_opts_t *opts, const char *path,
     return s_checkpoint_trust (opts, path, text, size, checkpoint);
 }
 
+/* What s_stored_checkpoints found, printed after the intact line. */
+static char s_checkpoints_line[200];
+
+/* After an intact walk: every checkpoint the hub stored in the file
+   (table checkpoint) must be a head of this log: its size within the
+   records, its root the tree's head at that size. Prints one line when
+   there are any. JK_OK, or JK_INVALID with the problem in result. */
+static int s_stored_checkpoints (const char *path, jk_verify_result_t *result)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2 (db,
+                            "SELECT size, note FROM checkpoint ORDER BY size",
+                            -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_close (db); /* no table: a hub without a log key */
+        return JK_OK;
+    }
+    jk_tiles_t *tiles = jk_tiles_reader (db);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    uint64_t count = 0, last = 0;
+    int rc = JK_OK;
+    while (rc == JK_OK && sqlite3_step (st) == SQLITE_ROW) {
+        const char *note = (const char *)sqlite3_column_text (st, 1);
+        char err[200];
+        uint8_t root[32];
+        if (!note ||
+            jk_checkpoint_parse (note, strlen (note), cp, err, sizeof err) !=
+                JK_OK ||
+            cp->size != (uint64_t)sqlite3_column_int64 (st, 0)) {
+            snprintf (result->message, sizeof result->message,
+                      "stored checkpoint of size %lld does not parse or "
+                      "names another size",
+                      (long long)sqlite3_column_int64 (st, 0));
+            result->problem = JK_VERIFY_HEAD;
+            rc = JK_INVALID;
+        } else if (cp->size > result->records) {
+            snprintf (result->message, sizeof result->message,
+                      "the log ends at position %llu but the hub signed a "
+                      "checkpoint of %llu records: the log was cut",
+                      (unsigned long long)result->records,
+                      (unsigned long long)cp->size);
+            result->problem = JK_VERIFY_TRUNCATED;
+            rc = JK_INVALID;
+        } else if (jk_merkle_root (jk_tiles_node, tiles,
+                                   jk_tiles_hasher (tiles), cp->size,
+                                   root) != JK_OK ||
+                   memcmp (root, cp->root, 32) != 0) {
+            snprintf (result->message, sizeof result->message,
+                      "the log's tree of size %llu has another head than "
+                      "the checkpoint the hub signed: the log was rewritten",
+                      (unsigned long long)cp->size);
+            result->problem = JK_VERIFY_HEAD;
+            rc = JK_INVALID;
+        }
+        if (rc != JK_OK)
+            result->bad_pos = cp->size;
+        count++;
+        last = cp->size;
+    }
+    sqlite3_finalize (st);
+    jk_tiles_destroy (&tiles);
+    sqlite3_close (db);
+    free (cp);
+    if (rc == JK_OK && count > 0)
+        snprintf (s_checkpoints_line, sizeof s_checkpoints_line,
+                  "checkpoints: %llu signed by the hub, the newest of %llu "
+                  "records, all heads of this log\n",
+                  (unsigned long long)count, (unsigned long long)last);
+    return rc;
+}
+
 /* After an intact walk: the log must reach the checkpoint's size and have
    its head there. JK_OK, or JK_INVALID with the problem in result. */
 static int s_checkpoint_match (const char *path,
@@ -428,6 +500,8 @@ static int s_verify (int argc, char **argv)
     jk_progress_destroy (&bar);
     if (rc == JK_OK && checkpoint_path)
         rc = s_checkpoint_match (path, &checkpoint, &result);
+    if (rc == JK_OK)
+        rc = s_stored_checkpoints (path, &result);
     if (rc == JK_OK && integrity != JK_OK) {
         printf ("chain verified over %llu records, but the file is damaged "
                 "(above)\n",
@@ -463,6 +537,7 @@ static int s_verify (int argc, char **argv)
                     "(%llu leaves in full tiles)\n",
                     (unsigned long long)result.records, root,
                     (unsigned long long)result.tree_stored);
+        fputs (s_checkpoints_line, stdout);
         code = s_print_head (path);
     }
     if (code == JK_REPLAY_EXIT_OK && jk_opts_on (opts, "decisions")) {

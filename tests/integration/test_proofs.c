@@ -666,6 +666,31 @@ static void test_prove_and_check (void **state)
         strstr (err, "no signed checkpoint covering position 301"));
     free (out);
     free (err);
+
+    /* verify checks every checkpoint the hub stored against the log; a
+       stored note with another head is a rewritten log. */
+    char *verify[] = {"jejak-replay", "verify", h->db, NULL};
+    assert_int_equal (jk_test_run (verify, &out, &err, S_LONG_MS), 0);
+    assert_non_null (strstr (out, "the newest of 300 records, all heads of "
+                                  "this log"));
+    free (out);
+    free (err);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (h->db, &db), SQLITE_OK);
+    /* The root line of the size-300 note, one base64 digit changed. */
+    assert_int_equal (
+        sqlite3_exec (db,
+                      "UPDATE checkpoint SET note = substr(note, 1, 31) ||"
+                      " (CASE substr(note, 32, 1) WHEN 'A' THEN 'B' ELSE 'A'"
+                      " END) || substr(note, 33) WHERE size = 300",
+                      NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close (db);
+    assert_int_equal (jk_test_run (verify, &out, &err, S_LONG_MS), 1);
+    assert_non_null (strstr (out, "the log's tree of size 300 has another "
+                                  "head than the checkpoint the hub signed"));
+    free (out);
+    free (err);
     free (text);
     free (proof);
     free (cp);
