@@ -82,8 +82,8 @@ typedef struct {
     uint64_t pushed_projected;    /* projected in the last COUNTERS */
     int64_t lag_max_ms;           /* most lag seen at a batch, ms */
     struct {
-        uint64_t last_pos;   /* a committed batch's last position */
-        int64_t recorded_at; /* its first record's time, ms */
+        uint64_t last_pos; /* a committed batch's last position */
+        int64_t committed; /* when it was committed, mono ms */
     } ring[S_LAG_RING];
     size_t ring_head, ring_count;
     int batch_max;              /* group commit cap in events */
@@ -513,7 +513,8 @@ static uint64_t s_projected (s_store_t *self)
 }
 
 /* How far the projections are behind the committed log: records, and ms
-   since the oldest committed batch they do not cover yet was recorded. */
+   since the oldest committed batch they do not cover yet was committed
+   (monotonic clock). */
 static uint64_t s_lag (s_store_t *self, int64_t *lag_ms)
 {
     uint64_t projected = s_projected (self);
@@ -528,7 +529,7 @@ static uint64_t s_lag (s_store_t *self, int64_t *lag_ms)
         *lag_ms = 0;
         if (self->ring_count > 0 && projected < head) {
             int64_t ms =
-                jk_clock_now_ms () - self->ring[self->ring_head].recorded_at;
+                jk_clock_mono_ms () - self->ring[self->ring_head].committed;
             *lag_ms = ms > 0 ? ms : 0;
         }
     }
@@ -536,7 +537,7 @@ static uint64_t s_lag (s_store_t *self, int64_t *lag_ms)
 }
 
 /* Remembers a committed batch for the lag in ms. */
-static void s_lag_note (s_store_t *self, uint64_t last_pos, int64_t at)
+static void s_lag_note (s_store_t *self, uint64_t last_pos)
 {
     if (self->ring_count == S_LAG_RING) {
         self->ring_head = (self->ring_head + 1) % S_LAG_RING;
@@ -544,7 +545,7 @@ static void s_lag_note (s_store_t *self, uint64_t last_pos, int64_t at)
     }
     size_t i = (self->ring_head + self->ring_count) % S_LAG_RING;
     self->ring[i].last_pos = last_pos;
-    self->ring[i].recorded_at = at;
+    self->ring[i].committed = jk_clock_mono_ms ();
     self->ring_count++;
 }
 
@@ -761,8 +762,7 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
     for (size_t i = first; i < last; i++)
         if (self->items[i].logged) {
             uint8_t hash[JK_HASH_SIZE];
-            s_lag_note (self, jk_log_head (self->log, hash),
-                        self->items[i].recorded_at);
+            s_lag_note (self, jk_log_head (self->log, hash));
             zstr_send (self->projector, "WAKE");
             break;
         }
