@@ -673,14 +673,20 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
             if (run.dealer)
                 s_ping (&run);
         }
-        if (jk_outbox_batch_begin (outbox)) {
-            rc = JK_IO;
-            break;
-        }
-        int io = s_fill (&run);
-        if (jk_outbox_batch_end (outbox) || io) {
-            rc = JK_IO;
-            break;
+        /* The write lock only when something can go out: while the link
+           is down (no socket, no answer yet on it, a backoff running) or
+           the window is full, other programs' puts never wait for it. */
+        if (run.dealer && run.heard && run.inflight < (size_t)run.window &&
+            now >= run.resume_at) {
+            if (jk_outbox_batch_begin (outbox)) {
+                rc = JK_IO;
+                break;
+            }
+            int io = s_fill (&run);
+            if (jk_outbox_batch_end (outbox) || io) {
+                rc = JK_IO;
+                break;
+            }
         }
         if (run.dealer && now - run.last_sent >= JK_HEARTBEAT_MS)
             s_ping (&run);
@@ -708,23 +714,29 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
                 break;
             continue;
         }
-        if (jk_outbox_batch_begin (outbox)) {
-            rc = JK_IO;
-            break;
-        }
-        int handled = JK_OK;
-        zmsg_t *msg;
-        while (run.dealer && (msg = zmsg_recv (run.dealer)) != NULL) {
-            run.last_heard = jk_clock_mono_ms ();
-            run.heard = true;
-            handled = s_handle (&run, msg);
-            zmsg_destroy (&msg);
-            if (handled)
+        /* The write lock only once an answer is there to record. */
+        zmsg_t *msg = run.dealer ? zmsg_recv (run.dealer) : NULL;
+        if (msg) {
+            if (jk_outbox_batch_begin (outbox)) {
+                zmsg_destroy (&msg);
+                rc = JK_IO;
                 break;
-        }
-        if (jk_outbox_batch_end (outbox) || handled) {
-            rc = JK_IO;
-            break;
+            }
+            int handled = JK_OK;
+            while (msg) {
+                run.last_heard = jk_clock_mono_ms ();
+                run.heard = true;
+                handled = s_handle (&run, msg);
+                zmsg_destroy (&msg);
+                if (handled || !run.dealer)
+                    break;
+                msg = zmsg_recv (run.dealer); /* rcvtimeo 0: NULL if none */
+            }
+            zmsg_destroy (&msg);
+            if (jk_outbox_batch_end (outbox) || handled) {
+                rc = JK_IO;
+                break;
+            }
         }
         now = jk_clock_mono_ms ();
         if (run.dealer &&

@@ -564,6 +564,28 @@ static void test_broker_absent_keeps_events (void **state)
     assert_int_equal (row.attempts, 0);
 }
 
+/* While no broker answers, delivery takes no write lock: another
+   program's transaction held the whole time does not hold it up (it
+   would wait JK_OUTBOX_BUSY_MS for BEGIN IMMEDIATE, then fail JK_IO),
+   and a clerk's put never waits behind the retries. */
+static void test_broker_absent_takes_no_write_lock (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 5);
+    char err[256];
+    jk_outbox_t *other = jk_outbox_open (fx->path, S_SOURCE, err, sizeof err);
+    assert_non_null (other);
+    assert_int_equal (jk_outbox_begin (other), JK_OK);
+    jk_delivery_stats_t stats;
+    int64_t start = jk_clock_mono_ms ();
+    assert_int_equal (s_run (fx, 1500, &stats), JK_TEMPORARY);
+    assert_true (jk_clock_mono_ms () - start < JK_OUTBOX_BUSY_MS / 2);
+    assert_int_equal (stats.remaining, 5);
+    assert_int_equal (stats.sent, 0);
+    assert_int_equal (jk_outbox_commit (other), JK_OK);
+    jk_outbox_close (&other);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +614,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_silent_broker_resend, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_seq_taken_rejected_locally,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_absent_takes_no_write_lock,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_absent_keeps_events,
                                          s_setup, s_teardown),
