@@ -47,6 +47,13 @@ static const jk_opt_t s_spec[] = {
      "the broker's public certificate (CURVE; with --key)", false},
     {"key", "JEJAK_KEY", NULL,
      "this device's secret certificate from jejak-keys enrol (CURVE)", false},
+    {"query", "JEJAK_QUERY", NULL,
+     "the dinas hub's query endpoint: pick lists (cooperatives, batches, "
+     "sessions) from the hub, cached in STATE/picks-SOURCE.db",
+     false},
+    {"query-key", "JEJAK_QUERY_KEY", NULL,
+     "a reader's secret certificate for --query (CURVE; with --broker-key)",
+     false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
     {"role", NULL, "operator", "user add: operator or supervisor", false},
@@ -266,6 +273,25 @@ static int s_serve (jk_opts_t *opts)
                  delivery.broker);
         return 2;
     }
+    const char *query = jk_opts_get (opts, "query");
+    const char *query_key = jk_opts_get (opts, "query-key");
+    if (query && jk_endpoint_check (query, err, sizeof err) != 0) {
+        fprintf (stderr, S_PROGRAM ": --query %s: %s (see --help)\n", query,
+                 err);
+        return 2;
+    }
+    if (query_key && !delivery.broker_key) {
+        fprintf (stderr,
+                 S_PROGRAM ": --query-key needs --broker-key (see --help)\n");
+        return 2;
+    }
+    if (query && !query_key && !jk_endpoint_is_local (query)) {
+        fprintf (stderr,
+                 S_PROGRAM ": --query %s is not loopback or ipc: give "
+                           "--broker-key and --query-key\n",
+                 query);
+        return 2;
+    }
     char *state = s_state_dir (opts);
     mkdir (state, 0700);
     char *users = s_users_path (opts);
@@ -286,6 +312,16 @@ static int s_serve (jk_opts_t *opts)
         jk_outbox_close (&shared);
         outbox = jk_outbox_default_path (source);
     }
+    /* The hub's pick lists, cached beside the users file. */
+    char *picks = NULL;
+    {
+        char name[JK_SOURCE_MAX + 1];
+        snprintf (name, sizeof name, "%s", source);
+        for (char *p = name; *p; p++)
+            if (*p == '/')
+                *p = '_';
+        picks = jk_sprintf ("%s/picks-%s.db", state, name);
+    }
     jk_office_config_t config = {.source = source,
                                  .outbox = outbox,
                                  .users = users,
@@ -293,7 +329,10 @@ static int s_serve (jk_opts_t *opts)
                                  .port = port,
                                  .tls_cert = cert,
                                  .tls_key = key,
-                                 .delivery = delivery};
+                                 .delivery = delivery,
+                                 .query = jk_opts_get (opts, "query"),
+                                 .query_key = jk_opts_get (opts, "query-key"),
+                                 .picks = picks};
     int rc = 0;
     jk_office_app_t *office = NULL;
     jk_users_t *check = jk_users_open (users, err, sizeof err);
@@ -322,6 +361,7 @@ static int s_serve (jk_opts_t *opts)
         pause ();
 done:
     jk_office_app_destroy (&office);
+    free (picks);
     free (outbox);
     free (users);
     free (state);

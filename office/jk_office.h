@@ -217,6 +217,39 @@ int jk_import_template_csv (const jk_type_t *t, const char *office, bool en,
 int jk_import_template_xlsx (const jk_type_t *t, const char *office, bool en,
                              char **out, size_t *size);
 
+/* ---- pick lists from the hub (picks.c) --------------------------------------
+   The accepted cooperative.registered, training.batch_scheduled and
+   training.session_scheduled records of the hub's log, whoever entered
+   them, kept in a cache file (SQLite: records (pos, bytes), meta (topic,
+   pos)) so that the office's pick lists work while the link is down. A
+   thread asks the query endpoint (SINCE per topic from the cached
+   position, credit window 1000) at start and every JK_PICKS_EVERY_MS
+   (JK_PICKS_RETRY_MS after a failed try; the hub answering nothing for
+   JK_PICKS_TIMEOUT_MS is a failed try). */
+typedef struct _jk_picks_t jk_picks_t;
+#define JK_PICKS_EVERY_MS   (60 * 1000)
+#define JK_PICKS_RETRY_MS   (15 * 1000)
+#define JK_PICKS_TIMEOUT_MS 5000
+
+/* Opens (creating) the cache; with start and an endpoint, starts the
+   thread (CURVE when broker_key and key, the reader's secret
+   certificate, are both given). NULL with the reason in err. */
+jk_picks_t *jk_picks_new (const char *cache, const char *endpoint,
+                          const char *broker_key, const char *key, bool start,
+                          char *err, size_t err_size);
+void jk_picks_destroy (jk_picks_t **self_p);
+/* One sync now (the thread's work): JK_OK, JK_TEMPORARY (no answer in
+   time), JK_IO. */
+int jk_picks_sync (jk_picks_t *self);
+/* Calls fn for every cached record after position after, in position
+   order; returns the last position visited (after when none), or -1. */
+typedef void (jk_picks_fn) (void *arg, uint64_t pos, const void *bytes,
+                            size_t size);
+int64_t jk_picks_each (jk_picks_t *self, uint64_t after, jk_picks_fn *fn,
+                       void *arg);
+/* Wall ms of the last whole sync, or 0. */
+int64_t jk_picks_synced (jk_picks_t *self);
+
 /* ---- the server -----------------------------------------------------------
  */
 typedef struct {
@@ -228,6 +261,12 @@ typedef struct {
     const char *tls_cert; /* PEM files: both or neither */
     const char *tls_key;
     jk_delivery_config_t delivery;
+    /* Pick lists from the hub: its query endpoint (NULL: the outbox
+       only), the reader's secret certificate for CURVE (with
+       delivery.broker_key), and the cache file. */
+    const char *query;
+    const char *query_key;
+    const char *picks;
 } jk_office_config_t;
 
 typedef struct _jk_office_app_t jk_office_app_t;

@@ -547,6 +547,13 @@ jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
         }
         self->tls = true;
     }
+    if (config->picks) {
+        self->picks = jk_picks_new (config->picks, config->query,
+                                    config->delivery.broker_key,
+                                    config->query_key, true, err, err_size);
+        if (!self->picks)
+            goto failed;
+    }
     self->courier = jk_courier_new (config->outbox, config->source,
                                     &config->delivery, err, err_size);
     if (!self->courier)
@@ -598,6 +605,7 @@ void jk_office_app_destroy (jk_office_app_t **self_p)
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
     jk_courier_destroy (&self->courier);
+    jk_picks_destroy (&self->picks);
     jk_outbox_close (&self->outbox);
     jk_users_close (&self->users);
     jk_sessions_destroy (&self->sessions);

@@ -67,6 +67,8 @@ struct _jk_office_app_t {
     jk_outbox_t *outbox;      /* puts and reads of the web side */
     jk_list_t lists[JK_LIST_COUNT];
     uint64_t listed_seq; /* lists hold rows up to this seq */
+    jk_picks_t *picks;   /* the hub's records for the lists, or NULL */
+    uint64_t picked_pos; /* lists hold the hub's records up to this */
     jk_users_t *users;
     jk_sessions_t *sessions;
     jk_courier_t *courier;

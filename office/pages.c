@@ -156,17 +156,13 @@ void jk_lists_free (jk_office_app_t *office)
         memset (list, 0, sizeof *list);
     }
     office->listed_seq = 0;
+    office->picked_pos = 0;
 }
 
-static int s_list_row (void *arg, const jk_outbox_row_t *row)
+/* Adds what an event gives to the lists (an outbox row or a record of
+   the hub's log). */
+static void s_list_event (jk_office_app_t *office, const jk_event_t *ev)
 {
-    jk_office_app_t *office = (jk_office_app_t *)arg;
-    office->listed_seq = row->seq;
-    if (row->state == JK_OUTBOX_REJECTED)
-        return 0;
-    jk_event_t *ev = jk_event_decode (row->bytes, row->size, NULL);
-    if (!ev)
-        return 0;
     const char *type = ev->type->name;
     char a[256], b[256], c[64], label[600];
 #define TXT(buf, name) jk_event_text (ev, name, buf, sizeof buf)
@@ -214,14 +210,41 @@ static int s_list_row (void *arg, const jk_outbox_row_t *row)
         s_list_add (&office->lists[JK_LIST_ATTENDANCE], id, label, b, NULL);
     }
 #undef TXT
+}
+
+static int s_list_row (void *arg, const jk_outbox_row_t *row)
+{
+    jk_office_app_t *office = (jk_office_app_t *)arg;
+    office->listed_seq = row->seq;
+    if (row->state == JK_OUTBOX_REJECTED)
+        return 0;
+    jk_event_t *ev = jk_event_decode (row->bytes, row->size, NULL);
+    if (ev)
+        s_list_event (office, ev);
     jk_event_destroy (&ev);
     return 0;
+}
+
+static void s_list_picked (void *arg, uint64_t pos, const void *bytes,
+                           size_t size)
+{
+    (void)pos;
+    jk_event_t *ev = jk_event_decode (bytes, size, NULL);
+    if (ev)
+        s_list_event ((jk_office_app_t *)arg, ev);
+    jk_event_destroy (&ev);
 }
 
 void jk_lists_refresh (jk_office_app_t *office)
 {
     jk_outbox_list (office->outbox, 0x1F, office->listed_seq, 0, s_list_row,
                     office);
+    if (office->picks) {
+        int64_t last = jk_picks_each (office->picks, office->picked_pos,
+                                      s_list_picked, office);
+        if (last > 0)
+            office->picked_pos = (uint64_t)last;
+    }
 }
 
 /* ---- home ------------------------------------------------------------------
@@ -607,10 +630,11 @@ void jk_page_status_json (jk_http_t *h)
     fprintf (h->out,
              "{\"now_ms\":%lld,\"link_up\":%s,\"last_contact_ms\":%lld,"
              "\"pending\":%llu,\"stored\":%llu,\"rejected\":%llu,"
-             "\"next_seq\":%llu}\n",
+             "\"next_seq\":%llu,\"lists_synced_ms\":%lld}\n",
              (long long)jk_clock_now_ms (), cs.link_up ? "true" : "false",
              (long long)cs.last_contact_ms, (unsigned long long)counts.pending,
              (unsigned long long)counts.stored,
              (unsigned long long)counts.rejected,
-             (unsigned long long)counts.next_seq);
+             (unsigned long long)counts.next_seq,
+             office->picks ? (long long)jk_picks_synced (office->picks) : 0LL);
 }

@@ -245,7 +245,8 @@ static void s_start_office (s_env_t *env)
 {
     char *argv[] = {"jejak-office", "--source", S_SOURCE,      "--outbox",
                     env->outbox,    "--users",  env->users,    "--broker",
-                    env->ingest,    "--http",   "127.0.0.1:0", NULL};
+                    env->ingest,    "--http",   "127.0.0.1:0", "--state",
+                    env->dir,       "--query",  env->query,    NULL};
     env->office = jk_test_spawn (argv, env->log);
     assert_true (env->office > 0);
     assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, 20000));
@@ -428,7 +429,7 @@ static void test_security (void **state)
     r = s_http (env, "GET", "/status.json", NULL, env->cookie);
     assert_int_equal (r.code, 200);
     assert_non_null (strstr (r.body, "\"pending\":0,"));
-    assert_non_null (strstr (r.body, "\"next_seq\":1}"));
+    assert_non_null (strstr (r.body, "\"next_seq\":1,"));
     s_resp_free (&r);
     /* Headers. */
     r = s_http (env, "GET", "/form/person.registered", NULL, env->cookie);
@@ -882,6 +883,128 @@ static void test_import (void **state)
     free (xlsx);
 }
 
+/* ---- pick lists from the hub ----------------------------------------- */
+
+/* One command of jejak-registration as the dinas (another source). */
+static void s_dinas (s_env_t *env, char *const *args)
+{
+    char *outbox = jk_sprintf ("%s/dinas-outbox.db", env->dir);
+    char *argv[40] = {"jejak-registration", "--source", "DINAS/admin-1",
+                      "--outbox",           outbox,     "--broker",
+                      env->ingest,          "--wait",   "60"};
+    size_t n = 9;
+    for (size_t i = 0; args[i] && n < 39; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, 120000);
+    if (rc != 0)
+        fprintf (stderr, "jejak-registration: %d %s %s\n", rc, out, err);
+    assert_int_equal (rc, 0);
+    free (out);
+    free (err);
+    free (outbox);
+}
+
+static long long s_synced (s_env_t *env)
+{
+    s_resp_t r = s_http (env, "GET", "/status.json", NULL, env->cookie);
+    const char *at = strstr (r.body, "\"lists_synced_ms\":");
+    long long ms = at ? atoll (at + strlen ("\"lists_synced_ms\":")) : -1;
+    s_resp_free (&r);
+    return ms;
+}
+
+/* What the dinas entered reaches the office's pick lists through the
+   hub's query endpoint, and stays there from the cache while the hub is
+   down and the office restarts. */
+static void test_pick_lists_from_hub (void **state)
+{
+    s_env_t *env = *state;
+    s_start_hub (env);
+    char *coop[] = {"cooperative",
+                    "--legal-number",
+                    "AHU-0007777.AH.01.26.TAHUN 2018",
+                    "--legal-date",
+                    "02/05/2018",
+                    "--name",
+                    "Koperasi Dinas Sejahtera",
+                    "--form",
+                    "PRIMER",
+                    "--kind",
+                    "JASA",
+                    "--pattern",
+                    "KONVENSIONAL",
+                    "--desa-code",
+                    "32.03.10.2012",
+                    "--members-male",
+                    "20",
+                    "--members-female",
+                    "25",
+                    NULL};
+    s_dinas (env, coop);
+    char *batch[] = {"batch",
+                     "--batch",
+                     "DINAS-2026-07",
+                     "--title",
+                     "Pelatihan Manajemen Koperasi",
+                     "--funding",
+                     "APBD_KAB",
+                     "--budget-year",
+                     "2026",
+                     "--venue",
+                     "Aula Dinas",
+                     "--venue-desa-code",
+                     "32.03.10.2012",
+                     "--start-date",
+                     "09/11/2026",
+                     "--end-date",
+                     "10/11/2026",
+                     NULL};
+    s_dinas (env, batch);
+    char *session[] = {"session", "--batch", "DINAS-2026-07", "--session-no",
+                       "1",       "--date",  "09/11/2026",    "--starts",
+                       "09:00",   "--ends",  "12:00",         "--jp",
+                       "3",       "--topic", "Tata kelola",   NULL};
+    s_dinas (env, session);
+
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    assert_true (JK_WAIT_FOR (s_synced (env) > 0, 60000));
+    s_resp_t r = s_http (env, "GET", "/form/training.participant_enrolled",
+                         NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body,
+                             "<option value=\"AHU-0007777.AH.01.26.TAHUN "
+                             "2018\">Koperasi Dinas Sejahtera (AHU-0007777."
+                             "AH.01.26.TAHUN 2018)</option>"));
+    assert_non_null (strstr (r.body, "<option value=\"DINAS-2026-07\">"));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/attendance?batch=DINAS-2026-07", NULL,
+                env->cookie);
+    assert_non_null (strstr (r.body, "Sesi 1, 09/11/2026: Tata kelola"));
+    s_resp_free (&r);
+
+    /* The hub goes down, the office restarts: the lists come from the
+       cache. */
+    assert_int_equal (jk_test_stop (env->hub, SIGTERM, 20000), 0);
+    env->hub = 0;
+    assert_int_equal (jk_test_stop (env->office, SIGTERM, 20000), 0);
+    env->office = 0;
+    unlink (env->log);
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    r = s_http (env, "GET", "/form/training.participant_enrolled", NULL,
+                env->cookie);
+    assert_non_null (strstr (r.body, "Koperasi Dinas Sejahtera"));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/attendance?batch=DINAS-2026-07", NULL,
+                env->cookie);
+    assert_non_null (strstr (r.body, "Sesi 1, 09/11/2026: Tata kelola"));
+    s_resp_free (&r);
+    assert_int_equal (s_synced (env), 0); /* not synced on this run */
+}
+
 /* ---- the browser ------------------------------------------------------ */
 
 /* <build dir>/test-artifacts/office */
@@ -1237,6 +1360,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_forms_offline_then_online,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_import, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_pick_lists_from_hub, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
