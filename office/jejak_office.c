@@ -172,6 +172,10 @@ static int s_user (jk_opts_t *opts)
     }
     int rc = 0;
     char password[JK_PASSWORD_MAX + 2];
+    /* The audit table names the command line's user as cli:LOGIN. */
+    const char *login = getenv ("USER");
+    char actor[JK_USER_MAX + 8];
+    snprintf (actor, sizeof actor, "cli:%.32s", login ? login : "?");
     if (strcmp (cmd, "list") == 0)
         rc = jk_users_print (users, stdout) == JK_OK ? 0 : 1;
     else if (strcmp (cmd, "add") == 0 || strcmp (cmd, "passwd") == 0) {
@@ -187,18 +191,24 @@ static int s_user (jk_opts_t *opts)
             if (r != JK_OK) {
                 fprintf (stderr, S_PROGRAM ": user %s: %s\n", cmd, err);
                 rc = r == JK_IO ? 1 : 2;
-            } else
+            } else {
+                jk_users_audit (
+                    users, actor, cmd, name,
+                    strcmp (cmd, "add") == 0 ? jk_opts_get (opts, "role") : "");
                 printf ("user %s: %s done\n", name, cmd);
+            }
         }
     } else if (strcmp (cmd, "disable") == 0 || strcmp (cmd, "enable") == 0) {
         int r =
             jk_users_set_disabled (users, name, strcmp (cmd, "disable") == 0);
         if (r == JK_NOT_FOUND)
             fprintf (stderr, S_PROGRAM ": no user '%s'\n", name);
-        else if (r == JK_OK)
+        else if (r == JK_OK) {
+            jk_users_audit (users, actor, cmd, name, "");
             printf ("user %s: %sd (sessions end within a minute of a "
                     "restart; restart jejak-office to end them now)\n",
                     name, cmd);
+        }
         rc = r == JK_OK ? 0 : r == JK_NOT_FOUND ? 2 : 1;
     } else {
         fprintf (stderr, S_PROGRAM ": unknown user command '%s'\n", cmd);

@@ -41,6 +41,21 @@ int jk_users_check (jk_users_t *self, const char *name, const char *password,
                     char role[16]);
 /* Prints "NAME ROLE active|disabled" per user to out. */
 int jk_users_print (jk_users_t *self, FILE *out);
+/* Calls fn per user in name order (non-zero stops); JK_OK or JK_IO. */
+typedef int (jk_users_fn) (void *arg, const char *name, const char *role,
+                           bool disabled);
+int jk_users_each (jk_users_t *self, jk_users_fn *fn, void *arg);
+/* The audit table of account changes: who (a user, or "cli:LOGIN" for
+   the command line), what (add, passwd, disable, enable), whom, a
+   detail (the role of an added account); never a password. _each calls
+   fn for the newest limit entries, newest first. JK_OK or JK_IO. */
+int jk_users_audit (jk_users_t *self, const char *actor, const char *action,
+                    const char *target, const char *detail);
+typedef int (jk_audit_fn) (void *arg, int64_t at_ms, const char *actor,
+                           const char *action, const char *target,
+                           const char *detail);
+int jk_users_audit_each (jk_users_t *self, size_t limit, jk_audit_fn *fn,
+                         void *arg);
 /* Number of active users (the server refuses to start with none). */
 int64_t jk_users_active (jk_users_t *self);
 

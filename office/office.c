@@ -390,6 +390,11 @@ static void s_dispatch (jk_http_t *h)
             jk_page_attendance_save (h);
         else
             jk_page_attendance (h);
+    else if (strcmp (url, "/users") == 0)
+        if (post)
+            jk_page_users_save (h);
+        else
+            jk_page_users (h);
     else if (strcmp (url, "/import") == 0)
         if (post)
             jk_page_import_preview (h);

@@ -130,6 +130,9 @@ void jk_page_receipt (jk_http_t *h);
 void jk_page_status_json (jk_http_t *h);
 /* The status strip's figures. */
 void jk_page_strip (jk_http_t *h);
+/* User administration (users_page.c): supervisors only. */
+void jk_page_users (jk_http_t *h);
+void jk_page_users_save (jk_http_t *h);
 /* Import (import_page.c). */
 void jk_page_import (jk_http_t *h);
 void jk_page_import_template (jk_http_t *h);

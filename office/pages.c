@@ -86,10 +86,14 @@ void jk_page_begin (jk_http_t *h, const char *title)
         fprintf (o,
                  "<nav aria-label=\"%s\"><a href=\"/\">%s</a> <a "
                  "href=\"/outbox\">%s</a> <a href=\"/attendance\">%s</a> <a "
-                 "href=\"/import\">%s</a> <a href=\"/receipt\">%s</a></nav>",
+                 "href=\"/import\">%s</a> <a href=\"/receipt\">%s</a>",
                  TR (h, "Menu utama", "Main menu"), TR (h, "Beranda", "Home"),
                  TR (h, "Kiriman", "Outbox"), TR (h, "Kehadiran", "Attendance"),
                  TR (h, "Impor", "Import"), TR (h, "Tanda terima", "Receipts"));
+        if (strcmp (h->session.role, "supervisor") == 0)
+            fprintf (o, " <a href=\"/users\" id=\"nav-users\">%s</a>",
+                     TR (h, "Akun", "Accounts"));
+        fputs ("</nav>", o);
         fputs ("<form method=\"post\" action=\"/logout\" class=\"logout\">", o);
         jk_page_csrf (h);
         fputs ("<span class=\"user\">", o);

@@ -88,7 +88,14 @@ jk_users_t *jk_users_open (const char *path, char *err, size_t err_size)
                       "  hash TEXT NOT NULL,"
                       "  disabled INTEGER NOT NULL DEFAULT 0,"
                       "  created_at INTEGER NOT NULL,"
-                      "  changed_at INTEGER NOT NULL);",
+                      "  changed_at INTEGER NOT NULL);"
+                      "CREATE TABLE IF NOT EXISTS audit ("
+                      "  id INTEGER PRIMARY KEY,"
+                      "  at INTEGER NOT NULL,"
+                      "  actor TEXT NOT NULL,"
+                      "  action TEXT NOT NULL,"
+                      "  target TEXT NOT NULL,"
+                      "  detail TEXT NOT NULL DEFAULT '');",
                       NULL, NULL, NULL) != SQLITE_OK) {
         snprintf (err, err_size, "users file %s: %s", path,
                   self->db ? sqlite3_errmsg (self->db) : "cannot open");
@@ -273,7 +280,7 @@ int jk_users_check (jk_users_t *self, const char *name, const char *password,
     return disabled ? JK_CLOSED : JK_OK;
 }
 
-int jk_users_print (jk_users_t *self, FILE *out)
+int jk_users_each (jk_users_t *self, jk_users_fn *fn, void *arg)
 {
     sqlite3_stmt *st = NULL;
     pthread_mutex_lock (&self->lock);
@@ -282,11 +289,76 @@ int jk_users_print (jk_users_t *self, FILE *out)
                             "SELECT name, role, disabled FROM users ORDER BY"
                             " name",
                             -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step (st) == SQLITE_ROW)
-            fprintf (out, "%s %s %s\n", sqlite3_column_text (st, 0),
-                     sqlite3_column_text (st, 1),
-                     sqlite3_column_int (st, 2) ? "disabled" : "active");
         rc = JK_OK;
+        while (sqlite3_step (st) == SQLITE_ROW)
+            if (fn (arg, (const char *)sqlite3_column_text (st, 0),
+                    (const char *)sqlite3_column_text (st, 1),
+                    sqlite3_column_int (st, 2) != 0))
+                break;
+    }
+    sqlite3_finalize (st);
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
+static int s_print_user (void *arg, const char *name, const char *role,
+                         bool disabled)
+{
+    fprintf ((FILE *)arg, "%s %s %s\n", name, role,
+             disabled ? "disabled" : "active");
+    return 0;
+}
+
+int jk_users_print (jk_users_t *self, FILE *out)
+{
+    return jk_users_each (self, s_print_user, out);
+}
+
+int jk_users_audit (jk_users_t *self, const char *actor, const char *action,
+                    const char *target, const char *detail)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = JK_IO;
+    pthread_mutex_lock (&self->lock);
+    if (sqlite3_prepare_v2 (self->db,
+                            "INSERT INTO audit (at, actor, action, target, "
+                            "detail) VALUES (?, ?, ?, ?, ?)",
+                            -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64 (st, 1, jk_clock_now_ms ());
+        sqlite3_bind_text (st, 2, actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text (st, 3, action, -1, SQLITE_STATIC);
+        sqlite3_bind_text (st, 4, target, -1, SQLITE_STATIC);
+        sqlite3_bind_text (st, 5, detail ? detail : "", -1, SQLITE_STATIC);
+        if (sqlite3_step (st) == SQLITE_DONE)
+            rc = JK_OK;
+    }
+    sqlite3_finalize (st);
+    pthread_mutex_unlock (&self->lock);
+    if (rc != JK_OK)
+        jk_error (S_COMPONENT, "cannot write the audit entry %s %s", action,
+                  target);
+    return rc;
+}
+
+int jk_users_audit_each (jk_users_t *self, size_t limit, jk_audit_fn *fn,
+                         void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock (&self->lock);
+    int rc = JK_IO;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT at, actor, action, target, detail FROM "
+                            "audit ORDER BY id DESC LIMIT ?",
+                            -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)limit);
+        rc = JK_OK;
+        while (sqlite3_step (st) == SQLITE_ROW)
+            if (fn (arg, sqlite3_column_int64 (st, 0),
+                    (const char *)sqlite3_column_text (st, 1),
+                    (const char *)sqlite3_column_text (st, 2),
+                    (const char *)sqlite3_column_text (st, 3),
+                    (const char *)sqlite3_column_text (st, 4)))
+                break;
     }
     sqlite3_finalize (st);
     pthread_mutex_unlock (&self->lock);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
 
@@ -1005,6 +1006,226 @@ static void test_pick_lists_from_hub (void **state)
     assert_int_equal (s_synced (env), 0); /* not synced on this run */
 }
 
+/* ---- user administration ---------------------------------------------- */
+
+static s_resp_t s_users_post (s_env_t *env, const char *action,
+                              const char *name, const char *password)
+{
+    char *body =
+        s_form ("csrf", env->csrf, "action", action, "name", name, "role",
+                "operator", "password", password, "password2", password, NULL);
+    s_resp_t r = s_http (env, "POST", "/users", body, env->cookie);
+    free (body);
+    return r;
+}
+
+/* Accounts in the browser: supervisors only, CSRF kept, a new account
+   logs in, a new password ends its sessions, a disabled one is refused,
+   no self-lockout, every change in the audit table, no password in the
+   log. */
+static void test_user_admin (void **state)
+{
+    s_env_t *env = *state;
+    s_start_office (env);
+    /* An operator may not. */
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    s_resp_t r = s_http (env, "GET", "/users", NULL, env->cookie);
+    assert_int_equal (r.code, 403);
+    assert_null (strstr (r.body, "id=\"nav-users\""));
+    s_resp_free (&r);
+    r = s_users_post (env, "add", "ani", "Sandi-Ani-2026");
+    assert_int_equal (r.code, 403);
+    s_resp_free (&r);
+
+    assert_int_equal (s_login (env, "siti", S_PASSWORD), 303);
+    r = s_http (env, "GET", "/users", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body, "id=\"nav-users\""));
+    assert_non_null (strstr (r.body, "<tr data-user=\"budi\" "
+                                     "data-state=\"active\"><td>budi</td>"
+                                     "<td>operator</td><td>aktif</td>"));
+    s_resp_free (&r);
+    /* Without the form token: refused. */
+    char *body =
+        s_form ("action", "add", "name", "ani", "role", "operator", "password",
+                "Sandi-Ani-2026", "password2", "Sandi-Ani-2026", NULL);
+    r = s_http (env, "POST", "/users", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 403);
+    s_resp_free (&r);
+    /* Two different passwords; then a short one: said in Indonesian. */
+    body = s_form ("csrf", env->csrf, "action", "add", "name", "ani", "role",
+                   "operator", "password", "Sandi-Ani-2026", "password2",
+                   "Sandi-Ani-2027", NULL);
+    r = s_http (env, "POST", "/users", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 422);
+    assert_non_null (strstr (r.body, "id=\"users-error\">Kedua kata sandi "
+                                     "tidak sama.</p>"));
+    s_resp_free (&r);
+    r = s_users_post (env, "add", "ani", "pendek");
+    assert_int_equal (r.code, 422);
+    assert_non_null (strstr (r.body, "Kata sandi harus 8 sampai 256 "
+                                     "karakter."));
+    s_resp_free (&r);
+    r = s_users_post (env, "add", "ani", "Sandi-Ani-2026");
+    assert_int_equal (r.code, 303);
+    char location[128];
+    assert_true (s_header (&r, "Location", location, sizeof location));
+    assert_string_equal (location, "/users?done=add&name=ani");
+    s_resp_free (&r);
+    r = s_users_post (env, "add", "ani", "Sandi-Ani-2026");
+    assert_int_equal (r.code, 422);
+    assert_non_null (strstr (r.body, "Nama pengguna itu sudah ada."));
+    s_resp_free (&r);
+    /* Ani logs in; a new password ends her session. */
+    char siti_cookie[128], siti_csrf[65];
+    snprintf (siti_cookie, sizeof siti_cookie, "%s", env->cookie);
+    snprintf (siti_csrf, sizeof siti_csrf, "%s", env->csrf);
+    assert_int_equal (s_login (env, "ani", "Sandi-Ani-2026"), 303);
+    char ani_cookie[128];
+    snprintf (ani_cookie, sizeof ani_cookie, "%s", env->cookie);
+    r = s_http (env, "GET", "/", NULL, ani_cookie);
+    assert_int_equal (r.code, 200);
+    s_resp_free (&r);
+    snprintf (env->cookie, sizeof env->cookie, "%s", siti_cookie);
+    snprintf (env->csrf, sizeof env->csrf, "%s", siti_csrf);
+    r = s_users_post (env, "passwd", "ani", "Sandi-Baru-Ani-1");
+    assert_int_equal (r.code, 303);
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/", NULL, ani_cookie);
+    assert_int_equal (r.code, 303); /* back to the login page */
+    s_resp_free (&r);
+    /* Disabled: the right password is refused. */
+    r = s_users_post (env, "disable", "ani", "");
+    assert_int_equal (r.code, 303);
+    s_resp_free (&r);
+    assert_int_equal (s_login (env, "ani", "Sandi-Baru-Ani-1"), 401);
+    snprintf (env->cookie, sizeof env->cookie, "%s", siti_cookie);
+    snprintf (env->csrf, sizeof env->csrf, "%s", siti_csrf);
+    /* No self-lockout. */
+    r = s_users_post (env, "disable", "siti", "");
+    assert_int_equal (r.code, 422);
+    assert_non_null (strstr (r.body, "Anda tidak bisa menonaktifkan akun "
+                                     "sendiri."));
+    s_resp_free (&r);
+    /* The audit table, newest first. */
+    r = s_http (env, "GET", "/users", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    const char *audit = strstr (r.body, "id=\"audit\"");
+    assert_non_null (audit);
+    const char *dis = strstr (audit, "<tr data-action=\"disable\">");
+    const char *pw = strstr (audit, "<tr data-action=\"passwd\">");
+    const char *add = strstr (audit, "<tr data-action=\"add\">");
+    assert_true (dis && pw && add && dis < pw && pw < add);
+    assert_non_null (strstr (add, "<td>siti</td><td>add</td><td>ani</td>"
+                                  "<td>operator</td>"));
+    assert_non_null (strstr (r.body, "<tr data-user=\"ani\" "
+                                     "data-state=\"disabled\">"));
+    s_resp_free (&r);
+    /* The log says who did what, never a password. */
+    assert_true (jk_test_file_has (env->log, "audit user=siti action=add "
+                                             "target=ani result=ok"));
+    assert_false (jk_test_file_has (env->log, "Sandi-Ani-2026"));
+    assert_false (jk_test_file_has (env->log, "Sandi-Baru-Ani-1"));
+}
+
+/* ---- one outbox, two programs ------------------------------------------ */
+
+/* jejak-registration's import and jejak-office's forms write the same
+   outbox at the same time, both delivering: 1,000 events, each stored
+   once, the source's seqs 1..1000 without a gap. Deadlines are generous
+   (the suite runs beside other builds). */
+static void test_cli_and_office_share_the_outbox (void **state)
+{
+    s_env_t *env = *state;
+    s_start_hub (env);
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    /* 500 people for the command line's import. */
+    char *csv = jk_sprintf ("%s/people.csv", env->dir);
+    FILE *f = fopen (csv, "w");
+    assert_non_null (f);
+    fputs ("nik,name,sex,birth_date,desa_code\n", f);
+    for (int i = 1; i <= 500; i++)
+        fprintf (f,
+                 "32031001018%05d,Warga Impor %d,L,1980-01-01,"
+                 "32.03.10.2012\n",
+                 i, i);
+    fclose (f);
+    char *cli_log = jk_sprintf ("%s/cli.log", env->dir);
+    char *argv[] = {"jejak-registration",
+                    "import",
+                    csv,
+                    "--type",
+                    "person.registered",
+                    "--source",
+                    S_SOURCE,
+                    "--outbox",
+                    env->outbox,
+                    "--broker",
+                    env->ingest,
+                    "--actor",
+                    "cli",
+                    "--wait",
+                    "300",
+                    NULL};
+    pid_t cli = jk_test_spawn (argv, cli_log);
+    assert_true (cli > 0);
+    /* Meanwhile 500 through the office's form. */
+    for (int i = 1; i <= 500; i++) {
+        char nik[17], name[32];
+        snprintf (nik, sizeof nik, "32031001018%05d", 500 + i);
+        snprintf (name, sizeof name, "Warga Formulir %d", i);
+        char *body = s_form ("csrf", env->csrf, "f.nik", nik, "f.name", name,
+                             "f.sex", "L", "f.birth_date", "01/01/1980",
+                             "f.desa_code", "32.03.10.2012", NULL);
+        s_resp_t r =
+            s_http (env, "POST", "/form/person.registered", body, env->cookie);
+        free (body);
+        assert_int_equal (r.code, 303);
+        s_resp_free (&r);
+    }
+    int status = -1;
+    int64_t deadline = jk_clock_mono_ms () + 600000;
+    while (jk_clock_mono_ms () < deadline &&
+           waitpid (cli, &status, WNOHANG) == 0)
+        jk_test_pause_ms (50);
+    assert_true (WIFEXITED (status));
+    if (WEXITSTATUS (status) != 0) {
+        char *text = jk_test_slurp (cli_log, NULL);
+        fprintf (stderr, "jejak-registration import: %d\n%s\n",
+                 WEXITSTATUS (status), text ? text : "");
+        free (text);
+    }
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_true (
+        JK_WAIT_FOR (s_stored (env, "person.registered") == 1000, 600000));
+    /* Each seq once, 1..1000, and the outbox agrees. */
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (env->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT count(*), count(DISTINCT "
+                                          "seq), min(seq), max(seq) FROM log "
+                                          "WHERE source = '" S_SOURCE "'",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int64 (st, 0), 1000);
+    assert_int_equal (sqlite3_column_int64 (st, 1), 1000);
+    assert_int_equal (sqlite3_column_int64 (st, 2), 1);
+    assert_int_equal (sqlite3_column_int64 (st, 3), 1000);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    assert_true (JK_WAIT_FOR (
+        s_entry_has (env, "/status.json", "\"pending\":0,\"stored\":1000,"),
+        120000));
+    free (csv);
+    free (cli_log);
+}
+
 /* ---- the browser ------------------------------------------------------ */
 
 /* <build dir>/test-artifacts/office */
@@ -1362,6 +1583,9 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_import, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pick_lists_from_hub, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_user_admin, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_and_office_share_the_outbox,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
