@@ -290,14 +290,11 @@ int jk_heartbeat_check (const void *data, size_t size, jk_heartbeat_t *h,
                         char *why, size_t why_size)
 {
     memset (h, 0, sizeof *h);
-    char scratch[8];
-    if (!why) {
-        why = scratch;
-        why_size = sizeof scratch;
-    }
     s_map_t m;
     if (s_map_open (&m, data, size)) {
-        snprintf (why, why_size, "the heartbeat is not one MessagePack map");
+        if (why)
+            snprintf (why, why_size,
+                      "the heartbeat is not one MessagePack map");
         return -1;
     }
     const char *bad = NULL;
@@ -313,7 +310,9 @@ int jk_heartbeat_check (const void *data, size_t size, jk_heartbeat_t *h,
         bad = "rejected (uint)";
     msgpack_unpacked_destroy (&m.result);
     if (bad) {
-        snprintf (why, why_size, "heartbeat key %s is missing or invalid", bad);
+        if (why)
+            snprintf (why, why_size, "heartbeat key %s is missing or invalid",
+                      bad);
         return -1;
     }
     return 0;

@@ -262,10 +262,15 @@ int jk_projections_migrate (sqlite3 *db, char *err, size_t err_size)
         free (ddl);
         return rc;
     }
-    for (int step = version; step < MIGRATIONS; step++)
-        if (s_migrate_step (db, s_migrations[step - 1], step + 1, err,
-                            err_size))
+    for (int step = version; step < MIGRATIONS; step++) {
+        const char *body = s_migrations[step - 1];
+        if (!body) {
+            snprintf (err, err_size, "projections: no migration %d", step + 1);
             return -1;
+        }
+        if (s_migrate_step (db, body, step + 1, err, err_size))
+            return -1;
+    }
     return 0;
 }
 
