@@ -277,12 +277,12 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
                 "PRAGMA wal_autocheckpoint = 0; PRAGMA foreign_keys = OFF;",
                 err, err_size))
         goto fail;
-    /* The writer looks up projection rows (people, enrolments, sessions
-       ...) spread over the whole file for every event: SQLite's default
-       2 MiB page cache turns most of those into reads through the OS once
-       the file has grown; 64 MiB keeps the hot index pages at hand. */
+    /* The writer appends to the log and its indexes (decisions come from
+       the in-memory model, the projections live in their own file):
+       16 MiB holds the pages it touches. The hub's memory is the sum of
+       this, the projector's cache and the model (docs/PERFORMANCE.md). */
     if (s_exec (self->db,
-                "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", err,
+                "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", err,
                 err_size))
         goto fail;
     sqlite3_wal_hook (self->db, s_wal_hook, self);
