@@ -23,6 +23,15 @@ static const jk_opt_t s_spec[] = {
      "the hub's public certificate (CURVE, with --key)", false},
     {"key", "JEJAK_KEY", NULL,
      "a reader's secret certificate from jejak-keys reader (CURVE)", false},
+    {"link", "JEJAK_STATUS_LINK", NULL,
+     "show a federation link's lag: jejak-link send's --stats endpoint (this "
+     "regency's link up) or jejak-link receive's endpoint (the links in)",
+     false},
+    {"link-key", "JEJAK_STATUS_LINK_KEY", NULL,
+     "--link over CURVE: a link secret certificate (with --link-server-key)",
+     false},
+    {"link-server-key", "JEJAK_STATUS_LINK_SERVER_KEY", NULL,
+     "--link over CURVE: the receiver's public certificate", false},
     {"once", "JEJAK_STATUS_ONCE", NULL,
      "print the store's current snapshot and exit", true},
     {"json", "JEJAK_STATUS_JSON", NULL,
@@ -83,6 +92,62 @@ static int s_parse_day (const char *text, int32_t *day)
     return 0;
 }
 
+/* A DEALER to --link (CURVE with --link-key/--link-server-key), or NULL
+   when there is none or it cannot be set up (logged). */
+static zsock_t *s_link_socket (jk_opts_t *opts)
+{
+    const char *endpoint = jk_opts_get (opts, "link");
+    if (!endpoint)
+        return NULL;
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (sock, 0);
+    zsock_set_sndhwm (sock, 4);
+    zsock_set_sndtimeo (sock, 0);
+    if (jk_status_curve (sock, endpoint, jk_opts_get (opts, "link-server-key"),
+                         jk_opts_get (opts, "link-key")) ||
+        zsock_connect (sock, "%s", endpoint)) {
+        fprintf (stderr, "jejak-status: cannot connect to --link %s\n",
+                 endpoint);
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+/* Asks for the link's STATS (no wait). */
+static void s_link_ask (zsock_t *sock)
+{
+    zmsg_t *msg = jk_wire_new ("STATS");
+    zmsg_send (&msg, sock); /* no peer yet: dropped (send timeout 0) */
+    zmsg_destroy (&msg);
+}
+
+/* Takes the newest STATS answer waiting (or waits up to wait_ms for one)
+   into *text; returns true when one came. */
+static bool s_link_take (zsock_t *sock, int wait_ms, char **text)
+{
+    bool got = false;
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    int64_t deadline = jk_clock_mono_ms () + wait_ms;
+    for (;;) {
+        int64_t left = got ? 0 : deadline - jk_clock_mono_ms ();
+        if (!zpoller_wait (poller, left > 0 ? (int)left : 0))
+            break;
+        zmsg_t *msg = zmsg_recv (sock);
+        char command[16];
+        if (!msg)
+            break;
+        if (!jk_wire_open (msg, command, sizeof command) &&
+            strcmp (command, "STATS") == 0) {
+            free (*text);
+            *text = zmsg_popstr (msg);
+            got = *text != NULL;
+        }
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    return got;
+}
+
 /* The one-shot board: SNAPSHOT from the store, rendered once. */
 static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
                    int timeout_s, int32_t day)
@@ -140,6 +205,14 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
     view->snapshot = zframe_data (snapshot);
     view->snapshot_size = zframe_size (snapshot);
     view->state = "snapshot";
+    zsock_t *link = s_link_socket (opts);
+    char *link_text = NULL;
+    if (link) {
+        s_link_ask (link);
+        if (!s_link_take (link, 1000, &link_text))
+            link_text = jk_strdup ("");
+        view->link = link_text;
+    }
     view->pos = pos;
     view->head = pos;
     view->hash = zframe_data (hash);
@@ -147,6 +220,9 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
     int render = json ? jk_render_json (stdout, view)
                       : jk_render_term (stdout, view, false);
     rc = render == 0 ? 0 : 1;
+    view->link = NULL;
+    free (link_text);
+    zsock_destroy (&link);
 cleanup:
     zframe_destroy (&hash);
     zframe_destroy (&snapshot);
@@ -220,12 +296,30 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
     }
     bool ansi = !json && isatty (STDOUT_FILENO);
     bool dirty = true;
-    int64_t rendered = 0;
+    int64_t rendered = 0, link_asked = 0, link_heard = 0;
     int32_t shown_day = -1;
+    zsock_t *link = s_link_socket (opts);
+    char *link_text = link ? jk_strdup ("") : NULL;
     while (!zsys_interrupted) {
         if (jk_board_poll (board, S_REFRESH_MS) < 0)
             break;
         dirty |= jk_board_changed (board);
+        if (link) {
+            /* Every second; a link silent for 3 s shows as not answering. */
+            int64_t mono = jk_clock_mono_ms ();
+            if (s_link_take (link, 0, &link_text)) {
+                link_heard = mono;
+                dirty = true;
+            } else if (link_text[0] && mono - link_heard > 3000) {
+                link_text[0] = 0;
+                dirty = true;
+            }
+            if (mono - link_asked >= 1000) {
+                s_link_ask (link);
+                link_asked = mono;
+            }
+            view->link = link_text;
+        }
         int32_t day =
             fixed_day >= 0 ? fixed_day : jk_wib_day (jk_clock_now_ms ());
         dirty |= day != shown_day;
@@ -265,6 +359,9 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         shown_day = day;
         dirty = false;
     }
+    view->link = NULL;
+    free (link_text);
+    zsock_destroy (&link);
     jk_board_destroy (&board);
     jk_replica_destroy (&replica);
     return 0;
@@ -327,7 +424,9 @@ int main (int argc, char **argv)
                 "                    [--batch CODE] [--as-of DATE] "
                 "[--timeout SECONDS]\n"
                 "                    [--http ADDR:PORT [--http-public] "
-                "[--http-only]]\n\n"
+                "[--http-only]]\n"
+                "                    [--link EP [--link-key KEY "
+                "--link-server-key PUB]]\n\n"
                 "The live status board: per kecamatan, running training "
                 "batches, offices, totals and\nthe log head. It keeps a "
                 "replica of the store's projections, fed by the broker's "

@@ -160,6 +160,9 @@ typedef struct {
     bool all_batches;      /* terminal: every open batch, not only
                               those running as of the day */
     int64_t now_ms;        /* for "last seen ... ago" */
+    const char *link;      /* a federation link's STATS text (jejak-link
+                              send --stats, or the receive endpoint), or
+                              NULL: shown as the link section */
 } jk_status_view_t;
 
 /* Writes the board as a report a person reads, fitting 100 columns; with
@@ -168,7 +171,9 @@ typedef struct {
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi);
 
 /* Writes one JSON document on one line: {"state", "note", "pos", "hash",
-   "head", "snapshot" (the snapshot map, filters applied), "offices"}.
+   "head", "snapshot" (the snapshot map, filters applied), "offices"},
+   and "links" (area, up, head, cursor, lag, lag_ms) when view->link is
+   set.
    Returns 0, or -1 when the snapshot does not decode. */
 int jk_render_json (FILE *out, const jk_status_view_t *view);
 

@@ -172,7 +172,27 @@ int jk_render_json (FILE *out, const jk_status_view_t *view)
                  (unsigned long long)o->heartbeat.rejected,
                  (long long)o->last_seen_ms);
     }
-    fputs ("]}\n", out);
+    fputc (']', out);
+    if (view->link) {
+        fputs (",\"links\":[", out);
+        jk_link_row_t links[64];
+        size_t link_count = jk_view_links (view->link, links, 64);
+        for (size_t i = 0; i < link_count; i++) {
+            fputs (i ? "," : "", out);
+            fputs ("{\"area\":", out);
+            s_string (out, links[i].area, strlen (links[i].area));
+            fprintf (out,
+                     ",\"up\":%s,\"head\":%llu,\"cursor\":%llu,"
+                     "\"lag\":%llu,\"lag_ms\":%lld}",
+                     links[i].up ? "true" : "false",
+                     (unsigned long long)links[i].head,
+                     (unsigned long long)links[i].cursor,
+                     (unsigned long long)links[i].lag,
+                     (long long)links[i].lag_ms);
+        }
+        fputc (']', out);
+    }
+    fputs ("}\n", out);
     msgpack_unpacked_destroy (&result);
     fflush (out);
     return 0;

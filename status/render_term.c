@@ -301,6 +301,32 @@ static void s_totals (s_screen_t *s, const msgpack_object *snap)
     s_rule (s, snap);
 }
 
+/* The federation links (upstream from this hub, or in from the
+   regencies), when the board was given one (--link). */
+static void s_links (s_screen_t *s, const jk_status_view_t *view)
+{
+    jk_link_row_t links[64];
+    size_t count = jk_view_links (view->link, links, 64);
+    if (!view->link)
+        return;
+    s_title (s, "TAUTAN / links   wilayah  status      posisi / position"
+                "      tertinggal / behind");
+    for (size_t i = 0; i < count; i++) {
+        const jk_link_row_t *l = &links[i];
+        fprintf (s->out,
+                 "  %-8s %-18s %llu / %llu   %llu catatan / records, "
+                 "%lld,%lld dtk\n",
+                 l->area, l->up ? "tersambung / up" : "putus / down",
+                 (unsigned long long)l->cursor, (unsigned long long)l->head,
+                 (unsigned long long)l->lag, (long long)(l->lag_ms / 1000),
+                 (long long)(l->lag_ms % 1000 / 100));
+    }
+    if (count == 0)
+        fprintf (s->out,
+                 "  (tautan tidak menjawab / the link did not answer)\n");
+    fputc ('\n', s->out);
+}
+
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
 {
     s_screen_t s = {out, ansi};
@@ -344,6 +370,7 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
                  ansi ? "\033[0m" : "");
     }
     fputc ('\n', out);
+    s_links (&s, view);
     s_kecamatan (&s, view, snap, as_of);
     fputc ('\n', out);
     s_batches (&s, view, snap, as_of);

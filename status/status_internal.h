@@ -27,6 +27,20 @@ bool jk_view_batch_shown (const jk_status_view_t *view,
 /* A source ("OFFICE/DEVICE") under the kecamatan filter. */
 bool jk_view_source_shown (const jk_status_view_t *view, const char *source);
 
+/* One federation link as the board shows it, from a STATS text: the
+   sender's (one link: its own area) or the receiver's (one per area). */
+typedef struct {
+    char area[16];
+    bool up;         /* sender: state=linked; receiver: link.AREA.up=1 */
+    uint64_t head;   /* the sending side's last position */
+    uint64_t cursor; /* committed at the receiving side */
+    uint64_t lag;    /* head - cursor, records */
+    int64_t lag_ms;  /* time behind, ms */
+} jk_link_row_t;
+
+/* Fills at most max rows from a link STATS text; returns how many. */
+size_t jk_view_links (const char *text, jk_link_row_t *rows, size_t max);
+
 /* The web page's files, embedded at build time (web/: html, js and css files,
    turned into a C array by web/embed.cmake). */
 typedef struct {

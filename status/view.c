@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 const msgpack_object *jk_mp_get (const msgpack_object *map, const char *key)
@@ -94,6 +95,73 @@ bool jk_view_source_shown (const jk_status_view_t *view, const char *source)
         return true;
     size_t n = strlen (view->kecamatan);
     return strncmp (source, view->kecamatan, n) == 0 && source[n] == '/';
+}
+
+/* The row for area, added when new; NULL when rows are full. */
+static jk_link_row_t *s_link_row (jk_link_row_t *rows, size_t *count,
+                                  size_t max, const char *area, size_t len)
+{
+    for (size_t i = 0; i < *count; i++)
+        if (strlen (rows[i].area) == len &&
+            memcmp (rows[i].area, area, len) == 0)
+            return &rows[i];
+    if (*count == max || len >= sizeof rows[0].area)
+        return NULL;
+    jk_link_row_t *row = &rows[(*count)++];
+    memset (row, 0, sizeof *row);
+    memcpy (row->area, area, len);
+    return row;
+}
+
+size_t jk_view_links (const char *text, jk_link_row_t *rows, size_t max)
+{
+    size_t count = 0;
+    jk_link_row_t *own = NULL; /* the sender's one link */
+    for (const char *p = text; p && *p;) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn (p, " ");
+        const char *eq = memchr (p, '=', len);
+        if (eq) {
+            const char *key = p, *value = eq + 1;
+            size_t key_len = (size_t)(eq - p);
+            const char *field = key;
+            jk_link_row_t *row = NULL;
+            if (key_len > 5 && memcmp (key, "link.", 5) == 0) {
+                const char *dot = key + key_len;
+                while (dot > key + 5 && dot[-1] != '.')
+                    dot--;
+                if (dot > key + 6) {
+                    row = s_link_row (rows, &count, max, key + 5,
+                                      (size_t)(dot - 1 - (key + 5)));
+                    field = dot;
+                }
+            } else if (key_len == 4 && memcmp (key, "area", 4) == 0) {
+                own = s_link_row (rows, &count, max, value,
+                                  len - (size_t)(value - p));
+                row = NULL;
+            } else
+                row = own;
+            size_t field_len = (size_t)(eq - field);
+#define S_FIELD(name)                                                          \
+    (field_len == strlen (name) && memcmp (field, name, field_len) == 0)
+            if (row && (S_FIELD ("cursor") || S_FIELD ("acked")))
+                row->cursor = strtoull (value, NULL, 10);
+            else if (row && S_FIELD ("head"))
+                row->head = strtoull (value, NULL, 10);
+            else if (row && S_FIELD ("lag"))
+                row->lag = strtoull (value, NULL, 10);
+            else if (row && S_FIELD ("lag_ms"))
+                row->lag_ms = strtoll (value, NULL, 10);
+            else if (row && S_FIELD ("up"))
+                row->up = *value == '1';
+            else if (row && S_FIELD ("state"))
+                row->up = strncmp (value, "linked", 6) == 0;
+#undef S_FIELD
+        }
+        p += len;
+    }
+    return count;
 }
 
 void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size)

@@ -21,7 +21,10 @@ const LABELS = {
     registered: 'Terdaftar', none: 'tidak ada', ago: 'lalu', never: '–',
     no_batches: 'Tidak ada angkatan berjalan', no_offices: 'Belum ada kantor',
     pct_active: '% Aktif', rank: 'Peringkat', unit_s: 'dtk', unit_min: 'mnt',
-    unit_h: 'jam', unit_d: 'hari', rule: 'Aturan aktif'
+    unit_h: 'jam', unit_d: 'hari', rule: 'Aturan aktif',
+    links: 'Tautan', area: 'Wilayah', link_state: 'Status', link_pos: 'Posisi',
+    lag: 'Tertinggal', lag_time: 'Tertinggal (waktu)', up: 'tersambung',
+    down: 'putus', records: 'catatan'
   },
   en: {
     title: 'Jejak status board', pos: 'Log position', asof: 'As of',
@@ -40,7 +43,10 @@ const LABELS = {
     registered: 'Registered', none: 'none', ago: 'ago', never: '–',
     no_batches: 'No running batches', no_offices: 'No offices yet',
     pct_active: '% Active', rank: 'Rank', unit_s: 's', unit_min: 'min',
-    unit_h: 'h', unit_d: 'd', rule: 'Active rule'
+    unit_h: 'h', unit_d: 'd', rule: 'Active rule',
+    links: 'Links', area: 'Area', link_state: 'State', link_pos: 'Position',
+    lag: 'Behind', lag_time: 'Behind (time)', up: 'up', down: 'down',
+    records: 'records'
   }
 };
 
@@ -335,6 +341,25 @@ function drawOffices () {
   });
 }
 
+/* The federation links (jejak-status --link), when there are any. */
+function drawLinks () {
+  const links = doc.links || [];
+  $('links-section').hidden = !links.length;
+  const body = $('links').tBodies[0];
+  body.replaceChildren();
+  links.forEach(function (l) {
+    const tr = el('tr');
+    tr.dataset.area = l.area;
+    tr.appendChild(el('td', l.area));
+    tr.appendChild(el('td', t(l.up ? 'up' : 'down')));
+    tr.appendChild(el('td', fmt(l.cursor) + ' / ' + fmt(l.head)));
+    tr.appendChild(el('td', fmt(l.lag) + ' ' + t('records')));
+    tr.appendChild(el('td', (num(l.lag_ms) / 1000).toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB',
+                                                            { maximumFractionDigits: 1 }) + ' ' + t('unit_s')));
+    body.appendChild(tr);
+  });
+}
+
 function draw () {
   drawState();
   if (!doc || !doc.snapshot) return;
@@ -344,6 +369,7 @@ function draw () {
   drawKecamatanChart();
   drawBatches();
   drawOffices();
+  drawLinks();
   document.body.dataset.pos = doc.pos;
 }
 

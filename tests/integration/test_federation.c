@@ -251,6 +251,120 @@ static uint64_t s_send (s_link_t *l, jk_link_record_t *records, int count,
     return stored;
 }
 
+/* jejak-status --once --json/--link as the board prints it, or NULL
+   when it failed. */
+static char *s_board (const char *query, const char *link, const char *key,
+                      const char *server, bool json)
+{
+    char *argv[16];
+    int n = 0;
+    argv[n++] = "jejak-status";
+    argv[n++] = "--once";
+    argv[n++] = "--query";
+    argv[n++] = (char *)query;
+    argv[n++] = "--link";
+    argv[n++] = (char *)link;
+    if (key) {
+        argv[n++] = "--link-key";
+        argv[n++] = (char *)key;
+        argv[n++] = "--link-server-key";
+        argv[n++] = (char *)server;
+    }
+    if (json)
+        argv[n++] = "--json";
+    argv[n] = NULL;
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, 30000);
+    free (err);
+    if (rc != 0) {
+        free (out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The board shows the link's lag: the regency's (from the sender's
+   --stats) while the province is frozen and the regency logs on, and the
+   province's (from the receiver's endpoint, over CURVE) once caught up;
+   a link that does not answer shows as such. */
+static void test_board_shows_lag (void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new ("linkboard");
+    uint64_t accepted = 0, rejected = 0;
+    rw_build (e->regency, 1000, &accepted, &rejected);
+    pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
+    pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
+                            e->server_key, e->stats, e->send_log);
+    if (!JK_WAIT_FOR (s_copied (e) == 1000, 30000))
+        fail_msg ("copy stopped at %lld", (long long)s_copied (e));
+    assert_true (
+        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 1000, 10000));
+
+    /* The province frozen, the regency logs 50 more. */
+    kill (recv, SIGSTOP);
+    rw_t *w = rw_open (e->regency);
+    rw_generate (w, 50);
+    rw_close (&w);
+    assert_true (
+        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "head") == 1050, 10000));
+    int64_t lag_ms = lk_stat (e->stats, NULL, NULL, "lag_ms");
+    assert_true (lag_ms > 0);
+
+    char *query = jk_test_endpoint (e->dir, "query");
+    char *store_log = jk_sprintf ("%s/store.log", e->dir);
+    char *backend = jk_test_endpoint (e->dir, "backend");
+    char *argv[] = {"jejak-store", "--db",      e->regency, "--query",
+                    query,         "--backend", backend,    NULL};
+    pid_t store = jk_test_spawn (argv, store_log);
+    char *json = NULL;
+    assert_true (JK_WAIT_FOR (
+        (free (json), json = s_board (query, e->stats, NULL, NULL, true)),
+        30000));
+    assert_non_null (strstr (json, "\"links\":[{\"area\":\"32.03\","));
+    assert_non_null (
+        strstr (json, "\"head\":1050,\"cursor\":1000,\"lag\":50,\"lag_ms\":"));
+    const char *ms = strstr (json, "\"lag_ms\":") + 9;
+    assert_true (atoll (ms) >= lag_ms);
+    free (json);
+    char *text = s_board (query, e->stats, NULL, NULL, false);
+    assert_non_null (text);
+    assert_non_null (strstr (text, "TAUTAN / links"));
+    assert_non_null (strstr (text, "1000 / 1050   50 catatan / records"));
+    free (text);
+
+    /* The province thawed: caught up, its board shows every link. */
+    kill (recv, SIGCONT);
+    if (!JK_WAIT_FOR (s_copied (e) == 1050, 30000))
+        fail_msg ("copy stopped at %lld", (long long)s_copied (e));
+    json = s_board (query, e->listen, e->link_key, e->server_key, true);
+    assert_non_null (json);
+    assert_non_null (strstr (json, "\"links\":[{\"area\":\"32.03\",\"up\":true,"
+                                   "\"head\":1050,\"cursor\":1050,\"lag\":0,"
+                                   "\"lag_ms\":0}]"));
+    free (json);
+
+    /* A link nobody answers: no rows, and the screen says so. */
+    char *nobody = jk_test_endpoint (e->dir, "nobody");
+    json = s_board (query, nobody, NULL, NULL, true);
+    assert_non_null (json);
+    assert_non_null (strstr (json, "\"links\":[]}"));
+    free (json);
+    text = s_board (query, nobody, NULL, NULL, false);
+    assert_non_null (text);
+    assert_non_null (strstr (text, "tautan tidak menjawab"));
+    free (text);
+
+    assert_int_equal (jk_test_stop (store, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    free (nobody);
+    free (query);
+    free (store_log);
+    free (backend);
+    s_env_destroy (&e);
+}
+
 static void test_tamper (void **state)
 {
     (void)state;
@@ -385,6 +499,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_forward_and_verify),
+        cmocka_unit_test (test_board_shows_lag),
         cmocka_unit_test (test_tamper),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -270,6 +270,50 @@ static void test_json_exact (void **state)
     msgpack_sbuffer_destroy (&sbuf);
 }
 
+/* Link lag from both sides' STATS texts (jejak-link send and receive). */
+static void test_links (void **state)
+{
+    (void)state;
+    msgpack_sbuffer sbuf = s_snapshot ();
+    jk_status_view_t view = s_view (&sbuf);
+    view.office_count = 0;
+    view.link = "links=2 records=5 arrival_pos=5 link.32.03.cursor=1000 "
+                "link.32.03.head=1050 link.32.03.lag=50 "
+                "link.32.03.lag_ms=2500 link.32.03.up=1 link.32.03.stored=9 "
+                "link.32.03.refused=0 link.32.03.last_refusal=- "
+                "link.32.05.cursor=7 link.32.05.head=7 link.32.05.lag=0 "
+                "link.32.05.lag_ms=0 link.32.05.up=0 origin.32.03.pos=1000";
+    int rc;
+    char *text = s_render (&view, true, false, &rc);
+    assert_int_equal (rc, 0);
+    assert_non_null (strstr (
+        text, "\"offices\":[],\"links\":[{\"area\":\"32.03\",\"up\":true,"
+              "\"head\":1050,\"cursor\":1000,\"lag\":50,\"lag_ms\":2500},"
+              "{\"area\":\"32.05\",\"up\":false,\"head\":7,\"cursor\":7,"
+              "\"lag\":0,\"lag_ms\":0}]}\n"));
+    free (text);
+    text = s_render (&view, false, false, &rc);
+    assert_non_null (strstr (text, "  32.03    tersambung / up    1000 / 1050"
+                                   "   50 catatan / records, 2,5 dtk\n"));
+    assert_non_null (strstr (text, "  32.05    putus / down       7 / 7   0 "
+                                   "catatan / records, 0,0 dtk\n"));
+    free (text);
+    view.link = "area=32.03 upstream=tcp://x:7460 state=linking head=300 "
+                "sent=280 acked=250 lag=50 lag_ms=1200 credit=0 "
+                "last_refusal=-";
+    text = s_render (&view, true, false, &rc);
+    assert_non_null (strstr (
+        text, "\"links\":[{\"area\":\"32.03\",\"up\":false,\"head\":300,"
+              "\"cursor\":250,\"lag\":50,\"lag_ms\":1200}]}\n"));
+    free (text);
+    view.link = "";
+    text = s_render (&view, false, false, &rc);
+    assert_non_null (strstr (text, "(tautan tidak menjawab / the link did "
+                                   "not answer)"));
+    free (text);
+    msgpack_sbuffer_destroy (&sbuf);
+}
+
 static void test_bad_snapshot (void **state)
 {
     (void)state;
@@ -307,6 +351,7 @@ int main (void)
         cmocka_unit_test (test_term_plain),
         cmocka_unit_test (test_term_ansi_and_filters),
         cmocka_unit_test (test_json_exact),
+        cmocka_unit_test (test_links),
         cmocka_unit_test (test_bad_snapshot),
         cmocka_unit_test (test_mask_niks),
     };
