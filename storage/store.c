@@ -111,6 +111,7 @@ typedef struct {
     size_t records_cap;
     size_t item_count, item_cap;
     jk_signer_t *signer;   /* signs checkpoints; NULL without a log key */
+    bool announce;         /* start: hand the newest to the broker */
     int64_t sign_every_ms; /* after a commit, sign within this */
     int64_t signed_mono;   /* mono ms of the last signature */
     bool sign_asked;       /* the query endpoint waits for one */
@@ -458,6 +459,23 @@ static int64_t s_sign_due (s_store_t *self)
            (self->sign_asked ? JK_CHECKPOINT_ASKED_MS : self->sign_every_ms);
 }
 
+/* Signs the committed tree and stores the note. */
+static int s_sign_store (s_store_t *self)
+{
+    jk_tiles_t *tiles = jk_log_tiles (self->log);
+    uint64_t size = jk_tiles_size (tiles);
+    uint8_t root[32];
+    jk_tiles_head (tiles, root);
+    int rc = jk_signer_sign (self->signer, size, root, jk_clock_now_ms ());
+    self->signed_mono = jk_clock_mono_ms ();
+    if (rc != JK_OK)
+        jk_error ("store", "checkpoint of %llu records not signed: %s",
+                  (unsigned long long)size,
+                  rc == JK_IO ? jk_log_errmsg (self->log)
+                              : "smaller than the newest");
+    return rc;
+}
+
 /* Signs the committed tree when due (or now, with force), stores the
    note, hands it to the broker and to a waiting query endpoint. Outside
    any transaction. */
@@ -465,23 +483,18 @@ static void s_sign (s_store_t *self, bool force)
 {
     if (!self->signer || (!force && jk_clock_mono_ms () < s_sign_due (self)))
         return;
-    if (!s_covered (self)) {
-        jk_tiles_t *tiles = jk_log_tiles (self->log);
-        uint64_t size = jk_tiles_size (tiles);
-        uint8_t root[32];
-        jk_tiles_head (tiles, root);
-        int rc = jk_signer_sign (self->signer, size, root, jk_clock_now_ms ());
-        self->signed_mono = jk_clock_mono_ms ();
-        if (rc == JK_OK) {
-            zmsg_t *msg = jk_wire_new ("CHECKPOINT");
-            zmsg_addstr (msg, jk_signer_note (self->signer));
-            s_backend_send (self, &msg);
-        } else
-            jk_error ("store", "checkpoint of %llu records not signed: %s",
-                      (unsigned long long)size,
-                      rc == JK_IO ? jk_log_errmsg (self->log)
-                                  : "smaller than the newest");
+    if (!s_covered (self) && s_sign_store (self) == JK_OK) {
+        zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+        zmsg_addstr (msg, jk_signer_note (self->signer));
+        s_backend_send (self, &msg);
+    } else if (self->announce && jk_signer_note (self->signer)) {
+        /* At start: the broker publishes the newest, even when it was
+           signed before the query endpoint opened or by an earlier run. */
+        zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+        zmsg_addstr (msg, jk_signer_note (self->signer));
+        s_backend_send (self, &msg);
     }
+    self->announce = false;
     /* The query endpoint hears of every new checkpoint, and gets the
        newest when it asked (even when signing failed). */
     if (self->query) {
@@ -1130,12 +1143,6 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         jk_error ("store", "cannot connect to backend %s", config->backend);
         return -1;
     }
-    if (config->query) {
-        self->query = jk_query_start (config->db_path, config->query,
-                                      config->query_cert_path);
-        if (!self->query)
-            return -1;
-    }
     if (config->log_key_path) {
         self->signer =
             jk_signer_new (jk_log_db (self->log), config->log_key_path,
@@ -1153,7 +1160,18 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
                  jk_signer_origin (self->signer),
                  (long long)self->sign_every_ms,
                  (unsigned long long)jk_signer_size (self->signer));
-        if (self->query)
+        /* The start checkpoint is signed and stored before the query
+           endpoint opens, so HEAD never answers an empty note from a hub
+           that signs. */
+        if (!s_covered (self))
+            s_sign_store (self);
+    }
+    if (config->query) {
+        self->query = jk_query_start (config->db_path, config->query,
+                                      config->query_cert_path);
+        if (!self->query)
+            return -1;
+        if (self->signer)
             zstr_send (self->query, "SIGNER");
     }
     self->behind = zhashx_new ();
@@ -1233,6 +1251,7 @@ static void s_store_actor (zsock_t *pipe, void *args)
     s_push_counters (self);
     s_send_ping (self);
     self->next_ping = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
+    self->announce = true;
     s_sign (self, true); /* a log the newest checkpoint does not cover */
 
     while (!self->terminated) {
