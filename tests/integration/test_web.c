@@ -134,6 +134,18 @@ static long long s_total (s_env_t *env, const char *key)
     return value;
 }
 
+/* Whether /snapshot.json says the board is live (caught up and on the
+   feed), rather than starting or catching up. */
+static bool s_live (s_env_t *env)
+{
+    int code = 0;
+    char *response = s_http (env, "GET", "/snapshot.json", &code);
+    bool live =
+        code == 200 && strstr (s_body (response), "\"state\":\"live\"") != NULL;
+    free (response);
+    return live;
+}
+
 /* No run of exactly 16 digits (an unmasked NIK) outside longer hex runs
    such as the chain hash. */
 static void s_assert_no_nik (const char *text)
@@ -428,6 +440,10 @@ static void test_events (void **state)
     s_env_t *env = *state;
     s_cooperative (env, 1, "32.03.10.2012");
     assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, 10000));
+    /* A board that loaded the store's state at position 1 still catches up
+       from there before it says live: wait for that, so the stream's first
+       document is the live one. */
+    assert_true (JK_WAIT_FOR (s_live (env), 10000));
     int fd = s_connect (env->port);
     s_send_request (fd, "GET", "/events");
     char *buf = NULL;
