@@ -230,12 +230,9 @@ static void s_refuse (s_broker_t *self, zframe_t *rid, zmsg_t *events,
     for (zframe_t *f = zmsg_first (events); f; f = zmsg_next (events)) {
         jk_answer_t answer;
         memset (&answer, 0, sizeof answer);
-        jk_envelope_t envelope;
-        /* The id as far as it reads; zeros when it does not. */
-        if (zframe_size (f) <= JK_EVENT_MAX_BYTES) {
-            jk_envelope_peek (zframe_data (f), zframe_size (f), &envelope);
-            memcpy (answer.id, envelope.id, 16);
-        }
+        /* The id as far as it reads (at any size); zeros when it does
+           not. */
+        jk_envelope_id (zframe_data (f), zframe_size (f), answer.id);
         answer.kind = JK_ANSWER_NACK;
         snprintf (answer.code, sizeof answer.code, "%s", code);
         snprintf (answer.message, sizeof answer.message, "%s", message);
@@ -603,6 +600,8 @@ static void s_ingest_ping (s_broker_t *self, zframe_t *rid, s_client_t *client,
         zmsg_destroy (&reply);
 }
 
+static void s_counters_text (s_broker_t *self, char *out, size_t size);
+
 /* One message from the ingest socket. */
 static void s_ingest_message (s_broker_t *self, zmsg_t **msg_p)
 {
@@ -632,12 +631,25 @@ static void s_ingest_message (s_broker_t *self, zmsg_t **msg_p)
         s_ingest_submit (self, rid, client, user_id, msg_p);
     else if (streq (command, "PING"))
         s_ingest_ping (self, rid, client, msg);
+    else if (streq (command, "STATS") && zmsg_size (msg) == 0) {
+        char text[1024];
+        s_counters_text (self, text, sizeof text);
+        zmsg_t *reply = jk_wire_new ("STATS");
+        zmsg_addstr (reply, text);
+        zframe_t *dup = zframe_dup (rid);
+        zmsg_prepend (reply, &dup);
+        if (s_send_nowait (&reply, self->ingest))
+            zmsg_destroy (&reply);
+    } else if (streq (command, "STATS"))
+        s_protocol_error (self, rid, client, "E_PROTOCOL",
+                          "STATS takes no argument frames");
     else {
         char text[96];
         snprintf (text, sizeof text,
-                  "unknown command \"%.16s\" (SUBMIT or PING expected)",
+                  "unknown command \"%.16s\" (SUBMIT, PING or STATS "
+                  "expected)",
                   command);
-        s_protocol_error (self, rid, client, "E_PROTOCOL", text);
+        s_protocol_error (self, rid, client, "E_UNKNOWN_COMMAND", text);
     }
     zframe_destroy (&rid);
 }

@@ -48,7 +48,7 @@ static const char *s_format_name (jk_format_t format)
 {
     static const char *names[] = {
         "",
-        "NIK (SPEC 3.3)",
+        "NIK (see [NIK](#nik))",
         "desa code of the hub's regency",
         "desa code (the regency's, or any NN.NN.NN.NNNN)",
         "legal number (AHU / LEGACY_BH / UNKNOWN)",
@@ -69,6 +69,38 @@ static void s_cell (const char *text)
         putchar (*p);
     }
     printf (" |");
+}
+
+/* The NIK section of EVENTS.md: the rules jk_nik_parse and the
+   validator apply, in the order they are checked. */
+static void s_nik_rules (void)
+{
+    printf ("\n## NIK\n\n"
+            "A NIK (Nomor Induk Kependudukan, the person number) is 16 digits "
+            "`PP KK CC DD MM YY SSSS`: province, regency and kecamatan where "
+            "the person was first registered; day of birth (for women the day "
+            "plus 40); month; the last two digits of the year of birth; a "
+            "serial. Every field of the format NIK (`nik` below) is checked in "
+            "this order, and the first rule broken rejects the event with its "
+            "code, naming the field (e.g. `body.nik`):\n\n"
+            "| order | rule | code when broken |\n"
+            "| --- | --- | --- |\n"
+            "| 1 | exactly 16 characters: the length rule of every text field "
+            "comes first, so a NIK of 15 or 17 digits is `E_FIELD_LENGTH`, "
+            "not `E_NIK_FORMAT` | `E_FIELD_LENGTH` |\n"
+            "| 2 | all 16 are the digits 0-9 | `E_NIK_FORMAT` |\n"
+            "| 3 | day `DD` is 01-31 (men) or 41-71 (women) | `E_NIK_DAY` |\n"
+            "| 4 | month `MM` is 01-12 | `E_NIK_MONTH` |\n"
+            "| 5 | day, month and year are a real date in 19YY or in 20YY (31 "
+            "April never is; 29 February only in a leap year) | `E_NIK_DATE` "
+            "|\n"
+            "| 6 | the serial `SSSS` is not 0000 | `E_NIK_SERIAL` |\n\n"
+            "Warnings never reject; they go to the data-quality projection: "
+            "`W_NIK_PROVINCE` (the province code `PP` is not in the reference "
+            "data), `W_NIK_SEX` (the day says one sex, `sex` the other), "
+            "`W_NIK_BIRTH_DATE` (`DD MM YY` disagree with `birth_date`). A NIK "
+            "is personal data: reports and the status board show it masked, "
+            "the first 4 and last 4 digits only (`3203********0001`).\n");
 }
 
 static void s_markdown (void)
@@ -99,6 +131,7 @@ static void s_markdown (void)
                 t->version, jk_domain_name (t->domain),
                 jk_domain_name (t->domain), t->command);
     }
+    s_nik_rules ();
     for (size_t i = 0; i < jk_vocabulary_count (); i++) {
         const jk_type_t *t = jk_vocabulary_at (i);
         printf ("\n## %s\n\n%s\n\nVersion %u, domain %s, command `jejak-%s "

@@ -18,8 +18,10 @@
 #include "jk_base.h"
 
 /* ---- limits ------------------------------------------------------------
-   Decoding checks sizes before allocating anything. */
+   Decoding checks sizes before allocating anything (docs/PROTOCOL.md 2.1).
+   Nesting: the envelope map, the body map, the units array, a unit map. */
 #define JK_EVENT_MAX_BYTES  (64 * 1024) /* one encoded event */
+#define JK_EVENT_MAX_DEPTH  4           /* levels of maps and arrays */
 #define JK_STRING_MAX_BYTES 4096        /* any one string */
 #define JK_FIELDS_MAX       24          /* fields of one type */
 #define JK_LIST_MAX         50          /* items of one list field */
@@ -250,6 +252,11 @@ typedef struct {
     uint32_t version;
 } jk_envelope_t;
 bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out);
+/* The envelope's id (a top-level key "id" holding bin 16) of bytes of any
+   size and nesting depth, for answering an event that is too large or too
+   deep to decode with its own id. Returns false (id zeroed) when the
+   bytes are not a map or hold no such id. */
+bool jk_envelope_id (const void *data, size_t size, uint8_t id[16]);
 
 /* Turns an event of an older version into target (a newer version of the
    same type), one version at a time through target->previous. Consumes

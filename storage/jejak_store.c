@@ -41,6 +41,12 @@ static const jk_opt_t s_options[] = {
      false},
     {"checkpoint-every", "JEJAK_CHECKPOINT_EVERY", "10",
      "seconds: a signed checkpoint at most this long after any commit", false},
+    {"data-dir", "JEJAK_DATA_DIR", NULL,
+     "region reference data directory (default: the installed copy)", false},
+    {"region", "JEJAK_REGION", NULL,
+     "the store's area: a kabupaten code (32.03) or a province code (32); "
+     "default: Kabupaten Cianjur",
+     false},
     {"projections-doc", NULL, NULL,
      "print the projection tables' section of docs/PROJECTIONS.md "
      "(generated from the projection table) and exit",
@@ -99,6 +105,7 @@ int main (int argc, char **argv)
             "[--batch-max N]\n"
             "                   [--rat-deadline-months N] [--checkpoint-key "
             "FILE]\n"
+            "                   [--data-dir DIR] [--region CODE]\n"
             "The single writer of the event log: decides each event the "
             "broker forwards,\nappends it to the hash-chained log, "
             "updates the projections, acknowledges.\n"
@@ -121,6 +128,11 @@ int main (int argc, char **argv)
         jk_opts_destroy (&opts);
         return 2;
     }
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (jk_opts_get (opts, "region"))
+        jk_region_set_default_area (jk_opts_get (opts, "region"));
+    (void)jk_region_default (); /* a bad --region or data dir: exit 2 */
     int batch_max = s_positive (opts, "batch-max", 100000);
     int months = s_positive (opts, "rat-deadline-months", 120);
     int every = s_positive (opts, "checkpoint-every", 3600);

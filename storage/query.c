@@ -475,6 +475,61 @@ static void s_on_stats (s_query_t *self, zframe_t *routing)
     s_reply (self, routing, &reply);
 }
 
+/* The commands the query endpoint serves, with the argument frames each
+   takes (docs/PROTOCOL.md, section 6): another count is E_PROTOCOL. */
+typedef void (s_handler_fn) (s_query_t *self, zframe_t *routing, zmsg_t *msg);
+
+static void s_on_head_msg (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    (void)msg;
+    s_on_head (self, routing);
+}
+
+static void s_on_gaps_msg (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    (void)msg;
+    s_on_gaps (self, routing);
+}
+
+static void s_on_stats_msg (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    (void)msg;
+    s_on_stats (self, routing);
+}
+
+static void s_on_state_msg (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    (void)msg;
+    s_on_state (self, routing);
+}
+
+static void s_on_checkpoint_msg (s_query_t *self, zframe_t *routing,
+                                 zmsg_t *msg)
+{
+    (void)msg;
+    s_on_checkpoint (self, routing);
+}
+
+static const struct {
+    const char *name;
+    size_t frames;     /* argument frames after the command */
+    const char *shape; /* for the error message */
+    s_handler_fn *handler;
+} s_commands[] = {
+    {"HEAD", 0, "[JEJAK/1][HEAD]", s_on_head_msg},
+    {"SINCE", 3, "[JEJAK/1][SINCE][from_pos u64][topic prefix][credit u64]",
+     s_on_since},
+    {"CREDIT", 1, "[JEJAK/1][CREDIT][n u64]", s_on_credit},
+    {"SNAPSHOT", 1, "[JEJAK/1][SNAPSHOT][as-of date, may be empty]",
+     s_on_snapshot},
+    {"STATE", 0, "[JEJAK/1][STATE]", s_on_state_msg},
+    {"GAPS", 0, "[JEJAK/1][GAPS]", s_on_gaps_msg},
+    {"STATS", 0, "[JEJAK/1][STATS]", s_on_stats_msg},
+    {"CHECKPOINT", 0, "[JEJAK/1][CHECKPOINT]", s_on_checkpoint_msg},
+    {"PROOF", 3, "[JEJAK/1][PROOF][INCLUSION or CONSISTENCY][u64][u64]",
+     s_on_proof},
+};
+
 static void s_router_ready (s_query_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->router);
@@ -482,36 +537,31 @@ static void s_router_ready (s_query_t *self)
         return;
     zframe_t *routing = zmsg_pop (msg);
     char command[16];
+    size_t n = sizeof s_commands / sizeof s_commands[0], i = 0;
     if (!routing || zmsg_size (msg) == 0) {
         /* A ROUTER always gives the routing id: nothing to answer. */
     } else if (jk_wire_open (msg, command, sizeof command) != 0)
         s_error (self, routing, "E_PROTOCOL",
                  "expected [JEJAK/1][command] frames");
-    else if (streq (command, "HEAD"))
-        s_on_head (self, routing);
-    else if (streq (command, "SINCE"))
-        s_on_since (self, routing, msg);
-    else if (streq (command, "CREDIT"))
-        s_on_credit (self, routing, msg);
-    else if (streq (command, "SNAPSHOT"))
-        s_on_snapshot (self, routing, msg);
-    else if (streq (command, "STATE"))
-        s_on_state (self, routing);
-    else if (streq (command, "GAPS"))
-        s_on_gaps (self, routing);
-    else if (streq (command, "STATS"))
-        s_on_stats (self, routing);
-    else if (streq (command, "CHECKPOINT"))
-        s_on_checkpoint (self, routing);
-    else if (streq (command, "PROOF"))
-        s_on_proof (self, routing, msg);
     else {
-        char message[128];
-        snprintf (message, sizeof message,
-                  "unknown command %s: expected HEAD, SINCE, CREDIT, "
-                  "SNAPSHOT, STATE, GAPS, STATS, CHECKPOINT or PROOF",
-                  command);
-        s_error (self, routing, "E_UNKNOWN_COMMAND", message);
+        while (i < n && !streq (command, s_commands[i].name))
+            i++;
+        char message[160];
+        if (i == n) {
+            snprintf (message, sizeof message,
+                      "unknown command %s: expected HEAD, SINCE, CREDIT, "
+                      "SNAPSHOT, STATE, GAPS, STATS, CHECKPOINT or PROOF",
+                      command);
+            s_error (self, routing, "E_UNKNOWN_COMMAND", message);
+        } else if (zmsg_size (msg) != s_commands[i].frames) {
+            snprintf (message, sizeof message,
+                      "%s takes %zu argument frame%s, not %zu: %s",
+                      s_commands[i].name, s_commands[i].frames,
+                      s_commands[i].frames == 1 ? "" : "s", zmsg_size (msg),
+                      s_commands[i].shape);
+            s_error (self, routing, "E_PROTOCOL", message);
+        } else
+            s_commands[i].handler (self, routing, msg);
     }
     zframe_destroy (&routing);
     zmsg_destroy (&msg);

@@ -239,20 +239,37 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
     jk_event_t *event = sized ? jk_event_decode (data, size, &report) : NULL;
     if (!event || !s_envelope_of (event, &envelope)) {
         if (!sized || !jk_envelope_peek (data, size, &envelope)) {
-            if (sized)
-                memcpy (answer->id, envelope.id, 16);
-            s_nack (item, "E_DECODE",
-                    "the bytes are not an event: a MessagePack map of at "
-                    "most %d bytes with id (bin 16), source (str: valid "
-                    "UTF-8, 1 to 64 bytes, no NUL) and seq (uint) is "
-                    "required",
-                    JK_EVENT_MAX_BYTES);
+            /* Not attributable: answered with its id whenever the bytes
+               hold one, however large or deep they are. */
+            jk_envelope_id (data, size, answer->id);
+            if (size > JK_EVENT_MAX_BYTES)
+                s_nack (item, "E_TOO_LARGE",
+                        "the event is %zu bytes, more than the %d allowed",
+                        size, JK_EVENT_MAX_BYTES);
+            else
+                s_nack (item, "E_DECODE",
+                        "not an event (%s): an event is a MessagePack map "
+                        "of at most %d bytes, nested at most %d deep, with "
+                        "id (bin 16), source (UTF-8 str of 1 to %d bytes, "
+                        "no NUL) and seq (uint)",
+                        streq (report.error.code, "E_DECODE")
+                            ? report.error.message
+                            : "no readable id, source or seq",
+                        JK_EVENT_MAX_BYTES, JK_EVENT_MAX_DEPTH, JK_SOURCE_MAX);
             counts->nacked++;
             jk_event_destroy (&event);
             return JK_OK;
         }
     }
     memcpy (answer->id, envelope.id, 16);
+    /* seq 0 has no place in a source's order (1, 2, 3 ...): refused
+       before anything else, not logged. */
+    if (envelope.seq == 0) {
+        s_nack (item, "E_ENVELOPE_SEQ", "envelope.seq must be 1 or more");
+        counts->nacked++;
+        jk_event_destroy (&event);
+        return JK_OK;
+    }
 
     int rc;
     uint64_t next = jk_log_next_seq (self->log, envelope.source);
@@ -262,12 +279,6 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
             jk_event_destroy (&event);
             return rc == JK_OK ? JK_OK : JK_IO;
         }
-    }
-    if (envelope.seq == 0) {
-        s_nack (item, "E_FIELD_RANGE", "envelope.seq must be 1 or more");
-        counts->nacked++;
-        jk_event_destroy (&event);
-        return JK_OK;
     }
     if (envelope.seq < next) {
         s_nack (item, "E_SEQ_TAKEN",

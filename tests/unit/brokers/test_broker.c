@@ -746,7 +746,7 @@ static void test_protocol_errors (void **state)
 
     msg = jk_wire_new ("FETCH");
     zmsg_send (&msg, client);
-    s_expect_error (client, "E_PROTOCOL");
+    s_expect_error (client, "E_UNKNOWN_COMMAND");
 
     msg = jk_wire_new ("SUBMIT");
     zmsg_send (&msg, client);
