@@ -821,6 +821,45 @@ static size_t s_pump (zsock_t *store, zsock_t *client, uint64_t *pos,
 /* A hostile client (random bytes, truncated multipart, 10k frames, a
    100 MB frame) neither crashes nor stalls the broker: a well-behaved
    client keeps getting its answers in between. */
+/* The broker's counters over a socket: STATS on ingest answers the same
+   text as the actor's STATS (SECURITY.md's counters reachable by an
+   operator's tool, not only inside the process); with an argument frame
+   it is E_PROTOCOL. */
+static void test_stats_on_ingest (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *client = jk_test_dealer (f->ingest);
+    s_submit (client, "32.03.10/pacet-1", 1, 3);
+    jk_answer_t got[3];
+    assert_int_equal (s_answers (client, got, 3), 3);
+    zmsg_t *msg = jk_wire_new ("STATS");
+    zmsg_send (&msg, client);
+    msg = jk_test_recv (client, S_WAIT_MS);
+    assert_non_null (msg);
+    char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    assert_string_equal (command, "STATS");
+    assert_int_equal (zmsg_size (msg), 1);
+    char *text = zmsg_popstr (msg);
+    zmsg_destroy (&msg);
+    char *spaced = jk_sprintf (" %s ", text);
+    assert_non_null (strstr (spaced, " received=3 "));
+    assert_non_null (strstr (spaced, " unavailable=3 "));
+    assert_non_null (strstr (spaced, " store=down "));
+    assert_non_null (strstr (spaced, " forbidden=0 "));
+    assert_non_null (strstr (spaced, " handshake_failed=0 "));
+    free (spaced);
+    free (text);
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 0);
+
+    msg = jk_wire_new ("STATS");
+    zmsg_addstr (msg, "extra");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 1);
+    zsock_destroy (&client);
+}
+
 static void test_hostile_client (void **state)
 {
     s_fixture_t *f = *state;
@@ -927,6 +966,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_second_store, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_protocol_errors, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_stats_on_ingest, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_hostile_client, s_setup,
                                          s_teardown),

@@ -294,18 +294,28 @@ static void test_bad_requests (void **state)
     h_setup_dirs (&h, "query-bad");
     h_start_store (&h, 0);
     h_connect_client (&h);
+    /* Each command with another number of argument frames than
+       docs/PROTOCOL.md section 6 gives it is E_PROTOCOL (before, HEAD and
+       GAPS with an extra frame and SNAPSHOT without its as-of frame were
+       answered as if well formed). */
     struct {
-        const char *frames[3];
+        const char *frames[4];
         const char *code;
     } cases[] = {
         {{"JEJAK/1", "DROP", NULL}, "E_UNKNOWN_COMMAND"},
         {{"HTTP/1.1", "GET", NULL}, "E_PROTOCOL"},
         {{"JEJAK/1", "SINCE", "short"}, "E_PROTOCOL"},
         {{"JEJAK/1", "CREDIT", NULL}, "E_PROTOCOL"},
+        {{"JEJAK/1", "CREDIT", "12345678", "x"}, "E_PROTOCOL"},
+        {{"JEJAK/1", "HEAD", "x"}, "E_PROTOCOL"},
+        {{"JEJAK/1", "GAPS", "x"}, "E_PROTOCOL"},
+        {{"JEJAK/1", "STATS", "x"}, "E_PROTOCOL"},
+        {{"JEJAK/1", "SNAPSHOT", NULL}, "E_PROTOCOL"},
+        {{"JEJAK/1", "SNAPSHOT", "2026-01-31", "x"}, "E_PROTOCOL"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         zmsg_t *msg = zmsg_new ();
-        for (int f = 0; f < 3 && cases[i].frames[f]; f++)
+        for (int f = 0; f < 4 && cases[i].frames[f]; f++)
             zmsg_addstr (msg, cases[i].frames[f]);
         s_send (&h, &msg);
         char command[16];

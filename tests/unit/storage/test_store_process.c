@@ -122,11 +122,73 @@ static void test_usage_and_failures (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* jejak-store takes the reference data's folder and the region as the
+   hub does (--data-dir, JEJAK_DATA_DIR, --region), listed in --help; a
+   folder without the data stops it with exit 2 naming the file. */
+static void test_data_dir (void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    char *help[] = {"jejak-store", "--help", NULL};
+    assert_int_equal (jk_test_run (help, &out, &err, H_WAIT_MS), 0);
+    assert_non_null (strstr (out, "--data-dir"));
+    assert_non_null (strstr (out, "JEJAK_DATA_DIR"));
+    assert_non_null (strstr (out, "--region"));
+    free (out);
+    free (err);
+
+    char *dir = jk_test_tmpdir ("store-data-dir");
+    char *db = jk_sprintf ("%s/events.db", dir);
+    char *backend = jk_test_endpoint (dir, "backend");
+    char *query = jk_test_endpoint (dir, "query");
+    char *empty[] = {"jejak-store", "--data-dir", dir,       "--db", db,
+                     "--backend",   backend,      "--query", query,  NULL};
+    assert_int_equal (jk_test_run (empty, &out, &err, H_WAIT_MS), 2);
+    char *missing = jk_sprintf ("%s/cianjur_kecamatan.csv", dir);
+    assert_non_null (strstr (err, missing));
+    free (out);
+    free (err);
+
+    /* The same from the environment. */
+    setenv ("JEJAK_DATA_DIR", dir, 1);
+    char *env[] = {"jejak-store", "--db",    db,    "--backend",
+                   backend,       "--query", query, NULL};
+    assert_int_equal (jk_test_run (env, &out, &err, H_WAIT_MS), 2);
+    assert_non_null (strstr (err, missing));
+    unsetenv ("JEJAK_DATA_DIR");
+    free (out);
+    free (err);
+
+    /* The real data with a region it does not hold: read from there. */
+    char *region[] = {"jejak-store",
+                      "--data-dir",
+                      JEJAK_SOURCE_DIR "/data",
+                      "--region",
+                      "99",
+                      "--db",
+                      db,
+                      "--backend",
+                      backend,
+                      "--query",
+                      query,
+                      NULL};
+    assert_int_equal (jk_test_run (region, &out, &err, H_WAIT_MS), 2);
+    assert_non_null (strstr (err, "99"));
+    free (out);
+    free (err);
+    free (missing);
+    free (db);
+    free (backend);
+    free (query);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_crash_between_commit_and_answer),
         cmocka_unit_test (test_usage_and_failures),
+        cmocka_unit_test (test_data_dir),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

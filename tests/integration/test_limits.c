@@ -1,0 +1,1108 @@
+/*  test_limits.c - the limits table of docs/PROTOCOL.md (2.1), walked row
+    by row against the real programs. The table is read from the document
+    itself: each row's value and answer are what the test expects, so the
+    document and the code cannot drift apart. A row without an exercise
+    here, or an exercise without its row, fails the test. Each exercise
+    sends what is just within the limit (and checks it is not answered
+    with the row's code) and what is just beyond it (and checks the row's
+    answer, with the event's id where the answer carries one). */
+#include "test_broker_support.h"
+
+#include <dirent.h>
+#include <msgpack.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* The hub's clock, pinned (JEJAK_CLOCK_MS) so time limits are exact. */
+#define S_CLOCK_MS 1733300000000LL
+
+/* ---- the table -------------------------------------------------------- */
+
+typedef struct {
+    char name[32];  /* `ingest_frame` */
+    uint64_t value; /* first integer of the value cell */
+    char kind[16];  /* NACK, REJECTED, ERROR, dropped, or WARN */
+    char code[32];  /* E_... / W_..., "" for dropped */
+} s_limit_t;
+
+/* Reads the rows of the table under "### 2.1 Limits" into rows; returns
+   their count. */
+static size_t s_read_table (s_limit_t *rows, size_t max)
+{
+    char *doc = jk_test_slurp (JEJAK_SOURCE_DIR "/docs/PROTOCOL.md", NULL);
+    assert_non_null (doc);
+    char *at = strstr (doc, "\n### 2.1 Limits\n");
+    assert_non_null (at);
+    at = strstr (at, "\n| limit |");
+    assert_non_null (at);
+    at = strchr (at + 1, '\n'); /* the separator row */
+    assert_non_null (at);
+    at = strchr (at + 1, '\n');
+    size_t count = 0;
+    while (at && strncmp (at, "\n| `", 4) == 0) {
+        char *line = at + 1;
+        char *end = strchr (line, '\n');
+        assert_non_null (end);
+        *end = 0;
+        assert_true (count < max);
+        s_limit_t *row = &rows[count++];
+        memset (row, 0, sizeof *row);
+        /* Cells: | `name` | what | value | answer | */
+        char *cells[5] = {NULL};
+        int n = 0;
+        for (char *p = line; *p && n < 5; p++)
+            if (*p == '|')
+                cells[n++] = p + 1;
+        assert_int_equal (n, 5);
+        assert_int_equal (sscanf (cells[0], " `%31[a-z_]`", row->name), 1);
+        char *digits = cells[2];
+        while (*digits && (*digits < '0' || *digits > '9'))
+            digits++;
+        assert_true (digits < cells[3]);
+        row->value = strtoull (digits, NULL, 10);
+        char answer[64] = "";
+        assert_int_equal (sscanf (cells[3], " `%63[^`]`", answer), 1);
+        if (sscanf (answer, "%15s %31s", row->kind, row->code) != 2) {
+            if (strncmp (answer, "W_", 2) == 0) {
+                snprintf (row->kind, sizeof row->kind, "WARN");
+                snprintf (row->code, sizeof row->code, "%s", answer);
+            } else
+                snprintf (row->kind, sizeof row->kind, "%s", answer);
+        }
+        at = end;
+        *end = '\n';
+    }
+    free (doc);
+    return count;
+}
+
+/* ---- the programs ------------------------------------------------------ */
+
+typedef struct {
+    char *dir;
+    char *ingest, *feed, *query, *backend, *db, *log;
+    pid_t pid;
+} s_hub_t;
+
+/* Starts jejak-hub (or jejak-broker when backend is true) in dir with the
+   clock pinned at clock_ms (0: the real clock) and extra arguments. */
+static void s_start (s_hub_t *h, const char *dir, int64_t clock_ms, bool broker,
+                     const char *extra, const char *extra_value)
+{
+    memset (h, 0, sizeof *h);
+    h->dir = jk_strdup (dir);
+    h->ingest = jk_test_endpoint (dir, "ingest");
+    h->feed = jk_test_endpoint (dir, "feed");
+    h->query = jk_test_endpoint (dir, "query");
+    h->backend = jk_test_endpoint (dir, "backend");
+    h->db = jk_sprintf ("%s/data/events.db", dir);
+    h->log = jk_sprintf ("%s/%s.log", dir, broker ? "broker" : "hub");
+    char clock[32];
+    snprintf (clock, sizeof clock, "%lld", (long long)clock_ms);
+    if (clock_ms)
+        setenv ("JEJAK_CLOCK_MS", clock, 1);
+    if (broker) {
+        char *argv[] = {"jejak-broker",
+                        "--ingest",
+                        h->ingest,
+                        "--feed",
+                        h->feed,
+                        "--backend",
+                        h->backend,
+                        (char *)extra,
+                        (char *)extra_value,
+                        NULL};
+        h->pid = jk_test_spawn (argv, h->log);
+    } else {
+        char *argv[] = {"jejak-hub",
+                        "--db",
+                        h->db,
+                        "--ingest",
+                        h->ingest,
+                        "--feed",
+                        h->feed,
+                        "--query",
+                        h->query,
+                        (char *)extra,
+                        (char *)extra_value,
+                        NULL};
+        h->pid = jk_test_spawn (argv, h->log);
+    }
+    unsetenv ("JEJAK_CLOCK_MS");
+    assert_true (h->pid > 0);
+    assert_true (__extension__ JK_WAIT_FOR (
+        jk_test_file_has (h->log, broker ? "jejak-broker ingest="
+                                         : "jejak-hub ingest="),
+        S_WAIT_MS));
+}
+
+static void s_stop (s_hub_t *h)
+{
+    int status = jk_test_stop (h->pid, SIGTERM, S_WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    free (h->dir);
+    free (h->ingest);
+    free (h->feed);
+    free (h->query);
+    free (h->backend);
+    free (h->db);
+    free (h->log);
+    memset (h, 0, sizeof *h);
+}
+
+typedef struct {
+    char *dir;
+    s_hub_t hub; /* clock pinned at S_CLOCK_MS */
+    int sources; /* fresh sources handed out */
+    int niks;    /* fresh NIKs handed out */
+} s_fixture_t;
+
+/* A source no event used yet: OFFICE/lim-N. */
+static void s_source (s_fixture_t *f, char *out, size_t size)
+{
+    snprintf (out, size, "32.03.10/lim-%d", ++f->sources);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/* A valid person.registered at the pinned clock, seq 1 of a fresh source,
+   with a fresh NIK; the caller may change the envelope before encoding. */
+static jk_event_t *s_person_event (s_fixture_t *f)
+{
+    jk_event_t *ev =
+        jk_event_new (jk_vocabulary_find ("person.registered", 17));
+    char source[48], nik[24];
+    s_source (f, source, sizeof source);
+    jk_event_set_source (ev, source);
+    jk_event_set_actor (ev, "op-1");
+    ev->seq = 1;
+    ev->at = S_CLOCK_MS - 60000;
+    int n = ++f->niks;
+    snprintf (nik, sizeof nik, "3203%02d410785%04d", 1 + n / 9999,
+              n % 9999 + 1);
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_event_set (ev, "nik", nik, &report), 0);
+    assert_int_equal (jk_event_set (ev, "name", "Siti Aminah", &report), 0);
+    assert_int_equal (jk_event_set (ev, "sex", "P", &report), 0);
+    assert_int_equal (jk_event_set (ev, "birth_date", "1985-07-01", &report),
+                      0);
+    assert_int_equal (jk_event_set (ev, "desa_code", "32.03.10.2012", &report),
+                      0);
+    return ev;
+}
+
+static void s_pack_str (msgpack_packer *pk, const char *text, size_t len)
+{
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, text, len);
+}
+
+/* A hand-packed event: the envelope of a person.registered with the given
+   source, seq 1, and a body {x: ...} whose value is pad bytes of bin at
+   nesting depth (2: the body itself; each level more an array around it).
+   Its id in id. Returns the bytes (caller frees). */
+static uint8_t *s_raw (const char *source, size_t source_len, int depth,
+                       size_t pad, uint8_t id[16], size_t *size)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    jk_uuid_v7 (id);
+    msgpack_pack_map (&pk, 8);
+    s_pack_str (&pk, "id", 2);
+    msgpack_pack_bin (&pk, 16);
+    msgpack_pack_bin_body (&pk, id, 16);
+    s_pack_str (&pk, "type", 4);
+    s_pack_str (&pk, "person.registered", 17);
+    s_pack_str (&pk, "v", 1);
+    msgpack_pack_uint64 (&pk, 1);
+    s_pack_str (&pk, "source", 6);
+    s_pack_str (&pk, source, source_len);
+    s_pack_str (&pk, "seq", 3);
+    msgpack_pack_uint64 (&pk, 1);
+    s_pack_str (&pk, "at", 2);
+    msgpack_pack_uint64 (&pk, (uint64_t)(S_CLOCK_MS - 60000));
+    s_pack_str (&pk, "actor", 5);
+    s_pack_str (&pk, "op-1", 4);
+    s_pack_str (&pk, "body", 4);
+    msgpack_pack_map (&pk, 1);
+    s_pack_str (&pk, "x", 1);
+    for (int level = 2; level < depth; level++)
+        msgpack_pack_array (&pk, 1);
+    uint8_t *zeros = jk_calloc (1, pad + 1);
+    msgpack_pack_bin (&pk, pad);
+    msgpack_pack_bin_body (&pk, zeros, pad);
+    free (zeros);
+    /* The sbuffer's data is malloc'd: the caller frees it. */
+    *size = sbuf.size;
+    return (uint8_t *)msgpack_sbuffer_release (&sbuf);
+}
+
+/* A hand-packed event of exactly total bytes (s_raw with its padding
+   adjusted; the bin header grows with the padding). */
+static uint8_t *s_raw_sized (s_fixture_t *f, size_t total, uint8_t id[16],
+                             size_t *size)
+{
+    char source[48];
+    s_source (f, source, sizeof source);
+    size_t pad = 0;
+    uint8_t *bytes = s_raw (source, strlen (source), 2, pad, id, size);
+    for (int round = 0; round < 4 && *size != total; round++) {
+        free (bytes);
+        pad = pad + total - *size;
+        bytes = s_raw (source, strlen (source), 2, pad, id, size);
+    }
+    assert_int_equal (*size, total);
+    return bytes;
+}
+
+/* ---- talking to the programs ------------------------------------------- */
+
+/* Sends one SUBMIT of one event and returns its one answer. */
+static void s_submit (zsock_t *sock, const uint8_t *bytes, size_t size,
+                      jk_answer_t *answer)
+{
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    zmsg_addmem (msg, bytes, size);
+    assert_int_equal (zmsg_send (&msg, sock), 0);
+    zmsg_t *reply = jk_test_recv (sock, S_WAIT_MS);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "ANSWER");
+    assert_int_equal (zmsg_size (reply), 1);
+    zframe_t *frame = zmsg_first (reply);
+    assert_int_equal (
+        jk_answer_decode (zframe_data (frame), zframe_size (frame), answer), 0);
+    zmsg_destroy (&reply);
+}
+
+static void s_submit_event (zsock_t *sock, jk_event_t **ev_p,
+                            jk_answer_t *answer)
+{
+    size_t size;
+    uint8_t *bytes = jk_event_encode (*ev_p, &size);
+    assert_non_null (bytes);
+    s_submit (sock, bytes, size, answer);
+    assert_memory_equal (answer->id, (*ev_p)->id, 16);
+    free (bytes);
+    jk_event_destroy (ev_p);
+}
+
+/* Whether answer is the row's answer (kind and code). */
+static bool s_is (const jk_answer_t *answer, const s_limit_t *row)
+{
+    return streq (jk_answer_kind_name (answer->kind), row->kind) &&
+           streq (answer->code, row->code);
+}
+
+/* Reads the first reply of a [JEJAK/1][command] request; the command in
+   command and the rest of the frames in *msg_p. */
+static void s_request (zsock_t *sock, zmsg_t **msg_p, char *command,
+                       zmsg_t **reply_p)
+{
+    assert_int_equal (zmsg_send (msg_p, sock), 0);
+    zmsg_t *reply = jk_test_recv (sock, S_WAIT_MS);
+    assert_non_null (reply);
+    assert_int_equal (jk_wire_open (reply, command, 16), 0);
+    *reply_p = reply;
+}
+
+/* A counter of the broker's STATS, asked over ingest. */
+static uint64_t s_broker_stat (const char *ingest, const char *key)
+{
+    zsock_t *sock = jk_test_dealer (ingest);
+    zmsg_t *msg = jk_wire_new ("STATS"), *reply;
+    char command[16];
+    s_request (sock, &msg, command, &reply);
+    assert_string_equal (command, "STATS");
+    char *text = zmsg_popstr (reply);
+    assert_non_null (text);
+    char *needle = jk_sprintf (" %s=", key);
+    char *spaced = jk_sprintf (" %s", text);
+    char *at = strstr (spaced, needle);
+    assert_non_null (at);
+    uint64_t value = strtoull (at + strlen (needle), NULL, 10);
+    free (needle);
+    free (spaced);
+    free (text);
+    zmsg_destroy (&reply);
+    zsock_destroy (&sock);
+    return value;
+}
+
+/* A heartbeat map with the given source and program. */
+static void s_add_heartbeat (zmsg_t *msg, const char *source, size_t source_len,
+                             const char *program, size_t program_len)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 5);
+    s_pack_str (&pk, "source", 6);
+    s_pack_str (&pk, source, source_len);
+    s_pack_str (&pk, "program", 7);
+    s_pack_str (&pk, program, program_len);
+    s_pack_str (&pk, "outbox", 6);
+    msgpack_pack_uint64 (&pk, 0);
+    s_pack_str (&pk, "stored_seq", 10);
+    msgpack_pack_uint64 (&pk, 0);
+    s_pack_str (&pk, "rejected", 8);
+    msgpack_pack_uint64 (&pk, 0);
+    zmsg_addmem (msg, sbuf.data, sbuf.size);
+    msgpack_sbuffer_destroy (&sbuf);
+}
+
+/* Sends a PING and returns the command answered (PONG or ERROR), with
+   the code in code for an ERROR. */
+static void s_ping (zsock_t *sock, const char *source, size_t source_len,
+                    const char *program, size_t program_len, char *command,
+                    char *code, size_t code_size)
+{
+    zmsg_t *msg = jk_wire_new ("PING"), *reply;
+    s_add_heartbeat (msg, source, source_len, program, program_len);
+    s_request (sock, &msg, command, &reply);
+    code[0] = 0;
+    if (streq (command, "ERROR")) {
+        char *text = zmsg_popstr (reply);
+        snprintf (code, code_size, "%s", text ? text : "");
+        free (text);
+    }
+    zmsg_destroy (&reply);
+}
+
+/* After a message that ZeroMQ drops with its connection, the same socket
+   is served again (it reconnects); the first reply must answer the probe,
+   never the dropped message. make_probe builds the probe; its answer's
+   command is expected. */
+static void s_served_after_drop (zsock_t *sock, zmsg_t *(*make_probe) (void),
+                                 const char *expected)
+{
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
+    zmsg_t *reply = NULL;
+    while (!reply && jk_clock_mono_ms () < deadline) {
+        zmsg_t *probe = make_probe ();
+        zmsg_send (&probe, sock);
+        reply = jk_test_recv (sock, 500);
+    }
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, expected);
+    zmsg_destroy (&reply);
+}
+
+static zmsg_t *s_ping_probe (void)
+{
+    zmsg_t *msg = jk_wire_new ("PING");
+    s_add_heartbeat (msg, "32.03.10/probe", 14, "test_limits", 11);
+    return msg;
+}
+
+static zmsg_t *s_head_probe (void)
+{
+    return jk_wire_new ("HEAD");
+}
+
+/* ---- one exercise per row ---------------------------------------------- */
+
+static void s_ingest_frame (s_fixture_t *f, const s_limit_t *row)
+{
+    assert_string_equal (row->kind, "dropped");
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    uint64_t received = s_broker_stat (f->hub.ingest, "received");
+    /* At the limit: taken and answered (too large for an event). */
+    uint8_t id[16];
+    size_t size;
+    uint8_t *bytes = s_raw_sized (f, row->value, id, &size);
+    jk_answer_t a;
+    s_submit (sock, bytes, size, &a);
+    assert_memory_equal (a.id, id, 16);
+    assert_string_equal (a.code, "E_TOO_LARGE");
+    free (bytes);
+    assert_int_equal (s_broker_stat (f->hub.ingest, "received"), received + 1);
+    /* One byte more: dropped with the connection, never answered. */
+    bytes = s_raw_sized (f, row->value + 1, id, &size);
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    zmsg_addmem (msg, bytes, size);
+    zmsg_send (&msg, sock);
+    free (bytes);
+    s_served_after_drop (sock, s_ping_probe, "PONG");
+    assert_int_equal (s_broker_stat (f->hub.ingest, "received"), received + 1);
+    zsock_destroy (&sock);
+}
+
+static void s_query_frame (s_fixture_t *f, const s_limit_t *row)
+{
+    assert_string_equal (row->kind, "dropped");
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    char *date = jk_calloc (1, row->value + 2);
+    memset (date, '2', row->value + 1);
+    /* At the limit: answered (not a date). */
+    zmsg_t *msg = jk_wire_new ("SNAPSHOT"), *reply;
+    zmsg_addmem (msg, date, row->value);
+    char command[16];
+    s_request (sock, &msg, command, &reply);
+    assert_string_equal (command, "ERROR");
+    char *code = zmsg_popstr (reply);
+    assert_string_equal (code, "E_FIELD_FORMAT");
+    free (code);
+    zmsg_destroy (&reply);
+    /* One byte more: dropped. */
+    msg = jk_wire_new ("SNAPSHOT");
+    zmsg_addmem (msg, date, row->value + 1);
+    zmsg_send (&msg, sock);
+    free (date);
+    s_served_after_drop (sock, s_head_probe, "HEAD");
+    zsock_destroy (&sock);
+}
+
+static void s_submit_events (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        zmsg_t *msg = jk_wire_new ("SUBMIT"), *reply;
+        for (uint64_t i = 0; i < n; i++)
+            zmsg_addstr (msg, "x"); /* not an event: E_DECODE each */
+        char command[16];
+        s_request (sock, &msg, command, &reply);
+        if (n == row->value) {
+            assert_string_equal (command, "ANSWER");
+            assert_int_equal (zmsg_size (reply), n);
+        } else {
+            assert_string_equal (command, row->kind);
+            char *code = zmsg_popstr (reply);
+            assert_string_equal (code, row->code);
+            free (code);
+        }
+        zmsg_destroy (&reply);
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_event_bytes (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        uint8_t id[16];
+        size_t size;
+        uint8_t *bytes = s_raw_sized (f, n, id, &size);
+        jk_answer_t a;
+        s_submit (sock, bytes, size, &a);
+        assert_memory_equal (a.id, id, 16);
+        if (n == row->value) {
+            /* Read and judged (its body is not a person's). */
+            assert_int_equal (a.kind, JK_ANSWER_REJECTED);
+            assert_false (s_is (&a, row));
+        } else
+            assert_true (s_is (&a, row));
+        free (bytes);
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_event_depth (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        char source[48];
+        s_source (f, source, sizeof source);
+        uint8_t id[16];
+        size_t size;
+        uint8_t *bytes = s_raw (source, strlen (source), (int)n, 1, id, &size);
+        jk_answer_t a;
+        s_submit (sock, bytes, size, &a);
+        assert_memory_equal (a.id, id, 16);
+        if (n == row->value)
+            assert_false (s_is (&a, row));
+        else {
+            assert_true (s_is (&a, row));
+            char *why = jk_sprintf ("nested deeper than %llu levels",
+                                    (unsigned long long)row->value);
+            assert_non_null (strstr (a.message, why));
+            free (why);
+        }
+        free (bytes);
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_source_bytes (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        char source[128];
+        int used =
+            snprintf (source, sizeof source, "32.03.10/%d-", ++f->sources);
+        memset (source + used, 'd', sizeof source - (size_t)used);
+        uint8_t id[16];
+        size_t size;
+        uint8_t *bytes = s_raw (source, n, 2, 1, id, &size);
+        jk_answer_t a;
+        s_submit (sock, bytes, size, &a);
+        assert_memory_equal (a.id, id, 16);
+        if (n == row->value) {
+            /* Attributed, judged and logged (the body is not a
+               person's, and the device name is too long). */
+            assert_int_equal (a.kind, JK_ANSWER_REJECTED);
+            assert_false (s_is (&a, row));
+        } else
+            assert_true (s_is (&a, row));
+        free (bytes);
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_device_chars (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        jk_event_t *ev = s_person_event (f);
+        char device[64], source[80];
+        int used = snprintf (device, sizeof device, "%d-", ++f->sources);
+        memset (device + used, 'd', n - (size_t)used);
+        device[n] = 0;
+        snprintf (source, sizeof source, "32.03.10/%s", device);
+        jk_event_set_source (ev, source);
+        jk_answer_t a;
+        s_submit_event (sock, &ev, &a);
+        if (n == row->value)
+            assert_int_equal (a.kind, JK_ANSWER_ACK);
+        else
+            assert_true (s_is (&a, row));
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_seq_min (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    uint64_t head = s_query_head (f->hub.query, NULL);
+    jk_event_t *ev = s_person_event (f);
+    ev->seq = row->value;
+    jk_answer_t a;
+    s_submit_event (sock, &ev, &a);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    assert_int_equal (a.pos, head + 1);
+    ev = s_person_event (f);
+    ev->seq = row->value - 1;
+    s_submit_event (sock, &ev, &a);
+    assert_true (s_is (&a, row));
+    /* Not logged. */
+    assert_int_equal (s_query_head (f->hub.query, NULL), head + 1);
+    zsock_destroy (&sock);
+}
+
+/* Submits a person with at = at_ms; returns its answer and id. */
+static void s_at (s_fixture_t *f, zsock_t *sock, int64_t at_ms, jk_answer_t *a,
+                  uint8_t id[16])
+{
+    jk_event_t *ev = s_person_event (f);
+    ev->at = at_ms;
+    if (id)
+        memcpy (id, ev->id, 16);
+    s_submit_event (sock, &ev, a);
+}
+
+static void s_at_min (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    jk_answer_t a;
+    s_at (f, sock, (int64_t)row->value, &a, NULL);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    s_at (f, sock, (int64_t)row->value - 1, &a, NULL);
+    assert_true (s_is (&a, row));
+    zsock_destroy (&sock);
+}
+
+static void s_at_max (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    jk_answer_t a;
+    s_at (f, sock, (int64_t)row->value - 1, &a, NULL);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    s_at (f, sock, (int64_t)row->value, &a, NULL);
+    assert_true (s_is (&a, row));
+    zsock_destroy (&sock);
+}
+
+/* Warnings of code recorded for the event id, in whichever database of
+   the hub holds the data_quality table. */
+static int s_warnings (const char *dir, const char *code, const uint8_t id[16])
+{
+    int count = 0;
+    char *data = jk_sprintf ("%s/data", dir);
+    DIR *d = opendir (data);
+    assert_non_null (d);
+    struct dirent *entry;
+    while ((entry = readdir (d)) != NULL) {
+        size_t len = strlen (entry->d_name);
+        if (len < 3 || strcmp (entry->d_name + len - 3, ".db") != 0)
+            continue;
+        char *path = jk_sprintf ("%s/%s", data, entry->d_name);
+        sqlite3 *db = NULL;
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) ==
+                SQLITE_OK &&
+            sqlite3_prepare_v2 (db,
+                                "SELECT count(*) FROM data_quality WHERE "
+                                "code = ?1 AND id = ?2",
+                                -1, &stmt, NULL) == SQLITE_OK) {
+            sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
+            sqlite3_bind_blob (stmt, 2, id, 16, SQLITE_STATIC);
+            if (sqlite3_step (stmt) == SQLITE_ROW)
+                count += sqlite3_column_int (stmt, 0);
+        }
+        sqlite3_finalize (stmt);
+        sqlite3_close (db);
+        free (path);
+    }
+    closedir (d);
+    free (data);
+    return count;
+}
+
+static void s_at_future (s_fixture_t *f, const s_limit_t *row)
+{
+    assert_string_equal (row->kind, "WARN");
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    jk_answer_t a;
+    uint8_t within[16], beyond[16];
+    s_at (f, sock, S_CLOCK_MS + (int64_t)row->value, &a, within);
+    assert_int_equal (a.kind, JK_ANSWER_ACK);
+    s_at (f, sock, S_CLOCK_MS + (int64_t)row->value + 1, &a, beyond);
+    assert_int_equal (a.kind, JK_ANSWER_ACK); /* accepted, with a warning */
+    assert_true (__extension__ JK_WAIT_FOR (
+        s_warnings (f->hub.dir, row->code, beyond) == 1, S_WAIT_MS));
+    assert_int_equal (s_warnings (f->hub.dir, row->code, within), 0);
+    zsock_destroy (&sock);
+}
+
+static void s_actor_chars (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        /* Characters, not bytes: each is two bytes of UTF-8. */
+        char *actor = jk_calloc (1, 2 * n + 1);
+        for (uint64_t i = 0; i < n; i++)
+            memcpy (actor + 2 * i, "\xc3\xa9", 2);
+        jk_event_t *ev = s_person_event (f);
+        jk_event_set_actor (ev, actor);
+        free (actor);
+        jk_answer_t a;
+        s_submit_event (sock, &ev, &a);
+        if (n == row->value)
+            assert_int_equal (a.kind, JK_ANSWER_ACK);
+        else
+            assert_true (s_is (&a, row));
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_str_bytes (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    char *limit =
+        jk_sprintf ("longer than %llu bytes", (unsigned long long)row->value);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        char *name = jk_calloc (1, n + 1);
+        memset (name, 'a', n);
+        jk_event_t *ev = s_person_event (f);
+        jk_report_t report;
+        jk_report_reset (&report);
+        assert_int_equal (jk_event_set (ev, "name", name, &report), 0);
+        free (name);
+        jk_answer_t a;
+        s_submit_event (sock, &ev, &a);
+        /* Within: the field's own rule (2..100 characters) still rejects
+           it, with the same code but not for this limit. */
+        assert_true (s_is (&a, row));
+        if (n == row->value)
+            assert_null (strstr (a.message, limit));
+        else
+            assert_non_null (strstr (a.message, limit));
+    }
+    free (limit);
+    zsock_destroy (&sock);
+}
+
+static void s_list_items (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        jk_event_t *ev =
+            jk_event_new (jk_vocabulary_find ("assessment.scheduled", 20));
+        char source[48];
+        s_source (f, source, sizeof source);
+        jk_event_set_source (ev, source);
+        jk_event_set_actor (ev, "op-1");
+        ev->seq = 1;
+        ev->at = S_CLOCK_MS - 60000;
+        char *units = jk_calloc (1, 32 * n + 1);
+        for (uint64_t i = 0; i < n; i++)
+            sprintf (units + strlen (units), "%sM.%02llu=Unit %llu",
+                     i ? "|" : "", (unsigned long long)i,
+                     (unsigned long long)i);
+        char *assessment = jk_sprintf ("UK-LIM-%llu", (unsigned long long)n);
+        const char *fields[][2] = {{"assessment", assessment},
+                                   {"scheme_code", "SKM-KOP-01"},
+                                   {"scheme_title", "Skema Manajer Koperasi"},
+                                   {"units", units},
+                                   {"date", "2024-12-20"},
+                                   {"lsp", "LSP Koperasi Indonesia"},
+                                   {"assessors", "ASR-01"}};
+        jk_report_t report;
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            jk_report_reset (&report);
+            assert_int_equal (
+                jk_event_set (ev, fields[i][0], fields[i][1], &report), 0);
+        }
+        free (units);
+        free (assessment);
+        jk_answer_t a;
+        s_submit_event (sock, &ev, &a);
+        if (n == row->value)
+            assert_int_equal (a.kind, JK_ANSWER_ACK);
+        else
+            assert_true (s_is (&a, row));
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_heartbeat (s_fixture_t *f, const s_limit_t *row, bool program)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        char *text = jk_calloc (1, n + 1);
+        memset (text, 'p', n);
+        if (!program)
+            memcpy (text, "32.03.10/", 9);
+        char command[16], code[32];
+        if (program)
+            s_ping (sock, "32.03.10/hb", 11, text, n, command, code,
+                    sizeof code);
+        else
+            s_ping (sock, text, n, "test_limits", 11, command, code,
+                    sizeof code);
+        free (text);
+        if (n == row->value)
+            assert_string_equal (command, "PONG");
+        else {
+            assert_string_equal (command, row->kind);
+            assert_string_equal (code, row->code);
+        }
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_heartbeat_source (s_fixture_t *f, const s_limit_t *row)
+{
+    s_heartbeat (f, row, false);
+}
+
+static void s_heartbeat_program (s_fixture_t *f, const s_limit_t *row)
+{
+    s_heartbeat (f, row, true);
+}
+
+static void s_since_prefix (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        char *prefix = jk_calloc (1, n + 1);
+        memset (prefix, 'z', n);
+        zmsg_t *msg = jk_wire_new ("SINCE"), *reply;
+        jk_wire_add_u64 (msg, 0);
+        zmsg_addmem (msg, prefix, n);
+        jk_wire_add_u64 (msg, 10);
+        free (prefix);
+        char command[16];
+        s_request (sock, &msg, command, &reply);
+        if (n == row->value)
+            assert_string_equal (command, "END"); /* no topic matches */
+        else {
+            assert_string_equal (command, row->kind);
+            char *code = zmsg_popstr (reply);
+            assert_string_equal (code, row->code);
+            free (code);
+        }
+        zmsg_destroy (&reply);
+    }
+    zsock_destroy (&sock);
+}
+
+/* A hub of its own, restarted with its clock behind its log. */
+static void s_store_clock (s_fixture_t *f, const s_limit_t *row)
+{
+    char *dir = jk_sprintf ("%s/clock", f->dir);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    int64_t behind[] = {0, (int64_t)row->value, (int64_t)row->value + 1};
+    for (int i = 0; i < 3; i++) {
+        s_hub_t hub;
+        s_start (&hub, dir, S_CLOCK_MS - behind[i], false, NULL, NULL);
+        zsock_t *sock = jk_test_dealer (hub.ingest);
+        jk_answer_t a;
+        s_at (f, sock, S_CLOCK_MS - 3600000, &a, NULL);
+        if (i < 2)
+            assert_int_equal (a.kind, JK_ANSWER_ACK);
+        else
+            assert_true (s_is (&a, row));
+        zsock_destroy (&sock);
+        s_stop (&hub);
+    }
+    free (dir);
+}
+
+/* Plays the store on a broker's backend: PING with head 0. */
+static void s_store_ping (zsock_t *backend)
+{
+    zmsg_t *msg = jk_wire_new ("PING");
+    jk_wire_add_u64 (msg, 0);
+    uint8_t zeros[32] = {0};
+    zmsg_addmem (msg, zeros, 32);
+    jk_wire_add_u64 (msg, (uint64_t)jk_clock_now_ms ());
+    zmsg_send (&msg, backend);
+}
+
+/* A broker of its own with the test as its store. */
+static void s_broker_with_test_store (s_fixture_t *f, const char *tag,
+                                      s_hub_t *broker, zsock_t **backend)
+{
+    char *dir = jk_sprintf ("%s/%s", f->dir, tag);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    s_start (broker, dir, 0, true, NULL, NULL);
+    free (dir);
+    *backend = jk_test_dealer (broker->backend);
+    s_store_ping (*backend);
+    zmsg_t *pong = jk_test_recv (*backend, S_WAIT_MS);
+    assert_non_null (pong);
+    zmsg_destroy (&pong);
+}
+
+static void s_store_silence (s_fixture_t *f, const s_limit_t *row)
+{
+    s_hub_t broker;
+    zsock_t *backend;
+    int64_t before_ping = jk_clock_mono_ms ();
+    s_broker_with_test_store (f, "silence", &broker, &backend);
+    zsock_t *sock = jk_test_dealer (broker.ingest);
+    /* The store says nothing more: SUBMITs are forwarded to it (and not
+       answered) until the broker gives up on it. */
+    zmsg_t *reply = NULL;
+    int64_t deadline = jk_clock_mono_ms () + (int64_t)row->value + S_WAIT_MS;
+    while (!reply && jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = jk_wire_new ("SUBMIT");
+        zmsg_addstr (msg, "x");
+        zmsg_send (&msg, sock);
+        reply = jk_test_recv (sock, 100);
+    }
+    int64_t silent = jk_clock_mono_ms () - before_ping;
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "ANSWER");
+    jk_answer_t a;
+    zframe_t *frame = zmsg_first (reply);
+    assert_int_equal (
+        jk_answer_decode (zframe_data (frame), zframe_size (frame), &a), 0);
+    assert_true (s_is (&a, row));
+    assert_true (silent > (int64_t)row->value);
+    zmsg_destroy (&reply);
+    zsock_destroy (&sock);
+    zsock_destroy (&backend);
+    s_stop (&broker);
+}
+
+static void s_backend_queue (s_fixture_t *f, const s_limit_t *row)
+{
+    s_hub_t broker;
+    zsock_t *backend;
+    s_broker_with_test_store (f, "queue", &broker, &backend);
+    zsock_t *sock = jk_test_dealer (broker.ingest);
+    /* The store pings but never reads: SUBMITs pile up towards it. */
+    uint64_t sent = 0;
+    zmsg_t *reply = NULL;
+    int64_t deadline = jk_clock_mono_ms () + 6 * S_WAIT_MS;
+    int64_t next_ping = jk_clock_mono_ms () + 500;
+    while (!reply && jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = jk_wire_new ("SUBMIT");
+        zmsg_addstr (msg, "x");
+        zmsg_send (&msg, sock);
+        sent++;
+        reply = jk_test_recv (sock, 0);
+        if (jk_clock_mono_ms () >= next_ping) {
+            s_store_ping (backend);
+            next_ping = jk_clock_mono_ms () + 500;
+        }
+    }
+    if (!reply)
+        reply = jk_test_recv (sock, S_WAIT_MS);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "ANSWER");
+    jk_answer_t a;
+    zframe_t *frame = zmsg_first (reply);
+    assert_int_equal (
+        jk_answer_decode (zframe_data (frame), zframe_size (frame), &a), 0);
+    assert_true (s_is (&a, row));
+    /* Never before the queue's own mark. */
+    assert_true (sent > row->value);
+    assert_true (s_broker_stat (broker.ingest, "forwarded") >= row->value);
+    zmsg_destroy (&reply);
+    zsock_destroy (&sock);
+    zsock_destroy (&backend);
+    s_stop (&broker);
+}
+
+static void s_feed_queue (s_fixture_t *f, const s_limit_t *row)
+{
+    assert_string_equal (row->kind, "dropped");
+    /* The documented value is the default --help states. */
+    char *argv[] = {"jejak-hub", "--help", NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_WAIT_MS), 0);
+    char *line = strstr (out, "--feed-hwm");
+    assert_non_null (line);
+    char *def = jk_sprintf ("(default %llu)", (unsigned long long)row->value);
+    char *eol = strchr (line, '\n');
+    assert_non_null (eol);
+    *eol = 0;
+    assert_non_null (strstr (line, def));
+    free (def);
+    free (out);
+    free (err);
+    /* The behaviour, with a small mark: a subscriber that stops reading
+       loses messages beyond it, counted, and never blocks the hub. */
+    enum { HWM = 10 };
+    char *dir = jk_sprintf ("%s/feed", f->dir);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    s_hub_t hub;
+    s_start (&hub, dir, S_CLOCK_MS, false, "--feed-hwm", "10");
+    free (dir);
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zsock_set_rcvhwm (sub, 1);
+    zsock_set_subscribe (sub, "");
+    assert_int_equal (zsock_connect (sub, "%s", hub.feed), 0);
+    zmsg_t *head = jk_test_recv (sub, S_WAIT_MS); /* subscribed */
+    assert_non_null (head);
+    zmsg_destroy (&head);
+    s_client_t *client = s_client_new (hub.ingest, "32.03.10/feed-1", 5000, 1);
+    s_client_deliver (client, JK_SUBMIT_MAX_EVENTS, 6 * S_WAIT_MS, NULL, NULL);
+    assert_true (__extension__ JK_WAIT_FOR (
+        s_broker_stat (hub.ingest, "feed_drops") > 0, S_WAIT_MS));
+    assert_true (s_broker_stat (hub.ingest, "feed_published") >= HWM);
+    s_client_destroy (&client);
+    zsock_destroy (&sub);
+    s_stop (&hub);
+}
+
+static const struct {
+    const char *name;
+    void (*exercise) (s_fixture_t *f, const s_limit_t *row);
+} s_exercises[] = {
+    {"ingest_frame", s_ingest_frame},
+    {"query_frame", s_query_frame},
+    {"submit_events", s_submit_events},
+    {"event_bytes", s_event_bytes},
+    {"event_depth", s_event_depth},
+    {"source_bytes", s_source_bytes},
+    {"device_chars", s_device_chars},
+    {"seq_min", s_seq_min},
+    {"at_min", s_at_min},
+    {"at_max", s_at_max},
+    {"at_future", s_at_future},
+    {"actor_chars", s_actor_chars},
+    {"str_bytes", s_str_bytes},
+    {"list_items", s_list_items},
+    {"heartbeat_source", s_heartbeat_source},
+    {"heartbeat_program", s_heartbeat_program},
+    {"since_prefix", s_since_prefix},
+    {"store_clock", s_store_clock},
+    {"store_silence", s_store_silence},
+    {"backend_queue", s_backend_queue},
+    {"feed_queue", s_feed_queue},
+};
+#define S_EXERCISES (sizeof s_exercises / sizeof s_exercises[0])
+
+/* ---- the test ---------------------------------------------------------- */
+
+static int s_setup (void **state)
+{
+    s_fixture_t *f = jk_calloc (1, sizeof *f);
+    f->dir = jk_test_tmpdir ("limits");
+    char *hub = jk_sprintf ("%s/hub", f->dir);
+    assert_int_equal (mkdir (hub, 0700), 0);
+    s_start (&f->hub, hub, S_CLOCK_MS, false, NULL, NULL);
+    free (hub);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_fixture_t *f = *state;
+    s_stop (&f->hub);
+    jk_test_rmdir (&f->dir);
+    free (f);
+    return 0;
+}
+
+/* Every row of the table has its exercise and every exercise its row. */
+static void test_table_and_exercises_match (void **state)
+{
+    (void)state;
+    s_limit_t rows[64];
+    size_t count = s_read_table (rows, 64);
+    assert_true (count >= S_EXERCISES);
+    for (size_t i = 0; i < count; i++) {
+        size_t k = 0;
+        while (k < S_EXERCISES && !streq (s_exercises[k].name, rows[i].name))
+            k++;
+        if (k == S_EXERCISES)
+            fail_msg ("limit %s of docs/PROTOCOL.md has no exercise in "
+                      "test_limits.c",
+                      rows[i].name);
+        assert_true (rows[i].kind[0]);
+    }
+    for (size_t k = 0; k < S_EXERCISES; k++) {
+        size_t i = 0;
+        while (i < count && !streq (s_exercises[k].name, rows[i].name))
+            i++;
+        if (i == count)
+            fail_msg ("exercise %s has no row in docs/PROTOCOL.md 2.1",
+                      s_exercises[k].name);
+    }
+}
+
+/* Walks the table: each limit at its value and one beyond. */
+static void test_every_limit (void **state)
+{
+    s_fixture_t *f = *state;
+    s_limit_t rows[64];
+    size_t count = s_read_table (rows, 64);
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < S_EXERCISES; k++)
+            if (streq (s_exercises[k].name, rows[i].name)) {
+                fprintf (stderr, "limit %s = %llu: %s %s\n", rows[i].name,
+                         (unsigned long long)rows[i].value, rows[i].kind,
+                         rows[i].code);
+                s_exercises[k].exercise (f, &rows[i]);
+            }
+}
+
+int main (void)
+{
+    jk_clock_set (S_CLOCK_MS);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_table_and_exercises_match),
+        cmocka_unit_test_setup_teardown (test_every_limit, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
