@@ -512,7 +512,8 @@ static void s_on_checkpoint_msg (s_query_t *self, zframe_t *routing,
 
 static const struct {
     const char *name;
-    size_t frames;     /* argument frames after the command */
+    size_t frames;     /* argument frames after the command (SIZE_MAX:
+                          the handler checks them itself) */
     const char *shape; /* for the error message */
     s_handler_fn *handler;
 } s_commands[] = {
@@ -526,7 +527,7 @@ static const struct {
     {"GAPS", 0, "[JEJAK/1][GAPS]", s_on_gaps_msg},
     {"STATS", 0, "[JEJAK/1][STATS]", s_on_stats_msg},
     {"CHECKPOINT", 0, "[JEJAK/1][CHECKPOINT]", s_on_checkpoint_msg},
-    {"PROOF", 3, "[JEJAK/1][PROOF][INCLUSION or CONSISTENCY][u64][u64]",
+    {"PROOF", SIZE_MAX, "[JEJAK/1][PROOF][INCLUSION or CONSISTENCY][u64][u64]",
      s_on_proof},
 };
 
@@ -553,7 +554,8 @@ static void s_router_ready (s_query_t *self)
                       "SNAPSHOT, STATE, GAPS, STATS, CHECKPOINT or PROOF",
                       command);
             s_error (self, routing, "E_UNKNOWN_COMMAND", message);
-        } else if (zmsg_size (msg) != s_commands[i].frames) {
+        } else if (s_commands[i].frames != SIZE_MAX &&
+                   zmsg_size (msg) != s_commands[i].frames) {
             snprintf (message, sizeof message,
                       "%s takes %zu argument frame%s, not %zu: %s",
                       s_commands[i].name, s_commands[i].frames,
