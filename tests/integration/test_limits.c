@@ -8,7 +8,8 @@
     answer, with the event's id where the answer carries one). */
 #include "test_broker_support.h"
 
-#include <dirent.h>
+#include "jk_projector.h"
+
 #include <msgpack.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -654,25 +655,19 @@ static void s_at_max (s_fixture_t *f, const s_limit_t *row)
     zsock_destroy (&sock);
 }
 
-/* Warnings of code recorded for the event id, in whichever database of
-   the hub holds the data_quality table. */
-static int s_warnings (const char *dir, const char *code, const uint8_t id[16])
+/* Warnings of code recorded for the event id in the data-quality
+   projection of the hub whose log is db (in the log's file, or in the
+   projections' file beside it). */
+static int s_warnings (const char *db, const char *code, const uint8_t id[16])
 {
     int count = 0;
-    char *data = jk_sprintf ("%s/data", dir);
-    DIR *d = opendir (data);
-    assert_non_null (d);
-    struct dirent *entry;
-    while ((entry = readdir (d)) != NULL) {
-        size_t len = strlen (entry->d_name);
-        if (len < 3 || strcmp (entry->d_name + len - 3, ".db") != 0)
-            continue;
-        char *path = jk_sprintf ("%s/%s", data, entry->d_name);
-        sqlite3 *db = NULL;
+    char *paths[2] = {jk_strdup (db), jk_projections_path (db)};
+    for (int i = 0; i < 2; i++) {
+        sqlite3 *handle = NULL;
         sqlite3_stmt *stmt = NULL;
-        if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) ==
+        if (sqlite3_open_v2 (paths[i], &handle, SQLITE_OPEN_READONLY, NULL) ==
                 SQLITE_OK &&
-            sqlite3_prepare_v2 (db,
+            sqlite3_prepare_v2 (handle,
                                 "SELECT count(*) FROM data_quality WHERE "
                                 "code = ?1 AND id = ?2",
                                 -1, &stmt, NULL) == SQLITE_OK) {
@@ -682,11 +677,9 @@ static int s_warnings (const char *dir, const char *code, const uint8_t id[16])
                 count += sqlite3_column_int (stmt, 0);
         }
         sqlite3_finalize (stmt);
-        sqlite3_close (db);
-        free (path);
+        sqlite3_close (handle);
+        free (paths[i]);
     }
-    closedir (d);
-    free (data);
     return count;
 }
 
@@ -701,8 +694,8 @@ static void s_at_future (s_fixture_t *f, const s_limit_t *row)
     s_at (f, sock, S_CLOCK_MS + (int64_t)row->value + 1, &a, beyond);
     s_expect_ack (&a, row); /* accepted, with a warning */
     assert_true (__extension__ JK_WAIT_FOR (
-        s_warnings (f->hub.dir, row->code, beyond) == 1, S_WAIT_MS));
-    assert_int_equal (s_warnings (f->hub.dir, row->code, within), 0);
+        s_warnings (f->hub.db, row->code, beyond) == 1, S_WAIT_MS));
+    assert_int_equal (s_warnings (f->hub.db, row->code, within), 0);
     zsock_destroy (&sock);
 }
 
