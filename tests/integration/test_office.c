@@ -1245,11 +1245,19 @@ static void s_shots (jk_cdp_t *b, const char *dir, const char *name)
 {
     char *path = jk_sprintf ("%s/%s-1366.png", dir, name);
     jk_cdp_viewport (b, 1366, 768, false);
+    /* The new size laid out first (under load a screenshot taken at once
+       can find a viewport of width 0). */
+    assert_true (jk_cdp_wait (b,
+                              "document.readyState === 'complete' && "
+                              "window.innerWidth === 1366",
+                              30000));
     assert_true (jk_cdp_screenshot (b, path) > 10000);
     free (path);
     jk_cdp_viewport (b, 390, 844, true);
-    assert_true (
-        jk_cdp_wait (b, "document.documentElement.scrollWidth <= 390", 5000));
+    assert_true (jk_cdp_wait (b,
+                              "window.innerWidth === 390 && "
+                              "document.documentElement.scrollWidth <= 390",
+                              30000));
     path = jk_sprintf ("%s/%s-390.png", dir, name);
     assert_true (jk_cdp_screenshot (b, path) > 5000);
     free (path);
