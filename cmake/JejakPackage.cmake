@@ -42,6 +42,8 @@ foreach(component hub office status)
   endforeach()
   set(extra ${CMAKE_BINARY_DIR}/debian/${component}/conffiles)
   foreach(script postinst prerm postrm)
+    # Optional by design: a package has only the maintainer scripts it
+    # needs (status has no prerm or postrm).
     if(EXISTS ${jejak_debian}/${component}.${script})
       configure_file(${jejak_debian}/${component}.${script}
                      ${CMAKE_BINARY_DIR}/debian/${component}/${script}
@@ -64,6 +66,8 @@ foreach(script postinst postrm)
 endforeach()
 set(CPACK_DEBIAN_COMMON_PACKAGE_CONTROL_EXTRA
     "${CMAKE_BINARY_DIR}/debian/common/postinst;${CMAKE_BINARY_DIR}/debian/common/postrm")
+# Every page of docs/ is shipped; they are read, not built, so a glob
+# cannot leave a build input out.
 file(GLOB jejak_docs ${CMAKE_SOURCE_DIR}/docs/*.md)
 install(FILES ${jejak_docs} README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
         COMPONENT common)
