@@ -1,4 +1,4 @@
-/*  broker_main.c - what jejak-broker and jejak-hub share around the broker
+/*  broker_run.c - what jejak-broker and jejak-hub share around the broker
     actor: the plain-mode refusal for public endpoints, and the run loop
     (signals, key reloads, the store's fatal errors). */
 #include "jk_broker.h"
