@@ -1,135 +1,144 @@
-/*  test_render.c - the board's renderers on a fixed snapshot: exact
-    numbers in the terminal text and the JSON, filters, running batches,
-    plain text without escape codes, NIKs masked, a bad snapshot. */
+/*  test_render.c - the board's renderers on a real snapshot: events
+    applied to real projection tables, the snapshot taken by the store's
+    own code (jk_projections_snapshot), then exact numbers in the terminal
+    text and the JSON, filters, running batches, plain text without
+    escape codes, NIKs masked, a bad snapshot. A key renamed in the
+    snapshot fails these tests. */
+#include "jk_active.h"
 #include "jk_status.h"
-#include "testsupport.h"
+#include "projections_harness.h"
 
-#include <msgpack.h>
 #include <string.h>
 
-static void s_str (msgpack_packer *pk, const char *text)
+#define COOP_PACET   "AHU-0000123.AH.01.26"
+#define COOP_CIANJUR "AHU-0000456.AH.01.26"
+#define BATCH_NOW    "PK2UMK-2023-01"
+#define BATCH_LATER  "PK2UMK-2023-02"
+#define BATCH_DONE   "PK2UMK-2023-00"
+
+/* The board's day: session 1 of BATCH_NOW. */
+static int32_t s_day (void)
 {
-    msgpack_pack_str (pk, strlen (text));
-    msgpack_pack_str_body (pk, text, strlen (text));
+    return jk_days_from_civil (2023, 5, 8);
 }
 
-static void s_kv_str (msgpack_packer *pk, const char *k, const char *v)
+static void s_cooperative (harness_t *h, const char *legal, const char *desa)
 {
-    s_str (pk, k);
-    s_str (pk, v);
+    H_OK (h, h_event (h, "cooperative.registered", "legal_number", legal,
+                      "legal_date", "2001-05-01", "name", "Koperasi Maju",
+                      "form", "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                      "KONVENSIONAL", "desa_code", desa, "members_male", "10",
+                      "members_female", "12", NULL));
 }
 
-static void s_kv_u64 (msgpack_packer *pk, const char *k, uint64_t v)
+static void s_batch (harness_t *h, const char *batch, const char *title,
+                     const char *start, const char *end)
 {
-    s_str (pk, k);
-    msgpack_pack_uint64 (pk, v);
+    H_OK (h, h_event (h, "training.batch_scheduled", "batch", batch, "title",
+                      title, "funding", "DAK_NF_PK2UMK", "budget_year", "2023",
+                      "venue", "Aula Pacet", "venue_desa_code", "32.03.10.2001",
+                      "start_date", start, "end_date", end, NULL));
 }
 
-static void s_kecamatan (msgpack_packer *pk, const char *code, const char *name,
-                         uint64_t base)
+static void s_session (harness_t *h, const char *no, const char *date,
+                       const char *jp)
 {
-    msgpack_pack_map (pk, 9);
-    s_kv_str (pk, "code", code);
-    s_kv_str (pk, "name", name);
-    s_kv_u64 (pk, "cooperatives", base);
-    s_kv_u64 (pk, "active", base / 2);
-    s_kv_u64 (pk, "people", base * 3);
-    s_kv_u64 (pk, "enrolled", base + 1);
-    s_kv_u64 (pk, "assessed", base + 2);
-    s_kv_u64 (pk, "competent", base + 3);
-    s_kv_u64 (pk, "certificates", base + 4);
+    H_OK (h, h_event (h, "training.session_scheduled", "batch", BATCH_NOW,
+                      "session_no", no, "date", date, "starts", "08:00", "ends",
+                      "11:00", "jp", jp, "topic", "Modul", NULL));
 }
 
-static void s_batch (msgpack_packer *pk, const char *code, const char *title,
-                     const char *start, const char *end, bool closed,
-                     double pct)
+static void s_present (harness_t *h, int n, const char *status,
+                       const char *check_in)
 {
-    msgpack_pack_map (pk, 11);
-    s_kv_str (pk, "batch", code);
-    s_kv_str (pk, "title", title);
-    s_kv_str (pk, "start_date", start);
-    s_kv_str (pk, "end_date", end);
-    s_str (pk, "closed");
-    if (closed)
-        msgpack_pack_true (pk);
-    else
-        msgpack_pack_false (pk);
-    s_kv_u64 (pk, "class_size_max", 30);
-    s_kv_u64 (pk, "enrolled", 28);
-    s_kv_u64 (pk, "sessions", 5);
-    s_kv_u64 (pk, "jp_total", 40);
-    s_kv_u64 (pk, "present_today", 25);
-    s_str (pk, "attendance_pct");
-    msgpack_pack_double (pk, pct);
+    H_OK (h,
+          h_event (h, "attendance.recorded", "batch", BATCH_NOW, "session_no",
+                   "1", "nik", h_nik (n), "status", status, "method", "PAPER",
+                   check_in ? "check_in" : NULL, check_in, NULL));
 }
 
-/* A snapshot as docs/PROJECTIONS.md describes it. */
-static msgpack_sbuffer s_snapshot (void)
+/* Two cooperatives (Pacet active by its RAT, Cianjur not), three people
+   in Pacet, a running batch (4 + 2 JP, three enrolled, two present on the
+   day), one starting later, one closed; one rejection. The snapshot is
+   the store's own, as of the day. */
+static uint8_t *s_snapshot (size_t *size, uint64_t *pos, uint64_t *next_seq)
 {
-    msgpack_sbuffer sbuf;
-    msgpack_sbuffer_init (&sbuf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6);
-    s_kv_str (&pk, "as_of", "2022-10-14");
-    s_kv_u64 (&pk, "pos", 1234);
-    s_str (&pk, "kecamatan");
-    msgpack_pack_array (&pk, 2);
-    s_kecamatan (&pk, "32.03.01", "Cianjur", 40);
-    s_kecamatan (&pk, "32.03.10", "Pacet", 10);
-    s_str (&pk, "batches");
-    msgpack_pack_array (&pk, 3);
-    s_batch (&pk, "PK2UMK-2022-01", "Manajemen Koperasi 3203014107850001",
-             "2022-10-10", "2022-10-20", false, 87.5);
-    s_batch (&pk, "PK2UMK-2022-02", "Akuntansi", "2022-11-01", "2022-11-05",
-             false, 0);
-    s_batch (&pk, "PK2UMK-2022-00", "Selesai", "2022-10-01", "2022-10-20", true,
-             91.25);
-    s_str (&pk, "sources");
-    msgpack_pack_array (&pk, 2);
-    msgpack_pack_map (&pk, 5);
-    s_kv_str (&pk, "source", "32.03.10/pacet-1");
-    s_kv_u64 (&pk, "next_seq", 42);
-    s_kv_u64 (&pk, "accepted", 39);
-    s_kv_u64 (&pk, "rejected", 2);
-    s_kv_u64 (&pk, "last_recorded_at", 1665720000000ULL);
-    msgpack_pack_map (&pk, 5);
-    s_kv_str (&pk, "source", "DINAS/kantor-1");
-    s_kv_u64 (&pk, "next_seq", 8);
-    s_kv_u64 (&pk, "accepted", 7);
-    s_kv_u64 (&pk, "rejected", 0);
-    s_kv_u64 (&pk, "last_recorded_at", 1665720000000ULL);
-    s_str (&pk, "totals");
-    msgpack_pack_map (&pk, 9);
-    s_kv_u64 (&pk, "cooperatives", 50);
-    s_kv_u64 (&pk, "active", 25);
-    s_kv_u64 (&pk, "people", 150);
-    s_kv_u64 (&pk, "enrolled", 56);
-    s_kv_u64 (&pk, "assessed", 54);
-    s_kv_u64 (&pk, "competent", 53);
-    s_kv_u64 (&pk, "certificates", 52);
-    s_kv_u64 (&pk, "certificates_valid", 51);
-    s_kv_u64 (&pk, "rejections", 2);
-    return sbuf;
+    harness_t h;
+    h_open (&h, "render", NULL);
+    s_cooperative (&h, COOP_PACET, "32.03.10.2001");
+    s_cooperative (&h, COOP_CIANJUR, "32.03.01.1006");
+    H_OK (&h, h_event (&h, "cooperative.rat_held", "legal_number", COOP_PACET,
+                       "book_year", "2022", "held_on", "2023-03-01",
+                       "members_present", "15", "quorum_met", "true", NULL));
+    for (int n = 1; n <= 3; n++)
+        H_OK (&h, h_event (&h, "person.registered", "nik", h_nik (n), "name",
+                           "Asep Sunandar", "sex", "L", "birth_date",
+                           "1990-01-01", "desa_code", "32.03.10.2001",
+                           "cooperative", COOP_PACET, "role", "ANGGOTA", NULL));
+    s_batch (&h, BATCH_NOW, "Manajemen Koperasi 3203014107850001", "2023-05-08",
+             "2023-05-10");
+    s_session (&h, "1", "2023-05-08", "4");
+    s_session (&h, "2", "2023-05-09", "2");
+    for (int n = 1; n <= 3; n++)
+        H_OK (&h,
+              h_event (&h, "training.participant_enrolled", "batch", BATCH_NOW,
+                       "nik", h_nik (n), "cooperative", COOP_PACET, NULL));
+    s_present (&h, 1, "HADIR", "07:55");
+    s_present (&h, 2, "TERLAMBAT", "08:30");
+    s_present (&h, 3, "IZIN", NULL);
+    s_batch (&h, BATCH_LATER, "Akuntansi", "2023-06-01", "2023-06-02");
+    s_batch (&h, BATCH_DONE, "Selesai", "2023-04-03", "2023-04-05");
+    H_OK (&h, h_event (&h, "training.batch_closed", "batch", BATCH_DONE, NULL));
+    H_REJECT (&h, h_event (&h, "training.batch_closed", "batch", "NOPE", NULL),
+              "E_UNKNOWN_BATCH");
+    uint8_t *bytes = jk_projections_snapshot (h.db, s_day (), size);
+    assert_non_null (bytes);
+    *pos = h.pos;
+    *next_seq = h.seq + 1;
+    h_close (&h);
+    return bytes;
+}
+
+typedef struct {
+    uint8_t *bytes;
+    size_t size;
+    uint64_t pos;
+    uint64_t next_seq;
+} s_snap_t;
+
+static s_snap_t s_snap;
+
+static int s_setup (void **state)
+{
+    (void)state;
+    s_snap.bytes = s_snapshot (&s_snap.size, &s_snap.pos, &s_snap.next_seq);
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    (void)state;
+    free (s_snap.bytes);
+    return 0;
 }
 
 static jk_office_t s_office;
 
-static jk_status_view_t s_view (msgpack_sbuffer *sbuf)
+static jk_status_view_t s_view (void)
 {
     static uint8_t hash[32];
     for (int i = 0; i < 32; i++)
         hash[i] = (uint8_t)(0xa0 + i);
     memset (&s_office, 0, sizeof s_office);
     snprintf (s_office.heartbeat.source, sizeof s_office.heartbeat.source,
-              "32.03.10/pacet-1");
+              "32.03.10/test-1");
     snprintf (s_office.heartbeat.program, sizeof s_office.heartbeat.program,
               "jejak-attendance");
     s_office.heartbeat.outbox_depth = 3;
     s_office.heartbeat.last_stored_seq = 41;
     s_office.last_seen_ms = 1665720000000LL;
-    return (jk_status_view_t){.snapshot = (const uint8_t *)sbuf->data,
-                              .snapshot_size = sbuf->size,
+    return (jk_status_view_t){.snapshot = s_snap.bytes,
+                              .snapshot_size = s_snap.size,
                               .state = "live",
                               .note = "",
                               .pos = 1234,
@@ -154,8 +163,7 @@ static char *s_render (const jk_status_view_t *view, bool json, bool ansi,
 static void test_term_plain (void **state)
 {
     (void)state;
-    msgpack_sbuffer sbuf = s_snapshot ();
-    jk_status_view_t view = s_view (&sbuf);
+    jk_status_view_t view = s_view ();
     int rc;
     char *text = s_render (&view, false, false, &rc);
     assert_int_equal (rc, 0);
@@ -165,26 +173,36 @@ static void test_term_plain (void **state)
     assert_non_null (strstr (
         text,
         "Log: posisi / position 1234  head 1234  hash a0a1a2a3a4a5a6a7\n"));
-    assert_non_null (strstr (text, "32.03.01  Cianjur                 40 "
-                                   "     20    50,0     120       41      42"
-                                   "        43         44\n"));
-    assert_non_null (strstr (text, "32.03.10  Pacet"));
-    /* Running on 2022-10-14: batch 01 only (02 later, 00 closed). */
-    assert_non_null (strstr (text, "PK2UMK-2022-01"));
-    assert_null (strstr (text, "PK2UMK-2022-02"));
-    assert_null (strstr (text, "PK2UMK-2022-00"));
-    assert_non_null (strstr (text, "  28             25      87.5%\n"));
-    /* The title's NIK-like number is masked. */
+    /* Pacet: 1 cooperative, active by its RAT (100,0 %), 3 people, all
+       enrolled; Cianjur: 1 cooperative without a RAT. */
+    assert_non_null (strstr (text, "32.03.10  Pacet                    1 "
+                                   "      1   100,0       3        3       0"
+                                   "         0          0\n"));
+    assert_non_null (strstr (text, "32.03.01  Cianjur                  1 "
+                                   "      0     0,0       0        0       0"
+                                   "         0          0\n"));
+    /* Running on 2023-05-08: batch 01 only (02 later, 00 closed): 3
+       enrolled, 2 present (HADIR, TERLAMBAT; IZIN is not), 8 JP attended
+       of 6 x 3 = 44.4 %. */
+    assert_non_null (strstr (text, BATCH_NOW));
+    assert_null (strstr (text, BATCH_LATER));
+    assert_null (strstr (text, BATCH_DONE));
+    assert_non_null (strstr (text, "2023-05-08..05-10       3              2"
+                                   "      44.4%\n"));
+    /* The title's NIK-like number never shows whole. */
     assert_null (strstr (text, "3203014107850001"));
-    /* Office merged with its heartbeat: 12 s ago, outbox 3, seq 41. */
-    assert_non_null (strstr (text, "32.03.10/pacet-1              12 dtk lalu"
-                                   "       3          41          41"
-                                   "        39        2\n"));
-    assert_non_null (strstr (text, "DINAS/kantor-1"));
-    assert_non_null (strstr (
-        text, "Koperasi terdaftar / registered 50   aktif / active 25   "
-              "orang / people 150\n"));
-    assert_non_null (strstr (text, "(berlaku / valid 51)"));
+    /* The office merged with its heartbeat: 12 s ago, outbox 3, highest
+       seq 19 in the log, 41 by the office, 18 accepted, 1 rejected. */
+    assert_non_null (strstr (text, "32.03.10/test-1               12 dtk lalu"
+                                   "       3          19          41"
+                                   "        18        1\n"));
+    assert_non_null (
+        strstr (text, "Koperasi terdaftar / registered 2   aktif / active 1   "
+                      "orang / people 3\n"));
+    assert_non_null (strstr (text, "ditolak / rejected submissions 1\n"));
+    assert_non_null (strstr (text, "RAT tepat waktu tahun buku 2022 / RAT on "
+                                   "time for book year: 1 (diadakan / held "
+                                   "1)\n"));
     /* Fits 100 columns. */
     for (char *line = text; *line;) {
         char *end = strchr (line, '\n');
@@ -193,14 +211,12 @@ static void test_term_plain (void **state)
         line += len + (end ? 1 : 0);
     }
     free (text);
-    msgpack_sbuffer_destroy (&sbuf);
 }
 
 static void test_term_ansi_and_filters (void **state)
 {
     (void)state;
-    msgpack_sbuffer sbuf = s_snapshot ();
-    jk_status_view_t view = s_view (&sbuf);
+    jk_status_view_t view = s_view ();
     view.kecamatan = "32.03.01";
     view.all_batches = true;
     view.note = "no feed for 3 s";
@@ -212,11 +228,11 @@ static void test_term_ansi_and_filters (void **state)
     assert_non_null (strstr (text, "32.03.01  Cianjur"));
     /* Every batch of the snapshot: the open ones and the recently closed
        one, marked as closed. */
-    assert_non_null (strstr (text, "PK2UMK-2022-02"));
-    assert_non_null (strstr (text, "PK2UMK-2022-00"));
+    assert_non_null (strstr (text, BATCH_LATER));
+    assert_non_null (strstr (text, BATCH_DONE));
     assert_non_null (strstr (text, " ditutup"));
     /* Offices of other kecamatan hidden. */
-    assert_null (strstr (text, "pacet-1"));
+    assert_null (strstr (text, "test-1"));
     assert_non_null (strstr (text, "no feed for 3 s"));
     free (text);
 
@@ -224,58 +240,68 @@ static void test_term_ansi_and_filters (void **state)
     view.kecamatan = NULL;
     view.all_batches = false;
     text = s_render (&view, false, false, &rc);
-    assert_null (strstr (text, "PK2UMK-2022-00"));
+    assert_null (strstr (text, BATCH_DONE));
     free (text);
 
-    view.batch = "PK2UMK-2022-00";
+    view.batch = BATCH_DONE;
     text = s_render (&view, false, false, &rc);
-    assert_non_null (strstr (text, "PK2UMK-2022-00"));
+    assert_non_null (strstr (text, BATCH_DONE));
     assert_non_null (strstr (text, " ditutup"));
-    assert_null (strstr (text, "PK2UMK-2022-01"));
+    assert_null (strstr (text, BATCH_NOW));
     free (text);
-    msgpack_sbuffer_destroy (&sbuf);
 }
 
 static void test_json_exact (void **state)
 {
     (void)state;
-    msgpack_sbuffer sbuf = s_snapshot ();
-    jk_status_view_t view = s_view (&sbuf);
+    jk_status_view_t view = s_view ();
     view.kecamatan = "32.03.10";
-    view.batch = "PK2UMK-2022-01";
+    view.batch = BATCH_NOW;
     int rc;
     char *text = s_render (&view, true, false, &rc);
     assert_int_equal (rc, 0);
-    const char *expect =
+    /* The active rule as the store words it for the day. */
+    jk_active_rule_t rule;
+    jk_active_rule_default (&rule);
+    char spec[128], words[512];
+    jk_active_rule_spec (&rule, spec, sizeof spec);
+    jk_active_rule_describe (&rule, s_day (), words, sizeof words);
+    jk_active_years_t years = jk_active_years (&rule, s_day ());
+    char *expect = jk_sprintf (
         "{\"state\":\"live\",\"note\":\"\",\"pos\":1234,\"hash\":"
         "\"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\","
-        "\"head\":1234,\"snapshot\":{\"as_of\":\"2022-10-14\",\"pos\":1234,"
+        "\"head\":1234,\"snapshot\":{\"as_of\":\"2023-05-08\",\"pos\":%llu,"
+        "\"active_rule\":{\"spec\":\"%s\",\"text\":\"%s\",\"from_year\":%d,"
+        "\"to_year\":%d,\"due_year\":%d},"
         "\"kecamatan\":[{\"code\":\"32.03.10\",\"name\":\"Pacet\","
-        "\"cooperatives\":10,\"active\":5,\"people\":30,\"enrolled\":11,"
-        "\"assessed\":12,\"competent\":13,\"certificates\":14}],"
-        "\"batches\":[{\"batch\":\"PK2UMK-2022-01\",\"title\":\"Manajemen "
-        "Koperasi 3203********0001\",\"start_date\":\"2022-10-10\","
-        "\"end_date\":\"2022-10-20\",\"closed\":false,\"class_size_max\":30,"
-        "\"enrolled\":28,\"sessions\":5,\"jp_total\":40,\"present_today\":25,"
-        "\"attendance_pct\":87.5}],\"sources\":[{\"source\":"
-        "\"32.03.10/pacet-1\",\"next_seq\":42,\"accepted\":39,\"rejected\":2,"
-        "\"last_recorded_at\":1665720000000}],\"totals\":{\"cooperatives\":50,"
-        "\"active\":25,\"people\":150,\"enrolled\":56,\"assessed\":54,"
-        "\"competent\":53,\"certificates\":52,\"certificates_valid\":51,"
-        "\"rejections\":2}},\"offices\":[{\"source\":\"32.03.10/pacet-1\","
-        "\"program\":\"jejak-attendance\",\"outbox\":3,\"stored_seq\":41,"
-        "\"rejected\":0,\"last_seen_ms\":1665720000000}]}\n";
+        "\"cooperatives\":1,\"active\":1,\"people\":3,\"enrolled\":3,"
+        "\"assessed\":0,\"competent\":0,\"certificates\":0}],"
+        "\"batches\":[{\"batch\":\"" BATCH_NOW "\",\"title\":\"Manajemen "
+        "Koperasi 3203********0001\",\"start_date\":\"2023-05-08\","
+        "\"end_date\":\"2023-05-10\",\"closed\":0,\"class_size_max\":30,"
+        "\"enrolled\":3,\"sessions\":2,\"jp_total\":6,\"present_today\":2,"
+        "\"attendance_pct\":44.44}],\"sources\":[{\"source\":"
+        "\"32.03.10/test-1\",\"next_seq\":%llu,\"accepted\":18,"
+        "\"rejected\":1,\"last_recorded_at\":%lld}],\"totals\":{"
+        "\"cooperatives\":2,\"active\":1,\"people\":3,\"enrolled\":3,"
+        "\"assessed\":0,\"competent\":0,\"certificates\":0,"
+        "\"certificates_valid\":0,\"rejections\":1,\"rat_book_year\":2022,"
+        "\"rat_held\":1,\"rat_on_time\":1}},\"offices\":[{\"source\":"
+        "\"32.03.10/test-1\",\"program\":\"jejak-attendance\",\"outbox\":3,"
+        "\"stored_seq\":41,\"rejected\":0,\"last_seen_ms\":1665720000000}]}\n",
+        (unsigned long long)s_snap.pos, spec, words, years.from_year,
+        years.to_year, years.due_year, (unsigned long long)s_snap.next_seq,
+        (long long)(H_NOW_MS + (int64_t)s_snap.pos));
     assert_string_equal (text, expect);
+    free (expect);
     free (text);
-    msgpack_sbuffer_destroy (&sbuf);
 }
 
 /* Link lag from both sides' STATS texts (jejak-link send and receive). */
 static void test_links (void **state)
 {
     (void)state;
-    msgpack_sbuffer sbuf = s_snapshot ();
-    jk_status_view_t view = s_view (&sbuf);
+    jk_status_view_t view = s_view ();
     view.office_count = 0;
     view.link = "links=2 records=5 arrival_pos=5 link.32.03.cursor=1000 "
                 "link.32.03.head=1050 link.32.03.lag=50 "
@@ -311,7 +337,6 @@ static void test_links (void **state)
     assert_non_null (strstr (text, "(tautan tidak menjawab / the link did "
                                    "not answer)"));
     free (text);
-    msgpack_sbuffer_destroy (&sbuf);
 }
 
 static void test_bad_snapshot (void **state)
@@ -355,5 +380,5 @@ int main (void)
         cmocka_unit_test (test_bad_snapshot),
         cmocka_unit_test (test_mask_niks),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

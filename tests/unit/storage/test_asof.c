@@ -3,7 +3,7 @@
     current book year, certificates valid only from their issue date, and
     "present today" counting people, not person-sessions. */
 #include "jk_active.h"
-#include "test_projections_harness.h"
+#include "projections_harness.h"
 
 #include <msgpack.h>
 

@@ -4,7 +4,7 @@
     RAT streaks, the latest unit attempt, "active" as of a date,
     warnings in data_quality, kecamatan counters, the canonical dump and
     the status snapshot. */
-#include "test_projections_harness.h"
+#include "projections_harness.h"
 
 #include <msgpack.h>
 

@@ -2,7 +2,7 @@
     jk_projections_set_deferred/flush/discard) gives the same decisions and
     byte for byte the same dump as writing through, with flushes at odd
     batch boundaries and a rolled-back batch in the middle. */
-#include "test_projections_harness.h"
+#include "projections_harness.h"
 #include "workload.h"
 
 #include <sqlite3.h>

@@ -3,7 +3,7 @@
     validates, every injected bad event gets its expected code, every valid
     one is accepted; a second database fed the same records (apply only, as
     a rebuild does) dumps byte for byte the same. */
-#include "test_projections_harness.h"
+#include "projections_harness.h"
 #include "workload.h"
 
 #include <sqlite3.h>

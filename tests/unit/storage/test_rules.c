@@ -4,7 +4,7 @@
     not). Rejected events leave the tables untouched. Evicting a closed
     batch's attendance from the in-memory model changes no decision. */
 #include "projections_internal.h"
-#include "test_projections_harness.h"
+#include "projections_harness.h"
 
 #define COOP     "AHU-0000123.AH.01.26"
 #define BATCH    "PK2UMK-2023-01"

@@ -7,7 +7,7 @@
     regency's reference data, each source's seq runs without a gap, every
     injected bad event gets its expected code and every other one is
     accepted by decide and applied. */
-#include "test_projections_harness.h"
+#include "projections_harness.h"
 #include "workload.h"
 
 #define REGENCY   "32.02"

@@ -1,10 +1,10 @@
-/*  test_projections_harness.h - a store in miniature for the projection
+/*  projections_harness.h - a store in miniature for the projection
     tests: a real SQLite file in a fresh temp directory, migrated, with
     events validated, decided and applied (or applied as rejections) at
     consecutive positions, one transaction each. Included by the
-    test_projections*.c and test_rules*.c files only. */
-#ifndef TEST_PROJECTIONS_HARNESS_H
-#define TEST_PROJECTIONS_HARNESS_H
+    projection, rule and as-of tests and by the status renderers' test. */
+#ifndef JK_PROJECTIONS_HARNESS_H
+#define JK_PROJECTIONS_HARNESS_H
 
 #include "testsupport.h"
 #include "jk_projections.h"
