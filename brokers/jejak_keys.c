@@ -229,7 +229,8 @@ int main (int argc, char **argv)
         goto cleanup;
     }
     if (rc != JK_OK)
-        fprintf (stderr, "jejak-keys: %s: %s\n", command, err);
+        fprintf (stderr, "jejak-keys: %s: %s\n", command,
+                 err[0] ? err : jk_strerror (rc));
     status = s_status_exit (rc);
 
 cleanup:

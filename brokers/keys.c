@@ -132,13 +132,7 @@ static unsigned s_domains (const char *domain)
     if (streq (domain, "all"))
         return JK_DOMAIN_REGISTRATION | JK_DOMAIN_ATTENDANCE |
                JK_DOMAIN_SCORING;
-    if (streq (domain, "registration"))
-        return JK_DOMAIN_REGISTRATION;
-    if (streq (domain, "attendance"))
-        return JK_DOMAIN_ATTENDANCE;
-    if (streq (domain, "scoring"))
-        return JK_DOMAIN_SCORING;
-    return 0;
+    return jk_domain_parse (domain);
 }
 
 static void s_copy_meta (zcert_t *cert, const char *name, char *out,

@@ -55,10 +55,6 @@ int jk_replay_cursor_next (jk_replay_cursor_t *self, jk_replay_row_t *row,
    progress; -1 on error. */
 int64_t jk_replay_count (sqlite3 *db, uint64_t from_pos, uint64_t until_pos);
 
-/* The last position whose recorded_at is at or before time_ms (0 when
-   none). recorded_at never decreases along pos. -1 on SQLite error. */
-int64_t jk_replay_pos_at_time (sqlite3 *db, int64_t time_ms);
-
 /* ---- heads ----------------------------------------------------------------
    A head names the last record: kept elsewhere (a signed daily report), it
    lets verify detect a truncated log. */
@@ -96,11 +92,7 @@ typedef struct _jk_progress_t jk_progress_t;
 
 /* total may be 0 when unknown (a counter is shown instead). */
 jk_progress_t *jk_progress_new (const char *label, uint64_t total);
-/* Forces the bar on or off regardless of the terminal (tests). */
-void jk_progress_force (jk_progress_t *self, bool enabled);
 void jk_progress_update (jk_progress_t *self, uint64_t done);
-/* True when the bar has been drawn at least once. */
-bool jk_progress_shown (const jk_progress_t *self);
 /* Clears the line if it was drawn. */
 void jk_progress_destroy (jk_progress_t **self_p);
 

@@ -137,17 +137,6 @@ int64_t jk_replay_count (sqlite3 *db, uint64_t from_pos, uint64_t until_pos)
         until_pos && until_pos <= INT64_MAX ? (int64_t)until_pos : INT64_MAX);
 }
 
-int64_t jk_replay_pos_at_time (sqlite3 *db, int64_t time_ms)
-{
-    /* recorded_at never decreases along pos, so the answer is the last
-       position at or before the moment; ordering by pos keeps it right
-       even without an index on recorded_at. */
-    return s_scalar (db,
-                     "SELECT coalesce(max(pos), 0) FROM log "
-                     "WHERE recorded_at <= ?1",
-                     time_ms, 0);
-}
-
 int jk_replay_head (sqlite3 *db, jk_replay_head_t *head, char *err,
                     size_t err_size)
 {

@@ -25,11 +25,6 @@ jk_progress_t *jk_progress_new (const char *label, uint64_t total)
     return self;
 }
 
-void jk_progress_force (jk_progress_t *self, bool enabled)
-{
-    self->enabled = enabled;
-}
-
 void jk_progress_update (jk_progress_t *self, uint64_t done)
 {
     if (!self || !self->enabled)
@@ -55,11 +50,6 @@ void jk_progress_update (jk_progress_t *self, uint64_t done)
         fprintf (stderr, "\r%-8s %llu %.1fs ", self->label,
                  (unsigned long long)done, secs);
     fflush (stderr);
-}
-
-bool jk_progress_shown (const jk_progress_t *self)
-{
-    return self->shown;
 }
 
 void jk_progress_destroy (jk_progress_t **self_p)

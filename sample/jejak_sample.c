@@ -74,10 +74,11 @@ int main (int argc, char **argv)
     config.active = (int)active;
     if (jk_opts_get (opts, "data-dir"))
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    err[0] = 0;
     int rc =
         jk_sample_generate (&config, jk_region_default (), err, sizeof err);
     if (rc != JK_OK) {
-        fprintf (stderr, "jejak-sample: %s\n", err);
+        fprintf (stderr, "jejak-sample: %s\n", err[0] ? err : jk_strerror (rc));
         status = rc == JK_INVALID ? 2 : 1;
         goto cleanup;
     }

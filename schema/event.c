@@ -218,13 +218,6 @@ void jk_event_set_uint (jk_event_t *self, const char *field, uint64_t value)
     self->body[i] = (jk_value_t){.present = true, .n = (int64_t)value};
 }
 
-void jk_event_set_bool (jk_event_t *self, const char *field, bool value)
-{
-    int i = s_field_index (self, field);
-    assert (i >= 0 && self->type->fields[i].kind == JK_KIND_BOOL);
-    self->body[i] = (jk_value_t){.present = true, .n = value};
-}
-
 /* Splits text on sep into trimmed, non-empty items in the arena. */
 static uint32_t s_split (jk_event_t *self, const char *text, char sep,
                          jk_str_t **items_out)

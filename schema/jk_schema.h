@@ -203,9 +203,8 @@ void jk_event_set_actor (jk_event_t *self, const char *actor);
    left to jk_event_validate. */
 int jk_event_set (jk_event_t *self, const char *field, const char *text,
                   jk_report_t *report);
-/* Typed setters for programs that hold numbers already. */
+/* A typed setter for programs that hold numbers already. */
 void jk_event_set_uint (jk_event_t *self, const char *field, uint64_t value);
-void jk_event_set_bool (jk_event_t *self, const char *field, bool value);
 
 /* The value of a body field by name; NULL when the type has no such field.
    A field the event lacks has present == false. */

@@ -207,8 +207,6 @@ jk_web_t *jk_web_new (const jk_web_config_t *config, char *err,
 void jk_web_destroy (jk_web_t **self_p);
 /* The port bound (the one picked when the config asked for 0). */
 uint16_t jk_web_port (jk_web_t *self);
-/* Open /events streams. */
-size_t jk_web_viewers (jk_web_t *self);
 /* Publishes a board document (jk_render_json's output; a final newline
    is dropped) standing at log position pos. The text is copied. Call from
    one thread only (the board's). */

@@ -48,7 +48,6 @@ struct _jk_web_t {
     atomic_int readers;          /* readers inside s_doc_acquire */
     _Atomic uint32_t generation; /* bumped on each publish and on stop */
     atomic_bool stopping;        /* jk_web_destroy has begun */
-    atomic_int viewers;          /* open /events streams */
     uint16_t port;               /* the bound port */
     int heartbeat_ms;            /* SSE comment interval */
 };
@@ -191,7 +190,6 @@ static void s_stream_free (void *cls)
 {
     s_stream_t *s = (s_stream_t *)cls;
     s_doc_release (&s->doc);
-    atomic_fetch_sub (&s->web->viewers, 1);
     free (s);
 }
 
@@ -302,7 +300,6 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
         s->web = self;
         s->first = true;
         s->generation = atomic_load (&self->generation) - 1;
-        atomic_fetch_add (&self->viewers, 1);
         response = MHD_create_response_from_callback (
             MHD_SIZE_UNKNOWN, S_BLOCK_SIZE, s_stream_read, s, s_stream_free);
         s_common_headers (response, true);
@@ -395,12 +392,6 @@ uint16_t jk_web_port (jk_web_t *self)
 {
     assert (self);
     return self->port;
-}
-
-size_t jk_web_viewers (jk_web_t *self)
-{
-    assert (self);
-    return (size_t)atomic_load (&self->viewers);
 }
 
 void jk_web_publish (jk_web_t *self, const char *json, size_t size,
