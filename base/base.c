@@ -447,44 +447,52 @@ void jk_text_clean (char *text, size_t size)
     free (out);
 }
 
-int64_t jk_utf8_length (const char *ptr, size_t size)
+size_t jk_utf8_sequence (const char *ptr, size_t left)
 {
     const unsigned char *p = (const unsigned char *)ptr;
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else
+        return 0; /* a continuation byte, or a lead that can only be
+                     overlong (c0, c1) or above U+10FFFF (f5..ff) */
+    if (left < n)
+        return 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[k] & 0x3f);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF. */
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return n;
+}
+
+int64_t jk_utf8_length (const char *ptr, size_t size)
+{
     int64_t count = 0;
-    size_t i = 0;
-    while (i < size) {
-        unsigned c = p[i];
-        size_t extra;
-        uint32_t cp;
-        if (c < 0x80) {
+    for (size_t i = 0; i < size; count++) {
+        if ((unsigned char)ptr[i] < 0x80) {
             i++;
-            count++;
             continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else
-            return -1;
-        if (i + extra >= size)
-            return -1;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return -1;
-            cp = cp << 6 | (p[i + k] & 0x3f);
         }
-        /* Overlong forms, surrogates and values past U+10FFFF. */
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-            (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        size_t n = jk_utf8_sequence (ptr + i, size - i);
+        if (n == 0)
             return -1;
-        i += extra + 1;
-        count++;
+        i += n;
     }
     return count;
 }

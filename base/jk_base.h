@@ -106,6 +106,11 @@ typedef struct {
 jk_str_t jk_str_of (const char *text);
 bool jk_str_eq (jk_str_t a, const char *text);
 bool jk_str_same (jk_str_t a, jk_str_t b);
+/* Length in bytes (1..4) of the valid UTF-8 character at ptr, or 0 when
+   the bytes there (at most left, left > 0) do not start one: a stray
+   continuation byte, a cut sequence, an overlong form, a surrogate or a
+   code point above U+10FFFF. */
+size_t jk_utf8_sequence (const char *ptr, size_t left);
 /* Number of UTF-8 code points, or -1 when the bytes are not valid UTF-8. */
 int64_t jk_utf8_length (const char *ptr, size_t size);
 /* Makes the NUL-terminated text in a buffer of size bytes printable UTF-8,

@@ -1,9 +1,9 @@
 /*  export.c - the log as JSON Lines (for jq and scripts) or as one CSV
-    file per event type (for spreadsheets), and the way back from a JSON
-    line to the event's bytes for round-trip checks. Called by
-    jejak-replay export and the tests. */
+    file per event type (for spreadsheets). Called by jejak-replay export;
+    the way back from a line to the event, which only tests need, is
+    tests/support/export_read.c. */
 #include "jk_excel.h"
-#include "replay_internal.h"
+#include "jk_replay.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -218,8 +218,7 @@ static void s_cell (FILE *out, const char *data, size_t size, bool first)
     for (size_t i = 0; i < size;) {
         uint8_t c = (uint8_t)data[i];
         if (c >= 0x80) {
-            size_t n =
-                jk_replay_utf8_sequence ((const uint8_t *)data + i, size - i);
+            size_t n = jk_utf8_sequence (data + i, size - i);
             if (n == 0) {
                 fputs ("\xEF\xBF\xBD", out);
                 i++;
@@ -510,188 +509,4 @@ cleanup:
         rc = -1;
     }
     return rc;
-}
-
-/* ---- back from JSON
- * ------------------------------------------------------------ */
-
-static int s_need (const jk_json_t *node, jk_json_kind_t kind,
-                   const char *field, jk_report_t *report)
-{
-    static const char *names[] = {"null",     "a boolean", "an integer",
-                                  "a string", "an array",  "an object"};
-    if (node && node->kind == kind)
-        return 0;
-    jk_report_error (report, node ? "E_FIELD_TYPE" : "E_ENVELOPE_MISSING",
-                     field, "%s must be %s", field, names[kind]);
-    return -1;
-}
-
-static jk_str_t s_text (const jk_json_t *node)
-{
-    return (jk_str_t){node->s, (uint32_t)node->len};
-}
-
-/* Fills one body value from its JSON; arrays of jk_str_t hang on the
-   JSON node so they live as long as the tree. */
-static int s_value_from_json (const jk_field_t *f, jk_json_t *node,
-                              jk_value_t *v, jk_report_t *report)
-{
-    char path[64];
-    snprintf (path, sizeof path, "body.%s", f->name);
-    v->present = true;
-    switch (f->kind) {
-        case JK_KIND_STR:
-        case JK_KIND_DATE:
-        case JK_KIND_TIME:
-        case JK_KIND_ENUM:
-            if (s_need (node, JK_JSON_STRING, path, report))
-                return -1;
-            v->s = s_text (node);
-            if (f->kind == JK_KIND_ENUM)
-                for (int k = 0; f->values[k]; k++)
-                    if (jk_str_eq (v->s, f->values[k]))
-                        v->n = k;
-            return 0;
-        case JK_KIND_UINT:
-            if (s_need (node, JK_JSON_INT, path, report))
-                return -1;
-            if (node->n < 0) {
-                jk_report_error (report, "E_FIELD_RANGE", path,
-                                 "%s must be >= 0", path);
-                return -1;
-            }
-            v->n = node->n;
-            return 0;
-        case JK_KIND_BOOL:
-            if (s_need (node, JK_JSON_BOOL, path, report))
-                return -1;
-            v->n = node->n;
-            return 0;
-        default:
-            break;
-    }
-    if (s_need (node, JK_JSON_ARRAY, path, report))
-        return -1;
-    if (node->len > JK_LIST_MAX) {
-        jk_report_error (report, "E_FIELD_LENGTH", path,
-                         "%s must have at most %d items", path, JK_LIST_MAX);
-        return -1;
-    }
-    bool units = f->kind == JK_KIND_UNITS;
-    v->count = (uint32_t)node->len;
-    v->items = jk_calloc ((units ? 2 : 1) * node->len + 1, sizeof (jk_str_t));
-    node->attached = v->items;
-    for (size_t k = 0; k < node->len; k++) {
-        const jk_json_t *item = node->items[k];
-        if (!units) {
-            if (s_need (item, JK_JSON_STRING, path, report))
-                return -1;
-            v->items[k] = s_text (item);
-            for (int e = 0; f->kind == JK_KIND_SET && f->values[e]; e++)
-                if (jk_str_eq (v->items[k], f->values[e]))
-                    v->n |= (int64_t)1 << e;
-            continue;
-        }
-        const jk_json_t *code = jk_json_get (item, "code");
-        const jk_json_t *title = jk_json_get (item, "title");
-        if (s_need (item, JK_JSON_OBJECT, path, report) ||
-            s_need (code, JK_JSON_STRING, path, report) ||
-            s_need (title, JK_JSON_STRING, path, report))
-            return -1;
-        v->items[2 * k] = s_text (code);
-        v->items[2 * k + 1] = s_text (title);
-    }
-    return 0;
-}
-
-static int s_uuid_from_json (const jk_json_t *node, const char *field,
-                             uint8_t out[16], jk_report_t *report)
-{
-    if (s_need (node, JK_JSON_STRING, field, report))
-        return -1;
-    if (jk_uuid_parse (node->s, out) != JK_OK) {
-        jk_report_error (report, "E_FIELD_FORMAT", field,
-                         "%s must be a UUID in text form", field);
-        return -1;
-    }
-    return 0;
-}
-
-jk_event_t *jk_export_event_from_json (const char *line, size_t size,
-                                       jk_json_t **tree, jk_report_t *report)
-{
-    jk_report_reset (report);
-    char err[128];
-    *tree = jk_json_parse (line, size, err, sizeof err);
-    if (!*tree) {
-        jk_report_error (report, "E_DECODE", "", "%s", err);
-        return NULL;
-    }
-    jk_json_t *root = *tree;
-    if (s_need (root, JK_JSON_OBJECT, "line", report))
-        return NULL;
-    const jk_json_t *type_node = jk_json_get (root, "type");
-    if (s_need (type_node, JK_JSON_STRING, "type", report))
-        return NULL;
-    const jk_type_t *type = jk_vocabulary_find (type_node->s, type_node->len);
-    if (!type) {
-        jk_report_error (report, "E_UNKNOWN_TYPE", "type",
-                         "unknown event type '%.60s'", type_node->s);
-        return NULL;
-    }
-    const jk_json_t *v = jk_json_get (root, "v");
-    const jk_json_t *source = jk_json_get (root, "source");
-    const jk_json_t *seq = jk_json_get (root, "seq");
-    const jk_json_t *at = jk_json_get (root, "at");
-    const jk_json_t *actor = jk_json_get (root, "actor");
-    const jk_json_t *corrects = jk_json_get (root, "corrects");
-    const jk_json_t *body = jk_json_get (root, "body");
-    if (s_need (v, JK_JSON_INT, "v", report) ||
-        s_need (source, JK_JSON_STRING, "source", report) ||
-        s_need (seq, JK_JSON_INT, "seq", report) ||
-        s_need (at, JK_JSON_INT, "at", report) ||
-        s_need (actor, JK_JSON_STRING, "actor", report) ||
-        s_need (body, JK_JSON_OBJECT, "body", report))
-        return NULL;
-    if (v->n != (int64_t)type->version || jk_json_get (root, "stored_v")) {
-        jk_report_error (report, "E_UNKNOWN_VERSION", "v",
-                         "%s was stored in an older version: its bytes are "
-                         "upcast on reading, not re-encodable",
-                         type->name);
-        return NULL;
-    }
-    if (seq->n < 0) {
-        jk_report_error (report, "E_FIELD_RANGE", "seq", "seq must be >= 0");
-        return NULL;
-    }
-    jk_event_t *event = jk_event_new (type);
-    if (s_uuid_from_json (jk_json_get (root, "id"), "id", event->id, report))
-        goto failed;
-    event->source = s_text (source);
-    event->seq = (uint64_t)seq->n;
-    event->at = at->n;
-    event->actor = s_text (actor);
-    if (corrects) {
-        if (s_uuid_from_json (corrects, "corrects", event->corrects, report))
-            goto failed;
-        event->has_corrects = true;
-    }
-    for (size_t i = 0; i < body->len; i++) {
-        int f = jk_type_field (type, body->keys[i], strlen (body->keys[i]));
-        if (f < 0) {
-            jk_report_error (report, "E_FIELD_UNKNOWN", "body",
-                             "%s has no field '%.40s'", type->name,
-                             body->keys[i]);
-            goto failed;
-        }
-        if (s_value_from_json (&type->fields[f], body->items[i],
-                               &event->body[f], report))
-            goto failed;
-    }
-    return event;
-
-failed:
-    jk_event_destroy (&event);
-    return NULL;
 }

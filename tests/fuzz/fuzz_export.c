@@ -1,9 +1,10 @@
-/*  fuzz_export.c - libFuzzer target for replay's JSON reader and the way
-    back from an exported JSON line to an event (jk_export_event_from_json):
+/*  fuzz_export.c - libFuzzer target for the JSON reader of exports and
+    the way back from an exported JSON line to an event
+    (tests/support/export_read.c, jk_export_event_from_json):
     any bytes must parse or fail with a message, never crash; an event that
     comes back must encode. The corpus in tests/fuzz/corpus/export is
     replayed by ctest. */
-#include "jk_replay.h"
+#include "export_read.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,7 @@
     JSON string escaping and the JSON reader's errors. */
 #include "testsupport.h"
 
+#include "export_read.h"
 #include "jk_replay.h"
 #include "replay_workload.h"
 
