@@ -2,6 +2,7 @@
     (the replica) equal to the log prefix up to its position, catching up
     from the store's query endpoint on start and on every gap (the Clone
     pattern), with credit-based flow control. jejak-status drives it. */
+#include "jk_fault.h"
 #include "jk_opts.h"
 #include "jk_status.h"
 
@@ -470,8 +471,7 @@ static void s_on_feed (jk_board_t *self, zmsg_t **msg_p)
         return;
     }
     self->feed_count++;
-    if (self->config.drop_every > 0 &&
-        self->feed_count % (uint64_t)self->config.drop_every == 0) {
+    if (jk_fault_drop_nth (self->feed_count, self->config.drop_every)) {
         self->stats.test_dropped++;
         zmsg_destroy (msg_p);
         return;

@@ -43,7 +43,8 @@ typedef struct {
     const char *feed;     /* broker feed endpoint (SUB connects) */
     const char *query;    /* store query endpoint (DEALER connects) */
     uint64_t credit;      /* catch-up window in records; 0 = 1000 */
-    int drop_every;       /* tests: drop every Nth feed record; 0 none */
+    int drop_every;       /* fault injection (jk_fault.h): drop every
+                             Nth feed record; 0 none */
     int feed_silence_ms;  /* no feed message this long: re-subscribe and
                              catch up; 0 = 3 heartbeats (3000) */
     int query_silence_ms; /* store silent this long: new query socket;
@@ -81,7 +82,8 @@ typedef struct {
     uint64_t resets;           /* replica dropped and rebuilt */
     uint64_t feed_reconnects;  /* SUB sockets recreated (broker silent) */
     uint64_t query_reconnects; /* DEALER sockets recreated (store silent) */
-    uint64_t test_dropped;     /* feed records dropped by drop_every */
+    uint64_t test_dropped;     /* feed records dropped by drop_every
+                                  (fault injection) */
     uint64_t buffer_dropped;   /* feed records over buffer_max */
     uint64_t state_loads;      /* states loaded (STATE at a position) */
     uint64_t state_bytes;      /* bytes of the last state loaded */

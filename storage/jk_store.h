@@ -66,7 +66,7 @@ char *jk_log_key_path (const char *keys_dir, const char *given);
    (CHECKPOINT, at most every JK_CHECKPOINT_ASKED_MS), stores it and
    hands it to the broker ([CHECKPOINT][note], published as $checkpoint).
 
-   Fault injection for tests, read from JEJAK_FAULT at start:
+   Fault injection for tests (jk_fault.h), read from JEJAK_FAULT at start:
    "crash_after_commit" _exit(86)s after the first commit that logged a
    record, before any answer; "fail_commit" makes that commit fail once
    (SQLite's commit hook vetoes it); "crash_in_projector" (jk_projector.h)

@@ -7,6 +7,7 @@
     projections lag more than the bound. Used by jejak-store and
     jejak-hub. */
 #include "jk_checkpoints.h"
+#include "jk_fault.h"
 #include "jk_integrity.h"
 #include "jk_log.h"
 #include "jk_model.h"
@@ -25,7 +26,6 @@
 #define S_CHECKPOINT_FRAMES  20000 /* checkpoint even when busy past this */
 #define S_IDLE_CHECKPOINT_MS 200   /* idle this long: checkpoint */
 #define S_SEND_TIMEOUT_MS    100   /* give up on a stuck broker after */
-#define S_FAULT_EXIT         86
 #define S_RECORDS_MAX        (4 * 1024 * 1024) /* bytes of one RECORDS */
 /* The store appends only while its clock is at most this far behind the
    log's last recorded_at (PROTOCOL.md, limits); further behind, events are
@@ -91,7 +91,7 @@ typedef struct {
     bool fatal;                 /* database unusable: writing stopped */
     int64_t next_ping;          /* mono ms of the next PING */
     bool checkpoint_due;        /* commits since the last checkpoint */
-    int fault;                  /* 0, S_FAULT_CRASH or S_FAULT_FAIL */
+    jk_fault_t fault;           /* injected for tests (jk_fault.h) */
     s_counts_t counts;          /* since start */
     uint64_t batches;           /* committed batches */
     uint64_t failed_batches;    /* rolled back on a SQLite error */
@@ -117,16 +117,13 @@ typedef struct {
     bool sign_asked;       /* the query endpoint waits for one */
 } s_store_t;
 
-#define S_FAULT_CRASH 1
-#define S_FAULT_FAIL  2
-
 /* Vetoes one commit: the injected SQLite failure of "fail_commit". */
 static int s_commit_veto (void *arg)
 {
     s_store_t *self = arg;
-    if (self->fault != S_FAULT_FAIL)
+    if (self->fault != JK_FAULT_FAIL_COMMIT)
         return 0;
-    self->fault = 0;
+    self->fault = JK_FAULT_NONE;
     return 1;
 }
 
@@ -780,8 +777,9 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
             return s_batch_failed (self, last - first);
     if (jk_log_commit (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
-    if (self->fault == S_FAULT_CRASH && counts.accepted + counts.rejected > 0)
-        _exit (S_FAULT_EXIT);
+    if (self->fault == JK_FAULT_CRASH_AFTER_COMMIT &&
+        counts.accepted + counts.rejected > 0)
+        _exit (JK_FAULT_EXIT);
     /* The projector applies what was just committed. */
     for (size_t i = first; i < last; i++)
         if (self->items[i].logged) {
@@ -1135,13 +1133,7 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         return -1;
     if (s_projector_init (self, config))
         return -1;
-    const char *fault = getenv ("JEJAK_FAULT");
-    if (fault && streq (fault, "crash_after_commit"))
-        self->fault = S_FAULT_CRASH;
-    else if (fault && streq (fault, "fail_commit"))
-        self->fault = S_FAULT_FAIL;
-    if (self->fault)
-        jk_warn ("store", "fault injection on: %s", fault);
+    self->fault = jk_fault_from_env ("store");
     sqlite3_commit_hook (jk_log_db (self->log), s_commit_veto, self);
 
     self->backend = zsock_new (ZMQ_DEALER);

@@ -1,0 +1,35 @@
+/*  jk_fault.h - fault injection: the one seam through which tests make
+    the real programs fail on purpose. Every fault is off unless a test
+    turns it on (an environment variable or a testing-only option, each
+    documented in docs/ARCHITECTURE.md "Fault injection"); production
+    code asks these functions and holds no other test hook. */
+#ifndef JK_FAULT_H
+#define JK_FAULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+    JK_FAULT_NONE = 0,
+    /* The store _exit(JK_FAULT_EXIT)s after the first commit that logged
+       a record, before any answer (a crash at the worst moment). */
+    JK_FAULT_CRASH_AFTER_COMMIT = 1,
+    /* The store's first commit fails once (SQLite's commit hook vetoes
+       it). */
+    JK_FAULT_FAIL_COMMIT = 2,
+} jk_fault_t;
+
+/* The exit code of an injected crash. */
+#define JK_FAULT_EXIT 86
+
+/* The fault JEJAK_FAULT names: "crash_after_commit" or "fail_commit";
+   JK_FAULT_NONE when it is unset or names none of them. A fault that is
+   on is logged as a warning by component. */
+jk_fault_t jk_fault_from_env (const char *component);
+
+/* Feed-loss injection (jejak-status --drop-every N): true for every
+   every-th record, count being the records seen so far (1-based); never
+   when every <= 0. */
+bool jk_fault_drop_nth (uint64_t count, int every);
+
+#endif
