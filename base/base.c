@@ -235,6 +235,25 @@ void jk_date_format (int32_t days, char out[11])
     out[10] = 0;
 }
 
+int jk_date_parse_day (const char *text, int32_t *days)
+{
+    int y, m, d;
+    char tail;
+    if (strlen (text) != 10)
+        return -1;
+    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
+        sscanf (text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3)
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if ((text[i] < '0' || text[i] > '9') && text[i] != '-' &&
+            text[i] != '/')
+            return -1;
+    if (!jk_date_valid (y, m, d))
+        return -1;
+    *days = jk_days_from_civil (y, m, d);
+    return 0;
+}
+
 void jk_time_format_wib (int64_t utc_ms, char out[26])
 {
     int64_t ms = utc_ms + JK_WIB_OFFSET_MS;

@@ -70,26 +70,6 @@ static void s_usage (FILE *out)
                   "database or write the output\n");
 }
 
-/* DD/MM/YYYY or YYYY-MM-DD. */
-static int s_parse_day (const char *text, int32_t *day)
-{
-    int y, m, d;
-    char tail;
-    if (strlen (text) != 10)
-        return -1;
-    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
-        sscanf (text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3)
-        return -1;
-    for (int i = 0; i < 10; i++)
-        if ((text[i] < '0' || text[i] > '9') && text[i] != '-' &&
-            text[i] != '/')
-            return -1;
-    if (!jk_date_valid (y, m, d))
-        return -1;
-    *day = jk_days_from_civil (y, m, d);
-    return 0;
-}
-
 static int s_person_key (jk_opts_t *opts)
 {
     const char *dir = jk_opts_get (opts, "keys");
@@ -119,7 +99,7 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
     }
     doc.as_of_day = jk_wib_day (jk_clock_now_ms ());
     const char *as_of = jk_opts_get (opts, "as-of");
-    if (as_of && s_parse_day (as_of, &doc.as_of_day)) {
+    if (as_of && jk_date_parse_day (as_of, &doc.as_of_day)) {
         fprintf (stderr,
                  "jejak-report: --as-of '%s' is not a date (DD/MM/YYYY or "
                  "YYYY-MM-DD)\n",

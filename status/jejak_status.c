@@ -71,27 +71,6 @@ static const jk_opt_t s_spec[] = {
 
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
-/* Parses "YYYY-MM-DD" or "DD/MM/YYYY" (as the agents accept) into days;
-   -1 when not a real date. */
-static int s_parse_day (const char *text, int32_t *day)
-{
-    int y, m, d;
-    char tail;
-    if (strlen (text) != 10)
-        return -1;
-    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
-        sscanf (text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3)
-        return -1;
-    for (int i = 0; i < 10; i++)
-        if ((text[i] < '0' || text[i] > '9') && text[i] != '-' &&
-            text[i] != '/')
-            return -1;
-    if (!jk_date_valid (y, m, d))
-        return -1;
-    *day = jk_days_from_civil (y, m, d);
-    return 0;
-}
-
 /* A DEALER to --link (CURVE with --link-key/--link-server-key), or NULL
    when there is none or it cannot be set up (logged). */
 static zsock_t *s_link_socket (jk_opts_t *opts)
@@ -454,7 +433,7 @@ int main (int argc, char **argv)
                              .all_batches = jk_opts_on (opts, "all-batches")};
     int32_t day = -1;
     const char *as_of = jk_opts_get (opts, "as-of");
-    if (as_of && s_parse_day (as_of, &day)) {
+    if (as_of && jk_date_parse_day (as_of, &day)) {
         fprintf (stderr,
                  "jejak-status: --as-of '%s' is not a date "
                  "(DD/MM/YYYY or YYYY-MM-DD)\n",
