@@ -2,27 +2,20 @@
     pure functions over a node function, so the same code serves the
     store's tiles, jejak-replay and the tests' in-memory trees. */
 #include "jk_merkle.h"
+#include "jk_sha256.h"
 
 #include <assert.h>
-#include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct _jk_mhash_t {
-    EVP_MD *md;
-    EVP_MD_CTX *ctx;
+    jk_sha256_t *sha;
 };
 
 jk_mhash_t *jk_mhash_new (void)
 {
     jk_mhash_t *self = jk_calloc (1, sizeof *self);
-    self->md = EVP_MD_fetch (NULL, "SHA256", NULL);
-    self->ctx = EVP_MD_CTX_new ();
-    if (!self->md || !self->ctx) {
-        fprintf (stderr, "jejak: OpenSSL has no SHA-256\n");
-        abort ();
-    }
+    self->sha = jk_sha256_new ();
     return self;
 }
 
@@ -31,8 +24,7 @@ void jk_mhash_destroy (jk_mhash_t **self_p)
     if (!self_p || !*self_p)
         return;
     jk_mhash_t *self = *self_p;
-    EVP_MD_CTX_free (self->ctx);
-    EVP_MD_free (self->md);
+    jk_sha256_destroy (&self->sha);
     free (self);
     *self_p = NULL;
 }
@@ -42,15 +34,13 @@ static void s_digest (jk_mhash_t *self, const void *a, size_t a_size,
                       const void *b, size_t b_size, const void *c,
                       size_t c_size, uint8_t out[JK_MERKLE_HASH])
 {
-    unsigned int out_len = 0;
-    int ok = EVP_DigestInit_ex (self->ctx, self->md, NULL) &&
-             EVP_DigestUpdate (self->ctx, a, a_size) &&
-             (!b_size || EVP_DigestUpdate (self->ctx, b, b_size)) &&
-             (!c_size || EVP_DigestUpdate (self->ctx, c, c_size)) &&
-             EVP_DigestFinal_ex (self->ctx, out, &out_len);
-    /* SHA-256 over memory cannot fail short of a broken OpenSSL. */
-    assert (ok && out_len == JK_MERKLE_HASH);
-    (void)ok;
+    jk_sha256_begin (self->sha);
+    jk_sha256_add (self->sha, a, a_size);
+    if (b_size)
+        jk_sha256_add (self->sha, b, b_size);
+    if (c_size)
+        jk_sha256_add (self->sha, c, c_size);
+    jk_sha256_end (self->sha, out);
 }
 
 void jk_mhash_leaf (jk_mhash_t *self, const uint8_t *entry, size_t size,
@@ -107,17 +97,13 @@ void jk_mhash_record (jk_mhash_t *self, uint64_t pos, int64_t recorded_at,
         s_entry_head (head, true, pos, recorded_at, outcome, code_len);
     uint8_t message_size[4];
     s_put_be (message_size, message_len, 4);
-    unsigned int out_len = 0;
-    int ok =
-        EVP_DigestInit_ex (self->ctx, self->md, NULL) &&
-        EVP_DigestUpdate (self->ctx, head, head_len) &&
-        EVP_DigestUpdate (self->ctx, code ? code : "", code_len) &&
-        EVP_DigestUpdate (self->ctx, message_size, 4) &&
-        EVP_DigestUpdate (self->ctx, message ? message : "", message_len) &&
-        EVP_DigestUpdate (self->ctx, bytes, size) &&
-        EVP_DigestFinal_ex (self->ctx, out, &out_len);
-    assert (ok && out_len == JK_MERKLE_HASH);
-    (void)ok;
+    jk_sha256_begin (self->sha);
+    jk_sha256_add (self->sha, head, head_len);
+    jk_sha256_add (self->sha, code ? code : "", code_len);
+    jk_sha256_add (self->sha, message_size, 4);
+    jk_sha256_add (self->sha, message ? message : "", message_len);
+    jk_sha256_add (self->sha, bytes, size);
+    jk_sha256_end (self->sha, out);
 }
 
 size_t jk_merkle_entry (uint64_t pos, int64_t recorded_at, int outcome,

@@ -3,13 +3,13 @@
     finding events by id, and the per-source seq the store checks against.
     Called by the store actor, inside its one transaction per batch. */
 #include "jk_log.h"
+#include "jk_sha256.h"
 #include "jk_tiles.h"
 
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,19 +18,13 @@
  * ---------------------------------------------------------- */
 
 struct _jk_chain_t {
-    EVP_MD *md;      /* SHA-256, fetched once */
-    EVP_MD_CTX *ctx; /* reused for every step */
+    jk_sha256_t *sha; /* reused for every step */
 };
 
 jk_chain_t *jk_chain_new (void)
 {
     jk_chain_t *self = jk_calloc (1, sizeof *self);
-    self->md = EVP_MD_fetch (NULL, "SHA256", NULL);
-    self->ctx = EVP_MD_CTX_new ();
-    if (!self->md || !self->ctx) {
-        fprintf (stderr, "jejak: OpenSSL has no SHA-256\n");
-        abort ();
-    }
+    self->sha = jk_sha256_new ();
     return self;
 }
 
@@ -39,8 +33,7 @@ void jk_chain_destroy (jk_chain_t **self_p)
     if (!self_p || !*self_p)
         return;
     jk_chain_t *self = *self_p;
-    EVP_MD_CTX_free (self->ctx);
-    EVP_MD_free (self->md);
+    jk_sha256_destroy (&self->sha);
     free (self);
     *self_p = NULL;
 }
@@ -72,18 +65,13 @@ void jk_chain_step (jk_chain_t *self, const uint8_t prev[JK_HASH_SIZE],
     s_put_be (head + 49, code_len, 2);
     uint8_t message_size[4];
     s_put_be (message_size, message_len, 4);
-    unsigned int out_len = 0;
-    int ok =
-        EVP_DigestInit_ex (self->ctx, self->md, NULL) &&
-        EVP_DigestUpdate (self->ctx, head, sizeof head) &&
-        EVP_DigestUpdate (self->ctx, code ? code : "", code_len) &&
-        EVP_DigestUpdate (self->ctx, message_size, 4) &&
-        EVP_DigestUpdate (self->ctx, message ? message : "", message_len) &&
-        EVP_DigestUpdate (self->ctx, bytes, size) &&
-        EVP_DigestFinal_ex (self->ctx, out, &out_len);
-    /* SHA-256 over memory cannot fail short of a broken OpenSSL. */
-    assert (ok && out_len == JK_HASH_SIZE);
-    (void)ok;
+    jk_sha256_begin (self->sha);
+    jk_sha256_add (self->sha, head, sizeof head);
+    jk_sha256_add (self->sha, code ? code : "", code_len);
+    jk_sha256_add (self->sha, message_size, 4);
+    jk_sha256_add (self->sha, message ? message : "", message_len);
+    jk_sha256_add (self->sha, bytes, size);
+    jk_sha256_end (self->sha, out);
 }
 
 /* ---- the writer's log
