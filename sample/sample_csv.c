@@ -16,11 +16,17 @@ int jk_sample_mkdir (const char *path)
     return -1;
 }
 
-int jk_sample_csv_open (gen_t *gen, csv_t *csv, const char *domain,
-                        const char *source, const char *type, bool excel,
-                        const char *const *header)
+int jk_sample_csv_open (gen_t *gen, csv_t *csv, const char *source,
+                        const char *type_name, bool excel)
 {
     memset (csv, 0, sizeof *csv);
+    const jk_type_t *t = jk_vocabulary_find (type_name, strlen (type_name));
+    if (!t) {
+        snprintf (gen->err, gen->err_size,
+                  "the vocabulary has no type %s to write", type_name);
+        return JK_INVALID;
+    }
+    const char *type = t->name;
     char office[16];
     jk_source_office (source, strlen (source), office, sizeof office);
     snprintf (csv->path, sizeof csv->path, "%s/%s.csv", office, type);
@@ -29,8 +35,9 @@ int jk_sample_csv_open (gen_t *gen, csv_t *csv, const char *domain,
     snprintf (csv->full, sizeof csv->full, "%s/%s", gen->config->out_dir,
               csv->path);
     csv->excel = excel;
-    csv->domain = domain;
+    csv->domain = jk_domain_name (t->domain);
     csv->type = type;
+    csv->fields = t->field_count;
     snprintf (csv->source, sizeof csv->source, "%s", source);
     if (jk_sample_mkdir (dir) != 0 || !(csv->file = fopen (csv->full, "wb"))) {
         snprintf (gen->err, gen->err_size, "cannot write %s: %s", csv->full,
@@ -39,8 +46,11 @@ int jk_sample_csv_open (gen_t *gen, csv_t *csv, const char *domain,
     }
     if (excel)
         fputs ("\xef\xbb\xbf", csv->file);
-    for (int i = 0; header[i]; i++)
-        fprintf (csv->file, "%s%s", i ? (excel ? ";" : ",") : "", header[i]);
+    /* The header names the type's fields in vocabulary order: the columns
+       the agents' import reads. */
+    for (size_t i = 0; i < t->field_count; i++)
+        fprintf (csv->file, "%s%s", i ? (excel ? ";" : ",") : "",
+                 t->fields[i].name);
     fputs (excel ? "\r\n" : "\n", csv->file);
     csv->line = 1;
     return JK_OK;
@@ -52,6 +62,7 @@ void jk_sample_cell (csv_t *csv, const char *text)
     if (csv->row_open)
         fputc (sep, csv->file);
     csv->row_open = true;
+    csv->cells++;
     if (strchr (text, sep) || strchr (text, '"') || strpbrk (text, "\r\n")) {
         fputc ('"', csv->file);
         for (const char *p = text; *p; p++) {
@@ -103,6 +114,9 @@ void jk_sample_cell_bool (csv_t *csv, bool value)
 void jk_sample_row_end (csv_t *csv)
 {
     fputs (csv->excel ? "\r\n" : "\n", csv->file);
+    if (csv->cells != csv->fields && !csv->bad_row)
+        csv->bad_row = csv->rows + 1;
+    csv->cells = 0;
     csv->row_open = false;
     csv->line++;
     csv->rows++;
@@ -131,6 +145,12 @@ int jk_sample_csv_close (gen_t *gen, csv_t *csv)
     if (rc != JK_OK) {
         snprintf (gen->err, gen->err_size, "cannot write %s", csv->full);
         return rc;
+    }
+    if (csv->bad_row) {
+        snprintf (gen->err, gen->err_size,
+                  "%s: row %d does not have the %zu cells of %s's fields",
+                  csv->full, csv->bad_row, csv->fields, csv->type);
+        return JK_INVALID;
     }
     if (csv->rows == 0)
         remove (csv->full);

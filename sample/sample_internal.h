@@ -231,13 +231,15 @@ typedef struct {
     char full[1024];
     const char *domain, *type;
     char source[64];
+    size_t fields; /* the type's fields: cells every row must have */
+    size_t cells;  /* cells written on this row */
+    int bad_row;   /* the first row with another number of cells, or 0 */
 } csv_t;
 
 /* ---- sample_csv.c ---------------------------------------------------- */
 int jk_sample_mkdir (const char *path);
-int jk_sample_csv_open (gen_t *gen, csv_t *csv, const char *domain,
-                        const char *source, const char *type, bool excel,
-                        const char *const *header);
+int jk_sample_csv_open (gen_t *gen, csv_t *csv, const char *source,
+                        const char *type_name, bool excel);
 void jk_sample_cell (csv_t *csv, const char *text);
 void jk_sample_cell_int (csv_t *csv, long long value);
 void jk_sample_cell_date (csv_t *csv, int32_t days);

@@ -21,18 +21,13 @@ static const char *const s_role_names[] = {"KETUA", "SEKRETARIS", "BENDAHARA",
 
 int jk_sample_write_cooperatives (gen_t *gen)
 {
-    static const char *const header[] = {
-        "legal_number", "legal_date",   "name",           "form",
-        "kind",         "pattern",      "desa_code",      "address",
-        "nik_koperasi", "members_male", "members_female", NULL};
     for (int k = 0; k < gen->kecamatan_count; k++) {
         kecamatan_t *kec = &gen->kecamatan[k];
         char source[64];
         snprintf (source, sizeof source, "%s/%s", kec->code, kec->device);
         csv_t csv;
-        int rc =
-            jk_sample_csv_open (gen, &csv, "registration", source,
-                                "cooperative.registered", kec->excel, header);
+        int rc = jk_sample_csv_open (gen, &csv, source,
+                                     "cooperative.registered", kec->excel);
         if (rc)
             return rc;
         for (int i = 0; i < gen->coop_count; i++) {
@@ -60,17 +55,13 @@ int jk_sample_write_cooperatives (gen_t *gen)
 
 int jk_sample_write_rats (gen_t *gen)
 {
-    static const char *const header[] = {"legal_number", "book_year",
-                                         "held_on",      "members_present",
-                                         "quorum_met",   NULL};
     for (int k = 0; k < gen->kecamatan_count; k++) {
         kecamatan_t *kec = &gen->kecamatan[k];
         char source[64];
         snprintf (source, sizeof source, "%s/%s", kec->code, kec->device);
         csv_t csv;
-        int rc =
-            jk_sample_csv_open (gen, &csv, "registration", source,
-                                "cooperative.rat_held", kec->excel, header);
+        int rc = jk_sample_csv_open (gen, &csv, source, "cooperative.rat_held",
+                                     kec->excel);
         if (rc)
             return rc;
         for (int year = 2020; year <= 2021; year++)
@@ -97,11 +88,9 @@ int jk_sample_write_rats (gen_t *gen)
 
 int jk_sample_write_status (gen_t *gen)
 {
-    static const char *const header[] = {"legal_number", "status", "basis",
-                                         "on", NULL};
     csv_t csv;
-    int rc = jk_sample_csv_open (gen, &csv, "registration", "DINAS/dinas-1",
-                                 "cooperative.status_declared", true, header);
+    int rc = jk_sample_csv_open (gen, &csv, "DINAS/dinas-1",
+                                 "cooperative.status_declared", true);
     if (rc)
         return rc;
     for (int i = 0; i < gen->coop_count; i++) {
@@ -145,9 +134,6 @@ static void s_bad_row (gen_t *gen, csv_t *csv, const bad_row_t *bad)
 
 int jk_sample_write_people (gen_t *gen)
 {
-    static const char *const header[] = {"nik",         "name",      "sex",
-                                         "birth_date",  "desa_code", "phone",
-                                         "cooperative", "role",      NULL};
     /* the duplicate: the first person of the first office again, under
        another name */
     char duplicate[17] = "", duplicate_sex[2] = "", duplicate_birth[16] = "";
@@ -201,8 +187,8 @@ int jk_sample_write_people (gen_t *gen)
         char source[64];
         snprintf (source, sizeof source, "%s/%s", kec->code, kec->device);
         csv_t csv;
-        int rc = jk_sample_csv_open (gen, &csv, "registration", source,
-                                     "person.registered", kec->excel, header);
+        int rc = jk_sample_csv_open (gen, &csv, source, "person.registered",
+                                     kec->excel);
         if (rc)
             return rc;
         int written = 0, bad = 0;
@@ -242,20 +228,9 @@ int jk_sample_write_people (gen_t *gen)
 
 int jk_sample_write_batches (gen_t *gen)
 {
-    static const char *const header[] = {"batch",
-                                         "title",
-                                         "funding",
-                                         "budget_year",
-                                         "venue",
-                                         "venue_desa_code",
-                                         "start_date",
-                                         "end_date",
-                                         "class_size_max",
-                                         "min_attendance_pct",
-                                         NULL};
     csv_t csv;
-    int rc = jk_sample_csv_open (gen, &csv, "registration", "DINAS/dinas-1",
-                                 "training.batch_scheduled", false, header);
+    int rc = jk_sample_csv_open (gen, &csv, "DINAS/dinas-1",
+                                 "training.batch_scheduled", false);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -279,11 +254,8 @@ int jk_sample_write_batches (gen_t *gen)
     if ((rc = jk_sample_csv_close (gen, &csv)))
         return rc;
 
-    static const char *const session_header[] = {
-        "batch", "session_no", "date", "starts", "ends", "jp", "topic", NULL};
-    rc = jk_sample_csv_open (gen, &csv, "registration", "DINAS/dinas-1",
-                             "training.session_scheduled", false,
-                             session_header);
+    rc = jk_sample_csv_open (gen, &csv, "DINAS/dinas-1",
+                             "training.session_scheduled", false);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -303,11 +275,8 @@ int jk_sample_write_batches (gen_t *gen)
     if ((rc = jk_sample_csv_close (gen, &csv)))
         return rc;
 
-    static const char *const enrol_header[] = {"batch", "nik", "cooperative",
-                                               NULL};
-    rc = jk_sample_csv_open (gen, &csv, "registration", "DINAS/dinas-1",
-                             "training.participant_enrolled", true,
-                             enrol_header);
+    rc = jk_sample_csv_open (gen, &csv, "DINAS/dinas-1",
+                             "training.participant_enrolled", true);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -333,13 +302,9 @@ static bool s_excel_source (gen_t *gen, const char *source)
 
 int jk_sample_write_attendance (gen_t *gen)
 {
-    static const char *const header[] = {"batch",  "session_no", "nik",
-                                         "status", "check_in",   "check_out",
-                                         "method", NULL};
     static const char *const status[] = {"HADIR", "TERLAMBAT", "IZIN", "SAKIT",
                                          "ALPA"};
     static const char *const method[] = {"PAPER", "QR", "OPERATOR"};
-    static const char *const close_header[] = {"batch", NULL};
     /* one file per recording source, then a closing file each */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < gen->batch_count; i++) {
@@ -351,13 +316,11 @@ int jk_sample_write_attendance (gen_t *gen)
                 continue;
             csv_t csv;
             bool excel = s_excel_source (gen, b->source);
-            int rc =
-                pass == 0
-                    ? jk_sample_csv_open (gen, &csv, "attendance", b->source,
-                                          "attendance.recorded", excel, header)
-                    : jk_sample_csv_open (gen, &csv, "attendance", b->source,
-                                          "training.batch_closed", excel,
-                                          close_header);
+            int rc = pass == 0
+                         ? jk_sample_csv_open (gen, &csv, b->source,
+                                               "attendance.recorded", excel)
+                         : jk_sample_csv_open (gen, &csv, b->source,
+                                               "training.batch_closed", excel);
             if (rc)
                 return rc;
             for (int j = i; j < gen->batch_count; j++) {
@@ -391,12 +354,9 @@ int jk_sample_write_attendance (gen_t *gen)
 int jk_sample_write_scoring (gen_t *gen)
 {
     const char *source = "DINAS/asesmen-1";
-    static const char *const header[] = {
-        "assessment", "scheme_code", "scheme_title", "units", "date",
-        "batch",      "lsp",         "assessors",    NULL};
     csv_t csv;
-    int rc = jk_sample_csv_open (gen, &csv, "scoring", source,
-                                 "assessment.scheduled", false, header);
+    int rc =
+        jk_sample_csv_open (gen, &csv, source, "assessment.scheduled", false);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -425,11 +385,8 @@ int jk_sample_write_scoring (gen_t *gen)
     if ((rc = jk_sample_csv_close (gen, &csv)))
         return rc;
 
-    static const char *const unit_header[] = {"assessment", "nik",     "unit",
-                                              "methods",    "verdict", "score",
-                                              "assessor",   NULL};
-    rc = jk_sample_csv_open (gen, &csv, "scoring", source,
-                             "assessment.unit_assessed", true, unit_header);
+    rc = jk_sample_csv_open (gen, &csv, source, "assessment.unit_assessed",
+                             true);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -452,10 +409,7 @@ int jk_sample_write_scoring (gen_t *gen)
     if ((rc = jk_sample_csv_close (gen, &csv)))
         return rc;
 
-    static const char *const decide_header[] = {"assessment", "nik", "verdict",
-                                                NULL};
-    rc = jk_sample_csv_open (gen, &csv, "scoring", source, "assessment.decided",
-                             false, decide_header);
+    rc = jk_sample_csv_open (gen, &csv, source, "assessment.decided", false);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -475,10 +429,7 @@ int jk_sample_write_scoring (gen_t *gen)
     if ((rc = jk_sample_csv_close (gen, &csv)))
         return rc;
 
-    static const char *const cert_header[] = {
-        "number", "nik", "assessment", "issued_on", "valid_until", NULL};
-    rc = jk_sample_csv_open (gen, &csv, "scoring", source, "certificate.issued",
-                             true, cert_header);
+    rc = jk_sample_csv_open (gen, &csv, source, "certificate.issued", true);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
