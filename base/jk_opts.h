@@ -48,6 +48,16 @@ const char *jk_opts_arg (jk_opts_t *self, size_t index);
 /* Prints one line per option: flag, environment variable, default, help. */
 void jk_opts_print (jk_opts_t *self, FILE *out);
 
+/* The start a program's main shares with every other: answers --version,
+   parses argv against spec (a usage error printed as "PROGRAM: ERROR (see
+   --help)" on stderr) and answers --help with usage on stdout. Returns
+   the parsed options, or NULL with *status set: 0 after --version or
+   --help, 2 after a usage error. */
+jk_opts_t *jk_opts_start (const char *program, const jk_opt_t *spec,
+                          size_t count, int argc, char **argv,
+                          void (*usage) (jk_opts_t *opts, FILE *out),
+                          int *status);
+
 /* True when a ZeroMQ endpoint stays on this machine: ipc:// and inproc://,
    or tcp:// on a loopback address (127.0.0.0/8, localhost, [::1]). Any
    other endpoint (every interface, a public address, another transport)

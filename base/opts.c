@@ -2,6 +2,7 @@
     Used by every program's main. */
 #include "jk_opts.h"
 #include "jk_base.h"
+#include "jk_version.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -233,4 +234,31 @@ bool jk_endpoint_is_local (const char *endpoint)
             return false;
     }
     return dots == 3 && digits > 0;
+}
+
+jk_opts_t *jk_opts_start (const char *program, const jk_opt_t *spec,
+                          size_t count, int argc, char **argv,
+                          void (*usage) (jk_opts_t *opts, FILE *out),
+                          int *status)
+{
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print (program, stdout);
+        *status = 0;
+        return NULL;
+    }
+    jk_opts_t *opts = jk_opts_new (program, spec, count);
+    char err[512];
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
+        fprintf (stderr, "%s: %s (see --help)\n", program, err);
+        jk_opts_destroy (&opts);
+        *status = 2;
+        return NULL;
+    }
+    if (jk_opts_help (opts)) {
+        usage (opts, stdout);
+        jk_opts_destroy (&opts);
+        *status = 0;
+        return NULL;
+    }
+    return opts;
 }

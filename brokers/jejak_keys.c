@@ -6,7 +6,6 @@
 #include "jk_base.h"
 #include "jk_opts.h"
 #include "jk_schema.h"
-#include "jk_version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,23 +124,14 @@ static int s_list (const char *dir)
 
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-keys", stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new ("jejak-keys", s_options,
-                                   sizeof s_options / sizeof s_options[0]);
+    int status;
+    jk_opts_t *opts = jk_opts_start ("jejak-keys", s_options,
+                                     sizeof s_options / sizeof s_options[0],
+                                     argc, argv, s_usage, &status);
+    if (!opts)
+        return status;
     char err[512];
-    int status = 2;
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-keys: %s (see --help)\n", err);
-        goto cleanup;
-    }
-    if (jk_opts_help (opts)) {
-        s_usage (opts, stdout);
-        status = 0;
-        goto cleanup;
-    }
+    status = 2;
     const char *command = jk_opts_arg (opts, 0);
     if (!command) {
         s_usage (opts, stderr);

@@ -11,7 +11,6 @@
 #include "jk_replay.h"
 #include "jk_schema.h"
 #include "jk_wire.h"
-#include "jk_version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,23 +265,13 @@ static int s_verify_command (jk_opts_t *opts)
 
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-link", stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new ("jejak-link", s_options,
-                                   sizeof s_options / sizeof s_options[0]);
-    char err[512];
-    int status = 2;
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-link: %s (see --help)\n", err);
-        goto cleanup;
-    }
-    if (jk_opts_help (opts)) {
-        s_usage (opts, stdout);
-        status = 0;
-        goto cleanup;
-    }
+    int status;
+    jk_opts_t *opts = jk_opts_start ("jejak-link", s_options,
+                                     sizeof s_options / sizeof s_options[0],
+                                     argc, argv, s_usage, &status);
+    if (!opts)
+        return status;
+    status = 2;
     const char *command = jk_opts_arg (opts, 0);
     if (!command || jk_opts_argc (opts) != 1) {
         s_usage (opts, stderr);
