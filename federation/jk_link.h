@@ -72,6 +72,17 @@ void jk_link_arrival_hash (jk_chain_t *chain, const uint8_t prev[JK_HASH_SIZE],
                            const uint8_t origin_hash[JK_HASH_SIZE],
                            uint8_t out[JK_HASH_SIZE]);
 
+/* ---- what both actors share --------------------------------------------- */
+
+/* Answers one command on an actor's pipe: "STATS" with the text stats
+   returns for arg (freed here). Returns true when the actor must stop
+   ("$TERM", or the pipe is gone). */
+bool jk_link_on_pipe (zsock_t *pipe, char *(*stats) (void *arg), void *arg);
+
+/* Starts an actor and waits for its start signal; NULL when it signalled
+   failure. */
+zactor_t *jk_link_actor_start (zactor_fn *actor, void *config);
+
 /* ---- receiver ----------------------------------------------------------- */
 typedef struct {
     const char *db_path;   /* the copy database */

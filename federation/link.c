@@ -563,3 +563,26 @@ int jk_link_verify (const char *copy_db, const char *origin,
     sqlite3_close (db);
     return rc;
 }
+
+bool jk_link_on_pipe (zsock_t *pipe, char *(*stats) (void *arg), void *arg)
+{
+    zmsg_t *msg = zmsg_recv (pipe);
+    char *command = msg ? zmsg_popstr (msg) : NULL;
+    bool stop = !command || streq (command, "$TERM");
+    if (!stop && streq (command, "STATS")) {
+        char *text = stats (arg);
+        zstr_send (pipe, text);
+        free (text);
+    }
+    free (command);
+    zmsg_destroy (&msg);
+    return stop;
+}
+
+zactor_t *jk_link_actor_start (zactor_fn *actor, void *config)
+{
+    zactor_t *self = zactor_new (actor, config);
+    if (self && zsock_wait (self) != 0)
+        zactor_destroy (&self);
+    return self;
+}

@@ -559,8 +559,9 @@ static void s_on_ping (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
     s_send (self, rid, pong);
 }
 
-static char *s_stats (s_recv_t *self)
+static char *s_stats (void *arg)
 {
+    s_recv_t *self = (s_recv_t *)arg;
     size_t size = 0;
     char *text = NULL;
     FILE *f = open_memstream (&text, &size);
@@ -651,21 +652,6 @@ static void s_on_router (s_recv_t *self)
         s_send (self, rid, jk_wire_error ("E_UNKNOWN_COMMAND", text));
     }
     zframe_destroy (&rid);
-    zmsg_destroy (&msg);
-}
-
-static void s_on_pipe (s_recv_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->pipe);
-    char *command = msg ? zmsg_popstr (msg) : NULL;
-    if (!command || streq (command, "$TERM"))
-        self->terminated = true;
-    else if (streq (command, "STATS")) {
-        char *text = s_stats (self);
-        zstr_send (self->pipe, text);
-        free (text);
-    }
-    free (command);
     zmsg_destroy (&msg);
 }
 
@@ -773,7 +759,7 @@ static void s_actor (zsock_t *pipe, void *arg)
     while (!self.terminated) {
         void *which = zpoller_wait (poller, 1000);
         if (which == pipe)
-            s_on_pipe (&self);
+            self.terminated = jk_link_on_pipe (pipe, s_stats, &self);
         else if (which == self.router)
             s_on_router (&self);
         else if (zpoller_terminated (poller))
@@ -785,8 +771,5 @@ static void s_actor (zsock_t *pipe, void *arg)
 
 zactor_t *jk_link_receiver_start (const jk_link_receiver_config_t *config)
 {
-    zactor_t *actor = zactor_new (s_actor, (void *)config);
-    if (actor && zsock_wait (actor) != 0)
-        zactor_destroy (&actor);
-    return actor;
+    return jk_link_actor_start (s_actor, (void *)config);
 }

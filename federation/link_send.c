@@ -290,8 +290,9 @@ static void s_on_dealer (s_send_t *self)
     zmsg_destroy (&msg);
 }
 
-static char *s_stats (s_send_t *self)
+static char *s_stats (void *arg)
 {
+    s_send_t *self = (s_send_t *)arg;
     s_read_head (self);
     return jk_sprintf (
         "area=%s upstream=%s state=%s head=%llu sent=%llu acked=%llu "
@@ -310,21 +311,6 @@ static char *s_stats (s_send_t *self)
         (unsigned long long)self->messages_sent,
         (unsigned long long)self->refused, (unsigned long long)self->reconnects,
         self->last_refusal[0] ? self->last_refusal : "-");
-}
-
-static void s_on_pipe (s_send_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->pipe);
-    char *command = msg ? zmsg_popstr (msg) : NULL;
-    if (!command || streq (command, "$TERM"))
-        self->terminated = true;
-    else if (streq (command, "STATS")) {
-        char *text = s_stats (self);
-        zstr_send (self->pipe, text);
-        free (text);
-    }
-    free (command);
-    zmsg_destroy (&msg);
 }
 
 /* Heartbeat, liveness, reconnection, and new records in the source. */
@@ -408,7 +394,7 @@ static void s_actor (zsock_t *pipe, void *arg)
         bool stop = zpoller_terminated (poller);
         zpoller_destroy (&poller);
         if (which == pipe)
-            s_on_pipe (&self);
+            self.terminated = jk_link_on_pipe (pipe, s_stats, &self);
         else if (which && which == self.dealer)
             s_on_dealer (&self);
         else if (stop)
@@ -420,8 +406,5 @@ static void s_actor (zsock_t *pipe, void *arg)
 
 zactor_t *jk_link_sender_start (const jk_link_sender_config_t *config)
 {
-    zactor_t *actor = zactor_new (s_actor, (void *)config);
-    if (actor && zsock_wait (actor) != 0)
-        zactor_destroy (&actor);
-    return actor;
+    return jk_link_actor_start (s_actor, (void *)config);
 }
