@@ -18,60 +18,30 @@
 
 #define S_SOURCE "32.03.10/pacet-1"
 
-typedef struct {
-    char *dir, *ingest, *feed, *query, *db, *outbox, *log;
-    pid_t hub;
-    bool default_outbox; /* true: no --outbox, the shared default */
-} s_fix_t;
+typedef jk_test_hub_t s_fix_t;
+/* true: the test's agents run without --outbox, on the shared default */
+static bool s_default_outbox;
 
 static int s_setup (void **state)
 {
-    s_fix_t *fx = jk_calloc (1, sizeof *fx);
-    fx->dir = jk_test_tmpdir ("agent-hub");
-    fx->ingest = jk_test_endpoint (fx->dir, "ingest");
-    fx->feed = jk_test_endpoint (fx->dir, "feed");
-    fx->query = jk_test_endpoint (fx->dir, "query");
-    fx->db = jk_sprintf ("%s/events.db", fx->dir);
-    fx->outbox = jk_sprintf ("%s/outbox.db", fx->dir);
-    fx->log = jk_sprintf ("%s/hub.log", fx->dir);
-    *state = fx;
+    s_default_outbox = false;
+    *state = jk_test_hub_new ("agent-hub");
     return 0;
 }
 
 static int s_teardown (void **state)
 {
-    s_fix_t *fx = *state;
-    if (fx->hub > 0)
-        jk_test_stop (fx->hub, SIGTERM, 10000);
-    free (fx->ingest);
-    free (fx->feed);
-    free (fx->query);
-    free (fx->db);
-    free (fx->outbox);
-    free (fx->log);
-    jk_test_rmdir (&fx->dir);
-    free (fx);
+    jk_test_hub_destroy ((s_fix_t **)state);
     return 0;
 }
 
 /* Counts rows of the hub's log for a where clause; -1 while unreadable. */
 static int64_t s_log_count (s_fix_t *fx, const char *what)
 {
-    sqlite3 *db = NULL;
-    int64_t n = -1;
-    if (sqlite3_open_v2 (fx->db, &db, SQLITE_OPEN_READONLY, NULL) ==
-        SQLITE_OK) {
-        sqlite3_busy_timeout (db, 2000);
-        char *sql = jk_sprintf ("SELECT %s FROM log WHERE source = '%s'", what,
-                                S_SOURCE);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step (st) == SQLITE_ROW)
-            n = sqlite3_column_int64 (st, 0);
-        sqlite3_finalize (st);
-        free (sql);
-    }
-    sqlite3_close (db);
+    char *sql =
+        jk_sprintf ("SELECT %s FROM log WHERE source = '%s'", what, S_SOURCE);
+    int64_t n = jk_test_db_int64 (fx->db, sql);
+    free (sql);
     return n;
 }
 
@@ -89,14 +59,6 @@ static bool s_wait_log (s_fix_t *fx, int64_t min, int timeout_ms)
     return false;
 }
 
-static void s_start_hub (s_fix_t *fx)
-{
-    fx->hub = jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query, NULL,
-                                 fx->log);
-    /* Ready when its database has the log table. */
-    assert_true (s_wait_log (fx, 0, 10000));
-}
-
 /* Runs jejak-<program> with the fixture's global flags plus args. */
 static int s_agent (s_fix_t *fx, const char *program, const char *wait,
                     char **out, char **err, ...)
@@ -106,7 +68,7 @@ static int s_agent (s_fix_t *fx, const char *program, const char *wait,
     argv[n++] = (char *)program;
     argv[n++] = "--source";
     argv[n++] = S_SOURCE;
-    if (!fx->default_outbox) {
+    if (!s_default_outbox) {
         argv[n++] = "--outbox";
         argv[n++] = fx->outbox;
     }
@@ -156,7 +118,6 @@ static void s_write (const char *path, const char *text)
 static void test_offline_then_sync (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
     /* Broker down: queued, exit 3. */
     assert_int_equal (
         s_agent (fx, "jejak-registration", "0.3", NULL, NULL, "batch",
@@ -206,7 +167,7 @@ static void test_offline_then_sync (void **state)
     jk_outbox_close (&ob);
 
     /* Hub up: sync stores both, once, in seq order. */
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     char *out = NULL;
     assert_int_equal (
         s_agent (fx, "jejak-registration", "10", &out, NULL, "sync", NULL),
@@ -248,8 +209,7 @@ static void test_offline_then_sync (void **state)
 static void test_csv_import_and_rejection (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     char *csv = jk_sprintf ("%s/people.csv", fx->dir);
     /* ';', BOM, CRLF, a quoted name with ';' and a newline, a bad NIK on
        line 5, and a NIK registered twice (line 6: rejected by the store). */
@@ -335,7 +295,6 @@ static void test_csv_import_and_rejection (void **state)
 static void test_kill9_mid_sync (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
     const int n = 10000;
     char *csv = jk_sprintf ("%s/many.csv", fx->dir);
     FILE *f = fopen (csv, "w");
@@ -348,7 +307,7 @@ static void test_kill9_mid_sync (void **state)
                                "import", csv, "--type", "training.batch_closed",
                                NULL),
                       JK_EXIT_OFFLINE);
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     char *argv[] = {"jejak-attendance",
                     "--source",
                     S_SOURCE,
@@ -407,8 +366,7 @@ static int s_person (s_fix_t *fx, int i)
 static void test_restore_from_backup (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     for (int i = 1; i <= 5; i++)
         assert_int_equal (s_person (fx, i), JK_EXIT_OK);
     char *backup = jk_sprintf ("%s/backup.db", fx->dir);
@@ -426,7 +384,7 @@ static void test_restore_from_backup (void **state)
     unlink (wal);
     unlink (shm);
     assert_int_equal (rename (backup, fx->db), 0);
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     assert_int_equal (s_log_count (fx, "count(*)"), 5);
 
     /* The next event brings 6..8 back with it. */
@@ -458,8 +416,7 @@ static void test_restore_from_backup (void **state)
 static void test_lost_wal_redelivered (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     for (int i = 1; i <= 5; i++)
         assert_int_equal (s_person (fx, i), JK_EXIT_OK);
     sqlite3 *reader = NULL;
@@ -493,7 +450,7 @@ static void test_lost_wal_redelivered (void **state)
     sqlite3_exec (reader, "COMMIT", NULL, NULL, NULL);
     sqlite3_close (reader);
     setenv ("JEJAK_LOG", "info", 1);
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     setenv ("JEJAK_LOG", "warn", 1);
     assert_int_equal (s_log_count (fx, "count(*)"), 5);
     /* Until the broker has heard from its store it answers heartbeats
@@ -548,8 +505,7 @@ static void s_import_rounds (s_fix_t *fx, const char *program, const char *type,
 static void test_shared_outbox_concurrent (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
-    fx->default_outbox = true;
+    s_default_outbox = true;
     char *share = jk_sprintf ("%s/share", fx->dir);
     setenv ("XDG_DATA_HOME", share, 1);
     const int rounds = 20, rows = 25; /* per program */
@@ -574,7 +530,7 @@ static void test_shared_outbox_concurrent (void **state)
         free (people);
         free (closes);
     }
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     pid_t reg = fork ();
     if (reg == 0)
         s_import_rounds (fx, "jejak-registration", "person.registered",
@@ -631,7 +587,6 @@ static void test_shared_outbox_concurrent (void **state)
 static void test_pending_states_and_quiet_logs (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
     char *level =
         getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
     unsetenv ("JEJAK_LOG");
@@ -666,7 +621,7 @@ static void test_pending_states_and_quiet_logs (void **state)
     assert_int_equal (row.attempts, 0);
     jk_outbox_close (&ob);
     /* Hub up: stored, and the receipt is shown. */
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     out = NULL;
     assert_int_equal (
         s_agent (fx, "jejak-attendance", "10", &out, NULL, "sync", NULL),
@@ -686,8 +641,7 @@ static void test_pending_states_and_quiet_logs (void **state)
 static void test_clock_off_told (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     char fast[32];
     snprintf (fast, sizeof fast, "%lld",
               (long long)(jk_clock_now_ms () + 2 * 3600 * 1000 + 5 * 60000));
@@ -740,8 +694,7 @@ static void test_clock_off_told (void **state)
 static void test_damaged_row_quarantined (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
-    s_start_hub (fx);
+    jk_test_hub_start (fx);
     char *csv = jk_sprintf ("%s/closes.csv", fx->dir);
     FILE *f = fopen (csv, "w");
     fprintf (f, "batch\n");

@@ -22,56 +22,18 @@
     6000 /* workload events turned into CSV rows: more than 1,000 rows (one    \
             import transaction) of the largest types */
 
-typedef struct {
-    char *dir, *ingest, *feed, *query, *db, *outbox, *log;
-    pid_t hub;
-} s_fix_t;
+typedef jk_test_hub_t s_fix_t;
 
 static int s_setup (void **state)
 {
-    s_fix_t *fx = jk_calloc (1, sizeof *fx);
-    fx->dir = jk_test_tmpdir ("import-resume");
-    fx->ingest = jk_test_endpoint (fx->dir, "ingest");
-    fx->feed = jk_test_endpoint (fx->dir, "feed");
-    fx->query = jk_test_endpoint (fx->dir, "query");
-    fx->db = jk_sprintf ("%s/events.db", fx->dir);
-    fx->outbox = jk_sprintf ("%s/outbox.db", fx->dir);
-    fx->log = jk_sprintf ("%s/hub.log", fx->dir);
-    *state = fx;
+    *state = jk_test_hub_new ("import-resume");
     return 0;
 }
 
 static int s_teardown (void **state)
 {
-    s_fix_t *fx = *state;
-    if (fx->hub > 0)
-        jk_test_stop (fx->hub, SIGTERM, 10000);
-    free (fx->ingest);
-    free (fx->feed);
-    free (fx->query);
-    free (fx->db);
-    free (fx->outbox);
-    free (fx->log);
-    jk_test_rmdir (&fx->dir);
-    free (fx);
+    jk_test_hub_destroy ((s_fix_t **)state);
     return 0;
-}
-
-/* One number from a database; -1 while it cannot be read. */
-static int64_t s_count (const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    int64_t n = -1;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout (db, 2000);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step (st) == SQLITE_ROW)
-            n = sqlite3_column_int64 (st, 0);
-        sqlite3_finalize (st);
-    }
-    sqlite3_close (db);
-    return n;
 }
 
 /* Writes one CSV cell (',' separated, quoted when needed). */
@@ -225,9 +187,9 @@ static int s_import_until_done (s_fix_t *fx, const jk_type_t *t, size_t rows,
         while (!done && !hit && jk_clock_mono_ms () < deadline) {
             done = s_exited (pid, &status);
             if (!done && phase == 0)
-                hit = s_count (fx->outbox, queued_sql) >= at;
+                hit = jk_test_db_int64 (fx->outbox, queued_sql) >= at;
             else if (!done && phase == 1)
-                hit = s_count (fx->db, logged_sql) >= at;
+                hit = jk_test_db_int64 (fx->db, logged_sql) >= at;
             if (!done && !hit)
                 jk_test_pause_ms (2);
         }
@@ -255,7 +217,6 @@ static int s_import_until_done (s_fix_t *fx, const jk_type_t *t, size_t rows,
 static void test_import_killed_and_rerun (void **state)
 {
     s_fix_t *fx = *state;
-    jk_test_require_program ("jejak-hub");
     const char *given = getenv ("JEJAK_TEST_SEED");
     unsigned seed = given ? (unsigned)strtoul (given, NULL, 10)
                           : (unsigned)jk_clock_now_ms ();
@@ -264,12 +225,7 @@ static void test_import_killed_and_rerun (void **state)
     size_t types = s_write_csvs (fx, csv);
     /* The workload covers every importable type: each is tested. */
     assert_int_equal (types, jk_vocabulary_count ());
-    fx->hub = jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query, NULL,
-                                 fx->log);
-    int64_t deadline = jk_clock_mono_ms () + 10000;
-    while (s_count (fx->db, "SELECT count(*) FROM log") < 0 &&
-           jk_clock_mono_ms () < deadline)
-        jk_test_pause_ms (5);
+    jk_test_hub_start (fx);
     size_t total = 0;
     int kills = 0;
     for (size_t i = 0; i < jk_vocabulary_count (); i++) {
@@ -278,16 +234,16 @@ static void test_import_killed_and_rerun (void **state)
         total += csv[i].rows;
         char *sql =
             jk_sprintf ("SELECT count(*) FROM log WHERE type = '%s'", t->name);
-        int64_t logged = s_count (fx->db, sql);
+        int64_t logged = jk_test_db_int64 (fx->db, sql);
         free (sql);
         sql = jk_sprintf ("SELECT count(DISTINCT content) FROM events "
                           "WHERE type = '%s'",
                           t->name);
-        int64_t distinct = s_count (fx->outbox, sql);
+        int64_t distinct = jk_test_db_int64 (fx->outbox, sql);
         free (sql);
         sql = jk_sprintf ("SELECT count(*) FROM events WHERE type = '%s'",
                           t->name);
-        int64_t queued = s_count (fx->outbox, sql);
+        int64_t queued = jk_test_db_int64 (fx->outbox, sql);
         free (sql);
         fprintf (stderr, "%-32s rows %4zu queued %4lld logged %4lld\n", t->name,
                  csv[i].rows, (long long)queued, (long long)logged);
@@ -299,17 +255,18 @@ static void test_import_killed_and_rerun (void **state)
     assert_true (kills > 0);
     char *where = jk_sprintf ("FROM log WHERE source = '%s'", S_SOURCE);
     char *sql = jk_sprintf ("SELECT count(*) %s", where);
-    assert_int_equal (s_count (fx->db, sql), (int64_t)total);
+    assert_int_equal (jk_test_db_int64 (fx->db, sql), (int64_t)total);
     free (sql);
     sql = jk_sprintf ("SELECT count(DISTINCT id) %s", where);
-    assert_int_equal (s_count (fx->db, sql), (int64_t)total);
+    assert_int_equal (jk_test_db_int64 (fx->db, sql), (int64_t)total);
     free (sql);
     sql = jk_sprintf ("SELECT max(seq) %s", where);
-    assert_int_equal (s_count (fx->db, sql), (int64_t)total);
+    assert_int_equal (jk_test_db_int64 (fx->db, sql), (int64_t)total);
     free (sql);
     free (where);
-    assert_int_equal (s_count (fx->outbox, "SELECT count(*) FROM events "
-                                           "WHERE state < 2"),
+    assert_int_equal (jk_test_db_int64 (fx->outbox,
+                                        "SELECT count(*) FROM events "
+                                        "WHERE state < 2"),
                       0);
     free (csv);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -278,4 +279,66 @@ sqlite3 *jk_test_projections (const char *db_path)
                   db_path, (unsigned long long)head, (unsigned long long)pos,
                   err);
     return db;
+}
+
+int64_t jk_test_db_int64 (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int64_t n = -1;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 2000);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step (st) == SQLITE_ROW)
+            n = sqlite3_column_int64 (st, 0);
+        sqlite3_finalize (st);
+    }
+    sqlite3_close (db);
+    return n;
+}
+
+jk_test_hub_t *jk_test_hub_new (const char *tag)
+{
+    jk_test_require_program ("jejak-hub");
+    jk_test_hub_t *self = jk_calloc (1, sizeof *self);
+    self->dir = jk_test_tmpdir (tag);
+    self->ingest = jk_test_endpoint (self->dir, "ingest");
+    self->feed = jk_test_endpoint (self->dir, "feed");
+    self->query = jk_test_endpoint (self->dir, "query");
+    self->db = jk_sprintf ("%s/events.db", self->dir);
+    self->outbox = jk_sprintf ("%s/outbox.db", self->dir);
+    self->log = jk_sprintf ("%s/hub.log", self->dir);
+    return self;
+}
+
+void jk_test_hub_start (jk_test_hub_t *self)
+{
+    self->hub = jk_test_hub_spawn (self->db, self->ingest, self->feed,
+                                   self->query, NULL, self->log);
+    /* Ready when its database has the log table. */
+    int64_t deadline = jk_clock_mono_ms () + 10000;
+    while (jk_test_db_int64 (self->db, "SELECT count(*) FROM log") < 0) {
+        if (jk_clock_mono_ms () >= deadline)
+            fail_msg ("jejak-hub did not create its log in 10 s (see %s)",
+                      self->log);
+        jk_test_pause_ms (5);
+    }
+}
+
+void jk_test_hub_destroy (jk_test_hub_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_test_hub_t *self = *self_p;
+    if (self->hub > 0)
+        jk_test_stop (self->hub, SIGTERM, 10000);
+    free (self->ingest);
+    free (self->feed);
+    free (self->query);
+    free (self->db);
+    free (self->outbox);
+    free (self->log);
+    jk_test_rmdir (&self->dir);
+    free (self);
+    *self_p = NULL;
 }

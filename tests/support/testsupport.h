@@ -49,6 +49,25 @@ pid_t jk_test_spawn (char *const argv[], const char *log_path);
 pid_t jk_test_hub_spawn (const char *db, const char *ingest, const char *feed,
                          const char *query, const char *keys,
                          const char *log_path);
+/* One number a query answers from the SQLite database at path, opened
+   read-only; -1 while the database or its table cannot be read. */
+int64_t jk_test_db_int64 (const char *path, const char *sql);
+
+/* A plain hub for a test: a fresh directory (tag names it) with ipc
+   endpoints, the log database, an outbox path and the hub's log file;
+   the hub process once started. */
+typedef struct {
+    char *dir, *ingest, *feed, *query, *db, *outbox, *log;
+    pid_t hub; /* 0 until jk_test_hub_start */
+} jk_test_hub_t;
+/* Fails the test when jejak-hub is not built. */
+jk_test_hub_t *jk_test_hub_new (const char *tag);
+/* Starts jejak-hub (plain mode) and waits up to 10 s for its log table
+   (fails the test after that). */
+void jk_test_hub_start (jk_test_hub_t *self);
+/* Stops the hub (SIGTERM) and removes the directory. */
+void jk_test_hub_destroy (jk_test_hub_t **self_p);
+
 /* Runs a program to completion, capturing stdout into *out (heap, may be
    NULL) and stderr into *err; returns its exit code, or -1 when killed or
    when timeout_ms passed (the program is then killed). */
