@@ -127,13 +127,8 @@ static void s_value (FILE *out, const jk_status_view_t *view,
 int jk_render_json (FILE *out, const jk_status_view_t *view)
 {
     msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
-    size_t off = 0;
-    if (!view->snapshot ||
-        msgpack_unpack_next (&result, (const char *)view->snapshot,
-                             view->snapshot_size,
-                             &off) != MSGPACK_UNPACK_SUCCESS ||
-        result.data.type != MSGPACK_OBJECT_MAP) {
+    const msgpack_object *snap = jk_view_snapshot (view, &result);
+    if (!snap) {
         msgpack_unpacked_destroy (&result);
         fprintf (out, "{\"error\":\"the snapshot could not be read\"}\n");
         return -1;
@@ -151,7 +146,7 @@ int jk_render_json (FILE *out, const jk_status_view_t *view)
              (unsigned long long)view->pos, hash,
              (unsigned long long)view->head);
     fputs (",\"snapshot\":", out);
-    s_value (out, view, &result.data, NULL);
+    s_value (out, view, snap, NULL);
     fputs (",\"offices\":[", out);
     bool first = true;
     for (size_t i = 0; i < view->office_count; i++) {

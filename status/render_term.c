@@ -333,18 +333,12 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
     if (ansi)
         fputs ("\033[H\033[2J", out);
     msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
-    size_t off = 0;
-    if (!view->snapshot ||
-        msgpack_unpack_next (&result, (const char *)view->snapshot,
-                             view->snapshot_size,
-                             &off) != MSGPACK_UNPACK_SUCCESS ||
-        result.data.type != MSGPACK_OBJECT_MAP) {
+    const msgpack_object *snap = jk_view_snapshot (view, &result);
+    if (!snap) {
         msgpack_unpacked_destroy (&result);
         fprintf (out, "jejak-status: the snapshot could not be read\n");
         return -1;
     }
-    const msgpack_object *snap = &result.data;
     char as_of[16];
     jk_mp_str (snap, "as_of", as_of, sizeof as_of);
 

@@ -19,6 +19,13 @@ const char *jk_mp_str (const msgpack_object *map, const char *key, char *out,
 const msgpack_object_array *jk_mp_array (const msgpack_object *map,
                                          const char *key);
 
+/* The view model both renderers start from: the view (position, state,
+   offices, filters) and the store's snapshot map read once here. Returns
+   the snapshot's root map from result (initialised here; the caller
+   destroys it), or NULL when the bytes are not one MessagePack map. */
+const msgpack_object *jk_view_snapshot (const jk_status_view_t *view,
+                                        msgpack_unpacked *result);
+
 /* Filters: true when the item is to be shown. */
 bool jk_view_kecamatan_shown (const jk_status_view_t *view,
                               const msgpack_object *item);

@@ -69,6 +69,20 @@ const msgpack_object_array *jk_mp_array (const msgpack_object *map,
     return o && o->type == MSGPACK_OBJECT_ARRAY ? &o->via.array : NULL;
 }
 
+const msgpack_object *jk_view_snapshot (const jk_status_view_t *view,
+                                        msgpack_unpacked *result)
+{
+    msgpack_unpacked_init (result);
+    size_t off = 0;
+    if (!view->snapshot ||
+        msgpack_unpack_next (result, (const char *)view->snapshot,
+                             view->snapshot_size,
+                             &off) != MSGPACK_UNPACK_SUCCESS ||
+        result->data.type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    return &result->data;
+}
+
 bool jk_view_kecamatan_shown (const jk_status_view_t *view,
                               const msgpack_object *item)
 {
