@@ -22,7 +22,6 @@
 #include "jk_projections.h"
 #include "jk_record_apply.h"
 #include "jk_schema.h"
-#include "jk_version.h"
 #include "jk_wire.h"
 
 #include <libpq-fe.h>
@@ -919,39 +918,34 @@ static int s_dump (s_sink_t *self)
     return status;
 }
 
+static void s_usage (jk_opts_t *opts, FILE *out)
+{
+    fprintf (out, "Usage: jejak-pgsink [run|dump|rebuild] --pg CONNINFO "
+                  "[options]\n"
+                  "Keeps a PostgreSQL database in step with a hub: the log "
+                  "and every\nprojection table, exactly once "
+                  "(docs/FEDERATION.md).\n\n"
+                  "  run       catch up from --query, then follow --feed "
+                  "(default)\n"
+                  "  dump      print PostgreSQL's projection tables in the "
+                  "canonical dump form\n"
+                  "  rebuild   drop the PostgreSQL tables and the shadow, "
+                  "then run again from\n"
+                  "            position 1 (with --once: until caught up)\n\n");
+    jk_opts_print (opts, out);
+}
+
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-pgsink", stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new ("jejak-pgsink", s_options,
-                                   sizeof s_options / sizeof s_options[0]);
-    char err[512];
-    int status = 2;
+    int status;
+    jk_opts_t *opts = jk_opts_start ("jejak-pgsink", s_options,
+                                     sizeof s_options / sizeof s_options[0],
+                                     argc, argv, s_usage, &status);
+    if (!opts)
+        return status;
+    status = 2;
     s_sink_t self;
     memset (&self, 0, sizeof self);
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-pgsink: %s (see --help)\n", err);
-        goto cleanup;
-    }
-    if (jk_opts_help (opts)) {
-        printf ("Usage: jejak-pgsink [run|dump|rebuild] --pg CONNINFO "
-                "[options]\n"
-                "Keeps a PostgreSQL database in step with a hub: the log "
-                "and every\nprojection table, exactly once "
-                "(docs/FEDERATION.md).\n\n"
-                "  run       catch up from --query, then follow --feed "
-                "(default)\n"
-                "  dump      print PostgreSQL's projection tables in the "
-                "canonical dump form\n"
-                "  rebuild   drop the PostgreSQL tables and the shadow, "
-                "then run again from\n"
-                "            position 1 (with --once: until caught up)\n\n");
-        jk_opts_print (opts, stdout);
-        status = 0;
-        goto cleanup;
-    }
     const char *command = jk_opts_argc (opts) ? jk_opts_arg (opts, 0) : "run";
     if (jk_opts_argc (opts) > 1 ||
         !(streq (command, "run") || streq (command, "dump") ||
