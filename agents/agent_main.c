@@ -31,6 +31,7 @@ typedef struct {
     int64_t wait_ms;
 } s_agent_t;
 
+/* Flags of every command, shown as global in --help. */
 static const jk_opt_t s_globals[] = {
     {"broker", "JEJAK_BROKER", S_DEFAULT_BROKER,
      "broker endpoint to deliver to", false},
@@ -59,14 +60,17 @@ static const jk_opt_t s_globals[] = {
      "the log's verifier key (log.vkey of jejak-keys log-key, or its "
      "text): sync keeps and checks a proof of each receipt",
      false},
+};
+/* Flags that only some commands read, shown with their command. */
+static const jk_opt_t s_command_flags[] = {
     {"corrects", NULL, NULL, "id of the event this one corrects", false},
     {"type", NULL, NULL, "import: event type of the rows", false},
     {"before", NULL, NULL, "prune: date (dd/mm/yyyy or yyyy-mm-dd)", false},
     {"verify", NULL, NULL,
      "receipts: check every receipt against the hub's newest checkpoint", true},
 };
-#define S_GLOBALS (sizeof s_globals / sizeof s_globals[0])
-#define S_COMMON  11 /* the first S_COMMON globals are shown as global */
+#define S_GLOBALS       (sizeof s_globals / sizeof s_globals[0])
+#define S_COMMAND_FLAGS (sizeof s_command_flags / sizeof s_command_flags[0])
 
 /* CURVE: --broker-key and --key both or neither, each a readable
    certificate (--key with its secret); without them only a loopback or
@@ -131,13 +135,14 @@ static void s_flag_name (const char *field, char *out, size_t size)
    the domain's types (each name once). */
 static void s_spec_build (s_agent_t *self)
 {
-    size_t cap = S_GLOBALS + 1;
+    size_t cap = S_GLOBALS + S_COMMAND_FLAGS + 1;
     for (size_t i = 0; i < jk_vocabulary_count (); i++)
         cap += jk_vocabulary_at (i)->field_count;
     self->spec = jk_calloc (cap, sizeof *self->spec);
     self->names = jk_calloc (cap, sizeof *self->names);
     memcpy (self->spec, s_globals, sizeof s_globals);
-    self->count = self->body_first = S_GLOBALS;
+    memcpy (self->spec + S_GLOBALS, s_command_flags, sizeof s_command_flags);
+    self->count = self->body_first = S_GLOBALS + S_COMMAND_FLAGS;
     for (size_t i = 0; i < jk_vocabulary_count (); i++) {
         const jk_type_t *t = jk_vocabulary_at (i);
         if (!(t->domain & self->domain))
@@ -194,7 +199,7 @@ static void s_usage (s_agent_t *self, FILE *out)
              "global flags (anywhere on the line):\n",
              "import FILE --type T", "sync", "pending", "receipts",
              "receipts --verify", "inspect SEQ", "prune --before DATE");
-    for (size_t i = 0; i < S_COMMON; i++) {
+    for (size_t i = 0; i < S_GLOBALS; i++) {
         const jk_opt_t *o = &s_globals[i];
         fprintf (out, "  --%-10s %s%s%s%s%s\n", o->name, o->help,
                  o->env ? " [$" : "", o->env ? o->env : "", o->env ? "]" : "",
