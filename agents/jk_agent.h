@@ -40,7 +40,7 @@ typedef enum {
                                   code E_OUTBOX_DAMAGED and the reason */
 } jk_outbox_state_t;
 
-typedef struct _jk_outbox_t jk_outbox_t;
+typedef struct jk_outbox_s jk_outbox_t;
 
 /* One outbox row as listed by jk_outbox_list and jk_outbox_get. Strings
    and bytes borrow from the outbox until the next call. */

@@ -100,7 +100,7 @@ static const char *s_content_index =
     "CREATE INDEX IF NOT EXISTS events_content ON events (content)"
     "  WHERE content IS NOT NULL;";
 
-struct _jk_outbox_t {
+struct jk_outbox_s {
     sqlite3 *db;              /* the outbox file */
     sqlite3_stmt *q[Q_COUNT]; /* prepared statements */
     char *path;               /* for messages */

@@ -22,7 +22,7 @@
 #define JK_MERKLE_PROOF_MAX 128
 
 /* ---- hashing ------------------------------------------------------------- */
-typedef struct _jk_mhash_t jk_mhash_t;
+typedef struct jk_mhash_s jk_mhash_t;
 
 /* A SHA-256 hasher (OpenSSL EVP, digest fetched once, context reused). Not
    shared between threads. Aborts when OpenSSL has no SHA-256. */

@@ -19,7 +19,7 @@ typedef struct {
     bool is_switch;   /* true: takes no value (e.g. --once) */
 } jk_opt_t;
 
-typedef struct _jk_opts_t jk_opts_t;
+typedef struct jk_opts_s jk_opts_t;
 
 /* Creates a parser for the given options (copied by reference: the spec
    array must outlive the parser). "help" and "config" are always known:

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct _jk_mhash_t {
+struct jk_mhash_s {
     jk_sha256_t *sha;
 };
 

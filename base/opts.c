@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct _jk_opts_t {
+struct jk_opts_s {
     char *program;        /* name for messages */
     const jk_opt_t *spec; /* option table, borrowed */
     size_t count;         /* entries in spec */

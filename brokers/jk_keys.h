@@ -139,7 +139,7 @@ int jk_key_permits (const jk_key_t *key, const char *source, const char *type,
 /* ---- keyring ---------------------------------------------------------------
    The enrolled certificates of a directory, indexed by public key, as the
    broker sees them. Reloaded when the directory changes. */
-typedef struct _jk_keyring_t jk_keyring_t;
+typedef struct jk_keyring_s jk_keyring_t;
 
 /* Loads every certificate of dir (missing dir: empty). */
 jk_keyring_t *jk_keyring_new (const char *dir);

@@ -636,7 +636,7 @@ int jk_key_permits (const jk_key_t *key, const char *source, const char *type,
 /* ---- keyring
  * ------------------------------------------------------------------ */
 
-struct _jk_keyring_t {
+struct jk_keyring_s {
     char *dir;             /* directory of public certificates */
     zhashx_t *keys;        /* Z85 public key -> jk_key_t */
     struct timespec mtime; /* directory modification time at load */

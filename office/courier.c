@@ -10,7 +10,7 @@
 #define S_IDLE_MS  2000 /* nothing to send: look again this often */
 #define S_RETRY_MS 1000 /* the hub did not answer: next run after this */
 
-struct _jk_courier_t {
+struct jk_courier_s {
     jk_outbox_t *outbox; /* the courier's own handle: it never puts */
     jk_delivery_config_t config;
     pthread_t thread;

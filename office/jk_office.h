@@ -17,7 +17,7 @@
    The box's local accounts in a SQLite file (created 0600): name, role
    (operator or supervisor), an Argon2id hash in its encoded form, and a
    disabled flag. Safe to use from several threads. */
-typedef struct _jk_users_t jk_users_t;
+typedef struct jk_users_s jk_users_t;
 
 #define JK_USER_MAX     32 /* bytes of a user name */
 #define JK_PASSWORD_MIN 8  /* characters of a password, at least */
@@ -69,7 +69,7 @@ typedef struct {
     int64_t last_ms; /* last request (mono ms) */
 } jk_session_t;
 
-typedef struct _jk_sessions_t jk_sessions_t;
+typedef struct jk_sessions_s jk_sessions_t;
 #define JK_SESSION_IDLE_MS (8LL * 3600 * 1000) /* idle time that ends one */
 #define JK_LOGIN_FAILURES  5                   /* failures before a lock */
 #define JK_LOGIN_WINDOW_MS (15LL * 60 * 1000)  /* ... within this window */
@@ -101,7 +101,7 @@ void jk_token_new (char out[65]);
 /* ---- the delivery thread ---------------------------------------------------
    Runs jk_delivery_run on its own outbox handle whenever there is
    something to send, and records when the hub last answered. */
-typedef struct _jk_courier_t jk_courier_t;
+typedef struct jk_courier_s jk_courier_t;
 jk_courier_t *jk_courier_new (const char *outbox_path, const char *source,
                               const jk_delivery_config_t *config, char *err,
                               size_t err_size);
@@ -241,7 +241,7 @@ int jk_import_template_xlsx (const jk_type_t *t, const char *office, bool en,
    position, credit window 1000) at start and every JK_PICKS_EVERY_MS
    (JK_PICKS_RETRY_MS after a failed try; the hub answering nothing for
    JK_PICKS_TIMEOUT_MS is a failed try). */
-typedef struct _jk_picks_t jk_picks_t;
+typedef struct jk_picks_s jk_picks_t;
 #define JK_PICKS_EVERY_MS   (60 * 1000)
 #define JK_PICKS_RETRY_MS   (15 * 1000)
 #define JK_PICKS_TIMEOUT_MS 5000
@@ -284,7 +284,7 @@ typedef struct {
     const char *picks;
 } jk_office_config_t;
 
-typedef struct _jk_office_app_t jk_office_app_t;
+typedef struct jk_office_app_s jk_office_app_t;
 jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
                                     size_t err_size);
 void jk_office_app_destroy (jk_office_app_t **self_p);

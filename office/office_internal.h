@@ -55,7 +55,7 @@ enum {
     JK_LIST_COUNT
 };
 
-struct _jk_office_app_t {
+struct jk_office_app_s {
     jk_office_config_t config;
     char *source;
     char office[16]; /* "32.03.10" or "DINAS" */

@@ -21,7 +21,7 @@ static const char *const s_topics[] = {"cooperative.registered",
                                        "training.session_scheduled"};
 #define S_TOPICS (sizeof s_topics / sizeof s_topics[0])
 
-struct _jk_picks_t {
+struct jk_picks_s {
     sqlite3 *db; /* the thread's, which writes */
     sqlite3 *rd; /* the pages' (WAL: reads beside the writes) */
     char *endpoint, *broker_key, *key;

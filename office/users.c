@@ -21,7 +21,7 @@
 #define S_SALT     16
 #define S_HASH_LEN 32
 
-struct _jk_users_t {
+struct jk_users_s {
     sqlite3 *db;
     pthread_mutex_t lock;
     char dummy[160]; /* a hash checked for unknown names: same time */
@@ -393,7 +393,7 @@ typedef struct {
     int64_t lock_ms; /* the next lock's length */
 } s_throttle_t;
 
-struct _jk_sessions_t {
+struct jk_sessions_s {
     pthread_mutex_t lock;
     jk_session_t sessions[S_SESSIONS_MAX];
     s_throttle_t throttle[S_THROTTLE_MAX];

@@ -38,7 +38,7 @@ typedef struct {
     const uint8_t *hash;  /* 32-byte chain hash (zeros if absent) */
 } jk_replay_row_t;
 
-typedef struct _jk_replay_cursor_t jk_replay_cursor_t;
+typedef struct jk_replay_cursor_s jk_replay_cursor_t;
 
 /* Iterates the log in position order from from_pos to until_pos
    inclusive (0 = no bound). Returns NULL with err on SQLite failure. */
@@ -88,7 +88,7 @@ int jk_replay_parse_time (const char *text, int64_t *ms);
 /* ---- progress -------------------------------------------------------------
    A one-line bar on stderr, drawn only when stderr is a terminal and the
    work has already taken more than a second; quiet otherwise. */
-typedef struct _jk_progress_t jk_progress_t;
+typedef struct jk_progress_s jk_progress_t;
 
 /* total may be 0 when unknown (a counter is shown instead). */
 jk_progress_t *jk_progress_new (const char *label, uint64_t total);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-struct _jk_replay_cursor_t {
+struct jk_replay_cursor_s {
     sqlite3_stmt *stmt; /* SELECT ... FROM log ORDER BY pos */
 };
 

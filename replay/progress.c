@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-struct _jk_progress_t {
+struct jk_progress_s {
     char *label;      /* what is being done, e.g. "verify" */
     uint64_t total;   /* expected units, or 0 when unknown */
     int64_t started;  /* monotonic ms at creation */

@@ -75,9 +75,9 @@ typedef struct {
     const char *help;
 } jk_field_t;
 
-typedef struct _jk_event_t jk_event_t;
-typedef struct _jk_report_t jk_report_t;
-typedef struct _jk_context_t jk_context_t;
+typedef struct jk_event_s jk_event_t;
+typedef struct jk_report_s jk_report_t;
+typedef struct jk_context_s jk_context_t;
 
 /* Rules that relate several fields of one event (start <= end, ...). */
 typedef void (jk_check_fn) (const jk_event_t *event,
@@ -140,7 +140,7 @@ typedef struct {
     char message[JK_MESSAGE_MAX];
 } jk_problem_t;
 
-struct _jk_report_t {
+struct jk_report_s {
     bool failed;        /* an error was recorded */
     jk_problem_t error; /* the first error */
     int warning_count;
@@ -173,7 +173,7 @@ typedef struct {
 /* ---- the event object -----------------------------------------------------
  */
 
-struct _jk_event_t {
+struct jk_event_s {
     const jk_type_t *type; /* vocabulary entry */
     uint8_t id[16];        /* UUIDv7 */
     uint32_t version;      /* envelope.v as received */
@@ -272,9 +272,9 @@ bool jk_event_equal (const jk_event_t *a, const jk_event_t *b);
    and the clock: envelope rules, each field's range, length, enum and
    format, and the type's cross-field rules. Domain rules that need the log
    (unknown cooperative, batch full ...) are the store's. */
-typedef struct _jk_region_t jk_region_t;
+typedef struct jk_region_s jk_region_t;
 
-struct _jk_context_t {
+struct jk_context_s {
     int64_t now_ms;            /* the validator's clock */
     const jk_region_t *region; /* reference data */
 };

@@ -18,7 +18,7 @@ typedef struct {
     size_t count;
 } region_table_t;
 
-struct _jk_region_t {
+struct jk_region_s {
     region_table_t kecamatan;
     region_table_t desa;
     region_table_t province;

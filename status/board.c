@@ -12,7 +12,7 @@
 #define S_POLL_BATCH   5000 /* messages handled per poll at most */
 #define S_OFFICES_MAX  4096 /* offices remembered */
 
-struct _jk_board_t {
+struct jk_board_s {
     jk_board_config_t config; /* copy, endpoints duplicated below */
     char *feed_ep;            /* feed endpoint */
     char *query_ep;           /* query endpoint */

@@ -89,7 +89,7 @@ typedef struct {
     uint64_t state_bytes;      /* bytes of the last state loaded */
 } jk_board_stats_t;
 
-typedef struct _jk_board_t jk_board_t;
+typedef struct jk_board_s jk_board_t;
 
 /* Connects to the feed (subscribed to everything) and the query endpoint
    and asks for the log from position 0 (SINCE 0 with a credit window).
@@ -128,7 +128,7 @@ const char *jk_board_state_name (jk_board_state_t state);
 
 /* ---- the replica ------------------------------------------------------------
    Projections in an in-memory SQLite database, fed by the board. */
-typedef struct _jk_replica_t jk_replica_t;
+typedef struct jk_replica_s jk_replica_t;
 
 /* Returns NULL with err when SQLite or the migrations fail. */
 jk_replica_t *jk_replica_new (char *err, size_t err_size);
@@ -191,7 +191,7 @@ void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size);
    `id:` = its log position, and a comment line as heartbeat). Other
    methods get 405, other paths 404. The board's loop publishes; the HTTP
    threads only read what was published (see web.c). */
-typedef struct _jk_web_t jk_web_t;
+typedef struct jk_web_s jk_web_t;
 
 typedef struct {
     const char *address; /* IPv4 address to bind, e.g. "127.0.0.1" */

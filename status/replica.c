@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-struct _jk_replica_t {
+struct jk_replica_s {
     sqlite3 *db;                   /* ":memory:" */
     jk_projections_t *projections; /* prepared against db */
     jk_active_rule_t rule;         /* for "active" in snapshots */

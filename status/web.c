@@ -42,7 +42,7 @@ typedef struct {
    are never written after publication, so readers need nothing else.
    Viewers waiting for the next document sleep on `generation` (a futex
    word: one atomic 32-bit counter the writer bumps and wakes). */
-struct _jk_web_t {
+struct jk_web_s {
     struct MHD_Daemon *daemon;
     _Atomic (s_doc_t *) current; /* latest document, or NULL at start */
     atomic_int readers;          /* readers inside s_doc_acquire */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct _jk_signer_t {
+struct jk_signer_s {
     sqlite3 *db;
     char origin[JK_NOTE_NAME_MAX];
     uint8_t seed[32];

@@ -10,7 +10,7 @@
 #include "jk_note.h"
 #include <sqlite3.h>
 
-typedef struct _jk_signer_t jk_signer_t;
+typedef struct jk_signer_s jk_signer_t;
 
 /* The signer of the log in db (the writer's connection, no transaction
    open): loads the key file at key_path (jk_note_skey_load: the key's

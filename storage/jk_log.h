@@ -16,7 +16,7 @@
                        || u8(outcome) || u16be(len code) || code
                        || u32be(len message) || message || bytes )
    with hash_0 = 32 zero bytes, code and message empty when accepted. */
-typedef struct _jk_chain_t jk_chain_t;
+typedef struct jk_chain_s jk_chain_t;
 
 /* Creates a hasher: the SHA-256 digest is fetched once and its context
    reused for every step. Aborts when OpenSSL has no SHA-256. */
@@ -68,7 +68,7 @@ int jk_log_validate (const jk_event_t *event, int64_t recorded_at,
                      jk_report_t *report);
 
 /* ---- the writer's log ---------------------------------------------------- */
-typedef struct _jk_log_t jk_log_t;
+typedef struct jk_log_s jk_log_t;
 
 /* Opens the log database at path for writing, creating it (mode 0600,
    directory not included) when absent: WAL, synchronous=FULL, the given
@@ -129,7 +129,7 @@ int jk_log_wal_frames (jk_log_t *self);
 
 /* The Merkle tree over the log (jk_merkle.h), appended with every record
    and committed or rolled back with it. Owned by the log. */
-typedef struct _jk_tiles_t jk_tiles_t;
+typedef struct jk_tiles_s jk_tiles_t;
 jk_tiles_t *jk_log_tiles (jk_log_t *self);
 
 /* ---- verification -------------------------------------------------------- */

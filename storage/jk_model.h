@@ -19,7 +19,7 @@
 #include "jk_schema.h"
 #include <sqlite3.h>
 
-typedef struct _jk_model_t jk_model_t;
+typedef struct jk_model_s jk_model_t;
 
 /* People kept in memory per generation (two generations): beyond these,
    the oldest half leaves memory and is looked up in the people table. */

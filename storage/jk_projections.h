@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
-typedef struct _jk_projections_t jk_projections_t;
+typedef struct jk_projections_s jk_projections_t;
 
 typedef struct {
     int rat_deadline_months; /* RAT late after this many months past

@@ -45,7 +45,7 @@ int jk_projections_position (sqlite3 *db, uint64_t *pos,
 
 /* ---- the projector --------------------------------------------------------
  */
-typedef struct _jk_projector_t jk_projector_t;
+typedef struct jk_projector_s jk_projector_t;
 
 /* Opens (creating it 0600 when absent) the projections' file of the log
    at log_path, and a read-only connection to the log. A file that is

@@ -15,7 +15,7 @@
    size mod 256 records. Level L >= 1 tiles are stored whenever they gain
    a hash (once per 256^L leaves), partial or full. A tile only grows:
    each version is a prefix of the next. */
-typedef struct _jk_tiles_t jk_tiles_t;
+typedef struct jk_tiles_s jk_tiles_t;
 
 /* The writer's tree over the log in db, which holds head_pos records:
    creates the table when absent, loads the right edge and stores any
@@ -50,7 +50,7 @@ jk_mhash_t *jk_tiles_hasher (jk_tiles_t *self);
 /* ---- checking stored tiles against the log --------------------------------
    Fed every leaf recomputed from the log in order, compares each stored
    tile as the walk completes it. */
-typedef struct _jk_tiles_check_t jk_tiles_check_t;
+typedef struct jk_tiles_check_s jk_tiles_check_t;
 
 /* NULL when db has no tile table (a database from before the tree). */
 jk_tiles_check_t *jk_tiles_check_new (sqlite3 *db);

@@ -17,7 +17,7 @@
 /* ---- the hash chain
  * ---------------------------------------------------------- */
 
-struct _jk_chain_t {
+struct jk_chain_s {
     jk_sha256_t *sha; /* reused for every step */
 };
 
@@ -98,7 +98,7 @@ static const char *s_migrations[] = {
 };
 #define S_MIGRATIONS (int)(sizeof s_migrations / sizeof s_migrations[0])
 
-struct _jk_log_t {
+struct jk_log_s {
     sqlite3 *db;            /* the writer's connection */
     jk_chain_t *chain;      /* hasher */
     sqlite3_stmt *insert;   /* INSERT INTO log */

@@ -110,7 +110,7 @@ typedef struct {
     size_t dropped;   /* people dropped from memory so far */
 } s_people_t;
 
-struct _jk_model_t {
+struct jk_model_s {
     bool evict;
     bool bound;              /* people and closed batches may leave memory */
     sqlite3 *db;             /* for evicted attendance, or NULL */

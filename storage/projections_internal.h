@@ -68,7 +68,7 @@ typedef struct {
     int8_t field[JK_PBIND_MAX], field2[JK_PBIND_MAX];
 } jk_prow_t;
 
-struct _jk_projections_t {
+struct jk_projections_s {
     sqlite3 *db; /* borrowed; the store owns it */
     jk_projections_config_t config;
     const jk_region_t *region; /* reference data (kecamatan of a desa) */

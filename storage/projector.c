@@ -26,7 +26,7 @@
     " CHECK (id = 1), pos INTEGER NOT NULL, hash BLOB NOT NULL);"              \
     "INSERT OR IGNORE INTO projector VALUES (1, 0, zeroblob (32));"
 
-struct _jk_projector_t {
+struct jk_projector_s {
     char *path;            /* the projections' file */
     char *log_path;        /* the log's file */
     sqlite3 *db;           /* projections, read-write */

@@ -33,7 +33,7 @@ typedef struct {
     uint8_t nodes[S_NODES][S_HASH];
 } s_tile_t;
 
-struct _jk_tiles_t {
+struct jk_tiles_s {
     sqlite3 *db;
     jk_mhash_t *mh;
     sqlite3_stmt *put;  /* INSERT OR REPLACE a tile */
@@ -484,7 +484,7 @@ int jk_tiles_node (void *arg, int height, uint64_t index,
 
 /* ---- checking ------------------------------------------------------------ */
 
-struct _jk_tiles_check_t {
+struct jk_tiles_check_s {
     jk_tiles_t *tiles;     /* the stored tiles (reader statements) */
     s_level_t *level;      /* the tree recomputed from the log */
     jk_merkle_edge_t edge; /* for the head */

@@ -94,7 +94,7 @@ static int s_exec (sqlite3 *db, const char *sql)
     return 0;
 }
 
-struct _jk_bench_log_t {
+struct jk_bench_log_s {
     sqlite3 *db;
     sqlite3_stmt *insert;
     jk_chain_t *chain;

@@ -41,7 +41,7 @@ int jk_bench_event (const uint8_t *bytes, size_t size, jk_bench_event_t *out);
    store's SHA-256 chain construction with a prefetched digest, WAL,
    synchronous=FULL, one prepared INSERT. No decoding, no validation, no
    projections. Errors are printed. */
-typedef struct _jk_bench_log_t jk_bench_log_t;
+typedef struct jk_bench_log_s jk_bench_log_t;
 
 /* Creates the log at path (a fresh file). With manual_checkpoint, SQLite's
    automatic checkpoint is off and jk_bench_log_checkpoint runs one, as the

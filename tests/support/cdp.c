@@ -15,7 +15,7 @@
 
 #define S_TIMEOUT_MS 30000
 
-struct _jk_cdp_t {
+struct jk_cdp_s {
     pid_t pid;
     int to, from; /* our ends of the two pipes */
     char *buf;    /* bytes read, not yet split */

@@ -11,7 +11,7 @@
 
 #define JK_CDP_CHROMIUM "/usr/bin/chromium"
 
-typedef struct _jk_cdp_t jk_cdp_t;
+typedef struct jk_cdp_s jk_cdp_t;
 
 /* Starts chromium with a fresh profile under dir and a page of width x
    height CSS pixels. NULL (with the reason on stderr) when chromium is

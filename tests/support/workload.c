@@ -30,7 +30,7 @@ typedef struct {
     int source; /* index into sources */
 } planned_t;
 
-struct _jk_workload_t {
+struct jk_workload_s {
     jk_workload_config_t config;
     uint64_t rng; /* splitmix64 state */
     const jk_region_t *region;

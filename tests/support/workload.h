@@ -13,7 +13,7 @@
 
 #include "jk_schema.h"
 
-typedef struct _jk_workload_t jk_workload_t;
+typedef struct jk_workload_s jk_workload_t;
 
 typedef struct {
     size_t events;       /* events in total, rejects included; 0 = 1000 */
