@@ -68,9 +68,9 @@ static size_t s_read_table (s_limit_t *rows, size_t max)
         if (sscanf (answer, "%15s %31s", row->kind, row->code) != 2) {
             if (strncmp (answer, "W_", 2) == 0) {
                 snprintf (row->kind, sizeof row->kind, "WARN");
-                snprintf (row->code, sizeof row->code, "%s", answer);
+                snprintf (row->code, sizeof row->code, "%.31s", answer);
             } else
-                snprintf (row->kind, sizeof row->kind, "%s", answer);
+                snprintf (row->kind, sizeof row->kind, "%.15s", answer);
         }
         at = end;
         *end = '\n';
