@@ -36,6 +36,22 @@ static zsock_t *s_dealer (const char *endpoint, zcert_t *mine, zcert_t *server)
     return sock;
 }
 
+/* The stand-in store pings with a head and waits for the PONG. It pings
+   once at setup and again right before a test submits: the broker counts
+   a store silent for longer than its store-silence limit as gone, and a
+   slow setup under load could pass it. */
+static void s_store_ping (s_fixture_t *f)
+{
+    zmsg_t *ping = jk_wire_new ("PING");
+    jk_wire_add_u64 (ping, 0);
+    uint8_t hash[32] = {0};
+    zmsg_addmem (ping, hash, 32);
+    zmsg_send (&ping, f->store);
+    zmsg_t *pong = jk_test_recv (f->store, S_WAIT_MS);
+    assert_non_null (pong);
+    zmsg_destroy (&pong);
+}
+
 static int s_setup (void **state)
 {
     s_fixture_t *f = jk_calloc (1, sizeof *f);
@@ -55,16 +71,9 @@ static int s_setup (void **state)
     f->broker = jk_broker_start (&config);
     free (cert);
     assert_non_null (f->broker);
-    /* The stand-in store: pings with a head, waits for the PONG. */
+    /* The stand-in store. */
     f->store = s_dealer (f->backend, NULL, NULL);
-    zmsg_t *ping = jk_wire_new ("PING");
-    jk_wire_add_u64 (ping, 0);
-    uint8_t hash[32] = {0};
-    zmsg_addmem (ping, hash, 32);
-    zmsg_send (&ping, f->store);
-    zmsg_t *pong = jk_test_recv (f->store, S_WAIT_MS);
-    assert_non_null (pong);
-    zmsg_destroy (&pong);
+    s_store_ping (f);
     *state = f;
     return 0;
 }
@@ -193,6 +202,7 @@ static void test_enrolled_and_forbidden (void **state)
     zcert_t *mine = s_enrol (f, "32.03.10", "attendance", "pacet-1");
     /* Wait until the broker has the new key (re-read every second). */
     assert_true (JK_WAIT_FOR (s_stat (f->broker, "keys") == 1, S_WAIT_MS));
+    s_store_ping (f);
     zsock_t *client = s_dealer (f->ingest, mine, f->broker_cert);
 
     zmsg_t *msg = jk_wire_new ("SUBMIT");
@@ -249,6 +259,7 @@ static void test_dinas_any (void **state)
     s_fixture_t *f = *state;
     zcert_t *mine = s_enrol (f, "DINAS", "all", "hq");
     assert_true (JK_WAIT_FOR (s_stat (f->broker, "keys") == 1, S_WAIT_MS));
+    s_store_ping (f);
     zsock_t *client = s_dealer (f->ingest, mine, f->broker_cert);
     zmsg_t *msg = jk_wire_new ("SUBMIT");
     s_add_event (msg, "assessment.decided", "32.03.11/cugenang-1", 1);
@@ -297,6 +308,7 @@ static void test_refused (void **state)
                       JK_OK);
     zcert_t *reader = zcert_load (secret);
     assert_true (JK_WAIT_FOR (s_stat (f->broker, "keys") == 1, S_WAIT_MS));
+    s_store_ping (f);
     zsock_t *client = s_dealer (f->ingest, reader, f->broker_cert);
     zmsg_t *msg = jk_wire_new ("SUBMIT");
     s_add_event (msg, "cooperative.registered", "DINAS/hq", 1);
@@ -318,6 +330,7 @@ static void test_revoked (void **state)
     s_fixture_t *f = *state;
     zcert_t *mine = s_enrol (f, "32.03.10", "registration", "pacet-1");
     assert_true (JK_WAIT_FOR (s_stat (f->broker, "keys") == 1, S_WAIT_MS));
+    s_store_ping (f);
     zsock_t *client = s_dealer (f->ingest, mine, f->broker_cert);
     zmsg_t *msg = jk_wire_new ("SUBMIT");
     s_add_event (msg, "cooperative.registered", "32.03.10/pacet-1", 1);
