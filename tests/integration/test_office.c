@@ -1187,10 +1187,7 @@ static void test_cli_and_office_share_the_outbox (void **state)
         s_resp_free (&r);
     }
     int status = -1;
-    int64_t deadline = jk_clock_mono_ms () + 600000;
-    while (jk_clock_mono_ms () < deadline &&
-           waitpid (cli, &status, WNOHANG) == 0)
-        jk_test_pause_ms (50);
+    assert_true (JK_WAIT_FOR (waitpid (cli, &status, WNOHANG) != 0, 600000));
     assert_true (WIFEXITED (status));
     if (WEXITSTATUS (status) != 0) {
         char *text = jk_test_slurp (cli_log, NULL);
