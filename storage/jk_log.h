@@ -128,9 +128,19 @@ int jk_log_checkpoint (jk_log_t *self);
 int jk_log_wal_frames (jk_log_t *self);
 
 /* The Merkle tree over the log (jk_merkle.h), appended with every record
-   and committed or rolled back with it. Owned by the log. */
+   and committed or rolled back with it. Owned by the log. jk_log_open
+   stores the tiles the log has and the tree lacks before it returns. */
 typedef struct jk_tiles_s jk_tiles_t;
 jk_tiles_t *jk_log_tiles (jk_log_t *self);
+/* From now on the log appends records without hashing them into the tree:
+   a follower on another connection computes it from the committed log
+   (jk_tiles_follow) and hands its tiles to jk_log_put_tile, and
+   jk_log_tiles' size and head stay where they were. Outside a
+   transaction. */
+void jk_log_tree_apart (jk_log_t *self);
+/* Stores a follower's tile in the open transaction (jk_tiles_put). */
+int jk_log_put_tile (jk_log_t *self, int level, uint64_t idx,
+                     const uint8_t *hashes, uint32_t width);
 
 /* ---- verification -------------------------------------------------------- */
 typedef enum {

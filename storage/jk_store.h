@@ -56,7 +56,7 @@ char *jk_log_key_path (const char *keys_dir, const char *given);
    "received=N accepted=N rejected=N duplicates=N nacked=N batches=N
    failed_batches=N malformed=N head=N ... projected=N projection_lag=N
    projection_lag_ms=N projection_lag_max_ms=N projection_lag_bound=N
-   busy=N" (docs/PROTOCOL.md, STATS). If the database becomes unusable
+   busy=N tree=N" (docs/PROTOCOL.md, STATS). If the database becomes unusable
    (corrupt, not a database) it stops writing and sends "FATAL" on its
    pipe; the owner then destroys it and exits non-zero.
 

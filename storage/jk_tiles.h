@@ -39,6 +39,35 @@ void jk_tiles_rollback (jk_tiles_t *self);
 uint64_t jk_tiles_size (jk_tiles_t *self);
 void jk_tiles_head (jk_tiles_t *self, uint8_t out[JK_MERKLE_HASH]);
 
+/* Writer: stores one tile inside the caller's open transaction (a tile a
+   follower completed; INSERT OR REPLACE). JK_OK, JK_INVALID (level not 0
+   to 7, width not 1 to 256) or JK_IO. */
+int jk_tiles_put (jk_tiles_t *self, int level, uint64_t idx,
+                  const uint8_t *hashes, uint32_t width);
+
+/* ---- the follower -----------------------------------------------------------
+   The same tree computed on a connection of its own (read-only is fine)
+   behind a writer that no longer hashes leaves: it starts from the stored
+   tiles, reads the committed log after them, and keeps the tiles it
+   completes for the writer to store (jk_tiles_put) instead of writing
+   them. Its size and head are jk_tiles_size and jk_tiles_head. */
+
+/* Loads the right edge of the stored tiles (the leaves after them are read
+   from the log by the steps). NULL with err when the table is missing or
+   its levels disagree (jk_tiles_open repairs both). */
+jk_tiles_t *jk_tiles_follow (sqlite3 *db, char *err, size_t err_size);
+/* Appends up to max committed log records after the tree's size;
+   *added says how many (0: the tree is at the committed head). JK_OK or
+   JK_IO. */
+int jk_tiles_follow_step (jk_tiles_t *self, size_t max, size_t *added);
+/* The tiles completed or grown since the last clear, each (level, idx)
+   once in its newest version, in the order to store them: count, the
+   i-th (returns its width in hashes), clear. */
+size_t jk_tiles_out_count (jk_tiles_t *self);
+uint32_t jk_tiles_out_at (jk_tiles_t *self, size_t i, int *level, uint64_t *idx,
+                          const uint8_t **hashes);
+void jk_tiles_out_clear (jk_tiles_t *self);
+
 /* Node function over the tiles (a jk_merkle_node_fn, arg = jk_tiles_t):
    JK_OK, JK_NOT_FOUND (a tile is missing: the tree is behind the log) or
    JK_IO. */

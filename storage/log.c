@@ -115,6 +115,7 @@ struct jk_log_s {
     bool in_transaction;
     int wal_frames;    /* from the WAL hook */
     jk_tiles_t *tiles; /* the Merkle tree, in the same transactions */
+    bool tree_apart;   /* a follower keeps the tree (jk_log_tree_apart) */
 };
 
 static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
@@ -464,13 +465,16 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     sqlite3_clear_bindings (s);
     if (rc != SQLITE_DONE)
         return taken ? JK_CONFLICT : JK_IO;
-    uint8_t leaf[JK_HASH_SIZE];
-    jk_mhash_record (jk_tiles_hasher (self->tiles), pos, record->recorded_at,
-                     record->outcome, rejected ? record->code : NULL,
-                     rejected ? record->message : NULL, record->bytes,
-                     record->size, leaf);
-    if (jk_tiles_append (self->tiles, leaf) != JK_OK)
-        return JK_IO;
+    if (!self->tree_apart) {
+        uint8_t leaf[JK_HASH_SIZE];
+        jk_mhash_record (jk_tiles_hasher (self->tiles), pos,
+                         record->recorded_at, record->outcome,
+                         rejected ? record->code : NULL,
+                         rejected ? record->message : NULL, record->bytes,
+                         record->size, leaf);
+        if (jk_tiles_append (self->tiles, leaf) != JK_OK)
+            return JK_IO;
+    }
     record->pos = pos;
     memcpy (record->hash, hash, JK_HASH_SIZE);
     self->head_pos = pos;
@@ -531,6 +535,19 @@ int jk_log_checkpoint (jk_log_t *self)
 jk_tiles_t *jk_log_tiles (jk_log_t *self)
 {
     return self->tiles;
+}
+
+void jk_log_tree_apart (jk_log_t *self)
+{
+    assert (!self->in_transaction);
+    self->tree_apart = true;
+}
+
+int jk_log_put_tile (jk_log_t *self, int level, uint64_t idx,
+                     const uint8_t *hashes, uint32_t width)
+{
+    assert (self->in_transaction && self->tree_apart);
+    return jk_tiles_put (self->tiles, level, idx, hashes, width);
 }
 
 int jk_log_wal_frames (jk_log_t *self)

@@ -161,8 +161,9 @@ static void s_proof_error (s_query_t *self, zframe_t *routing, int rc)
 {
     s_error (self, routing, "E_UNAVAILABLE",
              rc == JK_NOT_FOUND
-                 ? "the Merkle tree is behind the log (the store stores it "
-                   "at its next start); try again later"
+                 ? "the Merkle tree is behind the log (it follows the "
+                   "committed records within moments); ask for a size up "
+                   "to the newest checkpoint's, or try again"
                  : "the Merkle tree could not be read just now; try again");
 }
 

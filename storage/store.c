@@ -14,7 +14,7 @@
 #include "jk_projection_table.h"
 #include "jk_projector.h"
 #include "jk_store.h"
-#include "jk_tiles.h"
+#include "jk_tree.h"
 #include "jk_wire.h"
 
 #include <assert.h>
@@ -115,6 +115,15 @@ typedef struct {
     int64_t sign_every_ms; /* after a commit, sign within this */
     int64_t signed_mono;   /* mono ms of the last signature */
     bool sign_asked;       /* the query endpoint waits for one */
+    uint64_t sign_target;  /* and it must cover this committed head */
+    /* The Merkle tree behind the writer (jk_tree.h): as stored, and as it
+       will be once the tiles waiting are stored. */
+    zactor_t *tree;
+    uint64_t tree_size, tree_next;
+    uint8_t tree_head[JK_HASH_SIZE], tree_next_head[JK_HASH_SIZE];
+    zmsg_t *tree_tiles;      /* tile frames waiting for a transaction */
+    int64_t tree_tiles_mono; /* mono ms since they wait */
+    bool tree_failed;        /* a tile flush failed (logged once) */
 } s_store_t;
 
 /* Vetoes one commit: the injected SQLite failure of "fail_commit". */
@@ -446,34 +455,129 @@ static void s_send_ping (s_store_t *self)
     s_backend_send (self, &msg);
 }
 
+/* ---- the tree behind the writer ---------------------------------------------
+ */
+
+/* An update from the tree thread: its tiles wait for the next
+   transaction; with none waiting, its size and head count at once (the
+   leaves after the stored tiles are the committed log itself). */
+static void s_tree_take (s_store_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    char *command = msg ? zmsg_popstr (msg) : NULL;
+    uint64_t size;
+    uint8_t head[JK_HASH_SIZE];
+    if (command && streq (command, "TREE") &&
+        jk_tree_update_open (msg, &size, head) == JK_OK &&
+        size >= self->tree_next) {
+        self->tree_next = size;
+        memcpy (self->tree_next_head, head, JK_HASH_SIZE);
+        zframe_t *frame;
+        while ((frame = zmsg_pop (msg))) {
+            if (!self->tree_tiles) {
+                self->tree_tiles = zmsg_new ();
+                self->tree_tiles_mono = jk_clock_mono_ms ();
+            }
+            zmsg_append (self->tree_tiles, &frame);
+        }
+        if (!self->tree_tiles) {
+            self->tree_size = size;
+            memcpy (self->tree_head, head, JK_HASH_SIZE);
+        }
+    }
+    free (command);
+    zmsg_destroy (msg_p);
+}
+
+/* Stores the waiting tiles in the open transaction: JK_OK or JK_IO. */
+static int s_tree_put (s_store_t *self)
+{
+    if (!self->tree_tiles)
+        return JK_OK;
+    for (zframe_t *f = zmsg_first (self->tree_tiles); f;
+         f = zmsg_next (self->tree_tiles)) {
+        int level;
+        uint64_t idx;
+        const uint8_t *hashes;
+        uint32_t width;
+        if (jk_tree_tile (f, &level, &idx, &hashes, &width) != JK_OK ||
+            jk_log_put_tile (self->log, level, idx, hashes, width) != JK_OK)
+            return JK_IO;
+    }
+    return JK_OK;
+}
+
+/* The transaction holding the waiting tiles committed. */
+static void s_tree_stored (s_store_t *self)
+{
+    zmsg_destroy (&self->tree_tiles);
+    self->tree_size = self->tree_next;
+    memcpy (self->tree_head, self->tree_next_head, JK_HASH_SIZE);
+}
+
+/* Stores the waiting tiles in a transaction of their own: when no batch
+   took them within S_IDLE_CHECKPOINT_MS, when a checkpoint waits for
+   them, at start and at a clean stop. */
+static void s_tree_flush (s_store_t *self)
+{
+    if (!self->tree_tiles || self->fatal)
+        return;
+    int rc = jk_log_begin (self->log);
+    if (rc == JK_OK && s_tree_put (self) != JK_OK) {
+        jk_log_rollback (self->log);
+        rc = JK_IO;
+    } else if (rc == JK_OK)
+        rc = jk_log_commit (self->log);
+    self->tree_tiles_mono = jk_clock_mono_ms (); /* retried after a while */
+    if (rc == JK_OK) {
+        s_tree_stored (self);
+        self->tree_failed = false;
+        self->checkpoint_due = true;
+    } else if (!self->tree_failed) {
+        self->tree_failed = true;
+        jk_error ("store",
+                  "the Merkle tiles up to %llu records are not stored yet: "
+                  "%s (stored with the next batch)",
+                  (unsigned long long)self->tree_next,
+                  jk_log_errmsg (self->log));
+    }
+}
+
 /* ---- checkpoints -----------------------------------------------------------
  */
 
-/* Whether the newest checkpoint covers the committed tree. */
+/* Whether the newest checkpoint covers the stored tree. */
 static bool s_covered (s_store_t *self)
 {
     return jk_signer_note (self->signer) &&
-           jk_tiles_size (jk_log_tiles (self->log)) ==
-               jk_signer_size (self->signer);
+           self->tree_size == jk_signer_size (self->signer);
 }
 
 /* Mono ms at which the next checkpoint is due, or INT64_MAX when the
-   newest covers the committed tree. */
+   newest covers the stored tree and nobody asked, or a CHECKPOINT asked
+   waits for the tree to reach the head it arrived at. */
 static int64_t s_sign_due (s_store_t *self)
 {
-    if (!self->signer || self->fatal || s_covered (self))
+    if (!self->signer || self->fatal)
         return INT64_MAX;
-    return self->signed_mono +
-           (self->sign_asked ? JK_CHECKPOINT_ASKED_MS : self->sign_every_ms);
+    if (self->sign_asked) {
+        if (self->tree_next < self->sign_target)
+            return INT64_MAX; /* the tree thread's update wakes us */
+        if (s_covered (self) && self->tree_size >= self->sign_target)
+            return 0; /* the newest answers it */
+        return self->signed_mono + JK_CHECKPOINT_ASKED_MS;
+    }
+    if (s_covered (self))
+        return INT64_MAX;
+    return self->signed_mono + self->sign_every_ms;
 }
 
-/* Signs the committed tree and stores the note. */
+/* Signs the stored tree and stores the note. */
 static int s_sign_store (s_store_t *self)
 {
-    jk_tiles_t *tiles = jk_log_tiles (self->log);
-    uint64_t size = jk_tiles_size (tiles);
+    uint64_t size = self->tree_size;
     uint8_t root[32];
-    jk_tiles_head (tiles, root);
+    memcpy (root, self->tree_head, sizeof root);
     int rc = jk_signer_sign (self->signer, size, root, jk_clock_now_ms ());
     self->signed_mono = jk_clock_mono_ms ();
     if (rc != JK_OK)
@@ -491,6 +595,11 @@ static void s_sign (s_store_t *self, bool force)
 {
     if (!self->signer || (!force && jk_clock_mono_ms () < s_sign_due (self)))
         return;
+    if (self->sign_asked && self->tree_size < self->sign_target) {
+        s_tree_flush (self);
+        if (self->tree_size < self->sign_target)
+            return; /* the tree's next update brings it */
+    }
     if (!s_covered (self) && s_sign_store (self) == JK_OK) {
         zmsg_t *msg = jk_wire_new ("CHECKPOINT");
         zmsg_addstr (msg, jk_signer_note (self->signer));
@@ -519,10 +628,15 @@ static void s_query_ready (s_store_t *self)
 {
     char *command = zstr_recv (self->query);
     if (command && streq (command, "SIGN") && self->signer) {
+        /* The answer covers every record committed now: once the tree
+           is there, the newest checkpoint when it covers the tree,
+           otherwise a new one (s_sign_due). */
+        if (!self->sign_asked)
+            self->sign_target = jk_log_head (self->log, NULL);
         self->sign_asked = true;
+        if (self->tree_next < self->sign_target)
+            zstr_send (self->tree, "WAKE");
         s_sign (self, false);
-        if (self->sign_asked && s_covered (self))
-            s_sign (self, true); /* covered already: answer at once */
     }
     zstr_free (&command);
 }
@@ -582,7 +696,7 @@ static char *s_counters (s_store_t *self)
         "head=%llu clock_refused=%llu sources_behind=%zu rewinds=%llu "
         "refused_by_broker=%llu projected=%llu projection_lag=%llu "
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
-        "projection_lag_bound=%llu busy=%llu",
+        "projection_lag_bound=%llu busy=%llu tree=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -598,7 +712,8 @@ static char *s_counters (s_store_t *self)
         (unsigned long long)self->refused_by_broker,
         (unsigned long long)projected, (unsigned long long)lag,
         (long long)lag_ms, (long long)self->lag_max_ms,
-        (unsigned long long)self->lag_max, (unsigned long long)self->busy);
+        (unsigned long long)self->lag_max, (unsigned long long)self->busy,
+        (unsigned long long)self->tree_size);
 }
 
 static void s_push_counters (s_store_t *self)
@@ -772,6 +887,9 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
     jk_model_written (self->model, s_projected (self));
     if (jk_log_begin (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
+    /* The tiles the tree thread completed ride along. */
+    if (s_tree_put (self) != JK_OK)
+        return s_batch_failed (self, last - first);
     for (size_t i = first; i < last; i++)
         if (s_decide (self, &self->items[i], &counts) != JK_OK)
             return s_batch_failed (self, last - first);
@@ -780,12 +898,15 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
     if (self->fault == JK_FAULT_CRASH_AFTER_COMMIT &&
         counts.accepted + counts.rejected > 0)
         _exit (JK_FAULT_EXIT);
-    /* The projector applies what was just committed. */
+    if (self->tree_tiles)
+        s_tree_stored (self);
+    /* The projector and the tree follow what was just committed. */
     for (size_t i = first; i < last; i++)
         if (self->items[i].logged) {
             uint8_t hash[JK_HASH_SIZE];
             s_lag_note (self, jk_log_head (self->log, hash));
             zstr_send (self->projector, "WAKE");
+            zstr_send (self->tree, "WAKE");
             break;
         }
     self->batches++;
@@ -1112,6 +1233,63 @@ static int s_projector_init (s_store_t *self, const jk_store_config_t *config)
     return self->projector ? 0 : -1;
 }
 
+/* Takes the Merkle tree off the writer: the follower catches up with the
+   committed log (jk_log_open stored every tile it lacked), its tiles are
+   stored, and it goes on on its own thread. 0 or -1 (logged). */
+static int s_tree_init (s_store_t *self, const char *db_path)
+{
+    char err[512];
+    jk_tree_t *tree = jk_tree_new (db_path, err, sizeof err);
+    if (!tree) {
+        jk_error ("store", "%s", err);
+        return -1;
+    }
+    jk_log_tree_apart (self->log);
+    size_t added;
+    do {
+        if (jk_tree_step (tree, 1u << 20, &added) != JK_OK) {
+            jk_error ("store", "the Merkle tree cannot read the log");
+            jk_tree_destroy (&tree);
+            return -1;
+        }
+    } while (added > 0);
+    zmsg_t *msg = jk_tree_update (tree);
+    s_tree_take (self, &msg);
+    s_tree_flush (self);
+    uint64_t head = jk_log_head (self->log, NULL);
+    if (self->tree_size != head) {
+        jk_error (
+            "store", "the Merkle tree stops at %llu records, the log at %llu",
+            (unsigned long long)self->tree_size, (unsigned long long)head);
+        jk_tree_destroy (&tree);
+        return -1;
+    }
+    self->tree = jk_tree_start (&tree);
+    return self->tree ? 0 : -1;
+}
+
+/* A clean stop stores the tree up to the log's head first (the next
+   start would store the tiles it lacks otherwise), then stops it. */
+static void s_tree_stop (s_store_t *self)
+{
+    if (!self->tree)
+        return;
+    if (self->log && !self->fatal) {
+        uint64_t head = jk_log_head (self->log, NULL);
+        int64_t deadline = jk_clock_mono_ms () + S_MODEL_WAIT_MS;
+        zsock_set_rcvtimeo (self->tree, 100);
+        zstr_send (self->tree, "WAKE");
+        while (self->tree_next < head && jk_clock_mono_ms () < deadline) {
+            zmsg_t *msg = zmsg_recv (self->tree);
+            if (msg)
+                s_tree_take (self, &msg);
+        }
+        s_tree_flush (self);
+    }
+    zactor_destroy (&self->tree);
+    zmsg_destroy (&self->tree_tiles);
+}
+
 /* Opens the database, sockets and query actor; 0 or -1 (logged). */
 static int s_store_init (s_store_t *self, const jk_store_config_t *config)
 {
@@ -1132,6 +1310,8 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
     if (s_drop_old_projections (self, config->db_path))
         return -1;
     if (s_projector_init (self, config))
+        return -1;
+    if (s_tree_init (self, config->db_path))
         return -1;
     self->fault = jk_fault_from_env ("store");
     sqlite3_commit_hook (jk_log_db (self->log), s_commit_veto, self);
@@ -1178,7 +1358,7 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
             zstr_send (self->query, "SIGNER");
     }
     self->behind = zhashx_new ();
-    self->poller = zpoller_new (self->pipe, self->backend, NULL);
+    self->poller = zpoller_new (self->pipe, self->backend, self->tree, NULL);
     if (self->query)
         zpoller_add (self->poller, self->query);
     zpoller_set_nonstop (self->poller, true);
@@ -1210,6 +1390,7 @@ static void s_store_fini (s_store_t *self)
     zpoller_destroy (&self->poller);
     zactor_destroy (&self->query);
     jk_signer_destroy (&self->signer);
+    s_tree_stop (self);
     s_projector_stop (self);
     zsock_destroy (&self->backend);
     zhashx_destroy (&self->behind);
@@ -1260,7 +1441,8 @@ static void s_store_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         int64_t now = jk_clock_mono_ms ();
         int64_t wait = self->next_ping - now;
-        if (self->checkpoint_due && wait > S_IDLE_CHECKPOINT_MS)
+        if ((self->checkpoint_due || self->tree_tiles) &&
+            wait > S_IDLE_CHECKPOINT_MS)
             wait = S_IDLE_CHECKPOINT_MS;
         int64_t sign = s_sign_due (self);
         if (sign != INT64_MAX && sign - now < wait)
@@ -1280,8 +1462,11 @@ static void s_store_actor (zsock_t *pipe, void *args)
             s_query_ready (self);
         else if (which == self->backend)
             s_backend_ready (self);
-        else if (!which && zpoller_expired (self->poller) &&
-                 self->checkpoint_due) {
+        else if (self->tree && which == self->tree) {
+            zmsg_t *msg = zmsg_recv (self->tree);
+            s_tree_take (self, &msg);
+        } else if (!which && zpoller_expired (self->poller) &&
+                   self->checkpoint_due) {
             jk_log_checkpoint (self->log);
             self->checkpoint_due = false;
         }
@@ -1290,6 +1475,10 @@ static void s_store_actor (zsock_t *pipe, void *args)
                 s_send_ping (self);
             self->next_ping = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
         }
+        /* Tiles no batch took are stored on their own. */
+        if (self->tree_tiles &&
+            jk_clock_mono_ms () - self->tree_tiles_mono >= S_IDLE_CHECKPOINT_MS)
+            s_tree_flush (self);
         s_sign (self, false);
     }
     jk_log_checkpoint (self->log);

@@ -1,8 +1,10 @@
 /*  tiles.c - the Merkle tree's tiles in the log's database (jk_merkle.h):
     the writer's right edge (one partial tile per level, flushed as tiles
-    fill, inside the log's transaction), a reader answering node hashes
-    for proofs from cached tiles, and the check that compares stored
-    tiles with the tree recomputed from the log. */
+    fill, inside the log's transaction), the follower that computes the
+    same edge from the committed log on its own connection and hands the
+    tiles it completes to the writer, a reader answering node hashes for
+    proofs from cached tiles, and the check that compares stored tiles
+    with the tree recomputed from the log. */
 #include "jk_tiles.h"
 
 #include <assert.h>
@@ -25,6 +27,14 @@ typedef struct {
     uint8_t hashes[S_WIDTH][S_HASH];
 } s_level_t;
 
+/* A tile a follower completed, for the writer to store. */
+typedef struct {
+    int level;
+    uint64_t idx;
+    uint32_t width;
+    uint8_t hashes[S_WIDTH][S_HASH];
+} s_out_t;
+
 /* A tile with every complete node inside it. */
 typedef struct {
     int level; /* -1: empty slot */
@@ -45,6 +55,10 @@ struct jk_tiles_s {
     jk_merkle_edge_t edge, committed_edge;
     /* The reader's cache. */
     s_tile_t *cache;
+    /* A follower: tiles to store go to out instead of the database. */
+    bool follow;
+    s_out_t *out;
+    size_t out_count, out_cap;
 };
 
 static const char s_create[] = "CREATE TABLE IF NOT EXISTS merkle_tile ("
@@ -95,6 +109,7 @@ void jk_tiles_destroy (jk_tiles_t **self_p)
     free (self->level);
     free (self->committed);
     free (self->cache);
+    free (self->out);
     free (self);
     *self_p = NULL;
 }
@@ -125,17 +140,37 @@ static int s_get (jk_tiles_t *self, int level, uint64_t idx,
     return width;
 }
 
+/* A follower's tile to store: the newest version of (level, idx)
+   replaces an older one still waiting. */
+static void s_out (jk_tiles_t *self, int level, uint64_t idx,
+                   uint8_t hashes[][S_HASH], uint32_t width)
+{
+    s_out_t *o = NULL;
+    for (size_t i = 0; i < self->out_count && !o; i++)
+        if (self->out[i].level == level && self->out[i].idx == idx)
+            o = &self->out[i];
+    if (!o) {
+        if (self->out_count == self->out_cap) {
+            self->out_cap = self->out_cap ? 2 * self->out_cap : 4;
+            self->out =
+                jk_realloc (self->out, self->out_cap * sizeof (s_out_t));
+        }
+        o = &self->out[self->out_count++];
+    }
+    o->level = level;
+    o->idx = idx;
+    o->width = width;
+    memcpy (o->hashes, hashes, (size_t)width * S_HASH);
+}
+
 static int s_put (jk_tiles_t *self, int level, uint64_t idx,
                   uint8_t hashes[][S_HASH], uint32_t width)
 {
-    sqlite3_stmt *s = self->put;
-    sqlite3_bind_int (s, 1, level);
-    sqlite3_bind_int64 (s, 2, (sqlite3_int64)idx);
-    sqlite3_bind_blob (s, 3, hashes, (int)(width * S_HASH), SQLITE_STATIC);
-    int rc = sqlite3_step (s);
-    sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
-    return rc == SQLITE_DONE ? JK_OK : JK_IO;
+    if (self->follow) {
+        s_out (self, level, idx, hashes, width);
+        return JK_OK;
+    }
+    return jk_tiles_put (self, level, idx, hashes[0], width);
 }
 
 /* The root of a full tile. */
@@ -386,6 +421,102 @@ fail:
         sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
     jk_tiles_destroy (&self);
     return NULL;
+}
+
+/* ---- the follower ---------------------------------------------------------
+ */
+
+jk_tiles_t *jk_tiles_follow (sqlite3 *db, char *err, size_t err_size)
+{
+    jk_tiles_t *self = s_new (db);
+    self->level = jk_calloc (S_LEVELS, sizeof (s_level_t));
+    self->committed = jk_calloc (S_LEVELS, sizeof (s_level_t));
+    self->follow = true;
+    if (s_prepare (self)) {
+        snprintf (err, err_size, "merkle tiles: %s", sqlite3_errmsg (db));
+        jk_tiles_destroy (&self);
+        return NULL;
+    }
+    int64_t covered = s_load (self);
+    if (covered < 0) {
+        snprintf (err, err_size,
+                  "merkle tiles: the stored tiles disagree with each other");
+        jk_tiles_destroy (&self);
+        return NULL;
+    }
+    if (s_load_edge (self, (uint64_t)covered) != JK_OK) {
+        snprintf (err, err_size, "merkle tiles: %s", sqlite3_errmsg (db));
+        jk_tiles_destroy (&self);
+        return NULL;
+    }
+    self->size = (uint64_t)covered;
+    for (int l = 0; l < S_LEVELS; l++)
+        self->level[l].dirty = true;
+    jk_tiles_commit (self);
+    return self;
+}
+
+int jk_tiles_follow_step (jk_tiles_t *self, size_t max, size_t *added)
+{
+    assert (self->follow);
+    *added = 0;
+    uint8_t (*leaves)[S_HASH] = jk_calloc (S_WIDTH, S_HASH);
+    int rc = JK_OK;
+    while (*added < max) {
+        /* Up to the end of the current level-0 tile, so each read ends
+           where a tile may be complete. */
+        uint64_t room = S_WIDTH - self->size % S_WIDTH;
+        if (room > max - *added)
+            room = max - *added;
+        int n = s_log_leaves (self, self->size, self->size + room, leaves);
+        if (n < 0) {
+            rc = JK_IO;
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            jk_tiles_append (self, leaves[i]);
+        *added += (size_t)n;
+        if ((uint64_t)n < room)
+            break; /* the committed log ends here */
+    }
+    free (leaves);
+    jk_tiles_commit (self);
+    return rc;
+}
+
+size_t jk_tiles_out_count (jk_tiles_t *self)
+{
+    return self->out_count;
+}
+
+uint32_t jk_tiles_out_at (jk_tiles_t *self, size_t i, int *level, uint64_t *idx,
+                          const uint8_t **hashes)
+{
+    assert (i < self->out_count);
+    *level = self->out[i].level;
+    *idx = self->out[i].idx;
+    *hashes = self->out[i].hashes[0];
+    return self->out[i].width;
+}
+
+void jk_tiles_out_clear (jk_tiles_t *self)
+{
+    self->out_count = 0;
+}
+
+int jk_tiles_put (jk_tiles_t *self, int level, uint64_t idx,
+                  const uint8_t *hashes, uint32_t width)
+{
+    if (level < 0 || level >= S_LEVELS || width == 0 || width > S_WIDTH)
+        return JK_INVALID;
+    sqlite3_stmt *s = self->put;
+    sqlite3_bind_int (s, 1, level);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64)idx);
+    sqlite3_bind_blob (s, 3, hashes, (int)(width * S_HASH), SQLITE_STATIC);
+    int rc = sqlite3_step (s);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return rc == SQLITE_DONE ? JK_OK : JK_IO;
 }
 
 jk_tiles_t *jk_tiles_reader (sqlite3 *db)

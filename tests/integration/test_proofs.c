@@ -397,6 +397,150 @@ static void test_checkpoints_and_proofs (void **state)
     s_client_destroy (&c);
 }
 
+/* The naive tree head (RFC 6962 MTH) over leaves [0, n). */
+static void s_mth (jk_mhash_t *mh, uint8_t (*leaves)[32], size_t n,
+                   uint8_t out[32])
+{
+    if (n == 1) {
+        memcpy (out, leaves[0], 32);
+        return;
+    }
+    size_t k = 1;
+    while (k * 2 < n)
+        k *= 2;
+    uint8_t left[32], right[32];
+    s_mth (mh, leaves, k, left);
+    s_mth (mh, leaves + k, n - k, right);
+    jk_mhash_node (mh, left, right, out);
+}
+
+/* The head of the tree over every record of the log at path, recomputed
+   from the records alone; *size gets their count. */
+static void s_naive_head (const char *path, jk_mhash_t *mh, uint64_t *size,
+                          uint8_t out[32])
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db,
+                            "SELECT pos, recorded_at, outcome, code, message,"
+                            " bytes FROM log ORDER BY pos",
+                            -1, &st, NULL),
+        SQLITE_OK);
+    size_t n = 0, cap = 1024;
+    uint8_t (*leaves)[32] = jk_malloc (cap * 32);
+    while (sqlite3_step (st) == SQLITE_ROW) {
+        if (n == cap)
+            leaves = jk_realloc (leaves, (cap *= 2) * 32);
+        assert_int_equal (sqlite3_column_int64 (st, 0), (int64_t)n + 1);
+        bool rejected = sqlite3_column_int (st, 2) != 0;
+        jk_mhash_record (
+            mh, n + 1, sqlite3_column_int64 (st, 1), sqlite3_column_int (st, 2),
+            rejected ? (const char *)sqlite3_column_text (st, 3) : NULL,
+            rejected ? (const char *)sqlite3_column_text (st, 4) : NULL,
+            sqlite3_column_blob (st, 5), (size_t)sqlite3_column_bytes (st, 5),
+            leaves[n]);
+        n++;
+    }
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    assert_true (n > 0);
+    s_mth (mh, leaves, n, out);
+    *size = n;
+    free (leaves);
+}
+
+/* Rows of merkle_tile at level in the log at path. */
+static int s_tiles (const char *path, int level)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT count(*) FROM merkle_tile"
+                                          " WHERE level = ?",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    sqlite3_bind_int (st, 1, level);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    int n = sqlite3_column_int (st, 0);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    return n;
+}
+
+/* STATS' value of key. */
+static uint64_t s_stat (zsock_t *q, const char *key)
+{
+    zmsg_t *reply = s_ask (q, jk_wire_new ("STATS"), "STATS");
+    char *text = zmsg_popstr (reply);
+    char pattern[64];
+    snprintf (pattern, sizeof pattern, " %s=", key);
+    const char *at = strstr (text, pattern);
+    assert_non_null (at);
+    uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
+    free (text);
+    zmsg_destroy (&reply);
+    return value;
+}
+
+/* The tree behind the writer: with the tree thread held where the hub
+   started it (JEJAK_FAULT=tree_stalled), the hub still acks all 600
+   events; HEAD's checkpoint stays at the tree's size (0, below the head
+   of 600), STATS says tree=0, and a proof that needs tiles not stored yet
+   is E_UNAVAILABLE. Killed -9 there, the file holds 600 records and no
+   tile; the hub restarted without the fault stores the tiles from the
+   log first and signs all 600: the signed head is the tree recomputed
+   here from the records, the stored tiles are the 2 full level-0 tiles
+   and the level-1 tile, and the proofs verify. */
+static void test_tree_behind (void **state)
+{
+    s_hub_t *h = *state;
+    setenv ("JEJAK_FAULT", "tree_stalled", 1);
+    s_hub_start (h, "1", true);
+    unsetenv ("JEJAK_FAULT");
+    zsock_t *q = jk_test_dealer (h->query);
+    jk_mhash_t *mh = jk_mhash_new ();
+    s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 600, 1);
+    s_client_deliver (c, 100, S_LONG_MS, NULL, NULL);
+    s_client_check_positions (c, 1);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    assert_int_equal (s_head (h, q, cp, NULL), 600);
+    assert_int_equal (cp->size, 0);
+    assert_int_equal (s_stat (q, "head"), 600);
+    assert_int_equal (s_stat (q, "tree"), 0);
+    s_expect_error (q, s_proof_request ("INCLUSION", 1, 600), "E_UNAVAILABLE",
+                    "the Merkle tree is behind the log");
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGKILL);
+    assert_int_equal (s_tiles (h->db, 0), 0);
+    assert_int_equal (s_tiles (h->db, 1), 0);
+
+    s_hub_start (h, "1", true);
+    q = jk_test_dealer (h->query);
+    assert_int_equal (s_head (h, q, cp, NULL), 600);
+    assert_int_equal (cp->size, 600);
+    assert_int_equal (s_stat (q, "tree"), 600);
+    uint64_t size = 0;
+    uint8_t naive[32];
+    s_naive_head (h->db, mh, &size, naive);
+    assert_int_equal (size, 600);
+    assert_memory_equal (cp->root, naive, 32);
+    assert_int_equal (s_tiles (h->db, 0), 2);
+    assert_int_equal (s_tiles (h->db, 1), 1);
+    for (size_t i = 0; i < c->count; i += 23)
+        s_check_inclusion (q, &c->items[i], cp, mh);
+    s_check_inclusion (q, &c->items[599], cp, mh);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+    free (cp);
+    jk_mhash_destroy (&mh);
+    s_client_destroy (&c);
+}
+
 /* Without a log key: HEAD's checkpoint frame is empty and CHECKPOINT is
    refused with E_NO_CHECKPOINT; proofs are still served. */
 static void test_without_key (void **state)
@@ -703,6 +847,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_checkpoints_and_proofs, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_without_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_tree_behind, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_receipts_with_proofs, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_prove_and_check, s_setup,

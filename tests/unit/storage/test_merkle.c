@@ -8,6 +8,7 @@
 
 #include "jk_log.h"
 #include "jk_tiles.h"
+#include "jk_tree.h"
 
 #include <openssl/evp.h>
 #include <string.h>
@@ -620,6 +621,32 @@ static void test_tampered_tile_detected (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* Appends records [pos, pos + n) in the open transaction, their leaves
+   into leaves. */
+static void s_append (jk_log_t *log, uint64_t pos, int n, uint8_t (*leaves)[32])
+{
+    for (int i = 0; i < n; i++, pos++) {
+        uint8_t bytes[24];
+        memset (bytes, (int)pos, sizeof bytes);
+        jk_log_record_t record = {.type = "cooperative.registered",
+                                  .version = 1,
+                                  .source = "kop-3203",
+                                  .seq = pos,
+                                  .at = 1700000000000,
+                                  .outcome = JK_LOG_ACCEPTED,
+                                  .bytes = bytes,
+                                  .size = sizeof bytes};
+        memcpy (record.id, &pos, sizeof pos);
+        record.recorded_at = jk_log_next_time (log);
+        assert_int_equal (jk_log_append (log, &record), JK_OK);
+        assert_int_equal (record.pos, pos);
+        uint8_t entry[64];
+        size_t e = jk_merkle_entry (pos, record.recorded_at, 0, NULL, NULL,
+                                    bytes, sizeof bytes, entry, sizeof entry);
+        s_sha (entry, e, NULL, 0, 0x00, leaves[pos - 1]);
+    }
+}
+
 /* The store's log keeps the tree in its transactions; verify recomputes
    it and names the first position whose tile disagrees. */
 static void test_log_verify_tree (void **state)
@@ -635,27 +662,8 @@ static void test_log_verify_tree (void **state)
     bool rolled_back = false;
     for (uint64_t pos = 1; pos <= 600;) {
         assert_int_equal (jk_log_begin (log), JK_OK);
-        for (int i = 0; i < 50; i++, pos++) {
-            uint8_t bytes[24];
-            memset (bytes, (int)pos, sizeof bytes);
-            jk_log_record_t record = {.type = "cooperative.registered",
-                                      .version = 1,
-                                      .source = "kop-3203",
-                                      .seq = pos,
-                                      .at = 1700000000000,
-                                      .outcome = JK_LOG_ACCEPTED,
-                                      .bytes = bytes,
-                                      .size = sizeof bytes};
-            memcpy (record.id, &pos, sizeof pos);
-            record.recorded_at = jk_log_next_time (log);
-            assert_int_equal (jk_log_append (log, &record), JK_OK);
-            assert_int_equal (record.pos, pos);
-            uint8_t entry[64];
-            size_t e =
-                jk_merkle_entry (pos, record.recorded_at, 0, NULL, NULL, bytes,
-                                 sizeof bytes, entry, sizeof entry);
-            s_sha (entry, e, NULL, 0, 0x00, leaves[pos - 1]);
-        }
+        s_append (log, pos, 50, leaves);
+        pos += 50;
         /* A rolled-back batch leaves the tree as it was. */
         if (pos == 301 && !rolled_back) {
             rolled_back = true;
@@ -706,6 +714,106 @@ static void test_log_verify_tree (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* Stores an update's tiles in the log's open transaction, as the store
+   does; returns the update's size. */
+static uint64_t s_store_update (jk_log_t *log, zmsg_t **update)
+{
+    char *command = zmsg_popstr (*update);
+    assert_string_equal (command, "TREE");
+    free (command);
+    uint64_t size;
+    uint8_t head[32];
+    assert_int_equal (jk_tree_update_open (*update, &size, head), JK_OK);
+    for (zframe_t *f = zmsg_first (*update); f; f = zmsg_next (*update)) {
+        int level;
+        uint64_t idx;
+        const uint8_t *hashes;
+        uint32_t width;
+        assert_int_equal (jk_tree_tile (f, &level, &idx, &hashes, &width),
+                          JK_OK);
+        assert_int_equal (jk_log_put_tile (log, level, idx, hashes, width),
+                          JK_OK);
+    }
+    zmsg_destroy (update);
+    return size;
+}
+
+/* The tree behind the writer: the log appends without hashing, a
+   follower on its own connection computes the tree from the committed
+   records only (never an open or rolled-back transaction's), in steps of
+   any size, and its head at every size is the naive tree's; its tiles
+   ride in the writer's next transaction. The process then "dies" with
+   the tree behind the log (the last batches' tiles never stored): the
+   log opened again stores them from the records, its head is the naive
+   head over all 1,000, and verify finds every tile right. */
+static void test_tree_follows_log (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("merkle");
+    char path[512];
+    snprintf (path, sizeof path, "%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    jk_log_tree_apart (log);
+    jk_tree_t *tree = jk_tree_new (path, err, sizeof err);
+    assert_non_null (tree);
+    uint8_t (*leaves)[32] = jk_calloc (1000, 32);
+    uint8_t want[32], got[32];
+    zmsg_t *waiting = NULL; /* the follower's last update, not stored */
+    uint64_t pos = 1, stored = 0;
+    for (int batch = 0; pos <= 1000; batch++) {
+        assert_int_equal (jk_log_begin (log), JK_OK);
+        s_append (log, pos, 50, leaves);
+        /* Not committed yet: the follower does not see it. */
+        size_t added = 0;
+        assert_int_equal (jk_tree_step (tree, 1000, &added), JK_OK);
+        assert_int_equal (added, 0);
+        assert_int_equal (jk_tree_size (tree), pos - 1);
+        if (batch == 5) {
+            jk_log_rollback (log);
+            assert_int_equal (jk_tree_step (tree, 1000, &added), JK_OK);
+            assert_int_equal (added, 0);
+            continue;
+        }
+        if (waiting)
+            stored = s_store_update (log, &waiting);
+        assert_int_equal (jk_log_commit (log), JK_OK);
+        pos += 50;
+        /* Steps of 70 at most: each size's head is the naive one. */
+        do {
+            assert_int_equal (jk_tree_step (tree, 70, &added), JK_OK);
+            s_naive_root (leaves, jk_tree_size (tree), want);
+            jk_tree_head (tree, got);
+            assert_memory_equal (got, want, 32);
+        } while (added > 0);
+        assert_int_equal (jk_tree_size (tree), pos - 1);
+        zmsg_destroy (&waiting);
+        waiting = jk_tree_update (tree);
+        if (pos > 800)
+            break; /* dies here: 800 records, the tree stored to 750 */
+    }
+    assert_int_equal (stored, 750);
+    zmsg_destroy (&waiting);
+    jk_tree_destroy (&tree);
+    jk_log_close (&log);
+
+    log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    s_naive_root (leaves, 800, want);
+    jk_tiles_head (jk_log_tiles (log), got);
+    assert_memory_equal (got, want, 32);
+    assert_int_equal (jk_tiles_size (jk_log_tiles (log)), 800);
+    jk_log_close (&log);
+    jk_verify_result_t result;
+    assert_int_equal (jk_log_verify (path, NULL, &result, NULL, NULL), JK_OK);
+    assert_int_equal (result.records, 800);
+    assert_int_equal (result.tree_stored, 768);
+    assert_memory_equal (result.root, want, 32);
+    free (leaves);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +823,7 @@ int main (void)
         cmocka_unit_test (test_writer_commit_rollback),
         cmocka_unit_test (test_tampered_tile_detected),
         cmocka_unit_test (test_log_verify_tree),
+        cmocka_unit_test (test_tree_follows_log),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,48 @@
+/*  jk_tree.h - the Merkle tree behind the writer (docs/ARCHITECTURE.md,
+    "The tree behind the writer"; docs/AUDIT.md, "Tiles in the
+    database"): a follower computes the tree from the committed log on a
+    read-only connection of its own, on its own thread, and hands the
+    writer the tree's size and head and the tiles it completed; the writer
+    stores those tiles in its next transaction. The log's writer then
+    appends without hashing any leaf. */
+#ifndef JK_TREE_H
+#define JK_TREE_H
+
+#include "jk_merkle.h"
+#include <czmq.h>
+
+typedef struct jk_tree_s jk_tree_t;
+
+/* Opens the log at log_path read-only and loads the stored tiles' right
+   edge (the writer's jk_log_open has stored every tile the log has). NULL
+   with err. */
+jk_tree_t *jk_tree_new (const char *log_path, char *err, size_t err_size);
+void jk_tree_destroy (jk_tree_t **self_p);
+
+/* Hashes up to max committed records after the tree's size into it;
+ *added says how many (0: at the committed head). JK_OK or JK_IO. */
+int jk_tree_step (jk_tree_t *self, size_t max, size_t *added);
+/* The tree's size (leaves) and head. */
+uint64_t jk_tree_size (jk_tree_t *self);
+void jk_tree_head (jk_tree_t *self, uint8_t out[JK_MERKLE_HASH]);
+
+/* The update for the writer, and forgets the tiles it carries:
+   [TREE][size u64][head 32 bytes][tile]..., one tile frame
+   [level u8][idx u64 big-endian][hashes] per tile to store, in order. */
+zmsg_t *jk_tree_update (jk_tree_t *self);
+/* Reads an update's head frames (the command already popped): JK_OK with
+   the size and head, the tile frames left in msg; JK_INVALID. */
+int jk_tree_update_open (zmsg_t *msg, uint64_t *size,
+                         uint8_t head[JK_MERKLE_HASH]);
+/* Reads one tile frame: JK_OK or JK_INVALID. */
+int jk_tree_tile (zframe_t *frame, int *level, uint64_t *idx,
+                  const uint8_t **hashes, uint32_t *width);
+
+/* ---- the tree thread
+   --------------------------------------------------------- Runs the follower
+   as a CZMQ actor: whenever the writer sends "WAKE" (after each commit), and
+   every 100 ms, it hashes the committed records after its size, at most 4,096
+   per step, and sends one update per step that added any. "$TERM" stops it. */
+zactor_t *jk_tree_start (jk_tree_t **tree_p);
+
+#endif

@@ -1,0 +1,189 @@
+/*  tree.c - the Merkle tree behind the writer (jk_tree.h): the tile
+    follower on its own read-only connection to the log, and the thread
+    the store runs it on. */
+#include "jk_tree.h"
+#include "jk_tiles.h"
+
+#include <assert.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG         "tree"
+#define S_STEP_MAX  4096 /* records per step */
+#define S_IDLE_MS   100  /* look at the log this often when not woken */
+#define S_TILE_HEAD 9    /* level u8, idx u64 */
+
+struct jk_tree_s {
+    sqlite3 *db;
+    jk_tiles_t *tiles;
+};
+
+jk_tree_t *jk_tree_new (const char *log_path, char *err, size_t err_size)
+{
+    jk_tree_t *self = jk_calloc (1, sizeof *self);
+    if (sqlite3_open_v2 (log_path, &self->db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "the Merkle tree cannot read the log: %s",
+                  sqlite3_errmsg (self->db));
+        jk_tree_destroy (&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout (self->db, 5000);
+    self->tiles = jk_tiles_follow (self->db, err, err_size);
+    if (!self->tiles)
+        jk_tree_destroy (&self);
+    return self;
+}
+
+void jk_tree_destroy (jk_tree_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_tree_t *self = *self_p;
+    jk_tiles_destroy (&self->tiles);
+    if (self->db)
+        sqlite3_close (self->db);
+    free (self);
+    *self_p = NULL;
+}
+
+int jk_tree_step (jk_tree_t *self, size_t max, size_t *added)
+{
+    return jk_tiles_follow_step (self->tiles, max, added);
+}
+
+uint64_t jk_tree_size (jk_tree_t *self)
+{
+    return jk_tiles_size (self->tiles);
+}
+
+void jk_tree_head (jk_tree_t *self, uint8_t out[JK_MERKLE_HASH])
+{
+    jk_tiles_head (self->tiles, out);
+}
+
+zmsg_t *jk_tree_update (jk_tree_t *self)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "TREE");
+    uint8_t size[8], head[JK_MERKLE_HASH];
+    uint64_t n = jk_tiles_size (self->tiles);
+    for (int i = 0; i < 8; i++)
+        size[i] = (uint8_t)(n >> (56 - 8 * i));
+    zmsg_addmem (msg, size, sizeof size);
+    jk_tiles_head (self->tiles, head);
+    zmsg_addmem (msg, head, sizeof head);
+    for (size_t i = 0; i < jk_tiles_out_count (self->tiles); i++) {
+        int level;
+        uint64_t idx;
+        const uint8_t *hashes;
+        uint32_t width =
+            jk_tiles_out_at (self->tiles, i, &level, &idx, &hashes);
+        size_t bytes = (size_t)width * JK_MERKLE_HASH;
+        zframe_t *frame = zframe_new (NULL, S_TILE_HEAD + bytes);
+        uint8_t *p = zframe_data (frame);
+        p[0] = (uint8_t)level;
+        for (int b = 0; b < 8; b++)
+            p[1 + b] = (uint8_t)(idx >> (56 - 8 * b));
+        memcpy (p + S_TILE_HEAD, hashes, bytes);
+        zmsg_append (msg, &frame);
+    }
+    jk_tiles_out_clear (self->tiles);
+    return msg;
+}
+
+int jk_tree_update_open (zmsg_t *msg, uint64_t *size,
+                         uint8_t head[JK_MERKLE_HASH])
+{
+    zframe_t *a = zmsg_pop (msg);
+    zframe_t *b = zmsg_pop (msg);
+    int rc = JK_INVALID;
+    if (a && b && zframe_size (a) == 8 && zframe_size (b) == JK_MERKLE_HASH) {
+        const uint8_t *p = zframe_data (a);
+        *size = 0;
+        for (int i = 0; i < 8; i++)
+            *size = *size << 8 | p[i];
+        memcpy (head, zframe_data (b), JK_MERKLE_HASH);
+        rc = JK_OK;
+    }
+    zframe_destroy (&a);
+    zframe_destroy (&b);
+    return rc;
+}
+
+int jk_tree_tile (zframe_t *frame, int *level, uint64_t *idx,
+                  const uint8_t **hashes, uint32_t *width)
+{
+    size_t size = zframe_size (frame);
+    if (size <= S_TILE_HEAD || (size - S_TILE_HEAD) % JK_MERKLE_HASH != 0 ||
+        size - S_TILE_HEAD > JK_MERKLE_TILE_WIDTH * JK_MERKLE_HASH)
+        return JK_INVALID;
+    const uint8_t *p = zframe_data (frame);
+    *level = p[0];
+    *idx = 0;
+    for (int b = 0; b < 8; b++)
+        *idx = *idx << 8 | p[1 + b];
+    *hashes = p + S_TILE_HEAD;
+    *width = (uint32_t)((size - S_TILE_HEAD) / JK_MERKLE_HASH);
+    return JK_OK;
+}
+
+/* ---- the thread -------------------------------------------------------------
+ */
+
+static void s_tree_actor (zsock_t *pipe, void *arg)
+{
+    jk_tree_t *self = arg;
+    zsock_signal (pipe, 0);
+    /* Fault injection for tests: the tree stays where the store started
+       it, however far the log goes (docs/ARCHITECTURE.md). */
+    const char *fault = getenv ("JEJAK_FAULT");
+    bool stalled = fault && streq (fault, "tree_stalled");
+    if (stalled)
+        jk_warn (LOG, "fault injection on: %s", fault);
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (poller, true);
+    bool terminated = false, failing = false;
+    while (!terminated) {
+        if (zpoller_wait (poller, S_IDLE_MS) == pipe) {
+            /* Several WAKEs may be queued: one catch-up serves them all. */
+            while (zsock_events (pipe) & ZMQ_POLLIN) {
+                char *command = zstr_recv (pipe);
+                if (!command || streq (command, "$TERM"))
+                    terminated = true;
+                free (command);
+            }
+        }
+        size_t added = 0;
+        do {
+            if (terminated || stalled)
+                break;
+            int rc = jk_tree_step (self, S_STEP_MAX, &added);
+            if (rc != JK_OK && !failing)
+                jk_error (LOG,
+                          "the Merkle tree stops at %llu records: %s "
+                          "(retried)",
+                          (unsigned long long)jk_tree_size (self),
+                          sqlite3_errmsg (self->db));
+            failing = rc != JK_OK;
+            if (added > 0) {
+                zmsg_t *msg = jk_tree_update (self);
+                zmsg_send (&msg, pipe);
+            }
+        } while (added > 0);
+    }
+    zpoller_destroy (&poller);
+    jk_tree_destroy (&self);
+    /* This thread's OpenSSL state goes with it. */
+    OPENSSL_thread_stop ();
+}
+
+zactor_t *jk_tree_start (jk_tree_t **tree_p)
+{
+    assert (tree_p && *tree_p);
+    jk_tree_t *tree = *tree_p;
+    *tree_p = NULL; /* the thread owns it now */
+    return zactor_new (s_tree_actor, tree);
+}
