@@ -2,16 +2,25 @@
     measured in the same run: (1) submit -> board updated latency, p50/p99,
     beside submit -> raw SUB receive of the same record; (2) a late join
     catching up N events (default 1,000,000; --quick 100,000; --events N)
-    beside the store's own rebuild of the same log. Broker and store run
-    in-process as in jejak-hub, on ipc endpoints in a temp directory.
-    Prints a table and one JSON line at the end. */
+    beside two baselines of the same run: the bare load of the same state
+    (the projections' file read into memory and opened with
+    sqlite3_deserialize, what no transfer can beat) and the store's own
+    rebuild of the same log. --people P makes the first P events
+    person.registered and the rest person.corrected of those people, so
+    the log grows and the state does not. --log PATH keeps the log (and
+    its projections' file beside it) at PATH and, when it exists, joins
+    on it as it is (latency rounds skipped): a 10M log is generated once.
+    Broker and store run in-process as in jejak-hub, on ipc endpoints in
+    a temp directory. Prints a table and one JSON line at the end. */
 #include "jk_broker.h"
+#include "jk_projector.h"
 #include "jk_rebuild.h"
 #include "jk_status.h"
 #include "jk_store.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int s_cmp (const void *a, const void *b)
@@ -76,6 +85,40 @@ static uint8_t *s_person (unsigned serial, size_t *size)
     return bytes;
 }
 
+/* A valid person.corrected of the person of serial (a new phone). */
+static uint8_t *s_correction (unsigned serial, unsigned n, size_t *size)
+{
+    jk_event_t *event =
+        jk_event_new (jk_vocabulary_find ("person.corrected", 16));
+    jk_event_set_source (event, "32.03.10/bench-1");
+    jk_event_set_actor (event, "bench");
+    event->seq = ++s_seq;
+    unsigned day = 1 + serial / 9999 % 28;
+    unsigned month = 1 + serial / (9999 * 28) % 12;
+    unsigned year = 85 + serial / (9999 * 28 * 12) % 15;
+    char nik[17], phone[16];
+    snprintf (nik, sizeof nik, "320301%02u%02u%02u%04u", day, month, year,
+              1 + serial % 9999);
+    snprintf (phone, sizeof phone, "0812%08u", n % 100000000);
+    jk_report_t report;
+    jk_report_reset (&report);
+    jk_event_set (event, "nik", nik, &report);
+    jk_event_set (event, "phone", phone, &report);
+    jk_event_set (event, "reason", "nomor telepon baru", &report);
+    uint8_t *bytes = jk_event_encode (event, size);
+    jk_event_destroy (&event);
+    return bytes;
+}
+
+static unsigned s_people = UINT32_MAX; /* --people: registrations first */
+
+/* Event n of the load: a registration, or past --people a correction. */
+static uint8_t *s_event (unsigned n, size_t *size)
+{
+    return n < s_people ? s_person (n, size)
+                        : s_correction (n % s_people, n, size);
+}
+
 /* Submits count events in SUBMITs of 500 with a window of 4 in flight. */
 static void s_load (zsock_t *agent, unsigned first, unsigned count)
 {
@@ -87,7 +130,7 @@ static void s_load (zsock_t *agent, unsigned first, unsigned count)
             zmsg_t *msg = jk_wire_new ("SUBMIT");
             for (unsigned i = 0; i < n; i++) {
                 size_t size;
-                uint8_t *bytes = s_person (first + sent + i, &size);
+                uint8_t *bytes = s_event (first + sent + i, &size);
                 zmsg_addmem (msg, bytes, size);
                 free (bytes);
             }
@@ -107,9 +150,65 @@ static void s_load (zsock_t *agent, unsigned first, unsigned count)
     zpoller_destroy (&poller);
 }
 
+/* The baseline: the projections' file read into memory and opened as it
+   is, then one count: the least any late join by state must do here. */
+static double s_bare_load (const char *db_path, int64_t *people)
+{
+    char *path = jk_projections_path (db_path);
+    int64_t t0 = s_now_us ();
+    FILE *f = fopen (path, "rb");
+    struct stat st;
+    *people = -1;
+    if (!f || fstat (fileno (f), &st) != 0) {
+        if (f)
+            fclose (f);
+        free (path);
+        return -1;
+    }
+    uint8_t *image = sqlite3_malloc64 ((sqlite3_uint64)st.st_size);
+    size_t got = image ? fread (image, 1, (size_t)st.st_size, f) : 0;
+    fclose (f);
+    free (path);
+    if (got != (size_t)st.st_size) {
+        sqlite3_free (image);
+        return -1;
+    }
+    image[18] = image[19] = 1;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_open (":memory:", &db) == SQLITE_OK &&
+        sqlite3_deserialize (db, "main", image, st.st_size, st.st_size,
+                             SQLITE_DESERIALIZE_FREEONCLOSE |
+                                 SQLITE_DESERIALIZE_RESIZEABLE) == SQLITE_OK &&
+        sqlite3_prepare_v2 (db, "SELECT count(*) FROM people", -1, &stmt,
+                            NULL) == SQLITE_OK &&
+        sqlite3_step (stmt) == SQLITE_ROW)
+        *people = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return (double)(s_now_us () - t0) / 1e6;
+}
+
+static uint64_t s_head_of (const char *db_path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    uint64_t head = 0;
+    if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL) ==
+            SQLITE_OK &&
+        sqlite3_prepare_v2 (db, "SELECT max(pos) FROM log", -1, &stmt, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step (stmt) == SQLITE_ROW)
+        head = (uint64_t)sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return head;
+}
+
 int main (int argc, char **argv)
 {
     unsigned events = 1000000, rounds = 1000;
+    const char *keep = NULL;
     for (int i = 1; i < argc; i++) {
         uint64_t value;
         if (strcmp (argv[i], "--quick") == 0) {
@@ -120,9 +219,17 @@ int main (int argc, char **argv)
                    value >= 1000 && value <= 100000000) {
             events = (unsigned)value;
             i++;
-        } else {
+        } else if (strcmp (argv[i], "--people") == 0 && i + 1 < argc &&
+                   jk_parse_u64 (argv[i + 1], &value) == JK_OK &&
+                   value >= 1000 && value <= 50000000) {
+            s_people = (unsigned)value;
+            i++;
+        } else if (strcmp (argv[i], "--log") == 0 && i + 1 < argc)
+            keep = argv[++i];
+        else {
             fprintf (stderr, "usage: bench_status [--quick] [--events N] "
-                             "(N from 1000 to 100000000)\n");
+                             "[--people P] [--log PATH] (N from 1000 to "
+                             "100000000, P from 1000 to 50000000)\n");
             return 2;
         }
     }
@@ -130,7 +237,10 @@ int main (int argc, char **argv)
     char dir[] = "/tmp/jejak-bench-status-XXXXXX";
     if (!mkdtemp (dir))
         return 1;
-    char *db = jk_sprintf ("%s/events.db", dir);
+    char *db = keep ? jk_strdup (keep) : jk_sprintf ("%s/events.db", dir);
+    bool reuse = keep && access (keep, R_OK) == 0;
+    if (reuse)
+        events = (unsigned)s_head_of (keep);
     char *ingest = jk_sprintf ("ipc://%s/ingest", dir);
     char *feed = jk_sprintf ("ipc://%s/feed", dir);
     char *query = jk_sprintf ("ipc://%s/query", dir);
@@ -153,12 +263,21 @@ int main (int argc, char **argv)
     zsock_set_linger (agent, 0);
     zsock_set_linger (sub, 0);
 
-    /* (1) latency: one event at a time. */
+    /* (1) latency: one event at a time (not on a log kept from before). */
     char err[256] = "";
-    jk_replica_t *replica = jk_replica_new (err, sizeof err);
-    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_replica_t *replica = NULL;
+    jk_board_sink_t sink;
     jk_board_config_t config = {.feed = feed, .query = query};
-    jk_board_t *board = jk_board_new (&config, &sink);
+    jk_board_t *board = NULL;
+    int64_t *raw = jk_calloc (rounds, sizeof *raw);
+    int64_t *upd = jk_calloc (rounds, sizeof *upd);
+    size_t n = 0;
+    double raw50 = 0, raw99 = 0, upd50 = 0, upd99 = 0;
+    if (reuse)
+        goto join;
+    replica = jk_replica_new (err, sizeof err);
+    sink = jk_replica_sink (replica);
+    board = jk_board_new (&config, &sink);
     s_load (agent, 0, 10); /* warm-up; the SUB joins meanwhile */
     int64_t until = jk_clock_mono_ms () + 10000;
     while ((jk_board_state (board) != JK_BOARD_LIVE ||
@@ -168,10 +287,7 @@ int main (int argc, char **argv)
     zmsg_t *drain;
     while ((drain = zmsg_recv_nowait (sub)))
         zmsg_destroy (&drain);
-    int64_t *raw = jk_calloc (rounds, sizeof *raw);
-    int64_t *upd = jk_calloc (rounds, sizeof *upd);
     zpoller_t *sub_poller = zpoller_new (sub, NULL);
-    size_t n = 0;
     for (unsigned i = 0; i < rounds; i++) {
         size_t size;
         uint8_t *bytes = s_person (10 + i, &size);
@@ -209,19 +325,29 @@ int main (int argc, char **argv)
         zmsg_destroy (&msg);
     }
     zpoller_destroy (&sub_poller);
-    double raw50 = s_pct (raw, n, 0.5), raw99 = s_pct (raw, n, 0.99);
-    double upd50 = s_pct (upd, n, 0.5), upd99 = s_pct (upd, n, 0.99);
+    raw50 = s_pct (raw, n, 0.5);
+    raw99 = s_pct (raw, n, 0.99);
+    upd50 = s_pct (upd, n, 0.5);
+    upd99 = s_pct (upd, n, 0.99);
     jk_board_destroy (&board);
     jk_replica_destroy (&replica);
 
     /* (2) late join of a large log. */
     uint64_t have = 10 + n;
+    int64_t load_t0 = s_now_us ();
     if (have < events)
         s_load (agent, (unsigned)have, events - (unsigned)have);
     /* The store's projections reach the head first: the board joins by
        state at P = head (docs/ARCHITECTURE.md, "Late join by state"). */
     while (s_projected (store) < events)
         zclock_sleep (10);
+    printf ("  generated %u events through the hub in %.1f s\n", events,
+            (double)(s_now_us () - load_t0) / 1e6);
+join:
+    while (s_projected (store) < events)
+        zclock_sleep (10);
+    int64_t people_rows;
+    double bare_s = s_bare_load (db, &people_rows);
     replica = jk_replica_new (err, sizeof err);
     sink = jk_replica_sink (replica);
     int64_t t0 = s_now_us ();
@@ -256,17 +382,20 @@ int main (int argc, char **argv)
             "%llu records after it)\n",
             join_s, (double)joined / join_s, (double)state_bytes / 1e6,
             (unsigned long long)since_records);
+    printf ("  baseline: file read + deserialize  %.2f s  (join / baseline "
+            "%.2f)\n",
+            bare_s, join_s / bare_s);
     printf ("  store rebuild          %.2f s  (%.0f ev/s)\n", rebuild_s,
             (double)result.records / rebuild_s);
     printf ("{\"bench\":\"status\",\"events\":%llu,\"rounds\":%zu,"
             "\"feed_p50_ms\":%.3f,\"feed_p99_ms\":%.3f,"
             "\"board_p50_ms\":%.3f,\"board_p99_ms\":%.3f,"
             "\"join_s\":%.3f,\"join_ev_s\":%.0f,\"join_state_bytes\":%llu,"
-            "\"rebuild_s\":%.3f,"
+            "\"join_baseline_s\":%.3f,\"rebuild_s\":%.3f,"
             "\"rebuild_ev_s\":%.0f}\n",
             (unsigned long long)joined, n, raw50, raw99, upd50, upd99, join_s,
-            (double)joined / join_s, (unsigned long long)state_bytes, rebuild_s,
-            (double)result.records / rebuild_s);
+            (double)joined / join_s, (unsigned long long)state_bytes, bare_s,
+            rebuild_s, (double)result.records / rebuild_s);
 
     free (raw);
     free (upd);
@@ -274,6 +403,7 @@ int main (int argc, char **argv)
     zsock_destroy (&agent);
     zactor_destroy (&store);
     zactor_destroy (&broker);
+    unlink (rebuilt);
     char *cmd = jk_sprintf ("rm -rf %s", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "bench_status: could not remove %s\n", dir);

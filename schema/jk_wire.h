@@ -21,6 +21,13 @@
 /* Hard caps a receiver enforces before looking inside. */
 #define JK_SUBMIT_MAX_EVENTS 1000               /* events in one SUBMIT */
 #define JK_MESSAGE_MAX_BYTES (16 * 1024 * 1024) /* ZMQ_MAXMSGSIZE */
+
+/* STATE (docs/PROTOCOL.md, section 6): the bytes of one state message
+   a client may ask for, and what the status board asks. */
+#define JK_STATE_CHUNK_MIN     4096
+#define JK_STATE_CHUNK_MAX     (4 * 1024 * 1024)
+#define JK_STATE_CHUNK_DEFAULT JK_STATE_CHUNK_MAX
+#define JK_STATE_CREDIT        4 /* messages in flight */
 /* The store appends only while its clock is at most this far behind its
    log's last recorded_at; beyond, NACK E_STORE_CLOCK (retryable). */
 #define JK_STORE_CLOCK_TOLERANCE_MS 2000

@@ -28,23 +28,24 @@ struct jk_board_s {
     bool catching;            /* a SINCE stream (or STATE) is running */
     bool loading;             /* a STATE is on its way */
     bool no_state;            /* the store sends none: history only */
-    uint8_t *image;           /* the STATE image received so far */
+    uint8_t *image;           /* the STATE image so far (sqlite3_malloc) */
     uint64_t state_size, state_got;
-    uint64_t outstanding;   /* credit granted and not yet used */
-    zlistx_t *buffer;       /* feed records held, zmsg_t *, by pos */
-    uint64_t feed_count;    /* feed records seen (for drop_every) */
-    int64_t feed_heard;     /* mono ms of the last feed message */
-    int64_t query_heard;    /* mono ms of the last query message */
-    int64_t query_asked;    /* mono ms of the oldest unanswered ask */
-    int64_t head_pinged;    /* mono ms of the last HEAD sent */
-    bool feed_silent;       /* feed past its silence limit */
-    bool store_silent;      /* store past its silence limit */
-    bool in_batch;          /* sink begin called, commit pending */
-    bool changed;           /* something visible changed */
-    char note[160];         /* latest recovery note */
-    jk_board_stats_t stats; /* counters */
-    jk_office_t *offices;   /* heartbeats, sorted by source */
-    size_t office_count;    /* entries in offices */
+    uint64_t state_outstanding; /* STATE messages granted, not yet come */
+    uint64_t outstanding;       /* credit granted and not yet used */
+    zlistx_t *buffer;           /* feed records held, zmsg_t *, by pos */
+    uint64_t feed_count;        /* feed records seen (for drop_every) */
+    int64_t feed_heard;         /* mono ms of the last feed message */
+    int64_t query_heard;        /* mono ms of the last query message */
+    int64_t query_asked;        /* mono ms of the oldest unanswered ask */
+    int64_t head_pinged;        /* mono ms of the last HEAD sent */
+    bool feed_silent;           /* feed past its silence limit */
+    bool store_silent;          /* store past its silence limit */
+    bool in_batch;              /* sink begin called, commit pending */
+    bool changed;               /* something visible changed */
+    char note[160];             /* latest recovery note */
+    jk_board_stats_t stats;     /* counters */
+    jk_office_t *offices;       /* heartbeats, sorted by source */
+    size_t office_count;        /* entries in offices */
 };
 
 static const char *s_state_names[] = {"starting", "catching up", "live"};
@@ -181,19 +182,44 @@ static void s_start_over (jk_board_t *self)
         return;
     }
     zmsg_t *msg = jk_wire_new ("STATE");
+    jk_wire_add_u64 (msg, self->config.state_chunk);
+    jk_wire_add_u64 (msg, self->config.state_credit);
     zmsg_send (&msg, self->query);
     self->loading = true;
     self->catching = true;
     self->outstanding = 0;
-    free (self->image);
+    self->state_outstanding = self->config.state_credit;
+    sqlite3_free (self->image);
     self->image = NULL;
     self->state_size = self->state_got = 0;
+    self->stats.state_asked++;
     if (!self->query_asked)
         self->query_asked = jk_clock_mono_ms ();
 }
 
-/* Takes one STATE chunk; once whole, loads it and catches up from its
-   position with SINCE. */
+/* Tops the STATE window up once half of it is used, never asking for
+   more messages than the image still needs. */
+static void s_state_grant (jk_board_t *self)
+{
+    uint64_t window = self->config.state_credit;
+    if (self->state_outstanding > window / 2)
+        return;
+    uint64_t chunk = self->config.state_chunk;
+    uint64_t left = (self->state_size - self->state_got + chunk - 1) / chunk;
+    if (left <= self->state_outstanding)
+        return;
+    uint64_t more = window - self->state_outstanding;
+    if (more > left - self->state_outstanding)
+        more = left - self->state_outstanding;
+    zmsg_t *msg = jk_wire_new ("CREDIT");
+    jk_wire_add_u64 (msg, more);
+    zmsg_send (&msg, self->query);
+    self->state_outstanding += more;
+}
+
+/* Takes one STATE chunk into the image (allocated once, at the size the
+   first chunk gives); once whole, hands the image to the sink and
+   catches up from its position with SINCE. */
 static void s_on_state (jk_board_t *self, zmsg_t *msg)
 {
     uint64_t pos, total, offset;
@@ -209,20 +235,34 @@ static void s_on_state (jk_board_t *self, zmsg_t *msg)
         return; /* not ours, or out of order: the next turn asks again */
     }
     if (!self->image) {
-        self->image = jk_malloc (total);
+        self->image = sqlite3_malloc64 (total);
+        if (!self->image) {
+            zframe_destroy (&hash);
+            zframe_destroy (&chunk);
+            self->loading = false;
+            self->no_state = true;
+            s_note (self, "no memory for the store's state: reloading from "
+                          "position 0");
+            s_catch_up (self);
+            return;
+        }
         self->state_size = total;
     }
     memcpy (self->image + offset, zframe_data (chunk), zframe_size (chunk));
     self->state_got += zframe_size (chunk);
+    self->stats.state_received += zframe_size (chunk);
     zframe_destroy (&chunk);
+    if (self->state_outstanding > 0)
+        self->state_outstanding--;
     if (self->state_got < total) {
         zframe_destroy (&hash);
+        s_state_grant (self);
         return;
     }
     self->loading = false;
-    int rc = self->sink.load (self->sink.arg, self->image, total);
-    free (self->image);
+    uint8_t *image = self->image;
     self->image = NULL;
+    int rc = self->sink.load (self->sink.arg, image, total);
     if (rc != 0) {
         zframe_destroy (&hash);
         self->no_state = true;
@@ -586,7 +626,10 @@ static void s_timers (jk_board_t *self)
         s_note (self, "no feed for 3 s (broker down?): re-subscribed, "
                       "catching up from the store");
         s_feed_connect (self);
-        s_catch_up (self);
+        /* A state on its way is followed by a catch-up anyway; a SINCE
+           now would replace it at the store. */
+        if (!self->loading)
+            s_catch_up (self);
     }
     if (self->query_asked &&
         now - self->query_asked >= self->config.query_silence_ms) {
@@ -629,6 +672,10 @@ jk_board_t *jk_board_new (const jk_board_config_t *config,
         self->config.query_silence_ms = 3000;
     if (!self->config.buffer_max)
         self->config.buffer_max = 100000;
+    if (!self->config.state_chunk)
+        self->config.state_chunk = JK_STATE_CHUNK_DEFAULT;
+    if (!self->config.state_credit)
+        self->config.state_credit = JK_STATE_CREDIT;
     self->feed_ep = jk_strdup (config->feed);
     self->query_ep = jk_strdup (config->query);
     self->config.feed = self->feed_ep;
@@ -659,7 +706,7 @@ void jk_board_destroy (jk_board_t **self_p)
     zsock_destroy (&self->feed);
     zsock_destroy (&self->query);
     zlistx_destroy (&self->buffer);
-    free (self->image);
+    sqlite3_free (self->image);
     free (self->offices);
     free (self->feed_ep);
     free (self->query_ep);

@@ -26,9 +26,11 @@ typedef struct {
     int (*reset) (void *arg);  /* forget everything */
     /* Optional (NULL: none): replace everything with the state at a
        position, a SQLite database image of the projections (the query
-       endpoint's STATE). A board whose sink can load starts (and starts
-       over) from the state instead of from position 1. */
-    int (*load) (void *arg, const uint8_t *image, size_t size);
+       endpoint's STATE). The sink takes the image (allocated with
+       sqlite3_malloc64) and frees it with sqlite3_free, also on failure.
+       A board whose sink can load starts (and starts over) from the
+       state instead of from position 1. */
+    int (*load) (void *arg, uint8_t *image, size_t size);
 } jk_board_sink_t;
 
 /* ---- the board ------------------------------------------------------------
@@ -40,18 +42,23 @@ typedef enum {
 } jk_board_state_t;
 
 typedef struct {
-    const char *feed;     /* broker feed endpoint (SUB connects) */
-    const char *query;    /* store query endpoint (DEALER connects) */
-    uint64_t credit;      /* catch-up window in records; 0 = 1000 */
-    int drop_every;       /* fault injection (jk_fault.h): drop every
-                             Nth feed record; 0 none */
-    int feed_silence_ms;  /* no feed message this long: re-subscribe and
-                             catch up; 0 = 3 heartbeats (3000) */
-    int query_silence_ms; /* store silent this long: new query socket;
-                             0 = 3000 */
-    size_t buffer_max;    /* feed records held while catching up;
-                             0 = 100000 (beyond: dropped, fetched by
-                             the next catch-up) */
+    const char *feed;      /* broker feed endpoint (SUB connects) */
+    const char *query;     /* store query endpoint (DEALER connects) */
+    uint64_t credit;       /* catch-up window in records; 0 = 1000 */
+    int drop_every;        /* fault injection (jk_fault.h): drop every
+                              Nth feed record; 0 none */
+    int feed_silence_ms;   /* no feed message this long: re-subscribe and
+                              catch up; 0 = 3 heartbeats (3000) */
+    int query_silence_ms;  /* store silent this long: new query socket;
+                              0 = 3000 */
+    size_t buffer_max;     /* feed records held while catching up;
+                              0 = 100000 (beyond: dropped, fetched by
+                              the next catch-up) */
+    uint64_t state_chunk;  /* STATE: bytes per message asked for, from
+                              JK_STATE_CHUNK_MIN to JK_STATE_CHUNK_MAX;
+                              0 = JK_STATE_CHUNK_DEFAULT (4 MiB) */
+    uint64_t state_credit; /* STATE: messages in flight; 0 =
+                              JK_STATE_CREDIT (4) */
     /* CURVE (a secure hub speaks it on feed and query endpoints that
        are not loopback or ipc): the broker's public certificate and a
        reader (or office) secret certificate, both or neither. Borrowed:
@@ -85,8 +92,10 @@ typedef struct {
     uint64_t test_dropped;     /* feed records dropped by drop_every
                                   (fault injection) */
     uint64_t buffer_dropped;   /* feed records over buffer_max */
+    uint64_t state_asked;      /* STATE requests sent */
     uint64_t state_loads;      /* states loaded (STATE at a position) */
     uint64_t state_bytes;      /* bytes of the last state loaded */
+    uint64_t state_received;   /* STATE bytes received, all requests */
 } jk_board_stats_t;
 
 typedef struct jk_board_s jk_board_t;

@@ -13,24 +13,19 @@ struct jk_replica_s {
 };
 
 /* Opens a fresh database with the projection tables, or with the
-   given image of them (the store's STATE; copied). */
-static int s_open (jk_replica_t *self, const uint8_t *image, size_t size,
-                   char *err, size_t err_size)
+   given image of them (the store's STATE; taken, sqlite3_malloc64'd). */
+static int s_open (jk_replica_t *self, uint8_t *image, size_t size, char *err,
+                   size_t err_size)
 {
     if (sqlite3_open (":memory:", &self->db) != SQLITE_OK) {
+        sqlite3_free (image);
         snprintf (err, err_size, "sqlite3_open(:memory:): %s",
                   sqlite3_errmsg (self->db));
         return -1;
     }
     if (image) {
-        unsigned char *copy = sqlite3_malloc64 (size);
-        if (!copy) {
-            snprintf (err, err_size, "no memory for a state of %zu bytes",
-                      size);
-            return -1;
-        }
-        memcpy (copy, image, size);
-        if (sqlite3_deserialize (self->db, "main", copy, (sqlite3_int64)size,
+        /* SQLite frees the image, also when it refuses it. */
+        if (sqlite3_deserialize (self->db, "main", image, (sqlite3_int64)size,
                                  (sqlite3_int64)size,
                                  SQLITE_DESERIALIZE_FREEONCLOSE |
                                      SQLITE_DESERIALIZE_RESIZEABLE) !=
@@ -143,8 +138,8 @@ static int s_reset (void *arg)
 }
 
 /* Starts over from the store's state at a position (an image of its
-   projections' file). */
-static int s_load (void *arg, const uint8_t *image, size_t size)
+   projections' file, taken). */
+static int s_load (void *arg, uint8_t *image, size_t size)
 {
     jk_replica_t *self = (jk_replica_t *)arg;
     s_close (self);

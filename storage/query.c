@@ -11,21 +11,36 @@
 #include "jk_wire.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <msgpack.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#define S_SCAN_ROWS   512               /* rows read per stream per turn */
-#define S_STATE_CHUNK (4 * 1024 * 1024) /* bytes of one STATE message */
-#define S_PREFIX_MAX  80
+#define S_SCAN_ROWS      512 /* rows read per stream per turn */
+#define S_PREFIX_MAX     80
+#define S_STATE_TURN     4     /* STATE messages per stream per turn */
+#define S_STATE_IDLE_MS  60000 /* a STATE without credit this long ends */
+#define S_STATE_TIMER_MS 1000  /* how often idle STATEs are looked at */
 
-/* One client's catch-up stream. */
+/* One client's stream: a catch-up (SINCE) or a state transfer (STATE). */
 typedef struct {
     zframe_t *routing;         /* the client's routing id */
     uint64_t next_pos;         /* records after this one are next */
     char prefix[S_PREFIX_MAX]; /* topic prefix, may be empty */
     size_t prefix_len;
-    uint64_t credit; /* records the client will still take */
-    bool blocked;    /* a record waits for credit */
+    uint64_t credit; /* records (STATE: messages) the client will take */
+    bool blocked;    /* a record (STATE: a chunk) waits for credit */
+    /* STATE only: a private copy of the projections at pos (unlinked,
+       read by descriptor), sent chunk by chunk. fd is -1 for SINCE. */
+    int fd;
+    uint64_t pos;       /* the projections' position P */
+    uint8_t hash[32];   /* the log's hash at P */
+    uint64_t total;     /* the image's size */
+    uint64_t offset;    /* bytes sent so far */
+    uint64_t chunk;     /* bytes per message */
+    int64_t blocked_at; /* mono ms when credit ran out */
 } s_stream_t;
 
 typedef struct {
@@ -56,6 +71,8 @@ static void s_stream_destroy (void **item)
     s_stream_t *stream = *item;
     if (stream) {
         zframe_destroy (&stream->routing);
+        if (stream->fd >= 0)
+            close (stream->fd);
         free (stream);
     }
     *item = NULL;
@@ -291,6 +308,7 @@ static void s_on_since (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     }
     s_stream_t *stream = jk_calloc (1, sizeof *stream);
     stream->routing = zframe_dup (routing);
+    stream->fd = -1;
     stream->next_pos = from_pos;
     stream->prefix_len = zframe_size (prefix);
     memcpy (stream->prefix, zframe_data (prefix), stream->prefix_len);
@@ -318,7 +336,8 @@ static void s_on_credit (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     stream->credit = stream->credit + credit < stream->credit
                          ? UINT64_MAX
                          : stream->credit + credit;
-    stream->blocked = false;
+    if (credit > 0)
+        stream->blocked = false;
 }
 
 /* Parses "YYYY-MM-DD" into days; -1 when malformed. */
@@ -377,46 +396,141 @@ static void s_on_snapshot (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     s_reply (self, routing, &reply);
 }
 
-/* STATE: the projections' file as one SQLite database image at its
-   position P (one read transaction), with the log's hash at P, sent in
-   chunks: [STATE][pos][hash][total u64][offset u64][bytes]. The image's
-   header says rollback journal (bytes 18 and 19 set to 1), so it opens
-   as it is in memory. A client loads it, then asks SINCE from P. */
-static void s_on_state (s_query_t *self, zframe_t *routing)
+/* Copies the projections' file at its position P into a private file
+   beside it, page by page (the backup API, inside the read transaction
+   that also reads P and the log's hash at P), and returns the copy's
+   descriptor with the file already unlinked, so nothing of it outlives
+   the stream, nor the process. -1 when it cannot be made (logged). */
+static int s_state_copy (s_query_t *self, s_stream_t *stream)
 {
+    const char *proj = sqlite3_db_filename (self->db, "proj");
+    char *path = jk_sprintf ("%s-state-XXXXXX", proj);
+    int fd = mkstemp (path);
+    if (fd < 0) {
+        jk_error ("query", "STATE: cannot create %s: %s", path,
+                  strerror (errno));
+        free (path);
+        return -1;
+    }
+    sqlite3 *copy = NULL;
+    sqlite3_backup *backup = NULL;
+    bool read = false, done = false;
+    if (sqlite3_open_v2 (path, &copy,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                         NULL) == SQLITE_OK &&
+        sqlite3_exec (copy, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;",
+                      NULL, NULL, NULL) == SQLITE_OK &&
+        sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+        read = true;
+        if (jk_projections_position (self->db, &stream->pos, stream->hash) ==
+                JK_OK &&
+            (backup = sqlite3_backup_init (copy, "main", self->db, "proj")))
+            done = sqlite3_backup_step (backup, -1) == SQLITE_DONE;
+    }
+    if (!done)
+        jk_error ("query", "STATE: cannot copy the projections: %s / %s",
+                  sqlite3_errmsg (self->db),
+                  copy ? sqlite3_errmsg (copy) : "out of memory");
+    sqlite3_backup_finish (backup);
+    if (read)
+        sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close (copy);
+    unlink (path);
+    free (path);
+    struct stat st;
+    if (!done || fstat (fd, &st) != 0 || st.st_size < 100) {
+        close (fd);
+        return -1;
+    }
+    stream->total = (uint64_t)st.st_size;
+    return fd;
+}
+
+/* STATE chunk credit: the projections' file as one SQLite database image
+   at its position P, streamed in messages of chunk bytes, at most credit
+   of them before a CREDIT (docs/PROTOCOL.md, section 6). */
+static void s_on_state (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    uint64_t chunk, credit;
+    if (jk_wire_pop_u64 (msg, &chunk) != 0 ||
+        jk_wire_pop_u64 (msg, &credit) != 0) {
+        s_error (self, routing, "E_PROTOCOL",
+                 "STATE needs [chunk u64][credit u64]: missing or not 8 "
+                 "bytes");
+        return;
+    }
+    if (chunk < JK_STATE_CHUNK_MIN || chunk > JK_STATE_CHUNK_MAX) {
+        char why[120];
+        snprintf (why, sizeof why, "STATE chunk %llu must be %d to %d bytes",
+                  (unsigned long long)chunk, JK_STATE_CHUNK_MIN,
+                  JK_STATE_CHUNK_MAX);
+        s_error (self, routing, "E_PROTOCOL", why);
+        return;
+    }
     if (!sqlite3_db_filename (self->db, "proj")) {
         s_error (self, routing, "E_UNAVAILABLE",
                  "this store keeps no projections file to send: catch up "
                  "with SINCE from 0");
         return;
     }
-    uint64_t pos = 0;
-    uint8_t hash[32];
-    sqlite3_int64 size = 0;
-    unsigned char *image = NULL;
-    if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-        jk_projections_position (self->db, &pos, hash) == JK_OK)
-        image = sqlite3_serialize (self->db, "proj", &size, 0);
-    sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
-    if (!image || size < 100) {
-        sqlite3_free (image);
+    s_stream_t *stream = jk_calloc (1, sizeof *stream);
+    stream->routing = zframe_dup (routing);
+    stream->chunk = chunk;
+    stream->credit = credit;
+    stream->fd = s_state_copy (self, stream);
+    char *key = s_key (routing);
+    if (stream->fd < 0) {
+        /* The client's earlier stream, if any, is over too. */
+        zhashx_delete (self->streams, key);
+        free (key);
+        s_stream_destroy ((void **)&stream);
         s_error (self, routing, "E_UNAVAILABLE",
                  "the projections could not be read; try again");
         return;
     }
-    image[18] = image[19] = 1;
-    for (sqlite3_int64 offset = 0; offset < size; offset += S_STATE_CHUNK) {
-        sqlite3_int64 n =
-            size - offset < S_STATE_CHUNK ? size - offset : S_STATE_CHUNK;
+    /* A new STATE replaces the client's stream. */
+    zhashx_update (self->streams, key, stream);
+    free (key);
+}
+
+/* Sends the next chunks of a STATE, never more than its credit nor
+   S_STATE_TURN at a time. Returns true when the stream is finished (all
+   sent, or the copy could not be read). */
+static bool s_state_turn (s_query_t *self, s_stream_t *stream)
+{
+    for (int sent = 0; sent < S_STATE_TURN && stream->offset < stream->total;
+         sent++) {
+        if (stream->credit == 0) {
+            stream->blocked = true;
+            stream->blocked_at = jk_clock_mono_ms ();
+            return false;
+        }
+        uint64_t left = stream->total - stream->offset;
+        size_t n = (size_t)(left < stream->chunk ? left : stream->chunk);
+        zframe_t *bytes = zframe_new (NULL, n);
+        ssize_t got =
+            pread (stream->fd, zframe_data (bytes), n, (off_t)stream->offset);
+        if (got < 0 || (size_t)got != n) {
+            jk_error ("query", "STATE: cannot read the copy: %s",
+                      got < 0 ? strerror (errno) : "short read");
+            zframe_destroy (&bytes);
+            return true;
+        }
+        /* The header says rollback journal, so the image opens as it is
+           (bytes 18 and 19: the file's own say WAL). */
+        if (stream->offset == 0 && n > 19)
+            zframe_data (bytes)[18] = zframe_data (bytes)[19] = 1;
         zmsg_t *msg = jk_wire_new ("STATE");
-        jk_wire_add_u64 (msg, pos);
-        zmsg_addmem (msg, hash, 32);
-        jk_wire_add_u64 (msg, (uint64_t)size);
-        jk_wire_add_u64 (msg, (uint64_t)offset);
-        zmsg_addmem (msg, image + offset, (size_t)n);
-        s_reply (self, routing, &msg);
+        jk_wire_add_u64 (msg, stream->pos);
+        zmsg_addmem (msg, stream->hash, 32);
+        jk_wire_add_u64 (msg, stream->total);
+        jk_wire_add_u64 (msg, stream->offset);
+        zmsg_append (msg, &bytes);
+        s_reply (self, stream->routing, &msg);
+        stream->offset += n;
+        stream->credit--;
     }
-    sqlite3_free (image);
+    return stream->offset >= stream->total;
 }
 
 static void s_pack_str (msgpack_packer *pk, const char *text)
@@ -498,12 +612,6 @@ static void s_on_stats_msg (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     s_on_stats (self, routing);
 }
 
-static void s_on_state_msg (s_query_t *self, zframe_t *routing, zmsg_t *msg)
-{
-    (void)msg;
-    s_on_state (self, routing);
-}
-
 static void s_on_checkpoint_msg (s_query_t *self, zframe_t *routing,
                                  zmsg_t *msg)
 {
@@ -524,7 +632,7 @@ static const struct {
     {"CREDIT", 1, "[JEJAK/1][CREDIT][n u64]", s_on_credit},
     {"SNAPSHOT", 1, "[JEJAK/1][SNAPSHOT][as-of date, may be empty]",
      s_on_snapshot},
-    {"STATE", 0, "[JEJAK/1][STATE]", s_on_state_msg},
+    {"STATE", 2, "[JEJAK/1][STATE][chunk u64][credit u64]", s_on_state},
     {"GAPS", 0, "[JEJAK/1][GAPS]", s_on_gaps_msg},
     {"STATS", 0, "[JEJAK/1][STATS]", s_on_stats_msg},
     {"CHECKPOINT", 0, "[JEJAK/1][CHECKPOINT]", s_on_checkpoint_msg},
@@ -634,16 +742,25 @@ static bool s_stream_turn (s_query_t *self, s_stream_t *stream)
     return finished;
 }
 
-/* Gives every stream that can move one turn; true if any may move more. */
+/* Gives every stream that can move one turn; true if any may move more.
+   A STATE left without credit for S_STATE_IDLE_MS ends (its copy goes):
+   its client is gone or asks again. */
 static bool s_streams_turn (s_query_t *self)
 {
     bool busy = false;
+    int64_t now = jk_clock_mono_ms ();
     zlistx_t *keys = zhashx_keys (self->streams);
     for (char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
         s_stream_t *stream = zhashx_lookup (self->streams, key);
+        if (stream && stream->blocked && stream->fd >= 0 &&
+            now - stream->blocked_at >= S_STATE_IDLE_MS) {
+            zhashx_delete (self->streams, key);
+            continue;
+        }
         if (!stream || stream->blocked)
             continue;
-        if (s_stream_turn (self, stream))
+        if (stream->fd >= 0 ? s_state_turn (self, stream)
+                            : s_stream_turn (self, stream))
             zhashx_delete (self->streams, key);
         else if (!stream->blocked)
             busy = true;
@@ -767,7 +884,12 @@ static void s_query_actor (zsock_t *pipe, void *arg)
     zpoller_set_nonstop (poller, true);
     bool busy = false;
     while (true) {
-        void *which = zpoller_wait (poller, busy ? 0 : -1);
+        /* Streams waiting for credit are looked at now and then: an idle
+           STATE ends after S_STATE_IDLE_MS. */
+        int wait = busy                          ? 0
+                   : zhashx_size (self->streams) ? S_STATE_TIMER_MS
+                                                 : -1;
+        void *which = zpoller_wait (poller, wait);
         if (which == pipe) {
             if (!s_pipe_ready (self))
                 break;

@@ -852,6 +852,44 @@ static void s_since_prefix (s_fixture_t *f, const s_limit_t *row)
     zsock_destroy (&sock);
 }
 
+/* STATE's chunk size: the limit itself is served (one message, credit
+   1), one byte beyond it is ERROR. lower: the row is a lower bound. */
+static void s_state_chunk (s_fixture_t *f, const s_limit_t *row, bool lower)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    uint64_t sizes[] = {row->value, lower ? row->value - 1 : row->value + 1};
+    for (int i = 0; i < 2; i++) {
+        zmsg_t *msg = jk_wire_new ("STATE"), *reply;
+        jk_wire_add_u64 (msg, sizes[i]);
+        jk_wire_add_u64 (msg, 1);
+        char command[16];
+        s_request (sock, &msg, command, &reply);
+        if (i == 0) {
+            assert_string_equal (command, "STATE");
+            assert_int_equal (zmsg_size (reply), 5);
+            zframe_t *bytes = zmsg_last (reply);
+            assert_true (zframe_size (bytes) <= row->value);
+        } else {
+            assert_string_equal (command, row->kind);
+            char *code = zmsg_popstr (reply);
+            assert_string_equal (code, row->code);
+            free (code);
+        }
+        zmsg_destroy (&reply);
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_state_chunk_min (s_fixture_t *f, const s_limit_t *row)
+{
+    s_state_chunk (f, row, true);
+}
+
+static void s_state_chunk_max (s_fixture_t *f, const s_limit_t *row)
+{
+    s_state_chunk (f, row, false);
+}
+
 /* A hub of its own, restarted with its clock behind its log. */
 static void s_store_clock (s_fixture_t *f, const s_limit_t *row)
 {
@@ -1039,6 +1077,8 @@ static const struct {
     {"heartbeat_source", s_heartbeat_source},
     {"heartbeat_program", s_heartbeat_program},
     {"since_prefix", s_since_prefix},
+    {"state_chunk_min", s_state_chunk_min},
+    {"state_chunk_max", s_state_chunk_max},
     {"store_clock", s_store_clock},
     {"store_silence", s_store_silence},
     {"backend_queue", s_backend_queue},

@@ -404,6 +404,59 @@ static void test_hub_restart_recovers (void **state)
     jk_replica_destroy (&replica);
 }
 
+/* The hub is killed in the middle of a state transfer (STATE in 4 KiB
+   messages, one at a time) and restarted: the board asks again, loads
+   the whole state once, and ends with the store's tables. */
+static void test_state_transfer_hub_restart (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_submit (env, 0, 300);
+    char err[256] = "";
+    jk_replica_t *replica = jk_replica_new (err, sizeof err);
+    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_board_config_t config = {.feed = env->feed,
+                                .query = env->query,
+                                .state_chunk = 4096,
+                                .state_credit = 1,
+                                .query_silence_ms = 1000};
+    jk_board_t *board = jk_board_new (&config, &sink);
+    const jk_board_stats_t *stats = jk_board_stats (board);
+    int64_t deadline = jk_clock_mono_ms () + 10000;
+    while (stats->state_received == 0 && jk_clock_mono_ms () < deadline)
+        jk_board_poll (board, 50);
+    assert_true (stats->state_received >= 4096);
+    assert_int_equal (stats->state_loads, 0);
+
+    jk_test_stop (env->hub, SIGKILL, 10000);
+    env->hub = 0;
+    deadline = jk_clock_mono_ms () + 10000;
+    while (!jk_board_store_silent (board) && jk_clock_mono_ms () < deadline)
+        jk_board_poll (board, 50);
+    assert_true (jk_board_store_silent (board));
+    assert_int_equal (stats->state_loads, 0);
+
+    s_hub_start (env);
+    s_head (env, 10000);
+    s_submit (env, 300, 20);
+    assert_true (s_board_settle (board, env, 20000));
+    assert_int_equal (jk_board_pos (board), 320);
+    assert_int_equal (stats->state_loads, 1);
+    assert_true (stats->state_asked >= 2);
+    assert_true (stats->state_received > stats->state_bytes);
+    assert_int_equal (stats->resets, 0);
+
+    sqlite3 *hub_db = jk_test_projections (env->db);
+    char *store_dump = s_dump (hub_db);
+    char *board_dump = s_dump (jk_replica_db (replica));
+    sqlite3_close (hub_db);
+    s_save_if_differs (board_dump, store_dump);
+    assert_string_equal (board_dump, store_dump);
+    free (store_dump);
+    free (board_dump);
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+}
+
 /* The program: --once --json prints the store's numbers at its head. */
 static void test_program_once_json (void **state)
 {
@@ -472,6 +525,8 @@ int main (void)
             test_late_joiner_with_drops_matches_store, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_late_join_by_state, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_state_transfer_hub_restart,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hub_restart_recovers, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_program_once_json, s_setup,

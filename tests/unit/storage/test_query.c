@@ -1,6 +1,6 @@
 /*  test_query.c - the store's query endpoint over real sockets: HEAD,
     SINCE with credit (never more records than granted), topic prefixes,
-    END, SNAPSHOT, GAPS, STATS and bad requests. */
+    END, SNAPSHOT, STATE with credit, GAPS, STATS and bad requests. */
 #include "test_store_harness.h"
 
 #include <msgpack.h>
@@ -287,6 +287,116 @@ static void test_snapshot_gaps_stats (void **state)
     h_teardown (&h);
 }
 
+static char *s_dump (sqlite3 *db)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    char err[256];
+    assert_int_equal (jk_projections_dump (db, out, err, sizeof err), 0);
+    fclose (out);
+    return text;
+}
+
+static void s_state (h_t *h, uint64_t chunk, uint64_t credit)
+{
+    zmsg_t *msg = jk_wire_new ("STATE");
+    jk_wire_add_u64 (msg, chunk);
+    jk_wire_add_u64 (msg, credit);
+    s_send (h, &msg);
+}
+
+/* Takes one STATE message at offset into image (allocated at the first);
+   returns the chunk's size. */
+static size_t s_state_chunk (h_t *h, uint64_t offset, uint64_t *pos,
+                             uint64_t *total, uint8_t **image)
+{
+    char command[16];
+    zmsg_t *msg = h_client_recv (h, command, H_WAIT_MS);
+    assert_non_null (msg);
+    assert_string_equal (command, "STATE");
+    uint64_t at, size, got_offset;
+    assert_int_equal (jk_wire_pop_u64 (msg, &at), 0);
+    zframe_t *hash = zmsg_pop (msg);
+    assert_int_equal (zframe_size (hash), 32);
+    uint8_t stored[32];
+    h_stored_hash (h->db, at, stored);
+    assert_memory_equal (zframe_data (hash), stored, 32);
+    zframe_destroy (&hash);
+    assert_int_equal (jk_wire_pop_u64 (msg, &size), 0);
+    assert_int_equal (jk_wire_pop_u64 (msg, &got_offset), 0);
+    assert_int_equal (got_offset, offset);
+    zframe_t *bytes = zmsg_pop (msg);
+    assert_int_equal (zmsg_size (msg), 0);
+    if (!*image) {
+        *image = sqlite3_malloc64 (size);
+        *total = size;
+        *pos = at;
+    }
+    assert_int_equal (size, *total);
+    assert_int_equal (at, *pos);
+    assert_true (offset + zframe_size (bytes) <= size);
+    memcpy (*image + offset, zframe_data (bytes), zframe_size (bytes));
+    size_t n = zframe_size (bytes);
+    zframe_destroy (&bytes);
+    zmsg_destroy (&msg);
+    return n;
+}
+
+/* STATE streams the projections' file at P in chunks of the size asked,
+   never more than the credit: two with credit 2, nothing more until
+   CREDIT; the image opens as it is and dumps as the store's tables. */
+static void test_state_credit (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "query-state");
+    h_start_store (&h, 0);
+    h_connect_client (&h);
+    s_fill (&h, 200);
+    assert_true (h_wait_stat (&h, "projected", 200));
+
+    s_state (&h, 4096, 2);
+    uint8_t *image = NULL;
+    uint64_t pos = 0, total = 0, offset = 0;
+    for (int i = 0; i < 2; i++) {
+        size_t n = s_state_chunk (&h, offset, &pos, &total, &image);
+        assert_int_equal (n, 4096);
+        offset += n;
+    }
+    assert_int_equal (pos, 200);
+    assert_int_equal (total % 4096, 0);
+    assert_true (total > 3 * 4096);
+    uint64_t head;
+    assert_int_equal (s_records_before_head (&h, &head), 0);
+    assert_int_equal (head, 200);
+
+    s_credit (&h, total / 4096 - 2);
+    while (offset < total)
+        offset += s_state_chunk (&h, offset, &pos, &total, &image);
+    assert_int_equal (offset, total);
+    assert_int_equal (s_records_before_head (&h, &head), 0);
+    /* Rollback journal in the header, so it opens in memory as it is. */
+    assert_int_equal (image[18], 1);
+    assert_int_equal (image[19], 1);
+    sqlite3 *copy = NULL;
+    assert_int_equal (sqlite3_open (":memory:", &copy), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_deserialize (
+            copy, "main", image, (sqlite3_int64)total, (sqlite3_int64)total,
+            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE),
+        SQLITE_OK);
+    sqlite3 *store = jk_test_projections (h.db);
+    char *want = s_dump (store);
+    char *got = s_dump (copy);
+    assert_string_equal (got, want);
+    free (want);
+    free (got);
+    sqlite3_close (store);
+    sqlite3_close (copy);
+    h_teardown (&h);
+}
+
 static void test_bad_requests (void **state)
 {
     (void)state;
@@ -312,6 +422,9 @@ static void test_bad_requests (void **state)
         {{"JEJAK/1", "STATS", "x"}, "E_PROTOCOL"},
         {{"JEJAK/1", "SNAPSHOT", NULL}, "E_PROTOCOL"},
         {{"JEJAK/1", "SNAPSHOT", "2026-01-31", "x"}, "E_PROTOCOL"},
+        {{"JEJAK/1", "STATE", NULL}, "E_PROTOCOL"},
+        {{"JEJAK/1", "STATE", "12345678", NULL}, "E_PROTOCOL"},
+        {{"JEJAK/1", "STATE", "1234567", "12345678"}, "E_PROTOCOL"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         zmsg_t *msg = zmsg_new ();
@@ -330,6 +443,22 @@ static void test_bad_requests (void **state)
         free (message);
         zmsg_destroy (&msg);
     }
+    /* STATE's chunk size outside its limits names them. */
+    uint64_t chunks[] = {4095, 4194305, 0};
+    for (size_t i = 0; i < 3; i++) {
+        s_state (&h, chunks[i], 1);
+        char command[16];
+        zmsg_t *msg = h_client_recv (&h, command, H_WAIT_MS);
+        assert_non_null (msg);
+        assert_string_equal (command, "ERROR");
+        char *code = zmsg_popstr (msg);
+        char *message = zmsg_popstr (msg);
+        assert_string_equal (code, "E_PROTOCOL");
+        assert_non_null (strstr (message, "must be 4096 to 4194304 bytes"));
+        free (code);
+        free (message);
+        zmsg_destroy (&msg);
+    }
     /* Still serving. */
     uint64_t head;
     assert_int_equal (s_records_before_head (&h, &head), 0);
@@ -342,6 +471,7 @@ int main (void)
         cmocka_unit_test (test_head_and_since_credit),
         cmocka_unit_test (test_since_prefix_and_replace),
         cmocka_unit_test (test_snapshot_gaps_stats),
+        cmocka_unit_test (test_state_credit),
         cmocka_unit_test (test_bad_requests),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
