@@ -54,25 +54,44 @@ static uint64_t s_projected (zactor_t *store)
     return pos;
 }
 
+/* An event of type from the bench's office, next seq. */
+static jk_event_t *s_new (const char *type)
+{
+    jk_event_t *event = jk_event_new (jk_vocabulary_find (type, strlen (type)));
+    jk_event_set_source (event, "32.03.10/bench-1");
+    jk_event_set_actor (event, "bench");
+    event->seq = ++s_seq;
+    return event;
+}
+
+/* The NIK and birth date of the person of serial: unique NIKs (and so
+   people) for 9999 x 28 x 12 x 15 = 50M serials. */
+static void s_nik (unsigned serial, char nik[17], char birth[11])
+{
+    unsigned day = 1 + serial / 9999 % 28;
+    unsigned month = 1 + serial / (9999 * 28) % 12;
+    unsigned year = 85 + serial / (9999 * 28 * 12) % 15;
+    snprintf (nik, 17, "320301%02u%02u%02u%04u", day, month, year,
+              1 + serial % 9999);
+    snprintf (birth, 11, "19%02u-%02u-%02u", year, month, day);
+}
+
+static uint8_t *s_encode (jk_event_t **event, size_t *size)
+{
+    uint8_t *bytes = jk_event_encode (*event, size);
+    jk_event_destroy (event);
+    return bytes;
+}
+
 /* A valid person.registered with a distinct NIK per serial. */
 static uint8_t *s_person (unsigned serial, size_t *size)
 {
     static const char *desa;
     if (!desa)
         desa = jk_region_desa_at (jk_region_default (), 0, NULL, NULL);
-    jk_event_t *event =
-        jk_event_new (jk_vocabulary_find ("person.registered", 17));
-    jk_event_set_source (event, "32.03.10/bench-1");
-    jk_event_set_actor (event, "bench");
-    event->seq = ++s_seq;
-    /* Unique NIKs (and so people) for 9999 x 28 x 12 x 15 = 50M serials. */
-    unsigned day = 1 + serial / 9999 % 28;
-    unsigned month = 1 + serial / (9999 * 28) % 12;
-    unsigned year = 85 + serial / (9999 * 28 * 12) % 15;
+    jk_event_t *event = s_new ("person.registered");
     char nik[17], birth[11];
-    snprintf (nik, sizeof nik, "320301%02u%02u%02u%04u", day, month, year,
-              1 + serial % 9999);
-    snprintf (birth, sizeof birth, "19%02u-%02u-%02u", year, month, day);
+    s_nik (serial, nik, birth);
     jk_report_t report;
     jk_report_reset (&report);
     jk_event_set (event, "nik", nik, &report);
@@ -80,34 +99,22 @@ static uint8_t *s_person (unsigned serial, size_t *size)
     jk_event_set (event, "sex", "L", &report);
     jk_event_set (event, "birth_date", birth, &report);
     jk_event_set (event, "desa_code", desa, &report);
-    uint8_t *bytes = jk_event_encode (event, size);
-    jk_event_destroy (&event);
-    return bytes;
+    return s_encode (&event, size);
 }
 
 /* A valid person.corrected of the person of serial (a new phone). */
 static uint8_t *s_correction (unsigned serial, unsigned n, size_t *size)
 {
-    jk_event_t *event =
-        jk_event_new (jk_vocabulary_find ("person.corrected", 16));
-    jk_event_set_source (event, "32.03.10/bench-1");
-    jk_event_set_actor (event, "bench");
-    event->seq = ++s_seq;
-    unsigned day = 1 + serial / 9999 % 28;
-    unsigned month = 1 + serial / (9999 * 28) % 12;
-    unsigned year = 85 + serial / (9999 * 28 * 12) % 15;
-    char nik[17], phone[16];
-    snprintf (nik, sizeof nik, "320301%02u%02u%02u%04u", day, month, year,
-              1 + serial % 9999);
+    jk_event_t *event = s_new ("person.corrected");
+    char nik[17], birth[11], phone[16];
+    s_nik (serial, nik, birth);
     snprintf (phone, sizeof phone, "0812%08u", n % 100000000);
     jk_report_t report;
     jk_report_reset (&report);
     jk_event_set (event, "nik", nik, &report);
     jk_event_set (event, "phone", phone, &report);
     jk_event_set (event, "reason", "nomor telepon baru", &report);
-    uint8_t *bytes = jk_event_encode (event, size);
-    jk_event_destroy (&event);
-    return bytes;
+    return s_encode (&event, size);
 }
 
 static unsigned s_people = UINT32_MAX; /* --people: registrations first */

@@ -98,24 +98,12 @@ static void s_stop (s_fix_t *fx)
     assert_int_equal (WEXITSTATUS (status), 0);
 }
 
-/* The canonical dump of the projections on db (heap). */
-static char *s_dump (sqlite3 *db)
-{
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream (&text, &size);
-    char err[256];
-    assert_int_equal (jk_projections_dump (db, out, err, sizeof err), 0);
-    fclose (out);
-    return text;
-}
-
 /* The hub's projections (once at its log's head) dump equal to a
    rebuild of its log, and hold count people. */
 static void s_equal_to_rebuild (s_fix_t *fx, uint64_t count)
 {
     sqlite3 *db = jk_test_projections (fx->db);
-    char *live = s_dump (db);
+    char *live = jk_test_dump (db);
     sqlite3_close (db);
     char *out = jk_sprintf ("%s/rebuilt.db", fx->dir);
     jk_rebuild_result_t result;
@@ -124,7 +112,7 @@ static void s_equal_to_rebuild (s_fix_t *fx, uint64_t count)
         jk_log_rebuild (fx->db, out, NULL, &result, err, sizeof err), JK_OK);
     assert_int_equal (result.records, count);
     db = jk_test_projections (out);
-    char *rebuilt = s_dump (db);
+    char *rebuilt = jk_test_dump (db);
     sqlite3_close (db);
     assert_string_equal (live, rebuilt);
     assert_non_null (strstr (live, "# people ("));

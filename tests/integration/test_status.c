@@ -165,18 +165,6 @@ static int s_teardown (void **state)
     return 0;
 }
 
-/* The canonical dump of a database's projections. */
-static char *s_dump (sqlite3 *db)
-{
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream (&text, &size);
-    char err[256];
-    assert_int_equal (jk_projections_dump (db, out, err, sizeof err), 0);
-    fclose (out);
-    return text;
-}
-
 /* Keeps both dumps for a reader when they differ (JEJAK_TEST_KEEP). */
 static void s_save_if_differs (const char *board, const char *store)
 {
@@ -228,6 +216,20 @@ static int64_t s_sql_count (s_env_t *env, const char *sql)
     return n;
 }
 
+/* The replica holds the store's projections, byte for byte in their
+   canonical dump (both kept for a reader when they differ). */
+static void s_assert_store_equal (s_env_t *env, jk_replica_t *replica)
+{
+    sqlite3 *hub_db = jk_test_projections (env->db);
+    char *store_dump = jk_test_dump (hub_db);
+    char *board_dump = jk_test_dump (jk_replica_db (replica));
+    sqlite3_close (hub_db);
+    s_save_if_differs (board_dump, store_dump);
+    assert_string_equal (board_dump, store_dump);
+    free (store_dump);
+    free (board_dump);
+}
+
 /* Polls the board until it is live at the store's head. */
 static bool s_board_settle (jk_board_t *board, s_env_t *env, int timeout_ms)
 {
@@ -277,14 +279,7 @@ static void test_late_join_by_state (void **state)
                       SQLITE_OK);
     sqlite3_close (lock);
 
-    sqlite3 *hub_db = jk_test_projections (env->db);
-    char *store_dump = s_dump (hub_db);
-    char *board_dump = s_dump (jk_replica_db (replica));
-    sqlite3_close (hub_db);
-    s_save_if_differs (board_dump, store_dump);
-    assert_string_equal (board_dump, store_dump);
-    free (store_dump);
-    free (board_dump);
+    s_assert_store_equal (env, replica);
     jk_board_destroy (&board);
     jk_replica_destroy (&replica);
 }
@@ -321,14 +316,7 @@ static void test_late_joiner_with_drops_matches_store (void **state)
     assert_true (jk_board_stats (board)->gaps > 0);
 
     /* Same tables as the store's, row for row. */
-    sqlite3 *hub_db = jk_test_projections (env->db);
-    char *store_dump = s_dump (hub_db);
-    char *board_dump = s_dump (jk_replica_db (replica));
-    sqlite3_close (hub_db);
-    s_save_if_differs (board_dump, store_dump);
-    assert_string_equal (board_dump, store_dump);
-    free (store_dump);
-    free (board_dump);
+    s_assert_store_equal (env, replica);
 
     /* Same snapshot as the store answers at the same position. */
     uint64_t pos = 0;
@@ -393,13 +381,7 @@ static void test_hub_restart_recovers (void **state)
     assert_true (jk_board_stats (board)->feed_reconnects >= 1);
     assert_int_equal (jk_board_stats (board)->resets, 0);
 
-    sqlite3 *hub_db = jk_test_projections (env->db);
-    char *store_dump = s_dump (hub_db);
-    char *board_dump = s_dump (jk_replica_db (replica));
-    sqlite3_close (hub_db);
-    assert_string_equal (board_dump, store_dump);
-    free (store_dump);
-    free (board_dump);
+    s_assert_store_equal (env, replica);
     jk_board_destroy (&board);
     jk_replica_destroy (&replica);
 }
@@ -445,14 +427,7 @@ static void test_state_transfer_hub_restart (void **state)
     assert_true (stats->state_received > stats->state_bytes);
     assert_int_equal (stats->resets, 0);
 
-    sqlite3 *hub_db = jk_test_projections (env->db);
-    char *store_dump = s_dump (hub_db);
-    char *board_dump = s_dump (jk_replica_db (replica));
-    sqlite3_close (hub_db);
-    s_save_if_differs (board_dump, store_dump);
-    assert_string_equal (board_dump, store_dump);
-    free (store_dump);
-    free (board_dump);
+    s_assert_store_equal (env, replica);
     jk_board_destroy (&board);
     jk_replica_destroy (&replica);
 }

@@ -264,6 +264,19 @@ static bool s_projected (sqlite3 *db, uint64_t *head, uint64_t *pos)
     return ok;
 }
 
+char *jk_test_dump (sqlite3 *db)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    char err[256] = "";
+    int rc = jk_projections_dump (db, out, err, sizeof err);
+    fclose (out);
+    if (rc != 0)
+        fail_msg ("dump: %s", err);
+    return text;
+}
+
 sqlite3 *jk_test_projections (const char *db_path)
 {
     char err[512] = "";

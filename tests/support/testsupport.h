@@ -113,4 +113,8 @@ char *jk_test_slurp (const char *path, size_t *size);
    do not get there within 30 s. */
 sqlite3 *jk_test_projections (const char *db_path);
 
+/* The canonical dump (jk_projections_dump) of db's projections in a heap
+   string; fails the test when it cannot be made. */
+char *jk_test_dump (sqlite3 *db);
+
 #endif

@@ -287,17 +287,6 @@ static void test_snapshot_gaps_stats (void **state)
     h_teardown (&h);
 }
 
-static char *s_dump (sqlite3 *db)
-{
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream (&text, &size);
-    char err[256];
-    assert_int_equal (jk_projections_dump (db, out, err, sizeof err), 0);
-    fclose (out);
-    return text;
-}
-
 static void s_state (h_t *h, uint64_t chunk, uint64_t credit)
 {
     zmsg_t *msg = jk_wire_new ("STATE");
@@ -387,8 +376,8 @@ static void test_state_credit (void **state)
             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE),
         SQLITE_OK);
     sqlite3 *store = jk_test_projections (h.db);
-    char *want = s_dump (store);
-    char *got = s_dump (copy);
+    char *want = jk_test_dump (store);
+    char *got = jk_test_dump (copy);
     assert_string_equal (got, want);
     free (want);
     free (got);
