@@ -60,6 +60,10 @@ static const jk_opt_t s_globals[] = {
      "the log's verifier key (log.vkey of jejak-keys log-key, or its "
      "text): sync keeps and checks a proof of each receipt",
      false},
+    {"witness-key", "JEJAK_WITNESS_KEY", NULL,
+     "this office's witness key (witness.key of jejak-keys witness-key): "
+     "sync and witness cosign the checkpoints they checked",
+     false},
 };
 /* Flags that only some commands read, shown with their command. */
 static const jk_opt_t s_command_flags[] = {
@@ -194,11 +198,13 @@ static void s_usage (s_agent_t *self, FILE *out)
              "  %-20s list queued and rejected events with reasons\n"
              "  %-20s list stored events with position and hash\n"
              "  %-20s check every receipt against the hub's log\n"
+             "  %-20s check the hub's newest checkpoint and cosign it\n"
              "  %-20s show one outbox event in full (bytes included)\n"
              "  %-20s remove stored events written before DATE\n\n"
              "global flags (anywhere on the line):\n",
              "import FILE --type T", "sync", "pending", "receipts",
-             "receipts --verify", "inspect SEQ", "prune --before DATE");
+             "receipts --verify", "witness", "inspect SEQ",
+             "prune --before DATE");
     for (size_t i = 0; i < S_GLOBALS; i++) {
         const jk_opt_t *o = &s_globals[i];
         fprintf (out, "  --%-10s %s%s%s%s%s\n", o->name, o->help,
@@ -1033,13 +1039,18 @@ static char *s_log_key (s_agent_t *self)
 
 /* Proves receipts against the hub's checkpoint (docs/AGENTS.md,
    "Receipts with proofs"); prints the outcome. An exit code. */
-static int s_prove (s_agent_t *self, const char *log_key, bool all)
+static int s_prove (s_agent_t *self, const char *log_key, bool all,
+                    bool witness_only)
 {
     jk_proofs_config_t config = {
         .query = jk_opts_get (self->opts, "query"),
         .log_key = log_key,
         .wait_ms = self->wait_ms > 0 ? self->wait_ms : 5000,
+        .witness_key = jk_opts_get (self->opts, "witness-key"),
+        .witness_only = witness_only,
     };
+    if (config.witness_key && !*config.witness_key)
+        config.witness_key = NULL;
     /* The hub's query endpoint speaks CURVE when it is not loopback. */
     if (!jk_endpoint_is_local (config.query)) {
         config.broker_key = self->delivery.broker_key;
@@ -1047,7 +1058,7 @@ static int s_prove (s_agent_t *self, const char *log_key, bool all)
     }
     jk_proofs_stats_t stats;
     int rc = jk_proofs_run (self->outbox, &config, all, &stats, stdout);
-    if (rc == JK_OK || rc == JK_INVALID)
+    if ((rc == JK_OK || rc == JK_INVALID) && !witness_only)
         printf ("%s: %llu receipts proven against the checkpoint of %llu "
                 "records, %llu not, %llu beyond it\n",
                 all ? "receipts --verify" : "proofs",
@@ -1059,6 +1070,8 @@ static int s_prove (s_agent_t *self, const char *log_key, bool all)
         printf ("proofs: the hub's query endpoint %s did not answer within "
                 "--wait; receipts not proven yet\n",
                 config.query);
+    if (rc == JK_OK && stats.not_cosigned && witness_only)
+        rc = JK_IO; /* said above: the hub or this office refused */
     return rc == JK_OK          ? JK_EXIT_OK
            : rc == JK_INVALID   ? JK_EXIT_FORK
            : rc == JK_TEMPORARY ? JK_EXIT_OFFLINE
@@ -1077,7 +1090,29 @@ static int s_cmd_verify (s_agent_t *self)
     }
     int rc = s_open_outbox (self);
     if (rc == 0)
-        rc = s_prove (self, log_key, true);
+        rc = s_prove (self, log_key, true, false);
+    free (log_key);
+    return rc;
+}
+
+/* witness: the hub's newest checkpoint, checked against the one held and
+   cosigned with --witness-key (docs/AGENTS.md, "Witnessing checkpoints"). */
+static int s_cmd_witness (s_agent_t *self)
+{
+    char *log_key = s_log_key (self);
+    const char *witness_key = jk_opts_get (self->opts, "witness-key");
+    if (!log_key || !witness_key || !*witness_key) {
+        fprintf (stderr,
+                 "%s: witness needs --log-key (the log.vkey of jejak-keys "
+                 "log-key) and --witness-key (witness.key of jejak-keys "
+                 "witness-key)\n",
+                 self->program);
+        free (log_key);
+        return JK_EXIT_USAGE;
+    }
+    int rc = s_open_outbox (self);
+    if (rc == 0)
+        rc = s_prove (self, log_key, false, true);
     free (log_key);
     return rc;
 }
@@ -1101,7 +1136,7 @@ static int s_cmd_sync (s_agent_t *self)
     /* With the log's key: keep and check a proof of every new receipt; a
        fork outranks everything, an unreachable query endpoint nothing. */
     char *log_key = s_log_key (self);
-    int prc = log_key ? s_prove (self, log_key, false) : JK_EXIT_OK;
+    int prc = log_key ? s_prove (self, log_key, false, false) : JK_EXIT_OK;
     free (log_key);
     if (prc == JK_EXIT_FORK)
         return JK_EXIT_FORK;
@@ -1281,7 +1316,7 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         (strcmp (command, "import") == 0 || strcmp (command, "sync") == 0 ||
          strcmp (command, "pending") == 0 ||
          strcmp (command, "receipts") == 0 || strcmp (command, "prune") == 0 ||
-         strcmp (command, "inspect") == 0);
+         strcmp (command, "inspect") == 0 || strcmp (command, "witness") == 0);
     if (jk_opts_help (self->opts)) {
         if (type)
             s_command_help (self, type, stdout);
@@ -1356,6 +1391,8 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
                                                : s_cmd_list (self, true);
     else if (strcmp (command, "inspect") == 0)
         rc = s_cmd_inspect (self);
+    else if (strcmp (command, "witness") == 0)
+        rc = s_cmd_witness (self);
     else
         rc = s_cmd_prune (self);
 done:

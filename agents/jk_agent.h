@@ -275,6 +275,12 @@ typedef struct {
     const char *broker_key;
     const char *key;
     int64_t wait_ms; /* give up on an answer after this */
+    /* The office's witness key file (jejak-keys witness-key), NULL: none.
+       With it the checkpoint, once checked and found to extend the one
+       held, is cosigned (tlog-cosignature v1) and the cosignature sent to
+       the hub (COSIGN); one older than the newest held is not. */
+    const char *witness_key;
+    bool witness_only; /* the checkpoint and its cosignature, no receipts */
 } jk_proofs_config_t;
 
 typedef struct {
@@ -283,11 +289,17 @@ typedef struct {
     uint64_t failed;    /* receipts whose proof did not verify */
     uint64_t uncovered; /* receipts beyond the checkpoint (none yet) */
     bool fork;          /* the checkpoint does not extend the one held */
+    /* With a witness key: */
+    bool cosigned;     /* the hub kept this office's cosignature */
+    bool not_cosigned; /* refused: older than held, or the hub said no */
+    uint64_t cosigs;   /* cosignatures the hub now keeps of it */
 } jk_proofs_stats_t;
 
 /* Proves receipts: only those without a kept proof, or with all, every
    STORED receipt again against the newest checkpoint (receipts
-   --verify). Messages for the operator go to out. Returns JK_OK;
+   --verify); with config->witness_only none (the checkpoint is fetched,
+   checked, kept and cosigned). Messages for the operator go to out.
+   Returns JK_OK;
    JK_TEMPORARY when the query endpoint did not answer in time; JK_INVALID
    on a fork or a proof that does not verify (evidence kept in table
    forks, said on out); JK_IO. */

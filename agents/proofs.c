@@ -6,6 +6,7 @@
 #include "jk_merkle.h"
 #include "jk_note.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,9 +236,12 @@ static int s_extends (s_prover_t *p, const jk_checkpoint_t *held,
 }
 
 /* Fetches a checkpoint covering the log (CHECKPOINT), checks it and its
-   consistency with the one held, and keeps it. */
-static int s_checkpoint (s_prover_t *p, jk_checkpoint_t *cp, char **note_out)
+   consistency with the one held, and keeps it. *held_size: the newest
+   held before (0 when none). */
+static int s_checkpoint (s_prover_t *p, jk_checkpoint_t *cp, char **note_out,
+                         uint64_t *held_size)
 {
+    *held_size = 0;
     zmsg_t *msg = jk_wire_new ("CHECKPOINT");
     zmsg_send (&msg, p->sock);
     int rc = JK_OK;
@@ -256,6 +260,7 @@ static int s_checkpoint (s_prover_t *p, jk_checkpoint_t *cp, char **note_out)
         rc = s_trusted (p, held_note, strlen (held_note), held);
         if (rc == JK_OK)
             rc = s_extends (p, held, held_note, cp, note);
+        *held_size = held->size;
         free (held);
     }
     free (held_note);
@@ -420,6 +425,76 @@ static int64_t s_chunk (s_prover_t *p, bool all, const jk_checkpoint_t *cp,
     return *rc == JK_OK ? rows : -1;
 }
 
+/* The office as a witness: cosigns the checkpoint it checked (cp, note)
+   when it is not older than the newest it held before, and sends the
+   cosignature to the hub. JK_OK (cosigned, or refused with the reason
+   said), JK_IO, JK_TEMPORARY. */
+static int s_witness (s_prover_t *p, const jk_checkpoint_t *cp,
+                      const char *note, uint64_t held_size)
+{
+    char name[JK_NOTE_NAME_MAX], why[320];
+    uint8_t seed[32];
+    int type = 0;
+    if (jk_note_skey_load (p->config->witness_key, name, &type, seed, why,
+                           sizeof why) != JK_OK) {
+        fprintf (p->out, "witness: --witness-key: %s\n", why);
+        return JK_IO;
+    }
+    if (type != JK_NOTE_TYPE_COSIG) {
+        fprintf (p->out,
+                 "witness: --witness-key: %s is the log's key (type 01), not "
+                 "a witness key (jejak-keys witness-key)\n",
+                 p->config->witness_key);
+        OPENSSL_cleanse (seed, sizeof seed);
+        return JK_IO;
+    }
+    if (cp->size < held_size) {
+        fprintf (p->out,
+                 "witness: not cosigned: the hub's checkpoint of %llu records "
+                 "is older than the one of %llu this office holds\n",
+                 (unsigned long long)cp->size, (unsigned long long)held_size);
+        p->stats->not_cosigned = true;
+        OPENSSL_cleanse (seed, sizeof seed);
+        return JK_OK;
+    }
+    char *cosigned = jk_note_cosign (note, cp, name, seed,
+                                     (uint64_t)(jk_clock_now_ms () / 1000));
+    OPENSSL_cleanse (seed, sizeof seed);
+    if (!cosigned) {
+        fprintf (p->out, "witness: the checkpoint could not be cosigned\n");
+        return JK_IO;
+    }
+    zmsg_t *msg = jk_wire_new ("COSIGN");
+    zmsg_addstr (msg, cosigned);
+    free (cosigned);
+    zmsg_send (&msg, p->sock);
+    int rc = JK_OK;
+    zmsg_t *reply = s_reply (p, "COSIGNED", &rc);
+    if (!reply) {
+        if (rc == JK_IO) {
+            p->stats->not_cosigned = true;
+            return JK_OK;
+        }
+        return rc;
+    }
+    uint64_t size = 0, held = 0;
+    if (jk_wire_pop_u64 (reply, &size) != 0 ||
+        jk_wire_pop_u64 (reply, &held) != 0 || size != cp->size) {
+        zmsg_destroy (&reply);
+        fprintf (p->out, "witness: the hub's COSIGNED answer is malformed\n");
+        return JK_IO;
+    }
+    zmsg_destroy (&reply);
+    p->stats->cosigned = true;
+    p->stats->cosigs = held;
+    fprintf (p->out,
+             "witness: cosigned the checkpoint of %llu records as %s; the hub "
+             "keeps %llu cosignature%s of it\n",
+             (unsigned long long)size, name, (unsigned long long)held,
+             held == 1 ? "" : "s");
+    return JK_OK;
+}
+
 int jk_proofs_run (jk_outbox_t *outbox, const jk_proofs_config_t *config,
                    bool all, jk_proofs_stats_t *stats, FILE *out)
 {
@@ -451,9 +526,13 @@ int jk_proofs_run (jk_outbox_t *outbox, const jk_proofs_config_t *config,
     p.mh = jk_mhash_new ();
     jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
     char *note = NULL;
-    int rc = s_checkpoint (&p, cp, &note);
-    if (rc == JK_OK) {
+    uint64_t held_size = 0;
+    int rc = s_checkpoint (&p, cp, &note, &held_size);
+    if (rc == JK_OK)
         stats->size = cp->size;
+    if (rc == JK_OK && config->witness_key)
+        rc = s_witness (&p, cp, note, held_size);
+    if (rc == JK_OK && !config->witness_only) {
         uint64_t after = 0;
         int64_t rows;
         while ((rows = s_chunk (&p, all, cp, note, &after, &rc)) > 0)

@@ -66,17 +66,19 @@ int jk_note_verify (const jk_checkpoint_t *checkpoint, const char *name,
                     int type, const uint8_t pub[32], uint64_t *timestamp);
 
 /* A signer key "PRIVATE+KEY+name+hex(key ID)+base64(type || seed)", the
-   signed-note form of a private key (the log's key file, jejak-keys
-   log-key), with type 0x01. Format: out of at least 256 bytes. Parse:
-   JK_OK, or JK_INVALID naming the rule in err. */
-void jk_note_skey_format (const char *name, const uint8_t seed[32], char *out,
-                          size_t out_size);
+   signed-note form of a private key: type 0x01 for the log's key
+   (jejak-keys log-key), 0x04 for a witness's (jejak-keys witness-key);
+   the key ID is of that type. Format: out of at least 256 bytes. Parse:
+   JK_OK with *type, or JK_INVALID naming the rule in err. */
+void jk_note_skey_format (const char *name, int type, const uint8_t seed[32],
+                          char *out, size_t out_size);
 int jk_note_skey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
-                        uint8_t seed[32], char *err, size_t err_size);
+                        int *type, uint8_t seed[32], char *err,
+                        size_t err_size);
 /* Reads a signer key file (one line, as jk_note_skey_format): JK_OK;
    JK_IO when it cannot be read or others may read it (mode beyond 0600);
    JK_INVALID naming the rule. err names the file. */
-int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX],
+int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX], int *type,
                        uint8_t seed[32], char *err, size_t err_size);
 /* A new random Ed25519 seed (OpenSSL's RAND). JK_OK or JK_IO. */
 int jk_note_keygen (uint8_t seed[32]);
@@ -102,6 +104,21 @@ int jk_checkpoint_trusted (const jk_checkpoint_t *checkpoint,
                            const jk_note_signer_t *log,
                            const jk_note_signer_t *witnesses, int count,
                            int quorum, char *err, size_t err_size);
+
+/* A list of verifier keys of one type, separated by commas, spaces or
+   line ends (as a file of one key per line reads), into out (at most
+   max). JK_OK with *count, or JK_INVALID naming the key and the rule in
+   err (a key of another type, more than max, a repeated name). */
+int jk_note_signers_parse (const char *list, int type, jk_note_signer_t *out,
+                           int max, int *count, char *err, size_t err_size);
+
+/* A witness's cosignature line of checkpoint (tlog-cosignature v1) by key
+   (name, seed) at time (seconds since 1970), appended to the note text:
+   a heap string, the note with one more signature line; NULL when the
+   note would exceed JK_NOTE_MAX or JK_NOTE_SIGS_MAX lines, or signing
+   failed. */
+char *jk_note_cosign (const char *note, const jk_checkpoint_t *checkpoint,
+                      const char *name, const uint8_t seed[32], uint64_t time);
 
 /* A verifier key "name+hex(key ID)+base64(type || pub)" (C2SP vkey),
    parsed. JK_OK or JK_INVALID with err. */

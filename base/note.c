@@ -361,6 +361,64 @@ int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
     return JK_OK;
 }
 
+int jk_note_signers_parse (const char *list, int type, jk_note_signer_t *out,
+                           int max, int *count, char *err, size_t err_size)
+{
+    *count = 0;
+    const char *p = list;
+    while (*p) {
+        size_t skip = strspn (p, ", \t\r\n");
+        p += skip;
+        size_t len = strcspn (p, ", \t\r\n");
+        if (len == 0)
+            break;
+        char key[512], why[200];
+        if (len >= sizeof key)
+            return s_fail (err, err_size,
+                           "verifier key %d: longer than 511 bytes",
+                           *count + 1);
+        memcpy (key, p, len);
+        key[len] = 0;
+        p += len;
+        if (*count == max)
+            return s_fail (err, err_size, "more than %d verifier keys", max);
+        jk_note_signer_t *signer = &out[*count];
+        memset (signer, 0, sizeof *signer);
+        if (jk_note_vkey_parse (key, signer->name, &signer->type, signer->pub,
+                                why, sizeof why) != JK_OK)
+            return s_fail (err, err_size, "verifier key %d: %s", *count + 1,
+                           why);
+        if (signer->type != type)
+            return s_fail (err, err_size,
+                           "verifier key %d (%s) has type %02x, %02x "
+                           "expected",
+                           *count + 1, signer->name, signer->type, type);
+        for (int i = 0; i < *count; i++)
+            if (strcmp (out[i].name, signer->name) == 0)
+                return s_fail (err, err_size,
+                               "verifier key %d: the name %s is given twice",
+                               *count + 1, signer->name);
+        (*count)++;
+    }
+    return JK_OK;
+}
+
+char *jk_note_cosign (const char *note, const jk_checkpoint_t *checkpoint,
+                      const char *name, const uint8_t seed[32], uint64_t time)
+{
+    if (checkpoint->sig_count >= JK_NOTE_SIGS_MAX)
+        return NULL;
+    char *line = jk_note_sign_line (checkpoint->body, checkpoint->body_len,
+                                    name, JK_NOTE_TYPE_COSIG, seed, time);
+    if (!line)
+        return NULL;
+    char *out = NULL;
+    if (strlen (note) + strlen (line) <= JK_NOTE_MAX)
+        out = jk_sprintf ("%s%s", note, line);
+    free (line);
+    return out;
+}
+
 void jk_note_vkey_format (const char *name, int type, const uint8_t pub[32],
                           char *out, size_t out_size)
 {
@@ -409,16 +467,16 @@ int jk_checkpoint_trusted (const jk_checkpoint_t *checkpoint,
 
 #define S_SKEY_PREFIX "PRIVATE+KEY+"
 
-void jk_note_skey_format (const char *name, const uint8_t seed[32], char *out,
-                          size_t out_size)
+void jk_note_skey_format (const char *name, int type, const uint8_t seed[32],
+                          char *out, size_t out_size)
 {
     uint8_t pub[32], id[4], key[33];
     if (jk_note_public (seed, pub) != JK_OK) {
         snprintf (out, out_size, "%s", "");
         return;
     }
-    jk_note_key_id (name, JK_NOTE_TYPE_ED25519, pub, id);
-    key[0] = JK_NOTE_TYPE_ED25519;
+    jk_note_key_id (name, type, pub, id);
+    key[0] = (uint8_t)type;
     memcpy (key + 1, seed, 32);
     char hex[9], b64[64];
     jk_hex_format (id, 4, hex);
@@ -427,7 +485,7 @@ void jk_note_skey_format (const char *name, const uint8_t seed[32], char *out,
 }
 
 int jk_note_skey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
-                        uint8_t seed[32], char *err, size_t err_size)
+                        int *type, uint8_t seed[32], char *err, size_t err_size)
 {
     size_t prefix = strlen (S_SKEY_PREFIX);
     if (strncmp (text, S_SKEY_PREFIX, prefix) != 0)
@@ -450,25 +508,29 @@ int jk_note_skey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
     hex[8] = 0;
     int n = s_unb64 (plus2 + 1, strlen (plus2 + 1), key);
     if (jk_hex_parse (hex, id, 4) != JK_OK || n != 33 ||
-        key[0] != JK_NOTE_TYPE_ED25519 || jk_note_public (key + 1, pub))
+        (key[0] != JK_NOTE_TYPE_ED25519 && key[0] != JK_NOTE_TYPE_COSIG) ||
+        jk_note_public (key + 1, pub))
         return s_fail (err, err_size,
                        "signer key must carry 8 hex digits and base64 of "
-                       "the type byte 01 and a 32-byte Ed25519 seed");
-    jk_note_key_id (name, JK_NOTE_TYPE_ED25519, pub, want);
+                       "the type byte (01 or 04) and a 32-byte Ed25519 "
+                       "seed");
+    jk_note_key_id (name, key[0], pub, want);
     if (memcmp (id, want, 4))
         return s_fail (err, err_size,
                        "signer key: the key ID does not match the name and "
                        "key");
     memcpy (seed, key + 1, 32);
+    *type = key[0];
+    OPENSSL_cleanse (key, sizeof key);
     return JK_OK;
 }
 
-int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX],
+int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX], int *type,
                        uint8_t seed[32], char *err, size_t err_size)
 {
     FILE *file = fopen (path, "r");
     if (!file) {
-        snprintf (err, err_size, "cannot read the log key %s: %s", path,
+        snprintf (err, err_size, "cannot read the key %s: %s", path,
                   strerror (errno));
         return JK_IO;
     }
@@ -478,7 +540,7 @@ int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX],
     int rc = JK_OK;
     if (fstat (fileno (file), &st) == 0 && (st.st_mode & 077)) {
         snprintf (err, err_size,
-                  "the log key %s may be read by others (mode %04o): "
+                  "the key %s may be read by others (mode %04o): "
                   "chmod 600 %s",
                   path, (unsigned)(st.st_mode & 07777), path);
         rc = JK_IO;
@@ -489,10 +551,11 @@ int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX],
             text[--n] = 0;
     }
     fclose (file);
-    if (rc == JK_OK && jk_note_skey_parse (text, name, seed, err, err_size)) {
+    if (rc == JK_OK &&
+        jk_note_skey_parse (text, name, type, seed, err, err_size)) {
         char why[256];
         snprintf (why, sizeof why, "%s", err);
-        snprintf (err, err_size, "the log key %s: %s", path, why);
+        snprintf (err, err_size, "the key %s: %s", path, why);
         rc = JK_INVALID;
     }
     OPENSSL_cleanse (text, sizeof text);

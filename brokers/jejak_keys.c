@@ -20,7 +20,10 @@ static const jk_opt_t s_options[] = {
      "enrol: registration, attendance, scoring, or all (DINAS only)", false},
     {"device", NULL, NULL, "enrol: device name, 1-32 of A-Z a-z 0-9 . _ -",
      false},
-    {"name", NULL, NULL, "reader: name of the board or auditor", false},
+    {"name", NULL, NULL,
+     "reader: name of the board or auditor; witness-key: the witness's key "
+     "name (e.g. 32.03.10/saksi)",
+     false},
     {"area", NULL, NULL,
      "link: the forwarding hub's kabupaten (32.03) or province (32) code",
      false},
@@ -31,7 +34,9 @@ static const jk_opt_t s_options[] = {
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
     {"force", NULL, NULL,
-     "init, log-key: replace an existing broker key pair or log key", true},
+     "init, log-key, witness-key: replace an existing broker key pair, log "
+     "key or witness key",
+     true},
 };
 
 static void s_usage (jk_opts_t *opts, FILE *out)
@@ -67,6 +72,15 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "offices and auditors)\n"
              "  log-vkey --dir DIR           print the log's verifier key "
              "(C2SP vkey)\n"
+             "  witness-key --dir DIR --name NAME [--force]\n"
+             "                               an office's key to cosign "
+             "checkpoints:\n"
+             "                               DIR/witness.key (0600) and "
+             "DIR/witness.vkey (give\n"
+             "                               it to the dinas and to "
+             "auditors)\n"
+             "  witness-vkey --dir DIR       print the witness's verifier "
+             "key\n"
              "  list --dir DIR               office, domain, device, "
              "fingerprint, revoked\n"
              "  revoke --dir DIR KEY         KEY: fingerprint, "
@@ -197,6 +211,25 @@ int main (int argc, char **argv)
     } else if (streq (command, "log-vkey")) {
         char vkey[256];
         rc = jk_keys_log_vkey (dir, vkey, sizeof vkey, err, sizeof err);
+        if (rc == JK_OK)
+            printf ("%s\n", vkey);
+    } else if (streq (command, "witness-key")) {
+        const char *name = s_need (opts, "name", command);
+        if (!name)
+            goto cleanup;
+        char vkey[256];
+        rc = jk_keys_witness (dir, name, jk_opts_on (opts, "force"), vkey,
+                              sizeof vkey, err, sizeof err);
+        if (rc == JK_OK)
+            printf ("witness key: %s/%s (secret, 0600: the office cosigns "
+                    "checkpoints with it)\nverifier key (%s/%s; give it to "
+                    "the dinas for jejak-hub --witnesses, and to "
+                    "auditors):\n%s\n",
+                    dir, JK_KEYS_WITNESS_SECRET, dir, JK_KEYS_WITNESS_PUBLIC,
+                    vkey);
+    } else if (streq (command, "witness-vkey")) {
+        char vkey[256];
+        rc = jk_keys_witness_vkey (dir, vkey, sizeof vkey, err, sizeof err);
         if (rc == JK_OK)
             printf ("%s\n", vkey);
     } else if (streq (command, "list")) {

@@ -14,20 +14,27 @@
       DIR/log.key             the log's checkpoint signing key (0600,
                               signed-note "PRIVATE+KEY+..." form)
       DIR/log.vkey            its verifier key (0644, C2SP vkey: give it
-                              to offices and auditors) */
+                              to offices and auditors)
+      DIR/witness.key         an office's witness key, to cosign
+                              checkpoints (0600, "PRIVATE+KEY+..." with
+                              type 04), in the office's own keys directory
+      DIR/witness.vkey        its verifier key (0644: give it to the dinas
+                              for jejak-hub --witnesses, and to auditors) */
 #ifndef JK_KEYS_H
 #define JK_KEYS_H
 
 #include <czmq.h>
 #include <stdbool.h>
 
-#define JK_KEYS_BROKER_SECRET "broker.key"
-#define JK_KEYS_BROKER_PUBLIC "broker.pub"
-#define JK_KEYS_OFFICES       "offices"
-#define JK_KEYS_ISSUED        "issued"
-#define JK_KEYS_REVOKED       "revoked"
-#define JK_KEYS_LOG_SECRET    "log.key"
-#define JK_KEYS_LOG_PUBLIC    "log.vkey"
+#define JK_KEYS_BROKER_SECRET  "broker.key"
+#define JK_KEYS_BROKER_PUBLIC  "broker.pub"
+#define JK_KEYS_OFFICES        "offices"
+#define JK_KEYS_ISSUED         "issued"
+#define JK_KEYS_REVOKED        "revoked"
+#define JK_KEYS_LOG_SECRET     "log.key"
+#define JK_KEYS_LOG_PUBLIC     "log.vkey"
+#define JK_KEYS_WITNESS_SECRET "witness.key"
+#define JK_KEYS_WITNESS_PUBLIC "witness.vkey"
 /* The checkpoints' origin line (and the log key's name) unless
    jejak-keys log-key --origin says otherwise. */
 #define JK_KEYS_LOG_ORIGIN "jejak.cianjurkab.go.id/log"
@@ -73,6 +80,15 @@ int jk_keys_log (const char *dir, const char *origin, bool force, char *vkey,
    key), JK_INVALID or JK_IO with err. */
 int jk_keys_log_vkey (const char *dir, char *vkey, size_t vkey_size, char *err,
                       size_t err_size);
+/* A witness's Ed25519 cosigning key named name (same rules as an
+   origin): DIR/witness.key (0600, type 04) and DIR/witness.vkey (0644).
+   Refuses an existing key unless force. JK_OK, JK_INVALID (name),
+   JK_CONFLICT or JK_IO with err. */
+int jk_keys_witness (const char *dir, const char *name, bool force, char *vkey,
+                     size_t vkey_size, char *err, size_t err_size);
+/* The verifier key of DIR/witness.key into vkey (as jk_keys_log_vkey). */
+int jk_keys_witness_vkey (const char *dir, char *vkey, size_t vkey_size,
+                          char *err, size_t err_size);
 
 /* Enrols an office device: office is a kecamatan code of the reference
    data or DINAS; domain is registration, attendance, scoring, or all

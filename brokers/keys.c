@@ -222,35 +222,27 @@ static int s_write_text (const char *path, const char *text, mode_t mode,
     return ok ? JK_OK : JK_IO;
 }
 
-int jk_keys_log (const char *dir, const char *origin, bool force, char *vkey,
-                 size_t vkey_size, char *err, size_t err_size)
+/* A signed-note key of type (log 0x01, witness 0x04) named name:
+   DIR/secret_file (0600) and DIR/public_file (0644, its verifier key). */
+static int s_note_key (const char *dir, const char *name, int type,
+                       const char *secret_file, const char *public_file,
+                       bool force, char *vkey, size_t vkey_size, char *err,
+                       size_t err_size)
 {
-    assert (dir);
-    origin = origin ? origin : JK_KEYS_LOG_ORIGIN;
-    size_t len = strlen (origin);
-    bool name_ok = len > 0 && len < JK_NOTE_NAME_MAX;
-    for (size_t i = 0; name_ok && i < len; i++)
-        name_ok = (unsigned char)origin[i] > 0x20 && origin[i] != 0x7f &&
-                  origin[i] != '+';
-    if (!name_ok) {
-        s_fail (err, err_size,
-                "--origin must be 1-127 bytes without spaces, '+' or "
-                "control bytes (e.g. %s)",
-                JK_KEYS_LOG_ORIGIN);
-        return JK_INVALID;
-    }
     int rc = s_layout (dir, err, err_size);
     if (rc)
         return rc;
-    char *secret = jk_sprintf ("%s/%s", dir, JK_KEYS_LOG_SECRET);
-    char *public = jk_sprintf ("%s/%s", dir, JK_KEYS_LOG_PUBLIC);
+    char *secret = jk_sprintf ("%s/%s", dir, secret_file);
+    char *public = jk_sprintf ("%s/%s", dir, public_file);
     uint8_t seed[32], pub[32];
     char text[256];
     if (!force && (s_exists (secret) || s_exists (public))) {
         s_fail (err, err_size,
-                "%s already holds a log key (log-key --force replaces it; "
-                "every office and auditor then needs the new %s)",
-                dir, JK_KEYS_LOG_PUBLIC);
+                "%s already holds %s (%s --force replaces it; every "
+                "verifier then needs the new %s)",
+                dir, secret_file,
+                type == JK_NOTE_TYPE_COSIG ? "witness-key" : "log-key",
+                public_file);
         rc = JK_CONFLICT;
         goto cleanup;
     }
@@ -259,9 +251,9 @@ int jk_keys_log (const char *dir, const char *origin, bool force, char *vkey,
         rc = JK_IO;
         goto cleanup;
     }
-    jk_note_skey_format (origin, seed, text, sizeof text);
+    jk_note_skey_format (name, type, seed, text, sizeof text);
     rc = s_write_text (secret, text, 0600, err, err_size);
-    jk_note_vkey_format (origin, JK_NOTE_TYPE_ED25519, pub, vkey, vkey_size);
+    jk_note_vkey_format (name, type, pub, vkey, vkey_size);
     if (rc == JK_OK)
         rc = s_write_text (public, vkey, 0644, err, err_size);
 cleanup:
@@ -272,25 +264,90 @@ cleanup:
     return rc;
 }
 
-int jk_keys_log_vkey (const char *dir, char *vkey, size_t vkey_size, char *err,
-                      size_t err_size)
+/* The verifier key of DIR/secret_file, a key of type. */
+static int s_note_vkey (const char *dir, const char *secret_file, int type,
+                        char *vkey, size_t vkey_size, char *err,
+                        size_t err_size)
 {
-    char *secret = jk_sprintf ("%s/%s", dir, JK_KEYS_LOG_SECRET);
+    char *secret = jk_sprintf ("%s/%s", dir, secret_file);
     char name[JK_NOTE_NAME_MAX];
     uint8_t seed[32], pub[32];
+    int held = 0;
     int rc = s_exists (secret) ? JK_OK : JK_NOT_FOUND;
     if (rc == JK_NOT_FOUND)
-        s_fail (err, err_size,
-                "%s has no log key (make one: jejak-keys "
-                "log-key --dir %s)",
-                dir, dir);
+        s_fail (
+            err, err_size, "%s has no %s (make one: jejak-keys %s --dir %s)",
+            dir, secret_file,
+            type == JK_NOTE_TYPE_COSIG ? "witness-key --name NAME" : "log-key",
+            dir);
     else
-        rc = jk_note_skey_load (secret, name, seed, err, err_size);
+        rc = jk_note_skey_load (secret, name, &held, seed, err, err_size);
+    if (rc == JK_OK && held != type) {
+        s_fail (err, err_size, "%s holds a key of type %02x, not %02x", secret,
+                held, type);
+        rc = JK_INVALID;
+    }
     if (rc == JK_OK && jk_note_public (seed, pub) == JK_OK)
-        jk_note_vkey_format (name, JK_NOTE_TYPE_ED25519, pub, vkey, vkey_size);
+        jk_note_vkey_format (name, type, pub, vkey, vkey_size);
     memset (seed, 0, sizeof seed);
     free (secret);
     return rc;
+}
+
+/* A key name or origin: 1-127 bytes, no space, '+' or control byte. */
+static bool s_note_name_ok (const char *name)
+{
+    size_t len = strlen (name);
+    bool ok = len > 0 && len < JK_NOTE_NAME_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (unsigned char)name[i] > 0x20 && name[i] != 0x7f && name[i] != '+';
+    return ok;
+}
+
+int jk_keys_log (const char *dir, const char *origin, bool force, char *vkey,
+                 size_t vkey_size, char *err, size_t err_size)
+{
+    assert (dir);
+    origin = origin ? origin : JK_KEYS_LOG_ORIGIN;
+    if (!s_note_name_ok (origin)) {
+        s_fail (err, err_size,
+                "--origin must be 1-127 bytes without spaces, '+' or "
+                "control bytes (e.g. %s)",
+                JK_KEYS_LOG_ORIGIN);
+        return JK_INVALID;
+    }
+    return s_note_key (dir, origin, JK_NOTE_TYPE_ED25519, JK_KEYS_LOG_SECRET,
+                       JK_KEYS_LOG_PUBLIC, force, vkey, vkey_size, err,
+                       err_size);
+}
+
+int jk_keys_log_vkey (const char *dir, char *vkey, size_t vkey_size, char *err,
+                      size_t err_size)
+{
+    return s_note_vkey (dir, JK_KEYS_LOG_SECRET, JK_NOTE_TYPE_ED25519, vkey,
+                        vkey_size, err, err_size);
+}
+
+int jk_keys_witness (const char *dir, const char *name, bool force, char *vkey,
+                     size_t vkey_size, char *err, size_t err_size)
+{
+    assert (dir);
+    if (!name || !s_note_name_ok (name)) {
+        s_fail (err, err_size,
+                "--name must be 1-127 bytes without spaces, '+' or control "
+                "bytes (e.g. 32.03.10/saksi)");
+        return JK_INVALID;
+    }
+    return s_note_key (dir, name, JK_NOTE_TYPE_COSIG, JK_KEYS_WITNESS_SECRET,
+                       JK_KEYS_WITNESS_PUBLIC, force, vkey, vkey_size, err,
+                       err_size);
+}
+
+int jk_keys_witness_vkey (const char *dir, char *vkey, size_t vkey_size,
+                          char *err, size_t err_size)
+{
+    return s_note_vkey (dir, JK_KEYS_WITNESS_SECRET, JK_NOTE_TYPE_COSIG, vkey,
+                        vkey_size, err, err_size);
 }
 
 /* Makes and writes one client certificate named stem. */

@@ -3,6 +3,7 @@
     first. Parses options, starts both, waits for SIGINT/SIGTERM, stops
     them (store first, so its last batch is committed and answered). */
 #include "jk_broker.h"
+#include "jk_checkpoints.h"
 #include "jk_keys.h"
 #include "jk_opts.h"
 #include "jk_store.h"
@@ -38,6 +39,10 @@ static const jk_opt_t s_options[] = {
     {"checkpoint-key", "JEJAK_CHECKPOINT_KEY", NULL,
      "sign checkpoints of the log with this key file (jejak-keys log-key; "
      "default: KEYS/log.key when --keys holds one)",
+     false},
+    {"witnesses", "JEJAK_WITNESSES", NULL,
+     "verifier keys of the witnesses whose cosignatures the hub keeps and "
+     "serves (COSIGN), separated by commas, or a file of one per line",
      false},
     {"checkpoint-every", "JEJAK_CHECKPOINT_EVERY", "10",
      "seconds: a signed checkpoint at most this long after any commit", false},
@@ -120,6 +125,7 @@ int main (int argc, char **argv)
     int status = 0;
     zactor_t *broker = NULL, *store = NULL;
     char *cert_path = NULL, *keys_dir = NULL, *log_key = NULL;
+    char *witnesses = NULL;
     uint64_t hwm, months, every, lag_max;
     if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
         status = s_usage_error (err);
@@ -151,6 +157,15 @@ int main (int argc, char **argv)
     if (jk_parse_u64 (jk_opts_get (opts, "projection-lag-max"), &lag_max) ||
         lag_max == 0 || lag_max > 100000000) {
         status = s_usage_error ("--projection-lag-max must be 1 to 100000000");
+        goto cleanup;
+    }
+    char werr[320];
+    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"), &witnesses,
+                                 werr, sizeof werr);
+    if (wrc != JK_OK) {
+        status = wrc == JK_INVALID ? s_usage_error (werr) : 1;
+        if (wrc != JK_INVALID)
+            fprintf (stderr, "jejak-hub: %s\n", werr);
         goto cleanup;
     }
     if (jk_opts_get (opts, "data-dir"))
@@ -195,6 +210,7 @@ int main (int argc, char **argv)
         sconfig.query_cert_path = cert_path;
     log_key = jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
     sconfig.log_key_path = log_key;
+    sconfig.witnesses = witnesses;
     sconfig.checkpoint_ms = (int)every * 1000;
     store = jk_store_start (&sconfig);
     if (!store) {
@@ -220,6 +236,7 @@ cleanup:
     free (cert_path);
     free (keys_dir);
     free (log_key);
+    free (witnesses);
     jk_opts_destroy (&opts);
     return status;
 }

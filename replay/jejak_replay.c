@@ -4,6 +4,7 @@
     onto a feed. Parses the command line and calls the replay and storage
     libraries; docs/AUDIT.md is its guide. */
 #include "jk_backup.h"
+#include "jk_checkpoints.h"
 #include "jk_decisions.h"
 #include "jk_rebuild.h"
 #include "jk_opts.h"
@@ -39,6 +40,10 @@
     "  prove DB POS [--checkpoint FILE] [--out FILE]\n"                        \
     "                                a proof of one record anyone can check\n" \
     "  check PROOF --log-key VKEY    check such a proof offline\n"             \
+    "  checkpoint DB [--size N] [--out FILE]\n"                                \
+    "                                a signed checkpoint the hub stored, "     \
+    "with\n"                                                                   \
+    "                                its witnesses' cosignatures\n"            \
     "exit codes: 0 ok (intact, equal), 1 tampered or different, 2 usage,\n"    \
     "            3 cannot read or write, 4 publish: no subscriber came\n"
 
@@ -240,24 +245,13 @@ static int s_checkpoint_trust (jk_opts_t *opts, const char *label,
         return JK_REPLAY_EXIT_USAGE;
     int count = 0;
     const char *list = jk_opts_get (opts, "witnesses");
-    char *copy = jk_strdup (list ? list : "");
-    for (char *save = NULL, *item = strtok_r (copy, ",", &save); item;
-         item = strtok_r (NULL, ",", &save)) {
-        if (count == JK_NOTE_SIGS_MAX) {
-            fprintf (stderr,
-                     "jejak-replay %s: --witnesses: more than 32 keys\n",
-                     s_command);
-            free (copy);
-            return JK_REPLAY_EXIT_USAGE;
-        }
-        if (s_vkey ("witnesses", item, JK_NOTE_TYPE_COSIG, &witnesses[count]) !=
-            0) {
-            free (copy);
-            return JK_REPLAY_EXIT_USAGE;
-        }
-        count++;
+    char err[320];
+    if (jk_note_signers_parse (list ? list : "", JK_NOTE_TYPE_COSIG, witnesses,
+                               JK_NOTE_SIGS_MAX, &count, err,
+                               sizeof err) != JK_OK) {
+        fprintf (stderr, "jejak-replay %s: --witnesses: %s\n", s_command, err);
+        return JK_REPLAY_EXIT_USAGE;
     }
-    free (copy);
     uint64_t quorum = 0;
     if (s_u64_flag (opts, "quorum", &quorum) != 0)
         return JK_REPLAY_EXIT_USAGE;
@@ -268,7 +262,6 @@ static int s_checkpoint_trust (jk_opts_t *opts, const char *label,
                  s_command, (unsigned long long)quorum, count);
         return JK_REPLAY_EXIT_USAGE;
     }
-    char err[200];
     if (jk_checkpoint_parse (text, size, checkpoint, err, sizeof err) !=
         JK_OK) {
         printf ("REFUSED checkpoint %s: %s\n", label, err);
@@ -929,6 +922,62 @@ static char *s_slurp (const char *path, size_t max, size_t *size)
     return text;
 }
 
+/* checkpoint DB: the newest stored checkpoint (or of --size N) with the
+   cosignatures the hub kept for it, as the hub serves it. */
+static int s_checkpoint_cmd (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"size", NULL, NULL,
+         "the checkpoint of this tree size (default: the newest)", false},
+        {"out", NULL, NULL, "write it here (default: stdout)", false},
+    };
+    int code;
+    jk_opts_t *opts =
+        s_parse ("checkpoint", spec, 2, "DB [--size N] [--out FILE]", argc,
+                 argv, 1, &code);
+    if (!opts)
+        return code;
+    const char *path = jk_opts_arg (opts, 0);
+    uint64_t size = 0;
+    if (s_u64_flag (opts, "size", &size) != 0) {
+        jk_opts_destroy (&opts);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    sqlite3 *db = NULL;
+    char *note = NULL;
+    code = JK_REPLAY_EXIT_IO;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_exec (db, "SELECT 1 FROM log LIMIT 0", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        fprintf (stderr, "jejak-replay checkpoint: cannot read the log in %s\n",
+                 path);
+        goto done;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    note = jk_opts_get (opts, "size") ? jk_checkpoint_stored (db, size)
+                                      : jk_checkpoint_newest (db);
+    if (!note) {
+        fprintf (stderr,
+                 "jejak-replay checkpoint: %s holds no signed checkpoint%s\n",
+                 path, jk_opts_get (opts, "size") ? " of that size" : "");
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    const char *out_path = jk_opts_get (opts, "out");
+    FILE *out = out_path ? fopen (out_path, "w") : stdout;
+    if (!out || fputs (note, out) == EOF || (out_path && fclose (out) != 0)) {
+        fprintf (stderr, "jejak-replay checkpoint: cannot write %s\n",
+                 out_path ? out_path : "stdout");
+        goto done;
+    }
+    code = JK_REPLAY_EXIT_OK;
+done:
+    free (note);
+    sqlite3_close (db);
+    jk_opts_destroy (&opts);
+    return code;
+}
+
 /* prove DB POS: the record's entry, its path in the tree of a signed
    checkpoint (the newest stored one covering POS, or --checkpoint FILE)
    and that checkpoint, as one jejak-proof/1 text. */
@@ -977,16 +1026,15 @@ static int s_prove (int argc, char **argv)
             fprintf (stderr, "jejak-replay prove: cannot read %s\n", given);
             goto done;
         }
-    } else if (sqlite3_prepare_v2 (db,
-                                   "SELECT note FROM checkpoint WHERE size >= ?"
-                                   " ORDER BY size DESC LIMIT 1",
-                                   -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
-        if (sqlite3_step (st) == SQLITE_ROW)
-            note = jk_strdup ((const char *)sqlite3_column_text (st, 0));
-        sqlite3_finalize (st);
-        st = NULL;
+    } else {
+        /* The newest, with the witnesses' cosignatures kept for it. */
+        note = jk_checkpoint_newest (db);
         note_len = note ? strlen (note) : 0;
+        if (note && (jk_checkpoint_parse (note, note_len, cp, NULL, 0) ||
+                     cp->size < pos)) {
+            free (note);
+            note = NULL;
+        }
     }
     char err[256] = "";
     if (!note) {
@@ -1196,10 +1244,11 @@ int main (int argc, char **argv)
     static const struct {
         const char *name;
         int (*run) (int argc, char **argv);
-    } commands[] = {
-        {"verify", s_verify}, {"head", s_head},     {"rebuild", s_rebuild},
-        {"diff", s_diff},     {"export", s_export}, {"publish", s_publish},
-        {"backup", s_backup}, {"prove", s_prove},   {"check", s_check}};
+    } commands[] = {{"verify", s_verify},   {"head", s_head},
+                    {"rebuild", s_rebuild}, {"diff", s_diff},
+                    {"export", s_export},   {"publish", s_publish},
+                    {"backup", s_backup},   {"prove", s_prove},
+                    {"check", s_check},     {"checkpoint", s_checkpoint_cmd}};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp (command, commands[i].name) == 0) {
             s_command = commands[i].name;

@@ -2,6 +2,7 @@
     backend. Parses options, starts the store actor, waits for SIGINT or
     SIGTERM, stops it. Exit codes: 0 clean stop, 1 runtime failure, 2
     usage. */
+#include "jk_checkpoints.h"
 #include "jk_opts.h"
 #include "jk_projection_table.h"
 #include "jk_store.h"
@@ -38,6 +39,10 @@ static const jk_opt_t s_options[] = {
     {"checkpoint-key", "JEJAK_CHECKPOINT_KEY", NULL,
      "sign checkpoints of the log with this key file (jejak-keys log-key; "
      "default: KEYS/log.key when --keys holds one)",
+     false},
+    {"witnesses", "JEJAK_WITNESSES", NULL,
+     "verifier keys of the witnesses whose cosignatures the hub keeps and "
+     "serves (COSIGN), separated by commas, or a file of one per line",
      false},
     {"checkpoint-every", "JEJAK_CHECKPOINT_EVERY", "10",
      "seconds: a signed checkpoint at most this long after any commit", false},
@@ -171,6 +176,17 @@ int main (int argc, char **argv)
     char *log_key =
         jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
     config.log_key_path = log_key;
+    char *witnesses = NULL;
+    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"), &witnesses,
+                                 err, sizeof err);
+    if (wrc != JK_OK) {
+        fprintf (stderr, "jejak-store: %s (see --help)\n", err);
+        free (keys_cert);
+        free (log_key);
+        jk_opts_destroy (&opts);
+        return wrc == JK_INVALID ? 2 : 1;
+    }
+    config.witnesses = witnesses;
     if (config.query && !jk_endpoint_is_local (config.query) &&
         !config.query_cert_path) {
         fprintf (stderr,
@@ -192,6 +208,7 @@ int main (int argc, char **argv)
         zactor_destroy (&auth);
         free (keys_cert);
         free (log_key);
+        free (witnesses);
         jk_opts_destroy (&opts);
         return 1;
     }
@@ -202,6 +219,7 @@ int main (int argc, char **argv)
         zactor_destroy (&auth);
         free (keys_cert);
         free (log_key);
+        free (witnesses);
         jk_opts_destroy (&opts);
         return 1;
     }
@@ -227,6 +245,7 @@ int main (int argc, char **argv)
     zactor_destroy (&auth);
     free (keys_cert);
     free (log_key);
+    free (witnesses);
     jk_opts_destroy (&opts);
     return status;
 }

@@ -20,6 +20,10 @@ typedef struct {
     /* The log key (jejak-keys log-key) to sign checkpoints with; NULL:
        none are signed. */
     const char *log_key_path;
+    /* Verifier keys of the witnesses whose cosignatures the store keeps
+       (COSIGN on the query endpoint): jk_note_signers_parse text; NULL:
+       none. */
+    const char *witnesses;
     /* Sign a checkpoint at most this long after a record is committed;
        0 = JK_CHECKPOINT_EVERY_MS. */
     int checkpoint_ms;

@@ -1,7 +1,7 @@
 /*  query.c - the store's query endpoint (jk_store.h, jk_query_start): a
     ROUTER served by its own actor and read-only SQLite connection, so
     catch-up never blocks the writer. HEAD, SINCE with credit, SNAPSHOT,
-    GAPS, STATS, CHECKPOINT and PROOF. Started by the store actor; late
+    GAPS, STATS, CHECKPOINT, COSIGN and PROOF. Started by the store actor; late
     joiners, replicas, offices and auditors are its clients. */
 #include "jk_checkpoints.h"
 #include "jk_log.h"
@@ -130,9 +130,33 @@ static void s_on_head (s_query_t *self, zframe_t *routing)
 
 /* CHECKPOINT: the store signs one of its committed tree (unless the
    newest covers it) and the answer waits for it; without a signer, the
-   newest stored one. */
-static void s_on_checkpoint (s_query_t *self, zframe_t *routing)
+   newest stored one. CHECKPOINT size: the stored checkpoint of that tree
+   size, with its cosignatures. */
+static void s_on_checkpoint (s_query_t *self, zframe_t *routing, zmsg_t *msg)
 {
+    uint64_t size = 0;
+    if (zmsg_size (msg) > 1 ||
+        (zmsg_size (msg) == 1 && jk_wire_pop_u64 (msg, &size) != 0)) {
+        s_error (self, routing, "E_PROTOCOL",
+                 "CHECKPOINT takes no argument frame or one [size u64]: "
+                 "[JEJAK/1][CHECKPOINT][size u64]");
+        return;
+    }
+    if (size > 0) {
+        char *note = jk_checkpoint_stored (self->db, size);
+        char why[120];
+        snprintf (why, sizeof why, "no checkpoint of %llu records was signed",
+                  (unsigned long long)size);
+        if (!note)
+            s_error (self, routing, "E_NO_CHECKPOINT", why);
+        else {
+            zmsg_t *reply = jk_wire_new ("CHECKPOINT");
+            zmsg_addstr (reply, note);
+            s_reply (self, routing, &reply);
+        }
+        free (note);
+        return;
+    }
     if (self->signer) {
         zlistx_add_end (self->waiting, zframe_dup (routing));
         if (!self->asked) {
@@ -148,10 +172,67 @@ static void s_on_checkpoint (s_query_t *self, zframe_t *routing)
                  "(jejak-keys log-key, jejak-hub --checkpoint-key)");
         return;
     }
-    zmsg_t *msg = jk_wire_new ("CHECKPOINT");
-    zmsg_addstr (msg, note);
+    zmsg_t *reply = jk_wire_new ("CHECKPOINT");
+    zmsg_addstr (reply, note);
     free (note);
-    s_reply (self, routing, &msg);
+    s_reply (self, routing, &reply);
+}
+
+/* COSIGN note: a witness's cosignature of a checkpoint this hub signed,
+   handed to the store (which checks and keeps it); the answer comes back
+   through the pipe (s_cosigned). */
+static void s_on_cosign (s_query_t *self, zframe_t *routing, zmsg_t *msg)
+{
+    zframe_t *note = zmsg_pop (msg);
+    if (zframe_size (note) > JK_NOTE_MAX) {
+        zframe_destroy (&note);
+        s_error (self, routing, "E_PROTOCOL",
+                 "COSIGN note is longer than 16384 bytes");
+        return;
+    }
+    if (!self->signer) {
+        zframe_destroy (&note);
+        s_error (self, routing, "E_NO_CHECKPOINT",
+                 "this hub signs no checkpoints: there is nothing to cosign");
+        return;
+    }
+    zmsg_t *ask = zmsg_new ();
+    zmsg_addstr (ask, "COSIGN");
+    zmsg_addmem (ask, zframe_data (routing), zframe_size (routing));
+    zmsg_append (ask, &note);
+    zmsg_send (&ask, self->pipe);
+}
+
+/* The store's answer to a COSIGN: [routing][code][message][size][held]
+   (sizes in host order, from the same process). */
+static void s_cosigned (s_query_t *self, zmsg_t *msg)
+{
+    zframe_t *routing = zmsg_pop (msg);
+    char *code = zmsg_popstr (msg);
+    char *message = zmsg_popstr (msg);
+    zframe_t *size = zmsg_pop (msg);
+    zframe_t *held = zmsg_pop (msg);
+    if (routing && code && message && size && held &&
+        zframe_size (size) == sizeof (uint64_t) &&
+        zframe_size (held) == sizeof (int)) {
+        if (*code)
+            s_error (self, routing, code, message);
+        else {
+            uint64_t n;
+            int count;
+            memcpy (&n, zframe_data (size), sizeof n);
+            memcpy (&count, zframe_data (held), sizeof count);
+            zmsg_t *reply = jk_wire_new ("COSIGNED");
+            jk_wire_add_u64 (reply, n);
+            jk_wire_add_u64 (reply, (uint64_t)count);
+            s_reply (self, routing, &reply);
+        }
+    }
+    zframe_destroy (&routing);
+    zframe_destroy (&size);
+    zframe_destroy (&held);
+    free (code);
+    free (message);
 }
 
 /* The store's answer to SIGN (or news of a new checkpoint): every
@@ -612,13 +693,6 @@ static void s_on_stats_msg (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     s_on_stats (self, routing);
 }
 
-static void s_on_checkpoint_msg (s_query_t *self, zframe_t *routing,
-                                 zmsg_t *msg)
-{
-    (void)msg;
-    s_on_checkpoint (self, routing);
-}
-
 static const struct {
     const char *name;
     size_t frames;     /* argument frames after the command (SIZE_MAX:
@@ -635,7 +709,9 @@ static const struct {
     {"STATE", 2, "[JEJAK/1][STATE][chunk u64][credit u64]", s_on_state},
     {"GAPS", 0, "[JEJAK/1][GAPS]", s_on_gaps_msg},
     {"STATS", 0, "[JEJAK/1][STATS]", s_on_stats_msg},
-    {"CHECKPOINT", 0, "[JEJAK/1][CHECKPOINT]", s_on_checkpoint_msg},
+    {"CHECKPOINT", SIZE_MAX, "[JEJAK/1][CHECKPOINT][size u64, optional]",
+     s_on_checkpoint},
+    {"COSIGN", 1, "[JEJAK/1][COSIGN][note]", s_on_cosign},
     {"PROOF", SIZE_MAX, "[JEJAK/1][PROOF][INCLUSION or CONSISTENCY][u64][u64]",
      s_on_proof},
 };
@@ -660,7 +736,8 @@ static void s_router_ready (s_query_t *self)
         if (i == n) {
             snprintf (message, sizeof message,
                       "unknown command %s: expected HEAD, SINCE, CREDIT, "
-                      "SNAPSHOT, STATE, GAPS, STATS, CHECKPOINT or PROOF",
+                      "SNAPSHOT, STATE, GAPS, STATS, CHECKPOINT, COSIGN or "
+                      "PROOF",
                       command);
             s_error (self, routing, "E_UNKNOWN_COMMAND", message);
         } else if (s_commands[i].frames != SIZE_MAX &&
@@ -783,6 +860,8 @@ static bool s_pipe_ready (s_query_t *self)
         self->counters = zmsg_popstr (msg);
     } else if (streq (command, "SIGNER"))
         self->signer = true;
+    else if (streq (command, "COSIGNED"))
+        s_cosigned (self, msg);
     else if (streq (command, "CHECKPOINT")) {
         char *note = zmsg_popstr (msg);
         if (self->asked || zlistx_size (self->waiting))

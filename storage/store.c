@@ -622,11 +622,51 @@ static void s_sign (s_store_t *self, bool force)
     self->sign_asked = false;
 }
 
+/* COSIGN from the query endpoint's actor: [routing][note] of a witness;
+   the answer goes back as [COSIGNED][routing][code][message][size][held].
+   A new cosignature of the newest checkpoint is published again (the
+   broker's $checkpoint) with every cosignature kept for it. */
+static void s_cosign (s_store_t *self, zmsg_t *msg)
+{
+    zframe_t *routing = zmsg_pop (msg);
+    zframe_t *note = zmsg_pop (msg);
+    char err[320] = "";
+    uint64_t size = 0;
+    int held = 0;
+    int rc =
+        routing && note
+            ? jk_signer_cosign (self->signer, (const char *)zframe_data (note),
+                                zframe_size (note), jk_clock_now_ms (), &size,
+                                &held, err, sizeof err)
+            : JK_INVALID;
+    if (rc == JK_OK && size == jk_signer_size (self->signer)) {
+        zmsg_t *feed = jk_wire_new ("CHECKPOINT");
+        zmsg_addstr (feed, jk_signer_note (self->signer));
+        s_backend_send (self, &feed);
+    }
+    if (routing) {
+        char *space = strchr (err, ' ');
+        if (space)
+            *space = 0;
+        zmsg_t *reply = zmsg_new ();
+        zmsg_addstr (reply, "COSIGNED");
+        zmsg_append (reply, &routing);
+        zmsg_addstr (reply, rc == JK_OK ? "" : err);
+        zmsg_addstr (reply, rc == JK_OK || !space ? "" : space + 1);
+        zmsg_addmem (reply, &size, sizeof size);
+        zmsg_addmem (reply, &held, sizeof held);
+        zmsg_send (&reply, self->query);
+    }
+    zframe_destroy (&routing);
+    zframe_destroy (&note);
+}
+
 /* A message from the query endpoint's actor: SIGN asks for a checkpoint
-   of the committed tree. */
+   of the committed tree; COSIGN brings a witness's cosignature. */
 static void s_query_ready (s_store_t *self)
 {
-    char *command = zstr_recv (self->query);
+    zmsg_t *msg = zmsg_recv (self->query);
+    char *command = msg ? zmsg_popstr (msg) : NULL;
     if (command && streq (command, "SIGN") && self->signer) {
         /* The answer covers every record committed now: once the tree
            is there, the newest checkpoint when it covers the tree,
@@ -637,8 +677,10 @@ static void s_query_ready (s_store_t *self)
         if (self->tree_next < self->sign_target)
             zstr_send (self->tree, "WAKE");
         s_sign (self, false);
-    }
+    } else if (command && streq (command, "COSIGN") && self->signer)
+        s_cosign (self, msg);
     zstr_free (&command);
+    zmsg_destroy (&msg);
 }
 
 /* The projections' committed position, as the projector published it. */
@@ -1327,9 +1369,9 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         return -1;
     }
     if (config->log_key_path) {
-        self->signer =
-            jk_signer_new (jk_log_db (self->log), config->log_key_path,
-                           jk_log_head (self->log, NULL), err, sizeof err);
+        self->signer = jk_signer_new (
+            jk_log_db (self->log), config->log_key_path, config->witnesses,
+            jk_log_head (self->log, NULL), err, sizeof err);
         if (!self->signer) {
             jk_error ("store", "checkpoints: %s", err);
             return -1;
@@ -1339,10 +1381,11 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
                                   : JK_CHECKPOINT_EVERY_MS;
         jk_info ("store",
                  "checkpoints signed as %s at most %lld ms after a commit "
-                 "(newest: %llu records)",
+                 "(newest: %llu records; %d trusted witnesses)",
                  jk_signer_origin (self->signer),
                  (long long)self->sign_every_ms,
-                 (unsigned long long)jk_signer_size (self->signer));
+                 (unsigned long long)jk_signer_size (self->signer),
+                 jk_signer_witnesses (self->signer));
         /* The start checkpoint is signed and stored before the query
            endpoint opens, so HEAD never answers an empty note from a hub
            that signs. */

@@ -1,5 +1,6 @@
 /*  fuzz_note.c - libFuzzer target for the signed checkpoint parser
-    (jk_checkpoint_parse): any bytes, and when they parse, the parts must
+    (jk_checkpoint_parse), the verifier key list and signer key parsers:
+    any bytes, and when they parse, the parts must
     agree with the input (the body is its prefix, the size and root
     re-form the first lines, every signature line has a key ID), and
     verifying each signature line must answer without crashing. */
@@ -11,10 +12,35 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
+/* The same bytes as a list of verifier keys and as a signer key: a
+   count within the bound, or an error named. */
+static void s_keys (const uint8_t *data, size_t size)
+{
+    char *text = malloc (size + 1);
+    memcpy (text, data, size);
+    text[size] = 0;
+    static jk_note_signer_t list[4];
+    int count = -1, type = 0;
+    char err[320] = "", name[JK_NOTE_NAME_MAX];
+    uint8_t seed[32];
+    int rc = jk_note_signers_parse (text, JK_NOTE_TYPE_COSIG, list, 4, &count,
+                                    err, sizeof err);
+    if ((rc == JK_OK && (count < 0 || count > 4)) || (rc != JK_OK && !err[0]))
+        abort ();
+    err[0] = 0;
+    rc = jk_note_skey_parse (text, name, &type, seed, err, sizeof err);
+    if ((rc == JK_OK && type != JK_NOTE_TYPE_ED25519 &&
+         type != JK_NOTE_TYPE_COSIG) ||
+        (rc != JK_OK && !err[0]))
+        abort ();
+    free (text);
+}
+
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     static jk_checkpoint_t cp;
     char err[200];
+    s_keys (data, size);
     if (jk_checkpoint_parse ((const char *)data, size, &cp, err, sizeof err) !=
         JK_OK) {
         if (!err[0])

@@ -890,6 +890,29 @@ static void s_state_chunk_max (s_fixture_t *f, const s_limit_t *row)
     s_state_chunk (f, row, false);
 }
 
+/* A COSIGN note at the limit reaches the check of the hub (which signs
+   nothing here: E_NO_CHECKPOINT); one byte more is refused first. */
+static void s_cosign_note (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        char *note = jk_calloc (1, n);
+        memset (note, 'n', n);
+        zmsg_t *msg = jk_wire_new ("COSIGN"), *reply;
+        zmsg_addmem (msg, note, n);
+        free (note);
+        char command[16];
+        s_request (sock, &msg, command, &reply);
+        assert_string_equal (command, row->kind);
+        char *code = zmsg_popstr (reply);
+        assert_string_equal (code,
+                             n == row->value ? "E_NO_CHECKPOINT" : row->code);
+        free (code);
+        zmsg_destroy (&reply);
+    }
+    zsock_destroy (&sock);
+}
+
 /* A hub of its own, restarted with its clock behind its log. */
 static void s_store_clock (s_fixture_t *f, const s_limit_t *row)
 {
@@ -1079,6 +1102,7 @@ static const struct {
     {"since_prefix", s_since_prefix},
     {"state_chunk_min", s_state_chunk_min},
     {"state_chunk_max", s_state_chunk_max},
+    {"cosign_note", s_cosign_note},
     {"store_clock", s_store_clock},
     {"store_silence", s_store_silence},
     {"backend_queue", s_backend_queue},

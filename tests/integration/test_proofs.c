@@ -27,17 +27,25 @@ typedef struct {
     char vkey[256];
     jk_note_signer_t signer;
     pid_t pid;
+    const char *witnesses; /* --witnesses, NULL: none */
 } s_hub_t;
 
 static void s_hub_start (s_hub_t *h, const char *every, bool with_key)
 {
-    char *argv[] = {"jejak-hub",   "--db",
-                    h->db,         "--ingest",
-                    h->ingest,     "--feed",
-                    h->feed,       "--query",
-                    h->query,      "--checkpoint-every",
-                    (char *)every, with_key ? "--checkpoint-key" : NULL,
-                    h->key_file,   NULL};
+    char *argv[16] = {
+        "jejak-hub",  "--db",  h->db,     "--ingest", h->ingest,
+        "--feed",     h->feed, "--query", h->query,   "--checkpoint-every",
+        (char *)every};
+    int n = 11;
+    if (with_key) {
+        argv[n++] = "--checkpoint-key";
+        argv[n++] = h->key_file;
+    }
+    if (h->witnesses) {
+        argv[n++] = "--witnesses";
+        argv[n++] = (char *)h->witnesses;
+    }
+    argv[n] = NULL;
     size_t before = 0;
     char *text = jk_test_slurp (h->log, &before);
     free (text);
@@ -841,6 +849,306 @@ static void test_prove_and_check (void **state)
     s_client_destroy (&c);
 }
 
+/* A witness key made by jejak-keys in dir/NAME-keys: 0600 secret, its
+   verifier key (printed again by witness-vkey) into vkey. */
+static char *s_witness_key (s_hub_t *h, const char *stem, const char *name,
+                            char vkey[256])
+{
+    char *dir = jk_sprintf ("%s/%s", h->dir, stem);
+    char *out = NULL, *err = NULL;
+    char *make[] = {"jejak-keys", "witness-key", "--dir", dir,
+                    "--name",     (char *)name,  NULL};
+    assert_int_equal (jk_test_run (make, &out, &err, S_LONG_MS), 0);
+    char *key = jk_sprintf ("%s/witness.key", dir);
+    struct stat st;
+    assert_int_equal (stat (key, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    free (out);
+    free (err);
+    char *show[] = {"jejak-keys", "witness-vkey", "--dir", dir, NULL};
+    assert_int_equal (jk_test_run (show, &out, &err, S_LONG_MS), 0);
+    *strchr (out, '\n') = 0;
+    snprintf (vkey, 256, "%s", out);
+    assert_int_equal (strncmp (vkey, name, strlen (name)), 0);
+    jk_note_signer_t w;
+    char why[256];
+    assert_int_equal (
+        jk_note_vkey_parse (vkey, w.name, &w.type, w.pub, why, sizeof why),
+        JK_OK);
+    assert_int_equal (w.type, JK_NOTE_TYPE_COSIG);
+    /* A second witness-key refuses to replace it. */
+    free (out);
+    free (err);
+    assert_int_equal (jk_test_run (make, &out, &err, S_LONG_MS), 1);
+    assert_non_null (strstr (err, "--force"));
+    free (out);
+    free (err);
+    free (dir);
+    return key;
+}
+
+/* Rewrites one base64 digit of the signature line of witness name in a
+   note (a wrong signature with the right key ID). Heap. */
+static char *s_bend_cosig (const char *note, const char *name)
+{
+    char *bent = jk_strdup (note);
+    char *line = strstr (bent, name);
+    assert_non_null (line);
+    char *digit = line + strlen (name) + 1 + 40;
+    *digit = *digit == 'A' ? 'B' : 'A';
+    return bent;
+}
+
+/* Offices as witnesses: jejak-keys makes their keys, sync and witness
+   cosign the checkpoint they checked, the hub keeps the cosignatures of
+   the witnesses it trusts and serves the checkpoint with them (CHECKPOINT,
+   CHECKPOINT size, HEAD, $checkpoint); a wrong or untrusted cosignature
+   is refused by code; an auditor accepts the hub's checkpoint with two
+   trusted cosignatures and refuses it when one is wrong; a witness
+   refuses to cosign a checkpoint that does not extend the one it holds. */
+static void test_witnesses (void **state)
+{
+    s_hub_t *h = *state;
+    char v1[256], v2[256], v3[256];
+    char *k1 = s_witness_key (h, "w1", "32.03.10/saksi", v1);
+    char *k2 = s_witness_key (h, "w2", "32.03.11/saksi", v2);
+    char *k3 = s_witness_key (h, "w3", "32.03.12/saksi", v3);
+    /* The hub trusts w1 and w2, w2's key given as a file. */
+    char *v2_file = jk_sprintf ("%s/w2/witness.vkey", h->dir);
+    char *trusted = jk_sprintf ("%s,%s", v1, v2_file);
+    h->witnesses = trusted;
+    s_hub_start (h, "1", true);
+    zsock_t *q = jk_test_dealer (h->query);
+    zsock_t *feed = zsock_new (ZMQ_SUB);
+    zsock_set_subscribe (feed, "$checkpoint");
+    assert_int_equal (zsock_connect (feed, "%s", h->feed), 0);
+
+    char *outbox = jk_sprintf ("%s/outbox.db", h->dir);
+    char *outbox2 = jk_sprintf ("%s/outbox2.db", h->dir);
+    char *csv = s_people_csv (h, "people.csv", 120, 1);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_agent (h, outbox, &out, &err, "import", csv, "--type",
+                               "person.registered", NULL),
+                      JK_EXIT_OK);
+    free (out);
+    free (err);
+    assert_int_equal (s_agent (h, outbox, &out, &err, "--witness-key", k1,
+                               "sync", NULL, NULL),
+                      JK_EXIT_OK);
+    assert_non_null (strstr (out, "witness: cosigned the checkpoint of 120 "
+                                  "records as 32.03.10/saksi; the hub keeps "
+                                  "1 cosignature of it"));
+    assert_non_null (strstr (out, "proofs: 120 receipts proven"));
+    free (out);
+    free (err);
+    /* A second office, witness only. */
+    assert_int_equal (s_agent (h, outbox2, &out, &err, "--witness-key", k2,
+                               "witness", NULL, NULL),
+                      JK_EXIT_OK);
+    assert_non_null (strstr (out, "witness: cosigned the checkpoint of 120 "
+                                  "records as 32.03.11/saksi; the hub keeps "
+                                  "2 cosignatures of it"));
+    assert_null (strstr (out, "receipts proven"));
+    free (out);
+    free (err);
+    /* An untrusted witness: the hub says so, the command fails (1). */
+    int rc = s_agent (h, outbox2, &out, &err, "--witness-key", k3, "witness",
+                      NULL, NULL);
+    if (rc != JK_EXIT_FAILURE)
+        fail_msg ("exit %d: %s %s", rc, out, err);
+    assert_non_null (strstr (out, "E_COSIGNATURE the signature line of "
+                                  "32.03.12/saksi is not of a witness this "
+                                  "hub trusts (2 trusted"));
+    free (out);
+    free (err);
+    /* The log's key is no witness key. */
+    assert_int_equal (s_agent (h, outbox2, &out, &err, "--witness-key",
+                               h->key_file, "witness", NULL, NULL),
+                      JK_EXIT_FAILURE);
+    assert_non_null (strstr (out, "is the log's key (type 01), not a witness "
+                                  "key"));
+    free (out);
+    free (err);
+
+    /* Served with both cosignatures: CHECKPOINT, CHECKPOINT 120, HEAD and
+       the feed, each verifying with quorum 2. */
+    jk_note_signer_t w[2];
+    int count = 0;
+    char why[320];
+    char *both = jk_sprintf ("%s,%s", v1, v2);
+    assert_int_equal (jk_note_signers_parse (both, JK_NOTE_TYPE_COSIG, w, 2,
+                                             &count, why, sizeof why),
+                      JK_OK);
+    assert_int_equal (count, 2);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    zmsg_t *reply = s_ask (q, jk_wire_new ("CHECKPOINT"), "CHECKPOINT");
+    char *served = zmsg_popstr (reply);
+    zmsg_destroy (&reply);
+    assert_int_equal (
+        jk_checkpoint_parse (served, strlen (served), cp, why, sizeof why),
+        JK_OK);
+    assert_int_equal (cp->size, 120);
+    assert_int_equal (cp->sig_count, 3);
+    assert_int_equal (
+        jk_checkpoint_trusted (cp, &h->signer, w, 2, 2, why, sizeof why),
+        JK_OK);
+    zmsg_t *ask = jk_wire_new ("CHECKPOINT");
+    jk_wire_add_u64 (ask, 120);
+    reply = s_ask (q, ask, "CHECKPOINT");
+    char *by_size = zmsg_popstr (reply);
+    zmsg_destroy (&reply);
+    assert_string_equal (by_size, served);
+    free (by_size);
+    char *head_note = NULL;
+    assert_int_equal (s_head (h, q, NULL, &head_note), 120);
+    assert_string_equal (head_note, served);
+    free (head_note);
+    ask = jk_wire_new ("CHECKPOINT");
+    jk_wire_add_u64 (ask, 77);
+    s_expect_error (q, ask, "E_NO_CHECKPOINT",
+                    "no checkpoint of 77 records was signed");
+    /* The feed published it again with each new cosignature. */
+    bool seen = false;
+    while (!seen) {
+        zmsg_t *msg = jk_test_recv (feed, S_LONG_MS);
+        assert_non_null (msg);
+        char *topic = zmsg_popstr (msg);
+        char *note = zmsg_popstr (msg);
+        assert_string_equal (topic, "$checkpoint");
+        seen = streq (note, served);
+        free (topic);
+        free (note);
+        zmsg_destroy (&msg);
+    }
+
+    /* COSIGN by hand: one wrong signature of a trusted witness is
+       refused, whatever the other lines; another text is no checkpoint
+       of this hub; a frame too many is a protocol error. */
+    char *bent = s_bend_cosig (served, "32.03.11/saksi");
+    ask = jk_wire_new ("COSIGN");
+    zmsg_addstr (ask, bent);
+    s_expect_error (q, ask, "E_COSIGNATURE",
+                    "the cosignature of witness 32.03.11/saksi does not "
+                    "verify");
+    uint8_t root[32] = {1};
+    char *other = jk_checkpoint_sign ("jejak.cianjurkab.go.id/log", 120, root,
+                                      (const uint8_t *)"0123456789abcdef"
+                                                       "0123456789abcdef");
+    ask = jk_wire_new ("COSIGN");
+    zmsg_addstr (ask, other);
+    s_expect_error (q, ask, "E_NO_CHECKPOINT",
+                    "this hub signed no checkpoint with this text");
+    free (other);
+    ask = jk_wire_new ("COSIGN");
+    zmsg_addstr (ask, served);
+    zmsg_addstr (ask, "extra");
+    s_expect_error (q, ask, "E_PROTOCOL", "COSIGN takes 1 argument frame");
+    /* Still the two good ones. */
+    reply = s_ask (q, jk_wire_new ("CHECKPOINT"), "CHECKPOINT");
+    char *again = zmsg_popstr (reply);
+    zmsg_destroy (&reply);
+    assert_string_equal (again, served);
+    free (again);
+    zsock_destroy (&q);
+    zsock_destroy (&feed);
+    s_hub_stop (h, SIGTERM);
+
+    /* The auditor: the stored checkpoint with its cosignatures, accepted
+       with quorum 2; refused when one witness signature is wrong. */
+    char *note_file = jk_sprintf ("%s/cp.note", h->dir);
+    char *take[] = {"jejak-replay", "checkpoint", h->db,
+                    "--out",        note_file,    NULL};
+    assert_int_equal (jk_test_run (take, &out, &err, S_LONG_MS), 0);
+    free (out);
+    free (err);
+    char *kept = jk_test_slurp (note_file, NULL);
+    assert_string_equal (kept, served);
+    char *verify[] = {"jejak-replay", "verify",    h->db,   "--checkpoint",
+                      note_file,      "--log-key", h->vkey, "--witnesses",
+                      both,           "--quorum",  "2",     NULL};
+    assert_int_equal (jk_test_run (verify, &out, &err, S_LONG_MS), 0);
+    assert_non_null (strstr (out, "tree size 120, head matches, signed by "
+                                  "the log and at least 2 trusted "
+                                  "witnesses"));
+    free (out);
+    free (err);
+    FILE *f = fopen (note_file, "w");
+    fputs (bent, f);
+    fclose (f);
+    assert_int_equal (jk_test_run (verify, &out, &err, S_LONG_MS), 1);
+    assert_non_null (strstr (out, "REFUSED checkpoint"));
+    assert_non_null (strstr (out, "the cosignature of witness "
+                                  "32.03.11/saksi does not verify"));
+    free (out);
+    free (err);
+    /* A proof carries the cosigned checkpoint: check with quorum 2. */
+    char *proof = jk_sprintf ("%s/p5.proof", h->dir);
+    char *prove[] = {"jejak-replay", "prove", h->db, "5", "--out", proof, NULL};
+    assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 0);
+    free (out);
+    free (err);
+    char *check[] = {"jejak-replay", "check", proof,      "--log-key", h->vkey,
+                     "--witnesses",  both,    "--quorum", "2",         NULL};
+    assert_int_equal (jk_test_run (check, &out, &err, S_LONG_MS), 0);
+    assert_non_null (strstr (out, "VALID proof"));
+    free (out);
+    free (err);
+
+    /* A forked log under the same key: the witness holding the
+       checkpoint of 120 refuses to cosign (E_FORK, exit 5), and the
+       forked hub keeps no cosignature. */
+    char *forked = jk_sprintf ("%s/forked/events.db", h->dir);
+    char *db = h->db;
+    h->db = forked;
+    s_hub_start (h, "1", true);
+    s_client_t *c = s_client_new (h->ingest, "32.03.11/cugenang-1", 150, 5000);
+    s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
+    s_client_destroy (&c);
+    assert_int_equal (s_agent (h, outbox2, &out, &err, "--witness-key", k2,
+                               "witness", NULL, NULL),
+                      JK_EXIT_FORK);
+    assert_non_null (strstr (out, "E_FORK: the hub's checkpoint of 150 "
+                                  "records and the one of 120 this office "
+                                  "holds are not consistent"));
+    assert_null (strstr (out, "witness: cosigned"));
+    free (out);
+    free (err);
+    s_hub_stop (h, SIGTERM);
+    sqlite3 *fdb = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_open (forked, &fdb), SQLITE_OK);
+    assert_int_equal (sqlite3_prepare_v2 (fdb,
+                                          "SELECT count(*) FROM cosignature",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int (st, 0), 0);
+    sqlite3_finalize (st);
+    sqlite3_close (fdb);
+    assert_int_equal (s_outbox_count (outbox2, "SELECT count(*) FROM forks"
+                                               " WHERE held LIKE '%\n120\n%'"
+                                               " AND seen LIKE '%\n150\n%'"),
+                      1);
+    h->db = db;
+    h->witnesses = NULL;
+    free (forked);
+    free (proof);
+    free (kept);
+    free (note_file);
+    free (bent);
+    free (served);
+    free (cp);
+    free (both);
+    free (csv);
+    free (outbox);
+    free (outbox2);
+    free (trusted);
+    free (v2_file);
+    free (k1);
+    free (k2);
+    free (k3);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -852,6 +1160,7 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_prove_and_check, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_witnesses, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

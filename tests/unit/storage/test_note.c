@@ -305,6 +305,159 @@ static void test_fork_detected (void **state)
     jk_mhash_destroy (&mh);
 }
 
+/* Signer keys of both types round-trip; verifier key lists parse with
+   their errors named; a cosignature appended by jk_note_cosign verifies
+   and the note stays within its limits. */
+static void test_witness_keys (void **state)
+{
+    (void)state;
+    char text[256], name[JK_NOTE_NAME_MAX], err[320];
+    uint8_t seed[32];
+    int type = 0;
+    jk_note_skey_format ("32.03.10/saksi", JK_NOTE_TYPE_COSIG, s_w1_seed, text,
+                         sizeof text);
+    assert_int_equal (strncmp (text, "PRIVATE+KEY+32.03.10/saksi+", 27), 0);
+    assert_int_equal (
+        jk_note_skey_parse (text, name, &type, seed, err, sizeof err), JK_OK);
+    assert_int_equal (type, JK_NOTE_TYPE_COSIG);
+    assert_string_equal (name, "32.03.10/saksi");
+    assert_memory_equal (seed, s_w1_seed, 32);
+    jk_note_skey_format (S_ORIGIN, JK_NOTE_TYPE_ED25519, s_log_seed, text,
+                         sizeof text);
+    assert_int_equal (
+        jk_note_skey_parse (text, name, &type, seed, err, sizeof err), JK_OK);
+    assert_int_equal (type, JK_NOTE_TYPE_ED25519);
+    /* The key ID is of the type: a witness key carrying the key ID of
+       the log's type does not parse. */
+    jk_note_skey_format ("32.03.10/saksi", JK_NOTE_TYPE_COSIG, s_w1_seed, text,
+                         sizeof text);
+    uint8_t pub[32], id[4];
+    jk_note_public (s_w1_seed, pub);
+    jk_note_key_id ("32.03.10/saksi", JK_NOTE_TYPE_ED25519, pub, id);
+    char hex[9];
+    jk_hex_format (id, 4, hex);
+    memcpy (text + 27, hex, 8);
+    assert_int_equal (
+        jk_note_skey_parse (text, name, &type, seed, err, sizeof err),
+        JK_INVALID);
+    assert_string_equal (err, "signer key: the key ID does not match the name "
+                              "and key");
+
+    jk_note_signer_t w1, w2, list[3];
+    s_signer (&w1, "32.03.10/saksi", JK_NOTE_TYPE_COSIG, s_w1_seed);
+    s_signer (&w2, "32.03.11/saksi", JK_NOTE_TYPE_COSIG, s_w2_seed);
+    char v1[256], v2[256], vlog[256];
+    jk_note_vkey_format (w1.name, JK_NOTE_TYPE_COSIG, w1.pub, v1, sizeof v1);
+    jk_note_vkey_format (w2.name, JK_NOTE_TYPE_COSIG, w2.pub, v2, sizeof v2);
+    uint8_t log_pub[32];
+    jk_note_public (s_log_seed, log_pub);
+    jk_note_vkey_format (S_ORIGIN, JK_NOTE_TYPE_ED25519, log_pub, vlog,
+                         sizeof vlog);
+    int count = -1;
+    char *both = jk_sprintf (" %s,\n%s\n", v1, v2);
+    assert_int_equal (jk_note_signers_parse (both, JK_NOTE_TYPE_COSIG, list, 3,
+                                             &count, err, sizeof err),
+                      JK_OK);
+    assert_int_equal (count, 2);
+    assert_string_equal (list[1].name, "32.03.11/saksi");
+    assert_memory_equal (list[0].pub, w1.pub, 32);
+    assert_int_equal (jk_note_signers_parse ("", JK_NOTE_TYPE_COSIG, list, 3,
+                                             &count, err, sizeof err),
+                      JK_OK);
+    assert_int_equal (count, 0);
+    /* One too many, a key of the other type, a name twice, a bad key. */
+    assert_int_equal (jk_note_signers_parse (both, JK_NOTE_TYPE_COSIG, list, 1,
+                                             &count, err, sizeof err),
+                      JK_INVALID);
+    assert_string_equal (err, "more than 1 verifier keys");
+    char *mixed = jk_sprintf ("%s,%s", v1, vlog);
+    assert_int_equal (jk_note_signers_parse (mixed, JK_NOTE_TYPE_COSIG, list, 3,
+                                             &count, err, sizeof err),
+                      JK_INVALID);
+    assert_string_equal (err, "verifier key 2 (" S_ORIGIN ") has type 01, 04 "
+                              "expected");
+    char *twice = jk_sprintf ("%s,%s", v1, v1);
+    assert_int_equal (jk_note_signers_parse (twice, JK_NOTE_TYPE_COSIG, list, 3,
+                                             &count, err, sizeof err),
+                      JK_INVALID);
+    assert_string_equal (err, "verifier key 2: the name 32.03.10/saksi is "
+                              "given twice");
+    assert_int_equal (jk_note_signers_parse ("nope", JK_NOTE_TYPE_COSIG, list,
+                                             3, &count, err, sizeof err),
+                      JK_INVALID);
+    assert_non_null (strstr (err, "verifier key 1: verifier key must be "
+                                  "NAME+KEYID+KEY"));
+
+    /* jk_note_cosign: one more line, verifying with the witness's key. */
+    uint8_t root[32];
+    memset (root, 0x33, 32);
+    char *note = s_note (9, root, NULL, NULL, 0);
+    jk_checkpoint_t cp;
+    assert_int_equal (
+        jk_checkpoint_parse (note, strlen (note), &cp, err, sizeof err), JK_OK);
+    char *cosigned = jk_note_cosign (note, &cp, w1.name, s_w1_seed, 1764806400);
+    assert_non_null (cosigned);
+    assert_int_equal (strncmp (cosigned, note, strlen (note)), 0);
+    assert_int_equal (
+        jk_checkpoint_parse (cosigned, strlen (cosigned), &cp, err, sizeof err),
+        JK_OK);
+    assert_int_equal (cp.sig_count, 2);
+    uint64_t when = 0;
+    assert_int_equal (
+        jk_note_verify (&cp, w1.name, JK_NOTE_TYPE_COSIG, w1.pub, &when),
+        JK_OK);
+    assert_int_equal (when, 1764806400);
+    /* A note of 32 lines takes no more. */
+    cp.sig_count = JK_NOTE_SIGS_MAX;
+    assert_null (jk_note_cosign (cosigned, &cp, w2.name, s_w2_seed, 1));
+    free (cosigned);
+    free (note);
+    free (both);
+    free (mixed);
+    free (twice);
+}
+
+/* docs/AUDIT.md, "Worked example in real bytes" and "Witnesses": the
+   cosigned checkpoint of size 3 (the COSIGN note, 332 bytes) and the
+   witness's key file, byte for byte. */
+static void test_audit_witness_example (void **state)
+{
+    (void)state;
+    uint8_t log_seed[32], w_seed[32], root[32];
+    for (int i = 0; i < 32; i++) {
+        log_seed[i] = (uint8_t)i;
+        w_seed[i] = (uint8_t)(0x40 + i);
+    }
+    assert_int_equal (jk_hex_parse ("a12a32d64271ee794bae6e6f5313b441cda8f561"
+                                    "aba3a7f86f79649611769c2b",
+                                    root, 32),
+                      JK_OK);
+    char *note = jk_checkpoint_sign (S_ORIGIN, 3, root, log_seed);
+    jk_checkpoint_t cp;
+    char err[200];
+    assert_int_equal (
+        jk_checkpoint_parse (note, strlen (note), &cp, err, sizeof err), JK_OK);
+    char *cosigned = jk_note_cosign (note, &cp, "kop-3203-cugenang/saksi",
+                                     w_seed, 1764806400);
+    assert_string_equal (
+        cosigned,
+        S_ORIGIN "\n3\noSoy1kJx7nlLrm5vUxO0Qc2o9WGro6f4b3lklhF2nCs=\n\n"
+                 "\xe2\x80\x94 " S_ORIGIN
+                 " B3g3qYIZ2CsDP5OVTacF+ryfcBALmsQZ3JF3ctcfV3UqRjifTidJof7aou"
+                 "RUHWlkQ1aiaJqhzKBwjfB6h3eywzJ8ZQ0=\n"
+                 "\xe2\x80\x94 kop-3203-cugenang/saksi waoxzQAAAABpMM8AB7K+0vA"
+                 "fwTZh/VQ70vUvWBeipgSlWa3jA1SnCu8UUrW1R8sXVcifroVDr66yvrBR3Bw"
+                 "DMXL33Qsz6qk3zK5oCA==\n");
+    assert_int_equal (strlen (cosigned), 332);
+    char skey[256];
+    jk_note_skey_format ("kop-3203-cugenang/saksi", JK_NOTE_TYPE_COSIG, w_seed,
+                         skey, sizeof skey);
+    assert_string_equal (skey, "PRIVATE+KEY+kop-3203-cugenang/saksi+c1aa31cd+"
+                               "BEBBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5f");
+    free (cosigned);
+    free (note);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +465,8 @@ int main (void)
         cmocka_unit_test (test_cosigned_checkpoint_policy),
         cmocka_unit_test (test_parse_errors),
         cmocka_unit_test (test_fork_detected),
+        cmocka_unit_test (test_witness_keys),
+        cmocka_unit_test (test_audit_witness_example),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
