@@ -531,18 +531,41 @@ static int s_dak (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 
 static int s_kualitas (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 {
+    const jk_rcol_t sums[] = {{"Kode", JK_RCOL_TEXT, 24},
+                              {"Terbuka", JK_RCOL_INT, 10},
+                              {"Selesai", JK_RCOL_INT, 10},
+                              {"Jumlah", JK_RCOL_INT, 10}};
+    jk_rtable_t *t =
+        jk_rdoc_table (doc,
+                       "Ringkasan kualitas data: peringatan "
+                       "terbuka dan selesai per kode",
+                       "Ringkasan kualitas", sums, COUNT (sums), false);
+    if (jk_rtable_fill (t, doc, db,
+                        "SELECT code, count(*) - count (resolved_pos),"
+                        " count (resolved_pos), count(*) FROM data_quality"
+                        " GROUP BY code ORDER BY code",
+                        NULL, err, size))
+        return -1;
+    /* Open warnings first (the queue to work on), then the resolved ones
+       with the correction that resolved them. */
     const jk_rcol_t cols[] = {{"Posisi log", JK_RCOL_INT, 10},
                               {"Kode", JK_RCOL_TEXT, 24},
                               {"Entitas", JK_RCOL_TEXT, 40},
                               {"Kolom", JK_RCOL_TEXT, 14},
-                              {"Pesan", JK_RCOL_TEXT, 70}};
-    jk_rtable_t *t = jk_rdoc_table (doc,
-                                    "Antrean kualitas data (peringatan "
-                                    "data yang diterima)",
-                                    "Kualitas data", cols, COUNT (cols), false);
+                              {"Pesan", JK_RCOL_TEXT, 70},
+                              {"Status", JK_RCOL_TEXT, 10},
+                              {"Diselesaikan di posisi", JK_RCOL_INT, 12},
+                              {"Oleh", JK_RCOL_TEXT, 24}};
+    t = jk_rdoc_table (doc,
+                       "Antrean kualitas data (peringatan data yang "
+                       "diterima)",
+                       "Kualitas data", cols, COUNT (cols), false);
     return jk_rtable_fill (t, doc, db,
-                           "SELECT pos, code, entity, field, message FROM"
-                           " data_quality ORDER BY pos, item",
+                           "SELECT pos, code, entity, field, message,"
+                           " CASE WHEN resolved_pos IS NULL THEN 'Terbuka'"
+                           " ELSE 'Selesai' END, resolved_pos, resolved_by"
+                           " FROM data_quality"
+                           " ORDER BY resolved_pos IS NOT NULL, pos, item",
                            NULL, err, size);
 }
 

@@ -52,6 +52,34 @@ char *jk_ptable_ddl (void);
    the document in step. */
 void jk_ptable_markdown (FILE *out);
 
+/* ---- data-quality warnings ---------------------------------------------- */
+
+/* Whose data a warning is about (data_quality.nik / legal_number_norm). */
+typedef enum {
+    JK_PSUBJECT_NONE,        /* the event itself */
+    JK_PSUBJECT_PERSON,      /* the event's NIK field */
+    JK_PSUBJECT_COOPERATIVE, /* the event's legal number, normalised */
+} jk_psubject_t;
+
+typedef struct {
+    const char *code; /* "W_NIK_SEX" */
+    jk_psubject_t subject;
+    /* The correction that removes the cause: an event of type resolved_by
+       carrying field (and not raising code itself). NULL: nothing does. */
+    const char *resolved_by;
+    const char *field;
+    const char *doc; /* the cause, for docs/PROJECTIONS.md */
+} jk_pwarning_t;
+
+/* Every warning code the validator raises, with its subject and what
+   resolves it. */
+const jk_pwarning_t *jk_pwarnings (size_t *count);
+/* The entry of code, or NULL. */
+const jk_pwarning_t *jk_pwarning_find (const char *code);
+/* Checks every resolved_by and field against the vocabulary: 0, or -1
+   naming the first one that does not exist in err. */
+int jk_pwarnings_check (char *err, size_t err_size);
+
 /* ---- writes ------------------------------------------------------------- */
 
 /* Where a column's value comes from. */

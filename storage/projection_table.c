@@ -316,11 +316,31 @@ static const jk_ptable_column_t s_data_quality[] = {
      "event noun and natural key, NIK masked: `person 3203********0001`"},
     {"code", "TEXT NOT NULL",
      "`W_NIK_SEX`, `W_NIK_BIRTH_DATE`, `W_NIK_PROVINCE`, "
-     "`W_LEGAL_NUMBER_FORMAT`, `W_NIK_KOPERASI_PREFIX`"},
+     "`W_LEGAL_NUMBER_FORMAT`, `W_NIK_KOPERASI_PREFIX`, `W_AT_FUTURE` "
+     "(table below)"},
     {"field", "TEXT NOT NULL", NULL},
     {"message", "TEXT NOT NULL", "the warning"},
+    {"nik", "TEXT", NULL},
+    {"legal_number_norm", "TEXT",
+     "its subject: the person (NIK) or the cooperative (normalised legal "
+     "number) whose data the warning is about (table below); both NULL for "
+     "a warning about the event itself"},
+    {"resolved_pos", "INTEGER", NULL},
+    {"resolved_by", "TEXT",
+     "the correction that removed the cause: its log position and its "
+     "`actor`; NULL while the warning is open. A resolved warning stays "
+     "(history)"},
     END,
 };
+
+/* The subject indexes of data_quality: a correction finds the open
+   warnings of its person or cooperative. Also migration 2's. */
+#define DATA_QUALITY_INDEXES                                                   \
+    "CREATE INDEX data_quality_person ON data_quality (nik, code)"             \
+    " WHERE nik IS NOT NULL;"                                                  \
+    "CREATE INDEX data_quality_cooperative"                                    \
+    " ON data_quality (legal_number_norm, code)"                               \
+    " WHERE legal_number_norm IS NOT NULL;"
 
 static const jk_ptable_t s_tables[] = {
     {"projection_meta", NULL, "key", false,
@@ -387,8 +407,11 @@ static const jk_ptable_t s_tables[] = {
     {"rejections", "one row per rejection record in the log", "pos", true,
      "CREATE INDEX rejections_source ON rejections (source, seq);", NULL,
      s_rejections},
-    {"data_quality", "warnings of accepted events", "pos, item", false, NULL,
-     NULL, s_data_quality},
+    {"data_quality", "warnings of accepted events", "pos, item", false,
+     DATA_QUALITY_INDEXES,
+     "Open warnings: `resolved_pos IS NULL`. Which correction resolves "
+     "which\nwarning is the table at the end of this section.",
+     s_data_quality},
 };
 
 #define TABLES (sizeof s_tables / sizeof s_tables[0])
@@ -417,6 +440,74 @@ int jk_ptable_column (const jk_ptable_t *table, const char *name)
         if (strcmp (table->columns[c].name, name) == 0)
             return c;
     return -1;
+}
+
+/* ---- data-quality warnings ---------------------------------------------
+   Per warning code: whose data it is about and the correction that
+   removes its cause. A correction of that type carrying that field, which
+   does not raise the code itself, resolves every open warning of the code
+   on the same subject (projections.c). */
+
+static const jk_pwarning_t s_warnings[] = {
+    {"W_NIK_SEX", JK_PSUBJECT_PERSON, "person.corrected", "sex",
+     "the NIK's day (plus 40 for a woman) disagrees with `sex`"},
+    {"W_NIK_BIRTH_DATE", JK_PSUBJECT_PERSON, "person.corrected", "birth_date",
+     "the NIK's `DD MM YY` disagree with `birth_date`"},
+    {"W_NIK_PROVINCE", JK_PSUBJECT_PERSON, NULL, NULL,
+     "the NIK's province code is not in the reference data; the NIK is the "
+     "person's key, which no correction changes"},
+    {"W_LEGAL_NUMBER_FORMAT", JK_PSUBJECT_COOPERATIVE, NULL, NULL,
+     "the legal number is neither AHU nor legacy .../BH/...; it is the "
+     "cooperative's key, which no update changes"},
+    {"W_NIK_KOPERASI_PREFIX", JK_PSUBJECT_COOPERATIVE, "cooperative.updated",
+     "nik_koperasi", "`nik_koperasi` does not start with the hub's area"},
+    {"W_AT_FUTURE", JK_PSUBJECT_NONE, NULL, NULL,
+     "the event's `at` was ahead of the store's clock: about the event, "
+     "not about data a correction changes"},
+};
+
+#define WARNINGS (sizeof s_warnings / sizeof s_warnings[0])
+
+const jk_pwarning_t *jk_pwarnings (size_t *count)
+{
+    *count = WARNINGS;
+    return s_warnings;
+}
+
+const jk_pwarning_t *jk_pwarning_find (const char *code)
+{
+    for (size_t i = 0; code && i < WARNINGS; i++)
+        if (strcmp (s_warnings[i].code, code) == 0)
+            return &s_warnings[i];
+    return NULL;
+}
+
+int jk_pwarnings_check (char *err, size_t err_size)
+{
+    for (size_t i = 0; i < WARNINGS; i++) {
+        const jk_pwarning_t *w = &s_warnings[i];
+        if (!w->resolved_by)
+            continue;
+        const jk_type_t *type =
+            jk_vocabulary_find (w->resolved_by, strlen (w->resolved_by));
+        if (!type || !w->field ||
+            jk_type_field (type, w->field, strlen (w->field)) < 0) {
+            snprintf (err, err_size,
+                      "projection table: warning %s is resolved by %s.%s, "
+                      "which is not a field of an event type",
+                      w->code, w->resolved_by, w->field ? w->field : "(null)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *s_subject_name (jk_psubject_t subject)
+{
+    return subject == JK_PSUBJECT_PERSON        ? "person (`nik`)"
+           : subject == JK_PSUBJECT_COOPERATIVE ? "cooperative "
+                                                  "(`legal_number_norm`)"
+                                                : "none";
 }
 
 /* A growing heap string. */
@@ -508,6 +599,23 @@ void jk_ptable_markdown (FILE *out)
         }
         if (table->note)
             fprintf (out, "\n%s\n", table->note);
+    }
+    fputs ("\n### Warnings and what resolves them\n\n"
+           "A correction of the type named, carrying the field named, "
+           "that does not\nraise the warning itself, resolves every open "
+           "warning of that code on the\nsame subject (`resolved_pos`, "
+           "`resolved_by`).\n\n"
+           "| code | subject | resolved by | cause |\n"
+           "| --- | --- | --- | --- |\n",
+           out);
+    for (size_t i = 0; i < WARNINGS; i++) {
+        const jk_pwarning_t *w = &s_warnings[i];
+        fprintf (out, "| `%s` | %s | ", w->code, s_subject_name (w->subject));
+        if (w->resolved_by)
+            fprintf (out, "`%s` with `%s`", w->resolved_by, w->field);
+        else
+            fputs ("nothing (stays open)", out);
+        fprintf (out, " | %s |\n", w->doc);
     }
     fputs ("\n", out);
 }

@@ -172,8 +172,15 @@ static const char *s_sql[STMT_COUNT] = {
                            " type, code, message, bytes, recorded_at)"
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [W_QUALITY_INSERT] = "INSERT INTO data_quality (pos, item, id, entity,"
-                         " code, field, message) VALUES (?1, ?2, ?3, ?4, ?5,"
-                         " ?6, ?7)",
+                         " code, field, message, nik, legal_number_norm)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [W_QUALITY_RESOLVE_PERSON] = "UPDATE data_quality SET resolved_pos = ?1,"
+                                 " resolved_by = ?2 WHERE nik = ?3"
+                                 " AND code = ?4 AND resolved_pos IS NULL",
+    [W_QUALITY_RESOLVE_COOPERATIVE] =
+        "UPDATE data_quality SET resolved_pos = ?1, resolved_by = ?2"
+        " WHERE legal_number_norm = ?3 AND code = ?4"
+        " AND resolved_pos IS NULL",
 };
 
 /* ---- migrations -----------------------------------------------------------
@@ -211,9 +218,29 @@ static int s_schema_version (sqlite3 *db, int *version)
 /* Migrations after the first, each bringing schema_version from i + 1 to
    i + 2 (ALTER TABLE ... for a column added to the projection table).
    A fresh database gets the whole generated schema at once and the
-   latest version. None yet. */
-static const char *const s_migrations[] = {NULL};
-#define MIGRATIONS 1 /* schema_version of the generated schema */
+   latest version. */
+static const char *const s_migrations[] = {
+    /* 2: data-quality warnings get their subject and their resolution.
+       Warnings of registrations learn their subject from the registered
+       row; the others, and warnings already resolved by an earlier
+       correction, need a rebuild (jejak-replay rebuild). */
+    "ALTER TABLE data_quality ADD COLUMN nik TEXT;"
+    "ALTER TABLE data_quality ADD COLUMN legal_number_norm TEXT;"
+    "ALTER TABLE data_quality ADD COLUMN resolved_pos INTEGER;"
+    "ALTER TABLE data_quality ADD COLUMN resolved_by TEXT;"
+    "UPDATE data_quality SET nik = (SELECT p.nik FROM people p"
+    " WHERE p.registered_pos = data_quality.pos)"
+    " WHERE code LIKE 'W_NIK_%' AND code <> 'W_NIK_KOPERASI_PREFIX';"
+    "UPDATE data_quality SET legal_number_norm = (SELECT c.legal_number_norm"
+    " FROM cooperatives c WHERE c.registered_pos = data_quality.pos)"
+    " WHERE code IN ('W_LEGAL_NUMBER_FORMAT', 'W_NIK_KOPERASI_PREFIX');"
+    "CREATE INDEX data_quality_person ON data_quality (nik, code)"
+    " WHERE nik IS NOT NULL;"
+    "CREATE INDEX data_quality_cooperative"
+    " ON data_quality (legal_number_norm, code)"
+    " WHERE legal_number_norm IS NOT NULL",
+};
+#define MIGRATIONS 2 /* schema_version of the generated schema */
 
 /* Runs sql and sets schema_version to version in one savepoint. */
 static int s_migrate_step (sqlite3 *db, const char *body, int version,
@@ -367,7 +394,8 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
 {
     assert (db);
     if (jk_proj_rules_check (err, err_size) ||
-        jk_proj_apply_check (err, err_size))
+        jk_proj_apply_check (err, err_size) ||
+        jk_pwarnings_check (err, err_size))
         return NULL;
     jk_projections_t *self = jk_calloc (1, sizeof *self);
     self->db = db;
@@ -594,16 +622,106 @@ static void s_entity (const jk_event_t *ev, char *out, size_t size)
     snprintf (out, size, "%.*s %.*s", noun_len, noun, (int)key.len, key.ptr);
 }
 
+/* The subject of a warning (or of a correction, path NULL) in ev: for a
+   person the NIK field the warning is on ("body.nik"), else the type's
+   first NIK field; for a cooperative its first legal-number field,
+   normalised into norm. {NULL, 0} when the event has none. */
+static jk_str_t s_subject (const jk_event_t *ev, jk_psubject_t subject,
+                           const char *path, char *norm, size_t norm_size)
+{
+    const jk_type_t *type = ev->type;
+    jk_format_t format =
+        subject == JK_PSUBJECT_PERSON ? JK_FORMAT_NIK : JK_FORMAT_LEGAL_NUMBER;
+    if (subject == JK_PSUBJECT_NONE)
+        return (jk_str_t){NULL, 0};
+    int at = -1;
+    if (path && strncmp (path, "body.", 5) == 0) {
+        int f = jk_type_field (type, path + 5, strlen (path + 5));
+        if (f >= 0 && type->fields[f].format == format)
+            at = f;
+    }
+    for (int f = 0; at < 0 && f < (int)type->field_count; f++)
+        if (type->fields[f].format == format && ev->body[f].present)
+            at = f;
+    if (at < 0 || !ev->body[at].present)
+        return (jk_str_t){NULL, 0};
+    if (subject == JK_PSUBJECT_PERSON)
+        return ev->body[at].s;
+    jk_legal_number_normalise (ev->body[at].s.ptr, ev->body[at].s.len, norm,
+                               norm_size);
+    return jk_str_of (norm);
+}
+
+/* Binds a subject to index: text, or NULL. */
+static void s_bind_subject (sqlite3_stmt *st, int index, jk_str_t subject)
+{
+    if (subject.ptr)
+        sqlite3_bind_text (st, index, subject.ptr, (int)subject.len,
+                           SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null (st, index);
+}
+
+/* Whether the event raised a warning with code. */
+static bool s_raised (const jk_applied_t *ap, const char *code)
+{
+    for (int i = 0; ap->warnings && i < ap->warnings->warning_count; i++)
+        if (strcmp (ap->warnings->warnings[i].code, code) == 0)
+            return true;
+    return false;
+}
+
+/* A correction resolves the open warnings whose cause it removes: those
+   of the warning table's codes that this type and field resolve, on the
+   same subject, when the correction did not raise the code itself. */
+static int s_resolve (jk_projections_t *self, const jk_event_t *ev,
+                      const jk_applied_t *ap)
+{
+    size_t count;
+    const jk_pwarning_t *rules = jk_pwarnings (&count);
+    for (size_t i = 0; i < count; i++) {
+        const jk_pwarning_t *rule = &rules[i];
+        if (!rule->resolved_by || strcmp (rule->resolved_by, ev->type->name))
+            continue;
+        int f = jk_type_field (ev->type, rule->field, strlen (rule->field));
+        if (f < 0 || !ev->body[f].present || s_raised (ap, rule->code))
+            continue;
+        char norm[JK_PROJ_LEGAL_MAX];
+        jk_str_t subject =
+            s_subject (ev, rule->subject, NULL, norm, sizeof norm);
+        if (!subject.ptr)
+            continue;
+        jk_stmt_id_t id = rule->subject == JK_PSUBJECT_PERSON
+                              ? W_QUALITY_RESOLVE_PERSON
+                              : W_QUALITY_RESOLVE_COOPERATIVE;
+        sqlite3_stmt *st = STMT (id);
+        sqlite3_bind_int64 (st, 1, (int64_t)ap->pos);
+        sqlite3_bind_text (st, 2, ev->actor.ptr, (int)ev->actor.len,
+                           SQLITE_STATIC);
+        s_bind_subject (st, 3, subject);
+        sqlite3_bind_text (st, 4, rule->code, -1, SQLITE_STATIC);
+        CHECK (jk_proj_exec (self, id));
+    }
+    return JK_OK;
+}
+
 static int s_warnings (jk_projections_t *self, const jk_event_t *ev,
                        const jk_applied_t *ap)
 {
+    CHECK (s_resolve (self, ev, ap));
     if (!ap->warnings || ap->warnings->warning_count == 0)
         return JK_OK;
     char entity[160];
     s_entity (ev, entity, sizeof entity);
     for (int i = 0; i < ap->warnings->warning_count; i++) {
         const jk_problem_t *w = &ap->warnings->warnings[i];
+        const jk_pwarning_t *rule = jk_pwarning_find (w->code);
+        jk_psubject_t kind = rule ? rule->subject : JK_PSUBJECT_NONE;
+        char norm[JK_PROJ_LEGAL_MAX];
+        jk_str_t subject = s_subject (ev, kind, w->field, norm, sizeof norm);
         sqlite3_stmt *st = STMT (W_QUALITY_INSERT);
+        s_bind_subject (st, kind == JK_PSUBJECT_PERSON ? 8 : 9, subject);
+        sqlite3_bind_null (st, kind == JK_PSUBJECT_PERSON ? 9 : 8);
         sqlite3_bind_int64 (st, 1, (int64_t)ap->pos);
         sqlite3_bind_int (st, 2, i + 1);
         sqlite3_bind_blob (st, 3, ev->id, 16, SQLITE_STATIC);

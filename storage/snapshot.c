@@ -272,9 +272,11 @@ static const char *const s_source_keys[] = {
     "source", "next_seq", "accepted", "rejected", "last_recorded_at", NULL};
 
 static const char *const s_total_keys[] = {
-    "cooperatives",  "people",       "enrolled",           "assessed",
-    "competent",     "certificates", "certificates_valid", "rejections",
-    "rat_book_year", "rat_held",     "rat_on_time",        NULL};
+    "cooperatives",       "people",      "enrolled",
+    "assessed",           "competent",   "certificates",
+    "certificates_valid", "rejections",  "rat_book_year",
+    "rat_held",           "rat_on_time", "quality_open",
+    "quality_resolved",   NULL};
 
 static const char *s_total_sql =
     "SELECT (SELECT count(*) FROM cooperatives),"
@@ -290,7 +292,9 @@ static const char *s_total_sql =
     " (SELECT count(*) FROM rat_meetings WHERE book_year = :book_year"
     "  AND held_on <= :day),"
     " (SELECT count(*) FROM rat_meetings WHERE book_year = :book_year"
-    "  AND held_on <= :day AND late = 0)";
+    "  AND held_on <= :day AND late = 0),"
+    " (SELECT count(*) FROM data_quality WHERE resolved_pos IS NULL),"
+    " (SELECT count(*) FROM data_quality WHERE resolved_pos IS NOT NULL)";
 
 static int s_totals (sqlite3 *db, msgpack_packer *pk, s_as_of_t *as_of)
 {

@@ -21,6 +21,47 @@ static int s_group_setup (void **state)
     (void)state;
     s_demo = jk_test_demo_new ("report");
     jk_test_demo_build (s_demo, 200, 60);
+    /* A clerk corrects the sex of the first person with a W_NIK_SEX
+       warning to what the NIK says: that warning is resolved (the
+       kualitas report counts it). */
+    sqlite3 *db = jk_test_projections (s_demo->db);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT nik FROM data_quality"
+                                          " WHERE code = 'W_NIK_SEX'"
+                                          " ORDER BY pos LIMIT 1",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    char nik[17];
+    snprintf (nik, sizeof nik, "%s", sqlite3_column_text (st, 0));
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    char *sex = (nik[6] - '0') >= 4 ? "P" : "L";
+    char *outbox = jk_sprintf ("%s/outbox-correct.db", s_demo->dir);
+    char *argv[] = {"jejak-registration",
+                    "--source",
+                    "32.03.10/dinas-1",
+                    "--outbox",
+                    outbox,
+                    "--broker",
+                    s_demo->ingest,
+                    "--actor",
+                    "Petugas Data",
+                    "--wait",
+                    "20",
+                    "person-correct",
+                    "--nik",
+                    nik,
+                    "--sex",
+                    sex,
+                    "--reason",
+                    "sesuai KTP",
+                    NULL};
+    jk_test_demo_start_hub (s_demo);
+    assert_int_equal (jk_test_run (argv, NULL, NULL, 60000), 0);
+    jk_test_demo_stop_hub (s_demo);
+    free (outbox);
     return 0;
 }
 
@@ -491,12 +532,28 @@ static void test_kualitas (void **state)
     (void)state;
     char *dump = s_xlsx_report ("kualitas", S_AS_OF, NULL, NULL);
     char *sheet = s_sheet (dump, "Kualitas data");
-    size_t rows = s_expect_rows (sheet,
-                                 "SELECT pos, code, entity, field, message"
-                                 " FROM data_quality",
-                                 false);
+    size_t rows = s_expect_rows (
+        sheet,
+        "SELECT pos, code, entity, field, message, CASE WHEN resolved_pos"
+        " IS NULL THEN 'Terbuka' ELSE 'Selesai' END, resolved_pos,"
+        " resolved_by FROM data_quality",
+        false);
     assert_true (rows >= 5); /* 3 W_NIK_SEX, 2 W_NIK_PROVINCE at least */
     assert_int_equal (s_lines (sheet) - 1, rows);
+    free (sheet);
+    /* Open and resolved per code: the demo's person-correct of a sex
+       resolved exactly one W_NIK_SEX. */
+    sheet = s_sheet (dump, "Ringkasan kualitas");
+    size_t codes = s_expect_rows (
+        sheet,
+        "SELECT code, sum (resolved_pos IS NULL), count (resolved_pos),"
+        " count(*) FROM data_quality GROUP BY code",
+        false);
+    assert_int_equal (s_lines (sheet) - 1, codes);
+    assert_int_equal (s_sql ("SELECT count(*) FROM data_quality WHERE"
+                             " code = 'W_NIK_SEX' AND resolved_pos IS NOT"
+                             " NULL"),
+                      1);
     free (sheet);
     free (dump);
 }

@@ -286,7 +286,8 @@ static void test_json_exact (void **state)
         "\"cooperatives\":2,\"active\":1,\"people\":3,\"enrolled\":3,"
         "\"assessed\":0,\"competent\":0,\"certificates\":0,"
         "\"certificates_valid\":0,\"rejections\":1,\"rat_book_year\":2022,"
-        "\"rat_held\":1,\"rat_on_time\":1}},\"offices\":[{\"source\":"
+        "\"rat_held\":1,\"rat_on_time\":1,\"quality_open\":0,"
+        "\"quality_resolved\":0}},\"offices\":[{\"source\":"
         "\"32.03.10/test-1\",\"program\":\"jejak-attendance\",\"outbox\":3,"
         "\"stored_seq\":41,\"rejected\":0,\"last_seen_ms\":1665720000000}]}\n",
         (unsigned long long)s_snap.pos, spec, words, years.from_year,

@@ -165,6 +165,21 @@ static void test_generated_sql (void **state)
     free (sql);
 }
 
+/* The table's columns in db are the projection table's, in order. */
+static void s_assert_columns (sqlite3 *db, const jk_ptable_t *table)
+{
+    char *sql = jk_sprintf ("SELECT * FROM %s", table->name);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
+    int c = 0;
+    for (; table->columns[c].name; c++)
+        assert_string_equal (sqlite3_column_name (st, c),
+                             table->columns[c].name);
+    assert_int_equal (sqlite3_column_count (st), c);
+    sqlite3_finalize (st);
+    free (sql);
+}
+
 /* Every table of the projection table exists with its columns in order,
    and the database holds no other table. */
 static void test_schema_is_the_table (void **state)
@@ -172,20 +187,8 @@ static void test_schema_is_the_table (void **state)
     (void)state;
     s_db_t d;
     s_db_open (&d);
-    for (size_t t = 0; t < jk_ptable_count (); t++) {
-        const jk_ptable_t *table = jk_ptable_at (t);
-        char *sql = jk_sprintf ("SELECT * FROM %s", table->name);
-        sqlite3_stmt *st = NULL;
-        assert_int_equal (sqlite3_prepare_v2 (d.db, sql, -1, &st, NULL),
-                          SQLITE_OK);
-        int c = 0;
-        for (; table->columns[c].name; c++)
-            assert_string_equal (sqlite3_column_name (st, c),
-                                 table->columns[c].name);
-        assert_int_equal (sqlite3_column_count (st), c);
-        sqlite3_finalize (st);
-        free (sql);
-    }
+    for (size_t t = 0; t < jk_ptable_count (); t++)
+        s_assert_columns (d.db, jk_ptable_at (t));
     sqlite3_stmt *st = NULL;
     assert_int_equal (sqlite3_prepare_v2 (d.db,
                                           "SELECT count(*) FROM sqlite_master"
@@ -198,6 +201,61 @@ static void test_schema_is_the_table (void **state)
     /* Migrating again is a no-op. */
     char err[256] = "";
     assert_int_equal (jk_projections_migrate (d.db, err, sizeof err), 0);
+    s_db_close (&d);
+}
+
+/* A database at schema_version 1 (data_quality without its subject and
+   resolution) migrates to the generated schema: same columns in the same
+   order, the subject of a registration's warning filled from its row. */
+static void test_migration_2_warning_subjects (void **state)
+{
+    (void)state;
+    s_db_t d;
+    s_db_open (&d);
+    assert_int_equal (
+        sqlite3_exec (
+            d.db,
+            "DROP INDEX data_quality_person;"
+            "DROP INDEX data_quality_cooperative;"
+            "ALTER TABLE data_quality DROP COLUMN nik;"
+            "ALTER TABLE data_quality DROP COLUMN legal_number_norm;"
+            "ALTER TABLE data_quality DROP COLUMN resolved_pos;"
+            "ALTER TABLE data_quality DROP COLUMN resolved_by;"
+            "UPDATE projection_meta SET value = 1"
+            " WHERE key = 'schema_version';"
+            "INSERT INTO people (nik, name, sex, birth_date, desa_code,"
+            " registered_pos, updated_pos) VALUES ('3203100101900007',"
+            " 'Euis', 'P', '1990-01-01', '32.03.10.2001', 5, 5);"
+            "INSERT INTO data_quality (pos, item, id, entity, code, field,"
+            " message) VALUES (5, 1, x'00', 'person 3203********0007',"
+            " 'W_NIK_SEX', 'body.nik', 'm'), (6, 1, x'01', 'attendance',"
+            " 'W_AT_FUTURE', 'at', 'm');",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    char err[256] = "";
+    if (jk_projections_migrate (d.db, err, sizeof err))
+        fail_msg ("migrate: %s", err);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (d.db,
+                            "SELECT (SELECT value FROM projection_meta WHERE"
+                            " key = 'schema_version'), group_concat (pos ||"
+                            " '=' || coalesce (nik, '-'), ' '), count"
+                            " (resolved_pos) FROM data_quality",
+                            -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int (st, 0), 2);
+    assert_string_equal ((const char *)sqlite3_column_text (st, 1),
+                         "5=3203100101900007 6=-");
+    assert_int_equal (sqlite3_column_int (st, 2), 0);
+    sqlite3_finalize (st);
+    s_assert_columns (d.db, jk_ptable_find ("data_quality"));
+    /* The projections start on it (their statements prepare). */
+    jk_projections_t *proj = jk_projections_new (d.db, NULL, err, sizeof err);
+    if (!proj)
+        fail_msg ("new: %s", err);
+    jk_projections_destroy (&proj);
     s_db_close (&d);
 }
 
@@ -244,6 +302,7 @@ int main (void)
         cmocka_unit_test (test_unknown_column_table_and_key_fail),
         cmocka_unit_test (test_generated_sql),
         cmocka_unit_test (test_schema_is_the_table),
+        cmocka_unit_test (test_migration_2_warning_subjects),
         cmocka_unit_test (test_projections_md_is_current),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -315,6 +315,89 @@ static void test_warnings_in_data_quality (void **state)
     h_close (&h);
 }
 
+/* Open and resolved warnings as "pos:code:resolved_pos:resolved_by" in
+   log order, comma-separated. */
+static const char *s_quality (harness_t *h)
+{
+    return h_text (h, "SELECT group_concat (pos || ':' || code || ':' ||"
+                      " coalesce (resolved_pos, '-') || ':' ||"
+                      " coalesce (resolved_by, '-'), ',') FROM (SELECT *"
+                      " FROM data_quality ORDER BY pos, item)");
+}
+
+/* A correction that removes a warning's cause resolves it, on the same
+   subject only, and the warning stays as history. */
+static void test_warnings_resolved_by_correction (void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open (&h, "resolved", NULL);
+    /* 1: a man's NIK (day 01) registered as P. */
+    H_OK (&h, h_event (&h, "person.registered", "nik", h_nik (7), "name",
+                       "Euis", "sex", "P", "birth_date", "1990-01-01",
+                       "desa_code", "32.03.10.2001", NULL));
+    /* 2: both sex and birth date disagree with the NIK. */
+    H_OK (&h, h_event (&h, "person.registered", "nik", h_nik (8), "name", "Iis",
+                       "sex", "P", "birth_date", "1991-02-02", "desa_code",
+                       "32.03.10.2001", NULL));
+    assert_string_equal (s_quality (&h), "1:W_NIK_SEX:-:-,2:W_NIK_SEX:-:-,"
+                                         "2:W_NIK_BIRTH_DATE:-:-");
+    assert_string_equal (h_text (&h, "SELECT nik FROM data_quality"
+                                     " WHERE pos = 1"),
+                         h_nik (7));
+    /* 3: a correction of something else resolves nothing. */
+    H_OK (&h, h_event (&h, "person.corrected", "nik", h_nik (7), "phone",
+                       "081234567890", "reason", "nomor baru", NULL));
+    /* 4: the sex corrected: person 7's warning is resolved, not 8's. */
+    H_OK (&h, h_event (&h, "person.corrected", "nik", h_nik (7), "sex", "L",
+                       "reason", "sesuai KTP", NULL));
+    assert_string_equal (s_quality (&h), "1:W_NIK_SEX:4:tester,"
+                                         "2:W_NIK_SEX:-:-,"
+                                         "2:W_NIK_BIRTH_DATE:-:-");
+    /* 5: person 8's birth date: only that warning. */
+    H_OK (&h, h_event (&h, "person.corrected", "nik", h_nik (8), "birth_date",
+                       "1990-01-01", "reason", "sesuai KTP", NULL));
+    /* 6: a "correction" that keeps the wrong sex raises the warning again
+       and resolves nothing. */
+    H_OK (&h, h_event (&h, "person.corrected", "nik", h_nik (8), "sex", "P",
+                       "reason", "salah ketik", NULL));
+    assert_string_equal (s_quality (&h), "1:W_NIK_SEX:4:tester,"
+                                         "2:W_NIK_SEX:-:-,"
+                                         "2:W_NIK_BIRTH_DATE:5:tester,"
+                                         "6:W_NIK_SEX:-:-");
+    /* 7: the right sex, by another operator, resolves both open ones. */
+    jk_event_t *ev = h_event (&h, "person.corrected", "nik", h_nik (8), "sex",
+                              "L", "reason", "sesuai KTP", NULL);
+    jk_event_set_actor (ev, "Siti Aminah");
+    H_OK (&h, ev);
+    assert_string_equal (s_quality (&h), "1:W_NIK_SEX:4:tester,"
+                                         "2:W_NIK_SEX:7:Siti Aminah,"
+                                         "2:W_NIK_BIRTH_DATE:5:tester,"
+                                         "6:W_NIK_SEX:7:Siti Aminah");
+    assert_int_equal (h_int (&h, "SELECT count(*) FROM data_quality"
+                                 " WHERE resolved_pos IS NULL"),
+                      0);
+    /* 8, 9: a cooperative whose nik_koperasi is outside Cianjur; an update
+       with a Cianjur one resolves it (subject: the normalised number). */
+    H_OK (&h, h_event (&h, "cooperative.registered", "legal_number",
+                       "AHU-0001234.AH.01.26", "legal_date", "2001-05-01",
+                       "name", "Koperasi Maju", "form", "PRIMER", "kind",
+                       "SIMPAN_PINJAM", "pattern", "KONVENSIONAL", "desa_code",
+                       "32.03.10.2001", "members_male", "10", "members_female",
+                       "12", "nik_koperasi", "3201010000001", NULL));
+    assert_string_equal (h_text (&h, "SELECT code || ' ' || legal_number_norm"
+                                     " FROM data_quality WHERE pos = 8"),
+                         "W_NIK_KOPERASI_PREFIX AHU-0001234.AH.01.26");
+    H_OK (&h, h_event (&h, "cooperative.updated", "legal_number",
+                       "ahu-0001234.ah.01.26", "nik_koperasi", "3203010000001",
+                       NULL));
+    assert_string_equal (h_text (&h, "SELECT resolved_pos FROM data_quality"
+                                     " WHERE pos = 8"),
+                         "9");
+    assert_int_equal (h_int (&h, "SELECT count(*) FROM data_quality"), 5);
+    h_close (&h);
+}
+
 static void test_dump_equal_and_different (void **state)
 {
     (void)state;
@@ -439,6 +522,7 @@ int main (void)
         cmocka_unit_test (test_active_as_of),
         cmocka_unit_test (test_units_and_certificates),
         cmocka_unit_test (test_warnings_in_data_quality),
+        cmocka_unit_test (test_warnings_resolved_by_correction),
         cmocka_unit_test (test_dump_equal_and_different),
         cmocka_unit_test (test_snapshot),
     };
