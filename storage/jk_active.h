@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes of a rule's text (--active-rule, SNAPSHOT's rule frame). */
+#define JK_ACTIVE_RULE_SPEC_MAX 200
+
 typedef struct {
     int years;            /* book years counted back from the last one
                              whose RAT is overdue; 1..10, default 1 */

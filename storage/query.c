@@ -3,6 +3,7 @@
     catch-up never blocks the writer. HEAD, SINCE with credit, SNAPSHOT,
     GAPS, STATS, CHECKPOINT, COSIGN and PROOF. Started by the store actor; late
     joiners, replicas, offices and auditors are its clients. */
+#include "jk_active.h"
 #include "jk_checkpoints.h"
 #include "jk_log.h"
 #include "jk_projector.h"
@@ -443,6 +444,40 @@ static int s_parse_day (const char *text, size_t size, int32_t *day)
 static void s_on_snapshot (s_query_t *self, zframe_t *routing, zmsg_t *msg)
 {
     int32_t day = jk_wib_day (jk_clock_now_ms ());
+    if (zmsg_size (msg) != 1 && zmsg_size (msg) != 2) {
+        char message[160];
+        snprintf (message, sizeof message,
+                  "SNAPSHOT takes 1 or 2 argument frames, not %zu: "
+                  "[JEJAK/1][SNAPSHOT][as-of date, may be empty]"
+                  "[active rule, optional]",
+                  zmsg_size (msg));
+        s_error (self, routing, "E_PROTOCOL", message);
+        return;
+    }
+    /* The optional second frame: the rule for "active" (docs/PROTOCOL.md
+       SNAPSHOT), else the default. */
+    jk_active_rule_t rule;
+    bool has_rule = false;
+    if (zmsg_size (msg) == 2) {
+        zframe_t *spec = zmsg_last (msg);
+        char text[JK_ACTIVE_RULE_SPEC_MAX + 1], why[200], message[260];
+        size_t len = zframe_size (spec);
+        if (len > JK_ACTIVE_RULE_SPEC_MAX) {
+            s_error (self, routing, "E_FIELD_LENGTH",
+                     "SNAPSHOT active rule is longer than 200 bytes");
+            return;
+        }
+        memcpy (text, zframe_data (spec), len);
+        text[len] = 0;
+        if (memchr (text, 0, len) ||
+            jk_active_rule_parse (text, &rule, why, sizeof why)) {
+            snprintf (message, sizeof message, "SNAPSHOT active rule: %s",
+                      memchr (text, 0, len) ? "holds a NUL byte" : why);
+            s_error (self, routing, "E_FIELD_FORMAT", message);
+            return;
+        }
+        has_rule = true;
+    }
     zframe_t *date = zmsg_pop (msg);
     if (date && zframe_size (date) > 0 &&
         s_parse_day ((const char *)zframe_data (date), zframe_size (date),
@@ -462,7 +497,8 @@ static void s_on_snapshot (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     uint8_t *snapshot = NULL;
     if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
         jk_projections_position (self->db, &pos, hash) == JK_OK)
-        snapshot = jk_projections_snapshot (self->db, day, &size);
+        snapshot = jk_projections_snapshot_rule (
+            self->db, day, has_rule ? &rule : NULL, &size);
     sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
     if (!snapshot) {
         s_error (self, routing, "E_UNAVAILABLE",
@@ -704,7 +740,8 @@ static const struct {
     {"SINCE", 3, "[JEJAK/1][SINCE][from_pos u64][topic prefix][credit u64]",
      s_on_since},
     {"CREDIT", 1, "[JEJAK/1][CREDIT][n u64]", s_on_credit},
-    {"SNAPSHOT", 1, "[JEJAK/1][SNAPSHOT][as-of date, may be empty]",
+    {"SNAPSHOT", SIZE_MAX,
+     "[JEJAK/1][SNAPSHOT][as-of date, may be empty][active rule, optional]",
      s_on_snapshot},
     {"STATE", 2, "[JEJAK/1][STATE][chunk u64][credit u64]", s_on_state},
     {"GAPS", 0, "[JEJAK/1][GAPS]", s_on_gaps_msg},

@@ -913,6 +913,128 @@ static void s_cosign_note (s_fixture_t *f, const s_limit_t *row)
     zsock_destroy (&sock);
 }
 
+/* SNAPSHOT with a rule frame of the limit's length (refused for
+   anything but its length: it does not parse) and one byte more. */
+static void s_snapshot_rule (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        char *rule = jk_calloc (1, n + 1);
+        memset (rule, 'y', n);
+        zmsg_t *msg = jk_wire_new ("SNAPSHOT"), *reply;
+        zmsg_addstr (msg, "");
+        zmsg_addmem (msg, rule, n);
+        free (rule);
+        char command[16];
+        s_request (sock, &msg, command, &reply);
+        assert_string_equal (command, row->kind);
+        char *code = zmsg_popstr (reply);
+        assert_string_equal (code,
+                             n == row->value ? "E_FIELD_FORMAT" : row->code);
+        free (code);
+        zmsg_destroy (&reply);
+    }
+    /* A rule that parses is used: the map says so. */
+    zmsg_t *msg = jk_wire_new ("SNAPSHOT"), *reply;
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, "years=2,quorum=required");
+    char command[16];
+    s_request (sock, &msg, command, &reply);
+    assert_string_equal (command, "SNAPSHOT");
+    zframe_t *map = zmsg_last (reply);
+    char *text = jk_calloc (1, zframe_size (map) + 1);
+    for (size_t i = 0; i < zframe_size (map); i++)
+        text[i] = zframe_data (map)[i] ? (char)zframe_data (map)[i] : ' ';
+    assert_non_null (strstr (text, "years=2,deadline-months=6,grace-days=0,"
+                                   "quorum=required"));
+    free (text);
+    zmsg_destroy (&reply);
+    zsock_destroy (&sock);
+}
+
+/* The log's head as HEAD tells it. */
+static uint64_t s_head_pos (zsock_t *sock)
+{
+    zmsg_t *msg = jk_wire_new ("HEAD"), *reply;
+    char command[16];
+    s_request (sock, &msg, command, &reply);
+    assert_string_equal (command, "HEAD");
+    uint64_t pos = 0;
+    assert_int_equal (jk_wire_pop_u64 (reply, &pos), 0);
+    zmsg_destroy (&reply);
+    return pos;
+}
+
+/* Asks PROOF kind a b; the answer's command and code ("" for a PROOF). */
+static void s_proof (zsock_t *sock, const char *kind, uint64_t a, uint64_t b,
+                     char command[16], char code[32])
+{
+    zmsg_t *msg = jk_wire_new ("PROOF"), *reply;
+    zmsg_addstr (msg, kind);
+    jk_wire_add_u64 (msg, a);
+    jk_wire_add_u64 (msg, b);
+    s_request (sock, &msg, command, &reply);
+    code[0] = 0;
+    if (streq (command, "ERROR")) {
+        char *text = zmsg_popstr (reply);
+        snprintf (code, 32, "%s", text ? text : "");
+        free (text);
+    }
+    zmsg_destroy (&reply);
+}
+
+/* One PROOF at the limit (answered) and one past it (refused). */
+static void s_proof_pair (zsock_t *sock, const s_limit_t *row, const char *kind,
+                          uint64_t ok_a, uint64_t ok_b, uint64_t bad_a,
+                          uint64_t bad_b)
+{
+    char command[16], code[32];
+    s_proof (sock, kind, ok_a, ok_b, command, code);
+    assert_string_equal (command, "PROOF");
+    s_proof (sock, kind, bad_a, bad_b, command, code);
+    assert_string_equal (command, row->kind);
+    assert_string_equal (code, row->code);
+}
+
+static void s_proof_pos_min (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    uint64_t head = s_head_pos (sock);
+    assert_true (head >= 2);
+    s_proof_pair (sock, row, "INCLUSION", row->value, head, row->value - 1,
+                  head);
+    zsock_destroy (&sock);
+}
+
+static void s_proof_pos_size (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    uint64_t size = s_head_pos (sock) - 1;
+    s_proof_pair (sock, row, "INCLUSION", size + row->value, size,
+                  size + row->value + 1, size);
+    zsock_destroy (&sock);
+}
+
+static void s_proof_old_new (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    uint64_t size = s_head_pos (sock) - 1;
+    s_proof_pair (sock, row, "CONSISTENCY", size + row->value, size,
+                  size + row->value + 1, size);
+    zsock_destroy (&sock);
+}
+
+static void s_proof_size_head (s_fixture_t *f, const s_limit_t *row)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.query);
+    uint64_t head = s_head_pos (sock);
+    s_proof_pair (sock, row, "INCLUSION", 1, head + row->value, 1,
+                  head + row->value + 1);
+    s_proof_pair (sock, row, "CONSISTENCY", 1, head + row->value, 1,
+                  head + row->value + 1);
+    zsock_destroy (&sock);
+}
+
 /* A hub of its own, restarted with its clock behind its log. */
 static void s_store_clock (s_fixture_t *f, const s_limit_t *row)
 {
@@ -1103,6 +1225,11 @@ static const struct {
     {"state_chunk_min", s_state_chunk_min},
     {"state_chunk_max", s_state_chunk_max},
     {"cosign_note", s_cosign_note},
+    {"snapshot_rule", s_snapshot_rule},
+    {"proof_pos_min", s_proof_pos_min},
+    {"proof_pos_size", s_proof_pos_size},
+    {"proof_old_new", s_proof_old_new},
+    {"proof_size_head", s_proof_size_head},
     {"store_clock", s_store_clock},
     {"store_silence", s_store_silence},
     {"backend_queue", s_backend_queue},

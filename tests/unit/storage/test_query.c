@@ -398,7 +398,7 @@ static void test_bad_requests (void **state)
        GAPS with an extra frame and SNAPSHOT without its as-of frame were
        answered as if well formed). */
     struct {
-        const char *frames[4];
+        const char *frames[5];
         const char *code;
     } cases[] = {
         {{"JEJAK/1", "DROP", NULL}, "E_UNKNOWN_COMMAND"},
@@ -410,14 +410,16 @@ static void test_bad_requests (void **state)
         {{"JEJAK/1", "GAPS", "x"}, "E_PROTOCOL"},
         {{"JEJAK/1", "STATS", "x"}, "E_PROTOCOL"},
         {{"JEJAK/1", "SNAPSHOT", NULL}, "E_PROTOCOL"},
-        {{"JEJAK/1", "SNAPSHOT", "2026-01-31", "x"}, "E_PROTOCOL"},
+        {{"JEJAK/1", "SNAPSHOT", "2026-01-31", "x", "y"}, "E_PROTOCOL"},
+        /* The optional rule frame must parse. */
+        {{"JEJAK/1", "SNAPSHOT", "2026-01-31", "x"}, "E_FIELD_FORMAT"},
         {{"JEJAK/1", "STATE", NULL}, "E_PROTOCOL"},
         {{"JEJAK/1", "STATE", "12345678", NULL}, "E_PROTOCOL"},
         {{"JEJAK/1", "STATE", "1234567", "12345678"}, "E_PROTOCOL"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         zmsg_t *msg = zmsg_new ();
-        for (int f = 0; f < 4 && cases[i].frames[f]; f++)
+        for (int f = 0; f < 5 && cases[i].frames[f]; f++)
             zmsg_addstr (msg, cases[i].frames[f]);
         s_send (&h, &msg);
         char command[16];
