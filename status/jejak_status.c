@@ -10,6 +10,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define S_REFRESH_MS 100 /* at most ten screens a second */
@@ -47,9 +49,14 @@ static const jk_opt_t s_spec[] = {
      "YYYY-MM-DD; default today in WIB)",
      false},
     {"active-rule", "JEJAK_ACTIVE_RULE", NULL,
-     "live board: the rule for 'active' (years=N,deadline-months=N,"
+     "the rule for 'active' (years=N,deadline-months=N,"
      "grace-days=N,quorum=any|required; default years=1,deadline-months=6,"
-     "grace-days=0,quorum=any); --once shows the store's",
+     "grace-days=0,quorum=any); --once asks the store to use it",
+     false},
+    {"page", "JEJAK_STATUS_PAGE", NULL,
+     "terminal board: show page N only (pages of 80 x 24; default: the "
+     "live board on a terminal shows page 1 and pages with the keys space "
+     "and b, q quits; otherwise every page in turn)",
      false},
     {"timeout", "JEJAK_STATUS_TIMEOUT", "5",
      "--once: seconds to wait for the store before giving up (exit 1)", false},
@@ -127,59 +134,196 @@ static bool s_link_take (zsock_t *sock, int wait_ms, char **text)
     return got;
 }
 
-/* The one-shot board: SNAPSHOT from the store, rendered once. */
-static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
-                   int timeout_s, int32_t day)
+/* ---- paging keys on a terminal ----------------------------------------- */
+
+static struct termios s_saved_termios;
+static bool s_keys_on;
+
+static void s_keys_restore (void)
 {
-    const char *endpoint = jk_opts_get (opts, "query");
+    if (s_keys_on)
+        tcsetattr (STDIN_FILENO, TCSANOW, &s_saved_termios);
+    s_keys_on = false;
+}
+
+/* Reads single keys from the terminal without echo or Enter (restored at
+   exit). False when stdin is not a terminal. */
+static bool s_keys_start (void)
+{
+    if (!isatty (STDIN_FILENO) ||
+        tcgetattr (STDIN_FILENO, &s_saved_termios) != 0)
+        return false;
+    struct termios raw = s_saved_termios;
+    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    if (tcsetattr (STDIN_FILENO, TCSANOW, &raw) != 0)
+        return false;
+    s_keys_on = true;
+    atexit (s_keys_restore);
+    return true;
+}
+
+/* The page after the keys waiting on the terminal: space, n, j or
+   PageDown next; b, p, k or PageUp back; q sets *quit. */
+static int s_keys_page (int page, int pages, bool *quit)
+{
+    char keys[32];
+    ssize_t n = read (STDIN_FILENO, keys, sizeof keys);
+    for (ssize_t i = 0; i < n; i++) {
+        char c = keys[i];
+        if (c == ' ' || c == 'n' || c == 'j' ||
+            (c == '6' && i > 0 && keys[i - 1] == '['))
+            page++;
+        else if (c == 'b' || c == 'p' || c == 'k' ||
+                 (c == '5' && i > 0 && keys[i - 1] == '['))
+            page--;
+        else if (c == 'q')
+            *quit = true;
+    }
+    if (page > pages)
+        page = pages;
+    return page < 1 ? 1 : page;
+}
+
+/* Lines of the terminal (24 when unknown or smaller). */
+static int s_rows (void)
+{
+    struct winsize ws;
+    if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 24)
+        return ws.ws_row;
+    return 24;
+}
+
+/* Where and how to ask the store for a snapshot (--once, and the web
+   page's as-of requests, which run on the HTTP threads: read only). */
+typedef struct {
+    const char *endpoint;   /* --query */
+    const char *broker_key; /* CURVE, or NULL */
+    const char *key;
+    const char *rule; /* --active-rule as given, or NULL: the default */
+    int timeout_s;
+} s_store_t;
+
+/* One SNAPSHOT request as of day (-1: the store's today). Returns 0 with
+   the position, hash frame and snapshot frame (the caller destroys
+   them), or -1 with a message in err. */
+static int s_snapshot_ask (const s_store_t *store, int32_t day, uint64_t *pos,
+                           zframe_t **hash, zframe_t **snapshot, char *err,
+                           size_t err_size)
+{
     char as_of[11] = "";
     if (day >= 0)
         jk_date_format (day, as_of);
+    *hash = *snapshot = NULL;
     zsock_t *query = zsock_new (ZMQ_DEALER);
     zsock_set_linger (query, 0);
-    if (jk_status_curve (query, endpoint, jk_opts_get (opts, "broker-key"),
-                         jk_opts_get (opts, "key")) ||
-        zsock_connect (query, "%s", endpoint)) {
-        fprintf (stderr, "jejak-status: cannot connect to --query %s\n",
-                 endpoint);
+    if (jk_status_curve (query, store->endpoint, store->broker_key,
+                         store->key) ||
+        zsock_connect (query, "%s", store->endpoint)) {
+        snprintf (err, err_size, "cannot connect to --query %s",
+                  store->endpoint);
         zsock_destroy (&query);
-        return 1;
+        return -1;
     }
     zmsg_t *msg = jk_wire_new ("SNAPSHOT");
     zmsg_addstr (msg, as_of);
+    if (store->rule)
+        zmsg_addstr (msg, store->rule);
     zmsg_send (&msg, query);
     zpoller_t *poller = zpoller_new (query, NULL);
-    zframe_t *hash = NULL, *snapshot = NULL;
     char command[16];
-    uint64_t pos = 0;
-    int rc = 1;
-    if (!zpoller_wait (poller, timeout_s * 1000)) {
-        fprintf (stderr,
-                 "jejak-status: the store did not answer at --query %s "
-                 "within %d s (is jejak-hub or jejak-store running?)\n",
-                 endpoint, timeout_s);
+    int rc = -1;
+    if (!zpoller_wait (poller, store->timeout_s * 1000)) {
+        snprintf (err, err_size,
+                  "the store did not answer at --query %s within %d s (is "
+                  "jejak-hub or jejak-store running?)",
+                  store->endpoint, store->timeout_s);
         goto cleanup;
     }
     msg = zmsg_recv (query);
     if (!msg || jk_wire_open (msg, command, sizeof command)) {
-        fprintf (stderr, "jejak-status: malformed answer from %s\n", endpoint);
+        snprintf (err, err_size, "malformed answer from %s", store->endpoint);
         goto cleanup;
     }
     if (strcmp (command, "ERROR") == 0) {
         char *code = zmsg_popstr (msg);
         char *text = zmsg_popstr (msg);
-        fprintf (stderr, "jejak-status: the store refused: %s: %s\n",
-                 code ? code : "?", text ? text : "?");
+        snprintf (err, err_size, "the store refused: %s: %s", code ? code : "?",
+                  text ? text : "?");
         free (code);
         free (text);
         goto cleanup;
     }
-    if (strcmp (command, "SNAPSHOT") != 0 || jk_wire_pop_u64 (msg, &pos) ||
-        !(hash = zmsg_pop (msg)) || zframe_size (hash) != 32 ||
-        !(snapshot = zmsg_pop (msg))) {
-        fprintf (stderr, "jejak-status: unexpected answer %s from %s\n",
-                 command, endpoint);
+    if (strcmp (command, "SNAPSHOT") != 0 || jk_wire_pop_u64 (msg, pos) ||
+        !(*hash = zmsg_pop (msg)) || zframe_size (*hash) != 32 ||
+        !(*snapshot = zmsg_pop (msg))) {
+        snprintf (err, err_size, "unexpected answer %s from %s", command,
+                  store->endpoint);
+        zframe_destroy (hash);
+        zframe_destroy (snapshot);
         goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    zmsg_destroy (&msg);
+    zpoller_destroy (&poller);
+    zsock_destroy (&query);
+    return rc;
+}
+
+/* What the web page's date picker needs (read only on HTTP threads). */
+typedef struct {
+    s_store_t store;
+    const char *kecamatan, *batch; /* the board's filters */
+} s_as_of_t;
+
+/* jk_web_as_of_fn: SNAPSHOT as of day from the store, as the board's JSON
+   document ("state": "as-of"). */
+static char *s_web_as_of (void *arg, int32_t day, size_t *size, char *err,
+                          size_t err_size)
+{
+    const s_as_of_t *ctx = (const s_as_of_t *)arg;
+    uint64_t pos = 0;
+    zframe_t *hash = NULL, *snapshot = NULL;
+    if (s_snapshot_ask (&ctx->store, day, &pos, &hash, &snapshot, err,
+                        err_size))
+        return NULL;
+    jk_status_view_t view = {.snapshot = zframe_data (snapshot),
+                             .snapshot_size = zframe_size (snapshot),
+                             .state = "as-of",
+                             .pos = pos,
+                             .head = pos,
+                             .hash = zframe_data (hash),
+                             .kecamatan = ctx->kecamatan,
+                             .batch = ctx->batch,
+                             .now_ms = jk_clock_now_ms ()};
+    char *text = NULL;
+    *size = 0;
+    FILE *out = open_memstream (&text, size);
+    int rc = out ? jk_render_json (out, &view) : -1;
+    if (out)
+        fclose (out);
+    zframe_destroy (&hash);
+    zframe_destroy (&snapshot);
+    if (rc != 0) {
+        snprintf (err, err_size, "the store's snapshot could not be read");
+        free (text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The one-shot board: SNAPSHOT from the store, rendered once. */
+static int s_once (jk_opts_t *opts, const s_store_t *store,
+                   jk_status_view_t *view, bool json, int32_t day)
+{
+    uint64_t pos = 0;
+    zframe_t *hash = NULL, *snapshot = NULL;
+    char err[512];
+    if (s_snapshot_ask (store, day, &pos, &hash, &snapshot, err, sizeof err)) {
+        fprintf (stderr, "jejak-status: %s\n", err);
+        return 1;
     }
     view->snapshot = zframe_data (snapshot);
     view->snapshot_size = zframe_size (snapshot);
@@ -198,17 +342,12 @@ static int s_once (jk_opts_t *opts, jk_status_view_t *view, bool json,
     view->now_ms = jk_clock_now_ms ();
     int render = json ? jk_render_json (stdout, view)
                       : jk_render_term (stdout, view, false);
-    rc = render == 0 ? 0 : 1;
     view->link = NULL;
     free (link_text);
     zsock_destroy (&link);
-cleanup:
     zframe_destroy (&hash);
     zframe_destroy (&snapshot);
-    zmsg_destroy (&msg);
-    zpoller_destroy (&poller);
-    zsock_destroy (&query);
-    return rc;
+    return render >= 0 ? 0 : 1;
 }
 
 /* What the board is doing, in words for the header. */
@@ -273,7 +412,16 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         jk_replica_destroy (&replica);
         return 2;
     }
-    bool ansi = !json && isatty (STDOUT_FILENO);
+    bool ansi = !json && !quiet && isatty (STDOUT_FILENO);
+    /* Paging: --page N fixed; on a terminal page 1 with keys; else all. */
+    bool keys = ansi && view->page == 0 && s_keys_start ();
+    int pages = 1;
+    if (keys) {
+        view->page = 1;
+        view->page_keys = true;
+    }
+    if (ansi)
+        view->rows = s_rows ();
     bool dirty = true;
     int64_t rendered = 0, link_asked = 0, link_heard = 0;
     int32_t shown_day = -1;
@@ -283,6 +431,14 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         if (jk_board_poll (board, S_REFRESH_MS) < 0)
             break;
         dirty |= jk_board_changed (board);
+        if (keys) {
+            bool quit = false;
+            int page = s_keys_page (view->page, pages, &quit);
+            if (quit)
+                break;
+            dirty |= page != view->page;
+            view->page = page;
+        }
         if (link) {
             /* Every second; a link silent for 3 s shows as not answering. */
             int64_t mono = jk_clock_mono_ms ();
@@ -328,7 +484,8 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         if (!quiet && json)
             jk_render_json (stdout, view);
         else if (!quiet) {
-            jk_render_term (stdout, view, ansi);
+            int laid = jk_render_term (stdout, view, ansi);
+            pages = laid > 0 ? laid : 1;
             if (!ansi)
                 fputs ("----\n", stdout);
             fflush (stdout);
@@ -348,7 +505,8 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
 
 /* Starts the web server for --http, refusing a non-loopback address
     without --http-public, and prints its URL. Returns 0 or an exit code. */
-static int s_start_web (jk_opts_t *opts, const char *http, jk_web_t **web)
+static int s_start_web (jk_opts_t *opts, const char *http, s_as_of_t *as_of,
+                        jk_web_t **web)
 {
     char address[64], err[256];
     uint16_t port = 0;
@@ -368,7 +526,10 @@ static int s_start_web (jk_opts_t *opts, const char *http, jk_web_t **web)
                  address);
         return 2;
     }
-    jk_web_config_t config = {.address = address, .port = port};
+    jk_web_config_t config = {.address = address,
+                              .port = port,
+                              .as_of = s_web_as_of,
+                              .as_of_arg = as_of};
     *web = jk_web_new (&config, err, sizeof err);
     if (!*web) {
         fprintf (stderr, "jejak-status: --http %s: %s\n", http, err);
@@ -389,6 +550,8 @@ int main (int argc, char **argv)
     }
     zsys_init ();
     jk_web_t *web = NULL;
+    s_as_of_t as_of_ctx;
+    memset (&as_of_ctx, 0, sizeof as_of_ctx);
     jk_opts_t *opts = jk_opts_new ("jejak-status", s_spec, S_SPEC_COUNT);
     char err[256];
     int rc = 0;
@@ -401,7 +564,7 @@ int main (int argc, char **argv)
         printf ("Usage: jejak-status [--feed EP] [--query EP] [--once] "
                 "[--json] [--kecamatan CODE]\n"
                 "                    [--batch CODE] [--as-of DATE] "
-                "[--timeout SECONDS]\n"
+                "[--page N] [--timeout SECONDS]\n"
                 "                    [--http ADDR:PORT [--http-public] "
                 "[--http-only]]\n"
                 "                    [--link EP [--link-key KEY "
@@ -476,13 +639,14 @@ int main (int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (jk_opts_get (opts, "active-rule") && jk_opts_on (opts, "once")) {
-        fprintf (stderr, "jejak-status: --active-rule applies to the live "
-                         "board; --once prints the store's snapshot with the "
-                         "store's rule\n");
+    const char *page = jk_opts_get (opts, "page");
+    if (page &&
+        (jk_parse_u64 (page, &number) || number == 0 || number > 1000)) {
+        fprintf (stderr, "jejak-status: --page must be 1..1000\n");
         rc = 2;
         goto done;
     }
+    view.page = page ? (int)number : 0;
     bool json = jk_opts_on (opts, "json");
     const char *http = jk_opts_get (opts, "http");
     if (http && jk_opts_on (opts, "once")) {
@@ -496,13 +660,21 @@ int main (int argc, char **argv)
         rc = 2;
         goto done;
     }
+    as_of_ctx.store =
+        (s_store_t){.endpoint = jk_opts_get (opts, "query"),
+                    .broker_key = jk_opts_get (opts, "broker-key"),
+                    .key = jk_opts_get (opts, "key"),
+                    .rule = jk_opts_get (opts, "active-rule"),
+                    .timeout_s = (int)timeout};
+    as_of_ctx.kecamatan = view.kecamatan;
+    as_of_ctx.batch = view.batch;
     if (http) {
-        rc = s_start_web (opts, http, &web);
+        rc = s_start_web (opts, http, &as_of_ctx, &web);
         if (rc)
             goto done;
     }
     if (jk_opts_on (opts, "once"))
-        rc = s_once (opts, &view, json, (int)timeout, day);
+        rc = s_once (opts, &as_of_ctx.store, &view, json, day);
     else
         rc = s_live (opts, &view, json, day, &rule, web,
                      jk_opts_on (opts, "http-only"));

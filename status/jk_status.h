@@ -174,11 +174,21 @@ typedef struct {
     const char *link;      /* a federation link's STATS text (jejak-link
                               send --stats, or the receive endpoint), or
                               NULL: shown as the link section */
+    /* Terminal paging: the screen is 80 columns; rows lines a page (0:
+       24). page is the page to show, 1-based (past the last: the last);
+       0 shows every page in turn. */
+    int page;
+    int rows;
+    bool page_keys; /* the footer names the keys (live, on a terminal) */
 } jk_status_view_t;
 
-/* Writes the board as a report a person reads, fitting 100 columns; with
-   ansi, clears the screen first and uses bold headers. Returns 0, or -1
-   when the snapshot does not decode (a message is written instead). */
+/* Writes the board as a report a person reads, in pages of 80 columns by
+   view->rows lines (24 by default): each page starts with the board's
+   header and ends with "halaman i/n"; a table cut by a page break
+   repeats its heading; a longer line is cut on a character boundary.
+   With ansi, clears the screen first and uses bold headings. Returns the
+   number of pages (1 or more), or -1 when the snapshot does not decode
+   (a message is written instead). */
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi);
 
 /* Writes one JSON document on one line: {"state", "note", "pos", "hash",
@@ -198,15 +208,26 @@ void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size);
    published document) and /events (Server-Sent Events: the latest
    document on connect, then each newer one, at most ten a second, with
    `id:` = its log position, and a comment line as heartbeat). Other
-   methods get 405, other paths 404. The board's loop publishes; the HTTP
-   threads only read what was published (see web.c). */
+   methods get 405, other paths 404. /snapshot.json?as_of=DATE (DD/MM/YYYY
+   or YYYY-MM-DD) is the board as of that day, from the config's as_of
+   function (400 for a date that is not one, 503 when it fails). The
+   board's loop publishes; the HTTP threads only read what was published
+   (see web.c). */
 typedef struct jk_web_s jk_web_t;
 
+/* The board as of a day (days since the epoch) as a JSON document
+   (heap, *size bytes), or NULL with err. Called on HTTP threads: it must
+   share nothing writable with the board's loop. */
+typedef char *(jk_web_as_of_fn)(void *arg, int32_t day, size_t *size, char *err,
+                                size_t err_size);
+
 typedef struct {
-    const char *address; /* IPv4 address to bind, e.g. "127.0.0.1" */
-    uint16_t port;       /* 0 = pick a free port (jk_web_port tells) */
-    int max_connections; /* 0 = 256 */
-    int heartbeat_ms;    /* SSE comment when idle this long; 0 = 15000 */
+    const char *address;    /* IPv4 address to bind, e.g. "127.0.0.1" */
+    uint16_t port;          /* 0 = pick a free port (jk_web_port tells) */
+    int max_connections;    /* 0 = 256 */
+    int heartbeat_ms;       /* SSE comment when idle this long; 0 = 15000 */
+    jk_web_as_of_fn *as_of; /* the date picker's answers, or NULL (404) */
+    void *as_of_arg;
 } jk_web_config_t;
 
 /* Starts listening. Returns NULL with err (e.g. the address is in use or

@@ -1,45 +1,60 @@
 /*  render_term.c - the board as a screen a dinas head reads: per
     kecamatan, running batches, offices, totals and the log head, with
-    Indonesian labels and their English, in 100 columns. Plain ANSI (clear,
-    home, bold) on a terminal; plain text otherwise. */
+    Indonesian labels and their English, in pages of 80 columns by 24
+    lines (an 80 x 24 terminal shows one page whole). The sections are
+    written as lines first, headings marked; the pager then cuts them
+    into pages, repeats a cut table's heading and the board's header on
+    every page, and clips every line to 80 columns on a character
+    boundary. Plain ANSI (clear, home, bold) on a terminal; plain text
+    otherwise. */
 #include "status_internal.h"
 
 #include <string.h>
 
+#define S_WIDTH 80
+#define S_ROWS  24
+
+/* Line marks the pager reads (first byte of a line, never shown): a
+   section's title, a table's heading line. */
+#define S_MARK_TITLE '\x01'
+#define S_MARK_HEAD  '\x02'
+
 typedef struct {
     FILE *out;
-    bool ansi;
 } s_screen_t;
 
 static void s_title (s_screen_t *s, const char *text)
 {
-    if (s->ansi)
-        fprintf (s->out, "\033[1m%s\033[0m\n", text);
-    else
-        fprintf (s->out, "%s\n", text);
+    fprintf (s->out, "%c%s\n", S_MARK_TITLE, text);
 }
 
 static void s_header (s_screen_t *s, const char *line1, const char *line2)
 {
-    if (s->ansi)
-        fprintf (s->out, "\033[1m%s\n%s\033[0m\n", line1, line2);
-    else
-        fprintf (s->out, "%s\n%s\n", line1, line2);
+    fprintf (s->out, "%c%s\n%c%s\n", S_MARK_HEAD, line1, S_MARK_HEAD, line2);
 }
 
-/* Writes at most width characters of text padded to width (UTF-8 aware
-   enough for names: counts code points); a longer text is cut to width - 1
-   and ends in '~', so it never runs into the next column. */
-static void s_cell (FILE *out, const char *text, int width)
+/* Code points in the first len bytes of UTF-8 text. */
+static int s_width (const char *text, size_t len)
 {
-    int shown = 0, length = 0;
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)text[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Writes at most width characters of text padded to width (counts code
+   points, cuts only between them); a longer text is cut to width - 1
+   and ends in '~', so it never runs into the next column. pad false:
+   no padding (a line's end). */
+static void s_cut (FILE *out, const char *text, size_t len, int width, bool pad)
+{
+    int shown = 0, length = s_width (text, len);
     const unsigned char *p = (const unsigned char *)text;
-    for (const unsigned char *q = p; *q; q++)
-        length += (*q & 0xC0) != 0x80;
+    const unsigned char *end = p + len;
     int room = length > width ? width - 1 : width;
-    while (*p && shown < room) {
+    while (p < end && shown < room) {
         int n = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4;
-        for (int i = 0; i < n && p[i]; i++)
+        for (int i = 0; i < n && p + i < end; i++)
             fputc (p[i], out);
         p += n;
         shown++;
@@ -48,8 +63,13 @@ static void s_cell (FILE *out, const char *text, int width)
         fputc ('~', out);
         shown++;
     }
-    for (; shown < width; shown++)
+    for (; pad && shown < width; shown++)
         fputc (' ', out);
+}
+
+static void s_cell (FILE *out, const char *text, int width)
+{
+    s_cut (out, text, strlen (text), width, true);
 }
 
 /* "12 dtk lalu" style age of a UTC millisecond time: Indonesian words
@@ -82,18 +102,18 @@ static void s_rule (s_screen_t *s, const msgpack_object *snap)
     jk_mp_str (rule, "spec", spec, sizeof spec);
     if (!text[0])
         return;
-    /* Wrapped at 98 columns, words kept whole. */
+    /* Wrapped at 78 columns, words kept whole. */
     char all[700];
     snprintf (all, sizeof all, "Aturan / rule: %s [%s]", text, spec);
     const char *p = all;
     while (*p) {
         size_t n = strlen (p);
-        if (n > 98) {
-            n = 98;
+        if (n > 78) {
+            n = 78;
             while (n > 0 && p[n] != ' ')
                 n--;
             if (n == 0)
-                n = 98;
+                n = 78;
         }
         fprintf (s->out, "%s%.*s\n", p == all ? "" : "  ", (int)n, p);
         p += n;
@@ -102,20 +122,34 @@ static void s_rule (s_screen_t *s, const msgpack_object *snap)
     }
 }
 
+/* YYYY-MM-DD as DD/MM/YYYY (as it is when it is not a date). */
+static void s_day (const char *iso, char out[16])
+{
+    if (strlen (iso) == 10)
+        snprintf (out, 16, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+    else
+        snprintf (out, 16, "%s", iso);
+}
+
 static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
                          const msgpack_object *snap, const char *as_of)
 {
     const msgpack_object_array *rows = jk_mp_array (snap, "kecamatan");
     char title[160];
+    char day[16];
+    s_day (as_of, day);
     snprintf (title, sizeof title,
-              "PER KECAMATAN / per district  (per %s / as of)", as_of);
+              "PER KECAMATAN / per district  (per %s / as of)", day);
     s_title (s, title);
     s_rule (s, snap);
-    s_header (s,
-              "Kode      Kecamatan         Koperasi   Aktif  %Aktif"
-              "   Orang  Peserta   Diuji  Kompeten Sertifikat",
-              "code      district      cooperatives  active %active"
-              "  people enrolled assessed competent    certif.");
+    char head1[96], head2[96];
+    snprintf (head1, sizeof head1, "%-9s%-15s%5s %5s %6s %6s %7s %6s %5s %5s",
+              "Kode", "Kecamatan", "Kop.", "Aktif", "%Aktif", "Orang",
+              "Peserta", "Diuji", "Komp.", "Sert.");
+    snprintf (head2, sizeof head2, "%-9s%-15s%5s %5s %6s %6s %7s %6s %5s %5s",
+              "code", "district", "coop.", "activ", "%act.", "people", "enrol.",
+              "tested", "comp.", "cert.");
+    s_header (s, head1, head2);
     size_t shown = 0, count = rows ? rows->size : 0;
     for (size_t i = 0; i < count; i++) {
         const msgpack_object *k = &rows->ptr[i];
@@ -128,8 +162,8 @@ static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
         char code[32], name[64];
         jk_mp_str (k, "code", code, sizeof code);
         jk_mp_str (k, "name", name, sizeof name);
-        s_cell (s->out, code, 10);
-        s_cell (s->out, name, 16);
+        s_cell (s->out, code, 9);
+        s_cell (s->out, name, 14);
         /* % active in the Indonesian form: 57,1 */
         uint64_t reg = jk_mp_u64 (k, "cooperatives");
         uint64_t tenths =
@@ -138,7 +172,7 @@ static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
         snprintf (pct, sizeof pct, "%llu,%llu",
                   (unsigned long long)(tenths / 10),
                   (unsigned long long)(tenths % 10));
-        fprintf (s->out, "%10llu %7llu %7s %7llu %8llu %7llu %9llu %10llu\n",
+        fprintf (s->out, " %5llu %5llu %6s %6llu %7llu %6llu %5llu %5llu\n",
                  (unsigned long long)reg,
                  (unsigned long long)jk_mp_u64 (k, "active"), pct,
                  (unsigned long long)jk_mp_u64 (k, "people"),
@@ -156,19 +190,21 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
                        const msgpack_object *snap, const char *as_of)
 {
     const msgpack_object_array *rows = jk_mp_array (snap, "batches");
+    char day[16];
+    s_day (as_of, day);
     char title[160];
     snprintf (title, sizeof title, "%s  (%s)",
               view->all_batches
                   ? "PELATIHAN TERBUKA & BARU SELESAI / open and recently "
                     "finished training batches"
                   : "PELATIHAN BERJALAN / running training batches",
-              as_of);
+              day);
     s_title (s, title);
-    char head1[128], head2[128];
-    snprintf (head1, sizeof head1, "%-21s%-24s%-18s%7s %14s %10s", "Angkatan",
-              "Judul", "Tanggal", "Peserta", "Hadir hari ini", "Kehadiran");
-    snprintf (head2, sizeof head2, "%-21s%-24s%-18s%7s %14s %10s", "batch",
-              "title", "dates", "enrolled", "present today", "attendance");
+    char head1[96], head2[96];
+    snprintf (head1, sizeof head1, "%-19s%-16s%-13s%7s %6s %9s", "Angkatan",
+              "Judul", "Tanggal", "Peserta", "Hadir", "Kehadiran");
+    snprintf (head2, sizeof head2, "%-19s%-16s%-13s%7s %6s %9s", "batch",
+              "title", "dates", "enrol.", "today", "attend.");
     s_header (s, head1, head2);
     size_t shown = 0;
     for (size_t i = 0; rows && i < rows->size; i++) {
@@ -188,18 +224,26 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
         bool named = view->batch && *view->batch;
         if (!named && !view->all_batches && (closed || !running))
             continue;
+        /* DD/MM..DD/MM: the year is the batch's (and in its code). */
         char dates[48];
-        snprintf (dates, sizeof dates, "%s..%s", start,
-                  strlen (end) == 10 ? end + 5 : end);
-        s_cell (s->out, code, 20);
+        if (strlen (start) == 10 && strlen (end) == 10)
+            snprintf (dates, sizeof dates, "%.2s/%.2s..%.2s/%.2s", start + 8,
+                      start + 5, end + 8, end + 5);
+        else
+            snprintf (dates, sizeof dates, "%s..%s", start, end);
+        s_cell (s->out, code, 18);
         fputc (' ', s->out);
-        s_cell (s->out, title_text, 23);
+        s_cell (s->out, title_text, 15);
         fputc (' ', s->out);
-        s_cell (s->out, dates, 17);
-        fprintf (s->out, " %7llu %14llu %9.1f%%%s\n",
+        s_cell (s->out, dates, 12);
+        /* 44,4 % in the Indonesian form. */
+        long tenths = (long)(jk_mp_num (b, "attendance_pct") * 10 + 0.5);
+        char pct[48];
+        snprintf (pct, sizeof pct, "%ld,%ld %%", tenths / 10, tenths % 10);
+        fprintf (s->out, " %7llu %6llu %9s%s\n",
                  (unsigned long long)jk_mp_u64 (b, "enrolled"),
-                 (unsigned long long)jk_mp_u64 (b, "present_today"),
-                 jk_mp_num (b, "attendance_pct"), closed ? " ditutup" : "");
+                 (unsigned long long)jk_mp_u64 (b, "present_today"), pct,
+                 closed ? " ditutup" : "");
         shown++;
     }
     if (shown == 0)
@@ -223,10 +267,10 @@ static void s_office_row (s_screen_t *s, const jk_status_view_t *view,
         s_age (view->now_ms, (int64_t)jk_mp_num (stored, "last_recorded_at"),
                seen, sizeof seen);
     uint64_t next = stored ? jk_mp_u64 (stored, "next_seq") : 0;
-    s_cell (s->out, source, 29);
+    s_cell (s->out, source, 24);
     fputc (' ', s->out);
     s_cell (s->out, seen, 12);
-    fprintf (s->out, "%7s %11llu %11s %9llu %8llu\n", outbox,
+    fprintf (s->out, "%6s %8llu %8s %8llu %7llu\n", outbox,
              (unsigned long long)(next > 0 ? next - 1 : 0), agent_seq,
              (unsigned long long)(stored ? jk_mp_u64 (stored, "accepted") : 0),
              (unsigned long long)(stored ? jk_mp_u64 (stored, "rejected") : 0));
@@ -237,11 +281,13 @@ static void s_sources (s_screen_t *s, const jk_status_view_t *view,
 {
     const msgpack_object_array *rows = jk_mp_array (snap, "sources");
     s_title (s, "KANTOR / offices");
-    s_header (s,
-              "Sumber                        Terakhir     Outbox  Seq "
-              "urut     Seq kantor  Diterima  Ditolak",
-              "source                        last seen   pending  highest "
-              "seq  office seq  accepted  rejected");
+    char head1[96], head2[96];
+    snprintf (head1, sizeof head1, "%-25s%-12s%6s %8s %8s %8s %7s", "Sumber",
+              "Terakhir", "Outbox", "Seq log", "Seq ktr", "Diterima",
+              "Ditolak");
+    snprintf (head2, sizeof head2, "%-25s%-12s%6s %8s %8s %8s %7s", "source",
+              "last seen", "queue", "stored", "office", "accepted", "reject.");
+    s_header (s, head1, head2);
     size_t shown = 0;
     /* Sources the store knows, then offices only heard on heartbeats. */
     for (size_t i = 0; rows && i < rows->size; i++) {
@@ -282,10 +328,12 @@ static void s_totals (s_screen_t *s, const msgpack_object *snap)
              "orang / people %llu\n"
              "Peserta / enrolled %llu   diuji / assessed %llu   kompeten / "
              "competent %llu\n"
-             "Sertifikat / certificates %llu (berlaku / valid %llu)   "
-             "ditolak / rejected submissions %llu\n"
-             "RAT tepat waktu tahun buku %llu / RAT on time for book year: "
-             "%llu (diadakan / held %llu)\n",
+             "Sertifikat / certificates %llu (berlaku / valid %llu)\n"
+             "Kiriman ditolak / rejected submissions %llu\n"
+             "RAT tahun buku %llu / book year: tepat waktu / on time %llu, "
+             "diadakan / held %llu\n"
+             "Kualitas data / data quality: terbuka / open %llu, "
+             "selesai / resolved %llu\n",
              (unsigned long long)jk_mp_u64 (t, "cooperatives"),
              (unsigned long long)jk_mp_u64 (t, "active"),
              (unsigned long long)jk_mp_u64 (t, "people"),
@@ -297,8 +345,14 @@ static void s_totals (s_screen_t *s, const msgpack_object *snap)
              (unsigned long long)jk_mp_u64 (t, "rejections"),
              (unsigned long long)jk_mp_u64 (t, "rat_book_year"),
              (unsigned long long)jk_mp_u64 (t, "rat_on_time"),
-             (unsigned long long)jk_mp_u64 (t, "rat_held"));
-    s_rule (s, snap);
+             (unsigned long long)jk_mp_u64 (t, "rat_held"),
+             (unsigned long long)jk_mp_u64 (t, "quality_open"),
+             (unsigned long long)jk_mp_u64 (t, "quality_resolved"));
+    const msgpack_object *rule = jk_mp_get (snap, "active_rule");
+    char spec[128];
+    jk_mp_str (rule, "spec", spec, sizeof spec);
+    if (spec[0])
+        fprintf (s->out, "Aturan aktif / active rule: %s\n", spec);
 }
 
 /* The federation links (upstream from this hub, or in from the
@@ -309,8 +363,8 @@ static void s_links (s_screen_t *s, const jk_status_view_t *view)
     size_t count = jk_view_links (view->link, links, 64);
     if (!view->link)
         return;
-    s_title (s, "TAUTAN / links   wilayah  status      posisi / position"
-                "      tertinggal / behind");
+    s_title (s, "TAUTAN / links  wilayah  status      posisi / position"
+                "  tertinggal / behind");
     for (size_t i = 0; i < count; i++) {
         const jk_link_row_t *l = &links[i];
         fprintf (s->out,
@@ -324,35 +378,137 @@ static void s_links (s_screen_t *s, const jk_status_view_t *view)
     if (count == 0)
         fprintf (s->out,
                  "  (tautan tidak menjawab / the link did not answer)\n");
-    fputc ('\n', s->out);
+}
+
+/* ---- the pager ------------------------------------------------------------
+ */
+
+typedef struct {
+    const char *text; /* without its mark and newline */
+    size_t len;
+    char mark;    /* S_MARK_TITLE, S_MARK_HEAD or 0 */
+    size_t title; /* index of its section's title line (SIZE_MAX: none) */
+} s_line_t;
+
+/* Splits marked text into lines (pointing into text). */
+static s_line_t *s_lines (const char *text, size_t *count)
+{
+    size_t n = 0, cap = 64;
+    s_line_t *lines = jk_malloc (cap * sizeof *lines);
+    size_t title = SIZE_MAX;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr (p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen (p);
+        if (n == cap)
+            lines = jk_realloc (lines, (cap *= 2) * sizeof *lines);
+        s_line_t *l = &lines[n];
+        l->mark = (*p == S_MARK_TITLE || *p == S_MARK_HEAD) ? *p : 0;
+        l->text = p + (l->mark ? 1 : 0);
+        l->len = len - (l->mark ? 1 : 0);
+        if (l->mark == S_MARK_TITLE)
+            title = n;
+        l->title = title;
+        n++;
+        p += len + (nl ? 1 : 0);
+    }
+    *count = n;
+    return lines;
+}
+
+static void s_put (FILE *out, const s_line_t *l, bool ansi, const char *tail)
+{
+    bool bold = ansi && l->mark;
+    if (bold)
+        fputs ("\033[1m", out);
+    if (tail) {
+        /* A repeated title: "... (lanjutan / cont.)", cut before the tail. */
+        int room = S_WIDTH - (int)strlen (tail);
+        s_cut (out, l->text, l->len, room, false);
+        fputs (tail, out);
+    } else
+        s_cut (out, l->text, l->len, S_WIDTH, false);
+    if (bold)
+        fputs ("\033[0m", out);
+    fputc ('\n', out);
+}
+
+/* The heading lines to repeat before body line i when a page starts
+   there: its section's title and the table heading lines after it (if
+   line i comes after them). Returns how many, their first at *first. */
+static size_t s_heading (const s_line_t *lines, size_t i, size_t *first)
+{
+    size_t t = lines[i].title;
+    if (t == SIZE_MAX || t == i)
+        return 0;
+    size_t end = t + 1;
+    /* The title, the rule lines under it, then the two heading lines. */
+    while (end < i && lines[end].mark != S_MARK_HEAD && end - t < 6)
+        end++;
+    size_t heads = 0;
+    while (end + heads < i && lines[end + heads].mark == S_MARK_HEAD)
+        heads++;
+    if (heads == 0 || end + heads > i)
+        return 0;
+    *first = end;
+    return heads;
+}
+
+/* Lays out the body in pages of room lines; fills starts[] (page k
+   starts at body line starts[k]) and returns the number of pages. */
+static int s_paginate (const s_line_t *lines, size_t count, int room,
+                       size_t **starts_p)
+{
+    size_t cap = 8, pages = 0;
+    size_t *starts = jk_malloc (cap * sizeof *starts);
+    size_t i = 0;
+    do {
+        if (pages == cap)
+            starts = jk_realloc (starts, (cap *= 2) * sizeof *starts);
+        starts[pages++] = i;
+        size_t first = 0;
+        size_t heads = i < count ? s_heading (lines, i, &first) : 0;
+        int left = room - (heads ? (int)heads + 1 : 0);
+        /* A page never ends on a title or a heading. */
+        size_t end = i + (size_t)(left > 1 ? left : 1);
+        if (end > count)
+            end = count;
+        while (end < count && end > i + 1 && lines[end - 1].mark)
+            end--;
+        /* Nor begins with an empty line. */
+        while (end < count && lines[end].len == 0 && !lines[end].mark)
+            end++;
+        i = end;
+    } while (i < count);
+    *starts_p = starts;
+    return (int)pages;
 }
 
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
 {
-    s_screen_t s = {out, ansi};
-    if (ansi)
-        fputs ("\033[H\033[2J", out);
     msgpack_unpacked result;
     const msgpack_object *snap = jk_view_snapshot (view, &result);
     if (!snap) {
         msgpack_unpacked_destroy (&result);
+        if (ansi)
+            fputs ("\033[H\033[2J", out);
         fprintf (out, "jejak-status: the snapshot could not be read\n");
         return -1;
     }
-    char as_of[16];
+    char as_of[16], day[16];
     jk_mp_str (snap, "as_of", as_of, sizeof as_of);
+    s_day (as_of, day);
 
+    /* The board's header, on every page. */
+    char *head_text = NULL, *body_text = NULL;
+    size_t head_size = 0, body_size = 0;
+    FILE *head = open_memstream (&head_text, &head_size);
     char hash[65] = "";
     if (view->hash)
         jk_hex_format (view->hash, 32, hash);
     hash[16] = 0;
-    char line[200];
-    snprintf (line, sizeof line,
-              "JEJAK - Status Koperasi & Pelatihan / live status   per %s WIB"
-              "   [%s]",
-              as_of, view->state ? view->state : "");
-    s_title (&s, line);
-    fprintf (out, "Log: posisi / position %llu  head %llu  hash %s%s\n",
+    fprintf (head, "%cJEJAK - Status Koperasi & Pelatihan  per %s WIB  [%s]\n",
+             S_MARK_TITLE, day, view->state ? view->state : "");
+    fprintf (head, "Log: posisi / position %llu  head %llu  hash %s%s\n",
              (unsigned long long)view->pos, (unsigned long long)view->head,
              hash[0] ? hash : "-",
              view->head > view->pos ? "  (mengejar / catching up)" : "");
@@ -360,19 +516,64 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
         char note[200];
         jk_status_mask_niks (view->note, strlen (view->note), note,
                              sizeof note);
-        fprintf (out, "%s%s%s\n", ansi ? "\033[1m! " : "! ", note,
-                 ansi ? "\033[0m" : "");
+        fprintf (head, "%c! %s\n", S_MARK_HEAD, note);
     }
-    fputc ('\n', out);
+    fclose (head);
+
+    FILE *body = open_memstream (&body_text, &body_size);
+    s_screen_t s = {body};
+    fputc ('\n', body);
     s_links (&s, view);
+    if (view->link)
+        fputc ('\n', body);
     s_kecamatan (&s, view, snap, as_of);
-    fputc ('\n', out);
+    fputc ('\n', body);
     s_batches (&s, view, snap, as_of);
-    fputc ('\n', out);
+    fputc ('\n', body);
     s_sources (&s, view, snap);
-    fputc ('\n', out);
+    fputc ('\n', body);
     s_totals (&s, snap);
+    fclose (body);
     msgpack_unpacked_destroy (&result);
+
+    size_t head_count, body_count;
+    s_line_t *heads = s_lines (head_text, &head_count);
+    s_line_t *lines = s_lines (body_text, &body_count);
+    int rows = view->rows >= 10 ? view->rows : S_ROWS;
+    int room = rows - (int)head_count - 1; /* the footer */
+    size_t *starts = NULL;
+    int pages = s_paginate (lines, body_count, room, &starts);
+    int from = view->page > 0 ? (view->page > pages ? pages : view->page) : 1;
+    int to = view->page > 0 ? from : pages;
+    if (ansi)
+        fputs ("\033[H\033[2J", out);
+    for (int p = from; p <= to; p++) {
+        for (size_t h = 0; h < head_count; h++)
+            s_put (out, &heads[h], ansi, NULL);
+        size_t i = starts[p - 1];
+        size_t end = p < pages ? starts[p] : body_count;
+        size_t first = 0, n = s_heading (lines, i, &first);
+        if (n) {
+            s_put (out, &lines[lines[i].title], ansi, " (lanjutan / cont.)");
+            for (size_t k = 0; k < n; k++)
+                s_put (out, &lines[first + k], ansi, NULL);
+        }
+        for (; i < end; i++)
+            s_put (out, &lines[i], ansi, NULL);
+        char footer[96];
+        snprintf (footer, sizeof footer, "-- halaman / page %d/%d%s --", p,
+                  pages,
+                  view->page_keys && pages > 1
+                      ? "  spasi: berikut, b: sebelumnya, q: keluar"
+                      : "");
+        s_line_t f = {footer, strlen (footer), 0, SIZE_MAX};
+        s_put (out, &f, false, NULL);
+    }
+    free (starts);
+    free (heads);
+    free (lines);
+    free (head_text);
+    free (body_text);
     fflush (out);
-    return 0;
+    return pages;
 }

@@ -50,6 +50,8 @@ struct jk_web_s {
     atomic_bool stopping;        /* jk_web_destroy has begun */
     uint16_t port;               /* the bound port */
     int heartbeat_ms;            /* SSE comment interval */
+    jk_web_as_of_fn *as_of;      /* the date picker's documents, or NULL */
+    void *as_of_arg;
 };
 
 /* One /events stream: what is being sent and what was sent. */
@@ -284,7 +286,34 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
         return MHD_YES;
     struct MHD_Response *response = NULL;
     unsigned int code = MHD_HTTP_OK;
-    if (strcmp (url, "/snapshot.json") == 0) {
+    const char *as_of = strcmp (url, "/snapshot.json") == 0
+                            ? MHD_lookup_connection_value (
+                                  connection, MHD_GET_ARGUMENT_KIND, "as_of")
+                            : NULL;
+    if (as_of) {
+        /* The date picker: the board as of another day, asked on this
+           connection's own thread. */
+        int32_t day;
+        if (jk_date_parse_day (as_of, &day) != 0)
+            return s_text (connection, MHD_HTTP_BAD_REQUEST,
+                           "400 as_of must be a date DD/MM/YYYY or "
+                           "YYYY-MM-DD\n");
+        if (!self->as_of)
+            return s_text (connection, MHD_HTTP_NOT_FOUND,
+                           "404 this board serves no other day\n");
+        char err[512] = "", text[600];
+        size_t size = 0;
+        char *json = self->as_of (self->as_of_arg, day, &size, err, sizeof err);
+        if (!json) {
+            snprintf (text, sizeof text, "503 %s\n", err);
+            return s_text (connection, MHD_HTTP_SERVICE_UNAVAILABLE, text);
+        }
+        response =
+            MHD_create_response_from_buffer (size, json, MHD_RESPMEM_MUST_FREE);
+        s_common_headers (response, true);
+        MHD_add_response_header (response, "Content-Type",
+                                 "application/json; charset=utf-8");
+    } else if (strcmp (url, "/snapshot.json") == 0) {
         s_doc_t *doc = s_doc_acquire (self);
         if (!doc)
             return s_text (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -345,6 +374,8 @@ jk_web_t *jk_web_new (const jk_web_config_t *config, char *err, size_t err_size)
     jk_web_t *self = jk_calloc (1, sizeof *self);
     self->heartbeat_ms =
         config->heartbeat_ms > 0 ? config->heartbeat_ms : 15000;
+    self->as_of = config->as_of;
+    self->as_of_arg = config->as_of_arg;
     unsigned int limit = config->max_connections > 0
                              ? (unsigned int)config->max_connections
                              : 256;

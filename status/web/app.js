@@ -24,7 +24,8 @@ const LABELS = {
     unit_h: 'jam', unit_d: 'hari', rule: 'Aturan aktif',
     links: 'Tautan', area: 'Wilayah', link_state: 'Status', link_pos: 'Posisi',
     lag: 'Tertinggal', lag_time: 'Tertinggal (waktu)', up: 'tersambung',
-    down: 'putus', records: 'catatan'
+    down: 'putus', records: 'catatan', pick: 'Pilih tanggal',
+    today: 'Hari ini', past: 'per tanggal', past_error: 'gagal memuat tanggal'
   },
   en: {
     title: 'Jejak status board', pos: 'Log position', asof: 'As of',
@@ -46,13 +47,16 @@ const LABELS = {
     unit_h: 'h', unit_d: 'd', rule: 'Active rule',
     links: 'Links', area: 'Area', link_state: 'State', link_pos: 'Position',
     lag: 'Behind', lag_time: 'Behind (time)', up: 'up', down: 'down',
-    records: 'records'
+    records: 'records', pick: 'Pick a date', today: 'Today',
+    past: 'as of a date', past_error: 'could not load the date'
   }
 };
 
 let lang = 'id';
 let doc = null;         /* the latest board document */
 let connected = false;  /* the event stream is open */
+let source = null;      /* the event stream, closed while a date is picked */
+let picked = '';        /* YYYY-MM-DD chosen in the date picker, or '' */
 let sortKey = 'code';
 let sortDir = 1;
 const SVG = 'http://www.w3.org/2000/svg';
@@ -89,7 +93,9 @@ function drawState () {
   const badge = $('state');
   let state = 'offline';
   let text = t('offline');
-  if (connected && doc) {
+  if (picked && doc) {
+    state = 'as-of'; text = t('past') + ' ' + dateId(picked);
+  } else if (connected && doc) {
     if (doc.state === 'live') { state = 'live'; text = t('live'); }
     else if (/^(starting|catching)/.test(doc.state)) {
       state = 'catching-up'; text = t('catching') + ' ' + doc.pos + '/' + doc.head;
@@ -391,14 +397,43 @@ function accept (text) {
 }
 
 function connect () {
-  const source = new EventSource('/events');
+  source = new EventSource('/events');
   source.onopen = function () { connected = true; drawState(); };
   source.onmessage = function (ev) { connected = true; accept(ev.data); };
   /* EventSource reconnects by itself; meanwhile say so. */
   source.onerror = function () { connected = false; drawState(); };
 }
 
+/* The date picker: the board as of a chosen day, computed by the
+   server from the store (/snapshot.json?as_of=YYYY-MM-DD); the live stream
+   pauses meanwhile and "Hari ini" resumes it. */
+function pick (day) {
+  picked = day;
+  if (!day) {
+    $('as-of-pick').value = '';
+    if (!source) connect();
+    draw();
+    return;
+  }
+  if (source) { source.close(); source = null; connected = false; }
+  fetch('/snapshot.json?as_of=' + encodeURIComponent(day))
+    .then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    })
+    .then(function (text) { if (picked === day) accept(text); })
+    .catch(function () {
+      const note = $('note');
+      note.hidden = false;
+      note.textContent = t('past_error') + ' ' + dateId(day);
+    });
+}
+
 document.addEventListener('DOMContentLoaded', function () {
+  $('as-of-pick').addEventListener('change', function () {
+    pick($('as-of-pick').value);
+  });
+  $('as-of-today').addEventListener('click', function () { pick(''); });
   document.querySelectorAll('#kecamatan th').forEach(function (th) {
     th.addEventListener('click', function () {
       if (sortKey === th.dataset.key) sortDir = -sortDir;

@@ -465,6 +465,41 @@ static void test_program_once_json (void **state)
     assert_non_null (strstr (out, "32.03.10/pacet-1"));
     free (out);
     free (errors);
+
+    /* --page 1: one page of the real program's screen, 80 x 24. */
+    char *argv3[] = {"jejak-status", "--once", "--query", env->query,
+                     "--page",       "1",      NULL};
+    assert_int_equal (jk_test_run (argv3, &out, &errors, 20000), 0);
+    int lines = 0;
+    for (char *line = out; *line; lines++) {
+        char *end = strchr (line, '\n');
+        assert_non_null (end);
+        int chars = 0;
+        for (char *c = line; c < end; c++)
+            chars += ((unsigned char)*c & 0xC0) != 0x80;
+        assert_true (chars <= 80);
+        line = end + 1;
+    }
+    assert_int_equal (lines, 24);
+    assert_non_null (strstr (out, "\n-- halaman / page 1/"));
+    assert_null (strstr (out, "halaman / page 2/"));
+    free (out);
+    free (errors);
+
+    /* --active-rule with --once: the store computes with that rule. */
+    char *argv4[] = {"jejak-status",
+                     "--once",
+                     "--json",
+                     "--query",
+                     env->query,
+                     "--active-rule",
+                     "years=3,quorum=required",
+                     NULL};
+    assert_int_equal (jk_test_run (argv4, &out, &errors, 20000), 0);
+    assert_non_null (strstr (out, "\"spec\":\"years=3,deadline-months=6,"
+                                  "grace-days=0,quorum=required\""));
+    free (out);
+    free (errors);
 }
 
 /* No store: exit 1 with a message naming the endpoint; bad flags: 2. */

@@ -4,6 +4,7 @@
     headers, /snapshot.json numbers, the /events stream), then the page in
     a real headless Chromium (numbers in the DOM before and after more
     submissions, and a screenshot kept as a test artifact). */
+#include "cdp.h"
 #include "jk_status.h"
 #include "testsupport.h"
 
@@ -636,6 +637,83 @@ static void test_browser (void **state)
     free (dir);
 }
 
+/* The date picker: the board as of a chosen day, which the server asks
+   of the store (/snapshot.json?as_of=), then back to today, live. */
+static void test_date_picker (void **state)
+{
+    s_env_t *env = *state;
+    /* A cooperative whose RAT for book year 2022 was held 10/03/2023:
+       active as of 30/06/2023, not today (the rule counts 2025). */
+    s_cooperative (env, 7, "32.03.10.2012");
+    assert_int_equal (s_agent (env, "rat", "--legal-number",
+                               "AHU-0001007.AH.01.26.TAHUN 2019", "--book-year",
+                               "2022", "--held-on", "10/03/2023",
+                               "--members-present", "15", "--quorum-met", "ya",
+                               NULL),
+                      0);
+    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, 10000));
+    int code = 0;
+    char *text = s_http (env, "GET", "/snapshot.json?as_of=31-12-2022", &code);
+    assert_int_equal (code, 400);
+    assert_non_null (strstr (text, "DD/MM/YYYY or YYYY-MM-DD"));
+    free (text);
+    text = s_http (env, "GET", "/snapshot.json?as_of=30/06/2023", &code);
+    assert_int_equal (code, 200);
+    assert_non_null (strstr (s_body (text), "{\"state\":\"as-of\""));
+    assert_non_null (strstr (s_body (text), "\"as_of\":\"2023-06-30\""));
+    assert_int_equal (s_json_number (s_body (text), "totals", "active"), 1);
+    free (text);
+    assert_int_equal (s_total (env, "active"), 0);
+
+    if (access (JK_CDP_CHROMIUM, X_OK) != 0) {
+        fprintf (stderr,
+                 "test_date_picker: SKIPPED the browser: %s is not "
+                 "installed\n",
+                 JK_CDP_CHROMIUM);
+        skip ();
+    }
+    jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);
+    assert_non_null (b);
+    char *url = jk_sprintf ("http://127.0.0.1:%d/", env->port);
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    assert_true (jk_cdp_wait (
+        b, "document.getElementById('state').dataset.state === 'live'", 20000));
+    assert_true (jk_cdp_wait (
+        b, "document.getElementById('total-active').textContent === '0'",
+        20000));
+    free (jk_cdp_eval (b, "(function () {"
+                          " const e = document.getElementById('as-of-pick');"
+                          " e.value = '2023-06-30';"
+                          " e.dispatchEvent (new Event ('change'));"
+                          " return 1; }) ()"));
+    if (!jk_cdp_wait (b,
+                      "document.getElementById('as-of').textContent === "
+                      "'30/06/2023' && document.getElementById("
+                      "'total-active').textContent === '1'",
+                      20000)) {
+        char *shown = jk_cdp_eval (
+            b, "document.getElementById('as-of').textContent + ' ' +"
+               " document.getElementById('total-active').textContent + ' ' +"
+               " document.getElementById('note').textContent");
+        fail_msg ("picked 30/06/2023, the page shows: %s", shown);
+    }
+    char *badge = jk_cdp_eval (b, "document.getElementById('state').dataset"
+                                  ".state + '|' + document.getElementById("
+                                  "'state').textContent");
+    assert_string_equal (badge, "as-of|per tanggal 30/06/2023");
+    free (badge);
+    /* Back to today: live again, with today's figure. */
+    free (
+        jk_cdp_eval (b, "document.getElementById('as-of-today').click (); 1"));
+    assert_true (jk_cdp_wait (
+        b,
+        "document.getElementById('state').dataset.state === 'live' &&"
+        " document.getElementById('total-active').textContent === '0'",
+        20000));
+    jk_cdp_stop (&b);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +721,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_http, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_date_picker, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -160,56 +160,127 @@ static char *s_render (const jk_status_view_t *view, bool json, bool ansi,
     return text;
 }
 
+/* Every page of text: at most rows lines, each at most 80 characters
+   (code points) and valid UTF-8; returns the number of pages (footers). */
+static int s_check_pages (const char *text, int rows)
+{
+    int pages = 0, lines = 0;
+    for (const char *line = text; *line;) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen (line);
+        int chars = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)line[i];
+            chars += (c & 0xC0) != 0x80;
+            if (c >= 0x80 && (c & 0xC0) != 0x80) {
+                int n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+                for (int k = 1; k <= n; k++)
+                    assert_true (i + (size_t)k < len &&
+                                 ((unsigned char)line[i + (size_t)k] & 0xC0) ==
+                                     0x80);
+            }
+        }
+        if (chars > 80)
+            fail_msg ("line of %d characters: %.*s", chars, (int)len, line);
+        lines++;
+        if (strncmp (line, "-- halaman / page ", 18) == 0) {
+            assert_true (lines <= rows);
+            pages++;
+            lines = 0;
+        }
+        line += len + (end ? 1 : 0);
+    }
+    assert_int_equal (lines, 0); /* the text ends with a footer */
+    return pages;
+}
+
 static void test_term_plain (void **state)
 {
     (void)state;
     jk_status_view_t view = s_view ();
     int rc;
     char *text = s_render (&view, false, false, &rc);
-    assert_int_equal (rc, 0);
     if (getenv ("S_PRINT"))
         fputs (text, stderr);
+    /* 32 kecamatan, a batch, an office and the totals: four pages of
+       80 x 24, every one of them printed (page 0). */
+    assert_int_equal (rc, 4);
+    assert_int_equal (s_check_pages (text, 24), 4);
     assert_null (strchr (text, '\033'));
     assert_non_null (strstr (
-        text,
-        "Log: posisi / position 1234  head 1234  hash a0a1a2a3a4a5a6a7\n"));
+        text, "JEJAK - Status Koperasi & Pelatihan  per 08/05/2023 WIB  "
+              "[live]\nLog: posisi / position 1234  head 1234  hash "
+              "a0a1a2a3a4a5a6a7\n"));
+    assert_non_null (strstr (text, "-- halaman / page 1/4 --\n"));
+    assert_non_null (strstr (text, "-- halaman / page 4/4 --\n"));
+    /* A table cut by a page repeats its title and heading. */
+    assert_non_null (strstr (text, "-- halaman / page 1/4 --\nJEJAK"));
+    assert_non_null (strstr (text, "(per 08/05/2023 / as of) (lanjutan / "
+                                   "cont.)\nKode     Kecamatan "));
     /* Pacet: 1 cooperative, active by its RAT (100,0 %), 3 people, all
        enrolled; Cianjur: 1 cooperative without a RAT. */
-    assert_non_null (strstr (text, "32.03.10  Pacet                    1 "
-                                   "      1   100,0       3        3       0"
-                                   "         0          0\n"));
-    assert_non_null (strstr (text, "32.03.01  Cianjur                  1 "
-                                   "      0     0,0       0        0       0"
-                                   "         0          0\n"));
+    assert_non_null (strstr (text, "32.03.10 Pacet              1     1  "
+                                   "100,0      3       3      0     0     "
+                                   "0\n"));
+    assert_non_null (strstr (text, "32.03.01 Cianjur            1     0    "
+                                   "0,0      0       0      0     0     "
+                                   "0\n"));
     /* Running on 2023-05-08: batch 01 only (02 later, 00 closed): 3
        enrolled, 2 present (HADIR, TERLAMBAT; IZIN is not), 8 JP attended
-       of 6 x 3 = 44.4 %. */
+       of 6 x 3 = 44,4 %; the title cut on a character, marked ~. */
     assert_non_null (strstr (text, BATCH_NOW));
     assert_null (strstr (text, BATCH_LATER));
     assert_null (strstr (text, BATCH_DONE));
-    assert_non_null (strstr (text, "2023-05-08..05-10       3              2"
-                                   "      44.4%\n"));
+    assert_non_null (strstr (text, "Manajemen Kope~ 08/05..10/05       3"
+                                   "      2    44,4 %\n"));
     /* The title's NIK-like number never shows whole. */
     assert_null (strstr (text, "3203014107850001"));
     /* The office merged with its heartbeat: 12 s ago, outbox 3, highest
        seq 19 in the log, 41 by the office, 18 accepted, 1 rejected. */
-    assert_non_null (strstr (text, "32.03.10/test-1               12 dtk lalu"
-                                   "       3          19          41"
-                                   "        18        1\n"));
+    assert_non_null (strstr (text, "32.03.10/test-1          12 dtk lalu"
+                                   "      3       19       41       18"
+                                   "       1\n"));
     assert_non_null (
         strstr (text, "Koperasi terdaftar / registered 2   aktif / active 1   "
                       "orang / people 3\n"));
     assert_non_null (strstr (text, "ditolak / rejected submissions 1\n"));
-    assert_non_null (strstr (text, "RAT tepat waktu tahun buku 2022 / RAT on "
-                                   "time for book year: 1 (diadakan / held "
-                                   "1)\n"));
-    /* Fits 100 columns. */
-    for (char *line = text; *line;) {
-        char *end = strchr (line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen (line);
-        assert_true (len <= 100);
-        line += len + (end ? 1 : 0);
-    }
+    assert_non_null (strstr (text, "RAT tahun buku 2022 / book year: tepat "
+                                   "waktu / on time 1, diadakan / held 1\n"));
+    assert_non_null (strstr (text, "Kualitas data / data quality: terbuka / "
+                                   "open 0, selesai / resolved 0\n"));
+    free (text);
+
+    /* One page at a time: --page 2 is page 2 only; past the end, the
+       last; a taller screen needs fewer pages. */
+    view.page = 2;
+    text = s_render (&view, false, false, &rc);
+    assert_int_equal (rc, 4);
+    assert_int_equal (s_check_pages (text, 24), 1);
+    assert_non_null (strstr (text, "-- halaman / page 2/4 --\n"));
+    assert_null (strstr (text, "32.03.01 Cianjur"));
+    free (text);
+    view.page = 9;
+    text = s_render (&view, false, false, &rc);
+    assert_non_null (strstr (text, "-- halaman / page 4/4 --\n"));
+    free (text);
+    view.page = 0;
+    view.rows = 60;
+    text = s_render (&view, false, false, &rc);
+    assert_int_equal (rc, 2);
+    assert_int_equal (s_check_pages (text, 60), 2);
+    free (text);
+
+    /* A long source name (not ASCII) is cut on a character boundary and
+       the next column starts where it always does. */
+    jk_office_t office = s_office;
+    snprintf (office.heartbeat.source, sizeof office.heartbeat.source,
+              "32.03.10/kantor-désa-ÇÇÇÇÇÇÇÇÇÇÇÇ");
+    view = s_view ();
+    view.offices = &office;
+    text = s_render (&view, false, false, &rc);
+    assert_int_equal (s_check_pages (text, 24), rc);
+    assert_non_null (strstr (text, "\n32.03.10/kantor-désa-ÇÇ~ 12 dtk lalu"
+                                   "      3"));
     free (text);
 }
 
@@ -222,10 +293,10 @@ static void test_term_ansi_and_filters (void **state)
     view.note = "no feed for 3 s";
     int rc;
     char *text = s_render (&view, false, true, &rc);
-    assert_int_equal (rc, 0);
+    assert_int_equal (rc, 2);
     assert_memory_equal (text, "\033[H\033[2J", 7);
-    assert_null (strstr (text, "32.03.10  Pacet"));
-    assert_non_null (strstr (text, "32.03.01  Cianjur"));
+    assert_null (strstr (text, "32.03.10 Pacet"));
+    assert_non_null (strstr (text, "32.03.01 Cianjur"));
     /* Every batch of the snapshot: the open ones and the recently closed
        one, marked as closed. */
     assert_non_null (strstr (text, BATCH_LATER));
