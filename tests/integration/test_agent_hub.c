@@ -591,22 +591,57 @@ static void test_pending_states_and_quiet_logs (void **state)
         getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
     unsetenv ("JEJAK_LOG");
     char *out = NULL, *err = NULL;
-    /* Broker down for longer than the heartbeat liveness: a reconnect. */
-    assert_int_equal (s_agent (fx, "jejak-attendance", "3.5", &out, &err,
-                               "close-batch", "--batch", "B-1", NULL),
-                      JK_EXIT_OFFLINE);
+    /* Broker down for longer than the heartbeat liveness: reconnects.
+       The quiet program queues its event and waits; a second one, with
+       --verbose, starts once the event is queued. When the verbose one
+       has logged its second reconnect (two liveness periods), the quiet
+       one, started earlier, has passed at least one: both are stopped
+       (SIGINT), and only the verbose one said anything about it. */
+    char *quiet_log = jk_sprintf ("%s/quiet.log", fx->dir);
+    char *verbose_log = jk_sprintf ("%s/verbose.log", fx->dir);
+    char *quiet[] = {
+        "jejak-attendance", "--source", S_SOURCE, "--outbox", fx->outbox,
+        "--broker",         fx->ingest, "--wait", "120",      "close-batch",
+        "--batch",          "B-1",      NULL};
+    char *verbose[] = {"jejak-attendance", "--source", S_SOURCE,
+                       "--outbox",         fx->outbox, "--broker",
+                       fx->ingest,         "--wait",   "120",
+                       "--verbose",        "sync",     NULL};
+    pid_t quiet_pid = jk_test_spawn (quiet, quiet_log);
+    assert_true (quiet_pid > 0);
+    assert_true (JK_WAIT_FOR (
+        jk_test_db_int64 (fx->outbox, "SELECT count(*) FROM events") == 1,
+        20000));
+    pid_t verbose_pid = jk_test_spawn (verbose, verbose_log);
+    assert_true (verbose_pid > 0);
+    bool twice = JK_WAIT_FOR (
+        __extension__({
+            char *text = jk_test_slurp (verbose_log, NULL);
+            const char *first =
+                text ? strstr (text, "reconnect=\"broker silent\"") : NULL;
+            bool two =
+                first && strstr (first + 1, "reconnect=\"broker silent\"");
+            free (text);
+            two;
+        }),
+        30000);
+    int quiet_status = jk_test_stop (quiet_pid, SIGINT, 20000);
+    int verbose_status = jk_test_stop (verbose_pid, SIGINT, 20000);
+    out = jk_test_slurp (quiet_log, NULL);
+    err = jk_test_slurp (verbose_log, NULL);
+    if (!twice)
+        fail_msg ("no second reconnect logged within 30 s: %s", err ? err : "");
+    assert_true (WIFEXITED (quiet_status));
+    assert_int_equal (WEXITSTATUS (quiet_status), JK_EXIT_OFFLINE);
+    assert_true (WIFEXITED (verbose_status));
+    assert_int_equal (WEXITSTATUS (verbose_status), JK_EXIT_OFFLINE);
     assert_non_null (strstr (out, "not delivered yet"));
-    assert_null (strstr (err, "reconnect"));
-    assert_null (strstr (err, " INFO "));
+    assert_null (strstr (out, "reconnect"));
+    assert_null (strstr (out, " INFO "));
     free (out);
     free (err);
-    out = err = NULL;
-    assert_int_equal (s_agent (fx, "jejak-attendance", "3.5", &out, &err,
-                               "--verbose", "sync", NULL),
-                      JK_EXIT_OFFLINE);
-    assert_non_null (strstr (err, "reconnect=\"broker silent\""));
-    free (out);
-    free (err);
+    free (quiet_log);
+    free (verbose_log);
     out = NULL;
     assert_int_equal (
         s_agent (fx, "jejak-attendance", "0", &out, NULL, "pending", NULL),
