@@ -252,9 +252,9 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
 
 /* One office row: the store's view of a source merged with its agent's
    heartbeat, when one was heard. */
-static void s_office_row (s_screen_t *s, const jk_status_view_t *view,
-                          const char *source, const msgpack_object *stored,
-                          const jk_office_t *office)
+static uint64_t s_office_row (s_screen_t *s, const jk_status_view_t *view,
+                              const char *source, const msgpack_object *stored,
+                              const jk_office_t *office)
 {
     char seen[32] = "-", outbox[24] = "-", agent_seq[24] = "-";
     if (office) {
@@ -270,10 +270,13 @@ static void s_office_row (s_screen_t *s, const jk_status_view_t *view,
     s_cell (s->out, source, 24);
     fputc (' ', s->out);
     s_cell (s->out, seen, 12);
-    fprintf (s->out, "%6s %8llu %8s %8llu %7llu\n", outbox,
+    uint64_t behind = jk_view_behind (view, stored, office);
+    fprintf (s->out, "%6s %8llu %8s %8llu %7llu%s\n", outbox,
              (unsigned long long)(next > 0 ? next - 1 : 0), agent_seq,
              (unsigned long long)(stored ? jk_mp_u64 (stored, "accepted") : 0),
-             (unsigned long long)(stored ? jk_mp_u64 (stored, "rejected") : 0));
+             (unsigned long long)(stored ? jk_mp_u64 (stored, "rejected") : 0),
+             behind ? " !" : "");
+    return behind ? 1 : 0;
 }
 
 static void s_sources (s_screen_t *s, const jk_status_view_t *view,
@@ -289,6 +292,7 @@ static void s_sources (s_screen_t *s, const jk_status_view_t *view,
               "last seen", "queue", "stored", "office", "accepted", "reject.");
     s_header (s, head1, head2);
     size_t shown = 0;
+    uint64_t behind = 0;
     /* Sources the store knows, then offices only heard on heartbeats. */
     for (size_t i = 0; rows && i < rows->size; i++) {
         char source[JK_SOURCE_MAX + 1];
@@ -299,7 +303,7 @@ static void s_sources (s_screen_t *s, const jk_status_view_t *view,
         for (size_t j = 0; j < view->office_count; j++)
             if (strcmp (view->offices[j].heartbeat.source, source) == 0)
                 office = &view->offices[j];
-        s_office_row (s, view, source, &rows->ptr[i], office);
+        behind += s_office_row (s, view, source, &rows->ptr[i], office);
         shown++;
     }
     for (size_t j = 0; j < view->office_count; j++) {
@@ -312,11 +316,18 @@ static void s_sources (s_screen_t *s, const jk_status_view_t *view,
         }
         if (known || !jk_view_source_shown (view, office->heartbeat.source))
             continue;
-        s_office_row (s, view, office->heartbeat.source, NULL, office);
+        behind +=
+            s_office_row (s, view, office->heartbeat.source, NULL, office);
         shown++;
     }
     if (shown == 0)
         fprintf (s->out, "  (tidak ada / none)\n");
+    if (behind)
+        fprintf (s->out,
+                 "! %llu kantor mencatat lebih banyak dari log / %llu "
+                 "office(s) ahead of the log:\n  data hilang dari basis "
+                 "data? jalankan / run jejak-replay verify\n",
+                 (unsigned long long)behind, (unsigned long long)behind);
 }
 
 static void s_totals (s_screen_t *s, const msgpack_object *snap)

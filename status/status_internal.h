@@ -34,6 +34,16 @@ bool jk_view_batch_shown (const jk_status_view_t *view,
 /* A source ("OFFICE/DEVICE") under the kecamatan filter. */
 bool jk_view_source_shown (const jk_status_view_t *view, const char *source);
 
+/* How far the log is behind an office: the seqs its heartbeat holds
+   receipts for beyond the log's highest seq from it (stored: its row of
+   the snapshot's sources, or NULL), else 0. Acknowledged events missing
+   from the log (a restored backup, a lost WAL; the store asks the office
+   to deliver them again). 0 while the board is still catching up (its
+   replica, not the log, is behind then). */
+uint64_t jk_view_behind (const jk_status_view_t *view,
+                         const msgpack_object *stored,
+                         const jk_office_t *office);
+
 /* One federation link as the board shows it, from a STATS text: the
    sender's (one link: its own area) or the receiver's (one per area). */
 typedef struct {

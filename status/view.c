@@ -204,3 +204,15 @@ void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size)
     }
     out[o] = 0;
 }
+
+uint64_t jk_view_behind (const jk_status_view_t *view,
+                         const msgpack_object *stored,
+                         const jk_office_t *office)
+{
+    if (!office || view->pos < view->head)
+        return 0;
+    uint64_t next = stored ? jk_mp_u64 (stored, "next_seq") : 0;
+    uint64_t logged = next > 0 ? next - 1 : 0;
+    uint64_t held = office->heartbeat.last_stored_seq;
+    return held > logged ? held - logged : 0;
+}

@@ -25,7 +25,8 @@ const LABELS = {
     links: 'Tautan', area: 'Wilayah', link_state: 'Status', link_pos: 'Posisi',
     lag: 'Tertinggal', lag_time: 'Tertinggal (waktu)', up: 'tersambung',
     down: 'putus', records: 'catatan', pick: 'Pilih tanggal',
-    today: 'Hari ini', past: 'per tanggal', past_error: 'gagal memuat tanggal'
+    today: 'Hari ini', past: 'per tanggal', past_error: 'gagal memuat tanggal',
+    behind_title: 'Kantor mencatat lebih banyak dari log: data hilang dari basis data? jalankan jejak-replay verify'
   },
   en: {
     title: 'Jejak status board', pos: 'Log position', asof: 'As of',
@@ -48,7 +49,8 @@ const LABELS = {
     links: 'Links', area: 'Area', link_state: 'State', link_pos: 'Position',
     lag: 'Behind', lag_time: 'Behind (time)', up: 'up', down: 'down',
     records: 'records', pick: 'Pick a date', today: 'Today',
-    past: 'as of a date', past_error: 'could not load the date'
+    past: 'as of a date', past_error: 'could not load the date',
+    behind_title: 'The office holds receipts the log does not have: data lost from the database? run jejak-replay verify'
   }
 };
 
@@ -321,6 +323,10 @@ function drawOffices () {
                                                               accepted: 0, rejected: 0, seen: 0 });
     row.outbox = o.outbox;
     row.seen = Math.max(row.seen, num(o.last_seen_ms));
+    /* The office holds receipts the log does not have (caught up only:
+       while catching up it is the board that is behind). */
+    if (doc.pos >= doc.head && num(o.stored_seq) > row.seq)
+      row.behind = num(o.stored_seq) - row.seq;
   });
   const body = $('offices').tBodies[0];
   body.replaceChildren();
@@ -338,7 +344,13 @@ function drawOffices () {
     tr.appendChild(el('td', r.source));
     tr.appendChild(el('td', ago(r.seen)));
     tr.appendChild(el('td', r.outbox === undefined ? '–' : fmt(r.outbox)));
-    tr.appendChild(el('td', fmt(r.seq)));
+    const seq = el('td', fmt(r.seq) + (r.behind ? ' (−' + fmt(r.behind) + ')' : ''));
+    if (r.behind) {
+      seq.className = 'bad';
+      seq.title = t('behind_title');
+      tr.dataset.behind = r.behind;
+    }
+    tr.appendChild(seq);
     tr.appendChild(el('td', fmt(r.accepted)));
     const rej = el('td', fmt(r.rejected));
     if (num(r.rejected)) rej.className = 'bad';

@@ -236,10 +236,13 @@ static void test_term_plain (void **state)
     /* The title's NIK-like number never shows whole. */
     assert_null (strstr (text, "3203014107850001"));
     /* The office merged with its heartbeat: 12 s ago, outbox 3, highest
-       seq 19 in the log, 41 by the office, 18 accepted, 1 rejected. */
+       seq 19 in the log, 41 by the office, 18 accepted, 1 rejected. The
+       office holds receipts up to 41: the log is behind it, marked. */
     assert_non_null (strstr (text, "32.03.10/test-1          12 dtk lalu"
                                    "      3       19       41       18"
-                                   "       1\n"));
+                                   "       1 !\n! 1 kantor mencatat lebih "
+                                   "banyak dari log / 1 office(s) ahead of "
+                                   "the log:\n"));
     assert_non_null (
         strstr (text, "Koperasi terdaftar / registered 2   aktif / active 1   "
                       "orang / people 3\n"));
@@ -249,6 +252,20 @@ static void test_term_plain (void **state)
     assert_non_null (strstr (text, "Kualitas data / data quality: terbuka / "
                                    "open 0, selesai / resolved 0\n"));
     free (text);
+
+    /* While the board catches up, its replica is what is behind: no
+       mark. An office in step with the log: none either. */
+    view.head = view.pos + 5;
+    text = s_render (&view, false, false, &rc);
+    assert_non_null (strstr (text, "       18       1\n"));
+    assert_null (strstr (text, "ahead of the log"));
+    free (text);
+    view.head = view.pos;
+    s_office.heartbeat.last_stored_seq = 19;
+    text = s_render (&view, false, false, &rc);
+    assert_null (strstr (text, "ahead of the log"));
+    free (text);
+    s_office.heartbeat.last_stored_seq = 41;
 
     /* One page at a time: --page 2 is page 2 only; past the end, the
        last; a taller screen needs fewer pages. */
