@@ -180,12 +180,30 @@ const char *jk_answer_kind_name (jk_answer_kind_t kind)
     return (unsigned)kind < 4 ? s_kind_names[kind] : "?";
 }
 
+/* A packing buffer on the stack, for maps of a known small bound (an
+   answer is under 512 bytes: its strings are bounded by jk_answer_t), so
+   the hot path allocates only the frame. */
+typedef struct {
+    size_t size;
+    char data[1024];
+} s_fixbuf_t;
+
+static int s_fixbuf_write (void *data, const char *buf, size_t len)
+{
+    s_fixbuf_t *b = data;
+    if (len > sizeof b->data - b->size)
+        return -1;
+    memcpy (b->data + b->size, buf, len);
+    b->size += len;
+    return 0;
+}
+
 void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
 {
-    msgpack_sbuffer sbuf;
-    msgpack_sbuffer_init (&sbuf);
+    s_fixbuf_t sbuf;
+    sbuf.size = 0;
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &sbuf, s_fixbuf_write);
     bool stored = a->kind != JK_ANSWER_NACK;
     size_t n =
         2 + (stored ? 2 : 0) + (a->code[0] ? 2 : 0) + (a->expected ? 1 : 0);
@@ -202,7 +220,7 @@ void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
     }
     if (a->expected)
         s_kv_u64 (&pk, "expect", a->expected);
-    s_add_sbuf (msg, &sbuf);
+    zmsg_addmem (msg, sbuf.data, sbuf.size);
 }
 
 int jk_answer_decode (const void *data, size_t size, jk_answer_t *a)

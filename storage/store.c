@@ -1,7 +1,9 @@
 /*  store.c - the store actor (jk_store.h): the single writer. Receives
-    SUBMITs from the broker's backend, decides each event (dedup, seq,
-    format, domain rules) against the in-memory model, appends log records
-    in one transaction per batch, commits, then answers and publishes. The
+    SUBMITs from the broker's backend; a decode stage on its own thread
+    decodes and validates each batch while the writer decides the one
+    before (dedup, seq, domain rules against the in-memory model),
+    appends its log records in one transaction, commits, then answers and
+    publishes. The Merkle tree follows on the tree thread (tree.c). The
     projector thread (projector.c) applies the committed records to the
     projections' own file behind it; the writer answers E_BUSY while the
     projections lag more than the bound. Used by jejak-store and
@@ -18,6 +20,7 @@
 #include "jk_wire.h"
 
 #include <assert.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,15 +48,34 @@
 /* STATS follows the projector's position this closely while it moves. */
 #define S_LAG_PUSH_MS 20
 
-/* One submitted event of the batch being decided. */
+/* One submitted event of a batch. */
 typedef struct {
-    zframe_t *frame;     /* its bytes, owned by its SUBMIT */
-    size_t submit;       /* index of its SUBMIT in the batch */
+    zframe_t *frame; /* its bytes, owned by its SUBMIT */
+    size_t submit;   /* index of its SUBMIT in the batch */
+    /* What the decode stage made of it (pure, given the batch's
+       recorded_at): */
+    bool refused;           /* not attributable, or seq 0: refusal says */
+    jk_answer_t refusal;    /* its NACK then */
+    jk_envelope_t envelope; /* id, source, seq, type (when not refused) */
+    jk_event_t *event;      /* decoded, or NULL */
+    bool invalid;           /* did not decode, or failed validation */
+    jk_problem_t problem;   /* the first error then */
+    /* What the writer made of it: */
     jk_answer_t answer;  /* what the sender will hear */
     bool logged;         /* appended: publish it */
     int64_t recorded_at; /* when logged */
     char topic[80];      /* feed topic when logged */
 } s_item_t;
+
+/* A batch: the SUBMITs waiting on the backend when it was taken, and
+   their events in order. */
+typedef struct {
+    zmsg_t **submits; /* routing first */
+    size_t submit_count, submit_cap;
+    s_item_t *items;
+    size_t item_count, item_cap;
+    int64_t recorded_at; /* every record it logs has this time */
+} s_batch_t;
 _Static_assert(sizeof ((s_item_t *)0)->topic ==
                    sizeof ((jk_record_t *)0)->topic,
                "a logged item's topic is copied whole into its record");
@@ -104,12 +126,14 @@ typedef struct {
     uint64_t rewinds;           /* REWINDs sent */
     uint64_t refused_by_broker; /* ERRORs from the broker */
     int lock_fd;                /* the single writer's lock, or -1 */
-    zmsg_t **submits;           /* SUBMITs of the batch (routing first) */
-    size_t submit_count, submit_cap;
-    s_item_t *items;  /* events of the batch, in order */
+    /* The batch being decided, and the next one, at the decode stage
+       meanwhile (staged) or empty. */
+    s_batch_t pipeline[2];
+    s_batch_t *cur, *next;
+    zactor_t *stage;  /* the decode stage's thread */
+    bool staged;      /* next is at the stage */
     uint8_t *records; /* the batch's records packed for RECORDS */
     size_t records_cap;
-    size_t item_count, item_cap;
     jk_signer_t *signer;   /* signs checkpoints; NULL without a log key */
     bool announce;         /* start: hand the newest to the broker */
     int64_t sign_every_ms; /* after a commit, sign within this */
@@ -139,16 +163,17 @@ static int s_commit_veto (void *arg)
 /* ---- answers and records --------------------------------------------------
  */
 
-static void s_nack (s_item_t *item, const char *code, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
+static void s_nack (jk_answer_t *answer, const char *code, const char *format,
+                    ...) __attribute__ ((format (printf, 3, 4)));
 
-static void s_nack (s_item_t *item, const char *code, const char *format, ...)
+static void s_nack (jk_answer_t *answer, const char *code, const char *format,
+                    ...)
 {
-    item->answer.kind = JK_ANSWER_NACK;
-    snprintf (item->answer.code, sizeof item->answer.code, "%s", code);
+    answer->kind = JK_ANSWER_NACK;
+    snprintf (answer->code, sizeof answer->code, "%s", code);
     va_list args;
     va_start (args, format);
-    vsnprintf (item->answer.message, sizeof item->answer.message, format, args);
+    vsnprintf (answer->message, sizeof answer->message, format, args);
     va_end (args);
 }
 
@@ -204,7 +229,7 @@ static int s_known_id (s_store_t *self, s_item_t *item,
     char id_text[37];
     jk_uuid_format (envelope->id, id_text);
     if (found.size != size || memcmp (found.bytes, data, size) != 0) {
-        s_nack (item, "E_ID_CONFLICT",
+        s_nack (answer, "E_ID_CONFLICT",
                 "envelope.id %s is already stored at position %llu with "
                 "different bytes; a new event needs a new id",
                 id_text, (unsigned long long)found.pos);
@@ -224,36 +249,32 @@ static int s_known_id (s_store_t *self, s_item_t *item,
     return JK_OK;
 }
 
-/* Decides one event inside the open transaction: fills its answer, and
-   appends and applies a record when it is decided (accepted or rejected).
-   The bytes are decoded once (the envelope comes from the event; only
-   bytes that do not decode are peeked), and the log is searched by id
-   only when the seq is not the source's next one: an event with the next
-   seq cannot repeat a logged one, and a reused id with other bytes is
-   caught by the log's UNIQUE index at append. Returns JK_OK, or JK_IO
-   when SQLite failed (the batch rolls back). */
-static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
+/* The decode stage's part of an event, pure given the batch's
+   recorded_at (it runs on the stage's thread, ahead of the writer): the
+   bytes decoded once (the envelope comes from the event; only bytes that
+   do not decode are peeked), the refusals that need nothing of the log
+   (not attributable: E_TOO_LARGE, E_DECODE; seq 0: E_ENVELOPE_SEQ), and
+   format validation with the batch's recorded_at as the clock. */
+static void s_prepare (s_item_t *item, int64_t recorded_at)
 {
     const uint8_t *data = zframe_data (item->frame);
     size_t size = zframe_size (item->frame);
-    jk_answer_t *answer = &item->answer;
-    jk_envelope_t envelope;
-    counts->received++;
+    jk_answer_t *answer = &item->refusal;
     bool sized = size > 0 && size <= JK_EVENT_MAX_BYTES;
-    jk_report_t report, decision;
+    jk_report_t report;
     jk_report_reset (&report);
     jk_event_t *event = sized ? jk_event_decode (data, size, &report) : NULL;
-    if (!event || !s_envelope_of (event, &envelope)) {
-        if (!sized || !jk_envelope_peek (data, size, &envelope)) {
+    if (!event || !s_envelope_of (event, &item->envelope)) {
+        if (!sized || !jk_envelope_peek (data, size, &item->envelope)) {
             /* Not attributable: answered with its id whenever the bytes
                hold one, however large or deep they are. */
             jk_envelope_id (data, size, answer->id);
             if (size > JK_EVENT_MAX_BYTES)
-                s_nack (item, "E_TOO_LARGE",
+                s_nack (answer, "E_TOO_LARGE",
                         "the event is %zu bytes, more than the %d allowed",
                         size, JK_EVENT_MAX_BYTES);
             else
-                s_nack (item, "E_DECODE",
+                s_nack (answer, "E_DECODE",
                         "not an event (%s): an event is a MessagePack map "
                         "of at most %d bytes, nested at most %d deep, with "
                         "id (bin 16), source (UTF-8 str of 1 to %d bytes, "
@@ -262,59 +283,82 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
                             ? report.error.message
                             : "no readable id, source or seq",
                         JK_EVENT_MAX_BYTES, JK_EVENT_MAX_DEPTH, JK_SOURCE_MAX);
-            counts->nacked++;
+            item->refused = true;
             jk_event_destroy (&event);
-            return JK_OK;
+            return;
         }
     }
-    memcpy (answer->id, envelope.id, 16);
     /* seq 0 has no place in a source's order (1, 2, 3 ...): refused
        before anything else, not logged. */
-    if (envelope.seq == 0) {
-        s_nack (item, "E_ENVELOPE_SEQ", "envelope.seq must be 1 or more");
-        counts->nacked++;
+    if (item->envelope.seq == 0) {
+        memcpy (answer->id, item->envelope.id, 16);
+        s_nack (answer, "E_ENVELOPE_SEQ", "envelope.seq must be 1 or more");
+        item->refused = true;
         jk_event_destroy (&event);
+        return;
+    }
+    item->event = event;
+    /* jk_log_check's checks, on the event decoded above. */
+    if (!event || jk_log_validate (event, recorded_at, &report) != 0) {
+        item->invalid = true;
+        item->problem = report.error;
+    }
+}
+
+/* Decides one prepared event inside the open transaction: fills its
+   answer, and appends and applies a record when it is decided (accepted
+   or rejected). The log is searched by id only when the seq is not the
+   source's next one: an event with the next seq cannot repeat a logged
+   one, and a reused id with other bytes is caught by the log's UNIQUE
+   index at append. Returns JK_OK, or JK_IO when SQLite failed (the batch
+   rolls back). */
+static int s_decide (s_store_t *self, s_item_t *item, int64_t recorded_at,
+                     s_counts_t *counts)
+{
+    const uint8_t *data = zframe_data (item->frame);
+    size_t size = zframe_size (item->frame);
+    jk_answer_t *answer = &item->answer;
+    const jk_envelope_t *envelope = &item->envelope;
+    counts->received++;
+    if (item->refused) {
+        *answer = item->refusal;
+        counts->nacked++;
         return JK_OK;
     }
+    memcpy (answer->id, envelope->id, 16);
 
     int rc;
-    uint64_t next = jk_log_next_seq (self->log, envelope.source);
-    if (envelope.seq != next) {
-        rc = s_known_id (self, item, &envelope, counts);
-        if (rc != JK_NOT_FOUND) {
-            jk_event_destroy (&event);
+    uint64_t next = jk_log_next_seq (self->log, envelope->source);
+    if (envelope->seq != next) {
+        rc = s_known_id (self, item, envelope, counts);
+        if (rc != JK_NOT_FOUND)
             return rc == JK_OK ? JK_OK : JK_IO;
-        }
     }
-    if (envelope.seq < next) {
-        s_nack (item, "E_SEQ_TAKEN",
+    if (envelope->seq < next) {
+        s_nack (answer, "E_SEQ_TAKEN",
                 "envelope.seq %llu of source %s is already taken by another "
                 "event; the next free seq is %llu",
-                (unsigned long long)envelope.seq, envelope.source,
+                (unsigned long long)envelope->seq, envelope->source,
                 (unsigned long long)next);
         counts->nacked++;
-        jk_event_destroy (&event);
         return JK_OK;
     }
-    if (envelope.seq > next) {
-        s_nack (item, "E_SEQ_GAP",
+    if (envelope->seq > next) {
+        s_nack (answer, "E_SEQ_GAP",
                 "envelope.seq %llu of source %s leaves a gap: the store "
                 "expects seq %llu; resend from there",
-                (unsigned long long)envelope.seq, envelope.source,
+                (unsigned long long)envelope->seq, envelope->source,
                 (unsigned long long)next);
         answer->expected = next;
         counts->nacked++;
-        jk_event_destroy (&event);
         return JK_OK;
     }
 
     /* Decided from here on: the record takes a position either way,
-       unless the store's clock has gone back behind the log's. The checks
-       are jk_log_check's, on the event decoded above. */
+       unless the store's clock has gone back behind the log's. */
     int64_t now = jk_clock_now_ms ();
-    int64_t recorded_at = jk_log_next_time (self->log);
     if (recorded_at - now > S_CLOCK_TOLERANCE_MS) {
-        s_nack (item, "E_STORE_CLOCK",
+        s_nack (answer, "E_STORE_CLOCK",
                 "the store's clock is %lld ms behind its log's last "
                 "recorded_at (more than %d ms): nothing is appended until "
                 "the hub's clock is set right; retry later",
@@ -333,19 +377,16 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
                       (long long)(recorded_at - now), (long long)recorded_at,
                       (unsigned long long)self->clock_refused);
         }
-        jk_event_destroy (&event);
         return JK_OK;
     }
+    jk_event_t *event = item->event;
+    jk_report_t decision;
     jk_report_reset (&decision);
-    const jk_problem_t *problem = NULL;
-    if (!event || jk_log_validate (event, recorded_at, &report) != 0)
-        problem = &report.error;
-    else {
+    const jk_problem_t *problem = item->invalid ? &item->problem : NULL;
+    if (!problem) {
         rc = jk_model_decide (self->model, event, &decision);
-        if (rc == JK_IO) {
-            jk_event_destroy (&event);
+        if (rc == JK_IO)
             return JK_IO;
-        }
         if (rc != 0)
             problem = &decision.error;
     }
@@ -355,11 +396,11 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
         message = problem->message;
     }
     jk_log_record_t record = {
-        .type = event ? event->type->name : envelope.type,
-        .version = envelope.version,
-        .source = envelope.source,
-        .seq = envelope.seq,
-        .at = envelope.at,
+        .type = event ? event->type->name : envelope->type,
+        .version = envelope->version,
+        .source = envelope->source,
+        .seq = envelope->seq,
+        .at = envelope->at,
         .recorded_at = recorded_at,
         .outcome = problem ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
         .code = code,
@@ -367,12 +408,11 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
         .bytes = data,
         .size = size,
     };
-    memcpy (record.id, envelope.id, 16);
+    memcpy (record.id, envelope->id, 16);
     rc = jk_log_append (self->log, &record);
     if (rc == JK_CONFLICT) {
         /* The id is in the log already (the UNIQUE index said so). */
-        jk_event_destroy (&event);
-        rc = s_known_id (self, item, &envelope, counts);
+        rc = s_known_id (self, item, envelope, counts);
         return rc == JK_OK ? JK_OK : JK_IO;
     }
     if (rc == JK_OK && !problem)
@@ -391,45 +431,82 @@ static int s_decide (s_store_t *self, s_item_t *item, s_counts_t *counts)
         item->recorded_at = recorded_at;
         s_topic (item->topic, sizeof item->topic, problem != NULL, record.type);
     }
-    jk_event_destroy (&event);
     return rc == JK_OK ? JK_OK : JK_IO;
 }
 
 /* ---- the batch --------------------------------------------------------------
  */
 
-static void s_batch_clear (s_store_t *self)
+static void s_batch_clear (s_batch_t *batch)
 {
-    for (size_t i = 0; i < self->submit_count; i++)
-        zmsg_destroy (&self->submits[i]);
-    self->submit_count = 0;
-    self->item_count = 0;
+    for (size_t i = 0; i < batch->item_count; i++)
+        jk_event_destroy (&batch->items[i].event);
+    for (size_t i = 0; i < batch->submit_count; i++)
+        zmsg_destroy (&batch->submits[i]);
+    batch->submit_count = 0;
+    batch->item_count = 0;
+}
+
+static void s_batch_free (s_batch_t *batch)
+{
+    s_batch_clear (batch);
+    free (batch->submits);
+    free (batch->items);
 }
 
 /* Takes a SUBMIT ([routing][event]...) into the batch; consumes msg. */
-static void s_batch_take (s_store_t *self, zmsg_t **msg_p)
+static void s_batch_take (s_batch_t *batch, zmsg_t **msg_p)
 {
     zmsg_t *msg = *msg_p;
-    if (self->submit_count == self->submit_cap) {
-        self->submit_cap = self->submit_cap ? self->submit_cap * 2 : 64;
-        self->submits =
-            jk_realloc (self->submits, self->submit_cap * sizeof (zmsg_t *));
+    if (batch->submit_count == batch->submit_cap) {
+        batch->submit_cap = batch->submit_cap ? batch->submit_cap * 2 : 64;
+        batch->submits =
+            jk_realloc (batch->submits, batch->submit_cap * sizeof (zmsg_t *));
     }
-    size_t index = self->submit_count++;
-    self->submits[index] = msg;
+    size_t index = batch->submit_count++;
+    batch->submits[index] = msg;
     *msg_p = NULL;
     zmsg_first (msg); /* the routing id */
     for (zframe_t *frame = zmsg_next (msg); frame; frame = zmsg_next (msg)) {
-        if (self->item_count == self->item_cap) {
-            self->item_cap = self->item_cap ? self->item_cap * 2 : 1024;
-            self->items =
-                jk_realloc (self->items, self->item_cap * sizeof (s_item_t));
+        if (batch->item_count == batch->item_cap) {
+            batch->item_cap = batch->item_cap ? batch->item_cap * 2 : 1024;
+            batch->items =
+                jk_realloc (batch->items, batch->item_cap * sizeof (s_item_t));
         }
-        s_item_t *item = &self->items[self->item_count++];
+        s_item_t *item = &batch->items[batch->item_count++];
         memset (item, 0, sizeof *item);
         item->frame = frame;
         item->submit = index;
     }
+}
+
+/* ---- the decode stage -------------------------------------------------------
+   A thread ahead of the writer: it decodes and validates every event of
+   the next batch (s_prepare) while the writer decides, appends and
+   commits the current one. Messages on its pipe: [RUN][batch pointer]
+   in, [batch pointer] back when done; the writer touches a batch it
+   sent only once it is back. */
+
+static void s_stage_actor (zsock_t *pipe, void *args)
+{
+    (void)args;
+    zsock_signal (pipe, 0);
+    while (true) {
+        char *command = NULL;
+        void *ptr = NULL;
+        if (zsock_recv (pipe, "sp", &command, &ptr) != 0 || !command ||
+            streq (command, "$TERM")) {
+            free (command);
+            break;
+        }
+        s_batch_t *batch = ptr;
+        for (size_t i = 0; i < batch->item_count; i++)
+            s_prepare (&batch->items[i], batch->recorded_at);
+        free (command);
+        zsock_send (pipe, "p", batch);
+    }
+    /* This thread's OpenSSL state goes with it. */
+    OPENSSL_thread_stop ();
 }
 
 /* Sends a message on the backend; a stuck or absent broker loses it (the
@@ -872,10 +949,10 @@ static void s_answer (s_store_t *self, size_t from, size_t to, size_t first,
     size_t item = first;
     for (size_t s = from; s < to; s++) {
         zmsg_t *answer = jk_wire_new ("ANSWER");
-        zframe_t *routing = zmsg_first (self->submits[s]);
+        zframe_t *routing = zmsg_first (self->cur->submits[s]);
         zmsg_addmem (answer, zframe_data (routing), zframe_size (routing));
-        for (; item < last && self->items[item].submit == s; item++)
-            jk_answer_add (answer, &self->items[item].answer);
+        for (; item < last && self->cur->items[item].submit == s; item++)
+            jk_answer_add (answer, &self->cur->items[item].answer);
         s_backend_send (self, &answer);
     }
 }
@@ -886,22 +963,20 @@ static void s_answer (s_store_t *self, size_t from, size_t to, size_t first,
    below the bound. */
 static void s_batch_busy (s_store_t *self, uint64_t lag)
 {
-    for (size_t i = 0; i < self->item_count; i++) {
-        s_item_t *it = &self->items[i];
+    for (size_t i = 0; i < self->cur->item_count; i++) {
+        s_item_t *it = &self->cur->items[i];
         memset (&it->answer, 0, sizeof it->answer);
-        jk_envelope_t envelope;
-        if (jk_envelope_peek (zframe_data (it->frame), zframe_size (it->frame),
-                              &envelope))
-            memcpy (it->answer.id, envelope.id, 16);
-        s_nack (it, "E_BUSY",
+        memcpy (it->answer.id, it->refused ? it->refusal.id : it->envelope.id,
+                16);
+        s_nack (&it->answer, "E_BUSY",
                 "the projections are %llu records behind the log (bound "
                 "%llu): resend later",
                 (unsigned long long)lag, (unsigned long long)self->lag_max);
     }
-    self->counts.received += self->item_count;
-    self->counts.nacked += self->item_count;
-    self->busy += self->item_count;
-    s_answer (self, 0, self->submit_count, 0, self->item_count);
+    self->counts.received += self->cur->item_count;
+    self->counts.nacked += self->cur->item_count;
+    self->busy += self->cur->item_count;
+    s_answer (self, 0, self->cur->submit_count, 0, self->cur->item_count);
     zstr_send (self->projector, "WAKE");
 }
 
@@ -912,11 +987,13 @@ static void s_batch_busy (s_store_t *self, uint64_t lag)
 static int s_batch_try (s_store_t *self, size_t from, size_t to)
 {
     size_t first = 0, last;
-    while (first < self->item_count && self->items[first].submit < from)
+    while (first < self->cur->item_count &&
+           self->cur->items[first].submit < from)
         first++;
-    for (last = first; last < self->item_count && self->items[last].submit < to;
+    for (last = first;
+         last < self->cur->item_count && self->cur->items[last].submit < to;
          last++) {
-        s_item_t *it = &self->items[last];
+        s_item_t *it = &self->cur->items[last];
         memset (&it->answer, 0, sizeof it->answer);
         it->logged = false;
     }
@@ -933,7 +1010,8 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
     if (s_tree_put (self) != JK_OK)
         return s_batch_failed (self, last - first);
     for (size_t i = first; i < last; i++)
-        if (s_decide (self, &self->items[i], &counts) != JK_OK)
+        if (s_decide (self, &self->cur->items[i], self->cur->recorded_at,
+                      &counts) != JK_OK)
             return s_batch_failed (self, last - first);
     if (jk_log_commit (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
@@ -944,7 +1022,7 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
         s_tree_stored (self);
     /* The projector and the tree follow what was just committed. */
     for (size_t i = first; i < last; i++)
-        if (self->items[i].logged) {
+        if (self->cur->items[i].logged) {
             uint8_t hash[JK_HASH_SIZE];
             s_lag_note (self, jk_log_head (self->log, hash));
             zstr_send (self->projector, "WAKE");
@@ -963,7 +1041,7 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
        each record on the feed. */
     size_t packed = 0;
     for (size_t i = first; i < last; i++) {
-        s_item_t *it = &self->items[i];
+        s_item_t *it = &self->cur->items[i];
         if (!it->logged)
             continue;
         jk_record_t record = {.pos = it->answer.pos,
@@ -1000,16 +1078,16 @@ static void s_batch_run (s_store_t *self)
         self->lag_max_ms = lag_ms;
     if (lag >= self->lag_max) {
         s_batch_busy (self, lag);
-        s_batch_clear (self);
+        s_batch_clear (self->cur);
         s_push_counters (self);
         return;
     }
-    int failed = s_batch_try (self, 0, self->submit_count);
+    int failed = s_batch_try (self, 0, self->cur->submit_count);
     if (failed && !self->fatal && !s_transient (failed) &&
-        self->submit_count > 1)
-        for (size_t s = 0; s < self->submit_count && !self->fatal; s++)
+        self->cur->submit_count > 1)
+        for (size_t s = 0; s < self->cur->submit_count && !self->fatal; s++)
             s_batch_try (self, s, s + 1);
-    s_batch_clear (self);
+    s_batch_clear (self->cur);
     s_push_counters (self);
     /* Checkpoints stay out of the commit path: when idle, or here, after
        the answers, once the WAL has grown large. */
@@ -1111,7 +1189,7 @@ static void s_backend_take (s_store_t *self, zmsg_t *msg)
             s_malformed (self, "SUBMIT without a routing id and 1..1000 "
                                "events");
         else {
-            s_batch_take (self, &msg);
+            s_batch_take (self->next, &msg);
             return;
         }
     } else if (streq (command, "HEARTBEAT"))
@@ -1123,21 +1201,65 @@ static void s_backend_take (s_store_t *self, zmsg_t *msg)
     zmsg_destroy (&msg);
 }
 
-/* Drains everything waiting on the backend (up to the batch cap) and runs
-   it as one batch: commit as soon as the queue is empty. */
-static void s_backend_ready (s_store_t *self)
+/* Takes everything waiting on the backend (up to the batch cap) as the
+   next batch and hands it to the decode stage. Its recorded_at is the
+   log's next time, and never below that of the batch about to be
+   decided, so time never decreases along the log. */
+static void s_stage_fill (s_store_t *self)
 {
-    while (self->item_count < (size_t)self->batch_max &&
+    assert (!self->staged);
+    s_batch_t *next = self->next;
+    while (next->item_count < (size_t)self->batch_max &&
            (zsock_events (self->backend) & ZMQ_POLLIN)) {
         zmsg_t *msg = zmsg_recv (self->backend);
         if (!msg)
             break;
         s_backend_take (self, msg);
     }
-    if (self->item_count > 0)
-        s_batch_run (self);
+    if (next->item_count == 0) {
+        s_batch_clear (next);
+        return;
+    }
+    int64_t at = jk_log_next_time (self->log);
+    if (self->cur->item_count > 0 && self->cur->recorded_at > at)
+        at = self->cur->recorded_at;
+    next->recorded_at = at;
+    zsock_send (self->stage, "sp", "RUN", next);
+    self->staged = true;
+}
+
+/* Waits for the stage to hand back the batch it decodes; the batch then
+   becomes the current one, the next goes to the stage (with fill) while
+   this one is decided, committed and answered as one batch. */
+static void s_stage_done (s_store_t *self, bool fill)
+{
+    assert (self->staged);
+    void *ptr = NULL;
+    if (zsock_recv (self->stage, "p", &ptr) != 0)
+        return; /* interrupted: the stage is gone */
+    assert (ptr == self->next);
+    self->staged = false;
+    s_batch_t *done = self->next;
+    self->next = self->cur;
+    self->cur = done;
+    if (self->fatal) {
+        s_batch_clear (done); /* nothing is written any more */
+        return;
+    }
+    if (fill)
+        s_stage_fill (self);
+    s_batch_run (self);
+}
+
+/* Something waits on the backend: to the stage when it is free, else
+   after the batch it holds comes back (commit as soon as the queue is
+   empty). */
+static void s_backend_ready (s_store_t *self)
+{
+    if (self->staged)
+        s_stage_done (self, true);
     else
-        s_batch_clear (self);
+        s_stage_fill (self);
 }
 
 static void s_pipe_ready (s_store_t *self)
@@ -1401,7 +1523,9 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
             zstr_send (self->query, "SIGNER");
     }
     self->behind = zhashx_new ();
-    self->poller = zpoller_new (self->pipe, self->backend, self->tree, NULL);
+    self->stage = zactor_new (s_stage_actor, NULL);
+    self->poller =
+        zpoller_new (self->pipe, self->backend, self->tree, self->stage, NULL);
     if (self->query)
         zpoller_add (self->poller, self->query);
     zpoller_set_nonstop (self->poller, true);
@@ -1437,9 +1561,14 @@ static void s_store_fini (s_store_t *self)
     s_projector_stop (self);
     zsock_destroy (&self->backend);
     zhashx_destroy (&self->behind);
-    s_batch_clear (self);
-    free (self->submits);
-    free (self->items);
+    if (self->staged) {
+        void *ptr = NULL;
+        zsock_recv (self->stage, "p", &ptr);
+        self->staged = false;
+    }
+    zactor_destroy (&self->stage);
+    s_batch_free (&self->pipeline[0]);
+    s_batch_free (&self->pipeline[1]);
     free (self->records);
     jk_model_destroy (&self->model);
     if (self->proj_read)
@@ -1455,6 +1584,8 @@ static void s_store_actor (zsock_t *pipe, void *args)
 {
     const jk_store_config_t *config = args;
     s_store_t self_s = {.pipe = pipe, .lock_fd = -1}, *self = &self_s;
+    self->cur = &self->pipeline[0];
+    self->next = &self->pipeline[1];
     self->batch_max =
         config->batch_max > 0 ? config->batch_max : S_BATCH_DEFAULT;
     self->lag_max = config->projection_lag_max > 0
@@ -1505,6 +1636,8 @@ static void s_store_actor (zsock_t *pipe, void *args)
             s_query_ready (self);
         else if (which == self->backend)
             s_backend_ready (self);
+        else if (which == self->stage)
+            s_stage_done (self, true);
         else if (self->tree && which == self->tree) {
             zmsg_t *msg = zmsg_recv (self->tree);
             s_tree_take (self, &msg);
@@ -1524,6 +1657,9 @@ static void s_store_actor (zsock_t *pipe, void *args)
             s_tree_flush (self);
         s_sign (self, false);
     }
+    /* The batch at the stage is decided and answered before the stop. */
+    if (self->staged)
+        s_stage_done (self, false);
     jk_log_checkpoint (self->log);
     s_store_fini (self);
 }

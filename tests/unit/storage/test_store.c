@@ -176,6 +176,73 @@ static void test_batch_order (void **state)
     h_teardown (&h);
 }
 
+/* The decode stage ahead of the writer: 30 SUBMITs of 100 events sent
+   at once are decoded and validated a batch ahead while the writer
+   decides and commits the one before. Answers still come in submission
+   order with exact codes (every 10th event E_REGION, logged; bytes that
+   do not decode E_DECODE and seq 0 E_ENVELOPE_SEQ, not logged), the
+   positions run 1, 2, 3 ... without a gap, recorded_at never decreases
+   along the log, and all records of one batch share one recorded_at (no
+   more distinct times than committed batches). */
+static void test_decode_stage_pipeline (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-stage");
+    h_start_store (&h, 0);
+    enum { SUBMITS = 30, EACH = 100 };
+    uint8_t junk[] = {0xc1, 0x00, 0x01};
+    uint8_t *bytes[EACH + 2];
+    size_t sizes[EACH + 2];
+    uint64_t seq = 1;
+    for (int s = 0; s < SUBMITS; s++) {
+        for (int i = 0; i < EACH; i++, seq++)
+            bytes[i] =
+                h_cooperative (H_SOURCE, seq, (int)seq,
+                               seq % 10 == 0 ? H_BAD_DESA : H_DESA, &sizes[i]);
+        bytes[EACH] = junk;
+        sizes[EACH] = sizeof junk;
+        bytes[EACH + 1] =
+            h_cooperative (H_SOURCE, 0, 0, H_DESA, &sizes[EACH + 1]);
+        h_send_submit (&h, EACH + 2, bytes, sizes);
+        for (int i = 0; i < EACH; i++)
+            free (bytes[i]);
+        free (bytes[EACH + 1]);
+    }
+    uint64_t pos = 1;
+    for (int s = 0; s < SUBMITS; s++) {
+        jk_answer_t answers[EACH + 2];
+        assert_int_equal (h_recv_answer (&h, EACH + 2, answers, H_WAIT_MS), 0);
+        for (int i = 0; i < EACH; i++, pos++) {
+            assert_int_equal (answers[i].pos, pos);
+            assert_int_equal (answers[i].kind, pos % 10 == 0
+                                                   ? JK_ANSWER_REJECTED
+                                                   : JK_ANSWER_ACK);
+            if (pos % 10 == 0)
+                assert_string_equal (answers[i].code, "E_REGION");
+        }
+        assert_int_equal (answers[EACH].kind, JK_ANSWER_NACK);
+        assert_string_equal (answers[EACH].code, "E_DECODE");
+        assert_int_equal (answers[EACH + 1].kind, JK_ANSWER_NACK);
+        assert_string_equal (answers[EACH + 1].code, "E_ENVELOPE_SEQ");
+    }
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"),
+                      SUBMITS * EACH);
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log WHERE"
+                                     " outcome = 1 AND code = 'E_REGION'"),
+                      SUBMITS * EACH / 10);
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log a JOIN log b"
+                                     " ON b.pos = a.pos + 1"
+                                     " WHERE b.recorded_at < a.recorded_at"),
+                      0);
+    int64_t times =
+        h_count (h.db, "SELECT count(DISTINCT recorded_at) FROM log");
+    assert_true (times >= 1);
+    assert_true ((uint64_t)times <= h_stat (&h, "batches"));
+    assert_int_equal (h_stat (&h, "nacked"), 2 * SUBMITS);
+    h_teardown (&h);
+}
+
 /* A commit SQLite refuses (the injected commit-hook veto): no answer, no
    row, no seq used; the resubmission is then stored at position 1. */
 static void test_commit_failure (void **state)
@@ -506,6 +573,7 @@ int main (void)
         cmocka_unit_test (test_ack_and_duplicate),
         cmocka_unit_test (test_seq_and_rejection),
         cmocka_unit_test (test_batch_order),
+        cmocka_unit_test (test_decode_stage_pipeline),
         cmocka_unit_test (test_commit_failure),
         cmocka_unit_test (test_locked_database),
         cmocka_unit_test (test_restart_keeps_state),
