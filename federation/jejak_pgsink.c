@@ -16,6 +16,7 @@
 #define SQLITE_ENABLE_SESSION
 #define SQLITE_ENABLE_PREUPDATE_HOOK
 #include "jk_base.h"
+#include "jk_curve.h"
 #include "jk_log.h"
 #include "jk_opts.h"
 #include "jk_projection_table.h"
@@ -42,6 +43,10 @@ static const jk_opt_t s_options[] = {
      "the hub's query endpoint (SINCE)", false},
     {"feed", "JEJAK_FEED", "tcp://127.0.0.1:7451", "the hub's feed endpoint",
      false},
+    {"broker-key", "JEJAK_BROKER_KEY", NULL,
+     "the hub's public certificate (CURVE, with --key)", false},
+    {"key", "JEJAK_KEY", NULL,
+     "a reader's secret certificate from jejak-keys reader (CURVE)", false},
     {"shadow", "JEJAK_PGSINK_SHADOW", "./jejak-pgsink.db",
      "the sink's local SQLite shadow of the projections", false},
     {"credit", NULL, "2000", "records the hub may stream ahead (SINCE credit)",
@@ -70,6 +75,10 @@ typedef struct {
     s_table_t *tables;
     size_t ntables;
     zsock_t *query, *feed;
+    zsock_t *query_watch, *feed_watch; /* their handshakes (CURVE) */
+    bool secure;                       /* CURVE (--key) */
+    bool refused;                      /* the hub refused the handshake */
+    int failures; /* handshakes ended without a reason, in a row */
     uint64_t pos; /* last position in PostgreSQL (and the shadow) */
     uint8_t hash[JK_HASH_SIZE];
     jk_chain_t *chain;
@@ -644,6 +653,51 @@ static void s_on_feed (s_sink_t *self)
     s_take (self, &msg);
 }
 
+/* One handshake event of the query or feed socket. A refusal (a key the
+   hub does not admit, the other mechanism), or three handshakes in a row
+   ended without a reason, stop the sink with the reason said: it would
+   read nothing, and a supervisor's restart finds the key once it is
+   enrolled. */
+static void s_on_watch (s_sink_t *self, zsock_t *watch, const char *which)
+{
+    char reason[256];
+    int rc = jk_curve_watch_read (watch, self->secure, reason, sizeof reason);
+    if (rc > 0)
+        self->failures = 0;
+    else if (rc < 0 && (rc == -2 || ++self->failures >= 3)) {
+        jk_error (S_COMPONENT, "%s: %s; nothing was read, stopping", which,
+                  reason);
+        self->refused = true;
+    }
+}
+
+/* Waits up to timeout_ms for the query endpoint, the feed (when feed is
+   true) or a handshake event; handles it and returns the socket that had
+   a message, NULL otherwise. */
+static zsock_t *s_wait (s_sink_t *self, zpoller_t *poller, int timeout_ms)
+{
+    void *which = zpoller_wait (poller, timeout_ms);
+    if (which == self->query_watch)
+        s_on_watch (self, self->query_watch, "--query");
+    else if (which == self->feed_watch)
+        s_on_watch (self, self->feed_watch, "--feed");
+    else if (which == self->query || which == self->feed)
+        return which;
+    return NULL;
+}
+
+static zpoller_t *s_poller (s_sink_t *self, bool feed)
+{
+    zpoller_t *poller = zpoller_new (self->query, NULL);
+    if (feed)
+        zpoller_add (poller, self->feed);
+    if (self->query_watch)
+        zpoller_add (poller, self->query_watch);
+    if (self->feed_watch)
+        zpoller_add (poller, self->feed_watch);
+    return poller;
+}
+
 /* Brings the shadow up to PostgreSQL's position (a crash between the two
    commits): the missing records are read with SINCE and applied to the
    shadow only. */
@@ -673,13 +727,14 @@ static bool s_reconcile (s_sink_t *self, uint64_t pg_pos)
     self->pos = shadow;
     self->limit = pg_pos;
     s_catch_up (self);
-    zpoller_t *poller = zpoller_new (self->query, NULL);
+    zpoller_t *poller = s_poller (self, false);
     int64_t deadline = jk_clock_mono_ms () + 120000;
-    while (!zsys_interrupted && self->pos < pg_pos &&
+    while (!zsys_interrupted && !self->refused && self->pos < pg_pos &&
            jk_clock_mono_ms () < deadline) {
-        if (zpoller_wait (poller, 500))
+        int64_t before = jk_clock_mono_ms ();
+        if (s_wait (self, poller, 500))
             s_on_query (self);
-        else if (!self->catching)
+        else if (!self->catching && jk_clock_mono_ms () - before >= 500)
             s_catch_up (self);
         if (zlistx_size (self->batch) >= S_BATCH || s_taken (self) >= pg_pos)
             s_flush (self, false);
@@ -766,15 +821,19 @@ static int s_follow (s_sink_t *self, bool once)
     if (!s_attach (self))
         return 1;
     s_catch_up (self);
-    zpoller_t *poller = zpoller_new (self->query, self->feed, NULL);
+    zpoller_t *poller = s_poller (self, true);
     int64_t last_log = jk_clock_mono_ms ();
     int status = 0;
     while (!zsys_interrupted) {
-        void *which = zpoller_wait (poller, 50);
+        zsock_t *which = s_wait (self, poller, 50);
         if (which == self->query)
             s_on_query (self);
         else if (which == self->feed)
             s_on_feed (self);
+        if (self->refused) {
+            status = 1; /* said above */
+            break;
+        }
         bool idle = which == NULL;
         if (zlistx_size (self->batch) >= S_BATCH ||
             (zlistx_size (self->batch) && (idle || !self->catching))) {
@@ -966,6 +1025,18 @@ int main (int argc, char **argv)
     }
     if (jk_opts_get (opts, "data-dir"))
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    const char *broker_key = jk_opts_get (opts, "broker-key");
+    const char *key = jk_opts_get (opts, "key");
+    if (!streq (command, "dump")) {
+        char err[512];
+        if (jk_curve_client_check ("query", jk_opts_get (opts, "query"),
+                                   broker_key, key, err, sizeof err) ||
+            jk_curve_client_check ("feed", jk_opts_get (opts, "feed"),
+                                   broker_key, key, err, sizeof err)) {
+            fprintf (stderr, "jejak-pgsink: %s (see --help)\n", err);
+            goto cleanup;
+        }
+    }
     status = 1;
     if (streq (command, "dump")) {
         self.pg = PQconnectdb (self.conninfo);
@@ -1010,18 +1081,26 @@ int main (int argc, char **argv)
     zsock_set_linger (self.query, 0);
     self.feed = zsock_new (ZMQ_SUB);
     zsock_set_subscribe (self.feed, "");
-    if (zsock_connect (self.query, "%s", jk_opts_get (opts, "query")) ||
+    self.secure = key != NULL;
+    self.query_watch = jk_curve_watch_new (self.query);
+    self.feed_watch = jk_curve_watch_new (self.feed);
+    if (jk_curve_client (self.query, broker_key, key, S_COMPONENT) ||
+        jk_curve_client (self.feed, broker_key, key, S_COMPONENT) ||
+        zsock_connect (self.query, "%s", jk_opts_get (opts, "query")) ||
         zsock_connect (self.feed, "%s", jk_opts_get (opts, "feed"))) {
         fprintf (stderr, "jejak-pgsink: cannot connect --query/--feed\n");
         goto cleanup;
     }
-    printf ("jejak-pgsink query=%s feed=%s shadow=%s\n",
-            jk_opts_get (opts, "query"), jk_opts_get (opts, "feed"), shadow);
+    printf ("jejak-pgsink query=%s feed=%s shadow=%s secure=%s\n",
+            jk_opts_get (opts, "query"), jk_opts_get (opts, "feed"), shadow,
+            key ? "curve" : "plain");
     fflush (stdout);
     status = s_follow (&self,
                        jk_opts_on (opts, "once") || streq (command, "rebuild"));
 cleanup:
     zlistx_destroy (&self.batch);
+    jk_curve_watch_destroy (&self.query_watch, self.query);
+    jk_curve_watch_destroy (&self.feed_watch, self.feed);
     zsock_destroy (&self.query);
     zsock_destroy (&self.feed);
     jk_projections_destroy (&self.projections);

@@ -2,6 +2,7 @@
     (the replica) equal to the log prefix up to its position, catching up
     from the store's query endpoint on start and on every gap (the Clone
     pattern), with credit-based flow control. jejak-status drives it. */
+#include "jk_curve.h"
 #include "jk_fault.h"
 #include "jk_opts.h"
 #include "jk_status.h"
@@ -75,22 +76,7 @@ int jk_status_curve (zsock_t *sock, const char *endpoint,
                      const char *broker_key, const char *key)
 {
     (void)endpoint;
-    if (!broker_key || !key)
-        return 0;
-    zcert_t *mine = zcert_load (key);
-    zcert_t *server = zcert_load (broker_key);
-    int rc = 0;
-    if (mine && server) {
-        zcert_apply (mine, sock);
-        zsock_set_curve_serverkey (sock, zcert_public_txt (server));
-    } else {
-        jk_error ("status", "cannot load certificate %s",
-                  mine ? broker_key : key);
-        rc = -1;
-    }
-    zcert_destroy (&mine);
-    zcert_destroy (&server);
-    return rc;
+    return jk_curve_client (sock, broker_key, key, "status");
 }
 
 /* (Re)creates the SUB socket: a new subscription at a restarted broker. */

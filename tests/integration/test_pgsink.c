@@ -7,8 +7,10 @@
     and hash equal the hub's head, and the projection tables dump equal to
     the hub's own; a rebuild of the PostgreSQL side dumps equal again.
     PostgreSQL missing is a failure, never a skip. */
+#include "pgtest.h"
 #include "testsupport.h"
 
+#include "jk_curve.h"
 #include "jk_log.h"
 #include "jk_projections.h"
 #include "jk_wire.h"
@@ -25,157 +27,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_PG_BIN "/usr/lib/postgresql/15/bin"
-
-typedef struct {
-    char *dir, *data, *conninfo, *log;
-    int port;
-} s_pg_t;
-
-/* A TCP port nobody listens on now (the server itself listens only on its
-   Unix socket, whose name carries the port). */
-static int s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert_int_equal (bind (fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    getsockname (fd, (struct sockaddr *)&addr, &len);
-    close (fd);
-    return ntohs (addr.sin_port);
-}
-
-/* Runs a PostgreSQL program; as root (PostgreSQL refuses to run as root)
-   through runuser as the postgres account, which then owns the cluster. */
-static int s_pg_run (char **argv, char **out, char **err, int timeout_ms)
-{
-    if (geteuid () != 0)
-        return jk_test_run (argv, out, err, timeout_ms);
-    char *wrapped[24] = {"/usr/sbin/runuser", "-u", "postgres", "--"};
-    int n = 4;
-    for (int i = 0; argv[i] && n < 23; i++)
-        wrapped[n++] = argv[i];
-    wrapped[n] = NULL;
-    return jk_test_run (wrapped, out, err, timeout_ms);
-}
-
-static int s_pg_ctl (s_pg_t *pg, const char *action, const char *mode)
-{
-    char *opts = jk_sprintf ("-p %d -k %s -c listen_addresses='' -c fsync=on",
-                             pg->port, pg->dir);
-    char *argv[] = {S_PG_BIN "/pg_ctl",
-                    "-D",
-                    pg->data,
-                    "-l",
-                    pg->log,
-                    "-o",
-                    opts,
-                    "-w",
-                    "-m",
-                    (char *)mode,
-                    (char *)action,
-                    NULL};
-    char *out = NULL, *err = NULL;
-    int rc = s_pg_run (argv, &out, &err, 60000);
-    if (rc != 0)
-        fprintf (stderr, "pg_ctl %s: %s %s\n", action, out ? out : "",
-                 err ? err : "");
-    free (out);
-    free (err);
-    free (opts);
-    return rc;
-}
-
-static s_pg_t *s_pg_start (const char *dir)
-{
-    struct stat st;
-    if (stat (S_PG_BIN "/initdb", &st) != 0)
-        fail_msg ("PostgreSQL 15 is not installed (%s/initdb): scripts/setup "
-                  "installs it",
-                  S_PG_BIN);
-    s_pg_t *pg = jk_calloc (1, sizeof *pg);
-    pg->dir = jk_strdup (dir);
-    pg->data = jk_sprintf ("%s/pgdata", dir);
-    pg->log = jk_sprintf ("%s/postgres.log", dir);
-    pg->port = s_free_port ();
-    char *argv[] = {S_PG_BIN "/initdb",
-                    "-D",
-                    pg->data,
-                    "-A",
-                    "trust",
-                    "-U",
-                    "jejak",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                    NULL};
-    if (geteuid () == 0) {
-        struct passwd *pw = getpwnam ("postgres");
-        if (!pw)
-            fail_msg ("running as root needs the postgres account to run "
-                      "PostgreSQL (the postgresql package makes it)");
-        assert_int_equal (chown (dir, pw->pw_uid, pw->pw_gid), 0);
-    }
-    char *out = NULL, *err = NULL;
-    int rc = s_pg_run (argv, &out, &err, 120000);
-    if (rc != 0)
-        fail_msg ("initdb: %s", err ? err : "");
-    free (out);
-    free (err);
-    assert_int_equal (s_pg_ctl (pg, "start", "fast"), 0);
-    pg->conninfo = jk_sprintf ("host=%s port=%d dbname=postgres user=jejak",
-                               dir, pg->port);
-    return pg;
-}
-
-static void s_pg_stop (s_pg_t **pg_p)
-{
-    s_pg_t *pg = *pg_p;
-    s_pg_ctl (pg, "stop", "fast");
-    free (pg->dir);
-    free (pg->data);
-    free (pg->log);
-    free (pg->conninfo);
-    free (pg);
-    *pg_p = NULL;
-}
-
-/* One integer from PostgreSQL, -1 when it cannot answer. */
-static int64_t s_pg_int (s_pg_t *pg, const char *sql)
-{
-    PGconn *conn = PQconnectdb (pg->conninfo);
-    int64_t value = -1;
-    if (PQstatus (conn) == CONNECTION_OK) {
-        PGresult *res = PQexec (conn, sql);
-        if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1 &&
-            !PQgetisnull (res, 0, 0))
-            value = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
-        PQclear (res);
-    }
-    PQfinish (conn);
-    return value;
-}
-
-static char *s_pg_text (s_pg_t *pg, const char *sql)
-{
-    PGconn *conn = PQconnectdb (pg->conninfo);
-    char *value = NULL;
-    if (PQstatus (conn) == CONNECTION_OK) {
-        PGresult *res = PQexec (conn, sql);
-        if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
-            value = jk_strdup (PQgetvalue (res, 0, 0));
-        PQclear (res);
-    }
-    PQfinish (conn);
-    return value;
-}
-
-/* Submits count workload events to the hub, 500 per SUBMIT, each
+/* Submits count workload events on sock, 500 per SUBMIT, each
    answered. */
-static void s_submit (jk_workload_t *w, const char *ingest, int count)
+static void s_submit_on (jk_workload_t *w, zsock_t *sock, int count)
 {
-    zsock_t *sock = jk_test_dealer (ingest);
     while (count > 0) {
         int n = count < 500 ? count : 500;
         zmsg_t *msg = jk_wire_new ("SUBMIT");
@@ -205,10 +60,17 @@ static void s_submit (jk_workload_t *w, const char *ingest, int count)
         zmsg_destroy (&answer);
         count -= n;
     }
+}
+
+/* The same to a plain hub's ingest endpoint. */
+static void s_submit (jk_workload_t *w, const char *ingest, int count)
+{
+    zsock_t *sock = jk_test_dealer (ingest);
+    s_submit_on (w, sock, count);
     zsock_destroy (&sock);
 }
 
-static pid_t s_sink (const char *command, s_pg_t *pg, const char *query,
+static pid_t s_sink (const char *command, jk_test_pg_t *pg, const char *query,
                      const char *feed, const char *shadow, const char *log)
 {
     char *argv[] = {"jejak-pgsink", (char *)command, "--pg",   pg->conninfo,
@@ -231,7 +93,7 @@ static char *s_hub_dump (const char *db_path)
     return text;
 }
 
-static char *s_pg_dump (s_pg_t *pg)
+static char *s_pg_dump (jk_test_pg_t *pg)
 {
     char *argv[] = {"jejak-pgsink", "dump", "--pg", pg->conninfo, NULL};
     char *out = NULL, *err = NULL;
@@ -283,7 +145,7 @@ static void test_sink_exactly_once (void **state)
 {
     (void)state;
     char *dir = jk_test_tmpdir ("pgsink");
-    s_pg_t *pg = s_pg_start (dir);
+    jk_test_pg_t *pg = jk_test_pg_start (dir);
     char *db = jk_sprintf ("%s/events.db", dir);
     char *ingest = jk_test_endpoint (dir, "ingest");
     char *feed = jk_test_endpoint (dir, "feed");
@@ -300,51 +162,53 @@ static void test_sink_exactly_once (void **state)
 
     /* Catch-up from the query endpoint. */
     pid_t sink = s_sink ("run", pg, query, feed, shadow, sink_log);
-    if (!JK_WAIT_FOR (s_pg_int (pg, "SELECT pos FROM jejak_sink") == 2000,
+    if (!JK_WAIT_FOR (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == 2000,
                       60000))
         fail_msg ("sink at %lld",
-                  (long long)s_pg_int (pg, "SELECT pos FROM jejak_sink"));
+                  (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
     /* Live: follows the feed; killed -9 in the middle, twice. */
     s_submit (w, ingest, 1000);
     assert_true (JK_WAIT_FOR (
-        s_pg_int (pg, "SELECT pos FROM jejak_sink") > 2000, 30000));
+        jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") > 2000, 30000));
     assert_int_not_equal (jk_test_stop (sink, SIGKILL, 10000), -1);
     s_submit (w, ingest, 1000);
     sink = s_sink ("run", pg, query, feed, shadow, sink_log);
     assert_true (JK_WAIT_FOR (
-        s_pg_int (pg, "SELECT pos FROM jejak_sink") >= 3500, 60000));
+        jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") >= 3500, 60000));
     assert_int_not_equal (jk_test_stop (sink, SIGKILL, 10000), -1);
     sink = s_sink ("run", pg, query, feed, shadow, sink_log);
     /* PostgreSQL restarted under it (immediate: a crash and recovery). */
     assert_true (JK_WAIT_FOR (
-        s_pg_int (pg, "SELECT pos FROM jejak_sink") == 4000, 60000));
-    assert_int_equal (s_pg_ctl (pg, "restart", "immediate"), 0);
+        jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == 4000, 60000));
+    assert_int_equal (jk_test_pg_ctl (pg, "restart", "immediate"), 0);
     s_submit (w, ingest, 2000);
     uint64_t head_pos;
     char head_hash[65];
     s_hub_head (query, &head_pos, head_hash);
     assert_int_equal (head_pos, 6000);
-    if (!JK_WAIT_FOR (s_pg_int (pg, "SELECT pos FROM jejak_sink") == 6000,
+    if (!JK_WAIT_FOR (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == 6000,
                       90000))
         fail_msg ("sink at %lld after the restart",
-                  (long long)s_pg_int (pg, "SELECT pos FROM jejak_sink"));
+                  (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
 
     /* Exactly once, in PostgreSQL's own types. */
-    assert_int_equal (s_pg_int (pg, "SELECT count(*) FROM log"), 6000);
-    assert_int_equal (s_pg_int (pg, "SELECT count(DISTINCT id) FROM log"),
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 6000);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(DISTINCT id) FROM log"),
                       6000);
-    assert_int_equal (s_pg_int (pg, "SELECT max(pos) FROM log"), 6000);
-    assert_true (s_pg_int (pg, "SELECT count(*) FROM log WHERE outcome = 1") >
-                 0);
-    assert_int_equal (s_pg_int (pg,
-                                "SELECT count(*) FROM log WHERE recorded_at < "
-                                "'2020-01-01'::timestamptz"),
-                      0);
-    char *hash = s_pg_text (pg, "SELECT encode(hash, 'hex') FROM jejak_sink");
+    assert_int_equal (jk_test_pg_int (pg, "SELECT max(pos) FROM log"), 6000);
+    assert_true (
+        jk_test_pg_int (pg, "SELECT count(*) FROM log WHERE outcome = 1") > 0);
+    assert_int_equal (
+        jk_test_pg_int (pg, "SELECT count(*) FROM log WHERE recorded_at < "
+                            "'2020-01-01'::timestamptz"),
+        0);
+    char *hash =
+        jk_test_pg_text (pg, "SELECT encode(hash, 'hex') FROM jejak_sink");
     assert_string_equal (hash, head_hash);
     free (hash);
-    hash = s_pg_text (pg, "SELECT encode(hash, 'hex') FROM log WHERE pos = "
-                          "6000");
+    hash =
+        jk_test_pg_text (pg, "SELECT encode(hash, 'hex') FROM log WHERE pos = "
+                             "6000");
     assert_string_equal (hash, head_hash);
     free (hash);
     /* Every projection table equals the hub's. */
@@ -368,11 +232,11 @@ static void test_sink_exactly_once (void **state)
     s_same_dump (pg_dump, hub_dump);
     free (pg_dump);
     free (hub_dump);
-    assert_int_equal (s_pg_int (pg, "SELECT count(*) FROM log"), 6000);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 6000);
 
     jk_workload_destroy (&w);
     assert_int_equal (jk_test_stop (hub, SIGTERM, 10000), 0);
-    s_pg_stop (&pg);
+    jk_test_pg_stop (&pg);
     free (db);
     free (ingest);
     free (feed);
@@ -383,10 +247,201 @@ static void test_sink_exactly_once (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* Runs jejak-keys with its arguments (NULL-terminated) on dir; fails the
+   test unless it exits 0. */
+static void s_keys (const char *dir, ...)
+{
+    char *argv[16] = {"jejak-keys"};
+    int n = 1;
+    va_list ap;
+    va_start (ap, dir);
+    char *a;
+    while ((a = va_arg (ap, char *)) != NULL && n < 13)
+        argv[n++] = a;
+    va_end (ap);
+    argv[n++] = "--dir";
+    argv[n++] = (char *)dir;
+    argv[n] = NULL;
+    char *err = NULL;
+    int rc = jk_test_run (argv, NULL, &err, 20000);
+    if (rc != 0)
+        fail_msg ("jejak-keys %s: %s", argv[1], err ? err : "");
+    free (err);
+}
+
+/* Two different free tcp ports (both probes held until both are
+   known). */
+static void s_free_tcp_ports (int *a, int *b)
+{
+    zsock_t *one = zsock_new (ZMQ_ROUTER), *two = zsock_new (ZMQ_ROUTER);
+    *a = zsock_bind (one, "tcp://127.0.0.1:*");
+    *b = zsock_bind (two, "tcp://127.0.0.1:*");
+    zsock_destroy (&one);
+    zsock_destroy (&two);
+    assert_true (*a > 0 && *b > 0 && *a != *b);
+}
+
+/* Runs jejak-pgsink COMMAND --once against query and feed with the given
+   keys (NULL: none); returns its exit code, stdout and stderr. */
+static int s_sink_once (jk_test_pg_t *pg, const char *query, const char *feed,
+                        const char *shadow, const char *broker_key,
+                        const char *key, char **out, char **err)
+{
+    char *argv[20] = {"jejak-pgsink", "run",      "--once",      "--pg",
+                      pg->conninfo,   "--query",  (char *)query, "--feed",
+                      (char *)feed,   "--shadow", (char *)shadow};
+    int n = 11;
+    if (broker_key) {
+        argv[n++] = "--broker-key";
+        argv[n++] = (char *)broker_key;
+    }
+    if (key) {
+        argv[n++] = "--key";
+        argv[n++] = (char *)key;
+    }
+    argv[n] = NULL;
+    return jk_test_run (argv, out, err, 120000);
+}
+
+/* A hub whose feed and query listen on every interface, so they speak
+   CURVE (--keys): a sink with a key the hub does not know, and one with
+   no key, get nothing and say why; an enrolled reader key catches up and
+   then follows the feed over CURVE, and PostgreSQL's projections dump
+   equal to the hub's. */
+static void test_sink_curve (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("pgsink-curve");
+    jk_test_pg_t *pg = jk_test_pg_start (dir);
+    char *keys = jk_sprintf ("%s/keys", dir);
+    char *other = jk_sprintf ("%s/other-keys", dir);
+    s_keys (keys, "init", NULL);
+    s_keys (keys, "enrol", "--office", "DINAS", "--domain", "all", "--device",
+            "hq", NULL);
+    s_keys (keys, "reader", "--name", "pgsink", NULL);
+    s_keys (other, "init", NULL);
+    s_keys (other, "reader", "--name", "stranger", NULL);
+    char *broker_pub = jk_sprintf ("%s/broker.pub", keys);
+    char *reader = jk_sprintf ("%s/issued/reader_pgsink.key", keys);
+    char *stranger = jk_sprintf ("%s/issued/reader_stranger.key", other);
+    char *hq = jk_sprintf ("%s/issued/DINAS_hq.key", keys);
+
+    int feed_port, query_port;
+    s_free_tcp_ports (&feed_port, &query_port);
+    char *feed_bind = jk_sprintf ("tcp://0.0.0.0:%d", feed_port);
+    char *query_bind = jk_sprintf ("tcp://0.0.0.0:%d", query_port);
+    char *feed = jk_sprintf ("tcp://127.0.0.1:%d", feed_port);
+    char *query = jk_sprintf ("tcp://127.0.0.1:%d", query_port);
+    char *ingest = jk_test_endpoint (dir, "ingest");
+    char *db = jk_sprintf ("%s/events.db", dir);
+    char *hub_log = jk_sprintf ("%s/hub.log", dir);
+    char *shadow = jk_sprintf ("%s/shadow.db", dir);
+    pid_t hub =
+        jk_test_hub_spawn (db, ingest, feed_bind, query_bind, keys, hub_log);
+    if (!JK_WAIT_FOR (jk_test_file_has (hub_log, "jejak-hub ingest="), 30000))
+        fail_msg ("the hub did not start: %s", jk_test_slurp (hub_log, NULL));
+    assert_true (jk_test_file_has (hub_log, "secure=curve"));
+
+    /* 600 events from DINAS over CURVE. */
+    zsock_t *office = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (office, 0);
+    assert_int_equal (jk_curve_client (office, broker_pub, hq, "test"), 0);
+    assert_int_equal (zsock_connect (office, "%s", ingest), 0);
+    jk_workload_config_t config = {.events = 1000, .reject_share = 0.05};
+    jk_workload_t *w = jk_workload_new (23, &config);
+    s_submit_on (w, office, 600);
+
+    /* A key the hub does not know: refused, named, nothing written. */
+    char *out = NULL, *err = NULL;
+    assert_int_equal (
+        s_sink_once (pg, query, feed, shadow, broker_pub, stranger, &out, &err),
+        1);
+    if (!strstr (err, "the hub refused this key (CURVE authentication, "
+                      "status 400): it is not enrolled in the hub's keys "
+                      "directory, or it was revoked; nothing was read, "
+                      "stopping"))
+        fail_msg ("no reason given: %s", err);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 0);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"), 0);
+    free (out);
+    free (err);
+    /* No key at all: the hub speaks CURVE, said so. */
+    out = err = NULL;
+    assert_int_equal (
+        s_sink_once (pg, query, feed, shadow, NULL, NULL, &out, &err), 1);
+    if (!strstr (err, "speaks CURVE (give --broker-key and --key); nothing "
+                      "was read, stopping"))
+        fail_msg ("no reason given: %s", err);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 0);
+    free (out);
+    free (err);
+    /* One of the pair only, or no key to a public endpoint: usage. */
+    char *one[] = {"jejak-pgsink", "--pg", pg->conninfo, "--query", query,
+                   "--feed",       feed,   "--key",      reader,    NULL};
+    err = NULL;
+    assert_int_equal (jk_test_run (one, NULL, &err, 20000), 2);
+    assert_non_null (strstr (err, "--broker-key and --key go together"));
+    free (err);
+    char *public[] = {"jejak-pgsink",         "--pg",   pg->conninfo, "--query",
+                      "tcp://192.0.2.1:7452", "--feed", feed,         NULL};
+    err = NULL;
+    assert_int_equal (jk_test_run (public, NULL, &err, 20000), 2);
+    assert_non_null (strstr (err, "--query tcp://192.0.2.1:7452 leaves this "
+                                  "machine: give --broker-key and --key"));
+    free (err);
+
+    /* The enrolled reader: catches up over CURVE, then follows the feed. */
+    char *sink_log = jk_sprintf ("%s/sink.log", dir);
+    char *argv[] = {
+        "jejak-pgsink", "run",      "--pg",  pg->conninfo, "--query",
+        query,          "--feed",   feed,    "--shadow",   shadow,
+        "--broker-key", broker_pub, "--key", reader,       NULL};
+    pid_t sink = jk_test_spawn (argv, sink_log);
+    if (!JK_WAIT_FOR (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == 600,
+                      60000))
+        fail_msg ("sink at %lld",
+                  (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
+    s_submit_on (w, office, 400);
+    if (!JK_WAIT_FOR (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == 1000,
+                      60000))
+        fail_msg ("sink at %lld",
+                  (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 1000);
+    assert_int_equal (jk_test_stop (sink, SIGTERM, 10000), 0);
+    assert_false (jk_test_file_has (sink_log, "refused"));
+    char *hub_dump = s_hub_dump (db);
+    char *pg_dump = s_pg_dump (pg);
+    s_same_dump (pg_dump, hub_dump);
+    free (pg_dump);
+    free (hub_dump);
+
+    zsock_destroy (&office);
+    jk_workload_destroy (&w);
+    assert_int_equal (jk_test_stop (hub, SIGTERM, 10000), 0);
+    jk_test_pg_stop (&pg);
+    free (sink_log);
+    free (keys);
+    free (other);
+    free (broker_pub);
+    free (reader);
+    free (stranger);
+    free (hq);
+    free (feed_bind);
+    free (query_bind);
+    free (feed);
+    free (query);
+    free (ingest);
+    free (db);
+    free (hub_log);
+    free (shadow);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_sink_exactly_once),
+        cmocka_unit_test (test_sink_curve),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,143 @@
+/*  curve.c - CURVE for the programs that read a hub: the key pair
+    checked and applied, and the handshake watched through the socket's
+    monitor (ZMQ_EVENT_HANDSHAKE_*), so a refusal is named. */
+#include "jk_curve.h"
+
+#include "jk_base.h"
+#include "jk_opts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int jk_curve_client_check (const char *flag, const char *endpoint,
+                           const char *server_key, const char *key, char *err,
+                           size_t err_size)
+{
+    if (!server_key != !key) {
+        snprintf (err, err_size,
+                  "--broker-key and --key go together (CURVE needs the hub's "
+                  "public certificate and this reader's secret one)");
+        return -1;
+    }
+    if (!key) {
+        if (jk_endpoint_is_local (endpoint))
+            return 0;
+        snprintf (err, err_size,
+                  "--%s %s leaves this machine: give --broker-key and --key "
+                  "(plain connections are only for loopback and ipc)",
+                  flag, endpoint);
+        return -1;
+    }
+    zcert_t *cert = zcert_load (server_key);
+    if (!cert) {
+        snprintf (err, err_size,
+                  "--broker-key %s: not a readable certificate (the hub's "
+                  "broker.pub of jejak-keys init)",
+                  server_key);
+        return -1;
+    }
+    zcert_destroy (&cert);
+    cert = zcert_load (key);
+    static const char none[] = "0000000000000000000000000000000000000000";
+    bool secret = cert && strcmp (zcert_secret_txt (cert), none) != 0;
+    zcert_destroy (&cert);
+    if (!secret) {
+        snprintf (err, err_size,
+                  "--key %s: not a readable secret certificate (an issued "
+                  ".key file of jejak-keys reader)",
+                  key);
+        return -1;
+    }
+    return 0;
+}
+
+int jk_curve_client (zsock_t *sock, const char *server_key, const char *key,
+                     const char *component)
+{
+    if (!server_key || !key)
+        return 0;
+    zcert_t *mine = zcert_load (key);
+    zcert_t *server = zcert_load (server_key);
+    int rc = 0;
+    if (mine && server) {
+        zcert_apply (mine, sock);
+        zsock_set_curve_serverkey (sock, zcert_public_txt (server));
+    } else {
+        jk_error (component, "cannot load certificate %s",
+                  mine ? server_key : key);
+        rc = -1;
+    }
+    zcert_destroy (&mine);
+    zcert_destroy (&server);
+    return rc;
+}
+
+zsock_t *jk_curve_watch_new (zsock_t *sock)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://jejak-curve-watch-%p",
+              (void *)sock);
+    if (zmq_socket_monitor (zsock_resolve (sock), endpoint,
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+        return NULL;
+    zsock_t *watch = zsock_new (ZMQ_PAIR);
+    zsock_set_linger (watch, 0);
+    if (zsock_connect (watch, "%s", endpoint) != 0) {
+        zsock_destroy (&watch);
+        zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+    }
+    return watch;
+}
+
+void jk_curve_watch_destroy (zsock_t **watch_p, zsock_t *sock)
+{
+    if (!*watch_p)
+        return;
+    if (sock)
+        zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+    zsock_destroy (watch_p);
+}
+
+int jk_curve_watch_read (zsock_t *watch, bool secure, char *reason, size_t size)
+{
+    zmsg_t *msg = zmsg_recv (watch);
+    if (!msg)
+        return 0;
+    zframe_t *head = zmsg_first (msg);
+    int rc = 0;
+    if (head && zframe_size (head) == 6) {
+        uint16_t event;
+        uint32_t value;
+        memcpy (&event, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            rc = 1;
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            snprintf (reason, size,
+                      "the hub refused this key (CURVE authentication, "
+                      "status %u): it is not enrolled in the hub's keys "
+                      "directory, or it was revoked",
+                      (unsigned)value);
+            rc = -2;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+            snprintf (reason, size,
+                      secure ? "the handshake failed: the hub speaks plain"
+                             : "the handshake failed: the hub speaks CURVE "
+                               "(give --broker-key and --key)");
+            rc = -2;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            snprintf (reason, size,
+                      secure ? "the hub ended the handshake (a network fault, "
+                               "or --broker-key is not the hub's public "
+                               "certificate)"
+                             : "the hub ended the handshake: it speaks "
+                               "CURVE (give --broker-key and --key)");
+            rc = -1;
+        }
+    }
+    zmsg_destroy (&msg);
+    return rc;
+}

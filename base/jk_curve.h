@@ -1,0 +1,44 @@
+/*  jk_curve.h - the client side of CURVE for the programs that read a
+    hub (jejak-status, jejak-pgsink): the --broker-key/--key pair checked
+    and applied to a socket, and the handshake's outcome watched, so a
+    client the hub refuses says why instead of waiting in silence
+    (docs/SECURITY.md). */
+#ifndef JK_CURVE_H
+#define JK_CURVE_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Checks a client's keys for one endpoint, named by its flag: the pair
+   comes both or neither; neither only when the endpoint stays on this
+   machine (jk_endpoint_is_local); server_key a readable certificate and
+   key a readable secret one. Returns 0, or -1 with err naming the flag
+   and the rule. */
+int jk_curve_client_check (const char *flag, const char *endpoint,
+                           const char *server_key, const char *key, char *err,
+                           size_t err_size);
+
+/* Makes sock a CURVE client of the server whose public certificate is
+   server_key, with the secret certificate key. Both NULL: plain, 0.
+   Returns -1 when a certificate cannot be loaded (logged by component). */
+int jk_curve_client (zsock_t *sock, const char *server_key, const char *key,
+                     const char *component);
+
+/* A watch on one socket's handshakes: jk_curve_watch_new returns a PAIR
+   socket (to poll) receiving sock's handshake events, or NULL when sock
+   cannot be monitored. */
+zsock_t *jk_curve_watch_new (zsock_t *sock);
+void jk_curve_watch_destroy (zsock_t **watch_p, zsock_t *sock);
+
+/* Reads one event from a watch of a client that speaks CURVE (secure) or
+   plain. Returns 1 for a handshake that succeeded; -2 for one the server
+   refused (authentication, or the other mechanism): ZeroMQ does not try
+   that connection again; -1 for one that ended without a reason (a
+   network fault, a wrong server key, or a plain client at a CURVE
+   server): ZeroMQ retries; 0 for anything else. reason says why, in words
+   an operator acts on. */
+int jk_curve_watch_read (zsock_t *watch, bool secure, char *reason,
+                         size_t size);
+
+#endif
