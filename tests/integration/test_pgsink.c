@@ -353,9 +353,10 @@ static void test_sink_curve (void **state)
 
     /* A key the hub does not know: refused, named, nothing written. */
     char *out = NULL, *err = NULL;
-    assert_int_equal (
-        s_sink_once (pg, query, feed, shadow, broker_pub, stranger, &out, &err),
-        1);
+    int rc =
+        s_sink_once (pg, query, feed, shadow, broker_pub, stranger, &out, &err);
+    if (rc != 1)
+        fail_msg ("exit %d: %s", rc, err ? err : "");
     if (!strstr (err, "the hub refused this key (CURVE authentication, "
                       "status 400): it is not enrolled in the hub's keys "
                       "directory, or it was revoked; nothing was read, "
@@ -367,8 +368,9 @@ static void test_sink_curve (void **state)
     free (err);
     /* No key at all: the hub speaks CURVE, said so. */
     out = err = NULL;
-    assert_int_equal (
-        s_sink_once (pg, query, feed, shadow, NULL, NULL, &out, &err), 1);
+    rc = s_sink_once (pg, query, feed, shadow, NULL, NULL, &out, &err);
+    if (rc != 1)
+        fail_msg ("exit %d: %s", rc, err ? err : "");
     if (!strstr (err, "speaks CURVE (give --broker-key and --key); nothing "
                       "was read, stopping"))
         fail_msg ("no reason given: %s", err);
