@@ -23,7 +23,11 @@ void jk_proj_item_free (void **item_p)
    that no decision and no apply step reads back inside the transaction:
    decide reads sessions' date, times and jp, never recorded/present; it
    never reads sources or kecamatan_summary (the log keeps its own next
-   seq per source). */
+   seq per source). Enrolments' attendance hours wait too, but only
+   while no decisions' model reads the same database (s_enrollment_jp):
+   % and eligibility are recomputed from the batch's terms at every write
+   of a row, so the last write (the flush) leaves what one write per
+   event would have left. */
 
 /* sources: one writer transaction's records of one source. */
 typedef struct {
@@ -40,6 +44,13 @@ typedef struct {
 typedef struct {
     int64_t counts[6];
 } s_kecamatan_delta_t;
+
+/* enrollments: attendance hours added to one enrolment. */
+typedef struct {
+    int64_t jp;
+    size_t batch_len, nik_len;
+    char text[]; /* the batch code, then the NIK, each NUL-terminated */
+} s_enrollment_delta_t;
 
 /* sessions: recorded and present added to one session. */
 typedef struct {
@@ -64,6 +75,7 @@ static void s_pending_purge (jk_projections_t *self)
     zhashx_purge (self->pending_kecamatan);
     zhashx_purge (self->pending_sessions);
     zhashx_purge (self->pending_people);
+    zhashx_purge (self->pending_enrollments);
 }
 
 void jk_projections_discard (jk_projections_t *self)
@@ -115,6 +127,8 @@ int jk_projections_flush (jk_projections_t *self)
     }
     if (rc == JK_OK)
         rc = s_people_flush (self);
+    if (rc == JK_OK)
+        rc = jk_proj_enrollments_flush (self);
     /* The read caches stay: they hold what is now being committed. */
     if (rc == JK_OK)
         s_pending_purge (self);
@@ -367,8 +381,8 @@ int jk_proj_batch_counters (jk_projections_t *self, jk_str_t batch,
    eligibility from the batch's terms. An unknown batch takes the
    statements that look the terms up themselves (what they did before
    the terms were bound), so the outcome is the same either way. */
-static int s_enrollment_jp (jk_projections_t *self, jk_str_t batch,
-                            jk_str_t nik, int64_t jp_delta)
+static int s_enrollment_write (jk_projections_t *self, jk_str_t batch,
+                               jk_str_t nik, int64_t jp_delta)
 {
     bool found;
     s_batch_terms_t terms;
@@ -388,6 +402,83 @@ static int s_enrollment_jp (jk_projections_t *self, jk_str_t batch,
     return jk_proj_exec (self, id);
 }
 
+int jk_proj_enrollments_flush (jk_projections_t *self)
+{
+    for (s_enrollment_delta_t *d = zhashx_first (self->pending_enrollments); d;
+         d = zhashx_next (self->pending_enrollments)) {
+        jk_str_t batch = {d->text, d->batch_len};
+        jk_str_t nik = {d->text + d->batch_len + 1, d->nik_len};
+        CHECK (s_enrollment_write (self, batch, nik, d->jp));
+    }
+    zhashx_purge (self->pending_enrollments);
+    return JK_OK;
+}
+
+/* The key "batch\x1fnik" of pending_enrollments; 0 when there is none
+   (a NUL in either, a unit separator in the batch, or too long). */
+static size_t s_enrollment_key (jk_str_t batch, jk_str_t nik, char key[256])
+{
+    size_t size = batch.len + nik.len + 2;
+    if (!batch.ptr || !nik.ptr || size > 256 ||
+        memchr (batch.ptr, 0, batch.len) || memchr (nik.ptr, 0, nik.len) ||
+        memchr (batch.ptr, 0x1f, batch.len))
+        return 0;
+    memcpy (key, batch.ptr, batch.len);
+    key[batch.len] = 0x1f;
+    memcpy (key + batch.len + 1, nik.ptr, nik.len);
+    key[size - 1] = 0;
+    return size;
+}
+
+int jk_proj_enrollment_flush (jk_projections_t *self, jk_str_t batch,
+                              jk_str_t nik)
+{
+    char key[256];
+    if (!s_enrollment_key (batch, nik, key))
+        return jk_proj_enrollments_flush (self);
+    s_enrollment_delta_t *d = zhashx_lookup (self->pending_enrollments, key);
+    if (!d)
+        return JK_OK;
+    int rc = s_enrollment_write (self, batch, nik, d->jp);
+    zhashx_delete (self->pending_enrollments, key);
+    return rc;
+}
+
+/* In deferred mode one enrolment's hours (and the recomputation of its %
+   when it is made) wait in pending_enrollments: a person's attendance in
+   every session of a transaction becomes one UPDATE. The % and
+   eligibility then come from the batch's terms at the flush; they change
+   only when a session is scheduled, which recomputes the whole batch
+   after the pending hours are written, so the rows end as one UPDATE per
+   event would leave them. An enrolment or withdrawal writes its row's
+   pending hours first (jk_projections_apply), any recomputation of a
+   whole batch all of them. Not while a decisions' model reads this
+   database (it reads enrolments of closed batches from the table):
+   rebuild, the projector and the board's replica have none. */
+static int s_enrollment_jp (jk_projections_t *self, jk_str_t batch,
+                            jk_str_t nik, int64_t jp_delta)
+{
+    char key[256];
+    size_t size =
+        self->deferred && !self->model ? s_enrollment_key (batch, nik, key) : 0;
+    if (size) {
+        s_enrollment_delta_t *d =
+            zhashx_lookup (self->pending_enrollments, key);
+        if (!d) {
+            d = jk_calloc (1, sizeof *d + size);
+            d->batch_len = batch.len;
+            d->nik_len = nik.len;
+            memcpy (d->text, key, size);
+            d->text[batch.len] = 0;
+            zhashx_insert (self->pending_enrollments, key, d);
+        }
+        d->jp += jp_delta;
+        return JK_OK;
+    }
+    CHECK (jk_proj_enrollments_flush (self));
+    return s_enrollment_write (self, batch, nik, jp_delta);
+}
+
 /* Recomputes attendance % and eligibility of one enrollment, or of every
    enrollment of the batch when nik.ptr is NULL. */
 int jk_proj_enrollment_pct (jk_projections_t *self, jk_str_t batch,
@@ -402,16 +493,47 @@ bool jk_proj_present (const char *status)
     return strcmp (status, "HADIR") == 0 || strcmp (status, "TERLAMBAT") == 0;
 }
 
+bool jk_proj_present_str (jk_str_t status)
+{
+    return status.ptr &&
+           ((status.len == 5 && memcmp (status.ptr, "HADIR", 5) == 0) ||
+            (status.len == 9 && memcmp (status.ptr, "TERLAMBAT", 9) == 0));
+}
+
+/* The key "batch\nsession_no" of a session's caches (snprintf's "%.*s\n%lld",
+   without its cost on every attendance); false when the batch holds a
+   NUL or is too long. */
+static bool s_session_key (jk_str_t batch, int64_t session_no,
+                           char key[JK_PROJ_LEGAL_MAX + 24])
+{
+    if (batch.len >= JK_PROJ_LEGAL_MAX || (batch.len && !batch.ptr) ||
+        memchr (batch.ptr, 0, batch.len))
+        return false;
+    if (batch.len)
+        memcpy (key, batch.ptr, batch.len);
+    char *at = key + batch.len;
+    *at++ = '\n';
+    uint64_t n = session_no < 0 ? -(uint64_t)session_no : (uint64_t)session_no;
+    if (session_no < 0)
+        *at++ = '-';
+    char digits[24];
+    int count = 0;
+    do
+        digits[count++] = (char)('0' + n % 10);
+    while ((n /= 10) > 0);
+    while (count > 0)
+        *at++ = digits[--count];
+    *at = 0;
+    return true;
+}
+
 /* A session's lesson hours; 0 when it is unknown. */
 int jk_proj_session_jp (jk_projections_t *self, jk_str_t batch,
                         int64_t session_no, int64_t *jp)
 {
     char key[JK_PROJ_LEGAL_MAX + 24];
-    bool cache = self->deferred && !memchr (batch.ptr, 0, batch.len) &&
-                 batch.len < JK_PROJ_LEGAL_MAX;
+    bool cache = self->deferred && s_session_key (batch, session_no, key);
     if (cache) {
-        snprintf (key, sizeof key, "%.*s\n%lld", (int)batch.len, batch.ptr,
-                  (long long)session_no);
         s_session_jp_t *cached = zhashx_lookup (self->session_jp, key);
         if (cached) {
             *jp = cached->jp;
@@ -443,10 +565,7 @@ int jk_proj_attendance_effects (jk_projections_t *self, jk_str_t batch,
                                 int64_t jp_delta, int recorded, int present)
 {
     char key[JK_PROJ_LEGAL_MAX + 24];
-    int key_len = snprintf (key, sizeof key, "%.*s\n%lld", (int)batch.len,
-                            batch.ptr, (long long)session_no);
-    if (self->deferred && key_len > 0 && (size_t)key_len < sizeof key &&
-        !memchr (batch.ptr, 0, batch.len)) {
+    if (self->deferred && s_session_key (batch, session_no, key)) {
         s_session_delta_t *d = zhashx_lookup (self->pending_sessions, key);
         if (!d) {
             d = jk_calloc (1, sizeof *d + batch.len + 1);

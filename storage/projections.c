@@ -411,6 +411,8 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
     zhashx_set_destructor (self->pending_sessions, jk_proj_item_free);
     self->pending_people = zhashx_new ();
     zhashx_set_destructor (self->pending_people, jk_proj_item_free);
+    self->pending_enrollments = zhashx_new ();
+    zhashx_set_destructor (self->pending_enrollments, jk_proj_item_free);
     self->batch_terms = zhashx_new ();
     zhashx_set_destructor (self->batch_terms, jk_proj_item_free);
     self->session_jp = zhashx_new ();
@@ -443,12 +445,14 @@ void jk_projections_destroy (jk_projections_t **self_p)
     if (self->deferred && (zhashx_size (self->pending_sources) ||
                            zhashx_size (self->pending_kecamatan) ||
                            zhashx_size (self->pending_sessions) ||
-                           zhashx_size (self->pending_people)))
+                           zhashx_size (self->pending_people) ||
+                           zhashx_size (self->pending_enrollments)))
         jk_warn (LOG, "destroyed with counters not flushed: they are lost");
     zhashx_destroy (&self->pending_sources);
     zhashx_destroy (&self->pending_kecamatan);
     zhashx_destroy (&self->pending_sessions);
     zhashx_destroy (&self->pending_people);
+    zhashx_destroy (&self->pending_enrollments);
     zhashx_destroy (&self->batch_terms);
     zhashx_destroy (&self->session_jp);
     zhashx_destroy (&self->cooperatives);
@@ -761,6 +765,16 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
         jk_model_apply (self->model, event, applied->pos);
     if (s_steps[index].before)
         CHECK (s_steps[index].before (self, event, applied));
+    /* A row's pending attendance hours reach enrollments before the row
+       itself changes (an enrolment, a withdrawal: keyed by batch, nik). */
+    for (size_t r = self->row_first[index];
+         r < self->row_first[index + 1] &&
+         zhashx_size (self->pending_enrollments);
+         r++)
+        if (streq (self->rows[r].write->table, "enrollments"))
+            CHECK (jk_proj_enrollment_flush (self,
+                                             jk_proj_text (event, "batch"),
+                                             jk_proj_text (event, "nik")));
     for (size_t r = self->row_first[index]; r < self->row_first[index + 1]; r++)
         CHECK (s_row (self, &self->rows[r], event, applied));
     if (s_steps[index].after)

@@ -105,6 +105,11 @@ struct jk_projections_s {
     zhashx_t *pending_kecamatan; /* kecamatan code -> s_kecamatan_delta_t */
     zhashx_t *pending_sessions;  /* "batch\nsession_no" -> s_session_delta_t */
     zhashx_t *pending_people;    /* nik -> s_person_delta_t */
+    /* Attendance hours per enrolment ("batch\x1fnik" ->
+       s_enrollment_delta_t), written (with % and eligibility from the
+       batch's terms then) at flush, and before anything else writes
+       the enrollments table (jk_proj_enrollments_flush). */
+    zhashx_t *pending_enrollments;
     /* Read caches of deferred mode: what apply looks up again and again
        and what changes only through apply itself. Valid across commits
        (kept in step by the apply that changes them), dropped by
@@ -213,8 +218,17 @@ int jk_proj_batch_counters (jk_projections_t *self, jk_str_t batch,
    enrollment of the batch when nik.ptr is NULL. */
 int jk_proj_enrollment_pct (jk_projections_t *self, jk_str_t batch,
                             jk_str_t nik);
+/* Writes the pending attendance hours of deferred mode to the enrollments
+   table: at flush, and first thing in every enrolment recomputation that
+   is not deferred, so the table is never written out of order. */
+int jk_proj_enrollments_flush (jk_projections_t *self);
+/* The same for one enrolment only (all of them when batch or nik cannot
+   make a key). */
+int jk_proj_enrollment_flush (jk_projections_t *self, jk_str_t batch,
+                              jk_str_t nik);
 /* HADIR and TERLAMBAT count as present. */
 bool jk_proj_present (const char *status);
+bool jk_proj_present_str (jk_str_t status);
 /* A session's lesson hours; 0 when it is unknown. */
 int jk_proj_session_jp (jk_projections_t *self, jk_str_t batch,
                         int64_t session_no, int64_t *jp);

@@ -613,7 +613,8 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
         sqlite3_exec (stage,
                       "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
                       " PRAGMA cache_size = -1048576;"
-                      " PRAGMA temp_store = MEMORY",
+                      " PRAGMA temp_store = MEMORY;"
+                      " PRAGMA secure_delete = OFF",
                       NULL, NULL, NULL) != SQLITE_OK) {
         snprintf (err, err_size, "cannot open a staging database: %s",
                   stage ? sqlite3_errmsg (stage) : "out of memory");

@@ -55,10 +55,7 @@ int jk_proj_derive_attendance_jp (jk_projections_t *self, const jk_event_t *ev,
         CHECK (jk_proj_session_jp (self, batch, session_no, &jp));
     self->memo_set = false;
     jk_str_t status = ev->body[field].s;
-    char text[16];
-    snprintf (text, sizeof text, "%.*s", (int)status.len,
-              status.ptr ? status.ptr : "");
-    self->scratch_present = jk_proj_present (text);
+    self->scratch_present = jk_proj_present_str (status);
     self->scratch_jp = self->scratch_present ? jp : 0;
     sqlite3_bind_int64 (st, index, self->scratch_jp);
     return JK_OK;
