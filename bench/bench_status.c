@@ -10,6 +10,7 @@
     the log grows and the state does not. --log PATH keeps the log (and
     its projections' file beside it) at PATH and, when it exists, joins
     on it as it is (latency rounds skipped): a 10M log is generated once.
+    --no-rebuild leaves the rebuild baseline out (its figures are then 0).
     Broker and store run in-process as in jejak-hub, on ipc endpoints in
     a temp directory. Prints a table and one JSON line at the end. */
 #include "jk_broker.h"
@@ -158,14 +159,14 @@ static void s_load (zsock_t *agent, unsigned first, unsigned count)
 }
 
 /* The baseline: the projections' file read into memory and opened as it
-   is, then one count: the least any late join by state must do here. */
-static double s_bare_load (const char *db_path, int64_t *people)
+   is (its schema read): the least any late join by state must do here. */
+static double s_bare_load (const char *db_path, int64_t *tables)
 {
     char *path = jk_projections_path (db_path);
     int64_t t0 = s_now_us ();
     FILE *f = fopen (path, "rb");
     struct stat st;
-    *people = -1;
+    *tables = -1;
     if (!f || fstat (fileno (f), &st) != 0) {
         if (f)
             fclose (f);
@@ -187,10 +188,10 @@ static double s_bare_load (const char *db_path, int64_t *people)
         sqlite3_deserialize (db, "main", image, st.st_size, st.st_size,
                              SQLITE_DESERIALIZE_FREEONCLOSE |
                                  SQLITE_DESERIALIZE_RESIZEABLE) == SQLITE_OK &&
-        sqlite3_prepare_v2 (db, "SELECT count(*) FROM people", -1, &stmt,
+        sqlite3_prepare_v2 (db, "SELECT count(*) FROM sqlite_master", -1, &stmt,
                             NULL) == SQLITE_OK &&
         sqlite3_step (stmt) == SQLITE_ROW)
-        *people = sqlite3_column_int64 (stmt, 0);
+        *tables = sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
     sqlite3_close (db);
     return (double)(s_now_us () - t0) / 1e6;
@@ -216,6 +217,7 @@ int main (int argc, char **argv)
 {
     unsigned events = 1000000, rounds = 1000;
     const char *keep = NULL;
+    bool no_rebuild = false;
     for (int i = 1; i < argc; i++) {
         uint64_t value;
         if (strcmp (argv[i], "--quick") == 0) {
@@ -233,10 +235,13 @@ int main (int argc, char **argv)
             i++;
         } else if (strcmp (argv[i], "--log") == 0 && i + 1 < argc)
             keep = argv[++i];
+        else if (strcmp (argv[i], "--no-rebuild") == 0)
+            no_rebuild = true;
         else {
-            fprintf (stderr, "usage: bench_status [--quick] [--events N] "
-                             "[--people P] [--log PATH] (N from 1000 to "
-                             "100000000, P from 1000 to 50000000)\n");
+            fprintf (stderr,
+                     "usage: bench_status [--quick] [--events N] "
+                     "[--people P] [--log PATH] [--no-rebuild] (N from 1000 to "
+                     "100000000, P from 1000 to 50000000)\n");
             return 2;
         }
     }
@@ -353,16 +358,32 @@ int main (int argc, char **argv)
 join:
     while (s_projected (store) < events)
         zclock_sleep (10);
-    int64_t people_rows;
-    double bare_s = s_bare_load (db, &people_rows);
+    int64_t tables;
+    double bare_s = s_bare_load (db, &tables);
+    if (tables <= 0)
+        fprintf (stderr,
+                 "bench_status: the baseline could not open %s's "
+                 "projections\n",
+                 db);
     replica = jk_replica_new (err, sizeof err);
     sink = jk_replica_sink (replica);
     int64_t t0 = s_now_us ();
     board = jk_board_new (&config, &sink);
+    /* Where the time goes: until the first STATE message (the store's
+       copy of its projections), until the state is loaded, until live. */
+    int64_t t_first = 0, t_loaded = 0;
     while (jk_board_state (board) != JK_BOARD_LIVE ||
-           jk_board_pos (board) < events)
+           jk_board_pos (board) < events) {
         jk_board_poll (board, 10);
+        const jk_board_stats_t *st = jk_board_stats (board);
+        if (!t_first && st->state_received)
+            t_first = s_now_us ();
+        if (!t_loaded && st->state_loads)
+            t_loaded = s_now_us ();
+    }
     double join_s = (double)(s_now_us () - t0) / 1e6;
+    double first_s = t_first ? (double)(t_first - t0) / 1e6 : 0;
+    double loaded_s = t_loaded ? (double)(t_loaded - t0) / 1e6 : 0;
     uint64_t joined = jk_board_pos (board);
     uint64_t state_bytes = jk_board_stats (board)->state_bytes;
     uint64_t since_records = jk_board_stats (board)->catchup_records;
@@ -372,8 +393,11 @@ join:
     char *rebuilt = jk_sprintf ("%s/rebuilt.db", dir);
     jk_rebuild_options_t options = {0};
     jk_rebuild_result_t result;
+    memset (&result, 0, sizeof result);
     t0 = s_now_us ();
-    int rc = jk_log_rebuild (db, rebuilt, &options, &result, err, sizeof err);
+    int rc = no_rebuild ? JK_OK
+                        : jk_log_rebuild (db, rebuilt, &options, &result, err,
+                                          sizeof err);
     double rebuild_s = (double)(s_now_us () - t0) / 1e6;
     if (rc != JK_OK)
         fprintf (stderr, "bench_status: rebuild failed: %s\n", err);
@@ -389,6 +413,8 @@ join:
             "%llu records after it)\n",
             join_s, (double)joined / join_s, (double)state_bytes / 1e6,
             (unsigned long long)since_records);
+    printf ("  first state message    %.2f s, state loaded %.2f s\n", first_s,
+            loaded_s);
     printf ("  baseline: file read + deserialize  %.2f s  (join / baseline "
             "%.2f)\n",
             bare_s, join_s / bare_s);
@@ -398,11 +424,12 @@ join:
             "\"feed_p50_ms\":%.3f,\"feed_p99_ms\":%.3f,"
             "\"board_p50_ms\":%.3f,\"board_p99_ms\":%.3f,"
             "\"join_s\":%.3f,\"join_ev_s\":%.0f,\"join_state_bytes\":%llu,"
+            "\"join_first_s\":%.3f,\"join_loaded_s\":%.3f,"
             "\"join_baseline_s\":%.3f,\"rebuild_s\":%.3f,"
             "\"rebuild_ev_s\":%.0f}\n",
             (unsigned long long)joined, n, raw50, raw99, upd50, upd99, join_s,
-            (double)joined / join_s, (unsigned long long)state_bytes, bare_s,
-            rebuild_s, (double)result.records / rebuild_s);
+            (double)joined / join_s, (unsigned long long)state_bytes, first_s,
+            loaded_s, bare_s, rebuild_s, (double)result.records / rebuild_s);
 
     free (raw);
     free (upd);
