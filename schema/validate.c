@@ -9,55 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- reports ------------------------------------------------------------ */
-
-void jk_report_reset (jk_report_t *report)
-{
-    report->failed = false;
-    report->warning_count = 0;
-    report->error.code[0] = report->error.field[0] = report->error.message[0] =
-        0;
-}
-
-static void s_problem (jk_problem_t *p, const char *code, const char *field,
-                       const char *format, va_list args)
-    __attribute__ ((format (printf, 4, 0)));
-
-static void s_problem (jk_problem_t *p, const char *code, const char *field,
-                       const char *format, va_list args)
-{
-    snprintf (p->code, sizeof p->code, "%s", code);
-    snprintf (p->field, sizeof p->field, "%s", field ? field : "");
-    vsnprintf (p->message, sizeof p->message, format, args);
-    /* Quoted values are cut by byte limits ('%.60s', the message's own
-       size): end on a character boundary, escape what is not text. */
-    jk_text_clean (p->message, sizeof p->message);
-}
-
-void jk_report_error (jk_report_t *report, const char *code, const char *field,
-                      const char *format, ...)
-{
-    if (!report || report->failed)
-        return;
-    report->failed = true;
-    va_list args;
-    va_start (args, format);
-    s_problem (&report->error, code, field, format, args);
-    va_end (args);
-}
-
-void jk_report_warn (jk_report_t *report, const char *code, const char *field,
-                     const char *format, ...)
-{
-    if (!report || report->warning_count >= JK_WARNINGS_MAX)
-        return;
-    va_list args;
-    va_start (args, format);
-    s_problem (&report->warnings[report->warning_count++], code, field, format,
-               args);
-    va_end (args);
-}
-
 /* ---- NIK ---------------------------------------------------------------- */
 
 int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
