@@ -389,12 +389,11 @@ static int s_open_outbox (s_agent_t *self)
     const char *source = jk_opts_get (self->opts, "source");
     const char *path = jk_opts_get (self->opts, "outbox");
     char err[512];
-    self->outbox = path ? jk_outbox_open (path, source, err, sizeof err)
-                        : jk_outbox_open_default (source, err, sizeof err);
-    if (!self->outbox) {
+    int rc = jk_outbox_open_as (path, source, &self->outbox, err, sizeof err);
+    if (rc != JK_OK) {
         fprintf (stderr, "%s: %s\n", self->program, err);
-        return strstr (err, "belongs to source") ? JK_EXIT_USAGE
-                                                 : JK_EXIT_FAILURE;
+        /* Another source's outbox: the flags are wrong, not the file. */
+        return rc == JK_CONFLICT ? JK_EXIT_USAGE : JK_EXIT_FAILURE;
     }
     return JK_EXIT_OK;
 }

@@ -89,6 +89,13 @@ char *jk_outbox_default_path (const char *source);
 jk_outbox_t *jk_outbox_open_default (const char *source, char *err,
                                      size_t err_size);
 
+/* jk_outbox_open (path) or jk_outbox_open_default (path NULL) into *out,
+   saying why not by code: JK_OK; JK_CONFLICT the outbox belongs to
+   another source (the caller's usage error); JK_IO any other failure
+   (cannot create, not SQLite, damaged). The reason is in err. */
+int jk_outbox_open_as (const char *path, const char *source, jk_outbox_t **out,
+                       char *err, size_t err_size);
+
 /* The source the outbox belongs to. */
 const char *jk_outbox_source (jk_outbox_t *self);
 

@@ -212,10 +212,13 @@ static int s_add_content (jk_outbox_t *self)
     return rc;
 }
 
-jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
-                             size_t err_size)
+/* jk_outbox_open, with why it failed in *why (JK_CONFLICT: the outbox
+   belongs to another source; JK_IO otherwise). */
+static jk_outbox_t *s_open (const char *path, const char *source, int *why,
+                            char *err, size_t err_size)
 {
     assert (path && source);
+    *why = JK_IO;
     /* Create the file 0600 ourselves: SQLite would use the umask. */
     int fd = open (path, O_RDWR | O_CREAT, 0600);
     if (fd < 0) {
@@ -266,6 +269,7 @@ jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
                   "--source, or another --outbox for %s",
                   path, owner, source, source);
         s_exec (self, "ROLLBACK");
+        *why = JK_CONFLICT;
         goto failed;
     }
     if (!s_meta_get (self, "next_seq", next, sizeof next) ||
@@ -287,10 +291,18 @@ jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
             goto failed;
         }
     self->source = jk_strdup (source);
+    *why = JK_OK;
     return self;
 failed:
     jk_outbox_close (&self);
     return NULL;
+}
+
+jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
+                             size_t err_size)
+{
+    int why;
+    return s_open (path, source, &why, err, err_size);
 }
 
 void jk_outbox_close (jk_outbox_t **self_p)
@@ -1110,9 +1122,11 @@ done:
     return rc;
 }
 
-jk_outbox_t *jk_outbox_open_default (const char *source, char *err,
-                                     size_t err_size)
+/* jk_outbox_open_default with why it failed (s_open). */
+static jk_outbox_t *s_open_default (const char *source, int *why, char *err,
+                                    size_t err_size)
 {
+    *why = JK_IO;
     char *path = jk_outbox_default_path (source);
     if (access (path, F_OK) != 0) {
         /* Only one program builds the shared file: the others wait on
@@ -1129,15 +1143,31 @@ jk_outbox_t *jk_outbox_open_default (const char *source, char *err,
                      ? s_migrate (path, source, err, err_size)
                      : JK_OK;
         jk_outbox_t *self =
-            rc == JK_OK ? jk_outbox_open (path, source, err, err_size) : NULL;
+            rc == JK_OK ? s_open (path, source, why, err, err_size) : NULL;
         if (fd >= 0)
             close (fd); /* releases the lock */
         free (path);
         return self;
     }
-    jk_outbox_t *self = jk_outbox_open (path, source, err, err_size);
+    jk_outbox_t *self = s_open (path, source, why, err, err_size);
     free (path);
     return self;
+}
+
+jk_outbox_t *jk_outbox_open_default (const char *source, char *err,
+                                     size_t err_size)
+{
+    int why;
+    return s_open_default (source, &why, err, err_size);
+}
+
+int jk_outbox_open_as (const char *path, const char *source, jk_outbox_t **out,
+                       char *err, size_t err_size)
+{
+    int why;
+    *out = path ? s_open (path, source, &why, err, err_size)
+                : s_open_default (source, &why, err, err_size);
+    return *out ? JK_OK : why;
 }
 
 char *jk_outbox_natural_key (const jk_event_t *event)

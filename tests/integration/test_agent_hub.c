@@ -580,6 +580,39 @@ static void test_shared_outbox_concurrent (void **state)
     free (share);
 }
 
+/* Another source's outbox is a usage error (exit 2, the flags are
+   wrong); a file that is no outbox is a failure (exit 1). */
+static void test_outbox_of_another_source (void **state)
+{
+    s_fix_t *fx = *state;
+    char *out = NULL, *err = NULL;
+    assert_int_equal (
+        s_agent (fx, "jejak-attendance", "0", &out, &err, "pending", NULL),
+        JK_EXIT_OK);
+    free (out);
+    free (err);
+    char *other[] = {"jejak-attendance",
+                     "--source",
+                     "32.03.10/other-1",
+                     "--outbox",
+                     fx->outbox,
+                     "pending",
+                     NULL};
+    assert_int_equal (jk_test_run (other, &out, &err, 20000), JK_EXIT_USAGE);
+    assert_non_null (strstr (err, "belongs to source " S_SOURCE));
+    free (out);
+    free (err);
+    char *junk = jk_sprintf ("%s/junk.db", fx->dir);
+    s_write (junk, "not an outbox, not SQLite: just text that is long enough");
+    char *broken[] = {
+        "jejak-attendance", "--source", S_SOURCE, "--outbox", junk,
+        "pending",          NULL};
+    assert_int_equal (jk_test_run (broken, &out, &err, 20000), JK_EXIT_FAILURE);
+    free (out);
+    free (err);
+    free (junk);
+}
+
 /* `pending` says what happened: an event no hub ever received stays
    PENDING (it used to be SENT once handed to a socket with no broker
    behind it), and the programs' log lines (reconnects) reach stderr only
@@ -829,6 +862,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_kill9_mid_sync, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_lost_wal_redelivered, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_outbox_of_another_source, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_pending_states_and_quiet_logs,
                                          s_setup, s_teardown),

@@ -5,9 +5,11 @@
 #include "jk_agent.h"
 #include "testsupport.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define S_SOURCE "32.03.10/pacet-1"
 #define S_MAX    4096
@@ -229,6 +231,25 @@ static void test_outbox_belongs_to_one_source (void **state)
         jk_outbox_open (fx->path, "32.03.10/other", err, sizeof err);
     assert_null (other);
     assert_non_null (strstr (err, "belongs to source 32.03.10/pacet-1"));
+    /* The reason by code: another source's outbox is a conflict (the
+       programs' usage error), a file that is not one is I/O. */
+    assert_int_equal (
+        jk_outbox_open_as (fx->path, "32.03.10/other", &other, err, sizeof err),
+        JK_CONFLICT);
+    assert_null (other);
+    char *junk = jk_sprintf ("%s.junk", fx->path);
+    FILE *f = fopen (junk, "w");
+    assert_non_null (f);
+    fputs ("not an outbox, not SQLite: just text that is long enough", f);
+    fclose (f);
+    assert_int_equal (
+        jk_outbox_open_as (junk, S_SOURCE, &other, err, sizeof err), JK_IO);
+    assert_null (other);
+    unlink (junk);
+    free (junk);
+    assert_int_equal (
+        jk_outbox_open_as (fx->path, S_SOURCE, &other, err, sizeof err), JK_OK);
+    jk_outbox_close (&other);
     fx->outbox = jk_outbox_open (fx->path, S_SOURCE, err, sizeof err);
     assert_non_null (fx->outbox);
     jk_outbox_counts_t c;
