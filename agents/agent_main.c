@@ -431,6 +431,23 @@ static int s_fill_from_flags (s_agent_t *self, jk_event_t *event,
     return 0;
 }
 
+/* The type a correction type corrects (vocabulary), or NULL. */
+static const jk_type_t *s_corrected_type (const jk_type_t *t)
+{
+    if (!t || !t->needs_corrects || !t->corrects_type)
+        return NULL;
+    return jk_vocabulary_find (t->corrects_type, strlen (t->corrects_type));
+}
+
+/* Whether field is one of the natural key fields of type. */
+static bool s_is_key_field (const jk_type_t *type, const char *field)
+{
+    for (int k = 0; type && type->key_fields && type->key_fields[k]; k++)
+        if (strcmp (type->key_fields[k], field) == 0)
+            return true;
+    return false;
+}
+
 /* Rejects flags that belong to other commands. */
 static int s_check_flags (s_agent_t *self, const jk_type_t *t,
                           const char *command)
@@ -446,9 +463,7 @@ static int s_check_flags (s_agent_t *self, const jk_type_t *t,
                 *p = '_';
         if (t && jk_type_field (t, field, strlen (field)) >= 0)
             continue;
-        if (t && t->needs_corrects &&
-            (strcmp (field, "batch") == 0 ||
-             strcmp (field, "session_no") == 0 || strcmp (field, "nik") == 0))
+        if (s_is_key_field (s_corrected_type (t), field))
             continue;
         fprintf (stderr, "%s: --%s is not a flag of '%s' (see %s %s --help)\n",
                  self->program, name, command, self->program, command);
@@ -486,28 +501,55 @@ static int s_set_corrects (s_agent_t *self, jk_event_t *event)
         event->has_corrects = true;
         return 0;
     }
-    const char *batch = jk_opts_get (self->opts, "batch");
-    const char *no = jk_opts_get (self->opts, "session-no");
-    const char *nik = jk_opts_get (self->opts, "nik");
-    uint64_t n;
-    if (!batch || !no || !nik || jk_parse_u64 (no, &n) != JK_OK) {
-        fprintf (stderr,
-                 "%s: error: field corrects: give --corrects ID, or --batch, "
-                 "--session-no (a number) and --nik of the recorded "
-                 "attendance\n",
+    /* Else the corrected event's natural key (its type's key fields in
+       the vocabulary) from the flags of the same names. */
+    const jk_type_t *target = s_corrected_type (event->type);
+    if (!target || !target->key_fields) {
+        fprintf (stderr, "%s: error: field corrects: give --corrects ID\n",
                  self->program);
         return -1;
     }
-    char *key = jk_sprintf ("%s|%llu|%s", batch, (unsigned long long)n, nik);
-    int rc = jk_outbox_find (self->outbox, "attendance.recorded", key,
-                             event->corrects);
+    jk_event_t *named = jk_event_new (target);
+    jk_report_t report;
+    jk_report_reset (&report);
+    char flags[256] = "", shown[256] = "";
+    bool complete = true;
+    for (int k = 0; target->key_fields[k]; k++) {
+        const char *field = target->key_fields[k];
+        char flag[64];
+        s_flag_name (field, flag, sizeof flag);
+        int f = jk_type_field (target, field, strlen (field));
+        bool number = f >= 0 && target->fields[f].kind == JK_KIND_UINT;
+        bool last = !target->key_fields[k + 1];
+        size_t used = strlen (flags);
+        snprintf (flags + used, sizeof flags - used, "%s--%s%s",
+                  k == 0 ? ""
+                  : last ? " and "
+                         : ", ",
+                  flag, number ? " (a number)" : "");
+        const char *value = jk_opts_get (self->opts, flag);
+        if (!value || jk_event_set (named, field, value, &report) != 0)
+            complete = false;
+        used = strlen (shown);
+        snprintf (shown + used, sizeof shown - used, "%s%s %s", k ? " " : "",
+                  field, value ? value : "");
+    }
+    char *key = complete ? jk_event_key (named) : NULL;
+    jk_event_destroy (&named);
+    if (!key) {
+        fprintf (stderr,
+                 "%s: error: field corrects: give --corrects ID, or %s of the "
+                 "%s event to correct\n",
+                 self->program, flags, target->name);
+        return -1;
+    }
+    int rc = jk_outbox_find (self->outbox, target->name, key, event->corrects);
     free (key);
     if (rc != JK_OK) {
         fprintf (stderr,
-                 "%s: error: field corrects: no attendance.recorded for "
-                 "batch %s session %llu nik %s in this outbox; give "
-                 "--corrects ID\n",
-                 self->program, batch, (unsigned long long)n, nik);
+                 "%s: error: field corrects: no %s for %s in this outbox; "
+                 "give --corrects ID\n",
+                 self->program, target->name, shown);
         return -1;
     }
     event->has_corrects = true;

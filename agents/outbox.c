@@ -1172,12 +1172,5 @@ int jk_outbox_open_as (const char *path, const char *source, jk_outbox_t **out,
 
 char *jk_outbox_natural_key (const jk_event_t *event)
 {
-    if (strcmp (event->type->name, "attendance.recorded") != 0)
-        return NULL;
-    char batch[64], nik[32];
-    const jk_value_t *no = jk_event_get (event, "session_no");
-    return jk_sprintf ("%s|%lld|%s",
-                       jk_event_text (event, "batch", batch, sizeof batch),
-                       no && no->present ? (long long)no->n : 0LL,
-                       jk_event_text (event, "nik", nik, sizeof nik));
+    return jk_event_key (event); /* the vocabulary says which fields */
 }

@@ -211,6 +211,29 @@ const char *jk_event_text (const jk_event_t *self, const char *field, char *buf,
     return buf;
 }
 
+char *jk_event_key (const jk_event_t *self)
+{
+    const char *const *keys = self->type->key_fields;
+    if (!keys || !keys[0])
+        return NULL;
+    char *key = jk_strdup ("");
+    for (int k = 0; keys[k]; k++) {
+        const jk_value_t *v = jk_event_get (self, keys[k]);
+        int i = s_field_index (self, keys[k]);
+        char part[256];
+        if (i >= 0 && (self->type->fields[i].kind == JK_KIND_UINT ||
+                       self->type->fields[i].kind == JK_KIND_BOOL))
+            snprintf (part, sizeof part, "%lld",
+                      v && v->present ? (long long)v->n : 0LL);
+        else
+            jk_event_text (self, keys[k], part, sizeof part);
+        char *next = jk_sprintf ("%s%s%s", key, k ? "|" : "", part);
+        free (key);
+        key = next;
+    }
+    return key;
+}
+
 void jk_event_set_uint (jk_event_t *self, const char *field, uint64_t value)
 {
     int i = s_field_index (self, field);

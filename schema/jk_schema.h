@@ -106,6 +106,12 @@ typedef struct jk_type_s {
     const struct jk_type_s *previous;
     jk_upcast_fn *upcast;
     const char *label; /* Indonesian title of the form; NULL: the name */
+    /* The body fields that name one event of this type for a correction
+       (NULL-terminated), e.g. batch, session_no, nik for
+       attendance.recorded; NULL when a correction names it by id only. */
+    const char *const *key_fields;
+    /* For a correction (needs_corrects): the type it corrects. */
+    const char *corrects_type;
 } jk_type_t;
 
 /* The whole vocabulary, in documentation order. */
@@ -213,6 +219,12 @@ const jk_value_t *jk_event_get (const jk_event_t *self, const char *field);
    size), or "" when absent. Returns buf. */
 const char *jk_event_text (const jk_event_t *self, const char *field, char *buf,
                            size_t size);
+
+/* The natural key of the event (its type's key_fields): the values
+   joined by '|', numbers in decimal (absent: 0), text as it is (absent:
+   ""), e.g. "PK2UMK-2022-01|3|3203...". Heap; NULL when the type has no
+   key fields. An office finds the event a correction names by it. */
+char *jk_event_key (const jk_event_t *self);
 
 /* Encodes to MessagePack. Returns a heap buffer the caller frees and its
    size, or NULL when the event is too large. */

@@ -364,9 +364,18 @@ static const jk_field_t s_certificate_revoked[] = {
 };
 
 #define TYPE(n, dom, cmd, flds, corr, chk, doc, label)                         \
+    TYPE_KEYED (n, dom, cmd, flds, corr, chk, doc, label, NULL, NULL)
+/* A type with a natural key a correction names it by (keys), or a
+   correction of the type target. */
+#define TYPE_KEYED(n, dom, cmd, flds, corr, chk, doc, label, keys, target)     \
     {                                                                          \
-        n, 1, dom, cmd, doc, flds, COUNT (flds), corr, chk, NULL, NULL, label  \
+        n, 1, dom, cmd, doc, flds, COUNT (flds), corr, chk, NULL, NULL, label, \
+            keys, target                                                       \
     }
+
+/* attendance.recorded is named by its batch, session and person. */
+static const char *const s_attendance_key[] = {"batch", "session_no", "nik",
+                                               NULL};
 
 static const jk_type_t s_types[] = {
     TYPE ("cooperative.registered", JK_DOMAIN_REGISTRATION, "cooperative",
@@ -416,15 +425,17 @@ static const jk_type_t s_types[] = {
     TYPE ("training.participant_withdrawn", JK_DOMAIN_REGISTRATION, "withdraw",
           s_participant_withdrawn, false, NULL,
           "An enrolled participant withdraws.", "Pengunduran diri peserta"),
-    TYPE ("attendance.recorded", JK_DOMAIN_ATTENDANCE, "record",
-          s_attendance_recorded, false, jk_check_attendance,
-          "A participant's presence at a scheduled session. One per session "
-          "and person: a second is rejected (correct it instead).",
-          "Catatan kehadiran"),
-    TYPE ("attendance.corrected", JK_DOMAIN_ATTENDANCE, "correct",
-          s_attendance_corrected, true, jk_check_attendance,
-          "Corrects an attendance.recorded event named by envelope.corrects.",
-          "Koreksi kehadiran"),
+    TYPE_KEYED ("attendance.recorded", JK_DOMAIN_ATTENDANCE, "record",
+                s_attendance_recorded, false, jk_check_attendance,
+                "A participant's presence at a scheduled session. One per "
+                "session and person: a second is rejected (correct it "
+                "instead).",
+                "Catatan kehadiran", s_attendance_key, NULL),
+    TYPE_KEYED ("attendance.corrected", JK_DOMAIN_ATTENDANCE, "correct",
+                s_attendance_corrected, true, jk_check_attendance,
+                "Corrects an attendance.recorded event named by "
+                "envelope.corrects.",
+                "Koreksi kehadiran", NULL, "attendance.recorded"),
     TYPE ("training.batch_closed", JK_DOMAIN_ATTENDANCE, "close-batch",
           s_batch_closed, false, NULL,
           "Closes a batch: attendance is frozen. Attendance % = lesson hours "

@@ -774,6 +774,8 @@ static const jk_type_t s_own_v1 = {"test.thing",
                                    NULL,
                                    NULL,
                                    NULL,
+                                   NULL,
+                                   NULL,
                                    NULL};
 static const jk_type_t s_own_v2 = {"test.thing",
                                    2,
@@ -785,6 +787,8 @@ static const jk_type_t s_own_v2 = {"test.thing",
                                    false,
                                    NULL,
                                    &s_own_v1,
+                                   NULL,
+                                   NULL,
                                    NULL,
                                    NULL};
 static const jk_type_t s_own_v3 = {"test.thing",
@@ -798,6 +802,8 @@ static const jk_type_t s_own_v3 = {"test.thing",
                                    NULL,
                                    &s_own_v2,
                                    s_own_v2_to_v3,
+                                   NULL,
+                                   NULL,
                                    NULL};
 
 /* Parts index per-type tables by vocabulary position. */
@@ -810,6 +816,46 @@ static void test_vocabulary_index (void **state)
     assert_int_equal (jk_vocabulary_index (&s_own_v1), -1);
     assert_int_equal (jk_vocabulary_index (&s_own_v2), -1);
     assert_int_equal (jk_vocabulary_index (NULL), -1);
+}
+
+/* Natural keys are data: every key field is a field of its type, every
+   correction's corrected type exists and has a key; the key of an
+   attendance.recorded is batch|session_no|nik, numbers in decimal. */
+static void test_natural_keys (void **state)
+{
+    (void)state;
+    int keyed = 0;
+    for (size_t i = 0; i < jk_vocabulary_count (); i++) {
+        const jk_type_t *t = jk_vocabulary_at (i);
+        for (int k = 0; t->key_fields && t->key_fields[k]; k++) {
+            const char *f = t->key_fields[k];
+            assert_true (jk_type_field (t, f, strlen (f)) >= 0);
+            keyed += k == 0;
+        }
+        if (t->needs_corrects) {
+            assert_non_null (t->corrects_type);
+            const jk_type_t *target = jk_vocabulary_find (
+                t->corrects_type, strlen (t->corrects_type));
+            assert_non_null (target);
+            assert_non_null (target->key_fields);
+        } else
+            assert_null (t->corrects_type);
+    }
+    assert_int_equal (keyed, 1);
+    const jk_type_t *t = jk_vocabulary_find ("attendance.recorded", 19);
+    jk_event_t *ev = jk_event_new (t);
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_event_set (ev, "batch", "PK2UMK-2022-01", &report), 0);
+    assert_int_equal (jk_event_set (ev, "session_no", "03", &report), 0);
+    assert_int_equal (jk_event_set (ev, "nik", "3203014107850001", &report), 0);
+    char *key = jk_event_key (ev);
+    assert_string_equal (key, "PK2UMK-2022-01|3|3203014107850001");
+    free (key);
+    jk_event_destroy (&ev);
+    ev = jk_event_new (jk_vocabulary_find ("person.registered", 17));
+    assert_null (jk_event_key (ev));
+    jk_event_destroy (&ev);
 }
 
 static void test_upcast_renamed_field (void **state)
@@ -827,6 +873,8 @@ static void test_upcast_renamed_field (void **state)
                     NULL,
                     v1,
                     s_closed_v1_to_v2,
+                    NULL,
+                    NULL,
                     NULL};
     size_t size;
     uint8_t *bytes = s_encode_sample ("training.batch_closed", &size);
@@ -910,6 +958,8 @@ static void test_upcast_two_steps (void **state)
                     NULL,
                     v1,
                     s_closed_v1_to_v2,
+                    NULL,
+                    NULL,
                     NULL};
     jk_event_t *empty = jk_event_new (v1);
     jk_event_set_source (empty, JK_SAMPLE_SOURCE);
@@ -944,6 +994,7 @@ int main (void)
         cmocka_unit_test (test_mutated_samples_never_crash),
         cmocka_unit_test (test_envelope_peek),
         cmocka_unit_test (test_vocabulary_index),
+        cmocka_unit_test (test_natural_keys),
         cmocka_unit_test (test_upcast_renamed_field),
         cmocka_unit_test (test_upcast_two_steps),
     };
