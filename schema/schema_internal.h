@@ -11,6 +11,16 @@ void *jk_arena_alloc (void **arena, size_t size);
 void jk_arena_free (void **arena);
 jk_str_t jk_arena_str (void **arena, const char *text, size_t len);
 
+/* The index of a body field of the event's type by name, or -1. */
+int jk_event_field_index (const jk_event_t *self, const char *field);
+
+/* The index of text (len bytes; any_case: letters in either case) in a
+   NULL-terminated list of enum values, or -1. */
+int jk_enum_index (const char *const *values, const char *text, size_t len,
+                   bool any_case);
+/* The values as "A|B|C" into out (for messages). */
+void jk_enum_list (const char *const *values, char *out, size_t size);
+
 /* "YYYY-MM-DD" (exactly) -> days; returns 0 or -1. */
 int jk_date_parse_iso (const char *text, size_t len, int32_t *days);
 /* "HH:MM" (exactly) -> minutes; returns 0 or -1. */
