@@ -1,0 +1,152 @@
+/*  agent_common.c - what the agents' commands share: diagnostics made
+    safe for a terminal, parsing --wait and dates, flag names, opening the
+    outbox and delivering it. */
+#include "agent_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- helpers ---------------------------------------------------------------
+ */
+
+/* Prints a diagnostic on stderr with what a file put into it made safe
+   for a terminal: control bytes and bytes that are not UTF-8 are written
+   as \xNN (line breaks as \n), never raw. */
+void jk_agent_say (const char *format, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start (ap, format);
+    vsnprintf (text, sizeof text, format, ap);
+    va_end (ap);
+    size_t len = strlen (text);
+    char *out = jk_malloc (4 * len + 2);
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t seq = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c >= 0x80 && i + seq <= len &&
+            jk_utf8_length (text + i, seq) == 1) {
+            memcpy (out + n, text + i, seq);
+            n += seq;
+            i += seq;
+            continue;
+        }
+        if (c == '\n')
+            n += (size_t)sprintf (out + n, "\\n");
+        else if (c < 0x20 || c == 0x7f || c >= 0x80)
+            n += (size_t)sprintf (out + n, "\\x%02X", c);
+        else
+            out[n++] = (char)c;
+        i++;
+    }
+    out[n++] = '\n';
+    fwrite (out, 1, n, stderr);
+    free (out);
+}
+
+/* Prints a problem as "error: FIELD: MESSAGE (CODE)" (a value it quotes
+   may come from a file: escaped). */
+void jk_agent_print_problem (const char *prefix, const char *where,
+                             const jk_problem_t *p)
+{
+    jk_agent_say ("%s%s%s%s%s: %s (%s)", prefix, where, *where ? " " : "",
+                  p->field[0] ? "field " : "", p->field, p->message, p->code);
+}
+
+/* Parses --wait: seconds, a whole or decimal number >= 0. */
+int jk_agent_parse_wait (const char *text, int64_t *ms)
+{
+    char *end = NULL;
+    errno = 0;
+    double s = strtod (text, &end);
+    if (errno || end == text || *end || s < 0 || s > 86400.0 * 365)
+        return -1;
+    *ms = (int64_t)(s * 1000);
+    return 0;
+}
+
+/* Parses a date "yyyy-mm-dd" or "dd/mm/yyyy" into days. */
+int jk_agent_parse_date (const char *text, int32_t *days)
+{
+    int y, m, d, used = 0;
+    size_t len = strlen (text);
+    if ((sscanf (text, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 &&
+         (size_t)used == len) ||
+        (sscanf (text, "%2d/%2d/%4d%n", &d, &m, &y, &used) == 3 &&
+         (size_t)used == len)) {
+        if (!jk_date_valid (y, m, d))
+            return -1;
+        *days = jk_days_from_civil (y, m, d);
+        return 0;
+    }
+    return -1;
+}
+
+const char *jk_agent_state_name (jk_outbox_state_t state)
+{
+    static const char *names[] = {"PENDING", "SENT", "STORED", "REJECTED",
+                                  "QUARANTINED"};
+    return state <= JK_OUTBOX_QUARANTINED ? names[state] : "?";
+}
+
+/* Before queueing: when the hub last said its clock is far from this
+   machine's, the operator hears it now (see AGENTS.md, "Clocks"). */
+void jk_agent_clock_check (jk_agent_t *self)
+{
+    int64_t offset, at;
+    if (jk_outbox_clock (self->outbox, &offset, &at) == JK_OK &&
+        (offset > JK_CLOCK_SKEW_MAX_MS || offset < -JK_CLOCK_SKEW_MAX_MS))
+        jk_delivery_clock_warning (stderr, offset);
+}
+
+/* Opens the outbox for --source; prints why not. */
+int jk_agent_open_outbox (jk_agent_t *self)
+{
+    const char *source = jk_opts_get (self->opts, "source");
+    const char *path = jk_opts_get (self->opts, "outbox");
+    char err[512];
+    int rc = jk_outbox_open_as (path, source, &self->outbox, err, sizeof err);
+    if (rc != JK_OK) {
+        fprintf (stderr, "%s: %s\n", self->program, err);
+        /* Another source's outbox: the flags are wrong, not the file. */
+        return rc == JK_CONFLICT ? JK_EXIT_USAGE : JK_EXIT_FAILURE;
+    }
+    return JK_EXIT_OK;
+}
+
+/* Delivers up to until_seq (0: all). */
+int jk_agent_deliver (jk_agent_t *self, uint64_t until_seq, bool idle,
+                      jk_delivery_stats_t *stats)
+{
+    if (self->wait_ms <= 0) {
+        memset (stats, 0, sizeof *stats);
+        int64_t open = jk_outbox_open_count (self->outbox, 0);
+        stats->remaining = open > 0 ? (uint64_t)open : 0;
+        return JK_TEMPORARY;
+    }
+    self->delivery.idle_deadline = idle;
+    return jk_delivery_run (self->outbox, &self->delivery, self->wait_ms,
+                            until_seq, stats);
+}
+
+/* "legal_number" -> "legal-number" into out. */
+void jk_agent_flag_name (const char *field, char *out, size_t size)
+{
+    snprintf (out, size, "%s", field);
+    for (char *p = out; *p; p++)
+        if (*p == '_')
+            *p = '-';
+}
+
+void jk_agent_print_warnings (const char *where, const jk_report_t *report)
+{
+    for (int i = 0; i < report->warning_count; i++)
+        jk_agent_print_problem ("warning: ", where, &report->warnings[i]);
+}

@@ -1,0 +1,280 @@
+/*  agent_queue.c - the commands on the outbox itself: sync, pending,
+    receipts (with proofs: --verify), inspect, prune, and witness. */
+#include "agent_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- sync, pending, receipts, prune ----------------------------------------
+ */
+
+/* The log's verifier key from --log-key: the text itself, or a file
+   holding it (log.vkey). A heap string, NULL when not given. */
+static char *s_log_key (jk_agent_t *self)
+{
+    const char *given = jk_opts_get (self->opts, "log-key");
+    if (!given || !*given)
+        return NULL;
+    char *text = NULL;
+    FILE *file = strchr (given, '/') || access (given, F_OK) == 0
+                     ? fopen (given, "r")
+                     : NULL;
+    if (file) {
+        char line[512] = "";
+        if (fgets (line, sizeof line, file))
+            line[strcspn (line, "\r\n")] = 0;
+        fclose (file);
+        text = jk_strdup (line);
+    } else
+        text = jk_strdup (given);
+    return text;
+}
+
+/* Proves receipts against the hub's checkpoint (docs/AGENTS.md,
+   "Receipts with proofs"); prints the outcome. An exit code. */
+static int s_prove (jk_agent_t *self, const char *log_key, bool all,
+                    bool witness_only)
+{
+    jk_proofs_config_t config = {
+        .query = jk_opts_get (self->opts, "query"),
+        .log_key = log_key,
+        .wait_ms = self->wait_ms > 0 ? self->wait_ms : 5000,
+        .witness_key = jk_opts_get (self->opts, "witness-key"),
+        .witness_only = witness_only,
+    };
+    if (config.witness_key && !*config.witness_key)
+        config.witness_key = NULL;
+    /* The hub's query endpoint speaks CURVE when it is not loopback. */
+    if (!jk_endpoint_is_local (config.query)) {
+        config.broker_key = self->delivery.broker_key;
+        config.key = self->delivery.key;
+    }
+    jk_proofs_stats_t stats;
+    int rc = jk_proofs_run (self->outbox, &config, all, &stats, stdout);
+    if ((rc == JK_OK || rc == JK_INVALID) && !witness_only)
+        printf ("%s: %llu receipts proven against the checkpoint of %llu "
+                "records, %llu not, %llu beyond it\n",
+                all ? "receipts --verify" : "proofs",
+                (unsigned long long)stats.proven,
+                (unsigned long long)stats.size,
+                (unsigned long long)stats.failed,
+                (unsigned long long)stats.uncovered);
+    else if (rc == JK_TEMPORARY)
+        printf ("proofs: the hub's query endpoint %s did not answer within "
+                "--wait; receipts not proven yet\n",
+                config.query);
+    if (rc == JK_OK && stats.not_cosigned && witness_only)
+        rc = JK_IO; /* said above: the hub or this office refused */
+    return rc == JK_OK          ? JK_EXIT_OK
+           : rc == JK_INVALID   ? JK_EXIT_FORK
+           : rc == JK_TEMPORARY ? JK_EXIT_OFFLINE
+                                : JK_EXIT_FAILURE;
+}
+
+int jk_agent_cmd_verify (jk_agent_t *self)
+{
+    char *log_key = s_log_key (self);
+    if (!log_key) {
+        fprintf (stderr,
+                 "%s: receipts --verify needs --log-key (the log.vkey of "
+                 "jejak-keys log-key, from the dinas)\n",
+                 self->program);
+        return JK_EXIT_USAGE;
+    }
+    int rc = jk_agent_open_outbox (self);
+    if (rc == 0)
+        rc = s_prove (self, log_key, true, false);
+    free (log_key);
+    return rc;
+}
+
+/* witness: the hub's newest checkpoint, checked against the one held and
+   cosigned with --witness-key (docs/AGENTS.md, "Witnessing checkpoints"). */
+int jk_agent_cmd_witness (jk_agent_t *self)
+{
+    char *log_key = s_log_key (self);
+    const char *witness_key = jk_opts_get (self->opts, "witness-key");
+    if (!log_key || !witness_key || !*witness_key) {
+        fprintf (stderr,
+                 "%s: witness needs --log-key (the log.vkey of jejak-keys "
+                 "log-key) and --witness-key (witness.key of jejak-keys "
+                 "witness-key)\n",
+                 self->program);
+        free (log_key);
+        return JK_EXIT_USAGE;
+    }
+    int rc = jk_agent_open_outbox (self);
+    if (rc == 0)
+        rc = s_prove (self, log_key, false, true);
+    free (log_key);
+    return rc;
+}
+
+int jk_agent_cmd_sync (jk_agent_t *self)
+{
+    int rc = jk_agent_open_outbox (self);
+    if (rc)
+        return rc;
+    self->delivery.verbose = true;
+    jk_delivery_stats_t stats;
+    int drc = jk_agent_deliver (self, 0, true, &stats);
+    printf ("sync: %llu stored, %llu rejected, %llu pending (%llu sent, "
+            "%llu reconnects)\n",
+            (unsigned long long)stats.stored,
+            (unsigned long long)stats.rejected,
+            (unsigned long long)stats.remaining, (unsigned long long)stats.sent,
+            (unsigned long long)stats.reconnects);
+    if (drc == JK_IO || drc == JK_CLOSED)
+        return JK_EXIT_FAILURE;
+    /* With the log's key: keep and check a proof of every new receipt; a
+       fork outranks everything, an unreachable query endpoint nothing. */
+    char *log_key = s_log_key (self);
+    int prc = log_key ? s_prove (self, log_key, false, false) : JK_EXIT_OK;
+    free (log_key);
+    if (prc == JK_EXIT_FORK)
+        return JK_EXIT_FORK;
+    if (stats.rejected)
+        return JK_EXIT_REJECTED;
+    return stats.remaining ? JK_EXIT_OFFLINE : JK_EXIT_OK;
+}
+
+static int s_print_pending (void *arg, const jk_outbox_row_t *row)
+{
+    (void)arg;
+    char id[37], when[26];
+    jk_uuid_format (row->id, id);
+    jk_time_format_wib (row->created_at, when);
+    printf ("%llu\t%s\t%s\t%s\t%s\tattempts=%u%s%s",
+            (unsigned long long)row->seq, jk_agent_state_name (row->state),
+            row->type, id, when, row->attempts, *row->origin ? "\t" : "",
+            row->origin);
+    if (row->state == JK_OUTBOX_REJECTED || row->state == JK_OUTBOX_QUARANTINED)
+        printf ("\t%s: %s", row->code, row->message);
+    printf ("\n");
+    return 0;
+}
+
+static int s_print_receipt (void *arg, const jk_outbox_row_t *row)
+{
+    (void)arg;
+    char id[37], hash[65];
+    jk_uuid_format (row->id, id);
+    jk_hex_format (row->hash, 32, hash);
+    printf ("%llu\t%s\t%s\tpos=%llu\thash=%s\n", (unsigned long long)row->seq,
+            row->type, id, (unsigned long long)row->pos, hash);
+    return 0;
+}
+
+int jk_agent_cmd_list (jk_agent_t *self, bool receipts)
+{
+    int rc = jk_agent_open_outbox (self);
+    if (rc)
+        return rc;
+    unsigned states = receipts
+                          ? 1u << JK_OUTBOX_STORED
+                          : (1u << JK_OUTBOX_PENDING) | (1u << JK_OUTBOX_SENT) |
+                                (1u << JK_OUTBOX_REJECTED) |
+                                (1u << JK_OUTBOX_QUARANTINED);
+    if (receipts)
+        printf ("seq\ttype\tid\tposition\thash\n");
+    else
+        printf ("seq\tstate\ttype\tid\tcreated\tattempts\t[origin]\t"
+                "[reason]\n");
+    int64_t n =
+        jk_outbox_list (self->outbox, states, 0, 0,
+                        receipts ? s_print_receipt : s_print_pending, NULL);
+    if (n < 0)
+        return JK_EXIT_FAILURE;
+    jk_outbox_counts_t c;
+    jk_outbox_counts (self->outbox, &c);
+    fprintf (stderr, "%llu pending, %llu rejected, %llu stored",
+             (unsigned long long)c.pending, (unsigned long long)c.rejected,
+             (unsigned long long)c.stored);
+    if (c.quarantined)
+        fprintf (stderr, ", %llu quarantined (damaged: see 'inspect SEQ')",
+                 (unsigned long long)c.quarantined);
+    fprintf (stderr, "\n");
+    return JK_EXIT_OK;
+}
+
+/* inspect SEQ: one row in full, for a damaged (QUARANTINED) row above
+   all: what the row says, what its bytes say, and the bytes. */
+int jk_agent_cmd_inspect (jk_agent_t *self)
+{
+    uint64_t seq = 0;
+    if (jk_opts_argc (self->opts) != 2 ||
+        jk_parse_u64 (jk_opts_arg (self->opts, 1), &seq) != JK_OK) {
+        fprintf (stderr, "%s: usage: %s inspect SEQ (a number)\n",
+                 self->program, self->program);
+        return JK_EXIT_USAGE;
+    }
+    int rc = jk_agent_open_outbox (self);
+    if (rc)
+        return rc;
+    jk_outbox_row_t row;
+    if (jk_outbox_get (self->outbox, seq, &row) != JK_OK) {
+        fprintf (stderr, "%s: no seq %llu in this outbox (pruned?)\n",
+                 self->program, (unsigned long long)seq);
+        return JK_EXIT_USAGE;
+    }
+    char id[37], when[26], why[160] = "";
+    jk_uuid_format (row.id, id);
+    jk_time_format_wib (row.created_at, when);
+    printf ("seq\t%llu\nstate\t%s\ntype\t%s\nid\t%s\ncreated\t%s\n"
+            "attempts\t%u\norigin\t%s\n",
+            (unsigned long long)row.seq, jk_agent_state_name (row.state),
+            row.type, id, when, row.attempts, row.origin);
+    if (*row.code)
+        printf ("reason\t%s: %s\n", row.code, row.message);
+    if (row.state == JK_OUTBOX_STORED) {
+        char hash[65];
+        jk_hex_format (row.hash, 32, hash);
+        printf ("receipt\tpos=%llu hash=%s\n", (unsigned long long)row.pos,
+                hash);
+    }
+    bool ok = jk_outbox_check_row (self->outbox, &row, why, sizeof why) == 0;
+    printf ("bytes\t%zu, %s%s\n", row.size, ok ? "match the row" : "", why);
+    for (size_t i = 0; i < row.size; i += 16) {
+        printf ("%06zx ", i);
+        for (size_t k = i; k < i + 16; k++)
+            if (k < row.size)
+                printf (" %02x", row.bytes[k]);
+            else
+                printf ("   ");
+        printf ("  ");
+        for (size_t k = i; k < i + 16 && k < row.size; k++)
+            putchar (row.bytes[k] >= 0x20 && row.bytes[k] < 0x7f ? row.bytes[k]
+                                                                 : '.');
+        printf ("\n");
+    }
+    return JK_EXIT_OK;
+}
+
+int jk_agent_cmd_prune (jk_agent_t *self)
+{
+    const char *before = jk_opts_get (self->opts, "before");
+    int32_t days;
+    if (!before || jk_agent_parse_date (before, &days) != 0) {
+        fprintf (stderr,
+                 "%s: prune needs --before DATE (dd/mm/yyyy or "
+                 "yyyy-mm-dd)\n",
+                 self->program);
+        return JK_EXIT_USAGE;
+    }
+    int rc = jk_agent_open_outbox (self);
+    if (rc)
+        return rc;
+    int64_t ms = (int64_t)days * 86400000 - JK_WIB_OFFSET_MS;
+    int64_t n = jk_outbox_prune (self->outbox, ms);
+    if (n < 0)
+        return JK_EXIT_FAILURE;
+    printf ("pruned %lld stored events written before %s\n", (long long)n,
+            before);
+    return JK_EXIT_OK;
+}
