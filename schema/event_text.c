@@ -151,7 +151,7 @@ int jk_event_set (jk_event_t *self, const char *field, const char *text,
     if (i < 0) {
         jk_report_error (report, "E_FIELD_UNKNOWN", path, "%s has no field %s",
                          self->type->name, field);
-        return -1;
+        return JK_INVALID;
     }
     const jk_field_t *f = &self->type->fields[i];
     jk_value_t v = {.present = true};

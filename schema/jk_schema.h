@@ -204,9 +204,9 @@ void jk_event_set_actor (jk_event_t *self, const char *actor);
 
 /* Sets a body field from text in its wire form (dates "YYYY-MM-DD", times
    "HH:MM", enums upper case, sets and lists comma-separated, units
-   "CODE=TITLE|CODE=TITLE"). The text is copied. Returns 0, or -1 with
-   E_FIELD_UNKNOWN / E_FIELD_TYPE in the report. Range and format rules are
-   left to jk_event_validate. */
+   "CODE=TITLE|CODE=TITLE"). The text is copied. Returns JK_OK, or
+   JK_INVALID with E_FIELD_UNKNOWN / E_FIELD_TYPE in the report. Range and
+   format rules are left to jk_event_validate. */
 int jk_event_set (jk_event_t *self, const char *field, const char *text,
                   jk_report_t *report);
 /* A typed setter for programs that hold numbers already. */
@@ -244,9 +244,9 @@ jk_event_t *jk_event_decode (const void *data, size_t size,
    containers nest at most max_depth deep (at most JK_MSGPACK_DEPTH_MAX)
    and whose every length and item count fits in the bytes that follow,
    without allocating. Run it before msgpack_unpack_next on untrusted
-   bytes: msgpack-c allocates what a container header claims. Returns 0
-   and the offset just past the value in *end (may be NULL), or -1 with a
-   reason in why. Trailing bytes are the caller's to judge. */
+   bytes: msgpack-c allocates what a container header claims. Returns
+   JK_OK and the offset just past the value in *end (may be NULL), or
+   JK_INVALID with a reason in why. Trailing bytes are the caller's to judge. */
 #define JK_MSGPACK_DEPTH_MAX 32
 int jk_msgpack_check (const void *data, size_t size, int max_depth, size_t *end,
                       char *why, size_t why_size);
@@ -291,8 +291,9 @@ struct jk_context_s {
     const jk_region_t *region; /* reference data */
 };
 
-/* Validates a decoded or built event. Returns 0 when acceptable (warnings
-   may still be in the report), -1 with the first error otherwise. */
+/* Validates a decoded or built event. Returns JK_OK when acceptable (warnings
+   may still be in the report), JK_INVALID with the first error
+   otherwise. */
 int jk_event_validate (const jk_event_t *self, const jk_context_t *context,
                        jk_report_t *report);
 
@@ -315,8 +316,8 @@ typedef struct {
     int serial;
 } jk_nik_t;
 
-/* Checks the hard rules; returns 0 and fills out, or -1 with E_NIK_* in
-   the report naming field. */
+/* Checks the hard rules; returns JK_OK and fills out, or JK_INVALID with
+   E_NIK_* in the report naming field. */
 int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
                   const char *field, jk_report_t *report);
 /* Masks "3203014107850001" as "3203********0001" into out (17 bytes). */
@@ -383,8 +384,8 @@ const char *jk_region_kabupaten_at (const jk_region_t *self, size_t index,
 const char *jk_region_kabupaten (const jk_region_t *self, const char *code);
 
 /* Checks "OFFICE/DEVICE": OFFICE a kecamatan code of the reference data or
-   DINAS, DEVICE 1..32 of [A-Za-z0-9._-]. Returns 0 or -1 with
-   E_ENVELOPE_SOURCE in report. */
+   DINAS, DEVICE 1..32 of [A-Za-z0-9._-]. Returns JK_OK, or JK_INVALID
+   with E_ENVELOPE_SOURCE in report. */
 int jk_source_check (const jk_region_t *region, const char *source, size_t len,
                      jk_report_t *report);
 /* Copies the office part of a source ("32.03.10" or "DINAS") into out. */

@@ -72,7 +72,7 @@ typedef struct {
 const char *jk_answer_kind_name (jk_answer_kind_t kind);
 /* Appends one answer frame (a MessagePack map) to msg. */
 void jk_answer_add (zmsg_t *msg, const jk_answer_t *answer);
-/* Decodes an answer frame; -1 on malformed input. */
+/* Decodes an answer frame; JK_OK, or JK_INVALID on malformed input. */
 int jk_answer_decode (const void *data, size_t size, jk_answer_t *answer);
 /* True for NACK codes a sender retries (E_UNAVAILABLE, E_BUSY, E_SEQ_GAP
    after resending from expected). */
@@ -92,7 +92,8 @@ typedef struct {
 void jk_heartbeat_add (zmsg_t *msg, const jk_heartbeat_t *heartbeat);
 /* Decodes a heartbeat map. Every key of PROTOCOL.md 3.2 is required with
    its type (source and program valid UTF-8 without NUL, fitting their
-   fields); -1 otherwise, with the rule broken in why (why may be NULL). */
+   fields): JK_OK; JK_INVALID otherwise, with the rule broken in why (why
+   may be NULL). */
 int jk_heartbeat_check (const void *data, size_t size,
                         jk_heartbeat_t *heartbeat, char *why, size_t why_size);
 int jk_heartbeat_decode (const void *data, size_t size,
@@ -114,7 +115,7 @@ typedef struct {
 
 /* Appends the PONG map to msg. */
 void jk_pong_add (zmsg_t *msg, const jk_pong_t *pong);
-/* Decodes a PONG map; -1 when malformed. */
+/* Decodes a PONG map; JK_OK, or JK_INVALID when malformed. */
 int jk_pong_decode (const void *data, size_t size, jk_pong_t *pong);
 
 /* ---- feed records
@@ -155,13 +156,15 @@ typedef struct {
 
 /* Builds an $office feed message (no signature frames). */
 zmsg_t *jk_office_msg (const jk_office_t *office);
-/* Reads an $office message without consuming it; -1 when malformed. */
+/* Reads an $office message without consuming it; JK_OK, or JK_INVALID
+   when malformed. */
 int jk_office_read (zmsg_t *msg, jk_office_t *office);
 
 /* Builds a feed/catch-up record message (no signature frames). */
 zmsg_t *jk_record_msg (const jk_record_t *record);
 /* Reads a record message without consuming it; bytes borrow from msg.
-   Returns 0, or -1 when malformed. The head heartbeat decodes with
+   Returns JK_OK, or JK_INVALID when malformed. The head heartbeat decodes
+   with
    topic JK_FEED_HEAD and size 0. */
 int jk_record_read (zmsg_t *msg, jk_record_t *record);
 
@@ -177,9 +180,9 @@ size_t jk_records_size (const jk_record_t *record);
 size_t jk_records_put (uint8_t *out, const jk_record_t *record);
 /* Reads the record at *offset of a packed frame into record (bytes borrow
    from data) and moves *offset past it. Returns 0, 1 at the end of the
-   frame, or -1 when malformed (a length past the end, a topic of 80 bytes
-   or more, a code or message too long, a NUL in topic, code or
-   message). */
+   frame, or JK_INVALID when malformed (a length past the end, a topic of 80
+   bytes or more, a code or message too long, a NUL in topic, code or message).
+ */
 int jk_records_next (const uint8_t *data, size_t size, size_t *offset,
                      jk_record_t *record);
 

@@ -154,12 +154,12 @@ int jk_msgpack_check (const void *data, size_t size, int max_depth, size_t *end,
         bool map;
         int rc = s_mp_item (p, size, &pos, &items, &map, why, why_size);
         if (rc < 0)
-            return -1;
+            return JK_INVALID;
         if (rc == 0 || items == 0)
             continue;
         if (depth + 1 > max_depth) {
             snprintf (why, why_size, "nested deeper than %d levels", max_depth);
-            return -1;
+            return JK_INVALID;
         }
         left[++depth] = items;
     }

@@ -18,7 +18,7 @@ int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
         jk_report_error (report, "E_NIK_FORMAT", field,
                          "%s must be 16 digits, got %zu characters", field,
                          len);
-        return -1;
+        return JK_INVALID;
     }
     int v[8] = {0};
     static const int widths[] = {2, 2, 2, 2, 2, 2, 4};
@@ -29,7 +29,7 @@ int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
                 jk_report_error (report, "E_NIK_FORMAT", field,
                                  "%s must be 16 digits, found '%c'", field,
                                  isprint ((unsigned char)*p) ? *p : '?');
-                return -1;
+                return JK_INVALID;
             }
             v[part] = v[part] * 10 + (*p - '0');
         }
@@ -49,13 +49,13 @@ int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
                          "%s day of birth must be 01-31 (men) or 41-71 "
                          "(women), got %02d",
                          field, v[3]);
-        return -1;
+        return JK_INVALID;
     }
     if (nik.month < 1 || nik.month > 12) {
         jk_report_error (report, "E_NIK_MONTH", field,
                          "%s month of birth must be 01-12, got %02d", field,
                          nik.month);
-        return -1;
+        return JK_INVALID;
     }
     /* Two-digit year: the date must exist in 19yy or 20yy. */
     if (!jk_date_valid (1900 + nik.year, nik.month, nik.day) &&
@@ -63,12 +63,12 @@ int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
         jk_report_error (report, "E_NIK_DATE", field,
                          "%s birth date %02d-%02d-%02d is not a real date",
                          field, nik.day, nik.month, nik.year);
-        return -1;
+        return JK_INVALID;
     }
     if (nik.serial == 0) {
         jk_report_error (report, "E_NIK_SERIAL", field,
                          "%s serial (last 4 digits) must not be 0000", field);
-        return -1;
+        return JK_INVALID;
     }
     if (out)
         *out = nik;
@@ -470,7 +470,7 @@ int jk_source_check (const jk_region_t *region, const char *source, size_t len,
         jk_report_error (report, "E_ENVELOPE_SOURCE", "source",
                          "source must be OFFICE/DEVICE, e.g. "
                          "32.03.10/pacet-1");
-        return -1;
+        return JK_INVALID;
     }
     size_t office = (size_t)(slash - source);
     size_t device = len - office - 1;
@@ -485,19 +485,19 @@ int jk_source_check (const jk_region_t *region, const char *source, size_t len,
                          "source office '%.*s' must be a kecamatan code of "
                          "the reference data or DINAS",
                          (int)(office < 20 ? office : 20), source);
-        return -1;
+        return JK_INVALID;
     }
     if (device < 1 || device > 32) {
         jk_report_error (report, "E_ENVELOPE_SOURCE", "source",
                          "source device name must be 1..32 characters");
-        return -1;
+        return JK_INVALID;
     }
     for (size_t i = 0; i < device; i++)
         if (!s_device_char (slash[1 + i])) {
             jk_report_error (report, "E_ENVELOPE_SOURCE", "source",
                              "source device name may hold only letters, "
                              "digits and . _ -");
-            return -1;
+            return JK_INVALID;
         }
     return 0;
 }
@@ -513,27 +513,27 @@ int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
     if ((self->id[6] >> 4) != 7 || (self->id[8] & 0xc0) != 0x80) {
         jk_report_error (report, "E_ENVELOPE_ID", "id",
                          "id must be a UUIDv7 (version 7, RFC 9562 variant)");
-        return -1;
+        return JK_INVALID;
     }
     if (jk_source_check (ctx->region, self->source.ptr, self->source.len,
                          report))
-        return -1;
+        return JK_INVALID;
     if (self->seq < 1) {
         jk_report_error (report, "E_ENVELOPE_SEQ", "seq",
                          "seq must be 1 or more");
-        return -1;
+        return JK_INVALID;
     }
     if (self->at < AT_MIN_MS) {
         jk_report_error (report, "E_ENVELOPE_AT", "at",
                          "at must be after 1990-01-01, got %lld ms",
                          (long long)self->at);
-        return -1;
+        return JK_INVALID;
     }
     if (self->at >= AT_MAX_MS) {
         jk_report_error (report, "E_ENVELOPE_AT", "at",
                          "at must be before 2100-01-01, got %lld ms",
                          (long long)self->at);
-        return -1;
+        return JK_INVALID;
     }
     /* A fast office clock (or a slow hub) costs no entry: the event is
        accepted with a warning that names the difference. */
@@ -544,17 +544,17 @@ int jk_event_validate (const jk_event_t *self, const jk_context_t *ctx,
                         "accepted as given",
                         (long long)((self->at - ctx->now_ms) / 1000));
     if (s_text_length ("actor", self->actor, 1, JK_ACTOR_MAX, report))
-        return -1;
+        return JK_INVALID;
     if (self->type->needs_corrects && !self->has_corrects) {
         jk_report_error (report, "E_ENVELOPE_MISSING", "corrects",
                          "%s needs corrects: the id of the event it "
                          "corrects",
                          self->type->name);
-        return -1;
+        return JK_INVALID;
     }
     for (size_t i = 0; i < self->type->field_count; i++)
         if (s_check_field (self, i, ctx, report))
-            return -1;
+            return JK_INVALID;
     if (self->type->check)
         self->type->check (self, ctx, report);
     return report->failed ? -1 : 0;

@@ -228,7 +228,7 @@ int jk_answer_decode (const void *data, size_t size, jk_answer_t *a)
     memset (a, 0, sizeof *a);
     s_map_t m;
     if (s_map_open (&m, data, size))
-        return -1;
+        return JK_INVALID;
     char kind[16];
     s_get_str (&m, "r", kind, sizeof kind);
     int rc = -1;
@@ -313,7 +313,7 @@ int jk_heartbeat_check (const void *data, size_t size, jk_heartbeat_t *h,
         if (why)
             snprintf (why, why_size,
                       "the heartbeat is not one MessagePack map");
-        return -1;
+        return JK_INVALID;
     }
     const char *bad = NULL;
     if (s_get_text (&m, "source", h->source, sizeof h->source))
@@ -331,7 +331,7 @@ int jk_heartbeat_check (const void *data, size_t size, jk_heartbeat_t *h,
         if (why)
             snprintf (why, why_size, "heartbeat key %s is missing or invalid",
                       bad);
-        return -1;
+        return JK_INVALID;
     }
     return 0;
 }
@@ -364,7 +364,7 @@ int jk_pong_decode (const void *data, size_t size, jk_pong_t *p)
     memset (p, 0, sizeof *p);
     s_map_t m;
     if (s_map_open (&m, data, size))
-        return -1;
+        return JK_INVALID;
     uint64_t now = 0;
     int rc = s_get_uint (&m, "now", &now) || now > INT64_MAX ? -1 : 0;
     p->now_ms = (int64_t)now;
@@ -407,27 +407,27 @@ int jk_record_read (zmsg_t *msg, jk_record_t *r)
     memset (r, 0, sizeof *r);
     size_t n = zmsg_size (msg);
     if (n < 3)
-        return -1;
+        return JK_INVALID;
     zframe_t *f = zmsg_first (msg);
     if (zframe_size (f) >= sizeof r->topic)
-        return -1;
+        return JK_INVALID;
     memcpy (r->topic, zframe_data (f), zframe_size (f));
     r->topic[zframe_size (f)] = 0;
     f = zmsg_next (msg);
     if (zframe_size (f) != 8)
-        return -1;
+        return JK_INVALID;
     r->pos = jk_wire_u64 (zframe_data (f));
     f = zmsg_next (msg);
     if (zframe_size (f) != 32)
-        return -1;
+        return JK_INVALID;
     memcpy (r->hash, zframe_data (f), 32);
     if (strcmp (r->topic, JK_FEED_HEAD) == 0)
         return n == 3 ? 0 : -1;
     if (n < 5 || n > 6)
-        return -1;
+        return JK_INVALID;
     f = zmsg_next (msg);
     if (zframe_size (f) != 8)
-        return -1;
+        return JK_INVALID;
     r->recorded_at = (int64_t)jk_wire_u64 (zframe_data (f));
     f = zmsg_next (msg);
     r->bytes = zframe_data (f);
@@ -436,7 +436,7 @@ int jk_record_read (zmsg_t *msg, jk_record_t *r)
         f = zmsg_next (msg);
         s_map_t m;
         if (s_map_open (&m, zframe_data (f), zframe_size (f)))
-            return -1;
+            return JK_INVALID;
         s_get_str (&m, "code", r->code, sizeof r->code);
         s_get_str (&m, "msg", r->message, sizeof r->message);
         msgpack_unpacked_destroy (&m.result);
@@ -529,31 +529,31 @@ int jk_records_next (const uint8_t *data, size_t size, size_t *offset,
         return 1;
     const uint8_t *p;
     if (!s_take (data, size, &at, 1, &p))
-        return -1;
+        return JK_INVALID;
     size_t n = *p;
     if (!s_take (data, size, &at, n, &p) ||
         !s_text_copy (r->topic, sizeof r->topic, p, n) ||
         !s_take (data, size, &at, 8 + 32 + 8 + 4, &p))
-        return -1;
+        return JK_INVALID;
     r->pos = s_get_be (p, 8);
     memcpy (r->hash, p + 8, 32);
     r->recorded_at = (int64_t)s_get_be (p + 40, 8);
     n = (size_t)s_get_be (p + 48, 4);
     if (!s_take (data, size, &at, n, &p))
-        return -1;
+        return JK_INVALID;
     r->bytes = p;
     r->size = n;
     if (!s_take (data, size, &at, 1, &p))
-        return -1;
+        return JK_INVALID;
     n = *p;
     if (!s_take (data, size, &at, n, &p) ||
         !s_text_copy (r->code, sizeof r->code, p, n) ||
         !s_take (data, size, &at, 2, &p))
-        return -1;
+        return JK_INVALID;
     n = (size_t)s_get_be (p, 2);
     if (!s_take (data, size, &at, n, &p) ||
         !s_text_copy (r->message, sizeof r->message, p, n))
-        return -1;
+        return JK_INVALID;
     *offset = at;
     return 0;
 }
@@ -583,16 +583,16 @@ int jk_office_read (zmsg_t *msg, jk_office_t *o)
 {
     memset (o, 0, sizeof *o);
     if (zmsg_size (msg) != 2)
-        return -1;
+        return JK_INVALID;
     zframe_t *f = zmsg_first (msg);
     if (!zframe_streq (f, JK_FEED_OFFICE))
-        return -1;
+        return JK_INVALID;
     f = zmsg_next (msg);
     if (jk_heartbeat_decode (zframe_data (f), zframe_size (f), &o->heartbeat))
-        return -1;
+        return JK_INVALID;
     s_map_t m;
     if (s_map_open (&m, zframe_data (f), zframe_size (f)))
-        return -1;
+        return JK_INVALID;
     o->last_seen_ms = (int64_t)s_get_u64 (&m, "last_seen_ms");
     msgpack_unpacked_destroy (&m.result);
     return 0;
