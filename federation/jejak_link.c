@@ -8,6 +8,7 @@
 #include "jk_keys.h"
 #include "jk_link.h"
 #include "jk_opts.h"
+#include "jk_province.h"
 #include "jk_replay.h"
 #include "jk_schema.h"
 #include "jk_wire.h"
@@ -45,6 +46,13 @@ static const jk_opt_t s_options[] = {
      false},
     {"source", NULL, NULL,
      "verify: the origin hub's log database, compared row by row", false},
+    {"province", "JEJAK_PROVINCE_DB", NULL,
+     "project, summary: the province's projections database", false},
+    {"once", NULL, NULL, "project: stop when caught up with the copy", true},
+    {"as-of", NULL, NULL,
+     "summary: the date active is decided for (YYYY-MM-DD or DD/MM/YYYY; "
+     "default today)",
+     false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
 };
@@ -65,7 +73,13 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "[--source LOG.db]\n"
              "        recompute the origin's chain in the copy and compare "
              "it with the\n"
-             "        origin's head or its log\n\n");
+             "        origin's head or its log\n"
+             "  project --db COPY.db --province PROV.db [--once]\n"
+             "        keep the province's projections (every regency's "
+             "tables side by\n"
+             "        side, keyed by kabupaten_code) in step with the copy\n"
+             "  summary --db COPY.db --province PROV.db [--as-of DATE]\n"
+             "        print the province summary per kabupaten\n\n");
     jk_opts_print (opts, out);
     fprintf (out, "\nExit status: 0 done (verify: intact), 1 verify found a "
                   "problem or a\nfile or endpoint failed, 2 usage error.\n");
@@ -263,6 +277,108 @@ static int s_verify_command (jk_opts_t *opts)
     return 1;
 }
 
+/* Opens the province's projections for project and summary; NULL with
+ *status set. */
+static jk_province_t *s_province (jk_opts_t *opts, const char *command,
+                                  int *status)
+{
+    *status = 2;
+    const char *db = s_need (opts, "db", command);
+    const char *path = db ? s_need (opts, "province", command) : NULL;
+    if (!path)
+        return NULL;
+    char err[512];
+    jk_province_t *province = jk_province_open (path, db, err, sizeof err);
+    *status = 1;
+    if (!province)
+        fprintf (stderr, "jejak-link: %s\n", err);
+    return province;
+}
+
+static int s_project_command (jk_opts_t *opts)
+{
+    int status;
+    jk_province_t *province = s_province (opts, "project", &status);
+    if (!province)
+        return status;
+    zsys_init (); /* SIGINT and SIGTERM stop the loop below */
+    bool once = jk_opts_on (opts, "once");
+    printf ("jejak-link project province=%s db=%s pos=%llu\n",
+            jk_opts_get (opts, "province"), jk_opts_get (opts, "db"),
+            (unsigned long long)jk_province_position (province));
+    fflush (stdout);
+    status = 0;
+    uint64_t applied = 0;
+    int64_t next_log = jk_clock_mono_ms () + 10000;
+    while (!zsys_interrupted) {
+        char err[512];
+        int64_t n =
+            jk_province_step (province, 1000, 0, NULL, NULL, err, sizeof err);
+        if (n < 0) {
+            jk_error ("province", "%s", err);
+            status = 1;
+            break;
+        }
+        applied += (uint64_t)n;
+        if (jk_clock_mono_ms () >= next_log) {
+            next_log += 10000;
+            jk_info ("province", "pos=%llu applied=%llu",
+                     (unsigned long long)jk_province_position (province),
+                     (unsigned long long)applied);
+        }
+        if (n == 0 && once)
+            break;
+        if (n == 0)
+            zclock_sleep (100); /* the copy is polled: nothing new yet */
+    }
+    printf ("jejak-link project pos=%llu applied=%llu\n",
+            (unsigned long long)jk_province_position (province),
+            (unsigned long long)applied);
+    jk_province_destroy (&province);
+    return status;
+}
+
+static void s_summary_row (const jk_province_row_t *r, void *arg)
+{
+    (void)arg;
+    printf ("%s pos=%llu cooperatives=%lld active=%lld people=%lld "
+            "batches=%lld enrolled=%lld completed=%lld assessed=%lld "
+            "competent=%lld certificates=%lld\n",
+            r->kabupaten_code, (unsigned long long)r->log_pos,
+            (long long)r->cooperatives, (long long)r->active,
+            (long long)r->people, (long long)r->batches, (long long)r->enrolled,
+            (long long)r->completed, (long long)r->assessed,
+            (long long)r->competent, (long long)r->certificates);
+}
+
+static int s_summary_command (jk_opts_t *opts)
+{
+    int32_t day = jk_wib_day (jk_clock_now_ms ());
+    const char *as_of = jk_opts_get (opts, "as-of");
+    if (as_of && jk_date_parse_day (as_of, &day)) {
+        fprintf (stderr,
+                 "jejak-link: --as-of %s is not a date (YYYY-MM-DD or "
+                 "DD/MM/YYYY; see --help)\n",
+                 as_of);
+        return 2;
+    }
+    int status;
+    jk_province_t *province = s_province (opts, "summary", &status);
+    if (!province)
+        return status;
+    char err[512], date[11];
+    jk_date_format (day, date);
+    printf ("province summary as of %s (active: the default rule)\n", date);
+    status = jk_province_summary (province, day, s_summary_row, NULL, err,
+                                  sizeof err)
+                 ? 1
+                 : 0;
+    if (status)
+        fprintf (stderr, "jejak-link: %s\n", err);
+    jk_province_destroy (&province);
+    return status;
+}
+
 int main (int argc, char **argv)
 {
     int status;
@@ -285,6 +401,10 @@ int main (int argc, char **argv)
         status = s_receive_command (opts);
     else if (streq (command, "verify"))
         status = s_verify_command (opts);
+    else if (streq (command, "project"))
+        status = s_project_command (opts);
+    else if (streq (command, "summary"))
+        status = s_summary_command (opts);
     else {
         fprintf (stderr, "jejak-link: unknown command %s (see --help)\n",
                  command);

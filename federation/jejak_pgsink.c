@@ -21,10 +21,12 @@
 #include "jk_opts.h"
 #include "jk_projection_table.h"
 #include "jk_projections.h"
+#include "jk_province.h"
 #include "jk_record_apply.h"
 #include "jk_schema.h"
 #include "jk_wire.h"
 
+#include <glob.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,10 @@ static const jk_opt_t s_options[] = {
      "a reader's secret certificate from jejak-keys reader (CURVE)", false},
     {"shadow", "JEJAK_PGSINK_SHADOW", "./jejak-pgsink.db",
      "the sink's local SQLite shadow of the projections", false},
+    {"copy", "JEJAK_PGSINK_COPY", NULL,
+     "follow a province's copy database (jejak-link receive) instead of a "
+     "hub: the copied records and the province's projections",
+     false},
     {"credit", NULL, "2000", "records the hub may stream ahead (SINCE credit)",
      false},
     {"once", NULL, NULL, "stop when caught up with the hub's head", true},
@@ -65,6 +71,7 @@ typedef struct {
     char **cols;  /* column names, shadow order */
     char **types; /* SQLite declared types */
     bool *is_key; /* primary key columns */
+    char *key;    /* the primary key's columns, in order */
 } s_table_t;
 
 typedef struct {
@@ -85,9 +92,12 @@ typedef struct {
     uint64_t credit, outstanding;
     bool catching; /* a SINCE stream is running */
     uint64_t hub_head;
-    uint64_t limit;  /* take no record beyond this (0: none) */
-    zlistx_t *batch; /* zmsg_t records, consecutive from pos + 1 */
+    int64_t since_at; /* when the last SINCE was asked, mono ms */
+    uint64_t limit;   /* take no record beyond this (0: none) */
+    zlistx_t *batch;  /* zmsg_t records, consecutive from pos + 1 */
     uint64_t written, batches, pg_errors;
+    jk_province_t *province; /* --copy: the province's projections */
+    bool pg_failed;          /* the last batch failed in PostgreSQL */
 } s_sink_t;
 
 static void s_msg_free (void **item)
@@ -138,20 +148,30 @@ static bool s_pg_schema (s_sink_t *self)
                     "INSERT INTO jejak_sink (id, pos, hash) VALUES (1, 0, "
                     "'\\x"
                     "0000000000000000000000000000000000000000000000000000"
-                    "000000000000') ON CONFLICT DO NOTHING;"
-                    "CREATE TABLE IF NOT EXISTS log ("
-                    " pos bigint PRIMARY KEY, id uuid NOT NULL UNIQUE,"
-                    " type text NOT NULL, v integer NOT NULL,"
-                    " source text NOT NULL, seq bigint NOT NULL,"
-                    " at timestamptz NOT NULL,"
-                    " recorded_at timestamptz NOT NULL,"
+                    "000000000000') ON CONFLICT DO NOTHING;"))
+        return false;
+    if (self->province &&
+        !s_pg_exec (self,
+                    "CREATE TABLE IF NOT EXISTS copy ("
+                    " arrival bigint NOT NULL UNIQUE, origin text NOT NULL,"
+                    " pos bigint NOT NULL, recorded_at timestamptz NOT NULL,"
                     " outcome smallint NOT NULL, code text, message text,"
                     " bytes bytea NOT NULL, hash bytea NOT NULL,"
-                    " UNIQUE (source, seq));"))
+                    " PRIMARY KEY (origin, pos))"))
+        return false;
+    if (!self->province &&
+        !s_pg_exec (self, "CREATE TABLE IF NOT EXISTS log ("
+                          " pos bigint PRIMARY KEY, id uuid NOT NULL UNIQUE,"
+                          " type text NOT NULL, v integer NOT NULL,"
+                          " source text NOT NULL, seq bigint NOT NULL,"
+                          " at timestamptz NOT NULL,"
+                          " recorded_at timestamptz NOT NULL,"
+                          " outcome smallint NOT NULL, code text, message text,"
+                          " bytes bytea NOT NULL, hash bytea NOT NULL,"
+                          " UNIQUE (source, seq));"))
         return false;
     for (size_t t = 0; t < self->ntables; t++) {
         s_table_t *tab = &self->tables[t];
-        const jk_ptable_t *pt = jk_ptable_find (tab->name);
         char *sql = jk_sprintf ("CREATE TABLE IF NOT EXISTS %s (", tab->name);
         for (int c = 0; c < tab->ncols; c++) {
             char *next = jk_sprintf ("%s%s\"%s\" %s", sql, c ? ", " : "",
@@ -159,12 +179,20 @@ static bool s_pg_schema (s_sink_t *self)
             free (sql);
             sql = next;
         }
-        char *next = jk_sprintf ("%s, PRIMARY KEY (%s))", sql, pt->key);
+        char *next = jk_sprintf ("%s, PRIMARY KEY (%s))", sql, tab->key);
         free (sql);
         bool ok = s_pg_exec (self, next);
         free (next);
         if (!ok)
             return false;
+    }
+    if (self->province) {
+        char *view =
+            jk_sprintf ("CREATE OR REPLACE VIEW province_summary AS %s",
+                        jk_province_summary_select ());
+        bool ok = s_pg_exec (self, view);
+        free (view);
+        return ok;
     }
     return true;
 }
@@ -203,6 +231,48 @@ static bool s_pg_position (s_sink_t *self, uint64_t *pos, uint8_t *hash)
 /* ---- the shadow ------------------------------------------------------------
  */
 
+/* The columns and key of every projection table as db has them (the
+   shadow, or the province's projections with kabupaten_code in front and
+   province_origins besides). */
+static void s_tables_load (s_sink_t *self, sqlite3 *db, bool province)
+{
+    self->ntables = jk_ptable_count () + (province ? 1 : 0);
+    self->tables = jk_calloc (self->ntables, sizeof (s_table_t));
+    for (size_t t = 0; t < self->ntables; t++) {
+        s_table_t *tab = &self->tables[t];
+        tab->name = t < jk_ptable_count () ? jk_ptable_at (t)->name
+                                           : "province_origins";
+        char *sql = jk_sprintf ("PRAGMA table_info(%s)", tab->name);
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
+        free (sql);
+        int cap = 64, order[64] = {0};
+        tab->cols = jk_calloc ((size_t)cap, sizeof (char *));
+        tab->types = jk_calloc ((size_t)cap, sizeof (char *));
+        tab->is_key = jk_calloc ((size_t)cap, sizeof (bool));
+        while (sqlite3_step (st) == SQLITE_ROW && tab->ncols < cap) {
+            tab->cols[tab->ncols] =
+                jk_strdup ((const char *)sqlite3_column_text (st, 1));
+            const char *type = (const char *)sqlite3_column_text (st, 2);
+            tab->types[tab->ncols] = jk_strdup (type ? type : "");
+            order[tab->ncols] = sqlite3_column_int (st, 5);
+            tab->is_key[tab->ncols] = order[tab->ncols] > 0;
+            tab->ncols++;
+        }
+        sqlite3_finalize (st);
+        tab->key = jk_strdup ("");
+        for (int k = 1; k <= tab->ncols; k++)
+            for (int c = 0; c < tab->ncols; c++)
+                if (order[c] == k) {
+                    char *next =
+                        jk_sprintf ("%s%s\"%s\"", tab->key,
+                                    *tab->key ? ", " : "", tab->cols[c]);
+                    free (tab->key);
+                    tab->key = next;
+                }
+    }
+}
+
 static bool s_shadow_open (s_sink_t *self, const char *path)
 {
     char err[512];
@@ -225,30 +295,7 @@ static bool s_shadow_open (s_sink_t *self, const char *path)
         jk_error (S_COMPONENT, "shadow %s: %s", path, err);
         return false;
     }
-    /* The shadow's columns of every projection table. */
-    self->ntables = jk_ptable_count ();
-    self->tables = jk_calloc (self->ntables, sizeof (s_table_t));
-    for (size_t t = 0; t < self->ntables; t++) {
-        s_table_t *tab = &self->tables[t];
-        tab->name = jk_ptable_at (t)->name;
-        char *sql = jk_sprintf ("PRAGMA table_info(%s)", tab->name);
-        sqlite3_stmt *st;
-        sqlite3_prepare_v2 (self->shadow, sql, -1, &st, NULL);
-        free (sql);
-        int cap = 64;
-        tab->cols = jk_calloc ((size_t)cap, sizeof (char *));
-        tab->types = jk_calloc ((size_t)cap, sizeof (char *));
-        tab->is_key = jk_calloc ((size_t)cap, sizeof (bool));
-        while (sqlite3_step (st) == SQLITE_ROW && tab->ncols < cap) {
-            tab->cols[tab->ncols] =
-                jk_strdup ((const char *)sqlite3_column_text (st, 1));
-            const char *type = (const char *)sqlite3_column_text (st, 2);
-            tab->types[tab->ncols] = jk_strdup (type ? type : "");
-            tab->is_key[tab->ncols] = sqlite3_column_int (st, 5) > 0;
-            tab->ncols++;
-        }
-        sqlite3_finalize (st);
-    }
+    s_tables_load (self, self->shadow, false);
     return true;
 }
 
@@ -442,6 +489,35 @@ static bool s_pg_log (s_sink_t *self, const jk_record_t *r)
     return ok;
 }
 
+/* Ends a batch's PostgreSQL transaction: when ok so far, the sink's
+   position and hash, then COMMIT; otherwise (or when that fails)
+   ROLLBACK. Returns true when committed. */
+static bool s_pg_commit (s_sink_t *self, bool ok, uint64_t pos,
+                         const uint8_t *hash)
+{
+    if (ok) {
+        char p[24];
+        snprintf (p, sizeof p, "%llu", (unsigned long long)pos);
+        const char *values[2] = {p, (const char *)hash};
+        int lengths[2] = {0, JK_HASH_SIZE};
+        int formats[2] = {0, 1};
+        PGresult *res = PQexecParams (self->pg,
+                                      "UPDATE jejak_sink SET pos = $1, "
+                                      "hash = $2, updated = now() WHERE "
+                                      "id = 1",
+                                      2, NULL, values, lengths, formats, 0);
+        ok = s_pg_ok (res);
+        PQclear (res);
+    }
+    ok = ok && s_pg_exec (self, "COMMIT");
+    if (!ok) {
+        PGresult *res = PQexec (self->pg, "ROLLBACK");
+        PQclear (res);
+        self->pg_errors++;
+    }
+    return ok;
+}
+
 /* Applies the batch: shadow transaction with a session, PostgreSQL
    transaction with the log rows, the row changes and the position; PG
    commits first, then the shadow. With to_pg false (bringing the shadow
@@ -507,26 +583,7 @@ static bool s_flush (s_sink_t *self, bool to_pg)
         if (pg_ok)
             pg_ok = s_pg_changes (self, size, changes);
         sqlite3_free (changes);
-        if (pg_ok) {
-            char p[24];
-            snprintf (p, sizeof p, "%llu", (unsigned long long)pos);
-            const char *values[2] = {p, (const char *)hash};
-            int lengths[2] = {0, JK_HASH_SIZE};
-            int formats[2] = {0, 1};
-            PGresult *res = PQexecParams (self->pg,
-                                          "UPDATE jejak_sink SET pos = $1, "
-                                          "hash = $2, updated = now() WHERE "
-                                          "id = 1",
-                                          2, NULL, values, lengths, formats, 0);
-            pg_ok = s_pg_ok (res);
-            PQclear (res);
-        }
-        pg_ok = pg_ok && s_pg_exec (self, "COMMIT");
-        if (!pg_ok) {
-            PGresult *res = PQexec (self->pg, "ROLLBACK");
-            PQclear (res);
-            self->pg_errors++;
-        }
+        pg_ok = s_pg_commit (self, pg_ok, pos, hash);
     }
     if (session)
         sqlite3session_delete (session);
@@ -565,7 +622,14 @@ static void s_catch_up (s_sink_t *self)
     jk_wire_add_u64 (msg, s_taken (self));
     zmsg_addstr (msg, "");
     jk_wire_add_u64 (msg, self->credit);
-    zmsg_send (&msg, self->query);
+    self->since_at = jk_clock_mono_ms ();
+    /* Never blocks (no hub connected yet, or its handshake refused): the
+       follow loop asks again. */
+    if (zmsg_send (&msg, self->query)) {
+        zmsg_destroy (&msg);
+        self->catching = false;
+        return;
+    }
     self->catching = true;
     self->outstanding = self->credit;
 }
@@ -577,7 +641,10 @@ static void s_grant (s_sink_t *self)
     uint64_t more = self->credit - self->outstanding;
     zmsg_t *msg = jk_wire_new ("CREDIT");
     jk_wire_add_u64 (msg, more);
-    zmsg_send (&msg, self->query);
+    if (zmsg_send (&msg, self->query)) {
+        zmsg_destroy (&msg);
+        return;
+    }
     self->outstanding += more;
 }
 
@@ -849,7 +916,9 @@ static int s_follow (s_sink_t *self, bool once)
         if (once && !self->catching && !zlistx_size (self->batch) &&
             self->hub_head && self->pos >= self->hub_head)
             break;
-        if (idle && !self->catching && self->pos < self->hub_head)
+        if (idle && !self->catching &&
+            (self->pos < self->hub_head ||
+             (!self->hub_head && jk_clock_mono_ms () - self->since_at >= 1000)))
             s_catch_up (self);
         if (jk_clock_mono_ms () - last_log >= 10000) {
             last_log = jk_clock_mono_ms ();
@@ -867,6 +936,146 @@ static int s_follow (s_sink_t *self, bool once)
         }
     }
     zpoller_destroy (&poller);
+    printf ("jejak-pgsink pos=%llu written=%llu\n",
+            (unsigned long long)self->pos, (unsigned long long)self->written);
+    return status;
+}
+
+/* ---- a province's copy ------------------------------------------------------
+   With --copy the sink follows a copy database (jejak-link receive)
+   instead of a hub: the shadow is the province's projections
+   (jk_province_t), whose every batch hands its arrivals and its row
+   changes to PostgreSQL before it commits. The position is the arrival
+   position. */
+
+/* One batch into PostgreSQL: the copied records, the row changes and the
+   position, in one transaction (the province's commits after it). */
+static bool s_province_batch (void *arg, const jk_province_arrival_t *rows,
+                              size_t count, const void *changes, int size,
+                              uint64_t pos)
+{
+    s_sink_t *self = arg;
+    bool ok = s_pg_exec (self, "BEGIN");
+    for (size_t i = 0; ok && i < count; i++) {
+        const jk_province_arrival_t *a = &rows[i];
+        char arrival[24], p[24], rec[32];
+        snprintf (arrival, sizeof arrival, "%llu",
+                  (unsigned long long)a->arrival);
+        snprintf (p, sizeof p, "%llu", (unsigned long long)a->stored.pos);
+        snprintf (rec, sizeof rec, "%.3f",
+                  (double)a->stored.recorded_at / 1000.0);
+        const char *values[9] = {arrival,
+                                 a->origin,
+                                 p,
+                                 rec,
+                                 a->stored.rejected ? "1" : "0",
+                                 a->stored.code,
+                                 a->stored.message,
+                                 (const char *)a->stored.bytes,
+                                 (const char *)a->hash};
+        int lengths[9] = {0,           0, 0, 0, 0, 0, 0, (int)a->stored.size,
+                          JK_HASH_SIZE};
+        int formats[9] = {0, 0, 0, 0, 0, 0, 0, 1, 1};
+        PGresult *res = PQexecParams (
+            self->pg,
+            "INSERT INTO copy VALUES ($1, $2, $3, "
+            "to_timestamp($4::double precision), $5, $6, $7, $8, $9)",
+            9, NULL, values, lengths, formats, 0);
+        ok = s_pg_ok (res);
+        if (!ok)
+            jk_error (S_COMPONENT, "PostgreSQL copy %s %llu: %s", a->origin,
+                      (unsigned long long)a->stored.pos,
+                      PQerrorMessage (self->pg));
+        PQclear (res);
+    }
+    ok = ok && s_pg_changes (self, size, (void *)changes);
+    if (!s_pg_commit (self, ok, pos, rows[count - 1].arrival_hash)) {
+        self->pg_failed = true;
+        return false;
+    }
+    self->written += count;
+    self->batches++;
+    self->pos = pos;
+    return true;
+}
+
+/* Connects PostgreSQL (retrying until it answers or the program is
+   stopped), reads its position and brings the province's projections up
+   to it (a crash between the two commits) without writing to it. */
+static bool s_province_attach (s_sink_t *self)
+{
+    int64_t wait = 200;
+    while (!zsys_interrupted) {
+        if (s_pg_connect (self) &&
+            s_pg_position (self, &self->pos, self->hash)) {
+            uint64_t mine = jk_province_position (self->province);
+            if (mine > self->pos) {
+                jk_error (S_COMPONENT,
+                          "the shadow is at arrival %llu, PostgreSQL at "
+                          "%llu: PostgreSQL was restored from an older "
+                          "backup; run jejak-pgsink rebuild",
+                          (unsigned long long)mine,
+                          (unsigned long long)self->pos);
+                return false;
+            }
+            char err[512];
+            while (jk_province_position (self->province) < self->pos)
+                if (jk_province_step (self->province, S_BATCH, self->pos, NULL,
+                                      NULL, err, sizeof err) <= 0) {
+                    jk_error (S_COMPONENT, "shadow: %s",
+                              err[0] ? err
+                                     : "the copy ends before "
+                                       "PostgreSQL's position");
+                    return false;
+                }
+            jk_info (S_COMPONENT, "PostgreSQL at arrival %llu",
+                     (unsigned long long)self->pos);
+            return true;
+        }
+        zclock_sleep ((int)wait);
+        wait = wait * 2 > 5000 ? 5000 : wait * 2;
+    }
+    return false;
+}
+
+static int s_province_follow (s_sink_t *self, bool once)
+{
+    if (!s_province_attach (self))
+        return 1;
+    int64_t last_log = jk_clock_mono_ms ();
+    int status = 0;
+    while (!zsys_interrupted) {
+        char err[512];
+        self->pg_failed = false;
+        int64_t n = jk_province_step (self->province, S_BATCH, 0,
+                                      s_province_batch, self, err, sizeof err);
+        if (n < 0 && self->pg_failed) {
+            jk_warn (S_COMPONENT, "PostgreSQL failed: reconnecting");
+            if (!s_province_attach (self)) {
+                status = 1;
+                break;
+            }
+            continue;
+        }
+        if (n < 0) {
+            jk_error (S_COMPONENT, "%s", err);
+            status = 1;
+            break;
+        }
+        if (n == 0 && once)
+            break;
+        if (jk_clock_mono_ms () - last_log >= 10000) {
+            last_log = jk_clock_mono_ms ();
+            jk_info (S_COMPONENT,
+                     "arrival=%llu written=%llu batches=%llu pg_errors=%llu",
+                     (unsigned long long)self->pos,
+                     (unsigned long long)self->written,
+                     (unsigned long long)self->batches,
+                     (unsigned long long)self->pg_errors);
+        }
+        if (n == 0)
+            zclock_sleep (100); /* the copy is polled: nothing new yet */
+    }
     printf ("jejak-pgsink pos=%llu written=%llu\n",
             (unsigned long long)self->pos, (unsigned long long)self->written);
     return status;
@@ -990,7 +1199,10 @@ static void s_usage (jk_opts_t *opts, FILE *out)
                   "canonical dump form\n"
                   "  rebuild   drop the PostgreSQL tables and the shadow, "
                   "then run again from\n"
-                  "            position 1 (with --once: until caught up)\n\n");
+                  "            position 1 (with --once: until caught up)\n\n"
+                  "With --copy COPY.db it follows a province's copy database "
+                  "instead of a hub:\nthe copied records (table copy) and "
+                  "the province's projections.\n\n");
     jk_opts_print (opts, out);
 }
 
@@ -1027,7 +1239,7 @@ int main (int argc, char **argv)
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
     const char *broker_key = jk_opts_get (opts, "broker-key");
     const char *key = jk_opts_get (opts, "key");
-    if (!streq (command, "dump")) {
+    if (!streq (command, "dump") && !jk_opts_get (opts, "copy")) {
         char err[512];
         if (jk_curve_client_check ("query", jk_opts_get (opts, "query"),
                                    broker_key, key, err, sizeof err) ||
@@ -1047,13 +1259,23 @@ int main (int argc, char **argv)
         goto cleanup;
     }
     const char *shadow = jk_opts_get (opts, "shadow");
+    const char *copy = jk_opts_get (opts, "copy");
+    if (copy && streq (command, "dump")) {
+        fprintf (stderr, "jejak-pgsink: dump compares a hub's projections; "
+                         "with --copy query PostgreSQL directly (see "
+                         "--help)\n");
+        status = 2;
+        goto cleanup;
+    }
     if (streq (command, "rebuild")) {
         self.pg = PQconnectdb (self.conninfo);
         if (PQstatus (self.pg) != CONNECTION_OK) {
             fprintf (stderr, "jejak-pgsink: %s", PQerrorMessage (self.pg));
             goto cleanup;
         }
-        char *sql = jk_strdup ("DROP TABLE IF EXISTS jejak_sink, log");
+        char *sql = jk_strdup ("DROP VIEW IF EXISTS province_summary; DROP "
+                               "TABLE IF EXISTS jejak_sink, log, copy, "
+                               "province_origins");
         for (size_t t = 0; t < jk_ptable_count (); t++) {
             char *next = jk_sprintf ("%s, %s", sql, jk_ptable_at (t)->name);
             free (sql);
@@ -1070,6 +1292,29 @@ int main (int argc, char **argv)
         unlink (shm);
         free (wal);
         free (shm);
+        /* With --copy, the shadows of every origin beside it. */
+        char *pattern = jk_sprintf ("%s-shadow-*", shadow);
+        glob_t found;
+        if (glob (pattern, 0, NULL, &found) == 0)
+            for (size_t i = 0; i < found.gl_pathc; i++)
+                unlink (found.gl_pathv[i]);
+        globfree (&found);
+        free (pattern);
+    }
+    if (copy) {
+        char err[512];
+        zsys_init (); /* SIGINT and SIGTERM stop the loop */
+        self.province = jk_province_open (shadow, copy, err, sizeof err);
+        if (!self.province) {
+            fprintf (stderr, "jejak-pgsink: %s\n", err);
+            goto cleanup;
+        }
+        s_tables_load (&self, jk_province_db (self.province), true);
+        printf ("jejak-pgsink copy=%s shadow=%s\n", copy, shadow);
+        fflush (stdout);
+        status = s_province_follow (&self, jk_opts_on (opts, "once") ||
+                                               streq (command, "rebuild"));
+        goto cleanup;
     }
     if (!s_shadow_open (&self, shadow))
         goto cleanup;
@@ -1079,6 +1324,7 @@ int main (int argc, char **argv)
     zlistx_set_destructor (self.batch, s_msg_free);
     self.query = zsock_new (ZMQ_DEALER);
     zsock_set_linger (self.query, 0);
+    zsock_set_sndtimeo (self.query, 0);
     self.feed = zsock_new (ZMQ_SUB);
     zsock_set_subscribe (self.feed, "");
     self.secure = key != NULL;
@@ -1114,9 +1360,11 @@ cleanup:
         free (self.tables[t].cols);
         free (self.tables[t].types);
         free (self.tables[t].is_key);
+        free (self.tables[t].key);
     }
     free (self.tables);
     PQfinish (self.pg);
+    jk_province_destroy (&self.province);
     jk_opts_destroy (&opts);
     return status;
 }

@@ -355,6 +355,15 @@ void jk_region_destroy (jk_region_t **self_p);
    installed directory, or the source tree; aborts with a clear message if
    none can be read. */
 const jk_region_t *jk_region_default (void);
+/* Loads area's reference data (NULL: Cianjur) from the directory
+   jk_region_default reads; NULL with the reason in err. */
+jk_region_t *jk_region_load_default_dir (const char *area, char *err,
+                                         size_t err_size);
+/* Makes region the one jk_region_default returns until the next call
+   (NULL: the process-wide one again); the caller keeps it alive. For a
+   program that applies the records of several regencies in turn (the
+   province's projections), each with its own reference data. */
+void jk_region_use (const jk_region_t *region);
 /* Sets the directory jk_region_default loads from (before first use). */
 void jk_region_set_default_dir (const char *dir);
 /* Sets the area jk_region_default loads (before first use; --region);

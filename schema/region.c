@@ -346,31 +346,49 @@ static void s_free_default (void)
     s_default_area = NULL;
 }
 
-const jk_region_t *jk_region_default (void)
+static const jk_region_t *s_used;
+
+void jk_region_use (const jk_region_t *region)
 {
-    if (s_default)
-        return s_default;
+    s_used = region;
+}
+
+jk_region_t *jk_region_load_default_dir (const char *area, char *err,
+                                         size_t err_size)
+{
     const char *candidates[] = {s_default_dir, getenv ("JEJAK_DATA_DIR"),
                                 JEJAK_DATA_SOURCE_DIR, JEJAK_DATA_INSTALL_DIR};
-    const char *area =
-        s_default_area ? s_default_area : getenv ("JEJAK_REGION");
-    char err[512] = "";
+    snprintf (err, err_size, "no data directory found");
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
         if (!candidates[i] || !*candidates[i])
             continue;
-        s_default = jk_region_load_area (candidates[i], area, err, sizeof err);
-        if (s_default) {
-            atexit (s_free_default);
-            return s_default;
-        }
+        jk_region_t *region =
+            jk_region_load_area (candidates[i], area, err, err_size);
         /* An explicit directory that fails is an error, not a fallback. */
-        if (i < 2)
-            break;
+        if (region || i < 2)
+            return region;
+    }
+    return NULL;
+}
+
+const jk_region_t *jk_region_default (void)
+{
+    if (s_used)
+        return s_used;
+    if (s_default)
+        return s_default;
+    const char *area =
+        s_default_area ? s_default_area : getenv ("JEJAK_REGION");
+    char err[512] = "";
+    s_default = jk_region_load_default_dir (area, err, sizeof err);
+    if (s_default) {
+        atexit (s_free_default);
+        return s_default;
     }
     fprintf (stderr,
              "jejak: cannot load the region reference data: %s\n"
              "       set --data-dir or JEJAK_DATA_DIR to the folder holding "
              "cianjur_kecamatan.csv (and indonesia_*.csv for --region)\n",
-             err[0] ? err : "no data directory found");
+             err);
     exit (2);
 }

@@ -15,7 +15,11 @@
 #define FEDERATION_SIM_H
 
 #include "link_support.h"
+#include "pgtest.h"
 #include "workload.h"
+
+#include "jk_projection_table.h"
+#include "jk_projections.h"
 
 #include <sys/wait.h>
 
@@ -201,6 +205,176 @@ static int64_t sim_total_copied (const char *listen, const char *key,
     return lk_stat (listen, key, server, "records");
 }
 
+/* The province summary's numbers, each as independent SQL on a regency's
+   own database (pos on its log, the rest on its projections). */
+static const struct {
+    const char *name, *sql;
+} sim_counts[] = {
+    {"cooperatives", "SELECT count(*) FROM cooperatives"},
+    {"people", "SELECT count(*) FROM people"},
+    {"batches", "SELECT count(*) FROM batches"},
+    {"enrolled", "SELECT count(*) FROM enrollments WHERE withdrawn = 0"},
+    {"completed", "SELECT count(*) FROM enrollments WHERE eligible = 1"},
+    {"assessed", "SELECT count(*) FROM people WHERE units_assessed > 0"},
+    {"competent", "SELECT count(*) FROM people WHERE competent > 0"},
+    {"certificates", "SELECT coalesce(sum(certificates), 0) FROM people"},
+    {"pos", "SELECT max(pos) FROM log"},
+};
+
+/* The province's projections checked against each regency's own: every
+   projection table of the regency equals the province's rows with its
+   kabupaten_code (same row count, no row of one missing from the other,
+   column by column), and the summary jejak-link prints equals counts
+   taken from the regency's own database with independent SQL. */
+static void sim_province_check (const char *province, const char *copy,
+                                sim_regency_t *r, int n, int64_t *rows_out)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (province, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout (db, 5000);
+    int64_t rows = 0;
+    for (int i = 0; i < n; i++) {
+        char *projections = jk_sprintf ("%s-projections", r[i].db);
+        char *attach =
+            jk_sprintf ("ATTACH 'file:%s?mode=ro' AS r", projections);
+        char *errmsg = NULL;
+        if (sqlite3_exec (db, attach, NULL, NULL, &errmsg) != SQLITE_OK)
+            fail_msg ("%s: %s", attach, errmsg);
+        for (size_t t = 0; t < jk_ptable_count (); t++) {
+            const char *name = jk_ptable_at (t)->name;
+            char *cols = jk_strdup ("");
+            char *info = jk_sprintf ("PRAGMA r.table_info(%s)", name);
+            sqlite3_stmt *st = NULL;
+            assert_int_equal (sqlite3_prepare_v2 (db, info, -1, &st, NULL),
+                              SQLITE_OK);
+            while (sqlite3_step (st) == SQLITE_ROW) {
+                char *next = jk_sprintf ("%s%s\"%s\"", cols, *cols ? ", " : "",
+                                         sqlite3_column_text (st, 1));
+                free (cols);
+                cols = next;
+            }
+            sqlite3_finalize (st);
+            char *sql[3] = {
+                jk_sprintf ("SELECT count(*) FROM r.%s", name),
+                jk_sprintf ("SELECT count(*) FROM main.%s WHERE "
+                            "kabupaten_code = '%s'",
+                            name, r[i].code),
+                jk_sprintf ("SELECT count(*) FROM (SELECT %s FROM r.%s EXCEPT "
+                            "SELECT %s FROM main.%s WHERE kabupaten_code = "
+                            "'%s')",
+                            cols, name, cols, name, r[i].code)};
+            int64_t v[3];
+            for (int q = 0; q < 3; q++) {
+                assert_int_equal (
+                    sqlite3_prepare_v2 (db, sql[q], -1, &st, NULL), SQLITE_OK);
+                assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+                v[q] = sqlite3_column_int64 (st, 0);
+                sqlite3_finalize (st);
+                free (sql[q]);
+            }
+            if (v[0] != v[1] || v[2] != 0)
+                fail_msg ("%s %s: the regency has %lld rows, the province "
+                          "%lld; %lld of the regency's differ",
+                          r[i].code, name, (long long)v[0], (long long)v[1],
+                          (long long)v[2]);
+            rows += v[0];
+            free (info);
+            free (cols);
+        }
+        assert_int_equal (sqlite3_exec (db, "DETACH r", NULL, NULL, NULL),
+                          SQLITE_OK);
+        free (attach);
+        free (projections);
+    }
+    sqlite3_close (db);
+    *rows_out = rows;
+
+    /* The summary, per kabupaten, against the regency's own database. */
+    char *argv[] = {"jejak-link", "summary",    "--db",
+                    (char *)copy, "--province", (char *)province,
+                    "--as-of",    "2023-01-01", NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, 60000), 0);
+    int32_t day;
+    assert_int_equal (jk_date_parse_day ("2023-01-01", &day), 0);
+    for (int i = 0; i < n; i++) {
+        char *line = strstr (out, r[i].code);
+        if (!line)
+            fail_msg ("no summary line for %s: %s", r[i].code, out);
+        char *end = strchr (line, '\n');
+        char *text = jk_sprintf ("%.*s", (int)(end - line), line);
+        char *projections = jk_sprintf ("%s-projections", r[i].db);
+        for (size_t k = 0; k < sizeof sim_counts / sizeof sim_counts[0]; k++) {
+            int64_t expect = lk_sql_int (
+                streq (sim_counts[k].name, "pos") ? r[i].db : projections,
+                sim_counts[k].sql);
+            if (lk_stat_in (text, sim_counts[k].name) != expect)
+                fail_msg ("%s %s: the province says %lld, the regency %lld",
+                          r[i].code, sim_counts[k].name,
+                          (long long)lk_stat_in (text, sim_counts[k].name),
+                          (long long)expect);
+        }
+        sqlite3 *reg = NULL;
+        sqlite3_open_v2 (projections, &reg, SQLITE_OPEN_READONLY, NULL);
+        int64_t active = jk_projections_active (reg, day, NULL);
+        sqlite3_close (reg);
+        assert_true (active >= 0);
+        assert_int_equal (lk_stat_in (text, "active"), active);
+        assert_true (lk_stat_in (text, "cooperatives") > 0);
+        free (projections);
+        free (text);
+    }
+    free (out);
+    free (err);
+}
+
+/* PostgreSQL's province tables against each regency's own database:
+   rows per table and kabupaten, and every province_summary column
+   against independent SQL on the regency's projections. Returns the
+   rows compared. */
+static int64_t sim_pg_check (jk_test_pg_t *pg, sim_regency_t *r, int n)
+{
+    int64_t rows = 0;
+    for (int i = 0; i < n; i++) {
+        char *projections = jk_sprintf ("%s-projections", r[i].db);
+        for (size_t t = 0; t < jk_ptable_count (); t++) {
+            const char *name = jk_ptable_at (t)->name;
+            char *mine = jk_sprintf ("SELECT count(*) FROM %s", name);
+            char *theirs = jk_sprintf ("SELECT count(*) FROM %s WHERE "
+                                       "kabupaten_code = '%s'",
+                                       name, r[i].code);
+            int64_t expect = lk_sql_int (projections, mine);
+            if (jk_test_pg_int (pg, theirs) != expect)
+                fail_msg ("PostgreSQL %s %s: %lld rows, the regency %lld",
+                          r[i].code, name,
+                          (long long)jk_test_pg_int (pg, theirs),
+                          (long long)expect);
+            rows += expect;
+            free (mine);
+            free (theirs);
+        }
+        for (size_t k = 0; k < sizeof sim_counts / sizeof sim_counts[0]; k++) {
+            bool log = streq (sim_counts[k].name, "pos");
+            char *sql =
+                jk_sprintf ("SELECT %s FROM province_summary WHERE "
+                            "kabupaten_code = '%s'",
+                            log ? "log_pos" : sim_counts[k].name, r[i].code);
+            int64_t expect =
+                lk_sql_int (log ? r[i].db : projections, sim_counts[k].sql);
+            if (jk_test_pg_int (pg, sql) != expect)
+                fail_msg ("PostgreSQL province_summary %s %s: %lld, the "
+                          "regency %lld",
+                          r[i].code, sim_counts[k].name,
+                          (long long)jk_test_pg_int (pg, sql),
+                          (long long)expect);
+            free (sql);
+        }
+        free (projections);
+    }
+    return rows;
+}
+
 static void sim_run (const sim_config_t *c)
 {
     char *dir = jk_test_tmpdir ("fedsim");
@@ -245,6 +419,22 @@ static void sim_run (const sim_config_t *c)
     printf ("# %d regency hubs, %d kecamatan offices, %d + %d events each\n", n,
             offices, c->live, c->outage);
     pid_t recv = lk_receiver (copy, listen, keys, recv_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (recv_log, "jejak-link receive listen="), 30000));
+    /* The province's projections follow the copy from the start. */
+    char *province = jk_sprintf ("%s/province-projections.db", dir);
+    char *project_log = jk_sprintf ("%s/project.log", dir);
+    char *project[] = {"jejak-link", "project", "--db", copy,
+                       "--province", province,  NULL};
+
+    pid_t projector = jk_test_spawn (project, project_log);
+    /* ... and a PostgreSQL sink follows the copy and those projections. */
+    jk_test_pg_t *pg = jk_test_pg_start (dir);
+    char *sink_shadow = jk_sprintf ("%s/pgsink-province.db", dir);
+    char *sink_log = jk_sprintf ("%s/pgsink.log", dir);
+    char *sink_argv[] = {"jejak-pgsink", "--copy", copy,         "--shadow",
+                         sink_shadow,    "--pg",   pg->conninfo, NULL};
+    pid_t sink = jk_test_spawn (sink_argv, sink_log);
     for (int i = 0; i < n; i++)
         r[i].hub = sim_hub (&r[i]);
     for (int i = 0; i < n; i++)
@@ -300,6 +490,14 @@ static void sim_run (const sim_config_t *c)
             live_arrivals * 1000.0 / (double)(live_ms ? live_ms : 1),
             (long long)p50, (long long)p99);
 
+    /* The projector killed -9 and started again: it resumes. */
+    assert_int_not_equal (jk_test_stop (projector, SIGKILL, 10000), -1);
+    projector = jk_test_spawn (project, project_log);
+    assert_int_not_equal (jk_test_stop (sink, SIGKILL, 10000), -1);
+    sink = jk_test_spawn (sink_argv, sink_log);
+    printf ("# kill -9 the province's projector and its PostgreSQL sink, "
+            "restarted\n");
+
     /* The outage: every link down while the offices go on. */
     for (int i = 0; i < n; i++)
         assert_int_equal (jk_test_stop (r[i].sender, SIGTERM, 10000), 0);
@@ -350,6 +548,47 @@ static void sim_run (const sim_config_t *c)
     printf ("# every copy verifies and equals its regency's log (%lld "
             "records)\n",
             (long long)heads);
+
+    /* The province's projections: caught up, equal to every regency's. */
+    int64_t project_start = jk_clock_mono_ms ();
+    if (!JK_WAIT_FOR (lk_sql_int (province, "SELECT arrival_pos FROM "
+                                            "province_position") == heads,
+                      600000))
+        fail_msg ("the province's projections are at %lld of %lld",
+                  (long long)lk_sql_int (province, "SELECT arrival_pos FROM "
+                                                   "province_position"),
+                  (long long)heads);
+    int64_t project_ms = jk_clock_mono_ms () - project_start;
+    assert_int_equal (jk_test_stop (projector, SIGTERM, 10000), 0);
+    int64_t rows = 0;
+    sim_province_check (province, copy, r, n, &rows);
+    printf ("# province projections: %lld rows of %zu tables equal to the "
+            "regencies' own, summary equal (%lld ms after the last arrival "
+            "to catch up)\n",
+            (long long)rows, jk_ptable_count (), (long long)project_ms);
+
+    /* PostgreSQL: every record once, and the same projections. */
+    int64_t sink_start = jk_clock_mono_ms ();
+    if (!JK_WAIT_FOR (
+            jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == heads, 600000))
+        fail_msg ("PostgreSQL at %lld of %lld",
+                  (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"),
+                  (long long)heads);
+    int64_t sink_ms = jk_clock_mono_ms () - sink_start;
+    assert_int_equal (jk_test_stop (sink, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM copy"), heads);
+    assert_int_equal (
+        jk_test_pg_int (pg, "SELECT count(DISTINCT arrival) FROM copy"), heads);
+    int64_t pg_rows = sim_pg_check (pg, r, n);
+    printf ("# PostgreSQL: %lld copied records, %lld projection rows equal in "
+            "count to the regencies' own per table, province_summary equal "
+            "(%lld ms after the projections to catch up)\n",
+            (long long)heads, (long long)pg_rows, (long long)sink_ms);
+    jk_test_pg_stop (&pg);
+    free (sink_shadow);
+    free (sink_log);
+    free (province);
+    free (project_log);
 
     for (int i = 0; i < n; i++) {
         jk_test_stop (r[i].sender, SIGTERM, 10000);

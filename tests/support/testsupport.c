@@ -110,6 +110,9 @@ pid_t jk_test_spawn (char *const argv[], const char *log_path)
                 close (fd);
             }
         }
+        /* Nothing else of the test goes with it: a program left running
+           after a failed test must not hold the test's files or locks. */
+        closefrom (3);
         execv (program, argv);
         fprintf (stderr, "exec %s: %s\n", program, strerror (errno));
         _exit (127);
@@ -161,6 +164,9 @@ int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)
         close (pe[0]);
         close (po[1]);
         close (pe[1]);
+        /* Nothing else of the test goes with it: a program left running
+           after a failed test must not hold the test's files or locks. */
+        closefrom (3);
         execv (program, argv);
         fprintf (stderr, "exec %s: %s\n", program, strerror (errno));
         _exit (127);

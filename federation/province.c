@@ -1,0 +1,826 @@
+/*  province.c - the province's projections (jk_province.h): the regencies'
+    projection tables side by side, keyed by kabupaten_code, computed from
+    the copy database by the store's apply code on one shadow per origin.
+
+    Per batch of arrivals: each origin's shadow opens a transaction with a
+    session and applies its records; the province database then takes
+    every shadow's row changes, the origins' positions and its own
+    position in one transaction and commits; then each shadow commits its
+    position. A crash between the two leaves a shadow behind the province
+    (never ahead): at open it is brought up to the province's position for
+    it from the copy, writing nothing to the province. */
+#define SQLITE_ENABLE_SESSION
+#define SQLITE_ENABLE_PREUPDATE_HOOK
+#include "jk_province.h"
+
+#include "jk_base.h"
+#include "jk_link.h"
+#include "jk_log.h"
+#include "jk_projection_table.h"
+#include "jk_projections.h"
+#include "jk_record_apply.h"
+
+#include <czmq.h>
+#include <string.h>
+
+#define S_MAX_COLUMNS 64
+
+typedef struct {
+    const char *name;
+    int ncols;
+    char *cols[S_MAX_COLUMNS];
+    char *types[S_MAX_COLUMNS];
+    bool is_key[S_MAX_COLUMNS];
+    bool by_kecamatan; /* keyed by kecamatan_code (seeded per region) */
+} s_table_t;
+
+typedef struct {
+    char code[JK_LINK_AREA_MAX];
+    char *path;
+    jk_region_t *region; /* the regency's own reference data */
+    sqlite3 *db;
+    jk_projections_t *projections;
+    uint64_t pos;  /* committed in the shadow */
+    uint64_t next; /* applied in the open batch */
+    uint8_t hash[JK_HASH_SIZE];
+    sqlite3_session *session; /* the open batch, or NULL */
+} s_origin_t;
+
+struct jk_province_s {
+    char *path;
+    sqlite3 *db, *copy;
+    s_table_t *tables;
+    size_t ntables;
+    zhashx_t *origins; /* code -> s_origin_t */
+    uint64_t pos;
+};
+
+typedef jk_province_arrival_t s_arrival_t;
+
+static int s_fail (char *err, size_t err_size, const char *what, sqlite3 *db)
+{
+    snprintf (err, err_size, "%s: %s", what, db ? sqlite3_errmsg (db) : "");
+    return -1;
+}
+
+static bool s_exec (sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* ---- the tables ------------------------------------------------------------
+   Their columns as the store makes them (a scratch database migrated
+   with the store's schema), with kabupaten_code in front. */
+static int s_tables_load (jk_province_t *self, char *err, size_t err_size)
+{
+    sqlite3 *scratch = NULL;
+    sqlite3_open (":memory:", &scratch);
+    if (jk_projections_migrate (scratch, err, err_size)) {
+        sqlite3_close (scratch);
+        return -1;
+    }
+    self->ntables = jk_ptable_count ();
+    self->tables = jk_calloc (self->ntables, sizeof (s_table_t));
+    for (size_t t = 0; t < self->ntables; t++) {
+        s_table_t *tab = &self->tables[t];
+        tab->name = jk_ptable_at (t)->name;
+        tab->by_kecamatan = streq (jk_ptable_at (t)->key, "kecamatan_code");
+        char *sql = jk_sprintf ("PRAGMA table_info(%s)", tab->name);
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2 (scratch, sql, -1, &st, NULL);
+        free (sql);
+        while (sqlite3_step (st) == SQLITE_ROW && tab->ncols < S_MAX_COLUMNS) {
+            const char *type = (const char *)sqlite3_column_text (st, 2);
+            tab->cols[tab->ncols] =
+                jk_strdup ((const char *)sqlite3_column_text (st, 1));
+            tab->types[tab->ncols] = jk_strdup (type ? type : "");
+            tab->is_key[tab->ncols] = sqlite3_column_int (st, 5) > 0;
+            tab->ncols++;
+        }
+        sqlite3_finalize (st);
+    }
+    sqlite3_close (scratch);
+    return 0;
+}
+
+static s_table_t *s_table (jk_province_t *self, const char *name)
+{
+    for (size_t t = 0; t < self->ntables; t++)
+        if (streq (self->tables[t].name, name))
+            return &self->tables[t];
+    return NULL;
+}
+
+/* The summaries: stored counts per kabupaten (active is as-of: computed
+   by jk_province_summary). */
+#define S_OF_K " t WHERE t.kabupaten_code = o.kabupaten_code"
+static const char s_summary_select[] =
+    "SELECT o.kabupaten_code AS kabupaten_code, o.pos AS log_pos,"
+    " (SELECT count(*) FROM cooperatives" S_OF_K ") AS cooperatives,"
+    " (SELECT count(*) FROM people" S_OF_K ") AS people,"
+    " (SELECT count(*) FROM batches" S_OF_K ") AS batches,"
+    " (SELECT count(*) FROM enrollments" S_OF_K
+    " AND t.withdrawn = 0) AS enrolled,"
+    " (SELECT count(*) FROM enrollments" S_OF_K
+    " AND t.eligible = 1) AS completed,"
+    " (SELECT count(*) FROM people" S_OF_K
+    " AND t.units_assessed > 0) AS assessed,"
+    " (SELECT count(*) FROM people" S_OF_K " AND t.competent > 0) AS competent,"
+    " (SELECT coalesce (sum (t.certificates), 0) FROM people" S_OF_K
+    ") AS certificates"
+    " FROM province_origins o";
+
+static int s_schema (jk_province_t *self, char *err, size_t err_size)
+{
+    if (!s_exec (self->db,
+                 "CREATE TABLE IF NOT EXISTS province_position ("
+                 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+                 " arrival_pos INTEGER NOT NULL);"
+                 "INSERT OR IGNORE INTO province_position VALUES (1, 0);"
+                 "CREATE TABLE IF NOT EXISTS province_origins ("
+                 " kabupaten_code TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
+                 " hash BLOB NOT NULL);"))
+        return s_fail (err, err_size, "province schema", self->db);
+    for (size_t t = 0; t < self->ntables; t++) {
+        s_table_t *tab = &self->tables[t];
+        char *sql = jk_sprintf ("CREATE TABLE IF NOT EXISTS %s ("
+                                "kabupaten_code TEXT NOT NULL",
+                                tab->name);
+        for (int c = 0; c < tab->ncols; c++) {
+            char *next =
+                jk_sprintf ("%s, \"%s\" %s", sql, tab->cols[c], tab->types[c]);
+            free (sql);
+            sql = next;
+        }
+        char *next = jk_sprintf ("%s, PRIMARY KEY (kabupaten_code, %s))", sql,
+                                 jk_ptable_at (t)->key);
+        free (sql);
+        bool ok = s_exec (self->db, next);
+        free (next);
+        if (!ok)
+            return s_fail (err, err_size, tab->name, self->db);
+    }
+    char *view = jk_sprintf ("CREATE VIEW IF NOT EXISTS province_summary AS %s",
+                             s_summary_select);
+    bool ok = s_exec (self->db, view);
+    free (view);
+    if (!ok)
+        return s_fail (err, err_size, "province_summary", self->db);
+    return 0;
+}
+
+/* ---- writing rows into the province ---------------------------------------
+ */
+
+/* Runs sql with the bound values (code first); false with err. */
+static bool s_run (jk_province_t *self, const char *sql, const char *code,
+                   sqlite3_value **values, int n, char *err, size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_fail (err, err_size, sql, self->db);
+        return false;
+    }
+    sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
+    for (int i = 0; i < n; i++)
+        if (values[i])
+            sqlite3_bind_value (st, i + 2, values[i]);
+    bool ok = sqlite3_step (st) == SQLITE_DONE;
+    if (!ok)
+        s_fail (err, err_size, sql, self->db);
+    sqlite3_finalize (st);
+    return ok;
+}
+
+static char *s_append (char *text, const char *more)
+{
+    char *next = jk_sprintf ("%s%s", text, more);
+    free (text);
+    return next;
+}
+
+/* One row change of a shadow, into the province with code. */
+static bool s_change (jk_province_t *self, const char *code,
+                      sqlite3_changeset_iter *it, char *err, size_t err_size)
+{
+    const char *name;
+    int ncols, op, indirect;
+    sqlite3changeset_op (it, &name, &ncols, &op, &indirect);
+    s_table_t *tab = s_table (self, name);
+    if (!tab || tab->ncols != ncols)
+        return true; /* not a projection table */
+    sqlite3_value *values[2 * S_MAX_COLUMNS];
+    int n = 0;
+    char *sql;
+    if (op == SQLITE_INSERT) {
+        sql = jk_sprintf ("INSERT INTO %s (kabupaten_code", name);
+        for (int c = 0; c < ncols; c++) {
+            char col[96];
+            snprintf (col, sizeof col, ", \"%s\"", tab->cols[c]);
+            sql = s_append (sql, col);
+        }
+        sql = s_append (sql, ") VALUES (?1");
+        for (int c = 0; c < ncols; c++) {
+            sqlite3_value *v = NULL;
+            sqlite3changeset_new (it, c, &v);
+            values[n++] = v;
+            char p[16];
+            snprintf (p, sizeof p, ", ?%d", n + 1);
+            sql = s_append (sql, p);
+        }
+        sql = s_append (sql, ")");
+    } else {
+        sql = op == SQLITE_UPDATE ? jk_sprintf ("UPDATE %s SET ", name)
+                                  : jk_sprintf ("DELETE FROM %s", name);
+        int set = 0;
+        for (int c = 0; op == SQLITE_UPDATE && c < ncols; c++) {
+            sqlite3_value *v = NULL;
+            if (sqlite3changeset_new (it, c, &v) != SQLITE_OK || !v)
+                continue; /* unchanged */
+            values[n++] = v;
+            char p[96];
+            snprintf (p, sizeof p, "%s\"%s\" = ?%d", set++ ? ", " : "",
+                      tab->cols[c], n + 1);
+            sql = s_append (sql, p);
+        }
+        if (op == SQLITE_UPDATE && set == 0) {
+            free (sql);
+            return true;
+        }
+        sql = s_append (sql, " WHERE kabupaten_code = ?1");
+        for (int c = 0; c < ncols; c++) {
+            if (!tab->is_key[c])
+                continue;
+            sqlite3_value *v = NULL;
+            sqlite3changeset_old (it, c, &v);
+            values[n++] = v;
+            char p[96];
+            snprintf (p, sizeof p, " AND \"%s\" = ?%d", tab->cols[c], n + 1);
+            sql = s_append (sql, p);
+        }
+    }
+    bool ok = s_run (self, sql, code, values, n, err, err_size);
+    free (sql);
+    return ok;
+}
+
+static bool s_changes (jk_province_t *self, s_origin_t *o, char *err,
+                       size_t err_size)
+{
+    int size = 0;
+    void *data = NULL;
+    if (sqlite3session_changeset (o->session, &size, &data) != SQLITE_OK) {
+        snprintf (err, err_size, "shadow %s: no changeset", o->code);
+        return false;
+    }
+    sqlite3_changeset_iter *it = NULL;
+    bool ok = sqlite3changeset_start (&it, size, data) == SQLITE_OK;
+    while (ok && sqlite3changeset_next (it) == SQLITE_ROW)
+        ok = s_change (self, o->code, it, err, err_size);
+    sqlite3changeset_finalize (it);
+    sqlite3_free (data);
+    return ok;
+}
+
+/* A new origin's seeded rows (what the store's migrations put in a fresh
+   database), as in the regency's own: rows keyed by a kecamatan outside
+   the origin are left out. Inside the caller's province transaction. */
+static bool s_seed (jk_province_t *self, s_origin_t *o, char *err,
+                    size_t err_size)
+{
+    bool ok = true;
+    char prefix[JK_LINK_AREA_MAX + 1];
+    snprintf (prefix, sizeof prefix, "%s.", o->code);
+    for (size_t t = 0; ok && t < self->ntables; t++) {
+        s_table_t *tab = &self->tables[t];
+        char *sql = jk_sprintf ("SELECT * FROM %s", tab->name);
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2 (o->db, sql, -1, &st, NULL);
+        free (sql);
+        char *ins = jk_sprintf ("INSERT INTO %s VALUES (?1", tab->name);
+        for (int c = 0; c < tab->ncols; c++) {
+            char p[16];
+            snprintf (p, sizeof p, ", ?%d", c + 2);
+            ins = s_append (ins, p);
+        }
+        ins = s_append (ins, ")");
+        while (ok && st && sqlite3_step (st) == SQLITE_ROW) {
+            if (tab->by_kecamatan &&
+                strncmp ((const char *)sqlite3_column_text (st, 0), prefix,
+                         strlen (prefix)))
+                continue;
+            sqlite3_value *values[S_MAX_COLUMNS];
+            for (int c = 0; c < tab->ncols; c++)
+                values[c] = sqlite3_column_value (st, c);
+            ok = s_run (self, ins, o->code, values, tab->ncols, err, err_size);
+        }
+        sqlite3_finalize (st);
+        free (ins);
+    }
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->db,
+                        "INSERT INTO province_origins VALUES (?1, 0, "
+                        "zeroblob(32))",
+                        -1, &st, NULL);
+    sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
+    ok = ok && sqlite3_step (st) == SQLITE_DONE;
+    sqlite3_finalize (st);
+    if (!ok && err[0] == 0)
+        s_fail (err, err_size, "seed", self->db);
+    return ok;
+}
+
+/* ---- the shadows -----------------------------------------------------------
+ */
+
+static void s_origin_destroy (s_origin_t **o_p)
+{
+    s_origin_t *o = *o_p;
+    if (!o)
+        return;
+    if (o->session)
+        sqlite3session_delete (o->session);
+    jk_projections_destroy (&o->projections);
+    sqlite3_close (o->db);
+    jk_region_use (NULL);
+    jk_region_destroy (&o->region);
+    free (o->path);
+    free (o);
+    *o_p = NULL;
+}
+
+static void s_origin_free (void **item)
+{
+    s_origin_destroy ((s_origin_t **)item);
+}
+
+static void s_shadow_set (s_origin_t *o, uint64_t pos, const uint8_t *hash)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (o->db, "UPDATE shadow_position SET pos = ?1, hash = ?2",
+                        -1, &st, NULL);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+    sqlite3_bind_blob (st, 2, hash, JK_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_step (st);
+    sqlite3_finalize (st);
+}
+
+/* Reads count arrivals (or an origin's records) from a prepared copy
+   query whose columns are: arrival, origin, pos, recorded_at, outcome,
+   code, message, bytes, hash. */
+static s_arrival_t *s_read (sqlite3_stmt *st, size_t *count)
+{
+    size_t cap = 64, n = 0;
+    s_arrival_t *rows = jk_calloc (cap, sizeof *rows);
+    while (sqlite3_step (st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap *= 2;
+            rows = jk_realloc (rows, cap * sizeof *rows);
+        }
+        s_arrival_t *a = &rows[n++];
+        memset (a, 0, sizeof *a);
+        a->arrival = (uint64_t)sqlite3_column_int64 (st, 0);
+        snprintf (a->origin, sizeof a->origin, "%s",
+                  (const char *)sqlite3_column_text (st, 1));
+        size_t size = (size_t)sqlite3_column_bytes (st, 7);
+        a->bytes = jk_malloc (size ? size : 1);
+        memcpy (a->bytes, sqlite3_column_blob (st, 7), size);
+        if (sqlite3_column_bytes (st, 8) == JK_HASH_SIZE)
+            memcpy (a->hash, sqlite3_column_blob (st, 8), JK_HASH_SIZE);
+        if (sqlite3_column_count (st) > 9 &&
+            sqlite3_column_bytes (st, 9) == JK_HASH_SIZE)
+            memcpy (a->arrival_hash, sqlite3_column_blob (st, 9), JK_HASH_SIZE);
+        bool rejected = sqlite3_column_int (st, 4) != 0;
+        const char *code = (const char *)sqlite3_column_text (st, 5);
+        const char *message = (const char *)sqlite3_column_text (st, 6);
+        a->code = rejected && code ? jk_strdup (code) : NULL;
+        a->message = rejected && message ? jk_strdup (message) : NULL;
+        a->stored = (jk_stored_t){.pos = (uint64_t)sqlite3_column_int64 (st, 2),
+                                  .recorded_at = sqlite3_column_int64 (st, 3),
+                                  .hash = a->hash,
+                                  .rejected = rejected,
+                                  .code = a->code,
+                                  .message = a->message,
+                                  .bytes = a->bytes,
+                                  .size = size};
+    }
+    *count = n;
+    return rows;
+}
+
+static void s_rows_free (s_arrival_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free (rows[i].bytes);
+        free (rows[i].code);
+        free (rows[i].message);
+    }
+    free (rows);
+}
+
+#define S_COPY_COLUMNS                                                         \
+    "c.origin, c.pos, c.recorded_at, c.outcome, c.code, c.message, c.bytes, "  \
+    "c.hash"
+
+/* Brings a shadow behind the province up to pos (the origin's records
+   from the copy, to the shadow only). */
+static int s_reconcile (jk_province_t *self, s_origin_t *o, uint64_t pos,
+                        char *err, size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->copy,
+                        "SELECT c.arrival, " S_COPY_COLUMNS
+                        " FROM copy c WHERE c.origin = ?1 AND c.pos > ?2 AND"
+                        " c.pos <= ?3 ORDER BY c.pos",
+                        -1, &st, NULL);
+    sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)o->pos);
+    sqlite3_bind_int64 (st, 3, (sqlite3_int64)pos);
+    size_t count = 0;
+    s_arrival_t *rows = s_read (st, &count);
+    sqlite3_finalize (st);
+    int rc = 0;
+    jk_region_use (o->region);
+    s_exec (o->db, "BEGIN IMMEDIATE");
+    for (size_t i = 0; i < count && !rc; i++)
+        if (rows[i].stored.pos != o->pos + i + 1 ||
+            jk_record_apply_stored (o->projections, &rows[i].stored, err,
+                                    err_size) != JK_OK) {
+            if (!err[0])
+                snprintf (err, err_size,
+                          "the copy of %s has no record %llu: it cannot "
+                          "bring the shadow up",
+                          o->code, (unsigned long long)(o->pos + i + 1));
+            rc = -1;
+        }
+    jk_region_use (NULL);
+    if (!rc && count != pos - o->pos) {
+        snprintf (err, err_size, "the copy of %s ends before %llu", o->code,
+                  (unsigned long long)pos);
+        rc = -1;
+    }
+    if (!rc && jk_projections_flush (o->projections) == JK_OK) {
+        s_shadow_set (o, pos, rows[count - 1].hash);
+        s_exec (o->db, "COMMIT");
+        o->pos = pos;
+        jk_info ("province", "shadow of %s brought up to %llu", o->code,
+                 (unsigned long long)pos);
+    } else {
+        s_exec (o->db, "ROLLBACK");
+        jk_projections_discard (o->projections);
+        rc = -1;
+    }
+    s_rows_free (rows, count);
+    return rc;
+}
+
+/* The origin's shadow, opened (and brought up to the province) on first
+   use; a new origin is seeded in the province (inside the caller's
+   transaction: *seeded set) when seeded is given, else refused. NULL with
+   err. */
+static s_origin_t *s_origin (jk_province_t *self, const char *code,
+                             bool *seeded, char *err, size_t err_size)
+{
+    s_origin_t *o = zhashx_lookup (self->origins, code);
+    if (o)
+        return o;
+    o = jk_calloc (1, sizeof *o);
+    snprintf (o->code, sizeof o->code, "%s", code);
+    o->path = jk_sprintf ("%s-shadow-%s.db", self->path, code);
+    o->region = jk_region_load_default_dir (code, err, err_size);
+    if (!o->region) {
+        s_origin_destroy (&o);
+        return NULL;
+    }
+    /* The shadow is made, seeded and read with the regency's own
+       reference data, as the regency's hub (--region CODE). */
+    jk_region_use (o->region);
+    if (sqlite3_open (o->path, &o->db) != SQLITE_OK ||
+        !s_exec (o->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        "CREATE TABLE IF NOT EXISTS shadow_position (id "
+                        "INTEGER PRIMARY KEY CHECK (id = 1), pos INTEGER NOT "
+                        "NULL, hash BLOB NOT NULL);"
+                        "INSERT OR IGNORE INTO shadow_position VALUES (1, 0, "
+                        "zeroblob(32));") ||
+        jk_projections_migrate (o->db, err, err_size) ||
+        !(o->projections = jk_projections_new (o->db, NULL, err, err_size))) {
+        if (!err[0])
+            s_fail (err, err_size, o->path, o->db);
+        s_origin_destroy (&o);
+        return NULL;
+    }
+    jk_projections_set_deferred (o->projections, true);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (o->db, "SELECT pos FROM shadow_position", -1, &st,
+                        NULL);
+    if (sqlite3_step (st) == SQLITE_ROW)
+        o->pos = (uint64_t)sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    sqlite3_prepare_v2 (self->db,
+                        "SELECT pos FROM province_origins WHERE "
+                        "kabupaten_code = ?1",
+                        -1, &st, NULL);
+    sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
+    bool known = sqlite3_step (st) == SQLITE_ROW;
+    uint64_t pos = known ? (uint64_t)sqlite3_column_int64 (st, 0) : 0;
+    sqlite3_finalize (st);
+    int rc = 0;
+    if (o->pos > pos) {
+        snprintf (err, err_size,
+                  "the shadow %s is at %llu, the province at %llu for %s: "
+                  "the province database was restored from an older copy; "
+                  "remove the shadow files and rebuild",
+                  o->path, (unsigned long long)o->pos, (unsigned long long)pos,
+                  code);
+        rc = -1;
+    } else if (!known && !seeded) {
+        snprintf (err, err_size, "%s is not in the province database", code);
+        rc = -1;
+    } else if (!known) {
+        rc = s_seed (self, o, err, err_size) ? 0 : -1;
+        *seeded = rc == 0;
+    } else if (o->pos < pos)
+        rc = s_reconcile (self, o, pos, err, err_size);
+    jk_region_use (NULL);
+    if (rc) {
+        s_origin_destroy (&o);
+        return NULL;
+    }
+    zhashx_insert (self->origins, code, o);
+    return o;
+}
+
+/* ---- the province ----------------------------------------------------------
+ */
+
+jk_province_t *jk_province_open (const char *path, const char *copy_path,
+                                 char *err, size_t err_size)
+{
+    err[0] = 0;
+    jk_province_t *self = jk_calloc (1, sizeof *self);
+    self->path = jk_strdup (path);
+    self->origins = zhashx_new ();
+    zhashx_set_destructor (self->origins, s_origin_free);
+    self->copy = jk_link_db_open (copy_path, true, err, err_size);
+    if (!self->copy || s_tables_load (self, err, err_size)) {
+        jk_province_destroy (&self);
+        return NULL;
+    }
+    if (sqlite3_open (path, &self->db) != SQLITE_OK ||
+        !s_exec (self->db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") ||
+        s_schema (self, err, err_size)) {
+        if (!err[0])
+            s_fail (err, err_size, path, self->db);
+        jk_province_destroy (&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout (self->db, 5000);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->db, "SELECT arrival_pos FROM province_position",
+                        -1, &st, NULL);
+    if (sqlite3_step (st) == SQLITE_ROW)
+        self->pos = (uint64_t)sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    return self;
+}
+
+void jk_province_destroy (jk_province_t **self_p)
+{
+    jk_province_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->origins);
+    sqlite3_close (self->db);
+    sqlite3_close (self->copy);
+    for (size_t t = 0; t < self->ntables; t++)
+        for (int c = 0; c < self->tables[t].ncols; c++) {
+            free (self->tables[t].cols[c]);
+            free (self->tables[t].types[c]);
+        }
+    free (self->tables);
+    free (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+uint64_t jk_province_position (jk_province_t *self)
+{
+    return self->pos;
+}
+
+sqlite3 *jk_province_db (jk_province_t *self)
+{
+    return self->db;
+}
+
+/* Ends the open batch of every shadow: commit (after the province did) or
+   roll back. A shadow whose commit fails is closed, to be brought up from
+   the copy when next opened. */
+static void s_end_batch (jk_province_t *self, bool commit)
+{
+    zlistx_t *closed = zlistx_new ();
+    for (s_origin_t *o = zhashx_first (self->origins); o;
+         o = zhashx_next (self->origins)) {
+        if (!o->session)
+            continue;
+        sqlite3session_delete (o->session);
+        o->session = NULL;
+        if (commit) {
+            if (s_exec (o->db, "COMMIT")) {
+                o->pos = o->next;
+                continue;
+            }
+            jk_warn ("province", "shadow %s: %s", o->code,
+                     sqlite3_errmsg (o->db));
+            zlistx_add_end (closed, o->code);
+        }
+        s_exec (o->db, "ROLLBACK");
+        jk_projections_discard (o->projections);
+    }
+    for (char *code = zlistx_first (closed); code; code = zlistx_next (closed))
+        zhashx_delete (self->origins, code);
+    zlistx_destroy (&closed);
+}
+
+int64_t jk_province_step (jk_province_t *self, size_t max, uint64_t upto,
+                          jk_province_hook_fn *hook, void *arg, char *err,
+                          size_t err_size)
+{
+    err[0] = 0;
+    if (upto) {
+        if (upto <= self->pos)
+            return 0;
+        if (upto - self->pos < max)
+            max = (size_t)(upto - self->pos);
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (self->copy,
+                            "SELECT a.pos, " S_COPY_COLUMNS
+                            ", a.hash FROM arrival a JOIN copy c ON c.origin = "
+                            "a.origin AND c.pos = a.origin_pos WHERE a.pos > "
+                            "?1 ORDER BY a.pos LIMIT ?2",
+                            -1, &st, NULL) != SQLITE_OK)
+        return s_fail (err, err_size, "copy", self->copy);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)self->pos);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)max);
+    size_t count = 0;
+    s_arrival_t *rows = s_read (st, &count);
+    sqlite3_finalize (st);
+    if (count == 0) {
+        s_rows_free (rows, count);
+        return 0;
+    }
+    bool ok = s_exec (self->db, "BEGIN IMMEDIATE");
+    if (!ok)
+        s_fail (err, err_size, "province", self->db);
+    sqlite3_session *session = NULL;
+    if (ok && hook) {
+        sqlite3session_create (self->db, "main", &session);
+        for (size_t t = 0; t < self->ntables; t++)
+            sqlite3session_attach (session, self->tables[t].name);
+        sqlite3session_attach (session, "province_origins");
+    }
+    /* Every origin of the batch open first (a new one seeded in this
+       transaction, a shadow behind brought up on its own). */
+    zlistx_t *seeded = zlistx_new ();
+    for (size_t i = 0; ok && i < count; i++) {
+        bool fresh = false;
+        ok = s_origin (self, rows[i].origin, &fresh, err, err_size) != NULL;
+        if (fresh)
+            zlistx_add_end (seeded, rows[i].origin);
+    }
+    for (size_t i = 0; ok && i < count; i++) {
+        if (rows[i].arrival != self->pos + i + 1) {
+            snprintf (err, err_size, "arrival %llu is missing from the copy",
+                      (unsigned long long)(self->pos + i + 1));
+            ok = false;
+            break;
+        }
+        s_origin_t *o = zhashx_lookup (self->origins, rows[i].origin);
+        if (!o->session) {
+            s_exec (o->db, "BEGIN IMMEDIATE");
+            sqlite3session_create (o->db, "main", &o->session);
+            for (size_t t = 0; t < self->ntables; t++)
+                sqlite3session_attach (o->session, self->tables[t].name);
+            o->next = o->pos;
+        }
+        if (rows[i].stored.pos != o->next + 1) {
+            snprintf (err, err_size,
+                      "the copy of %s gives %llu after %llu: not applied",
+                      o->code, (unsigned long long)rows[i].stored.pos,
+                      (unsigned long long)o->next);
+            ok = false;
+            break;
+        }
+        jk_region_use (o->region);
+        int rc = jk_record_apply_stored (o->projections, &rows[i].stored, err,
+                                         err_size);
+        jk_region_use (NULL);
+        if (rc != JK_OK) {
+            ok = false;
+            break;
+        }
+        o->next = rows[i].stored.pos;
+        memcpy (o->hash, rows[i].hash, JK_HASH_SIZE);
+    }
+    for (s_origin_t *o = zhashx_first (self->origins); ok && o;
+         o = zhashx_next (self->origins))
+        if (o->session && jk_projections_flush (o->projections) != JK_OK)
+            ok = s_fail (err, err_size, o->code, o->db) == 0;
+    for (s_origin_t *o = zhashx_first (self->origins); ok && o;
+         o = zhashx_next (self->origins)) {
+        if (!o->session)
+            continue;
+        ok = s_changes (self, o, err, err_size);
+        sqlite3_prepare_v2 (self->db,
+                            "UPDATE province_origins SET pos = ?2, hash = ?3 "
+                            "WHERE kabupaten_code = ?1",
+                            -1, &st, NULL);
+        sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 2, (sqlite3_int64)o->next);
+        sqlite3_bind_blob (st, 3, o->hash, JK_HASH_SIZE, SQLITE_STATIC);
+        ok = ok && sqlite3_step (st) == SQLITE_DONE;
+        sqlite3_finalize (st);
+        s_shadow_set (o, o->next, o->hash);
+    }
+    if (ok) {
+        sqlite3_prepare_v2 (self->db,
+                            "UPDATE province_position SET arrival_pos = ?1", -1,
+                            &st, NULL);
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)(self->pos + count));
+        ok = sqlite3_step (st) == SQLITE_DONE;
+        sqlite3_finalize (st);
+    }
+    if (ok && hook) {
+        int size = 0;
+        void *changes = NULL;
+        ok = sqlite3session_changeset (session, &size, &changes) == SQLITE_OK &&
+             hook (arg, rows, count, changes, size, self->pos + count);
+        sqlite3_free (changes);
+        if (!ok && !err[0])
+            snprintf (err, err_size, "the batch was refused downstream");
+    }
+    if (session)
+        sqlite3session_delete (session);
+    if (ok && !s_exec (self->db, "COMMIT"))
+        ok = s_fail (err, err_size, "province", self->db) == 0;
+    if (!ok) {
+        s_exec (self->db, "ROLLBACK");
+        /* A new origin's seed went with it: seeded again next time. */
+        for (char *code = zlistx_first (seeded); code;
+             code = zlistx_next (seeded))
+            zhashx_delete (self->origins, code);
+    }
+    zlistx_destroy (&seeded);
+    s_end_batch (self, ok);
+    s_rows_free (rows, count);
+    if (!ok)
+        return -1;
+    self->pos += count;
+    return (int64_t)count;
+}
+
+const char *jk_province_summary_select (void)
+{
+    return s_summary_select;
+}
+
+int jk_province_summary (jk_province_t *self, int32_t as_of_day,
+                         void (*fn) (const jk_province_row_t *row, void *arg),
+                         void *arg, char *err, size_t err_size)
+{
+    err[0] = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT kabupaten_code, log_pos, cooperatives, "
+                            "people, batches, enrolled, completed, assessed, "
+                            "competent, certificates FROM province_summary "
+                            "ORDER BY kabupaten_code",
+                            -1, &st, NULL) != SQLITE_OK)
+        return s_fail (err, err_size, "province_summary", self->db);
+    int rc = 0;
+    while (!rc && sqlite3_step (st) == SQLITE_ROW) {
+        jk_province_row_t row = {0};
+        snprintf (row.kabupaten_code, sizeof row.kabupaten_code, "%s",
+                  (const char *)sqlite3_column_text (st, 0));
+        row.log_pos = (uint64_t)sqlite3_column_int64 (st, 1);
+        int64_t *counts[] = {&row.cooperatives, &row.people,      &row.batches,
+                             &row.enrolled,     &row.completed,   &row.assessed,
+                             &row.competent,    &row.certificates};
+        for (int c = 0; c < 8; c++)
+            *counts[c] = sqlite3_column_int64 (st, c + 2);
+        s_origin_t *o =
+            s_origin (self, row.kabupaten_code, NULL, err, err_size);
+        row.active = o ? jk_projections_active (o->db, as_of_day, NULL) : -1;
+        if (row.active < 0) {
+            if (!err[0])
+                snprintf (err, err_size, "active of %s", row.kabupaten_code);
+            rc = -1;
+            break;
+        }
+        fn (&row, arg);
+    }
+    sqlite3_finalize (st);
+    return rc;
+}
