@@ -203,8 +203,17 @@ static void s_state_grant (jk_board_t *self)
     self->state_outstanding += more;
 }
 
-/* Takes one STATE chunk into the image (allocated once, at the size the
-   first chunk gives); once whole, hands the image to the sink and
+/* The offset the next STATE message must have: the pieces from the
+   chunk size on, in order, then the one at 0 (docs/PROTOCOL.md). */
+static uint64_t s_state_expected (jk_board_t *self, uint64_t total)
+{
+    uint64_t chunk = self->config.state_chunk;
+    uint64_t first = total < chunk ? total : chunk;
+    return self->state_got < total - first ? chunk + self->state_got : 0;
+}
+
+/* Takes one STATE piece into the image (allocated once, at the size the
+   first piece gives); once whole, hands the image to the sink and
    catches up from its position with SINCE. */
 static void s_on_state (jk_board_t *self, zmsg_t *msg)
 {
@@ -213,7 +222,8 @@ static void s_on_state (jk_board_t *self, zmsg_t *msg)
     if (!self->loading || jk_wire_pop_u64 (msg, &pos) ||
         !(hash = zmsg_pop (msg)) || zframe_size (hash) != 32 ||
         jk_wire_pop_u64 (msg, &total) || jk_wire_pop_u64 (msg, &offset) ||
-        !(chunk = zmsg_pop (msg)) || offset != self->state_got || total == 0 ||
+        !(chunk = zmsg_pop (msg)) || total == 0 ||
+        offset != s_state_expected (self, total) ||
         offset + zframe_size (chunk) > total ||
         (self->image && total != self->state_size)) {
         zframe_destroy (&hash);

@@ -7,17 +7,14 @@
 #include "jk_checkpoints.h"
 #include "jk_log.h"
 #include "jk_projector.h"
+#include "jk_state.h"
 #include "jk_store.h"
 #include "jk_tiles.h"
 #include "jk_wire.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <msgpack.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define S_SCAN_ROWS      512 /* rows read per stream per turn */
 #define S_PREFIX_MAX     80
@@ -33,14 +30,9 @@ typedef struct {
     size_t prefix_len;
     uint64_t credit; /* records (STATE: messages) the client will take */
     bool blocked;    /* a record (STATE: a chunk) waits for credit */
-    /* STATE only: a private copy of the projections at pos (unlinked,
-       read by descriptor), sent chunk by chunk. fd is -1 for SINCE. */
-    int fd;
-    uint64_t pos;       /* the projections' position P */
-    uint8_t hash[32];   /* the log's hash at P */
-    uint64_t total;     /* the image's size */
-    uint64_t offset;    /* bytes sent so far */
-    uint64_t chunk;     /* bytes per message */
+    /* STATE only (NULL for SINCE): the projections at P, read page by
+       page as the credit allows. */
+    jk_state_t *state;
     int64_t blocked_at; /* mono ms when credit ran out */
 } s_stream_t;
 
@@ -59,6 +51,7 @@ typedef struct {
     sqlite3_stmt *gaps; /* per-source progress */
     zhashx_t *streams;  /* routing id (hex) -> s_stream_t */
     char *counters;     /* STATS text from the writer */
+    char *db_path;      /* the log (STATE opens its own connection) */
     uint64_t errors;    /* bad requests answered ERROR */
     jk_tiles_t *tiles;  /* the Merkle tree, for proofs */
     bool signer;        /* the store behind signs checkpoints */
@@ -72,8 +65,7 @@ static void s_stream_destroy (void **item)
     s_stream_t *stream = *item;
     if (stream) {
         zframe_destroy (&stream->routing);
-        if (stream->fd >= 0)
-            close (stream->fd);
+        jk_state_destroy (&stream->state);
         free (stream);
     }
     *item = NULL;
@@ -390,7 +382,6 @@ static void s_on_since (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     }
     s_stream_t *stream = jk_calloc (1, sizeof *stream);
     stream->routing = zframe_dup (routing);
-    stream->fd = -1;
     stream->next_pos = from_pos;
     stream->prefix_len = zframe_size (prefix);
     memcpy (stream->prefix, zframe_data (prefix), stream->prefix_len);
@@ -513,56 +504,6 @@ static void s_on_snapshot (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     s_reply (self, routing, &reply);
 }
 
-/* Copies the projections' file at its position P into a private file
-   beside it, page by page (the backup API, inside the read transaction
-   that also reads P and the log's hash at P), and returns the copy's
-   descriptor with the file already unlinked, so nothing of it outlives
-   the stream, nor the process. -1 when it cannot be made (logged). */
-static int s_state_copy (s_query_t *self, s_stream_t *stream)
-{
-    const char *proj = sqlite3_db_filename (self->db, "proj");
-    char *path = jk_sprintf ("%s-state-XXXXXX", proj);
-    int fd = mkstemp (path);
-    if (fd < 0) {
-        jk_error ("query", "STATE: cannot create %s: %s", path,
-                  strerror (errno));
-        free (path);
-        return -1;
-    }
-    sqlite3 *copy = NULL;
-    sqlite3_backup *backup = NULL;
-    bool read = false, done = false;
-    if (sqlite3_open_v2 (path, &copy,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                         NULL) == SQLITE_OK &&
-        sqlite3_exec (copy, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;",
-                      NULL, NULL, NULL) == SQLITE_OK &&
-        sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
-        read = true;
-        if (jk_projections_position (self->db, &stream->pos, stream->hash) ==
-                JK_OK &&
-            (backup = sqlite3_backup_init (copy, "main", self->db, "proj")))
-            done = sqlite3_backup_step (backup, -1) == SQLITE_DONE;
-    }
-    if (!done)
-        jk_error ("query", "STATE: cannot copy the projections: %s / %s",
-                  sqlite3_errmsg (self->db),
-                  copy ? sqlite3_errmsg (copy) : "out of memory");
-    sqlite3_backup_finish (backup);
-    if (read)
-        sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
-    sqlite3_close (copy);
-    unlink (path);
-    free (path);
-    struct stat st;
-    if (!done || fstat (fd, &st) != 0 || st.st_size < 100) {
-        close (fd);
-        return -1;
-    }
-    stream->total = (uint64_t)st.st_size;
-    return fd;
-}
-
 /* STATE chunk credit: the projections' file as one SQLite database image
    at its position P, streamed in messages of chunk bytes, at most credit
    of them before a CREDIT (docs/PROTOCOL.md, section 6). */
@@ -592,11 +533,13 @@ static void s_on_state (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     }
     s_stream_t *stream = jk_calloc (1, sizeof *stream);
     stream->routing = zframe_dup (routing);
-    stream->chunk = chunk;
     stream->credit = credit;
-    stream->fd = s_state_copy (self, stream);
+    char err[256] = "";
+    stream->state =
+        jk_state_new (self->db_path, (size_t)chunk, err, sizeof err);
     char *key = s_key (routing);
-    if (stream->fd < 0) {
+    if (!stream->state) {
+        jk_error ("query", "STATE: %s", err);
         /* The client's earlier stream, if any, is over too. */
         zhashx_delete (self->streams, key);
         free (key);
@@ -610,44 +553,33 @@ static void s_on_state (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     free (key);
 }
 
-/* Sends the next chunks of a STATE, never more than its credit nor
+/* Sends the next pieces of a STATE, never more than its credit nor
    S_STATE_TURN at a time. Returns true when the stream is finished (all
-   sent, or the copy could not be read). */
+   sent, or the copy failed: logged, and the client, hearing nothing,
+   asks again). */
 static bool s_state_turn (s_query_t *self, s_stream_t *stream)
 {
-    for (int sent = 0; sent < S_STATE_TURN && stream->offset < stream->total;
-         sent++) {
+    for (int sent = 0; sent < S_STATE_TURN; sent++) {
         if (stream->credit == 0) {
             stream->blocked = true;
             stream->blocked_at = jk_clock_mono_ms ();
             return false;
         }
-        uint64_t left = stream->total - stream->offset;
-        size_t n = (size_t)(left < stream->chunk ? left : stream->chunk);
-        zframe_t *bytes = zframe_new (NULL, n);
-        ssize_t got =
-            pread (stream->fd, zframe_data (bytes), n, (off_t)stream->offset);
-        if (got < 0 || (size_t)got != n) {
-            jk_error ("query", "STATE: cannot read the copy: %s",
-                      got < 0 ? strerror (errno) : "short read");
-            zframe_destroy (&bytes);
+        uint64_t offset;
+        zframe_t *bytes;
+        int rc = jk_state_next (stream->state, &offset, &bytes);
+        if (rc != JK_OK)
             return true;
-        }
-        /* The header says rollback journal, so the image opens as it is
-           (bytes 18 and 19: the file's own say WAL). */
-        if (stream->offset == 0 && n > 19)
-            zframe_data (bytes)[18] = zframe_data (bytes)[19] = 1;
         zmsg_t *msg = jk_wire_new ("STATE");
-        jk_wire_add_u64 (msg, stream->pos);
-        zmsg_addmem (msg, stream->hash, 32);
-        jk_wire_add_u64 (msg, stream->total);
-        jk_wire_add_u64 (msg, stream->offset);
+        jk_wire_add_u64 (msg, jk_state_pos (stream->state));
+        zmsg_addmem (msg, jk_state_hash (stream->state), 32);
+        jk_wire_add_u64 (msg, jk_state_total (stream->state));
+        jk_wire_add_u64 (msg, offset);
         zmsg_append (msg, &bytes);
         s_reply (self, stream->routing, &msg);
-        stream->offset += n;
         stream->credit--;
     }
-    return stream->offset >= stream->total;
+    return false;
 }
 
 static void s_pack_str (msgpack_packer *pk, const char *text)
@@ -866,15 +798,15 @@ static bool s_streams_turn (s_query_t *self)
     zlistx_t *keys = zhashx_keys (self->streams);
     for (char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
         s_stream_t *stream = zhashx_lookup (self->streams, key);
-        if (stream && stream->blocked && stream->fd >= 0 &&
+        if (stream && stream->blocked && stream->state &&
             now - stream->blocked_at >= S_STATE_IDLE_MS) {
             zhashx_delete (self->streams, key);
             continue;
         }
         if (!stream || stream->blocked)
             continue;
-        if (stream->fd >= 0 ? s_state_turn (self, stream)
-                            : s_stream_turn (self, stream))
+        if (stream->state ? s_state_turn (self, stream)
+                          : s_stream_turn (self, stream))
             zhashx_delete (self->streams, key);
         else if (!stream->blocked)
             busy = true;
@@ -921,6 +853,7 @@ static int s_prepare (s_query_t *self, const char *sql, sqlite3_stmt **stmt)
 static int s_query_init (s_query_t *self, const s_args_t *args)
 {
     char err[512];
+    self->db_path = jk_strdup (args->db_path);
     self->db = jk_projections_open_read (args->db_path, err, sizeof err);
     if (!self->db) {
         jk_error ("query", "%s", err);
@@ -982,6 +915,7 @@ static void s_query_fini (s_query_t *self)
     if (self->db)
         sqlite3_close (self->db);
     free (self->counters);
+    free (self->db_path);
 }
 
 static void s_query_actor (zsock_t *pipe, void *arg)

@@ -332,9 +332,10 @@ static size_t s_state_chunk (h_t *h, uint64_t offset, uint64_t *pos,
     return n;
 }
 
-/* STATE streams the projections' file at P in chunks of the size asked,
-   never more than the credit: two with credit 2, nothing more until
-   CREDIT; the image opens as it is and dumps as the store's tables. */
+/* STATE streams the projections' file at P in pieces of the size asked,
+   from that size on in order and the piece at 0 (the header) last, never
+   more than the credit: two with credit 2, nothing more until CREDIT;
+   the image opens as it is and dumps as the store's tables. */
 static void test_state_credit (void **state)
 {
     (void)state;
@@ -347,7 +348,7 @@ static void test_state_credit (void **state)
 
     s_state (&h, 4096, 2);
     uint8_t *image = NULL;
-    uint64_t pos = 0, total = 0, offset = 0;
+    uint64_t pos = 0, total = 0, offset = 4096;
     for (int i = 0; i < 2; i++) {
         size_t n = s_state_chunk (&h, offset, &pos, &total, &image);
         assert_int_equal (n, 4096);
@@ -364,6 +365,7 @@ static void test_state_credit (void **state)
     while (offset < total)
         offset += s_state_chunk (&h, offset, &pos, &total, &image);
     assert_int_equal (offset, total);
+    assert_int_equal (s_state_chunk (&h, 0, &pos, &total, &image), 4096);
     assert_int_equal (s_records_before_head (&h, &head), 0);
     /* Rollback journal in the header, so it opens in memory as it is. */
     assert_int_equal (image[18], 1);
