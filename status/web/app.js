@@ -26,7 +26,8 @@ const LABELS = {
     lag: 'Tertinggal', lag_time: 'Tertinggal (waktu)', up: 'tersambung',
     down: 'putus', records: 'catatan', pick: 'Pilih tanggal',
     today: 'Hari ini', past: 'per tanggal', past_error: 'gagal memuat tanggal',
-    behind_title: 'Kantor mencatat lebih banyak dari log: data hilang dari basis data? jalankan jejak-replay verify'
+    behind_title: 'Kantor mencatat lebih banyak dari log: data hilang dari basis data? jalankan jejak-replay verify',
+    quality: 'Kualitas data', q_open: 'terbuka', q_resolved: 'selesai dikoreksi'
   },
   en: {
     title: 'Jejak status board', pos: 'Log position', asof: 'As of',
@@ -50,7 +51,8 @@ const LABELS = {
     lag: 'Behind', lag_time: 'Behind (time)', up: 'up', down: 'down',
     records: 'records', pick: 'Pick a date', today: 'Today',
     past: 'as of a date', past_error: 'could not load the date',
-    behind_title: 'The office holds receipts the log does not have: data lost from the database? run jejak-replay verify'
+    behind_title: 'The office holds receipts the log does not have: data lost from the database? run jejak-replay verify',
+    quality: 'Data quality', q_open: 'open', q_resolved: 'resolved by a correction'
   }
 };
 
@@ -129,6 +131,12 @@ function drawTotals () {
   const rule = doc.snapshot.active_rule || {};
   $('active-rule').textContent = t('rule') + ': ' + (rule.text || '–') +
     (rule.spec ? ' [' + rule.spec + ']' : '');
+  /* Data-quality warnings: open, and resolved by a correction. */
+  const quality = $('quality');
+  quality.dataset.open = num(totals.quality_open);
+  quality.dataset.resolved = num(totals.quality_resolved);
+  quality.textContent = t('quality') + ': ' + fmt(totals.quality_open) + ' ' +
+    t('q_open') + ', ' + fmt(totals.quality_resolved) + ' ' + t('q_resolved');
   checkTiles();
 }
 

@@ -652,6 +652,16 @@ static void test_date_picker (void **state)
                                NULL),
                       0);
     assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, 10000));
+    /* A man's NIK registered as P: one open data-quality warning. */
+    char nik[17];
+    s_nik (9, nik);
+    assert_int_equal (s_agent (env, "person", "--nik", nik, "--name",
+                               "Warga Pacet 9", "--sex", "P", "--birth-date",
+                               "01/01/1980", "--desa-code", "32.03.10.2012",
+                               NULL),
+                      0);
+    assert_true (JK_WAIT_FOR (s_total (env, "quality_open") == 1, 10000));
+    assert_int_equal (s_total (env, "quality_resolved"), 0);
     int code = 0;
     char *text = s_http (env, "GET", "/snapshot.json?as_of=31-12-2022", &code);
     assert_int_equal (code, 400);
@@ -682,6 +692,26 @@ static void test_date_picker (void **state)
     assert_true (jk_cdp_wait (
         b, "document.getElementById('total-active').textContent === '0'",
         20000));
+    /* The page shows it open; the sex corrected, resolved. */
+    assert_true (jk_cdp_wait (
+        b, "document.getElementById('quality').dataset.open === '1'", 20000));
+    assert_int_equal (s_agent (env, "person-correct", "--nik", nik, "--sex",
+                               "L", "--reason", "sesuai KTP", NULL),
+                      0);
+    if (!jk_cdp_wait (b,
+                      "document.getElementById('quality').dataset.open === "
+                      "'0' && document.getElementById('quality').dataset."
+                      "resolved === '1'",
+                      20000)) {
+        char *shown =
+            jk_cdp_eval (b, "document.getElementById('quality').textContent");
+        fail_msg ("after the correction the page shows: %s", shown);
+    }
+    char *quality =
+        jk_cdp_eval (b, "document.getElementById('quality').textContent");
+    assert_string_equal (quality,
+                         "Kualitas data: 0 terbuka, 1 selesai dikoreksi");
+    free (quality);
     free (jk_cdp_eval (b, "(function () {"
                           " const e = document.getElementById('as-of-pick');"
                           " e.value = '2023-06-30';"
