@@ -432,6 +432,41 @@ static void test_state_transfer_hub_restart (void **state)
     jk_replica_destroy (&replica);
 }
 
+/* A state streamed in 4 KiB pieces, one at a time, while the store
+   keeps logging and projecting (20 events between the board's polls):
+   the pieces come from the read transaction that holds P, so the board
+   loads the projections at P, catches up from P and ends with the
+   store's tables. (storage_test_query's test_state_at_p forces the
+   overlap.) */
+static void test_state_transfer_while_projecting (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_submit (env, 0, 300);
+    char err[256] = "";
+    jk_replica_t *replica = jk_replica_new (err, sizeof err);
+    jk_board_sink_t sink = jk_replica_sink (replica);
+    jk_board_config_t config = {.feed = env->feed,
+                                .query = env->query,
+                                .state_chunk = 4096,
+                                .state_credit = 1};
+    jk_board_t *board = jk_board_new (&config, &sink);
+    const jk_board_stats_t *stats = jk_board_stats (board);
+    unsigned sent = 300;
+    while (stats->state_loads == 0 && sent < 2000) {
+        jk_board_poll (board, 0);
+        s_submit (env, sent, 20);
+        sent += 20;
+    }
+    assert_int_equal (stats->state_loads, 1);
+    assert_true (stats->state_received >= 3 * 4096);
+    assert_true (s_board_settle (board, env, 20000));
+    assert_int_equal (jk_board_pos (board), sent);
+    assert_int_equal (stats->resets, 0);
+    s_assert_store_equal (env, replica);
+    jk_board_destroy (&board);
+    jk_replica_destroy (&replica);
+}
+
 /* The program: --once --json prints the store's numbers at its head. */
 static void test_program_once_json (void **state)
 {
@@ -536,6 +571,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_late_join_by_state, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_state_transfer_hub_restart,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_state_transfer_while_projecting,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hub_restart_recovers, s_setup,
                                          s_teardown),

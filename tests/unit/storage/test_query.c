@@ -2,6 +2,7 @@
     SINCE with credit (never more records than granted), topic prefixes,
     END, SNAPSHOT, STATE with credit, GAPS, STATS and bad requests. */
 #include "test_store_harness.h"
+#include "jk_rebuild.h"
 
 #include <msgpack.h>
 
@@ -332,6 +333,42 @@ static size_t s_state_chunk (h_t *h, uint64_t offset, uint64_t *pos,
     return n;
 }
 
+/* A store holding 200 records, asked for its STATE in 4 KiB pieces with
+   a credit of 2: the two pieces after the header's are taken into
+   *image; *offset is where the next piece goes. */
+static uint8_t *s_state_begin (h_t *h, const char *tag, uint64_t *pos,
+                               uint64_t *total, uint64_t *offset)
+{
+    h_setup_dirs (h, tag);
+    h_start_store (h, 0);
+    h_connect_client (h);
+    s_fill (h, 200);
+    assert_true (h_wait_stat (h, "projected", 200));
+    s_state (h, 4096, 2);
+    uint8_t *image = NULL;
+    *offset = 4096;
+    for (int i = 0; i < 2; i++) {
+        size_t n = s_state_chunk (h, *offset, pos, total, &image);
+        assert_int_equal (n, 4096);
+        *offset += n;
+    }
+    assert_int_equal (*pos, 200);
+    return image;
+}
+
+/* The image opened as it is, in memory (SQLite then owns it). */
+static sqlite3 *s_image_db (uint8_t *image, uint64_t total)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (":memory:", &db), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_deserialize (
+            db, "main", image, (sqlite3_int64)total, (sqlite3_int64)total,
+            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE),
+        SQLITE_OK);
+    return db;
+}
+
 /* STATE streams the projections' file at P in pieces of the size asked,
    from that size on in order and the piece at 0 (the header) last, never
    more than the credit: two with credit 2, nothing more until CREDIT;
@@ -340,21 +377,8 @@ static void test_state_credit (void **state)
 {
     (void)state;
     h_t h;
-    h_setup_dirs (&h, "query-state");
-    h_start_store (&h, 0);
-    h_connect_client (&h);
-    s_fill (&h, 200);
-    assert_true (h_wait_stat (&h, "projected", 200));
-
-    s_state (&h, 4096, 2);
-    uint8_t *image = NULL;
-    uint64_t pos = 0, total = 0, offset = 4096;
-    for (int i = 0; i < 2; i++) {
-        size_t n = s_state_chunk (&h, offset, &pos, &total, &image);
-        assert_int_equal (n, 4096);
-        offset += n;
-    }
-    assert_int_equal (pos, 200);
+    uint64_t pos = 0, total = 0, offset;
+    uint8_t *image = s_state_begin (&h, "query-state", &pos, &total, &offset);
     assert_int_equal (total % 4096, 0);
     assert_true (total > 3 * 4096);
     uint64_t head;
@@ -370,13 +394,7 @@ static void test_state_credit (void **state)
     /* Rollback journal in the header, so it opens in memory as it is. */
     assert_int_equal (image[18], 1);
     assert_int_equal (image[19], 1);
-    sqlite3 *copy = NULL;
-    assert_int_equal (sqlite3_open (":memory:", &copy), SQLITE_OK);
-    assert_int_equal (
-        sqlite3_deserialize (
-            copy, "main", image, (sqlite3_int64)total, (sqlite3_int64)total,
-            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE),
-        SQLITE_OK);
+    sqlite3 *copy = s_image_db (image, total);
     sqlite3 *store = jk_test_projections (h.db);
     char *want = jk_test_dump (store);
     char *got = jk_test_dump (copy);
@@ -385,6 +403,57 @@ static void test_state_credit (void **state)
     free (got);
     sqlite3_close (store);
     sqlite3_close (copy);
+    h_teardown (&h);
+}
+
+/* The pieces come from the read transaction that holds P: 50 more
+   records logged and projected between the second piece and the rest
+   change nothing in the image, which dumps as a rebuild of the log up
+   to P. */
+static void test_state_at_p (void **state)
+{
+    (void)state;
+    h_t h;
+    uint64_t pos = 0, total = 0, offset;
+    uint8_t *image = s_state_begin (&h, "query-state-p", &pos, &total, &offset);
+
+    uint8_t *bytes[50];
+    size_t sizes[50];
+    jk_answer_t answers[50];
+    for (int i = 0; i < 50; i++)
+        bytes[i] = h_cooperative (H_SOURCE, 201 + (uint64_t)i, 201 + i, H_DESA,
+                                  &sizes[i]);
+    h_submit (&h, 50, bytes, sizes, answers);
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal (answers[i].pos, 201 + (uint64_t)i);
+        free (bytes[i]);
+    }
+    assert_true (h_wait_stat (&h, "projected", 250));
+
+    s_credit (&h, total / 4096);
+    while (offset < total)
+        offset += s_state_chunk (&h, offset, &pos, &total, &image);
+    assert_int_equal (s_state_chunk (&h, 0, &pos, &total, &image), 4096);
+    assert_int_equal (pos, 200);
+    sqlite3 *copy = s_image_db (image, total);
+    char *rebuilt = jk_sprintf ("%s/rebuilt-200.db", h.dir);
+    jk_rebuild_options_t options = {.until_pos = 200};
+    jk_rebuild_result_t result;
+    char err[256] = "";
+    assert_int_equal (
+        jk_log_rebuild (h.db, rebuilt, &options, &result, err, sizeof err),
+        JK_OK);
+    assert_int_equal (result.records, 200);
+    sqlite3 *at_p = NULL;
+    assert_int_equal (sqlite3_open (rebuilt, &at_p), SQLITE_OK);
+    char *want = jk_test_dump (at_p);
+    char *got = jk_test_dump (copy);
+    assert_string_equal (got, want);
+    free (want);
+    free (got);
+    sqlite3_close (at_p);
+    sqlite3_close (copy);
+    free (rebuilt);
     h_teardown (&h);
 }
 
@@ -465,6 +534,7 @@ int main (void)
         cmocka_unit_test (test_since_prefix_and_replace),
         cmocka_unit_test (test_snapshot_gaps_stats),
         cmocka_unit_test (test_state_credit),
+        cmocka_unit_test (test_state_at_p),
         cmocka_unit_test (test_bad_requests),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
