@@ -1,6 +1,7 @@
 /*  agent_queue.c - the commands on the outbox itself: sync, pending,
     receipts (with proofs: --verify), inspect, prune, and witness. */
 #include "agent_internal.h"
+#include "jk_note.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,22 +19,7 @@
    holding it (log.vkey). A heap string, NULL when not given. */
 static char *s_log_key (jk_agent_t *self)
 {
-    const char *given = jk_opts_get (self->opts, "log-key");
-    if (!given || !*given)
-        return NULL;
-    char *text = NULL;
-    FILE *file = strchr (given, '/') || access (given, F_OK) == 0
-                     ? fopen (given, "r")
-                     : NULL;
-    if (file) {
-        char line[512] = "";
-        if (fgets (line, sizeof line, file))
-            line[strcspn (line, "\r\n")] = 0;
-        fclose (file);
-        text = jk_strdup (line);
-    } else
-        text = jk_strdup (given);
-    return text;
+    return jk_note_vkey_given (jk_opts_get (self->opts, "log-key"));
 }
 
 /* Proves receipts against the hub's checkpoint (docs/AGENTS.md,

@@ -120,6 +120,11 @@ int jk_note_signers_parse (const char *list, int type, jk_note_signer_t *out,
 char *jk_note_cosign (const char *note, const jk_checkpoint_t *checkpoint,
                       const char *name, const uint8_t seed[32], uint64_t time);
 
+/* A verifier key given on a command line: the key's text itself, or the
+   first line of the file it names (a value with a '/', or an existing
+   file). A heap string; NULL when given is NULL or empty. */
+char *jk_note_vkey_given (const char *given);
+
 /* A verifier key "name+hex(key ID)+base64(type || pub)" (C2SP vkey),
    parsed. JK_OK or JK_INVALID with err. */
 int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],

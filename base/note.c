@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define S_DASH     "\xe2\x80\x94 " /* U+2014 and a space */
 #define S_DASH_LEN 4
@@ -359,6 +360,22 @@ int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
     *type = key[0];
     memcpy (pub, key + 1, 32);
     return JK_OK;
+}
+
+char *jk_note_vkey_given (const char *given)
+{
+    if (!given || !*given)
+        return NULL;
+    FILE *file = strchr (given, '/') || access (given, F_OK) == 0
+                     ? fopen (given, "r")
+                     : NULL;
+    if (!file)
+        return jk_strdup (given);
+    char line[512] = "";
+    if (fgets (line, sizeof line, file))
+        line[strcspn (line, "\r\n")] = 0;
+    fclose (file);
+    return jk_strdup (line);
 }
 
 int jk_note_signers_parse (const char *list, int type, jk_note_signer_t *out,

@@ -479,6 +479,23 @@ static void s_head (jk_board_t *self, uint64_t pos, const uint8_t *hash)
         self->suspect = 0;
 }
 
+/* A checkpoint seen (feed or HEAD): to the watch, its request sent. Not
+   while a STATE is on its way (an ERROR answer would be taken as the
+   STATE's). */
+static void s_checkpoint_seen (jk_board_t *self, zframe_t *note)
+{
+    if (!self->config.watch || !note || zframe_size (note) == 0 ||
+        self->loading)
+        return;
+    zmsg_t *ask =
+        jk_ckwatch_seen (self->config.watch, (const char *)zframe_data (note),
+                         zframe_size (note));
+    if (ask)
+        zmsg_send (&ask, self->query);
+    if (jk_ckwatch_changed (self->config.watch))
+        self->changed = true;
+}
+
 /* Handles one feed message. */
 static void s_on_feed (jk_board_t *self, zmsg_t **msg_p)
 {
@@ -491,6 +508,11 @@ static void s_on_feed (jk_board_t *self, zmsg_t **msg_p)
     zframe_t *topic = zmsg_first (msg);
     if (topic && zframe_streq (topic, JK_FEED_OFFICE)) {
         s_office (self, msg);
+        zmsg_destroy (msg_p);
+        return;
+    }
+    if (topic && zframe_streq (topic, JK_FEED_CHECKPOINT)) {
+        s_checkpoint_seen (self, zmsg_next (msg));
         zmsg_destroy (msg_p);
         return;
     }
@@ -590,8 +612,17 @@ static void s_on_query (jk_board_t *self, zmsg_t **msg_p)
             hash = zmsg_pop (msg);
             bool ok = hash && zframe_size (hash) == 32;
             s_head (self, head, ok ? zframe_data (hash) : NULL);
+            s_checkpoint_seen (self, zmsg_first (msg));
         }
         zframe_destroy (&hash);
+    } else if (self->config.watch && jk_ckwatch_waiting (self->config.watch) &&
+               (strcmp (command, "PROOF") == 0 ||
+                (strcmp (command, "ERROR") == 0 && !self->loading))) {
+        zmsg_t *ask = jk_ckwatch_answer (self->config.watch, command, msg);
+        if (ask)
+            zmsg_send (&ask, self->query);
+        if (jk_ckwatch_changed (self->config.watch))
+            self->changed = true;
     } else if (strcmp (command, "ERROR") == 0) {
         char *code = zmsg_popstr (msg);
         char *text = zmsg_popstr (msg);

@@ -5,6 +5,7 @@
     as a web page (status/web.c), fed from the same loop. */
 #include "jk_opts.h"
 #include "jk_active.h"
+#include "jk_note.h"
 #include "jk_status.h"
 #include "jk_version.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S_REFRESH_MS 100 /* at most ten screens a second */
@@ -34,6 +36,15 @@ static const jk_opt_t s_spec[] = {
      false},
     {"link-server-key", "JEJAK_STATUS_LINK_SERVER_KEY", NULL,
      "--link over CURVE: the receiver's public certificate", false},
+    {"log-key", "JEJAK_LOG_KEY", NULL,
+     "live board: the log's verifier key (log.vkey of jejak-keys log-key, or "
+     "its text): check each signed checkpoint against the last one verified",
+     false},
+    {"checkpoint-file", "JEJAK_STATUS_CHECKPOINT_FILE", NULL,
+     "with --log-key: the file keeping the last verified checkpoint (forks "
+     "are kept in FILE.forks; default ~/.local/share/jejak/"
+     "status-checkpoint.note)",
+     false},
     {"once", "JEJAK_STATUS_ONCE", NULL,
      "print the store's current snapshot and exit", true},
     {"json", "JEJAK_STATUS_JSON", NULL,
@@ -132,6 +143,26 @@ static bool s_link_take (zsock_t *sock, int wait_ms, char **text)
     }
     zpoller_destroy (&poller);
     return got;
+}
+
+/* ~/.local/share/jejak/status-checkpoint.note (the directory made when
+   missing); NULL without a home directory. */
+static char *s_default_checkpoint_file (void)
+{
+    const char *home = getenv ("HOME");
+    if (!home || !*home)
+        return NULL;
+    char *dir = jk_sprintf ("%s/.local/share/jejak", home);
+    char *cursor = dir + strlen (home) + 1;
+    while ((cursor = strchr (cursor, '/')) != NULL) {
+        *cursor = 0;
+        mkdir (dir, 0700);
+        *cursor++ = '/';
+    }
+    mkdir (dir, 0700);
+    char *path = jk_sprintf ("%s/status-checkpoint.note", dir);
+    free (dir);
+    return path;
 }
 
 /* ---- paging keys on a terminal ----------------------------------------- */
@@ -386,7 +417,7 @@ static void s_publish (jk_web_t *web, const jk_status_view_t *view)
    published to it, and with quiet nothing is printed. */
 static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
                    int32_t fixed_day, const jk_active_rule_t *rule,
-                   jk_web_t *web, bool quiet)
+                   jk_web_t *web, bool quiet, jk_ckwatch_t *watch)
 {
     char err[256] = "";
     jk_replica_t *replica = jk_replica_new (err, sizeof err);
@@ -403,7 +434,8 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
                                 .credit = credit,
                                 .drop_every = (int)drop,
                                 .broker_key = jk_opts_get (opts, "broker-key"),
-                                .key = jk_opts_get (opts, "key")};
+                                .key = jk_opts_get (opts, "key"),
+                                .watch = watch};
     jk_board_sink_t sink = jk_replica_sink (replica);
     jk_board_t *board = jk_board_new (&config, &sink);
     if (!board) {
@@ -479,6 +511,10 @@ static int s_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         view->offices =
             view->office_count ? jk_board_office_at (board, 0) : NULL;
         view->now_ms = jk_clock_now_ms ();
+        if (watch) {
+            view->checkpoint = jk_ckwatch_size (watch);
+            view->alarm = jk_ckwatch_alarm (watch);
+        }
         if (web)
             s_publish (web, view);
         if (!quiet && json)
@@ -552,6 +588,7 @@ int main (int argc, char **argv)
     jk_web_t *web = NULL;
     s_as_of_t as_of_ctx;
     memset (&as_of_ctx, 0, sizeof as_of_ctx);
+    jk_ckwatch_t *watch = NULL;
     jk_opts_t *opts = jk_opts_new ("jejak-status", s_spec, S_SPEC_COUNT);
     char err[256];
     int rc = 0;
@@ -568,7 +605,9 @@ int main (int argc, char **argv)
                 "                    [--http ADDR:PORT [--http-public] "
                 "[--http-only]]\n"
                 "                    [--link EP [--link-key KEY "
-                "--link-server-key PUB]]\n\n"
+                "--link-server-key PUB]]\n"
+                "                    [--log-key VKEY [--checkpoint-file "
+                "FILE]]\n\n"
                 "The live status board: per kecamatan, running training "
                 "batches, offices, totals and\nthe log head. It keeps a "
                 "replica of the store's projections, fed by the broker's "
@@ -673,12 +712,32 @@ int main (int argc, char **argv)
         if (rc)
             goto done;
     }
+    char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
+    if (log_key && !jk_opts_on (opts, "once")) {
+        const char *given = jk_opts_get (opts, "checkpoint-file");
+        char *path = given ? jk_strdup (given) : s_default_checkpoint_file ();
+        char why[512] = "";
+        watch = path ? jk_ckwatch_new (log_key, path, why, sizeof why) : NULL;
+        if (!watch) {
+            fprintf (stderr, "jejak-status: %s\n",
+                     path ? why
+                          : "--log-key needs --checkpoint-file (no home "
+                            "directory for the default)");
+            rc = path && strstr (why, "--log-key") ? 2 : 1;
+            free (path);
+            free (log_key);
+            goto done;
+        }
+        free (path);
+    }
+    free (log_key);
     if (jk_opts_on (opts, "once"))
         rc = s_once (opts, &as_of_ctx.store, &view, json, day);
     else
         rc = s_live (opts, &view, json, day, &rule, web,
-                     jk_opts_on (opts, "http-only"));
+                     jk_opts_on (opts, "http-only"), watch);
 done:
+    jk_ckwatch_destroy (&watch);
     jk_web_destroy (&web);
     jk_opts_destroy (&opts);
     return rc;

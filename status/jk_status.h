@@ -12,6 +12,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
+typedef struct jk_ckwatch_s jk_ckwatch_t; /* the checkpoint watch, below */
+
 /* ---- the sink: where the board applies records ---------------------------
    The board hands every record to the sink exactly once, in position
    order, with no gap, inside begin/commit brackets (one per batch). The
@@ -65,7 +67,46 @@ typedef struct {
        they must outlive the board. */
     const char *broker_key;
     const char *key;
+    /* The checkpoint watch (borrowed, NULL: none): fed the checkpoints
+       of the feed and HEAD answers, its requests sent on the query
+       socket. */
+    jk_ckwatch_t *watch;
 } jk_board_config_t;
+
+/* ---- the checkpoint watch ---------------------------------------------------
+   A reader of the log (the board) checks each signed checkpoint it sees
+   ($checkpoint on the feed, HEAD answers) with the log's verifier key and
+   against the last one it verified, with a consistency proof from the
+   query endpoint (docs/AUDIT.md, "Boards check checkpoints"). The last
+   verified is kept in a file (path), so the check spans restarts; the
+   first ever seen is trusted. A checkpoint that does not extend it (a
+   forked or rewritten log, or one cut shorter) is the fork alarm: both
+   notes are appended to path.forks, the alarm text stays until the
+   program ends. The watch builds requests and reads answers; the caller
+   sends and receives them on its query socket. */
+
+/* log_vkey: the log's C2SP verifier key (text). Loads path when it
+   exists (it must hold a checkpoint of this log). NULL with err. */
+jk_ckwatch_t *jk_ckwatch_new (const char *log_vkey, const char *path, char *err,
+                              size_t err_size);
+void jk_ckwatch_destroy (jk_ckwatch_t **self_p);
+/* A checkpoint note seen. Returns the request to send (PROOF CONSISTENCY,
+   [JEJAK/1] framed) or NULL: nothing to ask (the first one, the same
+   size, an invalid signature: ignored and logged, or one already
+   waiting: kept for after it). */
+zmsg_t *jk_ckwatch_seen (jk_ckwatch_t *self, const char *note, size_t size);
+/* True while a request's answer is awaited. */
+bool jk_ckwatch_waiting (jk_ckwatch_t *self);
+/* The answer to the request: command (PROOF or ERROR) and the frames
+   after it. Returns the next request to send, or NULL. */
+zmsg_t *jk_ckwatch_answer (jk_ckwatch_t *self, const char *command,
+                           zmsg_t *msg);
+/* The tree size of the last verified checkpoint (0: none yet). */
+uint64_t jk_ckwatch_size (jk_ckwatch_t *self);
+/* The alarm text (Indonesian, then English), "" while none. */
+const char *jk_ckwatch_alarm (jk_ckwatch_t *self);
+/* True once after the verified checkpoint or the alarm changed. */
+bool jk_ckwatch_changed (jk_ckwatch_t *self);
 
 /* Makes sock a CURVE client of the server whose public certificate is
    broker_key, with the secret certificate key, when both are set (for
@@ -171,6 +212,9 @@ typedef struct {
     bool all_batches;      /* terminal: every open batch, not only
                               those running as of the day */
     int64_t now_ms;        /* for "last seen ... ago" */
+    uint64_t checkpoint;   /* tree size of the last verified checkpoint
+                              (0: none, or no --log-key) */
+    const char *alarm;     /* the fork alarm text, or NULL / "" */
     const char *link;      /* a federation link's STATS text (jejak-link
                               send --stats, or the receive endpoint), or
                               NULL: shown as the link section */

@@ -145,6 +145,13 @@ int jk_render_json (FILE *out, const jk_status_view_t *view)
     fprintf (out, ",\"pos\":%llu,\"hash\":\"%s\",\"head\":%llu",
              (unsigned long long)view->pos, hash,
              (unsigned long long)view->head);
+    if (view->checkpoint || (view->alarm && *view->alarm)) {
+        fprintf (out, ",\"checkpoint\":{\"verified\":%llu,\"alarm\":",
+                 (unsigned long long)view->checkpoint);
+        s_string (out, view->alarm ? view->alarm : "",
+                  view->alarm ? strlen (view->alarm) : 0);
+        fputc ('}', out);
+    }
     fputs (",\"snapshot\":", out);
     s_value (out, view, snap, NULL);
     fputs (",\"offices\":[", out);

@@ -523,6 +523,14 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
              (unsigned long long)view->pos, (unsigned long long)view->head,
              hash[0] ? hash : "-",
              view->head > view->pos ? "  (mengejar / catching up)" : "");
+    if (view->alarm && *view->alarm)
+        fprintf (out, "%s!!! %s !!!%s\n", ansi ? "\033[1;31m" : "", view->alarm,
+                 ansi ? "\033[0m" : "");
+    else if (view->checkpoint)
+        fprintf (out,
+                 "Checkpoint: %llu catatan terverifikasi (tanda tangan dan "
+                 "konsistensi) / verified\n",
+                 (unsigned long long)view->checkpoint);
     if (view->note && *view->note) {
         char note[200];
         jk_status_mask_niks (view->note, strlen (view->note), note,

@@ -22,6 +22,7 @@ const LABELS = {
     no_batches: 'Tidak ada angkatan berjalan', no_offices: 'Belum ada kantor',
     pct_active: '% Aktif', rank: 'Peringkat', unit_s: 'dtk', unit_min: 'mnt',
     unit_h: 'jam', unit_d: 'hari', rule: 'Aturan aktif',
+    verified: 'Checkpoint terverifikasi',
     links: 'Tautan', area: 'Wilayah', link_state: 'Status', link_pos: 'Posisi',
     lag: 'Tertinggal', lag_time: 'Tertinggal (waktu)', up: 'tersambung',
     down: 'putus', records: 'catatan', pick: 'Pilih tanggal',
@@ -47,6 +48,7 @@ const LABELS = {
     no_batches: 'No running batches', no_offices: 'No offices yet',
     pct_active: '% Active', rank: 'Rank', unit_s: 's', unit_min: 'min',
     unit_h: 'h', unit_d: 'd', rule: 'Active rule',
+    verified: 'Checkpoint verified',
     links: 'Links', area: 'Area', link_state: 'State', link_pos: 'Position',
     lag: 'Behind', lag_time: 'Behind (time)', up: 'up', down: 'down',
     records: 'records', pick: 'Pick a date', today: 'Today',
@@ -119,6 +121,14 @@ function drawHead () {
   const note = $('note');
   note.hidden = !doc.note;
   note.textContent = doc.note || '';
+  /* The fork alarm: loud, never hidden while the board runs. */
+  const cp = doc.checkpoint || {};
+  const alarm = $('alarm');
+  alarm.hidden = !cp.alarm;
+  alarm.textContent = cp.alarm ? '!!! ' + cp.alarm + ' !!!' : '';
+  const verified = $('checkpoint');
+  verified.hidden = !cp.verified || !!cp.alarm;
+  verified.textContent = cp.verified ? t('verified') + ': ' + fmt(cp.verified) : '';
 }
 
 function drawTotals () {

@@ -46,20 +46,11 @@ static void s_hub_start (s_hub_t *h, const char *every, bool with_key)
         argv[n++] = (char *)h->witnesses;
     }
     argv[n] = NULL;
-    size_t before = 0;
-    char *text = jk_test_slurp (h->log, &before);
-    free (text);
+    size_t before = jk_test_file_size (h->log);
     h->pid = jk_test_spawn (argv, h->log);
     assert_true (h->pid > 0);
-    assert_true (__extension__ JK_WAIT_FOR (
-        ({
-            size_t size = 0;
-            char *all = jk_test_slurp (h->log, &size);
-            bool up = all && size > before &&
-                      strstr (all + before, "jejak-hub ingest=");
-            free (all);
-            up;
-        }),
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (h->log, before, "jejak-hub ingest="),
         S_LONG_MS));
 }
 

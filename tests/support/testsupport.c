@@ -246,10 +246,23 @@ char *jk_test_slurp (const char *path, size_t *size)
 
 bool jk_test_file_has (const char *path, const char *text)
 {
-    char *data = jk_test_slurp (path, NULL);
-    bool has = data && strstr (data, text);
+    return jk_test_file_has_after (path, 0, text);
+}
+
+bool jk_test_file_has_after (const char *path, size_t offset, const char *text)
+{
+    size_t size = 0;
+    char *data = jk_test_slurp (path, &size);
+    bool has = data && size >= offset && strstr (data + offset, text);
     free (data);
     return has;
+}
+
+size_t jk_test_file_size (const char *path)
+{
+    size_t size = 0;
+    free (jk_test_slurp (path, &size));
+    return size;
 }
 
 /* The log's head and the projections' position on db, in one read

@@ -102,6 +102,11 @@ void jk_test_pause_ms (int ms);
 
 /* True when the file at path exists and contains text. */
 bool jk_test_file_has (const char *path, const char *text);
+/* Whether the file holds text after its first offset bytes (output a
+   process appended since then). */
+bool jk_test_file_has_after (const char *path, size_t offset, const char *text);
+/* The file's size now (0 when it cannot be read). */
+size_t jk_test_file_size (const char *path);
 
 /* Reads a whole file into a heap buffer (NUL-terminated); NULL if absent. */
 char *jk_test_slurp (const char *path, size_t *size);

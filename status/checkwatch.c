@@ -1,0 +1,311 @@
+/*  checkwatch.c - a reader's watch over the log's signed checkpoints
+    (jk_status.h, jk_ckwatch_t): every checkpoint seen is checked with the
+    log's verifier key and against the last one verified with a
+    consistency proof from the hub's query endpoint; the last verified is
+    kept in a file, a fork is an alarm with both notes kept as evidence.
+    The watch makes the requests and reads the answers; the caller's
+    socket carries them. */
+#include "jk_status.h"
+#include "jk_merkle.h"
+#include "jk_note.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct jk_ckwatch_s {
+    jk_note_signer_t log; /* the log's verifier key */
+    char *path;           /* the last verified checkpoint's file */
+    char *fork_path;      /* evidence of forks, appended */
+    jk_mhash_t *mh;       /* for consistency proofs */
+    jk_checkpoint_t held; /* the last verified (held_note != NULL) */
+    char *held_note;      /* its text */
+    jk_checkpoint_t seen; /* waiting for its proof (seen_note) */
+    char *seen_note;      /* its text, NULL when nothing waits */
+    char *next_note;      /* the newest seen while one waits */
+    char alarm[640];      /* "" until a fork */
+    bool changed;         /* verified size or alarm changed */
+};
+
+/* A whole small file, NUL-terminated; NULL when absent or unreadable. */
+static char *s_read (const char *path, size_t max, size_t *size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    char *text = jk_malloc (max + 1);
+    *size = fread (text, 1, max + 1, file);
+    bool ok = !ferror (file) && *size <= max;
+    fclose (file);
+    if (!ok) {
+        free (text);
+        return NULL;
+    }
+    text[*size] = 0;
+    return text;
+}
+
+/* Parses note and checks the log's signature on it: JK_OK, or JK_INVALID
+   with the reason in err. */
+static int s_trusted (jk_ckwatch_t *self, const char *note, size_t size,
+                      jk_checkpoint_t *cp, char *err, size_t err_size)
+{
+    if (jk_checkpoint_parse (note, size, cp, err, err_size) != JK_OK)
+        return JK_INVALID;
+    if (strcmp (cp->origin, self->log.name) != 0) {
+        snprintf (err, err_size, "origin %s is not the log key's name %s",
+                  cp->origin, self->log.name);
+        return JK_INVALID;
+    }
+    return jk_checkpoint_trusted (cp, &self->log, NULL, 0, 0, err, err_size);
+}
+
+/* Keeps note (verified) as the one held, in memory and in the file
+   (written whole, then renamed over the old one). */
+static void s_hold (jk_ckwatch_t *self, const jk_checkpoint_t *cp,
+                    const char *note)
+{
+    self->held = *cp;
+    free (self->held_note);
+    self->held_note = jk_strdup (note);
+    self->changed = true;
+    char *tmp = jk_sprintf ("%s.tmp", self->path);
+    FILE *file = fopen (tmp, "w");
+    bool ok = file && fputs (note, file) != EOF && fflush (file) == 0 &&
+              fsync (fileno (file)) == 0;
+    if (file && fclose (file) != 0)
+        ok = false;
+    if (!ok || rename (tmp, self->path) != 0)
+        jk_error ("status", "cannot keep the verified checkpoint in %s: %s",
+                  self->path, strerror (errno));
+    free (tmp);
+}
+
+/* The fork alarm: both notes into the evidence file, the alarm set. */
+static void s_fork (jk_ckwatch_t *self, const char *why_id, const char *why_en,
+                    const char *seen_note)
+{
+    char when[26];
+    jk_time_format_wib (jk_clock_now_ms (), when);
+    FILE *file = fopen (self->fork_path, "a");
+    bool ok =
+        file && fprintf (file,
+                         "jejak-fork/1 %s\n%s\n--- the checkpoint verified "
+                         "before\n%s--- the checkpoint the hub shows now\n%s"
+                         "--- end\n",
+                         when, why_en, self->held_note, seen_note) > 0;
+    if (file && fclose (file) != 0)
+        ok = false;
+    snprintf (self->alarm, sizeof self->alarm,
+              "LOG BERCABANG: %s; bukti: %s / LOG FORKED: %s; evidence: %s",
+              why_id, ok ? self->fork_path : "(tidak tersimpan)", why_en,
+              ok ? self->fork_path : "(not kept)");
+    jk_error ("status", "%s", self->alarm);
+    self->changed = true;
+}
+
+jk_ckwatch_t *jk_ckwatch_new (const char *log_vkey, const char *path, char *err,
+                              size_t err_size)
+{
+    jk_ckwatch_t *self = jk_calloc (1, sizeof *self);
+    char why[320];
+    if (jk_note_vkey_parse (log_vkey, self->log.name, &self->log.type,
+                            self->log.pub, why, sizeof why) != JK_OK) {
+        snprintf (err, err_size, "--log-key: %s", why);
+        goto fail;
+    }
+    if (self->log.type != JK_NOTE_TYPE_ED25519) {
+        snprintf (err, err_size,
+                  "--log-key: %s is a witness's key (type 04), not the log's",
+                  self->log.name);
+        goto fail;
+    }
+    self->path = jk_strdup (path);
+    self->fork_path = jk_sprintf ("%s.forks", path);
+    self->mh = jk_mhash_new ();
+    size_t size = 0;
+    char *note = s_read (path, JK_NOTE_MAX, &size);
+    if (!note && access (path, F_OK) == 0) {
+        snprintf (err, err_size, "--checkpoint-file %s cannot be read", path);
+        goto fail;
+    }
+    if (note) {
+        if (s_trusted (self, note, size, &self->held, why, sizeof why) !=
+            JK_OK) {
+            snprintf (err, err_size,
+                      "--checkpoint-file %s: not a checkpoint of this log: "
+                      "%s",
+                      path, why);
+            free (note);
+            goto fail;
+        }
+        self->held_note = note;
+    }
+    return self;
+fail:
+    jk_ckwatch_destroy (&self);
+    return NULL;
+}
+
+void jk_ckwatch_destroy (jk_ckwatch_t **self_p)
+{
+    jk_ckwatch_t *self = *self_p;
+    if (!self)
+        return;
+    jk_mhash_destroy (&self->mh);
+    free (self->path);
+    free (self->fork_path);
+    free (self->held_note);
+    free (self->seen_note);
+    free (self->next_note);
+    free (self);
+    *self_p = NULL;
+}
+
+zmsg_t *jk_ckwatch_seen (jk_ckwatch_t *self, const char *note, size_t size)
+{
+    if (self->alarm[0])
+        return NULL; /* the evidence is kept; the alarm stays */
+    if (self->seen_note) {
+        free (self->next_note);
+        self->next_note = jk_strndup (note, size);
+        return NULL;
+    }
+    jk_checkpoint_t *cp = &self->seen;
+    char why[320];
+    if (s_trusted (self, note, size, cp, why, sizeof why) != JK_OK) {
+        jk_warn ("status",
+                 "a checkpoint without the log's valid signature "
+                 "was ignored: %s",
+                 why);
+        return NULL;
+    }
+    char *text = jk_strndup (note, size);
+    if (!self->held_note) {
+        s_hold (self, cp, text); /* the first: trusted on first sight */
+        free (text);
+        return NULL;
+    }
+    if (cp->size == self->held.size) {
+        if (memcmp (cp->root, self->held.root, 32) != 0) {
+            char id[200], en[200];
+            snprintf (id, sizeof id,
+                      "checkpoint hub %llu catatan berbeda kepala dengan "
+                      "yang sudah diverifikasi",
+                      (unsigned long long)cp->size);
+            snprintf (en, sizeof en,
+                      "the hub's checkpoint of %llu records has another head "
+                      "than the one this board verified",
+                      (unsigned long long)cp->size);
+            s_fork (self, id, en, text);
+        } else if (strlen (text) > strlen (self->held_note))
+            s_hold (self, cp, text); /* more cosignatures */
+        free (text);
+        return NULL;
+    }
+    self->seen_note = text;
+    uint64_t a = cp->size < self->held.size ? cp->size : self->held.size;
+    uint64_t b = cp->size < self->held.size ? self->held.size : cp->size;
+    zmsg_t *msg = jk_wire_new ("PROOF");
+    zmsg_addstr (msg, "CONSISTENCY");
+    jk_wire_add_u64 (msg, a);
+    jk_wire_add_u64 (msg, b);
+    return msg;
+}
+
+bool jk_ckwatch_waiting (jk_ckwatch_t *self)
+{
+    return self->seen_note != NULL;
+}
+
+/* The checkpoint waiting did not extend the one held: the alarm. */
+static void s_not_consistent (jk_ckwatch_t *self, bool cut)
+{
+    char id[240], en[240];
+    unsigned long long seen = self->seen.size, held = self->held.size;
+    if (cut) {
+        snprintf (id, sizeof id,
+                  "log hub lebih pendek (checkpoint %llu catatan) daripada "
+                  "checkpoint %llu yang sudah diverifikasi",
+                  seen, held);
+        snprintf (en, sizeof en,
+                  "the hub's log (checkpoint of %llu records) is shorter than "
+                  "the checkpoint of %llu this board verified",
+                  seen, held);
+    } else {
+        snprintf (id, sizeof id,
+                  "checkpoint hub %llu catatan tidak konsisten dengan "
+                  "checkpoint %llu yang sudah diverifikasi",
+                  seen, held);
+        snprintf (en, sizeof en,
+                  "the hub's checkpoint of %llu records and the one of %llu "
+                  "this board verified are not consistent",
+                  seen, held);
+    }
+    s_fork (self, id, en, self->seen_note);
+}
+
+zmsg_t *jk_ckwatch_answer (jk_ckwatch_t *self, const char *command, zmsg_t *msg)
+{
+    if (!self->seen_note)
+        return NULL;
+    const jk_checkpoint_t *seen = &self->seen, *held = &self->held;
+    bool older = seen->size < held->size;
+    const jk_checkpoint_t *a = older ? seen : held, *b = older ? held : seen;
+    if (streq (command, "PROOF")) {
+        char *kind = zmsg_popstr (msg);
+        uint64_t from = 0, to = 0;
+        zframe_t *proof = NULL;
+        bool shaped =
+            kind && streq (kind, "CONSISTENCY") &&
+            jk_wire_pop_u64 (msg, &from) == 0 &&
+            jk_wire_pop_u64 (msg, &to) == 0 && from == a->size &&
+            to == b->size && (proof = zmsg_pop (msg)) != NULL &&
+            zframe_size (proof) % JK_MERKLE_HASH == 0 &&
+            zframe_size (proof) / JK_MERKLE_HASH <= JK_MERKLE_PROOF_MAX;
+        free (kind);
+        bool ok = shaped && jk_merkle_verify_consistency (
+                                self->mh, a->size, b->size, a->root, b->root,
+                                zframe_data (proof),
+                                zframe_size (proof) / JK_MERKLE_HASH) == JK_OK;
+        zframe_destroy (&proof);
+        if (!ok)
+            s_not_consistent (self, false);
+        else if (!older)
+            s_hold (self, seen, self->seen_note);
+    } else if (streq (command, "ERROR")) {
+        char *code = zmsg_popstr (msg);
+        /* The hub cannot prove up to the size verified: its log is
+           shorter. Anything else: asked again with the next one seen. */
+        if (older && code && streq (code, "E_PROOF_RANGE"))
+            s_not_consistent (self, true);
+        free (code);
+    } else
+        return NULL;
+    free (self->seen_note);
+    self->seen_note = NULL;
+    char *next = self->next_note;
+    self->next_note = NULL;
+    zmsg_t *ask = next ? jk_ckwatch_seen (self, next, strlen (next)) : NULL;
+    free (next);
+    return ask;
+}
+
+uint64_t jk_ckwatch_size (jk_ckwatch_t *self)
+{
+    return self->held_note ? self->held.size : 0;
+}
+
+const char *jk_ckwatch_alarm (jk_ckwatch_t *self)
+{
+    return self->alarm;
+}
+
+bool jk_ckwatch_changed (jk_ckwatch_t *self)
+{
+    bool changed = self->changed;
+    self->changed = false;
+    return changed;
+}

@@ -1,0 +1,213 @@
+/*  test_board_checkpoints.c - the live board checks the log's signed
+    checkpoints: the real jejak-status with --log-key verifies each newer
+    checkpoint of the real jejak-hub with a consistency proof and keeps the
+    last one verified in a file; when the hub shows a second history
+    signed with the same key (a forked log), the board raises the alarm
+    in its document (the web page's too) and keeps both notes as evidence,
+    and a board started later with the same file raises it again. */
+#include "test_broker_support.h"
+
+#include "jk_note.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#define S_LONG_MS 60000
+
+typedef struct {
+    char *dir, *keys, *key_file, *vkey_file;
+    char *ingest, *feed, *query, *log;
+    pid_t hub;
+} s_env_t;
+
+static void s_hub_start (s_env_t *env, const char *db)
+{
+    char *argv[] = {"jejak-hub",   "--db",
+                    (char *)db,    "--ingest",
+                    env->ingest,   "--feed",
+                    env->feed,     "--query",
+                    env->query,    "--checkpoint-every",
+                    "1",           "--checkpoint-key",
+                    env->key_file, NULL};
+    size_t before = jk_test_file_size (env->log);
+    env->hub = jk_test_spawn (argv, env->log);
+    assert_true (env->hub > 0);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (env->log, before, "jejak-hub ingest="),
+        S_LONG_MS));
+}
+
+static void s_hub_stop (s_env_t *env)
+{
+    int status = jk_test_stop (env->hub, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+}
+
+/* A board printing its JSON documents into out_log. */
+static pid_t s_board (s_env_t *env, const char *out_log,
+                      const char *checkpoint_file)
+{
+    char *argv[] = {"jejak-status",
+                    "--json",
+                    "--feed",
+                    env->feed,
+                    "--query",
+                    env->query,
+                    "--log-key",
+                    env->vkey_file,
+                    "--checkpoint-file",
+                    (char *)checkpoint_file,
+                    NULL};
+    pid_t pid = jk_test_spawn (argv, out_log);
+    assert_true (pid > 0);
+    return pid;
+}
+
+static void test_board_checks_checkpoints (void **state)
+{
+    (void)state;
+    s_env_t env = {0};
+    env.dir = jk_test_tmpdir ("boardcp");
+    env.keys = jk_sprintf ("%s/keys", env.dir);
+    env.key_file = jk_sprintf ("%s/log.key", env.keys);
+    env.vkey_file = jk_sprintf ("%s/log.vkey", env.keys);
+    env.ingest = jk_test_endpoint (env.dir, "ingest");
+    env.feed = jk_test_endpoint (env.dir, "feed");
+    env.query = jk_test_endpoint (env.dir, "query");
+    env.log = jk_sprintf ("%s/hub.log", env.dir);
+    char *make[] = {"jejak-keys", "log-key", "--dir", env.keys, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (make, &out, &err, S_LONG_MS), 0);
+    free (out);
+    free (err);
+    char *db = jk_sprintf ("%s/a/events.db", env.dir);
+    char *forked = jk_sprintf ("%s/b/events.db", env.dir);
+    char *held = jk_sprintf ("%s/board-checkpoint.note", env.dir);
+    char *forks = jk_sprintf ("%s.forks", held);
+    char *board_log = jk_sprintf ("%s/board.log", env.dir);
+    char *board2_log = jk_sprintf ("%s/board2.log", env.dir);
+
+    /* History A: 100 events, the board verifies the checkpoint of 100,
+       then of 150 by a consistency proof, and keeps it in its file. */
+    s_hub_start (&env, db);
+    s_client_t *c = s_client_new (env.ingest, "32.03.10/pacet-1", 150, 1);
+    c->count = 100;
+    s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
+    pid_t board = s_board (&env, board_log, held);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (
+            board_log, 0, "\"checkpoint\":{\"verified\":100,\"alarm\":\"\"}"),
+        S_LONG_MS));
+    c->count = 150;
+    s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (
+            board_log, 0, "\"checkpoint\":{\"verified\":150,\"alarm\":\"\"}"),
+        S_LONG_MS));
+    s_client_destroy (&c);
+    char *note = jk_test_slurp (held, NULL);
+    assert_non_null (note);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    char why[256];
+    assert_int_equal (
+        jk_checkpoint_parse (note, strlen (note), cp, why, sizeof why), JK_OK);
+    assert_int_equal (cp->size, 150);
+    assert_false (jk_test_file_has_after (board_log, 0, "LOG BERCABANG"));
+    assert_int_equal (access (forks, F_OK), -1);
+    s_hub_stop (&env);
+
+    /* History B under the same key, longer: the running board sees its
+       checkpoint, the proof from 150 does not hold: the alarm, with both
+       notes kept. */
+    size_t before = jk_test_file_size (board_log);
+    s_hub_start (&env, forked);
+    c = s_client_new (env.ingest, "32.03.11/cugenang-1", 200, 5000);
+    s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
+    s_client_destroy (&c);
+    assert_int_equal (s_query_head (env.query, NULL), 200);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (
+            board_log, before,
+            "LOG BERCABANG: checkpoint hub 200 catatan tidak konsisten "
+            "dengan checkpoint 150 yang sudah diverifikasi"),
+        S_LONG_MS));
+    assert_true (jk_test_file_has_after (
+        board_log, before,
+        "LOG FORKED: the hub's checkpoint of 200 records and "
+        "the one of 150 this board verified are not "
+        "consistent; evidence: "));
+    assert_true (jk_test_file_has_after (board_log, before, forks));
+    char *evidence = jk_test_slurp (forks, NULL);
+    assert_non_null (evidence);
+    assert_int_equal (strncmp (evidence, "jejak-fork/1 ", 13), 0);
+    const char *was = strstr (evidence, "--- the checkpoint verified before\n");
+    const char *now =
+        strstr (evidence, "--- the checkpoint the hub shows now\n");
+    assert_non_null (was);
+    assert_non_null (now);
+    assert_int_equal (strncmp (was + 35, note, strlen (note)), 0);
+    jk_checkpoint_t *seen = jk_malloc (sizeof *seen);
+    const char *seen_note = now + 37;
+    size_t seen_len = (size_t)(strstr (seen_note, "--- end\n") - seen_note);
+    assert_int_equal (
+        jk_checkpoint_parse (seen_note, seen_len, seen, why, sizeof why),
+        JK_OK);
+    assert_int_equal (seen->size, 200);
+    /* The file still holds the last verified one. */
+    char *still = jk_test_slurp (held, NULL);
+    assert_string_equal (still, note);
+    free (still);
+    int status = jk_test_stop (board, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+
+    /* A board started later with the same file: the alarm again. */
+    pid_t board2 = s_board (&env, board2_log, held);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (board2_log, 0,
+                                "LOG BERCABANG: checkpoint hub 200 catatan"),
+        S_LONG_MS));
+    jk_test_stop (board2, SIGTERM, S_LONG_MS);
+    s_hub_stop (&env);
+
+    /* A checkpoint file of another log is refused at start (exit 1). */
+    FILE *f = fopen (held, "w");
+    fputs ("not a checkpoint\n", f);
+    fclose (f);
+    char *bad[] = {"jejak-status", "--json",      "--query",
+                   env.query,      "--feed",      env.feed,
+                   "--log-key",    env.vkey_file, "--checkpoint-file",
+                   held,           NULL};
+    assert_int_equal (jk_test_run (bad, &out, &err, S_LONG_MS), 1);
+    assert_non_null (strstr (err, "not a checkpoint of this log"));
+    free (out);
+    free (err);
+
+    free (seen);
+    free (evidence);
+    free (cp);
+    free (note);
+    free (db);
+    free (forked);
+    free (held);
+    free (forks);
+    free (board_log);
+    free (board2_log);
+    free (env.keys);
+    free (env.key_file);
+    free (env.vkey_file);
+    free (env.ingest);
+    free (env.feed);
+    free (env.query);
+    free (env.log);
+    jk_test_rmdir (&env.dir);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_board_checks_checkpoints),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
