@@ -313,6 +313,19 @@ typedef struct {
 int jk_proofs_run (jk_outbox_t *outbox, const jk_proofs_config_t *config,
                    bool all, jk_proofs_stats_t *stats, FILE *out);
 
+/* A STORED receipt's kept proof (docs/AGENTS.md, "Receipts with
+   proofs"): the tree size of the checkpoint it was proven against, and
+   the whole jejak-proof/1 text (docs/AUDIT.md, "A proof anyone can
+   check": the entry rebuilt from the outbox's bytes, the kept path, the
+   checkpoint held of that size) in *file (heap; NULL to skip). JK_OK;
+   JK_NOT_FOUND when the receipt has no proof kept (not stored, not proven
+   yet, or an outbox from before the proofs); JK_IO. */
+int jk_proofs_receipt (jk_outbox_t *outbox, uint64_t seq, uint64_t *size,
+                       char **file);
+/* The fork evidence rows kept in the outbox (table forks); 0 when none
+   or no table. */
+int64_t jk_proofs_forks (jk_outbox_t *outbox);
+
 /* The outbox's SQLite connection (for the proofs' tables). */
 sqlite3 *jk_outbox_db (jk_outbox_t *self);
 

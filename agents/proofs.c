@@ -5,6 +5,7 @@
 #include "jk_agent.h"
 #include "jk_merkle.h"
 #include "jk_note.h"
+#include "jk_proof.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -545,4 +546,57 @@ int jk_proofs_run (jk_outbox_t *outbox, const jk_proofs_config_t *config,
     jk_mhash_destroy (&p.mh);
     zsock_destroy (&p.sock);
     return rc;
+}
+
+int jk_proofs_receipt (jk_outbox_t *outbox, uint64_t seq, uint64_t *size,
+                       char **file)
+{
+    sqlite3 *db = jk_outbox_db (outbox);
+    sqlite3_stmt *st = NULL;
+    *size = 0;
+    if (file)
+        *file = NULL;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT e.pos, e.recorded_at, e.proof_size,"
+                            " e.proof, e.bytes, c.note FROM events e"
+                            " JOIN checkpoints c ON c.size = e.proof_size"
+                            " WHERE e.seq = ? AND e.state = 2",
+                            -1, &st, NULL) != SQLITE_OK)
+        return JK_NOT_FOUND; /* no proof columns: never proven */
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)seq);
+    int rc = sqlite3_step (st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize (st);
+        return rc == SQLITE_DONE ? JK_NOT_FOUND : JK_IO;
+    }
+    uint64_t pos = (uint64_t)sqlite3_column_int64 (st, 0);
+    int64_t recorded_at = sqlite3_column_int64 (st, 1);
+    *size = (uint64_t)sqlite3_column_int64 (st, 2);
+    if (file) {
+        const uint8_t *bytes = sqlite3_column_blob (st, 4);
+        size_t n = (size_t)sqlite3_column_bytes (st, 4);
+        size_t len = jk_merkle_entry (pos, recorded_at, 0, NULL, NULL, bytes, n,
+                                      NULL, 0);
+        uint8_t *entry = jk_malloc (len);
+        jk_merkle_entry (pos, recorded_at, 0, NULL, NULL, bytes, n, entry, len);
+        *file = jk_proof_format (entry, len, sqlite3_column_blob (st, 3),
+                                 (size_t)sqlite3_column_bytes (st, 3) /
+                                     JK_MERKLE_HASH,
+                                 (const char *)sqlite3_column_text (st, 5));
+        free (entry);
+    }
+    sqlite3_finalize (st);
+    return JK_OK;
+}
+
+int64_t jk_proofs_forks (jk_outbox_t *outbox)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2 (jk_outbox_db (outbox), "SELECT count(*) FROM forks",
+                            -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step (st) == SQLITE_ROW)
+        n = sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    return n;
 }

@@ -8,6 +8,7 @@
 
     Passwords are read from --password-file, or the first line of
     standard input; never from the command line. */
+#include "jk_note.h"
 #include "jk_office.h"
 #include "jk_opts.h"
 #include "jk_version.h"
@@ -53,6 +54,11 @@ static const jk_opt_t s_spec[] = {
      false},
     {"query-key", "JEJAK_QUERY_KEY", NULL,
      "a reader's secret certificate for --query (CURVE; with --broker-key)",
+     false},
+    {"log-key", "JEJAK_LOG_KEY", NULL,
+     "the log's verifier key (log.vkey of jejak-keys log-key, or its text): "
+     "each receipt's inclusion proof is fetched from --query, checked and "
+     "kept, and shown to the clerk with a proof file to download",
      false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
@@ -302,6 +308,14 @@ static int s_serve (jk_opts_t *opts)
                  query);
         return 2;
     }
+    char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
+    if (log_key && !query) {
+        fprintf (stderr,
+                 S_PROGRAM ": --log-key needs --query (the proofs come from "
+                           "the hub's query endpoint) (see --help)\n");
+        free (log_key);
+        return 2;
+    }
     char *state = s_state_dir (opts);
     mkdir (state, 0700);
     char *users = s_users_path (opts);
@@ -317,6 +331,7 @@ static int s_serve (jk_opts_t *opts)
             fprintf (stderr, S_PROGRAM ": %s\n", err);
             free (users);
             free (state);
+            free (log_key);
             return 1;
         }
         jk_outbox_close (&shared);
@@ -342,7 +357,8 @@ static int s_serve (jk_opts_t *opts)
                                  .delivery = delivery,
                                  .query = jk_opts_get (opts, "query"),
                                  .query_key = jk_opts_get (opts, "query-key"),
-                                 .picks = picks};
+                                 .picks = picks,
+                                 .log_key = log_key};
     int rc = 0;
     jk_office_app_t *office = NULL;
     jk_users_t *check = jk_users_open (users, err, sizeof err);
@@ -372,6 +388,7 @@ static int s_serve (jk_opts_t *opts)
 done:
     jk_office_app_destroy (&office);
     free (picks);
+    free (log_key);
     free (outbox);
     free (users);
     free (state);

@@ -102,8 +102,13 @@ void jk_token_new (char out[65]);
    Runs jk_delivery_run on its own outbox handle whenever there is
    something to send, and records when the hub last answered. */
 typedef struct jk_courier_s jk_courier_t;
+/* proofs: with the log's key (NULL: none), after each delivery run that
+   stored something (and at start, and after a run that did not finish)
+   the courier fetches, checks and keeps the new receipts' inclusion
+   proofs (jk_proofs_run). */
 jk_courier_t *jk_courier_new (const char *outbox_path, const char *source,
-                              const jk_delivery_config_t *config, char *err,
+                              const jk_delivery_config_t *config,
+                              const jk_proofs_config_t *proofs, char *err,
                               size_t err_size);
 void jk_courier_destroy (jk_courier_t **self_p);
 /* Something new was queued: deliver now. */
@@ -113,6 +118,9 @@ typedef struct {
     int64_t last_try_ms;     /* wall ms of the last delivery attempt */
     bool link_up;            /* the last attempt reached the hub */
     uint64_t stored, rejected, reconnects; /* since start */
+    bool proofs;     /* receipts are proven (the log's key given) */
+    uint64_t proven; /* receipts proven since start */
+    bool fork;       /* a proof or checkpoint contradicted what is held */
 } jk_courier_state_t;
 void jk_courier_state (jk_courier_t *self, jk_courier_state_t *out);
 
@@ -282,6 +290,8 @@ typedef struct {
     const char *query;
     const char *query_key;
     const char *picks;
+    /* The log's verifier key (text): receipts proven through query. */
+    const char *log_key;
 } jk_office_config_t;
 
 typedef struct jk_office_app_s jk_office_app_t;

@@ -4,6 +4,7 @@
     status: never a password, a cookie or a form value), and dispatch to
     the pages. */
 #include "office_internal.h"
+#include "jk_opts.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -301,9 +302,23 @@ static const jk_type_t *s_type_of (const char *name)
     return name ? jk_vocabulary_find (name, strlen (name)) : NULL;
 }
 
+/* "SEQ/proof" of /outbox/SEQ/proof. */
+static bool s_proof_seq (const char *rest, uint64_t *seq)
+{
+    const char *slash = strchr (rest, '/');
+    if (!slash || strcmp (slash, "/proof") != 0 || slash == rest ||
+        slash - rest > 20)
+        return false;
+    char digits[21];
+    memcpy (digits, rest, (size_t)(slash - rest));
+    digits[slash - rest] = 0;
+    return jk_parse_u64 (digits, seq) == JK_OK;
+}
+
 static void s_dispatch (jk_http_t *h)
 {
     const char *url = h->url;
+    uint64_t proof_seq = 0;
     bool get =
         strcmp (h->method, "GET") == 0 || strcmp (h->method, "HEAD") == 0;
     bool post = strcmp (h->method, "POST") == 0;
@@ -379,6 +394,9 @@ static void s_dispatch (jk_http_t *h)
             jk_page_form (h, t);
     } else if (strcmp (url, "/outbox") == 0 && get)
         jk_page_outbox (h);
+    else if (strncmp (url, "/outbox/", 8) == 0 && get &&
+             s_proof_seq (url + 8, &proof_seq))
+        jk_page_proof (h, proof_seq);
     else if (strncmp (url, "/outbox/", 8) == 0 && get) {
         uint64_t seq;
         if (jk_parse_u64 (url + 8, &seq) == JK_OK)
@@ -559,8 +577,18 @@ jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
         if (!self->picks)
             goto failed;
     }
-    self->courier = jk_courier_new (config->outbox, config->source,
-                                    &config->delivery, err, err_size);
+    jk_proofs_config_t proofs = {
+        .query = config->query,
+        .log_key = config->log_key,
+        .broker_key = config->delivery.broker_key,
+        .key = config->query_key,
+        .wait_ms = 5000,
+    };
+    if (config->query && jk_endpoint_is_local (config->query))
+        proofs.broker_key = proofs.key = NULL;
+    self->courier = jk_courier_new (
+        config->outbox, config->source, &config->delivery,
+        config->log_key && config->query ? &proofs : NULL, err, err_size);
     if (!self->courier)
         goto failed;
     struct sockaddr_in addr;

@@ -124,6 +124,8 @@ void jk_page_form (jk_http_t *h, const jk_type_t *t);
 void jk_page_submit (jk_http_t *h, const jk_type_t *t);
 void jk_page_outbox (jk_http_t *h);
 void jk_page_entry (jk_http_t *h, uint64_t seq);
+/* GET /outbox/SEQ/proof: the receipt's jejak-proof/1 file (download). */
+void jk_page_proof (jk_http_t *h, uint64_t seq);
 void jk_page_attendance (jk_http_t *h);
 void jk_page_attendance_save (jk_http_t *h);
 void jk_page_receipt (jk_http_t *h);

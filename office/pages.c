@@ -26,6 +26,20 @@ static void s_number (FILE *o, uint64_t n)
     }
 }
 
+/* n with Indonesian thousands points into out. */
+static void s_number_text (uint64_t n, char out[32])
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *o = open_memstream (&text, &size);
+    if (o) {
+        s_number (o, n);
+        fclose (o);
+    }
+    snprintf (out, 32, "%s", text ? text : "");
+    free (text);
+}
+
 void jk_page_strip (jk_http_t *h)
 {
     jk_office_app_t *office = h->office;
@@ -36,6 +50,17 @@ void jk_page_strip (jk_http_t *h)
     jk_outbox_counts (office->outbox, &counts);
     pthread_mutex_unlock (&office->lock);
     FILE *o = h->out;
+    if (cs.fork)
+        fprintf (o, "<div id=\"fork\" class=\"fork\" role=\"alert\">%s</div>",
+                 TR (h,
+                     "PERINGATAN: log dinas tidak cocok dengan bukti yang "
+                     "dipegang kotak ini (E_FORK). Kedua checkpoint "
+                     "bertanda tangan disimpan di outbox (tabel forks): "
+                     "serahkan kepada auditor dinas.",
+                     "WARNING: the dinas's log does not agree with the proofs "
+                     "this box holds (E_FORK). Both signed checkpoints are "
+                     "kept in the outbox (table forks): give them to the "
+                     "dinas's auditor."));
     fprintf (o,
              "<div id=\"strip\" class=\"strip %s\" role=\"status\" "
              "data-now=\"%lld\" data-queue=\"%llu\">",
@@ -402,6 +427,76 @@ void jk_page_outbox (jk_http_t *h)
     jk_page_end (h);
 }
 
+/* The receipt's proof on its page: proven (with the download), or not
+   yet. Under office->lock. */
+static void s_entry_proof (jk_http_t *h, const jk_outbox_row_t *row)
+{
+    jk_courier_state_t cs;
+    jk_courier_state (h->office->courier, &cs);
+    uint64_t size = 0;
+    int rc = jk_proofs_receipt (h->office->outbox, row->seq, &size, NULL);
+    if (rc != JK_OK && !cs.proofs)
+        return; /* the box proves nothing: no log key */
+    FILE *o = h->out;
+    fprintf (o, "<dt>%s</dt>", TR (h, "Bukti", "Proof"));
+    if (rc != JK_OK) {
+        fprintf (o, "<dd id=\"proof\" class=\"proof waiting\">%s</dd>",
+                 TR (h, "Bukti belum diperiksa (menunggu checkpoint dinas)",
+                     "Proof not checked yet (waiting for the dinas's "
+                     "checkpoint)"));
+        return;
+    }
+    char number[32], tree[32];
+    s_number_text (row->pos, number);
+    s_number_text (size, tree);
+    if (h->en)
+        fprintf (o,
+                 "<dd id=\"proof\" class=\"proof ok\">Proven recorded at "
+                 "position %s of the dinas's log (signed checkpoint of %s "
+                 "records) ",
+                 number, tree);
+    else
+        fprintf (o,
+                 "<dd id=\"proof\" class=\"proof ok\">Terbukti tercatat di "
+                 "posisi %s log dinas (checkpoint bertanda tangan, %s "
+                 "catatan) ",
+                 number, tree);
+    fprintf (o,
+             "<a id=\"proof-file\" href=\"/outbox/%llu/proof\" "
+             "download>%s</a></dd>",
+             (unsigned long long)row->seq,
+             TR (h, "Unduh berkas bukti", "Download the proof file"));
+}
+
+void jk_page_proof (jk_http_t *h, uint64_t seq)
+{
+    jk_office_app_t *office = h->office;
+    char *file = NULL;
+    uint64_t size = 0;
+    pthread_mutex_lock (&office->lock);
+    int rc = jk_proofs_receipt (office->outbox, seq, &size, &file);
+    pthread_mutex_unlock (&office->lock);
+    h->type = "text/plain; charset=utf-8";
+    if (rc != JK_OK || !file) {
+        h->code = MHD_HTTP_NOT_FOUND;
+        fputs (TR (h, "404 kiriman ini belum punya bukti\n",
+                   "404 this entry has no proof yet\n"),
+               h->out);
+        free (file);
+        return;
+    }
+    fputs (file, h->out);
+    free (file);
+    char name[JK_SOURCE_MAX + 1];
+    snprintf (name, sizeof name, "%s", office->source);
+    for (char *p = name; *p; p++)
+        if (*p == '/')
+            *p = '_';
+    snprintf (h->disposition, sizeof h->disposition,
+              "attachment; filename=\"bukti-%s-%llu.proof\"", name,
+              (unsigned long long)seq);
+}
+
 void jk_page_entry (jk_http_t *h, uint64_t seq)
 {
     jk_office_app_t *office = h->office;
@@ -452,6 +547,7 @@ void jk_page_entry (jk_http_t *h, uint64_t seq)
                  TR (h, "Posisi di log dinas", "Position in the dinas log"),
                  (unsigned long long)row.pos,
                  TR (h, "Hash rantai", "Chain hash"), hash);
+        s_entry_proof (h, &row);
     }
     bool rejected = row.state == JK_OUTBOX_REJECTED;
     if (rejected) {
@@ -634,11 +730,13 @@ void jk_page_status_json (jk_http_t *h)
     fprintf (h->out,
              "{\"now_ms\":%lld,\"link_up\":%s,\"last_contact_ms\":%lld,"
              "\"pending\":%llu,\"stored\":%llu,\"rejected\":%llu,"
-             "\"next_seq\":%llu,\"lists_synced_ms\":%lld}\n",
+             "\"next_seq\":%llu,\"lists_synced_ms\":%lld,\"proven\":%llu,"
+             "\"fork\":%s}\n",
              (long long)jk_clock_now_ms (), cs.link_up ? "true" : "false",
              (long long)cs.last_contact_ms, (unsigned long long)counts.pending,
              (unsigned long long)counts.stored,
              (unsigned long long)counts.rejected,
              (unsigned long long)counts.next_seq,
-             office->picks ? (long long)jk_picks_synced (office->picks) : 0LL);
+             office->picks ? (long long)jk_picks_synced (office->picks) : 0LL,
+             (unsigned long long)cs.proven, cs.fork ? "true" : "false");
 }

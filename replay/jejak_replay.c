@@ -241,7 +241,12 @@ static int s_checkpoint_trust (jk_opts_t *opts, const char *label,
         return JK_REPLAY_EXIT_USAGE;
     }
     static jk_note_signer_t log, witnesses[JK_NOTE_SIGS_MAX];
-    if (s_vkey ("log-key", log_key, JK_NOTE_TYPE_ED25519, &log) != 0)
+    /* The key's text, or the file holding it (log.vkey). */
+    char *key_text = jk_note_vkey_given (log_key);
+    int vrc = s_vkey ("log-key", key_text ? key_text : "", JK_NOTE_TYPE_ED25519,
+                      &log);
+    free (key_text);
+    if (vrc != 0)
         return JK_REPLAY_EXIT_USAGE;
     int count = 0;
     const char *list = jk_opts_get (opts, "witnesses");
@@ -444,7 +449,9 @@ static int s_verify (int argc, char **argv)
          "size and head",
          false},
         {"log-key", "JEJAK_LOG_KEY", NULL,
-         "the log's verifier key NAME+KEYID+KEY (with --checkpoint)", false},
+         "the log's verifier key NAME+KEYID+KEY, or the file holding it "
+         "(with --checkpoint)",
+         false},
         {"witnesses", "JEJAK_WITNESSES", NULL,
          "trusted witnesses' verifier keys, separated by commas", false},
         {"quorum", NULL, "0",
@@ -1143,7 +1150,9 @@ static int s_check (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
         {"log-key", "JEJAK_LOG_KEY", NULL,
-         "the log's verifier key NAME+KEYID+KEY (required)", false},
+         "the log's verifier key NAME+KEYID+KEY, or the file holding it "
+         "(required)",
+         false},
         {"witnesses", "JEJAK_WITNESSES", NULL,
          "trusted witnesses' verifier keys, separated by commas", false},
         {"quorum", NULL, "0",

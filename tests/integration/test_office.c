@@ -29,6 +29,7 @@
 typedef struct {
     char *dir, *db, *hub_log, *log, *outbox, *users, *pwfile;
     char *ingest, *feed, *query;
+    char *log_key; /* --log-key of the office (a file), or NULL */
     pid_t hub, office;
     int port;
     char cookie[128]; /* "jejak_session=..." */
@@ -247,7 +248,12 @@ static void s_start_office (s_env_t *env)
     char *argv[] = {"jejak-office", "--source", S_SOURCE,      "--outbox",
                     env->outbox,    "--users",  env->users,    "--broker",
                     env->ingest,    "--http",   "127.0.0.1:0", "--state",
-                    env->dir,       "--query",  env->query,    NULL};
+                    env->dir,       "--query",  env->query,    NULL,
+                    NULL,           NULL};
+    if (env->log_key) {
+        argv[15] = "--log-key";
+        argv[16] = env->log_key;
+    }
     env->office = jk_test_spawn (argv, env->log);
     assert_true (env->office > 0);
     assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, 20000));
@@ -298,6 +304,7 @@ static int s_teardown (void **state)
     free (env->ingest);
     free (env->feed);
     free (env->query);
+    free (env->log_key);
     jk_test_rmdir (&env->dir);
     free (env);
     return 0;
@@ -882,6 +889,112 @@ static void test_import (void **state)
                                      "<td>Tahun buku</td>"));
     s_resp_free (&r);
     free (xlsx);
+}
+
+/* ---- receipts with proofs --------------------------------------------- */
+
+/* With the log's key the box proves each receipt against a signed
+   checkpoint, tells the clerk in Indonesian (English as the toggle),
+   and hands out the proof file, which jejak-replay check accepts with
+   the verifier key alone. */
+static void test_receipt_proofs (void **state)
+{
+    s_env_t *env = *state;
+    char *keys = jk_sprintf ("%s/keys", env->dir);
+    char *make[] = {"jejak-keys", "log-key", "--dir", keys, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (make, &out, &err, 60000), 0);
+    free (out);
+    free (err);
+    char *key = jk_sprintf ("%s/log.key", keys);
+    env->log_key = jk_sprintf ("%s/log.vkey", keys);
+    char *argv[] = {"jejak-hub", "--db",
+                    env->db,     "--ingest",
+                    env->ingest, "--feed",
+                    env->feed,   "--query",
+                    env->query,  "--checkpoint-key",
+                    key,         "--checkpoint-every",
+                    "1",         NULL};
+    env->hub = jk_test_spawn (argv, env->hub_log);
+    assert_true (env->hub > 0);
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    char *body = s_form (
+        "csrf", env->csrf, "f.legal_number", "AHU-0004321.AH.01.26.TAHUN 2020",
+        "f.legal_date", "02/03/2020", "f.name", "Koperasi Bukti Nyata",
+        "f.form", "PRIMER", "f.kind", "JASA", "f.pattern", "KONVENSIONAL",
+        "f.desa_code", "32.03.10.2012", "f.members_male", "20",
+        "f.members_female", "21", NULL);
+    s_resp_t r =
+        s_http (env, "POST", "/form/cooperative.registered", body, env->cookie);
+    free (body);
+    assert_int_equal (r.code, 303);
+    s_resp_free (&r);
+    /* Stored, then proven: the clerk reads it in Indonesian. */
+    assert_true (JK_WAIT_FOR (s_entry_has (env, "/outbox/1",
+                                           "Terbukti tercatat di posisi 1 log "
+                                           "dinas (checkpoint bertanda "
+                                           "tangan, 1 catatan)"),
+                              60000));
+    r = s_http (env, "GET", "/outbox/1", NULL, env->cookie);
+    assert_non_null (strstr (r.body, "<a id=\"proof-file\" "
+                                     "href=\"/outbox/1/proof\" download>Unduh "
+                                     "berkas bukti</a>"));
+    s_resp_free (&r);
+    char en_cookie[200];
+    snprintf (en_cookie, sizeof en_cookie, "%s; jejak_lang=en", env->cookie);
+    r = s_http (env, "GET", "/outbox/1", NULL, en_cookie);
+    assert_non_null (strstr (r.body, "Proven recorded at position 1 of the "
+                                     "dinas's log (signed checkpoint of 1 "
+                                     "records)"));
+    s_resp_free (&r);
+    /* The courier counts it once its run ends. */
+    assert_true (JK_WAIT_FOR (
+        s_entry_has (env, "/status.json", "\"proven\":1,\"fork\":false}"),
+        60000));
+
+    /* The proof file: a download, checked offline by the auditor's tool. */
+    r = s_http (env, "GET", "/outbox/1/proof", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    char disposition[160];
+    assert_true (
+        s_header (&r, "Content-Disposition", disposition, sizeof disposition));
+    assert_string_equal (disposition, "attachment; filename=\"bukti-32.03.10_"
+                                      "pacet-1-1.proof\"");
+    assert_int_equal (strncmp (r.body, "jejak-proof/1\nentry ", 20), 0);
+    char *file = jk_sprintf ("%s/bukti-1.proof", env->dir);
+    FILE *f = fopen (file, "w");
+    fwrite (r.body, 1, r.size, f);
+    fclose (f);
+    s_resp_free (&r);
+    char *check[] = {"jejak-replay", "check",      file,
+                     "--log-key",    env->log_key, NULL};
+    assert_int_equal (jk_test_run (check, &out, &err, 60000), 0);
+    assert_non_null (strstr (out, "VALID proof"));
+    assert_non_null (strstr (out, "position 1 of the log "
+                                  "jejak.cianjurkab.go.id/log (signed tree "
+                                  "of 1 records)"));
+    assert_non_null (strstr (out, "type cooperative.registered source "
+                                  "32.03.10/pacet-1 seq 1"));
+    free (out);
+    free (err);
+    /* A changed byte of the file is refused by the same tool. */
+    char *text = jk_test_slurp (file, NULL);
+    char *entry = strstr (text, "entry ") + 6 + 30;
+    *entry = *entry == 'A' ? 'B' : 'A';
+    s_write (file, text);
+    assert_int_equal (jk_test_run (check, &out, &err, 60000), 1);
+    assert_non_null (strstr (out, "INVALID proof"));
+    free (out);
+    free (err);
+    free (text);
+    /* An entry without a proof, and no such entry: 404. */
+    r = s_http (env, "GET", "/outbox/2/proof", NULL, env->cookie);
+    assert_int_equal (r.code, 404);
+    s_resp_free (&r);
+    free (file);
+    free (key);
+    free (keys);
 }
 
 /* ---- pick lists from the hub ----------------------------------------- */
@@ -1586,6 +1699,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_forms_offline_then_online,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_import, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_receipt_proofs, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_pick_lists_from_hub, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_user_admin, s_setup, s_teardown),
