@@ -12,10 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_LEVELS 8   /* 256^8 = 2^64 leaves */
-#define S_CACHE  512 /* tiles kept expanded by a reader */
-#define S_WIDTH  JK_MERKLE_TILE_WIDTH
-#define S_HASH   JK_MERKLE_HASH
+#define S_LEVELS 8 /* 256^8 = 2^64 leaves */
+/* Tiles kept expanded by a reader: level-0 tiles in the first
+   S_CACHE_LEAVES slots, level-1 tiles in the next S_CACHE_L1, higher ones
+   in the last S_CACHE_UP, so the few upper tiles every proof needs are
+   never pushed out by the random leaf tiles (up to 496 level-1 tiles:
+   32.5M records without a collision among them). 16 MiB. */
+#define S_CACHE_LEAVES 512
+#define S_CACHE_L1     496
+#define S_CACHE_UP     16
+#define S_CACHE        (S_CACHE_LEAVES + S_CACHE_L1 + S_CACHE_UP)
+#define S_WIDTH        JK_MERKLE_TILE_WIDTH
+#define S_HASH         JK_MERKLE_HASH
 /* Nodes of one expanded tile: 256 + 128 + ... + 1. */
 #define S_NODES (2 * S_WIDTH - 1)
 
@@ -556,7 +564,11 @@ static void s_expand (jk_mhash_t *mh, s_tile_t *tile)
 static s_tile_t *s_tile (jk_tiles_t *self, int level, uint64_t idx,
                          uint32_t need, int *rc)
 {
-    s_tile_t *tile = &self->cache[(idx * 31 + (uint64_t)level * 977) % S_CACHE];
+    size_t slot = level == 0   ? idx % S_CACHE_LEAVES
+                  : level == 1 ? S_CACHE_LEAVES + idx % S_CACHE_L1
+                               : S_CACHE_LEAVES + S_CACHE_L1 +
+                                     (idx * 7 + (uint64_t)level) % S_CACHE_UP;
+    s_tile_t *tile = &self->cache[slot];
     if (tile->level == level && tile->idx == idx && tile->width >= need)
         return tile;
     if (!self->get) {
