@@ -75,6 +75,8 @@ typedef struct {
     s_item_t *items;
     size_t item_count, item_cap;
     int64_t recorded_at; /* every record it logs has this time */
+    size_t sent;         /* items handed to the decode stage */
+    size_t prepared;     /* items it handed back (a prefix) */
 } s_batch_t;
 _Static_assert(sizeof ((s_item_t *)0)->topic ==
                    sizeof ((jk_record_t *)0)->topic,
@@ -126,13 +128,17 @@ typedef struct {
     uint64_t rewinds;           /* REWINDs sent */
     uint64_t refused_by_broker; /* ERRORs from the broker */
     int lock_fd;                /* the single writer's lock, or -1 */
-    /* The batch being decided, and the next one, at the decode stage
-       meanwhile (staged) or empty. */
+    /* The batch being decided, and the next one, taken off the socket
+       and handed to the decode stage while the current one commits (or
+       empty). */
     s_batch_t pipeline[2];
     s_batch_t *cur, *next;
-    zactor_t *stage;  /* the decode stage's thread */
-    bool staged;      /* next is at the stage */
-    uint8_t *records; /* the batch's records packed for RECORDS */
+    zactor_t *stage;    /* the decode stage's thread */
+    size_t stage_jobs;  /* chunks at the stage */
+    bool deferring;     /* a transaction is open: other messages wait */
+    zlist_t *deferred;  /* backend messages that wait for the commit */
+    s_batch_t *filling; /* the batch SUBMITs go to */
+    uint8_t *records;   /* the batch's records packed for RECORDS */
     size_t records_cap;
     jk_signer_t *signer;   /* signs checkpoints; NULL without a log key */
     bool announce;         /* start: hand the newest to the broker */
@@ -437,6 +443,8 @@ static int s_decide (s_store_t *self, s_item_t *item, int64_t recorded_at,
 /* ---- the batch --------------------------------------------------------------
  */
 
+static void s_stage_fill (s_store_t *self, s_batch_t *batch);
+
 static void s_batch_clear (s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->item_count; i++)
@@ -445,6 +453,8 @@ static void s_batch_clear (s_batch_t *batch)
         zmsg_destroy (&batch->submits[i]);
     batch->submit_count = 0;
     batch->item_count = 0;
+    batch->sent = 0;
+    batch->prepared = 0;
 }
 
 static void s_batch_free (s_batch_t *batch)
@@ -481,11 +491,14 @@ static void s_batch_take (s_batch_t *batch, zmsg_t **msg_p)
 }
 
 /* ---- the decode stage -------------------------------------------------------
-   A thread ahead of the writer: it decodes and validates every event of
-   the next batch (s_prepare) while the writer decides, appends and
-   commits the current one. Messages on its pipe: [RUN][batch pointer]
-   in, [batch pointer] back when done; the writer touches a batch it
-   sent only once it is back. */
+   A thread ahead of the writer: it decodes and validates the events of a
+   batch (s_prepare) in chunks of S_STAGE_CHUNK, in order, while the
+   writer decides the chunks already done, and commits. Messages on its
+   pipe: [RUN][batch][from u64][to u64] in, [batch][to u64] back when the
+   items [from, to) are prepared; the writer reads an item only once the
+   chunk holding it is back, and never grows a batch with chunks out. */
+
+#define S_STAGE_CHUNK 100
 
 static void s_stage_actor (zsock_t *pipe, void *args)
 {
@@ -494,19 +507,49 @@ static void s_stage_actor (zsock_t *pipe, void *args)
     while (true) {
         char *command = NULL;
         void *ptr = NULL;
-        if (zsock_recv (pipe, "sp", &command, &ptr) != 0 || !command ||
-            streq (command, "$TERM")) {
+        uint64_t from = 0, to = 0;
+        if (zsock_recv (pipe, "sp88", &command, &ptr, &from, &to) != 0 ||
+            !command || streq (command, "$TERM")) {
             free (command);
             break;
         }
         s_batch_t *batch = ptr;
-        for (size_t i = 0; i < batch->item_count; i++)
+        for (uint64_t i = from; i < to; i++)
             s_prepare (&batch->items[i], batch->recorded_at);
         free (command);
-        zsock_send (pipe, "p", batch);
+        zsock_send (pipe, "p8", batch, to);
     }
     /* This thread's OpenSSL state goes with it. */
     OPENSSL_thread_stop ();
+}
+
+/* Hands the batch's items not yet sent to the stage, chunk by chunk. */
+static void s_stage_send (s_store_t *self, s_batch_t *batch)
+{
+    while (batch->sent < batch->item_count) {
+        size_t to = batch->sent + S_STAGE_CHUNK;
+        if (to > batch->item_count)
+            to = batch->item_count;
+        zsock_send (self->stage, "sp88", "RUN", batch, (uint64_t)batch->sent,
+                    (uint64_t)to);
+        batch->sent = to;
+        self->stage_jobs++;
+    }
+}
+
+/* Waits until the stage has prepared the first n items of batch (chunks
+   come back in the order they were sent, of either batch). */
+static void s_stage_wait (s_store_t *self, s_batch_t *batch, size_t n)
+{
+    assert (n <= batch->sent);
+    while (batch->prepared < n) {
+        void *ptr = NULL;
+        uint64_t to = 0;
+        if (zsock_recv (self->stage, "p8", &ptr, &to) != 0 || !ptr)
+            continue; /* interrupted by a signal: the chunk still comes */
+        ((s_batch_t *)ptr)->prepared = (size_t)to;
+        self->stage_jobs--;
+    }
 }
 
 /* Sends a message on the backend; a stuck or absent broker loses it (the
@@ -963,6 +1006,7 @@ static void s_answer (s_store_t *self, size_t from, size_t to, size_t first,
    below the bound. */
 static void s_batch_busy (s_store_t *self, uint64_t lag)
 {
+    s_stage_wait (self, self->cur, self->cur->item_count);
     for (size_t i = 0; i < self->cur->item_count; i++) {
         s_item_t *it = &self->cur->items[i];
         memset (&it->answer, 0, sizeof it->answer);
@@ -1009,10 +1053,19 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
     /* The tiles the tree thread completed ride along. */
     if (s_tree_put (self) != JK_OK)
         return s_batch_failed (self, last - first);
-    for (size_t i = first; i < last; i++)
+    for (size_t i = first; i < last; i++) {
+        s_stage_wait (self, self->cur, i + 1);
         if (s_decide (self, &self->cur->items[i], self->cur->recorded_at,
                       &counts) != JK_OK)
             return s_batch_failed (self, last - first);
+    }
+    /* The next batch goes to the stage while this one commits; other
+       backend messages taken meanwhile wait for the commit. */
+    if (self->next->item_count == 0 && !self->terminated) {
+        self->deferring = true;
+        s_stage_fill (self, self->next);
+        self->deferring = false;
+    }
     if (jk_log_commit (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
     if (self->fault == JK_FAULT_CRASH_AFTER_COMMIT &&
@@ -1189,9 +1242,15 @@ static void s_backend_take (s_store_t *self, zmsg_t *msg)
             s_malformed (self, "SUBMIT without a routing id and 1..1000 "
                                "events");
         else {
-            s_batch_take (self->next, &msg);
+            s_batch_take (self->filling, &msg);
             return;
         }
+    } else if (self->deferring) {
+        /* A heartbeat's PONG reads the committed seqs: after the commit. */
+        zmsg_pushstr (msg, command);
+        zmsg_pushstr (msg, JK_PROTOCOL);
+        zlist_append (self->deferred, msg);
+        return;
     } else if (streq (command, "HEARTBEAT"))
         s_heartbeat (self, msg);
     else if (streq (command, "ERROR"))
@@ -1201,65 +1260,46 @@ static void s_backend_take (s_store_t *self, zmsg_t *msg)
     zmsg_destroy (&msg);
 }
 
-/* Takes everything waiting on the backend (up to the batch cap) as the
-   next batch and hands it to the decode stage. Its recorded_at is the
-   log's next time, and never below that of the batch about to be
-   decided, so time never decreases along the log. */
-static void s_stage_fill (s_store_t *self)
+/* Takes everything waiting on the backend (up to the batch cap) into
+   batch and hands its events to the decode stage. Its recorded_at is the
+   log's next time (which counts the open transaction's records), so time
+   never decreases along the log. */
+static void s_stage_fill (s_store_t *self, s_batch_t *batch)
 {
-    assert (!self->staged);
-    s_batch_t *next = self->next;
-    while (next->item_count < (size_t)self->batch_max &&
+    assert (batch->item_count == 0 && batch->sent == 0);
+    self->filling = batch;
+    while (batch->item_count < (size_t)self->batch_max &&
            (zsock_events (self->backend) & ZMQ_POLLIN)) {
         zmsg_t *msg = zmsg_recv (self->backend);
         if (!msg)
             break;
         s_backend_take (self, msg);
     }
-    if (next->item_count == 0) {
-        s_batch_clear (next);
+    if (batch->item_count == 0) {
+        s_batch_clear (batch);
         return;
     }
-    int64_t at = jk_log_next_time (self->log);
-    if (self->cur->item_count > 0 && self->cur->recorded_at > at)
-        at = self->cur->recorded_at;
-    next->recorded_at = at;
-    zsock_send (self->stage, "sp", "RUN", next);
-    self->staged = true;
+    batch->recorded_at = jk_log_next_time (self->log);
+    s_stage_send (self, batch);
 }
 
-/* Waits for the stage to hand back the batch it decodes; the batch then
-   becomes the current one, the next goes to the stage (with fill) while
-   this one is decided, committed and answered as one batch. */
-static void s_stage_done (s_store_t *self, bool fill)
+/* Runs the current batch (the next one goes to the stage while it
+   commits), makes the next one current, and handles the backend messages
+   that waited for the commit. */
+static void s_batch_cycle (s_store_t *self)
 {
-    assert (self->staged);
-    void *ptr = NULL;
-    if (zsock_recv (self->stage, "p", &ptr) != 0)
-        return; /* interrupted: the stage is gone */
-    assert (ptr == self->next);
-    self->staged = false;
-    s_batch_t *done = self->next;
-    self->next = self->cur;
-    self->cur = done;
-    if (self->fatal) {
-        s_batch_clear (done); /* nothing is written any more */
-        return;
-    }
-    if (fill)
-        s_stage_fill (self);
     s_batch_run (self);
-}
-
-/* Something waits on the backend: to the stage when it is free, else
-   after the batch it holds comes back (commit as soon as the queue is
-   empty). */
-static void s_backend_ready (s_store_t *self)
-{
-    if (self->staged)
-        s_stage_done (self, true);
-    else
-        s_stage_fill (self);
+    s_batch_t *done = self->cur;
+    self->cur = self->next;
+    self->next = done;
+    if (self->fatal && self->cur->item_count > 0) {
+        /* Nothing is written any more: the senders resend elsewhere. */
+        s_stage_wait (self, self->cur, self->cur->sent);
+        s_batch_clear (self->cur);
+    }
+    zmsg_t *msg;
+    while ((msg = zlist_pop (self->deferred)))
+        s_backend_take (self, msg);
 }
 
 static void s_pipe_ready (s_store_t *self)
@@ -1524,8 +1564,8 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
     }
     self->behind = zhashx_new ();
     self->stage = zactor_new (s_stage_actor, NULL);
-    self->poller =
-        zpoller_new (self->pipe, self->backend, self->tree, self->stage, NULL);
+    self->deferred = zlist_new ();
+    self->poller = zpoller_new (self->pipe, self->backend, self->tree, NULL);
     if (self->query)
         zpoller_add (self->poller, self->query);
     zpoller_set_nonstop (self->poller, true);
@@ -1561,12 +1601,17 @@ static void s_store_fini (s_store_t *self)
     s_projector_stop (self);
     zsock_destroy (&self->backend);
     zhashx_destroy (&self->behind);
-    if (self->staged) {
-        void *ptr = NULL;
-        zsock_recv (self->stage, "p", &ptr);
-        self->staged = false;
+    if (self->stage) {
+        s_stage_wait (self, self->cur, self->cur->sent);
+        s_stage_wait (self, self->next, self->next->sent);
     }
     zactor_destroy (&self->stage);
+    if (self->deferred) {
+        zmsg_t *msg;
+        while ((msg = zlist_pop (self->deferred)))
+            zmsg_destroy (&msg);
+        zlist_destroy (&self->deferred);
+    }
     s_batch_free (&self->pipeline[0]);
     s_batch_free (&self->pipeline[1]);
     free (self->records);
@@ -1627,25 +1672,25 @@ static void s_store_actor (zsock_t *pipe, void *args)
         if (self->pushed_projected < jk_log_head (self->log, NULL) &&
             wait > S_LAG_PUSH_MS)
             wait = S_LAG_PUSH_MS;
-        if (wait < 0)
-            wait = 0;
+        if (wait < 0 || self->cur->item_count > 0)
+            wait = 0; /* a batch is taken: it runs below */
         void *which = zpoller_wait (self->poller, (int)wait);
         if (which == pipe)
             s_pipe_ready (self);
         else if (self->query && which == self->query)
             s_query_ready (self);
-        else if (which == self->backend)
-            s_backend_ready (self);
-        else if (which == self->stage)
-            s_stage_done (self, true);
+        else if (which == self->backend && self->cur->item_count == 0)
+            s_stage_fill (self, self->cur);
         else if (self->tree && which == self->tree) {
             zmsg_t *msg = zmsg_recv (self->tree);
             s_tree_take (self, &msg);
         } else if (!which && zpoller_expired (self->poller) &&
-                   self->checkpoint_due) {
+                   self->checkpoint_due && self->cur->item_count == 0) {
             jk_log_checkpoint (self->log);
             self->checkpoint_due = false;
         }
+        if (self->cur->item_count > 0)
+            s_batch_cycle (self);
         if (jk_clock_mono_ms () >= self->next_ping) {
             if (!self->fatal)
                 s_send_ping (self);
@@ -1657,9 +1702,9 @@ static void s_store_actor (zsock_t *pipe, void *args)
             s_tree_flush (self);
         s_sign (self, false);
     }
-    /* The batch at the stage is decided and answered before the stop. */
-    if (self->staged)
-        s_stage_done (self, false);
+    /* The batches taken are decided and answered before the stop. */
+    while (self->cur->item_count > 0 && !self->fatal)
+        s_batch_cycle (self);
     jk_log_checkpoint (self->log);
     s_store_fini (self);
 }
