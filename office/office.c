@@ -8,7 +8,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
 #define S_FORM_MAX (1024 * 1024) /* bytes of one posted form */
@@ -86,73 +85,6 @@ static void s_completed (void *cls, struct MHD_Connection *connection,
     (void)toe;
     s_req_free ((s_req_t *)*con_cls);
     *con_cls = NULL;
-}
-
-const char *jk_http_form (jk_http_t *h, const char *name)
-{
-    for (size_t i = 0; i < h->form_count; i++)
-        if (strcmp (h->form[i].key, name) == 0)
-            return h->form[i].value;
-    return NULL;
-}
-
-const char *jk_http_query (jk_http_t *h, const char *name)
-{
-    return MHD_lookup_connection_value (h->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-void jk_html_n (FILE *out, const char *text, size_t len)
-{
-    for (size_t i = 0; i < len && text[i]; i++) {
-        char c = text[i];
-        switch (c) {
-            case '&':
-                fputs ("&amp;", out);
-                break;
-            case '<':
-                fputs ("&lt;", out);
-                break;
-            case '>':
-                fputs ("&gt;", out);
-                break;
-            case '"':
-                fputs ("&quot;", out);
-                break;
-            case '\'':
-                fputs ("&#39;", out);
-                break;
-            default:
-                fputc (c, out);
-        }
-    }
-}
-
-void jk_html (FILE *out, const char *text)
-{
-    if (text)
-        jk_html_n (out, text, strlen (text));
-}
-
-void jk_http_redirect (jk_http_t *h, const char *url)
-{
-    h->code = MHD_HTTP_SEE_OTHER;
-    snprintf (h->location, sizeof h->location, "%s", url);
-}
-
-void jk_http_cookie (jk_http_t *h, const char *fmt, ...)
-{
-    if (h->cookie_count >= 3)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (h->cookies[h->cookie_count++], sizeof h->cookies[0], fmt, ap);
-    va_end (ap);
-}
-
-void jk_page_csrf (jk_http_t *h)
-{
-    fprintf (h->out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-             h->session.csrf);
 }
 
 /* Cookie attributes: HttpOnly and SameSite=Strict always, Secure with TLS. */

@@ -97,15 +97,13 @@ typedef struct {
     int cookie_count;
 } jk_http_t;
 
-/* Form and query values: the first value of name, or NULL. */
+/* The request (http.c). Form and query values: the first value of name,
+   or NULL. */
 const char *jk_http_form (jk_http_t *h, const char *name);
 const char *jk_http_query (jk_http_t *h, const char *name);
 /* Writes text HTML-escaped. */
 void jk_html (FILE *out, const char *text);
 void jk_html_n (FILE *out, const char *text, size_t len);
-/* The page's head, navigation and status strip; and its end. */
-void jk_page_begin (jk_http_t *h, const char *title);
-void jk_page_end (jk_http_t *h);
 /* The CSRF hidden field of the session. */
 void jk_page_csrf (jk_http_t *h);
 /* 303 to url. */
@@ -113,6 +111,9 @@ void jk_http_redirect (jk_http_t *h, const char *url);
 void jk_http_cookie (jk_http_t *h, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 #define TR(h, id_text, en_text) ((h)->en ? (en_text) : (id_text))
+/* (pages.c) The page's head, navigation and status strip; and its end. */
+void jk_page_begin (jk_http_t *h, const char *title);
+void jk_page_end (jk_http_t *h);
 
 /* Lists: brought up to date with the outbox (call under office->lock). */
 void jk_lists_refresh (jk_office_app_t *office);
