@@ -115,7 +115,8 @@ void jk_http_cookie (jk_http_t *h, const char *fmt, ...)
 void jk_page_begin (jk_http_t *h, const char *title);
 void jk_page_end (jk_http_t *h);
 
-/* Lists: brought up to date with the outbox (call under office->lock). */
+/* Lists (lists.c): brought up to date with the outbox (call under
+   office->lock). */
 void jk_lists_refresh (jk_office_app_t *office);
 void jk_lists_free (jk_office_app_t *office);
 
