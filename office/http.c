@@ -15,6 +15,17 @@ const char *jk_http_form (jk_http_t *h, const char *name)
     return NULL;
 }
 
+/* The values of a posted form name, all of them. */
+size_t jk_http_form_values (jk_http_t *h, const char *name, const char **out,
+                            size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->form_count && n < max; i++)
+        if (strcmp (h->form[i].key, name) == 0)
+            out[n++] = h->form[i].value;
+    return n;
+}
+
 const char *jk_http_query (jk_http_t *h, const char *name)
 {
     return MHD_lookup_connection_value (h->conn, MHD_GET_ARGUMENT_KIND, name);

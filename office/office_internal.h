@@ -101,6 +101,10 @@ typedef struct {
    or NULL. */
 const char *jk_http_form (jk_http_t *h, const char *name);
 const char *jk_http_query (jk_http_t *h, const char *name);
+/* Every posted value of name, in order, at most max into out; their
+   count. */
+size_t jk_http_form_values (jk_http_t *h, const char *name, const char **out,
+                            size_t max);
 /* Writes text HTML-escaped. */
 void jk_html (FILE *out, const char *text);
 void jk_html_n (FILE *out, const char *text, size_t len);
@@ -120,7 +124,7 @@ void jk_page_end (jk_http_t *h);
 void jk_lists_refresh (jk_office_app_t *office);
 void jk_lists_free (jk_office_app_t *office);
 
-/* Pages (pages.c, forms.c). */
+/* Pages (pages.c, forms.c, attendance.c). */
 void jk_page_home (jk_http_t *h);
 void jk_page_form (jk_http_t *h, const jk_type_t *t);
 void jk_page_submit (jk_http_t *h, const jk_type_t *t);
