@@ -1,3 +1,4 @@
+/* Whole at ~650 lines: each part's expat handlers share one reader state. */
 /*  xlsx.c - reads the first sheet of an XLSX workbook (Office Open XML:
     a zip of XML parts) as rows of text cells, the way the CSV reader hands
     them out, so one import serves both. libzip opens the archive from
