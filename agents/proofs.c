@@ -212,14 +212,10 @@ static int s_extends (s_prover_t *p, const jk_checkpoint_t *held,
     bool shaped = kind && streq (kind, "CONSISTENCY") &&
                   jk_wire_pop_u64 (reply, &from) == 0 &&
                   jk_wire_pop_u64 (reply, &to) == 0 && from == a->size &&
-                  to == b->size && (proof = zmsg_pop (reply)) != NULL &&
-                  zframe_size (proof) % JK_MERKLE_HASH == 0 &&
-                  zframe_size (proof) / JK_MERKLE_HASH <= JK_MERKLE_PROOF_MAX;
+                  to == b->size && (proof = zmsg_pop (reply)) != NULL;
     free (kind);
-    rc = shaped && jk_merkle_verify_consistency (
-                       p->mh, a->size, b->size, a->root, b->root,
-                       zframe_data (proof),
-                       zframe_size (proof) / JK_MERKLE_HASH) == JK_OK
+    rc = shaped && jk_checkpoint_consistent (a, b, zframe_data (proof),
+                                             zframe_size (proof)) == JK_OK
              ? JK_OK
              : JK_INVALID;
     zframe_destroy (&proof);

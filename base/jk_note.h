@@ -105,6 +105,15 @@ int jk_checkpoint_trusted (const jk_checkpoint_t *checkpoint,
                            const jk_note_signer_t *witnesses, int count,
                            int quorum, char *err, size_t err_size);
 
+/* Whether two checkpoints are heads of one log: the consistency proof
+   (proof_bytes bytes, hashes of JK_MERKLE_HASH bytes) from the smaller
+   tree to the larger (either may be a or b; equal sizes need equal roots
+   and an empty proof). JK_OK, or JK_INVALID for a proof of the wrong
+   shape or one that does not verify: a rewritten or forked log. */
+int jk_checkpoint_consistent (const jk_checkpoint_t *a,
+                              const jk_checkpoint_t *b, const uint8_t *proof,
+                              size_t proof_bytes);
+
 /* A list of verifier keys of one type, separated by commas, spaces or
    line ends (as a file of one key per line reads), into out (at most
    max). JK_OK with *count, or JK_INVALID naming the key and the rule in

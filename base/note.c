@@ -2,6 +2,7 @@
     signed-note signature lines, tlog-cosignature v1, verifier keys, and a
     strict parser. Ed25519 and SHA-256 through OpenSSL EVP. */
 #include "jk_note.h"
+#include "jk_merkle.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -598,4 +599,21 @@ char *jk_checkpoint_sign (const char *origin, uint64_t size,
     char *note = jk_sprintf ("%s\n%s", body, line);
     free (line);
     return note;
+}
+
+int jk_checkpoint_consistent (const jk_checkpoint_t *a,
+                              const jk_checkpoint_t *b, const uint8_t *proof,
+                              size_t proof_bytes)
+{
+    const jk_checkpoint_t *old = a->size <= b->size ? a : b;
+    const jk_checkpoint_t *large = old == a ? b : a;
+    if (proof_bytes % JK_MERKLE_HASH ||
+        proof_bytes / JK_MERKLE_HASH > JK_MERKLE_PROOF_MAX)
+        return JK_INVALID;
+    jk_mhash_t *mh = jk_mhash_new ();
+    int rc = jk_merkle_verify_consistency (mh, old->size, large->size,
+                                           old->root, large->root, proof,
+                                           proof_bytes / JK_MERKLE_HASH);
+    jk_mhash_destroy (&mh);
+    return rc == JK_OK ? JK_OK : JK_INVALID;
 }

@@ -7,6 +7,7 @@
 #include "jk_broker.h"
 #include "jk_keys.h"
 #include "jk_link.h"
+#include "jk_note.h"
 #include "jk_opts.h"
 #include "jk_province.h"
 #include "jk_replay.h"
@@ -34,6 +35,19 @@ static const jk_opt_t s_options[] = {
     {"stats", "JEJAK_LINK_STATS", NULL,
      "send: endpoint answering [JEJAK/1][STATS] (ROUTER, bound)", false},
     {"batch", NULL, "500", "send: records per RECORDS message (1-1000)", false},
+    {"query", "JEJAK_QUERY", NULL,
+     "send: the hub's query endpoint, for its signed checkpoints (with "
+     "--log-key)",
+     false},
+    {"log-key", "JEJAK_LOG_KEY", NULL,
+     "send: the log's verifier key (log.vkey of jejak-keys log-key, or its "
+     "text): check the hub's checkpoints by consistency proof, stop on a "
+     "fork",
+     false},
+    {"state", "JEJAK_LINK_STATE", NULL,
+     "send: the file keeping the last verified checkpoint and fork "
+     "evidence (default: link-state.db beside --db)",
+     false},
     {"listen", "JEJAK_LINK_LISTEN", "tcp://127.0.0.1:7460",
      "receive: endpoint senders connect to (ROUTER, bound)", false},
     {"keys", "JEJAK_KEYS", NULL,
@@ -64,8 +78,12 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "The upstream link between hubs (docs/FEDERATION.md).\n\n"
              "  send --db LOG.db --area 32.03 --upstream EP [--key K "
              "--server-key P]\n"
+             "       [--query EP --log-key VKEY [--state FILE]]\n"
              "        forward every record of this hub's log, in order, to "
-             "the hub above\n"
+             "the hub above;\n"
+             "        with --log-key, only while the hub's signed "
+             "checkpoints extend the\n"
+             "        last one verified (consistency proof)\n"
              "  receive --db COPY.db --listen EP [--keys DIR]\n"
              "        keep a verifiable copy of every origin that links "
              "here\n"
@@ -82,7 +100,9 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "        print the province summary per kabupaten\n\n");
     jk_opts_print (opts, out);
     fprintf (out, "\nExit status: 0 done (verify: intact), 1 verify found a "
-                  "problem or a\nfile or endpoint failed, 2 usage error.\n");
+                  "problem or a\nfile or endpoint failed, 2 usage error, "
+                  "5 send stopped on a fork alarm\n(E_FORK: the hub's "
+                  "checkpoints are not consistent; both notes kept).\n");
 }
 
 static const char *s_need (jk_opts_t *opts, const char *name,
@@ -174,11 +194,31 @@ static int s_send_command (jk_opts_t *opts)
         fprintf (stderr, "jejak-link: --batch must be 1 to 1000\n");
         return 2;
     }
-    jk_link_sender_config_t config = {db,     area,       upstream, key,
-                                      server, (int)batch, 0};
+    const char *query = jk_opts_get (opts, "query");
+    char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
+    if (!query != !log_key) {
+        fprintf (stderr, "jejak-link: --query and --log-key go together "
+                         "(both or neither)\n");
+        free (log_key);
+        return 2;
+    }
+    char *state = NULL;
+    if (log_key && jk_opts_get (opts, "state"))
+        state = jk_strdup (jk_opts_get (opts, "state"));
+    else if (log_key) {
+        const char *slash = strrchr (db, '/');
+        state = slash ? jk_sprintf ("%.*s/link-state.db", (int)(slash - db), db)
+                      : jk_strdup ("link-state.db");
+    }
+    bool forked = false;
+    jk_link_sender_config_t config = {db,      area,       upstream, key,
+                                      server,  (int)batch, 0,        query,
+                                      log_key, state,      &forked};
     zactor_t *actor = jk_link_sender_start (&config);
     if (!actor) {
         fprintf (stderr, "jejak-link: cannot start (see the log above)\n");
+        free (log_key);
+        free (state);
         return 1;
     }
     zsock_t *stats = NULL;
@@ -190,16 +230,21 @@ static int s_send_command (jk_opts_t *opts)
                      stats_ep, zmq_strerror (zmq_errno ()));
             zsock_destroy (&stats);
             zactor_destroy (&actor);
+            free (log_key);
+            free (state);
             return 1;
         }
     }
-    printf ("jejak-link send area=%s db=%s upstream=%s%s\n", area, db, upstream,
-            key ? " secure=curve" : "");
+    printf ("jejak-link send area=%s db=%s upstream=%s%s%s%s\n", area, db,
+            upstream, key ? " secure=curve" : "", state ? " checkpoints=" : "",
+            state ? state : "");
     fflush (stdout);
     int status = s_run (actor, stats);
     zactor_destroy (&actor);
     zsock_destroy (&stats);
-    return status;
+    free (log_key);
+    free (state);
+    return forked ? 5 : status;
 }
 
 static int s_receive_command (jk_opts_t *opts)

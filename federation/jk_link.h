@@ -106,10 +106,27 @@ typedef struct {
     const char *server_key; /* secure mode: the receiver's public cert */
     int batch;              /* records per RECORDS; 0 = 500 */
     int poll_ms;            /* how often to look for new records; 0 = 20 */
+    /* Checkpoints (docs/FEDERATION.md, "Checkpoints"): with log_key set,
+       the regency's signed checkpoints are fetched from query and checked
+       by consistency proof against the last one verified (kept in
+       state_path) before every LINK, and every JK_LINK_CHECK_MS while the
+       one verified is behind the source's head; a fork stops the sender
+       with *forked set. */
+    const char *query;      /* the hub's query endpoint */
+    const char *log_key;    /* the log's verifier key (vkey text) */
+    const char *state_path; /* the sender's checkpoint state database */
+    bool *forked;           /* set when the sender stopped on a fork */
 } jk_link_sender_config_t;
 
-/* Starts the sender actor; NULL when the source database cannot be read
-   or the keys cannot be loaded (logged). Pipe commands: "STATS" answers
+/* How often a linked sender with a log key asks for a newer checkpoint
+   while the one verified is behind the source's head; how long it waits for the
+   query endpoint. */
+#define JK_LINK_CHECK_MS      1000
+#define JK_LINK_QUERY_WAIT_MS 2000
+
+/* Starts the sender actor; NULL when the source database cannot be read,
+   the keys cannot be loaded or the checkpoint state cannot be opened
+   (logged). Pipe commands: "STATS" answers
    one text frame; "$TERM" stops it. It connects, reconnects with backoff,
    and never gives up. */
 zactor_t *jk_link_sender_start (const jk_link_sender_config_t *config);

@@ -3,12 +3,18 @@
     to the hub that writes it, and forwards every record in order to the
     hub above: LINK tells it where the copy ends, then RECORDS within the
     credit the receiver grants, topped up by each ACK. It keeps no state of
-    its own: after any restart, either side's, it starts from the cursor
-    the receiver has committed, so nothing is sent twice into the copy and
-    nothing is skipped. */
+    its own for forwarding: after any restart, either side's, it starts from the
+   cursor the receiver has committed, so nothing is sent twice into the copy and
+    nothing is skipped. With the log's verifier key it also checks the
+    regency's signed checkpoints by consistency proof and stops on a fork
+    (docs/FEDERATION.md, "Checkpoints"). */
 #include "jk_base.h"
 #include "jk_link.h"
+#include "jk_note.h"
 #include "jk_wire.h"
+
+#include <openssl/crypto.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +52,16 @@ typedef struct {
     uint64_t records_sent, messages_sent, refused, reconnects;
     char last_refusal[400];
     bool terminated;
+    /* checkpoints (only with a log key) */
+    jk_note_signer_t log;
+    char *query, *state_path;
+    zsock_t *qsock;        /* DEALER to the query endpoint */
+    sqlite3 *sdb;          /* the last verified checkpoint, forks */
+    jk_checkpoint_t *held; /* the last verified (size 0: none yet) */
+    char *held_note;
+    int64_t next_check;
+    uint64_t checks;
+    bool *forked;
 } s_send_t;
 
 /* ---- the source ------------------------------------------------------------
@@ -124,6 +140,241 @@ static int64_t s_lag_ms (s_send_t *self)
     sqlite3_reset (self->st_at);
     int64_t lag = at ? jk_clock_now_ms () - at : 0;
     return lag > 0 ? lag : 0;
+}
+
+/* ---- the regency's checkpoints -------------------------------------------
+ */
+
+static const char *s_state_schema =
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+    "CREATE TABLE IF NOT EXISTS checkpoint ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL,"
+    " note TEXT NOT NULL, verified_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS fork ("
+    " at INTEGER NOT NULL, held_size INTEGER NOT NULL,"
+    " seen_size INTEGER NOT NULL, held TEXT NOT NULL, seen TEXT NOT NULL)";
+
+/* Opens the state database (0600) and reads the checkpoint it holds. */
+static int s_open_state (s_send_t *self, const char *log_key)
+{
+    char why[320] = "";
+    if (jk_note_vkey_parse (log_key, self->log.name, &self->log.type,
+                            self->log.pub, why, sizeof why) != JK_OK ||
+        self->log.type != JK_NOTE_TYPE_ED25519) {
+        jk_error (S_COMPONENT, "--log-key: %s",
+                  *why ? why : "the type byte must be 01 (the log's key)");
+        return -1;
+    }
+    mode_t old = umask (077);
+    int rc = sqlite3_open (self->state_path, &self->sdb);
+    umask (old);
+    if (rc != SQLITE_OK || sqlite3_exec (self->sdb, s_state_schema, NULL, NULL,
+                                         NULL) != SQLITE_OK) {
+        jk_error (S_COMPONENT, "cannot open the checkpoint state %s: %s",
+                  self->state_path, sqlite3_errmsg (self->sdb));
+        return -1;
+    }
+    sqlite3_busy_timeout (self->sdb, 5000);
+    self->held = jk_calloc (1, sizeof *self->held);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->sdb, "SELECT note FROM checkpoint", -1, &st,
+                        NULL);
+    if (sqlite3_step (st) == SQLITE_ROW) {
+        const char *note = (const char *)sqlite3_column_text (st, 0);
+        if (jk_checkpoint_parse (note, strlen (note), self->held, why,
+                                 sizeof why) != JK_OK ||
+            jk_checkpoint_trusted (self->held, &self->log, NULL, 0, 0, why,
+                                   sizeof why) != JK_OK) {
+            jk_error (S_COMPONENT,
+                      "the checkpoint held in %s does not verify with "
+                      "--log-key: %s",
+                      self->state_path, why);
+            sqlite3_finalize (st);
+            return -1;
+        }
+        self->held_note = jk_strdup (note);
+    }
+    sqlite3_finalize (st);
+    return 0;
+}
+
+/* The next reply of the query endpoint, its command checked; NULL on
+   silence (the socket is then replaced: a late reply must not answer
+   the next question) or another reply (logged). */
+static zmsg_t *s_query (s_send_t *self, zmsg_t *request, const char *want)
+{
+    if (!self->qsock) {
+        self->qsock = zsock_new (ZMQ_DEALER);
+        zsock_set_linger (self->qsock, 0);
+        zsock_set_maxmsgsize (self->qsock, JK_MESSAGE_MAX_BYTES);
+        if (zsock_connect (self->qsock, "%s", self->query) < 0) {
+            jk_error (S_COMPONENT, "cannot connect --query %s: %s", self->query,
+                      zmq_strerror (zmq_errno ()));
+            zsock_destroy (&self->qsock);
+            zmsg_destroy (&request);
+            return NULL;
+        }
+    }
+    zmsg_send (&request, self->qsock);
+    zpoller_t *poller = zpoller_new (self->qsock, NULL);
+    void *which = zpoller_wait (poller, JK_LINK_QUERY_WAIT_MS);
+    zpoller_destroy (&poller);
+    zmsg_t *msg = which ? zmsg_recv (self->qsock) : NULL;
+    if (!msg) {
+        jk_warn (S_COMPONENT, "--query %s did not answer %s within %d ms",
+                 self->query, want, JK_LINK_QUERY_WAIT_MS);
+        zsock_destroy (&self->qsock);
+        return NULL;
+    }
+    char command[16];
+    if (jk_wire_open (msg, command, sizeof command) == 0 &&
+        streq (command, want))
+        return msg;
+    char *code = streq (command, "ERROR") ? zmsg_popstr (msg) : NULL;
+    char *text = code ? zmsg_popstr (msg) : NULL;
+    jk_warn (S_COMPONENT, "--query %s answered %s: %s %s", self->query, command,
+             code ? code : "", text ? text : "");
+    free (code);
+    free (text);
+    zmsg_destroy (&msg);
+    return NULL;
+}
+
+/* Writes one signed note as evidence; the path (heap). */
+static char *s_evidence (s_send_t *self, const char *which, uint64_t size,
+                         const char *note)
+{
+    char *path = jk_sprintf ("%s.fork-%s-%llu.note", self->state_path, which,
+                             (unsigned long long)size);
+    mode_t old = umask (077);
+    FILE *f = fopen (path, "w");
+    umask (old);
+    if (!f || fputs (note, f) < 0 || fclose (f) != 0)
+        jk_error (S_COMPONENT, "cannot write the evidence %s", path);
+    return path;
+}
+
+/* The fork alarm: evidence kept, forwarding stopped. */
+static void s_fork (s_send_t *self, const jk_checkpoint_t *seen,
+                    const char *seen_note)
+{
+    char held_root[65], seen_root[65];
+    jk_hex_format (self->held->root, 32, held_root);
+    jk_hex_format (seen->root, 32, seen_root);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->sdb,
+                        "INSERT INTO fork (at, held_size, seen_size, held,"
+                        " seen) VALUES (?, ?, ?, ?, ?)",
+                        -1, &st, NULL);
+    sqlite3_bind_int64 (st, 1, jk_clock_now_ms ());
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)self->held->size);
+    sqlite3_bind_int64 (st, 3, (sqlite3_int64)seen->size);
+    sqlite3_bind_text (st, 4, self->held_note, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 5, seen_note, -1, SQLITE_STATIC);
+    sqlite3_step (st);
+    sqlite3_finalize (st);
+    char *held_path =
+        s_evidence (self, "held", self->held->size, self->held_note);
+    char *seen_path = s_evidence (self, "seen", seen->size, seen_note);
+    jk_error (S_COMPONENT,
+              "E_FORK: area %s: the regency's log is forked or rewritten: "
+              "the checkpoint of %llu records (root %s) verified before and "
+              "the one of %llu records (root %s) its hub serves now are not "
+              "consistent. Forwarding stopped. Both signed notes are kept "
+              "in %s and %s (and table fork of %s): give them to the "
+              "auditor.",
+              self->area, (unsigned long long)self->held->size, held_root,
+              (unsigned long long)seen->size, seen_root, held_path, seen_path,
+              self->state_path);
+    free (held_path);
+    free (seen_path);
+    if (self->forked)
+        *self->forked = true;
+    self->terminated = true;
+}
+
+/* Fetches the hub's checkpoint, checks its signature and its consistency
+   with the one held, and keeps it when it is newer. JK_OK, JK_INVALID
+   (fork: alarm raised, the sender stops) or JK_TEMPORARY (no good answer:
+   asked again later). */
+static int s_check (s_send_t *self)
+{
+    self->checks++;
+    zmsg_t *reply = s_query (self, jk_wire_new ("CHECKPOINT"), "CHECKPOINT");
+    char *note = reply ? zmsg_popstr (reply) : NULL;
+    zmsg_destroy (&reply);
+    if (!note)
+        return JK_TEMPORARY;
+    jk_checkpoint_t *seen = jk_malloc (sizeof *seen);
+    char why[320];
+    int rc = jk_checkpoint_parse (note, strlen (note), seen, why, sizeof why);
+    if (rc == JK_OK && strcmp (seen->origin, self->log.name) != 0) {
+        snprintf (why, sizeof why, "origin %s is not the log key's name %s",
+                  seen->origin, self->log.name);
+        rc = JK_INVALID;
+    }
+    if (rc == JK_OK)
+        rc = jk_checkpoint_trusted (seen, &self->log, NULL, 0, 0, why,
+                                    sizeof why);
+    if (rc != JK_OK) {
+        jk_error (S_COMPONENT, "the hub's checkpoint is refused: %s", why);
+        rc = JK_TEMPORARY;
+    } else if (self->held_note) {
+        const jk_checkpoint_t *a =
+            self->held->size <= seen->size ? self->held : seen;
+        const jk_checkpoint_t *b = a == seen ? self->held : seen;
+        zmsg_t *request = jk_wire_new ("PROOF");
+        zmsg_addstr (request, "CONSISTENCY");
+        jk_wire_add_u64 (request, a->size);
+        jk_wire_add_u64 (request, b->size);
+        reply = s_query (self, request, "PROOF");
+        char *kind = reply ? zmsg_popstr (reply) : NULL;
+        uint64_t from = 0, to = 0;
+        zframe_t *proof = NULL;
+        if (!reply)
+            rc = JK_TEMPORARY;
+        else if (kind && streq (kind, "CONSISTENCY") &&
+                 !jk_wire_pop_u64 (reply, &from) &&
+                 !jk_wire_pop_u64 (reply, &to) && from == a->size &&
+                 to == b->size && (proof = zmsg_pop (reply)) != NULL)
+            rc = jk_checkpoint_consistent (a, b, zframe_data (proof),
+                                           zframe_size (proof));
+        else
+            rc = JK_INVALID;
+        free (kind);
+        zframe_destroy (&proof);
+        zmsg_destroy (&reply);
+        if (rc == JK_INVALID)
+            s_fork (self, seen, note);
+    }
+    if (rc == JK_OK && (!self->held_note || seen->size > self->held->size)) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2 (self->sdb,
+                            "INSERT OR REPLACE INTO checkpoint (id, size, note,"
+                            " verified_at) VALUES (1, ?, ?, ?)",
+                            -1, &st, NULL);
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)seen->size);
+        sqlite3_bind_text (st, 2, note, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (st, 3, jk_clock_now_ms ());
+        if (sqlite3_step (st) != SQLITE_DONE) {
+            jk_error (S_COMPONENT, "cannot keep the checkpoint in %s: %s",
+                      self->state_path, sqlite3_errmsg (self->sdb));
+            rc = JK_TEMPORARY;
+        }
+        sqlite3_finalize (st);
+    }
+    if (rc == JK_OK && (!self->held_note || seen->size > self->held->size)) {
+        jk_info (S_COMPONENT, "checkpoint of %llu records verified%s",
+                 (unsigned long long)seen->size,
+                 self->held_note ? " (consistent with the one before)" : "");
+        memcpy (self->held, seen, sizeof *seen);
+        free (self->held_note);
+        self->held_note = note;
+        note = NULL;
+    }
+    free (note);
+    free (seen);
+    return rc;
 }
 
 /* ---- the connection -------------------------------------------------------
@@ -297,7 +548,8 @@ static char *s_stats (void *arg)
     return jk_sprintf (
         "area=%s upstream=%s state=%s head=%llu sent=%llu acked=%llu "
         "lag=%llu lag_ms=%lld credit=%llu records_sent=%llu "
-        "messages_sent=%llu refused=%llu reconnects=%llu last_refusal=%s",
+        "messages_sent=%llu refused=%llu reconnects=%llu last_refusal=%s "
+        "checkpoint=%llu checks=%llu",
         self->area, self->upstream,
         self->state == S_LINKED    ? "linked"
         : self->state == S_LINKING ? "linking"
@@ -310,7 +562,9 @@ static char *s_stats (void *arg)
         (unsigned long long)self->records_sent,
         (unsigned long long)self->messages_sent,
         (unsigned long long)self->refused, (unsigned long long)self->reconnects,
-        self->last_refusal[0] ? self->last_refusal : "-");
+        self->last_refusal[0] ? self->last_refusal : "-",
+        (unsigned long long)(self->held ? self->held->size : 0),
+        (unsigned long long)self->checks);
 }
 
 /* Heartbeat, liveness, reconnection, and new records in the source. */
@@ -318,13 +572,35 @@ static void s_tick (s_send_t *self)
 {
     int64_t now = jk_clock_mono_ms ();
     if (self->state == S_IDLE) {
-        if (now >= self->next_try)
-            s_connect (self);
+        if (now < self->next_try)
+            return;
+        /* With a log key, nothing is forwarded before a checkpoint of the
+           regency's log has been verified against the one held. */
+        if (self->state_path) {
+            int rc = s_check (self);
+            if (rc == JK_INVALID)
+                return;
+            if (rc != JK_OK) {
+                s_drop (self, "no verified checkpoint");
+                return;
+            }
+            self->next_check = now + JK_LINK_CHECK_MS;
+        }
+        s_connect (self);
         return;
     }
     if (now - self->last_heard > S_HEARTBEAT_MS * S_LIVENESS) {
         s_drop (self, "no answer within 3 s");
         return;
+    }
+    /* A newer checkpoint is asked for while the one verified is behind
+       the source's head. */
+    if (self->state_path && self->state == S_LINKED &&
+        now >= self->next_check) {
+        self->next_check = now + JK_LINK_CHECK_MS;
+        s_read_head (self);
+        if (self->held->size < self->head && s_check (self) == JK_INVALID)
+            return;
     }
     if (self->state == S_LINKED && s_source_changed (self))
         s_pump (self);
@@ -348,6 +624,16 @@ static void s_destroy (s_send_t *self)
     zcert_destroy (&self->mine);
     free (self->server_key);
     free (self->upstream);
+    zsock_destroy (&self->qsock);
+    sqlite3_close (self->sdb);
+    free (self->held);
+    free (self->held_note);
+    free (self->query);
+    free (self->state_path);
+    /* The actor's thread ends here: release OpenSSL's state for it now
+       (checkpoints are checked on it) rather than rely on thread-exit
+       hooks. */
+    OPENSSL_thread_stop ();
 }
 
 static void s_actor (zsock_t *pipe, void *arg)
@@ -365,6 +651,16 @@ static void s_actor (zsock_t *pipe, void *arg)
         zsock_signal (pipe, 1);
         s_destroy (&self);
         return;
+    }
+    self.forked = config->forked;
+    if (config->log_key) {
+        self.query = jk_strdup (config->query);
+        self.state_path = jk_strdup (config->state_path);
+        if (s_open_state (&self, config->log_key)) {
+            zsock_signal (pipe, 1);
+            s_destroy (&self);
+            return;
+        }
     }
     if (config->cert_path) {
         self.mine = zcert_load (config->cert_path);
