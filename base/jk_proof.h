@@ -54,4 +54,41 @@ void jk_proof_fini (jk_proof_t *proof);
 char *jk_proof_format (const uint8_t *entry, size_t entry_len,
                        const uint8_t *path, size_t count, const char *note);
 
+/* ---- a consistency proof between two checkpoints (docs/AUDIT.md, "Two
+   checkpoints, one log") ------------------------------------------------
+
+      jejak-consistency/1
+      old BYTES
+      <the older signed checkpoint note, exactly BYTES bytes>
+      new BYTES
+      <the newer signed checkpoint note, exactly BYTES bytes>
+      hashes COUNT
+      BASE64(hash 1)
+      ...
+      BASE64(hash COUNT)
+
+   BYTES and COUNT in decimal without leading zeros (1..JK_NOTE_MAX,
+   0..JK_MERKLE_PROOF_MAX); each hash line 44 characters of canonical
+   padded base64; every line ends in a newline and nothing follows. */
+#define JK_CONSISTENCY_MAGIC "jejak-consistency/1"
+#define JK_CONSISTENCY_MAX   (2 * JK_NOTE_MAX + 64 * (JK_MERKLE_PROOF_MAX + 2))
+
+typedef struct {
+    const char *old_note; /* into the parsed text */
+    size_t old_len;
+    const char *new_note; /* into the parsed text */
+    size_t new_len;
+    uint8_t path[JK_MERKLE_PROOF_MAX][JK_MERKLE_HASH];
+    size_t count;
+} jk_consistency_t;
+
+/* Parses a consistency proof; text must outlive it. JK_OK, or JK_INVALID
+   naming the line and rule in err. */
+int jk_consistency_parse (const char *text, size_t size, jk_consistency_t *out,
+                          char *err, size_t err_size);
+/* The text of a consistency proof. Heap. */
+char *jk_consistency_format (const char *old_note, size_t old_len,
+                             const char *new_note, size_t new_len,
+                             const uint8_t *path, size_t count);
+
 #endif

@@ -180,3 +180,121 @@ char *jk_proof_format (const uint8_t *entry, size_t entry_len,
     free (h);
     return text;
 }
+
+/* A line "WORD N\n" at *p with N in 0..max, no leading zeros; advances *p.
+   JK_OK or JK_INVALID. */
+static int s_number_line (const char **p, const char *end, const char *word,
+                          size_t max, size_t *value)
+{
+    size_t wl = strlen (word);
+    const char *q = *p;
+    if ((size_t)(end - q) < wl + 2 || memcmp (q, word, wl) || q[wl] != ' ')
+        return JK_INVALID;
+    q += wl + 1;
+    const char *digits = q;
+    size_t v = 0;
+    while (q < end && *q >= '0' && *q <= '9' && q - digits < 6)
+        v = v * 10 + (size_t)(*q++ - '0');
+    if (q == digits || q >= end || *q != '\n' || v > max ||
+        (*digits == '0' && q - digits > 1))
+        return JK_INVALID;
+    *value = v;
+    *p = q + 1;
+    return JK_OK;
+}
+
+int jk_consistency_parse (const char *text, size_t size, jk_consistency_t *out,
+                          char *err, size_t err_size)
+{
+    memset (out, 0, sizeof *out);
+    if (size > JK_CONSISTENCY_MAX)
+        return s_fail (err, err_size, "consistency proof: longer than %d bytes",
+                       JK_CONSISTENCY_MAX);
+    const char *p = text, *end = text + size;
+    size_t magic = strlen (JK_CONSISTENCY_MAGIC);
+    if (size < magic + 1 || memcmp (p, JK_CONSISTENCY_MAGIC, magic) ||
+        p[magic] != '\n')
+        return s_fail (err, err_size, "line 1: must be %s",
+                       JK_CONSISTENCY_MAGIC);
+    p += magic + 1;
+    const char *names[2] = {"old", "new"};
+    for (int i = 0; i < 2; i++) {
+        size_t len = 0;
+        if (s_number_line (&p, end, names[i], JK_NOTE_MAX, &len) != JK_OK ||
+            len == 0)
+            return s_fail (err, err_size,
+                           "'%s BYTES': must be the %s checkpoint's length, "
+                           "1 to %d in decimal",
+                           names[i], i ? "newer" : "older", JK_NOTE_MAX);
+        if ((size_t)(end - p) < len)
+            return s_fail (err, err_size,
+                           "the %s checkpoint runs past the end (%zu bytes "
+                           "said)",
+                           i ? "newer" : "older", len);
+        if (p[len - 1] != '\n')
+            return s_fail (err, err_size,
+                           "the %s checkpoint must end with a newline",
+                           i ? "newer" : "older");
+        if (i == 0) {
+            out->old_note = p;
+            out->old_len = len;
+        } else {
+            out->new_note = p;
+            out->new_len = len;
+        }
+        p += len;
+    }
+    size_t count = 0;
+    if (s_number_line (&p, end, "hashes", JK_MERKLE_PROOF_MAX, &count) != JK_OK)
+        return s_fail (err, err_size,
+                       "'hashes COUNT': must be the number of proof hashes, "
+                       "0 to %d in decimal",
+                       JK_MERKLE_PROOF_MAX);
+    for (size_t i = 0; i < count; i++) {
+        const char *nl = memchr (p, '\n', (size_t)(end - p));
+        size_t got = 0;
+        uint8_t *hash = nl && nl - p == 44 ? s_unb64 (p, 44, &got) : NULL;
+        if (!hash || got != JK_MERKLE_HASH) {
+            free (hash);
+            return s_fail (err, err_size,
+                           "hash %zu: must be a 32-byte hash in 44 characters "
+                           "of standard padded base64 and a newline",
+                           i + 1);
+        }
+        memcpy (out->path[i], hash, JK_MERKLE_HASH);
+        free (hash);
+        p = nl + 1;
+    }
+    out->count = count;
+    if (p != end)
+        return s_fail (err, err_size,
+                       "after hash %zu: nothing may follow the last hash",
+                       count);
+    return JK_OK;
+}
+
+char *jk_consistency_format (const char *old_note, size_t old_len,
+                             const char *new_note, size_t new_len,
+                             const uint8_t *path, size_t count)
+{
+    /* Built with memcpy: a note is bytes, whatever it holds. */
+    char *text = jk_malloc (strlen (JK_CONSISTENCY_MAGIC) + old_len + new_len +
+                            count * 45 + 3 * 32);
+    char *at =
+        text + sprintf (text, "%s\nold %zu\n", JK_CONSISTENCY_MAGIC, old_len);
+    memcpy (at, old_note, old_len);
+    at += old_len;
+    at += sprintf (at, "new %zu\n", new_len);
+    memcpy (at, new_note, new_len);
+    at += new_len;
+    at += sprintf (at, "hashes %zu\n", count);
+    for (size_t i = 0; i < count; i++) {
+        char *h = s_b64 (path + i * JK_MERKLE_HASH, JK_MERKLE_HASH);
+        memcpy (at, h, 44);
+        at[44] = '\n';
+        at += 45;
+        free (h);
+    }
+    *at = 0;
+    return text;
+}

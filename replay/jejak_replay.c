@@ -39,7 +39,11 @@
     "  backup DB --out COPY.db       online copy of a live database\n"         \
     "  prove DB POS [--checkpoint FILE] [--out FILE]\n"                        \
     "                                a proof of one record anyone can check\n" \
-    "  check PROOF --log-key VKEY    check such a proof offline\n"             \
+    "  prove DB --consistency OLD_SIZE [--checkpoint FILE] [--out FILE]\n"     \
+    "                                a proof that the newer checkpoint "       \
+    "extends\n"                                                                \
+    "                                the stored one of OLD_SIZE records\n"     \
+    "  check PROOF --log-key VKEY    check either proof offline\n"             \
     "  checkpoint DB [--size N] [--out FILE]\n"                                \
     "                                a signed checkpoint the hub stored, "     \
     "with\n"                                                                   \
@@ -985,22 +989,174 @@ done:
     return code;
 }
 
+/* Writes text to --out (or stdout); the size line on stderr. An exit
+   code. */
+static int s_write_proof (jk_opts_t *opts, const char *text, const char *what)
+{
+    const char *out_path = jk_opts_get (opts, "out");
+    FILE *out = out_path ? fopen (out_path, "w") : stdout;
+    if (!out || fputs (text, out) == EOF || (out_path && fclose (out) != 0)) {
+        fprintf (stderr, "jejak-replay prove: cannot write %s\n",
+                 out_path ? out_path : "stdout");
+        return JK_REPLAY_EXIT_IO;
+    }
+    if (out_path)
+        fprintf (stderr, "%s: %s (%zu bytes)\n", what, out_path, strlen (text));
+    return JK_REPLAY_EXIT_OK;
+}
+
+/* prove DB --consistency OLD_SIZE: the stored checkpoint of OLD_SIZE
+   records, the newer one (the newest stored, or --checkpoint FILE) and
+   the consistency proof between their trees, as one jejak-consistency/1
+   text; checked before it is written. */
+static int s_prove_consistency (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"consistency", NULL, NULL,
+         "the older checkpoint's tree size (one the database stored)", false},
+        {"checkpoint", NULL, NULL,
+         "the newer signed checkpoint (default: the newest one the database "
+         "holds)",
+         false},
+        {"out", NULL, NULL, "write the proof here (default: stdout)", false},
+    };
+    int code;
+    jk_opts_t *opts =
+        s_parse ("prove", spec, 3,
+                 "DB --consistency OLD_SIZE [--checkpoint FILE] [--out FILE]",
+                 argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    const char *path = jk_opts_arg (opts, 0);
+    sqlite3 *db = NULL;
+    jk_tiles_t *tiles = NULL;
+    char *old_note = NULL, *new_note = NULL, *text = NULL;
+    jk_checkpoint_t *older = jk_malloc (sizeof *older);
+    jk_checkpoint_t *newer = jk_malloc (sizeof *newer);
+    uint64_t old_size = 0;
+    char err[256] = "";
+    code = JK_REPLAY_EXIT_IO;
+    if (jk_parse_u64 (jk_opts_get (opts, "consistency"), &old_size) != JK_OK ||
+        old_size == 0) {
+        fprintf (stderr,
+                 "jejak-replay prove: --consistency must be a tree size (1 or "
+                 "more), got '%s'\n",
+                 jk_opts_get (opts, "consistency"));
+        code = JK_REPLAY_EXIT_USAGE;
+        goto done;
+    }
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf (stderr, "jejak-replay prove: cannot open %s\n", path);
+        goto done;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    old_note = jk_checkpoint_stored (db, old_size);
+    if (!old_note) {
+        fprintf (stderr,
+                 "jejak-replay prove: %s holds no signed checkpoint of %llu "
+                 "records (jejak-replay verify lists the newest)\n",
+                 path, (unsigned long long)old_size);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    const char *given = jk_opts_get (opts, "checkpoint");
+    size_t new_len = 0;
+    if (given) {
+        new_note = s_slurp (given, JK_NOTE_MAX, &new_len);
+        if (!new_note) {
+            fprintf (stderr, "jejak-replay prove: cannot read %s\n", given);
+            goto done;
+        }
+    } else {
+        new_note = jk_checkpoint_newest (db);
+        new_len = new_note ? strlen (new_note) : 0;
+    }
+    if (!new_note ||
+        jk_checkpoint_parse (old_note, strlen (old_note), older, err,
+                             sizeof err) != JK_OK ||
+        jk_checkpoint_parse (new_note, new_len, newer, err, sizeof err) !=
+            JK_OK ||
+        newer->size < old_size) {
+        if (!*err)
+            snprintf (err, sizeof err,
+                      "no newer checkpoint of at least %llu records",
+                      (unsigned long long)old_size);
+        fprintf (stderr, "jejak-replay prove: the checkpoint: %s\n", err);
+        code = JK_REPLAY_EXIT_USAGE;
+        goto done;
+    }
+    tiles = jk_tiles_reader (db);
+    jk_mhash_t *mh = jk_tiles_hasher (tiles);
+    uint8_t hashes[JK_MERKLE_PROOF_MAX][JK_MERKLE_HASH];
+    size_t count = 0;
+    if (jk_merkle_consistency (jk_tiles_node, tiles, mh, old_size, newer->size,
+                               hashes, &count) != JK_OK) {
+        fprintf (stderr,
+                 "jejak-replay prove: the Merkle tree of %s does not reach "
+                 "%llu records (run jejak-replay verify)\n",
+                 path, (unsigned long long)newer->size);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    if (jk_checkpoint_consistent (older, newer, hashes[0],
+                                  count * JK_MERKLE_HASH) != JK_OK) {
+        fprintf (stderr,
+                 "jejak-replay prove: the checkpoints of %llu and %llu "
+                 "records are not heads of the log in %s (run jejak-replay "
+                 "verify --checkpoint)\n",
+                 (unsigned long long)old_size, (unsigned long long)newer->size,
+                 path);
+        code = JK_REPLAY_EXIT_TAMPERED;
+        goto done;
+    }
+    text = jk_consistency_format (old_note, strlen (old_note), new_note,
+                                  new_len, hashes[0], count);
+    char what[128];
+    snprintf (what, sizeof what,
+              "consistency proof from the checkpoint of %llu records to the "
+              "one of %llu",
+              (unsigned long long)old_size, (unsigned long long)newer->size);
+    code = s_write_proof (opts, text, what);
+done:
+    jk_tiles_destroy (&tiles);
+    if (db)
+        sqlite3_close (db);
+    free (text);
+    free (old_note);
+    free (new_note);
+    free (older);
+    free (newer);
+    jk_opts_destroy (&opts);
+    return code;
+}
+
 /* prove DB POS: the record's entry, its path in the tree of a signed
    checkpoint (the newest stored one covering POS, or --checkpoint FILE)
    and that checkpoint, as one jejak-proof/1 text. */
 static int s_prove (int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp (argv[i], "--consistency") == 0 ||
+            strncmp (argv[i], "--consistency=", 14) == 0)
+            return s_prove_consistency (argc, argv);
     static const jk_opt_t spec[] = {
         {"checkpoint", NULL, NULL,
          "prove against this signed checkpoint (default: the newest one "
          "the database holds that covers POS)",
          false},
         {"out", NULL, NULL, "write the proof here (default: stdout)", false},
+        {"consistency", NULL, NULL,
+         "OLD_SIZE: instead of a record's proof, a jejak-consistency/1 "
+         "proof from the stored checkpoint of OLD_SIZE records to the "
+         "newer one (DB only, no POS)",
+         false},
     };
     int code;
-    jk_opts_t *opts =
-        s_parse ("prove", spec, 2, "DB POS [--checkpoint FILE] [--out FILE]",
-                 argc, argv, 2, &code);
+    jk_opts_t *opts = s_parse (
+        "prove", spec, 3,
+        "DB POS [--checkpoint FILE] [--out FILE] | DB --consistency OLD_SIZE "
+        "[--checkpoint FILE] [--out FILE]",
+        argc, argv, 2, &code);
     if (!opts)
         return code;
     const char *path = jk_opts_arg (opts, 0);
@@ -1116,20 +1272,11 @@ static int s_prove (int argc, char **argv)
         goto done;
     }
     proof = jk_proof_format (entry, entry_len, path_hashes[0], count, note);
-    const char *out_path = jk_opts_get (opts, "out");
-    FILE *out = out_path ? fopen (out_path, "w") : stdout;
-    if (!out || fputs (proof, out) == EOF || (out_path && fclose (out) != 0)) {
-        fprintf (stderr, "jejak-replay prove: cannot write %s\n",
-                 out_path ? out_path : "stdout");
-        goto done;
-    }
-    if (out_path)
-        fprintf (stderr,
-                 "proof of position %llu against the checkpoint of %llu "
-                 "records: %s (%zu bytes)\n",
-                 (unsigned long long)pos, (unsigned long long)cp->size,
-                 out_path, strlen (proof));
-    code = JK_REPLAY_EXIT_OK;
+    char what[96];
+    snprintf (what, sizeof what,
+              "proof of position %llu against the checkpoint of %llu records",
+              (unsigned long long)pos, (unsigned long long)cp->size);
+    code = s_write_proof (opts, proof, what);
 done:
     sqlite3_finalize (st);
     jk_tiles_destroy (&tiles);
@@ -1140,6 +1287,59 @@ done:
     free (note);
     free (cp);
     jk_opts_destroy (&opts);
+    return code;
+}
+
+/* check of a jejak-consistency/1 text: both checkpoints trusted, the
+   older no larger, and the proof leads from one head to the other. */
+static int s_check_consistency (jk_opts_t *opts, const char *path,
+                                const char *text, size_t size)
+{
+    jk_consistency_t *proof = jk_malloc (sizeof *proof);
+    jk_checkpoint_t *older = jk_malloc (sizeof *older);
+    jk_checkpoint_t *newer = jk_malloc (sizeof *newer);
+    char err[256], label[300];
+    int code = JK_REPLAY_EXIT_TAMPERED;
+    if (jk_consistency_parse (text, size, proof, err, sizeof err) != JK_OK) {
+        printf ("INVALID consistency %s: %s\n", path, err);
+        goto done;
+    }
+    snprintf (label, sizeof label, "%s (older)", path);
+    code = s_checkpoint_trust (opts, label, proof->old_note, proof->old_len,
+                               older);
+    if (code != JK_REPLAY_EXIT_OK)
+        goto done;
+    snprintf (label, sizeof label, "%s (newer)", path);
+    code = s_checkpoint_trust (opts, label, proof->new_note, proof->new_len,
+                               newer);
+    if (code != JK_REPLAY_EXIT_OK)
+        goto done;
+    code = JK_REPLAY_EXIT_TAMPERED;
+    if (older->size > newer->size) {
+        printf ("INVALID consistency %s: the older checkpoint's tree of %llu "
+                "records is larger than the newer's of %llu\n",
+                path, (unsigned long long)older->size,
+                (unsigned long long)newer->size);
+        goto done;
+    }
+    if (jk_checkpoint_consistent (older, newer, proof->path[0],
+                                  proof->count * JK_MERKLE_HASH) != JK_OK) {
+        printf ("INVALID consistency %s: the signed trees of %llu and %llu "
+                "records are not one log with these %zu hashes: a rewritten "
+                "or forked log, or a damaged proof\n",
+                path, (unsigned long long)older->size,
+                (unsigned long long)newer->size, proof->count);
+        goto done;
+    }
+    printf ("VALID consistency %s: the log %s's signed tree of %llu records "
+            "extends its signed tree of %llu records (%zu hashes)\n",
+            path, newer->origin, (unsigned long long)newer->size,
+            (unsigned long long)older->size, proof->count);
+    code = JK_REPLAY_EXIT_OK;
+done:
+    free (proof);
+    free (older);
+    free (newer);
     return code;
 }
 
@@ -1180,6 +1380,12 @@ static int s_check (int argc, char **argv)
         fprintf (stderr, "jejak-replay check: --log-key (the log's verifier "
                          "key) is required\n");
         code = JK_REPLAY_EXIT_USAGE;
+        goto done;
+    }
+    if (size >= strlen (JK_CONSISTENCY_MAGIC) &&
+        memcmp (text, JK_CONSISTENCY_MAGIC, strlen (JK_CONSISTENCY_MAGIC)) ==
+            0) {
+        code = s_check_consistency (opts, path, text, size);
         goto done;
     }
     if (jk_proof_parse (text, size, &proof, err, sizeof err) != JK_OK) {

@@ -722,6 +722,186 @@ static void test_receipts_with_proofs (void **state)
     free (outbox);
 }
 
+/* Writes text to path (the test's own files). */
+static void s_put (const char *path, const char *text)
+{
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    assert_true (fputs (text, f) != EOF);
+    assert_int_equal (fclose (f), 0);
+}
+
+/* Runs jejak-replay check on path with the log key vkey: its exit code;
+ *out its standard output (heap). */
+static int s_check_file (const char *path, const char *vkey, char **out)
+{
+    char *err = NULL;
+    char *argv[] = {"jejak-replay", "check",      (char *)path,
+                    "--log-key",    (char *)vkey, NULL};
+    int rc = jk_test_run (argv, out, &err, S_LONG_MS);
+    free (err);
+    return rc;
+}
+
+/* The signed note of size records the hub stored in db. */
+static char *s_stored_note (const char *db, const char *size)
+{
+    char *out = NULL, *err = NULL;
+    char *argv[] = {"jejak-replay", "checkpoint", (char *)db,
+                    "--size",       (char *)size, NULL};
+    assert_int_equal (jk_test_run (argv, &out, &err, S_LONG_MS), 0);
+    free (err);
+    return out;
+}
+
+/* Starts the hub on its db, delivers count events of each source in
+   turn and asks a checkpoint after each: its size is the running total. */
+static void s_fill (s_hub_t *h, const char **sources, const int *counts, int n)
+{
+    s_hub_start (h, "1", true);
+    zsock_t *q = jk_test_dealer (h->query);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        s_client_t *c = s_client_new (h->ingest, sources[i], counts[i], 1);
+        s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
+        s_client_destroy (&c);
+        total += (uint64_t)counts[i];
+        s_checkpoint (h, q, cp);
+        assert_int_equal (cp->size, total);
+    }
+    free (cp);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+}
+
+/* jejak-replay prove --consistency exports the proof that the checkpoint
+   of 350 records extends the one of 300 (RFC 9162: 7 hashes); check says
+   VALID offline, INVALID for one changed byte of a hash, the two notes
+   swapped, and the newer note of a forked log under the same key, and
+   REFUSED for a newer note signed by another key. */
+static void test_prove_consistency (void **state)
+{
+    s_hub_t *h = *state;
+    const char *sources[] = {"32.03.10/pacet-1", "32.03.10/pacet-2"};
+    const int counts[] = {300, 50};
+    s_fill (h, sources, counts, 2);
+
+    char *file = jk_sprintf ("%s/c.proof", h->dir);
+    char *out = NULL, *err = NULL;
+    char *prove[] = {"jejak-replay", "prove", h->db, "--consistency",
+                     "300",          "--out", file,  NULL};
+    assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 0);
+    char *old_note = s_stored_note (h->db, "300");
+    char *new_note = s_stored_note (h->db, "350");
+    char *head =
+        jk_sprintf ("jejak-consistency/1\nold %zu\n%snew %zu\n%s"
+                    "hashes 7\n",
+                    strlen (old_note), old_note, strlen (new_note), new_note);
+    size_t size = 0;
+    char *text = jk_test_slurp (file, &size);
+    assert_int_equal (size, strlen (head) + 7 * 45);
+    assert_int_equal (memcmp (text, head, strlen (head)), 0);
+    char *said = jk_sprintf ("consistency proof from the checkpoint of 300 "
+                             "records to the one of 350: %s (%zu bytes)\n",
+                             file, size);
+    assert_string_equal (err, said);
+    free (said);
+    free (out);
+    free (err);
+
+    assert_int_equal (s_check_file (file, h->vkey, &out), 0);
+    char *valid = jk_sprintf ("VALID consistency %s: the log "
+                              "jejak.cianjurkab.go.id/log's signed tree of "
+                              "350 records extends its signed tree of 300 "
+                              "records (7 hashes)\n",
+                              file);
+    assert_string_equal (out, valid);
+    free (valid);
+    free (out);
+
+    /* One changed byte in the third hash. */
+    char *bent = jk_strdup (text);
+    char *byte = bent + strlen (head) + 2 * 45 + 10;
+    *byte = *byte == 'A' ? 'B' : 'A';
+    s_put (file, bent);
+    free (bent);
+    char *invalid = jk_sprintf ("INVALID consistency %s: the signed trees of "
+                                "300 and 350 records are not one log with "
+                                "these 7 hashes: a rewritten or forked log, "
+                                "or a damaged proof\n",
+                                file);
+    assert_int_equal (s_check_file (file, h->vkey, &out), 1);
+    assert_string_equal (out, invalid);
+    free (out);
+
+    /* The two checkpoints swapped. */
+    char *swapped = jk_sprintf ("jejak-consistency/1\nold %zu\n%snew %zu\n%s%s",
+                                strlen (new_note), new_note, strlen (old_note),
+                                old_note, text + strlen (head) - 9);
+    s_put (file, swapped);
+    free (swapped);
+    char *larger = jk_sprintf ("INVALID consistency %s: the older "
+                               "checkpoint's tree of 350 records is larger "
+                               "than the newer's of 300\n",
+                               file);
+    assert_int_equal (s_check_file (file, h->vkey, &out), 1);
+    assert_string_equal (out, larger);
+    free (larger);
+    free (out);
+
+    /* A newer note of 350 records signed by another key. */
+    uint8_t seed[32], root[32];
+    memset (seed, 7, 32);
+    memset (root, 9, 32);
+    char *foreign =
+        jk_checkpoint_sign ("jejak.cianjurkab.go.id/log", 350, root, seed);
+    assert_non_null (foreign);
+    char *other = jk_sprintf ("jejak-consistency/1\nold %zu\n%snew %zu\n%s%s",
+                              strlen (old_note), old_note, strlen (foreign),
+                              foreign, text + strlen (head) - 9);
+    s_put (file, other);
+    free (other);
+    free (foreign);
+    char *refused = jk_sprintf ("REFUSED checkpoint %s (newer): the log's "
+                                "signature by jejak.cianjurkab.go.id/log is "
+                                "missing\n",
+                                file);
+    assert_int_equal (s_check_file (file, h->vkey, &out), 1);
+    assert_string_equal (out, refused);
+    free (refused);
+    free (out);
+
+    /* A forked log under the same key: another history of 350 records;
+       its signed note after the older one of this log, with this log's
+       proof (or with no hashes at all), is not one log. */
+    char *db = h->db;
+    h->db = jk_sprintf ("%s/forked/events.db", h->dir);
+    const char *fork_sources[] = {"32.03.11/cugenang-1"};
+    const int fork_counts[] = {350};
+    s_fill (h, fork_sources, fork_counts, 1);
+    char *fork_note = s_stored_note (h->db, "350");
+    assert_string_not_equal (fork_note, new_note);
+    char *forked = jk_sprintf ("jejak-consistency/1\nold %zu\n%snew %zu\n%s%s",
+                               strlen (old_note), old_note, strlen (fork_note),
+                               fork_note, text + strlen (head) - 9);
+    s_put (file, forked);
+    free (forked);
+    assert_int_equal (s_check_file (file, h->vkey, &out), 1);
+    assert_string_equal (out, invalid);
+    free (out);
+    free (h->db);
+    h->db = db;
+
+    free (invalid);
+    free (fork_note);
+    free (text);
+    free (head);
+    free (old_note);
+    free (new_note);
+    free (file);
+}
+
 /* jejak-replay prove exports one record's proof (a few hundred bytes);
    jejak-replay check verifies it offline with the verifier key alone and
    refuses a changed byte, another key, or a checkpoint without the log's
@@ -1152,6 +1332,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_prove_and_check, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_witnesses, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_prove_consistency, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
