@@ -107,6 +107,9 @@ static void sim_submit (zsock_t **sock, const char *ingest, zmsg_t *events)
     }
 }
 
+/* How long a driver waits for the outage phase before it gives up. */
+#define SIM_PHASE_WAIT_MS (15 * 60 * 1000)
+
 /* The offices of one regency (a child process): the live phase paced,
    then, once phase_b exists, the outage's events as fast as answered. */
 static void sim_driver (sim_regency_t *r, int seed, const sim_config_t *c,
@@ -120,9 +123,11 @@ static void sim_driver (sim_regency_t *r, int seed, const sim_config_t *c,
     zsock_t *sock = jk_test_dealer (r->ingest);
     int sent = 0;
     while (sent < c->live + c->outage) {
-        if (sent == c->live)
-            while (access (phase_b, F_OK) != 0)
-                jk_test_pause_ms (10);
+        /* The parent starts the outage phase by creating phase_b; a
+           driver whose parent never does (it failed) stops on its own. */
+        if (sent == c->live &&
+            !JK_WAIT_FOR (access (phase_b, F_OK) == 0, SIM_PHASE_WAIT_MS))
+            _exit (3);
         zmsg_t *events = zmsg_new ();
         int n = 0;
         while (n < c->batch && sent + n < c->live + c->outage &&
