@@ -31,38 +31,6 @@ const char *jk_http_query (jk_http_t *h, const char *name)
     return MHD_lookup_connection_value (h->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-void jk_html_n (FILE *out, const char *text, size_t len)
-{
-    for (size_t i = 0; i < len && text[i]; i++) {
-        char c = text[i];
-        switch (c) {
-            case '&':
-                fputs ("&amp;", out);
-                break;
-            case '<':
-                fputs ("&lt;", out);
-                break;
-            case '>':
-                fputs ("&gt;", out);
-                break;
-            case '"':
-                fputs ("&quot;", out);
-                break;
-            case '\'':
-                fputs ("&#39;", out);
-                break;
-            default:
-                fputc (c, out);
-        }
-    }
-}
-
-void jk_html (FILE *out, const char *text)
-{
-    if (text)
-        jk_html_n (out, text, strlen (text));
-}
-
 void jk_http_redirect (jk_http_t *h, const char *url)
 {
     h->code = MHD_HTTP_SEE_OTHER;

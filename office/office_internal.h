@@ -3,6 +3,7 @@
 #ifndef OFFICE_INTERNAL_H
 #define OFFICE_INTERNAL_H
 
+#include "jk_html.h"
 #include "jk_office.h"
 
 #include <microhttpd.h>
@@ -106,8 +107,6 @@ const char *jk_http_query (jk_http_t *h, const char *name);
 size_t jk_http_form_values (jk_http_t *h, const char *name, const char **out,
                             size_t max);
 /* Writes text HTML-escaped. */
-void jk_html (FILE *out, const char *text);
-void jk_html_n (FILE *out, const char *text, size_t len);
 /* The CSRF hidden field of the session. */
 void jk_page_csrf (jk_http_t *h);
 /* 303 to url. */

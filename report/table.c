@@ -3,6 +3,7 @@
     Excel (jk_excel.h) and printable A4 HTML. */
 #include "jk_base.h"
 #include "jk_excel.h"
+#include "jk_html.h"
 #include "jk_projector.h"
 #include "jk_report.h"
 
@@ -369,27 +370,6 @@ int jk_report_write_csv (const jk_rdoc_t *doc, FILE *out)
 /* ---- HTML -------------------------------------------------------------------
  */
 
-static void s_html_text (FILE *out, const char *text)
-{
-    for (const char *p = text ? text : ""; *p; p++)
-        switch (*p) {
-            case '<':
-                fputs ("&lt;", out);
-                break;
-            case '>':
-                fputs ("&gt;", out);
-                break;
-            case '&':
-                fputs ("&amp;", out);
-                break;
-            case '"':
-                fputs ("&quot;", out);
-                break;
-            default:
-                fputc (*p, out);
-        }
-}
-
 static const char *s_css =
     "@page { size: A4; margin: 15mm 12mm; }\n"
     "body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 9pt;"
@@ -412,18 +392,18 @@ int jk_report_write_html (const jk_rdoc_t *doc, FILE *out)
     fputs ("<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta "
            "charset=\"utf-8\">\n<title>",
            out);
-    s_html_text (out, doc->title);
+    jk_html (out, doc->title);
     fprintf (out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>",
              s_css);
-    s_html_text (out, doc->title);
+    jk_html (out, doc->title);
     fputs ("</h1>\n<table class=\"meta\">\n", out);
     s_meta_t meta[8];
     size_t n = s_meta (doc, meta);
     for (size_t i = 1; i < n; i++) {
         fputs ("<tr><td><b>", out);
-        s_html_text (out, meta[i].label);
+        jk_html (out, meta[i].label);
         fputs ("</b></td><td>", out);
-        s_html_text (out, meta[i].value);
+        jk_html (out, meta[i].value);
         fputs ("</td></tr>\n", out);
     }
     fputs ("</table>\n", out);
@@ -431,7 +411,7 @@ int jk_report_write_html (const jk_rdoc_t *doc, FILE *out)
         const jk_rtable_t *t = doc->tables[k];
         fprintf (out, "<section%s>\n<h2>",
                  t->page_break ? " class=\"break\"" : "");
-        s_html_text (out, t->title);
+        jk_html (out, t->title);
         fputs ("</h2>\n", out);
         if (t->rows == 0) {
             fputs ("<p class=\"empty\">Tidak ada data.</p>\n</section>\n", out);
@@ -440,7 +420,7 @@ int jk_report_write_html (const jk_rdoc_t *doc, FILE *out)
         fputs ("<table class=\"data\">\n<thead><tr>", out);
         for (size_t c = 0; c < t->cols; c++) {
             fputs ("<th>", out);
-            s_html_text (out, t->col[c].name);
+            jk_html (out, t->col[c].name);
             fputs ("</th>", out);
         }
         fputs ("</tr></thead>\n<tbody>\n", out);
@@ -467,7 +447,7 @@ int jk_report_write_html (const jk_rdoc_t *doc, FILE *out)
                     s_date_id (cell->s, text);
                     fputs (text, out);
                 } else
-                    s_html_text (out, cell->s);
+                    jk_html (out, cell->s);
                 fputs ("</td>", out);
             }
             fputs ("</tr>\n", out);
