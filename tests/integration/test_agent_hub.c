@@ -46,17 +46,10 @@ static int64_t s_log_count (s_fix_t *fx, const char *what)
 }
 
 /* Waits until the log holds at least min rows of the source (or, with
-   min 0, is readable); false after timeout_ms. JK_WAIT_FOR is a statement
-   expression, which -Wpedantic refuses in this build. */
+   min 0, is readable); false after timeout_ms. */
 static bool s_wait_log (s_fix_t *fx, int64_t min, int timeout_ms)
 {
-    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
-    while (jk_clock_mono_ms () < deadline) {
-        if (s_log_count (fx, "count(*)") >= min)
-            return true;
-        jk_test_pause_ms (5);
-    }
-    return false;
+    return JK_WAIT_FOR (s_log_count (fx, "count(*)") >= min, timeout_ms);
 }
 
 /* Runs jejak-<program> with the fixture's global flags plus args. */

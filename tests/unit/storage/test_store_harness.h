@@ -250,17 +250,10 @@ static inline uint64_t h_stat (h_t *h, const char *key)
     return value;
 }
 
-/* Waits until the counter key reaches value (JK_WAIT_FOR is a GNU
-   statement expression, refused by -Wpedantic -Werror). */
+/* Waits until the counter key reaches value. */
 static inline bool h_wait_stat (h_t *h, const char *key, uint64_t value)
 {
-    int64_t deadline = jk_clock_mono_ms () + H_WAIT_MS;
-    while (h_stat (h, key) != value) {
-        if (jk_clock_mono_ms () >= deadline)
-            return false;
-        jk_test_pause_ms (5);
-    }
-    return true;
+    return JK_WAIT_FOR (h_stat (h, key) == value, H_WAIT_MS);
 }
 
 /* Connects the query client. */
