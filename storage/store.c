@@ -1088,6 +1088,9 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
     self->counts.rejected += counts.rejected;
     self->counts.duplicates += counts.duplicates;
     self->counts.nacked += counts.nacked;
+    /* The counters go to the query thread before the answers leave: a
+       client that asks STATS after its ACK sees its batch in them. */
+    s_push_counters (self);
     s_answer (self, from, to, first, last);
     /* The batch's records go to the broker in one message (RECORDS), in
        position order, cut at S_RECORDS_MAX bytes; the broker publishes
@@ -1141,7 +1144,8 @@ static void s_batch_run (s_store_t *self)
         for (size_t s = 0; s < self->cur->submit_count && !self->fatal; s++)
             s_batch_try (self, s, s + 1);
     s_batch_clear (self->cur);
-    s_push_counters (self);
+    if (failed)
+        s_push_counters (self); /* failed_batches moved */
     /* Checkpoints stay out of the commit path: when idle, or here, after
        the answers, once the WAL has grown large. */
     self->checkpoint_due = true;
