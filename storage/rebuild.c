@@ -1,7 +1,7 @@
 /*  rebuild.c - reading a whole log (jk_log.h): chain verification from
     position 1, and rebuilding a fresh database (log rows plus every
     projection) from a log up to a position or a time. jejak-replay and
-    the tests call these; the store shares jk_log_check with them. */
+    the tests call these. */
 #include "jk_tiles.h"
 #include "jk_projection_table.h"
 #include "jk_rebuild.h"
@@ -21,26 +21,6 @@
 #define S_CHUNK          256    /* records handed from reader to apply */
 #define S_CHUNKS         8      /* chunks in flight */
 #define S_COLUMNS        13     /* columns of the log table */
-
-int jk_log_check (const uint8_t *bytes, size_t size, int64_t recorded_at,
-                  jk_event_t **event, jk_report_t *report)
-{
-    assert (event && report);
-    jk_report_reset (report);
-    *event = jk_event_decode (bytes, size, report);
-    if (!*event)
-        return -1;
-    return jk_log_validate (*event, recorded_at, report);
-}
-
-int jk_log_validate (const jk_event_t *event, int64_t recorded_at,
-                     jk_report_t *report)
-{
-    jk_report_reset (report);
-    jk_context_t context = jk_context_default ();
-    context.now_ms = recorded_at;
-    return jk_event_validate (event, &context, report) == 0 ? 0 : -1;
-}
 
 /* Opens a database read-only; NULL with err. */
 static sqlite3 *s_open_readonly (const char *path, char *err, size_t err_size)
