@@ -54,6 +54,10 @@ static const jk_opt_t s_options[] = {
      "receive: keys directory (CURVE; link keys in DIR/offices)", false},
     {"window", NULL, "2000", "receive: records in flight per link (credit)",
      false},
+    {"log-keys", "JEJAK_LOG_KEYS", NULL,
+     "receive: directory of the regencies' log verifier keys, one "
+     "AREA.vkey each: check their relayed checkpoints against the copy",
+     false},
     {"origin", NULL, NULL, "verify: the origin regency (32.03)", false},
     {"head", NULL, NULL,
      "verify: the origin's head POS:HASH (jejak-replay head at the regency)",
@@ -84,9 +88,12 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "        with --log-key, only while the hub's signed "
              "checkpoints extend the\n"
              "        last one verified (consistency proof)\n"
-             "  receive --db COPY.db --listen EP [--keys DIR]\n"
+             "  receive --db COPY.db --listen EP [--keys DIR] [--log-keys "
+             "DIR]\n"
              "        keep a verifiable copy of every origin that links "
-             "here\n"
+             "here; with\n"
+             "        --log-keys, check each regency's relayed checkpoints "
+             "against it\n"
              "  verify --db COPY.db --origin 32.03 [--head POS:HASH] "
              "[--source LOG.db]\n"
              "        recompute the origin's chain in the copy and compare "
@@ -102,7 +109,8 @@ static void s_usage (jk_opts_t *opts, FILE *out)
     fprintf (out, "\nExit status: 0 done (verify: intact), 1 verify found a "
                   "problem or a\nfile or endpoint failed, 2 usage error, "
                   "5 send stopped on a fork alarm\n(E_FORK: the hub's "
-                  "checkpoints are not consistent; both notes kept).\n");
+                  "checkpoints are not consistent, or the receiver found "
+                  "one\nthat does not extend its copy; the notes kept).\n");
 }
 
 static const char *s_need (jk_opts_t *opts, const char *name,
@@ -265,7 +273,8 @@ static int s_receive_command (jk_opts_t *opts)
     char *cert =
         keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;
     char *offices = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_OFFICES) : NULL;
-    jk_link_receiver_config_t config = {db, listen, cert, offices, window};
+    jk_link_receiver_config_t config = {
+        db, listen, cert, offices, window, jk_opts_get (opts, "log-keys")};
     zactor_t *actor = jk_link_receiver_start (&config);
     int status = 1;
     if (actor) {

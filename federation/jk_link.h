@@ -11,8 +11,10 @@
 #define JK_LINK_H
 
 #include "jk_log.h"
+#include "jk_merkle.h"
 
 #include <czmq.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,7 +60,8 @@ bool jk_link_area_holds (const char *area, const char *origin);
 /* ---- the copy database (receiver) -------------------------------------- */
 
 /* Opens (creating, 0600) the copy database: WAL, synchronous=FULL, tables
-   copy, arrival, origin_head, link, fault. NULL with the reason in err. */
+   copy, arrival, origin_head, link, fault, origin_tree, checkpoint, fork.
+   NULL with the reason in err. */
 sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
                           size_t err_size);
 
@@ -71,6 +74,53 @@ void jk_link_arrival_hash (jk_chain_t *chain, const uint8_t prev[JK_HASH_SIZE],
                            const char *origin, uint64_t origin_pos,
                            const uint8_t origin_hash[JK_HASH_SIZE],
                            uint8_t out[JK_HASH_SIZE]);
+
+/* ---- the copy's trees and the regencies' checkpoints (receiver) ---------
+   Per origin: the right edge of the RFC 6962 tree over its copied records
+   (table origin_tree), the newest checkpoint proven a prefix of the copy
+   (table checkpoint) and the forks found (table fork), in the copy
+   database (docs/FEDERATION.md, "Checkpoints at the province"). */
+typedef struct jk_link_trees_s jk_link_trees_t;
+
+/* log_keys: a directory of ORIGIN.vkey files (each regency's log.vkey),
+   or NULL (no checkpoint is checked). */
+jk_link_trees_t *jk_link_trees_new (sqlite3 *db, const char *copy_path,
+                                    const char *log_keys);
+void jk_link_trees_destroy (jk_link_trees_t **self_p);
+/* Reads the trees, held checkpoints and forks from the copy database;
+   an edge missing or not at its origin's head is rebuilt from the copy.
+   JK_OK or JK_IO. */
+int jk_link_trees_load (jk_link_trees_t *self);
+/* Appends a stored record to its origin's tree (in memory until save). */
+void jk_link_trees_push (jk_link_trees_t *self, const jk_link_record_t *r);
+/* Writes the trees changed since the last save (in the caller's
+   transaction). JK_OK or JK_IO. */
+int jk_link_trees_save (jk_link_trees_t *self);
+/* True while a fork alarm stands for origin. */
+bool jk_link_trees_forked (jk_link_trees_t *self, const char *origin);
+/* Checks a relayed checkpoint note of origin: the log's signature with
+   its key, then the consistency proof (proof_bytes bytes) between the
+   checkpoint and the copy's tree at copy_size, which must be the copy's
+   size. JK_OK: verified (held when not beyond the copy); JK_NOT_FOUND: no
+   log key for origin, not checked; JK_INVALID: refused, why says which
+   rule; JK_CONFLICT: the fork alarm (raised now or before: evidence kept,
+   why is the alarm); JK_IO. */
+int jk_link_trees_check (jk_link_trees_t *self, const char *origin,
+                         uint64_t copy_size, const char *note,
+                         const uint8_t *proof, size_t proof_bytes, char *why,
+                         size_t why_size);
+/* The size of origin's checkpoint held (0: none). */
+uint64_t jk_link_trees_held (jk_link_trees_t *self, const char *origin);
+/* Appends " checkpoints=N forks=N checkpoints_unchecked=N" to out. */
+void jk_link_trees_stats (jk_link_trees_t *self, FILE *out);
+
+/* The leaf hash of the copied record a statement's row holds in columns
+   pos, recorded_at, outcome, code, message, bytes (0 to 5). */
+void jk_link_copy_leaf (jk_mhash_t *mh, sqlite3_stmt *st,
+                        uint8_t out[JK_MERKLE_HASH]);
+/* Writes a signed note kept as evidence to path (0600); logged when it
+   cannot be written. */
+void jk_link_evidence (const char *path, const char *note);
 
 /* ---- what both actors share --------------------------------------------- */
 
@@ -90,6 +140,8 @@ typedef struct {
     const char *cert_path; /* secure mode: this hub's secret certificate */
     const char *keys_dir;  /* secure mode: enrolled certificates (link keys) */
     uint64_t window;       /* credit per link; 0 = JK_LINK_WINDOW */
+    const char *log_keys;  /* directory of ORIGIN.vkey: check relayed
+                              checkpoints (NULL: not checked) */
 } jk_link_receiver_config_t;
 
 /* Starts the receiver actor, bound and ready; NULL when the database or

@@ -3,6 +3,8 @@
     and the auditor's verification of a copy against its origin. */
 #include "jk_link.h"
 #include "jk_base.h"
+#include "jk_merkle.h"
+#include "jk_note.h"
 #include "jk_schema.h"
 #include "jk_wire.h"
 
@@ -252,7 +254,16 @@ static const char *s_schema =
     " link TEXT NOT NULL, origin TEXT NOT NULL, pos INTEGER NOT NULL,"
     " code TEXT NOT NULL, message TEXT NOT NULL, first_at INTEGER NOT NULL,"
     " last_at INTEGER NOT NULL, count INTEGER NOT NULL,"
-    " PRIMARY KEY (link, origin, pos, code));";
+    " PRIMARY KEY (link, origin, pos, code));"
+    "CREATE TABLE IF NOT EXISTS origin_tree ("
+    " origin TEXT PRIMARY KEY, size INTEGER NOT NULL, edge BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS checkpoint ("
+    " origin TEXT PRIMARY KEY, size INTEGER NOT NULL, note TEXT NOT NULL,"
+    " verified_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS fork ("
+    " origin TEXT NOT NULL, at INTEGER NOT NULL, held_size INTEGER NOT NULL,"
+    " seen_size INTEGER NOT NULL, copy_size INTEGER NOT NULL,"
+    " copy_root TEXT NOT NULL, held TEXT NOT NULL, seen TEXT NOT NULL);";
 
 sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
                           size_t err_size)
@@ -298,6 +309,27 @@ void jk_link_arrival_hash (jk_chain_t *chain, const uint8_t prev[JK_HASH_SIZE],
     memcpy (bytes + 8, origin_hash, JK_HASH_SIZE);
     jk_chain_step (chain, prev, pos, received_at, JK_LOG_ACCEPTED, origin, NULL,
                    bytes, sizeof bytes, out);
+}
+
+void jk_link_copy_leaf (jk_mhash_t *mh, sqlite3_stmt *st,
+                        uint8_t out[JK_MERKLE_HASH])
+{
+    const void *bytes = sqlite3_column_blob (st, 5);
+    jk_mhash_record (mh, (uint64_t)sqlite3_column_int64 (st, 0),
+                     sqlite3_column_int64 (st, 1), sqlite3_column_int (st, 2),
+                     (const char *)sqlite3_column_text (st, 3),
+                     (const char *)sqlite3_column_text (st, 4),
+                     bytes ? bytes : (const void *)"",
+                     (size_t)sqlite3_column_bytes (st, 5), out);
+}
+
+void jk_link_evidence (const char *path, const char *note)
+{
+    mode_t old = umask (077);
+    FILE *f = fopen (path, "w");
+    umask (old);
+    if (!f || fputs (note, f) < 0 || fclose (f) != 0)
+        jk_error ("link", "cannot write the evidence %s", path);
 }
 
 /* ---- verification ---------------------------------------------------------
@@ -457,6 +489,56 @@ static int s_verify_source (sqlite3 *db, const char *origin,
     return rc;
 }
 
+/* The checkpoint the receiver holds for an origin, and the copy's tree
+   grown record by record up to its size. */
+typedef struct {
+    uint64_t size; /* 0: none held (or a copy from before checkpoints) */
+    uint8_t root[JK_MERKLE_HASH];
+    jk_mhash_t *mh;
+    jk_merkle_edge_t edge;
+    bool matched;
+} s_held_t;
+
+static void s_held_read (sqlite3 *db, const char *origin, s_held_t *held)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT note FROM checkpoint WHERE origin = ?",
+                            -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text (st, 1, origin, -1, SQLITE_STATIC);
+    if (sqlite3_step (st) == SQLITE_ROW) {
+        const char *note = (const char *)sqlite3_column_text (st, 0);
+        jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+        char why[320];
+        if (note &&
+            jk_checkpoint_parse (note, strlen (note), cp, why, sizeof why) ==
+                JK_OK &&
+            cp->size > 0) {
+            held->size = cp->size;
+            memcpy (held->root, cp->root, JK_MERKLE_HASH);
+            held->mh = jk_mhash_new ();
+        } else
+            held->size = UINT64_MAX; /* never matched: reported */
+        free (cp);
+    }
+    sqlite3_finalize (st);
+}
+
+/* Adds the record of stmt (pos, recorded_at, outcome, code, message,
+   bytes) to the tree while it is below the checkpoint's size. */
+static void s_held_step (s_held_t *held, sqlite3_stmt *stmt)
+{
+    if (!held->mh || held->edge.size >= held->size)
+        return;
+    uint8_t leaf[JK_MERKLE_HASH], root[JK_MERKLE_HASH];
+    jk_link_copy_leaf (held->mh, stmt, leaf);
+    jk_merkle_edge_push (&held->edge, held->mh, leaf);
+    if (held->edge.size == held->size) {
+        jk_merkle_edge_root (&held->edge, held->mh, root);
+        held->matched = memcmp (root, held->root, JK_MERKLE_HASH) == 0;
+    }
+}
+
 int jk_link_verify (const char *copy_db, const char *origin,
                     const jk_head_t *kept, const char *source_db,
                     jk_link_verify_t *result)
@@ -481,6 +563,8 @@ int jk_link_verify (const char *copy_db, const char *origin,
         return JK_IO;
     }
     sqlite3_bind_text (stmt, 1, origin, -1, SQLITE_STATIC);
+    s_held_t held = {0};
+    s_held_read (db, origin, &held);
     jk_chain_t *chain = jk_chain_new ();
     uint8_t prev[JK_HASH_SIZE] = {0}, hash[JK_HASH_SIZE];
     int64_t last_at = 0;
@@ -519,11 +603,29 @@ int jk_link_verify (const char *copy_db, const char *origin,
         }
         memcpy (prev, hash, JK_HASH_SIZE);
         last_at = at;
+        s_held_step (&held, stmt);
         result->records++;
         result->head.pos = pos;
         memcpy (result->head.hash, hash, JK_HASH_SIZE);
     }
     sqlite3_finalize (stmt);
+    if (rc == JK_OK && held.size == UINT64_MAX)
+        rc = s_verdict (result, 0,
+                        "origin %s: the checkpoint held for it (table "
+                        "checkpoint) is not a checkpoint",
+                        origin);
+    else if (rc == JK_OK && held.size > result->records)
+        rc = s_verdict (result, result->records + 1,
+                        "origin %s: the copy ends at %llu, before the "
+                        "regency's checkpoint of %llu records held for it",
+                        origin, (unsigned long long)result->records,
+                        (unsigned long long)held.size);
+    else if (rc == JK_OK && held.size && !held.matched)
+        rc = s_verdict (result, held.size,
+                        "origin %s: the copy's Merkle tree of %llu records "
+                        "is not the regency's checkpoint held for it (its "
+                        "signed head differs)",
+                        origin, (unsigned long long)held.size);
     if (rc == JK_OK)
         rc = s_verify_arrivals (db, chain, result);
     if (rc == JK_OK && kept && kept->pos) {
@@ -555,11 +657,15 @@ int jk_link_verify (const char *copy_db, const char *origin,
         rc = s_verify_source (db, origin, source_db, result);
     if (rc == JK_OK)
         snprintf (result->message, sizeof result->message,
-                  "origin %s: %llu records, chain intact%s%s", origin,
+                  "origin %s: %llu records, chain intact%s%s%s", origin,
                   (unsigned long long)result->records,
+                  held.size ? ", the regency's checkpoint held matches the "
+                              "copy's tree"
+                            : "",
                   kept && kept->pos ? ", the regency's head matches" : "",
                   source_db ? ", equal to the regency's log" : "");
     jk_chain_destroy (&chain);
+    jk_mhash_destroy (&held.mh);
     sqlite3_close (db);
     return rc;
 }

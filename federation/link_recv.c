@@ -7,10 +7,13 @@
     it on is stored. Accepted records go into the copy, each with a record
     in the arrival log (chained), the origin's head and the link's cursor,
     all in one transaction per RECORDS message: exactly once by (origin,
-    origin position) whatever crashes when. */
+    origin position) whatever crashes when. A regency's signed checkpoint,
+    relayed by its sender, is checked against the copy's tree
+    (link_tree.c); a fork stops the copy of that origin. */
 #include "jk_base.h"
 #include "jk_keys.h"
 #include "jk_link.h"
+#include "jk_note.h"
 #include "jk_wire.h"
 
 #include <openssl/crypto.h>
@@ -49,8 +52,9 @@ typedef struct {
     jk_keyring_t *keyring;
     sqlite3 *db;
     jk_chain_t *chain;
-    zhashx_t *origins; /* origin -> s_origin_t */
-    zhashx_t *links;   /* area -> s_link_t */
+    jk_link_trees_t *trees; /* the copy's trees, checkpoints, forks */
+    zhashx_t *origins;      /* origin -> s_origin_t */
+    zhashx_t *links;        /* area -> s_link_t */
     uint64_t window;
     uint64_t arrival_pos;
     uint8_t arrival_hash[JK_HASH_SIZE];
@@ -101,9 +105,10 @@ static s_origin_t *s_origin (s_recv_t *self, const char *origin)
     return o;
 }
 
-/* (Re)loads heads and cursors from the database: at start and after a
-   failed transaction, so memory never runs ahead of the file. */
-static void s_load_state (s_recv_t *self)
+/* (Re)loads heads, cursors and trees from the database: at start and
+   after a failed transaction, so memory never runs ahead of the file.
+   JK_OK or JK_IO (the trees could not be read). */
+static int s_load_state (s_recv_t *self)
 {
     zhashx_purge (self->origins);
     sqlite3_stmt *stmt;
@@ -144,6 +149,11 @@ static void s_load_state (s_recv_t *self)
                 JK_HASH_SIZE);
     }
     sqlite3_finalize (stmt);
+    if (jk_link_trees_load (self->trees) == JK_OK)
+        return JK_OK;
+    jk_error (S_COMPONENT, "cannot read the copy's trees: %s",
+              sqlite3_errmsg (self->db));
+    return JK_IO;
 }
 
 static void s_send (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
@@ -159,7 +169,7 @@ typedef struct {
     char code[32];
     char origin[JK_LINK_AREA_MAX];
     uint64_t pos;
-    char message[400];
+    char message[1024];
 } s_refusal_t;
 
 static void s_refuse (s_refusal_t *r, const char *code, const char *origin,
@@ -294,6 +304,13 @@ static int s_check (s_recv_t *self, s_link_t *link, const jk_key_t *key,
                   link->area);
         return -1;
     }
+    if (jk_link_trees_forked (self->trees, r->origin)) {
+        s_refuse (refusal, "E_FORK", r->origin, r->pos,
+                  "a fork of origin %s was found before (table fork): "
+                  "nothing more is stored from it",
+                  r->origin);
+        return -1;
+    }
     s_origin_t *o = s_origin (self, r->origin);
     uint64_t expect = o->pos + 1;
     if (r->pos < expect) {
@@ -406,6 +423,7 @@ static int s_store (s_recv_t *self, s_link_t *link, const jk_link_record_t *r,
     sqlite3_reset (s);
     if (rc != SQLITE_DONE)
         return -1;
+    jk_link_trees_push (self->trees, r);
     self->arrival_pos = arrival;
     memcpy (self->arrival_hash, arrival_hash, JK_HASH_SIZE);
     o->pos = r->pos;
@@ -505,7 +523,7 @@ static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
     if (refusal.code[0])
         s_put_fault (self, link, &refusal, now);
     if (!failed &&
-        (s_put_link (self, link) ||
+        (s_put_link (self, link) || jk_link_trees_save (self->trees) ||
          sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK))
         failed = true;
     if (failed) {
@@ -530,6 +548,61 @@ static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
     s_send (self, rid, ack);
     if (refusal.code[0])
         s_send_refusal (self, link, rid, session, &refusal);
+}
+
+/* CHECKPOINT [session][copy][note][proof]: a regency's signed checkpoint,
+   relayed by its sender, checked against the copy of the link's area.
+   Nothing answers a checkpoint that holds (or is not checked, without the
+   area's log key); REFUSED E_LINK_CHECKPOINT or E_FORK one that does
+   not. */
+static void s_on_checkpoint (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
+{
+    uint64_t session = 0, copy = 0;
+    if (jk_wire_pop_u64 (msg, &session) || jk_wire_pop_u64 (msg, &copy) ||
+        zmsg_size (msg) != 2 || zframe_size (zmsg_first (msg)) > JK_NOTE_MAX) {
+        self->protocol_errors++;
+        s_send (self, rid,
+                jk_wire_error ("E_PROTOCOL",
+                               "CHECKPOINT takes [session u64][copy u64]"
+                               "[note: at most 16384 bytes][proof]"));
+        return;
+    }
+    s_link_t *link = s_session_link (self, rid, session);
+    if (!link) {
+        self->stale++;
+        s_send (self, rid,
+                jk_wire_error ("E_LINK_SESSION",
+                               "no such session here: LINK again"));
+        return;
+    }
+    link->last_heard = jk_clock_mono_ms ();
+    s_refusal_t refusal = {.code = ""};
+    if (self->keyring && !s_key (self, link->area, &refusal)) {
+        s_send_refusal (self, link, rid, session, &refusal);
+        return;
+    }
+    char *note = zmsg_popstr (msg);
+    zframe_t *proof = zmsg_pop (msg);
+    int rc = jk_link_trees_check (self->trees, link->area, copy, note,
+                                  zframe_data (proof), zframe_size (proof),
+                                  refusal.message, sizeof refusal.message);
+    free (note);
+    zframe_destroy (&proof);
+    if (rc == JK_IO) {
+        self->io_errors++;
+        link->session = 0;
+        s_send (self, rid,
+                jk_wire_error ("E_UNAVAILABLE",
+                               "the copy database could not be written: "
+                               "LINK again after a moment"));
+    } else if (rc == JK_INVALID || rc == JK_CONFLICT) {
+        snprintf (refusal.code, sizeof refusal.code, "%s",
+                  rc == JK_CONFLICT ? "E_FORK" : "E_LINK_CHECKPOINT");
+        snprintf (refusal.origin, sizeof refusal.origin, "%s", link->area);
+        refusal.pos = copy;
+        s_put_fault (self, link, &refusal, jk_clock_now_ms ());
+        s_send_refusal (self, link, rid, session, &refusal);
+    }
 }
 
 /* PING [session][head][head_at] -> PONG [cursor]. */
@@ -576,6 +649,7 @@ static char *s_stats (void *arg)
              (unsigned long long)self->protocol_errors,
              (unsigned long long)self->io_errors,
              (unsigned long long)self->arrival_pos);
+    jk_link_trees_stats (self->trees, f);
     int64_t mono = jk_clock_mono_ms ();
     zlistx_t *keys = zhashx_keys (self->links);
     zlistx_set_comparator (keys, (zlistx_comparator_fn *)strcmp);
@@ -605,7 +679,11 @@ static char *s_stats (void *arg)
     for (const char *name = zlistx_first (origins); name;
          name = zlistx_next (origins)) {
         s_origin_t *o = zhashx_lookup (self->origins, name);
-        fprintf (f, " origin.%s.pos=%llu", name, (unsigned long long)o->pos);
+        fprintf (f, " origin.%s.pos=%llu origin.%s.checkpoint=%llu", name,
+                 (unsigned long long)o->pos, name,
+                 (unsigned long long)jk_link_trees_held (self->trees, name));
+        if (jk_link_trees_forked (self->trees, name))
+            fprintf (f, " origin.%s.forked=1", name);
     }
     zlistx_destroy (&origins);
     fclose (f);
@@ -638,6 +716,8 @@ static void s_on_router (s_recv_t *self)
         s_on_records (self, rid, msg);
     else if (streq (command, "PING"))
         s_on_ping (self, rid, msg);
+    else if (streq (command, "CHECKPOINT"))
+        s_on_checkpoint (self, rid, msg);
     else if (streq (command, "STATS")) {
         char *text = s_stats (self);
         zmsg_t *answer = jk_wire_new ("STATS");
@@ -648,7 +728,9 @@ static void s_on_router (s_recv_t *self)
         self->protocol_errors++;
         char text[96];
         snprintf (text, sizeof text,
-                  "unknown command %s (LINK, RECORDS, PING, STATS)", command);
+                  "unknown command %s (LINK, RECORDS, CHECKPOINT, PING, "
+                  "STATS)",
+                  command);
         s_send (self, rid, jk_wire_error ("E_UNKNOWN_COMMAND", text));
     }
     zframe_destroy (&rid);
@@ -697,6 +779,7 @@ static void s_destroy (s_recv_t *self)
     zcert_destroy (&self->cert);
     jk_keyring_destroy (&self->keyring);
     jk_chain_destroy (&self->chain);
+    jk_link_trees_destroy (&self->trees);
     /* The actor's thread ends here: release OpenSSL's state for it now
        rather than rely on thread-exit hooks. */
     OPENSSL_thread_stop ();
@@ -723,7 +806,12 @@ static void s_actor (zsock_t *pipe, void *arg)
         s_destroy (&self);
         return;
     }
-    s_load_state (&self);
+    self.trees = jk_link_trees_new (self.db, config->db_path, config->log_keys);
+    if (s_load_state (&self) != JK_OK) {
+        zsock_signal (pipe, 1);
+        s_destroy (&self);
+        return;
+    }
     self.router = zsock_new (ZMQ_ROUTER);
     zsock_set_maxmsgsize (self.router, JK_MESSAGE_MAX_BYTES);
     if (config->cert_path) {

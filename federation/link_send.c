@@ -6,8 +6,9 @@
     its own for forwarding: after any restart, either side's, it starts from the
    cursor the receiver has committed, so nothing is sent twice into the copy and
     nothing is skipped. With the log's verifier key it also checks the
-    regency's signed checkpoints by consistency proof and stops on a fork
-    (docs/FEDERATION.md, "Checkpoints"). */
+    regency's signed checkpoints by consistency proof and stops on a fork,
+    and relays each one it verified to the receiver, which checks it
+    against its copy (docs/FEDERATION.md, "Checkpoints"). */
 #include "jk_base.h"
 #include "jk_link.h"
 #include "jk_note.h"
@@ -62,6 +63,11 @@ typedef struct {
     int64_t next_check;
     uint64_t checks;
     bool *forked;
+    /* relaying the held checkpoint to the receiver */
+    bool relay_due;     /* to relay at the next chance */
+    uint64_t relay_cap; /* relay again, proof-free, once sent reaches it */
+    bool relay_off;     /* the receiver does not know CHECKPOINT */
+    uint64_t relayed;
 } s_send_t;
 
 /* ---- the source ------------------------------------------------------------
@@ -246,11 +252,7 @@ static char *s_evidence (s_send_t *self, const char *which, uint64_t size,
 {
     char *path = jk_sprintf ("%s.fork-%s-%llu.note", self->state_path, which,
                              (unsigned long long)size);
-    mode_t old = umask (077);
-    FILE *f = fopen (path, "w");
-    umask (old);
-    if (!f || fputs (note, f) < 0 || fclose (f) != 0)
-        jk_error (S_COMPONENT, "cannot write the evidence %s", path);
+    jk_link_evidence (path, note);
     return path;
 }
 
@@ -371,10 +373,64 @@ static int s_check (s_send_t *self)
         free (self->held_note);
         self->held_note = note;
         note = NULL;
+        self->relay_due = true;
     }
     free (note);
     free (seen);
     return rc;
+}
+
+static void s_send_msg (s_send_t *self, zmsg_t *msg);
+
+/* The consistency proof between two sizes (a < b) from the query
+   endpoint; NULL when it did not come (asked again with a later
+   checkpoint). */
+static zframe_t *s_proof (s_send_t *self, uint64_t a, uint64_t b)
+{
+    zmsg_t *request = jk_wire_new ("PROOF");
+    zmsg_addstr (request, "CONSISTENCY");
+    jk_wire_add_u64 (request, a);
+    jk_wire_add_u64 (request, b);
+    zmsg_t *reply = s_query (self, request, "PROOF");
+    char *kind = reply ? zmsg_popstr (reply) : NULL;
+    uint64_t from = 0, to = 0;
+    zframe_t *proof = NULL;
+    if (kind && streq (kind, "CONSISTENCY") &&
+        !jk_wire_pop_u64 (reply, &from) && !jk_wire_pop_u64 (reply, &to) &&
+        from == a && to == b)
+        proof = zmsg_pop (reply);
+    free (kind);
+    zmsg_destroy (&reply);
+    return proof;
+}
+
+/* Relays the checkpoint held to the receiver with the consistency proof
+   between it and the copy the receiver holds when it reads it (the
+   records sent so far). One beyond that copy is relayed again, without a
+   proof, once the records up to it are sent (the pump stops there for
+   it), so the receiver can keep it as a prefix of its copy. */
+static void s_relay (s_send_t *self)
+{
+    self->relay_due = false;
+    if (self->copy || self->relay_off || !self->held_note ||
+        self->state != S_LINKED)
+        return;
+    uint64_t n = self->held->size, c = self->sent;
+    zframe_t *proof = NULL;
+    if (n && c && n != c &&
+        !(proof = s_proof (self, n < c ? n : c, n < c ? c : n)))
+        return;
+    zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+    jk_wire_add_u64 (msg, self->session);
+    jk_wire_add_u64 (msg, c);
+    zmsg_addstr (msg, self->held_note);
+    if (proof)
+        zmsg_append (msg, &proof);
+    else
+        zmsg_addmem (msg, NULL, 0);
+    s_send_msg (self, msg);
+    self->relay_cap = n > c ? n : 0;
+    self->relayed++;
 }
 
 /* ---- the connection -------------------------------------------------------
@@ -434,6 +490,8 @@ static void s_pump (s_send_t *self)
         uint64_t want = self->credit < (uint64_t)self->batch
                             ? self->credit
                             : (uint64_t)self->batch;
+        if (self->relay_cap > self->sent && self->relay_cap - self->sent < want)
+            want = self->relay_cap - self->sent;
         sqlite3_bind_int64 (self->st_read, 1, (sqlite3_int64)self->sent);
         sqlite3_bind_int64 (self->st_read, 2, (sqlite3_int64)want);
         zmsg_t *msg = NULL;
@@ -475,6 +533,8 @@ static void s_pump (s_send_t *self)
         self->records_sent += n;
         self->messages_sent++;
         s_send_msg (self, msg);
+        if (self->relay_cap && self->sent == self->relay_cap)
+            s_relay (self);
     }
 }
 
@@ -500,6 +560,8 @@ static void s_on_dealer (s_send_t *self)
                  "linked to %s area=%s from=%llu head=%llu credit=%llu",
                  self->upstream, self->area, (unsigned long long)a,
                  (unsigned long long)self->head, (unsigned long long)b);
+        self->relay_cap = 0;
+        s_relay (self);
         s_pump (self);
     } else if (streq (command, "ACK") && !jk_wire_pop_u64 (msg, &session) &&
                !jk_wire_pop_u64 (msg, &a) && !jk_wire_pop_u64 (msg, &b)) {
@@ -521,10 +583,20 @@ static void s_on_dealer (s_send_t *self)
         jk_error (S_COMPONENT, "refused by %s: %s origin=%s pos=%llu: %s",
                   self->upstream, code ? code : "?", origin ? origin : "?",
                   (unsigned long long)pos, text ? text : "");
+        bool fork = code && streq (code, "E_FORK");
         free (code);
         free (origin);
         free (text);
-        s_drop (self, "refused");
+        if (fork) {
+            jk_error (S_COMPONENT,
+                      "E_FORK: area %s: the receiver found the regency's log "
+                      "forked or rewritten (above). Forwarding stopped.",
+                      self->area);
+            if (self->forked)
+                *self->forked = true;
+            self->terminated = true;
+        } else
+            s_drop (self, "refused");
     } else if (streq (command, "PONG")) {
         if (!jk_wire_pop_u64 (msg, &a) && self->state == S_LINKED &&
             a > self->acked)
@@ -534,6 +606,15 @@ static void s_on_dealer (s_send_t *self)
         char *text = zmsg_popstr (msg);
         jk_error (S_COMPONENT, "error from %s: %s %s", self->upstream,
                   code ? code : "?", text ? text : "");
+        /* Of the commands a sender sends, only CHECKPOINT is unknown to
+           a receiver of an older version. */
+        if (code && streq (code, "E_UNKNOWN_COMMAND")) {
+            jk_warn (S_COMPONENT,
+                     "%s does not take CHECKPOINT: its "
+                     "checkpoints are no longer relayed",
+                     self->upstream);
+            self->relay_off = true;
+        }
         free (code);
         free (text);
         s_drop (self, "error");
@@ -549,7 +630,7 @@ static char *s_stats (void *arg)
         "area=%s upstream=%s state=%s head=%llu sent=%llu acked=%llu "
         "lag=%llu lag_ms=%lld credit=%llu records_sent=%llu "
         "messages_sent=%llu refused=%llu reconnects=%llu last_refusal=%s "
-        "checkpoint=%llu checks=%llu",
+        "checkpoint=%llu checks=%llu relayed=%llu",
         self->area, self->upstream,
         self->state == S_LINKED    ? "linked"
         : self->state == S_LINKING ? "linking"
@@ -564,7 +645,7 @@ static char *s_stats (void *arg)
         (unsigned long long)self->refused, (unsigned long long)self->reconnects,
         self->last_refusal[0] ? self->last_refusal : "-",
         (unsigned long long)(self->held ? self->held->size : 0),
-        (unsigned long long)self->checks);
+        (unsigned long long)self->checks, (unsigned long long)self->relayed);
 }
 
 /* Heartbeat, liveness, reconnection, and new records in the source. */
@@ -602,6 +683,8 @@ static void s_tick (s_send_t *self)
         if (self->held->size < self->head && s_check (self) == JK_INVALID)
             return;
     }
+    if (self->relay_due)
+        s_relay (self);
     if (self->state == S_LINKED && s_source_changed (self))
         s_pump (self);
     if (self->state == S_LINKED && now - self->last_sent >= S_HEARTBEAT_MS) {

@@ -5,12 +5,16 @@
     one by consistency proof, keeping the last in its state file; a second
     history signed with the same key (a forked regency log) is the fork
     alarm: named with both sizes and roots, both notes kept as files,
-    exit 5, and nothing of it forwarded. */
+    exit 5, and nothing of it forwarded. The receiver with the regency's
+    key checks every checkpoint the sender relays against its copy and
+    keeps the newest one its copy holds; a sender that lost its state and
+    links a forked history is stopped there by the receiver's alarm. */
 #include "link_support.h"
 #include "test_broker_support.h"
 
 #include "jk_note.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* Starting a hub and catching up may take long on a loaded machine. */
@@ -24,7 +28,7 @@ typedef struct {
 typedef struct {
     char *dir, *key_file, *vkey_file;
     jk_note_signer_t signer;
-    s_hub_t a, b;
+    s_hub_t a, b, c, d;
 } s_fixture_t;
 
 static void s_hub_init (s_fixture_t *f, s_hub_t *h, const char *name)
@@ -107,23 +111,28 @@ static bool s_log_has (const char *log, const char *text)
     return has;
 }
 
-/* The signed note the state holds (heap), NULL when none. */
-static char *s_state_note (const char *state)
+/* The signed note a query on a database file answers (heap), NULL when
+   none. */
+static char *s_note_in (const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     char *note = NULL;
-    assert_int_equal (sqlite3_open_v2 (state, &db, SQLITE_OPEN_READONLY, NULL),
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
                       SQLITE_OK);
+    sqlite3_busy_timeout (db, 5000);
     sqlite3_stmt *st = NULL;
-    assert_int_equal (
-        sqlite3_prepare_v2 (db, "SELECT note FROM checkpoint", -1, &st, NULL),
-        SQLITE_OK);
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
     if (sqlite3_step (st) == SQLITE_ROW)
         note = jk_strdup ((const char *)sqlite3_column_text (st, 0));
     sqlite3_finalize (st);
     sqlite3_close (db);
     return note;
 }
+
+/* The note the sender's state holds; the one the copy holds for 32.03. */
+#define s_state_note(path) s_note_in (path, "SELECT note FROM checkpoint")
+#define s_copy_note(path)                                                      \
+    s_note_in (path, "SELECT note FROM checkpoint WHERE origin = '32.03'")
 
 /* Parses note, checks the log's signature, and gives its root in hex. */
 static uint64_t s_note_check (s_fixture_t *f, const char *note, char hex[65])
@@ -162,6 +171,8 @@ static int s_setup (void **state)
     free (vkey);
     s_hub_init (f, &f->a, "a");
     s_hub_init (f, &f->b, "b");
+    s_hub_init (f, &f->c, "c");
+    s_hub_init (f, &f->d, "d");
     *state = f;
     return 0;
 }
@@ -171,6 +182,8 @@ static int s_teardown (void **state)
     s_fixture_t *f = *state;
     s_hub_fini (&f->a);
     s_hub_fini (&f->b);
+    s_hub_fini (&f->c);
+    s_hub_fini (&f->d);
     free (f->key_file);
     free (f->vkey_file);
     jk_test_rmdir (&f->dir);
@@ -287,6 +300,190 @@ static void test_follow_then_fork (void **state)
     free (stats);
 }
 
+static pid_t s_province (const char *copy, const char *listen,
+                         const char *log_keys, const char *log)
+{
+    char *argv[] = {"jejak-link", "receive",        "--db",
+                    (char *)copy, "--listen",       (char *)listen,
+                    "--log-keys", (char *)log_keys, NULL};
+    return jk_test_spawn (argv, log);
+}
+
+static void test_province_checks (void **state)
+{
+    s_fixture_t *f = *state;
+    char *copy = jk_sprintf ("%s/province.db", f->dir);
+    char *listen = jk_test_endpoint (f->dir, "province");
+    char *rlog = jk_sprintf ("%s/province.log", f->dir);
+    char *slog = jk_sprintf ("%s/send-c.log", f->dir);
+    char *flog = jk_sprintf ("%s/send-d.log", f->dir);
+    char *plog = jk_sprintf ("%s/send-d-plain.log", f->dir);
+    char *cstate = jk_sprintf ("%s/c-state.db", f->dir);
+    char *dstate = jk_sprintf ("%s/d-state.db", f->dir);
+    char *stats = jk_test_endpoint (f->dir, "stats-c");
+    char *keys = jk_sprintf ("%s/log-keys", f->dir);
+    assert_int_equal (mkdir (keys, 0700), 0);
+    char *vkey_copy = jk_sprintf ("%s/32.03.vkey", keys);
+    char *vkey = jk_test_slurp (f->vkey_file, NULL);
+    FILE *file = fopen (vkey_copy, "w");
+    assert_non_null (file);
+    fputs (vkey, file);
+    fclose (file);
+
+    /* The happy path: every checkpoint hub c signs is relayed and checked
+       against the copy; the newest the copy holds is kept. */
+    s_hub_start (f, &f->c);
+    s_deliver (&f->c, "32.03.11/cugenang-1", 300, 1000);
+    pid_t receiver = s_province (copy, listen, keys, rlog);
+    assert_true (receiver > 0);
+    pid_t sender = s_sender (&f->c, listen, f->vkey_file, cstate, stats, slog);
+    assert_true (sender > 0);
+    assert_true (JK_WAIT_FOR (
+        lk_stat (listen, NULL, NULL, "origin.32.03.checkpoint") == 300,
+        S_LONG_MS));
+    s_deliver (&f->c, "32.03.11/cugenang-2", 100, 3000);
+    assert_true (JK_WAIT_FOR (
+        lk_stat (listen, NULL, NULL, "origin.32.03.checkpoint") == 400,
+        S_LONG_MS));
+    assert_int_equal (
+        lk_sql_int (copy, "SELECT count(*) FROM copy WHERE origin = '32.03'"),
+        400);
+    char *held = s_copy_note (copy);
+    assert_non_null (held);
+    char held_root[65];
+    assert_int_equal (s_note_check (f, held, held_root), 400);
+    char *text = lk_stats_text (listen, NULL, NULL);
+    assert_true (lk_stat_in (text, "checkpoints") >= 3);
+    assert_int_equal (lk_stat_in (text, "forks"), 0);
+    assert_int_equal (lk_stat_in (text, "checkpoints_unchecked"), 0);
+    assert_int_equal (lk_stat_in (text, "origin.32.03.forked"), -1);
+    free (text);
+    assert_true (lk_stat (stats, NULL, NULL, "relayed") >= 3);
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fork"), 0);
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fault"), 0);
+    int status = jk_test_stop (sender, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+
+    /* Hub d: another history of 500 under the same key. Its sender has no
+       state (the regency's machine was set up again), so it trusts what
+       it sees; the receiver does not: the checkpoint does not extend its
+       copy. The alarm names both, keeps both notes, and the sender stops
+       with exit 5. */
+    s_hub_start (f, &f->d);
+    s_deliver (&f->d, "32.03.11/cugenang-1", 500, 7000);
+    sender = s_sender (&f->d, listen, f->vkey_file, dstate, stats, flog);
+    assert_true (sender > 0);
+    status = jk_test_stop (sender, 0, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 5);
+    char *seen = s_state_note (dstate);
+    assert_non_null (seen);
+    char seen_root[65];
+    assert_int_equal (s_note_check (f, seen, seen_root), 500);
+    char *held_path = jk_sprintf ("%s.fork-32.03-held-400.note", copy);
+    char *seen_path = jk_sprintf ("%s.fork-32.03-seen-500.note", copy);
+    char *held_file = jk_test_slurp (held_path, NULL);
+    char *seen_file = jk_test_slurp (seen_path, NULL);
+    assert_non_null (held_file);
+    assert_non_null (seen_file);
+    assert_string_equal (held_file, held);
+    assert_string_equal (seen_file, seen);
+    char *alarm = jk_sprintf (
+        "E_FORK: origin 32.03: the regency's log is forked or rewritten: its "
+        "checkpoint of 500 records (root %s) does not extend the copy of 400 "
+        "records (root %s) held here, which the checkpoint verified before "
+        "extends. Nothing more is stored from 32.03. The signed notes are "
+        "kept in %s and %s (and table fork of %s): give them to the auditor.",
+        seen_root, held_root, seen_path, held_path, copy);
+    assert_true (JK_WAIT_FOR (s_log_has (rlog, alarm), S_LONG_MS));
+    assert_true (s_log_has (flog, "refused by"));
+    assert_true (s_log_has (flog, "E_FORK: area 32.03: the receiver found"));
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fork WHERE "
+                                        "origin = '32.03' AND held_size = 400 "
+                                        "AND seen_size = 500 AND copy_size = "
+                                        "400"),
+                      1);
+    assert_int_equal (
+        lk_sql_int (copy, "SELECT count(*) FROM copy WHERE origin = '32.03'"),
+        400);
+    text = lk_stats_text (listen, NULL, NULL);
+    assert_int_equal (lk_stat_in (text, "forks"), 1);
+    assert_int_equal (lk_stat_in (text, "origin.32.03.forked"), 1);
+    assert_int_equal (lk_stat_in (text, "origin.32.03.checkpoint"), 400);
+    free (text);
+
+    /* The alarm stands across a restart of the receiver, and a sender
+       without the log key is refused there too: nothing of the other
+       history is stored. */
+    status = jk_test_stop (receiver, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    receiver = s_province (copy, listen, keys, rlog);
+    assert_true (receiver > 0);
+    sender = lk_sender (f->d.db, "32.03", listen, NULL, NULL, NULL, plog);
+    assert_true (sender > 0);
+    status = jk_test_stop (sender, 0, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 5);
+    assert_true (s_log_has (plog, "E_FORK"));
+    assert_int_equal (
+        lk_sql_int (copy, "SELECT count(*) FROM copy WHERE origin = '32.03'"),
+        400);
+    assert_int_equal (lk_stat (listen, NULL, NULL, "origin.32.03.forked"), 1);
+    status = jk_test_stop (receiver, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+
+    /* The auditor's verify recomputes the copy's tree up to the checkpoint
+       held and compares the signed head. */
+    char *out = NULL;
+    assert_int_equal (lk_verify (copy, "32.03", NULL, NULL, &out), 0);
+    assert_non_null (strstr (out, "OK origin 32.03: 400 records, chain "
+                                  "intact, the regency's checkpoint held "
+                                  "matches the copy's tree"));
+    free (out);
+    uint8_t seed[32] = {7}, root[32] = {0};
+    char *other = jk_checkpoint_sign (f->signer.name, 400, root, seed);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (copy, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "UPDATE checkpoint SET note = ? "
+                                          "WHERE origin = '32.03'",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    sqlite3_bind_text (st, 1, other, -1, SQLITE_STATIC);
+    assert_int_equal (sqlite3_step (st), SQLITE_DONE);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    assert_int_equal (lk_verify (copy, "32.03", NULL, NULL, &out), 1);
+    assert_non_null (strstr (out, "FAILED origin 32.03: the copy's Merkle "
+                                  "tree of 400 records is not the regency's "
+                                  "checkpoint held for it"));
+    free (out);
+    free (other);
+
+    free (alarm);
+    free (held_file);
+    free (seen_file);
+    free (held_path);
+    free (seen_path);
+    free (seen);
+    free (held);
+    free (vkey);
+    free (vkey_copy);
+    free (keys);
+    free (copy);
+    free (listen);
+    free (rlog);
+    free (slog);
+    free (flog);
+    free (plog);
+    free (cstate);
+    free (dstate);
+    free (stats);
+}
+
 /* --query and --log-key go together; a log key that is not one is named
    and the link does not start. */
 static void test_flags (void **state)
@@ -329,6 +526,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_flags),
         cmocka_unit_test (test_follow_then_fork),
+        cmocka_unit_test (test_province_checks),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
