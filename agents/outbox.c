@@ -2,13 +2,12 @@
     every event is written before it is sent and kept until the store has
     answered it. Used by the command line (put, list, prune) and by the
     delivery loop (mark_sent, record). */
-#include "jk_agent.h"
+#include "outbox_internal.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +16,6 @@
 #include <unistd.h>
 
 #define S_COMPONENT "outbox"
-
-/* Prepared once at open, in this order. */
-enum {
-    Q_INSERT,
-    Q_NEXT_SEQ,
-    Q_FIND,
-    Q_GET,
-    Q_LIST,
-    Q_MARK_SENT,
-    Q_STORED,
-    Q_REJECTED,
-    Q_COUNT_STATE,
-    Q_LAST_STORED,
-    Q_PRUNE,
-    Q_REQUEUE,
-    Q_OPEN,
-    Q_REDELIVER,
-    Q_SAME,
-    Q_COUNT
-};
 
 static const char *s_sql[Q_COUNT] = {
     [Q_INSERT] = "INSERT INTO events (seq, id, type, bytes, state, created_at,"
@@ -100,18 +79,7 @@ static const char *s_content_index =
     "CREATE INDEX IF NOT EXISTS events_content ON events (content)"
     "  WHERE content IS NOT NULL;";
 
-struct jk_outbox_s {
-    sqlite3 *db;              /* the outbox file */
-    sqlite3_stmt *q[Q_COUNT]; /* prepared statements */
-    char *path;               /* for messages */
-    char *source;             /* owner source */
-    uint64_t next_seq;        /* seq the next put takes */
-    bool in_tx;               /* inside jk_outbox_begin */
-    bool tx_full;             /* current transaction must be FULL */
-    jk_outbox_row_t row;      /* last row read (borrowed strings) */
-};
-
-static int s_exec (jk_outbox_t *self, const char *sql)
+int jk_outbox_exec (jk_outbox_t *self, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -129,7 +97,7 @@ static const char *s_text (sqlite3_stmt *st, int col)
     return t ? t : "";
 }
 
-static int s_fail (jk_outbox_t *self, const char *what)
+int jk_outbox_fail (jk_outbox_t *self, const char *what)
 {
     jk_error (S_COMPONENT, "path=%s op=%s error=\"%s\"", self->path, what,
               sqlite3_errmsg (self->db));
@@ -137,8 +105,8 @@ static int s_fail (jk_outbox_t *self, const char *what)
 }
 
 /* Reads a meta value into out; false when absent. */
-static bool s_meta_get (jk_outbox_t *self, const char *key, char *out,
-                        size_t size)
+bool jk_outbox_meta_get (jk_outbox_t *self, const char *key, char *out,
+                         size_t size)
 {
     sqlite3_stmt *st = NULL;
     bool found = false;
@@ -154,17 +122,18 @@ static bool s_meta_get (jk_outbox_t *self, const char *key, char *out,
     return found;
 }
 
-static int s_meta_set (jk_outbox_t *self, const char *key, const char *value)
+int jk_outbox_meta_set (jk_outbox_t *self, const char *key, const char *value)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2 (self->db,
                             "INSERT OR REPLACE INTO meta (key, value) "
                             "VALUES (?, ?)",
                             -1, &st, NULL) != SQLITE_OK)
-        return s_fail (self, "meta");
+        return jk_outbox_fail (self, "meta");
     sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (st) == SQLITE_DONE ? JK_OK : s_fail (self, "meta");
+    int rc = sqlite3_step (st) == SQLITE_DONE ? JK_OK
+                                              : jk_outbox_fail (self, "meta");
     sqlite3_finalize (st);
     return rc;
 }
@@ -177,13 +146,13 @@ static int s_add_content (jk_outbox_t *self)
     bool has = false;
     if (sqlite3_prepare_v2 (self->db, "PRAGMA table_info(events)", -1, &st,
                             NULL) != SQLITE_OK)
-        return s_fail (self, "table_info");
+        return jk_outbox_fail (self, "table_info");
     while (sqlite3_step (st) == SQLITE_ROW)
         has |= strcmp (s_text (st, 1), "content") == 0;
     sqlite3_finalize (st);
     if (has)
         return JK_OK;
-    if (s_exec (self, "ALTER TABLE events ADD COLUMN content TEXT"))
+    if (jk_outbox_exec (self, "ALTER TABLE events ADD COLUMN content TEXT"))
         return JK_IO;
     sqlite3_stmt *rows = NULL, *set = NULL;
     int rc = JK_OK;
@@ -192,7 +161,7 @@ static int s_add_content (jk_outbox_t *self)
         sqlite3_prepare_v2 (self->db,
                             "UPDATE events SET content = ? WHERE seq = ?", -1,
                             &set, NULL) != SQLITE_OK)
-        rc = s_fail (self, "content");
+        rc = jk_outbox_fail (self, "content");
     while (rc == JK_OK && sqlite3_step (rows) == SQLITE_ROW) {
         jk_event_t *ev =
             jk_event_decode (sqlite3_column_blob (rows, 1),
@@ -203,7 +172,7 @@ static int s_add_content (jk_outbox_t *self)
             sqlite3_bind_text (set, 1, content, -1, SQLITE_TRANSIENT);
             sqlite3_bind_int64 (set, 2, sqlite3_column_int64 (rows, 0));
             if (sqlite3_step (set) != SQLITE_DONE)
-                rc = s_fail (self, "content");
+                rc = jk_outbox_fail (self, "content");
         }
         jk_event_destroy (&ev);
     }
@@ -214,8 +183,8 @@ static int s_add_content (jk_outbox_t *self)
 
 /* jk_outbox_open, with why it failed in *why (JK_CONFLICT: the outbox
    belongs to another source; JK_IO otherwise). */
-static jk_outbox_t *s_open (const char *path, const char *source, int *why,
-                            char *err, size_t err_size)
+jk_outbox_t *jk_outbox_open_why (const char *path, const char *source, int *why,
+                                 char *err, size_t err_size)
 {
     assert (path && source);
     *why = JK_IO;
@@ -237,28 +206,29 @@ static jk_outbox_t *s_open (const char *path, const char *source, int *why,
         goto failed;
     }
     sqlite3_busy_timeout (self->db, JK_OUTBOX_BUSY_MS);
-    if (s_exec (self, "PRAGMA journal_mode=WAL") ||
-        s_exec (self, "PRAGMA synchronous=FULL") ||
-        s_exec (self, "PRAGMA journal_size_limit=" JK_OUTBOX_WAL_LIMIT_TEXT) ||
-        s_exec (self, "BEGIN IMMEDIATE")) {
+    if (jk_outbox_exec (self, "PRAGMA journal_mode=WAL") ||
+        jk_outbox_exec (self, "PRAGMA synchronous=FULL") ||
+        jk_outbox_exec (
+            self, "PRAGMA journal_size_limit=" JK_OUTBOX_WAL_LIMIT_TEXT) ||
+        jk_outbox_exec (self, "BEGIN IMMEDIATE")) {
         snprintf (err, err_size, "outbox %s is not a usable SQLite file: %s",
                   path, sqlite3_errmsg (self->db));
         goto failed;
     }
-    if (s_exec (self, s_schema) || s_add_content (self) ||
-        s_exec (self, s_content_index)) {
+    if (jk_outbox_exec (self, s_schema) || s_add_content (self) ||
+        jk_outbox_exec (self, s_content_index)) {
         snprintf (err, err_size, "outbox %s: cannot create tables: %s", path,
                   sqlite3_errmsg (self->db));
-        s_exec (self, "ROLLBACK");
+        jk_outbox_exec (self, "ROLLBACK");
         goto failed;
     }
     char owner[JK_SOURCE_MAX + 1], next[32];
-    if (!s_meta_get (self, "source", owner, sizeof owner)) {
-        if (s_meta_set (self, "source", source) ||
-            s_meta_set (self, "next_seq", "1")) {
+    if (!jk_outbox_meta_get (self, "source", owner, sizeof owner)) {
+        if (jk_outbox_meta_set (self, "source", source) ||
+            jk_outbox_meta_set (self, "next_seq", "1")) {
             snprintf (err, err_size, "outbox %s: cannot write: %s", path,
                       sqlite3_errmsg (self->db));
-            s_exec (self, "ROLLBACK");
+            jk_outbox_exec (self, "ROLLBACK");
             goto failed;
         }
         snprintf (owner, sizeof owner, "%s", source);
@@ -268,17 +238,17 @@ static jk_outbox_t *s_open (const char *path, const char *source, int *why,
                   "outbox %s belongs to source %s, not %s: use that "
                   "--source, or another --outbox for %s",
                   path, owner, source, source);
-        s_exec (self, "ROLLBACK");
+        jk_outbox_exec (self, "ROLLBACK");
         *why = JK_CONFLICT;
         goto failed;
     }
-    if (!s_meta_get (self, "next_seq", next, sizeof next) ||
+    if (!jk_outbox_meta_get (self, "next_seq", next, sizeof next) ||
         jk_parse_u64 (next, &self->next_seq) != JK_OK || self->next_seq == 0) {
         snprintf (err, err_size, "outbox %s: meta next_seq is damaged", path);
-        s_exec (self, "ROLLBACK");
+        jk_outbox_exec (self, "ROLLBACK");
         goto failed;
     }
-    if (s_exec (self, "COMMIT")) {
+    if (jk_outbox_exec (self, "COMMIT")) {
         snprintf (err, err_size, "outbox %s: %s", path,
                   sqlite3_errmsg (self->db));
         goto failed;
@@ -302,7 +272,7 @@ jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
                              size_t err_size)
 {
     int why;
-    return s_open (path, source, &why, err, err_size);
+    return jk_outbox_open_why (path, source, &why, err, err_size);
 }
 
 void jk_outbox_close (jk_outbox_t **self_p)
@@ -332,17 +302,17 @@ const char *jk_outbox_source (jk_outbox_t *self)
 
 /* Starts a write transaction, FULL when it writes events, NORMAL for the
    delivery bookkeeping (see the header). */
-static int s_begin (jk_outbox_t *self, bool full)
+int jk_outbox_begin_sync (jk_outbox_t *self, bool full)
 {
     /* A row jk_outbox_get lent keeps its statement, and with it a read
        snapshot, open: BEGIN IMMEDIATE on a stale snapshot fails at once
        (SQLITE_BUSY_SNAPSHOT) when another program wrote meanwhile. The
        loan ends with the next call anyway. */
     sqlite3_reset (self->q[Q_GET]);
-    if (s_exec (self,
-                full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"))
+    if (jk_outbox_exec (self, full ? "PRAGMA synchronous=FULL"
+                                   : "PRAGMA synchronous=NORMAL"))
         return JK_IO;
-    return s_exec (self, "BEGIN IMMEDIATE");
+    return jk_outbox_exec (self, "BEGIN IMMEDIATE");
 }
 
 /* Reads next_seq from the file. Inside a write transaction this is the
@@ -352,7 +322,7 @@ static int s_load_next_seq (jk_outbox_t *self)
 {
     char next[32];
     uint64_t value;
-    if (!s_meta_get (self, "next_seq", next, sizeof next) ||
+    if (!jk_outbox_meta_get (self, "next_seq", next, sizeof next) ||
         jk_parse_u64 (next, &value) != JK_OK || value == 0) {
         jk_error (S_COMPONENT, "path=%s error=\"meta next_seq is damaged\"",
                   self->path);
@@ -365,10 +335,10 @@ static int s_load_next_seq (jk_outbox_t *self)
 int jk_outbox_begin (jk_outbox_t *self)
 {
     assert (!self->in_tx);
-    if (s_begin (self, true))
+    if (jk_outbox_begin_sync (self, true))
         return JK_IO;
     if (s_load_next_seq (self)) {
-        s_exec (self, "ROLLBACK");
+        jk_outbox_exec (self, "ROLLBACK");
         return JK_IO;
     }
     self->in_tx = true;
@@ -385,11 +355,11 @@ int jk_outbox_commit (jk_outbox_t *self)
     sqlite3_reset (st);
     sqlite3_bind_text (st, 1, value, -1, SQLITE_TRANSIENT);
     if (sqlite3_step (st) != SQLITE_DONE) {
-        s_fail (self, "next_seq");
+        jk_outbox_fail (self, "next_seq");
         jk_outbox_rollback (self);
         return JK_IO;
     }
-    if (s_exec (self, "COMMIT")) {
+    if (jk_outbox_exec (self, "COMMIT")) {
         jk_outbox_rollback (self);
         return JK_IO;
     }
@@ -400,7 +370,7 @@ void jk_outbox_rollback (jk_outbox_t *self)
 {
     self->in_tx = false;
     if (sqlite3_get_autocommit (self->db) == 0)
-        s_exec (self, "ROLLBACK");
+        jk_outbox_exec (self, "ROLLBACK");
     /* The seq counter comes back from the file. */
     s_load_next_seq (self);
 }
@@ -450,7 +420,7 @@ int jk_outbox_find_same (jk_outbox_t *self, jk_event_t *event, uint64_t *seq)
         *seq = (uint64_t)sqlite3_column_int64 (st, 0);
     sqlite3_reset (st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return s_fail (self, "find_same");
+        return jk_outbox_fail (self, "find_same");
     return rc == SQLITE_ROW ? JK_OK : JK_NOT_FOUND;
 }
 
@@ -490,7 +460,7 @@ int jk_outbox_put (jk_outbox_t *self, jk_event_t *event, const char *origin,
     sqlite3_reset (st);
     free (bytes);
     if (rc != SQLITE_DONE) {
-        s_fail (self, "insert");
+        jk_outbox_fail (self, "insert");
         if (own_tx)
             jk_outbox_rollback (self);
         return JK_IO;
@@ -574,7 +544,7 @@ int64_t jk_outbox_list (jk_outbox_t *self, unsigned states, uint64_t after,
             break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        s_fail (self, "list");
+        jk_outbox_fail (self, "list");
         visited = -1;
     }
     sqlite3_reset (st);
@@ -601,7 +571,7 @@ int jk_outbox_counts (jk_outbox_t *self, jk_outbox_counts_t *counts)
     }
     sqlite3_reset (st);
     if (rc != SQLITE_DONE)
-        return s_fail (self, "counts");
+        return jk_outbox_fail (self, "counts");
     st = self->q[Q_LAST_STORED];
     sqlite3_reset (st);
     if (sqlite3_step (st) == SQLITE_ROW)
@@ -615,559 +585,22 @@ int jk_outbox_counts (jk_outbox_t *self, jk_outbox_counts_t *counts)
 
 int64_t jk_outbox_prune (jk_outbox_t *self, int64_t before_ms)
 {
-    if (s_begin (self, true))
+    if (jk_outbox_begin_sync (self, true))
         return -1;
     sqlite3_stmt *st = self->q[Q_PRUNE];
     sqlite3_reset (st);
     sqlite3_bind_int64 (st, 1, before_ms);
     if (sqlite3_step (st) != SQLITE_DONE) {
-        s_fail (self, "prune");
+        jk_outbox_fail (self, "prune");
         sqlite3_reset (st);
-        s_exec (self, "ROLLBACK");
+        jk_outbox_exec (self, "ROLLBACK");
         return -1;
     }
     int64_t n = sqlite3_changes (self->db);
     sqlite3_reset (st);
-    if (s_exec (self, "COMMIT"))
+    if (jk_outbox_exec (self, "COMMIT"))
         return -1;
     return n;
-}
-
-static int s_step_done (jk_outbox_t *self, sqlite3_stmt *st, const char *op)
-{
-    int rc = sqlite3_step (st);
-    sqlite3_reset (st);
-    return rc == SQLITE_DONE ? JK_OK : s_fail (self, op);
-}
-
-int jk_outbox_mark_sent (jk_outbox_t *self, uint64_t first, uint64_t last,
-                         int64_t now_ms)
-{
-    sqlite3_stmt *st = self->q[Q_MARK_SENT];
-    sqlite3_reset (st);
-    sqlite3_bind_int64 (st, 1, now_ms);
-    sqlite3_bind_int64 (st, 2, (sqlite3_int64)first);
-    sqlite3_bind_int64 (st, 3, (sqlite3_int64)last);
-    return s_step_done (self, st, "mark_sent");
-}
-
-int jk_outbox_record (jk_outbox_t *self, uint64_t seq, const jk_answer_t *a)
-{
-    bool stored = a->kind == JK_ANSWER_ACK ||
-                  (a->kind == JK_ANSWER_DUPLICATE && a->code[0] == 0);
-    sqlite3_stmt *st = self->q[stored ? Q_STORED : Q_REJECTED];
-    sqlite3_reset (st);
-    if (a->kind == JK_ANSWER_NACK)
-        sqlite3_bind_null (st, 1);
-    else
-        sqlite3_bind_int64 (st, 1, (sqlite3_int64)a->pos);
-    if (a->kind == JK_ANSWER_NACK)
-        sqlite3_bind_null (st, 2);
-    else
-        sqlite3_bind_blob (st, 2, a->hash, 32, SQLITE_STATIC);
-    if (stored) {
-        sqlite3_bind_null (st, 3);
-        sqlite3_bind_null (st, 4);
-    } else {
-        sqlite3_bind_text (st, 3, a->code, -1, SQLITE_STATIC);
-        sqlite3_bind_text (st, 4, a->message, -1, SQLITE_STATIC);
-    }
-    sqlite3_bind_int64 (st, 5, (sqlite3_int64)seq);
-    if (s_step_done (self, st, "record"))
-        return -1;
-    return sqlite3_changes (self->db);
-}
-
-int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq)
-{
-    sqlite3_stmt *st = self->q[Q_REQUEUE];
-    sqlite3_reset (st);
-    sqlite3_bind_int64 (st, 1, (sqlite3_int64)seq);
-    return s_step_done (self, st, "requeue");
-}
-
-int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq)
-{
-    sqlite3_stmt *st = self->q[Q_REDELIVER];
-    sqlite3_reset (st);
-    sqlite3_bind_int64 (st, 1, (sqlite3_int64)from_seq);
-    if (s_step_done (self, st, "redeliver") != JK_OK)
-        return -1;
-    return sqlite3_changes (self->db);
-}
-
-int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq)
-{
-    sqlite3_stmt *st = self->q[Q_OPEN];
-    sqlite3_reset (st);
-    sqlite3_bind_int64 (st, 1,
-                        until_seq ? (sqlite3_int64)until_seq : INT64_MAX);
-    int64_t n = -1;
-    if (sqlite3_step (st) == SQLITE_ROW)
-        n = sqlite3_column_int64 (st, 0);
-    else
-        s_fail (self, "open_count");
-    sqlite3_reset (st);
-    return n;
-}
-
-int jk_outbox_reject_local (jk_outbox_t *self, uint64_t seq, const char *code,
-                            const char *message)
-{
-    jk_answer_t a = {.kind = JK_ANSWER_NACK};
-    snprintf (a.code, sizeof a.code, "%s", code);
-    snprintf (a.message, sizeof a.message, "%s", message);
-    return jk_outbox_record (self, seq, &a);
-}
-
-int jk_outbox_quarantine (jk_outbox_t *self, uint64_t seq, const char *why)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "UPDATE events SET state = 4, code = ?,"
-                            " message = ? WHERE seq = ? AND state != 4",
-                            -1, &st, NULL) != SQLITE_OK)
-        return s_fail (self, "quarantine");
-    sqlite3_bind_text (st, 1, "E_OUTBOX_DAMAGED", -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 2, why, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 3, (sqlite3_int64)seq);
-    int rc =
-        sqlite3_step (st) == SQLITE_DONE ? JK_OK : s_fail (self, "quarantine");
-    sqlite3_finalize (st);
-    return rc;
-}
-
-int jk_outbox_check_row (jk_outbox_t *self, const jk_outbox_row_t *row,
-                         char *why, size_t why_size)
-{
-    jk_envelope_t env;
-    if (!jk_envelope_peek (row->bytes, row->size, &env)) {
-        snprintf (why, why_size,
-                  "its stored bytes are not a readable event (%zu bytes)",
-                  row->size);
-        return -1;
-    }
-    if (strcmp (env.source, self->source) != 0) {
-        char shown[JK_SOURCE_MAX + 1];
-        size_t n = 0;
-        for (const char *p = env.source; *p && n < JK_SOURCE_MAX; p++)
-            shown[n++] = *p > ' ' && *p < 0x7f ? *p : '?';
-        shown[n] = 0;
-        snprintf (why, why_size,
-                  "its stored bytes name source '%s', not this outbox's %s",
-                  shown, self->source);
-        return -1;
-    }
-    if (env.seq != row->seq) {
-        snprintf (why, why_size,
-                  "its stored bytes carry seq %llu, the row is seq %llu",
-                  (unsigned long long)env.seq, (unsigned long long)row->seq);
-        return -1;
-    }
-    if (memcmp (env.id, row->id, 16) != 0) {
-        snprintf (why, why_size,
-                  "its stored bytes carry another id than the row");
-        return -1;
-    }
-    return 0;
-}
-
-int jk_outbox_set_clock (jk_outbox_t *self, int64_t offset_ms, int64_t at_ms)
-{
-    char value[64];
-    snprintf (value, sizeof value, "%lld %lld", (long long)offset_ms,
-              (long long)at_ms);
-    return s_meta_set (self, "hub_clock", value);
-}
-
-int jk_outbox_clock (jk_outbox_t *self, int64_t *offset_ms, int64_t *at_ms)
-{
-    char value[64];
-    long long offset, at;
-    if (!s_meta_get (self, "hub_clock", value, sizeof value) ||
-        sscanf (value, "%lld %lld", &offset, &at) != 2)
-        return JK_NOT_FOUND;
-    *offset_ms = offset;
-    if (at_ms)
-        *at_ms = at;
-    return JK_OK;
-}
-
-int jk_outbox_batch_begin (jk_outbox_t *self)
-{
-    return s_begin (self, false);
-}
-
-int jk_outbox_batch_end (jk_outbox_t *self)
-{
-    if (s_exec (self, "COMMIT")) {
-        if (sqlite3_get_autocommit (self->db) == 0)
-            s_exec (self, "ROLLBACK");
-        return JK_IO;
-    }
-    return JK_OK;
-}
-
-/* ---- the default outbox, shared by the programs of a device -------------- */
-
-/* The directory of default outboxes, created 0700, or NULL without a
-   home directory. */
-static char *s_default_dir (void)
-{
-    const char *xdg = getenv ("XDG_DATA_HOME");
-    const char *home = getenv ("HOME");
-    char *dir = NULL;
-    if (xdg && *xdg) {
-        mkdir (xdg, 0700);
-        dir = jk_sprintf ("%s/jejak", xdg);
-    } else if (home && *home) {
-        char *local = jk_sprintf ("%s/.local", home);
-        char *share = jk_sprintf ("%s/.local/share", home);
-        mkdir (local, 0700);
-        mkdir (share, 0700);
-        free (local);
-        free (share);
-        dir = jk_sprintf ("%s/.local/share/jejak", home);
-    }
-    if (dir && mkdir (dir, 0700) != 0 && errno != EEXIST) {
-        free (dir);
-        dir = NULL;
-    }
-    return dir;
-}
-
-/* source with '/' written as '_'. */
-static char *s_file_source (const char *source)
-{
-    char *src = jk_strdup (source);
-    for (char *p = src; *p; p++)
-        if (*p == '/')
-            *p = '_';
-    return src;
-}
-
-char *jk_outbox_default_path (const char *source)
-{
-    char *src = s_file_source (source);
-    char *dir = s_default_dir ();
-    char *path = dir ? jk_sprintf ("%s/outbox-%s.db", dir, src)
-                     : jk_sprintf ("./jejak-outbox-%s.db", src);
-    free (dir);
-    free (src);
-    return path;
-}
-
-/* The programs whose own outboxes (PROGRAM-SOURCE.db) older versions kept
-   beside the shared one. */
-static const char *s_legacy_programs[] = {"jejak-registration",
-                                          "jejak-attendance", "jejak-scoring"};
-#define S_LEGACY 3
-
-/* An event to queue again in the shared outbox. */
-typedef struct {
-    uint8_t *bytes;
-    size_t size;
-    char *origin, *key;
-    uint64_t seq; /* in the file it came from */
-    bool new_id;  /* the store refused its seq: never logged */
-} s_requeue_t;
-
-typedef struct {
-    s_requeue_t *items;
-    size_t count, cap;
-    bool all;       /* also PENDING and SENT rows (other files) */
-    size_t skipped; /* rows that stay behind (answered) */
-} s_requeue_list_t;
-
-static int s_collect_requeue (void *arg, const jk_outbox_row_t *row)
-{
-    s_requeue_list_t *list = arg;
-    bool taken = row->state == JK_OUTBOX_REJECTED &&
-                 strcmp (row->code, "E_SEQ_TAKEN") == 0;
-    bool open = row->state <= JK_OUTBOX_SENT;
-    if (!taken && !(open && list->all)) {
-        list->skipped += list->all;
-        return 0;
-    }
-    if (list->count == list->cap) {
-        list->cap = list->cap ? list->cap * 2 : 64;
-        list->items = jk_realloc (list->items, list->cap * sizeof *list->items);
-    }
-    s_requeue_t *it = &list->items[list->count++];
-    it->bytes = jk_malloc (row->size ? row->size : 1);
-    memcpy (it->bytes, row->bytes, row->size);
-    it->size = row->size;
-    it->origin = jk_strdup (row->origin);
-    it->key = row->key ? jk_strdup (row->key) : NULL;
-    it->seq = row->seq;
-    it->new_id = taken;
-    return 0;
-}
-
-static void s_requeue_free (s_requeue_list_t *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        free (list->items[i].bytes);
-        free (list->items[i].origin);
-        free (list->items[i].key);
-    }
-    free (list->items);
-    memset (list, 0, sizeof *list);
-}
-
-static bool s_has_id (jk_outbox_t *self, const uint8_t id[16])
-{
-    sqlite3_stmt *st = NULL;
-    bool found = false;
-    if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM events WHERE id = ?", -1,
-                            &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_blob (st, 1, id, 16, SQLITE_STATIC);
-        found = sqlite3_step (st) == SQLITE_ROW;
-    }
-    sqlite3_finalize (st);
-    return found;
-}
-
-/* Queues the collected events again in into (inside its transaction):
-   same id unless the store refused the seq, new seq. An E_SEQ_TAKEN row
-   of into itself is marked as queued again. Returns the number queued,
-   or -1. */
-static int64_t s_requeue (jk_outbox_t *into, s_requeue_list_t *list,
-                          bool own_rows, const char *from)
-{
-    int64_t queued = 0;
-    for (size_t i = 0; i < list->count; i++) {
-        s_requeue_t *it = &list->items[i];
-        jk_event_t *ev = jk_event_decode (it->bytes, it->size, NULL);
-        if (!ev) {
-            fprintf (stderr,
-                     "outbox: %s seq %llu cannot be read by this version; "
-                     "it stays in %s\n",
-                     from, (unsigned long long)it->seq, from);
-            continue;
-        }
-        if (it->new_id)
-            jk_uuid_v7 (ev->id);
-        if (s_has_id (into, ev->id)) {
-            jk_event_destroy (&ev);
-            continue;
-        }
-        uint64_t seq = 0;
-        int rc = jk_outbox_put (into, ev, it->origin, it->key, &seq);
-        jk_event_destroy (&ev);
-        if (rc != JK_OK)
-            return -1;
-        if (own_rows) {
-            char *note = jk_sprintf ("queued again as seq %llu",
-                                     (unsigned long long)seq);
-            sqlite3_stmt *st = NULL;
-            sqlite3_prepare_v2 (into->db,
-                                "UPDATE events SET message = ? WHERE seq = ?",
-                                -1, &st, NULL);
-            sqlite3_bind_text (st, 1, note, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (st, 2, (sqlite3_int64)it->seq);
-            rc = sqlite3_step (st) == SQLITE_DONE ? JK_OK : JK_IO;
-            sqlite3_finalize (st);
-            free (note);
-            if (rc != JK_OK)
-                return -1;
-        }
-        queued++;
-    }
-    return queued;
-}
-
-/* Builds the shared outbox at path from the per-program outboxes of
-   source in the same directory, once (see jk_agent.h). Called with the
-   directory locked and path absent. Returns JK_OK (also when there was
-   nothing to move) or JK_IO with err set. */
-static int s_migrate (const char *path, const char *source, char *err,
-                      size_t err_size)
-{
-    char *dir = jk_strdup (path);
-    char *slash = strrchr (dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        snprintf (dir, strlen (dir) + 1, ".");
-    char *src = s_file_source (source);
-    char *files[S_LEGACY] = {NULL};
-    jk_outbox_t *old[S_LEGACY] = {NULL};
-    int base = -1, found = 0, rc = JK_OK;
-    uint64_t base_stored = 0, base_next = 0;
-    for (int i = 0; i < S_LEGACY; i++) {
-        files[i] = jk_sprintf ("%s/%s-%s.db", dir, s_legacy_programs[i], src);
-        if (access (files[i], F_OK) != 0)
-            continue;
-        char why[512];
-        old[i] = jk_outbox_open (files[i], source, why, sizeof why);
-        if (!old[i]) {
-            fprintf (stderr, "outbox: %s left as it is: %s\n", files[i], why);
-            continue;
-        }
-        found++;
-        jk_outbox_counts_t c;
-        if (jk_outbox_counts (old[i], &c) != JK_OK) {
-            rc = JK_IO;
-            snprintf (err, err_size, "cannot read outbox %s", files[i]);
-            goto done;
-        }
-        if (base < 0 || c.last_stored_seq > base_stored ||
-            (c.last_stored_seq == base_stored && c.next_seq > base_next)) {
-            base = i;
-            base_stored = c.last_stored_seq;
-            base_next = c.next_seq;
-        }
-    }
-    if (found == 0)
-        goto done;
-    /* The base (the file whose seqs the store holds furthest) is copied
-       as it is, into a temporary file renamed into place at the end. */
-    char *tmp = jk_sprintf ("%s.tmp", path);
-    unlink (tmp);
-    int fd = open (tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
-    if (fd >= 0)
-        close (fd);
-    sqlite3_stmt *st = NULL;
-    bool copied =
-        fd >= 0 &&
-        sqlite3_prepare_v2 (old[base]->db, "VACUUM INTO ?", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_bind_text (st, 1, tmp, -1, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_step (st) == SQLITE_DONE;
-    if (!copied)
-        snprintf (err, err_size, "cannot copy outbox %s to %s: %s", files[base],
-                  tmp, sqlite3_errmsg (old[base]->db));
-    sqlite3_finalize (st);
-    jk_outbox_t *into =
-        copied ? jk_outbox_open (tmp, source, err, err_size) : NULL;
-    int64_t again = 0;
-    if (into && jk_outbox_begin (into) == JK_OK) {
-        /* Events the store refused for their seq (E_SEQ_TAKEN, when two
-           programs shared a source) get a new id and seq; the other
-           files' undelivered events get new seqs after the base's. */
-        uint64_t next = base_next;
-        for (int i = 0; i < S_LEGACY; i++)
-            if (old[i] && i != base) {
-                jk_outbox_counts_t c;
-                jk_outbox_counts (old[i], &c);
-                if (c.next_seq > next)
-                    next = c.next_seq;
-            }
-        into->next_seq = next;
-        for (int i = 0; i < S_LEGACY && again >= 0; i++) {
-            if (!old[i])
-                continue;
-            s_requeue_list_t list = {.all = i != base};
-            jk_outbox_t *from = i == base ? into : old[i];
-            int64_t n =
-                jk_outbox_list (from, 0xF, 0, 0, s_collect_requeue, &list);
-            n = n < 0 ? -1 : s_requeue (into, &list, i == base, files[i]);
-            if (n > 0)
-                fprintf (stderr,
-                         "outbox: %lld undelivered events of %s queued "
-                         "again with new seqs\n",
-                         (long long)n, files[i]);
-            if (i != base && list.skipped)
-                fprintf (stderr,
-                         "outbox: %zu answered events stay in %s.moved "
-                         "(its receipts: --outbox %s.moved receipts)\n",
-                         list.skipped, files[i], files[i]);
-            s_requeue_free (&list);
-            again = n < 0 ? -1 : again + n;
-        }
-        if (again < 0 || jk_outbox_commit (into) != JK_OK) {
-            if (into->in_tx)
-                jk_outbox_rollback (into);
-            snprintf (err, err_size, "cannot write outbox %s", tmp);
-            again = -1;
-        }
-    } else if (into)
-        snprintf (err, err_size, "cannot write outbox %s", tmp);
-    bool ok = into && again >= 0;
-    jk_outbox_close (&into);
-    for (int i = 0; i < S_LEGACY; i++)
-        jk_outbox_close (&old[i]);
-    if (ok && rename (tmp, path) != 0) {
-        snprintf (err, err_size, "cannot rename %s to %s: %s", tmp, path,
-                  strerror (errno));
-        ok = false;
-    }
-    if (ok) {
-        fprintf (stderr, "outbox: %s is now the one outbox of source %s", path,
-                 source);
-        for (int i = 0; i < S_LEGACY; i++) {
-            if (access (files[i], F_OK) != 0)
-                continue;
-            char *moved = jk_sprintf ("%s.moved", files[i]);
-            if (rename (files[i], moved) == 0)
-                fprintf (stderr, "%s %s (kept as %s)",
-                         i == base ? "; copied from" : "; merged", files[i],
-                         moved);
-            free (moved);
-        }
-        fprintf (stderr, "\n");
-    } else {
-        unlink (tmp);
-        rc = JK_IO;
-    }
-    free (tmp);
-done:
-    for (int i = 0; i < S_LEGACY; i++) {
-        jk_outbox_close (&old[i]);
-        free (files[i]);
-    }
-    free (src);
-    free (dir);
-    return rc;
-}
-
-/* jk_outbox_open_default with why it failed (s_open). */
-static jk_outbox_t *s_open_default (const char *source, int *why, char *err,
-                                    size_t err_size)
-{
-    *why = JK_IO;
-    char *path = jk_outbox_default_path (source);
-    if (access (path, F_OK) != 0) {
-        /* Only one program builds the shared file: the others wait on
-           the directory's lock, then find it made. */
-        char *dir = jk_strdup (path);
-        char *slash = strrchr (dir, '/');
-        if (slash)
-            *slash = 0;
-        int fd = open (slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-        free (dir);
-        if (fd >= 0)
-            flock (fd, LOCK_EX);
-        int rc = access (path, F_OK) != 0
-                     ? s_migrate (path, source, err, err_size)
-                     : JK_OK;
-        jk_outbox_t *self =
-            rc == JK_OK ? s_open (path, source, why, err, err_size) : NULL;
-        if (fd >= 0)
-            close (fd); /* releases the lock */
-        free (path);
-        return self;
-    }
-    jk_outbox_t *self = s_open (path, source, why, err, err_size);
-    free (path);
-    return self;
-}
-
-jk_outbox_t *jk_outbox_open_default (const char *source, char *err,
-                                     size_t err_size)
-{
-    int why;
-    return s_open_default (source, &why, err, err_size);
-}
-
-int jk_outbox_open_as (const char *path, const char *source, jk_outbox_t **out,
-                       char *err, size_t err_size)
-{
-    int why;
-    *out = path ? s_open (path, source, &why, err, err_size)
-                : s_open_default (source, &why, err, err_size);
-    return *out ? JK_OK : why;
 }
 
 char *jk_outbox_natural_key (const jk_event_t *event)
