@@ -1,0 +1,142 @@
+/*  broker_internal.h - the broker actor's state, shared by its files
+    only (broker.c: the actor, its loop and ticks; broker_sockets.c:
+    socket setup and sends that never block; broker_clients.c: the
+    clients' table and the errors answered to them; broker_secure.c:
+    CURVE, zauth and the per-event key check; broker_ingest.c: what
+    agents send; broker_store.c: what the store sends; broker_stats.c:
+    the counters line). Not part of jk_broker.h. */
+#ifndef JK_BROKER_INTERNAL_H
+#define JK_BROKER_INTERNAL_H
+
+#include "jk_broker.h"
+#include "jk_keys.h"
+#include "jk_opts.h"
+#include "jk_wire.h"
+
+#define S_COMPONENT "broker"
+
+typedef struct {
+    uint64_t received;         /* events in well-formed SUBMITs */
+    uint64_t forwarded;        /* events passed to the store */
+    uint64_t acked;            /* ACK answers routed back */
+    uint64_t rejected;         /* REJECTED answers routed back */
+    uint64_t duplicates;       /* DUPLICATE answers routed back */
+    uint64_t nacked;           /* NACK answers from the store routed back */
+    uint64_t unavailable;      /* events answered E_UNAVAILABLE by the broker */
+    uint64_t busy;             /* events answered E_BUSY by the broker */
+    uint64_t protocol_errors;  /* malformed messages from clients or store */
+    uint64_t feed_published;   /* records published on the feed */
+    uint64_t feed_drops;       /* feed messages dropped (full subscriber) */
+    uint64_t forbidden;        /* events answered E_FORBIDDEN (secure mode) */
+    uint64_t handshake_failed; /* CURVE handshakes refused (plain client,
+                                  unknown or revoked key) */
+    uint64_t keys_reloaded;    /* reloads of the enrolled keys */
+    uint64_t stores_refused;   /* messages from a second store, refused */
+    uint64_t pongs_routed;     /* PONGs of the store routed to agents */
+    uint64_t checkpoints;      /* signed checkpoints published */
+} jk_broker_counters_t;
+
+/* What one enrolled key did, by fingerprint (secure mode). */
+typedef struct {
+    char fingerprint[17]; /* first 8 bytes of the public key in hex */
+    char who[80];         /* OFFICE/DEVICE or reader name, for logs */
+    uint64_t submitted;   /* events received from it */
+    uint64_t forbidden;   /* of which answered E_FORBIDDEN */
+    bool logged;          /* a violation was logged already */
+} jk_broker_key_stats_t;
+
+typedef struct {
+    char key[2 * 256 + 1];    /* routing id in hex */
+    jk_heartbeat_t heartbeat; /* last heartbeat, or source from an event */
+    int64_t last_seen_mono;   /* monotonic ms of its last message */
+    int64_t last_seen_ms;     /* wall clock ms of its last message */
+    bool error_logged;        /* a protocol error was logged already */
+} jk_broker_client_t;
+
+typedef struct {
+    zsock_t *pipe;            /* actor pipe */
+    zsock_t *ingest;          /* ROUTER, agents */
+    zsock_t *backend;         /* ROUTER, the store */
+    zsock_t *feed;            /* XPUB, subscribers */
+    zframe_t *store_id;       /* routing id of the store, or NULL */
+    int64_t store_seen_mono;  /* monotonic ms of the store's last message */
+    bool store_up;            /* heard from within liveness */
+    bool head_known;          /* a head came from the store */
+    uint64_t head_pos;        /* last known head position */
+    uint8_t head_hash[32];    /* chain hash at head_pos */
+    int64_t store_clock_ms;   /* the store's clock in its last PING, or 0 */
+    int64_t store_clock_mono; /* monotonic ms when that PING came */
+    zframe_t *refused_id;     /* the last second store refused (logged) */
+    zhashx_t *clients;        /* key -> jk_broker_client_t */
+    jk_broker_counters_t counters; /* running totals */
+    jk_broker_counters_t reported; /* totals at the last log line */
+    int64_t next_tick;             /* monotonic ms of the next heartbeat tick */
+    int64_t next_report;           /* monotonic ms of the next counter line */
+    bool terminated;               /* $TERM received */
+    /* Secure mode only (all NULL in plain mode). */
+    zactor_t *auth;        /* czmq zauth: ZAP handler for CURVE */
+    zcert_t *cert;         /* the broker's certificate */
+    char *keys_dir;        /* enrolled public certificates */
+    jk_keyring_t *keyring; /* the same, indexed for per-event checks */
+    zhashx_t *key_stats;   /* fingerprint -> jk_broker_key_stats_t */
+    zsock_t *monitor;      /* ingest handshake events (PAIR) */
+} jk_broker_state_t;
+
+/* Creates and binds one socket. Every socket of the broker is set up here,
+   so transport security (CURVE on ingest, ZAP) has one place to go. */
+zsock_t *jk_broker_socket (const jk_broker_config_t *config, zcert_t *cert,
+                           int type, const char *role, const char *endpoint);
+/* Sends a message without blocking. Returns 0 and destroys it, or -1 with
+   errno set and the message intact when the first frame was refused. */
+int jk_broker_send_nowait (zmsg_t **msg_p, zsock_t *sock);
+
+/* The clients' table's destructor. */
+void jk_broker_client_free (void **item);
+/* Finds or creates the entry of a client, refreshing its last-seen time.
+   NULL when the table is full. */
+jk_broker_client_t *jk_broker_client_touch (jk_broker_state_t *self,
+                                            zframe_t *rid);
+/* Answers a protocol error to a client, counts it, and logs it the first
+   time for that client. */
+void jk_broker_protocol_error (jk_broker_state_t *self, zframe_t *rid,
+                               jk_broker_client_t *client, const char *code,
+                               const char *message);
+/* Answers every event of a SUBMIT (frames from the cursor on) with one
+   retryable NACK carrying code. */
+void jk_broker_refuse (jk_broker_state_t *self, zframe_t *rid, zmsg_t *events,
+                       const char *code, const char *message);
+
+/* Starts secure mode when config asks for it: the broker's certificate,
+   zauth with CURVE against the enrolled certificates, the keyring.
+   Before any socket is bound. Returns 0, or -1 with the reason logged. */
+int jk_broker_secure_start (jk_broker_state_t *self,
+                            const jk_broker_config_t *config);
+/* Watches the ingest socket's handshakes (secure mode). */
+void jk_broker_monitor_start (jk_broker_state_t *self);
+/* Reads one handshake event of the ingest socket's monitor and counts
+   the refused ones. */
+void jk_broker_monitor_event (jk_broker_state_t *self);
+/* Re-reads the enrolled keys when their directory changed (or always,
+   with force), and has zauth reload its certificate store as well. */
+void jk_broker_keys_refresh (jk_broker_state_t *self, bool force);
+/* Takes out of msg the events the sending key may not submit, answering
+   them NACK E_FORBIDDEN. */
+void jk_broker_authorize (jk_broker_state_t *self, zframe_t *rid,
+                          const char *user_id, zmsg_t *msg);
+void jk_broker_secure_stop (jk_broker_state_t *self);
+
+/* One message from the ingest socket. */
+void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p);
+
+/* One message from the backend socket. */
+void jk_broker_backend_message (jk_broker_state_t *self, zmsg_t **msg_p);
+/* Marks the store unavailable, logging it once. */
+void jk_broker_store_down (jk_broker_state_t *self, const char *reason);
+/* Sends one message on the feed without ever blocking: a full subscriber
+   makes it a counted drop. */
+bool jk_broker_feed_send (jk_broker_state_t *self, zmsg_t **msg_p);
+
+/* The counters as one line "received=N forwarded=N ..." (STATS). */
+void jk_broker_counters_text (jk_broker_state_t *self, char *out, size_t size);
+
+#endif
