@@ -1,12 +1,11 @@
 /*  keys.c - the key store (jk_keys.h): CURVE certificates made and read by
     czmq's zcert, metadata binding each office key to an office and a
-    domain, revocation by moving a public certificate out of the directory
-    the broker loads, and the broker's keyring. jejak-keys and the broker
-    actor call it. No secret key ever reaches a log line or a message. */
-#include "jk_keys.h"
-#include "jk_base.h"
-#include "jk_note.h"
+    domain, and revocation by moving a public certificate out of the
+    directory the broker loads (its keyring: keyring.c; the signed-note
+    keys: keys_note.c). jejak-keys and the broker actor call it. No secret
+    key ever reaches a log line or a message. */
 #include "jk_schema.h"
+#include "keys_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_COMPONENT "keys"
 /* Metadata names in the certificates. */
 #define S_META_ROLE    "jejak-role"
 #define S_META_OFFICE  "office"
@@ -28,10 +26,7 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static void s_fail (char *err, size_t err_size, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void s_fail (char *err, size_t err_size, const char *format, ...)
+void jk_keys_fail (char *err, size_t err_size, const char *format, ...)
 {
     if (!err || !err_size)
         return;
@@ -46,13 +41,13 @@ static int s_mkdir (const char *path, mode_t mode, char *err, size_t err_size)
 {
     if (mkdir (path, mode) == 0 || errno == EEXIST)
         return JK_OK;
-    s_fail (err, err_size, "cannot create directory %s: %s", path,
-            strerror (errno));
+    jk_keys_fail (err, err_size, "cannot create directory %s: %s", path,
+                  strerror (errno));
     return JK_IO;
 }
 
 /* Creates DIR and its sub-directories. */
-static int s_layout (const char *dir, char *err, size_t err_size)
+int jk_keys_layout (const char *dir, char *err, size_t err_size)
 {
     if (s_mkdir (dir, 0700, err, err_size))
         return JK_IO;
@@ -68,7 +63,7 @@ static int s_layout (const char *dir, char *err, size_t err_size)
     return JK_OK;
 }
 
-static bool s_exists (const char *path)
+bool jk_keys_exists (const char *path)
 {
     struct stat st;
     return stat (path, &st) == 0;
@@ -86,15 +81,15 @@ static int s_save (zcert_t *cert, const char *secret_path,
     if (rc == 0)
         rc = chmod (secret_path, 0600);
     if (rc != 0) {
-        s_fail (err, err_size, "cannot write %s: %s", secret_path,
-                strerror (errno));
+        jk_keys_fail (err, err_size, "cannot write %s: %s", secret_path,
+                      strerror (errno));
         return JK_IO;
     }
     if (public_path) {
         if (zcert_save_public (cert, public_path) != 0 ||
             chmod (public_path, 0644) != 0) {
-            s_fail (err, err_size, "cannot write %s: %s", public_path,
-                    strerror (errno));
+            jk_keys_fail (err, err_size, "cannot write %s: %s", public_path,
+                          strerror (errno));
             unlink (secret_path);
             return JK_IO;
         }
@@ -178,17 +173,18 @@ int jk_key_from_cert (zcert_t *cert, jk_key_t *out)
 int jk_keys_init (const char *dir, bool force, char *err, size_t err_size)
 {
     assert (dir);
-    int rc = s_layout (dir, err, err_size);
+    int rc = jk_keys_layout (dir, err, err_size);
     if (rc)
         return rc;
     char *secret = jk_sprintf ("%s/%s", dir, JK_KEYS_BROKER_SECRET);
     char *public = jk_sprintf ("%s/%s", dir, JK_KEYS_BROKER_PUBLIC);
     zcert_t *cert = NULL;
-    if (!force && (s_exists (secret) || s_exists (public))) {
-        s_fail (err, err_size,
-                "%s already holds a broker key pair (init --force replaces "
-                "it; every agent then needs the new %s)",
-                dir, JK_KEYS_BROKER_PUBLIC);
+    if (!force && (jk_keys_exists (secret) || jk_keys_exists (public))) {
+        jk_keys_fail (
+            err, err_size,
+            "%s already holds a broker key pair (init --force replaces "
+            "it; every agent then needs the new %s)",
+            dir, JK_KEYS_BROKER_PUBLIC);
         rc = JK_CONFLICT;
         goto cleanup;
     }
@@ -205,168 +201,24 @@ cleanup:
     return rc;
 }
 
-/* Writes text and a newline to path with mode (created or replaced). */
-static int s_write_text (const char *path, const char *text, mode_t mode,
-                         char *err, size_t err_size)
-{
-    unlink (path);
-    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, mode);
-    size_t len = strlen (text);
-    bool ok = fd >= 0 && write (fd, text, len) == (ssize_t)len &&
-              write (fd, "\n", 1) == 1 && fchmod (fd, mode) == 0 &&
-              fsync (fd) == 0;
-    if (!ok)
-        s_fail (err, err_size, "cannot write %s: %s", path, strerror (errno));
-    if (fd >= 0)
-        close (fd);
-    return ok ? JK_OK : JK_IO;
-}
-
-/* A signed-note key of type (log 0x01, witness 0x04) named name:
-   DIR/secret_file (0600) and DIR/public_file (0644, its verifier key). */
-static int s_note_key (const char *dir, const char *name, int type,
-                       const char *secret_file, const char *public_file,
-                       bool force, char *vkey, size_t vkey_size, char *err,
-                       size_t err_size)
-{
-    int rc = s_layout (dir, err, err_size);
-    if (rc)
-        return rc;
-    char *secret = jk_sprintf ("%s/%s", dir, secret_file);
-    char *public = jk_sprintf ("%s/%s", dir, public_file);
-    uint8_t seed[32], pub[32];
-    char text[256];
-    if (!force && (s_exists (secret) || s_exists (public))) {
-        s_fail (err, err_size,
-                "%s already holds %s (%s --force replaces it; every "
-                "verifier then needs the new %s)",
-                dir, secret_file,
-                type == JK_NOTE_TYPE_COSIG ? "witness-key" : "log-key",
-                public_file);
-        rc = JK_CONFLICT;
-        goto cleanup;
-    }
-    if (jk_note_keygen (seed) != JK_OK || jk_note_public (seed, pub)) {
-        s_fail (err, err_size, "no random bytes for a key");
-        rc = JK_IO;
-        goto cleanup;
-    }
-    jk_note_skey_format (name, type, seed, text, sizeof text);
-    rc = s_write_text (secret, text, 0600, err, err_size);
-    jk_note_vkey_format (name, type, pub, vkey, vkey_size);
-    if (rc == JK_OK)
-        rc = s_write_text (public, vkey, 0644, err, err_size);
-cleanup:
-    memset (seed, 0, sizeof seed);
-    memset (text, 0, sizeof text);
-    free (secret);
-    free (public);
-    return rc;
-}
-
-/* The verifier key of DIR/secret_file, a key of type. */
-static int s_note_vkey (const char *dir, const char *secret_file, int type,
-                        char *vkey, size_t vkey_size, char *err,
-                        size_t err_size)
-{
-    char *secret = jk_sprintf ("%s/%s", dir, secret_file);
-    char name[JK_NOTE_NAME_MAX];
-    uint8_t seed[32], pub[32];
-    int held = 0;
-    int rc = s_exists (secret) ? JK_OK : JK_NOT_FOUND;
-    if (rc == JK_NOT_FOUND)
-        s_fail (
-            err, err_size, "%s has no %s (make one: jejak-keys %s --dir %s)",
-            dir, secret_file,
-            type == JK_NOTE_TYPE_COSIG ? "witness-key --name NAME" : "log-key",
-            dir);
-    else
-        rc = jk_note_skey_load (secret, name, &held, seed, err, err_size);
-    if (rc == JK_OK && held != type) {
-        s_fail (err, err_size, "%s holds a key of type %02x, not %02x", secret,
-                held, type);
-        rc = JK_INVALID;
-    }
-    if (rc == JK_OK && jk_note_public (seed, pub) == JK_OK)
-        jk_note_vkey_format (name, type, pub, vkey, vkey_size);
-    memset (seed, 0, sizeof seed);
-    free (secret);
-    return rc;
-}
-
-/* A key name or origin: 1-127 bytes, no space, '+' or control byte. */
-static bool s_note_name_ok (const char *name)
-{
-    size_t len = strlen (name);
-    bool ok = len > 0 && len < JK_NOTE_NAME_MAX;
-    for (size_t i = 0; ok && i < len; i++)
-        ok = (unsigned char)name[i] > 0x20 && name[i] != 0x7f && name[i] != '+';
-    return ok;
-}
-
-int jk_keys_log (const char *dir, const char *origin, bool force, char *vkey,
-                 size_t vkey_size, char *err, size_t err_size)
-{
-    assert (dir);
-    origin = origin ? origin : JK_KEYS_LOG_ORIGIN;
-    if (!s_note_name_ok (origin)) {
-        s_fail (err, err_size,
-                "--origin must be 1-127 bytes without spaces, '+' or "
-                "control bytes (e.g. %s)",
-                JK_KEYS_LOG_ORIGIN);
-        return JK_INVALID;
-    }
-    return s_note_key (dir, origin, JK_NOTE_TYPE_ED25519, JK_KEYS_LOG_SECRET,
-                       JK_KEYS_LOG_PUBLIC, force, vkey, vkey_size, err,
-                       err_size);
-}
-
-int jk_keys_log_vkey (const char *dir, char *vkey, size_t vkey_size, char *err,
-                      size_t err_size)
-{
-    return s_note_vkey (dir, JK_KEYS_LOG_SECRET, JK_NOTE_TYPE_ED25519, vkey,
-                        vkey_size, err, err_size);
-}
-
-int jk_keys_witness (const char *dir, const char *name, bool force, char *vkey,
-                     size_t vkey_size, char *err, size_t err_size)
-{
-    assert (dir);
-    if (!name || !s_note_name_ok (name)) {
-        s_fail (err, err_size,
-                "--name must be 1-127 bytes without spaces, '+' or control "
-                "bytes (e.g. 32.03.10/saksi)");
-        return JK_INVALID;
-    }
-    return s_note_key (dir, name, JK_NOTE_TYPE_COSIG, JK_KEYS_WITNESS_SECRET,
-                       JK_KEYS_WITNESS_PUBLIC, force, vkey, vkey_size, err,
-                       err_size);
-}
-
-int jk_keys_witness_vkey (const char *dir, char *vkey, size_t vkey_size,
-                          char *err, size_t err_size)
-{
-    return s_note_vkey (dir, JK_KEYS_WITNESS_SECRET, JK_NOTE_TYPE_COSIG, vkey,
-                        vkey_size, err, err_size);
-}
-
 /* Makes and writes one client certificate named stem. */
 static int s_issue (const char *dir, const char *stem, const char *role,
                     const char *office, const char *domain, const char *device,
                     jk_key_t *out, char *secret_path, size_t secret_size,
                     char *err, size_t err_size)
 {
-    int rc = s_layout (dir, err, err_size);
+    int rc = jk_keys_layout (dir, err, err_size);
     if (rc)
         return rc;
     char *public = jk_sprintf ("%s/%s/%s.cert", dir, JK_KEYS_OFFICES, stem);
     char *secret = jk_sprintf ("%s/%s/%s.key", dir, JK_KEYS_ISSUED, stem);
     zcert_t *cert = NULL;
-    if (s_exists (public)) {
-        s_fail (err, err_size,
-                "%s is enrolled already (%s); revoke it first to issue a new "
-                "key",
-                stem, public);
+    if (jk_keys_exists (public)) {
+        jk_keys_fail (
+            err, err_size,
+            "%s is enrolled already (%s); revoke it first to issue a new "
+            "key",
+            stem, public);
         rc = JK_CONFLICT;
         goto cleanup;
     }
@@ -404,31 +256,32 @@ int jk_keys_enrol (const char *dir, const char *office, const char *domain,
     assert (dir && office && domain && device);
     bool dinas = streq (office, "DINAS");
     if (!dinas && !jk_region_kecamatan (jk_region_default (), office)) {
-        s_fail (err, err_size,
-                "--office %s: not a kecamatan code of the reference data "
-                "(e.g. 32.03.10) nor DINAS",
-                office);
+        jk_keys_fail (err, err_size,
+                      "--office %s: not a kecamatan code of the reference data "
+                      "(e.g. 32.03.10) nor DINAS",
+                      office);
         return JK_INVALID;
     }
     if (!s_domains (domain)) {
-        s_fail (err, err_size,
-                "--domain %s: must be registration, attendance, scoring or "
-                "all",
-                domain);
+        jk_keys_fail (
+            err, err_size,
+            "--domain %s: must be registration, attendance, scoring or "
+            "all",
+            domain);
         return JK_INVALID;
     }
     if (streq (domain, "all") && !dinas) {
-        s_fail (err, err_size,
-                "--domain all: only DINAS keys may submit every domain; "
-                "office %s needs registration, attendance or scoring",
-                office);
+        jk_keys_fail (err, err_size,
+                      "--domain all: only DINAS keys may submit every domain; "
+                      "office %s needs registration, attendance or scoring",
+                      office);
         return JK_INVALID;
     }
     if (!s_name_ok (device)) {
-        s_fail (err, err_size,
-                "--device %s: must be 1 to 32 of A-Z a-z 0-9 . _ - "
-                "(not starting with '.')",
-                device);
+        jk_keys_fail (err, err_size,
+                      "--device %s: must be 1 to 32 of A-Z a-z 0-9 . _ - "
+                      "(not starting with '.')",
+                      device);
         return JK_INVALID;
     }
     char stem[96];
@@ -443,10 +296,10 @@ int jk_keys_reader (const char *dir, const char *name, jk_key_t *out,
 {
     assert (dir && name);
     if (!s_name_ok (name)) {
-        s_fail (err, err_size,
-                "--name %s: must be 1 to 32 of A-Z a-z 0-9 . _ - (not "
-                "starting with '.')",
-                name);
+        jk_keys_fail (err, err_size,
+                      "--name %s: must be 1 to 32 of A-Z a-z 0-9 . _ - (not "
+                      "starting with '.')",
+                      name);
         return JK_INVALID;
     }
     char stem[64];
@@ -474,10 +327,10 @@ int jk_keys_link (const char *dir, const char *area, jk_key_t *out,
     assert (dir && area);
     if (!s_area_ok (area) ||
         !jk_region_province (jk_region_default (), atoi (area))) {
-        s_fail (err, err_size,
-                "--area %s: must be a kabupaten code NN.NN (32.03) or a "
-                "province code NN (32) of the reference data",
-                area);
+        jk_keys_fail (err, err_size,
+                      "--area %s: must be a kabupaten code NN.NN (32.03) or a "
+                      "province code NN (32) of the reference data",
+                      area);
         return JK_INVALID;
     }
     char stem[32];
@@ -486,33 +339,10 @@ int jk_keys_link (const char *dir, const char *area, jk_key_t *out,
                     secret_size, err, err_size);
 }
 
-int jk_key_permits_origin (const jk_key_t *key, const char *origin, char *why,
-                           size_t why_size)
-{
-    assert (key && origin);
-    if (key->role != JK_KEY_LINK) {
-        s_fail (why, why_size,
-                "key %s (%s) is not a link key: only a key made by jejak-keys "
-                "link may forward records",
-                key->fingerprint, key->device);
-        return JK_INVALID;
-    }
-    size_t n = strlen (key->office);
-    if (strncmp (origin, key->office, n) != 0 ||
-        (origin[n] != 0 && origin[n] != '.')) {
-        s_fail (why, why_size,
-                "origin %s is not inside area %s of link key %s (a regency "
-                "forwards only its own log)",
-                origin, key->office, key->fingerprint);
-        return JK_INVALID;
-    }
-    return JK_OK;
-}
-
 /* ---- list, revoke
  * ------------------------------------------------------------ */
 
-static void s_key_free (void **item)
+void jk_keys_key_free (void **item)
 {
     free (*item);
     *item = NULL;
@@ -524,7 +354,7 @@ static int s_name_compare (const void *a, const void *b)
 }
 
 /* Appends the certificates (*.cert) of one directory to list, sorted. */
-static void s_scan (const char *path, bool revoked, zlistx_t *list)
+void jk_keys_scan (const char *path, bool revoked, zlistx_t *list)
 {
     DIR *d = opendir (path);
     if (!d)
@@ -566,12 +396,12 @@ zlistx_t *jk_keys_list (const char *dir)
 {
     assert (dir);
     zlistx_t *list = zlistx_new ();
-    zlistx_set_destructor (list, s_key_free);
+    zlistx_set_destructor (list, jk_keys_key_free);
     char *path = jk_sprintf ("%s/%s", dir, JK_KEYS_OFFICES);
-    s_scan (path, false, list);
+    jk_keys_scan (path, false, list);
     free (path);
     path = jk_sprintf ("%s/%s", dir, JK_KEYS_REVOKED);
-    s_scan (path, true, list);
+    jk_keys_scan (path, true, list);
     free (path);
     return list;
 }
@@ -610,19 +440,19 @@ int jk_keys_revoke (const char *dir, const char *what, jk_key_t *out, char *err,
     }
     int rc = JK_OK;
     if (matches == 0) {
-        s_fail (err, err_size,
-                "no enrolled key matches \"%s\" (give a fingerprint, "
-                "OFFICE/DEVICE, a device or reader name; see list)",
-                what);
+        jk_keys_fail (err, err_size,
+                      "no enrolled key matches \"%s\" (give a fingerprint, "
+                      "OFFICE/DEVICE, a device or reader name; see list)",
+                      what);
         rc = JK_NOT_FOUND;
     } else if (matches > 1) {
-        s_fail (err, err_size,
-                "\"%s\" matches %zu keys (%s): give a fingerprint or "
-                "OFFICE/DEVICE",
-                what, matches, names);
+        jk_keys_fail (err, err_size,
+                      "\"%s\" matches %zu keys (%s): give a fingerprint or "
+                      "OFFICE/DEVICE",
+                      what, matches, names);
         rc = JK_CONFLICT;
     } else {
-        rc = s_layout (dir, err, err_size);
+        rc = jk_keys_layout (dir, err, err_size);
         char *from = jk_sprintf ("%s/%s/%s", dir, JK_KEYS_OFFICES, found->file);
         /* Revoked names carry the time so a device can be revoked again
            after it was re-enrolled. */
@@ -634,14 +464,14 @@ int jk_keys_revoke (const char *dir, const char *what, jk_key_t *out, char *err,
         size_t stem = strlen (found->file) - 5;
         char *to = jk_sprintf ("%s/%s/%.*s.%s.cert", dir, JK_KEYS_REVOKED,
                                (int)stem, found->file, stamp);
-        for (int n = 2; s_exists (to) && n < 1000; n++) {
+        for (int n = 2; jk_keys_exists (to) && n < 1000; n++) {
             free (to);
             to = jk_sprintf ("%s/%s/%.*s.%s-%d.cert", dir, JK_KEYS_REVOKED,
                              (int)stem, found->file, stamp, n);
         }
         if (rc == JK_OK && rename (from, to) != 0) {
-            s_fail (err, err_size, "cannot move %s to %s: %s", from, to,
-                    strerror (errno));
+            jk_keys_fail (err, err_size, "cannot move %s to %s: %s", from, to,
+                          strerror (errno));
             rc = JK_IO;
         }
         if (rc == JK_OK && out) {
@@ -653,117 +483,4 @@ int jk_keys_revoke (const char *dir, const char *what, jk_key_t *out, char *err,
     }
     zlistx_destroy (&keys);
     return rc;
-}
-
-/* ---- the per-event rule -----------------------------------------------------
- */
-
-int jk_key_permits (const jk_key_t *key, const char *source, const char *type,
-                    char *why, size_t why_size)
-{
-    assert (key && source && type);
-    if (key->role != JK_KEY_OFFICE) {
-        s_fail (why, why_size, "key %s (%s) is %s: it may not submit events",
-                key->fingerprint, key->device,
-                key->role == JK_KEY_READER ? "a read-only reader key"
-                                           : "not bound to an office");
-        return JK_INVALID;
-    }
-    char office[JK_SOURCE_MAX + 1];
-    jk_source_office (source, strlen (source), office, sizeof office);
-    if (!streq (key->office, "DINAS") && !streq (office, key->office)) {
-        s_fail (why, why_size,
-                "source %s is office %s but key %s is enrolled for office %s "
-                "(an office submits only its own events)",
-                source, office, key->fingerprint, key->office);
-        return JK_INVALID;
-    }
-    const jk_type_t *t = jk_vocabulary_find (type, strlen (type));
-    if (t && !(t->domain & key->domains)) {
-        s_fail (why, why_size,
-                "type %s is of the %s domain but key %s (%s/%s) is enrolled "
-                "for %s",
-                type, jk_domain_name (t->domain), key->fingerprint, key->office,
-                key->device, key->domain);
-        return JK_INVALID;
-    }
-    return JK_OK;
-}
-
-/* ---- keyring
- * ------------------------------------------------------------------ */
-
-struct jk_keyring_s {
-    char *dir;             /* directory of public certificates */
-    zhashx_t *keys;        /* Z85 public key -> jk_key_t */
-    struct timespec mtime; /* directory modification time at load */
-    bool loaded_exists;    /* the directory existed at load */
-};
-
-static void s_keyring_load (jk_keyring_t *self)
-{
-    zhashx_purge (self->keys);
-    struct stat st;
-    self->loaded_exists = stat (self->dir, &st) == 0;
-    if (self->loaded_exists)
-        self->mtime = st.st_mtim;
-    zlistx_t *list = zlistx_new ();
-    zlistx_set_destructor (list, s_key_free);
-    s_scan (self->dir, false, list);
-    for (jk_key_t *k = zlistx_first (list); k; k = zlistx_next (list)) {
-        jk_key_t *copy = jk_calloc (1, sizeof *copy);
-        *copy = *k;
-        zhashx_update (self->keys, copy->public_key, copy);
-    }
-    zlistx_destroy (&list);
-}
-
-jk_keyring_t *jk_keyring_new (const char *dir)
-{
-    assert (dir);
-    jk_keyring_t *self = jk_calloc (1, sizeof *self);
-    self->dir = jk_strdup (dir);
-    self->keys = zhashx_new ();
-    zhashx_set_destructor (self->keys, s_key_free);
-    s_keyring_load (self);
-    return self;
-}
-
-void jk_keyring_destroy (jk_keyring_t **self_p)
-{
-    assert (self_p);
-    jk_keyring_t *self = *self_p;
-    if (!self)
-        return;
-    zhashx_destroy (&self->keys);
-    free (self->dir);
-    free (self);
-    *self_p = NULL;
-}
-
-bool jk_keyring_refresh (jk_keyring_t *self, bool force)
-{
-    assert (self);
-    struct stat st;
-    bool exists = stat (self->dir, &st) == 0;
-    if (!force && exists == self->loaded_exists &&
-        (!exists || (st.st_mtim.tv_sec == self->mtime.tv_sec &&
-                     st.st_mtim.tv_nsec == self->mtime.tv_nsec)))
-        return false;
-    s_keyring_load (self);
-    return true;
-}
-
-const jk_key_t *jk_keyring_lookup (jk_keyring_t *self, const char *public_key)
-{
-    assert (self);
-    if (!public_key)
-        return NULL;
-    return (const jk_key_t *)zhashx_lookup (self->keys, public_key);
-}
-
-size_t jk_keyring_size (jk_keyring_t *self)
-{
-    assert (self);
-    return zhashx_size (self->keys);
 }
