@@ -85,13 +85,57 @@ sqlite3 *jk_projector_db (jk_projector_t *self);
    "crash_in_projector" _exit(87)s in the middle of the first projector
    transaction that applies two records or more: after its second record,
    before COMMIT. */
+typedef struct jk_handoff_s jk_handoff_t;
 typedef struct {
     volatile uint64_t pos; /* committed position (atomic access) */
     volatile int64_t at;   /* recorded_at of the record at pos, ms */
     volatile int failed;   /* the last step failed (JK_INVALID / JK_IO) */
+    /* Hand-offs from the writer (jk_projector_offer), newest first;
+       records they hold in all. Atomic access. */
+    jk_handoff_t *volatile handoffs;
+    volatile size_t handed;
+    /* The writer has answered, and handed over what it hands over, every
+       record up to this position (the projections' own at the start);
+       the thread applies no further while it moves. Atomic access. */
+    volatile uint64_t released;
 } jk_projector_shared_t;
 
 zactor_t *jk_projector_start (jk_projector_t **projector_p,
                               jk_projector_shared_t *shared);
+
+/* ---- records handed over decoded ------------------------------------------
+   The writer has decoded and validated every record it logs, with the
+   clock at its recorded_at as jk_log_check does; after each commit it
+   hands the batch's accepted records to the projector as they are, with
+   their warnings and the messages whose bytes the events point into, so
+   the projector applies them without decoding the log's bytes again. The
+   projector thread reads no further than the writer has released
+   (beyond it only when that bound stood still for a second: a record
+   logged by a path that releases nothing is applied all the same). The
+   projector takes a handed record only for the log row at its position
+   with the same id and recorded_at, and reads and decodes from the log
+   every other one (a restart, a full queue, a failed step): what it
+   applies is the same either way. At most JK_HANDOFF_MAX records wait;
+   beyond that the writer frees them itself. */
+#define JK_HANDOFF_MAX 4096
+
+jk_handoff_t *jk_handoff_new (void);
+/* Frees the hand-off with the events and messages it still holds. */
+void jk_handoff_destroy (jk_handoff_t **self_p);
+/* Takes *event_p and *warnings_p (heap; NULL for none) of the accepted
+   record logged at pos with recorded_at; both are NULL after it. */
+void jk_handoff_add (jk_handoff_t *self, uint64_t pos, int64_t recorded_at,
+                     jk_event_t **event_p, jk_report_t **warnings_p);
+/* Takes *msg_p, which holds bytes the events point into. */
+void jk_handoff_keep (jk_handoff_t *self, zmsg_t **msg_p);
+/* Records added. */
+size_t jk_handoff_size (const jk_handoff_t *self);
+/* Queues *handoff_p for the projector sharing shared, or destroys it when
+   it holds no record or the queue is full; *handoff_p is NULL after it.
+   The writer calls it; the projector takes the queue at each step. */
+void jk_projector_offer (jk_projector_shared_t *shared,
+                         jk_handoff_t **handoff_p);
+/* Frees what is still queued (the projector thread has stopped). */
+void jk_projector_offers_drop (jk_projector_shared_t *shared);
 
 #endif

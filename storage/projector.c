@@ -1,8 +1,9 @@
 /*  projector.c - the projections behind the ack (jk_projector.h): their
     own database file beside the log, caught up from the committed log in
-    position order through the one apply path (jk_record_apply_stored),
-    with the position in the same transaction; and the thread the store
-    runs it on. */
+    position order through the one apply path (jk_record_prepare and
+    jk_record_apply_prepared; the records the writer hands over decoded
+    skip the first half), with the position in the same transaction; and
+    the thread the store runs it on. */
 #include "jk_projector.h"
 #include "jk_integrity.h"
 #include "jk_record_apply.h"
@@ -17,6 +18,7 @@
 #define LOG          "projector"
 #define S_LIVE_MAX   2000 /* records per transaction */
 #define S_IDLE_MS    100  /* look at the log this often when not woken */
+#define S_STILL_MS   1000 /* a release bound standing this long is lifted */
 #define S_FAULT_EXIT 87
 
 /* The projector's own row: where the tables stand. Not a projection
@@ -39,7 +41,190 @@ struct jk_projector_s {
     int64_t at;            /* recorded_at at pos */
     jk_projections_config_t config;
     int fault; /* 1: crash_in_projector */
+    /* Set by jk_projector_start: the writer's hand-offs, and those taken
+       from there, oldest first. */
+    jk_projector_shared_t *shared;
+    jk_handoff_t *handed;
+    uint64_t until; /* apply no record beyond this (UINT64_MAX: no bound) */
 };
+
+/* ---- records handed over decoded -------------------------------------------
+ */
+
+typedef struct {
+    uint64_t pos;
+    int64_t recorded_at;
+    jk_event_t *event;
+    jk_report_t *warnings; /* NULL: none */
+} s_handed_t;
+
+struct jk_handoff_s {
+    jk_handoff_t *next; /* in a queue */
+    s_handed_t *item;
+    size_t count, cap;
+    size_t taken; /* items before this one are applied or passed */
+    zmsg_t **msg;
+    size_t msg_count, msg_cap;
+};
+
+jk_handoff_t *jk_handoff_new (void)
+{
+    return jk_calloc (1, sizeof (jk_handoff_t));
+}
+
+void jk_handoff_destroy (jk_handoff_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_handoff_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++) {
+        jk_event_destroy (&self->item[i].event);
+        free (self->item[i].warnings);
+    }
+    for (size_t i = 0; i < self->msg_count; i++)
+        zmsg_destroy (&self->msg[i]);
+    free (self->item);
+    free (self->msg);
+    free (self);
+    *self_p = NULL;
+}
+
+void jk_handoff_add (jk_handoff_t *self, uint64_t pos, int64_t recorded_at,
+                     jk_event_t **event_p, jk_report_t **warnings_p)
+{
+    assert (self && event_p && *event_p && warnings_p);
+    if (self->count == self->cap) {
+        self->cap = self->cap ? 2 * self->cap : 64;
+        self->item = jk_realloc (self->item, self->cap * sizeof *self->item);
+    }
+    self->item[self->count++] = (s_handed_t){.pos = pos,
+                                             .recorded_at = recorded_at,
+                                             .event = *event_p,
+                                             .warnings = *warnings_p};
+    *event_p = NULL;
+    *warnings_p = NULL;
+}
+
+void jk_handoff_keep (jk_handoff_t *self, zmsg_t **msg_p)
+{
+    assert (self && msg_p);
+    if (!*msg_p)
+        return;
+    if (self->msg_count == self->msg_cap) {
+        self->msg_cap = self->msg_cap ? 2 * self->msg_cap : 8;
+        self->msg = jk_realloc (self->msg, self->msg_cap * sizeof *self->msg);
+    }
+    self->msg[self->msg_count++] = *msg_p;
+    *msg_p = NULL;
+}
+
+size_t jk_handoff_size (const jk_handoff_t *self)
+{
+    return self->count;
+}
+
+void jk_projector_offer (jk_projector_shared_t *shared,
+                         jk_handoff_t **handoff_p)
+{
+    assert (shared && handoff_p);
+    jk_handoff_t *h = *handoff_p;
+    *handoff_p = NULL;
+    if (!h)
+        return;
+    size_t handed = __atomic_load_n (&shared->handed, __ATOMIC_ACQUIRE);
+    if (h->count == 0 || handed + h->count > JK_HANDOFF_MAX) {
+        jk_handoff_destroy (&h);
+        return;
+    }
+    __atomic_add_fetch (&shared->handed, h->count, __ATOMIC_RELAXED);
+    h->next = __atomic_load_n (&shared->handoffs, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n (&shared->handoffs, &h->next, h, true,
+                                         __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
+}
+
+/* Frees a hand-off taken from shared's queue. */
+static void s_handoff_release (jk_projector_shared_t *shared, jk_handoff_t *h)
+{
+    __atomic_sub_fetch (&shared->handed, h->count, __ATOMIC_RELEASE);
+    jk_handoff_destroy (&h);
+}
+
+void jk_projector_offers_drop (jk_projector_shared_t *shared)
+{
+    jk_handoff_t *h =
+        __atomic_exchange_n (&shared->handoffs, NULL, __ATOMIC_ACQUIRE);
+    while (h) {
+        jk_handoff_t *next = h->next;
+        s_handoff_release (shared, h);
+        h = next;
+    }
+}
+
+/* Takes the writer's queued hand-offs behind those already taken. */
+static void s_handed_pull (jk_projector_t *self)
+{
+    if (!self->shared)
+        return;
+    jk_handoff_t *h =
+        __atomic_exchange_n (&self->shared->handoffs, NULL, __ATOMIC_ACQUIRE);
+    jk_handoff_t *oldest = NULL; /* the queue is newest first */
+    while (h) {
+        jk_handoff_t *next = h->next;
+        h->next = oldest;
+        oldest = h;
+        h = next;
+    }
+    jk_handoff_t **tail = &self->handed;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = oldest;
+}
+
+/* The handed record for the log row at pos with id and recorded_at, moved
+   into prepared as jk_record_prepare would have made it; false when there
+   is none (then it is decoded from the log). Hand-offs wholly passed are
+   freed: the record taken last is applied before the next call. */
+static bool s_handed_take (jk_projector_t *self, uint64_t pos,
+                           const uint8_t *id, int64_t recorded_at,
+                           jk_record_prepared_t *prepared)
+{
+    while (self->handed) {
+        jk_handoff_t *h = self->handed;
+        while (h->taken < h->count && h->item[h->taken].pos < pos)
+            h->taken++;
+        if (h->taken == h->count) {
+            self->handed = h->next;
+            s_handoff_release (self->shared, h);
+            continue;
+        }
+        s_handed_t *it = &h->item[h->taken];
+        if (it->pos != pos)
+            return false;
+        h->taken++;
+        if (!id || it->recorded_at != recorded_at ||
+            memcmp (it->event->id, id, 16) != 0)
+            return false;
+        prepared->event = it->event;
+        it->event = NULL;
+        if (it->warnings)
+            prepared->report = *it->warnings;
+        else
+            jk_report_reset (&prepared->report);
+        return true;
+    }
+    return false;
+}
+
+/* Frees every hand-off taken. */
+static void s_handed_clear (jk_projector_t *self)
+{
+    while (self->handed) {
+        jk_handoff_t *h = self->handed;
+        self->handed = h->next;
+        s_handoff_release (self->shared, h);
+    }
+}
 
 char *jk_projections_path (const char *log_path)
 {
@@ -254,6 +439,7 @@ jk_projector_t *jk_projector_new (const char *log_path,
     jk_projector_t *self = jk_calloc (1, sizeof *self);
     self->log_path = jk_strdup (log_path);
     self->path = jk_projections_path (log_path);
+    self->until = UINT64_MAX;
     if (config)
         self->config = *config;
     if (sqlite3_open_v2 (log_path, &self->log,
@@ -268,8 +454,8 @@ jk_projector_t *jk_projector_new (const char *log_path,
     sqlite3_exec (self->log, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
     if (sqlite3_prepare_v3 (self->log,
                             "SELECT pos, recorded_at, outcome, code, message,"
-                            " bytes, hash FROM log WHERE pos > ?1"
-                            " ORDER BY pos LIMIT ?2",
+                            " bytes, hash, id FROM log WHERE pos > ?1"
+                            " AND pos <= ?3 ORDER BY pos LIMIT ?2",
                             -1, SQLITE_PREPARE_PERSISTENT, &self->rows,
                             NULL) != SQLITE_OK) {
         snprintf (err, err_size, "cannot read the log %s: %s", log_path,
@@ -314,6 +500,7 @@ void jk_projector_destroy (jk_projector_t **self_p)
         return;
     jk_projector_t *self = *self_p;
     s_close_db (self);
+    s_handed_clear (self);
     sqlite3_finalize (self->rows);
     if (self->log)
         sqlite3_close (self->log);
@@ -350,7 +537,11 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
     memcpy (hash, self->hash, 32);
     sqlite3_bind_int64 (self->rows, 1, (sqlite3_int64)self->pos);
     sqlite3_bind_int64 (self->rows, 2, (sqlite3_int64)max);
+    sqlite3_bind_int64 (self->rows, 3,
+                        self->until < INT64_MAX ? (sqlite3_int64)self->until
+                                                : INT64_MAX);
     int rc;
+    s_handed_pull (self);
     while ((rc = sqlite3_step (self->rows)) == SQLITE_ROW) {
         if (!open) {
             if (s_exec (self->db, "BEGIN IMMEDIATE", err, err_size)) {
@@ -374,7 +565,16 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
             status = JK_INVALID;
             break;
         }
-        status = jk_record_apply_stored (self->p, &stored, err, err_size);
+        jk_record_prepared_t prepared;
+        const uint8_t *id = sqlite3_column_bytes (self->rows, 7) == 16
+                                ? sqlite3_column_blob (self->rows, 7)
+                                : NULL;
+        if (stored.rejected || !s_handed_take (self, stored.pos, id,
+                                               stored.recorded_at, &prepared))
+            status = jk_record_prepare (&stored, &prepared, err, err_size);
+        if (status == JK_OK)
+            status = jk_record_apply_prepared (self->p, &stored, &prepared, err,
+                                               err_size);
         if (status != JK_OK)
             break;
         pos = stored.pos;
@@ -423,7 +623,23 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
 typedef struct {
     jk_projector_t *projector;
     jk_projector_shared_t *shared;
+    uint64_t released;   /* the writer's release bound, last seen */
+    int64_t released_at; /* when it last moved (monotonic ms) */
 } s_args_t;
+
+/* The bound of the next step: the writer's release, unless it has stood
+   still for S_STILL_MS (jk_projector.h). */
+static uint64_t s_until (s_args_t *args)
+{
+    uint64_t released =
+        __atomic_load_n (&args->shared->released, __ATOMIC_ACQUIRE);
+    int64_t now = jk_clock_mono_ms ();
+    if (released != args->released) {
+        args->released = released;
+        args->released_at = now;
+    }
+    return now - args->released_at < S_STILL_MS ? released : UINT64_MAX;
+}
 
 static void s_publish (jk_projector_shared_t *shared, jk_projector_t *p,
                        int failed)
@@ -440,6 +656,7 @@ static void s_catch_up (s_args_t *args, int *last_failed)
     size_t applied;
     do {
         char err[512];
+        p->until = s_until (args);
         int rc = jk_projector_step (p, S_LIVE_MAX, &applied, err, sizeof err);
         if (rc != JK_OK) {
             if (rc != *last_failed)
@@ -490,7 +707,12 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
                               jk_projector_shared_t *shared)
 {
     assert (projector_p && *projector_p && shared);
-    s_args_t args = {*projector_p, shared};
+    jk_projector_t *p = *projector_p;
+    /* What the projections hold is released: the writer releases more
+       as it goes. */
+    s_args_t args = {p, shared, p->pos, jk_clock_mono_ms ()};
+    __atomic_store_n (&shared->released, p->pos, __ATOMIC_RELEASE);
+    p->shared = shared;
     *projector_p = NULL; /* the thread owns it now */
     return zactor_new (s_projector_actor, &args);
 }

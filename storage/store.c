@@ -58,6 +58,7 @@ typedef struct {
     jk_answer_t refusal;    /* its NACK then */
     jk_envelope_t envelope; /* id, source, seq, type (when not refused) */
     jk_event_t *event;      /* decoded, or NULL */
+    jk_report_t *warnings;  /* heap: its warnings, NULL when none */
     bool invalid;           /* did not decode, or failed validation */
     jk_problem_t problem;   /* the first error then */
     /* What the writer made of it: */
@@ -308,7 +309,9 @@ static void s_prepare (s_item_t *item, int64_t recorded_at)
     if (!event || jk_log_validate (event, recorded_at, &report) != 0) {
         item->invalid = true;
         item->problem = report.error;
-    }
+    } else if (report.warning_count > 0) /* for the projector */
+        item->warnings =
+            memcpy (jk_malloc (sizeof report), &report, sizeof report);
 }
 
 /* Decides one prepared event inside the open transaction: fills its
@@ -447,8 +450,10 @@ static void s_stage_fill (s_store_t *self, s_batch_t *batch);
 
 static void s_batch_clear (s_batch_t *batch)
 {
-    for (size_t i = 0; i < batch->item_count; i++)
+    for (size_t i = 0; i < batch->item_count; i++) {
         jk_event_destroy (&batch->items[i].event);
+        free (batch->items[i].warnings);
+    }
     for (size_t i = 0; i < batch->submit_count; i++)
         zmsg_destroy (&batch->submits[i]);
     batch->submit_count = 0;
@@ -809,6 +814,17 @@ static uint64_t s_projected (s_store_t *self)
     return __atomic_load_n (&self->shared.pos, __ATOMIC_ACQUIRE);
 }
 
+/* Wakes the projector, with every record logged so far released to it:
+   the ones to hand over decoded are handed over (jk_projector.h). */
+static void s_projector_wake (s_store_t *self)
+{
+    if (!self->projector)
+        return;
+    __atomic_store_n (&self->shared.released, jk_log_head (self->log, NULL),
+                      __ATOMIC_RELEASE);
+    zstr_send (self->projector, "WAKE");
+}
+
 /* How far the projections are behind the committed log: records, and ms
    since the oldest committed batch they do not cover yet was committed
    (monotonic clock). */
@@ -956,8 +972,7 @@ static int s_model_ready (s_store_t *self)
                       (unsigned long long)s_projected (self));
             return JK_IO;
         }
-        if (self->projector)
-            zstr_send (self->projector, "WAKE");
+        s_projector_wake (self);
         zclock_sleep (2);
     }
     char err[512] = "";
@@ -1000,6 +1015,27 @@ static void s_answer (s_store_t *self, size_t from, size_t to, size_t first,
     }
 }
 
+/* Hands the accepted records of the answered SUBMITs [from, to) (items
+   [first, last)) to the projector decoded, with the messages their bytes
+   are in (jk_projector_offer). */
+static void s_handoff (s_store_t *self, size_t from, size_t to, size_t first,
+                       size_t last)
+{
+    if (!self->projector)
+        return;
+    jk_handoff_t *handoff = jk_handoff_new ();
+    for (size_t i = first; i < last; i++) {
+        s_item_t *it = &self->cur->items[i];
+        if (it->logged && it->answer.kind == JK_ANSWER_ACK && it->event)
+            jk_handoff_add (handoff, it->answer.pos, it->recorded_at,
+                            &it->event, &it->warnings);
+    }
+    if (jk_handoff_size (handoff) > 0)
+        for (size_t s = from; s < to; s++)
+            jk_handoff_keep (handoff, &self->cur->submits[s]);
+    jk_projector_offer (&self->shared, &handoff);
+}
+
 /* Back-pressure: the projections lag lag_max records or more behind the
    log, so every event of the batch is answered NACK E_BUSY (retryable)
    and nothing is decided or logged until the projector has caught up
@@ -1021,7 +1057,7 @@ static void s_batch_busy (s_store_t *self, uint64_t lag)
     self->counts.nacked += self->cur->item_count;
     self->busy += self->cur->item_count;
     s_answer (self, 0, self->cur->submit_count, 0, self->cur->item_count);
-    zstr_send (self->projector, "WAKE");
+    s_projector_wake (self);
 }
 
 /* Decides the SUBMITs [from, to) of the batch in one transaction,
@@ -1073,14 +1109,15 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
         _exit (JK_FAULT_EXIT);
     if (self->tree_tiles)
         s_tree_stored (self);
-    /* The projector and the tree follow what was just committed. */
-    for (size_t i = first; i < last; i++)
+    /* The tree follows what was just committed, and the projector once
+       the batch is answered (s_handoff). */
+    bool logged = false;
+    for (size_t i = first; i < last && !logged; i++)
         if (self->cur->items[i].logged) {
             uint8_t hash[JK_HASH_SIZE];
             s_lag_note (self, jk_log_head (self->log, hash));
-            zstr_send (self->projector, "WAKE");
             zstr_send (self->tree, "WAKE");
-            break;
+            logged = true;
         }
     self->batches++;
     self->counts.received += counts.received;
@@ -1120,6 +1157,10 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
         packed += jk_records_put (self->records + packed, &record);
     }
     s_records_send (self, &packed);
+    if (logged) {
+        s_handoff (self, from, to, first, last);
+        s_projector_wake (self);
+    }
     return 0;
 }
 
@@ -1587,13 +1628,14 @@ static void s_projector_stop (s_store_t *self)
     if (self->log && !self->fatal) {
         uint64_t head = jk_log_head (self->log, NULL);
         int64_t deadline = jk_clock_mono_ms () + S_MODEL_WAIT_MS;
-        zstr_send (self->projector, "WAKE");
+        s_projector_wake (self);
         while (s_projected (self) < head &&
                !__atomic_load_n (&self->shared.failed, __ATOMIC_RELAXED) &&
                jk_clock_mono_ms () < deadline)
             zclock_sleep (2);
     }
     zactor_destroy (&self->projector);
+    jk_projector_offers_drop (&self->shared);
 }
 
 static void s_store_fini (s_store_t *self)
