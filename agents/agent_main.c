@@ -4,6 +4,7 @@
     dispatch to the commands (agent_event.c, agent_import.c,
     agent_queue.c). Each program's main calls jk_agent_main. */
 #include "agent_internal.h"
+#include "jk_curve.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -66,42 +67,10 @@ static int s_check_keys (jk_agent_t *self)
 {
     const char *broker_key = jk_opts_get (self->opts, "broker-key");
     const char *key = jk_opts_get (self->opts, "key");
-    const char *broker = self->delivery.broker;
-    if (!broker_key != !key) {
-        fprintf (stderr,
-                 "%s: --broker-key and --key go together (CURVE needs the "
-                 "broker's public certificate and this device's secret "
-                 "one)\n",
-                 self->program);
-        return -1;
-    }
-    if (!key) {
-        if (jk_endpoint_is_local (broker))
-            return 0;
-        fprintf (stderr,
-                 "%s: --broker %s is not loopback or ipc: give --broker-key "
-                 "and --key (plain connections are only for this machine)\n",
-                 self->program, broker);
-        return -1;
-    }
-    zcert_t *cert = zcert_load (broker_key);
-    if (!cert) {
-        fprintf (stderr,
-                 "%s: --broker-key %s: not a readable certificate (the "
-                 "broker.pub of jejak-keys init)\n",
-                 self->program, broker_key);
-        return -1;
-    }
-    zcert_destroy (&cert);
-    cert = zcert_load (key);
-    static const char no_secret[] = "0000000000000000000000000000000000000000";
-    bool secret = cert && !streq (zcert_secret_txt (cert), no_secret);
-    zcert_destroy (&cert);
-    if (!secret) {
-        fprintf (stderr,
-                 "%s: --key %s: not a readable secret certificate (the "
-                 "issued .key file of jejak-keys enrol)\n",
-                 self->program, key);
+    char err[512];
+    if (jk_curve_keys_check ("broker", self->delivery.broker, broker_key, key,
+                             "device", "jejak-keys enrol", err, sizeof err)) {
+        fprintf (stderr, "%s: %s\n", self->program, err);
         return -1;
     }
     self->delivery.broker_key = broker_key;

@@ -3,6 +3,7 @@
     plus jitter, resend of everything unanswered. Called by `sync` and after
     each queued command; synchronous, one DEALER socket. */
 #include "jk_agent.h"
+#include "jk_curve.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,25 +69,13 @@ static zsock_t *s_connect (const jk_delivery_config_t *config)
     zsock_set_rcvtimeo (sock, 0);
     zsock_set_sndtimeo (sock, 1000);
     zsock_set_maxmsgsize (sock, JK_MESSAGE_MAX_BYTES);
-    if (config->broker_key && config->key) {
-        /* CURVE client: this device's key pair, the broker's public key.
-           A key the broker does not know fails the handshake, which
-           looks like a broker that never answers: the answer timeout
-           reconnects with backoff. */
-        zcert_t *mine = zcert_load (config->key);
-        zcert_t *broker = zcert_load (config->broker_key);
-        if (!mine || !broker) {
-            jk_error (S_COMPONENT, "cannot load certificate %s",
-                      !mine ? config->key : config->broker_key);
-            zcert_destroy (&mine);
-            zcert_destroy (&broker);
-            zsock_destroy (&sock);
-            return NULL;
-        }
-        zcert_apply (mine, sock);
-        zsock_set_curve_serverkey (sock, zcert_public_txt (broker));
-        zcert_destroy (&mine);
-        zcert_destroy (&broker);
+    /* CURVE client: this device's key pair, the broker's public key. A
+       key the broker does not know fails the handshake, which looks like
+       a broker that never answers: the answer timeout reconnects with
+       backoff. */
+    if (jk_curve_client (sock, config->broker_key, config->key, S_COMPONENT)) {
+        zsock_destroy (&sock);
+        return NULL;
     }
     if (zsock_connect (sock, "%s", config->broker) != 0) {
         jk_error (S_COMPONENT, "broker=%s error=\"cannot connect: %s\"",

@@ -9,14 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
-int jk_curve_client_check (const char *flag, const char *endpoint,
-                           const char *server_key, const char *key, char *err,
-                           size_t err_size)
+int jk_curve_keys_check (const char *flag, const char *endpoint,
+                         const char *server_key, const char *key,
+                         const char *holder, const char *issuer, char *err,
+                         size_t err_size)
 {
     if (!server_key != !key) {
         snprintf (err, err_size,
                   "--broker-key and --key go together (CURVE needs the hub's "
-                  "public certificate and this reader's secret one)");
+                  "public certificate and this %s's secret one)",
+                  holder);
         return -1;
     }
     if (!key) {
@@ -44,11 +46,19 @@ int jk_curve_client_check (const char *flag, const char *endpoint,
     if (!secret) {
         snprintf (err, err_size,
                   "--key %s: not a readable secret certificate (an issued "
-                  ".key file of jejak-keys reader)",
-                  key);
+                  ".key file of %s)",
+                  key, issuer);
         return -1;
     }
     return 0;
+}
+
+int jk_curve_client_check (const char *flag, const char *endpoint,
+                           const char *server_key, const char *key, char *err,
+                           size_t err_size)
+{
+    return jk_curve_keys_check (flag, endpoint, server_key, key, "reader",
+                                "jejak-keys reader", err, err_size);
 }
 
 int jk_curve_client (zsock_t *sock, const char *server_key, const char *key,

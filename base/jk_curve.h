@@ -19,6 +19,14 @@ int jk_curve_client_check (const char *flag, const char *endpoint,
                            const char *server_key, const char *key, char *err,
                            size_t err_size);
 
+/* The same for any client: holder names who holds key in the message
+   ("device"), issuer the jejak-keys command that issues it ("jejak-keys
+   enrol"). jk_curve_client_check is this for a reader. */
+int jk_curve_keys_check (const char *flag, const char *endpoint,
+                         const char *server_key, const char *key,
+                         const char *holder, const char *issuer, char *err,
+                         size_t err_size);
+
 /* Makes sock a CURVE client of the server whose public certificate is
    server_key, with the secret certificate key. Both NULL: plain, 0.
    Returns -1 when a certificate cannot be loaded (logged by component). */

@@ -6,6 +6,7 @@
     the cache holds (SINCE with a credit window, as the status board does)
     and keeps their event bytes; the pages decode them with the same code
     that builds the lists from the outbox. */
+#include "jk_curve.h"
 #include "jk_office.h"
 
 #include <sqlite3.h>
@@ -97,21 +98,9 @@ static zsock_t *s_connect (jk_picks_t *self)
         return NULL;
     zsock_set_linger (sock, 0);
     zsock_set_rcvhwm (sock, 0);
-    if (self->broker_key && self->key) {
-        zcert_t *mine = zcert_load (self->key);
-        zcert_t *server = zcert_load (self->broker_key);
-        if (!mine || !server) {
-            jk_error (S_COMPONENT, "cannot load certificate %s",
-                      mine ? self->broker_key : self->key);
-            zcert_destroy (&mine);
-            zcert_destroy (&server);
-            zsock_destroy (&sock);
-            return NULL;
-        }
-        zcert_apply (mine, sock);
-        zsock_set_curve_serverkey (sock, zcert_public_txt (server));
-        zcert_destroy (&mine);
-        zcert_destroy (&server);
+    if (jk_curve_client (sock, self->broker_key, self->key, S_COMPONENT)) {
+        zsock_destroy (&sock);
+        return NULL;
     }
     if (zsock_connect (sock, "%s", self->endpoint) != 0)
         zsock_destroy (&sock);
