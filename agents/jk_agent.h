@@ -250,11 +250,6 @@ typedef struct {
 /* Prints the warning for a clock offset_ms (hub minus here) off. */
 void jk_delivery_clock_warning (FILE *out, int64_t offset_ms);
 
-/* Checks a broker endpoint's form before anything connects: tcp://HOST:PORT
-   (HOST a name, an IPv4 address or [IPv6], PORT 1..65535) or ipc://PATH.
-   Returns 0, or -1 with the rule broken in why. */
-int jk_endpoint_check (const char *endpoint, char *why, size_t why_size);
-
 /* Delivers until every event up to until_seq (0: all) is STORED or
    REJECTED, or wait_ms passes, or the process is interrupted. Returns
    JK_OK when all were answered, JK_TEMPORARY when time ran out with

@@ -64,6 +64,11 @@ jk_opts_t *jk_opts_start (const char *program, const jk_opt_t *spec,
    is false: plain (unencrypted) mode is allowed only on local ones. */
 bool jk_endpoint_is_local (const char *endpoint);
 
+/* Checks an endpoint's form before anything connects: tcp://HOST:PORT
+   (HOST a name, an IPv4 address or [IPv6], PORT 1..65535) or ipc://PATH.
+   Returns JK_OK, or JK_INVALID with the rule broken in why. */
+int jk_endpoint_check (const char *endpoint, char *why, size_t why_size);
+
 /* HTTP listening addresses (jejak-status --http, jejak-office --http). */
 /* Parses --http's value: "ADDR:PORT" or "PORT" (then ADDR is 127.0.0.1;
    "localhost" means 127.0.0.1). Returns 0, or -1 with err naming what is

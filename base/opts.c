@@ -196,46 +196,6 @@ void jk_opts_print (jk_opts_t *self, FILE *out)
     fprintf (out, "  %-28s %s\n", "--help", "this text");
 }
 
-bool jk_endpoint_is_local (const char *endpoint)
-{
-    if (!endpoint)
-        return false;
-    if (strncmp (endpoint, "ipc://", 6) == 0 ||
-        strncmp (endpoint, "inproc://", 9) == 0)
-        return true;
-    if (strncmp (endpoint, "tcp://", 6) != 0)
-        return false;
-    const char *host = endpoint + 6;
-    /* "source;destination" names two addresses: not judged, not local. */
-    if (strchr (host, ';'))
-        return false;
-    const char *colon = strrchr (host, ':');
-    if (!colon)
-        return false;
-    size_t len = (size_t)(colon - host);
-    if (len == 9 && strncmp (host, "localhost", 9) == 0)
-        return true;
-    if (len == 5 && strncmp (host, "[::1]", 5) == 0)
-        return true;
-    /* 127.a.b.c: four decimal parts, the first 127. */
-    if (len < 9 || len > 15 || strncmp (host, "127.", 4) != 0)
-        return false;
-    int dots = 0, digits = 0;
-    for (size_t i = 3; i < len; i++) {
-        if (host[i] == '.') {
-            if (i > 3 && digits == 0)
-                return false;
-            dots++;
-            digits = 0;
-        } else if (host[i] >= '0' && host[i] <= '9') {
-            if (++digits > 3)
-                return false;
-        } else
-            return false;
-    }
-    return dots == 3 && digits > 0;
-}
-
 jk_opts_t *jk_opts_start (const char *program, const jk_opt_t *spec,
                           size_t count, int argc, char **argv,
                           void (*usage) (jk_opts_t *opts, FILE *out),

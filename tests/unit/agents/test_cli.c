@@ -3,6 +3,7 @@
     and usage errors exit 2 and queue nothing, correct finds the recorded
     event in the outbox. */
 #include "jk_agent.h"
+#include "jk_opts.h"
 #include "testsupport.h"
 
 #include <stdlib.h>
