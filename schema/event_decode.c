@@ -4,7 +4,7 @@
     envelope key, the type and version (upcasting older ones), every body
     key and each field's wire type; every str must be UTF-8 without NUL.
     Also the envelope peek that reads what it can from any bytes. */
-#include "schema_internal.h"
+#include "decode_internal.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -14,13 +14,6 @@
 #include <string.h>
 
 /* ---- decoding ---------------------------------------------------------- */
-
-static bool s_key_is (const msgpack_object *key, const char *name)
-{
-    return key->type == MSGPACK_OBJECT_STR &&
-           jk_str_eq ((jk_str_t){key->via.str.ptr, key->via.str.size}, name);
-}
-
 static jk_str_t s_str (const msgpack_object *o)
 {
     return (jk_str_t){o->via.str.ptr, o->via.str.size};
@@ -47,190 +40,6 @@ static const char *s_key_text (const msgpack_object *key, char *buf,
     buf[n] = 0;
     return buf;
 }
-
-/* Fills buf with "body.NAME" and returns it. */
-static const char *s_path (char *buf, size_t size, const char *name)
-{
-    snprintf (buf, size, "body.%s", name);
-    return buf;
-}
-
-/* Decodes one body field's value by its kind; only wire shape here. */
-static int s_decode_value (jk_event_t *self, const jk_field_t *f,
-                           const msgpack_object *o, jk_value_t *v,
-                           jk_report_t *report)
-{
-    /* The path is only needed for an error: formatting it for every field
-       would cost more than decoding the field. */
-    char path[64] = "";
-#define PATH (path[0] ? path : s_path (path, sizeof path, f->name))
-    v->present = true;
-    switch (f->kind) {
-        case JK_KIND_STR:
-        case JK_KIND_DATE:
-        case JK_KIND_TIME:
-        case JK_KIND_ENUM:
-            if (o->type != MSGPACK_OBJECT_STR) {
-                jk_report_error (report, "E_FIELD_TYPE", PATH,
-                                 "%s must be a string (%s)", PATH,
-                                 jk_kind_name (f->kind));
-                return -1;
-            }
-            if (o->via.str.size > JK_STRING_MAX_BYTES) {
-                jk_report_error (report, "E_FIELD_LENGTH", PATH,
-                                 "%s is longer than %d bytes", PATH,
-                                 JK_STRING_MAX_BYTES);
-                return -1;
-            }
-            v->s = s_str (o);
-            if (f->kind == JK_KIND_DATE) {
-                int32_t days;
-                if (jk_date_parse_iso (v->s.ptr, v->s.len, &days)) {
-                    jk_report_error (report, "E_FIELD_FORMAT", PATH,
-                                     "%s must be a real date YYYY-MM-DD, "
-                                     "got '%.*s'",
-                                     PATH, (int)(v->s.len > 40 ? 40 : v->s.len),
-                                     v->s.ptr);
-                    return -1;
-                }
-                v->n = days;
-            } else if (f->kind == JK_KIND_TIME) {
-                int32_t minutes;
-                if (jk_time_parse_hhmm (v->s.ptr, v->s.len, &minutes)) {
-                    jk_report_error (report, "E_FIELD_FORMAT", PATH,
-                                     "%s must be a time HH:MM, got '%.*s'",
-                                     PATH, (int)(v->s.len > 40 ? 40 : v->s.len),
-                                     v->s.ptr);
-                    return -1;
-                }
-                v->n = minutes;
-            } else if (f->kind == JK_KIND_ENUM) {
-                int k = jk_enum_index (f->values, v->s.ptr, v->s.len, false);
-                if (k < 0) {
-                    char list[160];
-                    jk_enum_list (f->values, list, sizeof list);
-                    jk_report_error (report, "E_FIELD_ENUM", PATH,
-                                     "%s must be one of %s, got '%.*s'", PATH,
-                                     list, (int)(v->s.len > 40 ? 40 : v->s.len),
-                                     v->s.ptr);
-                    return -1;
-                }
-                v->n = k;
-            }
-            return 0;
-        case JK_KIND_UINT:
-            if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-                jk_report_error (report, "E_FIELD_RANGE", PATH,
-                                 "%s must be >= 0, got %lld", PATH,
-                                 (long long)o->via.i64);
-                return -1;
-            }
-            if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-                o->via.u64 > INT64_MAX) {
-                jk_report_error (report, "E_FIELD_TYPE", PATH,
-                                 "%s must be an unsigned integer", PATH);
-                return -1;
-            }
-            v->n = (int64_t)o->via.u64;
-            return 0;
-        case JK_KIND_BOOL:
-            if (o->type != MSGPACK_OBJECT_BOOLEAN) {
-                jk_report_error (report, "E_FIELD_TYPE", PATH,
-                                 "%s must be a boolean", PATH);
-                return -1;
-            }
-            v->n = o->via.boolean;
-            return 0;
-        case JK_KIND_SET:
-        case JK_KIND_LIST:
-        case JK_KIND_UNITS: {
-            if (o->type != MSGPACK_OBJECT_ARRAY) {
-                jk_report_error (report, "E_FIELD_TYPE", PATH,
-                                 "%s must be an array", PATH);
-                return -1;
-            }
-            uint32_t n = o->via.array.size;
-            if (n > JK_LIST_MAX) {
-                jk_report_error (report, "E_FIELD_LENGTH", PATH,
-                                 "%s must have at most %d items, got %u", PATH,
-                                 JK_LIST_MAX, n);
-                return -1;
-            }
-            bool units = f->kind == JK_KIND_UNITS;
-            v->count = n;
-            v->items = jk_arena_alloc (
-                &self->arena, (units ? 2 * n : n) * sizeof (jk_str_t) + 1);
-            for (uint32_t k = 0; k < n; k++) {
-                const msgpack_object *item = &o->via.array.ptr[k];
-                if (units) {
-                    if (item->type != MSGPACK_OBJECT_MAP ||
-                        item->via.map.size != 2) {
-                        jk_report_error (report, "E_FIELD_TYPE", PATH,
-                                         "%s[%u] must be a map {code, title}",
-                                         PATH, k);
-                        return -1;
-                    }
-                    const msgpack_object *code = NULL, *title = NULL;
-                    for (uint32_t e = 0; e < 2; e++) {
-                        const msgpack_object_kv *kv = &item->via.map.ptr[e];
-                        if (s_key_is (&kv->key, "code"))
-                            code = &kv->val;
-                        else if (s_key_is (&kv->key, "title"))
-                            title = &kv->val;
-                    }
-                    if (!code || !title || code->type != MSGPACK_OBJECT_STR ||
-                        title->type != MSGPACK_OBJECT_STR) {
-                        jk_report_error (report, "E_FIELD_TYPE", PATH,
-                                         "%s[%u] must be a map with string "
-                                         "code and title",
-                                         PATH, k);
-                        return -1;
-                    }
-                    if (code->via.str.size > JK_STRING_MAX_BYTES ||
-                        title->via.str.size > JK_STRING_MAX_BYTES) {
-                        jk_report_error (report, "E_FIELD_LENGTH", PATH,
-                                         "%s[%u] code or title is longer "
-                                         "than %d bytes",
-                                         PATH, k, JK_STRING_MAX_BYTES);
-                        return -1;
-                    }
-                    v->items[2 * k] = s_str (code);
-                    v->items[2 * k + 1] = s_str (title);
-                    continue;
-                }
-                if (item->type != MSGPACK_OBJECT_STR) {
-                    jk_report_error (report, "E_FIELD_TYPE", PATH,
-                                     "%s[%u] must be a string", PATH, k);
-                    return -1;
-                }
-                if (item->via.str.size > JK_STRING_MAX_BYTES) {
-                    jk_report_error (report, "E_FIELD_LENGTH", PATH,
-                                     "%s[%u] is longer than %d bytes", PATH, k,
-                                     JK_STRING_MAX_BYTES);
-                    return -1;
-                }
-                v->items[k] = s_str (item);
-                if (f->kind == JK_KIND_SET) {
-                    int e = jk_enum_index (f->values, item->via.str.ptr,
-                                           item->via.str.size, false);
-                    if (e < 0 || (v->n & ((int64_t)1 << e))) {
-                        char list[160];
-                        jk_enum_list (f->values, list, sizeof list);
-                        jk_report_error (report, "E_FIELD_ENUM", PATH,
-                                         "%s items must be distinct values "
-                                         "of %s",
-                                         PATH, list);
-                        return -1;
-                    }
-                    v->n |= (int64_t)1 << e;
-                }
-            }
-            return 0;
-        }
-    }
-    return -1;
-}
-#undef PATH
 
 static int s_decode_bin16 (const msgpack_object *o, uint8_t out[16])
 {
@@ -395,23 +204,12 @@ static int s_check_text (const msgpack_object_map *map, jk_report_t *report)
     return 0;
 }
 
-jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
+/* The envelope's values by key (slot[K] for s_envelope_keys[K]): every
+   key known and once, every required one there. 0 or -1. */
+static int s_envelope_slots (const msgpack_object_map *map,
+                             const msgpack_object *slot[9], jk_report_t *report)
 {
-    jk_report_t local;
-    if (!report)
-        report = &local;
-    jk_report_reset (report);
     char keybuf[48];
-    msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
-    jk_event_t *self = NULL;
-    if (s_unpack (data, size, &result, report))
-        goto failed;
-
-    const msgpack_object_map *map = &result.data.via.map;
-    if (s_check_text (map, report))
-        goto failed;
-    const msgpack_object *slot[9] = {NULL};
     for (uint32_t i = 0; i < map->size; i++) {
         int k = s_envelope_key (&map->ptr[i].key);
         if (k < 0) {
@@ -423,13 +221,13 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
             else
                 jk_report_error (report, "E_ENVELOPE_UNKNOWN", "",
                                  "envelope keys must be strings");
-            goto failed;
+            return -1;
         }
         if (slot[k]) {
             jk_report_error (report, "E_DECODE", s_envelope_keys[k],
                              "envelope key '%s' appears twice",
                              s_envelope_keys[k]);
-            goto failed;
+            return -1;
         }
         slot[k] = &map->ptr[i].val;
     }
@@ -439,57 +237,72 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
             jk_report_error (
                 report, "E_ENVELOPE_MISSING", s_envelope_keys[required[i]],
                 "envelope key '%s' is missing", s_envelope_keys[required[i]]);
-            goto failed;
+            return -1;
         }
+    return 0;
+}
+
+/* The type named by the envelope (*type, current) and the version of it
+   the body is decoded as (returned: an older one is upcast after); NULL
+   when either is unknown. */
+static const jk_type_t *s_decode_as (const msgpack_object *const slot[9],
+                                     const jk_type_t **type,
+                                     jk_report_t *report)
+{
     if (slot[1]->type != MSGPACK_OBJECT_STR) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "type",
                          "type must be a string");
-        goto failed;
+        return NULL;
     }
-    const jk_type_t *type =
-        jk_vocabulary_find (slot[1]->via.str.ptr, slot[1]->via.str.size);
-    if (!type) {
+    *type = jk_vocabulary_find (slot[1]->via.str.ptr, slot[1]->via.str.size);
+    if (!*type) {
         jk_report_error (
             report, "E_UNKNOWN_TYPE", "type", "unknown event type '%.*s'",
             (int)(slot[1]->via.str.size > 60 ? 60 : slot[1]->via.str.size),
             slot[1]->via.str.ptr);
-        goto failed;
+        return NULL;
     }
     if (slot[2]->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "v",
                          "v must be an unsigned integer");
-        goto failed;
+        return NULL;
     }
     uint64_t version = slot[2]->via.u64;
-    const jk_type_t *decode_as = type;
+    const jk_type_t *decode_as = *type;
     while (decode_as && decode_as->version > version)
         decode_as = decode_as->previous;
     if (!decode_as || decode_as->version != version) {
         jk_report_error (report, "E_UNKNOWN_VERSION", "v",
-                         "%s has no version %llu (current %u)", type->name,
-                         (unsigned long long)version, type->version);
-        goto failed;
+                         "%s has no version %llu (current %u)", (*type)->name,
+                         (unsigned long long)version, (*type)->version);
+        return NULL;
     }
-    self = jk_calloc (1, sizeof *self);
-    self->type = decode_as;
-    self->version = (uint32_t)version;
+    return decode_as;
+}
+
+/* The envelope's values into self: id, source, seq, at, actor and
+   corrects. 0 or -1. */
+static int s_decode_envelope (jk_event_t *self,
+                              const msgpack_object *const slot[9],
+                              jk_report_t *report)
+{
     if (s_decode_bin16 (slot[0], self->id)) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "id",
                          "id must be 16 bytes of bin (a UUID)");
-        goto failed;
+        return -1;
     }
     if (slot[3]->type != MSGPACK_OBJECT_STR ||
         slot[3]->via.str.size > JK_SOURCE_MAX) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "source",
                          "source must be a string of at most %d bytes",
                          JK_SOURCE_MAX);
-        goto failed;
+        return -1;
     }
     self->source = s_str (slot[3]);
     if (slot[4]->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "seq",
                          "seq must be an unsigned integer");
-        goto failed;
+        return -1;
     }
     self->seq = slot[4]->via.u64;
     if (slot[5]->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
@@ -500,33 +313,43 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
     else {
         jk_report_error (report, "E_ENVELOPE_TYPE", "at",
                          "at must be an integer (ms since the epoch)");
-        goto failed;
+        return -1;
     }
     if (slot[6]->type != MSGPACK_OBJECT_STR) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "actor",
                          "actor must be a string");
-        goto failed;
+        return -1;
     }
     if (slot[6]->via.str.size > JK_STRING_MAX_BYTES) {
         jk_report_error (report, "E_FIELD_LENGTH", "actor",
                          "actor is longer than %d bytes", JK_STRING_MAX_BYTES);
-        goto failed;
+        return -1;
     }
     self->actor = s_str (slot[6]);
     if (slot[7]) {
         if (s_decode_bin16 (slot[7], self->corrects)) {
             jk_report_error (report, "E_ENVELOPE_TYPE", "corrects",
                              "corrects must be 16 bytes of bin (an event id)");
-            goto failed;
+            return -1;
         }
         self->has_corrects = true;
     }
-    if (slot[8]->type != MSGPACK_OBJECT_MAP) {
+    return 0;
+}
+
+/* The body: every key a field of self's type, once, each value decoded
+   by its field (jk_field_decode). 0 or -1. */
+static int s_decode_body (jk_event_t *self, const msgpack_object *o,
+                          jk_report_t *report)
+{
+    const jk_type_t *decode_as = self->type;
+    if (o->type != MSGPACK_OBJECT_MAP) {
         jk_report_error (report, "E_ENVELOPE_TYPE", "body",
                          "body must be a map");
-        goto failed;
+        return -1;
     }
-    const msgpack_object_map *body = &slot[8]->via.map;
+    char keybuf[48];
+    const msgpack_object_map *body = &o->via.map;
     for (uint32_t i = 0; i < body->size; i++) {
         const msgpack_object *key = &body->ptr[i].key;
         int f =
@@ -544,19 +367,44 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
             } else
                 jk_report_error (report, "E_FIELD_UNKNOWN", "body",
                                  "body keys must be strings");
-            goto failed;
+            return -1;
         }
         if (self->body[f].present) {
             char path[64];
             snprintf (path, sizeof path, "body.%s", decode_as->fields[f].name);
             jk_report_error (report, "E_DECODE", path, "%s appears twice",
                              path);
-            goto failed;
+            return -1;
         }
-        if (s_decode_value (self, &decode_as->fields[f], &body->ptr[i].val,
-                            &self->body[f], report))
-            goto failed;
+        if (jk_field_decode (self, &decode_as->fields[f], &body->ptr[i].val,
+                             &self->body[f], report))
+            return -1;
     }
+    return 0;
+}
+
+jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
+{
+    jk_report_t local;
+    if (!report)
+        report = &local;
+    jk_report_reset (report);
+    msgpack_unpacked result;
+    msgpack_unpacked_init (&result);
+    jk_event_t *self = NULL;
+    const msgpack_object *slot[9] = {NULL};
+    const jk_type_t *type = NULL, *decode_as = NULL;
+    if (s_unpack (data, size, &result, report) ||
+        s_check_text (&result.data.via.map, report) ||
+        s_envelope_slots (&result.data.via.map, slot, report) ||
+        !(decode_as = s_decode_as (slot, &type, report)))
+        goto failed;
+    self = jk_calloc (1, sizeof *self);
+    self->type = decode_as;
+    self->version = decode_as->version;
+    if (s_decode_envelope (self, slot, report) ||
+        s_decode_body (self, slot[8], report))
+        goto failed;
     msgpack_unpacked_destroy (&result);
     if (decode_as != type) {
         jk_event_t *current = jk_event_upcast (&self, type, report);
