@@ -123,11 +123,16 @@ void jk_page_end (jk_http_t *h);
 void jk_lists_refresh (jk_office_app_t *office);
 void jk_lists_free (jk_office_app_t *office);
 
-/* Pages (pages.c, forms.c, attendance.c). */
+/* Pages (pages.c, outbox_page.c, receipt_page.c, forms.c,
+   attendance.c). */
 void jk_page_home (jk_http_t *h);
 void jk_page_form (jk_http_t *h, const jk_type_t *t);
 void jk_page_submit (jk_http_t *h, const jk_type_t *t);
 void jk_page_outbox (jk_http_t *h);
+/* (outbox_page.c) The entries table's head, and one row of it: an
+   outbox row with its state and its receipt or reason. */
+void jk_page_outbox_head (jk_http_t *h);
+void jk_page_outbox_row (jk_http_t *h, const jk_outbox_row_t *row);
 void jk_page_entry (jk_http_t *h, uint64_t seq);
 /* GET /outbox/SEQ/proof: the receipt's jejak-proof/1 file (download). */
 void jk_page_proof (jk_http_t *h, uint64_t seq);
@@ -152,5 +157,8 @@ bool jk_office_supervisor_only (const jk_type_t *t);
 void jk_office_count_text (uint64_t n, bool en, char out[32]);
 /* dd/mm/yyyy HH:MM WIB of a wall time, into out (24 bytes). */
 void jk_office_time_text (int64_t ms, char out[24]);
+/* n with Indonesian thousands points (1.503), to o or into out. */
+void jk_office_number (FILE *o, uint64_t n);
+void jk_office_number_text (uint64_t n, char out[32]);
 
 #endif
