@@ -1,7 +1,7 @@
 /*  note.c - signed checkpoints (jk_note.h): the C2SP tlog-checkpoint body,
-    signed-note signature lines, tlog-cosignature v1, verifier keys, and a
-    strict parser. Ed25519 and SHA-256 through OpenSSL EVP. */
-#include "jk_note.h"
+    signed-note signature lines, tlog-cosignature v1, and a strict parser
+    (the keys: note_keys.c). Ed25519 and SHA-256 through OpenSSL EVP. */
+#include "note_internal.h"
 #include "jk_merkle.h"
 
 #include <errno.h>
@@ -19,14 +19,14 @@
 #define S_DASH_LEN 4
 
 /* Standard base64 with padding; returns the length written. */
-static size_t s_b64 (const uint8_t *data, size_t size, char *out)
+size_t jk_note_b64 (const uint8_t *data, size_t size, char *out)
 {
     return (size_t)EVP_EncodeBlock ((unsigned char *)out, data, (int)size);
 }
 
 /* Strict base64 decode (canonical, padded); returns the byte count or -1.
    out must hold 3 * (len / 4) bytes. */
-static int s_unb64 (const char *text, size_t len, uint8_t *out)
+int jk_note_unb64 (const char *text, size_t len, uint8_t *out)
 {
     if (len == 0 || len % 4 || len > 4096)
         return -1;
@@ -37,7 +37,7 @@ static int s_unb64 (const char *text, size_t len, uint8_t *out)
         n -= text[len - 2] == '=' ? 2 : 1;
     /* Re-encoding must give the same text (no stray bits). */
     char again[4096 + 4];
-    if (s_b64 (out, (size_t)n, again) != len || memcmp (again, text, len))
+    if (jk_note_b64 (out, (size_t)n, again) != len || memcmp (again, text, len))
         return -1;
     return n;
 }
@@ -98,7 +98,7 @@ static uint8_t *s_message (const char *body, size_t body_len, int type,
 
 /* A valid key name or origin: 1..127 bytes, no spaces, no "+", no
    control bytes. */
-static bool s_name_ok (const char *name, size_t len)
+bool jk_note_name_ok (const char *name, size_t len)
 {
     if (len == 0 || len >= JK_NOTE_NAME_MAX)
         return false;
@@ -113,7 +113,7 @@ static bool s_name_ok (const char *name, size_t len)
 char *jk_note_sign_line (const char *body, size_t body_len, const char *name,
                          int type, const uint8_t seed[32], uint64_t timestamp)
 {
-    if (!s_name_ok (name, strlen (name)) || timestamp > INT64_MAX)
+    if (!jk_note_name_ok (name, strlen (name)) || timestamp > INT64_MAX)
         return NULL;
     uint8_t pub[32];
     if (jk_note_public (seed, pub) != JK_OK)
@@ -142,7 +142,7 @@ char *jk_note_sign_line (const char *body, size_t body_len, const char *name,
         return NULL;
     n += 64;
     char b64[128];
-    s_b64 (data, n, b64);
+    jk_note_b64 (data, n, b64);
     return jk_sprintf (S_DASH "%s %s\n", name, b64);
 }
 
@@ -189,19 +189,16 @@ int jk_note_verify (const jk_checkpoint_t *checkpoint, const char *name,
 size_t jk_checkpoint_body (const char *origin, uint64_t size,
                            const uint8_t root[32], char *out, size_t out_size)
 {
-    if (!s_name_ok (origin, strlen (origin)))
+    if (!jk_note_name_ok (origin, strlen (origin)))
         return 0;
     char b64[48];
-    s_b64 (root, 32, b64);
+    jk_note_b64 (root, 32, b64);
     int n = snprintf (out, out_size, "%s\n%llu\n%s\n", origin,
                       (unsigned long long)size, b64);
     return n > 0 && (size_t)n < out_size ? (size_t)n : 0;
 }
 
-static int s_fail (char *err, size_t err_size, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int s_fail (char *err, size_t err_size, const char *format, ...)
+int jk_note_fail (char *err, size_t err_size, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
@@ -215,11 +212,12 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
 {
     memset (out, 0, sizeof *out);
     if (size > JK_NOTE_MAX)
-        return s_fail (err, err_size, "note: longer than 16384 bytes");
+        return jk_note_fail (err, err_size, "note: longer than 16384 bytes");
     if (size == 0 || text[size - 1] != '\n')
-        return s_fail (err, err_size, "note: must end with a newline (U+000A)");
+        return jk_note_fail (err, err_size,
+                             "note: must end with a newline (U+000A)");
     if (memchr (text, 0, size))
-        return s_fail (err, err_size, "note: holds a NUL byte");
+        return jk_note_fail (err, err_size, "note: holds a NUL byte");
     /* The body ends at the last blank line: "\n\n". */
     const char *split = NULL;
     for (size_t i = size - 1; i > 0; i--)
@@ -228,9 +226,9 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
             break;
         }
     if (!split)
-        return s_fail (err, err_size,
-                       "note: no blank line between the text and the "
-                       "signatures");
+        return jk_note_fail (err, err_size,
+                             "note: no blank line between the text and the "
+                             "signatures");
     out->body_len = (size_t)(split - text);
     memcpy (out->body, text, out->body_len);
     /* Body: origin, size, root, then extension lines. */
@@ -241,14 +239,15 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
         size_t len = (size_t)(nl - p);
         line++;
         if (len == 0)
-            return s_fail (err, err_size, "line %d: empty line in the body",
-                           line);
+            return jk_note_fail (err, err_size,
+                                 "line %d: empty line in the body", line);
         if (line == 1) {
-            if (!s_name_ok (p, len))
-                return s_fail (err, err_size,
-                               "line %d: origin must be 1-127 bytes without "
-                               "spaces, '+' or control bytes",
-                               line);
+            if (!jk_note_name_ok (p, len))
+                return jk_note_fail (
+                    err, err_size,
+                    "line %d: origin must be 1-127 bytes without "
+                    "spaces, '+' or control bytes",
+                    line);
             memcpy (out->origin, p, len);
         } else if (line == 2) {
             bool ok = len <= 20 && (len == 1 || p[0] != '0');
@@ -261,27 +260,28 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
                     v = v * 10 + (uint64_t)(p[i] - '0');
             }
             if (!ok)
-                return s_fail (err, err_size,
-                               "line %d: tree size must be decimal without "
-                               "leading zeros",
-                               line);
+                return jk_note_fail (
+                    err, err_size,
+                    "line %d: tree size must be decimal without "
+                    "leading zeros",
+                    line);
             out->size = v;
         } else if (line == 3) {
             uint8_t root[48];
-            if (len != 44 || s_unb64 (p, len, root) != 32)
-                return s_fail (err, err_size,
-                               "line %d: root hash must be 32 bytes in "
-                               "standard padded base64",
-                               line);
+            if (len != 44 || jk_note_unb64 (p, len, root) != 32)
+                return jk_note_fail (err, err_size,
+                                     "line %d: root hash must be 32 bytes in "
+                                     "standard padded base64",
+                                     line);
             memcpy (out->root, root, 32);
         }
         p = nl + 1;
     }
     if (line < 3)
-        return s_fail (err, err_size,
-                       "note: the body needs origin, tree size and root "
-                       "hash lines (has %d)",
-                       line);
+        return jk_note_fail (err, err_size,
+                             "note: the body needs origin, tree size and root "
+                             "hash lines (has %d)",
+                             line);
     /* Signature lines. */
     p = split + 1;
     end = text + size;
@@ -291,30 +291,32 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
         size_t len = (size_t)(nl - p);
         line++;
         if (out->sig_count == JK_NOTE_SIGS_MAX)
-            return s_fail (err, err_size,
-                           "line %d: more than 32 signature lines", line);
+            return jk_note_fail (err, err_size,
+                                 "line %d: more than 32 signature lines", line);
         if (len < S_DASH_LEN || memcmp (p, S_DASH, S_DASH_LEN))
-            return s_fail (err, err_size,
-                           "line %d: a signature line starts with U+2014 "
-                           "and a space",
-                           line);
+            return jk_note_fail (err, err_size,
+                                 "line %d: a signature line starts with U+2014 "
+                                 "and a space",
+                                 line);
         const char *name = p + S_DASH_LEN;
         const char *space = memchr (name, ' ', (size_t)(nl - name));
-        if (!space || !s_name_ok (name, (size_t)(space - name)))
-            return s_fail (err, err_size,
-                           "line %d: key name must be 1-127 bytes without "
-                           "spaces, '+' or control bytes, then a space",
-                           line);
+        if (!space || !jk_note_name_ok (name, (size_t)(space - name)))
+            return jk_note_fail (
+                err, err_size,
+                "line %d: key name must be 1-127 bytes without "
+                "spaces, '+' or control bytes, then a space",
+                line);
         jk_note_sig_t *sig = &out->sigs[out->sig_count];
         memcpy (sig->name, name, (size_t)(space - name));
         uint8_t data[3 * 1024];
         size_t b64_len = (size_t)(nl - space - 1);
-        int n = b64_len <= 1024 ? s_unb64 (space + 1, b64_len, data) : -1;
+        int n = b64_len <= 1024 ? jk_note_unb64 (space + 1, b64_len, data) : -1;
         if (n < 5 || n > 4 + JK_NOTE_SIG_BYTES)
-            return s_fail (err, err_size,
-                           "line %d: signature must be base64 of a 4-byte "
-                           "key ID and 1-76 signature bytes",
-                           line);
+            return jk_note_fail (
+                err, err_size,
+                "line %d: signature must be base64 of a 4-byte "
+                "key ID and 1-76 signature bytes",
+                line);
         memcpy (sig->key_id, data, 4);
         sig->size = (size_t)n - 4;
         memcpy (sig->data, data + 4, sig->size);
@@ -322,102 +324,7 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
         p = nl + 1;
     }
     if (out->sig_count == 0)
-        return s_fail (err, err_size, "note: no signature lines");
-    return JK_OK;
-}
-
-int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
-                        int *type, uint8_t pub[32], char *err, size_t err_size)
-{
-    const char *plus = strchr (text, '+');
-    const char *plus2 = plus ? strchr (plus + 1, '+') : NULL;
-    if (!plus || !plus2 || plus2 - plus != 9 ||
-        !s_name_ok (text, (size_t)(plus - text))) {
-        snprintf (err, err_size,
-                  "verifier key must be NAME+KEYID+KEY: a name, 8 hex "
-                  "digits, base64 of the type byte and the public key");
-        return JK_INVALID;
-    }
-    memset (name, 0, JK_NOTE_NAME_MAX);
-    memcpy (name, text, (size_t)(plus - text));
-    uint8_t id[4], key[48], want[4];
-    char hex[9];
-    memcpy (hex, plus + 1, 8);
-    hex[8] = 0;
-    int n = s_unb64 (plus2 + 1, strlen (plus2 + 1), key);
-    if (jk_hex_parse (hex, id, 4) != JK_OK || n != 33 ||
-        (key[0] != JK_NOTE_TYPE_ED25519 && key[0] != JK_NOTE_TYPE_COSIG)) {
-        snprintf (err, err_size,
-                  "verifier key must carry 8 hex digits and base64 of a "
-                  "type byte (01 or 04) and a 32-byte Ed25519 key");
-        return JK_INVALID;
-    }
-    jk_note_key_id (name, key[0], key + 1, want);
-    if (memcmp (id, want, 4)) {
-        snprintf (err, err_size,
-                  "verifier key: the key ID does not match the name and key");
-        return JK_INVALID;
-    }
-    *type = key[0];
-    memcpy (pub, key + 1, 32);
-    return JK_OK;
-}
-
-char *jk_note_vkey_given (const char *given)
-{
-    if (!given || !*given)
-        return NULL;
-    FILE *file = strchr (given, '/') || access (given, F_OK) == 0
-                     ? fopen (given, "r")
-                     : NULL;
-    if (!file)
-        return jk_strdup (given);
-    char line[512] = "";
-    if (fgets (line, sizeof line, file))
-        line[strcspn (line, "\r\n")] = 0;
-    fclose (file);
-    return jk_strdup (line);
-}
-
-int jk_note_signers_parse (const char *list, int type, jk_note_signer_t *out,
-                           int max, int *count, char *err, size_t err_size)
-{
-    *count = 0;
-    const char *p = list;
-    while (*p) {
-        size_t skip = strspn (p, ", \t\r\n");
-        p += skip;
-        size_t len = strcspn (p, ", \t\r\n");
-        if (len == 0)
-            break;
-        char key[512], why[200];
-        if (len >= sizeof key)
-            return s_fail (err, err_size,
-                           "verifier key %d: longer than 511 bytes",
-                           *count + 1);
-        memcpy (key, p, len);
-        key[len] = 0;
-        p += len;
-        if (*count == max)
-            return s_fail (err, err_size, "more than %d verifier keys", max);
-        jk_note_signer_t *signer = &out[*count];
-        memset (signer, 0, sizeof *signer);
-        if (jk_note_vkey_parse (key, signer->name, &signer->type, signer->pub,
-                                why, sizeof why) != JK_OK)
-            return s_fail (err, err_size, "verifier key %d: %s", *count + 1,
-                           why);
-        if (signer->type != type)
-            return s_fail (err, err_size,
-                           "verifier key %d (%s) has type %02x, %02x "
-                           "expected",
-                           *count + 1, signer->name, signer->type, type);
-        for (int i = 0; i < *count; i++)
-            if (strcmp (out[i].name, signer->name) == 0)
-                return s_fail (err, err_size,
-                               "verifier key %d: the name %s is given twice",
-                               *count + 1, signer->name);
-        (*count)++;
-    }
+        return jk_note_fail (err, err_size, "note: no signature lines");
     return JK_OK;
 }
 
@@ -435,19 +342,6 @@ char *jk_note_cosign (const char *note, const jk_checkpoint_t *checkpoint,
         out = jk_sprintf ("%s%s", note, line);
     free (line);
     return out;
-}
-
-void jk_note_vkey_format (const char *name, int type, const uint8_t pub[32],
-                          char *out, size_t out_size)
-{
-    uint8_t id[4], key[33];
-    jk_note_key_id (name, type, pub, id);
-    key[0] = (uint8_t)type;
-    memcpy (key + 1, pub, 32);
-    char hex[9], b64[64];
-    jk_hex_format (id, 4, hex);
-    s_b64 (key, 33, b64);
-    snprintf (out, out_size, "%s+%s+%s", name, hex, b64);
 }
 
 int jk_checkpoint_trusted (const jk_checkpoint_t *checkpoint,
@@ -481,108 +375,6 @@ int jk_checkpoint_trusted (const jk_checkpoint_t *checkpoint,
         return JK_INVALID;
     }
     return JK_OK;
-}
-
-#define S_SKEY_PREFIX "PRIVATE+KEY+"
-
-void jk_note_skey_format (const char *name, int type, const uint8_t seed[32],
-                          char *out, size_t out_size)
-{
-    uint8_t pub[32], id[4], key[33];
-    if (jk_note_public (seed, pub) != JK_OK) {
-        snprintf (out, out_size, "%s", "");
-        return;
-    }
-    jk_note_key_id (name, type, pub, id);
-    key[0] = (uint8_t)type;
-    memcpy (key + 1, seed, 32);
-    char hex[9], b64[64];
-    jk_hex_format (id, 4, hex);
-    s_b64 (key, 33, b64);
-    snprintf (out, out_size, S_SKEY_PREFIX "%s+%s+%s", name, hex, b64);
-}
-
-int jk_note_skey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
-                        int *type, uint8_t seed[32], char *err, size_t err_size)
-{
-    size_t prefix = strlen (S_SKEY_PREFIX);
-    if (strncmp (text, S_SKEY_PREFIX, prefix) != 0)
-        return s_fail (err, err_size,
-                       "signer key must start with PRIVATE+KEY+");
-    const char *start = text + prefix;
-    const char *plus = strchr (start, '+');
-    const char *plus2 = plus ? strchr (plus + 1, '+') : NULL;
-    if (!plus || !plus2 || plus2 - plus != 9 ||
-        !s_name_ok (start, (size_t)(plus - start)))
-        return s_fail (err, err_size,
-                       "signer key must be PRIVATE+KEY+NAME+KEYID+KEY: a "
-                       "name, 8 hex digits, base64 of the type byte and the "
-                       "key");
-    memset (name, 0, JK_NOTE_NAME_MAX);
-    memcpy (name, start, (size_t)(plus - start));
-    uint8_t id[4], key[48], pub[32], want[4];
-    char hex[9];
-    memcpy (hex, plus + 1, 8);
-    hex[8] = 0;
-    int n = s_unb64 (plus2 + 1, strlen (plus2 + 1), key);
-    if (jk_hex_parse (hex, id, 4) != JK_OK || n != 33 ||
-        (key[0] != JK_NOTE_TYPE_ED25519 && key[0] != JK_NOTE_TYPE_COSIG) ||
-        jk_note_public (key + 1, pub))
-        return s_fail (err, err_size,
-                       "signer key must carry 8 hex digits and base64 of "
-                       "the type byte (01 or 04) and a 32-byte Ed25519 "
-                       "seed");
-    jk_note_key_id (name, key[0], pub, want);
-    if (memcmp (id, want, 4))
-        return s_fail (err, err_size,
-                       "signer key: the key ID does not match the name and "
-                       "key");
-    memcpy (seed, key + 1, 32);
-    *type = key[0];
-    OPENSSL_cleanse (key, sizeof key);
-    return JK_OK;
-}
-
-int jk_note_skey_load (const char *path, char name[JK_NOTE_NAME_MAX], int *type,
-                       uint8_t seed[32], char *err, size_t err_size)
-{
-    FILE *file = fopen (path, "r");
-    if (!file) {
-        snprintf (err, err_size, "cannot read the key %s: %s", path,
-                  strerror (errno));
-        return JK_IO;
-    }
-    struct stat st;
-    char text[512];
-    size_t n = 0;
-    int rc = JK_OK;
-    if (fstat (fileno (file), &st) == 0 && (st.st_mode & 077)) {
-        snprintf (err, err_size,
-                  "the key %s may be read by others (mode %04o): "
-                  "chmod 600 %s",
-                  path, (unsigned)(st.st_mode & 07777), path);
-        rc = JK_IO;
-    } else {
-        n = fread (text, 1, sizeof text - 1, file);
-        text[n] = 0;
-        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-            text[--n] = 0;
-    }
-    fclose (file);
-    if (rc == JK_OK &&
-        jk_note_skey_parse (text, name, type, seed, err, err_size)) {
-        char why[256];
-        snprintf (why, sizeof why, "%s", err);
-        snprintf (err, err_size, "the key %s: %s", path, why);
-        rc = JK_INVALID;
-    }
-    OPENSSL_cleanse (text, sizeof text);
-    return rc;
-}
-
-int jk_note_keygen (uint8_t seed[32])
-{
-    return RAND_bytes (seed, 32) == 1 ? JK_OK : JK_IO;
 }
 
 char *jk_checkpoint_sign (const char *origin, uint64_t size,
