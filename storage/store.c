@@ -1056,6 +1056,8 @@ static void s_batch_busy (s_store_t *self, uint64_t lag)
     self->counts.received += self->cur->item_count;
     self->counts.nacked += self->cur->item_count;
     self->busy += self->cur->item_count;
+    /* As after a commit: STATS asked after the E_BUSY counts it. */
+    s_push_counters (self);
     s_answer (self, 0, self->cur->submit_count, 0, self->cur->item_count);
     s_projector_wake (self);
 }
@@ -1176,7 +1178,6 @@ static void s_batch_run (s_store_t *self)
     if (lag >= self->lag_max) {
         s_batch_busy (self, lag);
         s_batch_clear (self->cur);
-        s_push_counters (self);
         return;
     }
     int failed = s_batch_try (self, 0, self->cur->submit_count);
