@@ -22,10 +22,17 @@ typedef struct {
     uint64_t accepted, rejected;
 } s_env_t;
 
+/* Starts the hub and waits for its start line, which comes once the
+   broker has heard the store: HEAD is answered earlier (the query
+   endpoint opens before the store's first PING), and a SUBMIT before
+   that PING is answered E_UNAVAILABLE. */
 static void s_hub_start (s_env_t *env)
 {
+    size_t before = jk_test_file_size (env->log);
     env->hub = jk_test_hub_spawn (env->db, env->ingest, env->feed, env->query,
                                   NULL, env->log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (env->log, before, "jejak-hub ingest="), 20000));
 }
 
 /* Asks HEAD until the store answers; returns the head. */

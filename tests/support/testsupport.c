@@ -345,16 +345,18 @@ jk_test_hub_t *jk_test_hub_new (const char *tag)
 
 void jk_test_hub_start (jk_test_hub_t *self)
 {
+    size_t before = jk_test_file_size (self->log);
     self->hub = jk_test_hub_spawn (self->db, self->ingest, self->feed,
                                    self->query, NULL, self->log);
-    /* Ready when its database has the log table. */
-    int64_t deadline = jk_clock_mono_ms () + 10000;
-    while (jk_test_db_int64 (self->db, "SELECT count(*) FROM log") < 0) {
-        if (jk_clock_mono_ms () >= deadline)
-            fail_msg ("jejak-hub did not create its log in 10 s (see %s)",
-                      self->log);
-        jk_test_pause_ms (5);
-    }
+    /* Ready when it printed its start line (after the one of an earlier
+       run in the same log): the broker has heard the store by then, so a
+       SUBMIT is not answered E_UNAVAILABLE for a store still starting.
+       The log table exists long before that. */
+    if (!JK_WAIT_FOR (
+            jk_test_file_has_after (self->log, before, "jejak-hub ingest="),
+            20000))
+        fail_msg ("jejak-hub did not start in 20 s (see %s)", self->log);
+    assert_true (jk_test_db_int64 (self->db, "SELECT count(*) FROM log") >= 0);
 }
 
 void jk_test_hub_destroy (jk_test_hub_t **self_p)

@@ -62,8 +62,9 @@ typedef struct {
 } jk_test_hub_t;
 /* Fails the test when jejak-hub is not built. */
 jk_test_hub_t *jk_test_hub_new (const char *tag);
-/* Starts jejak-hub (plain mode) and waits up to 10 s for its log table
-   (fails the test after that). */
+/* Starts jejak-hub (plain mode) and waits up to 20 s for its start line,
+   printed once its broker has heard its store (fails the test after
+   that). */
 void jk_test_hub_start (jk_test_hub_t *self);
 /* Stops the hub (SIGTERM) and removes the directory. */
 void jk_test_hub_destroy (jk_test_hub_t **self_p);
