@@ -119,12 +119,31 @@ static void test_board_checks_checkpoints (void **state)
 
     /* History B under the same key, longer: the running board sees its
        checkpoint, the proof from 150 does not hold: the alarm, with both
-       notes kept. */
-    size_t before = jk_test_file_size (board_log);
+       notes kept. B's 200 events are logged by a hub the board cannot
+       reach (other endpoints): a hub shows the board every checkpoint it
+       signs, from the one of its empty log at start on, and one below 150
+       is the other alarm, "the hub's log is shorter" (STATUS.md), which
+       a board polling HEAD every second meets whenever the 200 events
+       take longer than that to arrive. */
+    char *ingest = env.ingest, *feed = env.feed, *query = env.query;
+    env.ingest = jk_test_endpoint (env.dir, "ingest-b");
+    env.feed = jk_test_endpoint (env.dir, "feed-b");
+    env.query = jk_test_endpoint (env.dir, "query-b");
     s_hub_start (&env, forked);
     c = s_client_new (env.ingest, "32.03.11/cugenang-1", 200, 5000);
     s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
     s_client_destroy (&c);
+    s_hub_stop (&env);
+    free (env.ingest);
+    free (env.feed);
+    free (env.query);
+    env.ingest = ingest;
+    env.feed = feed;
+    env.query = query;
+    /* Started where the board looks, the hub signs its 200 records
+       before its query endpoint opens (PROTOCOL.md, HEAD). */
+    size_t before = jk_test_file_size (board_log);
+    s_hub_start (&env, forked);
     assert_int_equal (s_query_head (env.query, NULL), 200);
     assert_true (JK_WAIT_FOR (
         jk_test_file_has_after (
