@@ -14,27 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int s_cmp (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double s_pct (double *v, size_t n, double p)
-{
-    qsort (v, n, sizeof *v, s_cmp);
-    size_t i = (size_t)ceil (p * (double)n) - 1;
-    return v[i < n ? i : n - 1];
-}
-
-static uint64_t s_rand (uint64_t *state)
-{
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    return *state;
-}
-
 int main (int argc, char **argv)
 {
     uint64_t leaves = 10000128; /* 39,063 full tiles: >= 10M */
@@ -114,7 +93,7 @@ int main (int argc, char **argv)
     size_t max_incl = 0, max_cons = 0;
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     for (size_t p = 0; p < proofs; p++) {
-        uint64_t index = s_rand (&seed) % leaves;
+        uint64_t index = jk_bench_xorshift (&seed) % leaves;
         size_t count = 0;
         double a = jk_bench_now ();
         int rc = jk_merkle_inclusion (jk_tiles_node, reader, rh, index, leaves,
@@ -133,7 +112,7 @@ int main (int argc, char **argv)
     }
     for (size_t p = 0; p < proofs; p++) {
         /* Old sizes a checkpoint could have: any size below the head. */
-        uint64_t old_size = 1 + s_rand (&seed) % (leaves - 1);
+        uint64_t old_size = 1 + jk_bench_xorshift (&seed) % (leaves - 1);
         size_t count = 0;
         double a = jk_bench_now ();
         int rc = jk_merkle_consistency (jk_tiles_node, reader, rh, old_size,
@@ -153,10 +132,10 @@ int main (int argc, char **argv)
     int log2n = 0;
     while ((uint64_t)1 << log2n < leaves)
         log2n++;
-    double incl_p50 = s_pct (incl, proofs, 0.50);
-    double incl_p99 = s_pct (incl, proofs, 0.99);
-    double cons_p50 = s_pct (cons, proofs, 0.50);
-    double cons_p99 = s_pct (cons, proofs, 0.99);
+    double incl_p50 = jk_bench_percentile (incl, proofs, 0.50);
+    double incl_p99 = jk_bench_percentile (incl, proofs, 0.99);
+    double cons_p50 = jk_bench_percentile (cons, proofs, 0.50);
+    double cons_p99 = jk_bench_percentile (cons, proofs, 0.99);
     double per_leaf_us = append_s * 1e6 / (double)leaves;
     printf ("Merkle tile store, %llu leaves (%d levels of hashes)\n",
             (unsigned long long)leaves, log2n);

@@ -13,6 +13,7 @@
     --no-rebuild leaves the rebuild baseline out (its figures are then 0).
     Broker and store run in-process as in jejak-hub, on ipc endpoints in
     a temp directory. Prints a table and one JSON line at the end. */
+#include "bench_hub.h"
 #include "jk_broker.h"
 #include "jk_projector.h"
 #include "jk_rebuild.h"
@@ -65,18 +66,6 @@ static jk_event_t *s_new (const char *type)
     return event;
 }
 
-/* The NIK and birth date of the person of serial: unique NIKs (and so
-   people) for 9999 x 28 x 12 x 15 = 50M serials. */
-static void s_nik (unsigned serial, char nik[17], char birth[11])
-{
-    unsigned day = 1 + serial / 9999 % 28;
-    unsigned month = 1 + serial / (9999 * 28) % 12;
-    unsigned year = 85 + serial / (9999 * 28 * 12) % 15;
-    snprintf (nik, 17, "320301%02u%02u%02u%04u", day, month, year,
-              1 + serial % 9999);
-    snprintf (birth, 11, "19%02u-%02u-%02u", year, month, day);
-}
-
 static uint8_t *s_encode (jk_event_t **event, size_t *size)
 {
     uint8_t *bytes = jk_event_encode (*event, size);
@@ -87,20 +76,7 @@ static uint8_t *s_encode (jk_event_t **event, size_t *size)
 /* A valid person.registered with a distinct NIK per serial. */
 static uint8_t *s_person (unsigned serial, size_t *size)
 {
-    static const char *desa;
-    if (!desa)
-        desa = jk_region_desa_at (jk_region_default (), 0, NULL, NULL);
-    jk_event_t *event = s_new ("person.registered");
-    char nik[17], birth[11];
-    s_nik (serial, nik, birth);
-    jk_report_t report;
-    jk_report_reset (&report);
-    jk_event_set (event, "nik", nik, &report);
-    jk_event_set (event, "name", "Peserta Bench", &report);
-    jk_event_set (event, "sex", "L", &report);
-    jk_event_set (event, "birth_date", birth, &report);
-    jk_event_set (event, "desa_code", desa, &report);
-    return s_encode (&event, size);
+    return jk_bench_person_of ("32.03.10/bench-1", ++s_seq, serial, size);
 }
 
 /* A valid person.corrected of the person of serial (a new phone). */
@@ -108,7 +84,7 @@ static uint8_t *s_correction (unsigned serial, unsigned n, size_t *size)
 {
     jk_event_t *event = s_new ("person.corrected");
     char nik[17], birth[11], phone[16];
-    s_nik (serial, nik, birth);
+    jk_bench_nik (serial, nik, birth);
     snprintf (phone, sizeof phone, "0812%08u", n % 100000000);
     jk_report_t report;
     jk_report_reset (&report);

@@ -5,6 +5,7 @@
 #include "jk_log.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,21 @@ double jk_bench_median (const double *values, size_t count)
                               : (copy[count / 2 - 1] + copy[count / 2]) / 2;
     free (copy);
     return median;
+}
+
+double jk_bench_percentile (double *values, size_t count, double p)
+{
+    qsort (values, count, sizeof *values, s_compare);
+    size_t i = (size_t)ceil (p * (double)count) - 1;
+    return values[i < count ? i : count - 1];
+}
+
+uint64_t jk_bench_xorshift (uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
 }
 
 char *jk_bench_tmpdir (const char *tag)

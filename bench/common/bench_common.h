@@ -15,6 +15,13 @@ double jk_bench_now (void);
 /* Median of count values (sorts a copy). 0 when count is 0. */
 double jk_bench_median (const double *values, size_t count);
 
+/* The p-quantile (0 < p <= 1, nearest rank) of count values; sorts
+   values in place. */
+double jk_bench_percentile (double *values, size_t count, double p);
+
+/* The next number of a xorshift64 sequence (state: not 0). */
+uint64_t jk_bench_xorshift (uint64_t *state);
+
 /* A fresh directory under $TMPDIR (or /tmp) for a benchmark's files, as a
    heap path; jk_bench_rmdir removes it and frees the path. */
 char *jk_bench_tmpdir (const char *tag);

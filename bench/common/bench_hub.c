@@ -35,6 +35,41 @@ uint8_t *jk_bench_person (const char *source, uint64_t seq, size_t n,
     return bytes;
 }
 
+void jk_bench_nik (unsigned serial, char nik[17], char birth[11])
+{
+    unsigned day = 1 + serial / 9999 % 28;
+    unsigned month = 1 + serial / (9999 * 28) % 12;
+    unsigned year = 85 + serial / (9999 * 28 * 12) % 15;
+    snprintf (nik, 17, "320301%02u%02u%02u%04u", day, month, year,
+              1 + serial % 9999);
+    snprintf (birth, 11, "19%02u-%02u-%02u", year, month, day);
+}
+
+uint8_t *jk_bench_person_of (const char *source, uint64_t seq, unsigned serial,
+                             size_t *size)
+{
+    static const char *desa;
+    if (!desa)
+        desa = jk_region_desa_at (jk_region_default (), 0, NULL, NULL);
+    jk_event_t *event =
+        jk_event_new (jk_vocabulary_find ("person.registered", 17));
+    jk_event_set_source (event, source);
+    jk_event_set_actor (event, "bench");
+    event->seq = seq;
+    char nik[17], birth[11];
+    jk_bench_nik (serial, nik, birth);
+    jk_report_t report;
+    jk_report_reset (&report);
+    jk_event_set (event, "nik", nik, &report);
+    jk_event_set (event, "name", "Peserta Bench", &report);
+    jk_event_set (event, "sex", "L", &report);
+    jk_event_set (event, "birth_date", birth, &report);
+    jk_event_set (event, "desa_code", desa, &report);
+    uint8_t *bytes = jk_event_encode (event, size);
+    jk_event_destroy (&event);
+    return bytes;
+}
+
 int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
                         const char *cert, const char *offices)
 {

@@ -18,6 +18,15 @@
 uint8_t *jk_bench_person (const char *source, uint64_t seq, size_t n,
                           size_t *size);
 
+/* The NIK and birth date of the person of serial: unique NIKs (and so
+   people) for 9999 x 28 x 12 x 15 = 50M serials. */
+void jk_bench_nik (unsigned serial, char nik[17], char birth[11]);
+/* A valid person.registered of the person of serial (jk_bench_nik) from
+   source with sequence number seq, actor "bench", encoded; the caller
+   frees the bytes. */
+uint8_t *jk_bench_person_of (const char *source, uint64_t seq, unsigned serial,
+                             size_t *size);
+
 /* An in-process hub on endpoints under dir, named by name (unique per
    hub in the process): ingest, feed and query on ipc, the backend on
    inproc, the log at dir/hub-<name>.db. */
