@@ -39,10 +39,13 @@
     "  backup DB --out COPY.db       online copy of a live database\n"         \
     "  prove DB POS [--checkpoint FILE] [--out FILE]\n"                        \
     "                                a proof of one record anyone can check\n" \
-    "  prove DB --consistency OLD_SIZE [--checkpoint FILE] [--out FILE]\n"     \
+    "  prove DB --consistency OLD_SIZE|OLD_FILE [--checkpoint FILE]\n"         \
+    "            [--log-key VKEY] [--out FILE]\n"                              \
     "                                a proof that the newer checkpoint "       \
     "extends\n"                                                                \
-    "                                the stored one of OLD_SIZE records\n"     \
+    "                                the stored one of OLD_SIZE records, or "  \
+    "the\n"                                                                    \
+    "                                signed note in OLD_FILE\n"                \
     "  check PROOF --log-key VKEY    check either proof offline\n"             \
     "  checkpoint DB [--size N] [--out FILE]\n"                                \
     "                                a signed checkpoint the hub stored, "     \
@@ -1005,26 +1008,94 @@ static int s_write_proof (jk_opts_t *opts, const char *text, const char *what)
     return JK_REPLAY_EXIT_OK;
 }
 
-/* prove DB --consistency OLD_SIZE: the stored checkpoint of OLD_SIZE
-   records, the newer one (the newest stored, or --checkpoint FILE) and
-   the consistency proof between their trees, as one jejak-consistency/1
-   text; checked before it is written. */
+/* The older checkpoint of prove --consistency: OLD_SIZE, the one of that
+   size the database stored; or OLD_FILE, a signed note someone kept,
+   trusted only with the log's signature (--log-key). The note (heap),
+   parsed into older, or NULL with *code set (the message printed). */
+static char *s_older_note (jk_opts_t *opts, sqlite3 *db, const char *path,
+                           jk_checkpoint_t *older, int *code)
+{
+    const char *old = jk_opts_get (opts, "consistency");
+    uint64_t old_size = 0;
+    size_t len = 0;
+    char *note = NULL;
+    if (jk_parse_u64 (old, &old_size) == JK_OK && old_size > 0) {
+        note = jk_checkpoint_stored (db, old_size);
+        if (!note) {
+            fprintf (stderr,
+                     "jejak-replay prove: %s holds no signed checkpoint of "
+                     "%llu records (jejak-replay verify lists the newest)\n",
+                     path, (unsigned long long)old_size);
+            *code = JK_REPLAY_EXIT_TAMPERED;
+            return NULL;
+        }
+        len = strlen (note);
+    } else if (!(note = s_slurp (old, JK_NOTE_MAX, &len))) {
+        fprintf (stderr,
+                 "jejak-replay prove: --consistency must be a tree size (1 "
+                 "or more) or a signed checkpoint file, got '%s'\n",
+                 old);
+        *code = JK_REPLAY_EXIT_USAGE;
+        return NULL;
+    } else if (!jk_opts_get (opts, "log-key")) {
+        fprintf (stderr,
+                 "jejak-replay prove: --consistency %s (a checkpoint file) "
+                 "needs --log-key (the log's verifier key)\n",
+                 old);
+        *code = JK_REPLAY_EXIT_USAGE;
+        free (note);
+        return NULL;
+    }
+    char err[256];
+    if (jk_opts_get (opts, "log-key"))
+        *code = s_checkpoint_trust (opts, old, note, len, older);
+    else if (jk_checkpoint_parse (note, len, older, err, sizeof err) != JK_OK) {
+        printf ("REFUSED checkpoint of %s records: %s\n", old, err);
+        *code = JK_REPLAY_EXIT_TAMPERED;
+    } else
+        *code = JK_REPLAY_EXIT_OK;
+    if (*code == JK_REPLAY_EXIT_OK && older->size == 0) {
+        fprintf (stderr,
+                 "jejak-replay prove: the checkpoint in %s is of an empty "
+                 "tree: every log extends it\n",
+                 old);
+        *code = JK_REPLAY_EXIT_USAGE;
+    }
+    if (*code != JK_REPLAY_EXIT_OK) {
+        free (note);
+        return NULL;
+    }
+    return note;
+}
+
+/* prove DB --consistency OLD: the older checkpoint (OLD_SIZE, the stored
+   one of that size, or OLD_FILE, a signed note kept elsewhere), the newer
+   one (the newest stored, or --checkpoint FILE) and the consistency proof
+   between their trees, as one jejak-consistency/1 text; checked before it
+   is written (with --log-key, both notes' signatures too). */
 static int s_prove_consistency (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
         {"consistency", NULL, NULL,
-         "the older checkpoint's tree size (one the database stored)", false},
+         "the older checkpoint: its tree size (one the database stored), or "
+         "a file holding its signed note",
+         false},
         {"checkpoint", NULL, NULL,
          "the newer signed checkpoint (default: the newest one the database "
          "holds)",
          false},
         {"out", NULL, NULL, "write the proof here (default: stdout)", false},
+        {"log-key", "JEJAK_LOG_KEY", NULL,
+         "the log's verifier key, or the file holding it: both checkpoints "
+         "must carry its signature (required with OLD_FILE)",
+         false},
     };
     int code;
-    jk_opts_t *opts =
-        s_parse ("prove", spec, 3,
-                 "DB --consistency OLD_SIZE [--checkpoint FILE] [--out FILE]",
-                 argc, argv, 1, &code);
+    jk_opts_t *opts = s_parse ("prove", spec, 4,
+                               "DB --consistency OLD_SIZE|OLD_FILE "
+                               "[--checkpoint FILE] [--log-key VKEY] "
+                               "[--out FILE]",
+                               argc, argv, 1, &code);
     if (!opts)
         return code;
     const char *path = jk_opts_arg (opts, 0);
@@ -1033,32 +1104,18 @@ static int s_prove_consistency (int argc, char **argv)
     char *old_note = NULL, *new_note = NULL, *text = NULL;
     jk_checkpoint_t *older = jk_malloc (sizeof *older);
     jk_checkpoint_t *newer = jk_malloc (sizeof *newer);
-    uint64_t old_size = 0;
     char err[256] = "";
     code = JK_REPLAY_EXIT_IO;
-    if (jk_parse_u64 (jk_opts_get (opts, "consistency"), &old_size) != JK_OK ||
-        old_size == 0) {
-        fprintf (stderr,
-                 "jejak-replay prove: --consistency must be a tree size (1 or "
-                 "more), got '%s'\n",
-                 jk_opts_get (opts, "consistency"));
-        code = JK_REPLAY_EXIT_USAGE;
-        goto done;
-    }
     if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf (stderr, "jejak-replay prove: cannot open %s\n", path);
         goto done;
     }
     sqlite3_busy_timeout (db, 5000);
-    old_note = jk_checkpoint_stored (db, old_size);
-    if (!old_note) {
-        fprintf (stderr,
-                 "jejak-replay prove: %s holds no signed checkpoint of %llu "
-                 "records (jejak-replay verify lists the newest)\n",
-                 path, (unsigned long long)old_size);
-        code = JK_REPLAY_EXIT_TAMPERED;
+    old_note = s_older_note (opts, db, path, older, &code);
+    if (!old_note)
         goto done;
-    }
+    uint64_t old_size = older->size;
+    code = JK_REPLAY_EXIT_IO;
     const char *given = jk_opts_get (opts, "checkpoint");
     size_t new_len = 0;
     if (given) {
@@ -1071,9 +1128,14 @@ static int s_prove_consistency (int argc, char **argv)
         new_note = jk_checkpoint_newest (db);
         new_len = new_note ? strlen (new_note) : 0;
     }
+    if (new_note && jk_opts_get (opts, "log-key")) {
+        code = s_checkpoint_trust (opts, given ? given : "(the newest stored)",
+                                   new_note, new_len, newer);
+        if (code != JK_REPLAY_EXIT_OK)
+            goto done;
+        code = JK_REPLAY_EXIT_IO;
+    }
     if (!new_note ||
-        jk_checkpoint_parse (old_note, strlen (old_note), older, err,
-                             sizeof err) != JK_OK ||
         jk_checkpoint_parse (new_note, new_len, newer, err, sizeof err) !=
             JK_OK ||
         newer->size < old_size) {
@@ -1146,16 +1208,17 @@ static int s_prove (int argc, char **argv)
          false},
         {"out", NULL, NULL, "write the proof here (default: stdout)", false},
         {"consistency", NULL, NULL,
-         "OLD_SIZE: instead of a record's proof, a jejak-consistency/1 "
-         "proof from the stored checkpoint of OLD_SIZE records to the "
+         "OLD_SIZE or OLD_FILE: instead of a record's proof, a "
+         "jejak-consistency/1 proof from the stored checkpoint of OLD_SIZE "
+         "records (or the signed note in OLD_FILE, with --log-key) to the "
          "newer one (DB only, no POS)",
          false},
     };
     int code;
     jk_opts_t *opts = s_parse (
         "prove", spec, 3,
-        "DB POS [--checkpoint FILE] [--out FILE] | DB --consistency OLD_SIZE "
-        "[--checkpoint FILE] [--out FILE]",
+        "DB POS [--checkpoint FILE] [--out FILE] | DB --consistency "
+        "OLD_SIZE|OLD_FILE [--checkpoint FILE] [--log-key VKEY] [--out FILE]",
         argc, argv, 2, &code);
     if (!opts)
         return code;

@@ -21,6 +21,19 @@
 #define S_STATE_TURN     4     /* STATE messages per stream per turn */
 #define S_STATE_IDLE_MS  60000 /* a STATE without credit this long ends */
 #define S_STATE_TIMER_MS 1000  /* how often idle STATEs are looked at */
+/* COSIGN's bound per trusted witness (docs/PROTOCOL.md, "COSIGN is
+   bounded"): a bucket of S_COSIGN_BURST, one back every
+   S_COSIGN_REFILL_MS of jk_clock_now_ms (the clock a test may pin). */
+#define S_COSIGN_BURST     4
+#define S_COSIGN_REFILL_MS 250
+
+/* A witness the store trusts, with its COSIGN bucket. */
+typedef struct {
+    jk_note_signer_t key;
+    uint8_t key_id[4];
+    double tokens;
+    int64_t refilled; /* jk_clock_now_ms of the last refill */
+} s_witness_t;
 
 /* One client's stream: a catch-up (SINCE) or a state transfer (STATE). */
 typedef struct {
@@ -55,9 +68,11 @@ typedef struct {
     uint64_t errors;    /* bad requests answered ERROR */
     jk_tiles_t *tiles;  /* the Merkle tree, for proofs */
     bool signer;        /* the store behind signs checkpoints */
-    zlistx_t *waiting;  /* routing ids waiting for a CHECKPOINT */
-    bool asked;         /* SIGN sent, CHECKPOINT not yet back */
-    uint64_t proofs;    /* PROOFs answered */
+    s_witness_t witnesses[JK_NOTE_SIGS_MAX - 1]; /* the store trusts */
+    int witness_count;
+    zlistx_t *waiting; /* routing ids waiting for a CHECKPOINT */
+    bool asked;        /* SIGN sent, CHECKPOINT not yet back */
+    uint64_t proofs;   /* PROOFs answered */
 } s_query_t;
 
 static void s_stream_destroy (void **item)
@@ -171,9 +186,100 @@ static void s_on_checkpoint (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     s_reply (self, routing, &reply);
 }
 
+/* The trusted witness whose key signed line, or NULL. */
+static s_witness_t *s_witness_of (s_query_t *self, const jk_note_sig_t *line)
+{
+    for (int w = 0; w < self->witness_count; w++)
+        if (strcmp (line->name, self->witnesses[w].key.name) == 0 &&
+            memcmp (line->key_id, self->witnesses[w].key_id, 4) == 0)
+            return &self->witnesses[w];
+    return NULL;
+}
+
+/* Takes one token of witness's COSIGN bucket; false (with the wait in
+ *wait_ms) when it is empty. */
+static bool s_witness_token (s_witness_t *witness, int64_t now,
+                             int64_t *wait_ms)
+{
+    if (now > witness->refilled)
+        witness->tokens +=
+            (double)(now - witness->refilled) / S_COSIGN_REFILL_MS;
+    if (witness->tokens > S_COSIGN_BURST)
+        witness->tokens = S_COSIGN_BURST;
+    witness->refilled = now;
+    if (witness->tokens >= 1) {
+        witness->tokens -= 1;
+        return true;
+    }
+    *wait_ms = (int64_t)((1 - witness->tokens) * S_COSIGN_REFILL_MS) + 1;
+    return false;
+}
+
+/* What a COSIGN must be before the store does any work on it: a note
+   that parses, each signature line named as the log or of a witness the
+   store trusts (name and key ID), at least one of a witness, and every
+   such witness within its bucket. JK_OK, or the error sent. */
+static int s_cosign_admit (s_query_t *self, zframe_t *routing, zframe_t *note)
+{
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    char why[400];
+    const char *code = "E_COSIGNATURE";
+    s_witness_t *named[JK_NOTE_SIGS_MAX];
+    int count = 0;
+    if (jk_checkpoint_parse ((const char *)zframe_data (note),
+                             zframe_size (note), cp, why,
+                             sizeof why) != JK_OK) {
+        char text[340];
+        snprintf (text, sizeof text, "%s", why);
+        snprintf (why, sizeof why, "the checkpoint does not parse: %s", text);
+    } else if (self->witness_count == 0)
+        snprintf (why, sizeof why,
+                  "this hub trusts no witness: it takes no cosignature "
+                  "(jejak-hub --witnesses)");
+    else {
+        why[0] = 0;
+        for (int i = 0; i < cp->sig_count && !why[0]; i++) {
+            s_witness_t *witness = s_witness_of (self, &cp->sigs[i]);
+            if (witness)
+                named[count++] = witness;
+            else if (strcmp (cp->sigs[i].name, cp->origin) != 0)
+                snprintf (why, sizeof why,
+                          "the signature line of %s is not of a witness this "
+                          "hub trusts (%d trusted: jejak-hub --witnesses)",
+                          cp->sigs[i].name, self->witness_count);
+        }
+        if (!why[0] && count == 0)
+            snprintf (why, sizeof why,
+                      "no cosignature of a witness this hub trusts (%d "
+                      "trusted: jejak-hub --witnesses)",
+                      self->witness_count);
+        int64_t now = jk_clock_now_ms (), wait = 0;
+        for (int i = 0; i < count && !why[0]; i++)
+            if (!s_witness_token (named[i], now, &wait)) {
+                code = "E_BUSY";
+                snprintf (why, sizeof why,
+                          "witness %s sent more than %d COSIGN within %d ms "
+                          "(at most one per %d ms after a burst of %d): try "
+                          "again in %lld ms",
+                          named[i]->key.name, S_COSIGN_BURST,
+                          S_COSIGN_BURST * S_COSIGN_REFILL_MS,
+                          S_COSIGN_REFILL_MS, S_COSIGN_BURST, (long long)wait);
+                /* The tokens taken for this note go back. */
+                for (int j = 0; j < i; j++)
+                    named[j]->tokens += 1;
+            }
+    }
+    free (cp);
+    if (!why[0])
+        return JK_OK;
+    s_error (self, routing, code, why);
+    return JK_INVALID;
+}
+
 /* COSIGN note: a witness's cosignature of a checkpoint this hub signed,
-   handed to the store (which checks and keeps it); the answer comes back
-   through the pipe (s_cosigned). */
+   admitted here (s_cosign_admit), then handed to the store (which checks
+   the signatures and keeps it); the answer comes back through the pipe
+   (s_cosigned). */
 static void s_on_cosign (s_query_t *self, zframe_t *routing, zmsg_t *msg)
 {
     zframe_t *note = zmsg_pop (msg);
@@ -187,6 +293,10 @@ static void s_on_cosign (s_query_t *self, zframe_t *routing, zmsg_t *msg)
         zframe_destroy (&note);
         s_error (self, routing, "E_NO_CHECKPOINT",
                  "this hub signs no checkpoints: there is nothing to cosign");
+        return;
+    }
+    if (s_cosign_admit (self, routing, note) != JK_OK) {
+        zframe_destroy (&note);
         return;
     }
     zmsg_t *ask = zmsg_new ();
@@ -815,6 +925,31 @@ static bool s_streams_turn (s_query_t *self)
     return busy;
 }
 
+/* SIGNER's frame: the witnesses the store trusts (jk_note_signers_parse
+   text, checked by the store already). */
+static void s_witnesses_set (s_query_t *self, zmsg_t *msg)
+{
+    char *list = zmsg_popstr (msg);
+    jk_note_signer_t keys[JK_NOTE_SIGS_MAX - 1];
+    int count = 0;
+    char why[320];
+    if (list && jk_note_signers_parse (list, JK_NOTE_TYPE_COSIG, keys,
+                                       JK_NOTE_SIGS_MAX - 1, &count, why,
+                                       sizeof why) != JK_OK)
+        count = 0;
+    self->witness_count = count;
+    int64_t now = jk_clock_now_ms ();
+    for (int w = 0; w < count; w++) {
+        s_witness_t *witness = &self->witnesses[w];
+        witness->key = keys[w];
+        jk_note_key_id (keys[w].name, JK_NOTE_TYPE_COSIG, keys[w].pub,
+                        witness->key_id);
+        witness->tokens = S_COSIGN_BURST;
+        witness->refilled = now;
+    }
+    free (list);
+}
+
 static bool s_pipe_ready (s_query_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->pipe);
@@ -827,9 +962,10 @@ static bool s_pipe_ready (s_query_t *self)
     else if (streq (command, "COUNTERS")) {
         free (self->counters);
         self->counters = zmsg_popstr (msg);
-    } else if (streq (command, "SIGNER"))
+    } else if (streq (command, "SIGNER")) {
         self->signer = true;
-    else if (streq (command, "COSIGNED"))
+        s_witnesses_set (self, msg);
+    } else if (streq (command, "COSIGNED"))
         s_cosigned (self, msg);
     else if (streq (command, "CHECKPOINT")) {
         char *note = zmsg_popstr (msg);

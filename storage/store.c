@@ -1606,7 +1606,8 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         if (!self->query)
             return -1;
         if (self->signer)
-            zstr_send (self->query, "SIGNER");
+            zstr_sendx (self->query, "SIGNER",
+                        config->witnesses ? config->witnesses : "", NULL);
     }
     self->behind = zhashx_new ();
     self->stage = zactor_new (s_stage_actor, NULL);

@@ -8,6 +8,7 @@
     answer, with the event's id where the answer carries one). */
 #include "test_broker_support.h"
 
+#include "jk_note.h"
 #include "jk_projector.h"
 
 #include <msgpack.h>
@@ -880,6 +881,72 @@ static void s_state_chunk (s_fixture_t *f, const s_limit_t *row, bool lower)
     zsock_destroy (&sock);
 }
 
+/* COSIGNs naming one trusted witness: a hub of its own signing with a log
+   key and trusting one witness, its clock pinned, so no token comes back
+   during the exercise: the first row->value are admitted (the store
+   keeps the cosignature: COSIGNED), the next is refused E_BUSY. */
+static void s_cosign_burst (s_fixture_t *f, const s_limit_t *row)
+{
+    char *dir = jk_sprintf ("%s/cosign", f->dir);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    uint8_t log_seed[32], w_seed[32], w_pub[32];
+    assert_int_equal (jk_note_keygen (log_seed), JK_OK);
+    assert_int_equal (jk_note_keygen (w_seed), JK_OK);
+    assert_int_equal (jk_note_public (w_seed, w_pub), JK_OK);
+    char skey[256], vkey[256];
+    jk_note_skey_format ("jejak.cianjurkab.go.id/log", JK_NOTE_TYPE_ED25519,
+                         log_seed, skey, sizeof skey);
+    jk_note_vkey_format ("32.03.10/saksi", JK_NOTE_TYPE_COSIG, w_pub, vkey,
+                         sizeof vkey);
+    char *key_file = jk_sprintf ("%s/log.key", dir);
+    FILE *file = fopen (key_file, "w");
+    assert_non_null (file);
+    fprintf (file, "%s\n", skey);
+    fclose (file);
+    assert_int_equal (chmod (key_file, 0600), 0);
+    setenv ("JEJAK_CHECKPOINT_KEY", key_file, 1);
+    setenv ("JEJAK_WITNESSES", vkey, 1);
+    s_hub_t hub;
+    s_start (&hub, dir, S_CLOCK_MS, false, NULL, NULL);
+    unsetenv ("JEJAK_CHECKPOINT_KEY");
+    unsetenv ("JEJAK_WITNESSES");
+    zsock_t *sock = jk_test_dealer (hub.query);
+    zmsg_t *msg = jk_wire_new ("CHECKPOINT"), *reply;
+    char command[16];
+    s_request (sock, &msg, command, &reply);
+    assert_string_equal (command, "CHECKPOINT");
+    char *note = zmsg_popstr (reply);
+    zmsg_destroy (&reply);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    char why[256];
+    assert_int_equal (
+        jk_checkpoint_parse (note, strlen (note), cp, why, sizeof why), JK_OK);
+    char *cosigned = jk_note_cosign (note, cp, "32.03.10/saksi", w_seed,
+                                     (uint64_t)(S_CLOCK_MS / 1000));
+    assert_non_null (cosigned);
+    for (uint64_t n = 1; n <= row->value + 1; n++) {
+        msg = jk_wire_new ("COSIGN");
+        zmsg_addstr (msg, cosigned);
+        s_request (sock, &msg, command, &reply);
+        if (n <= row->value)
+            assert_string_equal (command, "COSIGNED");
+        else {
+            assert_string_equal (command, row->kind);
+            char *code = zmsg_popstr (reply);
+            assert_string_equal (code, row->code);
+            free (code);
+        }
+        zmsg_destroy (&reply);
+    }
+    zsock_destroy (&sock);
+    s_stop (&hub);
+    free (cosigned);
+    free (cp);
+    free (note);
+    free (key_file);
+    free (dir);
+}
+
 static void s_state_chunk_min (s_fixture_t *f, const s_limit_t *row)
 {
     s_state_chunk (f, row, true);
@@ -1225,6 +1292,7 @@ static const struct {
     {"state_chunk_min", s_state_chunk_min},
     {"state_chunk_max", s_state_chunk_max},
     {"cosign_note", s_cosign_note},
+    {"cosign_burst", s_cosign_burst},
     {"snapshot_rule", s_snapshot_rule},
     {"proof_pos_min", s_proof_pos_min},
     {"proof_pos_size", s_proof_pos_size},

@@ -354,6 +354,17 @@ static void test_checkpoints_and_proofs (void **state)
     /* Bad ranges and frames, each by its code and rule. */
     s_expect_error (q, s_proof_request ("INCLUSION", 0, 300), "E_PROOF_RANGE",
                     "pos 0 must be 1 to size 300");
+    /* A hub that trusts no witness takes no COSIGN: refused before the
+       store sees it. */
+    zmsg_t *cosign = s_ask (q, jk_wire_new ("CHECKPOINT"), "CHECKPOINT");
+    char *its = zmsg_popstr (cosign);
+    zmsg_destroy (&cosign);
+    cosign = jk_wire_new ("COSIGN");
+    zmsg_addstr (cosign, its);
+    free (its);
+    s_expect_error (q, cosign, "E_COSIGNATURE",
+                    "this hub trusts no witness: it takes no cosignature "
+                    "(jejak-hub --witnesses)");
     s_expect_error (q, s_proof_request ("INCLUSION", 301, 300), "E_PROOF_RANGE",
                     "pos 301 must be 1 to size 300");
     s_expect_error (q, s_proof_request ("INCLUSION", 1, 301), "E_PROOF_RANGE",
@@ -890,8 +901,63 @@ static void test_prove_consistency (void **state)
     assert_int_equal (s_check_file (file, h->vkey, &out), 1);
     assert_string_equal (out, invalid);
     free (out);
+
+    /* The older checkpoint as a kept note file: against the forked log
+       the proof cannot be made (exit 1); against this log it is the same
+       proof as from the stored size. It needs the log's key, and a note
+       another key signed is refused. */
+    char *kept = jk_sprintf ("%s/old-300.note", h->dir);
+    s_put (kept, old_note);
+    char *from_file = jk_sprintf ("%s/c-file.proof", h->dir);
+    char *prove_fork[] = {"jejak-replay", "prove",     h->db,   "--consistency",
+                          kept,           "--log-key", h->vkey, NULL};
+    assert_int_equal (jk_test_run (prove_fork, &out, &err, S_LONG_MS), 1);
+    char *not_heads = jk_sprintf ("jejak-replay prove: the checkpoints of 300 "
+                                  "and 350 records are not heads of the log "
+                                  "in %s (run jejak-replay verify "
+                                  "--checkpoint)\n",
+                                  h->db);
+    assert_string_equal (err, not_heads);
+    free (not_heads);
+    free (out);
+    free (err);
     free (h->db);
     h->db = db;
+    char *prove_file[] = {"jejak-replay", "prove",     h->db,   "--consistency",
+                          kept,           "--log-key", h->vkey, "--out",
+                          from_file,      NULL};
+    assert_int_equal (jk_test_run (prove_file, &out, &err, S_LONG_MS), 0);
+    free (out);
+    free (err);
+    char *file_text = jk_test_slurp (from_file, NULL);
+    assert_string_equal (file_text, text);
+    free (file_text);
+    char *keyless[] = {"jejak-replay",  "prove", h->db,
+                       "--consistency", kept,    NULL};
+    assert_int_equal (jk_test_run (keyless, &out, &err, S_LONG_MS), 2);
+    char *needs = jk_sprintf ("jejak-replay prove: --consistency %s (a "
+                              "checkpoint file) needs --log-key (the log's "
+                              "verifier key)\n",
+                              kept);
+    assert_string_equal (err, needs);
+    free (needs);
+    free (out);
+    free (err);
+    foreign =
+        jk_checkpoint_sign ("jejak.cianjurkab.go.id/log", 300, root, seed);
+    s_put (kept, foreign);
+    free (foreign);
+    assert_int_equal (jk_test_run (prove_file, &out, &err, S_LONG_MS), 1);
+    char *refused_file = jk_sprintf ("REFUSED checkpoint %s: the log's "
+                                     "signature by jejak.cianjurkab.go.id/log "
+                                     "is missing\n",
+                                     kept);
+    assert_string_equal (out, refused_file);
+    free (refused_file);
+    free (out);
+    free (err);
+    free (kept);
+    free (from_file);
 
     free (invalid);
     free (fork_note);
@@ -1205,11 +1271,96 @@ static void test_witnesses (void **state)
     char *other = jk_checkpoint_sign ("jejak.cianjurkab.go.id/log", 120, root,
                                       (const uint8_t *)"0123456789abcdef"
                                                        "0123456789abcdef");
+    /* Without a trusted witness's line it is refused before the store
+       does any work; cosigned by w1, the store finds it is not its own. */
     ask = jk_wire_new ("COSIGN");
     zmsg_addstr (ask, other);
+    s_expect_error (q, ask, "E_COSIGNATURE",
+                    "no cosignature of a witness this hub trusts (2 trusted: "
+                    "jejak-hub --witnesses)");
+    char w1_name[JK_NOTE_NAME_MAX];
+    int w1_type = 0;
+    uint8_t w1_seed[32];
+    assert_int_equal (
+        jk_note_skey_load (k1, w1_name, &w1_type, w1_seed, why, sizeof why),
+        JK_OK);
+    jk_checkpoint_t *other_cp = jk_malloc (sizeof *other_cp);
+    assert_int_equal (
+        jk_checkpoint_parse (other, strlen (other), other_cp, why, sizeof why),
+        JK_OK);
+    char *other_cosigned =
+        jk_note_cosign (other, other_cp, w1_name, w1_seed, 1733300000);
+    free (other_cp);
+    ask = jk_wire_new ("COSIGN");
+    zmsg_addstr (ask, other_cosigned);
     s_expect_error (q, ask, "E_NO_CHECKPOINT",
                     "this hub signed no checkpoint with this text");
+    free (other_cosigned);
     free (other);
+    /* The bound per witness: 40 COSIGNs of the served note (both
+       witnesses' lines) sent at once; each witness has a bucket of 4, one
+       back every 250 ms, so at most 4 + elapsed / 250 ms reach the store
+       and the rest are E_BUSY, answered at once. */
+    int64_t started = jk_clock_mono_ms ();
+    for (int i = 0; i < 40; i++) {
+        ask = jk_wire_new ("COSIGN");
+        zmsg_addstr (ask, served);
+        zmsg_send (&ask, q);
+    }
+    int cosigned = 0, busy = 0;
+    for (int i = 0; i < 40; i++) {
+        reply = jk_test_recv (q, S_LONG_MS);
+        assert_non_null (reply);
+        char command[16];
+        assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+        if (streq (command, "COSIGNED"))
+            cosigned++;
+        else {
+            assert_string_equal (command, "ERROR");
+            char *code = zmsg_popstr (reply);
+            char *text = zmsg_popstr (reply);
+            assert_string_equal (code, "E_BUSY");
+            if (!strstr (text, " sent more than 4 COSIGN within 1000 ms (at "
+                               "most one per 250 ms after a burst of 4): try "
+                               "again in "))
+                fail_msg ("E_BUSY says '%s'", text);
+            free (code);
+            free (text);
+            busy++;
+        }
+        zmsg_destroy (&reply);
+    }
+    int64_t elapsed = jk_clock_mono_ms () - started;
+    assert_int_equal (cosigned + busy, 40);
+    if (cosigned > 4 + elapsed / 250)
+        fail_msg ("%d COSIGNs reached the store in %lld ms", cosigned,
+                  (long long)elapsed);
+    /* The bucket fills again: after the wait E_BUSY names, one is taken
+       (within a deadline). */
+    bool taken = false;
+    int64_t deadline = jk_clock_mono_ms () + S_LONG_MS;
+    while (!taken && jk_clock_mono_ms () < deadline) {
+        ask = jk_wire_new ("COSIGN");
+        zmsg_addstr (ask, served);
+        zmsg_send (&ask, q);
+        reply = jk_test_recv (q, S_LONG_MS);
+        assert_non_null (reply);
+        char command[16];
+        assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+        taken = streq (command, "COSIGNED");
+        if (!taken) {
+            char *code = zmsg_popstr (reply);
+            char *text = zmsg_popstr (reply);
+            assert_string_equal (code, "E_BUSY");
+            const char *in = strstr (text, "try again in ");
+            assert_non_null (in);
+            zclock_sleep (atoi (in + 13));
+            free (code);
+            free (text);
+        }
+        zmsg_destroy (&reply);
+    }
+    assert_true (taken);
     ask = jk_wire_new ("COSIGN");
     zmsg_addstr (ask, served);
     zmsg_addstr (ask, "extra");
