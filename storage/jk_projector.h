@@ -110,7 +110,7 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
    their warnings and the messages whose bytes the events point into, so
    the projector applies them without decoding the log's bytes again. The
    projector thread reads no further than the writer has released
-   (beyond it only when that bound stood still for a second: a record
+   (beyond it only when that bound stood still for 10 s: a record
    logged by a path that releases nothing is applied all the same). The
    projector takes a handed record only for the log row at its position
    with the same id and recorded_at, and reads and decodes from the log

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #define LOG          "projector"
-#define S_LIVE_MAX   2000 /* records per transaction */
-#define S_IDLE_MS    100  /* look at the log this often when not woken */
-#define S_STILL_MS   1000 /* a release bound standing this long is lifted */
+#define S_LIVE_MAX   2000  /* records per transaction */
+#define S_IDLE_MS    100   /* look at the log this often when not woken */
+#define S_STILL_MS   10000 /* a release bound standing this long is lifted */
 #define S_FAULT_EXIT 87
 
 /* The projector's own row: where the tables stand. Not a projection
