@@ -520,6 +520,41 @@ sqlite3 *jk_projector_db (jk_projector_t *self)
     return self->db;
 }
 
+/* Applies the log row the rows statement stands on, which must be at
+   position after + 1; its fields in *stored. The row's decoded event is
+   the writer's when it was handed over (s_handed_take), else it is
+   decoded from the row's bytes. JK_OK, or a failure with err. */
+static int s_row_apply (jk_projector_t *self, uint64_t after,
+                        jk_stored_t *stored, char *err, size_t err_size)
+{
+    *stored = (jk_stored_t){
+        .pos = (uint64_t)sqlite3_column_int64 (self->rows, 0),
+        .recorded_at = sqlite3_column_int64 (self->rows, 1),
+        .rejected = sqlite3_column_int (self->rows, 2) == JK_LOG_REJECTED,
+        .code = (const char *)sqlite3_column_text (self->rows, 3),
+        .message = (const char *)sqlite3_column_text (self->rows, 4),
+        .bytes = sqlite3_column_blob (self->rows, 5),
+        .size = (size_t)sqlite3_column_bytes (self->rows, 5),
+        .hash = sqlite3_column_blob (self->rows, 6)};
+    if (stored->pos != after + 1) {
+        snprintf (err, err_size, "the log has no position %llu",
+                  (unsigned long long)(after + 1));
+        return JK_INVALID;
+    }
+    jk_record_prepared_t prepared;
+    const uint8_t *id = sqlite3_column_bytes (self->rows, 7) == 16
+                            ? sqlite3_column_blob (self->rows, 7)
+                            : NULL;
+    int status = JK_OK;
+    if (stored->rejected ||
+        !s_handed_take (self, stored->pos, id, stored->recorded_at, &prepared))
+        status = jk_record_prepare (stored, &prepared, err, err_size);
+    if (status == JK_OK)
+        status = jk_record_apply_prepared (self->p, stored, &prepared, err,
+                                           err_size);
+    return status;
+}
+
 int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
                        char *err, size_t err_size)
 {
@@ -550,31 +585,8 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
             }
             open = true;
         }
-        jk_stored_t stored = {
-            .pos = (uint64_t)sqlite3_column_int64 (self->rows, 0),
-            .recorded_at = sqlite3_column_int64 (self->rows, 1),
-            .rejected = sqlite3_column_int (self->rows, 2) == JK_LOG_REJECTED,
-            .code = (const char *)sqlite3_column_text (self->rows, 3),
-            .message = (const char *)sqlite3_column_text (self->rows, 4),
-            .bytes = sqlite3_column_blob (self->rows, 5),
-            .size = (size_t)sqlite3_column_bytes (self->rows, 5),
-            .hash = sqlite3_column_blob (self->rows, 6)};
-        if (stored.pos != pos + 1) {
-            snprintf (err, err_size, "the log has no position %llu",
-                      (unsigned long long)(pos + 1));
-            status = JK_INVALID;
-            break;
-        }
-        jk_record_prepared_t prepared;
-        const uint8_t *id = sqlite3_column_bytes (self->rows, 7) == 16
-                                ? sqlite3_column_blob (self->rows, 7)
-                                : NULL;
-        if (stored.rejected || !s_handed_take (self, stored.pos, id,
-                                               stored.recorded_at, &prepared))
-            status = jk_record_prepare (&stored, &prepared, err, err_size);
-        if (status == JK_OK)
-            status = jk_record_apply_prepared (self->p, &stored, &prepared, err,
-                                               err_size);
+        jk_stored_t stored;
+        status = s_row_apply (self, pos, &stored, err, err_size);
         if (status != JK_OK)
             break;
         pos = stored.pos;

@@ -1,0 +1,346 @@
+/*  model_internal.h - shared by the files of the decision model only
+    (jk_model.h): model.c (the object), model_people.c (the bounded set of
+    people), model_state.c (state changes and apply), model_load.c
+    (loading from the projection tables) and model_decide.c (the rules).
+    Each depends on this header and on model_people.c and model_state.c
+    below it: no two files call each other. */
+#ifndef JK_MODEL_INTERNAL_H
+#define JK_MODEL_INTERNAL_H
+
+#include "jk_model.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Minutes before a session starts that a check-in may be (document in
+   docs/PROJECTIONS.md when changing). */
+#define CHECK_IN_EARLY_MIN 120
+#define LEGAL_MAX          128
+#define KEY_MAX            512
+
+enum { GO = 0, REJECT = -1, FAILED = JK_IO };
+
+#define RUN(expr)                                                              \
+    do {                                                                       \
+        int _rc = (expr);                                                      \
+        if (_rc != GO)                                                         \
+            return _rc;                                                        \
+    } while (0)
+
+typedef struct {
+    int64_t registered_pos;
+} jk_model_cooperative_t;
+
+typedef struct {
+    char held_on[11];
+} jk_model_rat_t;
+
+typedef struct {
+    char start[11], end[11];
+    int64_t class_size_max, min_pct, enrolled, jp_total;
+    bool closed;
+    bool gone;            /* closed, and its enrolments left memory */
+    uint64_t closed_pos;  /* position of its close (0: loaded closed) */
+    zhashx_t *attendance; /* "session_no\x1fnik" -> jk_model_attendance_t */
+} jk_model_batch_t;
+
+typedef struct {
+    char date[11], starts[8], ends[8];
+    int64_t jp;
+} jk_model_session_t;
+
+typedef struct {
+    bool withdrawn;
+    int64_t jp_attended;
+} jk_model_enrollment_t;
+
+typedef struct {
+    int64_t recorded_pos;
+    int64_t jp; /* hours credited */
+    int64_t session_no;
+    uint8_t id[16];
+    char nik[24];
+    char batch[64];
+} jk_model_attendance_t;
+
+typedef struct {
+    char batch[64], date[11];
+    int64_t units;
+    size_t unit_count;
+    char **unit; /* codes in unit_index order */
+    zhashx_t *unit_set;
+    zhashx_t *assessors;
+} jk_model_assessment_t;
+
+typedef struct {
+    char verdict[4];
+} jk_model_verdict_t;
+
+typedef struct {
+    char nik[24];
+    bool revoked;
+    int64_t revoked_pos;
+} jk_model_certificate_t;
+
+/* A person's certificates of one assessment: numbers, for the lowest
+   unrevoked one. */
+typedef struct {
+    size_t count;
+    char **number;
+} jk_model_holder_t;
+
+/* People: each registered NIK as an integer (16 digits, +1 so that 0
+   marks an empty slot) in open-addressing sets of two generations. New
+   NIKs go to the young one; when it holds people_max, the old one is
+   dropped (its people stay in the people table) and the young one becomes
+   old. A NIK in neither is then looked up in the table by its primary
+   key. NIKs that are not 16 digits (none pass validation; a table could
+   hold one) are kept apart, never dropped. */
+typedef struct {
+    uint64_t *slot;
+    size_t mask; /* slots - 1 (a power of two), or 0 before the first */
+    size_t count;
+    uint64_t max_pos; /* latest position among its people */
+} jk_model_niks_t;
+
+typedef struct {
+    jk_model_niks_t young, old;
+    size_t max;       /* people per generation (JK_MODEL_PEOPLE_MAX) */
+    bool partial;     /* some people are only in the table */
+    uint64_t written; /* the tables hold every event up to here */
+    zhashx_t *odd;    /* NIKs that are not 16 digits */
+    size_t dropped;   /* people dropped from memory so far */
+} jk_model_people_t;
+
+struct jk_model_s {
+    bool evict;
+    bool bound;              /* people and closed batches may leave memory */
+    sqlite3 *db;             /* for evicted attendance, or NULL */
+    sqlite3_stmt *by_id;     /* SELECT batch, session_no ... event_id */
+    sqlite3_stmt *person_st; /* SELECT 1 FROM people WHERE nik */
+    sqlite3_stmt *enrol_st;  /* SELECT withdrawn, jp_attended ... */
+    jk_model_enrollment_t fetched; /* an evicted enrolment read back */
+    zhashx_t *cooperatives;        /* norm -> jk_model_cooperative_t */
+    zhashx_t *rats;                /* norm\x1fyear -> jk_model_rat_t */
+    jk_model_people_t people;      /* NIKs, bounded (s_people_*) */
+    zhashx_t *batches;             /* batch -> jk_model_batch_t */
+    zhashx_t *sessions;            /* batch\x1fno -> jk_model_session_t */
+    zhashx_t *enrollments;         /* batch\x1fnik -> jk_model_enrollment_t */
+    zhashx_t
+        *attendance_id; /* 32 hex -> jk_model_attendance_t (owned by batch) */
+    zhashx_t *orphans;  /* attendance of unknown batches */
+    zhashx_t *assessments;  /* code -> jk_model_assessment_t */
+    zhashx_t *unit_results; /* a\x1fnik\x1funit -> jk_model_verdict_t */
+    zhashx_t *results;      /* a\x1fnik -> jk_model_verdict_t */
+    zhashx_t *certificates; /* number -> jk_model_certificate_t */
+    zhashx_t *holders;      /* a\x1fnik -> jk_model_holder_t */
+    size_t attendance_count, evicted, enrol_evicted;
+    zlistx_t *closing; /* batch codes closed after the tables' position */
+    int *kind; /* per vocabulary index: what apply changes (jk_model_kind_t) */
+};
+
+/* ---- keys and small helpers ----------------------------------------------
+ */
+
+static inline void s_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+static inline zhashx_t *s_map (zhashx_destructor_fn *destructor)
+{
+    zhashx_t *map = zhashx_new ();
+    if (destructor)
+        zhashx_set_destructor (map, destructor);
+    return map;
+}
+
+/* Text of a present field, or "" (length 0). */
+static inline jk_str_t s_text (const jk_event_t *ev, const char *field)
+{
+    const jk_value_t *v = jk_event_get (ev, field);
+    if (!v || !v->present || !v->s.ptr)
+        return (jk_str_t){"", 0};
+    return v->s;
+}
+
+static inline int64_t s_number (const jk_event_t *ev, const char *field,
+                                int64_t fallback)
+{
+    const jk_value_t *v = jk_event_get (ev, field);
+    return v && v->present ? v->n : fallback;
+}
+
+static inline bool s_present (const jk_event_t *ev, const char *field)
+{
+    const jk_value_t *v = jk_event_get (ev, field);
+    return v && v->present;
+}
+
+/* Appends len bytes of text to key at *n, cut to fit KEY_MAX. */
+static inline void s_put (char key[KEY_MAX], size_t *n, const char *text,
+                          size_t len)
+{
+    if (len > KEY_MAX - 1 - *n)
+        len = KEY_MAX - 1 - *n;
+    memcpy (key + *n, text, len);
+    *n += len;
+}
+
+/* Joins up to three parts with \x1f into key (KEY_MAX, cut to fit). The
+   keys of every lookup on the decide path: plain copies, no formatting. */
+static inline const char *s_key (char key[KEY_MAX], jk_str_t a, jk_str_t b,
+                                 jk_str_t c)
+{
+    size_t n = 0;
+    s_put (key, &n, a.ptr, a.len);
+    if (b.ptr) {
+        s_put (key, &n, "\x1f", 1);
+        s_put (key, &n, b.ptr, b.len);
+    }
+    if (c.ptr) {
+        s_put (key, &n, "\x1f", 1);
+        s_put (key, &n, c.ptr, c.len);
+    }
+    key[n] = 0;
+    return key;
+}
+
+/* n in decimal into buf (24 bytes). */
+static inline jk_str_t s_int_str (char buf[24], int64_t n)
+{
+    char digits[24];
+    int len = 0;
+    uint64_t u = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+    do {
+        digits[len++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    int k = 0;
+    if (n < 0)
+        buf[k++] = '-';
+    while (len)
+        buf[k++] = digits[--len];
+    buf[k] = 0;
+    return (jk_str_t){buf, (size_t)k};
+}
+
+#define NONE ((jk_str_t){NULL, 0})
+
+/* Copies text into out (size) as a SQLite text column read into a
+   buffer of that size would be: up to the first NUL, cut to size - 1. */
+static inline void s_copy (char *out, size_t size, jk_str_t text)
+{
+    size_t len = text.len < size - 1 ? text.len : size - 1;
+    const char *nul = text.ptr ? memchr (text.ptr, 0, len) : NULL;
+    if (nul)
+        len = (size_t)(nul - text.ptr);
+    if (len)
+        memcpy (out, text.ptr, len);
+    out[len] = 0;
+}
+
+static inline void s_norm (const jk_event_t *ev, const char *field,
+                           char out[LEGAL_MAX])
+{
+    jk_str_t s = s_text (ev, field);
+    jk_legal_number_normalise (s.ptr, s.len, out, LEGAL_MAX);
+}
+
+static inline void s_mask (jk_str_t nik, char out[17])
+{
+    jk_nik_mask (nik.ptr ? nik.ptr : "", nik.ptr ? nik.len : 0, out);
+}
+
+static inline void s_id_key (const uint8_t id[16], char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[id[i] >> 4];
+        out[2 * i + 1] = hex[id[i] & 15];
+    }
+    out[32] = 0;
+}
+
+/* Minutes after midnight of "HH:MM", or -1. */
+static inline int s_minutes (const char *t)
+{
+    if (strlen (t) != 5 || t[2] != ':')
+        return -1;
+    return ((t[0] - '0') * 10 + (t[1] - '0')) * 60 + (t[3] - '0') * 10 +
+           (t[4] - '0');
+}
+
+/* Text of column col of a row, or "" (length 0). */
+static inline jk_str_t s_col (sqlite3_stmt *st, int col)
+{
+    const char *text = (const char *)sqlite3_column_text (st, col);
+    if (!text)
+        return (jk_str_t){"", 0};
+    return (jk_str_t){text, (size_t)sqlite3_column_bytes (st, col)};
+}
+
+/* What an accepted event changes in the model, per type (the other types
+   change nothing the rules read). */
+typedef enum {
+    K_NONE = 0,
+    K_COOPERATIVE,
+    K_RAT,
+    K_PERSON,
+    K_BATCH,
+    K_SESSION,
+    K_ENROLLED,
+    K_WITHDRAWN,
+    K_ATTENDANCE,
+    K_CORRECTED,
+    K_CLOSED,
+    K_ASSESSMENT,
+    K_UNIT,
+    K_DECIDED,
+    K_CERTIFICATE,
+    K_REVOKED,
+} jk_model_kind_t;
+
+/* ---- model_people.c: the bounded set of people ----------------------------
+ */
+
+/* Records a registered person (at pos; 0 when read from the table). */
+void jk_model_people_add (jk_model_t *self, jk_str_t nik, uint64_t pos);
+/* Whether nik is a registered person: from memory, or when some people
+   left it, from the people table. GO or FAILED. */
+int jk_model_people_has (jk_model_t *self, jk_str_t nik, bool *found);
+/* Frees a set's slots and empties it. */
+void jk_model_niks_clear (jk_model_niks_t *set);
+
+/* ---- model_state.c: state changes (apply and load share them) ------------ */
+
+/* zhashx destructors of the maps holding these entries. */
+void jk_model_batch_free (void **item_p);
+void jk_model_assessment_free (void **item_p);
+void jk_model_holder_free (void **item_p);
+/* The batch with code, or NULL. */
+jk_model_batch_t *jk_model_batch (jk_model_t *self, jk_str_t code);
+/* Adds an attendance row (to its batch, or to the orphans). */
+void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
+                              int64_t session_no, jk_str_t nik,
+                              const uint8_t id[16], int64_t pos, int64_t jp);
+/* The attendance row of a batch, session and NIK, or NULL. */
+jk_model_attendance_t *jk_model_attendance (jk_model_t *self, jk_str_t batch,
+                                            int64_t session_no, jk_str_t nik);
+void jk_model_add_unit (jk_model_assessment_t *a, jk_str_t code);
+void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
+                               jk_str_t assessment, jk_str_t nik, bool revoked,
+                               int64_t revoked_pos);
+void jk_model_set_verdict (zhashx_t *map, const char *key, jk_str_t verdict);
+/* Drops a closed batch's enrolments: a rule that asks for one reads it
+   back from the enrollments table. */
+void jk_model_evict_enrollments (jk_model_t *self, jk_str_t batch,
+                                 jk_model_batch_t *b);
+/* Drops a closed batch's attendance rows. */
+void jk_model_evict (jk_model_t *self, jk_model_batch_t *b);
+
+#endif

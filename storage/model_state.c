@@ -1,0 +1,410 @@
+/*  model_state.c - the decision model's state changes: accepted events applied
+    (jk_model_apply), the entries that loading shares with it, and what
+    leaves memory when a batch closes. */
+#include "model_internal.h"
+
+void jk_model_batch_free (void **item_p)
+{
+    jk_model_batch_t *b = *item_p;
+    if (b)
+        zhashx_destroy (&b->attendance);
+    s_free (item_p);
+}
+
+void jk_model_assessment_free (void **item_p)
+{
+    jk_model_assessment_t *a = *item_p;
+    if (a) {
+        for (size_t i = 0; i < a->unit_count; i++)
+            free (a->unit[i]);
+        free (a->unit);
+        zhashx_destroy (&a->unit_set);
+        zhashx_destroy (&a->assessors);
+    }
+    s_free (item_p);
+}
+
+void jk_model_holder_free (void **item_p)
+{
+    jk_model_holder_t *h = *item_p;
+    if (h) {
+        for (size_t i = 0; i < h->count; i++)
+            free (h->number[i]);
+        free (h->number);
+    }
+    s_free (item_p);
+}
+
+/* ---- state changes (apply and load share them) ---------------------------
+ */
+
+jk_model_batch_t *jk_model_batch (jk_model_t *self, jk_str_t code)
+{
+    char key[KEY_MAX];
+    return zhashx_lookup (self->batches, s_key (key, code, NONE, NONE));
+}
+
+void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
+                              int64_t session_no, jk_str_t nik,
+                              const uint8_t id[16], int64_t pos, int64_t jp)
+{
+    jk_model_attendance_t *a = jk_calloc (1, sizeof *a);
+    a->recorded_pos = pos;
+    a->jp = jp;
+    a->session_no = session_no;
+    memcpy (a->id, id, 16);
+    s_copy (a->nik, sizeof a->nik, nik);
+    s_copy (a->batch, sizeof a->batch, batch);
+    char key[KEY_MAX], no[24], hex[33];
+    s_key (key, s_int_str (no, session_no), nik, NONE);
+    jk_model_batch_t *b = jk_model_batch (self, batch);
+    if (b) {
+        if (!b->attendance)
+            b->attendance = s_map (s_free);
+        zhashx_update (b->attendance, key, a);
+    } else {
+        s_key (key, batch, s_int_str (no, session_no), nik);
+        zhashx_update (self->orphans, key, a);
+    }
+    s_id_key (id, hex);
+    zhashx_update (self->attendance_id, hex, a);
+    self->attendance_count++;
+}
+
+jk_model_attendance_t *jk_model_attendance (jk_model_t *self, jk_str_t batch,
+                                            int64_t session_no, jk_str_t nik)
+{
+    char key[KEY_MAX], no[24];
+    jk_model_batch_t *b = jk_model_batch (self, batch);
+    if (b) {
+        s_key (key, s_int_str (no, session_no), nik, NONE);
+        return b->attendance ? zhashx_lookup (b->attendance, key) : NULL;
+    }
+    s_key (key, batch, s_int_str (no, session_no), nik);
+    return zhashx_lookup (self->orphans, key);
+}
+
+void jk_model_add_unit (jk_model_assessment_t *a, jk_str_t code)
+{
+    char key[KEY_MAX];
+    s_key (key, code, NONE, NONE);
+    a->unit = jk_realloc (a->unit, (a->unit_count + 1) * sizeof *a->unit);
+    a->unit[a->unit_count++] = jk_strdup (key);
+    zhashx_update (a->unit_set, key, (void *)1);
+}
+
+void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
+                               jk_str_t assessment, jk_str_t nik, bool revoked,
+                               int64_t revoked_pos)
+{
+    char key[KEY_MAX];
+    jk_model_certificate_t *c = jk_calloc (1, sizeof *c);
+    s_copy (c->nik, sizeof c->nik, nik);
+    c->revoked = revoked;
+    c->revoked_pos = revoked_pos;
+    zhashx_update (self->certificates, s_key (key, number, NONE, NONE), c);
+    s_key (key, assessment, nik, NONE);
+    jk_model_holder_t *h = zhashx_lookup (self->holders, key);
+    if (!h) {
+        h = jk_calloc (1, sizeof *h);
+        zhashx_insert (self->holders, key, h);
+    }
+    h->number = jk_realloc (h->number, (h->count + 1) * sizeof *h->number);
+    char text[KEY_MAX];
+    h->number[h->count++] = jk_strdup (s_key (text, number, NONE, NONE));
+}
+
+void jk_model_set_verdict (zhashx_t *map, const char *key, jk_str_t verdict)
+{
+    jk_model_verdict_t *v = zhashx_lookup (map, key);
+    if (!v) {
+        v = jk_calloc (1, sizeof *v);
+        zhashx_insert (map, key, v);
+    }
+    s_copy (v->verdict, sizeof v->verdict, verdict);
+}
+
+/* Drops a closed batch's enrolments: a rule that asks for one reads it
+   back from the enrollments table (s_enrollment). */
+void jk_model_evict_enrollments (jk_model_t *self, jk_str_t batch,
+                                 jk_model_batch_t *b)
+{
+    if (!self->bound || !self->db)
+        return;
+    char prefix[KEY_MAX];
+    s_key (prefix, batch, jk_str_of (""), NONE);
+    size_t n = strlen (prefix);
+    zlistx_t *gone = zlistx_new ();
+    for (void *e = zhashx_first (self->enrollments); e;
+         e = zhashx_next (self->enrollments)) {
+        const char *key = zhashx_cursor (self->enrollments);
+        if (strncmp (key, prefix, n) == 0)
+            zlistx_add_end (gone, (void *)key);
+    }
+    for (const char *key = zlistx_first (gone); key; key = zlistx_next (gone)) {
+        zhashx_delete (self->enrollments, key);
+        self->enrol_evicted++;
+    }
+    zlistx_destroy (&gone);
+    b->gone = true;
+}
+
+/* Drops a closed batch's attendance rows. */
+void jk_model_evict (jk_model_t *self, jk_model_batch_t *b)
+{
+    if (!self->evict || !b->attendance)
+        return;
+    char hex[33];
+    for (jk_model_attendance_t *a = zhashx_first (b->attendance); a;
+         a = zhashx_next (b->attendance)) {
+        s_id_key (a->id, hex);
+        zhashx_delete (self->attendance_id, hex);
+        self->attendance_count--;
+        self->evicted++;
+    }
+    zhashx_destroy (&b->attendance);
+}
+
+/* ---- apply, one function per kind of change ------------------------------ */
+
+typedef void (s_apply_fn) (jk_model_t *self, const jk_event_t *ev,
+                           uint64_t pos);
+
+static void s_cooperative (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    char norm[LEGAL_MAX];
+    s_norm (ev, "legal_number", norm);
+    if (!zhashx_lookup (self->cooperatives, norm)) {
+        jk_model_cooperative_t *c = jk_calloc (1, sizeof *c);
+        c->registered_pos = (int64_t)pos;
+        zhashx_insert (self->cooperatives, norm, c);
+    }
+}
+
+static void s_rat (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX], norm[LEGAL_MAX], year[24];
+    s_norm (ev, "legal_number", norm);
+    s_key (key, jk_str_of (norm),
+           s_int_str (year, s_number (ev, "book_year", 0)), NONE);
+    jk_model_rat_t *r = jk_calloc (1, sizeof *r);
+    s_copy (r->held_on, sizeof r->held_on, s_text (ev, "held_on"));
+    zhashx_update (self->rats, key, r);
+}
+
+static void s_person (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    jk_model_people_add (self, s_text (ev, "nik"), pos);
+}
+
+static void s_batch_scheduled (jk_model_t *self, const jk_event_t *ev,
+                               uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX];
+    jk_model_batch_t *b = jk_calloc (1, sizeof *b);
+    s_copy (b->start, sizeof b->start, s_text (ev, "start_date"));
+    s_copy (b->end, sizeof b->end, s_text (ev, "end_date"));
+    b->class_size_max = s_number (ev, "class_size_max", 30);
+    b->min_pct = s_number (ev, "min_attendance_pct", 80);
+    zhashx_update (self->batches, s_key (key, s_text (ev, "batch"), NONE, NONE),
+                   b);
+}
+
+static void s_session (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX], no_text[24];
+    jk_str_t batch = s_text (ev, "batch");
+    int64_t no = s_number (ev, "session_no", 0);
+    jk_model_session_t *s = jk_calloc (1, sizeof *s);
+    s_copy (s->date, sizeof s->date, s_text (ev, "date"));
+    s_copy (s->starts, sizeof s->starts, s_text (ev, "starts"));
+    s_copy (s->ends, sizeof s->ends, s_text (ev, "ends"));
+    s->jp = s_number (ev, "jp", 0);
+    zhashx_update (self->sessions,
+                   s_key (key, batch, s_int_str (no_text, no), NONE), s);
+    jk_model_batch_t *b = jk_model_batch (self, batch);
+    if (b)
+        b->jp_total += s->jp;
+}
+
+static void s_enrolled (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX];
+    jk_str_t batch = s_text (ev, "batch");
+    s_key (key, batch, s_text (ev, "nik"), NONE);
+    jk_model_enrollment_t *e = zhashx_lookup (self->enrollments, key);
+    if (!e) {
+        e = jk_calloc (1, sizeof *e);
+        zhashx_insert (self->enrollments, key, e);
+    }
+    e->withdrawn = false;
+    jk_model_batch_t *b = jk_model_batch (self, batch);
+    if (b)
+        b->enrolled++;
+}
+
+static void s_withdrawn (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX];
+    jk_str_t batch = s_text (ev, "batch");
+    jk_model_enrollment_t *e = zhashx_lookup (
+        self->enrollments, s_key (key, batch, s_text (ev, "nik"), NONE));
+    if (e)
+        e->withdrawn = true;
+    jk_model_batch_t *b = jk_model_batch (self, batch);
+    if (b)
+        b->enrolled--;
+}
+
+/* The hours a status credits for a session of batch (0 when absent or
+   the session is unknown). */
+static int64_t s_credited (jk_model_t *self, jk_str_t batch, int64_t no,
+                           jk_str_t status)
+{
+    char key[KEY_MAX], no_text[24];
+    jk_model_session_t *s = zhashx_lookup (
+        self->sessions, s_key (key, batch, s_int_str (no_text, no), NONE));
+    bool present =
+        jk_str_eq (status, "HADIR") || jk_str_eq (status, "TERLAMBAT");
+    return present && s ? s->jp : 0;
+}
+
+static void s_attended (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    char key[KEY_MAX];
+    jk_str_t batch = s_text (ev, "batch"), nik = s_text (ev, "nik");
+    int64_t no = s_number (ev, "session_no", 0);
+    int64_t jp = s_credited (self, batch, no, s_text (ev, "status"));
+    jk_model_put_attendance (self, batch, no, nik, ev->id, (int64_t)pos, jp);
+    jk_model_enrollment_t *e =
+        zhashx_lookup (self->enrollments, s_key (key, batch, nik, NONE));
+    if (e)
+        e->jp_attended += jp;
+}
+
+static void s_corrected (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX], hex[33];
+    s_id_key (ev->corrects, hex);
+    jk_model_attendance_t *a = zhashx_lookup (self->attendance_id, hex);
+    if (!a)
+        return;
+    jk_str_t batch = jk_str_of (a->batch);
+    int64_t jp = s_credited (self, batch, a->session_no, s_text (ev, "status"));
+    jk_model_enrollment_t *e = zhashx_lookup (
+        self->enrollments, s_key (key, batch, jk_str_of (a->nik), NONE));
+    if (e)
+        e->jp_attended += jp - a->jp;
+    a->jp = jp;
+}
+
+static void s_closed (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    jk_model_batch_t *b = jk_model_batch (self, s_text (ev, "batch"));
+    if (!b)
+        return;
+    b->closed = true;
+    b->closed_pos = pos;
+    /* Its attendance rows and enrolments leave once the tables hold them
+       as they are now (jk_model_written): a projector behind the writer
+       may not have written them yet. */
+    if (self->bound && self->db) {
+        char code[KEY_MAX];
+        s_key (code, s_text (ev, "batch"), NONE, NONE);
+        zlistx_add_end (self->closing, strdup (code));
+    } else
+        jk_model_evict (self, b);
+}
+
+static void s_assessment (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX];
+    jk_model_assessment_t *a = jk_calloc (1, sizeof *a);
+    s_copy (a->batch, sizeof a->batch, s_text (ev, "batch"));
+    s_copy (a->date, sizeof a->date, s_text (ev, "date"));
+    a->unit_set = s_map (NULL);
+    a->assessors = s_map (NULL);
+    const jk_value_t *units = jk_event_get (ev, "units");
+    const jk_value_t *assessors = jk_event_get (ev, "assessors");
+    a->units = units->count;
+    for (uint32_t i = 0; i < units->count; i++)
+        jk_model_add_unit (a, units->items[2 * i]);
+    for (uint32_t i = 0; i < assessors->count; i++)
+        zhashx_update (a->assessors,
+                       s_key (key, assessors->items[i], NONE, NONE), (void *)1);
+    zhashx_update (self->assessments,
+                   s_key (key, s_text (ev, "assessment"), NONE, NONE), a);
+}
+
+static void s_unit (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX];
+    s_key (key, s_text (ev, "assessment"), s_text (ev, "nik"),
+           s_text (ev, "unit"));
+    jk_model_set_verdict (self->unit_results, key, s_text (ev, "verdict"));
+}
+
+static void s_decided (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    char key[KEY_MAX];
+    s_key (key, s_text (ev, "assessment"), s_text (ev, "nik"), NONE);
+    jk_model_set_verdict (self->results, key, s_text (ev, "verdict"));
+}
+
+static void s_certificate (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    (void)pos;
+    jk_model_add_certificate (self, s_text (ev, "number"),
+                              s_text (ev, "assessment"), s_text (ev, "nik"),
+                              false, 0);
+}
+
+static void s_revoked (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    char key[KEY_MAX];
+    jk_model_certificate_t *c = zhashx_lookup (
+        self->certificates, s_key (key, s_text (ev, "number"), NONE, NONE));
+    if (c && !c->revoked) {
+        c->revoked = true;
+        c->revoked_pos = (int64_t)pos;
+    }
+}
+
+/* Per kind of change (jk_model_kind_t), in its order. */
+static s_apply_fn *const s_apply[] = {
+    [K_NONE] = NULL,
+    [K_COOPERATIVE] = s_cooperative,
+    [K_RAT] = s_rat,
+    [K_PERSON] = s_person,
+    [K_BATCH] = s_batch_scheduled,
+    [K_SESSION] = s_session,
+    [K_ENROLLED] = s_enrolled,
+    [K_WITHDRAWN] = s_withdrawn,
+    [K_ATTENDANCE] = s_attended,
+    [K_CORRECTED] = s_corrected,
+    [K_CLOSED] = s_closed,
+    [K_ASSESSMENT] = s_assessment,
+    [K_UNIT] = s_unit,
+    [K_DECIDED] = s_decided,
+    [K_CERTIFICATE] = s_certificate,
+    [K_REVOKED] = s_revoked,
+};
+
+void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
+{
+    assert (self && ev);
+    int index = jk_vocabulary_index (ev->type);
+    jk_model_kind_t kind =
+        index >= 0 ? (jk_model_kind_t)self->kind[index] : K_NONE;
+    if (s_apply[kind])
+        s_apply[kind](self, ev, pos);
+}
