@@ -82,10 +82,8 @@ static int s_setup (void **state)
                       0);
     fx->hub = jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query,
                                  fx->keys, fx->log);
-    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
-    while (!jk_test_file_has (fx->log, "jejak-hub ingest=") &&
-           jk_clock_mono_ms () < deadline)
-        jk_test_pause_ms (5);
+    assert_true (JK_WAIT_FOR (jk_test_file_has (fx->log, "jejak-hub ingest="),
+                              S_WAIT_MS));
     assert_true (jk_test_file_has (fx->log, "secure=curve"));
     return 0;
 }
@@ -261,10 +259,8 @@ static void test_forbidden (void **state)
     assert_int_equal (s_log_rows (fx, "32.03.10/pacet-att"), 0);
 
     /* The broker logged the violation with the key, once per key. */
-    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
-    while (!jk_test_file_has (fx->log, "forbidden key=") &&
-           jk_clock_mono_ms () < deadline)
-        jk_test_pause_ms (5);
+    assert_true (
+        JK_WAIT_FOR (jk_test_file_has (fx->log, "forbidden key="), S_WAIT_MS));
     assert_true (jk_test_file_has (fx->log, "holder=32.03.10/pacet-att"));
 
     /* DINAS may submit for any office. */
@@ -533,10 +529,8 @@ static void test_query_curve_reader (void **state)
     char *db = jk_sprintf ("%s/public/events.db", fx->dir);
     char *log = jk_sprintf ("%s/public.log", fx->dir);
     pid_t hub = jk_test_hub_spawn (db, ingest, feed, bind, fx->keys, log);
-    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
-    while (!jk_test_file_has (log, "jejak-hub ingest=") &&
-           jk_clock_mono_ms () < deadline)
-        jk_test_pause_ms (5);
+    assert_true (
+        JK_WAIT_FOR (jk_test_file_has (log, "jejak-hub ingest="), S_WAIT_MS));
     char *key = jk_sprintf ("%s/issued/reader_audit.key", fx->keys);
     char *broker_key = jk_sprintf ("%s/broker.pub", fx->keys);
     char *status[] = {"jejak-status", "--once",    "--json", "--query",

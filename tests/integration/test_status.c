@@ -240,15 +240,11 @@ static void s_assert_store_equal (s_env_t *env, jk_replica_t *replica)
 /* Polls the board until it is live at the store's head. */
 static bool s_board_settle (jk_board_t *board, s_env_t *env, int timeout_ms)
 {
-    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
     uint64_t head = s_head (env, timeout_ms);
-    while (jk_clock_mono_ms () < deadline) {
-        jk_board_poll (board, 20);
-        if (jk_board_state (board) == JK_BOARD_LIVE &&
-            jk_board_pos (board) == head)
-            return true;
-    }
-    return false;
+    return JK_WAIT_FOR (
+        (jk_board_poll (board, 20), jk_board_state (board) == JK_BOARD_LIVE &&
+                                        jk_board_pos (board) == head),
+        timeout_ms);
 }
 
 /* Late join by state: the board loads the store's projections at their
@@ -368,9 +364,8 @@ static void test_hub_restart_recovers (void **state)
 
     jk_test_stop (env->hub, SIGKILL, 10000);
     env->hub = 0;
-    int64_t deadline = jk_clock_mono_ms () + 10000;
-    while (!jk_board_feed_silent (board) && jk_clock_mono_ms () < deadline)
-        jk_board_poll (board, 50);
+    JK_WAIT_FOR ((jk_board_poll (board, 50), jk_board_feed_silent (board)),
+                 10000);
     assert_true (jk_board_feed_silent (board));
     assert_non_null (strstr (jk_board_note (board), "no feed"));
 
@@ -381,9 +376,8 @@ static void test_hub_restart_recovers (void **state)
     assert_true (s_board_settle (board, env, 20000));
     assert_int_equal (jk_board_pos (board), 300);
     /* The new broker's first $head clears the silence. */
-    deadline = jk_clock_mono_ms () + 10000;
-    while (jk_board_feed_silent (board) && jk_clock_mono_ms () < deadline)
-        jk_board_poll (board, 50);
+    JK_WAIT_FOR ((jk_board_poll (board, 50), !jk_board_feed_silent (board)),
+                 10000);
     assert_false (jk_board_feed_silent (board));
     assert_true (jk_board_stats (board)->feed_reconnects >= 1);
     assert_int_equal (jk_board_stats (board)->resets, 0);
@@ -410,17 +404,14 @@ static void test_state_transfer_hub_restart (void **state)
                                 .query_silence_ms = 1000};
     jk_board_t *board = jk_board_new (&config, &sink);
     const jk_board_stats_t *stats = jk_board_stats (board);
-    int64_t deadline = jk_clock_mono_ms () + 10000;
-    while (stats->state_received == 0 && jk_clock_mono_ms () < deadline)
-        jk_board_poll (board, 50);
+    JK_WAIT_FOR ((jk_board_poll (board, 50), stats->state_received > 0), 10000);
     assert_true (stats->state_received >= 4096);
     assert_int_equal (stats->state_loads, 0);
 
     jk_test_stop (env->hub, SIGKILL, 10000);
     env->hub = 0;
-    deadline = jk_clock_mono_ms () + 10000;
-    while (!jk_board_store_silent (board) && jk_clock_mono_ms () < deadline)
-        jk_board_poll (board, 50);
+    JK_WAIT_FOR ((jk_board_poll (board, 50), jk_board_store_silent (board)),
+                 10000);
     assert_true (jk_board_store_silent (board));
     assert_int_equal (stats->state_loads, 0);
 

@@ -18,13 +18,9 @@ static pid_t s_spawn_store (h_t *h, const char *log_path)
 /* Waits for the process to end; returns its wait status or -1. */
 static int s_wait_exit (pid_t pid, int timeout_ms)
 {
-    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
-    int status;
-    while (jk_clock_mono_ms () < deadline) {
-        if (waitpid (pid, &status, WNOHANG) == pid)
-            return status;
-        jk_test_pause_ms (5);
-    }
+    int status = -1;
+    if (JK_WAIT_FOR (waitpid (pid, &status, WNOHANG) == pid, timeout_ms))
+        return status;
     return -1;
 }
 
