@@ -67,7 +67,7 @@ int jk_agent_parse_wait (const char *text, int64_t *ms)
     errno = 0;
     double s = strtod (text, &end);
     if (errno || end == text || *end || s < 0 || s > 86400.0 * 365)
-        return -1;
+        return JK_INVALID;
     *ms = (int64_t)(s * 1000);
     return 0;
 }
@@ -82,11 +82,11 @@ int jk_agent_parse_date (const char *text, int32_t *days)
         (sscanf (text, "%2d/%2d/%4d%n", &d, &m, &y, &used) == 3 &&
          (size_t)used == len)) {
         if (!jk_date_valid (y, m, d))
-            return -1;
+            return JK_INVALID;
         *days = jk_days_from_civil (y, m, d);
         return 0;
     }
-    return -1;
+    return JK_INVALID;
 }
 
 const char *jk_agent_state_name (jk_outbox_state_t state)

@@ -67,7 +67,7 @@ int jk_agent_check_flags (jk_agent_t *self, const jk_type_t *t,
             continue;
         fprintf (stderr, "%s: --%s is not a flag of '%s' (see %s %s --help)\n",
                  self->program, name, command, self->program, command);
-        return -1;
+        return JK_INVALID;
     }
     static const char *own[] = {"corrects", "type", "before", "verify"};
     for (size_t i = 0; i < 4; i++) {
@@ -80,7 +80,7 @@ int jk_agent_check_flags (jk_agent_t *self, const jk_type_t *t,
         if (!ok) {
             fprintf (stderr, "%s: --%s is not a flag of '%s'\n", self->program,
                      own[i], command);
-            return -1;
+            return JK_INVALID;
         }
     }
     return 0;

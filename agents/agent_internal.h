@@ -35,9 +35,10 @@ void jk_agent_print_problem (const char *prefix, const char *where,
                              const jk_problem_t *p);
 /* Prints every warning of a report (jk_agent_print_problem). */
 void jk_agent_print_warnings (const char *where, const jk_report_t *report);
-/* Parses --wait: seconds, a whole or decimal number >= 0; 0 or -1. */
+/* Parses --wait: seconds, a whole or decimal number >= 0; JK_OK or JK_INVALID.
+ */
 int jk_agent_parse_wait (const char *text, int64_t *ms);
-/* Parses a date "yyyy-mm-dd" or "dd/mm/yyyy" into days; 0 or -1. */
+/* Parses a date "yyyy-mm-dd" or "dd/mm/yyyy" into days; JK_OK or JK_INVALID. */
 int jk_agent_parse_date (const char *text, int32_t *days);
 /* An outbox state as the listings print it ("PENDING" ...). */
 const char *jk_agent_state_name (jk_outbox_state_t state);

@@ -158,7 +158,7 @@ typedef struct {
 int jk_outbox_counts (jk_outbox_t *self, jk_outbox_counts_t *counts);
 
 /* Removes STORED events written before before_ms. Returns the number
-   removed, or -1. */
+   removed, or JK_IO. */
 int64_t jk_outbox_prune (jk_outbox_t *self, int64_t before_ms);
 
 /* Delivery bookkeeping, used by jk_delivery_run inside batch_begin/end,
@@ -185,13 +185,13 @@ int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq);
 /* Puts every answered row from from_seq on (STORED or REJECTED) back to
    PENDING, for when the store no longer has them (its database was
    restored from a backup): they are sent again and get new receipts.
-   Returns the number of rows changed, or -1 on error. */
+   Returns the number of rows changed, or JK_IO. */
 int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq);
 int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq);
 
 /* A row's stored bytes must name this outbox's source, the row's seq and
    the row's id: a flipped byte on disk must not send an event as another
-   source or seq. Returns 0, or -1 with what is wrong in why. */
+   source or seq. Returns JK_OK, or JK_INVALID with what is wrong in why. */
 int jk_outbox_check_row (jk_outbox_t *self, const jk_outbox_row_t *row,
                          char *why, size_t why_size);
 /* Marks a row QUARANTINED (code E_OUTBOX_DAMAGED, message why): it is

@@ -586,7 +586,7 @@ int jk_outbox_counts (jk_outbox_t *self, jk_outbox_counts_t *counts)
 int64_t jk_outbox_prune (jk_outbox_t *self, int64_t before_ms)
 {
     if (jk_outbox_begin_sync (self, true))
-        return -1;
+        return JK_IO;
     sqlite3_stmt *st = self->q[Q_PRUNE];
     sqlite3_reset (st);
     sqlite3_bind_int64 (st, 1, before_ms);
@@ -594,12 +594,12 @@ int64_t jk_outbox_prune (jk_outbox_t *self, int64_t before_ms)
         jk_outbox_fail (self, "prune");
         sqlite3_reset (st);
         jk_outbox_exec (self, "ROLLBACK");
-        return -1;
+        return JK_IO;
     }
     int64_t n = sqlite3_changes (self->db);
     sqlite3_reset (st);
     if (jk_outbox_exec (self, "COMMIT"))
-        return -1;
+        return JK_IO;
     return n;
 }
 

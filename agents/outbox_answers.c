@@ -47,7 +47,7 @@ int jk_outbox_record (jk_outbox_t *self, uint64_t seq, const jk_answer_t *a)
     }
     sqlite3_bind_int64 (st, 5, (sqlite3_int64)seq);
     if (s_step_done (self, st, "record"))
-        return -1;
+        return JK_IO;
     return sqlite3_changes (self->db);
 }
 
@@ -65,7 +65,7 @@ int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq)
     sqlite3_reset (st);
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)from_seq);
     if (s_step_done (self, st, "redeliver") != JK_OK)
-        return -1;
+        return JK_IO;
     return sqlite3_changes (self->db);
 }
 
@@ -119,7 +119,7 @@ int jk_outbox_check_row (jk_outbox_t *self, const jk_outbox_row_t *row,
         snprintf (why, why_size,
                   "its stored bytes are not a readable event (%zu bytes)",
                   row->size);
-        return -1;
+        return JK_INVALID;
     }
     if (strcmp (env.source, self->source) != 0) {
         char shown[JK_SOURCE_MAX + 1];
@@ -130,18 +130,18 @@ int jk_outbox_check_row (jk_outbox_t *self, const jk_outbox_row_t *row,
         snprintf (why, why_size,
                   "its stored bytes name source '%s', not this outbox's %s",
                   shown, self->source);
-        return -1;
+        return JK_INVALID;
     }
     if (env.seq != row->seq) {
         snprintf (why, why_size,
                   "its stored bytes carry seq %llu, the row is seq %llu",
                   (unsigned long long)env.seq, (unsigned long long)row->seq);
-        return -1;
+        return JK_INVALID;
     }
     if (memcmp (env.id, row->id, 16) != 0) {
         snprintf (why, why_size,
                   "its stored bytes carry another id than the row");
-        return -1;
+        return JK_INVALID;
     }
     return 0;
 }

@@ -240,16 +240,16 @@ int jk_date_parse_day (const char *text, int32_t *days)
     int y, m, d;
     char tail;
     if (strlen (text) != 10)
-        return -1;
+        return JK_INVALID;
     if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
         sscanf (text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3)
-        return -1;
+        return JK_INVALID;
     for (int i = 0; i < 10; i++)
         if ((text[i] < '0' || text[i] > '9') && text[i] != '-' &&
             text[i] != '/')
-            return -1;
+            return JK_INVALID;
     if (!jk_date_valid (y, m, d))
-        return -1;
+        return JK_INVALID;
     *days = jk_days_from_civil (y, m, d);
     return 0;
 }

@@ -19,7 +19,7 @@ int jk_curve_keys_check (const char *flag, const char *endpoint,
                   "--broker-key and --key go together (CURVE needs the hub's "
                   "public certificate and this %s's secret one)",
                   holder);
-        return -1;
+        return JK_INVALID;
     }
     if (!key) {
         if (jk_endpoint_is_local (endpoint))
@@ -28,7 +28,7 @@ int jk_curve_keys_check (const char *flag, const char *endpoint,
                   "--%s %s leaves this machine: give --broker-key and --key "
                   "(plain connections are only for loopback and ipc)",
                   flag, endpoint);
-        return -1;
+        return JK_INVALID;
     }
     zcert_t *cert = zcert_load (server_key);
     if (!cert) {
@@ -36,7 +36,7 @@ int jk_curve_keys_check (const char *flag, const char *endpoint,
                   "--broker-key %s: not a readable certificate (the hub's "
                   "broker.pub of jejak-keys init)",
                   server_key);
-        return -1;
+        return JK_INVALID;
     }
     zcert_destroy (&cert);
     cert = zcert_load (key);
@@ -48,7 +48,7 @@ int jk_curve_keys_check (const char *flag, const char *endpoint,
                   "--key %s: not a readable secret certificate (an issued "
                   ".key file of %s)",
                   key, issuer);
-        return -1;
+        return JK_INVALID;
     }
     return 0;
 }

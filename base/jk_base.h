@@ -79,7 +79,7 @@ int32_t jk_wib_day (int64_t utc_ms);
 /* Formats days as "YYYY-MM-DD" into out (11 bytes). */
 void jk_date_format (int32_t days, char out[11]);
 /* Parses a whole "YYYY-MM-DD" or "DD/MM/YYYY" (the forms the programs'
-   date options take) into days; -1 when it is neither or not a real
+   date options take) into days; JK_INVALID when it is neither or not a real
    date. */
 int jk_date_parse_day (const char *text, int32_t *days);
 /* Formats UTC milliseconds as "YYYY-MM-DDTHH:MM:SS+07:00" (WIB) into out

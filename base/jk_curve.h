@@ -13,8 +13,8 @@
 /* Checks a client's keys for one endpoint, named by its flag: the pair
    comes both or neither; neither only when the endpoint stays on this
    machine (jk_endpoint_is_local); server_key a readable certificate and
-   key a readable secret one. Returns 0, or -1 with err naming the flag
-   and the rule. */
+   key a readable secret one. Returns JK_OK, or JK_INVALID with err naming the
+   flag and the rule. */
 int jk_curve_client_check (const char *flag, const char *endpoint,
                            const char *server_key, const char *key, char *err,
                            size_t err_size);

@@ -28,8 +28,9 @@ jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec,
                         size_t count);
 void jk_opts_destroy (jk_opts_t **self_p);
 
-/* Parses argv (argv[0] is skipped). Returns 0, or -1 with a message naming
-   the flag in err: unknown flag, missing value, unreadable config file. */
+/* Parses argv (argv[0] is skipped). Returns JK_OK, or JK_INVALID with a message
+   naming the flag in err: unknown flag, missing value, unreadable config file.
+ */
 int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
                    size_t err_size);
 
@@ -71,8 +72,8 @@ int jk_endpoint_check (const char *endpoint, char *why, size_t why_size);
 
 /* HTTP listening addresses (jejak-status --http, jejak-office --http). */
 /* Parses --http's value: "ADDR:PORT" or "PORT" (then ADDR is 127.0.0.1;
-   "localhost" means 127.0.0.1). Returns 0, or -1 with err naming what is
-   wrong. */
+   "localhost" means 127.0.0.1). Returns JK_OK, or JK_INVALID with err naming
+   what is wrong. */
 int jk_web_parse_listen (const char *text, char *address, size_t size,
                          uint16_t *port, char *err, size_t err_size);
 /* True for 127.0.0.0/8 and "localhost". */

@@ -1,6 +1,7 @@
 /*  listen.c - the --http ADDR:PORT value shared by the programs that
     serve HTTP (jejak-status, jejak-office), and the loopback test that
     decides whether --http-public is needed. */
+#include "jk_base.h"
 #include "jk_opts.h"
 
 #include <arpa/inet.h>
@@ -33,20 +34,20 @@ int jk_web_parse_listen (const char *text, char *address, size_t size,
                   "--http '%s': the port must be a number 0..65535 (ADDR:PORT "
                   "or PORT; 0 picks a free port)",
                   text);
-        return -1;
+        return JK_INVALID;
     }
     if (colon && host_len == 0) {
         snprintf (err, err_size,
                   "--http '%s': the address before ':' is "
                   "empty (e.g. 127.0.0.1:8080)",
                   text);
-        return -1;
+        return JK_INVALID;
     }
     if (!colon)
         snprintf (address, size, "127.0.0.1");
     else if (host_len >= size) {
         snprintf (err, err_size, "--http '%s': the address is too long", text);
-        return -1;
+        return JK_INVALID;
     } else {
         memcpy (address, text, host_len);
         address[host_len] = 0;
@@ -59,7 +60,7 @@ int jk_web_parse_listen (const char *text, char *address, size_t size,
                   "--http '%s': '%s' is not an IPv4 address (e.g. 127.0.0.1 "
                   "or 0.0.0.0)",
                   text, address);
-        return -1;
+        return JK_INVALID;
     }
     *port = (uint16_t)value;
     return 0;

@@ -84,7 +84,7 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
         int idx = is_config ? -1 : s_find (self, name, len);
         if (!is_config && idx < 0) {
             snprintf (err, err_size, "unknown option --%.*s", (int)len, name);
-            return -1;
+            return JK_INVALID;
         }
         const char *value;
         if (!is_config && self->spec[idx].is_switch) {
@@ -96,7 +96,7 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
         else {
             snprintf (err, err_size, "option --%.*s needs a value", (int)len,
                       name);
-            return -1;
+            return JK_INVALID;
         }
         if (is_config)
             config_path = value;
@@ -111,7 +111,7 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
             snprintf (err, err_size,
                       "cannot read config file %s (ZPL format expected)",
                       config_path);
-            return -1;
+            return JK_INVALID;
         }
     }
     return 0;

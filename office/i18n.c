@@ -262,13 +262,13 @@ int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
                 jk_report_error (report, "E_FIELD_TYPE", path,
                                  "%s must be a date dd/mm/yyyy, got '%.40s'",
                                  path, value);
-                return -1;
+                return JK_INVALID;
             }
             if (!jk_date_valid (y, m, d)) {
                 jk_report_error (report, "E_FIELD_TYPE", path,
                                  "%s: %02d/%02d/%04d is not a real date", path,
                                  d, m, y);
-                return -1;
+                return JK_INVALID;
             }
             snprintf (out, size, "%04d-%02d-%02d", y, m, d);
             return 0;
@@ -296,7 +296,7 @@ int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
                 jk_report_error (report, "E_FIELD_TYPE", path,
                                  "%s must be a whole number, got '%.40s'", path,
                                  value);
-                return -1;
+                return JK_INVALID;
             }
             return 0;
         }
@@ -316,7 +316,7 @@ int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
             jk_report_error (report, "E_FIELD_TYPE", path,
                              "%s must be Ya or Tidak, got '%.40s'", path,
                              value);
-            return -1;
+            return JK_INVALID;
         }
         case JK_KIND_ENUM:
             snprintf (out, size, "%s", s_enum_name (f, value));

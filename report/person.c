@@ -61,7 +61,7 @@ int jk_person_key_create (const char *dir, char *err, size_t err_size)
     uint8_t key[32];
     if (RAND_bytes (key, sizeof key) != 1) {
         snprintf (err, err_size, "no random bytes for the key");
-        return -1;
+        return JK_IO;
     }
     char hex[65];
     jk_hex_format (key, 32, hex);
@@ -73,7 +73,7 @@ int jk_person_key_create (const char *dir, char *err, size_t err_size)
                                     "would no longer join)"
                                   : "");
         free (path);
-        return -1;
+        return JK_IO;
     }
     bool ok = write (fd, hex, 64) == 64 && write (fd, "\n", 1) == 1;
     ok = close (fd) == 0 && ok;

@@ -13,7 +13,7 @@ int jk_sample_mkdir (const char *path)
 {
     if (mkdir (path, 0755) == 0 || errno == EEXIST)
         return 0;
-    return -1;
+    return JK_IO;
 }
 
 int jk_sample_csv_open (gen_t *gen, csv_t *csv, const char *source,

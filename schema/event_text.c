@@ -31,7 +31,7 @@ int jk_date_parse_iso (const char *text, size_t len, int32_t *days)
     if (len != 10 || text[4] != '-' || text[7] != '-' ||
         s_digits (text, 4, &y) || s_digits (text + 5, 2, &m) ||
         s_digits (text + 8, 2, &d) || !jk_date_valid (y, m, d))
-        return -1;
+        return JK_INVALID;
     *days = jk_days_from_civil (y, m, d);
     return 0;
 }
@@ -41,7 +41,7 @@ int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes)
     int h, m;
     if (len != 5 || text[2] != ':' || s_digits (text, 2, &h) ||
         s_digits (text + 3, 2, &m) || h > 23 || m > 59)
-        return -1;
+        return JK_INVALID;
     *minutes = h * 60 + m;
     return 0;
 }

@@ -239,7 +239,7 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi);
    "head", "snapshot" (the snapshot map, filters applied), "offices"},
    and "links" (area, up, head, cursor, lag, lag_ms) when view->link is
    set.
-   Returns 0, or -1 when the snapshot does not decode. */
+   Returns 0, or JK_INVALID when the snapshot does not decode. */
 int jk_render_json (FILE *out, const jk_status_view_t *view);
 
 /* Copies text into out (size bytes) with every run of exactly 16 digits

@@ -131,7 +131,7 @@ int jk_render_json (FILE *out, const jk_status_view_t *view)
     if (!snap) {
         msgpack_unpacked_destroy (&result);
         fprintf (out, "{\"error\":\"the snapshot could not be read\"}\n");
-        return -1;
+        return JK_INVALID;
     }
     char hash[65] = "";
     if (view->hash)
