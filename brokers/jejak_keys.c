@@ -136,6 +136,166 @@ static int s_list (const char *dir)
     return 0;
 }
 
+/* What a command returns besides the JK_ codes: a usage error already
+   printed (exit 2), or a failure already printed (exit 1). */
+#define S_USAGE  100
+#define S_FAILED 101
+
+/* One command: its arguments read from opts, its outcome printed. */
+typedef struct {
+    jk_opts_t *opts;
+    const char *command;
+    const char *dir;
+    char err[512];
+} s_cmd_t;
+
+static int s_cmd_init (s_cmd_t *c)
+{
+    int rc = jk_keys_init (c->dir, jk_opts_on (c->opts, "force"), c->err,
+                           sizeof c->err);
+    if (rc == JK_OK)
+        printf ("broker key pair: %s/%s (secret, 0600) and %s/%s "
+                "(public: give it to every agent as --broker-key)\n",
+                c->dir, JK_KEYS_BROKER_SECRET, c->dir, JK_KEYS_BROKER_PUBLIC);
+    return rc;
+}
+
+static int s_cmd_enrol (s_cmd_t *c)
+{
+    const char *office = s_need (c->opts, "office", c->command);
+    const char *domain = office ? s_need (c->opts, "domain", c->command) : NULL;
+    const char *device = domain ? s_need (c->opts, "device", c->command) : NULL;
+    if (!device)
+        return S_USAGE;
+    jk_key_t key;
+    char secret[1024];
+    int rc = jk_keys_enrol (c->dir, office, domain, device, &key, secret,
+                            sizeof secret, c->err, sizeof c->err);
+    if (rc == JK_OK)
+        s_print_issued (&key, secret);
+    return rc;
+}
+
+static int s_cmd_reader (s_cmd_t *c)
+{
+    const char *name = s_need (c->opts, "name", c->command);
+    if (!name)
+        return S_USAGE;
+    jk_key_t key;
+    char secret[1024];
+    int rc = jk_keys_reader (c->dir, name, &key, secret, sizeof secret, c->err,
+                             sizeof c->err);
+    if (rc == JK_OK)
+        s_print_issued (&key, secret);
+    return rc;
+}
+
+static int s_cmd_link (s_cmd_t *c)
+{
+    const char *area = s_need (c->opts, "area", c->command);
+    if (!area)
+        return S_USAGE;
+    jk_key_t key;
+    char secret[1024];
+    int rc = jk_keys_link (c->dir, area, &key, secret, sizeof secret, c->err,
+                           sizeof c->err);
+    if (rc == JK_OK)
+        s_print_issued (&key, secret);
+    return rc;
+}
+
+static int s_cmd_log_key (s_cmd_t *c)
+{
+    char vkey[256];
+    int rc = jk_keys_log (c->dir, jk_opts_get (c->opts, "origin"),
+                          jk_opts_on (c->opts, "force"), vkey, sizeof vkey,
+                          c->err, sizeof c->err);
+    if (rc == JK_OK)
+        printf ("log key: %s/%s (secret, 0600: the hub signs checkpoints "
+                "with it)\nverifier key (%s/%s; give it to offices and "
+                "auditors):\n%s\n",
+                c->dir, JK_KEYS_LOG_SECRET, c->dir, JK_KEYS_LOG_PUBLIC, vkey);
+    return rc;
+}
+
+static int s_cmd_log_vkey (s_cmd_t *c)
+{
+    char vkey[256];
+    int rc =
+        jk_keys_log_vkey (c->dir, vkey, sizeof vkey, c->err, sizeof c->err);
+    if (rc == JK_OK)
+        printf ("%s\n", vkey);
+    return rc;
+}
+
+static int s_cmd_witness_key (s_cmd_t *c)
+{
+    const char *name = s_need (c->opts, "name", c->command);
+    if (!name)
+        return S_USAGE;
+    char vkey[256];
+    int rc = jk_keys_witness (c->dir, name, jk_opts_on (c->opts, "force"), vkey,
+                              sizeof vkey, c->err, sizeof c->err);
+    if (rc == JK_OK)
+        printf ("witness key: %s/%s (secret, 0600: the office cosigns "
+                "checkpoints with it)\nverifier key (%s/%s; give it to "
+                "the dinas for jejak-hub --witnesses, and to "
+                "auditors):\n%s\n",
+                c->dir, JK_KEYS_WITNESS_SECRET, c->dir, JK_KEYS_WITNESS_PUBLIC,
+                vkey);
+    return rc;
+}
+
+static int s_cmd_witness_vkey (s_cmd_t *c)
+{
+    char vkey[256];
+    int rc =
+        jk_keys_witness_vkey (c->dir, vkey, sizeof vkey, c->err, sizeof c->err);
+    if (rc == JK_OK)
+        printf ("%s\n", vkey);
+    return rc;
+}
+
+static int s_cmd_list (s_cmd_t *c)
+{
+    struct stat st;
+    if (stat (c->dir, &st) != 0) {
+        fprintf (stderr, "jejak-keys: --dir %s: no such directory\n", c->dir);
+        return S_FAILED;
+    }
+    return s_list (c->dir);
+}
+
+static int s_cmd_revoke (s_cmd_t *c)
+{
+    jk_key_t key;
+    int rc = jk_keys_revoke (c->dir, jk_opts_arg (c->opts, 1), &key, c->err,
+                             sizeof c->err);
+    if (rc == JK_OK)
+        printf ("revoked %s%s%s fingerprint=%s (moved to %s/%s/)\n", key.office,
+                key.office[0] ? "/" : "", key.device, key.fingerprint, c->dir,
+                JK_KEYS_REVOKED);
+    return rc;
+}
+
+/* The commands, by name. */
+static const struct {
+    const char *name;
+    int (*run) (s_cmd_t *c);
+} s_commands[] = {
+    {"init", s_cmd_init},
+    {"enrol", s_cmd_enrol},
+    {"enroll", s_cmd_enrol},
+    {"reader", s_cmd_reader},
+    {"link", s_cmd_link},
+    {"log-key", s_cmd_log_key},
+    {"log-vkey", s_cmd_log_vkey},
+    {"witness-key", s_cmd_witness_key},
+    {"witness-vkey", s_cmd_witness_vkey},
+    {"list", s_cmd_list},
+    {"revoke", s_cmd_revoke},
+};
+
 int main (int argc, char **argv)
 {
     int status;
@@ -144,116 +304,40 @@ int main (int argc, char **argv)
                                      argc, argv, s_usage, &status);
     if (!opts)
         return status;
-    char err[512];
     status = 2;
-    const char *command = jk_opts_arg (opts, 0);
-    if (!command) {
+    s_cmd_t c = {.opts = opts, .command = jk_opts_arg (opts, 0)};
+    if (!c.command) {
         s_usage (opts, stderr);
         goto cleanup;
     }
-    size_t args = streq (command, "revoke") ? 2 : 1;
+    size_t args = streq (c.command, "revoke") ? 2 : 1;
     if (jk_opts_argc (opts) != args) {
-        fprintf (stderr, "jejak-keys: %s takes %s (see --help)\n", command,
+        fprintf (stderr, "jejak-keys: %s takes %s (see --help)\n", c.command,
                  args == 2 ? "exactly one KEY" : "no arguments");
         goto cleanup;
     }
-    const char *dir = s_need (opts, "dir", command);
-    if (!dir)
+    c.dir = s_need (opts, "dir", c.command);
+    if (!c.dir)
         goto cleanup;
     if (jk_opts_get (opts, "data-dir"))
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
-    char secret[1024];
-    jk_key_t key;
-    int rc;
-    err[0] = 0;
-    if (streq (command, "init")) {
-        rc = jk_keys_init (dir, jk_opts_on (opts, "force"), err, sizeof err);
-        if (rc == JK_OK)
-            printf ("broker key pair: %s/%s (secret, 0600) and %s/%s "
-                    "(public: give it to every agent as --broker-key)\n",
-                    dir, JK_KEYS_BROKER_SECRET, dir, JK_KEYS_BROKER_PUBLIC);
-    } else if (streq (command, "enrol") || streq (command, "enroll")) {
-        const char *office = s_need (opts, "office", command);
-        const char *domain = office ? s_need (opts, "domain", command) : NULL;
-        const char *device = domain ? s_need (opts, "device", command) : NULL;
-        if (!device)
-            goto cleanup;
-        rc = jk_keys_enrol (dir, office, domain, device, &key, secret,
-                            sizeof secret, err, sizeof err);
-        if (rc == JK_OK)
-            s_print_issued (&key, secret);
-    } else if (streq (command, "reader")) {
-        const char *name = s_need (opts, "name", command);
-        if (!name)
-            goto cleanup;
-        rc = jk_keys_reader (dir, name, &key, secret, sizeof secret, err,
-                             sizeof err);
-        if (rc == JK_OK)
-            s_print_issued (&key, secret);
-    } else if (streq (command, "link")) {
-        const char *area = s_need (opts, "area", command);
-        if (!area)
-            goto cleanup;
-        rc = jk_keys_link (dir, area, &key, secret, sizeof secret, err,
-                           sizeof err);
-        if (rc == JK_OK)
-            s_print_issued (&key, secret);
-    } else if (streq (command, "log-key")) {
-        char vkey[256];
-        rc = jk_keys_log (dir, jk_opts_get (opts, "origin"),
-                          jk_opts_on (opts, "force"), vkey, sizeof vkey, err,
-                          sizeof err);
-        if (rc == JK_OK)
-            printf ("log key: %s/%s (secret, 0600: the hub signs checkpoints "
-                    "with it)\nverifier key (%s/%s; give it to offices and "
-                    "auditors):\n%s\n",
-                    dir, JK_KEYS_LOG_SECRET, dir, JK_KEYS_LOG_PUBLIC, vkey);
-    } else if (streq (command, "log-vkey")) {
-        char vkey[256];
-        rc = jk_keys_log_vkey (dir, vkey, sizeof vkey, err, sizeof err);
-        if (rc == JK_OK)
-            printf ("%s\n", vkey);
-    } else if (streq (command, "witness-key")) {
-        const char *name = s_need (opts, "name", command);
-        if (!name)
-            goto cleanup;
-        char vkey[256];
-        rc = jk_keys_witness (dir, name, jk_opts_on (opts, "force"), vkey,
-                              sizeof vkey, err, sizeof err);
-        if (rc == JK_OK)
-            printf ("witness key: %s/%s (secret, 0600: the office cosigns "
-                    "checkpoints with it)\nverifier key (%s/%s; give it to "
-                    "the dinas for jejak-hub --witnesses, and to "
-                    "auditors):\n%s\n",
-                    dir, JK_KEYS_WITNESS_SECRET, dir, JK_KEYS_WITNESS_PUBLIC,
-                    vkey);
-    } else if (streq (command, "witness-vkey")) {
-        char vkey[256];
-        rc = jk_keys_witness_vkey (dir, vkey, sizeof vkey, err, sizeof err);
-        if (rc == JK_OK)
-            printf ("%s\n", vkey);
-    } else if (streq (command, "list")) {
-        struct stat st;
-        if (stat (dir, &st) != 0) {
-            fprintf (stderr, "jejak-keys: --dir %s: no such directory\n", dir);
-            status = 1;
-            goto cleanup;
-        }
-        rc = s_list (dir);
-    } else if (streq (command, "revoke")) {
-        rc = jk_keys_revoke (dir, jk_opts_arg (opts, 1), &key, err, sizeof err);
-        if (rc == JK_OK)
-            printf ("revoked %s%s%s fingerprint=%s (moved to %s/%s/)\n",
-                    key.office, key.office[0] ? "/" : "", key.device,
-                    key.fingerprint, dir, JK_KEYS_REVOKED);
-    } else {
+    size_t i = 0;
+    while (i < sizeof s_commands / sizeof s_commands[0] &&
+           !streq (s_commands[i].name, c.command))
+        i++;
+    if (i == sizeof s_commands / sizeof s_commands[0]) {
         fprintf (stderr, "jejak-keys: unknown command '%s' (see --help)\n",
-                 command);
+                 c.command);
+        goto cleanup;
+    }
+    int rc = s_commands[i].run (&c);
+    if (rc == S_USAGE || rc == S_FAILED) {
+        status = rc == S_USAGE ? 2 : 1;
         goto cleanup;
     }
     if (rc != JK_OK)
-        fprintf (stderr, "jejak-keys: %s: %s\n", command,
-                 err[0] ? err : jk_strerror (rc));
+        fprintf (stderr, "jejak-keys: %s: %s\n", c.command,
+                 c.err[0] ? c.err : jk_strerror (rc));
     status = s_status_exit (rc);
 
 cleanup:
