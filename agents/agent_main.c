@@ -233,6 +233,91 @@ static void s_command_help (jk_agent_t *self, const jk_type_t *t, FILE *out)
 /* ---- main ------------------------------------------------------------------
  */
 
+static int s_cmd_receipts (jk_agent_t *self)
+{
+    return jk_opts_on (self->opts, "verify") ? jk_agent_cmd_verify (self)
+                                             : jk_agent_cmd_list (self, true);
+}
+
+static int s_cmd_pending (jk_agent_t *self)
+{
+    return jk_agent_cmd_list (self, false);
+}
+
+/* The commands besides one per event type. */
+static const struct {
+    const char *name;
+    int (*run) (jk_agent_t *self);
+} s_builtins[] = {
+    {"import", jk_agent_cmd_import},   {"sync", jk_agent_cmd_sync},
+    {"pending", s_cmd_pending},        {"receipts", s_cmd_receipts},
+    {"prune", jk_agent_cmd_prune},     {"inspect", jk_agent_cmd_inspect},
+    {"witness", jk_agent_cmd_witness},
+};
+#define S_BUILTINS (sizeof s_builtins / sizeof s_builtins[0])
+
+/* The built-in command named command, or -1. */
+static int s_builtin (const char *command)
+{
+    for (size_t i = 0; command && i < S_BUILTINS; i++)
+        if (strcmp (command, s_builtins[i].name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Log lines (reconnects, ...) are for --verbose, or for the journal
+   under systemd; never mixed into an operator's command output. */
+static void s_log_level (jk_agent_t *self)
+{
+    if (jk_opts_on (self->opts, "verbose")) {
+        if (jk_log_level () < JK_LOG_INFO)
+            jk_log_set_level (JK_LOG_INFO);
+    } else if (!getenv ("JOURNAL_STREAM") && !getenv ("JEJAK_LOG"))
+        jk_log_set_level (JK_LOG_NONE);
+}
+
+/* The options every command needs: --data-dir, --source, --wait,
+   --broker and its keys. 0, or -1 with the reason printed. */
+static int s_check_globals (jk_agent_t *self)
+{
+    const char *data_dir = jk_opts_get (self->opts, "data-dir");
+    if (data_dir)
+        jk_region_set_default_dir (data_dir);
+    const char *source = jk_opts_get (self->opts, "source");
+    if (!source || !*source) {
+        fprintf (stderr,
+                 "%s: --source OFFICE/DEVICE is required (or $JEJAK_SOURCE, "
+                 "or 'source' in the config file)\n",
+                 self->program);
+        return -1;
+    }
+    jk_report_t report;
+    jk_report_reset (&report);
+    if (jk_source_check (jk_region_default (), source, strlen (source),
+                         &report) != 0) {
+        fprintf (stderr, "%s: --source %s: %s\n", self->program, source,
+                 report.error.message);
+        return -1;
+    }
+    if (jk_agent_parse_wait (jk_opts_get (self->opts, "wait"),
+                             &self->wait_ms) != 0) {
+        fprintf (stderr,
+                 "%s: --wait must be a number of seconds >= 0, got "
+                 "'%s'\n",
+                 self->program, jk_opts_get (self->opts, "wait"));
+        return -1;
+    }
+    self->delivery.broker = jk_opts_get (self->opts, "broker");
+    self->delivery.program = self->program;
+    char why[160];
+    if (jk_endpoint_check (self->delivery.broker, why, sizeof why) != 0) {
+        fprintf (stderr, "%s: --broker '%s': %s\n", self->program,
+                 self->delivery.broker, why);
+        return -1;
+    }
+    return s_check_keys (self);
+}
+
 int jk_agent_main (jk_domain_t domain, int argc, char **argv)
 {
     jk_agent_t self_ = {.domain = domain};
@@ -251,23 +336,12 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         fprintf (stderr, "%s: %s (see --help)\n", self->program, err);
         goto done;
     }
-    /* Log lines (reconnects, ...) are for --verbose, or for the journal
-       under systemd; never mixed into an operator's command output. */
-    if (jk_opts_on (self->opts, "verbose")) {
-        if (jk_log_level () < JK_LOG_INFO)
-            jk_log_set_level (JK_LOG_INFO);
-    } else if (!getenv ("JOURNAL_STREAM") && !getenv ("JEJAK_LOG"))
-        jk_log_set_level (JK_LOG_NONE);
+    s_log_level (self);
     const char *command =
         jk_opts_argc (self->opts) ? jk_opts_arg (self->opts, 0) : NULL;
     const jk_type_t *type =
         command ? jk_vocabulary_by_command (domain, command) : NULL;
-    bool builtin =
-        command &&
-        (strcmp (command, "import") == 0 || strcmp (command, "sync") == 0 ||
-         strcmp (command, "pending") == 0 ||
-         strcmp (command, "receipts") == 0 || strcmp (command, "prune") == 0 ||
-         strcmp (command, "inspect") == 0 || strcmp (command, "witness") == 0);
+    int builtin = type ? -1 : s_builtin (command);
     if (jk_opts_help (self->opts)) {
         if (type)
             s_command_help (self, type, stdout);
@@ -280,7 +354,7 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         s_usage (self, stderr);
         goto done;
     }
-    if (!type && !builtin) {
+    if (!type && builtin < 0) {
         fprintf (stderr, "%s: unknown command '%s' (see %s --help)\n",
                  self->program, command, self->program);
         goto done;
@@ -293,60 +367,10 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
                  jk_opts_arg (self->opts, 1));
         goto done;
     }
-    const char *data_dir = jk_opts_get (self->opts, "data-dir");
-    if (data_dir)
-        jk_region_set_default_dir (data_dir);
-    const char *source = jk_opts_get (self->opts, "source");
-    if (!source || !*source) {
-        fprintf (stderr,
-                 "%s: --source OFFICE/DEVICE is required (or $JEJAK_SOURCE, "
-                 "or 'source' in the config file)\n",
-                 self->program);
+    if (s_check_globals (self) != 0)
         goto done;
-    }
-    jk_report_t report;
-    jk_report_reset (&report);
-    if (jk_source_check (jk_region_default (), source, strlen (source),
-                         &report) != 0) {
-        fprintf (stderr, "%s: --source %s: %s\n", self->program, source,
-                 report.error.message);
-        goto done;
-    }
-    if (jk_agent_parse_wait (jk_opts_get (self->opts, "wait"),
-                             &self->wait_ms) != 0) {
-        fprintf (stderr,
-                 "%s: --wait must be a number of seconds >= 0, got "
-                 "'%s'\n",
-                 self->program, jk_opts_get (self->opts, "wait"));
-        goto done;
-    }
-    self->delivery.broker = jk_opts_get (self->opts, "broker");
-    self->delivery.program = self->program;
-    char why[160];
-    if (jk_endpoint_check (self->delivery.broker, why, sizeof why) != 0) {
-        fprintf (stderr, "%s: --broker '%s': %s\n", self->program,
-                 self->delivery.broker, why);
-        goto done;
-    }
-    if (s_check_keys (self) != 0)
-        goto done;
-    if (type)
-        rc = jk_agent_cmd_event (self, type);
-    else if (strcmp (command, "import") == 0)
-        rc = jk_agent_cmd_import (self);
-    else if (strcmp (command, "sync") == 0)
-        rc = jk_agent_cmd_sync (self);
-    else if (strcmp (command, "pending") == 0)
-        rc = jk_agent_cmd_list (self, false);
-    else if (strcmp (command, "receipts") == 0)
-        rc = jk_opts_on (self->opts, "verify") ? jk_agent_cmd_verify (self)
-                                               : jk_agent_cmd_list (self, true);
-    else if (strcmp (command, "inspect") == 0)
-        rc = jk_agent_cmd_inspect (self);
-    else if (strcmp (command, "witness") == 0)
-        rc = jk_agent_cmd_witness (self);
-    else
-        rc = jk_agent_cmd_prune (self);
+    rc =
+        type ? jk_agent_cmd_event (self, type) : s_builtins[builtin].run (self);
 done:
     s_agent_fini (self);
     return rc;
