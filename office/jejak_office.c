@@ -224,7 +224,8 @@ static int s_user (jk_opts_t *opts)
     return rc;
 }
 
-static int s_serve (jk_opts_t *opts)
+/* --source checked against the reference data; 0 or exit 2. */
+static int s_check_source (jk_opts_t *opts)
 {
     const char *source = jk_opts_get (opts, "source");
     if (!source) {
@@ -240,10 +241,19 @@ static int s_serve (jk_opts_t *opts)
         fprintf (stderr, S_PROGRAM ": --source: %s\n", report.error.message);
         return 2;
     }
-    char address[64], err[512];
+    return 0;
+}
+
+/* --http and TLS: a non-loopback address only with --http-public and a
+   certificate. Fills the config's address, port and TLS files; 0 or
+   exit 2. */
+static int s_check_http (jk_opts_t *opts, jk_office_config_t *config,
+                         char address[64])
+{
+    char err[512];
     uint16_t port = 0;
-    if (jk_web_parse_listen (jk_opts_get (opts, "http"), address,
-                             sizeof address, &port, err, sizeof err)) {
+    if (jk_web_parse_listen (jk_opts_get (opts, "http"), address, 64, &port,
+                             err, sizeof err)) {
         fprintf (stderr, S_PROGRAM ": %s\n", err);
         return 2;
     }
@@ -272,6 +282,17 @@ static int s_serve (jk_opts_t *opts)
             return 2;
         }
     }
+    config->address = address;
+    config->port = port;
+    config->tls_cert = cert;
+    config->tls_key = key;
+    return 0;
+}
+
+/* The hub: --broker and its keys, --query and its key, --log-key. Fills
+   the config's delivery, query and log key (owned); 0 or exit 2. */
+static int s_check_hub (jk_opts_t *opts, jk_office_config_t *config)
+{
     jk_delivery_config_t delivery = {
         .broker = jk_opts_get (opts, "broker"),
         .program = S_PROGRAM,
@@ -291,6 +312,7 @@ static int s_serve (jk_opts_t *opts)
     }
     const char *query = jk_opts_get (opts, "query");
     const char *query_key = jk_opts_get (opts, "query-key");
+    char err[512];
     if (query && jk_endpoint_check (query, err, sizeof err) != 0) {
         fprintf (stderr, S_PROGRAM ": --query %s: %s (see --help)\n", query,
                  err);
@@ -316,76 +338,92 @@ static int s_serve (jk_opts_t *opts)
         free (log_key);
         return 2;
     }
-    char *state = s_state_dir (opts);
-    mkdir (state, 0700);
-    char *users = s_users_path (opts);
-    char *outbox = NULL;
+    config->delivery = delivery;
+    config->query = query;
+    config->query_key = query_key;
+    config->log_key = log_key;
+    return 0;
+}
+
+/* The outbox file: --outbox, or the device's one outbox, shared with the
+   command-line programs (opening it once the default way moves older
+   per-program outboxes into it). NULL when it cannot be opened (said). */
+static char *s_outbox_path (jk_opts_t *opts, const char *source)
+{
     if (jk_opts_get (opts, "outbox"))
-        outbox = jk_strdup (jk_opts_get (opts, "outbox"));
-    else {
-        /* The device's one outbox, shared with the command-line programs;
-           opening it once the default way moves older per-program
-           outboxes into it. */
-        jk_outbox_t *shared = jk_outbox_open_default (source, err, sizeof err);
-        if (!shared) {
-            fprintf (stderr, S_PROGRAM ": %s\n", err);
-            free (users);
-            free (state);
-            free (log_key);
-            return 1;
-        }
-        jk_outbox_close (&shared);
-        outbox = jk_outbox_default_path (source);
+        return jk_strdup (jk_opts_get (opts, "outbox"));
+    char err[512];
+    jk_outbox_t *shared = jk_outbox_open_default (source, err, sizeof err);
+    if (!shared) {
+        fprintf (stderr, S_PROGRAM ": %s\n", err);
+        return NULL;
     }
-    /* The hub's pick lists, cached beside the users file. */
-    char *picks = NULL;
-    {
-        char name[JK_SOURCE_MAX + 1];
-        snprintf (name, sizeof name, "%s", source);
-        for (char *p = name; *p; p++)
-            if (*p == '/')
-                *p = '_';
-        picks = jk_sprintf ("%s/picks-%s.db", state, name);
-    }
-    jk_office_config_t config = {.source = source,
-                                 .outbox = outbox,
-                                 .users = users,
-                                 .address = address,
-                                 .port = port,
-                                 .tls_cert = cert,
-                                 .tls_key = key,
-                                 .delivery = delivery,
-                                 .query = jk_opts_get (opts, "query"),
-                                 .query_key = jk_opts_get (opts, "query-key"),
-                                 .picks = picks,
-                                 .log_key = log_key};
-    int rc = 0;
-    jk_office_app_t *office = NULL;
+    jk_outbox_close (&shared);
+    return jk_outbox_default_path (source);
+}
+
+/* The hub's pick lists, cached beside the users file. */
+static char *s_picks_path (const char *state, const char *source)
+{
+    char name[JK_SOURCE_MAX + 1];
+    snprintf (name, sizeof name, "%s", source);
+    for (char *p = name; *p; p++)
+        if (*p == '/')
+            *p = '_';
+    return jk_sprintf ("%s/picks-%s.db", state, name);
+}
+
+/* Whether the users file has an active user (said when not). */
+static bool s_has_user (const char *users)
+{
+    char err[512];
     jk_users_t *check = jk_users_open (users, err, sizeof err);
     int64_t active = check ? jk_users_active (check) : -1;
     jk_users_close (&check);
-    if (active <= 0) {
+    if (active <= 0)
         fprintf (stderr,
                  S_PROGRAM
                  ": %s: no active user: add one first with `" S_PROGRAM
                  " user add NAME --role supervisor`\n",
                  users);
+    return active > 0;
+}
+
+static int s_serve (jk_opts_t *opts)
+{
+    const char *source = jk_opts_get (opts, "source");
+    jk_office_config_t config = {.source = source};
+    char address[64];
+    int rc = s_check_source (opts);
+    if (rc || (rc = s_check_http (opts, &config, address)) ||
+        (rc = s_check_hub (opts, &config)))
+        return rc;
+    char *log_key = (char *)config.log_key;
+    char *state = s_state_dir (opts);
+    mkdir (state, 0700);
+    char *users = s_users_path (opts);
+    char *outbox = s_outbox_path (opts, source);
+    char *picks = outbox ? s_picks_path (state, source) : NULL;
+    config.outbox = outbox;
+    config.users = users;
+    config.picks = picks;
+    jk_office_app_t *office = NULL;
+    char err[512];
+    if (!outbox)
+        rc = 1;
+    else if (!s_has_user (users))
         rc = 2;
-        goto done;
-    }
-    office = jk_office_app_new (&config, err, sizeof err);
-    if (!office) {
+    else if (!(office = jk_office_app_new (&config, err, sizeof err))) {
         fprintf (stderr, S_PROGRAM ": %s\n", err);
         rc = 1;
-        goto done;
+    } else {
+        printf (S_PROGRAM " http=%s://%s:%u/ source=%s outbox=%s\n",
+                config.tls_cert ? "https" : "http", address,
+                (unsigned)jk_office_app_port (office), source, outbox);
+        fflush (stdout);
+        while (!s_stop && !zsys_interrupted)
+            pause ();
     }
-    printf (S_PROGRAM " http=%s://%s:%u/ source=%s outbox=%s\n",
-            cert ? "https" : "http", address,
-            (unsigned)jk_office_app_port (office), source, outbox);
-    fflush (stdout);
-    while (!s_stop && !zsys_interrupted)
-        pause ();
-done:
     jk_office_app_destroy (&office);
     free (picks);
     free (log_key);
