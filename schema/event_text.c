@@ -142,6 +142,145 @@ static uint32_t s_split (jk_event_t *self, const char *text, char sep,
     return count;
 }
 
+/* A whole number >= 0. */
+static int s_set_uint (const char *t, const char *path, jk_value_t *v,
+                       jk_report_t *report)
+{
+    uint64_t u;
+    int rc = 0;
+    if (jk_parse_u64 (t, &u) != JK_OK || u > INT64_MAX) {
+        jk_report_error (report, "E_FIELD_TYPE", path,
+                         "%s must be a whole number >= 0, got '%s'", path, t);
+        rc = -1;
+    }
+    v->n = (int64_t)u;
+    return rc;
+}
+
+/* true/false, ya/tidak, ... */
+static int s_set_bool (const char *t, const char *path, jk_value_t *v,
+                       jk_report_t *report)
+{
+    static const char *yes[] = {"true", "1", "yes", "ya", "y", NULL};
+    static const char *no[] = {"false", "0", "no", "tidak", "t", "n", NULL};
+    if (jk_enum_index (yes, t, strlen (t), true) >= 0)
+        v->n = 1;
+    else if (jk_enum_index (no, t, strlen (t), true) >= 0)
+        v->n = 0;
+    else {
+        jk_report_error (report, "E_FIELD_TYPE", path,
+                         "%s must be true/false (ya/tidak), got '%s'", path, t);
+        return -1;
+    }
+    return 0;
+}
+
+/* dd/mm/yyyy or yyyy-mm-dd, kept as yyyy-mm-dd. */
+static int s_set_date (jk_event_t *self, const char *t, const char *path,
+                       jk_value_t *v, jk_report_t *report)
+{
+    int32_t days;
+    if (s_date_parse_user (t, &days) != 0) {
+        jk_report_error (report, "E_FIELD_FORMAT", path,
+                         "%s must be a date dd/mm/yyyy or yyyy-mm-dd, "
+                         "got '%s'",
+                         path, t);
+        return -1;
+    }
+    char iso[11];
+    jk_date_format (days, iso);
+    v->s = jk_arena_str (&self->arena, iso, 10);
+    v->n = days;
+    return 0;
+}
+
+/* HH:MM, kept with two digits each. */
+static int s_set_time (jk_event_t *self, const char *t, const char *path,
+                       jk_value_t *v, jk_report_t *report)
+{
+    int32_t minutes;
+    if (s_time_parse_user (t, &minutes) != 0) {
+        jk_report_error (report, "E_FIELD_FORMAT", path,
+                         "%s must be a time HH:MM (WIB), got '%s'", path, t);
+        return -1;
+    }
+    char hhmm[6] = {
+        (char)('0' + minutes / 600),     (char)('0' + minutes / 60 % 10), ':',
+        (char)('0' + minutes % 60 / 10), (char)('0' + minutes % 10),      0};
+    v->s = jk_arena_str (&self->arena, hhmm, 5);
+    v->n = minutes;
+    return 0;
+}
+
+/* One of the field's values, in any case, kept as the table spells it. */
+static int s_set_enum (const jk_field_t *f, const char *t, const char *path,
+                       jk_value_t *v, jk_report_t *report)
+{
+    int k = jk_enum_index (f->values, t, strlen (t), true);
+    if (k < 0) {
+        char list[160];
+        jk_enum_list (f->values, list, sizeof list);
+        jk_report_error (report, "E_FIELD_ENUM", path,
+                         "%s must be one of %s, got '%s'", path, list, t);
+        return -1;
+    }
+    v->s = jk_str_of (f->values[k]);
+    v->n = k;
+    return 0;
+}
+
+/* A, B, C; a set's items values of the field's enum. */
+static int s_set_items (jk_event_t *self, const jk_field_t *f, const char *t,
+                        const char *path, jk_value_t *v, jk_report_t *report)
+{
+    v->count = s_split (self, t, ',', &v->items);
+    if (f->kind != JK_KIND_SET)
+        return 0;
+    for (uint32_t k = 0; k < v->count; k++) {
+        int e =
+            jk_enum_index (f->values, v->items[k].ptr, v->items[k].len, true);
+        if (e < 0) {
+            char list[160];
+            jk_enum_list (f->values, list, sizeof list);
+            jk_report_error (report, "E_FIELD_ENUM", path,
+                             "%s items must be in %s, got '%.*s'", path, list,
+                             (int)v->items[k].len, v->items[k].ptr);
+            return -1;
+        }
+        v->items[k] = jk_str_of (f->values[e]);
+        v->n |= (int64_t)1 << e;
+    }
+    return 0;
+}
+
+/* CODE=TITLE|CODE=TITLE... */
+static int s_set_units (jk_event_t *self, const char *t, const char *path,
+                        jk_value_t *v, jk_report_t *report)
+{
+    jk_str_t *parts;
+    uint32_t n = s_split (self, t, '|', &parts);
+    v->items = jk_arena_alloc (&self->arena, (2 * n + 1) * sizeof (jk_str_t));
+    v->count = n;
+    for (uint32_t k = 0; k < n; k++) {
+        const char *eq = memchr (parts[k].ptr, '=', parts[k].len);
+        if (!eq) {
+            jk_report_error (report, "E_FIELD_FORMAT", path,
+                             "%s items must be CODE=TITLE, got '%.*s'", path,
+                             (int)parts[k].len, parts[k].ptr);
+            return -1;
+        }
+        char *code = jk_strndup (parts[k].ptr, (size_t)(eq - parts[k].ptr));
+        char *title =
+            jk_strndup (eq + 1, parts[k].len - (size_t)(eq + 1 - parts[k].ptr));
+        const char *c = s_trim (code), *ti = s_trim (title);
+        v->items[2 * k] = jk_arena_str (&self->arena, c, strlen (c));
+        v->items[2 * k + 1] = jk_arena_str (&self->arena, ti, strlen (ti));
+        free (code);
+        free (title);
+    }
+    return 0;
+}
+
 int jk_event_set (jk_event_t *self, const char *field, const char *text,
                   jk_report_t *report)
 {
@@ -162,134 +301,28 @@ int jk_event_set (jk_event_t *self, const char *field, const char *text,
         case JK_KIND_STR:
             v.s = jk_arena_str (&self->arena, t, strlen (t));
             break;
-        case JK_KIND_UINT: {
-            uint64_t u;
-            if (jk_parse_u64 (t, &u) != JK_OK || u > INT64_MAX) {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be a whole number >= 0, got '%s'",
-                                 path, t);
-                rc = -1;
-            }
-            v.n = (int64_t)u;
+        case JK_KIND_UINT:
+            rc = s_set_uint (t, path, &v, report);
             break;
-        }
-        case JK_KIND_BOOL: {
-            static const char *yes[] = {"true", "1", "yes", "ya", "y", NULL};
-            static const char *no[] = {"false", "0", "no", "tidak",
-                                       "t",     "n", NULL};
-            if (jk_enum_index (yes, t, strlen (t), true) >= 0)
-                v.n = 1;
-            else if (jk_enum_index (no, t, strlen (t), true) >= 0)
-                v.n = 0;
-            else {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be true/false (ya/tidak), got '%s'",
-                                 path, t);
-                rc = -1;
-            }
+        case JK_KIND_BOOL:
+            rc = s_set_bool (t, path, &v, report);
             break;
-        }
-        case JK_KIND_DATE: {
-            int32_t days;
-            if (s_date_parse_user (t, &days) != 0) {
-                jk_report_error (report, "E_FIELD_FORMAT", path,
-                                 "%s must be a date dd/mm/yyyy or yyyy-mm-dd, "
-                                 "got '%s'",
-                                 path, t);
-                rc = -1;
-                break;
-            }
-            char iso[11];
-            jk_date_format (days, iso);
-            v.s = jk_arena_str (&self->arena, iso, 10);
-            v.n = days;
+        case JK_KIND_DATE:
+            rc = s_set_date (self, t, path, &v, report);
             break;
-        }
-        case JK_KIND_TIME: {
-            int32_t minutes;
-            if (s_time_parse_user (t, &minutes) != 0) {
-                jk_report_error (report, "E_FIELD_FORMAT", path,
-                                 "%s must be a time HH:MM (WIB), got '%s'",
-                                 path, t);
-                rc = -1;
-                break;
-            }
-            char hhmm[6] = {(char)('0' + minutes / 600),
-                            (char)('0' + minutes / 60 % 10),
-                            ':',
-                            (char)('0' + minutes % 60 / 10),
-                            (char)('0' + minutes % 10),
-                            0};
-            v.s = jk_arena_str (&self->arena, hhmm, 5);
-            v.n = minutes;
+        case JK_KIND_TIME:
+            rc = s_set_time (self, t, path, &v, report);
             break;
-        }
-        case JK_KIND_ENUM: {
-            int k = jk_enum_index (f->values, t, strlen (t), true);
-            if (k < 0) {
-                char list[160];
-                jk_enum_list (f->values, list, sizeof list);
-                jk_report_error (report, "E_FIELD_ENUM", path,
-                                 "%s must be one of %s, got '%s'", path, list,
-                                 t);
-                rc = -1;
-                break;
-            }
-            v.s = jk_str_of (f->values[k]);
-            v.n = k;
+        case JK_KIND_ENUM:
+            rc = s_set_enum (f, t, path, &v, report);
             break;
-        }
         case JK_KIND_SET:
-        case JK_KIND_LIST: {
-            v.count = s_split (self, t, ',', &v.items);
-            if (f->kind == JK_KIND_SET) {
-                for (uint32_t k = 0; k < v.count; k++) {
-                    int e = jk_enum_index (f->values, v.items[k].ptr,
-                                           v.items[k].len, true);
-                    if (e < 0) {
-                        char list[160];
-                        jk_enum_list (f->values, list, sizeof list);
-                        jk_report_error (report, "E_FIELD_ENUM", path,
-                                         "%s items must be in %s, got '%.*s'",
-                                         path, list, (int)v.items[k].len,
-                                         v.items[k].ptr);
-                        rc = -1;
-                        break;
-                    }
-                    v.items[k] = jk_str_of (f->values[e]);
-                    v.n |= (int64_t)1 << e;
-                }
-            }
+        case JK_KIND_LIST:
+            rc = s_set_items (self, f, t, path, &v, report);
             break;
-        }
-        case JK_KIND_UNITS: {
-            jk_str_t *parts;
-            uint32_t n = s_split (self, t, '|', &parts);
-            v.items =
-                jk_arena_alloc (&self->arena, (2 * n + 1) * sizeof (jk_str_t));
-            v.count = n;
-            for (uint32_t k = 0; k < n && rc == 0; k++) {
-                const char *eq = memchr (parts[k].ptr, '=', parts[k].len);
-                if (!eq) {
-                    jk_report_error (report, "E_FIELD_FORMAT", path,
-                                     "%s items must be CODE=TITLE, got '%.*s'",
-                                     path, (int)parts[k].len, parts[k].ptr);
-                    rc = -1;
-                    break;
-                }
-                char *code =
-                    jk_strndup (parts[k].ptr, (size_t)(eq - parts[k].ptr));
-                char *title = jk_strndup (
-                    eq + 1, parts[k].len - (size_t)(eq + 1 - parts[k].ptr));
-                const char *c = s_trim (code), *ti = s_trim (title);
-                v.items[2 * k] = jk_arena_str (&self->arena, c, strlen (c));
-                v.items[2 * k + 1] =
-                    jk_arena_str (&self->arena, ti, strlen (ti));
-                free (code);
-                free (title);
-            }
+        case JK_KIND_UNITS:
+            rc = s_set_units (self, t, path, &v, report);
             break;
-        }
     }
     free (owned);
     if (rc == 0)
