@@ -88,32 +88,27 @@ static int s_person_key (jk_opts_t *opts)
     return 0;
 }
 
-static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
+/* The document's options: --as-of, --active-rule, --book-year, --days,
+   --batch, --unmasked. 0 or an exit code, the reason printed. */
+static int s_doc_options (jk_opts_t *opts, jk_rdoc_t *doc)
 {
-    jk_rdoc_t doc = {.name = kind->name, .masked = true};
-    snprintf (doc.title, sizeof doc.title, "%s", kind->title);
-    const char *db_path = jk_opts_get (opts, "db");
-    if (!db_path) {
-        fprintf (stderr, "jejak-report: --db FILE is required\n");
-        return S_EXIT_USAGE;
-    }
-    doc.as_of_day = jk_wib_day (jk_clock_now_ms ());
+    doc->as_of_day = jk_wib_day (jk_clock_now_ms ());
     const char *as_of = jk_opts_get (opts, "as-of");
-    if (as_of && jk_date_parse_day (as_of, &doc.as_of_day)) {
+    if (as_of && jk_date_parse_day (as_of, &doc->as_of_day)) {
         fprintf (stderr,
                  "jejak-report: --as-of '%s' is not a date (DD/MM/YYYY or "
                  "YYYY-MM-DD)\n",
                  as_of);
         return S_EXIT_USAGE;
     }
-    jk_date_format (doc.as_of_day, doc.as_of);
+    jk_date_format (doc->as_of_day, doc->as_of);
     char err[512] = "";
-    if (jk_active_rule_parse (jk_opts_get (opts, "active-rule"), &doc.rule, err,
-                              sizeof err)) {
+    if (jk_active_rule_parse (jk_opts_get (opts, "active-rule"), &doc->rule,
+                              err, sizeof err)) {
         fprintf (stderr, "jejak-report: --active-rule: %s\n", err);
         return S_EXIT_USAGE;
     }
-    doc.book_year = jk_active_years (&doc.rule, doc.as_of_day).to_year;
+    doc->book_year = jk_active_years (&doc->rule, doc->as_of_day).to_year;
     const char *year = jk_opts_get (opts, "book-year");
     uint64_t number = 0;
     if (year) {
@@ -124,16 +119,100 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
                      year);
             return S_EXIT_USAGE;
         }
-        doc.book_year = (int)number;
+        doc->book_year = (int)number;
     }
     if (jk_parse_u64 (jk_opts_get (opts, "days"), &number) || number > 3660) {
         fprintf (stderr, "jejak-report: --days must be 0..3660\n");
         return S_EXIT_USAGE;
     }
-    doc.days = (int)number;
-    doc.batch = jk_opts_get (opts, "batch");
-    doc.masked = !jk_opts_on (opts, "unmasked");
+    doc->days = (int)number;
+    doc->batch = jk_opts_get (opts, "batch");
+    doc->masked = !jk_opts_on (opts, "unmasked");
+    return 0;
+}
+
+/* --keys: the person key into key. 0 or an exit code, the reason
+   printed. */
+static int s_keys (jk_opts_t *opts, jk_rdoc_t *doc, uint8_t key[32])
+{
+    char err[512] = "";
+    const char *keys = jk_opts_get (opts, "keys");
+    if (keys) {
+        if (jk_person_key_load (keys, key, err, sizeof err)) {
+            fprintf (stderr, "jejak-report: --keys: %s\n", err);
+            return S_EXIT_IO;
+        }
+        doc->keyed = true;
+    }
+    return 0;
+}
+
+/* Builds the document from the projections in one read transaction (the
+   head and every figure agree). 0 or an exit code, the reason printed. */
+static int s_build (jk_rdoc_t *doc, const jk_report_kind_t *kind,
+                    const char *db_path, const uint8_t key[32], sqlite3 **db)
+{
+    char err[512] = "";
+    *db = jk_projections_open_read (db_path, err, sizeof err);
+    if (!*db) {
+        fprintf (stderr, "jejak-report: %s\n", err);
+        return S_EXIT_IO;
+    }
+    jk_report_functions (*db, doc->masked, doc->keyed ? key : NULL);
+    int built = -1;
+    if (sqlite3_exec (*db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        jk_rdoc_head (doc, *db, err, sizeof err) ||
+        (built = kind->build (doc, *db, err, sizeof err)) != 0) {
+        fprintf (stderr, "jejak-report: %s: %s\n", db_path,
+                 err[0] ? err : sqlite3_errmsg (*db));
+        sqlite3_exec (*db, "ROLLBACK", NULL, NULL, NULL);
+        return built == JK_NOT_FOUND ? S_EXIT_USAGE : S_EXIT_IO;
+    }
+    sqlite3_exec (*db, "COMMIT", NULL, NULL, NULL);
+    return 0;
+}
+
+/* Writes the document to out_path ("-": standard output) in format. 0 or
+   an exit code, the reason printed. */
+static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
+{
+    char err[512] = "";
+    if (strcmp (format, "xlsx") == 0) {
+        if (jk_report_write_xlsx (doc, out_path, err, sizeof err)) {
+            fprintf (stderr, "jejak-report: %s\n", err);
+            return S_EXIT_IO;
+        }
+        return 0;
+    }
+    bool stdout_out = strcmp (out_path, "-") == 0;
+    FILE *out = stdout_out ? stdout : fopen (out_path, "wb");
+    if (!out) {
+        fprintf (stderr, "jejak-report: %s: cannot write\n", out_path);
+        return S_EXIT_IO;
+    }
+    int w = strcmp (format, "csv") == 0 ? jk_report_write_csv (doc, out)
+                                        : jk_report_write_html (doc, out);
+    if ((stdout_out ? fflush (out) : fclose (out)) != 0 || w) {
+        fprintf (stderr, "jejak-report: %s: write failed\n", out_path);
+        return S_EXIT_IO;
+    }
+    return 0;
+}
+
+static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
+{
+    jk_rdoc_t doc = {.name = kind->name, .masked = true};
+    snprintf (doc.title, sizeof doc.title, "%s", kind->title);
+    const char *db_path = jk_opts_get (opts, "db");
+    if (!db_path) {
+        fprintf (stderr, "jejak-report: --db FILE is required\n");
+        return S_EXIT_USAGE;
+    }
     const char *format = jk_opts_get (opts, "format");
+    uint8_t key[32];
+    int rc = s_doc_options (opts, &doc);
+    if (rc)
+        return rc;
     if (strcmp (format, "xlsx") && strcmp (format, "csv") &&
         strcmp (format, "html")) {
         fprintf (stderr,
@@ -142,74 +221,27 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
                  format);
         return S_EXIT_USAGE;
     }
-    uint8_t key[32];
-    const char *keys = jk_opts_get (opts, "keys");
-    if (keys) {
-        if (jk_person_key_load (keys, key, err, sizeof err)) {
-            fprintf (stderr, "jejak-report: --keys: %s\n", err);
-            return S_EXIT_IO;
-        }
-        doc.keyed = true;
-    }
-    char *out_path = NULL;
+    if ((rc = s_keys (opts, &doc, key)))
+        return rc;
     const char *out_opt = jk_opts_get (opts, "out");
-    if (out_opt)
-        out_path = jk_strdup (out_opt);
-    else
-        out_path = jk_sprintf ("%s-%s.%s", kind->name, doc.as_of, format);
+    char *out_path =
+        out_opt ? jk_strdup (out_opt)
+                : jk_sprintf ("%s-%s.%s", kind->name, doc.as_of, format);
     if (strcmp (out_path, "-") == 0 && strcmp (format, "xlsx") == 0) {
         fprintf (stderr, "jejak-report: xlsx needs a file: --out FILE.xlsx\n");
         free (out_path);
         return S_EXIT_USAGE;
     }
-
     sqlite3 *db = NULL;
-    int rc = S_EXIT_IO;
-    db = jk_projections_open_read (db_path, err, sizeof err);
-    if (!db) {
-        fprintf (stderr, "jejak-report: %s\n", err);
-        goto done;
-    }
-    jk_report_functions (db, doc.masked, doc.keyed ? key : NULL);
-    /* One read transaction: the head and every figure agree. */
-    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        jk_rdoc_head (&doc, db, err, sizeof err) ||
-        kind->build (&doc, db, err, sizeof err)) {
-        fprintf (stderr, "jejak-report: %s: %s\n", db_path,
-                 err[0] ? err : sqlite3_errmsg (db));
-        if (doc.batch && strstr (err, "--batch"))
-            rc = S_EXIT_USAGE;
-        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-        goto done;
-    }
-    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
-    if (strcmp (format, "xlsx") == 0) {
-        if (jk_report_write_xlsx (&doc, out_path, err, sizeof err)) {
-            fprintf (stderr, "jejak-report: %s\n", err);
-            goto done;
-        }
-    } else {
-        bool stdout_out = strcmp (out_path, "-") == 0;
-        FILE *out = stdout_out ? stdout : fopen (out_path, "wb");
-        if (!out) {
-            fprintf (stderr, "jejak-report: %s: cannot write\n", out_path);
-            goto done;
-        }
-        int w = strcmp (format, "csv") == 0 ? jk_report_write_csv (&doc, out)
-                                            : jk_report_write_html (&doc, out);
-        if ((stdout_out ? fflush (out) : fclose (out)) != 0 || w) {
-            fprintf (stderr, "jejak-report: %s: write failed\n", out_path);
-            goto done;
-        }
-    }
-    if (strcmp (out_path, "-") != 0)
+    rc = s_build (&doc, kind, db_path, key, &db);
+    if (rc == 0)
+        rc = s_write (&doc, format, out_path);
+    if (rc == 0 && strcmp (out_path, "-") != 0)
         fprintf (stderr,
                  "jejak-report: %s written: %zu tables, as of %s, log "
                  "position %llu, NIK %s\n",
                  out_path, doc.count, doc.as_of, (unsigned long long)doc.pos,
                  doc.masked ? "masked" : "UNMASKED");
-    rc = 0;
-done:
     jk_rdoc_free (&doc);
     sqlite3_close (db);
     free (out_path);

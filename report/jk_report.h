@@ -68,6 +68,8 @@ typedef struct {
     const char *name;
     const char *title;
     const char *help;
+    /* 0; JK_NOT_FOUND when --batch names no batch; else nonzero, with
+       the reason in err. */
     int (*build) (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size);
 } jk_report_kind_t;
 

@@ -180,7 +180,7 @@ static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
                   "--batch %s: no such batch started by %s (codes: "
                   "SELECT batch FROM batches)",
                   doc->batch, doc->as_of);
-        rc = -1;
+        rc = JK_NOT_FOUND;
     }
     return rc;
 }
