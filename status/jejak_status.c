@@ -244,13 +244,37 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
     return 0;
 }
 
+/* --log-key: a log's verifier key (type 01); 0, or exit 2 with the
+   reason printed. */
+static int s_log_key_check (const char *log_key)
+{
+    char name[JK_NOTE_NAME_MAX], why[320];
+    int type = 0;
+    uint8_t pub[32];
+    if (jk_note_vkey_parse (log_key, name, &type, pub, why, sizeof why) !=
+        JK_OK) {
+        fprintf (stderr, "jejak-status: --log-key: %s\n", why);
+        return 2;
+    }
+    if (type != JK_NOTE_TYPE_ED25519) {
+        fprintf (stderr,
+                 "jejak-status: --log-key: %s is a witness's key (type 04), "
+                 "not the log's\n",
+                 name);
+        return 2;
+    }
+    return 0;
+}
+
 /* The checkpoint watch for --log-key on the live board (else NULL);
-   an exit code, the reason printed. */
+   an exit code, the reason printed: 2 for a --log-key that is not a
+   log's key, 1 when the checkpoint file cannot serve. */
 static int s_watch_start (jk_opts_t *opts, jk_ckwatch_t **watch)
 {
     char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
     int rc = 0;
-    if (log_key && !jk_opts_on (opts, "once")) {
+    if (log_key && !jk_opts_on (opts, "once") &&
+        (rc = s_log_key_check (log_key)) == 0) {
         const char *given = jk_opts_get (opts, "checkpoint-file");
         char *path = given ? jk_strdup (given) : s_default_checkpoint_file ();
         char why[512] = "";
@@ -260,7 +284,7 @@ static int s_watch_start (jk_opts_t *opts, jk_ckwatch_t **watch)
                      path ? why
                           : "--log-key needs --checkpoint-file (no home "
                             "directory for the default)");
-            rc = path && strstr (why, "--log-key") ? 2 : 1;
+            rc = 1;
         }
         free (path);
     }
