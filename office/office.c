@@ -247,37 +247,126 @@ static bool s_proof_seq (const char *rest, uint64_t *seq)
     return jk_parse_u64 (digits, seq) == JK_OK;
 }
 
-static void s_dispatch (jk_http_t *h)
+/* An embedded web file at the URL; true when one was served. */
+static bool s_asset (jk_http_t *h)
 {
-    const char *url = h->url;
-    uint64_t proof_seq = 0;
-    bool get =
-        strcmp (h->method, "GET") == 0 || strcmp (h->method, "HEAD") == 0;
-    bool post = strcmp (h->method, "POST") == 0;
-    for (size_t i = 0; get && i < jk_office_assets_count; i++)
-        if (strcmp (url, jk_office_assets[i].path) == 0) {
+    for (size_t i = 0; i < jk_office_assets_count; i++)
+        if (strcmp (h->url, jk_office_assets[i].path) == 0) {
             h->type = jk_office_assets[i].type;
             fwrite (jk_office_assets[i].data, 1, jk_office_assets[i].size,
                     h->out);
-            return;
+            return true;
         }
+    return false;
+}
+
+/* GET /lang?to=en|id&next=PATH: the language cookie, then back. */
+static void s_lang (jk_http_t *h)
+{
+    const char *to = jk_http_query (h, "to");
+    const char *next = jk_http_query (h, "next");
+    bool en = to && strcmp (to, "en") == 0;
+    jk_http_cookie (h, "jejak_lang=%s; Path=/; SameSite=Strict",
+                    en ? "en" : "id");
+    /* Only a path on this site: no open redirect. */
+    jk_http_redirect (h, next && next[0] == '/' && next[1] != '/' &&
+                                 !strchr (next, '\\') && !strpbrk (next, "\r\n")
+                             ? next
+                             : "/");
+}
+
+/* Refuses a request without a session, or a POST without the session's
+   form token; true when it was refused (answered). */
+static bool s_refused (jk_http_t *h, bool get, bool post)
+{
+    if (!h->logged_in) {
+        if (get && strcmp (h->url, "/status.json") != 0)
+            jk_http_redirect (h, "/login");
+        else
+            s_text (h, MHD_HTTP_UNAUTHORIZED,
+                    "401 log in first (POST /login)\n");
+        return true;
+    }
+    if (!post)
+        return false;
+    const char *csrf = jk_http_form (h, "csrf");
+    if (csrf && jk_token_equal (csrf, h->session.csrf))
+        return false;
+    jk_info ("http", "user=%s path=%s refused=csrf", h->session.user, h->url);
+    s_text (h, MHD_HTTP_FORBIDDEN,
+            h->en ? "403 the form token (csrf) is missing or wrong: "
+                    "open the form again\n"
+                  : "403 token formulir (csrf) tidak ada atau salah: "
+                    "buka formulirnya lagi\n");
+    return true;
+}
+
+static void s_logout (jk_http_t *h)
+{
+    jk_sessions_end (h->office->sessions, h->session.token);
+    jk_http_cookie (h, S_COOKIE "=; Max-Age=0%s", s_cookie_attrs (h));
+    jk_http_redirect (h, "/login");
+}
+
+/* The pages at a fixed path: what answers a GET (or HEAD) and a POST
+   (NULL: not allowed, 404). */
+static const struct {
+    const char *path;
+    void (*get) (jk_http_t *h);
+    void (*post) (jk_http_t *h);
+} s_routes[] = {
+    {"/", jk_page_home, NULL},
+    {"/logout", NULL, s_logout},
+    {"/outbox", jk_page_outbox, NULL},
+    {"/attendance", jk_page_attendance, jk_page_attendance_save},
+    {"/users", jk_page_users, jk_page_users_save},
+    {"/import", jk_page_import, jk_page_import_preview},
+    {"/import/confirm", NULL, jk_page_import_confirm},
+    {"/import/template", jk_page_import_template, NULL},
+    {"/receipt", jk_page_receipt, NULL},
+    {"/status.json", jk_page_status_json, NULL},
+};
+
+/* The pages under a prefix: /form/TYPE, /outbox/SEQ[/proof]; true when
+   the URL was one of them (answered). */
+static bool s_prefixed (jk_http_t *h, bool get, bool post)
+{
+    const char *url = h->url;
+    uint64_t seq = 0;
+    if (strncmp (url, "/form/", 6) == 0 && s_type_of (url + 6)) {
+        const jk_type_t *t = s_type_of (url + 6);
+        if (post)
+            jk_page_submit (h, t);
+        else
+            jk_page_form (h, t);
+        return true;
+    }
+    if (strncmp (url, "/outbox/", 8) != 0 || !get)
+        return false;
+    if (s_proof_seq (url + 8, &seq))
+        jk_page_proof (h, seq);
+    else if (jk_parse_u64 (url + 8, &seq) == JK_OK)
+        jk_page_entry (h, seq);
+    else
+        s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
+    return true;
+}
+
+static void s_dispatch (jk_http_t *h)
+{
+    const char *url = h->url;
+    bool get =
+        strcmp (h->method, "GET") == 0 || strcmp (h->method, "HEAD") == 0;
+    bool post = strcmp (h->method, "POST") == 0;
+    if (get && s_asset (h))
+        return;
     if (!get && !post) {
         s_text (h, MHD_HTTP_METHOD_NOT_ALLOWED,
                 "405 method not allowed (GET, HEAD and POST)\n");
         return;
     }
     if (strcmp (url, "/lang") == 0 && get) {
-        const char *to = jk_http_query (h, "to");
-        const char *next = jk_http_query (h, "next");
-        bool en = to && strcmp (to, "en") == 0;
-        jk_http_cookie (h, "jejak_lang=%s; Path=/; SameSite=Strict",
-                        en ? "en" : "id");
-        /* Only a path on this site: no open redirect. */
-        jk_http_redirect (h, next && next[0] == '/' && next[1] != '/' &&
-                                     !strchr (next, '\\') &&
-                                     !strpbrk (next, "\r\n")
-                                 ? next
-                                 : "/");
+        s_lang (h);
         return;
     }
     if (strcmp (url, "/login") == 0) {
@@ -291,75 +380,19 @@ static void s_dispatch (jk_http_t *h)
         s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
         return;
     }
-    if (!h->logged_in) {
-        if (get && strcmp (url, "/status.json") != 0)
-            jk_http_redirect (h, "/login");
-        else
-            s_text (h, MHD_HTTP_UNAUTHORIZED,
-                    "401 log in first (POST /login)\n");
+    if (s_refused (h, get, post) || s_prefixed (h, get, post))
         return;
-    }
-    if (post) {
-        const char *csrf = jk_http_form (h, "csrf");
-        if (!csrf || !jk_token_equal (csrf, h->session.csrf)) {
-            jk_info ("http", "user=%s path=%s refused=csrf", h->session.user,
-                     url);
-            s_text (h, MHD_HTTP_FORBIDDEN,
-                    h->en ? "403 the form token (csrf) is missing or wrong: "
-                            "open the form again\n"
-                          : "403 token formulir (csrf) tidak ada atau salah: "
-                            "buka formulirnya lagi\n");
-            return;
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
+        if (strcmp (url, s_routes[i].path) == 0) {
+            void (*page) (jk_http_t *) =
+                post ? s_routes[i].post : s_routes[i].get;
+            if (page) {
+                page (h);
+                return;
+            }
+            break;
         }
-    }
-    if (strcmp (url, "/logout") == 0 && post) {
-        jk_sessions_end (h->office->sessions, h->session.token);
-        jk_http_cookie (h, S_COOKIE "=; Max-Age=0%s", s_cookie_attrs (h));
-        jk_http_redirect (h, "/login");
-    } else if (strcmp (url, "/") == 0 && get)
-        jk_page_home (h);
-    else if (strncmp (url, "/form/", 6) == 0 && s_type_of (url + 6)) {
-        const jk_type_t *t = s_type_of (url + 6);
-        if (post)
-            jk_page_submit (h, t);
-        else
-            jk_page_form (h, t);
-    } else if (strcmp (url, "/outbox") == 0 && get)
-        jk_page_outbox (h);
-    else if (strncmp (url, "/outbox/", 8) == 0 && get &&
-             s_proof_seq (url + 8, &proof_seq))
-        jk_page_proof (h, proof_seq);
-    else if (strncmp (url, "/outbox/", 8) == 0 && get) {
-        uint64_t seq;
-        if (jk_parse_u64 (url + 8, &seq) == JK_OK)
-            jk_page_entry (h, seq);
-        else
-            s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
-    } else if (strcmp (url, "/attendance") == 0)
-        if (post)
-            jk_page_attendance_save (h);
-        else
-            jk_page_attendance (h);
-    else if (strcmp (url, "/users") == 0)
-        if (post)
-            jk_page_users_save (h);
-        else
-            jk_page_users (h);
-    else if (strcmp (url, "/import") == 0)
-        if (post)
-            jk_page_import_preview (h);
-        else
-            jk_page_import (h);
-    else if (strcmp (url, "/import/confirm") == 0 && post)
-        jk_page_import_confirm (h);
-    else if (strcmp (url, "/import/template") == 0 && get)
-        jk_page_import_template (h);
-    else if (strcmp (url, "/receipt") == 0 && get)
-        jk_page_receipt (h);
-    else if (strcmp (url, "/status.json") == 0 && get)
-        jk_page_status_json (h);
-    else
-        s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
+    s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
 }
 
 static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
