@@ -70,123 +70,136 @@ static void s_end_cell (s_row_t *row)
     row->starts[row->count] = row->len;
 }
 
+/* Where the reader is in the data. */
+typedef struct {
+    const char *p, *end;
+    size_t line; /* physical line of p */
+    char sep;
+} s_cursor_t;
+
+/* A quoted cell, from its opening quote: its text into row, the cursor
+   after the closing quote. False when it is never closed (most likely a
+   stray quote): the cursor is then at the line after the one where the
+   quote opened, whose number is in *quote_line. */
+static bool s_quoted (s_cursor_t *c, s_row_t *row, size_t *quote_line)
+{
+    const char *opened = c->p++;
+    *quote_line = c->line;
+    while (c->p < c->end) {
+        if (*c->p == '"') {
+            if (c->p + 1 < c->end && c->p[1] == '"') {
+                s_put (row, '"');
+                c->p += 2;
+                continue;
+            }
+            c->p++; /* the closing quote */
+            return true;
+        }
+        if (*c->p == '\n')
+            c->line++;
+        s_put (row, *c->p++);
+    }
+    const char *next = opened;
+    while (next < c->end && *next != '\n' && *next != '\r')
+        next++;
+    if (next < c->end && *next == '\r')
+        next++;
+    if (next < c->end && *next == '\n')
+        next++;
+    c->p = next;
+    c->line = *quote_line + 1;
+    return false;
+}
+
+/* One row's cells into row. Returns 1 for a row, 0 for a blank line,
+   -1 for a quote never closed (s_quoted). */
+static int s_read_row (s_cursor_t *c, s_row_t *row, size_t *quote_line)
+{
+    row->len = 0;
+    row->count = row->cells = row->nul_cell = 0;
+    row->starts[0] = 0;
+    bool blank = true; /* nothing but an empty line so far */
+    for (;;) {
+        if (c->p < c->end && *c->p == '"') {
+            blank = false;
+            if (!s_quoted (c, row, quote_line))
+                return -1;
+        }
+        /* Unquoted text, or what follows a closing quote (kept). */
+        while (c->p < c->end && *c->p != c->sep && *c->p != '\n' &&
+               *c->p != '\r') {
+            blank = false;
+            s_put (row, *c->p++);
+        }
+        s_end_cell (row);
+        if (c->p >= c->end)
+            break;
+        if (*c->p == c->sep) {
+            blank = false;
+            c->p++;
+            if (c->p >= c->end) {
+                /* A trailing separator ends with one empty cell. */
+                s_end_cell (row);
+                break;
+            }
+            continue;
+        }
+        /* End of line: \n, \r\n or a lone \r. */
+        if (*c->p == '\r')
+            c->p++;
+        if (c->p < c->end && *c->p == '\n')
+            c->p++;
+        c->line++;
+        break;
+    }
+    return blank ? 0 : 1;
+}
+
 int jk_csv_read (const char *data, size_t size, jk_csv_row_fn *fn,
                  jk_csv_bad_fn *bad, void *arg, char *separator)
 {
-    const char *p = data, *end = data + size;
-    if (size >= 3 && memcmp (p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3;
-    char sep = s_detect (p, end);
+    s_cursor_t c = {.p = data, .end = data + size, .line = 1};
+    if (size >= 3 && memcmp (c.p, "\xEF\xBB\xBF", 3) == 0)
+        c.p += 3;
+    c.sep = s_detect (c.p, c.end);
     if (separator)
-        *separator = sep;
+        *separator = c.sep;
     s_row_t row = {0};
     char *cells[JK_CSV_MAX_CELLS];
     char reason[200];
-    size_t line = 1; /* physical line of p */
     int rc = 0;
-    while (p < end) {
-        size_t row_line = line;
-        row.len = 0;
-        row.count = row.cells = row.nul_cell = 0;
-        row.starts[0] = 0;
-        bool blank = true; /* nothing but an empty line so far */
-        bool row_done = false;
-        while (!row_done) {
-            /* One cell. */
-            if (p < end && *p == '"') {
-                blank = false;
-                const char *opened = p++;
-                size_t quote_line = line;
-                while (p < end) {
-                    if (*p == '"') {
-                        if (p + 1 < end && p[1] == '"') {
-                            s_put (&row, '"');
-                            p += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    if (*p == '\n')
-                        line++;
-                    s_put (&row, *p++);
-                }
-                if (p >= end) {
-                    /* Never closed: most likely a stray quote. The row
-                       is reported and reading resumes on the line after
-                       the one where the quote opened. */
-                    const char *next = opened;
-                    while (next < end && *next != '\n' && *next != '\r')
-                        next++;
-                    if (next < end && *next == '\r')
-                        next++;
-                    if (next < end && *next == '\n')
-                        next++;
-                    snprintf (reason, sizeof reason,
-                              "a quoted cell opened on this line is never "
-                              "closed (a stray \"?): the row is skipped, "
-                              "reading goes on with line %zu",
-                              quote_line + 1);
-                    p = next;
-                    line = quote_line + 1;
-                    rc = bad ? bad (arg, row_line, reason) : 0;
-                    if (rc != 0)
-                        goto done;
-                    goto next_row;
-                }
-                p++; /* the closing quote */
-            }
-            /* Unquoted text, or what follows a closing quote (kept). */
-            while (p < end && *p != sep && *p != '\n' && *p != '\r') {
-                blank = false;
-                s_put (&row, *p++);
-            }
-            s_end_cell (&row);
-            if (p >= end) {
-                row_done = true;
-            } else if (*p == sep) {
-                blank = false;
-                p++;
-                if (p >= end) {
-                    /* A trailing separator ends with one empty cell. */
-                    s_end_cell (&row);
-                    row_done = true;
-                }
-            } else {
-                /* End of line: \n, \r\n or a lone \r. */
-                if (*p == '\r')
-                    p++;
-                if (p < end && *p == '\n')
-                    p++;
-                line++;
-                row_done = true;
-            }
-        }
-        if (blank)
+    while (rc == 0 && c.p < c.end) {
+        size_t row_line = c.line, quote_line = 0;
+        int got = s_read_row (&c, &row, &quote_line);
+        if (got == 0)
             continue;
-        if (row.cells > JK_CSV_MAX_CELLS || row.nul_cell) {
+        if (got < 0) {
+            /* The row is reported and reading resumes on the line after
+               the one where the quote opened. */
+            snprintf (reason, sizeof reason,
+                      "a quoted cell opened on this line is never "
+                      "closed (a stray \"?): the row is skipped, "
+                      "reading goes on with line %zu",
+                      quote_line + 1);
+            rc = bad ? bad (arg, row_line, reason) : 0;
+        } else if (row.cells > JK_CSV_MAX_CELLS || row.nul_cell) {
             if (row.cells > JK_CSV_MAX_CELLS)
                 snprintf (reason, sizeof reason,
                           "%zu cells, more than %d (is the separator '%c' "
                           "right?): the row is skipped",
-                          row.cells, JK_CSV_MAX_CELLS, sep);
+                          row.cells, JK_CSV_MAX_CELLS, c.sep);
             else
                 snprintf (reason, sizeof reason,
                           "cell %zu holds a NUL byte (binary data, not "
                           "text): the row is skipped",
                           row.nul_cell);
             rc = bad ? bad (arg, row_line, reason) : 0;
-            if (rc != 0)
-                goto done;
-            continue;
+        } else {
+            for (size_t i = 0; i < row.count; i++)
+                cells[i] = row.buf + row.starts[i];
+            rc = fn (arg, row_line, cells, row.count);
         }
-        for (size_t i = 0; i < row.count; i++)
-            cells[i] = row.buf + row.starts[i];
-        rc = fn (arg, row_line, cells, row.count);
-        if (rc != 0)
-            goto done;
-    next_row:;
     }
-done:
     free (row.buf);
     return rc;
 }
