@@ -1,4 +1,4 @@
-/* Whole at ~610 lines: one class, whose statements prepared at open serve every call below. */
+/* Whole at ~610 lines: one class, its statements prepared once at open. */
 /*  outbox.c - the agent's durable outbox: one SQLite file per agent, where
     every event is written before it is sent and kept until the store has
     answered it. Used by the command line (put, list, prune) and by the
