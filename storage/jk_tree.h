@@ -1,10 +1,13 @@
 /*  jk_tree.h - the Merkle tree behind the writer (docs/ARCHITECTURE.md,
     "The tree behind the writer"; docs/AUDIT.md, "Tiles in the
-    database"): a follower computes the tree from the committed log on a
-    read-only connection of its own, on its own thread, and hands the
-    writer the tree's size and head and the tiles it completed; the writer
-    stores those tiles in its next transaction. The log's writer then
-    appends without hashing any leaf. */
+    database"): a follower computes the tree on its own thread from the
+    records the writer hands it after each commit (from the writer's
+    memory: the log is not read back), and from the committed log on a
+    read-only connection of its own for whatever it was not handed (at
+    start, after a crash, when it fell behind). It hands the writer the
+    tree's size and head and the tiles it completed; the writer stores
+    those tiles in its next transaction. The log's writer then appends
+    without hashing any leaf. */
 #ifndef JK_TREE_H
 #define JK_TREE_H
 
@@ -22,6 +25,14 @@ void jk_tree_destroy (jk_tree_t **self_p);
 /* Hashes up to max committed records after the tree's size into it;
  *added says how many (0: at the committed head). JK_OK or JK_IO. */
 int jk_tree_step (jk_tree_t *self, size_t max, size_t *added);
+/* Hashes committed records, packed as for the broker's RECORDS
+   (jk_records_next; a rejection is a record whose topic starts with
+   JK_REJECTED_PREFIX, with its code and message), into the tree: those at
+   or below its size are skipped, a gap before one is read from the log
+   first. *added says how many joined. JK_OK; JK_INVALID (malformed, the
+   records before it joined) or JK_IO (the log could not fill a gap). */
+int jk_tree_feed (jk_tree_t *self, const uint8_t *records, size_t size,
+                  size_t *added);
 /* The tree's size (leaves) and head. */
 uint64_t jk_tree_size (jk_tree_t *self);
 void jk_tree_head (jk_tree_t *self, uint8_t out[JK_MERKLE_HASH]);
@@ -40,9 +51,12 @@ int jk_tree_tile (zframe_t *frame, int *level, uint64_t *idx,
 
 /* ---- the tree thread
    --------------------------------------------------------- Runs the follower
-   as a CZMQ actor: whenever the writer sends "WAKE" (after each commit), and
-   every 100 ms, it hashes the committed records after its size, at most 4,096
-   per step, and sends one update per step that added any. "$TERM" stops it. */
+   as a CZMQ actor. [LEAVES][records] (the writer, after a commit) feeds the
+   records (jk_tree_feed); "WAKE", a feed that failed, and 100 ms without a
+   message make it read the committed log after its size, at most 4,096
+   records per step. It sends an update once the messages waiting are
+   taken or 4,096 records joined, and after each step that added any.
+   "$TERM" stops it. */
 zactor_t *jk_tree_start (jk_tree_t **tree_p);
 
 #endif

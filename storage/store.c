@@ -47,6 +47,10 @@
 #define S_LAG_RING 1024
 /* STATS follows the projector's position this closely while it moves. */
 #define S_LAG_PUSH_MS 20
+/* The tree thread is handed the committed records while it is fewer than
+   this many behind the log's head (what waits for it in memory); further
+   behind, it reads them from the log. */
+#define S_TREE_FED_MAX 16384
 
 /* One submitted event of a batch. */
 typedef struct {
@@ -941,12 +945,31 @@ static bool s_transient (int primary)
            primary == SQLITE_NOTADB || primary == SQLITE_READONLY;
 }
 
-/* Sends the packed records as [JEJAK/1][RECORDS][records] and empties
-   the buffer. */
+/* Hands the tree thread committed records, packed as for RECORDS, so it
+   hashes them from memory instead of reading the log back: [LEAVES]
+   [records]; while it is S_TREE_FED_MAX records or more behind, [WAKE]
+   instead (it reads the log). */
+static void s_tree_feed (s_store_t *self, const uint8_t *records, size_t size)
+{
+    if (!self->tree)
+        return;
+    zmsg_t *msg = zmsg_new ();
+    if (jk_log_head (self->log, NULL) - self->tree_next < S_TREE_FED_MAX) {
+        zmsg_addstr (msg, "LEAVES");
+        zmsg_addmem (msg, records, size);
+    } else
+        zmsg_addstr (msg, "WAKE");
+    if (zmsg_send (&msg, self->tree) != 0)
+        zmsg_destroy (&msg);
+}
+
+/* Sends the packed records as [JEJAK/1][RECORDS][records] (and to the
+   tree thread) and empties the buffer. */
 static void s_records_send (s_store_t *self, size_t *packed)
 {
     if (*packed == 0)
         return;
+    s_tree_feed (self, self->records, *packed);
     zmsg_t *msg = jk_wire_new ("RECORDS");
     zmsg_addmem (msg, self->records, *packed);
     s_backend_send (self, &msg);
@@ -1111,14 +1134,13 @@ static int s_batch_try (s_store_t *self, size_t from, size_t to)
         _exit (JK_FAULT_EXIT);
     if (self->tree_tiles)
         s_tree_stored (self);
-    /* The tree follows what was just committed, and the projector once
-       the batch is answered (s_handoff). */
+    /* The tree is handed the records below, the projector the batch once
+       it is answered (s_handoff). */
     bool logged = false;
     for (size_t i = first; i < last && !logged; i++)
         if (self->cur->items[i].logged) {
             uint8_t hash[JK_HASH_SIZE];
             s_lag_note (self, jk_log_head (self->log, hash));
-            zstr_send (self->tree, "WAKE");
             logged = true;
         }
     self->batches++;
@@ -1346,6 +1368,11 @@ static void s_batch_cycle (s_store_t *self)
     zmsg_t *msg;
     while ((msg = zlist_pop (self->deferred)))
         s_backend_take (self, msg);
+    /* The tree's updates, which a busy backend would keep waiting. */
+    while (self->tree && (zsock_events (self->tree) & ZMQ_POLLIN)) {
+        msg = zmsg_recv (self->tree);
+        s_tree_take (self, &msg);
+    }
 }
 
 static void s_pipe_ready (s_store_t *self)

@@ -181,23 +181,41 @@ static int s_put (jk_tiles_t *self, int level, uint64_t idx,
     return jk_tiles_put (self, level, idx, hashes[0], width);
 }
 
-/* The root of a full tile. */
-static void s_tile_root (jk_mhash_t *mh, uint8_t hashes[S_WIDTH][S_HASH],
-                         uint8_t out[S_HASH])
+/* Pushes a leaf onto the tree's right edge. Each merge of two equal
+   subtrees is one node hash; a merge that makes a node of height 8(L+1)
+   has just completed a tile of level L, and that node is the tile's root,
+   the next hash of level L+1: up (arg, L+1, root) hears of it, in order
+   from the lowest level. So the tiles cost no hash of their own beyond
+   the edge's one per leaf. JK_OK, or what up returned. */
+typedef int (s_up_fn) (void *arg, int level, const uint8_t hash[S_HASH]);
+
+static int s_edge_push (jk_merkle_edge_t *edge, jk_mhash_t *mh,
+                        const uint8_t leaf[S_HASH], s_up_fn *up, void *arg)
 {
-    uint8_t row[S_WIDTH / 2][S_HASH];
-    for (int i = 0; i < S_WIDTH / 2; i++)
-        jk_mhash_node (mh, hashes[2 * i], hashes[2 * i + 1], row[i]);
-    for (int n = S_WIDTH / 4; n >= 1; n /= 2)
-        for (int i = 0; i < n; i++)
-            jk_mhash_node (mh, row[2 * i], row[2 * i + 1], row[i]);
-    memcpy (out, row[0], S_HASH);
+    memcpy (edge->hashes[edge->count++], leaf, S_HASH);
+    int rc = JK_OK;
+    int height = 0;
+    for (uint64_t s = edge->size; s & 1; s >>= 1) {
+        edge->count--;
+        jk_mhash_node (mh, edge->hashes[edge->count - 1],
+                       edge->hashes[edge->count],
+                       edge->hashes[edge->count - 1]);
+        height++;
+        int level = height / JK_MERKLE_TILE_HEIGHT;
+        if (height % JK_MERKLE_TILE_HEIGHT == 0 && level < S_LEVELS &&
+            rc == JK_OK)
+            rc = up (arg, level, edge->hashes[edge->count - 1]);
+    }
+    edge->size++;
+    return rc;
 }
 
-/* Adds a hash to level's partial tile; stores tiles as the rules say and
-   carries a full tile's root up a level. */
-static int s_push (jk_tiles_t *self, int level, const uint8_t hash[S_HASH])
+/* Adds a hash to level's partial tile and stores tiles as the rules say
+   (a full one is then closed: its root reaches the level above through
+   s_edge_push). */
+static int s_push (void *arg, int level, const uint8_t hash[S_HASH])
 {
+    jk_tiles_t *self = arg;
     assert (level < S_LEVELS);
     s_level_t *lv = &self->level[level];
     memcpy (lv->hashes[lv->width++], hash, S_HASH);
@@ -206,21 +224,19 @@ static int s_push (jk_tiles_t *self, int level, const uint8_t hash[S_HASH])
     if ((level > 0 || full) &&
         s_put (self, level, lv->tiles, lv->hashes, lv->width) != JK_OK)
         return JK_IO;
-    if (!full)
-        return JK_OK;
-    uint8_t root[S_HASH];
-    s_tile_root (self->mh, lv->hashes, root);
-    lv->tiles++;
-    lv->width = 0;
-    return s_push (self, level + 1, root);
+    if (full) {
+        lv->tiles++;
+        lv->width = 0;
+    }
+    return JK_OK;
 }
 
 int jk_tiles_append (jk_tiles_t *self, const uint8_t leaf[JK_MERKLE_HASH])
 {
     assert (self->level);
-    if (s_push (self, 0, leaf) != JK_OK)
+    if (s_push (self, 0, leaf) != JK_OK ||
+        s_edge_push (&self->edge, self->mh, leaf, s_push, self) != JK_OK)
         return JK_IO;
-    jk_merkle_edge_push (&self->edge, self->mh, leaf);
     self->size++;
     return JK_OK;
 }
@@ -634,6 +650,8 @@ struct jk_tiles_check_s {
     uint64_t stored;       /* leaves covered by stored level-0 tiles */
     bool ended;            /* a level-0 tile was missing: no more after */
     uint8_t (*buf)[S_HASH];
+    char *message; /* the caller's, during jk_tiles_check_add */
+    size_t message_size;
 };
 
 jk_tiles_check_t *jk_tiles_check_new (sqlite3 *db)
@@ -708,32 +726,35 @@ static int s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
     return JK_OK;
 }
 
-static int s_check_push (jk_tiles_check_t *self, int level,
-                         const uint8_t hash[S_HASH], char *message,
-                         size_t message_size)
+/* Adds a hash to level's recomputed tile and compares the tile with the
+   stored one once it is full (its root reaches the level above through
+   s_edge_push). */
+static int s_check_push (void *arg, int level, const uint8_t hash[S_HASH])
 {
+    jk_tiles_check_t *self = arg;
     s_level_t *lv = &self->level[level];
     memcpy (lv->hashes[lv->width++], hash, S_HASH);
     if (lv->width < S_WIDTH)
         return JK_OK;
-    if (s_compare (self, level, lv->tiles, lv->hashes, S_WIDTH, message,
-                   message_size) != JK_OK)
+    if (s_compare (self, level, lv->tiles, lv->hashes, S_WIDTH, self->message,
+                   self->message_size) != JK_OK)
         return JK_INVALID;
     if (level == 0 && !self->ended)
         self->stored += S_WIDTH;
-    uint8_t root[S_HASH];
-    s_tile_root (self->tiles->mh, lv->hashes, root);
     lv->tiles++;
     lv->width = 0;
-    return s_check_push (self, level + 1, root, message, message_size);
+    return JK_OK;
 }
 
 int jk_tiles_check_add (jk_tiles_check_t *self,
                         const uint8_t leaf[JK_MERKLE_HASH], char *message,
                         size_t message_size)
 {
-    jk_merkle_edge_push (&self->edge, self->tiles->mh, leaf);
-    return s_check_push (self, 0, leaf, message, message_size);
+    self->message = message;
+    self->message_size = message_size;
+    if (s_check_push (self, 0, leaf) != JK_OK)
+        return JK_INVALID;
+    return s_edge_push (&self->edge, self->tiles->mh, leaf, s_check_push, self);
 }
 
 int jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored, char *message,

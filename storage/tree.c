@@ -1,8 +1,11 @@
 /*  tree.c - the Merkle tree behind the writer (jk_tree.h): the tile
-    follower on its own read-only connection to the log, and the thread
-    the store runs it on. */
+    follower, fed the records the writer committed from its memory, with
+    its own read-only connection to the log for what it was not fed, and
+    the thread the store runs it on. */
 #include "jk_tree.h"
+#include "jk_log.h"
 #include "jk_tiles.h"
+#include "jk_wire.h"
 
 #include <assert.h>
 #include <openssl/crypto.h>
@@ -52,6 +55,42 @@ void jk_tree_destroy (jk_tree_t **self_p)
 int jk_tree_step (jk_tree_t *self, size_t max, size_t *added)
 {
     return jk_tiles_follow_step (self->tiles, max, added);
+}
+
+int jk_tree_feed (jk_tree_t *self, const uint8_t *records, size_t size,
+                  size_t *added)
+{
+    *added = 0;
+    jk_tiles_t *tiles = self->tiles;
+    size_t offset = 0;
+    jk_record_t r;
+    int rc = JK_OK, next;
+    while (rc == JK_OK &&
+           (next = jk_records_next (records, size, &offset, &r)) == 0) {
+        uint64_t have = jk_tiles_size (tiles);
+        if (r.pos <= have)
+            continue; /* the log gave it already */
+        if (r.pos > have + 1) {
+            /* Records it was not fed: from the log, up to this one. */
+            size_t read = 0;
+            rc =
+                jk_tiles_follow_step (tiles, (size_t)(r.pos - 1 - have), &read);
+            *added += read;
+            if (rc != JK_OK || jk_tiles_size (tiles) != r.pos - 1)
+                return JK_IO;
+        }
+        bool rejected = strncmp (r.topic, JK_REJECTED_PREFIX,
+                                 strlen (JK_REJECTED_PREFIX)) == 0;
+        uint8_t leaf[JK_MERKLE_HASH];
+        jk_mhash_record (jk_tiles_hasher (tiles), r.pos, r.recorded_at,
+                         rejected ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
+                         rejected ? r.code : NULL, rejected ? r.message : NULL,
+                         r.bytes, r.size, leaf);
+        rc = jk_tiles_append (tiles, leaf);
+        (*added)++;
+    }
+    jk_tiles_commit (tiles);
+    return rc == JK_OK && next == 1 ? JK_OK : rc == JK_OK ? JK_INVALID : rc;
 }
 
 uint64_t jk_tree_size (jk_tree_t *self)
@@ -133,6 +172,50 @@ int jk_tree_tile (zframe_t *frame, int *level, uint64_t *idx,
 /* ---- the thread -------------------------------------------------------------
  */
 
+/* Reads the committed log after the tree's size, step by step, sending
+   an update after each step that added records. */
+static void s_catch_up (jk_tree_t *self, zsock_t *pipe, bool *failing)
+{
+    size_t added = 0;
+    do {
+        int rc = jk_tree_step (self, S_STEP_MAX, &added);
+        if (rc != JK_OK && !*failing)
+            jk_error (LOG,
+                      "the Merkle tree stops at %llu records: %s (retried)",
+                      (unsigned long long)jk_tree_size (self),
+                      sqlite3_errmsg (self->db));
+        *failing = rc != JK_OK;
+        if (added > 0) {
+            zmsg_t *msg = jk_tree_update (self);
+            zmsg_send (&msg, pipe);
+        }
+    } while (added > 0);
+}
+
+/* One message from the writer: LEAVES feeds records (JK_OK, or not when
+   they did not join the tree: the log is read then), WAKE asks for the
+   log to be read, $TERM stops. Counts what was fed into *added. */
+static int s_command (jk_tree_t *self, zmsg_t *msg, bool stalled,
+                      bool *terminated, size_t *added)
+{
+    char *command = msg ? zmsg_popstr (msg) : NULL;
+    int rc = JK_OK;
+    if (!command || streq (command, "$TERM"))
+        *terminated = true;
+    else if (streq (command, "WAKE"))
+        rc = JK_NOT_FOUND;
+    else if (streq (command, "LEAVES") && !stalled) {
+        zframe_t *frame = zmsg_first (msg);
+        size_t fed = 0;
+        rc = frame ? jk_tree_feed (self, zframe_data (frame),
+                                   zframe_size (frame), &fed)
+                   : JK_INVALID;
+        *added += fed;
+    }
+    free (command);
+    return rc;
+}
+
 static void s_tree_actor (zsock_t *pipe, void *arg)
 {
     jk_tree_t *self = arg;
@@ -147,32 +230,24 @@ static void s_tree_actor (zsock_t *pipe, void *arg)
     zpoller_set_nonstop (poller, true);
     bool terminated = false, failing = false;
     while (!terminated) {
-        if (zpoller_wait (poller, S_IDLE_MS) == pipe) {
-            /* Several WAKEs may be queued: one catch-up serves them all. */
-            while (zsock_events (pipe) & ZMQ_POLLIN) {
-                char *command = zstr_recv (pipe);
-                if (!command || streq (command, "$TERM"))
-                    terminated = true;
-                free (command);
+        /* Idle for S_IDLE_MS: the log is read (records the writer could
+           not hand over). */
+        bool read_log = zpoller_wait (poller, S_IDLE_MS) != pipe;
+        size_t added = 0;
+        while (!terminated && (zsock_events (pipe) & ZMQ_POLLIN)) {
+            zmsg_t *msg = zmsg_recv (pipe);
+            if (s_command (self, msg, stalled, &terminated, &added) != JK_OK)
+                read_log = true;
+            zmsg_destroy (&msg);
+            if (added >= S_STEP_MAX ||
+                (added > 0 && !(zsock_events (pipe) & ZMQ_POLLIN))) {
+                zmsg_t *update = jk_tree_update (self);
+                zmsg_send (&update, pipe);
+                added = 0;
             }
         }
-        size_t added = 0;
-        do {
-            if (terminated || stalled)
-                break;
-            int rc = jk_tree_step (self, S_STEP_MAX, &added);
-            if (rc != JK_OK && !failing)
-                jk_error (LOG,
-                          "the Merkle tree stops at %llu records: %s "
-                          "(retried)",
-                          (unsigned long long)jk_tree_size (self),
-                          sqlite3_errmsg (self->db));
-            failing = rc != JK_OK;
-            if (added > 0) {
-                zmsg_t *msg = jk_tree_update (self);
-                zmsg_send (&msg, pipe);
-            }
-        } while (added > 0);
+        if (read_log && !terminated && !stalled)
+            s_catch_up (self, pipe, &failing);
     }
     zpoller_destroy (&poller);
     jk_tree_destroy (&self);

@@ -9,6 +9,7 @@
 #include "jk_log.h"
 #include "jk_tiles.h"
 #include "jk_tree.h"
+#include "jk_wire.h"
 
 #include <openssl/evp.h>
 #include <string.h>
@@ -814,6 +815,210 @@ static void test_tree_follows_log (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* Appends records [pos, pos + n) in the open transaction, every 7th a
+   rejection; their leaves (computed here from the entry's definition)
+   into leaves, and the records packed as the store hands them to the
+   broker and the tree thread into packed (*packed_size bytes). */
+static void s_append_packed (jk_log_t *log, uint64_t pos, int n,
+                             uint8_t (*leaves)[32], uint8_t *packed,
+                             size_t *packed_size)
+{
+    *packed_size = 0;
+    for (int i = 0; i < n; i++, pos++) {
+        uint8_t bytes[40];
+        memset (bytes, (int)(pos * 3), sizeof bytes);
+        bool rejected = pos % 7 == 0;
+        jk_log_record_t record = {
+            .type = "cooperative.registered",
+            .version = 1,
+            .source = "kop-3203",
+            .seq = pos,
+            .at = 1700000000000,
+            .outcome = rejected ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
+            .code = rejected ? "E_NIK_TAKEN" : NULL,
+            .message = rejected ? "body.nik 3203 sudah terdaftar" : NULL,
+            .bytes = bytes,
+            .size = sizeof bytes};
+        memcpy (record.id, &pos, sizeof pos);
+        record.recorded_at = jk_log_next_time (log);
+        assert_int_equal (jk_log_append (log, &record), JK_OK);
+        uint8_t entry[160];
+        size_t e = jk_merkle_entry (pos, record.recorded_at, record.outcome,
+                                    record.code, record.message, bytes,
+                                    sizeof bytes, entry, sizeof entry);
+        assert_true (e > 0);
+        s_sha (entry, e, NULL, 0, 0x00, leaves[pos - 1]);
+        jk_record_t r = {.pos = pos,
+                         .recorded_at = record.recorded_at,
+                         .bytes = bytes,
+                         .size = sizeof bytes};
+        snprintf (r.topic, sizeof r.topic, "%scooperative.registered",
+                  rejected ? JK_REJECTED_PREFIX : "");
+        memcpy (r.hash, record.hash, 32);
+        if (rejected) {
+            snprintf (r.code, sizeof r.code, "%s", record.code);
+            snprintf (r.message, sizeof r.message, "%s", record.message);
+        }
+        *packed_size += jk_records_put (packed + *packed_size, &r);
+    }
+}
+
+/* The tree thread fed from the writer's memory: the committed records,
+   packed as for the broker, join the tree without the log being read;
+   records fed twice are skipped; a batch never fed (a lost message) is
+   read from the log when the next one shows the gap; the head at every
+   size is the naive tree's over the entries' definition (rejections
+   with their code and message); malformed input joins nothing after the
+   break; the tiles stored from its updates pass verify. */
+static void test_tree_fed_from_memory (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("merkle");
+    char path[512];
+    snprintf (path, sizeof path, "%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    jk_log_tree_apart (log);
+    jk_tree_t *tree = jk_tree_new (path, err, sizeof err);
+    assert_non_null (tree);
+    uint8_t (*leaves)[32] = jk_calloc (1000, 32);
+    uint8_t *packed = jk_malloc (64 * 1024);
+    size_t packed_size = 0, added = 0;
+    uint8_t want[32], got[32];
+    uint64_t pos = 1;
+    for (int batch = 0; pos <= 900; batch++) {
+        assert_int_equal (jk_log_begin (log), JK_OK);
+        if (batch > 0) {
+            /* The tiles of the last update ride along, as in the store
+               (the batch never handed over is not in the tree yet). */
+            zmsg_t *update = jk_tree_update (tree);
+            assert_int_equal (s_store_update (log, &update),
+                              batch == 4 ? pos - 61 : pos - 1);
+        }
+        s_append_packed (log, pos, 60, leaves, packed, &packed_size);
+        assert_int_equal (jk_log_commit (log), JK_OK);
+        pos += 60;
+        if (batch == 3)
+            continue; /* never handed over */
+        assert_int_equal (jk_tree_feed (tree, packed, packed_size, &added),
+                          JK_OK);
+        assert_int_equal (added, batch == 4 ? 120 : 60);
+        assert_int_equal (jk_tree_size (tree), pos - 1);
+        s_naive_root (leaves, pos - 1, want);
+        jk_tree_head (tree, got);
+        assert_memory_equal (got, want, 32);
+        if (batch == 5) {
+            /* Handed over twice: nothing joins again. */
+            assert_int_equal (jk_tree_feed (tree, packed, packed_size, &added),
+                              JK_OK);
+            assert_int_equal (added, 0);
+        }
+    }
+    assert_int_equal (jk_tree_size (tree), 900);
+    /* A record cut short: nothing after the break joins. */
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    s_append_packed (log, pos, 2, leaves, packed, &packed_size);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    assert_int_equal (jk_tree_feed (tree, packed, packed_size - 1, &added),
+                      JK_INVALID);
+    assert_int_equal (added, 1);
+    assert_int_equal (jk_tree_size (tree), 901);
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    zmsg_t *update = jk_tree_update (tree);
+    assert_int_equal (s_store_update (log, &update), 901);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    jk_tree_destroy (&tree);
+    jk_log_close (&log);
+    jk_verify_result_t result;
+    assert_int_equal (jk_log_verify (path, NULL, &result, NULL, NULL), JK_OK);
+    assert_int_equal (result.records, 902);
+    assert_int_equal (result.tree_stored, 768);
+    s_naive_root (leaves, 902, want);
+    assert_memory_equal (result.root, want, 32);
+    free (packed);
+    free (leaves);
+    jk_test_rmdir (&dir);
+}
+
+/* Tiles above level 1: the writer's tiles over 65,836 leaves store the
+   level-1 tiles and the level-2 one from the right edge's node hashes
+   (no tile root is hashed apart), each equal to the naive tree's nodes,
+   and the check walk agrees with them. */
+static void test_tiles_upper_levels (void **state)
+{
+    (void)state;
+    enum { N = 65536 + 300 };
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (":memory:", &db), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_exec (db,
+                      "CREATE TABLE log (pos INTEGER PRIMARY KEY, recorded_at,"
+                      " outcome, code, message, bytes)",
+                      NULL, NULL, NULL),
+        SQLITE_OK);
+    char err[256];
+    jk_tiles_t *tiles = jk_tiles_open (db, 0, err, sizeof err);
+    assert_non_null (tiles);
+    uint8_t (*leaves)[32] = jk_calloc (N, 32);
+    assert_int_equal (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (uint32_t i = 0; i < N; i++) {
+        s_sha ((const uint8_t *)&i, sizeof i, NULL, 0, 0x00, leaves[i]);
+        assert_int_equal (jk_tiles_append (tiles, leaves[i]), JK_OK);
+    }
+    assert_int_equal (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    jk_tiles_commit (tiles);
+    uint8_t want[32], got[32];
+    s_naive_root (leaves, N, want);
+    jk_tiles_head (tiles, got);
+    assert_memory_equal (got, want, 32);
+    jk_tiles_destroy (&tiles);
+    sqlite3_stmt *st;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT level, idx, hashes FROM"
+                                          " merkle_tile WHERE level > 0"
+                                          " ORDER BY level, idx",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    /* Level 1: tile 0 full (256 roots of 256 leaves), tile 1 with one;
+       level 2: tile 0 with the root of the first 65,536. */
+    static const struct {
+        int level, idx, width;
+    } rows[] = {{1, 0, 256}, {1, 1, 1}, {2, 0, 1}};
+    for (size_t r = 0; r < 3; r++) {
+        assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+        assert_int_equal (sqlite3_column_int (st, 0), rows[r].level);
+        assert_int_equal (sqlite3_column_int (st, 1), rows[r].idx);
+        assert_int_equal (sqlite3_column_bytes (st, 2), 32 * rows[r].width);
+        const uint8_t *hashes = sqlite3_column_blob (st, 2);
+        uint64_t span = (uint64_t)1 << (8 * rows[r].level);
+        for (int i = 0; i < rows[r].width; i++) {
+            uint64_t first = ((uint64_t)rows[r].idx * 256 + (uint64_t)i) * span;
+            s_naive_root (leaves + first, span, want);
+            assert_memory_equal (hashes + 32 * i, want, 32);
+        }
+    }
+    assert_int_equal (sqlite3_step (st), SQLITE_DONE);
+    sqlite3_finalize (st);
+    jk_tiles_check_t *check = jk_tiles_check_new (db);
+    assert_non_null (check);
+    char message[256] = "";
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal (
+            jk_tiles_check_add (check, leaves[i], message, sizeof message),
+            JK_OK);
+    uint64_t stored = 0;
+    assert_int_equal (
+        jk_tiles_check_end (check, &stored, message, sizeof message), JK_OK);
+    assert_int_equal (stored, 65792);
+    s_naive_root (leaves, N, want);
+    jk_tiles_check_root (check, got);
+    assert_memory_equal (got, want, 32);
+    jk_tiles_check_destroy (&check);
+    sqlite3_close (db);
+    free (leaves);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -824,6 +1029,8 @@ int main (void)
         cmocka_unit_test (test_tampered_tile_detected),
         cmocka_unit_test (test_log_verify_tree),
         cmocka_unit_test (test_tree_follows_log),
+        cmocka_unit_test (test_tree_fed_from_memory),
+        cmocka_unit_test (test_tiles_upper_levels),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
