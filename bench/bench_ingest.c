@@ -8,7 +8,9 @@
     only appends, chains, commits FULL and answers), in the same run,
     rounds interleaved, medians reported. floor_ratio = hub / floor: the
     share of the physical limit for a durable-ack ingest that the hub
-    reaches here.
+    reaches here. Each round also runs the hub without its Merkle tree
+    (jk_store_config_t no_tree, jejak-hub --no-tree): tree_ratio = hub /
+    hub without the tree, what the tree costs ingest.
     Usage: bench_ingest [--quick] [--events N] [--rounds R] [--batch B]
                         [--window W]
     Prints a table, then one JSON line. */
@@ -40,19 +42,26 @@ int main (int argc, char **argv)
     double *hub = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *base = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *floor = jk_calloc ((size_t)opt.rounds, sizeof (double));
-    uint64_t nacks = 0, floor_nacks = 0;
+    double *bare = jk_calloc ((size_t)opt.rounds, sizeof (double));
+    uint64_t nacks = 0, floor_nacks = 0, bare_nacks = 0;
     for (int r = 0; r < opt.rounds; r++) {
         char path[512];
         snprintf (path, sizeof path, "%s/baseline-%d.db", dir, r);
         base[r] = jk_bench_baseline (path, rows, n, 1000);
         floor[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r,
-                                          true, &floor_nacks, "bench_ingest");
-        hub[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r, false,
-                                        &nacks, "bench_ingest");
-        printf ("round %d: baseline %.0f, floor %.0f, hub %.0f ev/s\n", r + 1,
-                base[r], floor[r], hub[r]);
+                                          JK_BENCH_FLOOR, &floor_nacks,
+                                          "bench_ingest");
+        hub[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r,
+                                        JK_BENCH_HUB, &nacks, "bench_ingest");
+        bare[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r,
+                                         JK_BENCH_HUB_NO_TREE, &bare_nacks,
+                                         "bench_ingest");
+        printf ("round %d: baseline %.0f, floor %.0f, hub %.0f, hub without "
+                "the tree %.0f ev/s\n",
+                r + 1, base[r], floor[r], hub[r], bare[r]);
         fflush (stdout);
-        if (hub[r] < 0 || base[r] < 0 || floor[r] < 0 || floor_nacks) {
+        if (hub[r] < 0 || base[r] < 0 || floor[r] < 0 || bare[r] < 0 ||
+            floor_nacks) {
             fprintf (stderr, "bench_ingest: round %d failed\n", r);
             return 1;
         }
@@ -60,6 +69,7 @@ int main (int argc, char **argv)
     double hub_median = jk_bench_median (hub, (size_t)opt.rounds);
     double base_median = jk_bench_median (base, (size_t)opt.rounds);
     double floor_median = jk_bench_median (floor, (size_t)opt.rounds);
+    double bare_median = jk_bench_median (bare, (size_t)opt.rounds);
     printf ("hub ingest, %d offices, %zu events, SUBMIT of %zu, window %d, "
             "%d rounds (medians)\n",
             S_OFFICES, n, opt.batch, opt.window, opt.rounds);
@@ -69,23 +79,30 @@ int main (int argc, char **argv)
             base_median);
     printf ("  %-34s %12.0f ev/s\n", "transport floor (same offices)",
             floor_median);
+    printf ("  %-34s %12.0f ev/s\n", "hub without the Merkle tree",
+            bare_median);
     printf ("  %-34s %12.2f\n", "ingest_ratio", hub_median / base_median);
     printf ("  %-34s %12.2f\n", "floor_ratio (hub / floor)",
             hub_median / floor_median);
-    printf ("  %-34s %12" PRIu64 "\n", "retryable NACKs", nacks);
+    printf ("  %-34s %12.2f\n", "tree_ratio (tree on / off)",
+            hub_median / bare_median);
+    printf ("  %-34s %12" PRIu64 "\n", "retryable NACKs", nacks + bare_nacks);
     printf ("{\"bench\":\"ingest\",\"offices\":%d,\"events\":%zu,"
             "\"batch\":%zu,\"window\":%d,\"rounds\":%d,"
             "\"hub_ev_s\":%.0f,\"baseline_ev_s\":%.0f,"
             "\"ingest_ratio\":%.3f,\"floor_ev_s\":%.0f,"
-            "\"floor_ratio\":%.3f,\"nacks\":%" PRIu64 "}\n",
+            "\"floor_ratio\":%.3f,\"no_tree_ev_s\":%.0f,"
+            "\"tree_ratio\":%.3f,\"nacks\":%" PRIu64 "}\n",
             S_OFFICES, n, opt.batch, opt.window, opt.rounds, hub_median,
             base_median, hub_median / base_median, floor_median,
-            hub_median / floor_median, nacks);
+            hub_median / floor_median, bare_median, hub_median / bare_median,
+            nacks + bare_nacks);
     jk_bench_offices_free (offices, S_OFFICES);
     free (rows);
     free (hub);
     free (base);
     free (floor);
+    free (bare);
     jk_bench_rmdir (&dir);
     return 0;
 }

@@ -422,11 +422,12 @@ int main (int argc, char **argv)
     int rc = 0;
     for (int round = 0; round < opt.rounds; round++) {
         pg[round] = s_pg_round (conninfo, offices, rows, per, &opt);
-        hub[round] = jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir,
-                                            round, false, &nacks, "bench_pg");
+        hub[round] =
+            jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir, round,
+                                   JK_BENCH_HUB, &nacks, "bench_pg");
         floor[round] =
-            jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir, round, true,
-                                   &floor_nacks, "bench_pg");
+            jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir, round,
+                                   JK_BENCH_FLOOR, &floor_nacks, "bench_pg");
         printf ("round %d: PostgreSQL %.0f rows/s, hub %.0f ev/s, transport "
                 "floor %.0f ev/s\n",
                 round + 1, pg[round], hub[round], floor[round]);

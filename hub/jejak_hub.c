@@ -58,6 +58,10 @@ static const jk_opt_t s_options[] = {
      "answer E_BUSY while the projections are this many records behind "
      "the log",
      false},
+    {"no-tree", NULL, NULL,
+     "bench and diagnostic switch: run without the Merkle tree (no tiles, "
+     "no checkpoints, no proofs for new records; docs/OPERATIONS.md)",
+     true},
 };
 
 static void s_usage (jk_opts_t *opts)
@@ -186,6 +190,13 @@ int main (int argc, char **argv)
         status = 2;
         goto cleanup;
     }
+    log_key = jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
+    if (jk_opts_on (opts, "no-tree") && log_key) {
+        status = s_usage_error ("--no-tree leaves no tree to sign: it cannot "
+                                "go with a checkpoint key (--checkpoint-key, "
+                                "or log.key in --keys)");
+        goto cleanup;
+    }
     cert_path = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;
     keys_dir = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_OFFICES) : NULL;
     jk_broker_config_t bconfig = {endpoints[0], endpoints[1], S_BACKEND,
@@ -208,8 +219,8 @@ int main (int argc, char **argv)
        broker's zauth (one per process) admits the enrolled keys. */
     if (keys && !jk_endpoint_is_local (sconfig.query))
         sconfig.query_cert_path = cert_path;
-    log_key = jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
     sconfig.log_key_path = log_key;
+    sconfig.no_tree = jk_opts_on (opts, "no-tree");
     sconfig.witnesses = witnesses;
     sconfig.checkpoint_ms = (int)every * 1000;
     store = jk_store_start (&sconfig);

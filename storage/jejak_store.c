@@ -52,6 +52,10 @@ static const jk_opt_t s_options[] = {
      "the store's area: a kabupaten code (32.03) or a province code (32); "
      "default: Kabupaten Cianjur",
      false},
+    {"no-tree", NULL, NULL,
+     "bench and diagnostic switch: run without the Merkle tree (no tiles, "
+     "no checkpoints, no proofs for new records; docs/OPERATIONS.md)",
+     true},
     {"projections-doc", NULL, NULL,
      "print the projection tables' section of docs/PROJECTIONS.md "
      "(generated from the projection table) and exit",
@@ -176,6 +180,15 @@ int main (int argc, char **argv)
     char *log_key =
         jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
     config.log_key_path = log_key;
+    config.no_tree = jk_opts_on (opts, "no-tree");
+    if (config.no_tree && log_key) {
+        fprintf (stderr, "jejak-store: --no-tree leaves no tree to sign: it "
+                         "cannot go with a checkpoint key (--checkpoint-key, "
+                         "or log.key in --keys) (see --help)\n");
+        free (log_key);
+        jk_opts_destroy (&opts);
+        return 2;
+    }
     char *witnesses = NULL;
     int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"), &witnesses,
                                  err, sizeof err);

@@ -31,6 +31,12 @@ typedef struct {
        behind the log, every event is answered NACK E_BUSY (retryable).
        0 = JK_STORE_LAG_MAX_DEFAULT. */
     int projection_lag_max;
+    /* Run without the Merkle tree (a bench and diagnostic switch,
+       docs/OPERATIONS.md): no tree thread, no tiles stored beyond the
+       size the tree has at start, so no checkpoints (refused together
+       with log_key_path) and no proofs past that size; the next start
+       with the tree stores the missing tiles from the log. */
+    bool no_tree;
 } jk_store_config_t;
 
 #define JK_STORE_LAG_MAX_DEFAULT 50000

@@ -16,6 +16,7 @@
 #include "jk_projection_table.h"
 #include "jk_projector.h"
 #include "jk_store.h"
+#include "jk_tiles.h"
 #include "jk_tree.h"
 #include "jk_wire.h"
 
@@ -1545,6 +1546,23 @@ static int s_tree_init (s_store_t *self, const char *db_path)
     return self->tree ? 0 : -1;
 }
 
+/* Runs without the Merkle tree (a bench and diagnostic switch,
+   docs/OPERATIONS.md): the log appends without hashing, no tree thread,
+   no tiles stored after the size the tree had at start (the next start
+   with the tree stores them from the records). */
+static void s_tree_off (s_store_t *self)
+{
+    jk_log_tree_apart (self->log);
+    jk_tiles_t *tiles = jk_log_tiles (self->log);
+    self->tree_size = self->tree_next = jk_tiles_size (tiles);
+    jk_tiles_head (tiles, self->tree_head);
+    memcpy (self->tree_next_head, self->tree_head, JK_HASH_SIZE);
+    jk_warn ("store",
+             "running without the Merkle tree (--no-tree): no tiles, no "
+             "checkpoints, no proofs beyond %llu records",
+             (unsigned long long)self->tree_size);
+}
+
 /* A clean stop stores the tree up to the log's head first (the next
    start would store the tiles it lacks otherwise), then stops it. */
 static void s_tree_stop (s_store_t *self)
@@ -1588,7 +1606,14 @@ static int s_store_init (s_store_t *self, const jk_store_config_t *config)
         return -1;
     if (s_projector_init (self, config))
         return -1;
-    if (s_tree_init (self, config->db_path))
+    if (config->no_tree && config->log_key_path) {
+        jk_error ("store", "checkpoints sign the Merkle tree: a store "
+                           "without the tree cannot sign them");
+        return -1;
+    }
+    if (config->no_tree)
+        s_tree_off (self);
+    else if (s_tree_init (self, config->db_path))
         return -1;
     self->fault = jk_fault_from_env ("store");
     sqlite3_commit_hook (jk_log_db (self->log), s_commit_veto, self);

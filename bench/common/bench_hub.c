@@ -73,6 +73,13 @@ uint8_t *jk_bench_person_of (const char *source, uint64_t seq, unsigned serial,
 int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
                         const char *cert, const char *offices)
 {
+    return jk_bench_hub_start_tree (hub, dir, name, cert, offices, true);
+}
+
+int jk_bench_hub_start_tree (jk_bench_hub_t *hub, const char *dir,
+                             const char *name, const char *cert,
+                             const char *offices, bool tree)
+{
     memset (hub, 0, sizeof *hub);
     snprintf (hub->ingest, sizeof hub->ingest, "ipc://%s/ingest-%s", dir, name);
     snprintf (hub->feed, sizeof hub->feed, "ipc://%s/feed-%s", dir, name);
@@ -92,6 +99,7 @@ int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
     sconfig.db_path = hub->db;
     sconfig.backend = hub->backend;
     sconfig.query = hub->query;
+    sconfig.no_tree = !tree;
     hub->store = hub->broker ? jk_store_start (&sconfig) : NULL;
     if (!hub->store) {
         jk_bench_hub_stop (hub);
@@ -224,14 +232,18 @@ double jk_bench_offices_run (jk_bench_office_t *offices, int count,
 
 double jk_bench_ingest_round (const jk_bench_ingest_options_t *opt,
                               jk_bench_office_t *offices, int count,
-                              const char *dir, int round, bool floor,
-                              uint64_t *nacks, const char *who)
+                              const char *dir, int round,
+                              jk_bench_target_t target, uint64_t *nacks,
+                              const char *who)
 {
     char name[16];
-    snprintf (name, sizeof name, "%d", round);
+    snprintf (name, sizeof name, "%s%d",
+              target == JK_BENCH_HUB_NO_TREE ? "notree-" : "", round);
     jk_bench_hub_t hub;
+    bool floor = target == JK_BENCH_FLOOR;
     if (floor ? jk_bench_floor_start (&hub, dir, name)
-              : jk_bench_hub_start (&hub, dir, name, NULL, NULL)) {
+              : jk_bench_hub_start_tree (&hub, dir, name, NULL, NULL,
+                                         target == JK_BENCH_HUB)) {
         fprintf (stderr, "%s: the %s did not start\n", who,
                  floor ? "transport floor" : "hub");
         return -1;

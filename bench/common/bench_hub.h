@@ -47,6 +47,10 @@ typedef struct {
    or -1 when either actor could not start (hub is then stopped). */
 int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
                         const char *cert, const char *offices);
+/* The same, with the Merkle tree on or off (jk_store_config_t no_tree). */
+int jk_bench_hub_start_tree (jk_bench_hub_t *hub, const char *dir,
+                             const char *name, const char *cert,
+                             const char *offices, bool tree);
 
 /* The TRANSPORT FLOOR in the hub's process shape (bench_floor.c): a front
    actor (ROUTER on ipc://<dir>/floor-<name>, as the broker) and a writer
@@ -110,14 +114,21 @@ typedef struct {
 int jk_bench_ingest_options (const char *program, int argc, char **argv,
                              int offices, jk_bench_ingest_options_t *opt);
 
-/* One round of opt's SUBMITs from offices[0..count) through a fresh hub
-   started in dir (named by round), or through the transport floor when
-   floor is set (jk_bench_floor_start), then stopped. Events per second,
-   or -1 (reported on stderr, prefixed with who). */
+/* What a round runs against. */
+typedef enum {
+    JK_BENCH_HUB,         /* the hub (broker + store) */
+    JK_BENCH_FLOOR,       /* the transport floor (jk_bench_floor_start) */
+    JK_BENCH_HUB_NO_TREE, /* the hub without the Merkle tree (--no-tree) */
+} jk_bench_target_t;
+
+/* One round of opt's SUBMITs from offices[0..count) through a fresh
+   target started in dir (named by round and target), then stopped.
+   Events per second, or -1 (reported on stderr, prefixed with who). */
 double jk_bench_ingest_round (const jk_bench_ingest_options_t *opt,
                               jk_bench_office_t *offices, int count,
-                              const char *dir, int round, bool floor,
-                              uint64_t *nacks, const char *who);
+                              const char *dir, int round,
+                              jk_bench_target_t target, uint64_t *nacks,
+                              const char *who);
 
 /* The directory of this program (where the other programs of the build
    sit), as a heap string; "." when unknown. */

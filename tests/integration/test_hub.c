@@ -235,6 +235,110 @@ static void test_exit_codes (void **state)
     free (feed);
 }
 
+/* jejak-hub with --no-tree [extra] on h's endpoints and database. */
+static pid_t s_spawn (s_hub_t *h, const char *extra)
+{
+    char *argv[] = {"jejak-hub", "--db",        h->db,   "--ingest",
+                    h->ingest,   "--feed",      h->feed, "--query",
+                    h->query,    (char *)extra, NULL};
+    size_t before = jk_test_file_size (h->log);
+    pid_t pid = jk_test_spawn (argv, h->log);
+    assert_true (pid > 0);
+    assert_true (__extension__ JK_WAIT_FOR (
+        jk_test_file_has_after (h->log, before, "jejak-hub ingest="),
+        S_WAIT_MS));
+    return pid;
+}
+
+/* STATS' value of key, asked on the query endpoint. */
+static uint64_t s_stat (const char *query, const char *key)
+{
+    zsock_t *q = jk_test_dealer (query);
+    zmsg_t *msg = jk_wire_new ("STATS");
+    zmsg_send (&msg, q);
+    zmsg_t *reply = jk_test_recv (q, S_WAIT_MS);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "STATS");
+    char *text = zmsg_popstr (reply);
+    char pattern[64];
+    snprintf (pattern, sizeof pattern, " %s=", key);
+    const char *at = strstr (text, pattern);
+    assert_non_null (at);
+    uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
+    free (text);
+    zmsg_destroy (&reply);
+    zsock_destroy (&q);
+    return value;
+}
+
+/* The tree switched off (--no-tree, a bench and diagnostic switch): the
+   hub acks 600 events, stores no tile, STATS' tree stays at 0 and a
+   proof of them is E_UNAVAILABLE; it refuses a checkpoint key with exit
+   2. Started again with the tree, it
+   stores the tiles of all 600 from the log first (2 level-0 tiles, 1
+   level-1), STATS says tree=600, and verify finds the chain and the tree
+   whole. */
+static void test_no_tree (void **state)
+{
+    s_hub_t *h = *state;
+    int status = jk_test_stop (h->pid, SIGTERM, S_WAIT_MS);
+    assert_true (WIFEXITED (status));
+    char *err = NULL;
+    char *argv[] = {"jejak-hub", "--no-tree", "--checkpoint-key",
+                    "/nonexistent/log.key", NULL};
+    assert_int_equal (jk_test_run (argv, NULL, &err, S_WAIT_MS), 2);
+    assert_non_null (strstr (err, "--no-tree leaves no tree to sign"));
+    assert_non_null (strstr (err, "(see --help)"));
+    free (err);
+
+    h->pid = s_spawn (h, "--no-tree");
+    s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 600, 1);
+    s_client_deliver (c, 100, S_WAIT_MS, NULL, NULL);
+    s_client_check_positions (c, 1);
+    s_client_destroy (&c);
+    assert_int_equal (s_stat (h->query, "head"), 600);
+    assert_int_equal (s_stat (h->query, "tree"), 0);
+    /* No proof for the records logged without the tree. */
+    zsock_t *q = jk_test_dealer (h->query);
+    zmsg_t *msg = jk_wire_new ("PROOF");
+    zmsg_addstr (msg, "INCLUSION");
+    jk_wire_add_u64 (msg, 1);
+    jk_wire_add_u64 (msg, 600);
+    zmsg_send (&msg, q);
+    zmsg_t *reply = jk_test_recv (q, S_WAIT_MS);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "ERROR");
+    char *code = zmsg_popstr (reply);
+    assert_string_equal (code, "E_UNAVAILABLE");
+    free (code);
+    zmsg_destroy (&reply);
+    zsock_destroy (&q);
+    status = jk_test_stop (h->pid, SIGTERM, S_WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_int_equal (jk_test_db_int64 (h->db, "SELECT count(*) FROM log"),
+                      600);
+    assert_int_equal (
+        jk_test_db_int64 (h->db, "SELECT count(*) FROM merkle_tile"), 0);
+
+    h->pid = s_spawn (h, NULL);
+    assert_int_equal (s_stat (h->query, "tree"), 600);
+    assert_int_equal (jk_test_db_int64 (h->db, "SELECT count(*) FROM"
+                                               " merkle_tile WHERE level = 0"),
+                      2);
+    assert_int_equal (jk_test_db_int64 (h->db, "SELECT count(*) FROM"
+                                               " merkle_tile WHERE level = 1"),
+                      1);
+    char *out = NULL;
+    char *verify[] = {"jejak-replay", "verify", h->db, NULL};
+    assert_int_equal (jk_test_run (verify, &out, NULL, S_WAIT_MS), 0);
+    free (out);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +348,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_feed_every_record, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_exit_codes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_no_tree, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
