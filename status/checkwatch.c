@@ -6,7 +6,6 @@
     The watch makes the requests and reads the answers; the caller's
     socket carries them. */
 #include "jk_status.h"
-#include "jk_merkle.h"
 #include "jk_note.h"
 
 #include <errno.h>
@@ -19,7 +18,6 @@ struct jk_ckwatch_s {
     jk_note_signer_t log; /* the log's verifier key */
     char *path;           /* the last verified checkpoint's file */
     char *fork_path;      /* evidence of forks, appended */
-    jk_mhash_t *mh;       /* for consistency proofs */
     jk_checkpoint_t held; /* the last verified (held_note != NULL) */
     char *held_note;      /* its text */
     jk_checkpoint_t seen; /* waiting for its proof (seen_note) */
@@ -124,7 +122,6 @@ jk_ckwatch_t *jk_ckwatch_new (const char *log_vkey, const char *path, char *err,
     }
     self->path = jk_strdup (path);
     self->fork_path = jk_sprintf ("%s.forks", path);
-    self->mh = jk_mhash_new ();
     size_t size = 0;
     char *note = s_read (path, JK_NOTE_MAX, &size);
     if (!note && access (path, F_OK) == 0) {
@@ -154,7 +151,6 @@ void jk_ckwatch_destroy (jk_ckwatch_t **self_p)
     jk_ckwatch_t *self = *self_p;
     if (!self)
         return;
-    jk_mhash_destroy (&self->mh);
     free (self->path);
     free (self->fork_path);
     free (self->held_note);
@@ -258,18 +254,14 @@ zmsg_t *jk_ckwatch_answer (jk_ckwatch_t *self, const char *command, zmsg_t *msg)
         char *kind = zmsg_popstr (msg);
         uint64_t from = 0, to = 0;
         zframe_t *proof = NULL;
-        bool shaped =
-            kind && streq (kind, "CONSISTENCY") &&
-            jk_wire_pop_u64 (msg, &from) == 0 &&
-            jk_wire_pop_u64 (msg, &to) == 0 && from == a->size &&
-            to == b->size && (proof = zmsg_pop (msg)) != NULL &&
-            zframe_size (proof) % JK_MERKLE_HASH == 0 &&
-            zframe_size (proof) / JK_MERKLE_HASH <= JK_MERKLE_PROOF_MAX;
+        bool shaped = kind && streq (kind, "CONSISTENCY") &&
+                      jk_wire_pop_u64 (msg, &from) == 0 &&
+                      jk_wire_pop_u64 (msg, &to) == 0 && from == a->size &&
+                      to == b->size && (proof = zmsg_pop (msg)) != NULL;
         free (kind);
-        bool ok = shaped && jk_merkle_verify_consistency (
-                                self->mh, a->size, b->size, a->root, b->root,
-                                zframe_data (proof),
-                                zframe_size (proof) / JK_MERKLE_HASH) == JK_OK;
+        bool ok =
+            shaped && jk_checkpoint_consistent (a, b, zframe_data (proof),
+                                                zframe_size (proof)) == JK_OK;
         zframe_destroy (&proof);
         if (!ok)
             s_not_consistent (self, false);
