@@ -89,6 +89,46 @@ static int s_publish_row (s_feed_t *feed, const jk_replay_row_t *row)
     return 0;
 }
 
+/* The head before anything is published is the record just before
+   from_pos, so a subscriber can tell where this replay starts. */
+static void s_head_before (s_feed_t *feed, sqlite3 *db, uint64_t from_pos,
+                           char *err, size_t err_size)
+{
+    if (from_pos <= 1)
+        return;
+    jk_replay_cursor_t *before =
+        jk_replay_cursor_new (db, from_pos - 1, from_pos - 1, err, err_size);
+    jk_replay_row_t row;
+    if (before && jk_replay_cursor_next (before, &row, err, err_size) == 1) {
+        feed->head_pos = row.pos;
+        memcpy (feed->head_hash, row.hash, 32);
+    }
+    jk_replay_cursor_destroy (&before);
+}
+
+/* Waits (--wait-subscriber) for a first subscriber: 0, or -1 with the
+   reason in err when none came. */
+static int s_wait_subscriber (s_feed_t *feed, const jk_publish_config_t *config,
+                              char *err, size_t err_size)
+{
+    if (config->wait_subscriber_ms <= 0)
+        return 0;
+    int64_t deadline = jk_clock_mono_ms () + config->wait_subscriber_ms;
+    while (feed->subscribers == 0 && !zsys_interrupted) {
+        int64_t left = deadline - jk_clock_mono_ms ();
+        if (left <= 0)
+            break;
+        if (zpoller_wait (feed->poller, (int)(left > 100 ? 100 : left)))
+            s_drain (feed);
+    }
+    if (feed->subscribers > 0)
+        return 0;
+    snprintf (err, err_size,
+              "no subscriber on %s within %lld ms (--wait-subscriber)",
+              config->endpoint, (long long)config->wait_subscriber_ms);
+    return -1;
+}
+
 int jk_publish_run (sqlite3 *db, const jk_publish_config_t *config,
                     uint64_t *published, char *err, size_t err_size)
 {
@@ -112,35 +152,10 @@ int jk_publish_run (sqlite3 *db, const jk_publish_config_t *config,
         goto cleanup;
     }
     feed.poller = zpoller_new (feed.pub, NULL);
-    /* The head before anything is published is the record just before
-       from_pos, so a subscriber can tell where this replay starts. */
-    if (config->from_pos > 1) {
-        jk_replay_cursor_t *before = jk_replay_cursor_new (
-            db, config->from_pos - 1, config->from_pos - 1, err, err_size);
-        jk_replay_row_t row;
-        if (before &&
-            jk_replay_cursor_next (before, &row, err, err_size) == 1) {
-            feed.head_pos = row.pos;
-            memcpy (feed.head_hash, row.hash, 32);
-        }
-        jk_replay_cursor_destroy (&before);
-    }
-    if (config->wait_subscriber_ms > 0) {
-        int64_t deadline = jk_clock_mono_ms () + config->wait_subscriber_ms;
-        while (feed.subscribers == 0 && !zsys_interrupted) {
-            int64_t left = deadline - jk_clock_mono_ms ();
-            if (left <= 0)
-                break;
-            if (zpoller_wait (feed.poller, (int)(left > 100 ? 100 : left)))
-                s_drain (&feed);
-        }
-        if (feed.subscribers == 0) {
-            snprintf (err, err_size,
-                      "no subscriber on %s within %lld ms (--wait-subscriber)",
-                      config->endpoint, (long long)config->wait_subscriber_ms);
-            rc = JK_TEMPORARY;
-            goto cleanup;
-        }
+    s_head_before (&feed, db, config->from_pos, err, err_size);
+    if (s_wait_subscriber (&feed, config, err, err_size) != 0) {
+        rc = JK_TEMPORARY;
+        goto cleanup;
     }
     cursor = jk_replay_cursor_new (db, config->from_pos, config->until_pos, err,
                                    err_size);

@@ -1,0 +1,50 @@
+/*  cli.h - what the commands of jejak-replay share (jejak_replay.c): flag
+    parsing, the running command's name, the progress bar, reading small
+    files, a checkpoint trusted by --log-key and --witnesses, the head
+    line; and each command's entry (argc, argv from the command on; an
+    exit code, JK_REPLAY_EXIT_*). */
+#ifndef JK_REPLAY_CLI_H
+#define JK_REPLAY_CLI_H
+
+#include "jk_note.h"
+#include "jk_opts.h"
+#include "jk_replay.h"
+
+#include <stdint.h>
+
+/* The command running ("verify", ...), for messages. */
+extern const char *jk_cli_command;
+
+/* Parses a command's flags; returns NULL (after printing) on --help
+   (*code 0) or a usage error (*code 2). */
+jk_opts_t *jk_cli_parse (const char *command, const jk_opt_t *spec,
+                         size_t count, const char *args_usage, int argc,
+                         char **argv, size_t positional, int *code);
+/* Reads an optional whole-number flag; -1 (after printing) when bad. */
+int jk_cli_u64_flag (jk_opts_t *opts, const char *name, uint64_t *out);
+/* The storage library's progress callback, drawing the bar in *arg
+   (a jk_progress_t *, NULL until the first call). */
+void jk_cli_progress (void *arg, uint64_t done, uint64_t total);
+/* Reads a whole file (at most max bytes) into a heap buffer, NUL-ended;
+   NULL when it cannot be read. */
+char *jk_cli_slurp (const char *path, size_t max, size_t *size);
+/* Parses a checkpoint's text (named label in messages) and checks its
+   signatures against --log-key, --witnesses and --quorum. An exit code. */
+int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
+                             const char *text, size_t size,
+                             jk_checkpoint_t *checkpoint);
+/* Prints the head line of a database; an exit code. */
+int jk_cli_print_head (const char *path);
+
+int jk_cli_verify (int argc, char **argv);
+int jk_cli_head (int argc, char **argv);
+int jk_cli_rebuild (int argc, char **argv);
+int jk_cli_diff (int argc, char **argv);
+int jk_cli_export (int argc, char **argv);
+int jk_cli_publish (int argc, char **argv);
+int jk_cli_backup (int argc, char **argv);
+int jk_cli_checkpoint (int argc, char **argv);
+int jk_cli_prove (int argc, char **argv);
+int jk_cli_check (int argc, char **argv);
+
+#endif

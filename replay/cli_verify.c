@@ -1,0 +1,511 @@
+/*  cli_verify.c - jejak-replay verify and head (cli.h): the chain, the
+    tree, the file's integrity, a kept head, a signed checkpoint with its
+    witnesses, the checkpoints the hub stored, and the decisions re-derived
+    (docs/AUDIT.md sections 1, 2 and 6). */
+#include "cli.h"
+#include "jk_backup.h"
+#include "jk_checkpoints.h"
+#include "jk_decisions.h"
+#include "jk_integrity.h"
+#include "jk_note.h"
+#include "jk_proof.h"
+#include "jk_rebuild.h"
+#include "jk_tiles.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Prints the head line of a database; returns an exit code. */
+int jk_cli_print_head (const char *path)
+{
+    char err[512], line[256];
+    sqlite3 *db = jk_replay_open (path, err, sizeof err);
+    if (!db) {
+        fprintf (stderr, "jejak-replay: %s\n", err);
+        return JK_REPLAY_EXIT_IO;
+    }
+    jk_replay_head_t head;
+    int rc = jk_replay_head (db, &head, err, sizeof err);
+    sqlite3_close (db);
+    if (rc != 0) {
+        fprintf (stderr, "jejak-replay: %s: %s\n", path, err);
+        return JK_REPLAY_EXIT_IO;
+    }
+    jk_replay_head_format (&head, path, line, sizeof line);
+    printf ("%s\n", line);
+    return JK_REPLAY_EXIT_OK;
+}
+
+static const char *s_problem_name (jk_verify_problem_t problem)
+{
+    switch (problem) {
+        case JK_VERIFY_HASH:
+            return "hash mismatch (changed or reordered)";
+        case JK_VERIFY_MISSING:
+            return "missing position (deleted)";
+        case JK_VERIFY_TIME:
+            return "out of order (time goes back)";
+        case JK_VERIFY_TRUNCATED:
+            return "truncated versus the kept head";
+        case JK_VERIFY_HEAD:
+            return "differs from the kept head";
+        case JK_VERIFY_TREE:
+            return "Merkle tree differs from the log";
+        default:
+            return "intact";
+    }
+}
+
+/* SQLite's own integrity check of the whole file (every table and index
+   page). Prints what is damaged, naming each index or table the problems
+   mention, and returns JK_OK, JK_INVALID (printed) or JK_IO (printed). */
+static int s_verify_integrity (const char *path)
+{
+    sqlite3 *db = NULL;
+    char what[1024];
+    int rc = JK_IO;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        snprintf (what, sizeof what, "%s", sqlite3_errmsg (db));
+    else
+        rc = jk_db_integrity (db, NULL, what, sizeof what);
+    if (rc == JK_IO)
+        fprintf (stderr, "jejak-replay verify: cannot check %s: %s\n", path,
+                 what);
+    if (rc != JK_INVALID) {
+        sqlite3_close (db);
+        return rc;
+    }
+    printf ("DAMAGED %s: SQLite integrity check: %s\n", path, what);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT type, name, tbl_name FROM sqlite_master"
+                            " WHERE type IN ('table', 'index')"
+                            " ORDER BY type DESC, name",
+                            -1, &stmt, NULL) == SQLITE_OK)
+        while (sqlite3_step (stmt) == SQLITE_ROW) {
+            const char *type = (const char *)sqlite3_column_text (stmt, 0);
+            const char *name = (const char *)sqlite3_column_text (stmt, 1);
+            const char *table = (const char *)sqlite3_column_text (stmt, 2);
+            if (!type || !name || !table)
+                continue;
+            /* Whole words only: log_1 is not log_10. */
+            const char *at = what;
+            size_t n = strlen (name);
+            bool named = false;
+            while (!named && (at = strstr (at, name)) != NULL) {
+                char next = at[n];
+                named = !(next == '_' || (next >= '0' && next <= '9') ||
+                          (next >= 'a' && next <= 'z'));
+                at += n;
+            }
+            if (named && strcmp (type, "index") == 0)
+                printf ("damaged: index %s of table %s (rebuild it: "
+                        "REINDEX %s, on a copy, or restore a backup)\n",
+                        name, table, name);
+            else if (named)
+                printf ("damaged: table %s\n", name);
+        }
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return JK_INVALID;
+}
+
+/* Parses one verifier key of the given type; the message names the flag. */
+static int s_vkey (const char *flag, const char *text, int type,
+                   jk_note_signer_t *signer)
+{
+    char err[200];
+    memset (signer, 0, sizeof *signer);
+    if (jk_note_vkey_parse (text, signer->name, &signer->type, signer->pub, err,
+                            sizeof err) != JK_OK) {
+        fprintf (stderr, "jejak-replay %s: --%s: %s\n", jk_cli_command, flag,
+                 err);
+        return -1;
+    }
+    if (signer->type != type) {
+        fprintf (stderr,
+                 "jejak-replay %s: --%s: key %s has type %02x, %02x "
+                 "expected\n",
+                 jk_cli_command, flag, signer->name, signer->type, type);
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses a checkpoint's text (named label in messages) and checks its
+   signatures against --log-key, --witnesses and --quorum. An exit
+   code. */
+int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
+                             const char *text, size_t size,
+                             jk_checkpoint_t *checkpoint)
+{
+    const char *log_key = jk_opts_get (opts, "log-key");
+    if (!log_key) {
+        fprintf (stderr,
+                 "jejak-replay %s: --log-key (the log's verifier key) is "
+                 "needed to check a checkpoint\n",
+                 jk_cli_command);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    static jk_note_signer_t log, witnesses[JK_NOTE_SIGS_MAX];
+    /* The key's text, or the file holding it (log.vkey). */
+    char *key_text = jk_note_vkey_given (log_key);
+    int vrc = s_vkey ("log-key", key_text ? key_text : "", JK_NOTE_TYPE_ED25519,
+                      &log);
+    free (key_text);
+    if (vrc != 0)
+        return JK_REPLAY_EXIT_USAGE;
+    int count = 0;
+    const char *list = jk_opts_get (opts, "witnesses");
+    char err[320];
+    if (jk_note_signers_parse (list ? list : "", JK_NOTE_TYPE_COSIG, witnesses,
+                               JK_NOTE_SIGS_MAX, &count, err,
+                               sizeof err) != JK_OK) {
+        fprintf (stderr, "jejak-replay %s: --witnesses: %s\n", jk_cli_command,
+                 err);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    uint64_t quorum = 0;
+    if (jk_cli_u64_flag (opts, "quorum", &quorum) != 0)
+        return JK_REPLAY_EXIT_USAGE;
+    if (quorum > (uint64_t)count) {
+        fprintf (stderr,
+                 "jejak-replay %s: --quorum %llu is more than the %d "
+                 "trusted witnesses given\n",
+                 jk_cli_command, (unsigned long long)quorum, count);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    if (jk_checkpoint_parse (text, size, checkpoint, err, sizeof err) !=
+        JK_OK) {
+        printf ("REFUSED checkpoint %s: %s\n", label, err);
+        return JK_REPLAY_EXIT_TAMPERED;
+    }
+    if (strcmp (checkpoint->origin, log.name) != 0) {
+        printf ("REFUSED checkpoint %s: origin %s is not the log key's name "
+                "%s\n",
+                label, checkpoint->origin, log.name);
+        return JK_REPLAY_EXIT_TAMPERED;
+    }
+    if (jk_checkpoint_trusted (checkpoint, &log, witnesses, count, (int)quorum,
+                               err, sizeof err) != JK_OK) {
+        printf ("REFUSED checkpoint %s: %s\n", label, err);
+        return JK_REPLAY_EXIT_TAMPERED;
+    }
+    return JK_REPLAY_EXIT_OK;
+}
+
+/* Reads --checkpoint FILE and checks it as jk_cli_checkpoint_trust. */
+static int s_checkpoint_load (jk_opts_t *opts, const char *path,
+                              jk_checkpoint_t *checkpoint)
+{
+    if (!jk_opts_get (opts, "log-key")) {
+        fprintf (stderr,
+                 "jejak-replay %s: --checkpoint needs --log-key "
+                 "(the log's verifier key)\n",
+                 jk_cli_command);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "jejak-replay %s: cannot read %s\n", jk_cli_command,
+                 path);
+        return JK_REPLAY_EXIT_IO;
+    }
+    static char text[JK_NOTE_MAX + 1];
+    size_t size = fread (text, 1, sizeof text, file);
+    fclose (file);
+    return jk_cli_checkpoint_trust (opts, path, text, size, checkpoint);
+}
+
+/* What s_stored_checkpoints found, printed after the intact line. */
+static char s_checkpoints_line[200];
+
+/* After an intact walk: every checkpoint the hub stored in the file
+   (table checkpoint) must be a head of this log: its size within the
+   records, its root the tree's head at that size. Prints one line when
+   there are any. JK_OK, or JK_INVALID with the problem in result. */
+static int s_stored_checkpoints (const char *path, jk_verify_result_t *result)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2 (db,
+                            "SELECT size, note FROM checkpoint ORDER BY size",
+                            -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_close (db); /* no table: a hub without a log key */
+        return JK_OK;
+    }
+    jk_tiles_t *tiles = jk_tiles_reader (db);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    uint64_t count = 0, last = 0;
+    int rc = JK_OK;
+    while (rc == JK_OK && sqlite3_step (st) == SQLITE_ROW) {
+        const char *note = (const char *)sqlite3_column_text (st, 1);
+        char err[200];
+        uint8_t root[32];
+        if (!note ||
+            jk_checkpoint_parse (note, strlen (note), cp, err, sizeof err) !=
+                JK_OK ||
+            cp->size != (uint64_t)sqlite3_column_int64 (st, 0)) {
+            snprintf (result->message, sizeof result->message,
+                      "stored checkpoint of size %lld does not parse or "
+                      "names another size",
+                      (long long)sqlite3_column_int64 (st, 0));
+            result->problem = JK_VERIFY_HEAD;
+            rc = JK_INVALID;
+        } else if (cp->size > result->records) {
+            snprintf (result->message, sizeof result->message,
+                      "the log ends at position %llu but the hub signed a "
+                      "checkpoint of %llu records: the log was cut",
+                      (unsigned long long)result->records,
+                      (unsigned long long)cp->size);
+            result->problem = JK_VERIFY_TRUNCATED;
+            rc = JK_INVALID;
+        } else if (jk_merkle_root (jk_tiles_node, tiles,
+                                   jk_tiles_hasher (tiles), cp->size,
+                                   root) != JK_OK ||
+                   memcmp (root, cp->root, 32) != 0) {
+            snprintf (result->message, sizeof result->message,
+                      "the log's tree of size %llu has another head than "
+                      "the checkpoint the hub signed: the log was rewritten",
+                      (unsigned long long)cp->size);
+            result->problem = JK_VERIFY_HEAD;
+            rc = JK_INVALID;
+        }
+        if (rc != JK_OK)
+            result->bad_pos = cp->size;
+        count++;
+        last = cp->size;
+    }
+    sqlite3_finalize (st);
+    jk_tiles_destroy (&tiles);
+    sqlite3_close (db);
+    free (cp);
+    if (rc == JK_OK && count > 0)
+        snprintf (s_checkpoints_line, sizeof s_checkpoints_line,
+                  "checkpoints: %llu signed by the hub, the newest of %llu "
+                  "records, all heads of this log\n",
+                  (unsigned long long)count, (unsigned long long)last);
+    return rc;
+}
+
+/* After an intact walk: the log must reach the checkpoint's size and have
+   its head there. JK_OK, or JK_INVALID with the problem in result. */
+static int s_checkpoint_match (const char *path,
+                               const jk_checkpoint_t *checkpoint,
+                               jk_verify_result_t *result)
+{
+    uint8_t root[32];
+    if (checkpoint->size > result->records) {
+        result->problem = JK_VERIFY_TRUNCATED;
+        result->bad_pos = result->records + 1;
+        snprintf (result->message, sizeof result->message,
+                  "the log ends at position %llu but the checkpoint's tree "
+                  "has %llu records",
+                  (unsigned long long)result->records,
+                  (unsigned long long)checkpoint->size);
+        return JK_INVALID;
+    }
+    if (checkpoint->size == result->records)
+        memcpy (root, result->root, 32);
+    else {
+        /* The tiles were just checked against the records: their head at
+           the checkpoint's size is the log's. */
+        char err[512];
+        sqlite3 *db = jk_replay_open (path, err, sizeof err);
+        jk_tiles_t *tiles = db ? jk_tiles_reader (db) : NULL;
+        int rc = tiles ? jk_merkle_root (jk_tiles_node, tiles,
+                                         jk_tiles_hasher (tiles),
+                                         checkpoint->size, root)
+                       : JK_IO;
+        jk_tiles_destroy (&tiles);
+        sqlite3_close (db);
+        if (rc != JK_OK) {
+            result->problem = JK_VERIFY_TREE;
+            result->bad_pos = checkpoint->size;
+            snprintf (result->message, sizeof result->message,
+                      "the tree of size %llu cannot be read from the stored "
+                      "tiles (let the store open the file once)",
+                      (unsigned long long)checkpoint->size);
+            return JK_INVALID;
+        }
+    }
+    if (memcmp (root, checkpoint->root, 32) != 0) {
+        result->problem = JK_VERIFY_HEAD;
+        result->bad_pos = checkpoint->size;
+        snprintf (result->message, sizeof result->message,
+                  "the log's tree of size %llu has another head than the "
+                  "signed checkpoint: the log was rewritten",
+                  (unsigned long long)checkpoint->size);
+        return JK_INVALID;
+    }
+    return JK_OK;
+}
+
+/* What verify found, printed; an exit code. */
+static int s_verify_report (jk_opts_t *opts, const char *path, int rc,
+                            int integrity, const jk_verify_result_t *result,
+                            const jk_checkpoint_t *checkpoint)
+{
+    const char *head_text = jk_opts_get (opts, "head");
+    int code;
+    if (rc == JK_OK && integrity != JK_OK) {
+        printf ("chain verified over %llu records, but the file is damaged "
+                "(above)\n",
+                (unsigned long long)result->records);
+        code = JK_REPLAY_EXIT_TAMPERED;
+    } else if (rc == JK_IO) {
+        fprintf (stderr, "jejak-replay verify: %s\n", result->message);
+        code = JK_REPLAY_EXIT_IO;
+    } else if (rc != JK_OK) {
+        printf ("TAMPERED %s: first bad position %llu: %s: %s\n", path,
+                (unsigned long long)result->bad_pos,
+                s_problem_name (result->problem), result->message);
+        printf ("verified intact up to position %llu\n",
+                (unsigned long long)result->head.pos);
+        code = JK_REPLAY_EXIT_TAMPERED;
+    } else {
+        printf ("intact %s: %llu records, chain verified%s\n", path,
+                (unsigned long long)result->records,
+                head_text ? ", matches the kept head" : "");
+        if (checkpoint)
+            printf ("checkpoint %s: tree size %llu, head matches, signed by "
+                    "the log and at least %s trusted witnesses\n",
+                    jk_opts_get (opts, "checkpoint"),
+                    (unsigned long long)checkpoint->size,
+                    jk_opts_get (opts, "quorum"));
+        char root[2 * JK_HASH_SIZE + 1];
+        jk_hex_format (result->root, JK_HASH_SIZE, root);
+        if (result->tree_absent)
+            printf ("tree: %llu leaves, root %s; no tiles stored in this "
+                    "file\n",
+                    (unsigned long long)result->records, root);
+        else
+            printf ("tree: %llu leaves, root %s; stored tiles match the log "
+                    "(%llu leaves in full tiles)\n",
+                    (unsigned long long)result->records, root,
+                    (unsigned long long)result->tree_stored);
+        fputs (s_checkpoints_line, stdout);
+        code = jk_cli_print_head (path);
+    }
+    return code;
+}
+
+/* verify --decisions: every logged outcome re-derived and compared; an
+   exit code. */
+static int s_verify_decisions (const char *path)
+{
+    int code = JK_REPLAY_EXIT_OK;
+    jk_decisions_result_t decisions;
+    jk_progress_t *bar = NULL;
+    int rc = jk_log_verify_decisions (path, &decisions, jk_cli_progress, &bar);
+    jk_progress_destroy (&bar);
+    if (rc == JK_IO) {
+        fprintf (stderr, "jejak-replay verify: %s\n", decisions.message);
+        code = JK_REPLAY_EXIT_IO;
+    } else if (rc != JK_OK) {
+        printf ("DECISIONS DIFFER %s: %llu of %llu records; first at %s\n",
+                path, (unsigned long long)decisions.mismatches,
+                (unsigned long long)decisions.records, decisions.message);
+        code = JK_REPLAY_EXIT_TAMPERED;
+    } else
+        printf ("decisions %s: %llu records (%llu accepted, %llu "
+                "rejected) re-derived, all equal\n",
+                path, (unsigned long long)decisions.records,
+                (unsigned long long)decisions.accepted,
+                (unsigned long long)decisions.rejected);
+    return code;
+}
+
+int jk_cli_verify (int argc, char **argv)
+{
+    static const jk_opt_t spec[] = {
+        {"head", NULL, NULL,
+         "a kept head POS:HASH (or a whole jejak-head line): also detects "
+         "a truncated or rewritten log",
+         false},
+        {"decisions", NULL, NULL,
+         "also re-derive every logged outcome (accepted, or the rejection "
+         "code and message) from the log alone and compare",
+         true},
+        {"checkpoint", NULL, NULL,
+         "a signed checkpoint (C2SP note) the log must match: its tree "
+         "size and head",
+         false},
+        {"log-key", "JEJAK_LOG_KEY", NULL,
+         "the log's verifier key NAME+KEYID+KEY, or the file holding it "
+         "(with --checkpoint)",
+         false},
+        {"witnesses", "JEJAK_WITNESSES", NULL,
+         "trusted witnesses' verifier keys, separated by commas", false},
+        {"quorum", NULL, "0",
+         "valid cosignatures of trusted witnesses the checkpoint needs", false},
+    };
+    int code;
+    jk_opts_t *opts =
+        jk_cli_parse ("verify", spec, 6,
+                      "DB [--head POS:HASH] [--decisions] [--checkpoint FILE "
+                      "--log-key VKEY [--witnesses VKEY,...] [--quorum K]]",
+                      argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    const char *path = jk_opts_arg (opts, 0);
+    jk_head_t kept = {0};
+    const char *head_text = jk_opts_get (opts, "head");
+    if (head_text) {
+        jk_replay_head_t parsed;
+        char err[160];
+        if (jk_replay_head_parse (head_text, &parsed, err, sizeof err) != 0) {
+            fprintf (stderr, "jejak-replay verify: --%s\n", err);
+            jk_opts_destroy (&opts);
+            return JK_REPLAY_EXIT_USAGE;
+        }
+        kept.pos = parsed.pos;
+        memcpy (kept.hash, parsed.hash, 32);
+    }
+    int integrity = s_verify_integrity (path);
+    if (integrity == JK_IO) {
+        jk_opts_destroy (&opts);
+        return JK_REPLAY_EXIT_IO;
+    }
+    static jk_checkpoint_t checkpoint;
+    const char *checkpoint_path = jk_opts_get (opts, "checkpoint");
+    if (checkpoint_path) {
+        code = s_checkpoint_load (opts, checkpoint_path, &checkpoint);
+        if (code != JK_REPLAY_EXIT_OK) {
+            jk_opts_destroy (&opts);
+            return code;
+        }
+    }
+    jk_progress_t *bar = NULL;
+    jk_verify_result_t result;
+    int rc = jk_log_verify (path, head_text ? &kept : NULL, &result,
+                            jk_cli_progress, &bar);
+    jk_progress_destroy (&bar);
+    if (rc == JK_OK && checkpoint_path)
+        rc = s_checkpoint_match (path, &checkpoint, &result);
+    if (rc == JK_OK)
+        rc = s_stored_checkpoints (path, &result);
+    code = s_verify_report (opts, path, rc, integrity, &result,
+                            checkpoint_path ? &checkpoint : NULL);
+    if (code == JK_REPLAY_EXIT_OK && jk_opts_on (opts, "decisions"))
+        code = s_verify_decisions (path);
+    jk_opts_destroy (&opts);
+    return code;
+}
+
+int jk_cli_head (int argc, char **argv)
+{
+    int code;
+    jk_opts_t *opts =
+        jk_cli_parse ("head", NULL, 0, "DB", argc, argv, 1, &code);
+    if (!opts)
+        return code;
+    code = jk_cli_print_head (jk_opts_arg (opts, 0));
+    jk_opts_destroy (&opts);
+    return code;
+}
