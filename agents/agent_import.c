@@ -148,35 +148,20 @@ static void s_import_keep (s_import_t *im, uint64_t seq)
         im->last_seq = seq;
 }
 
-static int s_import_row (void *arg, size_t line, char **cells, size_t count)
+/* Whether a row's cells fit the header: not more cells than columns,
+   and not fewer with enough of the other separator in them to make up
+   the difference (the header and the rows were written with different
+   separators). Said and counted when not. */
+static bool s_row_fits (s_import_t *im, size_t line, char **cells, size_t count)
 {
-    s_import_t *im = arg;
-    if (!im->header_done) {
-        im->header_done = true;
-        if (s_import_header (im, cells, count) != 0) {
-            im->header_bad = true;
-            return 1;
-        }
-        return 0;
-    }
-    s_progress (im, line);
-    bool empty = true;
-    for (size_t c = 0; c < count && empty; c++)
-        empty = cells[c][0] == 0;
-    if (empty)
-        return 0;
-    im->rows++;
     if (count > im->column_count) {
         fprintf (stderr,
                  "%s:%zu: row has %zu cells, the header %zu (a separator "
                  "inside an unquoted cell?)\n",
                  im->file, line, count, im->column_count);
         im->bad++;
-        return 0;
+        return false;
     }
-    /* Fewer cells than columns, and enough of the other separator in
-       them to make up the difference: the header and the rows were not
-       written with the same separator. */
     char other = im->separator == ',' ? ';' : ',';
     size_t others = 0;
     for (size_t c = 0; c < count; c++)
@@ -189,8 +174,16 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
                  im->file, line, other, im->separator, count, im->column_count);
         im->bad++;
         im->mixed++;
-        return 0;
+        return false;
     }
+    return true;
+}
+
+/* The row's event, filled from its cells by the header's columns and
+   validated; NULL when a cell or the event is wrong (said, counted). */
+static jk_event_t *s_row_event (s_import_t *im, size_t line, char **cells,
+                                size_t count)
+{
     jk_outbox_t *ob = im->agent->outbox;
     jk_event_t *event = jk_event_new (im->type);
     jk_report_t report;
@@ -198,8 +191,6 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
     jk_event_set_source (event, jk_outbox_source (ob));
     jk_event_set_actor (event, jk_opts_get (im->agent->opts, "actor"));
     event->seq = im->last_seq + 1;
-    char where[64];
-    snprintf (where, sizeof where, "line %zu:", line);
     int rc = 0;
     for (size_t c = 0; c < count && rc == 0; c++) {
         if (cells[c][0] == 0)
@@ -227,9 +218,20 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
                       report.error.code);
         im->bad++;
         jk_event_destroy (&event);
-        return 0;
+        return NULL;
     }
+    char where[64];
+    snprintf (where, sizeof where, "line %zu:", line);
     jk_agent_print_warnings (where, &report);
+    return event;
+}
+
+/* Queues the row's event (taken) in the import's transaction, unless the
+   same content was queued before. 0 to go on, 1 to stop (outbox
+   failure). */
+static int s_row_queue (s_import_t *im, size_t line, jk_event_t *event)
+{
+    jk_outbox_t *ob = im->agent->outbox;
     if (im->in_tx == 0 && jk_outbox_begin (ob) != JK_OK) {
         im->io_failed = true;
         jk_event_destroy (&event);
@@ -237,7 +239,7 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
     }
     im->in_tx++;
     uint64_t seq;
-    rc = jk_outbox_find_same (ob, event, &seq);
+    int rc = jk_outbox_find_same (ob, event, &seq);
     if (rc == JK_OK) {
         /* Queued before (an earlier run of this import): not again. */
         jk_event_destroy (&event);
@@ -281,6 +283,31 @@ static int s_import_row (void *arg, size_t line, char **cells, size_t count)
         }
     }
     return 0;
+}
+
+/* jk_csv_row_fn: the header, then one event per row. */
+static int s_import_row (void *arg, size_t line, char **cells, size_t count)
+{
+    s_import_t *im = arg;
+    if (!im->header_done) {
+        im->header_done = true;
+        if (s_import_header (im, cells, count) != 0) {
+            im->header_bad = true;
+            return 1;
+        }
+        return 0;
+    }
+    s_progress (im, line);
+    bool empty = true;
+    for (size_t c = 0; c < count && empty; c++)
+        empty = cells[c][0] == 0;
+    if (empty)
+        return 0;
+    im->rows++;
+    if (!s_row_fits (im, line, cells, count))
+        return 0;
+    jk_event_t *event = s_row_event (im, line, cells, count);
+    return event ? s_row_queue (im, line, event) : 0;
 }
 
 /* After the rows were read: the summary, delivery of this file's rows,
