@@ -230,7 +230,7 @@ static int s_cosign_admit (s_query_t *self, zframe_t *routing, zframe_t *note)
                              zframe_size (note), cp, why,
                              sizeof why) != JK_OK) {
         char text[340];
-        snprintf (text, sizeof text, "%s", why);
+        snprintf (text, sizeof text, "%.339s", why);
         snprintf (why, sizeof why, "the checkpoint does not parse: %s", text);
     } else if (self->witness_count == 0)
         snprintf (why, sizeof why,
