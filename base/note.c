@@ -207,6 +207,87 @@ int jk_note_fail (char *err, size_t err_size, const char *format, ...)
     return JK_INVALID;
 }
 
+/* One body line (1: origin, 2: tree size, 3: root hash; later ones are
+   extensions, kept in the body only). JK_OK or JK_INVALID with err. */
+static int s_body_line (const char *p, size_t len, int line,
+                        jk_checkpoint_t *out, char *err, size_t err_size)
+{
+    if (len == 0)
+        return jk_note_fail (err, err_size, "line %d: empty line in the body",
+                             line);
+    if (line == 1) {
+        if (!jk_note_name_ok (p, len))
+            return jk_note_fail (err, err_size,
+                                 "line %d: origin must be 1-127 bytes without "
+                                 "spaces, '+' or control bytes",
+                                 line);
+        memcpy (out->origin, p, len);
+    } else if (line == 2) {
+        bool ok = len <= 20 && (len == 1 || p[0] != '0');
+        uint64_t v = 0;
+        for (size_t i = 0; ok && i < len; i++) {
+            if (p[i] < '0' || p[i] > '9' ||
+                v > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
+                ok = false;
+            else
+                v = v * 10 + (uint64_t)(p[i] - '0');
+        }
+        if (!ok)
+            return jk_note_fail (err, err_size,
+                                 "line %d: tree size must be decimal without "
+                                 "leading zeros",
+                                 line);
+        out->size = v;
+    } else if (line == 3) {
+        uint8_t root[48];
+        if (len != 44 || jk_note_unb64 (p, len, root) != 32)
+            return jk_note_fail (err, err_size,
+                                 "line %d: root hash must be 32 bytes in "
+                                 "standard padded base64",
+                                 line);
+        memcpy (out->root, root, 32);
+    }
+    return JK_OK;
+}
+
+/* One signature line, p to nl (its newline): U+2014, NAME, BASE64. JK_OK or
+   JK_INVALID with err. */
+static int s_sig_line (const char *p, const char *nl, int line,
+                       jk_checkpoint_t *out, char *err, size_t err_size)
+{
+    size_t len = (size_t)(nl - p);
+    if (out->sig_count == JK_NOTE_SIGS_MAX)
+        return jk_note_fail (err, err_size,
+                             "line %d: more than 32 signature lines", line);
+    if (len < S_DASH_LEN || memcmp (p, S_DASH, S_DASH_LEN))
+        return jk_note_fail (err, err_size,
+                             "line %d: a signature line starts with U+2014 "
+                             "and a space",
+                             line);
+    const char *name = p + S_DASH_LEN;
+    const char *space = memchr (name, ' ', (size_t)(nl - name));
+    if (!space || !jk_note_name_ok (name, (size_t)(space - name)))
+        return jk_note_fail (err, err_size,
+                             "line %d: key name must be 1-127 bytes without "
+                             "spaces, '+' or control bytes, then a space",
+                             line);
+    jk_note_sig_t *sig = &out->sigs[out->sig_count];
+    memcpy (sig->name, name, (size_t)(space - name));
+    uint8_t data[3 * 1024];
+    size_t b64_len = (size_t)(nl - space - 1);
+    int n = b64_len <= 1024 ? jk_note_unb64 (space + 1, b64_len, data) : -1;
+    if (n < 5 || n > 4 + JK_NOTE_SIG_BYTES)
+        return jk_note_fail (err, err_size,
+                             "line %d: signature must be base64 of a 4-byte "
+                             "key ID and 1-76 signature bytes",
+                             line);
+    memcpy (sig->key_id, data, 4);
+    sig->size = (size_t)n - 4;
+    memcpy (sig->data, data + 4, sig->size);
+    out->sig_count++;
+    return JK_OK;
+}
+
 int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
                          char *err, size_t err_size)
 {
@@ -236,45 +317,8 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
     int line = 0;
     while (p < end) {
         const char *nl = memchr (p, '\n', (size_t)(end - p));
-        size_t len = (size_t)(nl - p);
-        line++;
-        if (len == 0)
-            return jk_note_fail (err, err_size,
-                                 "line %d: empty line in the body", line);
-        if (line == 1) {
-            if (!jk_note_name_ok (p, len))
-                return jk_note_fail (
-                    err, err_size,
-                    "line %d: origin must be 1-127 bytes without "
-                    "spaces, '+' or control bytes",
-                    line);
-            memcpy (out->origin, p, len);
-        } else if (line == 2) {
-            bool ok = len <= 20 && (len == 1 || p[0] != '0');
-            uint64_t v = 0;
-            for (size_t i = 0; ok && i < len; i++) {
-                if (p[i] < '0' || p[i] > '9' ||
-                    v > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
-                    ok = false;
-                else
-                    v = v * 10 + (uint64_t)(p[i] - '0');
-            }
-            if (!ok)
-                return jk_note_fail (
-                    err, err_size,
-                    "line %d: tree size must be decimal without "
-                    "leading zeros",
-                    line);
-            out->size = v;
-        } else if (line == 3) {
-            uint8_t root[48];
-            if (len != 44 || jk_note_unb64 (p, len, root) != 32)
-                return jk_note_fail (err, err_size,
-                                     "line %d: root hash must be 32 bytes in "
-                                     "standard padded base64",
-                                     line);
-            memcpy (out->root, root, 32);
-        }
+        if (s_body_line (p, (size_t)(nl - p), ++line, out, err, err_size))
+            return JK_INVALID;
         p = nl + 1;
     }
     if (line < 3)
@@ -288,39 +332,8 @@ int jk_checkpoint_parse (const char *text, size_t size, jk_checkpoint_t *out,
     line++; /* the blank line */
     while (p < end) {
         const char *nl = memchr (p, '\n', (size_t)(end - p));
-        size_t len = (size_t)(nl - p);
-        line++;
-        if (out->sig_count == JK_NOTE_SIGS_MAX)
-            return jk_note_fail (err, err_size,
-                                 "line %d: more than 32 signature lines", line);
-        if (len < S_DASH_LEN || memcmp (p, S_DASH, S_DASH_LEN))
-            return jk_note_fail (err, err_size,
-                                 "line %d: a signature line starts with U+2014 "
-                                 "and a space",
-                                 line);
-        const char *name = p + S_DASH_LEN;
-        const char *space = memchr (name, ' ', (size_t)(nl - name));
-        if (!space || !jk_note_name_ok (name, (size_t)(space - name)))
-            return jk_note_fail (
-                err, err_size,
-                "line %d: key name must be 1-127 bytes without "
-                "spaces, '+' or control bytes, then a space",
-                line);
-        jk_note_sig_t *sig = &out->sigs[out->sig_count];
-        memcpy (sig->name, name, (size_t)(space - name));
-        uint8_t data[3 * 1024];
-        size_t b64_len = (size_t)(nl - space - 1);
-        int n = b64_len <= 1024 ? jk_note_unb64 (space + 1, b64_len, data) : -1;
-        if (n < 5 || n > 4 + JK_NOTE_SIG_BYTES)
-            return jk_note_fail (
-                err, err_size,
-                "line %d: signature must be base64 of a 4-byte "
-                "key ID and 1-76 signature bytes",
-                line);
-        memcpy (sig->key_id, data, 4);
-        sig->size = (size_t)n - 4;
-        memcpy (sig->data, data + 4, sig->size);
-        out->sig_count++;
+        if (s_sig_line (p, nl, ++line, out, err, err_size))
+            return JK_INVALID;
         p = nl + 1;
     }
     if (out->sig_count == 0)
