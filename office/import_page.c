@@ -256,28 +256,142 @@ static void s_event_cells (jk_http_t *h, const jk_event_t *ev, size_t shown)
 #define S_PREVIEW_ROWS   20 /* good rows shown */
 #define S_PREVIEW_FIELDS 6  /* of their fields */
 
+/* The upload form again, with why the upload was refused (no kind of
+   entry, or no file). */
+static void s_preview_refused (jk_http_t *h, const jk_type_t *t,
+                               const char *type_name)
+{
+    h->code = MHD_HTTP_BAD_REQUEST;
+    jk_page_begin (h, TR (h, "Impor", "Import"));
+    FILE *o = h->out;
+    fprintf (o,
+             "<main><h1>%s</h1><p class=\"error\" role=\"alert\" "
+             "id=\"import-error\">%s</p>",
+             TR (h, "Impor dari CSV atau XLSX", "Import from CSV or XLSX"),
+             !t || !s_allowed (h, t)
+                 ? TR (h, "Pilih jenis data.", "Choose the kind of entry.")
+                 : TR (h, "Pilih berkas CSV atau XLSX (tidak kosong).",
+                       "Choose a CSV or XLSX file (not empty)."));
+    s_upload_form (h, type_name);
+    fputs ("</main>", o);
+    jk_page_end (h);
+}
+
+/* The counts: data rows, ready, wrong, already in the outbox. */
+static void s_preview_summary (jk_http_t *h, const jk_import_t *im,
+                               size_t fresh, size_t already)
+{
+    char n_rows[32], n_good[32], n_bad[32], n_already[32];
+    jk_office_count_text (im->rows, h->en, n_rows);
+    jk_office_count_text (fresh, h->en, n_good);
+    jk_office_count_text (im->bad, h->en, n_bad);
+    jk_office_count_text (already, h->en, n_already);
+    fprintf (h->out,
+             "<ul class=\"summary\" id=\"import-summary\"><li>%s: <b "
+             "id=\"n-rows\">%s</b></li><li>%s: <b id=\"n-good\">%s</b>"
+             "</li><li>%s: <b id=\"n-bad\">%s</b></li><li>%s: <b "
+             "id=\"n-already\">%s</b></li></ul>",
+             TR (h, "Baris data", "Data rows"), n_rows,
+             TR (h, "Siap dimasukkan", "Ready to import"), n_good,
+             TR (h, "Salah (tidak dimasukkan)", "Wrong (not imported)"), n_bad,
+             TR (h, "Sudah ada di kotak kiriman (dilewati)",
+                 "Already in the outbox (skipped)"),
+             n_already);
+    if (im->examples)
+        fprintf (h->out, "<p class=\"note\">%s</p>",
+                 TR (h, "Baris contoh dari templat dilewati.",
+                     "The template's example row was skipped."));
+}
+
+/* The rows that need fixing: line, column, problem. */
+static void s_preview_problems (jk_http_t *h, const jk_import_t *im)
+{
+    FILE *o = h->out;
+    char shown[32], total[32];
+    jk_office_count_text (im->problem_count, h->en, shown);
+    jk_office_count_text (im->problem_total, h->en, total);
+    fprintf (o,
+             "<section><h2>%s</h2><table class=\"problems\" "
+             "id=\"import-problems\"><thead><tr><th>%s</th><th>%s</th>"
+             "<th>%s</th></tr></thead><tbody>",
+             TR (h, "Yang perlu diperbaiki", "What needs fixing"),
+             TR (h, "Baris", "Row"), TR (h, "Kolom", "Column"),
+             TR (h, "Masalah", "Problem"));
+    for (size_t i = 0; i < im->problem_count; i++) {
+        const jk_import_problem_t *p = &im->problems[i];
+        fprintf (o, "<tr data-line=\"%zu\" data-code=\"%s\"><td>%zu</td><td>",
+                 p->line, p->code, p->line);
+        jk_html (o, p->column);
+        fputs ("</td><td>", o);
+        jk_html (o, p->text);
+        fputs ("</td></tr>", o);
+    }
+    fputs ("</tbody></table>", o);
+    if (im->problem_total > im->problem_count)
+        fprintf (o, "<p>%s %s / %s.</p>", TR (h, "Ditampilkan", "Shown"), shown,
+                 total);
+    fputs ("</section>", o);
+}
+
+/* The first good rows, each new or already in the outbox (held). */
+static void s_preview_good (jk_http_t *h, const jk_type_t *t,
+                            const jk_import_t *im, const bool *held)
+{
+    FILE *o = h->out;
+    fprintf (o,
+             "<section><h2>%s</h2><table class=\"preview\" "
+             "id=\"import-good\"><thead><tr><th>%s</th>",
+             TR (h, "Baris yang benar", "Good rows"), TR (h, "Baris", "Row"));
+    for (size_t i = 0; i < t->field_count && i < S_PREVIEW_FIELDS; i++) {
+        char label[128];
+        fputs ("<th>", o);
+        jk_html (o, jk_office_field_label (&t->fields[i], h->en, label,
+                                           sizeof label));
+        fputs ("</th>", o);
+    }
+    fprintf (o, "<th>%s</th></tr></thead><tbody>", TR (h, "Keadaan", "State"));
+    for (size_t i = 0; i < im->good_count && i < S_PREVIEW_ROWS; i++) {
+        fprintf (o, "<tr><td>%zu</td>", im->good[i].line);
+        s_event_cells (h, im->good[i].event, S_PREVIEW_FIELDS);
+        fprintf (o, "<td>%s</td></tr>",
+                 held[i] ? TR (h, "sudah ada", "already there")
+                         : TR (h, "baru", "new"));
+    }
+    fputs ("</tbody></table></section>", o);
+}
+
+/* The confirmation form for the fresh rows: the import is kept under an
+   upload token (taken from *im). */
+static void s_preview_confirm (jk_http_t *h, jk_import_t **im, const char *name,
+                               size_t fresh)
+{
+    FILE *o = h->out;
+    char token[65], n_good[32];
+    pthread_mutex_lock (&h->office->lock);
+    s_upload_keep (h->office, h, im, name, token);
+    pthread_mutex_unlock (&h->office->lock);
+    jk_office_count_text (fresh, h->en, n_good);
+    fputs ("<form method=\"post\" action=\"/import/confirm\" "
+           "id=\"confirm-form\">",
+           o);
+    jk_page_csrf (h);
+    fprintf (o,
+             "<input type=\"hidden\" name=\"upload\" value=\"%s\"><p "
+             "class=\"actions\"><button type=\"submit\" id=\"confirm\">"
+             "%s %s %s</button> <a href=\"/import\">%s</a></p></form>",
+             token, TR (h, "Masukkan", "Import"), n_good,
+             TR (h, "baris ke kotak kiriman", "rows into the outbox"),
+             TR (h, "Batal", "Cancel"));
+}
+
 void jk_page_import_preview (jk_http_t *h)
 {
     const char *type_name = jk_http_form (h, "type");
     const jk_type_t *t =
         type_name ? jk_vocabulary_find (type_name, strlen (type_name)) : NULL;
     const jk_kv_t *file = s_file (h);
-    FILE *o;
     if (!t || !s_allowed (h, t) || !file || file->len == 0) {
-        h->code = MHD_HTTP_BAD_REQUEST;
-        jk_page_begin (h, TR (h, "Impor", "Import"));
-        o = h->out;
-        fprintf (o,
-                 "<main><h1>%s</h1><p class=\"error\" role=\"alert\" "
-                 "id=\"import-error\">%s</p>",
-                 TR (h, "Impor dari CSV atau XLSX", "Import from CSV or XLSX"),
-                 !t || !s_allowed (h, t)
-                     ? TR (h, "Pilih jenis data.", "Choose the kind of entry.")
-                     : TR (h, "Pilih berkas CSV atau XLSX (tidak kosong).",
-                           "Choose a CSV or XLSX file (not empty)."));
-        s_upload_form (h, type_name);
-        fputs ("</main>", o);
-        jk_page_end (h);
+        s_preview_refused (h, t, type_name);
         return;
     }
     char name[128];
@@ -304,7 +418,7 @@ void jk_page_import_preview (jk_http_t *h)
              rc == JK_OK ? "preview" : "unusable", im->rows, im->good_count,
              im->bad, already);
     jk_page_begin (h, TR (h, "Pratinjau impor", "Import preview"));
-    o = h->out;
+    FILE *o = h->out;
     fprintf (o, "<main><h1>%s: ", TR (h, "Pratinjau", "Preview"));
     jk_html (o, jk_office_type_label (t, h->en));
     fputs ("</h1><p class=\"file\">", o);
@@ -315,98 +429,15 @@ void jk_page_import_preview (jk_http_t *h)
         fputs ("<p class=\"error\" role=\"alert\" id=\"import-error\">", o);
         jk_html (o, im->error);
         fputs ("</p>", o);
-    } else {
-        char n_rows[32], n_good[32], n_bad[32], n_already[32];
-        jk_office_count_text (im->rows, h->en, n_rows);
-        jk_office_count_text (fresh, h->en, n_good);
-        jk_office_count_text (im->bad, h->en, n_bad);
-        jk_office_count_text (already, h->en, n_already);
-        fprintf (o,
-                 "<ul class=\"summary\" id=\"import-summary\"><li>%s: <b "
-                 "id=\"n-rows\">%s</b></li><li>%s: <b id=\"n-good\">%s</b>"
-                 "</li><li>%s: <b id=\"n-bad\">%s</b></li><li>%s: <b "
-                 "id=\"n-already\">%s</b></li></ul>",
-                 TR (h, "Baris data", "Data rows"), n_rows,
-                 TR (h, "Siap dimasukkan", "Ready to import"), n_good,
-                 TR (h, "Salah (tidak dimasukkan)", "Wrong (not imported)"),
-                 n_bad,
-                 TR (h, "Sudah ada di kotak kiriman (dilewati)",
-                     "Already in the outbox (skipped)"),
-                 n_already);
-        if (im->examples)
-            fprintf (o, "<p class=\"note\">%s</p>",
-                     TR (h, "Baris contoh dari templat dilewati.",
-                         "The template's example row was skipped."));
-    }
-    if (im->problem_count) {
-        char shown[32], total[32];
-        jk_office_count_text (im->problem_count, h->en, shown);
-        jk_office_count_text (im->problem_total, h->en, total);
-        fprintf (o,
-                 "<section><h2>%s</h2><table class=\"problems\" "
-                 "id=\"import-problems\"><thead><tr><th>%s</th><th>%s</th>"
-                 "<th>%s</th></tr></thead><tbody>",
-                 TR (h, "Yang perlu diperbaiki", "What needs fixing"),
-                 TR (h, "Baris", "Row"), TR (h, "Kolom", "Column"),
-                 TR (h, "Masalah", "Problem"));
-        for (size_t i = 0; i < im->problem_count; i++) {
-            const jk_import_problem_t *p = &im->problems[i];
-            fprintf (o,
-                     "<tr data-line=\"%zu\" data-code=\"%s\"><td>%zu</td><td>",
-                     p->line, p->code, p->line);
-            jk_html (o, p->column);
-            fputs ("</td><td>", o);
-            jk_html (o, p->text);
-            fputs ("</td></tr>", o);
-        }
-        fputs ("</tbody></table>", o);
-        if (im->problem_total > im->problem_count)
-            fprintf (o, "<p>%s %s / %s.</p>", TR (h, "Ditampilkan", "Shown"),
-                     shown, total);
-        fputs ("</section>", o);
-    }
-    if (im->good_count) {
-        fprintf (o,
-                 "<section><h2>%s</h2><table class=\"preview\" "
-                 "id=\"import-good\"><thead><tr><th>%s</th>",
-                 TR (h, "Baris yang benar", "Good rows"),
-                 TR (h, "Baris", "Row"));
-        for (size_t i = 0; i < t->field_count && i < S_PREVIEW_FIELDS; i++) {
-            char label[128];
-            fputs ("<th>", o);
-            jk_html (o, jk_office_field_label (&t->fields[i], h->en, label,
-                                               sizeof label));
-            fputs ("</th>", o);
-        }
-        fprintf (o, "<th>%s</th></tr></thead><tbody>",
-                 TR (h, "Keadaan", "State"));
-        for (size_t i = 0; i < im->good_count && i < S_PREVIEW_ROWS; i++) {
-            fprintf (o, "<tr><td>%zu</td>", im->good[i].line);
-            s_event_cells (h, im->good[i].event, S_PREVIEW_FIELDS);
-            fprintf (o, "<td>%s</td></tr>",
-                     held[i] ? TR (h, "sudah ada", "already there")
-                             : TR (h, "baru", "new"));
-        }
-        fputs ("</tbody></table></section>", o);
-    }
-    if (rc == JK_OK && fresh > 0) {
-        char token[65], n_good[32];
-        pthread_mutex_lock (&h->office->lock);
-        s_upload_keep (h->office, h, &im, name, token);
-        pthread_mutex_unlock (&h->office->lock);
-        jk_office_count_text (fresh, h->en, n_good);
-        fputs ("<form method=\"post\" action=\"/import/confirm\" "
-               "id=\"confirm-form\">",
-               o);
-        jk_page_csrf (h);
-        fprintf (o,
-                 "<input type=\"hidden\" name=\"upload\" value=\"%s\"><p "
-                 "class=\"actions\"><button type=\"submit\" id=\"confirm\">"
-                 "%s %s %s</button> <a href=\"/import\">%s</a></p></form>",
-                 token, TR (h, "Masukkan", "Import"), n_good,
-                 TR (h, "baris ke kotak kiriman", "rows into the outbox"),
-                 TR (h, "Batal", "Cancel"));
     } else
+        s_preview_summary (h, im, fresh, already);
+    if (im->problem_count)
+        s_preview_problems (h, im);
+    if (im->good_count)
+        s_preview_good (h, t, im, held);
+    if (rc == JK_OK && fresh > 0)
+        s_preview_confirm (h, &im, name, fresh);
+    else
         fprintf (o, "<p class=\"actions\"><a href=\"/import\">%s</a></p>",
                  TR (h, "Unggah berkas lain", "Upload another file"));
     fputs ("</main>", o);
