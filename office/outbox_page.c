@@ -193,6 +193,54 @@ void jk_page_proof (jk_http_t *h, uint64_t seq)
               (unsigned long long)seq);
 }
 
+/* One value as a clerk reads it: NIKs masked, enum values by label,
+   dates dd/mm/yyyy. */
+static void s_entry_value (jk_http_t *h, const jk_event_t *ev, size_t i)
+{
+    FILE *o = h->out;
+    const jk_field_t *f = &ev->type->fields[i];
+    char text[512];
+    if (f->format == JK_FORMAT_NIK) {
+        char masked[17];
+        jk_event_text (ev, f->name, text, sizeof text);
+        jk_nik_mask (text, strlen (text), masked);
+        jk_html (o, masked);
+    } else if (f->kind == JK_KIND_ENUM) {
+        char buf[64];
+        jk_event_text (ev, f->name, text, sizeof text);
+        jk_html (o, jk_office_value_label (text, h->en, buf, sizeof buf));
+    } else if (f->kind == JK_KIND_UINT || f->kind == JK_KIND_BOOL)
+        fprintf (o, "%lld", (long long)ev->body[i].n);
+    else if (f->kind == JK_KIND_DATE) {
+        jk_event_text (ev, f->name, text, sizeof text);
+        fprintf (o, "%.2s/%.2s/%.4s", text + 8, text + 5, text);
+    } else
+        jk_html (o, jk_event_text (ev, f->name, text, sizeof text));
+}
+
+/* What was entered: a table of the row's event's values. */
+static void s_entry_values (jk_http_t *h, const jk_outbox_row_t *row)
+{
+    FILE *o = h->out;
+    jk_event_t *ev = jk_event_decode (row->bytes, row->size, NULL);
+    if (!ev)
+        return;
+    fputs ("<table class=\"values\"><tbody>", o);
+    for (size_t i = 0; i < ev->type->field_count; i++) {
+        if (!ev->body[i].present)
+            continue;
+        char label[64];
+        fputs ("<tr><th>", o);
+        jk_html (o, jk_office_field_label (&ev->type->fields[i], h->en, label,
+                                           sizeof label));
+        fputs ("</th><td>", o);
+        s_entry_value (h, ev, i);
+        fputs ("</td></tr>", o);
+    }
+    fputs ("</tbody></table>", o);
+    jk_event_destroy (&ev);
+}
+
 void jk_page_entry (jk_http_t *h, uint64_t seq)
 {
     jk_office_app_t *office = h->office;
@@ -256,40 +304,7 @@ void jk_page_entry (jk_http_t *h, uint64_t seq)
         fputs ("</dd>", o);
     }
     fputs ("</dl>", o);
-    /* What was entered. */
-    jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
-    if (ev) {
-        fputs ("<table class=\"values\"><tbody>", o);
-        for (size_t i = 0; i < ev->type->field_count; i++) {
-            const jk_field_t *f = &ev->type->fields[i];
-            if (!ev->body[i].present)
-                continue;
-            char label[64], text[512];
-            fputs ("<tr><th>", o);
-            jk_html (o, jk_office_field_label (f, h->en, label, sizeof label));
-            fputs ("</th><td>", o);
-            if (f->format == JK_FORMAT_NIK) {
-                char masked[17];
-                jk_event_text (ev, f->name, text, sizeof text);
-                jk_nik_mask (text, strlen (text), masked);
-                jk_html (o, masked);
-            } else if (f->kind == JK_KIND_ENUM) {
-                char buf[64];
-                jk_event_text (ev, f->name, text, sizeof text);
-                jk_html (o,
-                         jk_office_value_label (text, h->en, buf, sizeof buf));
-            } else if (f->kind == JK_KIND_UINT || f->kind == JK_KIND_BOOL)
-                fprintf (o, "%lld", (long long)ev->body[i].n);
-            else if (f->kind == JK_KIND_DATE) {
-                jk_event_text (ev, f->name, text, sizeof text);
-                fprintf (o, "%.2s/%.2s/%.4s", text + 8, text + 5, text);
-            } else
-                jk_html (o, jk_event_text (ev, f->name, text, sizeof text));
-            fputs ("</td></tr>", o);
-        }
-        fputs ("</tbody></table>", o);
-        jk_event_destroy (&ev);
-    }
+    s_entry_values (h, &row);
     pthread_mutex_unlock (&office->lock);
     if (rejected && t)
         fprintf (o,
