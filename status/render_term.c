@@ -494,25 +494,14 @@ static int s_paginate (const s_line_t *lines, size_t count, int room,
     return (int)pages;
 }
 
-int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
+/* The board's header, on every page: title, log position, the note.
+   (The checkpoint line or alarm goes to out at once.) */
+static char *s_head_text (FILE *out, const jk_status_view_t *view,
+                          const char *day, bool ansi)
 {
-    msgpack_unpacked result;
-    const msgpack_object *snap = jk_view_snapshot (view, &result);
-    if (!snap) {
-        msgpack_unpacked_destroy (&result);
-        if (ansi)
-            fputs ("\033[H\033[2J", out);
-        fprintf (out, "jejak-status: the snapshot could not be read\n");
-        return -1;
-    }
-    char as_of[16], day[16];
-    jk_mp_str (snap, "as_of", as_of, sizeof as_of);
-    s_day (as_of, day);
-
-    /* The board's header, on every page. */
-    char *head_text = NULL, *body_text = NULL;
-    size_t head_size = 0, body_size = 0;
-    FILE *head = open_memstream (&head_text, &head_size);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *head = open_memstream (&text, &size);
     char hash[65] = "";
     if (view->hash)
         jk_hex_format (view->hash, 32, hash);
@@ -538,8 +527,16 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
         fprintf (head, "%c! %s\n", S_MARK_HEAD, note);
     }
     fclose (head);
+    return text;
+}
 
-    FILE *body = open_memstream (&body_text, &body_size);
+/* The board's body: links, kecamatan, batches, sources, totals. */
+static char *s_body_text (const jk_status_view_t *view,
+                          const msgpack_object *snap, const char *as_of)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *body = open_memstream (&text, &size);
     s_screen_t s = {body};
     fputc ('\n', body);
     s_links (&s, view);
@@ -553,6 +550,53 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
     fputc ('\n', body);
     s_totals (&s, snap);
     fclose (body);
+    return text;
+}
+
+/* Page p of pages: the header, the body's lines from starts[p - 1] (a
+   table cut by the page repeats its heading), the footer. */
+static void s_page (FILE *out, const jk_status_view_t *view, bool ansi,
+                    const s_line_t *heads, size_t head_count,
+                    const s_line_t *lines, size_t body_count,
+                    const size_t *starts, int p, int pages)
+{
+    for (size_t h = 0; h < head_count; h++)
+        s_put (out, &heads[h], ansi, NULL);
+    size_t i = starts[p - 1];
+    size_t end = p < pages ? starts[p] : body_count;
+    size_t first = 0, n = s_heading (lines, i, &first);
+    if (n) {
+        s_put (out, &lines[lines[i].title], ansi, " (lanjutan / cont.)");
+        for (size_t k = 0; k < n; k++)
+            s_put (out, &lines[first + k], ansi, NULL);
+    }
+    for (; i < end; i++)
+        s_put (out, &lines[i], ansi, NULL);
+    char footer[96];
+    snprintf (footer, sizeof footer, "-- halaman / page %d/%d%s --", p, pages,
+              view->page_keys && pages > 1
+                  ? "  spasi: berikut, b: sebelumnya, q: keluar"
+                  : "");
+    s_line_t f = {footer, strlen (footer), 0, SIZE_MAX};
+    s_put (out, &f, false, NULL);
+}
+
+int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
+{
+    msgpack_unpacked result;
+    const msgpack_object *snap = jk_view_snapshot (view, &result);
+    if (!snap) {
+        msgpack_unpacked_destroy (&result);
+        if (ansi)
+            fputs ("\033[H\033[2J", out);
+        fprintf (out, "jejak-status: the snapshot could not be read\n");
+        return -1;
+    }
+    char as_of[16], day[16];
+    jk_mp_str (snap, "as_of", as_of, sizeof as_of);
+    s_day (as_of, day);
+    char *head_text = s_head_text (out, view, day, ansi);
+    char *body_text = s_body_text (view, snap, as_of);
     msgpack_unpacked_destroy (&result);
 
     size_t head_count, body_count;
@@ -566,28 +610,9 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
     int to = view->page > 0 ? from : pages;
     if (ansi)
         fputs ("\033[H\033[2J", out);
-    for (int p = from; p <= to; p++) {
-        for (size_t h = 0; h < head_count; h++)
-            s_put (out, &heads[h], ansi, NULL);
-        size_t i = starts[p - 1];
-        size_t end = p < pages ? starts[p] : body_count;
-        size_t first = 0, n = s_heading (lines, i, &first);
-        if (n) {
-            s_put (out, &lines[lines[i].title], ansi, " (lanjutan / cont.)");
-            for (size_t k = 0; k < n; k++)
-                s_put (out, &lines[first + k], ansi, NULL);
-        }
-        for (; i < end; i++)
-            s_put (out, &lines[i], ansi, NULL);
-        char footer[96];
-        snprintf (footer, sizeof footer, "-- halaman / page %d/%d%s --", p,
-                  pages,
-                  view->page_keys && pages > 1
-                      ? "  spasi: berikut, b: sebelumnya, q: keluar"
-                      : "");
-        s_line_t f = {footer, strlen (footer), 0, SIZE_MAX};
-        s_put (out, &f, false, NULL);
-    }
+    for (int p = from; p <= to; p++)
+        s_page (out, view, ansi, heads, head_count, lines, body_count, starts,
+                p, pages);
     free (starts);
     free (heads);
     free (lines);
