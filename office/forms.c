@@ -89,6 +89,115 @@ static const char *s_shown (jk_http_t *h, const char *const *prefill,
     return prefill && prefill[index] ? prefill[index] : "";
 }
 
+/* A select of an enum's values, or Ya/Tidak for a boolean. */
+static void s_control_select (jk_http_t *h, const jk_field_t *f,
+                              const char *attrs, const char *value)
+{
+    FILE *o = h->out;
+    fprintf (o, "<select%s><option value=\"\">%s</option>", attrs,
+             TR (h, "- pilih -", "- choose -"));
+    static const char *const yn[] = {"true", "false", NULL};
+    const char *const *values = f->kind == JK_KIND_BOOL ? yn : f->values;
+    for (size_t v = 0; values[v]; v++) {
+        char buf[64];
+        const char *shown =
+            f->kind == JK_KIND_BOOL
+                ? (v == 0 ? TR (h, "Ya", "Yes") : TR (h, "Tidak", "No"))
+                : jk_office_value_label (values[v], h->en, buf, sizeof buf);
+        fprintf (o, "<option value=\"%s\"%s>", values[v],
+                 strcmp (value, values[v]) == 0 ? " selected" : "");
+        jk_html (o, shown);
+        fputs ("</option>", o);
+    }
+    fputs ("</select>", o);
+}
+
+/* A set: one checkbox per value, checked as posted or prefilled. */
+static void s_control_set (jk_http_t *h, const jk_field_t *f, const char *key,
+                           const char *const *prefill, size_t index)
+{
+    FILE *o = h->out;
+    const char *checked[16];
+    size_t n = jk_http_form_values (h, key, checked, 16);
+    fprintf (o, "<fieldset id=\"%s\" class=\"set\">", key);
+    for (size_t v = 0; f->values[v]; v++) {
+        bool on = false;
+        for (size_t k = 0; k < n; k++)
+            on |= strcmp (checked[k], f->values[v]) == 0;
+        if (!n && prefill && prefill[index])
+            on = strstr (prefill[index], f->values[v]) != NULL;
+        char buf[64];
+        fprintf (o,
+                 "<label class=\"check\"><input type=\"checkbox\" "
+                 "name=\"%s\" value=\"%s\"%s> ",
+                 key, f->values[v], on ? " checked" : "");
+        jk_html (o,
+                 jk_office_value_label (f->values[v], h->en, buf, sizeof buf));
+        fputs ("</label>", o);
+    }
+    fputs ("</fieldset>", o);
+}
+
+/* Units: rows of code and title (more added by the page's script). */
+static void s_control_units (jk_http_t *h, const char *key)
+{
+    FILE *o = h->out;
+    char ck[80], tk[80];
+    snprintf (ck, sizeof ck, "%s.code", key);
+    snprintf (tk, sizeof tk, "%s.title", key);
+    const char *codes[JK_LIST_MAX], *titles[JK_LIST_MAX];
+    size_t nc = jk_http_form_values (h, ck, codes, JK_LIST_MAX);
+    size_t nt = jk_http_form_values (h, tk, titles, JK_LIST_MAX);
+    size_t rows = nc > S_UNIT_ROWS ? nc : S_UNIT_ROWS;
+    fprintf (o,
+             "<fieldset class=\"units\" id=\"%s\" data-repeat>"
+             "<table><thead><tr><th>%s</th><th>%s</th></tr></thead>"
+             "<tbody>",
+             key, TR (h, "Kode unit", "Unit code"),
+             TR (h, "Judul unit", "Unit title"));
+    for (size_t r = 0; r < rows; r++) {
+        fprintf (o,
+                 "<tr><td><input name=\"%s\" aria-label=\"%s %zu\" "
+                 "value=\"",
+                 ck, TR (h, "Kode unit", "Unit code"), r + 1);
+        jk_html (o, r < nc ? codes[r] : "");
+        fprintf (o,
+                 "\"></td><td><input name=\"%s\" aria-label=\"%s "
+                 "%zu\" value=\"",
+                 tk, TR (h, "Judul unit", "Unit title"), r + 1);
+        jk_html (o, r < nt ? titles[r] : "");
+        fputs ("\"></td></tr>", o);
+    }
+    fprintf (o,
+             "</tbody></table><button type=\"button\" "
+             "class=\"add-row\">%s</button></fieldset>",
+             TR (h, "Tambah unit", "Add a unit"));
+}
+
+/* A text input, numeric or a phone where the field says so, with the
+   pick list of its kind. */
+static void s_control_text (jk_http_t *h, const jk_type_t *t,
+                            const jk_field_t *f, const char *attrs,
+                            const char *value)
+{
+    FILE *o = h->out;
+    int list = s_list_for (t, f);
+    bool desa =
+        f->format == JK_FORMAT_DESA_REGION || f->format == JK_FORMAT_DESA_ANY;
+    bool numeric = f->kind == JK_KIND_UINT || f->format == JK_FORMAT_NIK ||
+                   f->format == JK_FORMAT_NIK_KOPERASI;
+    fprintf (o, "<input%s%s%s%s value=\"", attrs,
+             numeric ? " inputmode=\"numeric\"" : "",
+             f->format == JK_FORMAT_PHONE ? " inputmode=\"tel\"" : "",
+             desa ? " list=\"list-desa\" autocomplete=\"off\"" : "");
+    jk_html (o, value);
+    fputs ("\"", o);
+    if (list >= 0)
+        fprintf (o, " list=\"%s\" autocomplete=\"off\"", s_list_ids[list]);
+    fputs (">", o);
+}
+
+/* One field of a form: its label, control, help and error. */
 static void s_control (jk_http_t *h, const jk_type_t *t, size_t index,
                        const char *const *prefill, const s_error_t *error)
 {
@@ -112,87 +221,20 @@ static void s_control (jk_http_t *h, const jk_type_t *t, size_t index,
               bad ? ".error\"" : "");
     switch (f->kind) {
         case JK_KIND_ENUM:
-        case JK_KIND_BOOL: {
-            fprintf (o, "<select%s><option value=\"\">%s</option>", attrs,
-                     TR (h, "- pilih -", "- choose -"));
-            static const char *const yn[] = {"true", "false", NULL};
-            const char *const *values =
-                f->kind == JK_KIND_BOOL ? yn : f->values;
-            for (size_t v = 0; values[v]; v++) {
-                char buf[64];
-                const char *shown =
-                    f->kind == JK_KIND_BOOL
-                        ? (v == 0 ? TR (h, "Ya", "Yes") : TR (h, "Tidak", "No"))
-                        : jk_office_value_label (values[v], h->en, buf,
-                                                 sizeof buf);
-                fprintf (o, "<option value=\"%s\"%s>", values[v],
-                         strcmp (value, values[v]) == 0 ? " selected" : "");
-                jk_html (o, shown);
-                fputs ("</option>", o);
-            }
-            fputs ("</select>", o);
+        case JK_KIND_BOOL:
+            s_control_select (h, f, attrs, value);
             break;
-        }
-        case JK_KIND_SET: {
-            const char *checked[16];
-            size_t n = jk_http_form_values (h, key, checked, 16);
-            fprintf (o, "<fieldset id=\"%s\" class=\"set\">", key);
-            for (size_t v = 0; f->values[v]; v++) {
-                bool on = false;
-                for (size_t k = 0; k < n; k++)
-                    on |= strcmp (checked[k], f->values[v]) == 0;
-                if (!n && prefill && prefill[index])
-                    on = strstr (prefill[index], f->values[v]) != NULL;
-                char buf[64];
-                fprintf (o,
-                         "<label class=\"check\"><input type=\"checkbox\" "
-                         "name=\"%s\" value=\"%s\"%s> ",
-                         key, f->values[v], on ? " checked" : "");
-                jk_html (o, jk_office_value_label (f->values[v], h->en, buf,
-                                                   sizeof buf));
-                fputs ("</label>", o);
-            }
-            fputs ("</fieldset>", o);
+        case JK_KIND_SET:
+            s_control_set (h, f, key, prefill, index);
             break;
-        }
         case JK_KIND_LIST:
             fprintf (o, "<textarea%s rows=\"3\">", attrs);
             jk_html (o, value);
             fputs ("</textarea>", o);
             break;
-        case JK_KIND_UNITS: {
-            char ck[80], tk[80];
-            snprintf (ck, sizeof ck, "%s.code", key);
-            snprintf (tk, sizeof tk, "%s.title", key);
-            const char *codes[JK_LIST_MAX], *titles[JK_LIST_MAX];
-            size_t nc = jk_http_form_values (h, ck, codes, JK_LIST_MAX);
-            size_t nt = jk_http_form_values (h, tk, titles, JK_LIST_MAX);
-            size_t rows = nc > S_UNIT_ROWS ? nc : S_UNIT_ROWS;
-            fprintf (o,
-                     "<fieldset class=\"units\" id=\"%s\" data-repeat>"
-                     "<table><thead><tr><th>%s</th><th>%s</th></tr></thead>"
-                     "<tbody>",
-                     key, TR (h, "Kode unit", "Unit code"),
-                     TR (h, "Judul unit", "Unit title"));
-            for (size_t r = 0; r < rows; r++) {
-                fprintf (o,
-                         "<tr><td><input name=\"%s\" aria-label=\"%s %zu\" "
-                         "value=\"",
-                         ck, TR (h, "Kode unit", "Unit code"), r + 1);
-                jk_html (o, r < nc ? codes[r] : "");
-                fprintf (o,
-                         "\"></td><td><input name=\"%s\" aria-label=\"%s "
-                         "%zu\" value=\"",
-                         tk, TR (h, "Judul unit", "Unit title"), r + 1);
-                jk_html (o, r < nt ? titles[r] : "");
-                fputs ("\"></td></tr>", o);
-            }
-            fprintf (o,
-                     "</tbody></table><button type=\"button\" "
-                     "class=\"add-row\">%s</button></fieldset>",
-                     TR (h, "Tambah unit", "Add a unit"));
+        case JK_KIND_UNITS:
+            s_control_units (h, key);
             break;
-        }
         case JK_KIND_DATE:
             fprintf (o,
                      "<span class=\"date\"><input%s inputmode=\"numeric\" "
@@ -209,24 +251,8 @@ static void s_control (jk_http_t *h, const jk_type_t *t, size_t index,
             jk_html (o, value);
             fputs ("\">", o);
             break;
-        default: {
-            int list = s_list_for (t, f);
-            bool desa = f->format == JK_FORMAT_DESA_REGION ||
-                        f->format == JK_FORMAT_DESA_ANY;
-            bool numeric = f->kind == JK_KIND_UINT ||
-                           f->format == JK_FORMAT_NIK ||
-                           f->format == JK_FORMAT_NIK_KOPERASI;
-            fprintf (o, "<input%s%s%s%s value=\"", attrs,
-                     numeric ? " inputmode=\"numeric\"" : "",
-                     f->format == JK_FORMAT_PHONE ? " inputmode=\"tel\"" : "",
-                     desa ? " list=\"list-desa\" autocomplete=\"off\"" : "");
-            jk_html (o, value);
-            fputs ("\"", o);
-            if (list >= 0)
-                fprintf (o, " list=\"%s\" autocomplete=\"off\"",
-                         s_list_ids[list]);
-            fputs (">", o);
-        }
+        default:
+            s_control_text (h, t, f, attrs, value);
     }
     const char *help = jk_office_field_help (f, h->en);
     if (help && *help) {
