@@ -24,22 +24,11 @@ static const char *s_person_label (jk_office_app_t *office, const char *nik)
     return p ? p->label : NULL;
 }
 
-static void s_attendance (jk_http_t *h, const char *const *row_errors)
+/* Step 1: the batch and the session, chosen from the pick lists. */
+static void s_pick_form (jk_http_t *h, const char *batch, const char *session)
 {
-    jk_office_app_t *office = h->office;
-    const char *batch = jk_http_query (h, "batch");
-    const char *session = jk_http_query (h, "session");
-    if (!batch)
-        batch = jk_http_form (h, "batch");
-    if (!session)
-        session = jk_http_form (h, "session");
-    jk_page_begin (h, TR (h, "Kehadiran", "Attendance"));
     FILE *o = h->out;
-    fprintf (o, "<main><h1>%s</h1>",
-             TR (h, "Daftar hadir satu sesi", "Attendance of one session"));
-    pthread_mutex_lock (&office->lock);
-    jk_lists_refresh (office);
-    /* Step 1: batch and session. */
+    jk_office_app_t *office = h->office;
     fprintf (o,
              "<form method=\"get\" action=\"/attendance\" id=\"pick\">"
              "<div class=\"field\"><label for=\"batch\">%s</label><select "
@@ -81,81 +70,114 @@ static void s_attendance (jk_http_t *h, const char *const *row_errors)
     }
     fprintf (o, "<button type=\"submit\" id=\"show\">%s</button></form>",
              TR (h, "Tampilkan peserta", "Show participants"));
+}
+
+/* One participant's row: name (or masked NIK), presence, check-in and
+   check-out (the session's times), and the row's error. */
+static void s_participant_row (jk_http_t *h, const char *nik, size_t row,
+                               const jk_field_t *status, const char *starts,
+                               const char *ends, const char *error)
+{
+    FILE *o = h->out;
+    const char *name = s_person_label (h->office, nik);
+    char masked[17];
+    jk_nik_mask (nik, strlen (nik), masked);
+    fprintf (o, "<tr data-nik-row=\"%zu\"><td>", row);
+    jk_html (o, name ? name : masked);
+    fprintf (o,
+             "<input type=\"hidden\" name=\"nik\" value=\"%s\"></td>"
+             "<td><select name=\"status\" aria-label=\"%s %zu\">",
+             nik, TR (h, "Kehadiran peserta", "Presence of"), row + 1);
+    for (size_t v = 0; status->values[v]; v++) {
+        char buf[64];
+        fprintf (o, "<option value=\"%s\"%s>", status->values[v],
+                 v == 0 ? " selected" : "");
+        jk_html (o, jk_office_value_label (status->values[v], h->en, buf,
+                                           sizeof buf));
+        fputs ("</option>", o);
+    }
+    fprintf (o,
+             "</select></td><td><input name=\"check_in\" "
+             "aria-label=\"%s %zu\" inputmode=\"numeric\" "
+             "placeholder=\"JJ:MM\" value=\"%s\"></td><td><input "
+             "name=\"check_out\" aria-label=\"%s %zu\" "
+             "inputmode=\"numeric\" placeholder=\"JJ:MM\" "
+             "value=\"%s\">",
+             TR (h, "Jam datang", "Check-in"), row + 1, starts,
+             TR (h, "Jam pulang", "Check-out"), row + 1, ends);
+    if (error) {
+        fputs ("<p class=\"error\" role=\"alert\">", o);
+        jk_html (o, error);
+        fputs ("</p>", o);
+    }
+    fputs ("</td></tr>", o);
+}
+
+/* Step 2: the session's form, one row per participant of the batch. */
+static void s_session_form (jk_http_t *h, const jk_item_t *s, const char *batch,
+                            const char *session, const char *const *row_errors)
+{
+    FILE *o = h->out;
+    char starts[8] = "", ends[8] = "";
+    sscanf (s->extra, "%5[0-9:]-%5[0-9:]", starts, ends);
+    fprintf (o, "<form method=\"post\" action=\"/attendance\" "
+                "id=\"attendance\">");
+    jk_page_csrf (h);
+    fputs ("<input type=\"hidden\" name=\"batch\" value=\"", o);
+    jk_html (o, batch);
+    fputs ("\"><input type=\"hidden\" name=\"session\" value=\"", o);
+    jk_html (o, session);
+    fprintf (o,
+             "\"><table class=\"attendance\"><thead><tr><th>%s</th>"
+             "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+             TR (h, "Peserta", "Participant"), TR (h, "Kehadiran", "Presence"),
+             TR (h, "Jam datang", "Check-in"),
+             TR (h, "Jam pulang", "Check-out"));
+    jk_list_t *enrolled = &h->office->lists[JK_LIST_ENROLMENTS];
+    const jk_type_t *t = jk_vocabulary_find ("attendance.recorded", 19);
+    const jk_field_t *status = &t->fields[jk_type_field (t, "status", 6)];
+    size_t row = 0;
+    for (size_t i = 0; i < enrolled->count; i++) {
+        if (strcmp (enrolled->items[i].group, batch) != 0)
+            continue;
+        s_participant_row (h, enrolled->items[i].key, row, status, starts, ends,
+                           row_errors ? row_errors[row] : NULL);
+        row++;
+    }
+    fprintf (o, "</tbody></table>");
+    if (row == 0)
+        fprintf (o, "<p>%s</p>",
+                 TR (h, "Belum ada peserta terdaftar di angkatan ini.",
+                     "No participants enrolled in this batch yet."));
+    else
+        fprintf (o,
+                 "<p class=\"actions\"><button type=\"submit\" "
+                 "id=\"save-attendance\">%s (%zu)</button></p>",
+                 TR (h, "Simpan semua", "Save all"), row);
+    fputs ("</form>", o);
+}
+
+static void s_attendance (jk_http_t *h, const char *const *row_errors)
+{
+    jk_office_app_t *office = h->office;
+    const char *batch = jk_http_query (h, "batch");
+    const char *session = jk_http_query (h, "session");
+    if (!batch)
+        batch = jk_http_form (h, "batch");
+    if (!session)
+        session = jk_http_form (h, "session");
+    jk_page_begin (h, TR (h, "Kehadiran", "Attendance"));
+    FILE *o = h->out;
+    fprintf (o, "<main><h1>%s</h1>",
+             TR (h, "Daftar hadir satu sesi", "Attendance of one session"));
+    pthread_mutex_lock (&office->lock);
+    jk_lists_refresh (office);
+    s_pick_form (h, batch, session);
+    jk_list_t *sessions = &office->lists[JK_LIST_SESSIONS];
     const jk_item_t *s =
         batch && session ? s_find (sessions, batch, session) : NULL;
-    if (s) {
-        char starts[8] = "", ends[8] = "";
-        sscanf (s->extra, "%5[0-9:]-%5[0-9:]", starts, ends);
-        fprintf (o, "<form method=\"post\" action=\"/attendance\" "
-                    "id=\"attendance\">");
-        jk_page_csrf (h);
-        fputs ("<input type=\"hidden\" name=\"batch\" value=\"", o);
-        jk_html (o, batch);
-        fputs ("\"><input type=\"hidden\" name=\"session\" value=\"", o);
-        jk_html (o, session);
-        fprintf (o,
-                 "\"><table class=\"attendance\"><thead><tr><th>%s</th>"
-                 "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
-                 TR (h, "Peserta", "Participant"),
-                 TR (h, "Kehadiran", "Presence"),
-                 TR (h, "Jam datang", "Check-in"),
-                 TR (h, "Jam pulang", "Check-out"));
-        jk_list_t *enrolled = &office->lists[JK_LIST_ENROLMENTS];
-        const jk_type_t *t = jk_vocabulary_find ("attendance.recorded", 19);
-        const jk_field_t *status = &t->fields[jk_type_field (t, "status", 6)];
-        size_t row = 0;
-        for (size_t i = 0; i < enrolled->count; i++) {
-            if (strcmp (enrolled->items[i].group, batch) != 0)
-                continue;
-            const char *nik = enrolled->items[i].key;
-            const char *name = s_person_label (office, nik);
-            char masked[17];
-            jk_nik_mask (nik, strlen (nik), masked);
-            fprintf (o, "<tr data-nik-row=\"%zu\"><td>", row);
-            jk_html (o, name ? name : masked);
-            fprintf (o,
-                     "<input type=\"hidden\" name=\"nik\" value=\"%s\"></td>"
-                     "<td><select name=\"status\" aria-label=\"%s %zu\">",
-                     nik, TR (h, "Kehadiran peserta", "Presence of"), row + 1);
-            char key[32];
-            snprintf (key, sizeof key, "status.%zu", row);
-            for (size_t v = 0; status->values[v]; v++) {
-                char buf[64];
-                fprintf (o, "<option value=\"%s\"%s>", status->values[v],
-                         v == 0 ? " selected" : "");
-                jk_html (o, jk_office_value_label (status->values[v], h->en,
-                                                   buf, sizeof buf));
-                fputs ("</option>", o);
-            }
-            fprintf (o,
-                     "</select></td><td><input name=\"check_in\" "
-                     "aria-label=\"%s %zu\" inputmode=\"numeric\" "
-                     "placeholder=\"JJ:MM\" value=\"%s\"></td><td><input "
-                     "name=\"check_out\" aria-label=\"%s %zu\" "
-                     "inputmode=\"numeric\" placeholder=\"JJ:MM\" "
-                     "value=\"%s\">",
-                     TR (h, "Jam datang", "Check-in"), row + 1, starts,
-                     TR (h, "Jam pulang", "Check-out"), row + 1, ends);
-            if (row_errors && row_errors[row]) {
-                fputs ("<p class=\"error\" role=\"alert\">", o);
-                jk_html (o, row_errors[row]);
-                fputs ("</p>", o);
-            }
-            fputs ("</td></tr>", o);
-            row++;
-        }
-        fprintf (o, "</tbody></table>");
-        if (row == 0)
-            fprintf (o, "<p>%s</p>",
-                     TR (h, "Belum ada peserta terdaftar di angkatan ini.",
-                         "No participants enrolled in this batch yet."));
-        else
-            fprintf (o,
-                     "<p class=\"actions\"><button type=\"submit\" "
-                     "id=\"save-attendance\">%s (%zu)</button></p>",
-                     TR (h, "Simpan semua", "Save all"), row);
-        fputs ("</form>", o);
-    }
+    if (s)
+        s_session_form (h, s, batch, session, row_errors);
     pthread_mutex_unlock (&office->lock);
     fputs ("</main>", o);
     jk_page_end (h);
