@@ -104,6 +104,34 @@ static int64_t s_pct (int64_t *v, size_t count, double p)
     return v[(size_t)(p * (double)(count - 1))];
 }
 
+/* Prints round r's line from its samples; its lag p99 and largest
+   sample (ms) into *p99_ms and *max_ms. */
+static void s_round_report (int r, double eps, const s_sampler_t *sampler,
+                            uint64_t round_nacks, int64_t *p99_ms_out,
+                            int64_t *max_ms_out)
+{
+    int64_t *ms = jk_calloc (sampler->count, sizeof *ms);
+    int64_t *recs = jk_calloc (sampler->count, sizeof *recs);
+    for (size_t i = 0; i < sampler->count; i++) {
+        ms[i] = sampler->samples[i].lag_ms;
+        recs[i] = sampler->samples[i].lag;
+    }
+    int64_t p50_ms = s_pct (ms, sampler->count, 0.5);
+    int64_t p99_ms = s_pct (ms, sampler->count, 0.99);
+    int64_t max_ms = ms[sampler->count - 1];
+    int64_t p99_recs = s_pct (recs, sampler->count, 0.99);
+    printf ("round %d: %.0f ev/s, %zu samples, lag p50 %" PRId64
+            " ms, p99 %" PRId64 " ms, largest sample %" PRId64
+            " ms; p99 %" PRId64 " records; store's max at a batch %" PRId64
+            " ms; E_BUSY %" PRIu64 "\n",
+            r + 1, eps, sampler->count, p50_ms, p99_ms, max_ms, p99_recs,
+            sampler->lag_max_ms, round_nacks);
+    *p99_ms_out = p99_ms;
+    *max_ms_out = max_ms;
+    free (ms);
+    free (recs);
+}
+
 int main (int argc, char **argv)
 {
     jk_bench_ingest_options_t opt;
@@ -140,22 +168,8 @@ int main (int argc, char **argv)
             fprintf (stderr, "bench_lag: round %d failed\n", r + 1);
             return 1;
         }
-        int64_t *ms = jk_calloc (sampler.count, sizeof *ms);
-        int64_t *recs = jk_calloc (sampler.count, sizeof *recs);
-        for (size_t i = 0; i < sampler.count; i++) {
-            ms[i] = sampler.samples[i].lag_ms;
-            recs[i] = sampler.samples[i].lag;
-        }
-        int64_t p50_ms = s_pct (ms, sampler.count, 0.5);
-        int64_t p99_ms = s_pct (ms, sampler.count, 0.99);
-        int64_t max_ms = ms[sampler.count - 1];
-        int64_t p99_recs = s_pct (recs, sampler.count, 0.99);
-        printf ("round %d: %.0f ev/s, %zu samples, lag p50 %" PRId64
-                " ms, p99 %" PRId64 " ms, largest sample %" PRId64
-                " ms; p99 %" PRId64 " records; store's max at a batch %" PRId64
-                " ms; E_BUSY %" PRIu64 "\n",
-                r + 1, eps, sampler.count, p50_ms, p99_ms, max_ms, p99_recs,
-                sampler.lag_max_ms, round_nacks);
+        int64_t p99_ms, max_ms;
+        s_round_report (r, eps, &sampler, round_nacks, &p99_ms, &max_ms);
         fflush (stdout);
         p99[r] = (double)p99_ms;
         worst_sample = max_ms > worst_sample ? max_ms : worst_sample;
@@ -164,8 +178,6 @@ int main (int argc, char **argv)
         nacks += round_nacks;
         samples += sampler.count;
         rate += eps / opt.rounds;
-        free (ms);
-        free (recs);
         free (sampler.samples);
     }
     double median = jk_bench_median (p99, (size_t)opt.rounds);

@@ -72,23 +72,63 @@ static void s_usage (void)
     exit (2);
 }
 
+/* The command line (s_usage on a bad one). */
+static void s_options (int argc, char **argv, uint64_t *count, uint64_t *runs,
+                       const char **keep)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--quick") == 0) {
+            *count = 100000;
+            *runs = 1;
+        } else if (strcmp (argv[i], "--runs") == 0 && i + 1 < argc) {
+            if (jk_parse_u64 (argv[++i], runs) != JK_OK || *runs < 1 ||
+                *runs > 20)
+                s_usage ();
+        } else if (strcmp (argv[i], "--log") == 0 && i + 1 < argc)
+            *keep = argv[++i];
+        else if (jk_parse_u64 (argv[i], count) != JK_OK || *count == 0)
+            s_usage ();
+    }
+}
+
+/* Rebuilds db into out runs times, each diffed with the live
+   projections; wall and CPU seconds per run into times and cpu. 1 when
+   every run was equal, 0 when one differed, -1 when one failed. */
+static int s_rebuilds (const char *db, const char *out, uint64_t count,
+                       uint64_t runs, double *times, double *cpu)
+{
+    bool equal = true;
+    for (uint64_t r = 0; r < runs; r++) {
+        jk_rebuild_result_t rebuilt;
+        char err[256];
+        unlink (out);
+        int64_t started = jk_clock_mono_ms ();
+        double cpu0 = s_cpu_s ();
+        int rc = jk_log_rebuild (db, out, NULL, &rebuilt, err, sizeof err);
+        times[r] = (double)(jk_clock_mono_ms () - started) / 1000.0;
+        cpu[r] = s_cpu_s () - cpu0;
+        if (rc != JK_OK || rebuilt.records != count) {
+            fprintf (stderr, "rebuild failed: %s\n", err);
+            return -1;
+        }
+        int64_t differ = jk_replay_diff (db, out, NULL, err, sizeof err);
+        printf ("rebuild run %llu: %.2f s (CPU %.2f s), %.0f records/s, diff "
+                "against the live projections: %s\n",
+                (unsigned long long)r + 1, times[r], cpu[r],
+                (double)count / times[r],
+                differ == 0  ? "equal"
+                : differ < 0 ? err
+                             : "DIFFERENT");
+        equal = equal && differ == 0;
+    }
+    return equal ? 1 : 0;
+}
+
 int main (int argc, char **argv)
 {
     uint64_t count = 1000000, runs = 3;
     const char *keep = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp (argv[i], "--quick") == 0) {
-            count = 100000;
-            runs = 1;
-        } else if (strcmp (argv[i], "--runs") == 0 && i + 1 < argc) {
-            if (jk_parse_u64 (argv[++i], &runs) != JK_OK || runs < 1 ||
-                runs > 20)
-                s_usage ();
-        } else if (strcmp (argv[i], "--log") == 0 && i + 1 < argc)
-            keep = argv[++i];
-        else if (jk_parse_u64 (argv[i], &count) != JK_OK || count == 0)
-            s_usage ();
-    }
+    s_options (argc, argv, &count, &runs, &keep);
     jk_log_set_level (JK_LOG_WARN);
     char dir[] = "/tmp/jejak-bench-replay-XXXXXX";
     if (!mkdtemp (dir))
@@ -117,30 +157,9 @@ int main (int argc, char **argv)
 
     double *times = jk_calloc (runs, sizeof (double));
     double *cpu = jk_calloc (runs, sizeof (double));
-    bool equal = true;
-    for (uint64_t r = 0; r < runs; r++) {
-        jk_rebuild_result_t rebuilt;
-        char err[256];
-        unlink (out);
-        started = jk_clock_mono_ms ();
-        double cpu0 = s_cpu_s ();
-        rc = jk_log_rebuild (db, out, NULL, &rebuilt, err, sizeof err);
-        times[r] = (double)(jk_clock_mono_ms () - started) / 1000.0;
-        cpu[r] = s_cpu_s () - cpu0;
-        if (rc != JK_OK || rebuilt.records != count) {
-            fprintf (stderr, "rebuild failed: %s\n", err);
-            return 1;
-        }
-        int64_t differ = jk_replay_diff (db, out, NULL, err, sizeof err);
-        printf ("rebuild run %llu: %.2f s (CPU %.2f s), %.0f records/s, diff "
-                "against the live projections: %s\n",
-                (unsigned long long)r + 1, times[r], cpu[r],
-                (double)count / times[r],
-                differ == 0  ? "equal"
-                : differ < 0 ? err
-                             : "DIFFERENT");
-        equal = equal && differ == 0;
-    }
+    int equal = s_rebuilds (db, out, count, runs, times, cpu);
+    if (equal < 0)
+        return 1;
     double rebuild_s = jk_bench_median (times, runs);
     double cpu_s = jk_bench_median (cpu, runs);
     free (cpu);

@@ -496,105 +496,121 @@ static const struct {
     {"certificate.revoked", NULL, jk_proj_certificate_revoked},
 };
 
+/* Binds parameter index of st by a derive function of the table. */
+static int s_bind_derive (jk_projections_t *self, jk_pderive_t fn,
+                          const jk_event_t *ev, int f, int f2, sqlite3_stmt *st,
+                          int index)
+{
+    switch (fn) {
+        case JK_PDERIVE_RAT_DEADLINE:
+        case JK_PDERIVE_RAT_LATE:
+        case JK_PDERIVE_RAT_DAYS_LATE:
+            jk_proj_derive_rat (self, fn, ev, f, f2, st, index);
+            break;
+        case JK_PDERIVE_ATTENDANCE_JP:
+            return jk_proj_derive_attendance_jp (self, ev, f, st, index);
+        case JK_PDERIVE_VALID_UNTIL:
+            jk_proj_derive_valid_until (ev, f, f2, st, index);
+            break;
+        case JK_PDERIVE_METHODS:
+            jk_proj_derive_methods (ev, f, st, index);
+            break;
+    }
+    return JK_OK;
+}
+
+/* Binds parameter k + 1 of a resolved write from the event. JK_OK, or
+   JK_IO when a derive function's read failed. */
+static int s_bind (jk_projections_t *self, const jk_prow_t *row, int k,
+                   const jk_event_t *ev, const jk_applied_t *ap)
+{
+    sqlite3_stmt *st = row->stmt;
+    const jk_pbind_t *b = &row->write->binds[k];
+    int f = row->field[k], f2 = row->field2[k], index = k + 1;
+    const jk_value_t *v = f >= 0 ? &ev->body[f] : NULL;
+    char norm[JK_PROJ_LEGAL_MAX];
+    switch (b->src) {
+        case JK_PSRC_FIELD_OR:
+            if (!v->present) {
+                sqlite3_bind_int64 (st, index, b->value);
+                break;
+            }
+            /* fall through */
+        case JK_PSRC_FIELD:
+            if (!v->present)
+                sqlite3_bind_null (st, index);
+            else if (ev->type->fields[f].kind == JK_KIND_UINT ||
+                     ev->type->fields[f].kind == JK_KIND_BOOL)
+                sqlite3_bind_int64 (st, index, v->n);
+            else
+                sqlite3_bind_text (st, index, v->s.ptr, (int)v->s.len,
+                                   SQLITE_STATIC);
+            break;
+        case JK_PSRC_POS:
+            sqlite3_bind_int64 (st, index, (int64_t)ap->pos);
+            break;
+        case JK_PSRC_AT:
+            sqlite3_bind_int64 (st, index, ev->at);
+            break;
+        case JK_PSRC_INT:
+            sqlite3_bind_int64 (st, index, b->value);
+            break;
+        case JK_PSRC_NULL:
+            sqlite3_bind_null (st, index);
+            break;
+        case JK_PSRC_LEGAL_NORM:
+        case JK_PSRC_LEGAL_CLASS: {
+            if (!v->present && b->src == JK_PSRC_LEGAL_NORM &&
+                !(ev->type->fields[f].required)) {
+                sqlite3_bind_null (st, index);
+                break;
+            }
+            jk_legal_class_t cls = jk_legal_number_normalise (
+                v->present ? v->s.ptr : "", v->present ? v->s.len : 0, norm,
+                sizeof norm);
+            if (b->src == JK_PSRC_LEGAL_NORM)
+                sqlite3_bind_text (st, index, norm, -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_text (st, index, jk_legal_class_name (cls), -1,
+                                   SQLITE_STATIC);
+            break;
+        }
+        case JK_PSRC_KECAMATAN: {
+            const char *kecamatan = jk_proj_kecamatan_of (
+                self, v->present ? v->s : (jk_str_t){NULL, 0});
+            if (kecamatan)
+                sqlite3_bind_text (st, index, kecamatan, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null (st, index);
+            break;
+        }
+        case JK_PSRC_SUM:
+            if (!v->present || !ev->body[f2].present)
+                sqlite3_bind_null (st, index);
+            else
+                sqlite3_bind_int64 (st, index, v->n + ev->body[f2].n);
+            break;
+        case JK_PSRC_COUNT:
+            sqlite3_bind_int (st, index, (int)v->count);
+            break;
+        case JK_PSRC_EVENT_ID:
+            sqlite3_bind_blob (st, index, ev->id, 16, SQLITE_STATIC);
+            break;
+        case JK_PSRC_DERIVE:
+            CHECK (s_bind_derive (self, (jk_pderive_t)b->value, ev, f, f2, st,
+                                  index));
+            break;
+    }
+    return JK_OK;
+}
+
 /* Binds one resolved write's parameters from the event and runs it. */
 static int s_row (jk_projections_t *self, const jk_prow_t *row,
                   const jk_event_t *ev, const jk_applied_t *ap)
 {
     sqlite3_stmt *st = row->stmt;
-    for (int k = 0; k < row->binds; k++) {
-        const jk_pbind_t *b = &row->write->binds[k];
-        int f = row->field[k], f2 = row->field2[k], index = k + 1;
-        const jk_value_t *v = f >= 0 ? &ev->body[f] : NULL;
-        char norm[JK_PROJ_LEGAL_MAX];
-        switch (b->src) {
-            case JK_PSRC_FIELD_OR:
-                if (!v->present) {
-                    sqlite3_bind_int64 (st, index, b->value);
-                    break;
-                }
-                /* fall through */
-            case JK_PSRC_FIELD:
-                if (!v->present)
-                    sqlite3_bind_null (st, index);
-                else if (ev->type->fields[f].kind == JK_KIND_UINT ||
-                         ev->type->fields[f].kind == JK_KIND_BOOL)
-                    sqlite3_bind_int64 (st, index, v->n);
-                else
-                    sqlite3_bind_text (st, index, v->s.ptr, (int)v->s.len,
-                                       SQLITE_STATIC);
-                break;
-            case JK_PSRC_POS:
-                sqlite3_bind_int64 (st, index, (int64_t)ap->pos);
-                break;
-            case JK_PSRC_AT:
-                sqlite3_bind_int64 (st, index, ev->at);
-                break;
-            case JK_PSRC_INT:
-                sqlite3_bind_int64 (st, index, b->value);
-                break;
-            case JK_PSRC_NULL:
-                sqlite3_bind_null (st, index);
-                break;
-            case JK_PSRC_LEGAL_NORM:
-            case JK_PSRC_LEGAL_CLASS: {
-                if (!v->present && b->src == JK_PSRC_LEGAL_NORM &&
-                    !(ev->type->fields[f].required)) {
-                    sqlite3_bind_null (st, index);
-                    break;
-                }
-                jk_legal_class_t cls = jk_legal_number_normalise (
-                    v->present ? v->s.ptr : "", v->present ? v->s.len : 0, norm,
-                    sizeof norm);
-                if (b->src == JK_PSRC_LEGAL_NORM)
-                    sqlite3_bind_text (st, index, norm, -1, SQLITE_TRANSIENT);
-                else
-                    sqlite3_bind_text (st, index, jk_legal_class_name (cls), -1,
-                                       SQLITE_STATIC);
-                break;
-            }
-            case JK_PSRC_KECAMATAN: {
-                const char *kecamatan = jk_proj_kecamatan_of (
-                    self, v->present ? v->s : (jk_str_t){NULL, 0});
-                if (kecamatan)
-                    sqlite3_bind_text (st, index, kecamatan, -1, SQLITE_STATIC);
-                else
-                    sqlite3_bind_null (st, index);
-                break;
-            }
-            case JK_PSRC_SUM:
-                if (!v->present || !ev->body[f2].present)
-                    sqlite3_bind_null (st, index);
-                else
-                    sqlite3_bind_int64 (st, index, v->n + ev->body[f2].n);
-                break;
-            case JK_PSRC_COUNT:
-                sqlite3_bind_int (st, index, (int)v->count);
-                break;
-            case JK_PSRC_EVENT_ID:
-                sqlite3_bind_blob (st, index, ev->id, 16, SQLITE_STATIC);
-                break;
-            case JK_PSRC_DERIVE:
-                switch ((jk_pderive_t)b->value) {
-                    case JK_PDERIVE_RAT_DEADLINE:
-                    case JK_PDERIVE_RAT_LATE:
-                    case JK_PDERIVE_RAT_DAYS_LATE:
-                        jk_proj_derive_rat (self, (jk_pderive_t)b->value, ev, f,
-                                            f2, st, index);
-                        break;
-                    case JK_PDERIVE_ATTENDANCE_JP:
-                        CHECK (jk_proj_derive_attendance_jp (self, ev, f, st,
-                                                             index));
-                        break;
-                    case JK_PDERIVE_VALID_UNTIL:
-                        jk_proj_derive_valid_until (ev, f, f2, st, index);
-                        break;
-                    case JK_PDERIVE_METHODS:
-                        jk_proj_derive_methods (ev, f, st, index);
-                        break;
-                }
-                break;
-        }
-    }
+    for (int k = 0; k < row->binds; k++)
+        CHECK (s_bind (self, row, k, ev, ap));
     int rc = sqlite3_step (st);
     sqlite3_reset (st);
     if (rc == SQLITE_DONE)

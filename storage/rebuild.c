@@ -73,6 +73,119 @@ static void s_problem (jk_verify_result_t *result, jk_verify_problem_t problem,
     va_end (args);
 }
 
+/* A log row as the verify walk reads it. */
+typedef struct {
+    uint64_t pos;
+    int64_t recorded_at;
+    int outcome;
+    const char *code, *message;
+    const uint8_t *bytes;
+    size_t size;
+    const void *stored; /* its stored hash */
+    int stored_size;
+} s_row_t;
+
+/* Checks one row of the walk (the position expected next, time going
+   forward, a decision that is one of the two, the chain hash after prev,
+   the kept head) and puts its chain hash in hash; false with the problem
+   recorded in result. */
+static bool s_verify_row (jk_verify_result_t *result, const jk_head_t *kept,
+                          jk_chain_t *chain, const uint8_t *prev,
+                          uint64_t expect, int64_t last_time,
+                          const s_row_t *row, uint8_t *hash)
+{
+    uint64_t pos = row->pos;
+    if (pos != expect) {
+        s_problem (result, JK_VERIFY_MISSING, expect,
+                   "position %llu is missing (next stored is %llu)",
+                   (unsigned long long)expect, (unsigned long long)pos);
+        return false;
+    }
+    if (row->recorded_at < last_time) {
+        s_problem (result, JK_VERIFY_TIME, pos,
+                   "recorded_at goes back in time at position %llu",
+                   (unsigned long long)pos);
+        return false;
+    }
+    if ((row->outcome != JK_LOG_ACCEPTED && row->outcome != JK_LOG_REJECTED) ||
+        (row->outcome == JK_LOG_ACCEPTED && (row->code || row->message))) {
+        s_problem (result, JK_VERIFY_HASH, pos,
+                   "the decision at position %llu was altered",
+                   (unsigned long long)pos);
+        return false;
+    }
+    bool rejected = row->outcome == JK_LOG_REJECTED;
+    jk_chain_step (chain, prev, pos, row->recorded_at, row->outcome,
+                   rejected ? row->code : NULL, rejected ? row->message : NULL,
+                   row->bytes, row->size, hash);
+    if (row->stored_size != JK_HASH_SIZE ||
+        memcmp (row->stored, hash, JK_HASH_SIZE) != 0) {
+        s_problem (result, JK_VERIFY_HASH, pos,
+                   "hash mismatch at position %llu: its bytes, time or "
+                   "decision, or an earlier record, were changed",
+                   (unsigned long long)pos);
+        return false;
+    }
+    if (kept && kept->pos == pos &&
+        memcmp (kept->hash, hash, JK_HASH_SIZE) != 0) {
+        s_problem (result, JK_VERIFY_HEAD, pos,
+                   "the log differs from the kept head at position %llu",
+                   (unsigned long long)pos);
+        return false;
+    }
+    return true;
+}
+
+/* Hashes a verified row into the tree: checked against the stored tiles,
+   or pushed on the edge when the file has none. False with the problem
+   recorded in result. */
+static bool s_verify_leaf (jk_verify_result_t *result, jk_mhash_t *mh,
+                           jk_tiles_check_t *tree, jk_merkle_edge_t *edge,
+                           const s_row_t *row)
+{
+    bool rejected = row->outcome == JK_LOG_REJECTED;
+    uint8_t leaf[JK_HASH_SIZE];
+    jk_mhash_record (mh, row->pos, row->recorded_at, row->outcome,
+                     rejected ? row->code : NULL,
+                     rejected ? row->message : NULL, row->bytes, row->size,
+                     leaf);
+    if (!tree) {
+        jk_merkle_edge_push (edge, mh, leaf);
+        return true;
+    }
+    char why[200];
+    if (jk_tiles_check_add (tree, leaf, why, sizeof why) == JK_OK)
+        return true;
+    s_problem (result, JK_VERIFY_TREE, row->pos, "%s", why);
+    return false;
+}
+
+/* The checks at the end of a walk that found no problem on the way (a
+   log shorter than the kept head, the stored tree's last tiles), and the
+   tree's root: from the stored tiles, or computed from the leaves. */
+static void s_verify_end (jk_verify_result_t *result, const jk_head_t *kept,
+                          jk_tiles_check_t *tree, jk_merkle_edge_t *edge,
+                          jk_mhash_t *mh)
+{
+    if (result->problem == JK_VERIFY_OK && kept && kept->pos > 0 &&
+        kept->pos > result->head.pos)
+        s_problem (result, JK_VERIFY_TRUNCATED, result->head.pos + 1,
+                   "the log ends at position %llu but the kept head is at "
+                   "%llu: it was truncated",
+                   (unsigned long long)result->head.pos,
+                   (unsigned long long)kept->pos);
+    if (result->problem == JK_VERIFY_OK && tree) {
+        char why[200];
+        if (jk_tiles_check_end (tree, &result->tree_stored, why, sizeof why) !=
+            JK_OK)
+            s_problem (result, JK_VERIFY_TREE, result->head.pos, "%s", why);
+    }
+    if (tree)
+        jk_tiles_check_root (tree, result->root);
+    else
+        jk_merkle_edge_root (edge, mh, result->root);
+}
+
 int jk_log_verify (const char *path, const jk_head_t *kept,
                    jk_verify_result_t *result, jk_progress_fn *progress,
                    void *progress_arg)
@@ -107,67 +220,24 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
     int64_t last_time = INT64_MIN;
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        uint64_t pos = (uint64_t)sqlite3_column_int64 (stmt, 0);
-        int64_t recorded_at = sqlite3_column_int64 (stmt, 1);
-        int outcome = sqlite3_column_int (stmt, 2);
-        const char *code = (const char *)sqlite3_column_text (stmt, 3);
-        const char *message = (const char *)sqlite3_column_text (stmt, 4);
-        const uint8_t *bytes = sqlite3_column_blob (stmt, 5);
-        size_t size = (size_t)sqlite3_column_bytes (stmt, 5);
-        const void *stored = sqlite3_column_blob (stmt, 6);
-        int stored_size = sqlite3_column_bytes (stmt, 6);
-        if (pos != expect) {
-            s_problem (result, JK_VERIFY_MISSING, expect,
-                       "position %llu is missing (next stored is %llu)",
-                       (unsigned long long)expect, (unsigned long long)pos);
-            break;
-        }
-        if (recorded_at < last_time) {
-            s_problem (result, JK_VERIFY_TIME, pos,
-                       "recorded_at goes back in time at position %llu",
-                       (unsigned long long)pos);
-            break;
-        }
-        if ((outcome != JK_LOG_ACCEPTED && outcome != JK_LOG_REJECTED) ||
-            (outcome == JK_LOG_ACCEPTED && (code || message))) {
-            s_problem (result, JK_VERIFY_HASH, pos,
-                       "the decision at position %llu was altered",
-                       (unsigned long long)pos);
-            break;
-        }
+        s_row_t row = {.pos = (uint64_t)sqlite3_column_int64 (stmt, 0),
+                       .recorded_at = sqlite3_column_int64 (stmt, 1),
+                       .outcome = sqlite3_column_int (stmt, 2),
+                       .code = (const char *)sqlite3_column_text (stmt, 3),
+                       .message = (const char *)sqlite3_column_text (stmt, 4),
+                       .bytes = sqlite3_column_blob (stmt, 5),
+                       .size = (size_t)sqlite3_column_bytes (stmt, 5),
+                       .stored = sqlite3_column_blob (stmt, 6),
+                       .stored_size = sqlite3_column_bytes (stmt, 6)};
         uint8_t hash[JK_HASH_SIZE];
-        bool rejected = outcome == JK_LOG_REJECTED;
-        jk_chain_step (chain, prev, pos, recorded_at, outcome,
-                       rejected ? code : NULL, rejected ? message : NULL, bytes,
-                       size, hash);
-        if (stored_size != JK_HASH_SIZE ||
-            memcmp (stored, hash, JK_HASH_SIZE) != 0) {
-            s_problem (result, JK_VERIFY_HASH, pos,
-                       "hash mismatch at position %llu: its bytes, time or "
-                       "decision, or an earlier record, were changed",
-                       (unsigned long long)pos);
+        if (!s_verify_row (result, kept, chain, prev, expect, last_time, &row,
+                           hash))
             break;
-        }
-        if (kept && kept->pos == pos &&
-            memcmp (kept->hash, hash, JK_HASH_SIZE) != 0) {
-            s_problem (result, JK_VERIFY_HEAD, pos,
-                       "the log differs from the kept head at position %llu",
-                       (unsigned long long)pos);
+        uint64_t pos = row.pos;
+        if (!s_verify_leaf (result, mh, tree, &edge, &row))
             break;
-        }
-        uint8_t leaf[JK_HASH_SIZE];
-        jk_mhash_record (mh, pos, recorded_at, outcome, rejected ? code : NULL,
-                         rejected ? message : NULL, bytes, size, leaf);
-        if (tree) {
-            char why[200];
-            if (jk_tiles_check_add (tree, leaf, why, sizeof why) != JK_OK) {
-                s_problem (result, JK_VERIFY_TREE, pos, "%s", why);
-                break;
-            }
-        } else
-            jk_merkle_edge_push (&edge, mh, leaf);
         memcpy (prev, hash, JK_HASH_SIZE);
-        last_time = recorded_at;
+        last_time = row.recorded_at;
         result->records++;
         result->head.pos = pos;
         memcpy (result->head.hash, hash, JK_HASH_SIZE);
@@ -180,23 +250,7 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
                   "cannot read the log of %s: %s", path, sqlite3_errmsg (db));
         goto cleanup;
     }
-    if (result->problem == JK_VERIFY_OK && kept && kept->pos > 0 &&
-        kept->pos > result->head.pos)
-        s_problem (result, JK_VERIFY_TRUNCATED, result->head.pos + 1,
-                   "the log ends at position %llu but the kept head is at "
-                   "%llu: it was truncated",
-                   (unsigned long long)result->head.pos,
-                   (unsigned long long)kept->pos);
-    if (result->problem == JK_VERIFY_OK && tree) {
-        char why[200];
-        if (jk_tiles_check_end (tree, &result->tree_stored, why, sizeof why) !=
-            JK_OK)
-            s_problem (result, JK_VERIFY_TREE, result->head.pos, "%s", why);
-    }
-    if (tree)
-        jk_tiles_check_root (tree, result->root);
-    else
-        jk_merkle_edge_root (&edge, mh, result->root);
+    s_verify_end (result, kept, tree, &edge, mh);
     if (progress)
         progress (progress_arg, result->records, total);
     status = result->problem == JK_VERIFY_OK ? JK_OK : JK_INVALID;
@@ -540,6 +594,264 @@ static void s_chunk_free (s_pipe_t *pipe, s_chunk_t *c)
     pthread_mutex_unlock (&pipe->lock);
 }
 
+/* A rebuild under way: what jk_log_rebuild's steps share. */
+typedef struct {
+    const char *src_path, *out_path;
+    const jk_rebuild_options_t *options;
+    jk_rebuild_result_t *result;
+    char *err;
+    size_t err_size;
+    sqlite3_stmt *insert; /* a log row, when not copied in bulk */
+    jk_projections_t *projections;
+    jk_log_t *out;
+    sqlite3 *db;    /* out's connection */
+    sqlite3 *stage; /* the staging database */
+    sqlite3 *src;
+    char *indexes, *staged_indexes; /* dropped, built again at the end */
+    uint64_t total;                 /* the source's last position */
+    bool bulk;                      /* the log copied by s_log_copy */
+    s_pipe_t pipe;
+    pthread_t reader, copier;
+    bool reading, copying;
+    s_copy_t copy;
+} s_rebuild_t;
+
+/* A failure of SQLite on the output (or the staging database): JK_IO with
+   its message in err. */
+static int s_out_fail (s_rebuild_t *r)
+{
+    snprintf (r->err, r->err_size, "writing %s: %s", r->out_path,
+              sqlite3_errmsg (jk_log_db (r->out)));
+    return JK_IO;
+}
+
+static int s_stage_fail (s_rebuild_t *r)
+{
+    snprintf (r->err, r->err_size, "rebuilding the projections: %s",
+              sqlite3_errmsg (r->stage));
+    return JK_IO;
+}
+
+/* Opens the source, the output (migrated, no journal while it loads) and
+   the staging database the projections are applied to (a temporary file
+   SQLite keeps in its cache, 1 GiB, spilling beyond; written to the
+   output table by table in key order at the end), with the indexes that
+   are built after the load dropped. JK_OK or JK_IO with err. */
+static int s_rebuild_open (s_rebuild_t *r)
+{
+    r->src = s_open_readonly (r->src_path, r->err, r->err_size);
+    if (!r->src)
+        return JK_IO;
+    r->out = jk_log_open (r->out_path, 0, r->err, r->err_size);
+    if (!r->out)
+        return JK_IO;
+    r->db = jk_log_db (r->out);
+    if (jk_projections_migrate (r->db, r->err, r->err_size))
+        return JK_IO;
+    /* A rebuild that dies half-way is thrown away, so it needs neither a
+       journal nor syncs while it loads; the file turns WAL at the end. */
+    sqlite3_exec (r->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
+                  NULL, NULL, NULL);
+    if (sqlite3_open_v2 ("", &r->stage,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK ||
+        sqlite3_exec (r->stage,
+                      "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                      " PRAGMA cache_size = -1048576;"
+                      " PRAGMA temp_store = MEMORY;"
+                      " PRAGMA secure_delete = OFF",
+                      NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf (r->err, r->err_size, "cannot open a staging database: %s",
+                  r->stage ? sqlite3_errmsg (r->stage) : "out of memory");
+        return JK_IO;
+    }
+    if (jk_projections_migrate (r->stage, r->err, r->err_size))
+        return JK_IO;
+    r->staged_indexes = s_indexes_drop (r->stage, true);
+    r->indexes = s_indexes_drop (r->db, false);
+    if (!r->staged_indexes || !r->indexes)
+        return s_out_fail (r);
+    r->projections = jk_projections_new (r->stage, &r->options->projections,
+                                         r->err, r->err_size);
+    if (!r->projections)
+        return JK_IO;
+    /* Counters are written once per rebuild transaction, not per record
+       (flushed before each COMMIT; a failed rebuild is thrown away). */
+    jk_projections_set_deferred (r->projections, true);
+    if (sqlite3_prepare_v2 (r->db,
+                            "INSERT INTO log (pos, id, type, v, source, seq,"
+                            " at, recorded_at, outcome, code, message, bytes,"
+                            " hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            -1, &r->insert, NULL) != SQLITE_OK)
+        return s_out_fail (r);
+    r->total = s_max_pos (r->src);
+    return JK_OK;
+}
+
+/* Starts the reader and, for a bulk copy, the log copy; opens the
+   transactions. JK_OK or JK_IO with err. */
+static int s_rebuild_start (s_rebuild_t *r)
+{
+    r->bulk = s_bulk_attach (r->db, r->src_path, r->options);
+    r->pipe.copy_rows = !r->bulk;
+    if (pthread_create (&r->reader, NULL, s_reader, &r->pipe) != 0) {
+        snprintf (r->err, r->err_size, "cannot start the log reader");
+        return JK_IO;
+    }
+    r->reading = true;
+    if (r->bulk) {
+        r->copy.db = r->db;
+        if (pthread_create (&r->copier, NULL, s_log_copy, &r->copy) != 0) {
+            snprintf (r->err, r->err_size, "cannot start the log copy");
+            return JK_IO;
+        }
+        r->copying = true;
+    } else if (sqlite3_exec (r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return s_out_fail (r);
+    if (sqlite3_exec (r->stage, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return s_stage_fail (r);
+    return JK_OK;
+}
+
+/* Copies one prepared record's row (when not in bulk) and applies it. */
+static int s_rebuild_item (s_rebuild_t *r, s_item_t *item)
+{
+    /* The row is copied exactly as stored, hash included: a rebuilt log
+       verifies only if its source did. */
+    for (int col = 0; col < S_COLUMNS && !r->bulk; col++) {
+        int rc_bind = sqlite3_bind_value (r->insert, col + 1, item->cols[col]);
+        assert (rc_bind == SQLITE_OK);
+        (void)rc_bind;
+    }
+    if (!r->bulk && sqlite3_step (r->insert) != SQLITE_DONE)
+        return s_out_fail (r);
+    sqlite3_reset (r->insert);
+    int applied = jk_record_apply_prepared (
+        r->projections, &item->stored, &item->prepared, r->err, r->err_size);
+    if (applied != JK_OK)
+        return applied;
+    jk_rebuild_result_t *result = r->result;
+    result->records++;
+    if (item->stored.rejected)
+        result->rejected++;
+    else
+        result->accepted++;
+    result->head.pos = item->stored.pos;
+    if (item->stored.hash)
+        memcpy (result->head.hash, item->stored.hash, JK_HASH_SIZE);
+    s_item_clear (item);
+    if (result->records % S_REBUILD_TXN == 0 &&
+        (jk_projections_flush (r->projections) != JK_OK ||
+         sqlite3_exec (r->stage, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+         sqlite3_exec (r->stage, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
+        return s_stage_fail (r);
+    if (r->options->progress && result->records % S_PROGRESS_EVERY == 0)
+        r->options->progress (r->options->progress_arg, result->records,
+                              r->total);
+    return JK_OK;
+}
+
+/* Applies the reader's chunks in order until the last. JK_OK, or the
+   first failure with err. */
+static int s_rebuild_apply (s_rebuild_t *r)
+{
+    for (size_t k = 0;; k++) {
+        s_chunk_t *c = s_chunk_full (&r->pipe, k);
+        for (size_t i = 0; i < c->count; i++) {
+            s_item_t *item = &c->item[i];
+            if (item->status != JK_OK) {
+                snprintf (r->err, r->err_size, "%s", c->err);
+                return item->status;
+            }
+            int rc = s_rebuild_item (r, item);
+            if (rc != JK_OK)
+                return rc;
+        }
+        if (c->status != JK_OK) {
+            snprintf (r->err, r->err_size, "%s", c->err);
+            return c->status;
+        }
+        bool last = c->last;
+        c->count = 0;
+        s_chunk_free (&r->pipe, c);
+        if (last)
+            break;
+    }
+    if (jk_projections_flush (r->projections) != JK_OK ||
+        sqlite3_exec (r->stage, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return s_stage_fail (r);
+    return JK_OK;
+}
+
+/* Ends the log's copy (cut at the last position applied), writes the
+   tables into the output, builds the indexes and turns it WAL. */
+static int s_rebuild_finish (s_rebuild_t *r)
+{
+    if (r->copying) {
+        pthread_join (r->copier, NULL);
+        r->copying = false;
+        if (r->copy.rc != SQLITE_OK)
+            return s_out_fail (r);
+        /* The reader's connection read one snapshot; the copy may have
+           seen records appended since (a live log only grows): they are
+           cut off at the last position applied. */
+        char *cut = sqlite3_mprintf ("DELETE FROM main.log WHERE pos > %lld",
+                                     (long long)r->result->head.pos);
+        int rc = sqlite3_exec (r->db, cut, NULL, NULL, NULL);
+        sqlite3_free (cut);
+        if (rc != SQLITE_OK)
+            return s_out_fail (r);
+        sqlite3_exec (r->db, "DETACH jk_source", NULL, NULL, NULL);
+        r->bulk = false;
+    } else if (sqlite3_exec (r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return s_out_fail (r);
+    if (s_tables_write (r->stage, r->out_path))
+        return s_stage_fail (r);
+    if (sqlite3_exec (r->db, r->indexes, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec (r->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
+            SQLITE_OK)
+        return s_out_fail (r);
+    if (r->options->progress)
+        r->options->progress (r->options->progress_arg, r->result->records,
+                              r->total);
+    return JK_OK;
+}
+
+/* Stops the threads and frees everything; the output is removed unless
+   the rebuild succeeded. */
+static void s_rebuild_close (s_rebuild_t *r, int status)
+{
+    if (r->reading) {
+        pthread_mutex_lock (&r->pipe.lock);
+        r->pipe.stop = true;
+        pthread_cond_broadcast (&r->pipe.changed);
+        pthread_mutex_unlock (&r->pipe.lock);
+        pthread_join (r->reader, NULL);
+    }
+    if (r->copying) {
+        sqlite3_interrupt (r->db);
+        pthread_join (r->copier, NULL);
+    }
+    for (size_t k = 0; k < S_CHUNKS; k++)
+        for (size_t i = 0; i < S_CHUNK; i++)
+            s_item_clear (&r->pipe.chunk[k].item[i]);
+    free (r->pipe.chunk);
+    pthread_mutex_destroy (&r->pipe.lock);
+    pthread_cond_destroy (&r->pipe.changed);
+    free (r->indexes);
+    free (r->staged_indexes);
+    sqlite3_finalize (r->insert);
+    sqlite3_close (r->src);
+    if (r->projections)
+        jk_projections_discard (r->projections);
+    jk_projections_destroy (&r->projections);
+    sqlite3_close (r->stage);
+    jk_log_close (&r->out);
+    if (status != JK_OK)
+        s_remove_db (r->out_path);
+}
+
 int jk_log_rebuild (const char *src_path, const char *out_path,
                     const jk_rebuild_options_t *options,
                     jk_rebuild_result_t *result, char *err, size_t err_size)
@@ -555,211 +867,25 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
                   out_path);
         return JK_CONFLICT;
     }
-    int status = JK_IO;
-    sqlite3_stmt *insert = NULL;
-    jk_projections_t *projections = NULL;
-    jk_log_t *out = NULL;
-    sqlite3 *stage = NULL;
-    char *indexes = NULL, *staged_indexes = NULL;
-    s_pipe_t pipe = {.src_path = src_path,
-                     .until_pos = options->until_pos,
-                     .until_time = options->until_time};
-    pthread_t reader, copier;
-    bool reading = false, copying = false;
-    s_copy_t copy = {0};
-    pthread_mutex_init (&pipe.lock, NULL);
-    pthread_cond_init (&pipe.changed, NULL);
-    pipe.chunk = jk_calloc (S_CHUNKS, sizeof *pipe.chunk);
-    sqlite3 *src = s_open_readonly (src_path, err, err_size);
-    if (!src)
-        goto cleanup;
-    out = jk_log_open (out_path, 0, err, err_size);
-    if (!out)
-        goto cleanup;
-    sqlite3 *db = jk_log_db (out);
-    if (jk_projections_migrate (db, err, err_size))
-        goto cleanup;
-    /* A rebuild that dies half-way is thrown away, so it needs neither a
-       journal nor syncs while it loads; the file turns WAL at the end. */
-    sqlite3_exec (db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
-                  NULL, NULL, NULL);
-    /* The projections are applied to a private staging database (a
-       temporary file SQLite keeps in its cache, 1 GiB, spilling beyond),
-       then written to the output table by table in key order. */
-    if (sqlite3_open_v2 ("", &stage,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX,
-                         NULL) != SQLITE_OK ||
-        sqlite3_exec (stage,
-                      "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-                      " PRAGMA cache_size = -1048576;"
-                      " PRAGMA temp_store = MEMORY;"
-                      " PRAGMA secure_delete = OFF",
-                      NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf (err, err_size, "cannot open a staging database: %s",
-                  stage ? sqlite3_errmsg (stage) : "out of memory");
-        goto cleanup;
-    }
-    if (jk_projections_migrate (stage, err, err_size))
-        goto cleanup;
-    staged_indexes = s_indexes_drop (stage, true);
-    indexes = s_indexes_drop (db, false);
-    if (!staged_indexes || !indexes)
-        goto sql_fail;
-    projections =
-        jk_projections_new (stage, &options->projections, err, err_size);
-    if (!projections)
-        goto cleanup;
-    /* Counters are written once per rebuild transaction, not per record
-       (flushed before each COMMIT; a failed rebuild is thrown away). */
-    jk_projections_set_deferred (projections, true);
-    if (sqlite3_prepare_v2 (db,
-                            "INSERT INTO log (pos, id, type, v, source, seq,"
-                            " at, recorded_at, outcome, code, message, bytes,"
-                            " hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            -1, &insert, NULL) != SQLITE_OK)
-        goto sql_fail;
-    uint64_t total = s_max_pos (src);
-    bool bulk = s_bulk_attach (db, src_path, options);
-    pipe.copy_rows = !bulk;
-    if (pthread_create (&reader, NULL, s_reader, &pipe) != 0) {
-        snprintf (err, err_size, "cannot start the log reader");
-        goto cleanup;
-    }
-    reading = true;
-    if (bulk) {
-        copy.db = db;
-        if (pthread_create (&copier, NULL, s_log_copy, &copy) != 0) {
-            snprintf (err, err_size, "cannot start the log copy");
-            goto cleanup;
-        }
-        copying = true;
-    } else if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        goto sql_fail;
-    if (sqlite3_exec (stage, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        goto stage_fail;
-    for (size_t k = 0;; k++) {
-        s_chunk_t *c = s_chunk_full (&pipe, k);
-        for (size_t i = 0; i < c->count; i++) {
-            s_item_t *item = &c->item[i];
-            if (item->status != JK_OK) {
-                status = item->status;
-                snprintf (err, err_size, "%s", c->err);
-                goto cleanup;
-            }
-            /* The row is copied exactly as stored, hash included: a
-               rebuilt log verifies only if its source did. */
-            for (int col = 0; col < S_COLUMNS && !bulk; col++) {
-                int rc_bind =
-                    sqlite3_bind_value (insert, col + 1, item->cols[col]);
-                assert (rc_bind == SQLITE_OK);
-                (void)rc_bind;
-            }
-            if (!bulk && sqlite3_step (insert) != SQLITE_DONE)
-                goto sql_fail;
-            sqlite3_reset (insert);
-            int applied = jk_record_apply_prepared (
-                projections, &item->stored, &item->prepared, err, err_size);
-            if (applied != JK_OK) {
-                status = applied;
-                goto cleanup;
-            }
-            result->records++;
-            if (item->stored.rejected)
-                result->rejected++;
-            else
-                result->accepted++;
-            result->head.pos = item->stored.pos;
-            if (item->stored.hash)
-                memcpy (result->head.hash, item->stored.hash, JK_HASH_SIZE);
-            s_item_clear (item);
-            if (result->records % S_REBUILD_TXN == 0 &&
-                (jk_projections_flush (projections) != JK_OK ||
-                 sqlite3_exec (stage, "COMMIT", NULL, NULL, NULL) !=
-                     SQLITE_OK ||
-                 sqlite3_exec (stage, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
-                goto stage_fail;
-            if (options->progress && result->records % S_PROGRESS_EVERY == 0)
-                options->progress (options->progress_arg, result->records,
-                                   total);
-        }
-        if (c->status != JK_OK) {
-            status = c->status;
-            snprintf (err, err_size, "%s", c->err);
-            goto cleanup;
-        }
-        bool last = c->last;
-        c->count = 0;
-        s_chunk_free (&pipe, c);
-        if (last)
-            break;
-    }
-    if (jk_projections_flush (projections) != JK_OK ||
-        sqlite3_exec (stage, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        goto stage_fail;
-    if (copying) {
-        pthread_join (copier, NULL);
-        copying = false;
-        if (copy.rc != SQLITE_OK)
-            goto sql_fail;
-        /* The reader's connection read one snapshot; the copy may have
-           seen records appended since (a live log only grows): they are
-           cut off at the last position applied. */
-        char *cut = sqlite3_mprintf ("DELETE FROM main.log WHERE pos > %lld",
-                                     (long long)result->head.pos);
-        int rc = sqlite3_exec (db, cut, NULL, NULL, NULL);
-        sqlite3_free (cut);
-        if (rc != SQLITE_OK)
-            goto sql_fail;
-        sqlite3_exec (db, "DETACH jk_source", NULL, NULL, NULL);
-        bulk = false;
-    } else if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        goto sql_fail;
-    if (s_tables_write (stage, out_path))
-        goto stage_fail;
-    if (sqlite3_exec (db, indexes, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
-            SQLITE_OK)
-        goto sql_fail;
-    if (options->progress)
-        options->progress (options->progress_arg, result->records, total);
-    status = JK_OK;
-    goto cleanup;
-stage_fail:
-    snprintf (err, err_size, "rebuilding the projections: %s",
-              sqlite3_errmsg (stage));
-    goto cleanup;
-sql_fail:
-    snprintf (err, err_size, "writing %s: %s", out_path,
-              sqlite3_errmsg (jk_log_db (out)));
-cleanup:
-    if (reading) {
-        pthread_mutex_lock (&pipe.lock);
-        pipe.stop = true;
-        pthread_cond_broadcast (&pipe.changed);
-        pthread_mutex_unlock (&pipe.lock);
-        pthread_join (reader, NULL);
-    }
-    if (copying) {
-        sqlite3_interrupt (db);
-        pthread_join (copier, NULL);
-    }
-    for (size_t k = 0; k < S_CHUNKS; k++)
-        for (size_t i = 0; i < S_CHUNK; i++)
-            s_item_clear (&pipe.chunk[k].item[i]);
-    free (pipe.chunk);
-    pthread_mutex_destroy (&pipe.lock);
-    pthread_cond_destroy (&pipe.changed);
-    free (indexes);
-    free (staged_indexes);
-    sqlite3_finalize (insert);
-    sqlite3_close (src);
-    if (projections)
-        jk_projections_discard (projections);
-    jk_projections_destroy (&projections);
-    sqlite3_close (stage);
-    jk_log_close (&out);
-    if (status != JK_OK)
-        s_remove_db (out_path);
+    s_rebuild_t r = {.src_path = src_path,
+                     .out_path = out_path,
+                     .options = options,
+                     .result = result,
+                     .err = err,
+                     .err_size = err_size,
+                     .pipe = {.src_path = src_path,
+                              .until_pos = options->until_pos,
+                              .until_time = options->until_time}};
+    pthread_mutex_init (&r.pipe.lock, NULL);
+    pthread_cond_init (&r.pipe.changed, NULL);
+    r.pipe.chunk = jk_calloc (S_CHUNKS, sizeof *r.pipe.chunk);
+    int status = s_rebuild_open (&r);
+    if (status == JK_OK)
+        status = s_rebuild_start (&r);
+    if (status == JK_OK)
+        status = s_rebuild_apply (&r);
+    if (status == JK_OK)
+        status = s_rebuild_finish (&r);
+    s_rebuild_close (&r, status);
     return status;
 }
