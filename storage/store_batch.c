@@ -1,0 +1,389 @@
+/*  store_batch.c - the store actor (jk_store.h, store_internal.h): the
+    batch: taking SUBMITs, one transaction, the answers, RECORDS and the
+    hand-over to the projector. */
+#include "store_internal.h"
+
+void jk_store_batch_clear (jk_store_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->item_count; i++) {
+        jk_event_destroy (&batch->items[i].event);
+        free (batch->items[i].warnings);
+    }
+    for (size_t i = 0; i < batch->submit_count; i++)
+        zmsg_destroy (&batch->submits[i]);
+    batch->submit_count = 0;
+    batch->item_count = 0;
+    batch->sent = 0;
+    batch->prepared = 0;
+}
+
+void jk_store_batch_free (jk_store_batch_t *batch)
+{
+    jk_store_batch_clear (batch);
+    free (batch->submits);
+    free (batch->items);
+}
+
+/* Takes a SUBMIT ([routing][event]...) into the batch; consumes msg. */
+void jk_store_batch_take (jk_store_batch_t *batch, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    if (batch->submit_count == batch->submit_cap) {
+        batch->submit_cap = batch->submit_cap ? batch->submit_cap * 2 : 64;
+        batch->submits =
+            jk_realloc (batch->submits, batch->submit_cap * sizeof (zmsg_t *));
+    }
+    size_t index = batch->submit_count++;
+    batch->submits[index] = msg;
+    *msg_p = NULL;
+    zmsg_first (msg); /* the routing id */
+    for (zframe_t *frame = zmsg_next (msg); frame; frame = zmsg_next (msg)) {
+        if (batch->item_count == batch->item_cap) {
+            batch->item_cap = batch->item_cap ? batch->item_cap * 2 : 1024;
+            batch->items = jk_realloc (
+                batch->items, batch->item_cap * sizeof (jk_store_item_t));
+        }
+        jk_store_item_t *item = &batch->items[batch->item_count++];
+        memset (item, 0, sizeof *item);
+        item->frame = frame;
+        item->submit = index;
+    }
+}
+
+/* A SQLite failure: roll back, answer nothing (senders resend), log it,
+   and stop writing when the database itself is broken. Returns the
+   primary SQLite result code. */
+static int s_batch_failed (jk_store_t *self, size_t events)
+{
+    int code = jk_log_errcode (self->log);
+    char message[256];
+    snprintf (message, sizeof message, "%s", jk_log_errmsg (self->log));
+    jk_log_rollback (self->log);
+    /* The model may hold what the rolled-back transaction decided: it is
+       loaded again from the projections once they reach the log's head. */
+    jk_model_destroy (&self->model);
+    self->failed_batches++;
+    jk_error ("store",
+              "batch of %zu events rolled back, nothing answered: sqlite "
+              "error %d: %s",
+              events, code, message);
+    int primary = code & 0xff;
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+        jk_error ("store", "the database is unusable; the store stops "
+                           "writing");
+        self->fatal = true;
+        zpoller_remove (self->poller, self->backend);
+        zstr_send (self->pipe, "FATAL");
+    }
+    return primary;
+}
+
+/* Failures that say nothing about the events: retrying the same events
+   one SUBMIT at a time would fail the same way. */
+static bool s_transient (int primary)
+{
+    return primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
+           primary == SQLITE_FULL || primary == SQLITE_IOERR ||
+           primary == SQLITE_NOMEM || primary == SQLITE_CORRUPT ||
+           primary == SQLITE_NOTADB || primary == SQLITE_READONLY;
+}
+
+/* Sends the packed records as [JEJAK/1][RECORDS][records] (and to the
+   tree thread) and empties the buffer. */
+static void s_records_send (jk_store_t *self, size_t *packed)
+{
+    if (*packed == 0)
+        return;
+    jk_store_tree_feed (self, self->records, *packed);
+    zmsg_t *msg = jk_wire_new ("RECORDS");
+    zmsg_addmem (msg, self->records, *packed);
+    jk_store_backend_send (self, &msg);
+    *packed = 0;
+}
+
+/* Answers each SUBMIT of [from, to) (items [first, last)), in order. */
+static void s_answer (jk_store_t *self, size_t from, size_t to, size_t first,
+                      size_t last)
+{
+    size_t item = first;
+    for (size_t s = from; s < to; s++) {
+        zmsg_t *answer = jk_wire_new ("ANSWER");
+        zframe_t *routing = zmsg_first (self->cur->submits[s]);
+        zmsg_addmem (answer, zframe_data (routing), zframe_size (routing));
+        for (; item < last && self->cur->items[item].submit == s; item++)
+            jk_answer_add (answer, &self->cur->items[item].answer);
+        jk_store_backend_send (self, &answer);
+    }
+}
+
+/* Hands the accepted records of the answered SUBMITs [from, to) (items
+   [first, last)) to the projector decoded, with the messages their bytes
+   are in (jk_projector_offer). */
+static void s_handoff (jk_store_t *self, size_t from, size_t to, size_t first,
+                       size_t last)
+{
+    if (!self->projector)
+        return;
+    jk_handoff_t *handoff = jk_handoff_new ();
+    for (size_t i = first; i < last; i++) {
+        jk_store_item_t *it = &self->cur->items[i];
+        if (it->logged && it->answer.kind == JK_ANSWER_ACK && it->event)
+            jk_handoff_add (handoff, it->answer.pos, it->recorded_at,
+                            &it->event, &it->warnings);
+    }
+    if (jk_handoff_size (handoff) > 0)
+        for (size_t s = from; s < to; s++)
+            jk_handoff_keep (handoff, &self->cur->submits[s]);
+    jk_projector_offer (&self->shared, &handoff);
+}
+
+/* Back-pressure: the projections lag lag_max records or more behind the
+   log, so every event of the batch is answered NACK E_BUSY (retryable)
+   and nothing is decided or logged until the projector has caught up
+   below the bound. */
+static void s_batch_busy (jk_store_t *self, uint64_t lag)
+{
+    jk_store_stage_wait (self, self->cur, self->cur->item_count);
+    for (size_t i = 0; i < self->cur->item_count; i++) {
+        jk_store_item_t *it = &self->cur->items[i];
+        memset (&it->answer, 0, sizeof it->answer);
+        memcpy (it->answer.id, it->refused ? it->refusal.id : it->envelope.id,
+                16);
+        jk_store_nack (&it->answer, "E_BUSY",
+                       "the projections are %llu records behind the log (bound "
+                       "%llu): resend later",
+                       (unsigned long long)lag,
+                       (unsigned long long)self->lag_max);
+    }
+    self->counts.received += self->cur->item_count;
+    self->counts.nacked += self->cur->item_count;
+    self->busy += self->cur->item_count;
+    /* As after a commit: STATS asked after the E_BUSY counts it. */
+    jk_store_push_counters (self);
+    s_answer (self, 0, self->cur->submit_count, 0, self->cur->item_count);
+    jk_store_projector_wake (self);
+}
+
+/* Adds a committed batch's counts to the totals. */
+static void s_counts_add (jk_store_counts_t *to, const jk_store_counts_t *add)
+{
+    to->received += add->received;
+    to->accepted += add->accepted;
+    to->rejected += add->rejected;
+    to->duplicates += add->duplicates;
+    to->nacked += add->nacked;
+}
+
+/* The records of items [first, last) that were logged go to the broker
+   in one message (RECORDS), in position order, cut at S_RECORDS_MAX
+   bytes (the broker publishes each record on the feed), and to the tree
+   thread (s_records_send). */
+static void s_records_publish (jk_store_t *self, size_t first, size_t last)
+{
+    size_t packed = 0;
+    for (size_t i = first; i < last; i++) {
+        jk_store_item_t *it = &self->cur->items[i];
+        if (!it->logged)
+            continue;
+        jk_record_t record = {.pos = it->answer.pos,
+                              .recorded_at = it->recorded_at,
+                              .bytes = zframe_data (it->frame),
+                              .size = zframe_size (it->frame)};
+        memcpy (record.topic, it->topic, sizeof record.topic);
+        memcpy (record.hash, it->answer.hash, JK_HASH_SIZE);
+        if (it->answer.kind == JK_ANSWER_REJECTED) {
+            memcpy (record.code, it->answer.code, sizeof record.code);
+            memcpy (record.message, it->answer.message, sizeof record.message);
+        }
+        size_t size = jk_records_size (&record);
+        if (packed > 0 && packed + size > S_RECORDS_MAX)
+            s_records_send (self, &packed);
+        if (packed + size > self->records_cap) {
+            self->records_cap = 2 * (packed + size);
+            self->records = jk_realloc (self->records, self->records_cap);
+        }
+        packed += jk_records_put (self->records + packed, &record);
+    }
+    s_records_send (self, &packed);
+}
+
+/* Decides the SUBMITs [from, to) of the batch in one transaction,
+   commits, then answers each SUBMIT (in order) and hands the records (in
+   position order) to the broker in one RECORDS message. Returns 0, or the
+   primary SQLite code of a failure (nothing answered, nothing kept). */
+static int s_batch_try (jk_store_t *self, size_t from, size_t to)
+{
+    size_t first = 0, last;
+    while (first < self->cur->item_count &&
+           self->cur->items[first].submit < from)
+        first++;
+    for (last = first;
+         last < self->cur->item_count && self->cur->items[last].submit < to;
+         last++) {
+        jk_store_item_t *it = &self->cur->items[last];
+        memset (&it->answer, 0, sizeof it->answer);
+        it->logged = false;
+    }
+    jk_store_counts_t counts = {0};
+    if (jk_store_model_ready (self) != JK_OK) {
+        /* Nothing decided, nothing answered: the senders resend. */
+        self->failed_batches++;
+        return SQLITE_BUSY;
+    }
+    jk_model_written (self->model, jk_store_projected (self));
+    if (jk_log_begin (self->log) != JK_OK)
+        return s_batch_failed (self, last - first);
+    /* The tiles the tree thread completed ride along. */
+    if (jk_store_tree_put (self) != JK_OK)
+        return s_batch_failed (self, last - first);
+    for (size_t i = first; i < last; i++) {
+        jk_store_stage_wait (self, self->cur, i + 1);
+        if (jk_store_decide (self, &self->cur->items[i], self->cur->recorded_at,
+                             &counts) != JK_OK)
+            return s_batch_failed (self, last - first);
+    }
+    /* The next batch goes to the stage while this one commits; other
+       backend messages taken meanwhile wait for the commit. */
+    if (self->next->item_count == 0 && !self->terminated) {
+        self->deferring = true;
+        jk_store_stage_fill (self, self->next);
+        self->deferring = false;
+    }
+    if (jk_log_commit (self->log) != JK_OK)
+        return s_batch_failed (self, last - first);
+    if (self->fault == JK_FAULT_CRASH_AFTER_COMMIT &&
+        counts.accepted + counts.rejected > 0)
+        _exit (JK_FAULT_EXIT);
+    if (self->tree_tiles)
+        jk_store_tree_stored (self);
+    /* The tree is handed the records below, the projector the batch once
+       it is answered (s_handoff). */
+    bool logged = false;
+    for (size_t i = first; i < last && !logged; i++)
+        if (self->cur->items[i].logged) {
+            uint8_t hash[JK_HASH_SIZE];
+            jk_store_lag_note (self, jk_log_head (self->log, hash));
+            logged = true;
+        }
+    self->batches++;
+    s_counts_add (&self->counts, &counts);
+    /* The counters go to the query thread before the answers leave: a
+       client that asks STATS after its ACK sees its batch in them. */
+    jk_store_push_counters (self);
+    s_answer (self, from, to, first, last);
+    s_records_publish (self, first, last);
+    if (logged) {
+        s_handoff (self, from, to, first, last);
+        jk_store_projector_wake (self);
+    }
+    return 0;
+}
+
+/* Runs the whole batch as one transaction. If SQLite refuses it for a
+   reason that may lie in one of its events, each SUBMIT is retried alone,
+   so one poisonous submission cannot hold back everyone else's. */
+static void s_batch_run (jk_store_t *self)
+{
+    int64_t lag_ms;
+    uint64_t lag = jk_store_lag (self, &lag_ms);
+    if (lag_ms > self->lag_max_ms)
+        self->lag_max_ms = lag_ms;
+    if (lag >= self->lag_max) {
+        s_batch_busy (self, lag);
+        jk_store_batch_clear (self->cur);
+        return;
+    }
+    int failed = s_batch_try (self, 0, self->cur->submit_count);
+    if (failed && !self->fatal && !s_transient (failed) &&
+        self->cur->submit_count > 1)
+        for (size_t s = 0; s < self->cur->submit_count && !self->fatal; s++)
+            s_batch_try (self, s, s + 1);
+    jk_store_batch_clear (self->cur);
+    if (failed)
+        jk_store_push_counters (self); /* failed_batches moved */
+    /* Checkpoints stay out of the commit path: when idle, or here, after
+       the answers, once the WAL has grown large. */
+    self->checkpoint_due = true;
+    if (jk_log_wal_frames (self->log) > S_CHECKPOINT_FRAMES) {
+        jk_log_checkpoint (self->log);
+        self->checkpoint_due = false;
+    }
+    jk_store_sign (self, false);
+}
+
+/* Takes one backend message: a SUBMIT joins the batch. */
+void jk_store_backend_take (jk_store_t *self, zmsg_t *msg)
+{
+    char command[16];
+    if (jk_wire_open (msg, command, sizeof command) != 0)
+        jk_store_malformed (self, "not JEJAK/1");
+    else if (streq (command, "SUBMIT")) {
+        size_t events = zmsg_size (msg) > 0 ? zmsg_size (msg) - 1 : 0;
+        if (events == 0 || events > JK_SUBMIT_MAX_EVENTS)
+            jk_store_malformed (self, "SUBMIT without a routing id and 1..1000 "
+                                      "events");
+        else {
+            jk_store_batch_take (self->filling, &msg);
+            return;
+        }
+    } else if (self->deferring) {
+        /* A heartbeat's PONG reads the committed seqs: after the commit. */
+        zmsg_pushstr (msg, command);
+        zmsg_pushstr (msg, JK_PROTOCOL);
+        zlist_append (self->deferred, msg);
+        return;
+    } else if (streq (command, "HEARTBEAT"))
+        jk_store_heartbeat (self, msg);
+    else if (streq (command, "ERROR"))
+        jk_store_broker_error (self, msg);
+    else if (!streq (command, "PONG"))
+        jk_store_malformed (self, "unknown command");
+    zmsg_destroy (&msg);
+}
+
+/* Takes everything waiting on the backend (up to the batch cap) into
+   batch and hands its events to the decode stage. Its recorded_at is the
+   log's next time (which counts the open transaction's records), so time
+   never decreases along the log. */
+void jk_store_stage_fill (jk_store_t *self, jk_store_batch_t *batch)
+{
+    assert (batch->item_count == 0 && batch->sent == 0);
+    self->filling = batch;
+    while (batch->item_count < (size_t)self->batch_max &&
+           (zsock_events (self->backend) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv (self->backend);
+        if (!msg)
+            break;
+        jk_store_backend_take (self, msg);
+    }
+    if (batch->item_count == 0) {
+        jk_store_batch_clear (batch);
+        return;
+    }
+    batch->recorded_at = jk_log_next_time (self->log);
+    jk_store_stage_send (self, batch);
+}
+
+/* Runs the current batch (the next one goes to the stage while it
+   commits), makes the next one current, and handles the backend messages
+   that waited for the commit. */
+void jk_store_batch_cycle (jk_store_t *self)
+{
+    s_batch_run (self);
+    jk_store_batch_t *done = self->cur;
+    self->cur = self->next;
+    self->next = done;
+    if (self->fatal && self->cur->item_count > 0) {
+        /* Nothing is written any more: the senders resend elsewhere. */
+        jk_store_stage_wait (self, self->cur, self->cur->sent);
+        jk_store_batch_clear (self->cur);
+    }
+    zmsg_t *msg;
+    while ((msg = zlist_pop (self->deferred)))
+        jk_store_backend_take (self, msg);
+    /* The tree's updates, which a busy backend would keep waiting. */
+    while (self->tree && (zsock_events (self->tree) & ZMQ_POLLIN)) {
+        msg = zmsg_recv (self->tree);
+        jk_store_tree_take (self, &msg);
+    }
+}

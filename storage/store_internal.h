@@ -1,0 +1,230 @@
+/*  store_internal.h - shared by the files of the store actor only
+    (jk_store.h): store.c (the actor), store_decide.c, store_stage.c,
+    store_batch.c, store_tree.c, store_checkpoints.c, store_lag.c and
+    store_backend.c. Calls go one way (scripts/check-layers): store.c
+    calls the others; store_batch.c all but store.c; store_stage.c calls
+    store_decide.c (jk_store_nack), store_checkpoints.c store_tree.c and
+    store_backend.c, which calls none.
+    The writer is one thread: every function here runs on it, but the
+    decode stage's (store_stage.c). */
+#ifndef JK_STORE_INTERNAL_H
+#define JK_STORE_INTERNAL_H
+
+#include "jk_checkpoints.h"
+#include "jk_fault.h"
+#include "jk_integrity.h"
+#include "jk_log.h"
+#include "jk_model.h"
+#include "jk_projection_table.h"
+#include "jk_projector.h"
+#include "jk_store.h"
+#include "jk_tiles.h"
+#include "jk_tree.h"
+#include "jk_wire.h"
+
+#include <assert.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_BATCH_DEFAULT      1000
+#define S_CHECKPOINT_FRAMES  20000 /* checkpoint even when busy past this */
+#define S_IDLE_CHECKPOINT_MS 200   /* idle this long: checkpoint */
+#define S_SEND_TIMEOUT_MS    100   /* give up on a stuck broker after */
+#define S_RECORDS_MAX        (4 * 1024 * 1024) /* bytes of one RECORDS */
+/* The store appends only while its clock is at most this far behind the
+   log's last recorded_at (PROTOCOL.md, limits); further behind, events are
+   answered NACK E_STORE_CLOCK and nothing is appended. */
+#define S_CLOCK_TOLERANCE_MS JK_STORE_CLOCK_TOLERANCE_MS
+#define S_CLOCK_LOG_MS       60000 /* repeat the clock error this often */
+/* Records whose chain the store recomputes at start (jejak-replay verify
+   does them all). */
+#define S_CHAIN_TAIL 10000
+/* Records per projector transaction while catching up at start. */
+#define S_CATCH_UP_MAX 20000
+/* How long the writer waits for the projections to reach the log's head
+   before it reloads its model (after a rolled-back batch). */
+#define S_MODEL_WAIT_MS 60000
+/* Committed batches remembered for the lag in ms. */
+#define S_LAG_RING 1024
+/* STATS follows the projector's position this closely while it moves. */
+#define S_LAG_PUSH_MS 20
+/* The tree thread is handed the committed records while it is fewer than
+   this many behind the log's head (what waits for it in memory); further
+   behind, it reads them from the log. */
+#define S_TREE_FED_MAX 16384
+
+/* One submitted event of a batch. */
+typedef struct {
+    zframe_t *frame; /* its bytes, owned by its SUBMIT */
+    size_t submit;   /* index of its SUBMIT in the batch */
+    /* What the decode stage made of it (pure, given the batch's
+       recorded_at): */
+    bool refused;           /* not attributable, or seq 0: refusal says */
+    jk_answer_t refusal;    /* its NACK then */
+    jk_envelope_t envelope; /* id, source, seq, type (when not refused) */
+    jk_event_t *event;      /* decoded, or NULL */
+    jk_report_t *warnings;  /* heap: its warnings, NULL when none */
+    bool invalid;           /* did not decode, or failed validation */
+    jk_problem_t problem;   /* the first error then */
+    /* What the writer made of it: */
+    jk_answer_t answer;  /* what the sender will hear */
+    bool logged;         /* appended: publish it */
+    int64_t recorded_at; /* when logged */
+    char topic[80];      /* feed topic when logged */
+} jk_store_item_t;
+
+/* A batch: the SUBMITs waiting on the backend when it was taken, and
+   their events in order. */
+typedef struct {
+    zmsg_t **submits; /* routing first */
+    size_t submit_count, submit_cap;
+    jk_store_item_t *items;
+    size_t item_count, item_cap;
+    int64_t recorded_at; /* every record it logs has this time */
+    size_t sent;         /* items handed to the decode stage */
+    size_t prepared;     /* items it handed back (a prefix) */
+} jk_store_batch_t;
+_Static_assert(sizeof ((jk_store_item_t *)0)->topic ==
+                   sizeof ((jk_record_t *)0)->topic,
+               "a logged item's topic is copied whole into its record");
+
+/* Counters, kept per batch and added up after its COMMIT. */
+typedef struct {
+    uint64_t received;   /* events in SUBMITs */
+    uint64_t accepted;   /* logged, accepted */
+    uint64_t rejected;   /* logged, rejected */
+    uint64_t duplicates; /* answered DUPLICATE */
+    uint64_t nacked;     /* answered NACK */
+} jk_store_counts_t;
+
+typedef struct {
+    zsock_t *pipe;    /* our end of the actor pipe */
+    zsock_t *backend; /* DEALER to the broker's backend */
+    zactor_t *query;  /* the query endpoint's actor */
+    zpoller_t *poller;
+    jk_log_t *log;                /* the writer's log */
+    jk_model_t *model;            /* what the rules decide against */
+    sqlite3 *proj_read;           /* read-only: the model's load */
+    zactor_t *projector;          /* the projector thread */
+    jk_projector_shared_t shared; /* its position, published */
+    uint64_t lag_max;             /* E_BUSY at this lag (records) */
+    uint64_t busy;                /* events answered E_BUSY: lagging */
+    uint64_t pushed_projected;    /* projected in the last COUNTERS */
+    int64_t lag_max_ms;           /* most lag seen at a batch, ms */
+    struct {
+        uint64_t last_pos; /* a committed batch's last position */
+        int64_t committed; /* when it was committed, mono ms */
+    } ring[S_LAG_RING];
+    size_t ring_head, ring_count;
+    int batch_max;              /* group commit cap in events */
+    bool terminated;            /* $TERM received */
+    bool fatal;                 /* database unusable: writing stopped */
+    int64_t next_ping;          /* mono ms of the next PING */
+    bool checkpoint_due;        /* commits since the last checkpoint */
+    jk_fault_t fault;           /* injected for tests (jk_fault.h) */
+    jk_store_counts_t counts;   /* since start */
+    uint64_t batches;           /* committed batches */
+    uint64_t failed_batches;    /* rolled back on a SQLite error */
+    uint64_t malformed;         /* backend messages ignored */
+    uint64_t send_failures;     /* answers or records not sent */
+    uint64_t clock_refused;     /* events refused: clock behind the log */
+    int64_t clock_logged;       /* mono ms of the last clock error */
+    zhashx_t *behind;           /* source -> stored_seq it reported ahead
+                                   of the log (logged once) */
+    uint64_t rewinds;           /* REWINDs sent */
+    uint64_t refused_by_broker; /* ERRORs from the broker */
+    int lock_fd;                /* the single writer's lock, or -1 */
+    /* The batch being decided, and the next one, taken off the socket
+       and handed to the decode stage while the current one commits (or
+       empty). */
+    jk_store_batch_t pipeline[2];
+    jk_store_batch_t *cur, *next;
+    zactor_t *stage;           /* the decode stage's thread */
+    size_t stage_jobs;         /* chunks at the stage */
+    bool deferring;            /* a transaction is open: other messages wait */
+    zlist_t *deferred;         /* backend messages that wait for the commit */
+    jk_store_batch_t *filling; /* the batch SUBMITs go to */
+    uint8_t *records;          /* the batch's records packed for RECORDS */
+    size_t records_cap;
+    jk_signer_t *signer;   /* signs checkpoints; NULL without a log key */
+    bool announce;         /* start: hand the newest to the broker */
+    int64_t sign_every_ms; /* after a commit, sign within this */
+    int64_t signed_mono;   /* mono ms of the last signature */
+    bool sign_asked;       /* the query endpoint waits for one */
+    uint64_t sign_target;  /* and it must cover this committed head */
+    /* The Merkle tree behind the writer (jk_tree.h): as stored, and as it
+       will be once the tiles waiting are stored. */
+    zactor_t *tree;
+    uint64_t tree_size, tree_next;
+    uint8_t tree_head[JK_HASH_SIZE], tree_next_head[JK_HASH_SIZE];
+    zmsg_t *tree_tiles;      /* tile frames waiting for a transaction */
+    int64_t tree_tiles_mono; /* mono ms since they wait */
+    bool tree_failed;        /* a tile flush failed (logged once) */
+} jk_store_t;
+
+#define S_STAGE_CHUNK 100 /* events per chunk handed to the decode stage */
+
+/* ---- store_decide.c: deciding one event inside the batch's transaction:
+   seq, duplicates, the clock, the model, the append */
+void jk_store_nack (jk_answer_t *answer, const char *code, const char *format,
+                    ...) __attribute__ ((format (printf, 3, 4)));
+int jk_store_decide (jk_store_t *self, jk_store_item_t *item,
+                     int64_t recorded_at, jk_store_counts_t *counts);
+
+/* ---- store_stage.c: the decode stage: the thread ahead of the writer that
+   decodes and validates a batch's events */
+/* Starts the decode stage's thread. */
+zactor_t *jk_store_stage_start (void);
+void jk_store_stage_wait (jk_store_t *self, jk_store_batch_t *batch, size_t n);
+void jk_store_stage_send (jk_store_t *self, jk_store_batch_t *batch);
+
+/* ---- store_batch.c: the batch: taking SUBMITs, one transaction, the
+   answers, RECORDS and the hand-over to the projector */
+void jk_store_batch_clear (jk_store_batch_t *batch);
+void jk_store_batch_free (jk_store_batch_t *batch);
+void jk_store_batch_take (jk_store_batch_t *batch, zmsg_t **msg_p);
+void jk_store_batch_cycle (jk_store_t *self);
+void jk_store_backend_take (jk_store_t *self, zmsg_t *msg);
+void jk_store_stage_fill (jk_store_t *self, jk_store_batch_t *batch);
+
+/* ---- store_tree.c: the Merkle tree behind the writer: the tree thread's
+   updates, its tiles stored in the writer's transactions, what it is handed */
+void jk_store_tree_take (jk_store_t *self, zmsg_t **msg_p);
+int jk_store_tree_put (jk_store_t *self);
+void jk_store_tree_stored (jk_store_t *self);
+void jk_store_tree_flush (jk_store_t *self);
+void jk_store_tree_feed (jk_store_t *self, const uint8_t *records, size_t size);
+int jk_store_tree_init (jk_store_t *self, const char *db_path);
+void jk_store_tree_off (jk_store_t *self);
+void jk_store_tree_stop (jk_store_t *self);
+
+/* ---- store_checkpoints.c: checkpoints: signing the stored tree when due or
+   asked, cosignatures */
+int64_t jk_store_sign_due (jk_store_t *self);
+void jk_store_sign (jk_store_t *self, bool force);
+void jk_store_query_ready (jk_store_t *self);
+int jk_store_signer_init (jk_store_t *self, const jk_store_config_t *config);
+
+/* ---- store_lag.c: the projector behind the writer: its position, the lag,
+   STATS' counters, the model loaded from the projections */
+uint64_t jk_store_projected (jk_store_t *self);
+void jk_store_projector_wake (jk_store_t *self);
+uint64_t jk_store_lag (jk_store_t *self, int64_t *lag_ms);
+void jk_store_lag_note (jk_store_t *self, uint64_t last_pos);
+char *jk_store_counters (jk_store_t *self);
+void jk_store_push_counters (jk_store_t *self);
+int jk_store_model_ready (jk_store_t *self);
+int jk_store_projector_init (jk_store_t *self, const jk_store_config_t *config);
+void jk_store_projector_stop (jk_store_t *self);
+
+/* ---- store_backend.c: sending on the backend, PING, heartbeats, the
+   broker's ERROR, malformed messages */
+void jk_store_backend_send (jk_store_t *self, zmsg_t **msg_p);
+void jk_store_send_ping (jk_store_t *self);
+void jk_store_malformed (jk_store_t *self, const char *what);
+void jk_store_heartbeat (jk_store_t *self, zmsg_t *msg);
+void jk_store_broker_error (jk_store_t *self, zmsg_t *msg);
+
+#endif
