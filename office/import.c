@@ -248,53 +248,33 @@ static void s_field_problem (jk_import_t *self, size_t line, int f,
                report->error.code, text);
 }
 
-static int s_row (void *arg, size_t line, char **cells, size_t count)
+/* The corrects column: an event id. Returns the problems found (0/1). */
+static int s_cell_corrects (jk_import_t *self, size_t line, size_t c,
+                            const char *cell, jk_event_t *ev)
 {
-    jk_import_t *self = arg;
-    if (!self->header_done) {
-        self->header_done = true;
-        return s_header (self, line, cells, count);
+    char id[64];
+    snprintf (id, sizeof id, "%.40s", cell);
+    for (char *e = id + strlen (id); e > id && isspace ((unsigned char)e[-1]);)
+        *--e = 0;
+    if (jk_uuid_parse (id, ev->corrects) == JK_OK) {
+        ev->has_corrects = true;
+        return 0;
     }
-    if (self->rows >= JK_IMPORT_MAX_ROWS) {
-        char text[200];
-        snprintf (text, sizeof text,
-                  self->en ? "The file has more than %d rows: split it."
-                           : "Berkas lebih dari %d baris: pecah menjadi "
-                             "beberapa berkas.",
-                  JK_IMPORT_MAX_ROWS);
-        s_unusable (self, text, text);
-        return 1;
-    }
-    bool empty = true;
-    for (size_t c = 0; c < count && empty; c++)
-        for (const char *p = cells[c]; *p && empty; p++)
-            empty = isspace ((unsigned char)*p) != 0;
-    if (empty)
-        return 0; /* a row of empty cells, as spreadsheets leave */
-    self->rows++;
+    s_problem (self, line, self->headers[c], "E_FIELD_FORMAT",
+               self->en ? "must be an event id (uuid), e.g. "
+                          "0190f5e2-...: see the entry in the "
+                          "outbox"
+                        : "harus id kiriman (uuid), mis. "
+                          "0190f5e2-...: lihat di kotak kiriman");
+    return 1;
+}
+
+/* The row's cells into ev by the header's columns; failed[f] set for a
+   field whose cell did not take. Returns the problems found. */
+static int s_cells (jk_import_t *self, size_t line, char **cells, size_t count,
+                    jk_event_t *ev, bool *failed)
+{
     const jk_type_t *t = self->type;
-    char text[400];
-    if (count > self->column_count) {
-        snprintf (text, sizeof text,
-                  self->en ? "the row has %zu cells, the header %zu (a "
-                             "separator inside an unquoted cell?)"
-                           : "baris ini punya %zu sel, kepala kolom %zu (ada "
-                             "pemisah di dalam sel tanpa tanda kutip?)",
-                  count, self->column_count);
-        s_problem (self, line, "", "E_ROW_WIDTH", text);
-        self->bad++;
-        return 0;
-    }
-    if (s_is_example (self, cells, count)) {
-        self->rows--;
-        self->examples++;
-        return 0;
-    }
-    jk_event_t *ev = jk_event_new (t);
-    jk_event_set_source (ev, self->source);
-    jk_event_set_actor (ev, self->actor);
-    ev->seq = 1; /* the outbox gives the real one */
-    bool failed[JK_FIELDS_MAX] = {false};
     int bad = 0;
     char *wire = jk_malloc (JK_EVENT_MAX_BYTES);
     for (size_t c = 0; c < count; c++) {
@@ -304,29 +284,12 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
             cell++;
         if (f == -1 || !*cell)
             continue;
-        jk_report_t report;
-        jk_report_reset (&report);
         if (f == S_CORRECTS) {
-            char id[64];
-            snprintf (id, sizeof id, "%.40s", cell);
-            for (char *e = id + strlen (id);
-                 e > id && isspace ((unsigned char)e[-1]);)
-                *--e = 0;
-            if (jk_uuid_parse (id, ev->corrects) == JK_OK)
-                ev->has_corrects = true;
-            else {
-                snprintf (text, sizeof text,
-                          self->en ? "must be an event id (uuid), e.g. "
-                                     "0190f5e2-...: see the entry in the "
-                                     "outbox"
-                                   : "harus id kiriman (uuid), mis. "
-                                     "0190f5e2-...: lihat di kotak kiriman");
-                s_problem (self, line, self->headers[c], "E_FIELD_FORMAT",
-                           text);
-                bad++;
-            }
+            bad += s_cell_corrects (self, line, c, cell, ev);
             continue;
         }
+        jk_report_t report;
+        jk_report_reset (&report);
         if (jk_office_wire_value (&t->fields[f], cell, wire, JK_EVENT_MAX_BYTES,
                                   &report) != 0 ||
             jk_event_set (ev, t->fields[f].name, wire, &report) != 0) {
@@ -336,6 +299,16 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
         }
     }
     free (wire);
+    return bad;
+}
+
+/* Every field's own rules, then (when no problem was found, the cells'
+   bad included) the correction's id and the rules across fields, each
+   problem beside its column. Returns bad plus the problems found. */
+static int s_row_rules (jk_import_t *self, size_t line, jk_event_t *ev,
+                        const bool *failed, int bad)
+{
+    const jk_type_t *t = self->type;
     jk_context_t ctx = jk_context_default ();
     for (size_t f = 0; f < t->field_count; f++) {
         if (failed[f])
@@ -367,6 +340,59 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
         s_field_problem (self, line, f, &report);
         bad++;
     }
+    return bad;
+}
+
+/* jk_csv_row_fn / the XLSX reader's row: the header, then one event per
+   row, kept when good, its problems listed when not. */
+static int s_row (void *arg, size_t line, char **cells, size_t count)
+{
+    jk_import_t *self = arg;
+    if (!self->header_done) {
+        self->header_done = true;
+        return s_header (self, line, cells, count);
+    }
+    if (self->rows >= JK_IMPORT_MAX_ROWS) {
+        char text[200];
+        snprintf (text, sizeof text,
+                  self->en ? "The file has more than %d rows: split it."
+                           : "Berkas lebih dari %d baris: pecah menjadi "
+                             "beberapa berkas.",
+                  JK_IMPORT_MAX_ROWS);
+        s_unusable (self, text, text);
+        return 1;
+    }
+    bool empty = true;
+    for (size_t c = 0; c < count && empty; c++)
+        for (const char *p = cells[c]; *p && empty; p++)
+            empty = isspace ((unsigned char)*p) != 0;
+    if (empty)
+        return 0; /* a row of empty cells, as spreadsheets leave */
+    self->rows++;
+    if (count > self->column_count) {
+        char text[400];
+        snprintf (text, sizeof text,
+                  self->en ? "the row has %zu cells, the header %zu (a "
+                             "separator inside an unquoted cell?)"
+                           : "baris ini punya %zu sel, kepala kolom %zu (ada "
+                             "pemisah di dalam sel tanpa tanda kutip?)",
+                  count, self->column_count);
+        s_problem (self, line, "", "E_ROW_WIDTH", text);
+        self->bad++;
+        return 0;
+    }
+    if (s_is_example (self, cells, count)) {
+        self->rows--;
+        self->examples++;
+        return 0;
+    }
+    jk_event_t *ev = jk_event_new (self->type);
+    jk_event_set_source (ev, self->source);
+    jk_event_set_actor (ev, self->actor);
+    ev->seq = 1; /* the outbox gives the real one */
+    bool failed[JK_FIELDS_MAX] = {false};
+    int bad = s_cells (self, line, cells, count, ev, failed);
+    bad = s_row_rules (self, line, ev, failed, bad);
     if (bad) {
         self->bad++;
         jk_event_destroy (&ev);
