@@ -73,6 +73,10 @@ typedef struct {
     int (*build) (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size);
 } jk_report_kind_t;
 
+/* The builders made per training batch (batch_reports.c). */
+int jk_report_pelatihan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size);
+int jk_report_dak (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size);
+
 extern const jk_report_kind_t jk_report_kinds[];
 extern const size_t jk_report_kind_count;
 const jk_report_kind_t *jk_report_kind (const char *name);

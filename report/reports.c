@@ -141,201 +141,6 @@ static int s_rat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
     return rc;
 }
 
-/* ---- the batches a report covers ------------------------------------------
- */
-
-typedef int (*s_batch_fn) (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
-                           const char *title, bool first, char *err,
-                           size_t size);
-
-static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
-                         s_batch_fn fn, char *err, size_t size)
-{
-    char *sql = jk_sprintf ("SELECT batch, title FROM batches WHERE"
-                            " start_date <= :day AND (:batch IS NULL OR"
-                            " batch = :batch) %s ORDER BY start_date, batch",
-                            where);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
-    free (sql);
-    if (rc != SQLITE_OK) {
-        snprintf (err, size, "%s", sqlite3_errmsg (db));
-        return -1;
-    }
-    char date[11];
-    jk_active_bind (st, doc->as_of_day, &doc->rule, date);
-    int i = sqlite3_bind_parameter_index (st, ":batch");
-    sqlite3_bind_text (st, i, doc->batch, -1, SQLITE_STATIC);
-    rc = 0;
-    size_t seen = 0;
-    while (rc == 0 && sqlite3_step (st) == SQLITE_ROW) {
-        rc = fn (doc, db, (const char *)sqlite3_column_text (st, 0),
-                 (const char *)sqlite3_column_text (st, 1), seen == 0, err,
-                 size);
-        seen++;
-    }
-    sqlite3_finalize (st);
-    if (rc == 0 && doc->batch && seen == 0) {
-        snprintf (err, size,
-                  "--batch %s: no such batch started by %s (codes: "
-                  "SELECT batch FROM batches)",
-                  doc->batch, doc->as_of);
-        rc = JK_NOT_FOUND;
-    }
-    return rc;
-}
-
-/* ---- pelatihan: attendance matrix, eligible, signed attendance ------------
- */
-
-static int s_batch_report (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
-                           const char *title, bool first, char *err,
-                           size_t size)
-{
-    /* Sessions held by the day become the matrix's columns. */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2 (db,
-                            "SELECT session_no, date FROM sessions WHERE"
-                            " batch = ?1 AND date <= ?2 ORDER BY session_no",
-                            -1, &st, NULL) != SQLITE_OK) {
-        snprintf (err, size, "%s", sqlite3_errmsg (db));
-        return -1;
-    }
-    sqlite3_bind_text (st, 1, batch, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 2, doc->as_of, 10, SQLITE_STATIC);
-    size_t n = 0, cap = 16;
-    int *numbers = jk_malloc (cap * sizeof *numbers);
-    char (*names)[24] = jk_malloc (cap * sizeof *names);
-    while (sqlite3_step (st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap *= 2;
-            numbers = jk_realloc (numbers, cap * sizeof *numbers);
-            names = jk_realloc (names, cap * sizeof *names);
-        }
-        numbers[n] = sqlite3_column_int (st, 0);
-        const char *d = (const char *)sqlite3_column_text (st, 1);
-        snprintf (names[n], sizeof names[n], "S%d %.2s/%.2s", numbers[n], d + 8,
-                  d + 5);
-        n++;
-    }
-    sqlite3_finalize (st);
-
-    size_t fixed = 5, cols = fixed + n + 4;
-    jk_rcol_t *col = jk_calloc (cols, sizeof *col);
-    col[0] = (jk_rcol_t){"No", JK_RCOL_INT, 5};
-    col[1] = (jk_rcol_t){"Kunci", JK_RCOL_TEXT, 16};
-    col[2] = (jk_rcol_t){"NIK", JK_RCOL_TEXT, 18};
-    col[3] = (jk_rcol_t){"Nama", JK_RCOL_TEXT, 28};
-    col[4] = (jk_rcol_t){"Koperasi", JK_RCOL_TEXT, 30};
-    char *sql = jk_strdup ("SELECT row_number () OVER (ORDER BY p.name,"
-                           " e.nik), person_key (e.nik), nik_view (e.nik),"
-                           " p.name, c.name");
-    for (size_t s = 0; s < n; s++) {
-        col[fixed + s] = (jk_rcol_t){names[s], JK_RCOL_TEXT, 9};
-        char *more = jk_sprintf (
-            "%s, (SELECT substr (a.status, 1, 1) FROM attendance a WHERE"
-            " a.batch = e.batch AND a.nik = e.nik AND a.session_no = %d)",
-            sql, numbers[s]);
-        free (sql);
-        sql = more;
-    }
-    col[fixed + n] = (jk_rcol_t){"JP hadir", JK_RCOL_INT, 9};
-    col[fixed + n + 1] = (jk_rcol_t){"JP jadwal", JK_RCOL_INT, 9};
-    col[fixed + n + 2] = (jk_rcol_t){"% hadir", JK_RCOL_PCT, 9};
-    col[fixed + n + 3] = (jk_rcol_t){"Layak uji", JK_RCOL_TEXT, 9};
-    char *full = jk_sprintf (
-        "%s, e.jp_attended, b.jp_total, e.attendance_pct,"
-        " CASE WHEN e.eligible = 1 THEN 'Ya' ELSE 'Tidak' END"
-        " FROM enrollments e JOIN batches b ON b.batch = e.batch"
-        " JOIN people p ON p.nik = e.nik"
-        " LEFT JOIN cooperatives c ON c.legal_number_norm = e.cooperative"
-        " WHERE e.batch = :key AND e.withdrawn = 0"
-        " ORDER BY p.name, e.nik",
-        sql);
-    free (sql);
-    char heading[200], sheet[32];
-    snprintf (heading, sizeof heading,
-              "Matriks kehadiran %s - %s (H hadir, T terlambat, I izin, "
-              "S sakit, A alpa)",
-              batch, title);
-    snprintf (sheet, sizeof sheet, "Hadir %s", batch);
-    jk_rtable_t *t = jk_rdoc_table (doc, heading, sheet, col, cols, !first);
-    int rc = jk_rtable_fill (t, doc, db, full, batch, err, size);
-    free (full);
-    /* Totals: people present (H or T) per session. */
-    if (rc == 0) {
-        size_t rows = t->rows;
-        jk_rcell_t *total = jk_rtable_row (t);
-        total[3].null = false;
-        total[3].s = jk_strdup ("Jumlah hadir (H+T)");
-        for (size_t s = 0; s < n; s++) {
-            int64_t present = 0;
-            for (size_t r = 0; r < rows; r++) {
-                const char *v = t->cell[r * cols + fixed + s].s;
-                present += v && (*v == 'H' || *v == 'T');
-            }
-            total[fixed + s].null = false;
-            total[fixed + s].is_int = true;
-            total[fixed + s].i = present;
-        }
-    }
-    free (col);
-    free (numbers);
-    free (names);
-    if (rc)
-        return rc;
-
-    const jk_rcol_t eligible[] = {
-        {"No", JK_RCOL_INT, 5},         {"Kunci", JK_RCOL_TEXT, 16},
-        {"NIK", JK_RCOL_TEXT, 18},      {"Nama", JK_RCOL_TEXT, 28},
-        {"Koperasi", JK_RCOL_TEXT, 30}, {"JP hadir", JK_RCOL_INT, 9},
-        {"% hadir", JK_RCOL_PCT, 9}};
-    snprintf (heading, sizeof heading,
-              "Peserta layak uji %s (kehadiran minimal terpenuhi)", batch);
-    snprintf (sheet, sizeof sheet, "Layak %s", batch);
-    t = jk_rdoc_table (doc, heading, sheet, eligible, COUNT (eligible), false);
-    rc = jk_rtable_fill (
-        t, doc, db,
-        "SELECT row_number () OVER (ORDER BY p.name, e.nik),"
-        " person_key (e.nik), nik_view (e.nik), p.name, c.name,"
-        " e.jp_attended, e.attendance_pct FROM enrollments e"
-        " JOIN people p ON p.nik = e.nik"
-        " LEFT JOIN cooperatives c ON c.legal_number_norm = e.cooperative"
-        " WHERE e.batch = :key AND e.withdrawn = 0 AND e.eligible = 1"
-        " ORDER BY p.name, e.nik",
-        batch, err, size);
-    if (rc)
-        return rc;
-
-    const jk_rcol_t signed_cols[] = {
-        {"Sesi", JK_RCOL_INT, 6},    {"Tanggal", JK_RCOL_DATE, 11},
-        {"Kunci", JK_RCOL_TEXT, 16}, {"NIK", JK_RCOL_TEXT, 18},
-        {"Nama", JK_RCOL_TEXT, 28},  {"Status", JK_RCOL_TEXT, 11},
-        {"Masuk", JK_RCOL_TEXT, 7},  {"Keluar", JK_RCOL_TEXT, 7},
-        {"Cara", JK_RCOL_TEXT, 10},  {"Koreksi", JK_RCOL_INT, 8}};
-    snprintf (heading, sizeof heading,
-              "Daftar hadir bertanda tangan %s (per sesi, setelah koreksi)",
-              batch);
-    snprintf (sheet, sizeof sheet, "Daftar %s", batch);
-    t = jk_rdoc_table (doc, heading, sheet, signed_cols, COUNT (signed_cols),
-                       false);
-    return jk_rtable_fill (
-        t, doc, db,
-        "SELECT a.session_no, s.date, person_key (a.nik), nik_view (a.nik),"
-        " p.name, a.status, a.check_in, a.check_out, a.method,"
-        " a.corrections FROM attendance a JOIN sessions s"
-        " ON s.batch = a.batch AND s.session_no = a.session_no"
-        " JOIN people p ON p.nik = a.nik"
-        " WHERE a.batch = :key AND s.date <= :day"
-        " ORDER BY a.session_no, p.name, a.nik",
-        batch, err, size);
-}
-
-static int s_pelatihan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
-{
-    return s_each_batch (doc, db, "", s_batch_report, err, size);
-}
-
 /* ---- asesmen: K/BK per unit, pass rate, competent participants ------------
  */
 
@@ -478,54 +283,6 @@ static int s_sertifikat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
         NULL, err, size);
 }
 
-/* ---- dak: the DAK PK2UMK participant list ----------------------------------
- */
-
-static int s_dak_batch (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
-                        const char *title, bool first, char *err, size_t size)
-{
-    const jk_rcol_t cols[] = {{"No", JK_RCOL_INT, 5},
-                              {"Kunci", JK_RCOL_TEXT, 16},
-                              {"NIK", JK_RCOL_TEXT, 18},
-                              {"Nama", JK_RCOL_TEXT, 28},
-                              {"L/P", JK_RCOL_TEXT, 5},
-                              {"Kecamatan", JK_RCOL_TEXT, 16},
-                              {"Koperasi", JK_RCOL_TEXT, 30},
-                              {"Jabatan", JK_RCOL_TEXT, 12},
-                              {"% hadir", JK_RCOL_PCT, 9},
-                              {"Hasil", JK_RCOL_TEXT, 7},
-                              {"No sertifikat", JK_RCOL_TEXT, 18}};
-    char heading[200], sheet[32];
-    snprintf (heading, sizeof heading, "Daftar peserta DAK %s - %s", batch,
-              title);
-    snprintf (sheet, sizeof sheet, "DAK %s", batch);
-    jk_rtable_t *t =
-        jk_rdoc_table (doc, heading, sheet, cols, COUNT (cols), !first);
-    return jk_rtable_fill (
-        t, doc, db,
-        "SELECT row_number () OVER (ORDER BY p.name, e.nik),"
-        " person_key (e.nik), nik_view (e.nik), p.name, p.sex, k.name,"
-        " c.name, p.role, e.attendance_pct,"
-        " coalesce ((SELECT r.verdict FROM assessment_results r JOIN"
-        "  assessments a ON a.assessment = r.assessment WHERE a.batch ="
-        "  e.batch AND r.nik = e.nik AND a.date <= :day"
-        "  ORDER BY a.date DESC LIMIT 1), 'Tidak diuji'),"
-        " (SELECT min (x.number) FROM certificates x JOIN assessments a"
-        "  ON a.assessment = x.assessment WHERE a.batch = e.batch"
-        "  AND x.nik = e.nik AND x.revoked = 0 AND x.issued_on <= :day)"
-        " FROM enrollments e JOIN people p ON p.nik = e.nik"
-        " LEFT JOIN kecamatan_summary k ON k.kecamatan_code = p.kecamatan_code"
-        " LEFT JOIN cooperatives c ON c.legal_number_norm = e.cooperative"
-        " WHERE e.batch = :key AND e.withdrawn = 0 ORDER BY p.name, e.nik",
-        batch, err, size);
-}
-
-static int s_dak (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
-{
-    return s_each_batch (doc, db, "AND funding = 'DAK_NF_PK2UMK'", s_dak_batch,
-                         err, size);
-}
-
 /* ---- kualitas: the data-quality queue ---------------------------------------
  */
 
@@ -577,13 +334,13 @@ const jk_report_kind_t jk_report_kinds[] = {
      "RAT compliance per book year; follow-up list per kecamatan", s_rat},
     {"pelatihan", "Laporan pelatihan per angkatan",
      "per batch: attendance matrix, eligible for the test, signed list",
-     s_pelatihan},
+     jk_report_pelatihan},
     {"asesmen", "Laporan asesmen",
      "K/BK per competency unit, pass rate, competent participants", s_asesmen},
     {"sertifikat", "Laporan sertifikat",
      "issued, valid, expiring within --days, revoked", s_sertifikat},
     {"dak", "Daftar peserta DAK PK2UMK",
-     "participant list in the shape of a DAK report", s_dak},
+     "participant list in the shape of a DAK report", jk_report_dak},
     {"kualitas", "Antrean kualitas data", "the data-quality queue", s_kualitas},
 };
 
