@@ -214,39 +214,37 @@ static int s_count_supervisors (void *arg, const char *name, const char *role,
     return 0;
 }
 
-void jk_page_users_save (jk_http_t *h)
+/* Carries out the form's action on the users file: add, passwd,
+   disable or enable. Returns JK_OK, or a code with the library's reason
+   in err or the page's own in text. */
+static int s_users_apply (jk_http_t *h, const char *action, const char *name,
+                          char *err, size_t err_size, char *text,
+                          size_t text_size)
 {
-    if (!s_supervisor (h)) {
-        s_forbidden (h);
-        return;
-    }
     jk_office_app_t *office = h->office;
-    const char *action = jk_http_form (h, "action");
-    const char *name = jk_http_form (h, "name");
     const char *role = jk_http_form (h, "role");
     const char *password = jk_http_form (h, "password");
     const char *password2 = jk_http_form (h, "password2");
     const char *actor = h->session.user;
-    char err[300] = "", text[400] = "";
     int rc = JK_INVALID;
     if (!action || !name || !*name) {
-        snprintf (text, sizeof text, "%s",
+        snprintf (text, text_size, "%s",
                   TR (h, "Isi nama pengguna.", "Give the user name."));
     } else if (strcmp (action, "add") == 0) {
         if (!password || !password2 || strcmp (password, password2) != 0)
-            snprintf (text, sizeof text, "%s",
+            snprintf (text, text_size, "%s",
                       TR (h, "Kedua kata sandi tidak sama.",
                           "The two passwords differ."));
         else {
             rc = jk_users_add (office->users, name, role ? role : "operator",
-                               password, err, sizeof err);
+                               password, err, err_size);
             if (rc == JK_OK)
                 jk_users_audit (office->users, actor, "add", name,
                                 role ? role : "operator");
         }
     } else if (strcmp (action, "passwd") == 0) {
         rc = jk_users_passwd (office->users, name, password ? password : "",
-                              err, sizeof err);
+                              err, err_size);
         if (rc == JK_OK) {
             jk_users_audit (office->users, actor, "passwd", name, "");
             jk_sessions_end_user (office->sessions, name);
@@ -257,11 +255,11 @@ void jk_page_users_save (jk_http_t *h)
         s_count_t others = {name, 0};
         jk_users_each (office->users, s_count_supervisors, &others);
         if (disable && strcmp (name, actor) == 0)
-            snprintf (text, sizeof text, "%s",
+            snprintf (text, text_size, "%s",
                       TR (h, "Anda tidak bisa menonaktifkan akun sendiri.",
                           "You cannot disable your own account."));
         else if (disable && others.active == 0)
-            snprintf (text, sizeof text, "%s",
+            snprintf (text, text_size, "%s",
                       TR (h,
                           "Ini penyelia aktif terakhir: tambahkan penyelia "
                           "lain dulu.",
@@ -270,7 +268,7 @@ void jk_page_users_save (jk_http_t *h)
         else {
             rc = jk_users_set_disabled (office->users, name, disable);
             if (rc == JK_NOT_FOUND)
-                snprintf (err, sizeof err, "no user '%s'", name);
+                snprintf (err, err_size, "no user '%s'", name);
             if (rc == JK_OK) {
                 jk_users_audit (office->users, actor, action, name, "");
                 if (disable)
@@ -278,54 +276,79 @@ void jk_page_users_save (jk_http_t *h)
             }
         }
     } else
-        snprintf (text, sizeof text, "%s",
+        snprintf (text, text_size, "%s",
                   TR (h, "Tindakan tidak dikenal.", "Unknown action."));
-    jk_info ("audit", "user=%s action=%s target=%.40s result=%s", actor,
-             action ? action : "-", name ? name : "-",
-             rc == JK_OK ? "ok" : "refused");
-    if (rc == JK_OK) {
-        char *url = NULL;
-        size_t size = 0;
-        FILE *u = open_memstream (&url, &size);
-        fprintf (u, "/users?done=%s&name=", action);
-        for (const char *p = name; *p; p++)
-            if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                strchr ("._-", *p))
-                fputc (*p, u);
-        fclose (u);
-        jk_http_redirect (h, url);
-        free (url);
+    return rc;
+}
+
+/* After a done action: back to the list, saying what was done to whom. */
+static void s_users_done (jk_http_t *h, const char *action, const char *name)
+{
+    char *url = NULL;
+    size_t size = 0;
+    FILE *u = open_memstream (&url, &size);
+    fprintf (u, "/users?done=%s&name=", action);
+    for (const char *p = name; *p; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr ("._-", *p))
+            fputc (*p, u);
+    fclose (u);
+    jk_http_redirect (h, url);
+    free (url);
+}
+
+/* The library's reason for a refusal, said for a supervisor, into text. */
+static void s_users_refusal (jk_http_t *h, const char *err, char *text,
+                             size_t size)
+{
+    if (strstr (err, "exists already"))
+        snprintf (text, size, "%s",
+                  TR (h, "Nama pengguna itu sudah ada.",
+                      "That user name exists already."));
+    else if (strstr (err, "password:"))
+        snprintf (text, size, "%s",
+                  TR (h, "Kata sandi harus 8 sampai 256 karakter.",
+                      "A password has 8 to 256 characters."));
+    else if (strstr (err, "user name"))
+        snprintf (text, size, "%s",
+                  TR (h,
+                      "Nama pengguna: 1-32 huruf kecil, angka, titik, _ "
+                      "atau -, tidak diawali titik atau -.",
+                      "User name: 1-32 lower-case letters, digits, dot, "
+                      "_ or -, not starting with a dot or -."));
+    else if (strstr (err, "role"))
+        snprintf (text, size, "%s",
+                  TR (h, "Peran: operator atau penyelia.",
+                      "Role: operator or supervisor."));
+    else if (strstr (err, "no user"))
+        snprintf (text, size, "%s",
+                  TR (h, "Akun itu tidak ada.", "No such account."));
+    else
+        snprintf (text, size, "%s",
+                  TR (h, "Berkas akun tidak bisa ditulis.",
+                      "The users file cannot be written."));
+}
+
+void jk_page_users_save (jk_http_t *h)
+{
+    if (!s_supervisor (h)) {
+        s_forbidden (h);
         return;
     }
-    if (!text[0]) {
-        /* The library's reason, said for a supervisor. */
-        if (strstr (err, "exists already"))
-            snprintf (text, sizeof text, "%s",
-                      TR (h, "Nama pengguna itu sudah ada.",
-                          "That user name exists already."));
-        else if (strstr (err, "password:"))
-            snprintf (text, sizeof text, "%s",
-                      TR (h, "Kata sandi harus 8 sampai 256 karakter.",
-                          "A password has 8 to 256 characters."));
-        else if (strstr (err, "user name"))
-            snprintf (text, sizeof text, "%s",
-                      TR (h,
-                          "Nama pengguna: 1-32 huruf kecil, angka, titik, _ "
-                          "atau -, tidak diawali titik atau -.",
-                          "User name: 1-32 lower-case letters, digits, dot, "
-                          "_ or -, not starting with a dot or -."));
-        else if (strstr (err, "role"))
-            snprintf (text, sizeof text, "%s",
-                      TR (h, "Peran: operator atau penyelia.",
-                          "Role: operator or supervisor."));
-        else if (strstr (err, "no user"))
-            snprintf (text, sizeof text, "%s",
-                      TR (h, "Akun itu tidak ada.", "No such account."));
-        else
-            snprintf (text, sizeof text, "%s",
-                      TR (h, "Berkas akun tidak bisa ditulis.",
-                          "The users file cannot be written."));
+    const char *action = jk_http_form (h, "action");
+    const char *name = jk_http_form (h, "name");
+    char err[300] = "", text[400] = "";
+    int rc =
+        s_users_apply (h, action, name, err, sizeof err, text, sizeof text);
+    jk_info ("audit", "user=%s action=%s target=%.40s result=%s",
+             h->session.user, action ? action : "-", name ? name : "-",
+             rc == JK_OK ? "ok" : "refused");
+    if (rc == JK_OK) {
+        s_users_done (h, action, name);
+        return;
     }
+    if (!text[0])
+        s_users_refusal (h, err, text, sizeof text);
     h->code = rc == JK_IO ? MHD_HTTP_INTERNAL_SERVER_ERROR
                           : MHD_HTTP_UNPROCESSABLE_CONTENT;
     s_page (h, text, NULL);
