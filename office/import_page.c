@@ -449,86 +449,91 @@ void jk_page_import_preview (jk_http_t *h)
 /* ---- confirmation ----------------------------------------------------------
  */
 
-void jk_page_import_confirm (jk_http_t *h)
+/* The upload kept under token for this user, taken (NULL when there is
+   none, or it expired); its file name into name. Under office->lock. */
+static jk_import_t *s_upload_take (jk_http_t *h, const char *token,
+                                   char name[128])
 {
-    const char *token = jk_http_form (h, "upload");
     jk_office_app_t *office = h->office;
-    jk_import_t *im = NULL;
-    char name[128] = "";
-    pthread_mutex_lock (&office->lock);
     for (int i = 0; token && i < JK_UPLOADS; i++) {
         jk_upload_t *u = &office->uploads[i];
         if (u->import && jk_token_equal (u->token, token) &&
             strcmp (u->user, h->session.user) == 0 &&
             jk_clock_mono_ms () - u->at_ms <= JK_UPLOAD_TTL_MS) {
-            im = u->import;
+            jk_import_t *im = u->import;
             u->import = NULL;
-            snprintf (name, sizeof name, "%s", u->name);
+            snprintf (name, 128, "%s", u->name);
             s_upload_free (u);
+            return im;
+        }
+    }
+    return NULL;
+}
+
+/* What the import put in the outbox. */
+typedef struct {
+    uint64_t queued, already, first, last;
+} s_queued_t;
+
+/* One transaction: each good row checked again for the same content
+   (another program may have queued it meanwhile), then put. Under
+   office->lock. JK_OK, or a code with nothing queued. */
+static int s_import_queue (jk_office_app_t *office, jk_import_t *im,
+                           const char *name, s_queued_t *q)
+{
+    int rc = jk_outbox_begin (office->outbox);
+    for (size_t i = 0; rc == JK_OK && i < im->good_count; i++) {
+        jk_import_row_t *row = &im->good[i];
+        uint64_t seq;
+        rc = jk_outbox_find_same (office->outbox, row->event, &seq);
+        if (rc == JK_OK) {
+            q->already++;
+            continue;
+        }
+        if (rc != JK_NOT_FOUND)
             break;
+        char origin[160];
+        snprintf (origin, sizeof origin, "%s:%zu", name, row->line);
+        rc = jk_outbox_put (office->outbox, row->event, origin, row->key, &seq);
+        if (rc == JK_OK) {
+            q->queued++;
+            if (!q->first)
+                q->first = seq;
+            q->last = seq;
         }
     }
-    uint64_t queued = 0, already = 0, first = 0, last = 0;
-    int rc = JK_OK;
-    if (im) {
-        /* One transaction: each row checked again for the same content
-           (another program may have queued it meanwhile), then put. */
-        rc = jk_outbox_begin (office->outbox);
-        for (size_t i = 0; rc == JK_OK && i < im->good_count; i++) {
-            jk_import_row_t *row = &im->good[i];
-            uint64_t seq;
-            rc = jk_outbox_find_same (office->outbox, row->event, &seq);
-            if (rc == JK_OK) {
-                already++;
-                continue;
-            }
-            if (rc != JK_NOT_FOUND)
-                break;
-            char origin[160];
-            snprintf (origin, sizeof origin, "%s:%zu", name, row->line);
-            rc = jk_outbox_put (office->outbox, row->event, origin, row->key,
-                                &seq);
-            if (rc == JK_OK) {
-                queued++;
-                if (!first)
-                    first = seq;
-                last = seq;
-            }
-        }
-        if (rc == JK_OK)
-            rc = jk_outbox_commit (office->outbox);
-        else {
-            jk_outbox_rollback (office->outbox);
-            queued = 0;
-        }
+    if (rc == JK_OK)
+        rc = jk_outbox_commit (office->outbox);
+    else {
+        jk_outbox_rollback (office->outbox);
+        q->queued = 0;
     }
-    pthread_mutex_unlock (&office->lock);
-    if (!im) {
-        h->code = MHD_HTTP_GONE;
-        jk_page_begin (h, TR (h, "Impor", "Import"));
-        fprintf (h->out,
-                 "<main><p class=\"error\" role=\"alert\" "
-                 "id=\"import-error\">%s</p><p><a href=\"/import\">%s</a> "
-                 "<a href=\"/outbox\">%s</a></p></main>",
-                 TR (h,
-                     "Unggahan ini sudah dimasukkan atau sudah kedaluwarsa "
-                     "(1 jam). Unggah berkasnya lagi: baris yang sudah ada "
-                     "tidak dimasukkan dua kali.",
-                     "This upload was imported already or has expired "
-                     "(1 hour). Upload the file again: rows already there "
-                     "are not imported twice."),
-                 TR (h, "Impor", "Import"), TR (h, "Kiriman", "Outbox"));
-        jk_page_end (h);
-        return;
-    }
-    jk_info ("import",
-             "user=%s type=%s result=%s queued=%llu already=%llu first=%llu "
-             "last=%llu",
-             h->session.user, im->type->name, rc == JK_OK ? "queued" : "io",
-             (unsigned long long)queued, (unsigned long long)already,
-             (unsigned long long)first, (unsigned long long)last);
-    if (queued)
-        jk_courier_wake (office->courier);
+    return rc;
+}
+
+/* The page for an upload imported already or expired. */
+static void s_confirm_gone (jk_http_t *h)
+{
+    h->code = MHD_HTTP_GONE;
+    jk_page_begin (h, TR (h, "Impor", "Import"));
+    fprintf (h->out,
+             "<main><p class=\"error\" role=\"alert\" "
+             "id=\"import-error\">%s</p><p><a href=\"/import\">%s</a> "
+             "<a href=\"/outbox\">%s</a></p></main>",
+             TR (h,
+                 "Unggahan ini sudah dimasukkan atau sudah kedaluwarsa "
+                 "(1 jam). Unggah berkasnya lagi: baris yang sudah ada "
+                 "tidak dimasukkan dua kali.",
+                 "This upload was imported already or has expired "
+                 "(1 hour). Upload the file again: rows already there "
+                 "are not imported twice."),
+             TR (h, "Impor", "Import"), TR (h, "Kiriman", "Outbox"));
+    jk_page_end (h);
+}
+
+/* The page after the import: what was queued, or that nothing was. */
+static void s_confirm_done (jk_http_t *h, int rc, const s_queued_t *q)
+{
     jk_page_begin (h, TR (h, "Impor selesai", "Import done"));
     FILE *o = h->out;
     if (rc != JK_OK) {
@@ -541,28 +546,55 @@ void jk_page_import_confirm (jk_http_t *h)
                      "ada yang dimasukkan. Coba lagi.",
                      "Cannot write the outbox (disk?); nothing was "
                      "imported. Try again."));
-    } else {
-        char n_queued[32], n_already[32];
-        jk_office_count_text (queued, h->en, n_queued);
-        jk_office_count_text (already, h->en, n_already);
-        fprintf (o,
-                 "<main><h1>%s</h1><p id=\"import-done\">%s <b "
-                 "id=\"n-queued\">%s</b> %s",
-                 TR (h, "Impor selesai", "Import done"),
-                 TR (h, "Dimasukkan ke kotak kiriman:", "Queued:"), n_queued,
-                 TR (h, "baris", "rows"));
-        if (queued)
-            fprintf (o, " (No. %llu-%llu)", (unsigned long long)first,
-                     (unsigned long long)last);
-        fprintf (o, "; %s <b id=\"n-skipped\">%s</b>.</p>",
-                 TR (h, "sudah ada sebelumnya:", "already there:"), n_already);
-        fprintf (o,
-                 "<p><a href=\"/outbox\" id=\"to-outbox\">%s</a> <a "
-                 "href=\"/import\">%s</a></p></main>",
-                 TR (h, "Lihat kiriman dan keadaannya",
-                     "See the outbox and the states"),
-                 TR (h, "Impor berkas lain", "Import another file"));
+        jk_page_end (h);
+        return;
     }
+    char n_queued[32], n_already[32];
+    jk_office_count_text (q->queued, h->en, n_queued);
+    jk_office_count_text (q->already, h->en, n_already);
+    fprintf (o,
+             "<main><h1>%s</h1><p id=\"import-done\">%s <b "
+             "id=\"n-queued\">%s</b> %s",
+             TR (h, "Impor selesai", "Import done"),
+             TR (h, "Dimasukkan ke kotak kiriman:", "Queued:"), n_queued,
+             TR (h, "baris", "rows"));
+    if (q->queued)
+        fprintf (o, " (No. %llu-%llu)", (unsigned long long)q->first,
+                 (unsigned long long)q->last);
+    fprintf (o, "; %s <b id=\"n-skipped\">%s</b>.</p>",
+             TR (h, "sudah ada sebelumnya:", "already there:"), n_already);
+    fprintf (
+        o,
+        "<p><a href=\"/outbox\" id=\"to-outbox\">%s</a> <a "
+        "href=\"/import\">%s</a></p></main>",
+        TR (h, "Lihat kiriman dan keadaannya", "See the outbox and the states"),
+        TR (h, "Impor berkas lain", "Import another file"));
     jk_page_end (h);
+}
+
+void jk_page_import_confirm (jk_http_t *h)
+{
+    jk_office_app_t *office = h->office;
+    char name[128] = "";
+    s_queued_t q = {0};
+    int rc = JK_OK;
+    pthread_mutex_lock (&office->lock);
+    jk_import_t *im = s_upload_take (h, jk_http_form (h, "upload"), name);
+    if (im)
+        rc = s_import_queue (office, im, name, &q);
+    pthread_mutex_unlock (&office->lock);
+    if (!im) {
+        s_confirm_gone (h);
+        return;
+    }
+    jk_info ("import",
+             "user=%s type=%s result=%s queued=%llu already=%llu first=%llu "
+             "last=%llu",
+             h->session.user, im->type->name, rc == JK_OK ? "queued" : "io",
+             (unsigned long long)q.queued, (unsigned long long)q.already,
+             (unsigned long long)q.first, (unsigned long long)q.last);
+    if (q.queued)
+        jk_courier_wake (office->courier);
+    s_confirm_done (h, rc, &q);
     jk_import_destroy (&im);
 }
