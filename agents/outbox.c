@@ -1,4 +1,4 @@
-/* Whole at ~610 lines: one class, its statements prepared once at open. */
+/* Whole at ~630 lines: one class, its statements prepared once at open. */
 /*  outbox.c - the agent's durable outbox: one SQLite file per agent, where
     every event is written before it is sent and kept until the store has
     answered it. Used by the command line (put, list, prune) and by the
@@ -184,27 +184,56 @@ static int s_add_content (jk_outbox_t *self)
 
 /* jk_outbox_open, with why it failed in *why (JK_CONFLICT: the outbox
    belongs to another source; JK_IO otherwise). */
-jk_outbox_t *jk_outbox_open_why (const char *path, const char *source, int *why,
-                                 char *err, size_t err_size)
+/* Inside the opening transaction: the file's owner (set when new) must
+   be source, and its next seq readable. JK_OK; JK_CONFLICT for another
+   source's outbox; JK_IO. The reason in err. */
+static int s_owner_check (jk_outbox_t *self, const char *source, char *err,
+                          size_t err_size)
 {
-    assert (path && source);
-    *why = JK_IO;
-    /* Create the file 0600 ourselves: SQLite would use the umask. */
+    const char *path = self->path;
+    char owner[JK_SOURCE_MAX + 1], next[32];
+    if (!jk_outbox_meta_get (self, "source", owner, sizeof owner)) {
+        if (jk_outbox_meta_set (self, "source", source) ||
+            jk_outbox_meta_set (self, "next_seq", "1")) {
+            snprintf (err, err_size, "outbox %s: cannot write: %s", path,
+                      sqlite3_errmsg (self->db));
+            return JK_IO;
+        }
+        snprintf (owner, sizeof owner, "%s", source);
+    }
+    if (strcmp (owner, source) != 0) {
+        snprintf (err, err_size,
+                  "outbox %s belongs to source %s, not %s: use that "
+                  "--source, or another --outbox for %s",
+                  path, owner, source, source);
+        return JK_CONFLICT;
+    }
+    if (!jk_outbox_meta_get (self, "next_seq", next, sizeof next) ||
+        jk_parse_u64 (next, &self->next_seq) != JK_OK || self->next_seq == 0) {
+        snprintf (err, err_size, "outbox %s: meta next_seq is damaged", path);
+        return JK_IO;
+    }
+    return JK_OK;
+}
+
+/* The file as an SQLite database in WAL mode, created 0600 (SQLite
+   would use the umask), with the opening transaction begun. */
+static int s_file_open (jk_outbox_t *self, char *err, size_t err_size)
+{
+    const char *path = self->path;
     int fd = open (path, O_RDWR | O_CREAT, 0600);
     if (fd < 0) {
         snprintf (err, err_size, "cannot open outbox %s: %s", path,
                   strerror (errno));
-        return NULL;
+        return JK_IO;
     }
     close (fd);
-    jk_outbox_t *self = jk_calloc (1, sizeof *self);
-    self->path = jk_strdup (path);
     if (sqlite3_open_v2 (path, &self->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                          NULL) != SQLITE_OK) {
         snprintf (err, err_size, "cannot open outbox %s: %s", path,
                   sqlite3_errmsg (self->db));
-        goto failed;
+        return JK_IO;
     }
     sqlite3_busy_timeout (self->db, JK_OUTBOX_BUSY_MS);
     if (jk_outbox_exec (self, "PRAGMA journal_mode=WAL") ||
@@ -214,59 +243,49 @@ jk_outbox_t *jk_outbox_open_why (const char *path, const char *source, int *why,
         jk_outbox_exec (self, "BEGIN IMMEDIATE")) {
         snprintf (err, err_size, "outbox %s is not a usable SQLite file: %s",
                   path, sqlite3_errmsg (self->db));
-        goto failed;
+        return JK_IO;
+    }
+    return JK_OK;
+}
+
+jk_outbox_t *jk_outbox_open_why (const char *path, const char *source, int *why,
+                                 char *err, size_t err_size)
+{
+    assert (path && source);
+    jk_outbox_t *self = jk_calloc (1, sizeof *self);
+    self->path = jk_strdup (path);
+    *why = s_file_open (self, err, err_size);
+    if (*why != JK_OK) {
+        jk_outbox_close (&self);
+        return NULL;
     }
     if (jk_outbox_exec (self, s_schema) || s_add_content (self) ||
         jk_outbox_exec (self, s_content_index)) {
         snprintf (err, err_size, "outbox %s: cannot create tables: %s", path,
                   sqlite3_errmsg (self->db));
+        *why = JK_IO;
+    } else
+        *why = s_owner_check (self, source, err, err_size);
+    if (*why != JK_OK)
         jk_outbox_exec (self, "ROLLBACK");
-        goto failed;
-    }
-    char owner[JK_SOURCE_MAX + 1], next[32];
-    if (!jk_outbox_meta_get (self, "source", owner, sizeof owner)) {
-        if (jk_outbox_meta_set (self, "source", source) ||
-            jk_outbox_meta_set (self, "next_seq", "1")) {
-            snprintf (err, err_size, "outbox %s: cannot write: %s", path,
-                      sqlite3_errmsg (self->db));
-            jk_outbox_exec (self, "ROLLBACK");
-            goto failed;
-        }
-        snprintf (owner, sizeof owner, "%s", source);
-    }
-    if (strcmp (owner, source) != 0) {
-        snprintf (err, err_size,
-                  "outbox %s belongs to source %s, not %s: use that "
-                  "--source, or another --outbox for %s",
-                  path, owner, source, source);
-        jk_outbox_exec (self, "ROLLBACK");
-        *why = JK_CONFLICT;
-        goto failed;
-    }
-    if (!jk_outbox_meta_get (self, "next_seq", next, sizeof next) ||
-        jk_parse_u64 (next, &self->next_seq) != JK_OK || self->next_seq == 0) {
-        snprintf (err, err_size, "outbox %s: meta next_seq is damaged", path);
-        jk_outbox_exec (self, "ROLLBACK");
-        goto failed;
-    }
-    if (jk_outbox_exec (self, "COMMIT")) {
+    else if (jk_outbox_exec (self, "COMMIT")) {
         snprintf (err, err_size, "outbox %s: %s", path,
                   sqlite3_errmsg (self->db));
-        goto failed;
+        *why = JK_IO;
     }
-    for (int i = 0; i < Q_COUNT; i++)
+    for (int i = 0; *why == JK_OK && i < Q_COUNT; i++)
         if (sqlite3_prepare_v2 (self->db, s_sql[i], -1, &self->q[i], NULL) !=
             SQLITE_OK) {
             snprintf (err, err_size, "outbox %s: %s", path,
                       sqlite3_errmsg (self->db));
-            goto failed;
+            *why = JK_IO;
         }
+    if (*why != JK_OK) {
+        jk_outbox_close (&self);
+        return NULL;
+    }
     self->source = jk_strdup (source);
-    *why = JK_OK;
     return self;
-failed:
-    jk_outbox_close (&self);
-    return NULL;
 }
 
 jk_outbox_t *jk_outbox_open (const char *path, const char *source, char *err,
