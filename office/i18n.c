@@ -242,6 +242,107 @@ static const char *s_enum_name (const jk_field_t *f, const char *value)
     return value;
 }
 
+/* A date dd/mm/yyyy (or yyyy-mm-dd) as yyyy-mm-dd. */
+static int s_wire_date (const char *path, const char *value, char *out,
+                        size_t size, jk_report_t *report)
+{
+    int d, m, y, used = 0;
+    size_t len = strlen (value);
+    if (sscanf (value, "%2d/%2d/%4d%n", &d, &m, &y, &used) == 3 &&
+        (size_t)used == len && y >= 1000) {
+    } else if (sscanf (value, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 &&
+               (size_t)used == len) {
+    } else {
+        jk_report_error (report, "E_FIELD_TYPE", path,
+                         "%s must be a date dd/mm/yyyy, got '%.40s'", path,
+                         value);
+        return JK_INVALID;
+    }
+    if (!jk_date_valid (y, m, d)) {
+        jk_report_error (report, "E_FIELD_TYPE", path,
+                         "%s: %02d/%02d/%04d is not a real date", path, d, m,
+                         y);
+        return JK_INVALID;
+    }
+    snprintf (out, size, "%04d-%02d-%02d", y, m, d);
+    return 0;
+}
+
+/* A whole number: "1.045" and "1 045" are one thousand and forty-five;
+   a decimal comma is not a whole number. */
+static int s_wire_uint (const char *path, const char *value, char *out,
+                        size_t size, jk_report_t *report)
+{
+    size_t n = 0;
+    bool ok = value[0] != 0;
+    for (const char *p = value; *p && ok; p++) {
+        if (isdigit ((unsigned char)*p)) {
+            if (n + 1 < size)
+                out[n++] = *p;
+        } else if (*p == '.' || *p == ' ') {
+            /* thousands point: three digits must follow */
+            ok = p != value && isdigit ((unsigned char)p[1]) &&
+                 isdigit ((unsigned char)p[2]) &&
+                 isdigit ((unsigned char)p[3]) &&
+                 !isdigit ((unsigned char)p[4]);
+        } else
+            ok = false;
+    }
+    out[n] = 0;
+    if (!ok || n == 0) {
+        jk_report_error (report, "E_FIELD_TYPE", path,
+                         "%s must be a whole number, got '%.40s'", path, value);
+        return JK_INVALID;
+    }
+    return 0;
+}
+
+/* Ya/Tidak (and the like) as true/false. */
+static int s_wire_bool (const char *path, const char *value, char *out,
+                        size_t size, jk_report_t *report)
+{
+    static const char *yes[] = {"ya", "y", "true", "1", "yes"};
+    static const char *no[] = {"tidak", "t", "false", "0", "no"};
+    for (size_t i = 0; i < 5; i++) {
+        if (strcasecmp (value, yes[i]) == 0) {
+            snprintf (out, size, "true");
+            return 0;
+        }
+        if (strcasecmp (value, no[i]) == 0) {
+            snprintf (out, size, "false");
+            return 0;
+        }
+    }
+    jk_report_error (report, "E_FIELD_TYPE", path,
+                     "%s must be Ya or Tidak, got '%.40s'", path, value);
+    return JK_INVALID;
+}
+
+/* Items separated by ',', ';' or line breaks, joined by ','; a set's
+   items by name or label. */
+static int s_wire_items (const jk_field_t *f, const char *value, char *out,
+                         size_t size)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (const char *p = value; *p;) {
+        size_t len = strcspn (p, ",;\r\n");
+        char item[JK_STRING_MAX_BYTES + 1];
+        snprintf (item, sizeof item, "%.*s", (int)len, p);
+        char trimmed[JK_STRING_MAX_BYTES + 1];
+        s_trim (item, trimmed, sizeof trimmed);
+        if (*trimmed)
+            used += (size_t)snprintf (
+                out + used, used < size ? size - used : 0, "%s%s",
+                used ? "," : "",
+                f->kind == JK_KIND_SET ? s_enum_name (f, trimmed) : trimmed);
+        p += len;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
 int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
                           size_t size, jk_report_t *report)
 {
@@ -250,101 +351,18 @@ int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
     char value[JK_STRING_MAX_BYTES + 1];
     s_trim (text, value, sizeof value);
     switch (f->kind) {
-        case JK_KIND_DATE: {
-            int d, m, y, used = 0;
-            size_t len = strlen (value);
-            if (sscanf (value, "%2d/%2d/%4d%n", &d, &m, &y, &used) == 3 &&
-                (size_t)used == len && y >= 1000) {
-            } else if (sscanf (value, "%4d-%2d-%2d%n", &y, &m, &d, &used) ==
-                           3 &&
-                       (size_t)used == len) {
-            } else {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be a date dd/mm/yyyy, got '%.40s'",
-                                 path, value);
-                return JK_INVALID;
-            }
-            if (!jk_date_valid (y, m, d)) {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s: %02d/%02d/%04d is not a real date", path,
-                                 d, m, y);
-                return JK_INVALID;
-            }
-            snprintf (out, size, "%04d-%02d-%02d", y, m, d);
-            return 0;
-        }
-        case JK_KIND_UINT: {
-            /* "1.045" and "1 045" are one thousand and forty-five; a
-               decimal comma is not a whole number. */
-            size_t n = 0;
-            bool ok = value[0] != 0;
-            for (const char *p = value; *p && ok; p++) {
-                if (isdigit ((unsigned char)*p)) {
-                    if (n + 1 < size)
-                        out[n++] = *p;
-                } else if (*p == '.' || *p == ' ') {
-                    /* thousands point: three digits must follow */
-                    ok = p != value && isdigit ((unsigned char)p[1]) &&
-                         isdigit ((unsigned char)p[2]) &&
-                         isdigit ((unsigned char)p[3]) &&
-                         !isdigit ((unsigned char)p[4]);
-                } else
-                    ok = false;
-            }
-            out[n] = 0;
-            if (!ok || n == 0) {
-                jk_report_error (report, "E_FIELD_TYPE", path,
-                                 "%s must be a whole number, got '%.40s'", path,
-                                 value);
-                return JK_INVALID;
-            }
-            return 0;
-        }
-        case JK_KIND_BOOL: {
-            static const char *yes[] = {"ya", "y", "true", "1", "yes"};
-            static const char *no[] = {"tidak", "t", "false", "0", "no"};
-            for (size_t i = 0; i < 5; i++) {
-                if (strcasecmp (value, yes[i]) == 0) {
-                    snprintf (out, size, "true");
-                    return 0;
-                }
-                if (strcasecmp (value, no[i]) == 0) {
-                    snprintf (out, size, "false");
-                    return 0;
-                }
-            }
-            jk_report_error (report, "E_FIELD_TYPE", path,
-                             "%s must be Ya or Tidak, got '%.40s'", path,
-                             value);
-            return JK_INVALID;
-        }
+        case JK_KIND_DATE:
+            return s_wire_date (path, value, out, size, report);
+        case JK_KIND_UINT:
+            return s_wire_uint (path, value, out, size, report);
+        case JK_KIND_BOOL:
+            return s_wire_bool (path, value, out, size, report);
         case JK_KIND_ENUM:
             snprintf (out, size, "%s", s_enum_name (f, value));
             return 0; /* an unknown one: the validator names the rule */
         case JK_KIND_SET:
-        case JK_KIND_LIST: {
-            /* Items separated by ',', ';' or line breaks; a set's items by
-               name or label. */
-            size_t used = 0;
-            out[0] = 0;
-            for (const char *p = value; *p;) {
-                size_t len = strcspn (p, ",;\r\n");
-                char item[JK_STRING_MAX_BYTES + 1];
-                snprintf (item, sizeof item, "%.*s", (int)len, p);
-                char trimmed[JK_STRING_MAX_BYTES + 1];
-                s_trim (item, trimmed, sizeof trimmed);
-                if (*trimmed)
-                    used += (size_t)snprintf (
-                        out + used, used < size ? size - used : 0, "%s%s",
-                        used ? "," : "",
-                        f->kind == JK_KIND_SET ? s_enum_name (f, trimmed)
-                                               : trimmed);
-                p += len;
-                if (*p)
-                    p++;
-            }
-            return 0;
-        }
+        case JK_KIND_LIST:
+            return s_wire_items (f, value, out, size);
         default:
             snprintf (out, size, "%s", value);
             return 0;
