@@ -264,6 +264,96 @@ static struct MHD_Response *s_page (jk_web_t *self)
 }
 
 /* Every request: GET and HEAD only, read-only, a fixed set of paths. */
+/* Queues a 200 response and lets it go. */
+static enum MHD_Result s_queue (struct MHD_Connection *connection,
+                                struct MHD_Response *response)
+{
+    enum MHD_Result rc = MHD_queue_response (connection, MHD_HTTP_OK, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+/* GET /snapshot.json?as_of=DATE: the date picker, the board as of
+   another day, asked on this connection's own thread. */
+static enum MHD_Result
+s_as_of (jk_web_t *self, struct MHD_Connection *connection, const char *as_of)
+{
+    int32_t day;
+    if (jk_date_parse_day (as_of, &day) != 0)
+        return s_text (connection, MHD_HTTP_BAD_REQUEST,
+                       "400 as_of must be a date DD/MM/YYYY or "
+                       "YYYY-MM-DD\n");
+    if (!self->as_of)
+        return s_text (connection, MHD_HTTP_NOT_FOUND,
+                       "404 this board serves no other day\n");
+    char err[512] = "", text[600];
+    size_t size = 0;
+    char *json = self->as_of (self->as_of_arg, day, &size, err, sizeof err);
+    if (!json) {
+        snprintf (text, sizeof text, "503 %s\n", err);
+        return s_text (connection, MHD_HTTP_SERVICE_UNAVAILABLE, text);
+    }
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, json, MHD_RESPMEM_MUST_FREE);
+    s_common_headers (response, true);
+    MHD_add_response_header (response, "Content-Type",
+                             "application/json; charset=utf-8");
+    return s_queue (connection, response);
+}
+
+/* GET /snapshot.json: the board's latest document. */
+static enum MHD_Result s_snapshot (jk_web_t *self,
+                                   struct MHD_Connection *connection)
+{
+    s_doc_t *doc = s_doc_acquire (self);
+    if (!doc)
+        return s_text (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                       "503 the board is starting\n");
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        doc->size, doc->data, MHD_RESPMEM_MUST_COPY);
+    s_doc_release (&doc);
+    s_common_headers (response, true);
+    MHD_add_response_header (response, "Content-Type",
+                             "application/json; charset=utf-8");
+    return s_queue (connection, response);
+}
+
+/* GET /events: the server-sent events stream of new documents. */
+static enum MHD_Result s_events (jk_web_t *self,
+                                 struct MHD_Connection *connection)
+{
+    s_stream_t *s = jk_calloc (1, sizeof *s);
+    s->web = self;
+    s->first = true;
+    s->generation = atomic_load (&self->generation) - 1;
+    struct MHD_Response *response = MHD_create_response_from_callback (
+        MHD_SIZE_UNKNOWN, S_BLOCK_SIZE, s_stream_read, s, s_stream_free);
+    s_common_headers (response, true);
+    MHD_add_response_header (response, "Content-Type",
+                             "text/event-stream; charset=utf-8");
+    MHD_add_response_header (response, "X-Accel-Buffering", "no");
+    return s_queue (connection, response);
+}
+
+/* GET of an embedded file (/app.js, /style.css), else 404. */
+static enum MHD_Result s_asset (struct MHD_Connection *connection,
+                                const char *url)
+{
+    const jk_web_asset_t *asset = NULL;
+    for (size_t i = 0; i < jk_web_asset_count; i++)
+        if (strcmp (url, jk_web_assets[i].path) == 0)
+            asset = &jk_web_assets[i];
+    if (!asset)
+        return s_text (connection, MHD_HTTP_NOT_FOUND,
+                       "404 not found: the board serves /, /app.js, "
+                       "/style.css, /snapshot.json and /events\n");
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        asset->size, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
+    s_common_headers (response, false);
+    MHD_add_response_header (response, "Content-Type", asset->type);
+    return s_queue (connection, response);
+}
+
 static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -284,79 +374,24 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
     }
     if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
         return MHD_YES;
-    struct MHD_Response *response = NULL;
-    unsigned int code = MHD_HTTP_OK;
     const char *as_of = strcmp (url, "/snapshot.json") == 0
                             ? MHD_lookup_connection_value (
                                   connection, MHD_GET_ARGUMENT_KIND, "as_of")
                             : NULL;
-    if (as_of) {
-        /* The date picker: the board as of another day, asked on this
-           connection's own thread. */
-        int32_t day;
-        if (jk_date_parse_day (as_of, &day) != 0)
-            return s_text (connection, MHD_HTTP_BAD_REQUEST,
-                           "400 as_of must be a date DD/MM/YYYY or "
-                           "YYYY-MM-DD\n");
-        if (!self->as_of)
-            return s_text (connection, MHD_HTTP_NOT_FOUND,
-                           "404 this board serves no other day\n");
-        char err[512] = "", text[600];
-        size_t size = 0;
-        char *json = self->as_of (self->as_of_arg, day, &size, err, sizeof err);
-        if (!json) {
-            snprintf (text, sizeof text, "503 %s\n", err);
-            return s_text (connection, MHD_HTTP_SERVICE_UNAVAILABLE, text);
-        }
-        response =
-            MHD_create_response_from_buffer (size, json, MHD_RESPMEM_MUST_FREE);
-        s_common_headers (response, true);
-        MHD_add_response_header (response, "Content-Type",
-                                 "application/json; charset=utf-8");
-    } else if (strcmp (url, "/snapshot.json") == 0) {
-        s_doc_t *doc = s_doc_acquire (self);
-        if (!doc)
-            return s_text (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
-                           "503 the board is starting\n");
-        response = MHD_create_response_from_buffer (doc->size, doc->data,
-                                                    MHD_RESPMEM_MUST_COPY);
-        s_doc_release (&doc);
-        s_common_headers (response, true);
-        MHD_add_response_header (response, "Content-Type",
-                                 "application/json; charset=utf-8");
-    } else if (strcmp (url, "/events") == 0) {
-        s_stream_t *s = jk_calloc (1, sizeof *s);
-        s->web = self;
-        s->first = true;
-        s->generation = atomic_load (&self->generation) - 1;
-        response = MHD_create_response_from_callback (
-            MHD_SIZE_UNKNOWN, S_BLOCK_SIZE, s_stream_read, s, s_stream_free);
-        s_common_headers (response, true);
-        MHD_add_response_header (response, "Content-Type",
-                                 "text/event-stream; charset=utf-8");
-        MHD_add_response_header (response, "X-Accel-Buffering", "no");
-    } else if (strcmp (url, "/") == 0) {
-        response = s_page (self);
+    if (as_of)
+        return s_as_of (self, connection, as_of);
+    if (strcmp (url, "/snapshot.json") == 0)
+        return s_snapshot (self, connection);
+    if (strcmp (url, "/events") == 0)
+        return s_events (self, connection);
+    if (strcmp (url, "/") == 0) {
+        struct MHD_Response *response = s_page (self);
         s_common_headers (response, true);
         MHD_add_response_header (response, "Content-Type",
                                  "text/html; charset=utf-8");
-    } else {
-        const jk_web_asset_t *asset = NULL;
-        for (size_t i = 0; i < jk_web_asset_count; i++)
-            if (strcmp (url, jk_web_assets[i].path) == 0)
-                asset = &jk_web_assets[i];
-        if (!asset)
-            return s_text (connection, MHD_HTTP_NOT_FOUND,
-                           "404 not found: the board serves /, /app.js, "
-                           "/style.css, /snapshot.json and /events\n");
-        response = MHD_create_response_from_buffer (
-            asset->size, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
-        s_common_headers (response, false);
-        MHD_add_response_header (response, "Content-Type", asset->type);
+        return s_queue (connection, response);
     }
-    enum MHD_Result rc = MHD_queue_response (connection, code, response);
-    MHD_destroy_response (response);
-    return rc;
+    return s_asset (connection, url);
 }
 
 jk_web_t *jk_web_new (const jk_web_config_t *config, char *err, size_t err_size)
