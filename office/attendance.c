@@ -190,6 +190,81 @@ void jk_page_attendance (jk_http_t *h)
 
 /* All rows validated first; then every event in one outbox transaction,
    or none. */
+/* One participant's attendance.recorded event; when the row is wrong,
+   its reason for a clerk in *error. */
+static jk_event_t *s_attendance_event (jk_http_t *h, const jk_type_t *t,
+                                       const char *batch, const char *session,
+                                       const char *nik, const char *status,
+                                       const char *in, const char *out,
+                                       const jk_context_t *ctx, char **error)
+{
+    jk_event_t *ev = jk_event_new (t);
+    jk_event_set_actor (ev, h->session.user);
+    jk_event_set_source (ev, h->office->source);
+    ev->seq = 1;
+    jk_report_t report;
+    jk_report_reset (&report);
+    bool present =
+        strcmp (status, "HADIR") == 0 || strcmp (status, "TERLAMBAT") == 0;
+    if (jk_event_set (ev, "batch", batch, &report) ||
+        jk_event_set (ev, "session_no", session, &report) ||
+        jk_event_set (ev, "nik", nik, &report) ||
+        jk_event_set (ev, "status", status, &report) ||
+        jk_event_set (ev, "method", "OPERATOR", &report) ||
+        (present && *in && jk_event_set (ev, "check_in", in, &report)) ||
+        (present && *out && jk_event_set (ev, "check_out", out, &report)) ||
+        jk_event_validate (ev, ctx, &report)) {
+        const char *field = report.error.field;
+        int index = strncmp (field, "body.", 5) == 0
+                        ? jk_type_field (t, field + 5, strlen (field + 5))
+                        : -1;
+        char text[512];
+        jk_office_problem_text (report.error.code, report.error.message,
+                                index >= 0 ? &t->fields[index] : NULL, h->en,
+                                text, sizeof text);
+        *error = jk_strdup (text);
+    }
+    return ev;
+}
+
+/* All the events in one outbox transaction; JK_OK or a code with none
+   queued. */
+static int s_attendance_queue (jk_http_t *h, jk_event_t **events, size_t n)
+{
+    pthread_mutex_lock (&h->office->lock);
+    int rc = jk_outbox_begin (h->office->outbox);
+    for (size_t i = 0; i < n && rc == JK_OK; i++) {
+        char *key = jk_outbox_natural_key (events[i]);
+        rc = jk_outbox_put (h->office->outbox, events[i], "", key, NULL);
+        free (key);
+    }
+    if (rc == JK_OK)
+        rc = jk_outbox_commit (h->office->outbox);
+    else
+        jk_outbox_rollback (h->office->outbox);
+    pthread_mutex_unlock (&h->office->lock);
+    return rc;
+}
+
+/* To the session's tanda terima. */
+static void s_receipt_redirect (jk_http_t *h, const char *batch,
+                                const char *session)
+{
+    char *url = NULL;
+    size_t size = 0;
+    FILE *u = open_memstream (&url, &size);
+    fputs ("/receipt?batch=", u);
+    for (const char *p = batch; *p; p++)
+        if (isalnum ((unsigned char)*p) || strchr ("-_.", *p))
+            fputc (*p, u);
+        else
+            fprintf (u, "%%%02X", (unsigned char)*p);
+    fprintf (u, "&session=%s", session);
+    fclose (u);
+    jk_http_redirect (h, url);
+    free (url);
+}
+
 void jk_page_attendance_save (jk_http_t *h)
 {
     const char *batch = jk_http_form (h, "batch");
@@ -210,52 +285,12 @@ void jk_page_attendance_save (jk_http_t *h)
     int bad = 0;
     jk_context_t ctx = jk_context_default ();
     for (size_t i = 0; i < n; i++) {
-        jk_event_t *ev = jk_event_new (t);
-        jk_event_set_actor (ev, h->session.user);
-        jk_event_set_source (ev, h->office->source);
-        ev->seq = 1;
-        jk_report_t report;
-        jk_report_reset (&report);
-        bool present = strcmp (statuses[i], "HADIR") == 0 ||
-                       strcmp (statuses[i], "TERLAMBAT") == 0;
-        if (jk_event_set (ev, "batch", batch, &report) ||
-            jk_event_set (ev, "session_no", session, &report) ||
-            jk_event_set (ev, "nik", niks[i], &report) ||
-            jk_event_set (ev, "status", statuses[i], &report) ||
-            jk_event_set (ev, "method", "OPERATOR", &report) ||
-            (present && *ins[i] &&
-             jk_event_set (ev, "check_in", ins[i], &report)) ||
-            (present && *outs[i] &&
-             jk_event_set (ev, "check_out", outs[i], &report)) ||
-            jk_event_validate (ev, &ctx, &report)) {
-            const char *field = report.error.field;
-            int index = strncmp (field, "body.", 5) == 0
-                            ? jk_type_field (t, field + 5, strlen (field + 5))
-                            : -1;
-            char text[512];
-            jk_office_problem_text (report.error.code, report.error.message,
-                                    index >= 0 ? &t->fields[index] : NULL,
-                                    h->en, text, sizeof text);
-            errors[i] = jk_strdup (text);
-            bad++;
-        }
-        events[i] = ev;
+        events[i] =
+            s_attendance_event (h, t, batch, session, niks[i], statuses[i],
+                                ins[i], outs[i], &ctx, &errors[i]);
+        bad += errors[i] != NULL;
     }
-    int rc = JK_OK;
-    if (!bad) {
-        pthread_mutex_lock (&h->office->lock);
-        rc = jk_outbox_begin (h->office->outbox);
-        for (size_t i = 0; i < n && rc == JK_OK; i++) {
-            char *key = jk_outbox_natural_key (events[i]);
-            rc = jk_outbox_put (h->office->outbox, events[i], "", key, NULL);
-            free (key);
-        }
-        if (rc == JK_OK)
-            rc = jk_outbox_commit (h->office->outbox);
-        else
-            jk_outbox_rollback (h->office->outbox);
-        pthread_mutex_unlock (&h->office->lock);
-    }
+    int rc = bad ? JK_OK : s_attendance_queue (h, events, n);
     for (size_t i = 0; i < n; i++)
         jk_event_destroy (&events[i]);
     free (events);
@@ -270,19 +305,7 @@ void jk_page_attendance_save (jk_http_t *h)
                  "user=%s type=attendance.recorded result=queued rows=%zu",
                  h->session.user, n);
         jk_courier_wake (h->office->courier);
-        char *url = NULL;
-        size_t size = 0;
-        FILE *u = open_memstream (&url, &size);
-        fputs ("/receipt?batch=", u);
-        for (const char *p = batch; *p; p++)
-            if (isalnum ((unsigned char)*p) || strchr ("-_.", *p))
-                fputc (*p, u);
-            else
-                fprintf (u, "%%%02X", (unsigned char)*p);
-        fprintf (u, "&session=%s", session);
-        fclose (u);
-        jk_http_redirect (h, url);
-        free (url);
+        s_receipt_redirect (h, batch, session);
     }
     for (size_t i = 0; i < n; i++)
         free (errors[i]);
