@@ -52,3 +52,9 @@ void jk_page_csrf (jk_http_t *h)
     fprintf (h->out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
              h->session.csrf);
 }
+
+const char *jk_http_cookie_attrs (jk_http_t *h)
+{
+    return h->office->tls ? "; Path=/; HttpOnly; SameSite=Strict; Secure"
+                          : "; Path=/; HttpOnly; SameSite=Strict";
+}

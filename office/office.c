@@ -1,6 +1,6 @@
 /*  office.c - jejak-office's HTTP side: libmicrohttpd with a small thread
     pool, form parsing (MHD's post processor), sessions and CSRF checks,
-    login with throttling, one log line per request (user, method, path,
+    login (login.c), one log line per request (user, method, path,
     status: never a password, a cookie or a form value), and dispatch to
     the pages. */
 #include "office_internal.h"
@@ -12,10 +12,10 @@
 
 #define S_FORM_MAX (1024 * 1024) /* bytes of one posted form */
 /* ... of an import upload: the file and the form around it */
-#define S_UPLOAD_MAX (JK_IMPORT_MAX_BYTES + 64 * 1024)
-#define S_FIELDS_MAX 4096 /* values of one posted form */
-#define S_COOKIE     "jejak_session"
-#define S_LOGIN      "jejak_login"
+#define S_UPLOAD_MAX      (JK_IMPORT_MAX_BYTES + 64 * 1024)
+#define S_FIELDS_MAX      4096 /* values of one posted form */
+#define JK_SESSION_COOKIE "jejak_session"
+#define JK_LOGIN_COOKIE   "jejak_login"
 
 /* Per-connection state while a request's body arrives. */
 typedef struct {
@@ -85,138 +85,6 @@ static void s_completed (void *cls, struct MHD_Connection *connection,
     (void)toe;
     s_req_free ((s_req_t *)*con_cls);
     *con_cls = NULL;
-}
-
-/* Cookie attributes: HttpOnly and SameSite=Strict always, Secure with TLS. */
-static const char *s_cookie_attrs (jk_http_t *h)
-{
-    return h->office->tls ? "; Path=/; HttpOnly; SameSite=Strict; Secure"
-                          : "; Path=/; HttpOnly; SameSite=Strict";
-}
-
-/* ---- login ----------------------------------------------------------------
- */
-
-static void s_login_page (jk_http_t *h, const char *user, const char *error)
-{
-    /* The login form's token: the browser's current one when it has one
-       (another tab, or a request for /favicon.ico, must not replace the
-       token of a form already shown), else a new one. */
-    char token[65];
-    const char *had =
-        MHD_lookup_connection_value (h->conn, MHD_COOKIE_KIND, S_LOGIN);
-    bool reuse =
-        had && strlen (had) == 64 && strspn (had, "0123456789abcdef") == 64;
-    if (reuse)
-        snprintf (token, sizeof token, "%s", had);
-    else
-        jk_token_new (token);
-    jk_http_cookie (h, S_LOGIN "=%s%s", token, s_cookie_attrs (h));
-    jk_page_begin (h, TR (h, "Masuk", "Log in"));
-    FILE *o = h->out;
-    fprintf (o, "<main class=\"narrow\"><h1>%s</h1>",
-             TR (h, "Masuk ke Jejak", "Log in to Jejak"));
-    if (error) {
-        fputs ("<p class=\"error\" role=\"alert\" id=\"login-error\">", o);
-        jk_html (o, error);
-        fputs ("</p>", o);
-    }
-    fprintf (o,
-             "<form method=\"post\" action=\"/login\" id=\"login\">"
-             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-             "<label for=\"user\">%s</label>"
-             "<input id=\"user\" name=\"user\" autocomplete=\"username\" "
-             "required value=\"",
-             token, TR (h, "Nama pengguna", "User name"));
-    jk_html (o, user ? user : "");
-    fprintf (o,
-             "\"><label for=\"password\">%s</label>"
-             "<input id=\"password\" name=\"password\" type=\"password\" "
-             "autocomplete=\"current-password\" required>"
-             "<button type=\"submit\" id=\"login-button\">%s</button>"
-             "</form></main>",
-             TR (h, "Kata sandi", "Password"), TR (h, "Masuk", "Log in"));
-    jk_page_end (h);
-}
-
-static const char *s_client_ip (jk_http_t *h, char *buf, size_t size)
-{
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info (h->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf (buf, size, "?");
-    if (info && info->client_addr && info->client_addr->sa_family == AF_INET) {
-        const struct sockaddr_in *in =
-            (const struct sockaddr_in *)info->client_addr;
-        inet_ntop (AF_INET, &in->sin_addr, buf, (socklen_t)size);
-    }
-    return buf;
-}
-
-static void s_login (jk_http_t *h)
-{
-    const char *user = jk_http_form (h, "user");
-    const char *password = jk_http_form (h, "password");
-    const char *csrf = jk_http_form (h, "csrf");
-    const char *cookie =
-        MHD_lookup_connection_value (h->conn, MHD_COOKIE_KIND, S_LOGIN);
-    if (!csrf || !cookie || !jk_token_equal (csrf, cookie)) {
-        h->code = MHD_HTTP_FORBIDDEN;
-        s_login_page (h, user,
-                      TR (h,
-                          "Formulir kedaluwarsa atau tidak sah (token "
-                          "formulir). Silakan coba lagi.",
-                          "The form expired or is not valid (form token). "
-                          "Please try again."));
-        return;
-    }
-    if (!user || !password || !*user) {
-        h->code = MHD_HTTP_BAD_REQUEST;
-        s_login_page (h, user,
-                      TR (h, "Isi nama pengguna dan kata sandi.",
-                          "Give user name and password."));
-        return;
-    }
-    char ip[64], ukey[80], ikey[80];
-    s_client_ip (h, ip, sizeof ip);
-    snprintf (ukey, sizeof ukey, "user:%.60s", user);
-    snprintf (ikey, sizeof ikey, "ip:%s", ip);
-    int64_t locked = jk_sessions_locked (h->office->sessions, ukey);
-    int64_t locked_ip = jk_sessions_locked (h->office->sessions, ikey);
-    if (locked_ip > locked)
-        locked = locked_ip;
-    if (locked > 0) {
-        char text[200];
-        snprintf (text, sizeof text,
-                  h->en ? "Too many failed attempts: try again in %lld s."
-                        : "Terlalu banyak percobaan gagal: coba lagi dalam "
-                          "%lld detik.",
-                  (long long)(locked + 999) / 1000);
-        h->code = MHD_HTTP_TOO_MANY_REQUESTS;
-        jk_info ("login", "user=%.60s ip=%s result=throttled", user, ip);
-        s_login_page (h, user, text);
-        return;
-    }
-    char role[16] = "";
-    int rc = jk_users_check (h->office->users, user, password, role);
-    jk_sessions_login_result (h->office->sessions, ukey, rc != JK_OK);
-    jk_sessions_login_result (h->office->sessions, ikey, rc != JK_OK);
-    if (rc != JK_OK) {
-        jk_info ("login", "user=%.60s ip=%s result=%s", user, ip,
-                 rc == JK_CLOSED ? "disabled" : "refused");
-        h->code = MHD_HTTP_UNAUTHORIZED;
-        s_login_page (
-            h, user,
-            rc == JK_CLOSED
-                ? TR (h, "Akun ini dinonaktifkan.", "This account is disabled.")
-                : TR (h, "Nama pengguna atau kata sandi salah.",
-                      "Wrong user name or password."));
-        return;
-    }
-    jk_sessions_start (h->office->sessions, user, role, &h->session);
-    jk_info ("login", "user=%s ip=%s result=ok role=%s", user, ip, role);
-    jk_http_cookie (h, S_COOKIE "=%s%s", h->session.token, s_cookie_attrs (h));
-    jk_http_cookie (h, S_LOGIN "=; Max-Age=0%s", s_cookie_attrs (h));
-    jk_http_redirect (h, "/");
 }
 
 /* ---- dispatch -------------------------------------------------------------
@@ -304,7 +172,8 @@ static bool s_refused (jk_http_t *h, bool get, bool post)
 static void s_logout (jk_http_t *h)
 {
     jk_sessions_end (h->office->sessions, h->session.token);
-    jk_http_cookie (h, S_COOKIE "=; Max-Age=0%s", s_cookie_attrs (h));
+    jk_http_cookie (h, JK_SESSION_COOKIE "=; Max-Age=0%s",
+                    jk_http_cookie_attrs (h));
     jk_http_redirect (h, "/login");
 }
 
@@ -371,9 +240,9 @@ static void s_dispatch (jk_http_t *h)
     }
     if (strcmp (url, "/login") == 0) {
         if (post)
-            s_login (h);
+            jk_login_post (h);
         else
-            s_login_page (h, NULL, NULL);
+            jk_page_login (h, NULL, NULL);
         return;
     }
     if (strcmp (url, "/favicon.ico") == 0) {
@@ -436,8 +305,8 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
     const char *lang =
         MHD_lookup_connection_value (connection, MHD_COOKIE_KIND, "jejak_lang");
     h.en = lang && strcmp (lang, "en") == 0;
-    const char *token =
-        MHD_lookup_connection_value (connection, MHD_COOKIE_KIND, S_COOKIE);
+    const char *token = MHD_lookup_connection_value (
+        connection, MHD_COOKIE_KIND, JK_SESSION_COOKIE);
     h.logged_in = jk_sessions_find (self->sessions, token, &h.session);
     if (strcmp (method, "POST") == 0 && !req->post)
         s_text (&h, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,

@@ -114,6 +114,15 @@ void jk_http_redirect (jk_http_t *h, const char *url);
 void jk_http_cookie (jk_http_t *h, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 #define TR(h, id_text, en_text) ((h)->en ? (en_text) : (id_text))
+/* Cookie attributes: HttpOnly and SameSite=Strict always, Secure with
+   TLS. */
+const char *jk_http_cookie_attrs (jk_http_t *h);
+/* The session's cookie and the login form's. */
+#define JK_SESSION_COOKIE "jejak_session"
+#define JK_LOGIN_COOKIE   "jejak_login"
+/* (login.c) The login page (user prefilled, error said), and its POST. */
+void jk_page_login (jk_http_t *h, const char *user, const char *error);
+void jk_login_post (jk_http_t *h);
 /* (pages.c) The page's head, navigation and status strip; and its end. */
 void jk_page_begin (jk_http_t *h, const char *title);
 void jk_page_end (jk_http_t *h);
