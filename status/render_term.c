@@ -11,13 +11,7 @@
 
 #include <string.h>
 
-#define S_WIDTH 80
-#define S_ROWS  24
-
-/* Line marks the pager reads (first byte of a line, never shown): a
-   section's title, a table's heading line. */
-#define S_MARK_TITLE '\x01'
-#define S_MARK_HEAD  '\x02'
+#define S_ROWS 24
 
 typedef struct {
     FILE *out;
@@ -25,51 +19,17 @@ typedef struct {
 
 static void s_title (s_screen_t *s, const char *text)
 {
-    fprintf (s->out, "%c%s\n", S_MARK_TITLE, text);
+    fprintf (s->out, "%c%s\n", JK_MARK_TITLE, text);
 }
 
 static void s_header (s_screen_t *s, const char *line1, const char *line2)
 {
-    fprintf (s->out, "%c%s\n%c%s\n", S_MARK_HEAD, line1, S_MARK_HEAD, line2);
-}
-
-/* Code points in the first len bytes of UTF-8 text. */
-static int s_width (const char *text, size_t len)
-{
-    int n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)text[i] & 0xC0) != 0x80;
-    return n;
-}
-
-/* Writes at most width characters of text padded to width (counts code
-   points, cuts only between them); a longer text is cut to width - 1
-   and ends in '~', so it never runs into the next column. pad false:
-   no padding (a line's end). */
-static void s_cut (FILE *out, const char *text, size_t len, int width, bool pad)
-{
-    int shown = 0, length = s_width (text, len);
-    const unsigned char *p = (const unsigned char *)text;
-    const unsigned char *end = p + len;
-    int room = length > width ? width - 1 : width;
-    while (p < end && shown < room) {
-        int n = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4;
-        for (int i = 0; i < n && p + i < end; i++)
-            fputc (p[i], out);
-        p += n;
-        shown++;
-    }
-    if (length > width) {
-        fputc ('~', out);
-        shown++;
-    }
-    for (; pad && shown < width; shown++)
-        fputc (' ', out);
+    fprintf (s->out, "%c%s\n%c%s\n", JK_MARK_HEAD, line1, JK_MARK_HEAD, line2);
 }
 
 static void s_cell (FILE *out, const char *text, int width)
 {
-    s_cut (out, text, strlen (text), width, true);
+    jk_term_cut (out, text, strlen (text), width, true);
 }
 
 /* "12 dtk lalu" style age of a UTC millisecond time: Indonesian words
@@ -391,109 +351,6 @@ static void s_links (s_screen_t *s, const jk_status_view_t *view)
                  "  (tautan tidak menjawab / the link did not answer)\n");
 }
 
-/* ---- the pager ------------------------------------------------------------
- */
-
-typedef struct {
-    const char *text; /* without its mark and newline */
-    size_t len;
-    char mark;    /* S_MARK_TITLE, S_MARK_HEAD or 0 */
-    size_t title; /* index of its section's title line (SIZE_MAX: none) */
-} s_line_t;
-
-/* Splits marked text into lines (pointing into text). */
-static s_line_t *s_lines (const char *text, size_t *count)
-{
-    size_t n = 0, cap = 64;
-    s_line_t *lines = jk_malloc (cap * sizeof *lines);
-    size_t title = SIZE_MAX;
-    for (const char *p = text; *p;) {
-        const char *nl = strchr (p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen (p);
-        if (n == cap)
-            lines = jk_realloc (lines, (cap *= 2) * sizeof *lines);
-        s_line_t *l = &lines[n];
-        l->mark = (*p == S_MARK_TITLE || *p == S_MARK_HEAD) ? *p : 0;
-        l->text = p + (l->mark ? 1 : 0);
-        l->len = len - (l->mark ? 1 : 0);
-        if (l->mark == S_MARK_TITLE)
-            title = n;
-        l->title = title;
-        n++;
-        p += len + (nl ? 1 : 0);
-    }
-    *count = n;
-    return lines;
-}
-
-static void s_put (FILE *out, const s_line_t *l, bool ansi, const char *tail)
-{
-    bool bold = ansi && l->mark;
-    if (bold)
-        fputs ("\033[1m", out);
-    if (tail) {
-        /* A repeated title: "... (lanjutan / cont.)", cut before the tail. */
-        int room = S_WIDTH - (int)strlen (tail);
-        s_cut (out, l->text, l->len, room, false);
-        fputs (tail, out);
-    } else
-        s_cut (out, l->text, l->len, S_WIDTH, false);
-    if (bold)
-        fputs ("\033[0m", out);
-    fputc ('\n', out);
-}
-
-/* The heading lines to repeat before body line i when a page starts
-   there: its section's title and the table heading lines after it (if
-   line i comes after them). Returns how many, their first at *first. */
-static size_t s_heading (const s_line_t *lines, size_t i, size_t *first)
-{
-    size_t t = lines[i].title;
-    if (t == SIZE_MAX || t == i)
-        return 0;
-    size_t end = t + 1;
-    /* The title, the rule lines under it, then the two heading lines. */
-    while (end < i && lines[end].mark != S_MARK_HEAD && end - t < 6)
-        end++;
-    size_t heads = 0;
-    while (end + heads < i && lines[end + heads].mark == S_MARK_HEAD)
-        heads++;
-    if (heads == 0 || end + heads > i)
-        return 0;
-    *first = end;
-    return heads;
-}
-
-/* Lays out the body in pages of room lines; fills starts[] (page k
-   starts at body line starts[k]) and returns the number of pages. */
-static int s_paginate (const s_line_t *lines, size_t count, int room,
-                       size_t **starts_p)
-{
-    size_t cap = 8, pages = 0;
-    size_t *starts = jk_malloc (cap * sizeof *starts);
-    size_t i = 0;
-    do {
-        if (pages == cap)
-            starts = jk_realloc (starts, (cap *= 2) * sizeof *starts);
-        starts[pages++] = i;
-        size_t first = 0;
-        size_t heads = i < count ? s_heading (lines, i, &first) : 0;
-        int left = room - (heads ? (int)heads + 1 : 0);
-        /* A page never ends on a title or a heading. */
-        size_t end = i + (size_t)(left > 1 ? left : 1);
-        if (end > count)
-            end = count;
-        while (end < count && end > i + 1 && lines[end - 1].mark)
-            end--;
-        /* Nor begins with an empty line. */
-        while (end < count && lines[end].len == 0 && !lines[end].mark)
-            end++;
-        i = end;
-    } while (i < count);
-    *starts_p = starts;
-    return (int)pages;
-}
-
 /* The board's header, on every page: title, log position, the note.
    (The checkpoint line or alarm goes to out at once.) */
 static char *s_head_text (FILE *out, const jk_status_view_t *view,
@@ -507,7 +364,7 @@ static char *s_head_text (FILE *out, const jk_status_view_t *view,
         jk_hex_format (view->hash, 32, hash);
     hash[16] = 0;
     fprintf (head, "%cJEJAK - Status Koperasi & Pelatihan  per %s WIB  [%s]\n",
-             S_MARK_TITLE, day, view->state ? view->state : "");
+             JK_MARK_TITLE, day, view->state ? view->state : "");
     fprintf (head, "Log: posisi / position %llu  head %llu  hash %s%s\n",
              (unsigned long long)view->pos, (unsigned long long)view->head,
              hash[0] ? hash : "-",
@@ -524,7 +381,7 @@ static char *s_head_text (FILE *out, const jk_status_view_t *view,
         char note[200];
         jk_status_mask_niks (view->note, strlen (view->note), note,
                              sizeof note);
-        fprintf (head, "%c! %s\n", S_MARK_HEAD, note);
+        fprintf (head, "%c! %s\n", JK_MARK_HEAD, note);
     }
     fclose (head);
     return text;
@@ -553,34 +410,6 @@ static char *s_body_text (const jk_status_view_t *view,
     return text;
 }
 
-/* Page p of pages: the header, the body's lines from starts[p - 1] (a
-   table cut by the page repeats its heading), the footer. */
-static void s_page (FILE *out, const jk_status_view_t *view, bool ansi,
-                    const s_line_t *heads, size_t head_count,
-                    const s_line_t *lines, size_t body_count,
-                    const size_t *starts, int p, int pages)
-{
-    for (size_t h = 0; h < head_count; h++)
-        s_put (out, &heads[h], ansi, NULL);
-    size_t i = starts[p - 1];
-    size_t end = p < pages ? starts[p] : body_count;
-    size_t first = 0, n = s_heading (lines, i, &first);
-    if (n) {
-        s_put (out, &lines[lines[i].title], ansi, " (lanjutan / cont.)");
-        for (size_t k = 0; k < n; k++)
-            s_put (out, &lines[first + k], ansi, NULL);
-    }
-    for (; i < end; i++)
-        s_put (out, &lines[i], ansi, NULL);
-    char footer[96];
-    snprintf (footer, sizeof footer, "-- halaman / page %d/%d%s --", p, pages,
-              view->page_keys && pages > 1
-                  ? "  spasi: berikut, b: sebelumnya, q: keluar"
-                  : "");
-    s_line_t f = {footer, strlen (footer), 0, SIZE_MAX};
-    s_put (out, &f, false, NULL);
-}
-
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
 {
     msgpack_unpacked result;
@@ -600,19 +429,19 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
     msgpack_unpacked_destroy (&result);
 
     size_t head_count, body_count;
-    s_line_t *heads = s_lines (head_text, &head_count);
-    s_line_t *lines = s_lines (body_text, &body_count);
+    jk_pager_line_t *heads = jk_pager_lines (head_text, &head_count);
+    jk_pager_line_t *lines = jk_pager_lines (body_text, &body_count);
     int rows = view->rows >= 10 ? view->rows : S_ROWS;
     int room = rows - (int)head_count - 1; /* the footer */
     size_t *starts = NULL;
-    int pages = s_paginate (lines, body_count, room, &starts);
+    int pages = jk_pager_paginate (lines, body_count, room, &starts);
     int from = view->page > 0 ? (view->page > pages ? pages : view->page) : 1;
     int to = view->page > 0 ? from : pages;
     if (ansi)
         fputs ("\033[H\033[2J", out);
     for (int p = from; p <= to; p++)
-        s_page (out, view, ansi, heads, head_count, lines, body_count, starts,
-                p, pages);
+        jk_pager_page (out, view, ansi, heads, head_count, lines, body_count,
+                       starts, p, pages);
     free (starts);
     free (heads);
     free (lines);

@@ -70,4 +70,36 @@ typedef struct {
 extern const jk_web_asset_t jk_web_assets[];
 extern const size_t jk_web_asset_count;
 
+/* The terminal board (render_term.c) and its pager (pager.c). Line
+   marks the pager reads (first byte of a line, never shown): a
+   section's title, a table's heading line. */
+#define JK_TERM_WIDTH 80
+#define JK_MARK_TITLE '\x01'
+#define JK_MARK_HEAD  '\x02'
+
+typedef struct {
+    const char *text; /* without its mark and newline */
+    size_t len;
+    char mark;    /* JK_MARK_TITLE, JK_MARK_HEAD or 0 */
+    size_t title; /* index of its section's title line (SIZE_MAX: none) */
+} jk_pager_line_t;
+
+/* Writes at most width characters of text padded to width (counts code
+   points, cuts only between them); a longer text is cut to width - 1
+   and ends in '~'. pad false: no padding (a line's end). */
+void jk_term_cut (FILE *out, const char *text, size_t len, int width, bool pad);
+/* Splits marked text into lines (pointing into text). */
+jk_pager_line_t *jk_pager_lines (const char *text, size_t *count);
+/* Lays out the body in pages of room lines; fills starts[] (page k
+   starts at body line starts[k]) and returns the number of pages. */
+int jk_pager_paginate (const jk_pager_line_t *lines, size_t count, int room,
+                       size_t **starts_p);
+/* Page p of pages: the header lines, the body's lines from
+   starts[p - 1] (a table cut by the page repeats its heading), the
+   footer. */
+void jk_pager_page (FILE *out, const jk_status_view_t *view, bool ansi,
+                    const jk_pager_line_t *heads, size_t head_count,
+                    const jk_pager_line_t *lines, size_t body_count,
+                    const size_t *starts, int p, int pages);
+
 #endif
