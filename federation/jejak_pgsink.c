@@ -65,14 +65,7 @@ static const jk_opt_t s_options[] = {
 /* ---- state -----------------------------------------------------------------
  */
 
-typedef struct {
-    const char *name;
-    int ncols;
-    char **cols;  /* column names, shadow order */
-    char **types; /* SQLite declared types */
-    bool *is_key; /* primary key columns */
-    char *key;    /* the primary key's columns, in order */
-} s_table_t;
+typedef jk_table_info_t s_table_t;
 
 typedef struct {
     PGconn *pg;
@@ -238,39 +231,10 @@ static void s_tables_load (s_sink_t *self, sqlite3 *db, bool province)
 {
     self->ntables = jk_ptable_count () + (province ? 1 : 0);
     self->tables = jk_calloc (self->ntables, sizeof (s_table_t));
-    for (size_t t = 0; t < self->ntables; t++) {
-        s_table_t *tab = &self->tables[t];
-        tab->name = t < jk_ptable_count () ? jk_ptable_at (t)->name
-                                           : "province_origins";
-        char *sql = jk_sprintf ("PRAGMA table_info(%s)", tab->name);
-        sqlite3_stmt *st;
-        sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
-        free (sql);
-        int cap = 64, order[64] = {0};
-        tab->cols = jk_calloc ((size_t)cap, sizeof (char *));
-        tab->types = jk_calloc ((size_t)cap, sizeof (char *));
-        tab->is_key = jk_calloc ((size_t)cap, sizeof (bool));
-        while (sqlite3_step (st) == SQLITE_ROW && tab->ncols < cap) {
-            tab->cols[tab->ncols] =
-                jk_strdup ((const char *)sqlite3_column_text (st, 1));
-            const char *type = (const char *)sqlite3_column_text (st, 2);
-            tab->types[tab->ncols] = jk_strdup (type ? type : "");
-            order[tab->ncols] = sqlite3_column_int (st, 5);
-            tab->is_key[tab->ncols] = order[tab->ncols] > 0;
-            tab->ncols++;
-        }
-        sqlite3_finalize (st);
-        tab->key = jk_strdup ("");
-        for (int k = 1; k <= tab->ncols; k++)
-            for (int c = 0; c < tab->ncols; c++)
-                if (order[c] == k) {
-                    char *next =
-                        jk_sprintf ("%s%s\"%s\"", tab->key,
-                                    *tab->key ? ", " : "", tab->cols[c]);
-                    free (tab->key);
-                    tab->key = next;
-                }
-    }
+    for (size_t t = 0; t < self->ntables; t++)
+        jk_table_info_load (&self->tables[t], db,
+                            t < jk_ptable_count () ? jk_ptable_at (t)->name
+                                                   : "province_origins");
 }
 
 static bool s_shadow_open (s_sink_t *self, const char *path)
@@ -1352,16 +1316,8 @@ cleanup:
     jk_projections_destroy (&self.projections);
     sqlite3_close (self.shadow);
     jk_chain_destroy (&self.chain);
-    for (size_t t = 0; t < self.ntables; t++) {
-        for (int c = 0; c < self.tables[t].ncols; c++) {
-            free (self.tables[t].cols[c]);
-            free (self.tables[t].types[c]);
-        }
-        free (self.tables[t].cols);
-        free (self.tables[t].types);
-        free (self.tables[t].is_key);
-        free (self.tables[t].key);
-    }
+    for (size_t t = 0; t < self.ntables; t++)
+        jk_table_info_fini (&self.tables[t]);
     free (self.tables);
     PQfinish (self.pg);
     jk_province_destroy (&self.province);

@@ -21,6 +21,23 @@
 
 typedef struct jk_province_s jk_province_t;
 
+/* ---- a table's columns (table_info.c) ------------------------------------ */
+#define JK_TABLE_COLUMNS_MAX 64
+
+typedef struct {
+    const char *name; /* not owned */
+    int ncols;
+    char **cols;  /* column names, in the table's order */
+    char **types; /* their declared types ("" for none) */
+    bool *is_key; /* primary key columns */
+    char *key;    /* the primary key's columns, quoted, in key order */
+} jk_table_info_t;
+
+/* Reads the columns of table name as db has them (PRAGMA table_info; at
+   most JK_TABLE_COLUMNS_MAX). */
+void jk_table_info_load (jk_table_info_t *tab, sqlite3 *db, const char *name);
+void jk_table_info_fini (jk_table_info_t *tab);
+
 /* Opens (creating) the province database at path for the copy database
    copy_path (read-only). Each origin's shadow is the file
    PATH-shadow-CODE.db beside it. NULL with the reason in err. */

@@ -1,3 +1,4 @@
+/* Whole at ~690 lines: the record map, copy schema and verify of both ends. */
 /*  link.c - what both ends of the upstream link share (jk_link.h): the
     record map, area codes, the copy database's schema, the arrival chain,
     and the auditor's verification of a copy against its origin. */

@@ -1,3 +1,4 @@
+/* Whole at ~860 lines: one actor, its command handlers share one s_recv_t. */
 /*  link_recv.c - the receiving end of the upstream link (jk_link.h): a
     ROUTER the regency (or province) senders connect to, CURVE with link
     keys bound to an area in secure mode. Every record must continue its

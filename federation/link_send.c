@@ -1,3 +1,4 @@
+/* Whole at ~790 lines: one actor, its states and checks share one s_send_t. */
 /*  link_send.c - the sending end of the upstream link (jk_link.h). Reads
     a hub's log database (or a province's copy database) read-only, next
     to the hub that writes it, and forwards every record in order to the

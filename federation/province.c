@@ -1,3 +1,4 @@
+/* Whole at ~800 lines: one class, its batch steps share the open shadows. */
 /*  province.c - the province's projections (jk_province.h): the regencies'
     projection tables side by side, keyed by kabupaten_code, computed from
     the copy database by the store's apply code on one shadow per origin.
@@ -23,16 +24,9 @@
 #include <czmq.h>
 #include <string.h>
 
-#define S_MAX_COLUMNS 64
+#define S_MAX_COLUMNS JK_TABLE_COLUMNS_MAX
 
-typedef struct {
-    const char *name;
-    int ncols;
-    char *cols[S_MAX_COLUMNS];
-    char *types[S_MAX_COLUMNS];
-    bool is_key[S_MAX_COLUMNS];
-    bool by_kecamatan; /* keyed by kecamatan_code (seeded per region) */
-} s_table_t;
+typedef jk_table_info_t s_table_t;
 
 typedef struct {
     char code[JK_LINK_AREA_MAX];
@@ -81,24 +75,8 @@ static int s_tables_load (jk_province_t *self, char *err, size_t err_size)
     }
     self->ntables = jk_ptable_count ();
     self->tables = jk_calloc (self->ntables, sizeof (s_table_t));
-    for (size_t t = 0; t < self->ntables; t++) {
-        s_table_t *tab = &self->tables[t];
-        tab->name = jk_ptable_at (t)->name;
-        tab->by_kecamatan = streq (jk_ptable_at (t)->key, "kecamatan_code");
-        char *sql = jk_sprintf ("PRAGMA table_info(%s)", tab->name);
-        sqlite3_stmt *st = NULL;
-        sqlite3_prepare_v2 (scratch, sql, -1, &st, NULL);
-        free (sql);
-        while (sqlite3_step (st) == SQLITE_ROW && tab->ncols < S_MAX_COLUMNS) {
-            const char *type = (const char *)sqlite3_column_text (st, 2);
-            tab->cols[tab->ncols] =
-                jk_strdup ((const char *)sqlite3_column_text (st, 1));
-            tab->types[tab->ncols] = jk_strdup (type ? type : "");
-            tab->is_key[tab->ncols] = sqlite3_column_int (st, 5) > 0;
-            tab->ncols++;
-        }
-        sqlite3_finalize (st);
-    }
+    for (size_t t = 0; t < self->ntables; t++)
+        jk_table_info_load (&self->tables[t], scratch, jk_ptable_at (t)->name);
     sqlite3_close (scratch);
     return 0;
 }
@@ -305,7 +283,7 @@ static bool s_seed (jk_province_t *self, s_origin_t *o, char *err,
         }
         ins = s_append (ins, ")");
         while (ok && st && sqlite3_step (st) == SQLITE_ROW) {
-            if (tab->by_kecamatan &&
+            if (streq (jk_ptable_at (t)->key, "kecamatan_code") &&
                 strncmp ((const char *)sqlite3_column_text (st, 0), prefix,
                          strlen (prefix)))
                 continue;
@@ -594,10 +572,7 @@ void jk_province_destroy (jk_province_t **self_p)
     sqlite3_close (self->db);
     sqlite3_close (self->copy);
     for (size_t t = 0; t < self->ntables; t++)
-        for (int c = 0; c < self->tables[t].ncols; c++) {
-            free (self->tables[t].cols[c]);
-            free (self->tables[t].types[c]);
-        }
+        jk_table_info_fini (&self->tables[t]);
     free (self->tables);
     free (self->path);
     free (self);
