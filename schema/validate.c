@@ -248,6 +248,28 @@ static bool s_enum_is (const char *const *values, int64_t index, jk_str_t text)
     return false;
 }
 
+/* A set's items: distinct values of its enum. 0 or -1 (reported). */
+static int s_check_set (const jk_field_t *f, const jk_value_t *v,
+                        const char *path, jk_report_t *report)
+{
+    for (uint32_t k = 0; k < v->count; k++) {
+        int e = s_enum_find (f->values, v->items[k]);
+        bool twice = false;
+        for (uint32_t j = 0; j < k; j++)
+            twice |= jk_str_same (v->items[j], v->items[k]);
+        if (e < 0 || twice) {
+            jk_report_error (report, "E_FIELD_ENUM", path,
+                             "%s items must be distinct values of "
+                             "%s, got '%.*s'%s",
+                             path, f->name,
+                             (int)(v->items[k].len > 40 ? 40 : v->items[k].len),
+                             v->items[k].ptr, twice ? " twice" : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int s_check_field (const jk_event_t *ev, size_t index,
                           const jk_context_t *ctx, jk_report_t *report)
 {
@@ -295,22 +317,8 @@ static int s_check_field (const jk_event_t *ev, size_t index,
             }
             break;
         case JK_KIND_SET:
-            for (uint32_t k = 0; k < v->count; k++) {
-                int e = s_enum_find (f->values, v->items[k]);
-                bool twice = false;
-                for (uint32_t j = 0; j < k; j++)
-                    twice |= jk_str_same (v->items[j], v->items[k]);
-                if (e < 0 || twice) {
-                    jk_report_error (
-                        report, "E_FIELD_ENUM", path,
-                        "%s items must be distinct values of "
-                        "%s, got '%.*s'%s",
-                        path, f->name,
-                        (int)(v->items[k].len > 40 ? 40 : v->items[k].len),
-                        v->items[k].ptr, twice ? " twice" : "");
-                    return -1;
-                }
-            }
+            if (s_check_set (f, v, path, report))
+                return -1;
             /* fall through */
         case JK_KIND_LIST:
         case JK_KIND_UNITS:
