@@ -367,6 +367,84 @@ static char *s_read_file (const char *path, char *err, size_t err_size)
     return text;
 }
 
+/* The TLS certificate and key read into memory; false with err set. */
+static bool s_tls_load (jk_office_app_t *self, const jk_office_config_t *config,
+                        char *err, size_t err_size)
+{
+    self->tls_cert = s_read_file (config->tls_cert, err, err_size);
+    self->tls_key =
+        self->tls_cert ? s_read_file (config->tls_key, err, err_size) : NULL;
+    if (!self->tls_key)
+        return false;
+    if (MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf (err, err_size,
+                  "this libmicrohttpd has no TLS (GnuTLS) support");
+        return false;
+    }
+    self->tls = true;
+    return true;
+}
+
+/* The courier that delivers the outbox (and fetches proofs with
+   --log-key); NULL with err set. */
+static jk_courier_t *s_courier (const jk_office_config_t *config, char *err,
+                                size_t err_size)
+{
+    jk_proofs_config_t proofs = {
+        .query = config->query,
+        .log_key = config->log_key,
+        .broker_key = config->delivery.broker_key,
+        .key = config->query_key,
+        .wait_ms = 5000,
+    };
+    if (config->query && jk_endpoint_is_local (config->query))
+        proofs.broker_key = proofs.key = NULL;
+    return jk_courier_new (config->outbox, config->source, &config->delivery,
+                           config->log_key && config->query ? &proofs : NULL,
+                           err, err_size);
+}
+
+/* libmicrohttpd listening on the config's IPv4 address and port (TLS
+   when loaded); false with err set. */
+static bool s_listen (jk_office_app_t *self, const jk_office_config_t *config,
+                      char *err, size_t err_size)
+{
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons (config->port);
+    if (inet_pton (AF_INET, config->address, &addr.sin_addr) != 1) {
+        snprintf (err, err_size, "'%s' is not an IPv4 address",
+                  config->address);
+        return false;
+    }
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (self->tls)
+        flags |= MHD_USE_TLS;
+    errno = 0;
+    self->daemon = MHD_start_daemon (
+        flags, 0, NULL, NULL, s_request, self, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)4,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)128,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+        self->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, self->tls_cert,
+        MHD_OPTION_HTTPS_MEM_KEY, self->tls_key, MHD_OPTION_END);
+    if (!self->daemon) {
+        snprintf (err, err_size, "cannot listen on %s:%u: %s%s",
+                  config->address, (unsigned)config->port,
+                  errno ? strerror (errno) : "libmicrohttpd refused",
+                  self->tls ? " (or the TLS certificate/key is not valid "
+                              "PEM)"
+                            : "");
+        return false;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    self->port = info ? info->port : config->port;
+    return true;
+}
+
 jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
                                     size_t err_size)
 {
@@ -390,20 +468,8 @@ jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
         jk_outbox_open (config->outbox, config->source, err, err_size);
     if (!self->outbox)
         goto failed;
-    if (config->tls_cert) {
-        self->tls_cert = s_read_file (config->tls_cert, err, err_size);
-        self->tls_key = self->tls_cert
-                            ? s_read_file (config->tls_key, err, err_size)
-                            : NULL;
-        if (!self->tls_key)
-            goto failed;
-        if (MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES) {
-            snprintf (err, err_size,
-                      "this libmicrohttpd has no TLS (GnuTLS) support");
-            goto failed;
-        }
-        self->tls = true;
-    }
+    if (config->tls_cert && !s_tls_load (self, config, err, err_size))
+        goto failed;
     if (config->picks) {
         self->picks = jk_picks_new (config->picks, config->query,
                                     config->delivery.broker_key,
@@ -411,53 +477,9 @@ jk_office_app_t *jk_office_app_new (const jk_office_config_t *config, char *err,
         if (!self->picks)
             goto failed;
     }
-    jk_proofs_config_t proofs = {
-        .query = config->query,
-        .log_key = config->log_key,
-        .broker_key = config->delivery.broker_key,
-        .key = config->query_key,
-        .wait_ms = 5000,
-    };
-    if (config->query && jk_endpoint_is_local (config->query))
-        proofs.broker_key = proofs.key = NULL;
-    self->courier = jk_courier_new (
-        config->outbox, config->source, &config->delivery,
-        config->log_key && config->query ? &proofs : NULL, err, err_size);
-    if (!self->courier)
+    self->courier = s_courier (config, err, err_size);
+    if (!self->courier || !s_listen (self, config, err, err_size))
         goto failed;
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons (config->port);
-    if (inet_pton (AF_INET, config->address, &addr.sin_addr) != 1) {
-        snprintf (err, err_size, "'%s' is not an IPv4 address",
-                  config->address);
-        goto failed;
-    }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-    if (self->tls)
-        flags |= MHD_USE_TLS;
-    errno = 0;
-    self->daemon = MHD_start_daemon (
-        flags, 0, NULL, NULL, s_request, self, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)4,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)128,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
-        self->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, self->tls_cert,
-        MHD_OPTION_HTTPS_MEM_KEY, self->tls_key, MHD_OPTION_END);
-    if (!self->daemon) {
-        snprintf (err, err_size, "cannot listen on %s:%u: %s%s",
-                  config->address, (unsigned)config->port,
-                  errno ? strerror (errno) : "libmicrohttpd refused",
-                  self->tls ? " (or the TLS certificate/key is not valid "
-                              "PEM)"
-                            : "");
-        goto failed;
-    }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    self->port = info ? info->port : config->port;
     return self;
 failed:
     jk_office_app_destroy (&self);
