@@ -206,6 +206,76 @@ static void s_rule (const jk_type_t *t, int field, bool en, char *out,
     }
 }
 
+/* The example row's cell: a number column as a number, else text. */
+static void s_example_cell (lxw_worksheet *data, lxw_col_t col,
+                            const jk_field_t *f, const char *example,
+                            lxw_format *text)
+{
+    if (f && f->kind == JK_KIND_UINT) {
+        char digits[32];
+        size_t k = 0;
+        for (const char *p = example; *p && k + 1 < sizeof digits; p++)
+            if (isdigit ((unsigned char)*p))
+                digits[k++] = *p;
+        digits[k] = 0;
+        worksheet_write_number (data, 1, col, atof (digits), NULL);
+    } else
+        worksheet_write_string (data, 1, col, example, text);
+}
+
+/* A drop-down of an enum's (or Ya/Tidak's) labels on the column (Excel
+   keeps one list under 255 characters; the import reads labels and
+   names alike). */
+static void s_dropdown (lxw_worksheet *data, lxw_col_t col, const jk_field_t *f,
+                        bool en)
+{
+    char *labels[32];
+    char store[32][64];
+    size_t k = 0, chars = 0;
+    for (size_t v = 0; k < 31; v++) {
+        const char *label =
+            f->kind == JK_KIND_BOOL ? (v == 0   ? "Ya"
+                                       : v == 1 ? "Tidak"
+                                                : NULL)
+            : f->values[v]
+                ? jk_office_value_label (f->values[v], en, store[k], 64)
+                : NULL;
+        if (!label)
+            break;
+        if (label != store[k])
+            snprintf (store[k], 64, "%s", label);
+        labels[k] = store[k];
+        chars += strlen (labels[k]) + 1;
+        k++;
+    }
+    labels[k] = NULL;
+    if (chars < 255) {
+        lxw_data_validation dv;
+        memset (&dv, 0, sizeof dv);
+        dv.validate = LXW_VALIDATION_TYPE_LIST;
+        dv.value_list = labels;
+        dv.show_error = LXW_VALIDATION_OFF;
+        worksheet_data_validation_range (data, 1, col, JK_IMPORT_MAX_ROWS + 1,
+                                         col, &dv);
+    }
+}
+
+/* The written workbook at path read into *out (path removed). */
+static int s_read_back (const char *path, char **out, size_t *size)
+{
+    FILE *in = fopen (path, "rb");
+    unlink (path);
+    if (!in)
+        return JK_IO;
+    FILE *o = open_memstream (out, size);
+    char chunk[8192];
+    size_t got;
+    while ((got = fread (chunk, 1, sizeof chunk, in)) > 0)
+        fwrite (chunk, 1, got, o);
+    fclose (in);
+    return fclose (o) == 0 ? JK_OK : JK_IO;
+}
+
 int jk_import_template_xlsx (const jk_type_t *t, const char *office, bool en,
                              char **out, size_t *size)
 {
@@ -260,64 +330,14 @@ int jk_import_template_xlsx (const jk_type_t *t, const char *office, bool en,
         worksheet_write_string (help, (lxw_row_t)c + 1, 3,
                                 f ? jk_office_field_help (f, en) : "", NULL);
         jk_import_example (t, field, office, buf, sizeof buf);
-        if (f && f->kind == JK_KIND_UINT) {
-            char digits[32];
-            size_t k = 0;
-            for (const char *p = buf; *p && k + 1 < sizeof digits; p++)
-                if (isdigit ((unsigned char)*p))
-                    digits[k++] = *p;
-            digits[k] = 0;
-            worksheet_write_number (data, 1, col, atof (digits), NULL);
-        } else
-            worksheet_write_string (data, 1, col, buf, text);
-        if (f && (f->kind == JK_KIND_ENUM || f->kind == JK_KIND_BOOL)) {
-            /* A drop-down of the labels (Excel keeps one list under 255
-               characters; the import reads labels and names alike). */
-            char *labels[32];
-            char store[32][64];
-            size_t k = 0, chars = 0;
-            for (size_t v = 0; k < 31; v++) {
-                const char *label =
-                    f->kind == JK_KIND_BOOL ? (v == 0   ? "Ya"
-                                               : v == 1 ? "Tidak"
-                                                        : NULL)
-                    : f->values[v]
-                        ? jk_office_value_label (f->values[v], en, store[k], 64)
-                        : NULL;
-                if (!label)
-                    break;
-                if (label != store[k])
-                    snprintf (store[k], 64, "%s", label);
-                labels[k] = store[k];
-                chars += strlen (labels[k]) + 1;
-                k++;
-            }
-            labels[k] = NULL;
-            if (chars < 255) {
-                lxw_data_validation dv;
-                memset (&dv, 0, sizeof dv);
-                dv.validate = LXW_VALIDATION_TYPE_LIST;
-                dv.value_list = labels;
-                dv.show_error = LXW_VALIDATION_OFF;
-                worksheet_data_validation_range (
-                    data, 1, col, JK_IMPORT_MAX_ROWS + 1, col, &dv);
-            }
-        }
+        s_example_cell (data, col, f, buf, text);
+        if (f && (f->kind == JK_KIND_ENUM || f->kind == JK_KIND_BOOL))
+            s_dropdown (data, col, f, en);
     }
     lxw_error rc = workbook_close (wb);
     if (rc != LXW_NO_ERROR) {
         unlink (path);
         return JK_IO;
     }
-    FILE *in = fopen (path, "rb");
-    unlink (path);
-    if (!in)
-        return JK_IO;
-    FILE *o = open_memstream (out, size);
-    char chunk[8192];
-    size_t got;
-    while ((got = fread (chunk, 1, sizeof chunk, in)) > 0)
-        fwrite (chunk, 1, got, o);
-    fclose (in);
-    return fclose (o) == 0 ? JK_OK : JK_IO;
+    return s_read_back (path, out, size);
 }
