@@ -54,7 +54,9 @@ static int s_kecamatan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 /* ---- rat: compliance per book year, follow-up list per kecamatan ----------
  */
 
-static int s_rat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
+/* RAT compliance per book year: registered, held, on time, late,
+   without quorum, not held, % on time. */
+static int s_rat_years (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 {
     const jk_rcol_t years[] = {{"Tahun buku", JK_RCOL_INT, 11},
                                {"Koperasi terdaftar", JK_RCOL_INT, 12},
@@ -84,7 +86,14 @@ static int s_rat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
             " GROUP BY r.book_year) y ORDER BY y.book_year DESC",
             NULL, err, size))
         return -1;
+    return 0;
+}
 
+/* One follow-up table per kecamatan: the cooperatives without a RAT for
+   the book year (a kecamatan with none gets no sheet). */
+static int s_rat_follow_up (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
+{
+    jk_rtable_t *t;
     const jk_rcol_t follow[] = {{"No", JK_RCOL_INT, 5},
                                 {"Nama koperasi", JK_RCOL_TEXT, 36},
                                 {"Nomor badan hukum", JK_RCOL_TEXT, 34},
@@ -139,6 +148,13 @@ static int s_rat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
     }
     sqlite3_finalize (st);
     return rc;
+}
+
+static int s_rat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
+{
+    if (s_rat_years (doc, db, err, size))
+        return -1;
+    return s_rat_follow_up (doc, db, err, size);
 }
 
 /* ---- asesmen: K/BK per unit, pass rate, competent participants ------------
