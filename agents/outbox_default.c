@@ -38,19 +38,9 @@ static char *s_default_dir (void)
     return dir;
 }
 
-/* source with '/' written as '_'. */
-static char *s_file_source (const char *source)
-{
-    char *src = jk_strdup (source);
-    for (char *p = src; *p; p++)
-        if (*p == '/')
-            *p = '_';
-    return src;
-}
-
 char *jk_outbox_default_path (const char *source)
 {
-    char *src = s_file_source (source);
+    char *src = jk_source_file_name (source);
     char *dir = s_default_dir ();
     char *path = dir ? jk_sprintf ("%s/outbox-%s.db", dir, src)
                      : jk_sprintf ("./jejak-outbox-%s.db", src);
@@ -193,7 +183,7 @@ typedef struct {
 static int s_legacy_open (s_legacy_t *legacy, const char *dir,
                           const char *source, char *err, size_t err_size)
 {
-    char *src = s_file_source (source);
+    char *src = jk_source_file_name (source);
     uint64_t base_stored = 0;
     int rc = JK_OK;
     legacy->base = -1;

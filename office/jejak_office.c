@@ -365,12 +365,10 @@ static char *s_outbox_path (jk_opts_t *opts, const char *source)
 /* The hub's pick lists, cached beside the users file. */
 static char *s_picks_path (const char *state, const char *source)
 {
-    char name[JK_SOURCE_MAX + 1];
-    snprintf (name, sizeof name, "%s", source);
-    for (char *p = name; *p; p++)
-        if (*p == '/')
-            *p = '_';
-    return jk_sprintf ("%s/picks-%s.db", state, name);
+    char *name = jk_source_file_name (source);
+    char *path = jk_sprintf ("%s/picks-%s.db", state, name);
+    free (name);
+    return path;
 }
 
 /* Whether the users file has an active user (said when not). */

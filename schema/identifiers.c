@@ -204,3 +204,12 @@ int jk_source_check (const jk_region_t *region, const char *source, size_t len,
         }
     return 0;
 }
+
+char *jk_source_file_name (const char *source)
+{
+    char *name = jk_strdup (source);
+    for (char *p = name; *p; p++)
+        if (*p == '/')
+            *p = '_';
+    return name;
+}

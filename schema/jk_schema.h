@@ -399,5 +399,8 @@ int jk_source_check (const jk_region_t *region, const char *source, size_t len,
                      jk_report_t *report);
 /* Copies the office part of a source ("32.03.10" or "DINAS") into out. */
 void jk_source_office (const char *source, size_t len, char *out, size_t size);
+/* The source as a part of a file name: '/' written as '_' (freed by the
+   caller). */
+char *jk_source_file_name (const char *source);
 
 #endif
