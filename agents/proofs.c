@@ -101,25 +101,17 @@ static zsock_t *s_connect (const jk_proofs_config_t *config)
    reply (*rc JK_IO). */
 static zmsg_t *s_reply (s_prover_t *p, const char *want, int *rc)
 {
-    zpoller_t *poller = zpoller_new (p->sock, NULL);
-    void *which = zpoller_wait (poller, (int)p->config->wait_ms);
-    zpoller_destroy (&poller);
-    zmsg_t *msg = which ? zmsg_recv (p->sock) : NULL;
-    if (!msg) {
+    bool silent = false;
+    char why[600];
+    zmsg_t *msg = jk_wire_expect (p->sock, (int)p->config->wait_ms, want,
+                                  &silent, why, sizeof why);
+    if (msg)
+        return msg;
+    if (silent) {
         *rc = JK_TEMPORARY;
         return NULL;
     }
-    char command[16];
-    if (jk_wire_open (msg, command, sizeof command) == 0 &&
-        streq (command, want))
-        return msg;
-    char *code = streq (command, "ERROR") ? zmsg_popstr (msg) : NULL;
-    char *text = code ? zmsg_popstr (msg) : NULL;
-    fprintf (p->out, "proofs: the hub answered %s: %s %s\n", command,
-             code ? code : "", text ? text : "");
-    free (code);
-    free (text);
-    zmsg_destroy (&msg);
+    fprintf (p->out, "proofs: the hub answered %s\n", why);
     *rc = JK_IO;
     return NULL;
 }

@@ -223,26 +223,19 @@ static zmsg_t *s_query (s_send_t *self, zmsg_t *request, const char *want)
         }
     }
     zmsg_send (&request, self->qsock);
-    zpoller_t *poller = zpoller_new (self->qsock, NULL);
-    void *which = zpoller_wait (poller, JK_LINK_QUERY_WAIT_MS);
-    zpoller_destroy (&poller);
-    zmsg_t *msg = which ? zmsg_recv (self->qsock) : NULL;
-    if (!msg) {
+    bool silent = false;
+    char why[600];
+    zmsg_t *msg = jk_wire_expect (self->qsock, JK_LINK_QUERY_WAIT_MS, want,
+                                  &silent, why, sizeof why);
+    if (msg)
+        return msg;
+    if (silent) {
         jk_warn (S_COMPONENT, "--query %s did not answer %s within %d ms",
                  self->query, want, JK_LINK_QUERY_WAIT_MS);
         zsock_destroy (&self->qsock);
         return NULL;
     }
-    char command[16];
-    if (jk_wire_open (msg, command, sizeof command) == 0 &&
-        streq (command, want))
-        return msg;
-    char *code = streq (command, "ERROR") ? zmsg_popstr (msg) : NULL;
-    char *text = code ? zmsg_popstr (msg) : NULL;
-    jk_warn (S_COMPONENT, "--query %s answered %s: %s %s", self->query, command,
-             code ? code : "", text ? text : "");
-    free (code);
-    free (text);
+    jk_warn (S_COMPONENT, "--query %s answered %s", self->query, why);
     zmsg_destroy (&msg);
     return NULL;
 }

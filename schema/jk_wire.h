@@ -39,6 +39,13 @@ zmsg_t *jk_wire_new (const char *command);
    JEJAK/1 (the frames are left consumed). */
 int jk_wire_open (zmsg_t *msg, char *command, size_t size);
 
+/* Waits up to wait_ms for the next message on sock: the message, opened,
+   when its command is want; NULL otherwise, with *silent true when none
+   came, else what came instead in why ("ERROR: E_CODE message", or the
+   other command). */
+zmsg_t *jk_wire_expect (zsock_t *sock, int wait_ms, const char *want,
+                        bool *silent, char *why, size_t why_size);
+
 /* Builds [JEJAK/1][ERROR][code][message]: a protocol error answer. */
 zmsg_t *jk_wire_error (const char *code, const char *message);
 

@@ -31,6 +31,30 @@ int jk_wire_open (zmsg_t *msg, char *command, size_t size)
     return rc;
 }
 
+zmsg_t *jk_wire_expect (zsock_t *sock, int wait_ms, const char *want,
+                        bool *silent, char *why, size_t why_size)
+{
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    void *which = zpoller_wait (poller, wait_ms);
+    zpoller_destroy (&poller);
+    zmsg_t *msg = which ? zmsg_recv (sock) : NULL;
+    *silent = msg == NULL;
+    if (!msg)
+        return NULL;
+    char command[16] = "";
+    if (jk_wire_open (msg, command, sizeof command) == 0 &&
+        streq (command, want))
+        return msg;
+    char *code = streq (command, "ERROR") ? zmsg_popstr (msg) : NULL;
+    char *text = code ? zmsg_popstr (msg) : NULL;
+    snprintf (why, why_size, "%s: %s %s", command, code ? code : "",
+              text ? text : "");
+    free (code);
+    free (text);
+    zmsg_destroy (&msg);
+    return NULL;
+}
+
 zmsg_t *jk_wire_error (const char *code, const char *message)
 {
     zmsg_t *msg = jk_wire_new ("ERROR");
