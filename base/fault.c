@@ -8,11 +8,19 @@
 jk_fault_t jk_fault_from_env (const char *component)
 {
     const char *name = getenv ("JEJAK_FAULT");
+    static const struct {
+        const char *name;
+        jk_fault_t fault;
+    } faults[] = {
+        {"crash_after_commit", JK_FAULT_CRASH_AFTER_COMMIT},
+        {"fail_commit", JK_FAULT_FAIL_COMMIT},
+        {"tree_stalled", JK_FAULT_TREE_STALLED},
+        {"state_stalled", JK_FAULT_STATE_STALLED},
+    };
     jk_fault_t fault = JK_FAULT_NONE;
-    if (name && strcmp (name, "crash_after_commit") == 0)
-        fault = JK_FAULT_CRASH_AFTER_COMMIT;
-    else if (name && strcmp (name, "fail_commit") == 0)
-        fault = JK_FAULT_FAIL_COMMIT;
+    for (size_t i = 0; name && i < sizeof faults / sizeof faults[0]; i++)
+        if (strcmp (name, faults[i].name) == 0)
+            fault = faults[i].fault;
     if (fault != JK_FAULT_NONE)
         jk_warn (component, "fault injection on: %s", name);
     return fault;

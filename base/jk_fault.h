@@ -17,12 +17,18 @@ typedef enum {
     /* The store's first commit fails once (SQLite's commit hook vetoes
        it). */
     JK_FAULT_FAIL_COMMIT = 2,
+    /* The store's tree thread stays where the store started it. */
+    JK_FAULT_TREE_STALLED = 3,
+    /* The query endpoint sends a STATE's first piece, then no more,
+       whatever the credit (a transfer cut in the middle). */
+    JK_FAULT_STATE_STALLED = 4,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
 #define JK_FAULT_EXIT 86
 
-/* The fault JEJAK_FAULT names: "crash_after_commit" or "fail_commit";
+/* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
+   "tree_stalled" or "state_stalled";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

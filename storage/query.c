@@ -5,6 +5,7 @@
     joiners, replicas, offices and auditors are its clients. */
 #include "jk_active.h"
 #include "jk_checkpoints.h"
+#include "jk_fault.h"
 #include "jk_log.h"
 #include "jk_projector.h"
 #include "jk_state.h"
@@ -47,6 +48,7 @@ typedef struct {
        page as the credit allows. */
     jk_state_t *state;
     int64_t blocked_at; /* mono ms when credit ran out */
+    uint64_t pieces;    /* STATE messages sent */
 } s_stream_t;
 
 typedef struct {
@@ -73,6 +75,7 @@ typedef struct {
     zlistx_t *waiting; /* routing ids waiting for a CHECKPOINT */
     bool asked;        /* SIGN sent, CHECKPOINT not yet back */
     uint64_t proofs;   /* PROOFs answered */
+    jk_fault_t fault;  /* JK_FAULT_STATE_STALLED, for tests */
 } s_query_t;
 
 static void s_stream_destroy (void **item)
@@ -670,7 +673,9 @@ static void s_on_state (s_query_t *self, zframe_t *routing, zmsg_t *msg)
 static bool s_state_turn (s_query_t *self, s_stream_t *stream)
 {
     for (int sent = 0; sent < S_STATE_TURN; sent++) {
-        if (stream->credit == 0) {
+        bool stalled =
+            self->fault == JK_FAULT_STATE_STALLED && stream->pieces > 0;
+        if (stream->credit == 0 || stalled) {
             stream->blocked = true;
             stream->blocked_at = jk_clock_mono_ms ();
             return false;
@@ -688,6 +693,7 @@ static bool s_state_turn (s_query_t *self, s_stream_t *stream)
         zmsg_append (msg, &bytes);
         s_reply (self, stream->routing, &msg);
         stream->credit--;
+        stream->pieces++;
     }
     return false;
 }
@@ -990,6 +996,7 @@ static int s_query_init (s_query_t *self, const s_args_t *args)
 {
     char err[512];
     self->db_path = jk_strdup (args->db_path);
+    self->fault = jk_fault_from_env ("query");
     self->db = jk_projections_open_read (args->db_path, err, sizeof err);
     if (!self->db) {
         jk_error ("query", "%s", err);

@@ -224,11 +224,14 @@ static int s_wait_ms (jk_store_t *self)
     int64_t sign = jk_store_sign_due (self);
     if (sign != INT64_MAX && sign - now < wait)
         wait = sign - now;
-    /* While the projections move, STATS follows them closely. */
-    if (self->pushed_projected != jk_store_projected (self))
+    /* While the projections move, STATS follows them closely; while they
+       stand behind the head, projection_lag_ms grows every
+       S_LAG_PUSH_MS. */
+    bool behind = self->pushed_projected < jk_log_head (self->log, NULL);
+    if (self->pushed_projected != jk_store_projected (self) ||
+        (behind && now - self->pushed_at >= S_LAG_PUSH_MS))
         jk_store_push_counters (self);
-    if (self->pushed_projected < jk_log_head (self->log, NULL) &&
-        wait > S_LAG_PUSH_MS)
+    if (behind && wait > S_LAG_PUSH_MS)
         wait = S_LAG_PUSH_MS;
     if (wait < 0 || self->cur->item_count > 0)
         wait = 0; /* a batch is taken: it runs below */

@@ -3,6 +3,7 @@
     its own read-only connection to the log for what it was not fed, and
     the thread the store runs it on. */
 #include "jk_tree.h"
+#include "jk_fault.h"
 #include "jk_log.h"
 #include "jk_tiles.h"
 #include "jk_wire.h"
@@ -222,10 +223,7 @@ static void s_tree_actor (zsock_t *pipe, void *arg)
     zsock_signal (pipe, 0);
     /* Fault injection for tests: the tree stays where the store started
        it, however far the log goes (docs/ARCHITECTURE.md). */
-    const char *fault = getenv ("JEJAK_FAULT");
-    bool stalled = fault && streq (fault, "tree_stalled");
-    if (stalled)
-        jk_warn (LOG, "fault injection on: %s", fault);
+    bool stalled = jk_fault_from_env (LOG) == JK_FAULT_TREE_STALLED;
     zpoller_t *poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (poller, true);
     bool terminated = false, failing = false;
