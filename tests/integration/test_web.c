@@ -396,7 +396,10 @@ static void test_http (void **state)
     s_person (env, 1);
     s_person (env, 2);
     s_person (env, 3);
-    assert_true (JK_WAIT_FOR (s_total (env, "people") == 3, 10000));
+    /* The people reach the board before it sees the head they end at
+       (the feed's $head): wait for both. */
+    assert_true (
+        JK_WAIT_FOR (s_total (env, "people") == 3 && s_live (env), 10000));
     r = s_http (env, "GET", "/snapshot.json", &code);
     assert_int_equal (code, 200);
     const char *json = s_body (r);
