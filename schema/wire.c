@@ -1,3 +1,4 @@
+/* Whole at ~620 lines: one frame codec; its map helpers are shared. */
 /*  wire.c - the wire protocol's frame codec (docs/PROTOCOL.md): signature
     and command frames, 8-byte integers, answers, heartbeats, feed records.
     Used by every component that talks over ZeroMQ. */

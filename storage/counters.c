@@ -1,3 +1,4 @@
+/* Whole at ~630 lines: the counters and the read caches kept in step. */
 /*  counters.c - the projections' counters and read caches: per-source
     progress, kecamatan_summary, people's and sessions' counters (written
     behind in deferred mode), batch terms and session hours, and the

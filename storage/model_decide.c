@@ -1,3 +1,4 @@
+/* Whole at ~660 lines: the domain rules, one function per event type. */
 /*  model_decide.c - the domain rules of SPEC 3.2 decided from the model's state
     (jk_model_decide): their order, codes and messages are
     docs/PROJECTIONS.md's; personal numbers appear masked. */

@@ -1,3 +1,4 @@
+/* Whole at ~1,000 lines: a data table (tables, rows per event). */
 /*  projection_table.c - the projection tables and the rows each event type
     writes, as data (jk_projection_table.h). Change a table or a write
     here; the DDL, the dump and docs/PROJECTIONS.md follow (regenerate the

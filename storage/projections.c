@@ -1,3 +1,4 @@
+/* Whole at ~860 lines: one class; the table-driven apply and schema. */
 /*  projections.c - the read models of SPEC 6: their schema (generated from
     projection_table.c, versions recorded in projection_meta), the object
     with its prepared statements, and the one apply path: apply and

@@ -1,3 +1,4 @@
+/* Whole at ~730 lines: one thread's class and the hand-over it takes. */
 /*  projector.c - the projections behind the ack (jk_projector.h): their
     own database file beside the log, caught up from the committed log in
     position order through the one apply path (jk_record_prepare and

@@ -1,3 +1,4 @@
+/* Whole at ~1,100 lines: one actor; its handlers share s_query_t. */
 /*  query.c - the store's query endpoint (jk_store.h, jk_query_start): a
     ROUTER served by its own actor and read-only SQLite connection, so
     catch-up never blocks the writer. HEAD, SINCE with credit, SNAPSHOT,

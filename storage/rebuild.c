@@ -1,3 +1,4 @@
+/* Whole at ~890 lines: the whole-log readers, verify and rebuild. */
 /*  rebuild.c - reading a whole log (jk_log.h): chain verification from
     position 1, and rebuilding a fresh database (log rows plus every
     projection) from a log up to a position or a time. jejak-replay and

@@ -1,3 +1,4 @@
+/* Whole at ~800 lines: one class; writer, follower, reader share the edge. */
 /*  tiles.c - the Merkle tree's tiles in the log's database (jk_merkle.h):
     the writer's right edge (one partial tile per level, flushed as tiles
     fill, inside the log's transaction), the follower that computes the
