@@ -117,6 +117,135 @@ static int s_usage_error (const char *message)
     return 2;
 }
 
+/* What the options decide, checked before anything starts. */
+typedef struct {
+    uint64_t hwm, months, every, lag_max;
+    const char *db, *keys;
+    const char *endpoints[3]; /* ingest, feed, query */
+    char *cert_path, *keys_dir, *log_key, *witnesses;
+} s_hub_t;
+
+/* The numeric options within their ranges: 0, or the exit code. */
+static int s_check_numbers (jk_opts_t *opts, s_hub_t *hub)
+{
+    if (jk_parse_u64 (jk_opts_get (opts, "feed-hwm"), &hub->hwm) ||
+        hub->hwm == 0 || hub->hwm > 100000000)
+        return s_usage_error ("--feed-hwm must be 1 to 100000000");
+    if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"),
+                      &hub->months) ||
+        hub->months == 0 || hub->months > 120)
+        return s_usage_error ("--rat-deadline-months must be 1 to 120");
+    if (jk_parse_u64 (jk_opts_get (opts, "checkpoint-every"), &hub->every) ||
+        hub->every == 0 || hub->every > 3600)
+        return s_usage_error ("--checkpoint-every must be 1 to 3600 seconds");
+    if (jk_parse_u64 (jk_opts_get (opts, "projection-lag-max"),
+                      &hub->lag_max) ||
+        hub->lag_max == 0 || hub->lag_max > 100000000)
+        return s_usage_error ("--projection-lag-max must be 1 to 100000000");
+    return 0;
+}
+
+/* The rest of the options: witnesses, region, the database's folder,
+   plain endpoints, the checkpoint key. 0, or the exit code. */
+static int s_check (jk_opts_t *opts, s_hub_t *hub)
+{
+    int status = s_check_numbers (opts, hub);
+    if (status)
+        return status;
+    char werr[320];
+    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"),
+                                 &hub->witnesses, werr, sizeof werr);
+    if (wrc != JK_OK) {
+        if (wrc == JK_INVALID)
+            return s_usage_error (werr);
+        fprintf (stderr, "jejak-hub: %s\n", werr);
+        return 1;
+    }
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (jk_opts_get (opts, "region"))
+        jk_region_set_default_area (jk_opts_get (opts, "region"));
+    (void)jk_region_default (); /* a bad --region stops here, exit 2 */
+    hub->db = jk_opts_get (opts, "db");
+    if (s_make_parent (hub->db))
+        return 1;
+    hub->keys = jk_opts_get (opts, "keys");
+    hub->endpoints[0] = jk_opts_get (opts, "ingest");
+    hub->endpoints[1] = jk_opts_get (opts, "feed");
+    hub->endpoints[2] = jk_opts_get (opts, "query");
+    if (!jk_broker_plain_allowed ("jejak-hub", hub->keys, hub->endpoints, 3))
+        return 2;
+    hub->log_key =
+        jk_log_key_path (hub->keys, jk_opts_get (opts, "checkpoint-key"));
+    if (jk_opts_on (opts, "no-tree") && hub->log_key)
+        return s_usage_error ("--no-tree leaves no tree to sign: it cannot "
+                              "go with a checkpoint key (--checkpoint-key, "
+                              "or log.key in --keys)");
+    return 0;
+}
+
+/* The store's configuration from the checked options. */
+static void s_store_config (jk_opts_t *opts, const s_hub_t *hub,
+                            jk_store_config_t *sconfig)
+{
+    memset (sconfig, 0, sizeof *sconfig);
+    sconfig->db_path = hub->db;
+    sconfig->backend = S_BACKEND;
+    sconfig->query = hub->endpoints[2];
+    sconfig->projections.rat_deadline_months = (int)hub->months;
+    sconfig->projection_lag_max = (int)hub->lag_max;
+    /* The query endpoint speaks CURVE when it leaves the machine; the
+       broker's zauth (one per process) admits the enrolled keys. */
+    if (hub->keys && !jk_endpoint_is_local (sconfig->query))
+        sconfig->query_cert_path = hub->cert_path;
+    sconfig->log_key_path = hub->log_key;
+    sconfig->no_tree = jk_opts_on (opts, "no-tree");
+    sconfig->witnesses = hub->witnesses;
+    sconfig->checkpoint_ms = (int)hub->every * 1000;
+}
+
+/* Starts the broker and the store, waits (bounded) until the broker has
+   heard the store's first PING (ready means ready to acknowledge), says
+   so on stdout and runs until a signal. Returns the exit code. */
+static int s_run (jk_opts_t *opts, s_hub_t *hub)
+{
+    hub->cert_path =
+        hub->keys ? jk_sprintf ("%s/%s", hub->keys, JK_KEYS_BROKER_SECRET)
+                  : NULL;
+    hub->keys_dir =
+        hub->keys ? jk_sprintf ("%s/%s", hub->keys, JK_KEYS_OFFICES) : NULL;
+    jk_broker_config_t bconfig = {hub->endpoints[0], hub->endpoints[1],
+                                  S_BACKEND,         (int)hub->hwm,
+                                  hub->cert_path,    hub->keys_dir};
+    zactor_t *broker = jk_broker_start (&bconfig);
+    if (!broker) {
+        fprintf (stderr, "jejak-hub: cannot start the broker (see the log "
+                         "above)\n");
+        return 1;
+    }
+    jk_store_config_t sconfig;
+    s_store_config (opts, hub, &sconfig);
+    zactor_t *store = jk_store_start (&sconfig);
+    if (!store) {
+        fprintf (stderr, "jejak-hub: cannot start the store (see the log "
+                         "above)\n");
+        zactor_destroy (&broker);
+        return 1;
+    }
+    int64_t deadline = jk_clock_mono_ms () + 5000;
+    while (!zsys_interrupted && jk_clock_mono_ms () < deadline &&
+           !s_store_up (broker))
+        zclock_sleep (5);
+    printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n", bconfig.ingest,
+            bconfig.feed, sconfig.query, hub->db,
+            hub->keys ? " secure=curve" : "");
+    fflush (stdout);
+    int status = jk_broker_run ("jejak-hub", broker, store);
+    zactor_destroy (&store);
+    zactor_destroy (&broker);
+    return status;
+}
+
 int main (int argc, char **argv)
 {
     if (jk_version_asked (argc, argv)) {
@@ -127,127 +256,19 @@ int main (int argc, char **argv)
                                    sizeof s_options / sizeof s_options[0]);
     char err[256];
     int status = 0;
-    zactor_t *broker = NULL, *store = NULL;
-    char *cert_path = NULL, *keys_dir = NULL, *log_key = NULL;
-    char *witnesses = NULL;
-    uint64_t hwm, months, every, lag_max;
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
+    s_hub_t hub = {0};
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err))
         status = s_usage_error (err);
-        goto cleanup;
-    }
-    if (jk_opts_help (opts)) {
+    else if (jk_opts_help (opts))
         s_usage (opts);
-        goto cleanup;
-    }
-    if (jk_opts_argc (opts) > 0) {
+    else if (jk_opts_argc (opts) > 0)
         status = s_usage_error ("unexpected argument");
-        goto cleanup;
-    }
-    if (jk_parse_u64 (jk_opts_get (opts, "feed-hwm"), &hwm) || hwm == 0 ||
-        hwm > 100000000) {
-        status = s_usage_error ("--feed-hwm must be 1 to 100000000");
-        goto cleanup;
-    }
-    if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months) ||
-        months == 0 || months > 120) {
-        status = s_usage_error ("--rat-deadline-months must be 1 to 120");
-        goto cleanup;
-    }
-    if (jk_parse_u64 (jk_opts_get (opts, "checkpoint-every"), &every) ||
-        every == 0 || every > 3600) {
-        status = s_usage_error ("--checkpoint-every must be 1 to 3600 seconds");
-        goto cleanup;
-    }
-    if (jk_parse_u64 (jk_opts_get (opts, "projection-lag-max"), &lag_max) ||
-        lag_max == 0 || lag_max > 100000000) {
-        status = s_usage_error ("--projection-lag-max must be 1 to 100000000");
-        goto cleanup;
-    }
-    char werr[320];
-    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"), &witnesses,
-                                 werr, sizeof werr);
-    if (wrc != JK_OK) {
-        status = wrc == JK_INVALID ? s_usage_error (werr) : 1;
-        if (wrc != JK_INVALID)
-            fprintf (stderr, "jejak-hub: %s\n", werr);
-        goto cleanup;
-    }
-    if (jk_opts_get (opts, "data-dir"))
-        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
-    if (jk_opts_get (opts, "region"))
-        jk_region_set_default_area (jk_opts_get (opts, "region"));
-    (void)jk_region_default (); /* a bad --region stops here, exit 2 */
-    const char *db = jk_opts_get (opts, "db");
-    if (s_make_parent (db)) {
-        status = 1;
-        goto cleanup;
-    }
-    const char *keys = jk_opts_get (opts, "keys");
-    const char *endpoints[] = {jk_opts_get (opts, "ingest"),
-                               jk_opts_get (opts, "feed"),
-                               jk_opts_get (opts, "query")};
-    if (!jk_broker_plain_allowed ("jejak-hub", keys, endpoints, 3)) {
-        status = 2;
-        goto cleanup;
-    }
-    log_key = jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
-    if (jk_opts_on (opts, "no-tree") && log_key) {
-        status = s_usage_error ("--no-tree leaves no tree to sign: it cannot "
-                                "go with a checkpoint key (--checkpoint-key, "
-                                "or log.key in --keys)");
-        goto cleanup;
-    }
-    cert_path = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;
-    keys_dir = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_OFFICES) : NULL;
-    jk_broker_config_t bconfig = {endpoints[0], endpoints[1], S_BACKEND,
-                                  (int)hwm,     cert_path,    keys_dir};
-    broker = jk_broker_start (&bconfig);
-    if (!broker) {
-        fprintf (stderr, "jejak-hub: cannot start the broker (see the log "
-                         "above)\n");
-        status = 1;
-        goto cleanup;
-    }
-    jk_store_config_t sconfig;
-    memset (&sconfig, 0, sizeof sconfig);
-    sconfig.db_path = db;
-    sconfig.backend = S_BACKEND;
-    sconfig.query = jk_opts_get (opts, "query");
-    sconfig.projections.rat_deadline_months = (int)months;
-    sconfig.projection_lag_max = (int)lag_max;
-    /* The query endpoint speaks CURVE when it leaves the machine; the
-       broker's zauth (one per process) admits the enrolled keys. */
-    if (keys && !jk_endpoint_is_local (sconfig.query))
-        sconfig.query_cert_path = cert_path;
-    sconfig.log_key_path = log_key;
-    sconfig.no_tree = jk_opts_on (opts, "no-tree");
-    sconfig.witnesses = witnesses;
-    sconfig.checkpoint_ms = (int)every * 1000;
-    store = jk_store_start (&sconfig);
-    if (!store) {
-        fprintf (stderr, "jejak-hub: cannot start the store (see the log "
-                         "above)\n");
-        status = 1;
-        goto cleanup;
-    }
-    /* Ready means ready to acknowledge: wait (bounded) until the broker
-       has heard the store's first PING. */
-    int64_t deadline = jk_clock_mono_ms () + 5000;
-    while (!zsys_interrupted && jk_clock_mono_ms () < deadline &&
-           !s_store_up (broker))
-        zclock_sleep (5);
-    printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n", bconfig.ingest,
-            bconfig.feed, sconfig.query, db, keys ? " secure=curve" : "");
-    fflush (stdout);
-    status = jk_broker_run ("jejak-hub", broker, store);
-
-cleanup:
-    zactor_destroy (&store);
-    zactor_destroy (&broker);
-    free (cert_path);
-    free (keys_dir);
-    free (log_key);
-    free (witnesses);
+    else if ((status = s_check (opts, &hub)) == 0)
+        status = s_run (opts, &hub);
+    free (hub.cert_path);
+    free (hub.keys_dir);
+    free (hub.log_key);
+    free (hub.witnesses);
     jk_opts_destroy (&opts);
     return status;
 }

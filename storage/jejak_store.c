@@ -94,23 +94,9 @@ static int s_make_parent (const char *path)
     return rc;
 }
 
-int main (int argc, char **argv)
+static void s_usage (jk_opts_t *opts)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-store", stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new ("jejak-store", s_options,
-                                   sizeof s_options / sizeof s_options[0]);
-    char err[256];
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
-        fprintf (stderr, "jejak-store: %s (see --help)\n", err);
-        jk_opts_destroy (&opts);
-        return 2;
-    }
-    if (jk_opts_help (opts)) {
-        printf (
-            "Usage: jejak-store [--db PATH] [--backend EP] [--query EP] "
+    printf ("Usage: jejak-store [--db PATH] [--backend EP] [--query EP] "
             "[--batch-max N]\n"
             "                   [--rat-deadline-months N] [--checkpoint-key "
             "FILE]\n"
@@ -120,23 +106,18 @@ int main (int argc, char **argv)
             "updates the projections, acknowledges.\n"
             "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
             "failure, 2 usage.\n\n");
-        jk_opts_print (opts, stdout);
-        jk_opts_destroy (&opts);
-        return 0;
-    }
-    if (jk_opts_on (opts, "projections-doc")) {
-        jk_ptable_markdown (stdout);
-        jk_opts_destroy (&opts);
-        return 0;
-    }
-    if (jk_opts_argc (opts) > 0) {
-        fprintf (stderr,
-                 "jejak-store: unexpected argument '%s' (try "
-                 "--help)\n",
-                 jk_opts_arg (opts, 0));
-        jk_opts_destroy (&opts);
-        return 2;
-    }
+    jk_opts_print (opts, stdout);
+}
+
+/* What the program allocates for the store's configuration. */
+typedef struct {
+    jk_store_config_t config;
+    char *keys_cert, *log_key, *witnesses;
+} s_prog_t;
+
+/* The region and the numeric options: 0, or the exit code. */
+static int s_check_numbers (jk_opts_t *opts, jk_store_config_t *config)
+{
     if (jk_opts_get (opts, "data-dir"))
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
     if (jk_opts_get (opts, "region"))
@@ -146,70 +127,76 @@ int main (int argc, char **argv)
     int months = s_positive (opts, "rat-deadline-months", 120);
     int every = s_positive (opts, "checkpoint-every", 3600);
     int lag_max = s_positive (opts, "projection-lag-max", 100000000);
-    if (batch_max < 0 || months < 0 || every < 0 || lag_max < 0) {
-        jk_opts_destroy (&opts);
+    if (batch_max < 0 || months < 0 || every < 0 || lag_max < 0)
         return 2;
-    }
-    jk_store_config_t config = {
-        .db_path = jk_opts_get (opts, "db"),
-        .backend = jk_opts_get (opts, "backend"),
-        .query = jk_opts_get (opts, "query"),
-        .batch_max = batch_max,
-        .projection_lag_max = lag_max,
-        .projections = {.rat_deadline_months = months},
-        .query_cert_path = jk_opts_get (opts, "query-cert"),
-        .checkpoint_ms = every * 1000,
-    };
-    if (!config.db_path[0] || !config.backend[0]) {
+    config->batch_max = batch_max;
+    config->projection_lag_max = lag_max;
+    config->projections.rat_deadline_months = months;
+    config->checkpoint_ms = every * 1000;
+    return 0;
+}
+
+/* The store's configuration from the options: 0, or the exit code. */
+static int s_configure (jk_opts_t *opts, s_prog_t *prog)
+{
+    jk_store_config_t *config = &prog->config;
+    memset (config, 0, sizeof *config);
+    int status = s_check_numbers (opts, config);
+    if (status)
+        return status;
+    config->db_path = jk_opts_get (opts, "db");
+    config->backend = jk_opts_get (opts, "backend");
+    config->query = jk_opts_get (opts, "query");
+    config->query_cert_path = jk_opts_get (opts, "query-cert");
+    if (!config->db_path[0] || !config->backend[0]) {
         fprintf (stderr, "jejak-store: --db and --backend must not be "
                          "empty\n");
-        jk_opts_destroy (&opts);
         return 2;
     }
-    if (config.query && !config.query[0])
-        config.query = NULL;
+    if (config->query && !config->query[0])
+        config->query = NULL;
     /* Plain mode only on this machine; with --keys the query endpoint
        speaks CURVE and zauth admits the enrolled certificates. */
     const char *keys = jk_opts_get (opts, "keys");
-    char *keys_cert = NULL;
-    zactor_t *auth = NULL;
-    if (keys && !config.query_cert_path) {
-        keys_cert = jk_sprintf ("%s/broker.key", keys);
-        config.query_cert_path = keys_cert;
+    if (keys && !config->query_cert_path) {
+        prog->keys_cert = jk_sprintf ("%s/broker.key", keys);
+        config->query_cert_path = prog->keys_cert;
     }
-    char *log_key =
+    prog->log_key =
         jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
-    config.log_key_path = log_key;
-    config.no_tree = jk_opts_on (opts, "no-tree");
-    if (config.no_tree && log_key) {
+    config->log_key_path = prog->log_key;
+    config->no_tree = jk_opts_on (opts, "no-tree");
+    if (config->no_tree && prog->log_key) {
         fprintf (stderr, "jejak-store: --no-tree leaves no tree to sign: it "
                          "cannot go with a checkpoint key (--checkpoint-key, "
                          "or log.key in --keys) (see --help)\n");
-        free (log_key);
-        jk_opts_destroy (&opts);
         return 2;
     }
-    char *witnesses = NULL;
-    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"), &witnesses,
-                                 err, sizeof err);
+    char err[256];
+    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"),
+                                 &prog->witnesses, err, sizeof err);
     if (wrc != JK_OK) {
         fprintf (stderr, "jejak-store: %s (see --help)\n", err);
-        free (keys_cert);
-        free (log_key);
-        jk_opts_destroy (&opts);
         return wrc == JK_INVALID ? 2 : 1;
     }
-    config.witnesses = witnesses;
-    if (config.query && !jk_endpoint_is_local (config.query) &&
-        !config.query_cert_path) {
+    config->witnesses = prog->witnesses;
+    if (config->query && !jk_endpoint_is_local (config->query) &&
+        !config->query_cert_path) {
         fprintf (stderr,
                  "jejak-store: refusing to bind %s without --keys: plain "
                  "(unencrypted) mode is only for loopback (127.0.0.1, "
                  "localhost, [::1]) and ipc endpoints (docs/SECURITY.md)\n",
-                 config.query);
-        jk_opts_destroy (&opts);
+                 config->query);
         return 2;
     }
+    return 0;
+}
+
+/* Runs the store until a signal or a FATAL from it: the exit code. */
+static int s_run (jk_opts_t *opts, s_prog_t *prog)
+{
+    const char *keys = jk_opts_get (opts, "keys");
+    zactor_t *auth = NULL;
     if (keys) {
         char *offices = jk_sprintf ("%s/offices", keys);
         auth = zactor_new (zauth, NULL);
@@ -217,23 +204,15 @@ int main (int argc, char **argv)
         zsock_wait (auth);
         free (offices);
     }
-    if (s_make_parent (config.db_path) != 0) {
+    if (s_make_parent (prog->config.db_path) != 0) {
         zactor_destroy (&auth);
-        free (keys_cert);
-        free (log_key);
-        free (witnesses);
-        jk_opts_destroy (&opts);
         return 1;
     }
-    zactor_t *store = jk_store_start (&config);
+    zactor_t *store = jk_store_start (&prog->config);
     if (!store) {
         fprintf (stderr, "jejak-store: could not start (see the log "
                          "above)\n");
         zactor_destroy (&auth);
-        free (keys_cert);
-        free (log_key);
-        free (witnesses);
-        jk_opts_destroy (&opts);
         return 1;
     }
     int status = 0;
@@ -256,9 +235,36 @@ int main (int argc, char **argv)
     zpoller_destroy (&poller);
     zactor_destroy (&store);
     zactor_destroy (&auth);
-    free (keys_cert);
-    free (log_key);
-    free (witnesses);
+    return status;
+}
+
+int main (int argc, char **argv)
+{
+    if (jk_version_asked (argc, argv)) {
+        jk_version_print ("jejak-store", stdout);
+        return 0;
+    }
+    jk_opts_t *opts = jk_opts_new ("jejak-store", s_options,
+                                   sizeof s_options / sizeof s_options[0]);
+    char err[256];
+    int status = 0;
+    s_prog_t prog = {0};
+    if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
+        fprintf (stderr, "jejak-store: %s (see --help)\n", err);
+        status = 2;
+    } else if (jk_opts_help (opts))
+        s_usage (opts);
+    else if (jk_opts_on (opts, "projections-doc"))
+        jk_ptable_markdown (stdout);
+    else if (jk_opts_argc (opts) > 0) {
+        fprintf (stderr, "jejak-store: unexpected argument '%s' (try --help)\n",
+                 jk_opts_arg (opts, 0));
+        status = 2;
+    } else if ((status = s_configure (opts, &prog)) == 0)
+        status = s_run (opts, &prog);
+    free (prog.keys_cert);
+    free (prog.log_key);
+    free (prog.witnesses);
     jk_opts_destroy (&opts);
     return status;
 }
