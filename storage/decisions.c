@@ -39,6 +39,59 @@ static int s_derive (jk_model_t *model, const uint8_t *bytes, size_t size,
     return JK_OK;
 }
 
+/* One logged record re-derived and compared with its logged verdict;
+   the model then follows the log. JK_IO when deciding failed. */
+static int s_check_row (jk_model_t *model, sqlite3_stmt *rows,
+                        jk_decisions_result_t *result)
+{
+    uint64_t pos = (uint64_t)sqlite3_column_int64 (rows, 0);
+    int64_t recorded_at = sqlite3_column_int64 (rows, 1);
+    bool rejected = sqlite3_column_int (rows, 2) == JK_LOG_REJECTED;
+    const char *code = (const char *)sqlite3_column_text (rows, 3);
+    const char *message = (const char *)sqlite3_column_text (rows, 4);
+    char derived_code[JK_CODE_MAX], derived_message[JK_MESSAGE_MAX];
+    jk_event_t *event = NULL;
+    if (s_derive (model, sqlite3_column_blob (rows, 5),
+                  (size_t)sqlite3_column_bytes (rows, 5), recorded_at,
+                  derived_code, derived_message, &event) != JK_OK) {
+        jk_event_destroy (&event);
+        snprintf (result->message, sizeof result->message,
+                  "deciding position %llu failed", (unsigned long long)pos);
+        return JK_IO;
+    }
+    /* The stored code and message are the logged verdict; an
+       answer's text was cut to JK_MESSAGE_MAX the same way. */
+    char logged_code[JK_CODE_MAX], logged_message[JK_MESSAGE_MAX];
+    snprintf (logged_code, sizeof logged_code, "%s",
+              rejected && code ? code : "");
+    snprintf (logged_message, sizeof logged_message, "%s",
+              rejected && message ? message : "");
+    bool same = strcmp (logged_code, derived_code) == 0 &&
+                strcmp (logged_message, derived_message) == 0;
+    result->records++;
+    if (rejected)
+        result->rejected++;
+    else
+        result->accepted++;
+    if (!same && result->mismatches++ == 0) {
+        result->first_pos = pos;
+        /* Cut to the buffer on purpose: the return value is read so
+           that -Wformat-truncation (Debug builds) accepts it. */
+        int n = snprintf (
+            result->message, sizeof result->message,
+            "position %llu: logged %s %s, re-derived %s %s",
+            (unsigned long long)pos, logged_code[0] ? logged_code : "accepted",
+            logged_message, derived_code[0] ? derived_code : "accepted",
+            derived_message);
+        (void)n;
+    }
+    /* The state follows the log, whatever was re-derived. */
+    if (!rejected && event)
+        jk_model_apply (model, event, pos);
+    jk_event_destroy (&event);
+    return JK_OK;
+}
+
 int jk_log_verify_decisions (const char *path, jk_decisions_result_t *result,
                              jk_progress_fn *progress, void *progress_arg)
 {
@@ -79,51 +132,8 @@ int jk_log_verify_decisions (const char *path, jk_decisions_result_t *result,
     }
     int rc;
     while ((rc = sqlite3_step (rows)) == SQLITE_ROW) {
-        uint64_t pos = (uint64_t)sqlite3_column_int64 (rows, 0);
-        int64_t recorded_at = sqlite3_column_int64 (rows, 1);
-        bool rejected = sqlite3_column_int (rows, 2) == JK_LOG_REJECTED;
-        const char *code = (const char *)sqlite3_column_text (rows, 3);
-        const char *message = (const char *)sqlite3_column_text (rows, 4);
-        char derived_code[JK_CODE_MAX], derived_message[JK_MESSAGE_MAX];
-        jk_event_t *event = NULL;
-        if (s_derive (model, sqlite3_column_blob (rows, 5),
-                      (size_t)sqlite3_column_bytes (rows, 5), recorded_at,
-                      derived_code, derived_message, &event) != JK_OK) {
-            jk_event_destroy (&event);
-            snprintf (result->message, sizeof result->message,
-                      "deciding position %llu failed", (unsigned long long)pos);
+        if (s_check_row (model, rows, result) != JK_OK)
             goto cleanup;
-        }
-        /* The stored code and message are the logged verdict; an
-           answer's text was cut to JK_MESSAGE_MAX the same way. */
-        char logged_code[JK_CODE_MAX], logged_message[JK_MESSAGE_MAX];
-        snprintf (logged_code, sizeof logged_code, "%s",
-                  rejected && code ? code : "");
-        snprintf (logged_message, sizeof logged_message, "%s",
-                  rejected && message ? message : "");
-        bool same = strcmp (logged_code, derived_code) == 0 &&
-                    strcmp (logged_message, derived_message) == 0;
-        result->records++;
-        if (rejected)
-            result->rejected++;
-        else
-            result->accepted++;
-        if (!same && result->mismatches++ == 0) {
-            result->first_pos = pos;
-            /* Cut to the buffer on purpose: the return value is read so
-               that -Wformat-truncation (Debug builds) accepts it. */
-            int n = snprintf (
-                result->message, sizeof result->message,
-                "position %llu: logged %s %s, re-derived %s %s",
-                (unsigned long long)pos,
-                logged_code[0] ? logged_code : "accepted", logged_message,
-                derived_code[0] ? derived_code : "accepted", derived_message);
-            (void)n;
-        }
-        /* The state follows the log, whatever was re-derived. */
-        if (!rejected && event)
-            jk_model_apply (model, event, pos);
-        jk_event_destroy (&event);
         if (progress && result->records % S_PROGRESS_EVERY == 0)
             progress (progress_arg, result->records, total);
     }
