@@ -362,6 +362,58 @@ static int s_keep_cosignatures (jk_signer_t *self, const jk_checkpoint_t *cp,
     return ok ? JK_OK : JK_IO;
 }
 
+/* The note's signature lines: each a trusted witness's cosignature that
+   verifies (marked in mine, counted in fresh) or the log's own; at least
+   one witness. JK_OK, or the failure s_cosign_fail made. */
+static int s_cosign_lines (jk_signer_t *self, const jk_checkpoint_t *cp,
+                           bool mine[JK_NOTE_SIGS_MAX], int *fresh, char *err,
+                           size_t err_size)
+{
+    for (int w = 0; w < self->witness_count; w++) {
+        const jk_note_signer_t *witness = &self->witnesses[w];
+        int vrc = jk_note_verify (cp, witness->name, JK_NOTE_TYPE_COSIG,
+                                  witness->pub, NULL);
+        if (vrc == JK_INVALID) {
+            return s_cosign_fail (err, err_size, "E_COSIGNATURE",
+                                  "the cosignature of witness %s does not "
+                                  "verify",
+                                  witness->name);
+        }
+        if (vrc != JK_OK)
+            continue;
+        uint8_t key_id[4];
+        jk_note_key_id (witness->name, JK_NOTE_TYPE_COSIG, witness->pub,
+                        key_id);
+        for (int i = 0; i < cp->sig_count; i++)
+            if (strcmp (cp->sigs[i].name, witness->name) == 0 &&
+                memcmp (cp->sigs[i].key_id, key_id, 4) == 0 && !mine[i]) {
+                mine[i] = true;
+                (*fresh)++;
+                break;
+            }
+    }
+    /* Every other line must be the log's own signature. */
+    uint8_t pub[32], log_id[4];
+    jk_note_public (self->seed, pub);
+    jk_note_key_id (self->origin, JK_NOTE_TYPE_ED25519, pub, log_id);
+    for (int i = 0; i < cp->sig_count; i++)
+        if (!mine[i] && (strcmp (cp->sigs[i].name, self->origin) != 0 ||
+                         memcmp (cp->sigs[i].key_id, log_id, 4) != 0)) {
+            return s_cosign_fail (err, err_size, "E_COSIGNATURE",
+                                  "the signature line of %s is not of a "
+                                  "witness this hub trusts (%d trusted: "
+                                  "jejak-hub --witnesses)",
+                                  cp->sigs[i].name, self->witness_count);
+        }
+    if (*fresh == 0) {
+        return s_cosign_fail (err, err_size, "E_COSIGNATURE",
+                              "no cosignature of a witness this hub trusts "
+                              "(%d trusted: jejak-hub --witnesses)",
+                              self->witness_count);
+    }
+    return JK_OK;
+}
+
 int jk_signer_cosign (jk_signer_t *self, const char *note, size_t size,
                       int64_t now_ms, uint64_t *tree_size, int *held, char *err,
                       size_t err_size)
@@ -395,51 +447,9 @@ int jk_signer_cosign (jk_signer_t *self, const char *note, size_t size,
             cp->origin, (unsigned long long)cp->size);
         goto done;
     }
-    for (int w = 0; w < self->witness_count; w++) {
-        const jk_note_signer_t *witness = &self->witnesses[w];
-        int vrc = jk_note_verify (cp, witness->name, JK_NOTE_TYPE_COSIG,
-                                  witness->pub, NULL);
-        if (vrc == JK_INVALID) {
-            rc = s_cosign_fail (err, err_size, "E_COSIGNATURE",
-                                "the cosignature of witness %s does not "
-                                "verify",
-                                witness->name);
-            goto done;
-        }
-        if (vrc != JK_OK)
-            continue;
-        uint8_t key_id[4];
-        jk_note_key_id (witness->name, JK_NOTE_TYPE_COSIG, witness->pub,
-                        key_id);
-        for (int i = 0; i < cp->sig_count; i++)
-            if (strcmp (cp->sigs[i].name, witness->name) == 0 &&
-                memcmp (cp->sigs[i].key_id, key_id, 4) == 0 && !mine[i]) {
-                mine[i] = true;
-                fresh++;
-                break;
-            }
-    }
-    /* Every other line must be the log's own signature. */
-    uint8_t pub[32], log_id[4];
-    jk_note_public (self->seed, pub);
-    jk_note_key_id (self->origin, JK_NOTE_TYPE_ED25519, pub, log_id);
-    for (int i = 0; i < cp->sig_count; i++)
-        if (!mine[i] && (strcmp (cp->sigs[i].name, self->origin) != 0 ||
-                         memcmp (cp->sigs[i].key_id, log_id, 4) != 0)) {
-            rc = s_cosign_fail (err, err_size, "E_COSIGNATURE",
-                                "the signature line of %s is not of a "
-                                "witness this hub trusts (%d trusted: "
-                                "jejak-hub --witnesses)",
-                                cp->sigs[i].name, self->witness_count);
-            goto done;
-        }
-    if (fresh == 0) {
-        rc = s_cosign_fail (err, err_size, "E_COSIGNATURE",
-                            "no cosignature of a witness this hub trusts "
-                            "(%d trusted: jejak-hub --witnesses)",
-                            self->witness_count);
+    rc = s_cosign_lines (self, cp, mine, &fresh, err, err_size);
+    if (rc != JK_OK)
         goto done;
-    }
     if (s_keep_cosignatures (self, cp, mine, now_ms) != JK_OK) {
         rc = s_cosign_fail (err, err_size, "E_UNAVAILABLE",
                             "the cosignature could not be stored: %s",
