@@ -58,11 +58,11 @@ int jk_db_integrity (sqlite3 *db, const char *table, char *out, size_t out_size)
     return code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? JK_INVALID : JK_IO;
 }
 
-int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size)
+/* The log's last position (0 when empty) in *head. */
+static int s_head_pos (sqlite3 *db, uint64_t *head, char *out, size_t out_size)
 {
-    out[0] = 0;
     sqlite3_stmt *stmt = NULL;
-    uint64_t head = 0;
+    *head = 0;
     if (sqlite3_prepare_v2 (db, "SELECT max(pos) FROM log", -1, &stmt, NULL) !=
         SQLITE_OK) {
         snprintf (out, out_size, "%s", sqlite3_errmsg (db));
@@ -70,36 +70,54 @@ int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size)
     }
     int rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW)
-        head = (uint64_t)sqlite3_column_int64 (stmt, 0);
+        *head = (uint64_t)sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
     if (rc != SQLITE_ROW) {
         snprintf (out, out_size, "%s", sqlite3_errmsg (db));
         return JK_IO;
     }
-    if (head == 0)
-        return JK_OK;
+    return JK_OK;
+}
+
+/* The hash stored at pos, the chain's start for the record after it. */
+static int s_prev_hash (sqlite3 *db, uint64_t pos, uint8_t prev[JK_HASH_SIZE],
+                        char *out, size_t out_size)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT hash FROM log WHERE pos = ?", -1, &stmt,
+                            NULL) != SQLITE_OK) {
+        snprintf (out, out_size, "%s", sqlite3_errmsg (db));
+        return JK_IO;
+    }
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)pos);
+    int rc = sqlite3_step (stmt);
+    bool found =
+        rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == JK_HASH_SIZE;
+    if (found)
+        memcpy (prev, sqlite3_column_blob (stmt, 0), JK_HASH_SIZE);
+    sqlite3_finalize (stmt);
+    if (!found) {
+        snprintf (out, out_size,
+                  "position %llu is missing or has no hash of 32 bytes",
+                  (unsigned long long)pos);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? JK_INVALID : JK_IO;
+    }
+    return JK_OK;
+}
+
+int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size)
+{
+    out[0] = 0;
+    sqlite3_stmt *stmt = NULL;
+    uint64_t head = 0;
+    int rc = s_head_pos (db, &head, out, out_size);
+    if (rc != JK_OK || head == 0)
+        return rc;
     uint64_t first = tail && head > tail ? head - tail + 1 : 1;
     uint8_t prev[JK_HASH_SIZE] = {0};
-    if (first > 1) {
-        if (sqlite3_prepare_v2 (db, "SELECT hash FROM log WHERE pos = ?", -1,
-                                &stmt, NULL) != SQLITE_OK) {
-            snprintf (out, out_size, "%s", sqlite3_errmsg (db));
-            return JK_IO;
-        }
-        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)(first - 1));
-        rc = sqlite3_step (stmt);
-        bool found =
-            rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == JK_HASH_SIZE;
-        if (found)
-            memcpy (prev, sqlite3_column_blob (stmt, 0), JK_HASH_SIZE);
-        sqlite3_finalize (stmt);
-        if (!found) {
-            snprintf (out, out_size,
-                      "position %llu is missing or has no hash of 32 bytes",
-                      (unsigned long long)(first - 1));
-            return rc == SQLITE_ROW || rc == SQLITE_DONE ? JK_INVALID : JK_IO;
-        }
-    }
+    if (first > 1 &&
+        (rc = s_prev_hash (db, first - 1, prev, out, out_size)) != JK_OK)
+        return rc;
     if (sqlite3_prepare_v2 (db,
                             "SELECT pos, recorded_at, outcome, code, message,"
                             " bytes, hash FROM log WHERE pos >= ? ORDER BY pos",
