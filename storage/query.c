@@ -372,6 +372,24 @@ static void s_proof_error (s_query_t *self, zframe_t *routing, int rc)
                  : "the Merkle tree could not be read just now; try again");
 }
 
+/* Why a PROOF's numbers are out of range for a log of head records, in
+   why; empty when they are in range. */
+static void s_proof_range (bool inclusion, uint64_t a, uint64_t b,
+                           uint64_t head, char *why, size_t size)
+{
+    if (inclusion && (a == 0 || a > b))
+        snprintf (why, size, "PROOF INCLUSION pos %llu must be 1 to size %llu",
+                  (unsigned long long)a, (unsigned long long)b);
+    else if (!inclusion && a > b)
+        snprintf (why, size, "PROOF CONSISTENCY old %llu must be 0 to new %llu",
+                  (unsigned long long)a, (unsigned long long)b);
+    else if (b > head)
+        snprintf (why, size,
+                  "PROOF %s size %llu is beyond the log's %llu records",
+                  inclusion ? "INCLUSION" : "CONSISTENCY",
+                  (unsigned long long)b, (unsigned long long)head);
+}
+
 /* PROOF INCLUSION pos size / PROOF CONSISTENCY old new, in one read
    transaction: sizes up to the committed log's head. */
 static void s_on_proof (s_query_t *self, zframe_t *routing, zmsg_t *msg)
@@ -404,19 +422,7 @@ static void s_on_proof (s_query_t *self, zframe_t *routing, zmsg_t *msg)
         return;
     }
     char why[160] = "";
-    if (inclusion && (a == 0 || a > b))
-        snprintf (why, sizeof why,
-                  "PROOF INCLUSION pos %llu must be 1 to size %llu",
-                  (unsigned long long)a, (unsigned long long)b);
-    else if (consistency && a > b)
-        snprintf (why, sizeof why,
-                  "PROOF CONSISTENCY old %llu must be 0 to new %llu",
-                  (unsigned long long)a, (unsigned long long)b);
-    else if (b > head)
-        snprintf (why, sizeof why,
-                  "PROOF %s size %llu is beyond the log's %llu records",
-                  inclusion ? "INCLUSION" : "CONSISTENCY",
-                  (unsigned long long)b, (unsigned long long)head);
+    s_proof_range (inclusion, a, b, head, why, sizeof why);
     if (why[0]) {
         sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
         s_error (self, routing, "E_PROOF_RANGE", why);
