@@ -1,0 +1,107 @@
+/*  pgsink_internal.h - jejak-pgsink's state, shared by its files only
+    (jejak_pgsink.c: options and main; pgsink_pg.c: the PostgreSQL
+    connection, schema and writes; pgsink_shadow.c: the SQLite shadow and
+    the batch apply; pgsink_hub.c: catch-up and following a hub;
+    pgsink_copy.c: following a province's copy database; pgsink_dump.c:
+    the canonical dump). See jejak_pgsink.c for the design. */
+#ifndef JK_PGSINK_INTERNAL_H
+#define JK_PGSINK_INTERNAL_H
+
+/* Debian's SQLite is built with the session extension; its declarations
+   are visible with these. */
+#define SQLITE_ENABLE_SESSION
+#define SQLITE_ENABLE_PREUPDATE_HOOK
+#include "jk_base.h"
+#include "jk_curve.h"
+#include "jk_log.h"
+#include "jk_opts.h"
+#include "jk_projection_table.h"
+#include "jk_projections.h"
+#include "jk_province.h"
+#include "jk_record_apply.h"
+#include "jk_schema.h"
+#include "jk_wire.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_COMPONENT "pgsink"
+#define S_BATCH     1000
+
+typedef struct {
+    PGconn *pg;
+    const char *conninfo;
+    sqlite3 *shadow;
+    jk_projections_t *projections;
+    jk_table_info_t *tables;
+    size_t ntables;
+    zsock_t *query, *feed;
+    zsock_t *query_watch, *feed_watch; /* their handshakes (CURVE) */
+    bool secure;                       /* CURVE (--key) */
+    bool refused;                      /* the hub refused the handshake */
+    int failures; /* handshakes ended without a reason, in a row */
+    uint64_t pos; /* last position in PostgreSQL (and the shadow) */
+    uint8_t hash[JK_HASH_SIZE];
+    jk_chain_t *chain;
+    uint64_t credit, outstanding;
+    bool catching; /* a SINCE stream is running */
+    uint64_t hub_head;
+    int64_t since_at; /* when the last SINCE was asked, mono ms */
+    uint64_t limit;   /* take no record beyond this (0: none) */
+    zlistx_t *batch;  /* zmsg_t records, consecutive from pos + 1 */
+    uint64_t written, batches, pg_errors;
+    jk_province_t *province; /* --copy: the province's projections */
+    bool pg_failed;          /* the last batch failed in PostgreSQL */
+} jk_pgsink_t;
+
+/* ---- pgsink_pg.c ----------------------------------------------------------
+ */
+
+/* True when a statement succeeded (with or without rows). */
+bool jk_pgsink_pg_ok (PGresult *res);
+/* Runs a statement; false (logged) on failure. */
+bool jk_pgsink_pg_exec (jk_pgsink_t *self, const char *sql);
+/* Connects PostgreSQL and makes its schema; false (logged) on failure. */
+bool jk_pgsink_pg_connect (jk_pgsink_t *self);
+/* The sink's position as committed in PostgreSQL; false when unread. */
+bool jk_pgsink_pg_position (jk_pgsink_t *self, uint64_t *pos, uint8_t *hash);
+/* A SQLite value as a PostgreSQL text parameter (heap), NULL for NULL. */
+char *jk_pgsink_param (sqlite3_value *v);
+/* Writes one changeset of the shadow to PostgreSQL (inside its
+   transaction). */
+bool jk_pgsink_pg_changes (jk_pgsink_t *self, int size, void *data);
+/* Writes one log record to PostgreSQL (inside its transaction). */
+bool jk_pgsink_pg_log (jk_pgsink_t *self, const jk_record_t *r);
+/* Ends a batch's PostgreSQL transaction: when ok so far, the position
+   and hash, then COMMIT; otherwise ROLLBACK. True when committed. */
+bool jk_pgsink_pg_commit (jk_pgsink_t *self, bool ok, uint64_t pos,
+                          const uint8_t *hash);
+/* Drops PostgreSQL's tables and removes the shadow files (rebuild). */
+bool jk_pgsink_pg_drop (jk_pgsink_t *self, const char *shadow);
+
+/* ---- pgsink_shadow.c ------------------------------------------------------
+ */
+
+/* The columns and key of every projection table as db has them. */
+void jk_pgsink_tables_load (jk_pgsink_t *self, sqlite3 *db, bool province);
+/* Opens (creating) the shadow with the store's schema. */
+bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path);
+/* The shadow's position. */
+uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self);
+/* Applies the batch (shadow, then PostgreSQL unless to_pg is false);
+   false when PostgreSQL failed. */
+bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg);
+
+/* ---- pgsink_hub.c, pgsink_copy.c, pgsink_dump.c ---------------------------
+ */
+
+/* Follows a hub until stopped (or caught up with once); exit status. */
+int jk_pgsink_follow (jk_pgsink_t *self, bool once);
+/* Follows a province's copy database; exit status. */
+int jk_pgsink_province_follow (jk_pgsink_t *self, bool once);
+/* Prints PostgreSQL's projection tables in the canonical dump form. */
+int jk_pgsink_dump (jk_pgsink_t *self);
+
+#endif

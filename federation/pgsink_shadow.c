@@ -1,0 +1,152 @@
+/*  pgsink_shadow.c - jejak-pgsink's SQLite shadow: the projection tables'
+    columns, the shadow's position, and the batch apply (shadow session,
+    then PostgreSQL first, the shadow second). */
+#include "pgsink_internal.h"
+
+/* The columns and key of every projection table as db has them (the
+   shadow, or the province's projections with kabupaten_code in front and
+   province_origins besides). */
+void jk_pgsink_tables_load (jk_pgsink_t *self, sqlite3 *db, bool province)
+{
+    self->ntables = jk_ptable_count () + (province ? 1 : 0);
+    self->tables = jk_calloc (self->ntables, sizeof (jk_table_info_t));
+    for (size_t t = 0; t < self->ntables; t++)
+        jk_table_info_load (&self->tables[t], db,
+                            t < jk_ptable_count () ? jk_ptable_at (t)->name
+                                                   : "province_origins");
+}
+
+bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
+{
+    char err[512];
+    if (sqlite3_open (path, &self->shadow) != SQLITE_OK) {
+        jk_error (S_COMPONENT, "cannot open the shadow %s: %s", path,
+                  sqlite3_errmsg (self->shadow));
+        return false;
+    }
+    sqlite3_exec (self->shadow,
+                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                  "CREATE TABLE IF NOT EXISTS sink_position (id INTEGER "
+                  "PRIMARY KEY CHECK (id = 1), pos INTEGER NOT NULL, hash "
+                  "BLOB NOT NULL);"
+                  "INSERT OR IGNORE INTO sink_position VALUES (1, 0, "
+                  "zeroblob(32));",
+                  NULL, NULL, NULL);
+    if (jk_projections_migrate (self->shadow, err, sizeof err) ||
+        !(self->projections =
+              jk_projections_new (self->shadow, NULL, err, sizeof err))) {
+        jk_error (S_COMPONENT, "shadow %s: %s", path, err);
+        return false;
+    }
+    jk_pgsink_tables_load (self, self->shadow, false);
+    return true;
+}
+
+uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2 (self->shadow, "SELECT pos FROM sink_position", -1, &st,
+                        NULL);
+    uint64_t pos = 0;
+    if (sqlite3_step (st) == SQLITE_ROW)
+        pos = (uint64_t)sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    return pos;
+}
+
+static void s_shadow_set_position (jk_pgsink_t *self, uint64_t pos,
+                                   const uint8_t *hash)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2 (self->shadow,
+                        "UPDATE sink_position SET pos = ?1, hash = ?2", -1, &st,
+                        NULL);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+    sqlite3_bind_blob (st, 2, hash, JK_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_step (st);
+    sqlite3_finalize (st);
+}
+
+/* Applies the batch: shadow transaction with a session, PostgreSQL
+   transaction with the log rows, the row changes and the position; PG
+   commits first, then the shadow. With to_pg false (bringing the shadow
+   up to PostgreSQL), only the shadow. Returns false when PostgreSQL
+   failed (everything rolled back). */
+bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
+{
+    if (zlistx_size (self->batch) == 0)
+        return true;
+    sqlite3_exec (self->shadow, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_session *session = NULL;
+    if (to_pg) {
+        sqlite3session_create (self->shadow, "main", &session);
+        for (size_t t = 0; t < self->ntables; t++)
+            sqlite3session_attach (session, self->tables[t].name);
+    }
+    bool ok = true;
+    uint64_t pos = self->pos;
+    uint8_t hash[JK_HASH_SIZE];
+    memcpy (hash, self->hash, JK_HASH_SIZE);
+    for (zmsg_t *msg = zlistx_first (self->batch); msg && ok;
+         msg = zlistx_next (self->batch)) {
+        jk_record_t r;
+        jk_record_read (msg, &r);
+        /* The hub's chain, continued record by record. */
+        uint8_t expect[JK_HASH_SIZE];
+        bool rejected = strncmp (r.topic, JK_REJECTED_PREFIX,
+                                 strlen (JK_REJECTED_PREFIX)) == 0;
+        jk_chain_step (self->chain, hash, r.pos, r.recorded_at,
+                       rejected ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
+                       rejected ? r.code : NULL, rejected ? r.message : NULL,
+                       r.bytes, r.size, expect);
+        if (r.pos != pos + 1 || memcmp (expect, r.hash, JK_HASH_SIZE)) {
+            jk_error (S_COMPONENT,
+                      "record %llu does not continue the hub's chain at "
+                      "%llu: not applied",
+                      (unsigned long long)r.pos, (unsigned long long)pos);
+            ok = false;
+            break;
+        }
+        if (jk_record_apply (self->projections, &r) == JK_IO) {
+            jk_error (S_COMPONENT, "shadow: %s", sqlite3_errmsg (self->shadow));
+            ok = false;
+            break;
+        }
+        pos = r.pos;
+        memcpy (hash, r.hash, JK_HASH_SIZE);
+    }
+    if (ok)
+        jk_projections_flush (self->projections);
+    bool pg_ok = true;
+    if (ok && to_pg) {
+        int size = 0;
+        void *changes = NULL;
+        sqlite3session_changeset (session, &size, &changes);
+        pg_ok = jk_pgsink_pg_exec (self, "BEGIN");
+        for (zmsg_t *msg = zlistx_first (self->batch); msg && pg_ok;
+             msg = zlistx_next (self->batch)) {
+            jk_record_t r;
+            jk_record_read (msg, &r);
+            pg_ok = jk_pgsink_pg_log (self, &r);
+        }
+        if (pg_ok)
+            pg_ok = jk_pgsink_pg_changes (self, size, changes);
+        sqlite3_free (changes);
+        pg_ok = jk_pgsink_pg_commit (self, pg_ok, pos, hash);
+    }
+    if (session)
+        sqlite3session_delete (session);
+    if (ok && pg_ok) {
+        s_shadow_set_position (self, pos, hash);
+        sqlite3_exec (self->shadow, "COMMIT", NULL, NULL, NULL);
+        self->written += zlistx_size (self->batch);
+        self->batches++;
+        self->pos = pos;
+        memcpy (self->hash, hash, JK_HASH_SIZE);
+    } else {
+        sqlite3_exec (self->shadow, "ROLLBACK", NULL, NULL, NULL);
+        jk_projections_discard (self->projections);
+    }
+    zlistx_purge (self->batch);
+    return ok && pg_ok;
+}
