@@ -540,37 +540,16 @@ static void s_held_step (s_held_t *held, sqlite3_stmt *stmt)
     }
 }
 
-int jk_link_verify (const char *copy_db, const char *origin,
-                    const jk_head_t *kept, const char *source_db,
-                    jk_link_verify_t *result)
+/* The copy's records of one origin in order: no gap, time never going
+   back, each hash continuing the chain; the held checkpoint's tree grown
+   along. */
+static int s_verify_copy (sqlite3_stmt *stmt, const char *origin,
+                          jk_chain_t *chain, s_held_t *held,
+                          jk_link_verify_t *result)
 {
-    memset (result, 0, sizeof *result);
-    char err[256];
-    sqlite3 *db = jk_link_db_open (copy_db, true, err, sizeof err);
-    if (!db) {
-        snprintf (result->message, sizeof result->message, "%s", err);
-        return JK_IO;
-    }
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db,
-                            "SELECT pos, recorded_at, outcome, code, message,"
-                            " bytes, hash FROM copy WHERE origin = ?1"
-                            " ORDER BY pos",
-                            -1, &stmt, NULL) != SQLITE_OK) {
-        snprintf (result->message, sizeof result->message,
-                  "%s is not a copy database: %s", copy_db,
-                  sqlite3_errmsg (db));
-        sqlite3_close (db);
-        return JK_IO;
-    }
-    sqlite3_bind_text (stmt, 1, origin, -1, SQLITE_STATIC);
-    s_held_t held = {0};
-    s_held_read (db, origin, &held);
-    jk_chain_t *chain = jk_chain_new ();
     uint8_t prev[JK_HASH_SIZE] = {0}, hash[JK_HASH_SIZE];
     int64_t last_at = 0;
     int rc = JK_OK;
-    result->ok = true;
     while (rc == JK_OK && sqlite3_step (stmt) == SQLITE_ROW) {
         uint64_t pos = (uint64_t)sqlite3_column_int64 (stmt, 0);
         int64_t at = sqlite3_column_int64 (stmt, 1);
@@ -604,56 +583,104 @@ int jk_link_verify (const char *copy_db, const char *origin,
         }
         memcpy (prev, hash, JK_HASH_SIZE);
         last_at = at;
-        s_held_step (&held, stmt);
+        s_held_step (held, stmt);
         result->records++;
         result->head.pos = pos;
         memcpy (result->head.hash, hash, JK_HASH_SIZE);
     }
+    return rc;
+}
+
+/* The checkpoint held for the origin against the copy's tree. */
+static int s_verify_held (const s_held_t *held, const char *origin,
+                          jk_link_verify_t *result)
+{
+    if (held->size == UINT64_MAX)
+        return s_verdict (result, 0,
+                          "origin %s: the checkpoint held for it (table "
+                          "checkpoint) is not a checkpoint",
+                          origin);
+    if (held->size > result->records)
+        return s_verdict (result, result->records + 1,
+                          "origin %s: the copy ends at %llu, before the "
+                          "regency's checkpoint of %llu records held for it",
+                          origin, (unsigned long long)result->records,
+                          (unsigned long long)held->size);
+    if (held->size && !held->matched)
+        return s_verdict (result, held->size,
+                          "origin %s: the copy's Merkle tree of %llu records "
+                          "is not the regency's checkpoint held for it (its "
+                          "signed head differs)",
+                          origin, (unsigned long long)held->size);
+    return JK_OK;
+}
+
+/* The regency's head kept by the link against the copy: the copy
+   reaches it and holds the same hash there. */
+static int s_verify_kept (sqlite3 *db, const char *origin,
+                          const jk_head_t *kept, jk_link_verify_t *result)
+{
+    if (kept->pos > result->head.pos)
+        return s_verdict (result, result->head.pos + 1,
+                          "origin %s: the copy ends at %llu, before the "
+                          "regency's head %llu (behind by %llu)",
+                          origin, (unsigned long long)result->head.pos,
+                          (unsigned long long)kept->pos,
+                          (unsigned long long)(kept->pos - result->head.pos));
+    int rc = JK_OK;
+    sqlite3_stmt *at = NULL;
+    sqlite3_prepare_v2 (db,
+                        "SELECT hash FROM copy WHERE origin = ?1 AND "
+                        "pos = ?2",
+                        -1, &at, NULL);
+    sqlite3_bind_text (at, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (at, 2, (sqlite3_int64)kept->pos);
+    if (sqlite3_step (at) != SQLITE_ROW ||
+        memcmp (sqlite3_column_blob (at, 0), kept->hash, JK_HASH_SIZE))
+        rc = s_verdict (result, kept->pos,
+                        "origin %s: the copy's hash at %llu differs "
+                        "from the regency's head",
+                        origin, (unsigned long long)kept->pos);
+    sqlite3_finalize (at);
+    return rc;
+}
+
+int jk_link_verify (const char *copy_db, const char *origin,
+                    const jk_head_t *kept, const char *source_db,
+                    jk_link_verify_t *result)
+{
+    memset (result, 0, sizeof *result);
+    char err[256];
+    sqlite3 *db = jk_link_db_open (copy_db, true, err, sizeof err);
+    if (!db) {
+        snprintf (result->message, sizeof result->message, "%s", err);
+        return JK_IO;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT pos, recorded_at, outcome, code, message,"
+                            " bytes, hash FROM copy WHERE origin = ?1"
+                            " ORDER BY pos",
+                            -1, &stmt, NULL) != SQLITE_OK) {
+        snprintf (result->message, sizeof result->message,
+                  "%s is not a copy database: %s", copy_db,
+                  sqlite3_errmsg (db));
+        sqlite3_close (db);
+        return JK_IO;
+    }
+    sqlite3_bind_text (stmt, 1, origin, -1, SQLITE_STATIC);
+    s_held_t held = {0};
+    s_held_read (db, origin, &held);
+    jk_chain_t *chain = jk_chain_new ();
+    result->ok = true;
+    int rc = s_verify_copy (stmt, origin, chain, &held, result);
     sqlite3_finalize (stmt);
-    if (rc == JK_OK && held.size == UINT64_MAX)
-        rc = s_verdict (result, 0,
-                        "origin %s: the checkpoint held for it (table "
-                        "checkpoint) is not a checkpoint",
-                        origin);
-    else if (rc == JK_OK && held.size > result->records)
-        rc = s_verdict (result, result->records + 1,
-                        "origin %s: the copy ends at %llu, before the "
-                        "regency's checkpoint of %llu records held for it",
-                        origin, (unsigned long long)result->records,
-                        (unsigned long long)held.size);
-    else if (rc == JK_OK && held.size && !held.matched)
-        rc = s_verdict (result, held.size,
-                        "origin %s: the copy's Merkle tree of %llu records "
-                        "is not the regency's checkpoint held for it (its "
-                        "signed head differs)",
-                        origin, (unsigned long long)held.size);
+    if (rc == JK_OK)
+        rc = s_verify_held (&held, origin, result);
     if (rc == JK_OK)
         rc = s_verify_arrivals (db, chain, result);
-    if (rc == JK_OK && kept && kept->pos) {
-        if (kept->pos > result->head.pos)
-            rc = s_verdict (result, result->head.pos + 1,
-                            "origin %s: the copy ends at %llu, before the "
-                            "regency's head %llu (behind by %llu)",
-                            origin, (unsigned long long)result->head.pos,
-                            (unsigned long long)kept->pos,
-                            (unsigned long long)(kept->pos - result->head.pos));
-        else {
-            sqlite3_stmt *at = NULL;
-            sqlite3_prepare_v2 (db,
-                                "SELECT hash FROM copy WHERE origin = ?1 AND "
-                                "pos = ?2",
-                                -1, &at, NULL);
-            sqlite3_bind_text (at, 1, origin, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (at, 2, (sqlite3_int64)kept->pos);
-            if (sqlite3_step (at) != SQLITE_ROW ||
-                memcmp (sqlite3_column_blob (at, 0), kept->hash, JK_HASH_SIZE))
-                rc = s_verdict (result, kept->pos,
-                                "origin %s: the copy's hash at %llu differs "
-                                "from the regency's head",
-                                origin, (unsigned long long)kept->pos);
-            sqlite3_finalize (at);
-        }
-    }
+    if (rc == JK_OK && kept && kept->pos)
+        rc = s_verify_kept (db, origin, kept, result);
     if (rc == JK_OK && source_db)
         rc = s_verify_source (db, origin, source_db, result);
     if (rc == JK_OK)
