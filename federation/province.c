@@ -618,59 +618,71 @@ static void s_end_batch (jk_province_t *self, bool commit)
     zlistx_destroy (&closed);
 }
 
-int64_t jk_province_step (jk_province_t *self, size_t max, uint64_t upto,
-                          jk_province_hook_fn *hook, void *arg, char *err,
-                          size_t err_size)
+/* The arrivals after the province's position, at most max, with their
+   copied records; NULL (err set when it failed) when there are none. */
+static s_arrival_t *s_batch_read (jk_province_t *self, size_t max,
+                                  size_t *count, char *err, size_t err_size)
 {
-    err[0] = 0;
-    if (upto) {
-        if (upto <= self->pos)
-            return 0;
-        if (upto - self->pos < max)
-            max = (size_t)(upto - self->pos);
-    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2 (self->copy,
                             "SELECT a.pos, " S_COPY_COLUMNS
                             ", a.hash FROM arrival a JOIN copy c ON c.origin = "
                             "a.origin AND c.pos = a.origin_pos WHERE a.pos > "
                             "?1 ORDER BY a.pos LIMIT ?2",
-                            -1, &st, NULL) != SQLITE_OK)
-        return s_fail (err, err_size, "copy", self->copy);
+                            -1, &st, NULL) != SQLITE_OK) {
+        s_fail (err, err_size, "copy", self->copy);
+        return NULL;
+    }
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)self->pos);
     sqlite3_bind_int64 (st, 2, (sqlite3_int64)max);
-    size_t count = 0;
-    s_arrival_t *rows = s_read (st, &count);
+    s_arrival_t *rows = s_read (st, count);
     sqlite3_finalize (st);
-    if (count == 0) {
-        s_rows_free (rows, count);
-        return 0;
+    if (*count == 0) {
+        s_rows_free (rows, *count);
+        return NULL;
     }
-    bool ok = s_exec (self->db, "BEGIN IMMEDIATE");
-    if (!ok)
-        s_fail (err, err_size, "province", self->db);
+    return rows;
+}
+
+/* A session on the province's projections and origins, for the hook. */
+static sqlite3_session *s_session_new (jk_province_t *self)
+{
     sqlite3_session *session = NULL;
-    if (ok && hook) {
-        sqlite3session_create (self->db, "main", &session);
-        for (size_t t = 0; t < self->ntables; t++)
-            sqlite3session_attach (session, self->tables[t].name);
-        sqlite3session_attach (session, "province_origins");
-    }
-    /* Every origin of the batch open first (a new one seeded in this
-       transaction, a shadow behind brought up on its own). */
-    zlistx_t *seeded = zlistx_new ();
+    sqlite3session_create (self->db, "main", &session);
+    for (size_t t = 0; t < self->ntables; t++)
+        sqlite3session_attach (session, self->tables[t].name);
+    sqlite3session_attach (session, "province_origins");
+    return session;
+}
+
+/* Every origin of the batch open first (a new one seeded in this
+   transaction, its code added to seeded; a shadow behind brought up on
+   its own). */
+static bool s_origins_open (jk_province_t *self, s_arrival_t *rows,
+                            size_t count, zlistx_t *seeded, char *err,
+                            size_t err_size)
+{
+    bool ok = true;
     for (size_t i = 0; ok && i < count; i++) {
         bool fresh = false;
         ok = s_origin (self, rows[i].origin, &fresh, err, err_size) != NULL;
         if (fresh)
             zlistx_add_end (seeded, rows[i].origin);
     }
-    for (size_t i = 0; ok && i < count; i++) {
+    return ok;
+}
+
+/* Applies each arrival to its origin's shadow (a batch opened on the
+   shadow at its first record), in arrival order and each origin's
+   order. */
+static bool s_rows_apply (jk_province_t *self, const s_arrival_t *rows,
+                          size_t count, char *err, size_t err_size)
+{
+    for (size_t i = 0; i < count; i++) {
         if (rows[i].arrival != self->pos + i + 1) {
             snprintf (err, err_size, "arrival %llu is missing from the copy",
                       (unsigned long long)(self->pos + i + 1));
-            ok = false;
-            break;
+            return false;
         }
         s_origin_t *o = zhashx_lookup (self->origins, rows[i].origin);
         if (!o->session) {
@@ -685,20 +697,25 @@ int64_t jk_province_step (jk_province_t *self, size_t max, uint64_t upto,
                       "the copy of %s gives %llu after %llu: not applied",
                       o->code, (unsigned long long)rows[i].stored.pos,
                       (unsigned long long)o->next);
-            ok = false;
-            break;
+            return false;
         }
         jk_region_use (o->region);
         int rc = jk_record_apply_stored (o->projections, &rows[i].stored, err,
                                          err_size);
         jk_region_use (NULL);
-        if (rc != JK_OK) {
-            ok = false;
-            break;
-        }
+        if (rc != JK_OK)
+            return false;
         o->next = rows[i].stored.pos;
         memcpy (o->hash, rows[i].hash, JK_HASH_SIZE);
     }
+    return true;
+}
+
+/* Each shadow of the batch flushed, its row changes and head written to
+   the province (its own commit waits for the province's). */
+static bool s_origins_write (jk_province_t *self, char *err, size_t err_size)
+{
+    bool ok = true;
     for (s_origin_t *o = zhashx_first (self->origins); ok && o;
          o = zhashx_next (self->origins))
         if (o->session && jk_projections_flush (o->projections) != JK_OK)
@@ -708,6 +725,7 @@ int64_t jk_province_step (jk_province_t *self, size_t max, uint64_t upto,
         if (!o->session)
             continue;
         ok = s_changes (self, o, err, err_size);
+        sqlite3_stmt *st = NULL;
         sqlite3_prepare_v2 (self->db,
                             "UPDATE province_origins SET pos = ?2, hash = ?3 "
                             "WHERE kabupaten_code = ?1",
@@ -719,23 +737,65 @@ int64_t jk_province_step (jk_province_t *self, size_t max, uint64_t upto,
         sqlite3_finalize (st);
         s_shadow_set (o, o->next, o->hash);
     }
-    if (ok) {
-        sqlite3_prepare_v2 (self->db,
-                            "UPDATE province_position SET arrival_pos = ?1", -1,
-                            &st, NULL);
-        sqlite3_bind_int64 (st, 1, (sqlite3_int64)(self->pos + count));
-        ok = sqlite3_step (st) == SQLITE_DONE;
-        sqlite3_finalize (st);
+    return ok;
+}
+
+static bool s_position_write (jk_province_t *self, uint64_t pos)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->db,
+                        "UPDATE province_position SET arrival_pos = ?1", -1,
+                        &st, NULL);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+    bool ok = sqlite3_step (st) == SQLITE_DONE;
+    sqlite3_finalize (st);
+    return ok;
+}
+
+/* The batch's arrivals and the session's changes handed to the hook
+   before the province commits. */
+static bool s_hand_over (jk_province_t *self, sqlite3_session *session,
+                         const s_arrival_t *rows, size_t count,
+                         jk_province_hook_fn *hook, void *arg, char *err,
+                         size_t err_size)
+{
+    int size = 0;
+    void *changes = NULL;
+    bool ok =
+        sqlite3session_changeset (session, &size, &changes) == SQLITE_OK &&
+        hook (arg, rows, count, changes, size, self->pos + count);
+    sqlite3_free (changes);
+    if (!ok && !err[0])
+        snprintf (err, err_size, "the batch was refused downstream");
+    return ok;
+}
+
+int64_t jk_province_step (jk_province_t *self, size_t max, uint64_t upto,
+                          jk_province_hook_fn *hook, void *arg, char *err,
+                          size_t err_size)
+{
+    err[0] = 0;
+    if (upto) {
+        if (upto <= self->pos)
+            return 0;
+        if (upto - self->pos < max)
+            max = (size_t)(upto - self->pos);
     }
-    if (ok && hook) {
-        int size = 0;
-        void *changes = NULL;
-        ok = sqlite3session_changeset (session, &size, &changes) == SQLITE_OK &&
-             hook (arg, rows, count, changes, size, self->pos + count);
-        sqlite3_free (changes);
-        if (!ok && !err[0])
-            snprintf (err, err_size, "the batch was refused downstream");
-    }
+    size_t count = 0;
+    s_arrival_t *rows = s_batch_read (self, max, &count, err, err_size);
+    if (!rows)
+        return err[0] ? -1 : 0;
+    bool ok = s_exec (self->db, "BEGIN IMMEDIATE");
+    if (!ok)
+        s_fail (err, err_size, "province", self->db);
+    sqlite3_session *session = ok && hook ? s_session_new (self) : NULL;
+    zlistx_t *seeded = zlistx_new ();
+    ok = ok && s_origins_open (self, rows, count, seeded, err, err_size);
+    ok = ok && s_rows_apply (self, rows, count, err, err_size);
+    ok = ok && s_origins_write (self, err, err_size);
+    ok = ok && s_position_write (self, self->pos + count);
+    if (ok && hook)
+        ok = s_hand_over (self, session, rows, count, hook, arg, err, err_size);
     if (session)
         sqlite3session_delete (session);
     if (ok && !s_exec (self->db, "COMMIT"))
