@@ -289,10 +289,10 @@ static s_link_t *s_session_link (s_recv_t *self, zframe_t *rid,
     return NULL;
 }
 
-/* Checks one record against its origin's chain; 0 when it continues it. */
-static int s_check (s_recv_t *self, s_link_t *link, const jk_key_t *key,
-                    zmsg_t *msg, const jk_link_record_t *r,
-                    s_refusal_t *refusal)
+/* Whether the link may bring records of r's origin: the key's
+   permission, the link's area, no fork found before; 0 when it may. */
+static int s_check_origin (s_recv_t *self, s_link_t *link, const jk_key_t *key,
+                           const jk_link_record_t *r, s_refusal_t *refusal)
 {
     char why[256];
     if (key && jk_key_permits_origin (key, r->origin, why, sizeof why)) {
@@ -312,7 +312,14 @@ static int s_check (s_recv_t *self, s_link_t *link, const jk_key_t *key,
                   r->origin);
         return -1;
     }
-    s_origin_t *o = s_origin (self, r->origin);
+    return 0;
+}
+
+/* Whether r is the next position of its origin and the next cursor of
+   the link (else replayed, reordered or dropped); 0 when it is. */
+static int s_check_position (s_link_t *link, s_origin_t *o, zmsg_t *msg,
+                             const jk_link_record_t *r, s_refusal_t *refusal)
+{
     uint64_t expect = o->pos + 1;
     if (r->pos < expect) {
         s_refuse (refusal, "E_LINK_REPLAY", r->origin, r->pos,
@@ -354,6 +361,14 @@ static int s_check (s_recv_t *self, s_link_t *link, const jk_key_t *key,
                   (unsigned long long)r->cursor, link->area);
         return -1;
     }
+    return 0;
+}
+
+/* Whether r continues its origin's hash chain, forward in time; 0 when
+   it does. */
+static int s_check_chain (s_recv_t *self, s_origin_t *o,
+                          const jk_link_record_t *r, s_refusal_t *refusal)
+{
     uint8_t hash[JK_HASH_SIZE];
     jk_chain_step (self->chain, o->hash, r->pos, r->recorded_at, r->outcome,
                    r->code, r->message, r->bytes, r->size, hash);
@@ -374,6 +389,19 @@ static int s_check (s_recv_t *self, s_link_t *link, const jk_key_t *key,
         return -1;
     }
     return 0;
+}
+
+/* Checks one record against its origin's chain; 0 when it continues it. */
+static int s_check (s_recv_t *self, s_link_t *link, const jk_key_t *key,
+                    zmsg_t *msg, const jk_link_record_t *r,
+                    s_refusal_t *refusal)
+{
+    if (s_check_origin (self, link, key, r, refusal))
+        return -1;
+    s_origin_t *o = s_origin (self, r->origin);
+    if (s_check_position (link, o, msg, r, refusal))
+        return -1;
+    return s_check_chain (self, o, r, refusal);
 }
 
 /* Appends one checked record: copy row, arrival, origin head, cursor. */
