@@ -488,14 +488,14 @@ static void s_put_fault (s_recv_t *self, s_link_t *link, const s_refusal_t *r,
     sqlite3_reset (s);
 }
 
-/* RECORDS [session][head][head_at][record]...: check, store the good
-   prefix in one transaction, answer ACK [session][cursor][credit], then
-   REFUSED for the first bad record if any. */
-static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
+/* RECORDS' head [session][head][head_at]: the link of the session, its
+   head noted; NULL (answered with an ERROR) when malformed or stale. */
+static s_link_t *s_records_link (s_recv_t *self, zframe_t *rid, zmsg_t *msg,
+                                 uint64_t *session)
 {
-    uint64_t session = 0, head = 0, head_at = 0;
+    uint64_t head = 0, head_at = 0;
     size_t count = zmsg_size (msg);
-    if (jk_wire_pop_u64 (msg, &session) || jk_wire_pop_u64 (msg, &head) ||
+    if (jk_wire_pop_u64 (msg, session) || jk_wire_pop_u64 (msg, &head) ||
         jk_wire_pop_u64 (msg, &head_at) || count < 4 ||
         count - 3 > JK_LINK_BATCH_MAX) {
         self->protocol_errors++;
@@ -503,9 +503,9 @@ static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
                 jk_wire_error ("E_PROTOCOL",
                                "RECORDS takes [session u64][head u64]"
                                "[head_at u64] and 1 to 1000 record maps"));
-        return;
+        return NULL;
     }
-    s_link_t *link = s_session_link (self, rid, session);
+    s_link_t *link = s_session_link (self, rid, *session);
     if (!link) {
         /* In flight before a refusal or a new LINK, or from before this
            receiver started: the sender must LINK again. */
@@ -513,20 +513,22 @@ static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
         s_send (self, rid,
                 jk_wire_error ("E_LINK_SESSION",
                                "no such session here: LINK again"));
-        return;
+        return NULL;
     }
     self->messages++;
     link->head = head;
     link->head_at = (int64_t)head_at;
     link->last_heard = jk_clock_mono_ms ();
-    const jk_key_t *key = NULL;
-    s_refusal_t refusal = {.code = ""};
-    if (self->keyring && !(key = s_key (self, link->area, &refusal))) {
-        s_send_refusal (self, link, rid, session, &refusal);
-        return;
-    }
-    int64_t now = jk_clock_now_ms ();
-    uint64_t stored = 0;
+    return link;
+}
+
+/* Checks the records in order and stores the good prefix in one
+   transaction, with the first refusal's fault; false when the copy
+   database could not be written (rolled back by the caller). */
+static bool s_records_store (s_recv_t *self, s_link_t *link,
+                             const jk_key_t *key, zmsg_t *msg, int64_t now,
+                             s_refusal_t *refusal, uint64_t *stored)
+{
     bool failed = false;
     sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
@@ -534,10 +536,10 @@ static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
         char err[256];
         if (jk_link_record_decode (zframe_data (f), zframe_size (f), &r, err,
                                    sizeof err)) {
-            s_refuse (&refusal, "E_LINK_DECODE", link->area, 0, "%s", err);
+            s_refuse (refusal, "E_LINK_DECODE", link->area, 0, "%s", err);
             break;
         }
-        int rc = s_check (self, link, key, msg, &r, &refusal);
+        int rc = s_check (self, link, key, msg, &r, refusal);
         /* s_check may have walked the message: find our place again. */
         zframe_t *g = zmsg_first (msg);
         while (g && g != f)
@@ -547,25 +549,52 @@ static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
         jk_link_record_clear (&r);
         if (rc || failed)
             break;
-        stored++;
+        (*stored)++;
     }
-    if (refusal.code[0])
-        s_put_fault (self, link, &refusal, now);
+    if (refusal->code[0])
+        s_put_fault (self, link, refusal, now);
     if (!failed &&
         (s_put_link (self, link) || jk_link_trees_save (self->trees) ||
          sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK))
         failed = true;
-    if (failed) {
-        self->io_errors++;
-        jk_error (S_COMPONENT, "cannot store records of link %s: %s",
-                  link->area, sqlite3_errmsg (self->db));
-        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-        s_load_state (self);
-        link->session = 0;
-        s_send (self, rid,
-                jk_wire_error ("E_UNAVAILABLE",
-                               "the copy database could not be written: "
-                               "LINK again after a moment"));
+    return !failed;
+}
+
+/* The copy database could not be written: rolled back, the state read
+   again, the session ended, the sender told to LINK again. */
+static void s_records_failed (s_recv_t *self, s_link_t *link, zframe_t *rid)
+{
+    self->io_errors++;
+    jk_error (S_COMPONENT, "cannot store records of link %s: %s", link->area,
+              sqlite3_errmsg (self->db));
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    s_load_state (self);
+    link->session = 0;
+    s_send (self, rid,
+            jk_wire_error ("E_UNAVAILABLE",
+                           "the copy database could not be written: "
+                           "LINK again after a moment"));
+}
+
+/* RECORDS [session][head][head_at][record]...: check, store the good
+   prefix in one transaction, answer ACK [session][cursor][credit], then
+   REFUSED for the first bad record if any. */
+static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
+{
+    uint64_t session = 0;
+    s_link_t *link = s_records_link (self, rid, msg, &session);
+    if (!link)
+        return;
+    const jk_key_t *key = NULL;
+    s_refusal_t refusal = {.code = ""};
+    if (self->keyring && !(key = s_key (self, link->area, &refusal))) {
+        s_send_refusal (self, link, rid, session, &refusal);
+        return;
+    }
+    int64_t now = jk_clock_now_ms ();
+    uint64_t stored = 0;
+    if (!s_records_store (self, link, key, msg, now, &refusal, &stored)) {
+        s_records_failed (self, link, rid);
         return;
     }
     self->records += stored;
