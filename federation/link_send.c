@@ -532,6 +532,79 @@ static void s_pump (s_send_t *self)
     }
 }
 
+/* LINKED [session][from][credit]: the receiver took the link. */
+static void s_on_linked (s_send_t *self, uint64_t session, uint64_t from,
+                         uint64_t credit)
+{
+    self->session = session;
+    self->sent = self->acked = from;
+    self->credit = credit;
+    self->state = S_LINKED;
+    self->backoff = S_BACKOFF_MIN_MS;
+    jk_info (S_COMPONENT,
+             "linked to %s area=%s from=%llu head=%llu credit=%llu",
+             self->upstream, self->area, (unsigned long long)from,
+             (unsigned long long)self->head, (unsigned long long)credit);
+    self->relay_cap = 0;
+    s_relay (self);
+    s_pump (self);
+}
+
+/* REFUSED [session][code][origin][pos][text] (session popped): an
+   E_FORK stops forwarding for good; any other refusal drops the link. */
+static void s_on_refused (s_send_t *self, zmsg_t *msg)
+{
+    char *code = zmsg_popstr (msg);
+    char *origin = zmsg_popstr (msg);
+    uint64_t pos = 0;
+    jk_wire_pop_u64 (msg, &pos);
+    char *text = zmsg_popstr (msg);
+    self->refused++;
+    snprintf (self->last_refusal, sizeof self->last_refusal, "%s@%s:%llu",
+              code ? code : "?", origin ? origin : "?",
+              (unsigned long long)pos);
+    jk_error (S_COMPONENT, "refused by %s: %s origin=%s pos=%llu: %s",
+              self->upstream, code ? code : "?", origin ? origin : "?",
+              (unsigned long long)pos, text ? text : "");
+    bool fork = code && streq (code, "E_FORK");
+    free (code);
+    free (origin);
+    free (text);
+    if (fork) {
+        jk_error (S_COMPONENT,
+                  "E_FORK: area %s: the receiver found the regency's log "
+                  "forked or rewritten (above). Forwarding stopped.",
+                  self->area);
+        if (self->forked)
+            *self->forked = true;
+        self->terminated = true;
+    } else
+        s_drop (self, "refused");
+}
+
+/* ERROR [code][text]: logged, the link dropped; E_UNKNOWN_COMMAND turns
+   the relay of checkpoints off. */
+static void s_on_error (s_send_t *self, zmsg_t *msg)
+{
+    char *code = zmsg_popstr (msg);
+    char *text = zmsg_popstr (msg);
+    jk_error (S_COMPONENT, "error from %s: %s %s", self->upstream,
+              code ? code : "?", text ? text : "");
+    /* Of the commands a sender sends, only CHECKPOINT is unknown to
+       a receiver of an older version. */
+    if (code && streq (code, "E_UNKNOWN_COMMAND")) {
+        jk_warn (S_COMPONENT,
+                 "%s does not take CHECKPOINT: its "
+                 "checkpoints are no longer relayed",
+                 self->upstream);
+        self->relay_off = true;
+    }
+    free (code);
+    free (text);
+    s_drop (self, "error");
+}
+
+/* One message from the receiver, to its command's handler. */
 static void s_on_dealer (s_send_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->dealer);
@@ -545,18 +618,7 @@ static void s_on_dealer (s_send_t *self)
     } else if (streq (command, "LINKED") && self->state == S_LINKING &&
                !jk_wire_pop_u64 (msg, &session) && !jk_wire_pop_u64 (msg, &a) &&
                !jk_wire_pop_u64 (msg, &b)) {
-        self->session = session;
-        self->sent = self->acked = a;
-        self->credit = b;
-        self->state = S_LINKED;
-        self->backoff = S_BACKOFF_MIN_MS;
-        jk_info (S_COMPONENT,
-                 "linked to %s area=%s from=%llu head=%llu credit=%llu",
-                 self->upstream, self->area, (unsigned long long)a,
-                 (unsigned long long)self->head, (unsigned long long)b);
-        self->relay_cap = 0;
-        s_relay (self);
-        s_pump (self);
+        s_on_linked (self, session, a, b);
     } else if (streq (command, "ACK") && !jk_wire_pop_u64 (msg, &session) &&
                !jk_wire_pop_u64 (msg, &a) && !jk_wire_pop_u64 (msg, &b)) {
         if (session == self->session && self->state == S_LINKED) {
@@ -565,53 +627,13 @@ static void s_on_dealer (s_send_t *self)
             s_pump (self);
         }
     } else if (streq (command, "REFUSED") && !jk_wire_pop_u64 (msg, &session)) {
-        char *code = zmsg_popstr (msg);
-        char *origin = zmsg_popstr (msg);
-        uint64_t pos = 0;
-        jk_wire_pop_u64 (msg, &pos);
-        char *text = zmsg_popstr (msg);
-        self->refused++;
-        snprintf (self->last_refusal, sizeof self->last_refusal, "%s@%s:%llu",
-                  code ? code : "?", origin ? origin : "?",
-                  (unsigned long long)pos);
-        jk_error (S_COMPONENT, "refused by %s: %s origin=%s pos=%llu: %s",
-                  self->upstream, code ? code : "?", origin ? origin : "?",
-                  (unsigned long long)pos, text ? text : "");
-        bool fork = code && streq (code, "E_FORK");
-        free (code);
-        free (origin);
-        free (text);
-        if (fork) {
-            jk_error (S_COMPONENT,
-                      "E_FORK: area %s: the receiver found the regency's log "
-                      "forked or rewritten (above). Forwarding stopped.",
-                      self->area);
-            if (self->forked)
-                *self->forked = true;
-            self->terminated = true;
-        } else
-            s_drop (self, "refused");
+        s_on_refused (self, msg);
     } else if (streq (command, "PONG")) {
         if (!jk_wire_pop_u64 (msg, &a) && self->state == S_LINKED &&
             a > self->acked)
             self->acked = a;
     } else if (streq (command, "ERROR")) {
-        char *code = zmsg_popstr (msg);
-        char *text = zmsg_popstr (msg);
-        jk_error (S_COMPONENT, "error from %s: %s %s", self->upstream,
-                  code ? code : "?", text ? text : "");
-        /* Of the commands a sender sends, only CHECKPOINT is unknown to
-           a receiver of an older version. */
-        if (code && streq (code, "E_UNKNOWN_COMMAND")) {
-            jk_warn (S_COMPONENT,
-                     "%s does not take CHECKPOINT: its "
-                     "checkpoints are no longer relayed",
-                     self->upstream);
-            self->relay_off = true;
-        }
-        free (code);
-        free (text);
-        s_drop (self, "error");
+        s_on_error (self, msg);
     }
     zmsg_destroy (&msg);
 }
