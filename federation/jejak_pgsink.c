@@ -66,6 +66,126 @@ static void s_usage (jk_opts_t *opts, FILE *out)
     jk_opts_print (opts, out);
 }
 
+/* The command and the options it needs; false (told on stderr) when
+   they are wrong. */
+static bool s_check_args (jk_opts_t *opts, jk_pgsink_t *self,
+                          const char *command)
+{
+    if (jk_opts_argc (opts) > 1 ||
+        !(streq (command, "run") || streq (command, "dump") ||
+          streq (command, "rebuild"))) {
+        fprintf (stderr, "jejak-pgsink: unknown command (run, dump or "
+                         "rebuild; see --help)\n");
+        return false;
+    }
+    self->conninfo = jk_opts_get (opts, "pg");
+    if (!self->conninfo) {
+        fprintf (stderr, "jejak-pgsink: --pg is required (see --help)\n");
+        return false;
+    }
+    if (jk_parse_u64 (jk_opts_get (opts, "credit"), &self->credit) ||
+        self->credit < 2 || self->credit > 1000000) {
+        fprintf (stderr, "jejak-pgsink: --credit must be 2 to 1000000\n");
+        return false;
+    }
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (!streq (command, "dump") && !jk_opts_get (opts, "copy")) {
+        const char *broker_key = jk_opts_get (opts, "broker-key");
+        const char *key = jk_opts_get (opts, "key");
+        char err[512];
+        if (jk_curve_client_check ("query", jk_opts_get (opts, "query"),
+                                   broker_key, key, err, sizeof err) ||
+            jk_curve_client_check ("feed", jk_opts_get (opts, "feed"),
+                                   broker_key, key, err, sizeof err)) {
+            fprintf (stderr, "jejak-pgsink: %s (see --help)\n", err);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Connects PostgreSQL once (dump, rebuild); false (told) when it does
+   not answer. */
+static bool s_pg_open (jk_pgsink_t *self)
+{
+    self->pg = PQconnectdb (self->conninfo);
+    if (PQstatus (self->pg) != CONNECTION_OK) {
+        fprintf (stderr, "jejak-pgsink: %s", PQerrorMessage (self->pg));
+        return false;
+    }
+    return true;
+}
+
+/* --copy: follows a province's copy database; exit status. */
+static int s_run_copy (jk_pgsink_t *self, const char *shadow, const char *copy,
+                       bool once)
+{
+    char err[512];
+    zsys_init (); /* SIGINT and SIGTERM stop the loop */
+    self->province = jk_province_open (shadow, copy, err, sizeof err);
+    if (!self->province) {
+        fprintf (stderr, "jejak-pgsink: %s\n", err);
+        return 1;
+    }
+    jk_pgsink_tables_load (self, jk_province_db (self->province), true);
+    printf ("jejak-pgsink copy=%s shadow=%s\n", copy, shadow);
+    fflush (stdout);
+    return jk_pgsink_province_follow (self, once);
+}
+
+/* Follows a hub: the shadow, the query and feed sockets (CURVE with
+   --key); exit status. */
+static int s_run_hub (jk_pgsink_t *self, jk_opts_t *opts, const char *shadow,
+                      bool once)
+{
+    const char *broker_key = jk_opts_get (opts, "broker-key");
+    const char *key = jk_opts_get (opts, "key");
+    if (!jk_pgsink_shadow_open (self, shadow))
+        return 1;
+    jk_projections_set_deferred (self->projections, true);
+    self->chain = jk_chain_new ();
+    self->batch = zlistx_new ();
+    zlistx_set_destructor (self->batch, s_msg_free);
+    self->query = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (self->query, 0);
+    zsock_set_sndtimeo (self->query, 0);
+    self->feed = zsock_new (ZMQ_SUB);
+    zsock_set_subscribe (self->feed, "");
+    self->secure = key != NULL;
+    self->query_watch = jk_curve_watch_new (self->query);
+    self->feed_watch = jk_curve_watch_new (self->feed);
+    if (jk_curve_client (self->query, broker_key, key, S_COMPONENT) ||
+        jk_curve_client (self->feed, broker_key, key, S_COMPONENT) ||
+        zsock_connect (self->query, "%s", jk_opts_get (opts, "query")) ||
+        zsock_connect (self->feed, "%s", jk_opts_get (opts, "feed"))) {
+        fprintf (stderr, "jejak-pgsink: cannot connect --query/--feed\n");
+        return 1;
+    }
+    printf ("jejak-pgsink query=%s feed=%s shadow=%s secure=%s\n",
+            jk_opts_get (opts, "query"), jk_opts_get (opts, "feed"), shadow,
+            key ? "curve" : "plain");
+    fflush (stdout);
+    return jk_pgsink_follow (self, once);
+}
+
+static void s_sink_fini (jk_pgsink_t *self)
+{
+    zlistx_destroy (&self->batch);
+    jk_curve_watch_destroy (&self->query_watch, self->query);
+    jk_curve_watch_destroy (&self->feed_watch, self->feed);
+    zsock_destroy (&self->query);
+    zsock_destroy (&self->feed);
+    jk_projections_destroy (&self->projections);
+    sqlite3_close (self->shadow);
+    jk_chain_destroy (&self->chain);
+    for (size_t t = 0; t < self->ntables; t++)
+        jk_table_info_fini (&self->tables[t]);
+    free (self->tables);
+    PQfinish (self->pg);
+    jk_province_destroy (&self->province);
+}
+
 int main (int argc, char **argv)
 {
     int status;
@@ -74,124 +194,24 @@ int main (int argc, char **argv)
                                      argc, argv, s_usage, &status);
     if (!opts)
         return status;
-    status = 2;
     jk_pgsink_t self;
     memset (&self, 0, sizeof self);
     const char *command = jk_opts_argc (opts) ? jk_opts_arg (opts, 0) : "run";
-    if (jk_opts_argc (opts) > 1 ||
-        !(streq (command, "run") || streq (command, "dump") ||
-          streq (command, "rebuild"))) {
-        fprintf (stderr, "jejak-pgsink: unknown command (run, dump or "
-                         "rebuild; see --help)\n");
-        goto cleanup;
-    }
-    self.conninfo = jk_opts_get (opts, "pg");
-    if (!self.conninfo) {
-        fprintf (stderr, "jejak-pgsink: --pg is required (see --help)\n");
-        goto cleanup;
-    }
-    if (jk_parse_u64 (jk_opts_get (opts, "credit"), &self.credit) ||
-        self.credit < 2 || self.credit > 1000000) {
-        fprintf (stderr, "jejak-pgsink: --credit must be 2 to 1000000\n");
-        goto cleanup;
-    }
-    if (jk_opts_get (opts, "data-dir"))
-        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
-    const char *broker_key = jk_opts_get (opts, "broker-key");
-    const char *key = jk_opts_get (opts, "key");
-    if (!streq (command, "dump") && !jk_opts_get (opts, "copy")) {
-        char err[512];
-        if (jk_curve_client_check ("query", jk_opts_get (opts, "query"),
-                                   broker_key, key, err, sizeof err) ||
-            jk_curve_client_check ("feed", jk_opts_get (opts, "feed"),
-                                   broker_key, key, err, sizeof err)) {
-            fprintf (stderr, "jejak-pgsink: %s (see --help)\n", err);
-            goto cleanup;
-        }
-    }
-    status = 1;
-    if (streq (command, "dump")) {
-        self.pg = PQconnectdb (self.conninfo);
-        if (PQstatus (self.pg) != CONNECTION_OK)
-            fprintf (stderr, "jejak-pgsink: %s", PQerrorMessage (self.pg));
-        else
-            status = jk_pgsink_dump (&self);
-        goto cleanup;
-    }
     const char *shadow = jk_opts_get (opts, "shadow");
     const char *copy = jk_opts_get (opts, "copy");
-    if (copy && streq (command, "dump")) {
-        fprintf (stderr, "jejak-pgsink: dump compares a hub's projections; "
-                         "with --copy query PostgreSQL directly (see "
-                         "--help)\n");
+    bool once = jk_opts_on (opts, "once") || streq (command, "rebuild");
+    if (!s_check_args (opts, &self, command))
         status = 2;
-        goto cleanup;
-    }
-    if (streq (command, "rebuild")) {
-        self.pg = PQconnectdb (self.conninfo);
-        if (PQstatus (self.pg) != CONNECTION_OK) {
-            fprintf (stderr, "jejak-pgsink: %s", PQerrorMessage (self.pg));
-            goto cleanup;
-        }
-        if (!jk_pgsink_pg_drop (&self, shadow))
-            goto cleanup;
-    }
-    if (copy) {
-        char err[512];
-        zsys_init (); /* SIGINT and SIGTERM stop the loop */
-        self.province = jk_province_open (shadow, copy, err, sizeof err);
-        if (!self.province) {
-            fprintf (stderr, "jejak-pgsink: %s\n", err);
-            goto cleanup;
-        }
-        jk_pgsink_tables_load (&self, jk_province_db (self.province), true);
-        printf ("jejak-pgsink copy=%s shadow=%s\n", copy, shadow);
-        fflush (stdout);
-        status = jk_pgsink_province_follow (
-            &self, jk_opts_on (opts, "once") || streq (command, "rebuild"));
-        goto cleanup;
-    }
-    if (!jk_pgsink_shadow_open (&self, shadow))
-        goto cleanup;
-    jk_projections_set_deferred (self.projections, true);
-    self.chain = jk_chain_new ();
-    self.batch = zlistx_new ();
-    zlistx_set_destructor (self.batch, s_msg_free);
-    self.query = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (self.query, 0);
-    zsock_set_sndtimeo (self.query, 0);
-    self.feed = zsock_new (ZMQ_SUB);
-    zsock_set_subscribe (self.feed, "");
-    self.secure = key != NULL;
-    self.query_watch = jk_curve_watch_new (self.query);
-    self.feed_watch = jk_curve_watch_new (self.feed);
-    if (jk_curve_client (self.query, broker_key, key, S_COMPONENT) ||
-        jk_curve_client (self.feed, broker_key, key, S_COMPONENT) ||
-        zsock_connect (self.query, "%s", jk_opts_get (opts, "query")) ||
-        zsock_connect (self.feed, "%s", jk_opts_get (opts, "feed"))) {
-        fprintf (stderr, "jejak-pgsink: cannot connect --query/--feed\n");
-        goto cleanup;
-    }
-    printf ("jejak-pgsink query=%s feed=%s shadow=%s secure=%s\n",
-            jk_opts_get (opts, "query"), jk_opts_get (opts, "feed"), shadow,
-            key ? "curve" : "plain");
-    fflush (stdout);
-    status = jk_pgsink_follow (&self, jk_opts_on (opts, "once") ||
-                                          streq (command, "rebuild"));
-cleanup:
-    zlistx_destroy (&self.batch);
-    jk_curve_watch_destroy (&self.query_watch, self.query);
-    jk_curve_watch_destroy (&self.feed_watch, self.feed);
-    zsock_destroy (&self.query);
-    zsock_destroy (&self.feed);
-    jk_projections_destroy (&self.projections);
-    sqlite3_close (self.shadow);
-    jk_chain_destroy (&self.chain);
-    for (size_t t = 0; t < self.ntables; t++)
-        jk_table_info_fini (&self.tables[t]);
-    free (self.tables);
-    PQfinish (self.pg);
-    jk_province_destroy (&self.province);
+    else if (streq (command, "dump"))
+        status = s_pg_open (&self) ? jk_pgsink_dump (&self) : 1;
+    else if (streq (command, "rebuild") &&
+             !(s_pg_open (&self) && jk_pgsink_pg_drop (&self, shadow)))
+        status = 1;
+    else if (copy)
+        status = s_run_copy (&self, shadow, copy, once);
+    else
+        status = s_run_hub (&self, opts, shadow, once);
+    s_sink_fini (&self);
     jk_opts_destroy (&opts);
     return status;
 }
