@@ -51,7 +51,50 @@ static void s_add (text_t *t, const char *format, ...)
     va_end (args);
 }
 
-int jk_sample_write_summary (gen_t *gen)
+/* The figures every summary file tells. */
+typedef struct {
+    int rat_2021, late, rat_2020, status;
+    int enrolled, eligible, competent, attendance, sessions;
+} s_totals_t;
+
+/* A batch's participants who reached 80 % attendance (eligible) and of
+   them those competent in every unit. */
+static void s_batch_counts (const batch_t *b, int *eligible, int *competent)
+{
+    *eligible = *competent = 0;
+    for (int p = 0; p < b->size; p++) {
+        *eligible += b->eligible[p];
+        bool all_k = b->eligible[p];
+        for (int u = 0; u < b->unit_count; u++)
+            all_k = all_k && b->unit_k[p][u];
+        *competent += all_k;
+    }
+}
+
+static void s_totals (gen_t *gen, s_totals_t *t)
+{
+    memset (t, 0, sizeof *t);
+    for (int i = 0; i < gen->coop_count; i++) {
+        const coop_t *c = &gen->coops[i];
+        t->rat_2021 += c->active;
+        t->late += c->active && c->rat_2021 > jk_sample_day (2022, 6, 30);
+        t->rat_2020 += c->rat_2020;
+        t->status += c->status != 0;
+    }
+    for (int i = 0; i < gen->batch_count; i++) {
+        const batch_t *b = &gen->batches[i];
+        int eligible, competent;
+        s_batch_counts (b, &eligible, &competent);
+        t->enrolled += b->size;
+        t->sessions += SESSIONS_PER_BATCH;
+        t->attendance += b->size * SESSIONS_PER_BATCH;
+        t->eligible += eligible;
+        t->competent += competent;
+    }
+}
+
+/* plan.txt: the imports in order, one per line. */
+static int s_write_plan (gen_t *gen)
 {
     text_t plan = {0};
     for (int i = 0; i < gen->plan_count; i++)
@@ -59,48 +102,29 @@ int jk_sample_write_summary (gen_t *gen)
                gen->plan[i].type, gen->plan[i].path);
     int rc = s_write_text (gen, "plan.txt", plan.text ? plan.text : "");
     free (plan.text);
-    if (rc)
-        return rc;
+    return rc;
+}
 
-    int rat_2021 = 0, late = 0, rat_2020 = 0, status = 0, enrolled = 0,
-        eligible = 0, competent = 0, attendance = 0, sessions = 0;
-    for (int i = 0; i < gen->coop_count; i++) {
-        const coop_t *c = &gen->coops[i];
-        rat_2021 += c->active;
-        late += c->active && c->rat_2021 > jk_sample_day (2022, 6, 30);
-        rat_2020 += c->rat_2020;
-        status += c->status != 0;
-    }
-    for (int i = 0; i < gen->batch_count; i++) {
-        const batch_t *b = &gen->batches[i];
-        enrolled += b->size;
-        sessions += SESSIONS_PER_BATCH;
-        attendance += b->size * SESSIONS_PER_BATCH;
-        for (int p = 0; p < b->size; p++) {
-            eligible += b->eligible[p];
-            bool all_k = b->eligible[p];
-            for (int u = 0; u < b->unit_count; u++)
-                all_k = all_k && b->unit_k[p][u];
-            competent += all_k;
-        }
-    }
+/* expected.tsv: the figures the status board should show. */
+static int s_write_figures (gen_t *gen, const s_totals_t *t)
+{
     text_t fig = {0};
     s_add (&fig, "seed\t%llu\n", (unsigned long long)gen->config->seed);
     s_add (&fig, "cooperatives\t%d\n", gen->coop_count);
-    s_add (&fig, "active\t%d\n", rat_2021);
-    s_add (&fig, "rat_2021\t%d\n", rat_2021);
-    s_add (&fig, "rat_2021_late\t%d\n", late);
-    s_add (&fig, "rat_2020\t%d\n", rat_2020);
-    s_add (&fig, "status_declared\t%d\n", status);
+    s_add (&fig, "active\t%d\n", t->rat_2021);
+    s_add (&fig, "rat_2021\t%d\n", t->rat_2021);
+    s_add (&fig, "rat_2021_late\t%d\n", t->late);
+    s_add (&fig, "rat_2020\t%d\n", t->rat_2020);
+    s_add (&fig, "status_declared\t%d\n", t->status);
     s_add (&fig, "people\t%d\n", gen->person_count);
     s_add (&fig, "batches\t%d\n", gen->batch_count);
-    s_add (&fig, "sessions\t%d\n", sessions);
-    s_add (&fig, "enrolled\t%d\n", enrolled);
-    s_add (&fig, "attendance\t%d\n", attendance);
-    s_add (&fig, "eligible\t%d\n", eligible);
-    s_add (&fig, "assessed\t%d\n", eligible);
-    s_add (&fig, "competent\t%d\n", competent);
-    s_add (&fig, "certificates\t%d\n", competent);
+    s_add (&fig, "sessions\t%d\n", t->sessions);
+    s_add (&fig, "enrolled\t%d\n", t->enrolled);
+    s_add (&fig, "attendance\t%d\n", t->attendance);
+    s_add (&fig, "eligible\t%d\n", t->eligible);
+    s_add (&fig, "assessed\t%d\n", t->eligible);
+    s_add (&fig, "competent\t%d\n", t->competent);
+    s_add (&fig, "certificates\t%d\n", t->competent);
     s_add (&fig, "warnings.W_LEGAL_NUMBER_FORMAT\t%d\n", gen->warn_legal);
     s_add (&fig, "warnings.W_NIK_SEX\t%d\n", gen->warn_sex);
     s_add (&fig, "warnings.W_NIK_PROVINCE\t%d\n", gen->warn_province);
@@ -114,31 +138,32 @@ int jk_sample_write_summary (gen_t *gen)
     }
     for (int i = 0; i < gen->batch_count; i++) {
         const batch_t *b = &gen->batches[i];
-        int ok = 0, k = 0;
-        for (int p = 0; p < b->size; p++) {
-            ok += b->eligible[p];
-            bool all_k = b->eligible[p];
-            for (int u = 0; u < b->unit_count; u++)
-                all_k = all_k && b->unit_k[p][u];
-            k += all_k;
-        }
+        int ok, k;
+        s_batch_counts (b, &ok, &k);
         s_add (&fig, "batch.%s.enrolled\t%d\n", b->code, b->size);
         s_add (&fig, "batch.%s.eligible\t%d\n", b->code, ok);
         s_add (&fig, "batch.%s.competent\t%d\n", b->code, k);
     }
-    rc = s_write_text (gen, "expected.tsv", fig.text);
+    int rc = s_write_text (gen, "expected.tsv", fig.text);
     free (fig.text);
-    if (rc)
-        return rc;
-    if (gen->config->bad_rows) {
-        text_t bad = {0};
-        s_add (&bad, "file\tline\tstage\tcode\twhy\n%s", gen->bad_list);
-        rc = s_write_text (gen, "bad-rows.tsv", bad.text);
-        free (bad.text);
-        if (rc)
-            return rc;
-    }
+    return rc;
+}
 
+/* bad-rows.tsv: the deliberate bad rows (with --bad-rows). */
+static int s_write_bad_rows (gen_t *gen)
+{
+    if (!gen->config->bad_rows)
+        return JK_OK;
+    text_t bad = {0};
+    s_add (&bad, "file\tline\tstage\tcode\twhy\n%s", gen->bad_list);
+    int rc = s_write_text (gen, "bad-rows.tsv", bad.text);
+    free (bad.text);
+    return rc;
+}
+
+/* README.txt: what the set holds and how to import it. */
+static int s_write_readme (gen_t *gen, const s_totals_t *t)
+{
     text_t readme = {0};
     s_add (&readme,
            "Jejak sample data: Kabupaten Cianjur, 2022 (seed %llu)\n\n"
@@ -160,15 +185,31 @@ int jk_sample_write_summary (gen_t *gen)
            "the others ',', LF and yyyy-mm-dd.\n"
            "expected.tsv holds the figures the status board should show.\n",
            (unsigned long long)gen->config->seed, gen->coop_count,
-           gen->kecamatan_count, rat_2021, late, gen->person_count,
-           gen->batch_count, enrolled, eligible, competent, competent);
+           gen->kecamatan_count, t->rat_2021, t->late, gen->person_count,
+           gen->batch_count, t->enrolled, t->eligible, t->competent,
+           t->competent);
     if (gen->config->bad_rows)
         s_add (&readme,
                "\nDeliberate bad rows (bad-rows.tsv): %d rows that the agent "
                "reports at\nimport with their line numbers while the good "
                "rows go in, and %d that\nthe store rejects:\n%s",
                gen->bad_import, gen->bad_store, gen->bad_list);
-    rc = s_write_text (gen, "README.txt", readme.text);
+    int rc = s_write_text (gen, "README.txt", readme.text);
     free (readme.text);
+    return rc;
+}
+
+int jk_sample_write_summary (gen_t *gen)
+{
+    int rc = s_write_plan (gen);
+    if (rc)
+        return rc;
+    s_totals_t totals;
+    s_totals (gen, &totals);
+    rc = s_write_figures (gen, &totals);
+    if (!rc)
+        rc = s_write_bad_rows (gen);
+    if (!rc)
+        rc = s_write_readme (gen, &totals);
     return rc;
 }
