@@ -351,9 +351,18 @@ int jk_sample_write_attendance (gen_t *gen)
     return JK_OK;
 }
 
-int jk_sample_write_scoring (gen_t *gen)
+/* Whether participant p of b was found competent (K) in every unit. */
+static bool s_all_k (const batch_t *b, int p)
 {
-    const char *source = "DINAS/asesmen-1";
+    bool all_k = true;
+    for (int u = 0; u < b->unit_count; u++)
+        all_k = all_k && b->unit_k[p][u];
+    return all_k;
+}
+
+/* One assessment scheduled per batch: its units, date and assessors. */
+static int s_write_scheduled (gen_t *gen, const char *source)
+{
     csv_t csv;
     int rc =
         jk_sample_csv_open (gen, &csv, source, "assessment.scheduled", false);
@@ -382,11 +391,15 @@ int jk_sample_write_scoring (gen_t *gen)
         jk_sample_cell (&csv, assessors);
         jk_sample_row_end (&csv);
     }
-    if ((rc = jk_sample_csv_close (gen, &csv)))
-        return rc;
+    return jk_sample_csv_close (gen, &csv);
+}
 
-    rc = jk_sample_csv_open (gen, &csv, source, "assessment.unit_assessed",
-                             true);
+/* Each unit of each eligible participant: K or BK and the score. */
+static int s_write_units_assessed (gen_t *gen, const char *source)
+{
+    csv_t csv;
+    int rc = jk_sample_csv_open (gen, &csv, source, "assessment.unit_assessed",
+                                 true);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -406,10 +419,15 @@ int jk_sample_write_scoring (gen_t *gen)
             }
         }
     }
-    if ((rc = jk_sample_csv_close (gen, &csv)))
-        return rc;
+    return jk_sample_csv_close (gen, &csv);
+}
 
-    rc = jk_sample_csv_open (gen, &csv, source, "assessment.decided", false);
+/* Each eligible participant's decision: K when K in every unit. */
+static int s_write_decided (gen_t *gen, const char *source)
+{
+    csv_t csv;
+    int rc =
+        jk_sample_csv_open (gen, &csv, source, "assessment.decided", false);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
@@ -417,29 +435,28 @@ int jk_sample_write_scoring (gen_t *gen)
         for (int p = 0; p < b->size; p++) {
             if (!b->eligible[p])
                 continue;
-            bool all_k = true;
-            for (int u = 0; u < b->unit_count; u++)
-                all_k = all_k && b->unit_k[p][u];
+            bool all_k = s_all_k (b, p);
             jk_sample_cell (&csv, b->assessment);
             jk_sample_cell (&csv, gen->people[b->people[p]].nik);
             jk_sample_cell (&csv, all_k ? "K" : "BK");
             jk_sample_row_end (&csv);
         }
     }
-    if ((rc = jk_sample_csv_close (gen, &csv)))
-        return rc;
+    return jk_sample_csv_close (gen, &csv);
+}
 
-    rc = jk_sample_csv_open (gen, &csv, source, "certificate.issued", true);
+/* A certificate for each participant competent in every unit. */
+static int s_write_certificates (gen_t *gen, const char *source)
+{
+    csv_t csv;
+    int rc = jk_sample_csv_open (gen, &csv, source, "certificate.issued", true);
     if (rc)
         return rc;
     for (int i = 0; i < gen->batch_count; i++) {
         const batch_t *b = &gen->batches[i];
         int issued = 0;
         for (int p = 0; p < b->size; p++) {
-            bool all_k = b->eligible[p];
-            for (int u = 0; u < b->unit_count; u++)
-                all_k = all_k && b->unit_k[p][u];
-            if (!all_k)
+            if (!b->eligible[p] || !s_all_k (b, p))
                 continue;
             char number[48];
             snprintf (number, sizeof number, "LSPPI/SKM-KOP/2022/%02d/%03d",
@@ -459,4 +476,17 @@ int jk_sample_write_scoring (gen_t *gen)
         }
     }
     return jk_sample_csv_close (gen, &csv);
+}
+
+int jk_sample_write_scoring (gen_t *gen)
+{
+    const char *source = "DINAS/asesmen-1";
+    int rc = s_write_scheduled (gen, source);
+    if (!rc)
+        rc = s_write_units_assessed (gen, source);
+    if (!rc)
+        rc = s_write_decided (gen, source);
+    if (!rc)
+        rc = s_write_certificates (gen, source);
+    return rc;
 }
