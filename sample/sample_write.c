@@ -132,6 +132,32 @@ static void s_bad_row (gen_t *gen, csv_t *csv, const bad_row_t *bad)
         gen->bad_store++;
 }
 
+/* One person's row of person.registered. */
+static void s_person_row (gen_t *gen, csv_t *csv, const person_t *p)
+{
+    jk_sample_cell (csv, p->nik);
+    jk_sample_cell (csv, p->name);
+    jk_sample_cell (csv, p->female ? "P" : "L");
+    jk_sample_cell_date (csv, p->birth);
+    jk_sample_cell (csv, jk_sample_desa_code (gen, p->desa, NULL));
+    jk_sample_cell (csv, p->phone);
+    jk_sample_cell (csv, gen->coops[p->coop].legal);
+    jk_sample_cell (csv, s_role_names[p->role]);
+    jk_sample_row_end (csv);
+}
+
+/* The first person written, kept for the duplicate bad row: NIK (17),
+   sex (2) and birth date dd/mm/yyyy (16). */
+static void s_duplicate_keep (const person_t *p, char *nik, char *sex,
+                              char *birth)
+{
+    int y, m, d;
+    jk_civil_from_days (p->birth, &y, &m, &d);
+    memcpy (nik, p->nik, 17);
+    sex[0] = p->female ? 'P' : 'L';
+    snprintf (birth, 16, "%02d/%02d/%04d", d % 100, m % 100, y % 10000);
+}
+
 int jk_sample_write_people (gen_t *gen)
 {
     /* the duplicate: the first person of the first office again, under
@@ -196,23 +222,9 @@ int jk_sample_write_people (gen_t *gen)
             const person_t *p = &gen->people[i];
             if (p->kecamatan != k)
                 continue;
-            jk_sample_cell (&csv, p->nik);
-            jk_sample_cell (&csv, p->name);
-            jk_sample_cell (&csv, p->female ? "P" : "L");
-            jk_sample_cell_date (&csv, p->birth);
-            jk_sample_cell (&csv, jk_sample_desa_code (gen, p->desa, NULL));
-            jk_sample_cell (&csv, p->phone);
-            jk_sample_cell (&csv, gen->coops[p->coop].legal);
-            jk_sample_cell (&csv, s_role_names[p->role]);
-            jk_sample_row_end (&csv);
-            if (!duplicate[0]) {
-                int y, m, d;
-                jk_civil_from_days (p->birth, &y, &m, &d);
-                memcpy (duplicate, p->nik, 17);
-                duplicate_sex[0] = p->female ? 'P' : 'L';
-                snprintf (duplicate_birth, sizeof duplicate_birth,
-                          "%02d/%02d/%04d", d % 100, m % 100, y % 10000);
-            }
+            s_person_row (gen, &csv, p);
+            if (!duplicate[0])
+                s_duplicate_keep (p, duplicate, duplicate_sex, duplicate_birth);
             written++;
             /* the bad rows go among the good ones of the first office */
             if (k == 0 && bad < bad_count && written == 2 + 3 * bad)
