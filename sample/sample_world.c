@@ -362,22 +362,12 @@ void jk_sample_cooperatives (gen_t *gen)
         }
 }
 
-/* Picks the active cooperatives (a RAT for 2021): newer ones are far
-   likelier to meet every year than those founded in the 1970s. */
-int jk_sample_activity (gen_t *gen)
+/* Picks the active cooperatives (a RAT for 2021) among those founded by
+   last_legal: newer ones are far likelier to meet every year than those
+   founded in the 1970s. */
+static void s_choose_active (gen_t *gen, int32_t last_legal)
 {
     rng_t *rng = &gen->rng;
-    int32_t last_legal = jk_sample_day (2021, 10, 31);
-    int eligible = 0;
-    for (int i = 0; i < gen->coop_count; i++)
-        eligible += gen->coops[i].legal_date <= last_legal;
-    if (gen->config->active > eligible) {
-        snprintf (gen->err, gen->err_size,
-                  "--active %d: only %d cooperatives are old enough to have "
-                  "held a RAT for 2021",
-                  gen->config->active, eligible);
-        return JK_INVALID;
-    }
     int chosen = 0;
     while (chosen < gen->config->active) {
         coop_t *c = &gen->coops[jk_sample_below (rng, gen->coop_count)];
@@ -392,6 +382,13 @@ int jk_sample_activity (gen_t *gen)
         gen->kecamatan[c->kecamatan].active++;
         chosen++;
     }
+}
+
+/* The RAT dates and attendance: 2021 for the active ones (some late), 2020
+   for a few. */
+static void s_meetings (gen_t *gen)
+{
+    rng_t *rng = &gen->rng;
     static const int month_weights[] = {8, 24, 30, 20, 10, 8};
     for (int i = 0; i < gen->coop_count; i++) {
         coop_t *c = &gen->coops[i];
@@ -420,7 +417,12 @@ int jk_sample_activity (gen_t *gen)
             c->present_2020 = members * jk_sample_between (rng, 40, 90) / 100;
         }
     }
-    /* The dinas declares a handful inactive or frozen. */
+}
+
+/* The dinas declares a handful inactive or frozen. */
+static void s_declare_status (gen_t *gen)
+{
+    rng_t *rng = &gen->rng;
     int quiet = 0;
     for (int i = 0; i < gen->coop_count; i++)
         quiet += !gen->coops[i].active && !gen->coops[i].rat_2020;
@@ -446,7 +448,12 @@ int jk_sample_activity (gen_t *gen)
             inactive++;
         }
     }
-    /* nik_koperasi: most active cooperatives have updated their data */
+}
+
+/* nik_koperasi: most active cooperatives have updated their data. */
+static void s_nik_koperasi (gen_t *gen)
+{
+    rng_t *rng = &gen->rng;
     for (int i = 0; i < gen->coop_count; i++) {
         coop_t *c = &gen->coops[i];
         if (jk_sample_chance (rng, c->active ? 80 : 20)) {
@@ -462,5 +469,27 @@ int jk_sample_activity (gen_t *gen)
             } while (true);
         }
     }
+}
+
+/* Picks the active cooperatives, their meetings, the dinas's status
+   declarations and the cooperatives' NIK, in this order (one random
+   stream). */
+int jk_sample_activity (gen_t *gen)
+{
+    int32_t last_legal = jk_sample_day (2021, 10, 31);
+    int eligible = 0;
+    for (int i = 0; i < gen->coop_count; i++)
+        eligible += gen->coops[i].legal_date <= last_legal;
+    if (gen->config->active > eligible) {
+        snprintf (gen->err, gen->err_size,
+                  "--active %d: only %d cooperatives are old enough to have "
+                  "held a RAT for 2021",
+                  gen->config->active, eligible);
+        return JK_INVALID;
+    }
+    s_choose_active (gen, last_legal);
+    s_meetings (gen);
+    s_declare_status (gen);
+    s_nik_koperasi (gen);
     return JK_OK;
 }
