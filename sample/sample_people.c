@@ -30,6 +30,94 @@ static const int s_elsewhere[][2] = {{31, 71}, {31, 74}, {33, 2},  {33, 74},
                                      {35, 78}, {36, 1},  {36, 3},  {36, 71},
                                      {12, 71}, {18, 71}, {73, 71}, {34, 4}};
 
+/* The region a person's NIK was issued in: mostly the regency (often
+   the cooperative's kecamatan), some elsewhere in West Java, a few from
+   other provinces. */
+static void s_nik_region (gen_t *gen, const coop_t *c, int *province,
+                          int *regency, int *kecamatan)
+{
+    rng_t *rng = &gen->rng;
+    int origin = jk_sample_below (rng, 100);
+    if (origin < 80) {
+        *province = gen->province_number;
+        *regency = gen->regency_number;
+        *kecamatan =
+            jk_sample_chance (rng, 70)
+                ? gen->kecamatan[c->kecamatan].number
+                : gen->kecamatan[jk_sample_below (rng, gen->kecamatan_count)]
+                      .number;
+    } else if (origin < 95) {
+        *province = 32;
+        *regency = s_jabar[jk_sample_below (
+            rng, (int)(sizeof s_jabar / sizeof *s_jabar))];
+        *kecamatan = jk_sample_between (rng, 1, 30);
+    } else {
+        int e = jk_sample_below (
+            rng, (int)(sizeof s_elsewhere / sizeof *s_elsewhere));
+        *province = s_elsewhere[e][0];
+        *regency = s_elsewhere[e][1];
+        *kecamatan = jk_sample_between (rng, 1, 20);
+    }
+}
+
+/* A NIK not taken yet: region, birth date (day + 40 for women), a
+   serial. */
+static void s_nik (gen_t *gen, person_t *p, int province, int regency,
+                   int kecamatan, int year, int month, int day, bool female)
+{
+    rng_t *rng = &gen->rng;
+    do {
+        unsigned serial = jk_sample_chance (rng, 90)
+                              ? (unsigned)jk_sample_between (rng, 1, 999)
+                              : (unsigned)jk_sample_between (rng, 1000, 4999);
+        char nik[40];
+        snprintf (nik, sizeof nik, "%02u%02u%02u%02u%02u%02u%04u",
+                  (unsigned)province % 100, (unsigned)regency % 100,
+                  (unsigned)kecamatan % 100,
+                  (unsigned)(day + (female ? 40 : 0)) % 100,
+                  (unsigned)month % 100, (unsigned)year % 100, serial % 10000);
+        memcpy (p->nik, nik, 16);
+        p->nik[16] = 0;
+    } while (s_nik_taken (gen, p->nik));
+}
+
+/* A name from the word lists, H. or Hj. for some born before 1975, a
+   degree for some. */
+static void s_person_name (rng_t *rng, person_t *p, int year, bool female)
+{
+    const char *given = jk_sample_word (rng, female ? &jk_words_given_female
+                                                    : &jk_words_given_male);
+    const char *family = jk_sample_word (rng, female ? &jk_words_family_female
+                                                     : &jk_words_family_male);
+    const char *honour = "";
+    if (year < 1975 && jk_sample_chance (rng, 20))
+        honour = female ? "Hj. " : "H. ";
+    if (jk_sample_chance (rng, 12))
+        snprintf (p->name, sizeof p->name, "%s%s %s, %s", honour, given, family,
+                  jk_sample_word (rng, &jk_words_degree));
+    else
+        snprintf (p->name, sizeof p->name, "%s%s %s", honour, given, family);
+}
+
+/* Most have a mobile number, with 0 or 62 in front. */
+static void s_person_phone (rng_t *rng, person_t *p)
+{
+    if (jk_sample_chance (rng, 90)) {
+        static const char *const prefixes[] = {
+            "811", "812", "813", "821", "822", "823", "852", "853",
+            "857", "858", "856", "877", "878", "838", "831", "895",
+            "896", "897", "898", "899", "881", "882"};
+        const char *prefix = prefixes[jk_sample_below (rng, 22)];
+        int digits = jk_sample_chance (rng, 60) ? 8 : 7;
+        char rest[12];
+        for (int i = 0; i < digits; i++)
+            rest[i] = (char)('0' + jk_sample_below (rng, 10));
+        rest[digits] = 0;
+        const char *lead = jk_sample_chance (rng, 94) ? "0" : "62";
+        snprintf (p->phone, sizeof p->phone, "%s%s%s", lead, prefix, rest);
+    }
+}
+
 static void s_person (gen_t *gen, int coop, int role, bool female)
 {
     rng_t *rng = &gen->rng;
@@ -59,66 +147,10 @@ static void s_person (gen_t *gen, int coop, int role, bool female)
         day = 28;
     p->birth = jk_sample_day (year, month, day);
     int province, regency, kecamatan;
-    int origin = jk_sample_below (rng, 100);
-    if (origin < 80) {
-        province = gen->province_number;
-        regency = gen->regency_number;
-        kecamatan =
-            jk_sample_chance (rng, 70)
-                ? gen->kecamatan[c->kecamatan].number
-                : gen->kecamatan[jk_sample_below (rng, gen->kecamatan_count)]
-                      .number;
-    } else if (origin < 95) {
-        province = 32;
-        regency = s_jabar[jk_sample_below (
-            rng, (int)(sizeof s_jabar / sizeof *s_jabar))];
-        kecamatan = jk_sample_between (rng, 1, 30);
-    } else {
-        int e = jk_sample_below (
-            rng, (int)(sizeof s_elsewhere / sizeof *s_elsewhere));
-        province = s_elsewhere[e][0];
-        regency = s_elsewhere[e][1];
-        kecamatan = jk_sample_between (rng, 1, 20);
-    }
-    do {
-        unsigned serial = jk_sample_chance (rng, 90)
-                              ? (unsigned)jk_sample_between (rng, 1, 999)
-                              : (unsigned)jk_sample_between (rng, 1000, 4999);
-        char nik[40];
-        snprintf (nik, sizeof nik, "%02u%02u%02u%02u%02u%02u%04u",
-                  (unsigned)province % 100, (unsigned)regency % 100,
-                  (unsigned)kecamatan % 100,
-                  (unsigned)(day + (female ? 40 : 0)) % 100,
-                  (unsigned)month % 100, (unsigned)year % 100, serial % 10000);
-        memcpy (p->nik, nik, 16);
-        p->nik[16] = 0;
-    } while (s_nik_taken (gen, p->nik));
-    const char *given = jk_sample_word (rng, female ? &jk_words_given_female
-                                                    : &jk_words_given_male);
-    const char *family = jk_sample_word (rng, female ? &jk_words_family_female
-                                                     : &jk_words_family_male);
-    const char *honour = "";
-    if (year < 1975 && jk_sample_chance (rng, 20))
-        honour = female ? "Hj. " : "H. ";
-    if (jk_sample_chance (rng, 12))
-        snprintf (p->name, sizeof p->name, "%s%s %s, %s", honour, given, family,
-                  jk_sample_word (rng, &jk_words_degree));
-    else
-        snprintf (p->name, sizeof p->name, "%s%s %s", honour, given, family);
-    if (jk_sample_chance (rng, 90)) {
-        static const char *const prefixes[] = {
-            "811", "812", "813", "821", "822", "823", "852", "853",
-            "857", "858", "856", "877", "878", "838", "831", "895",
-            "896", "897", "898", "899", "881", "882"};
-        const char *prefix = prefixes[jk_sample_below (rng, 22)];
-        int digits = jk_sample_chance (rng, 60) ? 8 : 7;
-        char rest[12];
-        for (int i = 0; i < digits; i++)
-            rest[i] = (char)('0' + jk_sample_below (rng, 10));
-        rest[digits] = 0;
-        const char *lead = jk_sample_chance (rng, 94) ? "0" : "62";
-        snprintf (p->phone, sizeof p->phone, "%s%s%s", lead, prefix, rest);
-    }
+    s_nik_region (gen, c, &province, &regency, &kecamatan);
+    s_nik (gen, p, province, regency, kecamatan, year, month, day, female);
+    s_person_name (rng, p, year, female);
+    s_person_phone (rng, p);
     gen->person_count++;
 }
 
