@@ -224,33 +224,36 @@ static size_t s_meta (const jk_rdoc_t *doc, s_meta_t meta[8])
 /* ---- XLSX -------------------------------------------------------------------
  */
 
-int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
-                          size_t err_size)
-{
-    lxw_workbook *wb = workbook_new (path);
-    if (!wb) {
-        snprintf (err, err_size, "%s: cannot create the workbook", path);
-        return -1;
-    }
-    lxw_format *bold = workbook_add_format (wb);
-    format_set_bold (bold);
-    format_set_bg_color (bold, 0xDDEBF7);
-    format_set_text_wrap (bold);
-    lxw_format *integer = workbook_add_format (wb);
-    format_set_num_format (integer, "#,##0");
-    lxw_format *pct = workbook_add_format (wb);
-    format_set_num_format (pct, "0.0");
-    lxw_format *date = workbook_add_format (wb);
-    format_set_num_format (date, "dd/mm/yyyy");
+/* The workbook's cell formats. */
+typedef struct {
+    lxw_format *bold, *integer, *pct, *date;
+} s_xlsx_formats_t;
 
-    /* First sheet: what the report is and how to reproduce it. */
+static void s_xlsx_formats (lxw_workbook *wb, s_xlsx_formats_t *f)
+{
+    f->bold = workbook_add_format (wb);
+    format_set_bold (f->bold);
+    format_set_bg_color (f->bold, 0xDDEBF7);
+    format_set_text_wrap (f->bold);
+    f->integer = workbook_add_format (wb);
+    format_set_num_format (f->integer, "#,##0");
+    f->pct = workbook_add_format (wb);
+    format_set_num_format (f->pct, "0.0");
+    f->date = workbook_add_format (wb);
+    format_set_num_format (f->date, "dd/mm/yyyy");
+}
+
+/* First sheet: what the report is and how to reproduce it. */
+static void s_xlsx_info (lxw_workbook *wb, const jk_rdoc_t *doc,
+                         const s_xlsx_formats_t *f)
+{
     lxw_worksheet *info = workbook_add_worksheet (wb, "Keterangan");
     s_meta_t meta[8];
     size_t n = s_meta (doc, meta);
     worksheet_set_column (info, 0, 0, 18, NULL);
     worksheet_set_column (info, 1, 1, 100, NULL);
     for (size_t i = 0; i < n; i++) {
-        worksheet_write_string (info, (lxw_row_t)i, 0, meta[i].label, bold);
+        worksheet_write_string (info, (lxw_row_t)i, 0, meta[i].label, f->bold);
         worksheet_write_string (info, (lxw_row_t)i, 1, meta[i].value, NULL);
     }
     for (size_t k = 0; k < doc->count; k++) {
@@ -260,51 +263,77 @@ int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
         worksheet_write_string (info, (lxw_row_t)(n + 1 + k), 1, t->title,
                                 NULL);
     }
-    for (size_t k = 0; k < doc->count; k++) {
-        const jk_rtable_t *t = doc->tables[k];
-        lxw_worksheet *ws = workbook_add_worksheet (wb, t->sheet);
-        if (!ws) {
-            snprintf (err, err_size, "sheet '%s' could not be added", t->sheet);
+}
+
+/* One cell by its column's kind: integers, percentages and dates as
+   numbers with their format, the rest as text; NULL left empty. */
+static void s_xlsx_cell (lxw_worksheet *ws, const jk_rtable_t *t, size_t r,
+                         size_t c, const s_xlsx_formats_t *f)
+{
+    const jk_rcell_t *cell = &t->cell[r * t->cols + c];
+    lxw_row_t row = (lxw_row_t)(r + 1);
+    lxw_col_t col = (lxw_col_t)c;
+    if (cell->null)
+        return;
+    switch (cell->is_int ? JK_RCOL_INT : t->col[c].kind) {
+        case JK_RCOL_INT:
+            worksheet_write_number (ws, row, col, (double)cell->i, f->integer);
+            break;
+        case JK_RCOL_PCT:
+            worksheet_write_number (ws, row, col, cell->d, f->pct);
+            break;
+        case JK_RCOL_DATE: {
+            int y, m, d;
+            if (cell->s && sscanf (cell->s, "%4d-%2d-%2d", &y, &m, &d) == 3) {
+                lxw_datetime dt = {y, m, d, 0, 0, 0};
+                worksheet_write_datetime (ws, row, col, &dt, f->date);
+            } else
+                worksheet_write_string (ws, row, col, cell->s ? cell->s : "",
+                                        NULL);
+            break;
+        }
+        default:
+            worksheet_write_string (ws, row, col, cell->s, NULL);
+    }
+}
+
+/* One table's sheet: a frozen header row, then its rows. */
+static int s_xlsx_table (lxw_workbook *wb, const jk_rtable_t *t,
+                         const s_xlsx_formats_t *f, char *err, size_t err_size)
+{
+    lxw_worksheet *ws = workbook_add_worksheet (wb, t->sheet);
+    if (!ws) {
+        snprintf (err, err_size, "sheet '%s' could not be added", t->sheet);
+        return -1;
+    }
+    worksheet_freeze_panes (ws, 1, 0);
+    for (size_t c = 0; c < t->cols; c++) {
+        worksheet_set_column (ws, (lxw_col_t)c, (lxw_col_t)c, t->col[c].width,
+                              NULL);
+        worksheet_write_string (ws, 0, (lxw_col_t)c, t->col[c].name, f->bold);
+    }
+    for (size_t r = 0; r < t->rows; r++)
+        for (size_t c = 0; c < t->cols; c++)
+            s_xlsx_cell (ws, t, r, c, f);
+    return 0;
+}
+
+int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
+                          size_t err_size)
+{
+    lxw_workbook *wb = workbook_new (path);
+    if (!wb) {
+        snprintf (err, err_size, "%s: cannot create the workbook", path);
+        return -1;
+    }
+    s_xlsx_formats_t formats;
+    s_xlsx_formats (wb, &formats);
+    s_xlsx_info (wb, doc, &formats);
+    for (size_t k = 0; k < doc->count; k++)
+        if (s_xlsx_table (wb, doc->tables[k], &formats, err, err_size)) {
             workbook_close (wb);
             return -1;
         }
-        worksheet_freeze_panes (ws, 1, 0);
-        for (size_t c = 0; c < t->cols; c++) {
-            worksheet_set_column (ws, (lxw_col_t)c, (lxw_col_t)c,
-                                  t->col[c].width, NULL);
-            worksheet_write_string (ws, 0, (lxw_col_t)c, t->col[c].name, bold);
-        }
-        for (size_t r = 0; r < t->rows; r++)
-            for (size_t c = 0; c < t->cols; c++) {
-                const jk_rcell_t *cell = &t->cell[r * t->cols + c];
-                lxw_row_t row = (lxw_row_t)(r + 1);
-                lxw_col_t col = (lxw_col_t)c;
-                if (cell->null)
-                    continue;
-                switch (cell->is_int ? JK_RCOL_INT : t->col[c].kind) {
-                    case JK_RCOL_INT:
-                        worksheet_write_number (ws, row, col, (double)cell->i,
-                                                integer);
-                        break;
-                    case JK_RCOL_PCT:
-                        worksheet_write_number (ws, row, col, cell->d, pct);
-                        break;
-                    case JK_RCOL_DATE: {
-                        int y, m, d;
-                        if (cell->s &&
-                            sscanf (cell->s, "%4d-%2d-%2d", &y, &m, &d) == 3) {
-                            lxw_datetime dt = {y, m, d, 0, 0, 0};
-                            worksheet_write_datetime (ws, row, col, &dt, date);
-                        } else
-                            worksheet_write_string (
-                                ws, row, col, cell->s ? cell->s : "", NULL);
-                        break;
-                    }
-                    default:
-                        worksheet_write_string (ws, row, col, cell->s, NULL);
-                }
-            }
-    }
     lxw_error rc = workbook_close (wb);
     if (rc != LXW_NO_ERROR) {
         snprintf (err, err_size, "%s: %s", path, lxw_strerror (rc));
