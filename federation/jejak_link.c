@@ -168,13 +168,12 @@ static int s_run (zactor_t *actor, zsock_t *stats)
     return 0;
 }
 
-static int s_send_command (jk_opts_t *opts)
+/* send's area, key pair, upstream and batch checked: 0, or exit 2 (said). */
+static int s_send_check (jk_opts_t *opts, const char *area,
+                         const char *upstream, uint64_t *batch)
 {
-    const char *db = s_need (opts, "db", "send");
-    const char *area = db ? s_need (opts, "area", "send") : NULL;
-    const char *upstream = area ? s_need (opts, "upstream", "send") : NULL;
-    if (!upstream)
-        return 2;
+    const char *key = jk_opts_get (opts, "key");
+    const char *server = jk_opts_get (opts, "server-key");
     if (!jk_link_area_valid (area)) {
         fprintf (stderr,
                  "jejak-link: --area %s must be a kabupaten code NN.NN "
@@ -182,8 +181,6 @@ static int s_send_command (jk_opts_t *opts)
                  area);
         return 2;
     }
-    const char *key = jk_opts_get (opts, "key");
-    const char *server = jk_opts_get (opts, "server-key");
     if (!key != !server) {
         fprintf (stderr, "jejak-link: --key and --server-key go together "
                          "(both or neither)\n");
@@ -196,12 +193,26 @@ static int s_send_command (jk_opts_t *opts)
                  upstream);
         return 2;
     }
-    uint64_t batch = 0;
-    if (jk_parse_u64 (jk_opts_get (opts, "batch"), &batch) || batch == 0 ||
-        batch > JK_LINK_BATCH_MAX) {
+    if (jk_parse_u64 (jk_opts_get (opts, "batch"), batch) || *batch == 0 ||
+        *batch > JK_LINK_BATCH_MAX) {
         fprintf (stderr, "jejak-link: --batch must be 1 to 1000\n");
         return 2;
     }
+    return 0;
+}
+
+static int s_send_command (jk_opts_t *opts)
+{
+    const char *db = s_need (opts, "db", "send");
+    const char *area = db ? s_need (opts, "area", "send") : NULL;
+    const char *upstream = area ? s_need (opts, "upstream", "send") : NULL;
+    uint64_t batch = 0;
+    if (!upstream)
+        return 2;
+    if (s_send_check (opts, area, upstream, &batch) != 0)
+        return 2;
+    const char *key = jk_opts_get (opts, "key");
+    const char *server = jk_opts_get (opts, "server-key");
     const char *query = jk_opts_get (opts, "query");
     char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
     if (!query != !log_key) {
