@@ -253,24 +253,7 @@ static pid_t s_spawn (s_hub_t *h, const char *extra)
 /* STATS' value of key, asked on the query endpoint. */
 static uint64_t s_stat (const char *query, const char *key)
 {
-    zsock_t *q = jk_test_dealer (query);
-    zmsg_t *msg = jk_wire_new ("STATS");
-    zmsg_send (&msg, q);
-    zmsg_t *reply = jk_test_recv (q, S_WAIT_MS);
-    assert_non_null (reply);
-    char command[16];
-    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
-    assert_string_equal (command, "STATS");
-    char *text = zmsg_popstr (reply);
-    char pattern[64];
-    snprintf (pattern, sizeof pattern, " %s=", key);
-    const char *at = strstr (text, pattern);
-    assert_non_null (at);
-    uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
-    free (text);
-    zmsg_destroy (&reply);
-    zsock_destroy (&q);
-    return value;
+    return jk_test_stat (query, key);
 }
 
 /* The tree switched off (--no-tree, a bench and diagnostic switch): the

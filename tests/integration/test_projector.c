@@ -240,24 +240,7 @@ static void test_kill_in_projector_transaction (void **state)
 /* A STATS key's value from the query endpoint. */
 static uint64_t s_stat (s_fix_t *fx, const char *key)
 {
-    zsock_t *q = jk_test_dealer (fx->query);
-    zmsg_t *msg = jk_wire_new ("STATS");
-    zmsg_send (&msg, q);
-    zmsg_t *reply = jk_test_recv (q, S_WAIT_MS);
-    assert_non_null (reply);
-    char command[16];
-    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
-    assert_string_equal (command, "STATS");
-    char *text = zmsg_popstr (reply);
-    char pattern[64];
-    snprintf (pattern, sizeof pattern, " %s=", key);
-    const char *at = strstr (text, pattern);
-    assert_non_null (at);
-    uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
-    free (text);
-    zmsg_destroy (&reply);
-    zsock_destroy (&q);
-    return value;
+    return jk_test_stat (fx->query, key);
 }
 
 /* One SUBMIT of one event; its answer. */

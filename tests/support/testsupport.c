@@ -2,6 +2,7 @@
     test suite (see testsupport.h). */
 #include "testsupport.h"
 #include "jk_projector.h"
+#include "jk_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,28 @@ zmsg_t *jk_test_recv (zsock_t *sock, int timeout_ms)
         msg = zmsg_recv (sock);
     zpoller_destroy (&poller);
     return msg;
+}
+
+uint64_t jk_test_stat (const char *query, const char *key)
+{
+    zsock_t *q = jk_test_dealer (query);
+    zmsg_t *msg = jk_wire_new ("STATS");
+    zmsg_send (&msg, q);
+    zmsg_t *reply = jk_test_recv (q, 10000);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "STATS");
+    char *text = zmsg_popstr (reply);
+    char pattern[64];
+    snprintf (pattern, sizeof pattern, " %s=", key);
+    const char *at = strstr (text, pattern);
+    assert_non_null (at);
+    uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
+    free (text);
+    zmsg_destroy (&reply);
+    zsock_destroy (&q);
+    return value;
 }
 
 const char *jk_test_program (const char *name)
