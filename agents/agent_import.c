@@ -120,8 +120,10 @@ static void s_progress (s_import_t *im, size_t line)
 
 /* A row the CSV reader could not hand out: before the header, the
    header itself is unusable; after it, one bad row. */
-static int s_import_bad (void *arg, size_t line, const char *reason)
+static int s_import_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                         const char *reason)
 {
+    (void)fault; /* said as the reason says it, in English */
     s_import_t *im = arg;
     if (!im->header_done) {
         im->header_done = true;

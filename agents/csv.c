@@ -181,9 +181,11 @@ int jk_csv_read (const char *data, size_t size, jk_csv_row_fn *fn,
                       "closed (a stray \"?): the row is skipped, "
                       "reading goes on with line %zu",
                       quote_line + 1);
-            rc = bad ? bad (arg, row_line, reason) : 0;
+            rc = bad ? bad (arg, row_line, JK_CSV_QUOTE, reason) : 0;
         } else if (row.cells > JK_CSV_MAX_CELLS || row.nul_cell) {
-            if (row.cells > JK_CSV_MAX_CELLS)
+            jk_csv_fault_t fault =
+                row.cells > JK_CSV_MAX_CELLS ? JK_CSV_CELLS : JK_CSV_BINARY;
+            if (fault == JK_CSV_CELLS)
                 snprintf (reason, sizeof reason,
                           "%zu cells, more than %d (is the separator '%c' "
                           "right?): the row is skipped",
@@ -193,7 +195,7 @@ int jk_csv_read (const char *data, size_t size, jk_csv_row_fn *fn,
                           "cell %zu holds a NUL byte (binary data, not "
                           "text): the row is skipped",
                           row.nul_cell);
-            rc = bad ? bad (arg, row_line, reason) : 0;
+            rc = bad ? bad (arg, row_line, fault, reason) : 0;
         } else {
             for (size_t i = 0; i < row.count; i++)
                 cells[i] = row.buf + row.starts[i];
@@ -221,8 +223,10 @@ static int s_parse_row (void *arg, size_t line, char **cells, size_t count)
     return ctx->fn (ctx->arg, line, cells, count);
 }
 
-static int s_parse_bad (void *arg, size_t line, const char *reason)
+static int s_parse_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                        const char *reason)
 {
+    (void)fault;
     s_parse_t *ctx = arg;
     snprintf (ctx->bad.err, ctx->bad.err_size, "line %zu: %s", line, reason);
     return -1;

@@ -337,13 +337,24 @@ sqlite3 *jk_outbox_db (jk_outbox_t *self);
 typedef int (jk_csv_row_fn) (void *arg, size_t line, char **cells,
                              size_t count);
 
+/* Why a row was not handed out, for a caller that words it itself (the
+   office says it in Indonesian); the reason text says the same in
+   English. */
+typedef enum {
+    JK_CSV_QUOTE = 1, /* a quoted cell never closed */
+    JK_CSV_CELLS,     /* more than JK_CSV_MAX_CELLS cells */
+    JK_CSV_BINARY,    /* a cell holds a NUL byte */
+    JK_CSV_UNREADABLE /* any other (the XLSX reader's rows): see reason */
+} jk_csv_fault_t;
+
 /* Called for a row the reader cannot hand out whole, with the physical
-   line where it starts and the reason: a cell holding a NUL byte, more
-   than JK_CSV_MAX_CELLS cells (both: the row is skipped), or a quoted cell
-   never closed (the row is skipped and reading goes on with the line
-   after the one where the quote opened). Return 0 to go on, non-zero to
-   stop. */
-typedef int (jk_csv_bad_fn) (void *arg, size_t line, const char *reason);
+   line where it starts, what is wrong and the reason in words: a cell
+   holding a NUL byte, more than JK_CSV_MAX_CELLS cells (both: the row is
+   skipped), or a quoted cell never closed (the row is skipped and reading
+   goes on with the line after the one where the quote opened). Return 0
+   to go on, non-zero to stop. */
+typedef int (jk_csv_bad_fn) (void *arg, size_t line, jk_csv_fault_t fault,
+                             const char *reason);
 
 /* Reads data, calling fn per good row and bad per bad one, in line order:
    every non-blank line reaches one of them. Returns 0, or the non-zero

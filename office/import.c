@@ -408,8 +408,26 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
     return 0;
 }
 
-/* The CSV reader's reasons, said for a clerk. */
-static int s_bad (void *arg, size_t line, const char *reason)
+/* The CSV reader's faults, said for a clerk: the code shown, and the
+   Indonesian sentence (NULL: the reader's own reason, which names the
+   rule). English shows the reader's reason. */
+static const struct {
+    jk_csv_fault_t fault;
+    const char *code;
+    const char *id;
+} s_faults[] = {
+    {JK_CSV_QUOTE, "E_ROW_QUOTE",
+     "Tanda kutip (\") dibuka tetapi tidak ditutup: baris dilewati."},
+    {JK_CSV_CELLS, "E_ROW_CELLS",
+     "Terlalu banyak sel (pemisahnya benar?): baris dilewati."},
+    {JK_CSV_BINARY, "E_ROW_BINARY",
+     "Sel berisi data biner, bukan teks: baris dilewati."},
+    {JK_CSV_UNREADABLE, "E_ROW_UNREADABLE", NULL},
+};
+
+/* A bad row, said for a clerk. */
+static int s_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                  const char *reason)
 {
     jk_import_t *self = arg;
     if (!self->header_done) {
@@ -424,20 +442,12 @@ static int s_bad (void *arg, size_t line, const char *reason)
     }
     self->rows++;
     self->bad++;
-    const char *code = "E_ROW_UNREADABLE", *id = reason;
-    if (strstr (reason, "never closed")) {
-        code = "E_ROW_QUOTE";
-        id = "Tanda kutip (\") dibuka tetapi tidak ditutup: baris dilewati.";
-    } else if (strstr (reason, "more than")) {
-        code = "E_ROW_CELLS";
-        id = "Terlalu banyak sel (pemisahnya benar?): baris dilewati.";
-    } else if (strstr (reason, "NUL")) {
-        code = "E_ROW_BINARY";
-        id = "Sel berisi data biner, bukan teks: baris dilewati.";
-    }
-    char text[400];
-    snprintf (text, sizeof text, "%s", self->en ? reason : id);
-    s_problem (self, line, "", code, text);
+    size_t i = 0;
+    while (i + 1 < sizeof s_faults / sizeof s_faults[0] &&
+           s_faults[i].fault != fault)
+        i++; /* the last one, unreadable, for any other */
+    const char *id = s_faults[i].id;
+    s_problem (self, line, "", s_faults[i].code, self->en || !id ? reason : id);
     return 0;
 }
 

@@ -459,7 +459,8 @@ static void s_emit (s_xlsx_t *x)
     for (size_t i = 0; i < x->cell_count && blank; i++)
         blank = !x->cells[i] || !x->cells[i][0];
     if (x->problem[0])
-        x->stopped = x->bad ? x->bad (x->arg, x->row, x->problem) : 0;
+        x->stopped =
+            x->bad ? x->bad (x->arg, x->row, JK_CSV_UNREADABLE, x->problem) : 0;
     else if (!blank) {
         for (size_t i = 0; i < x->cell_count; i++)
             if (!x->cells[i])

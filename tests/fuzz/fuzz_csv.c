@@ -38,9 +38,11 @@ static int s_again (void *arg, size_t line, char **cells, size_t count)
     return 0;
 }
 
-static int s_again_bad (void *arg, size_t line, const char *reason)
+static int s_again_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                        const char *reason)
 {
     (void)arg;
+    (void)fault;
     (void)line;
     (void)reason;
     abort (); /* a written row always reads back */
@@ -67,9 +69,12 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
     return 0;
 }
 
-static int s_bad (void *arg, size_t line, const char *reason)
+static int s_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                  const char *reason)
 {
     s_state_t *st = arg;
+    S_CHECK (fault == JK_CSV_QUOTE || fault == JK_CSV_CELLS ||
+             fault == JK_CSV_BINARY);
     S_CHECK (line >= 1 && line >= st->last_line);
     st->last_line = line;
     S_CHECK (reason && *reason);

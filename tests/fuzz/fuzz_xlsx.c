@@ -37,9 +37,11 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
     return 0;
 }
 
-static int s_bad (void *arg, size_t line, const char *reason)
+static int s_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                  const char *reason)
 {
     s_state_t *st = arg;
+    S_CHECK (fault == JK_CSV_UNREADABLE);
     S_CHECK (line >= 1 && line > st->last_line);
     st->last_line = line;
     S_CHECK (reason && *reason);

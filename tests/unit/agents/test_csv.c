@@ -9,6 +9,7 @@
 /* Rows collected as "line|cell|cell..." strings. */
 typedef struct {
     char rows[32][256];
+    jk_csv_fault_t faults[32]; /* of the bad rows */
     size_t count;
     size_t stop_after; /* 0: never stop */
 } s_rows_t;
@@ -126,10 +127,12 @@ static void test_too_many_cells (void **state)
 }
 
 /* Bad rows and good rows as they came, for jk_csv_read. */
-static int s_collect_bad (void *arg, size_t line, const char *reason)
+static int s_collect_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                          const char *reason)
 {
     s_rows_t *r = arg;
     assert_true (r->count < 32);
+    r->faults[r->count] = fault;
     snprintf (r->rows[r->count++], 256, "%zu!%s", line, reason);
     return 0;
 }
@@ -152,6 +155,7 @@ static void test_nul_is_a_row_error (void **state)
     assert_string_equal (r.rows[0], "1|a|b");
     assert_string_equal (r.rows[1], "2!cell 2 holds a NUL byte (binary data, "
                                     "not text): the row is skipped");
+    assert_int_equal (r.faults[1], JK_CSV_BINARY);
     assert_string_equal (r.rows[2], "3|2|ok");
     /* jk_csv_parse stops there. */
     char err[128] = "";
@@ -181,10 +185,12 @@ static void test_read_goes_on_after_bad_rows (void **state)
     assert_string_equal (r.rows[2], "3!301 cells, more than 256 (is the "
                                     "separator ',' right?): the row is "
                                     "skipped");
+    assert_int_equal (r.faults[2], JK_CSV_CELLS);
     assert_string_equal (r.rows[3], "4|6|multi\nline");
     assert_non_null (strstr (r.rows[4], "6!a quoted cell opened on this line "
                                         "is never closed"));
     assert_non_null (strstr (r.rows[4], "reading goes on with line 7"));
+    assert_int_equal (r.faults[4], JK_CSV_QUOTE);
     assert_string_equal (r.rows[5], "7|4|5");
     free (text);
 }

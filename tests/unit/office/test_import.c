@@ -162,6 +162,78 @@ static void test_row_problems (void **state)
     jk_import_destroy (&im);
 }
 
+/* Each of the CSV reader's faults is worded by its code: the code shown,
+   the Indonesian sentence, or in English the reader's own reason. The
+   NUL byte lies past the first 4 KiB, which decide whether the file is
+   text at all. */
+static char *s_faulty_csv (size_t *size)
+{
+    size_t cap = 64 * 1024, n = 0;
+    char *csv = jk_malloc (cap);
+    n += (size_t)snprintf (csv + n, cap - n,
+                           "NIK;Nama lengkap;Jenis kelamin;Tanggal lahir;"
+                           "Desa tempat tinggal\n");
+    for (int i = 1; i <= 99; i++)
+        n += (size_t)snprintf (csv + n, cap - n,
+                               "320301450690%04d;Siti;P;05/06/1990;"
+                               "32.03.10.2001\n",
+                               i);
+    memcpy (csv + n, "3203014506900100;Si\0ti;P;05/06/1990;32.03.10.2001\n",
+            50);
+    n += 50;
+    for (int i = 0; i < JK_CSV_MAX_CELLS + 4; i++)
+        n += (size_t)snprintf (csv + n, cap - n, "x;");
+    n += (size_t)snprintf (csv + n, cap - n,
+                           "\n3203014506900082;\"Budi;L;13/06/1990;"
+                           "32.03.10.2003\n");
+    *size = n;
+    return csv;
+}
+
+static void test_row_faults_worded (void **state)
+{
+    (void)state;
+    size_t size = 0;
+    char *csv = s_faulty_csv (&size);
+    for (int en = 0; en <= 1; en++) {
+        jk_import_t *im =
+            jk_import_new (s_type ("person.registered"), S_SOURCE, "siti", en);
+        assert_int_equal (jk_import_read (im, csv, size), JK_OK);
+        assert_int_equal (im->good_count, 99);
+        assert_int_equal (im->bad, 3);
+        assert_int_equal (im->problem_count, 3);
+        assert_int_equal (im->problems[0].line, 101);
+        assert_string_equal (im->problems[0].code, "E_ROW_BINARY");
+        assert_int_equal (im->problems[1].line, 102);
+        assert_string_equal (im->problems[1].code, "E_ROW_CELLS");
+        assert_int_equal (im->problems[2].line, 103);
+        assert_string_equal (im->problems[2].code, "E_ROW_QUOTE");
+        if (en) {
+            assert_string_equal (im->problems[0].text,
+                                 "cell 2 holds a NUL byte (binary data, not "
+                                 "text): the row is skipped");
+            assert_string_equal (im->problems[1].text,
+                                 "261 cells, more than 256 (is the separator "
+                                 "';' right?): the row is skipped");
+            assert_non_null (strstr (im->problems[2].text,
+                                     "a quoted cell opened on this line is "
+                                     "never closed"));
+        } else {
+            assert_string_equal (im->problems[0].text,
+                                 "Sel berisi data biner, bukan teks: baris "
+                                 "dilewati.");
+            assert_string_equal (im->problems[1].text,
+                                 "Terlalu banyak sel (pemisahnya benar?): "
+                                 "baris dilewati.");
+            assert_string_equal (im->problems[2].text,
+                                 "Tanda kutip (\") dibuka tetapi tidak "
+                                 "ditutup: baris dilewati.");
+        }
+        jk_import_destroy (&im);
+    }
+    free (csv);
+}
+
 /* Every type's CSV template reads back as its header and its example
    row, which is skipped: nothing to import, nothing wrong. Every label
    of a type is a distinct header. */
@@ -210,10 +282,12 @@ static int s_sheet_row (void *arg, size_t line, char **cells, size_t count)
     return 0;
 }
 
-static int s_sheet_bad (void *arg, size_t line, const char *reason)
+static int s_sheet_bad (void *arg, size_t line, jk_csv_fault_t fault,
+                        const char *reason)
 {
     (void)line;
     s_sheet_t *s = arg;
+    assert_int_equal (fault, JK_CSV_UNREADABLE);
     s->bad++;
     snprintf (s->reason, sizeof s->reason, "%s", reason);
     return 0;
@@ -342,6 +416,7 @@ int main (void)
         cmocka_unit_test (test_english_names),
         cmocka_unit_test (test_header_problems),
         cmocka_unit_test (test_row_problems),
+        cmocka_unit_test (test_row_faults_worded),
         cmocka_unit_test (test_templates_csv),
         cmocka_unit_test (test_xlsx_cells),
         cmocka_unit_test (test_xlsx_not_workbooks),
