@@ -188,14 +188,14 @@ static int s_user (jk_opts_t *opts)
         if (s_read_password (opts, password, sizeof password))
             rc = 2;
         else {
-            int r =
-                strcmp (cmd, "add") == 0
-                    ? jk_users_add (users, name, jk_opts_get (opts, "role"),
-                                    password, err, sizeof err)
-                    : jk_users_passwd (users, name, password, err, sizeof err);
+            jk_users_err_t why;
+            int r = strcmp (cmd, "add") == 0
+                        ? jk_users_add (users, name, jk_opts_get (opts, "role"),
+                                        password, &why)
+                        : jk_users_passwd (users, name, password, &why);
             memset (password, 0, sizeof password);
             if (r != JK_OK) {
-                fprintf (stderr, S_PROGRAM ": user %s: %s\n", cmd, err);
+                fprintf (stderr, S_PROGRAM ": user %s: %s\n", cmd, why.text);
                 rc = r == JK_IO ? 1 : 2;
             } else {
                 jk_users_audit (

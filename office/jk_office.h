@@ -25,13 +25,29 @@ typedef struct jk_users_s jk_users_t;
 
 jk_users_t *jk_users_open (const char *path, char *err, size_t err_size);
 void jk_users_close (jk_users_t **self_p);
-/* Adds a user; JK_OK, or JK_INVALID (name, role or password breaks a rule;
-   err says which) or JK_IO. An existing name is JK_INVALID. */
+/* Why an account change was refused: a code for a caller that words it
+   itself (the office's pages say it in Indonesian), and text, the same
+   in English naming the rule (the command line prints it). */
+typedef enum {
+    JK_USERS_NAME = 1, /* JK_INVALID: the name breaks the name rule */
+    JK_USERS_PASSWORD, /* JK_INVALID: not JK_PASSWORD_MIN..MAX characters */
+    JK_USERS_ROLE,     /* JK_INVALID: neither operator nor supervisor */
+    JK_USERS_TAKEN,    /* JK_CONFLICT: the name exists already */
+    JK_USERS_UNKNOWN,  /* JK_NOT_FOUND: no user of that name */
+    JK_USERS_FILE      /* JK_IO: the users file or the hashing failed */
+} jk_users_why_t;
+typedef struct {
+    jk_users_why_t why;
+    char text[300];
+} jk_users_err_t;
+/* Adds a user; JK_OK, or the status of err->why: JK_INVALID (name, role
+   or password breaks a rule), JK_CONFLICT (the name exists) or JK_IO. */
 int jk_users_add (jk_users_t *self, const char *name, const char *role,
-                  const char *password, char *err, size_t err_size);
-/* New password / disable / enable: JK_OK, JK_NOT_FOUND, JK_INVALID, JK_IO. */
+                  const char *password, jk_users_err_t *err);
+/* New password: JK_OK, or JK_INVALID, JK_NOT_FOUND, JK_IO with err. */
 int jk_users_passwd (jk_users_t *self, const char *name, const char *password,
-                     char *err, size_t err_size);
+                     jk_users_err_t *err);
+/* Disable / enable: JK_OK, JK_NOT_FOUND or JK_IO. */
 int jk_users_set_disabled (jk_users_t *self, const char *name, bool disabled);
 /* Checks a password. JK_OK with the role (operator or supervisor) in role;
    JK_NOT_FOUND for an unknown user or a wrong password (the same answer,

@@ -121,8 +121,26 @@ void jk_users_close (jk_users_t **self_p)
     *self_p = NULL;
 }
 
+/* Says why in err; returns the status that goes with it. */
+static int s_refuse (jk_users_err_t *err, jk_users_why_t why,
+                     const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static int s_refuse (jk_users_err_t *err, jk_users_why_t why,
+                     const char *format, ...)
+{
+    err->why = why;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (err->text, sizeof err->text, format, args);
+    va_end (args);
+    return why == JK_USERS_TAKEN     ? JK_CONFLICT
+           : why == JK_USERS_UNKNOWN ? JK_NOT_FOUND
+           : why == JK_USERS_FILE    ? JK_IO
+                                     : JK_INVALID;
+}
+
 /* Names: 1..32 of [a-z0-9._-], starting with a letter or digit. */
-static int s_check_name (const char *name, char *err, size_t err_size)
+static int s_check_name (const char *name, jk_users_err_t *err)
 {
     size_t len = strlen (name);
     bool ok =
@@ -133,45 +151,41 @@ static int s_check_name (const char *name, char *err, size_t err_size)
              c == '_' || c == '-';
     }
     if (!ok)
-        snprintf (err, err_size,
-                  "user name '%s': 1 to %d of a-z 0-9 . _ - (lower case), "
-                  "not starting with . or -",
-                  name, JK_USER_MAX);
-    return ok ? 0 : -1;
+        return s_refuse (err, JK_USERS_NAME,
+                         "user name '%s': 1 to %d of a-z 0-9 . _ - (lower "
+                         "case), not starting with . or -",
+                         name, JK_USER_MAX);
+    return JK_OK;
 }
 
-static int s_check_password (const char *password, char *err, size_t err_size)
+static int s_check_password (const char *password, jk_users_err_t *err)
 {
     int64_t chars = jk_utf8_length (password, strlen (password));
-    if (chars < JK_PASSWORD_MIN || strlen (password) > JK_PASSWORD_MAX) {
-        snprintf (err, err_size,
-                  "password: %d to %d characters (UTF-8), got %lld",
-                  JK_PASSWORD_MIN, JK_PASSWORD_MAX, (long long)chars);
-        return -1;
-    }
-    return 0;
+    if (chars < JK_PASSWORD_MIN || strlen (password) > JK_PASSWORD_MAX)
+        return s_refuse (err, JK_USERS_PASSWORD,
+                         "password: %d to %d characters (UTF-8), got %lld",
+                         JK_PASSWORD_MIN, JK_PASSWORD_MAX, (long long)chars);
+    return JK_OK;
 }
 
 int jk_users_add (jk_users_t *self, const char *name, const char *role,
-                  const char *password, char *err, size_t err_size)
+                  const char *password, jk_users_err_t *err)
 {
-    if (s_check_name (name, err, err_size) ||
-        s_check_password (password, err, err_size))
-        return JK_INVALID;
-    if (strcmp (role, "operator") != 0 && strcmp (role, "supervisor") != 0) {
-        snprintf (err, err_size,
-                  "role '%s': operator or supervisor (supervisor: "
-                  "corrections and user administration)",
-                  role);
-        return JK_INVALID;
-    }
+    int rc = s_check_name (name, err);
+    if (rc == JK_OK)
+        rc = s_check_password (password, err);
+    if (rc != JK_OK)
+        return rc;
+    if (strcmp (role, "operator") != 0 && strcmp (role, "supervisor") != 0)
+        return s_refuse (err, JK_USERS_ROLE,
+                         "role '%s': operator or supervisor (supervisor: "
+                         "corrections and user administration)",
+                         role);
     char hash[160];
-    if (s_hash (password, hash, sizeof hash)) {
-        snprintf (err, err_size, "argon2 failed");
-        return JK_IO;
-    }
+    if (s_hash (password, hash, sizeof hash))
+        return s_refuse (err, JK_USERS_FILE, "argon2 failed");
     sqlite3_stmt *st = NULL;
-    int rc = JK_IO;
+    rc = JK_IO;
     pthread_mutex_lock (&self->lock);
     if (sqlite3_prepare_v2 (self->db,
                             "INSERT INTO users (name, role, hash, created_at,"
@@ -186,16 +200,15 @@ int jk_users_add (jk_users_t *self, const char *name, const char *role,
         int step = sqlite3_step (st);
         if (step == SQLITE_DONE)
             rc = JK_OK;
-        else if (step == SQLITE_CONSTRAINT) {
-            snprintf (err, err_size,
-                      "user '%s' exists already (passwd "
-                      "changes a password)",
-                      name);
-            rc = JK_INVALID;
-        } else
-            snprintf (err, err_size, "%s", sqlite3_errmsg (self->db));
+        else if (step == SQLITE_CONSTRAINT)
+            rc = s_refuse (err, JK_USERS_TAKEN,
+                           "user '%s' exists already (passwd changes a "
+                           "password)",
+                           name);
+        else
+            rc = s_refuse (err, JK_USERS_FILE, "%s", sqlite3_errmsg (self->db));
     } else
-        snprintf (err, err_size, "%s", sqlite3_errmsg (self->db));
+        rc = s_refuse (err, JK_USERS_FILE, "%s", sqlite3_errmsg (self->db));
     sqlite3_finalize (st);
     pthread_mutex_unlock (&self->lock);
     return rc;
@@ -224,18 +237,22 @@ static int s_update (jk_users_t *self, const char *sql, const char *value,
 }
 
 int jk_users_passwd (jk_users_t *self, const char *name, const char *password,
-                     char *err, size_t err_size)
+                     jk_users_err_t *err)
 {
-    if (s_check_password (password, err, err_size))
+    if (s_check_password (password, err) != JK_OK)
         return JK_INVALID;
     char hash[160];
     if (s_hash (password, hash, sizeof hash))
-        return JK_IO;
+        return s_refuse (err, JK_USERS_FILE, "argon2 failed");
     int rc = s_update (
         self, "UPDATE users SET hash = ?, changed_at = ? WHERE name = ?", hash,
         0, name);
     if (rc == JK_NOT_FOUND)
-        snprintf (err, err_size, "no user '%s'", name);
+        return s_refuse (err, JK_USERS_UNKNOWN, "no user '%s'", name);
+    if (rc == JK_IO)
+        return s_refuse (err, JK_USERS_FILE,
+                         "the users file cannot be "
+                         "written");
     return rc;
 }
 

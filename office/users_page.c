@@ -218,8 +218,7 @@ static int s_count_supervisors (void *arg, const char *name, const char *role,
    disable or enable. Returns JK_OK, or a code with the library's reason
    in err or the page's own in text. */
 static int s_users_apply (jk_http_t *h, const char *action, const char *name,
-                          char *err, size_t err_size, char *text,
-                          size_t text_size)
+                          jk_users_err_t *err, char *text, size_t text_size)
 {
     jk_office_app_t *office = h->office;
     const char *role = jk_http_form (h, "role");
@@ -237,14 +236,14 @@ static int s_users_apply (jk_http_t *h, const char *action, const char *name,
                           "The two passwords differ."));
         else {
             rc = jk_users_add (office->users, name, role ? role : "operator",
-                               password, err, err_size);
+                               password, err);
             if (rc == JK_OK)
                 jk_users_audit (office->users, actor, "add", name,
                                 role ? role : "operator");
         }
     } else if (strcmp (action, "passwd") == 0) {
         rc = jk_users_passwd (office->users, name, password ? password : "",
-                              err, err_size);
+                              err);
         if (rc == JK_OK) {
             jk_users_audit (office->users, actor, "passwd", name, "");
             jk_sessions_end_user (office->sessions, name);
@@ -267,8 +266,7 @@ static int s_users_apply (jk_http_t *h, const char *action, const char *name,
                           "one first."));
         else {
             rc = jk_users_set_disabled (office->users, name, disable);
-            if (rc == JK_NOT_FOUND)
-                snprintf (err, err_size, "no user '%s'", name);
+            err->why = rc == JK_NOT_FOUND ? JK_USERS_UNKNOWN : JK_USERS_FILE;
             if (rc == JK_OK) {
                 jk_users_audit (office->users, actor, action, name, "");
                 if (disable)
@@ -297,36 +295,34 @@ static void s_users_done (jk_http_t *h, const char *action, const char *name)
     free (url);
 }
 
-/* The library's reason for a refusal, said for a supervisor, into text. */
-static void s_users_refusal (jk_http_t *h, const char *err, char *text,
-                             size_t size)
+/* The library's reasons for a refusal, said for a supervisor. */
+static const struct {
+    jk_users_why_t why;
+    const char *id, *en;
+} s_refusals[] = {
+    {JK_USERS_TAKEN, "Nama pengguna itu sudah ada.",
+     "That user name exists already."},
+    {JK_USERS_PASSWORD, "Kata sandi harus 8 sampai 256 karakter.",
+     "A password has 8 to 256 characters."},
+    {JK_USERS_NAME,
+     "Nama pengguna: 1-32 huruf kecil, angka, titik, _ atau -, tidak "
+     "diawali titik atau -.",
+     "User name: 1-32 lower-case letters, digits, dot, _ or -, not "
+     "starting with a dot or -."},
+    {JK_USERS_ROLE, "Peran: operator atau penyelia.",
+     "Role: operator or supervisor."},
+    {JK_USERS_UNKNOWN, "Akun itu tidak ada.", "No such account."},
+    {JK_USERS_FILE, "Berkas akun tidak bisa ditulis.",
+     "The users file cannot be written."},
+};
+
+/* The refusal's words; the users file's for any reason not listed. */
+static const char *s_users_refusal (jk_http_t *h, jk_users_why_t why)
 {
-    if (strstr (err, "exists already"))
-        snprintf (text, size, "%s",
-                  TR (h, "Nama pengguna itu sudah ada.",
-                      "That user name exists already."));
-    else if (strstr (err, "password:"))
-        snprintf (text, size, "%s",
-                  TR (h, "Kata sandi harus 8 sampai 256 karakter.",
-                      "A password has 8 to 256 characters."));
-    else if (strstr (err, "user name"))
-        snprintf (text, size, "%s",
-                  TR (h,
-                      "Nama pengguna: 1-32 huruf kecil, angka, titik, _ "
-                      "atau -, tidak diawali titik atau -.",
-                      "User name: 1-32 lower-case letters, digits, dot, "
-                      "_ or -, not starting with a dot or -."));
-    else if (strstr (err, "role"))
-        snprintf (text, size, "%s",
-                  TR (h, "Peran: operator atau penyelia.",
-                      "Role: operator or supervisor."));
-    else if (strstr (err, "no user"))
-        snprintf (text, size, "%s",
-                  TR (h, "Akun itu tidak ada.", "No such account."));
-    else
-        snprintf (text, size, "%s",
-                  TR (h, "Berkas akun tidak bisa ditulis.",
-                      "The users file cannot be written."));
+    size_t i = 0, last = sizeof s_refusals / sizeof s_refusals[0] - 1;
+    while (i < last && s_refusals[i].why != why)
+        i++;
+    return TR (h, s_refusals[i].id, s_refusals[i].en);
 }
 
 void jk_page_users_save (jk_http_t *h)
@@ -337,9 +333,9 @@ void jk_page_users_save (jk_http_t *h)
     }
     const char *action = jk_http_form (h, "action");
     const char *name = jk_http_form (h, "name");
-    char err[300] = "", text[400] = "";
-    int rc =
-        s_users_apply (h, action, name, err, sizeof err, text, sizeof text);
+    jk_users_err_t err = {.why = JK_USERS_FILE};
+    char text[400] = "";
+    int rc = s_users_apply (h, action, name, &err, text, sizeof text);
     jk_info ("audit", "user=%s action=%s target=%.40s result=%s",
              h->session.user, action ? action : "-", name ? name : "-",
              rc == JK_OK ? "ok" : "refused");
@@ -348,7 +344,7 @@ void jk_page_users_save (jk_http_t *h)
         return;
     }
     if (!text[0])
-        s_users_refusal (h, err, text, sizeof text);
+        snprintf (text, sizeof text, "%s", s_users_refusal (h, err.why));
     h->code = rc == JK_IO ? MHD_HTTP_INTERNAL_SERVER_ERROR
                           : MHD_HTTP_UNPROCESSABLE_CONTENT;
     s_page (h, text, NULL);
