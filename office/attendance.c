@@ -219,9 +219,9 @@ static jk_event_t *s_attendance_event (jk_http_t *h, const jk_type_t *t,
                         ? jk_type_field (t, field + 5, strlen (field + 5))
                         : -1;
         char text[512];
-        jk_office_problem_text (report.error.code, report.error.message,
-                                index >= 0 ? &t->fields[index] : NULL, h->en,
-                                text, sizeof text);
+        jk_office_problem_text (
+            report.error.code, report.error.rule, report.error.message,
+            index >= 0 ? &t->fields[index] : NULL, h->en, text, sizeof text);
         *error = jk_strdup (text);
     }
     return ev;

@@ -485,9 +485,9 @@ static int s_fill (jk_http_t *h, jk_event_t *ev, s_error_t *errors)
         if (report.failed) {
             snprintf (errors[i].code, sizeof errors[i].code, "%s",
                       report.error.code);
-            jk_office_problem_text (report.error.code, report.error.message, f,
-                                    h->en, errors[i].text,
-                                    sizeof errors[i].text);
+            jk_office_problem_text (report.error.code, report.error.rule,
+                                    report.error.message, f, h->en,
+                                    errors[i].text, sizeof errors[i].text);
             bad++;
         }
     }
@@ -526,7 +526,8 @@ void jk_page_submit (jk_http_t *h, const jk_type_t *t)
                         : -1;
         s_error_t *e = index >= 0 ? &errors[index] : &general;
         snprintf (e->code, sizeof e->code, "%s", report.error.code);
-        jk_office_problem_text (report.error.code, report.error.message,
+        jk_office_problem_text (report.error.code, report.error.rule,
+                                report.error.message,
                                 index >= 0 ? &t->fields[index] : NULL, h->en,
                                 e->text, sizeof e->text);
         bad = 1;

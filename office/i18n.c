@@ -144,15 +144,16 @@ static const struct {
     {"E_FIELD_ENUM", "Pilih salah satu pilihan yang ada."},
 };
 
-void jk_office_problem_text (const char *code, const char *message,
-                             const jk_field_t *f, bool en, char *out,
-                             size_t size)
+void jk_office_problem_text (const char *code, jk_rule_t rule,
+                             const char *message, const jk_field_t *f, bool en,
+                             char *out, size_t size)
 {
     if (en) {
         snprintf (out, size, "%s (%s)", message, code);
         return;
     }
-    if (strcmp (code, "E_FIELD_MISSING") == 0 && f && strstr (message, "when"))
+    if (strcmp (code, "E_FIELD_MISSING") == 0 && f &&
+        rule == JK_RULE_REQUIRED_WHEN)
         snprintf (out, size, "Wajib diisi untuk pilihan itu. (%s)", code);
     else if ((strcmp (code, "E_FIELD_LENGTH") == 0 ||
               strcmp (code, "E_FIELD_RANGE") == 0) &&
@@ -167,7 +168,7 @@ void jk_office_problem_text (const char *code, const char *message,
                f->kind == JK_KIND_UINT)
         snprintf (out, size, "Harus angka %lld sampai %lld. (%s)",
                   (long long)f->min, (long long)f->max, code);
-    else if (strcmp (code, "E_FIELD_RANGE") == 0 && strstr (message, "future"))
+    else if (strcmp (code, "E_FIELD_RANGE") == 0 && rule == JK_RULE_NOT_FUTURE)
         snprintf (out, size, "Tanggal tidak boleh sesudah hari ini. (%s)",
                   code);
     else if (strcmp (code, "E_FIELD_LENGTH") == 0 && f)
@@ -177,7 +178,7 @@ void jk_office_problem_text (const char *code, const char *message,
               strcmp (code, "E_FIELD_TYPE") == 0) &&
              f) {
         const char *what = "Bentuknya tidak sesuai.";
-        if (f->kind == JK_KIND_DATE && strstr (message, "not a real date"))
+        if (f->kind == JK_KIND_DATE && rule == JK_RULE_REAL_DATE)
             what = "Tanggal itu tidak ada di kalender (mis. 31/02).";
         else if (f->kind == JK_KIND_DATE)
             what = "Tanggal harus hh/bb/tttt, mis. 31/12/2022.";
@@ -259,9 +260,9 @@ static int s_wire_date (const char *path, const char *value, char *out,
         return JK_INVALID;
     }
     if (!jk_date_valid (y, m, d)) {
-        jk_report_error (report, "E_FIELD_TYPE", path,
-                         "%s: %02d/%02d/%04d is not a real date", path, d, m,
-                         y);
+        jk_report_error_rule (report, JK_RULE_REAL_DATE, "E_FIELD_TYPE", path,
+                              "%s: %02d/%02d/%04d is not a real date", path, d,
+                              m, y);
         return JK_INVALID;
     }
     snprintf (out, size, "%04d-%02d-%02d", y, m, d);

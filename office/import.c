@@ -241,8 +241,9 @@ static void s_field_problem (jk_import_t *self, size_t line, int f,
 {
     char label[128], text[400];
     const jk_field_t *field = f >= 0 ? &self->type->fields[f] : NULL;
-    jk_office_problem_text (report->error.code, report->error.message, field,
-                            self->en, text, sizeof text);
+    jk_office_problem_text (report->error.code, report->error.rule,
+                            report->error.message, field, self->en, text,
+                            sizeof text);
     s_problem (self, line,
                f == -1 ? "" : s_column_of (self, f, label, sizeof label),
                report->error.code, text);

@@ -150,10 +150,13 @@ const char *jk_office_type_label (const jk_type_t *t, bool en);
 /* The display name of an enum value ("SIMPAN_PINJAM" -> "Simpan pinjam"). */
 const char *jk_office_value_label (const char *value, bool en, char *buf,
                                    size_t size);
-/* A problem (validation or store rejection) as a sentence for a clerk. */
-void jk_office_problem_text (const char *code, const char *message,
-                             const jk_field_t *field, bool en, char *out,
-                             size_t size);
+/* A problem (validation or store rejection) as a sentence for a clerk,
+   chosen by its code and rule (JK_RULE_ANY for a store's rejection, whose
+   wire record has no rule) and the field's kind; message, the library's
+   English, is shown in English and for a rule without its own sentence. */
+void jk_office_problem_text (const char *code, jk_rule_t rule,
+                             const char *message, const jk_field_t *field,
+                             bool en, char *out, size_t size);
 /* The outbox state as shown: belum terkirim / terkirim / tersimpan /
    ditolak (not sent yet / sent / stored / rejected). */
 const char *jk_office_state_label (jk_outbox_state_t state, bool en);

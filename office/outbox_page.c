@@ -55,8 +55,8 @@ void jk_page_outbox_row (jk_http_t *h, const jk_outbox_row_t *row)
                  (unsigned long long)row->pos, hash);
     } else if (row->state == JK_OUTBOX_REJECTED) {
         char text[512];
-        jk_office_problem_text (row->code, row->message, NULL, h->en, text,
-                                sizeof text);
+        jk_office_problem_text (row->code, JK_RULE_ANY, row->message, NULL,
+                                h->en, text, sizeof text);
         fputs ("<td class=\"reason\">", o);
         jk_html (o, text);
         fputs ("</td>", o);
@@ -296,8 +296,8 @@ void jk_page_entry (jk_http_t *h, uint64_t seq)
     bool rejected = row.state == JK_OUTBOX_REJECTED;
     if (rejected) {
         char text[512];
-        jk_office_problem_text (row.code, row.message, NULL, h->en, text,
-                                sizeof text);
+        jk_office_problem_text (row.code, JK_RULE_ANY, row.message, NULL, h->en,
+                                text, sizeof text);
         fprintf (o, "<dt>%s</dt><dd id=\"reason\">",
                  TR (h, "Alasan ditolak", "Why rejected"));
         jk_html (o, text);

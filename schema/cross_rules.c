@@ -24,9 +24,9 @@ static void s_not_future (const jk_event_t *ev, const char *name,
         char t[11], path[64];
         jk_date_format (today, t);
         snprintf (path, sizeof path, "body.%s", name);
-        jk_report_error (report, "E_FIELD_RANGE", path,
-                         "%s %.*s is in the future (today is %s)", path,
-                         (int)v->s.len, v->s.ptr, t);
+        jk_report_error_rule (report, JK_RULE_NOT_FUTURE, "E_FIELD_RANGE", path,
+                              "%s %.*s is in the future (today is %s)", path,
+                              (int)v->s.len, v->s.ptr, t);
     }
 }
 
@@ -82,10 +82,11 @@ void jk_check_status_declared (const jk_event_t *ev, const jk_context_t *ctx,
     if ((jk_str_eq (status->s, "DIBEKUKAN") ||
          jk_str_eq (status->s, "DIBUBARKAN")) &&
         !s_get (ev, "basis"))
-        jk_report_error (report, "E_FIELD_MISSING", "body.basis",
-                         "body.basis (the decree number) is required when "
-                         "status is %.*s",
-                         (int)status->s.len, status->s.ptr);
+        jk_report_error_rule (report, JK_RULE_REQUIRED_WHEN, "E_FIELD_MISSING",
+                              "body.basis",
+                              "body.basis (the decree number) is required "
+                              "when status is %.*s",
+                              (int)status->s.len, status->s.ptr);
 }
 
 static void s_check_person_fields (const jk_event_t *ev,
@@ -165,9 +166,10 @@ void jk_check_attendance (const jk_event_t *ev, const jk_context_t *ctx,
     const jk_value_t *out = s_get (ev, "check_out");
     bool present = status && status->n <= 1; /* HADIR, TERLAMBAT */
     if (present && !in)
-        jk_report_error (report, "E_FIELD_MISSING", "body.check_in",
-                         "body.check_in is required when status is %.*s",
-                         (int)status->s.len, status->s.ptr);
+        jk_report_error_rule (report, JK_RULE_REQUIRED_WHEN, "E_FIELD_MISSING",
+                              "body.check_in",
+                              "body.check_in is required when status is %.*s",
+                              (int)status->s.len, status->s.ptr);
     else if (out && !in)
         jk_report_error (report, "E_FIELD_RULE", "body.check_out",
                          "body.check_out is given only with body.check_in");

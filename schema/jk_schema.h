@@ -140,10 +140,23 @@ jk_domain_t jk_domain_parse (const char *text);
 #define JK_MESSAGE_MAX  256
 #define JK_WARNINGS_MAX 8
 
+/* Which of its code's rules a problem broke, where one code covers rules
+   that a reader words apart (the office's Indonesian sentences);
+   JK_RULE_ANY where the code says it all. Kept with the problem, never
+   sent: the wire carries the code and the message. */
+typedef enum {
+    JK_RULE_ANY = 0,
+    JK_RULE_REQUIRED_WHEN, /* E_FIELD_MISSING: asked for by another field's
+                              value */
+    JK_RULE_NOT_FUTURE,    /* E_FIELD_RANGE: a date after today (WIB) */
+    JK_RULE_REAL_DATE      /* E_FIELD_TYPE: a day not in the calendar (31/02) */
+} jk_rule_t;
+
 typedef struct {
     char code[JK_CODE_MAX];
     char field[48]; /* e.g. "body.nik", or "" */
     char message[JK_MESSAGE_MAX];
+    jk_rule_t rule;
 } jk_problem_t;
 
 struct jk_report_s {
@@ -161,6 +174,11 @@ void jk_report_error (jk_report_t *report, const char *code, const char *field,
 void jk_report_warn (jk_report_t *report, const char *code, const char *field,
                      const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
+/* The same as jk_report_error, naming which of the code's rules broke. */
+void jk_report_error_rule (jk_report_t *report, jk_rule_t rule,
+                           const char *code, const char *field,
+                           const char *format, ...)
+    __attribute__ ((format (printf, 5, 6)));
 
 /* ---- values ---------------------------------------------------------------
    A body field's value. Strings borrow: after decode they point into the

@@ -14,15 +14,17 @@ void jk_report_reset (jk_report_t *report)
     report->warning_count = 0;
     report->error.code[0] = report->error.field[0] = report->error.message[0] =
         0;
+    report->error.rule = JK_RULE_ANY;
 }
 
-static void s_problem (jk_problem_t *p, const char *code, const char *field,
-                       const char *format, va_list args)
-    __attribute__ ((format (printf, 4, 0)));
+static void s_problem (jk_problem_t *p, jk_rule_t rule, const char *code,
+                       const char *field, const char *format, va_list args)
+    __attribute__ ((format (printf, 5, 0)));
 
-static void s_problem (jk_problem_t *p, const char *code, const char *field,
-                       const char *format, va_list args)
+static void s_problem (jk_problem_t *p, jk_rule_t rule, const char *code,
+                       const char *field, const char *format, va_list args)
 {
+    p->rule = rule;
     snprintf (p->code, sizeof p->code, "%s", code);
     snprintf (p->field, sizeof p->field, "%s", field ? field : "");
     vsnprintf (p->message, sizeof p->message, format, args);
@@ -39,7 +41,20 @@ void jk_report_error (jk_report_t *report, const char *code, const char *field,
     report->failed = true;
     va_list args;
     va_start (args, format);
-    s_problem (&report->error, code, field, format, args);
+    s_problem (&report->error, JK_RULE_ANY, code, field, format, args);
+    va_end (args);
+}
+
+void jk_report_error_rule (jk_report_t *report, jk_rule_t rule,
+                           const char *code, const char *field,
+                           const char *format, ...)
+{
+    if (!report || report->failed)
+        return;
+    report->failed = true;
+    va_list args;
+    va_start (args, format);
+    s_problem (&report->error, rule, code, field, format, args);
     va_end (args);
 }
 
@@ -50,7 +65,7 @@ void jk_report_warn (jk_report_t *report, const char *code, const char *field,
         return;
     va_list args;
     va_start (args, format);
-    s_problem (&report->warnings[report->warning_count++], code, field, format,
-               args);
+    s_problem (&report->warnings[report->warning_count++], JK_RULE_ANY, code,
+               field, format, args);
     va_end (args);
 }

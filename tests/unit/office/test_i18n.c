@@ -1,0 +1,131 @@
+/*  test_i18n.c - a problem's sentence for a clerk is chosen by its code
+    and rule, never by the words of the library's English message: each
+    rule that has its own sentence gets it, the same code without the rule
+    gets the code's sentence, and a message that happens to hold a rule's
+    words does not change the sentence. */
+#include "jk_office.h"
+#include "testsupport.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SOURCE "32.03.10/pacet-1"
+
+static const jk_type_t *s_type (const char *name)
+{
+    const jk_type_t *t = jk_vocabulary_find (name, strlen (name));
+    assert_non_null (t);
+    return t;
+}
+
+static const jk_field_t *s_field (const jk_type_t *t, const char *name)
+{
+    int i = jk_type_field (t, name, strlen (name));
+    assert_true (i >= 0);
+    return &t->fields[i];
+}
+
+/* The first problem of a one-row import, as the clerk reads it. */
+static void s_import_problem (const char *type, const char *csv,
+                              const char *code, const char *text)
+{
+    jk_import_t *im = jk_import_new (s_type (type), S_SOURCE, "siti", false);
+    assert_int_equal (jk_import_read (im, csv, strlen (csv)), JK_OK);
+    assert_int_equal (im->bad, 1);
+    assert_true (im->problem_count >= 1);
+    assert_string_equal (im->problems[0].code, code);
+    assert_string_equal (im->problems[0].text, text);
+    jk_import_destroy (&im);
+}
+
+/* A date typed as a day that is not in the calendar, and a date typed
+   as words that say so: the first is the calendar rule, the second only
+   the date's form. */
+static void test_real_date (void **state)
+{
+    (void)state;
+    const jk_field_t *f =
+        s_field (s_type ("cooperative.registered"), "legal_date");
+    char out[64], text[512];
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (
+        jk_office_wire_value (f, "31/02/2019", out, sizeof out, &report),
+        JK_INVALID);
+    assert_string_equal (report.error.code, "E_FIELD_TYPE");
+    assert_int_equal (report.error.rule, JK_RULE_REAL_DATE);
+    jk_office_problem_text (report.error.code, report.error.rule,
+                            report.error.message, f, false, text, sizeof text);
+    assert_string_equal (text, "Tanggal itu tidak ada di kalender (mis. "
+                               "31/02). (E_FIELD_TYPE)");
+    jk_office_problem_text (report.error.code, report.error.rule,
+                            report.error.message, f, true, text, sizeof text);
+    assert_string_equal (text, "body.legal_date: 31/02/2019 is not a real "
+                               "date (E_FIELD_TYPE)");
+
+    jk_report_reset (&report);
+    assert_int_equal (
+        jk_office_wire_value (f, "not a real date", out, sizeof out, &report),
+        JK_INVALID);
+    assert_string_equal (report.error.code, "E_FIELD_TYPE");
+    assert_int_equal (report.error.rule, JK_RULE_ANY);
+    assert_non_null (strstr (report.error.message, "not a real date"));
+    jk_office_problem_text (report.error.code, report.error.rule,
+                            report.error.message, f, false, text, sizeof text);
+    assert_string_equal (text, "Tanggal harus hh/bb/tttt, mis. 31/12/2022. "
+                               "(E_FIELD_TYPE)");
+}
+
+/* A field asked for by another field's value, and one asked for by the
+   mere presence of another: two sentences for one code. */
+static void test_required_when (void **state)
+{
+    (void)state;
+    s_import_problem ("cooperative.status_declared",
+                      "legal_number;status;basis;on\n"
+                      "AHU-0000101.AH.01.26.TAHUN 2019;DIBEKUKAN;;"
+                      "01/02/2020\n",
+                      "E_FIELD_MISSING",
+                      "Wajib diisi untuk pilihan itu. (E_FIELD_MISSING)");
+    s_import_problem ("person.registered",
+                      "nik;name;sex;birth_date;desa_code;cooperative\n"
+                      "3203014506900001;Siti;P;05/06/1990;32.03.10.2001;"
+                      "AHU-0000101.AH.01.26.TAHUN 2019\n",
+                      "E_FIELD_MISSING", "Wajib diisi. (E_FIELD_MISSING)");
+}
+
+/* A date after today, found here: its sentence. The same code from the
+   store's rejection carries no rule over the wire: the code's general
+   sentence with the store's message. */
+static void test_not_future (void **state)
+{
+    (void)state;
+    jk_clock_set (jk_days_from_civil (2026, 12, 5) * 86400000LL);
+    s_import_problem ("cooperative.registered",
+                      "legal_number;legal_date;name;form;kind;pattern;"
+                      "desa_code;members_male;members_female\n"
+                      "AHU-0000101.AH.01.26.TAHUN 2019;06/12/2026;Koperasi "
+                      "Mekar;PRIMER;KONSUMEN;KONVENSIONAL;32.03.10.2001;"
+                      "10;12\n",
+                      "E_FIELD_RANGE",
+                      "Tanggal tidak boleh sesudah hari ini. (E_FIELD_RANGE)");
+    jk_clock_set (0);
+    char text[512];
+    jk_office_problem_text ("E_FIELD_RANGE", JK_RULE_ANY,
+                            "body.legal_date 2026-12-06 is in the future "
+                            "(today is 2026-12-05)",
+                            NULL, false, text, sizeof text);
+    assert_string_equal (text, "Tidak memenuhi aturan: body.legal_date "
+                               "2026-12-06 is in the future (today is "
+                               "2026-12-05) (E_FIELD_RANGE)");
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_real_date),
+        cmocka_unit_test (test_required_when),
+        cmocka_unit_test (test_not_future),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
