@@ -23,7 +23,8 @@ static uint64_t s_be (const uint8_t *p, int width)
 /* Reads the MessagePack item at *pos: moves *pos past a scalar whole, or
    past a container's header with its item count in *items (a map's keys
    and values both counted; *map says which). Returns 0 for a scalar, 1
-   for a container, -1 when the bytes cannot hold it (the reason in why).
+   for a container, -1 when the bytes cannot hold it (the reason in why;
+   why may be NULL with why_size 0 when no reason is wanted).
    Every item takes at least one byte, so a container claiming more items
    than bytes left is refused here. */
 static int s_mp_item (const uint8_t *p, size_t size, size_t *pos_p,
@@ -115,12 +116,12 @@ static int s_mp_item (const uint8_t *p, size_t size, size_t *pos_p,
 static int s_mp_skip (const uint8_t *p, size_t size, size_t *pos)
 {
     uint64_t left = 1;
-    char why[8];
     while (left) {
         left--;
         uint64_t items;
         bool map;
-        int rc = s_mp_item (p, size, pos, &items, &map, why, sizeof why);
+        /* The reason is not wanted here: snprintf into no buffer. */
+        int rc = s_mp_item (p, size, pos, &items, &map, NULL, 0);
         if (rc < 0)
             return -1;
         if (rc == 1)
@@ -174,9 +175,8 @@ bool jk_envelope_id (const void *data, size_t size, uint8_t id[16])
     size_t pos = 0;
     uint64_t items;
     bool map = false;
-    char why[8];
     memset (id, 0, 16);
-    if (s_mp_item (p, size, &pos, &items, &map, why, sizeof why) != 1 || !map)
+    if (s_mp_item (p, size, &pos, &items, &map, NULL, 0) != 1 || !map)
         return false;
     for (uint64_t i = 0; i < items; i += 2) {
         size_t key = pos;
