@@ -351,10 +351,8 @@ static void s_links (s_screen_t *s, const jk_status_view_t *view)
                  "  (tautan tidak menjawab / the link did not answer)\n");
 }
 
-/* The board's header, on every page: title, log position, the note.
-   (The checkpoint line or alarm goes to out at once.) */
-static char *s_head_text (FILE *out, const jk_status_view_t *view,
-                          const char *day, bool ansi)
+/* The board's header, on every page: title, log position, the note. */
+static char *s_head_text (const jk_status_view_t *view, const char *day)
 {
     char *text = NULL;
     size_t size = 0;
@@ -369,14 +367,6 @@ static char *s_head_text (FILE *out, const jk_status_view_t *view,
              (unsigned long long)view->pos, (unsigned long long)view->head,
              hash[0] ? hash : "-",
              view->head > view->pos ? "  (mengejar / catching up)" : "");
-    if (view->alarm && *view->alarm)
-        fprintf (out, "%s!!! %s !!!%s\n", ansi ? "\033[1;31m" : "", view->alarm,
-                 ansi ? "\033[0m" : "");
-    else if (view->checkpoint)
-        fprintf (out,
-                 "Checkpoint: %llu catatan terverifikasi (tanda tangan dan "
-                 "konsistensi) / verified\n",
-                 (unsigned long long)view->checkpoint);
     if (view->note && *view->note) {
         char note[200];
         jk_status_mask_niks (view->note, strlen (view->note), note,
@@ -385,6 +375,44 @@ static char *s_head_text (FILE *out, const jk_status_view_t *view,
     }
     fclose (head);
     return text;
+}
+
+/* The fork alarm in full (bold red on a terminal), else the checkpoint
+   line, above the page right after the clear: wrapped at spaces to
+   JK_TERM_WIDTH columns (a longer word is cut between characters).
+   Returns the rows it took. */
+static int s_checkpoint_lines (FILE *out, const jk_status_view_t *view,
+                               bool ansi)
+{
+    char *line = NULL;
+    if (view->alarm && *view->alarm)
+        line = jk_sprintf ("!!! %s !!!", view->alarm);
+    else if (view->checkpoint)
+        line = jk_sprintf ("Checkpoint: %llu catatan terverifikasi (tanda "
+                           "tangan dan konsistensi) / verified",
+                           (unsigned long long)view->checkpoint);
+    if (!line)
+        return 0;
+    bool red = ansi && view->alarm && *view->alarm;
+    int rows = 0;
+    for (const char *p = line; *p; rows++) {
+        size_t len = 0, cut = 0;
+        for (int chars = 0; p[len] && chars < JK_TERM_WIDTH; chars++) {
+            len++;
+            while (((unsigned char)p[len] & 0xC0) == 0x80)
+                len++;
+            if (p[len] == ' ' || !p[len])
+                cut = len;
+        }
+        if (!cut)
+            cut = len;
+        fprintf (out, "%s%.*s%s\n", red ? "\033[1;31m" : "", (int)cut, p,
+                 red ? "\033[0m" : "");
+        for (p += cut; *p == ' '; p++)
+            ;
+    }
+    free (line);
+    return rows;
 }
 
 /* The board's body: links, kecamatan, batches, sources, totals. */
@@ -424,21 +452,23 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
     char as_of[16], day[16];
     jk_mp_str (snap, "as_of", as_of, sizeof as_of);
     s_day (as_of, day);
-    char *head_text = s_head_text (out, view, day, ansi);
+    char *head_text = s_head_text (view, day);
     char *body_text = s_body_text (view, snap, as_of);
     msgpack_unpacked_destroy (&result);
 
     size_t head_count, body_count;
     jk_pager_line_t *heads = jk_pager_lines (head_text, &head_count);
     jk_pager_line_t *lines = jk_pager_lines (body_text, &body_count);
+    /* The clear first: what goes above the page is not wiped. */
+    if (ansi)
+        fputs ("\033[H\033[2J", out);
+    int above = s_checkpoint_lines (out, view, ansi);
     int rows = view->rows >= 10 ? view->rows : S_ROWS;
-    int room = rows - (int)head_count - 1; /* the footer */
+    int room = rows - above - (int)head_count - 1; /* the footer */
     size_t *starts = NULL;
     int pages = jk_pager_paginate (lines, body_count, room, &starts);
     int from = view->page > 0 ? (view->page > pages ? pages : view->page) : 1;
     int to = view->page > 0 ? from : pages;
-    if (ansi)
-        fputs ("\033[H\033[2J", out);
     for (int p = from; p <= to; p++)
         jk_pager_page (out, view, ansi, heads, head_count, lines, body_count,
                        starts, p, pages);

@@ -339,6 +339,98 @@ static void test_term_ansi_and_filters (void **state)
     free (text);
 }
 
+/* The lines a plain render puts above its first page (before the first
+   title line), joined by one space: the wrapped line read back. */
+static char *s_above (const char *text, int *rows)
+{
+    char *joined = jk_calloc (1, strlen (text) + 1);
+    *rows = 0;
+    for (const char *line = text; strncmp (line, "JEJAK - Status", 14);
+         (*rows)++) {
+        size_t len = strcspn (line, "\n");
+        assert_int_equal (line[len], '\n');
+        if (*joined)
+            strcat (joined, " ");
+        strncat (joined, line, len);
+        line += len + 1;
+    }
+    return joined;
+}
+
+/* The checkpoint line and the fork alarm come after the clear (which
+   would wipe them), wrapped to 80 columns at spaces, and the page under
+   them is as much shorter: a screen never has more than 24 rows. */
+static void test_term_checkpoint_alarm (void **state)
+{
+    (void)state;
+    jk_status_view_t view = s_view ();
+    view.checkpoint = 150;
+    view.page = 1;
+    int rc;
+    char *text = s_render (&view, false, true, &rc);
+    const char *line = "Checkpoint: 150 catatan terverifikasi (tanda tangan "
+                       "dan konsistensi) / verified\n";
+    assert_memory_equal (text, "\033[H\033[2J", 7);
+    assert_memory_equal (text + 7, line, strlen (line));
+    assert_null (strstr (text + 7, "\033[2J"));
+    free (text);
+    text = s_render (&view, false, false, &rc);
+    assert_memory_equal (text, line, strlen (line));
+    assert_int_equal (s_check_pages (text + strlen (line), 23), 1);
+    free (text);
+
+    /* The alarm in place of the line: red on a terminal, every word of
+       it there, a word longer than a row cut between characters. */
+    char path[128] = "/var/lib/jejak/";
+    memset (path + strlen (path), 'p', 90);
+    char *alarm = jk_sprintf (
+        "LOG BERCABANG: checkpoint hub 200 catatan tidak konsisten dengan "
+        "checkpoint 150 yang sudah diverifikasi; bukti: %s / LOG FORKED: "
+        "the hub's checkpoint of 200 records and the one of 150 this board "
+        "verified are not consistent; evidence: %s",
+        path, path);
+    view.alarm = alarm;
+    text = s_render (&view, false, true, &rc);
+    const char *red = "\033[H\033[2J\033[1;31m!!! LOG BERCABANG: checkpoint "
+                      "hub 200 catatan tidak konsisten dengan checkpoint\033[0m"
+                      "\n\033[1;31m150 yang sudah diverifikasi; bukti:\033[0m\n"
+                      "\033[1;31m/var/lib/jejak/ppppp";
+    assert_memory_equal (text, red, strlen (red));
+    assert_null (strstr (text, "Checkpoint: 150"));
+    assert_null (strstr (text + 7, "\033[2J"));
+    free (text);
+    text = s_render (&view, false, false, &rc);
+    int rows = 0;
+    char *above = s_above (text, &rows);
+    char *whole = jk_sprintf ("!!! %s !!!", alarm);
+    /* The cut path reads back with one space where it was cut. */
+    char *cut = jk_sprintf ("%.80s %s", path, path + 80);
+    char *expected = jk_sprintf (
+        "!!! LOG BERCABANG: checkpoint hub 200 catatan tidak konsisten dengan "
+        "checkpoint 150 yang sudah diverifikasi; bukti: %s / LOG FORKED: "
+        "the hub's checkpoint of 200 records and the one of 150 this board "
+        "verified are not consistent; evidence: %s !!!",
+        cut, cut);
+    assert_string_equal (above, expected);
+    assert_true (strlen (whole) > 4 * 80);
+    assert_int_equal (rows, 7);
+    /* Every row of it within 80 columns, and the page below it no more
+       than the rest of the screen. */
+    size_t skip = 0;
+    for (int i = 0; i < rows; i++) {
+        size_t len = strcspn (text + skip, "\n");
+        assert_true (len <= 80);
+        skip += len + 1;
+    }
+    assert_int_equal (s_check_pages (text + skip, 24 - rows), 1);
+    free (text);
+    free (expected);
+    free (cut);
+    free (whole);
+    free (above);
+    free (alarm);
+}
+
 static void test_json_exact (void **state)
 {
     (void)state;
@@ -464,6 +556,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_term_plain),
         cmocka_unit_test (test_term_ansi_and_filters),
+        cmocka_unit_test (test_term_checkpoint_alarm),
         cmocka_unit_test (test_json_exact),
         cmocka_unit_test (test_links),
         cmocka_unit_test (test_bad_snapshot),
