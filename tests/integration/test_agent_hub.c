@@ -524,11 +524,11 @@ static void test_shared_outbox_concurrent (void **state)
         free (closes);
     }
     jk_test_hub_start (fx);
-    pid_t reg = fork ();
+    pid_t reg = jk_test_fork ();
     if (reg == 0)
         s_import_rounds (fx, "jejak-registration", "person.registered",
                          "people", rounds, JK_EXIT_OK);
-    pid_t att = fork ();
+    pid_t att = jk_test_fork ();
     if (att == 0)
         /* Closing a batch the log does not know is rejected by the store:
            a decision, logged once like the others. */

@@ -303,9 +303,8 @@ jk_cdp_t *jk_cdp_start (const char *dir, int width, int height)
     char *profile = jk_sprintf ("--user-data-dir=%s/chromium-profile", dir);
     char *size = jk_sprintf ("--window-size=%d,%d", width, height);
     char *log = jk_sprintf ("%s/chromium.log", dir);
-    pid_t pid = fork ();
+    pid_t pid = jk_test_fork ();
     if (pid == 0) {
-        setpgid (0, 0);
         /* fds 3 and 4 are the browser's pipe ends. */
         int in = dup (to[0]), out = dup (from[1]);
         dup2 (in, 3);

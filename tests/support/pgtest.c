@@ -1,6 +1,8 @@
 /*  pgtest.c - a throwaway PostgreSQL server for a test (pgtest.h). */
 #include "pgtest.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -9,12 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define S_PG_BIN "/usr/lib/postgresql/15/bin"
 
-/* A TCP port nobody listens on now (the server itself listens only on its
-   Unix socket, whose name carries the port). */
+/* A TCP port nobody listens on now. The server listens only on its Unix
+   socket in the test's own directory, whose name carries the port, so
+   two tests given the same number do not meet: nothing binds it. */
 static int s_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
@@ -39,6 +43,48 @@ static int s_pg_run (char **argv, char **out, char **err, int timeout_ms)
         wrapped[n++] = argv[i];
     wrapped[n] = NULL;
     return jk_test_run (wrapped, out, err, timeout_ms);
+}
+
+/* The server runs detached (pg_ctl puts it in its own session), so the
+   test's process group and parent-death signal do not reach it. A
+   watchdog process waits on a pipe only the test process holds: a byte
+   says the test stopped the server itself; end of file says the test
+   process ended without that (failed, aborted, killed by a timeout), and
+   the watchdog stops the server at once (pg_ctl stop -m immediate). */
+static void s_watchdog_start (jk_test_pg_t *pg)
+{
+    int fds[2];
+    assert_int_equal (pipe (fds), 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        dup2 (fds[0], 3);
+        closefrom (4);
+        char byte;
+        ssize_t n;
+        while ((n = read (3, &byte, 1)) < 0 && errno == EINTR)
+            ;
+        if (n == 1)
+            _exit (0);
+        char *stop[] = {"/usr/sbin/runuser", "-u", "postgres", "--",
+                        S_PG_BIN "/pg_ctl",  "-D", pg->data,   "-m",
+                        "immediate",         "-s", "stop",     NULL};
+        char **argv = geteuid () == 0 ? stop : stop + 4;
+        execv (argv[0], argv);
+        _exit (127);
+    }
+    close (fds[0]);
+    fcntl (fds[1], F_SETFD, FD_CLOEXEC);
+    pg->watchdog = pid;
+    pg->watchdog_fd = fds[1];
+}
+
+static void s_watchdog_stop (jk_test_pg_t *pg)
+{
+    ssize_t n = write (pg->watchdog_fd, "q", 1);
+    (void)n;
+    close (pg->watchdog_fd);
+    waitpid (pg->watchdog, NULL, 0);
 }
 
 int jk_test_pg_ctl (jk_test_pg_t *pg, const char *action, const char *mode)
@@ -104,6 +150,7 @@ jk_test_pg_t *jk_test_pg_start (const char *dir)
         fail_msg ("initdb: %s", err ? err : "");
     free (out);
     free (err);
+    s_watchdog_start (pg);
     assert_int_equal (jk_test_pg_ctl (pg, "start", "fast"), 0);
     pg->conninfo = jk_sprintf ("host=%s port=%d dbname=postgres user=jejak",
                                dir, pg->port);
@@ -114,6 +161,7 @@ void jk_test_pg_stop (jk_test_pg_t **pg_p)
 {
     jk_test_pg_t *pg = *pg_p;
     jk_test_pg_ctl (pg, "stop", "fast");
+    s_watchdog_stop (pg);
     free (pg->dir);
     free (pg->data);
     free (pg->log);

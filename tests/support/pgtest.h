@@ -11,6 +11,8 @@
 typedef struct {
     char *dir, *data, *conninfo, *log;
     int port;
+    pid_t watchdog; /* stops the server if the test process ends first */
+    int watchdog_fd;
 } jk_test_pg_t;
 
 /* initdb + pg_ctl start in dir (as the postgres account when run as
@@ -20,7 +22,8 @@ jk_test_pg_t *jk_test_pg_start (const char *dir);
 /* pg_ctl ACTION (start, stop, restart) with a shutdown MODE (fast,
    immediate); returns pg_ctl's exit code. */
 int jk_test_pg_ctl (jk_test_pg_t *pg, const char *action, const char *mode);
-/* Stops the server (fast) and frees. */
+/* Stops the server (fast) and frees. A server the test never stopped
+   (it failed or crashed first) is stopped when the test process ends. */
 void jk_test_pg_stop (jk_test_pg_t **pg_p);
 /* One integer a query answers, -1 when it cannot answer (no server, no
    table yet, NULL). */

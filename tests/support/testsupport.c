@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,11 +120,84 @@ void jk_test_pause_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
+/* The children this process started, each with the pid of the process
+   that started it (a forked test child inherits the list, not the
+   children), killed with their process groups when this process exits. */
+#define S_CHILDREN_MAX 256
+typedef struct {
+    pid_t pid, owner;
+} s_child_t;
+static s_child_t s_children[S_CHILDREN_MAX];
+static size_t s_child_count;
+
+/* Whether pid is a child of this process not reaped yet (running, or a
+   zombie, which keeps its pid and group id so a kill reaches no one
+   else). */
+static bool s_child_there (pid_t pid)
+{
+    siginfo_t info = {0};
+    return waitid (P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/* Kills, with its process group, every child of this process still
+   there; never one already reaped, whose pid may be another's now. */
+static void s_kill_children (void)
+{
+    pid_t self = getpid ();
+    for (size_t i = 0; i < s_child_count; i++)
+        if (s_children[i].owner == self && s_child_there (s_children[i].pid)) {
+            kill (-s_children[i].pid, SIGKILL);
+            kill (s_children[i].pid, SIGKILL);
+        }
+}
+
+/* Remembers a child; when the list is full, first forgets the ones
+   reaped already (or another process's). */
+static void s_child_add (pid_t pid, pid_t owner)
+{
+    if (s_child_count == S_CHILDREN_MAX) {
+        size_t kept = 0;
+        for (size_t i = 0; i < s_child_count; i++)
+            if (s_children[i].owner == owner &&
+                s_child_there (s_children[i].pid))
+                s_children[kept++] = s_children[i];
+        s_child_count = kept;
+    }
+    if (s_child_count < S_CHILDREN_MAX)
+        s_children[s_child_count++] = (s_child_t){pid, owner};
+}
+
+pid_t jk_test_fork (void)
+{
+    static bool registered;
+    if (!registered) {
+        atexit (s_kill_children);
+        registered = true;
+    }
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid == 0) {
+        /* Its own process group, and killed when the test process ends
+           however it ends (a failed assertion, abort, a sanitizer report,
+           ctest's timeout): nothing it started outlives the test. */
+        setpgid (0, 0);
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (126); /* the test ended before the signal was set */
+        return 0;
+    }
+    if (pid > 0) {
+        setpgid (pid, pid); /* here too: the group exists before any kill */
+        s_child_add (pid, parent);
+    }
+    return pid;
+}
+
 pid_t jk_test_spawn (char *const argv[], const char *log_path)
 {
     char program[1024];
     snprintf (program, sizeof program, "%s", jk_test_program (argv[0]));
-    pid_t pid = fork ();
+    pid_t pid = jk_test_fork ();
     if (pid == 0) {
         if (log_path) {
             int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -179,7 +253,7 @@ int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)
         abort ();
     char program[1024];
     snprintf (program, sizeof program, "%s", jk_test_program (argv[0]));
-    pid_t pid = fork ();
+    pid_t pid = jk_test_fork ();
     if (pid == 0) {
         dup2 (po[1], 1);
         dup2 (pe[1], 2);
@@ -205,6 +279,7 @@ int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)
         int64_t left = deadline - jk_clock_mono_ms ();
         if (left <= 0) {
             timed_out = true;
+            kill (-pid, SIGKILL);
             kill (pid, SIGKILL);
             break;
         }
@@ -245,6 +320,7 @@ int jk_test_stop (pid_t pid, int signal, int timeout_ms)
             return status;
         jk_test_pause_ms (5);
     }
+    kill (-pid, SIGKILL);
     kill (pid, SIGKILL);
     waitpid (pid, &status, 0);
     return -1;

@@ -42,6 +42,13 @@ const char *jk_test_program (const char *name);
    to run: a partial build never lets a test pass without running it. */
 void jk_test_require_program (const char *name);
 
+/* fork () for a test: the child gets its own process group and is
+   killed (SIGKILL, by the kernel) when the test process ends, however it
+   ends; whatever of its group is left when the test process exits is
+   killed then too. Every program a test starts goes through here, so a
+   failed test leaves no hub or server running. */
+pid_t jk_test_fork (void);
+
 /* Starts a program (argv[0] a name from build/bin or a path) with its
    stdout and stderr appended to log_path (or inherited when NULL).
    Returns the pid. */

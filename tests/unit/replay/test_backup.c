@@ -73,7 +73,7 @@ static void test_backup_while_writing (void **state)
     char *ready = jk_sprintf ("%s/ready", dir);
     rw_build (db, RW_BLOCK, NULL, NULL);
 
-    pid_t writer = fork ();
+    pid_t writer = jk_test_fork ();
     if (writer == 0) {
         rw_t *w = rw_open (db);
         FILE *f = fopen (ready, "w");

@@ -181,7 +181,7 @@ static void test_readonly_directory (void **state)
     }
     assert_int_equal (chmod (sub, 0555), 0);
     char *log = jk_sprintf ("%s/store.log", h.dir);
-    pid_t pid = fork ();
+    pid_t pid = jk_test_fork ();
     assert_true (pid >= 0);
     if (pid == 0) {
         int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
