@@ -1,8 +1,8 @@
 /*  cli.h - what the commands of jejak-replay share (jejak_replay.c): flag
     parsing, the running command's name, the progress bar, reading small
-    files, a checkpoint trusted by --log-key and --witnesses, the head
-    line; and each command's entry (argc, argv from the command on; an
-    exit code, JK_REPLAY_EXIT_*). */
+    files, opening a log, a checkpoint trusted by --log-key and
+    --witnesses, the head line; and each command's entry (argc, argv from the
+   command on; an exit code, JK_REPLAY_EXIT_*). */
 #ifndef JK_REPLAY_CLI_H
 #define JK_REPLAY_CLI_H
 
@@ -33,6 +33,9 @@ char *jk_cli_slurp (const char *path, size_t max, size_t *size);
 int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
                              const char *text, size_t size,
                              jk_checkpoint_t *checkpoint);
+/* Opens a log database to read (jk_replay_open); NULL after printing
+   why, as "jejak-replay COMMAND: ..." (command NULL: "jejak-replay:"). */
+sqlite3 *jk_cli_open_log (const char *command, const char *path);
 /* Prints the head line of a database; an exit code. */
 int jk_cli_print_head (const char *path);
 

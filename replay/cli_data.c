@@ -217,13 +217,12 @@ int jk_cli_export (int argc, char **argv)
     if (jk_cli_u64_flag (opts, "from-pos", &config.from_pos) ||
         jk_cli_u64_flag (opts, "until-pos", &config.until_pos))
         goto done;
-    char err[512];
-    sqlite3 *db = jk_replay_open (jk_opts_arg (opts, 0), err, sizeof err);
+    sqlite3 *db = jk_cli_open_log ("export", jk_opts_arg (opts, 0));
     if (!db) {
-        fprintf (stderr, "jejak-replay export: %s\n", err);
         code = JK_REPLAY_EXIT_IO;
         goto done;
     }
+    char err[512];
     uint64_t written;
     if (jk_export_run (db, &config, &written, err, sizeof err) != 0) {
         fprintf (stderr, "jejak-replay export: %s\n", err);
@@ -317,13 +316,12 @@ int jk_cli_publish (int argc, char **argv)
     code = JK_REPLAY_EXIT_USAGE;
     if (s_publish_options (opts, &config) != 0)
         goto done;
-    char err[512];
-    sqlite3 *db = jk_replay_open (jk_opts_arg (opts, 0), err, sizeof err);
+    sqlite3 *db = jk_cli_open_log ("publish", jk_opts_arg (opts, 0));
     if (!db) {
-        fprintf (stderr, "jejak-replay publish: %s\n", err);
         code = JK_REPLAY_EXIT_IO;
         goto done;
     }
+    char err[512];
     uint64_t published;
     int rc = jk_publish_run (db, &config, &published, err, sizeof err);
     sqlite3_close (db);

@@ -23,11 +23,9 @@
 int jk_cli_print_head (const char *path)
 {
     char err[512], line[256];
-    sqlite3 *db = jk_replay_open (path, err, sizeof err);
-    if (!db) {
-        fprintf (stderr, "jejak-replay: %s\n", err);
+    sqlite3 *db = jk_cli_open_log (NULL, path);
+    if (!db)
         return JK_REPLAY_EXIT_IO;
-    }
     jk_replay_head_t head;
     int rc = jk_replay_head (db, &head, err, sizeof err);
     sqlite3_close (db);

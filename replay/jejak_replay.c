@@ -117,6 +117,16 @@ char *jk_cli_slurp (const char *path, size_t max, size_t *size)
     return text;
 }
 
+sqlite3 *jk_cli_open_log (const char *command, const char *path)
+{
+    char err[512];
+    sqlite3 *db = jk_replay_open (path, err, sizeof err);
+    if (!db)
+        fprintf (stderr, "jejak-replay%s%s: %s\n", command ? " " : "",
+                 command ? command : "", err);
+    return db;
+}
+
 int main (int argc, char **argv)
 {
     if (jk_version_asked (argc, argv)) {
