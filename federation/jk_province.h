@@ -37,6 +37,20 @@ typedef struct {
    most JK_TABLE_COLUMNS_MAX). */
 void jk_table_info_load (jk_table_info_t *tab, sqlite3 *db, const char *name);
 void jk_table_info_fini (jk_table_info_t *tab);
+/* The row change where the changeset iterator it stands, on table tab,
+   as one SQL statement into *sql (heap) with numbered parameters written
+   mark N ('?' for SQLite, '$' for PostgreSQL), their values in order into
+   values (room for 2 * JK_TABLE_COLUMNS_MAX; NULL for an SQL NULL): an
+   INSERT of every column, an UPDATE of the changed ones, a DELETE; UPDATE
+   and DELETE find the row by its primary key. scope, when not NULL, names
+   a leading column set to and matched on parameter 1, which the caller
+   binds (the values are then parameters 2 on). Returns the number of
+   values, or -1 (*sql NULL) for an UPDATE that changes no column. */
+struct sqlite3_changeset_iter; /* sqlite3.h's, with SQLITE_ENABLE_SESSION */
+int jk_table_info_change (const jk_table_info_t *tab,
+                          struct sqlite3_changeset_iter *it, char mark,
+                          const char *scope, char **sql,
+                          sqlite3_value **values);
 
 /* Opens (creating) the province database at path for the copy database
    copy_path (read-only). Each origin's shadow is the file

@@ -177,54 +177,14 @@ bool jk_pgsink_pg_changes (jk_pgsink_t *self, int size, void *data)
         jk_table_info_t *tab = s_table (self, name);
         if (!tab || tab->ncols != ncols)
             continue; /* not a projection table */
-        char *params[128];
-        int np = 0;
+        sqlite3_value *values[2 * JK_TABLE_COLUMNS_MAX];
+        char *params[2 * JK_TABLE_COLUMNS_MAX];
         char *sql = NULL;
-        if (op == SQLITE_INSERT) {
-            sql = jk_sprintf ("INSERT INTO %s VALUES (", name);
-            for (int c = 0; c < ncols; c++) {
-                sqlite3_value *v = NULL;
-                sqlite3changeset_new (it, c, &v);
-                params[np++] = v ? jk_pgsink_param (v) : NULL;
-                char *next = jk_sprintf ("%s%s$%d", sql, c ? ", " : "", np);
-                free (sql);
-                sql = next;
-            }
-            char *next = jk_sprintf ("%s)", sql);
-            free (sql);
-            sql = next;
-        } else {
-            sql = op == SQLITE_UPDATE ? jk_sprintf ("UPDATE %s SET ", name)
-                                      : jk_sprintf ("DELETE FROM %s", name);
-            int set = 0;
-            for (int c = 0; op == SQLITE_UPDATE && c < ncols; c++) {
-                sqlite3_value *v = NULL;
-                if (sqlite3changeset_new (it, c, &v) != SQLITE_OK || !v)
-                    continue; /* unchanged */
-                params[np++] = jk_pgsink_param (v);
-                char *next = jk_sprintf ("%s%s\"%s\" = $%d", sql,
-                                         set++ ? ", " : "", tab->cols[c], np);
-                free (sql);
-                sql = next;
-            }
-            if (op == SQLITE_UPDATE && set == 0) {
-                free (sql);
-                continue;
-            }
-            int where = 0;
-            for (int c = 0; c < ncols; c++) {
-                if (!tab->is_key[c])
-                    continue;
-                sqlite3_value *v = NULL;
-                sqlite3changeset_old (it, c, &v);
-                params[np++] = v ? jk_pgsink_param (v) : NULL;
-                char *next = jk_sprintf ("%s%s\"%s\" = $%d", sql,
-                                         where++ ? " AND " : " WHERE ",
-                                         tab->cols[c], np);
-                free (sql);
-                sql = next;
-            }
-        }
+        int np = jk_table_info_change (tab, it, '$', NULL, &sql, values);
+        if (np < 0)
+            continue; /* an UPDATE that changes nothing */
+        for (int i = 0; i < np; i++)
+            params[i] = values[i] ? jk_pgsink_param (values[i]) : NULL;
         PGresult *res =
             PQexecParams (self->pg, sql, np, NULL, (const char *const *)params,
                           NULL, NULL, 0);

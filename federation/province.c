@@ -188,55 +188,10 @@ static bool s_change (jk_province_t *self, const char *code,
     if (!tab || tab->ncols != ncols)
         return true; /* not a projection table */
     sqlite3_value *values[2 * S_MAX_COLUMNS];
-    int n = 0;
-    char *sql;
-    if (op == SQLITE_INSERT) {
-        sql = jk_sprintf ("INSERT INTO %s (kabupaten_code", name);
-        for (int c = 0; c < ncols; c++) {
-            char col[96];
-            snprintf (col, sizeof col, ", \"%s\"", tab->cols[c]);
-            sql = s_append (sql, col);
-        }
-        sql = s_append (sql, ") VALUES (?1");
-        for (int c = 0; c < ncols; c++) {
-            sqlite3_value *v = NULL;
-            sqlite3changeset_new (it, c, &v);
-            values[n++] = v;
-            char p[16];
-            snprintf (p, sizeof p, ", ?%d", n + 1);
-            sql = s_append (sql, p);
-        }
-        sql = s_append (sql, ")");
-    } else {
-        sql = op == SQLITE_UPDATE ? jk_sprintf ("UPDATE %s SET ", name)
-                                  : jk_sprintf ("DELETE FROM %s", name);
-        int set = 0;
-        for (int c = 0; op == SQLITE_UPDATE && c < ncols; c++) {
-            sqlite3_value *v = NULL;
-            if (sqlite3changeset_new (it, c, &v) != SQLITE_OK || !v)
-                continue; /* unchanged */
-            values[n++] = v;
-            char p[96];
-            snprintf (p, sizeof p, "%s\"%s\" = ?%d", set++ ? ", " : "",
-                      tab->cols[c], n + 1);
-            sql = s_append (sql, p);
-        }
-        if (op == SQLITE_UPDATE && set == 0) {
-            free (sql);
-            return true;
-        }
-        sql = s_append (sql, " WHERE kabupaten_code = ?1");
-        for (int c = 0; c < ncols; c++) {
-            if (!tab->is_key[c])
-                continue;
-            sqlite3_value *v = NULL;
-            sqlite3changeset_old (it, c, &v);
-            values[n++] = v;
-            char p[96];
-            snprintf (p, sizeof p, " AND \"%s\" = ?%d", tab->cols[c], n + 1);
-            sql = s_append (sql, p);
-        }
-    }
+    char *sql = NULL;
+    int n = jk_table_info_change (tab, it, '?', "kabupaten_code", &sql, values);
+    if (n < 0)
+        return true; /* an UPDATE that changes nothing */
     bool ok = s_run (self, sql, code, values, n, err, err_size);
     free (sql);
     return ok;
