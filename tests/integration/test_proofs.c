@@ -482,21 +482,6 @@ static int s_tiles (const char *path, int level)
     return n;
 }
 
-/* STATS' value of key. */
-static uint64_t s_stat (zsock_t *q, const char *key)
-{
-    zmsg_t *reply = s_ask (q, jk_wire_new ("STATS"), "STATS");
-    char *text = zmsg_popstr (reply);
-    char pattern[64];
-    snprintf (pattern, sizeof pattern, " %s=", key);
-    const char *at = strstr (text, pattern);
-    assert_non_null (at);
-    uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
-    free (text);
-    zmsg_destroy (&reply);
-    return value;
-}
-
 /* The tree behind the writer: with the tree thread held where the hub
    started it (JEJAK_FAULT=tree_stalled), the hub still acks all 600
    events; HEAD's checkpoint stays at the tree's size (0, below the head
@@ -520,8 +505,8 @@ static void test_tree_behind (void **state)
     jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
     assert_int_equal (s_head (h, q, cp, NULL), 600);
     assert_int_equal (cp->size, 0);
-    assert_int_equal (s_stat (q, "head"), 600);
-    assert_int_equal (s_stat (q, "tree"), 0);
+    assert_int_equal (jk_test_stat (h->query, "head"), 600);
+    assert_int_equal (jk_test_stat (h->query, "tree"), 0);
     s_expect_error (q, s_proof_request ("INCLUSION", 1, 600), "E_UNAVAILABLE",
                     "the Merkle tree is behind the log");
     zsock_destroy (&q);
@@ -533,7 +518,7 @@ static void test_tree_behind (void **state)
     q = jk_test_dealer (h->query);
     assert_int_equal (s_head (h, q, cp, NULL), 600);
     assert_int_equal (cp->size, 600);
-    assert_int_equal (s_stat (q, "tree"), 600);
+    assert_int_equal (jk_test_stat (h->query, "tree"), 600);
     uint64_t size = 0;
     uint8_t naive[32];
     s_naive_head (h->db, mh, &size, naive);
