@@ -82,11 +82,14 @@ uint64_t jk_test_stat (const char *query, const char *key)
     assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
     assert_string_equal (command, "STATS");
     char *text = zmsg_popstr (reply);
-    char pattern[64];
+    assert_non_null (text);
+    /* key=VALUE at the start of the text or after a space */
+    char *spaced = jk_sprintf (" %s", text), pattern[64];
     snprintf (pattern, sizeof pattern, " %s=", key);
-    const char *at = strstr (text, pattern);
+    const char *at = strstr (spaced, pattern);
     assert_non_null (at);
     uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
+    free (spaced);
     free (text);
     zmsg_destroy (&reply);
     zsock_destroy (&q);
