@@ -337,29 +337,6 @@ static void s_request (zsock_t *sock, zmsg_t **msg_p, char *command,
     *reply_p = reply;
 }
 
-/* A counter of the broker's STATS, asked over ingest. */
-static uint64_t s_broker_stat (const char *ingest, const char *key)
-{
-    zsock_t *sock = jk_test_dealer (ingest);
-    zmsg_t *msg = jk_wire_new ("STATS"), *reply;
-    char command[16];
-    s_request (sock, &msg, command, &reply);
-    assert_string_equal (command, "STATS");
-    char *text = zmsg_popstr (reply);
-    assert_non_null (text);
-    char *needle = jk_sprintf (" %s=", key);
-    char *spaced = jk_sprintf (" %s", text);
-    char *at = strstr (spaced, needle);
-    assert_non_null (at);
-    uint64_t value = strtoull (at + strlen (needle), NULL, 10);
-    free (needle);
-    free (spaced);
-    free (text);
-    zmsg_destroy (&reply);
-    zsock_destroy (&sock);
-    return value;
-}
-
 /* A heartbeat map with the given source and program. */
 static void s_add_heartbeat (zmsg_t *msg, const char *source, size_t source_len,
                              const char *program, size_t program_len)
@@ -440,7 +417,7 @@ static void s_ingest_frame (s_fixture_t *f, const s_limit_t *row)
 {
     assert_string_equal (row->kind, "dropped");
     zsock_t *sock = jk_test_dealer (f->hub.ingest);
-    uint64_t received = s_broker_stat (f->hub.ingest, "received");
+    uint64_t received = jk_test_stat (f->hub.ingest, "received");
     /* At the limit: taken and answered (too large for an event). */
     uint8_t id[16];
     size_t size;
@@ -450,7 +427,7 @@ static void s_ingest_frame (s_fixture_t *f, const s_limit_t *row)
     assert_memory_equal (a.id, id, 16);
     assert_string_equal (a.code, "E_TOO_LARGE");
     free (bytes);
-    assert_int_equal (s_broker_stat (f->hub.ingest, "received"), received + 1);
+    assert_int_equal (jk_test_stat (f->hub.ingest, "received"), received + 1);
     /* One byte more: dropped with the connection, never answered. */
     bytes = s_raw_sized (f, row->value + 1, id, &size);
     zmsg_t *msg = jk_wire_new ("SUBMIT");
@@ -458,7 +435,7 @@ static void s_ingest_frame (s_fixture_t *f, const s_limit_t *row)
     zmsg_send (&msg, sock);
     free (bytes);
     s_served_after_drop (sock, s_ping_probe, "PONG");
-    assert_int_equal (s_broker_stat (f->hub.ingest, "received"), received + 1);
+    assert_int_equal (jk_test_stat (f->hub.ingest, "received"), received + 1);
     zsock_destroy (&sock);
 }
 
@@ -1219,7 +1196,7 @@ static void s_backend_queue (s_fixture_t *f, const s_limit_t *row)
     s_expect (&a, row);
     /* Never before the queue's own mark. */
     assert_true (sent > row->value);
-    assert_true (s_broker_stat (broker.ingest, "forwarded") >= row->value);
+    assert_true (jk_test_stat (broker.ingest, "forwarded") >= row->value);
     zmsg_destroy (&reply);
     zsock_destroy (&sock);
     zsock_destroy (&backend);
@@ -1261,8 +1238,8 @@ static void s_feed_queue (s_fixture_t *f, const s_limit_t *row)
     s_client_t *client = s_client_new (hub.ingest, "32.03.10/feed-1", 5000, 1);
     s_client_deliver (client, JK_SUBMIT_MAX_EVENTS, 6 * S_WAIT_MS, NULL, NULL);
     assert_true (__extension__ JK_WAIT_FOR (
-        s_broker_stat (hub.ingest, "feed_drops") > 0, S_WAIT_MS));
-    assert_true (s_broker_stat (hub.ingest, "feed_published") >= HWM);
+        jk_test_stat (hub.ingest, "feed_drops") > 0, S_WAIT_MS));
+    assert_true (jk_test_stat (hub.ingest, "feed_published") >= HWM);
     s_client_destroy (&client);
     zsock_destroy (&sub);
     s_stop (&hub);
