@@ -45,8 +45,8 @@ static const jk_opt_t s_options[] = {
      "fork",
      false},
     {"state", "JEJAK_LINK_STATE", NULL,
-     "send: the file keeping the last verified checkpoint and fork "
-     "evidence (default: link-state.db beside --db)",
+     "send, clear-fork: the file keeping the last verified checkpoint and "
+     "fork evidence (default: link-state.db beside --db)",
      false},
     {"listen", "JEJAK_LINK_LISTEN", "tcp://127.0.0.1:7460",
      "receive: endpoint senders connect to (ROUTER, bound)", false},
@@ -58,7 +58,8 @@ static const jk_opt_t s_options[] = {
      "receive: directory of the regencies' log verifier keys, one "
      "AREA.vkey each: check their relayed checkpoints against the copy",
      false},
-    {"origin", NULL, NULL, "verify: the origin regency (32.03)", false},
+    {"origin", NULL, NULL,
+     "verify, clear-fork: the origin regency (32.03) in the copy", false},
     {"head", NULL, NULL,
      "verify: the origin's head POS:HASH (jejak-replay head at the regency)",
      false},
@@ -104,10 +105,17 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "tables side by\n"
              "        side, keyed by kabupaten_code) in step with the copy\n"
              "  summary --db COPY.db --province PROV.db [--as-of DATE]\n"
-             "        print the province summary per kabupaten\n\n");
+             "        print the province summary per kabupaten\n"
+             "  clear-fork --state FILE | --db COPY.db --origin 32.03\n"
+             "        after a fork alarm was investigated: move the sending "
+             "end's fork\n"
+             "        (and the checkpoint it held) or a copy's fork of one "
+             "origin to\n"
+             "        table fork_cleared, kept; see docs/OPERATIONS.md\n\n");
     jk_opts_print (opts, out);
     fprintf (out, "\nExit status: 0 done (verify: intact), 1 verify found a "
-                  "problem or a\nfile or endpoint failed, 2 usage error, "
+                  "problem, a\nfile or endpoint failed or clear-fork found "
+                  "no fork, 2 usage error, "
                   "5 send stopped on a fork alarm\n(E_FORK: the hub's "
                   "checkpoints are not consistent, or the receiver found "
                   "one\nthat does not extend its copy; the notes kept).\n");
@@ -201,6 +209,16 @@ static int s_send_check (jk_opts_t *opts, const char *area,
     return 0;
 }
 
+/* send's --state, by default link-state.db beside db (heap). */
+static char *s_state_path (jk_opts_t *opts, const char *db)
+{
+    if (jk_opts_get (opts, "state"))
+        return jk_strdup (jk_opts_get (opts, "state"));
+    const char *slash = strrchr (db, '/');
+    return slash ? jk_sprintf ("%.*s/link-state.db", (int)(slash - db), db)
+                 : jk_strdup ("link-state.db");
+}
+
 static int s_send_command (jk_opts_t *opts)
 {
     const char *db = s_need (opts, "db", "send");
@@ -221,14 +239,7 @@ static int s_send_command (jk_opts_t *opts)
         free (log_key);
         return 2;
     }
-    char *state = NULL;
-    if (log_key && jk_opts_get (opts, "state"))
-        state = jk_strdup (jk_opts_get (opts, "state"));
-    else if (log_key) {
-        const char *slash = strrchr (db, '/');
-        state = slash ? jk_sprintf ("%.*s/link-state.db", (int)(slash - db), db)
-                      : jk_strdup ("link-state.db");
-    }
+    char *state = log_key ? s_state_path (opts, db) : NULL;
     bool forked = false;
     jk_link_sender_config_t config = {db,      area,       upstream, key,
                                       server,  (int)batch, 0,        query,
@@ -444,6 +455,39 @@ static int s_summary_command (jk_opts_t *opts)
     return status;
 }
 
+/* clear-fork: the sending end's (--state, or --db's default) or, with
+   --origin, the copy's (--db) fork alarm cleared (jk_link_clear_fork). */
+static int s_clear_fork_command (jk_opts_t *opts)
+{
+    const char *origin = jk_opts_get (opts, "origin");
+    const char *db = jk_opts_get (opts, "db");
+    if (origin && !jk_link_area_valid (origin)) {
+        fprintf (stderr,
+                 "jejak-link: --origin %s must be a kabupaten code NN.NN "
+                 "(32.03) or a province code NN (32)\n",
+                 origin);
+        return 2;
+    }
+    if (origin && !s_need (opts, "db", "clear-fork --origin"))
+        return 2;
+    if (!origin && !db && !jk_opts_get (opts, "state")) {
+        fprintf (stderr, "jejak-link: clear-fork needs --state (the sending "
+                         "end's) or --db with --origin (a copy's) (see "
+                         "--help)\n");
+        return 2;
+    }
+    char *path = origin ? jk_strdup (db) : s_state_path (opts, db ? db : "");
+    char said[1024];
+    int rc = jk_link_clear_fork (path, origin, said, sizeof said);
+    free (path);
+    if (rc != JK_OK) {
+        fprintf (stderr, "jejak-link: clear-fork: %s\n", said);
+        return 1;
+    }
+    printf ("jejak-link: %s\n", said);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
     int status;
@@ -470,6 +514,8 @@ int main (int argc, char **argv)
         status = s_project_command (opts);
     else if (streq (command, "summary"))
         status = s_summary_command (opts);
+    else if (streq (command, "clear-fork"))
+        status = s_clear_fork_command (opts);
     else {
         fprintf (stderr, "jejak-link: unknown command %s (see --help)\n",
                  command);

@@ -111,6 +111,17 @@ int jk_link_trees_check (jk_link_trees_t *self, const char *origin,
                          size_t why_size);
 /* The size of origin's checkpoint held (0: none). */
 uint64_t jk_link_trees_held (jk_link_trees_t *self, const char *origin);
+/* Clears a fork alarm after an operator has investigated it (jejak-link
+   clear-fork; docs/OPERATIONS.md). origin NULL: path is a sending end's
+   state (--state): its fork rows move to table fork_cleared and the
+   checkpoint it held is forgotten, so the next send trusts the hub's
+   checkpoint on sight. origin given: path is a copy database: that
+   origin's fork rows move to its table fork_cleared and the receiver
+   stores the origin's records again once restarted. Each moved row
+   gets cleared_at (ms); the evidence files stay. JK_OK (said in out),
+   JK_NOT_FOUND (no fork to clear) or JK_IO, the reason in out. */
+int jk_link_clear_fork (const char *path, const char *origin, char *out,
+                        size_t out_size);
 /* Appends " checkpoints=N forks=N checkpoints_unchecked=N" to out. */
 void jk_link_trees_stats (jk_link_trees_t *self, FILE *out);
 

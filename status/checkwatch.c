@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct jk_ckwatch_s {
@@ -160,9 +161,31 @@ void jk_ckwatch_destroy (jk_ckwatch_t **self_p)
     *self_p = NULL;
 }
 
+/* The alarm stands while its evidence file does; once an operator moved
+   it aside (jk_ckwatch_clear), the watch starts afresh: no alarm, nothing
+   held, the next checkpoint trusted on sight. */
+static bool s_alarm_stands (jk_ckwatch_t *self)
+{
+    if (!self->alarm[0])
+        return false;
+    if (access (self->fork_path, F_OK) == 0 || errno != ENOENT)
+        return true;
+    jk_info ("status",
+             "the fork alarm was cleared (%s moved aside): the next "
+             "checkpoint is trusted on sight",
+             self->fork_path);
+    self->alarm[0] = 0;
+    free (self->held_note);
+    self->held_note = NULL;
+    free (self->next_note);
+    self->next_note = NULL;
+    self->changed = true;
+    return false;
+}
+
 zmsg_t *jk_ckwatch_seen (jk_ckwatch_t *self, const char *note, size_t size)
 {
-    if (self->alarm[0])
+    if (s_alarm_stands (self))
         return NULL; /* the evidence is kept; the alarm stays */
     if (self->seen_note) {
         free (self->next_note);
@@ -285,6 +308,62 @@ zmsg_t *jk_ckwatch_answer (jk_ckwatch_t *self, const char *command, zmsg_t *msg)
     return ask;
 }
 
+/* path renamed to path.cleared-STAMP (a number added when taken), the
+   new name into moved (heap); JK_OK, JK_NOT_FOUND (no such file) or
+   JK_IO with err. */
+static int s_aside (const char *path, const char *stamp, char **moved,
+                    char *err, size_t err_size)
+{
+    *moved = NULL;
+    if (access (path, F_OK) != 0)
+        return JK_NOT_FOUND;
+    char *to = jk_sprintf ("%s.cleared-%s", path, stamp);
+    for (int n = 2; access (to, F_OK) == 0 && n < 100; n++) {
+        free (to);
+        to = jk_sprintf ("%s.cleared-%s-%d", path, stamp, n);
+    }
+    if (access (to, F_OK) == 0 || rename (path, to) != 0) {
+        snprintf (err, err_size, "cannot move %s aside to %s: %s", path, to,
+                  access (to, F_OK) == 0 ? "it exists" : strerror (errno));
+        free (to);
+        return JK_IO;
+    }
+    *moved = to;
+    return JK_OK;
+}
+
+int jk_ckwatch_clear (const char *path, char *out, size_t out_size)
+{
+    char stamp[20], *forks = jk_sprintf ("%s.forks", path);
+    time_t now = (time_t)(jk_clock_now_ms () / 1000);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    char *forks_to = NULL, *held_to = NULL;
+    int rc = s_aside (forks, stamp, &forks_to, out, out_size);
+    if (rc == JK_NOT_FOUND)
+        snprintf (out, out_size, "no fork alarm to clear: %s does not exist",
+                  forks);
+    else if (rc == JK_OK) {
+        /* The checkpoint verified before the fork: the next one seen is
+           trusted on sight instead of checked against it. */
+        rc = s_aside (path, stamp, &held_to, out, out_size);
+        if (rc != JK_IO) {
+            snprintf (out, out_size,
+                      "fork alarm cleared: the evidence %s is now %s%s%s%s; "
+                      "the next checkpoint seen is trusted on sight",
+                      forks, forks_to, held_to ? ", the checkpoint " : "",
+                      held_to ? "verified before it " : "",
+                      held_to ? held_to : "");
+            rc = JK_OK;
+        }
+    }
+    free (forks);
+    free (forks_to);
+    free (held_to);
+    return rc;
+}
+
 uint64_t jk_ckwatch_size (jk_ckwatch_t *self)
 {
     return self->held_note ? self->held.size : 0;
@@ -292,6 +371,7 @@ uint64_t jk_ckwatch_size (jk_ckwatch_t *self)
 
 const char *jk_ckwatch_alarm (jk_ckwatch_t *self)
 {
+    s_alarm_stands (self);
     return self->alarm;
 }
 

@@ -37,6 +37,11 @@ static const jk_opt_t s_spec[] = {
      "are kept in FILE.forks; default ~/.local/share/jejak/"
      "status-checkpoint.note)",
      false},
+    {"clear-fork", NULL, NULL,
+     "after the fork alarm was investigated: move FILE.forks and FILE (the "
+     "checkpoint verified before the fork) aside to *.cleared-STAMP, kept, "
+     "and exit; the board then trusts the next checkpoint on sight",
+     true},
     {"once", "JEJAK_STATUS_ONCE", NULL,
      "print the store's current snapshot and exit", true},
     {"json", "JEJAK_STATUS_JSON", NULL,
@@ -152,7 +157,8 @@ static void s_help (jk_opts_t *opts)
             "                    [--link EP [--link-key KEY "
             "--link-server-key PUB]]\n"
             "                    [--log-key VKEY [--checkpoint-file "
-            "FILE]]\n\n"
+            "FILE]]\n"
+            "       jejak-status --clear-fork [--checkpoint-file FILE]\n\n"
             "The live status board: per kecamatan, running training "
             "batches, offices, totals and\nthe log head. It keeps a "
             "replica of the store's projections, fed by the broker's "
@@ -164,7 +170,8 @@ static void s_help (jk_opts_t *opts)
     jk_opts_print (opts, stdout);
     printf ("\nExit: 0 done (live: stopped by SIGINT/SIGTERM), 1 the "
             "store did not answer\n(--once) or the board could not "
-            "start, 2 usage error.\n");
+            "start (--clear-fork: no alarm to clear, or a\nfile could not "
+            "be moved), 2 usage error.\n");
 }
 
 /* What the options ask for, checked. */
@@ -292,6 +299,28 @@ static int s_watch_start (jk_opts_t *opts, jk_ckwatch_t **watch)
     return rc;
 }
 
+/* --clear-fork: the fork alarm of the checkpoint file cleared, its
+   evidence moved aside (jk_ckwatch_clear). Exit 0, or 1 said. */
+static int s_clear_fork (jk_opts_t *opts)
+{
+    const char *given = jk_opts_get (opts, "checkpoint-file");
+    char *path = given ? jk_strdup (given) : s_default_checkpoint_file ();
+    if (!path) {
+        fprintf (stderr, "jejak-status: --clear-fork needs --checkpoint-file "
+                         "(no home directory for the default)\n");
+        return 1;
+    }
+    char said[2048];
+    int rc = jk_ckwatch_clear (path, said, sizeof said);
+    free (path);
+    if (rc != JK_OK) {
+        fprintf (stderr, "jejak-status: --clear-fork: %s\n", said);
+        return 1;
+    }
+    printf ("jejak-status: %s\n", said);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
     if (jk_version_asked (argc, argv)) {
@@ -322,6 +351,10 @@ int main (int argc, char **argv)
         rc = s_check (opts, &run);
     if (rc || jk_opts_help (opts))
         goto done;
+    if (jk_opts_on (opts, "clear-fork")) {
+        rc = s_clear_fork (opts);
+        goto done;
+    }
     as_of_ctx.store =
         (jk_status_store_t){.endpoint = jk_opts_get (opts, "query"),
                             .broker_key = jk_opts_get (opts, "broker-key"),

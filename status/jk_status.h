@@ -103,10 +103,21 @@ zmsg_t *jk_ckwatch_answer (jk_ckwatch_t *self, const char *command,
                            zmsg_t *msg);
 /* The tree size of the last verified checkpoint (0: none yet). */
 uint64_t jk_ckwatch_size (jk_ckwatch_t *self);
-/* The alarm text (Indonesian, then English), "" while none. */
+/* The alarm text (Indonesian, then English), "" while none. The alarm
+   stands while path.forks exists: once it was moved aside
+   (jk_ckwatch_clear), the watch forgets the checkpoint it held and
+   trusts the next one on sight. */
 const char *jk_ckwatch_alarm (jk_ckwatch_t *self);
 /* True once after the verified checkpoint or the alarm changed. */
 bool jk_ckwatch_changed (jk_ckwatch_t *self);
+/* Clears the fork alarm of the checkpoint file path, after an operator
+   has investigated it (jejak-status --clear-fork; docs/OPERATIONS.md):
+   path.forks and path (the checkpoint verified before the fork) are
+   renamed to path.forks.cleared-STAMP and path.cleared-STAMP (STAMP the
+   UTC time, YYYYMMDDTHHMMSSZ; "-2", "-3" ... added when taken): kept,
+   never deleted. JK_OK (what was moved said in out), JK_NOT_FOUND (no
+   path.forks: no alarm to clear) or JK_IO, the reason in out. */
+int jk_ckwatch_clear (const char *path, char *out, size_t out_size);
 
 /* Makes sock a CURVE client of the server whose public certificate is
    broker_key, with the secret certificate key, when both are set (for

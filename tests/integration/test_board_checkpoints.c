@@ -4,11 +4,13 @@
     last one verified in a file; when the hub shows a second history
     signed with the same key (a forked log), the board raises the alarm
     in its document (the web page's too) and keeps both notes as evidence,
-    and a board started later with the same file raises it again. */
+    and a board started later with the same file raises it again, until
+    jejak-status --clear-fork moves the evidence aside. */
 #include "test_broker_support.h"
 
 #include "jk_note.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -62,6 +64,42 @@ static pid_t s_board (s_env_t *env, const char *out_log,
     pid_t pid = jk_test_spawn (argv, out_log);
     assert_true (pid > 0);
     return pid;
+}
+
+/* jejak-status --clear-fork on the checkpoint file: its exit status
+   and a piece of what it says. */
+static void s_clear_fork (const char *held, int status, const char *says)
+{
+    char *argv[] = {"jejak-status", "--clear-fork", "--checkpoint-file",
+                    (char *)held, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_LONG_MS), status);
+    assert_non_null (strstr (status ? err : out, says));
+    free (out);
+    free (err);
+}
+
+/* Exactly one file of dir starts with prefix, and holds text. */
+static void s_assert_moved_aside (const char *dir, const char *prefix,
+                                  const char *text)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir (d)) != NULL) {
+        if (strncmp (e->d_name, prefix, strlen (prefix)) != 0)
+            continue;
+        found++;
+        char *path = jk_sprintf ("%s/%s", dir, e->d_name);
+        char *kept = jk_test_slurp (path, NULL);
+        assert_non_null (kept);
+        assert_string_equal (kept, text);
+        free (kept);
+        free (path);
+    }
+    closedir (d);
+    assert_int_equal (found, 1);
 }
 
 static void test_board_checks_checkpoints (void **state)
@@ -187,6 +225,34 @@ static void test_board_checks_checkpoints (void **state)
         jk_test_file_has_after (board2_log, 0,
                                 "LOG BERCABANG: checkpoint hub 200 catatan"),
         S_LONG_MS));
+
+    /* The operator investigated and accepts history B: --clear-fork
+       moves the evidence and the checkpoint verified before aside (kept,
+       same bytes), and the running board drops the alarm and trusts the
+       hub's next checkpoint (its HEAD polls bring it). */
+    char *both = jk_test_slurp (forks, NULL); /* each board's alarm */
+    assert_non_null (both);
+    assert_int_equal (strncmp (both, evidence, strlen (evidence)), 0);
+    s_clear_fork (held, 0, "fork alarm cleared: the evidence");
+    assert_int_equal (access (forks, F_OK), -1);
+    assert_int_equal (access (held, F_OK), -1);
+    s_assert_moved_aside (env.dir, "board-checkpoint.note.forks.cleared-",
+                          both);
+    free (both);
+    s_assert_moved_aside (env.dir, "board-checkpoint.note.cleared-", note);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (
+            board2_log, 0, "\"checkpoint\":{\"verified\":200,\"alarm\":\"\"}"),
+        S_LONG_MS));
+    assert_true (JK_WAIT_FOR (access (held, F_OK) == 0, S_LONG_MS));
+    char *trusted = jk_test_slurp (held, NULL);
+    assert_int_equal (
+        jk_checkpoint_parse (trusted, strlen (trusted), cp, why, sizeof why),
+        JK_OK);
+    assert_int_equal (cp->size, 200);
+    free (trusted);
+    /* Nothing left to clear: exit 1, said. */
+    s_clear_fork (held, 1, "no fork alarm to clear: ");
     jk_test_stop (board2, SIGTERM, S_LONG_MS);
     s_hub_stop (&env);
 

@@ -191,6 +191,25 @@ static int s_teardown (void **state)
     return 0;
 }
 
+/* jejak-link clear-fork on a sender's state (origin NULL) or a copy:
+   its exit status and a piece of what it says. */
+static void s_clear_fork (const char *path, const char *origin, int status,
+                          const char *says)
+{
+    char *argv[] = {"jejak-link",
+                    "clear-fork",
+                    origin ? "--db" : "--state",
+                    (char *)path,
+                    origin ? "--origin" : NULL,
+                    (char *)origin,
+                    NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_LONG_MS), status);
+    assert_non_null (strstr (status ? err : out, says));
+    free (out);
+    free (err);
+}
+
 static void test_follow_then_fork (void **state)
 {
     s_fixture_t *f = *state;
@@ -282,9 +301,32 @@ static void test_follow_then_fork (void **state)
     assert_int_equal (
         lk_sql_int (copy, "SELECT count(*) FROM copy WHERE origin = '32.03'"),
         400);
-
     status = jk_test_stop (receiver, SIGTERM, S_LONG_MS);
     assert_true (WIFEXITED (status));
+
+    /* The operator investigated: clear-fork moves the fork to table
+       fork_cleared (the notes' files stay) and forgets the checkpoint
+       held, so the next link trusts hub b's on sight (it checks before
+       it links: no receiver needed). Again: nothing to clear, exit 1. */
+    s_clear_fork (cstate, NULL, 0, "fork alarm cleared: 2 forks moved");
+    assert_int_equal (lk_sql_int (cstate, "SELECT count(*) FROM fork"), 0);
+    assert_int_equal (lk_sql_int (cstate, "SELECT count(*) FROM checkpoint"),
+                      0);
+    assert_int_equal (lk_sql_int (cstate, "SELECT count(*) FROM fork_cleared"
+                                          " WHERE held_size = 400 AND "
+                                          "seen_size = 500 AND cleared_at > 0"),
+                      2);
+    assert_int_equal (access (held_path, F_OK), 0);
+    assert_int_equal (access (seen_path, F_OK), 0);
+    s_clear_fork (cstate, NULL, 1, "no fork alarm to clear in ");
+    sender = s_sender (&f->b, listen, f->vkey_file, cstate, stats, flog);
+    assert_true (sender > 0);
+    assert_true (JK_WAIT_FOR (
+        lk_sql_int (cstate, "SELECT size FROM checkpoint") == 500, S_LONG_MS));
+    status = jk_test_stop (sender, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_int_equal (lk_sql_int (cstate, "SELECT count(*) FROM fork"), 0);
     free (alarm);
     free (held_file);
     free (seen_file);
@@ -434,6 +476,29 @@ static void test_province_checks (void **state)
     status = jk_test_stop (receiver, SIGTERM, S_LONG_MS);
     assert_true (WIFEXITED (status));
 
+    /* clear-fork for the origin: its fork rows go to fork_cleared, the
+       checkpoint proven against the copy stays, and the receiver started
+       again no longer holds the alarm. */
+    s_clear_fork (copy, "32.03", 0,
+                  "fork alarm cleared for origin 32.03: 1 fork moved");
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fork"), 0);
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fork_cleared "
+                                        "WHERE origin = '32.03' AND "
+                                        "seen_size = 500 AND copy_size = 400"),
+                      1);
+    assert_int_equal (
+        lk_sql_int (copy, "SELECT size FROM checkpoint WHERE origin = '32.03'"),
+        400);
+    s_clear_fork (copy, "32.03", 1, "no fork alarm to clear in ");
+    receiver = s_province (copy, listen, keys, rlog);
+    assert_true (receiver > 0);
+    assert_true (JK_WAIT_FOR (
+        lk_stat (listen, NULL, NULL, "origin.32.03.checkpoint") == 400,
+        S_LONG_MS));
+    assert_int_equal (lk_stat (listen, NULL, NULL, "origin.32.03.forked"), -1);
+    status = jk_test_stop (receiver, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+
     /* The auditor's verify recomputes the copy's tree up to the checkpoint
        held and compares the signed head. */
     char *out = NULL;
@@ -514,6 +579,23 @@ static void test_flags (void **state)
     char *all = jk_sprintf ("%s%s", out ? out : "", err ? err : "");
     assert_non_null (strstr (all, "--log-key: "));
     free (all);
+    free (out);
+    free (err);
+    /* clear-fork: which file, named; a file that is no link state. */
+    char *none[] = {"jejak-link", "clear-fork", NULL};
+    assert_int_equal (jk_test_run (none, &out, &err, S_LONG_MS), 2);
+    assert_non_null (strstr (err, "clear-fork needs --state (the sending "
+                                  "end's) or --db with --origin"));
+    free (out);
+    free (err);
+    char *origin[] = {"jejak-link", "clear-fork", "--origin", "32.03", NULL};
+    assert_int_equal (jk_test_run (origin, &out, &err, S_LONG_MS), 2);
+    assert_non_null (strstr (err, "clear-fork --origin needs --db"));
+    free (out);
+    free (err);
+    char *other[] = {"jejak-link", "clear-fork", "--state", db, NULL};
+    assert_int_equal (jk_test_run (other, &out, &err, S_LONG_MS), 1);
+    assert_non_null (strstr (err, "holds no link state (table fork)"));
     free (out);
     free (err);
     free (db);
