@@ -53,6 +53,15 @@ typedef struct {
     char text[]; /* the batch code, then the NIK, each NUL-terminated */
 } s_enrollment_delta_t;
 
+/* batches: counters added to one batch (W_BATCH_COUNTERS' ?2..?5), and
+   whether the % of all its enrolments is to be recomputed at flush (a
+   session was scheduled: the batch's jp_total moved). */
+typedef struct {
+    int64_t counts[4]; /* enrolled, withdrawn, sessions, jp_total */
+    bool recompute;
+    bool swept; /* recomputed in this flush with its pending hours */
+} s_batch_delta_t;
+
 /* sessions: recorded and present added to one session. */
 typedef struct {
     int64_t session_no;
@@ -62,6 +71,8 @@ typedef struct {
 } s_session_delta_t;
 
 static int s_people_flush (jk_projections_t *self);
+static size_t s_enrollment_key (jk_str_t batch, jk_str_t nik, char key[256]);
+static int s_batches_flush (jk_projections_t *self);
 
 void jk_projections_set_deferred (jk_projections_t *self, bool deferred)
 {
@@ -77,6 +88,7 @@ static void s_pending_purge (jk_projections_t *self)
     zhashx_purge (self->pending_sessions);
     zhashx_purge (self->pending_people);
     zhashx_purge (self->pending_enrollments);
+    zhashx_purge (self->pending_batches);
 }
 
 void jk_projections_discard (jk_projections_t *self)
@@ -130,6 +142,8 @@ int jk_projections_flush (jk_projections_t *self)
         rc = s_people_flush (self);
     if (rc == JK_OK)
         rc = jk_proj_enrollments_flush (self);
+    if (rc == JK_OK)
+        rc = s_batches_flush (self);
     /* The read caches stay: they hold what is now being committed. */
     if (rc == JK_OK)
         s_pending_purge (self);
@@ -350,11 +364,49 @@ static int s_batch_terms (jk_projections_t *self, jk_str_t batch, bool *found,
     terms->min_pct = sqlite3_column_int64 (st, 3);
     terms->jp_total = sqlite3_column_int64 (st, 6);
     sqlite3_reset (st);
+    s_batch_delta_t *pending =
+        cache ? zhashx_lookup (self->pending_batches, key) : NULL;
+    if (pending) /* hours of sessions not written yet */
+        terms->jp_total += pending->counts[3];
     if (cache) {
         cached = jk_calloc (1, sizeof *cached);
         *cached = *terms;
         s_cache_put (self->batch_terms, key, cached);
     }
+    return JK_OK;
+}
+
+/* The pending entry of a batch, made when absent, in deferred mode
+   without a decisions' model (which reads batches and enrolments from
+   the tables); NULL when its writes go through. */
+static s_batch_delta_t *s_batch_pending (jk_projections_t *self, jk_str_t batch)
+{
+    char key[JK_PROJ_LEGAL_MAX];
+    if (!self->deferred || self->model || !s_batch_key (batch, key))
+        return NULL;
+    s_batch_delta_t *d = zhashx_lookup (self->pending_batches, key);
+    if (!d) {
+        d = jk_calloc (1, sizeof *d);
+        zhashx_insert (self->pending_batches, key, d);
+    }
+    return d;
+}
+
+/* Writes the pending batch counters. */
+static int s_batches_flush (jk_projections_t *self)
+{
+    for (s_batch_delta_t *d = zhashx_first (self->pending_batches); d;
+         d = zhashx_next (self->pending_batches)) {
+        if (!d->counts[0] && !d->counts[1] && !d->counts[2] && !d->counts[3])
+            continue;
+        const char *batch = zhashx_cursor (self->pending_batches);
+        sqlite3_stmt *st = STMT (W_BATCH_COUNTERS);
+        sqlite3_bind_text (st, 1, batch, -1, SQLITE_STATIC);
+        for (int i = 0; i < 4; i++)
+            sqlite3_bind_int64 (st, i + 2, d->counts[i]);
+        CHECK (jk_proj_exec (self, W_BATCH_COUNTERS));
+    }
+    zhashx_purge (self->pending_batches);
     return JK_OK;
 }
 
@@ -368,6 +420,13 @@ int jk_proj_batch_counters (jk_projections_t *self, jk_str_t batch,
                                   : NULL;
     if (cached) /* kept in step with the row */
         cached->jp_total += jp;
+    s_batch_delta_t *d = s_batch_pending (self, batch);
+    if (d) {
+        int64_t add[4] = {enrolled, withdrawn, sessions, jp};
+        for (int i = 0; i < 4; i++)
+            d->counts[i] += add[i];
+        return JK_OK;
+    }
     sqlite3_stmt *st = STMT (W_BATCH_COUNTERS);
     sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
     sqlite3_bind_int (st, 2, enrolled);
@@ -403,16 +462,74 @@ static int s_enrollment_write (jk_projections_t *self, jk_str_t batch,
     return jk_proj_exec (self, id);
 }
 
+void jk_proj_pending_jp_fn (sqlite3_context *context, int argc,
+                            sqlite3_value **argv)
+{
+    assert (argc == 3);
+    (void)argc;
+    jk_projections_t *self = sqlite3_value_pointer (argv[0], "jk_projections");
+    jk_str_t batch = {(const char *)sqlite3_value_text (argv[1]),
+                      (size_t)sqlite3_value_bytes (argv[1])};
+    jk_str_t nik = {(const char *)sqlite3_value_text (argv[2]),
+                    (size_t)sqlite3_value_bytes (argv[2])};
+    char key[256];
+    s_enrollment_delta_t *d =
+        self && s_enrollment_key (batch, nik, key)
+            ? zhashx_lookup (self->pending_enrollments, key)
+            : NULL;
+    sqlite3_result_int64 (context, d ? d->jp : 0);
+}
+
+/* A batch whose terms moved (a session was scheduled): every enrolment's
+   hours and % in one statement, from the terms now (those of the last
+   session scheduled), what the last of one recomputation per session
+   left. Its enrolments' pending hours are then written; swept false when
+   the batch is unknown (its rows are written one by one). */
+static int s_batch_sweep (jk_projections_t *self, const char *code, bool *swept)
+{
+    jk_str_t batch = jk_str_of (code);
+    bool found;
+    s_batch_terms_t terms;
+    CHECK (s_batch_terms (self, batch, &found, &terms));
+    *swept = found;
+    if (!found)
+        return s_enrollment_write (self, batch, (jk_str_t){NULL, 0}, 0);
+    sqlite3_stmt *st = STMT (W_ENROLLMENT_TERMS_PENDING);
+    sqlite3_bind_text (st, 1, batch.ptr, (int)batch.len, SQLITE_STATIC);
+    sqlite3_bind_pointer (st, 2, self, "jk_projections", NULL);
+    sqlite3_bind_int64 (st, 4, terms.jp_total);
+    sqlite3_bind_int64 (st, 5, terms.min_pct);
+    return jk_proj_exec (self, W_ENROLLMENT_TERMS_PENDING);
+}
+
 int jk_proj_enrollments_flush (jk_projections_t *self)
 {
-    for (s_enrollment_delta_t *d = zhashx_first (self->pending_enrollments); d;
-         d = zhashx_next (self->pending_enrollments)) {
+    /* First the batches to recompute, each with its rows' hours. */
+    int rc = JK_OK;
+    for (s_batch_delta_t *b = zhashx_first (self->pending_batches);
+         b && rc == JK_OK; b = zhashx_next (self->pending_batches))
+        if (b->recompute) {
+            b->recompute = false;
+            rc = s_batch_sweep (self, zhashx_cursor (self->pending_batches),
+                                &b->swept);
+        }
+    /* Then the hours of the other batches' rows, one row each. An
+       unknown batch is recomputed after its rows, as before. */
+    for (s_enrollment_delta_t *d = zhashx_first (self->pending_enrollments);
+         d && rc == JK_OK; d = zhashx_next (self->pending_enrollments)) {
+        s_batch_delta_t *b = zhashx_lookup (self->pending_batches, d->text);
+        if (b && b->swept)
+            continue;
         jk_str_t batch = {d->text, d->batch_len};
         jk_str_t nik = {d->text + d->batch_len + 1, d->nik_len};
-        CHECK (s_enrollment_write (self, batch, nik, d->jp));
+        rc = s_enrollment_write (self, batch, nik, d->jp);
     }
-    zhashx_purge (self->pending_enrollments);
-    return JK_OK;
+    for (s_batch_delta_t *b = zhashx_first (self->pending_batches); b;
+         b = zhashx_next (self->pending_batches))
+        b->swept = false;
+    if (rc == JK_OK)
+        zhashx_purge (self->pending_enrollments);
+    return rc;
 }
 
 /* The key "batch\x1fnik" of pending_enrollments; 0 when there is none
@@ -459,6 +576,14 @@ int jk_proj_enrollment_flush (jk_projections_t *self, jk_str_t batch,
 static int s_enrollment_jp (jk_projections_t *self, jk_str_t batch,
                             jk_str_t nik, int64_t jp_delta)
 {
+    if (!nik.ptr && jp_delta == 0) {
+        /* A whole batch: once per transaction, at flush. */
+        s_batch_delta_t *d = s_batch_pending (self, batch);
+        if (d) {
+            d->recompute = true;
+            return JK_OK;
+        }
+    }
     char key[256];
     size_t size =
         self->deferred && !self->model ? s_enrollment_key (batch, nik, key) : 0;

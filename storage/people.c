@@ -39,9 +39,20 @@ int jk_proj_person_registered_after (jk_projections_t *self,
                                      const jk_applied_t *ap)
 {
     (void)ap;
-    return jk_proj_kecamatan (
-        self, jk_proj_kecamatan_of (self, jk_proj_text (ev, "desa_code")), 0, 1,
-        0, 0, 0, 0);
+    const char *kecamatan =
+        jk_proj_kecamatan_of (self, jk_proj_text (ev, "desa_code"));
+    char key[32];
+    if (self->deferred && jk_proj_nik_key (jk_proj_text (ev, "nik"), key) &&
+        !zhashx_lookup (self->pending_people, key)) {
+        /* The row just written, with its counters at zero: the person's
+           first enrolment in this transaction reads it from here. */
+        jk_proj_person_delta_t *d = jk_calloc (1, sizeof *d);
+        d->row.found = true;
+        snprintf (d->row.kecamatan, sizeof d->row.kecamatan, "%s",
+                  kecamatan ? kecamatan : "");
+        zhashx_insert (self->pending_people, key, d);
+    }
+    return jk_proj_kecamatan (self, kecamatan, 0, 1, 0, 0, 0, 0);
 }
 
 int jk_proj_person_corrected (jk_projections_t *self, const jk_event_t *ev,

@@ -27,13 +27,15 @@
     " WHERE b.batch = ?1)"
 
 /* ENROLLMENT_SET with the batch's terms bound instead of looked up per
-   row: ?4 jp_total, ?5 min_attendance_pct (the same arithmetic). */
-#define ENROLLMENT_SET_BOUND                                                   \
-    " jp_attended = jp_attended + ?3,"                                         \
+   row: ?4 jp_total, ?5 min_attendance_pct (the same arithmetic); the
+   hours added are HOURS. */
+#define ENROLLMENT_SET_TERMS(HOURS)                                            \
+    " jp_attended = jp_attended + " HOURS ","                                  \
     " attendance_pct = CASE WHEN ?4 > 0 THEN round (100.0 *"                   \
-    " (jp_attended + ?3) / ?4, 2) ELSE 0.0 END,"                               \
+    " (jp_attended + " HOURS ") / ?4, 2) ELSE 0.0 END,"                        \
     " eligible = (withdrawn = 0 AND (?4 > 0 OR ?5 = 0)"                        \
-    " AND (jp_attended + ?3) * 100 >= ?5 * ?4)"
+    " AND (jp_attended + " HOURS ") * 100 >= ?5 * ?4)"
+#define ENROLLMENT_SET_BOUND ENROLLMENT_SET_TERMS ("?3")
 
 /* The statements, indexed by jk_stmt_id_t. */
 static const char *s_sql[STMT_COUNT] = {
@@ -158,6 +160,11 @@ static const char *s_sql[STMT_COUNT] = {
                                " WHERE batch = ?1 AND nik = ?2",
     [W_ENROLLMENT_TERMS_BATCH] =
         "UPDATE enrollments SET" ENROLLMENT_SET_BOUND " WHERE batch = ?1",
+    /* W_ENROLLMENT_TERMS_BATCH with each row's pending hours (?2 the
+       projections object, jk_proj_pending_jp_fn). */
+    [W_ENROLLMENT_TERMS_PENDING] =
+        "UPDATE enrollments SET" ENROLLMENT_SET_TERMS (
+            "jk_pending_jp (?2, batch, nik)") " WHERE batch = ?1",
     [W_ATTENDANCE_CORRECT] = "UPDATE attendance SET status = ?2,"
                              " check_in = ?3, check_out = ?4, jp = ?5,"
                              " corrections = corrections + 1, last_pos = ?6,"
@@ -414,12 +421,19 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
     zhashx_set_destructor (self->pending_people, jk_proj_item_free);
     self->pending_enrollments = zhashx_new ();
     zhashx_set_destructor (self->pending_enrollments, jk_proj_item_free);
+    self->pending_batches = zhashx_new ();
+    zhashx_set_destructor (self->pending_batches, jk_proj_item_free);
     self->batch_terms = zhashx_new ();
     zhashx_set_destructor (self->batch_terms, jk_proj_item_free);
     self->session_jp = zhashx_new ();
     zhashx_set_destructor (self->session_jp, jk_proj_item_free);
     self->cooperatives = zhashx_new ();
     zhashx_set_destructor (self->cooperatives, jk_proj_item_free);
+    /* Statements find the object by a pointer bound to them: the
+       function serves every projections object on the connection. */
+    sqlite3_create_function_v2 (db, "jk_pending_jp", 3,
+                                SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                jk_proj_pending_jp_fn, NULL, NULL, NULL);
     for (int i = 0; i < STMT_COUNT; i++) {
         assert (s_sql[i]);
         if (sqlite3_prepare_v3 (db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -447,13 +461,15 @@ void jk_projections_destroy (jk_projections_t **self_p)
                            zhashx_size (self->pending_kecamatan) ||
                            zhashx_size (self->pending_sessions) ||
                            zhashx_size (self->pending_people) ||
-                           zhashx_size (self->pending_enrollments)))
+                           zhashx_size (self->pending_enrollments) ||
+                           zhashx_size (self->pending_batches)))
         jk_warn (LOG, "destroyed with counters not flushed: they are lost");
     zhashx_destroy (&self->pending_sources);
     zhashx_destroy (&self->pending_kecamatan);
     zhashx_destroy (&self->pending_sessions);
     zhashx_destroy (&self->pending_people);
     zhashx_destroy (&self->pending_enrollments);
+    zhashx_destroy (&self->pending_batches);
     zhashx_destroy (&self->batch_terms);
     zhashx_destroy (&self->session_jp);
     zhashx_destroy (&self->cooperatives);

@@ -50,6 +50,7 @@ typedef enum {
     W_ENROLLMENT_PCT_BATCH,
     W_ENROLLMENT_TERMS_ONE,
     W_ENROLLMENT_TERMS_BATCH,
+    W_ENROLLMENT_TERMS_PENDING,
     W_ATTENDANCE_CORRECT,
     W_UNIT_INSERT,
     W_ASSESSOR_INSERT,
@@ -110,6 +111,11 @@ struct jk_projections_s {
        batch's terms then) at flush, and before anything else writes
        the enrollments table (jk_proj_enrollments_flush). */
     zhashx_t *pending_enrollments;
+    /* batches: counter deltas per batch (enrolled, withdrawn, sessions,
+       jp_total) and whether its enrolments' % waits for a recomputation
+       ("batch" -> s_batch_delta_t), written at flush. Like the hours
+       above, only while no decisions' model reads this database. */
+    zhashx_t *pending_batches;
     /* Read caches of deferred mode: what apply looks up again and again
        and what changes only through apply itself. Valid across commits
        (kept in step by the apply that changes them), dropped by
@@ -226,6 +232,11 @@ int jk_proj_enrollments_flush (jk_projections_t *self);
    make a key). */
 int jk_proj_enrollment_flush (jk_projections_t *self, jk_str_t batch,
                               jk_str_t nik);
+/* SQL function jk_pending_jp (object, batch, nik): the pending hours of
+   an enrolment (0 when none), the object bound as a pointer of type
+   "jk_projections". */
+void jk_proj_pending_jp_fn (sqlite3_context *context, int argc,
+                            sqlite3_value **argv);
 /* HADIR and TERLAMBAT count as present. */
 bool jk_proj_present (const char *status);
 bool jk_proj_present_str (jk_str_t status);

@@ -486,6 +486,57 @@ static const char *s_index_kept[] = {
     NULL,
 };
 
+/* UNIQUE indexes that only one event type reads through: dropped from
+   both databases before the load, built in the staging database when a
+   record of that type is first applied (a log without one never pays for
+   them) and in the output after the load. Their uniqueness is then
+   checked once, by the CREATE at the end. */
+static const struct {
+    const char *index;
+    const char *type; /* the event type whose apply reads through it */
+} s_index_late[] = {
+    {"attendance_event", "attendance.corrected"},
+};
+#define S_LATE (sizeof s_index_late / sizeof s_index_late[0])
+
+/* Drops the indexes of s_index_late from db; their CREATE statements are
+   appended to *create (";" separated) when create is not NULL. -1 when
+   one is missing or cannot be dropped. */
+static int s_indexes_late (sqlite3 *db, char **create, char *sql[S_LATE])
+{
+    for (size_t i = 0; i < S_LATE; i++) {
+        sqlite3_stmt *st = NULL;
+        char *text = NULL;
+        if (sqlite3_prepare_v2 (db,
+                                "SELECT sql FROM sqlite_master"
+                                " WHERE type = 'index' AND name = ?1",
+                                -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text (st, 1, s_index_late[i].index, -1, SQLITE_STATIC);
+            if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0))
+                text = jk_strdup ((const char *)sqlite3_column_text (st, 0));
+        }
+        sqlite3_finalize (st);
+        char *drop = sqlite3_mprintf ("DROP INDEX %w", s_index_late[i].index);
+        int rc =
+            text ? sqlite3_exec (db, drop, NULL, NULL, NULL) : SQLITE_ERROR;
+        sqlite3_free (drop);
+        if (rc != SQLITE_OK) {
+            free (text);
+            return -1;
+        }
+        if (create) {
+            char *more = jk_sprintf ("%s%s;", *create, text);
+            free (*create);
+            *create = more;
+        }
+        if (sql)
+            sql[i] = text;
+        else
+            free (text);
+    }
+    return 0;
+}
+
 /* Drops the indexes of the projection tables that are not UNIQUE (with
    keep_read, not those above either) and returns their CREATE statements
    (heap, ";" separated; "" when none), or NULL on failure. */
@@ -609,6 +660,7 @@ typedef struct {
     sqlite3 *stage; /* the staging database */
     sqlite3 *src;
     char *indexes, *staged_indexes; /* dropped, built again at the end */
+    char *late[S_LATE];             /* s_index_late's, not built yet */
     uint64_t total;                 /* the source's last position */
     bool bulk;                      /* the log copied by s_log_copy */
     s_pipe_t pipe;
@@ -671,7 +723,9 @@ static int s_rebuild_open (s_rebuild_t *r)
         return JK_IO;
     r->staged_indexes = s_indexes_drop (r->stage, true);
     r->indexes = s_indexes_drop (r->db, false);
-    if (!r->staged_indexes || !r->indexes)
+    if (!r->staged_indexes || !r->indexes ||
+        s_indexes_late (r->stage, NULL, r->late) ||
+        s_indexes_late (r->db, &r->indexes, NULL))
         return s_out_fail (r);
     r->projections = jk_projections_new (r->stage, &r->options->projections,
                                          r->err, r->err_size);
@@ -728,6 +782,16 @@ static int s_rebuild_item (s_rebuild_t *r, s_item_t *item)
     if (!r->bulk && sqlite3_step (r->insert) != SQLITE_DONE)
         return s_out_fail (r);
     sqlite3_reset (r->insert);
+    const jk_event_t *event = item->prepared.event;
+    for (size_t i = 0; i < S_LATE && event && !item->stored.rejected; i++)
+        if (r->late[i] &&
+            strcmp (event->type->name, s_index_late[i].type) == 0) {
+            int rc = sqlite3_exec (r->stage, r->late[i], NULL, NULL, NULL);
+            free (r->late[i]);
+            r->late[i] = NULL;
+            if (rc != SQLITE_OK)
+                return s_stage_fail (r);
+        }
     int applied = jk_record_apply_prepared (
         r->projections, &item->stored, &item->prepared, r->err, r->err_size);
     if (applied != JK_OK)
@@ -842,6 +906,8 @@ static void s_rebuild_close (s_rebuild_t *r, int status)
     pthread_cond_destroy (&r->pipe.changed);
     free (r->indexes);
     free (r->staged_indexes);
+    for (size_t i = 0; i < S_LATE; i++)
+        free (r->late[i]);
     sqlite3_finalize (r->insert);
     sqlite3_close (r->src);
     if (r->projections)

@@ -20,9 +20,10 @@ int jk_projections_decide (jk_projections_t *self, const jk_event_t *event,
 {
     assert (self && event && report);
     if (!self->model) {
-        /* The model reads the enrollments table (closed batches), and
-           pending hours are held back only while no model reads it. */
-        if (jk_proj_enrollments_flush (self) != JK_OK)
+        /* The model reads the batches and enrollments tables, and
+           pending counters and hours are held back only while no model
+           reads them: what waits is written first. */
+        if (jk_projections_flush (self) != JK_OK)
             return JK_IO;
         char err[256];
         self->model = jk_model_new (true);
