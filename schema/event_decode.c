@@ -78,9 +78,11 @@ static int s_envelope_key (const msgpack_object *key)
     return -1;
 }
 
-/* Unpacks one complete MessagePack object covering exactly the input. */
-static int s_unpack (const void *data, size_t size, msgpack_unpacked *result,
-                     jk_report_t *report)
+/* Unpacks one complete MessagePack map covering exactly the input into
+   *root (its items in arena), in one walk over the bytes; *text says
+   whether every str in it is UTF-8 without NUL. */
+static int s_unpack (const void *data, size_t size, jk_msgpack_arena_t *arena,
+                     msgpack_object *root, bool *text, jk_report_t *report)
 {
     if (size > JK_EVENT_MAX_BYTES) {
         jk_report_error (report, "E_TOO_LARGE", "",
@@ -90,8 +92,8 @@ static int s_unpack (const void *data, size_t size, msgpack_unpacked *result,
     }
     char why[128];
     size_t end;
-    if (jk_msgpack_check (data, size, JK_EVENT_MAX_DEPTH, &end, why,
-                          sizeof why)) {
+    if (jk_msgpack_unpack (data, size, JK_EVENT_MAX_DEPTH, arena, root, text,
+                           &end, why, sizeof why)) {
         jk_report_error (report, "E_DECODE", "",
                          "not a complete MessagePack object: %s", why);
         return -1;
@@ -101,20 +103,9 @@ static int s_unpack (const void *data, size_t size, msgpack_unpacked *result,
                          "%zu trailing bytes after the event", size - end);
         return -1;
     }
-    if (*(const uint8_t *)data < 0x80 || *(const uint8_t *)data > 0x8f) {
-        if (*(const uint8_t *)data != 0xde && *(const uint8_t *)data != 0xdf) {
-            jk_report_error (report, "E_DECODE", "",
-                             "an event must be a MessagePack map");
-            return -1;
-        }
-    }
-    size_t offset = 0;
-    msgpack_unpack_return rc =
-        msgpack_unpack_next (result, data, size, &offset);
-    if (rc != MSGPACK_UNPACK_SUCCESS || offset != size ||
-        result->data.type != MSGPACK_OBJECT_MAP) {
+    if (root->type != MSGPACK_OBJECT_MAP) {
         jk_report_error (report, "E_DECODE", "",
-                         "not a complete MessagePack map");
+                         "an event must be a MessagePack map");
         return -1;
     }
     return 0;
@@ -389,14 +380,18 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
     if (!report)
         report = &local;
     jk_report_reset (report);
-    msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
+    jk_msgpack_arena_t arena;
+    jk_msgpack_arena_init (&arena);
+    msgpack_object root;
+    bool text;
     jk_event_t *self = NULL;
     const msgpack_object *slot[9] = {NULL};
     const jk_type_t *type = NULL, *decode_as = NULL;
-    if (s_unpack (data, size, &result, report) ||
-        s_check_text (&result.data.via.map, report) ||
-        s_envelope_slots (&result.data.via.map, slot, report) ||
+    /* The walk flags a str that is not text; which one, and the message
+       naming it, come from s_check_text, only then. */
+    if (s_unpack (data, size, &arena, &root, &text, report) ||
+        (!text && s_check_text (&root.via.map, report)) ||
+        s_envelope_slots (&root.via.map, slot, report) ||
         !(decode_as = s_decode_as (slot, &type, report)))
         goto failed;
     self = jk_calloc (1, sizeof *self);
@@ -405,7 +400,7 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
     if (s_decode_envelope (self, slot, report) ||
         s_decode_body (self, slot[8], report))
         goto failed;
-    msgpack_unpacked_destroy (&result);
+    jk_msgpack_arena_free (&arena);
     if (decode_as != type) {
         jk_event_t *current = jk_event_upcast (&self, type, report);
         if (!current)
@@ -415,7 +410,7 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
     return self;
 
 failed:
-    msgpack_unpacked_destroy (&result);
+    jk_msgpack_arena_free (&arena);
     jk_event_destroy (&self);
     return NULL;
 }
@@ -423,11 +418,13 @@ failed:
 bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
 {
     memset (out, 0, sizeof *out);
-    msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
+    jk_msgpack_arena_t arena;
+    jk_msgpack_arena_init (&arena);
+    msgpack_object root;
+    bool text;
     int found = 0;
-    if (s_unpack (data, size, &result, NULL) == 0) {
-        const msgpack_object_map *map = &result.data.via.map;
+    if (s_unpack (data, size, &arena, &root, &text, NULL) == 0) {
+        const msgpack_object_map *map = &root.via.map;
         for (uint32_t i = 0; i < map->size; i++) {
             const msgpack_object *v = &map->ptr[i].val;
             switch (s_envelope_key (&map->ptr[i].key)) {
@@ -477,6 +474,6 @@ bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
             }
         }
     }
-    msgpack_unpacked_destroy (&result);
+    jk_msgpack_arena_free (&arena);
     return found == 7;
 }

@@ -1,8 +1,10 @@
 /*  msgpack_check.c - the raw MessagePack walk done before anything is
     unpacked: item by item over the bytes, so sizes, counts and nesting
     are checked without allocating (jk_msgpack_check), and an event's id
-    is found in bytes that may not decode (jk_envelope_id). */
-#include "schema_internal.h"
+    is found in bytes that may not decode (jk_envelope_id). The same walk
+    also builds the msgpack-c objects in one pass (jk_msgpack_unpack), so
+    an event's bytes are read once. */
+#include "decode_internal.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -163,6 +165,216 @@ int jk_msgpack_check (const void *data, size_t size, int max_depth, size_t *end,
             return JK_INVALID;
         }
         left[++depth] = items;
+    }
+    if (end)
+        *end = pos;
+    return 0;
+}
+
+/* ---- one pass: the walk above, building the objects ------------------- */
+
+_Static_assert(sizeof (msgpack_object_kv) == 2 * sizeof (msgpack_object),
+               "a map's pairs are laid out as key, value, key, value ...");
+
+bool jk_msgpack_text (const char *ptr, size_t size)
+{
+    const unsigned char *p = (const unsigned char *)ptr;
+    size_t i = 0;
+    while (i < size) {
+        /* Eight ASCII bytes, none of them NUL, at once: in each byte of
+           low, (b | 0x80) - 1 keeps the high bit unless b & 0x7f is 0;
+           with b's own high bit clear, b is 1 .. 0x7f. */
+        if (size - i >= 8) {
+            const uint64_t high = 0x8080808080808080ull;
+            uint64_t w;
+            memcpy (&w, p + i, 8);
+            uint64_t low = (w | high) - 0x0101010101010101ull;
+            if ((low & ~w & high) == high) {
+                i += 8;
+                continue;
+            }
+        }
+        if (p[i] == 0)
+            return false;
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = jk_utf8_sequence (ptr + i, size - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+void jk_msgpack_arena_init (jk_msgpack_arena_t *arena)
+{
+    arena->used = 0;
+    arena->heap = NULL;
+    arena->heap_used = arena->heap_cap = 0;
+}
+
+void jk_msgpack_arena_free (jk_msgpack_arena_t *arena)
+{
+    free (arena->heap);
+    jk_msgpack_arena_init (arena);
+}
+
+/* Room for n objects; left is the bytes after the container's header.
+   jk_msgpack_unpack takes room only while the items still to read (n
+   among them) are at most the bytes left, each item taking at least one
+   byte: so all the room taken from here on fits in one heap block of
+   left objects. */
+static msgpack_object *s_arena_take (jk_msgpack_arena_t *arena, uint64_t n,
+                                     size_t left)
+{
+    if (arena->used + n <= JK_MSGPACK_LOCAL) {
+        msgpack_object *out = arena->local + arena->used;
+        arena->used += (size_t)n;
+        return out;
+    }
+    if (!arena->heap) {
+        arena->heap_cap = left > n ? left : (size_t)n;
+        arena->heap = jk_malloc (arena->heap_cap * sizeof (msgpack_object));
+    }
+    assert (arena->heap_used + n <= arena->heap_cap);
+    msgpack_object *out = arena->heap + arena->heap_used;
+    arena->heap_used += (size_t)n;
+    return out;
+}
+
+/* The scalar whose item runs from p to end (s_mp_item read it whole) as
+   msgpack-c makes it. */
+static void s_scalar (const uint8_t *p, const uint8_t *end, msgpack_object *o,
+                      bool *text)
+{
+    uint8_t c = *p;
+    memset (o, 0, sizeof *o);
+    if (c <= 0x7f) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = c;
+    } else if (c >= 0xe0) {
+        o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+        o->via.i64 = (int8_t)c;
+    } else if (c <= 0xbf || (c >= 0xd9 && c <= 0xdb)) {
+        size_t head = c <= 0xbf ? 1 : 1 + (1u << (c - 0xd9));
+        o->type = MSGPACK_OBJECT_STR;
+        o->via.str.ptr = (const char *)p + head;
+        o->via.str.size = (uint32_t)(end - p - head);
+        if (*text && !jk_msgpack_text (o->via.str.ptr, o->via.str.size))
+            *text = false;
+    } else if (c == 0xc0)
+        o->type = MSGPACK_OBJECT_NIL;
+    else if (c == 0xc2 || c == 0xc3) {
+        o->type = MSGPACK_OBJECT_BOOLEAN;
+        o->via.boolean = c == 0xc3;
+    } else if (c >= 0xc4 && c <= 0xc6) {
+        size_t head = 1 + (1u << (c - 0xc4));
+        o->type = MSGPACK_OBJECT_BIN;
+        o->via.bin.ptr = (const char *)p + head;
+        o->via.bin.size = (uint32_t)(end - p - head);
+    } else if ((c >= 0xc7 && c <= 0xc9) || (c >= 0xd4 && c <= 0xd8)) {
+        /* ext: [length], type, data */
+        size_t head = c <= 0xc9 ? 2 + (1u << (c - 0xc7)) : 2;
+        o->type = MSGPACK_OBJECT_EXT;
+        o->via.ext.type = (int8_t)p[head - 1];
+        o->via.ext.ptr = (const char *)p + head;
+        o->via.ext.size = (uint32_t)(end - p - head);
+    } else if (c == 0xca) {
+        uint32_t bits = (uint32_t)s_be (p + 1, 4);
+        float f;
+        memcpy (&f, &bits, 4);
+        o->type = MSGPACK_OBJECT_FLOAT32;
+        o->via.f64 = f;
+    } else if (c == 0xcb) {
+        uint64_t bits = s_be (p + 1, 8);
+        double d;
+        memcpy (&d, &bits, 8);
+        o->type = MSGPACK_OBJECT_FLOAT64;
+        o->via.f64 = d;
+    } else if (c >= 0xcc && c <= 0xcf) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = s_be (p + 1, 1 << (c - 0xcc));
+    } else { /* 0xd0 .. 0xd3: signed, positive ones as msgpack-c has them */
+        int width = 1 << (c - 0xd0);
+        uint64_t raw = s_be (p + 1, width);
+        int64_t v =
+            width == 8 ? (int64_t)raw
+                       : (int64_t)(raw << (64 - 8 * width)) >> (64 - 8 * width);
+        if (v < 0) {
+            o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+            o->via.i64 = v;
+        } else {
+            o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+            o->via.u64 = (uint64_t)v;
+        }
+    }
+}
+
+int jk_msgpack_unpack (const void *data, size_t size, int max_depth,
+                       jk_msgpack_arena_t *arena, msgpack_object *root,
+                       bool *text, size_t *end, char *why, size_t why_size)
+{
+    /* As jk_msgpack_check, and more: before anything is taken for a
+       container's items, every item still to read (at any depth) must
+       have a byte left. When not, the bytes cannot be a whole object, and
+       jk_msgpack_check's walk finds where they fail and says why. */
+    const uint8_t *p = data;
+    uint64_t left[JK_MSGPACK_DEPTH_MAX + 1];
+    msgpack_object *next[JK_MSGPACK_DEPTH_MAX + 1];
+    uint64_t pending = 0; /* the sum of left[] */
+    int depth = 0;
+    size_t pos = 0;
+    if (max_depth > JK_MSGPACK_DEPTH_MAX)
+        max_depth = JK_MSGPACK_DEPTH_MAX;
+    *text = true;
+    left[0] = 1;
+    pending = 1;
+    next[0] = root;
+    while (depth >= 0) {
+        if (left[depth] == 0) {
+            depth--;
+            continue;
+        }
+        left[depth]--;
+        pending--;
+        msgpack_object *o = next[depth]++;
+        size_t at = pos;
+        uint64_t items;
+        bool map;
+        int rc = s_mp_item (p, size, &pos, &items, &map, why, why_size);
+        if (rc < 0)
+            return JK_INVALID;
+        if (rc == 0) {
+            s_scalar (p + at, p + pos, o, text);
+            continue;
+        }
+        memset (o, 0, sizeof *o);
+        o->type = map ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY;
+        if (items == 0)
+            continue;
+        if (depth + 1 > max_depth) {
+            snprintf (why, why_size, "nested deeper than %d levels", max_depth);
+            return JK_INVALID;
+        }
+        pending += items;
+        if (pending > size - pos) {
+            int failed =
+                jk_msgpack_check (data, size, max_depth, end, why, why_size);
+            assert (failed != 0);
+            return failed ? failed : JK_INVALID;
+        }
+        msgpack_object *items_at = s_arena_take (arena, items, size - pos);
+        if (map) {
+            o->via.map.size = (uint32_t)(items / 2);
+            o->via.map.ptr = (msgpack_object_kv *)items_at;
+        } else {
+            o->via.array.size = (uint32_t)items;
+            o->via.array.ptr = items_at;
+        }
+        left[++depth] = items;
+        next[depth] = items_at;
     }
     if (end)
         *end = pos;

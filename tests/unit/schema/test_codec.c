@@ -467,6 +467,140 @@ static void test_not_a_map (void **state)
     s_expect_decode_error ("", 0, "E_DECODE", "");
 }
 
+/* The decoder reads the bytes once: sizes, nesting and text are checked
+   in the same walk that builds the values. Text is checked 8 bytes at a
+   time while they are ASCII: a NUL or a bad sequence is found at every
+   position of a string, a good non-ASCII character too. */
+static void s_pack_str (msgpack_packer *pk, const char *text, size_t len)
+{
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, text, len);
+}
+
+static char s_text[40];
+static size_t s_text_len;
+static void s_pack_s_text (msgpack_packer *pk)
+{
+    s_pack_str (pk, s_text, s_text_len);
+}
+
+static void test_text_at_every_position (void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+        bool text;
+    } inserts[] = {
+        {"\0", 1, false},
+        {"\xc3\xa9", 2, true}, /* é */
+        {"\xc3"
+         "a",
+         2, false},
+        {"\xe2\x82\xac", 3, true},
+        {"\xed\xa0\x80", 3, false}, /* a surrogate */
+        {"\xf0\x9f\x98\x80", 4, true},
+        {"\xc0\x80", 2, false},
+        {"\xff", 1, false},
+        {"\x80", 1, false},
+    };
+    for (size_t k = 0; k < sizeof inserts / sizeof inserts[0]; k++)
+        for (size_t at = 0; at <= 24; at++) {
+            memset (s_text, 'a', at);
+            memcpy (s_text + at, inserts[k].bytes, inserts[k].len);
+            memset (s_text + at + inserts[k].len, 'b', 3 + at % 9);
+            s_text_len = at + inserts[k].len + 3 + at % 9;
+            size_t size;
+            uint8_t *bytes = s_mutate ("cooperative.registered", "body.address",
+                                       OP_REPLACE, s_pack_s_text, &size);
+            jk_report_t report = {0};
+            jk_event_t *ev = jk_event_decode (bytes, size, &report);
+            if (inserts[k].text) {
+                assert_non_null (ev);
+                assert_int_equal (jk_event_get (ev, "address")->s.len,
+                                  s_text_len);
+            } else {
+                assert_null (ev);
+                assert_string_equal (report.error.code, "E_NOT_UTF8");
+                assert_string_equal (report.error.field, "body.address");
+                assert_string_equal (
+                    report.error.message,
+                    "body.address is not valid UTF-8 text (or holds a NUL "
+                    "byte): every string must be");
+            }
+            jk_event_destroy (&ev);
+            free (bytes);
+        }
+}
+
+/* 50 units (code and title each), more values than the decoder keeps on
+   its stack: they decode the same as the 2 of the sample. */
+static void s_pack_50_units (msgpack_packer *pk)
+{
+    msgpack_pack_array (pk, 50);
+    for (int i = 0; i < 50; i++) {
+        char code[16], title[32];
+        snprintf (code, sizeof code, "M.%02d", i + 1);
+        snprintf (title, sizeof title, "Unit kompetensi %d", i + 1);
+        msgpack_pack_map (pk, 2);
+        s_pack_str (pk, "code", 4);
+        s_pack_str (pk, code, strlen (code));
+        s_pack_str (pk, "title", 5);
+        s_pack_str (pk, title, strlen (title));
+    }
+}
+
+static void test_many_values (void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *bytes = s_mutate ("assessment.scheduled", "body.units", OP_REPLACE,
+                               s_pack_50_units, &size);
+    jk_report_t report = {0};
+    jk_event_t *ev = jk_event_decode (bytes, size, &report);
+    assert_non_null (ev);
+    const jk_value_t *units = jk_event_get (ev, "units");
+    assert_int_equal (units->count, 50);
+    assert_true (jk_str_eq (units->items[2 * 49], "M.50"));
+    assert_true (jk_str_eq (units->items[2 * 49 + 1], "Unit kompetensi 50"));
+    size_t again_size;
+    uint8_t *again = jk_event_encode (ev, &again_size);
+    assert_int_equal (again_size, size);
+    assert_memory_equal (again, bytes, size);
+    free (again);
+    jk_event_destroy (&ev);
+    free (bytes);
+}
+
+/* Containers whose counts fit the bytes one by one but not together (an
+   array of 3 holding an array of 3 in 5 bytes): refused with the reason
+   the plain walk (jk_msgpack_check) gives, before anything is taken for
+   more items than there are bytes; the walk names where the bytes end. */
+static void test_counts_beyond_the_bytes (void **state)
+{
+    (void)state;
+    static const uint8_t nested[][8] = {
+        {0x81, 0xa1, 'x', 0x93, 0x92, 0x01, 0x02},
+        {0x81, 0x93, 0x93, 0x93, 0xc0, 0xc0, 0xc0},
+        {0x82, 0xa1, 'x', 0x92, 0x01, 0x02},
+    };
+    static const size_t sizes[] = {7, 7, 6};
+    for (size_t i = 0; i < 3; i++) {
+        char why[128], message[JK_MESSAGE_MAX];
+        assert_int_not_equal (jk_msgpack_check (nested[i], sizes[i],
+                                                JK_EVENT_MAX_DEPTH, NULL, why,
+                                                sizeof why),
+                              0);
+        snprintf (message, sizeof message,
+                  "not a complete MessagePack object: %s", why);
+        jk_report_t report = {0};
+        assert_null (jk_event_decode (nested[i], sizes[i], &report));
+        assert_string_equal (report.error.code, "E_DECODE");
+        assert_string_equal (report.error.message, message);
+        assert_string_equal (why, "input ends inside a value");
+    }
+}
+
 static void test_envelope_shape (void **state)
 {
     (void)state;
@@ -987,6 +1121,9 @@ int main (void)
         cmocka_unit_test (test_oversized_is_too_large),
         cmocka_unit_test (test_huge_container_headers),
         cmocka_unit_test (test_not_a_map),
+        cmocka_unit_test (test_text_at_every_position),
+        cmocka_unit_test (test_many_values),
+        cmocka_unit_test (test_counts_beyond_the_bytes),
         cmocka_unit_test (test_envelope_shape),
         cmocka_unit_test (test_body_wrong_types),
         cmocka_unit_test (test_body_unknown_and_duplicate_keys),
