@@ -1,12 +1,16 @@
 /*  test_harness.c - the test helpers' own promises (tests/support), with
     the real jejak-hub: a program a test started dies with the test
-    however the test ends. */
+    however the test ends; a tcp port taken between its choice and the
+    hub's bind is chosen again. */
 #include "testsupport.h"
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,10 +55,66 @@ static void test_program_dies_with_the_test (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* Whether something accepts a tcp connection on 127.0.0.1:port. */
+static bool s_listening (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons ((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    bool ok = connect (fd, (struct sockaddr *)&addr, sizeof addr) == 0;
+    close (fd);
+    return ok;
+}
+
+/* The first port the helper hands out is one this test holds: the hub
+   cannot bind it, exits 1, and is started again on another port, which
+   it then serves. */
+static void test_taken_port_chosen_again (void **state)
+{
+    (void)state;
+    jk_test_require_program ("jejak-keys");
+    jk_test_hub_t *hub = jk_test_hub_new ("harness-port");
+    char *keys = jk_sprintf ("%s/keys", hub->dir);
+    char *init[] = {"jejak-keys", "init", "--dir", keys, NULL};
+    assert_int_equal (jk_test_run (init, NULL, NULL, S_WAIT_MS), 0);
+    zsock_t *holder = zsock_new (ZMQ_ROUTER);
+    int taken = zsock_bind (holder, "tcp://0.0.0.0:*");
+    assert_true (taken > 0);
+    jk_test_tcp_port_next (taken);
+    char *query = jk_strdup (JK_TEST_ANY_PORT);
+    pid_t pid = jk_test_hub_spawn_tcp (hub->db, hub->ingest, &hub->feed, &query,
+                                       keys, hub->log);
+    hub->hub = pid;
+    char *mine = jk_sprintf ("tcp://0.0.0.0:%d", taken);
+    char *refused = jk_sprintf ("cannot bind query endpoint %s: Address "
+                                "already in use",
+                                mine);
+    assert_true (jk_test_file_has (hub->log, refused));
+    int port = 0;
+    assert_int_equal (sscanf (query, "tcp://127.0.0.1:%d", &port), 1);
+    assert_true (port > 0 && port != taken);
+    char *line = jk_sprintf ("query=tcp://0.0.0.0:%d ", port);
+    assert_true (jk_test_file_has (hub->log, line));
+    assert_true (s_listening (port));
+    int status = jk_test_stop (pid, SIGTERM, S_WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    hub->hub = 0;
+    free (line);
+    free (refused);
+    free (mine);
+    free (query);
+    zsock_destroy (&holder);
+    free (keys);
+    jk_test_hub_destroy (&hub);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_program_dies_with_the_test),
+        cmocka_unit_test (test_taken_port_chosen_again),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

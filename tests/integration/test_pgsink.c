@@ -269,18 +269,6 @@ static void s_keys (const char *dir, ...)
     free (err);
 }
 
-/* Two different free tcp ports (both probes held until both are
-   known). */
-static void s_free_tcp_ports (int *a, int *b)
-{
-    zsock_t *one = zsock_new (ZMQ_ROUTER), *two = zsock_new (ZMQ_ROUTER);
-    *a = zsock_bind (one, "tcp://127.0.0.1:*");
-    *b = zsock_bind (two, "tcp://127.0.0.1:*");
-    zsock_destroy (&one);
-    zsock_destroy (&two);
-    assert_true (*a > 0 && *b > 0 && *a != *b);
-}
-
 /* Runs jejak-pgsink COMMAND --once against query and feed with the given
    keys (NULL: none); returns its exit code, stdout and stderr. */
 static int s_sink_once (jk_test_pg_t *pg, const char *query, const char *feed,
@@ -326,20 +314,14 @@ static void test_sink_curve (void **state)
     char *stranger = jk_sprintf ("%s/issued/reader_stranger.key", other);
     char *hq = jk_sprintf ("%s/issued/DINAS_hq.key", keys);
 
-    int feed_port, query_port;
-    s_free_tcp_ports (&feed_port, &query_port);
-    char *feed_bind = jk_sprintf ("tcp://0.0.0.0:%d", feed_port);
-    char *query_bind = jk_sprintf ("tcp://0.0.0.0:%d", query_port);
-    char *feed = jk_sprintf ("tcp://127.0.0.1:%d", feed_port);
-    char *query = jk_sprintf ("tcp://127.0.0.1:%d", query_port);
+    char *feed = jk_strdup (JK_TEST_ANY_PORT);
+    char *query = jk_strdup (JK_TEST_ANY_PORT);
     char *ingest = jk_test_endpoint (dir, "ingest");
     char *db = jk_sprintf ("%s/events.db", dir);
     char *hub_log = jk_sprintf ("%s/hub.log", dir);
     char *shadow = jk_sprintf ("%s/shadow.db", dir);
     pid_t hub =
-        jk_test_hub_spawn (db, ingest, feed_bind, query_bind, keys, hub_log);
-    if (!JK_WAIT_FOR (jk_test_file_has (hub_log, "jejak-hub ingest="), 30000))
-        fail_msg ("the hub did not start: %s", jk_test_slurp (hub_log, NULL));
+        jk_test_hub_spawn_tcp (db, ingest, &feed, &query, keys, hub_log);
     assert_true (jk_test_file_has (hub_log, "secure=curve"));
 
     /* 600 events from DINAS over CURVE. */
@@ -428,8 +410,6 @@ static void test_sink_curve (void **state)
     free (reader);
     free (stranger);
     free (hq);
-    free (feed_bind);
-    free (query_bind);
     free (feed);
     free (query);
     free (ingest);

@@ -503,16 +503,6 @@ static void test_plain_public_refused (void **state)
     free (db);
 }
 
-/* A free tcp port on this machine, read back from a bind to port 0. */
-static int s_free_port (void)
-{
-    zsock_t *probe = zsock_new (ZMQ_ROUTER);
-    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
-    zsock_destroy (&probe);
-    assert_true (port > 0);
-    return port;
-}
-
 /* A hub bound on every interface (non-loopback) with --keys serves its
    query endpoint over CURVE: a reader key gets the snapshot through
    127.0.0.1, a plain client gets nothing. */
@@ -521,16 +511,13 @@ static void test_query_curve_reader (void **state)
     s_fix_t *fx = *state;
     jk_test_require_program ("jejak-status");
     assert_int_equal (s_keys (fx, NULL, "reader", "--name", "audit", NULL), 0);
-    int port = s_free_port ();
-    char *bind = jk_sprintf ("tcp://0.0.0.0:%d", port);
-    char *connect = jk_sprintf ("tcp://127.0.0.1:%d", port);
+    char *connect = jk_strdup (JK_TEST_ANY_PORT);
     char *ingest = jk_test_endpoint (fx->dir, "ingest2");
     char *feed = jk_test_endpoint (fx->dir, "feed2");
     char *db = jk_sprintf ("%s/public/events.db", fx->dir);
     char *log = jk_sprintf ("%s/public.log", fx->dir);
-    pid_t hub = jk_test_hub_spawn (db, ingest, feed, bind, fx->keys, log);
-    assert_true (
-        JK_WAIT_FOR (jk_test_file_has (log, "jejak-hub ingest="), S_WAIT_MS));
+    pid_t hub =
+        jk_test_hub_spawn_tcp (db, ingest, &feed, &connect, fx->keys, log);
     char *key = jk_sprintf ("%s/issued/reader_audit.key", fx->keys);
     char *broker_key = jk_sprintf ("%s/broker.pub", fx->keys);
     char *status[] = {"jejak-status", "--once",    "--json", "--query",
@@ -547,7 +534,6 @@ static void test_query_curve_reader (void **state)
     assert_int_equal (jk_test_stop (hub, SIGTERM, 10000), 0);
     free (key);
     free (broker_key);
-    free (bind);
     free (connect);
     free (ingest);
     free (feed);

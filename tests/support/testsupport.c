@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sqlite3.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,6 +249,95 @@ pid_t jk_test_hub_spawn (const char *db, const char *ingest, const char *feed,
     pid_t pid = jk_test_spawn (argv, log_path);
     assert_true (pid > 0);
     return pid;
+}
+
+static int s_port_next;
+
+void jk_test_tcp_port_next (int port)
+{
+    s_port_next = port;
+}
+
+int jk_test_tcp_port (void)
+{
+    if (s_port_next) {
+        int port = s_port_next;
+        s_port_next = 0;
+        return port;
+    }
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    assert_true (fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_ANY);
+    socklen_t len = sizeof addr;
+    assert_int_equal (bind (fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *)&addr, &len), 0);
+    close (fd);
+    return ntohs (addr.sin_port);
+}
+
+/* Whether the hub at pid has printed its start line in log after offset
+   (true), or ended (false, its wait status in *status). */
+static bool s_hub_started (pid_t pid, const char *log, size_t offset,
+                           int *status, bool *ended)
+{
+    if (jk_test_file_has_after (log, offset, "jejak-hub ingest="))
+        return true;
+    *ended = waitpid (pid, status, WNOHANG) == pid;
+    return false;
+}
+
+pid_t jk_test_hub_spawn_tcp (const char *db, const char *ingest, char **feed,
+                             char **query, const char *keys,
+                             const char *log_path)
+{
+    assert_non_null (keys);
+    char **endpoints[2] = {feed, query};
+    bool any[2];
+    for (int i = 0; i < 2; i++)
+        any[i] = streq (*endpoints[i], JK_TEST_ANY_PORT);
+    for (int attempt = 1; attempt <= 20; attempt++) {
+        char *binds[2];
+        int ports[2] = {0, 0};
+        for (int i = 0; i < 2; i++) {
+            do
+                ports[i] = any[i] ? jk_test_tcp_port () : 0;
+            while (i == 1 && any[1] && ports[1] == ports[0]);
+            binds[i] = any[i] ? jk_sprintf ("tcp://0.0.0.0:%d", ports[i])
+                              : jk_strdup (*endpoints[i]);
+        }
+        size_t offset = jk_test_file_size (log_path);
+        pid_t pid =
+            jk_test_hub_spawn (db, ingest, binds[0], binds[1], keys, log_path);
+        free (binds[0]);
+        free (binds[1]);
+        int status = 0;
+        bool ended = false;
+        bool started = JK_WAIT_FOR (
+            s_hub_started (pid, log_path, offset, &status, &ended) || ended,
+            30000);
+        if (started && !ended) {
+            for (int i = 0; i < 2; i++)
+                if (any[i]) {
+                    free (*endpoints[i]);
+                    *endpoints[i] = jk_sprintf ("tcp://127.0.0.1:%d", ports[i]);
+                }
+            return pid;
+        }
+        if (!ended) {
+            jk_test_stop (pid, SIGKILL, 10000);
+            fail_msg ("jejak-hub did not start in 30 s (see %s)", log_path);
+        }
+        if (!(WIFEXITED (status) && WEXITSTATUS (status) == 1 &&
+              jk_test_file_has_after (log_path, offset,
+                                      "Address already in use")))
+            fail_msg ("jejak-hub ended (status %d) before its start line "
+                      "(see %s)",
+                      status, log_path);
+    }
+    fail_msg ("jejak-hub found its tcp ports taken 20 times (see %s)",
+              log_path);
+    return -1;
 }
 
 int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)

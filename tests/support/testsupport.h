@@ -60,6 +60,27 @@ pid_t jk_test_spawn (char *const argv[], const char *log_path);
 pid_t jk_test_hub_spawn (const char *db, const char *ingest, const char *feed,
                          const char *query, const char *keys,
                          const char *log_path);
+/* Like jk_test_hub_spawn, with the feed and/or the query endpoint on a
+   tcp port of every interface chosen at run time: *feed or *query (heap
+   strings) given as JK_TEST_ANY_PORT are replaced by the endpoint to
+   connect to, "tcp://127.0.0.1:PORT" (the hub binds 0.0.0.0:PORT);
+   others are used as they are. Waits up to 30 s for the start line.
+   Another process may take a port between its choice and the hub's bind
+   (tests run in parallel): the hub then exits 1 with "Address already in
+   use" and is started again on new ports, up to 20 times. Needs keys:
+   plain mode binds only loopback. */
+#define JK_TEST_ANY_PORT "tcp://0.0.0.0:*"
+pid_t jk_test_hub_spawn_tcp (const char *db, const char *ingest, char **feed,
+                             char **query, const char *keys,
+                             const char *log_path);
+/* A tcp port that nothing on 127.0.0.1 or 0.0.0.0 was bound to when
+   asked (the kernel's choice for a bind to port 0); free it stays only
+   until someone else binds it, so whoever binds it must handle
+   EADDRINUSE (jk_test_hub_spawn_tcp does). */
+int jk_test_tcp_port (void);
+/* The next jk_test_tcp_port answers port, once (the harness's own test
+   hands out a port it holds, to see the retry). */
+void jk_test_tcp_port_next (int port);
 /* One number a query answers from the SQLite database at path, opened
    read-only; -1 while the database or its table cannot be read. */
 int64_t jk_test_db_int64 (const char *path, const char *sql);
