@@ -22,13 +22,15 @@ typedef enum {
     /* The query endpoint sends a STATE's first piece, then no more,
        whatever the credit (a transfer cut in the middle). */
     JK_FAULT_STATE_STALLED = 4,
+    /* The store sends no PING: its broker never hears it. */
+    JK_FAULT_STORE_SILENT = 5,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
 #define JK_FAULT_EXIT 86
 
 /* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
-   "tree_stalled" or "state_stalled";
+   "tree_stalled", "state_stalled" or "store_silent";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

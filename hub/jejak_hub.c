@@ -204,9 +204,36 @@ static void s_store_config (jk_opts_t *opts, const s_hub_t *hub,
     sconfig->checkpoint_ms = (int)hub->every * 1000;
 }
 
-/* Starts the broker and the store, waits (bounded) until the broker has
-   heard the store's first PING (ready means ready to acknowledge), says
-   so on stdout and runs until a signal. Returns the exit code. */
+/* Waits until the broker has heard the store's first PING, however long
+   that takes: the start line means ready to acknowledge, so it never
+   comes before. Says on stderr every 5 s that it is still waiting. False
+   when a signal or a message of the store (FATAL, read by the run loop)
+   came first. */
+static bool s_wait_store (zactor_t *broker, zactor_t *store)
+{
+    zpoller_t *poller = zpoller_new (store, NULL);
+    int64_t started = jk_clock_mono_ms (), said = started;
+    bool up = false;
+    while (!zsys_interrupted && !(up = s_store_up (broker))) {
+        if (zpoller_wait (poller, 5) == store)
+            break;
+        int64_t now = jk_clock_mono_ms ();
+        if (now - said >= 5000) {
+            said = now;
+            fprintf (stderr,
+                     "jejak-hub: the broker has not heard the store after "
+                     "%lld s; still waiting (the start line follows when "
+                     "it has)\n",
+                     (long long)((now - started) / 1000));
+        }
+    }
+    zpoller_destroy (&poller);
+    return up;
+}
+
+/* Starts the broker and the store, waits until the broker has heard the
+   store's first PING (ready means ready to acknowledge), says so on
+   stdout and runs until a signal. Returns the exit code. */
 static int s_run (jk_opts_t *opts, s_hub_t *hub)
 {
     hub->cert_path =
@@ -232,14 +259,12 @@ static int s_run (jk_opts_t *opts, s_hub_t *hub)
         zactor_destroy (&broker);
         return 1;
     }
-    int64_t deadline = jk_clock_mono_ms () + 5000;
-    while (!zsys_interrupted && jk_clock_mono_ms () < deadline &&
-           !s_store_up (broker))
-        zclock_sleep (5);
-    printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n", bconfig.ingest,
-            bconfig.feed, sconfig.query, hub->db,
-            hub->keys ? " secure=curve" : "");
-    fflush (stdout);
+    if (s_wait_store (broker, store)) {
+        printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n",
+                bconfig.ingest, bconfig.feed, sconfig.query, hub->db,
+                hub->keys ? " secure=curve" : "");
+        fflush (stdout);
+    }
     int status = jk_broker_run ("jejak-hub", broker, store);
     zactor_destroy (&store);
     zactor_destroy (&broker);

@@ -19,6 +19,8 @@ void jk_store_backend_send (jk_store_t *self, zmsg_t **msg_p)
 
 void jk_store_send_ping (jk_store_t *self)
 {
+    if (self->fault == JK_FAULT_STORE_SILENT)
+        return;
     uint8_t hash[JK_HASH_SIZE];
     uint64_t pos = jk_log_head (self->log, hash);
     zmsg_t *msg = jk_wire_new ("PING");

@@ -1,7 +1,9 @@
 /*  test_harness.c - the test helpers' own promises (tests/support), with
     the real jejak-hub: a program a test started dies with the test
     however the test ends; a tcp port taken between its choice and the
-    hub's bind is chosen again. */
+    hub's bind is chosen again; the hub's start line ("ready") never
+    comes before its broker has heard its store. */
+#include "jk_wire.h"
 #include "testsupport.h"
 
 #include <netinet/in.h>
@@ -110,11 +112,60 @@ static void test_taken_port_chosen_again (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* The broker's STATS line (asked on ingest; answered within 10 s). */
+static char *s_broker_stats (const char *ingest)
+{
+    zsock_t *sock = jk_test_dealer (ingest);
+    zmsg_t *msg = jk_wire_new ("STATS");
+    zmsg_send (&msg, sock);
+    zmsg_t *reply = jk_test_recv (sock, 10000);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    assert_string_equal (command, "STATS");
+    char *text = zmsg_popstr (reply);
+    zmsg_destroy (&reply);
+    zsock_destroy (&sock);
+    return text;
+}
+
+/* A store its broker never hears (JEJAK_FAULT=store_silent: no PING):
+   the hub says on stderr every 5 s that it is still waiting and never
+   prints its start line, so no test (or script) takes it for ready; a
+   SIGTERM while it waits ends it with 0. */
+static void test_start_line_waits_for_store (void **state)
+{
+    (void)state;
+    jk_test_hub_t *hub = jk_test_hub_new ("harness-silent");
+    setenv ("JEJAK_FAULT", "store_silent", 1);
+    hub->hub = jk_test_hub_spawn (hub->db, hub->ingest, hub->feed, hub->query,
+                                  NULL, hub->log);
+    unsetenv ("JEJAK_FAULT");
+    const char *waiting = "jejak-hub: the broker has not heard the store "
+                          "after 5 s; still waiting (the start line follows "
+                          "when it has)\n";
+    assert_true (JK_WAIT_FOR (jk_test_file_has (hub->log, waiting), S_WAIT_MS));
+    assert_false (jk_test_file_has (hub->log, "jejak-hub ingest="));
+    /* The store itself runs (its query endpoint answers), its broker
+       has not heard it. */
+    assert_int_equal (jk_test_stat (hub->query, "head"), 0);
+    char *stats = s_broker_stats (hub->ingest);
+    assert_non_null (strstr (stats, " store=down "));
+    free (stats);
+    int status = jk_test_stop (hub->hub, SIGTERM, S_WAIT_MS);
+    hub->hub = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_false (jk_test_file_has (hub->log, "jejak-hub ingest="));
+    jk_test_hub_destroy (&hub);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_program_dies_with_the_test),
         cmocka_unit_test (test_taken_port_chosen_again),
+        cmocka_unit_test (test_start_line_waits_for_store),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
