@@ -125,6 +125,23 @@ void jk_test_pause_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
+bool jk_test_read_ready (int fd, char **buf, size_t *len)
+{
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll (&p, 1, 0) <= 0)
+            return false;
+        char chunk[16384];
+        ssize_t n = read (fd, chunk, sizeof chunk);
+        if (n <= 0)
+            return true;
+        *buf = jk_realloc (*buf, *len + (size_t)n + 1);
+        memcpy (*buf + *len, chunk, (size_t)n);
+        *len += (size_t)n;
+        (*buf)[*len] = 0;
+    }
+}
+
 /* The children this process started, each with the pid of the process
    that started it (a forked test child inherits the list, not the
    children), killed with their process groups when this process exits. */

@@ -132,6 +132,10 @@ int jk_test_stop (pid_t pid, int signal, int timeout_ms);
 
 /* A short pause inside JK_WAIT_FOR polling loops only. */
 void jk_test_pause_ms (int ms);
+/* Appends what fd has to read now, without waiting, to *buf (grown,
+   NUL-terminated; *len its length): true once the peer has closed. A
+   JK_WAIT_FOR condition for reading a socket with a deadline. */
+bool jk_test_read_ready (int fd, char **buf, size_t *len);
 
 /* True when the file at path exists and contains text. */
 bool jk_test_file_has (const char *path, const char *text);
