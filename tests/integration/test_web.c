@@ -12,7 +12,6 @@
 #include <ctype.h>
 #include <libgen.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -52,31 +51,29 @@ static void s_send_request (int fd, const char *method, const char *path)
     assert_int_equal (write (fd, request, (size_t)n), n);
 }
 
+/* One look at fd for s_read_until: 1 when stop stands after offset from
+   (with stop NULL: when the peer has closed), -1 when the peer closed
+   before it, 0 to look again. */
+static int s_look (int fd, char **buf, size_t *len, size_t from,
+                   const char *stop)
+{
+    bool closed = jk_test_read_ready (fd, buf, len);
+    if (stop && *buf && strstr (*buf + from, stop))
+        return 1;
+    if (closed)
+        return stop ? -1 : 1;
+    return 0;
+}
+
 /* Reads what arrives on fd into *buf (grown, NUL-terminated) until stop
    appears after offset from, the peer closes, or the deadline passes.
    Returns true when stop was seen (or, with stop NULL, on close). */
 static bool s_read_until (int fd, char **buf, size_t *len, size_t from,
                           const char *stop, int timeout_ms)
 {
-    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
-    while (true) {
-        if (stop && *buf && strstr (*buf + from, stop))
-            return true;
-        int64_t left = deadline - jk_clock_mono_ms ();
-        if (left <= 0)
-            return false;
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll (&p, 1, (int)left) <= 0)
-            continue;
-        char chunk[16384];
-        ssize_t n = read (fd, chunk, sizeof chunk);
-        if (n <= 0)
-            return stop == NULL;
-        *buf = jk_realloc (*buf, *len + (size_t)n + 1);
-        memcpy (*buf + *len, chunk, (size_t)n);
-        *len += (size_t)n;
-        (*buf)[*len] = 0;
-    }
+    int seen = 0;
+    JK_WAIT_FOR ((seen = s_look (fd, buf, len, from, stop)) != 0, timeout_ms);
+    return seen == 1;
 }
 
 /* One request; returns the whole response (heap) and its status code. */
@@ -438,6 +435,21 @@ static uint64_t s_last_id (const char *text, size_t from)
     return id;
 }
 
+/* Reads what the stream has; true once the last event after from has
+   come whole (its data ended by a blank line) and stands at id or
+   later. */
+static bool s_event_came (int fd, char **buf, size_t *len, size_t from,
+                          uint64_t id)
+{
+    jk_test_read_ready (fd, buf, len);
+    if (s_last_id (*buf, from) < id)
+        return false;
+    const char *last = *buf + from;
+    for (const char *p; (p = strstr (last + 1, "\nid: "));)
+        last = p;
+    return strstr (last, "}\n\n") != NULL;
+}
+
 /* /events: the current document on connect, a new event per change. */
 static void test_events (void **state)
 {
@@ -467,11 +479,7 @@ static void test_events (void **state)
     /* A submission: the stream brings an event at position 2. */
     size_t mark = len;
     s_person (env, 7);
-    int64_t deadline = jk_clock_mono_ms () + 10000;
-    while (s_last_id (buf, mark) < 2 && jk_clock_mono_ms () < deadline) {
-        size_t from = len;
-        s_read_until (fd, &buf, &len, from, "}\n\n", 500);
-    }
+    assert_true (JK_WAIT_FOR (s_event_came (fd, &buf, &len, mark, 2), 10000));
     assert_int_equal (s_last_id (buf, mark), 2);
     const char *last = buf + mark;
     for (const char *p; (p = strstr (last + 1, "\nid: "));)
