@@ -378,6 +378,21 @@ static void s_ping (zsock_t *sock, const char *source, size_t source_len,
     zmsg_destroy (&reply);
 }
 
+/* Sends msg and waits up to timeout_ms for a reply (NULL if none). */
+static zmsg_t *s_ask_once (zsock_t *sock, zmsg_t *msg, int timeout_ms)
+{
+    zmsg_send (&msg, sock);
+    return jk_test_recv (sock, timeout_ms);
+}
+
+/* A SUBMIT of one frame that is not an event. */
+static zmsg_t *s_bogus_submit (void)
+{
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    zmsg_addstr (msg, "x");
+    return msg;
+}
+
 /* After a message that ZeroMQ drops with its connection, the same socket
    is served again (it reconnects); the first reply must answer the probe,
    never the dropped message. make_probe builds the probe; its answer's
@@ -385,13 +400,9 @@ static void s_ping (zsock_t *sock, const char *source, size_t source_len,
 static void s_served_after_drop (zsock_t *sock, zmsg_t *(*make_probe) (void),
                                  const char *expected)
 {
-    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
     zmsg_t *reply = NULL;
-    while (!reply && jk_clock_mono_ms () < deadline) {
-        zmsg_t *probe = make_probe ();
-        zmsg_send (&probe, sock);
-        reply = jk_test_recv (sock, 500);
-    }
+    JK_WAIT_FOR ((reply = s_ask_once (sock, make_probe (), 500)) != NULL,
+                 S_WAIT_MS);
     assert_non_null (reply);
     char command[16];
     assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
@@ -1137,13 +1148,8 @@ static void s_store_silence (s_fixture_t *f, const s_limit_t *row)
     /* The store says nothing more: SUBMITs are forwarded to it (and not
        answered) until the broker gives up on it. */
     zmsg_t *reply = NULL;
-    int64_t deadline = jk_clock_mono_ms () + (int64_t)row->value + S_WAIT_MS;
-    while (!reply && jk_clock_mono_ms () < deadline) {
-        zmsg_t *msg = jk_wire_new ("SUBMIT");
-        zmsg_addstr (msg, "x");
-        zmsg_send (&msg, sock);
-        reply = jk_test_recv (sock, 100);
-    }
+    JK_WAIT_FOR ((reply = s_ask_once (sock, s_bogus_submit (), 100)) != NULL,
+                 (int64_t)row->value + S_WAIT_MS);
     int64_t silent = jk_clock_mono_ms () - before_ping;
     assert_non_null (reply);
     char command[16];
@@ -1173,8 +1179,7 @@ static void s_backend_queue (s_fixture_t *f, const s_limit_t *row)
     int64_t deadline = jk_clock_mono_ms () + 6 * S_WAIT_MS;
     int64_t next_ping = jk_clock_mono_ms () + 500;
     while (!reply && jk_clock_mono_ms () < deadline) {
-        zmsg_t *msg = jk_wire_new ("SUBMIT");
-        zmsg_addstr (msg, "x");
+        zmsg_t *msg = s_bogus_submit ();
         zmsg_send (&msg, sock);
         sent++;
         reply = jk_test_recv (sock, 0);
