@@ -157,6 +157,18 @@ static bool s_exited (pid_t pid, int *status)
     return waitpid (pid, status, WNOHANG) == pid;
 }
 
+/* Whether a run's kill point is reached: in phase 0 once at rows of the
+   file are queued, in phase 1 once at are in the log, in phase 2 never. */
+static bool s_kill_point (s_fix_t *fx, int phase, int64_t at,
+                          const char *queued_sql, const char *logged_sql)
+{
+    if (phase == 0)
+        return jk_test_db_int64 (fx->outbox, queued_sql) >= at;
+    if (phase == 1)
+        return jk_test_db_int64 (fx->db, logged_sql) >= at;
+    return false;
+}
+
 /* Imports the type's CSV, killing the program at random points, until a
    run finishes. Returns the number of kills. */
 static int s_import_until_done (s_fix_t *fx, const jk_type_t *t, size_t rows,
@@ -182,18 +194,11 @@ static int s_import_until_done (s_fix_t *fx, const jk_type_t *t, size_t rows,
         int64_t at = (int64_t)(rand_r (seed) % (rows + 1));
         pid_t pid = jk_test_spawn (argv, fx->log);
         int status = 0;
-        bool done = false, hit = false;
-        int64_t deadline = jk_clock_mono_ms () + 120000;
-        while (!done && !hit && jk_clock_mono_ms () < deadline) {
-            done = s_exited (pid, &status);
-            if (!done && phase == 0)
-                hit = jk_test_db_int64 (fx->outbox, queued_sql) >= at;
-            else if (!done && phase == 1)
-                hit = jk_test_db_int64 (fx->db, logged_sql) >= at;
-            if (!done && !hit)
-                jk_test_pause_ms (2);
-        }
-        assert_true (done || hit);
+        bool done = false;
+        assert_true (JK_WAIT_FOR (
+            (done = s_exited (pid, &status)) ||
+                s_kill_point (fx, phase, at, queued_sql, logged_sql),
+            120000));
         if (done) {
             /* Finished: every row stored or rejected by the store. */
             assert_true (WIFEXITED (status));
