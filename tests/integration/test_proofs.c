@@ -279,25 +279,28 @@ static void s_expect_error (zsock_t *q, zmsg_t *msg, const char *code,
     zmsg_destroy (&reply);
 }
 
+/* The next $checkpoint on the feed, parsed into cp; its size. */
+static uint64_t s_next_checkpoint (s_hub_t *h, zsock_t *feed,
+                                   jk_checkpoint_t *cp)
+{
+    zmsg_t *msg = jk_test_recv (feed, S_LONG_MS);
+    assert_non_null (msg);
+    assert_int_equal (zmsg_size (msg), 2);
+    zframe_t *topic = zmsg_first (msg);
+    assert_true (zframe_streq (topic, "$checkpoint"));
+    zframe_t *note = zmsg_next (msg);
+    s_trusted (h, (const char *)zframe_data (note), zframe_size (note), cp);
+    zmsg_destroy (&msg);
+    return cp->size;
+}
+
 /* Waits for a $checkpoint of at least size on the feed; returns its
    parsed form. */
 static void s_feed_checkpoint (s_hub_t *h, zsock_t *feed, uint64_t size,
                                jk_checkpoint_t *cp)
 {
-    int64_t deadline = jk_clock_mono_ms () + S_LONG_MS;
-    while (true) {
-        zmsg_t *msg = jk_test_recv (feed, S_LONG_MS);
-        assert_non_null (msg);
-        assert_int_equal (zmsg_size (msg), 2);
-        zframe_t *topic = zmsg_first (msg);
-        assert_true (zframe_streq (topic, "$checkpoint"));
-        zframe_t *note = zmsg_next (msg);
-        s_trusted (h, (const char *)zframe_data (note), zframe_size (note), cp);
-        zmsg_destroy (&msg);
-        if (cp->size >= size)
-            return;
-        assert_true (jk_clock_mono_ms () < deadline);
-    }
+    assert_true (
+        JK_WAIT_FOR (s_next_checkpoint (h, feed, cp) >= size, S_LONG_MS));
 }
 
 /* The hub signs at start, every second of activity and on request;
@@ -1121,6 +1124,30 @@ static char *s_bend_cosig (const char *note, const char *name)
     return bent;
 }
 
+/* One COSIGN of note: true when the store took it (COSIGNED); a
+   refusal meanwhile must be E_BUSY naming a wait. */
+static bool s_cosign_taken (zsock_t *q, const char *note)
+{
+    zmsg_t *ask = jk_wire_new ("COSIGN");
+    zmsg_addstr (ask, note);
+    zmsg_send (&ask, q);
+    zmsg_t *reply = jk_test_recv (q, S_LONG_MS);
+    assert_non_null (reply);
+    char command[16];
+    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
+    bool taken = streq (command, "COSIGNED");
+    if (!taken) {
+        char *code = zmsg_popstr (reply);
+        char *text = zmsg_popstr (reply);
+        assert_string_equal (code, "E_BUSY");
+        assert_non_null (strstr (text, "try again in "));
+        free (code);
+        free (text);
+    }
+    zmsg_destroy (&reply);
+    return taken;
+}
+
 /* Offices as witnesses: jejak-keys makes their keys, sync and witness
    cosign the checkpoint they checked, the hub keeps the cosignatures of
    the witnesses it trusts and serves the checkpoint with them (CHECKPOINT,
@@ -1322,29 +1349,7 @@ static void test_witnesses (void **state)
                   (long long)elapsed);
     /* The bucket fills again: asked again until the store takes one
        (within a deadline), every refusal meanwhile E_BUSY naming a wait. */
-    bool taken = false;
-    int64_t deadline = jk_clock_mono_ms () + S_LONG_MS;
-    while (!taken && jk_clock_mono_ms () < deadline) {
-        ask = jk_wire_new ("COSIGN");
-        zmsg_addstr (ask, served);
-        zmsg_send (&ask, q);
-        reply = jk_test_recv (q, S_LONG_MS);
-        assert_non_null (reply);
-        char command[16];
-        assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
-        taken = streq (command, "COSIGNED");
-        if (!taken) {
-            char *code = zmsg_popstr (reply);
-            char *text = zmsg_popstr (reply);
-            assert_string_equal (code, "E_BUSY");
-            assert_non_null (strstr (text, "try again in "));
-            jk_test_pause_ms (5); /* the poll's step, as JK_WAIT_FOR's */
-            free (code);
-            free (text);
-        }
-        zmsg_destroy (&reply);
-    }
-    assert_true (taken);
+    assert_true (JK_WAIT_FOR (s_cosign_taken (q, served), S_LONG_MS));
     ask = jk_wire_new ("COSIGN");
     zmsg_addstr (ask, served);
     zmsg_addstr (ask, "extra");
