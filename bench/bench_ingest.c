@@ -10,7 +10,10 @@
     share of the physical limit for a durable-ack ingest that the hub
     reaches here. Each round also runs the hub without its Merkle tree
     (jk_store_config_t no_tree, jejak-hub --no-tree): tree_ratio = hub /
-    hub without the tree, what the tree costs ingest.
+    hub without the tree, what the tree costs ingest (the two in turn
+    first, round by round; also the median of the rounds' own ratios),
+    and how far the stored tree was behind the log at the last answer and
+    how long it took to reach the head.
     Usage: bench_ingest [--quick] [--events N] [--rounds R] [--batch B]
                         [--window W]
     Prints a table, then one JSON line. */
@@ -43,22 +46,35 @@ int main (int argc, char **argv)
     double *base = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *floor = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *bare = jk_calloc ((size_t)opt.rounds, sizeof (double));
+    double *ratio = jk_calloc ((size_t)opt.rounds, sizeof (double));
+    jk_bench_tree_lag_t *lag = jk_calloc ((size_t)opt.rounds, sizeof *lag);
     uint64_t nacks = 0, floor_nacks = 0, bare_nacks = 0;
     for (int r = 0; r < opt.rounds; r++) {
         char path[512];
         snprintf (path, sizeof path, "%s/baseline-%d.db", dir, r);
         base[r] = jk_bench_baseline (path, rows, n, 1000);
         floor[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r,
-                                          JK_BENCH_FLOOR, &floor_nacks,
+                                          JK_BENCH_FLOOR, &floor_nacks, NULL,
                                           "bench_ingest");
-        hub[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r,
-                                        JK_BENCH_HUB, &nacks, "bench_ingest");
-        bare[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir, r,
-                                         JK_BENCH_HUB_NO_TREE, &bare_nacks,
-                                         "bench_ingest");
+        /* The hub with and without the tree, in turn first (an odd
+           round starts without it), so neither gains by its place. */
+        for (int k = 0; k < 2; k++) {
+            if ((k == 0) == (r % 2 == 0))
+                hub[r] = jk_bench_ingest_round (&opt, offices, S_OFFICES, dir,
+                                                r, JK_BENCH_HUB, &nacks,
+                                                &lag[r], "bench_ingest");
+            else
+                bare[r] = jk_bench_ingest_round (
+                    &opt, offices, S_OFFICES, dir, r, JK_BENCH_HUB_NO_TREE,
+                    &bare_nacks, NULL, "bench_ingest");
+        }
+        ratio[r] = hub[r] / bare[r];
         printf ("round %d: baseline %.0f, floor %.0f, hub %.0f, hub without "
-                "the tree %.0f ev/s\n",
-                r + 1, base[r], floor[r], hub[r], bare[r]);
+                "the tree %.0f ev/s (%.2f; the tree %" PRIu64
+                " records behind at the last answer, stored up to the head "
+                "%.0f ms later)\n",
+                r + 1, base[r], floor[r], hub[r], bare[r], ratio[r], lag[r].lag,
+                lag[r].ms);
         fflush (stdout);
         if (hub[r] < 0 || base[r] < 0 || floor[r] < 0 || bare[r] < 0 ||
             floor_nacks) {
@@ -70,6 +86,13 @@ int main (int argc, char **argv)
     double base_median = jk_bench_median (base, (size_t)opt.rounds);
     double floor_median = jk_bench_median (floor, (size_t)opt.rounds);
     double bare_median = jk_bench_median (bare, (size_t)opt.rounds);
+    double ratio_median = jk_bench_median (ratio, (size_t)opt.rounds);
+    uint64_t lag_max = 0;
+    double settle_max = 0;
+    for (int r = 0; r < opt.rounds; r++) {
+        lag_max = lag[r].lag > lag_max ? lag[r].lag : lag_max;
+        settle_max = lag[r].ms > settle_max ? lag[r].ms : settle_max;
+    }
     printf ("hub ingest, %d offices, %zu events, SUBMIT of %zu, window %d, "
             "%d rounds (medians)\n",
             S_OFFICES, n, opt.batch, opt.window, opt.rounds);
@@ -86,23 +109,31 @@ int main (int argc, char **argv)
             hub_median / floor_median);
     printf ("  %-34s %12.2f\n", "tree_ratio (tree on / off)",
             hub_median / bare_median);
+    printf ("  %-34s %12.2f\n", "tree_ratio_paired (median of rounds)",
+            ratio_median);
+    printf ("  %-34s %12" PRIu64 " records, stored %.0f ms later\n",
+            "tree lag at the last answer (max)", lag_max, settle_max);
     printf ("  %-34s %12" PRIu64 "\n", "retryable NACKs", nacks + bare_nacks);
     printf ("{\"bench\":\"ingest\",\"offices\":%d,\"events\":%zu,"
             "\"batch\":%zu,\"window\":%d,\"rounds\":%d,"
             "\"hub_ev_s\":%.0f,\"baseline_ev_s\":%.0f,"
             "\"ingest_ratio\":%.3f,\"floor_ev_s\":%.0f,"
             "\"floor_ratio\":%.3f,\"no_tree_ev_s\":%.0f,"
-            "\"tree_ratio\":%.3f,\"nacks\":%" PRIu64 "}\n",
+            "\"tree_ratio\":%.3f,\"tree_ratio_paired\":%.3f,"
+            "\"tree_lag_max\":%" PRIu64 ",\"tree_settle_ms_max\":%.0f,"
+            "\"nacks\":%" PRIu64 "}\n",
             S_OFFICES, n, opt.batch, opt.window, opt.rounds, hub_median,
             base_median, hub_median / base_median, floor_median,
             hub_median / floor_median, bare_median, hub_median / bare_median,
-            nacks + bare_nacks);
+            ratio_median, lag_max, settle_max, nacks + bare_nacks);
     jk_bench_offices_free (offices, S_OFFICES);
     free (rows);
     free (hub);
     free (base);
     free (floor);
     free (bare);
+    free (ratio);
+    free (lag);
     jk_bench_rmdir (&dir);
     return 0;
 }

@@ -424,10 +424,10 @@ int main (int argc, char **argv)
         pg[round] = s_pg_round (conninfo, offices, rows, per, &opt);
         hub[round] =
             jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir, round,
-                                   JK_BENCH_HUB, &nacks, "bench_pg");
-        floor[round] =
-            jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir, round,
-                                   JK_BENCH_FLOOR, &floor_nacks, "bench_pg");
+                                   JK_BENCH_HUB, &nacks, NULL, "bench_pg");
+        floor[round] = jk_bench_ingest_round (&opt, offices, S_CLIENTS, dir,
+                                              round, JK_BENCH_FLOOR,
+                                              &floor_nacks, NULL, "bench_pg");
         printf ("round %d: PostgreSQL %.0f rows/s, hub %.0f ev/s, transport "
                 "floor %.0f ev/s\n",
                 round + 1, pg[round], hub[round], floor[round]);

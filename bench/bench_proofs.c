@@ -6,7 +6,11 @@
     (the baseline: the endpoint's own round trip with no proof work).
     Every proof is checked against the tree head of N (RFC 9162
     verifiers). Reports p50/p99 round trips in microseconds and the
-    proofs' own share (p50 minus HEAD's p50).
+    proofs' own share (p50 minus HEAD's p50), twice in the same run: the
+    hub's query endpoint on ipc (plain), then the same log served by a
+    hub in secure mode (--keys) whose query endpoint is tcp on every
+    address (so CURVE, docs/SECURITY.md), the client a reader key over
+    tcp to 127.0.0.1.
 
     The log is written once with the log's own append (jk_log_append: the
     chain and the tree, as the store writes them), person.registered
@@ -18,6 +22,7 @@
     Prints a table and one JSON line. */
 #include "bench_common.h"
 #include "bench_hub.h"
+#include "jk_keys.h"
 #include "jk_log.h"
 #include "jk_merkle.h"
 #include "jk_tiles.h"
@@ -112,6 +117,25 @@ static int s_root (s_tree_t *tree, uint64_t n, uint8_t root[32])
     return rc;
 }
 
+/* The client's side of the query endpoint: plain, or CURVE with a
+   reader's certificate and the hub's public one. */
+typedef struct {
+    zcert_t *reader;       /* NULL: plain */
+    const char *server_pk; /* the hub's broker.pub, Z85 */
+} s_client_t;
+
+static zsock_t *s_connect (const char *query, const s_client_t *client)
+{
+    zsock_t *q = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (q, 0);
+    if (client && client->reader) {
+        zcert_apply (client->reader, q);
+        zsock_set_curve_serverkey (q, client->server_pk);
+    }
+    zsock_connect (q, "%s", query);
+    return q;
+}
+
 /* One request, its reply (NULL after 10 s), and the round trip in us. */
 static zmsg_t *s_ask (zsock_t *sock, zmsg_t *request, double *us)
 {
@@ -193,12 +217,11 @@ static bool s_consistency (zsock_t *q, jk_mhash_t *mh, s_tree_t *tree,
 }
 
 /* Interleaves HEAD, PROOF INCLUSION and PROOF CONSISTENCY round trips. */
-static void s_measure (const char *query, s_tree_t *tree, uint64_t n,
-                       const uint8_t root[32], s_samples_t *s)
+static void s_measure (const char *query, const s_client_t *client,
+                       s_tree_t *tree, uint64_t n, const uint8_t root[32],
+                       s_samples_t *s)
 {
-    zsock_t *q = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (q, 0);
-    zsock_connect (q, "%s", query);
+    zsock_t *q = s_connect (query, client);
     jk_mhash_t *mh = jk_mhash_new ();
     uint64_t state = 0x9e3779b97f4a7c15ULL;
     double us;
@@ -230,11 +253,9 @@ static void s_measure (const char *query, s_tree_t *tree, uint64_t n,
 
 /* Waits (up to 30 minutes: the projections catch up at the hub's start)
    until the hub's HEAD answers n. */
-static bool s_hub_at (const char *query, uint64_t n)
+static bool s_hub_at (const char *query, const s_client_t *client, uint64_t n)
 {
-    zsock_t *q = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (q, 0);
-    zsock_connect (q, "%s", query);
+    zsock_t *q = s_connect (query, client);
     bool at = false;
     double until = jk_bench_now () + 1800;
     while (!at && jk_bench_now () < until) {
@@ -246,6 +267,115 @@ static bool s_hub_at (const char *query, uint64_t n)
     }
     zsock_destroy (&q);
     return at;
+}
+
+/* Starts program on db: the plain hub (keys NULL) or the secure one
+   (--keys keys) with the query endpoint query; output to /dev/null. */
+static pid_t s_spawn (const char *program, const char *db, const char *dir,
+                      const char *query, const char *keys)
+{
+    char ingest[600], feed[600];
+    snprintf (ingest, sizeof ingest, "ipc://%s/ingest-%s", dir,
+              keys ? "curve" : "plain");
+    snprintf (feed, sizeof feed, "ipc://%s/feed-%s", dir,
+              keys ? "curve" : "plain");
+    return jk_bench_hub_spawn_keys (program, db, ingest, feed, query, keys);
+}
+
+/* One hub's part of the run: started on db with its query endpoint
+   bound at bind, waited for through connect (its start time into
+   *started), sampled, stopped. 0 or -1 (said). */
+static int s_phase (const char *program, const char *db, const char *dir,
+                    const char *bind, const char *query, const char *keys,
+                    const s_client_t *client, s_tree_t *tree, uint64_t n,
+                    const uint8_t root[32], s_samples_t *s, double *started)
+{
+    double t0 = jk_bench_now ();
+    pid_t pid = s_spawn (program, db, dir, bind, keys);
+    if (pid < 0 || !s_hub_at (query, client, n)) {
+        fprintf (stderr, "bench_proofs: %s did not answer HEAD %llu on %s\n",
+                 program, (unsigned long long)n, query);
+        if (pid > 0)
+            kill (pid, SIGKILL);
+        return -1;
+    }
+    *started = jk_bench_now () - t0;
+    s->head = jk_calloc (s->count, sizeof (double));
+    s->inclusion = jk_calloc (s->count, sizeof (double));
+    s->consistency = jk_calloc (s->count, sizeof (double));
+    s_measure (query, client, tree, n, root, s);
+    kill (pid, SIGTERM);
+    waitpid (pid, NULL, 0);
+    return 0;
+}
+
+typedef struct {
+    double head50, head99, inc50, inc99, con50, con99;
+} s_figures_t;
+
+/* Prints one transport's figures and fills f. */
+static void s_report (const char *transport, const s_samples_t *s,
+                      double started, s_figures_t *f)
+{
+    f->head50 = jk_bench_percentile (s->head, s->count, 0.50);
+    f->head99 = jk_bench_percentile (s->head, s->count, 0.99);
+    f->inc50 = jk_bench_percentile (s->inclusion, s->count, 0.50);
+    f->inc99 = jk_bench_percentile (s->inclusion, s->count, 0.99);
+    f->con50 = jk_bench_percentile (s->consistency, s->count, 0.50);
+    f->con99 = jk_bench_percentile (s->consistency, s->count, 0.99);
+    printf ("over %s: hub up with its projections in %.1f s\n"
+            "  HEAD (baseline)      p50 %8.1f us  p99 %8.1f us\n"
+            "  PROOF INCLUSION      p50 %8.1f us  p99 %8.1f us  (%+.1f us "
+            "against HEAD at p50)\n"
+            "  PROOF CONSISTENCY    p50 %8.1f us  p99 %8.1f us  (%+.1f us "
+            "against HEAD at p50)\n"
+            "  proofs checked: %zu, failed: %zu, max %zu hashes\n",
+            transport, started, f->head50, f->head99, f->inc50, f->inc99,
+            f->inc50 - f->head50, f->con50, f->con99, f->con50 - f->head50,
+            2 * s->count, s->failed, s->max_hashes);
+}
+
+static void s_samples_free (s_samples_t *s)
+{
+    free (s->head);
+    free (s->inclusion);
+    free (s->consistency);
+}
+
+/* The secure hub's keys under dir: the broker's pair and a reader key
+   for the client (client filled). 0 or -1 (said). */
+static int s_keys (const char *dir, char *keys, size_t keys_size,
+                   s_client_t *client, char *server_pk)
+{
+    char err[512], secret[600], pub[700];
+    snprintf (keys, keys_size, "%s/keys", dir);
+    if (jk_keys_init (keys, false, err, sizeof err) != JK_OK ||
+        jk_keys_reader (keys, "bench-proofs", NULL, secret, sizeof secret, err,
+                        sizeof err) != JK_OK) {
+        fprintf (stderr, "bench_proofs: %s\n", err);
+        return -1;
+    }
+    snprintf (pub, sizeof pub, "%s/%s", keys, JK_KEYS_BROKER_PUBLIC);
+    zcert_t *server = zcert_load (pub);
+    client->reader = zcert_load (secret);
+    if (!server || !client->reader) {
+        fprintf (stderr, "bench_proofs: cannot load %s or %s\n", pub, secret);
+        zcert_destroy (&server);
+        return -1;
+    }
+    snprintf (server_pk, 41, "%s", zcert_public_txt (server));
+    client->server_pk = server_pk;
+    zcert_destroy (&server);
+    return 0;
+}
+
+/* A tcp port free on this machine now (the kernel's pick). */
+static int s_free_port (void)
+{
+    zsock_t *probe = zsock_new (ZMQ_ROUTER);
+    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
+    zsock_destroy (&probe);
+    return port;
 }
 
 int main (int argc, char **argv)
@@ -275,13 +405,18 @@ int main (int argc, char **argv)
         return 2;
     }
     char *dir = jk_bench_tmpdir ("proofs");
-    char db[600], ingest[600], feed[600], query[600];
+    char db[600], query[600], tcp_bind[64], tcp_connect[64];
     snprintf (db, sizeof db, "%s/events.db", dir);
     if (keep)
         snprintf (db, sizeof db, "%s", keep);
-    snprintf (ingest, sizeof ingest, "ipc://%s/ingest", dir);
-    snprintf (feed, sizeof feed, "ipc://%s/feed", dir);
     snprintf (query, sizeof query, "ipc://%s/query", dir);
+    int port = s_free_port ();
+    snprintf (tcp_bind, sizeof tcp_bind, "tcp://*:%d", port);
+    snprintf (tcp_connect, sizeof tcp_connect, "tcp://127.0.0.1:%d", port);
+    char keys[600], server_pk[41];
+    s_client_t secure = {0};
+    if (port <= 0 || s_keys (dir, keys, sizeof keys, &secure, server_pk) != 0)
+        return 1;
     double t0 = jk_bench_now ();
     if (s_generate (db, n) != 0)
         return 1;
@@ -298,52 +433,42 @@ int main (int argc, char **argv)
     char hub[700];
     snprintf (hub, sizeof hub, "%s/jejak-hub", bindir);
     free (bindir);
-    t0 = jk_bench_now ();
-    pid_t pid = jk_bench_hub_spawn (hub, db, ingest, feed, query);
-    if (pid < 0 || !s_hub_at (query, n)) {
-        fprintf (stderr, "bench_proofs: %s did not answer HEAD %llu\n", hub,
-                 (unsigned long long)n);
-        if (pid > 0)
-            kill (pid, SIGKILL);
+    printf ("proofs over the query endpoint, a jejak-hub whose log holds "
+            "%llu records\n"
+            "  log written in %.1f s; %zu samples of each, one request in "
+            "flight, interleaved\n",
+            (unsigned long long)n, generated, samples);
+    fflush (stdout);
+    s_samples_t plain = {.count = samples}, curve = {.count = samples};
+    double started = 0;
+    s_figures_t p, c;
+    if (s_phase (hub, db, dir, query, query, NULL, NULL, &tree, n, root, &plain,
+                 &started) != 0)
         return 1;
-    }
-    double started = jk_bench_now () - t0;
-    s_samples_t s = {.count = samples};
-    s.head = jk_calloc (samples, sizeof (double));
-    s.inclusion = jk_calloc (samples, sizeof (double));
-    s.consistency = jk_calloc (samples, sizeof (double));
-    s_measure (query, &tree, n, root, &s);
+    s_report ("ipc (plain)", &plain, started, &p);
+    fflush (stdout);
+    /* Bound on every address, the query endpoint speaks CURVE; the
+       client reaches it over tcp on loopback. */
+    if (s_phase (hub, db, dir, tcp_bind, tcp_connect, keys, &secure, &tree, n,
+                 root, &curve, &started) != 0)
+        return 1;
+    s_report ("tcp with CURVE (reader key)", &curve, started, &c);
     s_tree_close (&tree);
-    kill (pid, SIGTERM);
-    waitpid (pid, NULL, 0);
-    double head50 = jk_bench_percentile (s.head, samples, 0.50);
-    double head99 = jk_bench_percentile (s.head, samples, 0.99);
-    double inc50 = jk_bench_percentile (s.inclusion, samples, 0.50);
-    double inc99 = jk_bench_percentile (s.inclusion, samples, 0.99);
-    double con50 = jk_bench_percentile (s.consistency, samples, 0.50);
-    double con99 = jk_bench_percentile (s.consistency, samples, 0.99);
-    printf ("proofs over the query endpoint (ipc), a jejak-hub whose log "
-            "holds %llu records\n"
-            "  log written in %.1f s; hub up with its projections in %.1f s\n"
-            "  %zu samples of each, one request in flight, interleaved\n"
-            "  HEAD (baseline)      p50 %8.1f us  p99 %8.1f us\n"
-            "  PROOF INCLUSION      p50 %8.1f us  p99 %8.1f us  (%+.1f us "
-            "against HEAD at p50)\n"
-            "  PROOF CONSISTENCY    p50 %8.1f us  p99 %8.1f us  (%+.1f us "
-            "against HEAD at p50)\n"
-            "  proofs checked: %zu, failed: %zu, max %zu hashes\n",
-            (unsigned long long)n, generated, started, samples, head50, head99,
-            inc50, inc99, inc50 - head50, con50, con99, con50 - head50,
-            2 * samples, s.failed, s.max_hashes);
     printf ("{\"records\":%llu,\"samples\":%zu,\"head_p50_us\":%.1f,"
             "\"head_p99_us\":%.1f,\"inclusion_p50_us\":%.1f,"
             "\"inclusion_p99_us\":%.1f,\"consistency_p50_us\":%.1f,"
-            "\"consistency_p99_us\":%.1f,\"failed\":%zu}\n",
-            (unsigned long long)n, samples, head50, head99, inc50, inc99, con50,
-            con99, s.failed);
-    free (s.head);
-    free (s.inclusion);
-    free (s.consistency);
+            "\"consistency_p99_us\":%.1f,\"curve_head_p50_us\":%.1f,"
+            "\"curve_head_p99_us\":%.1f,\"curve_inclusion_p50_us\":%.1f,"
+            "\"curve_inclusion_p99_us\":%.1f,"
+            "\"curve_consistency_p50_us\":%.1f,"
+            "\"curve_consistency_p99_us\":%.1f,\"failed\":%zu}\n",
+            (unsigned long long)n, samples, p.head50, p.head99, p.inc50,
+            p.inc99, p.con50, p.con99, c.head50, c.head99, c.inc50, c.inc99,
+            c.con50, c.con99, plain.failed + curve.failed);
+    size_t failed = plain.failed + curve.failed;
+    s_samples_free (&plain);
+    s_samples_free (&curve);
+    zcert_destroy (&secure.reader);
     jk_bench_rmdir (&dir);
-    return s.failed ? 1 : 0;
+    return failed ? 1 : 0;
 }

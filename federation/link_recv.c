@@ -608,21 +608,23 @@ static void s_on_records (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
         s_send_refusal (self, link, rid, session, &refusal);
 }
 
-/* CHECKPOINT [session][copy][note][proof]: a regency's signed checkpoint,
-   relayed by its sender, checked against the copy of the link's area.
-   Nothing answers a checkpoint that holds (or is not checked, without the
-   area's log key); REFUSED E_LINK_CHECKPOINT or E_FORK one that does
-   not. */
+/* CHECKPOINT [session][copy][note][proof] and, from a province's copy,
+   [origin]: a regency's signed checkpoint, relayed by its sender, checked
+   against the copy of the link's area (or of origin, inside it). Nothing
+   answers a checkpoint that holds (or is not checked, without that log
+   key); REFUSED E_LINK_CHECKPOINT or E_FORK one that does not. */
 static void s_on_checkpoint (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
 {
     uint64_t session = 0, copy = 0;
     if (jk_wire_pop_u64 (msg, &session) || jk_wire_pop_u64 (msg, &copy) ||
-        zmsg_size (msg) != 2 || zframe_size (zmsg_first (msg)) > JK_NOTE_MAX) {
+        zmsg_size (msg) < 2 || zmsg_size (msg) > 3 ||
+        zframe_size (zmsg_first (msg)) > JK_NOTE_MAX) {
         self->protocol_errors++;
         s_send (self, rid,
                 jk_wire_error ("E_PROTOCOL",
                                "CHECKPOINT takes [session u64][copy u64]"
-                               "[note: at most 16384 bytes][proof]"));
+                               "[note: at most 16384 bytes][proof], and "
+                               "[origin str] from a copy"));
         return;
     }
     s_link_t *link = s_session_link (self, rid, session);
@@ -641,7 +643,17 @@ static void s_on_checkpoint (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
     }
     char *note = zmsg_popstr (msg);
     zframe_t *proof = zmsg_pop (msg);
-    int rc = jk_link_trees_check (self->trees, link->area, copy, note,
+    char *named = zmsg_popstr (msg); /* a copy's: the regency it is of */
+    const char *origin = named ? named : link->area;
+    int rc = JK_INVALID;
+    if (named && (!jk_link_area_valid (named) || strlen (named) != 5 ||
+                  !jk_link_area_holds (link->area, named)))
+        snprintf (refusal.message, sizeof refusal.message,
+                  "CHECKPOINT of origin %.16s: not a regency (NN.NN) inside "
+                  "the link's area %s",
+                  named, link->area);
+    else
+        rc = jk_link_trees_check (self->trees, origin, copy, note,
                                   zframe_data (proof), zframe_size (proof),
                                   refusal.message, sizeof refusal.message);
     free (note);
@@ -656,11 +668,13 @@ static void s_on_checkpoint (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
     } else if (rc == JK_INVALID || rc == JK_CONFLICT) {
         snprintf (refusal.code, sizeof refusal.code, "%s",
                   rc == JK_CONFLICT ? "E_FORK" : "E_LINK_CHECKPOINT");
-        snprintf (refusal.origin, sizeof refusal.origin, "%s", link->area);
+        snprintf (refusal.origin, sizeof refusal.origin, "%.*s",
+                  (int)sizeof refusal.origin - 1, origin);
         refusal.pos = copy;
         s_put_fault (self, link, &refusal, jk_clock_now_ms ());
         s_send_refusal (self, link, rid, session, &refusal);
     }
+    free (named);
 }
 
 /* PING [session][head][head_at] -> PONG [cursor]. */

@@ -1,4 +1,4 @@
-/* Whole at ~790 lines: one actor, its states and checks share one s_send_t. */
+/* Whole at ~870 lines: one actor, its states and checks share one s_send_t. */
 /*  link_send.c - the sending end of the upstream link (jk_link.h). Reads
     a hub's log database (or a province's copy database) read-only, next
     to the hub that writes it, and forwards every record in order to the
@@ -9,7 +9,8 @@
     nothing is skipped. With the log's verifier key it also checks the
     regency's signed checkpoints by consistency proof and stops on a fork,
     and relays each one it verified to the receiver, which checks it
-    against its copy (docs/FEDERATION.md, "Checkpoints"). */
+    against its copy (docs/FEDERATION.md, "Checkpoints"); a copy database
+    relays the regencies' checkpoints it holds. */
 #include "jk_base.h"
 #include "jk_link.h"
 #include "jk_note.h"
@@ -69,6 +70,9 @@ typedef struct {
     uint64_t relay_cap; /* relay again, proof-free, once sent reaches it */
     bool relay_off;     /* the receiver does not know CHECKPOINT */
     uint64_t relayed;
+    /* a copy database: relaying the regencies' checkpoints it holds */
+    sqlite3_stmt *st_held, *st_arrival;
+    zhashx_t *relayed_size; /* origin -> size relayed this session */
 } s_send_t;
 
 /* ---- the source ------------------------------------------------------------
@@ -102,6 +106,20 @@ static int s_open_source (s_send_t *self, const char *path)
     const char *at = self->copy
                          ? "SELECT received_at FROM arrival WHERE pos = ?1"
                          : "SELECT recorded_at FROM log WHERE pos = ?1";
+    /* A copy relays the checkpoints it holds (a copy from before them
+       has no such table: none). */
+    if (self->copy &&
+        (sqlite3_prepare_v2 (self->db,
+                             "SELECT origin, size, note FROM checkpoint "
+                             "ORDER BY origin",
+                             -1, &self->st_held, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2 (self->db,
+                             "SELECT arrival FROM copy WHERE origin = ?1 AND "
+                             "pos = ?2",
+                             -1, &self->st_arrival, NULL) != SQLITE_OK)) {
+        sqlite3_finalize (self->st_held);
+        self->st_held = NULL;
+    }
     if (sqlite3_prepare_v2 (self->db, read, -1, &self->st_read, NULL) ||
         sqlite3_prepare_v2 (self->db, head, -1, &self->st_head, NULL) ||
         sqlite3_prepare_v2 (self->db, at, -1, &self->st_at, NULL)) {
@@ -427,6 +445,71 @@ static void s_relay (s_send_t *self)
     self->relayed++;
 }
 
+static void s_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+/* The arrival position of origin's record pos in the copy; 0: none. */
+static uint64_t s_arrival_of (s_send_t *self, const char *origin, uint64_t pos)
+{
+    sqlite3_bind_text (self->st_arrival, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->st_arrival, 2, (sqlite3_int64)pos);
+    uint64_t at = sqlite3_step (self->st_arrival) == SQLITE_ROW
+                      ? (uint64_t)sqlite3_column_int64 (self->st_arrival, 0)
+                      : 0;
+    sqlite3_reset (self->st_arrival);
+    return at;
+}
+
+/* A copy database (province -> national): relays each regency's
+   checkpoint the copy holds, once per session, at the one moment the
+   receiver's copy of that origin has exactly its size: right after its
+   record at that size was sent and before the next one of the origin.
+   *want is cut so that the next batch stops at the record of the nearest
+   one ahead. A checkpoint whose next record was already sent is passed
+   over (the receiver holds more of that origin; a later one is relayed).
+   Called inside the read transaction of the batch it caps, so the
+   checkpoints seen and the records read are one snapshot. */
+static void s_relay_copy (s_send_t *self, uint64_t *want)
+{
+    if (!self->st_held || self->relay_off || self->state != S_LINKED)
+        return;
+    while (sqlite3_step (self->st_held) == SQLITE_ROW) {
+        const char *origin =
+            (const char *)sqlite3_column_text (self->st_held, 0);
+        uint64_t size = (uint64_t)sqlite3_column_int64 (self->st_held, 1);
+        const char *note = (const char *)sqlite3_column_text (self->st_held, 2);
+        uint64_t *done = zhashx_lookup (self->relayed_size, origin);
+        if (!origin || !note || size == 0 || (done && size <= *done))
+            continue;
+        uint64_t at = s_arrival_of (self, origin, size);
+        if (at > self->sent) {
+            if (at - self->sent < *want)
+                *want = at - self->sent;
+            continue;
+        }
+        if (!done) {
+            done = jk_calloc (1, sizeof *done);
+            zhashx_insert (self->relayed_size, origin, done);
+        }
+        *done = size;
+        uint64_t next = s_arrival_of (self, origin, size + 1);
+        if (at == 0 || (next && next <= self->sent))
+            continue;
+        zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+        jk_wire_add_u64 (msg, self->session);
+        jk_wire_add_u64 (msg, size);
+        zmsg_addstr (msg, note);
+        zmsg_addmem (msg, NULL, 0);
+        zmsg_addstr (msg, origin);
+        s_send_msg (self, msg);
+        self->relayed++;
+    }
+    sqlite3_reset (self->st_held);
+}
+
 /* ---- the connection -------------------------------------------------------
  */
 
@@ -486,6 +569,10 @@ static void s_pump (s_send_t *self)
                             : (uint64_t)self->batch;
         if (self->relay_cap > self->sent && self->relay_cap - self->sent < want)
             want = self->relay_cap - self->sent;
+        if (self->st_held) {
+            sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
+            s_relay_copy (self, &want);
+        }
         sqlite3_bind_int64 (self->st_read, 1, (sqlite3_int64)self->sent);
         sqlite3_bind_int64 (self->st_read, 2, (sqlite3_int64)want);
         zmsg_t *msg = NULL;
@@ -521,6 +608,8 @@ static void s_pump (s_send_t *self)
             n++;
         }
         sqlite3_reset (self->st_read);
+        if (self->st_held)
+            sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
         if (!msg)
             return;
         self->credit -= n;
@@ -546,6 +635,7 @@ static void s_on_linked (s_send_t *self, uint64_t session, uint64_t from,
              self->upstream, self->area, (unsigned long long)from,
              (unsigned long long)self->head, (unsigned long long)credit);
     self->relay_cap = 0;
+    zhashx_purge (self->relayed_size);
     s_relay (self);
     s_pump (self);
 }
@@ -718,6 +808,9 @@ static void s_destroy (s_send_t *self)
     sqlite3_finalize (self->st_read);
     sqlite3_finalize (self->st_head);
     sqlite3_finalize (self->st_at);
+    sqlite3_finalize (self->st_held);
+    sqlite3_finalize (self->st_arrival);
+    zhashx_destroy (&self->relayed_size);
     sqlite3_close (self->db);
     zsock_destroy (&self->dealer);
     zcert_destroy (&self->mine);
@@ -746,6 +839,8 @@ static void s_actor (zsock_t *pipe, void *arg)
                      ? config->batch
                      : 500;
     self.poll_ms = config->poll_ms > 0 ? config->poll_ms : 20;
+    self.relayed_size = zhashx_new ();
+    zhashx_set_destructor (self.relayed_size, s_free);
     if (s_open_source (&self, config->db_path)) {
         zsock_signal (pipe, 1);
         s_destroy (&self);

@@ -56,7 +56,9 @@ int jk_tree_tile (zframe_t *frame, int *level, uint64_t *idx,
    message make it read the committed log after its size, at most 4,096
    records per step. It sends an update once the messages waiting are
    taken or 4,096 records joined, and after each step that added any.
-   "$TERM" stops it. */
+   "$TERM" stops it. The thread is named "jejak-tree" and runs 10 nicer
+   than the store (at most nice 19): it hashes in the cores' idle time
+   while the ack path keeps them busy. */
 zactor_t *jk_tree_start (jk_tree_t **tree_p);
 
 #endif

@@ -224,11 +224,12 @@ static int s_wait_ms (jk_store_t *self)
     int64_t sign = jk_store_sign_due (self);
     if (sign != INT64_MAX && sign - now < wait)
         wait = sign - now;
-    /* While the projections move, STATS follows them closely; while they
-       stand behind the head, projection_lag_ms grows every
-       S_LAG_PUSH_MS. */
+    /* While the projections or the stored tree move, STATS follows them
+       closely; while the projections stand behind the head,
+       projection_lag_ms grows every S_LAG_PUSH_MS. */
     bool behind = self->pushed_projected < jk_log_head (self->log, NULL);
     if (self->pushed_projected != jk_store_projected (self) ||
+        self->pushed_tree != self->tree_size ||
         (behind && now - self->pushed_at >= S_LAG_PUSH_MS))
         jk_store_push_counters (self);
     if (behind && wait > S_LAG_PUSH_MS)

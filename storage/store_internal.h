@@ -112,6 +112,7 @@ typedef struct {
     uint64_t lag_max;             /* E_BUSY at this lag (records) */
     uint64_t busy;                /* events answered E_BUSY: lagging */
     uint64_t pushed_projected;    /* projected in the last COUNTERS */
+    uint64_t pushed_tree;         /* tree_size in the last COUNTERS */
     int64_t pushed_at;            /* mono ms of the last COUNTERS */
     int64_t lag_max_ms;           /* most lag seen at a batch, ms */
     struct {

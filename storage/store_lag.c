@@ -63,6 +63,7 @@ char *jk_store_counters (jk_store_t *self)
     uint64_t lag = self->log ? jk_store_lag (self, &lag_ms) : 0;
     uint64_t projected = jk_store_projected (self);
     self->pushed_projected = projected;
+    self->pushed_tree = self->tree_size;
     self->pushed_at = jk_clock_mono_ms ();
     return jk_sprintf (
         "received=%llu accepted=%llu rejected=%llu duplicates=%llu "

@@ -2,6 +2,7 @@
     follower, fed the records the writer committed from its memory, with
     its own read-only connection to the log for what it was not fed, and
     the thread the store runs it on. */
+#define _GNU_SOURCE /* gettid, pthread_setname_np */
 #include "jk_tree.h"
 #include "jk_fault.h"
 #include "jk_log.h"
@@ -9,14 +10,19 @@
 #include "jk_wire.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #define LOG         "tree"
 #define S_STEP_MAX  4096 /* records per step */
 #define S_IDLE_MS   100  /* look at the log this often when not woken */
 #define S_TILE_HEAD 9    /* level u8, idx u64 */
+#define S_NICE      10   /* the thread's nice value above the store's */
 
 struct jk_tree_s {
     sqlite3 *db;
@@ -217,9 +223,25 @@ static int s_command (jk_tree_t *self, zmsg_t *msg, bool stalled,
     return rc;
 }
 
+/* The tree thread yields the cores to the ack path (docs/ARCHITECTURE.md,
+   "The tree behind the writer"): it runs S_NICE nicer than the store's
+   threads (at most 19), named "jejak-tree" for top -H and ps -L. */
+static void s_yield_to_writer (void)
+{
+    pthread_setname_np (pthread_self (), "jejak-tree");
+    id_t tid = (id_t)gettid ();
+    errno = 0;
+    int nice = getpriority (PRIO_PROCESS, tid);
+    int lower = nice + S_NICE > 19 ? 19 : nice + S_NICE;
+    if (errno != 0 || setpriority (PRIO_PROCESS, tid, lower) != 0)
+        jk_warn (LOG, "the tree thread keeps the store's priority: %s",
+                 strerror (errno));
+}
+
 static void s_tree_actor (zsock_t *pipe, void *arg)
 {
     jk_tree_t *self = arg;
+    s_yield_to_writer ();
     zsock_signal (pipe, 0);
     /* Fault injection for tests: the tree stays where the store started
        it, however far the log goes (docs/ARCHITECTURE.md). */

@@ -230,11 +230,51 @@ double jk_bench_offices_run (jk_bench_office_t *offices, int count,
     return done == total ? rate : -1;
 }
 
+/* The hub's STATS numbers head and tree (the stored Merkle tree's
+   size); false when it did not answer within 5 s. */
+static bool s_head_tree (zsock_t *q, uint64_t *head, uint64_t *tree)
+{
+    zmsg_t *msg = jk_wire_new ("STATS");
+    zmsg_send (&msg, q);
+    zpoller_t *poller = zpoller_new (q, NULL);
+    zmsg_t *reply = zpoller_wait (poller, 5000) ? zmsg_recv (q) : NULL;
+    zpoller_destroy (&poller);
+    char command[16], *text = NULL;
+    if (reply && jk_wire_open (reply, command, sizeof command) == 0 &&
+        streq (command, "STATS"))
+        text = zmsg_popstr (reply);
+    zmsg_destroy (&reply);
+    const char *h = text ? strstr (text, " head=") : NULL;
+    const char *t = text ? strstr (text, " tree=") : NULL;
+    if (h && t) {
+        *head = strtoull (h + 6, NULL, 10);
+        *tree = strtoull (t + 6, NULL, 10);
+    }
+    free (text);
+    return h && t;
+}
+
+int jk_bench_tree_settle (const jk_bench_hub_t *hub, uint64_t *lag, double *ms)
+{
+    zsock_t *q = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (q, 0);
+    zsock_connect (q, "%s", hub->query);
+    double t0 = jk_bench_now ();
+    uint64_t head = 0, tree = 0;
+    bool ok = s_head_tree (q, &head, &tree);
+    *lag = ok ? head - tree : 0;
+    while (ok && tree < head && jk_bench_now () - t0 < 60)
+        ok = s_head_tree (q, &head, &tree);
+    *ms = (jk_bench_now () - t0) * 1000;
+    zsock_destroy (&q);
+    return ok && tree == head ? 0 : -1;
+}
+
 double jk_bench_ingest_round (const jk_bench_ingest_options_t *opt,
                               jk_bench_office_t *offices, int count,
                               const char *dir, int round,
                               jk_bench_target_t target, uint64_t *nacks,
-                              const char *who)
+                              jk_bench_tree_lag_t *tree, const char *who)
 {
     char name[16];
     snprintf (name, sizeof name, "%s%d",
@@ -250,6 +290,11 @@ double jk_bench_ingest_round (const jk_bench_ingest_options_t *opt,
     }
     double rate = jk_bench_offices_run (offices, count, &hub, opt->batch,
                                         opt->window, nacks, who);
+    if (tree && rate > 0 && target == JK_BENCH_HUB &&
+        jk_bench_tree_settle (&hub, &tree->lag, &tree->ms) != 0) {
+        fprintf (stderr, "%s: the hub's tree did not reach its head\n", who);
+        rate = -1;
+    }
     jk_bench_hub_stop (&hub);
     return rate;
 }
@@ -271,13 +316,24 @@ pid_t jk_bench_hub_spawn (const char *program, const char *db,
                           const char *ingest, const char *feed,
                           const char *query)
 {
+    return jk_bench_hub_spawn_keys (program, db, ingest, feed, query, NULL);
+}
+
+pid_t jk_bench_hub_spawn_keys (const char *program, const char *db,
+                               const char *ingest, const char *feed,
+                               const char *query, const char *keys)
+{
     pid_t pid = fork ();
     if (pid == 0) {
         int fd = open ("/dev/null", O_WRONLY);
         dup2 (fd, 1);
         dup2 (fd, 2);
-        execl (program, program, "--db", db, "--ingest", ingest, "--feed", feed,
-               "--query", query, (char *)NULL);
+        if (keys)
+            execl (program, program, "--db", db, "--ingest", ingest, "--feed",
+                   feed, "--query", query, "--keys", keys, (char *)NULL);
+        else
+            execl (program, program, "--db", db, "--ingest", ingest, "--feed",
+                   feed, "--query", query, (char *)NULL);
         _exit (127);
     }
     return pid;

@@ -121,14 +121,28 @@ typedef enum {
     JK_BENCH_HUB_NO_TREE, /* the hub without the Merkle tree (--no-tree) */
 } jk_bench_target_t;
 
+/* How far the stored Merkle tree was behind the log at the last answer
+   of a round, and how long after it the tree reached the head. */
+typedef struct {
+    uint64_t lag; /* records */
+    double ms;
+} jk_bench_tree_lag_t;
+
+/* Asks hub's STATS at once and then until its stored tree (tree=)
+   reaches its head (head=): the first answer's head - tree into *lag,
+   the time until equal into *ms. 0, or -1 after 60 s or a silence. */
+int jk_bench_tree_settle (const jk_bench_hub_t *hub, uint64_t *lag, double *ms);
+
 /* One round of opt's SUBMITs from offices[0..count) through a fresh
    target started in dir (named by round and target), then stopped.
+   With tree set and target JK_BENCH_HUB, the tree's lag after the last
+   answer (jk_bench_tree_settle, after the time taken) goes there.
    Events per second, or -1 (reported on stderr, prefixed with who). */
 double jk_bench_ingest_round (const jk_bench_ingest_options_t *opt,
                               jk_bench_office_t *offices, int count,
                               const char *dir, int round,
                               jk_bench_target_t target, uint64_t *nacks,
-                              const char *who);
+                              jk_bench_tree_lag_t *tree, const char *who);
 
 /* The directory of this program (where the other programs of the build
    sit), as a heap string; "." when unknown. */
@@ -139,6 +153,10 @@ char *jk_bench_program_dir (void);
 pid_t jk_bench_hub_spawn (const char *program, const char *db,
                           const char *ingest, const char *feed,
                           const char *query);
+/* The same in secure mode (--keys keys) when keys is set. */
+pid_t jk_bench_hub_spawn_keys (const char *program, const char *db,
+                               const char *ingest, const char *feed,
+                               const char *query, const char *keys);
 
 /* Waits until the hub on ingest answers a PING sent as source/program;
    false after about 10 s. */

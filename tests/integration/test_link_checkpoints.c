@@ -351,6 +351,50 @@ static pid_t s_province (const char *copy, const char *listen,
     return jk_test_spawn (argv, log);
 }
 
+/* National's receiver (with the regencies' log keys) and the province's
+   sender forwarding its copy: national ends holding the province's note
+   of 32.03 (held) as verified against its own copy of 400 records. */
+static void s_national_relay (s_fixture_t *f, const char *copy,
+                              const char *keys, const char *held)
+{
+    char *national = jk_sprintf ("%s/national.db", f->dir);
+    char *listen = jk_test_endpoint (f->dir, "national");
+    char *stats = jk_test_endpoint (f->dir, "stats-province");
+    char *nlog = jk_sprintf ("%s/national.log", f->dir);
+    char *slog = jk_sprintf ("%s/send-province.log", f->dir);
+    pid_t receiver = s_province (national, listen, keys, nlog);
+    assert_true (receiver > 0);
+    pid_t sender = lk_sender (copy, "32", listen, NULL, NULL, stats, slog);
+    assert_true (sender > 0);
+    assert_true (JK_WAIT_FOR (
+        lk_stat (listen, NULL, NULL, "origin.32.03.checkpoint") == 400,
+        S_LONG_MS));
+    assert_int_equal (lk_sql_int (national, "SELECT count(*) FROM copy "
+                                            "WHERE origin = '32.03'"),
+                      400);
+    char *note = s_copy_note (national);
+    assert_non_null (note);
+    assert_string_equal (note, held);
+    assert_int_equal (lk_stat (stats, NULL, NULL, "relayed"), 1);
+    char *text = lk_stats_text (listen, NULL, NULL);
+    assert_int_equal (lk_stat_in (text, "checkpoints"), 1);
+    assert_int_equal (lk_stat_in (text, "checkpoints_unchecked"), 0);
+    assert_int_equal (lk_stat_in (text, "forks"), 0);
+    free (text);
+    assert_int_equal (lk_sql_int (national, "SELECT count(*) FROM fault"), 0);
+    int status = jk_test_stop (sender, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    status = jk_test_stop (receiver, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    free (note);
+    free (national);
+    free (listen);
+    free (stats);
+    free (nlog);
+    free (slog);
+}
+
 static void test_province_checks (void **state)
 {
     s_fixture_t *f = *state;
@@ -406,6 +450,12 @@ static void test_province_checks (void **state)
     int status = jk_test_stop (sender, SIGTERM, S_LONG_MS);
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);
+
+    /* Province -> national: the province's copy relays the regency's
+       checkpoint it holds, signed by the regency, when national's copy of
+       32.03 has exactly its size; national checks it with the regency's
+       key against its own copy and holds the same note. */
+    s_national_relay (f, copy, keys, held);
 
     /* Hub d: another history of 500 under the same key. Its sender has no
        state (the regency's machine was set up again), so it trusts what

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -539,12 +540,76 @@ static void test_tree_behind (void **state)
     s_client_destroy (&c);
 }
 
+/* The first line of a /proc file (which stat calls empty), or NULL. */
+static char *s_proc_line (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    char line[1024];
+    char *text =
+        file && fgets (line, sizeof line, file) ? jk_strdup (line) : NULL;
+    if (file)
+        fclose (file);
+    return text;
+}
+
+/* The nice value in /proc/PID[/task/TID]/stat (field 19, after the
+   command in parentheses); -100 when unreadable. */
+static int s_nice_of (const char *stat_path)
+{
+    char *text = s_proc_line (stat_path);
+    char *at = text ? strrchr (text, ')') : NULL;
+    int nice = -100, field = 2;
+    char *save = NULL;
+    for (char *tok = at ? strtok_r (at + 1, " ", &save) : NULL; tok;
+         tok = strtok_r (NULL, " ", &save))
+        if (++field == 19) {
+            nice = atoi (tok);
+            break;
+        }
+    free (text);
+    return nice;
+}
+
+/* The nice value of pid's thread named name; -100 when none is. */
+static int s_thread_nice (pid_t pid, const char *name)
+{
+    char *dir = jk_sprintf ("/proc/%d/task", (int)pid);
+    DIR *d = opendir (dir);
+    int nice = -100;
+    struct dirent *e;
+    while (d && nice == -100 && (e = readdir (d)) != NULL) {
+        char *comm_path = jk_sprintf ("%s/%s/comm", dir, e->d_name);
+        char *comm = s_proc_line (comm_path);
+        if (comm && strncmp (comm, name, strlen (name)) == 0 &&
+            comm[strlen (name)] == '\n') {
+            char *stat_path = jk_sprintf ("%s/%s/stat", dir, e->d_name);
+            nice = s_nice_of (stat_path);
+            free (stat_path);
+        }
+        free (comm);
+        free (comm_path);
+    }
+    if (d)
+        closedir (d);
+    free (dir);
+    return nice;
+}
+
 /* Without a log key: HEAD's checkpoint frame is empty and CHECKPOINT is
-   refused with E_NO_CHECKPOINT; proofs are still served. */
+   refused with E_NO_CHECKPOINT; proofs are still served. The tree thread
+   ("jejak-tree") runs 10 nicer than the hub (at most 19): it yields the
+   cores to the ack path (ARCHITECTURE.md, "The tree behind the
+   writer"). */
 static void test_without_key (void **state)
 {
     s_hub_t *h = *state;
     s_hub_start (h, "10", false);
+    char *stat_path = jk_sprintf ("/proc/%d/stat", (int)h->pid);
+    int hub_nice = s_nice_of (stat_path);
+    free (stat_path);
+    assert_true (hub_nice >= -20 && hub_nice <= 19);
+    assert_int_equal (s_thread_nice (h->pid, "jejak-tree"),
+                      hub_nice + 10 > 19 ? 19 : hub_nice + 10);
     zsock_t *q = jk_test_dealer (h->query);
     char *note = NULL;
     assert_int_equal (s_head (h, q, NULL, &note), 0);
