@@ -710,7 +710,8 @@ static int s_rebuild_open (s_rebuild_t *r)
                              SQLITE_OPEN_NOMUTEX,
                          NULL) != SQLITE_OK ||
         sqlite3_exec (r->stage,
-                      "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                      "PRAGMA page_size = 16384;"
+                      " PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
                       " PRAGMA cache_size = -1048576;"
                       " PRAGMA temp_store = MEMORY;"
                       " PRAGMA secure_delete = OFF",

@@ -285,11 +285,129 @@ static void test_deferred_cache_after_rollback (void **state)
     h_close (&h);
 }
 
+#define TRAINING "PK2UMK-2023-07"
+
+/* Encodes ev into the next free slot of records (ev consumed). */
+static void s_keep (record_t *records, size_t *n, jk_event_t *ev)
+{
+    records[*n].bytes = jk_event_encode (ev, &records[*n].size);
+    jk_event_destroy (&ev);
+    (*n)++;
+}
+
+static jk_event_t *s_session (harness_t *h, const char *no, const char *date,
+                              const char *jp)
+{
+    return h_event (h, "training.session_scheduled", "batch", TRAINING,
+                    "session_no", no, "date", date, "starts", "08:00", "ends",
+                    "09:30", "jp", jp, "topic", "Modul", NULL);
+}
+
+static jk_event_t *s_present (harness_t *h, int n, const char *session)
+{
+    return h_event (h, "attendance.recorded", "batch", TRAINING, "session_no",
+                    session, "nik", h_nik (n), "status", "HADIR", "method",
+                    "PAPER", "check_in", "07:55", NULL);
+}
+
+/* A session scheduled after attendance (the batch's jp_total moves under
+   hours still pending), then a withdrawal, then another session, all in
+   one deferred transaction without decisions: every enrolment's % and
+   eligibility, the batch's counters and the whole dump equal writing
+   each event through. The batch's % is then recomputed once, at flush,
+   with each row's pending hours. */
+static void test_deferred_session_after_attendance (void **state)
+{
+    (void)state;
+    harness_t through, deferred;
+    h_open (&through, "deferred-session-through", NULL);
+    record_t records[24];
+    size_t n = 0;
+    harness_t *h = &through; /* events are built with its seq */
+    s_keep (records, &n,
+            h_event (h, "cooperative.registered", "legal_number", COOP,
+                     "legal_date", "2001-05-01", "name", "Koperasi Maju",
+                     "form", "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                     "KONVENSIONAL", "desa_code", "32.03.10.2001",
+                     "members_male", "10", "members_female", "12", NULL));
+    for (int p = 1; p <= 3; p++)
+        s_keep (records, &n, s_person (h, p));
+    s_keep (records, &n,
+            h_event (h, "training.batch_scheduled", "batch", TRAINING, "title",
+                     "Pelatihan Manajer", "funding", "DAK_NF_PK2UMK",
+                     "budget_year", "2023", "venue", "Aula Pacet",
+                     "venue_desa_code", "32.03.10.2001", "start_date",
+                     "2023-05-08", "end_date", "2023-05-12",
+                     "min_attendance_pct", "75", NULL));
+    s_keep (records, &n, s_session (h, "1", "2023-05-08", "4"));
+    for (int p = 1; p <= 3; p++)
+        s_keep (records, &n,
+                h_event (h, "training.participant_enrolled", "batch", TRAINING,
+                         "nik", h_nik (p), "cooperative", COOP, NULL));
+    s_keep (records, &n, s_present (h, 1, "1"));
+    s_keep (records, &n, s_present (h, 2, "1"));
+    s_keep (records, &n, s_session (h, "2", "2023-05-09", "2"));
+    s_keep (records, &n, s_present (h, 1, "2"));
+    s_keep (records, &n,
+            h_event (h, "training.participant_withdrawn", "batch", TRAINING,
+                     "nik", h_nik (2), "reason", "pindah tugas", NULL));
+    s_keep (records, &n, s_session (h, "3", "2023-05-10", "2"));
+
+    char codes[24][JK_CODE_MAX], messages[24][JK_MESSAGE_MAX];
+    for (size_t i = 0; i < n; i++) {
+        s_step (&through, &records[i], i + 1, codes[i]);
+        assert_string_equal (codes[i], "");
+        messages[i][0] = 0;
+    }
+    h_open (&deferred, "deferred-session-applied", NULL);
+    deferred.context.now_ms = through.context.now_ms;
+    jk_projections_set_deferred (deferred.proj, true);
+    assert_int_equal (sqlite3_exec (deferred.db, "BEGIN", NULL, NULL, NULL),
+                      SQLITE_OK);
+    for (size_t i = 0; i < n; i++)
+        s_record (&deferred, &records[i], i + 1, false, codes[i], messages[i]);
+    /* Nothing of the batch is written before the flush. */
+    assert_int_equal (h_int (&deferred, "SELECT enrolled * 1000 + sessions"
+                                        " * 100 + jp_total FROM batches"),
+                      0);
+    assert_int_equal (jk_projections_flush (deferred.proj), JK_OK);
+    assert_int_equal (sqlite3_exec (deferred.db, "COMMIT", NULL, NULL, NULL),
+                      SQLITE_OK);
+    /* 3 enrolled, 1 withdrawn, 3 sessions of 4 + 2 + 2 JP. */
+    assert_int_equal (h_int (&deferred, "SELECT enrolled * 1000 + withdrawn"
+                                        " * 100 + sessions * 10 + jp_total"
+                                        " FROM batches"),
+                      2 * 1000 + 100 + 30 + 8);
+    /* Person 1: 6 of 8 JP, 75 %: eligible at the minimum; person 2: 4 of
+       8, withdrawn; person 3: none. */
+    char sql[200];
+    int64_t expect[3][3] = {{6, 7500, 1}, {4, 5000, 0}, {0, 0, 0}};
+    for (int p = 1; p <= 3; p++) {
+        snprintf (sql, sizeof sql,
+                  "SELECT jp_attended * 1000000 + CAST (attendance_pct * 100"
+                  " AS INTEGER) * 10 + eligible FROM enrollments"
+                  " WHERE nik = '%s'",
+                  h_nik (p));
+        assert_int_equal (h_int (&deferred, sql), expect[p - 1][0] * 1000000 +
+                                                      expect[p - 1][1] * 10 +
+                                                      expect[p - 1][2]);
+    }
+    char *a = h_dump (&through), *b = h_dump (&deferred);
+    assert_string_equal (a, b);
+    free (a);
+    free (b);
+    for (size_t i = 0; i < n; i++)
+        free (records[i].bytes);
+    h_close (&deferred);
+    h_close (&through);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_deferred_equals_write_through),
         cmocka_unit_test (test_deferred_cache_after_rollback),
+        cmocka_unit_test (test_deferred_session_after_attendance),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
