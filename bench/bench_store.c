@@ -5,10 +5,15 @@
     projections, synchronous=FULL, one SUBMIT of --batch events per
     commit) beside jk_bench_baseline (log insert + SHA-256 chain) on the
     same events, same batch size, rounds interleaved; medians reported.
+    --window W SUBMITs are sent before the first answer is awaited
+    (default 2: the next SUBMIT waits at the store while one commits, as
+    under ingest, so the client's round trip is not the writer's; still
+    one SUBMIT, one transaction, one commit each; --window 1 sends the
+    next SUBMIT only after the last answer).
     Rebuild and verify: a log of --big events written by the store, then
     jk_log_rebuild and jk_log_verify over it.
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
-                       [--big N] [--keep]
+                       [--window W] [--big N] [--keep]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "jk_rebuild.h"
@@ -88,8 +93,45 @@ static uint64_t s_stat (zactor_t *store, const char *key)
    rounds. */
 static uint64_t s_lag_max_ms;
 
+/* SUBMITs sent before an answer is awaited (--window). */
+static size_t s_window = 2;
+
+/* Sends events [from, to) as one SUBMIT through the broker's socket. */
+static void s_submit (zsock_t *broker, zframe_t *store_id,
+                      const s_events_t *events, size_t from, size_t to)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, zframe_data (store_id), zframe_size (store_id));
+    zmsg_addstr (msg, JK_PROTOCOL);
+    zmsg_addstr (msg, "SUBMIT");
+    zmsg_addstr (msg, "bench");
+    for (size_t i = from; i < to; i++)
+        zmsg_addmem (msg, events->bytes[i], events->sizes[i]);
+    zmsg_send (&msg, broker);
+}
+
+/* Counts the answers of an ANSWER ([client][answer]...) that are neither
+   ACK nor REJECTED into *odd (the first one printed). */
+static void s_answers_check (zmsg_t *msg, size_t *odd)
+{
+    zframe_t *client = zmsg_pop (msg);
+    zframe_destroy (&client);
+    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
+        jk_answer_t answer;
+        if (jk_answer_decode (zframe_data (f), zframe_size (f), &answer) != 0 ||
+            (answer.kind != JK_ANSWER_ACK &&
+             answer.kind != JK_ANSWER_REJECTED)) {
+            if ((*odd)++ == 0)
+                fprintf (stderr, "bench_store: %s %s %s\n",
+                         jk_answer_kind_name (answer.kind), answer.code,
+                         answer.message);
+        }
+    }
+}
+
 /* Runs the store actor on a fresh database at path with events fed in
-   SUBMITs of batch, one at a time (each its own commit); returns events
+   SUBMITs of batch (each its own commit), s_window of them sent before
+   an answer is awaited; returns events
    per second from the first SUBMIT to the last answer, or -1, and in
    *caught_eps (when not NULL) events per second from the first SUBMIT
    until the projections reached the last position (the lag bound is
@@ -121,47 +163,29 @@ static double s_store_run (const char *dir, const char *path,
     zmsg_destroy (&msg);
 
     double start = jk_bench_now ();
-    for (size_t done = 0; done < events->count;) {
-        size_t end =
-            done + batch < events->count ? done + batch : events->count;
-        msg = zmsg_new ();
-        zmsg_addmem (msg, zframe_data (store_id), zframe_size (store_id));
-        zmsg_addstr (msg, JK_PROTOCOL);
-        zmsg_addstr (msg, "SUBMIT");
-        zmsg_addstr (msg, "bench");
-        for (size_t i = done; i < end; i++)
-            zmsg_addmem (msg, events->bytes[i], events->sizes[i]);
-        zmsg_send (&msg, broker);
-        /* Answers come first, then the records: wait for the answer. */
-        while (true) {
-            msg = zmsg_recv (broker);
-            if (!msg)
-                exit (1);
-            zframe_t *id = zmsg_pop (msg);
-            zframe_destroy (&id);
-            char command[16];
-            if (jk_wire_open (msg, command, sizeof command) == 0 &&
-                streq (command, "ANSWER")) {
-                zframe_t *client = zmsg_pop (msg);
-                zframe_destroy (&client);
-                for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
-                    jk_answer_t answer;
-                    if (jk_answer_decode (zframe_data (f), zframe_size (f),
-                                          &answer) != 0 ||
-                        (answer.kind != JK_ANSWER_ACK &&
-                         answer.kind != JK_ANSWER_REJECTED)) {
-                        if ((*odd)++ == 0)
-                            fprintf (stderr, "bench_store: %s %s %s\n",
-                                     jk_answer_kind_name (answer.kind),
-                                     answer.code, answer.message);
-                    }
-                }
-                zmsg_destroy (&msg);
-                break;
-            }
-            zmsg_destroy (&msg);
+    size_t sent = 0, flying = 0;
+    while (sent < events->count || flying > 0) {
+        /* Up to s_window SUBMITs wait at the store at once. */
+        while (sent < events->count && flying < s_window) {
+            size_t end =
+                sent + batch < events->count ? sent + batch : events->count;
+            s_submit (broker, store_id, events, sent, end);
+            sent = end;
+            flying++;
         }
-        done = end;
+        /* Answers come first, then the records: wait for an answer. */
+        msg = zmsg_recv (broker);
+        if (!msg)
+            exit (1);
+        zframe_t *id = zmsg_pop (msg);
+        zframe_destroy (&id);
+        char command[16];
+        if (jk_wire_open (msg, command, sizeof command) == 0 &&
+            streq (command, "ANSWER")) {
+            s_answers_check (msg, odd);
+            flying--;
+        }
+        zmsg_destroy (&msg);
     }
     double eps = (double)events->count / (jk_bench_now () - start);
     if (caught_eps) {
@@ -182,7 +206,7 @@ static double s_store_run (const char *dir, const char *path,
 static void s_usage (void)
 {
     fprintf (stderr, "usage: bench_store [--quick] [--events N] [--rounds R] "
-                     "[--batch B] [--big N] [--keep]\n");
+                     "[--batch B] [--window W] [--big N] [--keep]\n");
     exit (2);
 }
 
@@ -211,6 +235,8 @@ int main (int argc, char **argv)
             options.batch = s_number (argv[++i]);
         else if (streq (argv[i], "--big") && i + 1 < argc)
             options.big = s_number (argv[++i]);
+        else if (streq (argv[i], "--window") && i + 1 < argc)
+            s_window = s_number (argv[++i]);
         else if (streq (argv[i], "--keep"))
             options.keep = true;
         else
@@ -277,9 +303,10 @@ int main (int argc, char **argv)
     double rebuild_eps = (double)rebuild.records / rebuild_s;
     double verify_1m_s = verify_s * 1e6 / (double)verify.records;
 
-    printf ("\nstore apply (decide+log+projections, FULL, batch %zu): "
-            "median %.0f ev/s over %d rounds of %zu events\n",
-            options.batch, store_median, options.rounds, options.events);
+    printf ("\nstore apply (decide+log+projections, FULL, batch %zu, window "
+            "%zu): median %.0f ev/s over %d rounds of %zu events\n",
+            options.batch, s_window, store_median, options.rounds,
+            options.events);
     printf ("baseline (log insert + SHA-256 chain, same batch): median %.0f "
             "ev/s\n",
             base_median);
@@ -299,14 +326,16 @@ int main (int argc, char **argv)
     if (odd)
         printf ("WARNING: %zu answers were neither ACK nor REJECTED\n", odd);
     printf ("{\"bench\":\"store\",\"events\":%zu,\"rounds\":%d,\"batch\":%zu,"
+            "\"window\":%zu,"
             "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
             "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"lag_max_ms\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
-            options.events, options.rounds, options.batch, store_median,
-            base_median, store_median / base_median, caught_median,
-            caught_median / base_median, (unsigned long long)s_lag_max_ms,
-            big_count, big_store_eps, rebuild_eps, verify_s, verify_1m_s);
+            options.events, options.rounds, options.batch, s_window,
+            store_median, base_median, store_median / base_median,
+            caught_median, caught_median / base_median,
+            (unsigned long long)s_lag_max_ms, big_count, big_store_eps,
+            rebuild_eps, verify_s, verify_1m_s);
     free (store_eps);
     free (base_eps);
     free (caught_eps);

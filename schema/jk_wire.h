@@ -79,6 +79,10 @@ typedef struct {
 const char *jk_answer_kind_name (jk_answer_kind_t kind);
 /* Appends one answer frame (a MessagePack map) to msg. */
 void jk_answer_add (zmsg_t *msg, const jk_answer_t *answer);
+/* The bytes of one answer frame, at most JK_ANSWER_MAX (its strings are
+   bounded by jk_answer_t), packed at out; returns their number. */
+#define JK_ANSWER_MAX 1024
+size_t jk_answer_pack (const jk_answer_t *answer, uint8_t out[JK_ANSWER_MAX]);
 /* Decodes an answer frame; JK_OK, or JK_INVALID on malformed input. */
 int jk_answer_decode (const void *data, size_t size, jk_answer_t *answer);
 /* True for NACK codes a sender retries (E_UNAVAILABLE, E_BUSY, E_SEQ_GAP

@@ -223,7 +223,7 @@ static int s_fixbuf_write (void *data, const char *buf, size_t len)
     return 0;
 }
 
-void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
+size_t jk_answer_pack (const jk_answer_t *a, uint8_t out[JK_ANSWER_MAX])
 {
     s_fixbuf_t sbuf;
     sbuf.size = 0;
@@ -245,7 +245,15 @@ void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
     }
     if (a->expected)
         s_kv_u64 (&pk, "expect", a->expected);
-    zmsg_addmem (msg, sbuf.data, sbuf.size);
+    assert (sbuf.size <= JK_ANSWER_MAX);
+    memcpy (out, sbuf.data, sbuf.size);
+    return sbuf.size;
+}
+
+void jk_answer_add (zmsg_t *msg, const jk_answer_t *a)
+{
+    uint8_t frame[JK_ANSWER_MAX];
+    zmsg_addmem (msg, frame, jk_answer_pack (a, frame));
 }
 
 int jk_answer_decode (const void *data, size_t size, jk_answer_t *a)

@@ -479,8 +479,9 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     int rc = sqlite3_step (s);
     bool taken = rc != SQLITE_DONE && sqlite3_extended_errcode (self->db) ==
                                           SQLITE_CONSTRAINT_UNIQUE;
+    /* Every parameter is bound again on the next append: no
+       sqlite3_clear_bindings. */
     sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
     if (rc != SQLITE_DONE)
         return taken ? JK_CONFLICT : JK_IO;
     if (!self->tree_apart) {

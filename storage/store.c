@@ -200,7 +200,6 @@ static void s_store_fini (jk_store_t *self)
     }
     jk_store_batch_free (&self->pipeline[0]);
     jk_store_batch_free (&self->pipeline[1]);
-    free (self->records);
     jk_model_destroy (&self->model);
     if (self->proj_read)
         sqlite3_close (self->proj_read);

@@ -5,16 +5,45 @@
     every other file of the actor: it calls none of them. */
 #include "store_internal.h"
 
+/* Notes a message the broker did not take. */
+static void s_send_failed (jk_store_t *self)
+{
+    if (self->send_failures++ == 0)
+        jk_warn ("store", "backend send failed: broker unreachable; "
+                          "senders will resend");
+}
+
 /* Sends a message on the backend; a stuck or absent broker loses it (the
    agent resends; the feed's subscribers catch up). */
 void jk_store_backend_send (jk_store_t *self, zmsg_t **msg_p)
 {
     if (zmsg_send (msg_p, self->backend) != 0) {
         zmsg_destroy (msg_p);
-        if (self->send_failures++ == 0)
-            jk_warn ("store", "backend send failed: broker unreachable; "
-                              "senders will resend");
+        s_send_failed (self);
     }
+}
+
+/* Sends one part of a message on the backend (more: parts follow).
+   False when the broker did not take it: only a message's first part
+   can fail (the parts after a first one taken go with it). */
+bool jk_store_backend_part (jk_store_t *self, const void *data, size_t size,
+                            bool more)
+{
+    if (zmq_send (zsock_resolve (self->backend), data, size,
+                  more ? ZMQ_SNDMORE : 0) >= 0)
+        return true;
+    s_send_failed (self);
+    return false;
+}
+
+/* Sends msg as the last part of a message on the backend; takes it. */
+bool jk_store_backend_msg (jk_store_t *self, zmq_msg_t *msg)
+{
+    if (zmq_msg_send (msg, zsock_resolve (self->backend), 0) >= 0)
+        return true;
+    zmq_msg_close (msg);
+    s_send_failed (self);
+    return false;
 }
 
 void jk_store_send_ping (jk_store_t *self)

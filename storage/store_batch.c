@@ -88,31 +88,37 @@ static bool s_transient (int primary)
            primary == SQLITE_NOTADB || primary == SQLITE_READONLY;
 }
 
-/* Sends the packed records as [JEJAK/1][RECORDS][records] (and to the
-   tree thread) and empties the buffer. */
-static void s_records_send (jk_store_t *self, size_t *packed)
+/* Sends [JEJAK/1][command] as the first parts of a message on the
+   backend; false when the broker did not take them. */
+static bool s_head (jk_store_t *self, const char *command)
 {
-    if (*packed == 0)
-        return;
-    jk_store_tree_feed (self, self->records, *packed);
-    zmsg_t *msg = jk_wire_new ("RECORDS");
-    zmsg_addmem (msg, self->records, *packed);
-    jk_store_backend_send (self, &msg);
-    *packed = 0;
+    return jk_store_backend_part (self, JK_PROTOCOL, strlen (JK_PROTOCOL),
+                                  true) &&
+           jk_store_backend_part (self, command, strlen (command), true);
 }
 
-/* Answers each SUBMIT of [from, to) (items [first, last)), in order. */
+/* Answers each SUBMIT of [from, to) (items [first, last)), in order:
+   [JEJAK/1][ANSWER][routing][answer]..., each answer packed on the stack
+   and sent as its own part (no frame objects). */
 static void s_answer (jk_store_t *self, size_t from, size_t to, size_t first,
                       size_t last)
 {
+    uint8_t frame[JK_ANSWER_MAX];
     size_t item = first;
     for (size_t s = from; s < to; s++) {
-        zmsg_t *answer = jk_wire_new ("ANSWER");
         zframe_t *routing = zmsg_first (self->cur->submits[s]);
-        zmsg_addmem (answer, zframe_data (routing), zframe_size (routing));
-        for (; item < last && self->cur->items[item].submit == s; item++)
-            jk_answer_add (answer, &self->cur->items[item].answer);
-        jk_store_backend_send (self, &answer);
+        size_t end = item;
+        while (end < last && self->cur->items[end].submit == s)
+            end++;
+        bool sent = s_head (self, "ANSWER") &&
+                    jk_store_backend_part (self, zframe_data (routing),
+                                           zframe_size (routing), end > item);
+        for (; sent && item < end; item++)
+            jk_store_backend_part (
+                self, frame,
+                jk_answer_pack (&self->cur->items[item].answer, frame),
+                item + 1 < end);
+        item = end;
     }
 }
 
@@ -174,37 +180,62 @@ static void s_counts_add (jk_store_counts_t *to, const jk_store_counts_t *add)
     to->nacked += add->nacked;
 }
 
+/* The record of a logged item, its bytes borrowed from its frame. */
+static void s_record_of (const jk_store_item_t *it, jk_record_t *record)
+{
+    record->pos = it->answer.pos;
+    record->recorded_at = it->recorded_at;
+    record->bytes = zframe_data (it->frame);
+    record->size = zframe_size (it->frame);
+    memcpy (record->topic, it->topic, sizeof record->topic);
+    memcpy (record->hash, it->answer.hash, JK_HASH_SIZE);
+    if (it->answer.kind == JK_ANSWER_REJECTED) {
+        memcpy (record->code, it->answer.code, sizeof record->code);
+        memcpy (record->message, it->answer.message, sizeof record->message);
+    } else
+        record->code[0] = record->message[0] = 0;
+}
+
 /* The records of items [first, last) that were logged go to the broker
    in one message (RECORDS), in position order, cut at S_RECORDS_MAX
    bytes (the broker publishes each record on the feed), and to the tree
-   thread (s_records_send). */
+   thread: packed once, straight into the message's frame, which the
+   tree's copy shares. */
 static void s_records_publish (jk_store_t *self, size_t first, size_t last)
 {
-    size_t packed = 0;
-    for (size_t i = first; i < last; i++) {
-        jk_store_item_t *it = &self->cur->items[i];
-        if (!it->logged)
-            continue;
-        jk_record_t record = {.pos = it->answer.pos,
-                              .recorded_at = it->recorded_at,
-                              .bytes = zframe_data (it->frame),
-                              .size = zframe_size (it->frame)};
-        memcpy (record.topic, it->topic, sizeof record.topic);
-        memcpy (record.hash, it->answer.hash, JK_HASH_SIZE);
-        if (it->answer.kind == JK_ANSWER_REJECTED) {
-            memcpy (record.code, it->answer.code, sizeof record.code);
-            memcpy (record.message, it->answer.message, sizeof record.message);
+    size_t from = first;
+    while (from < last) {
+        /* The records of [from, to) that fit in one RECORDS. */
+        size_t to = from, size = 0;
+        jk_record_t record;
+        for (; to < last; to++) {
+            const jk_store_item_t *it = &self->cur->items[to];
+            if (!it->logged)
+                continue;
+            s_record_of (it, &record);
+            size_t more = jk_records_size (&record);
+            if (size > 0 && size + more > S_RECORDS_MAX)
+                break;
+            size += more;
         }
-        size_t size = jk_records_size (&record);
-        if (packed > 0 && packed + size > S_RECORDS_MAX)
-            s_records_send (self, &packed);
-        if (packed + size > self->records_cap) {
-            self->records_cap = 2 * (packed + size);
-            self->records = jk_realloc (self->records, self->records_cap);
+        if (size > 0) {
+            zmq_msg_t records;
+            zmq_msg_init_size (&records, size);
+            uint8_t *out = zmq_msg_data (&records);
+            for (size_t i = from; i < to; i++)
+                if (self->cur->items[i].logged) {
+                    s_record_of (&self->cur->items[i], &record);
+                    out += jk_records_put (out, &record);
+                }
+            assert (out == (uint8_t *)zmq_msg_data (&records) + size);
+            jk_store_tree_feed (self, &records);
+            if (s_head (self, "RECORDS"))
+                jk_store_backend_msg (self, &records);
+            else
+                zmq_msg_close (&records);
         }
-        packed += jk_records_put (self->records + packed, &record);
+        from = to;
     }
-    s_records_send (self, &packed);
 }
 
 /* Decides the SUBMITs [from, to) of the batch in one transaction,

@@ -148,14 +148,12 @@ typedef struct {
     bool deferring;            /* a transaction is open: other messages wait */
     zlist_t *deferred;         /* backend messages that wait for the commit */
     jk_store_batch_t *filling; /* the batch SUBMITs go to */
-    uint8_t *records;          /* the batch's records packed for RECORDS */
-    size_t records_cap;
-    jk_signer_t *signer;   /* signs checkpoints; NULL without a log key */
-    bool announce;         /* start: hand the newest to the broker */
-    int64_t sign_every_ms; /* after a commit, sign within this */
-    int64_t signed_mono;   /* mono ms of the last signature */
-    bool sign_asked;       /* the query endpoint waits for one */
-    uint64_t sign_target;  /* and it must cover this committed head */
+    jk_signer_t *signer;       /* signs checkpoints; NULL without a log key */
+    bool announce;             /* start: hand the newest to the broker */
+    int64_t sign_every_ms;     /* after a commit, sign within this */
+    int64_t signed_mono;       /* mono ms of the last signature */
+    bool sign_asked;           /* the query endpoint waits for one */
+    uint64_t sign_target;      /* and it must cover this committed head */
     /* The Merkle tree behind the writer (jk_tree.h): as stored, and as it
        will be once the tiles waiting are stored. */
     zactor_t *tree;
@@ -197,7 +195,7 @@ void jk_store_tree_take (jk_store_t *self, zmsg_t **msg_p);
 int jk_store_tree_put (jk_store_t *self);
 void jk_store_tree_stored (jk_store_t *self);
 void jk_store_tree_flush (jk_store_t *self);
-void jk_store_tree_feed (jk_store_t *self, const uint8_t *records, size_t size);
+void jk_store_tree_feed (jk_store_t *self, zmq_msg_t *records);
 int jk_store_tree_init (jk_store_t *self, const char *db_path);
 void jk_store_tree_off (jk_store_t *self);
 void jk_store_tree_stop (jk_store_t *self);
@@ -224,6 +222,9 @@ void jk_store_projector_stop (jk_store_t *self);
 /* ---- store_backend.c: sending on the backend, PING, heartbeats, the
    broker's ERROR, malformed messages */
 void jk_store_backend_send (jk_store_t *self, zmsg_t **msg_p);
+bool jk_store_backend_part (jk_store_t *self, const void *data, size_t size,
+                            bool more);
+bool jk_store_backend_msg (jk_store_t *self, zmq_msg_t *msg);
 void jk_store_send_ping (jk_store_t *self);
 void jk_store_malformed (jk_store_t *self, const char *what);
 void jk_store_heartbeat (jk_store_t *self, zmsg_t *msg);

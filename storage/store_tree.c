@@ -90,20 +90,24 @@ void jk_store_tree_flush (jk_store_t *self)
 
 /* Hands the tree thread committed records, packed as for RECORDS, so it
    hashes them from memory instead of reading the log back: [LEAVES]
-   [records]; while it is S_TREE_FED_MAX records or more behind, [WAKE]
-   instead (it reads the log). */
-void jk_store_tree_feed (jk_store_t *self, const uint8_t *records, size_t size)
+   [records], the records frame sharing its bytes with the broker's (a
+   zmq_msg_copy); while it is S_TREE_FED_MAX records or more behind,
+   [WAKE] instead (it reads the log). */
+void jk_store_tree_feed (jk_store_t *self, zmq_msg_t *records)
 {
     if (!self->tree)
         return;
-    zmsg_t *msg = zmsg_new ();
-    if (jk_log_head (self->log, NULL) - self->tree_next < S_TREE_FED_MAX) {
-        zmsg_addstr (msg, "LEAVES");
-        zmsg_addmem (msg, records, size);
-    } else
-        zmsg_addstr (msg, "WAKE");
-    if (zmsg_send (&msg, self->tree) != 0)
-        zmsg_destroy (&msg);
+    void *pipe = zsock_resolve (self->tree);
+    if (jk_log_head (self->log, NULL) - self->tree_next >= S_TREE_FED_MAX) {
+        zmq_send (pipe, "WAKE", 4, 0);
+        return;
+    }
+    zmq_msg_t copy;
+    zmq_msg_init (&copy);
+    zmq_msg_copy (&copy, records);
+    if (zmq_send (pipe, "LEAVES", 6, ZMQ_SNDMORE) < 0 ||
+        zmq_msg_send (&copy, pipe, 0) < 0)
+        zmq_msg_close (&copy);
 }
 
 /* Takes the Merkle tree off the writer: the follower catches up with the

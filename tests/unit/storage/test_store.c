@@ -176,6 +176,51 @@ static void test_batch_order (void **state)
     h_teardown (&h);
 }
 
+/* A batch whose records pass 4 MiB goes to the broker as several
+   RECORDS (PROTOCOL.md): 1,000 events with a 4,400-byte address (each
+   logged as a rejection, bytes and all) make two, the records in
+   position order across them, and the tree thread, handed the same
+   frames, grows to every record. */
+static void test_records_cut (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-cut");
+    h_start_store (&h, 0);
+    enum { N = 1000 };
+    char address[4401];
+    memset (address, 'a', 4400);
+    address[4400] = 0;
+    uint8_t *bytes[N];
+    size_t sizes[N], total = 0;
+    for (int i = 0; i < N; i++) {
+        jk_event_t *event =
+            jk_event_new (jk_vocabulary_find ("cooperative.registered", 22));
+        jk_event_set_source (event, H_SOURCE);
+        jk_event_set_actor (event, "operator-1");
+        event->seq = (uint64_t)i + 1;
+        h_set (event, "legal_number", "AHU-0000001.AH.01.26");
+        h_set (event, "address", address);
+        bytes[i] = h_encode (&event, &sizes[i]);
+        total += sizes[i];
+    }
+    assert_true (total > 4 * 1024 * 1024);
+    jk_answer_t answers[N];
+    h_submit (&h, N, bytes, sizes, answers);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal (answers[i].kind, JK_ANSWER_REJECTED);
+        assert_int_equal (answers[i].pos, (uint64_t)i + 1);
+        free (bytes[i]);
+    }
+    assert_true (h_wait_published (&h, N));
+    for (int i = 0; i < N; i++)
+        assert_int_equal (h.published[i], (uint64_t)i + 1);
+    assert_int_equal (h.records_messages, 2);
+    assert_string_equal (h.topics[63], "rejected.cooperative.registered");
+    assert_true (h_wait_stat (&h, "tree", N));
+    h_teardown (&h);
+}
+
 /* The decode stage ahead of the writer: 30 SUBMITs of 100 events sent
    at once are decoded and validated a batch ahead while the writer
    decides and commits the one before. Answers still come in submission
@@ -573,6 +618,7 @@ int main (void)
         cmocka_unit_test (test_ack_and_duplicate),
         cmocka_unit_test (test_seq_and_rejection),
         cmocka_unit_test (test_batch_order),
+        cmocka_unit_test (test_records_cut),
         cmocka_unit_test (test_decode_stage_pipeline),
         cmocka_unit_test (test_commit_failure),
         cmocka_unit_test (test_locked_database),

@@ -29,6 +29,7 @@ typedef struct {
     uint64_t published[H_MAX_PUBS]; /* positions published, in order */
     char topics[64][80];            /* first topics published */
     size_t publish_count;
+    size_t records_messages; /* RECORDS messages seen */
 } h_t;
 
 /* Encodes an event and destroys it. */
@@ -117,6 +118,7 @@ static inline const char *h_note (h_t *h, zmsg_t *msg)
     else if (streq (command, "RECORDS")) {
         /* One frame with the batch's records, in position order. */
         assert_int_equal (zmsg_size (msg), 1);
+        h->records_messages++;
         zframe_t *frame = zmsg_first (msg);
         size_t offset = 0;
         jk_record_t record;
