@@ -28,7 +28,7 @@ static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
     free (sql);
     if (rc != SQLITE_OK) {
         snprintf (err, size, "%s", sqlite3_errmsg (db));
-        return -1;
+        return JK_IO;
     }
     char date[11];
     jk_active_bind (st, doc->as_of_day, &doc->rule, date);
@@ -57,7 +57,7 @@ static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
  */
 
 /* The sessions of a batch held by the report's day: their numbers and
-   column names ("S3 21/07"), in order. Returns how many, or -1. */
+   column names ("S3 21/07"), in order. JK_OK, or JK_IO with err. */
 typedef struct {
     size_t n, cap;
     int *numbers;
@@ -73,7 +73,7 @@ static int s_sessions_held (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
                             " batch = ?1 AND date <= ?2 ORDER BY session_no",
                             -1, &st, NULL) != SQLITE_OK) {
         snprintf (err, size, "%s", sqlite3_errmsg (db));
-        return -1;
+        return JK_IO;
     }
     sqlite3_bind_text (st, 1, batch, -1, SQLITE_STATIC);
     sqlite3_bind_text (st, 2, doc->as_of, 10, SQLITE_STATIC);
@@ -95,7 +95,7 @@ static int s_sessions_held (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
         ss->n++;
     }
     sqlite3_finalize (st);
-    return 0;
+    return JK_OK;
 }
 
 /* The matrix's last row: people present (H or T) per session. */
@@ -127,7 +127,7 @@ static int s_batch_matrix (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
 {
     s_sessions_t ss = {0};
     if (s_sessions_held (doc, db, batch, &ss, err, size))
-        return -1;
+        return JK_IO;
     size_t n = ss.n, fixed = 5, cols = fixed + n + 4;
     jk_rcol_t *col = jk_calloc (cols, sizeof *col);
     col[0] = (jk_rcol_t){"No", JK_RCOL_INT, 5};

@@ -159,10 +159,10 @@ static int s_build (jk_rdoc_t *doc, const jk_report_kind_t *kind,
         return S_EXIT_IO;
     }
     jk_report_functions (*db, doc->masked, doc->keyed ? key : NULL);
-    int built = -1;
+    int built = JK_IO;
     if (sqlite3_exec (*db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         jk_rdoc_head (doc, *db, err, sizeof err) ||
-        (built = kind->build (doc, *db, err, sizeof err)) != 0) {
+        (built = kind->build (doc, *db, err, sizeof err)) != JK_OK) {
         fprintf (stderr, "jejak-report: %s: %s\n", db_path,
                  err[0] ? err : sqlite3_errmsg (*db));
         sqlite3_exec (*db, "ROLLBACK", NULL, NULL, NULL);

@@ -68,8 +68,8 @@ typedef struct {
     const char *name;
     const char *title;
     const char *help;
-    /* 0; JK_NOT_FOUND when --batch names no batch; else nonzero, with
-       the reason in err. */
+    /* JK_OK; JK_NOT_FOUND when --batch names no batch; JK_IO with the
+       reason in err. */
     int (*build) (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size);
 } jk_report_kind_t;
 
@@ -91,7 +91,7 @@ jk_rtable_t *jk_rdoc_table (jk_rdoc_t *doc, const char *title,
 /* Appends the rows of a query (one column per table column; INT columns
    read integers, PCT reals, others text). Named parameters :day, :from,
    :to, :quorum, :book_year, :days, :batch, :key are bound when named.
-   Returns 0 or -1 with err. */
+   Returns JK_OK, or JK_IO with err. */
 int jk_rtable_fill (jk_rtable_t *table, const jk_rdoc_t *doc, sqlite3 *db,
                     const char *sql, const char *key, char *err,
                     size_t err_size);
@@ -101,11 +101,13 @@ jk_rcell_t *jk_rtable_row (jk_rtable_t *table);
 void jk_rdoc_drop_last (jk_rdoc_t *doc);
 void jk_rdoc_free (jk_rdoc_t *doc);
 
-/* Reads the log head (position and hash) and fills doc; -1 with err. */
+/* Reads the log head (position and hash) and fills doc; JK_OK, or JK_IO
+   with err. */
 int jk_rdoc_head (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size);
 
 /* ---- writing --------------------------------------------------------------
  */
+/* Each JK_OK, or JK_IO (with err for the workbook). */
 int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
                           size_t err_size);
 int jk_report_write_csv (const jk_rdoc_t *doc, FILE *out);
@@ -119,14 +121,15 @@ int jk_report_write_html (const jk_rdoc_t *doc, FILE *out);
 /* The pseudonymous key of a NIK: "P-" and the first 12 upper-case hex
    digits of HMAC-SHA256 (key, nik). out holds 15 bytes. */
 void jk_person_key (const uint8_t key[32], const char *nik, char out[15]);
-/* Reads DIR/person.key (64 hex digits); -1 with err. */
+/* Reads DIR/person.key (64 hex digits); JK_OK, or with err JK_IO (it
+   cannot be read) or JK_INVALID (it holds something else). */
 int jk_person_key_load (const char *dir, uint8_t key[32], char *err,
                         size_t err_size);
 /* Creates DIR/person.key with 32 random bytes, mode 0600; refuses to
-   overwrite one. -1 with err. */
+   overwrite one. JK_OK, or JK_IO with err. */
 int jk_person_key_create (const char *dir, char *err, size_t err_size);
 /* Registers nik_view and person_key on db; key NULL: person_key gives
-   NULL. */
+   NULL. JK_OK or JK_IO. */
 int jk_report_functions (sqlite3 *db, bool masked, const uint8_t *key);
 
 #endif

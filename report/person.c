@@ -40,7 +40,7 @@ int jk_person_key_load (const char *dir, uint8_t key[32], char *err,
                   "person-key --keys %s)",
                   path, strerror (errno), dir);
         free (path);
-        return -1;
+        return JK_IO;
     }
     char text[80] = "";
     bool ok = fgets (text, sizeof text, f) != NULL;
@@ -50,10 +50,10 @@ int jk_person_key_load (const char *dir, uint8_t key[32], char *err,
         snprintf (err, err_size, "%s: must hold 64 hex digits (32 bytes)",
                   path);
         free (path);
-        return -1;
+        return JK_INVALID;
     }
     free (path);
-    return 0;
+    return JK_OK;
 }
 
 int jk_person_key_create (const char *dir, char *err, size_t err_size)
@@ -81,7 +81,7 @@ int jk_person_key_create (const char *dir, char *err, size_t err_size)
         snprintf (err, err_size, "%s: cannot write: %s", path,
                   strerror (errno));
     free (path);
-    return ok ? 0 : -1;
+    return ok ? JK_OK : JK_IO;
 }
 
 static void s_nik_view (sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -129,9 +129,9 @@ int jk_report_functions (sqlite3 *db, bool masked, const uint8_t *key)
     if (sqlite3_create_function (db, "nik_view", 1, flags,
                                  masked ? &s_masked : &s_clear, s_nik_view,
                                  NULL, NULL) != SQLITE_OK)
-        return -1;
+        return JK_IO;
     return sqlite3_create_function (db, "person_key", 1, flags, (void *)key,
                                     s_person_key, NULL, NULL) == SQLITE_OK
-               ? 0
-               : -1;
+               ? JK_OK
+               : JK_IO;
 }

@@ -85,8 +85,8 @@ static int s_rat_years (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
             " FROM rat_meetings r WHERE r.held_on <= :day"
             " GROUP BY r.book_year) y ORDER BY y.book_year DESC",
             NULL, err, size))
-        return -1;
-    return 0;
+        return JK_IO;
+    return JK_OK;
 }
 
 /* One follow-up table per kecamatan: the cooperatives without a RAT for
@@ -107,7 +107,7 @@ static int s_rat_follow_up (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
                             " kecamatan_summary ORDER BY kecamatan_code",
                             -1, &st, NULL) != SQLITE_OK) {
         snprintf (err, size, "%s", sqlite3_errmsg (db));
-        return -1;
+        return JK_IO;
     }
     int rc = 0;
     while (rc == 0 && sqlite3_step (st) == SQLITE_ROW) {
@@ -153,7 +153,7 @@ static int s_rat_follow_up (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 static int s_rat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 {
     if (s_rat_years (doc, db, err, size))
-        return -1;
+        return JK_IO;
     return s_rat_follow_up (doc, db, err, size);
 }
 
@@ -184,7 +184,7 @@ static int s_asesmen (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
             " AND (:batch IS NULL OR a.batch = :batch)"
             " GROUP BY a.assessment ORDER BY a.date, a.assessment",
             NULL, err, size))
-        return -1;
+        return JK_IO;
     const jk_rcol_t units[] = {{"Asesmen", JK_RCOL_TEXT, 14},
                                {"No", JK_RCOL_INT, 5},
                                {"Unit kompetensi", JK_RCOL_TEXT, 18},
@@ -209,7 +209,7 @@ static int s_asesmen (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
             " AND (:batch IS NULL OR a.batch = :batch))"
             " ORDER BY date, assessment, unit_index",
             NULL, err, size))
-        return -1;
+        return JK_IO;
     const jk_rcol_t comp[] = {
         {"Asesmen", JK_RCOL_TEXT, 14},   {"No", JK_RCOL_INT, 5},
         {"Kunci", JK_RCOL_TEXT, 16},     {"NIK", JK_RCOL_TEXT, 18},
@@ -264,7 +264,7 @@ static int s_sertifikat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
             " < :day), 0), coalesce (sum (x.revoked = 1), 0)"
             " FROM certificates x WHERE x.issued_on <= :day",
             NULL, err, size))
-        return -1;
+        return JK_IO;
     const jk_rcol_t list[] = {
         {"Nomor", JK_RCOL_TEXT, 18},         {"Kunci", JK_RCOL_TEXT, 16},
         {"NIK", JK_RCOL_TEXT, 18},           {"Nama", JK_RCOL_TEXT, 28},
@@ -286,7 +286,7 @@ static int s_sertifikat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
             " AND x.valid_until <= date (:day, '+' || :days || ' days')"
             " ORDER BY x.valid_until, x.number",
             NULL, err, size))
-        return -1;
+        return JK_IO;
     t = jk_rdoc_table (doc, "Semua sertifikat yang terbit s.d. tanggal laporan",
                        "Sertifikat", list, COUNT (list), true);
     return jk_rtable_fill (
@@ -318,7 +318,7 @@ static int s_kualitas (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
                         " count (resolved_pos), count(*) FROM data_quality"
                         " GROUP BY code ORDER BY code",
                         NULL, err, size))
-        return -1;
+        return JK_IO;
     /* Open warnings first (the queue to work on), then the resolved ones
        with the correction that resolved them. */
     const jk_rcol_t cols[] = {{"Posisi log", JK_RCOL_INT, 10},

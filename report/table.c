@@ -81,7 +81,7 @@ int jk_rtable_fill (jk_rtable_t *t, const jk_rdoc_t *doc, sqlite3 *db,
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf (err, err_size, "%s: %s", t->title, sqlite3_errmsg (db));
-        return -1;
+        return JK_IO;
     }
     s_bind (st, doc, key);
     int rc;
@@ -108,7 +108,7 @@ int jk_rtable_fill (jk_rtable_t *t, const jk_rdoc_t *doc, sqlite3 *db,
     if (rc != SQLITE_DONE)
         snprintf (err, err_size, "%s: %s", t->title, sqlite3_errmsg (db));
     sqlite3_finalize (st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return rc == SQLITE_DONE ? JK_OK : JK_IO;
 }
 
 static void s_table_free (jk_rtable_t *t)
@@ -148,11 +148,11 @@ int jk_rdoc_head (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size)
     if (jk_projections_position (db, &pos, hash) != JK_OK) {
         snprintf (err, err_size, "not a Jejak database (no projections): %s",
                   sqlite3_errmsg (db));
-        return -1;
+        return JK_IO;
     }
     doc->pos = pos;
     jk_hex_format (hash, 32, doc->hash);
-    return 0;
+    return JK_OK;
 }
 
 /* ---- shared wording --------------------------------------------------------
@@ -304,7 +304,7 @@ static int s_xlsx_table (lxw_workbook *wb, const jk_rtable_t *t,
     lxw_worksheet *ws = workbook_add_worksheet (wb, t->sheet);
     if (!ws) {
         snprintf (err, err_size, "sheet '%s' could not be added", t->sheet);
-        return -1;
+        return JK_IO;
     }
     worksheet_freeze_panes (ws, 1, 0);
     for (size_t c = 0; c < t->cols; c++) {
@@ -315,7 +315,7 @@ static int s_xlsx_table (lxw_workbook *wb, const jk_rtable_t *t,
     for (size_t r = 0; r < t->rows; r++)
         for (size_t c = 0; c < t->cols; c++)
             s_xlsx_cell (ws, t, r, c, f);
-    return 0;
+    return JK_OK;
 }
 
 int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
@@ -324,7 +324,7 @@ int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
     lxw_workbook *wb = workbook_new (path);
     if (!wb) {
         snprintf (err, err_size, "%s: cannot create the workbook", path);
-        return -1;
+        return JK_IO;
     }
     s_xlsx_formats_t formats;
     s_xlsx_formats (wb, &formats);
@@ -332,14 +332,14 @@ int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
     for (size_t k = 0; k < doc->count; k++)
         if (s_xlsx_table (wb, doc->tables[k], &formats, err, err_size)) {
             workbook_close (wb);
-            return -1;
+            return JK_IO;
         }
     lxw_error rc = workbook_close (wb);
     if (rc != LXW_NO_ERROR) {
         snprintf (err, err_size, "%s: %s", path, lxw_strerror (rc));
-        return -1;
+        return JK_IO;
     }
-    return 0;
+    return JK_OK;
 }
 
 /* ---- CSV --------------------------------------------------------------------
@@ -393,7 +393,7 @@ int jk_report_write_csv (const jk_rdoc_t *doc, FILE *out)
             jk_excel_eol (out);
         }
     }
-    return ferror (out) ? -1 : 0;
+    return ferror (out) ? JK_IO : JK_OK;
 }
 
 /* ---- HTML -------------------------------------------------------------------
@@ -484,5 +484,5 @@ int jk_report_write_html (const jk_rdoc_t *doc, FILE *out)
         fputs ("</tbody>\n</table>\n</section>\n", out);
     }
     fputs ("</body>\n</html>\n", out);
-    return ferror (out) ? -1 : 0;
+    return ferror (out) ? JK_IO : JK_OK;
 }
