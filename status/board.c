@@ -381,7 +381,7 @@ int jk_board_poll (jk_board_t *self, int timeout_ms)
     uint64_t before = self->stats.applied;
     zsock_t *which = (zsock_t *)zpoller_wait (self->poller, timeout_ms);
     if (!which && zpoller_terminated (self->poller))
-        return -1;
+        return JK_CLOSED;
     /* Drain what is waiting on both sockets, feed and query in turn, up to
        a bound so the screen still refreshes under load. One sink batch
        (transaction) for all of it. */
@@ -404,7 +404,7 @@ int jk_board_poll (jk_board_t *self, int timeout_ms)
     jk_board_commit (self);
     s_timers (self);
     if (zsys_interrupted)
-        return -1;
+        return JK_CLOSED;
     return (int)(self->stats.applied - before);
 }
 

@@ -57,8 +57,8 @@ void jk_board_grant (jk_board_t *self);
 void jk_board_start_over (jk_board_t *self);
 /* Drops the sink's content and starts again from position 0. */
 void jk_board_reset (jk_board_t *self, const char *why);
-/* Applies one record that is the next position; -1 when the sink failed
-   (the board has then reset). */
+/* Applies one record that is the next position; JK_OK, or JK_IO when the
+   sink failed (the board has then reset). */
 int jk_board_apply (jk_board_t *self, const jk_record_t *record, bool feed);
 /* Commits the sink's open batch, if any. */
 void jk_board_commit (jk_board_t *self);

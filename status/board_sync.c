@@ -100,21 +100,21 @@ void jk_board_reset (jk_board_t *self, const char *why)
     jk_board_start_over (self);
 }
 
-/* Applies one record that is the next position; -1 when the sink failed
-   (the board has then reset). */
+/* Applies one record that is the next position; JK_OK, or JK_IO when the
+   sink failed (the board has then reset). */
 int jk_board_apply (jk_board_t *self, const jk_record_t *record, bool feed)
 {
     assert (record->pos == self->pos + 1);
     if (!self->in_batch) {
         if (self->sink.begin (self->sink.arg)) {
             jk_board_reset (self, "replica failed");
-            return -1;
+            return JK_IO;
         }
         self->in_batch = true;
     }
     if (self->sink.apply (self->sink.arg, record)) {
         jk_board_reset (self, "replica could not apply a record");
-        return -1;
+        return JK_IO;
     }
     self->pos = record->pos;
     memcpy (self->hash, record->hash, 32);
@@ -124,7 +124,7 @@ int jk_board_apply (jk_board_t *self, const jk_record_t *record, bool feed)
     if (feed)
         self->stats.feed_applied++;
     self->changed = true;
-    return 0;
+    return JK_OK;
 }
 
 void jk_board_commit (jk_board_t *self)

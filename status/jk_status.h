@@ -18,8 +18,9 @@ typedef struct jk_ckwatch_s jk_ckwatch_t; /* the checkpoint watch, below */
    The board hands every record to the sink exactly once, in position
    order, with no gap, inside begin/commit brackets (one per batch). The
    program's sink is the in-memory replica (jk_replica_sink); tests may
-   pass their own. Every function returns 0, or -1 on failure (the board
-   then resets the sink and starts over from position 0). */
+   pass their own. Every function returns JK_OK, or another code on
+   failure (the replica's: JK_IO), and the board then resets the sink and
+   starts over from position 0. */
 typedef struct {
     void *arg;                /* passed to each */
     int (*begin) (void *arg); /* open a batch */
@@ -164,7 +165,7 @@ void jk_board_destroy (jk_board_t **self_p);
 /* Waits up to timeout_ms for a message, then handles what is waiting
    (bounded), applying records in one sink batch, and runs the timers
    (heartbeat checks, HEAD pings, silence recovery). Returns the number
-   of records applied, or -1 when interrupted (zsys_interrupted). */
+   of records applied, or JK_CLOSED when interrupted (zsys_interrupted). */
 int jk_board_poll (jk_board_t *self, int timeout_ms);
 
 jk_board_state_t jk_board_state (jk_board_t *self);
@@ -242,8 +243,8 @@ typedef struct {
    header and ends with "halaman i/n"; a table cut by a page break
    repeats its heading; a longer line is cut on a character boundary.
    With ansi, clears the screen first and uses bold headings. Returns the
-   number of pages (1 or more), or -1 when the snapshot does not decode
-   (a message is written instead). */
+   number of pages (1 or more), or JK_INVALID when the snapshot does not
+   decode (a message is written instead). */
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi);
 
 /* Writes one JSON document on one line: {"state", "note", "pos", "hash",

@@ -447,7 +447,7 @@ int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi)
         if (ansi)
             fputs ("\033[H\033[2J", out);
         fprintf (out, "jejak-status: the snapshot could not be read\n");
-        return -1;
+        return JK_INVALID;
     }
     char as_of[16], day[16];
     jk_mp_str (snap, "as_of", as_of, sizeof as_of);

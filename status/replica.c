@@ -21,7 +21,7 @@ static int s_open (jk_replica_t *self, uint8_t *image, size_t size, char *err,
         sqlite3_free (image);
         snprintf (err, err_size, "sqlite3_open(:memory:): %s",
                   sqlite3_errmsg (self->db));
-        return -1;
+        return JK_IO;
     }
     if (image) {
         /* SQLite frees the image, also when it refuses it. */
@@ -32,7 +32,7 @@ static int s_open (jk_replica_t *self, uint8_t *image, size_t size, char *err,
             SQLITE_OK) {
             snprintf (err, err_size, "the state is not a database: %s",
                       sqlite3_errmsg (self->db));
-            return -1;
+            return JK_IO;
         }
     }
     /* Nothing here outlives the process: no journal to disk, no syncs. */
@@ -42,16 +42,16 @@ static int s_open (jk_replica_t *self, uint8_t *image, size_t size, char *err,
                       NULL, NULL, &msg) != SQLITE_OK) {
         snprintf (err, err_size, "replica pragmas: %s", msg ? msg : "?");
         sqlite3_free (msg);
-        return -1;
+        return JK_IO;
     }
     if (jk_projections_migrate (self->db, err, err_size))
-        return -1;
+        return JK_IO;
     self->projections = jk_projections_new (self->db, NULL, err, err_size);
     if (!self->projections)
-        return -1;
+        return JK_IO;
     /* Counters written behind, once per board transaction (s_commit). */
     jk_projections_set_deferred (self->projections, true);
-    return 0;
+    return JK_OK;
 }
 
 static void s_close (jk_replica_t *self)
@@ -88,9 +88,9 @@ static int s_exec (jk_replica_t *self, const char *sql)
     if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         jk_error ("status", "replica sql=%s error=%s", sql, msg ? msg : "?");
         sqlite3_free (msg);
-        return -1;
+        return JK_IO;
     }
-    return 0;
+    return JK_OK;
 }
 
 static int s_begin (void *arg)
@@ -104,12 +104,12 @@ static int s_commit (void *arg)
 {
     jk_replica_t *self = (jk_replica_t *)arg;
     if (jk_projections_flush (self->projections) == JK_OK &&
-        s_exec (self, "COMMIT") == 0)
-        return 0;
+        s_exec (self, "COMMIT") == JK_OK)
+        return JK_OK;
     if (!sqlite3_get_autocommit (self->db))
         s_exec (self, "ROLLBACK");
     jk_projections_discard (self->projections);
-    return -1;
+    return JK_IO;
 }
 
 static int s_apply (void *arg, const jk_record_t *record)
@@ -119,9 +119,9 @@ static int s_apply (void *arg, const jk_record_t *record)
     if (rc == JK_INVALID) {
         /* The record did not decode with this program's schema: the
            board still counts its position, but cannot show it. */
-        return 0;
+        return JK_OK;
     }
-    return rc == JK_OK ? 0 : -1;
+    return rc == JK_OK ? JK_OK : JK_IO;
 }
 
 /* Starts over with empty tables. */
@@ -132,9 +132,9 @@ static int s_reset (void *arg)
     char err[256] = "";
     if (s_open (self, NULL, 0, err, sizeof err)) {
         jk_error ("status", "replica reset failed: %s", err);
-        return -1;
+        return JK_IO;
     }
-    return 0;
+    return JK_OK;
 }
 
 /* Starts over from the store's state at a position (an image of its
@@ -144,13 +144,13 @@ static int s_load (void *arg, uint8_t *image, size_t size)
     jk_replica_t *self = (jk_replica_t *)arg;
     s_close (self);
     char err[256] = "";
-    if (s_open (self, image, size, err, sizeof err) == 0)
-        return 0;
+    if (s_open (self, image, size, err, sizeof err) == JK_OK)
+        return JK_OK;
     jk_error ("status", "replica load failed: %s", err);
     s_close (self);
     if (s_open (self, NULL, 0, err, sizeof err))
         jk_error ("status", "replica reset failed: %s", err);
-    return -1;
+    return JK_IO;
 }
 
 jk_board_sink_t jk_replica_sink (jk_replica_t *self)
