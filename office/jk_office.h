@@ -178,10 +178,10 @@ int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
    day HH:MM, any other number as stored ("1045", "3.2E+15"). bad gets a
    row it cannot hand out whole (a cell past column JK_CSV_MAX_CELLS or
    longer than JK_XLSX_CELL_MAX characters, a missing shared string, a cell
-   given twice). Returns 0, the non-zero answer of a callback that stopped,
-   or -1 with the reason in err (not a zip, no workbook or sheet, a part
-   larger than JK_XLSX_PART_MAX once unpacked, XML that is not well
-   formed or declares a DOCTYPE). */
+   given twice). Returns JK_OK, the non-zero answer of a callback that
+   stopped, or JK_INVALID with the reason in err (not a zip, no workbook
+   or sheet, a part larger than JK_XLSX_PART_MAX once unpacked, XML that
+   is not well formed or declares a DOCTYPE). */
 #define JK_XLSX_PART_MAX (64 * 1024 * 1024)
 #define JK_XLSX_CELL_MAX 32767
 int jk_xlsx_read (const void *data, size_t size, jk_csv_row_fn *fn,
@@ -284,7 +284,8 @@ void jk_picks_destroy (jk_picks_t **self_p);
    time), JK_IO. */
 int jk_picks_sync (jk_picks_t *self);
 /* Calls fn for every cached record after position after, in position
-   order; returns the last position visited (after when none), or -1. */
+   order; returns the last position visited (after when none), or
+   JK_IO. */
 typedef void (jk_picks_fn) (void *arg, uint64_t pos, const void *bytes,
                             size_t size);
 int64_t jk_picks_each (jk_picks_t *self, uint64_t after, jk_picks_fn *fn,

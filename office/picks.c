@@ -301,7 +301,7 @@ int64_t jk_picks_each (jk_picks_t *self, uint64_t after, jk_picks_fn *fn,
                             "SELECT pos, bytes FROM records WHERE pos > ? "
                             "ORDER BY pos",
                             -1, &st, NULL) != SQLITE_OK)
-        return -1;
+        return JK_IO;
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)after);
     int64_t last = (int64_t)after;
     while (sqlite3_step (st) == SQLITE_ROW) {

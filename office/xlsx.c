@@ -570,7 +570,8 @@ static void s_free (s_xlsx_t *x)
     s_row_clear (x);
 }
 
-/* Parses a part if present; 0 (also when absent and optional), -1. */
+/* Parses a part if present; JK_OK (also when absent and optional), or
+   JK_INVALID with err. */
 static int s_read_part (zip_t *zip, const char *name, bool required,
                         s_xlsx_t *x, XML_StartElementHandler start,
                         XML_EndElementHandler end,
@@ -585,7 +586,7 @@ static int s_read_part (zip_t *zip, const char *name, bool required,
                       "bagian %s tidak ada: bukan buku kerja XLSX (no %s "
                       "in the archive)",
                       name, name);
-        return err[0] ? -1 : 0;
+        return err[0] ? JK_INVALID : JK_OK;
     }
     int rc = s_parse (name, text, size, x, start, end, chars, &x->parser, err,
                       err_size);
@@ -595,9 +596,9 @@ static int s_read_part (zip_t *zip, const char *name, bool required,
                   "bagian %s memuat deklarasi DOCTYPE (tidak diterima; "
                   "a document type declaration is refused)",
                   name);
-        return -1;
+        return JK_INVALID;
     }
-    return rc < 0 ? -1 : 0;
+    return rc < 0 ? JK_INVALID : JK_OK;
 }
 
 int jk_xlsx_read (const void *data, size_t size, jk_csv_row_fn *fn,
@@ -616,7 +617,7 @@ int jk_xlsx_read (const void *data, size_t size, jk_csv_row_fn *fn,
         if (src)
             zip_source_free (src);
         zip_error_fini (&zerr);
-        return -1;
+        return JK_INVALID;
     }
     zip_error_fini (&zerr);
     s_xlsx_t x;
@@ -626,7 +627,7 @@ int jk_xlsx_read (const void *data, size_t size, jk_csv_row_fn *fn,
     x.arg = arg;
     int rc = s_read_part (zip, "xl/workbook.xml", true, &x, s_workbook_start,
                           s_ignore_end, NULL, err, err_size);
-    if (rc == 0)
+    if (rc == JK_OK)
         rc = s_read_part (zip, "xl/_rels/workbook.xml.rels", false, &x,
                           s_rels_start, s_ignore_end, NULL, err, err_size);
     if (!x.sheet_target[0])
@@ -637,16 +638,16 @@ int jk_xlsx_read (const void *data, size_t size, jk_csv_row_fn *fn,
                   "xl/sharedStrings.xml");
     if (!x.styles_target[0])
         snprintf (x.styles_target, sizeof x.styles_target, "xl/styles.xml");
-    if (rc == 0)
+    if (rc == JK_OK)
         rc = s_read_part (zip, x.strings_target, false, &x, s_strings_start,
                           s_strings_end, s_strings_chars, err, err_size);
-    if (rc == 0)
+    if (rc == JK_OK)
         rc = s_read_part (zip, x.styles_target, false, &x, s_styles_start,
                           s_styles_end, NULL, err, err_size);
-    if (rc == 0) {
+    if (rc == JK_OK) {
         rc = s_read_part (zip, x.sheet_target, true, &x, s_sheet_start,
                           s_sheet_end, s_sheet_chars, err, err_size);
-        if (rc == 0 && x.stopped)
+        if (rc == JK_OK && x.stopped)
             rc = x.stopped;
     }
     zip_close (zip); /* read only: frees the source too */
