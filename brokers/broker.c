@@ -132,7 +132,7 @@ static bool s_readable (zsock_t *sock)
 /* Secure mode, then the three sockets bound; false when one failed. */
 static bool s_bind (jk_broker_state_t *self, const jk_broker_config_t *config)
 {
-    bool secure_ok = jk_broker_secure_start (self, config) == 0;
+    bool secure_ok = jk_broker_secure_start (self, config) == JK_OK;
     self->ingest = secure_ok ? jk_broker_socket (config, self->cert, ZMQ_ROUTER,
                                                  "ingest", config->ingest)
                              : NULL;

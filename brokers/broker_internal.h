@@ -108,7 +108,9 @@ void jk_broker_refuse (jk_broker_state_t *self, zframe_t *rid, zmsg_t *events,
 
 /* Starts secure mode when config asks for it: the broker's certificate,
    zauth with CURVE against the enrolled certificates, the keyring.
-   Before any socket is bound. Returns 0, or -1 with the reason logged. */
+   Before any socket is bound. Returns JK_OK, or with the reason logged
+   JK_INVALID (half a configuration) or JK_IO (the certificate cannot be
+   loaded). */
 int jk_broker_secure_start (jk_broker_state_t *self,
                             const jk_broker_config_t *config);
 /* Watches the ingest socket's handshakes (secure mode). */

@@ -164,16 +164,17 @@ void jk_broker_monitor_event (jk_broker_state_t *self)
 
 /* Starts secure mode: the broker's certificate, zauth with CURVE against
    the enrolled certificates, the keyring, the ingest monitor. Before any
-   socket is bound. Returns 0, or -1 with the reason logged. */
+   socket is bound. Returns JK_OK, or with the reason logged JK_INVALID
+   (half a configuration) or JK_IO (the certificate cannot be loaded). */
 int jk_broker_secure_start (jk_broker_state_t *self,
                             const jk_broker_config_t *config)
 {
     if (!config->cert_path && !config->keys_dir)
-        return 0;
+        return JK_OK;
     if (!config->cert_path || !config->keys_dir) {
         jk_error (S_COMPONENT, "secure mode needs both the broker's "
                                "certificate and the enrolled keys directory");
-        return -1;
+        return JK_INVALID;
     }
     self->cert = zcert_load (config->cert_path);
     if (!self->cert) {
@@ -181,7 +182,7 @@ int jk_broker_secure_start (jk_broker_state_t *self,
                   "cannot load the broker's secret certificate %s "
                   "(jejak-keys init makes it)",
                   config->cert_path);
-        return -1;
+        return JK_IO;
     }
     self->keys_dir = jk_strdup (config->keys_dir);
     self->keyring = jk_keyring_new (config->keys_dir);
@@ -193,7 +194,7 @@ int jk_broker_secure_start (jk_broker_state_t *self,
     zsock_wait (self->auth);
     jk_info (S_COMPONENT, "secure mode: CURVE on ingest, keys=%s enrolled=%zu",
              self->keys_dir, jk_keyring_size (self->keyring));
-    return 0;
+    return JK_OK;
 }
 
 /* Watches the ingest socket's handshakes (secure mode). */
