@@ -4,10 +4,12 @@
     last one verified in a file; when the hub shows a second history
     signed with the same key (a forked log), the board raises the alarm
     in its document (the web page's too) and keeps both notes as evidence,
-    and a board started later with the same file raises it again, until
-    jejak-status --clear-fork moves the evidence aside. */
+    and a board started later with the same file raises it again, on its
+    web page too (checked in a real browser when chromium is installed),
+    until jejak-status --clear-fork moves the evidence aside. */
 #include "test_broker_support.h"
 
+#include "cdp.h"
 #include "jk_note.h"
 
 #include <dirent.h>
@@ -46,9 +48,10 @@ static void s_hub_stop (s_env_t *env)
     assert_int_equal (WEXITSTATUS (status), 0);
 }
 
-/* A board printing its JSON documents into out_log. */
+/* A board printing its JSON documents into out_log; with http, also
+   serving its web page (--http 127.0.0.1:0, the URL in out_log). */
 static pid_t s_board (s_env_t *env, const char *out_log,
-                      const char *checkpoint_file)
+                      const char *checkpoint_file, bool http)
 {
     char *argv[] = {"jejak-status",
                     "--json",
@@ -60,6 +63,8 @@ static pid_t s_board (s_env_t *env, const char *out_log,
                     env->vkey_file,
                     "--checkpoint-file",
                     (char *)checkpoint_file,
+                    http ? "--http" : NULL,
+                    "127.0.0.1:0",
                     NULL};
     pid_t pid = jk_test_spawn (argv, out_log);
     assert_true (pid > 0);
@@ -102,6 +107,32 @@ static void s_assert_moved_aside (const char *dir, const char *prefix,
     assert_int_equal (found, 1);
 }
 
+/* A browser on the web page of the board whose output is board_log;
+   NULL (said) when chromium is not installed: the rest runs without. */
+static jk_cdp_t *s_browser (const char *dir, const char *board_log)
+{
+    if (access (JK_CDP_CHROMIUM, X_OK) != 0) {
+        fprintf (stderr,
+                 "test_board_checks_checkpoints: SKIPPED the browser: %s is "
+                 "not installed (scripts/setup installs Debian's chromium "
+                 "where it can)\n",
+                 JK_CDP_CHROMIUM);
+        return NULL;
+    }
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (board_log, "jejak-status http="), S_LONG_MS));
+    char *text = jk_test_slurp (board_log, NULL);
+    const char *at = strstr (text, "jejak-status http=");
+    assert_non_null (at);
+    char url[128];
+    assert_int_equal (sscanf (at, "jejak-status http=%127s", url), 1);
+    free (text);
+    jk_cdp_t *browser = jk_cdp_start (dir, 1366, 768);
+    assert_non_null (browser);
+    assert_true (jk_cdp_navigate (browser, url));
+    return browser;
+}
+
 static void test_board_checks_checkpoints (void **state)
 {
     (void)state;
@@ -132,7 +163,7 @@ static void test_board_checks_checkpoints (void **state)
     s_client_t *c = s_client_new (env.ingest, "32.03.10/pacet-1", 150, 1);
     c->count = 100;
     s_client_deliver (c, 50, S_LONG_MS, NULL, NULL);
-    pid_t board = s_board (&env, board_log, held);
+    pid_t board = s_board (&env, board_log, held, false);
     assert_true (JK_WAIT_FOR (
         jk_test_file_has_after (
             board_log, 0, "\"checkpoint\":{\"verified\":100,\"alarm\":\"\"}"),
@@ -220,11 +251,26 @@ static void test_board_checks_checkpoints (void **state)
     assert_int_equal (WEXITSTATUS (status), 0);
 
     /* A board started later with the same file: the alarm again. */
-    pid_t board2 = s_board (&env, board2_log, held);
+    pid_t board2 = s_board (&env, board2_log, held, true);
     assert_true (JK_WAIT_FOR (
         jk_test_file_has_after (board2_log, 0,
                                 "LOG BERCABANG: checkpoint hub 200 catatan"),
         S_LONG_MS));
+
+    /* The web page shows the alarm too, in a real browser. */
+    jk_cdp_t *browser = s_browser (env.dir, board2_log);
+    if (browser)
+        assert_true (jk_cdp_wait (
+            browser,
+            "(function () { const a = document.getElementById ('alarm');"
+            " return !a.hidden && a.getAttribute ('role') === 'alert' &&"
+            " a.textContent.startsWith ('!!! LOG BERCABANG: checkpoint hub"
+            " 200 catatan tidak konsisten dengan checkpoint 150') &&"
+            " a.textContent.includes ('/ LOG FORKED: the hub\\'s checkpoint"
+            " of 200 records') && a.textContent.endsWith (' !!!') &&"
+            " getComputedStyle (a).fontWeight >= 700 &&"
+            " document.getElementById ('checkpoint').hidden; }) ()",
+            S_LONG_MS));
 
     /* The operator investigated and accepts history B: --clear-fork
        moves the evidence and the checkpoint verified before aside (kept,
@@ -251,6 +297,17 @@ static void test_board_checks_checkpoints (void **state)
         JK_OK);
     assert_int_equal (cp->size, 200);
     free (trusted);
+    /* The page drops the alarm and shows the checkpoint verified. */
+    if (browser) {
+        assert_true (jk_cdp_wait (
+            browser,
+            "document.getElementById ('alarm').hidden &&"
+            " !document.getElementById ('checkpoint').hidden &&"
+            " document.getElementById ('checkpoint').textContent ==="
+            " 'Checkpoint terverifikasi: 200'",
+            S_LONG_MS));
+        jk_cdp_stop (&browser);
+    }
     /* Nothing left to clear: exit 1, said. */
     s_clear_fork (held, 1, "no fork alarm to clear: ");
     jk_test_stop (board2, SIGTERM, S_LONG_MS);
