@@ -1,6 +1,6 @@
 /*  cooperatives.c - what the projection table cannot say about
     cooperatives: the kecamatan counter of a registration, updates (a move
-    moves the counter), the RAT deadline and streak. */
+    moves the counter), the RAT deadline (the streak is counters.c's). */
 #include "projections_internal.h"
 
 #include <assert.h>
@@ -109,28 +109,5 @@ int jk_proj_rat_held_after (jk_projections_t *self, const jk_event_t *ev,
 {
     char norm[JK_PROJ_LEGAL_MAX];
     jk_proj_legal (ev, "legal_number", norm);
-    /* The streak counts consecutive book years back from the latest; RATs
-       may arrive out of order, so it is recounted (a few rows). */
-    sqlite3_stmt *st = STMT (Q_RAT_YEARS);
-    sqlite3_bind_text (st, 1, norm, -1, SQLITE_STATIC);
-    int64_t last = 0, expect = 0, streak = 0;
-    int rc;
-    while ((rc = jk_proj_query (self, Q_RAT_YEARS)) == SQLITE_ROW) {
-        int64_t y = sqlite3_column_int64 (st, 0);
-        if (!last)
-            last = expect = y;
-        if (y != expect)
-            break;
-        streak++;
-        expect--;
-    }
-    if (rc < 0)
-        return JK_IO;
-    sqlite3_reset (st);
-    st = STMT (W_COOPERATIVE_RAT);
-    sqlite3_bind_text (st, 1, norm, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 2, last);
-    sqlite3_bind_int64 (st, 3, streak);
-    sqlite3_bind_int64 (st, 4, (int64_t)ap->pos);
-    return jk_proj_exec (self, W_COOPERATIVE_RAT);
+    return jk_proj_rat_counters (self, norm, (int64_t)ap->pos);
 }

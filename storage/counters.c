@@ -1,7 +1,8 @@
 /* Whole at ~630 lines: the counters and the read caches kept in step. */
 /*  counters.c - the projections' counters and read caches: per-source
     progress, kecamatan_summary, people's and sessions' counters (written
-    behind in deferred mode), batch terms and session hours, and the
+    behind in deferred mode), batches' counters, cooperatives' RAT
+    columns (count and streak), batch terms and session hours, and the
     enrolment arithmetic of attendance %. Used by the entity files. */
 #include "projections_internal.h"
 
@@ -62,6 +63,12 @@ typedef struct {
     bool swept; /* recomputed in this flush with its pending hours */
 } s_batch_delta_t;
 
+/* cooperatives: RATs of this transaction not written yet. */
+typedef struct {
+    int64_t count;    /* RATs held */
+    int64_t last_pos; /* of the latest */
+} jk_proj_rat_delta_t;
+
 /* sessions: recorded and present added to one session. */
 typedef struct {
     int64_t session_no;
@@ -89,6 +96,7 @@ static void s_pending_purge (jk_projections_t *self)
     zhashx_purge (self->pending_people);
     zhashx_purge (self->pending_enrollments);
     zhashx_purge (self->pending_batches);
+    zhashx_purge (self->pending_rats);
 }
 
 void jk_projections_discard (jk_projections_t *self)
@@ -144,6 +152,8 @@ int jk_projections_flush (jk_projections_t *self)
         rc = jk_proj_enrollments_flush (self);
     if (rc == JK_OK)
         rc = s_batches_flush (self);
+    if (rc == JK_OK)
+        rc = jk_proj_rats_flush (self);
     /* The read caches stay: they hold what is now being committed. */
     if (rc == JK_OK)
         s_pending_purge (self);
@@ -611,6 +621,66 @@ int jk_proj_enrollment_pct (jk_projections_t *self, jk_str_t batch,
                             jk_str_t nik)
 {
     return s_enrollment_jp (self, batch, nik, 0);
+}
+
+/* Writes a cooperative's RAT columns: count RATs more, the latest at
+   pos, and the last year and streak recounted from its RATs. */
+static int s_rat_write (jk_projections_t *self, const char *norm, int64_t count,
+                        int64_t pos)
+{
+    /* The streak counts consecutive book years back from the latest; RATs
+       may arrive out of order, so it is recounted (a few rows). */
+    sqlite3_stmt *st = STMT (Q_RAT_YEARS);
+    sqlite3_bind_text (st, 1, norm, -1, SQLITE_STATIC);
+    int64_t last = 0, expect = 0, streak = 0;
+    int rc;
+    while ((rc = jk_proj_query (self, Q_RAT_YEARS)) == SQLITE_ROW) {
+        int64_t y = sqlite3_column_int64 (st, 0);
+        if (!last)
+            last = expect = y;
+        if (y != expect)
+            break;
+        streak++;
+        expect--;
+    }
+    if (rc < 0)
+        return JK_IO;
+    sqlite3_reset (st);
+    st = STMT (W_COOPERATIVE_RAT);
+    sqlite3_bind_text (st, 1, norm, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 2, last);
+    sqlite3_bind_int64 (st, 3, streak);
+    sqlite3_bind_int64 (st, 4, pos);
+    sqlite3_bind_int64 (st, 5, count);
+    return jk_proj_exec (self, W_COOPERATIVE_RAT);
+}
+
+/* In deferred mode without a decisions' model, a RAT's row of
+   cooperatives waits for the flush: nothing in the transaction reads
+   its RAT columns back, so a cooperative with several RATs in one
+   transaction is recounted and written once. */
+int jk_proj_rat_counters (jk_projections_t *self, const char *norm, int64_t pos)
+{
+    if (!self->deferred || self->model)
+        return s_rat_write (self, norm, 1, pos);
+    jk_proj_rat_delta_t *d = zhashx_lookup (self->pending_rats, norm);
+    if (!d) {
+        d = jk_calloc (1, sizeof *d);
+        zhashx_insert (self->pending_rats, norm, d);
+    }
+    d->count++;
+    d->last_pos = pos;
+    return JK_OK;
+}
+
+int jk_proj_rats_flush (jk_projections_t *self)
+{
+    for (jk_proj_rat_delta_t *d = zhashx_first (self->pending_rats); d;
+         d = zhashx_next (self->pending_rats))
+        CHECK (s_rat_write (self, zhashx_cursor (self->pending_rats), d->count,
+                            d->last_pos));
+    zhashx_purge (self->pending_rats);
+    return JK_OK;
 }
 
 /* HADIR and TERLAMBAT count as present (the presence enum's first two). */

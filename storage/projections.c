@@ -124,9 +124,12 @@ static const char *s_sql[STMT_COUNT] = {
         " members = coalesce (?10, members_male)"
         " + coalesce (?11, members_female), updated_pos = ?12"
         " WHERE legal_number_norm = ?1",
+    /* ?5 RATs held since the row was last written, the latest at ?4
+       (positions only grow: max keeps a later writer's position). */
     [W_COOPERATIVE_RAT] = "UPDATE cooperatives SET last_rat_year = ?2,"
-                          " rat_count = rat_count + 1, rat_streak = ?3,"
-                          " updated_pos = ?4 WHERE legal_number_norm = ?1",
+                          " rat_count = rat_count + ?5, rat_streak = ?3,"
+                          " updated_pos = max (updated_pos, ?4)"
+                          " WHERE legal_number_norm = ?1",
     [W_PERSON_UPDATE] = "UPDATE people SET name = coalesce (?2, name),"
                         " sex = coalesce (?3, sex),"
                         " birth_date = coalesce (?4, birth_date),"
@@ -423,6 +426,8 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
     zhashx_set_destructor (self->pending_enrollments, jk_proj_item_free);
     self->pending_batches = zhashx_new ();
     zhashx_set_destructor (self->pending_batches, jk_proj_item_free);
+    self->pending_rats = zhashx_new ();
+    zhashx_set_destructor (self->pending_rats, jk_proj_item_free);
     self->batch_terms = zhashx_new ();
     zhashx_set_destructor (self->batch_terms, jk_proj_item_free);
     self->session_jp = zhashx_new ();
@@ -462,7 +467,8 @@ void jk_projections_destroy (jk_projections_t **self_p)
                            zhashx_size (self->pending_sessions) ||
                            zhashx_size (self->pending_people) ||
                            zhashx_size (self->pending_enrollments) ||
-                           zhashx_size (self->pending_batches)))
+                           zhashx_size (self->pending_batches) ||
+                           zhashx_size (self->pending_rats)))
         jk_warn (LOG, "destroyed with counters not flushed: they are lost");
     zhashx_destroy (&self->pending_sources);
     zhashx_destroy (&self->pending_kecamatan);
@@ -470,6 +476,7 @@ void jk_projections_destroy (jk_projections_t **self_p)
     zhashx_destroy (&self->pending_people);
     zhashx_destroy (&self->pending_enrollments);
     zhashx_destroy (&self->pending_batches);
+    zhashx_destroy (&self->pending_rats);
     zhashx_destroy (&self->batch_terms);
     zhashx_destroy (&self->session_jp);
     zhashx_destroy (&self->cooperatives);

@@ -116,6 +116,10 @@ struct jk_projections_s {
        ("batch" -> s_batch_delta_t), written at flush. Like the hours
        above, only while no decisions' model reads this database. */
     zhashx_t *pending_batches;
+    /* cooperatives: RATs held per cooperative (normalised legal number
+       -> jk_proj_rat_delta_t); the streak is recounted and the row
+       written once at flush. Same condition as the batches. */
+    zhashx_t *pending_rats;
     /* Read caches of deferred mode: what apply looks up again and again
        and what changes only through apply itself. Valid across commits
        (kept in step by the apply that changes them), dropped by
@@ -248,6 +252,14 @@ int jk_proj_attendance_effects (jk_projections_t *self, jk_str_t batch,
                                 int64_t session_no, jk_str_t nik,
                                 int64_t jp_delta, int recorded, int present);
 
+/* A RAT held by the cooperative with normalised legal number norm at
+   pos: its last_rat_year, rat_count and rat_streak (recounted from its
+   rat_meetings rows), now or at flush (deferred mode, no model). */
+int jk_proj_rat_counters (jk_projections_t *self, const char *norm,
+                          int64_t pos);
+/* Writes the pending RATs (streak recounted once per cooperative). */
+int jk_proj_rats_flush (jk_projections_t *self);
+
 /* Per-source progress of a record (and the last applied position). */
 int jk_proj_progress (jk_projections_t *self, const char *source,
                       int source_len, uint64_t seq, bool accepted,
@@ -262,6 +274,7 @@ typedef int (jk_proj_step_fn) (jk_projections_t *self, const jk_event_t *ev,
 jk_proj_step_fn jk_proj_cooperative_registered_after;
 jk_proj_step_fn jk_proj_cooperative_updated;
 jk_proj_step_fn jk_proj_rat_held_after;
+
 jk_proj_step_fn jk_proj_person_registered_after;
 jk_proj_step_fn jk_proj_person_corrected;
 jk_proj_step_fn jk_proj_session_scheduled_after;
