@@ -312,6 +312,61 @@ static void s_scalar (const uint8_t *p, const uint8_t *end, msgpack_object *o,
     }
 }
 
+/* The most common items of an event, read in one step when the bytes
+   hold them whole: a small unsigned integer, a str of up to 255 bytes,
+   bin of up to 255 (an id) and a uint. Anything else, or an item the
+   bytes cannot hold, is left to the general walk (s_mp_item, which says
+   why), which builds the same object. */
+static inline bool s_common (const uint8_t *p, size_t size, size_t *pos_p,
+                             msgpack_object *o, bool *text)
+{
+    size_t pos = *pos_p;
+    if (pos >= size)
+        return false;
+    uint8_t c = p[pos];
+    size_t left = size - pos - 1; /* after the header byte */
+    size_t head, n;
+    if (c <= 0x7f) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = c;
+        *pos_p = pos + 1;
+        return true;
+    }
+    if (c >= 0xcc && c <= 0xcf) {
+        int width = 1 << (c - 0xcc);
+        if ((size_t)width > left)
+            return false;
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = s_be (p + pos + 1, width);
+        *pos_p = pos + 1 + (size_t)width;
+        return true;
+    }
+    if (c >= 0xa0 && c <= 0xbf) {
+        head = 1;
+        n = c & 0x1f;
+    } else if ((c == 0xd9 || c == 0xc4) && left >= 1) {
+        head = 2;
+        n = p[pos + 1];
+    } else
+        return false;
+    if (n > size - pos - head)
+        return false;
+    const char *at = (const char *)p + pos + head;
+    if (c == 0xc4) {
+        o->type = MSGPACK_OBJECT_BIN;
+        o->via.bin.ptr = at;
+        o->via.bin.size = (uint32_t)n;
+    } else {
+        o->type = MSGPACK_OBJECT_STR;
+        o->via.str.ptr = at;
+        o->via.str.size = (uint32_t)n;
+        if (*text && !jk_msgpack_text (at, n))
+            *text = false;
+    }
+    *pos_p = pos + head + n;
+    return true;
+}
+
 int jk_msgpack_unpack (const void *data, size_t size, int max_depth,
                        jk_msgpack_arena_t *arena, msgpack_object *root,
                        bool *text, size_t *end, char *why, size_t why_size)
@@ -340,6 +395,8 @@ int jk_msgpack_unpack (const void *data, size_t size, int max_depth,
         left[depth]--;
         pending--;
         msgpack_object *o = next[depth]++;
+        if (s_common (p, size, &pos, o, text))
+            continue;
         size_t at = pos;
         uint64_t items;
         bool map;
