@@ -672,8 +672,9 @@ static void s_on_refused (s_send_t *self, zmsg_t *msg)
         s_drop (self, "refused");
 }
 
-/* ERROR [code][text]: logged, the link dropped; E_UNKNOWN_COMMAND turns
-   the relay of checkpoints off. */
+/* ERROR [code][text]: logged, the link dropped; E_UNKNOWN_COMMAND, or
+   E_PROTOCOL refusing CHECKPOINT's shape, turns the relay of checkpoints
+   off. */
 static void s_on_error (s_send_t *self, zmsg_t *msg)
 {
     char *code = zmsg_popstr (msg);
@@ -681,10 +682,13 @@ static void s_on_error (s_send_t *self, zmsg_t *msg)
     jk_error (S_COMPONENT, "error from %s: %s %s", self->upstream,
               code ? code : "?", text ? text : "");
     /* Of the commands a sender sends, only CHECKPOINT is unknown to
-       a receiver of an older version. */
-    if (code && streq (code, "E_UNKNOWN_COMMAND")) {
+       a receiver of an older version; one that knows it but not the
+       origin frame a copy adds refuses its shape. */
+    if (code && (streq (code, "E_UNKNOWN_COMMAND") ||
+                 (streq (code, "E_PROTOCOL") && text &&
+                  strncmp (text, "CHECKPOINT takes", 16) == 0))) {
         jk_warn (S_COMPONENT,
-                 "%s does not take CHECKPOINT: its "
+                 "%s does not take this CHECKPOINT: its "
                  "checkpoints are no longer relayed",
                  self->upstream);
         self->relay_off = true;

@@ -351,6 +351,78 @@ static pid_t s_province (const char *copy, const char *listen,
     return jk_test_spawn (argv, log);
 }
 
+/* The next command a fake receiver on router gets other than PING
+   (within 3 s; "" when none), its routing id into *rid. */
+static char *s_fake_next (zsock_t *router, zframe_t **rid)
+{
+    for (;;) {
+        zmsg_t *msg = jk_test_recv (router, 3000);
+        if (!msg)
+            return jk_strdup ("");
+        zframe_destroy (rid);
+        *rid = zmsg_pop (msg);
+        char command[16];
+        assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+        zmsg_destroy (&msg);
+        if (!streq (command, "PING"))
+            return jk_strdup (command);
+    }
+}
+
+static void s_fake_send (zsock_t *router, zframe_t *rid, zmsg_t *msg)
+{
+    zmsg_prepend (msg, &(zframe_t *){zframe_dup (rid)});
+    zmsg_send (&msg, router);
+}
+
+/* A national receiver of the version before the origin frame refuses
+   the copy's CHECKPOINT (E_PROTOCOL naming its shape): the province's
+   sender stops relaying, links again and sends its records only. */
+static void s_relay_to_older (s_fixture_t *f, const char *copy)
+{
+    char *listen = jk_test_endpoint (f->dir, "older");
+    char *slog = jk_sprintf ("%s/send-older.log", f->dir);
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert_true (zsock_bind (router, "%s", listen) >= 0);
+    pid_t sender = lk_sender (copy, "32", listen, NULL, NULL, NULL, slog);
+    assert_true (sender > 0);
+    zframe_t *rid = NULL;
+    for (uint64_t session = 1; session <= 2; session++) {
+        char *command = s_fake_next (router, &rid);
+        assert_string_equal (command, "LINK");
+        free (command);
+        zmsg_t *linked = jk_wire_new ("LINKED");
+        jk_wire_add_u64 (linked, session);
+        jk_wire_add_u64 (linked, 0);
+        jk_wire_add_u64 (linked, 2000);
+        s_fake_send (router, rid, linked);
+        command = s_fake_next (router, &rid);
+        assert_string_equal (command, "RECORDS");
+        free (command);
+        command = s_fake_next (router, &rid);
+        if (session == 1) {
+            assert_string_equal (command, "CHECKPOINT");
+            s_fake_send (router, rid,
+                         jk_wire_error ("E_PROTOCOL",
+                                        "CHECKPOINT takes [session u64][copy "
+                                        "u64][note: at most 16384 bytes]"
+                                        "[proof]"));
+        } else /* nothing more, or the LINK of a new try (no PONG) */
+            assert_string_not_equal (command, "CHECKPOINT");
+        free (command);
+    }
+    assert_true (JK_WAIT_FOR (
+        s_log_has (slog, "does not take this CHECKPOINT: its checkpoints "
+                         "are no longer relayed"),
+        S_LONG_MS));
+    int status = jk_test_stop (sender, SIGTERM, S_LONG_MS);
+    assert_true (WIFEXITED (status));
+    zframe_destroy (&rid);
+    zsock_destroy (&router);
+    free (listen);
+    free (slog);
+}
+
 /* National's receiver (with the regencies' log keys) and the province's
    sender forwarding its copy: national ends holding the province's note
    of 32.03 (held) as verified against its own copy of 400 records. */
@@ -375,9 +447,10 @@ static void s_national_relay (s_fixture_t *f, const char *copy,
     char *note = s_copy_note (national);
     assert_non_null (note);
     assert_string_equal (note, held);
-    assert_int_equal (lk_stat (stats, NULL, NULL, "relayed"), 1);
+    /* Once per session (a session lost under load relays it again). */
+    assert_true (lk_stat (stats, NULL, NULL, "relayed") >= 1);
     char *text = lk_stats_text (listen, NULL, NULL);
-    assert_int_equal (lk_stat_in (text, "checkpoints"), 1);
+    assert_true (lk_stat_in (text, "checkpoints") >= 1);
     assert_int_equal (lk_stat_in (text, "checkpoints_unchecked"), 0);
     assert_int_equal (lk_stat_in (text, "forks"), 0);
     free (text);
@@ -456,6 +529,7 @@ static void test_province_checks (void **state)
        32.03 has exactly its size; national checks it with the regency's
        key against its own copy and holds the same note. */
     s_national_relay (f, copy, keys, held);
+    s_relay_to_older (f, copy);
 
     /* Hub d: another history of 500 under the same key. Its sender has no
        state (the regency's machine was set up again), so it trusts what
