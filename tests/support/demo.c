@@ -116,16 +116,20 @@ void jk_test_demo_sample (jk_test_demo_t *fx, int cooperatives, int active)
 void jk_test_demo_start_hub (jk_test_demo_t *fx)
 {
     char *log = jk_sprintf ("%s/hub.log", fx->logs);
+    size_t before = jk_test_file_size (log);
     fx->hub =
         jk_test_hub_spawn (fx->db, fx->ingest, fx->feed, fx->query, NULL, log);
+    /* Ready when it printed its start line (after its broker heard its
+       store, whose query endpoint is open by then; OPERATIONS.md), and
+       the store answers a snapshot: one ask with a deadline, not a count
+       of 1-second tries that a slow start could use up. */
+    if (!JK_WAIT_FOR (jk_test_file_has_after (log, before, "jejak-hub ingest="),
+                      60000))
+        fail_msg ("jejak-hub did not start in 60 s (see %s)", log);
     free (log);
-    /* Ready when the store answers a snapshot on the query endpoint. */
     char *st[] = {"jejak-status", "--feed",    fx->feed, "--query", fx->query,
-                  "--once",       "--timeout", "1",      "--json",  NULL};
-    int rc = -1;
-    for (int i = 0; i < 20 && rc != 0; i++)
-        rc = jk_test_demo_run (st, NULL);
-    assert_int_equal (rc, 0);
+                  "--once",       "--timeout", "30",     "--json",  NULL};
+    assert_int_equal (jk_test_demo_run (st, NULL), 0);
 }
 
 void jk_test_demo_stop_hub (jk_test_demo_t *fx)
