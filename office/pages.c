@@ -39,15 +39,23 @@ void jk_office_number_text (uint64_t n, char out[32])
     free (text);
 }
 
+/* The courier's link and the outbox's counts, as the strip and
+   /status.json show them. */
+static void s_link_state (jk_office_app_t *office, jk_courier_state_t *cs,
+                          jk_outbox_counts_t *counts)
+{
+    jk_courier_state (office->courier, cs);
+    *counts = (jk_outbox_counts_t){0};
+    pthread_mutex_lock (&office->lock);
+    jk_outbox_counts (office->outbox, counts);
+    pthread_mutex_unlock (&office->lock);
+}
+
 void jk_page_strip (jk_http_t *h)
 {
-    jk_office_app_t *office = h->office;
     jk_courier_state_t cs;
-    jk_courier_state (office->courier, &cs);
-    jk_outbox_counts_t counts = {0};
-    pthread_mutex_lock (&office->lock);
-    jk_outbox_counts (office->outbox, &counts);
-    pthread_mutex_unlock (&office->lock);
+    jk_outbox_counts_t counts;
+    s_link_state (h->office, &cs, &counts);
     FILE *o = h->out;
     if (cs.fork)
         fprintf (o, "<div id=\"fork\" class=\"fork\" role=\"alert\">%s</div>",
@@ -182,24 +190,20 @@ void jk_page_home (jk_http_t *h)
 
 void jk_page_status_json (jk_http_t *h)
 {
-    jk_office_app_t *office = h->office;
     jk_courier_state_t cs;
-    jk_courier_state (office->courier, &cs);
-    jk_outbox_counts_t counts = {0};
-    pthread_mutex_lock (&office->lock);
-    jk_outbox_counts (office->outbox, &counts);
-    pthread_mutex_unlock (&office->lock);
+    jk_outbox_counts_t counts;
+    s_link_state (h->office, &cs, &counts);
     h->type = "application/json; charset=utf-8";
-    fprintf (h->out,
-             "{\"now_ms\":%lld,\"link_up\":%s,\"last_contact_ms\":%lld,"
-             "\"pending\":%llu,\"stored\":%llu,\"rejected\":%llu,"
-             "\"next_seq\":%llu,\"lists_synced_ms\":%lld,\"proven\":%llu,"
-             "\"fork\":%s}\n",
-             (long long)jk_clock_now_ms (), cs.link_up ? "true" : "false",
-             (long long)cs.last_contact_ms, (unsigned long long)counts.pending,
-             (unsigned long long)counts.stored,
-             (unsigned long long)counts.rejected,
-             (unsigned long long)counts.next_seq,
-             office->picks ? (long long)jk_picks_synced (office->picks) : 0LL,
-             (unsigned long long)cs.proven, cs.fork ? "true" : "false");
+    fprintf (
+        h->out,
+        "{\"now_ms\":%lld,\"link_up\":%s,\"last_contact_ms\":%lld,"
+        "\"pending\":%llu,\"stored\":%llu,\"rejected\":%llu,"
+        "\"next_seq\":%llu,\"lists_synced_ms\":%lld,\"proven\":%llu,"
+        "\"fork\":%s}\n",
+        (long long)jk_clock_now_ms (), cs.link_up ? "true" : "false",
+        (long long)cs.last_contact_ms, (unsigned long long)counts.pending,
+        (unsigned long long)counts.stored, (unsigned long long)counts.rejected,
+        (unsigned long long)counts.next_seq,
+        h->office->picks ? (long long)jk_picks_synced (h->office->picks) : 0LL,
+        (unsigned long long)cs.proven, cs.fork ? "true" : "false");
 }
