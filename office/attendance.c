@@ -36,16 +36,9 @@ static void s_pick_form (jk_http_t *h, const char *batch, const char *session)
              "value=\"\">%s</option>",
              TR (h, "Angkatan", "Batch"), TR (h, "- pilih -", "- choose -"));
     jk_list_t *batches = &office->lists[JK_LIST_BATCHES];
-    for (size_t i = 0; i < batches->count; i++) {
-        fputs ("<option value=\"", o);
-        jk_html (o, batches->items[i].key);
-        fprintf (o, "\"%s>",
-                 batch && strcmp (batch, batches->items[i].key) == 0
-                     ? " selected"
-                     : "");
-        jk_html (o, batches->items[i].label);
-        fputs ("</option>", o);
-    }
+    for (size_t i = 0; i < batches->count; i++)
+        jk_lists_option (o, &batches->items[i],
+                         batch && strcmp (batch, batches->items[i].key) == 0);
     fputs ("</select></div>", o);
     jk_list_t *sessions = &office->lists[JK_LIST_SESSIONS];
     if (batch && *batch) {
@@ -55,16 +48,10 @@ static void s_pick_form (jk_http_t *h, const char *batch, const char *session)
                  "data-autosubmit><option value=\"\">%s</option>",
                  TR (h, "Sesi", "Session"), TR (h, "- pilih -", "- choose -"));
         for (size_t i = 0; i < sessions->count; i++) {
-            if (strcmp (sessions->items[i].group, batch) != 0)
-                continue;
-            fputs ("<option value=\"", o);
-            jk_html (o, sessions->items[i].key);
-            fprintf (o, "\"%s>",
-                     session && strcmp (session, sessions->items[i].key) == 0
-                         ? " selected"
-                         : "");
-            jk_html (o, sessions->items[i].label);
-            fputs ("</option>", o);
+            if (strcmp (sessions->items[i].group, batch) == 0)
+                jk_lists_option (
+                    o, &sessions->items[i],
+                    session && strcmp (session, sessions->items[i].key) == 0);
         }
         fputs ("</select></div>", o);
     }

@@ -50,13 +50,8 @@ static void s_datalist (jk_http_t *h, int which)
     jk_list_t *list = &h->office->lists[which];
     fprintf (o, "<datalist id=\"%s\">", s_list_ids[which]);
     size_t from = list->count > JK_LIST_SHOWN ? list->count - JK_LIST_SHOWN : 0;
-    for (size_t i = from; i < list->count; i++) {
-        fputs ("<option value=\"", o);
-        jk_html (o, list->items[i].key);
-        fputs ("\">", o);
-        jk_html (o, list->items[i].label);
-        fputs ("</option>", o);
-    }
+    for (size_t i = from; i < list->count; i++)
+        jk_lists_option (o, &list->items[i], false);
     fputs ("</datalist>", o);
 }
 

@@ -134,3 +134,12 @@ void jk_lists_refresh (jk_office_app_t *office)
             office->picked_pos = (uint64_t)last;
     }
 }
+
+void jk_lists_option (FILE *o, const jk_item_t *item, bool selected)
+{
+    fputs ("<option value=\"", o);
+    jk_html (o, item->key);
+    fputs (selected ? "\" selected>" : "\">", o);
+    jk_html (o, item->label);
+    fputs ("</option>", o);
+}

@@ -131,6 +131,9 @@ void jk_page_end (jk_http_t *h);
    office->lock). */
 void jk_lists_refresh (jk_office_app_t *office);
 void jk_lists_free (jk_office_app_t *office);
+/* Writes a pick list's item as an HTML <option> (its key the value, its
+   label the text), marked selected when asked. */
+void jk_lists_option (FILE *o, const jk_item_t *item, bool selected);
 
 /* Pages (pages.c, outbox_page.c, receipt_page.c, forms.c,
    attendance.c). */
