@@ -78,5 +78,11 @@ int jk_web_parse_listen (const char *text, char *address, size_t size,
                          uint16_t *port, char *err, size_t err_size);
 /* True for 127.0.0.0/8 and "localhost". */
 bool jk_web_address_is_loopback (const char *address);
+/* The IPv4 socket address a server listens on: address (dotted) and
+   port. Returns JK_OK, or JK_INVALID with err saying the address is not
+   IPv4. */
+struct sockaddr_in;
+int jk_web_sockaddr (const char *address, uint16_t port,
+                     struct sockaddr_in *out, char *err, size_t err_size);
 
 #endif

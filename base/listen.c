@@ -1,6 +1,7 @@
 /*  listen.c - the --http ADDR:PORT value shared by the programs that
-    serve HTTP (jejak-status, jejak-office), and the loopback test that
-    decides whether --http-public is needed. */
+    serve HTTP (jejak-status, jejak-office), the socket address they
+    listen on, and the loopback test that decides whether --http-public
+    is needed. */
 #include "jk_base.h"
 #include "jk_opts.h"
 
@@ -64,4 +65,17 @@ int jk_web_parse_listen (const char *text, char *address, size_t size,
     }
     *port = (uint16_t)value;
     return 0;
+}
+
+int jk_web_sockaddr (const char *address, uint16_t port,
+                     struct sockaddr_in *out, char *err, size_t err_size)
+{
+    memset (out, 0, sizeof *out);
+    out->sin_family = AF_INET;
+    out->sin_port = htons (port);
+    if (inet_pton (AF_INET, address, &out->sin_addr) != 1) {
+        snprintf (err, err_size, "'%s' is not an IPv4 address", address);
+        return JK_INVALID;
+    }
+    return JK_OK;
 }

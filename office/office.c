@@ -6,7 +6,7 @@
 #include "office_internal.h"
 #include "jk_opts.h"
 
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <string.h>
 
@@ -410,14 +410,9 @@ static bool s_listen (jk_office_app_t *self, const jk_office_config_t *config,
                       char *err, size_t err_size)
 {
     struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons (config->port);
-    if (inet_pton (AF_INET, config->address, &addr.sin_addr) != 1) {
-        snprintf (err, err_size, "'%s' is not an IPv4 address",
-                  config->address);
+    if (jk_web_sockaddr (config->address, config->port, &addr, err, err_size) !=
+        JK_OK)
         return false;
-    }
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
     if (self->tls)
         flags |= MHD_USE_TLS;

@@ -4,7 +4,7 @@
     it. The board's loop publishes documents; HTTP threads only read them. */
 #include "status_internal.h"
 
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -398,14 +398,9 @@ jk_web_t *jk_web_new (const jk_web_config_t *config, char *err, size_t err_size)
 {
     assert (config && config->address);
     struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons (config->port);
-    if (inet_pton (AF_INET, config->address, &addr.sin_addr) != 1) {
-        snprintf (err, err_size, "'%s' is not an IPv4 address",
-                  config->address);
+    if (jk_web_sockaddr (config->address, config->port, &addr, err, err_size) !=
+        JK_OK)
         return NULL;
-    }
     jk_web_t *self = jk_calloc (1, sizeof *self);
     self->heartbeat_ms =
         config->heartbeat_ms > 0 ? config->heartbeat_ms : 15000;

@@ -317,6 +317,15 @@ static void test_listen_flag (void **state)
     assert_int_equal (jk_web_parse_listen (":80", address, sizeof address,
                                            &port, err, sizeof err),
                       -1);
+    struct sockaddr_in sa;
+    assert_int_equal (jk_web_sockaddr ("127.0.0.1", 8080, &sa, err, sizeof err),
+                      JK_OK);
+    assert_int_equal (sa.sin_family, AF_INET);
+    assert_int_equal (ntohs (sa.sin_port), 8080);
+    assert_int_equal (ntohl (sa.sin_addr.s_addr), 0x7F000001);
+    assert_int_equal (jk_web_sockaddr ("localhost", 80, &sa, err, sizeof err),
+                      JK_INVALID);
+    assert_string_equal (err, "'localhost' is not an IPv4 address");
 
     char *out = NULL, *msg = NULL;
     char *open[] = {"jejak-status", "--http", "0.0.0.0:0", NULL};
