@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define S_RUN_MS   5000 /* one delivery run at most, then look again */
 #define S_IDLE_MS  2000 /* nothing to send: look again this often */
@@ -29,14 +28,7 @@ struct jk_courier_s {
 
 static void s_wait (jk_courier_t *self, int ms)
 {
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = jk_office_deadline (ms);
     pthread_mutex_lock (&self->lock);
     while (!self->woken && !self->stopping)
         if (pthread_cond_timedwait (&self->wake, &self->lock, &ts) != 0)
@@ -147,11 +139,7 @@ jk_courier_t *jk_courier_new (const char *outbox_path, const char *source,
     if (!self->config.answer_timeout_ms)
         self->config.answer_timeout_ms = 3000;
     pthread_mutex_init (&self->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init (&attr);
-    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
-    pthread_cond_init (&self->wake, &attr);
-    pthread_condattr_destroy (&attr);
+    jk_office_cond_init (&self->wake);
     if (pthread_create (&self->thread, NULL, s_run, self) != 0) {
         snprintf (err, err_size, "cannot start the delivery thread");
         jk_outbox_close (&self->outbox);

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 /* ---- users -----------------------------------------------------------------
    The box's local accounts in a SQLite file (created 0600): name, role
@@ -113,6 +114,15 @@ void jk_sessions_login_result (jk_sessions_t *self, const char *key,
 bool jk_token_equal (const char *a, const char *b);
 /* 32 random bytes as 64 hex characters. */
 void jk_token_new (char out[65]);
+
+/* ---- waking the background threads (wake.c) ---------------------------------
+   The delivery and pick-list threads sleep on a condition until woken or
+   until a time on the monotonic clock (wall-clock steps do not move it). */
+/* Initialises cond to be timed on CLOCK_MONOTONIC. */
+void jk_office_cond_init (pthread_cond_t *cond);
+/* The CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait on a
+   condition made by jk_office_cond_init. */
+struct timespec jk_office_deadline (int64_t ms);
 
 /* ---- the delivery thread ---------------------------------------------------
    Runs jk_delivery_run on its own outbox handle whenever there is

@@ -11,7 +11,6 @@
 
 #include <sqlite3.h>
 #include <string.h>
-#include <time.h>
 
 #define S_COMPONENT "picks"
 #define S_CREDIT    1000 /* records in flight, topped up at half */
@@ -199,15 +198,8 @@ static void *s_run (void *arg)
         int rc = jk_picks_sync (self);
         jk_debug (S_COMPONENT, "sync rc=%d records=%llu", rc,
                   (unsigned long long)self->records);
-        struct timespec ts;
-        clock_gettime (CLOCK_MONOTONIC, &ts);
-        int64_t ms = rc == JK_OK ? JK_PICKS_EVERY_MS : JK_PICKS_RETRY_MS;
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (long)(ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = jk_office_deadline (
+            rc == JK_OK ? JK_PICKS_EVERY_MS : JK_PICKS_RETRY_MS);
         pthread_mutex_lock (&self->lock);
         while (!self->stopping)
             if (pthread_cond_timedwait (&self->wake, &self->lock, &ts) != 0)
@@ -227,11 +219,7 @@ jk_picks_t *jk_picks_new (const char *cache, const char *endpoint,
     jk_picks_t *self = jk_calloc (1, sizeof *self);
     self->timeout_ms = JK_PICKS_TIMEOUT_MS;
     pthread_mutex_init (&self->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init (&attr);
-    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
-    pthread_cond_init (&self->wake, &attr);
-    pthread_condattr_destroy (&attr);
+    jk_office_cond_init (&self->wake);
     if (sqlite3_open_v2 (cache, &self->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_FULLMUTEX,
