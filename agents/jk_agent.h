@@ -75,6 +75,10 @@ void jk_outbox_close (jk_outbox_t **self_p);
    directories created 0700), else (no home) ./jejak-outbox-SOURCE.db.
    Returns a heap string. */
 char *jk_outbox_default_path (const char *source);
+/* The directory of a device's Jejak files: $XDG_DATA_HOME/jejak, else
+   ~/.local/share/jejak, created 0700 (with the directories above it);
+   NULL without a home directory or when it cannot be made. Heap string. */
+char *jk_data_dir (void);
 
 /* Opens (creating when absent) the default outbox of source. When it does
    not exist yet, the per-program outboxes of older versions in the same

@@ -12,9 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The directory of default outboxes, created 0700, or NULL without a
-   home directory. */
-static char *s_default_dir (void)
+char *jk_data_dir (void)
 {
     const char *xdg = getenv ("XDG_DATA_HOME");
     const char *home = getenv ("HOME");
@@ -41,7 +39,7 @@ static char *s_default_dir (void)
 char *jk_outbox_default_path (const char *source)
 {
     char *src = jk_source_file_name (source);
-    char *dir = s_default_dir ();
+    char *dir = jk_data_dir ();
     char *path = dir ? jk_sprintf ("%s/outbox-%s.db", dir, src)
                      : jk_sprintf ("./jejak-outbox-%s.db", src);
     free (dir);

@@ -91,25 +91,15 @@ static void s_usage (jk_opts_t *opts, FILE *out)
     jk_opts_print (opts, out);
 }
 
+/* --state, else the device's Jejak directory (jk_data_dir), else the
+   working directory. */
 static char *s_state_dir (jk_opts_t *opts)
 {
     const char *state = jk_opts_get (opts, "state");
     if (state)
         return jk_strdup (state);
-    const char *xdg = getenv ("XDG_DATA_HOME");
-    const char *home = getenv ("HOME");
-    if (xdg && *xdg)
-        return jk_sprintf ("%s/jejak", xdg);
-    if (home && *home) {
-        char *local = jk_sprintf ("%s/.local", home);
-        char *share = jk_sprintf ("%s/.local/share", home);
-        mkdir (local, 0700);
-        mkdir (share, 0700);
-        free (local);
-        free (share);
-        return jk_sprintf ("%s/.local/share/jejak", home);
-    }
-    return jk_strdup (".");
+    char *dir = jk_data_dir ();
+    return dir ? dir : jk_strdup (".");
 }
 
 static char *s_users_path (jk_opts_t *opts)

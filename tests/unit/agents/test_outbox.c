@@ -287,6 +287,43 @@ static void test_two_handles_share_seqs (void **state)
     jk_outbox_close (&other);
 }
 
+/* The device's Jejak directory: under XDG_DATA_HOME, else under the
+   home's .local/share, made 0700 with what is above it; none without a
+   home. */
+static void test_data_dir (void **state)
+{
+    s_fix_t *fx = *state;
+    char *saved = getenv ("HOME") ? jk_strdup (getenv ("HOME")) : NULL;
+    char *xdg = jk_sprintf ("%s/xdg", fx->dir);
+    setenv ("XDG_DATA_HOME", xdg, 1);
+    char *dir = jk_data_dir ();
+    char *want = jk_sprintf ("%s/jejak", xdg);
+    assert_string_equal (dir, want);
+    struct stat st;
+    assert_int_equal (stat (dir, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0700);
+    free (dir);
+    free (want);
+    unsetenv ("XDG_DATA_HOME");
+    char *home = jk_sprintf ("%s/home", fx->dir);
+    assert_int_equal (mkdir (home, 0700), 0);
+    setenv ("HOME", home, 1);
+    dir = jk_data_dir ();
+    want = jk_sprintf ("%s/.local/share/jejak", home);
+    assert_string_equal (dir, want);
+    assert_int_equal (stat (dir, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0700);
+    free (dir);
+    free (want);
+    unsetenv ("HOME");
+    assert_null (jk_data_dir ());
+    if (saved)
+        setenv ("HOME", saved, 1);
+    free (saved);
+    free (home);
+    free (xdg);
+}
+
 /* Older versions kept one outbox per program. With one source for
    registration and attendance, the store took registration's seqs 1..3
    and refused attendance's seq 1 (E_SEQ_TAKEN); attendance's seq 2 waits.
@@ -616,6 +653,7 @@ int main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_two_handles_share_seqs, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_data_dir, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_default_outbox_merges_old_ones,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rollback_gives_seqs_back, s_setup,
