@@ -308,24 +308,12 @@ int jk_keys_reader (const char *dir, const char *name, jk_key_t *out,
                     secret_size, err, err_size);
 }
 
-/* NN (a province) or NN.NN (a kabupaten or kota). */
-static bool s_area_ok (const char *area)
-{
-    size_t n = strlen (area);
-    if (n != 2 && n != 5)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (i == 2 ? area[i] != '.' : (area[i] < '0' || area[i] > '9'))
-            return false;
-    return true;
-}
-
 int jk_keys_link (const char *dir, const char *area, jk_key_t *out,
                   char *secret_path, size_t secret_size, char *err,
                   size_t err_size)
 {
     assert (dir && area);
-    if (!s_area_ok (area) ||
+    if (!jk_region_area_valid (area) ||
         !jk_region_province (jk_region_default (), atoi (area))) {
         jk_keys_fail (err, err_size,
                       "--area %s: must be a kabupaten code NN.NN (32.03) or a "

@@ -20,13 +20,7 @@
 
 bool jk_link_area_valid (const char *area)
 {
-    size_t n = strlen (area);
-    if (n != 2 && n != 5)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (i == 2 ? area[i] != '.' : (area[i] < '0' || area[i] > '9'))
-            return false;
-    return true;
+    return jk_region_area_valid (area);
 }
 
 bool jk_link_area_holds (const char *area, const char *origin)

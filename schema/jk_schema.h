@@ -364,6 +364,9 @@ const char *jk_legal_class_name (jk_legal_class_t cls);
    "32" (a province hub: every kabupaten and kota of the province). Province
    codes of NIKs come from provinsi_codes.csv either way. */
 jk_region_t *jk_region_load (const char *dir, char *err, size_t err_size);
+/* True for an area's shape: "NN" (a province) or "NN.NN" (a kabupaten or
+   kota), digits. */
+bool jk_region_area_valid (const char *area);
 /* As jk_region_load for an area (NULL or "": the Cianjur default). An area
    not shaped NN or NN.NN, or holding no kecamatan, is refused in err. */
 jk_region_t *jk_region_load_area (const char *dir, const char *area, char *err,

@@ -141,8 +141,7 @@ static void s_free_table (region_table_t *table)
     free (table->rows);
 }
 
-/* True for "NN" (a province) or "NN.NN" (a kabupaten or kota). */
-static bool s_area_shape (const char *area)
+bool jk_region_area_valid (const char *area)
 {
     size_t n = strlen (area);
     if (n != 2 && n != 5)
@@ -158,7 +157,7 @@ jk_region_t *jk_region_load_area (const char *dir, const char *area, char *err,
 {
     if (area && !*area)
         area = NULL;
-    if (area && !s_area_shape (area)) {
+    if (area && !jk_region_area_valid (area)) {
         snprintf (err, err_size,
                   "region '%.20s' must be a kabupaten code NN.NN (32.03) or a "
                   "province code NN (32)",

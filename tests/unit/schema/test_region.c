@@ -246,6 +246,12 @@ static void test_areas (void **state)
     jk_region_destroy (&jabar);
 
     /* Areas that are not codes, or hold nothing. */
+    assert_true (jk_region_area_valid ("32"));
+    assert_true (jk_region_area_valid ("32.03"));
+    const char *bad[] = {"", "3", "320", "32.3", "32-03", "3a.03", "32.03.10"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (jk_region_area_valid (bad[i]))
+            fail_msg ("area '%s' taken as valid", bad[i]);
     char err[256] = "";
     assert_null (jk_region_load_area (JEJAK_SOURCE_DIR "/data", "32.3", err,
                                       sizeof err));
