@@ -340,22 +340,29 @@ int jk_ckwatch_clear (const char *path, char *out, size_t out_size)
     gmtime_r (&now, &tm);
     strftime (stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     char *forks_to = NULL, *held_to = NULL;
-    int rc = s_aside (forks, stamp, &forks_to, out, out_size);
+    int rc = access (forks, F_OK) == 0 ? JK_OK : JK_NOT_FOUND;
     if (rc == JK_NOT_FOUND)
         snprintf (out, out_size, "no fork alarm to clear: %s does not exist",
                   forks);
-    else if (rc == JK_OK) {
-        /* The checkpoint verified before the fork: the next one seen is
-           trusted on sight instead of checked against it. */
+    else {
+        /* The checkpoint verified before the fork first (the next one seen
+           is trusted on sight instead of checked against it), the evidence
+           last: a running board drops its alarm when the evidence goes and
+           at once keeps the next checkpoint in path, which the other order
+           would then move aside in place of the one verified before. */
         rc = s_aside (path, stamp, &held_to, out, out_size);
-        if (rc != JK_IO) {
+        if (rc != JK_IO)
+            rc = s_aside (forks, stamp, &forks_to, out, out_size);
+        if (rc == JK_NOT_FOUND)
+            snprintf (out, out_size,
+                      "no fork alarm to clear: %s does not exist", forks);
+        else if (rc == JK_OK) {
             snprintf (out, out_size,
                       "fork alarm cleared: the evidence %s is now %s%s%s%s; "
                       "the next checkpoint seen is trusted on sight",
                       forks, forks_to, held_to ? ", the checkpoint " : "",
                       held_to ? "verified before it " : "",
                       held_to ? held_to : "");
-            rc = JK_OK;
         }
     }
     free (forks);
