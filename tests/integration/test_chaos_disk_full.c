@@ -145,7 +145,7 @@ static int s_sync (s_fix_t *fx, const char *outbox, const char *source,
                     NULL};
     pid_t pid = jk_test_spawn (argv, fx->agent_log);
     int status = 0;
-    bool ended = JK_WAIT_FOR (waitpid (pid, &status, WNOHANG) == pid, 120000);
+    bool ended = jk_test_wait_exit (pid, &status, 120000);
     if (!ended) {
         kill (pid, SIGKILL);
         waitpid (pid, &status, 0);

@@ -319,6 +319,26 @@ static void s_check_log (s_fix_t *fx)
     free (rebuilt);
 }
 
+/* Sleeps until the storm has something to do: one of its programs ended
+   (woken by their pidfds), or the next kill or restart is due (0: none
+   planned), or the storm's deadline. */
+static void s_wait_next (s_fix_t *fx, int64_t start, int64_t next_kill,
+                         int64_t restart_store, int64_t restart_broker)
+{
+    pid_t pids[S_AGENTS + 2];
+    int n = 0;
+    pids[n++] = fx->store;
+    pids[n++] = fx->broker;
+    for (int a = 0; a < S_AGENTS; a++)
+        pids[n++] = fx->agents[a].pid;
+    int64_t due = start + S_DEADLINE_MS + 1;
+    int64_t planned[3] = {next_kill, restart_store, restart_broker};
+    for (int i = 0; i < 3; i++)
+        if (planned[i] && planned[i] < due)
+            due = planned[i];
+    jk_test_wait_any_exit (pids, n, (int)(due - jk_clock_mono_ms ()));
+}
+
 /* The storm: agents sync; kill -9 of store, broker or an agent every
    100-400 ms until the kills are done and every online agent is done. */
 static void s_storm (s_fix_t *fx)
@@ -394,7 +414,8 @@ static void s_storm (s_fix_t *fx)
             }
             next_kill = now + s_between (fx, 100, 400);
         }
-        jk_test_pause_ms (5);
+        s_wait_next (fx, start, kills < kills_target ? next_kill : 0,
+                     restart_store, restart_broker);
     }
     /* The offline agent comes online last. */
     s_agent_t *off = &fx->agents[S_AGENTS];

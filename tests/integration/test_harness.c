@@ -47,8 +47,7 @@ static void test_program_dies_with_the_test (void **state)
     free (text);
     assert_true (orphan > 0 && orphan != test);
     status = 0;
-    assert_true (
-        JK_WAIT_FOR (waitpid (orphan, &status, WNOHANG) == orphan, S_WAIT_MS));
+    assert_true (jk_test_wait_exit (orphan, &status, S_WAIT_MS));
     assert_true (WIFSIGNALED (status));
     assert_int_equal (WTERMSIG (status), SIGKILL);
     /* It never said it stopped: it was killed, not asked. */

@@ -1320,7 +1320,7 @@ static void test_cli_and_office_share_the_outbox (void **state)
         s_resp_free (&r);
     }
     int status = -1;
-    assert_true (JK_WAIT_FOR (waitpid (cli, &status, WNOHANG) != 0, 600000));
+    assert_true (jk_test_wait_exit (cli, &status, 600000));
     assert_true (WIFEXITED (status));
     if (WEXITSTATUS (status) != 0) {
         char *text = jk_test_slurp (cli_log, NULL);

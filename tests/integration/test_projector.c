@@ -194,8 +194,7 @@ static void test_kill_in_projector_transaction (void **state)
     zmsg_send (&msg, sock);
     /* The hub dies by the seam: exit status 87. */
     int status = 0;
-    assert_true (__extension__ JK_WAIT_FOR (
-        waitpid (fx->pid, &status, WNOHANG) == fx->pid, S_WAIT_MS));
+    assert_true (jk_test_wait_exit (fx->pid, &status, S_WAIT_MS));
     fx->pid = 0;
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 87);

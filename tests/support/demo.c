@@ -63,10 +63,7 @@ long jk_test_demo_expect (jk_test_demo_t *fx, const char *key)
 static int s_wait_exit (pid_t pid, int timeout_ms)
 {
     int status = 0;
-    pid_t r = 0;
-    bool done =
-        JK_WAIT_FOR ((r = waitpid (pid, &status, WNOHANG)) == pid, timeout_ms);
-    if (!done) {
+    if (!jk_test_wait_exit (pid, &status, timeout_ms)) {
         kill (pid, SIGKILL);
         waitpid (pid, &status, 0);
         return -1;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -420,17 +421,44 @@ int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms)
     return WEXITSTATUS (status);
 }
 
+bool jk_test_wait_any_exit (const pid_t *pids, int n, int timeout_ms)
+{
+    struct pollfd items[64];
+    assert_true (n <= 64);
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        int fd = pids[i] > 0 ? pidfd_open (pids[i], 0) : -1;
+        if (fd >= 0)
+            items[count++] = (struct pollfd){.fd = fd, .events = POLLIN};
+    }
+    int rc;
+    do
+        rc = poll (items, (nfds_t)count, timeout_ms > 0 ? timeout_ms : 0);
+    while (rc < 0 && errno == EINTR);
+    for (int i = 0; i < count; i++)
+        close (items[i].fd);
+    return rc > 0;
+}
+
+bool jk_test_wait_exit (pid_t pid, int *status, int timeout_ms)
+{
+    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
+    pid_t r;
+    while ((r = waitpid (pid, status, WNOHANG)) == 0) {
+        int64_t left = deadline - jk_clock_mono_ms ();
+        if (left <= 0)
+            return false;
+        jk_test_wait_any_exit (&pid, 1, (int)left);
+    }
+    return r == pid;
+}
+
 int jk_test_stop (pid_t pid, int signal, int timeout_ms)
 {
     kill (pid, signal);
-    int64_t deadline = jk_clock_mono_ms () + timeout_ms;
     int status;
-    while (jk_clock_mono_ms () < deadline) {
-        pid_t r = waitpid (pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        jk_test_pause_ms (5);
-    }
+    if (jk_test_wait_exit (pid, &status, timeout_ms))
+        return status;
     kill (-pid, SIGKILL);
     kill (pid, SIGKILL);
     waitpid (pid, &status, 0);

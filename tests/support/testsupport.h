@@ -105,6 +105,15 @@ void jk_test_hub_destroy (jk_test_hub_t **self_p);
    NULL) and stderr into *err; returns its exit code, or -1 when killed or
    when timeout_ms passed (the program is then killed). */
 int jk_test_run (char *const argv[], char **out, char **err, int timeout_ms);
+/* Waits up to timeout_ms until one of the n (at most 64) processes in pids
+   (entries
+   <= 0 skipped) has ended, woken by their pidfds; reaps none. True when
+   one has ended, false at the deadline. */
+bool jk_test_wait_any_exit (const pid_t *pids, int n, int timeout_ms);
+/* Waits up to timeout_ms for the child pid to end, woken by its pidfd;
+   true with its wait status in *status, false when it is still running
+   at the deadline (or is not a child). */
+bool jk_test_wait_exit (pid_t pid, int *status, int timeout_ms);
 /* Sends a signal and waits up to timeout_ms for the process to end;
    returns its exit status (as from waitpid) or -1. */
 int jk_test_stop (pid_t pid, int signal, int timeout_ms);

@@ -197,8 +197,7 @@ static void test_readonly_directory (void **state)
         _exit (91);
     }
     int status = 0;
-    pid_t done = 0;
-    JK_WAIT_FOR ((done = waitpid (pid, &status, WNOHANG)) != 0, 20000);
+    pid_t done = jk_test_wait_exit (pid, &status, 20000) ? pid : 0;
     if (done == 0) {
         kill (pid, SIGKILL);
         waitpid (pid, &status, 0);

@@ -19,9 +19,7 @@ static pid_t s_spawn_store (h_t *h, const char *log_path)
 static int s_wait_exit (pid_t pid, int timeout_ms)
 {
     int status = -1;
-    if (JK_WAIT_FOR (waitpid (pid, &status, WNOHANG) == pid, timeout_ms))
-        return status;
-    return -1;
+    return jk_test_wait_exit (pid, &status, timeout_ms) ? status : -1;
 }
 
 static void test_crash_between_commit_and_answer (void **state)
