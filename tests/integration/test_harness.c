@@ -111,23 +111,6 @@ static void test_taken_port_chosen_again (void **state)
     jk_test_hub_destroy (&hub);
 }
 
-/* The broker's STATS line (asked on ingest; answered within 10 s). */
-static char *s_broker_stats (const char *ingest)
-{
-    zsock_t *sock = jk_test_dealer (ingest);
-    zmsg_t *msg = jk_wire_new ("STATS");
-    zmsg_send (&msg, sock);
-    zmsg_t *reply = jk_test_recv (sock, 10000);
-    assert_non_null (reply);
-    char command[16];
-    assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
-    assert_string_equal (command, "STATS");
-    char *text = zmsg_popstr (reply);
-    zmsg_destroy (&reply);
-    zsock_destroy (&sock);
-    return text;
-}
-
 /* A store its broker never hears (JEJAK_FAULT=store_silent: no PING):
    the hub says on stderr every 5 s that it is still waiting and never
    prints its start line, so no test (or script) takes it for ready; a
@@ -148,7 +131,7 @@ static void test_start_line_waits_for_store (void **state)
     /* The store itself runs (its query endpoint answers), its broker
        has not heard it. */
     assert_int_equal (jk_test_stat (hub->query, "head"), 0);
-    char *stats = s_broker_stats (hub->ingest);
+    char *stats = jk_test_stats_text (hub->ingest);
     assert_non_null (strstr (stats, " store=down "));
     free (stats);
     int status = jk_test_stop (hub->hub, SIGTERM, S_WAIT_MS);

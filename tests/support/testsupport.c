@@ -74,18 +74,26 @@ zmsg_t *jk_test_recv (zsock_t *sock, int timeout_ms)
     return msg;
 }
 
-uint64_t jk_test_stat (const char *query, const char *key)
+char *jk_test_stats_text (const char *endpoint)
 {
-    zsock_t *q = jk_test_dealer (query);
+    zsock_t *sock = jk_test_dealer (endpoint);
     zmsg_t *msg = jk_wire_new ("STATS");
-    zmsg_send (&msg, q);
-    zmsg_t *reply = jk_test_recv (q, 10000);
+    zmsg_send (&msg, sock);
+    zmsg_t *reply = jk_test_recv (sock, 10000);
     assert_non_null (reply);
     char command[16];
     assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);
     assert_string_equal (command, "STATS");
     char *text = zmsg_popstr (reply);
     assert_non_null (text);
+    zmsg_destroy (&reply);
+    zsock_destroy (&sock);
+    return text;
+}
+
+uint64_t jk_test_stat (const char *query, const char *key)
+{
+    char *text = jk_test_stats_text (query);
     /* key=VALUE at the start of the text or after a space */
     char *spaced = jk_sprintf (" %s", text), pattern[64];
     snprintf (pattern, sizeof pattern, " %s=", key);
@@ -94,8 +102,6 @@ uint64_t jk_test_stat (const char *query, const char *key)
     uint64_t value = strtoull (at + strlen (pattern), NULL, 10);
     free (spaced);
     free (text);
-    zmsg_destroy (&reply);
-    zsock_destroy (&q);
     return value;
 }
 

@@ -32,9 +32,11 @@ zsock_t *jk_test_dealer (const char *endpoint);
 /* Receives one message from sock within timeout_ms, or NULL when none
    came by then. */
 zmsg_t *jk_test_recv (zsock_t *sock, int timeout_ms);
-/* The value of key in the STATS of the endpoint at query (a store's
-   query or a broker's ingest; asked on a fresh socket, answered within
-   10 s; fails the test otherwise). */
+/* The STATS text (heap) of a plain endpoint (a store's query or a
+   broker's ingest), asked on a fresh socket; the test fails when it is not
+   answered within 10 s. */
+char *jk_test_stats_text (const char *endpoint);
+/* The value of key in that STATS text of the endpoint at query. */
 uint64_t jk_test_stat (const char *query, const char *key);
 
 /* Path of a built program ("jejak-hub") in a static buffer. */
