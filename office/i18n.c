@@ -144,6 +144,20 @@ static const struct {
     {"E_FIELD_ENUM", "Pilih salah satu pilihan yang ada."},
 };
 
+/* The field codes' general sentences, for a problem that comes without
+   its field or rule. */
+static const struct {
+    const char *code;
+    const char *id;
+} s_general[] = {
+    {"E_FIELD_RANGE",
+     "Nilai di luar batas yang diizinkan (mis. tanggal sesudah hari ini "
+     "menurut jam dinas)."},
+    {"E_FIELD_FORMAT", "Bentuk isian tidak sesuai."},
+    {"E_FIELD_TYPE", "Jenis isian tidak sesuai."},
+    {"E_FIELD_LENGTH", "Panjang isian di luar batas."},
+};
+
 void jk_office_problem_text (const char *code, jk_rule_t rule,
                              const char *message, const jk_field_t *f, bool en,
                              char *out, size_t size)
@@ -205,6 +219,16 @@ void jk_office_problem_text (const char *code, jk_rule_t rule,
         for (size_t i = 0; i < sizeof s_reasons / sizeof s_reasons[0]; i++)
             if (strcmp (s_reasons[i].code, code) == 0) {
                 snprintf (out, size, "%s (%s)", s_reasons[i].id, code);
+                return;
+            }
+        /* A field rule met without its field or rule (a store's
+           rejection read back from the outbox carries only the code and
+           the message): the code's general sentence, then the message,
+           which names the field and the rule, as the detail. */
+        for (size_t i = 0; i < sizeof s_general / sizeof s_general[0]; i++)
+            if (strcmp (s_general[i].code, code) == 0) {
+                snprintf (out, size, "%s Rincian: %s (%s)", s_general[i].id,
+                          message, code);
                 return;
             }
         /* A rule without its own sentence yet: the library's message,

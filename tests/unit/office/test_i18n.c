@@ -115,9 +115,16 @@ static void test_not_future (void **state)
                             "body.legal_date 2026-12-06 is in the future "
                             "(today is 2026-12-05)",
                             NULL, false, text, sizeof text);
-    assert_string_equal (text, "Tidak memenuhi aturan: body.legal_date "
-                               "2026-12-06 is in the future (today is "
-                               "2026-12-05) (E_FIELD_RANGE)");
+    assert_string_equal (text,
+                         "Nilai di luar batas yang diizinkan (mis. tanggal "
+                         "sesudah hari ini menurut jam dinas). Rincian: "
+                         "body.legal_date 2026-12-06 is in the future (today "
+                         "is 2026-12-05) (E_FIELD_RANGE)");
+    /* A code with no general sentence keeps the plain form. */
+    jk_office_problem_text ("E_SOMETHING_NEW", JK_RULE_ANY, "a new rule", NULL,
+                            false, text, sizeof text);
+    assert_string_equal (text,
+                         "Tidak memenuhi aturan: a new rule (E_SOMETHING_NEW)");
 }
 
 int main (void)
