@@ -75,6 +75,23 @@ int jk_link_clear_fork (const char *path, const char *origin, char *out,
     }
     sqlite3_busy_timeout (db, 5000);
     sqlite3_stmt *st = NULL;
+    /* Both files have tables fork and checkpoint: the copy's fork rows
+       name their origin. Clearing one as the other would lose columns or
+       the copy's proven checkpoints, so a mix-up is refused. */
+    bool copy = sqlite3_prepare_v2 (db, "SELECT origin FROM fork LIMIT 0", -1,
+                                    &st, NULL) == SQLITE_OK;
+    sqlite3_finalize (st);
+    st = NULL;
+    if (copy != (origin != NULL)) {
+        snprintf (out, out_size,
+                  copy ? "%s is a copy database: clear its fork with --db "
+                         "%s --origin AREA"
+                       : "%s is a sending end's state: clear its fork with "
+                         "--state %s, without --origin",
+                  path, path);
+        sqlite3_close (db);
+        return JK_INVALID;
+    }
     int64_t forks = -1;
     if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2 (db,

@@ -308,6 +308,8 @@ static void test_follow_then_fork (void **state)
        fork_cleared (the notes' files stay) and forgets the checkpoint
        held, so the next link trusts hub b's on sight (it checks before
        it links: no receiver needed). Again: nothing to clear, exit 1. */
+    s_clear_fork (cstate, "32.03", 1, "is a sending end's state: clear its");
+    assert_int_equal (lk_sql_int (cstate, "SELECT count(*) FROM fork"), 2);
     s_clear_fork (cstate, NULL, 0, "fork alarm cleared: 2 forks moved");
     assert_int_equal (lk_sql_int (cstate, "SELECT count(*) FROM fork"), 0);
     assert_int_equal (lk_sql_int (cstate, "SELECT count(*) FROM checkpoint"),
@@ -603,6 +605,13 @@ static void test_province_checks (void **state)
     /* clear-fork for the origin: its fork rows go to fork_cleared, the
        checkpoint proven against the copy stays, and the receiver started
        again no longer holds the alarm. */
+    /* The copy taken for a sending end's state is refused, untouched. */
+    s_clear_fork (copy, NULL, 1, "is a copy database: clear its fork with");
+    assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fork"), 1);
+    assert_int_equal (
+        lk_sql_int (copy, "SELECT count(*) FROM checkpoint WHERE origin = "
+                          "'32.03'"),
+        1);
     s_clear_fork (copy, "32.03", 0,
                   "fork alarm cleared for origin 32.03: 1 fork moved");
     assert_int_equal (lk_sql_int (copy, "SELECT count(*) FROM fork"), 0);
