@@ -25,6 +25,7 @@ struct jk_ckwatch_s {
     char *seen_note;      /* its text, NULL when nothing waits */
     char *next_note;      /* the newest seen while one waits */
     char alarm[640];      /* "" until a fork */
+    bool evidence_kept;   /* the alarm's notes are in fork_path */
     bool changed;         /* verified size or alarm changed */
 };
 
@@ -97,6 +98,7 @@ static void s_fork (jk_ckwatch_t *self, const char *why_id, const char *why_en,
                          when, why_en, self->held_note, seen_note) > 0;
     if (file && fclose (file) != 0)
         ok = false;
+    self->evidence_kept = ok;
     snprintf (self->alarm, sizeof self->alarm,
               "LOG BERCABANG: %s; bukti: %s / LOG FORKED: %s; evidence: %s",
               why_id, ok ? self->fork_path : "(tidak tersimpan)", why_en,
@@ -163,12 +165,15 @@ void jk_ckwatch_destroy (jk_ckwatch_t **self_p)
 
 /* The alarm stands while its evidence file does; once an operator moved
    it aside (jk_ckwatch_clear), the watch starts afresh: no alarm, nothing
-   held, the next checkpoint trusted on sight. */
+   held, the next checkpoint trusted on sight. An alarm whose notes could
+   not be written has no file to move: it stands until the board is
+   restarted, so a missing file is never taken for a clear. */
 static bool s_alarm_stands (jk_ckwatch_t *self)
 {
     if (!self->alarm[0])
         return false;
-    if (access (self->fork_path, F_OK) == 0 || errno != ENOENT)
+    if (!self->evidence_kept || access (self->fork_path, F_OK) == 0 ||
+        errno != ENOENT)
         return true;
     jk_info ("status",
              "the fork alarm was cleared (%s moved aside): the next "

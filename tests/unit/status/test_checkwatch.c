@@ -201,6 +201,25 @@ static void test_watch (void **state)
                              "verified"));
     jk_ckwatch_destroy (&w);
 
+    /* The evidence cannot be written (FILE.forks a link to nowhere): the
+       alarm says so and stands, the missing file is not taken for a
+       clear, and the checkpoint verified before stays in the file. */
+    unlink (path);
+    unlink (forks);
+    assert_int_equal (symlink ("/nonexistent-jejak/forks", forks), 0);
+    w = s_watch (path);
+    assert_null (jk_ckwatch_seen (w, n8, strlen (n8)));
+    assert_null (jk_ckwatch_seen (w, m8, strlen (m8)));
+    assert_non_null (strstr (jk_ckwatch_alarm (w), "bukti: (tidak tersimpan)"));
+    assert_null (jk_ckwatch_seen (w, m8, strlen (m8)));
+    assert_non_null (strstr (jk_ckwatch_alarm (w), "LOG BERCABANG: "));
+    assert_int_equal (jk_ckwatch_size (w), 8);
+    kept = jk_test_slurp (path, NULL);
+    assert_string_equal (kept, n8);
+    free (kept);
+    jk_ckwatch_destroy (&w);
+    unlink (forks);
+
     /* A file holding something else: refused at start. */
     FILE *f = fopen (path, "w");
     fputs ("hello\n", f);
