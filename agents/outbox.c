@@ -182,8 +182,6 @@ static int s_add_content (jk_outbox_t *self)
     return rc;
 }
 
-/* jk_outbox_open, with why it failed in *why (JK_CONFLICT: the outbox
-   belongs to another source; JK_IO otherwise). */
 /* Inside the opening transaction: the file's owner (set when new) must
    be source, and its next seq readable. JK_OK; JK_CONFLICT for another
    source's outbox; JK_IO. The reason in err. */

@@ -175,8 +175,6 @@ void jk_page_attendance (jk_http_t *h)
     s_attendance (h, NULL);
 }
 
-/* All rows validated first; then every event in one outbox transaction,
-   or none. */
 /* One participant's attendance.recorded event; when the row is wrong,
    its reason for a clerk in *error. */
 static jk_event_t *s_attendance_event (jk_http_t *h, const jk_type_t *t,
@@ -252,6 +250,8 @@ static void s_receipt_redirect (jk_http_t *h, const char *batch,
     free (url);
 }
 
+/* All rows validated first; then every event in one outbox transaction,
+   or none. */
 void jk_page_attendance_save (jk_http_t *h)
 {
     const char *batch = jk_http_form (h, "batch");

@@ -12,10 +12,8 @@
 
 #define S_FORM_MAX (1024 * 1024) /* bytes of one posted form */
 /* ... of an import upload: the file and the form around it */
-#define S_UPLOAD_MAX      (JK_IMPORT_MAX_BYTES + 64 * 1024)
-#define S_FIELDS_MAX      4096 /* values of one posted form */
-#define JK_SESSION_COOKIE "jejak_session"
-#define JK_LOGIN_COOKIE   "jejak_login"
+#define S_UPLOAD_MAX (JK_IMPORT_MAX_BYTES + 64 * 1024)
+#define S_FIELDS_MAX 4096 /* values of one posted form */
 
 /* Per-connection state while a request's body arrives. */
 typedef struct {

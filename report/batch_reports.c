@@ -56,14 +56,15 @@ static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
 /* ---- pelatihan: attendance matrix, eligible, signed attendance ------------
  */
 
-/* The sessions of a batch held by the report's day: their numbers and
-   column names ("S3 21/07"), in order. JK_OK, or JK_IO with err. */
+/* Sessions: their numbers and column names, in order. */
 typedef struct {
     size_t n, cap;
     int *numbers;
     char (*names)[24];
 } s_sessions_t;
 
+/* The sessions of a batch held by the report's day: their numbers and
+   column names ("S3 21/07"), in order. JK_OK, or JK_IO with err. */
 static int s_sessions_held (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
                             s_sessions_t *ss, char *err, size_t size)
 {

@@ -263,7 +263,6 @@ static struct MHD_Response *s_page (jk_web_t *self)
     return MHD_create_response_from_buffer (size, text, MHD_RESPMEM_MUST_FREE);
 }
 
-/* Every request: GET and HEAD only, read-only, a fixed set of paths. */
 /* Queues a 200 response and lets it go. */
 static enum MHD_Result s_queue (struct MHD_Connection *connection,
                                 struct MHD_Response *response)
@@ -354,6 +353,7 @@ static enum MHD_Result s_asset (struct MHD_Connection *connection,
     return s_queue (connection, response);
 }
 
+/* Every request: GET and HEAD only, read-only, a fixed set of paths. */
 static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,

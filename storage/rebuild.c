@@ -481,7 +481,6 @@ static void *s_reader (void *arg)
    apply and created again at the end, each in one sorted pass instead of
    one insertion per row. The ones the apply reads stay. */
 static const char *s_index_kept[] = {
-    "attendance_event",    /* attendance.corrected finds its row */
     "certificates_holder", /* the holder's unrevoked certificate */
     NULL,
 };

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_state_t st = {0};
     char err[300] = "";
     int rc = jk_xlsx_read (data, size, s_row, s_bad, &st, err, sizeof err);
-    S_CHECK (rc == 0 || rc == -1);
+    S_CHECK (rc == JK_OK || rc == JK_INVALID);
     S_CHECK (rc == 0 || err[0]);
     return 0;
 }

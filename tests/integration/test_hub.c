@@ -250,12 +250,6 @@ static pid_t s_spawn (s_hub_t *h, const char *extra)
     return pid;
 }
 
-/* STATS' value of key, asked on the query endpoint. */
-static uint64_t s_stat (const char *query, const char *key)
-{
-    return jk_test_stat (query, key);
-}
-
 /* The tree switched off (--no-tree, a bench and diagnostic switch): the
    hub acks 600 events, stores no tile, STATS' tree stays at 0 and a
    proof of them is E_UNAVAILABLE; it refuses a checkpoint key with exit
@@ -281,8 +275,8 @@ static void test_no_tree (void **state)
     s_client_deliver (c, 100, S_WAIT_MS, NULL, NULL);
     s_client_check_positions (c, 1);
     s_client_destroy (&c);
-    assert_int_equal (s_stat (h->query, "head"), 600);
-    assert_int_equal (s_stat (h->query, "tree"), 0);
+    assert_int_equal (jk_test_stat (h->query, "head"), 600);
+    assert_int_equal (jk_test_stat (h->query, "tree"), 0);
     /* No proof for the records logged without the tree. */
     zsock_t *q = jk_test_dealer (h->query);
     zmsg_t *msg = jk_wire_new ("PROOF");
@@ -309,7 +303,7 @@ static void test_no_tree (void **state)
         jk_test_db_int64 (h->db, "SELECT count(*) FROM merkle_tile"), 0);
 
     h->pid = s_spawn (h, NULL);
-    assert_int_equal (s_stat (h->query, "tree"), 600);
+    assert_int_equal (jk_test_stat (h->query, "tree"), 600);
     assert_int_equal (jk_test_db_int64 (h->db, "SELECT count(*) FROM"
                                                " merkle_tile WHERE level = 0"),
                       2);
