@@ -79,6 +79,9 @@ char *jk_outbox_default_path (const char *source);
    ~/.local/share/jejak, created 0700 (with the directories above it);
    NULL without a home directory or when it cannot be made. Heap string. */
 char *jk_data_dir (void);
+/* The same directory's path, not created; NULL without a home directory.
+   Heap string. */
+char *jk_data_dir_path (void);
 
 /* Opens (creating when absent) the default outbox of source. When it does
    not exist yet, the per-program outboxes of older versions in the same

@@ -12,23 +12,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+char *jk_data_dir_path (void)
+{
+    const char *xdg = getenv ("XDG_DATA_HOME");
+    const char *home = getenv ("HOME");
+    if (xdg && *xdg)
+        return jk_sprintf ("%s/jejak", xdg);
+    if (home && *home)
+        return jk_sprintf ("%s/.local/share/jejak", home);
+    return NULL;
+}
+
 char *jk_data_dir (void)
 {
     const char *xdg = getenv ("XDG_DATA_HOME");
     const char *home = getenv ("HOME");
-    char *dir = NULL;
-    if (xdg && *xdg) {
+    if (xdg && *xdg)
         mkdir (xdg, 0700);
-        dir = jk_sprintf ("%s/jejak", xdg);
-    } else if (home && *home) {
+    else if (home && *home) {
         char *local = jk_sprintf ("%s/.local", home);
         char *share = jk_sprintf ("%s/.local/share", home);
         mkdir (local, 0700);
         mkdir (share, 0700);
         free (local);
         free (share);
-        dir = jk_sprintf ("%s/.local/share/jejak", home);
     }
+    char *dir = jk_data_dir_path ();
     if (dir && mkdir (dir, 0700) != 0 && errno != EEXIST) {
         free (dir);
         dir = NULL;

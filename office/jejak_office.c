@@ -91,14 +91,18 @@ static void s_usage (jk_opts_t *opts, FILE *out)
     jk_opts_print (opts, out);
 }
 
-/* --state, else the device's Jejak directory (jk_data_dir), else the
-   working directory. */
+/* --state, else the device's Jejak directory (jk_data_dir), else, only
+   without a home directory, the working directory. A Jejak directory that
+   cannot be made keeps its path, so the open that follows fails naming it
+   instead of keeping accounts wherever the program was started. */
 static char *s_state_dir (jk_opts_t *opts)
 {
     const char *state = jk_opts_get (opts, "state");
     if (state)
         return jk_strdup (state);
     char *dir = jk_data_dir ();
+    if (!dir)
+        dir = jk_data_dir_path ();
     return dir ? dir : jk_strdup (".");
 }
 

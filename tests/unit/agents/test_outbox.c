@@ -315,8 +315,24 @@ static void test_data_dir (void **state)
     assert_int_equal (st.st_mode & 0777, 0700);
     free (dir);
     free (want);
+    /* One that cannot be made (its parent a file): none, but its path
+       is still told, for the caller's error to name. */
+    char *blocker = jk_sprintf ("%s/blocker", fx->dir);
+    FILE *f = fopen (blocker, "w");
+    assert_non_null (f);
+    fclose (f);
+    setenv ("XDG_DATA_HOME", blocker, 1);
+    assert_null (jk_data_dir ());
+    dir = jk_data_dir_path ();
+    want = jk_sprintf ("%s/jejak", blocker);
+    assert_string_equal (dir, want);
+    free (dir);
+    free (want);
+    free (blocker);
+    unsetenv ("XDG_DATA_HOME");
     unsetenv ("HOME");
     assert_null (jk_data_dir ());
+    assert_null (jk_data_dir_path ());
     if (saved)
         setenv ("HOME", saved, 1);
     free (saved);
