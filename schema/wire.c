@@ -16,13 +16,27 @@ zmsg_t *jk_wire_new (const char *command)
     return msg;
 }
 
+/* Whether a command frame is 1 to 15 upper-case ASCII letters
+   (docs/PROTOCOL.md, section 2): "HEAD\0x" is no HEAD, and a command
+   quoted back in an error is always plain text. */
+static bool s_command_ok (zframe_t *cmd, size_t size)
+{
+    size_t n = zframe_size (cmd);
+    if (n == 0 || n >= size || n > 15)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (zframe_data (cmd)[i] < 'A' || zframe_data (cmd)[i] > 'Z')
+            return false;
+    return true;
+}
+
 int jk_wire_open (zmsg_t *msg, char *command, size_t size)
 {
     zframe_t *sig = zmsg_pop (msg);
     zframe_t *cmd = zmsg_pop (msg);
     int rc = -1;
     if (sig && cmd && zframe_streq (sig, JK_PROTOCOL) &&
-        zframe_size (cmd) > 0 && zframe_size (cmd) < size) {
+        s_command_ok (cmd, size)) {
         memcpy (command, zframe_data (cmd), zframe_size (cmd));
         command[zframe_size (cmd)] = 0;
         rc = 0;
@@ -60,7 +74,14 @@ zmsg_t *jk_wire_error (const char *code, const char *message)
 {
     zmsg_t *msg = jk_wire_new ("ERROR");
     zmsg_addstr (msg, code);
-    zmsg_addstr (msg, message);
+    /* Valid UTF-8 whatever the message quotes (section 8): control
+       characters escaped, broken sequences replaced. */
+    size_t size = strlen (message) * 4 + 1;
+    char *text = jk_malloc (size);
+    memcpy (text, message, strlen (message) + 1);
+    jk_text_clean (text, size);
+    zmsg_addstr (msg, text);
+    free (text);
     return msg;
 }
 

@@ -102,9 +102,7 @@ static void s_error (s_query_t *self, zframe_t *routing, const char *code,
                      const char *message)
 {
     self->errors++;
-    zmsg_t *msg = jk_wire_new ("ERROR");
-    zmsg_addstr (msg, code);
-    zmsg_addstr (msg, message);
+    zmsg_t *msg = jk_wire_error (code, message);
     s_reply (self, routing, &msg);
 }
 
@@ -486,11 +484,19 @@ static void s_on_since (s_query_t *self, zframe_t *routing, zmsg_t *msg)
         return;
     }
     zframe_t *prefix = zmsg_pop (msg);
-    if (!prefix || zframe_size (prefix) >= S_PREFIX_MAX ||
-        memchr (zframe_data (prefix), 0, zframe_size (prefix))) {
+    const char *bad = zframe_size (prefix) >= S_PREFIX_MAX
+                          ? "is longer than 79 bytes"
+                      : memchr (zframe_data (prefix), 0, zframe_size (prefix))
+                          ? "holds a NUL byte"
+                      : jk_utf8_length ((const char *)zframe_data (prefix),
+                                        zframe_size (prefix)) < 0
+                          ? "is not valid UTF-8"
+                          : NULL;
+    if (bad) {
         zframe_destroy (&prefix);
-        s_error (self, routing, "E_PROTOCOL",
-                 "SINCE topic prefix is missing or longer than 79 bytes");
+        char message[80];
+        snprintf (message, sizeof message, "SINCE topic prefix %s", bad);
+        s_error (self, routing, "E_PROTOCOL", message);
         return;
     }
     if (jk_wire_pop_u64 (msg, &credit) != 0) {
@@ -820,7 +826,8 @@ static void s_router_ready (s_query_t *self)
         /* A ROUTER always gives the routing id: nothing to answer. */
     } else if (jk_wire_open (msg, command, sizeof command) != 0)
         s_error (self, routing, "E_PROTOCOL",
-                 "expected [JEJAK/1][command] frames");
+                 "expected [JEJAK/1][COMMAND] frames: the signature JEJAK/1, "
+                 "then a command of 1 to 15 upper-case ASCII letters");
     else {
         while (i < n && !streq (command, s_commands[i].name))
             i++;
