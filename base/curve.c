@@ -6,8 +6,16 @@
 #include "jk_base.h"
 #include "jk_opts.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Numbers the watch endpoints of this process. The socket's address is
+   no name for one: a socket made after another was destroyed often sits
+   at the same address, and the old monitor's inproc name is freed only
+   when its socket is reaped (zmq_close is asynchronous), so the new
+   monitor's bind could find it taken and the handshake go unwatched. */
+static atomic_uint s_watch_serial;
 
 int jk_curve_keys_check (const char *flag, const char *endpoint,
                          const char *server_key, const char *key,
@@ -85,8 +93,8 @@ int jk_curve_client (zsock_t *sock, const char *server_key, const char *key,
 zsock_t *jk_curve_watch_new (zsock_t *sock)
 {
     char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://jejak-curve-watch-%p",
-              (void *)sock);
+    snprintf (endpoint, sizeof endpoint, "inproc://jejak-curve-watch-%u",
+              atomic_fetch_add (&s_watch_serial, 1) + 1);
     if (zmq_socket_monitor (zsock_resolve (sock), endpoint,
                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |

@@ -4,8 +4,16 @@
     submitted event against the enrolled key that sent it. */
 #include "broker_internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <zmq.h>
+
+/* Numbers the monitor endpoints of this process: each broker's is its
+   own. The state's address is no name for it: a broker started after
+   another on a new actor thread sits at the same stack address, and the
+   previous monitor's inproc name is freed only when its socket is reaped
+   (zmq_close is asynchronous), so the new bind could find it taken. */
+static atomic_uint s_monitor_serial;
 
 static void s_key_stats_free (void **item)
 {
@@ -200,8 +208,8 @@ int jk_broker_secure_start (jk_broker_state_t *self,
 /* Watches the ingest socket's handshakes (secure mode). */
 void jk_broker_monitor_start (jk_broker_state_t *self)
 {
-    char *endpoint =
-        jk_sprintf ("inproc://jejak-broker-monitor-%p", (void *)self);
+    char *endpoint = jk_sprintf ("inproc://jejak-broker-monitor-%u",
+                                 atomic_fetch_add (&s_monitor_serial, 1) + 1);
     int rc = zmq_socket_monitor (zsock_resolve (self->ingest), endpoint,
                                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
