@@ -108,17 +108,12 @@ static void s_assert_moved_aside (const char *dir, const char *prefix,
 }
 
 /* A browser on the web page of the board whose output is board_log;
-   NULL (said) when chromium is not installed: the rest runs without. */
+   NULL (said) on a machine without chromium that JEJAK_TEST_NO_BROWSER=1
+   names as such: the rest runs without (jk_test_browser). */
 static jk_cdp_t *s_browser (const char *dir, const char *board_log)
 {
-    if (access (JK_CDP_CHROMIUM, X_OK) != 0) {
-        fprintf (stderr,
-                 "test_board_checks_checkpoints: SKIPPED the browser: %s is "
-                 "not installed (scripts/setup installs Debian's chromium "
-                 "where it can)\n",
-                 JK_CDP_CHROMIUM);
+    if (!jk_test_browser ("test_board_checks_checkpoints"))
         return NULL;
-    }
     assert_true (JK_WAIT_FOR (
         jk_test_file_has (board_log, "jejak-status http="), S_LONG_MS));
     char *text = jk_test_slurp (board_log, NULL);

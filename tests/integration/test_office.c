@@ -1480,11 +1480,8 @@ static void s_post_ok (s_env_t *env, const char *type, ...)
 static void test_browser (void **state)
 {
     s_env_t *env = *state;
-    if (access (JK_CDP_CHROMIUM, X_OK) != 0) {
-        fprintf (stderr, "test_browser: SKIPPED: %s is not installed\n",
-                 JK_CDP_CHROMIUM);
+    if (!jk_test_browser ("test_browser"))
         skip ();
-    }
     char *dir = s_artifacts ();
     s_start_office (env);
     jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);

@@ -18,8 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_SOURCE   "32.03.10/pacet-1"
-#define S_CHROMIUM "/usr/bin/chromium"
+#define S_SOURCE "32.03.10/pacet-1"
 
 typedef struct {
     char *dir, *db, *hub_log, *status_log, *outbox;
@@ -530,7 +529,7 @@ static char *s_chromium (s_env_t *env, const char *extra, const char *extra2)
                     "-k",
                     "5",
                     "60",
-                    S_CHROMIUM,
+                    JK_CDP_CHROMIUM,
                     "--headless",
                     "--no-sandbox",
                     "--disable-gpu",
@@ -569,14 +568,8 @@ static long long s_dom_total (const char *dom, const char *key)
 static void test_browser (void **state)
 {
     s_env_t *env = *state;
-    if (access (S_CHROMIUM, X_OK) != 0) {
-        fprintf (stderr,
-                 "test_browser: SKIPPED: %s is not installed "
-                 "(scripts/setup installs Debian's chromium where "
-                 "it can); the HTTP tests still ran\n",
-                 S_CHROMIUM);
+    if (!jk_test_browser ("test_browser"))
         skip ();
-    }
     char *dir = s_artifacts ();
     s_cooperative (env, 1, "32.03.10.2012");
     s_cooperative (env, 2, "32.03.10.2012");
@@ -695,13 +688,8 @@ static void test_date_picker (void **state)
     free (text);
     assert_int_equal (s_total (env, "active"), 0);
 
-    if (access (JK_CDP_CHROMIUM, X_OK) != 0) {
-        fprintf (stderr,
-                 "test_date_picker: SKIPPED the browser: %s is not "
-                 "installed\n",
-                 JK_CDP_CHROMIUM);
+    if (!jk_test_browser ("test_date_picker"))
         skip ();
-    }
     jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);
     assert_non_null (b);
     char *url = jk_sprintf ("http://127.0.0.1:%d/", env->port);

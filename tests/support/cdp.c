@@ -291,6 +291,25 @@ size_t jk_cdp_screenshot (jk_cdp_t *self, const char *path)
     return written;
 }
 
+bool jk_test_browser (const char *test)
+{
+    if (access (JK_CDP_CHROMIUM, X_OK) == 0)
+        return true;
+    const char *none = getenv ("JEJAK_TEST_NO_BROWSER");
+    if (none && streq (none, "1")) {
+        fprintf (stderr,
+                 "%s: SKIPPED the browser: %s is not installed and "
+                 "JEJAK_TEST_NO_BROWSER=1 says this machine has none\n",
+                 test, JK_CDP_CHROMIUM);
+        return false;
+    }
+    fail_msg ("%s: %s is not installed (scripts/setup installs Debian's "
+              "chromium; where Debian has none, run the tests with "
+              "JEJAK_TEST_NO_BROWSER=1 to leave the browser parts out)",
+              test, JK_CDP_CHROMIUM);
+    return false;
+}
+
 jk_cdp_t *jk_cdp_start (const char *dir, int width, int height)
 {
     if (access (JK_CDP_CHROMIUM, X_OK) != 0) {

@@ -13,6 +13,14 @@
 
 typedef struct jk_cdp_s jk_cdp_t;
 
+/* Whether the browser part of test (its name, for the message) runs.
+   True when Debian's chromium is installed. When it is not, the test
+   fails, naming the path: scripts/setup installs it, so a machine
+   without it is a broken setup, not a pass. A machine where Debian has
+   no chromium at all says so with JEJAK_TEST_NO_BROWSER=1: then false,
+   and "SKIPPED" with the reason is printed for the test to skip. */
+bool jk_test_browser (const char *test);
+
 /* Starts chromium with a fresh profile under dir and a page of width x
    height CSS pixels. NULL (with the reason on stderr) when chromium is
    missing or does not answer. */
