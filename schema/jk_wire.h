@@ -171,6 +171,10 @@ zmsg_t *jk_office_msg (const jk_office_t *office);
    when malformed. */
 int jk_office_read (zmsg_t *msg, jk_office_t *office);
 
+/* Whether record is a rejection record: its topic starts with
+   JK_REJECTED_PREFIX (the one place that rule is written). */
+bool jk_record_rejected (const jk_record_t *record);
+
 /* Builds a feed/catch-up record message (no signature frames). */
 zmsg_t *jk_record_msg (const jk_record_t *record);
 /* Reads a record message without consuming it; bytes borrow from msg.

@@ -456,6 +456,12 @@ zmsg_t *jk_record_msg (const jk_record_t *r)
     return msg;
 }
 
+bool jk_record_rejected (const jk_record_t *record)
+{
+    return strncmp (record->topic, JK_REJECTED_PREFIX,
+                    sizeof JK_REJECTED_PREFIX - 1) == 0;
+}
+
 int jk_record_read (zmsg_t *msg, jk_record_t *r)
 {
     memset (r, 0, sizeof *r);

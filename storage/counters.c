@@ -523,8 +523,12 @@ int jk_proj_enrollments_flush (jk_projections_t *self)
             rc = s_batch_sweep (self, zhashx_cursor (self->pending_batches),
                                 &b->swept);
         }
-    /* Then the hours of the other batches' rows, one row each. An
-       unknown batch is recomputed after its rows, as before. */
+    /* Then the hours of the other batches' rows, one row each. A batch
+       with no row in batches (unknown: no terms to bind) was not swept
+       above: its whole-batch recomputation took the statement that looks
+       the terms up, without the hours, and its rows are written here one
+       by one by the same kind of statement, each recomputing its own %
+       with its hours, so every row ends as one write per event left it. */
     for (s_enrollment_delta_t *d = zhashx_first (self->pending_enrollments);
          d && rc == JK_OK; d = zhashx_next (self->pending_enrollments)) {
         s_batch_delta_t *b = zhashx_lookup (self->pending_batches, d->text);

@@ -39,4 +39,16 @@ int jk_log_rebuild (const char *src_path, const char *out_path,
                     const jk_rebuild_options_t *options,
                     jk_rebuild_result_t *result, char *err, size_t err_size);
 
+/* One step of jk_log_rebuild, declared for its tests: drops from db the
+   UNIQUE indexes that only one event type reads through (attendance_event,
+   for attendance.corrected), which rebuild builds when that type first
+   comes and after the load. Their CREATE statements are appended to
+   *create (";" separated) when create is not NULL, and kept one by one
+   in sql (heap strings, the caller frees them) when sql is not NULL.
+   Returns 0, or -1 with the reason in err: "the projections have no
+   index NAME (rebuild builds it after the load, for TYPE)", "dropping
+   the index NAME: " or "reading the index NAME: " and SQLite's message. */
+int jk_rebuild_indexes_late (sqlite3 *db, char **create, char **sql, char *err,
+                             size_t err_size);
+
 #endif

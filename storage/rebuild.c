@@ -499,27 +499,47 @@ static const struct {
 #define S_LATE (sizeof s_index_late / sizeof s_index_late[0])
 
 /* Drops the indexes of s_index_late from db; their CREATE statements are
-   appended to *create (";" separated) when create is not NULL. -1 when
-   one is missing or cannot be dropped. */
-static int s_indexes_late (sqlite3 *db, char **create, char *sql[S_LATE])
+   appended to *create (";" separated) when create is not NULL, or kept in
+   sql when that is not NULL. 0, or -1 with the reason in err: an index
+   the projections' schema does not have, or SQLite's refusal to drop
+   it. */
+int jk_rebuild_indexes_late (sqlite3 *db, char **create, char **sql, char *err,
+                             size_t err_size)
 {
     for (size_t i = 0; i < S_LATE; i++) {
+        const char *name = s_index_late[i].index;
         sqlite3_stmt *st = NULL;
         char *text = NULL;
-        if (sqlite3_prepare_v2 (db,
-                                "SELECT sql FROM sqlite_master"
-                                " WHERE type = 'index' AND name = ?1",
-                                -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text (st, 1, s_index_late[i].index, -1, SQLITE_STATIC);
-            if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0))
+        int rc = sqlite3_prepare_v2 (db,
+                                     "SELECT sql FROM sqlite_master"
+                                     " WHERE type = 'index' AND name = ?1",
+                                     -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+            rc = sqlite3_step (st);
+            if (rc == SQLITE_ROW && sqlite3_column_text (st, 0))
                 text = jk_strdup ((const char *)sqlite3_column_text (st, 0));
+            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
         }
+        if (rc != SQLITE_OK)
+            snprintf (err, err_size, "reading the index %s: %s", name,
+                      sqlite3_errmsg (db));
         sqlite3_finalize (st);
-        char *drop = sqlite3_mprintf ("DROP INDEX %w", s_index_late[i].index);
-        int rc =
-            text ? sqlite3_exec (db, drop, NULL, NULL, NULL) : SQLITE_ERROR;
+        if (rc != SQLITE_OK)
+            return -1;
+        if (!text) {
+            snprintf (err, err_size,
+                      "the projections have no index %s (rebuild builds it "
+                      "after the load, for %s)",
+                      name, s_index_late[i].type);
+            return -1;
+        }
+        char *drop = sqlite3_mprintf ("DROP INDEX %w", name);
+        rc = sqlite3_exec (db, drop, NULL, NULL, NULL);
         sqlite3_free (drop);
         if (rc != SQLITE_OK) {
+            snprintf (err, err_size, "dropping the index %s: %s", name,
+                      sqlite3_errmsg (db));
             free (text);
             return -1;
         }
@@ -723,10 +743,12 @@ static int s_rebuild_open (s_rebuild_t *r)
         return JK_IO;
     r->staged_indexes = s_indexes_drop (r->stage, true);
     r->indexes = s_indexes_drop (r->db, false);
-    if (!r->staged_indexes || !r->indexes ||
-        s_indexes_late (r->stage, NULL, r->late) ||
-        s_indexes_late (r->db, &r->indexes, NULL))
+    if (!r->staged_indexes || !r->indexes)
         return s_out_fail (r);
+    if (jk_rebuild_indexes_late (r->stage, NULL, r->late, r->err,
+                                 r->err_size) ||
+        jk_rebuild_indexes_late (r->db, &r->indexes, NULL, r->err, r->err_size))
+        return JK_IO;
     r->projections = jk_projections_new (r->stage, &r->options->projections,
                                          r->err, r->err_size);
     if (!r->projections)

@@ -81,16 +81,14 @@ int jk_record_apply (jk_projections_t *p, const jk_record_t *record)
 {
     assert (p);
     assert (record);
-    size_t prefix = strlen (JK_REJECTED_PREFIX);
-    jk_stored_t stored = {
-        .pos = record->pos,
-        .recorded_at = record->recorded_at,
-        .hash = record->hash,
-        .rejected = strncmp (record->topic, JK_REJECTED_PREFIX, prefix) == 0,
-        .code = record->code,
-        .message = record->message,
-        .bytes = record->bytes,
-        .size = record->size};
+    jk_stored_t stored = {.pos = record->pos,
+                          .recorded_at = record->recorded_at,
+                          .hash = record->hash,
+                          .rejected = jk_record_rejected (record),
+                          .code = record->code,
+                          .message = record->message,
+                          .bytes = record->bytes,
+                          .size = record->size};
     char err[256];
     int rc = jk_record_apply_stored (p, &stored, err, sizeof err);
     if (rc != JK_OK)

@@ -86,8 +86,7 @@ int jk_tree_feed (jk_tree_t *self, const uint8_t *records, size_t size,
             if (rc != JK_OK || jk_tiles_size (tiles) != r.pos - 1)
                 return JK_IO;
         }
-        bool rejected = strncmp (r.topic, JK_REJECTED_PREFIX,
-                                 strlen (JK_REJECTED_PREFIX)) == 0;
+        bool rejected = jk_record_rejected (&r);
         uint8_t leaf[JK_MERKLE_HASH];
         jk_mhash_record (jk_tiles_hasher (tiles), r.pos, r.recorded_at,
                          rejected ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,

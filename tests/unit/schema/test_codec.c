@@ -3,6 +3,7 @@
     oversized, wrong-typed and random input, envelope peeking and
     upcasting of older versions. */
 #include "testsupport.h"
+#include "jk_wire.h"
 #include "samples.h"
 
 #include <msgpack.h>
@@ -1108,6 +1109,31 @@ static void test_upcast_two_steps (void **state)
     jk_event_destroy (&empty);
 }
 
+/* A feed record is a rejection by its topic's prefix, nothing else. */
+static void test_record_rejected (void **state)
+{
+    (void)state;
+    const struct {
+        const char *topic;
+        bool rejected;
+    } cases[] = {
+        {"rejected.person.registered", true},
+        {"rejected.", true},
+        {"rejected", false},
+        {"person.registered", false},
+        {"Rejected.person.registered", false},
+        {JK_FEED_HEAD, false},
+        {"", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jk_record_t r = {0};
+        snprintf (r.topic, sizeof r.topic, "%s", cases[i].topic);
+        if (jk_record_rejected (&r) != cases[i].rejected)
+            fail_msg ("topic '%s': rejected %d, expected %d", cases[i].topic,
+                      !cases[i].rejected, cases[i].rejected);
+    }
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -1134,6 +1160,7 @@ int main (void)
         cmocka_unit_test (test_natural_keys),
         cmocka_unit_test (test_upcast_renamed_field),
         cmocka_unit_test (test_upcast_two_steps),
+        cmocka_unit_test (test_record_rejected),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -152,10 +152,60 @@ static void test_rebuild_equals_live (void **state)
     h_teardown (&h);
 }
 
+/* Rebuild's late index step on a database of the projections' schema:
+   the CREATE kept, the index gone; and the exact reason when the index
+   is missing or cannot be dropped. */
+static void test_indexes_late_reasons (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("late");
+    char *path = jk_sprintf ("%s/p.db", dir);
+    sqlite3 *db = NULL;
+    char err[256] = "";
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (jk_projections_migrate (db, err, sizeof err), 0);
+    sqlite3_close (db);
+
+    /* Read-only: SQLite refuses the DROP, and says why. */
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    char *create = jk_strdup ("");
+    assert_int_equal (
+        jk_rebuild_indexes_late (db, &create, NULL, err, sizeof err), -1);
+    assert_string_equal (err, "dropping the index attendance_event: attempt "
+                              "to write a readonly database");
+    assert_string_equal (create, "");
+    sqlite3_close (db);
+
+    /* Writable: dropped, its CREATE handed back both ways. */
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    char *sql[1] = {NULL};
+    assert_int_equal (
+        jk_rebuild_indexes_late (db, &create, sql, err, sizeof err), 0);
+    assert_string_equal (create, "CREATE UNIQUE INDEX attendance_event ON "
+                                 "attendance (event_id);");
+    assert_string_equal (sql[0], "CREATE UNIQUE INDEX attendance_event ON "
+                                 "attendance (event_id)");
+    free (sql[0]);
+
+    /* Gone now: a second call names the missing index and its type. */
+    err[0] = 0;
+    assert_int_equal (jk_rebuild_indexes_late (db, NULL, NULL, err, sizeof err),
+                      -1);
+    assert_string_equal (err, "the projections have no index attendance_event "
+                              "(rebuild builds it after the load, for "
+                              "attendance.corrected)");
+    sqlite3_close (db);
+    free (create);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rebuild_equals_live),
+        cmocka_unit_test (test_indexes_late_reasons),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
