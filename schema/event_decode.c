@@ -78,9 +78,17 @@ static int s_envelope_key (const msgpack_object *key)
     return -1;
 }
 
+/* Whether the first byte is a map's header (fixmap, map 16, map 32). */
+static bool s_map_header (uint8_t c)
+{
+    return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
+}
+
 /* Unpacks one complete MessagePack map covering exactly the input into
    *root (its items in arena), in one walk over the bytes; *text says
-   whether every str in it is UTF-8 without NUL. */
+   whether every str in it is UTF-8 without NUL. Bytes that do not start
+   with a map's header are refused at that first byte, before anything
+   after it is read. */
 static int s_unpack (const void *data, size_t size, jk_msgpack_arena_t *arena,
                      msgpack_object *root, bool *text, jk_report_t *report)
 {
@@ -88,6 +96,11 @@ static int s_unpack (const void *data, size_t size, jk_msgpack_arena_t *arena,
         jk_report_error (report, "E_TOO_LARGE", "",
                          "event is %zu bytes, more than the %d allowed", size,
                          JK_EVENT_MAX_BYTES);
+        return -1;
+    }
+    if (size > 0 && !s_map_header (((const uint8_t *)data)[0])) {
+        jk_report_error (report, "E_DECODE", "",
+                         "an event must be a MessagePack map");
         return -1;
     }
     char why[128];
@@ -103,11 +116,7 @@ static int s_unpack (const void *data, size_t size, jk_msgpack_arena_t *arena,
                          "%zu trailing bytes after the event", size - end);
         return -1;
     }
-    if (root->type != MSGPACK_OBJECT_MAP) {
-        jk_report_error (report, "E_DECODE", "",
-                         "an event must be a MessagePack map");
-        return -1;
-    }
+    assert (root->type == MSGPACK_OBJECT_MAP);
     return 0;
 }
 
