@@ -58,6 +58,13 @@ jk_opts_t *jk_opts_start (const char *program, const jk_opt_t *spec,
                           size_t count, int argc, char **argv,
                           void (*usage) (jk_opts_t *opts, FILE *out),
                           int *status);
+/* jk_opts_start for a program that takes flags only: an argument is a
+   usage error too, "PROGRAM: unexpected argument 'ARG' (see --help)" on
+   stderr (the first one named), *status 2. */
+jk_opts_t *jk_opts_start_flags (const char *program, const jk_opt_t *spec,
+                                size_t count, int argc, char **argv,
+                                void (*usage) (jk_opts_t *opts, FILE *out),
+                                int *status);
 
 /* True when a ZeroMQ endpoint stays on this machine: ipc:// and inproc://,
    or tcp:// on a loopback address (127.0.0.0/8, localhost, [::1]). Any

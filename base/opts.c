@@ -222,3 +222,19 @@ jk_opts_t *jk_opts_start (const char *program, const jk_opt_t *spec,
     }
     return opts;
 }
+
+jk_opts_t *jk_opts_start_flags (const char *program, const jk_opt_t *spec,
+                                size_t count, int argc, char **argv,
+                                void (*usage) (jk_opts_t *opts, FILE *out),
+                                int *status)
+{
+    jk_opts_t *opts =
+        jk_opts_start (program, spec, count, argc, argv, usage, status);
+    if (opts && jk_opts_argc (opts) > 0) {
+        fprintf (stderr, "%s: unexpected argument '%s' (see --help)\n", program,
+                 jk_opts_arg (opts, 0));
+        jk_opts_destroy (&opts);
+        *status = 2;
+    }
+    return opts;
+}

@@ -5,7 +5,6 @@
 #include "jk_keys.h"
 #include "jk_opts.h"
 #include "jk_wire.h"
-#include "jk_version.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -26,51 +25,36 @@ static const jk_opt_t s_options[] = {
      false},
 };
 
-static void s_usage (jk_opts_t *opts)
+static void s_usage (jk_opts_t *opts, FILE *out)
 {
-    printf ("Usage: jejak-broker [options]\n"
-            "Routes agents' submissions to the store, the store's answers "
-            "back,\nand publishes committed events on the feed. Wire "
-            "protocol: docs/PROTOCOL.md.\n\n"
-            "Each option comes from its flag, else its environment "
-            "variable, else\nthe ZPL config file (--config PATH or "
-            "JEJAK_CONFIG; key = option name),\nelse the default.\n\n");
-    jk_opts_print (opts, stdout);
-    printf ("\nSecure mode (--keys DIR): agents must use CURVE with a key "
-            "enrolled by\njejak-keys; SIGHUP reloads the keys at once (they "
-            "are also re-read within\na second of any change).\n");
-    printf ("\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
-            "cannot be bound,\n2 on usage errors or a non-loopback endpoint "
-            "without --keys.\n");
+    fprintf (out,
+             "Usage: jejak-broker [options]\n"
+             "Routes agents' submissions to the store, the store's answers "
+             "back,\nand publishes committed events on the feed. Wire "
+             "protocol: docs/PROTOCOL.md.\n\n"
+             "Each option comes from its flag, else its environment "
+             "variable, else\nthe ZPL config file (--config PATH or "
+             "JEJAK_CONFIG; key = option name),\nelse the default.\n\n");
+    jk_opts_print (opts, out);
+    fprintf (out,
+             "\nSecure mode (--keys DIR): agents must use CURVE with a key "
+             "enrolled by\njejak-keys; SIGHUP reloads the keys at once (they "
+             "are also re-read within\na second of any change).\n");
+    fprintf (out,
+             "\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
+             "cannot be bound,\n2 on usage errors or a non-loopback endpoint "
+             "without --keys.\n");
 }
 
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-broker", stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new ("jejak-broker", s_options,
-                                   sizeof s_options / sizeof s_options[0]);
-    char err[256];
     int status = 0;
+    jk_opts_t *opts = jk_opts_start_flags (
+        "jejak-broker", s_options, sizeof s_options / sizeof s_options[0], argc,
+        argv, s_usage, &status);
+    if (!opts)
+        return status;
     zactor_t *broker = NULL;
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-broker: %s (see --help)\n", err);
-        status = 2;
-        goto cleanup;
-    }
-    if (jk_opts_help (opts)) {
-        s_usage (opts);
-        goto cleanup;
-    }
-    if (jk_opts_argc (opts) > 0) {
-        fprintf (stderr,
-                 "jejak-broker: unexpected argument \"%s\" (see --help)\n",
-                 jk_opts_arg (opts, 0));
-        status = 2;
-        goto cleanup;
-    }
     uint64_t hwm;
     if (jk_parse_u64 (jk_opts_get (opts, "feed-hwm"), &hwm) || hwm == 0 ||
         hwm > 100000000) {

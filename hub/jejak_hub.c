@@ -8,7 +8,6 @@
 #include "jk_opts.h"
 #include "jk_store.h"
 #include "jk_wire.h"
-#include "jk_version.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -64,23 +63,26 @@ static const jk_opt_t s_options[] = {
      true},
 };
 
-static void s_usage (jk_opts_t *opts)
+static void s_usage (jk_opts_t *opts, FILE *out)
 {
-    printf ("Usage: jejak-hub [options]\n"
-            "Broker and event store in one process: agents submit on "
-            "--ingest,\nsubscribers listen on --feed, late joiners catch up "
-            "on --query.\nWire protocol: docs/PROTOCOL.md.\n\n"
-            "Each option comes from its flag, else its environment "
-            "variable, else\nthe ZPL config file (--config PATH or "
-            "JEJAK_CONFIG; key = option name),\nelse the default.\n\n");
-    jk_opts_print (opts, stdout);
-    printf ("\nSecure mode (--keys DIR): agents must use CURVE with a key "
-            "enrolled by\njejak-keys; the feed and query endpoints too when "
-            "they are not loopback.\nSIGHUP reloads the keys at once (they "
-            "are also re-read within a second\nof any change).\n");
-    printf ("\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
-            "cannot be bound\nor the database cannot be opened, 2 on usage "
-            "errors or a non-loopback\nendpoint without --keys.\n");
+    fprintf (out,
+             "Usage: jejak-hub [options]\n"
+             "Broker and event store in one process: agents submit on "
+             "--ingest,\nsubscribers listen on --feed, late joiners catch up "
+             "on --query.\nWire protocol: docs/PROTOCOL.md.\n\n"
+             "Each option comes from its flag, else its environment "
+             "variable, else\nthe ZPL config file (--config PATH or "
+             "JEJAK_CONFIG; key = option name),\nelse the default.\n\n");
+    jk_opts_print (opts, out);
+    fprintf (out,
+             "\nSecure mode (--keys DIR): agents must use CURVE with a key "
+             "enrolled by\njejak-keys; the feed and query endpoints too when "
+             "they are not loopback.\nSIGHUP reloads the keys at once (they "
+             "are also re-read within a second\nof any change).\n");
+    fprintf (out,
+             "\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
+             "cannot be bound\nor the database cannot be opened, 2 on usage "
+             "errors or a non-loopback\nendpoint without --keys.\n");
 }
 
 /* Creates the directory that will hold the database, if missing. */
@@ -273,22 +275,14 @@ static int s_run (jk_opts_t *opts, s_hub_t *hub)
 
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-hub", stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new ("jejak-hub", s_options,
-                                   sizeof s_options / sizeof s_options[0]);
-    char err[256];
     int status = 0;
+    jk_opts_t *opts = jk_opts_start_flags (
+        "jejak-hub", s_options, sizeof s_options / sizeof s_options[0], argc,
+        argv, s_usage, &status);
+    if (!opts)
+        return status;
     s_hub_t hub = {0};
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err))
-        status = s_usage_error (err);
-    else if (jk_opts_help (opts))
-        s_usage (opts);
-    else if (jk_opts_argc (opts) > 0)
-        status = s_usage_error ("unexpected argument");
-    else if ((status = s_check (opts, &hub)) == 0)
+    if ((status = s_check (opts, &hub)) == 0)
         status = s_run (opts, &hub);
     free (hub.cert_path);
     free (hub.keys_dir);

@@ -11,7 +11,6 @@
 #include "jk_note.h"
 #include "jk_office.h"
 #include "jk_opts.h"
-#include "jk_version.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -427,24 +426,12 @@ static int s_serve (jk_opts_t *opts)
 
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print (S_PROGRAM, stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new (S_PROGRAM, s_spec, S_SPEC_COUNT);
-    char err[512];
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, S_PROGRAM ": %s (see --help)\n", err);
-        jk_opts_destroy (&opts);
-        return 2;
-    }
-    if (jk_opts_help (opts)) {
-        s_usage (opts, stdout);
-        jk_opts_destroy (&opts);
-        return 0;
-    }
-    const char *cmd = jk_opts_argc (opts) > 0 ? jk_opts_arg (opts, 0) : "serve";
     int rc;
+    jk_opts_t *opts = jk_opts_start (S_PROGRAM, s_spec, S_SPEC_COUNT, argc,
+                                     argv, s_usage, &rc);
+    if (!opts)
+        return rc;
+    const char *cmd = jk_opts_argc (opts) > 0 ? jk_opts_arg (opts, 0) : "serve";
     if (strcmp (cmd, "user") == 0)
         rc = s_user (opts);
     else if (strcmp (cmd, "serve") == 0) {

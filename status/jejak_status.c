@@ -3,7 +3,6 @@
     or the live board (live.c), with --http also served as a web page
     (status/web.c), fed from the same loop. */
 #include "jk_note.h"
-#include "jk_version.h"
 #include "status_run.h"
 
 #include <stdlib.h>
@@ -146,32 +145,34 @@ static int s_start_web (jk_opts_t *opts, const char *http,
 }
 
 /* Prints --help. */
-static void s_help (jk_opts_t *opts)
+static void s_help (jk_opts_t *opts, FILE *out)
 {
-    printf ("Usage: jejak-status [--feed EP] [--query EP] [--once] "
-            "[--json] [--kecamatan CODE]\n"
-            "                    [--batch CODE] [--as-of DATE] "
-            "[--page N] [--timeout SECONDS]\n"
-            "                    [--http ADDR:PORT [--http-public] "
-            "[--http-only]]\n"
-            "                    [--link EP [--link-key KEY "
-            "--link-server-key PUB]]\n"
-            "                    [--log-key VKEY [--checkpoint-file "
-            "FILE]]\n"
-            "       jejak-status --clear-fork [--checkpoint-file FILE]\n\n"
-            "The live status board: per kecamatan, running training "
-            "batches, offices, totals and\nthe log head. It keeps a "
-            "replica of the store's projections, fed by the broker's "
-            "feed\nand caught up from the store on start and after any "
-            "gap, so its numbers are the\nstore's numbers at the "
-            "position shown. NIKs are always masked.\n\n"
-            "Each option: flag > environment variable > config file "
-            "(--config) > default.\n\n");
-    jk_opts_print (opts, stdout);
-    printf ("\nExit: 0 done (live: stopped by SIGINT/SIGTERM), 1 the "
-            "store did not answer\n(--once) or the board could not "
-            "start (--clear-fork: no alarm to clear, or a\nfile could not "
-            "be moved), 2 usage error.\n");
+    fprintf (out,
+             "Usage: jejak-status [--feed EP] [--query EP] [--once] "
+             "[--json] [--kecamatan CODE]\n"
+             "                    [--batch CODE] [--as-of DATE] "
+             "[--page N] [--timeout SECONDS]\n"
+             "                    [--http ADDR:PORT [--http-public] "
+             "[--http-only]]\n"
+             "                    [--link EP [--link-key KEY "
+             "--link-server-key PUB]]\n"
+             "                    [--log-key VKEY [--checkpoint-file "
+             "FILE]]\n"
+             "       jejak-status --clear-fork [--checkpoint-file FILE]\n\n"
+             "The live status board: per kecamatan, running training "
+             "batches, offices, totals and\nthe log head. It keeps a "
+             "replica of the store's projections, fed by the broker's "
+             "feed\nand caught up from the store on start and after any "
+             "gap, so its numbers are the\nstore's numbers at the "
+             "position shown. NIKs are always masked.\n\n"
+             "Each option: flag > environment variable > config file "
+             "(--config) > default.\n\n");
+    jk_opts_print (opts, out);
+    fprintf (out,
+             "\nExit: 0 done (live: stopped by SIGINT/SIGTERM), 1 the "
+             "store did not answer\n(--once) or the board could not "
+             "start (--clear-fork: no alarm to clear, or a\nfile could not "
+             "be moved), 2 usage error.\n");
 }
 
 /* What the options ask for, checked. */
@@ -323,33 +324,18 @@ static int s_clear_fork (jk_opts_t *opts)
 
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-status", stdout);
-        return 0;
-    }
+    int rc = 0;
+    jk_opts_t *opts = jk_opts_start_flags ("jejak-status", s_spec, S_SPEC_COUNT,
+                                           argc, argv, s_help, &rc);
+    if (!opts)
+        return rc;
     zsys_init ();
     jk_web_t *web = NULL;
     jk_status_as_of_t as_of_ctx;
     memset (&as_of_ctx, 0, sizeof as_of_ctx);
     jk_ckwatch_t *watch = NULL;
-    jk_opts_t *opts = jk_opts_new ("jejak-status", s_spec, S_SPEC_COUNT);
-    char err[256];
     s_run_t run;
-    int rc = 0;
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err)) {
-        fprintf (stderr, "jejak-status: %s (see --help)\n", err);
-        rc = 2;
-    } else if (jk_opts_help (opts))
-        s_help (opts);
-    else if (jk_opts_argc (opts) > 0) {
-        fprintf (stderr,
-                 "jejak-status: unexpected argument '%s' (see "
-                 "--help)\n",
-                 jk_opts_arg (opts, 0));
-        rc = 2;
-    } else
-        rc = s_check (opts, &run);
-    if (rc || jk_opts_help (opts))
+    if ((rc = s_check (opts, &run)))
         goto done;
     if (jk_opts_on (opts, "clear-fork")) {
         rc = s_clear_fork (opts);

@@ -6,7 +6,6 @@
 #include "jk_opts.h"
 #include "jk_projection_table.h"
 #include "jk_store.h"
-#include "jk_version.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -94,19 +93,20 @@ static int s_make_parent (const char *path)
     return rc;
 }
 
-static void s_usage (jk_opts_t *opts)
+static void s_usage (jk_opts_t *opts, FILE *out)
 {
-    printf ("Usage: jejak-store [--db PATH] [--backend EP] [--query EP] "
-            "[--batch-max N]\n"
-            "                   [--rat-deadline-months N] [--checkpoint-key "
-            "FILE]\n"
-            "                   [--data-dir DIR] [--region CODE]\n"
-            "The single writer of the event log: decides each event the "
-            "broker forwards,\nappends it to the hash-chained log, "
-            "updates the projections, acknowledges.\n"
-            "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
-            "failure, 2 usage.\n\n");
-    jk_opts_print (opts, stdout);
+    fprintf (out,
+             "Usage: jejak-store [--db PATH] [--backend EP] [--query EP] "
+             "[--batch-max N]\n"
+             "                   [--rat-deadline-months N] [--checkpoint-key "
+             "FILE]\n"
+             "                   [--data-dir DIR] [--region CODE]\n"
+             "The single writer of the event log: decides each event the "
+             "broker forwards,\nappends it to the hash-chained log, "
+             "updates the projections, acknowledges.\n"
+             "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
+             "failure, 2 usage.\n\n");
+    jk_opts_print (opts, out);
 }
 
 /* What the program allocates for the store's configuration. */
@@ -240,27 +240,16 @@ static int s_run (jk_opts_t *opts, s_prog_t *prog)
 
 int main (int argc, char **argv)
 {
-    if (jk_version_asked (argc, argv)) {
-        jk_version_print ("jejak-store", stdout);
-        return 0;
-    }
-    jk_opts_t *opts = jk_opts_new ("jejak-store", s_options,
-                                   sizeof s_options / sizeof s_options[0]);
-    char err[256];
     int status = 0;
+    jk_opts_t *opts = jk_opts_start_flags (
+        "jejak-store", s_options, sizeof s_options / sizeof s_options[0], argc,
+        argv, s_usage, &status);
+    if (!opts)
+        return status;
     s_prog_t prog = {0};
-    if (jk_opts_parse (opts, argc, argv, err, sizeof err) != 0) {
-        fprintf (stderr, "jejak-store: %s (see --help)\n", err);
-        status = 2;
-    } else if (jk_opts_help (opts))
-        s_usage (opts);
-    else if (jk_opts_on (opts, "projections-doc"))
+    if (jk_opts_on (opts, "projections-doc"))
         jk_ptable_markdown (stdout);
-    else if (jk_opts_argc (opts) > 0) {
-        fprintf (stderr, "jejak-store: unexpected argument '%s' (try --help)\n",
-                 jk_opts_arg (opts, 0));
-        status = 2;
-    } else if ((status = s_configure (opts, &prog)) == 0)
+    else if ((status = s_configure (opts, &prog)) == 0)
         status = s_run (opts, &prog);
     free (prog.keys_cert);
     free (prog.log_key);

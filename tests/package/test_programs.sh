@@ -2,13 +2,16 @@
 # Every installed program behaves like its Debian neighbours: --version
 # (exit 0, "PROGRAM (Jejak) VERSION"), --help (exit 0, one "Usage: PROGRAM"
 # form), an unknown flag is a usage error (exit 2) that says "(see --help)"
-# once, and its man page and bash completion, generated at build time, know
-# every flag its --help lists (and every command's flags).
+# once (as does an argument to a program that takes flags only), and its
+# man page and bash completion, generated at build time, know every flag
+# its --help lists (and every command's flags).
 # Usage: test_programs.sh BIN_DIR MAN_DIR COMPLETION_DIR VERSION PROGRAM...
 set -eu
 bin=$1 man=$2 comp=$3 version=$4
 shift 4
 failures=0
+# Programs whose command line holds flags only (jk_opts_start_flags).
+flags_only="jejak-broker jejak-hub jejak-store jejak-status"
 fail () {
     echo "FAIL: $*" >&2
     failures=$((failures + 1))
@@ -30,6 +33,18 @@ for p in "$@"; do
     [ $rc -eq 2 ] || fail "$p --no-such-flag-xyz exits $rc, not 2"
     n=$(grep -o '(see --help)' "$tmp/bad" | wc -l)
     [ "$n" -eq 1 ] || fail "$p: usage error says (see --help) $n times: $(cat "$tmp/bad")"
+    # The programs that take flags only refuse an argument the same way.
+    case " $flags_only " in
+    *" $p "*)
+        rc=0
+        "$exe" stray-word >"$tmp/arg" 2>"$tmp/arg.err" || rc=$?
+        [ $rc -eq 2 ] || fail "$p stray-word exits $rc, not 2"
+        [ -s "$tmp/arg" ] && fail "$p stray-word writes to stdout"
+        want="$p: unexpected argument 'stray-word' (see --help)"
+        [ "$(cat "$tmp/arg.err")" = "$want" ] ||
+            fail "$p stray-word says '$(cat "$tmp/arg.err")', not '$want'"
+        ;;
+    esac
     [ -s "$man/$p.1" ] || fail "$p: no man page"
     [ -s "$comp/$p" ] || fail "$p: no completion"
     bash -n "$comp/$p" || fail "$p: completion is not valid bash"
