@@ -2,8 +2,8 @@
     unpacked: item by item over the bytes, so sizes, counts and nesting
     are checked without allocating (jk_msgpack_check), and an event's id
     is found in bytes that may not decode (jk_envelope_id). The same walk
-    also builds the msgpack-c objects in one pass (jk_msgpack_unpack), so
-    an event's bytes are read once. */
+    (s_walk) also builds the msgpack-c objects in one pass
+    (jk_msgpack_unpack), so an event's bytes are read once. */
 #include "decode_internal.h"
 
 #include <assert.h>
@@ -132,46 +132,7 @@ static int s_mp_skip (const uint8_t *p, size_t size, size_t *pos)
     return 0;
 }
 
-int jk_msgpack_check (const void *data, size_t size, int max_depth, size_t *end,
-                      char *why, size_t why_size)
-{
-    /* msgpack-c allocates a container's items as soon as it reads the
-       header, trusting the count: five bytes (dd ff ff ff ff) would ask
-       for 100 GB. So walk the headers first (s_mp_item refuses a count
-       larger than the bytes left), and the total allocated stays
-       proportional to the input. */
-    const uint8_t *p = data;
-    uint64_t left[JK_MSGPACK_DEPTH_MAX + 1];
-    int depth = 0;
-    size_t pos = 0;
-    if (max_depth > JK_MSGPACK_DEPTH_MAX)
-        max_depth = JK_MSGPACK_DEPTH_MAX;
-    left[0] = 1;
-    while (depth >= 0) {
-        if (left[depth] == 0) {
-            depth--;
-            continue;
-        }
-        left[depth]--;
-        uint64_t items;
-        bool map;
-        int rc = s_mp_item (p, size, &pos, &items, &map, why, why_size);
-        if (rc < 0)
-            return JK_INVALID;
-        if (rc == 0 || items == 0)
-            continue;
-        if (depth + 1 > max_depth) {
-            snprintf (why, why_size, "nested deeper than %d levels", max_depth);
-            return JK_INVALID;
-        }
-        left[++depth] = items;
-    }
-    if (end)
-        *end = pos;
-    return 0;
-}
-
-/* ---- one pass: the walk above, building the objects ------------------- */
+/* ---- the walk, and the objects it may build ---------------------------- */
 
 _Static_assert(sizeof (msgpack_object_kv) == 2 * sizeof (msgpack_object),
                "a map's pairs are laid out as key, value, key, value ...");
@@ -367,25 +328,36 @@ static inline bool s_common (const uint8_t *p, size_t size, size_t *pos_p,
     return true;
 }
 
-int jk_msgpack_unpack (const void *data, size_t size, int max_depth,
-                       jk_msgpack_arena_t *arena, msgpack_object *root,
-                       bool *text, size_t *end, char *why, size_t why_size)
+/* The walk over data that jk_msgpack_check and jk_msgpack_unpack share:
+   item by item, a count of the items still to read at each depth, no
+   more. msgpack-c allocates a container's items as soon as it reads the
+   header, trusting the count: five bytes (dd ff ff ff ff) would ask for
+   100 GB. So each header is checked first (s_mp_item refuses a count
+   larger than the bytes left), and anything taken stays proportional to
+   the input.
+   With arena NULL the walk only checks. With an arena it also builds
+   the objects in *root, the containers' items in arena, and says in
+   *text whether every str is UTF-8 without NUL; and before anything is
+   taken for a container's items, every item still to read (at any
+   depth) must have a byte left. When not, the bytes cannot be a whole
+   object, and the checking walk finds where they fail and says why.
+   Inlined into both callers, so each is compiled for its own case. */
+static inline __attribute__ ((always_inline)) int
+s_walk (const uint8_t *p, size_t size, int max_depth, jk_msgpack_arena_t *arena,
+        msgpack_object *root, bool *text, size_t *end, char *why,
+        size_t why_size)
 {
-    /* As jk_msgpack_check, and more: before anything is taken for a
-       container's items, every item still to read (at any depth) must
-       have a byte left. When not, the bytes cannot be a whole object, and
-       jk_msgpack_check's walk finds where they fail and says why. */
-    const uint8_t *p = data;
+    const bool build = arena != NULL;
     uint64_t left[JK_MSGPACK_DEPTH_MAX + 1];
     msgpack_object *next[JK_MSGPACK_DEPTH_MAX + 1];
-    uint64_t pending = 0; /* the sum of left[] */
+    uint64_t pending = 1; /* the sum of left[], when building */
     int depth = 0;
     size_t pos = 0;
     if (max_depth > JK_MSGPACK_DEPTH_MAX)
         max_depth = JK_MSGPACK_DEPTH_MAX;
-    *text = true;
+    if (build)
+        *text = true;
     left[0] = 1;
-    pending = 1;
     next[0] = root;
     while (depth >= 0) {
         if (left[depth] == 0) {
@@ -393,10 +365,13 @@ int jk_msgpack_unpack (const void *data, size_t size, int max_depth,
             continue;
         }
         left[depth]--;
-        pending--;
-        msgpack_object *o = next[depth]++;
-        if (s_common (p, size, &pos, o, text))
-            continue;
+        msgpack_object *o = NULL;
+        if (build) {
+            pending--;
+            o = next[depth]++;
+            if (s_common (p, size, &pos, o, text))
+                continue;
+        }
         size_t at = pos;
         uint64_t items;
         bool map;
@@ -404,38 +379,60 @@ int jk_msgpack_unpack (const void *data, size_t size, int max_depth,
         if (rc < 0)
             return JK_INVALID;
         if (rc == 0) {
-            s_scalar (p + at, p + pos, o, text);
+            if (build)
+                s_scalar (p + at, p + pos, o, text);
             continue;
         }
-        memset (o, 0, sizeof *o);
-        o->type = map ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY;
+        if (build) {
+            memset (o, 0, sizeof *o);
+            o->type = map ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY;
+        }
         if (items == 0)
             continue;
         if (depth + 1 > max_depth) {
             snprintf (why, why_size, "nested deeper than %d levels", max_depth);
             return JK_INVALID;
         }
-        pending += items;
-        if (pending > size - pos) {
-            int failed =
-                jk_msgpack_check (data, size, max_depth, end, why, why_size);
-            assert (failed != 0);
-            return failed ? failed : JK_INVALID;
-        }
-        msgpack_object *items_at = s_arena_take (arena, items, size - pos);
-        if (map) {
-            o->via.map.size = (uint32_t)(items / 2);
-            o->via.map.ptr = (msgpack_object_kv *)items_at;
-        } else {
-            o->via.array.size = (uint32_t)items;
-            o->via.array.ptr = items_at;
+        msgpack_object *items_at = NULL;
+        if (build) {
+            pending += items;
+            if (pending > size - pos) {
+                int failed =
+                    jk_msgpack_check (p, size, max_depth, end, why, why_size);
+                assert (failed != 0);
+                return failed ? failed : JK_INVALID;
+            }
+            items_at = s_arena_take (arena, items, size - pos);
+            if (map) {
+                o->via.map.size = (uint32_t)(items / 2);
+                o->via.map.ptr = (msgpack_object_kv *)items_at;
+            } else {
+                o->via.array.size = (uint32_t)items;
+                o->via.array.ptr = items_at;
+            }
         }
         left[++depth] = items;
-        next[depth] = items_at;
+        if (build)
+            next[depth] = items_at;
     }
     if (end)
         *end = pos;
     return 0;
+}
+
+int jk_msgpack_check (const void *data, size_t size, int max_depth, size_t *end,
+                      char *why, size_t why_size)
+{
+    return s_walk (data, size, max_depth, NULL, NULL, NULL, end, why, why_size);
+}
+
+int jk_msgpack_unpack (const void *data, size_t size, int max_depth,
+                       jk_msgpack_arena_t *arena, msgpack_object *root,
+                       bool *text, size_t *end, char *why, size_t why_size)
+{
+    assert (arena);
+    return s_walk (data, size, max_depth, arena, root, text, end, why,
+                   why_size);
 }
 
 bool jk_envelope_id (const void *data, size_t size, uint8_t id[16])
