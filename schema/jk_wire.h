@@ -41,8 +41,12 @@ int jk_wire_open (zmsg_t *msg, char *command, size_t size);
 
 /* Waits up to wait_ms for the next message on sock: the message, opened,
    when its command is want; NULL otherwise, with *silent true when none
-   came, else what came instead in why ("ERROR: E_CODE message", or the
-   other command). */
+   came ("nothing within WAIT ms" in why), else what came instead in why,
+   never empty: "ERROR: E_CODE message" ("ERROR: E_CODE" without a
+   message, "ERROR without a code"; what the peer sent made printable
+   by jk_text_clean), "OTHER, not WANT" for another command, or "a
+   message that is not a JEJAK/1 command" (another signature, or a
+   command frame that is not 1 to 15 upper-case letters). */
 zmsg_t *jk_wire_expect (zsock_t *sock, int wait_ms, const char *want,
                         bool *silent, char *why, size_t why_size);
 

@@ -54,18 +54,34 @@ zmsg_t *jk_wire_expect (zsock_t *sock, int wait_ms, const char *want,
     zpoller_destroy (&poller);
     zmsg_t *msg = which ? zmsg_recv (sock) : NULL;
     *silent = msg == NULL;
-    if (!msg)
+    if (!msg) {
+        snprintf (why, why_size, "nothing within %d ms", wait_ms);
         return NULL;
-    char command[16] = "";
-    if (jk_wire_open (msg, command, sizeof command) == 0 &&
-        streq (command, want))
+    }
+    char command[32] = "";
+    if (jk_wire_open (msg, command, sizeof command)) {
+        snprintf (why, why_size, "a message that is not a JEJAK/1 command");
+        zmsg_destroy (&msg);
+        return NULL;
+    }
+    if (streq (command, want))
         return msg;
-    char *code = streq (command, "ERROR") ? zmsg_popstr (msg) : NULL;
-    char *text = code ? zmsg_popstr (msg) : NULL;
-    snprintf (why, why_size, "%s: %s %s", command, code ? code : "",
-              text ? text : "");
-    free (code);
-    free (text);
+    if (!streq (command, "ERROR"))
+        snprintf (why, why_size, "%s, not %s", command, want);
+    else {
+        char *code = zmsg_popstr (msg);
+        char *text = code && *code ? zmsg_popstr (msg) : NULL;
+        if (!code || !*code)
+            snprintf (why, why_size, "ERROR without a code");
+        else if (!text || !*text)
+            snprintf (why, why_size, "ERROR: %s", code);
+        else
+            snprintf (why, why_size, "ERROR: %s %s", code, text);
+        free (code);
+        free (text);
+        /* What the peer sent is quoted as printable text. */
+        jk_text_clean (why, why_size);
+    }
     zmsg_destroy (&msg);
     return NULL;
 }
