@@ -35,8 +35,10 @@ jk_model_t *jk_model_new (bool evict);
 void jk_model_destroy (jk_model_t **self_p);
 
 /* Fills the model from the projection tables of db (read in the caller's
-   transaction) and keeps db for the evicted-attendance lookup. Returns 0,
-   or -1 with the SQLite message in err. */
+   transaction) and keeps db for the evicted-attendance lookup. With
+   evict, at most one generation of people is read (the rest are looked
+   up in the table, and are not counted in people_left). Returns 0, or -1
+   with the SQLite message in err. */
 int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size);
 
 /* Sets the people kept per generation (tests; default

@@ -197,10 +197,27 @@ static int s_migrate (sqlite3 *db, char *err, size_t err_size)
     return 0;
 }
 
+/* The last seq of source in *seq (by the (source, seq) index). */
+static int s_last_seq (sqlite3 *db, const char *source, uint64_t *seq)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (
+        db, "SELECT max (seq) FROM log WHERE source = ?1", -1, &stmt, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text (stmt, 1, source, -1, SQLITE_STATIC);
+        rc = sqlite3_step (stmt);
+        *seq = (uint64_t)sqlite3_column_int64 (stmt, 0);
+        rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize (stmt);
+    return rc;
+}
+
 /* Loads the head and every source's next seq from the committed log. */
 static int s_load (jk_log_t *self, char *err, size_t err_size)
 {
     sqlite3_stmt *stmt = NULL;
+    uint64_t next = 0;
     int rc = sqlite3_prepare_v2 (
         self->db,
         "SELECT pos, hash, recorded_at FROM log ORDER BY pos DESC LIMIT 1", -1,
@@ -216,16 +233,37 @@ static int s_load (jk_log_t *self, char *err, size_t err_size)
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE)
         goto fail;
+    /* Each source's last seq by two seeks in the (source, seq) index (the
+       next source after the one before, then its largest seq), not by a
+       scan of the whole index: the time grows with the sources, not with
+       the log. */
+    sqlite3_stmt *after = NULL;
     rc = sqlite3_prepare_v2 (self->db,
-                             "SELECT source, max(seq) FROM log GROUP BY source",
+                             "SELECT source FROM log ORDER BY source LIMIT 1",
                              -1, &stmt, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        const char *source = (const char *)sqlite3_column_text (stmt, 0);
-        uint64_t next = (uint64_t)sqlite3_column_int64 (stmt, 1) + 1;
-        zhashx_update (self->seqs, source, (void *)(uintptr_t)next);
-        rc = SQLITE_OK;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2 (self->db,
+                                 "SELECT source FROM log WHERE source > ?1"
+                                 " ORDER BY source LIMIT 1",
+                                 -1, &after, NULL);
+    char *source = NULL;
+    while (rc == SQLITE_OK) {
+        sqlite3_stmt *next_source = source ? after : stmt;
+        if (source)
+            sqlite3_bind_text (after, 1, source, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step (next_source);
+        if (rc != SQLITE_ROW)
+            break;
+        free (source);
+        source = jk_strdup ((const char *)sqlite3_column_text (next_source, 0));
+        sqlite3_reset (next_source);
+        rc = s_last_seq (self->db, source, &next);
+        if (rc == SQLITE_OK)
+            zhashx_update (self->seqs, source, (void *)(uintptr_t)(next + 1));
     }
+    free (source);
     sqlite3_finalize (stmt);
+    sqlite3_finalize (after);
     if (rc != SQLITE_DONE)
         goto fail;
     self->committed_pos = self->head_pos;

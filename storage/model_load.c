@@ -43,6 +43,47 @@ static void s_load_person (jk_model_t *self, sqlite3_stmt *st)
     jk_model_people_add (self, s_col (st, 0), 0);
 }
 
+/* The people: all of them, or for a bounded model at most one
+   generation (the first people_max by NIK). The rest stay in the table,
+   where the model looks for a person it does not hold (partial), as for
+   people who left memory: loading takes the time of the bound, not of
+   the table. 0 or -1. */
+static int s_load_people (jk_model_t *self, sqlite3 *db)
+{
+    if (!self->bound)
+        return s_each (self, db, "SELECT nik FROM people", s_load_person);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT nik FROM people ORDER BY nik LIMIT ?1",
+                            -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)self->people.max);
+    char *last = NULL;
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        s_load_person (self, st);
+        free (last);
+        last = jk_strdup ((const char *)sqlite3_column_text (st, 0));
+    }
+    sqlite3_finalize (st);
+    if (rc != SQLITE_DONE || !last) {
+        free (last);
+        return rc == SQLITE_DONE ? 0 : -1;
+    }
+    /* Anyone after the last one loaded? */
+    if (sqlite3_prepare_v2 (db, "SELECT 1 FROM people WHERE nik > ?1 LIMIT 1",
+                            -1, &st, NULL) != SQLITE_OK) {
+        free (last);
+        return -1;
+    }
+    sqlite3_bind_text (st, 1, last, -1, SQLITE_STATIC);
+    rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        self->people.partial = true;
+    sqlite3_finalize (st);
+    free (last);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 static void s_load_batch (jk_model_t *self, sqlite3_stmt *st)
 {
     jk_model_batch_t *b = jk_calloc (1, sizeof *b);
@@ -166,7 +207,6 @@ int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size)
          s_load_cooperative},
         {"SELECT legal_number_norm, book_year, held_on FROM rat_meetings",
          s_load_rat},
-        {"SELECT nik FROM people", s_load_person},
         {"SELECT batch, start_date, end_date, class_size_max,"
          " min_attendance_pct, enrolled, closed, jp_total FROM batches",
          s_load_batch},
@@ -208,6 +248,10 @@ int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size)
                             -1, SQLITE_PREPARE_PERSISTENT, &self->enrol_st,
                             NULL) != SQLITE_OK) {
         snprintf (err, err_size, "model: %s", sqlite3_errmsg (db));
+        return -1;
+    }
+    if (s_load_people (self, db) != 0) {
+        snprintf (err, err_size, "model: loading: %s", sqlite3_errmsg (db));
         return -1;
     }
     bool evict = self->evict;

@@ -112,12 +112,12 @@ int jk_model_people_has (jk_model_t *self, jk_str_t nik, bool *found)
 {
     jk_model_people_t *people = &self->people;
     uint64_t key = s_nik_key (nik);
-    if (!key) {
-        char text[KEY_MAX];
-        *found = zhashx_lookup (people->odd, s_key (text, nik, NONE, NONE));
-        return GO;
-    }
-    *found = s_niks_has (&people->young, key) || s_niks_has (&people->old, key);
+    char text[KEY_MAX];
+    *found =
+        key ? s_niks_has (&people->young, key) || s_niks_has (&people->old, key)
+            : zhashx_lookup (people->odd, s_key (text, nik, NONE, NONE)) !=
+                  NULL;
+    /* A bounded load leaves people in the table, odd NIKs too. */
     if (*found || !people->partial)
         return GO;
     sqlite3_bind_text (self->person_st, 1, nik.ptr, (int)nik.len,

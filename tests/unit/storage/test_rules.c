@@ -510,6 +510,65 @@ static void test_eviction_of_people (void **state)
     jk_model_destroy (&ahead);
 }
 
+/* The decision of ev by model: its code ("" when accepted). */
+static const char *s_decide (jk_model_t *model, jk_event_t *ev)
+{
+    static char code[JK_CODE_MAX];
+    jk_report_t report;
+    jk_report_reset (&report);
+    int rc = jk_model_decide (model, ev, &report);
+    snprintf (code, sizeof code, "%s", rc == 0 ? "" : report.error.code);
+    jk_event_destroy (&ev);
+    return code;
+}
+
+/* A model loaded from tables holding more people than one generation
+   reads one generation only (the start's time is the bound's, not the
+   table's); the people left in the table, a NIK of another shape among
+   them, are found there: every person rule decides as with all loaded. */
+static void test_bounded_load (void **state)
+{
+    harness_t *h = *state;
+    for (int n = 40; n < 60; n++)
+        s_person (h, n);
+    /* A row no event could write (15 digits), as an old table may hold. */
+    assert_int_equal (sqlite3_exec (h->db,
+                                    "INSERT INTO people (nik, name, sex,"
+                                    " birth_date, desa_code, registered_pos,"
+                                    " updated_pos) VALUES ('999999999999999',"
+                                    " 'Lama', 'L', '1990-01-01',"
+                                    " '32.03.10.2001', 1, 1)",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    jk_model_t *model = jk_model_new (true);
+    jk_model_set_people_max (model, 4);
+    char err[256] = "";
+    if (jk_model_load (model, h->db, err, sizeof err))
+        fail_msg ("load: %s", err);
+    jk_model_written (model, h->pos);
+    jk_model_size_t size;
+    jk_model_size (model, &size);
+    assert_int_equal (size.people, 4);
+    for (int n = 1; n < 64; n++) {
+        bool known = n <= 32 || (n >= 40 && n < 60);
+        jk_event_t *again =
+            h_event (h, "person.registered", "nik", h_nik (n), "name", "Lagi",
+                     "sex", "L", "birth_date", "1990-01-01", "desa_code",
+                     "32.03.10.2001", NULL);
+        assert_string_equal (s_decide (model, again),
+                             known ? "E_DUPLICATE_PERSON" : "");
+        jk_event_t *fix =
+            h_event (h, "person.corrected", "nik", h_nik (n), "name", "Baru",
+                     "reason", "salah ketik", NULL);
+        assert_string_equal (s_decide (model, fix),
+                             known ? "" : "E_UNKNOWN_PERSON");
+    }
+    jk_event_t *odd = h_event (h, "person.corrected", "nik", "999999999999999",
+                               "name", "Baru", "reason", "salah ketik", NULL);
+    assert_string_equal (s_decide (model, odd), "");
+    jk_model_destroy (&model);
+}
+
 static void test_assessment_rules (void **state)
 {
     harness_t *h = *state;
@@ -641,6 +700,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_eviction_keeps_codes, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_of_enrolments, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_bounded_load, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_of_people, s_setup,
                                          s_teardown),
