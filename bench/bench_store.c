@@ -93,6 +93,10 @@ static uint64_t s_stat (zactor_t *store, const char *key)
    rounds. */
 static uint64_t s_lag_max_ms;
 
+/* The log's WAL restarts at its beginning, over all rounds (STATS
+   wal_restarts at the end of each run). */
+static uint64_t s_wal_restarts;
+
 /* SUBMITs sent before an answer is awaited (--window). */
 static size_t s_window = 2;
 
@@ -196,6 +200,7 @@ static double s_store_run (const char *dir, const char *path,
         if (lag > s_lag_max_ms)
             s_lag_max_ms = lag;
     }
+    s_wal_restarts += s_stat (store, "wal_restarts");
     zactor_destroy (&store);
     zframe_destroy (&store_id);
     zsock_destroy (&broker);
@@ -317,6 +322,9 @@ int main (int argc, char **argv)
     printf ("projection lag at full ingest (no bound): at most %llu ms "
             "behind the writer's commits\n",
             (unsigned long long)s_lag_max_ms);
+    printf ("the store's WAL restarted at its beginning %llu times in all "
+            "runs\n",
+            (unsigned long long)s_wal_restarts);
     printf ("store writing the %zu-event log: %.0f ev/s\n", big_count,
             big_store_eps);
     printf ("rebuild of %llu records: %.2f s, %.0f ev/s (goal >= 150000)\n",
@@ -329,12 +337,14 @@ int main (int argc, char **argv)
             "\"window\":%zu,"
             "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
             "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"lag_max_ms\":%llu,"
+            "\"wal_restarts\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
             options.events, options.rounds, options.batch, s_window,
             store_median, base_median, store_median / base_median,
             caught_median, caught_median / base_median,
-            (unsigned long long)s_lag_max_ms, big_count, big_store_eps,
+            (unsigned long long)s_lag_max_ms,
+            (unsigned long long)s_wal_restarts, big_count, big_store_eps,
             rebuild_eps, verify_s, verify_1m_s);
     free (store_eps);
     free (base_eps);

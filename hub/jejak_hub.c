@@ -151,6 +151,14 @@ static int s_check_numbers (jk_opts_t *opts, s_hub_t *hub)
    plain endpoints, the checkpoint key. 0, or the exit code. */
 static int s_check (jk_opts_t *opts, s_hub_t *hub)
 {
+    /* Settings the store refuses together, before any start work. */
+    hub->keys = jk_opts_get (opts, "keys");
+    hub->log_key =
+        jk_log_key_path (hub->keys, jk_opts_get (opts, "checkpoint-key"));
+    const char *refusal =
+        jk_store_config_refusal (jk_opts_on (opts, "no-tree"), hub->log_key);
+    if (refusal)
+        return s_usage_error (refusal);
     int status = s_check_numbers (opts, hub);
     if (status)
         return status;
@@ -171,18 +179,11 @@ static int s_check (jk_opts_t *opts, s_hub_t *hub)
     hub->db = jk_opts_get (opts, "db");
     if (s_make_parent (hub->db))
         return 1;
-    hub->keys = jk_opts_get (opts, "keys");
     hub->endpoints[0] = jk_opts_get (opts, "ingest");
     hub->endpoints[1] = jk_opts_get (opts, "feed");
     hub->endpoints[2] = jk_opts_get (opts, "query");
     if (!jk_broker_plain_allowed ("jejak-hub", hub->keys, hub->endpoints, 3))
         return 2;
-    hub->log_key =
-        jk_log_key_path (hub->keys, jk_opts_get (opts, "checkpoint-key"));
-    if (jk_opts_on (opts, "no-tree") && hub->log_key)
-        return s_usage_error ("--no-tree leaves no tree to sign: it cannot "
-                              "go with a checkpoint key (--checkpoint-key, "
-                              "or log.key in --keys)");
     return 0;
 }
 

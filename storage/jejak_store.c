@@ -141,6 +141,18 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
 {
     jk_store_config_t *config = &prog->config;
     memset (config, 0, sizeof *config);
+    /* Settings the store refuses together, before any start work. */
+    const char *keys = jk_opts_get (opts, "keys");
+    prog->log_key =
+        jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
+    config->log_key_path = prog->log_key;
+    config->no_tree = jk_opts_on (opts, "no-tree");
+    const char *refusal =
+        jk_store_config_refusal (config->no_tree, config->log_key_path);
+    if (refusal) {
+        fprintf (stderr, "jejak-store: %s (see --help)\n", refusal);
+        return 2;
+    }
     int status = s_check_numbers (opts, config);
     if (status)
         return status;
@@ -157,20 +169,9 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
         config->query = NULL;
     /* Plain mode only on this machine; with --keys the query endpoint
        speaks CURVE and zauth admits the enrolled certificates. */
-    const char *keys = jk_opts_get (opts, "keys");
     if (keys && !config->query_cert_path) {
         prog->keys_cert = jk_sprintf ("%s/broker.key", keys);
         config->query_cert_path = prog->keys_cert;
-    }
-    prog->log_key =
-        jk_log_key_path (keys, jk_opts_get (opts, "checkpoint-key"));
-    config->log_key_path = prog->log_key;
-    config->no_tree = jk_opts_on (opts, "no-tree");
-    if (config->no_tree && prog->log_key) {
-        fprintf (stderr, "jejak-store: --no-tree leaves no tree to sign: it "
-                         "cannot go with a checkpoint key (--checkpoint-key, "
-                         "or log.key in --keys) (see --help)\n");
-        return 2;
     }
     char err[256];
     int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"),

@@ -122,10 +122,17 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record);
 int jk_log_find (jk_log_t *self, const uint8_t id[16], jk_log_record_t *record);
 
 /* Runs PRAGMA wal_checkpoint(PASSIVE) outside any transaction; returns
-   the WAL frames written since the last checkpoint before it ran. */
+   jk_log_wal_frames before it ran. When it copied every frame into the
+   database, the next transaction writes the WAL from its beginning again
+   (unless a reader's transaction still uses its frames then). */
 int jk_log_checkpoint (jk_log_t *self);
-/* WAL frames written since the last checkpoint (from the WAL hook). */
+/* WAL frames not yet checkpointed: those in the WAL at the last commit
+   (from the WAL hook), 0 once a checkpoint copied them all. */
 int jk_log_wal_frames (jk_log_t *self);
+/* The frames in the WAL at the last commit, and how many commits since
+   the open restarted it at its beginning (STATS: wal_frames,
+   wal_restarts). */
+void jk_log_wal_stats (jk_log_t *self, int *frames, uint64_t *restarts);
 
 /* The Merkle tree over the log (jk_merkle.h), appended with every record
    and committed or rolled back with it. Owned by the log. jk_log_open

@@ -47,6 +47,12 @@ typedef struct {
    KEYS/log.key when keys_dir holds one, else NULL (no checkpoints). A
    heap string. */
 char *jk_log_key_path (const char *keys_dir, const char *given);
+/* Why a store cannot start with these settings, before it touches
+   anything: running without the tree (no_tree) with a log key to sign
+   checkpoints of it. NULL when they go together. jejak-hub and
+   jejak-store print it as a usage error (exit 2); jk_store_start logs it
+   and fails. */
+const char *jk_store_config_refusal (bool no_tree, const char *log_key_path);
 /* A checkpoint asked for on the query endpoint waits at most this long
    after the previous one was signed. */
 #define JK_CHECKPOINT_ASKED_MS 1000

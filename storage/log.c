@@ -131,9 +131,11 @@ struct jk_log_s {
     zhashx_t *seqs;   /* source -> next seq (committed) */
     zhashx_t *staged; /* source -> next seq (this transaction) */
     bool in_transaction;
-    int wal_frames;    /* from the WAL hook */
-    jk_tiles_t *tiles; /* the Merkle tree, in the same transactions */
-    bool tree_apart;   /* a follower keeps the tree (jk_log_tree_apart) */
+    int wal_frames;        /* frames in the WAL at the last commit */
+    bool wal_backfilled;   /* all of them checkpointed since */
+    uint64_t wal_restarts; /* commits that wrote the WAL from its start */
+    jk_tiles_t *tiles;     /* the Merkle tree, in the same transactions */
+    bool tree_apart;       /* a follower keeps the tree (jk_log_tree_apart) */
 };
 
 static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
@@ -141,7 +143,12 @@ static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
     (void)db;
     (void)name;
     jk_log_t *self = arg;
+    /* Fewer frames than before: the commit restarted the WAL at its
+       beginning (rewritten in place rather than grown). */
+    if (frames < self->wal_frames)
+        self->wal_restarts++;
     self->wal_frames = frames;
+    self->wal_backfilled = false;
     return SQLITE_OK;
 }
 
@@ -578,14 +585,14 @@ int jk_log_find (jk_log_t *self, const uint8_t id[16], jk_log_record_t *record)
 
 int jk_log_checkpoint (jk_log_t *self)
 {
-    int frames = self->wal_frames;
+    int frames = jk_log_wal_frames (self);
     if (self->in_transaction)
         return frames;
     int log_frames = 0, done = 0;
     if (sqlite3_wal_checkpoint_v2 (self->db, "main", SQLITE_CHECKPOINT_PASSIVE,
                                    &log_frames, &done) == SQLITE_OK &&
         done == log_frames)
-        self->wal_frames = 0;
+        self->wal_backfilled = true;
     return frames;
 }
 
@@ -609,5 +616,11 @@ int jk_log_put_tile (jk_log_t *self, int level, uint64_t idx,
 
 int jk_log_wal_frames (jk_log_t *self)
 {
-    return self->wal_frames;
+    return self->wal_backfilled ? 0 : self->wal_frames;
+}
+
+void jk_log_wal_stats (jk_log_t *self, int *frames, uint64_t *restarts)
+{
+    *frames = self->wal_frames;
+    *restarts = self->wal_restarts;
 }

@@ -47,6 +47,11 @@ struct jk_projector_s {
     jk_projector_shared_t *shared;
     jk_handoff_t *handed;
     uint64_t until; /* apply no record beyond this (UINT64_MAX: no bound) */
+    /* A step's rows, copied out of the log (s_rows_read). */
+    struct s_row_s *row;
+    size_t row_cap;
+    char *buf;
+    size_t buf_len, buf_cap;
 };
 
 /* ---- records handed over decoded -------------------------------------------
@@ -502,6 +507,8 @@ void jk_projector_destroy (jk_projector_t **self_p)
     jk_projector_t *self = *self_p;
     s_close_db (self);
     s_handed_clear (self);
+    free (self->row);
+    free (self->buf);
     sqlite3_finalize (self->rows);
     if (self->log)
         sqlite3_close (self->log);
@@ -521,34 +528,123 @@ sqlite3 *jk_projector_db (jk_projector_t *self)
     return self->db;
 }
 
-/* Applies the log row the rows statement stands on, which must be at
-   position after + 1; its fields in *stored. The row's decoded event is
-   the writer's when it was handed over (s_handed_take), else it is
-   decoded from the row's bytes. JK_OK, or a failure with err. */
-static int s_row_apply (jk_projector_t *self, uint64_t after,
-                        jk_stored_t *stored, char *err, size_t err_size)
+/* One log row of a step, copied out of the log's read transaction (which
+   ends before the apply, so it never keeps the writer's WAL from being
+   checkpointed and rewritten from its start: docs/ARCHITECTURE.md, "The
+   log's WAL"): its text and bytes at offsets into the step's buffer. */
+typedef struct s_row_s {
+    uint64_t pos;
+    int64_t recorded_at;
+    bool rejected;
+    bool has_id, has_hash;
+    uint8_t id[16];
+    uint8_t hash[32];
+    size_t code, message; /* offsets, or SIZE_MAX for NULL */
+    size_t bytes, size;
+} s_row_t;
+
+/* Copies n bytes to the step's buffer; returns their offset. */
+static size_t s_buf_put (jk_projector_t *self, const void *data, size_t n)
 {
+    if (self->buf_len + n + 1 > self->buf_cap) {
+        while (self->buf_len + n + 1 > self->buf_cap)
+            self->buf_cap = self->buf_cap ? 2 * self->buf_cap : 1 << 20;
+        self->buf = jk_realloc (self->buf, self->buf_cap);
+    }
+    size_t at = self->buf_len;
+    if (n > 0)
+        memcpy (self->buf + at, data, n);
+    self->buf[at + n] = 0;
+    self->buf_len += n + 1;
+    return at;
+}
+
+/* A text column copied to the buffer: its offset, or SIZE_MAX for NULL. */
+static size_t s_buf_text (jk_projector_t *self, int column)
+{
+    const unsigned char *text = sqlite3_column_text (self->rows, column);
+    return text ? s_buf_put (self, text,
+                             (size_t)sqlite3_column_bytes (self->rows, column))
+                : SIZE_MAX;
+}
+
+/* Reads up to max rows after self->pos (and not beyond until) into
+   self->row and the buffer, in one short read transaction of the log.
+   Returns the rows read, or -1 with err. */
+static int64_t s_rows_read (jk_projector_t *self, size_t max, char *err,
+                            size_t err_size)
+{
+    self->buf_len = 0;
+    if (sqlite3_exec (self->log, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "reading the log: %s",
+                  sqlite3_errmsg (self->log));
+        return -1;
+    }
+    sqlite3_bind_int64 (self->rows, 1, (sqlite3_int64)self->pos);
+    sqlite3_bind_int64 (self->rows, 2, (sqlite3_int64)max);
+    sqlite3_bind_int64 (self->rows, 3,
+                        self->until < INT64_MAX ? (sqlite3_int64)self->until
+                                                : INT64_MAX);
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step (self->rows)) == SQLITE_ROW) {
+        if (n == self->row_cap) {
+            self->row_cap = self->row_cap ? 2 * self->row_cap : 256;
+            self->row =
+                jk_realloc (self->row, self->row_cap * sizeof *self->row);
+        }
+        s_row_t *row = &self->row[n++];
+        sqlite3_stmt *st = self->rows;
+        row->pos = (uint64_t)sqlite3_column_int64 (st, 0);
+        row->recorded_at = sqlite3_column_int64 (st, 1);
+        row->rejected = sqlite3_column_int (st, 2) == JK_LOG_REJECTED;
+        row->code = s_buf_text (self, 3);
+        row->message = s_buf_text (self, 4);
+        row->size = (size_t)sqlite3_column_bytes (st, 5);
+        row->bytes = s_buf_put (self, sqlite3_column_blob (st, 5), row->size);
+        row->has_hash = sqlite3_column_bytes (st, 6) == 32;
+        if (row->has_hash)
+            memcpy (row->hash, sqlite3_column_blob (st, 6), 32);
+        row->has_id = sqlite3_column_bytes (st, 7) == 16;
+        if (row->has_id)
+            memcpy (row->id, sqlite3_column_blob (st, 7), 16);
+    }
+    sqlite3_reset (self->rows);
+    if (rc != SQLITE_DONE)
+        snprintf (err, err_size, "reading the log: %s",
+                  sqlite3_errmsg (self->log));
+    sqlite3_exec (self->log, "COMMIT", NULL, NULL, NULL);
+    return rc == SQLITE_DONE ? (int64_t)n : -1;
+}
+
+/* Applies a row read by s_rows_read, which must be at position after + 1;
+   its fields in *stored. The row's decoded event is the writer's when it
+   was handed over (s_handed_take), else it is decoded from the row's
+   bytes. JK_OK, or a failure with err. */
+static int s_row_apply (jk_projector_t *self, const s_row_t *row,
+                        uint64_t after, jk_stored_t *stored, char *err,
+                        size_t err_size)
+{
+    const char *buf = self->buf;
     *stored = (jk_stored_t){
-        .pos = (uint64_t)sqlite3_column_int64 (self->rows, 0),
-        .recorded_at = sqlite3_column_int64 (self->rows, 1),
-        .rejected = sqlite3_column_int (self->rows, 2) == JK_LOG_REJECTED,
-        .code = (const char *)sqlite3_column_text (self->rows, 3),
-        .message = (const char *)sqlite3_column_text (self->rows, 4),
-        .bytes = sqlite3_column_blob (self->rows, 5),
-        .size = (size_t)sqlite3_column_bytes (self->rows, 5),
-        .hash = sqlite3_column_blob (self->rows, 6)};
+        .pos = row->pos,
+        .recorded_at = row->recorded_at,
+        .rejected = row->rejected,
+        .code = row->code == SIZE_MAX ? NULL : buf + row->code,
+        .message = row->message == SIZE_MAX ? NULL : buf + row->message,
+        .bytes = (const uint8_t *)buf + row->bytes,
+        .size = row->size,
+        .hash = row->has_hash ? row->hash : NULL};
     if (stored->pos != after + 1) {
         snprintf (err, err_size, "the log has no position %llu",
                   (unsigned long long)(after + 1));
         return JK_INVALID;
     }
     jk_record_prepared_t prepared;
-    const uint8_t *id = sqlite3_column_bytes (self->rows, 7) == 16
-                            ? sqlite3_column_blob (self->rows, 7)
-                            : NULL;
     int status = JK_OK;
     if (stored->rejected ||
-        !s_handed_take (self, stored->pos, id, stored->recorded_at, &prepared))
+        !s_handed_take (self, stored->pos, row->has_id ? row->id : NULL,
+                        stored->recorded_at, &prepared))
         status = jk_record_prepare (stored, &prepared, err, err_size);
     if (status == JK_OK)
         status = jk_record_apply_prepared (self->p, stored, &prepared, err,
@@ -560,25 +656,17 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
                        char *err, size_t err_size)
 {
     *applied = 0;
-    if (sqlite3_exec (self->log, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf (err, err_size, "reading the log: %s",
-                  sqlite3_errmsg (self->log));
+    s_handed_pull (self);
+    int64_t rows = s_rows_read (self, max, err, err_size);
+    if (rows < 0)
         return JK_IO;
-    }
     int status = JK_OK;
     bool open = false;
     uint64_t pos = self->pos;
     uint8_t hash[32];
     int64_t at = self->at;
     memcpy (hash, self->hash, 32);
-    sqlite3_bind_int64 (self->rows, 1, (sqlite3_int64)self->pos);
-    sqlite3_bind_int64 (self->rows, 2, (sqlite3_int64)max);
-    sqlite3_bind_int64 (self->rows, 3,
-                        self->until < INT64_MAX ? (sqlite3_int64)self->until
-                                                : INT64_MAX);
-    int rc;
-    s_handed_pull (self);
-    while ((rc = sqlite3_step (self->rows)) == SQLITE_ROW) {
+    for (int64_t i = 0; i < rows; i++) {
         if (!open) {
             if (s_exec (self->db, "BEGIN IMMEDIATE", err, err_size)) {
                 status = JK_IO;
@@ -587,23 +675,18 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
             open = true;
         }
         jk_stored_t stored;
-        status = s_row_apply (self, pos, &stored, err, err_size);
+        status = s_row_apply (self, &self->row[i], pos, &stored, err, err_size);
         if (status != JK_OK)
             break;
         pos = stored.pos;
         at = stored.recorded_at;
-        if (sqlite3_column_bytes (self->rows, 6) == 32)
-            memcpy (hash, stored.hash, 32);
+        if (self->row[i].has_hash)
+            memcpy (hash, self->row[i].hash, 32);
         (*applied)++;
         if (self->fault && *applied == 2)
             _exit (S_FAULT_EXIT); /* mid-transaction, rows applied */
     }
-    sqlite3_reset (self->rows);
-    if (status == JK_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        snprintf (err, err_size, "reading the log: %s",
-                  sqlite3_errmsg (self->log));
-        status = JK_IO;
-    }
+    int rc;
     if (status == JK_OK && open) {
         sqlite3_bind_int64 (self->set_pos, 1, (sqlite3_int64)pos);
         sqlite3_bind_blob (self->set_pos, 2, hash, 32, SQLITE_STATIC);
@@ -626,7 +709,6 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
         self->at = at;
         memcpy (self->hash, hash, 32);
     }
-    sqlite3_exec (self->log, "COMMIT", NULL, NULL, NULL);
     return status;
 }
 

@@ -11,7 +11,10 @@
     more than the bound (store_lag.c). This file: start-up and stop, the
     actor's loop, and the backend's messages other than SUBMITs
     (heartbeats, broker errors). Used by jejak-store and jejak-hub. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "store_internal.h"
+
+#include <pthread.h>
 
 /* Vetoes one commit: the injected SQLite failure of "fail_commit". */
 static int s_commit_veto (void *arg)
@@ -122,9 +125,23 @@ static int s_backend_open (jk_store_t *self, const char *endpoint)
     return 0;
 }
 
+const char *jk_store_config_refusal (bool no_tree, const char *log_key_path)
+{
+    if (no_tree && log_key_path)
+        return "--no-tree leaves no tree to sign: it cannot go with a "
+               "checkpoint key (--checkpoint-key, or log.key in --keys)";
+    return NULL;
+}
+
 /* Opens the database, sockets and query actor; 0 or -1 (logged). */
 static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
 {
+    const char *refusal =
+        jk_store_config_refusal (config->no_tree, config->log_key_path);
+    if (refusal) {
+        jk_error ("store", "%s", refusal);
+        return -1;
+    }
     char err[512];
     self->lock_fd = jk_writer_lock (config->db_path, err, sizeof err);
     if (self->lock_fd < 0) {
@@ -143,11 +160,6 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
         return -1;
     if (jk_store_projector_init (self, config))
         return -1;
-    if (config->no_tree && config->log_key_path) {
-        jk_error ("store", "checkpoints sign the Merkle tree: a store "
-                           "without the tree cannot sign them");
-        return -1;
-    }
     if (config->no_tree)
         jk_store_tree_off (self);
     else if (jk_store_tree_init (self, config->db_path))
@@ -283,6 +295,9 @@ static void s_store_actor (zsock_t *pipe, void *args)
                         ? (uint64_t)config->projection_lag_max
                         : JK_STORE_LAG_MAX_DEFAULT;
     int rc = s_store_init (self, config);
+    /* Named for top -H and ps -L (docs/OPERATIONS.md) once the threads it
+       starts (the projector, the query endpoint) took the process's name. */
+    pthread_setname_np (pthread_self (), "jejak-store");
     if (rc == 0)
         jk_info ("store", "ready db=%s backend=%s query=%s head=%llu",
                  config->db_path, config->backend,

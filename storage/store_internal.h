@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #define S_BATCH_DEFAULT      1000
-#define S_CHECKPOINT_FRAMES  20000 /* checkpoint even when busy past this */
-#define S_IDLE_CHECKPOINT_MS 200   /* idle this long: checkpoint */
-#define S_SEND_TIMEOUT_MS    100   /* give up on a stuck broker after */
+#define S_CHECKPOINT_FRAMES  1000 /* checkpoint after a batch from this */
+#define S_IDLE_CHECKPOINT_MS 200  /* idle this long: checkpoint */
+#define S_SEND_TIMEOUT_MS    100  /* give up on a stuck broker after */
 #define S_RECORDS_MAX        (4 * 1024 * 1024) /* bytes of one RECORDS */
 /* The store appends only while its clock is at most this far behind the
    log's last recorded_at (PROTOCOL.md, limits); further behind, events are

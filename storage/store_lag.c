@@ -65,13 +65,18 @@ char *jk_store_counters (jk_store_t *self)
     self->pushed_projected = projected;
     self->pushed_tree = self->tree_size;
     self->pushed_at = jk_clock_mono_ms ();
+    int wal_frames = 0;
+    uint64_t wal_restarts = 0;
+    if (self->log)
+        jk_log_wal_stats (self->log, &wal_frames, &wal_restarts);
     return jk_sprintf (
         "received=%llu accepted=%llu rejected=%llu duplicates=%llu "
         "nacked=%llu batches=%llu failed_batches=%llu malformed=%llu "
         "head=%llu clock_refused=%llu sources_behind=%zu rewinds=%llu "
         "refused_by_broker=%llu projected=%llu projection_lag=%llu "
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
-        "projection_lag_bound=%llu busy=%llu tree=%llu",
+        "projection_lag_bound=%llu busy=%llu tree=%llu wal_frames=%d "
+        "wal_restarts=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -88,7 +93,8 @@ char *jk_store_counters (jk_store_t *self)
         (unsigned long long)projected, (unsigned long long)lag,
         (long long)lag_ms, (long long)self->lag_max_ms,
         (unsigned long long)self->lag_max, (unsigned long long)self->busy,
-        (unsigned long long)self->tree_size);
+        (unsigned long long)self->tree_size, wal_frames,
+        (unsigned long long)wal_restarts);
 }
 
 void jk_store_push_counters (jk_store_t *self)

@@ -263,11 +263,21 @@ static void test_no_tree (void **state)
     int status = jk_test_stop (h->pid, SIGTERM, S_WAIT_MS);
     assert_true (WIFEXITED (status));
     char *err = NULL;
-    char *argv[] = {"jejak-hub", "--no-tree", "--checkpoint-key",
-                    "/nonexistent/log.key", NULL};
+    char *fresh = jk_sprintf ("%s.fresh", h->db);
+    char *argv[] = {"jejak-hub",
+                    "--db",
+                    fresh,
+                    "--no-tree",
+                    "--checkpoint-key",
+                    "/nonexistent/log.key",
+                    NULL};
     assert_int_equal (jk_test_run (argv, NULL, &err, S_WAIT_MS), 2);
-    assert_non_null (strstr (err, "--no-tree leaves no tree to sign"));
-    assert_non_null (strstr (err, "(see --help)"));
+    assert_string_equal (err, "jejak-hub: --no-tree leaves no tree to sign: "
+                              "it cannot go with a checkpoint key "
+                              "(--checkpoint-key, or log.key in --keys) (see "
+                              "--help)\n");
+    assert_int_equal (access (fresh, F_OK), -1);
+    free (fresh);
     free (err);
 
     h->pid = s_spawn (h, "--no-tree");

@@ -95,8 +95,32 @@ static void test_usage_and_failures (void **state)
     free (out);
     free (err);
 
-    /* A file that is not a database: exit 1, saying why. */
+    /* Without the tree there is nothing to sign: refused with exit 2
+       before anything starts (no database is made). */
     char *dir = jk_test_tmpdir ("store-usage");
+    char *fresh = jk_sprintf ("%s/fresh.db", dir);
+    char *key = jk_sprintf ("%s/log.key", dir);
+    char *no_tree[] = {"jejak-store",
+                       "--db",
+                       fresh,
+                       "--backend",
+                       "ipc:///nonexistent/backend",
+                       "--no-tree",
+                       "--checkpoint-key",
+                       key,
+                       NULL};
+    assert_int_equal (jk_test_run (no_tree, &out, &err, H_WAIT_MS), 2);
+    assert_string_equal (err, "jejak-store: --no-tree leaves no tree to sign: "
+                              "it cannot go with a checkpoint key "
+                              "(--checkpoint-key, or log.key in --keys) (see "
+                              "--help)\n");
+    assert_int_equal (access (fresh, F_OK), -1);
+    free (out);
+    free (err);
+    free (fresh);
+    free (key);
+
+    /* A file that is not a database: exit 1, saying why. */
     char *db = jk_sprintf ("%s/junk.db", dir);
     FILE *file = fopen (db, "w");
     fputs ("definitely not a SQLite database file, just some text here..",
