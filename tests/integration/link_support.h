@@ -40,14 +40,14 @@ static inline zsock_t *lk_dealer (const char *endpoint, const char *key,
 }
 
 /* The STATS text of a link endpoint (heap), or NULL when it did not answer
-   within a second. */
+   within 10 s (a process still starting answers once it is up). */
 static inline char *lk_stats_text (const char *endpoint, const char *key,
                                    const char *server)
 {
     zsock_t *sock = lk_dealer (endpoint, key, server);
     zmsg_t *req = jk_wire_new ("STATS");
     zmsg_send (&req, sock);
-    zmsg_t *answer = jk_test_recv (sock, 1000);
+    zmsg_t *answer = jk_test_recv (sock, 10000);
     char *text = NULL;
     char command[16];
     if (answer && !jk_wire_open (answer, command, sizeof command) &&

@@ -449,7 +449,7 @@ static void test_lost_wal_redelivered (void **state)
     /* Until the broker has heard from its store it answers heartbeats
        itself (clock only). */
     assert_true (
-        JK_WAIT_FOR (jk_test_file_has (fx->log, "store available"), 10000));
+        JK_WAIT_FOR (jk_test_file_has (fx->log, "store available"), 60000));
 
     char *err = NULL;
     assert_int_equal (

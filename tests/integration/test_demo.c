@@ -58,7 +58,7 @@ static void test_demo_flow (void **state)
     char *board = NULL;
     char *st[] = {"jejak-status", "--feed",    fx->feed, "--query",
                   fx->query,      "--once",    "--json", "--as-of",
-                  S_AS_OF,        "--timeout", "5",      NULL};
+                  S_AS_OF,        "--timeout", "60",     NULL};
     assert_int_equal (s_run (st, &board), 0);
     const char *totals = strstr (board, "\"totals\":{");
     assert_non_null (totals);
@@ -98,9 +98,9 @@ static void test_demo_flow (void **state)
     /* On 1 January (typed as the agents accept dates) the book year 2022
        is not yet overdue: the same cooperatives stay active, and the
        board says which book years it counted. */
-    char *jan[] = {
-        "jejak-status", "--query",    fx->query,   "--once", "--json",
-        "--as-of",      "01/01/2023", "--timeout", "5",      NULL};
+    char *jan[] = {"jejak-status", "--query", fx->query,    "--once",
+                   "--json",       "--as-of", "01/01/2023", "--timeout",
+                   "60",           NULL};
     assert_int_equal (s_run (jan, &board), 0);
     totals = strstr (board, "\"totals\":{");
     assert_non_null (totals);

@@ -9,6 +9,11 @@
 
 #include "../unit/replay/replay_workload.h"
 
+/* The deadline of a wait for what must happen (a start, an answer, a
+   stop): it only matters when it fails, so it leaves room for a
+   sanitizer build on a slow, loaded machine. */
+#define S_WAIT_MS 60000
+
 typedef struct {
     char *dir, *keys, *link_key, *server_key, *office_key;
     char *regency, *copy, *listen, *stats, *recv_log, *send_log;
@@ -70,14 +75,15 @@ static void test_forward_and_verify (void **state)
 
     pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
     assert_true (JK_WAIT_FOR (
-        jk_test_file_has (e->recv_log, "jejak-link receive listen="), 10000));
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="),
+        S_WAIT_MS));
     pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
                             e->server_key, e->stats, e->send_log);
     if (!JK_WAIT_FOR (s_copied (e) == 3000, 30000))
         fail_msg ("copy stopped at %lld", (long long)s_copied (e));
     /* Both sides show no lag once caught up. */
-    assert_true (
-        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 3000, 10000));
+    assert_true (JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 3000,
+                              S_WAIT_MS));
     assert_int_equal (lk_stat (e->stats, NULL, NULL, "head"), 3000);
     assert_int_equal (lk_stat (e->stats, NULL, NULL, "lag"), 0);
     assert_int_equal (lk_stat (e->stats, NULL, NULL, "lag_ms"), 0);
@@ -120,7 +126,7 @@ static void test_forward_and_verify (void **state)
     free (out);
     free (head);
     /* A head the copy has not reached yet: behind, named. */
-    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
     w = rw_open (e->regency);
     rw_generate (w, 5);
     rw_close (&w);
@@ -135,7 +141,7 @@ static void test_forward_and_verify (void **state)
     assert_non_null (strstr (out, "copy behind by 5"));
     free (out);
     free (head);
-    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
     s_env_destroy (&e);
 }
 
@@ -187,7 +193,7 @@ static uint64_t s_link (s_link_t *l, const char *area, char *code)
     zmsg_addstr (msg, area);
     jk_wire_add_u64 (msg, 5);
     zmsg_send (&msg, l->sock);
-    zmsg_t *answer = jk_test_recv (l->sock, 5000);
+    zmsg_t *answer = jk_test_recv (l->sock, S_WAIT_MS);
     assert_non_null (answer);
     char command[16];
     assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
@@ -220,7 +226,7 @@ static uint64_t s_send (s_link_t *l, jk_link_record_t *records, int count,
         zmsg_append (msg, &f);
     }
     zmsg_send (&msg, l->sock);
-    zmsg_t *ack = jk_test_recv (l->sock, 5000);
+    zmsg_t *ack = jk_test_recv (l->sock, S_WAIT_MS);
     assert_non_null (ack);
     char command[16];
     assert_int_equal (jk_wire_open (ack, command, sizeof command), 0);
@@ -237,7 +243,7 @@ static uint64_t s_send (s_link_t *l, jk_link_record_t *records, int count,
        now is the refusal, if any. No guess at how soon it would come. */
     zmsg_t *stats = jk_wire_new ("STATS");
     zmsg_send (&stats, l->sock);
-    zmsg_t *refused = jk_test_recv (l->sock, 5000);
+    zmsg_t *refused = jk_test_recv (l->sock, S_WAIT_MS);
     assert_non_null (refused);
     assert_int_equal (jk_wire_open (refused, command, sizeof command), 0);
     if (streq (command, "STATS"))
@@ -255,7 +261,7 @@ static uint64_t s_send (s_link_t *l, jk_link_record_t *records, int count,
         free (origin);
         free (m);
         zmsg_destroy (&refused);
-        stats = jk_test_recv (l->sock, 5000);
+        stats = jk_test_recv (l->sock, S_WAIT_MS);
         assert_non_null (stats);
         assert_int_equal (jk_wire_open (stats, command, sizeof command), 0);
         assert_string_equal (command, "STATS");
@@ -311,16 +317,16 @@ static void test_board_shows_lag (void **state)
                             e->server_key, e->stats, e->send_log);
     if (!JK_WAIT_FOR (s_copied (e) == 1000, 30000))
         fail_msg ("copy stopped at %lld", (long long)s_copied (e));
-    assert_true (
-        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 1000, 10000));
+    assert_true (JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 1000,
+                              S_WAIT_MS));
 
     /* The province frozen, the regency logs 50 more. */
     kill (recv, SIGSTOP);
     rw_t *w = rw_open (e->regency);
     rw_generate (w, 50);
     rw_close (&w);
-    assert_true (
-        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "head") == 1050, 10000));
+    assert_true (JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "head") == 1050,
+                              S_WAIT_MS));
     int64_t lag_ms = lk_stat (e->stats, NULL, NULL, "lag_ms");
     assert_true (lag_ms > 0);
 
@@ -368,9 +374,9 @@ static void test_board_shows_lag (void **state)
     assert_non_null (strstr (text, "tautan tidak menjawab"));
     free (text);
 
-    assert_int_equal (jk_test_stop (store, SIGTERM, 10000), 0);
-    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
-    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (store, SIGTERM, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
     free (nobody);
     free (query);
     free (store_log);
@@ -385,7 +391,8 @@ static void test_tamper (void **state)
     rw_build (e->regency, 20, NULL, NULL);
     pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
     assert_true (JK_WAIT_FOR (
-        jk_test_file_has (e->recv_log, "jejak-link receive listen="), 10000));
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="),
+        S_WAIT_MS));
     uint8_t *bytes[6];
     jk_link_record_t r[6];
     for (int i = 1; i <= 5; i++)
@@ -503,8 +510,8 @@ static void test_tamper (void **state)
         jk_link_record_clear (&r[i]);
         free (bytes[i]);
     }
-    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
-    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
     s_env_destroy (&e);
 }
 

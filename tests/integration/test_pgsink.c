@@ -27,6 +27,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The deadline of a wait for what must happen (a start, an answer, a
+   stop): it only matters when it fails, so it leaves room for a
+   sanitizer build on a slow, loaded machine. */
+#define S_WAIT_MS 60000
+
 /* Submits count workload events on sock, 500 per SUBMIT, each
    answered. */
 static void s_submit_on (jk_workload_t *w, zsock_t *sock, int count)
@@ -129,7 +134,7 @@ static void s_hub_head (const char *query, uint64_t *pos, char hex[65])
     zsock_t *sock = jk_test_dealer (query);
     zmsg_t *msg = jk_wire_new ("HEAD");
     zmsg_send (&msg, sock);
-    zmsg_t *answer = jk_test_recv (sock, 5000);
+    zmsg_t *answer = jk_test_recv (sock, S_WAIT_MS);
     assert_non_null (answer);
     char command[16];
     assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
@@ -170,12 +175,12 @@ static void test_sink_exactly_once (void **state)
     s_submit (w, ingest, 1000);
     assert_true (JK_WAIT_FOR (
         jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") > 2000, 30000));
-    assert_int_not_equal (jk_test_stop (sink, SIGKILL, 10000), -1);
+    assert_int_not_equal (jk_test_stop (sink, SIGKILL, S_WAIT_MS), -1);
     s_submit (w, ingest, 1000);
     sink = s_sink ("run", pg, query, feed, shadow, sink_log);
     assert_true (JK_WAIT_FOR (
         jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") >= 3500, 60000));
-    assert_int_not_equal (jk_test_stop (sink, SIGKILL, 10000), -1);
+    assert_int_not_equal (jk_test_stop (sink, SIGKILL, S_WAIT_MS), -1);
     sink = s_sink ("run", pg, query, feed, shadow, sink_log);
     /* PostgreSQL restarted under it (immediate: a crash and recovery). */
     assert_true (JK_WAIT_FOR (
@@ -217,7 +222,7 @@ static void test_sink_exactly_once (void **state)
     assert_true (strlen (hub_dump) > 10000);
     s_same_dump (pg_dump, hub_dump);
     free (pg_dump);
-    assert_int_equal (jk_test_stop (sink, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (sink, SIGTERM, S_WAIT_MS), 0);
 
     /* A rebuild of the PostgreSQL side from the log dumps the same. */
     char *argv[] = {"jejak-pgsink", "rebuild", "--pg",   pg->conninfo,
@@ -235,7 +240,7 @@ static void test_sink_exactly_once (void **state)
     assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 6000);
 
     jk_workload_destroy (&w);
-    assert_int_equal (jk_test_stop (hub, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (hub, SIGTERM, S_WAIT_MS), 0);
     jk_test_pg_stop (&pg);
     free (db);
     free (ingest);
@@ -391,7 +396,7 @@ static void test_sink_curve (void **state)
         fail_msg ("sink at %lld",
                   (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
     assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 1000);
-    assert_int_equal (jk_test_stop (sink, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (sink, SIGTERM, S_WAIT_MS), 0);
     assert_false (jk_test_file_has (sink_log, "refused"));
     char *hub_dump = s_hub_dump (db);
     char *pg_dump = s_pg_dump (pg);
@@ -401,7 +406,7 @@ static void test_sink_curve (void **state)
 
     zsock_destroy (&office);
     jk_workload_destroy (&w);
-    assert_int_equal (jk_test_stop (hub, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (hub, SIGTERM, S_WAIT_MS), 0);
     jk_test_pg_stop (&pg);
     free (sink_log);
     free (keys);

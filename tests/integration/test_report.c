@@ -12,6 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The deadline of a wait for what must happen (a start, an answer, a
+   stop): it only matters when it fails, so it leaves room for a
+   sanitizer build on a slow, loaded machine. */
+#define S_WAIT_MS 60000
+
 #define S_AS_OF "2022-12-31"
 
 static jk_test_demo_t *s_demo;
@@ -629,7 +634,7 @@ static void test_masking_and_keys (void **state)
     assert_int_equal (jk_test_demo_run (pk, NULL), 0);
     /* Never replaced: reports would no longer join. */
     char *out = NULL, *err = NULL;
-    assert_int_equal (jk_test_run (pk, &out, &err, 10000), 3);
+    assert_int_equal (jk_test_run (pk, &out, &err, S_WAIT_MS), 3);
     assert_non_null (strstr (err, "a key is never replaced"));
     free (out);
     free (err);
@@ -665,7 +670,7 @@ static void test_masking_and_keys (void **state)
         "[:12].upper())",
         keys, holder);
     char *py[] = {"/usr/bin/python3", "-c", code, NULL};
-    assert_int_equal (jk_test_run (py, &out, &err, 10000), 0);
+    assert_int_equal (jk_test_run (py, &out, &err, S_WAIT_MS), 0);
     out[strcspn (out, "\n")] = 0;
     assert_int_equal (strlen (out), 14);
     char *masked =
@@ -730,7 +735,7 @@ static void test_usage_errors (void **state)
     char *argv[] = {"jejak-report", "kecamatan", "--db", "/nonexistent/x.db",
                     NULL};
     char *out = NULL, *err = NULL;
-    assert_int_equal (jk_test_run (argv, &out, &err, 10000), 3);
+    assert_int_equal (jk_test_run (argv, &out, &err, S_WAIT_MS), 3);
     assert_non_null (strstr (err, "/nonexistent/x.db"));
     free (out);
     free (err);

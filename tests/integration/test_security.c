@@ -521,7 +521,7 @@ static void test_query_curve_reader (void **state)
     char *key = jk_sprintf ("%s/issued/reader_audit.key", fx->keys);
     char *broker_key = jk_sprintf ("%s/broker.pub", fx->keys);
     char *status[] = {"jejak-status", "--once",    "--json", "--query",
-                      connect,        "--timeout", "5",      "--broker-key",
+                      connect,        "--timeout", "60",     "--broker-key",
                       broker_key,     "--key",     key,      NULL};
     char *out = NULL;
     assert_int_equal (jk_test_run (status, &out, NULL, S_WAIT_MS), 0);

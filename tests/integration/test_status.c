@@ -13,6 +13,11 @@
 #include <signal.h>
 #include <string.h>
 
+/* The deadline of a wait for what must happen (a start, an answer, a
+   stop): it only matters when it fails, so it leaves room for a
+   sanitizer build on a slow, loaded machine. */
+#define S_WAIT_MS 60000
+
 typedef struct {
     char *dir, *db, *log;
     char *ingest, *feed, *query;
@@ -32,7 +37,8 @@ static void s_hub_start (s_env_t *env)
     env->hub = jk_test_hub_spawn (env->db, env->ingest, env->feed, env->query,
                                   NULL, env->log);
     assert_true (JK_WAIT_FOR (
-        jk_test_file_has_after (env->log, before, "jejak-hub ingest="), 20000));
+        jk_test_file_has_after (env->log, before, "jejak-hub ingest="),
+        S_WAIT_MS));
 }
 
 /* Asks HEAD until the store answers; returns the head. */
@@ -113,7 +119,7 @@ static void s_submit (s_env_t *env, unsigned first, unsigned count)
             jk_event_destroy (&event);
         }
         zmsg_send (&msg, env->agent);
-        assert_non_null (zpoller_wait (poller, 20000));
+        assert_non_null (zpoller_wait (poller, S_WAIT_MS));
         msg = zmsg_recv (env->agent);
         char command[16];
         assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
@@ -148,7 +154,7 @@ static int s_setup (void **state)
     env->feed = jk_test_endpoint (env->dir, "feed");
     env->query = jk_test_endpoint (env->dir, "query");
     s_hub_start (env);
-    s_head (env, 10000);
+    s_head (env, S_WAIT_MS);
     env->agent = zsock_new (ZMQ_DEALER);
     zsock_set_linger (env->agent, 0);
     assert_int_equal (zsock_connect (env->agent, "%s", env->ingest), 0);
@@ -161,7 +167,7 @@ static int s_teardown (void **state)
     s_env_t *env = (s_env_t *)*state;
     zsock_destroy (&env->agent);
     if (env->hub > 0)
-        jk_test_stop (env->hub, SIGTERM, 10000);
+        jk_test_stop (env->hub, SIGTERM, S_WAIT_MS);
     free (env->db);
     free (env->log);
     free (env->ingest);
@@ -195,7 +201,7 @@ static zframe_t *s_store_snapshot (s_env_t *env, const char *day, uint64_t *pos)
     zmsg_addstr (msg, day);
     zmsg_send (&msg, query);
     zpoller_t *poller = zpoller_new (query, NULL);
-    assert_non_null (zpoller_wait (poller, 10000));
+    assert_non_null (zpoller_wait (poller, S_WAIT_MS));
     msg = zmsg_recv (query);
     char command[16];
     assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
@@ -271,7 +277,7 @@ static void test_late_join_by_state (void **state)
     jk_board_config_t config = {.feed = env->feed, .query = env->query};
     jk_board_t *board = jk_board_new (&config, &sink);
     assert_non_null (board);
-    assert_true (s_board_settle (board, env, 20000));
+    assert_true (s_board_settle (board, env, S_WAIT_MS));
     assert_int_equal (jk_board_pos (board), 550);
     const jk_board_stats_t *stats = jk_board_stats (board);
     assert_int_equal (stats->state_loads, 1);
@@ -305,14 +311,14 @@ static void test_late_joiner_with_drops_matches_store (void **state)
         s_submit (env, 500 + round * 100, 100);
         jk_board_poll (board, 0);
     }
-    assert_true (s_board_settle (board, env, 20000));
+    assert_true (s_board_settle (board, env, S_WAIT_MS));
     assert_int_equal (jk_board_pos (board), 2000);
     /* Live now: more records, every 7th of them dropped on arrival, so
        the board meets gaps in live mode (not only inside the catch-up,
        where a dropped record may simply be superseded) and must catch up
        to stay right. */
     s_submit (env, 2000, 100);
-    assert_true (s_board_settle (board, env, 20000));
+    assert_true (s_board_settle (board, env, S_WAIT_MS));
     assert_int_equal (env->accepted + env->rejected, 2100);
     assert_int_equal (jk_board_pos (board), 2100);
     assert_true (jk_board_stats (board)->test_dropped > 0);
@@ -359,10 +365,10 @@ static void test_hub_restart_recovers (void **state)
     jk_board_sink_t sink = jk_replica_sink (replica);
     jk_board_config_t config = {.feed = env->feed, .query = env->query};
     jk_board_t *board = jk_board_new (&config, &sink);
-    assert_true (s_board_settle (board, env, 20000));
+    assert_true (s_board_settle (board, env, S_WAIT_MS));
     assert_int_equal (jk_board_pos (board), 200);
 
-    jk_test_stop (env->hub, SIGKILL, 10000);
+    jk_test_stop (env->hub, SIGKILL, S_WAIT_MS);
     env->hub = 0;
     JK_WAIT_FOR ((jk_board_poll (board, 50), jk_board_feed_silent (board)),
                  10000);
@@ -370,10 +376,10 @@ static void test_hub_restart_recovers (void **state)
     assert_non_null (strstr (jk_board_note (board), "no feed"));
 
     s_hub_start (env);
-    s_head (env, 10000);
+    s_head (env, S_WAIT_MS);
     /* The agent's socket reconnects by itself; submit more. */
     s_submit (env, 200, 100);
-    assert_true (s_board_settle (board, env, 20000));
+    assert_true (s_board_settle (board, env, S_WAIT_MS));
     assert_int_equal (jk_board_pos (board), 300);
     /* The new broker's first $head clears the silence. */
     JK_WAIT_FOR ((jk_board_poll (board, 50), !jk_board_feed_silent (board)),
@@ -397,8 +403,8 @@ static void test_state_transfer_hub_restart (void **state)
 {
     s_env_t *env = (s_env_t *)*state;
     s_submit (env, 0, 300);
-    s_head (env, 10000);
-    jk_test_stop (env->hub, SIGTERM, 10000);
+    s_head (env, S_WAIT_MS);
+    jk_test_stop (env->hub, SIGTERM, S_WAIT_MS);
     setenv ("JEJAK_FAULT", "state_stalled", 1);
     s_hub_start (env);
     unsetenv ("JEJAK_FAULT");
@@ -412,11 +418,12 @@ static void test_state_transfer_hub_restart (void **state)
                                 .query_silence_ms = 1000};
     jk_board_t *board = jk_board_new (&config, &sink);
     const jk_board_stats_t *stats = jk_board_stats (board);
-    JK_WAIT_FOR ((jk_board_poll (board, 50), stats->state_received > 0), 10000);
+    JK_WAIT_FOR ((jk_board_poll (board, 50), stats->state_received > 0),
+                 S_WAIT_MS);
     assert_int_equal (stats->state_received, 4096);
     assert_int_equal (stats->state_loads, 0);
 
-    jk_test_stop (env->hub, SIGKILL, 10000);
+    jk_test_stop (env->hub, SIGKILL, S_WAIT_MS);
     env->hub = 0;
     JK_WAIT_FOR ((jk_board_poll (board, 50), jk_board_store_silent (board)),
                  10000);
@@ -424,9 +431,9 @@ static void test_state_transfer_hub_restart (void **state)
     assert_int_equal (stats->state_loads, 0);
 
     s_hub_start (env);
-    s_head (env, 10000);
+    s_head (env, S_WAIT_MS);
     s_submit (env, 300, 20);
-    assert_true (s_board_settle (board, env, 20000));
+    assert_true (s_board_settle (board, env, S_WAIT_MS));
     assert_int_equal (jk_board_pos (board), 320);
     assert_int_equal (stats->state_loads, 1);
     assert_true (stats->state_asked >= 2);
@@ -465,7 +472,7 @@ static void test_state_transfer_while_projecting (void **state)
     }
     assert_int_equal (stats->state_loads, 1);
     assert_true (stats->state_received >= 3 * 4096);
-    assert_true (s_board_settle (board, env, 20000));
+    assert_true (s_board_settle (board, env, S_WAIT_MS));
     assert_int_equal (jk_board_pos (board), sent);
     assert_int_equal (stats->resets, 0);
     s_assert_store_equal (env, replica);
@@ -481,7 +488,7 @@ static void test_program_once_json (void **state)
     char *argv[] = {"jejak-status", "--once",  "--json",     "--query",
                     env->query,     "--as-of", "2022-10-14", NULL};
     char *out = NULL, *errors = NULL;
-    assert_int_equal (jk_test_run (argv, &out, &errors, 20000), 0);
+    assert_int_equal (jk_test_run (argv, &out, &errors, S_WAIT_MS), 0);
     char expect[128];
     snprintf (expect, sizeof expect, "\"pos\":%llu,",
               (unsigned long long)(env->accepted + env->rejected));
@@ -500,7 +507,7 @@ static void test_program_once_json (void **state)
     /* The terminal form, plain text when not on a terminal. */
     char *argv2[] = {"jejak-status", "--once",   "--query", env->query,
                      "--kecamatan",  "32.03.10", NULL};
-    assert_int_equal (jk_test_run (argv2, &out, &errors, 20000), 0);
+    assert_int_equal (jk_test_run (argv2, &out, &errors, S_WAIT_MS), 0);
     assert_null (strchr (out, '\033'));
     assert_non_null (strstr (out, "KANTOR / offices"));
     assert_non_null (strstr (out, "32.03.10/pacet-1"));
@@ -510,7 +517,7 @@ static void test_program_once_json (void **state)
     /* --page 1: one page of the real program's screen, 80 x 24. */
     char *argv3[] = {"jejak-status", "--once", "--query", env->query,
                      "--page",       "1",      NULL};
-    assert_int_equal (jk_test_run (argv3, &out, &errors, 20000), 0);
+    assert_int_equal (jk_test_run (argv3, &out, &errors, S_WAIT_MS), 0);
     int lines = 0;
     for (char *line = out; *line; lines++) {
         char *end = strchr (line, '\n');
@@ -536,7 +543,7 @@ static void test_program_once_json (void **state)
                      "--active-rule",
                      "years=3,quorum=required",
                      NULL};
-    assert_int_equal (jk_test_run (argv4, &out, &errors, 20000), 0);
+    assert_int_equal (jk_test_run (argv4, &out, &errors, S_WAIT_MS), 0);
     assert_non_null (strstr (out, "\"spec\":\"years=3,deadline-months=6,"
                                   "grace-days=0,quorum=required\""));
     free (out);
@@ -551,18 +558,18 @@ static void test_program_errors (void **state)
     char *argv[] = {"jejak-status", "--once", "--query", nowhere,
                     "--timeout",    "1",      NULL};
     char *out = NULL, *errors = NULL;
-    assert_int_equal (jk_test_run (argv, &out, &errors, 20000), 1);
+    assert_int_equal (jk_test_run (argv, &out, &errors, S_WAIT_MS), 1);
     assert_non_null (strstr (errors, "did not answer"));
     assert_non_null (strstr (errors, nowhere));
     free (out);
     free (errors);
     char *argv2[] = {"jejak-status", "--once", "--as-of", "2022-13-01", NULL};
-    assert_int_equal (jk_test_run (argv2, &out, &errors, 20000), 2);
+    assert_int_equal (jk_test_run (argv2, &out, &errors, S_WAIT_MS), 2);
     assert_non_null (strstr (errors, "--as-of"));
     free (out);
     free (errors);
     char *argv3[] = {"jejak-status", "--kecamatan", "99.99.99", NULL};
-    assert_int_equal (jk_test_run (argv3, &out, &errors, 20000), 2);
+    assert_int_equal (jk_test_run (argv3, &out, &errors, S_WAIT_MS), 2);
     assert_non_null (strstr (errors, "--kecamatan"));
     free (out);
     free (errors);

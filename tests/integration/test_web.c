@@ -18,6 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The deadline of a wait for what must happen (a start, an answer, a
+   stop): it only matters when it fails, so it leaves room for a
+   sanitizer build on a slow, loaded machine. */
+#define S_WAIT_MS 60000
+
 #define S_SOURCE "32.03.10/pacet-1"
 
 typedef struct {
@@ -83,7 +88,7 @@ static char *s_http (s_env_t *env, const char *method, const char *path,
     s_send_request (fd, method, path);
     char *buf = NULL;
     size_t len = 0;
-    assert_true (s_read_until (fd, &buf, &len, 0, NULL, 10000));
+    assert_true (s_read_until (fd, &buf, &len, 0, NULL, S_WAIT_MS));
     close (fd);
     assert_non_null (buf);
     assert_int_equal (sscanf (buf, "HTTP/1.%*d %d", code), 1);
@@ -254,7 +259,7 @@ static int s_setup (void **state)
                       "127.0.0.1:0",  "--http-only", NULL};
     env->status = jk_test_spawn (status, env->status_log);
     assert_true (env->status > 0);
-    assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, 10000));
+    assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, S_WAIT_MS));
     *state = env;
     return 0;
 }
@@ -263,9 +268,9 @@ static int s_teardown (void **state)
 {
     s_env_t *env = (s_env_t *)*state;
     if (env->status > 0)
-        assert_int_equal (jk_test_stop (env->status, SIGTERM, 10000), 0);
+        assert_int_equal (jk_test_stop (env->status, SIGTERM, S_WAIT_MS), 0);
     if (env->hub > 0)
-        jk_test_stop (env->hub, SIGTERM, 10000);
+        jk_test_stop (env->hub, SIGTERM, S_WAIT_MS);
     free (env->db);
     free (env->hub_log);
     free (env->status_log);
@@ -328,18 +333,18 @@ static void test_listen_flag (void **state)
 
     char *out = NULL, *msg = NULL;
     char *open[] = {"jejak-status", "--http", "0.0.0.0:0", NULL};
-    assert_int_equal (jk_test_run (open, &out, &msg, 10000), 2);
+    assert_int_equal (jk_test_run (open, &out, &msg, S_WAIT_MS), 2);
     assert_non_null (strstr (msg, "not a loopback address"));
     assert_non_null (strstr (msg, "--http-public"));
     free (out);
     free (msg);
     char *bad[] = {"jejak-status", "--http", "127.0.0.1:http", NULL};
-    assert_int_equal (jk_test_run (bad, &out, &msg, 10000), 2);
+    assert_int_equal (jk_test_run (bad, &out, &msg, S_WAIT_MS), 2);
     assert_non_null (strstr (msg, "port must be a number"));
     free (out);
     free (msg);
     char *once[] = {"jejak-status", "--http", "0", "--once", NULL};
-    assert_int_equal (jk_test_run (once, &out, &msg, 10000), 2);
+    assert_int_equal (jk_test_run (once, &out, &msg, S_WAIT_MS), 2);
     assert_non_null (strstr (msg, "--once"));
     free (out);
     free (msg);
@@ -388,7 +393,7 @@ static void test_http (void **state)
     free (r);
 
     /* The board goes live on the empty log. */
-    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 0, 10000));
+    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 0, S_WAIT_MS));
     r = s_http (env, "HEAD", "/snapshot.json", &code);
     assert_int_equal (code, 200);
     assert_true (s_has_header (r, "Cache-Control: no-store"));
@@ -404,7 +409,7 @@ static void test_http (void **state)
     /* The people reach the board before it sees the head they end at
        (the feed's $head): wait for both. */
     assert_true (
-        JK_WAIT_FOR (s_total (env, "people") == 3 && s_live (env), 10000));
+        JK_WAIT_FOR (s_total (env, "people") == 3 && s_live (env), S_WAIT_MS));
     r = s_http (env, "GET", "/snapshot.json", &code);
     assert_int_equal (code, 200);
     const char *json = s_body (r);
@@ -463,17 +468,17 @@ static void test_events (void **state)
 {
     s_env_t *env = *state;
     s_cooperative (env, 1, "32.03.10.2012");
-    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, 10000));
+    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, S_WAIT_MS));
     /* A board that loaded the store's state at position 1 still catches up
        from there before it says live: wait for that, so the stream's first
        document is the live one. */
-    assert_true (JK_WAIT_FOR (s_live (env), 10000));
+    assert_true (JK_WAIT_FOR (s_live (env), S_WAIT_MS));
     int fd = s_connect (env->port);
     s_send_request (fd, "GET", "/events");
     char *buf = NULL;
     size_t len = 0;
     /* Headers, then the first event, which stands at position 1. */
-    assert_true (s_read_until (fd, &buf, &len, 0, "}\n\n", 10000));
+    assert_true (s_read_until (fd, &buf, &len, 0, "}\n\n", S_WAIT_MS));
     int code = 0;
     assert_int_equal (sscanf (buf, "HTTP/1.%*d %d", &code), 1);
     assert_int_equal (code, 200);
@@ -487,7 +492,8 @@ static void test_events (void **state)
     /* A submission: the stream brings an event at position 2. */
     size_t mark = len;
     s_person (env, 7);
-    assert_true (JK_WAIT_FOR (s_event_came (fd, &buf, &len, mark, 2), 10000));
+    assert_true (
+        JK_WAIT_FOR (s_event_came (fd, &buf, &len, mark, 2), S_WAIT_MS));
     assert_int_equal (s_last_id (buf, mark), 2);
     const char *last = buf + mark;
     for (const char *p; (p = strstr (last + 1, "\nid: "));)
@@ -574,7 +580,7 @@ static void test_browser (void **state)
     s_cooperative (env, 1, "32.03.10.2012");
     s_cooperative (env, 2, "32.03.10.2012");
     s_person (env, 1);
-    assert_true (JK_WAIT_FOR (s_total (env, "people") == 1, 10000));
+    assert_true (JK_WAIT_FOR (s_total (env, "people") == 1, S_WAIT_MS));
     char *dom = s_chromium (env, "--dump-dom", "--window-size=1366,900");
     assert_non_null (dom);
     assert_int_equal (s_dom_total (dom, "cooperatives"), 2);
@@ -619,7 +625,7 @@ static void test_browser (void **state)
                                "01/01/1980", "--desa-code", "32.03.10.2012",
                                NULL),
                       4);
-    assert_true (JK_WAIT_FOR (s_total (env, "rejections") == 1, 10000));
+    assert_true (JK_WAIT_FOR (s_total (env, "rejections") == 1, S_WAIT_MS));
     dom = s_chromium (env, "--dump-dom", "--window-size=1366,900");
     assert_int_equal (s_dom_total (dom, "cooperatives"), 3);
     assert_int_equal (s_dom_total (dom, "people"), 3);
@@ -664,7 +670,7 @@ static void test_date_picker (void **state)
                                "--members-present", "15", "--quorum-met", "ya",
                                NULL),
                       0);
-    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, 10000));
+    assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, S_WAIT_MS));
     /* A man's NIK registered as P: one open data-quality warning. */
     char nik[17];
     s_nik (9, nik);
@@ -673,7 +679,7 @@ static void test_date_picker (void **state)
                                "01/01/1980", "--desa-code", "32.03.10.2012",
                                NULL),
                       0);
-    assert_true (JK_WAIT_FOR (s_total (env, "quality_open") == 1, 10000));
+    assert_true (JK_WAIT_FOR (s_total (env, "quality_open") == 1, S_WAIT_MS));
     assert_int_equal (s_total (env, "quality_resolved"), 0);
     int code = 0;
     char *text = s_http (env, "GET", "/snapshot.json?as_of=31-12-2022", &code);

@@ -79,7 +79,7 @@ char *jk_test_stats_text (const char *endpoint)
     zsock_t *sock = jk_test_dealer (endpoint);
     zmsg_t *msg = jk_wire_new ("STATS");
     zmsg_send (&msg, sock);
-    zmsg_t *reply = jk_test_recv (sock, 10000);
+    zmsg_t *reply = jk_test_recv (sock, 30000);
     assert_non_null (reply);
     char command[16];
     assert_int_equal (jk_wire_open (reply, command, sizeof command), 0);

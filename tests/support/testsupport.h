@@ -34,7 +34,7 @@ zsock_t *jk_test_dealer (const char *endpoint);
 zmsg_t *jk_test_recv (zsock_t *sock, int timeout_ms);
 /* The STATS text (heap) of a plain endpoint (a store's query or a
    broker's ingest), asked on a fresh socket; the test fails when it is not
-   answered within 10 s. */
+   answered within 30 s. */
 char *jk_test_stats_text (const char *endpoint);
 /* The value of key in that STATS text of the endpoint at query. */
 uint64_t jk_test_stat (const char *query, const char *key);

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_WAIT_MS    5000
+/* A positive wait's deadline (it only matters when it fails: room for a
+   sanitizer build on a slow, loaded machine); how long nothing must come
+   for a refusal. */
+#define S_WAIT_MS    30000
 #define S_SILENCE_MS 1000
 
 typedef struct {

@@ -9,6 +9,9 @@
 #include <string.h>
 
 #define S_LOG_MAX 20000
+/* How long a wait for what must happen may take: it only matters when it
+   fails, so it leaves room for a sanitizer build on a slow machine. */
+#define S_WAIT_MS 30000
 
 /* ---- the counting sink ----------------------------------------------------
  */
@@ -177,7 +180,7 @@ static void s_store_serve (s_fixture_t *f)
 static void s_feed_wait_subscribed (s_fixture_t *f)
 {
     zpoller_t *poller = zpoller_new (f->feed, NULL);
-    int64_t deadline = jk_clock_mono_ms () + 5000;
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
     bool seen = false;
     while (!seen && jk_clock_mono_ms () < deadline) {
         jk_board_poll (f->board, 1);
@@ -192,10 +195,10 @@ static void s_feed_wait_subscribed (s_fixture_t *f)
     assert_true (seen);
 }
 
-/* Runs board and fake store until cond holds or 10 s pass. */
+/* Runs board and fake store until cond holds or S_WAIT_MS pass. */
 #define S_RUN_UNTIL(f, cond)                                                   \
     __extension__({                                                            \
-        int64_t _deadline = jk_clock_mono_ms () + 10000;                       \
+        int64_t _deadline = jk_clock_mono_ms () + S_WAIT_MS;                   \
         bool _ok;                                                              \
         while (!(_ok = (cond)) && jk_clock_mono_ms () < _deadline) {           \
             jk_board_poll ((f)->board, 2);                                     \
@@ -210,7 +213,7 @@ static void s_feed_wait_subscribed (s_fixture_t *f)
    that did go silent is heard again. */
 #define S_RUN_FED_UNTIL(f, cond)                                               \
     __extension__({                                                            \
-        int64_t _deadline = jk_clock_mono_ms () + 10000, _beat = 0;            \
+        int64_t _deadline = jk_clock_mono_ms () + S_WAIT_MS, _beat = 0;        \
         bool _ok;                                                              \
         while (!(_ok = (cond)) && jk_clock_mono_ms () < _deadline) {           \
             if (jk_clock_mono_ms () - _beat >= 100) {                          \
@@ -440,7 +443,7 @@ static void test_store_restart_recovers (void **state)
     /* Gone: the socket closes, the stream with it. */
     zsock_destroy (&f->query);
     zframe_destroy (&f->client);
-    int64_t deadline = jk_clock_mono_ms () + 5000;
+    int64_t deadline = jk_clock_mono_ms () + S_WAIT_MS;
     while (!jk_board_store_silent (f->board) && jk_clock_mono_ms () < deadline)
         jk_board_poll (f->board, 10);
     assert_true (jk_board_store_silent (f->board));
