@@ -144,9 +144,9 @@ static int s_run (zactor_t *actor, zsock_t *stats)
         if (stats && which == stats) {
             zmsg_t *msg = zmsg_recv (stats);
             zframe_t *rid = msg ? zmsg_pop (msg) : NULL;
-            char command[16];
-            if (rid && !jk_wire_open (msg, command, sizeof command) &&
-                streq (command, "STATS")) {
+            char command[16], why[96];
+            bool open = rid && !jk_wire_open (msg, command, sizeof command);
+            if (open && streq (command, "STATS") && zmsg_size (msg) == 0) {
                 zstr_send (actor, "STATS");
                 char *text = zstr_recv (actor);
                 zmsg_t *answer = jk_wire_new ("STATS");
@@ -155,8 +155,20 @@ static int s_run (zactor_t *actor, zsock_t *stats)
                 zmsg_send (&answer, stats);
                 zstr_free (&text);
             } else if (rid) {
-                zmsg_t *answer =
-                    jk_wire_error ("E_UNKNOWN_COMMAND", "only STATS is served");
+                /* As on the query endpoint (docs/PROTOCOL.md, section 6). */
+                if (!open)
+                    snprintf (why, sizeof why, "not a JEJAK/1 message");
+                else if (streq (command, "STATS"))
+                    snprintf (why, sizeof why,
+                              "STATS takes no argument frames");
+                else
+                    snprintf (why, sizeof why,
+                              "unknown command %s: only STATS is served",
+                              command);
+                zmsg_t *answer = jk_wire_error (
+                    open && !streq (command, "STATS") ? "E_UNKNOWN_COMMAND"
+                                                      : "E_PROTOCOL",
+                    why);
                 zmsg_prepend (answer, &rid);
                 zmsg_send (&answer, stats);
             }

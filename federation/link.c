@@ -126,10 +126,11 @@ static int s_get_text (const msgpack_object_map *map, const char *key,
 {
     const msgpack_object *o = s_get (map, key);
     if (!o || o->type != MSGPACK_OBJECT_STR || o->via.str.size > max ||
-        memchr (o->via.str.ptr, 0, o->via.str.size))
+        memchr (o->via.str.ptr, 0, o->via.str.size) ||
+        jk_utf8_length (o->via.str.ptr, o->via.str.size) < 0)
         return s_fail (err, err_size,
                        "record key '%s' must be a string of at most %zu bytes "
-                       "without NUL",
+                       "of valid UTF-8 without NUL",
                        key, max);
     *out = jk_strndup (o->via.str.ptr, o->via.str.size);
     return 0;

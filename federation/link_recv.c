@@ -790,7 +790,11 @@ static void s_on_router (s_recv_t *self)
         s_on_ping (self, rid, msg);
     else if (streq (command, "CHECKPOINT"))
         s_on_checkpoint (self, rid, msg);
-    else if (streq (command, "STATS")) {
+    else if (streq (command, "STATS") && zmsg_size (msg) != 0) {
+        self->protocol_errors++;
+        s_send (self, rid,
+                jk_wire_error ("E_PROTOCOL", "STATS takes no argument frames"));
+    } else if (streq (command, "STATS")) {
         char *text = s_stats (self);
         zmsg_t *answer = jk_wire_new ("STATS");
         zmsg_addstr (answer, text);

@@ -515,12 +515,223 @@ static void test_tamper (void **state)
     s_env_destroy (&e);
 }
 
+/* Sends frames (text, or 8-byte numbers where size is 8 and text NULL)
+   and returns the answer's command, with an ERROR's or REFUSED's code in
+   code and its message (which must be clean text) in text. */
+typedef struct {
+    const char *data;
+    size_t size;
+} s_frame_t;
+
+static void s_exchange (zsock_t *sock, const s_frame_t *frames, int count,
+                        char command[16], char code[32], char *text,
+                        size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    for (int i = 0; i < count; i++)
+        zmsg_addmem (msg, frames[i].data, frames[i].size);
+    assert_int_equal (zmsg_send (&msg, sock), 0);
+    zmsg_t *answer = jk_test_recv (sock, 5000);
+    assert_non_null (answer);
+    assert_int_equal (jk_wire_open (answer, command, 16), 0);
+    code[0] = text[0] = 0;
+    if (streq (command, "REFUSED")) {
+        uint64_t session;
+        assert_int_equal (jk_wire_pop_u64 (answer, &session), 0);
+    }
+    if (streq (command, "ERROR") || streq (command, "REFUSED")) {
+        char *c = zmsg_popstr (answer);
+        if (streq (command, "REFUSED")) {
+            char *origin = zmsg_popstr (answer);
+            uint64_t pos;
+            assert_int_equal (jk_wire_pop_u64 (answer, &pos), 0);
+            free (origin);
+        }
+        zframe_t *m = zmsg_pop (answer);
+        assert_non_null (m);
+        assert_true (jk_utf8_length ((const char *)zframe_data (m),
+                                     zframe_size (m)) > 10);
+        snprintf (code, 32, "%s", c);
+        snprintf (text, size, "%.*s", (int)zframe_size (m),
+                  (const char *)zframe_data (m));
+        free (c);
+        zframe_destroy (&m);
+    }
+    zmsg_destroy (&answer);
+}
+
+#define S_F(t)                                                                 \
+    {                                                                          \
+        t, sizeof t - 1                                                        \
+    }
+
+/* Malformed link messages (FEDERATION.md, "The protocol"): each answered
+   with its documented code naming the rule, counted, and the receiver
+   keeps serving; a record map breaking its rules is REFUSED
+   E_LINK_DECODE naming the key. */
+static void test_malformed (void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new ("malformed");
+    pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="), 10000));
+    s_link_t l = {lk_dealer (e->listen, e->link_key, e->server_key), 0};
+    char command[16], code[32], text[512];
+    uint8_t session[8], zero[8] = {0};
+    struct {
+        s_frame_t frames[5];
+        int count;
+        const char *code, *names;
+    } cases[] = {
+        {{S_F ("JEJAK/2"), S_F ("LINK")}, 2, "E_PROTOCOL", "JEJAK/1"},
+        {{S_F ("JEJAK/1"), S_F ("LINK\0"), S_F ("32.03"), {(char *)zero, 8}},
+         4,
+         "E_PROTOCOL",
+         "JEJAK/1"},
+        {{S_F ("JEJAK/1"), S_F ("LINK"), S_F ("3203"), {(char *)zero, 8}},
+         4,
+         "E_PROTOCOL",
+         "NN.NN"},
+        {{S_F ("JEJAK/1"), S_F ("LINK"), S_F ("32.03")},
+         3,
+         "E_PROTOCOL",
+         "head u64"},
+        {{S_F ("JEJAK/1"), S_F ("PING"), {(char *)zero, 8}},
+         3,
+         "E_PROTOCOL",
+         "PING takes"},
+        {{S_F ("JEJAK/1"),
+          S_F ("RECORDS"),
+          {(char *)zero, 8},
+          {(char *)zero, 8},
+          {(char *)zero, 8}},
+         5,
+         "E_PROTOCOL",
+         "1 to 1000"},
+        {{S_F ("JEJAK/1"), S_F ("CHECKPOINT"), {(char *)zero, 8}},
+         3,
+         "E_PROTOCOL",
+         "CHECKPOINT takes"},
+        {{S_F ("JEJAK/1"), S_F ("STATS"), S_F ("x")},
+         3,
+         "E_PROTOCOL",
+         "no argument"},
+        {{S_F ("JEJAK/1"), S_F ("FETCH")}, 2, "E_UNKNOWN_COMMAND", "FETCH"},
+        {{S_F ("JEJAK/1"),
+          S_F ("PING"),
+          {(char *)zero, 8},
+          {(char *)zero, 8},
+          {(char *)zero, 8}},
+         5,
+         "E_LINK_SESSION",
+         "LINK again"},
+    };
+    int64_t errors = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_exchange (l.sock, cases[i].frames, cases[i].count, command, code,
+                    text, sizeof text);
+        assert_string_equal (command, "ERROR");
+        assert_string_equal (code, cases[i].code);
+        if (!strstr (text, cases[i].names))
+            fail_msg ("'%s' does not name '%s'", text, cases[i].names);
+        errors += !streq (code, "E_LINK_SESSION");
+    }
+    /* 1001 record maps in one RECORDS. */
+    assert_true (s_link (&l, "32.03", code) > 0);
+    jk_wire_put_u64 (session, l.session);
+    zmsg_t *msg = jk_wire_new ("RECORDS");
+    zmsg_addmem (msg, session, 8);
+    jk_wire_add_u64 (msg, 5);
+    jk_wire_add_u64 (msg, 0);
+    for (int i = 0; i < JK_LINK_BATCH_MAX + 1; i++)
+        zmsg_addstr (msg, "x");
+    zmsg_send (&msg, l.sock);
+    zmsg_t *answer = jk_test_recv (l.sock, 5000);
+    assert_non_null (answer);
+    assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
+    assert_string_equal (command, "ERROR");
+    char *c = zmsg_popstr (answer);
+    assert_string_equal (c, "E_PROTOCOL");
+    free (c);
+    zmsg_destroy (&answer);
+    errors++;
+    /* Record maps that break a rule of the table: REFUSED E_LINK_DECODE
+       naming the key, nothing stored. */
+    struct {
+        const char *code, *message, *names;
+    } maps[] = {
+        {"E_FIELD_RULE", "\xff\xfe not text", "'msg'"},
+        {"E_FIELD_RULE\xc3", "m", "'code'"},
+        {"E_FIELD_RULE_AND_THEN_SOME_MORE1", "m", "'code'"},
+        {"", "m", "'code' must be empty"},
+    };
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+        assert_true (s_link (&l, "32.03", code) > 0);
+        uint8_t bytes[1] = {0x80};
+        jk_link_record_t r = {.cursor = 1,
+                              .pos = 1,
+                              .recorded_at = 1,
+                              .outcome = maps[i].code[0] ? JK_LOG_REJECTED
+                                                         : JK_LOG_ACCEPTED,
+                              .code = (char *)maps[i].code,
+                              .message = (char *)maps[i].message,
+                              .bytes = bytes,
+                              .size = 1};
+        snprintf (r.origin, sizeof r.origin, "32.03");
+        if (!maps[i].code[0])
+            r.outcome = JK_LOG_REJECTED;
+        uint64_t pos;
+        assert_int_equal (s_send (&l, &r, 1, code, &pos, text, sizeof text), 0);
+        assert_string_equal (code, "E_LINK_DECODE");
+        if (!strstr (text, maps[i].names))
+            fail_msg ("'%s' does not name %s", text, maps[i].names);
+    }
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 0);
+    assert_int_equal (
+        lk_stat (e->listen, e->link_key, e->server_key, "protocol_errors"),
+        errors);
+    zsock_destroy (&l.sock);
+    /* The sender's --stats endpoint answers as the query endpoint does. */
+    rw_build (e->regency, 3, NULL, NULL);
+    pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
+                            e->server_key, e->stats, e->send_log);
+    assert_true (
+        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 3, 10000));
+    zsock_t *stats = lk_dealer (e->stats, NULL, NULL);
+    struct {
+        s_frame_t frames[3];
+        int count;
+        const char *code, *names;
+    } asks[] = {
+        {{S_F ("hello")}, 1, "E_PROTOCOL", "JEJAK/1"},
+        {{S_F ("JEJAK/1"), S_F ("STATS"), S_F ("x")},
+         3,
+         "E_PROTOCOL",
+         "no argument"},
+        {{S_F ("JEJAK/1"), S_F ("FETCH")}, 2, "E_UNKNOWN_COMMAND", "FETCH"},
+    };
+    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+        s_exchange (stats, asks[i].frames, asks[i].count, command, code, text,
+                    sizeof text);
+        assert_string_equal (command, "ERROR");
+        assert_string_equal (code, asks[i].code);
+        if (!strstr (text, asks[i].names))
+            fail_msg ("'%s' does not name '%s'", text, asks[i].names);
+    }
+    zsock_destroy (&stats);
+    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    s_env_destroy (&e);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_forward_and_verify),
         cmocka_unit_test (test_board_shows_lag),
         cmocka_unit_test (test_tamper),
+        cmocka_unit_test (test_malformed),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
