@@ -60,7 +60,7 @@ int main (int argc, char **argv)
         hwm > 100000000) {
         fprintf (stderr,
                  "jejak-broker: --feed-hwm must be a whole number from 1 to "
-                 "100000000\n");
+                 "100000000 (see --help)\n");
         status = 2;
         goto cleanup;
     }

@@ -197,25 +197,26 @@ static int s_send_check (jk_opts_t *opts, const char *area,
     if (!jk_link_area_valid (area)) {
         fprintf (stderr,
                  "jejak-link: --area %s must be a kabupaten code NN.NN "
-                 "(32.03) or a province code NN (32)\n",
+                 "(32.03) or a province code NN (32) (see --help)\n",
                  area);
         return 2;
     }
     if (!key != !server) {
         fprintf (stderr, "jejak-link: --key and --server-key go together "
-                         "(both or neither)\n");
+                         "(both or neither) (see --help)\n");
         return 2;
     }
     if (!key && !jk_endpoint_is_local (upstream)) {
         fprintf (stderr,
                  "jejak-link: --upstream %s leaves the machine: give --key "
-                 "and --server-key (CURVE)\n",
+                 "and --server-key (CURVE) (see --help)\n",
                  upstream);
         return 2;
     }
     if (jk_parse_u64 (jk_opts_get (opts, "batch"), batch) || *batch == 0 ||
         *batch > JK_LINK_BATCH_MAX) {
-        fprintf (stderr, "jejak-link: --batch must be 1 to 1000\n");
+        fprintf (stderr,
+                 "jejak-link: --batch must be 1 to 1000 (see --help)\n");
         return 2;
     }
     return 0;
@@ -247,7 +248,7 @@ static int s_send_command (jk_opts_t *opts)
     char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
     if (!query != !log_key) {
         fprintf (stderr, "jejak-link: --query and --log-key go together "
-                         "(both or neither)\n");
+                         "(both or neither) (see --help)\n");
         free (log_key);
         return 2;
     }
@@ -301,7 +302,8 @@ static int s_receive_command (jk_opts_t *opts)
     uint64_t window = 0;
     if (jk_parse_u64 (jk_opts_get (opts, "window"), &window) || window == 0 ||
         window > 1000000) {
-        fprintf (stderr, "jejak-link: --window must be 1 to 1000000\n");
+        fprintf (stderr,
+                 "jejak-link: --window must be 1 to 1000000 (see --help)\n");
         return 2;
     }
     char *cert =
@@ -332,7 +334,8 @@ static int s_verify_command (jk_opts_t *opts)
         return 2;
     if (!jk_link_area_valid (origin)) {
         fprintf (stderr,
-                 "jejak-link: --origin %s must be a kabupaten code NN.NN\n",
+                 "jejak-link: --origin %s must be a kabupaten code NN.NN "
+                 "(32.03) or a province code NN (32) (see --help)\n",
                  origin);
         return 2;
     }
@@ -342,7 +345,7 @@ static int s_verify_command (jk_opts_t *opts)
         jk_replay_head_t parsed;
         char err[256];
         if (jk_replay_head_parse (head, &parsed, err, sizeof err)) {
-            fprintf (stderr, "jejak-link: --head: %s\n", err);
+            fprintf (stderr, "jejak-link: --head: %s (see --help)\n", err);
             return 2;
         }
         kept.pos = parsed.pos;
@@ -476,7 +479,7 @@ static int s_clear_fork_command (jk_opts_t *opts)
     if (origin && !jk_link_area_valid (origin)) {
         fprintf (stderr,
                  "jejak-link: --origin %s must be a kabupaten code NN.NN "
-                 "(32.03) or a province code NN (32)\n",
+                 "(32.03) or a province code NN (32) (see --help)\n",
                  origin);
         return 2;
     }

@@ -85,7 +85,8 @@ static bool s_check_args (jk_opts_t *opts, jk_pgsink_t *self,
     }
     if (jk_parse_u64 (jk_opts_get (opts, "credit"), &self->credit) ||
         self->credit < 2 || self->credit > 1000000) {
-        fprintf (stderr, "jejak-pgsink: --credit must be 2 to 1000000\n");
+        fprintf (stderr,
+                 "jejak-pgsink: --credit must be 2 to 1000000 (see --help)\n");
         return false;
     }
     if (jk_opts_get (opts, "data-dir"))

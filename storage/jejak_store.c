@@ -70,7 +70,7 @@ static int s_positive (jk_opts_t *opts, const char *name, int max)
         value > (uint64_t)max) {
         fprintf (stderr,
                  "jejak-store: --%s must be a whole number from 1 to %d, "
-                 "not '%s'\n",
+                 "not '%s' (see --help)\n",
                  name, max, text ? text : "");
         return -1;
     }
@@ -162,7 +162,7 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
     config->query_cert_path = jk_opts_get (opts, "query-cert");
     if (!config->db_path[0] || !config->backend[0]) {
         fprintf (stderr, "jejak-store: --db and --backend must not be "
-                         "empty\n");
+                         "empty (see --help)\n");
         return 2;
     }
     if (config->query && !config->query[0])

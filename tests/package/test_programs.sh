@@ -70,5 +70,35 @@ for p in "$@"; do
     done
     echo "ok - $p"
 done
+# A value outside its documented range is a usage error too: exit 2 and
+# "(see --help)" once, before anything is opened or bound.
+while IFS='|' read -r p args; do
+    rc=0
+    # shellcheck disable=SC2086
+    (cd "$tmp" && "$bin/$p" $args </dev/null) >"$tmp/bad" 2>&1 || rc=$?
+    [ $rc -eq 2 ] || fail "$p $args exits $rc, not 2: $(cat "$tmp/bad")"
+    n=$(grep -o '(see --help)' "$tmp/bad" | wc -l)
+    [ "$n" -eq 1 ] || fail "$p $args says (see --help) $n times: $(cat "$tmp/bad")"
+done <<EOF
+jejak-hub|--checkpoint-every 0
+jejak-hub|--feed-hwm 0
+jejak-hub|--projection-lag-max 100000001
+jejak-hub|--rat-deadline-months 121
+jejak-broker|--feed-hwm 0
+jejak-store|--projection-lag-max 0
+jejak-store|--checkpoint-every 3601
+jejak-store|extra
+jejak-store|--db 
+jejak-broker|extra
+jejak-link|send --db x.db --area 32.03 --upstream ipc://x --batch 1001
+jejak-link|send --db x.db --area 3203 --upstream ipc://x
+jejak-link|send --db x.db --area 32.03 --upstream ipc://x --key k
+jejak-link|send --db x.db --area 32.03 --upstream ipc://x --query ipc://q
+jejak-link|receive --db x.db --listen ipc://x --window 0
+jejak-link|verify --db x.db --origin 3203
+jejak-link|verify --db x.db --origin 32.03 --head nonsense
+jejak-link|clear-fork --db x.db --origin 3203
+jejak-pgsink|--pg x --credit 1
+EOF
 [ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "all $# programs ok"
