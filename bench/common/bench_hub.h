@@ -126,12 +126,17 @@ typedef enum {
 typedef struct {
     uint64_t lag; /* records */
     double ms;
+    int asks; /* STATS asked */
 } jk_bench_tree_lag_t;
 
 /* Asks hub's STATS at once and then until its stored tree (tree=)
    reaches its head (head=): the first answer's head - tree into *lag,
-   the time until equal into *ms. 0, or -1 after 60 s or a silence. */
-int jk_bench_tree_settle (const jk_bench_hub_t *hub, uint64_t *lag, double *ms);
+   the time until equal into *ms, the STATS asked into *asks. Between two
+   asks it waits half the time left at the tree's pace so far (1 to 50
+   ms; 5 ms until the tree moves), so *ms is late by at most that last
+   wait. 0, or -1 after 60 s or a silence. */
+int jk_bench_tree_settle (const jk_bench_hub_t *hub, uint64_t *lag, double *ms,
+                          int *asks);
 
 /* One round of opt's SUBMITs from offices[0..count) through a fresh
    target started in dir (named by round and target), then stopped.
