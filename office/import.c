@@ -411,7 +411,8 @@ static int s_row (void *arg, size_t line, char **cells, size_t count)
 
 /* The CSV reader's faults, said for a clerk: the code shown, and the
    Indonesian sentence (NULL: the reader's own reason, which names the
-   rule). English shows the reader's reason. */
+   rule). English shows the reader's reason. Looked up by fault; one
+   entry per fault. */
 static const struct {
     jk_csv_fault_t fault;
     const char *code;
@@ -425,6 +426,29 @@ static const struct {
      "Sel berisi data biner, bukan teks: baris dilewati."},
     {JK_CSV_UNREADABLE, "E_ROW_UNREADABLE", NULL},
 };
+_Static_assert(sizeof s_faults / sizeof s_faults[0] == JK_CSV_UNREADABLE,
+               "every jk_csv_fault_t has its words");
+
+bool jk_import_fault_text (jk_csv_fault_t fault, const char *reason, bool en,
+                           char *code, size_t code_size, char *text,
+                           size_t text_size)
+{
+    for (size_t i = 0; i < sizeof s_faults / sizeof s_faults[0]; i++)
+        if (s_faults[i].fault == fault) {
+            snprintf (code, code_size, "%s", s_faults[i].code);
+            snprintf (text, text_size, "%s",
+                      en || !s_faults[i].id ? reason : s_faults[i].id);
+            return true;
+        }
+    snprintf (code, code_size, "E_ROW_UNREADABLE");
+    snprintf (text, text_size,
+              en ? "The reader's fault %d has no words here (%s): row "
+                   "skipped."
+                 : "Kesalahan pembaca nomor %d tidak dikenal (%s): baris "
+                   "dilewati.",
+              (int)fault, reason);
+    return false;
+}
 
 /* A bad row, said for a clerk. */
 static int s_bad (void *arg, size_t line, jk_csv_fault_t fault,
@@ -443,12 +467,11 @@ static int s_bad (void *arg, size_t line, jk_csv_fault_t fault,
     }
     self->rows++;
     self->bad++;
-    size_t i = 0;
-    while (i + 1 < sizeof s_faults / sizeof s_faults[0] &&
-           s_faults[i].fault != fault)
-        i++; /* the last one, unreadable, for any other */
-    const char *id = s_faults[i].id;
-    s_problem (self, line, "", s_faults[i].code, self->en || !id ? reason : id);
+    char code[JK_CODE_MAX], text[400];
+    if (!jk_import_fault_text (fault, reason, self->en, code, sizeof code, text,
+                               sizeof text))
+        jk_error ("import", "no words for the reader's fault %d", (int)fault);
+    s_problem (self, line, "", code, text);
     return 0;
 }
 

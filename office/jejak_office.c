@@ -198,11 +198,12 @@ static int s_user (jk_opts_t *opts)
             }
         }
     } else if (strcmp (cmd, "disable") == 0 || strcmp (cmd, "enable") == 0) {
-        int r =
-            jk_users_set_disabled (users, name, strcmp (cmd, "disable") == 0);
-        if (r == JK_NOT_FOUND)
-            fprintf (stderr, S_PROGRAM ": no user '%s'\n", name);
-        else if (r == JK_OK) {
+        jk_users_err_t why;
+        int r = jk_users_set_disabled (users, name,
+                                       strcmp (cmd, "disable") == 0, &why);
+        if (r != JK_OK)
+            fprintf (stderr, S_PROGRAM ": user %s: %s\n", cmd, why.text);
+        else {
             jk_users_audit (users, actor, cmd, name, "");
             printf ("user %s: %sd (sessions end within a minute of a "
                     "restart; restart jejak-office to end them now)\n",

@@ -48,8 +48,10 @@ int jk_users_add (jk_users_t *self, const char *name, const char *role,
 /* New password: JK_OK, or JK_INVALID, JK_NOT_FOUND, JK_IO with err. */
 int jk_users_passwd (jk_users_t *self, const char *name, const char *password,
                      jk_users_err_t *err);
-/* Disable / enable: JK_OK, JK_NOT_FOUND or JK_IO. */
-int jk_users_set_disabled (jk_users_t *self, const char *name, bool disabled);
+/* Disable / enable: JK_OK, or JK_NOT_FOUND (JK_USERS_UNKNOWN) or JK_IO
+   (JK_USERS_FILE) with err. */
+int jk_users_set_disabled (jk_users_t *self, const char *name, bool disabled,
+                           jk_users_err_t *err);
 /* Checks a password. JK_OK with the role (operator or supervisor) in role;
    JK_NOT_FOUND for an unknown user or a wrong password (the same answer,
    in the same time); JK_CLOSED for a disabled user with the right
@@ -167,6 +169,20 @@ const char *jk_office_value_label (const char *value, bool en, char *buf,
 void jk_office_problem_text (const char *code, jk_rule_t rule,
                              const char *message, const jk_field_t *field,
                              bool en, char *out, size_t size);
+/* The code and words a clerk sees for a row the CSV or XLSX reader could
+   not hand out (fault, with the reader's English reason): the fault's
+   code and Indonesian sentence, or reason (English, or where the reader's
+   words are the sentence). A fault without an entry is not given
+   another's words: false, with E_ROW_UNREADABLE and a text naming the
+   fault's number and quoting reason. */
+bool jk_import_fault_text (jk_csv_fault_t fault, const char *reason, bool en,
+                           char *code, size_t code_size, char *text,
+                           size_t text_size);
+/* The words for an account change refused with why (err->why of the
+   jk_users_ calls), Indonesian or English, into out; false, with out
+   naming why's number, for a reason without an entry. */
+bool jk_office_users_refusal (jk_users_why_t why, bool en, char *out,
+                              size_t size);
 /* The outbox state as shown: belum terkirim / terkirim / tersimpan /
    ditolak (not sent yet / sent / stored / rejected). */
 const char *jk_office_state_label (jk_outbox_state_t state, bool en);

@@ -256,11 +256,18 @@ int jk_users_passwd (jk_users_t *self, const char *name, const char *password,
     return rc;
 }
 
-int jk_users_set_disabled (jk_users_t *self, const char *name, bool disabled)
+int jk_users_set_disabled (jk_users_t *self, const char *name, bool disabled,
+                           jk_users_err_t *err)
 {
-    return s_update (
+    int rc = s_update (
         self, "UPDATE users SET disabled = ?, changed_at = ? WHERE name = ?",
         NULL, disabled, name);
+    if (rc == JK_NOT_FOUND)
+        return s_refuse (err, JK_USERS_UNKNOWN, "no user '%s'", name);
+    if (rc == JK_IO)
+        return s_refuse (err, JK_USERS_FILE,
+                         "the users file cannot be written");
+    return rc;
 }
 
 int jk_users_check (jk_users_t *self, const char *name, const char *password,

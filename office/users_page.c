@@ -265,8 +265,7 @@ static int s_users_apply (jk_http_t *h, const char *action, const char *name,
                           "This is the last active supervisor: add another "
                           "one first."));
         else {
-            rc = jk_users_set_disabled (office->users, name, disable);
-            err->why = rc == JK_NOT_FOUND ? JK_USERS_UNKNOWN : JK_USERS_FILE;
+            rc = jk_users_set_disabled (office->users, name, disable, err);
             if (rc == JK_OK) {
                 jk_users_audit (office->users, actor, action, name, "");
                 if (disable)
@@ -295,7 +294,8 @@ static void s_users_done (jk_http_t *h, const char *action, const char *name)
     free (url);
 }
 
-/* The library's reasons for a refusal, said for a supervisor. */
+/* The library's reasons for a refusal, said for a supervisor; looked up
+   by reason, one entry per reason. */
 static const struct {
     jk_users_why_t why;
     const char *id, *en;
@@ -315,14 +315,23 @@ static const struct {
     {JK_USERS_FILE, "Berkas akun tidak bisa ditulis.",
      "The users file cannot be written."},
 };
+_Static_assert(sizeof s_refusals / sizeof s_refusals[0] == JK_USERS_FILE,
+               "every jk_users_why_t has its words");
 
-/* The refusal's words; the users file's for any reason not listed. */
-static const char *s_users_refusal (jk_http_t *h, jk_users_why_t why)
+bool jk_office_users_refusal (jk_users_why_t why, bool en, char *out,
+                              size_t size)
 {
-    size_t i = 0, last = sizeof s_refusals / sizeof s_refusals[0] - 1;
-    while (i < last && s_refusals[i].why != why)
-        i++;
-    return TR (h, s_refusals[i].id, s_refusals[i].en);
+    for (size_t i = 0; i < sizeof s_refusals / sizeof s_refusals[0]; i++)
+        if (s_refusals[i].why == why) {
+            snprintf (out, size, "%s",
+                      en ? s_refusals[i].en : s_refusals[i].id);
+            return true;
+        }
+    snprintf (out, size,
+              en ? "Refused for reason %d, which has no words here."
+                 : "Ditolak karena alasan nomor %d, yang tidak dikenal.",
+              (int)why);
+    return false;
 }
 
 void jk_page_users_save (jk_http_t *h)
@@ -333,7 +342,7 @@ void jk_page_users_save (jk_http_t *h)
     }
     const char *action = jk_http_form (h, "action");
     const char *name = jk_http_form (h, "name");
-    jk_users_err_t err = {.why = JK_USERS_FILE};
+    jk_users_err_t err = {0}; /* a reason not given is said as such */
     char text[400] = "";
     int rc = s_users_apply (h, action, name, &err, text, sizeof text);
     jk_info ("audit", "user=%s action=%s target=%.40s result=%s",
@@ -344,7 +353,8 @@ void jk_page_users_save (jk_http_t *h)
         return;
     }
     if (!text[0])
-        snprintf (text, sizeof text, "%s", s_users_refusal (h, err.why));
+        if (!jk_office_users_refusal (err.why, h->en, text, sizeof text))
+            jk_error ("users", "no words for refusal reason %d", (int)err.why);
     h->code = rc == JK_IO ? MHD_HTTP_INTERNAL_SERVER_ERROR
                           : MHD_HTTP_UNPROCESSABLE_CONTENT;
     s_page (h, text, NULL);

@@ -354,9 +354,22 @@ static void test_command_line (void **state)
     assert_int_equal (s_user (env, "add", "ani", "operator", &err), 2);
     assert_non_null (strstr (err, "password: 8 to 256 characters"));
     free (err);
+    /* The password's rule comes before the account's. */
     assert_int_equal (s_user (env, "passwd", "nobody", NULL, &err), 2);
+    assert_string_equal (err, "jejak-office: user passwd: password: 8 to 256 "
+                              "characters (UTF-8), got 6\n");
+    free (err);
+    assert_int_equal (s_user (env, "disable", "nobody", NULL, &err), 2);
+    assert_string_equal (err, "jejak-office: user disable: no user 'nobody'\n");
+    free (err);
+    assert_int_equal (s_user (env, "enable", "nobody", NULL, &err), 2);
+    assert_string_equal (err, "jejak-office: user enable: no user 'nobody'\n");
     free (err);
     s_write (env->pwfile, S_PASSWORD "\n");
+    /* An unknown account: the same line for each command, exit 2. */
+    assert_int_equal (s_user (env, "passwd", "nobody", NULL, &err), 2);
+    assert_string_equal (err, "jejak-office: user passwd: no user 'nobody'\n");
+    free (err);
     /* The users file holds Argon2id hashes, never the password. */
     char *text = jk_test_slurp (env->users, NULL);
     assert_non_null (text);
