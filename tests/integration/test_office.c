@@ -118,19 +118,16 @@ static s_resp_t s_http (s_env_t *env, const char *method, const char *path,
                         cookie);
 }
 
-/* application/x-www-form-urlencoded of key=value pairs (NULL-ended). */
-static char *s_form (const char *first, ...)
+/* application/x-www-form-urlencoded of the key=value pairs first, ap's
+   value, then ap's further pairs (NULL-ended), each key after prefix. */
+static char *s_form_v (const char *prefix, const char *first, va_list ap)
 {
     char *out = NULL;
     size_t size = 0;
     FILE *f = open_memstream (&out, &size);
-    va_list ap;
-    va_start (ap, first);
-    const char *key = first;
-    bool any = false;
-    while (key) {
+    for (const char *key = first; key; key = va_arg (ap, const char *)) {
         const char *value = va_arg (ap, const char *);
-        fprintf (f, "%s%s=", any ? "&" : "", key);
+        fprintf (f, "%s%s%s=", key == first ? "" : "&", prefix, key);
         for (const char *p = value; *p; p++) {
             unsigned char c = (unsigned char)*p;
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -139,11 +136,18 @@ static char *s_form (const char *first, ...)
             else
                 fprintf (f, "%%%02X", c);
         }
-        any = true;
-        key = va_arg (ap, const char *);
     }
-    va_end (ap);
     fclose (f);
+    return out;
+}
+
+/* application/x-www-form-urlencoded of key=value pairs (NULL-ended). */
+static char *s_form (const char *first, ...)
+{
+    va_list ap;
+    va_start (ap, first);
+    char *out = s_form_v ("", first, ap);
+    va_end (ap);
     return out;
 }
 
@@ -468,7 +472,7 @@ static void test_security (void **state)
     assert_int_equal (s_login (env, "siti", S_PASSWORD), 429);
 
     /* Logout ends the session. */
-    char *csrf = jk_sprintf ("csrf=%s", env->csrf);
+    char *csrf = s_form ("csrf", env->csrf, NULL);
     snprintf (env->cookie, sizeof env->cookie, "jejak_session=%s", session);
     r = s_http (env, "POST", "/logout", csrf, env->cookie);
     assert_int_equal (r.code, 303);
@@ -1451,35 +1455,24 @@ static long s_eval_long (jk_cdp_t *b, const char *js)
     return n;
 }
 
-/* Posts one form over the plain client (setup data for the browser). */
-static void s_post_ok (s_env_t *env, const char *type, ...)
+/* Posts one form over the plain client (setup data for the browser):
+   the field name=value pairs after type (NULL-ended). */
+static void s_post_ok (s_env_t *env, const char *type, const char *first, ...)
 {
-    char *out = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream (&out, &size);
-    fprintf (f, "csrf=%s", env->csrf);
     va_list ap;
-    va_start (ap, type);
-    const char *key;
-    while ((key = va_arg (ap, const char *)) != NULL) {
-        const char *value = va_arg (ap, const char *);
-        fprintf (f, "&f.%s=", key);
-        for (const char *p = value; *p; p++)
-            if (strchr ("/ :.", *p))
-                fprintf (f, "%%%02X", (unsigned char)*p);
-            else
-                fputc (*p, f);
-    }
+    va_start (ap, first);
+    char *fields = s_form_v ("f.", first, ap);
     va_end (ap);
-    fclose (f);
+    char *body = jk_sprintf ("csrf=%s&%s", env->csrf, fields);
     char *path = jk_sprintf ("/form/%s", type);
-    s_resp_t r = s_http (env, "POST", path, out, env->cookie);
+    s_resp_t r = s_http (env, "POST", path, body, env->cookie);
     if (r.code != 303)
         fprintf (stderr, "%s: %d %s\n", type, r.code, r.body);
     assert_int_equal (r.code, 303);
     s_resp_free (&r);
     free (path);
-    free (out);
+    free (body);
+    free (fields);
 }
 
 /* The issue's flow in a real headless Chromium, with the hub down first:
