@@ -24,13 +24,16 @@ typedef enum {
     JK_FAULT_STATE_STALLED = 4,
     /* The store sends no PING: its broker never hears it. */
     JK_FAULT_STORE_SILENT = 5,
+    /* The store's tree thread takes nothing from its feed queue until the
+       writer has found the queue full once (a batch not handed over). */
+    JK_FAULT_TREE_PAUSED = 6,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
 #define JK_FAULT_EXIT 86
 
 /* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
-   "tree_stalled", "state_stalled" or "store_silent";
+   "tree_stalled", "state_stalled", "store_silent" or "tree_paused";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

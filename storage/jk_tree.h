@@ -49,16 +49,29 @@ int jk_tree_update_open (zmsg_t *msg, uint64_t *size,
 int jk_tree_tile (zframe_t *frame, int *level, uint64_t *idx,
                   const uint8_t **hashes, uint32_t *width);
 
-/* ---- the tree thread
-   --------------------------------------------------------- Runs the follower
-   as a CZMQ actor. [LEAVES][records] (the writer, after a commit) feeds the
-   records (jk_tree_feed); "WAKE", a feed that failed, and 100 ms without a
-   message make it read the committed log after its size, at most 4,096
-   records per step. It sends an update once the messages waiting are
-   taken or 4,096 records joined, and after each step that added any.
-   "$TERM" stops it. The thread is named "jejak-tree" and runs 10 nicer
-   than the store (at most nice 19): it hashes in the cores' idle time
-   while the ack path keeps them busy. */
-zactor_t *jk_tree_start (jk_tree_t **tree_p);
+/* ---- the tree thread ------------------------------------------------ */
+
+/* Batches of records that may wait for the tree thread in its feed queue
+   (JK_TREE_QUEUE on each side of an inproc pair: twice this in all). The
+   writer never waits for the queue: a batch that finds it full is not
+   handed over, and the tree reads its records from the log. */
+#define JK_TREE_QUEUE 32
+
+/* Runs the follower as a CZMQ actor. It connects a PAIR socket to
+   feed_endpoint (an inproc endpoint the writer bound with JK_TREE_QUEUE
+   as its send high-water mark): [LEAVES][records] there (the writer,
+   after a commit) feeds the records (jk_tree_feed). On the actor pipe,
+   "WAKE", like a feed that failed and 100 ms without a message, makes it
+   read the committed log after its size, at most 4,096 records per step;
+   "$TERM" stops it. It sends an update on the pipe once the messages
+   waiting are taken or 4,096 records joined, and after each step that
+   added any. The thread is named "jejak-tree" and runs 10 nicer than the
+   store (at most nice 19): it hashes in the cores' idle time while the
+   ack path keeps them busy. unfed (the writer's count of records it could
+   not hand over, read atomically) is only looked at under the fault
+   tree_paused: the thread then takes nothing from its queue until the
+   count is above 0. */
+zactor_t *jk_tree_start (jk_tree_t **tree_p, const char *feed_endpoint,
+                         const uint64_t *unfed);
 
 #endif

@@ -206,7 +206,7 @@ static void s_records_publish (jk_store_t *self, size_t first, size_t last)
     size_t from = first;
     while (from < last) {
         /* The records of [from, to) that fit in one RECORDS. */
-        size_t to = from, size = 0;
+        size_t to = from, size = 0, count = 0;
         jk_record_t record;
         for (; to < last; to++) {
             const jk_store_item_t *it = &self->cur->items[to];
@@ -217,6 +217,7 @@ static void s_records_publish (jk_store_t *self, size_t first, size_t last)
             if (size > 0 && size + more > S_RECORDS_MAX)
                 break;
             size += more;
+            count++;
         }
         if (size > 0) {
             zmq_msg_t records;
@@ -228,7 +229,7 @@ static void s_records_publish (jk_store_t *self, size_t first, size_t last)
                     out += jk_records_put (out, &record);
                 }
             assert (out == (uint8_t *)zmq_msg_data (&records) + size);
-            jk_store_tree_feed (self, &records);
+            jk_store_tree_feed (self, &records, count);
             if (s_head (self, "RECORDS"))
                 jk_store_backend_msg (self, &records);
             else

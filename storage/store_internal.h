@@ -157,6 +157,9 @@ typedef struct {
     /* The Merkle tree behind the writer (jk_tree.h): as stored, and as it
        will be once the tiles waiting are stored. */
     zactor_t *tree;
+    zsock_t *tree_feed;  /* its feed queue (jk_tree_start) */
+    uint64_t tree_unfed; /* records not handed over: the queue was full
+                            (atomic: the tree reads it under tree_paused) */
     uint64_t tree_size, tree_next;
     uint8_t tree_head[JK_HASH_SIZE], tree_next_head[JK_HASH_SIZE];
     zmsg_t *tree_tiles;      /* tile frames waiting for a transaction */
@@ -195,7 +198,7 @@ void jk_store_tree_take (jk_store_t *self, zmsg_t **msg_p);
 int jk_store_tree_put (jk_store_t *self);
 void jk_store_tree_stored (jk_store_t *self);
 void jk_store_tree_flush (jk_store_t *self);
-void jk_store_tree_feed (jk_store_t *self, zmq_msg_t *records);
+void jk_store_tree_feed (jk_store_t *self, zmq_msg_t *records, size_t count);
 int jk_store_tree_init (jk_store_t *self, const char *db_path);
 void jk_store_tree_off (jk_store_t *self);
 void jk_store_tree_stop (jk_store_t *self);

@@ -75,8 +75,8 @@ char *jk_store_counters (jk_store_t *self)
         "head=%llu clock_refused=%llu sources_behind=%zu rewinds=%llu "
         "refused_by_broker=%llu projected=%llu projection_lag=%llu "
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
-        "projection_lag_bound=%llu busy=%llu tree=%llu wal_frames=%d "
-        "wal_restarts=%llu",
+        "projection_lag_bound=%llu busy=%llu tree=%llu tree_unfed=%llu "
+        "wal_frames=%d wal_restarts=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -93,8 +93,10 @@ char *jk_store_counters (jk_store_t *self)
         (unsigned long long)projected, (unsigned long long)lag,
         (long long)lag_ms, (long long)self->lag_max_ms,
         (unsigned long long)self->lag_max, (unsigned long long)self->busy,
-        (unsigned long long)self->tree_size, wal_frames,
-        (unsigned long long)wal_restarts);
+        (unsigned long long)self->tree_size,
+        (unsigned long long)__atomic_load_n (&self->tree_unfed,
+                                             __ATOMIC_RELAXED),
+        wal_frames, (unsigned long long)wal_restarts);
 }
 
 void jk_store_push_counters (jk_store_t *self)

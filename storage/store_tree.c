@@ -88,25 +88,33 @@ void jk_store_tree_flush (jk_store_t *self)
     }
 }
 
-/* Hands the tree thread committed records, packed as for RECORDS, so it
-   hashes them from memory instead of reading the log back: [LEAVES]
-   [records], the records frame sharing its bytes with the broker's (a
-   zmq_msg_copy); while it is S_TREE_FED_MAX records or more behind,
-   [WAKE] instead (it reads the log). */
-void jk_store_tree_feed (jk_store_t *self, zmq_msg_t *records)
+/* Hands the tree thread count committed records, packed as for RECORDS,
+   so it hashes them from memory instead of reading the log back:
+   [LEAVES][records] on its feed queue, the records frame sharing its
+   bytes with the broker's (a zmq_msg_copy). The writer never waits for
+   the tree: a queue already full (JK_TREE_QUEUE batches on each side)
+   takes nothing, and the tree reads those records from the log when the
+   next batch shows it the gap, or after 100 ms (STATS tree_unfed counts
+   them). While the tree is S_TREE_FED_MAX records or more behind, [WAKE]
+   on its pipe instead (it reads the log). */
+void jk_store_tree_feed (jk_store_t *self, zmq_msg_t *records, size_t count)
 {
     if (!self->tree)
         return;
-    void *pipe = zsock_resolve (self->tree);
     if (jk_log_head (self->log, NULL) - self->tree_next >= S_TREE_FED_MAX) {
-        zmq_send (pipe, "WAKE", 4, 0);
+        zmq_send (zsock_resolve (self->tree), "WAKE", 4, ZMQ_DONTWAIT);
         return;
     }
+    void *feed = zsock_resolve (self->tree_feed);
+    if (zmq_send (feed, "LEAVES", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        __atomic_add_fetch (&self->tree_unfed, count, __ATOMIC_RELEASE);
+        return;
+    }
+    /* The queue took the first part: it takes the last. */
     zmq_msg_t copy;
     zmq_msg_init (&copy);
     zmq_msg_copy (&copy, records);
-    if (zmq_send (pipe, "LEAVES", 6, ZMQ_SNDMORE) < 0 ||
-        zmq_msg_send (&copy, pipe, 0) < 0)
+    if (zmq_msg_send (&copy, feed, 0) < 0)
         zmq_msg_close (&copy);
 }
 
@@ -141,7 +149,19 @@ int jk_store_tree_init (jk_store_t *self, const char *db_path)
         jk_tree_destroy (&tree);
         return -1;
     }
-    self->tree = jk_tree_start (&tree);
+    /* The feed queue: bound here, connected by the tree thread. */
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://jejak-tree-feed-%p",
+              (void *)self);
+    self->tree_feed = zsock_new (ZMQ_PAIR);
+    zsock_set_sndhwm (self->tree_feed, JK_TREE_QUEUE);
+    zsock_set_linger (self->tree_feed, 0);
+    if (zsock_bind (self->tree_feed, "%s", endpoint) != 0) {
+        jk_error ("store", "cannot bind the tree's feed %s", endpoint);
+        jk_tree_destroy (&tree);
+        return -1;
+    }
+    self->tree = jk_tree_start (&tree, endpoint, &self->tree_unfed);
     return self->tree ? 0 : -1;
 }
 
@@ -166,8 +186,10 @@ void jk_store_tree_off (jk_store_t *self)
    start would store the tiles it lacks otherwise), then stops it. */
 void jk_store_tree_stop (jk_store_t *self)
 {
-    if (!self->tree)
+    if (!self->tree) {
+        zsock_destroy (&self->tree_feed);
         return;
+    }
     if (self->log && !self->fatal) {
         uint64_t head = jk_log_head (self->log, NULL);
         int64_t deadline = jk_clock_mono_ms () + S_MODEL_WAIT_MS;
@@ -181,5 +203,6 @@ void jk_store_tree_stop (jk_store_t *self)
         jk_store_tree_flush (self);
     }
     zactor_destroy (&self->tree);
+    zsock_destroy (&self->tree_feed);
     zmsg_destroy (&self->tree_tiles);
 }

@@ -200,7 +200,8 @@ static void s_catch_up (jk_tree_t *self, zsock_t *pipe, bool *failing)
 
 /* One message from the writer: LEAVES feeds records (JK_OK, or not when
    they did not join the tree: the log is read then), WAKE asks for the
-   log to be read, $TERM stops. Counts what was fed into *added. */
+   log to be read, $TERM (or a message that is none: the pipe closed)
+   stops. Counts what was fed into *added. */
 static int s_command (jk_tree_t *self, zmsg_t *msg, bool stalled,
                       bool *terminated, size_t *added)
 {
@@ -237,29 +238,68 @@ static void s_yield_to_writer (void)
                  strerror (errno));
 }
 
+typedef struct {
+    jk_tree_t *tree;
+    char feed[128];        /* the writer's feed queue */
+    const uint64_t *unfed; /* the writer's count (tree_paused) */
+} s_args_t;
+
+/* Under the fault tree_paused: nothing is taken from the feed queue until
+   the writer found it full (tests: a full queue loses no leaf). */
+static bool s_paused (const s_args_t *args, jk_fault_t fault)
+{
+    return fault == JK_FAULT_TREE_PAUSED && args->unfed &&
+           __atomic_load_n (args->unfed, __ATOMIC_ACQUIRE) == 0;
+}
+
 static void s_tree_actor (zsock_t *pipe, void *arg)
 {
-    jk_tree_t *self = arg;
+    s_args_t args = *(s_args_t *)arg;
+    jk_tree_t *self = args.tree;
     s_yield_to_writer ();
+    zsock_t *feed = zsock_new (ZMQ_PAIR);
+    zsock_set_rcvhwm (feed, JK_TREE_QUEUE);
+    bool up = zsock_connect (feed, "%s", args.feed) == 0;
     zsock_signal (pipe, 0);
     /* Fault injection for tests: the tree stays where the store started
-       it, however far the log goes (docs/ARCHITECTURE.md). */
-    bool stalled = jk_fault_from_env (LOG) == JK_FAULT_TREE_STALLED;
-    zpoller_t *poller = zpoller_new (pipe, NULL);
+       it, however far the log goes; or it takes nothing from its queue
+       until the writer found it full (docs/ARCHITECTURE.md). */
+    jk_fault_t fault = jk_fault_from_env (LOG);
+    bool stalled = fault == JK_FAULT_TREE_STALLED;
+    zpoller_t *poller = zpoller_new (pipe, feed, NULL);
     zpoller_set_nonstop (poller, true);
-    bool terminated = false, failing = false;
+    bool terminated = !up, failing = false;
     while (!terminated) {
+        if (s_paused (&args, fault)) {
+            /* Only $TERM is heard meanwhile. */
+            if (zsock_events (pipe) & ZMQ_POLLIN) {
+                zmsg_t *msg = zmsg_recv (pipe);
+                size_t ignored = 0;
+                s_command (self, msg, true, &terminated, &ignored);
+                zmsg_destroy (&msg);
+            } else
+                zclock_sleep (5);
+            continue;
+        }
         /* Idle for S_IDLE_MS: the log is read (records the writer could
            not hand over). */
-        bool read_log = zpoller_wait (poller, S_IDLE_MS) != pipe;
+        bool read_log = zpoller_wait (poller, S_IDLE_MS) == NULL;
         size_t added = 0;
-        while (!terminated && (zsock_events (pipe) & ZMQ_POLLIN)) {
-            zmsg_t *msg = zmsg_recv (pipe);
+        bool more = true;
+        while (!terminated && more) {
+            zsock_t *from = (zsock_events (pipe) & ZMQ_POLLIN)   ? pipe
+                            : (zsock_events (feed) & ZMQ_POLLIN) ? feed
+                                                                 : NULL;
+            more = from != NULL;
+            if (!from)
+                break;
+            zmsg_t *msg = zmsg_recv (from);
             if (s_command (self, msg, stalled, &terminated, &added) != JK_OK)
                 read_log = true;
             zmsg_destroy (&msg);
-            if (added >= S_STEP_MAX ||
-                (added > 0 && !(zsock_events (pipe) & ZMQ_POLLIN))) {
+            bool waiting = (zsock_events (pipe) & ZMQ_POLLIN) ||
+                           (zsock_events (feed) & ZMQ_POLLIN);
+            if (added >= S_STEP_MAX || (added > 0 && !waiting)) {
                 zmsg_t *update = jk_tree_update (self);
                 zmsg_send (&update, pipe);
                 added = 0;
@@ -269,15 +309,18 @@ static void s_tree_actor (zsock_t *pipe, void *arg)
             s_catch_up (self, pipe, &failing);
     }
     zpoller_destroy (&poller);
+    zsock_destroy (&feed);
     jk_tree_destroy (&self);
     /* This thread's OpenSSL state goes with it. */
     OPENSSL_thread_stop ();
 }
 
-zactor_t *jk_tree_start (jk_tree_t **tree_p)
+zactor_t *jk_tree_start (jk_tree_t **tree_p, const char *feed_endpoint,
+                         const uint64_t *unfed)
 {
-    assert (tree_p && *tree_p);
-    jk_tree_t *tree = *tree_p;
+    assert (tree_p && *tree_p && feed_endpoint);
+    s_args_t args = {.tree = *tree_p, .unfed = unfed};
+    snprintf (args.feed, sizeof args.feed, "%s", feed_endpoint);
     *tree_p = NULL; /* the thread owns it now */
-    return zactor_new (s_tree_actor, tree);
+    return zactor_new (s_tree_actor, &args);
 }

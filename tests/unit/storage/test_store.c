@@ -4,6 +4,7 @@
     SQLite failures that must leave no answer and no partial state. */
 #include "test_store_harness.h"
 #include "jk_integrity.h"
+#include "jk_tree.h"
 #include "workload.h"
 
 #include <stdlib.h>
@@ -708,6 +709,63 @@ static void test_wal_rewritten_in_place (void **state)
     h_teardown (&h);
 }
 
+/* The writer never waits for the tree thread: with the tree thread
+   taking nothing from its feed queue (JEJAK_FAULT=tree_paused) until the
+   writer found the queue full, one-event SUBMITs are acked one after the
+   other; within 2 * JK_TREE_QUEUE + 1 batches a batch is not handed over
+   (STATS tree_unfed counts its record), and the tree, let go by that,
+   reads what it was not handed from the log: it reaches the head of
+   565 records with no leaf lost, and verify finds the two full level-0
+   tiles stored equal to the tree of the records. */
+static void test_tree_queue_full (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-tree-queue");
+    setenv ("JEJAK_FAULT", "tree_paused", 1);
+    h_start_store (&h, 0);
+    unsetenv ("JEJAK_FAULT");
+    uint64_t seq = 0;
+    while (seq < 2 * JK_TREE_QUEUE + 1) {
+        size_t size;
+        seq++;
+        uint8_t *bytes = h_cooperative (H_SOURCE, seq, (int)seq, H_DESA, &size);
+        jk_answer_t a = h_submit_one (&h, bytes, size);
+        free (bytes);
+        assert_int_equal (a.kind, JK_ANSWER_ACK);
+        assert_int_equal (a.pos, seq);
+    }
+    uint64_t unfed = h_stat (&h, "tree_unfed");
+    assert_true (unfed >= 1);
+    assert_true (unfed < seq);
+    /* More batches after the tree went on (10 of 50 events): some
+       handed, the gaps read from the log; two full level-0 tiles. */
+    uint8_t *bytes[50];
+    size_t sizes[50];
+    jk_answer_t answers[50];
+    for (int b = 0; b < 10; b++) {
+        for (int i = 0; i < 50; i++) {
+            seq++;
+            bytes[i] =
+                h_cooperative (H_SOURCE, seq, (int)seq, H_DESA, &sizes[i]);
+        }
+        h_submit (&h, 50, bytes, sizes, answers);
+        for (int i = 0; i < 50; i++) {
+            free (bytes[i]);
+            assert_int_equal (answers[i].kind, JK_ANSWER_ACK);
+        }
+        assert_int_equal (answers[49].pos, seq);
+    }
+    assert_true (h_wait_stat (&h, "tree", seq));
+    assert_int_equal (h_stat (&h, "head"), seq);
+    zactor_destroy (&h.store);
+    jk_verify_result_t verify;
+    assert_int_equal (jk_log_verify (h.db, NULL, &verify, NULL, NULL), JK_OK);
+    assert_int_equal (verify.records, seq);
+    assert_int_equal (verify.tree_stored, 2 * JK_MERKLE_TILE_WIDTH);
+    h_teardown (&h);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -725,6 +783,7 @@ int main (void)
         cmocka_unit_test (test_not_utf8),
         cmocka_unit_test (test_no_tree_with_key),
         cmocka_unit_test (test_wal_rewritten_in_place),
+        cmocka_unit_test (test_tree_queue_full),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
