@@ -9,6 +9,8 @@
 
 #include "jk_wire.h"
 
+#include <msgpack.h>
+
 #define S_WAIT_MS 10000
 
 typedef struct {
@@ -186,10 +188,103 @@ static void test_malformed_shapes (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* Every key=value of the broker's and the store's STATS is a key
+   docs/PROTOCOL.md names (3.4.1 and section 6). */
+static void s_keys_documented (const char *stats, const char *doc)
+{
+    char *copy = jk_strdup (stats);
+    for (char *save = NULL, *pair = strtok_r (copy, " ", &save); pair;
+         pair = strtok_r (NULL, " ", &save)) {
+        char *eq = strchr (pair, '=');
+        assert_non_null (eq);
+        *eq = 0;
+        char *quoted = jk_sprintf ("`%s`", pair);
+        if (!strstr (doc, quoted))
+            fail_msg ("STATS key %s is not in docs/PROTOCOL.md", pair);
+        free (quoted);
+    }
+    free (copy);
+}
+
+/* An event whose envelope reads (id, source, seq) and nothing more. */
+static zframe_t *s_bare_event (const char *source)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 3);
+    msgpack_pack_str_with_body (&pk, "id", 2);
+    uint8_t id[16] = {0x01, 0x83, 0xaf, 0x86, 0xf1, 0x80, 0x70, 0x00, 0x80};
+    msgpack_pack_bin_with_body (&pk, id, 16);
+    msgpack_pack_str_with_body (&pk, "source", 6);
+    msgpack_pack_str_with_body (&pk, source, strlen (source));
+    msgpack_pack_str_with_body (&pk, "seq", 3);
+    msgpack_pack_uint64 (&pk, 1);
+    zframe_t *frame = zframe_new (sbuf.data, sbuf.size);
+    msgpack_sbuffer_destroy (&sbuf);
+    return frame;
+}
+
+/* Section 5: an agent that submitted but never sent PING is on the feed's
+   $office under its first event's source, program empty, counts 0. And
+   the counters both STATS give are documented. */
+static void test_office_and_stats (void **state)
+{
+    (void)state;
+    jk_test_hub_t *hub = jk_test_hub_new ("wire-office");
+    jk_test_hub_start (hub);
+    zsock_t *sub = zsock_new_sub (hub->feed, JK_FEED_OFFICE);
+    assert_non_null (sub);
+    zsock_t *agent = jk_test_dealer (hub->ingest);
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    zframe_t *event = s_bare_event ("32.03.10/shape-1");
+    zmsg_append (msg, &event);
+    assert_int_equal (zmsg_send (&msg, agent), 0);
+    msg = jk_test_recv (agent, S_WAIT_MS);
+    assert_non_null (msg); /* its ANSWER */
+    zmsg_destroy (&msg);
+    bool seen = false;
+    int64_t deadline = zclock_mono () + S_WAIT_MS;
+    while (!seen && zclock_mono () < deadline) {
+        msg = jk_test_recv (sub, 2000);
+        jk_office_t office;
+        if (msg && jk_office_read (msg, &office) == JK_OK &&
+            streq (office.heartbeat.source, "32.03.10/shape-1")) {
+            assert_string_equal (office.heartbeat.program, "");
+            assert_int_equal (office.heartbeat.outbox_depth, 0);
+            assert_int_equal (office.heartbeat.last_stored_seq, 0);
+            assert_int_equal (office.heartbeat.rejected, 0);
+            assert_true (office.last_seen_ms > 0);
+            seen = true;
+        }
+        zmsg_destroy (&msg);
+    }
+    assert_true (seen);
+
+    char *doc = jk_test_slurp (JEJAK_SOURCE_DIR "/docs/PROTOCOL.md", NULL);
+    assert_non_null (doc);
+    zsock_t *query = jk_test_dealer (hub->query);
+    zsock_t *socks[] = {agent, query};
+    for (int i = 0; i < 2; i++) {
+        msg = s_ask (socks[i], "STATS", "STATS");
+        char *stats = zmsg_popstr (msg);
+        s_keys_documented (stats, doc);
+        free (stats);
+        zmsg_destroy (&msg);
+    }
+    free (doc);
+    zsock_destroy (&query);
+    zsock_destroy (&agent);
+    zsock_destroy (&sub);
+    jk_test_hub_destroy (&hub);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_malformed_shapes),
+        cmocka_unit_test (test_office_and_stats),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
