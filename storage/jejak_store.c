@@ -165,6 +165,15 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
                          "empty (see --help)\n");
         return 2;
     }
+    /* docs/SECURITY.md: the broker's backend is never encrypted. */
+    if (!jk_endpoint_is_local (config->backend)) {
+        fprintf (stderr,
+                 "jejak-store: --backend %s is not loopback or ipc: the "
+                 "link to the broker is never encrypted, so run jejak-store "
+                 "on the broker's machine (docs/SECURITY.md)\n",
+                 config->backend);
+        return 2;
+    }
     if (config->query && !config->query[0])
         config->query = NULL;
     /* Plain mode only on this machine; with --keys the query endpoint
