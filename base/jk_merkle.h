@@ -98,6 +98,17 @@ typedef struct {
 
 void jk_merkle_edge_push (jk_merkle_edge_t *edge, jk_mhash_t *mh,
                           const uint8_t leaf[JK_MERKLE_HASH]);
+/* Called by jk_merkle_edge_push_each for each perfect subtree a push
+   completes, smallest first: its height (1: two leaves) and root hash.
+   Non-zero is an error: no further calls for that push (which completes
+   all the same). */
+typedef int (jk_merkle_merged_fn) (void *arg, int height,
+                                   const uint8_t hash[JK_MERKLE_HASH]);
+/* jk_merkle_edge_push, telling merged (when not NULL) each subtree it
+   completes. 0, or merged's first non-zero value. */
+int jk_merkle_edge_push_each (jk_merkle_edge_t *edge, jk_mhash_t *mh,
+                              const uint8_t leaf[JK_MERKLE_HASH],
+                              jk_merkle_merged_fn *merged, void *arg);
 void jk_merkle_edge_root (const jk_merkle_edge_t *edge, jk_mhash_t *mh,
                           uint8_t out[JK_MERKLE_HASH]);
 

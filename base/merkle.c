@@ -335,18 +335,30 @@ int jk_merkle_verify_consistency (jk_mhash_t *mh, uint64_t old_size,
 
 /* ---- the right edge ------------------------------------------------------ */
 
-void jk_merkle_edge_push (jk_merkle_edge_t *edge, jk_mhash_t *mh,
-                          const uint8_t leaf[JK_MERKLE_HASH])
+int jk_merkle_edge_push_each (jk_merkle_edge_t *edge, jk_mhash_t *mh,
+                              const uint8_t leaf[JK_MERKLE_HASH],
+                              jk_merkle_merged_fn *merged, void *arg)
 {
     memcpy (edge->hashes[edge->count++], leaf, JK_MERKLE_HASH);
+    int rc = 0, height = 0;
     /* Each trailing 1 bit of the old size merges two equal subtrees. */
     for (uint64_t s = edge->size; s & 1; s >>= 1) {
         edge->count--;
         jk_mhash_node (mh, edge->hashes[edge->count - 1],
                        edge->hashes[edge->count],
                        edge->hashes[edge->count - 1]);
+        height++;
+        if (merged && rc == 0)
+            rc = merged (arg, height, edge->hashes[edge->count - 1]);
     }
     edge->size++;
+    return rc;
+}
+
+void jk_merkle_edge_push (jk_merkle_edge_t *edge, jk_mhash_t *mh,
+                          const uint8_t leaf[JK_MERKLE_HASH])
+{
+    jk_merkle_edge_push_each (edge, mh, leaf, NULL, NULL);
 }
 
 void jk_merkle_edge_root (const jk_merkle_edge_t *edge, jk_mhash_t *mh,

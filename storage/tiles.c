@@ -182,33 +182,36 @@ static int s_put (jk_tiles_t *self, int level, uint64_t idx,
     return jk_tiles_put (self, level, idx, hashes[0], width);
 }
 
-/* Pushes a leaf onto the tree's right edge. Each merge of two equal
-   subtrees is one node hash; a merge that makes a node of height 8(L+1)
-   has just completed a tile of level L, and that node is the tile's root,
-   the next hash of level L+1: up (arg, L+1, root) hears of it, in order
-   from the lowest level. So the tiles cost no hash of their own beyond
-   the edge's one per leaf. JK_OK, or what up returned. */
+/* Pushes a leaf onto the tree's right edge (jk_merkle_edge_push_each,
+   which hears of each merge of two equal subtrees: one node hash). A
+   merge that makes a node of height 8(L+1) has just completed a tile of
+   level L, and that node is the tile's root, the next hash of level L+1:
+   up (arg, L+1, root) hears of it, in order from the lowest level. So
+   the tiles cost no hash of their own beyond the edge's one per leaf.
+   JK_OK, or what up returned. */
 typedef int (s_up_fn) (void *arg, int level, const uint8_t hash[S_HASH]);
+
+typedef struct {
+    s_up_fn *up;
+    void *arg;
+} s_up_t;
+
+/* A merge on the right edge (jk_merkle_edge_push_each): a node of a
+   height that is a multiple of the tile height, and of a level kept. */
+static int s_merged (void *arg, int height, const uint8_t hash[S_HASH])
+{
+    s_up_t *to = arg;
+    int level = height / JK_MERKLE_TILE_HEIGHT;
+    if (height % JK_MERKLE_TILE_HEIGHT != 0 || level >= S_LEVELS)
+        return JK_OK;
+    return to->up (to->arg, level, hash);
+}
 
 static int s_edge_push (jk_merkle_edge_t *edge, jk_mhash_t *mh,
                         const uint8_t leaf[S_HASH], s_up_fn *up, void *arg)
 {
-    memcpy (edge->hashes[edge->count++], leaf, S_HASH);
-    int rc = JK_OK;
-    int height = 0;
-    for (uint64_t s = edge->size; s & 1; s >>= 1) {
-        edge->count--;
-        jk_mhash_node (mh, edge->hashes[edge->count - 1],
-                       edge->hashes[edge->count],
-                       edge->hashes[edge->count - 1]);
-        height++;
-        int level = height / JK_MERKLE_TILE_HEIGHT;
-        if (height % JK_MERKLE_TILE_HEIGHT == 0 && level < S_LEVELS &&
-            rc == JK_OK)
-            rc = up (arg, level, edge->hashes[edge->count - 1]);
-    }
-    edge->size++;
-    return rc;
+    s_up_t to = {up, arg};
+    return jk_merkle_edge_push_each (edge, mh, leaf, s_merged, &to);
 }
 
 /* Adds a hash to level's partial tile and stores tiles as the rules say

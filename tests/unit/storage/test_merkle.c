@@ -180,6 +180,67 @@ static void test_rfc6962_roots (void **state)
     jk_mhash_destroy (&mh);
 }
 
+/* What jk_merkle_edge_push_each told, and when to refuse. */
+typedef struct {
+    int calls, heights[8];
+    uint8_t hashes[8][32];
+    int refuse_at; /* the call (1..) that returns 7, or 0 */
+} s_merges_t;
+
+static int s_merged (void *arg, int height, const uint8_t hash[32])
+{
+    s_merges_t *m = arg;
+    m->heights[m->calls] = height;
+    memcpy (m->hashes[m->calls], hash, 32);
+    return ++m->calls == m->refuse_at ? 7 : 0;
+}
+
+/* Each push tells every perfect subtree it completes, smallest first,
+   with the subtree's root: leaf n completes one of height h for each
+   trailing 1 bit of n. A refusal stops the telling, not the push. */
+static void test_edge_push_tells_merges (void **state)
+{
+    (void)state;
+    jk_mhash_t *mh = jk_mhash_new ();
+    uint8_t leaves[8][32], want[32], got[32];
+    s_rfc_tree (mh, leaves);
+    jk_merkle_edge_t edge = {0};
+    for (uint64_t n = 0; n < 8; n++) {
+        s_merges_t m = {0};
+        assert_int_equal (
+            jk_merkle_edge_push_each (&edge, mh, leaves[n], s_merged, &m), 0);
+        int trailing = 0;
+        while ((n >> trailing) & 1)
+            trailing++;
+        assert_int_equal (m.calls, trailing);
+        for (int c = 0; c < m.calls; c++) {
+            int height = c + 1;
+            assert_int_equal (m.heights[c], height);
+            uint64_t first = (n + 1) - ((uint64_t)1 << height);
+            s_naive_root (leaves + first, (uint64_t)1 << height, want);
+            assert_memory_equal (m.hashes[c], want, 32);
+        }
+        s_unhex (s_rfc_roots[n + 1], want, 32);
+        jk_merkle_edge_root (&edge, mh, got);
+        assert_memory_equal (got, want, 32);
+    }
+    /* The eighth leaf completes heights 1, 2 and 3; refused at the first,
+       the push still completes and the root is the tree's. */
+    jk_merkle_edge_t again = {0};
+    for (uint64_t n = 0; n < 7; n++)
+        jk_merkle_edge_push (&again, mh, leaves[n]);
+    s_merges_t m = {.refuse_at = 1};
+    assert_int_equal (
+        jk_merkle_edge_push_each (&again, mh, leaves[7], s_merged, &m), 7);
+    assert_int_equal (m.calls, 1);
+    assert_int_equal (again.size, 8);
+    assert_int_equal (again.count, 1);
+    s_unhex (s_rfc_roots[8], want, 32);
+    jk_merkle_edge_root (&again, mh, got);
+    assert_memory_equal (got, want, 32);
+    jk_mhash_destroy (&mh);
+}
+
 static void test_rfc6962_proofs (void **state)
 {
     (void)state;
@@ -1023,6 +1084,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rfc6962_roots),
+        cmocka_unit_test (test_edge_push_tells_merges),
         cmocka_unit_test (test_rfc6962_proofs),
         cmocka_unit_test (test_every_size_against_naive),
         cmocka_unit_test (test_writer_commit_rollback),
