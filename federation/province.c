@@ -224,6 +224,7 @@ static bool s_seed (jk_province_t *self, s_origin_t *o, char *err,
     bool ok = true;
     char prefix[JK_LINK_AREA_MAX + 1];
     snprintf (prefix, sizeof prefix, "%s.", o->code);
+    size_t prefix_len = strlen (prefix);
     for (size_t t = 0; ok && t < self->ntables; t++) {
         s_table_t *tab = &self->tables[t];
         char *sql = jk_sprintf ("SELECT * FROM %s", tab->name);
@@ -237,10 +238,12 @@ static bool s_seed (jk_province_t *self, s_origin_t *o, char *err,
             ins = s_append (ins, p);
         }
         ins = s_append (ins, ")");
+        /* The table's key, read once for all its rows. */
+        bool by_kecamatan = streq (jk_ptable_at (t)->key, "kecamatan_code");
         while (ok && st && sqlite3_step (st) == SQLITE_ROW) {
-            if (streq (jk_ptable_at (t)->key, "kecamatan_code") &&
+            if (by_kecamatan &&
                 strncmp ((const char *)sqlite3_column_text (st, 0), prefix,
-                         strlen (prefix)))
+                         prefix_len))
                 continue;
             sqlite3_value *values[S_MAX_COLUMNS];
             for (int c = 0; c < tab->ncols; c++)
