@@ -188,19 +188,27 @@ static int s_run (zactor_t *actor, zsock_t *stats)
     return 0;
 }
 
+/* An area given with --FLAG (area, origin): 0 when it is a kabupaten or
+   province code, else 2 with the rule said, the same for every command. */
+static int s_area_check (const char *flag, const char *area)
+{
+    if (jk_link_area_valid (area))
+        return 0;
+    fprintf (stderr,
+             "jejak-link: --%s %s must be a kabupaten code NN.NN (32.03) or "
+             "a province code NN (32) (see --help)\n",
+             flag, area);
+    return 2;
+}
+
 /* send's area, key pair, upstream and batch checked: 0, or exit 2 (said). */
 static int s_send_check (jk_opts_t *opts, const char *area,
                          const char *upstream, uint64_t *batch)
 {
     const char *key = jk_opts_get (opts, "key");
     const char *server = jk_opts_get (opts, "server-key");
-    if (!jk_link_area_valid (area)) {
-        fprintf (stderr,
-                 "jejak-link: --area %s must be a kabupaten code NN.NN "
-                 "(32.03) or a province code NN (32) (see --help)\n",
-                 area);
+    if (s_area_check ("area", area))
         return 2;
-    }
     if (!key != !server) {
         fprintf (stderr, "jejak-link: --key and --server-key go together "
                          "(both or neither) (see --help)\n");
@@ -332,13 +340,8 @@ static int s_verify_command (jk_opts_t *opts)
     const char *origin = db ? s_need (opts, "origin", "verify") : NULL;
     if (!origin)
         return 2;
-    if (!jk_link_area_valid (origin)) {
-        fprintf (stderr,
-                 "jejak-link: --origin %s must be a kabupaten code NN.NN "
-                 "(32.03) or a province code NN (32) (see --help)\n",
-                 origin);
+    if (s_area_check ("origin", origin))
         return 2;
-    }
     jk_head_t kept = {0};
     const char *head = jk_opts_get (opts, "head");
     if (head) {
@@ -476,13 +479,8 @@ static int s_clear_fork_command (jk_opts_t *opts)
 {
     const char *origin = jk_opts_get (opts, "origin");
     const char *db = jk_opts_get (opts, "db");
-    if (origin && !jk_link_area_valid (origin)) {
-        fprintf (stderr,
-                 "jejak-link: --origin %s must be a kabupaten code NN.NN "
-                 "(32.03) or a province code NN (32) (see --help)\n",
-                 origin);
+    if (origin && s_area_check ("origin", origin))
         return 2;
-    }
     if (origin && !s_need (opts, "db", "clear-fork --origin"))
         return 2;
     if (!origin && !db && !jk_opts_get (opts, "state")) {

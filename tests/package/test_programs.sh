@@ -100,5 +100,24 @@ jejak-link|verify --db x.db --origin 32.03 --head nonsense
 jejak-link|clear-fork --db x.db --origin 3203
 jejak-pgsink|--pg x --credit 1
 EOF
+# jejak-link says a bad area in the same words for every command that
+# takes one (--area of send, --origin of verify and clear-fork).
+case " $* " in
+*" jejak-link "*)
+    while IFS='|' read -r flag args; do
+        rc=0
+        # shellcheck disable=SC2086
+        (cd "$tmp" && "$bin/jejak-link" $args </dev/null) >"$tmp/area" \
+            2>"$tmp/area.err" || rc=$?
+        want="jejak-link: --$flag 3203 must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)"
+        [ $rc -eq 2 ] && [ "$(cat "$tmp/area.err")" = "$want" ] ||
+            fail "jejak-link $args exits $rc saying '$(cat "$tmp/area.err")', not 2 and '$want'"
+    done <<AREAS
+area|send --db x.db --area 3203 --upstream ipc://x
+origin|verify --db x.db --origin 3203
+origin|clear-fork --db x.db --origin 3203
+AREAS
+    ;;
+esac
 [ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "all $# programs ok"
