@@ -229,10 +229,16 @@ void jk_date_format (int32_t days, char out[11])
     int y, m, d;
     jk_civil_from_days (days, &y, &m, &d);
     y = y < 0 ? 0 : y % 10000;
-    char buf[32];
-    snprintf (buf, sizeof buf, "%04d-%02d-%02d", y, m % 100, d % 100);
-    memcpy (out, buf, 10);
-    out[10] = 0;
+    /* "%04d-%02d-%02d" without snprintf's cost: projections format one
+       for every RAT and certificate they apply. */
+    int parts[3][2] = {{y, 4}, {m % 100, 2}, {d % 100, 2}};
+    char *p = out;
+    for (int i = 0; i < 3; i++) {
+        for (int k = parts[i][1] - 1; k >= 0; k--, parts[i][0] /= 10)
+            p[k] = (char)('0' + parts[i][0] % 10);
+        p += parts[i][1];
+        *p++ = i < 2 ? '-' : 0;
+    }
 }
 
 int jk_date_parse_day (const char *text, int32_t *days)

@@ -43,13 +43,20 @@ void jk_proj_derive_methods (const jk_event_t *ev, int field, sqlite3_stmt *st,
     /* Methods in vocabulary order, comma-separated: a stable text. */
     const jk_value_t *methods = &ev->body[field];
     const jk_field_t *f = &ev->type->fields[field];
-    char text[160] = "";
+    char text[160];
     size_t n = 0;
-    for (int k = 0; f->values[k]; k++)
-        if (methods->n & ((int64_t)1 << k))
-            n += (size_t)snprintf (text + n, sizeof text - n, "%s%s",
-                                   n ? "," : "", f->values[k]);
-    sqlite3_bind_text (st, index, text, -1, SQLITE_TRANSIENT);
+    for (int k = 0; f->values[k]; k++) {
+        if (!(methods->n & ((int64_t)1 << k)))
+            continue;
+        size_t len = strlen (f->values[k]);
+        if (n + (n > 0) + len >= sizeof text)
+            break; /* never with the vocabulary's methods */
+        if (n)
+            text[n++] = ',';
+        memcpy (text + n, f->values[k], len);
+        n += len;
+    }
+    sqlite3_bind_text (st, index, text, (int)n, SQLITE_TRANSIENT);
 }
 
 int jk_proj_unit_assessed_after (jk_projections_t *self, const jk_event_t *ev,

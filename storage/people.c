@@ -34,6 +34,15 @@ static void s_bind_person (jk_projections_t *self, sqlite3_stmt *st,
     jk_proj_bind_field (st, 9, ev, "role");
 }
 
+/* Copies a kecamatan code ("" for NULL) into a person's row, cut to fit
+   as snprintf's "%s" would, without its cost on every registration. */
+static void s_kecamatan_copy (char out[16], const char *kecamatan)
+{
+    size_t len = kecamatan ? strnlen (kecamatan, 15) : 0;
+    memcpy (out, kecamatan ? kecamatan : "", len);
+    out[len] = 0;
+}
+
 int jk_proj_person_registered_after (jk_projections_t *self,
                                      const jk_event_t *ev,
                                      const jk_applied_t *ap)
@@ -48,8 +57,7 @@ int jk_proj_person_registered_after (jk_projections_t *self,
            first enrolment in this transaction reads it from here. */
         jk_proj_person_delta_t *d = jk_calloc (1, sizeof *d);
         d->row.found = true;
-        snprintf (d->row.kecamatan, sizeof d->row.kecamatan, "%s",
-                  kecamatan ? kecamatan : "");
+        s_kecamatan_copy (d->row.kecamatan, kecamatan);
         zhashx_insert (self->pending_people, key, d);
     }
     return jk_proj_kecamatan (self, kecamatan, 0, 1, 0, 0, 0, 0);
@@ -80,8 +88,7 @@ int jk_proj_person_corrected (jk_projections_t *self, const jk_event_t *ev,
             ? zhashx_lookup (self->pending_people, key)
             : NULL;
     if (pending) /* the stored row moved: so does the pending copy */
-        snprintf (pending->row.kecamatan, sizeof pending->row.kecamatan, "%s",
-                  after ? after : "");
+        s_kecamatan_copy (pending->row.kecamatan, after);
     if ((after ? after : "")[0] == row.kecamatan[0] &&
         strcmp (after ? after : "", row.kecamatan) == 0)
         return JK_OK;

@@ -5,11 +5,13 @@
     jk_record_apply_prepared; the records the writer hands over decoded
     skip the first half), with the position in the same transaction; and
     the thread the store runs it on. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "jk_projector.h"
 #include "jk_integrity.h"
 #include "jk_record_apply.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -775,6 +777,10 @@ static void s_catch_up (s_args_t *args, int *last_failed)
 static void s_projector_actor (zsock_t *pipe, void *arg)
 {
     s_args_t args = *(s_args_t *)arg;
+    /* Named for top -H and ps -L. It runs at the store's priority: ten
+       nice steps down, as the tree thread runs, it fell behind at full
+       ingest (docs/ARCHITECTURE.md). */
+    pthread_setname_np (pthread_self (), "jejak-projector");
     zsock_signal (pipe, 0);
     int failed = 0;
     s_publish (args.shared, args.projector, 0);

@@ -148,7 +148,8 @@ static void test_kill_during_ingest (void **state)
     s_equal_to_rebuild (fx, S_EVENTS);
 }
 
-/* The projector's position and the log's head, from the files. */
+/* The projector's position and the log's head, from the files; the hash
+   the projector keeps with its position is the log's at that position. */
 static void s_positions (s_fix_t *fx, uint64_t *projected, uint64_t *head)
 {
     sqlite3 *db = NULL;
@@ -167,6 +168,18 @@ static void s_positions (s_fix_t *fx, uint64_t *projected, uint64_t *head)
     assert_int_equal (sqlite3_step (st), SQLITE_ROW);
     *head = (uint64_t)sqlite3_column_int64 (st, 0);
     sqlite3_finalize (st);
+    if (*projected > 0) {
+        assert_int_equal (sqlite3_prepare_v2 (db,
+                                              "SELECT hash FROM log"
+                                              " WHERE pos = ?1",
+                                              -1, &st, NULL),
+                          SQLITE_OK);
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)*projected);
+        assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+        assert_int_equal (sqlite3_column_bytes (st, 0), 32);
+        assert_memory_equal (sqlite3_column_blob (st, 0), hash, 32);
+        sqlite3_finalize (st);
+    }
     sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close (db);
 }
