@@ -37,7 +37,10 @@ struct jk_projector_s {
     sqlite3 *db;           /* projections, read-write */
     sqlite3 *log;          /* the log, read-only */
     jk_projections_t *p;   /* prepared on db, deferred counters */
-    sqlite3_stmt *rows;    /* log records after a position */
+    sqlite3_stmt *rows;    /* log records after a position, whole */
+    sqlite3_stmt *heads;   /* the same, only what a handed record needs:
+                              position, time, outcome, id */
+    sqlite3_stmt *detail;  /* the rest of one record, by position */
     sqlite3_stmt *set_pos; /* UPDATE projector */
     uint64_t pos;          /* committed position */
     uint8_t hash[32];      /* log hash at pos */
@@ -461,10 +464,21 @@ jk_projector_t *jk_projector_new (const char *log_path,
     sqlite3_busy_timeout (self->log, 5000);
     sqlite3_exec (self->log, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
     if (sqlite3_prepare_v3 (self->log,
-                            "SELECT pos, recorded_at, outcome, code, message,"
-                            " bytes, hash, id FROM log WHERE pos > ?1"
+                            "SELECT pos, recorded_at, outcome, id, code,"
+                            " message, bytes, hash FROM log WHERE pos > ?1"
                             " AND pos <= ?3 ORDER BY pos LIMIT ?2",
                             -1, SQLITE_PREPARE_PERSISTENT, &self->rows,
+                            NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3 (self->log,
+                            "SELECT pos, recorded_at, outcome, id FROM log"
+                            " WHERE pos > ?1 AND pos <= ?3 ORDER BY pos"
+                            " LIMIT ?2",
+                            -1, SQLITE_PREPARE_PERSISTENT, &self->heads,
+                            NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3 (self->log,
+                            "SELECT code, message, bytes, hash FROM log"
+                            " WHERE pos = ?1",
+                            -1, SQLITE_PREPARE_PERSISTENT, &self->detail,
                             NULL) != SQLITE_OK) {
         snprintf (err, err_size, "cannot read the log %s: %s", log_path,
                   sqlite3_errmsg (self->log));
@@ -512,6 +526,8 @@ void jk_projector_destroy (jk_projector_t **self_p)
     free (self->row);
     free (self->buf);
     sqlite3_finalize (self->rows);
+    sqlite3_finalize (self->heads);
+    sqlite3_finalize (self->detail);
     if (self->log)
         sqlite3_close (self->log);
     free (self->path);
@@ -541,6 +557,7 @@ typedef struct s_row_s {
     bool has_id, has_hash;
     uint8_t id[16];
     uint8_t hash[32];
+    bool rest;            /* code, message, bytes and hash read */
     size_t code, message; /* offsets, or SIZE_MAX for NULL */
     size_t bytes, size;
 } s_row_t;
@@ -561,18 +578,87 @@ static size_t s_buf_put (jk_projector_t *self, const void *data, size_t n)
     return at;
 }
 
-/* A text column copied to the buffer: its offset, or SIZE_MAX for NULL. */
-static size_t s_buf_text (jk_projector_t *self, int column)
+/* A text column of st copied to the buffer: its offset, or SIZE_MAX for
+   NULL. */
+static size_t s_buf_text (jk_projector_t *self, sqlite3_stmt *st, int column)
 {
-    const unsigned char *text = sqlite3_column_text (self->rows, column);
+    const unsigned char *text = sqlite3_column_text (st, column);
     return text ? s_buf_put (self, text,
-                             (size_t)sqlite3_column_bytes (self->rows, column))
+                             (size_t)sqlite3_column_bytes (st, column))
                 : SIZE_MAX;
+}
+
+/* The rest of a log row (code, message, bytes, hash) from columns c to
+   c + 3 of st, which stands on it, into row and the buffer. */
+static void s_row_rest (jk_projector_t *self, sqlite3_stmt *st, int c,
+                        s_row_t *row)
+{
+    row->code = s_buf_text (self, st, c);
+    row->message = s_buf_text (self, st, c + 1);
+    row->size = (size_t)sqlite3_column_bytes (st, c + 2);
+    row->bytes = s_buf_put (self, sqlite3_column_blob (st, c + 2), row->size);
+    row->has_hash = sqlite3_column_bytes (st, c + 3) == 32;
+    if (row->has_hash)
+        memcpy (row->hash, sqlite3_column_blob (st, c + 3), 32);
+    row->rest = true;
+}
+
+/* Reads the rest of row by its position with the detail statement, inside
+   the caller's read transaction of the log. JK_OK, or JK_IO with err. */
+static int s_row_detail (jk_projector_t *self, s_row_t *row, char *err,
+                         size_t err_size)
+{
+    sqlite3_stmt *st = self->detail;
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)row->pos);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        s_row_rest (self, st, 0, row);
+    else
+        snprintf (err, err_size, "reading the log at position %llu: %s",
+                  (unsigned long long)row->pos, sqlite3_errmsg (self->log));
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW ? JK_OK : JK_IO;
+}
+
+/* Where s_handed_peek stands in the hand-offs. */
+typedef struct {
+    jk_handoff_t *h;
+    size_t i;
+} s_peek_t;
+
+/* Whether s_handed_take will give the record at pos with id and
+   recorded_at, looking at the hand-offs as it will, without taking
+   anything; rows are asked in position order. */
+static bool s_handed_peek (s_peek_t *c, uint64_t pos, const uint8_t *id,
+                           int64_t recorded_at)
+{
+    while (c->h) {
+        if (c->i < c->h->taken)
+            c->i = c->h->taken;
+        while (c->i < c->h->count && c->h->item[c->i].pos < pos)
+            c->i++;
+        if (c->i == c->h->count) {
+            c->h = c->h->next;
+            c->i = 0;
+            continue;
+        }
+        const s_handed_t *it = &c->h->item[c->i];
+        if (it->pos != pos)
+            return false;
+        c->i++;
+        return id && it->event && it->recorded_at == recorded_at &&
+               memcmp (it->event->id, id, 16) == 0;
+    }
+    return false;
 }
 
 /* Reads up to max rows after self->pos (and not beyond until) into
    self->row and the buffer, in one short read transaction of the log.
-   Returns the rows read, or -1 with err. */
+   While records are handed over, only what those need is read of each
+   row (heads), the rest of a row only for a rejection or a record not
+   handed over, and the hash of the last row; whole rows otherwise (a
+   restart's catch-up decodes every one). Returns the rows read, or -1
+   with err. */
 static int64_t s_rows_read (jk_projector_t *self, size_t max, char *err,
                             size_t err_size)
 {
@@ -582,51 +668,86 @@ static int64_t s_rows_read (jk_projector_t *self, size_t max, char *err,
                   sqlite3_errmsg (self->log));
         return -1;
     }
-    sqlite3_bind_int64 (self->rows, 1, (sqlite3_int64)self->pos);
-    sqlite3_bind_int64 (self->rows, 2, (sqlite3_int64)max);
-    sqlite3_bind_int64 (self->rows, 3,
+    sqlite3_stmt *st = self->handed ? self->heads : self->rows;
+    s_peek_t peek = {self->handed, 0};
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)self->pos);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)max);
+    sqlite3_bind_int64 (st, 3,
                         self->until < INT64_MAX ? (sqlite3_int64)self->until
                                                 : INT64_MAX);
     size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step (self->rows)) == SQLITE_ROW) {
+    int rc = SQLITE_DONE, status = JK_OK;
+    while (status == JK_OK && (rc = sqlite3_step (st)) == SQLITE_ROW) {
         if (n == self->row_cap) {
             self->row_cap = self->row_cap ? 2 * self->row_cap : 256;
             self->row =
                 jk_realloc (self->row, self->row_cap * sizeof *self->row);
         }
         s_row_t *row = &self->row[n++];
-        sqlite3_stmt *st = self->rows;
         row->pos = (uint64_t)sqlite3_column_int64 (st, 0);
         row->recorded_at = sqlite3_column_int64 (st, 1);
         row->rejected = sqlite3_column_int (st, 2) == JK_LOG_REJECTED;
-        row->code = s_buf_text (self, 3);
-        row->message = s_buf_text (self, 4);
-        row->size = (size_t)sqlite3_column_bytes (st, 5);
-        row->bytes = s_buf_put (self, sqlite3_column_blob (st, 5), row->size);
-        row->has_hash = sqlite3_column_bytes (st, 6) == 32;
-        if (row->has_hash)
-            memcpy (row->hash, sqlite3_column_blob (st, 6), 32);
-        row->has_id = sqlite3_column_bytes (st, 7) == 16;
+        row->has_id = sqlite3_column_bytes (st, 3) == 16;
         if (row->has_id)
-            memcpy (row->id, sqlite3_column_blob (st, 7), 16);
+            memcpy (row->id, sqlite3_column_blob (st, 3), 16);
+        row->rest = row->has_hash = false;
+        row->code = row->message = row->bytes = SIZE_MAX;
+        row->size = 0;
+        if (st == self->rows)
+            s_row_rest (self, st, 4, row);
+        else if (row->rejected ||
+                 !s_handed_peek (&peek, row->pos, row->has_id ? row->id : NULL,
+                                 row->recorded_at))
+            status = s_row_detail (self, row, err, err_size);
     }
-    sqlite3_reset (self->rows);
-    if (rc != SQLITE_DONE)
+    sqlite3_reset (st);
+    if (status == JK_OK && rc != SQLITE_DONE) {
         snprintf (err, err_size, "reading the log: %s",
                   sqlite3_errmsg (self->log));
+        status = JK_IO;
+    }
+    if (status == JK_OK && n > 0 && !self->row[n - 1].rest)
+        status = s_row_detail (self, &self->row[n - 1], err, err_size);
     sqlite3_exec (self->log, "COMMIT", NULL, NULL, NULL);
-    return rc == SQLITE_DONE ? (int64_t)n : -1;
+    return status == JK_OK ? (int64_t)n : -1;
+}
+
+/* Reads the rest of row in a short read transaction of its own: a row
+   s_rows_read took for a handed record that s_handed_take did not give
+   after all. JK_OK, or JK_IO with err. */
+static int s_row_reread (jk_projector_t *self, s_row_t *row, char *err,
+                         size_t err_size)
+{
+    if (sqlite3_exec (self->log, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf (err, err_size, "reading the log: %s",
+                  sqlite3_errmsg (self->log));
+        return JK_IO;
+    }
+    int status = s_row_detail (self, row, err, err_size);
+    sqlite3_exec (self->log, "COMMIT", NULL, NULL, NULL);
+    return status;
 }
 
 /* Applies a row read by s_rows_read, which must be at position after + 1;
    its fields in *stored. The row's decoded event is the writer's when it
    was handed over (s_handed_take), else it is decoded from the row's
-   bytes. JK_OK, or a failure with err. */
-static int s_row_apply (jk_projector_t *self, const s_row_t *row,
-                        uint64_t after, jk_stored_t *stored, char *err,
-                        size_t err_size)
+   bytes (read now if s_rows_read left them). JK_OK, or a failure with
+   err. */
+static int s_row_apply (jk_projector_t *self, s_row_t *row, uint64_t after,
+                        jk_stored_t *stored, char *err, size_t err_size)
 {
+    if (row->pos != after + 1) {
+        snprintf (err, err_size, "the log has no position %llu",
+                  (unsigned long long)(after + 1));
+        return JK_INVALID;
+    }
+    jk_record_prepared_t prepared;
+    bool handed = !row->rejected &&
+                  s_handed_take (self, row->pos, row->has_id ? row->id : NULL,
+                                 row->recorded_at, &prepared);
+    int status = JK_OK;
+    if (!handed && !row->rest)
+        status = s_row_reread (self, row, err, err_size);
     const char *buf = self->buf;
     *stored = (jk_stored_t){
         .pos = row->pos,
@@ -634,19 +755,11 @@ static int s_row_apply (jk_projector_t *self, const s_row_t *row,
         .rejected = row->rejected,
         .code = row->code == SIZE_MAX ? NULL : buf + row->code,
         .message = row->message == SIZE_MAX ? NULL : buf + row->message,
-        .bytes = (const uint8_t *)buf + row->bytes,
+        .bytes =
+            row->bytes == SIZE_MAX ? NULL : (const uint8_t *)buf + row->bytes,
         .size = row->size,
         .hash = row->has_hash ? row->hash : NULL};
-    if (stored->pos != after + 1) {
-        snprintf (err, err_size, "the log has no position %llu",
-                  (unsigned long long)(after + 1));
-        return JK_INVALID;
-    }
-    jk_record_prepared_t prepared;
-    int status = JK_OK;
-    if (stored->rejected ||
-        !s_handed_take (self, stored->pos, row->has_id ? row->id : NULL,
-                        stored->recorded_at, &prepared))
+    if (status == JK_OK && !handed)
         status = jk_record_prepare (stored, &prepared, err, err_size);
     if (status == JK_OK)
         status = jk_record_apply_prepared (self->p, stored, &prepared, err,
