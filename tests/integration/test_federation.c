@@ -79,7 +79,7 @@ static void test_forward_and_verify (void **state)
         S_WAIT_MS));
     pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
                             e->server_key, e->stats, e->send_log);
-    if (!JK_WAIT_FOR (s_copied (e) == 3000, 30000))
+    if (!JK_WAIT_FOR (s_copied (e) == 3000, S_WAIT_MS))
         fail_msg ("copy stopped at %lld", (long long)s_copied (e));
     /* Both sides show no lag once caught up. */
     assert_true (JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 3000,
@@ -503,7 +503,7 @@ static void test_tamper (void **state)
     /* The honest sender then completes the copy from 3. */
     pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
                             e->server_key, NULL, e->send_log);
-    assert_true (JK_WAIT_FOR (s_copied (e) == 20, 20000));
+    assert_true (JK_WAIT_FOR (s_copied (e) == 20, S_WAIT_MS));
     assert_int_equal (lk_verify (e->copy, "32.03", NULL, e->regency, &out), 0);
     free (out);
     for (int i = 1; i <= 5; i++) {
@@ -531,7 +531,7 @@ static void s_exchange (zsock_t *sock, const s_frame_t *frames, int count,
     for (int i = 0; i < count; i++)
         zmsg_addmem (msg, frames[i].data, frames[i].size);
     assert_int_equal (zmsg_send (&msg, sock), 0);
-    zmsg_t *answer = jk_test_recv (sock, 5000);
+    zmsg_t *answer = jk_test_recv (sock, S_WAIT_MS);
     assert_non_null (answer);
     assert_int_equal (jk_wire_open (answer, command, 16), 0);
     code[0] = text[0] = 0;
@@ -575,7 +575,8 @@ static void test_malformed (void **state)
     s_env_t *e = s_env_new ("malformed");
     pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
     assert_true (JK_WAIT_FOR (
-        jk_test_file_has (e->recv_log, "jejak-link receive listen="), 10000));
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="),
+        S_WAIT_MS));
     s_link_t l = {lk_dealer (e->listen, e->link_key, e->server_key), 0};
     char command[16], code[32], text[512];
     uint8_t session[8], zero[8] = {0};
@@ -647,7 +648,7 @@ static void test_malformed (void **state)
     for (int i = 0; i < JK_LINK_BATCH_MAX + 1; i++)
         zmsg_addstr (msg, "x");
     zmsg_send (&msg, l.sock);
-    zmsg_t *answer = jk_test_recv (l.sock, 5000);
+    zmsg_t *answer = jk_test_recv (l.sock, S_WAIT_MS);
     assert_non_null (answer);
     assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
     assert_string_equal (command, "ERROR");
@@ -697,7 +698,7 @@ static void test_malformed (void **state)
     pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
                             e->server_key, e->stats, e->send_log);
     assert_true (
-        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 3, 10000));
+        JK_WAIT_FOR (lk_stat (e->stats, NULL, NULL, "acked") == 3, S_WAIT_MS));
     zsock_t *stats = lk_dealer (e->stats, NULL, NULL);
     struct {
         s_frame_t frames[3];
@@ -720,8 +721,8 @@ static void test_malformed (void **state)
             fail_msg ("'%s' does not name '%s'", text, asks[i].names);
     }
     zsock_destroy (&stats);
-    assert_int_equal (jk_test_stop (send, SIGTERM, 10000), 0);
-    assert_int_equal (jk_test_stop (recv, SIGTERM, 10000), 0);
+    assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
     s_env_destroy (&e);
 }
 

@@ -268,7 +268,7 @@ static void s_keys (const char *dir, ...)
     argv[n++] = (char *)dir;
     argv[n] = NULL;
     char *err = NULL;
-    int rc = jk_test_run (argv, NULL, &err, 20000);
+    int rc = jk_test_run (argv, NULL, &err, S_WAIT_MS);
     if (rc != 0)
         fail_msg ("jejak-keys %s: %s", argv[1], err ? err : "");
     free (err);
@@ -368,13 +368,13 @@ static void test_sink_curve (void **state)
     char *one[] = {"jejak-pgsink", "--pg", pg->conninfo, "--query", query,
                    "--feed",       feed,   "--key",      reader,    NULL};
     err = NULL;
-    assert_int_equal (jk_test_run (one, NULL, &err, 20000), 2);
+    assert_int_equal (jk_test_run (one, NULL, &err, S_WAIT_MS), 2);
     assert_non_null (strstr (err, "--broker-key and --key go together"));
     free (err);
     char *public[] = {"jejak-pgsink",         "--pg",   pg->conninfo, "--query",
                       "tcp://192.0.2.1:7452", "--feed", feed,         NULL};
     err = NULL;
-    assert_int_equal (jk_test_run (public, NULL, &err, 20000), 2);
+    assert_int_equal (jk_test_run (public, NULL, &err, S_WAIT_MS), 2);
     assert_non_null (strstr (err, "--query tcp://192.0.2.1:7452 leaves this "
                                   "machine: give --broker-key and --key"));
     free (err);

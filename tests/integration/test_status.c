@@ -371,7 +371,7 @@ static void test_hub_restart_recovers (void **state)
     jk_test_stop (env->hub, SIGKILL, S_WAIT_MS);
     env->hub = 0;
     JK_WAIT_FOR ((jk_board_poll (board, 50), jk_board_feed_silent (board)),
-                 10000);
+                 S_WAIT_MS);
     assert_true (jk_board_feed_silent (board));
     assert_non_null (strstr (jk_board_note (board), "no feed"));
 
@@ -383,7 +383,7 @@ static void test_hub_restart_recovers (void **state)
     assert_int_equal (jk_board_pos (board), 300);
     /* The new broker's first $head clears the silence. */
     JK_WAIT_FOR ((jk_board_poll (board, 50), !jk_board_feed_silent (board)),
-                 10000);
+                 S_WAIT_MS);
     assert_false (jk_board_feed_silent (board));
     assert_true (jk_board_stats (board)->feed_reconnects >= 1);
     assert_int_equal (jk_board_stats (board)->resets, 0);
@@ -426,7 +426,7 @@ static void test_state_transfer_hub_restart (void **state)
     jk_test_stop (env->hub, SIGKILL, S_WAIT_MS);
     env->hub = 0;
     JK_WAIT_FOR ((jk_board_poll (board, 50), jk_board_store_silent (board)),
-                 10000);
+                 S_WAIT_MS);
     assert_true (jk_board_store_silent (board));
     assert_int_equal (stats->state_loads, 0);
 

@@ -702,13 +702,15 @@ static void test_date_picker (void **state)
     assert_true (jk_cdp_navigate (b, url));
     free (url);
     assert_true (jk_cdp_wait (
-        b, "document.getElementById('state').dataset.state === 'live'", 20000));
+        b, "document.getElementById('state').dataset.state === 'live'",
+        S_WAIT_MS));
     assert_true (jk_cdp_wait (
         b, "document.getElementById('total-active').textContent === '0'",
-        20000));
+        S_WAIT_MS));
     /* The page shows it open; the sex corrected, resolved. */
     assert_true (jk_cdp_wait (
-        b, "document.getElementById('quality').dataset.open === '1'", 20000));
+        b, "document.getElementById('quality').dataset.open === '1'",
+        S_WAIT_MS));
     assert_int_equal (s_agent (env, "person-correct", "--nik", nik, "--sex",
                                "L", "--reason", "sesuai KTP", NULL),
                       0);
@@ -716,7 +718,7 @@ static void test_date_picker (void **state)
                       "document.getElementById('quality').dataset.open === "
                       "'0' && document.getElementById('quality').dataset."
                       "resolved === '1'",
-                      20000)) {
+                      S_WAIT_MS)) {
         char *shown =
             jk_cdp_eval (b, "document.getElementById('quality').textContent");
         fail_msg ("after the correction the page shows: %s", shown);
@@ -735,7 +737,7 @@ static void test_date_picker (void **state)
                       "document.getElementById('as-of').textContent === "
                       "'30/06/2023' && document.getElementById("
                       "'total-active').textContent === '1'",
-                      20000)) {
+                      S_WAIT_MS)) {
         char *shown = jk_cdp_eval (
             b, "document.getElementById('as-of').textContent + ' ' +"
                " document.getElementById('total-active').textContent + ' ' +"
@@ -754,7 +756,7 @@ static void test_date_picker (void **state)
         b,
         "document.getElementById('state').dataset.state === 'live' &&"
         " document.getElementById('total-active').textContent === '0'",
-        20000));
+        S_WAIT_MS));
     jk_cdp_stop (&b);
 }
 
