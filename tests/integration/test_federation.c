@@ -673,21 +673,82 @@ static void test_malformed (void **state)
         jk_link_record_t r = {.cursor = 1,
                               .pos = 1,
                               .recorded_at = 1,
-                              .outcome = maps[i].code[0] ? JK_LOG_REJECTED
-                                                         : JK_LOG_ACCEPTED,
+                              .outcome = JK_LOG_REJECTED,
                               .code = (char *)maps[i].code,
                               .message = (char *)maps[i].message,
                               .bytes = bytes,
                               .size = 1};
         snprintf (r.origin, sizeof r.origin, "32.03");
-        if (!maps[i].code[0])
-            r.outcome = JK_LOG_REJECTED;
         uint64_t pos;
         assert_int_equal (s_send (&l, &r, 1, code, &pos, text, sizeof text), 0);
         assert_string_equal (code, "E_LINK_DECODE");
         if (!strstr (text, maps[i].names))
             fail_msg ("'%s' does not name %s", text, maps[i].names);
     }
+    /* Each size limit of the map at its value and one above: at it the
+       record decodes (and meets the chain check, E_LINK_HASH: its hash is
+       made up), above it E_LINK_DECODE names the key. A RECORDS of 1000
+       maps is within its count: its first map is judged. */
+    char *big = jk_malloc (JK_EVENT_MAX_BYTES + 1);
+    memset (big, 'm', JK_EVENT_MAX_BYTES + 1);
+    struct {
+        size_t code, msg, bytes;
+        const char *expect, *names;
+    } sizes[] = {
+        {JK_CODE_MAX - 1, 1, 1, "E_LINK_HASH", NULL},
+        {1, JK_EVENT_MAX_BYTES, 1, "E_LINK_HASH", NULL},
+        {1, JK_EVENT_MAX_BYTES + 1, 1, "E_LINK_DECODE", "'msg'"},
+        {1, 1, JK_EVENT_MAX_BYTES, "E_LINK_HASH", NULL},
+        {1, 1, JK_EVENT_MAX_BYTES + 1, "E_LINK_DECODE", "'bytes'"},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        assert_true (s_link (&l, "32.03", code) > 0);
+        char *cd = jk_strndup (big, sizes[i].code);
+        cd[0] = 'E';
+        char *m = jk_strndup (big, sizes[i].msg);
+        jk_link_record_t r = {.cursor = 1,
+                              .pos = 1,
+                              .recorded_at = 1,
+                              .outcome = JK_LOG_REJECTED,
+                              .code = cd,
+                              .message = m,
+                              .bytes = (const uint8_t *)big,
+                              .size = sizes[i].bytes};
+        snprintf (r.origin, sizeof r.origin, "32.03");
+        uint64_t pos;
+        assert_int_equal (s_send (&l, &r, 1, code, &pos, text, sizeof text), 0);
+        assert_string_equal (code, sizes[i].expect);
+        if (sizes[i].names && !strstr (text, sizes[i].names))
+            fail_msg ("'%s' does not name %s", text, sizes[i].names);
+        free (cd);
+        free (m);
+    }
+    free (big);
+    assert_true (s_link (&l, "32.03", code) > 0);
+    jk_wire_put_u64 (session, l.session);
+    msg = jk_wire_new ("RECORDS");
+    zmsg_addmem (msg, session, 8);
+    jk_wire_add_u64 (msg, 5);
+    jk_wire_add_u64 (msg, 0);
+    for (int i = 0; i < JK_LINK_BATCH_MAX; i++)
+        zmsg_addstr (msg, "x");
+    zmsg_send (&msg, l.sock);
+    answer = jk_test_recv (l.sock, 5000);
+    assert_non_null (answer);
+    assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
+    assert_string_equal (command, "ACK");
+    zmsg_destroy (&answer);
+    answer = jk_test_recv (l.sock, 5000);
+    assert_non_null (answer);
+    assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
+    assert_string_equal (command, "REFUSED");
+    uint64_t refused_session;
+    assert_int_equal (jk_wire_pop_u64 (answer, &refused_session), 0);
+    c = zmsg_popstr (answer);
+    assert_string_equal (c, "E_LINK_DECODE");
+    free (c);
+    zmsg_destroy (&answer);
+
     assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 0);
     assert_int_equal (
         lk_stat (e->listen, e->link_key, e->server_key, "protocol_errors"),
