@@ -42,8 +42,8 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "are also re-read within\na second of any change).\n");
     fprintf (out,
              "\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
-             "cannot be bound,\n2 on usage errors or a non-loopback endpoint "
-             "without --keys.\n");
+             "cannot be bound\nor a key file cannot be read, 2 on usage errors "
+             "or a non-loopback\nendpoint without --keys.\n");
 }
 
 int main (int argc, char **argv)

@@ -81,8 +81,9 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "are also re-read within a second\nof any change).\n");
     fprintf (out,
              "\nExit status: 0 after SIGINT/SIGTERM, 1 when an endpoint "
-             "cannot be bound\nor the database cannot be opened, 2 on usage "
-             "errors or a non-loopback\nendpoint without --keys.\n");
+             "cannot be bound,\nthe database cannot be opened (or is damaged "
+             "or in use) or a key file\ncannot be read, 2 on usage errors or a "
+             "non-loopback endpoint without\n--keys.\n");
 }
 
 /* Creates the directory that will hold the database, if missing. */
