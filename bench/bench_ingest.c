@@ -14,8 +14,10 @@
     first, round by round; also the median of the rounds' own ratios),
     and how far the stored tree was behind the log at the last answer and
     how long it took to reach the head.
+    --checkpoint-frames F: the hubs' stores checkpoint their WAL from F
+    frames (default the store's 1,000; the floor keeps its 20,000).
     Usage: bench_ingest [--quick] [--events N] [--rounds R] [--batch B]
-                        [--window W]
+                        [--window W] [--checkpoint-frames F]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "bench_hub.h"

@@ -12,8 +12,12 @@
     next SUBMIT only after the last answer).
     Rebuild and verify: a log of --big events written by the store, then
     jk_log_rebuild and jk_log_verify over it.
+    --checkpoint-frames F: the store checkpoints its WAL from F frames
+    (jk_store_config_t checkpoint_frames; default the store's 1,000) to
+    compare policies in paired runs; the baseline is not changed.
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
-                       [--window W] [--big N] [--keep]
+                       [--window W] [--checkpoint-frames F] [--big N]
+                       [--keep]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "jk_rebuild.h"
@@ -97,6 +101,10 @@ static uint64_t s_lag_max_ms;
    wal_restarts at the end of each run). */
 static uint64_t s_wal_restarts;
 
+/* The store's WAL checkpoint threshold (--checkpoint-frames; 0: its
+   default). */
+static int s_checkpoint_frames;
+
 /* SUBMITs sent before an answer is awaited (--window). */
 static size_t s_window = 2;
 
@@ -157,6 +165,7 @@ static double s_store_run (const char *dir, const char *path,
     jk_store_config_t config = {.db_path = path,
                                 .backend = backend,
                                 .batch_max = (int)batch,
+                                .checkpoint_frames = s_checkpoint_frames,
                                 .projection_lag_max = INT32_MAX};
     zactor_t *store = jk_store_start (&config);
     if (!store)
@@ -211,7 +220,8 @@ static double s_store_run (const char *dir, const char *path,
 static void s_usage (void)
 {
     fprintf (stderr, "usage: bench_store [--quick] [--events N] [--rounds R] "
-                     "[--batch B] [--window W] [--big N] [--keep]\n");
+                     "[--batch B] [--window W] [--checkpoint-frames F] "
+                     "[--big N] [--keep]\n");
     exit (2);
 }
 
@@ -242,6 +252,8 @@ int main (int argc, char **argv)
             options.big = s_number (argv[++i]);
         else if (streq (argv[i], "--window") && i + 1 < argc)
             s_window = s_number (argv[++i]);
+        else if (streq (argv[i], "--checkpoint-frames") && i + 1 < argc)
+            s_checkpoint_frames = (int)s_number (argv[++i]);
         else if (streq (argv[i], "--keep"))
             options.keep = true;
         else
@@ -337,13 +349,15 @@ int main (int argc, char **argv)
             "\"window\":%zu,"
             "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
             "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"lag_max_ms\":%llu,"
-            "\"wal_restarts\":%llu,"
+            "\"checkpoint_frames\":%d,\"wal_restarts\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
             options.events, options.rounds, options.batch, s_window,
             store_median, base_median, store_median / base_median,
             caught_median, caught_median / base_median,
             (unsigned long long)s_lag_max_ms,
+            s_checkpoint_frames > 0 ? s_checkpoint_frames
+                                    : JK_STORE_CHECKPOINT_FRAMES_DEFAULT,
             (unsigned long long)s_wal_restarts, big_count, big_store_eps,
             rebuild_eps, verify_s, verify_1m_s);
     free (store_eps);

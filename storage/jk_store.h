@@ -37,9 +37,15 @@ typedef struct {
        with log_key_path) and no proofs past that size; the next start
        with the tree stores the missing tiles from the log. */
     bool no_tree;
+    /* Checkpoint the log's WAL after a batch once this many frames wait
+       in it (docs/ARCHITECTURE.md, "The log's WAL");
+       0 = JK_STORE_CHECKPOINT_FRAMES_DEFAULT. */
+    int checkpoint_frames;
 } jk_store_config_t;
 
 #define JK_STORE_LAG_MAX_DEFAULT 50000
+
+#define JK_STORE_CHECKPOINT_FRAMES_DEFAULT 1000
 
 #define JK_CHECKPOINT_EVERY_MS 10000
 

@@ -291,6 +291,9 @@ static void s_store_actor (zsock_t *pipe, void *args)
     self->next = &self->pipeline[1];
     self->batch_max =
         config->batch_max > 0 ? config->batch_max : S_BATCH_DEFAULT;
+    self->checkpoint_frames = config->checkpoint_frames > 0
+                                  ? config->checkpoint_frames
+                                  : JK_STORE_CHECKPOINT_FRAMES_DEFAULT;
     self->lag_max = config->projection_lag_max > 0
                         ? (uint64_t)config->projection_lag_max
                         : JK_STORE_LAG_MAX_DEFAULT;

@@ -29,9 +29,8 @@
 #include <unistd.h>
 
 #define S_BATCH_DEFAULT      1000
-#define S_CHECKPOINT_FRAMES  1000 /* checkpoint after a batch from this */
-#define S_IDLE_CHECKPOINT_MS 200  /* idle this long: checkpoint */
-#define S_SEND_TIMEOUT_MS    100  /* give up on a stuck broker after */
+#define S_IDLE_CHECKPOINT_MS 200 /* idle this long: checkpoint */
+#define S_SEND_TIMEOUT_MS    100 /* give up on a stuck broker after */
 #define S_RECORDS_MAX        (4 * 1024 * 1024) /* bytes of one RECORDS */
 /* The store appends only while its clock is at most this far behind the
    log's last recorded_at (PROTOCOL.md, limits); further behind, events are
@@ -121,6 +120,7 @@ typedef struct {
     } ring[S_LAG_RING];
     size_t ring_head, ring_count;
     int batch_max;              /* group commit cap in events */
+    int checkpoint_frames;      /* checkpoint after a batch from this */
     bool terminated;            /* $TERM received */
     bool fatal;                 /* database unusable: writing stopped */
     int64_t next_ping;          /* mono ms of the next PING */

@@ -70,6 +70,14 @@ uint8_t *jk_bench_person_of (const char *source, uint64_t seq, unsigned serial,
     return bytes;
 }
 
+/* The store's checkpoint_frames (jk_bench_hub_checkpoint_frames). */
+static int s_checkpoint_frames;
+
+void jk_bench_hub_checkpoint_frames (int frames)
+{
+    s_checkpoint_frames = frames > 0 ? frames : 0;
+}
+
 int jk_bench_hub_start (jk_bench_hub_t *hub, const char *dir, const char *name,
                         const char *cert, const char *offices)
 {
@@ -100,6 +108,7 @@ int jk_bench_hub_start_tree (jk_bench_hub_t *hub, const char *dir,
     sconfig.backend = hub->backend;
     sconfig.query = hub->query;
     sconfig.no_tree = !tree;
+    sconfig.checkpoint_frames = s_checkpoint_frames;
     hub->store = hub->broker ? jk_store_start (&sconfig) : NULL;
     if (!hub->store) {
         jk_bench_hub_stop (hub);
@@ -394,10 +403,12 @@ int jk_bench_ingest_options (const char *program, int argc, char **argv,
             opt->batch = strtoull (argv[++i], NULL, 10);
         else if (streq (argv[i], "--window") && i + 1 < argc)
             opt->window = atoi (argv[++i]);
+        else if (streq (argv[i], "--checkpoint-frames") && i + 1 < argc)
+            jk_bench_hub_checkpoint_frames (atoi (argv[++i]));
         else {
             fprintf (stderr,
                      "usage: %s [--quick] [--events N] [--rounds R] "
-                     "[--batch B] [--window W]\n",
+                     "[--batch B] [--window W] [--checkpoint-frames F]\n",
                      program);
             return 2;
         }
