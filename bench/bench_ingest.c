@@ -15,7 +15,7 @@
     and how far the stored tree was behind the log at the last answer and
     how long it took to reach the head.
     --checkpoint-frames F: the hubs' stores checkpoint their WAL from F
-    frames (default the store's 1,000; the floor keeps its 20,000).
+    frames (default the store's 20,000; the floor keeps its 20,000).
     Usage: bench_ingest [--quick] [--events N] [--rounds R] [--batch B]
                         [--window W] [--checkpoint-frames F]
     Prints a table, then one JSON line. */

@@ -13,7 +13,7 @@
     Rebuild and verify: a log of --big events written by the store, then
     jk_log_rebuild and jk_log_verify over it.
     --checkpoint-frames F: the store checkpoints its WAL from F frames
-    (jk_store_config_t checkpoint_frames; default the store's 1,000) to
+    (jk_store_config_t checkpoint_frames; default the store's 20,000) to
     compare policies in paired runs; the baseline is not changed.
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
                        [--window W] [--checkpoint-frames F] [--big N]

@@ -164,6 +164,7 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
         jk_store_tree_off (self);
     else if (jk_store_tree_init (self, config->db_path))
         return -1;
+    jk_store_wal_start (self, config->db_path);
     self->fault = jk_fault_from_env ("store");
     sqlite3_commit_hook (jk_log_db (self->log), s_commit_veto, self);
 
@@ -195,6 +196,7 @@ static void s_store_fini (jk_store_t *self)
     zpoller_destroy (&self->poller);
     zactor_destroy (&self->query);
     jk_signer_destroy (&self->signer);
+    jk_store_wal_stop (self);
     jk_store_tree_stop (self);
     jk_store_projector_stop (self);
     zsock_destroy (&self->backend);
@@ -265,10 +267,8 @@ static void s_turn (jk_store_t *self)
         zmsg_t *msg = zmsg_recv (self->tree);
         jk_store_tree_take (self, &msg);
     } else if (!which && zpoller_expired (self->poller) &&
-               self->checkpoint_due && self->cur->item_count == 0) {
-        jk_log_checkpoint (self->log);
-        self->checkpoint_due = false;
-    }
+               self->checkpoint_due && self->cur->item_count == 0)
+        jk_store_wal_idle (self);
     if (self->cur->item_count > 0)
         jk_store_batch_cycle (self);
     if (jk_clock_mono_ms () >= self->next_ping) {
@@ -326,6 +326,7 @@ static void s_store_actor (zsock_t *pipe, void *args)
     /* The batches taken are decided and answered before the stop. */
     while (self->cur->item_count > 0 && !self->fatal)
         jk_store_batch_cycle (self);
+    jk_store_wal_stop (self);
     jk_log_checkpoint (self->log);
     s_store_fini (self);
 }

@@ -334,16 +334,13 @@ static void s_batch_run (jk_store_t *self)
     if (failed)
         jk_store_push_counters (self); /* failed_batches moved */
     /* Checkpoints stay out of the commit path: when idle, or here, after
-       the answers, once checkpoint_frames wait in the WAL. One that
-       copies them all lets the next commit write the WAL from its
-       beginning again, over pages the file already has: the WAL is
-       rewritten in place instead of growing (docs/ARCHITECTURE.md, "The
-       log's WAL"). */
+       the answers, once checkpoint_frames wait in the WAL (store_wal.c:
+       the bulk on the checkpoint thread, the tail here). One that copies
+       them all lets the next commit write the WAL from its beginning
+       again, over pages the file already has: the WAL is rewritten in
+       place instead of growing (docs/ARCHITECTURE.md, "The log's WAL"). */
     self->checkpoint_due = true;
-    if (jk_log_wal_frames (self->log) >= self->checkpoint_frames) {
-        jk_log_checkpoint (self->log);
-        self->checkpoint_due = false;
-    }
+    jk_store_wal_after_batch (self);
     jk_store_sign (self, false);
 }
 

@@ -1,12 +1,13 @@
 /*  store_internal.h - shared by the files of the store actor only
     (jk_store.h): store.c (the actor), store_decide.c, store_stage.c,
-    store_batch.c, store_tree.c, store_checkpoints.c, store_lag.c and
-    store_backend.c. Calls go one way (scripts/check-layers): store.c
-    calls the others; store_batch.c all but store.c; store_stage.c calls
-    store_decide.c (jk_store_nack), store_checkpoints.c store_tree.c and
-    store_backend.c, which calls none.
-    The writer is one thread: every function here runs on it, but the
-    decode stage's (store_stage.c). */
+    store_batch.c, store_tree.c, store_checkpoints.c, store_lag.c,
+    store_wal.c and store_backend.c. Calls go one way
+    (scripts/check-layers): store.c calls the others; store_batch.c all
+    but store.c; store_stage.c calls store_decide.c (jk_store_nack),
+    store_checkpoints.c store_tree.c and store_backend.c, which calls
+    none. The writer is one thread: every function here runs on it, but
+    the decode stage's (store_stage.c) and the WAL checkpoint thread's
+    (store_wal.c). */
 #ifndef JK_STORE_INTERNAL_H
 #define JK_STORE_INTERNAL_H
 
@@ -121,6 +122,9 @@ typedef struct {
     size_t ring_head, ring_count;
     int batch_max;              /* group commit cap in events */
     int checkpoint_frames;      /* checkpoint after a batch from this */
+    zactor_t *wal;              /* the WAL checkpoint thread, or NULL */
+    bool wal_asked;             /* it runs a checkpoint */
+    bool wal_tail;              /* it ran one: the writer copies the rest */
     bool terminated;            /* $TERM received */
     bool fatal;                 /* database unusable: writing stopped */
     int64_t next_ping;          /* mono ms of the next PING */
@@ -202,6 +206,13 @@ void jk_store_tree_feed (jk_store_t *self, zmq_msg_t *records, size_t count);
 int jk_store_tree_init (jk_store_t *self, const char *db_path);
 void jk_store_tree_off (jk_store_t *self);
 void jk_store_tree_stop (jk_store_t *self);
+
+/* ---- store_wal.c: the log's WAL rewritten in place: the bulk of each
+   checkpoint on a thread of its own, the tail on the writer */
+void jk_store_wal_start (jk_store_t *self, const char *db_path);
+void jk_store_wal_after_batch (jk_store_t *self);
+void jk_store_wal_idle (jk_store_t *self);
+void jk_store_wal_stop (jk_store_t *self);
 
 /* ---- store_checkpoints.c: checkpoints: signing the stored tree when due or
    asked, cosignatures */

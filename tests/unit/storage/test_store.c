@@ -646,10 +646,11 @@ static void test_no_tree_with_key (void **state)
 #define S_WAL_SUBMIT 500
 
 /* Continuous ingest rewrites the log's WAL in place (ARCHITECTURE.md,
-   "The log's WAL"): 24,000 events of the generated workload, one SUBMIT
-   of 500 after the other while the projector and the tree thread read
-   the log behind the writer, all answered ACK or REJECTED. Checkpoints
-   after the answers let the WAL start over from its beginning: STATS
+   "The log's WAL"), here with checkpoint_frames 1,000: 24,000 events of
+   the generated workload, one SUBMIT of 500 after the other while the
+   projector and the tree thread read the log behind the writer, all
+   answered ACK or REJECTED. Checkpoints (the bulk on the WAL checkpoint
+   thread, the tail on the writer) let the WAL start over: STATS
    counts at least two restarts, reports fewer than 2,000 frames in it,
    and the -wal file never grew past 8 MB (appending all along, it
    would be about 14 MB). The projections then reach the head and the
@@ -663,7 +664,13 @@ static void test_wal_rewritten_in_place (void **state)
                                    .reject_share = 0.02};
     jk_workload_t *workload = jk_workload_new (7, &config);
     jk_clock_set (jk_workload_end_ms (workload) + 60000);
-    h_start_store (&h, 0);
+    jk_store_config_t sconfig = {.db_path = h.db,
+                                 .backend = h.backend,
+                                 .query = h.query,
+                                 .checkpoint_frames = 1000};
+    h.store = jk_store_start (&sconfig);
+    assert_non_null (h.store);
+    h_wait_ping (&h);
     char *wal = jk_sprintf ("%s-wal", h.db);
     uint8_t *bytes[S_WAL_SUBMIT];
     size_t sizes[S_WAL_SUBMIT];

@@ -1,0 +1,101 @@
+/*  store_wal.c - the store actor (jk_store.h, store_internal.h): the log's
+    WAL kept small and rewritten in place (docs/ARCHITECTURE.md, "The
+    log's WAL"). The bulk of a checkpoint (copying the frames into the
+    database and syncing it) runs on a thread of its own with its own
+    connection to the log, beside the writer; after its next batch the
+    writer checkpoints what that thread could not copy (the batches
+    committed meanwhile), so the commit after it writes the WAL from its
+    beginning again. */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include "store_internal.h"
+
+#include <pthread.h>
+
+/* The checkpoint thread: [CHECKPOINT] in, [frames copied] (or -1) back. */
+static void s_wal_actor (zsock_t *pipe, void *arg)
+{
+    char *path = arg;
+    pthread_setname_np (pthread_self (), "jejak-wal");
+    sqlite3 *db = NULL;
+    bool up =
+        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                         NULL) == SQLITE_OK &&
+        sqlite3_exec (db,
+                      "PRAGMA synchronous = FULL;"
+                      " PRAGMA wal_autocheckpoint = 0;",
+                      NULL, NULL, NULL) == SQLITE_OK;
+    if (!up)
+        jk_warn ("store",
+                 "the WAL checkpoint thread cannot open %s: %s (the writer "
+                 "checkpoints alone)",
+                 path, db ? sqlite3_errmsg (db) : "out of memory");
+    free (path);
+    zsock_signal (pipe, 0);
+    while (true) {
+        char *command = zstr_recv (pipe);
+        bool stop = !command || streq (command, "$TERM");
+        free (command);
+        if (stop)
+            break;
+        int frames = 0, done = 0;
+        if (!up ||
+            sqlite3_wal_checkpoint_v2 (db, "main", SQLITE_CHECKPOINT_PASSIVE,
+                                       &frames, &done) != SQLITE_OK)
+            done = -1;
+        zstr_sendf (pipe, "%d", done);
+    }
+    sqlite3_close (db);
+}
+
+void jk_store_wal_start (jk_store_t *self, const char *db_path)
+{
+    self->wal = zactor_new (s_wal_actor, jk_strdup (db_path));
+}
+
+/* Takes the checkpoint thread's answer when there is one: the writer
+   then checkpoints the tail after its next batch. */
+static void s_wal_take (jk_store_t *self)
+{
+    if (!self->wal_asked || !(zsock_events (self->wal) & ZMQ_POLLIN))
+        return;
+    char *done = zstr_recv (self->wal);
+    self->wal_asked = false;
+    self->wal_tail = done && atoi (done) >= 0;
+    free (done);
+}
+
+void jk_store_wal_after_batch (jk_store_t *self)
+{
+    if (self->wal)
+        s_wal_take (self);
+    if (self->wal_tail) {
+        self->wal_tail = false;
+        jk_log_checkpoint (self->log);
+        self->checkpoint_due = false;
+    } else if (jk_log_wal_frames (self->log) >= self->checkpoint_frames) {
+        if (!self->wal) {
+            jk_log_checkpoint (self->log);
+            self->checkpoint_due = false;
+        } else if (!self->wal_asked) {
+            zstr_send (self->wal, "CHECKPOINT");
+            self->wal_asked = true;
+        }
+    }
+}
+
+void jk_store_wal_idle (jk_store_t *self)
+{
+    if (self->wal)
+        s_wal_take (self);
+    if (self->wal_asked)
+        return; /* the thread's checkpoint runs: at the next idle turn */
+    jk_log_checkpoint (self->log);
+    self->checkpoint_due = false;
+    self->wal_tail = false;
+}
+
+void jk_store_wal_stop (jk_store_t *self)
+{
+    zactor_destroy (&self->wal);
+    self->wal_asked = false;
+}
