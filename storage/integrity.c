@@ -1,6 +1,7 @@
 /*  integrity.c - the database's own integrity (jk_integrity.h): SQLite's
     integrity check with what it names, the chain over the log's tail, and
     the single writer's lock file. */
+#define _GNU_SOURCE /* gettid, pthread_setname_np */
 #include "jk_integrity.h"
 
 #include <errno.h>
@@ -8,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,6 +108,17 @@ static int s_prev_hash (sqlite3 *db, uint64_t pos, uint8_t prev[JK_HASH_SIZE],
     return JK_OK;
 }
 
+/* Whether the bound lookup finds exactly the record at pos (and resets
+   it). */
+static bool s_finds (sqlite3_stmt *lookup, uint64_t pos)
+{
+    bool found = sqlite3_step (lookup) == SQLITE_ROW &&
+                 (uint64_t)sqlite3_column_int64 (lookup, 0) == pos &&
+                 sqlite3_step (lookup) == SQLITE_DONE;
+    sqlite3_reset (lookup);
+    return found;
+}
+
 int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size)
 {
     out[0] = 0;
@@ -118,11 +132,21 @@ int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size)
     if (first > 1 &&
         (rc = s_prev_hash (db, first - 1, prev, out, out_size)) != JK_OK)
         return rc;
+    sqlite3_stmt *by_id = NULL, *by_seq = NULL;
     if (sqlite3_prepare_v2 (db,
                             "SELECT pos, recorded_at, outcome, code, message,"
-                            " bytes, hash FROM log WHERE pos >= ? ORDER BY pos",
-                            -1, &stmt, NULL) != SQLITE_OK) {
+                            " bytes, hash, id, source, seq FROM log"
+                            " WHERE pos >= ? ORDER BY pos",
+                            -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2 (db, "SELECT pos FROM log WHERE id = ?1", -1, &by_id,
+                            NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2 (db,
+                            "SELECT pos FROM log WHERE source = ?1 AND"
+                            " seq = ?2",
+                            -1, &by_seq, NULL) != SQLITE_OK) {
         snprintf (out, out_size, "%s", sqlite3_errmsg (db));
+        sqlite3_finalize (stmt);
+        sqlite3_finalize (by_id);
         return JK_IO;
     }
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)first);
@@ -155,6 +179,23 @@ int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size)
             result = JK_INVALID;
             break;
         }
+        /* The appends wrote these records' entries into both UNIQUE
+           indexes: each must lead back to its record. */
+        sqlite3_bind_value (by_id, 1, sqlite3_column_value (stmt, 7));
+        sqlite3_bind_value (by_seq, 1, sqlite3_column_value (stmt, 8));
+        sqlite3_bind_value (by_seq, 2, sqlite3_column_value (stmt, 9));
+        const char *index =
+            s_finds (by_id, pos) ? NULL : "sqlite_autoindex_log_1 (id)";
+        if (!index && !s_finds (by_seq, pos))
+            index = "sqlite_autoindex_log_2 (source, seq)";
+        if (index) {
+            snprintf (out, out_size,
+                      "index %s of table log does not lead to position "
+                      "%llu",
+                      index, (unsigned long long)pos);
+            result = JK_INVALID;
+            break;
+        }
         memcpy (prev, hash, JK_HASH_SIZE);
         expect++;
     }
@@ -165,6 +206,8 @@ int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size)
                                                                  : JK_IO;
     }
     sqlite3_finalize (stmt);
+    sqlite3_finalize (by_id);
+    sqlite3_finalize (by_seq);
     jk_chain_destroy (&chain);
     return result;
 }
@@ -223,4 +266,103 @@ void jk_db_remove (const char *path)
     unlink (buf);
     snprintf (buf, sizeof buf, "%s-shm", path);
     unlink (buf);
+}
+
+/* ---- the whole-file check behind the start ------------------------------ */
+
+/* How much nicer than the store the check's thread runs (as the tree's). */
+#define S_CHECK_NICE 10
+
+struct jk_db_check_s {
+    zactor_t *actor;
+    sqlite3 *db[2];     /* the log's and the projections' (read-only) */
+    const char *tag[2]; /* "LOG", "PROJECTIONS" */
+    bool stop;          /* set by destroy (atomic) */
+    bool done;          /* set by the thread once it runs no SQL (atomic) */
+};
+
+static sqlite3 *s_open_read (const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK) {
+        sqlite3_close (db);
+        return NULL;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    return db;
+}
+
+static void s_check_actor (zsock_t *pipe, void *arg)
+{
+    jk_db_check_t *self = arg;
+    pthread_setname_np (pthread_self (), "jejak-check");
+    id_t tid = (id_t)gettid ();
+    errno = 0;
+    int nice = getpriority (PRIO_PROCESS, tid);
+    if (errno == 0)
+        setpriority (PRIO_PROCESS, tid,
+                     nice + S_CHECK_NICE > 19 ? 19 : nice + S_CHECK_NICE);
+    zsock_signal (pipe, 0);
+    for (int i = 0; i < 2; i++) {
+        if (__atomic_load_n (&self->stop, __ATOMIC_ACQUIRE))
+            break;
+        char what[512] = "cannot open the file";
+        int rc = self->db[i] ? jk_db_integrity (self->db[i], i ? NULL : "log",
+                                                what, sizeof what)
+                             : JK_IO;
+        zstr_sendx (pipe, self->tag[i],
+                    rc == JK_OK        ? "OK"
+                    : rc == JK_INVALID ? "DAMAGED"
+                                       : "FAILED",
+                    what, NULL);
+    }
+    __atomic_store_n (&self->done, true, __ATOMIC_RELEASE);
+    while (true) {
+        char *command = zstr_recv (pipe);
+        bool term = !command || streq (command, "$TERM");
+        free (command);
+        if (term)
+            break;
+    }
+}
+
+jk_db_check_t *jk_db_check_start (const char *log_path,
+                                  const char *projections_path)
+{
+    jk_db_check_t *self = jk_calloc (1, sizeof *self);
+    self->tag[0] = "LOG";
+    self->tag[1] = "PROJECTIONS";
+    /* Opened here and closed after the thread ended, so that destroy may
+       interrupt them at any moment. */
+    self->db[0] = s_open_read (log_path);
+    self->db[1] = s_open_read (projections_path);
+    self->actor = zactor_new (s_check_actor, self);
+    return self;
+}
+
+zactor_t *jk_db_check_actor (jk_db_check_t *self)
+{
+    return self->actor;
+}
+
+void jk_db_check_destroy (jk_db_check_t **self_p)
+{
+    jk_db_check_t *self = *self_p;
+    if (!self)
+        return;
+    __atomic_store_n (&self->stop, true, __ATOMIC_RELEASE);
+    /* An interrupt reaches only a statement already running: repeated
+       until the thread says it runs none. */
+    while (!__atomic_load_n (&self->done, __ATOMIC_ACQUIRE)) {
+        for (int i = 0; i < 2; i++)
+            if (self->db[i])
+                sqlite3_interrupt (self->db[i]);
+        zclock_sleep (2);
+    }
+    zactor_destroy (&self->actor);
+    for (int i = 0; i < 2; i++)
+        sqlite3_close (self->db[i]);
+    free (self);
+    *self_p = NULL;
 }

@@ -7,6 +7,7 @@
 #define JK_INTEGRITY_H
 
 #include "jk_log.h"
+#include <czmq.h>
 
 /* Runs PRAGMA integrity_check on db: the whole file when table is NULL,
    else that table and its indexes only. Returns JK_OK when SQLite says
@@ -20,6 +21,22 @@ int jk_db_integrity (sqlite3 *db, const char *table, char *out,
    run on without a hole. JK_OK, JK_INVALID (what and where in out) or
    JK_IO. */
 int jk_log_check_tail (sqlite3 *db, uint64_t tail, char *out, size_t out_size);
+
+/* The whole-file checks a store runs behind its start (its start checks
+   only what appends and a crash can have touched): SQLite's integrity
+   check of the log table and its indexes in the file at log_path, then of
+   the whole projections' file, each on a read-only connection of its
+   own, on a thread named "jejak-check" that runs 10 nicer than its
+   caller. The actor (jk_db_check_actor, to poll) sends one message per
+   file, [LOG|PROJECTIONS][OK|DAMAGED|FAILED][what]: DAMAGED with the
+   first problems SQLite names, FAILED when the file could not be
+   checked (its SQLite error). */
+typedef struct jk_db_check_s jk_db_check_t;
+jk_db_check_t *jk_db_check_start (const char *log_path,
+                                  const char *projections_path);
+zactor_t *jk_db_check_actor (jk_db_check_t *self);
+/* Stops the checks (a check under way is interrupted) and frees them. */
+void jk_db_check_destroy (jk_db_check_t **self_p);
 
 /* Removes a database file and its WAL and shm companions ("-wal",
    "-shm"); missing files are no error. */

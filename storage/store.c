@@ -46,25 +46,66 @@ static void s_pipe_ready (jk_store_t *self)
     zmsg_destroy (&msg);
 }
 
-/* The start-up check: the log table and its indexes (SQLite's integrity
-   check) and the chain over the last S_CHAIN_TAIL records. A damaged log
-   is never appended to: 0, or -1 with what is damaged and what to run. */
-static int s_check_log (jk_store_t *self, const char *db_path)
+static void s_log_damaged (const char *db_path, const char *what)
 {
-    char what[512];
-    int rc = jk_db_integrity (jk_log_db (self->log), "log", what, sizeof what);
-    if (rc == JK_OK)
-        rc = jk_log_check_tail (jk_log_db (self->log), S_CHAIN_TAIL, what,
-                                sizeof what);
-    if (rc == JK_OK)
-        return 0;
     jk_error ("store",
               "the log in %s is damaged, the store does not append to it: "
               "%s. Run 'jejak-replay verify %s' to see all that is damaged, "
               "then restore the last good backup (docs/OPERATIONS.md, "
               "\"Storage damage\")",
               db_path, what, db_path);
+}
+
+/* The start-up check, bounded by what appends and a crash can have
+   touched: the chain over the last S_CHAIN_TAIL records and their
+   entries in both UNIQUE indexes (SQLite's check of the whole file
+   follows behind the start: s_check_take). A damaged tail is never
+   appended to: 0, or -1 with what is damaged and what to run. */
+static int s_check_log (jk_store_t *self, const char *db_path)
+{
+    char what[512];
+    if (jk_log_check_tail (jk_log_db (self->log), S_CHAIN_TAIL, what,
+                           sizeof what) == JK_OK)
+        return 0;
+    s_log_damaged (db_path, what);
     return -1;
+}
+
+/* A verdict of the whole-file checks: a damaged log or projections' file
+   stops the store as a failed write does (FATAL; jejak-hub and
+   jejak-store exit 1); damaged projections are removed at the stop, so
+   the next start makes them anew from the log. */
+static void s_check_take (jk_store_t *self)
+{
+    char *file = NULL, *verdict = NULL, *what = NULL;
+    zstr_recvx (jk_db_check_actor (self->check), &file, &verdict, &what, NULL);
+    if (!file || !verdict || !what)
+        jk_warn ("store", "the checks of %s sent no verdict", self->db_path);
+    else if (streq (verdict, "OK"))
+        jk_info ("store", "SQLite's integrity check of the %s of %s: ok",
+                 streq (file, "LOG") ? "log" : "projections", self->db_path);
+    else if (streq (verdict, "FAILED"))
+        jk_warn ("store", "the %s check of %s did not run: %s",
+                 streq (file, "LOG") ? "log's" : "projections'", self->db_path,
+                 what);
+    else if (streq (verdict, "DAMAGED") && !self->fatal) {
+        if (streq (file, "LOG"))
+            s_log_damaged (self->db_path, what);
+        else {
+            jk_error ("store",
+                      "the projections beside %s are damaged (SQLite "
+                      "integrity check: %s): the store stops; they are made "
+                      "anew from the log at its next start",
+                      self->db_path, what);
+            self->projections_damaged = true;
+        }
+        self->fatal = true;
+        zpoller_remove (self->poller, self->backend);
+        zstr_send (self->pipe, "FATAL");
+    }
+    zstr_free (&file);
+    zstr_free (&verdict);
+    zstr_free (&what);
 }
 
 /* A log file from before the projector held the projection tables
@@ -181,12 +222,17 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
             zstr_sendx (self->query, "SIGNER",
                         config->witnesses ? config->witnesses : "", NULL);
     }
+    self->db_path = jk_strdup (config->db_path);
+    char *projections = jk_projections_path (config->db_path);
+    self->check = jk_db_check_start (config->db_path, projections);
+    free (projections);
     self->behind = zhashx_new ();
     self->stage = jk_store_stage_start ();
     self->deferred = zlist_new ();
     self->poller = zpoller_new (self->pipe, self->backend, self->tree, NULL);
     if (self->query)
         zpoller_add (self->poller, self->query);
+    zpoller_add (self->poller, jk_db_check_actor (self->check));
     zpoller_set_nonstop (self->poller, true);
     return 0;
 }
@@ -194,6 +240,7 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
 static void s_store_fini (jk_store_t *self)
 {
     zpoller_destroy (&self->poller);
+    jk_db_check_destroy (&self->check);
     zactor_destroy (&self->query);
     jk_signer_destroy (&self->signer);
     jk_store_wal_stop (self);
@@ -219,6 +266,15 @@ static void s_store_fini (jk_store_t *self)
         sqlite3_close (self->proj_read);
     self->proj_read = NULL;
     jk_log_close (&self->log);
+    if (self->projections_damaged) {
+        /* Every connection to them is closed: the next start makes them
+           anew from the log. */
+        char *projections = jk_projections_path (self->db_path);
+        jk_db_remove (projections);
+        free (projections);
+    }
+    free (self->db_path);
+    self->db_path = NULL;
     if (self->lock_fd >= 0)
         close (self->lock_fd);
     self->lock_fd = -1;
@@ -263,6 +319,8 @@ static void s_turn (jk_store_t *self)
         jk_store_query_ready (self);
     else if (which == self->backend && self->cur->item_count == 0)
         jk_store_stage_fill (self, self->cur);
+    else if (self->check && which == jk_db_check_actor (self->check))
+        s_check_take (self);
     else if (self->tree && which == self->tree) {
         zmsg_t *msg = zmsg_recv (self->tree);
         jk_store_tree_take (self, &msg);

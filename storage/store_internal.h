@@ -127,6 +127,9 @@ typedef struct {
     bool wal_tail;              /* it ran one: the writer copies the rest */
     bool terminated;            /* $TERM received */
     bool fatal;                 /* database unusable: writing stopped */
+    jk_db_check_t *check;       /* the whole-file checks behind the start */
+    char *db_path;              /* for their messages */
+    bool projections_damaged;   /* removed at the stop, made anew next */
     int64_t next_ping;          /* mono ms of the next PING */
     bool checkpoint_due;        /* commits since the last checkpoint */
     jk_fault_t fault;           /* injected for tests (jk_fault.h) */
