@@ -150,9 +150,13 @@ int jk_store_tree_init (jk_store_t *self, const char *db_path)
         return -1;
     }
     /* The feed queue: bound here, connected by the tree thread. */
+    /* Named by a serial, not by self's address: a store started after
+       another on the same thread stack gets the same address while the
+       old socket's inproc name may not be released yet (EADDRINUSE). */
+    static unsigned serial;
     char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://jejak-tree-feed-%p",
-              (void *)self);
+    snprintf (endpoint, sizeof endpoint, "inproc://jejak-tree-feed-%u",
+              __atomic_add_fetch (&serial, 1, __ATOMIC_RELAXED));
     self->tree_feed = zsock_new (ZMQ_PAIR);
     zsock_set_sndhwm (self->tree_feed, JK_TREE_QUEUE);
     zsock_set_linger (self->tree_feed, 0);
