@@ -2,6 +2,7 @@
     process, joined over inproc; the embedded default a new user starts
     first. Parses options, starts both, waits for SIGINT/SIGTERM, stops
     them (store first, so its last batch is committed and answered). */
+#include "jk_active.h"
 #include "jk_broker.h"
 #include "jk_checkpoints.h"
 #include "jk_keys.h"
@@ -136,8 +137,8 @@ static int s_check_numbers (jk_opts_t *opts, s_hub_t *hub)
         return s_usage_error ("--feed-hwm must be 1 to 100000000");
     if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"),
                       &hub->months) ||
-        hub->months == 0 || hub->months > 120)
-        return s_usage_error ("--rat-deadline-months must be 1 to 120");
+        hub->months == 0 || hub->months > JK_RAT_DEADLINE_MONTHS_MAX)
+        return s_usage_error ("--rat-deadline-months must be 1 to 24");
     if (jk_parse_u64 (jk_opts_get (opts, "checkpoint-every"), &hub->every) ||
         hub->every == 0 || hub->every > 3600)
         return s_usage_error ("--checkpoint-every must be 1 to 3600 seconds");

@@ -3,6 +3,7 @@
     as JSON Lines or CSV, onto a feed, or copied whole (docs/AUDIT.md
     sections 3 to 5). */
 #include "cli.h"
+#include "jk_active.h"
 #include "jk_backup.h"
 #include "jk_checkpoints.h"
 #include "jk_decisions.h"
@@ -42,10 +43,12 @@ static int s_rebuild_options (jk_opts_t *opts, const char *src,
     }
     if (jk_cli_u64_flag (opts, "until-pos", &options->until_pos) ||
         jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months) ||
-        months == 0 || months > 120) {
-        if (months == 0 || months > 120)
-            fprintf (stderr, "jejak-replay rebuild: --rat-deadline-months "
-                             "must be 1..120\n");
+        months == 0 || months > JK_RAT_DEADLINE_MONTHS_MAX) {
+        if (months == 0 || months > JK_RAT_DEADLINE_MONTHS_MAX)
+            fprintf (stderr,
+                     "jejak-replay rebuild: --rat-deadline-months "
+                     "must be 1..%d\n",
+                     JK_RAT_DEADLINE_MONTHS_MAX);
         return JK_REPLAY_EXIT_USAGE;
     }
     options->projections.rat_deadline_months = (int)months;

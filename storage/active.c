@@ -61,11 +61,12 @@ int jk_active_rule_parse (const char *text, jk_active_rule_t *rule, char *err,
                 return -1;
             }
         } else if (KEY ("deadline-months")) {
-            if (s_number (value, vlen, 1, 24, &r.deadline_months)) {
+            if (s_number (value, vlen, 1, JK_RAT_DEADLINE_MONTHS_MAX,
+                          &r.deadline_months)) {
                 snprintf (err, err_size,
                           "active rule: deadline-months must be a whole "
-                          "number 1..24, not '%.*s'",
-                          (int)vlen, value);
+                          "number 1..%d, not '%.*s'",
+                          JK_RAT_DEADLINE_MONTHS_MAX, (int)vlen, value);
                 return -1;
             }
         } else if (KEY ("grace-days")) {

@@ -1,6 +1,7 @@
 /*  cooperatives.c - what the projection table cannot say about
     cooperatives: the kecamatan counter of a registration, updates (a move
     moves the counter), the RAT deadline (the streak is counters.c's). */
+#include "jk_active.h"
 #include "projections_internal.h"
 
 #include <assert.h>
@@ -77,11 +78,8 @@ int jk_proj_cooperative_updated (jk_projections_t *self, const jk_event_t *ev,
    book_year: the RAT deadline (6 months: 30 June of the next year). */
 static int32_t s_rat_deadline (int64_t book_year, int months)
 {
-    int year = (int)book_year + 1 + (months - 1) / 12;
-    int month = (months - 1) % 12 + 1;
-    int next_year = month == 12 ? year + 1 : year;
-    int next_month = month == 12 ? 1 : month + 1;
-    return jk_days_from_civil (next_year, next_month, 1) - 1;
+    jk_active_rule_t rule = {.deadline_months = months};
+    return jk_active_deadline (&rule, (int)book_year);
 }
 
 void jk_proj_derive_rat (jk_projections_t *self, jk_pderive_t fn,

@@ -2,6 +2,7 @@
     backend. Parses options, starts the store actor, waits for SIGINT or
     SIGTERM, stops it. Exit codes: 0 clean stop, 1 runtime failure, 2
     usage. */
+#include "jk_active.h"
 #include "jk_checkpoints.h"
 #include "jk_opts.h"
 #include "jk_projection_table.h"
@@ -124,7 +125,8 @@ static int s_check_numbers (jk_opts_t *opts, jk_store_config_t *config)
         jk_region_set_default_area (jk_opts_get (opts, "region"));
     (void)jk_region_default (); /* a bad --region or data dir: exit 2 */
     int batch_max = s_positive (opts, "batch-max", 100000);
-    int months = s_positive (opts, "rat-deadline-months", 120);
+    int months =
+        s_positive (opts, "rat-deadline-months", JK_RAT_DEADLINE_MONTHS_MAX);
     int every = s_positive (opts, "checkpoint-every", 3600);
     int lag_max = s_positive (opts, "projection-lag-max", 100000000);
     if (batch_max < 0 || months < 0 || every < 0 || lag_max < 0)

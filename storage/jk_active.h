@@ -11,6 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The RAT deadline in months after 31 December of the book year: the
+   range of the active rule's deadline-months and of the store's
+   rat_deadline_months (--rat-deadline-months), which must be able to
+   agree. */
+#define JK_RAT_DEADLINE_MONTHS_MAX 24
+
 /* Bytes of a rule's text (--active-rule, SNAPSHOT's rule frame). */
 #define JK_ACTIVE_RULE_SPEC_MAX 200
 

@@ -83,7 +83,7 @@ done <<EOF
 jejak-hub|--checkpoint-every 0
 jejak-hub|--feed-hwm 0
 jejak-hub|--projection-lag-max 100000001
-jejak-hub|--rat-deadline-months 121
+jejak-hub|--rat-deadline-months 25
 jejak-broker|--feed-hwm 0
 jejak-store|--projection-lag-max 0
 jejak-store|--checkpoint-every 3601

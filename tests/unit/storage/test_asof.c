@@ -162,6 +162,29 @@ static const msgpack_object *s_snapshot (harness_t *h, int y, int m, int d,
     return &result->data;
 }
 
+/* The deadline over the whole range the store and the rule share: the
+   last day of the month that ends N months after 31 December. */
+static void test_deadline_range (void **state)
+{
+    (void)state;
+    static const struct {
+        int months, year, month, day;
+    } want[] = {{1, 2023, 1, 31},   {2, 2023, 2, 28},   {6, 2023, 6, 30},
+                {11, 2023, 11, 30}, {12, 2023, 12, 31}, {13, 2024, 1, 31},
+                {14, 2024, 2, 29},  {24, 2024, 12, 31}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        jk_active_rule_t rule = {.deadline_months = want[i].months};
+        assert_int_equal (
+            jk_active_deadline (&rule, 2022),
+            jk_days_from_civil (want[i].year, want[i].month, want[i].day));
+    }
+    jk_active_rule_t rule;
+    char err[256];
+    assert_int_equal (
+        jk_active_rule_parse ("deadline-months=24", &rule, err, sizeof err), 0);
+    assert_int_equal (rule.deadline_months, JK_RAT_DEADLINE_MONTHS_MAX);
+}
+
 static void test_rat_on_time_and_rule_in_snapshot (void **state)
 {
     (void)state;
@@ -305,6 +328,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_active_every_day),
         cmocka_unit_test (test_rule_setting),
+        cmocka_unit_test (test_deadline_range),
         cmocka_unit_test (test_rat_on_time_and_rule_in_snapshot),
         cmocka_unit_test (test_present_today_counts_people),
         cmocka_unit_test (test_certificate_valid_from_issue),
