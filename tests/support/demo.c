@@ -131,7 +131,7 @@ void jk_test_demo_start_hub (jk_test_demo_t *fx)
 
 void jk_test_demo_stop_hub (jk_test_demo_t *fx)
 {
-    int status = jk_test_stop (fx->hub, SIGTERM, 20000);
+    int status = jk_test_stop (fx->hub, SIGTERM, 60000);
     fx->hub = 0;
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);

@@ -339,7 +339,7 @@ pid_t jk_test_hub_spawn_tcp (const char *db, const char *ingest, char **feed,
         bool ended = false;
         bool started = JK_WAIT_FOR (
             s_hub_started (pid, log_path, offset, &status, &ended) || ended,
-            30000);
+            60000);
         if (started && !ended) {
             for (int i = 0; i < 2; i++)
                 if (any[i]) {
@@ -350,7 +350,7 @@ pid_t jk_test_hub_spawn_tcp (const char *db, const char *ingest, char **feed,
         }
         if (!ended) {
             jk_test_stop (pid, SIGKILL, 10000);
-            fail_msg ("jejak-hub did not start in 30 s (see %s)", log_path);
+            fail_msg ("jejak-hub did not start in 60 s (see %s)", log_path);
         }
         if (!(WIFEXITED (status) && WEXITSTATUS (status) == 1 &&
               jk_test_file_has_after (log_path, offset,
@@ -548,7 +548,7 @@ sqlite3 *jk_test_projections (const char *db_path)
     bool caught_up = JK_WAIT_FOR (
         (db || (db = jk_projections_open_read (db_path, err, sizeof err))) &&
             s_projected (db, &head, &pos) && pos >= head,
-        30000);
+        60000);
     if (!caught_up)
         fail_msg ("the projections of %s did not reach the log's head %llu "
                   "(at %llu) %s",
@@ -598,8 +598,8 @@ void jk_test_hub_start (jk_test_hub_t *self)
        The log table exists long before that. */
     if (!JK_WAIT_FOR (
             jk_test_file_has_after (self->log, before, "jejak-hub ingest="),
-            20000))
-        fail_msg ("jejak-hub did not start in 20 s (see %s)", self->log);
+            60000))
+        fail_msg ("jejak-hub did not start in 60 s (see %s)", self->log);
     assert_true (jk_test_db_int64 (self->db, "SELECT count(*) FROM log") >= 0);
 }
 

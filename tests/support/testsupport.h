@@ -66,7 +66,7 @@ pid_t jk_test_hub_spawn (const char *db, const char *ingest, const char *feed,
    tcp port of every interface chosen at run time: *feed or *query (heap
    strings) given as JK_TEST_ANY_PORT are replaced by the endpoint to
    connect to, "tcp://127.0.0.1:PORT" (the hub binds 0.0.0.0:PORT);
-   others are used as they are. Waits up to 30 s for the start line.
+   others are used as they are. Waits up to 60 s for the start line.
    Another process may take a port between its choice and the hub's bind
    (tests run in parallel): the hub then exits 1 with "Address already in
    use" and is started again on new ports, up to 20 times. Needs keys:
@@ -96,7 +96,7 @@ typedef struct {
 } jk_test_hub_t;
 /* Fails the test when jejak-hub is not built. */
 jk_test_hub_t *jk_test_hub_new (const char *tag);
-/* Starts jejak-hub (plain mode) and waits up to 20 s for its start line,
+/* Starts jejak-hub (plain mode) and waits up to 60 s for its start line,
    printed once its broker has heard its store (fails the test after
    that). */
 void jk_test_hub_start (jk_test_hub_t *self);
@@ -163,7 +163,7 @@ char *jk_test_slurp (const char *path, size_t *size);
    with the log attached (jk_projections_open_read), once the projector
    has brought them to the log's head: the ack means logged and decided,
    the projections follow within the lag bound. Fails the test when they
-   do not get there within 30 s. */
+   do not get there within 60 s. */
 sqlite3 *jk_test_projections (const char *db_path);
 
 /* The canonical dump (jk_projections_dump) of db's projections in a heap
