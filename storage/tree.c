@@ -260,12 +260,14 @@ static void s_tree_actor (zsock_t *pipe, void *arg)
     zsock_t *feed = zsock_new (ZMQ_PAIR);
     zsock_set_rcvhwm (feed, JK_TREE_QUEUE);
     bool up = zsock_connect (feed, "%s", args.feed) == 0;
-    zsock_signal (pipe, 0);
     /* Fault injection for tests: the tree stays where the store started
        it, however far the log goes; or it takes nothing from its queue
-       until the writer found it full (docs/ARCHITECTURE.md). */
+       until the writer found it full (docs/ARCHITECTURE.md). Read before
+       the handshake: a test that sets JEJAK_FAULT for the store's start
+       only (in process) unsets it as soon as the start returned. */
     jk_fault_t fault = jk_fault_from_env (LOG);
     bool stalled = fault == JK_FAULT_TREE_STALLED;
+    zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, feed, NULL);
     zpoller_set_nonstop (poller, true);
     bool terminated = !up, failing = false;
