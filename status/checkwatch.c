@@ -143,6 +143,18 @@ jk_ckwatch_t *jk_ckwatch_new (const char *log_vkey, const char *path, char *err,
         }
         self->held_note = note;
     }
+    /* Evidence left by an earlier run: the alarm stands from the start,
+       until an operator moves the evidence aside. */
+    if (access (self->fork_path, F_OK) == 0) {
+        snprintf (self->alarm, sizeof self->alarm,
+                  "LOG BERCABANG: bukti percabangan yang belum dibersihkan "
+                  "masih ada; bukti: %s / LOG FORKED: the evidence of a fork "
+                  "not yet cleared is still there; evidence: %s",
+                  self->fork_path, self->fork_path);
+        self->evidence_kept = true;
+        self->changed = true;
+        jk_error ("status", "%s", self->alarm);
+    }
     return self;
 fail:
     jk_ckwatch_destroy (&self);
@@ -358,7 +370,20 @@ int jk_ckwatch_clear (const char *path, char *out, size_t out_size)
         rc = s_aside (path, stamp, &held_to, out, out_size);
         if (rc != JK_IO)
             rc = s_aside (forks, stamp, &forks_to, out, out_size);
-        if (rc == JK_NOT_FOUND)
+        if (rc == JK_IO && held_to) {
+            /* The evidence stayed: the checkpoint goes back where it was,
+               so the alarm and what it was checked against stand as they
+               were. */
+            size_t said = strlen (out);
+            if (rename (held_to, path) == 0)
+                snprintf (out + said, out_size - said,
+                          "; nothing was moved (%s is back)", path);
+            else
+                snprintf (out + said, out_size - said,
+                          "; the checkpoint verified before the fork is now "
+                          "%s and could not be moved back to %s: %s",
+                          held_to, path, strerror (errno));
+        } else if (rc == JK_NOT_FOUND)
             snprintf (out, out_size,
                       "no fork alarm to clear: %s does not exist", forks);
         else if (rc == JK_OK) {

@@ -82,9 +82,10 @@ typedef struct {
    verified is kept in a file (path), so the check spans restarts; the
    first ever seen is trusted. A checkpoint that does not extend it (a
    forked or rewritten log, or one cut shorter) is the fork alarm: both
-   notes are appended to path.forks, the alarm text stays until the
-   program ends. The watch builds requests and reads answers; the caller
-   sends and receives them on its query socket. */
+   notes are appended to path.forks, the alarm text stands until the
+   evidence is cleared (jk_ckwatch_clear); a watch started while
+   path.forks exists raises the alarm at once. The watch builds requests and
+   reads answers; the caller sends and receives them on its query socket. */
 
 /* log_vkey: the log's C2SP verifier key (text). Loads path when it
    exists (it must hold a checkpoint of this log). NULL with err. */
@@ -117,7 +118,9 @@ bool jk_ckwatch_changed (jk_ckwatch_t *self);
    renamed to path.forks.cleared-STAMP and path.cleared-STAMP (STAMP the
    UTC time, YYYYMMDDTHHMMSSZ; "-2", "-3" ... added when taken): kept,
    never deleted. JK_OK (what was moved said in out), JK_NOT_FOUND (no
-   path.forks: no alarm to clear) or JK_IO, the reason in out. */
+   path.forks: no alarm to clear) or JK_IO, the reason in out. When the
+   evidence cannot be moved, the checkpoint already moved is moved back
+   ("...; nothing was moved (path is back)"), or out says where it is. */
 int jk_ckwatch_clear (const char *path, char *out, size_t out_size);
 
 /* Makes sock a CURVE client of the server whose public certificate is

@@ -4,9 +4,10 @@
     last one verified in a file; when the hub shows a second history
     signed with the same key (a forked log), the board raises the alarm
     in its document (the web page's too) and keeps both notes as evidence,
-    and a board started later with the same file raises it again, on its
-    web page too (checked in a real browser when chromium is installed),
-    until jejak-status --clear-fork moves the evidence aside. */
+    and a board started later while that evidence is there raises the
+    alarm at start, on its web page too (checked in a real browser when
+    chromium is installed), until jejak-status --clear-fork moves the
+    evidence aside; --clear-fork's refusals. */
 #include "test_broker_support.h"
 
 #include "cdp.h"
@@ -245,11 +246,13 @@ static void test_board_checks_checkpoints (void **state)
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);
 
-    /* A board started later with the same file: the alarm again. */
+    /* A board started later with the same file: the alarm at start, as
+       long as the evidence is there (it checks nothing until cleared). */
     pid_t board2 = s_board (&env, board2_log, held, true);
     assert_true (JK_WAIT_FOR (
         jk_test_file_has_after (board2_log, 0,
-                                "LOG BERCABANG: checkpoint hub 200 catatan"),
+                                "LOG BERCABANG: bukti percabangan yang belum "
+                                "dibersihkan masih ada; bukti: "),
         S_LONG_MS));
 
     /* The web page shows the alarm too, in a real browser. */
@@ -259,10 +262,11 @@ static void test_board_checks_checkpoints (void **state)
             browser,
             "(function () { const a = document.getElementById ('alarm');"
             " return !a.hidden && a.getAttribute ('role') === 'alert' &&"
-            " a.textContent.startsWith ('!!! LOG BERCABANG: checkpoint hub"
-            " 200 catatan tidak konsisten dengan checkpoint 150') &&"
-            " a.textContent.includes ('/ LOG FORKED: the hub\\'s checkpoint"
-            " of 200 records') && a.textContent.endsWith (' !!!') &&"
+            " a.textContent.startsWith ('!!! LOG BERCABANG: bukti"
+            " percabangan yang belum dibersihkan masih ada; bukti: ') &&"
+            " a.textContent.includes ('/ LOG FORKED: the evidence of a fork"
+            " not yet cleared is still there') &&"
+            " a.textContent.endsWith (' !!!') &&"
             " getComputedStyle (a).fontWeight >= 700 &&"
             " document.getElementById ('checkpoint').hidden; }) ()",
             S_LONG_MS));
@@ -271,9 +275,9 @@ static void test_board_checks_checkpoints (void **state)
        moves the evidence and the checkpoint verified before aside (kept,
        same bytes), and the running board drops the alarm and trusts the
        hub's next checkpoint (its HEAD polls bring it). */
-    char *both = jk_test_slurp (forks, NULL); /* each board's alarm */
+    char *both = jk_test_slurp (forks, NULL); /* the first board's only */
     assert_non_null (both);
-    assert_int_equal (strncmp (both, evidence, strlen (evidence)), 0);
+    assert_string_equal (both, evidence);
     s_clear_fork (held, 0, "fork alarm cleared: the evidence");
     assert_int_equal (access (forks, F_OK), -1);
     /* The running board drops its alarm as soon as the evidence is gone
@@ -352,10 +356,102 @@ static void test_board_checks_checkpoints (void **state)
     jk_test_rmdir (&env.dir);
 }
 
+/* jejak-status --clear-fork run with the given HOME (NULL: unset):
+   exit status and stderr, whole. */
+static void s_clear_fork_says (const char *home, const char *held, int status,
+                               const char *says)
+{
+    char *saved = getenv ("HOME") ? jk_strdup (getenv ("HOME")) : NULL;
+    if (home)
+        setenv ("HOME", home, 1);
+    else
+        unsetenv ("HOME");
+    char *argv[] = {"jejak-status", "--clear-fork", "--checkpoint-file",
+                    (char *)held, NULL};
+    if (!held)
+        argv[2] = NULL;
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, S_LONG_MS);
+    if (saved)
+        setenv ("HOME", saved, 1);
+    else
+        unsetenv ("HOME");
+    free (saved);
+    assert_int_equal (rc, status);
+    assert_string_equal (err, says);
+    assert_string_equal (out, "");
+    free (out);
+    free (err);
+}
+
+/* --clear-fork's refusals, each exit 1 with its reason, nothing moved:
+   no home for the default file, no alarm (the default file's and a
+   given one's), and evidence that cannot be moved aside (its new name
+   would be too long for a file name: the checkpoint moved first is put
+   back). */
+static void test_clear_fork_refusals (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("clear-fork");
+    s_clear_fork_says (NULL, NULL, 1,
+                       "jejak-status: --clear-fork needs --checkpoint-file "
+                       "(no home directory for the default)\n");
+    char *says = jk_sprintf ("jejak-status: --clear-fork: no fork alarm to "
+                             "clear: %s/.local/share/jejak/"
+                             "status-checkpoint.note.forks does not exist\n",
+                             dir);
+    s_clear_fork_says (dir, NULL, 1, says);
+    free (says);
+    char name[229];
+    memset (name, 'c', 228);
+    name[228] = 0;
+    char *held = jk_sprintf ("%s/%s", dir, name);
+    char *forks = jk_sprintf ("%s.forks", held);
+    says = jk_sprintf ("jejak-status: --clear-fork: no fork alarm to clear: "
+                       "%s does not exist\n",
+                       forks);
+    s_clear_fork_says (dir, held, 1, says);
+    free (says);
+    FILE *f = fopen (held, "w");
+    fputs ("the checkpoint\n", f);
+    fclose (f);
+    f = fopen (forks, "w");
+    fputs ("the evidence\n", f);
+    fclose (f);
+    char *argv[] = {"jejak-status", "--clear-fork", "--checkpoint-file", held,
+                    NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_LONG_MS), 1);
+    assert_string_equal (out, "");
+    char *head = jk_sprintf ("jejak-status: --clear-fork: cannot move %s "
+                             "aside to %s.cleared-",
+                             forks, forks);
+    char *tail = jk_sprintf (": File name too long; nothing was moved (%s is "
+                             "back)\n",
+                             held);
+    assert_int_equal (strncmp (err, head, strlen (head)), 0);
+    assert_int_equal (strlen (err), strlen (head) + 16 + strlen (tail));
+    assert_string_equal (err + strlen (head) + 16, tail);
+    free (out);
+    free (err);
+    char *text = jk_test_slurp (held, NULL);
+    assert_string_equal (text, "the checkpoint\n");
+    free (text);
+    text = jk_test_slurp (forks, NULL);
+    assert_string_equal (text, "the evidence\n");
+    free (text);
+    free (head);
+    free (tail);
+    free (held);
+    free (forks);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_board_checks_checkpoints),
+        cmocka_unit_test (test_clear_fork_refusals),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "jk_note.h"
 #include "jk_status.h"
 
+#include <dirent.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -166,6 +167,26 @@ static void test_watch (void **state)
     assert_null (jk_ckwatch_seen (w, n8, strlen (n8)));
     jk_ckwatch_destroy (&w);
 
+    /* Restarted while the evidence is there: the alarm stands from the
+       start, nothing is checked or held, until it is cleared. */
+    w = s_watch (path);
+    assert_true (jk_ckwatch_changed (w));
+    char *at_start = jk_sprintf (
+        "LOG BERCABANG: bukti percabangan yang belum dibersihkan masih ada; "
+        "bukti: %s / LOG FORKED: the evidence of a fork not yet cleared is "
+        "still there; evidence: %s",
+        forks, forks);
+    assert_string_equal (jk_ckwatch_alarm (w), at_start);
+    free (at_start);
+    assert_null (jk_ckwatch_seen (w, m8, strlen (m8)));
+    assert_null (jk_ckwatch_seen (w, n8, strlen (n8)));
+    assert_int_equal (jk_ckwatch_size (w), 8);
+    char said[1024];
+    assert_int_equal (jk_ckwatch_clear (path, said, sizeof said), JK_OK);
+    assert_string_equal (jk_ckwatch_alarm (w), "");
+    assert_int_equal (jk_ckwatch_size (w), 0);
+    jk_ckwatch_destroy (&w);
+
     /* A proof of history 1 from 4 to 8 does not lead from history 0's
        head at 4. */
     unlink (path);
@@ -185,6 +206,7 @@ static void test_watch (void **state)
 
     /* Holding 8, shown 6 by a hub that cannot prove up to 8: cut. */
     unlink (path);
+    unlink (forks);
     w = s_watch (path);
     assert_null (jk_ckwatch_seen (w, n8, strlen (n8)));
     ask = jk_ckwatch_seen (w, n6, strlen (n6));
@@ -243,10 +265,86 @@ static void test_watch (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* The files of dir (not . and ..). */
+static int s_files (const char *dir)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir (d)) != NULL;)
+        n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
+    closedir (d);
+    return n;
+}
+
+/* Clearing moves the checkpoint first, the evidence second. When the
+   second cannot be moved (here its new name would be longer than a file
+   name may be: the checkpoint file's name is 228 bytes), the first is
+   moved back: both files stay as they were, the alarm stands, and the
+   reason says so. */
+static void test_clear_puts_back (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("checkwatch");
+    char name[229];
+    memset (name, 'c', 228);
+    name[228] = 0;
+    char *path = jk_sprintf ("%s/%s", dir, name);
+    char *forks = jk_sprintf ("%s.forks", path);
+    char *n8 = s_note (0, 8, s_seed), *m8 = s_note (1, 8, s_seed);
+    jk_ckwatch_t *w = s_watch (path);
+    assert_null (jk_ckwatch_seen (w, n8, strlen (n8)));
+    assert_null (jk_ckwatch_seen (w, m8, strlen (m8)));
+    assert_non_null (strstr (jk_ckwatch_alarm (w), "LOG BERCABANG: "));
+    char *evidence = jk_test_slurp (forks, NULL);
+    assert_non_null (evidence);
+
+    char said[2048];
+    assert_int_equal (jk_ckwatch_clear (path, said, sizeof said), JK_IO);
+    char *head =
+        jk_sprintf ("cannot move %s aside to %s.cleared-", forks, forks);
+    char *tail = jk_sprintf (": File name too long; nothing was moved (%s is "
+                             "back)",
+                             path);
+    assert_int_equal (strncmp (said, head, strlen (head)), 0);
+    /* STAMP: YYYYMMDDTHHMMSSZ */
+    assert_int_equal (strlen (said), strlen (head) + 16 + strlen (tail));
+    assert_string_equal (said + strlen (head) + 16, tail);
+    assert_int_equal (said[strlen (head) + 8], 'T');
+    /* Both files as they were, nothing else beside them. */
+    char *kept = jk_test_slurp (path, NULL);
+    assert_string_equal (kept, n8);
+    free (kept);
+    char *still = jk_test_slurp (forks, NULL);
+    assert_string_equal (still, evidence);
+    free (still);
+    assert_int_equal (s_files (dir), 2);
+    assert_non_null (strstr (jk_ckwatch_alarm (w), "LOG BERCABANG: "));
+    assert_int_equal (jk_ckwatch_size (w), 8);
+    jk_ckwatch_destroy (&w);
+    /* No alarm at all: nothing to clear, nothing moved. */
+    unlink (forks);
+    assert_int_equal (jk_ckwatch_clear (path, said, sizeof said), JK_NOT_FOUND);
+    char *none =
+        jk_sprintf ("no fork alarm to clear: %s does not exist", forks);
+    assert_string_equal (said, none);
+    assert_int_equal (s_files (dir), 1);
+    free (none);
+    free (head);
+    free (tail);
+    free (evidence);
+    free (n8);
+    free (m8);
+    free (path);
+    free (forks);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_watch),
+        cmocka_unit_test (test_clear_puts_back),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
