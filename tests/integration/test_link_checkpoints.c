@@ -719,21 +719,48 @@ static void test_flags (void **state)
     free (all);
     free (out);
     free (err);
-    /* clear-fork: which file, named; a file that is no link state. */
+    /* clear-fork: which file, named; a file that is not there (the
+       sending end's state or a copy); a file that is no link state. Each
+       exit code with its one line, nothing on stdout. */
     char *none[] = {"jejak-link", "clear-fork", NULL};
     assert_int_equal (jk_test_run (none, &out, &err, S_LONG_MS), 2);
-    assert_non_null (strstr (err, "clear-fork needs --state (the sending "
-                                  "end's) or --db with --origin"));
+    assert_string_equal (err, "jejak-link: clear-fork needs --state (the "
+                              "sending end's) or --db with --origin (a "
+                              "copy's) (see --help)\n");
+    assert_string_equal (out, "");
     free (out);
     free (err);
     char *origin[] = {"jejak-link", "clear-fork", "--origin", "32.03", NULL};
     assert_int_equal (jk_test_run (origin, &out, &err, S_LONG_MS), 2);
-    assert_non_null (strstr (err, "clear-fork --origin needs --db"));
+    assert_string_equal (
+        err, "jejak-link: clear-fork --origin needs --db (see --help)\n");
     free (out);
     free (err);
+    char *gone = jk_sprintf ("%s/gone.db", f->dir);
+    char *said =
+        jk_sprintf ("jejak-link: clear-fork: %s does not exist\n", gone);
+    char *no_state[] = {"jejak-link", "clear-fork", "--state", gone, NULL};
+    assert_int_equal (jk_test_run (no_state, &out, &err, S_LONG_MS), 1);
+    assert_string_equal (err, said);
+    assert_string_equal (out, "");
+    free (out);
+    free (err);
+    char *no_copy[] = {"jejak-link", "clear-fork", "--db", gone,
+                       "--origin",   "32.03",      NULL};
+    assert_int_equal (jk_test_run (no_copy, &out, &err, S_LONG_MS), 1);
+    assert_string_equal (err, said);
+    free (out);
+    free (err);
+    assert_int_equal (access (gone, F_OK), -1); /* not made by asking */
+    free (said);
+    free (gone);
     char *other[] = {"jejak-link", "clear-fork", "--state", db, NULL};
     assert_int_equal (jk_test_run (other, &out, &err, S_LONG_MS), 1);
-    assert_non_null (strstr (err, "holds no link state (table fork)"));
+    said = jk_sprintf ("jejak-link: clear-fork: %s holds no link state "
+                       "(table fork): no such table: fork\n",
+                       db);
+    assert_string_equal (err, said);
+    free (said);
     free (out);
     free (err);
     free (db);
