@@ -19,6 +19,7 @@
 #include "jk_rebuild.h"
 #include "jk_replay.h"
 
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,13 @@ int main (int argc, char **argv)
     int rc = jk_log_verify (db, NULL, &verify, NULL, NULL);
     double verify_s = (double)(jk_clock_mono_ms () - started) / 1000.0;
     if (rc != JK_OK || verify.records != count) {
-        fprintf (stderr, "verify failed: %s\n", verify.message);
+        if (rc != JK_OK)
+            fprintf (stderr, "verify failed: %s\n", verify.message);
+        else
+            fprintf (stderr,
+                     "verify: %" PRIu64 " records in %s, %" PRIu64
+                     " expected (a log of another size: give a new --log)\n",
+                     (uint64_t)verify.records, db, (uint64_t)count);
         return 1;
     }
 
