@@ -158,7 +158,8 @@ static void s_usage (jk_agent_t *self, FILE *out)
     }
     fprintf (out,
              "  --config PATH  ZPL config file with the same keys "
-             "[$JEJAK_CONFIG]\n\n"
+             "[$JEJAK_CONFIG]\n"
+             "  --version      the program's name and version\n\n"
              "'%s COMMAND --help' shows the flags of a command.\n"
              "exit: 0 stored, 2 usage or validation error (nothing queued), "
              "3 queued but not\ndelivered (offline), 4 rejected by the "

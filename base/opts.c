@@ -194,6 +194,8 @@ void jk_opts_print (jk_opts_t *self, FILE *out)
     fprintf (out, "  %-28s %s\n", "--config PATH",
              "ZPL config file with the same keys [env JEJAK_CONFIG]");
     fprintf (out, "  %-28s %s\n", "--help", "this text");
+    fprintf (out, "  %-28s %s\n", "--version",
+             "the program's name and version");
 }
 
 jk_opts_t *jk_opts_start (const char *program, const jk_opt_t *spec,

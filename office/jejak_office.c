@@ -445,7 +445,9 @@ int main (int argc, char **argv)
         signal (SIGPIPE, SIG_IGN);
         rc = s_serve (opts);
     } else {
-        fprintf (stderr, S_PROGRAM ": unknown command '%s' (serve, user)\n",
+        fprintf (stderr,
+                 S_PROGRAM
+                 ": unknown command '%s' (serve, user) (see --help)\n",
                  cmd);
         rc = 2;
     }

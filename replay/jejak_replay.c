@@ -41,6 +41,7 @@
     "                                a signed checkpoint the hub stored, "     \
     "with\n"                                                                   \
     "                                its witnesses' cosignatures\n"            \
+    "  --version                     the program's name and version\n"         \
     "exit codes: 0 ok (intact, equal), 1 tampered or different, 2 usage,\n"    \
     "            3 cannot read or write, 4 publish: no subscriber came\n"
 

@@ -220,6 +220,7 @@ int main (int argc, char **argv)
              "rules.\n\n"
              "  list      one line per event type\n"
              "  show      fields and rules of one type (or all)\n"
-             "  markdown  the text of docs/EVENTS.md\n");
+             "  markdown  the text of docs/EVENTS.md\n"
+             "  --version the program's name and version\n");
     return 0;
 }

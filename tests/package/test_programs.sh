@@ -1,7 +1,7 @@
 #!/bin/sh
 # Every installed program behaves like its Debian neighbours: --version
 # (exit 0, "PROGRAM (Jejak) VERSION"), --help (exit 0, one "Usage: PROGRAM"
-# form), an unknown flag is a usage error (exit 2) that says "(see --help)"
+# form, listing --version), an unknown flag is a usage error (exit 2) that says "(see --help)"
 # once (as does an argument to a program that takes flags only), and its
 # man page and bash completion, generated at build time, know every flag
 # its --help lists (and every command's flags).
@@ -28,6 +28,8 @@ for p in "$@"; do
     [ -s "$tmp/help.err" ] && fail "$p --help writes to stderr"
     head -1 "$tmp/help" | grep -q "^Usage: $p\( \|$\)" ||
         fail "$p --help starts '$(head -1 "$tmp/help")'"
+    # --help lists every option, --version too (PROTOCOL.md section 12).
+    grep -q -- '^ *--version ' "$tmp/help" || fail "$p --help lacks --version"
     rc=0
     "$exe" --no-such-flag-xyz >"$tmp/bad" 2>&1 || rc=$?
     [ $rc -eq 2 ] || fail "$p --no-such-flag-xyz exits $rc, not 2"
@@ -99,6 +101,7 @@ jejak-link|verify --db x.db --origin 3203
 jejak-link|verify --db x.db --origin 32.03 --head nonsense
 jejak-link|clear-fork --db x.db --origin 3203
 jejak-pgsink|--pg x --credit 1
+jejak-office|frob
 EOF
 # jejak-link says a bad area in the same words for every command that
 # takes one (--area of send, --origin of verify and clear-fork).
