@@ -108,9 +108,9 @@ static void s_sql (const char *path, const char *sql)
     sqlite3_close (db);
 }
 
-/* Starts the hub, which must exit 1 without its start line, its output
-   then holding text. */
-static void s_refused (s_fix_t *fx, const char *text)
+/* Starts the hub and waits for it to exit 1; returns where its output
+   began in fx->log. */
+static size_t s_hub_exits_1 (s_fix_t *fx)
 {
     size_t offset = jk_test_file_size (fx->log);
     pid_t pid = s_hub (fx);
@@ -118,6 +118,14 @@ static void s_refused (s_fix_t *fx, const char *text)
     assert_true (jk_test_wait_exit (pid, &status, S_LONG_MS));
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 1);
+    return offset;
+}
+
+/* Starts the hub, which must exit 1 without its start line, its output
+   then holding text. */
+static void s_refused (s_fix_t *fx, const char *text)
+{
+    size_t offset = s_hub_exits_1 (fx);
     if (!jk_test_file_has_after (fx->log, offset, text)) {
         char *out = jk_test_slurp (fx->log, NULL);
         fail_msg ("expected \"%s\" in:\n%s", text, out + offset);
@@ -219,12 +227,7 @@ static void test_damage_found_behind_start (void **state)
     s_fix_t *fx = s_fix_new ("start-behind");
     s_fill (fx, 1);
     s_damage_root (fx->db, "log");
-    size_t offset = jk_test_file_size (fx->log);
-    pid_t pid = s_hub (fx);
-    int status = 0;
-    assert_true (jk_test_wait_exit (pid, &status, S_LONG_MS));
-    assert_true (WIFEXITED (status));
-    assert_int_equal (WEXITSTATUS (status), 1);
+    size_t offset = s_hub_exits_1 (fx);
     /* Its start checks passed (the start line may or may not come
        before the check's verdict on so small a file). */
     assert_true (jk_test_file_has_after (fx->log, offset, "INFO  store ready"));
@@ -254,12 +257,7 @@ static void test_damaged_projections_made_anew (void **state)
     s_fill (fx, 1);
     char *projections = jk_sprintf ("%s-projections", fx->db);
     s_damage_root (projections, "people");
-    size_t offset = jk_test_file_size (fx->log);
-    pid_t pid = s_hub (fx);
-    int status = 0;
-    assert_true (jk_test_wait_exit (pid, &status, S_LONG_MS));
-    assert_true (WIFEXITED (status));
-    assert_int_equal (WEXITSTATUS (status), 1);
+    size_t offset = s_hub_exits_1 (fx);
     assert_true (jk_test_file_has_after (fx->log, offset, "INFO  store ready"));
     char *text = jk_sprintf ("ERROR store the projections beside %s are "
                              "damaged (SQLite integrity check: ",
@@ -267,7 +265,7 @@ static void test_damaged_projections_made_anew (void **state)
     assert_true (jk_test_file_has_after (fx->log, offset, text));
     free (text);
     assert_int_not_equal (access (projections, F_OK), 0);
-    pid = s_hub_ready (fx);
+    pid_t pid = s_hub_ready (fx);
     assert_int_equal (s_query_head (fx->query, NULL), S_RECORDS);
     assert_true (__extension__ JK_WAIT_FOR (
         jk_test_db_int64 (projections, "SELECT count(*) FROM people") ==
@@ -278,7 +276,7 @@ static void test_damaged_projections_made_anew (void **state)
                                 "INFO  store SQLite's integrity check of the "
                                 "projections of "),
         S_LONG_MS));
-    status = jk_test_stop (pid, SIGTERM, S_LONG_MS);
+    int status = jk_test_stop (pid, SIGTERM, S_LONG_MS);
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);
     free (projections);
