@@ -116,6 +116,17 @@ static const char *s_migrations[] = {
 };
 #define S_MIGRATIONS (int)(sizeof s_migrations / sizeof s_migrations[0])
 
+/* One source of the log: its next seq, committed and as the open
+   transaction leaves it. Looked up once per event by name (or not at all
+   when the event before came from the same source), and updated in place
+   by the append: one lookup where there were three. */
+typedef struct {
+    uint64_t next;      /* next seq committed (0: none committed yet) */
+    uint64_t staged;    /* next seq after the open transaction's appends */
+    uint64_t staged_in; /* the transaction staged belongs to (0: none) */
+    char name[];        /* the source */
+} s_source_t;
+
 struct jk_log_s {
     sqlite3 *db;            /* the writer's connection */
     jk_chain_t *chain;      /* hasher */
@@ -128,8 +139,13 @@ struct jk_log_s {
     uint64_t head_pos, committed_pos;
     uint8_t head_hash[JK_HASH_SIZE], committed_hash[JK_HASH_SIZE];
     int64_t last_time, committed_time;
-    zhashx_t *seqs;   /* source -> next seq (committed) */
-    zhashx_t *staged; /* source -> next seq (this transaction) */
+    zhashx_t *sources; /* source -> s_source_t (owned) */
+    s_source_t *last;  /* the source looked up last (events come in runs) */
+    /* Sources appended to in the open transaction (their staged seq is
+       committed with it). */
+    s_source_t **touched;
+    size_t touched_count, touched_cap;
+    uint64_t transaction; /* numbers the transactions: s_source_t.staged_in */
     bool in_transaction;
     int wal_frames;        /* frames in the WAL at the last commit */
     bool wal_backfilled;   /* all of them checkpointed since */
@@ -204,6 +220,29 @@ static int s_migrate (sqlite3 *db, char *err, size_t err_size)
     return 0;
 }
 
+static void s_source_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+/* The entry of source, made (with nothing committed) when it has none. */
+static s_source_t *s_source (jk_log_t *self, const char *source)
+{
+    s_source_t *entry = self->last;
+    if (entry && strcmp (entry->name, source) == 0)
+        return entry;
+    entry = zhashx_lookup (self->sources, source);
+    if (!entry) {
+        size_t len = strlen (source);
+        entry = jk_calloc (1, sizeof *entry + len + 1);
+        memcpy (entry->name, source, len + 1);
+        zhashx_insert (self->sources, source, entry);
+    }
+    self->last = entry;
+    return entry;
+}
+
 /* The last seq of source in *seq (by the (source, seq) index). */
 static int s_last_seq (sqlite3 *db, const char *source, uint64_t *seq)
 {
@@ -266,7 +305,7 @@ static int s_load (jk_log_t *self, char *err, size_t err_size)
         sqlite3_reset (next_source);
         rc = s_last_seq (self->db, source, &next);
         if (rc == SQLITE_OK)
-            zhashx_update (self->seqs, source, (void *)(uintptr_t)(next + 1));
+            s_source (self, source)->next = next + 1;
     }
     free (source);
     sqlite3_finalize (stmt);
@@ -295,8 +334,8 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
 {
     assert (path);
     jk_log_t *self = jk_calloc (1, sizeof *self);
-    self->seqs = zhashx_new ();
-    self->staged = zhashx_new ();
+    self->sources = zhashx_new ();
+    zhashx_set_destructor (self->sources, s_source_free);
     self->chain = jk_chain_new ();
 
     struct stat st;
@@ -386,8 +425,8 @@ void jk_log_close (jk_log_t **self_p)
     /* The writer's thread ends with its log: release OpenSSL's state for
        this thread now rather than rely on thread-exit hooks. */
     OPENSSL_thread_stop ();
-    zhashx_destroy (&self->seqs);
-    zhashx_destroy (&self->staged);
+    zhashx_destroy (&self->sources);
+    free (self->touched);
     free (self);
     *self_p = NULL;
 }
@@ -420,12 +459,25 @@ int64_t jk_log_next_time (jk_log_t *self)
     return now > self->last_time ? now : self->last_time;
 }
 
+/* The next seq of entry, including the open transaction's appends. */
+static uint64_t s_next_seq (jk_log_t *self, const s_source_t *entry)
+{
+    if (self->in_transaction && entry->staged_in == self->transaction)
+        return entry->staged;
+    return entry->next ? entry->next : 1;
+}
+
 uint64_t jk_log_next_seq (jk_log_t *self, const char *source)
 {
-    void *next = zhashx_lookup (self->staged, source);
-    if (!next)
-        next = zhashx_lookup (self->seqs, source);
-    return next ? (uint64_t)(uintptr_t)next : 1;
+    s_source_t *entry = self->last;
+    if (!entry || strcmp (entry->name, source) != 0) {
+        /* No entry made for a source only asked about. */
+        entry = zhashx_lookup (self->sources, source);
+        if (!entry)
+            return 1;
+        self->last = entry;
+    }
+    return s_next_seq (self, entry);
 }
 
 static int s_run (sqlite3_stmt *stmt)
@@ -441,6 +493,8 @@ int jk_log_begin (jk_log_t *self)
     if (s_run (self->begin) != JK_OK)
         return JK_IO;
     self->in_transaction = true;
+    self->transaction++;
+    self->touched_count = 0;
     return JK_OK;
 }
 
@@ -448,7 +502,9 @@ int jk_log_begin (jk_log_t *self)
 static void s_unstage (jk_log_t *self)
 {
     sqlite3_reset (self->find);
-    zhashx_purge (self->staged);
+    /* The staged seqs belong to this transaction's number: never read
+       again. */
+    self->touched_count = 0;
     self->head_pos = self->committed_pos;
     memcpy (self->head_hash, self->committed_hash, JK_HASH_SIZE);
     self->last_time = self->committed_time;
@@ -465,11 +521,9 @@ int jk_log_commit (jk_log_t *self)
         jk_log_rollback (self);
         return JK_IO;
     }
-    for (void *next = zhashx_first (self->staged); next;
-         next = zhashx_next (self->staged))
-        zhashx_update (self->seqs, (const char *)zhashx_cursor (self->staged),
-                       next);
-    zhashx_purge (self->staged);
+    for (size_t i = 0; i < self->touched_count; i++)
+        self->touched[i]->next = self->touched[i]->staged;
+    self->touched_count = 0;
     self->committed_pos = self->head_pos;
     memcpy (self->committed_hash, self->head_hash, JK_HASH_SIZE);
     self->committed_time = self->last_time;
@@ -491,7 +545,8 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
 {
     assert (self->in_transaction);
     assert (record->recorded_at >= self->last_time);
-    assert (record->seq == jk_log_next_seq (self, record->source));
+    s_source_t *source = s_source (self, record->source);
+    assert (record->seq == s_next_seq (self, source));
     uint64_t pos = self->head_pos + 1;
     uint8_t hash[JK_HASH_SIZE];
     bool rejected = record->outcome == JK_LOG_REJECTED;
@@ -544,8 +599,16 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     self->head_pos = pos;
     memcpy (self->head_hash, hash, JK_HASH_SIZE);
     self->last_time = record->recorded_at;
-    zhashx_update (self->staged, record->source,
-                   (void *)(uintptr_t)(record->seq + 1));
+    if (source->staged_in != self->transaction) {
+        source->staged_in = self->transaction;
+        if (self->touched_count == self->touched_cap) {
+            self->touched_cap = self->touched_cap ? 2 * self->touched_cap : 16;
+            self->touched = jk_realloc (
+                self->touched, self->touched_cap * sizeof *self->touched);
+        }
+        self->touched[self->touched_count++] = source;
+    }
+    source->staged = record->seq + 1;
     return JK_OK;
 }
 

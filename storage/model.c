@@ -25,6 +25,26 @@ static const struct {
     {"certificate.revoked", K_REVOKED},
 };
 
+size_t jk_model_key_hash (const void *key)
+{
+    const char *text = key;
+    size_t len = strlen (text);
+    uint64_t hash = 0x9e3779b97f4a7c15ULL ^ len;
+    for (; len >= 8; text += 8, len -= 8) {
+        uint64_t word;
+        memcpy (&word, text, 8);
+        hash = (hash ^ word) * 0xff51afd7ed558ccdULL;
+        hash ^= hash >> 32;
+    }
+    uint64_t tail = 0;
+    memcpy (&tail, text, len);
+    hash = (hash ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+    hash ^= hash >> 29;
+    hash *= 0xff51afd7ed558ccdULL;
+    hash ^= hash >> 32;
+    return (size_t)hash;
+}
+
 /* ---- the object ------------------------------------------------------------
  */
 

@@ -45,6 +45,11 @@ typedef struct {
     bool gone;            /* closed, and its enrolments left memory */
     uint64_t closed_pos;  /* position of its close (0: loaded closed) */
     zhashx_t *attendance; /* "session_no\x1fnik" -> jk_model_attendance_t */
+    /* The keys of its enrolments in the model's enrollments, so that they
+       leave memory without a walk over every enrolment
+       (jk_model_evict_enrollments). */
+    char **enrol_keys;
+    size_t enrol_count, enrol_cap;
 } jk_model_batch_t;
 
 typedef struct {
@@ -138,6 +143,10 @@ struct jk_model_s {
     zhashx_t *certificates; /* number -> jk_model_certificate_t */
     zhashx_t *holders;      /* a\x1fnik -> jk_model_holder_t */
     size_t attendance_count, evicted, enrol_evicted;
+    /* Enrolments whose batch was not in memory when they were made (or
+       whose batch was replaced): while there is one, eviction walks every
+       enrolment. */
+    size_t enrol_unowned;
     zlistx_t *closing; /* batch codes closed after the tables' position */
     int *kind; /* per vocabulary index: what apply changes (jk_model_kind_t) */
 };
@@ -151,12 +160,41 @@ static inline void s_free (void **item_p)
     *item_p = NULL;
 }
 
+/* The hash of a map key (zhashx_set_key_hasher): eight bytes a step
+   rather than CZMQ's default of one, a multiply each. Only where an entry
+   sits in the map depends on it, never what a lookup finds; and nothing
+   the model decides depends on the order of a map's entries. */
+size_t jk_model_key_hash (const void *key);
+
 static inline zhashx_t *s_map (zhashx_destructor_fn *destructor)
 {
     zhashx_t *map = zhashx_new ();
+    zhashx_set_key_hasher (map, jk_model_key_hash);
     if (destructor)
         zhashx_set_destructor (map, destructor);
     return map;
+}
+
+/* zhashx_update with one lookup when key is new (zhashx_update looks
+   up twice then): the same entry, replaced the same way when there is
+   one. */
+static inline void s_update (zhashx_t *map, const char *key, void *value)
+{
+    if (zhashx_insert (map, key, value) != 0)
+        zhashx_update (map, key, value);
+}
+
+/* The entry of key, or a new zeroed one of size put there (*made true):
+   one lookup when key is new. */
+static inline void *s_entry (zhashx_t *map, const char *key, size_t size,
+                             bool *made)
+{
+    void *entry = jk_calloc (1, size);
+    *made = zhashx_insert (map, key, entry) == 0;
+    if (*made)
+        return entry;
+    free (entry);
+    return zhashx_lookup (map, key);
 }
 
 /* Text of a present field, or "" (length 0). */
@@ -336,6 +374,12 @@ void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
                                jk_str_t assessment, jk_str_t nik, bool revoked,
                                int64_t revoked_pos);
 void jk_model_set_verdict (zhashx_t *map, const char *key, jk_str_t verdict);
+/* Notes a new enrolment's key under its batch b (NULL: not in memory). */
+void jk_model_note_enrollment (jk_model_t *self, jk_model_batch_t *b,
+                               const char *key);
+/* Puts batch b under code, replacing the batch there. */
+void jk_model_put_batch (jk_model_t *self, const char *code,
+                         jk_model_batch_t *b);
 /* Drops a closed batch's enrolments: a rule that asks for one reads it
    back from the enrollments table. */
 void jk_model_evict_enrollments (jk_model_t *self, jk_str_t batch,

@@ -25,8 +25,7 @@ static void s_load_cooperative (jk_model_t *self, sqlite3_stmt *st)
     jk_model_cooperative_t *c = jk_calloc (1, sizeof *c);
     c->registered_pos = sqlite3_column_int64 (st, 1);
     char key[KEY_MAX];
-    zhashx_update (self->cooperatives, s_key (key, s_col (st, 0), NONE, NONE),
-                   c);
+    s_update (self->cooperatives, s_key (key, s_col (st, 0), NONE, NONE), c);
 }
 
 static void s_load_rat (jk_model_t *self, sqlite3_stmt *st)
@@ -34,8 +33,7 @@ static void s_load_rat (jk_model_t *self, sqlite3_stmt *st)
     jk_model_rat_t *r = jk_calloc (1, sizeof *r);
     s_copy (r->held_on, sizeof r->held_on, s_col (st, 2));
     char key[KEY_MAX];
-    zhashx_update (self->rats, s_key (key, s_col (st, 0), s_col (st, 1), NONE),
-                   r);
+    s_update (self->rats, s_key (key, s_col (st, 0), s_col (st, 1), NONE), r);
 }
 
 static void s_load_person (jk_model_t *self, sqlite3_stmt *st)
@@ -96,7 +94,7 @@ static void s_load_batch (jk_model_t *self, sqlite3_stmt *st)
     b->jp_total = sqlite3_column_int64 (st, 7);
     b->gone = b->closed && self->bound;
     char key[KEY_MAX];
-    zhashx_update (self->batches, s_key (key, s_col (st, 0), NONE, NONE), b);
+    jk_model_put_batch (self, s_key (key, s_col (st, 0), NONE, NONE), b);
 }
 
 static void s_load_session (jk_model_t *self, sqlite3_stmt *st)
@@ -107,8 +105,8 @@ static void s_load_session (jk_model_t *self, sqlite3_stmt *st)
     s_copy (s->ends, sizeof s->ends, s_col (st, 4));
     s->jp = sqlite3_column_int64 (st, 5);
     char key[KEY_MAX];
-    zhashx_update (self->sessions,
-                   s_key (key, s_col (st, 0), s_col (st, 1), NONE), s);
+    s_update (self->sessions, s_key (key, s_col (st, 0), s_col (st, 1), NONE),
+              s);
 }
 
 static void s_load_enrollment (jk_model_t *self, sqlite3_stmt *st)
@@ -122,8 +120,10 @@ static void s_load_enrollment (jk_model_t *self, sqlite3_stmt *st)
     e->withdrawn = sqlite3_column_int (st, 2) != 0;
     e->jp_attended = sqlite3_column_int64 (st, 3);
     char key[KEY_MAX];
-    zhashx_update (self->enrollments,
-                   s_key (key, s_col (st, 0), s_col (st, 1), NONE), e);
+    s_key (key, s_col (st, 0), s_col (st, 1), NONE);
+    if (!zhashx_lookup (self->enrollments, key))
+        jk_model_note_enrollment (self, b, key);
+    s_update (self->enrollments, key, e);
 }
 
 static void s_load_attendance (jk_model_t *self, sqlite3_stmt *st)
@@ -149,8 +149,7 @@ static void s_load_assessment (jk_model_t *self, sqlite3_stmt *st)
     a->unit_set = s_map (NULL);
     a->assessors = s_map (NULL);
     char key[KEY_MAX];
-    zhashx_update (self->assessments, s_key (key, s_col (st, 0), NONE, NONE),
-                   a);
+    s_update (self->assessments, s_key (key, s_col (st, 0), NONE, NONE), a);
 }
 
 static void s_load_unit (jk_model_t *self, sqlite3_stmt *st)
@@ -168,8 +167,8 @@ static void s_load_assessor (jk_model_t *self, sqlite3_stmt *st)
     jk_model_assessment_t *a = zhashx_lookup (
         self->assessments, s_key (key, s_col (st, 0), NONE, NONE));
     if (a)
-        zhashx_update (a->assessors, s_key (key, s_col (st, 1), NONE, NONE),
-                       (void *)1);
+        s_update (a->assessors, s_key (key, s_col (st, 1), NONE, NONE),
+                  (void *)1);
 }
 
 static void s_load_unit_result (jk_model_t *self, sqlite3_stmt *st)

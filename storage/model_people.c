@@ -86,7 +86,7 @@ void jk_model_people_add (jk_model_t *self, jk_str_t nik, uint64_t pos)
     if (!key) {
         char text[KEY_MAX];
         s_key (text, nik, NONE, NONE);
-        zhashx_update (people->odd, text, (void *)1);
+        s_update (people->odd, text, (void *)1);
         return;
     }
     if (s_niks_has (&people->young, key) || s_niks_has (&people->old, key))

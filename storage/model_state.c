@@ -3,11 +3,22 @@
     leaves memory when a batch closes. */
 #include "model_internal.h"
 
+static void s_enrol_keys_clear (jk_model_batch_t *b)
+{
+    for (size_t i = 0; i < b->enrol_count; i++)
+        free (b->enrol_keys[i]);
+    free (b->enrol_keys);
+    b->enrol_keys = NULL;
+    b->enrol_count = b->enrol_cap = 0;
+}
+
 void jk_model_batch_free (void **item_p)
 {
     jk_model_batch_t *b = *item_p;
-    if (b)
+    if (b) {
         zhashx_destroy (&b->attendance);
+        s_enrol_keys_clear (b);
+    }
     s_free (item_p);
 }
 
@@ -38,6 +49,32 @@ void jk_model_holder_free (void **item_p)
 /* ---- state changes (apply and load share them) ---------------------------
  */
 
+void jk_model_put_batch (jk_model_t *self, const char *code,
+                         jk_model_batch_t *b)
+{
+    /* The enrolments noted under the batch replaced are no longer known
+       by batch. */
+    jk_model_batch_t *old = zhashx_lookup (self->batches, code);
+    if (old && old->enrol_count)
+        self->enrol_unowned++;
+    s_update (self->batches, code, b);
+}
+
+void jk_model_note_enrollment (jk_model_t *self, jk_model_batch_t *b,
+                               const char *key)
+{
+    if (!b) {
+        self->enrol_unowned++;
+        return;
+    }
+    if (b->enrol_count == b->enrol_cap) {
+        b->enrol_cap = b->enrol_cap ? 2 * b->enrol_cap : 8;
+        b->enrol_keys =
+            jk_realloc (b->enrol_keys, b->enrol_cap * sizeof *b->enrol_keys);
+    }
+    b->enrol_keys[b->enrol_count++] = jk_strdup (key);
+}
+
 jk_model_batch_t *jk_model_batch (jk_model_t *self, jk_str_t code)
 {
     char key[KEY_MAX];
@@ -61,13 +98,13 @@ void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
     if (b) {
         if (!b->attendance)
             b->attendance = s_map (s_free);
-        zhashx_update (b->attendance, key, a);
+        s_update (b->attendance, key, a);
     } else {
         s_key (key, batch, s_int_str (no, session_no), nik);
-        zhashx_update (self->orphans, key, a);
+        s_update (self->orphans, key, a);
     }
     s_id_key (id, hex);
-    zhashx_update (self->attendance_id, hex, a);
+    s_update (self->attendance_id, hex, a);
     self->attendance_count++;
 }
 
@@ -90,7 +127,7 @@ void jk_model_add_unit (jk_model_assessment_t *a, jk_str_t code)
     s_key (key, code, NONE, NONE);
     a->unit = jk_realloc (a->unit, (a->unit_count + 1) * sizeof *a->unit);
     a->unit[a->unit_count++] = jk_strdup (key);
-    zhashx_update (a->unit_set, key, (void *)1);
+    s_update (a->unit_set, key, (void *)1);
 }
 
 void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
@@ -102,13 +139,10 @@ void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
     s_copy (c->nik, sizeof c->nik, nik);
     c->revoked = revoked;
     c->revoked_pos = revoked_pos;
-    zhashx_update (self->certificates, s_key (key, number, NONE, NONE), c);
+    s_update (self->certificates, s_key (key, number, NONE, NONE), c);
     s_key (key, assessment, nik, NONE);
-    jk_model_holder_t *h = zhashx_lookup (self->holders, key);
-    if (!h) {
-        h = jk_calloc (1, sizeof *h);
-        zhashx_insert (self->holders, key, h);
-    }
+    bool made;
+    jk_model_holder_t *h = s_entry (self->holders, key, sizeof *h, &made);
     h->number = jk_realloc (h->number, (h->count + 1) * sizeof *h->number);
     char text[KEY_MAX];
     h->number[h->count++] = jk_strdup (s_key (text, number, NONE, NONE));
@@ -116,11 +150,8 @@ void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
 
 void jk_model_set_verdict (zhashx_t *map, const char *key, jk_str_t verdict)
 {
-    jk_model_verdict_t *v = zhashx_lookup (map, key);
-    if (!v) {
-        v = jk_calloc (1, sizeof *v);
-        zhashx_insert (map, key, v);
-    }
+    bool made;
+    jk_model_verdict_t *v = s_entry (map, key, sizeof *v, &made);
     s_copy (v->verdict, sizeof v->verdict, verdict);
 }
 
@@ -131,6 +162,17 @@ void jk_model_evict_enrollments (jk_model_t *self, jk_str_t batch,
 {
     if (!self->bound || !self->db)
         return;
+    b->gone = true;
+    if (self->enrol_unowned == 0) {
+        /* Every enrolment is noted under its batch: only b's are visited. */
+        for (size_t i = 0; i < b->enrol_count; i++)
+            if (zhashx_lookup (self->enrollments, b->enrol_keys[i])) {
+                zhashx_delete (self->enrollments, b->enrol_keys[i]);
+                self->enrol_evicted++;
+            }
+        s_enrol_keys_clear (b);
+        return;
+    }
     char prefix[KEY_MAX];
     s_key (prefix, batch, jk_str_of (""), NONE);
     size_t n = strlen (prefix);
@@ -146,7 +188,7 @@ void jk_model_evict_enrollments (jk_model_t *self, jk_str_t batch,
         self->enrol_evicted++;
     }
     zlistx_destroy (&gone);
-    b->gone = true;
+    s_enrol_keys_clear (b);
 }
 
 /* Drops a closed batch's attendance rows. */
@@ -190,7 +232,7 @@ static void s_rat (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
            s_int_str (year, s_number (ev, "book_year", 0)), NONE);
     jk_model_rat_t *r = jk_calloc (1, sizeof *r);
     s_copy (r->held_on, sizeof r->held_on, s_text (ev, "held_on"));
-    zhashx_update (self->rats, key, r);
+    s_update (self->rats, key, r);
 }
 
 static void s_person (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
@@ -208,8 +250,7 @@ static void s_batch_scheduled (jk_model_t *self, const jk_event_t *ev,
     s_copy (b->end, sizeof b->end, s_text (ev, "end_date"));
     b->class_size_max = s_number (ev, "class_size_max", 30);
     b->min_pct = s_number (ev, "min_attendance_pct", 80);
-    zhashx_update (self->batches, s_key (key, s_text (ev, "batch"), NONE, NONE),
-                   b);
+    jk_model_put_batch (self, s_key (key, s_text (ev, "batch"), NONE, NONE), b);
 }
 
 static void s_session (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
@@ -223,8 +264,8 @@ static void s_session (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     s_copy (s->starts, sizeof s->starts, s_text (ev, "starts"));
     s_copy (s->ends, sizeof s->ends, s_text (ev, "ends"));
     s->jp = s_number (ev, "jp", 0);
-    zhashx_update (self->sessions,
-                   s_key (key, batch, s_int_str (no_text, no), NONE), s);
+    s_update (self->sessions, s_key (key, batch, s_int_str (no_text, no), NONE),
+              s);
     jk_model_batch_t *b = jk_model_batch (self, batch);
     if (b)
         b->jp_total += s->jp;
@@ -236,13 +277,13 @@ static void s_enrolled (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     char key[KEY_MAX];
     jk_str_t batch = s_text (ev, "batch");
     s_key (key, batch, s_text (ev, "nik"), NONE);
-    jk_model_enrollment_t *e = zhashx_lookup (self->enrollments, key);
-    if (!e) {
-        e = jk_calloc (1, sizeof *e);
-        zhashx_insert (self->enrollments, key, e);
-    }
-    e->withdrawn = false;
+    bool made;
+    jk_model_enrollment_t *e =
+        s_entry (self->enrollments, key, sizeof *e, &made);
     jk_model_batch_t *b = jk_model_batch (self, batch);
+    if (made)
+        jk_model_note_enrollment (self, b, key);
+    e->withdrawn = false;
     if (b)
         b->enrolled++;
 }
@@ -337,10 +378,10 @@ static void s_assessment (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     for (uint32_t i = 0; i < units->count; i++)
         jk_model_add_unit (a, units->items[2 * i]);
     for (uint32_t i = 0; i < assessors->count; i++)
-        zhashx_update (a->assessors,
-                       s_key (key, assessors->items[i], NONE, NONE), (void *)1);
-    zhashx_update (self->assessments,
-                   s_key (key, s_text (ev, "assessment"), NONE, NONE), a);
+        s_update (a->assessors, s_key (key, assessors->items[i], NONE, NONE),
+                  (void *)1);
+    s_update (self->assessments,
+              s_key (key, s_text (ev, "assessment"), NONE, NONE), a);
 }
 
 static void s_unit (jk_model_t *self, const jk_event_t *ev, uint64_t pos)

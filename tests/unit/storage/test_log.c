@@ -64,19 +64,20 @@ static void test_chain_construction (void **state)
     assert_null (chain);
 }
 
-/* Appends record number n (bytes from h_cooperative) in an open txn. */
-static void s_append (jk_log_t *log, uint64_t seq, int outcome,
-                      jk_log_record_t *record, uint8_t **bytes)
+/* Appends record number n of source (bytes from h_cooperative) in an
+   open txn. */
+static void s_append_of (jk_log_t *log, const char *source, uint64_t seq,
+                         int outcome, jk_log_record_t *record, uint8_t **bytes)
 {
     size_t size;
-    *bytes = h_cooperative (H_SOURCE, seq, (int)seq, H_DESA, &size);
+    *bytes = h_cooperative (source, seq, (int)seq, H_DESA, &size);
     jk_envelope_t envelope;
     assert_true (jk_envelope_peek (*bytes, size, &envelope));
     memset (record, 0, sizeof *record);
     memcpy (record->id, envelope.id, 16);
     record->type = "cooperative.registered";
     record->version = 1;
-    record->source = H_SOURCE;
+    record->source = source;
     record->seq = seq;
     record->at = envelope.at;
     record->recorded_at = jk_log_next_time (log);
@@ -86,6 +87,87 @@ static void s_append (jk_log_t *log, uint64_t seq, int outcome,
     record->bytes = *bytes;
     record->size = size;
     assert_int_equal (jk_log_append (log, record), JK_OK);
+}
+
+static void s_append (jk_log_t *log, uint64_t seq, int outcome,
+                      jk_log_record_t *record, uint8_t **bytes)
+{
+    s_append_of (log, H_SOURCE, seq, outcome, record, bytes);
+}
+
+/* Appends seq of source and frees what it made. */
+static void s_append_one (jk_log_t *log, const char *source, uint64_t seq)
+{
+    jk_log_record_t record;
+    uint8_t *bytes;
+    s_append_of (log, source, seq, 0, &record, &bytes);
+    free (bytes);
+}
+
+/* The next seq of sources a, b, c and d in order, as one string. */
+static const char *s_nexts (jk_log_t *log, const char *const *sources)
+{
+    static char out[64];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++)
+        n += (size_t)snprintf (
+            out + n, sizeof out - n, "%s%llu", i ? " " : "",
+            (unsigned long long)jk_log_next_seq (log, sources[i]));
+    return out;
+}
+
+/* Sources in one transaction, in runs and interleaved: each keeps its
+   own next seq; a rollback forgets what it staged (a source first seen
+   in it is unknown again), a commit keeps every one; reopened, the file
+   says the same. */
+static void test_sources_interleaved (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("log-sources");
+    char *path = jk_sprintf ("%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    const char *const src[] = {H_SOURCE, "32.03.02/other", "32.03.03/third",
+                               "32.03.04/fourth"};
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    s_append_one (log, src[0], 1);
+    s_append_one (log, src[0], 2);
+    s_append_one (log, src[1], 1);
+    assert_string_equal (s_nexts (log, src), "3 2 1 1");
+    s_append_one (log, src[0], 3);
+    s_append_one (log, src[1], 2);
+    s_append_one (log, src[2], 1);
+    assert_string_equal (s_nexts (log, src), "4 3 2 1");
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    assert_string_equal (s_nexts (log, src), "4 3 2 1");
+
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    s_append_one (log, src[2], 2);
+    s_append_one (log, src[1], 3);
+    s_append_one (log, src[3], 1);
+    assert_string_equal (s_nexts (log, src), "4 4 3 2");
+    jk_log_rollback (log);
+    assert_string_equal (s_nexts (log, src), "4 3 2 1");
+    assert_int_equal (jk_log_head (log, NULL), 6);
+
+    /* The same appends again, committed this time. */
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    assert_string_equal (s_nexts (log, src), "4 3 2 1");
+    s_append_one (log, src[3], 1);
+    s_append_one (log, src[2], 2);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    assert_string_equal (s_nexts (log, src), "4 3 3 2");
+    assert_int_equal (jk_log_head (log, NULL), 8);
+    jk_log_close (&log);
+
+    log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    assert_string_equal (s_nexts (log, src), "4 3 3 2");
+    assert_int_equal (jk_log_next_seq (log, "32.03.05/none"), 1);
+    jk_log_close (&log);
+    free (path);
+    jk_test_rmdir (&dir);
 }
 
 static void test_append_commit_rollback (void **state)
@@ -265,6 +347,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_chain_construction),
         cmocka_unit_test (test_append_commit_rollback),
+        cmocka_unit_test (test_sources_interleaved),
         cmocka_unit_test (test_verify_detects_tampering),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

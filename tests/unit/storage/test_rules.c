@@ -439,6 +439,55 @@ static void test_eviction_of_enrolments (void **state)
     assert_string_equal (s_both (h, s_unit (h, 1, UNIT_ONE, "K", "ASR-1")), "");
 }
 
+/* The enrolments that leave with a closed batch are the ones noted under
+   it; an enrolment whose batch the model does not hold (made here behind
+   the rules' back) makes eviction walk every enrolment instead, and the
+   same 3 leave, no more. */
+static void test_eviction_of_enrolments_walk (void **state)
+{
+    harness_t *h = *state;
+    jk_model_t *model = h->proj->model;
+    jk_model_size_t before, after;
+    for (int walk = 0; walk < 2; walk++) {
+        if (walk) {
+            /* A second batch, closed the same way, after an enrolment of
+               a batch the model does not hold. */
+            jk_event_t *loose = h_event (h, "training.participant_enrolled",
+                                         "batch", "LAIN-2023-09", "nik",
+                                         h_nik (7), "cooperative", COOP, NULL);
+            jk_model_apply (model, loose, h->pos);
+            jk_event_destroy (&loose);
+            H_OK (h, h_event (h, "training.batch_scheduled", "batch",
+                              "PK2UMK-2023-02", "title", "Pelatihan Manajer",
+                              "funding", "DAK_NF_PK2UMK", "budget_year", "2023",
+                              "venue", "Aula Pacet", "venue_desa_code",
+                              "32.03.10.2001", "start_date", "2023-05-08",
+                              "end_date", "2023-05-10", NULL));
+            for (int n = 4; n <= 6; n++)
+                H_OK (h, h_event (h, "training.participant_enrolled", "batch",
+                                  "PK2UMK-2023-02", "nik", h_nik (n),
+                                  "cooperative", COOP, NULL));
+        }
+        jk_model_size (model, &before);
+        H_OK (h, h_event (h, "training.batch_closed", "batch",
+                          walk ? "PK2UMK-2023-02" : BATCH, NULL));
+        jk_model_size (model, &after);
+        assert_int_equal (after.enrollments_left, 3 * (walk + 1));
+        assert_int_equal (before.entries - after.entries, 3);
+    }
+    assert_string_equal (s_both (h, s_withdraw (h, 1)), "E_BATCH_CLOSED");
+    assert_string_equal (
+        s_both (h, h_event (h, "training.participant_withdrawn", "batch",
+                            "PK2UMK-2023-02", "nik", h_nik (5), "reason",
+                            "pindah tugas", NULL)),
+        "E_BATCH_CLOSED");
+    assert_string_equal (
+        s_both (h, h_event (h, "training.participant_enrolled", "batch",
+                            "PK2UMK-2023-02", "nik", h_nik (4), "cooperative",
+                            COOP, NULL)),
+        "E_ALREADY_ENROLLED");
+}
+
 /* People beyond the bound leave memory oldest first and are looked up in
    the people table: every person rule decides as before. */
 static void test_eviction_of_people (void **state)
@@ -701,6 +750,8 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_of_enrolments, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_eviction_of_enrolments_walk,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bounded_load, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_of_people, s_setup,
