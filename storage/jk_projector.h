@@ -71,6 +71,18 @@ uint64_t jk_projector_pos (jk_projector_t *self);
 int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
                        char *err, size_t err_size);
 
+/* The projections' WAL is checkpointed (PASSIVE) here, never inside a
+   commit (wal_autocheckpoint is 0): by jk_projector_step after a commit
+   that leaves it at the limit or more (default 4,096 frames), and by the
+   projector thread when no record came for its idle interval (100 ms).
+   jk_projector_checkpoint runs one now (JK_OK, or JK_IO when SQLite
+   failed; a reader in the way leaves the frames after its snapshot for
+   the next one); jk_projector_wal_frames gives the frames written since
+   the last checkpoint that copied them all (0: none). */
+int jk_projector_checkpoint (jk_projector_t *self);
+int jk_projector_wal_frames (jk_projector_t *self);
+void jk_projector_set_wal_limit (jk_projector_t *self, int frames);
+
 /* The projector's database connection (tests, and the store's start-up
    model load on the projector's own thread before it runs). */
 sqlite3 *jk_projector_db (jk_projector_t *self);

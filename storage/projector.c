@@ -23,6 +23,10 @@
 #define S_IDLE_MS    100   /* look at the log this often when not woken */
 #define S_STILL_MS   10000 /* a release bound standing this long is lifted */
 #define S_FAULT_EXIT 87
+/* The projections' WAL is checkpointed by the projector itself, never
+   inside a commit: after a commit that leaves it at this many frames or
+   more (16 MiB of 4 KiB pages), and when no record came for S_IDLE_MS. */
+#define S_WAL_FRAMES 4096
 
 /* The projector's own row: where the tables stand. Not a projection
    table (not in the canonical dump): a rebuild has none. */
@@ -46,7 +50,9 @@ struct jk_projector_s {
     uint8_t hash[32];      /* log hash at pos */
     int64_t at;            /* recorded_at at pos */
     jk_projections_config_t config;
-    int fault; /* 1: crash_in_projector */
+    int fault;      /* 1: crash_in_projector */
+    int wal_frames; /* in the projections' WAL not yet checkpointed */
+    int wal_limit;  /* checkpoint after a commit at this many */
     /* Set by jk_projector_start: the writer's hand-offs, and those taken
        from there, oldest first. */
     jk_projector_shared_t *shared;
@@ -378,6 +384,15 @@ static void s_close_db (jk_projector_t *self)
     self->db = NULL;
 }
 
+/* After each commit of the projections: the frames its WAL holds. */
+static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    ((jk_projector_t *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
 /* Opens the projections' file and checks it; 0, or -1 with why in err
    (the caller then removes it and tries once more). */
 static int s_open_db (jk_projector_t *self, uint64_t log_head, char *err,
@@ -399,9 +414,12 @@ static int s_open_db (jk_projector_t *self, uint64_t log_head, char *err,
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                 /* 32 MiB: with the log's 16 and the model's 16 the hub
                    stays within 128 MB (docs/PERFORMANCE.md). */
-                "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+                "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;"
+                /* jk_projector_checkpoint, off the commits */
+                "PRAGMA wal_autocheckpoint = 0;",
                 err, err_size))
         return -1;
+    sqlite3_wal_hook (self->db, s_wal_hook, self);
     /* SQLite's check of the whole file runs behind the store's start
        (jk_db_check_start); here only what the open reads. */
     if (jk_projections_migrate (self->db, err, err_size) ||
@@ -448,6 +466,7 @@ jk_projector_t *jk_projector_new (const char *log_path,
     self->log_path = jk_strdup (log_path);
     self->path = jk_projections_path (log_path);
     self->until = UINT64_MAX;
+    self->wal_limit = S_WAL_FRAMES;
     if (config)
         self->config = *config;
     if (sqlite3_open_v2 (log_path, &self->log,
@@ -541,6 +560,36 @@ uint64_t jk_projector_pos (jk_projector_t *self)
 sqlite3 *jk_projector_db (jk_projector_t *self)
 {
     return self->db;
+}
+
+int jk_projector_wal_frames (jk_projector_t *self)
+{
+    return self->wal_frames;
+}
+
+void jk_projector_set_wal_limit (jk_projector_t *self, int frames)
+{
+    assert (frames > 0);
+    self->wal_limit = frames;
+}
+
+int jk_projector_checkpoint (jk_projector_t *self)
+{
+    if (!self->db || self->wal_frames == 0)
+        return JK_OK;
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2 (
+        self->db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    if (rc != SQLITE_OK) {
+        jk_warn (LOG, "checkpoint of the projections failed: %s",
+                 sqlite3_errmsg (self->db));
+        return JK_IO;
+    }
+    /* All copied: the next commit writes the WAL from its beginning. A
+       reader in the way leaves the rest to the next call. */
+    if (copied == frames)
+        self->wal_frames = 0;
+    return JK_OK;
 }
 
 /* One log row of a step, copied out of the log's read transaction (which
@@ -820,6 +869,8 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
         self->pos = pos;
         self->at = at;
         memcpy (self->hash, hash, 32);
+        if (open && self->wal_frames >= self->wal_limit)
+            jk_projector_checkpoint (self);
     }
     return status;
 }
@@ -898,7 +949,8 @@ static void s_projector_actor (zsock_t *pipe, void *arg)
     zpoller_set_nonstop (poller, true);
     bool terminated = false;
     while (!terminated) {
-        if (zpoller_wait (poller, S_IDLE_MS) == pipe) {
+        void *which = zpoller_wait (poller, S_IDLE_MS);
+        if (which == pipe) {
             /* Several WAKEs may be queued: one catch-up serves them all. */
             while (zsock_events (pipe) & ZMQ_POLLIN) {
                 char *command = zstr_recv (pipe);
@@ -909,6 +961,9 @@ static void s_projector_actor (zsock_t *pipe, void *arg)
         }
         if (!terminated)
             s_catch_up (&args, &failed);
+        /* Nothing came for S_IDLE_MS and nothing is left to apply. */
+        if (!terminated && !which && !failed)
+            jk_projector_checkpoint (args.projector);
     }
     zpoller_destroy (&poller);
     jk_projector_destroy (&args.projector);

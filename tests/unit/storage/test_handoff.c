@@ -3,7 +3,10 @@
     place of decoding the log's bytes only when the log row at its
     position has the same id and recorded_at, so the projections equal
     those made from the log alone; handed records are freed once passed;
-    a hand-off beyond JK_HANDOFF_MAX records is refused. */
+    a hand-off beyond JK_HANDOFF_MAX records is refused. Also the
+    projections' WAL, which the projector checkpoints itself: after a
+    commit at its limit, when idle, and around a reader. */
+#include "jk_integrity.h"
 #include "jk_projector.h"
 #include "testsupport.h"
 #include "workload.h"
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_EVENTS 300
 
@@ -311,12 +315,138 @@ static void test_handoff_bound (void **state)
     assert_int_equal (shared.handed, JK_HANDOFF_MAX - 1);
 }
 
+/* Steps projector to the end in steps of 20 records; after each, its
+   WAL holds fewer than limit frames. Returns the steps taken. */
+static int s_step_all (jk_projector_t *projector, int limit)
+{
+    int steps = 0;
+    size_t applied;
+    do {
+        char err[256];
+        assert_int_equal (
+            jk_projector_step (projector, 20, &applied, err, sizeof err),
+            JK_OK);
+        assert_true (jk_projector_wal_frames (projector) < limit);
+        steps++;
+    } while (applied > 0);
+    return steps;
+}
+
+/* A commit that leaves the projections' WAL at its limit or more is
+   followed by a checkpoint that copies every frame (none is left); a
+   reader's snapshot keeps the frames after it until the reader is gone;
+   the rows are those made without any of it. */
+static void test_wal_checkpointed (void **state)
+{
+    s_fixture_t *f = *state;
+    char *path = s_copy (f, "wal.db");
+    char err[256];
+    jk_projector_t *projector = jk_projector_new (path, NULL, err, sizeof err);
+    assert_non_null (projector);
+    jk_projector_set_wal_limit (projector, 8);
+    /* 300 records in 15 commits write far more than 8 frames: only the
+       checkpoints keep each commit's count below 8. */
+    assert_int_equal (s_step_all (projector, 8), S_EVENTS / 20 + 1);
+    assert_int_equal (jk_projector_wal_frames (projector), 0);
+    jk_projector_destroy (&projector);
+    sqlite3 *db = jk_projections_open_read (path, err, sizeof err);
+    assert_non_null (db);
+    char *dump = jk_test_dump (db);
+    sqlite3_close (db);
+    assert_string_equal (dump, f->plain);
+    free (dump);
+
+    /* Made anew with no limit reached: the frames stay until a
+       checkpoint; a reader's snapshot holds back the frames after it. */
+    char *projections = jk_projections_path (path);
+    jk_db_remove (projections);
+    projector = jk_projector_new (path, NULL, err, sizeof err);
+    assert_non_null (projector);
+    size_t applied;
+    assert_int_equal (
+        jk_projector_step (projector, 100, &applied, err, sizeof err), JK_OK);
+    assert_int_equal (applied, 100);
+    assert_true (jk_projector_wal_frames (projector) > 0);
+    db = jk_projections_open_read (path, err, sizeof err);
+    assert_non_null (db);
+    assert_int_equal (sqlite3_exec (db,
+                                    "BEGIN; SELECT pos FROM proj.projector;",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (
+        jk_projector_step (projector, 100, &applied, err, sizeof err), JK_OK);
+    int frames = jk_projector_wal_frames (projector);
+    assert_int_equal (jk_projector_checkpoint (projector), JK_OK);
+    assert_int_equal (jk_projector_wal_frames (projector), frames);
+    assert_int_equal (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    assert_int_equal (jk_projector_checkpoint (projector), JK_OK);
+    assert_int_equal (jk_projector_wal_frames (projector), 0);
+    assert_int_equal (jk_projector_pos (projector), 200);
+    jk_projector_destroy (&projector);
+    free (projections);
+    free (path);
+}
+
+/* The projections' file in pages, by its size, and as SQLite reads it
+   (with its WAL). */
+static void s_pages (const char *path, int64_t *in_file, int64_t *in_all)
+{
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT page_count * page_size,"
+                                          " page_size FROM pragma_page_count,"
+                                          " pragma_page_size",
+                                          -1, &q, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    int64_t size = sqlite3_column_int64 (q, 1);
+    *in_all = sqlite3_column_int64 (q, 0) / size;
+    *in_file = (int64_t)st.st_size / size;
+    sqlite3_finalize (q);
+    sqlite3_close (db);
+}
+
+/* The projector thread, caught up and idle, checkpoints its WAL: the
+   projections' file then holds every page by itself. */
+static void test_wal_idle (void **state)
+{
+    s_fixture_t *f = *state;
+    char *path = s_copy (f, "idle.db");
+    char err[256];
+    jk_projector_t *projector = jk_projector_new (path, NULL, err, sizeof err);
+    assert_non_null (projector);
+    char *projections = jk_projections_path (path);
+    jk_projector_shared_t shared = {0};
+    zactor_t *actor = jk_projector_start (&projector, &shared);
+    assert_non_null (actor);
+    __atomic_store_n (&shared.released, (uint64_t)S_EVENTS, __ATOMIC_RELEASE);
+    zstr_send (actor, "WAKE");
+    assert_true (JK_WAIT_FOR (
+        __atomic_load_n (&shared.pos, __ATOMIC_ACQUIRE) == S_EVENTS, 30000));
+    int64_t in_file = 0, in_all = 0;
+    assert_true (JK_WAIT_FOR (
+        (s_pages (projections, &in_file, &in_all), in_file == in_all), 30000));
+    assert_true (in_all > 20);
+    zactor_destroy (&actor);
+    assert_int_equal (shared.failed, 0);
+    free (projections);
+    free (path);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_handed_equals_log),
         cmocka_unit_test (test_handed_event_is_applied),
         cmocka_unit_test (test_handoff_bound),
+        cmocka_unit_test (test_wal_checkpointed),
+        cmocka_unit_test (test_wal_idle),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
