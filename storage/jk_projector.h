@@ -119,7 +119,7 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
    The writer has decoded and validated every record it logs, with the
    clock at its recorded_at as jk_log_check does; after each commit it
    hands the batch's accepted records to the projector as they are, with
-   their warnings and the messages whose bytes the events point into, so
+   their warnings and what holds the bytes the events point into, so
    the projector applies them without decoding the log's bytes again. The
    projector thread reads no further than the writer has released
    (beyond it only when that bound stood still for 10 s: a record
@@ -138,8 +138,11 @@ void jk_handoff_destroy (jk_handoff_t **self_p);
    record logged at pos with recorded_at; both are NULL after it. */
 void jk_handoff_add (jk_handoff_t *self, uint64_t pos, int64_t recorded_at,
                      jk_event_t **event_p, jk_report_t **warnings_p);
-/* Takes *msg_p, which holds bytes the events point into. */
-void jk_handoff_keep (jk_handoff_t *self, zmsg_t **msg_p);
+/* Keeps owner, which holds bytes the events point into, until the
+   hand-off is destroyed (on whichever thread), then calls
+   release (owner); a NULL owner is not kept. */
+void jk_handoff_keep (jk_handoff_t *self, void *owner,
+                      void (*release) (void *owner));
 /* Records added. */
 size_t jk_handoff_size (const jk_handoff_t *self);
 /* Queues *handoff_p for the projector sharing shared, or destroys it when

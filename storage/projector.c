@@ -80,8 +80,11 @@ struct jk_handoff_s {
     s_handed_t *item;
     size_t count, cap;
     size_t taken; /* items before this one are applied or passed */
-    zmsg_t **msg;
-    size_t msg_count, msg_cap;
+    struct {
+        void *owner;
+        void (*release) (void *owner);
+    } * kept;
+    size_t kept_count, kept_cap;
 };
 
 jk_handoff_t *jk_handoff_new (void)
@@ -98,10 +101,10 @@ void jk_handoff_destroy (jk_handoff_t **self_p)
         jk_event_destroy (&self->item[i].event);
         free (self->item[i].warnings);
     }
-    for (size_t i = 0; i < self->msg_count; i++)
-        zmsg_destroy (&self->msg[i]);
+    for (size_t i = 0; i < self->kept_count; i++)
+        self->kept[i].release (self->kept[i].owner);
     free (self->item);
-    free (self->msg);
+    free (self->kept);
     free (self);
     *self_p = NULL;
 }
@@ -122,17 +125,20 @@ void jk_handoff_add (jk_handoff_t *self, uint64_t pos, int64_t recorded_at,
     *warnings_p = NULL;
 }
 
-void jk_handoff_keep (jk_handoff_t *self, zmsg_t **msg_p)
+void jk_handoff_keep (jk_handoff_t *self, void *owner,
+                      void (*release) (void *owner))
 {
-    assert (self && msg_p);
-    if (!*msg_p)
+    assert (self && release);
+    if (!owner)
         return;
-    if (self->msg_count == self->msg_cap) {
-        self->msg_cap = self->msg_cap ? 2 * self->msg_cap : 8;
-        self->msg = jk_realloc (self->msg, self->msg_cap * sizeof *self->msg);
+    if (self->kept_count == self->kept_cap) {
+        self->kept_cap = self->kept_cap ? 2 * self->kept_cap : 8;
+        self->kept =
+            jk_realloc (self->kept, self->kept_cap * sizeof *self->kept);
     }
-    self->msg[self->msg_count++] = *msg_p;
-    *msg_p = NULL;
+    self->kept[self->kept_count].owner = owner;
+    self->kept[self->kept_count].release = release;
+    self->kept_count++;
 }
 
 size_t jk_handoff_size (const jk_handoff_t *self)

@@ -3,14 +3,62 @@
     hand-over to the projector. */
 #include "store_internal.h"
 
+/* Drops one holder of bytes; the last one frees them. Any thread. */
+static void s_bytes_release (void *ptr)
+{
+    jk_store_bytes_t *bytes = ptr;
+    if (bytes && __atomic_sub_fetch (&bytes->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        free (bytes->data);
+        free (bytes);
+    }
+}
+
+/* Whether the batch is the only holder of bytes (no hand-off reads them
+   any more): then the writer may write them again. */
+static bool s_bytes_alone (jk_store_bytes_t *bytes)
+{
+    return __atomic_load_n (&bytes->refs, __ATOMIC_ACQUIRE) == 1;
+}
+
+/* Gives the batch empty bytes to receive into: its own when no hand-off
+   holds them, else a spare no hand-off holds any more, else new ones;
+   bytes that hand-offs still hold wait among the spares (or are let go
+   when there is no room: the last hand-off frees them). */
+static void s_bytes_reset (jk_store_batch_t *batch)
+{
+    jk_store_bytes_t *bytes = batch->bytes;
+    if (bytes && bytes->cap > S_BYTES_KEEP) {
+        s_bytes_release (bytes);
+        bytes = NULL;
+    }
+    if (bytes && !s_bytes_alone (bytes)) {
+        size_t i = 0;
+        while (i < S_BYTES_SPARE && batch->spare[i] &&
+               !s_bytes_alone (batch->spare[i]))
+            i++;
+        if (i < S_BYTES_SPARE) {
+            jk_store_bytes_t *spare = batch->spare[i];
+            batch->spare[i] = bytes;
+            bytes = spare;
+        } else
+            s_bytes_release (bytes), bytes = NULL;
+    }
+    if (!bytes) {
+        bytes = jk_calloc (1, sizeof *bytes);
+        bytes->refs = 1;
+    }
+    bytes->size = 0;
+    batch->bytes = bytes;
+}
+
 void jk_store_batch_clear (jk_store_batch_t *batch)
 {
     for (size_t i = 0; i < batch->item_count; i++) {
         jk_event_destroy (&batch->items[i].event);
         free (batch->items[i].warnings);
     }
-    for (size_t i = 0; i < batch->submit_count; i++)
-        zmsg_destroy (&batch->submits[i]);
+    if (batch->bytes)
+        batch->bytes->size = 0;
     batch->submit_count = 0;
     batch->item_count = 0;
     batch->sent = 0;
@@ -20,24 +68,101 @@ void jk_store_batch_clear (jk_store_batch_t *batch)
 void jk_store_batch_free (jk_store_batch_t *batch)
 {
     jk_store_batch_clear (batch);
+    s_bytes_release (batch->bytes);
+    batch->bytes = NULL;
+    for (size_t i = 0; i < S_BYTES_SPARE; i++) {
+        s_bytes_release (batch->spare[i]);
+        batch->spare[i] = NULL;
+    }
     free (batch->submits);
     free (batch->items);
 }
 
-/* Takes a SUBMIT ([routing][event]...) into the batch; consumes msg. */
-void jk_store_batch_take (jk_store_batch_t *batch, zmsg_t **msg_p)
+/* Receives the next part of the message on the backend into the batch's
+   bytes; its offset in *at, its size in *size. False when no part came
+   (none waiting on the socket: EAGAIN; or interrupted). *more says
+   whether another part follows. */
+static bool s_part_recv (jk_store_batch_t *batch, void *socket, zmq_msg_t *part,
+                         int flags, size_t *at, size_t *size, bool *more)
 {
-    zmsg_t *msg = *msg_p;
-    if (batch->submit_count == batch->submit_cap) {
-        batch->submit_cap = batch->submit_cap ? batch->submit_cap * 2 : 64;
-        batch->submits =
-            jk_realloc (batch->submits, batch->submit_cap * sizeof (zmsg_t *));
+    if (zmq_msg_recv (part, socket, flags) < 0)
+        return false;
+    jk_store_bytes_t *bytes = batch->bytes;
+    size_t n = zmq_msg_size (part);
+    if (bytes->cap - bytes->size < n) {
+        size_t cap = bytes->cap ? bytes->cap : 64 * 1024;
+        while (cap - bytes->size < n)
+            cap *= 2;
+        bytes->data = jk_realloc (bytes->data, cap);
+        bytes->cap = cap;
     }
-    size_t index = batch->submit_count++;
-    batch->submits[index] = msg;
-    *msg_p = NULL;
-    zmsg_first (msg); /* the routing id */
-    for (zframe_t *frame = zmsg_next (msg); frame; frame = zmsg_next (msg)) {
+    memcpy (bytes->data + bytes->size, zmq_msg_data (part), n);
+    *at = bytes->size;
+    *size = n;
+    bytes->size += n;
+    *more = zmq_msg_more (part);
+    return true;
+}
+
+/* The parts of a message after those received (more: some follow)
+   appended to msg as frames. */
+static void s_rest_recv (void *socket, zmq_msg_t *part, zmsg_t *msg, bool more)
+{
+    while (more && zmq_msg_recv (part, socket, 0) >= 0) {
+        zmsg_addmem (msg, zmq_msg_data (part), zmq_msg_size (part));
+        more = zmq_msg_more (part);
+    }
+}
+
+/* Whether the part at [at, at + size) of the batch's bytes is text. */
+static bool s_part_is (jk_store_batch_t *batch, size_t at, size_t size,
+                       const char *text)
+{
+    return size == strlen (text) &&
+           memcmp (batch->bytes->data + at, text, size) == 0;
+}
+
+/* Receives one backend message, if one waits, into batch: a SUBMIT's
+   routing id and events straight into its bytes and items (no frame
+   objects); every other message goes to jk_store_backend_take. False
+   when none waited. */
+static bool s_backend_recv (jk_store_t *self, jk_store_batch_t *batch,
+                            void *socket, zmq_msg_t *part)
+{
+    size_t mark = batch->bytes->size;
+    size_t sig_at, sig_size, cmd_at = 0, cmd_size = 0;
+    bool more;
+    if (!s_part_recv (batch, socket, part, ZMQ_DONTWAIT, &sig_at, &sig_size,
+                      &more))
+        return false;
+    bool command =
+        more && s_part_recv (batch, socket, part, 0, &cmd_at, &cmd_size, &more);
+    if (!command || !s_part_is (batch, sig_at, sig_size, JK_PROTOCOL) ||
+        !s_part_is (batch, cmd_at, cmd_size, "SUBMIT")) {
+        /* Any other message, or a malformed one: as frames. */
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addmem (msg, batch->bytes->data + sig_at, sig_size);
+        if (command)
+            zmsg_addmem (msg, batch->bytes->data + cmd_at, cmd_size);
+        batch->bytes->size = mark;
+        s_rest_recv (socket, part, msg, more);
+        jk_store_backend_take (self, msg);
+        return true;
+    }
+    /* [routing][event]... after the command. */
+    batch->bytes->size = mark;
+    size_t first = batch->item_count;
+    jk_store_submit_t submit = {0, 0};
+    size_t events = 0;
+    bool routed =
+        more && s_part_recv (batch, socket, part, 0, &submit.routing_at,
+                             &submit.routing_size, &more);
+    while (routed && more) {
+        size_t at, size;
+        if (!s_part_recv (batch, socket, part, 0, &at, &size, &more))
+            break;
+        if (++events > JK_SUBMIT_MAX_EVENTS)
+            continue; /* malformed: only counted to the end */
         if (batch->item_count == batch->item_cap) {
             batch->item_cap = batch->item_cap ? batch->item_cap * 2 : 1024;
             batch->items = jk_realloc (
@@ -45,9 +170,24 @@ void jk_store_batch_take (jk_store_batch_t *batch, zmsg_t **msg_p)
         }
         jk_store_item_t *item = &batch->items[batch->item_count++];
         memset (item, 0, sizeof *item);
-        item->frame = frame;
-        item->submit = index;
+        item->at = at;
+        item->size = size;
+        item->submit = batch->submit_count;
     }
+    if (events == 0 || events > JK_SUBMIT_MAX_EVENTS) {
+        batch->item_count = first;
+        batch->bytes->size = mark;
+        jk_store_malformed (self, "SUBMIT without a routing id and 1..1000 "
+                                  "events");
+        return true;
+    }
+    if (batch->submit_count == batch->submit_cap) {
+        batch->submit_cap = batch->submit_cap ? batch->submit_cap * 2 : 64;
+        batch->submits = jk_realloc (
+            batch->submits, batch->submit_cap * sizeof (jk_store_submit_t));
+    }
+    batch->submits[batch->submit_count++] = submit;
+    return true;
 }
 
 /* A SQLite failure: roll back, answer nothing (senders resend), log it,
@@ -106,13 +246,14 @@ static void s_answer (jk_store_t *self, size_t from, size_t to, size_t first,
     uint8_t frame[JK_ANSWER_MAX];
     size_t item = first;
     for (size_t s = from; s < to; s++) {
-        zframe_t *routing = zmsg_first (self->cur->submits[s]);
+        const jk_store_submit_t *submit = &self->cur->submits[s];
         size_t end = item;
         while (end < last && self->cur->items[end].submit == s)
             end++;
         bool sent = s_head (self, "ANSWER") &&
-                    jk_store_backend_part (self, zframe_data (routing),
-                                           zframe_size (routing), end > item);
+                    jk_store_backend_part (
+                        self, self->cur->bytes->data + submit->routing_at,
+                        submit->routing_size, end > item);
         for (; sent && item < end; item++)
             jk_store_backend_part (
                 self, frame,
@@ -122,11 +263,10 @@ static void s_answer (jk_store_t *self, size_t from, size_t to, size_t first,
     }
 }
 
-/* Hands the accepted records of the answered SUBMITs [from, to) (items
-   [first, last)) to the projector decoded, with the messages their bytes
-   are in (jk_projector_offer). */
-static void s_handoff (jk_store_t *self, size_t from, size_t to, size_t first,
-                       size_t last)
+/* Hands the accepted records of the answered items [first, last) to the
+   projector decoded, with the batch's bytes their events point into
+   (jk_projector_offer). */
+static void s_handoff (jk_store_t *self, size_t first, size_t last)
 {
     if (!self->projector)
         return;
@@ -137,9 +277,13 @@ static void s_handoff (jk_store_t *self, size_t from, size_t to, size_t first,
             jk_handoff_add (handoff, it->answer.pos, it->recorded_at,
                             &it->event, &it->warnings);
     }
-    if (jk_handoff_size (handoff) > 0)
-        for (size_t s = from; s < to; s++)
-            jk_handoff_keep (handoff, &self->cur->submits[s]);
+    if (jk_handoff_size (handoff) > 0) {
+        /* The events point into the batch's bytes: the hand-off holds
+           them too (the batch takes other bytes for its next SUBMITs while
+           it does). */
+        __atomic_add_fetch (&self->cur->bytes->refs, 1, __ATOMIC_RELAXED);
+        jk_handoff_keep (handoff, self->cur->bytes, s_bytes_release);
+    }
     jk_projector_offer (&self->shared, &handoff);
 }
 
@@ -180,13 +324,13 @@ static void s_counts_add (jk_store_counts_t *to, const jk_store_counts_t *add)
     to->nacked += add->nacked;
 }
 
-/* The record of a logged item, its bytes borrowed from its frame. */
+/* The record of a logged item, its bytes borrowed from the batch's. */
 static void s_record_of (const jk_store_item_t *it, jk_record_t *record)
 {
     record->pos = it->answer.pos;
     record->recorded_at = it->recorded_at;
-    record->bytes = zframe_data (it->frame);
-    record->size = zframe_size (it->frame);
+    record->bytes = it->data;
+    record->size = it->size;
     memcpy (record->topic, it->topic, sizeof record->topic);
     memcpy (record->hash, it->answer.hash, JK_HASH_SIZE);
     if (it->answer.kind == JK_ANSWER_REJECTED) {
@@ -305,7 +449,7 @@ static int s_batch_try (jk_store_t *self, size_t from, size_t to)
     s_answer (self, from, to, first, last);
     s_records_publish (self, first, last);
     if (logged) {
-        s_handoff (self, from, to, first, last);
+        s_handoff (self, first, last);
         jk_store_projector_wake (self);
     }
     return 0;
@@ -344,22 +488,14 @@ static void s_batch_run (jk_store_t *self)
     jk_store_sign (self, false);
 }
 
-/* Takes one backend message: a SUBMIT joins the batch. */
+/* Takes one backend message that is not a SUBMIT (those go straight
+   into the batch: s_backend_recv). */
 void jk_store_backend_take (jk_store_t *self, zmsg_t *msg)
 {
     char command[16];
     if (jk_wire_open (msg, command, sizeof command) != 0)
         jk_store_malformed (self, "not JEJAK/1");
-    else if (streq (command, "SUBMIT")) {
-        size_t events = zmsg_size (msg) > 0 ? zmsg_size (msg) - 1 : 0;
-        if (events == 0 || events > JK_SUBMIT_MAX_EVENTS)
-            jk_store_malformed (self, "SUBMIT without a routing id and 1..1000 "
-                                      "events");
-        else {
-            jk_store_batch_take (self->filling, &msg);
-            return;
-        }
-    } else if (self->deferring) {
+    else if (self->deferring) {
         /* A heartbeat's PONG reads the committed seqs: after the commit. */
         zmsg_pushstr (msg, command);
         zmsg_pushstr (msg, JK_PROTOCOL);
@@ -382,13 +518,17 @@ void jk_store_stage_fill (jk_store_t *self, jk_store_batch_t *batch)
 {
     assert (batch->item_count == 0 && batch->sent == 0);
     self->filling = batch;
+    s_bytes_reset (batch);
+    void *socket = zsock_resolve (self->backend);
+    zmq_msg_t part;
+    zmq_msg_init (&part);
     while (batch->item_count < (size_t)self->batch_max &&
-           (zsock_events (self->backend) & ZMQ_POLLIN)) {
-        zmsg_t *msg = zmsg_recv (self->backend);
-        if (!msg)
-            break;
-        jk_store_backend_take (self, msg);
-    }
+           s_backend_recv (self, batch, socket, &part))
+        ;
+    zmq_msg_close (&part);
+    /* The bytes move no more: the items point into them. */
+    for (size_t i = 0; i < batch->item_count; i++)
+        batch->items[i].data = batch->bytes->data + batch->items[i].at;
     if (batch->item_count == 0) {
         jk_store_batch_clear (batch);
         return;

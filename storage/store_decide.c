@@ -36,8 +36,8 @@ static void s_topic (char *out, size_t size, bool rejected, const char *type)
 static int s_known_id (jk_store_t *self, jk_store_item_t *item,
                        const jk_envelope_t *envelope, jk_store_counts_t *counts)
 {
-    const uint8_t *data = zframe_data (item->frame);
-    size_t size = zframe_size (item->frame);
+    const uint8_t *data = item->data;
+    size_t size = item->size;
     jk_answer_t *answer = &item->answer;
     jk_log_record_t found;
     int rc = jk_log_find (self->log, envelope->id, &found);
@@ -164,8 +164,8 @@ static int s_decide_append (jk_store_t *self, jk_store_item_t *item,
         .outcome = problem ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
         .code = code,
         .message = message,
-        .bytes = zframe_data (item->frame),
-        .size = zframe_size (item->frame),
+        .bytes = item->data,
+        .size = item->size,
     };
     memcpy (record.id, envelope->id, 16);
     int rc = jk_log_append (self->log, &record);

@@ -55,10 +55,34 @@
    behind, it reads them from the log. */
 #define S_TREE_FED_MAX 16384
 
+/* The bytes of a batch's SUBMITs (routing ids and events), received
+   straight off the backend socket into one buffer; shared with the
+   hand-offs to the projector whose events point into it. refs counts
+   the holders (atomic): the batch (or its spares) and each hand-off;
+   the last one frees it. Only the writer writes it, while it holds it
+   alone. */
+typedef struct {
+    int refs;
+    size_t size, cap;
+    uint8_t *data;
+} jk_store_bytes_t;
+
+/* Bytes buffers a batch keeps for reuse while hand-offs hold them. */
+#define S_BYTES_SPARE 4
+/* A buffer grown beyond this is freed, not kept for the next batch. */
+#define S_BYTES_KEEP (1024 * 1024)
+
+/* One submitted SUBMIT of a batch: where its routing id is. */
+typedef struct {
+    size_t routing_at, routing_size; /* in the batch's bytes */
+} jk_store_submit_t;
+
 /* One submitted event of a batch. */
 typedef struct {
-    zframe_t *frame; /* its bytes, owned by its SUBMIT */
-    size_t submit;   /* index of its SUBMIT in the batch */
+    const uint8_t *data; /* its bytes, in the batch's (once taken) */
+    size_t size;
+    size_t at;     /* where they are in the batch's bytes */
+    size_t submit; /* index of its SUBMIT in the batch */
     /* What the decode stage made of it (pure, given the batch's
        recorded_at): */
     bool refused;           /* not attributable, or seq 0: refusal says */
@@ -78,7 +102,9 @@ typedef struct {
 /* A batch: the SUBMITs waiting on the backend when it was taken, and
    their events in order. */
 typedef struct {
-    zmsg_t **submits; /* routing first */
+    jk_store_bytes_t *bytes;                /* the SUBMITs' bytes */
+    jk_store_bytes_t *spare[S_BYTES_SPARE]; /* hand-offs hold them */
+    jk_store_submit_t *submits;
     size_t submit_count, submit_cap;
     jk_store_item_t *items;
     size_t item_count, item_cap;
@@ -194,7 +220,6 @@ void jk_store_stage_send (jk_store_t *self, jk_store_batch_t *batch);
    answers, RECORDS and the hand-over to the projector */
 void jk_store_batch_clear (jk_store_batch_t *batch);
 void jk_store_batch_free (jk_store_batch_t *batch);
-void jk_store_batch_take (jk_store_batch_t *batch, zmsg_t **msg_p);
 void jk_store_batch_cycle (jk_store_t *self);
 void jk_store_backend_take (jk_store_t *self, zmsg_t *msg);
 void jk_store_stage_fill (jk_store_t *self, jk_store_batch_t *batch);

@@ -43,8 +43,8 @@ static bool s_envelope_of (const jk_event_t *event, jk_envelope_t *out)
    format validation with the batch's recorded_at as the clock. */
 static void s_prepare (jk_store_item_t *item, int64_t recorded_at)
 {
-    const uint8_t *data = zframe_data (item->frame);
-    size_t size = zframe_size (item->frame);
+    const uint8_t *data = item->data;
+    size_t size = item->size;
     jk_answer_t *answer = &item->refusal;
     bool sized = size > 0 && size <= JK_EVENT_MAX_BYTES;
     jk_report_t report;

@@ -13,17 +13,6 @@
 #define S_SUBMIT 100
 #define S_CUT    1500
 
-/* The canonical dump of a database's projections (a store's own file
-   once caught up, or a rebuild's output), as a heap string. */
-static char *s_dump (const char *path)
-{
-    sqlite3 *db = jk_test_projections (path);
-    char *text = jk_test_dump (db);
-    sqlite3_close (db);
-    assert_true (strlen (text) > 1000);
-    return text;
-}
-
 /* Copies one database file (consistent, through SQLite) to path. */
 static void s_vacuum (const char *from, const char *to)
 {
@@ -66,32 +55,12 @@ static void test_rebuild_equals_live (void **state)
     size_t done = 0, rejected = 0;
     char *cut = jk_sprintf ("%s/live-at-cut.db", h.dir);
     while (done < S_EVENTS) {
-        size_t n = 0;
-        jk_event_t *event;
-        while (n < S_SUBMIT && (event = jk_workload_next (workload))) {
-            const char *code = jk_workload_expected (workload);
-            snprintf (expected[n], JK_CODE_MAX, "%s", code ? code : "");
-            bytes[n] = h_encode (&event, &sizes[n]);
-            n++;
-        }
-        assert_int_equal (n, S_SUBMIT);
+        size_t n = S_SUBMIT;
+        rejected += h_workload_take (workload, n, bytes, sizes, expected);
         h_submit (&h, n, bytes, sizes, answers);
-        for (size_t i = 0; i < n; i++) {
-            if (expected[i][0]) {
-                if (answers[i].kind != JK_ANSWER_REJECTED ||
-                    strcmp (answers[i].code, expected[i]) != 0)
-                    fail_msg ("event %zu: expected %s, got %s %s %s",
-                              done + i + 1, expected[i],
-                              jk_answer_kind_name (answers[i].kind),
-                              answers[i].code, answers[i].message);
-                rejected++;
-            } else if (answers[i].kind != JK_ANSWER_ACK)
-                fail_msg ("event %zu: expected ACK, got %s %s %s", done + i + 1,
-                          jk_answer_kind_name (answers[i].kind),
-                          answers[i].code, answers[i].message);
-            assert_int_equal (answers[i].pos, done + i + 1);
+        h_answers_expected (answers, expected, n, done + 1);
+        for (size_t i = 0; i < n; i++)
             free (bytes[i]);
-        }
         done += n;
         if (done == S_CUT)
             s_copy (h.db, cut);
@@ -102,17 +71,9 @@ static void test_rebuild_equals_live (void **state)
 
     /* In full: the same tables, byte for byte. */
     char *full = jk_sprintf ("%s/rebuilt.db", h.dir);
+    h_rebuilt_equal (h.db, full, S_EVENTS, rejected);
     jk_rebuild_result_t result;
     char err[256];
-    assert_int_equal (
-        jk_log_rebuild (h.db, full, NULL, &result, err, sizeof err), JK_OK);
-    assert_int_equal (result.records, S_EVENTS);
-    assert_int_equal (result.rejected, rejected);
-    char *live_dump = s_dump (h.db);
-    char *rebuilt_dump = s_dump (full);
-    assert_string_equal (live_dump, rebuilt_dump);
-    free (live_dump);
-    free (rebuilt_dump);
     jk_verify_result_t verified;
     assert_int_equal (jk_log_verify (full, NULL, &verified, NULL, NULL), JK_OK);
     assert_int_equal (verified.records, S_EVENTS);
@@ -128,8 +89,8 @@ static void test_rebuild_equals_live (void **state)
     uint8_t stored[32];
     h_stored_hash (h.db, S_CUT, stored);
     assert_memory_equal (result.head.hash, stored, 32);
-    live_dump = s_dump (cut);
-    rebuilt_dump = s_dump (partial);
+    char *live_dump = h_dump (cut);
+    char *rebuilt_dump = h_dump (partial);
     assert_string_equal (live_dump, rebuilt_dump);
     free (live_dump);
     free (rebuilt_dump);

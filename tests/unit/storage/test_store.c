@@ -478,22 +478,6 @@ static zmsg_t *s_broker_expect (h_t *h, const char *command)
     return NULL;
 }
 
-static void s_heartbeat (h_t *h, uint64_t stored_seq)
-{
-    jk_heartbeat_t hb;
-    memset (&hb, 0, sizeof hb);
-    snprintf (hb.source, sizeof hb.source, "%s", H_SOURCE);
-    snprintf (hb.program, sizeof hb.program, "jejak-registration");
-    hb.last_stored_seq = stored_seq;
-    zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *){zframe_dup (h->store_id)});
-    zmsg_addstr (msg, JK_PROTOCOL);
-    zmsg_addstr (msg, "HEARTBEAT");
-    zmsg_addstr (msg, "client-1");
-    jk_heartbeat_add (msg, &hb);
-    assert_int_equal (zmsg_send (&msg, h->broker), 0);
-}
-
 /* A heartbeat whose stored_seq is ahead of the log (acknowledged events
    lost) is answered PONG with the seq to deliver again from, logged and
    counted; one in step gets the store's clock only. */
@@ -510,7 +494,7 @@ static void test_heartbeat_ahead (void **state)
         free (bytes);
     }
     int64_t before = jk_clock_now_ms ();
-    s_heartbeat (&h, 5);
+    h_heartbeat (&h, 5);
     zmsg_t *pong = s_broker_expect (&h, "PONG");
     assert_non_null (pong);
     char *client = zmsg_popstr (pong);
@@ -527,7 +511,7 @@ static void test_heartbeat_ahead (void **state)
     assert_int_equal (h_stat (&h, "sources_behind"), 1);
     assert_int_equal (h_stat (&h, "rewinds"), 1);
 
-    s_heartbeat (&h, 2);
+    h_heartbeat (&h, 2);
     pong = s_broker_expect (&h, "PONG");
     assert_non_null (pong);
     zframe_t *rid = zmsg_pop (pong);

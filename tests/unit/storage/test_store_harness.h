@@ -8,8 +8,10 @@
 #include "testsupport.h"
 
 #include "jk_log.h"
+#include "jk_rebuild.h"
 #include "jk_store.h"
 #include "jk_wire.h"
+#include "workload.h"
 
 #include <string.h>
 
@@ -313,6 +315,92 @@ static inline int64_t h_count (const char *db_path, const char *sql)
     sqlite3_finalize (stmt);
     sqlite3_close (db);
     return value;
+}
+
+/* A HEARTBEAT of client "client-1" for H_SOURCE holding receipts up to
+   stored_seq, as the broker passes it on. */
+static inline void h_heartbeat (h_t *h, uint64_t stored_seq)
+{
+    jk_heartbeat_t hb;
+    memset (&hb, 0, sizeof hb);
+    snprintf (hb.source, sizeof hb.source, "%s", H_SOURCE);
+    snprintf (hb.program, sizeof hb.program, "jejak-registration");
+    hb.last_stored_seq = stored_seq;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){zframe_dup (h->store_id)});
+    zmsg_addstr (msg, JK_PROTOCOL);
+    zmsg_addstr (msg, "HEARTBEAT");
+    zmsg_addstr (msg, "client-1");
+    jk_heartbeat_add (msg, &hb);
+    assert_int_equal (zmsg_send (&msg, h->broker), 0);
+}
+
+/* The workload's next count events, encoded into bytes and sizes
+   (heap), with the rejection code each must get in expected ("" for an
+   ACK); returns how many are to be rejected. */
+static inline size_t h_workload_take (jk_workload_t *workload, size_t count,
+                                      uint8_t **bytes, size_t *sizes,
+                                      char (*expected)[JK_CODE_MAX])
+{
+    size_t rejected = 0;
+    for (size_t i = 0; i < count; i++) {
+        jk_event_t *event = jk_workload_next (workload);
+        assert_non_null (event);
+        const char *code = jk_workload_expected (workload);
+        snprintf (expected[i], JK_CODE_MAX, "%s", code ? code : "");
+        rejected += code != NULL;
+        bytes[i] = h_encode (&event, &sizes[i]);
+    }
+    return rejected;
+}
+
+/* Each of count answers is what expected says (REJECTED with its code,
+   or ACK for ""), at positions first, first + 1 ... */
+static inline void h_answers_expected (const jk_answer_t *answers,
+                                       char (*expected)[JK_CODE_MAX],
+                                       size_t count, uint64_t first)
+{
+    for (size_t i = 0; i < count; i++) {
+        jk_answer_kind_t kind =
+            expected[i][0] ? JK_ANSWER_REJECTED : JK_ANSWER_ACK;
+        if (answers[i].kind != kind || strcmp (answers[i].code, expected[i]) ||
+            answers[i].pos != first + i)
+            fail_msg ("event %llu: expected %s %s, got %s %s at %llu: %s",
+                      (unsigned long long)(first + i),
+                      jk_answer_kind_name (kind), expected[i],
+                      jk_answer_kind_name (answers[i].kind), answers[i].code,
+                      (unsigned long long)answers[i].pos, answers[i].message);
+    }
+}
+
+/* The canonical dump of a database's projections (a store's own file
+   once caught up, or a rebuild's output), as a heap string. */
+static inline char *h_dump (const char *path)
+{
+    sqlite3 *db = jk_test_projections (path);
+    char *text = jk_test_dump (db);
+    sqlite3_close (db);
+    assert_true (strlen (text) > 1000);
+    return text;
+}
+
+/* Rebuilds the log db (its store stopped) into the new file out: it
+   holds records records, rejected of them rejections, and its
+   projections equal db's own, byte for byte. */
+static inline void h_rebuilt_equal (const char *db, const char *out,
+                                    uint64_t records, uint64_t rejected)
+{
+    jk_rebuild_result_t result;
+    char err[256];
+    assert_int_equal (jk_log_rebuild (db, out, NULL, &result, err, sizeof err),
+                      JK_OK);
+    assert_int_equal (result.records, records);
+    assert_int_equal (result.rejected, rejected);
+    char *live_dump = h_dump (db);
+    char *rebuilt_dump = h_dump (out);
+    assert_string_equal (live_dump, rebuilt_dump);
+    free (live_dump);
+    free (rebuilt_dump);
 }
 
 static inline void h_teardown (h_t *h)
