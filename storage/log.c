@@ -5,6 +5,7 @@
 #include "jk_log.h"
 #include "jk_sha256.h"
 #include "jk_tiles.h"
+#include "jk_vfs.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -342,9 +343,10 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
     bool created = stat (path, &st) != 0;
     /* umask keeps the file, its WAL and shm private from the first byte. */
     mode_t old_mask = umask (077);
-    int rc = sqlite3_open_v2 (
-        path, &self->db,
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2 (path, &self->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                  SQLITE_OPEN_NOMUTEX,
+                              jk_vfs_wal ());
     umask (old_mask);
     if (rc != SQLITE_OK) {
         snprintf (err, err_size, "cannot open %s: %s", path,

@@ -9,6 +9,7 @@
 #include "jk_projector.h"
 #include "jk_integrity.h"
 #include "jk_record_apply.h"
+#include "jk_vfs.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -405,9 +406,10 @@ static int s_open_db (jk_projector_t *self, uint64_t log_head, char *err,
                       size_t err_size)
 {
     mode_t old_mask = umask (077);
-    int rc = sqlite3_open_v2 (
-        self->path, &self->db,
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2 (self->path, &self->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                  SQLITE_OPEN_NOMUTEX,
+                              jk_vfs_wal ());
     umask (old_mask);
     if (rc != SQLITE_OK) {
         snprintf (err, err_size, "%s",

@@ -8,6 +8,7 @@
     beginning again. */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "store_internal.h"
+#include "jk_vfs.h"
 
 #include <pthread.h>
 
@@ -19,7 +20,7 @@ static void s_wal_actor (zsock_t *pipe, void *arg)
     sqlite3 *db = NULL;
     bool up =
         sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                         NULL) == SQLITE_OK &&
+                         jk_vfs_wal ()) == SQLITE_OK &&
         sqlite3_exec (db,
                       "PRAGMA synchronous = FULL;"
                       " PRAGMA wal_autocheckpoint = 0;",

@@ -1,0 +1,31 @@
+/*  jk_vfs.h - the SQLite VFS the store's writing connections open their
+    databases through (docs/ARCHITECTURE.md, "The log's WAL"): SQLite's
+    default VFS with the appends to each -wal file gathered in memory and
+    written with one pwrite(2), instead of two per frame (its 24-byte
+    header, then its page). What is durable and what other connections
+    and processes can read is unchanged: the bytes reach the file before
+    every sync, before a commit's frames are published in the wal-index,
+    and before anything else looks at the file. */
+#ifndef JK_VFS_H
+#define JK_VFS_H
+
+#include <stddef.h>
+
+/* The most WAL bytes held in memory per connection (one buffer, taken on
+   the connection's first WAL write, freed when the WAL is closed). */
+#define JK_VFS_WAL_BUFFER (1024 * 1024)
+
+/* The VFS's name, for sqlite3_open_v2's last argument; registered (not
+   as the default) on the first call, from any thread. NULL (SQLite's
+   default VFS then) only when SQLite has no default VFS. */
+const char *jk_vfs_wal (void);
+
+/* Counters of this process's WAL writes through the VFS, for tests and
+   benchmarks: writes asked for by SQLite, and pwrites made for them. */
+typedef struct {
+    unsigned long long asked;
+    unsigned long long written;
+} jk_vfs_wal_stats_t;
+void jk_vfs_wal_stats (jk_vfs_wal_stats_t *out);
+
+#endif

@@ -1,0 +1,456 @@
+/*  vfs_wal.c - the WAL-buffering VFS (jk_vfs.h): a wrapper over SQLite's
+    default VFS through its documented extension point (sqlite3_vfs,
+    sqlite3_io_methods). Every call goes to the default VFS's file, except
+    writes to a -wal file: SQLite appends a frame as a 24-byte header and
+    then its page, so a run of contiguous writes is gathered in one buffer
+    and handed to the file with one write.
+
+    The buffer reaches the file (is flushed):
+    - right after the page of a commit frame (a frame header whose
+      "database size after commit" field is not 0): a commit's frames are
+      in the file when SQLite goes on to sync and publish them, and a
+      failed write fails that commit, as it would unbuffered;
+    - before xSync, xTruncate, xFileSize, xFileControl, xLock, xUnlock,
+      xCheckReservedLock and xClose of the WAL, before an xRead that
+      reaches the buffered bytes or beyond them, and before a write that
+      neither continues nor lies inside them (a write inside them changes
+      the buffer). A buffer starts only at or before the file's end (a
+      write past it goes straight to the file), so a read before the
+      buffer finds what it would find unbuffered;
+    - when the database file's xShmBarrier runs: SQLite publishes a commit
+      in the wal-index header with a barrier between its two copies, and
+      readers on other connections and in other processes take a header
+      only when both copies agree, so no reader sees a frame whose bytes
+      are not in the file. With the flush at the commit frame the buffer
+      is already empty there; this is the second guard.
+    Bytes of frames after the last commit may stay in memory until one of
+    these happens: they are not committed, and a crash loses them just as
+    it loses an unfinished transaction. */
+#include "jk_vfs.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define S_VFS_NAME   "jejak-wal"
+#define S_FRAME_HDR  24 /* a WAL frame header's size */
+#define S_WAL_HDR    32 /* the WAL header's size */
+#define S_COMMIT_OFF 4  /* in a frame header: database size after commit */
+/* The most bytes handed to the default VFS's xWrite at once: SQLite's
+   unix VFS keeps only the low 17 bits of a write's size (below 128 KiB). */
+#define S_WRITE_MAX (124 * 1024)
+
+typedef struct s_file_s s_file_t;
+struct s_file_s {
+    sqlite3_file base;  /* pMethods: s_methods */
+    sqlite3_file *real; /* the default VFS's file, after this struct */
+    s_file_t *wal;      /* a database: its WAL opened through this VFS */
+    s_file_t *db;       /* a WAL: its database's file */
+    bool is_wal;        /* writes are buffered */
+    bool commit_next;   /* the next write is a commit frame's page */
+    unsigned char *buf; /* JK_VFS_WAL_BUFFER bytes, or NULL */
+    sqlite3_int64 off;  /* the file offset of buf[0] */
+    size_t len;         /* bytes buffered */
+    int deferred;       /* a failed flush no caller could be told of */
+};
+
+static sqlite3_vfs s_vfs;
+static sqlite3_vfs *s_real;
+static unsigned long long s_asked, s_written;
+
+static sqlite3_file *s_of (sqlite3_file *file)
+{
+    return ((s_file_t *)file)->real;
+}
+
+/* ---- the buffer ------------------------------------------------------------
+ */
+
+static int s_flush (s_file_t *f)
+{
+    if (f->deferred) {
+        int rc = f->deferred;
+        f->deferred = SQLITE_OK;
+        return rc;
+    }
+    int rc = SQLITE_OK;
+    size_t done = 0;
+    while (done < f->len && rc == SQLITE_OK) {
+        /* Pieces end on a page boundary of the file. */
+        sqlite3_int64 at = f->off + (sqlite3_int64)done;
+        sqlite3_int64 end = (at + S_WRITE_MAX) & ~(sqlite3_int64)(4096 - 1);
+        size_t piece = (size_t)(end - at);
+        if (piece > f->len - done)
+            piece = f->len - done;
+        rc = f->real->pMethods->xWrite (f->real, f->buf + done, (int)piece, at);
+        __atomic_add_fetch (&s_written, 1, __ATOMIC_RELAXED);
+        done += piece;
+    }
+    f->len = 0;
+    return rc;
+}
+
+/* A write to the WAL: into the buffer when it continues or lies inside
+   the buffered bytes, else after a flush, into a fresh buffer (or
+   straight to the file when it is larger than the buffer). */
+static int s_wal_write (s_file_t *f, const void *data, int n, sqlite3_int64 off)
+{
+    __atomic_add_fetch (&s_asked, 1, __ATOMIC_RELAXED);
+    if (f->deferred) {
+        int rc = f->deferred;
+        f->deferred = SQLITE_OK;
+        return rc;
+    }
+    /* A frame header is the only 24-byte write SQLite makes to a WAL;
+       the page after a commit frame's header ends the commit. */
+    bool commit_page = f->commit_next;
+    f->commit_next =
+        n == S_FRAME_HDR && off >= S_WAL_HDR &&
+        memcmp ((const unsigned char *)data + S_COMMIT_OFF, "\0\0\0\0", 4) != 0;
+    if (!f->buf)
+        f->buf = sqlite3_malloc (JK_VFS_WAL_BUFFER);
+    size_t size = (size_t)n;
+    sqlite3_int64 end = f->off + (sqlite3_int64)f->len;
+    bool fits = f->buf && off >= f->off && off <= end &&
+                (size_t)(off - f->off) + size <= JK_VFS_WAL_BUFFER;
+    if (f->len > 0 && !fits) {
+        int rc = s_flush (f);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    sqlite3_int64 file_size = 0;
+    if (f->len == 0 && f->buf && size <= JK_VFS_WAL_BUFFER &&
+        f->real->pMethods->xFileSize (f->real, &file_size) != SQLITE_OK)
+        file_size = -1;
+    if (f->len == 0) {
+        /* Past the file's end, a hole: straight to the file, so a read
+           before the buffer never finds the file shorter than it was. */
+        if (!f->buf || size > JK_VFS_WAL_BUFFER || off > file_size) {
+            __atomic_add_fetch (&s_written, 1, __ATOMIC_RELAXED);
+            return f->real->pMethods->xWrite (f->real, data, n, off);
+        }
+        f->off = off;
+    }
+    size_t at = (size_t)(off - f->off);
+    memcpy (f->buf + at, data, size);
+    if (at + size > f->len)
+        f->len = at + size;
+    return commit_page ? s_flush (f) : SQLITE_OK;
+}
+
+/* ---- the file --------------------------------------------------------------
+ */
+
+static int s_close (sqlite3_file *file)
+{
+    s_file_t *f = (s_file_t *)file;
+    int rc = f->is_wal ? s_flush (f) : SQLITE_OK;
+    if (f->db && f->db->wal == f)
+        f->db->wal = NULL;
+    if (f->wal && f->wal->db == f)
+        f->wal->db = NULL;
+    sqlite3_free (f->buf);
+    f->buf = NULL;
+    int closed = f->real->pMethods->xClose (f->real);
+    return rc != SQLITE_OK ? rc : closed;
+}
+
+static int s_read (sqlite3_file *file, void *data, int n, sqlite3_int64 off)
+{
+    s_file_t *f = (s_file_t *)file;
+    if (f->len > 0 && off + n > f->off) {
+        int rc = s_flush (f);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return f->real->pMethods->xRead (f->real, data, n, off);
+}
+
+static int s_write (sqlite3_file *file, const void *data, int n,
+                    sqlite3_int64 off)
+{
+    s_file_t *f = (s_file_t *)file;
+    if (f->is_wal)
+        return s_wal_write (f, data, n, off);
+    return f->real->pMethods->xWrite (f->real, data, n, off);
+}
+
+static int s_truncate (sqlite3_file *file, sqlite3_int64 size)
+{
+    int rc = s_flush ((s_file_t *)file);
+    return rc != SQLITE_OK
+               ? rc
+               : s_of (file)->pMethods->xTruncate (s_of (file), size);
+}
+
+static int s_sync (sqlite3_file *file, int flags)
+{
+    int rc = s_flush ((s_file_t *)file);
+    return rc != SQLITE_OK ? rc
+                           : s_of (file)->pMethods->xSync (s_of (file), flags);
+}
+
+static int s_file_size (sqlite3_file *file, sqlite3_int64 *size)
+{
+    int rc = s_flush ((s_file_t *)file);
+    return rc != SQLITE_OK
+               ? rc
+               : s_of (file)->pMethods->xFileSize (s_of (file), size);
+}
+
+static int s_lock (sqlite3_file *file, int level)
+{
+    int rc = s_flush ((s_file_t *)file);
+    return rc != SQLITE_OK ? rc
+                           : s_of (file)->pMethods->xLock (s_of (file), level);
+}
+
+static int s_unlock (sqlite3_file *file, int level)
+{
+    int rc = s_flush ((s_file_t *)file);
+    return rc != SQLITE_OK
+               ? rc
+               : s_of (file)->pMethods->xUnlock (s_of (file), level);
+}
+
+static int s_check_reserved (sqlite3_file *file, int *out)
+{
+    int rc = s_flush ((s_file_t *)file);
+    return rc != SQLITE_OK
+               ? rc
+               : s_of (file)->pMethods->xCheckReservedLock (s_of (file), out);
+}
+
+static int s_file_control (sqlite3_file *file, int op, void *arg)
+{
+    int rc = s_flush ((s_file_t *)file);
+    return rc != SQLITE_OK
+               ? rc
+               : s_of (file)->pMethods->xFileControl (s_of (file), op, arg);
+}
+
+static int s_sector_size (sqlite3_file *file)
+{
+    return s_of (file)->pMethods->xSectorSize (s_of (file));
+}
+
+static int s_device (sqlite3_file *file)
+{
+    return s_of (file)->pMethods->xDeviceCharacteristics (s_of (file));
+}
+
+static int s_shm_map (sqlite3_file *file, int page, int size, int extend,
+                      void volatile **out)
+{
+    sqlite3_file *real = s_of (file);
+    if (real->pMethods->iVersion < 2 || !real->pMethods->xShmMap)
+        return SQLITE_IOERR_SHMMAP;
+    return real->pMethods->xShmMap (real, page, size, extend, out);
+}
+
+static int s_shm_lock (sqlite3_file *file, int offset, int n, int flags)
+{
+    sqlite3_file *real = s_of (file);
+    return real->pMethods->xShmLock (real, offset, n, flags);
+}
+
+/* The barrier between the two copies of the wal-index header a commit
+   writes: the WAL's bytes reach the file before the second copy. A
+   flush that fails here is told to the WAL's next caller. */
+static void s_shm_barrier (sqlite3_file *file)
+{
+    s_file_t *f = (s_file_t *)file;
+    if (f->wal && f->wal->len > 0) {
+        int rc = s_flush (f->wal);
+        if (rc != SQLITE_OK)
+            f->wal->deferred = rc;
+    }
+    f->real->pMethods->xShmBarrier (f->real);
+}
+
+static int s_shm_unmap (sqlite3_file *file, int delete_flag)
+{
+    sqlite3_file *real = s_of (file);
+    return real->pMethods->xShmUnmap (real, delete_flag);
+}
+
+static int s_fetch (sqlite3_file *file, sqlite3_int64 off, int n, void **out)
+{
+    sqlite3_file *real = s_of (file);
+    if (real->pMethods->iVersion < 3 || !real->pMethods->xFetch) {
+        *out = NULL;
+        return SQLITE_OK;
+    }
+    return real->pMethods->xFetch (real, off, n, out);
+}
+
+static int s_unfetch (sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+    sqlite3_file *real = s_of (file);
+    if (real->pMethods->iVersion < 3 || !real->pMethods->xUnfetch)
+        return SQLITE_OK;
+    return real->pMethods->xUnfetch (real, off, p);
+}
+
+static const sqlite3_io_methods s_methods = {
+    .iVersion = 3,
+    .xClose = s_close,
+    .xRead = s_read,
+    .xWrite = s_write,
+    .xTruncate = s_truncate,
+    .xSync = s_sync,
+    .xFileSize = s_file_size,
+    .xLock = s_lock,
+    .xUnlock = s_unlock,
+    .xCheckReservedLock = s_check_reserved,
+    .xFileControl = s_file_control,
+    .xSectorSize = s_sector_size,
+    .xDeviceCharacteristics = s_device,
+    .xShmMap = s_shm_map,
+    .xShmLock = s_shm_lock,
+    .xShmBarrier = s_shm_barrier,
+    .xShmUnmap = s_shm_unmap,
+    .xFetch = s_fetch,
+    .xUnfetch = s_unfetch,
+};
+
+/* ---- the VFS ---------------------------------------------------------------
+ */
+
+static int s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
+                   int flags, int *out_flags)
+{
+    (void)vfs;
+    s_file_t *f = (s_file_t *)file;
+    memset (f, 0, sizeof *f);
+    f->real = (sqlite3_file *)(f + 1);
+    int rc = s_real->xOpen (s_real, name, f->real, flags, out_flags);
+    if (!f->real->pMethods)
+        return rc; /* nothing open: SQLite calls no xClose */
+    f->base.pMethods = &s_methods;
+    if ((flags & SQLITE_OPEN_WAL) && name && rc == SQLITE_OK) {
+        f->is_wal = true;
+        /* SQLite's name of a WAL leads to its database's open file. */
+        sqlite3_file *db = sqlite3_database_file_object (name);
+        if (db && db->pMethods == &s_methods) {
+            f->db = (s_file_t *)db;
+            f->db->wal = f;
+        }
+    }
+    return rc;
+}
+
+static int s_delete (sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+    (void)vfs;
+    return s_real->xDelete (s_real, name, sync_dir);
+}
+
+static int s_access (sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+    (void)vfs;
+    return s_real->xAccess (s_real, name, flags, out);
+}
+
+static int s_full_path (sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+    (void)vfs;
+    return s_real->xFullPathname (s_real, name, n, out);
+}
+
+static void *s_dl_open (sqlite3_vfs *vfs, const char *name)
+{
+    (void)vfs;
+    return s_real->xDlOpen (s_real, name);
+}
+
+static void s_dl_error (sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    s_real->xDlError (s_real, n, out);
+}
+
+static void (*s_dl_sym (sqlite3_vfs *vfs, void *handle,
+                        const char *symbol)) (void)
+{
+    (void)vfs;
+    return s_real->xDlSym (s_real, handle, symbol);
+}
+
+static void s_dl_close (sqlite3_vfs *vfs, void *handle)
+{
+    (void)vfs;
+    s_real->xDlClose (s_real, handle);
+}
+
+static int s_randomness (sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return s_real->xRandomness (s_real, n, out);
+}
+
+static int s_sleep (sqlite3_vfs *vfs, int us)
+{
+    (void)vfs;
+    return s_real->xSleep (s_real, us);
+}
+
+static int s_current_time (sqlite3_vfs *vfs, double *out)
+{
+    (void)vfs;
+    return s_real->xCurrentTime (s_real, out);
+}
+
+static int s_last_error (sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return s_real->xGetLastError ? s_real->xGetLastError (s_real, n, out) : 0;
+}
+
+static int s_current_time_64 (sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+    (void)vfs;
+    return s_real->xCurrentTimeInt64 (s_real, out);
+}
+
+static void s_init (void)
+{
+    s_real = sqlite3_vfs_find (NULL);
+    if (!s_real)
+        return;
+    s_vfs = (sqlite3_vfs){
+        .iVersion = 2,
+        .szOsFile = (int)sizeof (s_file_t) + s_real->szOsFile,
+        .mxPathname = s_real->mxPathname,
+        .zName = S_VFS_NAME,
+        .xOpen = s_open,
+        .xDelete = s_delete,
+        .xAccess = s_access,
+        .xFullPathname = s_full_path,
+        .xDlOpen = s_dl_open,
+        .xDlError = s_dl_error,
+        .xDlSym = s_dl_sym,
+        .xDlClose = s_dl_close,
+        .xRandomness = s_randomness,
+        .xSleep = s_sleep,
+        .xCurrentTime = s_current_time,
+        .xGetLastError = s_last_error,
+        .xCurrentTimeInt64 = s_real->iVersion >= 2 ? s_current_time_64 : NULL,
+    };
+    if (sqlite3_vfs_register (&s_vfs, 0) != SQLITE_OK)
+        s_real = NULL;
+}
+
+const char *jk_vfs_wal (void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once (&once, s_init);
+    return s_real ? S_VFS_NAME : NULL;
+}
+
+void jk_vfs_wal_stats (jk_vfs_wal_stats_t *out)
+{
+    out->asked = __atomic_load_n (&s_asked, __ATOMIC_RELAXED);
+    out->written = __atomic_load_n (&s_written, __ATOMIC_RELAXED);
+}

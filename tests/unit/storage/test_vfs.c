@@ -1,0 +1,514 @@
+/*  test_vfs.c - the WAL-buffering VFS (jk_vfs.h): a random run of writes,
+    reads, truncates, syncs and barriers on a WAL opened through it leaves
+    the same bytes as SQLite's default VFS, and the buffered bytes are in
+    the file at every point the VFS promises (sync, barrier, the page of a
+    commit frame); contiguous writes reach the file in few pwrites;
+    readers on another connection and in another process see every
+    commit at once, with synchronous FULL (the log) and NORMAL (the
+    projections); a writer killed with SIGKILL loses no commit it
+    reported. */
+#include "jk_vfs.h"
+#include "testsupport.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_PAGE  4096
+#define S_FRAME (24 + S_PAGE)
+
+static sqlite3 *s_open (const char *path, const char *vfs, const char *sync)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         vfs),
+        SQLITE_OK);
+    char *sql = sqlite3_mprintf ("PRAGMA journal_mode = WAL;"
+                                 " PRAGMA synchronous = %s;"
+                                 " PRAGMA wal_autocheckpoint = 0;",
+                                 sync);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free (sql);
+    sqlite3_busy_timeout (db, 10000);
+    return db;
+}
+
+static void s_exec (sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec (db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fail_msg ("%s: %s", sql, err ? err : sqlite3_errstr (rc));
+}
+
+/* The connection's open WAL file (SQLite's own handle). */
+static sqlite3_file *s_wal_of (sqlite3 *db)
+{
+    sqlite3_file *wal = NULL;
+    assert_int_equal (
+        sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal),
+        SQLITE_OK);
+    assert_non_null (wal);
+    assert_non_null (wal->pMethods);
+    return wal;
+}
+
+static sqlite3_file *s_db_file_of (sqlite3 *db)
+{
+    sqlite3_file *file = NULL;
+    assert_int_equal (
+        sqlite3_file_control (db, "main", SQLITE_FCNTL_FILE_POINTER, &file),
+        SQLITE_OK);
+    assert_non_null (file);
+    return file;
+}
+
+/* The two files hold the same bytes. */
+static void s_assert_same_file (const char *a, const char *b)
+{
+    size_t size_a = 0, size_b = 0;
+    char *bytes_a = jk_test_slurp (a, &size_a);
+    char *bytes_b = jk_test_slurp (b, &size_b);
+    assert_non_null (bytes_a);
+    assert_non_null (bytes_b);
+    assert_int_equal (size_a, size_b);
+    assert_memory_equal (bytes_a, bytes_b, size_a);
+    free (bytes_a);
+    free (bytes_b);
+}
+
+static void s_random_bytes (unsigned char *out, size_t n, unsigned *seed)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)rand_r (seed);
+}
+
+typedef struct {
+    char *dir;
+    char *path[2];     /* [0] through jk_vfs_wal, [1] the default VFS */
+    char *wal_path[2]; /* their -wal files */
+    sqlite3 *db[2];
+    sqlite3_file *wal[2];
+} s_pair_t;
+
+static void s_pair_open (s_pair_t *p, const char *tag)
+{
+    p->dir = jk_test_tmpdir (tag);
+    for (int i = 0; i < 2; i++) {
+        p->path[i] = jk_sprintf ("%s/%c.db", p->dir, i ? 'b' : 'a');
+        p->wal_path[i] = jk_sprintf ("%s-wal", p->path[i]);
+        p->db[i] = s_open (p->path[i], i ? NULL : jk_vfs_wal (), "FULL");
+        s_exec (p->db[i], "CREATE TABLE t (x);"
+                          " PRAGMA wal_checkpoint(TRUNCATE);");
+        p->wal[i] = s_wal_of (p->db[i]);
+    }
+    assert_ptr_not_equal (p->wal[0]->pMethods, p->wal[1]->pMethods);
+}
+
+static void s_pair_close (s_pair_t *p)
+{
+    for (int i = 0; i < 2; i++) {
+        /* The frames written here were never published: the WAL is empty
+           to SQLite, so closing checkpoints nothing. */
+        assert_int_equal (p->wal[i]->pMethods->xTruncate (p->wal[i], 0),
+                          SQLITE_OK);
+        assert_int_equal (sqlite3_close (p->db[i]), SQLITE_OK);
+        free (p->path[i]);
+        free (p->wal_path[i]);
+    }
+    jk_test_rmdir (&p->dir);
+}
+
+/* Both WALs get the same write; both answer the same. */
+static void s_pair_write (s_pair_t *p, const void *data, int n,
+                          sqlite3_int64 off)
+{
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (p->wal[i]->pMethods->xWrite (p->wal[i], data, n, off),
+                          SQLITE_OK);
+}
+
+/* A frame header (24 bytes) whose commit field is commit, at off. */
+static void s_header (unsigned char *hdr, uint32_t commit, unsigned *seed)
+{
+    s_random_bytes (hdr, 24, seed);
+    hdr[4] = (unsigned char)(commit >> 24);
+    hdr[5] = (unsigned char)(commit >> 16);
+    hdr[6] = (unsigned char)(commit >> 8);
+    hdr[7] = (unsigned char)commit;
+}
+
+static void test_same_bytes_as_plain (void **state)
+{
+    (void)state;
+    s_pair_t p;
+    s_pair_open (&p, "vfs-bytes");
+    sqlite3_file *db_file = s_db_file_of (p.db[0]);
+    unsigned seed = 20261205;
+    unsigned char data[3 * S_PAGE], got[2][3 * S_PAGE];
+    s_random_bytes (data, 32, &seed);
+    s_pair_write (&p, data, 32, 0); /* the WAL header */
+    sqlite3_int64 end = 32;
+    int commits = 0, syncs = 0, barriers = 0, truncates = 0, reads = 0;
+    for (int op = 0; op < 1500; op++) {
+        int dice = rand_r (&seed) % 100;
+        bool check = false;
+        if (dice < 55) {
+            /* A frame appended: header, then page; one in 8 commits. */
+            bool commit = rand_r (&seed) % 8 == 0;
+            s_header (data, commit ? 1 + (uint32_t)rand_r (&seed) % 1000 : 0,
+                      &seed);
+            s_pair_write (&p, data, 24, end);
+            s_random_bytes (data, S_PAGE, &seed);
+            s_pair_write (&p, data, S_PAGE, end + 24);
+            end += S_FRAME;
+            commits += commit;
+            check = commit; /* the commit's page is in the file now */
+        } else if (dice < 65 && end > 0) {
+            /* A write inside what is there (a frame rewritten), possibly
+               running past the end. */
+            sqlite3_int64 off = rand_r (&seed) % end;
+            int n = 1 + rand_r (&seed) % (2 * S_PAGE);
+            s_random_bytes (data, (size_t)n, &seed);
+            s_pair_write (&p, data, n, off);
+            if (off + n > end)
+                end = off + n;
+        } else if (dice < 70) {
+            /* A write after a gap. */
+            sqlite3_int64 off = end + 1 + rand_r (&seed) % 10000;
+            int n = 1 + rand_r (&seed) % S_PAGE;
+            s_random_bytes (data, (size_t)n, &seed);
+            s_pair_write (&p, data, n, off);
+            end = off + n;
+        } else if (dice < 82) {
+            /* A read anywhere, past the end too: same bytes, same code. */
+            sqlite3_int64 off = rand_r (&seed) % (end + S_PAGE);
+            int n = 1 + rand_r (&seed) % (int)sizeof data;
+            int rc[2];
+            for (int i = 0; i < 2; i++) {
+                memset (got[i], 0xA5, sizeof got[i]);
+                rc[i] = p.wal[i]->pMethods->xRead (p.wal[i], got[i], n, off);
+            }
+            assert_int_equal (rc[0], rc[1]);
+            assert_true (rc[0] == SQLITE_OK ||
+                         rc[0] == SQLITE_IOERR_SHORT_READ);
+            assert_memory_equal (got[0], got[1], (size_t)n);
+            reads++;
+        } else if (dice < 85) {
+            sqlite3_int64 size = rand_r (&seed) % (end + 1);
+            for (int i = 0; i < 2; i++)
+                assert_int_equal (
+                    p.wal[i]->pMethods->xTruncate (p.wal[i], size), SQLITE_OK);
+            end = size;
+            truncates++;
+            check = true;
+        } else if (dice < 92) {
+            for (int i = 0; i < 2; i++)
+                assert_int_equal (
+                    p.wal[i]->pMethods->xSync (p.wal[i], SQLITE_SYNC_NORMAL),
+                    SQLITE_OK);
+            syncs++;
+            check = true;
+        } else if (dice < 96) {
+            sqlite3_int64 size[2];
+            for (int i = 0; i < 2; i++)
+                assert_int_equal (
+                    p.wal[i]->pMethods->xFileSize (p.wal[i], &size[i]),
+                    SQLITE_OK);
+            assert_int_equal (size[0], size[1]);
+            assert_int_equal (size[0], end);
+            check = true;
+        } else {
+            /* The barrier of a commit's wal-index header. */
+            db_file->pMethods->xShmBarrier (db_file);
+            barriers++;
+            check = true;
+        }
+        if (check)
+            s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+    }
+    assert_true (commits > 50 && syncs > 50 && barriers > 20 &&
+                 truncates > 20 && reads > 100);
+    assert_int_equal (p.wal[0]->pMethods->xSync (p.wal[0], SQLITE_SYNC_NORMAL),
+                      SQLITE_OK);
+    s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+    s_pair_close (&p);
+}
+
+/* 100 frames with no commit among them reach the file at the sync in 4
+   writes (pieces of at most 124 KiB, ending on 4 KiB boundaries: 32 to
+   126976 to 253952 to 380928 to 412032), and not before. */
+static void test_frames_coalesced (void **state)
+{
+    (void)state;
+    s_pair_t p;
+    s_pair_open (&p, "vfs-coalesce");
+    unsigned seed = 7;
+    unsigned char data[S_PAGE];
+    jk_vfs_wal_stats_t before, after;
+    jk_vfs_wal_stats (&before);
+    s_random_bytes (data, 32, &seed);
+    s_pair_write (&p, data, 32, 0);
+    for (int i = 0; i < 100; i++) {
+        s_header (data, 0, &seed);
+        s_pair_write (&p, data, 24, 32 + (sqlite3_int64)i * S_FRAME);
+        s_random_bytes (data, S_PAGE, &seed);
+        s_pair_write (&p, data, S_PAGE, 32 + (sqlite3_int64)i * S_FRAME + 24);
+    }
+    assert_int_equal (jk_test_file_size (p.wal_path[0]), 0);
+    assert_int_equal (jk_test_file_size (p.wal_path[1]), 32 + 100 * S_FRAME);
+    jk_vfs_wal_stats (&after);
+    assert_int_equal (after.asked - before.asked, 201);
+    assert_int_equal (after.written - before.written, 0);
+    assert_int_equal (p.wal[0]->pMethods->xSync (p.wal[0], SQLITE_SYNC_NORMAL),
+                      SQLITE_OK);
+    jk_vfs_wal_stats (&after);
+    assert_int_equal (after.written - before.written, 4);
+    s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+    /* A commit frame's page goes to the file with it. */
+    s_header (data, 9, &seed);
+    s_pair_write (&p, data, 24, 32 + 100 * S_FRAME);
+    assert_int_equal (jk_test_file_size (p.wal_path[0]), 32 + 100 * S_FRAME);
+    s_random_bytes (data, S_PAGE, &seed);
+    s_pair_write (&p, data, S_PAGE, 32 + 100 * S_FRAME + 24);
+    s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+    jk_vfs_wal_stats (&after);
+    assert_int_equal (after.written - before.written, 5);
+    s_pair_close (&p);
+}
+
+/* ---- readers ----------------------------------------------------------------
+   Transaction k inserts k rows (k, i, a blob of 1 to 9000 bytes: overflow
+   pages, many frames); a reader must find sum(k) rows and their bytes. */
+
+/* Transaction k: rows (k, 0..rows-1, random blob). SQLITE_OK or the
+   failing step's code (no assertions: children run it too). */
+static int s_commit (sqlite3 *db, int k, int rows, unsigned *seed)
+{
+    static unsigned char blob[9000];
+    sqlite3_stmt *insert = NULL;
+    int rc = sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2 (db,
+                                 "INSERT INTO t (k, i, b) VALUES (?1, ?2, ?3)",
+                                 -1, &insert, NULL);
+    for (int i = 0; i < rows && rc == SQLITE_OK; i++) {
+        int n = 1 + rand_r (seed) % (int)sizeof blob;
+        s_random_bytes (blob, (size_t)n, seed);
+        sqlite3_bind_int (insert, 1, k);
+        sqlite3_bind_int (insert, 2, i);
+        sqlite3_bind_blob (insert, 3, blob, n, SQLITE_STATIC);
+        rc = sqlite3_step (insert);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        sqlite3_reset (insert);
+    }
+    sqlite3_finalize (insert);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Rows, and the sum of their blobs' bytes (as unsigned), as a reader on
+   its own connection finds them. */
+static void s_census (sqlite3 *db, int64_t out[2])
+{
+    sqlite3_stmt *st;
+    assert_int_equal (sqlite3_prepare_v2 (db, "SELECT b FROM t", -1, &st, NULL),
+                      SQLITE_OK);
+    out[0] = out[1] = 0;
+    while (sqlite3_step (st) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob (st, 0);
+        int n = sqlite3_column_bytes (st, 0);
+        for (int i = 0; i < n; i++)
+            out[1] += b[i];
+        out[0]++;
+    }
+    sqlite3_finalize (st);
+}
+
+static void s_readers_see_commits (const char *sync)
+{
+    char *dir = jk_test_tmpdir ("vfs-readers");
+    char *path = jk_sprintf ("%s/w.db", dir);
+    sqlite3 *writer = s_open (path, jk_vfs_wal (), sync);
+    s_exec (writer, "CREATE TABLE t (k INTEGER, i INTEGER, b BLOB,"
+                    " PRIMARY KEY (k, i))");
+    sqlite3 *reader = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    /* The other process: asked "census" by a byte on one pipe, answers
+       on the other. */
+    int ask[2], answer[2];
+    assert_int_equal (pipe (ask), 0);
+    assert_int_equal (pipe (answer), 0);
+    pid_t child = jk_test_fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        close (ask[1]);
+        close (answer[0]);
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) !=
+            SQLITE_OK)
+            _exit (2);
+        char c;
+        while (read (ask[0], &c, 1) == 1) {
+            int64_t census[2];
+            s_census (db, census);
+            if (write (answer[1], census, sizeof census) != sizeof census)
+                _exit (3);
+        }
+        sqlite3_close (db);
+        _exit (0);
+    }
+    close (ask[0]);
+    close (answer[1]);
+    unsigned seed = 99;
+    unsigned check_seed = 99;
+    int64_t rows = 0, sum = 0;
+    static unsigned char blob[9000];
+    for (int k = 1; k <= 60; k++) {
+        assert_int_equal (s_commit (writer, k, k, &seed), SQLITE_OK);
+        /* What was inserted, from the same random sequence. */
+        for (int i = 0; i < k; i++) {
+            int n = 1 + rand_r (&check_seed) % (int)sizeof blob;
+            s_random_bytes (blob, (size_t)n, &check_seed);
+            for (int j = 0; j < n; j++)
+                sum += blob[j];
+            rows++;
+        }
+        int64_t census[2];
+        s_census (reader, census);
+        assert_int_equal (census[0], rows);
+        assert_int_equal (census[1], sum);
+        assert_int_equal (write (ask[1], "c", 1), 1);
+        struct pollfd pfd = {.fd = answer[0], .events = POLLIN};
+        assert_int_equal (poll (&pfd, 1, 10000), 1);
+        assert_int_equal (read (answer[0], census, sizeof census),
+                          sizeof census);
+        assert_int_equal (census[0], rows);
+        assert_int_equal (census[1], sum);
+    }
+    /* Every commit was read from the WAL: nothing checkpointed. */
+    assert_true (jk_test_file_size (path) <= 2 * S_PAGE);
+    close (ask[1]);
+    int status = 0;
+    assert_true (jk_test_wait_exit (child, &status, 10000));
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    close (answer[0]);
+    sqlite3_close (reader);
+    assert_int_equal (sqlite3_close (writer), SQLITE_OK);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+static void test_readers_full (void **state)
+{
+    (void)state;
+    s_readers_see_commits ("FULL");
+}
+
+static void test_readers_normal (void **state)
+{
+    (void)state;
+    s_readers_see_commits ("NORMAL");
+}
+
+/* A writer in a child process reports each commit on a pipe after it
+   returns (its "ACK") and is killed with SIGKILL after the 40th: every
+   reported commit is in the database, whole. */
+static void s_kill_after_commit (const char *sync)
+{
+    char *dir = jk_test_tmpdir ("vfs-kill");
+    char *path = jk_sprintf ("%s/k.db", dir);
+    int acks[2];
+    assert_int_equal (pipe (acks), 0);
+    pid_t child = jk_test_fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        close (acks[0]);
+        sqlite3 *db = NULL;
+        char *sql = sqlite3_mprintf (
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;"
+            " PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (k INTEGER,"
+            " i INTEGER, b BLOB, PRIMARY KEY (k, i))",
+            sync);
+        if (sqlite3_open_v2 (path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                             jk_vfs_wal ()) != SQLITE_OK ||
+            sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            _exit (2);
+        unsigned seed = 5;
+        for (int k = 1; k < 100000; k++) {
+            if (s_commit (db, k, 1 + k % 30, &seed) != SQLITE_OK)
+                _exit (4);
+            if (write (acks[1], &k, sizeof k) != sizeof k)
+                _exit (3);
+        }
+        _exit (0);
+    }
+    close (acks[1]);
+    int last = 0, k;
+    struct pollfd pfd = {.fd = acks[0], .events = POLLIN};
+    while (last < 40) {
+        assert_int_equal (poll (&pfd, 1, 10000), 1);
+        assert_int_equal (read (acks[0], &k, sizeof k), sizeof k);
+        assert_int_equal (k, last + 1);
+        last = k;
+    }
+    kill (child, SIGKILL);
+    int status = 0;
+    assert_true (jk_test_wait_exit (child, &status, 10000));
+    assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+    /* ACKs already sent before it died. */
+    while (read (acks[0], &k, sizeof k) == sizeof k) {
+        assert_int_equal (k, last + 1);
+        last = k;
+    }
+    close (acks[0]);
+    int64_t rows = jk_test_db_int64 (
+        path, "SELECT count(*) FROM t WHERE k <= (SELECT max(k) FROM t)");
+    int64_t top = jk_test_db_int64 (path, "SELECT max(k) FROM t");
+    assert_true (top >= last);
+    int64_t expected = 0;
+    for (int j = 1; j <= top; j++)
+        expected += 1 + j % 30;
+    assert_int_equal (rows, expected);
+    assert_int_equal (jk_test_db_int64 (path, "SELECT count(*) FROM"
+                                              " pragma_integrity_check"
+                                              " WHERE integrity_check = 'ok'"),
+                      1);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+static void test_kill_full (void **state)
+{
+    (void)state;
+    s_kill_after_commit ("FULL");
+}
+
+static void test_kill_normal (void **state)
+{
+    (void)state;
+    s_kill_after_commit ("NORMAL");
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_same_bytes_as_plain),
+        cmocka_unit_test (test_frames_coalesced),
+        cmocka_unit_test (test_readers_full),
+        cmocka_unit_test (test_readers_normal),
+        cmocka_unit_test (test_kill_full),
+        cmocka_unit_test (test_kill_normal),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
