@@ -34,6 +34,11 @@ typedef struct jk_model_s jk_model_t;
 jk_model_t *jk_model_new (bool evict);
 void jk_model_destroy (jk_model_t **self_p);
 
+/* The hash of a NUL-terminated map key for zhashx_set_key_hasher, eight
+   bytes a step (the model's maps and the projections' deferred counters
+   and caches use it). */
+size_t jk_model_key_hash (const void *key);
+
 /* Fills the model from the projection tables of db (read in the caller's
    transaction) and keeps db for the evicted-attendance lookup. With
    evict, at most one generation of people is read (the rest are looked

@@ -414,26 +414,19 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
     if (config && config->rat_deadline_months > 0)
         self->config = *config;
     self->region = jk_region_default ();
-    self->pending_sources = zhashx_new ();
-    self->pending_kecamatan = zhashx_new ();
-    self->pending_sessions = zhashx_new ();
-    zhashx_set_destructor (self->pending_sources, jk_proj_item_free);
-    zhashx_set_destructor (self->pending_kecamatan, jk_proj_item_free);
-    zhashx_set_destructor (self->pending_sessions, jk_proj_item_free);
-    self->pending_people = zhashx_new ();
-    zhashx_set_destructor (self->pending_people, jk_proj_item_free);
-    self->pending_enrollments = zhashx_new ();
-    zhashx_set_destructor (self->pending_enrollments, jk_proj_item_free);
-    self->pending_batches = zhashx_new ();
-    zhashx_set_destructor (self->pending_batches, jk_proj_item_free);
-    self->pending_rats = zhashx_new ();
-    zhashx_set_destructor (self->pending_rats, jk_proj_item_free);
-    self->batch_terms = zhashx_new ();
-    zhashx_set_destructor (self->batch_terms, jk_proj_item_free);
-    self->session_jp = zhashx_new ();
-    zhashx_set_destructor (self->session_jp, jk_proj_item_free);
-    self->cooperatives = zhashx_new ();
-    zhashx_set_destructor (self->cooperatives, jk_proj_item_free);
+    /* Keyed by text; hashed eight bytes a step (jk_model_key_hash), which
+       moves only where an entry sits: every flush writes each key's row
+       by itself, so no row depends on the order of a map. */
+    zhashx_t **maps[] = {&self->pending_sources,     &self->pending_kecamatan,
+                         &self->pending_sessions,    &self->pending_people,
+                         &self->pending_enrollments, &self->pending_batches,
+                         &self->pending_rats,        &self->batch_terms,
+                         &self->session_jp,          &self->cooperatives};
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+        *maps[i] = zhashx_new ();
+        zhashx_set_key_hasher (*maps[i], jk_model_key_hash);
+        zhashx_set_destructor (*maps[i], jk_proj_item_free);
+    }
     /* Statements find the object by a pointer bound to them: the
        function serves every projections object on the connection. */
     sqlite3_create_function_v2 (db, "jk_pending_jp", 3,
