@@ -147,6 +147,16 @@ struct jk_log_s {
     s_source_t **touched;
     size_t touched_count, touched_cap;
     uint64_t transaction; /* numbers the transactions: s_source_t.staged_in */
+    /* What the INSERT still has bound from the append before (bindings
+       outlive sqlite3_reset): the columns that seldom change from one
+       record to the next are bound again only when they change. */
+    struct {
+        bool valid;          /* the fields below are bound */
+        bool no_code;        /* code and message are NULL */
+        int64_t recorded_at; /* the same for a whole batch */
+        uint32_t version;
+        int outcome;
+    } bound;
     bool in_transaction;
     int wal_frames;        /* frames in the WAL at the last commit */
     bool wal_backfilled;   /* all of them checkpointed since */
@@ -561,28 +571,38 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     sqlite3_bind_blob (s, 2, record->id, 16, SQLITE_STATIC);
     sqlite3_bind_text (s, 3, record->type ? record->type : "", -1,
                        SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 4, record->version);
+    if (!self->bound.valid || self->bound.version != record->version)
+        sqlite3_bind_int64 (s, 4, record->version);
     sqlite3_bind_text (s, 5, record->source, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 6, (sqlite3_int64)record->seq);
     sqlite3_bind_int64 (s, 7, record->at);
-    sqlite3_bind_int64 (s, 8, record->recorded_at);
-    sqlite3_bind_int (s, 9, record->outcome);
+    if (!self->bound.valid || self->bound.recorded_at != record->recorded_at)
+        sqlite3_bind_int64 (s, 8, record->recorded_at);
+    if (!self->bound.valid || self->bound.outcome != record->outcome)
+        sqlite3_bind_int (s, 9, record->outcome);
     if (rejected) {
         sqlite3_bind_text (s, 10, record->code ? record->code : "", -1,
                            SQLITE_STATIC);
         sqlite3_bind_text (s, 11, record->message ? record->message : "", -1,
                            SQLITE_STATIC);
-    } else {
+    } else if (!self->bound.valid || !self->bound.no_code) {
         sqlite3_bind_null (s, 10);
         sqlite3_bind_null (s, 11);
     }
     sqlite3_bind_blob (s, 12, record->bytes, (int)record->size, SQLITE_STATIC);
     sqlite3_bind_blob (s, 13, hash, JK_HASH_SIZE, SQLITE_STATIC);
+    self->bound.valid = true;
+    self->bound.no_code = !rejected;
+    self->bound.version = record->version;
+    self->bound.recorded_at = record->recorded_at;
+    self->bound.outcome = record->outcome;
     int rc = sqlite3_step (s);
     bool taken = rc != SQLITE_DONE && sqlite3_extended_errcode (self->db) ==
                                           SQLITE_CONSTRAINT_UNIQUE;
-    /* Every parameter is bound again on the next append: no
-       sqlite3_clear_bindings. */
+    /* The bindings stay for the next append (no sqlite3_clear_bindings):
+       every pointer bound SQLITE_STATIC (id, type, source, bytes, hash;
+       code and message of a rejection) is bound again by each append
+       that steps with it. */
     sqlite3_reset (s);
     if (rc != SQLITE_DONE)
         return taken ? JK_CONFLICT : JK_IO;
