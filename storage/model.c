@@ -25,26 +25,6 @@ static const struct {
     {"certificate.revoked", K_REVOKED},
 };
 
-size_t jk_model_key_hash (const void *key)
-{
-    const char *text = key;
-    size_t len = strlen (text);
-    uint64_t hash = 0x9e3779b97f4a7c15ULL ^ len;
-    for (; len >= 8; text += 8, len -= 8) {
-        uint64_t word;
-        memcpy (&word, text, 8);
-        hash = (hash ^ word) * 0xff51afd7ed558ccdULL;
-        hash ^= hash >> 32;
-    }
-    uint64_t tail = 0;
-    memcpy (&tail, text, len);
-    hash = (hash ^ tail) * 0xc4ceb9fe1a85ec53ULL;
-    hash ^= hash >> 29;
-    hash *= 0xff51afd7ed558ccdULL;
-    hash ^= hash >> 32;
-    return (size_t)hash;
-}
-
 /* ---- the object ------------------------------------------------------------
  */
 
@@ -83,24 +63,24 @@ void jk_model_destroy (jk_model_t **self_p)
         return;
     jk_model_t *self = *self_p;
     sqlite3_finalize (self->by_id);
-    zhashx_destroy (&self->attendance_id);
-    zhashx_destroy (&self->cooperatives);
-    zhashx_destroy (&self->rats);
+    jk_model_map_destroy (&self->attendance_id);
+    jk_model_map_destroy (&self->cooperatives);
+    jk_model_map_destroy (&self->rats);
     sqlite3_finalize (self->person_st);
     sqlite3_finalize (self->enrol_st);
     jk_model_niks_clear (&self->people.young);
     jk_model_niks_clear (&self->people.old);
-    zhashx_destroy (&self->people.odd);
+    jk_model_map_destroy (&self->people.odd);
     zlistx_destroy (&self->closing);
-    zhashx_destroy (&self->batches);
-    zhashx_destroy (&self->sessions);
-    zhashx_destroy (&self->enrollments);
-    zhashx_destroy (&self->orphans);
-    zhashx_destroy (&self->assessments);
-    zhashx_destroy (&self->unit_results);
-    zhashx_destroy (&self->results);
-    zhashx_destroy (&self->certificates);
-    zhashx_destroy (&self->holders);
+    jk_model_map_destroy (&self->batches);
+    jk_model_map_destroy (&self->sessions);
+    jk_model_map_destroy (&self->enrollments);
+    jk_model_map_destroy (&self->orphans);
+    jk_model_map_destroy (&self->assessments);
+    jk_model_map_destroy (&self->unit_results);
+    jk_model_map_destroy (&self->results);
+    jk_model_map_destroy (&self->certificates);
+    jk_model_map_destroy (&self->holders);
     free (self->kind);
     free (self);
     *self_p = NULL;
@@ -117,7 +97,7 @@ void jk_model_written (jk_model_t *self, uint64_t pos)
         self->people.written = pos;
     /* Closed batches whose close the tables now hold. */
     for (char *code = zlistx_first (self->closing); code;) {
-        jk_model_batch_t *b = zhashx_lookup (self->batches, code);
+        jk_model_batch_t *b = jk_model_map_lookup (self->batches, code);
         if (b && b->closed_pos > self->people.written) {
             code = zlistx_next (self->closing);
             continue;
@@ -134,7 +114,7 @@ void jk_model_written (jk_model_t *self, uint64_t pos)
 void jk_model_size (jk_model_t *self, jk_model_size_t *size)
 {
     size->people = self->people.young.count + self->people.old.count +
-                   zhashx_size (self->people.odd);
+                   jk_model_map_size (self->people.odd);
     size->people_left = self->people.dropped;
     size->enrollments_left = self->enrol_evicted;
     size->bytes = ((self->people.young.slot ? self->people.young.mask + 1 : 0) +
@@ -143,11 +123,14 @@ void jk_model_size (jk_model_t *self, jk_model_size_t *size)
     size->attendance = self->attendance_count;
     size->evicted = self->evicted;
     size->entries =
-        zhashx_size (self->cooperatives) + zhashx_size (self->rats) +
-        self->people.young.count + self->people.old.count +
-        zhashx_size (self->people.odd) + zhashx_size (self->batches) +
-        zhashx_size (self->sessions) + zhashx_size (self->enrollments) +
-        self->attendance_count + zhashx_size (self->assessments) +
-        zhashx_size (self->unit_results) + zhashx_size (self->results) +
-        zhashx_size (self->certificates) + zhashx_size (self->holders);
+        jk_model_map_size (self->cooperatives) +
+        jk_model_map_size (self->rats) + self->people.young.count +
+        self->people.old.count + jk_model_map_size (self->people.odd) +
+        jk_model_map_size (self->batches) + jk_model_map_size (self->sessions) +
+        jk_model_map_size (self->enrollments) + self->attendance_count +
+        jk_model_map_size (self->assessments) +
+        jk_model_map_size (self->unit_results) +
+        jk_model_map_size (self->results) +
+        jk_model_map_size (self->certificates) +
+        jk_model_map_size (self->holders);
 }

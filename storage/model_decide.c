@@ -14,7 +14,7 @@ static int s_need_cooperative (jk_model_t *self, const jk_event_t *ev,
         return GO;
     char norm[LEGAL_MAX], path[48];
     s_norm (ev, field, norm);
-    if (zhashx_lookup (self->cooperatives, norm))
+    if (jk_model_map_lookup (self->cooperatives, norm))
         return GO;
     snprintf (path, sizeof path, "body.%s", field);
     jk_report_error (report, "E_UNKNOWN_COOPERATIVE", path,
@@ -73,7 +73,7 @@ static int s_enrollment (jk_model_t *self, jk_str_t batch, jk_str_t nik,
                          jk_model_enrollment_t **e)
 {
     char key[KEY_MAX];
-    *e = zhashx_lookup (self->enrollments, s_key (key, batch, nik, NONE));
+    *e = jk_model_map_lookup (self->enrollments, s_key (key, batch, nik, NONE));
     jk_model_batch_t *b = *e ? NULL : jk_model_batch (self, batch);
     if (!b || !b->gone)
         return GO;
@@ -109,8 +109,8 @@ static jk_model_session_t *s_session (jk_model_t *self, jk_str_t batch,
                                       int64_t no)
 {
     char key[KEY_MAX], text[24];
-    return zhashx_lookup (self->sessions,
-                          s_key (key, batch, s_int_str (text, no), NONE));
+    return jk_model_map_lookup (self->sessions,
+                                s_key (key, batch, s_int_str (text, no), NONE));
 }
 
 /* Check-in may be at most CHECK_IN_EARLY_MIN minutes before the session
@@ -147,7 +147,7 @@ static int s_cooperative_registered (jk_model_t *self, const jk_event_t *ev,
 {
     char norm[LEGAL_MAX];
     s_norm (ev, "legal_number", norm);
-    jk_model_cooperative_t *c = zhashx_lookup (self->cooperatives, norm);
+    jk_model_cooperative_t *c = jk_model_map_lookup (self->cooperatives, norm);
     if (!c)
         return GO;
     jk_report_error (report, "E_DUPLICATE_COOPERATIVE", "body.legal_number",
@@ -171,8 +171,8 @@ static int s_rat_held (jk_model_t *self, const jk_event_t *ev,
     s_norm (ev, "legal_number", norm);
     int64_t year = s_number (ev, "book_year", 0);
     jk_model_rat_t *r =
-        zhashx_lookup (self->rats, s_key (key, jk_str_of (norm),
-                                          s_int_str (text, year), NONE));
+        jk_model_map_lookup (self->rats, s_key (key, jk_str_of (norm),
+                                                s_int_str (text, year), NONE));
     if (!r)
         return GO;
     jk_report_error (report, "E_DUPLICATE_RAT", "body.book_year",
@@ -330,7 +330,7 @@ static int s_attendance_by_id (jk_model_t *self, const uint8_t id[16],
 {
     char hex[33];
     s_id_key (id, hex);
-    jk_model_attendance_t *a = zhashx_lookup (self->attendance_id, hex);
+    jk_model_attendance_t *a = jk_model_map_lookup (self->attendance_id, hex);
     *found = a != NULL;
     if (a) {
         memcpy (batch, a->batch, 64);
@@ -392,7 +392,8 @@ static int s_need_assessment (jk_model_t *self, const jk_event_t *ev,
 {
     jk_str_t code = s_text (ev, "assessment");
     char key[KEY_MAX];
-    *row = zhashx_lookup (self->assessments, s_key (key, code, NONE, NONE));
+    *row =
+        jk_model_map_lookup (self->assessments, s_key (key, code, NONE, NONE));
     if (*row)
         return GO;
     jk_report_error (report, "E_UNKNOWN_ASSESSMENT", "body.assessment",
@@ -407,7 +408,8 @@ static int s_assessment_scheduled (jk_model_t *self, const jk_event_t *ev,
 {
     jk_str_t code = s_text (ev, "assessment");
     char key[KEY_MAX];
-    if (zhashx_lookup (self->assessments, s_key (key, code, NONE, NONE))) {
+    if (jk_model_map_lookup (self->assessments,
+                             s_key (key, code, NONE, NONE))) {
         jk_report_error (report, "E_DUPLICATE_ASSESSMENT", "body.assessment",
                          "body.assessment %.*s is already scheduled; an "
                          "assessment code is used once",
@@ -442,7 +444,7 @@ static int s_unit_assessed (jk_model_t *self, const jk_event_t *ev,
     jk_str_t code = s_text (ev, "assessment");
     jk_str_t unit = s_text (ev, "unit");
     char key[KEY_MAX];
-    if (!zhashx_lookup (a->unit_set, s_key (key, unit, NONE, NONE))) {
+    if (!jk_model_map_lookup (a->unit_set, s_key (key, unit, NONE, NONE))) {
         jk_report_error (report, "E_UNKNOWN_UNIT", "body.unit",
                          "body.unit %.*s is not one of assessment %.*s's "
                          "units",
@@ -450,7 +452,8 @@ static int s_unit_assessed (jk_model_t *self, const jk_event_t *ev,
         return REJECT;
     }
     jk_str_t assessor = s_text (ev, "assessor");
-    if (!zhashx_lookup (a->assessors, s_key (key, assessor, NONE, NONE))) {
+    if (!jk_model_map_lookup (a->assessors,
+                              s_key (key, assessor, NONE, NONE))) {
         jk_report_error (report, "E_UNKNOWN_ASSESSOR", "body.assessor",
                          "body.assessor %.*s is not one of assessment %.*s's "
                          "assessors",
@@ -501,7 +504,7 @@ static int s_decided (jk_model_t *self, const jk_event_t *ev,
     jk_str_t nik = s_text (ev, "nik");
     char key[KEY_MAX];
     for (size_t i = 0; i < a->unit_count; i++) {
-        jk_model_verdict_t *v = zhashx_lookup (
+        jk_model_verdict_t *v = jk_model_map_lookup (
             self->unit_results, s_key (key, code, nik, jk_str_of (a->unit[i])));
         if (v && strcmp (v->verdict, "K") == 0)
             continue;
@@ -529,7 +532,8 @@ static int s_certificate_issued (jk_model_t *self, const jk_event_t *ev,
 {
     jk_str_t number = s_text (ev, "number");
     char key[KEY_MAX];
-    if (zhashx_lookup (self->certificates, s_key (key, number, NONE, NONE))) {
+    if (jk_model_map_lookup (self->certificates,
+                             s_key (key, number, NONE, NONE))) {
         jk_report_error (report, "E_DUPLICATE_CERTIFICATE", "body.number",
                          "certificate number %.*s is already issued; numbers "
                          "are unique",
@@ -544,7 +548,7 @@ static int s_certificate_issued (jk_model_t *self, const jk_event_t *ev,
     char masked[17];
     s_mask (nik, masked);
     jk_model_verdict_t *v =
-        zhashx_lookup (self->results, s_key (key, code, nik, NONE));
+        jk_model_map_lookup (self->results, s_key (key, code, nik, NONE));
     const char *verdict = v ? v->verdict : "";
     if (strcmp (verdict, "K") != 0) {
         jk_report_error (report, "E_NOT_COMPETENT", "body.nik",
@@ -564,11 +568,11 @@ static int s_certificate_issued (jk_model_t *self, const jk_event_t *ev,
         return REJECT;
     }
     /* The lowest unrevoked number this person holds for the assessment. */
-    jk_model_holder_t *h = zhashx_lookup (self->holders, key);
+    jk_model_holder_t *h = jk_model_map_lookup (self->holders, key);
     const char *other = NULL;
     for (size_t i = 0; h && i < h->count; i++) {
         jk_model_certificate_t *c =
-            zhashx_lookup (self->certificates, h->number[i]);
+            jk_model_map_lookup (self->certificates, h->number[i]);
         if (c && !c->revoked && (!other || strcmp (h->number[i], other) < 0))
             other = h->number[i];
     }
@@ -588,8 +592,8 @@ static int s_certificate_revoked (jk_model_t *self, const jk_event_t *ev,
 {
     jk_str_t number = s_text (ev, "number");
     char key[KEY_MAX];
-    jk_model_certificate_t *c =
-        zhashx_lookup (self->certificates, s_key (key, number, NONE, NONE));
+    jk_model_certificate_t *c = jk_model_map_lookup (
+        self->certificates, s_key (key, number, NONE, NONE));
     if (!c) {
         jk_report_error (report, "E_UNKNOWN_CERTIFICATE", "body.number",
                          "certificate number %.*s was never issued",

@@ -1,9 +1,10 @@
 /*  model_internal.h - shared by the files of the decision model only
     (jk_model.h): model.c (the object), model_people.c (the bounded set of
     people), model_state.c (state changes and apply), model_load.c
-    (loading from the projection tables) and model_decide.c (the rules).
-    Each depends on this header and on model_people.c and model_state.c
-    below it: no two files call each other. */
+    (loading from the projection tables), model_decide.c (the rules) and
+    model_map.c (the maps every one of them keeps its entries in). Each
+    depends on this header and on model_map.c, model_people.c and
+    model_state.c below it: no two files call each other. */
 #ifndef JK_MODEL_INTERNAL_H
 #define JK_MODEL_INTERNAL_H
 
@@ -30,6 +31,39 @@ enum { GO = 0, REJECT = -1, FAILED = JK_IO };
             return _rc;                                                        \
     } while (0)
 
+/* ---- the maps (model_map.c): text key -> entry, open addressing ---------
+ */
+
+typedef struct jk_model_map_s jk_model_map_t;
+/* Frees an entry (*item_p) and sets it NULL. */
+typedef void (jk_model_map_free_fn) (void **item_p);
+
+/* The hash of a map key: eight bytes a step, a multiply each. Only where
+   an entry sits in its map depends on it, never what a lookup finds; and
+   nothing the model decides depends on the order of a map's entries
+   (only the evictions walk a map). */
+size_t jk_model_key_hash (const void *key);
+/* A new map; destructor (or NULL) frees the entries it drops. */
+jk_model_map_t *jk_model_map_new (jk_model_map_free_fn *destructor);
+void jk_model_map_destroy (jk_model_map_t **self_p);
+size_t jk_model_map_size (jk_model_map_t *self);
+/* The entry of key, or NULL. */
+void *jk_model_map_lookup (jk_model_map_t *self, const char *key);
+/* Where the entry of key is kept, with a copy of key put there (the entry
+   NULL, *made true) when the map has none: valid until the map changes. */
+void **jk_model_map_put (jk_model_map_t *self, const char *key, bool *made);
+/* Puts value under key: -1 (and nothing done) when key has an entry. */
+int jk_model_map_insert (jk_model_map_t *self, const char *key, void *value);
+/* Puts value under key, the entry there dropped (destructor). */
+void jk_model_map_update (jk_model_map_t *self, const char *key, void *value);
+/* Drops key's entry (destructor), if any. */
+void jk_model_map_delete (jk_model_map_t *self, const char *key);
+/* The entries in slot order (NULL after the last) and the key of the one
+   returned last. The map must not change during a walk. */
+void *jk_model_map_first (jk_model_map_t *self);
+void *jk_model_map_next (jk_model_map_t *self);
+const char *jk_model_map_cursor (jk_model_map_t *self);
+
 typedef struct {
     int64_t registered_pos;
 } jk_model_cooperative_t;
@@ -42,9 +76,10 @@ typedef struct {
     char start[11], end[11];
     int64_t class_size_max, min_pct, enrolled, jp_total;
     bool closed;
-    bool gone;            /* closed, and its enrolments left memory */
-    uint64_t closed_pos;  /* position of its close (0: loaded closed) */
-    zhashx_t *attendance; /* "session_no\x1fnik" -> jk_model_attendance_t */
+    bool gone;           /* closed, and its enrolments left memory */
+    uint64_t closed_pos; /* position of its close (0: loaded closed) */
+    jk_model_map_t
+        *attendance; /* "session_no\x1fnik" -> jk_model_attendance_t */
     /* The keys of its enrolments in the model's enrollments, so that they
        leave memory without a walk over every enrolment
        (jk_model_evict_enrollments). */
@@ -76,8 +111,8 @@ typedef struct {
     int64_t units;
     size_t unit_count;
     char **unit; /* codes in unit_index order */
-    zhashx_t *unit_set;
-    zhashx_t *assessors;
+    jk_model_map_t *unit_set;
+    jk_model_map_t *assessors;
 } jk_model_assessment_t;
 
 typedef struct {
@@ -113,11 +148,11 @@ typedef struct {
 
 typedef struct {
     jk_model_niks_t young, old;
-    size_t max;       /* people per generation (JK_MODEL_PEOPLE_MAX) */
-    bool partial;     /* some people are only in the table */
-    uint64_t written; /* the tables hold every event up to here */
-    zhashx_t *odd;    /* NIKs that are not 16 digits */
-    size_t dropped;   /* people dropped from memory so far */
+    size_t max;          /* people per generation (JK_MODEL_PEOPLE_MAX) */
+    bool partial;        /* some people are only in the table */
+    uint64_t written;    /* the tables hold every event up to here */
+    jk_model_map_t *odd; /* NIKs that are not 16 digits */
+    size_t dropped;      /* people dropped from memory so far */
 } jk_model_people_t;
 
 struct jk_model_s {
@@ -128,20 +163,20 @@ struct jk_model_s {
     sqlite3_stmt *person_st; /* SELECT 1 FROM people WHERE nik */
     sqlite3_stmt *enrol_st;  /* SELECT withdrawn, jp_attended ... */
     jk_model_enrollment_t fetched; /* an evicted enrolment read back */
-    zhashx_t *cooperatives;        /* norm -> jk_model_cooperative_t */
-    zhashx_t *rats;                /* norm\x1fyear -> jk_model_rat_t */
+    jk_model_map_t *cooperatives;  /* norm -> jk_model_cooperative_t */
+    jk_model_map_t *rats;          /* norm\x1fyear -> jk_model_rat_t */
     jk_model_people_t people;      /* NIKs, bounded (s_people_*) */
-    zhashx_t *batches;             /* batch -> jk_model_batch_t */
-    zhashx_t *sessions;            /* batch\x1fno -> jk_model_session_t */
-    zhashx_t *enrollments;         /* batch\x1fnik -> jk_model_enrollment_t */
-    zhashx_t
+    jk_model_map_t *batches;       /* batch -> jk_model_batch_t */
+    jk_model_map_t *sessions;      /* batch\x1fno -> jk_model_session_t */
+    jk_model_map_t *enrollments;   /* batch\x1fnik -> jk_model_enrollment_t */
+    jk_model_map_t
         *attendance_id; /* 32 hex -> jk_model_attendance_t (owned by batch) */
-    zhashx_t *orphans;  /* attendance of unknown batches */
-    zhashx_t *assessments;  /* code -> jk_model_assessment_t */
-    zhashx_t *unit_results; /* a\x1fnik\x1funit -> jk_model_verdict_t */
-    zhashx_t *results;      /* a\x1fnik -> jk_model_verdict_t */
-    zhashx_t *certificates; /* number -> jk_model_certificate_t */
-    zhashx_t *holders;      /* a\x1fnik -> jk_model_holder_t */
+    jk_model_map_t *orphans;      /* attendance of unknown batches */
+    jk_model_map_t *assessments;  /* code -> jk_model_assessment_t */
+    jk_model_map_t *unit_results; /* a\x1fnik\x1funit -> jk_model_verdict_t */
+    jk_model_map_t *results;      /* a\x1fnik -> jk_model_verdict_t */
+    jk_model_map_t *certificates; /* number -> jk_model_certificate_t */
+    jk_model_map_t *holders;      /* a\x1fnik -> jk_model_holder_t */
     size_t attendance_count, evicted, enrol_evicted;
     /* Enrolments whose batch was not in memory when they were made (or
        whose batch was replaced): while there is one, eviction walks every
@@ -160,41 +195,26 @@ static inline void s_free (void **item_p)
     *item_p = NULL;
 }
 
-/* The hash of a map key (zhashx_set_key_hasher): eight bytes a step
-   rather than CZMQ's default of one, a multiply each. Only where an entry
-   sits in the map depends on it, never what a lookup finds; and nothing
-   the model decides depends on the order of a map's entries. */
-size_t jk_model_key_hash (const void *key);
-
-static inline zhashx_t *s_map (zhashx_destructor_fn *destructor)
+static inline jk_model_map_t *s_map (jk_model_map_free_fn *destructor)
 {
-    zhashx_t *map = zhashx_new ();
-    zhashx_set_key_hasher (map, jk_model_key_hash);
-    if (destructor)
-        zhashx_set_destructor (map, destructor);
-    return map;
+    return jk_model_map_new (destructor);
 }
 
-/* zhashx_update with one lookup when key is new (zhashx_update looks
-   up twice then): the same entry, replaced the same way when there is
-   one. */
-static inline void s_update (zhashx_t *map, const char *key, void *value)
+/* Puts value under key, the entry there dropped: one lookup. */
+static inline void s_update (jk_model_map_t *map, const char *key, void *value)
 {
-    if (zhashx_insert (map, key, value) != 0)
-        zhashx_update (map, key, value);
+    jk_model_map_update (map, key, value);
 }
 
 /* The entry of key, or a new zeroed one of size put there (*made true):
-   one lookup when key is new. */
-static inline void *s_entry (zhashx_t *map, const char *key, size_t size,
+   one lookup. */
+static inline void *s_entry (jk_model_map_t *map, const char *key, size_t size,
                              bool *made)
 {
-    void *entry = jk_calloc (1, size);
-    *made = zhashx_insert (map, key, entry) == 0;
+    void **entry = jk_model_map_put (map, key, made);
     if (*made)
-        return entry;
-    free (entry);
-    return zhashx_lookup (map, key);
+        *entry = jk_calloc (1, size);
+    return *entry;
 }
 
 /* Text of a present field, or "" (length 0). */
@@ -356,7 +376,7 @@ void jk_model_niks_clear (jk_model_niks_t *set);
 
 /* ---- model_state.c: state changes (apply and load share them) ------------ */
 
-/* zhashx destructors of the maps holding these entries. */
+/* Destructors of the maps holding these entries. */
 void jk_model_batch_free (void **item_p);
 void jk_model_assessment_free (void **item_p);
 void jk_model_holder_free (void **item_p);
@@ -373,7 +393,8 @@ void jk_model_add_unit (jk_model_assessment_t *a, jk_str_t code);
 void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
                                jk_str_t assessment, jk_str_t nik, bool revoked,
                                int64_t revoked_pos);
-void jk_model_set_verdict (zhashx_t *map, const char *key, jk_str_t verdict);
+void jk_model_set_verdict (jk_model_map_t *map, const char *key,
+                           jk_str_t verdict);
 /* Notes a new enrolment's key under its batch b (NULL: not in memory). */
 void jk_model_note_enrollment (jk_model_t *self, jk_model_batch_t *b,
                                const char *key);

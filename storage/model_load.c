@@ -121,7 +121,7 @@ static void s_load_enrollment (jk_model_t *self, sqlite3_stmt *st)
     e->jp_attended = sqlite3_column_int64 (st, 3);
     char key[KEY_MAX];
     s_key (key, s_col (st, 0), s_col (st, 1), NONE);
-    if (!zhashx_lookup (self->enrollments, key))
+    if (!jk_model_map_lookup (self->enrollments, key))
         jk_model_note_enrollment (self, b, key);
     s_update (self->enrollments, key, e);
 }
@@ -155,7 +155,7 @@ static void s_load_assessment (jk_model_t *self, sqlite3_stmt *st)
 static void s_load_unit (jk_model_t *self, sqlite3_stmt *st)
 {
     char key[KEY_MAX];
-    jk_model_assessment_t *a = zhashx_lookup (
+    jk_model_assessment_t *a = jk_model_map_lookup (
         self->assessments, s_key (key, s_col (st, 0), NONE, NONE));
     if (a)
         jk_model_add_unit (a, s_col (st, 1));
@@ -164,7 +164,7 @@ static void s_load_unit (jk_model_t *self, sqlite3_stmt *st)
 static void s_load_assessor (jk_model_t *self, sqlite3_stmt *st)
 {
     char key[KEY_MAX];
-    jk_model_assessment_t *a = zhashx_lookup (
+    jk_model_assessment_t *a = jk_model_map_lookup (
         self->assessments, s_key (key, s_col (st, 0), NONE, NONE));
     if (a)
         s_update (a->assessors, s_key (key, s_col (st, 1), NONE, NONE),

@@ -115,8 +115,8 @@ int jk_model_people_has (jk_model_t *self, jk_str_t nik, bool *found)
     char text[KEY_MAX];
     *found =
         key ? s_niks_has (&people->young, key) || s_niks_has (&people->old, key)
-            : zhashx_lookup (people->odd, s_key (text, nik, NONE, NONE)) !=
-                  NULL;
+            : jk_model_map_lookup (people->odd,
+                                   s_key (text, nik, NONE, NONE)) != NULL;
     /* A bounded load leaves people in the table, odd NIKs too. */
     if (*found || !people->partial)
         return GO;

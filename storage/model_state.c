@@ -16,7 +16,7 @@ void jk_model_batch_free (void **item_p)
 {
     jk_model_batch_t *b = *item_p;
     if (b) {
-        zhashx_destroy (&b->attendance);
+        jk_model_map_destroy (&b->attendance);
         s_enrol_keys_clear (b);
     }
     s_free (item_p);
@@ -29,8 +29,8 @@ void jk_model_assessment_free (void **item_p)
         for (size_t i = 0; i < a->unit_count; i++)
             free (a->unit[i]);
         free (a->unit);
-        zhashx_destroy (&a->unit_set);
-        zhashx_destroy (&a->assessors);
+        jk_model_map_destroy (&a->unit_set);
+        jk_model_map_destroy (&a->assessors);
     }
     s_free (item_p);
 }
@@ -54,7 +54,7 @@ void jk_model_put_batch (jk_model_t *self, const char *code,
 {
     /* The enrolments noted under the batch replaced are no longer known
        by batch. */
-    jk_model_batch_t *old = zhashx_lookup (self->batches, code);
+    jk_model_batch_t *old = jk_model_map_lookup (self->batches, code);
     if (old && old->enrol_count)
         self->enrol_unowned++;
     s_update (self->batches, code, b);
@@ -78,7 +78,7 @@ void jk_model_note_enrollment (jk_model_t *self, jk_model_batch_t *b,
 jk_model_batch_t *jk_model_batch (jk_model_t *self, jk_str_t code)
 {
     char key[KEY_MAX];
-    return zhashx_lookup (self->batches, s_key (key, code, NONE, NONE));
+    return jk_model_map_lookup (self->batches, s_key (key, code, NONE, NONE));
 }
 
 void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
@@ -115,10 +115,10 @@ jk_model_attendance_t *jk_model_attendance (jk_model_t *self, jk_str_t batch,
     jk_model_batch_t *b = jk_model_batch (self, batch);
     if (b) {
         s_key (key, s_int_str (no, session_no), nik, NONE);
-        return b->attendance ? zhashx_lookup (b->attendance, key) : NULL;
+        return b->attendance ? jk_model_map_lookup (b->attendance, key) : NULL;
     }
     s_key (key, batch, s_int_str (no, session_no), nik);
-    return zhashx_lookup (self->orphans, key);
+    return jk_model_map_lookup (self->orphans, key);
 }
 
 void jk_model_add_unit (jk_model_assessment_t *a, jk_str_t code)
@@ -148,7 +148,8 @@ void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
     h->number[h->count++] = jk_strdup (s_key (text, number, NONE, NONE));
 }
 
-void jk_model_set_verdict (zhashx_t *map, const char *key, jk_str_t verdict)
+void jk_model_set_verdict (jk_model_map_t *map, const char *key,
+                           jk_str_t verdict)
 {
     bool made;
     jk_model_verdict_t *v = s_entry (map, key, sizeof *v, &made);
@@ -166,8 +167,8 @@ void jk_model_evict_enrollments (jk_model_t *self, jk_str_t batch,
     if (self->enrol_unowned == 0) {
         /* Every enrolment is noted under its batch: only b's are visited. */
         for (size_t i = 0; i < b->enrol_count; i++)
-            if (zhashx_lookup (self->enrollments, b->enrol_keys[i])) {
-                zhashx_delete (self->enrollments, b->enrol_keys[i]);
+            if (jk_model_map_lookup (self->enrollments, b->enrol_keys[i])) {
+                jk_model_map_delete (self->enrollments, b->enrol_keys[i]);
                 self->enrol_evicted++;
             }
         s_enrol_keys_clear (b);
@@ -177,14 +178,14 @@ void jk_model_evict_enrollments (jk_model_t *self, jk_str_t batch,
     s_key (prefix, batch, jk_str_of (""), NONE);
     size_t n = strlen (prefix);
     zlistx_t *gone = zlistx_new ();
-    for (void *e = zhashx_first (self->enrollments); e;
-         e = zhashx_next (self->enrollments)) {
-        const char *key = zhashx_cursor (self->enrollments);
+    for (void *e = jk_model_map_first (self->enrollments); e;
+         e = jk_model_map_next (self->enrollments)) {
+        const char *key = jk_model_map_cursor (self->enrollments);
         if (strncmp (key, prefix, n) == 0)
             zlistx_add_end (gone, (void *)key);
     }
     for (const char *key = zlistx_first (gone); key; key = zlistx_next (gone)) {
-        zhashx_delete (self->enrollments, key);
+        jk_model_map_delete (self->enrollments, key);
         self->enrol_evicted++;
     }
     zlistx_destroy (&gone);
@@ -197,14 +198,14 @@ void jk_model_evict (jk_model_t *self, jk_model_batch_t *b)
     if (!self->evict || !b->attendance)
         return;
     char hex[33];
-    for (jk_model_attendance_t *a = zhashx_first (b->attendance); a;
-         a = zhashx_next (b->attendance)) {
+    for (jk_model_attendance_t *a = jk_model_map_first (b->attendance); a;
+         a = jk_model_map_next (b->attendance)) {
         s_id_key (a->id, hex);
-        zhashx_delete (self->attendance_id, hex);
+        jk_model_map_delete (self->attendance_id, hex);
         self->attendance_count--;
         self->evicted++;
     }
-    zhashx_destroy (&b->attendance);
+    jk_model_map_destroy (&b->attendance);
 }
 
 /* ---- apply, one function per kind of change ------------------------------ */
@@ -216,10 +217,10 @@ static void s_cooperative (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     char norm[LEGAL_MAX];
     s_norm (ev, "legal_number", norm);
-    if (!zhashx_lookup (self->cooperatives, norm)) {
+    if (!jk_model_map_lookup (self->cooperatives, norm)) {
         jk_model_cooperative_t *c = jk_calloc (1, sizeof *c);
         c->registered_pos = (int64_t)pos;
-        zhashx_insert (self->cooperatives, norm, c);
+        jk_model_map_insert (self->cooperatives, norm, c);
     }
 }
 
@@ -293,7 +294,7 @@ static void s_withdrawn (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     (void)pos;
     char key[KEY_MAX];
     jk_str_t batch = s_text (ev, "batch");
-    jk_model_enrollment_t *e = zhashx_lookup (
+    jk_model_enrollment_t *e = jk_model_map_lookup (
         self->enrollments, s_key (key, batch, s_text (ev, "nik"), NONE));
     if (e)
         e->withdrawn = true;
@@ -308,7 +309,7 @@ static int64_t s_credited (jk_model_t *self, jk_str_t batch, int64_t no,
                            jk_str_t status)
 {
     char key[KEY_MAX], no_text[24];
-    jk_model_session_t *s = zhashx_lookup (
+    jk_model_session_t *s = jk_model_map_lookup (
         self->sessions, s_key (key, batch, s_int_str (no_text, no), NONE));
     bool present =
         jk_str_eq (status, "HADIR") || jk_str_eq (status, "TERLAMBAT");
@@ -323,7 +324,7 @@ static void s_attended (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     int64_t jp = s_credited (self, batch, no, s_text (ev, "status"));
     jk_model_put_attendance (self, batch, no, nik, ev->id, (int64_t)pos, jp);
     jk_model_enrollment_t *e =
-        zhashx_lookup (self->enrollments, s_key (key, batch, nik, NONE));
+        jk_model_map_lookup (self->enrollments, s_key (key, batch, nik, NONE));
     if (e)
         e->jp_attended += jp;
 }
@@ -333,12 +334,12 @@ static void s_corrected (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     (void)pos;
     char key[KEY_MAX], hex[33];
     s_id_key (ev->corrects, hex);
-    jk_model_attendance_t *a = zhashx_lookup (self->attendance_id, hex);
+    jk_model_attendance_t *a = jk_model_map_lookup (self->attendance_id, hex);
     if (!a)
         return;
     jk_str_t batch = jk_str_of (a->batch);
     int64_t jp = s_credited (self, batch, a->session_no, s_text (ev, "status"));
-    jk_model_enrollment_t *e = zhashx_lookup (
+    jk_model_enrollment_t *e = jk_model_map_lookup (
         self->enrollments, s_key (key, batch, jk_str_of (a->nik), NONE));
     if (e)
         e->jp_attended += jp - a->jp;
@@ -412,7 +413,7 @@ static void s_certificate (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 static void s_revoked (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     char key[KEY_MAX];
-    jk_model_certificate_t *c = zhashx_lookup (
+    jk_model_certificate_t *c = jk_model_map_lookup (
         self->certificates, s_key (key, s_text (ev, "number"), NONE, NONE));
     if (c && !c->revoked) {
         c->revoked = true;

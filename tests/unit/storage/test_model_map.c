@@ -1,0 +1,187 @@
+/*  test_model_map.c - the decision model's maps (model_map.c) against
+    CZMQ's zhashx as the reference: the same random puts, replacements and
+    removals over keys that share slots (a small key space, the map
+    starting at 16 slots and growing), the same lookups after each step,
+    the same entries walked; every dropped entry freed exactly once. */
+#include "model_internal.h"
+#include "testsupport.h"
+
+/* Entries are counted so that a leak or a double free shows. */
+static int s_live;
+
+static void s_entry_free (void **item_p)
+{
+    if (*item_p) {
+        s_live--;
+        free (*item_p);
+        *item_p = NULL;
+    }
+}
+
+static int *s_value (int n)
+{
+    int *v = jk_calloc (1, sizeof *v);
+    *v = n;
+    s_live++;
+    return v;
+}
+
+static void s_key_of (unsigned n, char key[32])
+{
+    /* Keys like the model's: parts joined by \x1f, of several lengths
+       (below, at and above 8 bytes a step). */
+    snprintf (key, 32, "B-%u\x1f%0*u", n % 7, (int)(n % 13), n);
+}
+
+/* Every key of the reference is in map with the same entry, the sizes
+   agree, and a walk of map visits exactly the reference's keys. */
+static void s_same (jk_model_map_t *map, zhashx_t *ref)
+{
+    assert_int_equal (jk_model_map_size (map), zhashx_size (ref));
+    for (int *v = zhashx_first (ref); v; v = zhashx_next (ref)) {
+        const char *key = zhashx_cursor (ref);
+        int *got = jk_model_map_lookup (map, key);
+        assert_non_null (got);
+        assert_int_equal (*got, *v);
+    }
+    size_t walked = 0;
+    for (int *v = jk_model_map_first (map); v; v = jk_model_map_next (map)) {
+        const char *key = jk_model_map_cursor (map);
+        int *want = zhashx_lookup (ref, key);
+        assert_non_null (want);
+        assert_int_equal (*want, *v);
+        walked++;
+    }
+    assert_int_equal (walked, zhashx_size (ref));
+    assert_null (jk_model_map_cursor (map));
+}
+
+static void test_against_zhashx (void **state)
+{
+    (void)state;
+    s_live = 0;
+    jk_model_map_t *map = jk_model_map_new (s_entry_free);
+    zhashx_t *ref = zhashx_new (); /* key -> the same int, not owned */
+    uint64_t rng = 88172645463325252ULL;
+    size_t puts = 0, replaced = 0, refused = 0, removed = 0, missed = 0;
+    for (int step = 0; step < 60000; step++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        /* The key space grows, then shrinks, so the map grows from 16
+           slots and is emptied by removals in between. */
+        unsigned space = step < 30000 ? 50 + step / 10 : 400;
+        unsigned n = (unsigned)(rng >> 20) % space;
+        char key[32];
+        s_key_of (n, key);
+        int op = (int)(rng % 10);
+        if (op < 4) {
+            int *v = s_value (step);
+            if (jk_model_map_insert (map, key, v) == 0) {
+                assert_null (zhashx_lookup (ref, key));
+                zhashx_insert (ref, key, v);
+                puts++;
+            } else {
+                assert_non_null (zhashx_lookup (ref, key));
+                s_entry_free ((void **)&v);
+                refused++;
+            }
+        } else if (op < 6) {
+            int *v = s_value (step);
+            if (zhashx_lookup (ref, key))
+                replaced++;
+            jk_model_map_update (map, key, v);
+            zhashx_update (ref, key, v);
+        } else if (op < 9) {
+            if (zhashx_lookup (ref, key))
+                removed++;
+            else
+                missed++;
+            jk_model_map_delete (map, key);
+            zhashx_delete (ref, key);
+        } else {
+            bool made;
+            void **slot = jk_model_map_put (map, key, &made);
+            assert_int_equal (made, zhashx_lookup (ref, key) == NULL);
+            if (made) {
+                *slot = s_value (step);
+                zhashx_insert (ref, key, *slot);
+            }
+        }
+        int *want = zhashx_lookup (ref, key);
+        int *got = jk_model_map_lookup (map, key);
+        if (want) {
+            assert_non_null (got);
+            assert_int_equal (*got, *want);
+        } else
+            assert_null (got);
+        if (step % 997 == 0)
+            s_same (map, ref);
+        assert_int_equal ((size_t)s_live, zhashx_size (ref));
+    }
+    s_same (map, ref);
+    /* Every kind of step happened, many times. */
+    assert_true (puts > 1000 && replaced > 1000 && refused > 1000 &&
+                 removed > 1000 && missed > 1000);
+    /* Removing every key leaves nothing; what was not there stays not. */
+    for (unsigned n = 0; n < 3050; n++) {
+        char key[32];
+        s_key_of (n, key);
+        jk_model_map_delete (map, key);
+        zhashx_delete (ref, key);
+    }
+    s_same (map, ref);
+    assert_int_equal (jk_model_map_size (map), 0);
+    assert_int_equal (s_live, 0);
+    assert_null (jk_model_map_first (map));
+    assert_null (jk_model_map_lookup (map, "B-1\x1f"));
+    /* And filled again, then dropped whole: each entry freed once. */
+    for (unsigned n = 0; n < 5000; n++) {
+        char key[32];
+        s_key_of (n, key);
+        assert_int_equal (jk_model_map_insert (map, key, s_value ((int)n)), 0);
+    }
+    assert_int_equal (jk_model_map_size (map), 5000);
+    assert_int_equal (s_live, 5000);
+    jk_model_map_destroy (&map);
+    assert_null (map);
+    assert_int_equal (s_live, 0);
+    zhashx_destroy (&ref);
+}
+
+/* The empty key and keys that differ only after their first 8 bytes, or
+   in length, are told apart; a map without a destructor leaves its
+   entries to their owner. */
+static void test_keys_apart (void **state)
+{
+    (void)state;
+    static char a = 'a', b = 'b', c = 'c', d = 'd';
+    jk_model_map_t *map = jk_model_map_new (NULL);
+    assert_int_equal (jk_model_map_insert (map, "", &a), 0);
+    assert_int_equal (jk_model_map_insert (map, "12345678x", &b), 0);
+    assert_int_equal (jk_model_map_insert (map, "12345678y", &c), 0);
+    assert_int_equal (jk_model_map_insert (map, "12345678", &d), 0);
+    assert_int_equal (jk_model_map_insert (map, "12345678", &a), -1);
+    assert_ptr_equal (jk_model_map_lookup (map, ""), &a);
+    assert_ptr_equal (jk_model_map_lookup (map, "12345678x"), &b);
+    assert_ptr_equal (jk_model_map_lookup (map, "12345678y"), &c);
+    assert_ptr_equal (jk_model_map_lookup (map, "12345678"), &d);
+    assert_null (jk_model_map_lookup (map, "1234567"));
+    assert_null (jk_model_map_lookup (map, "12345678z"));
+    jk_model_map_update (map, "12345678", &a);
+    assert_ptr_equal (jk_model_map_lookup (map, "12345678"), &a);
+    jk_model_map_delete (map, "");
+    assert_null (jk_model_map_lookup (map, ""));
+    assert_int_equal (jk_model_map_size (map), 3);
+    jk_model_map_destroy (&map);
+    assert_int_equal (a + b + c + d, 'a' + 'b' + 'c' + 'd');
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_against_zhashx),
+        cmocka_unit_test (test_keys_apart),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
