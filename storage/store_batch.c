@@ -79,14 +79,17 @@ void jk_store_batch_free (jk_store_batch_t *batch)
 }
 
 /* Receives the next part of the message on the backend into the batch's
-   bytes; its offset in *at, its size in *size. False when no part came
-   (none waiting on the socket: EAGAIN; or interrupted). *more says
-   whether another part follows. */
+   bytes; its offset in *at, its size in *size. False when no part came:
+   none waiting on the socket (EAGAIN with ZMQ_DONTWAIT, the first part of
+   a message), the context ended, or a first part interrupted by a
+   signal (a part after the first is received again: it is there).
+   *more says whether another part follows. */
 static bool s_part_recv (jk_store_batch_t *batch, void *socket, zmq_msg_t *part,
                          int flags, size_t *at, size_t *size, bool *more)
 {
-    if (zmq_msg_recv (part, socket, flags) < 0)
-        return false;
+    while (zmq_msg_recv (part, socket, flags) < 0)
+        if (zmq_errno () != EINTR || (flags & ZMQ_DONTWAIT))
+            return false;
     jk_store_bytes_t *bytes = batch->bytes;
     size_t n = zmq_msg_size (part);
     if (bytes->cap - bytes->size < n) {
@@ -105,10 +108,15 @@ static bool s_part_recv (jk_store_batch_t *batch, void *socket, zmq_msg_t *part,
 }
 
 /* The parts of a message after those received (more: some follow)
-   appended to msg as frames. */
+   appended to msg as frames (a signal does not cut the message). */
 static void s_rest_recv (void *socket, zmq_msg_t *part, zmsg_t *msg, bool more)
 {
-    while (more && zmq_msg_recv (part, socket, 0) >= 0) {
+    while (more) {
+        if (zmq_msg_recv (part, socket, 0) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
         zmsg_addmem (msg, zmq_msg_data (part), zmq_msg_size (part));
         more = zmq_msg_more (part);
     }
@@ -169,10 +177,13 @@ static bool s_backend_recv (jk_store_t *self, jk_store_batch_t *batch,
                 batch->items, batch->item_cap * sizeof (jk_store_item_t));
         }
         jk_store_item_t *item = &batch->items[batch->item_count++];
-        memset (item, 0, sizeof *item);
-        item->at = at;
+        item->data = NULL;
         item->size = size;
+        item->at = at;
         item->submit = batch->submit_count;
+        item->event = NULL;
+        item->warnings = NULL;
+        item->refused = item->invalid = item->logged = false;
     }
     if (events == 0 || events > JK_SUBMIT_MAX_EVENTS) {
         batch->item_count = first;

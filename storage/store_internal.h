@@ -72,12 +72,14 @@ typedef struct {
 /* A buffer grown beyond this is freed, not kept for the next batch. */
 #define S_BYTES_KEEP (1024 * 1024)
 
-/* One submitted SUBMIT of a batch: where its routing id is. */
+/* One SUBMIT of a batch: where its routing id is. */
 typedef struct {
     size_t routing_at, routing_size; /* in the batch's bytes */
 } jk_store_submit_t;
 
-/* One submitted event of a batch. */
+/* One submitted event of a batch. The intake sets the fields up to
+   logged (one cache line); the stage and the writer write the rest
+   before they read it. */
 typedef struct {
     const uint8_t *data; /* its bytes, in the batch's (once taken) */
     size_t size;
@@ -85,18 +87,18 @@ typedef struct {
     size_t submit; /* index of its SUBMIT in the batch */
     /* What the decode stage made of it (pure, given the batch's
        recorded_at): */
-    bool refused;           /* not attributable, or seq 0: refusal says */
-    jk_answer_t refusal;    /* its NACK then */
-    jk_envelope_t envelope; /* id, source, seq, type (when not refused) */
-    jk_event_t *event;      /* decoded, or NULL */
-    jk_report_t *warnings;  /* heap: its warnings, NULL when none */
-    bool invalid;           /* did not decode, or failed validation */
-    jk_problem_t problem;   /* the first error then */
+    jk_event_t *event;     /* decoded, or NULL */
+    jk_report_t *warnings; /* heap: its warnings, NULL when none */
+    bool refused;          /* not attributable, or seq 0: refusal says */
+    bool invalid;          /* did not decode, or failed validation */
     /* What the writer made of it: */
-    jk_answer_t answer;  /* what the sender will hear */
-    bool logged;         /* appended: publish it */
-    int64_t recorded_at; /* when logged */
-    char topic[80];      /* feed topic when logged */
+    bool logged;            /* appended: publish it */
+    jk_envelope_t envelope; /* id, source, seq, type (when not refused) */
+    jk_answer_t refusal;    /* the stage's NACK when refused */
+    jk_problem_t problem;   /* the first error when invalid */
+    jk_answer_t answer;     /* what the sender will hear */
+    int64_t recorded_at;    /* when logged */
+    char topic[80];         /* feed topic when logged */
 } jk_store_item_t;
 
 /* A batch: the SUBMITs waiting on the backend when it was taken, and

@@ -54,6 +54,7 @@ static void s_prepare (jk_store_item_t *item, int64_t recorded_at)
         if (!sized || !jk_envelope_peek (data, size, &item->envelope)) {
             /* Not attributable: answered with its id whenever the bytes
                hold one, however large or deep they are. */
+            memset (answer, 0, sizeof *answer);
             jk_envelope_id (data, size, answer->id);
             if (size > JK_EVENT_MAX_BYTES)
                 jk_store_nack (
@@ -79,6 +80,7 @@ static void s_prepare (jk_store_item_t *item, int64_t recorded_at)
     /* seq 0 has no place in a source's order (1, 2, 3 ...): refused
        before anything else, not logged. */
     if (item->envelope.seq == 0) {
+        memset (answer, 0, sizeof *answer);
         memcpy (answer->id, item->envelope.id, 16);
         jk_store_nack (answer, "E_ENVELOPE_SEQ",
                        "envelope.seq must be 1 or more");
