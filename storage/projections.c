@@ -349,6 +349,13 @@ static int s_plan (jk_projections_t *self, const jk_pwrite_t *writes,
     size_t types = jk_vocabulary_count ();
     self->rows = jk_calloc (count ? count : 1, sizeof *self->rows);
     self->row_first = jk_calloc (types + 1, sizeof *self->row_first);
+    self->resolves = jk_calloc (types, sizeof *self->resolves);
+    size_t rules_count;
+    const jk_pwarning_t *rules = jk_pwarnings (&rules_count);
+    for (size_t i = 0; i < rules_count; i++)
+        for (size_t t = 0; rules[i].resolved_by && t < types; t++)
+            if (streq (rules[i].resolved_by, jk_vocabulary_at (t)->name))
+                self->resolves[t] = true;
     for (size_t t = 0; t < types; t++) {
         const jk_type_t *type = jk_vocabulary_at (t);
         self->row_first[t] = self->row_count;
@@ -357,6 +364,7 @@ static int s_plan (jk_projections_t *self, const jk_pwrite_t *writes,
                 continue;
             jk_prow_t *row = &self->rows[self->row_count++];
             row->write = &writes[i];
+            row->enrollments = streq (writes[i].table, "enrollments");
             for (int k = 0; k < JK_PBIND_MAX && writes[i].binds[k].column;
                  k++) {
                 const jk_pbind_t *b = &writes[i].binds[k];
@@ -480,6 +488,7 @@ void jk_projections_destroy (jk_projections_t **self_p)
     jk_model_destroy (&self->model);
     free (self->rows);
     free (self->row_first);
+    free (self->resolves);
     free (self);
     *self_p = NULL;
 }
@@ -745,7 +754,6 @@ static int s_resolve (jk_projections_t *self, const jk_event_t *ev,
 static int s_warnings (jk_projections_t *self, const jk_event_t *ev,
                        const jk_applied_t *ap)
 {
-    CHECK (s_resolve (self, ev, ap));
     if (!ap->warnings || ap->warnings->warning_count == 0)
         return JK_OK;
     char entity[160];
@@ -804,7 +812,7 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
          r < self->row_first[index + 1] &&
          zhashx_size (self->pending_enrollments);
          r++)
-        if (streq (self->rows[r].write->table, "enrollments"))
+        if (self->rows[r].enrollments)
             CHECK (jk_proj_enrollment_flush (self,
                                              jk_proj_text (event, "batch"),
                                              jk_proj_text (event, "nik")));
@@ -812,6 +820,8 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
         CHECK (s_row (self, &self->rows[r], event, applied));
     if (s_steps[index].after)
         CHECK (s_steps[index].after (self, event, applied));
+    if (self->resolves[index])
+        CHECK (s_resolve (self, event, applied));
     CHECK (s_warnings (self, event, applied));
     if (self->model) /* the tables now hold this event's rows */
         jk_model_written (self->model, applied->pos);

@@ -69,6 +69,7 @@ typedef struct {
     sqlite3_stmt *stmt;
     int binds;
     int8_t field[JK_PBIND_MAX], field2[JK_PBIND_MAX];
+    bool enrollments; /* writes the enrollments table */
 } jk_prow_t;
 
 struct jk_projections_s {
@@ -85,6 +86,9 @@ struct jk_projections_s {
     jk_prow_t *rows;
     size_t row_count;
     size_t *row_first;
+    /* Per vocabulary index: whether any warning of the table is resolved
+       by that type (jk_pwarnings' resolved_by), so others skip the walk. */
+    bool *resolves;
     /* Scratch of one apply, shared by a type's derives and its after
        step: attendance.recorded's credited hours and presence,
        assessment.decided's previous verdict. */
