@@ -396,10 +396,13 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
     self->tiles = jk_tiles_open (self->db, self->head_pos, err, err_size);
     if (!self->tiles)
         goto fail;
+    /* No pos: SQLite gives the row the next rowid after the table's last
+       (which is the head's, checked at every append), appending at the
+       table's end without searching it for the position first. */
     if (s_prepare (self,
-                   "INSERT INTO log (pos, id, type, v, source, seq, at,"
+                   "INSERT INTO log (id, type, v, source, seq, at,"
                    " recorded_at, outcome, code, message, bytes, hash)"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                    &self->insert) ||
         s_prepare (self,
                    "SELECT pos, type, v, source, seq, at, recorded_at,"
@@ -567,30 +570,29 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
                    rejected ? record->message : NULL, record->bytes,
                    record->size, hash);
     sqlite3_stmt *s = self->insert;
-    sqlite3_bind_int64 (s, 1, (sqlite3_int64)pos);
-    sqlite3_bind_blob (s, 2, record->id, 16, SQLITE_STATIC);
-    sqlite3_bind_text (s, 3, record->type ? record->type : "", -1,
+    sqlite3_bind_blob (s, 1, record->id, 16, SQLITE_STATIC);
+    sqlite3_bind_text (s, 2, record->type ? record->type : "", -1,
                        SQLITE_STATIC);
     if (!self->bound.valid || self->bound.version != record->version)
-        sqlite3_bind_int64 (s, 4, record->version);
-    sqlite3_bind_text (s, 5, record->source, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 6, (sqlite3_int64)record->seq);
-    sqlite3_bind_int64 (s, 7, record->at);
+        sqlite3_bind_int64 (s, 3, record->version);
+    sqlite3_bind_text (s, 4, record->source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 5, (sqlite3_int64)record->seq);
+    sqlite3_bind_int64 (s, 6, record->at);
     if (!self->bound.valid || self->bound.recorded_at != record->recorded_at)
-        sqlite3_bind_int64 (s, 8, record->recorded_at);
+        sqlite3_bind_int64 (s, 7, record->recorded_at);
     if (!self->bound.valid || self->bound.outcome != record->outcome)
-        sqlite3_bind_int (s, 9, record->outcome);
+        sqlite3_bind_int (s, 8, record->outcome);
     if (rejected) {
-        sqlite3_bind_text (s, 10, record->code ? record->code : "", -1,
+        sqlite3_bind_text (s, 9, record->code ? record->code : "", -1,
                            SQLITE_STATIC);
-        sqlite3_bind_text (s, 11, record->message ? record->message : "", -1,
+        sqlite3_bind_text (s, 10, record->message ? record->message : "", -1,
                            SQLITE_STATIC);
     } else if (!self->bound.valid || !self->bound.no_code) {
+        sqlite3_bind_null (s, 9);
         sqlite3_bind_null (s, 10);
-        sqlite3_bind_null (s, 11);
     }
-    sqlite3_bind_blob (s, 12, record->bytes, (int)record->size, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 13, hash, JK_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 11, record->bytes, (int)record->size, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 12, hash, JK_HASH_SIZE, SQLITE_STATIC);
     self->bound.valid = true;
     self->bound.no_code = !rejected;
     self->bound.version = record->version;
@@ -606,6 +608,10 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     sqlite3_reset (s);
     if (rc != SQLITE_DONE)
         return taken ? JK_CONFLICT : JK_IO;
+    /* The rowid SQLite chose is the position hashed, or the table is not
+       the log this connection loaded (the transaction then rolls back). */
+    if ((uint64_t)sqlite3_last_insert_rowid (self->db) != pos)
+        return JK_IO;
     if (!self->tree_apart) {
         uint8_t leaf[JK_HASH_SIZE];
         jk_mhash_record (jk_tiles_hasher (self->tiles), pos,

@@ -438,6 +438,69 @@ static void test_verify_detects_tampering (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* SQLite numbers each appended row after the table's last one; when
+   that is not the head's next position (a row written behind the log's
+   back, which the store's single-writer lock rules out), the append
+   fails (JK_IO) and nothing of it stays: the rowid is never trusted for
+   the position the chain hashed. */
+static void test_append_checks_position (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("log-position");
+    char *path = jk_sprintf ("%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    jk_log_record_t r1, r2;
+    uint8_t *b1, *b2;
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    s_append (log, 1, 0, &r1, &b1);
+    assert_int_equal (r1.pos, 1);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    /* A row at position 7, by another connection. */
+    s_exec (path, "INSERT INTO log (pos, id, type, v, source, seq, at,"
+                  " recorded_at, outcome, bytes, hash) VALUES (7, X'00',"
+                  " 'x', 1, 'elsewhere', 1, 0, 0, 0, X'00', X'00')");
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    size_t size;
+    b2 = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    jk_envelope_t envelope;
+    assert_true (jk_envelope_peek (b2, size, &envelope));
+    memset (&r2, 0, sizeof r2);
+    memcpy (r2.id, envelope.id, 16);
+    r2.type = "cooperative.registered";
+    r2.version = 1;
+    r2.source = H_SOURCE;
+    r2.seq = 2;
+    r2.at = envelope.at;
+    r2.recorded_at = jk_log_next_time (log);
+    r2.bytes = b2;
+    r2.size = size;
+    assert_int_equal (jk_log_append (log, &r2), JK_IO);
+    jk_log_rollback (log);
+    assert_int_equal (jk_log_head (log, NULL), 1);
+    assert_int_equal (jk_log_next_seq (log, H_SOURCE), 2);
+    jk_log_record_t found;
+    assert_int_equal (jk_log_find (log, r2.id, &found), JK_NOT_FOUND);
+    jk_log_close (&log);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT group_concat (pos) FROM"
+                                          " (SELECT pos FROM log ORDER BY pos)",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_string_equal (sqlite3_column_text (st, 0), "1,7");
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    free (b1);
+    free (b2);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +508,7 @@ int main (void)
         cmocka_unit_test (test_append_commit_rollback),
         cmocka_unit_test (test_sources_interleaved),
         cmocka_unit_test (test_rows_as_appended),
+        cmocka_unit_test (test_append_checks_position),
         cmocka_unit_test (test_verify_detects_tampering),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
