@@ -1,26 +1,29 @@
 /*  jk_vfs.h - the SQLite VFS the store's writing connections open their
     databases through (docs/ARCHITECTURE.md, "The log's WAL"): SQLite's
-    default VFS with the appends to each -wal file gathered in memory and
-    written with one pwrite(2), instead of two per frame (its 24-byte
-    header, then its page). What is durable and what other connections
-    and processes can read is unchanged: the bytes reach the file before
-    every sync, before a commit's frames are published in the wal-index,
-    and before anything else looks at the file. */
+    default VFS with contiguous writes gathered in memory and handed to
+    the file in few pwrite(2)s: a -wal file's frames (two writes each
+    otherwise, the 24-byte header, then the page) and a checkpoint's pages
+    into the database file (one write each otherwise). What is durable and
+    what other connections and processes can read is unchanged: the bytes
+    reach the file before every sync, before a commit's frames are
+    published in the wal-index, before a checkpoint records what it
+    copied, and before anything else looks at the file. A connection that
+    sets synchronous OFF gets no buffer for its database file. */
 #ifndef JK_VFS_H
 #define JK_VFS_H
 
 #include <stddef.h>
 
-/* The most WAL bytes held in memory per connection (one buffer, taken on
-   the connection's first WAL write, freed when the WAL is closed). */
-#define JK_VFS_WAL_BUFFER (1024 * 1024)
+/* The most bytes held in memory per open file (one buffer, taken on the
+   file's first write, freed when it is closed). */
+#define JK_VFS_WAL_BUFFER (256 * 1024)
 
 /* The VFS's name, for sqlite3_open_v2's last argument; registered (not
    as the default) on the first call, from any thread. NULL (SQLite's
    default VFS then) only when SQLite has no default VFS. */
 const char *jk_vfs_wal (void);
 
-/* Counters of this process's WAL writes through the VFS, for tests and
+/* Counters of this process's writes through the VFS, for tests and
    benchmarks: writes asked for by SQLite, and pwrites made for them. */
 typedef struct {
     unsigned long long asked;

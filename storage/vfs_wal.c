@@ -1,37 +1,47 @@
-/*  vfs_wal.c - the WAL-buffering VFS (jk_vfs.h): a wrapper over SQLite's
-    default VFS through its documented extension point (sqlite3_vfs,
-    sqlite3_io_methods). Every call goes to the default VFS's file, except
-    writes to a -wal file: SQLite appends a frame as a 24-byte header and
-    then its page, so a run of contiguous writes is gathered in one buffer
-    and handed to the file with one write.
+/*  vfs_wal.c - the write-gathering VFS (jk_vfs.h): a wrapper over
+    SQLite's default VFS through its documented extension point
+    (sqlite3_vfs, sqlite3_io_methods). Every call goes to the default
+    VFS's file, except writes to a -wal file and to a database file: SQLite
+    appends a WAL frame as a 24-byte header and then its page, and a
+    checkpoint copies pages into the database one write each, mostly in
+    page order; a run of contiguous writes is gathered in one buffer and
+    handed to the file in few writes.
 
-    The buffer reaches the file (is flushed):
-    - right after the page of a commit frame (a frame header whose
-      "database size after commit" field is not 0): a commit's frames are
-      in the file when SQLite goes on to sync and publish them, and a
-      failed write fails that commit, as it would unbuffered;
+    A file's buffer reaches the file (is flushed):
+    - in a WAL, right after the page of a commit frame (a frame header
+      whose "database size after commit" field is not 0): a commit's
+      frames are in the file when SQLite goes on to sync and publish them,
+      and a failed write fails that commit, as it would unbuffered;
     - before xSync, xTruncate, xFileSize, xFileControl, xLock, xUnlock,
-      xCheckReservedLock and xClose of the WAL, before an xRead that
-      reaches the buffered bytes or beyond them, and before a write that
-      neither continues nor lies inside them (a write inside them changes
-      the buffer). A buffer starts only at or before the file's end (a
-      write past it goes straight to the file), so a read before the
-      buffer finds what it would find unbuffered;
-    - when the database file's xShmBarrier runs: SQLite publishes a commit
-      in the wal-index header with a barrier between its two copies, and
-      readers on other connections and in other processes take a header
-      only when both copies agree, so no reader sees a frame whose bytes
-      are not in the file. With the flush at the commit frame the buffer
-      is already empty there; this is the second guard.
+      xCheckReservedLock, xFetch and xClose of the file, before an xRead
+      that reaches the buffered bytes or beyond them, and before a write
+      that neither continues nor lies inside them (a write inside them
+      changes the buffer). A buffer starts only at or before the file's
+      end (a write past it goes straight to the file), so a read before
+      the buffer finds what it would find unbuffered;
+    - at the database file's xShmBarrier and xShmLock (its own buffer and
+      its WAL's): SQLite publishes a commit in the wal-index header with a
+      barrier between its two copies, and readers on other connections
+      and in other processes take a header only when both copies agree,
+      so no reader sees a frame whose bytes are not in the file. With the
+      flush at the commit frame the WAL's buffer is already empty there.
+    A checkpoint copies pages while it holds the database's read lock 0
+    exclusively, and only pages every reader finds in the WAL; it
+    truncates or syncs the database before it records what it copied
+    (with synchronous NORMAL or FULL: a connection that sets synchronous
+    OFF gets no buffer for its database file), and unlocks after. So no
+    reader reads a database page while its new bytes are in a buffer.
     Bytes of frames after the last commit may stay in memory until one of
     these happens: they are not committed, and a crash loses them just as
-    it loses an unfinished transaction. */
+    it loses an unfinished transaction; a crash in a checkpoint leaves
+    the frames it was copying in the WAL, as it does unbuffered. */
 #include "jk_vfs.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #define S_VFS_NAME   "jejak-wal"
 #define S_FRAME_HDR  24 /* a WAL frame header's size */
@@ -47,11 +57,13 @@ struct s_file_s {
     sqlite3_file *real; /* the default VFS's file, after this struct */
     s_file_t *wal;      /* a database: its WAL opened through this VFS */
     s_file_t *db;       /* a WAL: its database's file */
-    bool is_wal;        /* writes are buffered */
+    bool is_wal;        /* a -wal file */
+    bool buffered;      /* writes are gathered (a WAL, a database) */
     bool commit_next;   /* the next write is a commit frame's page */
     unsigned char *buf; /* JK_VFS_WAL_BUFFER bytes, or NULL */
     sqlite3_int64 off;  /* the file offset of buf[0] */
     size_t len;         /* bytes buffered */
+    sqlite3_int64 size; /* the file's size, -1 when not known */
     int deferred;       /* a failed flush no caller could be told of */
 };
 
@@ -66,6 +78,34 @@ static sqlite3_file *s_of (sqlite3_file *file)
 
 /* ---- the buffer ------------------------------------------------------------
  */
+
+static int s_real_write (s_file_t *f, const void *data, int n,
+                         sqlite3_int64 off)
+{
+    __atomic_add_fetch (&s_written, 1, __ATOMIC_RELAXED);
+    int rc = f->real->pMethods->xWrite (f->real, data, n, off);
+    if (rc != SQLITE_OK)
+        f->size = -1;
+    else if (f->size >= 0 && off + n > f->size)
+        f->size = off + n;
+    return rc;
+}
+
+/* The file's size. Known from the last look while no lock of this
+   connection changed (no other connection can change it then: a WAL
+   grows, is restarted or truncated only under the write lock, and a
+   database in WAL mode is written only by a checkpoint, under the
+   checkpoint lock); a WAL whose database is not open here always looks. */
+static sqlite3_int64 s_size (s_file_t *f)
+{
+    if (f->size < 0 || (f->is_wal && !f->db)) {
+        sqlite3_int64 size = -1;
+        if (f->real->pMethods->xFileSize (f->real, &size) != SQLITE_OK)
+            size = -1;
+        f->size = size;
+    }
+    return f->size;
+}
 
 static int s_flush (s_file_t *f)
 {
@@ -83,18 +123,30 @@ static int s_flush (s_file_t *f)
         size_t piece = (size_t)(end - at);
         if (piece > f->len - done)
             piece = f->len - done;
-        rc = f->real->pMethods->xWrite (f->real, f->buf + done, (int)piece, at);
-        __atomic_add_fetch (&s_written, 1, __ATOMIC_RELAXED);
+        rc = s_real_write (f, f->buf + done, (int)piece, at);
         done += piece;
     }
     f->len = 0;
     return rc;
 }
 
-/* A write to the WAL: into the buffer when it continues or lies inside
-   the buffered bytes, else after a flush, into a fresh buffer (or
-   straight to the file when it is larger than the buffer). */
-static int s_wal_write (s_file_t *f, const void *data, int n, sqlite3_int64 off)
+/* A flush in a call that cannot fail: its error goes to the file's next
+   caller. */
+static void s_flush_deferred (s_file_t *f)
+{
+    if (f && f->len > 0) {
+        int rc = s_flush (f);
+        if (rc != SQLITE_OK)
+            f->deferred = rc;
+    }
+}
+
+/* A write to a buffered file: into the buffer when it continues or lies
+   inside the buffered bytes, else after a flush, into a fresh buffer (or
+   straight to the file when it is larger than the buffer or starts past
+   the file's end). */
+static int s_buffer_write (s_file_t *f, const void *data, int n,
+                           sqlite3_int64 off)
 {
     __atomic_add_fetch (&s_asked, 1, __ATOMIC_RELAXED);
     if (f->deferred) {
@@ -106,7 +158,7 @@ static int s_wal_write (s_file_t *f, const void *data, int n, sqlite3_int64 off)
        the page after a commit frame's header ends the commit. */
     bool commit_page = f->commit_next;
     f->commit_next =
-        n == S_FRAME_HDR && off >= S_WAL_HDR &&
+        f->is_wal && n == S_FRAME_HDR && off >= S_WAL_HDR &&
         memcmp ((const unsigned char *)data + S_COMMIT_OFF, "\0\0\0\0", 4) != 0;
     if (!f->buf)
         f->buf = sqlite3_malloc (JK_VFS_WAL_BUFFER);
@@ -119,17 +171,11 @@ static int s_wal_write (s_file_t *f, const void *data, int n, sqlite3_int64 off)
         if (rc != SQLITE_OK)
             return rc;
     }
-    sqlite3_int64 file_size = 0;
-    if (f->len == 0 && f->buf && size <= JK_VFS_WAL_BUFFER &&
-        f->real->pMethods->xFileSize (f->real, &file_size) != SQLITE_OK)
-        file_size = -1;
     if (f->len == 0) {
         /* Past the file's end, a hole: straight to the file, so a read
            before the buffer never finds the file shorter than it was. */
-        if (!f->buf || size > JK_VFS_WAL_BUFFER || off > file_size) {
-            __atomic_add_fetch (&s_written, 1, __ATOMIC_RELAXED);
-            return f->real->pMethods->xWrite (f->real, data, n, off);
-        }
+        if (!f->buf || size > JK_VFS_WAL_BUFFER || off > s_size (f))
+            return s_real_write (f, data, n, off);
         f->off = off;
     }
     size_t at = (size_t)(off - f->off);
@@ -145,7 +191,7 @@ static int s_wal_write (s_file_t *f, const void *data, int n, sqlite3_int64 off)
 static int s_close (sqlite3_file *file)
 {
     s_file_t *f = (s_file_t *)file;
-    int rc = f->is_wal ? s_flush (f) : SQLITE_OK;
+    int rc = s_flush (f);
     if (f->db && f->db->wal == f)
         f->db->wal = NULL;
     if (f->wal && f->wal->db == f)
@@ -171,17 +217,20 @@ static int s_write (sqlite3_file *file, const void *data, int n,
                     sqlite3_int64 off)
 {
     s_file_t *f = (s_file_t *)file;
-    if (f->is_wal)
-        return s_wal_write (f, data, n, off);
-    return f->real->pMethods->xWrite (f->real, data, n, off);
+    if (f->buffered)
+        return s_buffer_write (f, data, n, off);
+    __atomic_add_fetch (&s_asked, 1, __ATOMIC_RELAXED);
+    return s_real_write (f, data, n, off);
 }
 
 static int s_truncate (sqlite3_file *file, sqlite3_int64 size)
 {
-    int rc = s_flush ((s_file_t *)file);
-    return rc != SQLITE_OK
-               ? rc
-               : s_of (file)->pMethods->xTruncate (s_of (file), size);
+    s_file_t *f = (s_file_t *)file;
+    int rc = s_flush (f);
+    if (rc == SQLITE_OK)
+        rc = f->real->pMethods->xTruncate (f->real, size);
+    f->size = -1;
+    return rc;
 }
 
 static int s_sync (sqlite3_file *file, int flags)
@@ -201,17 +250,18 @@ static int s_file_size (sqlite3_file *file, sqlite3_int64 *size)
 
 static int s_lock (sqlite3_file *file, int level)
 {
-    int rc = s_flush ((s_file_t *)file);
-    return rc != SQLITE_OK ? rc
-                           : s_of (file)->pMethods->xLock (s_of (file), level);
+    s_file_t *f = (s_file_t *)file;
+    int rc = s_flush (f);
+    f->size = -1;
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xLock (f->real, level);
 }
 
 static int s_unlock (sqlite3_file *file, int level)
 {
-    int rc = s_flush ((s_file_t *)file);
-    return rc != SQLITE_OK
-               ? rc
-               : s_of (file)->pMethods->xUnlock (s_of (file), level);
+    s_file_t *f = (s_file_t *)file;
+    int rc = s_flush (f);
+    f->size = -1;
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xUnlock (f->real, level);
 }
 
 static int s_check_reserved (sqlite3_file *file, int *out)
@@ -222,12 +272,29 @@ static int s_check_reserved (sqlite3_file *file, int *out)
                : s_of (file)->pMethods->xCheckReservedLock (s_of (file), out);
 }
 
+/* "PRAGMA synchronous = OFF" on a database: its checkpoints then record
+   what they copied with no sync before it, so its writes go straight to
+   the file from here on. */
+static void s_pragma (s_file_t *f, char **args)
+{
+    if (!f->buffered || f->is_wal || !args[1] || !args[2] ||
+        strcasecmp (args[1], "synchronous") != 0)
+        return;
+    const char *v = args[2];
+    if (strcasecmp (v, "off") == 0 || strcasecmp (v, "no") == 0 ||
+        strcasecmp (v, "false") == 0 || strcmp (v, "0") == 0)
+        f->buffered = false;
+}
+
 static int s_file_control (sqlite3_file *file, int op, void *arg)
 {
-    int rc = s_flush ((s_file_t *)file);
-    return rc != SQLITE_OK
-               ? rc
-               : s_of (file)->pMethods->xFileControl (s_of (file), op, arg);
+    s_file_t *f = (s_file_t *)file;
+    int rc = s_flush (f);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (op == SQLITE_FCNTL_PRAGMA)
+        s_pragma (f, arg);
+    return f->real->pMethods->xFileControl (f->real, op, arg);
 }
 
 static int s_sector_size (sqlite3_file *file)
@@ -251,21 +318,22 @@ static int s_shm_map (sqlite3_file *file, int page, int size, int extend,
 
 static int s_shm_lock (sqlite3_file *file, int offset, int n, int flags)
 {
-    sqlite3_file *real = s_of (file);
-    return real->pMethods->xShmLock (real, offset, n, flags);
+    s_file_t *f = (s_file_t *)file;
+    s_flush_deferred (f);
+    s_flush_deferred (f->wal);
+    f->size = -1;
+    if (f->wal)
+        f->wal->size = -1;
+    return f->real->pMethods->xShmLock (f->real, offset, n, flags);
 }
 
 /* The barrier between the two copies of the wal-index header a commit
-   writes: the WAL's bytes reach the file before the second copy. A
-   flush that fails here is told to the WAL's next caller. */
+   writes: the WAL's bytes reach the file before the second copy. */
 static void s_shm_barrier (sqlite3_file *file)
 {
     s_file_t *f = (s_file_t *)file;
-    if (f->wal && f->wal->len > 0) {
-        int rc = s_flush (f->wal);
-        if (rc != SQLITE_OK)
-            f->wal->deferred = rc;
-    }
+    s_flush_deferred (f);
+    s_flush_deferred (f->wal);
     f->real->pMethods->xShmBarrier (f->real);
 }
 
@@ -278,6 +346,11 @@ static int s_shm_unmap (sqlite3_file *file, int delete_flag)
 static int s_fetch (sqlite3_file *file, sqlite3_int64 off, int n, void **out)
 {
     sqlite3_file *real = s_of (file);
+    int rc = s_flush ((s_file_t *)file);
+    if (rc != SQLITE_OK) {
+        *out = NULL;
+        return rc;
+    }
     if (real->pMethods->iVersion < 3 || !real->pMethods->xFetch) {
         *out = NULL;
         return SQLITE_OK;
@@ -325,12 +398,15 @@ static int s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
     s_file_t *f = (s_file_t *)file;
     memset (f, 0, sizeof *f);
     f->real = (sqlite3_file *)(f + 1);
+    f->size = -1;
     int rc = s_real->xOpen (s_real, name, f->real, flags, out_flags);
     if (!f->real->pMethods)
         return rc; /* nothing open: SQLite calls no xClose */
     f->base.pMethods = &s_methods;
+    if ((flags & SQLITE_OPEN_MAIN_DB) && rc == SQLITE_OK)
+        f->buffered = true;
     if ((flags & SQLITE_OPEN_WAL) && name && rc == SQLITE_OK) {
-        f->is_wal = true;
+        f->is_wal = f->buffered = true;
         /* SQLite's name of a WAL leads to its database's open file. */
         sqlite3_file *db = sqlite3_database_file_object (name);
         if (db && db->pMethods == &s_methods) {

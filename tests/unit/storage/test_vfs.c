@@ -1,12 +1,13 @@
-/*  test_vfs.c - the WAL-buffering VFS (jk_vfs.h): a random run of writes,
-    reads, truncates, syncs and barriers on a WAL opened through it leaves
-    the same bytes as SQLite's default VFS, and the buffered bytes are in
-    the file at every point the VFS promises (sync, barrier, the page of a
-    commit frame); contiguous writes reach the file in few pwrites;
-    readers on another connection and in another process see every
-    commit at once, with synchronous FULL (the log) and NORMAL (the
-    projections); a writer killed with SIGKILL loses no commit it
-    reported. */
+/*  test_vfs.c - the write-gathering VFS (jk_vfs.h): a random run of
+    writes, reads, truncates, syncs and barriers on a WAL and on a database
+    file opened through it leaves the same bytes as SQLite's default VFS,
+    and the buffered bytes are in the file at every point the VFS promises
+    (sync, barrier, the page of a commit frame); contiguous writes reach
+    the file in few pwrites; readers on another connection and in another
+    process see every commit at once, with checkpoints between, with
+    synchronous FULL (the log) and NORMAL (the projections); a writer
+    killed with SIGKILL loses no commit it reported; a database with
+    synchronous OFF is written unbuffered. */
 #include "jk_vfs.h"
 #include "testsupport.h"
 
@@ -91,23 +92,33 @@ static void s_random_bytes (unsigned char *out, size_t n, unsigned *seed)
 
 typedef struct {
     char *dir;
-    char *path[2];     /* [0] through jk_vfs_wal, [1] the default VFS */
-    char *wal_path[2]; /* their -wal files */
+    char *path[2];      /* [0] through jk_vfs_wal, [1] the default VFS */
+    char *file_path[2]; /* the files written: their -wal files, or them */
     sqlite3 *db[2];
-    sqlite3_file *wal[2];
+    sqlite3_file *wal[2]; /* the files written */
+    bool is_wal;
+    char *saved; /* a database file's bytes before, put back after */
+    size_t saved_size;
 } s_pair_t;
 
-static void s_pair_open (s_pair_t *p, const char *tag)
+/* Two databases, one through each VFS; the pair writes their WALs, or
+   (is_wal false) the database files themselves. */
+static void s_pair_open (s_pair_t *p, const char *tag, bool is_wal)
 {
+    memset (p, 0, sizeof *p);
     p->dir = jk_test_tmpdir (tag);
+    p->is_wal = is_wal;
     for (int i = 0; i < 2; i++) {
         p->path[i] = jk_sprintf ("%s/%c.db", p->dir, i ? 'b' : 'a');
-        p->wal_path[i] = jk_sprintf ("%s-wal", p->path[i]);
+        p->file_path[i] =
+            is_wal ? jk_sprintf ("%s-wal", p->path[i]) : jk_strdup (p->path[i]);
         p->db[i] = s_open (p->path[i], i ? NULL : jk_vfs_wal (), "FULL");
         s_exec (p->db[i], "CREATE TABLE t (x);"
                           " PRAGMA wal_checkpoint(TRUNCATE);");
-        p->wal[i] = s_wal_of (p->db[i]);
+        p->wal[i] = is_wal ? s_wal_of (p->db[i]) : s_db_file_of (p->db[i]);
     }
+    if (!is_wal)
+        p->saved = jk_test_slurp (p->path[0], &p->saved_size);
     assert_ptr_not_equal (p->wal[0]->pMethods, p->wal[1]->pMethods);
 }
 
@@ -115,13 +126,22 @@ static void s_pair_close (s_pair_t *p)
 {
     for (int i = 0; i < 2; i++) {
         /* The frames written here were never published: the WAL is empty
-           to SQLite, so closing checkpoints nothing. */
-        assert_int_equal (p->wal[i]->pMethods->xTruncate (p->wal[i], 0),
-                          SQLITE_OK);
+           to SQLite, so closing checkpoints nothing. A database gets its
+           bytes back. */
+        sqlite3_file *f = p->wal[i];
+        assert_int_equal (f->pMethods->xTruncate (f, 0), SQLITE_OK);
+        if (p->saved) {
+            assert_int_equal (
+                f->pMethods->xWrite (f, p->saved, (int)p->saved_size, 0),
+                SQLITE_OK);
+            assert_int_equal (f->pMethods->xSync (f, SQLITE_SYNC_NORMAL),
+                              SQLITE_OK);
+        }
         assert_int_equal (sqlite3_close (p->db[i]), SQLITE_OK);
         free (p->path[i]);
-        free (p->wal_path[i]);
+        free (p->file_path[i]);
     }
+    free (p->saved);
     jk_test_rmdir (&p->dir);
 }
 
@@ -144,17 +164,16 @@ static void s_header (unsigned char *hdr, uint32_t commit, unsigned *seed)
     hdr[7] = (unsigned char)commit;
 }
 
-static void test_same_bytes_as_plain (void **state)
+static void s_same_bytes_as_plain (bool is_wal)
 {
-    (void)state;
     s_pair_t p;
-    s_pair_open (&p, "vfs-bytes");
+    s_pair_open (&p, "vfs-bytes", is_wal);
     sqlite3_file *db_file = s_db_file_of (p.db[0]);
     unsigned seed = 20261205;
     unsigned char data[3 * S_PAGE], got[2][3 * S_PAGE];
     s_random_bytes (data, 32, &seed);
     s_pair_write (&p, data, 32, 0); /* the WAL header */
-    sqlite3_int64 end = 32;
+    sqlite3_int64 end = is_wal ? 32 : (sqlite3_int64)p.saved_size;
     int commits = 0, syncs = 0, barriers = 0, truncates = 0, reads = 0;
     for (int op = 0; op < 1500; op++) {
         int dice = rand_r (&seed) % 100;
@@ -169,7 +188,7 @@ static void test_same_bytes_as_plain (void **state)
             s_pair_write (&p, data, S_PAGE, end + 24);
             end += S_FRAME;
             commits += commit;
-            check = commit; /* the commit's page is in the file now */
+            check = commit && is_wal; /* the commit's page is in the file */
         } else if (dice < 65 && end > 0) {
             /* A write inside what is there (a frame rewritten), possibly
                running past the end. */
@@ -231,55 +250,67 @@ static void test_same_bytes_as_plain (void **state)
             check = true;
         }
         if (check)
-            s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+            s_assert_same_file (p.file_path[0], p.file_path[1]);
     }
     assert_true (commits > 50 && syncs > 50 && barriers > 20 &&
                  truncates > 20 && reads > 100);
     assert_int_equal (p.wal[0]->pMethods->xSync (p.wal[0], SQLITE_SYNC_NORMAL),
                       SQLITE_OK);
-    s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+    s_assert_same_file (p.file_path[0], p.file_path[1]);
     s_pair_close (&p);
 }
 
-/* 100 frames with no commit among them reach the file at the sync in 4
+static void test_same_bytes_as_plain_wal (void **state)
+{
+    (void)state;
+    s_same_bytes_as_plain (true);
+}
+
+static void test_same_bytes_as_plain_db (void **state)
+{
+    (void)state;
+    s_same_bytes_as_plain (false);
+}
+
+/* 50 frames with no commit among them reach the file at the sync in 2
    writes (pieces of at most 124 KiB, ending on 4 KiB boundaries: 32 to
-   126976 to 253952 to 380928 to 412032), and not before. */
+   126976 to 206032), and not before. */
 static void test_frames_coalesced (void **state)
 {
     (void)state;
     s_pair_t p;
-    s_pair_open (&p, "vfs-coalesce");
+    s_pair_open (&p, "vfs-coalesce", true);
     unsigned seed = 7;
     unsigned char data[S_PAGE];
     jk_vfs_wal_stats_t before, after;
     jk_vfs_wal_stats (&before);
     s_random_bytes (data, 32, &seed);
     s_pair_write (&p, data, 32, 0);
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 50; i++) {
         s_header (data, 0, &seed);
         s_pair_write (&p, data, 24, 32 + (sqlite3_int64)i * S_FRAME);
         s_random_bytes (data, S_PAGE, &seed);
         s_pair_write (&p, data, S_PAGE, 32 + (sqlite3_int64)i * S_FRAME + 24);
     }
-    assert_int_equal (jk_test_file_size (p.wal_path[0]), 0);
-    assert_int_equal (jk_test_file_size (p.wal_path[1]), 32 + 100 * S_FRAME);
+    assert_int_equal (jk_test_file_size (p.file_path[0]), 0);
+    assert_int_equal (jk_test_file_size (p.file_path[1]), 32 + 50 * S_FRAME);
     jk_vfs_wal_stats (&after);
-    assert_int_equal (after.asked - before.asked, 201);
+    assert_int_equal (after.asked - before.asked, 101);
     assert_int_equal (after.written - before.written, 0);
     assert_int_equal (p.wal[0]->pMethods->xSync (p.wal[0], SQLITE_SYNC_NORMAL),
                       SQLITE_OK);
     jk_vfs_wal_stats (&after);
-    assert_int_equal (after.written - before.written, 4);
-    s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+    assert_int_equal (after.written - before.written, 2);
+    s_assert_same_file (p.file_path[0], p.file_path[1]);
     /* A commit frame's page goes to the file with it. */
     s_header (data, 9, &seed);
-    s_pair_write (&p, data, 24, 32 + 100 * S_FRAME);
-    assert_int_equal (jk_test_file_size (p.wal_path[0]), 32 + 100 * S_FRAME);
+    s_pair_write (&p, data, 24, 32 + 50 * S_FRAME);
+    assert_int_equal (jk_test_file_size (p.file_path[0]), 32 + 50 * S_FRAME);
     s_random_bytes (data, S_PAGE, &seed);
-    s_pair_write (&p, data, S_PAGE, 32 + 100 * S_FRAME + 24);
-    s_assert_same_file (p.wal_path[0], p.wal_path[1]);
+    s_pair_write (&p, data, S_PAGE, 32 + 50 * S_FRAME + 24);
+    s_assert_same_file (p.file_path[0], p.file_path[1]);
     jk_vfs_wal_stats (&after);
-    assert_int_equal (after.written - before.written, 5);
+    assert_int_equal (after.written - before.written, 3);
     s_pair_close (&p);
 }
 
@@ -374,6 +405,12 @@ static void s_readers_see_commits (const char *sync)
     static unsigned char blob[9000];
     for (int k = 1; k <= 60; k++) {
         assert_int_equal (s_commit (writer, k, k, &seed), SQLITE_OK);
+        /* Checkpoints between: pages copied into the database through
+           the VFS while the readers read it, the WAL restarted after the
+           truncating one. */
+        if (k % 7 == 0)
+            s_exec (writer, k == 35 ? "PRAGMA wal_checkpoint(TRUNCATE)"
+                                    : "PRAGMA wal_checkpoint(PASSIVE)");
         /* What was inserted, from the same random sequence. */
         for (int i = 0; i < k; i++) {
             int n = 1 + rand_r (&check_seed) % (int)sizeof blob;
@@ -394,8 +431,9 @@ static void s_readers_see_commits (const char *sync)
         assert_int_equal (census[0], rows);
         assert_int_equal (census[1], sum);
     }
-    /* Every commit was read from the WAL: nothing checkpointed. */
-    assert_true (jk_test_file_size (path) <= 2 * S_PAGE);
+    /* The checkpoints wrote the database (60 commits, 1,830 rows of 4.5
+       KB on average). */
+    assert_true (jk_test_file_size (path) > 4 * 1024 * 1024);
     close (ask[1]);
     int status = 0;
     assert_true (jk_test_wait_exit (child, &status, 10000));
@@ -446,7 +484,10 @@ static void s_kill_after_commit (const char *sync)
             _exit (2);
         unsigned seed = 5;
         for (int k = 1; k < 100000; k++) {
-            if (s_commit (db, k, 1 + k % 30, &seed) != SQLITE_OK)
+            if (s_commit (db, k, 1 + k % 30, &seed) != SQLITE_OK ||
+                (k % 10 == 0 &&
+                 sqlite3_exec (db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL,
+                               NULL) != SQLITE_OK))
                 _exit (4);
             if (write (acks[1], &k, sizeof k) != sizeof k)
                 _exit (3);
@@ -500,15 +541,60 @@ static void test_kill_normal (void **state)
     s_kill_after_commit ("NORMAL");
 }
 
+/* Writes asked and made through the VFS while sql runs. */
+static void s_count (sqlite3 *db, const char *sql, unsigned long long *asked,
+                     unsigned long long *written)
+{
+    jk_vfs_wal_stats_t before, after;
+    jk_vfs_wal_stats (&before);
+    s_exec (db, sql);
+    jk_vfs_wal_stats (&after);
+    *asked = after.asked - before.asked;
+    *written = after.written - before.written;
+}
+
+/* A checkpoint of 200 rows' pages: gathered with synchronous NORMAL, one
+   write per page with OFF (its checkpoint syncs nothing before it
+   records what it copied). */
+static void test_checkpoint_writes (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("vfs-checkpoint");
+    const char *modes[] = {"NORMAL", "OFF"};
+    for (int m = 0; m < 2; m++) {
+        char *path = jk_sprintf ("%s/%s.db", dir, modes[m]);
+        sqlite3 *db = s_open (path, jk_vfs_wal (), modes[m]);
+        s_exec (db, "CREATE TABLE t (k INTEGER, i INTEGER, b BLOB,"
+                    " PRIMARY KEY (k, i))");
+        unsigned seed = 3;
+        assert_int_equal (s_commit (db, 1, 200, &seed), SQLITE_OK);
+        unsigned long long asked, written;
+        s_count (db, "PRAGMA wal_checkpoint(PASSIVE)", &asked, &written);
+        /* The pages of 200 rows of 4.5 KB on average, and more. */
+        assert_true (asked > 200);
+        if (m == 0)
+            assert_true (written * 10 < asked);
+        else
+            assert_int_equal (written, asked);
+        assert_int_equal (jk_test_db_int64 (path, "SELECT count(*) FROM t"),
+                          200);
+        assert_int_equal (sqlite3_close (db), SQLITE_OK);
+        free (path);
+    }
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_same_bytes_as_plain),
+        cmocka_unit_test (test_same_bytes_as_plain_wal),
+        cmocka_unit_test (test_same_bytes_as_plain_db),
         cmocka_unit_test (test_frames_coalesced),
         cmocka_unit_test (test_readers_full),
         cmocka_unit_test (test_readers_normal),
         cmocka_unit_test (test_kill_full),
         cmocka_unit_test (test_kill_normal),
+        cmocka_unit_test (test_checkpoint_writes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
