@@ -528,7 +528,6 @@ void jk_store_backend_take (jk_store_t *self, zmsg_t *msg)
 void jk_store_stage_fill (jk_store_t *self, jk_store_batch_t *batch)
 {
     assert (batch->item_count == 0 && batch->sent == 0);
-    self->filling = batch;
     s_bytes_reset (batch);
     void *socket = zsock_resolve (self->backend);
     zmq_msg_t part;

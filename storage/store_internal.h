@@ -78,7 +78,7 @@ typedef struct {
 } jk_store_submit_t;
 
 /* One submitted event of a batch. The intake sets the fields up to
-   logged (one cache line); the stage and the writer write the rest
+   logged (51 bytes); the stage and the writer write the rest
    before they read it. */
 typedef struct {
     const uint8_t *data; /* its bytes, in the batch's (once taken) */
@@ -178,17 +178,16 @@ typedef struct {
        empty). */
     jk_store_batch_t pipeline[2];
     jk_store_batch_t *cur, *next;
-    zactor_t *stage;           /* the decode stage's thread */
-    size_t stage_jobs;         /* chunks at the stage */
-    bool deferring;            /* a transaction is open: other messages wait */
-    zlist_t *deferred;         /* backend messages that wait for the commit */
-    jk_store_batch_t *filling; /* the batch SUBMITs go to */
-    jk_signer_t *signer;       /* signs checkpoints; NULL without a log key */
-    bool announce;             /* start: hand the newest to the broker */
-    int64_t sign_every_ms;     /* after a commit, sign within this */
-    int64_t signed_mono;       /* mono ms of the last signature */
-    bool sign_asked;           /* the query endpoint waits for one */
-    uint64_t sign_target;      /* and it must cover this committed head */
+    zactor_t *stage;       /* the decode stage's thread */
+    size_t stage_jobs;     /* chunks at the stage */
+    bool deferring;        /* a transaction is open: other messages wait */
+    zlist_t *deferred;     /* backend messages that wait for the commit */
+    jk_signer_t *signer;   /* signs checkpoints; NULL without a log key */
+    bool announce;         /* start: hand the newest to the broker */
+    int64_t sign_every_ms; /* after a commit, sign within this */
+    int64_t signed_mono;   /* mono ms of the last signature */
+    bool sign_asked;       /* the query endpoint waits for one */
+    uint64_t sign_target;  /* and it must cover this committed head */
     /* The Merkle tree behind the writer (jk_tree.h): as stored, and as it
        will be once the tiles waiting are stored. */
     zactor_t *tree;
