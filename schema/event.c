@@ -69,12 +69,61 @@ jk_event_t *jk_event_new (const jk_type_t *type)
     return self;
 }
 
+/* ---- slabs of events ------------------------------------------------- */
+
+struct jk_event_slab_s {
+    int refs;    /* the maker and every event in it (atomic) */
+    size_t used; /* places taken (the maker's thread only) */
+    size_t count;
+    jk_event_t event[];
+};
+
+jk_event_slab_t *jk_event_slab_new (size_t count)
+{
+    jk_event_slab_t *self =
+        jk_malloc (sizeof *self + count * sizeof (jk_event_t));
+    self->refs = 1;
+    self->used = 0;
+    self->count = count;
+    return self;
+}
+
+/* Lets go of one hold on self; the last frees it. */
+static void s_slab_drop (jk_event_slab_t *self)
+{
+    if (__atomic_sub_fetch (&self->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free (self);
+}
+
+void jk_event_slab_release (jk_event_slab_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_slab_drop (*self_p);
+    *self_p = NULL;
+}
+
+jk_event_t *jk_event_alloc (jk_event_slab_t *slab)
+{
+    if (!slab || slab->used == slab->count)
+        return jk_calloc (1, sizeof (jk_event_t));
+    jk_event_t *self = &slab->event[slab->used++];
+    memset (self, 0, sizeof *self);
+    self->slab = slab;
+    __atomic_add_fetch (&slab->refs, 1, __ATOMIC_RELAXED);
+    return self;
+}
+
 void jk_event_destroy (jk_event_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    jk_arena_free (&(*self_p)->arena);
-    free (*self_p);
+    jk_event_t *self = *self_p;
+    jk_arena_free (&self->arena);
+    if (self->slab)
+        s_slab_drop (self->slab);
+    else
+        free (self);
     *self_p = NULL;
 }
 

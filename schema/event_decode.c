@@ -385,6 +385,12 @@ static int s_decode_body (jk_event_t *self, const msgpack_object *o,
 
 jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
 {
+    return jk_event_decode_in (NULL, data, size, report);
+}
+
+jk_event_t *jk_event_decode_in (jk_event_slab_t *slab, const void *data,
+                                size_t size, jk_report_t *report)
+{
     jk_report_t local;
     if (!report)
         report = &local;
@@ -403,7 +409,7 @@ jk_event_t *jk_event_decode (const void *data, size_t size, jk_report_t *report)
         s_envelope_slots (&root.via.map, slot, report) ||
         !(decode_as = s_decode_as (slot, &type, report)))
         goto failed;
-    self = jk_calloc (1, sizeof *self);
+    self = jk_event_alloc (slab);
     self->type = decode_as;
     self->version = decode_as->version;
     if (s_decode_envelope (self, slot, report) ||

@@ -8,6 +8,9 @@
 
 /* A chain of memory blocks freed together with the event. */
 void *jk_arena_alloc (void **arena, size_t size);
+/* A zeroed event in slab's next free place, or on the heap when slab is
+   NULL or full. */
+jk_event_t *jk_event_alloc (jk_event_slab_t *slab);
 void jk_arena_free (void **arena);
 jk_str_t jk_arena_str (void **arena, const char *text, size_t len);
 

@@ -41,7 +41,8 @@ static bool s_envelope_of (const jk_event_t *event, jk_envelope_t *out)
    do not decode are peeked), the refusals that need nothing of the log
    (not attributable: E_TOO_LARGE, E_DECODE; seq 0: E_ENVELOPE_SEQ), and
    format validation with the batch's recorded_at as the clock. */
-static void s_prepare (jk_store_item_t *item, int64_t recorded_at)
+static void s_prepare (jk_store_item_t *item, int64_t recorded_at,
+                       jk_event_slab_t *slab)
 {
     const uint8_t *data = item->data;
     size_t size = item->size;
@@ -49,7 +50,8 @@ static void s_prepare (jk_store_item_t *item, int64_t recorded_at)
     bool sized = size > 0 && size <= JK_EVENT_MAX_BYTES;
     jk_report_t report;
     jk_report_reset (&report);
-    jk_event_t *event = sized ? jk_event_decode (data, size, &report) : NULL;
+    jk_event_t *event =
+        sized ? jk_event_decode_in (slab, data, size, &report) : NULL;
     if (!event || !s_envelope_of (event, &item->envelope)) {
         if (!sized || !jk_envelope_peek (data, size, &item->envelope)) {
             /* Not attributable: answered with its id whenever the bytes
@@ -113,8 +115,14 @@ static void s_stage_actor (zsock_t *pipe, void *args)
             break;
         }
         jk_store_batch_t *batch = ptr;
+        /* The chunk's events in one slab, freed with the last of them
+           (by the writer, or the projector for those handed over): one
+           malloc and one free per chunk, not one each per event from
+           this thread's heap on another thread. */
+        jk_event_slab_t *slab = jk_event_slab_new ((size_t)(to - from));
         for (uint64_t i = from; i < to; i++)
-            s_prepare (&batch->items[i], batch->recorded_at);
+            s_prepare (&batch->items[i], batch->recorded_at, slab);
+        jk_event_slab_release (&slab);
         free (command);
         zsock_send (pipe, "p8", batch, to);
     }

@@ -1,6 +1,7 @@
 /*  fuzz_event.c - libFuzzer target for the event codec: decode, validate,
     and the round-trip property (what decodes re-encodes to bytes that
-    decode to an equal event and re-encode identically). */
+    decode to an equal event and re-encode identically); the same bytes
+    decoded into a slab (jk_event_decode_in) decode the same. */
 #include "jk_schema.h"
 
 #include <stdlib.h>
@@ -10,8 +11,15 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    jk_report_t report;
+    jk_report_t report, in_report;
     jk_event_t *ev = jk_event_decode (data, size, &report);
+    jk_event_slab_t *slab = jk_event_slab_new (1);
+    jk_event_t *in = jk_event_decode_in (slab, data, size, &in_report);
+    jk_event_slab_release (&slab);
+    if (!ev != !in || (ev && !jk_event_equal (ev, in)) ||
+        (!ev && strcmp (report.error.code, in_report.error.code) != 0))
+        abort ();
+    jk_event_destroy (&in);
     if (!ev) {
         /* Every failure carries a code. */
         if (!report.failed || report.error.code[0] != 'E')

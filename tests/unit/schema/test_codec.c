@@ -1096,6 +1096,60 @@ static void test_upcast_renamed_field (void **state)
     free (bytes);
 }
 
+/* Events decoded into a slab equal those decoded on the heap; past its
+   room they are on the heap; a decode that fails in it holds nothing;
+   its maker and its events let go of it in any order (the last frees
+   it: a leak or a second free fails the sanitizer run). */
+static void test_slab (void **state)
+{
+    (void)state;
+    enum { ROOM = 3, EVENTS = 5 };
+    jk_event_slab_t *slab = jk_event_slab_new (ROOM);
+    jk_event_t *in_slab[EVENTS];
+    uint8_t *bytes[EVENTS];
+    size_t size[EVENTS];
+    for (int i = 0; i < EVENTS; i++) {
+        jk_event_t *ev = jk_sample_event (&jk_samples[i]);
+        bytes[i] = jk_event_encode (ev, &size[i]);
+        assert_non_null (bytes[i]);
+        jk_report_t report;
+        in_slab[i] = jk_event_decode_in (slab, bytes[i], size[i], &report);
+        assert_non_null (in_slab[i]);
+        assert_false (report.failed);
+        assert_true (jk_event_equal (ev, in_slab[i]));
+        if (i < ROOM)
+            assert_ptr_equal (in_slab[i]->slab, slab);
+        else
+            assert_null (in_slab[i]->slab);
+        jk_event_destroy (&ev);
+    }
+    jk_event_slab_release (&slab);
+    assert_null (slab);
+    /* A failed decode into a slab with room. */
+    slab = jk_event_slab_new (2);
+    jk_report_t report;
+    assert_null (jk_event_decode_in (slab, bytes[0], size[0] - 1, &report));
+    assert_string_equal (report.error.code, "E_DECODE");
+    jk_event_t *one = jk_event_decode_in (slab, bytes[1], size[1], &report);
+    assert_non_null (one);
+    assert_ptr_equal (one->slab, slab);
+    jk_event_slab_release (&slab);
+    jk_event_destroy (&one);
+    /* The first slab's events, the middle one first. */
+    jk_event_destroy (&in_slab[1]);
+    assert_null (in_slab[1]);
+    for (int i = 0; i < EVENTS; i++)
+        jk_event_destroy (&in_slab[i]);
+    /* No slab: on the heap, as jk_event_decode. */
+    jk_event_t *heap = jk_event_decode_in (NULL, bytes[0], size[0], &report);
+    assert_non_null (heap);
+    assert_null (heap->slab);
+    jk_event_destroy (&heap);
+    jk_event_slab_release (&slab); /* NULL: nothing */
+    for (int i = 0; i < EVENTS; i++)
+        free (bytes[i]);
+}
+
 static void test_upcast_two_steps (void **state)
 {
     (void)state;
@@ -1186,6 +1240,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_vocabulary_has_18_types),
         cmocka_unit_test (test_round_trip_every_type),
+        cmocka_unit_test (test_slab),
         cmocka_unit_test (test_equal_sees_differences),
         cmocka_unit_test (test_golden_bytes),
         cmocka_unit_test (test_set_parses_operator_text),
