@@ -42,8 +42,8 @@ jk_model_t *jk_model_new (bool evict)
     self->batches = s_map (jk_model_batch_free);
     self->sessions = s_map (s_free);
     self->enrollments = s_map (s_free);
-    self->attendance_id = s_map (NULL);
-    self->orphans = s_map (s_free);
+    self->attendance_id = jk_model_map_borrowing (NULL);
+    self->orphans = jk_model_map_borrowing (s_free);
     self->assessments = s_map (jk_model_assessment_free);
     self->unit_results = s_map (s_free);
     self->results = s_map (s_free);

@@ -45,6 +45,10 @@ typedef void (jk_model_map_free_fn) (void **item_p);
 size_t jk_model_key_hash (const void *key);
 /* A new map; destructor (or NULL) frees the entries it drops. */
 jk_model_map_t *jk_model_map_new (jk_model_map_free_fn *destructor);
+/* A new map that keeps the key pointers it is given instead of copies:
+   each key must live in the entry put under it (or longer), and a put
+   of a key that is there points the slot at the key given. */
+jk_model_map_t *jk_model_map_borrowing (jk_model_map_free_fn *destructor);
 void jk_model_map_destroy (jk_model_map_t **self_p);
 size_t jk_model_map_size (jk_model_map_t *self);
 /* The entry of key, or NULL. */
@@ -104,6 +108,10 @@ typedef struct {
     uint8_t id[16];
     char nik[24];
     char batch[64];
+    /* The row's keys, which its maps borrow (jk_model_map_borrowing):
+       in attendance_id, and in its batch's attendance (or the orphans). */
+    char hex[33];
+    char key[];
 } jk_model_attendance_t;
 
 typedef struct {

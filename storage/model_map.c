@@ -40,6 +40,7 @@ struct jk_model_map_s {
     size_t count;  /* entries */
     size_t cursor; /* jk_model_map_first / _next: the slot at */
     jk_model_map_free_fn *destructor;
+    bool borrow; /* keys are the caller's, not copies */
 };
 
 #define S_SLOTS_MIN 16
@@ -53,6 +54,13 @@ jk_model_map_t *jk_model_map_new (jk_model_map_free_fn *destructor)
     return self;
 }
 
+jk_model_map_t *jk_model_map_borrowing (jk_model_map_free_fn *destructor)
+{
+    jk_model_map_t *self = jk_model_map_new (destructor);
+    self->borrow = true;
+    return self;
+}
+
 void jk_model_map_destroy (jk_model_map_t **self_p)
 {
     if (!self_p || !*self_p)
@@ -62,7 +70,8 @@ void jk_model_map_destroy (jk_model_map_t **self_p)
         if (self->slot[i].key) {
             if (self->destructor)
                 self->destructor (&self->slot[i].value);
-            free (self->slot[i].key);
+            if (!self->borrow)
+                free (self->slot[i].key);
         }
     free (self->slot);
     free (self);
@@ -116,10 +125,11 @@ void **jk_model_map_put (jk_model_map_t *self, const char *key, bool *made)
     *made = slot->key == NULL;
     if (*made) {
         slot->hash = hash;
-        slot->key = jk_strdup (key);
+        slot->key = self->borrow ? (char *)key : jk_strdup (key);
         slot->value = NULL;
         self->count++;
-    }
+    } else if (self->borrow)
+        slot->key = (char *)key;
     return &slot->value;
 }
 
@@ -149,7 +159,8 @@ void jk_model_map_delete (jk_model_map_t *self, const char *key)
         return;
     if (self->destructor)
         self->destructor (&slot->value);
-    free (slot->key);
+    if (!self->borrow)
+        free (slot->key);
     self->count--;
     /* Moves back each entry after the hole that may sit there (its home
        slot is not between the hole and it), until an empty slot. */

@@ -85,26 +85,40 @@ void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
                               int64_t session_no, jk_str_t nik,
                               const uint8_t id[16], int64_t pos, int64_t jp)
 {
-    jk_model_attendance_t *a = jk_calloc (1, sizeof *a);
+    char key[KEY_MAX], no[24];
+    jk_model_batch_t *b = jk_model_batch (self, batch);
+    jk_model_map_t *map = self->orphans;
+    if (b) {
+        if (!b->attendance)
+            b->attendance = jk_model_map_borrowing (s_free);
+        map = b->attendance;
+        s_key (key, s_int_str (no, session_no), nik, NONE);
+    } else
+        s_key (key, batch, s_int_str (no, session_no), nik);
+    size_t len = strlen (key);
+    /* One block holds the row and both its keys. */
+    jk_model_attendance_t *a = jk_calloc (1, sizeof *a + len + 1);
     a->recorded_pos = pos;
     a->jp = jp;
     a->session_no = session_no;
     memcpy (a->id, id, 16);
     s_copy (a->nik, sizeof a->nik, nik);
     s_copy (a->batch, sizeof a->batch, batch);
-    char key[KEY_MAX], no[24], hex[33];
-    s_key (key, s_int_str (no, session_no), nik, NONE);
-    jk_model_batch_t *b = jk_model_batch (self, batch);
-    if (b) {
-        if (!b->attendance)
-            b->attendance = s_map (s_free);
-        s_update (b->attendance, key, a);
-    } else {
-        s_key (key, batch, s_int_str (no, session_no), nik);
-        s_update (self->orphans, key, a);
+    memcpy (a->key, key, len + 1);
+    s_id_key (id, a->hex);
+    bool made;
+    void **slot = jk_model_map_put (map, a->key, &made);
+    if (!made) {
+        /* A row of the same batch, session and NIK (which the rules
+           refuse) is replaced whole, its id's entry with it. */
+        jk_model_attendance_t *old = *slot;
+        jk_model_map_delete (self->attendance_id, old->hex);
+        self->attendance_count--;
+        free (old);
     }
-    s_id_key (id, hex);
-    s_update (self->attendance_id, hex, a);
+    *slot = a;
+    slot = jk_model_map_put (self->attendance_id, a->hex, &made);
+    *slot = a;
     self->attendance_count++;
 }
 
@@ -197,11 +211,9 @@ void jk_model_evict (jk_model_t *self, jk_model_batch_t *b)
 {
     if (!self->evict || !b->attendance)
         return;
-    char hex[33];
     for (jk_model_attendance_t *a = jk_model_map_first (b->attendance); a;
          a = jk_model_map_next (b->attendance)) {
-        s_id_key (a->id, hex);
-        jk_model_map_delete (self->attendance_id, hex);
+        jk_model_map_delete (self->attendance_id, a->hex);
         self->attendance_count--;
         self->evicted++;
     }

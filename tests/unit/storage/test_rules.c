@@ -488,6 +488,42 @@ static void test_eviction_of_enrolments_walk (void **state)
         "E_ALREADY_ENROLLED");
 }
 
+/* An attendance row put again for the same batch, session and NIK
+   (which the rules refuse: applied here behind their back) replaces the
+   first whole: one row counted, the first id no longer known to a
+   correction, the second one is. */
+static void test_attendance_replaced (void **state)
+{
+    harness_t *h = *state;
+    jk_model_t *model = h->proj->model;
+    jk_event_t *first = s_attendance (h, 1, "1", "IZIN", NULL);
+    uint8_t first_id[16], second_id[16];
+    memcpy (first_id, first->id, 16);
+    H_OK (h, first);
+    jk_event_t *again = s_attendance (h, 1, "1", "HADIR", "08:00");
+    memcpy (second_id, again->id, 16);
+    jk_model_apply (model, again, h->pos + 1);
+    jk_event_destroy (&again);
+    jk_model_size_t size;
+    jk_model_size (model, &size);
+    assert_int_equal (size.attendance, 1);
+    jk_report_t report;
+    jk_event_t *fix = s_fix (h, first_id);
+    jk_report_reset (&report);
+    assert_int_not_equal (jk_model_decide (model, fix, &report), 0);
+    assert_string_equal (report.error.code, "E_UNKNOWN_ATTENDANCE");
+    jk_event_destroy (&fix);
+    fix = s_fix (h, second_id);
+    jk_report_reset (&report);
+    assert_int_equal (jk_model_decide (model, fix, &report), 0);
+    jk_event_destroy (&fix);
+    /* Closing the batch evicts the one row. */
+    H_OK (h, h_event (h, "training.batch_closed", "batch", BATCH, NULL));
+    jk_model_size (model, &size);
+    assert_int_equal (size.attendance, 0);
+    assert_int_equal (size.evicted, 1);
+}
+
 /* People beyond the bound leave memory oldest first and are looked up in
    the people table: every person rule decides as before. */
 static void test_eviction_of_people (void **state)
@@ -752,6 +788,8 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_of_enrolments_walk,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_attendance_replaced, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_bounded_load, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_of_people, s_setup,
