@@ -127,9 +127,10 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
    projector takes a handed record only for the log row at its position
    with the same id and recorded_at, and reads and decodes from the log
    every other one (a restart, a full queue, a failed step): what it
-   applies is the same either way. At most JK_HANDOFF_MAX records wait;
-   beyond that the writer frees them itself. */
-#define JK_HANDOFF_MAX 4096
+   applies is the same either way. At most JK_HANDOFF_MAX records wait
+   (about 26 MB with their bytes); beyond that the writer frees them
+   itself. */
+#define JK_HANDOFF_MAX 16384
 
 jk_handoff_t *jk_handoff_new (void);
 /* Frees the hand-off with the events and messages it still holds. */
