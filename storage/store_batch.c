@@ -44,8 +44,13 @@ static void s_bytes_reset (jk_store_batch_t *batch)
             s_bytes_release (bytes), bytes = NULL;
     }
     if (!bytes) {
+        /* As large as the last batch needed: a steady stream of large
+           batches grows no buffer part by part. */
         bytes = jk_calloc (1, sizeof *bytes);
         bytes->refs = 1;
+        bytes->cap =
+            (batch->bytes_used + S_BYTES_MIN - 1) / S_BYTES_MIN * S_BYTES_MIN;
+        bytes->data = bytes->cap ? jk_malloc (bytes->cap) : NULL;
     }
     bytes->size = 0;
     batch->bytes = bytes;
@@ -93,7 +98,7 @@ static bool s_part_recv (jk_store_batch_t *batch, void *socket, zmq_msg_t *part,
     jk_store_bytes_t *bytes = batch->bytes;
     size_t n = zmq_msg_size (part);
     if (bytes->cap - bytes->size < n) {
-        size_t cap = bytes->cap ? bytes->cap : 64 * 1024;
+        size_t cap = bytes->cap ? bytes->cap : S_BYTES_MIN;
         while (cap - bytes->size < n)
             cap *= 2;
         bytes->data = jk_realloc (bytes->data, cap);
@@ -536,6 +541,8 @@ void jk_store_stage_fill (jk_store_t *self, jk_store_batch_t *batch)
            s_backend_recv (self, batch, socket, &part))
         ;
     zmq_msg_close (&part);
+    if (batch->item_count > 0)
+        batch->bytes_used = batch->bytes->size;
     /* The bytes move no more: the items point into them. */
     for (size_t i = 0; i < batch->item_count; i++)
         batch->items[i].data = batch->bytes->data + batch->items[i].at;

@@ -71,6 +71,8 @@ typedef struct {
 #define S_BYTES_SPARE 4
 /* A buffer grown beyond this is freed, not kept for the next batch. */
 #define S_BYTES_KEEP (1024 * 1024)
+/* Buffers are allocated in multiples of this. */
+#define S_BYTES_MIN (64 * 1024)
 
 /* One SUBMIT of a batch: where its routing id is. */
 typedef struct {
@@ -106,6 +108,7 @@ typedef struct {
 typedef struct {
     jk_store_bytes_t *bytes;                /* the SUBMITs' bytes */
     jk_store_bytes_t *spare[S_BYTES_SPARE]; /* hand-offs hold them */
+    size_t bytes_used; /* by the last batch that took events */
     jk_store_submit_t *submits;
     size_t submit_count, submit_cap;
     jk_store_item_t *items;
