@@ -7,8 +7,7 @@
     what other connections and processes can read is unchanged: the bytes
     reach the file before every sync, before a commit's frames are
     published in the wal-index, before a checkpoint records what it
-    copied, and before anything else looks at the file. A connection that
-    sets synchronous OFF gets no buffer for its database file. */
+    copied, and before anything else looks at the file. */
 #ifndef JK_VFS_H
 #define JK_VFS_H
 

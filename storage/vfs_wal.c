@@ -25,12 +25,12 @@
       and in other processes take a header only when both copies agree,
       so no reader sees a frame whose bytes are not in the file. With the
       flush at the commit frame the WAL's buffer is already empty there.
-    A checkpoint copies pages while it holds the database's read lock 0
-    exclusively, and only pages every reader finds in the WAL; it
-    truncates or syncs the database before it records what it copied
-    (with synchronous NORMAL or FULL: a connection that sets synchronous
-    OFF gets no buffer for its database file), and unlocks after. So no
-    reader reads a database page while its new bytes are in a buffer.
+    A checkpoint copies pages into the database while it holds the
+    database's read lock 0 exclusively, and only pages every reader finds
+    in the WAL; after the copy and before it records in the -shm file how
+    far it copied, SQLite hands the database file SQLITE_FCNTL_CKPT_DONE
+    (a file control: the buffer is flushed there). So no reader reads a
+    database page while its new bytes are in a buffer.
     Bytes of frames after the last commit may stay in memory until one of
     these happens: they are not committed, and a crash loses them just as
     it loses an unfinished transaction; a crash in a checkpoint leaves
@@ -41,7 +41,6 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 #define S_VFS_NAME   "jejak-wal"
 #define S_FRAME_HDR  24 /* a WAL frame header's size */
@@ -272,29 +271,12 @@ static int s_check_reserved (sqlite3_file *file, int *out)
                : s_of (file)->pMethods->xCheckReservedLock (s_of (file), out);
 }
 
-/* "PRAGMA synchronous = OFF" on a database: its checkpoints then record
-   what they copied with no sync before it, so its writes go straight to
-   the file from here on. */
-static void s_pragma (s_file_t *f, char **args)
-{
-    if (!f->buffered || f->is_wal || !args[1] || !args[2] ||
-        strcasecmp (args[1], "synchronous") != 0)
-        return;
-    const char *v = args[2];
-    if (strcasecmp (v, "off") == 0 || strcasecmp (v, "no") == 0 ||
-        strcasecmp (v, "false") == 0 || strcmp (v, "0") == 0)
-        f->buffered = false;
-}
-
 static int s_file_control (sqlite3_file *file, int op, void *arg)
 {
     s_file_t *f = (s_file_t *)file;
     int rc = s_flush (f);
-    if (rc != SQLITE_OK)
-        return rc;
-    if (op == SQLITE_FCNTL_PRAGMA)
-        s_pragma (f, arg);
-    return f->real->pMethods->xFileControl (f->real, op, arg);
+    return rc != SQLITE_OK ? rc
+                           : f->real->pMethods->xFileControl (f->real, op, arg);
 }
 
 static int s_sector_size (sqlite3_file *file)
