@@ -626,19 +626,20 @@ static void test_no_tree_with_key (void **state)
     h_teardown (&h);
 }
 
-#define S_WAL_EVENTS 24000 /* about 3,500 WAL frames in a fresh log */
+#define S_WAL_EVENTS 48000 /* about 7,000 WAL frames in a fresh log */
 #define S_WAL_SUBMIT 500
 
 /* Continuous ingest rewrites the log's WAL in place (ARCHITECTURE.md,
-   "The log's WAL"), here with checkpoint_frames 1,000: 24,000 events of
+   "The log's WAL"), here with checkpoint_frames 1,000: 48,000 events of
    the generated workload, one SUBMIT of 500 after the other while the
    projector and the tree thread read the log behind the writer, all
    answered ACK or REJECTED. Checkpoints (the bulk on the WAL checkpoint
    thread, the tail on the writer) let the WAL start over: STATS
    counts at least two restarts, reports fewer than 2,000 frames in it,
-   and the -wal file never grew past 8 MB (appending all along, it
-   would be about 14 MB). The projections then reach the head and the
-   chain verifies. */
+   and the -wal file never grew past 16 MB (appending all along, it
+   would be about 29 MB; the bound leaves a loaded machine's checkpoint
+   thread about 2,900 frames behind the writer). The projections then
+   reach the head and the chain verifies. */
 static void test_wal_rewritten_in_place (void **state)
 {
     (void)state;
@@ -687,7 +688,7 @@ static void test_wal_rewritten_in_place (void **state)
     assert_true (h_stat (&h, "wal_restarts") >= 2);
     assert_true (h_stat (&h, "wal_frames") < 2000);
     assert_true (wal_max > 0);
-    assert_true (wal_max <= 8 * 1000 * 1000);
+    assert_true (wal_max <= 16 * 1000 * 1000);
     assert_true (h_wait_stat (&h, "projected", S_WAL_EVENTS));
     zactor_destroy (&h.store);
     jk_verify_result_t verify;
