@@ -275,8 +275,15 @@ static int s_file_control (sqlite3_file *file, int op, void *arg)
 {
     s_file_t *f = (s_file_t *)file;
     int rc = s_flush (f);
-    return rc != SQLITE_OK ? rc
-                           : f->real->pMethods->xFileControl (f->real, op, arg);
+    if (rc != SQLITE_OK) {
+        /* SQLite ignores what some file controls return (a checkpoint's
+           SQLITE_FCNTL_CKPT_DONE, after its last page): the file's next
+           call (a whole checkpoint's xTruncate) fails too, so that
+           checkpoint records no pages as copied that are not in the file. */
+        f->deferred = rc;
+        return rc;
+    }
+    return f->real->pMethods->xFileControl (f->real, op, arg);
 }
 
 static int s_sector_size (sqlite3_file *file)
