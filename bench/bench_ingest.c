@@ -16,8 +16,13 @@
     how long it took to reach the head.
     --checkpoint-frames F: the hubs' stores checkpoint their WAL from F
     frames (default the store's 20,000; the floor keeps its 20,000).
+    The floor and the baseline open their logs through the store's VFS
+    (jk_vfs.h), the harder references; --plain-baseline gives them
+    SQLite's default VFS (and the baseline SQLite's automatic
+    checkpoints), as in the figures before the store had its VFS.
     Usage: bench_ingest [--quick] [--events N] [--rounds R] [--batch B]
                         [--window W] [--checkpoint-frames F]
+                        [--plain-baseline]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "bench_hub.h"
@@ -117,14 +122,15 @@ int main (int argc, char **argv)
             "tree lag at the last answer (max)", lag_max, settle_max);
     printf ("  %-34s %12" PRIu64 "\n", "retryable NACKs", nacks + bare_nacks);
     printf ("{\"bench\":\"ingest\",\"offices\":%d,\"events\":%zu,"
-            "\"batch\":%zu,\"window\":%d,\"rounds\":%d,"
+            "\"batch\":%zu,\"window\":%d,\"rounds\":%d,\"baseline\":\"%s\","
             "\"hub_ev_s\":%.0f,\"baseline_ev_s\":%.0f,"
             "\"ingest_ratio\":%.3f,\"floor_ev_s\":%.0f,"
             "\"floor_ratio\":%.3f,\"no_tree_ev_s\":%.0f,"
             "\"tree_ratio\":%.3f,\"tree_ratio_paired\":%.3f,"
             "\"tree_lag_max\":%" PRIu64 ",\"tree_settle_ms_max\":%.0f,"
             "\"nacks\":%" PRIu64 "}\n",
-            S_OFFICES, n, opt.batch, opt.window, opt.rounds, hub_median,
+            S_OFFICES, n, opt.batch, opt.window, opt.rounds,
+            jk_bench_baseline_is_plain () ? "plain" : "store-vfs", hub_median,
             base_median, hub_median / base_median, floor_median,
             hub_median / floor_median, bare_median, hub_median / bare_median,
             ratio_median, lag_max, settle_max, nacks + bare_nacks);

@@ -15,9 +15,14 @@
     --checkpoint-frames F: the store checkpoints its WAL from F frames
     (jk_store_config_t checkpoint_frames; default the store's 20,000) to
     compare policies in paired runs; the baseline is not changed.
+    The baseline opens its log through the store's VFS (jk_vfs.h) and
+    checkpoints as the store does by default (the harder reference);
+    --plain-baseline gives it SQLite's default VFS and automatic
+    checkpoints instead, as in the figures before the store had its VFS
+    (jk_bench_plain_baseline).
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
                        [--window W] [--checkpoint-frames F] [--big N]
-                       [--keep]
+                       [--plain-baseline] [--keep]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "jk_rebuild.h"
@@ -221,7 +226,7 @@ static void s_usage (void)
 {
     fprintf (stderr, "usage: bench_store [--quick] [--events N] [--rounds R] "
                      "[--batch B] [--window W] [--checkpoint-frames F] "
-                     "[--big N] [--keep]\n");
+                     "[--big N] [--plain-baseline] [--keep]\n");
     exit (2);
 }
 
@@ -254,6 +259,8 @@ int main (int argc, char **argv)
             s_window = s_number (argv[++i]);
         else if (streq (argv[i], "--checkpoint-frames") && i + 1 < argc)
             s_checkpoint_frames = (int)s_number (argv[++i]);
+        else if (streq (argv[i], "--plain-baseline"))
+            jk_bench_plain_baseline (true);
         else if (streq (argv[i], "--keep"))
             options.keep = true;
         else
@@ -346,16 +353,16 @@ int main (int argc, char **argv)
     if (odd)
         printf ("WARNING: %zu answers were neither ACK nor REJECTED\n", odd);
     printf ("{\"bench\":\"store\",\"events\":%zu,\"rounds\":%d,\"batch\":%zu,"
-            "\"window\":%zu,"
+            "\"window\":%zu,\"baseline\":\"%s\","
             "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
             "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"lag_max_ms\":%llu,"
             "\"checkpoint_frames\":%d,\"wal_restarts\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
             options.events, options.rounds, options.batch, s_window,
-            store_median, base_median, store_median / base_median,
-            caught_median, caught_median / base_median,
-            (unsigned long long)s_lag_max_ms,
+            jk_bench_baseline_is_plain () ? "plain" : "store-vfs", store_median,
+            base_median, store_median / base_median, caught_median,
+            caught_median / base_median, (unsigned long long)s_lag_max_ms,
             s_checkpoint_frames > 0 ? s_checkpoint_frames
                                     : JK_STORE_CHECKPOINT_FRAMES_DEFAULT,
             (unsigned long long)s_wal_restarts, big_count, big_store_eps,

@@ -3,6 +3,8 @@
 #include "bench_common.h"
 
 #include "jk_log.h"
+#include "jk_store.h"
+#include "jk_vfs.h"
 
 #include <ftw.h>
 #include <math.h>
@@ -127,11 +129,27 @@ static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
+static bool s_plain;
+
+void jk_bench_plain_baseline (bool plain)
+{
+    s_plain = plain;
+}
+
+bool jk_bench_baseline_is_plain (void)
+{
+    return s_plain;
+}
+
 jk_bench_log_t *jk_bench_log_open (const char *path, bool manual_checkpoint)
 {
     jk_bench_log_t *self = jk_calloc (1, sizeof *self);
     self->chain = jk_chain_new ();
-    if (sqlite3_open (path, &self->db) != SQLITE_OK ||
+    /* Through the store's own VFS (jk_vfs.h): the bare log gets the same
+       write path as the store's log, so it stays the harder reference. */
+    if (sqlite3_open_v2 (path, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         s_plain ? NULL : jk_vfs_wal ()) != SQLITE_OK ||
         s_exec (self->db,
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                 "CREATE TABLE log (pos INTEGER PRIMARY KEY,"
@@ -229,7 +247,10 @@ void jk_bench_log_close (jk_bench_log_t **self_p)
 double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
                           size_t count, size_t batch)
 {
-    jk_bench_log_t *log = jk_bench_log_open (path, false);
+    /* Checkpoints as the store schedules them by default (none until
+       JK_STORE_CHECKPOINT_FRAMES_DEFAULT frames wait, and not inside a
+       commit), not SQLite's every 1,000 pages inside the commits. */
+    jk_bench_log_t *log = jk_bench_log_open (path, !s_plain);
     if (!log)
         return -1;
     double eps = -1;
@@ -243,6 +264,8 @@ double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
                 goto cleanup;
         if (jk_bench_log_commit (log))
             goto cleanup;
+        if (!s_plain)
+            jk_bench_log_checkpoint (log, JK_STORE_CHECKPOINT_FRAMES_DEFAULT);
     }
     eps = (double)count / (jk_bench_now () - start);
 cleanup:

@@ -46,9 +46,20 @@ int jk_bench_event (const uint8_t *bytes, size_t size, jk_bench_event_t *out);
 /* The bare log both the BASELINE and the transport floor write: the log
    table of docs/ARCHITECTURE.md (same columns and UNIQUE indexes), the
    store's SHA-256 chain construction with a prefetched digest, WAL,
-   synchronous=FULL, one prepared INSERT. No decoding, no validation, no
-   projections. Errors are printed. */
+   synchronous=FULL, one prepared INSERT, opened through the store's VFS
+   (jk_vfs.h), so its writes take the same path as the store's. No
+   decoding, no validation, no projections. Errors are printed. */
 typedef struct jk_bench_log_s jk_bench_log_t;
+
+/* With plain (bench_store / bench_ingest --plain-baseline), the bare
+   logs opened from now on take SQLite's default VFS and the BASELINE
+   SQLite's automatic checkpoint every 1,000 pages inside its commits:
+   the reference as it was before the store had its own VFS, for
+   comparison with earlier figures. The default is the harder reference:
+   the store's VFS and checkpoint policy. */
+void jk_bench_plain_baseline (bool plain);
+/* Whether jk_bench_plain_baseline (true) was called. */
+bool jk_bench_baseline_is_plain (void);
 
 /* Creates the log at path (a fresh file). With manual_checkpoint, SQLite's
    automatic checkpoint is off and jk_bench_log_checkpoint runs one, as the
@@ -66,7 +77,10 @@ void jk_bench_log_checkpoint (jk_bench_log_t *self, int frames);
 void jk_bench_log_close (jk_bench_log_t **self_p);
 
 /* BASELINE: appends count events to a fresh bare log (jk_bench_log_t) at
-   path, in transactions of batch events, as bare as a log can be. Returns
+   path, in transactions of batch events, as bare as a log can be, with
+   the store's default checkpoint policy (none inside a commit; a PASSIVE
+   one after a commit leaving more than JK_STORE_CHECKPOINT_FRAMES_DEFAULT
+   frames). Returns
    events per second, or -1 on a SQLite error (printed). */
 double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
                           size_t count, size_t batch);

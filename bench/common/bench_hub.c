@@ -405,10 +405,13 @@ int jk_bench_ingest_options (const char *program, int argc, char **argv,
             opt->window = atoi (argv[++i]);
         else if (streq (argv[i], "--checkpoint-frames") && i + 1 < argc)
             jk_bench_hub_checkpoint_frames (atoi (argv[++i]));
+        else if (streq (argv[i], "--plain-baseline"))
+            jk_bench_plain_baseline (true);
         else {
             fprintf (stderr,
                      "usage: %s [--quick] [--events N] [--rounds R] "
-                     "[--batch B] [--window W] [--checkpoint-frames F]\n",
+                     "[--batch B] [--window W] [--checkpoint-frames F] "
+                     "[--plain-baseline]\n",
                      program);
             return 2;
         }
