@@ -2,12 +2,12 @@
     databases through (docs/ARCHITECTURE.md, "The log's WAL"): SQLite's
     default VFS with contiguous writes gathered in memory and handed to
     the file in few pwrite(2)s: a -wal file's frames (two writes each
-    otherwise, the 24-byte header, then the page) and a checkpoint's pages
-    into the database file (one write each otherwise). What is durable and
-    what other connections and processes can read is unchanged: the bytes
-    reach the file before every sync, before a commit's frames are
-    published in the wal-index, before a checkpoint records what it
-    copied, and before anything else looks at the file. */
+    otherwise, the 24-byte header, then the page). A database file's
+    writes (a checkpoint's page copies) are not gathered. What is durable
+    and what other connections and processes can read is unchanged: the
+    bytes reach the file before every sync, before a commit's frames are
+    published in the wal-index, and before anything else looks at the
+    file. */
 #ifndef JK_VFS_H
 #define JK_VFS_H
 

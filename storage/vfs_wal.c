@@ -1,11 +1,18 @@
 /*  vfs_wal.c - the write-gathering VFS (jk_vfs.h): a wrapper over
     SQLite's default VFS through its documented extension point
     (sqlite3_vfs, sqlite3_io_methods). Every call goes to the default
-    VFS's file, except writes to a -wal file and to a database file: SQLite
-    appends a WAL frame as a 24-byte header and then its page, and a
-    checkpoint copies pages into the database one write each, mostly in
-    page order; a run of contiguous writes is gathered in one buffer and
-    handed to the file in few writes.
+    VFS's file, except writes to a -wal file: SQLite appends a WAL frame
+    as a 24-byte header and then its page; a run of contiguous writes is
+    gathered in one buffer and handed to the file in few writes.
+
+    A database file's writes (a checkpoint's page copies) go straight to
+    the file, one each, so a failed copy fails the checkpoint from the
+    write itself. Gathered, the last of them would reach the file only at
+    the file control SQLITE_FCNTL_CKPT_DONE, whose result SQLite ignores;
+    a checkpoint that cannot copy every frame (a reader holds an older
+    snapshot) runs no truncate or sync after it, so it would record pages
+    as copied that a full disk kept out of the file, and the WAL's next
+    restart would write over their only copy.
 
     A file's buffer reaches the file (is flushed):
     - in a WAL, right after the page of a commit frame (a frame header
@@ -19,18 +26,15 @@
       changes the buffer). A buffer starts only at or before the file's
       end (a write past it goes straight to the file), so a read before
       the buffer finds what it would find unbuffered;
-    - at the database file's xShmBarrier and xShmLock (its own buffer and
-      its WAL's): SQLite publishes a commit in the wal-index header with a
+    - at the database file's xShmBarrier and xShmLock (its WAL's
+      buffer): SQLite publishes a commit in the wal-index header with a
       barrier between its two copies, and readers on other connections
       and in other processes take a header only when both copies agree,
       so no reader sees a frame whose bytes are not in the file. With the
       flush at the commit frame the WAL's buffer is already empty there.
-    A checkpoint copies pages into the database while it holds the
-    database's read lock 0 exclusively, and only pages every reader finds
-    in the WAL; after the copy and before it records in the -shm file how
-    far it copied, SQLite hands the database file SQLITE_FCNTL_CKPT_DONE
-    (a file control: the buffer is flushed there). So no reader reads a
-    database page while its new bytes are in a buffer.
+    A checkpoint reads the WAL's frames, so a WAL's buffer is flushed
+    before it copies them (the read), and a database page it writes is
+    in the file when the write returns.
     Bytes of frames after the last commit may stay in memory until one of
     these happens: they are not committed, and a crash loses them just as
     it loses an unfinished transaction; a crash in a checkpoint leaves
@@ -57,7 +61,7 @@ struct s_file_s {
     s_file_t *wal;      /* a database: its WAL opened through this VFS */
     s_file_t *db;       /* a WAL: its database's file */
     bool is_wal;        /* a -wal file */
-    bool buffered;      /* writes are gathered (a WAL, a database) */
+    bool buffered;      /* writes are gathered (a WAL) */
     bool commit_next;   /* the next write is a commit frame's page */
     unsigned char *buf; /* JK_VFS_WAL_BUFFER bytes, or NULL */
     sqlite3_int64 off;  /* the file offset of buf[0] */
@@ -392,8 +396,6 @@ static int s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
     if (!f->real->pMethods)
         return rc; /* nothing open: SQLite calls no xClose */
     f->base.pMethods = &s_methods;
-    if ((flags & SQLITE_OPEN_MAIN_DB) && rc == SQLITE_OK)
-        f->buffered = true;
     if ((flags & SQLITE_OPEN_WAL) && name && rc == SQLITE_OK) {
         f->is_wal = f->buffered = true;
         /* SQLite's name of a WAL leads to its database's open file. */

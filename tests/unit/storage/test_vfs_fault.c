@@ -1,8 +1,10 @@
 /*  test_vfs_fault.c - the write-gathering VFS (jk_vfs.h) over a default
     VFS whose writes to database files can be made to fail (as on a full
-    disk): a checkpoint whose gathered pages cannot be written fails, and
-    records nothing as copied, so the WAL keeps every commit and a later
-    checkpoint on a disk with room copies them all. */
+    disk): a checkpoint whose pages cannot be written fails, whether it
+    would have copied every frame or only those older than a reader's
+    snapshot, and records nothing as copied that is not in the file, so
+    the WAL keeps every commit and a later checkpoint on a disk with room
+    copies them all. */
 #include "jk_vfs.h"
 #include "testsupport.h"
 
@@ -69,9 +71,7 @@ static void s_exec (sqlite3 *db, const char *sql)
 }
 
 /* 40 rows of 1,000 bytes, committed one each: about ten new pages at the
-   database's end, which a checkpoint copies into one buffer (less than
-   JK_VFS_WAL_BUFFER), so no write of the checkpoint itself fails; the
-   bytes meet the full disk only when the buffer is flushed. */
+   database's end for a checkpoint to copy. */
 static void s_fill (sqlite3 *db, int from)
 {
     for (int i = from; i < from + 40; i++) {
@@ -82,10 +82,14 @@ static void s_fill (sqlite3 *db, int from)
     }
 }
 
-static void test_checkpoint_disk_full (void **state)
+/* With partial, a reader holds the snapshot of the first 40 rows while
+   40 more are committed, so the failing checkpoint could copy only the
+   frames older than that snapshot (it runs no truncate or sync of the
+   database after the copy); the reader ends before the disk has room
+   again. */
+static void s_checkpoint_disk_full (const char *name, bool partial)
 {
-    (void)state;
-    char *dir = jk_test_tmpdir ("vfs-fault");
+    char *dir = jk_test_tmpdir (name);
     char *path = jk_sprintf ("%s/full.db", dir);
     sqlite3 *db = NULL;
     assert_int_equal (
@@ -97,7 +101,23 @@ static void test_checkpoint_disk_full (void **state)
                 " CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)");
     s_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)");
     s_fill (db, 0);
+    sqlite3 *reader = NULL;
+    if (partial) {
+        assert_int_equal (sqlite3_open_v2 (path, &reader, SQLITE_OPEN_READONLY,
+                                           jk_vfs_wal ()),
+                          SQLITE_OK);
+        s_exec (reader, "BEGIN");
+        sqlite3_stmt *st = NULL;
+        assert_int_equal (sqlite3_prepare_v2 (reader, "SELECT count(*) FROM t",
+                                              -1, &st, NULL),
+                          SQLITE_OK);
+        assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+        assert_int_equal (sqlite3_column_int (st, 0), 40);
+        sqlite3_finalize (st);
+        s_fill (db, 1000);
+    }
 
+    s_failed = 0;
     s_fail_db = true;
     int log = -1, copied = -1;
     int rc = sqlite3_wal_checkpoint_v2 (db, "main", SQLITE_CHECKPOINT_PASSIVE,
@@ -106,19 +126,41 @@ static void test_checkpoint_disk_full (void **state)
     assert_true (s_failed > 0);
     /* The copy failed: the checkpoint says so. */
     assert_int_equal (rc & 0xff, SQLITE_FULL);
+    if (reader) {
+        s_exec (reader, "COMMIT");
+        assert_int_equal (sqlite3_close (reader), SQLITE_OK);
+    }
 
     /* Room again: more commits, a checkpoint that restarts the WAL, and
        every row is in the database file (read with the WAL gone). */
     s_fill (db, 40);
     s_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    int rows = partial ? 120 : 80;
     assert_int_equal (sqlite3_close (db), SQLITE_OK);
-    assert_int_equal (jk_test_db_int64 (path, "SELECT count(*) FROM t"), 80);
+    assert_int_equal (jk_test_db_int64 (path, "SELECT count(*) FROM t"), rows);
     assert_int_equal (
         jk_test_db_int64 (path, "SELECT count(*) FROM t WHERE length (b) = "
-                                "1000 AND k BETWEEN 0 AND 79"),
-        80);
+                                "1000 AND (k BETWEEN 0 AND 79 OR k BETWEEN "
+                                "1000 AND 1039)"),
+        rows);
+    assert_int_equal (jk_test_db_int64 (path, "SELECT count(*) FROM"
+                                              " pragma_integrity_check"
+                                              " WHERE integrity_check = 'ok'"),
+                      1);
     free (path);
     jk_test_rmdir (&dir);
+}
+
+static void test_checkpoint_disk_full (void **state)
+{
+    (void)state;
+    s_checkpoint_disk_full ("vfs-fault", false);
+}
+
+static void test_partial_checkpoint_disk_full (void **state)
+{
+    (void)state;
+    s_checkpoint_disk_full ("vfs-fault-partial", true);
 }
 
 int main (void)
@@ -126,6 +168,7 @@ int main (void)
     s_fault_register ();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkpoint_disk_full),
+        cmocka_unit_test (test_partial_checkpoint_disk_full),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
