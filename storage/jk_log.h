@@ -86,9 +86,12 @@ void jk_log_close (jk_log_t **self_p);
 /* The connection, for the projections and reads in the same
    transaction. Owned by the log. */
 sqlite3 *jk_log_db (jk_log_t *self);
-/* SQLite's last error message on the connection. */
+/* The last error message: a failure the log found itself since the last
+   jk_log_begin (an append whose row did not take the head's next
+   position), else SQLite's last on the connection. */
 const char *jk_log_errmsg (jk_log_t *self);
-/* SQLite's last extended error code on the connection. */
+/* The last error code, as jk_log_errmsg: SQLITE_CORRUPT for the log's
+   own finding, else SQLite's last extended error code. */
 int jk_log_errcode (jk_log_t *self);
 
 /* The last position and its hash (zeros at pos 0), including records

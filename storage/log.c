@@ -163,6 +163,10 @@ struct jk_log_s {
     uint64_t wal_restarts; /* commits that wrote the WAL from its start */
     jk_tiles_t *tiles;     /* the Merkle tree, in the same transactions */
     bool tree_apart;       /* a follower keeps the tree (jk_log_tree_apart) */
+    /* A failure the log found itself, not SQLite (0: none since the last
+       begin): what jk_log_errcode and jk_log_errmsg tell. */
+    int failure;
+    char failure_msg[200];
 };
 
 static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
@@ -453,12 +457,12 @@ sqlite3 *jk_log_db (jk_log_t *self)
 
 const char *jk_log_errmsg (jk_log_t *self)
 {
-    return sqlite3_errmsg (self->db);
+    return self->failure ? self->failure_msg : sqlite3_errmsg (self->db);
 }
 
 int jk_log_errcode (jk_log_t *self)
 {
-    return sqlite3_extended_errcode (self->db);
+    return self->failure ? self->failure : sqlite3_extended_errcode (self->db);
 }
 
 uint64_t jk_log_head (jk_log_t *self, uint8_t hash[JK_HASH_SIZE])
@@ -505,6 +509,7 @@ static int s_run (sqlite3_stmt *stmt)
 int jk_log_begin (jk_log_t *self)
 {
     assert (!self->in_transaction);
+    self->failure = 0;
     if (s_run (self->begin) != JK_OK)
         return JK_IO;
     self->in_transaction = true;
@@ -609,9 +614,18 @@ int jk_log_append (jk_log_t *self, jk_log_record_t *record)
     if (rc != SQLITE_DONE)
         return taken ? JK_CONFLICT : JK_IO;
     /* The rowid SQLite chose is the position hashed, or the table is not
-       the log this connection loaded (the transaction then rolls back). */
-    if ((uint64_t)sqlite3_last_insert_rowid (self->db) != pos)
+       the log this connection loaded (the transaction then rolls back,
+       and the log says it is corrupt: the store stops writing). */
+    sqlite3_int64 rowid = sqlite3_last_insert_rowid (self->db);
+    if ((uint64_t)rowid != pos) {
+        self->failure = SQLITE_CORRUPT;
+        snprintf (self->failure_msg, sizeof self->failure_msg,
+                  "the log's next row took position %lld, not the head's "
+                  "next %llu: a row was written to the log behind the "
+                  "store's back",
+                  (long long)rowid, (unsigned long long)pos);
         return JK_IO;
+    }
     if (!self->tree_apart) {
         uint8_t leaf[JK_HASH_SIZE];
         jk_mhash_record (jk_tiles_hasher (self->tiles), pos,

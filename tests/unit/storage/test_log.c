@@ -441,8 +441,9 @@ static void test_verify_detects_tampering (void **state)
 /* SQLite numbers each appended row after the table's last one; when
    that is not the head's next position (a row written behind the log's
    back, which the store's single-writer lock rules out), the append
-   fails (JK_IO) and nothing of it stays: the rowid is never trusted for
-   the position the chain hashed. */
+   fails (JK_IO), says so (jk_log_errcode SQLITE_CORRUPT, which stops the
+   store's writes, and a message naming both positions) and nothing of it
+   stays: the rowid is never trusted for the position the chain hashed. */
 static void test_append_checks_position (void **state)
 {
     (void)state;
@@ -477,6 +478,11 @@ static void test_append_checks_position (void **state)
     r2.bytes = b2;
     r2.size = size;
     assert_int_equal (jk_log_append (log, &r2), JK_IO);
+    assert_int_equal (jk_log_errcode (log), SQLITE_CORRUPT);
+    assert_string_equal (jk_log_errmsg (log),
+                         "the log's next row took position 8, not the head's "
+                         "next 2: a row was written to the log behind the "
+                         "store's back");
     jk_log_rollback (log);
     assert_int_equal (jk_log_head (log, NULL), 1);
     assert_int_equal (jk_log_next_seq (log, H_SOURCE), 2);
