@@ -73,7 +73,7 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
 
 /* The projections' WAL is checkpointed (PASSIVE) here, never inside a
    commit (wal_autocheckpoint is 0): by jk_projector_step after a commit
-   that leaves it at the limit or more (default 4,096 frames), and by the
+   that leaves it at the limit or more (default 1,000 frames), and by the
    projector thread when no record came for its idle interval (100 ms).
    jk_projector_checkpoint runs one now (JK_OK, or JK_IO when SQLite
    failed; a reader in the way leaves the frames after its snapshot for

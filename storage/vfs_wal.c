@@ -280,10 +280,8 @@ static int s_file_control (sqlite3_file *file, int op, void *arg)
     s_file_t *f = (s_file_t *)file;
     int rc = s_flush (f);
     if (rc != SQLITE_OK) {
-        /* SQLite ignores what some file controls return (a checkpoint's
-           SQLITE_FCNTL_CKPT_DONE, after its last page): the file's next
-           call (a whole checkpoint's xTruncate) fails too, so that
-           checkpoint records no pages as copied that are not in the file. */
+        /* SQLite ignores what some file controls return: the file's
+           next call fails too, so the failed write is not lost unseen. */
         f->deferred = rc;
         return rc;
     }
@@ -312,7 +310,6 @@ static int s_shm_map (sqlite3_file *file, int page, int size, int extend,
 static int s_shm_lock (sqlite3_file *file, int offset, int n, int flags)
 {
     s_file_t *f = (s_file_t *)file;
-    s_flush_deferred (f);
     s_flush_deferred (f->wal);
     f->size = -1;
     if (f->wal)
@@ -325,7 +322,6 @@ static int s_shm_lock (sqlite3_file *file, int offset, int n, int flags)
 static void s_shm_barrier (sqlite3_file *file)
 {
     s_file_t *f = (s_file_t *)file;
-    s_flush_deferred (f);
     s_flush_deferred (f->wal);
     f->real->pMethods->xShmBarrier (f->real);
 }

@@ -573,6 +573,12 @@ int64_t jk_test_db_int64 (const char *path, const char *sql)
     return n;
 }
 
+bool jk_test_db_intact (const char *path)
+{
+    return jk_test_db_int64 (path, "SELECT count(*) FROM pragma_integrity_check"
+                                   " WHERE integrity_check = 'ok'") == 1;
+}
+
 jk_test_hub_t *jk_test_hub_new (const char *tag)
 {
     jk_test_require_program ("jejak-hub");

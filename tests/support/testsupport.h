@@ -86,6 +86,8 @@ void jk_test_tcp_port_next (int port);
 /* One number a query answers from the SQLite database at path, opened
    read-only; -1 while the database or its table cannot be read. */
 int64_t jk_test_db_int64 (const char *path, const char *sql);
+/* Whether SQLite's integrity check of the database at path says "ok". */
+bool jk_test_db_intact (const char *path);
 
 /* A plain hub for a test: a fresh directory (tag names it) with ipc
    endpoints, the log database, an outbox path and the hub's log file;
