@@ -25,6 +25,42 @@ static const struct {
     {"certificate.revoked", K_REVOKED},
 };
 
+const char *const jk_model_field_names[F_COUNT] = {
+    [F_ASSESSMENT] = "assessment",
+    [F_ASSESSOR] = "assessor",
+    [F_ASSESSORS] = "assessors",
+    [F_BATCH] = "batch",
+    [F_BOOK_YEAR] = "book_year",
+    [F_CHECK_IN] = "check_in",
+    [F_CHECK_OUT] = "check_out",
+    [F_CLASS_SIZE_MAX] = "class_size_max",
+    [F_COOPERATIVE] = "cooperative",
+    [F_DATE] = "date",
+    [F_END_DATE] = "end_date",
+    [F_ENDS] = "ends",
+    [F_HELD_ON] = "held_on",
+    [F_ISSUED_ON] = "issued_on",
+    [F_JP] = "jp",
+    [F_LEGAL_NUMBER] = "legal_number",
+    [F_MIN_ATTENDANCE_PCT] = "min_attendance_pct",
+    [F_NIK] = "nik",
+    [F_NUMBER] = "number",
+    [F_SESSION_NO] = "session_no",
+    [F_START_DATE] = "start_date",
+    [F_STARTS] = "starts",
+    [F_STATUS] = "status",
+    [F_UNIT] = "unit",
+    [F_UNITS] = "units",
+    [F_VERDICT] = "verdict",
+};
+
+/* Index of field f in type, or -1. */
+static int8_t s_slot (const jk_type_t *type, jk_model_field_t f)
+{
+    const char *name = jk_model_field_names[f];
+    return (int8_t)jk_type_field (type, name, strlen (name));
+}
+
 /* ---- the object ------------------------------------------------------------
  */
 
@@ -54,6 +90,15 @@ jk_model_t *jk_model_new (bool evict)
         for (size_t k = 0; k < sizeof s_kinds / sizeof s_kinds[0]; k++)
             if (strcmp (jk_vocabulary_at (i)->name, s_kinds[k].type) == 0)
                 self->kind[i] = s_kinds[k].kind;
+    /* One row more, of no field, for self->field before the first event. */
+    size_t types = jk_vocabulary_count ();
+    self->slots = jk_malloc ((types + 1) * F_COUNT);
+    memset (self->slots, -1, (types + 1) * F_COUNT);
+    for (size_t i = 0; i < types; i++)
+        for (int f = 0; f < F_COUNT; f++)
+            self->slots[i * F_COUNT + (size_t)f] =
+                s_slot (jk_vocabulary_at (i), (jk_model_field_t)f);
+    self->field = self->slots + types * F_COUNT;
     return self;
 }
 
@@ -82,6 +127,7 @@ void jk_model_destroy (jk_model_t **self_p)
     jk_model_map_destroy (&self->certificates);
     jk_model_map_destroy (&self->holders);
     free (self->kind);
+    free (self->slots);
     free (self);
     *self_p = NULL;
 }

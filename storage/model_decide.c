@@ -8,15 +8,15 @@
    Each rule as docs/PROJECTIONS.md lists it, in that order. */
 
 static int s_need_cooperative (jk_model_t *self, const jk_event_t *ev,
-                               const char *field, jk_report_t *report)
+                               jk_model_field_t field, jk_report_t *report)
 {
-    if (!s_present (ev, field))
+    if (!s_present (self, ev, field))
         return GO;
     char norm[LEGAL_MAX], path[48];
-    s_norm (ev, field, norm);
+    s_norm (self, ev, field, norm);
     if (jk_model_map_lookup (self->cooperatives, norm))
         return GO;
-    snprintf (path, sizeof path, "body.%s", field);
+    snprintf (path, sizeof path, "body.%s", jk_model_field_names[field]);
     jk_report_error (report, "E_UNKNOWN_COOPERATIVE", path,
                      "%s %s is not a registered cooperative (register it "
                      "first with cooperative.registered)",
@@ -27,7 +27,7 @@ static int s_need_cooperative (jk_model_t *self, const jk_event_t *ev,
 static int s_need_person (jk_model_t *self, const jk_event_t *ev,
                           jk_report_t *report)
 {
-    jk_str_t nik = s_text (ev, "nik");
+    jk_str_t nik = s_text (self, ev, F_NIK);
     bool found;
     RUN (jk_model_people_has (self, nik, &found));
     if (found)
@@ -115,12 +115,13 @@ static jk_model_session_t *s_session (jk_model_t *self, jk_str_t batch,
 
 /* Check-in may be at most CHECK_IN_EARLY_MIN minutes before the session
    starts and not after it ends; check-out not before it starts. */
-static int s_times (const jk_event_t *ev, const char *starts, const char *ends,
-                    jk_str_t batch, int64_t session_no, jk_report_t *report)
+static int s_times (const jk_model_t *self, const jk_event_t *ev,
+                    const char *starts, const char *ends, jk_str_t batch,
+                    int64_t session_no, jk_report_t *report)
 {
     int start = s_minutes (starts), end = s_minutes (ends);
-    const jk_value_t *in = jk_event_get (ev, "check_in");
-    const jk_value_t *out = jk_event_get (ev, "check_out");
+    const jk_value_t *in = s_get (self, ev, F_CHECK_IN);
+    const jk_value_t *out = s_get (self, ev, F_CHECK_OUT);
     if (in->present && (in->n > end || in->n < start - CHECK_IN_EARLY_MIN)) {
         jk_report_error (report, "E_ATTENDANCE_TIME", "body.check_in",
                          "body.check_in %.*s is not plausible for session %lld "
@@ -146,7 +147,7 @@ static int s_cooperative_registered (jk_model_t *self, const jk_event_t *ev,
                                      jk_report_t *report)
 {
     char norm[LEGAL_MAX];
-    s_norm (ev, "legal_number", norm);
+    s_norm (self, ev, F_LEGAL_NUMBER, norm);
     jk_model_cooperative_t *c = jk_model_map_lookup (self->cooperatives, norm);
     if (!c)
         return GO;
@@ -160,16 +161,16 @@ static int s_cooperative_registered (jk_model_t *self, const jk_event_t *ev,
 static int s_cooperative_known (jk_model_t *self, const jk_event_t *ev,
                                 jk_report_t *report)
 {
-    return s_need_cooperative (self, ev, "legal_number", report);
+    return s_need_cooperative (self, ev, F_LEGAL_NUMBER, report);
 }
 
 static int s_rat_held (jk_model_t *self, const jk_event_t *ev,
                        jk_report_t *report)
 {
-    RUN (s_need_cooperative (self, ev, "legal_number", report));
+    RUN (s_need_cooperative (self, ev, F_LEGAL_NUMBER, report));
     char norm[LEGAL_MAX], key[KEY_MAX], text[24];
-    s_norm (ev, "legal_number", norm);
-    int64_t year = s_number (ev, "book_year", 0);
+    s_norm (self, ev, F_LEGAL_NUMBER, norm);
+    int64_t year = s_number (self, ev, F_BOOK_YEAR, 0);
     jk_model_rat_t *r =
         jk_model_map_lookup (self->rats, s_key (key, jk_str_of (norm),
                                                 s_int_str (text, year), NONE));
@@ -185,7 +186,7 @@ static int s_rat_held (jk_model_t *self, const jk_event_t *ev,
 static int s_person_registered (jk_model_t *self, const jk_event_t *ev,
                                 jk_report_t *report)
 {
-    jk_str_t nik = s_text (ev, "nik");
+    jk_str_t nik = s_text (self, ev, F_NIK);
     bool found;
     RUN (jk_model_people_has (self, nik, &found));
     if (found) {
@@ -197,20 +198,20 @@ static int s_person_registered (jk_model_t *self, const jk_event_t *ev,
                          masked);
         return REJECT;
     }
-    return s_need_cooperative (self, ev, "cooperative", report);
+    return s_need_cooperative (self, ev, F_COOPERATIVE, report);
 }
 
 static int s_person_corrected (jk_model_t *self, const jk_event_t *ev,
                                jk_report_t *report)
 {
     RUN (s_need_person (self, ev, report));
-    return s_need_cooperative (self, ev, "cooperative", report);
+    return s_need_cooperative (self, ev, F_COOPERATIVE, report);
 }
 
 static int s_batch_scheduled (jk_model_t *self, const jk_event_t *ev,
                               jk_report_t *report)
 {
-    jk_str_t batch = s_text (ev, "batch");
+    jk_str_t batch = s_text (self, ev, F_BATCH);
     jk_model_batch_t *row = jk_model_batch (self, batch);
     if (!row)
         return GO;
@@ -224,11 +225,11 @@ static int s_batch_scheduled (jk_model_t *self, const jk_event_t *ev,
 static int s_session_scheduled (jk_model_t *self, const jk_event_t *ev,
                                 jk_report_t *report)
 {
-    jk_str_t batch = s_text (ev, "batch");
+    jk_str_t batch = s_text (self, ev, F_BATCH);
     jk_model_batch_t *row;
     RUN (s_need_batch (self, batch, &row, report));
     RUN (s_open_batch (batch, row, "sessions", report));
-    jk_str_t date = s_text (ev, "date");
+    jk_str_t date = s_text (self, ev, F_DATE);
     if (strncmp (date.ptr, row->start, 10) < 0 ||
         strncmp (date.ptr, row->end, 10) > 0) {
         jk_report_error (report, "E_SESSION_DATE", "body.date",
@@ -238,7 +239,7 @@ static int s_session_scheduled (jk_model_t *self, const jk_event_t *ev,
                          row->start, row->end);
         return REJECT;
     }
-    int64_t no = s_number (ev, "session_no", 0);
+    int64_t no = s_number (self, ev, F_SESSION_NO, 0);
     jk_model_session_t *s = s_session (self, batch, no);
     if (!s)
         return GO;
@@ -252,12 +253,12 @@ static int s_session_scheduled (jk_model_t *self, const jk_event_t *ev,
 static int s_participant_enrolled (jk_model_t *self, const jk_event_t *ev,
                                    jk_report_t *report)
 {
-    jk_str_t batch = s_text (ev, "batch");
-    jk_str_t nik = s_text (ev, "nik");
+    jk_str_t batch = s_text (self, ev, F_BATCH);
+    jk_str_t nik = s_text (self, ev, F_NIK);
     jk_model_batch_t *row;
     RUN (s_need_batch (self, batch, &row, report));
     RUN (s_need_person (self, ev, report));
-    RUN (s_need_cooperative (self, ev, "cooperative", report));
+    RUN (s_need_cooperative (self, ev, F_COOPERATIVE, report));
     jk_model_enrollment_t *e;
     RUN (s_enrollment (self, batch, nik, &e));
     if (e && !e->withdrawn) {
@@ -282,19 +283,19 @@ static int s_participant_enrolled (jk_model_t *self, const jk_event_t *ev,
 static int s_participant_withdrawn (jk_model_t *self, const jk_event_t *ev,
                                     jk_report_t *report)
 {
-    jk_str_t batch = s_text (ev, "batch");
+    jk_str_t batch = s_text (self, ev, F_BATCH);
     jk_model_batch_t *row;
     RUN (s_need_batch (self, batch, &row, report));
-    RUN (s_need_enrolled (self, batch, s_text (ev, "nik"), report));
+    RUN (s_need_enrolled (self, batch, s_text (self, ev, F_NIK), report));
     return s_open_batch (batch, row, "withdrawals", report);
 }
 
 static int s_attendance_recorded (jk_model_t *self, const jk_event_t *ev,
                                   jk_report_t *report)
 {
-    jk_str_t batch = s_text (ev, "batch");
-    jk_str_t nik = s_text (ev, "nik");
-    int64_t no = s_number (ev, "session_no", 0);
+    jk_str_t batch = s_text (self, ev, F_BATCH);
+    jk_str_t nik = s_text (self, ev, F_NIK);
+    int64_t no = s_number (self, ev, F_SESSION_NO, 0);
     jk_model_batch_t *row;
     RUN (s_need_batch (self, batch, &row, report));
     jk_model_session_t *s = s_session (self, batch, no);
@@ -319,7 +320,7 @@ static int s_attendance_recorded (jk_model_t *self, const jk_event_t *ev,
                          (long long)a->recorded_pos);
         return REJECT;
     }
-    return s_times (ev, s->starts, s->ends, batch, no, report);
+    return s_times (self, ev, s->starts, s->ends, batch, no, report);
 }
 
 /* The batch and session of the attendance row an id names: from memory,
@@ -371,13 +372,13 @@ static int s_attendance_corrected (jk_model_t *self, const jk_event_t *ev,
     jk_model_session_t *s = s_session (self, batch, no);
     if (!s)
         return GO;
-    return s_times (ev, s->starts, s->ends, batch, no, report);
+    return s_times (self, ev, s->starts, s->ends, batch, no, report);
 }
 
 static int s_batch_closed (jk_model_t *self, const jk_event_t *ev,
                            jk_report_t *report)
 {
-    jk_str_t batch = s_text (ev, "batch");
+    jk_str_t batch = s_text (self, ev, F_BATCH);
     jk_model_batch_t *row;
     RUN (s_need_batch (self, batch, &row, report));
     if (!row->closed)
@@ -390,7 +391,7 @@ static int s_batch_closed (jk_model_t *self, const jk_event_t *ev,
 static int s_need_assessment (jk_model_t *self, const jk_event_t *ev,
                               jk_model_assessment_t **row, jk_report_t *report)
 {
-    jk_str_t code = s_text (ev, "assessment");
+    jk_str_t code = s_text (self, ev, F_ASSESSMENT);
     char key[KEY_MAX];
     *row =
         jk_model_map_lookup (self->assessments, s_key (key, code, NONE, NONE));
@@ -406,7 +407,7 @@ static int s_need_assessment (jk_model_t *self, const jk_event_t *ev,
 static int s_assessment_scheduled (jk_model_t *self, const jk_event_t *ev,
                                    jk_report_t *report)
 {
-    jk_str_t code = s_text (ev, "assessment");
+    jk_str_t code = s_text (self, ev, F_ASSESSMENT);
     char key[KEY_MAX];
     if (jk_model_map_lookup (self->assessments,
                              s_key (key, code, NONE, NONE))) {
@@ -416,10 +417,10 @@ static int s_assessment_scheduled (jk_model_t *self, const jk_event_t *ev,
                          (int)code.len, code.ptr);
         return REJECT;
     }
-    if (!s_present (ev, "batch"))
+    if (!s_present (self, ev, F_BATCH))
         return GO;
     jk_model_batch_t *row;
-    return s_need_batch (self, s_text (ev, "batch"), &row, report);
+    return s_need_batch (self, s_text (self, ev, F_BATCH), &row, report);
 }
 
 /* Attendance % as the enrollments table holds it: SQLite's round (100.0 *
@@ -441,8 +442,8 @@ static int s_unit_assessed (jk_model_t *self, const jk_event_t *ev,
     jk_model_assessment_t *a;
     RUN (s_need_assessment (self, ev, &a, report));
     RUN (s_need_person (self, ev, report));
-    jk_str_t code = s_text (ev, "assessment");
-    jk_str_t unit = s_text (ev, "unit");
+    jk_str_t code = s_text (self, ev, F_ASSESSMENT);
+    jk_str_t unit = s_text (self, ev, F_UNIT);
     char key[KEY_MAX];
     if (!jk_model_map_lookup (a->unit_set, s_key (key, unit, NONE, NONE))) {
         jk_report_error (report, "E_UNKNOWN_UNIT", "body.unit",
@@ -451,7 +452,7 @@ static int s_unit_assessed (jk_model_t *self, const jk_event_t *ev,
                          (int)unit.len, unit.ptr, (int)code.len, code.ptr);
         return REJECT;
     }
-    jk_str_t assessor = s_text (ev, "assessor");
+    jk_str_t assessor = s_text (self, ev, F_ASSESSOR);
     if (!jk_model_map_lookup (a->assessors,
                               s_key (key, assessor, NONE, NONE))) {
         jk_report_error (report, "E_UNKNOWN_ASSESSOR", "body.assessor",
@@ -465,7 +466,7 @@ static int s_unit_assessed (jk_model_t *self, const jk_event_t *ev,
         return GO;
     /* A linked batch admits only enrolled participants who reached its
        minimum attendance. */
-    jk_str_t nik = s_text (ev, "nik");
+    jk_str_t nik = s_text (self, ev, F_NIK);
     jk_str_t linked = jk_str_of (a->batch);
     jk_model_enrollment_t *e;
     RUN (s_enrollment (self, linked, nik, &e));
@@ -498,10 +499,10 @@ static int s_decided (jk_model_t *self, const jk_event_t *ev,
     jk_model_assessment_t *a;
     RUN (s_need_assessment (self, ev, &a, report));
     RUN (s_need_person (self, ev, report));
-    if (!jk_str_eq (s_text (ev, "verdict"), "K"))
+    if (!jk_str_eq (s_text (self, ev, F_VERDICT), "K"))
         return GO;
-    jk_str_t code = s_text (ev, "assessment");
-    jk_str_t nik = s_text (ev, "nik");
+    jk_str_t code = s_text (self, ev, F_ASSESSMENT);
+    jk_str_t nik = s_text (self, ev, F_NIK);
     char key[KEY_MAX];
     for (size_t i = 0; i < a->unit_count; i++) {
         jk_model_verdict_t *v = jk_model_map_lookup (
@@ -530,7 +531,7 @@ static int s_decided (jk_model_t *self, const jk_event_t *ev,
 static int s_certificate_issued (jk_model_t *self, const jk_event_t *ev,
                                  jk_report_t *report)
 {
-    jk_str_t number = s_text (ev, "number");
+    jk_str_t number = s_text (self, ev, F_NUMBER);
     char key[KEY_MAX];
     if (jk_model_map_lookup (self->certificates,
                              s_key (key, number, NONE, NONE))) {
@@ -543,8 +544,8 @@ static int s_certificate_issued (jk_model_t *self, const jk_event_t *ev,
     RUN (s_need_person (self, ev, report));
     jk_model_assessment_t *a;
     RUN (s_need_assessment (self, ev, &a, report));
-    jk_str_t code = s_text (ev, "assessment");
-    jk_str_t nik = s_text (ev, "nik");
+    jk_str_t code = s_text (self, ev, F_ASSESSMENT);
+    jk_str_t nik = s_text (self, ev, F_NIK);
     char masked[17];
     s_mask (nik, masked);
     jk_model_verdict_t *v =
@@ -558,7 +559,7 @@ static int s_certificate_issued (jk_model_t *self, const jk_event_t *ev,
                          verdict[0] ? "decided BK" : "not decided");
         return REJECT;
     }
-    jk_str_t issued = s_text (ev, "issued_on");
+    jk_str_t issued = s_text (self, ev, F_ISSUED_ON);
     if (strncmp (issued.ptr, a->date, 10) < 0) {
         jk_report_error (report, "E_CERTIFICATE_DATE", "body.issued_on",
                          "body.issued_on %.*s is before assessment %.*s's "
@@ -590,7 +591,7 @@ static int s_certificate_issued (jk_model_t *self, const jk_event_t *ev,
 static int s_certificate_revoked (jk_model_t *self, const jk_event_t *ev,
                                   jk_report_t *report)
 {
-    jk_str_t number = s_text (ev, "number");
+    jk_str_t number = s_text (self, ev, F_NUMBER);
     char key[KEY_MAX];
     jk_model_certificate_t *c = jk_model_map_lookup (
         self->certificates, s_key (key, number, NONE, NONE));
@@ -638,6 +639,21 @@ static const struct {
 
 int jk_model_rules_check (char *err, size_t err_size)
 {
+    /* Every field the rules read by slot is a field of some type. */
+    for (int f = 0; f < F_COUNT; f++) {
+        const char *name = jk_model_field_names[f];
+        size_t t = 0;
+        while (t < jk_vocabulary_count () &&
+               jk_type_field (jk_vocabulary_at (t), name, strlen (name)) < 0)
+            t++;
+        if (t == jk_vocabulary_count ()) {
+            snprintf (err, err_size,
+                      "projections: the domain rules read field %s, which "
+                      "no event type has",
+                      name);
+            return -1;
+        }
+    }
     size_t n = sizeof s_rules / sizeof s_rules[0];
     for (size_t i = 0; i < jk_vocabulary_count (); i++)
         if (i >= n || strcmp (s_rules[i].type, jk_vocabulary_at (i)->name)) {
@@ -655,6 +671,7 @@ int jk_model_decide (jk_model_t *self, const jk_event_t *event,
     assert (self && event && report);
     int index = jk_vocabulary_index (event->type);
     if (index >= 0 && (size_t)index < sizeof s_rules / sizeof s_rules[0]) {
+        s_fields_of (self, index);
         int rc = s_rules[index].decide (self, event, report);
         return rc == GO ? 0 : rc == REJECT ? -1 : JK_IO;
     }

@@ -163,6 +163,43 @@ typedef struct {
     size_t dropped;      /* people dropped from memory so far */
 } jk_model_people_t;
 
+/* The body fields the rules and apply read, by name in
+   jk_model_field_names (model.c). jk_model_new resolves each to its index
+   in every vocabulary type's field table once (jk_model_t.slots), so that
+   reading one is an array index, not a search by name; a name that no
+   type has fails jk_model_rules_check. */
+typedef enum {
+    F_ASSESSMENT,
+    F_ASSESSOR,
+    F_ASSESSORS,
+    F_BATCH,
+    F_BOOK_YEAR,
+    F_CHECK_IN,
+    F_CHECK_OUT,
+    F_CLASS_SIZE_MAX,
+    F_COOPERATIVE,
+    F_DATE,
+    F_END_DATE,
+    F_ENDS,
+    F_HELD_ON,
+    F_ISSUED_ON,
+    F_JP,
+    F_LEGAL_NUMBER,
+    F_MIN_ATTENDANCE_PCT,
+    F_NIK,
+    F_NUMBER,
+    F_SESSION_NO,
+    F_START_DATE,
+    F_STARTS,
+    F_STATUS,
+    F_UNIT,
+    F_UNITS,
+    F_VERDICT,
+    F_COUNT
+} jk_model_field_t;
+
+extern const char *const jk_model_field_names[F_COUNT];
+
 struct jk_model_s {
     bool evict;
     bool bound;              /* people and closed batches may leave memory */
@@ -192,6 +229,10 @@ struct jk_model_s {
     size_t enrol_unowned;
     zlistx_t *closing; /* batch codes closed after the tables' position */
     int *kind; /* per vocabulary index: what apply changes (jk_model_kind_t) */
+    /* Per vocabulary index, F_COUNT field indexes (-1: not a field of
+       that type); field is the row of the event decided or applied now. */
+    int8_t *slots;
+    const int8_t *field;
 };
 
 /* ---- keys and small helpers ----------------------------------------------
@@ -225,26 +266,43 @@ static inline void *s_entry (jk_model_map_t *map, const char *key, size_t size,
     return *entry;
 }
 
-/* Text of a present field, or "" (length 0). */
-static inline jk_str_t s_text (const jk_event_t *ev, const char *field)
+/* The value of field in the event decided or applied now (self->field,
+   s_fields_of), or an absent one when its type has no such field. */
+static inline const jk_value_t *
+s_get (const jk_model_t *self, const jk_event_t *ev, jk_model_field_t field)
 {
-    const jk_value_t *v = jk_event_get (ev, field);
-    if (!v || !v->present || !v->s.ptr)
+    static const jk_value_t absent;
+    int slot = self->field[field];
+    return slot < 0 ? &absent : &ev->body[slot];
+}
+
+/* Points self->field at the slots of vocabulary type index. */
+static inline void s_fields_of (jk_model_t *self, int index)
+{
+    self->field = self->slots + (size_t)index * F_COUNT;
+}
+
+/* Text of a present field, or "" (length 0). */
+static inline jk_str_t s_text (const jk_model_t *self, const jk_event_t *ev,
+                               jk_model_field_t field)
+{
+    const jk_value_t *v = s_get (self, ev, field);
+    if (!v->present || !v->s.ptr)
         return (jk_str_t){"", 0};
     return v->s;
 }
 
-static inline int64_t s_number (const jk_event_t *ev, const char *field,
-                                int64_t fallback)
+static inline int64_t s_number (const jk_model_t *self, const jk_event_t *ev,
+                                jk_model_field_t field, int64_t fallback)
 {
-    const jk_value_t *v = jk_event_get (ev, field);
-    return v && v->present ? v->n : fallback;
+    const jk_value_t *v = s_get (self, ev, field);
+    return v->present ? v->n : fallback;
 }
 
-static inline bool s_present (const jk_event_t *ev, const char *field)
+static inline bool s_present (const jk_model_t *self, const jk_event_t *ev,
+                              jk_model_field_t field)
 {
-    const jk_value_t *v = jk_event_get (ev, field);
-    return v && v->present;
+    return s_get (self, ev, field)->present;
 }
 
 /* Appends len bytes of text to key at *n, cut to fit KEY_MAX. */
@@ -310,10 +368,10 @@ static inline void s_copy (char *out, size_t size, jk_str_t text)
     out[len] = 0;
 }
 
-static inline void s_norm (const jk_event_t *ev, const char *field,
-                           char out[LEGAL_MAX])
+static inline void s_norm (const jk_model_t *self, const jk_event_t *ev,
+                           jk_model_field_t field, char out[LEGAL_MAX])
 {
-    jk_str_t s = s_text (ev, field);
+    jk_str_t s = s_text (self, ev, field);
     jk_legal_number_normalise (s.ptr, s.len, out, LEGAL_MAX);
 }
 

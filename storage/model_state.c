@@ -228,7 +228,7 @@ typedef void (s_apply_fn) (jk_model_t *self, const jk_event_t *ev,
 static void s_cooperative (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     char norm[LEGAL_MAX];
-    s_norm (ev, "legal_number", norm);
+    s_norm (self, ev, F_LEGAL_NUMBER, norm);
     if (!jk_model_map_lookup (self->cooperatives, norm)) {
         jk_model_cooperative_t *c = jk_calloc (1, sizeof *c);
         c->registered_pos = (int64_t)pos;
@@ -240,17 +240,17 @@ static void s_rat (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     (void)pos;
     char key[KEY_MAX], norm[LEGAL_MAX], year[24];
-    s_norm (ev, "legal_number", norm);
+    s_norm (self, ev, F_LEGAL_NUMBER, norm);
     s_key (key, jk_str_of (norm),
-           s_int_str (year, s_number (ev, "book_year", 0)), NONE);
+           s_int_str (year, s_number (self, ev, F_BOOK_YEAR, 0)), NONE);
     jk_model_rat_t *r = jk_calloc (1, sizeof *r);
-    s_copy (r->held_on, sizeof r->held_on, s_text (ev, "held_on"));
+    s_copy (r->held_on, sizeof r->held_on, s_text (self, ev, F_HELD_ON));
     s_update (self->rats, key, r);
 }
 
 static void s_person (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
-    jk_model_people_add (self, s_text (ev, "nik"), pos);
+    jk_model_people_add (self, s_text (self, ev, F_NIK), pos);
 }
 
 static void s_batch_scheduled (jk_model_t *self, const jk_event_t *ev,
@@ -259,24 +259,25 @@ static void s_batch_scheduled (jk_model_t *self, const jk_event_t *ev,
     (void)pos;
     char key[KEY_MAX];
     jk_model_batch_t *b = jk_calloc (1, sizeof *b);
-    s_copy (b->start, sizeof b->start, s_text (ev, "start_date"));
-    s_copy (b->end, sizeof b->end, s_text (ev, "end_date"));
-    b->class_size_max = s_number (ev, "class_size_max", 30);
-    b->min_pct = s_number (ev, "min_attendance_pct", 80);
-    jk_model_put_batch (self, s_key (key, s_text (ev, "batch"), NONE, NONE), b);
+    s_copy (b->start, sizeof b->start, s_text (self, ev, F_START_DATE));
+    s_copy (b->end, sizeof b->end, s_text (self, ev, F_END_DATE));
+    b->class_size_max = s_number (self, ev, F_CLASS_SIZE_MAX, 30);
+    b->min_pct = s_number (self, ev, F_MIN_ATTENDANCE_PCT, 80);
+    jk_model_put_batch (self,
+                        s_key (key, s_text (self, ev, F_BATCH), NONE, NONE), b);
 }
 
 static void s_session (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     (void)pos;
     char key[KEY_MAX], no_text[24];
-    jk_str_t batch = s_text (ev, "batch");
-    int64_t no = s_number (ev, "session_no", 0);
+    jk_str_t batch = s_text (self, ev, F_BATCH);
+    int64_t no = s_number (self, ev, F_SESSION_NO, 0);
     jk_model_session_t *s = jk_calloc (1, sizeof *s);
-    s_copy (s->date, sizeof s->date, s_text (ev, "date"));
-    s_copy (s->starts, sizeof s->starts, s_text (ev, "starts"));
-    s_copy (s->ends, sizeof s->ends, s_text (ev, "ends"));
-    s->jp = s_number (ev, "jp", 0);
+    s_copy (s->date, sizeof s->date, s_text (self, ev, F_DATE));
+    s_copy (s->starts, sizeof s->starts, s_text (self, ev, F_STARTS));
+    s_copy (s->ends, sizeof s->ends, s_text (self, ev, F_ENDS));
+    s->jp = s_number (self, ev, F_JP, 0);
     s_update (self->sessions, s_key (key, batch, s_int_str (no_text, no), NONE),
               s);
     jk_model_batch_t *b = jk_model_batch (self, batch);
@@ -288,8 +289,8 @@ static void s_enrolled (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     (void)pos;
     char key[KEY_MAX];
-    jk_str_t batch = s_text (ev, "batch");
-    s_key (key, batch, s_text (ev, "nik"), NONE);
+    jk_str_t batch = s_text (self, ev, F_BATCH);
+    s_key (key, batch, s_text (self, ev, F_NIK), NONE);
     bool made;
     jk_model_enrollment_t *e =
         s_entry (self->enrollments, key, sizeof *e, &made);
@@ -305,9 +306,9 @@ static void s_withdrawn (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     (void)pos;
     char key[KEY_MAX];
-    jk_str_t batch = s_text (ev, "batch");
+    jk_str_t batch = s_text (self, ev, F_BATCH);
     jk_model_enrollment_t *e = jk_model_map_lookup (
-        self->enrollments, s_key (key, batch, s_text (ev, "nik"), NONE));
+        self->enrollments, s_key (key, batch, s_text (self, ev, F_NIK), NONE));
     if (e)
         e->withdrawn = true;
     jk_model_batch_t *b = jk_model_batch (self, batch);
@@ -331,9 +332,9 @@ static int64_t s_credited (jk_model_t *self, jk_str_t batch, int64_t no,
 static void s_attended (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     char key[KEY_MAX];
-    jk_str_t batch = s_text (ev, "batch"), nik = s_text (ev, "nik");
-    int64_t no = s_number (ev, "session_no", 0);
-    int64_t jp = s_credited (self, batch, no, s_text (ev, "status"));
+    jk_str_t batch = s_text (self, ev, F_BATCH), nik = s_text (self, ev, F_NIK);
+    int64_t no = s_number (self, ev, F_SESSION_NO, 0);
+    int64_t jp = s_credited (self, batch, no, s_text (self, ev, F_STATUS));
     jk_model_put_attendance (self, batch, no, nik, ev->id, (int64_t)pos, jp);
     jk_model_enrollment_t *e =
         jk_model_map_lookup (self->enrollments, s_key (key, batch, nik, NONE));
@@ -350,7 +351,8 @@ static void s_corrected (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     if (!a)
         return;
     jk_str_t batch = jk_str_of (a->batch);
-    int64_t jp = s_credited (self, batch, a->session_no, s_text (ev, "status"));
+    int64_t jp =
+        s_credited (self, batch, a->session_no, s_text (self, ev, F_STATUS));
     jk_model_enrollment_t *e = jk_model_map_lookup (
         self->enrollments, s_key (key, batch, jk_str_of (a->nik), NONE));
     if (e)
@@ -360,7 +362,7 @@ static void s_corrected (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 
 static void s_closed (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
-    jk_model_batch_t *b = jk_model_batch (self, s_text (ev, "batch"));
+    jk_model_batch_t *b = jk_model_batch (self, s_text (self, ev, F_BATCH));
     if (!b)
         return;
     b->closed = true;
@@ -370,7 +372,7 @@ static void s_closed (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
        may not have written them yet. */
     if (self->bound && self->db) {
         char code[KEY_MAX];
-        s_key (code, s_text (ev, "batch"), NONE, NONE);
+        s_key (code, s_text (self, ev, F_BATCH), NONE, NONE);
         zlistx_add_end (self->closing, strdup (code));
     } else
         jk_model_evict (self, b);
@@ -381,12 +383,12 @@ static void s_assessment (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     (void)pos;
     char key[KEY_MAX];
     jk_model_assessment_t *a = jk_calloc (1, sizeof *a);
-    s_copy (a->batch, sizeof a->batch, s_text (ev, "batch"));
-    s_copy (a->date, sizeof a->date, s_text (ev, "date"));
+    s_copy (a->batch, sizeof a->batch, s_text (self, ev, F_BATCH));
+    s_copy (a->date, sizeof a->date, s_text (self, ev, F_DATE));
     a->unit_set = s_map (NULL);
     a->assessors = s_map (NULL);
-    const jk_value_t *units = jk_event_get (ev, "units");
-    const jk_value_t *assessors = jk_event_get (ev, "assessors");
+    const jk_value_t *units = s_get (self, ev, F_UNITS);
+    const jk_value_t *assessors = s_get (self, ev, F_ASSESSORS);
     a->units = units->count;
     for (uint32_t i = 0; i < units->count; i++)
         jk_model_add_unit (a, units->items[2 * i]);
@@ -394,39 +396,42 @@ static void s_assessment (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         s_update (a->assessors, s_key (key, assessors->items[i], NONE, NONE),
                   (void *)1);
     s_update (self->assessments,
-              s_key (key, s_text (ev, "assessment"), NONE, NONE), a);
+              s_key (key, s_text (self, ev, F_ASSESSMENT), NONE, NONE), a);
 }
 
 static void s_unit (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     (void)pos;
     char key[KEY_MAX];
-    s_key (key, s_text (ev, "assessment"), s_text (ev, "nik"),
-           s_text (ev, "unit"));
-    jk_model_set_verdict (self->unit_results, key, s_text (ev, "verdict"));
+    s_key (key, s_text (self, ev, F_ASSESSMENT), s_text (self, ev, F_NIK),
+           s_text (self, ev, F_UNIT));
+    jk_model_set_verdict (self->unit_results, key,
+                          s_text (self, ev, F_VERDICT));
 }
 
 static void s_decided (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     (void)pos;
     char key[KEY_MAX];
-    s_key (key, s_text (ev, "assessment"), s_text (ev, "nik"), NONE);
-    jk_model_set_verdict (self->results, key, s_text (ev, "verdict"));
+    s_key (key, s_text (self, ev, F_ASSESSMENT), s_text (self, ev, F_NIK),
+           NONE);
+    jk_model_set_verdict (self->results, key, s_text (self, ev, F_VERDICT));
 }
 
 static void s_certificate (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     (void)pos;
-    jk_model_add_certificate (self, s_text (ev, "number"),
-                              s_text (ev, "assessment"), s_text (ev, "nik"),
-                              false, 0);
+    jk_model_add_certificate (self, s_text (self, ev, F_NUMBER),
+                              s_text (self, ev, F_ASSESSMENT),
+                              s_text (self, ev, F_NIK), false, 0);
 }
 
 static void s_revoked (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     char key[KEY_MAX];
     jk_model_certificate_t *c = jk_model_map_lookup (
-        self->certificates, s_key (key, s_text (ev, "number"), NONE, NONE));
+        self->certificates,
+        s_key (key, s_text (self, ev, F_NUMBER), NONE, NONE));
     if (c && !c->revoked) {
         c->revoked = true;
         c->revoked_pos = (int64_t)pos;
@@ -459,6 +464,8 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     int index = jk_vocabulary_index (ev->type);
     jk_model_kind_t kind =
         index >= 0 ? (jk_model_kind_t)self->kind[index] : K_NONE;
-    if (s_apply[kind])
+    if (s_apply[kind]) {
+        s_fields_of (self, index);
         s_apply[kind](self, ev, pos);
+    }
 }
