@@ -431,11 +431,21 @@ int main (int argc, char **argv)
         base[r] = s_baseline (db, &records);
         if (cold)
             s_drop_cache (db);
+        if (base[r] < 0) {
+            char *proj = jk_projections_path (db);
+            fprintf (stderr,
+                     "bench_start: cannot read the log's last row in %s, or "
+                     "the projections' position in %s (a log made without "
+                     "projections must be started once by jejak-hub first)\n",
+                     db, proj);
+            free (proj);
+            failed = 1;
+            break;
+        }
         s_hub_t hub;
         double t0 = jk_bench_now ();
-        if (base[r] < 0 || s_hub_spawn (&hub, program, db, dir) != 0) {
-            fprintf (stderr, "bench_start: cannot read %s or start %s\n", db,
-                     program);
+        if (s_hub_spawn (&hub, program, db, dir) != 0) {
+            fprintf (stderr, "bench_start: cannot start %s\n", program);
             failed = 1;
             break;
         }
