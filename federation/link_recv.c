@@ -691,6 +691,7 @@ static void s_on_ping (s_recv_t *self, zframe_t *rid, zmsg_t *msg)
     }
     s_link_t *link = s_session_link (self, rid, session);
     if (!link) {
+        self->stale++;
         s_send (self, rid,
                 jk_wire_error ("E_LINK_SESSION",
                                "no such session here: LINK again"));

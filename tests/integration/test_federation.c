@@ -753,6 +753,9 @@ static void test_malformed (void **state)
     assert_int_equal (
         lk_stat (e->listen, e->link_key, e->server_key, "protocol_errors"),
         errors);
+    /* The one E_LINK_SESSION of the cases above (a PING of no session). */
+    assert_int_equal (lk_stat (e->listen, e->link_key, e->server_key, "stale"),
+                      1);
     zsock_destroy (&l.sock);
     /* The sender's --stats endpoint answers as the query endpoint does. */
     rw_build (e->regency, 3, NULL, NULL);
