@@ -250,6 +250,26 @@ int main (int argc, char **argv)
     zsock_t *sub = zsock_new_sub (feed, "");
     zsock_set_linger (agent, 0);
     zsock_set_linger (sub, 0);
+    /* A SUBMIT before the broker has heard the store is refused
+       (E_UNAVAILABLE), and a PING is then answered by the broker itself:
+       ready once the feed carries a $head, which the broker publishes
+       from the store's PING. */
+    bool heard = false;
+    int64_t ready_by = jk_clock_mono_ms () + 10000;
+    zpoller_t *ready_poller = zpoller_new (sub, NULL);
+    while (!heard && jk_clock_mono_ms () < ready_by) {
+        if (!zpoller_wait (ready_poller, 100))
+            continue;
+        zmsg_t *m = zmsg_recv (sub);
+        heard = m && zframe_streq (zmsg_first (m), "$head");
+        zmsg_destroy (&m);
+    }
+    zpoller_destroy (&ready_poller);
+    if (!heard) {
+        fprintf (stderr, "bench_status: no $head on the feed in 10 s: the "
+                         "broker has not heard the store\n");
+        return 1;
+    }
 
     /* (1) latency: one event at a time (not on a log kept from before). */
     char err[256] = "";

@@ -173,7 +173,9 @@ pid_t jk_bench_hub_spawn_keys (const char *program, const char *db,
                                const char *query, const char *keys);
 
 /* Waits until the hub on ingest answers a PING sent as source/program;
-   false after about 10 s. */
+   false after about 10 s. The broker answers a PING itself while it has
+   not heard its store: the hub is up, the store may not be (a SUBMIT is
+   then answered NACK E_UNAVAILABLE, which the agents' delivery resends). */
 bool jk_bench_hub_ready (const char *ingest, const char *source,
                          const char *program);
 
