@@ -388,8 +388,12 @@ jk_str_t jk_str_of (const char *text)
 
 bool jk_str_eq (jk_str_t a, const char *text)
 {
-    size_t n = strlen (text);
-    return a.len == n && memcmp (a.ptr, text, n) == 0;
+    /* strlen (text) == a.len and the same bytes, in one pass: text may
+       not end before a.len, and must end there. */
+    for (uint32_t i = 0; i < a.len; i++)
+        if (text[i] != a.ptr[i] || text[i] == 0)
+            return false;
+    return text[a.len] == 0;
 }
 
 bool jk_str_same (jk_str_t a, jk_str_t b)
@@ -509,15 +513,27 @@ size_t jk_utf8_sequence (const char *ptr, size_t left)
 int64_t jk_utf8_length (const char *ptr, size_t size)
 {
     int64_t count = 0;
-    for (size_t i = 0; i < size; count++) {
-        if ((unsigned char)ptr[i] < 0x80) {
-            i++;
-            continue;
+    size_t i = 0;
+    while (i < size) {
+        /* Eight ASCII bytes at once: none has its high bit. */
+        uint64_t w;
+        if (size - i >= 8) {
+            memcpy (&w, ptr + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                count += 8;
+                continue;
+            }
         }
-        size_t n = jk_utf8_sequence (ptr + i, size - i);
-        if (n == 0)
-            return -1;
-        i += n;
+        if ((unsigned char)ptr[i] < 0x80)
+            i++;
+        else {
+            size_t n = jk_utf8_sequence (ptr + i, size - i);
+            if (n == 0)
+                return -1;
+            i += n;
+        }
+        count++;
     }
     return count;
 }

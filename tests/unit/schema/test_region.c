@@ -66,6 +66,9 @@ static void test_lookups (void **state)
     assert_null (jk_region_province (region, 99));
     assert_null (jk_region_province (region, -1));
     assert_null (jk_region_province (region, 1000));
+    assert_null (jk_region_province (region, 0));
+    assert_null (jk_region_province (region, 5));
+    assert_null (jk_region_province (region, 100));
     jk_region_destroy (&region);
     /* The process-wide default is the same data. */
     const jk_region_t *def = jk_region_default ();

@@ -180,6 +180,61 @@ static void test_lengths (void **state)
     jk_event_destroy (&ev);
 }
 
+/* ---- the text helpers validation counts with ------------------------------
+ */
+
+/* Characters one sequence at a time (jk_utf8_sequence), or -1. */
+static int64_t s_utf8_reference (const char *ptr, size_t size)
+{
+    int64_t count = 0;
+    for (size_t i = 0; i < size; count++) {
+        size_t n = jk_utf8_sequence (ptr + i, size - i);
+        if (n == 0)
+            return -1;
+        i += n;
+    }
+    return count;
+}
+
+static void test_utf8_length_and_str_eq (void **state)
+{
+    (void)state;
+    /* Every ASCII run length around the eight-byte steps, with a
+       multi-byte character, a NUL, a bad byte or a cut sequence at every
+       place. */
+    const char *inserts[] = {"\xc3\xa9", "\xe8\xaa\x9e", "\xf0\x9f\x98\x80",
+                             "\x00",     "\xff",         "\xe8\xaa",
+                             "\x80"};
+    const int64_t chars[] = {1, 1, 1, 1, -1, -1, -1};
+    char buf[64];
+    for (size_t len = 0; len <= 24; len++) {
+        memset (buf, 'a', len);
+        assert_int_equal (jk_utf8_length (buf, len), (int64_t)len);
+        for (size_t k = 0; k < sizeof inserts / sizeof inserts[0]; k++) {
+            size_t n = inserts[k][0] ? strlen (inserts[k]) : 1;
+            for (size_t at = 0; at <= len; at++) {
+                memset (buf, 'a', len);
+                memmove (buf + at + n, buf + at, len - at);
+                memcpy (buf + at, inserts[k], n);
+                int64_t want = chars[k] < 0 ? -1 : (int64_t)len + 1;
+                assert_int_equal (s_utf8_reference (buf, len + n), want);
+                assert_int_equal (jk_utf8_length (buf, len + n), want);
+            }
+        }
+    }
+    assert_true (jk_str_eq ((jk_str_t){"nik", 3}, "nik"));
+    assert_true (jk_str_eq ((jk_str_t){"", 0}, ""));
+    assert_false (jk_str_eq ((jk_str_t){"ni", 2}, "nik"));
+    assert_false (jk_str_eq ((jk_str_t){"nikx", 4}, "nik"));
+    assert_false (jk_str_eq ((jk_str_t){"nix", 3}, "nik"));
+    assert_false (jk_str_eq ((jk_str_t){"", 0}, "nik"));
+    assert_false (jk_str_eq ((jk_str_t){"nik", 3}, ""));
+    /* A NUL inside the bytes is not the end of the text. */
+    assert_false (jk_str_eq ((jk_str_t){"ni\0k", 4}, "ni"));
+    assert_false (jk_str_eq ((jk_str_t){"ni\0", 3}, "ni"));
+    assert_true (jk_str_eq ((jk_str_t){"HADIR", 5}, "HADIR"));
+}
+
 /* ---- unsigned ranges
  * --------------------------------------------------------- */
 
@@ -892,6 +947,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_samples_are_valid),
         cmocka_unit_test (test_lengths),
+        cmocka_unit_test (test_utf8_length_and_str_eq),
         cmocka_unit_test (test_uint_ranges),
         cmocka_unit_test (test_enums),
         cmocka_unit_test (test_lists_and_units),
