@@ -49,6 +49,11 @@ jk_model_map_t *jk_model_map_new (jk_model_map_free_fn *destructor);
    each key must live in the entry put under it (or longer), and a put
    of a key that is there points the slot at the key given. */
 jk_model_map_t *jk_model_map_borrowing (jk_model_map_free_fn *destructor);
+/* A new map whose entries are blocks made by jk_model_map_entry, each
+   holding its key's copy after the entry: one allocation per key, and a
+   lookup that finds a key reads the entry's own block. Only
+   jk_model_map_entry puts into it; destructor frees the block. */
+jk_model_map_t *jk_model_map_inline (jk_model_map_free_fn *destructor);
 void jk_model_map_destroy (jk_model_map_t **self_p);
 size_t jk_model_map_size (jk_model_map_t *self);
 /* The entry of key, or NULL. */
@@ -56,6 +61,10 @@ void *jk_model_map_lookup (jk_model_map_t *self, const char *key);
 /* Where the entry of key is kept, with a copy of key put there (the entry
    NULL, *made true) when the map has none: valid until the map changes. */
 void **jk_model_map_put (jk_model_map_t *self, const char *key, bool *made);
+/* In a map made by jk_model_map_inline: the entry of key, or a new zeroed
+   one of size bytes put there (*made true). */
+void *jk_model_map_entry (jk_model_map_t *self, const char *key, size_t size,
+                          bool *made);
 /* Puts value under key: -1 (and nothing done) when key has an entry. */
 int jk_model_map_insert (jk_model_map_t *self, const char *key, void *value);
 /* Puts value under key, the entry there dropped (destructor). */
@@ -255,15 +264,23 @@ static inline void s_update (jk_model_map_t *map, const char *key, void *value)
     jk_model_map_update (map, key, value);
 }
 
-/* The entry of key, or a new zeroed one of size put there (*made true):
-   one lookup. */
+/* The entry of key in an inline map (jk_model_map_inline), or a new
+   zeroed one of size put there (*made true): one lookup. */
 static inline void *s_entry (jk_model_map_t *map, const char *key, size_t size,
                              bool *made)
 {
-    void **entry = jk_model_map_put (map, key, made);
-    if (*made)
-        *entry = jk_calloc (1, size);
-    return *entry;
+    return jk_model_map_entry (map, key, size, made);
+}
+
+/* A zeroed entry of size under key in an inline map, the one there (if
+   any) emptied: what putting a new entry in its place would leave. */
+static inline void *s_fresh (jk_model_map_t *map, const char *key, size_t size)
+{
+    bool made;
+    void *entry = jk_model_map_entry (map, key, size, &made);
+    if (!made)
+        memset (entry, 0, size);
+    return entry;
 }
 
 /* The value of field in the event decided or applied now (self->field,

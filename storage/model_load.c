@@ -22,18 +22,18 @@ static int s_each (jk_model_t *self, sqlite3 *db, const char *sql,
 
 static void s_load_cooperative (jk_model_t *self, sqlite3_stmt *st)
 {
-    jk_model_cooperative_t *c = jk_calloc (1, sizeof *c);
-    c->registered_pos = sqlite3_column_int64 (st, 1);
     char key[KEY_MAX];
-    s_update (self->cooperatives, s_key (key, s_col (st, 0), NONE, NONE), c);
+    jk_model_cooperative_t *c = s_fresh (
+        self->cooperatives, s_key (key, s_col (st, 0), NONE, NONE), sizeof *c);
+    c->registered_pos = sqlite3_column_int64 (st, 1);
 }
 
 static void s_load_rat (jk_model_t *self, sqlite3_stmt *st)
 {
-    jk_model_rat_t *r = jk_calloc (1, sizeof *r);
-    s_copy (r->held_on, sizeof r->held_on, s_col (st, 2));
     char key[KEY_MAX];
-    s_update (self->rats, s_key (key, s_col (st, 0), s_col (st, 1), NONE), r);
+    jk_model_rat_t *r = s_fresh (
+        self->rats, s_key (key, s_col (st, 0), s_col (st, 1), NONE), sizeof *r);
+    s_copy (r->held_on, sizeof r->held_on, s_col (st, 2));
 }
 
 static void s_load_person (jk_model_t *self, sqlite3_stmt *st)
@@ -99,14 +99,14 @@ static void s_load_batch (jk_model_t *self, sqlite3_stmt *st)
 
 static void s_load_session (jk_model_t *self, sqlite3_stmt *st)
 {
-    jk_model_session_t *s = jk_calloc (1, sizeof *s);
+    char key[KEY_MAX];
+    jk_model_session_t *s =
+        s_fresh (self->sessions,
+                 s_key (key, s_col (st, 0), s_col (st, 1), NONE), sizeof *s);
     s_copy (s->date, sizeof s->date, s_col (st, 2));
     s_copy (s->starts, sizeof s->starts, s_col (st, 3));
     s_copy (s->ends, sizeof s->ends, s_col (st, 4));
     s->jp = sqlite3_column_int64 (st, 5);
-    char key[KEY_MAX];
-    s_update (self->sessions, s_key (key, s_col (st, 0), s_col (st, 1), NONE),
-              s);
 }
 
 static void s_load_enrollment (jk_model_t *self, sqlite3_stmt *st)
@@ -116,14 +116,17 @@ static void s_load_enrollment (jk_model_t *self, sqlite3_stmt *st)
         self->enrol_evicted++;
         return;
     }
-    jk_model_enrollment_t *e = jk_calloc (1, sizeof *e);
-    e->withdrawn = sqlite3_column_int (st, 2) != 0;
-    e->jp_attended = sqlite3_column_int64 (st, 3);
     char key[KEY_MAX];
     s_key (key, s_col (st, 0), s_col (st, 1), NONE);
-    if (!jk_model_map_lookup (self->enrollments, key))
+    bool made;
+    jk_model_enrollment_t *e =
+        s_entry (self->enrollments, key, sizeof *e, &made);
+    if (made)
         jk_model_note_enrollment (self, b, key);
-    s_update (self->enrollments, key, e);
+    else
+        memset (e, 0, sizeof *e);
+    e->withdrawn = sqlite3_column_int (st, 2) != 0;
+    e->jp_attended = sqlite3_column_int64 (st, 3);
 }
 
 static void s_load_attendance (jk_model_t *self, sqlite3_stmt *st)

@@ -40,7 +40,8 @@ struct jk_model_map_s {
     size_t count;  /* entries */
     size_t cursor; /* jk_model_map_first / _next: the slot at */
     jk_model_map_free_fn *destructor;
-    bool borrow; /* keys are the caller's, not copies */
+    bool borrow;      /* keys are the caller's, not copies */
+    bool inline_keys; /* each key is copied into its entry's block */
 };
 
 #define S_SLOTS_MIN 16
@@ -58,6 +59,13 @@ jk_model_map_t *jk_model_map_borrowing (jk_model_map_free_fn *destructor)
 {
     jk_model_map_t *self = jk_model_map_new (destructor);
     self->borrow = true;
+    return self;
+}
+
+jk_model_map_t *jk_model_map_inline (jk_model_map_free_fn *destructor)
+{
+    jk_model_map_t *self = jk_model_map_borrowing (destructor);
+    self->inline_keys = true;
     return self;
 }
 
@@ -115,13 +123,42 @@ void *jk_model_map_lookup (jk_model_map_t *self, const char *key)
     return s_find (self, key, jk_model_key_hash (key))->value;
 }
 
-void **jk_model_map_put (jk_model_map_t *self, const char *key, bool *made)
+/* The slot of key, or the empty slot where it would go, with room for
+   one more entry. */
+static s_slot_t *s_place (jk_model_map_t *self, const char *key, uint64_t *hash)
 {
     /* At most 7 of 10 slots taken, so that probes stay short. */
     if ((self->count + 1) * 10 > (self->mask + 1) * 7)
         s_grow (self);
-    uint64_t hash = jk_model_key_hash (key);
-    s_slot_t *slot = s_find (self, key, hash);
+    *hash = jk_model_key_hash (key);
+    return s_find (self, key, *hash);
+}
+
+void *jk_model_map_entry (jk_model_map_t *self, const char *key, size_t size,
+                          bool *made)
+{
+    assert (self->inline_keys);
+    uint64_t hash;
+    s_slot_t *slot = s_place (self, key, &hash);
+    *made = slot->key == NULL;
+    if (*made) {
+        /* One block: the entry, then the key's copy (its slot's key). */
+        size_t len = strlen (key);
+        char *block = jk_calloc (1, size + len + 1);
+        memcpy (block + size, key, len + 1);
+        slot->hash = hash;
+        slot->key = block + size;
+        slot->value = block;
+        self->count++;
+    }
+    return slot->value;
+}
+
+void **jk_model_map_put (jk_model_map_t *self, const char *key, bool *made)
+{
+    assert (!self->inline_keys);
+    uint64_t hash;
+    s_slot_t *slot = s_place (self, key, &hash);
     *made = slot->key == NULL;
     if (*made) {
         slot->hash = hash;

@@ -149,11 +149,11 @@ void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
                                int64_t revoked_pos)
 {
     char key[KEY_MAX];
-    jk_model_certificate_t *c = jk_calloc (1, sizeof *c);
+    jk_model_certificate_t *c = s_fresh (
+        self->certificates, s_key (key, number, NONE, NONE), sizeof *c);
     s_copy (c->nik, sizeof c->nik, nik);
     c->revoked = revoked;
     c->revoked_pos = revoked_pos;
-    s_update (self->certificates, s_key (key, number, NONE, NONE), c);
     s_key (key, assessment, nik, NONE);
     bool made;
     jk_model_holder_t *h = s_entry (self->holders, key, sizeof *h, &made);
@@ -229,11 +229,11 @@ static void s_cooperative (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
 {
     char norm[LEGAL_MAX];
     s_norm (self, ev, F_LEGAL_NUMBER, norm);
-    if (!jk_model_map_lookup (self->cooperatives, norm)) {
-        jk_model_cooperative_t *c = jk_calloc (1, sizeof *c);
+    bool made;
+    jk_model_cooperative_t *c =
+        s_entry (self->cooperatives, norm, sizeof *c, &made);
+    if (made)
         c->registered_pos = (int64_t)pos;
-        jk_model_map_insert (self->cooperatives, norm, c);
-    }
 }
 
 static void s_rat (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
@@ -243,9 +243,8 @@ static void s_rat (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     s_norm (self, ev, F_LEGAL_NUMBER, norm);
     s_key (key, jk_str_of (norm),
            s_int_str (year, s_number (self, ev, F_BOOK_YEAR, 0)), NONE);
-    jk_model_rat_t *r = jk_calloc (1, sizeof *r);
+    jk_model_rat_t *r = s_fresh (self->rats, key, sizeof *r);
     s_copy (r->held_on, sizeof r->held_on, s_text (self, ev, F_HELD_ON));
-    s_update (self->rats, key, r);
 }
 
 static void s_person (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
@@ -273,13 +272,13 @@ static void s_session (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     char key[KEY_MAX], no_text[24];
     jk_str_t batch = s_text (self, ev, F_BATCH);
     int64_t no = s_number (self, ev, F_SESSION_NO, 0);
-    jk_model_session_t *s = jk_calloc (1, sizeof *s);
+    jk_model_session_t *s =
+        s_fresh (self->sessions,
+                 s_key (key, batch, s_int_str (no_text, no), NONE), sizeof *s);
     s_copy (s->date, sizeof s->date, s_text (self, ev, F_DATE));
     s_copy (s->starts, sizeof s->starts, s_text (self, ev, F_STARTS));
     s_copy (s->ends, sizeof s->ends, s_text (self, ev, F_ENDS));
     s->jp = s_number (self, ev, F_JP, 0);
-    s_update (self->sessions, s_key (key, batch, s_int_str (no_text, no), NONE),
-              s);
     jk_model_batch_t *b = jk_model_batch (self, batch);
     if (b)
         b->jp_total += s->jp;
