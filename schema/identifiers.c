@@ -132,15 +132,18 @@ jk_legal_class_t jk_legal_number_normalise (const char *text, size_t len,
     size_t n = 0;
     bool space = false;
     for (size_t i = 0; i < len && n + 1 < size; i++) {
+        /* isspace and toupper of the C locale (the programs never set
+           another), without a call per byte: the decision model
+           normalises a legal number on every event that names one. */
         unsigned char c = (unsigned char)text[i];
-        if (isspace (c)) {
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
             space = n > 0;
             continue;
         }
         if (space && n + 2 < size)
             out[n++] = ' ';
         space = false;
-        out[n++] = (char)toupper (c);
+        out[n++] = (char)(c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c);
     }
     out[n] = 0;
     if (s_is_ahu (out))

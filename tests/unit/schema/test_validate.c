@@ -3,7 +3,9 @@
     naming the field), and an event on the edge passes. The clock is
     pinned at 2024-06-01T00:00:00Z (07:00 WIB). */
 #include "testsupport.h"
+
 #include "samples.h"
+#include <ctype.h>
 
 static int s_setup (void **state)
 {
@@ -573,6 +575,25 @@ static void test_legal_numbers (void **state)
             cases[i].text, strlen (cases[i].text), out, sizeof out);
         assert_string_equal (out, cases[i].norm);
         assert_int_equal (cls, cases[i].cls);
+    }
+    /* Every byte between two letters and at both ends, against the C
+       locale's isspace and toupper: spaces of any kind fold to one
+       inside and go at the ends, letters are upper-cased, the rest kept. */
+    for (int c = 1; c < 256; c++) {
+        char text[8] = {' ', 'a', (char)c, 'b', (char)c, 0};
+        char want[8];
+        size_t n = 0;
+        want[n++] = 'A';
+        if (isspace (c))
+            want[n++] = ' ';
+        else
+            want[n++] = (char)toupper (c);
+        want[n++] = 'B';
+        if (!isspace (c))
+            want[n++] = (char)toupper (c);
+        want[n] = 0;
+        jk_legal_number_normalise (text, 5, out, sizeof out);
+        assert_string_equal (out, want);
     }
     assert_string_equal (jk_legal_class_name (JK_LEGAL_AHU), "AHU");
     assert_string_equal (jk_legal_class_name (JK_LEGAL_LEGACY_BH), "LEGACY_BH");
