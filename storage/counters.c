@@ -91,6 +91,7 @@ void jk_projections_set_deferred (jk_projections_t *self, bool deferred)
 static void s_pending_purge (jk_projections_t *self)
 {
     zhashx_purge (self->pending_sources);
+    self->source_last = NULL;
     zhashx_purge (self->pending_kecamatan);
     zhashx_purge (self->pending_sessions);
     zhashx_purge (self->pending_people);
@@ -794,18 +795,24 @@ int jk_proj_progress (jk_projections_t *self, const char *source,
                       int source_len, uint64_t seq, bool accepted,
                       const jk_applied_t *ap)
 {
-    char key[256];
+    char *key = self->source_last_key;
     if (self->deferred && source && source_len > 0 &&
-        (size_t)source_len < sizeof key &&
+        (size_t)source_len < sizeof self->source_last_key &&
         !memchr (source, 0, (size_t)source_len)) {
-        memcpy (key, source, (size_t)source_len);
-        key[source_len] = 0;
-        s_source_delta_t *d = zhashx_lookup (self->pending_sources, key);
-        if (!d) {
-            d = jk_calloc (1, sizeof *d);
-            d->seq_max = (int64_t)seq;
-            d->first_recorded_at = ap->recorded_at;
-            zhashx_insert (self->pending_sources, key, d);
+        s_source_delta_t *d = self->source_last;
+        if (!d || self->source_last_len != (size_t)source_len ||
+            memcmp (key, source, (size_t)source_len) != 0) {
+            memcpy (key, source, (size_t)source_len);
+            key[source_len] = 0;
+            self->source_last_len = (size_t)source_len;
+            d = zhashx_lookup (self->pending_sources, key);
+            if (!d) {
+                d = jk_calloc (1, sizeof *d);
+                d->seq_max = (int64_t)seq;
+                d->first_recorded_at = ap->recorded_at;
+                zhashx_insert (self->pending_sources, key, d);
+            }
+            self->source_last = d;
         }
         if ((int64_t)seq > d->seq_max)
             d->seq_max = (int64_t)seq;

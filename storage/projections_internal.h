@@ -136,6 +136,12 @@ struct jk_projections_s {
        registered_pos ever changes, so an entry read once stays true;
        decide (rules.c) fills it from SQLite in deferred mode. */
     zhashx_t *cooperatives;
+    /* The entry of pending_sources the last record took, and its source
+       (a batch's records come from few sources, in runs); NULL once the
+       map is emptied. */
+    void *source_last;
+    size_t source_last_len;
+    char source_last_key[256];
 };
 
 /* The decide (rules.c) and apply (projections.c) tables hold one entry per
