@@ -90,10 +90,10 @@ sqlite3 *jk_projector_db (jk_projector_t *self);
 /* ---- the projector thread ------------------------------------------------
    Runs a projector as a CZMQ actor: it steps whenever the writer sends
    "WAKE" (after each commit) and every S_IDLE ms, in transactions of at
-   most 2,000 records, until caught up. Its committed position and the
-   recorded_at of the last record it applied are published in *shared for
-   the writer (lag and back-pressure) and the query endpoint. "$TERM"
-   stops it. Fault injection for tests, read from JEJAK_FAULT at start:
+   most jk_projector_step_max records, until caught up. Its committed position
+   and the recorded_at of the last record it applied are published in *shared
+   for the writer (lag and back-pressure) and the query endpoint. "$TERM" stops
+   it. Fault injection for tests, read from JEJAK_FAULT at start:
    "crash_in_projector" _exit(87)s in the middle of the first projector
    transaction that applies two records or more: after its second record,
    before COMMIT. */
@@ -131,6 +131,15 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
    (about 26 MB with their bytes); beyond that the writer frees them
    itself. */
 #define JK_HANDOFF_MAX 16384
+
+/* The most records a step of the projector thread takes at pos, the
+   writer's release at released (UINT64_MAX: no bound): 2,000, so each
+   batch is projected soon after its commit; 8,000 while the release is
+   JK_HANDOFF_MAX or more records ahead, where the hand-offs are at
+   their bound and the projector decodes from the log what it is not
+   handed: fewer, larger transactions then cost it about 7 % less CPU
+   per record (docs/PERFORMANCE.md), so it comes back sooner. */
+size_t jk_projector_step_max (uint64_t pos, uint64_t released);
 
 jk_handoff_t *jk_handoff_new (void);
 /* Frees the hand-off with the events and messages it still holds. */

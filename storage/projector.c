@@ -21,6 +21,7 @@
 
 #define LOG          "projector"
 #define S_LIVE_MAX   2000  /* records per transaction */
+#define S_LAG_MAX    8000  /* ... while JK_HANDOFF_MAX or more behind */
 #define S_IDLE_MS    100   /* look at the log this often when not woken */
 #define S_STILL_MS   10000 /* a release bound standing this long is lifted */
 #define S_FAULT_EXIT 87
@@ -919,6 +920,14 @@ static void s_publish (jk_projector_shared_t *shared, jk_projector_t *p,
     __atomic_store_n (&shared->pos, p->pos, __ATOMIC_RELEASE);
 }
 
+size_t jk_projector_step_max (uint64_t pos, uint64_t released)
+{
+    return released != UINT64_MAX && released > pos &&
+                   released - pos >= JK_HANDOFF_MAX
+               ? S_LAG_MAX
+               : S_LIVE_MAX;
+}
+
 /* Steps until caught up (or a step fails: retried at the next turn). */
 static void s_catch_up (s_args_t *args, int *last_failed)
 {
@@ -927,7 +936,8 @@ static void s_catch_up (s_args_t *args, int *last_failed)
     do {
         char err[512];
         p->until = s_until (args);
-        int rc = jk_projector_step (p, S_LIVE_MAX, &applied, err, sizeof err);
+        int rc = jk_projector_step (p, jk_projector_step_max (p->pos, p->until),
+                                    &applied, err, sizeof err);
         if (rc != JK_OK) {
             if (rc != *last_failed)
                 jk_error (LOG,

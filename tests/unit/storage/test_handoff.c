@@ -3,7 +3,8 @@
     place of decoding the log's bytes only when the log row at its
     position has the same id and recorded_at, so the projections equal
     those made from the log alone; handed records are freed once passed;
-    a hand-off beyond JK_HANDOFF_MAX records is refused. Also the
+    a hand-off beyond JK_HANDOFF_MAX records is refused, and the
+    projector thread steps in larger transactions that far behind. Also the
     projections' WAL, which the projector checkpoints itself: after a
     commit at its limit, when idle, and around a reader. */
 #include "jk_integrity.h"
@@ -341,6 +342,21 @@ static int s_step_all (jk_projector_t *projector, int limit)
    followed by a checkpoint that copies every frame (none is left); a
    reader's snapshot keeps the frames after it until the reader is gone;
    the rows are those made without any of it. */
+/* The projector thread's step: 2,000 records, 8,000 from JK_HANDOFF_MAX
+   behind the release on; no bound, or none ahead, takes the live size. */
+static void test_step_max (void **state)
+{
+    (void)state;
+    assert_int_equal (jk_projector_step_max (0, 0), 2000);
+    assert_int_equal (jk_projector_step_max (0, 1), 2000);
+    assert_int_equal (jk_projector_step_max (100, 100 + JK_HANDOFF_MAX - 1),
+                      2000);
+    assert_int_equal (jk_projector_step_max (100, 100 + JK_HANDOFF_MAX), 8000);
+    assert_int_equal (jk_projector_step_max (100, 5000000), 8000);
+    assert_int_equal (jk_projector_step_max (100, UINT64_MAX), 2000);
+    assert_int_equal (jk_projector_step_max (5000000, 100), 2000);
+}
+
 static void test_wal_checkpointed (void **state)
 {
     s_fixture_t *f = *state;
@@ -450,6 +466,7 @@ int main (void)
         cmocka_unit_test (test_handed_equals_log),
         cmocka_unit_test (test_handed_event_is_applied),
         cmocka_unit_test (test_handoff_bound),
+        cmocka_unit_test (test_step_max),
         cmocka_unit_test (test_wal_checkpointed),
         cmocka_unit_test (test_wal_idle),
     };
