@@ -20,9 +20,12 @@
     (jk_vfs.h), the harder references; --plain-baseline gives them
     SQLite's default VFS (and the baseline SQLite's automatic
     checkpoints), as in the figures before the store had its VFS.
+    --only hub|floor: each round runs that target alone (no baseline, no
+    other target), for profiling one process shape (perf, bench/threadcpu);
+    it prints each round's rate and their median only.
     Usage: bench_ingest [--quick] [--events N] [--rounds R] [--batch B]
                         [--window W] [--checkpoint-frames F]
-                        [--plain-baseline]
+                        [--plain-baseline] [--only hub|floor]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "bench_hub.h"
@@ -34,8 +37,62 @@
 
 #define S_OFFICES 32
 
+/* --only TARGET, taken out of argv (the other options are shared with
+   the other ingest benchmarks): the target alone, or -1 when absent; 2
+   after a usage error. */
+static int s_only (int *argc, char **argv, jk_bench_target_t *target)
+{
+    for (int i = 1; i < *argc; i++) {
+        if (!streq (argv[i], "--only"))
+            continue;
+        if (i + 1 < *argc && streq (argv[i + 1], "hub"))
+            *target = JK_BENCH_HUB;
+        else if (i + 1 < *argc && streq (argv[i + 1], "floor"))
+            *target = JK_BENCH_FLOOR;
+        else {
+            fprintf (stderr, "bench_ingest: --only takes hub or floor\n");
+            return 2;
+        }
+        memmove (&argv[i], &argv[i + 2],
+                 (size_t)(*argc - i - 1) * sizeof *argv);
+        *argc -= 2;
+        return 0;
+    }
+    return -1;
+}
+
+/* Rounds of one target alone (--only): each round's rate, the median. */
+static int s_run_only (const jk_bench_ingest_options_t *opt,
+                       jk_bench_office_t *offices, const char *dir,
+                       jk_bench_target_t target)
+{
+    double *rate = jk_calloc ((size_t)opt->rounds, sizeof (double));
+    uint64_t nacks = 0;
+    int rc = 0;
+    for (int r = 0; r < opt->rounds && rc == 0; r++) {
+        rate[r] = jk_bench_ingest_round (opt, offices, S_OFFICES, dir, r,
+                                         target, &nacks, NULL, "bench_ingest");
+        printf ("round %d: %s %.0f ev/s\n", r + 1,
+                target == JK_BENCH_HUB ? "hub" : "floor", rate[r]);
+        if (rate[r] < 0)
+            rc = 1;
+    }
+    if (rc == 0)
+        printf ("{\"bench\":\"ingest\",\"only\":\"%s\",\"events\":%zu,"
+                "\"rounds\":%d,\"ev_s\":%.0f,\"nacks\":%" PRIu64 "}\n",
+                target == JK_BENCH_HUB ? "hub" : "floor",
+                opt->events / S_OFFICES * S_OFFICES, opt->rounds,
+                jk_bench_median (rate, (size_t)opt->rounds), nacks);
+    free (rate);
+    return rc;
+}
+
 int main (int argc, char **argv)
 {
+    jk_bench_target_t only_target = JK_BENCH_HUB;
+    int only = s_only (&argc, argv, &only_target);
+    if (only == 2)
+        return 2;
     jk_bench_ingest_options_t opt;
     if (jk_bench_ingest_options ("bench_ingest", argc, argv, S_OFFICES, &opt))
         return 2;
@@ -49,6 +106,13 @@ int main (int argc, char **argv)
         for (size_t k = 0; k < per; k++, n++)
             jk_bench_event (offices[i].bytes[k], offices[i].sizes[k], &rows[n]);
     char *dir = jk_bench_tmpdir ("ingest");
+    if (only == 0) {
+        int rc = s_run_only (&opt, offices, dir, only_target);
+        jk_bench_offices_free (offices, S_OFFICES);
+        free (rows);
+        jk_bench_rmdir (&dir);
+        return rc;
+    }
     double *hub = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *base = jk_calloc ((size_t)opt.rounds, sizeof (double));
     double *floor = jk_calloc ((size_t)opt.rounds, sizeof (double));

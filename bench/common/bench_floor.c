@@ -56,6 +56,7 @@ static bool s_up (zactor_t *actor)
 static void s_front (zsock_t *pipe, void *arg)
 {
     const s_args_t *args = arg;
+    pthread_setname_np (pthread_self (), "floor-front");
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     zsock_t *pair = zsock_new (ZMQ_PAIR);
     zsock_set_rcvhwm (router, 0);
