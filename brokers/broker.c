@@ -161,14 +161,14 @@ static void s_serve (jk_broker_state_t *self, zmq_pollitem_t *items)
     if (items[0].revents & ZMQ_POLLIN)
         s_pipe_command (self);
     /* Answers first: they release agents' windows. */
-    for (int i = 0; i < S_BURST && s_readable (self->backend); i++) {
-        zmsg_t *msg = zmsg_recv (self->backend);
-        if (!msg)
-            break;
-        jk_broker_backend_message (self, &msg);
-        zmsg_destroy (&msg);
-    }
-    for (int i = 0; i < S_BURST && s_readable (self->ingest); i++) {
+    for (int i = 0; i < S_BURST && jk_broker_relay_backend (self); i++)
+        ;
+    /* Secure mode reads each SUBMIT's key from its frames' metadata. */
+    for (int i = 0;
+         i < S_BURST && !self->keyring && jk_broker_relay_ingest (self); i++)
+        ;
+    for (int i = 0; i < S_BURST && self->keyring && s_readable (self->ingest);
+         i++) {
         zmsg_t *msg = zmsg_recv (self->ingest);
         if (!msg)
             break;
@@ -235,7 +235,9 @@ static void s_broker_actor (zsock_t *pipe, void *args)
     }
     self.clients = zhashx_new ();
     zhashx_set_destructor (self.clients, jk_broker_client_free);
+    self.parts = jk_broker_parts_new ();
     s_loop (&self);
+    jk_broker_parts_destroy (&self.parts);
     char text[1024];
     jk_broker_counters_text (&self, text, sizeof text);
     jk_info (S_COMPONENT, "stopped %s", text);

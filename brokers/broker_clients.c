@@ -19,9 +19,15 @@ void jk_broker_client_free (void **item)
 jk_broker_client_t *jk_broker_client_touch (jk_broker_state_t *self,
                                             zframe_t *rid)
 {
+    return jk_broker_client_touch_id (self, zframe_data (rid),
+                                      zframe_size (rid));
+}
+
+jk_broker_client_t *jk_broker_client_touch_id (jk_broker_state_t *self,
+                                               const void *rid, size_t size)
+{
     char key[sizeof ((jk_broker_client_t *)0)->key];
-    size_t size = zframe_size (rid) < 256 ? zframe_size (rid) : 256;
-    jk_hex_format (zframe_data (rid), size, key);
+    jk_hex_format (rid, size < 256 ? size : 256, key);
     jk_broker_client_t *client =
         (jk_broker_client_t *)zhashx_lookup (self->clients, key);
     if (!client) {

@@ -64,14 +64,24 @@ static void s_ingest_submit (jk_broker_state_t *self, zframe_t *rid,
         zframe_t *f = zmsg_pop (msg);
         zframe_destroy (&f);
     }
+    jk_broker_submit_refused (self, rid, msg, gone);
+}
+
+/* A SUBMIT the backend did not take: the store's connection is gone
+   (E_UNAVAILABLE, the store marked down) or its queue is full (E_BUSY);
+   every event of events is answered and counted. */
+void jk_broker_submit_refused (jk_broker_state_t *self, zframe_t *rid,
+                               zmsg_t *events, bool gone)
+{
+    size_t count = zmsg_size (events);
     if (gone) {
         jk_broker_store_down (self, "store disconnected");
         self->counters.unavailable += count;
-        jk_broker_refuse (self, rid, msg, "E_UNAVAILABLE",
+        jk_broker_refuse (self, rid, events, "E_UNAVAILABLE",
                           "no store behind the broker: retry later");
     } else {
         self->counters.busy += count;
-        jk_broker_refuse (self, rid, msg, "E_BUSY",
+        jk_broker_refuse (self, rid, events, "E_BUSY",
                           "the store's queue is full: retry later");
     }
 }

@@ -53,6 +53,15 @@ typedef struct {
     bool error_logged;        /* a protocol error was logged already */
 } jk_broker_client_t;
 
+/* One message's parts as received (broker_relay.c): a SUBMIT's routing
+   id, signature, command and up to JK_SUBMIT_MAX_EVENTS events fit. */
+#define JK_BROKER_PARTS_MAX (JK_SUBMIT_MAX_EVENTS + 3)
+typedef struct {
+    zmq_msg_t part[JK_BROKER_PARTS_MAX];
+    size_t count; /* parts held */
+    bool more;    /* the message goes on beyond part[], still unread */
+} jk_broker_parts_t;
+
 typedef struct {
     zsock_t *pipe;            /* actor pipe */
     zsock_t *ingest;          /* ROUTER, agents */
@@ -74,12 +83,13 @@ typedef struct {
     int64_t next_report;           /* monotonic ms of the next counter line */
     bool terminated;               /* $TERM received */
     /* Secure mode only (all NULL in plain mode). */
-    zactor_t *auth;        /* czmq zauth: ZAP handler for CURVE */
-    zcert_t *cert;         /* the broker's certificate */
-    char *keys_dir;        /* enrolled public certificates */
-    jk_keyring_t *keyring; /* the same, indexed for per-event checks */
-    zhashx_t *key_stats;   /* fingerprint -> jk_broker_key_stats_t */
-    zsock_t *monitor;      /* ingest handshake events (PAIR) */
+    zactor_t *auth;           /* czmq zauth: ZAP handler for CURVE */
+    zcert_t *cert;            /* the broker's certificate */
+    char *keys_dir;           /* enrolled public certificates */
+    jk_keyring_t *keyring;    /* the same, indexed for per-event checks */
+    zhashx_t *key_stats;      /* fingerprint -> jk_broker_key_stats_t */
+    zsock_t *monitor;         /* ingest handshake events (PAIR) */
+    jk_broker_parts_t *parts; /* the message being relayed */
 } jk_broker_state_t;
 
 /* Creates and binds one socket. Every socket of the broker is set up here,
@@ -96,6 +106,9 @@ void jk_broker_client_free (void **item);
    NULL when the table is full. */
 jk_broker_client_t *jk_broker_client_touch (jk_broker_state_t *self,
                                             zframe_t *rid);
+/* The same by the routing id's bytes. */
+jk_broker_client_t *jk_broker_client_touch_id (jk_broker_state_t *self,
+                                               const void *rid, size_t size);
 /* Answers a protocol error to a client, counts it, and logs it the first
    time for that client. */
 void jk_broker_protocol_error (jk_broker_state_t *self, zframe_t *rid,
@@ -127,11 +140,34 @@ void jk_broker_authorize (jk_broker_state_t *self, zframe_t *rid,
                           const char *user_id, zmsg_t *msg);
 void jk_broker_secure_stop (jk_broker_state_t *self);
 
+/* A SUBMIT the backend did not take (gone: EHOSTUNREACH, else its queue
+   is full): every event answered NACK E_UNAVAILABLE (the store marked
+   down) or E_BUSY, and counted. */
+void jk_broker_submit_refused (jk_broker_state_t *self, zframe_t *rid,
+                               zmsg_t *events, bool gone);
 /* One message from the ingest socket. */
 void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p);
 
 /* One message from the backend socket. */
 void jk_broker_backend_message (jk_broker_state_t *self, zmsg_t **msg_p);
+/* Counts one answer of the store by its kind (an undecodable one is a
+   protocol error, passed on all the same). */
+void jk_broker_answer_count (jk_broker_state_t *self, const void *data,
+                             size_t size);
+/* Publishes a RECORDS frame's records on the feed, each as its own
+   message, and moves the head; a malformed record ends it (counted). */
+void jk_broker_records_publish (jk_broker_state_t *self, const uint8_t *data,
+                                size_t size);
+
+/* Handles the next message of the ingest (or backend) socket, if one is
+   there: the busy paths (SUBMITs in plain mode, the store's ANSWERs and
+   RECORDS) move its parts on without frame objects (broker_relay.c), any
+   other goes to jk_broker_ingest_message (jk_broker_backend_message).
+   False when no message was waiting. */
+bool jk_broker_relay_ingest (jk_broker_state_t *self);
+bool jk_broker_relay_backend (jk_broker_state_t *self);
+jk_broker_parts_t *jk_broker_parts_new (void);
+void jk_broker_parts_destroy (jk_broker_parts_t **parts_p);
 /* Marks the store unavailable, logging it once. */
 void jk_broker_store_down (jk_broker_state_t *self, const char *reason);
 /* Sends one message on the feed without ever blocking: a full subscriber

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <zmq.h>
 
 void jk_broker_store_down (jk_broker_state_t *self, const char *reason)
 {
@@ -19,8 +20,35 @@ static void s_store_error (jk_broker_state_t *self, const char *what)
     jk_warn (S_COMPONENT, "malformed message from the store: %s", what);
 }
 
+/* Counts one answer the store sends back by its kind; an undecodable
+   one is a protocol error of the store (it is passed on all the same). */
+void jk_broker_answer_count (jk_broker_state_t *self, const void *data,
+                             size_t size)
+{
+    jk_answer_t answer;
+    if (jk_answer_decode (data, size, &answer)) {
+        s_store_error (self, "undecodable answer (passed on)");
+        return;
+    }
+    switch (answer.kind) {
+        case JK_ANSWER_ACK:
+            self->counters.acked++;
+            break;
+        case JK_ANSWER_REJECTED:
+            self->counters.rejected++;
+            break;
+        case JK_ANSWER_DUPLICATE:
+            self->counters.duplicates++;
+            break;
+        case JK_ANSWER_NACK:
+            self->counters.nacked++;
+            break;
+    }
+}
+
 /* ANSWER from the store: [client id][answer]... routed back as
-   [JEJAK/1][ANSWER][answer]... */
+   [JEJAK/1][ANSWER][answer]... (broker_relay.c takes the ANSWERs of the
+   store the broker serves; this one the rest). */
 static void s_backend_answer (jk_broker_state_t *self, zmsg_t **msg_p)
 {
     zmsg_t *msg = *msg_p;
@@ -30,27 +58,8 @@ static void s_backend_answer (jk_broker_state_t *self, zmsg_t **msg_p)
         s_store_error (self, "ANSWER without client id or answers");
         return;
     }
-    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
-        jk_answer_t answer;
-        if (jk_answer_decode (zframe_data (f), zframe_size (f), &answer)) {
-            s_store_error (self, "undecodable answer (passed on)");
-            continue;
-        }
-        switch (answer.kind) {
-            case JK_ANSWER_ACK:
-                self->counters.acked++;
-                break;
-            case JK_ANSWER_REJECTED:
-                self->counters.rejected++;
-                break;
-            case JK_ANSWER_DUPLICATE:
-                self->counters.duplicates++;
-                break;
-            case JK_ANSWER_NACK:
-                self->counters.nacked++;
-                break;
-        }
-    }
+    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg))
+        jk_broker_answer_count (self, zframe_data (f), zframe_size (f));
     zmsg_pushstr (msg, "ANSWER");
     zmsg_pushstr (msg, JK_PROTOCOL);
     zmsg_prepend (msg, &client);
@@ -88,18 +97,41 @@ static void s_backend_publish (jk_broker_state_t *self, zmsg_t **msg_p)
         self->counters.feed_published++;
 }
 
+/* Publishes one accepted record on the feed as
+   [topic][pos u64][hash][recorded_at u64][bytes] (jk_record_msg's frames)
+   without frame objects; a rejection record, which adds the detail map,
+   goes through jk_record_msg. False when it was dropped (a full
+   subscriber). */
+static bool s_feed_record (jk_broker_state_t *self, const jk_record_t *record)
+{
+    if (record->code[0]) {
+        zmsg_t *feed = jk_record_msg (record);
+        return jk_broker_feed_send (self, &feed);
+    }
+    void *feed = zsock_resolve (self->feed);
+    uint8_t pos[8], at[8];
+    jk_wire_put_u64 (pos, record->pos);
+    jk_wire_put_u64 (at, (uint64_t)record->recorded_at);
+    const int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
+    if (zmq_send (feed, record->topic, strlen (record->topic), more) < 0) {
+        self->counters.feed_drops++;
+        return false;
+    }
+    /* The parts after a first one taken are always taken. */
+    zmq_send (feed, pos, 8, more);
+    zmq_send (feed, record->hash, 32, more);
+    zmq_send (feed, at, 8, more);
+    zmq_send (feed, record->bytes, record->size, ZMQ_DONTWAIT);
+    return true;
+}
+
 /* RECORDS from the store: a batch's committed records packed in one
    frame, in position order; each is published on the feed as its own
    message, exactly as a PUBLISH would be. */
-static void s_backend_records (jk_broker_state_t *self, zmsg_t *msg)
+void jk_broker_records_publish (jk_broker_state_t *self, const uint8_t *data,
+                                size_t size)
 {
-    zframe_t *frame = zmsg_first (msg);
-    if (!frame || zmsg_size (msg) != 1) {
-        s_store_error (self, "RECORDS without one frame of records");
-        return;
-    }
-    const uint8_t *data = zframe_data (frame);
-    size_t size = zframe_size (frame), offset = 0;
+    size_t offset = 0;
     jk_record_t record;
     int rc;
     while ((rc = jk_records_next (data, size, &offset, &record)) == 0) {
@@ -112,12 +144,21 @@ static void s_backend_records (jk_broker_state_t *self, zmsg_t *msg)
             memcpy (self->head_hash, record.hash, 32);
             self->head_known = true;
         }
-        zmsg_t *feed = jk_record_msg (&record);
-        if (jk_broker_feed_send (self, &feed))
+        if (s_feed_record (self, &record))
             self->counters.feed_published++;
     }
     if (rc < 0)
         s_store_error (self, "RECORDS holds a malformed record");
+}
+
+static void s_backend_records (jk_broker_state_t *self, zmsg_t *msg)
+{
+    zframe_t *frame = zmsg_first (msg);
+    if (!frame || zmsg_size (msg) != 1) {
+        s_store_error (self, "RECORDS without one frame of records");
+        return;
+    }
+    jk_broker_records_publish (self, zframe_data (frame), zframe_size (frame));
 }
 
 /* CHECKPOINT from the store: a signed checkpoint of its tree, published

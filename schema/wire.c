@@ -4,6 +4,8 @@
     Used by every component that talks over ZeroMQ. */
 #include "jk_wire.h"
 
+#include "decode_internal.h"
+
 #include <assert.h>
 #include <msgpack.h>
 #include <string.h>
@@ -171,26 +173,36 @@ static void s_add_sbuf (zmsg_t *msg, msgpack_sbuffer *sbuf)
     msgpack_sbuffer_destroy (sbuf);
 }
 
+/* A decoded map: its objects on the stack (jk_msgpack_unpack's arena),
+   strings and bins pointing into the caller's bytes; one pass over them,
+   no allocation for the small maps of the wire (s_map_close frees the
+   heap block a map of more than JK_MSGPACK_LOCAL objects takes). */
 typedef struct {
-    msgpack_unpacked result;
+    jk_msgpack_arena_t arena;
+    msgpack_object root;
     const msgpack_object_map *map;
 } s_map_t;
 
 static int s_map_open (s_map_t *m, const void *data, size_t size)
 {
-    msgpack_unpacked_init (&m->result);
-    size_t off = 0;
-    char why[128]; /* headers are checked before msgpack-c allocates */
+    jk_msgpack_arena_init (&m->arena);
+    size_t end = 0;
+    bool text;
+    char why[128];
     if (size > 65536 ||
-        jk_msgpack_check (data, size, 4, NULL, why, sizeof why) ||
-        msgpack_unpack_next (&m->result, data, size, &off) !=
-            MSGPACK_UNPACK_SUCCESS ||
-        off != size || m->result.data.type != MSGPACK_OBJECT_MAP) {
-        msgpack_unpacked_destroy (&m->result);
+        jk_msgpack_unpack (data, size, 4, &m->arena, &m->root, &text, &end, why,
+                           sizeof why) ||
+        end != size || m->root.type != MSGPACK_OBJECT_MAP) {
+        jk_msgpack_arena_free (&m->arena);
         return -1;
     }
-    m->map = &m->result.data.via.map;
+    m->map = &m->root.via.map;
     return 0;
+}
+
+static void s_map_close (s_map_t *m)
+{
+    jk_msgpack_arena_free (&m->arena);
 }
 
 static const msgpack_object *s_map_get (s_map_t *m, const char *key)
@@ -316,7 +328,7 @@ int jk_answer_decode (const void *data, size_t size, jk_answer_t *a)
     a->expected = s_get_u64 (&m, "expect");
     if (a->kind != JK_ANSWER_NACK && a->pos == 0)
         rc = -1;
-    msgpack_unpacked_destroy (&m.result);
+    s_map_close (&m);
     return rc;
 }
 
@@ -396,7 +408,7 @@ int jk_heartbeat_check (const void *data, size_t size, jk_heartbeat_t *h,
         bad = "stored_seq (uint)";
     else if (s_get_uint (&m, "rejected", &h->rejected))
         bad = "rejected (uint)";
-    msgpack_unpacked_destroy (&m.result);
+    s_map_close (&m);
     if (bad) {
         if (why)
             snprintf (why, why_size, "heartbeat key %s is missing or invalid",
@@ -442,7 +454,7 @@ int jk_pong_decode (const void *data, size_t size, jk_pong_t *p)
         (s_get_uint (&m, "expect", &p->expect) || p->expect == 0 ||
          s_get_uint (&m, "stored_seq", &p->stored_seq)))
         rc = -1;
-    msgpack_unpacked_destroy (&m.result);
+    s_map_close (&m);
     return rc;
 }
 
@@ -515,7 +527,7 @@ int jk_record_read (zmsg_t *msg, jk_record_t *r)
             return JK_INVALID;
         s_get_str (&m, "code", r->code, sizeof r->code);
         s_get_str (&m, "msg", r->message, sizeof r->message);
-        msgpack_unpacked_destroy (&m.result);
+        s_map_close (&m);
     }
     return 0;
 }
@@ -670,6 +682,6 @@ int jk_office_read (zmsg_t *msg, jk_office_t *o)
     if (s_map_open (&m, zframe_data (f), zframe_size (f)))
         return JK_INVALID;
     o->last_seen_ms = (int64_t)s_get_u64 (&m, "last_seen_ms");
-    msgpack_unpacked_destroy (&m.result);
+    s_map_close (&m);
     return 0;
 }

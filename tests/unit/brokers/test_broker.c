@@ -177,6 +177,21 @@ static uint64_t s_stat (zactor_t *broker, const char *key)
     return value;
 }
 
+/* Receives a SUBMIT the broker forwarded to the stand-in store, with
+   events events: returns it holding the events, its client routing id
+   in *rid. */
+static zmsg_t *s_forwarded (zsock_t *store, size_t events, zframe_t **rid)
+{
+    zmsg_t *fwd = jk_test_recv (store, S_WAIT_MS);
+    assert_non_null (fwd);
+    char command[16];
+    assert_int_equal (jk_wire_open (fwd, command, sizeof command), 0);
+    assert_string_equal (command, "SUBMIT");
+    assert_int_equal (zmsg_size (fwd), events + 1);
+    *rid = zmsg_pop (fwd);
+    return fwd;
+}
+
 /* SUBMIT reaches the store with the client's routing id; the store's
    ANSWER goes back to that client, in order. */
 static void test_submit_routed (void **state)
@@ -186,13 +201,8 @@ static void test_submit_routed (void **state)
     zsock_t *client = jk_test_dealer (f->ingest);
     s_submit (client, "32.03.10/pacet-1", 1, 3);
 
-    zmsg_t *fwd = jk_test_recv (store, S_WAIT_MS);
-    assert_non_null (fwd);
-    char command[16];
-    assert_int_equal (jk_wire_open (fwd, command, sizeof command), 0);
-    assert_string_equal (command, "SUBMIT");
-    assert_int_equal (zmsg_size (fwd), 4);
-    zframe_t *rid = zmsg_pop (fwd);
+    zframe_t *rid;
+    zmsg_t *fwd = s_forwarded (store, 3, &rid);
     zmsg_t *answer = jk_wire_new ("ANSWER");
     zmsg_append (answer, &rid);
     int i = 0;
@@ -286,6 +296,132 @@ static bool s_store_is_down (zactor_t *broker)
     bool down = strstr (text, "store=down") != NULL;
     zstr_free (&text);
     return down;
+}
+
+/* The ANSWER from the store is routed to its agent with every frame as
+   the store sent it: one it cannot decode is passed on unchanged and
+   counted as the store's protocol error, the others by their kind. */
+static void test_answer_frames_passed_on (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_t *client = jk_test_dealer (f->ingest);
+    s_submit (client, "32.03.10/pacet-1", 1, 2);
+    zframe_t *rid;
+    zmsg_t *fwd = s_forwarded (store, 2, &rid);
+    zmsg_t *answer = jk_wire_new ("ANSWER");
+    zmsg_append (answer, &rid);
+    jk_answer_t a;
+    memset (&a, 0, sizeof a);
+    memset (a.id, 0x11, 16);
+    a.kind = JK_ANSWER_DUPLICATE;
+    a.pos = 5;
+    memset (a.hash, 0x22, 32);
+    jk_answer_add (answer, &a);
+    zmsg_addstr (answer, "not an answer");
+    zmsg_send (&answer, store);
+    zmsg_destroy (&fwd);
+
+    zmsg_t *msg = jk_test_recv (client, S_WAIT_MS);
+    assert_non_null (msg);
+    char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    assert_string_equal (command, "ANSWER");
+    assert_int_equal (zmsg_size (msg), 2);
+    jk_answer_t got;
+    zframe_t *frame = zmsg_first (msg);
+    assert_int_equal (
+        jk_answer_decode (zframe_data (frame), zframe_size (frame), &got), 0);
+    assert_int_equal (got.kind, JK_ANSWER_DUPLICATE);
+    assert_int_equal (got.pos, 5);
+    assert_memory_equal (got.id, a.id, 16);
+    assert_memory_equal (got.hash, a.hash, 32);
+    assert_true (zframe_streq (zmsg_next (msg), "not an answer"));
+    zmsg_destroy (&msg);
+    assert_int_equal (s_stat (f->broker, "duplicates"), 1);
+    assert_int_equal (s_stat (f->broker, "acked"), 0);
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 1);
+    zsock_destroy (&client);
+    zsock_destroy (&store);
+}
+
+/* Reads every ANSWER waiting on client (one event each): counts them
+   into *answers, checking each is NACK E_BUSY for the event id. */
+static void s_busy_answers (zsock_t *client, const uint8_t id[16],
+                            uint64_t *answers)
+{
+    jk_answer_t got[1];
+    size_t n;
+    while ((n = s_try_answers (client, got, 1, 0)) > 0) {
+        assert_int_equal (n, 1);
+        assert_int_equal (got[0].kind, JK_ANSWER_NACK);
+        assert_string_equal (got[0].code, "E_BUSY");
+        assert_true (jk_answer_retryable (&got[0]));
+        assert_memory_equal (got[0].id, id, 16);
+        (*answers)++;
+    }
+}
+
+/* True once every SUBMIT sent is either forwarded or answered. */
+static bool s_all_settled (zactor_t *broker, zsock_t *client,
+                           const uint8_t id[16], uint64_t *answers,
+                           uint64_t sent)
+{
+    s_busy_answers (client, id, answers);
+    return s_stat (broker, "forwarded") + *answers == sent;
+}
+
+/* A store that reads nothing: once the queue towards it is full, each
+   further SUBMIT is refused at once, NACK E_BUSY with its event's id;
+   every event is either forwarded or refused, exactly once, and the
+   store later reads every one forwarded. */
+static void test_backend_full_busy (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_t *client = jk_test_dealer (f->ingest);
+    zsock_set_rcvhwm (client, 0);
+    size_t size;
+    uint8_t *bytes = s_event ("32.03.10/pacet-1", 1, 1, &size);
+    jk_envelope_t envelope;
+    assert_true (jk_envelope_peek (bytes, size, &envelope));
+    /* Beyond the backend's queue, the store's and the socket buffers
+       between them; sent 500 at a time (below the ingest socket's queue
+       per client, so no answer can be dropped) and settled in between. */
+    const uint64_t count = 8000;
+    uint64_t sent = 0, answers = 0;
+    while (sent < count) {
+        for (int i = 0; i < 500; i++, sent++) {
+            zmsg_t *msg = jk_wire_new ("SUBMIT");
+            zmsg_addmem (msg, bytes, size);
+            assert_int_equal (zmsg_send (&msg, client), 0);
+        }
+        assert_true (JK_WAIT_FOR (
+            s_all_settled (f->broker, client, envelope.id, &answers, sent),
+            S_WAIT_MS));
+    }
+    uint64_t forwarded = s_stat (f->broker, "forwarded");
+    assert_true (answers > 0);
+    assert_true (forwarded > 0);
+    assert_int_equal (forwarded + answers, count);
+    assert_int_equal (s_stat (f->broker, "busy"), answers);
+    assert_int_equal (s_stat (f->broker, "received"), count);
+    assert_int_equal (s_stat (f->broker, "unavailable"), 0);
+    /* The store reads exactly the SUBMITs forwarded, each whole. */
+    for (uint64_t i = 0; i < forwarded; i++) {
+        zframe_t *rid;
+        zmsg_t *fwd = s_forwarded (store, 1, &rid);
+        zframe_destroy (&rid);
+        zframe_t *event = zmsg_first (fwd);
+        assert_int_equal (zframe_size (event), size);
+        assert_memory_equal (zframe_data (event), bytes, size);
+        zmsg_destroy (&fwd);
+    }
+    zmsg_t *more = jk_test_recv (store, 100);
+    assert_null (more);
+    free (bytes);
+    zsock_destroy (&client);
+    zsock_destroy (&store);
 }
 
 /* A store that disconnects: the next SUBMIT gets E_UNAVAILABLE (mandatory
@@ -952,6 +1088,10 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_submit_routed, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_store_absent, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_answer_frames_passed_on, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_backend_full_busy, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_store_gone_and_back, s_setup,
                                          s_teardown),
