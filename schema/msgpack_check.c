@@ -137,20 +137,63 @@ static int s_mp_skip (const uint8_t *p, size_t size, size_t *pos)
 _Static_assert(sizeof (msgpack_object_kv) == 2 * sizeof (msgpack_object),
                "a map's pairs are laid out as key, value, key, value ...");
 
+/* Whether eight bytes are all ASCII and none of them NUL: in each byte
+   of low, (b | 0x80) - 1 keeps the high bit unless b & 0x7f is 0 (no
+   byte borrows from the next: each is at least 0x80); with b's own high
+   bit clear, b is 1 .. 0x7f. */
+static inline bool s_ascii8 (uint64_t w)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t low = (w | high) - 0x0101010101010101ull;
+    return (low & ~w & high) == high;
+}
+
+/* jk_msgpack_text of a str in a buffer that is readable up to end: one
+   of fewer than eight bytes, with eight readable from its start, is
+   checked in one step (the bytes after it counted as 0x01). */
+static inline bool s_text_in (const char *at, size_t n, const uint8_t *end)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n < 8 && end - (const uint8_t *)at >= 8) {
+        uint64_t w;
+        memcpy (&w, at, 8);
+        uint64_t keep = n ? ~0ull >> (64 - 8 * n) : 0;
+        if (s_ascii8 ((w & keep) | (0x0101010101010101ull & ~keep)))
+            return true;
+    }
+#else
+    (void)end;
+#endif
+    return jk_msgpack_text (at, n);
+}
+
 bool jk_msgpack_text (const char *ptr, size_t size)
 {
     const unsigned char *p = (const unsigned char *)ptr;
     size_t i = 0;
+    /* All ASCII, the common case: eight bytes a step, then the last
+       eight (overlapping the step before). Anything else goes byte by
+       byte below. */
+    if (size >= 8) {
+        uint64_t w;
+        size_t k = 0;
+        for (; k + 8 <= size; k += 8) {
+            memcpy (&w, p + k, 8);
+            if (!s_ascii8 (w))
+                break;
+        }
+        if (k + 8 > size) {
+            memcpy (&w, p + size - 8, 8);
+            if (k == size || s_ascii8 (w))
+                return true;
+        }
+    }
     while (i < size) {
-        /* Eight ASCII bytes, none of them NUL, at once: in each byte of
-           low, (b | 0x80) - 1 keeps the high bit unless b & 0x7f is 0;
-           with b's own high bit clear, b is 1 .. 0x7f. */
+        /* Eight ASCII bytes, none of them NUL, at once. */
         if (size - i >= 8) {
-            const uint64_t high = 0x8080808080808080ull;
             uint64_t w;
             memcpy (&w, p + i, 8);
-            uint64_t low = (w | high) - 0x0101010101010101ull;
-            if ((low & ~w & high) == high) {
+            if (s_ascii8 (w)) {
                 i += 8;
                 continue;
             }
@@ -321,7 +364,7 @@ static inline bool s_common (const uint8_t *p, size_t size, size_t *pos_p,
         o->type = MSGPACK_OBJECT_STR;
         o->via.str.ptr = at;
         o->via.str.size = (uint32_t)n;
-        if (*text && !jk_msgpack_text (at, n))
+        if (*text && !s_text_in (at, n, p + size))
             *text = false;
     }
     *pos_p = pos + head + n;

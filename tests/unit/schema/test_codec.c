@@ -3,6 +3,7 @@
     oversized, wrong-typed and random input, envelope peeking and
     upcasting of older versions. */
 #include "testsupport.h"
+#include "decode_internal.h"
 #include "jk_wire.h"
 #include "samples.h"
 
@@ -579,6 +580,67 @@ static void test_text_at_every_position (void **state)
             jk_event_destroy (&ev);
             free (bytes);
         }
+}
+
+/* The walk's text check on a str that is the whole buffer, in a block of
+   exactly its size (ASan: nothing is read past it), and on one followed
+   by another str, for every length up to 20 and every place of a NUL, a
+   bad or a good non-ASCII byte, against jk_utf8_length and a search for
+   NUL. */
+static void test_text_check_in_exact_buffers (void **state)
+{
+    (void)state;
+    static const char *const inserts[] = {
+        "", "\xc3\xa9", "\xff", "\x80", "\x7f", "\xe2\x82", "\xf0\x9f\x98\x80"};
+    for (size_t k = 0; k <= sizeof inserts / sizeof inserts[0]; k++)
+        for (size_t len = 0; len <= 20; len++)
+            for (size_t at = 0; at <= len; at++) {
+                char text[32];
+                memset (text, 'a', len);
+                size_t n = len;
+                if (k == sizeof inserts / sizeof inserts[0]) {
+                    if (at == len)
+                        continue;
+                    text[at] = 0; /* a NUL */
+                } else {
+                    size_t extra = strlen (inserts[k]);
+                    memmove (text + at + extra, text + at, len - at);
+                    memcpy (text + at, inserts[k], extra);
+                    n = len + extra;
+                }
+                bool want =
+                    !memchr (text, 0, n) && jk_utf8_length (text, n) >= 0;
+                /* Alone, and followed by another str (so that eight
+                   bytes can be read from a short one's start). */
+                for (int followed = 0; followed < 2; followed++) {
+                    size_t size = (size_t)followed + 1 + n + 9 * followed;
+                    uint8_t *buf = malloc (size), *p = buf;
+                    if (followed)
+                        *p++ = 0x92;            /* an array of two */
+                    *p++ = (uint8_t)(0xa0 | n); /* fixstr: n is below 32 */
+                    memcpy (p, text, n);
+                    p += n;
+                    if (followed) {
+                        *p++ = 0xa8;
+                        memcpy (p, "zzzzzzzz", 8);
+                    }
+                    jk_msgpack_arena_t arena;
+                    jk_msgpack_arena_init (&arena);
+                    msgpack_object root;
+                    bool is_text = !want;
+                    size_t end = 0;
+                    char why[128];
+                    assert_int_equal (jk_msgpack_unpack (buf, size, 4, &arena,
+                                                         &root, &is_text, &end,
+                                                         why, sizeof why),
+                                      0);
+                    assert_int_equal (end, size);
+                    assert_int_equal (is_text, want);
+                    jk_msgpack_arena_free (&arena);
+                    free (buf);
+                }
+                assert_int_equal (jk_msgpack_text (text, n), want);
+            }
 }
 
 /* 50 units (code and title each), more values than the decoder keeps on
@@ -1250,6 +1312,7 @@ int main (void)
         cmocka_unit_test (test_huge_container_headers),
         cmocka_unit_test (test_not_a_map),
         cmocka_unit_test (test_text_at_every_position),
+        cmocka_unit_test (test_text_check_in_exact_buffers),
         cmocka_unit_test (test_many_values),
         cmocka_unit_test (test_counts_beyond_the_bytes),
         cmocka_unit_test (test_envelope_shape),
