@@ -6,7 +6,12 @@
     evicts (loaded from an empty projection database, told after each
     event that the tables hold it), where at most 2 x JK_MODEL_PEOPLE_MAX
     of them stay in memory whatever N is.
-    Usage: bench_model [--quick] [--events N]
+    Then the CPU time the writer's model costs per event: the workload
+    generator's mix (--decide N events, 2 % rejected by the rules) is
+    encoded, decoded as the store's stage decodes it, and decided and
+    applied in order by a fresh model, as the writer does (without the
+    log); thread CPU time per event, median of 5 rounds.
+    Usage: bench_model [--quick] [--events N] [--decide N]
     Prints a table (bytes per entity), then one JSON line. */
 #include "bench_common.h"
 #include "jk_model.h"
@@ -16,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include "workload.h"
 
 #define BATCH "PK2UMK-2023-01"
 #define EXAM  "UK-2023-01"
@@ -172,21 +179,83 @@ static jk_model_t *s_model (bool evict)
     return model;
 }
 
+static double s_cpu_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One round of decide + apply over events by a fresh model: CPU ns per
+   event; the rejections counted in *rejected. */
+static double s_decide_round (jk_event_t **events, size_t count,
+                              size_t *rejected)
+{
+    jk_model_t *model = jk_model_new (false);
+    *rejected = 0;
+    double start = s_cpu_now ();
+    for (size_t i = 0; i < count; i++) {
+        jk_report_t report;
+        jk_report_reset (&report);
+        if (jk_model_decide (model, events[i], &report) == 0)
+            jk_model_apply (model, events[i], i + 1);
+        else
+            (*rejected)++;
+    }
+    double ns = (s_cpu_now () - start) * 1e9 / (double)count;
+    jk_model_destroy (&model);
+    return ns;
+}
+
+/* The workload's events encoded and decoded into slabs, as the stage
+   hands them to the writer. */
+static jk_event_t **s_workload (size_t count, size_t *made)
+{
+    jk_workload_config_t config = {.events = count, .reject_share = 0.02};
+    jk_workload_t *workload = jk_workload_new (7, &config);
+    jk_event_t **events = jk_calloc (count, sizeof *events);
+    jk_event_slab_t *slab = jk_event_slab_new (count);
+    jk_event_t *event;
+    *made = 0;
+    while (*made < count && (event = jk_workload_next (workload))) {
+        size_t size;
+        uint8_t *bytes = jk_event_encode (event, &size);
+        jk_event_destroy (&event);
+        jk_report_t report;
+        /* The decoded strings borrow the bytes: kept for the run. */
+        events[*made] = jk_event_decode_in (slab, bytes, size, &report);
+        if (!events[*made]) {
+            fprintf (stderr, "bench_model: workload event %zu: %s\n", *made,
+                     report.error.message);
+            exit (1);
+        }
+        (*made)++;
+    }
+    jk_event_slab_release (&slab);
+    jk_workload_destroy (&workload);
+    return events;
+}
+
 int main (int argc, char **argv)
 {
-    size_t events = 200000;
+    size_t events = 200000, decide = 100000;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--quick") == 0)
-            events = 20000;
+            events = decide = 20000;
         else if (strcmp (argv[i], "--events") == 0 && i + 1 < argc)
             events = strtoull (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--decide") == 0 && i + 1 < argc)
+            decide = strtoull (argv[++i], NULL, 10);
         else {
-            fprintf (stderr, "usage: bench_model [--quick] [--events N]\n");
+            fprintf (stderr, "usage: bench_model [--quick] [--events N] "
+                             "[--decide N]\n");
             return 2;
         }
     }
-    if (events < 1000 || events > 1000000) {
-        fprintf (stderr, "bench_model: --events between 1000 and 1000000\n");
+    if (events < 1000 || events > 1000000 || decide < 1000 ||
+        decide > 1000000) {
+        fprintf (stderr, "bench_model: --events and --decide between 1000 "
+                         "and 1000000\n");
         return 2;
     }
     static const struct {
@@ -261,6 +330,20 @@ int main (int argc, char **argv)
     unlink (path);
     rmdir (dir);
 
+    /* The writer's share: decide + apply over the workload. */
+    size_t count, rejected = 0;
+    jk_event_t **mix = s_workload (decide, &count);
+    double rounds[5];
+    for (int r = 0; r < 5; r++)
+        rounds[r] = s_decide_round (mix, count, &rejected);
+    double decide_ns = jk_bench_median (rounds, 5);
+    printf ("  %-32s %8.1f ns per event (%zu events, %zu rejected, CPU "
+            "time, median of 5)\n",
+            "decide + apply, workload mix", decide_ns, count, rejected);
+    for (size_t i = 0; i < count; i++)
+        jk_event_destroy (&mix[i]);
+    free (mix);
+
     printf ("{\"bench\":\"model\",\"entities\":%zu", events);
     for (size_t k = 0; k < n_kinds; k++) {
         char key[48];
@@ -270,7 +353,9 @@ int main (int argc, char **argv)
         key[j] = 0;
         printf (",\"%s_bytes\":%.1f", key, per[k]);
     }
-    printf (",\"people_bound\":%d,\"people_bounded_mib\":%.1f}\n",
-            2 * JK_MODEL_PEOPLE_MAX, bounded_mb);
+    printf (",\"people_bound\":%d,\"people_bounded_mib\":%.1f,"
+            "\"decide_events\":%zu,\"decide_rejected\":%zu,"
+            "\"decide_ns\":%.1f}\n",
+            2 * JK_MODEL_PEOPLE_MAX, bounded_mb, count, rejected, decide_ns);
     return 0;
 }
