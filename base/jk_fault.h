@@ -27,13 +27,18 @@ typedef enum {
     /* The store's tree thread takes nothing from its feed queue until the
        writer has found the queue full once (a batch not handed over). */
     JK_FAULT_TREE_PAUSED = 6,
+    /* As JK_FAULT_FAIL_COMMIT, with the next batch planned while that
+       commit runs: before it, the writer waits (up to 10 s) until
+       another SUBMIT is on the backend. */
+    JK_FAULT_FAIL_COMMIT_NEXT = 7,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
 #define JK_FAULT_EXIT 86
 
 /* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
-   "tree_stalled", "state_stalled", "store_silent" or "tree_paused";
+   "tree_stalled", "state_stalled", "store_silent", "tree_paused" or
+   "fail_commit_next";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

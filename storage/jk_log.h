@@ -104,11 +104,33 @@ int64_t jk_log_next_time (jk_log_t *self);
    records appended in the open transaction. */
 uint64_t jk_log_next_seq (jk_log_t *self, const char *source);
 
+/* The plan: records decided but not appended yet (the store decides a
+   batch while the batch before commits, and appends it after). Each
+   source's next seq counting the plan, on top of the open transaction's
+   appends (1 for an unknown source). */
+uint64_t jk_log_plan_seq (jk_log_t *self, const char *source);
+/* Plans seq as the source's next record: its next seq in the plan is then
+   seq + 1. */
+void jk_log_plan_take (jk_log_t *self, const char *source, uint64_t seq);
+/* Forgets the plan: jk_log_plan_seq equals jk_log_next_seq again once
+   the plan's records are appended, or when they never will be. */
+void jk_log_plan_reset (jk_log_t *self);
+
 /* Starts a write transaction (BEGIN IMMEDIATE). JK_OK or JK_IO. */
 int jk_log_begin (jk_log_t *self);
 /* Commits. On JK_IO the transaction was rolled back (as jk_log_rollback)
    and nothing of it is kept, in the file or in memory. */
 int jk_log_commit (jk_log_t *self);
+/* jk_log_commit in two halves, so that another thread may use the plan
+   (below) and jk_log_head while the COMMIT (the WAL's write and sync)
+   runs: jk_log_commit_write runs it on the connection and touches
+   nothing of the log's memory but its WAL counters (jk_log_wal_frames,
+   jk_log_wal_stats); JK_OK or JK_IO. Then, once that other thread is
+   done, jk_log_commit_end with the result keeps what the transaction
+   staged in memory, or rolls back (returning JK_IO) as jk_log_commit
+   does. */
+int jk_log_commit_write (jk_log_t *self);
+int jk_log_commit_end (jk_log_t *self, int written);
 /* Rolls back, and forgets the head and seqs staged since begin. */
 void jk_log_rollback (jk_log_t *self);
 

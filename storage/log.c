@@ -122,10 +122,12 @@ static const char *s_migrations[] = {
    when the event before came from the same source), and updated in place
    by the append: one lookup where there were three. */
 typedef struct {
-    uint64_t next;      /* next seq committed (0: none committed yet) */
-    uint64_t staged;    /* next seq after the open transaction's appends */
-    uint64_t staged_in; /* the transaction staged belongs to (0: none) */
-    char name[];        /* the source */
+    uint64_t next;       /* next seq committed (0: none committed yet) */
+    uint64_t staged;     /* next seq after the open transaction's appends */
+    uint64_t staged_in;  /* the transaction staged belongs to (0: none) */
+    uint64_t planned;    /* next seq after the plan's records */
+    uint64_t planned_in; /* the plan planned belongs to (0: none) */
+    char name[];         /* the source */
 } s_source_t;
 
 struct jk_log_s {
@@ -147,6 +149,7 @@ struct jk_log_s {
     s_source_t **touched;
     size_t touched_count, touched_cap;
     uint64_t transaction; /* numbers the transactions: s_source_t.staged_in */
+    uint64_t plan;        /* numbers the plans: s_source_t.planned_in */
     /* What the INSERT still has bound from the append before (bindings
        outlive sqlite3_reset): the columns that seldom change from one
        record to the next are bound again only when they change. */
@@ -352,6 +355,7 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
     self->sources = zhashx_new ();
     zhashx_set_destructor (self->sources, s_source_free);
     self->chain = jk_chain_new ();
+    self->plan = 1; /* no source's planned_in (0 when made) */
 
     struct stat st;
     bool created = stat (path, &st) != 0;
@@ -486,17 +490,44 @@ static uint64_t s_next_seq (jk_log_t *self, const s_source_t *entry)
     return entry->next ? entry->next : 1;
 }
 
-uint64_t jk_log_next_seq (jk_log_t *self, const char *source)
+/* The entry of source, or NULL when it has none (no entry is made for a
+   source only asked about). */
+static s_source_t *s_source_find (jk_log_t *self, const char *source)
 {
     s_source_t *entry = self->last;
     if (!entry || strcmp (entry->name, source) != 0) {
-        /* No entry made for a source only asked about. */
         entry = zhashx_lookup (self->sources, source);
-        if (!entry)
-            return 1;
-        self->last = entry;
+        if (entry)
+            self->last = entry;
     }
-    return s_next_seq (self, entry);
+    return entry;
+}
+
+uint64_t jk_log_next_seq (jk_log_t *self, const char *source)
+{
+    s_source_t *entry = s_source_find (self, source);
+    return entry ? s_next_seq (self, entry) : 1;
+}
+
+uint64_t jk_log_plan_seq (jk_log_t *self, const char *source)
+{
+    s_source_t *entry = s_source_find (self, source);
+    if (!entry)
+        return 1;
+    return entry->planned_in == self->plan ? entry->planned
+                                           : s_next_seq (self, entry);
+}
+
+void jk_log_plan_take (jk_log_t *self, const char *source, uint64_t seq)
+{
+    s_source_t *entry = s_source (self, source);
+    entry->planned_in = self->plan;
+    entry->planned = seq + 1;
+}
+
+void jk_log_plan_reset (jk_log_t *self)
+{
+    self->plan++;
 }
 
 static int s_run (sqlite3_stmt *stmt)
@@ -533,11 +564,16 @@ static void s_unstage (jk_log_t *self)
         jk_tiles_rollback (self->tiles);
 }
 
-int jk_log_commit (jk_log_t *self)
+int jk_log_commit_write (jk_log_t *self)
+{
+    sqlite3_reset (self->find);
+    return s_run (self->commit);
+}
+
+int jk_log_commit_end (jk_log_t *self, int written)
 {
     assert (self->in_transaction);
-    sqlite3_reset (self->find);
-    if (s_run (self->commit) != JK_OK) {
+    if (written != JK_OK) {
         jk_log_rollback (self);
         return JK_IO;
     }
@@ -550,6 +586,11 @@ int jk_log_commit (jk_log_t *self)
     self->in_transaction = false;
     jk_tiles_commit (self->tiles);
     return JK_OK;
+}
+
+int jk_log_commit (jk_log_t *self)
+{
+    return jk_log_commit_end (self, jk_log_commit_write (self));
 }
 
 void jk_log_rollback (jk_log_t *self)

@@ -3,7 +3,9 @@
     (store_stage.c) decodes and validates each batch while the writer
     decides the one before (store_decide.c: dedup, seq, domain rules
     against the in-memory model), appends its log records in one
-    transaction, commits, then answers and publishes (store_batch.c). The
+    transaction, commits, then answers and publishes (store_batch.c);
+    while the writer commits a batch, the plan thread (store_aside.c)
+    plans the next one in memory. The
     Merkle tree follows on the tree thread (tree.c, store_tree.c), signed
     in checkpoints (store_checkpoints.c). The projector thread
     (projector.c) applies the committed records to the projections' own
@@ -16,11 +18,13 @@
 
 #include <pthread.h>
 
-/* Vetoes one commit: the injected SQLite failure of "fail_commit". */
+/* Vetoes one commit: the injected SQLite failure of "fail_commit" and
+   "fail_commit_next". */
 static int s_commit_veto (void *arg)
 {
     jk_store_t *self = arg;
-    if (self->fault != JK_FAULT_FAIL_COMMIT)
+    if (self->fault != JK_FAULT_FAIL_COMMIT &&
+        self->fault != JK_FAULT_FAIL_COMMIT_NEXT)
         return 0;
     self->fault = JK_FAULT_NONE;
     return 1;
@@ -228,6 +232,7 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
     free (projections);
     self->behind = zhashx_new ();
     self->stage = jk_store_stage_start ();
+    self->aside = jk_store_aside_start ();
     self->deferred = zlist_new ();
     self->poller = zpoller_new (self->pipe, self->backend, self->tree, NULL);
     if (self->query)
@@ -253,6 +258,7 @@ static void s_store_fini (jk_store_t *self)
         jk_store_stage_wait (self, self->next, self->next->sent);
     }
     zactor_destroy (&self->stage);
+    zactor_destroy (&self->aside);
     if (self->deferred) {
         zmsg_t *msg;
         while ((msg = zlist_pop (self->deferred)))

@@ -68,6 +68,7 @@ void jk_store_batch_clear (jk_store_batch_t *batch)
     batch->item_count = 0;
     batch->sent = 0;
     batch->prepared = 0;
+    batch->planned = false;
 }
 
 void jk_store_batch_free (jk_store_batch_t *batch)
@@ -215,9 +216,13 @@ static int s_batch_failed (jk_store_t *self, size_t events)
     char message[256];
     snprintf (message, sizeof message, "%s", jk_log_errmsg (self->log));
     jk_log_rollback (self->log);
-    /* The model may hold what the rolled-back transaction decided: it is
-       loaded again from the projections once they reach the log's head. */
+    /* The model may hold what the rolled-back transaction decided (and
+       the next batch planned while it committed): it is loaded again from
+       the projections once they reach the log's head, and both batches
+       are planned again. */
     jk_model_destroy (&self->model);
+    self->cur->planned = self->next->planned = false;
+    jk_store_plan_reset (self);
     self->failed_batches++;
     jk_error ("store",
               "batch of %zu events rolled back, nothing answered: sqlite "
@@ -399,50 +404,174 @@ static void s_records_publish (jk_store_t *self, size_t first, size_t last)
     }
 }
 
+/* Plans the items [first, last) of batch in order, each accepted one
+   applied to the model before the next is planned: JK_OK, or JK_IO when
+   the model could not read the projections. */
+static int s_plan (jk_store_t *self, jk_store_batch_t *batch, size_t first,
+                   size_t last)
+{
+    for (size_t i = first; i < last; i++) {
+        jk_store_stage_wait (self, batch, i + 1);
+        if (jk_store_plan (self, &batch->items[i], batch->recorded_at) != JK_OK)
+            return JK_IO;
+        jk_store_plan_apply (self, &batch->items[i]);
+    }
+    return JK_OK;
+}
+
+/* The model could not decide (its read of the projections failed):
+   nothing appended, nothing answered; the model is loaded again. */
+static int s_plan_failed (jk_store_t *self, size_t events)
+{
+    jk_model_destroy (&self->model);
+    self->cur->planned = false;
+    jk_store_plan_reset (self);
+    self->failed_batches++;
+    jk_error ("store",
+              "batch of %zu events not decided, nothing answered: the model "
+              "cannot read the projections",
+              events);
+    return SQLITE_IOERR;
+}
+
+/* Takes the next batch in while this one waits to commit. Under
+   JK_FAULT_FAIL_COMMIT_NEXT, waits for it (up to 10 s) first. */
+static void s_fill_next (jk_store_t *self)
+{
+    self->deferring = true;
+    jk_store_stage_fill (self, self->next);
+    int64_t deadline = jk_clock_mono_ms () + 10000;
+    while (self->fault == JK_FAULT_FAIL_COMMIT_NEXT &&
+           self->next->item_count == 0 && jk_clock_mono_ms () < deadline) {
+        zmq_pollitem_t item = {zsock_resolve (self->backend), 0, ZMQ_POLLIN, 0};
+        zmq_poll (&item, 1, 100);
+        jk_store_stage_fill (self, self->next);
+    }
+    self->deferring = false;
+}
+
+/* The plan thread's job (store_aside.c), while the writer commits the
+   batch before and answers it: plans the next batch in memory (the
+   model, the log's plan, the decode stage's chunks). */
+static void s_plan_next (void *arg)
+{
+    jk_store_t *self = arg;
+    jk_store_batch_t *next = self->next;
+    jk_model_written (self->model, jk_store_projected (self));
+    if (s_plan (self, next, 0, next->item_count) == JK_OK)
+        next->planned = true;
+    else {
+        /* It is planned again from a model loaded afresh. */
+        jk_model_destroy (&self->model);
+        jk_store_plan_reset (self);
+    }
+}
+
+/* Runs the open transaction's COMMIT (the WAL's write and sync). When
+   the next batch waits (taken in meanwhile) with S_PLAN_ASIDE_MIN events
+   or more, the plan thread plans it meanwhile (*planning; a smaller one
+   is planned by the writer after, as the thread's wake-up would cost its
+   events more than the plan saves): until jk_store_aside_wait the
+   writer touches
+   neither the model, the log's plan, the decode stage nor the log's
+   memory that jk_log_commit_end writes. Not while the projections lag
+   at the bound: that batch is answered E_BUSY after, undecided. JK_OK
+   or JK_IO (for jk_log_commit_end). */
+static int s_commit_write (jk_store_t *self, bool serial, bool *planning)
+{
+    jk_store_batch_t *next = self->next;
+    if (!next->planned && next->item_count == 0 && !self->terminated)
+        s_fill_next (self);
+    *planning = !serial && next->item_count >= S_PLAN_ASIDE_MIN &&
+                !next->planned && self->model &&
+                jk_store_lag (self, NULL) < self->lag_max;
+    if (*planning)
+        jk_store_aside_run (self, s_plan_next, self);
+    return jk_log_commit_write (self->log);
+}
+
+/* The COMMIT is over and the batch answered: the next batch's plan is
+   waited for, then the log keeps what the transaction staged (or rolls
+   back, JK_IO, when written failed). */
+static int s_commit_end (jk_store_t *self, bool planning, int written)
+{
+    if (planning) {
+        jk_store_aside_wait (self);
+        self->overlapped++;
+    }
+    return jk_log_commit_end (self->log, written);
+}
+
 /* Decides the SUBMITs [from, to) of the batch in one transaction,
    commits, then answers each SUBMIT (in order) and hands the records (in
-   position order) to the broker in one RECORDS message. Returns 0, or the
+   position order) to the broker in one RECORDS message. The whole batch
+   (not serial) was planned while the batch before committed, or is
+   planned here, and its records appended after; one SUBMIT retried alone
+   (serial) is planned and appended event by event. Returns 0, or the
    primary SQLite code of a failure (nothing answered, nothing kept). */
-static int s_batch_try (jk_store_t *self, size_t from, size_t to)
+static int s_batch_try (jk_store_t *self, size_t from, size_t to, bool serial)
 {
+    jk_store_batch_t *cur = self->cur;
     size_t first = 0, last;
-    while (first < self->cur->item_count &&
-           self->cur->items[first].submit < from)
+    while (first < cur->item_count && cur->items[first].submit < from)
         first++;
-    for (last = first;
-         last < self->cur->item_count && self->cur->items[last].submit < to;
-         last++) {
-        jk_store_item_t *it = &self->cur->items[last];
-        memset (&it->answer, 0, sizeof it->answer);
-        it->logged = false;
+    for (last = first; last < cur->item_count && cur->items[last].submit < to;
+         last++)
+        ;
+    if (serial || !cur->planned) {
+        cur->planned = false;
+        if (jk_store_model_ready (self) != JK_OK) {
+            /* Nothing decided, nothing answered: the senders resend. */
+            self->failed_batches++;
+            return SQLITE_BUSY;
+        }
+        jk_model_written (self->model, jk_store_projected (self));
+        jk_store_plan_reset (self);
+        if (!serial && s_plan (self, cur, first, last) != JK_OK)
+            return s_plan_failed (self, last - first);
     }
-    jk_store_counts_t counts = {0};
-    if (jk_store_model_ready (self) != JK_OK) {
-        /* Nothing decided, nothing answered: the senders resend. */
-        self->failed_batches++;
-        return SQLITE_BUSY;
-    }
-    jk_model_written (self->model, jk_store_projected (self));
     if (jk_log_begin (self->log) != JK_OK)
         return s_batch_failed (self, last - first);
     /* The tiles the tree thread completed ride along. */
     if (jk_store_tree_put (self) != JK_OK)
         return s_batch_failed (self, last - first);
     for (size_t i = first; i < last; i++) {
-        jk_store_stage_wait (self, self->cur, i + 1);
-        if (jk_store_decide (self, &self->cur->items[i], self->cur->recorded_at,
-                             &counts) != JK_OK)
+        jk_store_item_t *it = &cur->items[i];
+        if (serial) {
+            jk_store_stage_wait (self, cur, i + 1);
+            if (jk_store_plan (self, it, cur->recorded_at) != JK_OK)
+                return s_batch_failed (self, last - first);
+        }
+        int rc = jk_store_append (self, it);
+        if (rc == JK_CONFLICT && !serial) {
+            /* The id is logged already (the log's UNIQUE index): the plan
+               after this event counted it appended and the model holds
+               it. The batch is decided again event by event from a model
+               loaded afresh. */
+            jk_log_rollback (self->log);
+            jk_model_destroy (&self->model);
+            cur->planned = false;
+            return s_batch_try (self, from, to, true);
+        }
+        if (rc == JK_CONFLICT)
+            rc = jk_store_conflict (self, it);
+        if (rc != JK_OK)
             return s_batch_failed (self, last - first);
+        if (serial) {
+            jk_store_plan_apply (self, it);
+            jk_store_plan_reset (self);
+        }
     }
-    /* The next batch goes to the stage while this one commits; other
-       backend messages taken meanwhile wait for the commit. */
-    if (self->next->item_count == 0 && !self->terminated) {
-        self->deferring = true;
-        jk_store_stage_fill (self, self->next);
-        self->deferring = false;
-    }
-    if (jk_log_commit (self->log) != JK_OK)
+    jk_store_plan_reset (self); /* the plan is appended */
+    jk_store_counts_t counts = {0};
+    for (size_t i = first; i < last; i++)
+        jk_store_count (&cur->items[i], &counts);
+    bool planning;
+    int written = s_commit_write (self, serial, &planning);
+    if (written != JK_OK) {
+        s_commit_end (self, planning, written);
         return s_batch_failed (self, last - first);
+    }
     if (self->fault == JK_FAULT_CRASH_AFTER_COMMIT &&
         counts.accepted + counts.rejected > 0)
         _exit (JK_FAULT_EXIT);
@@ -450,13 +579,9 @@ static int s_batch_try (jk_store_t *self, size_t from, size_t to)
         jk_store_tree_stored (self);
     /* The tree is handed the records below, the projector the batch once
        it is answered (s_handoff). */
-    bool logged = false;
-    for (size_t i = first; i < last && !logged; i++)
-        if (self->cur->items[i].logged) {
-            uint8_t hash[JK_HASH_SIZE];
-            jk_store_lag_note (self, jk_log_head (self->log, hash));
-            logged = true;
-        }
+    bool logged = counts.accepted + counts.rejected > 0;
+    if (logged)
+        jk_store_lag_note (self, jk_log_head (self->log, NULL));
     self->batches++;
     s_counts_add (&self->counts, &counts);
     /* The counters go to the query thread before the answers leave: a
@@ -468,7 +593,7 @@ static int s_batch_try (jk_store_t *self, size_t from, size_t to)
         s_handoff (self, first, last);
         jk_store_projector_wake (self);
     }
-    return 0;
+    return s_commit_end (self, planning, written) == JK_OK ? 0 : SQLITE_IOERR;
 }
 
 /* Runs the whole batch as one transaction. If SQLite refuses it for a
@@ -480,16 +605,18 @@ static void s_batch_run (jk_store_t *self)
     uint64_t lag = jk_store_lag (self, &lag_ms);
     if (lag_ms > self->lag_max_ms)
         self->lag_max_ms = lag_ms;
-    if (lag >= self->lag_max) {
+    /* A batch planned while the one before committed was below the
+       bound then (the lag only shrinks until it is appended). */
+    if (lag >= self->lag_max && !self->cur->planned) {
         s_batch_busy (self, lag);
         jk_store_batch_clear (self->cur);
         return;
     }
-    int failed = s_batch_try (self, 0, self->cur->submit_count);
+    int failed = s_batch_try (self, 0, self->cur->submit_count, false);
     if (failed && !self->fatal && !s_transient (failed) &&
         self->cur->submit_count > 1)
         for (size_t s = 0; s < self->cur->submit_count && !self->fatal; s++)
-            s_batch_try (self, s, s + 1);
+            s_batch_try (self, s, s + 1, true);
     jk_store_batch_clear (self->cur);
     if (failed)
         jk_store_push_counters (self); /* failed_batches moved */

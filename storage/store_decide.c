@@ -1,6 +1,10 @@
 /*  store_decide.c - the store actor (jk_store.h, store_internal.h): deciding
-    one event inside the batch's transaction: seq, duplicates, the clock, the
-    model, the append. */
+    one event in two steps. The plan, in memory only (it may run while the
+    batch before commits on the commit thread): the seq against the log's
+    plan, the clock, the model, the position the record will take. The
+    append, inside the batch's transaction: the record with its chain
+    hash, and the id looked up in the log for an event whose seq was not
+    its source's next. */
 #include "store_internal.h"
 
 void jk_store_nack (jk_answer_t *answer, const char *code, const char *format,
@@ -29,28 +33,34 @@ static void s_topic (char *out, size_t size, bool rejected, const char *type)
     out[n + len] = '\0';
 }
 
+/* The type a record of item is logged under. */
+static const char *s_type (const jk_store_item_t *item)
+{
+    return item->event ? item->event->type->name : item->envelope.type;
+}
+
 /* Answers an event whose id is already in the log: DUPLICATE with the
    original position (and rejection) for the same bytes, NACK
    E_ID_CONFLICT for other bytes. JK_OK when answered, JK_NOT_FOUND when
    the id is new, JK_IO. */
-static int s_known_id (jk_store_t *self, jk_store_item_t *item,
-                       const jk_envelope_t *envelope, jk_store_counts_t *counts)
+static int s_known_id (jk_store_t *self, jk_store_item_t *item)
 {
-    const uint8_t *data = item->data;
-    size_t size = item->size;
-    jk_answer_t *answer = &item->answer;
+    const jk_envelope_t *envelope = &item->envelope;
     jk_log_record_t found;
     int rc = jk_log_find (self->log, envelope->id, &found);
     if (rc != JK_OK)
         return rc;
+    jk_answer_t *answer = &item->answer;
+    memset (answer, 0, sizeof *answer);
+    memcpy (answer->id, envelope->id, 16);
     char id_text[37];
     jk_uuid_format (envelope->id, id_text);
-    if (found.size != size || memcmp (found.bytes, data, size) != 0) {
+    if (found.size != item->size ||
+        memcmp (found.bytes, item->data, item->size) != 0) {
         jk_store_nack (answer, "E_ID_CONFLICT",
                        "envelope.id %s is already stored at position %llu with "
                        "different bytes; a new event needs a new id",
                        id_text, (unsigned long long)found.pos);
-        counts->nacked++;
         return JK_OK;
     }
     answer->kind = JK_ANSWER_DUPLICATE;
@@ -62,49 +72,39 @@ static int s_known_id (jk_store_t *self, jk_store_item_t *item,
         snprintf (answer->message, sizeof answer->message, "%s",
                   found.message ? found.message : "");
     }
-    counts->duplicates++;
     return JK_OK;
 }
 
-/* The seq check: JK_OK when the event is the source's next one
-   (*answered false), or when it was answered here (*answered true:
-   DUPLICATE or E_ID_CONFLICT of a logged id, E_SEQ_TAKEN, E_SEQ_GAP);
-   JK_IO. The log is searched by id only when the seq is not the next
-   one. */
-static int s_decide_seq (jk_store_t *self, jk_store_item_t *item,
-                         jk_store_counts_t *counts, bool *answered)
+/* The seq check against the plan: true when the event is its source's
+   next one. Otherwise it is answered E_SEQ_TAKEN or E_SEQ_GAP, and its id
+   is looked up in the log at the append (item->lookup), which answers
+   DUPLICATE or E_ID_CONFLICT instead when the id is logged: an event with
+   the next seq cannot repeat a logged one, so only these are looked
+   up. */
+static bool s_plan_seq (jk_store_t *self, jk_store_item_t *item)
 {
     jk_answer_t *answer = &item->answer;
     const jk_envelope_t *envelope = &item->envelope;
-    *answered = true;
-    uint64_t next = jk_log_next_seq (self->log, envelope->source);
-    if (envelope->seq != next) {
-        int rc = s_known_id (self, item, envelope, counts);
-        if (rc != JK_NOT_FOUND)
-            return rc == JK_OK ? JK_OK : JK_IO;
-    }
-    if (envelope->seq < next) {
+    uint64_t next = jk_log_plan_seq (self->log, envelope->source);
+    if (envelope->seq == next)
+        return true;
+    item->lookup = true;
+    if (envelope->seq < next)
         jk_store_nack (
             answer, "E_SEQ_TAKEN",
             "envelope.seq %llu of source %s is already taken by another "
             "event; the next free seq is %llu",
             (unsigned long long)envelope->seq, envelope->source,
             (unsigned long long)next);
-        counts->nacked++;
-        return JK_OK;
-    }
-    if (envelope->seq > next) {
+    else {
         jk_store_nack (answer, "E_SEQ_GAP",
                        "envelope.seq %llu of source %s leaves a gap: the store "
                        "expects seq %llu; resend from there",
                        (unsigned long long)envelope->seq, envelope->source,
                        (unsigned long long)next);
         answer->expected = next;
-        counts->nacked++;
-        return JK_OK;
     }
-    *answered = false;
-    return JK_OK;
+    return false;
 }
 
 /* Whether the store's clock has gone back behind the log's (recorded_at
@@ -112,7 +112,7 @@ static int s_decide_seq (jk_store_t *self, jk_store_item_t *item,
    E_STORE_CLOCK (retryable) and nothing is appended; the error is logged
    at most every S_CLOCK_LOG_MS. */
 static bool s_clock_behind (jk_store_t *self, jk_answer_t *answer,
-                            int64_t recorded_at, jk_store_counts_t *counts)
+                            int64_t recorded_at)
 {
     int64_t now = jk_clock_now_ms ();
     if (recorded_at - now <= S_CLOCK_TOLERANCE_MS)
@@ -122,8 +122,9 @@ static bool s_clock_behind (jk_store_t *self, jk_answer_t *answer,
                    "recorded_at (more than %d ms): nothing is appended until "
                    "the hub's clock is set right; retry later",
                    (long long)(recorded_at - now), S_CLOCK_TOLERANCE_MS);
-    counts->nacked++;
-    self->clock_refused++;
+    /* Atomic: the plan thread counts, STATS reads. */
+    uint64_t refused =
+        __atomic_add_fetch (&self->clock_refused, 1, __ATOMIC_RELAXED);
     int64_t mono = jk_clock_mono_ms ();
     if (self->clock_logged == 0 ||
         mono - self->clock_logged >= S_CLOCK_LOG_MS) {
@@ -134,99 +135,122 @@ static bool s_clock_behind (jk_store_t *self, jk_answer_t *answer,
                   "retryable; %llu events refused so far). Set the "
                   "hub's clock right (timedatectl, NTP)",
                   (long long)(recorded_at - now), (long long)recorded_at,
-                  (unsigned long long)self->clock_refused);
+                  (unsigned long long)refused);
     }
     return true;
 }
 
-/* Appends the decided event (rejected when problem is set) and applies
-   an accepted one to the model; fills its answer. JK_OK (answered, also
-   when the log's UNIQUE index found its id logged), or JK_IO. */
-static int s_decide_append (jk_store_t *self, jk_store_item_t *item,
-                            int64_t recorded_at, const jk_problem_t *problem,
-                            jk_store_counts_t *counts)
+void jk_store_plan_reset (jk_store_t *self)
 {
-    jk_answer_t *answer = &item->answer;
-    const jk_envelope_t *envelope = &item->envelope;
-    jk_event_t *event = item->event;
-    const char *code = NULL, *message = NULL;
-    if (problem) {
-        code = problem->code[0] ? problem->code : "E_REJECTED";
-        message = problem->message;
-    }
-    jk_log_record_t record = {
-        .type = event ? event->type->name : envelope->type,
-        .version = envelope->version,
-        .source = envelope->source,
-        .seq = envelope->seq,
-        .at = envelope->at,
-        .recorded_at = recorded_at,
-        .outcome = problem ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
-        .code = code,
-        .message = message,
-        .bytes = item->data,
-        .size = item->size,
-    };
-    memcpy (record.id, envelope->id, 16);
-    int rc = jk_log_append (self->log, &record);
-    if (rc == JK_CONFLICT) {
-        /* The id is in the log already (the UNIQUE index said so). */
-        rc = s_known_id (self, item, envelope, counts);
-        return rc == JK_OK ? JK_OK : JK_IO;
-    }
-    if (rc != JK_OK)
-        return JK_IO;
-    if (!problem)
-        jk_model_apply (self->model, event, record.pos);
-    answer->kind = problem ? JK_ANSWER_REJECTED : JK_ANSWER_ACK;
-    answer->pos = record.pos;
-    memcpy (answer->hash, record.hash, JK_HASH_SIZE);
-    if (problem) {
-        snprintf (answer->code, sizeof answer->code, "%s", code);
-        snprintf (answer->message, sizeof answer->message, "%s", message);
-        counts->rejected++;
-    } else
-        counts->accepted++;
-    item->logged = true;
-    item->recorded_at = recorded_at;
-    s_topic (item->topic, sizeof item->topic, problem != NULL, record.type);
-    return JK_OK;
+    jk_log_plan_reset (self->log);
+    self->plan_pos = jk_log_head (self->log, NULL);
 }
 
-/* Decides one prepared event inside the open transaction: fills its
-   answer, and appends and applies a record when it is decided (accepted
-   or rejected). The log is searched by id only when the seq is not the
-   source's next one: an event with the next seq cannot repeat a logged
-   one, and a reused id with other bytes is caught by the log's UNIQUE
-   index at append. Returns JK_OK, or JK_IO when SQLite failed (the batch
-   rolls back). */
-int jk_store_decide (jk_store_t *self, jk_store_item_t *item,
-                     int64_t recorded_at, jk_store_counts_t *counts)
+int jk_store_plan (jk_store_t *self, jk_store_item_t *item, int64_t recorded_at)
 {
     jk_answer_t *answer = &item->answer;
-    counts->received++;
+    memset (answer, 0, sizeof *answer);
+    item->logged = item->append = item->lookup = false;
     if (item->refused) {
         *answer = item->refusal;
-        counts->nacked++;
         return JK_OK;
     }
     memcpy (answer->id, item->envelope.id, 16);
-    bool answered;
-    if (s_decide_seq (self, item, counts, &answered) != JK_OK)
-        return JK_IO;
     /* Decided from here on: the record takes a position either way,
        unless the store's clock has gone back behind the log's. */
-    if (answered || s_clock_behind (self, answer, recorded_at, counts))
+    if (!s_plan_seq (self, item) || s_clock_behind (self, answer, recorded_at))
         return JK_OK;
     jk_report_t decision;
-    jk_report_reset (&decision);
     const jk_problem_t *problem = item->invalid ? &item->problem : NULL;
     if (!problem) {
+        jk_report_reset (&decision);
         int rc = jk_model_decide (self->model, item->event, &decision);
         if (rc == JK_IO)
             return JK_IO;
         if (rc != 0)
             problem = &decision.error;
     }
-    return s_decide_append (self, item, recorded_at, problem, counts);
+    jk_log_plan_take (self->log, item->envelope.source, item->envelope.seq);
+    item->append = true;
+    item->recorded_at = recorded_at;
+    answer->pos = ++self->plan_pos;
+    if (problem) {
+        answer->kind = JK_ANSWER_REJECTED;
+        snprintf (answer->code, sizeof answer->code, "%s",
+                  problem->code[0] ? problem->code : "E_REJECTED");
+        snprintf (answer->message, sizeof answer->message, "%s",
+                  problem->message);
+    } else
+        answer->kind = JK_ANSWER_ACK;
+    s_topic (item->topic, sizeof item->topic, problem != NULL, s_type (item));
+    return JK_OK;
+}
+
+void jk_store_plan_apply (jk_store_t *self, const jk_store_item_t *item)
+{
+    if (item->append && item->answer.kind == JK_ANSWER_ACK)
+        jk_model_apply (self->model, item->event, item->answer.pos);
+}
+
+int jk_store_append (jk_store_t *self, jk_store_item_t *item)
+{
+    if (item->lookup) {
+        int rc = s_known_id (self, item);
+        return rc == JK_IO ? JK_IO : JK_OK;
+    }
+    if (!item->append)
+        return JK_OK;
+    jk_answer_t *answer = &item->answer;
+    const jk_envelope_t *envelope = &item->envelope;
+    bool rejected = answer->kind == JK_ANSWER_REJECTED;
+    jk_log_record_t record = {
+        .type = s_type (item),
+        .version = envelope->version,
+        .source = envelope->source,
+        .seq = envelope->seq,
+        .at = envelope->at,
+        .recorded_at = item->recorded_at,
+        .outcome = rejected ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
+        .code = rejected ? answer->code : NULL,
+        .message = rejected ? answer->message : NULL,
+        .bytes = item->data,
+        .size = item->size,
+    };
+    memcpy (record.id, envelope->id, 16);
+    int rc = jk_log_append (self->log, &record);
+    if (rc == JK_CONFLICT)
+        return JK_CONFLICT;
+    if (rc != JK_OK)
+        return JK_IO;
+    /* The plan's positions are the log's: every planned record before
+       this one was appended. */
+    assert (record.pos == answer->pos);
+    memcpy (answer->hash, record.hash, JK_HASH_SIZE);
+    item->logged = true;
+    return JK_OK;
+}
+
+int jk_store_conflict (jk_store_t *self, jk_store_item_t *item)
+{
+    item->append = false;
+    return s_known_id (self, item) == JK_OK ? JK_OK : JK_IO;
+}
+
+void jk_store_count (const jk_store_item_t *item, jk_store_counts_t *counts)
+{
+    counts->received++;
+    switch (item->answer.kind) {
+        case JK_ANSWER_ACK:
+            counts->accepted++;
+            break;
+        case JK_ANSWER_REJECTED:
+            counts->rejected++;
+            break;
+        case JK_ANSWER_DUPLICATE:
+            counts->duplicates++;
+            break;
+        default:
+            counts->nacked++;
+            break;
+    }
 }

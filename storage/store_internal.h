@@ -1,13 +1,14 @@
 /*  store_internal.h - shared by the files of the store actor only
     (jk_store.h): store.c (the actor), store_decide.c, store_stage.c,
-    store_batch.c, store_tree.c, store_checkpoints.c, store_lag.c,
-    store_wal.c and store_backend.c. Calls go one way
+    store_batch.c, store_aside.c, store_tree.c, store_checkpoints.c,
+    store_lag.c, store_wal.c and store_backend.c. Calls go one way
     (scripts/check-layers): store.c calls the others; store_batch.c all
     but store.c; store_stage.c calls store_decide.c (jk_store_nack),
     store_checkpoints.c store_tree.c and store_backend.c, which calls
     none. The writer is one thread: every function here runs on it, but
-    the decode stage's (store_stage.c) and the WAL checkpoint thread's
-    (store_wal.c). */
+    the decode stage's (store_stage.c), the WAL checkpoint thread's
+    (store_wal.c), and the plan thread's (store_aside.c: it runs the
+    writer's s_plan_next while the writer commits). */
 #ifndef JK_STORE_INTERNAL_H
 #define JK_STORE_INTERNAL_H
 
@@ -94,6 +95,9 @@ typedef struct {
     bool refused;          /* not attributable, or seq 0: refusal says */
     bool invalid;          /* did not decode, or failed validation */
     /* What the writer made of it: */
+    bool append;            /* planned: its record is to be appended */
+    bool lookup;            /* its id is looked up in the log at the append
+                               (its seq was not its source's next) */
     bool logged;            /* appended: publish it */
     jk_envelope_t envelope; /* id, source, seq, type (when not refused) */
     jk_answer_t refusal;    /* the stage's NACK when refused */
@@ -116,10 +120,19 @@ typedef struct {
     int64_t recorded_at; /* every record it logs has this time */
     size_t sent;         /* items handed to the decode stage */
     size_t prepared;     /* items it handed back (a prefix) */
+    bool planned;        /* all its items planned and applied to the model
+                            (while the batch before committed) */
 } jk_store_batch_t;
 _Static_assert(sizeof ((jk_store_item_t *)0)->topic ==
                    sizeof ((jk_record_t *)0)->topic,
                "a logged item's topic is copied whole into its record");
+
+/* A job for the plan thread (store_aside.c). */
+typedef void (jk_store_job_fn) (void *arg);
+typedef struct {
+    jk_store_job_fn *run;
+    void *arg;
+} jk_store_job_t;
 
 /* Counters, kept per batch and added up after its COMMIT. */
 typedef struct {
@@ -169,7 +182,8 @@ typedef struct {
     uint64_t failed_batches;    /* rolled back on a SQLite error */
     uint64_t malformed;         /* backend messages ignored */
     uint64_t send_failures;     /* answers or records not sent */
-    uint64_t clock_refused;     /* events refused: clock behind the log */
+    uint64_t clock_refused;     /* events refused: clock behind the log
+                                   (atomic: the plan thread counts) */
     int64_t clock_logged;       /* mono ms of the last clock error */
     zhashx_t *behind;           /* source -> stored_seq it reported ahead
                                    of the log (logged once) */
@@ -182,6 +196,11 @@ typedef struct {
     jk_store_batch_t pipeline[2];
     jk_store_batch_t *cur, *next;
     zactor_t *stage;       /* the decode stage's thread */
+    zactor_t *aside;       /* the plan thread (store_aside.c) */
+    jk_store_job_t job;    /* the job it runs */
+    uint64_t plan_pos;     /* the last position planned */
+    uint64_t overlapped;   /* commits run while the plan thread planned
+                              the next batch */
     size_t stage_jobs;     /* chunks at the stage */
     bool deferring;        /* a transaction is open: other messages wait */
     zlist_t *deferred;     /* backend messages that wait for the commit */
@@ -205,13 +224,45 @@ typedef struct {
 } jk_store_t;
 
 #define S_STAGE_CHUNK 100 /* events per chunk handed to the decode stage */
+/* The next batch is planned on the plan thread, while the batch before
+   commits, from this many events (docs/ARCHITECTURE.md, "The writer's
+   pipeline"). */
+#define S_PLAN_ASIDE_MIN 100
 
-/* ---- store_decide.c: deciding one event inside the batch's transaction:
-   seq, duplicates, the clock, the model, the append */
+/* ---- store_decide.c: deciding one event: the plan in memory (seq, the
+   clock, the model, its position), then the append inside the batch's
+   transaction (the record, the ids looked up in the log) */
 void jk_store_nack (jk_answer_t *answer, const char *code, const char *format,
                     ...) __attribute__ ((format (printf, 3, 4)));
-int jk_store_decide (jk_store_t *self, jk_store_item_t *item,
-                     int64_t recorded_at, jk_store_counts_t *counts);
+/* Starts a plan at the log's head (jk_log_plan_reset). */
+void jk_store_plan_reset (jk_store_t *self);
+/* Plans one prepared event: fills its answer (an ACK or REJECTED with the
+   position its record will take, or a NACK) and marks it to append or to
+   look up; touches neither the log's connection nor the model's state.
+   JK_OK, or JK_IO when the model could not read the projections. */
+int jk_store_plan (jk_store_t *self, jk_store_item_t *item,
+                   int64_t recorded_at);
+/* Applies a planned, accepted event to the model. */
+void jk_store_plan_apply (jk_store_t *self, const jk_store_item_t *item);
+/* Appends a planned event's record in the open transaction (in plan
+   order), or looks its id up: JK_OK (answered), JK_CONFLICT (the log's
+   UNIQUE index holds its id: nothing appended, the plan after it is
+   void), or JK_IO (the batch rolls back). */
+int jk_store_append (jk_store_t *self, jk_store_item_t *item);
+/* Answers an event that met JK_CONFLICT from the log (DUPLICATE or
+   E_ID_CONFLICT): JK_OK or JK_IO. */
+int jk_store_conflict (jk_store_t *self, jk_store_item_t *item);
+/* Counts a decided event by its answer. */
+void jk_store_count (const jk_store_item_t *item, jk_store_counts_t *counts);
+
+/* ---- store_aside.c: the plan thread: runs a job for the writer beside
+   it (the next batch's plan while the writer commits) */
+zactor_t *jk_store_aside_start (void);
+/* Starts run (arg) on the plan thread: the writer leaves what it uses
+   alone until jk_store_aside_wait. */
+void jk_store_aside_run (jk_store_t *self, jk_store_job_fn *run, void *arg);
+/* Waits for the job started. */
+void jk_store_aside_wait (jk_store_t *self);
 
 /* ---- store_stage.c: the decode stage: the thread ahead of the writer that
    decodes and validates a batch's events */

@@ -76,7 +76,7 @@ char *jk_store_counters (jk_store_t *self)
         "refused_by_broker=%llu projected=%llu projection_lag=%llu "
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
         "projection_lag_bound=%llu busy=%llu tree=%llu tree_unfed=%llu "
-        "wal_frames=%d wal_restarts=%llu",
+        "wal_frames=%d wal_restarts=%llu overlapped=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -86,7 +86,8 @@ char *jk_store_counters (jk_store_t *self)
         (unsigned long long)self->failed_batches,
         (unsigned long long)self->malformed,
         (unsigned long long)jk_log_head (self->log, NULL),
-        (unsigned long long)self->clock_refused,
+        (unsigned long long)__atomic_load_n (&self->clock_refused,
+                                             __ATOMIC_RELAXED),
         self->behind ? zhashx_size (self->behind) : 0,
         (unsigned long long)self->rewinds,
         (unsigned long long)self->refused_by_broker,
@@ -96,7 +97,8 @@ char *jk_store_counters (jk_store_t *self)
         (unsigned long long)self->tree_size,
         (unsigned long long)__atomic_load_n (&self->tree_unfed,
                                              __ATOMIC_RELAXED),
-        wal_frames, (unsigned long long)wal_restarts);
+        wal_frames, (unsigned long long)wal_restarts,
+        (unsigned long long)self->overlapped);
 }
 
 void jk_store_push_counters (jk_store_t *self)

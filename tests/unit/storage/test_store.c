@@ -758,6 +758,181 @@ static void test_tree_queue_full (void **state)
     h_teardown (&h);
 }
 
+#define S_SOURCE_2 "32.03.01/test-2"
+
+/* Starts the store taking one SUBMIT per batch (batch_max 1), so that
+   SUBMITs sent one after the other make batches one after the other. */
+static void s_start_one_per_batch (h_t *h)
+{
+    jk_store_config_t config = {.db_path = h->db,
+                                .backend = h->backend,
+                                .query = h->query,
+                                .batch_max = 1};
+    h->store = jk_store_start (&config);
+    assert_non_null (h->store);
+    h_wait_ping (h);
+}
+
+/* Receives messages on the stand-in broker until both a PONG (into
+   pong) and an ANSWER of count answers (into answers) came, in either
+   order; false on timeout. */
+static bool s_pong_and_answer (h_t *h, jk_pong_t *pong, size_t count,
+                               jk_answer_t *answers)
+{
+    bool ponged = false, answered = false;
+    int64_t deadline = jk_clock_mono_ms () + H_WAIT_MS;
+    while (!(ponged && answered) && jk_clock_mono_ms () < deadline) {
+        zmsg_t *msg = h_broker_recv (h, 100);
+        if (!msg)
+            continue;
+        const char *command = h_note (h, msg);
+        if (streq (command, "PONG")) {
+            zframe_t *client = zmsg_pop (msg);
+            zframe_destroy (&client);
+            assert_int_equal (jk_pong_decode (zframe_data (zmsg_first (msg)),
+                                              zframe_size (zmsg_first (msg)),
+                                              pong),
+                              0);
+            ponged = true;
+        } else if (streq (command, "ANSWER")) {
+            h_answers_decode (msg, count, answers);
+            answered = true;
+        }
+        zmsg_destroy (&msg);
+    }
+    return ponged && answered;
+}
+
+/* The writer's pipeline: batch B (100 events, enough for the plan
+   thread) is planned against the effects of batch A while A's COMMIT
+   runs, and A's commit fails (the injected veto, after the writer waited
+   for B). Nothing of A is answered; B's plan is dropped with the model,
+   and B is decided again against the log as it is: its cooperative (the
+   legal number A registered) is accepted at position 1 where the plan
+   had it rejected at 2, and its 99 next seqs from A's source are gaps
+   (seq 1 expected) where the plan had them at 3 to 101. The HEARTBEAT
+   that came in during the commit is answered after it, from the
+   committed seqs: the agent is asked to deliver from seq 1 again. A
+   resent is then decided after B (its legal number is taken), the rest
+   of B follows it, and the projections equal a rebuild from the log. */
+static void test_commit_failure_planned_next (void **state)
+{
+    (void)state;
+    enum { B = 100 };
+    h_t h;
+    h_setup_dirs (&h, "store-fail-next");
+    setenv ("JEJAK_FAULT", "fail_commit_next", 1);
+    s_start_one_per_batch (&h);
+    unsetenv ("JEJAK_FAULT");
+    size_t a_size, b_sizes[B];
+    uint8_t *a = h_cooperative (H_SOURCE, 1, 1, H_DESA, &a_size);
+    uint8_t *b[B];
+    b[0] = h_cooperative (S_SOURCE_2, 1, 1, H_DESA, &b_sizes[0]);
+    for (int i = 1; i < B; i++)
+        b[i] = h_cooperative (H_SOURCE, (uint64_t)i + 1, i + 1, H_DESA,
+                              &b_sizes[i]);
+    h_send_submit (&h, 1, &a, &a_size);
+    h_heartbeat (&h, 1);
+    h_send_submit (&h, B, b, b_sizes);
+
+    jk_pong_t pong;
+    jk_answer_t answers[B];
+    assert_true (s_pong_and_answer (&h, &pong, B, answers));
+    assert_int_equal (pong.expect, 1);
+    assert_int_equal (pong.stored_seq, 1);
+    assert_int_equal (answers[0].kind, JK_ANSWER_ACK);
+    assert_int_equal (answers[0].pos, 1);
+    for (int i = 1; i < B; i++) {
+        assert_int_equal (answers[i].kind, JK_ANSWER_NACK);
+        assert_string_equal (answers[i].code, "E_SEQ_GAP");
+        assert_int_equal (answers[i].expected, 1);
+    }
+    /* B's answer was the first: none for A is queued behind it. */
+    jk_answer_t none;
+    assert_int_equal (h_recv_answer (&h, 1, &none, 0), -1);
+    assert_int_equal (h_stat (&h, "failed_batches"), 1);
+    assert_int_equal (h_stat (&h, "overlapped"), 1);
+    assert_int_equal (h_stat (&h, "batches"), 1);
+    assert_int_equal (h_stat (&h, "accepted"), 1);
+    assert_int_equal (h_stat (&h, "nacked"), B - 1);
+    assert_int_equal (h_stat (&h, "rewinds"), 1);
+    assert_true (h_wait_published (&h, 1));
+    assert_int_equal (h.published[0], 1);
+
+    jk_answer_t r = h_submit_one (&h, a, a_size);
+    assert_int_equal (r.kind, JK_ANSWER_REJECTED);
+    assert_int_equal (r.pos, 2);
+    assert_string_equal (r.code, "E_DUPLICATE_COOPERATIVE");
+    h_submit (&h, B - 1, b + 1, b_sizes + 1, answers);
+    for (int i = 0; i < B - 1; i++) {
+        assert_int_equal (answers[i].kind, JK_ANSWER_ACK);
+        assert_int_equal (answers[i].pos, (uint64_t)i + 3);
+    }
+    assert_true (h_wait_stat (&h, "projected", B + 1));
+    free (a);
+    for (int i = 0; i < B; i++)
+        free (b[i]);
+    zactor_destroy (&h.store);
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), B + 1);
+    char *rebuilt = jk_sprintf ("%s/rebuilt.db", h.dir);
+    h_rebuilt_equal (h.db, rebuilt, B + 1, 1);
+    free (rebuilt);
+    h_teardown (&h);
+}
+
+/* A batch planned whole meets the log's UNIQUE index on an id (a logged
+   id reused with the source's next seq): the plan after that event
+   counted it appended, and the model held its cooperative. The batch is
+   decided again event by event from a model loaded afresh: the reused
+   id is E_ID_CONFLICT, the next events take positions 2, 3 and 4, and
+   the legal number of the refused event is free (accepted at 4). */
+static void test_conflict_replans (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-conflict");
+    h_start_store (&h, 0);
+    size_t size;
+    uint8_t *first = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    assert_int_equal (h_submit_one (&h, first, size).kind, JK_ANSWER_ACK);
+
+    jk_report_t report;
+    jk_event_t *event = jk_event_decode (first, size, &report);
+    assert_non_null (event);
+    event->seq = 2;
+    h_set (event, "legal_number", "AHU-0000009.AH.01.26");
+    uint8_t *bytes[4];
+    size_t sizes[4];
+    bytes[0] = h_encode (&event, &sizes[0]);
+    bytes[1] = h_cooperative (H_SOURCE, 2, 2, H_DESA, &sizes[1]);
+    bytes[2] = h_cooperative (H_SOURCE, 3, 3, H_DESA, &sizes[2]);
+    bytes[3] = h_cooperative (H_SOURCE, 4, 9, H_DESA, &sizes[3]);
+    jk_answer_t answers[4];
+    h_submit (&h, 4, bytes, sizes, answers);
+    assert_int_equal (answers[0].kind, JK_ANSWER_NACK);
+    assert_string_equal (answers[0].code, "E_ID_CONFLICT");
+    assert_non_null (strstr (answers[0].message, "position 1"));
+    for (int i = 1; i < 4; i++) {
+        assert_int_equal (answers[i].kind, JK_ANSWER_ACK);
+        assert_int_equal (answers[i].pos, (uint64_t)i + 1);
+        uint8_t stored[32];
+        h_stored_hash (h.db, (uint64_t)i + 1, stored);
+        assert_memory_equal (answers[i].hash, stored, 32);
+    }
+    assert_int_equal (h_stat (&h, "accepted"), 4);
+    assert_int_equal (h_stat (&h, "nacked"), 1);
+    assert_int_equal (h_stat (&h, "failed_batches"), 0);
+    assert_true (h_wait_stat (&h, "projected", 4));
+    for (int i = 0; i < 4; i++)
+        free (bytes[i]);
+    free (first);
+    zactor_destroy (&h.store);
+    char *rebuilt = jk_sprintf ("%s/rebuilt.db", h.dir);
+    h_rebuilt_equal (h.db, rebuilt, 4, 0);
+    free (rebuilt);
+    h_teardown (&h);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -776,6 +951,8 @@ int main (void)
         cmocka_unit_test (test_no_tree_with_key),
         cmocka_unit_test (test_wal_rewritten_in_place),
         cmocka_unit_test (test_tree_queue_full),
+        cmocka_unit_test (test_commit_failure_planned_next),
+        cmocka_unit_test (test_conflict_replans),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

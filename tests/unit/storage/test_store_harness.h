@@ -178,6 +178,24 @@ static inline void h_send_submit (h_t *h, size_t count, uint8_t **bytes,
     assert_int_equal (zmsg_send (&msg, h->broker), 0);
 }
 
+/* Decodes the answers of an ANSWER's [client-1][answer]... after its
+   command: exactly count of them. */
+static inline void h_answers_decode (zmsg_t *msg, size_t count,
+                                     jk_answer_t *answers)
+{
+    char *client = zmsg_popstr (msg);
+    assert_string_equal (client, "client-1");
+    free (client);
+    assert_int_equal (zmsg_size (msg), count);
+    for (size_t i = 0; i < count; i++) {
+        zframe_t *frame = zmsg_pop (msg);
+        assert_int_equal (jk_answer_decode (zframe_data (frame),
+                                            zframe_size (frame), &answers[i]),
+                          0);
+        zframe_destroy (&frame);
+    }
+}
+
 /* Waits for the next ANSWER and decodes its answers (count expected);
    PINGs and PUBLISHes on the way are noted. Returns -1 on timeout. */
 static inline int h_recv_answer (h_t *h, size_t count, jk_answer_t *answers,
@@ -193,18 +211,7 @@ static inline int h_recv_answer (h_t *h, size_t count, jk_answer_t *answers,
             zmsg_destroy (&msg);
             continue;
         }
-        char *client = zmsg_popstr (msg);
-        assert_string_equal (client, "client-1");
-        free (client);
-        assert_int_equal (zmsg_size (msg), count);
-        for (size_t i = 0; i < count; i++) {
-            zframe_t *frame = zmsg_pop (msg);
-            assert_int_equal (jk_answer_decode (zframe_data (frame),
-                                                zframe_size (frame),
-                                                &answers[i]),
-                              0);
-            zframe_destroy (&frame);
-        }
+        h_answers_decode (msg, count, answers);
         zmsg_destroy (&msg);
         return 0;
     }
