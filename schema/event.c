@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <msgpack.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,9 +138,33 @@ void jk_event_set_actor (jk_event_t *self, const char *actor)
     self->actor = jk_arena_str (&self->arena, actor, strlen (actor));
 }
 
+/* The field indexes found last, per thread, by type and name pointer:
+   callers name fields with literals, so the same pointers come back for
+   every event of a type, and a hit costs one compare of the name instead
+   of a search. A hit is checked against the type's own field name, so a
+   name at a reused address (a caller's buffer) never finds another
+   field. */
+#define S_FIELD_CACHE 128
+static __thread struct {
+    const jk_type_t *type;
+    const char *name;
+    int index;
+} s_field_cache[S_FIELD_CACHE];
+
 int jk_event_field_index (const jk_event_t *self, const char *field)
 {
-    return jk_type_field (self->type, field, strlen (field));
+    uintptr_t h = (uintptr_t)self->type * 31 + (uintptr_t)field;
+    h = (h ^ h >> 7 ^ h >> 13) & (S_FIELD_CACHE - 1);
+    if (s_field_cache[h].type == self->type && s_field_cache[h].name == field &&
+        strcmp (self->type->fields[s_field_cache[h].index].name, field) == 0)
+        return s_field_cache[h].index;
+    int i = jk_type_field (self->type, field, strlen (field));
+    if (i >= 0) {
+        s_field_cache[h].type = self->type;
+        s_field_cache[h].name = field;
+        s_field_cache[h].index = i;
+    }
+    return i;
 }
 
 const jk_value_t *jk_event_get (const jk_event_t *self, const char *field)

@@ -319,6 +319,38 @@ static const char *s_golden_hex =
     "657261746f722e7061636574a4626f647981a56261746368ae504b32554d4b2d3230"
     "32322d3031";
 
+/* jk_event_get by name: the same literal on events of several types, a
+   name in a buffer that is then rewritten (the same address, another
+   name), and names a type lacks, each time the index of the type's own
+   field table. */
+static void test_get_by_name (void **state)
+{
+    (void)state;
+    for (size_t t = 0; t < jk_vocabulary_count (); t++) {
+        const jk_type_t *type = jk_vocabulary_at (t);
+        jk_event_t *ev = jk_sample_by_name (type->name);
+        for (int round = 0; round < 2; round++) {
+            const jk_value_t *nik = jk_event_get (ev, "nik");
+            int want = jk_type_field (type, "nik", 3);
+            if (want < 0)
+                assert_null (nik);
+            else
+                assert_ptr_equal (nik, &ev->body[want]);
+            char name[32];
+            for (size_t f = 0; f < type->field_count; f++) {
+                snprintf (name, sizeof name, "%s", type->fields[f].name);
+                assert_ptr_equal (jk_event_get (ev, name), &ev->body[f]);
+                assert_ptr_equal (jk_event_get (ev, type->fields[f].name),
+                                  &ev->body[f]);
+            }
+            snprintf (name, sizeof name, "%s", "no_such_field");
+            assert_null (jk_event_get (ev, name));
+            assert_null (jk_event_get (ev, ""));
+        }
+        jk_event_destroy (&ev);
+    }
+}
+
 static void test_golden_bytes (void **state)
 {
     (void)state;
@@ -1304,6 +1336,7 @@ int main (void)
         cmocka_unit_test (test_round_trip_every_type),
         cmocka_unit_test (test_slab),
         cmocka_unit_test (test_equal_sees_differences),
+        cmocka_unit_test (test_get_by_name),
         cmocka_unit_test (test_golden_bytes),
         cmocka_unit_test (test_set_parses_operator_text),
         cmocka_unit_test (test_every_prefix_is_an_error),
