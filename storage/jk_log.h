@@ -52,6 +52,9 @@ typedef struct {
     const uint8_t *bytes;       /* the submitted bytes, as received */
     size_t size;                /* their size */
     uint8_t hash[JK_HASH_SIZE]; /* chain hash at pos */
+    bool hashed; /* appending: hash is given, computed by the caller with
+                    jk_chain_step from the head's hash (jk_log_head) at
+                    the position the record takes */
 } jk_log_record_t;
 
 /* Decodes submitted or stored bytes (older versions upcast) and validates
@@ -135,9 +138,10 @@ int jk_log_commit_end (jk_log_t *self, int written);
 void jk_log_rollback (jk_log_t *self);
 
 /* Appends a record inside the open transaction at the next position:
-   fills record->pos and record->hash. record->recorded_at must come from
-   jk_log_next_time and record->seq must be the source's next seq (both
-   asserted). Returns JK_OK; JK_CONFLICT when the id is in the log already
+   fills record->pos and record->hash (or stores the hash given, when
+   record->hashed: checked in a build with assertions). record->recorded_at must
+   come from jk_log_next_time and record->seq must be the source's next seq
+   (both asserted). Returns JK_OK; JK_CONFLICT when the id is in the log already
    (the UNIQUE index refused the row: nothing was appended, the
    transaction goes on); or JK_IO (the caller rolls back). */
 int jk_log_append (jk_log_t *self, jk_log_record_t *record);

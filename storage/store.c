@@ -268,6 +268,7 @@ static void s_store_fini (jk_store_t *self)
     jk_store_batch_free (&self->pipeline[0]);
     jk_store_batch_free (&self->pipeline[1]);
     jk_model_destroy (&self->model);
+    jk_chain_destroy (&self->plan_chain);
     if (self->proj_read)
         sqlite3_close (self->proj_read);
     self->proj_read = NULL;

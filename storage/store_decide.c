@@ -143,7 +143,7 @@ static bool s_clock_behind (jk_store_t *self, jk_answer_t *answer,
 void jk_store_plan_reset (jk_store_t *self)
 {
     jk_log_plan_reset (self->log);
-    self->plan_pos = jk_log_head (self->log, NULL);
+    self->plan_pos = jk_log_head (self->log, self->plan_hash);
 }
 
 int jk_store_plan (jk_store_t *self, jk_store_item_t *item, int64_t recorded_at)
@@ -182,6 +182,15 @@ int jk_store_plan (jk_store_t *self, jk_store_item_t *item, int64_t recorded_at)
                   problem->message);
     } else
         answer->kind = JK_ANSWER_ACK;
+    /* The chain hash the record will have at that position. */
+    if (!self->plan_chain)
+        self->plan_chain = jk_chain_new ();
+    jk_chain_step (self->plan_chain, self->plan_hash, answer->pos, recorded_at,
+                   problem ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
+                   problem ? answer->code : NULL,
+                   problem ? answer->message : NULL, item->data, item->size,
+                   answer->hash);
+    memcpy (self->plan_hash, answer->hash, JK_HASH_SIZE);
     s_topic (item->topic, sizeof item->topic, problem != NULL, s_type (item));
     return JK_OK;
 }
@@ -215,17 +224,18 @@ int jk_store_append (jk_store_t *self, jk_store_item_t *item)
         .message = rejected ? answer->message : NULL,
         .bytes = item->data,
         .size = item->size,
+        .hashed = true,
     };
     memcpy (record.id, envelope->id, 16);
+    memcpy (record.hash, answer->hash, JK_HASH_SIZE);
     int rc = jk_log_append (self->log, &record);
     if (rc == JK_CONFLICT)
         return JK_CONFLICT;
     if (rc != JK_OK)
         return JK_IO;
-    /* The plan's positions are the log's: every planned record before
-       this one was appended. */
+    /* The plan's positions and hashes are the log's: every planned
+       record before this one was appended. */
     assert (record.pos == answer->pos);
-    memcpy (answer->hash, record.hash, JK_HASH_SIZE);
     item->logged = true;
     return JK_OK;
 }

@@ -195,10 +195,12 @@ typedef struct {
        empty). */
     jk_store_batch_t pipeline[2];
     jk_store_batch_t *cur, *next;
-    zactor_t *stage;       /* the decode stage's thread */
-    zactor_t *aside;       /* the plan thread (store_aside.c) */
-    jk_store_job_t job;    /* the job it runs */
-    uint64_t plan_pos;     /* the last position planned */
+    zactor_t *stage;                 /* the decode stage's thread */
+    zactor_t *aside;                 /* the plan thread (store_aside.c) */
+    jk_store_job_t job;              /* the job it runs */
+    uint64_t plan_pos;               /* the last position planned */
+    uint8_t plan_hash[JK_HASH_SIZE]; /* and the chain hash there */
+    jk_chain_t *plan_chain;          /* the plan's hasher */
     uint64_t overlapped;   /* commits run while the plan thread planned
                               the next batch */
     size_t stage_jobs;     /* chunks at the stage */
@@ -237,8 +239,9 @@ void jk_store_nack (jk_answer_t *answer, const char *code, const char *format,
 /* Starts a plan at the log's head (jk_log_plan_reset). */
 void jk_store_plan_reset (jk_store_t *self);
 /* Plans one prepared event: fills its answer (an ACK or REJECTED with the
-   position its record will take, or a NACK) and marks it to append or to
-   look up; touches neither the log's connection nor the model's state.
+   position its record will take and its chain hash there, or a NACK) and
+   marks it to append or to look up; touches neither the log's connection
+   nor the model's state.
    JK_OK, or JK_IO when the model could not read the projections. */
 int jk_store_plan (jk_store_t *self, jk_store_item_t *item,
                    int64_t recorded_at);

@@ -507,12 +507,85 @@ static void test_append_checks_position (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* The plan counts seqs decided but not appended, on top of the open
+   transaction's; the COMMIT in two halves keeps it; a reset forgets it.
+   A record appended with the hash its caller computed from the head's
+   (hashed) is stored with it, and the chain verifies. */
+static void test_plan_and_hashed_append (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("log-plan");
+    char *path = jk_sprintf ("%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    const char *other = "32.03.02/other";
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    s_append_one (log, H_SOURCE, 1);
+    assert_int_equal (jk_log_plan_seq (log, H_SOURCE), 2);
+    jk_log_plan_take (log, H_SOURCE, 2);
+    jk_log_plan_take (log, other, 1);
+    assert_int_equal (jk_log_plan_seq (log, H_SOURCE), 3);
+    assert_int_equal (jk_log_plan_seq (log, other), 2);
+    assert_int_equal (jk_log_next_seq (log, H_SOURCE), 2);
+    assert_int_equal (jk_log_next_seq (log, other), 1);
+    assert_int_equal (jk_log_commit_end (log, jk_log_commit_write (log)),
+                      JK_OK);
+    assert_int_equal (jk_log_plan_seq (log, H_SOURCE), 3);
+    assert_int_equal (jk_log_next_seq (log, H_SOURCE), 2);
+
+    /* The planned record, appended with the hash computed ahead. */
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    size_t size;
+    uint8_t *bytes = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    jk_envelope_t envelope;
+    assert_true (jk_envelope_peek (bytes, size, &envelope));
+    jk_log_record_t record = {.type = "cooperative.registered",
+                              .version = 1,
+                              .source = H_SOURCE,
+                              .seq = 2,
+                              .at = envelope.at,
+                              .recorded_at = jk_log_next_time (log),
+                              .outcome = JK_LOG_REJECTED,
+                              .code = "E_TEST",
+                              .message = "a test rejection",
+                              .bytes = bytes,
+                              .size = size,
+                              .hashed = true};
+    memcpy (record.id, envelope.id, 16);
+    uint8_t head[JK_HASH_SIZE], expected[JK_HASH_SIZE];
+    assert_int_equal (jk_log_head (log, head), 1);
+    jk_chain_t *chain = jk_chain_new ();
+    jk_chain_step (chain, head, 2, record.recorded_at, JK_LOG_REJECTED,
+                   "E_TEST", "a test rejection", bytes, size, record.hash);
+    memcpy (expected, record.hash, JK_HASH_SIZE);
+    jk_chain_destroy (&chain);
+    assert_int_equal (jk_log_append (log, &record), JK_OK);
+    assert_int_equal (record.pos, 2);
+    assert_memory_equal (record.hash, expected, JK_HASH_SIZE);
+    assert_int_equal (jk_log_plan_seq (log, H_SOURCE), 3);
+    jk_log_plan_reset (log);
+    assert_int_equal (jk_log_plan_seq (log, H_SOURCE), 3);
+    assert_int_equal (jk_log_plan_seq (log, other), 1);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    free (bytes);
+    jk_log_close (&log);
+
+    jk_verify_result_t verify;
+    assert_int_equal (jk_log_verify (path, NULL, &verify, NULL, NULL), JK_OK);
+    assert_int_equal (verify.records, 2);
+    assert_memory_equal (verify.head.hash, expected, JK_HASH_SIZE);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_chain_construction),
         cmocka_unit_test (test_append_commit_rollback),
         cmocka_unit_test (test_sources_interleaved),
+        cmocka_unit_test (test_plan_and_hashed_append),
         cmocka_unit_test (test_rows_as_appended),
         cmocka_unit_test (test_append_checks_position),
         cmocka_unit_test (test_verify_detects_tampering),
