@@ -163,18 +163,8 @@ static void s_serve (jk_broker_state_t *self, zmq_pollitem_t *items)
     /* Answers first: they release agents' windows. */
     for (int i = 0; i < S_BURST && jk_broker_relay_backend (self); i++)
         ;
-    /* Secure mode reads each SUBMIT's key from its frames' metadata. */
-    for (int i = 0;
-         i < S_BURST && !self->keyring && jk_broker_relay_ingest (self); i++)
+    for (int i = 0; i < S_BURST && jk_broker_relay_ingest (self); i++)
         ;
-    for (int i = 0; i < S_BURST && self->keyring && s_readable (self->ingest);
-         i++) {
-        zmsg_t *msg = zmsg_recv (self->ingest);
-        if (!msg)
-            break;
-        jk_broker_ingest_message (self, &msg);
-        zmsg_destroy (&msg);
-    }
     for (int i = 0; i < S_BURST && s_readable (self->feed); i++)
         s_feed_subscriptions (self);
     for (int i = 0; i < S_BURST && self->monitor && s_readable (self->monitor);

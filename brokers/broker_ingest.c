@@ -140,7 +140,8 @@ static void s_ingest_ping (jk_broker_state_t *self, zframe_t *rid,
 }
 
 /* One message from the ingest socket. */
-void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p)
+void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p,
+                               const char *user_id)
 {
     zmsg_t *msg = *msg_p;
     zframe_t *rid = zmsg_pop (msg);
@@ -148,14 +149,6 @@ void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p)
         return;
     jk_broker_client_t *client = jk_broker_client_touch (self, rid);
     size_t frames = zmsg_size (msg);
-    /* The CURVE public key ZAP admitted (secure mode), as the metadata of
-       every frame the connection delivers. */
-    char user_id[64] = "";
-    if (self->keyring && zmsg_first (msg)) {
-        const char *meta = zframe_meta (zmsg_first (msg), "User-Id");
-        if (meta)
-            snprintf (user_id, sizeof user_id, "%s", meta);
-    }
     char command[16];
     if (jk_wire_open (msg, command, sizeof command)) {
         char text[128];

@@ -138,6 +138,12 @@ void jk_broker_keys_refresh (jk_broker_state_t *self, bool force);
    them NACK E_FORBIDDEN. */
 void jk_broker_authorize (jk_broker_state_t *self, zframe_t *rid,
                           const char *user_id, zmsg_t *msg);
+/* True when the enrolled key user_id may submit every event of p from
+   part first on (it is then counted as jk_broker_authorize counts it);
+   false, counting nothing, when it is not enrolled or any event is
+   forbidden: jk_broker_authorize then answers those. */
+bool jk_broker_permits_all (jk_broker_state_t *self, const char *user_id,
+                            const jk_broker_parts_t *p, size_t first);
 void jk_broker_secure_stop (jk_broker_state_t *self);
 
 /* A SUBMIT the backend did not take (gone: EHOSTUNREACH, else its queue
@@ -145,8 +151,10 @@ void jk_broker_secure_stop (jk_broker_state_t *self);
    down) or E_BUSY, and counted. */
 void jk_broker_submit_refused (jk_broker_state_t *self, zframe_t *rid,
                                zmsg_t *events, bool gone);
-/* One message from the ingest socket. */
-void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p);
+/* One message from the ingest socket; user_id is the CURVE key ZAP gave
+   its connection (secure mode), or "". */
+void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p,
+                               const char *user_id);
 
 /* One message from the backend socket. */
 void jk_broker_backend_message (jk_broker_state_t *self, zmsg_t **msg_p);
@@ -160,10 +168,10 @@ void jk_broker_records_publish (jk_broker_state_t *self, const uint8_t *data,
                                 size_t size);
 
 /* Handles the next message of the ingest (or backend) socket, if one is
-   there: the busy paths (SUBMITs in plain mode, the store's ANSWERs and
-   RECORDS) move its parts on without frame objects (broker_relay.c), any
-   other goes to jk_broker_ingest_message (jk_broker_backend_message).
-   False when no message was waiting. */
+   there: the busy paths (SUBMITs, the store's ANSWERs and RECORDS) move its
+   parts on without frame objects (broker_relay.c), any other goes to
+   jk_broker_ingest_message (jk_broker_backend_message). False when no message
+   was waiting. */
 bool jk_broker_relay_ingest (jk_broker_state_t *self);
 bool jk_broker_relay_backend (jk_broker_state_t *self);
 jk_broker_parts_t *jk_broker_parts_new (void);

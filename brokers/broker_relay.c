@@ -4,9 +4,9 @@
     came, reordered around the routing ids, never copied; a RECORDS
     frame is published on the feed record by record in the same way
     (broker_store.c). Every other message, and any these paths do not
-    take (secure mode's SUBMITs, a store not yet known, a malformed
-    message), goes the general way as a zmsg_t (broker_ingest.c,
-    broker_store.c), which answers it exactly as before. */
+    take (a SUBMIT with an event its key may not send, a store not yet
+    known, a malformed message), goes the general way as a zmsg_t
+   (broker_ingest.c, broker_store.c), which answers it exactly as before. */
 #include "broker_internal.h"
 
 #include <errno.h>
@@ -121,18 +121,30 @@ static size_t s_order (size_t *order, const size_t *head, size_t heads,
     return n;
 }
 
-/* [rid][JEJAK/1][SUBMIT][event]... from an agent, in plain mode with the
-   store up: forwarded as [store][JEJAK/1][SUBMIT][rid][event]..., or
-   refused at once as the general path would. False (nothing done) for
-   anything else. */
+/* The CURVE public key ZAP admitted for the connection a message came on
+   (secure mode: the metadata of every part after the routing id), or "". */
+static const char *s_user_id (jk_broker_state_t *self, jk_broker_parts_t *p)
+{
+    const char *meta = self->keyring && p->count > 1
+                           ? zmq_msg_gets (&p->part[1], "User-Id")
+                           : NULL;
+    return meta ? meta : "";
+}
+
+/* [rid][JEJAK/1][SUBMIT][event]... from an agent with the store up (in
+   secure mode, every event permitted to its key): forwarded as
+   [store][JEJAK/1][SUBMIT][rid][event]..., or refused at once as the
+   general path would. False (nothing done) for anything else. */
 static bool s_submit (jk_broker_state_t *self, jk_broker_parts_t *p)
 {
-    if (p->more || p->count < 4 || self->keyring || !self->store_up ||
-        !self->store_id || !s_part_is (&p->part[1], JK_PROTOCOL) ||
+    if (p->more || p->count < 4 || !self->store_up || !self->store_id ||
+        !s_part_is (&p->part[1], JK_PROTOCOL) ||
         !s_part_is (&p->part[2], "SUBMIT"))
         return false;
     size_t count = p->count - 3;
-    if (count > JK_SUBMIT_MAX_EVENTS)
+    if (count > JK_SUBMIT_MAX_EVENTS ||
+        (self->keyring &&
+         !jk_broker_permits_all (self, s_user_id (self, p), p, 3)))
         return false;
     zmq_msg_t *rid = &p->part[0];
     jk_broker_client_t *client = jk_broker_client_touch_id (
@@ -172,26 +184,19 @@ static bool s_submit (jk_broker_state_t *self, jk_broker_parts_t *p)
     return true;
 }
 
-/* The next message of sock, if one is there, to fast (which takes it or
-   leaves it untouched) or else, as a zmsg_t, to slow. */
-static bool s_relay (jk_broker_state_t *self, zsock_t *sock,
-                     bool (*fast) (jk_broker_state_t *, jk_broker_parts_t *),
-                     void (*slow) (jk_broker_state_t *, zmsg_t **))
-{
-    jk_broker_parts_t *p = self->parts;
-    if (!s_parts_recv (p, sock))
-        return false;
-    if (fast (self, p))
-        return true;
-    zmsg_t *msg = s_parts_zmsg (p, sock);
-    slow (self, &msg);
-    zmsg_destroy (&msg);
-    return true;
-}
-
 bool jk_broker_relay_ingest (jk_broker_state_t *self)
 {
-    return s_relay (self, self->ingest, s_submit, jk_broker_ingest_message);
+    jk_broker_parts_t *p = self->parts;
+    if (!s_parts_recv (p, self->ingest))
+        return false;
+    if (s_submit (self, p))
+        return true;
+    char user_id[64];
+    snprintf (user_id, sizeof user_id, "%s", s_user_id (self, p));
+    zmsg_t *msg = s_parts_zmsg (p, self->ingest);
+    jk_broker_ingest_message (self, &msg, user_id);
+    zmsg_destroy (&msg);
+    return true;
 }
 
 /* [store][JEJAK/1][ANSWER][client][answer]... or
@@ -234,6 +239,13 @@ static bool s_from_store (jk_broker_state_t *self, jk_broker_parts_t *p)
 
 bool jk_broker_relay_backend (jk_broker_state_t *self)
 {
-    return s_relay (self, self->backend, s_from_store,
-                    jk_broker_backend_message);
+    jk_broker_parts_t *p = self->parts;
+    if (!s_parts_recv (p, self->backend))
+        return false;
+    if (s_from_store (self, p))
+        return true;
+    zmsg_t *msg = s_parts_zmsg (p, self->backend);
+    jk_broker_backend_message (self, &msg);
+    zmsg_destroy (&msg);
+    return true;
 }

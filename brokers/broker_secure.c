@@ -62,6 +62,49 @@ void jk_broker_keys_refresh (jk_broker_state_t *self, bool force)
              self->keys_dir, jk_keyring_size (self->keyring));
 }
 
+/* Whether key (NULL: not enrolled, named by fingerprint) may submit the
+   event of size bytes at data, its envelope read into *envelope: JK_OK,
+   or JK_INVALID with the rule in why. An event whose envelope does not
+   read goes on: the store answers E_DECODE and logs nothing under
+   anyone's name. */
+static int s_permits (const jk_key_t *key, const char *fingerprint,
+                      const void *data, size_t size, jk_envelope_t *envelope,
+                      char *why, size_t why_size)
+{
+    memset (envelope, 0, sizeof *envelope);
+    bool peeked =
+        size <= JK_EVENT_MAX_BYTES && jk_envelope_peek (data, size, envelope);
+    if (!key) {
+        snprintf (why, why_size,
+                  "key %s is not enrolled (revoked or unknown): it may "
+                  "not submit events",
+                  fingerprint);
+        return JK_INVALID;
+    }
+    return peeked ? jk_key_permits (key, envelope->source, envelope->type, why,
+                                    why_size)
+                  : JK_OK;
+}
+
+bool jk_broker_permits_all (jk_broker_state_t *self, const char *user_id,
+                            const jk_broker_parts_t *p, size_t first)
+{
+    const jk_key_t *key = jk_keyring_lookup (self->keyring, user_id);
+    if (!key)
+        return false;
+    for (size_t i = first; i < p->count; i++) {
+        jk_envelope_t envelope;
+        char why[sizeof ((jk_answer_t *)0)->message];
+        zmq_msg_t *part = (zmq_msg_t *)&p->part[i];
+        if (s_permits (key, key->fingerprint, zmq_msg_data (part),
+                       zmq_msg_size (part), &envelope, why,
+                       sizeof why) != JK_OK)
+            return false;
+    }
+    s_key_stats (self, key, user_id)->submitted += p->count - first;
+    return true;
+}
+
 /* Checks every event of a SUBMIT against the key that sent it (its CURVE
    public key, the User-Id ZAP gave the connection): events the key may
    not submit are answered NACK E_FORBIDDEN and taken out of msg; the rest
@@ -84,23 +127,9 @@ void jk_broker_authorize (jk_broker_state_t *self, zframe_t *rid,
     zframe_t *f;
     while ((f = zmsg_pop (msg)) != NULL) {
         jk_envelope_t envelope;
-        memset (&envelope, 0, sizeof envelope);
-        bool peeked =
-            zframe_size (f) <= JK_EVENT_MAX_BYTES &&
-            jk_envelope_peek (zframe_data (f), zframe_size (f), &envelope);
         char why[sizeof ((jk_answer_t *)0)->message];
-        int rc = JK_OK;
-        if (!key) {
-            snprintf (why, sizeof why,
-                      "key %s is not enrolled (revoked or unknown): it may "
-                      "not submit events",
-                      stats->fingerprint);
-            rc = JK_INVALID;
-        } else if (peeked)
-            rc = jk_key_permits (key, envelope.source, envelope.type, why,
-                                 sizeof why);
-        /* An event whose envelope does not read goes on: the store
-           answers E_DECODE and logs nothing under anyone's name. */
+        int rc = s_permits (key, stats->fingerprint, zframe_data (f),
+                            zframe_size (f), &envelope, why, sizeof why);
         if (rc == JK_OK) {
             zmsg_append (kept, &f);
             continue;

@@ -236,6 +236,21 @@ static void test_enrolled_and_forbidden (void **state)
     assert_int_equal (s_stat (f->broker, "forbidden"), 2);
     assert_int_equal (s_stat (f->broker, "acked"), 2);
 
+    /* A SUBMIT whose every event the key may send goes to the store
+       whole and counts for the key the same way. */
+    msg = jk_wire_new ("SUBMIT");
+    s_add_event (msg, "attendance.recorded", "32.03.10/pacet-1", 5);
+    s_add_event (msg, "attendance.recorded", "32.03.10/pacet-1", 6);
+    zmsg_send (&msg, client);
+    assert_int_equal (s_store_ack (f, S_WAIT_MS), 2);
+    assert_int_equal (s_answers (client, got, 8, S_WAIT_MS), 2);
+    assert_int_equal (got[0].kind, JK_ANSWER_ACK);
+    assert_int_equal (got[0].pos, 5);
+    assert_int_equal (got[1].pos, 6);
+    assert_int_equal (s_stat (f->broker, "received"), 6);
+    assert_int_equal (s_stat (f->broker, "forwarded"), 4);
+    assert_int_equal (s_stat (f->broker, "forbidden"), 2);
+
     /* Per key: one line per key heard from. */
     zstr_send (f->broker, "KEYS");
     zmsg_t *keys = zmsg_recv (f->broker);
@@ -244,7 +259,7 @@ static void test_enrolled_and_forbidden (void **state)
     char *line = zmsg_popstr (keys);
     jk_key_t key;
     assert_int_equal (jk_key_from_cert (mine, &key), JK_OK);
-    char *expect = jk_sprintf ("%s holder=32.03.10/pacet-1 submitted=4 "
+    char *expect = jk_sprintf ("%s holder=32.03.10/pacet-1 submitted=6 "
                                "forbidden=2",
                                key.fingerprint);
     assert_string_equal (line, expect);
