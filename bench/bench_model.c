@@ -208,32 +208,58 @@ static double s_decide_round (jk_event_t **events, size_t count,
 }
 
 /* The workload's events encoded and decoded into slabs, as the stage
-   hands them to the writer. */
-static jk_event_t **s_workload (size_t count, size_t *made)
+   hands them to the writer; the decoded strings borrow bytes. */
+typedef struct {
+    jk_event_t **event;
+    uint8_t **bytes;
+    size_t count;
+} s_mix_t;
+
+static void s_mix_make (s_mix_t *self, size_t count)
 {
     jk_workload_config_t config = {.events = count, .reject_share = 0.02};
     jk_workload_t *workload = jk_workload_new (7, &config);
-    jk_event_t **events = jk_calloc (count, sizeof *events);
-    jk_event_slab_t *slab = jk_event_slab_new (count);
+    self->event = jk_calloc (count, sizeof *self->event);
+    self->bytes = jk_calloc (count, sizeof *self->bytes);
+    self->count = 0;
+    jk_event_slab_t *slab = NULL;
     jk_event_t *event;
-    *made = 0;
-    while (*made < count && (event = jk_workload_next (workload))) {
-        size_t size;
-        uint8_t *bytes = jk_event_encode (event, &size);
+    while (self->count < count && (event = jk_workload_next (workload))) {
+        size_t i = self->count, size;
+        if (i % 1000 == 0) {
+            /* A slab per 1,000 events, as the stage makes one per batch. */
+            jk_event_slab_release (&slab);
+            slab = jk_event_slab_new (1000);
+        }
+        uint8_t *encoded = jk_event_encode (event, &size);
         jk_event_destroy (&event);
+        /* Each event's bytes in a block of their own size, as the
+           stage's batch holds them. */
+        self->bytes[i] = jk_malloc (size);
+        memcpy (self->bytes[i], encoded, size);
+        free (encoded);
         jk_report_t report;
-        /* The decoded strings borrow the bytes: kept for the run. */
-        events[*made] = jk_event_decode_in (slab, bytes, size, &report);
-        if (!events[*made]) {
-            fprintf (stderr, "bench_model: workload event %zu: %s\n", *made,
+        self->event[i] =
+            jk_event_decode_in (slab, self->bytes[i], size, &report);
+        if (!self->event[i]) {
+            fprintf (stderr, "bench_model: workload event %zu: %s\n", i,
                      report.error.message);
             exit (1);
         }
-        (*made)++;
+        self->count++;
     }
     jk_event_slab_release (&slab);
     jk_workload_destroy (&workload);
-    return events;
+}
+
+static void s_mix_free (s_mix_t *self)
+{
+    for (size_t i = 0; i < self->count; i++) {
+        jk_event_destroy (&self->event[i]);
+        free (self->bytes[i]);
+    }
+    free (self->event);
+    free (self->bytes);
 }
 
 int main (int argc, char **argv)
@@ -331,18 +357,17 @@ int main (int argc, char **argv)
     rmdir (dir);
 
     /* The writer's share: decide + apply over the workload. */
-    size_t count, rejected = 0;
-    jk_event_t **mix = s_workload (decide, &count);
+    s_mix_t mix;
+    s_mix_make (&mix, decide);
+    size_t count = mix.count, rejected = 0;
     double rounds[5];
     for (int r = 0; r < 5; r++)
-        rounds[r] = s_decide_round (mix, count, &rejected);
+        rounds[r] = s_decide_round (mix.event, count, &rejected);
     double decide_ns = jk_bench_median (rounds, 5);
     printf ("  %-32s %8.1f ns per event (%zu events, %zu rejected, CPU "
             "time, median of 5)\n",
             "decide + apply, workload mix", decide_ns, count, rejected);
-    for (size_t i = 0; i < count; i++)
-        jk_event_destroy (&mix[i]);
-    free (mix);
+    s_mix_free (&mix);
 
     printf ("{\"bench\":\"model\",\"entities\":%zu", events);
     for (size_t k = 0; k < n_kinds; k++) {
