@@ -18,8 +18,15 @@ static void s_aside_actor (zsock_t *pipe, void *args)
     while (true) {
         char *command = NULL;
         void *ptr = NULL;
-        if (zsock_recv (pipe, "sp", &command, &ptr) != 0 || !command ||
-            streq (command, "$TERM") || !ptr) {
+        int rc = zsock_recv (pipe, "sp", &command, &ptr);
+        if (rc != 0 && zmq_errno () == EINTR) {
+            /* A signal to the process (SIGTERM) may land on this thread:
+               it goes on, so that the writer's next job and its $TERM
+               find it (a thread gone would leave both waiting). */
+            free (command);
+            continue;
+        }
+        if (rc != 0 || !command || streq (command, "$TERM") || !ptr) {
             free (command);
             break;
         }
