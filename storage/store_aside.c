@@ -21,8 +21,9 @@ static void s_aside_actor (zsock_t *pipe, void *args)
         int rc = zsock_recv (pipe, "sp", &command, &ptr);
         if (rc != 0 && zmq_errno () == EINTR) {
             /* A signal to the process (SIGTERM) may land on this thread:
-               it goes on, so that the writer's next job and its $TERM
-               find it (a thread gone would leave both waiting). */
+               it goes on, so that a job the writer hands it while the
+               store stops (the batches taken are decided first) finds
+               it; a thread gone would leave the writer waiting. */
             free (command);
             continue;
         }
