@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <msgpack.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,14 +105,24 @@ void jk_event_slab_release (jk_event_slab_t **self_p)
     *self_p = NULL;
 }
 
-jk_event_t *jk_event_alloc (jk_event_slab_t *slab)
+jk_event_t *jk_event_alloc (jk_event_slab_t *slab, const jk_type_t *type)
 {
+    jk_event_t *self;
     if (!slab || slab->used == slab->count)
-        return jk_calloc (1, sizeof (jk_event_t));
-    jk_event_t *self = &slab->event[slab->used++];
-    memset (self, 0, sizeof *self);
-    self->slab = slab;
-    __atomic_add_fetch (&slab->refs, 1, __ATOMIC_RELAXED);
+        self = jk_calloc (1, sizeof (jk_event_t));
+    else {
+        /* Only what is read is cleared: the envelope and type's own
+           fields; the body beyond them (up to JK_FIELDS_MAX, most of
+           the event's 1.2 KB) is never indexed for this type. */
+        self = &slab->event[slab->used++];
+        memset (self, 0, offsetof (jk_event_t, body));
+        memset (self->body, 0, type->field_count * sizeof self->body[0]);
+        self->arena = NULL;
+        self->slab = slab;
+        __atomic_add_fetch (&slab->refs, 1, __ATOMIC_RELAXED);
+    }
+    self->type = type;
+    self->version = type->version;
     return self;
 }
 

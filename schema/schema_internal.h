@@ -8,9 +8,11 @@
 
 /* A chain of memory blocks freed together with the event. */
 void *jk_arena_alloc (void **arena, size_t size);
-/* A zeroed event in slab's next free place, or on the heap when slab is
-   NULL or full. */
-jk_event_t *jk_event_alloc (jk_event_slab_t *slab);
+/* An empty event of type in slab's next free place, or on the heap when
+   slab is NULL or full: the envelope and type's fields zeroed (in a
+   slab, body[] past type->field_count is left as it was), type and
+   version set. */
+jk_event_t *jk_event_alloc (jk_event_slab_t *slab, const jk_type_t *type);
 void jk_arena_free (void **arena);
 jk_str_t jk_arena_str (void **arena, const char *text, size_t len);
 
