@@ -69,6 +69,15 @@ int64_t jk_clock_mono_ms (void);
 /* Indonesia's western time zone (WIB) is UTC+07:00, without summer time. */
 #define JK_WIB_OFFSET_MS (7LL * 3600 * 1000)
 
+/* ---- threads -------------------------------------------------------------
+   The first call of every thread Jejak starts (actors and plain
+   threads): names it (NULL keeps the name) and blocks SIGINT, SIGTERM
+   and SIGHUP in it, so a signal sent to the process reaches the main
+   thread only, which stops the actors with $TERM (docs/OPERATIONS.md,
+   "Stopping"). The main thread calls it with NULL once it has seen the
+   signal, so a second signal does not cut the stop's waits short. */
+void jk_thread_enter (const char *name);
+
 /* ---- calendar ------------------------------------------------------------
    Civil dates as days since 1970-01-01 (proleptic Gregorian). */
 int32_t jk_days_from_civil (int year, int month, int day);

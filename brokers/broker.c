@@ -5,11 +5,9 @@
     In secure mode (docs/SECURITY.md) ingest is a CURVE server behind
     czmq's zauth, and every submitted event is checked against the
     enrolled key that sent it. */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "broker_internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <string.h>
 #include <zmq.h>
@@ -207,7 +205,7 @@ static void s_broker_actor (zsock_t *pipe, void *args)
 {
     const jk_broker_config_t *config = (const jk_broker_config_t *)args;
     /* Named for per-thread CPU figures (bench/threadcpu, perf). */
-    pthread_setname_np (pthread_self (), "jejak-broker");
+    jk_thread_enter ("jejak-broker");
     jk_broker_state_t self;
     memset (&self, 0, sizeof self);
     self.pipe = pipe;

@@ -2,6 +2,7 @@
     actor: the plain-mode refusal for public endpoints, and the run loop
     (signals, key reloads, the store's fatal errors). */
 #include "jk_broker.h"
+#include "jk_base.h"
 #include "jk_opts.h"
 
 #include <signal.h>
@@ -39,8 +40,10 @@ int jk_broker_run (const char *program, zactor_t *broker, zactor_t *store)
 {
     int status = 0;
     signal (SIGHUP, s_on_hangup);
-    /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. The signal may
-       land on any thread, so wake up now and then to look. */
+    /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. Every other
+       thread blocks them (jk_thread_enter), so the signal lands here and
+       cuts the wait short; the timeout covers a signal that came before
+       the wait. */
     zpoller_t *poller = zpoller_new (broker, store, NULL);
     while (!zsys_interrupted) {
         if (s_reload) {
@@ -67,5 +70,8 @@ int jk_broker_run (const char *program, zactor_t *broker, zactor_t *store)
     }
     zpoller_destroy (&poller);
     signal (SIGHUP, SIG_DFL);
+    /* The caller stops the actors next: a second signal must not cut
+       their $TERM's wait short (it stays pending until the exit). */
+    jk_thread_enter (NULL);
     return status;
 }

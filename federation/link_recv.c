@@ -867,6 +867,7 @@ static void s_destroy (s_recv_t *self)
 static void s_actor (zsock_t *pipe, void *arg)
 {
     const jk_link_receiver_config_t *config = arg;
+    jk_thread_enter (NULL);
     zsock_signal (pipe, 0); /* zactor_new's; the status follows */
     s_recv_t self = {.pipe = pipe};
     self.window = config->window ? config->window : JK_LINK_WINDOW;

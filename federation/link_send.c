@@ -835,6 +835,7 @@ static void s_destroy (s_send_t *self)
 static void s_actor (zsock_t *pipe, void *arg)
 {
     const jk_link_sender_config_t *config = arg;
+    jk_thread_enter (NULL);
     zsock_signal (pipe, 0); /* zactor_new's; the status follows */
     s_send_t self = {.pipe = pipe, .backoff = S_BACKOFF_MIN_MS};
     self.upstream = jk_strdup (config->upstream);

@@ -77,6 +77,7 @@ static void s_prove (jk_courier_t *self)
 static void *s_run (void *arg)
 {
     jk_courier_t *self = (jk_courier_t *)arg;
+    jk_thread_enter (NULL);
     while (true) {
         pthread_mutex_lock (&self->lock);
         bool stop = self->stopping;

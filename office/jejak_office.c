@@ -413,8 +413,11 @@ static int s_serve (jk_opts_t *opts)
                 config.tls_cert ? "https" : "http", address,
                 (unsigned)jk_office_app_port (office), source, outbox);
         fflush (stdout);
+        /* The signal may land on a thread of the web server (its own
+           threads do not block it): look now and then rather than wait
+           for it here. */
         while (!s_stop && !zsys_interrupted)
-            pause ();
+            zclock_sleep (250);
     }
     jk_office_app_destroy (&office);
     free (picks);

@@ -194,6 +194,7 @@ int jk_picks_sync (jk_picks_t *self)
 static void *s_run (void *arg)
 {
     jk_picks_t *self = (jk_picks_t *)arg;
+    jk_thread_enter (NULL);
     while (true) {
         int rc = jk_picks_sync (self);
         jk_debug (S_COMPONENT, "sync rc=%d records=%llu", rc,

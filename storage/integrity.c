@@ -1,7 +1,7 @@
 /*  integrity.c - the database's own integrity (jk_integrity.h): SQLite's
     integrity check with what it names, the chain over the log's tail, and
     the single writer's lock file. */
-#define _GNU_SOURCE /* gettid, pthread_setname_np */
+#define _GNU_SOURCE /* gettid */
 #include "jk_integrity.h"
 
 #include <errno.h>
@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -296,7 +295,7 @@ static sqlite3 *s_open_read (const char *path)
 static void s_check_actor (zsock_t *pipe, void *arg)
 {
     jk_db_check_t *self = arg;
-    pthread_setname_np (pthread_self (), "jejak-check");
+    jk_thread_enter ("jejak-check");
     id_t tid = (id_t)gettid ();
     errno = 0;
     int nice = getpriority (PRIO_PROCESS, tid);

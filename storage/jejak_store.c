@@ -245,6 +245,8 @@ static int s_run (jk_opts_t *opts, s_prog_t *prog)
             break;
     }
     zpoller_destroy (&poller);
+    /* A second signal must not cut the stop's waits short. */
+    jk_thread_enter (NULL);
     zactor_destroy (&store);
     zactor_destroy (&auth);
     return status;

@@ -5,14 +5,12 @@
     jk_record_apply_prepared; the records the writer hands over decoded
     skip the first half), with the position in the same transaction; and
     the thread the store runs it on. */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "jk_projector.h"
 #include "jk_integrity.h"
 #include "jk_record_apply.h"
 #include "jk_vfs.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -963,7 +961,7 @@ static void s_projector_actor (zsock_t *pipe, void *arg)
     /* Named for top -H and ps -L. It runs at the store's priority: ten
        nice steps down, as the tree thread runs, it fell behind at full
        ingest (docs/ARCHITECTURE.md). */
-    pthread_setname_np (pthread_self (), "jejak-projector");
+    jk_thread_enter ("jejak-projector");
     zsock_signal (pipe, 0);
     int failed = 0;
     s_publish (args.shared, args.projector, 0);

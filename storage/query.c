@@ -1078,6 +1078,7 @@ static void s_query_fini (s_query_t *self)
 static void s_query_actor (zsock_t *pipe, void *arg)
 {
     s_args_t *args = arg;
+    jk_thread_enter ("jejak-query");
     s_query_t self_s = {.pipe = pipe}, *self = &self_s;
     int rc = s_query_init (self, args);
     zsock_signal (pipe, 0);

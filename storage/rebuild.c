@@ -405,6 +405,7 @@ static int s_item_fill (s_pipe_t *pipe, s_item_t *item, sqlite3_stmt *row,
 static void *s_reader (void *arg)
 {
     s_pipe_t *pipe = arg;
+    jk_thread_enter (NULL);
     char err[256] = "";
     sqlite3_stmt *rows = NULL;
     sqlite3 *src = s_open_readonly (pipe->src_path, err, sizeof err);
@@ -610,6 +611,7 @@ typedef struct {
 static void *s_log_copy (void *arg)
 {
     s_copy_t *copy = arg;
+    jk_thread_enter (NULL);
     copy->rc = sqlite3_exec (copy->db,
                              "INSERT INTO main.log SELECT * FROM jk_source.log",
                              NULL, NULL, NULL);

@@ -351,6 +351,8 @@ static void s_turn (jk_store_t *self)
 static void s_store_actor (zsock_t *pipe, void *args)
 {
     const jk_store_config_t *config = args;
+    /* The threads it starts inherit its blocked signals from birth. */
+    jk_thread_enter (NULL);
     jk_store_t self_s = {.pipe = pipe, .lock_fd = -1}, *self = &self_s;
     self->cur = &self->pipeline[0];
     self->next = &self->pipeline[1];

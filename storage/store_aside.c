@@ -5,15 +5,12 @@
     (the model, the log's plan, the decode stage's pipe) the writer
     leaves alone from jk_store_aside_run to jk_store_aside_wait. Messages
     on its pipe: [RUN][job] in, [done] back. */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "store_internal.h"
-
-#include <pthread.h>
 
 static void s_aside_actor (zsock_t *pipe, void *args)
 {
     (void)args;
-    pthread_setname_np (pthread_self (), "jejak-plan");
+    jk_thread_enter ("jejak-plan");
     zsock_signal (pipe, 0);
     while (true) {
         char *command = NULL;

@@ -6,10 +6,7 @@
     u64] back when the items [from, to) are prepared; the writer reads an
     item only once the chunk holding it is back, and never grows a batch
     with chunks out. */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "store_internal.h"
-
-#include <pthread.h>
 
 /* The envelope of a decoded event, as jk_envelope_peek would read it
    from the same bytes; false when the source is one peek refuses (empty,
@@ -103,7 +100,7 @@ static void s_prepare (jk_store_item_t *item, int64_t recorded_at,
 static void s_stage_actor (zsock_t *pipe, void *args)
 {
     (void)args;
-    pthread_setname_np (pthread_self (), "jejak-stage");
+    jk_thread_enter ("jejak-stage");
     zsock_signal (pipe, 0);
     while (true) {
         char *command = NULL;

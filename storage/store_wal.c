@@ -6,17 +6,14 @@
     writer checkpoints what that thread could not copy (the batches
     committed meanwhile), so the commit after it writes the WAL from its
     beginning again. */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "store_internal.h"
 #include "jk_vfs.h"
-
-#include <pthread.h>
 
 /* The checkpoint thread: [CHECKPOINT] in, [frames copied] (or -1) back. */
 static void s_wal_actor (zsock_t *pipe, void *arg)
 {
     char *path = arg;
-    pthread_setname_np (pthread_self (), "jejak-wal");
+    jk_thread_enter ("jejak-wal");
     sqlite3 *db = NULL;
     bool up =
         sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,

@@ -2,7 +2,7 @@
     follower, fed the records the writer committed from its memory, with
     its own read-only connection to the log for what it was not fed, and
     the thread the store runs it on. */
-#define _GNU_SOURCE /* gettid, pthread_setname_np */
+#define _GNU_SOURCE /* gettid */
 #include "jk_tree.h"
 #include "jk_fault.h"
 #include "jk_log.h"
@@ -12,7 +12,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -228,7 +227,7 @@ static int s_command (jk_tree_t *self, zmsg_t *msg, bool stalled,
    threads (at most 19), named "jejak-tree" for top -H and ps -L. */
 static void s_yield_to_writer (void)
 {
-    pthread_setname_np (pthread_self (), "jejak-tree");
+    jk_thread_enter ("jejak-tree");
     id_t tid = (id_t)gettid ();
     errno = 0;
     int nice = getpriority (PRIO_PROCESS, tid);
