@@ -134,11 +134,13 @@ void jk_model_destroy (jk_model_t **self_p)
 
 void jk_model_set_people_max (jk_model_t *self, size_t max)
 {
+    jk_model_forget (self);
     self->people.max = max ? max : 1;
 }
 
 void jk_model_written (jk_model_t *self, uint64_t pos)
 {
+    jk_model_forget (self);
     if (pos > self->people.written)
         self->people.written = pos;
     /* Closed batches whose close the tables now hold. */

@@ -90,11 +90,15 @@ static int s_enrollment (jk_model_t *self, jk_str_t batch, jk_str_t nik,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? GO : FAILED;
 }
 
+/* GO when nik is enrolled in batch (its enrolment in *found when found
+   is not NULL), REJECT or FAILED. */
 static int s_need_enrolled (jk_model_t *self, jk_str_t batch, jk_str_t nik,
-                            jk_report_t *report)
+                            jk_model_enrollment_t **found, jk_report_t *report)
 {
     jk_model_enrollment_t *e;
     RUN (s_enrollment (self, batch, nik, &e));
+    if (found)
+        *found = e;
     if (e && !e->withdrawn)
         return GO;
     char masked[17];
@@ -286,7 +290,7 @@ static int s_participant_withdrawn (jk_model_t *self, const jk_event_t *ev,
     jk_str_t batch = s_text (self, ev, F_BATCH);
     jk_model_batch_t *row;
     RUN (s_need_batch (self, batch, &row, report));
-    RUN (s_need_enrolled (self, batch, s_text (self, ev, F_NIK), report));
+    RUN (s_need_enrolled (self, batch, s_text (self, ev, F_NIK), NULL, report));
     return s_open_batch (batch, row, "withdrawals", report);
 }
 
@@ -307,8 +311,10 @@ static int s_attendance_recorded (jk_model_t *self, const jk_event_t *ev,
         return REJECT;
     }
     RUN (s_open_batch (batch, row, "attendance", report));
-    RUN (s_need_enrolled (self, batch, nik, report));
-    jk_model_attendance_t *a = jk_model_attendance (self, batch, no, nik);
+    jk_model_enrollment_t *e;
+    RUN (s_need_enrolled (self, batch, nik, &e, report));
+    jk_model_attendance_t *a =
+        jk_model_attendance_in (self, row, batch, no, nik);
     if (a) {
         char masked[17];
         s_mask (nik, masked);
@@ -320,7 +326,16 @@ static int s_attendance_recorded (jk_model_t *self, const jk_event_t *ev,
                          (long long)a->recorded_pos);
         return REJECT;
     }
-    return s_times (self, ev, s->starts, s->ends, batch, no, report);
+    RUN (s_times (self, ev, s->starts, s->ends, batch, no, report));
+    /* For the apply of this event: an enrolment read back from the
+       table (the scratch copy) is not the model's, as apply's lookup
+       would not find it either. */
+    self->decided.event = ev;
+    memcpy (self->decided.id, ev->id, 16);
+    self->decided.batch = row;
+    self->decided.session = s;
+    self->decided.enrollment = e == &self->fetched ? NULL : e;
+    return GO;
 }
 
 /* The batch and session of the attendance row an id names: from memory,
@@ -669,6 +684,7 @@ int jk_model_decide (jk_model_t *self, const jk_event_t *event,
                      jk_report_t *report)
 {
     assert (self && event && report);
+    jk_model_forget (self);
     int index = jk_vocabulary_index (event->type);
     if (index >= 0 && (size_t)index < sizeof s_rules / sizeof s_rules[0]) {
         s_fields_of (self, index);

@@ -242,6 +242,20 @@ struct jk_model_s {
        that type); field is the row of the event decided or applied now. */
     int8_t *slots;
     const int8_t *field;
+    /* What the last decide found for an attendance.recorded it let
+       through, for the apply of that same event (id and object), which
+       the store makes right after it: the batch row, the session and the
+       enrolment in memory (NULL when not in memory), so that the apply
+       does not look them up again. Every decide, apply, load and
+       jk_model_written forgets it: nothing changes the maps between the
+       decide that sets it and the apply that reads it. */
+    struct {
+        const jk_event_t *event;
+        uint8_t id[16];
+        jk_model_batch_t *batch;
+        jk_model_session_t *session;
+        jk_model_enrollment_t *enrollment;
+    } decided;
 };
 
 /* ---- keys and small helpers ----------------------------------------------
@@ -469,9 +483,22 @@ jk_model_batch_t *jk_model_batch (jk_model_t *self, jk_str_t code);
 void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
                               int64_t session_no, jk_str_t nik,
                               const uint8_t id[16], int64_t pos, int64_t jp);
-/* The attendance row of a batch, session and NIK, or NULL. */
-jk_model_attendance_t *jk_model_attendance (jk_model_t *self, jk_str_t batch,
-                                            int64_t session_no, jk_str_t nik);
+/* The same with the batch's row b already found (jk_model_batch). */
+void jk_model_put_attendance_in (jk_model_t *self, jk_model_batch_t *b,
+                                 jk_str_t batch, int64_t session_no,
+                                 jk_str_t nik, const uint8_t id[16],
+                                 int64_t pos, int64_t jp);
+/* The attendance row of a batch (its row b, jk_model_batch), session and
+   NIK, or NULL. */
+jk_model_attendance_t *
+jk_model_attendance_in (jk_model_t *self, jk_model_batch_t *b, jk_str_t batch,
+                        int64_t session_no, jk_str_t nik);
+
+/* Forgets what the last decide found (jk_model_t's decided). */
+static inline void jk_model_forget (jk_model_t *self)
+{
+    self->decided.event = NULL;
+}
 void jk_model_add_unit (jk_model_assessment_t *a, jk_str_t code);
 void jk_model_add_certificate (jk_model_t *self, jk_str_t number,
                                jk_str_t assessment, jk_str_t nik, bool revoked,

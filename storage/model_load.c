@@ -201,6 +201,7 @@ static void s_load_certificate (jk_model_t *self, sqlite3_stmt *st)
 int jk_model_load (jk_model_t *self, sqlite3 *db, char *err, size_t err_size)
 {
     assert (self && db);
+    jk_model_forget (self);
     static const struct {
         const char *sql;
         s_row_fn *row;

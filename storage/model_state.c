@@ -85,8 +85,16 @@ void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
                               int64_t session_no, jk_str_t nik,
                               const uint8_t id[16], int64_t pos, int64_t jp)
 {
+    jk_model_put_attendance_in (self, jk_model_batch (self, batch), batch,
+                                session_no, nik, id, pos, jp);
+}
+
+void jk_model_put_attendance_in (jk_model_t *self, jk_model_batch_t *b,
+                                 jk_str_t batch, int64_t session_no,
+                                 jk_str_t nik, const uint8_t id[16],
+                                 int64_t pos, int64_t jp)
+{
     char key[KEY_MAX], no[24];
-    jk_model_batch_t *b = jk_model_batch (self, batch);
     jk_model_map_t *map = self->orphans;
     if (b) {
         if (!b->attendance)
@@ -122,11 +130,12 @@ void jk_model_put_attendance (jk_model_t *self, jk_str_t batch,
     self->attendance_count++;
 }
 
-jk_model_attendance_t *jk_model_attendance (jk_model_t *self, jk_str_t batch,
-                                            int64_t session_no, jk_str_t nik)
+jk_model_attendance_t *jk_model_attendance_in (jk_model_t *self,
+                                               jk_model_batch_t *b,
+                                               jk_str_t batch,
+                                               int64_t session_no, jk_str_t nik)
 {
     char key[KEY_MAX], no[24];
-    jk_model_batch_t *b = jk_model_batch (self, batch);
     if (b) {
         s_key (key, s_int_str (no, session_no), nik, NONE);
         return b->attendance ? jk_model_map_lookup (b->attendance, key) : NULL;
@@ -333,6 +342,19 @@ static void s_attended (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
     char key[KEY_MAX];
     jk_str_t batch = s_text (self, ev, F_BATCH), nik = s_text (self, ev, F_NIK);
     int64_t no = s_number (self, ev, F_SESSION_NO, 0);
+    if (self->decided.event == ev &&
+        memcmp (self->decided.id, ev->id, 16) == 0) {
+        /* Its decide found the batch, the session and the enrolment. */
+        jk_str_t status = s_text (self, ev, F_STATUS);
+        bool present =
+            jk_str_eq (status, "HADIR") || jk_str_eq (status, "TERLAMBAT");
+        int64_t jp = present ? self->decided.session->jp : 0;
+        jk_model_put_attendance_in (self, self->decided.batch, batch, no, nik,
+                                    ev->id, (int64_t)pos, jp);
+        if (self->decided.enrollment)
+            self->decided.enrollment->jp_attended += jp;
+        return;
+    }
     int64_t jp = s_credited (self, batch, no, s_text (self, ev, F_STATUS));
     jk_model_put_attendance (self, batch, no, nik, ev->id, (int64_t)pos, jp);
     jk_model_enrollment_t *e =
@@ -467,4 +489,5 @@ void jk_model_apply (jk_model_t *self, const jk_event_t *ev, uint64_t pos)
         s_fields_of (self, index);
         s_apply[kind](self, ev, pos);
     }
+    jk_model_forget (self);
 }

@@ -3,6 +3,7 @@
     boundary case beside it (the 30th participant enrols, the 31st does
     not). Rejected events leave the tables untouched. Evicting a closed
     batch's attendance from the in-memory model changes no decision. */
+#include "model_internal.h"
 #include "projections_internal.h"
 #include "projections_harness.h"
 
@@ -524,6 +525,76 @@ static void test_attendance_replaced (void **state)
     assert_int_equal (size.evicted, 1);
 }
 
+/* The hours of nik's enrolment in BATCH in model, -1 when it has none. */
+static int64_t s_jp_attended (jk_model_t *model, int n)
+{
+    char key[KEY_MAX];
+    jk_model_enrollment_t *e = jk_model_map_lookup (
+        model->enrollments,
+        s_key (key, jk_str_of (BATCH), jk_str_of (h_nik (n)), NONE));
+    return e ? e->jp_attended : -1;
+}
+
+/* The hours of nik's attendance row at a session of BATCH, -1 when none. */
+static int64_t s_row_jp (jk_model_t *model, int64_t session_no, int n)
+{
+    jk_str_t batch = jk_str_of (BATCH);
+    jk_model_attendance_t *a =
+        jk_model_attendance_in (model, jk_model_batch (model, batch), batch,
+                                session_no, jk_str_of (h_nik (n)));
+    return a ? a->jp : -1;
+}
+
+/* An attendance.recorded applied right after its decide (which hands
+   the apply the batch, session and enrolment it found) changes the
+   model exactly as one applied alone (as load, rebuild and the board's
+   replica apply it); an event changed between its decide and its apply
+   (another id and NIK in the same object) is applied as what it is. */
+static void test_attendance_apply_after_decide (void **state)
+{
+    harness_t *h = *state;
+    char err[256] = "";
+    jk_model_t *decided = jk_model_new (true), *alone = jk_model_new (true);
+    assert_int_equal (jk_model_load (decided, h->db, err, sizeof err), 0);
+    assert_int_equal (jk_model_load (alone, h->db, err, sizeof err), 0);
+    jk_event_t *ev[2] = {s_attendance (h, 1, "1", "HADIR", "08:00"),
+                         s_attendance (h, 2, "2", "IZIN", NULL)};
+    for (int i = 0; i < 2; i++) {
+        jk_report_t report;
+        jk_report_reset (&report);
+        assert_int_equal (jk_model_decide (decided, ev[i], &report), 0);
+        jk_model_apply (decided, ev[i], 100 + (uint64_t)i);
+        jk_model_apply (alone, ev[i], 100 + (uint64_t)i);
+        jk_event_destroy (&ev[i]);
+    }
+    for (int k = 0; k < 2; k++) {
+        jk_model_t *m = k ? alone : decided;
+        assert_int_equal (s_row_jp (m, 1, 1), 4);
+        assert_int_equal (s_row_jp (m, 2, 2), 0);
+        assert_int_equal (s_jp_attended (m, 1), 4);
+        assert_int_equal (s_jp_attended (m, 2), 0);
+        assert_int_equal (s_jp_attended (m, 3), 0);
+    }
+    /* Decided for NIK 3, applied as a new event for NIK 2. */
+    jk_event_t *moved = s_attendance (h, 3, "1", "HADIR", "08:00");
+    jk_report_t report;
+    jk_report_reset (&report);
+    assert_int_equal (jk_model_decide (decided, moved, &report), 0);
+    jk_uuid_v7 (moved->id);
+    assert_int_equal (jk_event_set (moved, "nik", h_nik (2), &report), 0);
+    jk_model_apply (decided, moved, 102);
+    jk_event_destroy (&moved);
+    assert_int_equal (s_row_jp (decided, 1, 2), 4);
+    assert_int_equal (s_row_jp (decided, 1, 3), -1);
+    assert_int_equal (s_jp_attended (decided, 2), 4);
+    assert_int_equal (s_jp_attended (decided, 3), 0);
+    jk_model_size_t size;
+    jk_model_size (decided, &size);
+    assert_int_equal (size.attendance, 3);
+    jk_model_destroy (&decided);
+    jk_model_destroy (&alone);
+}
+
 /* People beyond the bound leave memory oldest first and are looked up in
    the people table: every person rule decides as before. */
 static void test_eviction_of_people (void **state)
@@ -790,6 +861,8 @@ int main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_attendance_replaced, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_attendance_apply_after_decide,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bounded_load, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_eviction_of_people, s_setup,
