@@ -19,6 +19,7 @@ jk_fault_t jk_fault_from_env (const char *component)
         {"store_silent", JK_FAULT_STORE_SILENT},
         {"tree_paused", JK_FAULT_TREE_PAUSED},
         {"fail_commit_next", JK_FAULT_FAIL_COMMIT_NEXT},
+        {"relay_interrupted", JK_FAULT_RELAY_INTERRUPTED},
     };
     jk_fault_t fault = JK_FAULT_NONE;
     for (size_t i = 0; name && i < sizeof faults / sizeof faults[0]; i++)

@@ -31,14 +31,18 @@ typedef enum {
        commit runs: before it, the writer waits (up to 10 s) until
        another SUBMIT is on the backend. */
     JK_FAULT_FAIL_COMMIT_NEXT = 7,
+    /* The broker's first receive of every part after a message's first
+       fails once with EINTR, as a signal landing on the broker thread
+       would make it (the part is there: it is received again). */
+    JK_FAULT_RELAY_INTERRUPTED = 8,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
 #define JK_FAULT_EXIT 86
 
 /* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
-   "tree_stalled", "state_stalled", "store_silent", "tree_paused" or
-   "fail_commit_next";
+   "tree_stalled", "state_stalled", "store_silent", "tree_paused",
+   "fail_commit_next" or "relay_interrupted";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

@@ -224,6 +224,7 @@ static void s_broker_actor (zsock_t *pipe, void *args)
     self.clients = zhashx_new ();
     zhashx_set_destructor (self.clients, jk_broker_client_free);
     self.parts = jk_broker_parts_new ();
+    self.parts->fault = jk_fault_from_env (S_COMPONENT);
     s_loop (&self);
     jk_broker_parts_destroy (&self.parts);
     char text[1024];

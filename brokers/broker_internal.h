@@ -9,6 +9,7 @@
 #define JK_BROKER_INTERNAL_H
 
 #include "jk_broker.h"
+#include "jk_fault.h"
 #include "jk_keys.h"
 #include "jk_opts.h"
 #include "jk_wire.h"
@@ -58,8 +59,10 @@ typedef struct {
 #define JK_BROKER_PARTS_MAX (JK_SUBMIT_MAX_EVENTS + 3)
 typedef struct {
     zmq_msg_t part[JK_BROKER_PARTS_MAX];
-    size_t count; /* parts held */
-    bool more;    /* the message goes on beyond part[], still unread */
+    size_t count;     /* parts held */
+    bool more;        /* the message goes on beyond part[], still unread */
+    jk_fault_t fault; /* injected for tests (jk_fault.h) */
+    bool interrupted; /* JK_FAULT_RELAY_INTERRUPTED: this part's was */
 } jk_broker_parts_t;
 
 typedef struct {

@@ -35,9 +35,31 @@ void jk_broker_parts_destroy (jk_broker_parts_t **p_p)
     }
 }
 
+/* Receives a part after a message's first: it is there (ZeroMQ
+   delivers a message whole), so a signal that interrupts the receive
+   (EINTR) does not cut the message: it is received again. -1 only when
+   the context ended (ETERM). */
+static int s_later_recv (jk_broker_parts_t *p, zmq_msg_t *part, void *handle)
+{
+    while (true) {
+        int rc;
+        if (p->fault == JK_FAULT_RELAY_INTERRUPTED && !p->interrupted) {
+            p->interrupted = true;
+            errno = EINTR;
+            rc = -1;
+        } else {
+            p->interrupted = false;
+            rc = zmq_msg_recv (part, handle, 0);
+        }
+        if (rc >= 0 || zmq_errno () != EINTR)
+            return rc;
+    }
+}
+
 /* Receives the next message's parts without waiting: false when none is
    there. A message of more parts than part[] holds leaves the rest on
-   the socket (p->more). */
+   the socket (p->more). A message cut by the context's end is dropped
+   whole (count 0): no part of it goes anywhere. */
 static bool s_parts_recv (jk_broker_parts_t *p, zsock_t *sock)
 {
     void *handle = zsock_resolve (sock);
@@ -46,20 +68,26 @@ static bool s_parts_recv (jk_broker_parts_t *p, zsock_t *sock)
     while (p->count < JK_BROKER_PARTS_MAX) {
         zmq_msg_t *part = &p->part[p->count];
         zmq_msg_init (part);
-        if (zmq_msg_recv (part, handle, p->count ? 0 : ZMQ_DONTWAIT) < 0) {
+        int rc = p->count ? s_later_recv (p, part, handle)
+                          : zmq_msg_recv (part, handle, ZMQ_DONTWAIT);
+        if (rc < 0) {
             zmq_msg_close (part);
-            break;
+            if (p->count == 0)
+                return false;
+            s_parts_close (p, 0);
+            return true;
         }
         p->count++;
         if (!zmq_msg_more (part))
             return true;
     }
-    p->more = p->count == JK_BROKER_PARTS_MAX;
-    return p->count > 0;
+    p->more = true;
+    return true;
 }
 
 /* The parts as a zmsg_t (copied), with the rest of a longer message
-   read from the socket; the parts are closed. */
+   read from the socket; the parts are closed. NULL when the context
+   ended in the middle of the rest. */
 static zmsg_t *s_parts_zmsg (jk_broker_parts_t *p, zsock_t *sock)
 {
     zmsg_t *msg = zmsg_new ();
@@ -67,13 +95,20 @@ static zmsg_t *s_parts_zmsg (jk_broker_parts_t *p, zsock_t *sock)
         zmsg_addmem (msg, zmq_msg_data (&p->part[i]),
                      zmq_msg_size (&p->part[i]));
     s_parts_close (p, 0);
-    while (p->more && zsock_rcvmore (sock)) {
-        zframe_t *frame = zframe_recv (sock);
-        if (!frame)
-            break;
-        zmsg_append (msg, &frame);
-    }
+    void *handle = zsock_resolve (sock);
+    bool more = p->more;
     p->more = false;
+    zmq_msg_t part;
+    zmq_msg_init (&part);
+    while (more) {
+        if (s_later_recv (p, &part, handle) < 0) {
+            zmsg_destroy (&msg);
+            break;
+        }
+        zmsg_addmem (msg, zmq_msg_data (&part), zmq_msg_size (&part));
+        more = zmq_msg_more (&part);
+    }
+    zmq_msg_close (&part);
     return msg;
 }
 
@@ -167,7 +202,9 @@ static bool s_submit (jk_broker_state_t *self, jk_broker_parts_t *p)
         size_t order[JK_BROKER_PARTS_MAX];
         const size_t head[] = {1, 2, 0};
         size_t n = s_order (order, head, 3, 3, p->count);
-        s_parts_send (p, order, n, self->backend);
+        /* The parts after the routing id taken are always taken. */
+        if (!s_parts_send (p, order, n, self->backend))
+            s_parts_close (p, 0);
         self->counters.forwarded += count;
         return true;
     }
@@ -189,12 +226,13 @@ bool jk_broker_relay_ingest (jk_broker_state_t *self)
     jk_broker_parts_t *p = self->parts;
     if (!s_parts_recv (p, self->ingest))
         return false;
-    if (s_submit (self, p))
+    if (p->count == 0 || s_submit (self, p))
         return true;
     char user_id[64];
     snprintf (user_id, sizeof user_id, "%s", s_user_id (self, p));
     zmsg_t *msg = s_parts_zmsg (p, self->ingest);
-    jk_broker_ingest_message (self, &msg, user_id);
+    if (msg)
+        jk_broker_ingest_message (self, &msg, user_id);
     zmsg_destroy (&msg);
     return true;
 }
@@ -242,10 +280,11 @@ bool jk_broker_relay_backend (jk_broker_state_t *self)
     jk_broker_parts_t *p = self->parts;
     if (!s_parts_recv (p, self->backend))
         return false;
-    if (s_from_store (self, p))
+    if (p->count == 0 || s_from_store (self, p))
         return true;
     zmsg_t *msg = s_parts_zmsg (p, self->backend);
-    jk_broker_backend_message (self, &msg);
+    if (msg)
+        jk_broker_backend_message (self, &msg);
     zmsg_destroy (&msg);
     return true;
 }

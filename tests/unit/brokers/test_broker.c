@@ -1067,6 +1067,99 @@ static void test_hostile_client (void **state)
     zsock_destroy (&store);
 }
 
+/* A broker whose first receive of every part after a message's first is
+   interrupted (JEJAK_FAULT=relay_interrupted, as a signal landing on the
+   broker thread): each part is received again, so every message is taken
+   whole. */
+static int s_setup_interrupted (void **state)
+{
+    setenv ("JEJAK_FAULT", "relay_interrupted", 1);
+    int rc = s_setup (state);
+    unsetenv ("JEJAK_FAULT");
+    return rc;
+}
+
+/* With every later part's receive interrupted once, the relay still
+   takes each message whole: a SUBMIT reaches the store with all its
+   events and its ANSWER reaches the agent with all its answers, a SUBMIT
+   of 1001 events is E_TOO_MANY and nothing of it is read as a message of
+   its own, and the records of a RECORDS all reach the feed. Counted as
+   without the signals. */
+static void test_relay_interrupted (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_t *client = jk_test_dealer (f->ingest);
+    zsock_t *sub = s_subscriber (f->feed, "");
+    assert_int_equal (s_wait_head (sub), 0);
+
+    s_submit (client, "32.03.10/pacet-1", 1, 3);
+    zframe_t *rid;
+    zmsg_t *fwd = s_forwarded (store, 3, &rid);
+    zmsg_t *answer = jk_wire_new ("ANSWER");
+    zmsg_append (answer, &rid);
+    uint64_t pos = 0;
+    for (zframe_t *ev = zmsg_first (fwd); ev; ev = zmsg_next (fwd)) {
+        jk_envelope_t envelope;
+        assert_true (
+            jk_envelope_peek (zframe_data (ev), zframe_size (ev), &envelope));
+        jk_answer_t a;
+        memset (&a, 0, sizeof a);
+        memcpy (a.id, envelope.id, 16);
+        a.kind = JK_ANSWER_ACK;
+        a.pos = ++pos;
+        jk_answer_add (answer, &a);
+    }
+    zmsg_send (&answer, store);
+    zmsg_destroy (&fwd);
+    jk_answer_t got[3];
+    assert_int_equal (s_answers (client, got, 3), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (got[i].kind, JK_ANSWER_ACK);
+        assert_int_equal (got[i].pos, (uint64_t)i + 1);
+    }
+
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    for (int i = 0; i < JK_SUBMIT_MAX_EVENTS + 1; i++)
+        zmsg_addstr (msg, "e");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_TOO_MANY");
+    /* The next message the store reads is the next SUBMIT, whole. */
+    s_submit (client, "32.03.10/pacet-1", 4, 2);
+    fwd = s_forwarded (store, 2, &rid);
+    zframe_destroy (&rid);
+    zmsg_destroy (&fwd);
+
+    uint8_t packed[512];
+    size_t n = 0;
+    for (uint64_t p = 1; p <= 2; p++) {
+        jk_record_t r;
+        s_record (&r, p);
+        n += jk_records_put (packed + n, &r);
+    }
+    msg = jk_wire_new ("RECORDS");
+    zmsg_addmem (msg, packed, n);
+    zmsg_send (&msg, store);
+    uint64_t next = 1;
+    while (next <= 2) {
+        msg = jk_test_recv (sub, S_WAIT_MS);
+        assert_non_null (msg);
+        jk_record_t record;
+        assert_int_equal (jk_record_read (msg, &record), 0);
+        if (record.topic[0] != '$')
+            assert_int_equal (record.pos, next++);
+        zmsg_destroy (&msg);
+    }
+    assert_int_equal (s_stat (f->broker, "received"), 5);
+    assert_int_equal (s_stat (f->broker, "forwarded"), 5);
+    assert_int_equal (s_stat (f->broker, "acked"), 3);
+    assert_int_equal (s_stat (f->broker, "feed_published"), 2);
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 1);
+    zsock_destroy (&sub);
+    zsock_destroy (&client);
+    zsock_destroy (&store);
+}
+
 /* A second broker on the same endpoint fails to start; the reason is
    logged. */
 static void test_bind_failure (void **state)
@@ -1113,6 +1206,8 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_hostile_client, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_relay_interrupted,
+                                         s_setup_interrupted, s_teardown),
         cmocka_unit_test_setup_teardown (test_bind_failure, s_setup,
                                          s_teardown),
     };
