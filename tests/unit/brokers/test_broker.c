@@ -1067,6 +1067,105 @@ static void test_hostile_client (void **state)
     zsock_destroy (&store);
 }
 
+/* With a store up (the relay's way), every malformed SUBMIT or command
+   is answered as without one and nothing of it reaches the store: no
+   events (E_PROTOCOL), 1001 (E_TOO_MANY), not JEJAK/1, a command that is
+   not upper-case letters, a command a client may not send; 1000 events
+   go through whole. An agent with a routing id of 255 bytes (the most
+   ZeroMQ allows) is answered; an ANSWER for an agent gone is dropped. */
+static void test_relay_malformed (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *store = s_store (f->backend, 0);
+    zsock_t *client = jk_test_dealer (f->ingest);
+
+    zmsg_t *msg = jk_wire_new ("SUBMIT");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+    msg = jk_wire_new ("SUBMIT");
+    for (int i = 0; i < JK_SUBMIT_MAX_EVENTS + 1; i++)
+        zmsg_addstr (msg, "e");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_TOO_MANY");
+    msg = zmsg_new ();
+    zmsg_addstr (msg, "JEJAK/2");
+    zmsg_addstr (msg, "SUBMIT");
+    zmsg_addstr (msg, "e");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+    msg = jk_wire_new ("Submit");
+    zmsg_addstr (msg, "e");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_PROTOCOL");
+    msg = jk_wire_new ("ANSWER");
+    zmsg_addstr (msg, "e");
+    zmsg_send (&msg, client);
+    s_expect_error (client, "E_UNKNOWN_COMMAND");
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 5);
+    assert_int_equal (s_stat (f->broker, "received"), 0);
+
+    /* 1000 events: the first message the store reads, whole. */
+    msg = jk_wire_new ("SUBMIT");
+    for (int i = 0; i < JK_SUBMIT_MAX_EVENTS; i++)
+        zmsg_addstr (msg, "e");
+    zmsg_send (&msg, client);
+    zframe_t *rid;
+    zmsg_t *fwd = s_forwarded (store, JK_SUBMIT_MAX_EVENTS, &rid);
+    for (zframe_t *e = zmsg_first (fwd); e; e = zmsg_next (fwd))
+        assert_true (zframe_streq (e, "e"));
+    zmsg_destroy (&fwd);
+
+    /* A 255-byte routing id goes to the store as it is and back. */
+    zsock_t *long_id = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (long_id, 0);
+    uint8_t id[255];
+    memset (id, 0x7e, sizeof id);
+    assert_int_equal (
+        zmq_setsockopt (zsock_resolve (long_id), ZMQ_ROUTING_ID, id, sizeof id),
+        0);
+    assert_int_equal (zsock_connect (long_id, "%s", f->ingest), 0);
+    s_submit (long_id, "32.03.10/pacet-2", 1, 1);
+    zframe_t *long_rid;
+    fwd = s_forwarded (store, 1, &long_rid);
+    zmsg_destroy (&fwd);
+    assert_int_equal (zframe_size (long_rid), sizeof id);
+    assert_memory_equal (zframe_data (long_rid), id, sizeof id);
+
+    /* An agent gone before its ANSWER: dropped; the next one arrives. */
+    zsock_t *gone = jk_test_dealer (f->ingest);
+    s_submit (gone, "32.03.10/pacet-3", 1, 1);
+    zframe_t *gone_rid;
+    fwd = s_forwarded (store, 1, &gone_rid);
+    zmsg_destroy (&fwd);
+    zsock_destroy (&gone);
+    jk_answer_t a;
+    memset (&a, 0, sizeof a);
+    a.kind = JK_ANSWER_ACK;
+    a.pos = 1;
+    zframe_t *answered[] = {gone_rid, long_rid, rid};
+    for (size_t i = 0; i < 3; i++) {
+        zmsg_t *answer = jk_wire_new ("ANSWER");
+        zmsg_append (answer, &answered[i]);
+        size_t n = i == 2 ? JK_SUBMIT_MAX_EVENTS : 1;
+        for (size_t k = 0; k < n; k++)
+            jk_answer_add (answer, &a);
+        zmsg_send (&answer, store);
+    }
+    jk_answer_t got[JK_SUBMIT_MAX_EVENTS];
+    assert_int_equal (s_answers (long_id, got, 1), 1);
+    assert_int_equal (got[0].kind, JK_ANSWER_ACK);
+    assert_int_equal (s_answers (client, got, JK_SUBMIT_MAX_EVENTS),
+                      JK_SUBMIT_MAX_EVENTS);
+    assert_int_equal (s_stat (f->broker, "received"), JK_SUBMIT_MAX_EVENTS + 2);
+    assert_int_equal (s_stat (f->broker, "forwarded"),
+                      JK_SUBMIT_MAX_EVENTS + 2);
+    assert_int_equal (s_stat (f->broker, "acked"), JK_SUBMIT_MAX_EVENTS + 2);
+    assert_int_equal (s_stat (f->broker, "protocol_errors"), 5);
+    zsock_destroy (&long_id);
+    zsock_destroy (&client);
+    zsock_destroy (&store);
+}
+
 /* A broker whose first receive of every part after a message's first is
    interrupted (JEJAK_FAULT=relay_interrupted, as a signal landing on the
    broker thread): each part is received again, so every message is taken
@@ -1205,6 +1304,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_stats_on_ingest, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_hostile_client, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_relay_malformed, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_relay_interrupted,
                                          s_setup_interrupted, s_teardown),

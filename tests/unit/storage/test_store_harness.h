@@ -7,6 +7,7 @@
 
 #include "testsupport.h"
 
+#include "jk_decisions.h"
 #include "jk_log.h"
 #include "jk_rebuild.h"
 #include "jk_store.h"
@@ -393,7 +394,8 @@ static inline char *h_dump (const char *path)
 
 /* Rebuilds the log db (its store stopped) into the new file out: it
    holds records records, rejected of them rejections, and its
-   projections equal db's own, byte for byte. */
+   projections equal db's own, byte for byte; every logged outcome is the
+   one the log alone derives (jejak-replay verify --decisions). */
 static inline void h_rebuilt_equal (const char *db, const char *out,
                                     uint64_t records, uint64_t rejected)
 {
@@ -408,6 +410,14 @@ static inline void h_rebuilt_equal (const char *db, const char *out,
     assert_string_equal (live_dump, rebuilt_dump);
     free (live_dump);
     free (rebuilt_dump);
+    jk_decisions_result_t decisions;
+    int rc = jk_log_verify_decisions (db, &decisions, NULL, NULL);
+    if (rc != JK_OK)
+        fprintf (stderr, "decisions: %s\n", decisions.message);
+    assert_int_equal (rc, JK_OK);
+    assert_int_equal (decisions.records, records);
+    assert_int_equal (decisions.rejected, rejected);
+    assert_int_equal (decisions.mismatches, 0);
 }
 
 static inline void h_teardown (h_t *h)
