@@ -17,10 +17,12 @@ static void s_aside_actor (zsock_t *pipe, void *args)
         void *ptr = NULL;
         int rc = zsock_recv (pipe, "sp", &command, &ptr);
         if (rc != 0 && zmq_errno () == EINTR) {
-            /* A signal to the process (SIGTERM) may land on this thread:
-               it goes on, so that a job the writer hands it while the
-               store stops (the batches taken are decided first) finds
-               it; a thread gone would leave the writer waiting. */
+            /* The thread blocks the signals the programs take
+               (jk_thread_enter); should another one with a handler
+               interrupt the wait, it goes on, so that a job the writer
+               hands it while the store stops (the batches taken are
+               decided first) finds it; a thread gone would leave the
+               writer waiting. */
             free (command);
             continue;
         }

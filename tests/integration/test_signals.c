@@ -4,7 +4,8 @@
     threads (/proc/PID/task/TID/comm), once per start, for each of them in
     turn; each time it exits 0 within a deadline. Then a last start takes
     what was not answered, and every acknowledged event is in the log
-    exactly once, at the position its acknowledgement gave. */
+    exactly once, at the position its acknowledgement gave. And the
+    signal masks of jejak-broker's and jejak-store's threads. */
 #define _GNU_SOURCE /* tgkill */
 #include "test_broker_support.h"
 
@@ -245,10 +246,63 @@ static void test_sigterm_on_each_thread (void **state)
     s_client_destroy (&c);
 }
 
+/* jejak-broker and jejak-store as separate programs: every thread but
+   the main one blocks SIGINT, SIGTERM and SIGHUP, the main thread none
+   of them, and a SIGTERM to each process stops it with 0. */
+static void test_broker_and_store_masks (void **state)
+{
+    jk_test_hub_t *h = *state;
+    char *backend = jk_test_endpoint (h->dir, "backend");
+    char *broker_log = jk_sprintf ("%s/broker.log", h->dir);
+    char *broker_argv[] = {"jejak-broker", "--ingest",  h->ingest, "--feed",
+                           h->feed,        "--backend", backend,   NULL};
+    char *store_argv[] = {"jejak-store", "--db",    h->db,    "--backend",
+                          backend,       "--query", h->query, NULL};
+    pid_t pids[2] = {jk_test_spawn (broker_argv, broker_log),
+                     jk_test_spawn (store_argv, h->log)};
+    assert_true (pids[0] > 0 && pids[1] > 0);
+    /* Up: the broker's start line; the store's last thread started. */
+    assert_true (__extension__ JK_WAIT_FOR (
+        jk_test_file_has (broker_log, "jejak-broker ingest="), 60000));
+    assert_true (__extension__ JK_WAIT_FOR (
+        s_thread (pids[1], "jejak-plan", false) != 0, 60000));
+    assert_int_equal (s_query_head (h->query, NULL), 0);
+    const char *names[] = {"jejak-broker", "jejak-store",     "jejak-stage",
+                           "jejak-wal",    "jejak-projector", "jejak-query"};
+    for (int p = 0; p < 2; p++) {
+        char path[64];
+        snprintf (path, sizeof path, "/proc/%d/task", (int)pids[p]);
+        DIR *dir = opendir (path);
+        assert_non_null (dir);
+        int threads = 0;
+        struct dirent *entry;
+        while ((entry = readdir (dir)))
+            if (entry->d_name[0] != '.') {
+                pid_t tid = (pid_t)atol (entry->d_name);
+                uint64_t blocked = s_sigset (pids[p], tid, "SigBlk:") & S_STOPS;
+                assert_int_equal (blocked, tid == pids[p] ? 0 : S_STOPS);
+                threads++;
+            }
+        closedir (dir);
+        assert_true (threads > 1);
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_true (s_thread (pids[i == 0 ? 0 : 1], names[i], false) > 0);
+    for (int p = 1; p >= 0; p--) {
+        int status = jk_test_stop (pids[p], SIGTERM, S_EXIT_MS);
+        assert_true (WIFEXITED (status));
+        assert_int_equal (WEXITSTATUS (status), 0);
+    }
+    free (backend);
+    free (broker_log);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_sigterm_on_each_thread, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_and_store_masks, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
