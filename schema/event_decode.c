@@ -350,12 +350,15 @@ static int s_decode_body (jk_event_t *self, const msgpack_object *o,
     }
     char keybuf[48];
     const msgpack_object_map *body = &o->via.map;
+    /* Encoders write the body in field order: each key is looked for
+       from the field after the one found before it. */
+    size_t next = 0;
     for (uint32_t i = 0; i < body->size; i++) {
         const msgpack_object *key = &body->ptr[i].key;
-        int f =
-            key->type == MSGPACK_OBJECT_STR
-                ? jk_type_field (decode_as, key->via.str.ptr, key->via.str.size)
-                : -1;
+        int f = key->type == MSGPACK_OBJECT_STR
+                    ? jk_type_field_from (decode_as, key->via.str.ptr,
+                                          key->via.str.size, next)
+                    : -1;
         if (f < 0) {
             if (key->type == MSGPACK_OBJECT_STR) {
                 char path[64];
@@ -379,6 +382,7 @@ static int s_decode_body (jk_event_t *self, const msgpack_object *o,
         if (jk_field_decode (self, &decode_as->fields[f], &body->ptr[i].val,
                              &self->body[f], report))
             return -1;
+        next = (size_t)f + 1;
     }
     return 0;
 }

@@ -128,6 +128,12 @@ const jk_type_t *jk_vocabulary_by_command (jk_domain_t domain,
 int jk_vocabulary_index (const jk_type_t *type);
 /* Field lookup by name within a type: index, or -1. */
 int jk_type_field (const jk_type_t *type, const char *name, size_t len);
+/* The same, searching from field start on and then from the first: a
+   decoder that starts after the field it found last finds a body
+   written in field order at the first compare. A type's field names
+   are unique, so it finds what jk_type_field finds. */
+int jk_type_field_from (const jk_type_t *type, const char *name, size_t len,
+                        size_t start);
 const char *jk_kind_name (jk_kind_t kind);
 const char *jk_domain_name (jk_domain_t domain);
 /* Parses "registration", "attendance", "scoring"; 0 when unknown. */

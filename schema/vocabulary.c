@@ -513,7 +513,17 @@ const jk_type_t *jk_vocabulary_by_command (jk_domain_t domain,
 
 int jk_type_field (const jk_type_t *type, const char *name, size_t len)
 {
-    for (size_t i = 0; i < type->field_count; i++) {
+    return jk_type_field_from (type, name, len, 0);
+}
+
+int jk_type_field_from (const jk_type_t *type, const char *name, size_t len,
+                        size_t start)
+{
+    size_t n = type->field_count;
+    if (start > n)
+        start = n;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = start + k < n ? start + k : start + k - n;
         const char *f = type->fields[i].name;
         if (len > 0 && f[0] == name[0] && strnlen (f, len + 1) == len &&
             memcmp (f, name, len) == 0)

@@ -45,6 +45,7 @@ typedef enum {
     OP_REMOVE,  /* drop path */
     OP_ADD,     /* add path (a new key) with a value */
     OP_DUP,     /* repeat path's key and value */
+    OP_REVERSE, /* pack the map holding path ("body.*") backwards */
 } s_op_t;
 
 /* Packs a map object, applying op to key (a key of this map) if given. */
@@ -53,6 +54,14 @@ static void s_pack_map (msgpack_packer *pk, const msgpack_object_map *map,
                         s_pack_fn *fn)
 {
     size_t n = map->size;
+    if (key && op == OP_REVERSE) {
+        msgpack_pack_map (pk, n);
+        for (uint32_t i = map->size; i-- > 0;) {
+            msgpack_pack_object (pk, map->ptr[i].key);
+            msgpack_pack_object (pk, map->ptr[i].val);
+        }
+        return;
+    }
     if (key && op == OP_REMOVE)
         n--;
     if (key && (op == OP_ADD || op == OP_DUP))
@@ -249,6 +258,16 @@ static void test_vocabulary_has_18_types (void **state)
         assert_string_equal (t->name, jk_samples[i].type);
         assert_int_equal (t->version, 1);
         assert_true (t->field_count <= JK_FIELDS_MAX);
+        /* Unique field names: jk_type_field_from finds the one field. */
+        for (size_t a = 0; a < t->field_count; a++) {
+            const char *name = t->fields[a].name;
+            for (size_t b = a + 1; b < t->field_count; b++)
+                assert_string_not_equal (name, t->fields[b].name);
+            for (size_t start = 0; start <= t->field_count + 1; start++)
+                assert_int_equal (
+                    jk_type_field_from (t, name, strlen (name), start), (int)a);
+        }
+        assert_int_equal (jk_type_field_from (t, "nope", 4, 1), -1);
         assert_ptr_equal (jk_vocabulary_find (t->name, strlen (t->name)), t);
         assert_ptr_equal (jk_vocabulary_by_command (t->domain, t->command), t);
     }
@@ -1296,6 +1315,31 @@ static void test_slab_over_old_bytes (void **state)
     }
 }
 
+/* A body whose keys come in reverse field order (any order is valid
+   MessagePack) decodes to the same event as the one in field order. */
+static void test_body_in_any_order (void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < JK_SAMPLE_COUNT; i++) {
+        size_t n, size;
+        uint8_t *bytes = s_encode_sample (jk_samples[i].type, &n);
+        uint8_t *reversed_bytes =
+            s_mutate (jk_samples[i].type, "body.*", OP_REVERSE, NULL, &size);
+        assert_int_equal (size, n);
+        jk_report_t report;
+        jk_event_t *ordered = jk_event_decode (bytes, n, &report);
+        assert_non_null (ordered);
+        jk_event_t *reversed = jk_event_decode (reversed_bytes, size, &report);
+        if (!reversed)
+            fail_msg ("%s: %s", jk_samples[i].type, report.error.message);
+        assert_true (jk_event_equal (ordered, reversed));
+        jk_event_destroy (&ordered);
+        jk_event_destroy (&reversed);
+        free (reversed_bytes);
+        free (bytes);
+    }
+}
+
 static void test_upcast_two_steps (void **state)
 {
     (void)state;
@@ -1388,6 +1432,7 @@ int main (void)
         cmocka_unit_test (test_round_trip_every_type),
         cmocka_unit_test (test_slab),
         cmocka_unit_test (test_slab_over_old_bytes),
+        cmocka_unit_test (test_body_in_any_order),
         cmocka_unit_test (test_equal_sees_differences),
         cmocka_unit_test (test_get_by_name),
         cmocka_unit_test (test_golden_bytes),
