@@ -14,6 +14,16 @@ void jk_broker_client_free (void **item)
     *item = NULL;
 }
 
+void jk_broker_client_name (jk_broker_client_t *client, const void *data,
+                            size_t size)
+{
+    jk_envelope_t envelope;
+    if (client && !client->heartbeat.source[0] && size <= JK_EVENT_MAX_BYTES &&
+        jk_envelope_peek (data, size, &envelope))
+        snprintf (client->heartbeat.source, sizeof client->heartbeat.source,
+                  "%s", envelope.source);
+}
+
 /* Finds or creates the entry of a client, refreshing its last-seen time.
    NULL when the table is full. */
 jk_broker_client_t *jk_broker_client_touch (jk_broker_state_t *self,

@@ -33,15 +33,8 @@ static void s_ingest_submit (jk_broker_state_t *self, zframe_t *rid,
         if (count == 0)
             return;
     }
-    if (client && !client->heartbeat.source[0]) {
-        /* Name the office before its first heartbeat, from its events. */
-        zframe_t *f = zmsg_first (msg);
-        jk_envelope_t envelope;
-        if (zframe_size (f) <= JK_EVENT_MAX_BYTES &&
-            jk_envelope_peek (zframe_data (f), zframe_size (f), &envelope))
-            snprintf (client->heartbeat.source, sizeof client->heartbeat.source,
-                      "%s", envelope.source);
-    }
+    jk_broker_client_name (client, zframe_data (zmsg_first (msg)),
+                           zframe_size (zmsg_first (msg)));
     if (!self->store_up) {
         self->counters.unavailable += count;
         jk_broker_refuse (self, rid, msg, "E_UNAVAILABLE",

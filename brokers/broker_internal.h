@@ -112,6 +112,11 @@ jk_broker_client_t *jk_broker_client_touch (jk_broker_state_t *self,
 /* The same by the routing id's bytes. */
 jk_broker_client_t *jk_broker_client_touch_id (jk_broker_state_t *self,
                                                const void *rid, size_t size);
+/* Names a client's office before its first heartbeat from the source of
+   its first event (size bytes at data); nothing when client is NULL, is
+   named already, or the envelope does not read. */
+void jk_broker_client_name (jk_broker_client_t *client, const void *data,
+                            size_t size);
 /* Answers a protocol error to a client, counts it, and logs it the first
    time for that client. */
 void jk_broker_protocol_error (jk_broker_state_t *self, zframe_t *rid,

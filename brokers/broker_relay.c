@@ -185,16 +185,8 @@ static bool s_submit (jk_broker_state_t *self, jk_broker_parts_t *p)
     jk_broker_client_t *client = jk_broker_client_touch_id (
         self, zmq_msg_data (rid), zmq_msg_size (rid));
     self->counters.received += count;
-    if (client && !client->heartbeat.source[0]) {
-        /* Name the office before its first heartbeat, from its events. */
-        jk_envelope_t envelope;
-        zmq_msg_t *first = &p->part[3];
-        if (zmq_msg_size (first) <= JK_EVENT_MAX_BYTES &&
-            jk_envelope_peek (zmq_msg_data (first), zmq_msg_size (first),
-                              &envelope))
-            snprintf (client->heartbeat.source, sizeof client->heartbeat.source,
-                      "%s", envelope.source);
-    }
+    jk_broker_client_name (client, zmq_msg_data (&p->part[3]),
+                           zmq_msg_size (&p->part[3]));
     void *backend = zsock_resolve (self->backend);
     if (zmq_send (backend, zframe_data (self->store_id),
                   zframe_size (self->store_id),
