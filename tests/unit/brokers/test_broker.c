@@ -915,6 +915,26 @@ static void test_protocol_errors (void **state)
     zsock_destroy (&client);
 }
 
+/* Adds to answer one ACK per event of fwd (a forwarded SUBMIT's events),
+   positions counting up from *pos. True when every event's envelope
+   could be read. */
+static bool s_add_acks (zmsg_t *answer, zmsg_t *fwd, uint64_t *pos)
+{
+    bool read = true;
+    for (zframe_t *ev = zmsg_first (fwd); ev; ev = zmsg_next (fwd)) {
+        jk_envelope_t envelope;
+        if (!jk_envelope_peek (zframe_data (ev), zframe_size (ev), &envelope))
+            read = false;
+        jk_answer_t a;
+        memset (&a, 0, sizeof a);
+        memcpy (a.id, envelope.id, 16);
+        a.kind = JK_ANSWER_ACK;
+        a.pos = ++*pos;
+        jk_answer_add (answer, &a);
+    }
+    return read;
+}
+
 /* Plays the store until client has its ANSWER: every forwarded SUBMIT
    (from any client) gets one ACK per event, positions counting up from
    *pos. Returns the client's answers. */
@@ -937,17 +957,7 @@ static size_t s_pump (zsock_t *store, zsock_t *client, uint64_t *pos,
             zframe_t *rid = zmsg_pop (fwd);
             zmsg_t *answer = jk_wire_new ("ANSWER");
             zmsg_append (answer, &rid);
-            for (zframe_t *ev = zmsg_first (fwd); ev; ev = zmsg_next (fwd)) {
-                jk_envelope_t envelope;
-                jk_envelope_peek (zframe_data (ev), zframe_size (ev),
-                                  &envelope);
-                jk_answer_t a;
-                memset (&a, 0, sizeof a);
-                memcpy (a.id, envelope.id, 16);
-                a.kind = JK_ANSWER_ACK;
-                a.pos = ++*pos;
-                jk_answer_add (answer, &a);
-            }
+            s_add_acks (answer, fwd, pos);
             zmsg_send (&answer, store);
             zmsg_destroy (&fwd);
         }
@@ -1198,17 +1208,7 @@ static void test_relay_interrupted (void **state)
     zmsg_t *answer = jk_wire_new ("ANSWER");
     zmsg_append (answer, &rid);
     uint64_t pos = 0;
-    for (zframe_t *ev = zmsg_first (fwd); ev; ev = zmsg_next (fwd)) {
-        jk_envelope_t envelope;
-        assert_true (
-            jk_envelope_peek (zframe_data (ev), zframe_size (ev), &envelope));
-        jk_answer_t a;
-        memset (&a, 0, sizeof a);
-        memcpy (a.id, envelope.id, 16);
-        a.kind = JK_ANSWER_ACK;
-        a.pos = ++pos;
-        jk_answer_add (answer, &a);
-    }
+    assert_true (s_add_acks (answer, fwd, &pos));
     zmsg_send (&answer, store);
     zmsg_destroy (&fwd);
     jk_answer_t got[3];
