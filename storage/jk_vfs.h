@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-/* The most bytes held in memory per open file (one buffer, taken on the
-   file's first write, freed when it is closed). */
+/* The most bytes held in memory per open -wal file (one buffer, taken
+   on the file's first write, freed when it is closed). */
 #define JK_VFS_WAL_BUFFER (256 * 1024)
 
 /* The VFS's name, for sqlite3_open_v2's last argument; registered (not

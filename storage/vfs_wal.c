@@ -60,8 +60,7 @@ struct s_file_s {
     sqlite3_file *real; /* the default VFS's file, after this struct */
     s_file_t *wal;      /* a database: its WAL opened through this VFS */
     s_file_t *db;       /* a WAL: its database's file */
-    bool is_wal;        /* a -wal file */
-    bool buffered;      /* writes are gathered (a WAL) */
+    bool is_wal;        /* a -wal file: its writes are gathered */
     bool commit_next;   /* the next write is a commit frame's page */
     unsigned char *buf; /* JK_VFS_WAL_BUFFER bytes, or NULL */
     sqlite3_int64 off;  /* the file offset of buf[0] */
@@ -144,7 +143,7 @@ static void s_flush_deferred (s_file_t *f)
     }
 }
 
-/* A write to a buffered file: into the buffer when it continues or lies
+/* A write to a WAL: into the buffer when it continues or lies
    inside the buffered bytes, else after a flush, into a fresh buffer (or
    straight to the file when it is larger than the buffer or starts past
    the file's end). */
@@ -161,7 +160,7 @@ static int s_buffer_write (s_file_t *f, const void *data, int n,
        the page after a commit frame's header ends the commit. */
     bool commit_page = f->commit_next;
     f->commit_next =
-        f->is_wal && n == S_FRAME_HDR && off >= S_WAL_HDR &&
+        n == S_FRAME_HDR && off >= S_WAL_HDR &&
         memcmp ((const unsigned char *)data + S_COMMIT_OFF, "\0\0\0\0", 4) != 0;
     if (!f->buf)
         f->buf = sqlite3_malloc (JK_VFS_WAL_BUFFER);
@@ -220,7 +219,7 @@ static int s_write (sqlite3_file *file, const void *data, int n,
                     sqlite3_int64 off)
 {
     s_file_t *f = (s_file_t *)file;
-    if (f->buffered)
+    if (f->is_wal)
         return s_buffer_write (f, data, n, off);
     __atomic_add_fetch (&s_asked, 1, __ATOMIC_RELAXED);
     return s_real_write (f, data, n, off);
@@ -393,7 +392,7 @@ static int s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
         return rc; /* nothing open: SQLite calls no xClose */
     f->base.pMethods = &s_methods;
     if ((flags & SQLITE_OPEN_WAL) && name && rc == SQLITE_OK) {
-        f->is_wal = f->buffered = true;
+        f->is_wal = true;
         /* SQLite's name of a WAL leads to its database's open file. */
         sqlite3_file *db = sqlite3_database_file_object (name);
         if (db && db->pMethods == &s_methods) {
