@@ -20,9 +20,15 @@
     --plain-baseline gives it SQLite's default VFS and automatic
     checkpoints instead, as in the figures before the store had its VFS
     (jk_bench_plain_baseline).
+    --backend inproc|ipc: the socket between the bench (in the broker's
+    place) and the store actor. ipc (the default, the figures quoted
+    since the first design): jejak-store as a program of its own beside
+    jejak-broker, every SUBMIT and ANSWER through ZeroMQ's I/O thread
+    and the kernel. inproc: jejak-hub's shape (broker and store in one
+    process, docs/OPERATIONS.md --backend), no I/O thread on that path.
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
                        [--window W] [--checkpoint-frames F] [--big N]
-                       [--plain-baseline] [--keep]
+                       [--backend inproc|ipc] [--plain-baseline] [--keep]
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "jk_rebuild.h"
@@ -113,6 +119,9 @@ static int s_checkpoint_frames;
 /* SUBMITs sent before an answer is awaited (--window). */
 static size_t s_window = 2;
 
+/* The store's backend over inproc (--backend inproc) instead of ipc. */
+static bool s_inproc;
+
 /* Sends events [from, to) as one SUBMIT through the broker's socket. */
 static void s_submit (zsock_t *broker, zframe_t *store_id,
                       const s_events_t *events, size_t from, size_t to)
@@ -159,7 +168,9 @@ static double s_store_run (const char *dir, const char *path,
                            double *caught_eps)
 {
     static int run = 0;
-    char *backend = jk_sprintf ("ipc://%s/backend-%d.sock", dir, run++);
+    char *backend = s_inproc
+                        ? jk_sprintf ("inproc://bench-store-backend-%d", run++)
+                        : jk_sprintf ("ipc://%s/backend-%d.sock", dir, run++);
     zsock_t *broker = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (broker, 0);
     zsock_set_rcvhwm (broker, 0);
@@ -226,7 +237,8 @@ static void s_usage (void)
 {
     fprintf (stderr, "usage: bench_store [--quick] [--events N] [--rounds R] "
                      "[--batch B] [--window W] [--checkpoint-frames F] "
-                     "[--big N] [--plain-baseline] [--keep]\n");
+                     "[--big N] [--backend inproc|ipc] [--plain-baseline] "
+                     "[--keep]\n");
     exit (2);
 }
 
@@ -259,7 +271,13 @@ int main (int argc, char **argv)
             s_window = s_number (argv[++i]);
         else if (streq (argv[i], "--checkpoint-frames") && i + 1 < argc)
             s_checkpoint_frames = (int)s_number (argv[++i]);
-        else if (streq (argv[i], "--plain-baseline"))
+        else if (streq (argv[i], "--backend") && i + 1 < argc) {
+            i++;
+            if (streq (argv[i], "inproc"))
+                s_inproc = true;
+            else if (!streq (argv[i], "ipc"))
+                s_usage ();
+        } else if (streq (argv[i], "--plain-baseline"))
             jk_bench_plain_baseline (true);
         else if (streq (argv[i], "--keep"))
             options.keep = true;
@@ -328,9 +346,10 @@ int main (int argc, char **argv)
     double verify_1m_s = verify_s * 1e6 / (double)verify.records;
 
     printf ("\nstore apply (decide+log+projections, FULL, batch %zu, window "
-            "%zu): median %.0f ev/s over %d rounds of %zu events\n",
-            options.batch, s_window, store_median, options.rounds,
-            options.events);
+            "%zu, backend %s): median %.0f ev/s over %d rounds of %zu "
+            "events\n",
+            options.batch, s_window, s_inproc ? "inproc" : "ipc", store_median,
+            options.rounds, options.events);
     printf ("baseline (log insert + SHA-256 chain, same batch): median %.0f "
             "ev/s\n",
             base_median);
@@ -353,13 +372,14 @@ int main (int argc, char **argv)
     if (odd)
         printf ("WARNING: %zu answers were neither ACK nor REJECTED\n", odd);
     printf ("{\"bench\":\"store\",\"events\":%zu,\"rounds\":%d,\"batch\":%zu,"
-            "\"window\":%zu,\"baseline\":\"%s\","
+            "\"window\":%zu,\"backend\":\"%s\",\"baseline\":\"%s\","
             "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
             "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"lag_max_ms\":%llu,"
             "\"checkpoint_frames\":%d,\"wal_restarts\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
             options.events, options.rounds, options.batch, s_window,
+            s_inproc ? "inproc" : "ipc",
             jk_bench_baseline_is_plain () ? "plain" : "store-vfs", store_median,
             base_median, store_median / base_median, caught_median,
             caught_median / base_median, (unsigned long long)s_lag_max_ms,
