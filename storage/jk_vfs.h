@@ -22,11 +22,15 @@
    default VFS then) only when SQLite has no default VFS. */
 const char *jk_vfs_wal (void);
 
-/* Counters of this process's writes through the VFS, for tests and
-   benchmarks: writes asked for by SQLite, and pwrites made for them. */
+/* Counters of this process's I/O through the VFS, for tests and
+   benchmarks: writes asked for by SQLite, and pwrites made for them;
+   reads asked for, and preads made for them (a checkpoint's reads of a
+   WAL are read ahead: S_AHEAD_SLOTS in vfs_wal.c). */
 typedef struct {
     unsigned long long asked;
     unsigned long long written;
+    unsigned long long read_asked;
+    unsigned long long read_made;
 } jk_vfs_wal_stats_t;
 void jk_vfs_wal_stats (jk_vfs_wal_stats_t *out);
 

@@ -35,6 +35,36 @@
     A checkpoint reads the WAL's frames, so a WAL's buffer is flushed
     before it copies them (the read), and a database page it writes is
     in the file when the write returns.
+
+    A checkpoint's reads of the WAL are read ahead. SQLite's checkpoint
+    copies the newest frame of each page in the order of the database's
+    pages, one 4 KiB read each; a commit writes its frames in that order
+    too, so the reads run forward through each commit's frames, the
+    commits interleaved. Between the file controls SQLITE_FCNTL_CKPT_START
+    and SQLITE_FCNTL_CKPT_DONE of the database file (the copy loop), a
+    read of its WAL is served from one of S_AHEAD_SLOTS pieces of
+    S_AHEAD_SIZE bytes read at once into the WAL's buffer (empty then:
+    the checkpoint synced the WAL, and a buffer holding bytes is not used
+    for it), the least recently used piece read anew from the asked
+    offset on. What makes the bytes safe to keep for the copy loop:
+    - the checkpoint reads only frames up to its "safe" frame, all
+      committed and in the file before it began, and holds the WAL's
+      read lock 0 exclusively throughout, so no writer on any connection
+      or process restarts the WAL (which needs a reader holding lock 0)
+      and nothing rewrites those frames while the pieces live; frames a
+      writer on another connection appends meanwhile may be in a piece
+      half written, but they lie after the safe frame, and the copy loop
+      never reads them;
+    - the pieces live only from CKPT_START to CKPT_DONE: the next
+      checkpoint (after a restart has written new frames over the same
+      offsets) reads the file again; any write, truncate or lock of the
+      WAL, or a shared-memory lock of its database, drops them too;
+    - they are this connection's own memory: readers on other
+      connections and processes read the file as before;
+    - a piece is never read past the file's end, and a piece that cannot
+      be read (an I/O error, a short read) is not kept: the asked bytes
+      are then read alone, so an error is the one an unread-ahead read
+      would have met.
     Bytes of frames after the last commit may stay in memory until one of
     these happens: they are not committed, and a crash loses them just as
     it loses an unfinished transaction; a crash in a checkpoint leaves
@@ -53,6 +83,9 @@
 /* The most bytes handed to the default VFS's xWrite at once: SQLite's
    unix VFS keeps only the low 17 bits of a write's size (below 128 KiB). */
 #define S_WRITE_MAX (124 * 1024)
+/* A checkpoint's read-ahead: pieces of a WAL's buffer. */
+#define S_AHEAD_SLOTS 8
+#define S_AHEAD_SIZE  (JK_VFS_WAL_BUFFER / S_AHEAD_SLOTS)
 
 typedef struct s_file_s s_file_t;
 struct s_file_s {
@@ -67,11 +100,19 @@ struct s_file_s {
     size_t len;         /* bytes buffered */
     sqlite3_int64 size; /* the file's size, -1 when not known */
     int deferred;       /* a failed flush no caller could be told of */
+    bool checkpoint;    /* a database: inside a checkpoint's copy loop */
+    /* A WAL in its database's checkpoint: the pieces read ahead into buf
+       (len 0 then), a piece's file offset, its bytes (0: none) and when
+       it last served a read. */
+    sqlite3_int64 ahead_off[S_AHEAD_SLOTS];
+    int ahead_len[S_AHEAD_SLOTS];
+    unsigned ahead_used[S_AHEAD_SLOTS];
+    unsigned ahead_clock;
 };
 
 static sqlite3_vfs s_vfs;
 static sqlite3_vfs *s_real;
-static unsigned long long s_asked, s_written;
+static unsigned long long s_asked, s_written, s_read_asked, s_read_made;
 
 static sqlite3_file *s_of (sqlite3_file *file)
 {
@@ -107,6 +148,59 @@ static sqlite3_int64 s_size (s_file_t *f)
         f->size = size;
     }
     return f->size;
+}
+
+/* The pieces read ahead are dropped. */
+static void s_ahead_drop (s_file_t *f)
+{
+    if (!f || f->ahead_clock == 0)
+        return;
+    memset (f->ahead_len, 0, sizeof f->ahead_len);
+    memset (f->ahead_used, 0, sizeof f->ahead_used);
+    f->ahead_clock = 0;
+}
+
+/* A read of a WAL in its database's checkpoint, from a piece read ahead
+   (or read now into the least recently used one): true when served;
+   false leaves it to a read of its own. */
+static bool s_ahead_read (s_file_t *f, void *data, int n, sqlite3_int64 off)
+{
+    if (f->len > 0 || n > S_AHEAD_SIZE)
+        return false;
+    if (!f->buf)
+        f->buf = sqlite3_malloc (JK_VFS_WAL_BUFFER);
+    if (!f->buf)
+        return false;
+    int slot = 0;
+    for (int i = 0; i < S_AHEAD_SLOTS; i++) {
+        if (f->ahead_len[i] > 0 && off >= f->ahead_off[i] &&
+            off + n <= f->ahead_off[i] + f->ahead_len[i]) {
+            memcpy (data,
+                    f->buf + (size_t)i * S_AHEAD_SIZE +
+                        (size_t)(off - f->ahead_off[i]),
+                    (size_t)n);
+            f->ahead_used[i] = ++f->ahead_clock;
+            return true;
+        }
+        if (f->ahead_used[i] < f->ahead_used[slot])
+            slot = i;
+    }
+    /* Never past the file's end (its size as last seen: a WAL only grows
+       while a checkpoint copies). */
+    sqlite3_int64 size = s_size (f);
+    sqlite3_int64 len = size - off < S_AHEAD_SIZE ? size - off : S_AHEAD_SIZE;
+    if (len < n)
+        return false;
+    unsigned char *piece = f->buf + (size_t)slot * S_AHEAD_SIZE;
+    f->ahead_len[slot] = 0;
+    __atomic_add_fetch (&s_read_made, 1, __ATOMIC_RELAXED);
+    if (f->real->pMethods->xRead (f->real, piece, (int)len, off) != SQLITE_OK)
+        return false;
+    f->ahead_off[slot] = off;
+    f->ahead_len[slot] = (int)len;
+    f->ahead_used[slot] = ++f->ahead_clock;
+    memcpy (data, piece, (size_t)n);
+    return true;
 }
 
 static int s_flush (s_file_t *f)
@@ -151,6 +245,7 @@ static int s_buffer_write (s_file_t *f, const void *data, int n,
                            sqlite3_int64 off)
 {
     __atomic_add_fetch (&s_asked, 1, __ATOMIC_RELAXED);
+    s_ahead_drop (f);
     if (f->deferred) {
         int rc = f->deferred;
         f->deferred = SQLITE_OK;
@@ -207,11 +302,16 @@ static int s_close (sqlite3_file *file)
 static int s_read (sqlite3_file *file, void *data, int n, sqlite3_int64 off)
 {
     s_file_t *f = (s_file_t *)file;
+    __atomic_add_fetch (&s_read_asked, 1, __ATOMIC_RELAXED);
     if (f->len > 0 && off + n > f->off) {
         int rc = s_flush (f);
         if (rc != SQLITE_OK)
             return rc;
     }
+    if (f->is_wal && f->db && f->db->checkpoint &&
+        s_ahead_read (f, data, n, off))
+        return SQLITE_OK;
+    __atomic_add_fetch (&s_read_made, 1, __ATOMIC_RELAXED);
     return f->real->pMethods->xRead (f->real, data, n, off);
 }
 
@@ -228,6 +328,7 @@ static int s_write (sqlite3_file *file, const void *data, int n,
 static int s_truncate (sqlite3_file *file, sqlite3_int64 size)
 {
     s_file_t *f = (s_file_t *)file;
+    s_ahead_drop (f);
     int rc = s_flush (f);
     if (rc == SQLITE_OK)
         rc = f->real->pMethods->xTruncate (f->real, size);
@@ -253,6 +354,7 @@ static int s_file_size (sqlite3_file *file, sqlite3_int64 *size)
 static int s_lock (sqlite3_file *file, int level)
 {
     s_file_t *f = (s_file_t *)file;
+    s_ahead_drop (f);
     int rc = s_flush (f);
     f->size = -1;
     return rc != SQLITE_OK ? rc : f->real->pMethods->xLock (f->real, level);
@@ -261,6 +363,7 @@ static int s_lock (sqlite3_file *file, int level)
 static int s_unlock (sqlite3_file *file, int level)
 {
     s_file_t *f = (s_file_t *)file;
+    s_ahead_drop (f);
     int rc = s_flush (f);
     f->size = -1;
     return rc != SQLITE_OK ? rc : f->real->pMethods->xUnlock (f->real, level);
@@ -277,6 +380,11 @@ static int s_check_reserved (sqlite3_file *file, int *out)
 static int s_file_control (sqlite3_file *file, int op, void *arg)
 {
     s_file_t *f = (s_file_t *)file;
+    if (op == SQLITE_FCNTL_CKPT_START || op == SQLITE_FCNTL_CKPT_DONE) {
+        /* A database's checkpoint: its copy loop lies between. */
+        f->checkpoint = op == SQLITE_FCNTL_CKPT_START;
+        s_ahead_drop (f->wal);
+    }
     int rc = s_flush (f);
     if (rc != SQLITE_OK) {
         /* SQLite ignores what some file controls return: the file's
@@ -310,6 +418,7 @@ static int s_shm_lock (sqlite3_file *file, int offset, int n, int flags)
 {
     s_file_t *f = (s_file_t *)file;
     s_flush_deferred (f->wal);
+    s_ahead_drop (f->wal);
     f->size = -1;
     if (f->wal)
         f->wal->size = -1;
@@ -515,4 +624,6 @@ void jk_vfs_wal_stats (jk_vfs_wal_stats_t *out)
 {
     out->asked = __atomic_load_n (&s_asked, __ATOMIC_RELAXED);
     out->written = __atomic_load_n (&s_written, __ATOMIC_RELAXED);
+    out->read_asked = __atomic_load_n (&s_read_asked, __ATOMIC_RELAXED);
+    out->read_made = __atomic_load_n (&s_read_made, __ATOMIC_RELAXED);
 }

@@ -7,7 +7,11 @@
     process see every commit at once, with checkpoints between, with
     synchronous FULL (the log) and NORMAL (the projections); a writer
     killed with SIGKILL loses no commit it reported; after a checkpoint
-    that could not copy every frame, new readers find every row. */
+    that could not copy every frame, new readers find every row; a
+    checkpoint reads the WAL ahead in few preads and copies the right
+    bytes, across a WAL restarted over the same offsets between two
+    checkpoints and while a writer in another process appends and a
+    reader on another connection holds an older snapshot. */
 #include "jk_vfs.h"
 #include "testsupport.h"
 
@@ -175,9 +179,23 @@ static void s_same_bytes_as_plain (bool is_wal)
     s_pair_write (&p, data, 32, 0); /* the WAL header */
     sqlite3_int64 end = is_wal ? 32 : (sqlite3_int64)p.saved_size;
     int commits = 0, syncs = 0, barriers = 0, truncates = 0, reads = 0;
+    int windows = 0;
+    bool window = false;
     for (int op = 0; op < 1500; op++) {
         int dice = rand_r (&seed) % 100;
         bool check = false;
+        if (is_wal && rand_r (&seed) % 40 == 0) {
+            /* A checkpoint's copy loop begins or ends: reads of the WAL
+               are read ahead inside it, and answer the same. */
+            window = !window;
+            windows += window;
+            assert_int_equal (
+                db_file->pMethods->xFileControl (
+                    db_file,
+                    window ? SQLITE_FCNTL_CKPT_START : SQLITE_FCNTL_CKPT_DONE,
+                    NULL),
+                SQLITE_NOTFOUND);
+        }
         if (dice < 55) {
             /* A frame appended: header, then page; one in 8 commits. */
             bool commit = rand_r (&seed) % 8 == 0;
@@ -254,6 +272,9 @@ static void s_same_bytes_as_plain (bool is_wal)
     }
     assert_true (commits > 50 && syncs > 50 && barriers > 20 &&
                  truncates > 20 && reads > 100);
+    assert_true (!is_wal || windows > 10);
+    if (window)
+        db_file->pMethods->xFileControl (db_file, SQLITE_FCNTL_CKPT_DONE, NULL);
     assert_int_equal (p.wal[0]->pMethods->xSync (p.wal[0], SQLITE_SYNC_NORMAL),
                       SQLITE_OK);
     s_assert_same_file (p.file_path[0], p.file_path[1]);
@@ -630,6 +651,270 @@ static void test_partial_checkpoint (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* ---- a checkpoint's reads ---------------------------------------------------
+ */
+
+/* What s_commit (db, k, rows, seed) inserted, from the same random
+   sequence: rows and the sum of their blobs' bytes added to out. */
+static void s_expect (int rows, unsigned *seed, int64_t out[2])
+{
+    static unsigned char blob[9000];
+    for (int i = 0; i < rows; i++) {
+        int n = 1 + rand_r (seed) % (int)sizeof blob;
+        s_random_bytes (blob, (size_t)n, seed);
+        for (int j = 0; j < n; j++)
+            out[1] += blob[j];
+        out[0]++;
+    }
+}
+
+/* A fresh connection through the default VFS finds exactly want, and
+   the file is intact. */
+static void s_assert_census (const char *path, const int64_t want[2])
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    int64_t got[2];
+    s_census (db, got);
+    assert_int_equal (got[0], want[0]);
+    assert_int_equal (got[1], want[1]);
+    sqlite3_close (db);
+    assert_true (jk_test_db_intact (path));
+}
+
+/* The WAL hook: the frames in the WAL after each commit, in *arg. */
+static int s_frames_hook (void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    *(int *)arg = frames;
+    return SQLITE_OK;
+}
+
+/* Reads asked and made through the VFS while sql runs. */
+static void s_count_reads (sqlite3 *db, const char *sql,
+                           unsigned long long *asked, unsigned long long *made)
+{
+    jk_vfs_wal_stats_t before, after;
+    jk_vfs_wal_stats (&before);
+    s_exec (db, sql);
+    jk_vfs_wal_stats (&after);
+    *asked = after.read_asked - before.read_asked;
+    *made = after.read_made - before.read_made;
+}
+
+/* 40 commits, then a checkpoint: its reads of the frames (one per page)
+   are served from pieces read ahead, in a fraction of the preads, and
+   the database holds every row. */
+static void test_checkpoint_reads_ahead (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("vfs-ahead");
+    char *path = jk_sprintf ("%s/a.db", dir);
+    sqlite3 *db = s_open (path, jk_vfs_wal (), "FULL");
+    s_exec (db, "CREATE TABLE t (k INTEGER, i INTEGER, b BLOB,"
+                " PRIMARY KEY (k, i))");
+    unsigned seed = 17, check_seed = 17;
+    int64_t want[2] = {0, 0};
+    for (int k = 1; k <= 40; k++) {
+        assert_int_equal (s_commit (db, k, 10, &seed), SQLITE_OK);
+        s_expect (10, &check_seed, want);
+    }
+    unsigned long long asked, made;
+    s_count_reads (db, "PRAGMA wal_checkpoint(TRUNCATE)", &asked, &made);
+    /* 400 rows of 4.5 KB on average: more than 400 pages copied. */
+    assert_true (asked > 400);
+    assert_true (made * 3 < asked);
+    char *wal = jk_sprintf ("%s-wal", path);
+    assert_int_equal (jk_test_file_size (wal), 0);
+    free (wal);
+    s_assert_census (path, want);
+    assert_int_equal (sqlite3_close (db), SQLITE_OK);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+/* A checkpoint on a connection of its own (as the store's WAL thread)
+   copies every frame; the writer's next transaction writes the WAL from
+   its beginning again, other pages over the same offsets; the second
+   checkpoint on that connection copies the new bytes, not the first
+   checkpoint's pieces. */
+static void test_checkpoint_after_restart (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("vfs-restart");
+    char *path = jk_sprintf ("%s/r.db", dir);
+    sqlite3 *writer = s_open (path, jk_vfs_wal (), "FULL");
+    sqlite3 *checkpointer = s_open (path, jk_vfs_wal (), "FULL");
+    int frames = 0;
+    sqlite3_wal_hook (writer, s_frames_hook, &frames);
+    s_exec (writer, "CREATE TABLE t (k INTEGER, i INTEGER, b BLOB,"
+                    " PRIMARY KEY (k, i))");
+    unsigned seed = 23;
+    for (int k = 1; k <= 10; k++)
+        assert_int_equal (s_commit (writer, k, 12, &seed), SQLITE_OK);
+    int log = -1, done = -1;
+    assert_int_equal (sqlite3_wal_checkpoint_v2 (checkpointer, "main",
+                                                 SQLITE_CHECKPOINT_PASSIVE,
+                                                 &log, &done),
+                      SQLITE_OK);
+    assert_true (log > 100);
+    assert_int_equal (done, log);
+    char *wal = jk_sprintf ("%s-wal", path);
+    /* Every row again, with other bytes: the WAL restarts at its
+       beginning, its frames over the old ones. */
+    unsigned check_seed = seed;
+    s_exec (writer, "DELETE FROM t");
+    assert_true (frames > 0 && frames < log);
+    int64_t want[2] = {0, 0};
+    for (int k = 1; k <= 10; k++) {
+        assert_int_equal (s_commit (writer, k, 12, &seed), SQLITE_OK);
+        s_expect (12, &check_seed, want);
+    }
+    int log2 = -1;
+    assert_int_equal (sqlite3_wal_checkpoint_v2 (checkpointer, "main",
+                                                 SQLITE_CHECKPOINT_PASSIVE,
+                                                 &log2, &done),
+                      SQLITE_OK);
+    assert_true (log2 > log / 2);
+    assert_int_equal (done, log2);
+    /* The WAL emptied: readers find the rows in the database file. */
+    s_exec (checkpointer, "PRAGMA wal_checkpoint(TRUNCATE)");
+    assert_int_equal (jk_test_file_size (wal), 0);
+    s_assert_census (path, want);
+    assert_int_equal (sqlite3_close (checkpointer), SQLITE_OK);
+    assert_int_equal (sqlite3_close (writer), SQLITE_OK);
+    free (wal);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+/* A writer in another process commits 150 transactions (synchronous
+   FULL, through the VFS) while this process checkpoints through the VFS
+   on its own connection again and again, and a reader on a third
+   connection holds an older snapshot now and then (so some checkpoints
+   copy only part of the frames): the checkpoints read ahead while frames
+   are appended after them. After every 10th commit the writer waits
+   until a checkpoint has copied every frame, so its next commit writes
+   the WAL from its beginning again, over the offsets the checkpoints
+   read before (the writer counts its restarts). At the end the database
+   holds every row. */
+static void test_checkpoint_beside_writer (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("vfs-beside");
+    char *path = jk_sprintf ("%s/b.db", dir);
+    sqlite3 *setup = s_open (path, jk_vfs_wal (), "FULL");
+    s_exec (setup, "CREATE TABLE t (k INTEGER, i INTEGER, b BLOB,"
+                   " PRIMARY KEY (k, i))");
+    assert_int_equal (sqlite3_close (setup), SQLITE_OK);
+    enum { commits = 150 };
+    int report[2], go[2];
+    assert_int_equal (pipe (report), 0);
+    assert_int_equal (pipe (go), 0);
+    pid_t child = jk_test_fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        close (report[0]);
+        close (go[1]);
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, jk_vfs_wal ()) !=
+                SQLITE_OK ||
+            sqlite3_exec (db,
+                          "PRAGMA synchronous = FULL;"
+                          " PRAGMA wal_autocheckpoint = 0;",
+                          NULL, NULL, NULL) != SQLITE_OK)
+            _exit (2);
+        sqlite3_busy_timeout (db, 10000);
+        unsigned seed = 31;
+        int restarts = 0, frames = 0, last = 0;
+        sqlite3_wal_hook (db, s_frames_hook, &frames);
+        for (int k = 1; k <= commits; k++) {
+            if (s_commit (db, k, 1 + k % 7, &seed) != SQLITE_OK)
+                _exit (4);
+            /* Fewer frames than after the commit before: the WAL was
+               written from its beginning again, over old frames. */
+            restarts += frames < last;
+            last = frames;
+            char c;
+            if (k % 10 == 0 && (write (report[1], &k, sizeof k) != sizeof k ||
+                                read (go[0], &c, 1) != 1))
+                _exit (3);
+        }
+        sqlite3_close (db);
+        int end[2] = {0, restarts};
+        if (write (report[1], end, sizeof end) != sizeof end)
+            _exit (3);
+        _exit (0);
+    }
+    close (report[1]);
+    close (go[0]);
+    sqlite3 *checkpointer = s_open (path, jk_vfs_wal (), "FULL");
+    sqlite3 *reader = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    jk_vfs_wal_stats_t before, after;
+    jk_vfs_wal_stats (&before);
+    int full = 0, turns = 0;
+    struct pollfd pfd = {.fd = report[0], .events = POLLIN};
+    int waits = 0, restarts = -1;
+    while (restarts < 0) {
+        bool hold = ++turns % 5 == 0;
+        int64_t seen[2];
+        if (hold) {
+            s_exec (reader, "BEGIN");
+            s_census (reader, seen);
+        }
+        int log = -1, done = -1;
+        int rc = sqlite3_wal_checkpoint_v2 (
+            checkpointer, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        assert_true (rc == SQLITE_OK || rc == SQLITE_BUSY);
+        full += rc == SQLITE_OK && log > 0 && done == log;
+        if (hold)
+            s_exec (reader, "COMMIT");
+        int k = -1;
+        if (poll (&pfd, 1, 0) == 1)
+            assert_int_equal (read (report[0], &k, sizeof k), sizeof k);
+        if (k == 0)
+            assert_int_equal (read (report[0], &restarts, sizeof restarts),
+                              sizeof restarts);
+        else if (k > 0) {
+            /* The writer waits: every frame copied, then it goes on. */
+            do
+                assert_int_equal (sqlite3_wal_checkpoint_v2 (
+                                      checkpointer, "main",
+                                      SQLITE_CHECKPOINT_PASSIVE, &log, &done),
+                                  SQLITE_OK);
+            while (done != log);
+            waits++;
+            assert_int_equal (write (go[1], "g", 1), 1);
+        }
+    }
+    close (report[0]);
+    close (go[1]);
+    int status = 0;
+    assert_true (jk_test_wait_exit (child, &status, 30000));
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    jk_vfs_wal_stats (&after);
+    assert_true (full > 0 && turns > 10);
+    assert_int_equal (waits, commits / 10);
+    assert_true (restarts >= waits - 1);
+    assert_true (after.read_made - before.read_made <
+                 after.read_asked - before.read_asked);
+    s_exec (checkpointer, "PRAGMA wal_checkpoint(TRUNCATE)");
+    unsigned check_seed = 31;
+    int64_t want[2] = {0, 0};
+    for (int k = 1; k <= commits; k++)
+        s_expect (1 + k % 7, &check_seed, want);
+    s_assert_census (path, want);
+    sqlite3_close (reader);
+    assert_int_equal (sqlite3_close (checkpointer), SQLITE_OK);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +927,9 @@ int main (void)
         cmocka_unit_test (test_kill_normal),
         cmocka_unit_test (test_checkpoint_writes),
         cmocka_unit_test (test_partial_checkpoint),
+        cmocka_unit_test (test_checkpoint_reads_ahead),
+        cmocka_unit_test (test_checkpoint_after_restart),
+        cmocka_unit_test (test_checkpoint_beside_writer),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
