@@ -15,6 +15,7 @@
 
 #include "jk_log.h"
 #include "jk_projections.h"
+#include "jk_record_apply.h"
 #include <czmq.h>
 
 /* The projections' file of the log at log_path: "<log_path>-projections"
@@ -62,9 +63,15 @@ void jk_projector_destroy (jk_projector_t **self_p);
 /* The position the projections stand at (committed). */
 uint64_t jk_projector_pos (jk_projector_t *self);
 
+/* The records it has read from the log since it was made: those it was
+   not handed (jk_projector_offer). */
+uint64_t jk_projector_read (jk_projector_t *self);
+
 /* Applies the next committed log records after its position, at most
    max of them, in one transaction (jk_record_apply_stored, the rebuild's
-   and the replica's path), with the new position and hash. Sets
+   and the replica's path), with the new position and hash: those the
+   hand-offs hold from the next position on, without reading the log,
+   else those the log holds up to the next position handed over. Sets
    *applied (0 when caught up). JK_OK, JK_INVALID (a stored accepted
    record no longer decodes: nothing after it can be applied) or JK_IO,
    with the reason in err; nothing of a failed step is kept. */
@@ -99,9 +106,10 @@ sqlite3 *jk_projector_db (jk_projector_t *self);
    before COMMIT. */
 typedef struct jk_handoff_s jk_handoff_t;
 typedef struct {
-    volatile uint64_t pos; /* committed position (atomic access) */
-    volatile int64_t at;   /* recorded_at of the record at pos, ms */
-    volatile int failed;   /* the last step failed (JK_INVALID / JK_IO) */
+    volatile uint64_t pos;  /* committed position (atomic access) */
+    volatile int64_t at;    /* recorded_at of the record at pos, ms */
+    volatile int failed;    /* the last step failed (JK_INVALID / JK_IO) */
+    volatile uint64_t read; /* jk_projector_read, as of the last step */
     /* Hand-offs from the writer (jk_projector_offer), newest first;
        records they hold in all. Atomic access. */
     jk_handoff_t *volatile handoffs;
@@ -115,21 +123,31 @@ typedef struct {
 zactor_t *jk_projector_start (jk_projector_t **projector_p,
                               jk_projector_shared_t *shared);
 
-/* ---- records handed over decoded ------------------------------------------
+/* ---- records handed over -------------------------------------------------
    The writer has decoded and validated every record it logs, with the
-   clock at its recorded_at as jk_log_check does; after each commit it
-   hands the batch's accepted records to the projector as they are, with
-   their warnings and what holds the bytes the events point into, so
-   the projector applies them without decoding the log's bytes again. The
+   clock at its recorded_at as jk_log_check does, and knows what the log
+   holds of it: position, recorded_at, outcome, a rejection's code and
+   message, the bytes and the chain hash. After each commit (never
+   before: the records are the log's once its COMMIT has returned) it
+   hands every record the batch logged, rejections too, to the
+   projector, the accepted ones with their decoded events and warnings,
+   with what holds the bytes the events point into. A step whose next
+   position a hand-off holds applies the hand-offs' records, in position
+   order while their positions follow one another, and reads nothing of
+   the log (a rejection's bytes are decoded there as the log's would
+   be); it stores the hash the last one was handed with. Where no
+   hand-off holds the next position (a restart's catch-up, a hand-off
+   dropped at the bound below, a record logged by a path that hands
+   nothing over, a failed step whose records were taken), the step reads
+   the log, whole rows, up to the next position handed over: what it
+   applies is the same either way. A handed record recorded before the
+   record before it does not continue the log: the rest of its hand-off
+   is passed over (logged) and the log is read in its place. The
    projector thread reads no further than the writer has released
    (beyond it only when that bound stood still for 10 s: a record
-   logged by a path that releases nothing is applied all the same). The
-   projector takes a handed record only for the log row at its position
-   with the same id and recorded_at, and reads and decodes from the log
-   every other one (a restart, a full queue, a failed step): what it
-   applies is the same either way. At most JK_HANDOFF_MAX records wait
-   (about 26 MB with their bytes); beyond that the writer frees them
-   itself. */
+   logged by a path that releases nothing is applied all the same). At
+   most JK_HANDOFF_MAX records wait (about 26 MB with their bytes);
+   beyond that the writer frees them itself. */
 #define JK_HANDOFF_MAX 16384
 
 /* The most records a step of the projector thread takes at pos, the
@@ -144,11 +162,15 @@ size_t jk_projector_step_max (uint64_t pos, uint64_t released);
 jk_handoff_t *jk_handoff_new (void);
 /* Frees the hand-off with the events and messages it still holds. */
 void jk_handoff_destroy (jk_handoff_t **self_p);
-/* Takes *event_p and *warnings_p (heap; NULL for none) of the accepted
-   record logged at pos with recorded_at; both are NULL after it. */
-void jk_handoff_add (jk_handoff_t *self, uint64_t pos, int64_t recorded_at,
+/* Adds the record committed as stored says (hash required; the code and
+   message of a rejection are copied, its bytes are borrowed: an owner
+   kept below holds them). For an accepted record it takes *event_p and
+   *warnings_p (heap; NULL for none), both NULL after it; without an
+   event (event_p NULL or *event_p NULL), and for a rejection, the
+   projector decodes the bytes. */
+void jk_handoff_add (jk_handoff_t *self, const jk_stored_t *stored,
                      jk_event_t **event_p, jk_report_t **warnings_p);
-/* Keeps owner, which holds bytes the events point into, until the
+/* Keeps owner, which holds the bytes the records point into, until the
    hand-off is destroyed (on whichever thread), then calls
    release (owner); a NULL owner is not kept. */
 void jk_handoff_keep (jk_handoff_t *self, void *owner,

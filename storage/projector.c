@@ -2,9 +2,11 @@
 /*  projector.c - the projections behind the ack (jk_projector.h): their
     own database file beside the log, caught up from the committed log in
     position order through the one apply path (jk_record_prepare and
-    jk_record_apply_prepared; the records the writer hands over decoded
-    skip the first half), with the position in the same transaction; and
-    the thread the store runs it on. */
+    jk_record_apply_prepared; the accepted records the writer hands over
+    decoded skip the first half), with the position in the same
+    transaction: from the writer's hand-offs where they hold the next
+    position, without reading the log, else from the log; and the thread
+    the store runs it on. */
 #include "jk_projector.h"
 #include "jk_integrity.h"
 #include "jk_record_apply.h"
@@ -45,14 +47,12 @@ struct jk_projector_s {
     sqlite3 *db;           /* projections, read-write */
     sqlite3 *log;          /* the log, read-only */
     jk_projections_t *p;   /* prepared on db, deferred counters */
-    sqlite3_stmt *rows;    /* log records after a position, whole */
-    sqlite3_stmt *heads;   /* the same, only what a handed record needs:
-                              position, time, outcome, id */
-    sqlite3_stmt *detail;  /* the rest of one record, by position */
+    sqlite3_stmt *rows;    /* log records after a position */
     sqlite3_stmt *set_pos; /* UPDATE projector */
     uint64_t pos;          /* committed position */
     uint8_t hash[32];      /* log hash at pos */
     int64_t at;            /* recorded_at at pos */
+    uint64_t read;         /* records read from the log since the start */
     jk_projections_config_t config;
     int fault;      /* 1: crash_in_projector */
     int wal_frames; /* in the projections' WAL not yet checkpointed */
@@ -69,13 +69,18 @@ struct jk_projector_s {
     size_t buf_len, buf_cap;
 };
 
-/* ---- records handed over decoded -------------------------------------------
+/* ---- records handed over --------------------------------------------------
  */
 
 typedef struct {
     uint64_t pos;
     int64_t recorded_at;
-    jk_event_t *event;
+    uint8_t hash[32];
+    bool rejected;
+    char *code, *message; /* a rejection's (heap), else NULL */
+    const uint8_t *bytes; /* as logged, in what the hand-off keeps */
+    size_t size;
+    jk_event_t *event;     /* NULL: decoded from bytes by the projector */
     jk_report_t *warnings; /* NULL: none */
 } s_handed_t;
 
@@ -104,6 +109,8 @@ void jk_handoff_destroy (jk_handoff_t **self_p)
     for (size_t i = 0; i < self->count; i++) {
         jk_event_destroy (&self->item[i].event);
         free (self->item[i].warnings);
+        free (self->item[i].code);
+        free (self->item[i].message);
     }
     for (size_t i = 0; i < self->kept_count; i++)
         self->kept[i].release (self->kept[i].owner);
@@ -113,20 +120,32 @@ void jk_handoff_destroy (jk_handoff_t **self_p)
     *self_p = NULL;
 }
 
-void jk_handoff_add (jk_handoff_t *self, uint64_t pos, int64_t recorded_at,
+void jk_handoff_add (jk_handoff_t *self, const jk_stored_t *stored,
                      jk_event_t **event_p, jk_report_t **warnings_p)
 {
-    assert (self && event_p && *event_p && warnings_p);
+    assert (self && stored && stored->hash);
     if (self->count == self->cap) {
         self->cap = self->cap ? 2 * self->cap : 64;
         self->item = jk_realloc (self->item, self->cap * sizeof *self->item);
     }
-    self->item[self->count++] = (s_handed_t){.pos = pos,
-                                             .recorded_at = recorded_at,
-                                             .event = *event_p,
-                                             .warnings = *warnings_p};
-    *event_p = NULL;
-    *warnings_p = NULL;
+    s_handed_t *it = &self->item[self->count++];
+    *it = (s_handed_t){.pos = stored->pos,
+                       .recorded_at = stored->recorded_at,
+                       .rejected = stored->rejected,
+                       .bytes = stored->bytes,
+                       .size = stored->size};
+    memcpy (it->hash, stored->hash, 32);
+    if (stored->rejected) {
+        it->code = stored->code ? jk_strdup (stored->code) : NULL;
+        it->message = stored->message ? jk_strdup (stored->message) : NULL;
+    } else if (event_p && *event_p) {
+        it->event = *event_p;
+        *event_p = NULL;
+        if (warnings_p) {
+            it->warnings = *warnings_p;
+            *warnings_p = NULL;
+        }
+    }
 }
 
 void jk_handoff_keep (jk_handoff_t *self, void *owner,
@@ -208,39 +227,64 @@ static void s_handed_pull (jk_projector_t *self)
     *tail = oldest;
 }
 
-/* The handed record for the log row at pos with id and recorded_at, moved
-   into prepared as jk_record_prepare would have made it; false when there
-   is none (then it is decoded from the log). Hand-offs wholly passed are
-   freed: the record taken last is applied before the next call. */
-static bool s_handed_take (jk_projector_t *self, uint64_t pos,
-                           const uint8_t *id, int64_t recorded_at,
-                           jk_record_prepared_t *prepared)
+/* The first handed record at pos or after, not taken (it is the first
+   hand-off's next one), or NULL when none is left; the record before
+   pos has recorded_at at. Records before pos are passed, hand-offs
+   wholly passed are freed: the record taken last is applied before the
+   next call. A record at pos recorded before at does not continue the
+   log (time never decreases along it): the rest of its hand-off is
+   passed, and the log is read in its place. */
+static s_handed_t *s_handed_first (jk_projector_t *self, uint64_t pos,
+                                   int64_t at)
 {
     while (self->handed) {
         jk_handoff_t *h = self->handed;
         while (h->taken < h->count && h->item[h->taken].pos < pos)
             h->taken++;
+        if (h->taken < h->count && h->item[h->taken].pos == pos &&
+            h->item[h->taken].recorded_at < at) {
+            jk_warn (LOG,
+                     "handed records from position %llu are recorded before "
+                     "the one before them: read from the log instead",
+                     (unsigned long long)pos);
+            h->taken = h->count;
+        }
         if (h->taken == h->count) {
             self->handed = h->next;
             s_handoff_release (self->shared, h);
             continue;
         }
-        s_handed_t *it = &h->item[h->taken];
-        if (it->pos != pos)
-            return false;
-        h->taken++;
-        if (!id || it->recorded_at != recorded_at ||
-            memcmp (it->event->id, id, 16) != 0)
-            return false;
-        prepared->event = it->event;
-        it->event = NULL;
-        if (it->warnings)
-            prepared->report = *it->warnings;
-        else
-            jk_report_reset (&prepared->report);
-        return true;
+        return &h->item[h->taken];
     }
-    return false;
+    return NULL;
+}
+
+/* Takes the handed record s_handed_first gave: stored points into it,
+   and prepared holds its event and warnings as jk_record_prepare would
+   have made them (false: it holds no event, so prepared is not set:
+   the bytes are decoded as the log's would be). */
+static bool s_handed_take (jk_projector_t *self, s_handed_t *it,
+                           jk_stored_t *stored, jk_record_prepared_t *prepared)
+{
+    assert (self->handed && it == &self->handed->item[self->handed->taken]);
+    self->handed->taken++;
+    *stored = (jk_stored_t){.pos = it->pos,
+                            .recorded_at = it->recorded_at,
+                            .hash = it->hash,
+                            .rejected = it->rejected,
+                            .code = it->code,
+                            .message = it->message,
+                            .bytes = it->bytes,
+                            .size = it->size};
+    if (!it->event)
+        return false;
+    prepared->event = it->event;
+    it->event = NULL;
+    if (it->warnings)
+        prepared->report = *it->warnings;
+    else
+        jk_report_reset (&prepared->report);
+    return true;
 }
 
 /* Frees every hand-off taken. */
@@ -491,21 +535,10 @@ jk_projector_t *jk_projector_new (const char *log_path,
     sqlite3_busy_timeout (self->log, 5000);
     sqlite3_exec (self->log, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
     if (sqlite3_prepare_v3 (self->log,
-                            "SELECT pos, recorded_at, outcome, id, code,"
-                            " message, bytes, hash FROM log WHERE pos > ?1"
+                            "SELECT pos, recorded_at, outcome, code, message,"
+                            " bytes, hash FROM log WHERE pos > ?1"
                             " AND pos <= ?3 ORDER BY pos LIMIT ?2",
                             -1, SQLITE_PREPARE_PERSISTENT, &self->rows,
-                            NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3 (self->log,
-                            "SELECT pos, recorded_at, outcome, id FROM log"
-                            " WHERE pos > ?1 AND pos <= ?3 ORDER BY pos"
-                            " LIMIT ?2",
-                            -1, SQLITE_PREPARE_PERSISTENT, &self->heads,
-                            NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3 (self->log,
-                            "SELECT code, message, bytes, hash FROM log"
-                            " WHERE pos = ?1",
-                            -1, SQLITE_PREPARE_PERSISTENT, &self->detail,
                             NULL) != SQLITE_OK) {
         snprintf (err, err_size, "cannot read the log %s: %s", log_path,
                   sqlite3_errmsg (self->log));
@@ -553,8 +586,6 @@ void jk_projector_destroy (jk_projector_t **self_p)
     free (self->row);
     free (self->buf);
     sqlite3_finalize (self->rows);
-    sqlite3_finalize (self->heads);
-    sqlite3_finalize (self->detail);
     if (self->log)
         sqlite3_close (self->log);
     free (self->path);
@@ -566,6 +597,11 @@ void jk_projector_destroy (jk_projector_t **self_p)
 uint64_t jk_projector_pos (jk_projector_t *self)
 {
     return self->pos;
+}
+
+uint64_t jk_projector_read (jk_projector_t *self)
+{
+    return self->read;
 }
 
 sqlite3 *jk_projector_db (jk_projector_t *self)
@@ -611,10 +647,8 @@ typedef struct s_row_s {
     uint64_t pos;
     int64_t recorded_at;
     bool rejected;
-    bool has_id, has_hash;
-    uint8_t id[16];
+    bool has_hash;
     uint8_t hash[32];
-    bool rest;            /* code, message, bytes and hash read */
     size_t code, message; /* offsets, or SIZE_MAX for NULL */
     size_t bytes, size;
 } s_row_t;
@@ -645,77 +679,9 @@ static size_t s_buf_text (jk_projector_t *self, sqlite3_stmt *st, int column)
                 : SIZE_MAX;
 }
 
-/* The rest of a log row (code, message, bytes, hash) from columns c to
-   c + 3 of st, which stands on it, into row and the buffer. */
-static void s_row_rest (jk_projector_t *self, sqlite3_stmt *st, int c,
-                        s_row_t *row)
-{
-    row->code = s_buf_text (self, st, c);
-    row->message = s_buf_text (self, st, c + 1);
-    row->size = (size_t)sqlite3_column_bytes (st, c + 2);
-    row->bytes = s_buf_put (self, sqlite3_column_blob (st, c + 2), row->size);
-    row->has_hash = sqlite3_column_bytes (st, c + 3) == 32;
-    if (row->has_hash)
-        memcpy (row->hash, sqlite3_column_blob (st, c + 3), 32);
-    row->rest = true;
-}
-
-/* Reads the rest of row by its position with the detail statement, inside
-   the caller's read transaction of the log. JK_OK, or JK_IO with err. */
-static int s_row_detail (jk_projector_t *self, s_row_t *row, char *err,
-                         size_t err_size)
-{
-    sqlite3_stmt *st = self->detail;
-    sqlite3_bind_int64 (st, 1, (sqlite3_int64)row->pos);
-    int rc = sqlite3_step (st);
-    if (rc == SQLITE_ROW)
-        s_row_rest (self, st, 0, row);
-    else
-        snprintf (err, err_size, "reading the log at position %llu: %s",
-                  (unsigned long long)row->pos, sqlite3_errmsg (self->log));
-    sqlite3_reset (st);
-    return rc == SQLITE_ROW ? JK_OK : JK_IO;
-}
-
-/* Where s_handed_peek stands in the hand-offs. */
-typedef struct {
-    jk_handoff_t *h;
-    size_t i;
-} s_peek_t;
-
-/* Whether s_handed_take will give the record at pos with id and
-   recorded_at, looking at the hand-offs as it will, without taking
-   anything; rows are asked in position order. */
-static bool s_handed_peek (s_peek_t *c, uint64_t pos, const uint8_t *id,
-                           int64_t recorded_at)
-{
-    while (c->h) {
-        if (c->i < c->h->taken)
-            c->i = c->h->taken;
-        while (c->i < c->h->count && c->h->item[c->i].pos < pos)
-            c->i++;
-        if (c->i == c->h->count) {
-            c->h = c->h->next;
-            c->i = 0;
-            continue;
-        }
-        const s_handed_t *it = &c->h->item[c->i];
-        if (it->pos != pos)
-            return false;
-        c->i++;
-        return id && it->event && it->recorded_at == recorded_at &&
-               memcmp (it->event->id, id, 16) == 0;
-    }
-    return false;
-}
-
 /* Reads up to max rows after self->pos (and not beyond until) into
-   self->row and the buffer, in one short read transaction of the log.
-   While records are handed over, only what those need is read of each
-   row (heads), the rest of a row only for a rejection or a record not
-   handed over, and the hash of the last row; whole rows otherwise (a
-   restart's catch-up decodes every one). Returns the rows read, or -1
-   with err. */
+   self->row and the buffer, whole, in one short read transaction of the
+   log. Returns the rows read, or -1 with err. */
 static int64_t s_rows_read (jk_projector_t *self, size_t max, char *err,
                             size_t err_size)
 {
@@ -725,16 +691,15 @@ static int64_t s_rows_read (jk_projector_t *self, size_t max, char *err,
                   sqlite3_errmsg (self->log));
         return -1;
     }
-    sqlite3_stmt *st = self->handed ? self->heads : self->rows;
-    s_peek_t peek = {self->handed, 0};
+    sqlite3_stmt *st = self->rows;
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)self->pos);
     sqlite3_bind_int64 (st, 2, (sqlite3_int64)max);
     sqlite3_bind_int64 (st, 3,
                         self->until < INT64_MAX ? (sqlite3_int64)self->until
                                                 : INT64_MAX);
     size_t n = 0;
-    int rc = SQLITE_DONE, status = JK_OK;
-    while (status == JK_OK && (rc = sqlite3_step (st)) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
         if (n == self->row_cap) {
             self->row_cap = self->row_cap ? 2 * self->row_cap : 256;
             self->row =
@@ -744,67 +709,30 @@ static int64_t s_rows_read (jk_projector_t *self, size_t max, char *err,
         row->pos = (uint64_t)sqlite3_column_int64 (st, 0);
         row->recorded_at = sqlite3_column_int64 (st, 1);
         row->rejected = sqlite3_column_int (st, 2) == JK_LOG_REJECTED;
-        row->has_id = sqlite3_column_bytes (st, 3) == 16;
-        if (row->has_id)
-            memcpy (row->id, sqlite3_column_blob (st, 3), 16);
-        row->rest = row->has_hash = false;
-        row->code = row->message = row->bytes = SIZE_MAX;
-        row->size = 0;
-        if (st == self->rows)
-            s_row_rest (self, st, 4, row);
-        else if (row->rejected ||
-                 !s_handed_peek (&peek, row->pos, row->has_id ? row->id : NULL,
-                                 row->recorded_at))
-            status = s_row_detail (self, row, err, err_size);
+        row->code = s_buf_text (self, st, 3);
+        row->message = s_buf_text (self, st, 4);
+        row->size = (size_t)sqlite3_column_bytes (st, 5);
+        row->bytes = s_buf_put (self, sqlite3_column_blob (st, 5), row->size);
+        row->has_hash = sqlite3_column_bytes (st, 6) == 32;
+        if (row->has_hash)
+            memcpy (row->hash, sqlite3_column_blob (st, 6), 32);
     }
     sqlite3_reset (st);
-    if (status == JK_OK && rc != SQLITE_DONE) {
+    int status = JK_OK;
+    if (rc != SQLITE_DONE) {
         snprintf (err, err_size, "reading the log: %s",
                   sqlite3_errmsg (self->log));
         status = JK_IO;
     }
-    if (status == JK_OK && n > 0 && !self->row[n - 1].rest)
-        status = s_row_detail (self, &self->row[n - 1], err, err_size);
     sqlite3_exec (self->log, "COMMIT", NULL, NULL, NULL);
     return status == JK_OK ? (int64_t)n : -1;
 }
 
-/* Reads the rest of row in a short read transaction of its own: a row
-   s_rows_read took for a handed record that s_handed_take did not give
-   after all. JK_OK, or JK_IO with err. */
-static int s_row_reread (jk_projector_t *self, s_row_t *row, char *err,
-                         size_t err_size)
+/* The fields of a row read by s_rows_read, its strings and bytes in the
+   step's buffer. */
+static void s_row_stored (jk_projector_t *self, const s_row_t *row,
+                          jk_stored_t *stored)
 {
-    if (sqlite3_exec (self->log, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf (err, err_size, "reading the log: %s",
-                  sqlite3_errmsg (self->log));
-        return JK_IO;
-    }
-    int status = s_row_detail (self, row, err, err_size);
-    sqlite3_exec (self->log, "COMMIT", NULL, NULL, NULL);
-    return status;
-}
-
-/* Applies a row read by s_rows_read, which must be at position after + 1;
-   its fields in *stored. The row's decoded event is the writer's when it
-   was handed over (s_handed_take), else it is decoded from the row's
-   bytes (read now if s_rows_read left them). JK_OK, or a failure with
-   err. */
-static int s_row_apply (jk_projector_t *self, s_row_t *row, uint64_t after,
-                        jk_stored_t *stored, char *err, size_t err_size)
-{
-    if (row->pos != after + 1) {
-        snprintf (err, err_size, "the log has no position %llu",
-                  (unsigned long long)(after + 1));
-        return JK_INVALID;
-    }
-    jk_record_prepared_t prepared;
-    bool handed = !row->rejected &&
-                  s_handed_take (self, row->pos, row->has_id ? row->id : NULL,
-                                 row->recorded_at, &prepared);
-    int status = JK_OK;
-    if (!handed && !row->rest)
-        status = s_row_reread (self, row, err, err_size);
     const char *buf = self->buf;
     *stored = (jk_stored_t){
         .pos = row->pos,
@@ -812,16 +740,39 @@ static int s_row_apply (jk_projector_t *self, s_row_t *row, uint64_t after,
         .rejected = row->rejected,
         .code = row->code == SIZE_MAX ? NULL : buf + row->code,
         .message = row->message == SIZE_MAX ? NULL : buf + row->message,
-        .bytes =
-            row->bytes == SIZE_MAX ? NULL : (const uint8_t *)buf + row->bytes,
+        .bytes = (const uint8_t *)buf + row->bytes,
         .size = row->size,
         .hash = row->has_hash ? row->hash : NULL};
-    if (status == JK_OK && !handed)
-        status = jk_record_prepare (stored, &prepared, err, err_size);
-    if (status == JK_OK)
-        status = jk_record_apply_prepared (self->p, stored, &prepared, err,
-                                           err_size);
-    return status;
+}
+
+/* Where a step's records come from: the hand-offs, when they hold the
+   next position, or the log, read up to the next position they hold. */
+typedef struct {
+    bool handed;
+    int64_t rows; /* read from the log */
+    int64_t next; /* the next row to apply */
+} s_source_t;
+
+/* The next record of the step after position after (recorded_at at) into
+   *stored and, when it comes decoded, *prepared (*decoded). False when
+   the step has no more: the hand-offs stop there (a gap, or beyond the
+   release bound), or every row read is applied. */
+static bool s_next (jk_projector_t *self, s_source_t *source, uint64_t after,
+                    int64_t at, jk_stored_t *stored,
+                    jk_record_prepared_t *prepared, bool *decoded)
+{
+    *decoded = false;
+    if (source->handed) {
+        s_handed_t *it = s_handed_first (self, after + 1, at);
+        if (!it || it->pos != after + 1 || it->pos > self->until)
+            return false;
+        *decoded = s_handed_take (self, it, stored, prepared);
+        return true;
+    }
+    if (source->next == source->rows)
+        return false;
+    s_row_stored (self, &self->row[source->next++], stored);
+    return true;
 }
 
 int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
@@ -829,31 +780,60 @@ int jk_projector_step (jk_projector_t *self, size_t max, size_t *applied,
 {
     *applied = 0;
     s_handed_pull (self);
-    int64_t rows = s_rows_read (self, max, err, err_size);
-    if (rows < 0)
-        return JK_IO;
+    /* The hand-offs give the next position: they are applied, and the log
+       is not read. Else the log is read, up to the next position they
+       give. */
+    s_source_t source = {false, 0, 0};
+    s_handed_t *first = s_handed_first (self, self->pos + 1, self->at);
+    if (first && first->pos == self->pos + 1)
+        source.handed = true;
+    else {
+        if (first && first->pos - self->pos - 1 < max)
+            max = first->pos - self->pos - 1;
+        source.rows = s_rows_read (self, max, err, err_size);
+        if (source.rows < 0)
+            return JK_IO;
+        self->read += (uint64_t)source.rows;
+    }
     int status = JK_OK;
     bool open = false;
     uint64_t pos = self->pos;
     uint8_t hash[32];
     int64_t at = self->at;
     memcpy (hash, self->hash, 32);
-    for (int64_t i = 0; i < rows; i++) {
+    jk_stored_t stored;
+    jk_record_prepared_t prepared;
+    bool decoded;
+    while (*applied < max &&
+           s_next (self, &source, pos, at, &stored, &prepared, &decoded)) {
         if (!open) {
             if (s_exec (self->db, "BEGIN IMMEDIATE", err, err_size)) {
+                if (decoded)
+                    jk_event_destroy (&prepared.event);
                 status = JK_IO;
                 break;
             }
             open = true;
         }
-        jk_stored_t stored;
-        status = s_row_apply (self, &self->row[i], pos, &stored, err, err_size);
+        if (stored.pos != pos + 1) {
+            if (decoded)
+                jk_event_destroy (&prepared.event);
+            snprintf (err, err_size, "the log has no position %llu",
+                      (unsigned long long)(pos + 1));
+            status = JK_INVALID;
+            break;
+        }
+        if (!decoded)
+            status = jk_record_prepare (&stored, &prepared, err, err_size);
+        if (status == JK_OK)
+            status = jk_record_apply_prepared (self->p, &stored, &prepared, err,
+                                               err_size);
         if (status != JK_OK)
             break;
         pos = stored.pos;
         at = stored.recorded_at;
-        if (self->row[i].has_hash)
-            memcpy (hash, self->row[i].hash, 32);
+        if (stored.hash)
+            memcpy (hash, stored.hash, 32);
         (*applied)++;
         if (self->fault && *applied == 2)
             _exit (S_FAULT_EXIT); /* mid-transaction, rows applied */
@@ -915,6 +895,7 @@ static void s_publish (jk_projector_shared_t *shared, jk_projector_t *p,
 {
     __atomic_store_n (&shared->at, p->at, __ATOMIC_RELAXED);
     __atomic_store_n (&shared->failed, failed, __ATOMIC_RELAXED);
+    __atomic_store_n (&shared->read, p->read, __ATOMIC_RELAXED);
     __atomic_store_n (&shared->pos, p->pos, __ATOMIC_RELEASE);
 }
 

@@ -284,9 +284,9 @@ static void s_answer (jk_store_t *self, size_t from, size_t to, size_t first,
     }
 }
 
-/* Hands the accepted records of the answered items [first, last) to the
-   projector decoded, with the batch's bytes their events point into
-   (jk_projector_offer). */
+/* Hands every committed record of the answered items [first, last) to
+   the projector as the log holds it, the accepted ones decoded, with the
+   batch's bytes the records point into (jk_projector_offer). */
 static void s_handoff (jk_store_t *self, size_t first, size_t last)
 {
     if (!self->projector)
@@ -294,12 +294,22 @@ static void s_handoff (jk_store_t *self, size_t first, size_t last)
     jk_handoff_t *handoff = jk_handoff_new ();
     for (size_t i = first; i < last; i++) {
         jk_store_item_t *it = &self->cur->items[i];
-        if (it->logged && it->answer.kind == JK_ANSWER_ACK && it->event)
-            jk_handoff_add (handoff, it->answer.pos, it->recorded_at,
-                            &it->event, &it->warnings);
+        if (!it->logged)
+            continue;
+        bool rejected = it->answer.kind == JK_ANSWER_REJECTED;
+        jk_stored_t stored = {.pos = it->answer.pos,
+                              .recorded_at = it->recorded_at,
+                              .hash = it->answer.hash,
+                              .rejected = rejected,
+                              .code = rejected ? it->answer.code : NULL,
+                              .message = rejected ? it->answer.message : NULL,
+                              .bytes = it->data,
+                              .size = it->size};
+        jk_handoff_add (handoff, &stored, rejected ? NULL : &it->event,
+                        &it->warnings);
     }
     if (jk_handoff_size (handoff) > 0) {
-        /* The events point into the batch's bytes: the hand-off holds
+        /* The records point into the batch's bytes: the hand-off holds
            them too (the batch takes other bytes for its next SUBMITs while
            it does). */
         __atomic_add_fetch (&self->cur->bytes->refs, 1, __ATOMIC_RELAXED);

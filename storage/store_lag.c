@@ -76,7 +76,8 @@ char *jk_store_counters (jk_store_t *self)
         "refused_by_broker=%llu projected=%llu projection_lag=%llu "
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
         "projection_lag_bound=%llu busy=%llu tree=%llu tree_unfed=%llu "
-        "wal_frames=%d wal_restarts=%llu overlapped=%llu",
+        "wal_frames=%d wal_restarts=%llu overlapped=%llu "
+        "projected_from_log=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -98,7 +99,9 @@ char *jk_store_counters (jk_store_t *self)
         (unsigned long long)__atomic_load_n (&self->tree_unfed,
                                              __ATOMIC_RELAXED),
         wal_frames, (unsigned long long)wal_restarts,
-        (unsigned long long)self->overlapped);
+        (unsigned long long)self->overlapped,
+        (unsigned long long)__atomic_load_n (&self->shared.read,
+                                             __ATOMIC_RELAXED));
 }
 
 void jk_store_push_counters (jk_store_t *self)

@@ -4,6 +4,7 @@
     SQLite failures that must leave no answer and no partial state. */
 #include "test_store_harness.h"
 #include "jk_integrity.h"
+#include "jk_projector.h"
 #include "jk_tree.h"
 #include "workload.h"
 
@@ -139,6 +140,25 @@ static void test_seq_and_rejection (void **state)
     assert_int_equal (a.kind, JK_ANSWER_NACK);
     assert_string_equal (a.code, "E_DECODE");
     assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 3);
+    /* Every record, the rejection too, was handed to the projector: it
+       read none from the log, and stands at the log's head with the
+       log's hash there; its projections are a rebuild's. */
+    assert_true (h_wait_stat (&h, "projected", 3));
+    assert_int_equal (h_stat (&h, "projected_from_log"), 0);
+    zactor_destroy (&h.store);
+    char err[256];
+    sqlite3 *db = jk_projections_open_read (h.db, err, sizeof err);
+    assert_non_null (db);
+    uint64_t pos;
+    uint8_t hash[32], stored[32];
+    assert_int_equal (jk_projections_position (db, &pos, hash), JK_OK);
+    sqlite3_close (db);
+    assert_int_equal (pos, 3);
+    h_stored_hash (h.db, 3, stored);
+    assert_memory_equal (hash, stored, 32);
+    char *rebuilt = jk_sprintf ("%s/rebuilt.db", h.dir);
+    h_rebuilt_equal (h.db, rebuilt, 3, 1);
+    free (rebuilt);
     h_teardown (&h);
 }
 
