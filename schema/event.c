@@ -73,28 +73,75 @@ jk_event_t *jk_event_new (const jk_type_t *type)
 
 /* ---- slabs of events ------------------------------------------------- */
 
+/* The events of a slab of count are packed into blocks: the first sized
+   for count events of S_SLAB_FIELDS fields, another (at least
+   S_SLAB_MORE bytes) whenever an event or its arrays do not fit. */
+#define S_SLAB_FIELDS 8
+#define S_SLAB_MORE   (16 * 1024)
+
+typedef struct s_slab_block {
+    struct s_slab_block *next;
+    max_align_t data[];
+} s_slab_block_t;
+
 struct jk_event_slab_s {
-    int refs;    /* the maker and every event in it (atomic) */
-    size_t used; /* places taken (the maker's thread only) */
-    size_t count;
-    jk_event_t event[];
+    int refs;             /* the maker and every event in it (atomic) */
+    size_t used, count;   /* places taken, of count (the maker's thread) */
+    char *room;           /* the free bytes of the current block */
+    size_t left;          /* and how many */
+    s_slab_block_t *more; /* blocks after the first, newest first */
+    max_align_t first[];
 };
+
+/* An event of a type with n fields, as a slab holds it. */
+static size_t s_event_size (size_t n)
+{
+    return offsetof (jk_event_t, body) + n * sizeof (jk_value_t);
+}
+
+/* size bytes of slab, aligned as malloc's; a new block when the current
+   one has too few left. */
+static void *s_slab_take (jk_event_slab_t *self, size_t size)
+{
+    size = (size + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1);
+    if (size > self->left) {
+        size_t cap = size > S_SLAB_MORE ? size : S_SLAB_MORE;
+        s_slab_block_t *block = jk_malloc (sizeof *block + cap);
+        block->next = self->more;
+        self->more = block;
+        self->room = (char *)block->data;
+        self->left = cap;
+    }
+    void *p = self->room;
+    self->room += size;
+    self->left -= size;
+    return p;
+}
 
 jk_event_slab_t *jk_event_slab_new (size_t count)
 {
-    jk_event_slab_t *self =
-        jk_malloc (sizeof *self + count * sizeof (jk_event_t));
+    size_t cap = count * s_event_size (S_SLAB_FIELDS);
+    jk_event_slab_t *self = jk_malloc (sizeof *self + cap);
     self->refs = 1;
     self->used = 0;
     self->count = count;
+    self->room = (char *)self->first;
+    self->left = cap;
+    self->more = NULL;
     return self;
 }
 
 /* Lets go of one hold on self; the last frees it. */
 static void s_slab_drop (jk_event_slab_t *self)
 {
-    if (__atomic_sub_fetch (&self->refs, 1, __ATOMIC_ACQ_REL) == 0)
+    if (__atomic_sub_fetch (&self->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        while (self->more) {
+            s_slab_block_t *next = self->more->next;
+            free (self->more);
+            self->more = next;
+        }
         free (self);
+    }
 }
 
 void jk_event_slab_release (jk_event_slab_t **self_p)
@@ -111,19 +158,26 @@ jk_event_t *jk_event_alloc (jk_event_slab_t *slab, const jk_type_t *type)
     if (!slab || slab->used == slab->count)
         self = jk_calloc (1, sizeof (jk_event_t));
     else {
-        /* Only what is read is cleared: the envelope and type's own
-           fields; the body beyond them (up to JK_FIELDS_MAX, most of
-           the event's 1.2 KB) is never indexed for this type. */
-        self = &slab->event[slab->used++];
-        memset (self, 0, offsetof (jk_event_t, body));
-        memset (self->body, 0, type->field_count * sizeof self->body[0]);
-        self->arena = NULL;
+        /* The envelope and the type's own fields: the body beyond them
+           (up to JK_FIELDS_MAX, most of a whole event's 1.3 KB) is never
+           indexed for this type. */
+        size_t size = s_event_size (type->field_count);
+        self = s_slab_take (slab, size);
+        slab->used++;
+        memset (self, 0, size);
         self->slab = slab;
         __atomic_add_fetch (&slab->refs, 1, __ATOMIC_RELAXED);
     }
     self->type = type;
     self->version = type->version;
     return self;
+}
+
+void *jk_event_room (jk_event_t *self, size_t size)
+{
+    if (self->slab)
+        return s_slab_take (self->slab, size);
+    return jk_arena_alloc (&self->arena, size);
 }
 
 void jk_event_destroy (jk_event_t **self_p)

@@ -413,7 +413,10 @@ jk_event_t *jk_event_decode_in (jk_event_slab_t *slab, const void *data,
         s_envelope_slots (&root.via.map, slot, report) ||
         !(decode_as = s_decode_as (slot, &type, report)))
         goto failed;
-    self = jk_event_alloc (slab, decode_as);
+    /* An older version is decoded on the heap: the event it is upcast to
+       takes its arena over, and a slab's event has its arrays in the
+       slab. */
+    self = jk_event_alloc (decode_as == type ? slab : NULL, decode_as);
     if (s_decode_envelope (self, slot, report) ||
         s_decode_body (self, slot[8], report))
         goto failed;

@@ -196,8 +196,8 @@ static int s_decode_array (jk_event_t *self, s_where_t *w,
     }
     bool units = w->f->kind == JK_KIND_UNITS;
     v->count = n;
-    v->items = jk_arena_alloc (&self->arena,
-                               (units ? 2 * n : n) * sizeof (jk_str_t) + 1);
+    v->items =
+        jk_event_room (self, (units ? 2 * n : n) * sizeof (jk_str_t) + 1);
     for (uint32_t k = 0; k < n; k++) {
         const msgpack_object *item = &o->via.array.ptr[k];
         int rc = units ? s_decode_unit (w, item, k, v, report)

@@ -213,11 +213,13 @@ struct jk_event_s {
     jk_str_t actor;        /* operator or assessor */
     bool has_corrects;
     uint8_t corrects[16];
-    jk_value_t body[JK_FIELDS_MAX]; /* indexed as type->fields */
-    void *arena;                    /* owned strings and arrays */
+    void *arena; /* owned strings and arrays */
     /* The slab it was decoded into (jk_event_decode_in), or NULL when it
        is a heap object of its own. */
     struct jk_event_slab_s *slab;
+    /* Indexed as type->fields; last: an event in a slab has room for its
+       type's fields only (jk_event_decode_in). */
+    jk_value_t body[JK_FIELDS_MAX];
 };
 
 /* Creates an empty event of a type with a fresh UUIDv7 id, version and
@@ -226,12 +228,17 @@ jk_event_t *jk_event_new (const jk_type_t *type);
 void jk_event_destroy (jk_event_t **self_p);
 
 /* A slab: room for count events decoded one after another by one thread
-   (jk_event_decode_in), in one allocation. Each event in it holds it,
-   and so does its maker until jk_event_slab_release; the last of them to
-   let go frees it, on whichever thread that is. A decoder that makes
-   many events on one thread and frees them on another pays one malloc
-   and one free per slab instead of one each per event. jk_event_destroy
-   works the same on an event in a slab. */
+   (jk_event_decode_in), packed: each takes the envelope and its type's
+   fields only (body[] past type->field_count is not there: never index
+   it), and its arrays' items are placed beside it. Its memory is one
+   allocation, and another when the events' fields and arrays need more
+   than the first holds (sized for count events of 8 fields). Each event
+   in it holds it, and so does its maker until jk_event_slab_release; the
+   last of them to let go frees it, on whichever thread that is. A
+   decoder that makes many events on one thread and frees them on
+   another pays a malloc and a free per slab instead of one each per
+   event, and the events waiting take a third of the memory of whole
+   ones. jk_event_destroy works the same on an event in a slab. */
 typedef struct jk_event_slab_s jk_event_slab_t;
 jk_event_slab_t *jk_event_slab_new (size_t count);
 void jk_event_slab_release (jk_event_slab_t **self_p);

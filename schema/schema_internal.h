@@ -10,9 +10,13 @@
 void *jk_arena_alloc (void **arena, size_t size);
 /* An empty event of type in slab's next free place, or on the heap when
    slab is NULL or full: the envelope and type's fields zeroed (in a
-   slab, body[] past type->field_count is left as it was), type and
-   version set. */
+   slab, body[] past type->field_count does not exist), type and version
+   set. */
 jk_event_t *jk_event_alloc (jk_event_slab_t *slab, const jk_type_t *type);
+/* size bytes that live as long as the event: beside it in its slab
+   (only while it is decoded, on the slab's maker's thread), else in its
+   arena. */
+void *jk_event_room (jk_event_t *self, size_t size);
 void jk_arena_free (void **arena);
 jk_str_t jk_arena_str (void **arena, const char *text, size_t len);
 

@@ -1315,6 +1315,51 @@ static void test_slab_over_old_bytes (void **state)
     }
 }
 
+/* A slab packs its events (each with its type's fields only, its arrays
+   beside it) and takes more memory when they need more than its first
+   block: every sample (each type's fields and arrays) decoded into one
+   slab several times over reads as its bytes say once all are made, and
+   the events let go of it in any order (a write past an event's room or
+   a block freed too early fails the sanitizer run). */
+static void test_slab_packed (void **state)
+{
+    (void)state;
+    enum { TIMES = 4 };
+    size_t count = JK_SAMPLE_COUNT * TIMES;
+    uint8_t **bytes = calloc (count, sizeof *bytes);
+    size_t *size = calloc (count, sizeof *size);
+    jk_event_t **in = calloc (count, sizeof *in);
+    assert_true (bytes && size && in);
+    jk_event_slab_t *slab = jk_event_slab_new (count);
+    jk_report_t report;
+    for (size_t n = 0; n < count; n++) {
+        jk_event_t *ev = jk_sample_event (&jk_samples[n % JK_SAMPLE_COUNT]);
+        bytes[n] = jk_event_encode (ev, &size[n]);
+        assert_non_null (bytes[n]);
+        in[n] = jk_event_decode_in (slab, bytes[n], size[n], &report);
+        assert_non_null (in[n]);
+        assert_ptr_equal (in[n]->slab, slab);
+        assert_null (in[n]->arena);
+        jk_event_destroy (&ev);
+    }
+    jk_event_slab_release (&slab);
+    for (size_t n = 0; n < count; n++) {
+        jk_event_t *heap = jk_event_decode (bytes[n], size[n], &report);
+        assert_non_null (heap);
+        assert_true (jk_event_equal (heap, in[n]));
+        jk_event_destroy (&heap);
+    }
+    for (size_t n = 1; n < count; n += 2)
+        jk_event_destroy (&in[n]);
+    for (size_t n = 0; n < count; n += 2)
+        jk_event_destroy (&in[n]);
+    for (size_t n = 0; n < count; n++)
+        free (bytes[n]);
+    free (bytes);
+    free (size);
+    free (in);
+}
+
 /* A body whose keys come in reverse field order (any order is valid
    MessagePack) decodes to the same event as the one in field order. */
 static void test_body_in_any_order (void **state)
@@ -1432,6 +1477,7 @@ int main (void)
         cmocka_unit_test (test_round_trip_every_type),
         cmocka_unit_test (test_slab),
         cmocka_unit_test (test_slab_over_old_bytes),
+        cmocka_unit_test (test_slab_packed),
         cmocka_unit_test (test_body_in_any_order),
         cmocka_unit_test (test_equal_sees_differences),
         cmocka_unit_test (test_get_by_name),
