@@ -80,6 +80,10 @@ void jk_store_batch_free (jk_store_batch_t *batch)
         s_bytes_release (batch->spare[i]);
         batch->spare[i] = NULL;
     }
+    for (size_t i = 0; i < S_RECORDS_SPARE; i++) {
+        s_bytes_release (batch->records[i]);
+        batch->records[i] = NULL;
+    }
     free (batch->submits);
     free (batch->items);
 }
@@ -371,6 +375,50 @@ static void s_record_of (const jk_store_item_t *it, jk_record_t *record)
         record->code[0] = record->message[0] = 0;
 }
 
+/* ZMQ's free function of a RECORDS message's buffer (any thread). */
+static void s_records_free (void *data, void *hint)
+{
+    (void)data;
+    s_bytes_release (hint);
+}
+
+/* A buffer for a RECORDS message of size bytes, held for the message: a
+   spare of the batch no message holds any more (made larger when it is
+   too small), else new bytes, kept among the spares when there is room
+   (else the message frees them). The same memory serves batch after
+   batch instead of a new block each time that the heap, fragmented by
+   the other threads' frees, takes from fresh pages. */
+static jk_store_bytes_t *s_records_bytes (jk_store_batch_t *batch, size_t size)
+{
+    size_t cap = (size + S_BYTES_MIN - 1) / S_BYTES_MIN * S_BYTES_MIN;
+    bool keep = cap <= S_BYTES_KEEP;
+    jk_store_bytes_t **room = NULL;
+    for (size_t i = 0; keep && i < S_RECORDS_SPARE; i++) {
+        jk_store_bytes_t *bytes = batch->records[i];
+        if (!bytes) {
+            if (!room)
+                room = &batch->records[i];
+        } else if (s_bytes_alone (bytes)) {
+            if (bytes->cap < size) {
+                free (bytes->data);
+                bytes->data = jk_malloc (cap);
+                bytes->cap = cap;
+            }
+            __atomic_add_fetch (&bytes->refs, 1, __ATOMIC_RELAXED);
+            return bytes;
+        }
+    }
+    jk_store_bytes_t *bytes = jk_calloc (1, sizeof *bytes);
+    bytes->cap = cap;
+    bytes->data = jk_malloc (cap);
+    bytes->refs = 1; /* the message's */
+    if (room) {
+        *room = bytes;
+        bytes->refs++;
+    }
+    return bytes;
+}
+
 /* The records of items [first, last) that were logged go to the broker
    in one message (RECORDS), in position order, cut at S_RECORDS_MAX
    bytes (the broker publishes each record on the feed), and to the tree
@@ -396,7 +444,9 @@ static void s_records_publish (jk_store_t *self, size_t first, size_t last)
         }
         if (size > 0) {
             zmq_msg_t records;
-            zmq_msg_init_size (&records, size);
+            jk_store_bytes_t *bytes = s_records_bytes (self->cur, size);
+            zmq_msg_init_data (&records, bytes->data, size, s_records_free,
+                               bytes);
             uint8_t *out = zmq_msg_data (&records);
             for (size_t i = from; i < to; i++)
                 if (self->cur->items[i].logged) {

@@ -74,6 +74,9 @@ typedef struct {
 #define S_BYTES_KEEP (1024 * 1024)
 /* Buffers are allocated in multiples of this. */
 #define S_BYTES_MIN (64 * 1024)
+/* Buffers of RECORDS messages a batch keeps for reuse while the broker
+   and the tree thread hold them (none above S_BYTES_KEEP). */
+#define S_RECORDS_SPARE 8
 
 /* One SUBMIT of a batch: where its routing id is. */
 typedef struct {
@@ -113,6 +116,8 @@ typedef struct {
     jk_store_bytes_t *bytes;                /* the SUBMITs' bytes */
     jk_store_bytes_t *spare[S_BYTES_SPARE]; /* hand-offs hold them */
     size_t bytes_used; /* by the last batch that took events */
+    /* RECORDS messages' buffers (s_records_publish) */
+    jk_store_bytes_t *records[S_RECORDS_SPARE];
     jk_store_submit_t *submits;
     size_t submit_count, submit_cap;
     jk_store_item_t *items;
