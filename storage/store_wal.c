@@ -2,10 +2,11 @@
     WAL kept small and rewritten in place (docs/ARCHITECTURE.md, "The
     log's WAL"). The bulk of a checkpoint (copying the frames into the
     database and syncing it) runs on a thread of its own with its own
-    connection to the log, beside the writer; after its next batch the
-    writer checkpoints what that thread could not copy (the batches
-    committed meanwhile), so the commit after it writes the WAL from its
-    beginning again. */
+    connection to the log, beside the writer, both at the threshold and
+    when the store is idle; after its next batch (or at the next idle
+    turn) the writer checkpoints what that thread could not copy (the
+    batches committed meanwhile), so the commit after it writes the WAL
+    from its beginning again. */
 #include "store_internal.h"
 #include "jk_vfs.h"
 
@@ -51,15 +52,23 @@ void jk_store_wal_start (jk_store_t *self, const char *db_path)
 }
 
 /* Takes the checkpoint thread's answer when there is one: the writer
-   then checkpoints the tail after its next batch. */
+   then checkpoints the tail after its next batch or at its next idle
+   turn (all of it when the thread's checkpoint failed). */
 static void s_wal_take (jk_store_t *self)
 {
     if (!self->wal_asked || !(zsock_events (self->wal) & ZMQ_POLLIN))
         return;
     char *done = zstr_recv (self->wal);
     self->wal_asked = false;
-    self->wal_tail = done && atoi (done) >= 0;
+    self->wal_tail = true; /* the thread's answer, copied or -1: either way */
     free (done);
+}
+
+/* Asks the checkpoint thread for one. */
+static void s_wal_ask (jk_store_t *self)
+{
+    zstr_send (self->wal, "CHECKPOINT");
+    self->wal_asked = true;
 }
 
 void jk_store_wal_after_batch (jk_store_t *self)
@@ -74,10 +83,8 @@ void jk_store_wal_after_batch (jk_store_t *self)
         if (!self->wal) {
             jk_log_checkpoint (self->log);
             self->checkpoint_due = false;
-        } else if (!self->wal_asked) {
-            zstr_send (self->wal, "CHECKPOINT");
-            self->wal_asked = true;
-        }
+        } else if (!self->wal_asked)
+            s_wal_ask (self);
     }
 }
 
@@ -87,6 +94,12 @@ void jk_store_wal_idle (jk_store_t *self)
         s_wal_take (self);
     if (self->wal_asked)
         return; /* the thread's checkpoint runs: at the next idle turn */
+    if (self->wal && !self->wal_tail) {
+        /* The bulk on the thread: a batch that comes meanwhile is
+           committed beside it, not after it. */
+        s_wal_ask (self);
+        return;
+    }
     jk_log_checkpoint (self->log);
     self->checkpoint_due = false;
     self->wal_tail = false;

@@ -721,6 +721,61 @@ static void test_wal_rewritten_in_place (void **state)
     h_teardown (&h);
 }
 
+/* Records the database file alone holds (a copy of it without its WAL),
+   or -1 while a checkpoint is writing it. */
+static int64_t s_records_in_file (const char *db, const char *copy)
+{
+    size_t size = 0;
+    char *bytes = jk_test_slurp (db, &size);
+    FILE *out = fopen (copy, "wb");
+    assert_non_null (out);
+    assert_int_equal (fwrite (bytes, 1, size, out), size);
+    fclose (out);
+    free (bytes);
+    sqlite3 *probe = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t count = -1;
+    if (sqlite3_open_v2 (copy, &probe, SQLITE_OPEN_READWRITE, NULL) ==
+            SQLITE_OK &&
+        sqlite3_prepare_v2 (probe, "SELECT count(*) FROM log", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step (st) == SQLITE_ROW)
+        count = sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    sqlite3_close (probe);
+    char *side = jk_sprintf ("%s-wal", copy);
+    unlink (side);
+    free (side);
+    side = jk_sprintf ("%s-shm", copy);
+    unlink (side);
+    free (side);
+    unlink (copy);
+    return count;
+}
+
+/* An idle store checkpoints its log's WAL with no message to make it:
+   once none came for 200 ms, the WAL checkpoint thread copies the
+   frames into the database file (the writer copies at its next idle
+   turn what it could not), which alone then holds every record. */
+static void test_idle_checkpoint (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-idle");
+    h_start_store (&h, 0);
+    for (uint64_t seq = 1; seq <= 20; seq++) {
+        size_t size;
+        uint8_t *bytes = h_cooperative (H_SOURCE, seq, (int)seq, H_DESA, &size);
+        assert_int_equal (h_submit_one (&h, bytes, size).kind, JK_ANSWER_ACK);
+        free (bytes);
+    }
+    char *copy = jk_sprintf ("%s/copy.db", h.dir);
+    assert_true (JK_WAIT_FOR (s_records_in_file (h.db, copy) == 20, H_WAIT_MS));
+    free (copy);
+    zactor_destroy (&h.store);
+    h_teardown (&h);
+}
+
 /* The writer never waits for the tree thread: with the tree thread
    taking nothing from its feed queue (JEJAK_FAULT=tree_paused) until the
    writer found the queue full, one-event SUBMITs are acked one after the
@@ -970,6 +1025,7 @@ int main (void)
         cmocka_unit_test (test_not_utf8),
         cmocka_unit_test (test_no_tree_with_key),
         cmocka_unit_test (test_wal_rewritten_in_place),
+        cmocka_unit_test (test_idle_checkpoint),
         cmocka_unit_test (test_tree_queue_full),
         cmocka_unit_test (test_commit_failure_planned_next),
         cmocka_unit_test (test_conflict_replans),
