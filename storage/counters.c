@@ -19,6 +19,14 @@ void jk_proj_item_free (void **item_p)
     *item_p = NULL;
 }
 
+void jk_proj_person_delta_free (void **item_p)
+{
+    jk_proj_person_delta_t *d = *item_p;
+    if (d)
+        free (d->held);
+    jk_proj_item_free (item_p);
+}
+
 /* ---- write-behind counters -------------------------------------------------
    In deferred mode these deltas wait in memory for jk_projections_flush.
    They are safe to defer because they are pure sums (or a latest value)
@@ -104,6 +112,8 @@ void jk_projections_discard (jk_projections_t *self)
 {
     assert (self);
     s_pending_purge (self);
+    free (self->held);
+    self->held = NULL;
     /* The read caches may hold what the rolled-back transaction wrote. */
     zhashx_purge (self->batch_terms);
     zhashx_purge (self->session_jp);
@@ -210,6 +220,10 @@ static int s_people_flush (jk_projections_t *self)
 {
     for (jk_proj_person_delta_t *d = zhashx_first (self->pending_people); d;
          d = zhashx_next (self->pending_people)) {
+        if (d->held) {
+            CHECK (jk_proj_held_write (self, &d->held, d->delta, 4));
+            continue;
+        }
         if (!d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3])
             continue;
         const char *nik = zhashx_cursor (self->pending_people);
@@ -220,6 +234,21 @@ static int s_people_flush (jk_projections_t *self)
         CHECK (jk_proj_exec (self, W_PERSON_COUNTERS));
     }
     return JK_OK;
+}
+
+int jk_proj_person_unhold (jk_projections_t *self, jk_str_t nik)
+{
+    char key[32];
+    jk_proj_person_delta_t *d =
+        self->deferred && jk_proj_nik_key (nik, key)
+            ? zhashx_lookup (self->pending_people, key)
+            : NULL;
+    if (!d || !d->held)
+        return JK_OK;
+    /* The row is written with what was added to it; nothing waits. */
+    int rc = jk_proj_held_write (self, &d->held, d->delta, 4);
+    memset (d->delta, 0, sizeof d->delta);
+    return rc;
 }
 
 int jk_proj_person_read (jk_projections_t *self, jk_str_t nik,

@@ -48,18 +48,27 @@ int jk_proj_person_registered_after (jk_projections_t *self,
                                      const jk_applied_t *ap)
 {
     (void)ap;
+    jk_str_t nik = jk_proj_text (ev, "nik");
     const char *kecamatan =
         jk_proj_kecamatan_of (self, jk_proj_text (ev, "desa_code"));
     char key[32];
-    if (self->deferred && jk_proj_nik_key (jk_proj_text (ev, "nik"), key) &&
+    if (self->deferred && jk_proj_nik_key (nik, key) &&
         !zhashx_lookup (self->pending_people, key)) {
-        /* The row just written, with its counters at zero: the person's
-           first enrolment in this transaction reads it from here. */
+        /* The row just written (or held: then written at flush with the
+           counters), with its counters at zero: the person's first
+           enrolment in this transaction reads it from here. */
         jk_proj_person_delta_t *d = jk_calloc (1, sizeof *d);
         d->row.found = true;
         s_kecamatan_copy (d->row.kecamatan, kecamatan);
+        d->held = self->held;
+        self->held = NULL;
         zhashx_insert (self->pending_people, key, d);
     }
+    /* A row held but not taken (the NIK registered before in this
+       transaction): apply writes it after the earlier registration, as
+       the INSERTs would have run. */
+    if (self->held)
+        CHECK (jk_proj_person_unhold (self, nik));
     return jk_proj_kecamatan (self, kecamatan, 0, 1, 0, 0, 0, 0);
 }
 
@@ -72,6 +81,7 @@ int jk_proj_person_corrected (jk_projections_t *self, const jk_event_t *ev,
     CHECK (jk_proj_person_read (self, nik, &row));
     if (!row.found)
         return JK_OK;
+    CHECK (jk_proj_person_unhold (self, nik));
     sqlite3_stmt *st = STMT (W_PERSON_UPDATE);
     jk_proj_bind_field (st, 1, ev, "nik");
     s_bind_person (self, st, ev, norm);

@@ -339,6 +339,53 @@ static int s_seed_kecamatan (jk_projections_t *self, char *err, size_t err_size)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* Tables whose inserted rows may be held until the flush
+   (jk_proj_held_t), with the counter columns the flush then writes in
+   the same INSERT, in the order of the counters' pending deltas. */
+static const struct {
+    const char *table;
+    const char *counters[4];
+} s_held[] = {
+    {"people", {"enrollments", "units_assessed", "competent", "certificates"}},
+};
+
+/* Prepares row->held_stmt when the row's write is an insert into a table
+   of s_held without a derive: its INSERT with the counter columns after
+   its own binds. 0 or -1 with err. */
+static int s_plan_held (jk_projections_t *self, jk_prow_t *row, char *err,
+                        size_t err_size)
+{
+    const jk_pwrite_t *w = row->write;
+    for (size_t i = 0; w->mode == JK_PWRITE_INSERT &&
+                       i < sizeof s_held / sizeof s_held[0];
+         i++) {
+        if (!streq (s_held[i].table, w->table))
+            continue;
+        jk_pwrite_t held = *w;
+        int n = row->binds;
+        for (int k = 0; k < n; k++)
+            if (w->binds[k].src == JK_PSRC_DERIVE)
+                return 0;
+        for (int c = 0; c < 4 && s_held[i].counters[c]; c++) {
+            if (n + 1 >= JK_PBIND_MAX)
+                return 0;
+            held.binds[n++] = (jk_pbind_t){s_held[i].counters[c], JK_PSRC_INT,
+                                           NULL, NULL, 0, JK_POP_SET};
+        }
+        char *sql = jk_pwrite_sql (&held);
+        int rc = sqlite3_prepare_v3 (self->db, sql, -1,
+                                     SQLITE_PREPARE_PERSISTENT,
+                                     &row->held_stmt, NULL);
+        free (sql);
+        if (rc != SQLITE_OK) {
+            snprintf (err, err_size, "projections: %s holding %s: %s",
+                      w->type, w->table, sqlite3_errmsg (self->db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Resolves the writes against the vocabulary and prepares their
    statements, grouped by type in vocabulary order. 0 or -1 with err. */
 static int s_plan (jk_projections_t *self, const jk_pwrite_t *writes,
@@ -391,6 +438,8 @@ static int s_plan (jk_projections_t *self, const jk_pwrite_t *writes,
                 return -1;
             }
             free (sql);
+            if (s_plan_held (self, row, err, err_size))
+                return -1;
         }
     }
     self->row_first[types] = self->row_count;
@@ -435,6 +484,7 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
         zhashx_set_key_hasher (*maps[i], jk_model_key_hash);
         zhashx_set_destructor (*maps[i], jk_proj_item_free);
     }
+    zhashx_set_destructor (self->pending_people, jk_proj_person_delta_free);
     /* Statements find the object by a pointer bound to them: the
        function serves every projections object on the connection. */
     sqlite3_create_function_v2 (db, "jk_pending_jp", 3,
@@ -483,8 +533,11 @@ void jk_projections_destroy (jk_projections_t **self_p)
     zhashx_destroy (&self->cooperatives);
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize (self->stmt[i]);
-    for (size_t i = 0; i < self->row_count; i++)
+    for (size_t i = 0; i < self->row_count; i++) {
         sqlite3_finalize (self->rows[i].stmt);
+        sqlite3_finalize (self->rows[i].held_stmt);
+    }
+    free (self->held);
     jk_model_destroy (&self->model);
     free (self->rows);
     free (self->row_first);
@@ -545,10 +598,68 @@ static int s_bind_derive (jk_projections_t *self, jk_pderive_t fn,
     return JK_OK;
 }
 
+/* Where s_bind puts a value: into the row's statement, or copied into a
+   held row (texts into buf, which holds cap bytes; overflow when they do
+   not fit, and the row is then written through). */
+typedef struct {
+    sqlite3_stmt *st;
+    jk_proj_held_t *held;
+    char *buf;
+    size_t used, cap;
+    bool overflow;
+} s_sink_t;
+
+static void s_put_int (s_sink_t *sink, int index, int64_t n)
+{
+    if (!sink->held) {
+        sqlite3_bind_int64 (sink->st, index, n);
+        return;
+    }
+    sink->held->type[index - 1] = SQLITE_INTEGER;
+    sink->held->n[index - 1] = n;
+}
+
+static void s_put_null (s_sink_t *sink, int index)
+{
+    if (!sink->held) {
+        sqlite3_bind_null (sink->st, index);
+        return;
+    }
+    sink->held->type[index - 1] = SQLITE_NULL;
+}
+
+/* A text (len -1: up to its NUL) or a blob; transient says that the bytes
+   do not outlive the call (a statement copies them). */
+static void s_put_bytes (s_sink_t *sink, int index, int type, const void *ptr,
+                         int len, bool transient)
+{
+    if (!sink->held) {
+        if (type == SQLITE_TEXT)
+            sqlite3_bind_text (sink->st, index, ptr, len,
+                               transient ? SQLITE_TRANSIENT : SQLITE_STATIC);
+        else
+            sqlite3_bind_blob (sink->st, index, ptr, len,
+                               transient ? SQLITE_TRANSIENT : SQLITE_STATIC);
+        return;
+    }
+    size_t n = len < 0 ? strlen (ptr) : (size_t)len;
+    if (n > sink->cap - sink->used) {
+        sink->overflow = true;
+        return;
+    }
+    memcpy (sink->buf + sink->used, ptr, n);
+    sink->held->type[index - 1] = (uint8_t)type;
+    sink->held->n[index - 1] = (int64_t)sink->used;
+    sink->held->len[index - 1] = (uint32_t)n;
+    sink->used += n;
+}
+
 /* Binds parameter k + 1 of a resolved write from the event. JK_OK, or
-   JK_IO when a derive function's read failed. */
-static int s_bind (jk_projections_t *self, const jk_prow_t *row, int k,
-                   const jk_event_t *ev, const jk_applied_t *ap)
+   JK_IO when a derive function's read failed. A held row has no derive
+   (s_plan). */
+static int s_bind (jk_projections_t *self, s_sink_t *sink,
+                   const jk_prow_t *row, int k, const jk_event_t *ev,
+                   const jk_applied_t *ap)
 {
     sqlite3_stmt *st = row->stmt;
     const jk_pbind_t *b = &row->write->binds[k];
@@ -558,71 +669,72 @@ static int s_bind (jk_projections_t *self, const jk_prow_t *row, int k,
     switch (b->src) {
         case JK_PSRC_FIELD_OR:
             if (!v->present) {
-                sqlite3_bind_int64 (st, index, b->value);
+                s_put_int (sink, index, b->value);
                 break;
             }
             /* fall through */
         case JK_PSRC_FIELD:
             if (!v->present)
-                sqlite3_bind_null (st, index);
+                s_put_null (sink, index);
             else if (ev->type->fields[f].kind == JK_KIND_UINT ||
                      ev->type->fields[f].kind == JK_KIND_BOOL)
-                sqlite3_bind_int64 (st, index, v->n);
+                s_put_int (sink, index, v->n);
             else
-                sqlite3_bind_text (st, index, v->s.ptr, (int)v->s.len,
-                                   SQLITE_STATIC);
+                s_put_bytes (sink, index, SQLITE_TEXT, v->s.ptr, (int)v->s.len,
+                             false);
             break;
         case JK_PSRC_POS:
-            sqlite3_bind_int64 (st, index, (int64_t)ap->pos);
+            s_put_int (sink, index, (int64_t)ap->pos);
             break;
         case JK_PSRC_AT:
-            sqlite3_bind_int64 (st, index, ev->at);
+            s_put_int (sink, index, ev->at);
             break;
         case JK_PSRC_INT:
-            sqlite3_bind_int64 (st, index, b->value);
+            s_put_int (sink, index, b->value);
             break;
         case JK_PSRC_NULL:
-            sqlite3_bind_null (st, index);
+            s_put_null (sink, index);
             break;
         case JK_PSRC_LEGAL_NORM:
         case JK_PSRC_LEGAL_CLASS: {
             if (!v->present && b->src == JK_PSRC_LEGAL_NORM &&
                 !(ev->type->fields[f].required)) {
-                sqlite3_bind_null (st, index);
+                s_put_null (sink, index);
                 break;
             }
             jk_legal_class_t cls = jk_legal_number_normalise (
                 v->present ? v->s.ptr : "", v->present ? v->s.len : 0, norm,
                 sizeof norm);
             if (b->src == JK_PSRC_LEGAL_NORM)
-                sqlite3_bind_text (st, index, norm, -1, SQLITE_TRANSIENT);
+                s_put_bytes (sink, index, SQLITE_TEXT, norm, -1, true);
             else
-                sqlite3_bind_text (st, index, jk_legal_class_name (cls), -1,
-                                   SQLITE_STATIC);
+                s_put_bytes (sink, index, SQLITE_TEXT,
+                             jk_legal_class_name (cls), -1, false);
             break;
         }
         case JK_PSRC_KECAMATAN: {
             const char *kecamatan = jk_proj_kecamatan_of (
                 self, v->present ? v->s : (jk_str_t){NULL, 0});
             if (kecamatan)
-                sqlite3_bind_text (st, index, kecamatan, -1, SQLITE_STATIC);
+                s_put_bytes (sink, index, SQLITE_TEXT, kecamatan, -1, false);
             else
-                sqlite3_bind_null (st, index);
+                s_put_null (sink, index);
             break;
         }
         case JK_PSRC_SUM:
             if (!v->present || !ev->body[f2].present)
-                sqlite3_bind_null (st, index);
+                s_put_null (sink, index);
             else
-                sqlite3_bind_int64 (st, index, v->n + ev->body[f2].n);
+                s_put_int (sink, index, v->n + ev->body[f2].n);
             break;
         case JK_PSRC_COUNT:
-            sqlite3_bind_int (st, index, (int)v->count);
+            s_put_int (sink, index, (int64_t)v->count);
             break;
         case JK_PSRC_EVENT_ID:
-            sqlite3_bind_blob (st, index, ev->id, 16, SQLITE_STATIC);
+            s_put_bytes (sink, index, SQLITE_BLOB, ev->id, 16, false);
             break;
         case JK_PSRC_DERIVE:
+            assert (!sink->held);
             CHECK (s_bind_derive (self, (jk_pderive_t)b->value, ev, f, f2, st,
                                   index));
             break;
@@ -630,13 +742,80 @@ static int s_bind (jk_projections_t *self, const jk_prow_t *row, int k,
     return JK_OK;
 }
 
-/* Binds one resolved write's parameters from the event and runs it. */
+/* Holds a row of a write that may be held (deferred mode without a
+   model, no row held already): its values copied into self->held, for
+   the type's after step to take. False when it is written through. */
+static bool s_hold (jk_projections_t *self, const jk_prow_t *row,
+                    const jk_event_t *ev, const jk_applied_t *ap)
+{
+    if (!row->held_stmt || !self->deferred || self->model || self->held)
+        return false;
+    jk_proj_held_t head;
+    memset (&head, 0, sizeof head);
+    char text[1024];
+    s_sink_t sink = {.held = &head, .buf = text, .cap = sizeof text};
+    for (int k = 0; k < row->binds; k++)
+        if (s_bind (self, &sink, row, k, ev, ap) != JK_OK)
+            return false; /* never: a held row has no derive */
+    if (sink.overflow)
+        return false;
+    jk_proj_held_t *held = jk_calloc (1, sizeof *held + sink.used);
+    *held = head;
+    held->row = row;
+    memcpy (held->text, text, sink.used);
+    self->held = held;
+    return true;
+}
+
+int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
+                        const int64_t *counters, int count)
+{
+    jk_proj_held_t *held = *held_p;
+    const jk_prow_t *row = held->row;
+    sqlite3_stmt *st = row->held_stmt;
+    for (int k = 0; k < row->binds; k++) {
+        const char *ptr = held->text + held->n[k];
+        int len = (int)held->len[k];
+        switch (held->type[k]) {
+            case SQLITE_INTEGER:
+                sqlite3_bind_int64 (st, k + 1, held->n[k]);
+                break;
+            case SQLITE_TEXT:
+                sqlite3_bind_text (st, k + 1, ptr, len, SQLITE_STATIC);
+                break;
+            case SQLITE_BLOB:
+                sqlite3_bind_blob (st, k + 1, ptr, len, SQLITE_STATIC);
+                break;
+            default:
+                sqlite3_bind_null (st, k + 1);
+        }
+    }
+    int extra = sqlite3_bind_parameter_count (st) - row->binds;
+    for (int c = 0; c < extra; c++)
+        sqlite3_bind_int64 (st, row->binds + c + 1,
+                            c < count ? counters[c] : 0);
+    int rc = sqlite3_step (st);
+    sqlite3_reset (st);
+    free (held);
+    *held_p = NULL;
+    if (rc == SQLITE_DONE)
+        return JK_OK;
+    jk_error (LOG, "%s writing %s failed: %s", row->write->type,
+              row->write->table, sqlite3_errmsg (self->db));
+    return JK_IO;
+}
+
+/* Binds one resolved write's parameters from the event and runs it, or
+   holds its row (s_hold). */
 static int s_row (jk_projections_t *self, const jk_prow_t *row,
                   const jk_event_t *ev, const jk_applied_t *ap)
 {
+    if (s_hold (self, row, ev, ap))
+        return JK_OK;
     sqlite3_stmt *st = row->stmt;
+    s_sink_t sink = {.st = st};
     for (int k = 0; k < row->binds; k++)
-        CHECK (s_bind (self, row, k, ev, ap));
+        CHECK (s_bind (self, &sink, row, k, ev, ap));
     int rc = sqlite3_step (st);
     sqlite3_reset (st);
     if (rc == SQLITE_DONE)
@@ -820,6 +999,8 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
         CHECK (s_row (self, &self->rows[r], event, applied));
     if (s_steps[index].after)
         CHECK (s_steps[index].after (self, event, applied));
+    if (self->held) /* held, and no step took it: written now */
+        CHECK (jk_proj_held_write (self, &self->held, NULL, 0));
     if (self->resolves[index])
         CHECK (s_resolve (self, event, applied));
     CHECK (s_warnings (self, event, applied));

@@ -70,7 +70,26 @@ typedef struct {
     int binds;
     int8_t field[JK_PBIND_MAX], field2[JK_PBIND_MAX];
     bool enrollments; /* writes the enrollments table */
+    /* An insert whose row may be held in memory until the flush (deferred
+       mode without a model; jk_proj_held_t): the same INSERT with the
+       table's counter columns after the write's own, bound from
+       binds + 1 on. NULL for every other write. */
+    sqlite3_stmt *held_stmt;
 } jk_prow_t;
+
+/* A row inserted in this transaction and not written yet: the values of
+   its write's binds, copied from the event, written at flush (or before
+   anything else writes the row) by the write's held_stmt with the
+   counters the transaction added to it. A person registered and then
+   enrolled, assessed or certified in the same transaction is then one
+   INSERT instead of an INSERT and a counter UPDATE. */
+typedef struct {
+    const jk_prow_t *row;
+    uint8_t type[JK_PBIND_MAX]; /* SQLITE_INTEGER, _TEXT, _BLOB or _NULL */
+    int64_t n[JK_PBIND_MAX];    /* the integer, or the offset in text */
+    uint32_t len[JK_PBIND_MAX]; /* bytes of a text or blob */
+    char text[];
+} jk_proj_held_t;
 
 struct jk_projections_s {
     sqlite3 *db; /* borrowed; the store owns it */
@@ -136,6 +155,10 @@ struct jk_projections_s {
        registered_pos ever changes, so an entry read once stays true;
        decide (rules.c) fills it from SQLite in deferred mode. */
     zhashx_t *cooperatives;
+    /* The row the last table write held (jk_proj_held_t), until the
+       type's after step takes it; apply writes it through when none
+       does. */
+    jk_proj_held_t *held;
     /* The entry of pending_sources the last record took, and its source
        (a batch's records come from few sources, in runs); NULL once the
        map is emptied. */
@@ -211,10 +234,24 @@ typedef struct {
     jk_proj_person_t row; /* current values */
     int64_t delta[4];     /* enrollments, units_assessed, competent,
                              certificates added since the last flush */
+    /* The person's registration when it is in this transaction and not
+       written yet (its counters then start at 0: delta is the row's). */
+    jk_proj_held_t *held;
 } jk_proj_person_delta_t;
 
 /* Frees a heap item (zhashx destructor). */
 void jk_proj_item_free (void **item_p);
+
+/* Frees a jk_proj_person_delta_t with its held row (zhashx destructor). */
+void jk_proj_person_delta_free (void **item_p);
+/* Writes a held row with its counters (held_stmt's parameters after the
+   write's binds) and frees it. JK_OK or JK_IO. */
+int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
+                        const int64_t *counters, int count);
+/* Writes a person's registration if it is held (with the counters added
+   so far, which then stop being pending): before any statement that
+   writes the person's row. JK_OK or JK_IO. */
+int jk_proj_person_unhold (jk_projections_t *self, jk_str_t nik);
 /* Kecamatan code of a desa from the reference data, or NULL. */
 const char *jk_proj_kecamatan_of (jk_projections_t *self, jk_str_t desa);
 /* Adds deltas to a kecamatan's counters (no-op for NULL or unknown). */

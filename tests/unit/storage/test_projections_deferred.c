@@ -402,12 +402,113 @@ static void test_deferred_session_after_attendance (void **state)
     h_close (&through);
 }
 
+/* A person's registration held until the flush (deferred mode, applied
+   only): a person registered and enrolled in the same transaction is
+   written once, with the counter; one registered and then corrected is
+   written before the correction; one registered only is written at the
+   flush with its counters at 0. The dump equals writing through, and a
+   NIK registered twice in one transaction fails as its second INSERT
+   did. */
+static void test_deferred_person_held (void **state)
+{
+    (void)state;
+    harness_t through, deferred;
+    h_open (&through, "deferred-held-through", NULL);
+    record_t records[16];
+    size_t n = 0;
+    harness_t *h = &through;
+    s_keep (records, &n,
+            h_event (h, "cooperative.registered", "legal_number", COOP,
+                     "legal_date", "2001-05-01", "name", "Koperasi Maju",
+                     "form", "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                     "KONVENSIONAL", "desa_code", "32.03.10.2001",
+                     "members_male", "10", "members_female", "12", NULL));
+    for (int p = 1; p <= 3; p++)
+        s_keep (records, &n, s_person (h, p));
+    s_keep (records, &n,
+            h_event (h, "person.corrected", "nik", h_nik (1), "desa_code",
+                     "32.03.02.2002", "reason", "pindah rumah", NULL));
+    s_keep (records, &n,
+            h_event (h, "training.batch_scheduled", "batch", TRAINING, "title",
+                     "Pelatihan Manajer", "funding", "DAK_NF_PK2UMK",
+                     "budget_year", "2023", "venue", "Aula Pacet",
+                     "venue_desa_code", "32.03.10.2001", "start_date",
+                     "2023-05-08", "end_date", "2023-05-12", NULL));
+    for (int p = 1; p <= 2; p++)
+        s_keep (records, &n,
+                h_event (h, "training.participant_enrolled", "batch", TRAINING,
+                         "nik", h_nik (p), "cooperative", COOP, NULL));
+
+    char codes[16][JK_CODE_MAX], messages[16][JK_MESSAGE_MAX];
+    for (size_t i = 0; i < n; i++) {
+        s_step (&through, &records[i], i + 1, codes[i]);
+        assert_string_equal (codes[i], "");
+        messages[i][0] = 0;
+    }
+    h_open (&deferred, "deferred-held-applied", NULL);
+    deferred.context.now_ms = through.context.now_ms;
+    jk_projections_set_deferred (deferred.proj, true);
+    assert_int_equal (sqlite3_exec (deferred.db, "BEGIN", NULL, NULL, NULL),
+                      SQLITE_OK);
+    for (size_t i = 0; i < n; i++)
+        s_record (&deferred, &records[i], i + 1, false, codes[i], messages[i]);
+    /* Only the corrected person is written before the flush. */
+    assert_int_equal (h_int (&deferred, "SELECT count(*) FROM people"), 1);
+    assert_int_equal (jk_projections_flush (deferred.proj), JK_OK);
+    assert_int_equal (sqlite3_exec (deferred.db, "COMMIT", NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_string_equal (h_text (&deferred,
+                                 "SELECT group_concat (enrollments"
+                                 " || corrections, ',') FROM (SELECT"
+                                 " * FROM people ORDER BY nik)"),
+                         "11,10,00");
+    char *a = h_dump (&through), *b = h_dump (&deferred);
+    assert_string_equal (a, b);
+    free (a);
+    free (b);
+
+    /* A NIK registered twice in one transaction: the second apply fails
+       as its INSERT did, deferred or not. */
+    record_t twice;
+    twice.bytes = jk_event_encode (s_person (&through, 9), &twice.size);
+    jk_report_t report;
+    jk_event_t *ev = jk_event_decode (twice.bytes, twice.size, &report);
+    assert_non_null (ev);
+    assert_int_equal (jk_event_validate (ev, &deferred.context, &report), 0);
+    harness_t *both[2] = {&through, &deferred};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal (sqlite3_exec (both[k]->db, "BEGIN", NULL, NULL, NULL),
+                          SQLITE_OK);
+        jk_applied_t applied = {.pos = n + 1,
+                                .recorded_at = deferred.context.now_ms,
+                                .warnings = &report,
+                                .bytes = twice.bytes,
+                                .size = twice.size};
+        assert_int_equal (jk_projections_apply (both[k]->proj, ev, &applied),
+                          JK_OK);
+        applied.pos++;
+        assert_int_equal (jk_projections_apply (both[k]->proj, ev, &applied),
+                          JK_IO);
+        assert_int_equal (
+            sqlite3_exec (both[k]->db, "ROLLBACK", NULL, NULL, NULL),
+            SQLITE_OK);
+        jk_projections_discard (both[k]->proj);
+    }
+    jk_event_destroy (&ev);
+    free (twice.bytes);
+    for (size_t i = 0; i < n; i++)
+        free (records[i].bytes);
+    h_close (&deferred);
+    h_close (&through);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_deferred_equals_write_through),
         cmocka_unit_test (test_deferred_cache_after_rollback),
         cmocka_unit_test (test_deferred_session_after_attendance),
+        cmocka_unit_test (test_deferred_person_held),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
