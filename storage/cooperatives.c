@@ -16,6 +16,11 @@ int jk_proj_cooperative_registered_after (jk_projections_t *self,
                                           const jk_applied_t *ap)
 {
     (void)ap;
+    if (self->held) { /* the row, held: its RATs of the transaction join it */
+        char norm[JK_PROJ_LEGAL_MAX];
+        jk_proj_legal (ev, "legal_number", norm);
+        CHECK (jk_proj_cooperative_hold (self, norm));
+    }
     return jk_proj_kecamatan (
         self, jk_proj_kecamatan_of (self, jk_proj_text (ev, "desa_code")), 1, 0,
         0, 0, 0, 0);
@@ -45,6 +50,7 @@ int jk_proj_cooperative_updated (jk_projections_t *self, const jk_event_t *ev,
     char norm[JK_PROJ_LEGAL_MAX], before[16];
     bool found;
     jk_proj_legal (ev, "legal_number", norm);
+    CHECK (jk_proj_cooperative_unhold (self, norm));
     CHECK (s_cooperative_kecamatan (self, norm, &found, before));
     if (!found)
         return JK_OK;
@@ -72,6 +78,18 @@ int jk_proj_cooperative_updated (jk_projections_t *self, const jk_event_t *ev,
         CHECK (jk_proj_kecamatan (self, after, 1, 0, 0, 0, 0, 0));
     }
     return JK_OK;
+}
+
+/* The status columns are written by the table's UPDATE: a registration
+   held in this transaction is written first. */
+int jk_proj_cooperative_status_before (jk_projections_t *self,
+                                       const jk_event_t *ev,
+                                       const jk_applied_t *ap)
+{
+    (void)ap;
+    char norm[JK_PROJ_LEGAL_MAX];
+    jk_proj_legal (ev, "legal_number", norm);
+    return jk_proj_cooperative_unhold (self, norm);
 }
 
 /* Last day of the month that ends `months` after 31 December of

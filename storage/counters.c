@@ -71,11 +71,22 @@ typedef struct {
     bool swept; /* recomputed in this flush with its pending hours */
 } s_batch_delta_t;
 
-/* cooperatives: RATs of this transaction not written yet. */
+/* cooperatives: RATs of this transaction not written yet, and the
+   cooperative's registration when it is in this transaction and not
+   written yet (then the RATs go into its INSERT). */
 typedef struct {
     int64_t count;    /* RATs held */
     int64_t last_pos; /* of the latest */
+    jk_proj_held_t *held;
 } jk_proj_rat_delta_t;
+
+void jk_proj_rat_delta_free (void **item_p)
+{
+    jk_proj_rat_delta_t *d = *item_p;
+    if (d)
+        free (d->held);
+    jk_proj_item_free (item_p);
+}
 
 /* sessions: recorded and present added to one session. */
 typedef struct {
@@ -221,7 +232,10 @@ static int s_people_flush (jk_projections_t *self)
     for (jk_proj_person_delta_t *d = zhashx_first (self->pending_people); d;
          d = zhashx_next (self->pending_people)) {
         if (d->held) {
-            CHECK (jk_proj_held_write (self, &d->held, d->delta, 4));
+            bool zero =
+                !d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3];
+            CHECK (jk_proj_held_write (self, &d->held, zero ? NULL : d->delta,
+                                       4));
             continue;
         }
         if (!d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3])
@@ -657,30 +671,41 @@ int jk_proj_enrollment_pct (jk_projections_t *self, jk_str_t batch,
     return s_enrollment_jp (self, batch, nik, 0);
 }
 
-/* Writes a cooperative's RAT columns: count RATs more, the latest at
-   pos, and the last year and streak recounted from its RATs. */
-static int s_rat_write (jk_projections_t *self, const char *norm, int64_t count,
-                        int64_t pos)
+/* A cooperative's latest book year with a RAT and its streak, recounted
+   from its RATs. */
+static int s_rat_recount (jk_projections_t *self, const char *norm,
+                          int64_t *last, int64_t *streak)
 {
     /* The streak counts consecutive book years back from the latest; RATs
        may arrive out of order, so it is recounted (a few rows). */
     sqlite3_stmt *st = STMT (Q_RAT_YEARS);
     sqlite3_bind_text (st, 1, norm, -1, SQLITE_STATIC);
-    int64_t last = 0, expect = 0, streak = 0;
+    int64_t expect = 0;
+    *last = *streak = 0;
     int rc;
     while ((rc = jk_proj_query (self, Q_RAT_YEARS)) == SQLITE_ROW) {
         int64_t y = sqlite3_column_int64 (st, 0);
-        if (!last)
-            last = expect = y;
+        if (!*last)
+            *last = expect = y;
         if (y != expect)
             break;
-        streak++;
+        (*streak)++;
         expect--;
     }
     if (rc < 0)
         return JK_IO;
     sqlite3_reset (st);
-    st = STMT (W_COOPERATIVE_RAT);
+    return JK_OK;
+}
+
+/* Writes a cooperative's RAT columns: count RATs more, the latest at
+   pos, and the last year and streak recounted from its RATs. */
+static int s_rat_write (jk_projections_t *self, const char *norm, int64_t count,
+                        int64_t pos)
+{
+    int64_t last, streak;
+    CHECK (s_rat_recount (self, norm, &last, &streak));
+    sqlite3_stmt *st = STMT (W_COOPERATIVE_RAT);
     sqlite3_bind_text (st, 1, norm, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (st, 2, last);
     sqlite3_bind_int64 (st, 3, streak);
@@ -689,10 +714,51 @@ static int s_rat_write (jk_projections_t *self, const char *norm, int64_t count,
     return jk_proj_exec (self, W_COOPERATIVE_RAT);
 }
 
+/* Writes a held registration with the RATs pending for it (the columns
+   W_COOPERATIVE_RAT would have set after it), which then stop being
+   pending. */
+static int s_rat_held_write (jk_projections_t *self, const char *norm,
+                             jk_proj_rat_delta_t *d)
+{
+    if (!d->count)
+        return jk_proj_held_write (self, &d->held, NULL, 0);
+    int64_t last, streak;
+    CHECK (s_rat_recount (self, norm, &last, &streak));
+    jk_proj_held_max (d->held, "updated_pos", d->last_pos);
+    int64_t counters[3] = {last, d->count, streak};
+    d->count = 0;
+    return jk_proj_held_write (self, &d->held, counters, 3);
+}
+
+int jk_proj_cooperative_hold (jk_projections_t *self, const char *norm)
+{
+    jk_proj_rat_delta_t *d =
+        self->deferred ? zhashx_lookup (self->pending_rats, norm) : NULL;
+    if (!d) {
+        d = jk_calloc (1, sizeof *d);
+        d->held = self->held;
+        self->held = NULL;
+        zhashx_insert (self->pending_rats, norm, d);
+        return JK_OK;
+    }
+    /* RATs pending before the registration (their rows' UPDATEs come
+       after it at flush, as before): the row is written through. And a
+       registration held before: written first. */
+    return d->held ? s_rat_held_write (self, norm, d) : JK_OK;
+}
+
+int jk_proj_cooperative_unhold (jk_projections_t *self, const char *norm)
+{
+    jk_proj_rat_delta_t *d =
+        self->deferred ? zhashx_lookup (self->pending_rats, norm) : NULL;
+    return d && d->held ? s_rat_held_write (self, norm, d) : JK_OK;
+}
+
 /* In deferred mode without a decisions' model, a RAT's row of
    cooperatives waits for the flush: nothing in the transaction reads
    its RAT columns back, so a cooperative with several RATs in one
-   transaction is recounted and written once. */
+   transaction is recounted and written once (in its INSERT when it was
+   registered in the same transaction). */
 int jk_proj_rat_counters (jk_projections_t *self, const char *norm, int64_t pos)
 {
     if (!self->deferred || self->model)
@@ -710,9 +776,13 @@ int jk_proj_rat_counters (jk_projections_t *self, const char *norm, int64_t pos)
 int jk_proj_rats_flush (jk_projections_t *self)
 {
     for (jk_proj_rat_delta_t *d = zhashx_first (self->pending_rats); d;
-         d = zhashx_next (self->pending_rats))
-        CHECK (s_rat_write (self, zhashx_cursor (self->pending_rats), d->count,
-                            d->last_pos));
+         d = zhashx_next (self->pending_rats)) {
+        const char *norm = zhashx_cursor (self->pending_rats);
+        if (d->held)
+            CHECK (s_rat_held_write (self, norm, d));
+        else if (d->count) /* 0: folded into a registration written */
+            CHECK (s_rat_write (self, norm, d->count, d->last_pos));
+    }
     zhashx_purge (self->pending_rats);
     return JK_OK;
 }

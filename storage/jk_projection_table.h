@@ -137,7 +137,7 @@ typedef enum {
     JK_PWRITE_UPDATE, /* update the row with the key (none: no-op) */
 } jk_pmode_t;
 
-#define JK_PBIND_MAX 20
+#define JK_PBIND_MAX 24
 
 typedef struct {
     const char *type;  /* event type */

@@ -347,6 +347,7 @@ static const struct {
     const char *counters[4];
 } s_held[] = {
     {"people", {"enrollments", "units_assessed", "competent", "certificates"}},
+    {"cooperatives", {"last_rat_year", "rat_count", "rat_streak"}},
 };
 
 /* Prepares row->held_stmt when the row's write is an insert into a table
@@ -367,7 +368,7 @@ static int s_plan_held (jk_projections_t *self, jk_prow_t *row, char *err,
             if (w->binds[k].src == JK_PSRC_DERIVE)
                 return 0;
         for (int c = 0; c < 4 && s_held[i].counters[c]; c++) {
-            if (n + 1 >= JK_PBIND_MAX)
+            if (n >= JK_PBIND_MAX)
                 return 0;
             held.binds[n++] = (jk_pbind_t){s_held[i].counters[c], JK_PSRC_INT,
                                            NULL, NULL, 0, JK_POP_SET};
@@ -485,6 +486,7 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
         zhashx_set_destructor (*maps[i], jk_proj_item_free);
     }
     zhashx_set_destructor (self->pending_people, jk_proj_person_delta_free);
+    zhashx_set_destructor (self->pending_rats, jk_proj_rat_delta_free);
     /* Statements find the object by a pointer bound to them: the
        function serves every projections object on the connection. */
     sqlite3_create_function_v2 (db, "jk_pending_jp", 3,
@@ -557,7 +559,7 @@ static const struct {
     {"cooperative.registered", NULL, jk_proj_cooperative_registered_after},
     {"cooperative.updated", NULL, jk_proj_cooperative_updated},
     {"cooperative.rat_held", NULL, jk_proj_rat_held_after},
-    {"cooperative.status_declared", NULL, NULL},
+    {"cooperative.status_declared", jk_proj_cooperative_status_before, NULL},
     {"person.registered", NULL, jk_proj_person_registered_after},
     {"person.corrected", NULL, jk_proj_person_corrected},
     {"training.batch_scheduled", NULL, NULL},
@@ -772,7 +774,7 @@ int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
 {
     jk_proj_held_t *held = *held_p;
     const jk_prow_t *row = held->row;
-    sqlite3_stmt *st = row->held_stmt;
+    sqlite3_stmt *st = counters ? row->held_stmt : row->stmt;
     for (int k = 0; k < row->binds; k++) {
         const char *ptr = held->text + held->n[k];
         int len = (int)held->len[k];
@@ -790,7 +792,7 @@ int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
                 sqlite3_bind_null (st, k + 1);
         }
     }
-    int extra = sqlite3_bind_parameter_count (st) - row->binds;
+    int extra = counters ? sqlite3_bind_parameter_count (st) - row->binds : 0;
     for (int c = 0; c < extra; c++)
         sqlite3_bind_int64 (st, row->binds + c + 1,
                             c < count ? counters[c] : 0);
@@ -803,6 +805,15 @@ int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
     jk_error (LOG, "%s writing %s failed: %s", row->write->type,
               row->write->table, sqlite3_errmsg (self->db));
     return JK_IO;
+}
+
+void jk_proj_held_max (jk_proj_held_t *held, const char *column,
+                       int64_t value)
+{
+    for (int k = 0; k < held->row->binds; k++)
+        if (held->type[k] == SQLITE_INTEGER && held->n[k] < value &&
+            streq (held->row->write->binds[k].column, column))
+            held->n[k] = value;
 }
 
 /* Binds one resolved write's parameters from the event and runs it, or

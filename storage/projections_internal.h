@@ -244,10 +244,17 @@ void jk_proj_item_free (void **item_p);
 
 /* Frees a jk_proj_person_delta_t with its held row (zhashx destructor). */
 void jk_proj_person_delta_free (void **item_p);
-/* Writes a held row with its counters (held_stmt's parameters after the
-   write's binds) and frees it. JK_OK or JK_IO. */
+/* Frees a cooperative's pending RATs with its held row (zhashx
+   destructor). */
+void jk_proj_rat_delta_free (void **item_p);
+/* Writes a held row and frees it: with counters, by held_stmt (count
+   values for the parameters after the write's binds); with NULL, by the
+   write's own INSERT (the counters at their defaults). JK_OK or JK_IO. */
 int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
                         const int64_t *counters, int count);
+/* Raises the held row's integer column to value when it is below. */
+void jk_proj_held_max (jk_proj_held_t *held, const char *column,
+                       int64_t value);
 /* Writes a person's registration if it is held (with the counters added
    so far, which then stop being pending): before any statement that
    writes the person's row. JK_OK or JK_IO. */
@@ -306,6 +313,14 @@ int jk_proj_rat_counters (jk_projections_t *self, const char *norm,
                           int64_t pos);
 /* Writes the pending RATs (streak recounted once per cooperative). */
 int jk_proj_rats_flush (jk_projections_t *self);
+/* Takes the row self->held of a cooperative's registration (key norm)
+   into its pending RATs, to be written at flush with them; when RATs
+   wait already it stays for apply to write through (after a registration
+   held before, which is written now). JK_OK or JK_IO. */
+int jk_proj_cooperative_hold (jk_projections_t *self, const char *norm);
+/* Writes a cooperative's registration if it is held, with the RATs
+   pending for it: before anything else writes or reads its row. */
+int jk_proj_cooperative_unhold (jk_projections_t *self, const char *norm);
 
 /* Per-source progress of a record (and the last applied position). */
 int jk_proj_progress (jk_projections_t *self, const char *source,
@@ -319,6 +334,7 @@ typedef int (jk_proj_step_fn) (jk_projections_t *self, const jk_event_t *ev,
                                const jk_applied_t *ap);
 
 jk_proj_step_fn jk_proj_cooperative_registered_after;
+jk_proj_step_fn jk_proj_cooperative_status_before;
 jk_proj_step_fn jk_proj_cooperative_updated;
 jk_proj_step_fn jk_proj_rat_held_after;
 

@@ -502,6 +502,93 @@ static void test_deferred_person_held (void **state)
     h_close (&through);
 }
 
+static jk_event_t *s_cooperative (harness_t *h, const char *legal)
+{
+    return h_event (h, "cooperative.registered", "legal_number", legal,
+                    "legal_date", "2001-05-01", "name", "Koperasi Maju", "form",
+                    "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                    "KONVENSIONAL", "desa_code", "32.03.10.2001",
+                    "members_male", "10", "members_female", "12", NULL);
+}
+
+static jk_event_t *s_rat (harness_t *h, const char *legal, const char *year,
+                          const char *held)
+{
+    return h_event (h, "cooperative.rat_held", "legal_number", legal,
+                    "book_year", year, "held_on", held, "members_present", "15",
+                    "quorum_met", "true", NULL);
+}
+
+/* A cooperative's registration held until the flush: with its RATs of
+   the transaction (out of order: the streak counts back from the
+   latest) in one INSERT; written before a status declaration, before an
+   update, and then the RATs after them by their UPDATE; registered only.
+   The dump equals writing through. */
+static void test_deferred_cooperative_held (void **state)
+{
+    (void)state;
+    harness_t through, deferred;
+    h_open (&through, "deferred-coop-through", NULL);
+    record_t records[16];
+    size_t n = 0;
+    harness_t *h = &through;
+    const char *a = "AHU-0000001.AH.01.26", *b = "AHU-0000002.AH.01.26",
+               *c = "AHU-0000003.AH.01.26", *d = "AHU-0000004.AH.01.26";
+    s_keep (records, &n, s_cooperative (h, a));
+    s_keep (records, &n, s_rat (h, a, "2022", "2023-05-01"));
+    s_keep (records, &n, s_rat (h, a, "2020", "2021-05-01"));
+    s_keep (records, &n, s_rat (h, a, "2021", "2022-05-01"));
+    s_keep (records, &n, s_cooperative (h, b));
+    s_keep (records, &n, s_rat (h, b, "2022", "2023-08-01"));
+    s_keep (records, &n,
+            h_event (h, "cooperative.status_declared", "legal_number", b,
+                     "status", "DIBEKUKAN", "basis", "SK/12/2023", "on",
+                     "2023-09-01", NULL));
+    s_keep (records, &n, s_rat (h, b, "2021", "2022-05-01"));
+    s_keep (records, &n, s_cooperative (h, c));
+    s_keep (records, &n, s_rat (h, c, "2022", "2023-05-01"));
+    s_keep (records, &n,
+            h_event (h, "cooperative.updated", "legal_number", c, "name",
+                     "Koperasi Maju Jaya", "desa_code", "32.03.02.2002",
+                     NULL));
+    s_keep (records, &n, s_cooperative (h, d));
+
+    char codes[16][JK_CODE_MAX], messages[16][JK_MESSAGE_MAX];
+    for (size_t i = 0; i < n; i++) {
+        s_step (&through, &records[i], i + 1, codes[i]);
+        assert_string_equal (codes[i], "");
+        messages[i][0] = 0;
+    }
+    h_open (&deferred, "deferred-coop-applied", NULL);
+    deferred.context.now_ms = through.context.now_ms;
+    jk_projections_set_deferred (deferred.proj, true);
+    assert_int_equal (sqlite3_exec (deferred.db, "BEGIN", NULL, NULL, NULL),
+                      SQLITE_OK);
+    for (size_t i = 0; i < n; i++)
+        s_record (&deferred, &records[i], i + 1, false, codes[i], messages[i]);
+    /* Written before the flush: the two whose rows another event wrote. */
+    assert_int_equal (h_int (&deferred, "SELECT count(*) FROM cooperatives"),
+                      2);
+    assert_int_equal (jk_projections_flush (deferred.proj), JK_OK);
+    assert_int_equal (sqlite3_exec (deferred.db, "COMMIT", NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_string_equal (
+        h_text (&deferred,
+                "SELECT group_concat (coalesce (last_rat_year, '-') || '/'"
+                " || rat_count || '/' || rat_streak || '/' || updated_pos,"
+                " ',') FROM (SELECT * FROM cooperatives"
+                " ORDER BY legal_number_norm)"),
+        "2022/3/3/4,2022/2/2/8,2022/1/1/11,-/0/0/12");
+    char *x = h_dump (&through), *y = h_dump (&deferred);
+    assert_string_equal (x, y);
+    free (x);
+    free (y);
+    for (size_t i = 0; i < n; i++)
+        free (records[i].bytes);
+    h_close (&deferred);
+    h_close (&through);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +596,7 @@ int main (void)
         cmocka_unit_test (test_deferred_cache_after_rollback),
         cmocka_unit_test (test_deferred_session_after_attendance),
         cmocka_unit_test (test_deferred_person_held),
+        cmocka_unit_test (test_deferred_cooperative_held),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
