@@ -234,8 +234,8 @@ static int s_people_flush (jk_projections_t *self)
         if (d->held) {
             bool zero =
                 !d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3];
-            CHECK (jk_proj_held_write (self, &d->held, zero ? NULL : d->delta,
-                                       4));
+            CHECK (
+                jk_proj_held_write (self, &d->held, zero ? NULL : d->delta, 4));
             continue;
         }
         if (!d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3])
@@ -253,10 +253,9 @@ static int s_people_flush (jk_projections_t *self)
 int jk_proj_person_unhold (jk_projections_t *self, jk_str_t nik)
 {
     char key[32];
-    jk_proj_person_delta_t *d =
-        self->deferred && jk_proj_nik_key (nik, key)
-            ? zhashx_lookup (self->pending_people, key)
-            : NULL;
+    jk_proj_person_delta_t *d = self->deferred && jk_proj_nik_key (nik, key)
+                                    ? zhashx_lookup (self->pending_people, key)
+                                    : NULL;
     if (!d || !d->held)
         return JK_OK;
     /* The row is written with what was added to it; nothing waits. */

@@ -1,6 +1,6 @@
 /*  proj_sql.c - small SQLite helpers of the projection files: binding a
     body field, stepping a prepared statement, reading a column as text,
-    the normalised legal number of a field. */
+    the normalised legal number of a field, a held row written. */
 #include "projections_internal.h"
 
 #include <assert.h>
@@ -98,4 +98,50 @@ int jk_proj_minutes (const char *t)
         return -1;
     return ((t[0] - '0') * 10 + (t[1] - '0')) * 60 + (t[3] - '0') * 10 +
            (t[4] - '0');
+}
+
+int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
+                        const int64_t *counters, int count)
+{
+    jk_proj_held_t *held = *held_p;
+    const jk_prow_t *row = held->row;
+    sqlite3_stmt *st = counters ? row->held_stmt : row->stmt;
+    for (int k = 0; k < row->binds; k++) {
+        const char *ptr = held->text + held->n[k];
+        int len = (int)held->len[k];
+        switch (held->type[k]) {
+            case SQLITE_INTEGER:
+                sqlite3_bind_int64 (st, k + 1, held->n[k]);
+                break;
+            case SQLITE_TEXT:
+                sqlite3_bind_text (st, k + 1, ptr, len, SQLITE_STATIC);
+                break;
+            case SQLITE_BLOB:
+                sqlite3_bind_blob (st, k + 1, ptr, len, SQLITE_STATIC);
+                break;
+            default:
+                sqlite3_bind_null (st, k + 1);
+        }
+    }
+    int extra = counters ? sqlite3_bind_parameter_count (st) - row->binds : 0;
+    for (int c = 0; c < extra; c++)
+        sqlite3_bind_int64 (st, row->binds + c + 1,
+                            c < count ? counters[c] : 0);
+    int rc = sqlite3_step (st);
+    sqlite3_reset (st);
+    free (held);
+    *held_p = NULL;
+    if (rc == SQLITE_DONE)
+        return JK_OK;
+    jk_error (LOG, "%s writing %s failed: %s", row->write->type,
+              row->write->table, sqlite3_errmsg (self->db));
+    return JK_IO;
+}
+
+void jk_proj_held_max (jk_proj_held_t *held, const char *column, int64_t value)
+{
+    for (int k = 0; k < held->row->binds; k++)
+        if (held->type[k] == SQLITE_INTEGER && held->n[k] < value &&
+            streq (held->row->write->binds[k].column, column))
+            held->n[k] = value;
 }

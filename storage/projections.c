@@ -357,8 +357,8 @@ static int s_plan_held (jk_projections_t *self, jk_prow_t *row, char *err,
                         size_t err_size)
 {
     const jk_pwrite_t *w = row->write;
-    for (size_t i = 0; w->mode == JK_PWRITE_INSERT &&
-                       i < sizeof s_held / sizeof s_held[0];
+    for (size_t i = 0;
+         w->mode == JK_PWRITE_INSERT && i < sizeof s_held / sizeof s_held[0];
          i++) {
         if (!streq (s_held[i].table, w->table))
             continue;
@@ -370,17 +370,17 @@ static int s_plan_held (jk_projections_t *self, jk_prow_t *row, char *err,
         for (int c = 0; c < 4 && s_held[i].counters[c]; c++) {
             if (n >= JK_PBIND_MAX)
                 return 0;
-            held.binds[n++] = (jk_pbind_t){s_held[i].counters[c], JK_PSRC_INT,
-                                           NULL, NULL, 0, JK_POP_SET};
+            held.binds[n++] = (jk_pbind_t){
+                s_held[i].counters[c], JK_PSRC_INT, NULL, NULL, 0, JK_POP_SET};
         }
         char *sql = jk_pwrite_sql (&held);
-        int rc = sqlite3_prepare_v3 (self->db, sql, -1,
-                                     SQLITE_PREPARE_PERSISTENT,
-                                     &row->held_stmt, NULL);
+        int rc =
+            sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &row->held_stmt, NULL);
         free (sql);
         if (rc != SQLITE_OK) {
-            snprintf (err, err_size, "projections: %s holding %s: %s",
-                      w->type, w->table, sqlite3_errmsg (self->db));
+            snprintf (err, err_size, "projections: %s holding %s: %s", w->type,
+                      w->table, sqlite3_errmsg (self->db));
             return -1;
         }
     }
@@ -659,9 +659,8 @@ static void s_put_bytes (s_sink_t *sink, int index, int type, const void *ptr,
 /* Binds parameter k + 1 of a resolved write from the event. JK_OK, or
    JK_IO when a derive function's read failed. A held row has no derive
    (s_plan). */
-static int s_bind (jk_projections_t *self, s_sink_t *sink,
-                   const jk_prow_t *row, int k, const jk_event_t *ev,
-                   const jk_applied_t *ap)
+static int s_bind (jk_projections_t *self, s_sink_t *sink, const jk_prow_t *row,
+                   int k, const jk_event_t *ev, const jk_applied_t *ap)
 {
     sqlite3_stmt *st = row->stmt;
     const jk_pbind_t *b = &row->write->binds[k];
@@ -767,53 +766,6 @@ static bool s_hold (jk_projections_t *self, const jk_prow_t *row,
     memcpy (held->text, text, sink.used);
     self->held = held;
     return true;
-}
-
-int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
-                        const int64_t *counters, int count)
-{
-    jk_proj_held_t *held = *held_p;
-    const jk_prow_t *row = held->row;
-    sqlite3_stmt *st = counters ? row->held_stmt : row->stmt;
-    for (int k = 0; k < row->binds; k++) {
-        const char *ptr = held->text + held->n[k];
-        int len = (int)held->len[k];
-        switch (held->type[k]) {
-            case SQLITE_INTEGER:
-                sqlite3_bind_int64 (st, k + 1, held->n[k]);
-                break;
-            case SQLITE_TEXT:
-                sqlite3_bind_text (st, k + 1, ptr, len, SQLITE_STATIC);
-                break;
-            case SQLITE_BLOB:
-                sqlite3_bind_blob (st, k + 1, ptr, len, SQLITE_STATIC);
-                break;
-            default:
-                sqlite3_bind_null (st, k + 1);
-        }
-    }
-    int extra = counters ? sqlite3_bind_parameter_count (st) - row->binds : 0;
-    for (int c = 0; c < extra; c++)
-        sqlite3_bind_int64 (st, row->binds + c + 1,
-                            c < count ? counters[c] : 0);
-    int rc = sqlite3_step (st);
-    sqlite3_reset (st);
-    free (held);
-    *held_p = NULL;
-    if (rc == SQLITE_DONE)
-        return JK_OK;
-    jk_error (LOG, "%s writing %s failed: %s", row->write->type,
-              row->write->table, sqlite3_errmsg (self->db));
-    return JK_IO;
-}
-
-void jk_proj_held_max (jk_proj_held_t *held, const char *column,
-                       int64_t value)
-{
-    for (int k = 0; k < held->row->binds; k++)
-        if (held->type[k] == SQLITE_INTEGER && held->n[k] < value &&
-            streq (held->row->write->binds[k].column, column))
-            held->n[k] = value;
 }
 
 /* Binds one resolved write's parameters from the event and runs it, or

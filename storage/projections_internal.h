@@ -253,8 +253,7 @@ void jk_proj_rat_delta_free (void **item_p);
 int jk_proj_held_write (jk_projections_t *self, jk_proj_held_t **held_p,
                         const int64_t *counters, int count);
 /* Raises the held row's integer column to value when it is below. */
-void jk_proj_held_max (jk_proj_held_t *held, const char *column,
-                       int64_t value);
+void jk_proj_held_max (jk_proj_held_t *held, const char *column, int64_t value);
 /* Writes a person's registration if it is held (with the counters added
    so far, which then stop being pending): before any statement that
    writes the person's row. JK_OK or JK_IO. */

@@ -457,10 +457,9 @@ static void test_deferred_person_held (void **state)
     assert_int_equal (jk_projections_flush (deferred.proj), JK_OK);
     assert_int_equal (sqlite3_exec (deferred.db, "COMMIT", NULL, NULL, NULL),
                       SQLITE_OK);
-    assert_string_equal (h_text (&deferred,
-                                 "SELECT group_concat (enrollments"
-                                 " || corrections, ',') FROM (SELECT"
-                                 " * FROM people ORDER BY nik)"),
+    assert_string_equal (h_text (&deferred, "SELECT group_concat (enrollments"
+                                            " || corrections, ',') FROM (SELECT"
+                                            " * FROM people ORDER BY nik)"),
                          "11,10,00");
     char *a = h_dump (&through), *b = h_dump (&deferred);
     assert_string_equal (a, b);
@@ -549,8 +548,7 @@ static void test_deferred_cooperative_held (void **state)
     s_keep (records, &n, s_rat (h, c, "2022", "2023-05-01"));
     s_keep (records, &n,
             h_event (h, "cooperative.updated", "legal_number", c, "name",
-                     "Koperasi Maju Jaya", "desa_code", "32.03.02.2002",
-                     NULL));
+                     "Koperasi Maju Jaya", "desa_code", "32.03.02.2002", NULL));
     s_keep (records, &n, s_cooperative (h, d));
 
     char codes[16][JK_CODE_MAX], messages[16][JK_MESSAGE_MAX];
