@@ -34,13 +34,16 @@ static sqlite3 *s_open (const char *path, const char *vfs, const char *sync)
         sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                          vfs),
         SQLITE_OK);
+    /* Before the pragmas: setting the journal mode reads the file, which
+       a writer in another process may hold (test_checkpoint_beside_writer
+       opens its checkpointer while the writer commits). */
+    sqlite3_busy_timeout (db, 10000);
     char *sql = sqlite3_mprintf ("PRAGMA journal_mode = WAL;"
                                  " PRAGMA synchronous = %s;"
                                  " PRAGMA wal_autocheckpoint = 0;",
                                  sync);
     assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_free (sql);
-    sqlite3_busy_timeout (db, 10000);
     return db;
 }
 
