@@ -107,7 +107,12 @@ static void s_grow (jk_model_map_t *self)
     s_slot_t *old = self->slot;
     size_t old_slots = self->mask + 1;
     self->mask = 2 * old_slots - 1;
-    self->slot = jk_calloc (2 * old_slots, sizeof *self->slot);
+    /* Written empty before the first probe reads it: a large table is a
+       mapping of its own, whose pages calloc leaves to the kernel's
+       zero page, and a probe's read there would cost a fault and the
+       write after it another. */
+    self->slot = jk_malloc (2 * old_slots * sizeof *self->slot);
+    memset (self->slot, 0, 2 * old_slots * sizeof *self->slot);
     for (size_t i = 0; i < old_slots; i++)
         if (old[i].key) {
             size_t j = (size_t)old[i].hash & self->mask;
