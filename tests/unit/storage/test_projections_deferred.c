@@ -469,7 +469,9 @@ static void test_deferred_person_held (void **state)
     /* A NIK registered twice in one transaction: the second apply fails
        as its INSERT did, deferred or not. */
     record_t twice;
-    twice.bytes = jk_event_encode (s_person (&through, 9), &twice.size);
+    jk_event_t *nine = s_person (&through, 9);
+    twice.bytes = jk_event_encode (nine, &twice.size);
+    jk_event_destroy (&nine);
     jk_report_t report;
     jk_event_t *ev = jk_event_decode (twice.bytes, twice.size, &report);
     assert_non_null (ev);
