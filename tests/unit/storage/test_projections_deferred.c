@@ -211,6 +211,29 @@ static const char *s_one (harness_t *h, jk_event_t *ev, char code[JK_CODE_MAX])
     return code;
 }
 
+/* Steps records [0, n) through `through` (each accepted: codes[i] ""),
+   then opens `deferred` by name in deferred mode and applies the same
+   records with the same outcomes in one open transaction, which the
+   caller flushes and commits. */
+static void s_defer_open (harness_t *through, harness_t *deferred,
+                          const char *name, record_t *records, size_t n,
+                          char (*codes)[JK_CODE_MAX],
+                          char (*messages)[JK_MESSAGE_MAX])
+{
+    for (size_t i = 0; i < n; i++) {
+        s_step (through, &records[i], i + 1, codes[i]);
+        assert_string_equal (codes[i], "");
+        messages[i][0] = 0;
+    }
+    h_open (deferred, name, NULL);
+    deferred->context.now_ms = through->context.now_ms;
+    jk_projections_set_deferred (deferred->proj, true);
+    assert_int_equal (sqlite3_exec (deferred->db, "BEGIN", NULL, NULL, NULL),
+                      SQLITE_OK);
+    for (size_t i = 0; i < n; i++)
+        s_record (deferred, &records[i], i + 1, false, codes[i], messages[i]);
+}
+
 static jk_event_t *s_person (harness_t *h, int n)
 {
     return h_event (h, "person.registered", "nik", h_nik (n), "name",
@@ -354,18 +377,8 @@ static void test_deferred_session_after_attendance (void **state)
     s_keep (records, &n, s_session (h, "3", "2023-05-10", "2"));
 
     char codes[24][JK_CODE_MAX], messages[24][JK_MESSAGE_MAX];
-    for (size_t i = 0; i < n; i++) {
-        s_step (&through, &records[i], i + 1, codes[i]);
-        assert_string_equal (codes[i], "");
-        messages[i][0] = 0;
-    }
-    h_open (&deferred, "deferred-session-applied", NULL);
-    deferred.context.now_ms = through.context.now_ms;
-    jk_projections_set_deferred (deferred.proj, true);
-    assert_int_equal (sqlite3_exec (deferred.db, "BEGIN", NULL, NULL, NULL),
-                      SQLITE_OK);
-    for (size_t i = 0; i < n; i++)
-        s_record (&deferred, &records[i], i + 1, false, codes[i], messages[i]);
+    s_defer_open (&through, &deferred, "deferred-session-applied", records, n,
+                  codes, messages);
     /* Nothing of the batch is written before the flush. */
     assert_int_equal (h_int (&deferred, "SELECT enrolled * 1000 + sessions"
                                         " * 100 + jp_total FROM batches"),
@@ -440,18 +453,8 @@ static void test_deferred_person_held (void **state)
                          "nik", h_nik (p), "cooperative", COOP, NULL));
 
     char codes[16][JK_CODE_MAX], messages[16][JK_MESSAGE_MAX];
-    for (size_t i = 0; i < n; i++) {
-        s_step (&through, &records[i], i + 1, codes[i]);
-        assert_string_equal (codes[i], "");
-        messages[i][0] = 0;
-    }
-    h_open (&deferred, "deferred-held-applied", NULL);
-    deferred.context.now_ms = through.context.now_ms;
-    jk_projections_set_deferred (deferred.proj, true);
-    assert_int_equal (sqlite3_exec (deferred.db, "BEGIN", NULL, NULL, NULL),
-                      SQLITE_OK);
-    for (size_t i = 0; i < n; i++)
-        s_record (&deferred, &records[i], i + 1, false, codes[i], messages[i]);
+    s_defer_open (&through, &deferred, "deferred-held-applied", records, n,
+                  codes, messages);
     /* Only the corrected person is written before the flush. */
     assert_int_equal (h_int (&deferred, "SELECT count(*) FROM people"), 1);
     assert_int_equal (jk_projections_flush (deferred.proj), JK_OK);
@@ -554,18 +557,8 @@ static void test_deferred_cooperative_held (void **state)
     s_keep (records, &n, s_cooperative (h, d));
 
     char codes[16][JK_CODE_MAX], messages[16][JK_MESSAGE_MAX];
-    for (size_t i = 0; i < n; i++) {
-        s_step (&through, &records[i], i + 1, codes[i]);
-        assert_string_equal (codes[i], "");
-        messages[i][0] = 0;
-    }
-    h_open (&deferred, "deferred-coop-applied", NULL);
-    deferred.context.now_ms = through.context.now_ms;
-    jk_projections_set_deferred (deferred.proj, true);
-    assert_int_equal (sqlite3_exec (deferred.db, "BEGIN", NULL, NULL, NULL),
-                      SQLITE_OK);
-    for (size_t i = 0; i < n; i++)
-        s_record (&deferred, &records[i], i + 1, false, codes[i], messages[i]);
+    s_defer_open (&through, &deferred, "deferred-coop-applied", records, n,
+                  codes, messages);
     /* Written before the flush: the two whose rows another event wrote. */
     assert_int_equal (h_int (&deferred, "SELECT count(*) FROM cooperatives"),
                       2);
