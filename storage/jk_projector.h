@@ -146,7 +146,7 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
    projector thread reads no further than the writer has released
    (beyond it only when that bound stood still for 10 s: a record
    logged by a path that releases nothing is applied all the same). At
-   most JK_HANDOFF_MAX records wait (about 26 MB with their bytes);
+   most JK_HANDOFF_MAX records wait (about 13 MB with their bytes);
    beyond that the writer frees them itself. */
 #define JK_HANDOFF_MAX 16384
 
