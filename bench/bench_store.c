@@ -26,6 +26,12 @@
     jejak-broker, every SUBMIT and ANSWER through ZeroMQ's I/O thread
     and the kernel. inproc: jejak-hub's shape (broker and store in one
     process, docs/OPERATIONS.md --backend), no I/O thread on that path.
+    The driver (this program's main thread, in the broker's place) sends
+    each SUBMIT as constant frames of the encoded events (no copy, no
+    allocation) and reads the answers frame by frame, as the hub's
+    broker relays without frame objects; its CPU per event over the
+    apply rounds is printed ("the bench's driver"), since it runs on the
+    same two cores as the store's threads.
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
                        [--window W] [--checkpoint-frames F] [--big N]
                        [--backend inproc|ipc] [--plain-baseline] [--keep]
@@ -36,9 +42,11 @@
 #include "jk_wire.h"
 #include "workload.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
     size_t events; /* events per apply round */
@@ -112,6 +120,20 @@ static uint64_t s_lag_max_ms;
    wal_restarts at the end of each run). */
 static uint64_t s_wal_restarts;
 
+/* CPU time (s) of the calling thread. */
+static double s_thread_cpu (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The driver's (this thread's) CPU time over the apply rounds, and the
+   events it sent in them: what the bench itself takes from the two
+   cores the store's threads run on. */
+static double s_driver_cpu_s;
+static size_t s_driver_events;
+
 /* The store's WAL checkpoint threshold (--checkpoint-frames; 0: its
    default). */
 static int s_checkpoint_frames;
@@ -122,37 +144,71 @@ static size_t s_window = 2;
 /* The store's backend over inproc (--backend inproc) instead of ipc. */
 static bool s_inproc;
 
-/* Sends events [from, to) as one SUBMIT through the broker's socket. */
-static void s_submit (zsock_t *broker, zframe_t *store_id,
-                      const s_events_t *events, size_t from, size_t to)
+/* One frame of data that outlives the run, sent without a copy or an
+   allocation (a constant message), as the hub's broker relays frames
+   without frame objects. */
+static void s_frame_send (void *sock, const void *data, size_t size, int more)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addmem (msg, zframe_data (store_id), zframe_size (store_id));
-    zmsg_addstr (msg, JK_PROTOCOL);
-    zmsg_addstr (msg, "SUBMIT");
-    zmsg_addstr (msg, "bench");
-    for (size_t i = from; i < to; i++)
-        zmsg_addmem (msg, events->bytes[i], events->sizes[i]);
-    zmsg_send (&msg, broker);
+    zmq_msg_t frame;
+    zmq_msg_init_data (&frame, (void *)data, size, NULL, NULL);
+    if (zmq_msg_send (&frame, sock, more ? ZMQ_SNDMORE : 0) < 0) {
+        fprintf (stderr, "bench_store: send: %s\n", zmq_strerror (errno));
+        exit (1);
+    }
 }
 
-/* Counts the answers of an ANSWER ([client][answer]...) that are neither
-   ACK nor REJECTED into *odd (the first one printed). */
-static void s_answers_check (zmsg_t *msg, size_t *odd)
+/* Sends events [from, to) as one SUBMIT through the broker's socket. */
+static void s_submit (void *broker, const void *store_id, size_t id_size,
+                      const s_events_t *events, size_t from, size_t to)
 {
-    zframe_t *client = zmsg_pop (msg);
-    zframe_destroy (&client);
-    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
-        jk_answer_t answer;
-        if (jk_answer_decode (zframe_data (f), zframe_size (f), &answer) != 0 ||
-            (answer.kind != JK_ANSWER_ACK &&
-             answer.kind != JK_ANSWER_REJECTED)) {
-            if ((*odd)++ == 0)
-                fprintf (stderr, "bench_store: %s %s %s\n",
-                         jk_answer_kind_name (answer.kind), answer.code,
-                         answer.message);
+    s_frame_send (broker, store_id, id_size, 1);
+    s_frame_send (broker, JK_PROTOCOL, strlen (JK_PROTOCOL), 1);
+    s_frame_send (broker, "SUBMIT", 6, 1);
+    s_frame_send (broker, "bench", 5, 1);
+    for (size_t i = from; i < to; i++)
+        s_frame_send (broker, events->bytes[i], events->sizes[i], i + 1 < to);
+}
+
+/* Receives one message from the store ([store][JEJAK/1][command]...)
+   frame by frame into reused frames; returns true for an ANSWER
+   ([client][answer]...), whose answers that are neither ACK nor
+   REJECTED it counts into *odd (the first one printed). Other commands
+   (RECORDS, STATS pushed to the broker) are read and dropped. */
+static bool s_receive (void *broker, size_t *odd)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    bool answer_msg = false, more = true;
+    for (size_t index = 0; more; index++) {
+        if (zmq_msg_recv (&frame, broker, 0) < 0) {
+            fprintf (stderr, "bench_store: receive: %s\n",
+                     zmq_strerror (errno));
+            exit (1);
+        }
+        more = zmq_msg_more (&frame);
+        const void *data = zmq_msg_data (&frame);
+        size_t size = zmq_msg_size (&frame);
+        if (index == 1 && (size != strlen (JK_PROTOCOL) ||
+                           memcmp (data, JK_PROTOCOL, size) != 0)) {
+            fprintf (stderr, "bench_store: a message that is not %s\n",
+                     JK_PROTOCOL);
+            exit (1);
+        } else if (index == 2)
+            answer_msg = size == 6 && memcmp (data, "ANSWER", 6) == 0;
+        else if (answer_msg && index >= 4) {
+            jk_answer_t answer;
+            if (jk_answer_decode (data, size, &answer) != 0 ||
+                (answer.kind != JK_ANSWER_ACK &&
+                 answer.kind != JK_ANSWER_REJECTED)) {
+                if ((*odd)++ == 0)
+                    fprintf (stderr, "bench_store: %s %s %s\n",
+                             jk_answer_kind_name (answer.kind), answer.code,
+                             answer.message);
+            }
         }
     }
+    zmq_msg_close (&frame);
+    return answer_msg;
 }
 
 /* Runs the store actor on a fresh database at path with events fed in
@@ -192,32 +248,27 @@ static double s_store_run (const char *dir, const char *path,
     zmsg_destroy (&msg);
 
     double start = jk_bench_now ();
+    double cpu_start = s_thread_cpu ();
+    void *sock = zsock_resolve (broker);
     size_t sent = 0, flying = 0;
     while (sent < events->count || flying > 0) {
         /* Up to s_window SUBMITs wait at the store at once. */
         while (sent < events->count && flying < s_window) {
             size_t end =
                 sent + batch < events->count ? sent + batch : events->count;
-            s_submit (broker, store_id, events, sent, end);
+            s_submit (sock, zframe_data (store_id), zframe_size (store_id),
+                      events, sent, end);
             sent = end;
             flying++;
         }
         /* Answers come first, then the records: wait for an answer. */
-        msg = zmsg_recv (broker);
-        if (!msg)
-            exit (1);
-        zframe_t *id = zmsg_pop (msg);
-        zframe_destroy (&id);
-        char command[16];
-        if (jk_wire_open (msg, command, sizeof command) == 0 &&
-            streq (command, "ANSWER")) {
-            s_answers_check (msg, odd);
+        if (s_receive (sock, odd))
             flying--;
-        }
-        zmsg_destroy (&msg);
     }
     double eps = (double)events->count / (jk_bench_now () - start);
     if (caught_eps) {
+        s_driver_cpu_s += s_thread_cpu () - cpu_start;
+        s_driver_events += events->count;
         while (s_stat (store, "projected") < events->count)
             zclock_sleep (1);
         *caught_eps = (double)events->count / (jk_bench_now () - start);
@@ -357,6 +408,11 @@ int main (int argc, char **argv)
             store_median / base_median);
     printf ("with projections caught up: median %.0f ev/s, ratio %.2f\n",
             caught_median, caught_median / base_median);
+    double driver_us =
+        s_driver_events ? s_driver_cpu_s * 1e6 / (double)s_driver_events : 0;
+    printf ("the bench's driver (in the broker's place): %.2f us of CPU per "
+            "event\n",
+            driver_us);
     printf ("projection lag at full ingest (no bound): at most %llu ms "
             "behind the writer's commits\n",
             (unsigned long long)s_lag_max_ms);
@@ -374,7 +430,8 @@ int main (int argc, char **argv)
     printf ("{\"bench\":\"store\",\"events\":%zu,\"rounds\":%d,\"batch\":%zu,"
             "\"window\":%zu,\"backend\":\"%s\",\"baseline\":\"%s\","
             "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
-            "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"lag_max_ms\":%llu,"
+            "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"driver_us\":%.2f,"
+            "\"lag_max_ms\":%llu,"
             "\"checkpoint_frames\":%d,\"wal_restarts\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
@@ -382,7 +439,8 @@ int main (int argc, char **argv)
             s_inproc ? "inproc" : "ipc",
             jk_bench_baseline_is_plain () ? "plain" : "store-vfs", store_median,
             base_median, store_median / base_median, caught_median,
-            caught_median / base_median, (unsigned long long)s_lag_max_ms,
+            caught_median / base_median, driver_us,
+            (unsigned long long)s_lag_max_ms,
             s_checkpoint_frames > 0 ? s_checkpoint_frames
                                     : JK_STORE_CHECKPOINT_FRAMES_DEFAULT,
             (unsigned long long)s_wal_restarts, big_count, big_store_eps,
