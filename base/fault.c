@@ -20,6 +20,8 @@ jk_fault_t jk_fault_from_env (const char *component)
         {"tree_paused", JK_FAULT_TREE_PAUSED},
         {"fail_commit_next", JK_FAULT_FAIL_COMMIT_NEXT},
         {"relay_interrupted", JK_FAULT_RELAY_INTERRUPTED},
+        {"wal_checkpoint_failed", JK_FAULT_WAL_CHECKPOINT_FAILED},
+        {"crash_in_projector", JK_FAULT_CRASH_IN_PROJECTOR},
     };
     jk_fault_t fault = JK_FAULT_NONE;
     for (size_t i = 0; name && i < sizeof faults / sizeof faults[0]; i++)

@@ -35,6 +35,14 @@ typedef enum {
        fails once with EINTR, as a signal landing on the broker thread
        would make it (the part is there: it is received again). */
     JK_FAULT_RELAY_INTERRUPTED = 8,
+    /* The store's WAL checkpoint thread answers every checkpoint asked
+       of it as failed, without copying a frame: the writer copies them
+       all itself. */
+    JK_FAULT_WAL_CHECKPOINT_FAILED = 9,
+    /* The store's projector _exit(87)s in the middle of the first
+       projector transaction that applies two records or more: after its
+       second record, before COMMIT. */
+    JK_FAULT_CRASH_IN_PROJECTOR = 10,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
@@ -42,7 +50,8 @@ typedef enum {
 
 /* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
    "tree_stalled", "state_stalled", "store_silent", "tree_paused",
-   "fail_commit_next" or "relay_interrupted";
+   "fail_commit_next", "relay_interrupted", "wal_checkpoint_failed" or
+   "crash_in_projector";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

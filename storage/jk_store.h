@@ -91,7 +91,9 @@ const char *jk_store_config_refusal (bool no_tree, const char *log_key_path);
    Fault injection for tests (jk_fault.h), read from JEJAK_FAULT at start:
    "crash_after_commit" _exit(86)s after the first commit that logged a
    record, before any answer; "fail_commit" makes that commit fail once
-   (SQLite's commit hook vetoes it); "crash_in_projector" (jk_projector.h)
+   (SQLite's commit hook vetoes it); "wal_checkpoint_failed" makes the WAL
+   checkpoint thread fail every checkpoint (the writer copies every frame
+   itself); "crash_in_projector" (jk_projector.h)
    _exit(87)s in the middle of a projector transaction. */
 zactor_t *jk_store_start (const jk_store_config_t *config);
 

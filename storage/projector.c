@@ -8,6 +8,7 @@
     position, without reading the log, else from the log; and the thread
     the store runs it on. */
 #include "jk_projector.h"
+#include "jk_fault.h"
 #include "jk_integrity.h"
 #include "jk_record_apply.h"
 #include "jk_vfs.h"
@@ -568,11 +569,8 @@ jk_projector_t *jk_projector_new (const char *log_path,
             return NULL;
         }
     }
-    const char *fault = getenv ("JEJAK_FAULT");
-    if (fault && streq (fault, "crash_in_projector")) {
-        self->fault = 1;
-        jk_warn (LOG, "fault injection on: %s", fault);
-    }
+    self->fault =
+        jk_fault_from_env (LOG) == JK_FAULT_CRASH_IN_PROJECTOR ? 1 : 0;
     return self;
 }
 

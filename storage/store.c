@@ -209,8 +209,8 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
         jk_store_tree_off (self);
     else if (jk_store_tree_init (self, config->db_path))
         return -1;
-    jk_store_wal_start (self, config->db_path);
     self->fault = jk_fault_from_env ("store");
+    jk_store_wal_start (self, config->db_path);
     sqlite3_commit_hook (jk_log_db (self->log), s_commit_veto, self);
 
     if (s_backend_open (self, config->backend))

@@ -174,6 +174,7 @@ typedef struct {
     zactor_t *wal;              /* the WAL checkpoint thread, or NULL */
     bool wal_asked;             /* it runs a checkpoint */
     bool wal_tail;              /* it ran one: the writer copies the rest */
+    uint64_t wal_failed;        /* its checkpoints that failed (STATS) */
     bool terminated;            /* $TERM received */
     bool fatal;                 /* database unusable: writing stopped */
     jk_db_check_t *check;       /* the whole-file checks behind the start */

@@ -77,7 +77,7 @@ char *jk_store_counters (jk_store_t *self)
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
         "projection_lag_bound=%llu busy=%llu tree=%llu tree_unfed=%llu "
         "wal_frames=%d wal_restarts=%llu overlapped=%llu "
-        "projected_from_log=%llu",
+        "projected_from_log=%llu wal_checkpoints_failed=%llu",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -101,7 +101,8 @@ char *jk_store_counters (jk_store_t *self)
         wal_frames, (unsigned long long)wal_restarts,
         (unsigned long long)self->overlapped,
         (unsigned long long)__atomic_load_n (&self->shared.read,
-                                             __ATOMIC_RELAXED));
+                                             __ATOMIC_RELAXED),
+        (unsigned long long)self->wal_failed);
 }
 
 void jk_store_push_counters (jk_store_t *self)

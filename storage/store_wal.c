@@ -10,10 +10,19 @@
 #include "store_internal.h"
 #include "jk_vfs.h"
 
+/* What the checkpoint thread is started with. */
+typedef struct {
+    char *path; /* the log's database */
+    bool fail;  /* JK_FAULT_WAL_CHECKPOINT_FAILED: answer -1, copy nothing */
+} s_wal_args_t;
+
 /* The checkpoint thread: [CHECKPOINT] in, [frames copied] (or -1) back. */
 static void s_wal_actor (zsock_t *pipe, void *arg)
 {
-    char *path = arg;
+    s_wal_args_t *args = arg;
+    char *path = args->path;
+    bool fail = args->fail;
+    free (args);
     jk_thread_enter ("jejak-wal");
     sqlite3 *db = NULL;
     bool up =
@@ -37,7 +46,7 @@ static void s_wal_actor (zsock_t *pipe, void *arg)
         if (stop)
             break;
         int frames = 0, done = 0;
-        if (!up ||
+        if (!up || fail ||
             sqlite3_wal_checkpoint_v2 (db, "main", SQLITE_CHECKPOINT_PASSIVE,
                                        &frames, &done) != SQLITE_OK)
             done = -1;
@@ -48,7 +57,10 @@ static void s_wal_actor (zsock_t *pipe, void *arg)
 
 void jk_store_wal_start (jk_store_t *self, const char *db_path)
 {
-    self->wal = zactor_new (s_wal_actor, jk_strdup (db_path));
+    s_wal_args_t *args = jk_malloc (sizeof *args);
+    args->path = jk_strdup (db_path);
+    args->fail = self->fault == JK_FAULT_WAL_CHECKPOINT_FAILED;
+    self->wal = zactor_new (s_wal_actor, args);
 }
 
 /* Takes the checkpoint thread's answer when there is one: the writer
@@ -61,6 +73,8 @@ static void s_wal_take (jk_store_t *self)
     char *done = zstr_recv (self->wal);
     self->wal_asked = false;
     self->wal_tail = true; /* the thread's answer, copied or -1: either way */
+    if (!done || atoi (done) < 0)
+        self->wal_failed++; /* the writer copies every frame itself */
     free (done);
 }
 

@@ -649,6 +649,61 @@ static void test_no_tree_with_key (void **state)
 #define S_WAL_EVENTS 48000 /* about 7,000 WAL frames in a fresh log */
 #define S_WAL_SUBMIT 500
 
+/* Sends events of workload in SUBMITs of S_WAL_SUBMIT until count were
+   sent, noting the largest size of the log's -wal file after each
+   answer in *wal_max; returns the events answered ACK or REJECTED. */
+static size_t s_workload_through (h_t *h, jk_workload_t *workload, size_t count,
+                                  off_t *wal_max)
+{
+    char *wal = jk_sprintf ("%s-wal", h->db);
+    uint8_t *bytes[S_WAL_SUBMIT];
+    size_t sizes[S_WAL_SUBMIT];
+    jk_answer_t *answers = jk_calloc (S_WAL_SUBMIT, sizeof *answers);
+    size_t sent = 0, answered = 0;
+    *wal_max = 0;
+    while (sent < count) {
+        size_t n = 0;
+        jk_event_t *event;
+        while (n < S_WAL_SUBMIT && (event = jk_workload_next (workload))) {
+            bytes[n] = jk_event_encode (event, &sizes[n]);
+            jk_event_destroy (&event);
+            n++;
+        }
+        assert_int_equal (n, S_WAL_SUBMIT);
+        h_submit (h, n, bytes, sizes, answers);
+        for (size_t i = 0; i < n; i++) {
+            if (answers[i].kind == JK_ANSWER_ACK ||
+                answers[i].kind == JK_ANSWER_REJECTED)
+                answered++;
+            free (bytes[i]);
+        }
+        sent += n;
+        struct stat st;
+        if (stat (wal, &st) == 0 && st.st_size > *wal_max)
+            *wal_max = st.st_size;
+    }
+    free (answers);
+    free (wal);
+    return answered;
+}
+
+/* Starts the store on h with a WAL checkpoint threshold of frames and a
+   workload of events (seed 7) whose clock it sets. */
+static jk_workload_t *s_wal_store (h_t *h, size_t events, int frames)
+{
+    jk_workload_config_t config = {.events = events, .reject_share = 0.02};
+    jk_workload_t *workload = jk_workload_new (7, &config);
+    jk_clock_set (jk_workload_end_ms (workload) + 60000);
+    jk_store_config_t sconfig = {.db_path = h->db,
+                                 .backend = h->backend,
+                                 .query = h->query,
+                                 .checkpoint_frames = frames};
+    h->store = jk_store_start (&sconfig);
+    assert_non_null (h->store);
+    h_wait_ping (h);
+    return workload;
+}
+
 /* Continuous ingest rewrites the log's WAL in place (ARCHITECTURE.md,
    "The log's WAL"), here with checkpoint_frames 1,000: 48,000 events of
    the generated workload, one SUBMIT of 500 after the other while the
@@ -665,48 +720,14 @@ static void test_wal_rewritten_in_place (void **state)
     (void)state;
     h_t h;
     h_setup_dirs (&h, "store-wal");
-    jk_workload_config_t config = {.events = S_WAL_EVENTS,
-                                   .reject_share = 0.02};
-    jk_workload_t *workload = jk_workload_new (7, &config);
-    jk_clock_set (jk_workload_end_ms (workload) + 60000);
-    jk_store_config_t sconfig = {.db_path = h.db,
-                                 .backend = h.backend,
-                                 .query = h.query,
-                                 .checkpoint_frames = 1000};
-    h.store = jk_store_start (&sconfig);
-    assert_non_null (h.store);
-    h_wait_ping (&h);
-    char *wal = jk_sprintf ("%s-wal", h.db);
-    uint8_t *bytes[S_WAL_SUBMIT];
-    size_t sizes[S_WAL_SUBMIT];
-    jk_answer_t *answers = jk_calloc (S_WAL_SUBMIT, sizeof *answers);
-    size_t sent = 0, answered = 0;
+    jk_workload_t *workload = s_wal_store (&h, S_WAL_EVENTS, 1000);
     off_t wal_max = 0;
-    while (sent < S_WAL_EVENTS) {
-        size_t n = 0;
-        jk_event_t *event;
-        while (n < S_WAL_SUBMIT && (event = jk_workload_next (workload))) {
-            bytes[n] = jk_event_encode (event, &sizes[n]);
-            jk_event_destroy (&event);
-            n++;
-        }
-        assert_int_equal (n, S_WAL_SUBMIT);
-        h_submit (&h, n, bytes, sizes, answers);
-        for (size_t i = 0; i < n; i++) {
-            if (answers[i].kind == JK_ANSWER_ACK ||
-                answers[i].kind == JK_ANSWER_REJECTED)
-                answered++;
-            free (bytes[i]);
-        }
-        sent += n;
-        struct stat st;
-        if (stat (wal, &st) == 0 && st.st_size > wal_max)
-            wal_max = st.st_size;
-    }
-    assert_int_equal (answered, S_WAL_EVENTS);
+    assert_int_equal (s_workload_through (&h, workload, S_WAL_EVENTS, &wal_max),
+                      S_WAL_EVENTS);
     assert_int_equal (h_stat (&h, "head"), S_WAL_EVENTS);
     assert_true (h_stat (&h, "wal_restarts") >= 2);
     assert_true (h_stat (&h, "wal_frames") < 2000);
+    assert_int_equal (h_stat (&h, "wal_checkpoints_failed"), 0);
     assert_true (wal_max > 0);
     assert_true (wal_max <= 16 * 1000 * 1000);
     assert_true (h_wait_stat (&h, "projected", S_WAL_EVENTS));
@@ -716,8 +737,6 @@ static void test_wal_rewritten_in_place (void **state)
     assert_int_equal (verify.records, S_WAL_EVENTS);
     jk_clock_set (0);
     jk_workload_destroy (&workload);
-    free (answers);
-    free (wal);
     h_teardown (&h);
 }
 
@@ -773,6 +792,44 @@ static void test_idle_checkpoint (void **state)
     assert_true (JK_WAIT_FOR (s_records_in_file (h.db, copy) == 20, H_WAIT_MS));
     free (copy);
     zactor_destroy (&h.store);
+    h_teardown (&h);
+}
+
+/* The WAL checkpoint thread's checkpoints all fail
+   (JEJAK_FAULT=wal_checkpoint_failed, STATS wal_checkpoints_failed
+   counts them): the writer copies every frame itself, after its next
+   batch under ingest and at its next idle turn, so the WAL still starts
+   over, its file stays near the threshold and a few batches, and once
+   the store is idle the database file alone holds every record. */
+#define S_WAL_FAILED_EVENTS 16000 /* about 2,300 WAL frames */
+static void test_wal_checkpoint_failed (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-walfail");
+    setenv ("JEJAK_FAULT", "wal_checkpoint_failed", 1);
+    jk_workload_t *workload = s_wal_store (&h, S_WAL_FAILED_EVENTS, 200);
+    unsetenv ("JEJAK_FAULT");
+    off_t wal_max = 0;
+    assert_int_equal (
+        s_workload_through (&h, workload, S_WAL_FAILED_EVENTS, &wal_max),
+        S_WAL_FAILED_EVENTS);
+    assert_int_equal (h_stat (&h, "head"), S_WAL_FAILED_EVENTS);
+    assert_true (h_stat (&h, "wal_checkpoints_failed") >= 1);
+    assert_true (h_stat (&h, "wal_restarts") >= 1);
+    /* The -wal file stays below 4 MB, about 950 frames: the threshold
+       of 200, the batches of about 75 frames after it while the thread
+       answers and readers hold the WAL (appending all along it would be
+       about 2,300 frames, 9.6 MB). */
+    assert_true (wal_max > 0);
+    assert_true (wal_max <= 4 * 1000 * 1000);
+    char *copy = jk_sprintf ("%s/copy.db", h.dir);
+    assert_true (JK_WAIT_FOR (
+        s_records_in_file (h.db, copy) == S_WAL_FAILED_EVENTS, H_WAIT_MS));
+    free (copy);
+    zactor_destroy (&h.store);
+    jk_clock_set (0);
+    jk_workload_destroy (&workload);
     h_teardown (&h);
 }
 
@@ -1026,6 +1083,7 @@ int main (void)
         cmocka_unit_test (test_no_tree_with_key),
         cmocka_unit_test (test_wal_rewritten_in_place),
         cmocka_unit_test (test_idle_checkpoint),
+        cmocka_unit_test (test_wal_checkpoint_failed),
         cmocka_unit_test (test_tree_queue_full),
         cmocka_unit_test (test_commit_failure_planned_next),
         cmocka_unit_test (test_conflict_replans),
