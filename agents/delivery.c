@@ -67,7 +67,10 @@ static int s_fill (jk_delivery_t *run)
         int64_t n = jk_outbox_list (
             run->outbox, (1u << JK_OUTBOX_PENDING) | (1u << JK_OUTBOX_SENT),
             run->cursor, (size_t)run->batch, s_collect, run);
-        if (n > 0 && s_quarantine (run) != JK_OK)
+        /* Listing only reads; quarantining writes, under the lock. */
+        if (n > 0 && run->damaged_count &&
+            (jk_outbox_batch_begin (run->outbox) ||
+             s_quarantine (run) != JK_OK || jk_outbox_batch_end (run->outbox)))
             n = -1;
         if (n <= 0 || f->count == 0) {
             zmsg_destroy (&run->msg);
@@ -76,18 +79,18 @@ static int s_fill (jk_delivery_t *run)
                 continue; /* only damaged rows: list again past them */
             return n < 0 ? JK_IO : JK_OK;
         }
-        /* SENT once a broker that answers on this connection took it
-           (s_fill waits for that), never for an event queued in a socket
-           with no broker behind it. */
+        /* Sent only once a broker that answers on this connection is
+           there (s_fill waits for that), never into a socket with no
+           broker behind it. The rows are not written now: the answer
+           records the send with the receipt, or jk_delivery_mark marks
+           them SENT when it is late (s_mark_late). */
         if (zmsg_send (&run->msg, run->dealer) != 0) {
             zmsg_destroy (&run->msg);
             jk_delivery_flight_clear (f);
             jk_delivery_disconnect (run, "send failed");
             return JK_OK;
         }
-        if (jk_outbox_mark_sent (run->outbox, f->seqs[0], f->seqs[f->count - 1],
-                                 jk_clock_now_ms ()))
-            return JK_IO;
+        f->sent_wall = jk_clock_now_ms ();
         f->sent_at = run->last_sent = jk_clock_mono_ms ();
         f->generation = run->generation;
         run->cursor = f->seqs[f->count - 1];
@@ -130,7 +133,7 @@ static int s_start (jk_delivery_t *run)
 static int s_done (jk_delivery_t *run, uint64_t until_seq, int64_t now,
                    int64_t *probe_at)
 {
-    int64_t open = jk_outbox_open_count (run->outbox, until_seq);
+    int open = jk_outbox_open_any (run->outbox, until_seq);
     if (open < 0)
         return JK_IO;
     if (open == 0 && (run->pong_seen || !run->dealer ||
@@ -143,8 +146,41 @@ static int s_done (jk_delivery_t *run, uint64_t until_seq, int64_t now,
     return JK_TEMPORARY;
 }
 
-/* Reconnects after a backoff, fills the window and sends the heartbeat
-   when due; JK_OK or JK_IO. */
+/* When the oldest SUBMIT in flight not marked SENT is due to be (mono
+   ms), or 0 when none is. */
+static int64_t s_mark_due (jk_delivery_t *run)
+{
+    for (size_t i = 0; i < run->inflight; i++) {
+        jk_flight_t *f = &run->flights[(run->head + i) % S_WINDOW_MAX];
+        if (!f->marked)
+            return f->sent_at + JK_DELIVERY_SENT_MARK_MS;
+    }
+    return 0;
+}
+
+/* Marks SENT the SUBMITs in flight whose answer is late (sent
+   JK_DELIVERY_SENT_MARK_MS ago or more), under the write lock, taken
+   only then; JK_OK or JK_IO. */
+static int s_mark_late (jk_delivery_t *run, int64_t now)
+{
+    int64_t due = s_mark_due (run);
+    if (due == 0 || now < due)
+        return JK_OK;
+    if (jk_outbox_batch_begin (run->outbox))
+        return JK_IO;
+    int io = JK_OK;
+    for (size_t i = 0; i < run->inflight && io == JK_OK; i++) {
+        jk_flight_t *f = &run->flights[(run->head + i) % S_WINDOW_MAX];
+        if (now - f->sent_at >= JK_DELIVERY_SENT_MARK_MS)
+            io = jk_delivery_mark (run, f);
+    }
+    if (jk_outbox_batch_end (run->outbox) || io)
+        return JK_IO;
+    return JK_OK;
+}
+
+/* Reconnects after a backoff, fills the window, marks late SUBMITs SENT
+   and sends the heartbeat when due; JK_OK or JK_IO. */
 static int s_send (jk_delivery_t *run, int64_t now)
 {
     if (!run->dealer && now >= run->resume_at) {
@@ -153,17 +189,15 @@ static int s_send (jk_delivery_t *run, int64_t now)
         if (run->dealer)
             jk_delivery_ping (run);
     }
-    /* The write lock only when something can go out: while the link is
-       down (no socket, no answer yet on it, a backoff running) or the
-       window is full, other programs' puts never wait for it. */
+    /* Filling the window reads the outbox only: the write lock is taken
+       for a damaged row or a late SUBMIT, so while the link is down (no
+       socket, no answer yet on it, a backoff running) other programs'
+       puts never wait for it. */
     if (run->dealer && run->heard && run->inflight < (size_t)run->window &&
-        now >= run->resume_at) {
-        if (jk_outbox_batch_begin (run->outbox))
-            return JK_IO;
-        int io = s_fill (run);
-        if (jk_outbox_batch_end (run->outbox) || io)
-            return JK_IO;
-    }
+        now >= run->resume_at && s_fill (run) != JK_OK)
+        return JK_IO;
+    if (s_mark_late (run, now) != JK_OK)
+        return JK_IO;
     if (run->dealer && now - run->last_sent >= JK_HEARTBEAT_MS)
         jk_delivery_ping (run);
     return JK_OK;
@@ -176,6 +210,9 @@ static int s_timeout (jk_delivery_t *run, int64_t now, int64_t deadline)
     int64_t until = deadline;
     if (run->last_sent + JK_HEARTBEAT_MS < until)
         until = run->last_sent + JK_HEARTBEAT_MS;
+    int64_t mark = s_mark_due (run);
+    if (mark && mark < until)
+        until = mark;
     if (!run->dealer || run->resume_at > now) {
         int64_t resume = run->resume_at > now ? run->resume_at : now + 10;
         if (resume < until)
@@ -283,8 +320,7 @@ int jk_delivery_run (jk_outbox_t *outbox, const jk_delivery_config_t *config,
             jk_delivery_disconnect (&run, "answer timeout");
     }
     zsock_destroy (&run.dealer);
-    while (run.inflight)
-        jk_delivery_pop (&run);
+    jk_delivery_drop (&run); /* a failed mark is logged; the rows resend */
     int64_t open = jk_outbox_open_count (outbox, 0);
     stats->remaining = open > 0 ? (uint64_t)open : 0;
     return rc;

@@ -112,13 +112,17 @@ static int s_store_expects (jk_delivery_t *run, uint64_t expect, bool always)
     return JK_OK;
 }
 
-/* Applies one answer to the event at seq, sent in generation gen. */
-static int s_answer (jk_delivery_t *run, uint64_t seq, uint64_t gen,
+/* Applies one answer to the event at seq, sent in f. A final answer
+   records the send too when f was not marked SENT; a NACK marks f SENT
+   first, as a late answer finds it. */
+static int s_answer (jk_delivery_t *run, jk_flight_t *f, uint64_t seq,
                      const jk_answer_t *a)
 {
     jk_outbox_t *ob = run->outbox;
+    uint64_t gen = f->generation;
     if (a->kind != JK_ANSWER_NACK) {
-        int changed = jk_outbox_record (ob, seq, a);
+        int changed =
+            jk_outbox_record_sent (ob, seq, a, f->marked ? 0 : f->sent_wall);
         if (changed < 0)
             return JK_IO;
         if (changed == 0)
@@ -142,6 +146,8 @@ static int s_answer (jk_delivery_t *run, uint64_t seq, uint64_t gen,
             run->heartbeat.outbox_depth--;
         return JK_OK;
     }
+    if (jk_delivery_mark (run, f) != JK_OK)
+        return JK_IO;
     if (jk_answer_retryable (a)) {
         run->stats->retried++;
         if (jk_outbox_requeue (ob, seq))
@@ -247,7 +253,6 @@ int jk_delivery_handle (jk_delivery_t *run, zmsg_t *msg)
         return JK_OK;
     }
     static const uint8_t zero[16] = {0};
-    uint64_t gen = f->generation;
     for (size_t i = 0; i < f->count; i++) {
         zframe_t *frame = zmsg_pop (msg);
         jk_answer_t a;
@@ -262,7 +267,7 @@ int jk_delivery_handle (jk_delivery_t *run, zmsg_t *msg)
             jk_delivery_disconnect (run, "bad answer");
             return JK_OK;
         }
-        if (s_answer (run, f->seqs[i], gen, &a))
+        if (s_answer (run, f, f->seqs[i], &a))
             return JK_IO;
     }
     jk_delivery_pop (run);

@@ -23,7 +23,9 @@ typedef struct {
     uint64_t *seqs;      /* their seqs, in order */
     uint8_t (*ids)[16];  /* their ids, in order */
     int64_t sent_at;     /* monotonic ms */
+    int64_t sent_wall;   /* wall clock ms, for the rows' sent_at */
     uint64_t generation; /* cursor generation when sent */
+    bool marked;         /* its rows were marked SENT */
 } jk_flight_t;
 
 typedef struct {
@@ -66,6 +68,12 @@ void jk_delivery_flight_clear (jk_flight_t *f);
 jk_flight_t *jk_delivery_front (jk_delivery_t *run);
 /* Forgets the oldest SUBMIT in flight. */
 void jk_delivery_pop (jk_delivery_t *run);
+/* Marks a SUBMIT's events SENT unless done already (see jk_agent.h,
+   JK_DELIVERY_SENT_MARK_MS); JK_OK or JK_IO. */
+int jk_delivery_mark (jk_delivery_t *run, jk_flight_t *f);
+/* Marks the SUBMITs in flight SENT and forgets them (the connection is
+   dropped or the run ends); JK_OK or JK_IO (all are forgotten anyway). */
+int jk_delivery_drop (jk_delivery_t *run);
 /* Drops the socket and everything in flight; sending resumes from the
    oldest unanswered event after a backoff. */
 void jk_delivery_disconnect (jk_delivery_t *run, const char *why);

@@ -55,6 +55,26 @@ void jk_delivery_pop (jk_delivery_t *run)
     run->inflight--;
 }
 
+int jk_delivery_mark (jk_delivery_t *run, jk_flight_t *f)
+{
+    if (f->marked || f->count == 0)
+        return JK_OK;
+    f->marked = true;
+    return jk_outbox_mark_sent (run->outbox, f->seqs[0], f->seqs[f->count - 1],
+                                f->sent_wall);
+}
+
+int jk_delivery_drop (jk_delivery_t *run)
+{
+    int rc = JK_OK;
+    while (run->inflight) {
+        if (jk_delivery_mark (run, jk_delivery_front (run)) != JK_OK)
+            rc = JK_IO;
+        jk_delivery_pop (run);
+    }
+    return rc;
+}
+
 /* Drops the socket and everything in flight; sending resumes from the
    oldest unanswered event after a backoff. */
 void jk_delivery_disconnect (jk_delivery_t *run, const char *why)
@@ -64,8 +84,7 @@ void jk_delivery_disconnect (jk_delivery_t *run, const char *why)
                  run->config->broker, why, run->backoff_ms);
     zsock_destroy (&run->dealer);
     run->heard = false;
-    while (run->inflight)
-        jk_delivery_pop (run);
+    jk_delivery_drop (run); /* a failed mark is logged; the rows resend */
     run->cursor = 0;
     run->generation++;
     int jitter = run->backoff_ms > 1 ? rand () % (run->backoff_ms / 2 + 1) : 0;

@@ -173,19 +173,24 @@ int64_t jk_outbox_prune (jk_outbox_t *self, int64_t before_ms);
    only means a resend that the store answers DUPLICATE with the same
    receipt, while events themselves are always written FULL. Rows
    sendable are those PENDING or SENT. mark_sent moves seqs first..last
-   to SENT; record applies one answer (ACK and DUPLICATE of an accepted
-   event -> STORED, anything else -> REJECTED with its code) and returns
-   1 when the row changed, 0 when it was answered already, -1 on error;
-   reject_local marks REJECTED with a code the outbox itself decided;
-   requeue puts a SENT seq back to PENDING; open_count counts PENDING and
-   SENT rows up to until_seq (0: all), -1 on error. Others return JK_OK
-   or JK_IO. */
+   to SENT (sent_at now_ms, one attempt more); record applies one answer
+   (ACK and DUPLICATE of an accepted event -> STORED, anything else ->
+   REJECTED with its code) and returns 1 when the row changed, 0 when it
+   was answered already, -1 on error; record_sent is record for an
+   answer to a send that was not marked SENT (sent_ms > 0: sent_at set
+   to it and the attempt counted in the same write; 0: as record), so a
+   promptly answered event is written once, not twice; reject_local
+   marks REJECTED with a code the outbox itself decided; requeue puts a
+   SENT seq back to PENDING; open_count counts PENDING and SENT rows up
+   to until_seq (0: all), -1 on error. Others return JK_OK or JK_IO. */
 int jk_outbox_batch_begin (jk_outbox_t *self);
 int jk_outbox_batch_end (jk_outbox_t *self);
 int jk_outbox_mark_sent (jk_outbox_t *self, uint64_t first, uint64_t last,
                          int64_t now_ms);
 int jk_outbox_record (jk_outbox_t *self, uint64_t seq,
                       const jk_answer_t *answer);
+int jk_outbox_record_sent (jk_outbox_t *self, uint64_t seq,
+                           const jk_answer_t *answer, int64_t sent_ms);
 int jk_outbox_reject_local (jk_outbox_t *self, uint64_t seq, const char *code,
                             const char *message);
 int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq);
@@ -195,6 +200,10 @@ int jk_outbox_requeue (jk_outbox_t *self, uint64_t seq);
    Returns the number of rows changed, or JK_IO. */
 int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq);
 int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq);
+/* Whether any PENDING or SENT row up to until_seq (0: all) is left: 1 or
+   0 (stops at the first such row, where open_count counts them all), -1
+   on error. */
+int jk_outbox_open_any (jk_outbox_t *self, uint64_t until_seq);
 
 /* A row's stored bytes must name this outbox's source, the row's seq and
    the row's id: a flipped byte on disk must not send an event as another
@@ -222,7 +231,15 @@ int jk_outbox_clock (jk_outbox_t *self, int64_t *offset_ms, int64_t *at_ms);
    quarantined, never sent; re-delivery rounds and E_SEQ_GAP rewinds are
    bounded (JK_CLOSED past the bound); the hub's clock from each PONG is
    kept in the outbox and a clock off by more than JK_CLOCK_SKEW_MAX_MS is
-   said on stderr. */
+   said on stderr. A SUBMIT's events are marked SENT (sent_at, one attempt
+   more) only when its answer has not come JK_DELIVERY_SENT_MARK_MS after
+   it went out, or its connection is dropped, or the run ends first, or
+   the answer is a NACK; an answer that comes sooner records the send
+   with the receipt in one write of each row (an event answered at once
+   goes PENDING -> STORED). A process killed in between leaves its
+   unanswered events PENDING, with that send not counted: they are sent
+   again, as SENT ones would be. */
+#define JK_DELIVERY_SENT_MARK_MS 1000
 typedef struct {
     const char *broker;    /* endpoint to connect to */
     const char *program;   /* for heartbeats, e.g. "jejak-attendance" */

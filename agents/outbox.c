@@ -34,10 +34,15 @@ static const char *s_sql[Q_COUNT] = {
     [Q_MARK_SENT] = "UPDATE events SET state = 1, sent_at = ?,"
                     " attempts = attempts + 1 WHERE seq BETWEEN ? AND ?"
                     " AND state < 2",
-    [Q_STORED] = "UPDATE events SET state = 2, pos = ?, hash = ?,"
-                 " code = ?, message = ? WHERE seq = ? AND state < 2",
-    [Q_REJECTED] = "UPDATE events SET state = 3, pos = ?, hash = ?,"
-                   " code = ?, message = ? WHERE seq = ? AND state < 2",
+    /* ?6 and ?7: the send this answer is for, when it was not marked
+       SENT (sent_at, and 1 more attempt), or NULL and 0. */
+    [Q_STORED] = "UPDATE events SET state = 2, pos = ?1, hash = ?2,"
+                 " code = ?3, message = ?4, sent_at = coalesce(?6, sent_at),"
+                 " attempts = attempts + ?7 WHERE seq = ?5 AND state < 2",
+    [Q_REJECTED] = "UPDATE events SET state = 3, pos = ?1, hash = ?2,"
+                   " code = ?3, message = ?4, sent_at = coalesce(?6,"
+                   " sent_at), attempts = attempts + ?7 WHERE seq = ?5"
+                   " AND state < 2",
     [Q_COUNT_STATE] = "SELECT state, count(*) FROM events GROUP BY state",
     [Q_LAST_STORED] = "SELECT max(seq) FROM events WHERE state = 2",
     [Q_PRUNE] = "DELETE FROM events WHERE state = 2 AND created_at < ?",
@@ -47,6 +52,8 @@ static const char *s_sql[Q_COUNT] = {
     [Q_REDELIVER] = "UPDATE events SET state = 0 WHERE seq >= ?"
                     " AND state IN (2, 3)",
     [Q_SAME] = "SELECT seq FROM events WHERE content = ? ORDER BY seq LIMIT 1",
+    [Q_OPEN_ANY] = "SELECT count(*) FROM (SELECT 1 FROM events WHERE state"
+                   " IN (0, 1) AND seq <= ? LIMIT 1)",
 };
 
 static const char *s_schema =

@@ -26,6 +26,12 @@ int jk_outbox_mark_sent (jk_outbox_t *self, uint64_t first, uint64_t last,
 
 int jk_outbox_record (jk_outbox_t *self, uint64_t seq, const jk_answer_t *a)
 {
+    return jk_outbox_record_sent (self, seq, a, 0);
+}
+
+int jk_outbox_record_sent (jk_outbox_t *self, uint64_t seq,
+                           const jk_answer_t *a, int64_t sent_ms)
+{
     bool stored = a->kind == JK_ANSWER_ACK ||
                   (a->kind == JK_ANSWER_DUPLICATE && a->code[0] == 0);
     sqlite3_stmt *st = self->q[stored ? Q_STORED : Q_REJECTED];
@@ -46,6 +52,11 @@ int jk_outbox_record (jk_outbox_t *self, uint64_t seq, const jk_answer_t *a)
         sqlite3_bind_text (st, 4, a->message, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int64 (st, 5, (sqlite3_int64)seq);
+    if (sent_ms > 0)
+        sqlite3_bind_int64 (st, 6, sent_ms);
+    else
+        sqlite3_bind_null (st, 6);
+    sqlite3_bind_int (st, 7, sent_ms > 0);
     if (s_step_done (self, st, "record"))
         return JK_IO;
     return sqlite3_changes (self->db);
@@ -69,9 +80,10 @@ int64_t jk_outbox_redeliver (jk_outbox_t *self, uint64_t from_seq)
     return sqlite3_changes (self->db);
 }
 
-int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq)
+/* Runs the count of PENDING and SENT rows up to until_seq of query q. */
+static int64_t s_open (jk_outbox_t *self, int q, uint64_t until_seq)
 {
-    sqlite3_stmt *st = self->q[Q_OPEN];
+    sqlite3_stmt *st = self->q[q];
     sqlite3_reset (st);
     sqlite3_bind_int64 (st, 1,
                         until_seq ? (sqlite3_int64)until_seq : INT64_MAX);
@@ -82,6 +94,16 @@ int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq)
         jk_outbox_fail (self, "open_count");
     sqlite3_reset (st);
     return n;
+}
+
+int64_t jk_outbox_open_count (jk_outbox_t *self, uint64_t until_seq)
+{
+    return s_open (self, Q_OPEN, until_seq);
+}
+
+int jk_outbox_open_any (jk_outbox_t *self, uint64_t until_seq)
+{
+    return (int)s_open (self, Q_OPEN_ANY, until_seq);
 }
 
 int jk_outbox_reject_local (jk_outbox_t *self, uint64_t seq, const char *code,

@@ -26,6 +26,7 @@ enum {
     Q_OPEN,
     Q_REDELIVER,
     Q_SAME,
+    Q_OPEN_ANY,
     Q_COUNT
 };
 

@@ -4,7 +4,10 @@
     same bytes (FULL sync, one transaction per 256) in the same run.
     Import: an N-row CSV through `jejak-registration import` (in process,
     --wait 0) -> rows/s, beside a bare SQLite insert of the same rows.
-    Usage: bench_drain [--quick] [N]. Prints a JSON line at the end. */
+    Usage: bench_drain [--quick] [--drain-only] [--window W] [--batch B]
+    [N]; --drain-only skips the import (for profiling the drain alone),
+    --window and --batch set the drain's SUBMITs in flight and events per
+    SUBMIT (default: the delivery's own). Prints a JSON line at the end. */
 #include "bench_hub.h"
 #include "jk_agent.h"
 
@@ -84,17 +87,70 @@ static double s_bare_sqlite (const char *path, uint8_t **bytes, size_t *sizes,
     return (double)n * 1000.0 / (double)(ms ? ms : 1);
 }
 
+/* Imports an n-row CSV of the people at csv_path through
+   `jejak-registration import` in process into outbox; rows/s, the exit
+   code in *exit_code. */
+static double s_import (const char *csv_path, const char *outbox, size_t n,
+                        int *exit_code)
+{
+    FILE *csv = fopen (csv_path, "w");
+    fprintf (csv, "\xEF\xBB\xBFnik;name;sex;birth_date;desa_code\r\n");
+    for (size_t i = 0; i < n; i++) {
+        char nik[32], date[16];
+        s_person (i, nik, date);
+        fprintf (csv, "%s;Peserta %zu;L;%s;32.03.01.1006\r\n", nik, i, date);
+    }
+    fclose (csv);
+    char *args[] = {"jejak-registration",
+                    "import",
+                    (char *)csv_path,
+                    "--type",
+                    "person.registered",
+                    "--source",
+                    "32.03.10/bench-2",
+                    "--outbox",
+                    (char *)outbox,
+                    "--wait",
+                    "0",
+                    NULL};
+    fflush (stdout);
+    int64_t t0 = jk_clock_mono_ms ();
+    *exit_code = jk_agent_main (JK_DOMAIN_REGISTRATION, 11, args);
+    int64_t ms = jk_clock_mono_ms () - t0;
+    return (double)n * 1000.0 / (double)(ms ? ms : 1);
+}
+
+/* Microseconds of CPU (user + system) between two rusage readings. */
+static double s_cpu_us (const struct rusage *a, const struct rusage *b)
+{
+    return (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec +
+                    b->ru_stime.tv_sec - a->ru_stime.tv_sec) *
+               1e6 +
+           (double)(b->ru_utime.tv_usec - a->ru_utime.tv_usec +
+                    b->ru_stime.tv_usec - a->ru_stime.tv_usec);
+}
+
 int main (int argc, char **argv)
 {
     size_t n = 100000;
+    bool drain_only = false;
+    int window = 0, batch = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--quick") == 0)
             n = 10000;
+        else if (strcmp (argv[i], "--drain-only") == 0)
+            drain_only = true;
+        else if (strcmp (argv[i], "--window") == 0 && i + 1 < argc)
+            window = atoi (argv[++i]);
+        else if (strcmp (argv[i], "--batch") == 0 && i + 1 < argc)
+            batch = atoi (argv[++i]);
         else
             n = (size_t)strtoull (argv[i], NULL, 10);
     }
     if (n == 0 || n > 900000) {
-        fprintf (stderr, "usage: bench_drain [--quick] [N <= 900000]\n");
+        fprintf (stderr,
+                 "usage: bench_drain [--quick] [--drain-only] [--window W] "
+                 "[--batch B] [N <= 900000]\n");
         return 2;
     }
     char tmpl[] = "/tmp/jejak-bench-drain-XXXXXX";
@@ -149,8 +205,11 @@ int main (int argc, char **argv)
     }
 
     /* 3. Drain. */
-    jk_delivery_config_t cfg = {
-        .broker = ingest, .program = "bench_drain", .idle_deadline = true};
+    jk_delivery_config_t cfg = {.broker = ingest,
+                                .program = "bench_drain",
+                                .idle_deadline = true,
+                                .window = window,
+                                .batch = batch};
     jk_delivery_stats_t stats;
     struct rusage ru0, ru1;
     getrusage (RUSAGE_SELF, &ru0);
@@ -158,66 +217,52 @@ int main (int argc, char **argv)
     int rc = jk_delivery_run (ob, &cfg, 30000, 0, &stats);
     int64_t drain_ms = jk_clock_mono_ms () - t0;
     getrusage (RUSAGE_SELF, &ru1);
-    double agent_cpu_ms =
-        (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec +
-                 ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) *
-            1000.0 +
-        (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec +
-                 ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) /
-            1000.0;
+    double agent_cpu_ms = s_cpu_us (&ru0, &ru1) / 1000.0;
+    long agent_faults = ru1.ru_minflt - ru0.ru_minflt;
     jk_outbox_close (&ob);
     kill (pid, SIGTERM);
-    waitpid (pid, NULL, 0);
+    struct rusage ru_hub;
+    memset (&ru_hub, 0, sizeof ru_hub);
+    wait4 (pid, NULL, 0, &ru_hub);
+    struct rusage ru_none;
+    memset (&ru_none, 0, sizeof ru_none);
+    double hub_cpu_ms = s_cpu_us (&ru_none, &ru_hub) / 1000.0;
     double drain_eps =
         (double)stats.stored * 1000.0 / (double)(drain_ms ? drain_ms : 1);
     double append_base = s_bare_sqlite (bare, bytes, sizes, n, 256);
 
     /* 4. Import a CSV of the same people (another source). */
-    FILE *csv = fopen (csv_path, "w");
-    fprintf (csv, "\xEF\xBB\xBFnik;name;sex;birth_date;desa_code\r\n");
-    for (size_t i = 0; i < n; i++) {
-        char nik[32], date[16];
-        s_person (i, nik, date);
-        fprintf (csv, "%s;Peserta %zu;L;%s;32.03.01.1006\r\n", nik, i, date);
+    int irc = 0;
+    double import_rps = 0, insert_base = 0;
+    if (!drain_only) {
+        import_rps = s_import (csv_path, import_outbox, n, &irc);
+        insert_base = s_bare_sqlite (bare2, bytes, sizes, n, 1000);
     }
-    fclose (csv);
-    char *args[] = {"jejak-registration",
-                    "import",
-                    csv_path,
-                    "--type",
-                    "person.registered",
-                    "--source",
-                    "32.03.10/bench-2",
-                    "--outbox",
-                    import_outbox,
-                    "--wait",
-                    "0",
-                    NULL};
-    fflush (stdout);
-    t0 = jk_clock_mono_ms ();
-    int irc = jk_agent_main (JK_DOMAIN_REGISTRATION, 11, args);
-    int64_t import_ms = jk_clock_mono_ms () - t0;
-    double import_rps =
-        (double)n * 1000.0 / (double)(import_ms ? import_ms : 1);
-    double insert_base = s_bare_sqlite (bare2, bytes, sizes, n, 1000);
 
     printf ("\nbench_drain: n=%zu\n", n);
     printf ("  queue (put, 1000/tx)      %8.0f ev/s\n",
             (double)n * 1000.0 / (double)(queue_ms ? queue_ms : 1));
     printf ("  drain to jejak-hub        %8.0f ev/s  (%zu stored in %lld "
-            "ms, rc %d, %llu reconnects, agent cpu %.0f ms)\n",
+            "ms, rc %d, %llu reconnects, agent cpu %.0f ms, %ld faults; "
+            "hub cpu %.0f ms, its start included)\n",
             drain_eps, (size_t)stats.stored, (long long)drain_ms, rc,
-            (unsigned long long)stats.reconnects, agent_cpu_ms);
+            (unsigned long long)stats.reconnects, agent_cpu_ms, agent_faults,
+            hub_cpu_ms);
     printf ("  baseline bare append/256  %8.0f rows/s (ratio %.2f)\n",
             append_base, drain_eps / append_base);
-    printf ("  import CSV (exit %d)       %8.0f rows/s\n", irc, import_rps);
-    printf ("  baseline bare insert/1000 %8.0f rows/s (ratio %.2f)\n",
-            insert_base, import_rps / insert_base);
+    if (!drain_only) {
+        printf ("  import CSV (exit %d)       %8.0f rows/s\n", irc, import_rps);
+        printf ("  baseline bare insert/1000 %8.0f rows/s (ratio %.2f)\n",
+                insert_base, import_rps / insert_base);
+    }
     printf ("{\"bench\":\"drain\",\"n\":%zu,\"drain_eps\":%.0f,"
             "\"drain_baseline_append_rps\":%.0f,\"import_rows_per_s\":%.0f,"
-            "\"import_baseline_insert_rps\":%.0f,\"stored\":%llu}\n",
+            "\"import_baseline_insert_rps\":%.0f,\"stored\":%llu,"
+            "\"agent_cpu_ms\":%.0f,\"agent_faults\":%ld,"
+            "\"hub_cpu_ms\":%.0f}\n",
             n, drain_eps, append_base, import_rps, insert_base,
-            (unsigned long long)stats.stored);
+            (unsigned long long)stats.stored, agent_cpu_ms, agent_faults,
+            hub_cpu_ms);
 
     for (size_t i = 0; i < n; i++)
         free (bytes[i]);

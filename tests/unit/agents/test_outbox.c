@@ -5,6 +5,7 @@
 #include "jk_agent.h"
 #include "testsupport.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static void s_fake_actor (zsock_t *pipe, void *arg)
             fake->pings++;
             reply = jk_wire_new ("PONG");
         } else if (strcmp (command, "SUBMIT") == 0) {
-            fake->submits++;
+            __atomic_add_fetch (&fake->submits, 1, __ATOMIC_SEQ_CST);
             if (fake->silent > 0) {
                 fake->silent--;
                 zframe_destroy (&who);
@@ -564,6 +565,11 @@ static void test_unavailable_then_stored (void **state)
     assert_int_equal (stats.stored, 250);
     assert_true (stats.retried >= 100);
     s_check_all_stored_once (fx, fake, 250);
+    /* Sent, answered "retry" (marked SENT, then PENDING), sent again
+       and stored: two attempts. */
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 1, &row), JK_OK);
+    assert_int_equal (row.attempts, 2);
     free (fake);
 }
 
@@ -598,6 +604,12 @@ static void test_silent_broker_resend (void **state)
     assert_int_equal (stats.stored, 50);
     assert_true (stats.reconnects >= 1);
     assert_int_equal (fake->submits, 2);
+    /* The unanswered send is marked SENT when its connection is dropped
+       (answer timeout), the resend counted with its receipt. */
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (fx->outbox, 1, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_STORED);
+    assert_int_equal (row.attempts, 2);
     s_check_all_stored_once (fx, fake, 50);
     free (fake);
 }
@@ -660,6 +672,119 @@ static void test_broker_absent_takes_no_write_lock (void **state)
     jk_outbox_close (&other);
 }
 
+/* An answer that comes at once records the send with the receipt, in one
+   write of the row: STORED, one attempt, sent_at when it went out. */
+static void test_prompt_answer_counts_the_send (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 250);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    int64_t before = jk_clock_now_ms ();
+    jk_delivery_stats_t stats;
+    assert_int_equal (s_run (fx, 10000, &stats), JK_OK);
+    int64_t after = jk_clock_now_ms ();
+    zactor_destroy (&broker);
+    assert_int_equal (stats.stored, 250);
+    s_check_all_stored_once (fx, fake, 250);
+    for (uint64_t seq = 1; seq <= 250; seq++) {
+        jk_outbox_row_t row;
+        assert_int_equal (jk_outbox_get (fx->outbox, seq, &row), JK_OK);
+        assert_int_equal (row.state, JK_OUTBOX_STORED);
+        assert_int_equal (row.attempts, 1);
+        assert_true (row.sent_at >= before && row.sent_at <= after);
+    }
+    free (fake);
+}
+
+typedef struct {
+    s_fix_t *fx;
+    int rc;
+    jk_delivery_stats_t stats;
+    bool done;
+} s_runner_t;
+
+static void *s_runner (void *arg)
+{
+    s_runner_t *r = arg;
+    jk_delivery_config_t cfg = {.broker = r->fx->endpoint,
+                                .program = "test",
+                                .window = 4,
+                                .batch = 100,
+                                .answer_timeout_ms = 4000};
+    r->rc = jk_delivery_run (r->fx->outbox, &cfg, 20000, 0, &r->stats);
+    __atomic_store_n (&r->done, true, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Whether the row at seq is SENT with one attempt, read through ob. */
+static bool s_sent_once (jk_outbox_t *ob, uint64_t seq)
+{
+    jk_outbox_row_t row;
+    return jk_outbox_get (ob, seq, &row) == JK_OK &&
+           row.state == JK_OUTBOX_SENT && row.attempts == 1;
+}
+
+/* A SUBMIT whose answer is late is marked SENT (one attempt) once
+   JK_DELIVERY_SENT_MARK_MS have passed, while the run still waits for
+   the answer (another program reads it so); the resend after the answer
+   timeout is the second attempt. */
+static void test_late_answer_marks_sent (void **state)
+{
+    s_fix_t *fx = *state;
+    s_queue (fx->outbox, 50);
+    s_fake_t *fake = jk_calloc (1, sizeof *fake);
+    fake->endpoint = fx->endpoint;
+    fake->silent = 1;
+    zactor_t *broker = zactor_new (s_fake_actor, fake);
+    char err[256];
+    jk_outbox_t *other = jk_outbox_open (fx->path, S_SOURCE, err, sizeof err);
+    assert_non_null (other);
+    s_runner_t runner = {.fx = fx};
+    int64_t start = jk_clock_mono_ms ();
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_runner, &runner), 0);
+    /* Sent (the fake counts it) and not yet marked. */
+    assert_true (JK_WAIT_FOR (
+        __atomic_load_n (&fake->submits, __ATOMIC_SEQ_CST) >= 1, 10000));
+    int64_t sent = jk_clock_mono_ms ();
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (other, 1, &row), JK_OK);
+    if (jk_clock_mono_ms () - start < JK_DELIVERY_SENT_MARK_MS)
+        assert_int_equal (row.state, JK_OUTBOX_PENDING);
+    assert_true (JK_WAIT_FOR (s_sent_once (other, 1), 10000));
+    int64_t marked = jk_clock_mono_ms ();
+    assert_true (marked - start >= JK_DELIVERY_SENT_MARK_MS);
+    assert_true (marked - sent < 4000); /* before the answer timeout */
+    assert_false (__atomic_load_n (&runner.done, __ATOMIC_SEQ_CST));
+    assert_true (s_sent_once (other, 50));
+    assert_int_equal (pthread_join (thread, NULL), 0);
+    zactor_destroy (&broker);
+    assert_int_equal (runner.rc, JK_OK);
+    assert_int_equal (runner.stats.stored, 50);
+    assert_int_equal (jk_outbox_get (other, 1, &row), JK_OK);
+    assert_int_equal (row.state, JK_OUTBOX_STORED);
+    assert_int_equal (row.attempts, 2);
+    jk_outbox_close (&other);
+    free (fake);
+}
+
+static void test_open_any (void **state)
+{
+    s_fix_t *fx = *state;
+    assert_int_equal (jk_outbox_open_any (fx->outbox, 0), 0);
+    s_queue (fx->outbox, 3);
+    assert_int_equal (jk_outbox_open_any (fx->outbox, 0), 1);
+    assert_int_equal (jk_outbox_open_any (fx->outbox, 2), 1);
+    jk_answer_t ack = {.kind = JK_ANSWER_ACK, .pos = 1};
+    assert_int_equal (jk_outbox_record (fx->outbox, 1, &ack), 1);
+    assert_int_equal (jk_outbox_record (fx->outbox, 2, &ack), 1);
+    assert_int_equal (jk_outbox_open_any (fx->outbox, 2), 0);
+    assert_int_equal (jk_outbox_open_any (fx->outbox, 0), 1);
+    assert_int_equal (jk_outbox_open_count (fx->outbox, 0), 1);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -694,6 +819,11 @@ int main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_absent_keeps_events,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_prompt_answer_counts_the_send,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_late_answer_marks_sent, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_open_any, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
