@@ -161,6 +161,7 @@ struct jk_log_s {
         int outcome;
     } bound;
     bool in_transaction;
+    bool writer_cache;     /* s_writer_cache ran */
     int wal_frames;        /* frames in the WAL at the last commit */
     bool wal_backfilled;   /* all of them checkpointed since */
     uint64_t wal_restarts; /* commits that wrote the WAL from its start */
@@ -395,10 +396,12 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
                 "PRAGMA wal_autocheckpoint = 0; PRAGMA foreign_keys = OFF;",
                 err, err_size))
         goto fail;
-    /* The writer appends to the log and its indexes (decisions come from
-       the in-memory model, the projections live in their own file):
-       16 MiB holds the pages it touches. The hub's memory is the sum of
-       this, the projector's cache and the model (docs/PERFORMANCE.md). */
+    /* 16 MiB while the log is opened and for a connection that loads a
+       log in bulk through jk_log_db (rebuild's output: its index builds
+       sort in runs of the cache's size); the writer's own cache is set
+       at its first jk_log_begin (s_writer_cache). The hub's memory is
+       the sum of the writer's, the projector's cache and the model
+       (docs/PERFORMANCE.md). */
     if (s_exec (self->db,
                 "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", err,
                 err_size))
@@ -544,10 +547,35 @@ static int s_run (sqlite3_stmt *stmt)
     return rc == SQLITE_DONE ? JK_OK : JK_IO;
 }
 
+/* The writer appends to the log and its indexes (decisions come from
+   the in-memory model, the projections live in their own file). Ids are
+   UUIDv7 (time-ordered) and each source's seqs grow, so an append
+   touches the right edges of the table, of its id index and of the
+   tiles, and one leaf a source in the (source, seq) index: 4 MiB holds
+   those. Every page the cache grows by is a page fault (25 us on the
+   machine of docs/PERFORMANCE.md, "The writer's page cache and the
+   stage's slabs"); 16 MiB cost 4,096 of them as it filled. cache_spill
+   keeps a transaction's pages in memory until its COMMIT up to 4,000
+   pages (about 16 MB, some 20,000 of the workload's events; a batch is
+   at most 1,000 in jejak-hub) rather than write some to the WAL early;
+   the cache falls back to 4 MiB after it. (SQLite also reads the
+   value's low byte as on/off: 4,096 would turn spilling off, and a
+   transaction's pages would have no bound.) Set once, before the first
+   transaction (a failure leaves the cache as it was). */
+static void s_writer_cache (jk_log_t *self)
+{
+    self->writer_cache = true;
+    sqlite3_exec (self->db,
+                  "PRAGMA cache_size = -4096; PRAGMA cache_spill = 4000;", NULL,
+                  NULL, NULL);
+}
+
 int jk_log_begin (jk_log_t *self)
 {
     assert (!self->in_transaction);
     self->failure = 0;
+    if (!self->writer_cache)
+        s_writer_cache (self);
     if (s_run (self->begin) != JK_OK)
         return JK_IO;
     self->in_transaction = true;

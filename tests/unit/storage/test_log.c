@@ -579,6 +579,64 @@ static void test_plan_and_hashed_append (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* PRAGMA name's value on db. */
+static int s_pragma (sqlite3 *db, const char *name)
+{
+    char *sql = jk_sprintf ("PRAGMA %s", name);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    int value = sqlite3_column_int (st, 0);
+    sqlite3_finalize (st);
+    free (sql);
+    return value;
+}
+
+/* The log's connection has 16 MiB of page cache until its first
+   transaction (a bulk loader through jk_log_db keeps it), the writer's
+   4 MiB from then on, with its transactions held in memory up to 4,000
+   pages: appends that go past 4 MiB in one transaction write nothing
+   before the COMMIT, and the cache is back at its size after. */
+static void test_writer_cache (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("log-cache");
+    char *path = jk_sprintf ("%s/events.db", dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    sqlite3 *db = jk_log_db (log);
+    assert_int_equal (s_pragma (db, "cache_size"), -16384);
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    assert_int_equal (s_pragma (db, "cache_size"), -4096);
+    assert_int_equal (s_pragma (db, "cache_spill"), 4000);
+    /* More than 4 MiB of pages in one transaction. */
+    enum { ROWS = 20000 };
+    for (uint64_t seq = 1; seq <= ROWS; seq++)
+        s_append_one (log, H_SOURCE, seq);
+    int used = 0, high = 0;
+    assert_int_equal (
+        sqlite3_db_status (db, SQLITE_DBSTATUS_CACHE_USED, &used, &high, 0),
+        SQLITE_OK);
+    assert_true (used > 4096 * 1024);
+    /* None of it written to the WAL before the COMMIT. */
+    int spills = 0;
+    assert_int_equal (
+        sqlite3_db_status (db, SQLITE_DBSTATUS_CACHE_SPILL, &spills, &high, 0),
+        SQLITE_OK);
+    assert_int_equal (spills, 0);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    assert_int_equal (
+        sqlite3_db_status (db, SQLITE_DBSTATUS_CACHE_USED, &used, &high, 0),
+        SQLITE_OK);
+    /* 4 MiB of pages and SQLite's few bytes for each. */
+    assert_true (used <= 4096 * 1024 * 9 / 8);
+    assert_int_equal (jk_log_head (log, NULL), ROWS);
+    jk_log_close (&log);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +647,7 @@ int main (void)
         cmocka_unit_test (test_rows_as_appended),
         cmocka_unit_test (test_append_checks_position),
         cmocka_unit_test (test_verify_detects_tampering),
+        cmocka_unit_test (test_writer_cache),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
