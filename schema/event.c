@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <msgpack.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,12 +86,25 @@ typedef struct s_slab_block {
 } s_slab_block_t;
 
 struct jk_event_slab_s {
-    int refs;             /* the maker and every event in it (atomic) */
-    size_t used, count;   /* places taken, of count (the maker's thread) */
-    char *room;           /* the free bytes of the current block */
-    size_t left;          /* and how many */
-    s_slab_block_t *more; /* blocks after the first, newest first */
+    int refs;               /* the maker and every event in it (atomic) */
+    size_t used, count;     /* places taken, of count (the maker's thread) */
+    char *room;             /* the free bytes of the current block */
+    size_t left;            /* and how many */
+    s_slab_block_t *more;   /* blocks after the first, newest first */
+    jk_event_slabs_t *pool; /* it goes back to (NULL: freed) */
+    jk_event_slab_t *next;  /* among the pool's kept */
     max_align_t first[];
+};
+
+/* Freed slabs of one size, kept for their maker to take again. */
+struct jk_event_slabs_s {
+    pthread_mutex_t lock;
+    size_t count;          /* events a slab of it has room for */
+    size_t keep;           /* the most it keeps */
+    size_t kept_count;     /* how many it keeps now */
+    jk_event_slab_t *kept; /* linked through next */
+    size_t refs;           /* its maker until destroyed, and each slab out */
+    bool closed;           /* destroyed by its maker: keeps no more */
 };
 
 /* An event of a type with n fields, as a slab holds it. */
@@ -118,20 +132,120 @@ static void *s_slab_take (jk_event_slab_t *self, size_t size)
     return p;
 }
 
-jk_event_slab_t *jk_event_slab_new (size_t count)
+/* The bytes of a slab's first block for count events. */
+static size_t s_slab_cap (size_t count)
 {
-    size_t cap = count * s_event_size (S_SLAB_FIELDS);
-    jk_event_slab_t *self = jk_malloc (sizeof *self + cap);
+    return count * s_event_size (S_SLAB_FIELDS);
+}
+
+/* self (fresh or kept) made empty, with room for count events in its
+   first block of cap bytes. */
+static jk_event_slab_t *s_slab_init (jk_event_slab_t *self, size_t count,
+                                     size_t cap, jk_event_slabs_t *pool)
+{
     self->refs = 1;
     self->used = 0;
     self->count = count;
     self->room = (char *)self->first;
     self->left = cap;
     self->more = NULL;
+    self->pool = pool;
+    self->next = NULL;
     return self;
 }
 
-/* Lets go of one hold on self; the last frees it. */
+jk_event_slab_t *jk_event_slab_new (size_t count)
+{
+    size_t cap = s_slab_cap (count);
+    return s_slab_init (jk_malloc (sizeof (jk_event_slab_t) + cap), count, cap,
+                        NULL);
+}
+
+/* Frees the pool once nothing holds it (its lock released). */
+static void s_slabs_free (jk_event_slabs_t *self)
+{
+    assert (self->closed && self->kept_count == 0);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+}
+
+jk_event_slabs_t *jk_event_slabs_new (size_t count, size_t keep)
+{
+    jk_event_slabs_t *self = jk_calloc (1, sizeof *self);
+    pthread_mutex_init (&self->lock, NULL);
+    self->count = count;
+    self->keep = keep;
+    self->refs = 1;
+    return self;
+}
+
+jk_event_slab_t *jk_event_slabs_take (jk_event_slabs_t *self, size_t count)
+{
+    assert (self && count <= self->count);
+    pthread_mutex_lock (&self->lock);
+    jk_event_slab_t *slab = self->kept;
+    if (slab) {
+        self->kept = slab->next;
+        self->kept_count--;
+    }
+    self->refs++;
+    pthread_mutex_unlock (&self->lock);
+    size_t cap = s_slab_cap (self->count);
+    if (!slab)
+        slab = jk_malloc (sizeof *slab + cap);
+    return s_slab_init (slab, count, cap, self);
+}
+
+size_t jk_event_slabs_kept (jk_event_slabs_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    size_t kept = self->kept_count;
+    pthread_mutex_unlock (&self->lock);
+    return kept;
+}
+
+void jk_event_slabs_destroy (jk_event_slabs_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    jk_event_slabs_t *self = *self_p;
+    *self_p = NULL;
+    pthread_mutex_lock (&self->lock);
+    jk_event_slab_t *kept = self->kept;
+    self->kept = NULL;
+    self->kept_count = 0;
+    self->closed = true;
+    bool last = --self->refs == 0;
+    pthread_mutex_unlock (&self->lock);
+    while (kept) {
+        jk_event_slab_t *next = kept->next;
+        free (kept);
+        kept = next;
+    }
+    if (last)
+        s_slabs_free (self);
+}
+
+/* A slab let go of by all: kept by its pool when the pool is open and
+   has room, else freed. Any thread. */
+static void s_slabs_put (jk_event_slabs_t *self, jk_event_slab_t *slab)
+{
+    pthread_mutex_lock (&self->lock);
+    if (!self->closed && self->kept_count < self->keep) {
+        slab->next = self->kept;
+        self->kept = slab;
+        self->kept_count++;
+        slab = NULL;
+    }
+    bool last = --self->refs == 0;
+    pthread_mutex_unlock (&self->lock);
+    free (slab);
+    if (last)
+        s_slabs_free (self);
+}
+
+/* Lets go of one hold on self; the last frees it (its first block back
+   to its pool, if it came from one). */
 static void s_slab_drop (jk_event_slab_t *self)
 {
     if (__atomic_sub_fetch (&self->refs, 1, __ATOMIC_ACQ_REL) == 0) {
@@ -140,7 +254,10 @@ static void s_slab_drop (jk_event_slab_t *self)
             free (self->more);
             self->more = next;
         }
-        free (self);
+        if (self->pool)
+            s_slabs_put (self->pool, self);
+        else
+            free (self);
     }
 }
 

@@ -243,6 +243,24 @@ typedef struct jk_event_slab_s jk_event_slab_t;
 jk_event_slab_t *jk_event_slab_new (size_t count);
 void jk_event_slab_release (jk_event_slab_t **self_p);
 
+/* A pool of slabs for a maker that makes one after another: a slab taken
+   from it has room for up to count events (jk_event_slabs_take's count
+   at most the pool's); when the last hold on it is let go, on whichever
+   thread, its first block goes back to the pool (the blocks it took
+   beyond that are freed) while the pool keeps fewer than keep, and the
+   maker's next take finds it there. So the maker touches the same
+   memory again rather than memory malloc gave back to the kernel once
+   another thread freed it (a page fault a page). The pool's memory is
+   at most keep first blocks besides the slabs out. Its maker destroys
+   it, on any thread; the slabs still out keep it until the last goes,
+   and are freed then. */
+typedef struct jk_event_slabs_s jk_event_slabs_t;
+jk_event_slabs_t *jk_event_slabs_new (size_t count, size_t keep);
+void jk_event_slabs_destroy (jk_event_slabs_t **self_p);
+jk_event_slab_t *jk_event_slabs_take (jk_event_slabs_t *self, size_t count);
+/* How many freed slabs self keeps now (tests). */
+size_t jk_event_slabs_kept (jk_event_slabs_t *self);
+
 /* Sets envelope strings (copied into the event). */
 void jk_event_set_source (jk_event_t *self, const char *source);
 void jk_event_set_actor (jk_event_t *self, const char *actor);

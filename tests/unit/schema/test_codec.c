@@ -1315,6 +1315,111 @@ static void test_slab_over_old_bytes (void **state)
     }
 }
 
+/* A pool of slabs keeps at most its bound of freed slabs, hands the
+   last kept back first, and an event decoded into a slab taken again
+   reads as its bytes say (and as one on the heap), over the bytes of the
+   events before; slabs still out when the pool is destroyed are freed
+   with their last event (a leak or a second free fails the sanitizer
+   run). */
+static void test_slab_pool (void **state)
+{
+    (void)state;
+    enum { ROOM = 3, KEEP = 2, SLABS = 3 };
+    uint8_t *bytes[JK_SAMPLE_COUNT];
+    size_t size[JK_SAMPLE_COUNT];
+    for (size_t i = 0; i < JK_SAMPLE_COUNT; i++) {
+        jk_event_t *ev = jk_sample_event (&jk_samples[i]);
+        bytes[i] = jk_event_encode (ev, &size[i]);
+        assert_non_null (bytes[i]);
+        jk_event_destroy (&ev);
+    }
+    jk_event_slabs_t *pool = jk_event_slabs_new (ROOM, KEEP);
+    assert_int_equal (jk_event_slabs_kept (pool), 0);
+    jk_report_t report;
+    jk_event_slab_t *slab[SLABS];
+    jk_event_t *in[SLABS][ROOM];
+    size_t n = 0;
+    for (int r = 0; r < 4; r++) {
+        /* Each slab full (ROOM events), then let go of by its maker and
+           its events: the pool keeps KEEP of them, frees the rest. */
+        for (int s = 0; s < SLABS; s++) {
+            slab[s] = jk_event_slabs_take (pool, ROOM);
+            assert_non_null (slab[s]);
+            for (int e = 0; e < ROOM; e++, n++) {
+                size_t i = n % JK_SAMPLE_COUNT;
+                in[s][e] =
+                    jk_event_decode_in (slab[s], bytes[i], size[i], &report);
+                assert_non_null (in[s][e]);
+                assert_ptr_equal (in[s][e]->slab, slab[s]);
+            }
+            /* Past its room: on the heap. */
+            jk_event_t *heap =
+                jk_event_decode_in (slab[s], bytes[0], size[0], &report);
+            assert_non_null (heap);
+            assert_null (heap->slab);
+            jk_event_destroy (&heap);
+        }
+        /* Round 0 took new slabs, the others KEEP kept and new ones. */
+        assert_int_equal (jk_event_slabs_kept (pool), 0);
+        jk_event_slab_t *was[SLABS];
+        memcpy (was, slab, sizeof was);
+        for (int s = 0; s < SLABS; s++) {
+            jk_event_slab_release (&slab[s]);
+            for (int e = 0; e < ROOM; e++) {
+                size_t i = (n - (size_t)(SLABS - s) * ROOM + (size_t)e) %
+                           JK_SAMPLE_COUNT;
+                jk_event_t *heap = jk_event_decode (bytes[i], size[i], &report);
+                assert_non_null (heap);
+                assert_true (jk_event_equal (heap, in[s][e]));
+                jk_event_destroy (&heap);
+                jk_event_destroy (&in[s][e]);
+            }
+            assert_int_equal (jk_event_slabs_kept (pool),
+                              s + 1 < KEEP ? s + 1 : KEEP);
+        }
+        /* The last kept goes out first: the second slab of the round. */
+        jk_event_slab_t *again = jk_event_slabs_take (pool, 1);
+        assert_ptr_equal (again, was[KEEP - 1]);
+        assert_int_equal (jk_event_slabs_kept (pool), KEEP - 1);
+        jk_event_t *one =
+            jk_event_decode_in (again, bytes[1], size[1], &report);
+        assert_ptr_equal (one->slab, again);
+        /* Room for one: the next is on the heap. */
+        jk_event_t *two =
+            jk_event_decode_in (again, bytes[2], size[2], &report);
+        assert_null (two->slab);
+        jk_event_slab_release (&again);
+        jk_event_t *heap = jk_event_decode (bytes[1], size[1], &report);
+        assert_true (jk_event_equal (heap, one));
+        jk_event_destroy (&heap);
+        jk_event_destroy (&two);
+        jk_event_destroy (&one);
+        assert_int_equal (jk_event_slabs_kept (pool), KEEP);
+        /* Two taken and kept again: the start of the next round. */
+        slab[0] = jk_event_slabs_take (pool, ROOM);
+        slab[1] = jk_event_slabs_take (pool, ROOM);
+        assert_int_equal (jk_event_slabs_kept (pool), 0);
+        jk_event_slab_release (&slab[0]);
+        jk_event_slab_release (&slab[1]);
+        assert_int_equal (jk_event_slabs_kept (pool), KEEP);
+    }
+    /* A slab out when its pool is destroyed: its event stays whole, and
+       the last to let go frees both. */
+    jk_event_slab_t *out = jk_event_slabs_take (pool, ROOM);
+    jk_event_t *last = jk_event_decode_in (out, bytes[3], size[3], &report);
+    assert_non_null (last);
+    jk_event_slab_release (&out);
+    jk_event_slabs_destroy (&pool);
+    assert_null (pool);
+    jk_event_slabs_destroy (&pool); /* NULL: nothing */
+    jk_event_t *heap = jk_event_decode (bytes[3], size[3], &report);
+    assert_true (jk_event_equal (heap, last));
+    jk_event_destroy (&heap);
+    jk_event_destroy (&last);
+    for (size_t i = 0; i < JK_SAMPLE_COUNT; i++)
+        free (bytes[i]);
+}
+
 /* A slab packs its events (each with its type's fields only, its arrays
    beside it) and takes more memory when they need more than its first
    block: every sample (each type's fields and arrays) decoded into one
@@ -1478,6 +1583,7 @@ int main (void)
         cmocka_unit_test (test_slab),
         cmocka_unit_test (test_slab_over_old_bytes),
         cmocka_unit_test (test_slab_packed),
+        cmocka_unit_test (test_slab_pool),
         cmocka_unit_test (test_body_in_any_order),
         cmocka_unit_test (test_equal_sees_differences),
         cmocka_unit_test (test_get_by_name),
