@@ -233,8 +233,11 @@ static int s_file_open (jk_outbox_t *self, char *err, size_t err_size)
         return JK_IO;
     }
     close (fd);
+    /* NOMUTEX: a jk_outbox_t is used by one thread at a time (jk_agent.h),
+       so SQLite's own lock around every call is not needed. */
     if (sqlite3_open_v2 (path, &self->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
                          NULL) != SQLITE_OK) {
         snprintf (err, err_size, "cannot open outbox %s: %s", path,
                   sqlite3_errmsg (self->db));
