@@ -242,6 +242,16 @@ static jk_event_t *s_person (harness_t *h, int n)
                     "ANGGOTA", NULL);
 }
 
+/* A cooperative registered under legal (Koperasi Maju, 22 members). */
+static jk_event_t *s_cooperative (harness_t *h, const char *legal)
+{
+    return h_event (h, "cooperative.registered", "legal_number", legal,
+                    "legal_date", "2001-05-01", "name", "Koperasi Maju", "form",
+                    "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                    "KONVENSIONAL", "desa_code", "32.03.10.2001",
+                    "members_male", "10", "members_female", "12", NULL);
+}
+
 /* Decide's cooperative cache: a cooperative registered and looked up in a
    transaction that is rolled back is unknown again after discard, and
    one committed stays known across flushes. */
@@ -255,16 +265,7 @@ static void test_deferred_cache_after_rollback (void **state)
     for (int round = 0; round < 2; round++) {
         assert_int_equal (sqlite3_exec (h.db, "BEGIN", NULL, NULL, NULL),
                           SQLITE_OK);
-        assert_string_equal (
-            s_one (&h,
-                   h_event (&h, "cooperative.registered", "legal_number", COOP,
-                            "legal_date", "2001-05-01", "name", "Koperasi Maju",
-                            "form", "PRIMER", "kind", "SIMPAN_PINJAM",
-                            "pattern", "KONVENSIONAL", "desa_code",
-                            "32.03.10.2001", "members_male", "10",
-                            "members_female", "12", NULL),
-                   code),
-            "");
+        assert_string_equal (s_one (&h, s_cooperative (&h, COOP), code), "");
         /* Served from the cache the second time. */
         assert_string_equal (s_one (&h, s_person (&h, 1), code), "");
         assert_string_equal (s_one (&h, s_person (&h, 2), code), "");
@@ -347,12 +348,7 @@ static void test_deferred_session_after_attendance (void **state)
     record_t records[24];
     size_t n = 0;
     harness_t *h = &through; /* events are built with its seq */
-    s_keep (records, &n,
-            h_event (h, "cooperative.registered", "legal_number", COOP,
-                     "legal_date", "2001-05-01", "name", "Koperasi Maju",
-                     "form", "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
-                     "KONVENSIONAL", "desa_code", "32.03.10.2001",
-                     "members_male", "10", "members_female", "12", NULL));
+    s_keep (records, &n, s_cooperative (h, COOP));
     for (int p = 1; p <= 3; p++)
         s_keep (records, &n, s_person (h, p));
     s_keep (records, &n,
@@ -430,12 +426,7 @@ static void test_deferred_person_held (void **state)
     record_t records[16];
     size_t n = 0;
     harness_t *h = &through;
-    s_keep (records, &n,
-            h_event (h, "cooperative.registered", "legal_number", COOP,
-                     "legal_date", "2001-05-01", "name", "Koperasi Maju",
-                     "form", "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
-                     "KONVENSIONAL", "desa_code", "32.03.10.2001",
-                     "members_male", "10", "members_female", "12", NULL));
+    s_keep (records, &n, s_cooperative (h, COOP));
     for (int p = 1; p <= 3; p++)
         s_keep (records, &n, s_person (h, p));
     s_keep (records, &n,
@@ -504,15 +495,6 @@ static void test_deferred_person_held (void **state)
         free (records[i].bytes);
     h_close (&deferred);
     h_close (&through);
-}
-
-static jk_event_t *s_cooperative (harness_t *h, const char *legal)
-{
-    return h_event (h, "cooperative.registered", "legal_number", legal,
-                    "legal_date", "2001-05-01", "name", "Koperasi Maju", "form",
-                    "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
-                    "KONVENSIONAL", "desa_code", "32.03.10.2001",
-                    "members_male", "10", "members_female", "12", NULL);
 }
 
 static jk_event_t *s_rat (harness_t *h, const char *legal, const char *year,
