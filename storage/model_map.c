@@ -4,8 +4,10 @@
     key and the entry. A lookup compares hashes before it reads a key, a
     new key costs one allocation (its copy), growing never reads a key,
     and removing an entry moves the slots after it back (no tombstones).
-    The model calls these on every event: they replace CZMQ's zhashx
-    there, which allocates two blocks per key and chains its buckets. */
+    The model and the projections' write-behind counters call these on
+    every event: they replace CZMQ's zhashx there, which allocates two
+    blocks per key, chains its buckets, and shrinks its table at every
+    purge (to grow it again, page by page, in the next transaction). */
 #include "model_internal.h"
 
 size_t jk_model_key_hash (const void *key)
@@ -217,6 +219,22 @@ void jk_model_map_delete (jk_model_map_t *self, const char *key)
     }
     self->slot[hole].key = NULL;
     self->slot[hole].value = NULL;
+}
+
+void jk_model_map_clear (jk_model_map_t *self)
+{
+    /* Only the slots taken are written: the pages of a large table that
+       a transaction did not reach stay untouched. */
+    for (size_t i = 0; self->count && i <= self->mask; i++)
+        if (self->slot[i].key) {
+            if (self->destructor)
+                self->destructor (&self->slot[i].value);
+            if (!self->borrow)
+                free (self->slot[i].key);
+            self->slot[i].key = NULL;
+            self->slot[i].value = NULL;
+            self->count--;
+        }
 }
 
 /* The entry at or after slot i, or NULL; the cursor on it. */

@@ -2,7 +2,8 @@
     CZMQ's zhashx as the reference: the same random puts, replacements and
     removals over keys that share slots (a small key space, the map
     starting at 16 slots and growing), the same lookups after each step,
-    the same entries walked; every dropped entry freed exactly once. */
+    the same entries walked; every dropped entry freed exactly once; a
+    cleared map empty and filled again in the same order. */
 #include "model_internal.h"
 #include "testsupport.h"
 
@@ -305,6 +306,85 @@ static void test_inline (void **state)
     zhashx_destroy (&ref);
 }
 
+/* Walks map into keys (each a copy): how many entries it visited. */
+static size_t s_walk (jk_model_map_t *map, char keys[][32], size_t max)
+{
+    size_t walked = 0;
+    for (void *e = jk_model_map_first (map); e; e = jk_model_map_next (map)) {
+        assert_true (walked < max);
+        snprintf (keys[walked++], 32, "%s", jk_model_map_cursor (map));
+    }
+    return walked;
+}
+
+/* Clearing drops every entry once (owned keys and inline blocks alike),
+   leaves a map that finds nothing and walks nothing, and takes puts
+   again: the same puts after a clear walk in the same order (the slots
+   kept, the flush's statements in a repeatable order). */
+static void test_clear (void **state)
+{
+    (void)state;
+    enum { KEYS = 1500 };
+    static char first[KEYS][32], again[KEYS][32];
+    s_live = 0;
+    s_blocks = 0;
+    jk_model_map_t *owned = jk_model_map_new (s_entry_free);
+    jk_model_map_t *blocks = jk_model_map_inline (s_block_free);
+    jk_model_map_clear (owned); /* empty: nothing to do */
+    assert_int_equal (jk_model_map_size (owned), 0);
+    for (int round = 0; round < 3; round++) {
+        for (unsigned n = 0; n < KEYS; n++) {
+            char key[32];
+            s_key_of (n * 7 + 1, key);
+            assert_int_equal (jk_model_map_insert (owned, key, s_value (n)), 0);
+            bool made;
+            int64_t *e = jk_model_map_entry (blocks, key, sizeof *e, &made);
+            assert_true (made);
+            assert_int_equal (*e, 0);
+            *e = n;
+            s_blocks++;
+        }
+        assert_int_equal (jk_model_map_size (owned), KEYS);
+        assert_int_equal (jk_model_map_size (blocks), KEYS);
+        size_t walked = s_walk (blocks, round ? again : first, KEYS);
+        assert_int_equal (walked, KEYS);
+        if (round)
+            for (size_t i = 0; i < walked; i++)
+                assert_string_equal (again[i], first[i]);
+        jk_model_map_clear (owned);
+        jk_model_map_clear (blocks);
+        assert_int_equal (s_live, 0);
+        assert_int_equal (s_blocks, 0);
+        assert_int_equal (jk_model_map_size (owned), 0);
+        assert_int_equal (jk_model_map_size (blocks), 0);
+        assert_null (jk_model_map_first (owned));
+        assert_null (jk_model_map_first (blocks));
+        assert_null (jk_model_map_cursor (blocks));
+        for (unsigned n = 0; n < KEYS; n += 97) {
+            char key[32];
+            s_key_of (n * 7 + 1, key);
+            assert_null (jk_model_map_lookup (owned, key));
+            assert_null (jk_model_map_lookup (blocks, key));
+        }
+    }
+    /* A borrowing map's keys are the caller's: clear frees none. */
+    jk_model_map_t *borrowed = jk_model_map_borrowing (s_entry_free);
+    static char keys[100][32];
+    for (unsigned n = 0; n < 100; n++) {
+        s_key_of (n, keys[n]);
+        assert_int_equal (jk_model_map_insert (borrowed, keys[n], s_value (n)),
+                          0);
+    }
+    jk_model_map_clear (borrowed);
+    assert_int_equal (s_live, 0);
+    assert_int_equal (jk_model_map_insert (borrowed, keys[5], s_value (5)), 0);
+    assert_int_equal (*(int *)jk_model_map_lookup (borrowed, keys[5]), 5);
+    jk_model_map_destroy (&borrowed);
+    jk_model_map_destroy (&owned);
+    jk_model_map_destroy (&blocks);
+    assert_int_equal (s_live, 0);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +392,7 @@ int main (void)
         cmocka_unit_test (test_keys_apart),
         cmocka_unit_test (test_borrowing),
         cmocka_unit_test (test_inline),
+        cmocka_unit_test (test_clear),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
