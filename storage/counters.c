@@ -109,14 +109,14 @@ void jk_projections_set_deferred (jk_projections_t *self, bool deferred)
 /* Forgets the pending counters (written, or rolled back). */
 static void s_pending_purge (jk_projections_t *self)
 {
-    zhashx_purge (self->pending_sources);
+    jk_model_map_clear (self->pending_sources);
     self->source_last = NULL;
-    zhashx_purge (self->pending_kecamatan);
-    zhashx_purge (self->pending_sessions);
-    zhashx_purge (self->pending_people);
-    zhashx_purge (self->pending_enrollments);
-    zhashx_purge (self->pending_batches);
-    zhashx_purge (self->pending_rats);
+    jk_model_map_clear (self->pending_kecamatan);
+    jk_model_map_clear (self->pending_sessions);
+    jk_model_map_clear (self->pending_people);
+    jk_model_map_clear (self->pending_enrollments);
+    jk_model_map_clear (self->pending_batches);
+    jk_model_map_clear (self->pending_rats);
 }
 
 void jk_projections_discard (jk_projections_t *self)
@@ -126,9 +126,8 @@ void jk_projections_discard (jk_projections_t *self)
     free (self->held);
     self->held = NULL;
     /* The read caches may hold what the rolled-back transaction wrote. */
-    zhashx_purge (self->batch_terms);
-    zhashx_purge (self->session_jp);
-    zhashx_purge (self->cooperatives);
+    jk_model_map_clear (self->batch_terms);
+    jk_model_map_clear (self->session_jp);
     /* The model may hold what the rolled-back transaction decided. */
     jk_model_destroy (&self->model);
 }
@@ -137,9 +136,9 @@ int jk_projections_flush (jk_projections_t *self)
 {
     assert (self);
     int rc = JK_OK;
-    for (s_source_delta_t *d = zhashx_first (self->pending_sources);
-         d && rc == JK_OK; d = zhashx_next (self->pending_sources)) {
-        const char *source = zhashx_cursor (self->pending_sources);
+    for (s_source_delta_t *d = jk_model_map_first (self->pending_sources);
+         d && rc == JK_OK; d = jk_model_map_next (self->pending_sources)) {
+        const char *source = jk_model_map_cursor (self->pending_sources);
         sqlite3_stmt *st = STMT (W_SOURCE_FLUSH);
         sqlite3_bind_text (st, 1, source, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (st, 2, d->seq_max);
@@ -150,17 +149,17 @@ int jk_projections_flush (jk_projections_t *self)
         sqlite3_bind_int64 (st, 7, d->last_pos);
         rc = jk_proj_exec (self, W_SOURCE_FLUSH);
     }
-    for (s_kecamatan_delta_t *d = zhashx_first (self->pending_kecamatan);
-         d && rc == JK_OK; d = zhashx_next (self->pending_kecamatan)) {
-        const char *code = zhashx_cursor (self->pending_kecamatan);
+    for (s_kecamatan_delta_t *d = jk_model_map_first (self->pending_kecamatan);
+         d && rc == JK_OK; d = jk_model_map_next (self->pending_kecamatan)) {
+        const char *code = jk_model_map_cursor (self->pending_kecamatan);
         sqlite3_stmt *st = STMT (W_KECAMATAN);
         sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
         for (int i = 0; i < 6; i++)
             sqlite3_bind_int64 (st, i + 2, d->counts[i]);
         rc = jk_proj_exec (self, W_KECAMATAN);
     }
-    for (s_session_delta_t *d = zhashx_first (self->pending_sessions);
-         d && rc == JK_OK; d = zhashx_next (self->pending_sessions)) {
+    for (s_session_delta_t *d = jk_model_map_first (self->pending_sessions);
+         d && rc == JK_OK; d = jk_model_map_next (self->pending_sessions)) {
         sqlite3_stmt *st = STMT (W_SESSION_COUNTERS);
         sqlite3_bind_text (st, 1, d->batch, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (st, 2, d->session_no);
@@ -190,12 +189,9 @@ int jk_proj_kecamatan (jk_projections_t *self, const char *kecamatan,
     if (!kecamatan || !*kecamatan)
         return JK_OK;
     if (self->deferred) {
-        s_kecamatan_delta_t *d =
-            zhashx_lookup (self->pending_kecamatan, kecamatan);
-        if (!d) {
-            d = jk_calloc (1, sizeof *d);
-            zhashx_insert (self->pending_kecamatan, kecamatan, d);
-        }
+        bool made;
+        s_kecamatan_delta_t *d = jk_model_map_entry (
+            self->pending_kecamatan, kecamatan, sizeof *d, &made);
         d->counts[0] += cooperatives;
         d->counts[1] += people;
         d->counts[2] += enrolled;
@@ -229,8 +225,8 @@ bool jk_proj_nik_key (jk_str_t nik, char key[32])
 
 static int s_people_flush (jk_projections_t *self)
 {
-    for (jk_proj_person_delta_t *d = zhashx_first (self->pending_people); d;
-         d = zhashx_next (self->pending_people)) {
+    for (jk_proj_person_delta_t *d = jk_model_map_first (self->pending_people);
+         d; d = jk_model_map_next (self->pending_people)) {
         if (d->held) {
             bool zero =
                 !d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3];
@@ -240,7 +236,7 @@ static int s_people_flush (jk_projections_t *self)
         }
         if (!d->delta[0] && !d->delta[1] && !d->delta[2] && !d->delta[3])
             continue;
-        const char *nik = zhashx_cursor (self->pending_people);
+        const char *nik = jk_model_map_cursor (self->pending_people);
         sqlite3_stmt *st = STMT (W_PERSON_COUNTERS);
         sqlite3_bind_text (st, 1, nik, -1, SQLITE_STATIC);
         for (int i = 0; i < 4; i++)
@@ -250,12 +246,27 @@ static int s_people_flush (jk_projections_t *self)
     return JK_OK;
 }
 
+jk_proj_person_delta_t *jk_proj_person_pending (jk_projections_t *self,
+                                                const char *key)
+{
+    return jk_model_map_lookup (self->pending_people, key);
+}
+
+jk_proj_person_delta_t *jk_proj_person_pending_make (jk_projections_t *self,
+                                                     const char *key,
+                                                     bool *made)
+{
+    return jk_model_map_entry (self->pending_people, key,
+                               sizeof (jk_proj_person_delta_t), made);
+}
+
 int jk_proj_person_unhold (jk_projections_t *self, jk_str_t nik)
 {
     char key[32];
-    jk_proj_person_delta_t *d = self->deferred && jk_proj_nik_key (nik, key)
-                                    ? zhashx_lookup (self->pending_people, key)
-                                    : NULL;
+    jk_proj_person_delta_t *d =
+        self->deferred && jk_proj_nik_key (nik, key)
+            ? jk_model_map_lookup (self->pending_people, key)
+            : NULL;
     if (!d || !d->held)
         return JK_OK;
     /* The row is written with what was added to it; nothing waits. */
@@ -270,7 +281,7 @@ int jk_proj_person_read (jk_projections_t *self, jk_str_t nik,
     char key[32];
     jk_proj_person_delta_t *pending =
         self->deferred && jk_proj_nik_key (nik, key)
-            ? zhashx_lookup (self->pending_people, key)
+            ? jk_model_map_lookup (self->pending_people, key)
             : NULL;
     if (pending) {
         *row = pending->row;
@@ -315,12 +326,11 @@ int jk_proj_person_counters (jk_projections_t *self, jk_str_t nik,
         return JK_OK;
     char key[32];
     if (self->deferred && jk_proj_nik_key (nik, key)) {
-        jk_proj_person_delta_t *d = zhashx_lookup (self->pending_people, key);
-        if (!d) {
-            d = jk_calloc (1, sizeof *d);
+        bool made;
+        jk_proj_person_delta_t *d =
+            jk_proj_person_pending_make (self, key, &made);
+        if (made)
             d->row = row;
-            zhashx_insert (self->pending_people, key, d);
-        }
         int64_t add[4] = {enrollments, units, competent, certificates};
         for (int i = 0; i < 4; i++)
             d->delta[i] += add[i];
@@ -386,11 +396,14 @@ static bool s_batch_key (jk_str_t batch, char key[JK_PROJ_LEGAL_MAX])
 }
 
 /* Inserts a cache entry, emptying the cache first when it is full. */
-static void s_cache_put (zhashx_t *cache, const char *key, void *item)
+/* A new cache entry of size bytes under key (absent from the cache),
+   the cache emptied first when it is full. */
+static void *s_cache_put (jk_model_map_t *cache, const char *key, size_t size)
 {
-    if (zhashx_size (cache) >= S_CACHE_MAX)
-        zhashx_purge (cache);
-    zhashx_insert (cache, key, item);
+    if (jk_model_map_size (cache) >= S_CACHE_MAX)
+        jk_model_map_clear (cache);
+    bool made;
+    return jk_model_map_entry (cache, key, size, &made);
 }
 
 /* Reads a batch's terms; found false when the batch is unknown. */
@@ -400,7 +413,7 @@ static int s_batch_terms (jk_projections_t *self, jk_str_t batch, bool *found,
     char key[JK_PROJ_LEGAL_MAX];
     bool cache = self->deferred && s_batch_key (batch, key);
     s_batch_terms_t *cached =
-        cache ? zhashx_lookup (self->batch_terms, key) : NULL;
+        cache ? jk_model_map_lookup (self->batch_terms, key) : NULL;
     if (cached) {
         *found = true;
         *terms = *cached;
@@ -418,13 +431,12 @@ static int s_batch_terms (jk_projections_t *self, jk_str_t batch, bool *found,
     terms->jp_total = sqlite3_column_int64 (st, 6);
     sqlite3_reset (st);
     s_batch_delta_t *pending =
-        cache ? zhashx_lookup (self->pending_batches, key) : NULL;
+        cache ? jk_model_map_lookup (self->pending_batches, key) : NULL;
     if (pending) /* hours of sessions not written yet */
         terms->jp_total += pending->counts[3];
     if (cache) {
-        cached = jk_calloc (1, sizeof *cached);
+        cached = s_cache_put (self->batch_terms, key, sizeof *cached);
         *cached = *terms;
-        s_cache_put (self->batch_terms, key, cached);
     }
     return JK_OK;
 }
@@ -437,29 +449,26 @@ static s_batch_delta_t *s_batch_pending (jk_projections_t *self, jk_str_t batch)
     char key[JK_PROJ_LEGAL_MAX];
     if (!self->deferred || self->model || !s_batch_key (batch, key))
         return NULL;
-    s_batch_delta_t *d = zhashx_lookup (self->pending_batches, key);
-    if (!d) {
-        d = jk_calloc (1, sizeof *d);
-        zhashx_insert (self->pending_batches, key, d);
-    }
-    return d;
+    bool made;
+    return jk_model_map_entry (self->pending_batches, key,
+                               sizeof (s_batch_delta_t), &made);
 }
 
 /* Writes the pending batch counters. */
 static int s_batches_flush (jk_projections_t *self)
 {
-    for (s_batch_delta_t *d = zhashx_first (self->pending_batches); d;
-         d = zhashx_next (self->pending_batches)) {
+    for (s_batch_delta_t *d = jk_model_map_first (self->pending_batches); d;
+         d = jk_model_map_next (self->pending_batches)) {
         if (!d->counts[0] && !d->counts[1] && !d->counts[2] && !d->counts[3])
             continue;
-        const char *batch = zhashx_cursor (self->pending_batches);
+        const char *batch = jk_model_map_cursor (self->pending_batches);
         sqlite3_stmt *st = STMT (W_BATCH_COUNTERS);
         sqlite3_bind_text (st, 1, batch, -1, SQLITE_STATIC);
         for (int i = 0; i < 4; i++)
             sqlite3_bind_int64 (st, i + 2, d->counts[i]);
         CHECK (jk_proj_exec (self, W_BATCH_COUNTERS));
     }
-    zhashx_purge (self->pending_batches);
+    jk_model_map_clear (self->pending_batches);
     return JK_OK;
 }
 
@@ -469,7 +478,7 @@ int jk_proj_batch_counters (jk_projections_t *self, jk_str_t batch,
 {
     char key[JK_PROJ_LEGAL_MAX];
     s_batch_terms_t *cached = jp && self->deferred && s_batch_key (batch, key)
-                                  ? zhashx_lookup (self->batch_terms, key)
+                                  ? jk_model_map_lookup (self->batch_terms, key)
                                   : NULL;
     if (cached) /* kept in step with the row */
         cached->jp_total += jp;
@@ -528,7 +537,7 @@ void jk_proj_pending_jp_fn (sqlite3_context *context, int argc,
     char key[256];
     s_enrollment_delta_t *d =
         self && s_enrollment_key (batch, nik, key)
-            ? zhashx_lookup (self->pending_enrollments, key)
+            ? jk_model_map_lookup (self->pending_enrollments, key)
             : NULL;
     sqlite3_result_int64 (context, d ? d->jp : 0);
 }
@@ -559,12 +568,12 @@ int jk_proj_enrollments_flush (jk_projections_t *self)
 {
     /* First the batches to recompute, each with its rows' hours. */
     int rc = JK_OK;
-    for (s_batch_delta_t *b = zhashx_first (self->pending_batches);
-         b && rc == JK_OK; b = zhashx_next (self->pending_batches))
+    for (s_batch_delta_t *b = jk_model_map_first (self->pending_batches);
+         b && rc == JK_OK; b = jk_model_map_next (self->pending_batches))
         if (b->recompute) {
             b->recompute = false;
-            rc = s_batch_sweep (self, zhashx_cursor (self->pending_batches),
-                                &b->swept);
+            rc = s_batch_sweep (
+                self, jk_model_map_cursor (self->pending_batches), &b->swept);
         }
     /* Then the hours of the other batches' rows, one row each. A batch
        with no row in batches (unknown: no terms to bind) was not swept
@@ -572,20 +581,22 @@ int jk_proj_enrollments_flush (jk_projections_t *self)
        the terms up, without the hours, and its rows are written here one
        by one by the same kind of statement, each recomputing its own %
        with its hours, so every row ends as one write per event left it. */
-    for (s_enrollment_delta_t *d = zhashx_first (self->pending_enrollments);
-         d && rc == JK_OK; d = zhashx_next (self->pending_enrollments)) {
-        s_batch_delta_t *b = zhashx_lookup (self->pending_batches, d->text);
+    for (s_enrollment_delta_t *d =
+             jk_model_map_first (self->pending_enrollments);
+         d && rc == JK_OK; d = jk_model_map_next (self->pending_enrollments)) {
+        s_batch_delta_t *b =
+            jk_model_map_lookup (self->pending_batches, d->text);
         if (b && b->swept)
             continue;
         jk_str_t batch = {d->text, d->batch_len};
         jk_str_t nik = {d->text + d->batch_len + 1, d->nik_len};
         rc = s_enrollment_write (self, batch, nik, d->jp);
     }
-    for (s_batch_delta_t *b = zhashx_first (self->pending_batches); b;
-         b = zhashx_next (self->pending_batches))
+    for (s_batch_delta_t *b = jk_model_map_first (self->pending_batches); b;
+         b = jk_model_map_next (self->pending_batches))
         b->swept = false;
     if (rc == JK_OK)
-        zhashx_purge (self->pending_enrollments);
+        jk_model_map_clear (self->pending_enrollments);
     return rc;
 }
 
@@ -611,11 +622,12 @@ int jk_proj_enrollment_flush (jk_projections_t *self, jk_str_t batch,
     char key[256];
     if (!s_enrollment_key (batch, nik, key))
         return jk_proj_enrollments_flush (self);
-    s_enrollment_delta_t *d = zhashx_lookup (self->pending_enrollments, key);
+    s_enrollment_delta_t *d =
+        jk_model_map_lookup (self->pending_enrollments, key);
     if (!d)
         return JK_OK;
     int rc = s_enrollment_write (self, batch, nik, d->jp);
-    zhashx_delete (self->pending_enrollments, key);
+    jk_model_map_delete (self->pending_enrollments, key);
     return rc;
 }
 
@@ -645,15 +657,14 @@ static int s_enrollment_jp (jk_projections_t *self, jk_str_t batch,
     size_t size =
         self->deferred && !self->model ? s_enrollment_key (batch, nik, key) : 0;
     if (size) {
-        s_enrollment_delta_t *d =
-            zhashx_lookup (self->pending_enrollments, key);
-        if (!d) {
-            d = jk_calloc (1, sizeof *d + size);
+        bool made;
+        s_enrollment_delta_t *d = jk_model_map_entry (
+            self->pending_enrollments, key, sizeof *d + size, &made);
+        if (made) {
             d->batch_len = batch.len;
             d->nik_len = nik.len;
             memcpy (d->text, key, size);
             d->text[batch.len] = 0;
-            zhashx_insert (self->pending_enrollments, key, d);
         }
         d->jp += jp_delta;
         return JK_OK;
@@ -731,13 +742,12 @@ static int s_rat_held_write (jk_projections_t *self, const char *norm,
 
 int jk_proj_cooperative_hold (jk_projections_t *self, const char *norm)
 {
+    bool made;
     jk_proj_rat_delta_t *d =
-        self->deferred ? zhashx_lookup (self->pending_rats, norm) : NULL;
-    if (!d) {
-        d = jk_calloc (1, sizeof *d);
+        jk_model_map_entry (self->pending_rats, norm, sizeof *d, &made);
+    if (made) {
         d->held = self->held;
         self->held = NULL;
-        zhashx_insert (self->pending_rats, norm, d);
         return JK_OK;
     }
     /* RATs pending before the registration (their rows' UPDATEs come
@@ -749,7 +759,7 @@ int jk_proj_cooperative_hold (jk_projections_t *self, const char *norm)
 int jk_proj_cooperative_unhold (jk_projections_t *self, const char *norm)
 {
     jk_proj_rat_delta_t *d =
-        self->deferred ? zhashx_lookup (self->pending_rats, norm) : NULL;
+        self->deferred ? jk_model_map_lookup (self->pending_rats, norm) : NULL;
     return d && d->held ? s_rat_held_write (self, norm, d) : JK_OK;
 }
 
@@ -762,11 +772,9 @@ int jk_proj_rat_counters (jk_projections_t *self, const char *norm, int64_t pos)
 {
     if (!self->deferred || self->model)
         return s_rat_write (self, norm, 1, pos);
-    jk_proj_rat_delta_t *d = zhashx_lookup (self->pending_rats, norm);
-    if (!d) {
-        d = jk_calloc (1, sizeof *d);
-        zhashx_insert (self->pending_rats, norm, d);
-    }
+    bool made;
+    jk_proj_rat_delta_t *d =
+        jk_model_map_entry (self->pending_rats, norm, sizeof *d, &made);
     d->count++;
     d->last_pos = pos;
     return JK_OK;
@@ -774,15 +782,15 @@ int jk_proj_rat_counters (jk_projections_t *self, const char *norm, int64_t pos)
 
 int jk_proj_rats_flush (jk_projections_t *self)
 {
-    for (jk_proj_rat_delta_t *d = zhashx_first (self->pending_rats); d;
-         d = zhashx_next (self->pending_rats)) {
-        const char *norm = zhashx_cursor (self->pending_rats);
+    for (jk_proj_rat_delta_t *d = jk_model_map_first (self->pending_rats); d;
+         d = jk_model_map_next (self->pending_rats)) {
+        const char *norm = jk_model_map_cursor (self->pending_rats);
         if (d->held)
             CHECK (s_rat_held_write (self, norm, d));
         else if (d->count) /* 0: folded into a registration written */
             CHECK (s_rat_write (self, norm, d->count, d->last_pos));
     }
-    zhashx_purge (self->pending_rats);
+    jk_model_map_clear (self->pending_rats);
     return JK_OK;
 }
 
@@ -833,7 +841,7 @@ int jk_proj_session_jp (jk_projections_t *self, jk_str_t batch,
     char key[JK_PROJ_LEGAL_MAX + 24];
     bool cache = self->deferred && s_session_key (batch, session_no, key);
     if (cache) {
-        s_session_jp_t *cached = zhashx_lookup (self->session_jp, key);
+        s_session_jp_t *cached = jk_model_map_lookup (self->session_jp, key);
         if (cached) {
             *jp = cached->jp;
             return JK_OK;
@@ -850,9 +858,9 @@ int jk_proj_session_jp (jk_projections_t *self, jk_str_t batch,
         *jp = sqlite3_column_int64 (st, 3);
         sqlite3_reset (st);
         if (cache) {
-            s_session_jp_t *cached = jk_calloc (1, sizeof *cached);
+            s_session_jp_t *cached =
+                s_cache_put (self->session_jp, key, sizeof *cached);
             cached->jp = *jp;
-            s_cache_put (self->session_jp, key, cached);
         }
     }
     return JK_OK;
@@ -865,12 +873,12 @@ int jk_proj_attendance_effects (jk_projections_t *self, jk_str_t batch,
 {
     char key[JK_PROJ_LEGAL_MAX + 24];
     if (self->deferred && s_session_key (batch, session_no, key)) {
-        s_session_delta_t *d = zhashx_lookup (self->pending_sessions, key);
-        if (!d) {
-            d = jk_calloc (1, sizeof *d + batch.len + 1);
+        bool made;
+        s_session_delta_t *d = jk_model_map_entry (
+            self->pending_sessions, key, sizeof *d + batch.len + 1, &made);
+        if (made) {
             memcpy (d->batch, batch.ptr, batch.len);
             d->session_no = session_no;
-            zhashx_insert (self->pending_sessions, key, d);
         }
         d->recorded += recorded;
         d->present += present;
@@ -903,12 +911,12 @@ int jk_proj_progress (jk_projections_t *self, const char *source,
             memcpy (key, source, (size_t)source_len);
             key[source_len] = 0;
             self->source_last_len = (size_t)source_len;
-            d = zhashx_lookup (self->pending_sources, key);
-            if (!d) {
-                d = jk_calloc (1, sizeof *d);
+            bool made;
+            d = jk_model_map_entry (self->pending_sources, key, sizeof *d,
+                                    &made);
+            if (made) {
                 d->seq_max = (int64_t)seq;
                 d->first_recorded_at = ap->recorded_at;
-                zhashx_insert (self->pending_sources, key, d);
             }
             self->source_last = d;
         }

@@ -52,17 +52,19 @@ int jk_proj_person_registered_after (jk_projections_t *self,
     const char *kecamatan =
         jk_proj_kecamatan_of (self, jk_proj_text (ev, "desa_code"));
     char key[32];
-    if (self->deferred && jk_proj_nik_key (nik, key) &&
-        !zhashx_lookup (self->pending_people, key)) {
+    bool made = false;
+    jk_proj_person_delta_t *d =
+        self->deferred && jk_proj_nik_key (nik, key)
+            ? jk_proj_person_pending_make (self, key, &made)
+            : NULL;
+    if (made) {
         /* The row just written (or held: then written at flush with the
            counters), with its counters at zero: the person's first
            enrolment in this transaction reads it from here. */
-        jk_proj_person_delta_t *d = jk_calloc (1, sizeof *d);
         d->row.found = true;
         s_kecamatan_copy (d->row.kecamatan, kecamatan);
         d->held = self->held;
         self->held = NULL;
-        zhashx_insert (self->pending_people, key, d);
     }
     /* A row held but not taken (the NIK registered before in this
        transaction): apply writes it after the earlier registration, as
@@ -95,7 +97,7 @@ int jk_proj_person_corrected (jk_projections_t *self, const jk_event_t *ev,
     char key[32];
     jk_proj_person_delta_t *pending =
         self->deferred && jk_proj_nik_key (nik, key)
-            ? zhashx_lookup (self->pending_people, key)
+            ? jk_proj_person_pending (self, key)
             : NULL;
     if (pending) /* the stored row moved: so does the pending copy */
         s_kecamatan_copy (pending->row.kecamatan, after);

@@ -41,8 +41,6 @@
 static const char *s_sql[STMT_COUNT] = {
     [Q_COOPERATIVE] = "SELECT registered_pos, kecamatan_code, status"
                       " FROM cooperatives WHERE legal_number_norm = ?1",
-    [Q_RAT] = "SELECT pos, held_on FROM rat_meetings"
-              " WHERE legal_number_norm = ?1 AND book_year = ?2",
     [Q_RAT_YEARS] = "SELECT book_year FROM rat_meetings"
                     " WHERE legal_number_norm = ?1 ORDER BY book_year DESC",
     [Q_PERSON] = "SELECT kecamatan_code, enrollments, units_assessed,"
@@ -52,32 +50,13 @@ static const char *s_sql[STMT_COUNT] = {
                 " FROM batches WHERE batch = ?1",
     [Q_SESSION] = "SELECT date, starts, ends, jp FROM sessions"
                   " WHERE batch = ?1 AND session_no = ?2",
-    [Q_ENROLLMENT] = "SELECT withdrawn, jp_attended, attendance_pct, eligible"
-                     " FROM enrollments WHERE batch = ?1 AND nik = ?2",
-    [Q_ATTENDANCE] = "SELECT recorded_pos FROM attendance"
-                     " WHERE batch = ?1 AND session_no = ?2 AND nik = ?3",
     [Q_ATTENDANCE_BY_ID] = "SELECT batch, session_no, nik, status, jp,"
                            " check_in, check_out FROM attendance"
                            " WHERE event_id = ?1",
-    [Q_ASSESSMENT] = "SELECT batch, units, date FROM assessments"
-                     " WHERE assessment = ?1",
-    [Q_UNIT] = "SELECT 1 FROM assessment_units"
-               " WHERE assessment = ?1 AND unit = ?2",
-    [Q_ASSESSOR] = "SELECT 1 FROM assessment_assessors"
-                   " WHERE assessment = ?1 AND assessor = ?2",
-    [Q_UNIT_NOT_K] = "SELECT u.unit, r.verdict FROM assessment_units u"
-                     " LEFT JOIN unit_results r ON r.assessment = u.assessment"
-                     " AND r.nik = ?2 AND r.unit = u.unit"
-                     " WHERE u.assessment = ?1"
-                     " AND (r.verdict IS NULL OR r.verdict <> 'K')"
-                     " ORDER BY u.unit_index LIMIT 1",
     [Q_RESULT] = "SELECT verdict FROM assessment_results"
                  " WHERE assessment = ?1 AND nik = ?2",
     [Q_CERTIFICATE] = "SELECT nik, revoked, revoked_pos FROM certificates"
                       " WHERE number = ?1",
-    [Q_CERTIFICATE_FOR] = "SELECT number FROM certificates"
-                          " WHERE assessment = ?1 AND nik = ?2"
-                          " AND revoked = 0 ORDER BY number LIMIT 1",
     [W_META_POS] = "UPDATE projection_meta SET value = ?1"
                    " WHERE key = 'last_pos'",
     [W_SOURCE] = "INSERT INTO sources (source, next_seq, accepted, rejected,"
@@ -472,21 +451,18 @@ jk_projections_new_with (sqlite3 *db, const jk_projections_config_t *config,
     if (config && config->rat_deadline_months > 0)
         self->config = *config;
     self->region = jk_region_default ();
-    /* Keyed by text; hashed eight bytes a step (jk_model_key_hash), which
-       moves only where an entry sits: every flush writes each key's row
-       by itself, so no row depends on the order of a map. */
-    zhashx_t **maps[] = {&self->pending_sources,     &self->pending_kecamatan,
-                         &self->pending_sessions,    &self->pending_people,
-                         &self->pending_enrollments, &self->pending_batches,
-                         &self->pending_rats,        &self->batch_terms,
-                         &self->session_jp,          &self->cooperatives};
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
-        *maps[i] = zhashx_new ();
-        zhashx_set_key_hasher (*maps[i], jk_model_key_hash);
-        zhashx_set_destructor (*maps[i], jk_proj_item_free);
-    }
-    zhashx_set_destructor (self->pending_people, jk_proj_person_delta_free);
-    zhashx_set_destructor (self->pending_rats, jk_proj_rat_delta_free);
+    /* Keyed by text, each entry one block with its key (jk_map.h). Where
+       an entry sits moves only the order of a flush's statements: every
+       flush writes each key's row by itself, so no row depends on it. */
+    jk_model_map_t **maps[] = {
+        &self->pending_sources,  &self->pending_kecamatan,
+        &self->pending_sessions, &self->pending_enrollments,
+        &self->pending_batches,  &self->batch_terms,
+        &self->session_jp};
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        *maps[i] = jk_model_map_inline (jk_proj_item_free);
+    self->pending_people = jk_model_map_inline (jk_proj_person_delta_free);
+    self->pending_rats = jk_model_map_inline (jk_proj_rat_delta_free);
     /* Statements find the object by a pointer bound to them: the
        function serves every projections object on the connection. */
     sqlite3_create_function_v2 (db, "jk_pending_jp", 3,
@@ -515,24 +491,23 @@ void jk_projections_destroy (jk_projections_t **self_p)
     if (!self_p || !*self_p)
         return;
     jk_projections_t *self = *self_p;
-    if (self->deferred && (zhashx_size (self->pending_sources) ||
-                           zhashx_size (self->pending_kecamatan) ||
-                           zhashx_size (self->pending_sessions) ||
-                           zhashx_size (self->pending_people) ||
-                           zhashx_size (self->pending_enrollments) ||
-                           zhashx_size (self->pending_batches) ||
-                           zhashx_size (self->pending_rats)))
+    if (self->deferred && (jk_model_map_size (self->pending_sources) ||
+                           jk_model_map_size (self->pending_kecamatan) ||
+                           jk_model_map_size (self->pending_sessions) ||
+                           jk_model_map_size (self->pending_people) ||
+                           jk_model_map_size (self->pending_enrollments) ||
+                           jk_model_map_size (self->pending_batches) ||
+                           jk_model_map_size (self->pending_rats)))
         jk_warn (LOG, "destroyed with counters not flushed: they are lost");
-    zhashx_destroy (&self->pending_sources);
-    zhashx_destroy (&self->pending_kecamatan);
-    zhashx_destroy (&self->pending_sessions);
-    zhashx_destroy (&self->pending_people);
-    zhashx_destroy (&self->pending_enrollments);
-    zhashx_destroy (&self->pending_batches);
-    zhashx_destroy (&self->pending_rats);
-    zhashx_destroy (&self->batch_terms);
-    zhashx_destroy (&self->session_jp);
-    zhashx_destroy (&self->cooperatives);
+    jk_model_map_destroy (&self->pending_sources);
+    jk_model_map_destroy (&self->pending_kecamatan);
+    jk_model_map_destroy (&self->pending_sessions);
+    jk_model_map_destroy (&self->pending_people);
+    jk_model_map_destroy (&self->pending_enrollments);
+    jk_model_map_destroy (&self->pending_batches);
+    jk_model_map_destroy (&self->pending_rats);
+    jk_model_map_destroy (&self->batch_terms);
+    jk_model_map_destroy (&self->session_jp);
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize (self->stmt[i]);
     for (size_t i = 0; i < self->row_count; i++) {
@@ -952,7 +927,7 @@ int jk_projections_apply (jk_projections_t *self, const jk_event_t *event,
        itself changes (an enrolment, a withdrawal: keyed by batch, nik). */
     for (size_t r = self->row_first[index];
          r < self->row_first[index + 1] &&
-         zhashx_size (self->pending_enrollments);
+         jk_model_map_size (self->pending_enrollments);
          r++)
         if (self->rows[r].enrollments)
             CHECK (jk_proj_enrollment_flush (self,

@@ -9,6 +9,7 @@
 #ifndef JK_PROJECTIONS_INTERNAL_H
 #define JK_PROJECTIONS_INTERNAL_H
 
+#include "jk_map.h"
 #include "jk_model.h"
 #include "jk_projection_table.h"
 #include "jk_projections.h"
@@ -20,21 +21,13 @@
 typedef enum {
     /* reads (decide and apply) */
     Q_COOPERATIVE,
-    Q_RAT,
     Q_RAT_YEARS,
     Q_PERSON,
     Q_BATCH,
     Q_SESSION,
-    Q_ENROLLMENT,
-    Q_ATTENDANCE,
     Q_ATTENDANCE_BY_ID,
-    Q_ASSESSMENT,
-    Q_UNIT,
-    Q_ASSESSOR,
-    Q_UNIT_NOT_K,
     Q_RESULT,
     Q_CERTIFICATE,
-    Q_CERTIFICATE_FOR,
     /* writes (apply) */
     W_META_POS,
     W_SOURCE,
@@ -123,38 +116,37 @@ struct jk_projections_s {
        deltas that nothing reads inside the writer's transaction, kept in
        memory and written once per transaction by jk_projections_flush.
        Each statement they replace ran once per event (sources on every
-       record); per transaction there is one per distinct key. */
-    bool deferred;               /* counters wait for flush */
-    zhashx_t *pending_sources;   /* source -> s_source_delta_t */
-    zhashx_t *pending_kecamatan; /* kecamatan code -> s_kecamatan_delta_t */
-    zhashx_t *pending_sessions;  /* "batch\nsession_no" -> s_session_delta_t */
-    zhashx_t *pending_people;    /* nik -> s_person_delta_t */
+       record); per transaction there is one per distinct key. Each map
+       below is inline (jk_map.h: an entry and its key in one block),
+       emptied at flush with its slots kept (jk_model_map_clear). */
+    bool deferred;                   /* counters wait for flush */
+    jk_model_map_t *pending_sources; /* source -> s_source_delta_t */
+    jk_model_map_t
+        *pending_kecamatan; /* kecamatan code -> s_kecamatan_delta_t */
+    jk_model_map_t
+        *pending_sessions; /* "batch\nsession_no" -> s_session_delta_t */
+    jk_model_map_t *pending_people; /* nik -> s_person_delta_t */
     /* Attendance hours per enrolment ("batch\x1fnik" ->
        s_enrollment_delta_t), written (with % and eligibility from the
        batch's terms then) at flush, and before anything else writes
        the enrollments table (jk_proj_enrollments_flush). */
-    zhashx_t *pending_enrollments;
+    jk_model_map_t *pending_enrollments;
     /* batches: counter deltas per batch (enrolled, withdrawn, sessions,
        jp_total) and whether its enrolments' % waits for a recomputation
        ("batch" -> s_batch_delta_t), written at flush. Like the hours
        above, only while no decisions' model reads this database. */
-    zhashx_t *pending_batches;
+    jk_model_map_t *pending_batches;
     /* cooperatives: RATs held per cooperative (normalised legal number
        -> jk_proj_rat_delta_t); the streak is recounted and the row
        written once at flush. Same condition as the batches. */
-    zhashx_t *pending_rats;
+    jk_model_map_t *pending_rats;
     /* Read caches of deferred mode: what apply looks up again and again
        and what changes only through apply itself. Valid across commits
        (kept in step by the apply that changes them), dropped by
        jk_projections_discard with the rolled-back transaction that may
        have filled them. */
-    zhashx_t *batch_terms; /* batch -> s_batch_terms_t */
-    zhashx_t *session_jp;  /* "batch\nsession_no" -> s_session_jp_t */
-    /* Cooperatives known to exist: normalised legal number -> int64_t
-       registered_pos. Rows are never deleted and neither the key nor
-       registered_pos ever changes, so an entry read once stays true;
-       decide (rules.c) fills it from SQLite in deferred mode. */
-    zhashx_t *cooperatives;
+    jk_model_map_t *batch_terms; /* batch -> s_batch_terms_t */
+    jk_model_map_t *session_jp;  /* "batch\nsession_no" -> s_session_jp_t */
     /* The row the last table write held (jk_proj_held_t), until the
        type's after step takes it; apply writes it through when none
        does. */
@@ -239,12 +231,12 @@ typedef struct {
     jk_proj_held_t *held;
 } jk_proj_person_delta_t;
 
-/* Frees a heap item (zhashx destructor). */
+/* Frees a heap item (map destructor). */
 void jk_proj_item_free (void **item_p);
 
-/* Frees a jk_proj_person_delta_t with its held row (zhashx destructor). */
+/* Frees a jk_proj_person_delta_t with its held row (map destructor). */
 void jk_proj_person_delta_free (void **item_p);
-/* Frees a cooperative's pending RATs with its held row (zhashx
+/* Frees a cooperative's pending RATs with its held row (map
    destructor). */
 void jk_proj_rat_delta_free (void **item_p);
 /* Writes a held row and frees it: with counters, by held_stmt (count
@@ -258,6 +250,14 @@ void jk_proj_held_max (jk_proj_held_t *held, const char *column, int64_t value);
    so far, which then stop being pending): before any statement that
    writes the person's row. JK_OK or JK_IO. */
 int jk_proj_person_unhold (jk_projections_t *self, jk_str_t nik);
+/* A person's entry in pending_people (key from jk_proj_nik_key), or
+   NULL. */
+jk_proj_person_delta_t *jk_proj_person_pending (jk_projections_t *self,
+                                                const char *key);
+/* The same, made zeroed when there is none (*made true). */
+jk_proj_person_delta_t *jk_proj_person_pending_make (jk_projections_t *self,
+                                                     const char *key,
+                                                     bool *made);
 /* Kecamatan code of a desa from the reference data, or NULL. */
 const char *jk_proj_kecamatan_of (jk_projections_t *self, jk_str_t desa);
 /* Adds deltas to a kecamatan's counters (no-op for NULL or unknown). */
