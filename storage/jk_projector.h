@@ -159,8 +159,13 @@ zactor_t *jk_projector_start (jk_projector_t **projector_p,
    per record (docs/PERFORMANCE.md), so it comes back sooner. */
 size_t jk_projector_step_max (uint64_t pos, uint64_t released);
 
+/* An empty hand-off: one let go of before, its arrays kept, when there
+   is one (any thread). */
 jk_handoff_t *jk_handoff_new (void);
-/* Frees the hand-off with the events and messages it still holds. */
+/* Frees the events and messages the hand-off still holds and releases
+   what it keeps; the hand-off itself, with its arrays, is kept for
+   jk_handoff_new (up to 8 of them, each with room for at most 4,096
+   records, in the process), else freed. */
 void jk_handoff_destroy (jk_handoff_t **self_p);
 /* Adds the record committed as stored says (hash required; the code and
    message of a rejection are copied, its bytes are borrowed: an owner

@@ -6,7 +6,8 @@
     position and hash equal those made from the log alone; where the
     hand-offs leave a gap, or repeat a position, or a handed record is
     recorded before the record before it, the log is read there; handed
-    records are freed once passed; a hand-off beyond JK_HANDOFF_MAX
+    records are freed once passed (the hand-off itself given again,
+    empty, by jk_handoff_new); a hand-off beyond JK_HANDOFF_MAX
     records is refused, and the projector thread steps in larger
     transactions that far behind. Also the projections' WAL, which the
     projector checkpoints itself: after a commit at its limit, when idle,
@@ -454,6 +455,44 @@ static void test_handoff_bound (void **state)
     assert_int_equal (shared.handed, JK_HANDOFF_MAX - 1);
 }
 
+/* Counts the releases of a kept owner (jk_handoff_keep). */
+static void s_count_release (void *count)
+{
+    (*(int *)count)++;
+}
+
+/* A destroyed hand-off is made empty and given again by jk_handoff_new
+   (its arrays kept): what it held is freed and released, and records
+   added to it afterwards are its only ones. */
+static void test_handoff_reused (void **state)
+{
+    s_fixture_t *f = *state;
+    /* More than the spares kept: the last taken are fresh. */
+    jk_handoff_t *taken[16];
+    for (size_t i = 0; i < 16; i++)
+        taken[i] = jk_handoff_new ();
+    jk_handoff_t *h = s_handoff (f->records, 0, 200, f->recorded_at);
+    int released = 0;
+    jk_handoff_keep (h, &released, s_count_release);
+    jk_handoff_t *was = h;
+    jk_handoff_destroy (&h);
+    assert_null (h);
+    assert_int_equal (released, 1);
+    h = jk_handoff_new ();
+    assert_ptr_equal (h, was);
+    assert_int_equal (jk_handoff_size (h), 0);
+    jk_handoff_destroy (&h);
+    assert_int_equal (released, 1);
+    /* Reused, it carries records as a fresh one does: the projections
+       made from such hand-offs equal those made from the log. */
+    for (size_t i = 0; i < 16; i++)
+        jk_handoff_destroy (&taken[i]);
+    jk_projector_shared_t shared = {0};
+    for (size_t first = 0; first < S_EVENTS; first += 100)
+        s_offer (f, &shared, first, first + 100, f->recorded_at);
+    s_project_equal (f, s_copy (f, "reused.db"), &shared, 0);
+}
+
 /* Steps projector to the end in steps of 20 records; after each, its
    WAL holds fewer than limit frames. Returns the steps taken. */
 static int s_step_all (jk_projector_t *projector, int limit)
@@ -601,6 +640,7 @@ int main (void)
         cmocka_unit_test (test_handed_equals_log),
         cmocka_unit_test (test_handed_event_is_applied),
         cmocka_unit_test (test_handoff_bound),
+        cmocka_unit_test (test_handoff_reused),
         cmocka_unit_test (test_step_max),
         cmocka_unit_test (test_wal_checkpointed),
         cmocka_unit_test (test_wal_idle),
