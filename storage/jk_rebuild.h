@@ -24,6 +24,12 @@ typedef struct {
     uint64_t accepted; /* of which accepted */
     uint64_t rejected; /* of which rejections */
     jk_head_t head;    /* last copied position and hash */
+    uint64_t scanned;  /* rows the projections' statements stepped
+                          through in full-table scans while applying
+                          (SQLite's SQLITE_STMTSTATUS_FULLSCAN_STEP):
+                          0 when every read and update finds its rows by
+                          a key or an index; more makes a rebuild's time
+                          grow with the square of the log */
 } jk_rebuild_result_t;
 
 /* Writes a fresh database at out_path (which must not exist: JK_CONFLICT)
