@@ -560,14 +560,19 @@ static int s_run (sqlite3_stmt *stmt)
    at most 1,000 in jejak-hub) rather than write some to the WAL early;
    the cache falls back to 4 MiB after it. (SQLite also reads the
    value's low byte as on/off: 4,096 would turn spilling off, and a
-   transaction's pages would have no bound.) Set once, before the first
-   transaction (a failure leaves the cache as it was). */
+   transaction's pages would have no bound.) secure_delete off: a SQLite
+   built with SQLITE_SECURE_DELETE (Debian's) zeroes every byte a page
+   frees, which the appends' page splits and cell moves do all the time;
+   the log deletes no record (the tiles' hashes, all it ever rewrites,
+   are public), so there is nothing to wipe. Set once, before the first
+   transaction (a failure leaves the connection as it was). */
 static void s_writer_cache (jk_log_t *self)
 {
     self->writer_cache = true;
     sqlite3_exec (self->db,
-                  "PRAGMA cache_size = -4096; PRAGMA cache_spill = 4000;", NULL,
-                  NULL, NULL);
+                  "PRAGMA cache_size = -4096; PRAGMA cache_spill = 4000;"
+                  " PRAGMA secure_delete = OFF;",
+                  NULL, NULL, NULL);
 }
 
 int jk_log_begin (jk_log_t *self)
