@@ -11,181 +11,18 @@
 #include <czmq.h>
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- SQLite's memory
- * ------------------------------------------------------------- */
-
-/* Debian's SQLite is built without its lookaside memory
-   (SQLITE_OMIT_LOOKASIDE): every cursor, record and value buffer a
-   statement makes is a malloc and a free, and glibc's per-thread cache
-   keeps only 7 blocks a size, so most of them took its slower paths.
-   SQLite's blocks of up to S_MEM_SMALL bytes (rounded up to a multiple
-   of S_MEM_STEP) are kept by the thread that frees them, up to
-   s_mem_keep a size, for its next allocation of that size; larger blocks
-   go to malloc and free as before. A block allocated on one thread and
-   freed on another is kept by the second (every block is malloc's). The
-   blocks a thread keeps are freed when it ends; at most about 330 KB a
-   thread. Each block has its size in the 8 bytes before it (SQLite needs
-   8-byte alignment). Not in a sanitizer build, whose checks would no
-   longer see SQLite's blocks come and go. */
-#define S_MEM_STEP  64
-#define S_MEM_SMALL 2048
-#define S_MEM_SIZES (S_MEM_SMALL / S_MEM_STEP)
-#define S_MEM_HEAD  8
-
-typedef struct {
-    char *kept[S_MEM_SIZES]; /* blocks a size, linked through their
-                                first bytes after the size */
-    uint16_t count[S_MEM_SIZES];
-    bool registered; /* s_mem_key frees them when the thread ends */
-    bool ended;      /* it is ending: blocks go to free */
-} s_mem_cache_t;
-
-static __thread s_mem_cache_t s_mem_cache;
-static pthread_key_t s_mem_key;
-
-/* The size index of a small block of size bytes (0 < size <=
-   S_MEM_SMALL). */
-static inline size_t s_mem_index (size_t size)
-{
-    return (size - 1) / S_MEM_STEP;
-}
-
-/* How many blocks of index i a thread keeps. */
-static inline unsigned s_mem_keep (size_t i)
-{
-    return (i + 1) * S_MEM_STEP <= 512 ? 32 : 8;
-}
-
-/* The thread ends: the blocks it keeps are freed (s_mem_key's
-   destructor). */
-static void s_mem_end (void *arg)
-{
-    s_mem_cache_t *cache = arg;
-    cache->ended = true;
-    for (size_t i = 0; i < S_MEM_SIZES; i++) {
-        while (cache->kept[i]) {
-            char *block = cache->kept[i];
-            cache->kept[i] = *(char **)(block + S_MEM_HEAD);
-            free (block);
-        }
-        cache->count[i] = 0;
-    }
-}
-
-static int s_mem_roundup (int size)
-{
-    if (size <= 0)
-        return S_MEM_STEP;
-    if (size > S_MEM_SMALL)
-        return (int)(((int64_t)size + 7) & ~(int64_t)7);
-    return (int)((s_mem_index ((size_t)size) + 1) * S_MEM_STEP);
-}
-
-static void *s_mem_malloc (int size)
-{
-    size_t n = (size_t)s_mem_roundup (size);
-    if (n <= S_MEM_SMALL) {
-        s_mem_cache_t *cache = &s_mem_cache;
-        size_t i = s_mem_index (n);
-        char *block = cache->kept[i];
-        if (block) {
-            cache->kept[i] = *(char **)(block + S_MEM_HEAD);
-            cache->count[i]--;
-            return block + S_MEM_HEAD;
-        }
-    }
-    char *block = malloc (S_MEM_HEAD + n);
-    if (!block)
-        return NULL;
-    *(uint64_t *)block = n;
-    return block + S_MEM_HEAD;
-}
-
-static void s_mem_free (void *ptr)
-{
-    if (!ptr)
-        return;
-    char *block = (char *)ptr - S_MEM_HEAD;
-    size_t n = (size_t) * (uint64_t *)block;
-    if (n <= S_MEM_SMALL) {
-        s_mem_cache_t *cache = &s_mem_cache;
-        size_t i = s_mem_index (n);
-        if (cache->count[i] < s_mem_keep (i) && !cache->ended) {
-            if (!cache->registered) {
-                cache->registered = true;
-                pthread_setspecific (s_mem_key, cache);
-            }
-            *(char **)ptr = cache->kept[i];
-            cache->kept[i] = block;
-            cache->count[i]++;
-            return;
-        }
-    }
-    free (block);
-}
-
-static int s_mem_size (void *ptr)
-{
-    return ptr ? (int)*(uint64_t *)((char *)ptr - S_MEM_HEAD) : 0;
-}
-
-static void *s_mem_realloc (void *ptr, int size)
-{
-    if (!ptr)
-        return s_mem_malloc (size);
-    size_t have = (size_t)s_mem_size (ptr);
-    size_t n = (size_t)s_mem_roundup (size);
-    if (n == have)
-        return ptr;
-    if (have > S_MEM_SMALL && n > S_MEM_SMALL) {
-        /* Both large: malloc's realloc, in place when it can. */
-        char *block = realloc ((char *)ptr - S_MEM_HEAD, S_MEM_HEAD + n);
-        if (!block)
-            return NULL;
-        *(uint64_t *)block = n;
-        return block + S_MEM_HEAD;
-    }
-    void *to = s_mem_malloc (size);
-    if (!to)
-        return NULL;
-    memcpy (to, ptr, have < n ? have : n);
-    s_mem_free (ptr);
-    return to;
-}
-
-/* s_mem_key is made by s_sqlite_setup before these are handed to
-   SQLite. */
-static int s_mem_init (void *arg)
-{
-    (void)arg;
-    return SQLITE_OK;
-}
-
-static void s_mem_shutdown (void *arg)
-{
-    (void)arg;
-}
-
 /* SQLite counts every allocation under one global mutex for its memory
    statistics, which no Jejak program reads (a rebuild spent 5 % of its
-   CPU time in that mutex); its memory comes from the blocks above. Both
-   set before SQLite starts: a constructor runs before main, and
-   sqlite3_config refuses, harmlessly, once SQLite is initialised. */
+   CPU time in that mutex). Turned off before SQLite starts: a
+   constructor runs before main, and sqlite3_config refuses, harmlessly,
+   once SQLite is initialised. */
 __attribute__ ((constructor)) static void s_sqlite_setup (void)
 {
     sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
-#ifndef __SANITIZE_ADDRESS__
-    static const sqlite3_mem_methods methods = {
-        s_mem_malloc,  s_mem_free, s_mem_realloc,  s_mem_size,
-        s_mem_roundup, s_mem_init, s_mem_shutdown, NULL};
-    if (pthread_key_create (&s_mem_key, s_mem_end) == 0)
-        sqlite3_config (SQLITE_CONFIG_MALLOC, &methods);
-#endif
 }
 
 /* ---- the hash chain

@@ -5,7 +5,6 @@
 #include "test_store_harness.h"
 
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <sys/stat.h>
 
 /* The documented construction, computed independently. */
@@ -640,104 +639,6 @@ static void test_writer_cache (void **state)
     jk_test_rmdir (&dir);
 }
 
-/* A block of n bytes filled with a pattern of seed. */
-static void s_fill (uint8_t *p, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(seed + i * 7);
-}
-
-static bool s_filled (const uint8_t *p, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != (uint8_t)(seed + i * 7))
-            return false;
-    return true;
-}
-
-/* Frees the blocks another thread allocated, then allocates and frees
-   blocks of every size and ends with some of them kept. */
-static void *s_memory_thread (void *arg)
-{
-    void **blocks = arg;
-    for (size_t i = 0; i < 300; i++) {
-        assert_true (s_filled (blocks[i], 1 + i * 9, (unsigned)i));
-        sqlite3_free (blocks[i]);
-        blocks[i] = NULL;
-    }
-    for (int round = 0; round < 3; round++)
-        for (size_t i = 0; i < 300; i++) {
-            uint8_t *p = sqlite3_malloc ((int)(1 + i * 9));
-            assert_non_null (p);
-            s_fill (p, 1 + i * 9, (unsigned)(i + round));
-            assert_true (s_filled (p, 1 + i * 9, (unsigned)(i + round)));
-            sqlite3_free (p);
-        }
-    return NULL;
-}
-
-/* SQLite's memory (storage/log.c): a block holds at least what was asked
-   (64-byte steps up to 2 KiB, outside a sanitizer build), keeps its bytes
-   through reallocations between small and large, may be freed by another
-   thread than the one that allocated it, and a thread that ends with
-   blocks kept frees them; SQLite runs on it. */
-static void test_sqlite_memory (void **state)
-{
-    (void)state;
-    void *p = sqlite3_malloc (100);
-    assert_non_null (p);
-#ifndef __SANITIZE_ADDRESS__
-    assert_int_equal (sqlite3_msize (p), 128);
-#endif
-    sqlite3_free (p);
-    for (size_t n = 1; n < 6000; n += 37) {
-        uint8_t *q = sqlite3_malloc64 (n);
-        assert_non_null (q);
-        assert_true (sqlite3_msize (q) >= n);
-        s_fill (q, n, (unsigned)n);
-        q = sqlite3_realloc64 (q, 2 * n + 3000);
-        assert_non_null (q);
-        assert_true (sqlite3_msize (q) >= 2 * n + 3000);
-        assert_true (s_filled (q, n, (unsigned)n));
-        q = sqlite3_realloc64 (q, n / 2 + 1);
-        assert_non_null (q);
-        assert_true (s_filled (q, n / 2 + 1, (unsigned)n));
-        sqlite3_free (q);
-    }
-    /* Allocated here, freed on another thread that ends. */
-    void *blocks[300];
-    for (size_t i = 0; i < 300; i++) {
-        blocks[i] = sqlite3_malloc ((int)(1 + i * 9));
-        assert_non_null (blocks[i]);
-        s_fill (blocks[i], 1 + i * 9, (unsigned)i);
-    }
-    pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_memory_thread, blocks),
-                      0);
-    assert_int_equal (pthread_join (thread, NULL), 0);
-    for (size_t i = 0; i < 300; i++)
-        assert_null (blocks[i]);
-    /* A database on it. */
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open (":memory:", &db), SQLITE_OK);
-    assert_int_equal (
-        sqlite3_exec (db,
-                      "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE);"
-                      "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1"
-                      " FROM n WHERE i < 5000) INSERT INTO t SELECT i,"
-                      " printf ('%0*d', 1 + i % 700, i) FROM n;",
-                      NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal (
-        sqlite3_prepare_v2 (db, "SELECT count (*) FROM t", -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int (st, 0), 5000);
-    sqlite3_finalize (st);
-    sqlite3_close (db);
-}
-
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,7 +650,6 @@ int main (void)
         cmocka_unit_test (test_append_checks_position),
         cmocka_unit_test (test_verify_detects_tampering),
         cmocka_unit_test (test_writer_cache),
-        cmocka_unit_test (test_sqlite_memory),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
