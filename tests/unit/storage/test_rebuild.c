@@ -118,11 +118,7 @@ static void test_rebuild_equals_live (void **state)
    follow (ending with NULL), encoded. */
 static uint8_t *s_event (const char *type, uint64_t seq, size_t *size, ...)
 {
-    jk_event_t *event = jk_event_new (jk_vocabulary_find (type, strlen (type)));
-    assert_non_null (event);
-    jk_event_set_source (event, H_SOURCE);
-    jk_event_set_actor (event, "operator-1");
-    event->seq = seq;
+    jk_event_t *event = h_envelope (type, H_SOURCE, seq);
     va_list args;
     va_start (args, size);
     const char *field;
@@ -180,21 +176,12 @@ static void test_rebuild_resolves_by_index (void **state)
 
     char *out = jk_sprintf ("%s/rebuilt.db", h.dir);
     h_rebuilt_equal (h.db, out, N, 0);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal (sqlite3_open (out, &db), SQLITE_OK);
-    assert_int_equal (
-        sqlite3_prepare_v2 (db,
-                            "SELECT group_concat (pos || ':' || code || ':' ||"
-                            " coalesce (resolved_pos, '-'), ',') FROM (SELECT"
-                            " * FROM data_quality ORDER BY pos, item)",
-                            -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
-    assert_string_equal ((const char *)sqlite3_column_text (st, 0),
-                         "1:W_NIK_SEX:2,3:W_NIK_KOPERASI_PREFIX:4");
-    sqlite3_finalize (st);
-    sqlite3_close (db);
+    char *quality = h_db_text (out, "SELECT group_concat (pos || ':' || code ||"
+                                    " ':' || coalesce (resolved_pos, '-'), ',')"
+                                    " FROM (SELECT * FROM data_quality"
+                                    " ORDER BY pos, item)");
+    assert_string_equal (quality, "1:W_NIK_SEX:2,3:W_NIK_KOPERASI_PREFIX:4");
+    free (quality);
     free (out);
     h_teardown (&h);
 }

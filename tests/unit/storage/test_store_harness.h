@@ -52,17 +52,24 @@ static inline void h_set (jk_event_t *event, const char *field,
     assert_int_equal (jk_event_set (event, field, text, &report), 0);
 }
 
+/* A new event of type from source with seq, by operator-1. */
+static inline jk_event_t *h_envelope (const char *type, const char *source,
+                                      uint64_t seq)
+{
+    jk_event_t *event = jk_event_new (jk_vocabulary_find (type, strlen (type)));
+    assert_non_null (event);
+    jk_event_set_source (event, source);
+    jk_event_set_actor (event, "operator-1");
+    event->seq = seq;
+    return event;
+}
+
 /* A cooperative.registered from source with seq, legal number AHU-n, in
    desa (a Cianjur desa code, or an unknown one to get a rejection). */
 static inline uint8_t *h_cooperative (const char *source, uint64_t seq, int n,
                                       const char *desa, size_t *size)
 {
-    jk_event_t *event =
-        jk_event_new (jk_vocabulary_find ("cooperative.registered", 22));
-    assert_non_null (event);
-    jk_event_set_source (event, source);
-    jk_event_set_actor (event, "operator-1");
-    event->seq = seq;
+    jk_event_t *event = h_envelope ("cooperative.registered", source, seq);
     char legal[64];
     snprintf (legal, sizeof legal, "AHU-%07d.AH.01.26", n);
     h_set (event, "legal_number", legal);
@@ -310,8 +317,9 @@ static inline void h_stored_hash (const char *db_path, uint64_t pos,
     sqlite3_close (db);
 }
 
-/* A count from the database with a separate connection. */
-static inline int64_t h_count (const char *db_path, const char *sql)
+/* The first row of sql on the database, read with a separate connection
+   (close it with h_db_row_done). */
+static inline sqlite3_stmt *h_db_row (const char *db_path, const char *sql)
 {
     sqlite3 *db = NULL;
     assert_int_equal (
@@ -319,9 +327,33 @@ static inline int64_t h_count (const char *db_path, const char *sql)
     sqlite3_stmt *stmt = NULL;
     assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    int64_t value = sqlite3_column_int64 (stmt, 0);
+    return stmt;
+}
+
+static inline void h_db_row_done (sqlite3_stmt *stmt)
+{
+    sqlite3 *db = sqlite3_db_handle (stmt);
     sqlite3_finalize (stmt);
     sqlite3_close (db);
+}
+
+/* A count from the database with a separate connection. */
+static inline int64_t h_count (const char *db_path, const char *sql)
+{
+    sqlite3_stmt *stmt = h_db_row (db_path, sql);
+    int64_t value = sqlite3_column_int64 (stmt, 0);
+    h_db_row_done (stmt);
+    return value;
+}
+
+/* A text from the database with a separate connection, on the heap ("" for
+   NULL). */
+static inline char *h_db_text (const char *db_path, const char *sql)
+{
+    sqlite3_stmt *stmt = h_db_row (db_path, sql);
+    const unsigned char *text = sqlite3_column_text (stmt, 0);
+    char *value = jk_strdup (text ? (const char *)text : "");
+    h_db_row_done (stmt);
     return value;
 }
 
