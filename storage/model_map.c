@@ -76,13 +76,7 @@ void jk_model_map_destroy (jk_model_map_t **self_p)
     if (!self_p || !*self_p)
         return;
     jk_model_map_t *self = *self_p;
-    for (size_t i = 0; i <= self->mask; i++)
-        if (self->slot[i].key) {
-            if (self->destructor)
-                self->destructor (&self->slot[i].value);
-            if (!self->borrow)
-                free (self->slot[i].key);
-        }
+    jk_model_map_clear (self);
     free (self->slot);
     free (self);
     *self_p = NULL;

@@ -685,10 +685,10 @@ typedef struct {
     sqlite3 *db;    /* out's connection */
     sqlite3 *stage; /* the staging database */
     sqlite3 *src;
-    char *indexes, *staged_indexes; /* dropped, built again at the end */
-    char *late[S_LATE];             /* s_index_late's, not built yet */
-    uint64_t total;                 /* the source's last position */
-    bool bulk;                      /* the log copied by s_log_copy */
+    char *indexes;      /* dropped from the output, built again at the end */
+    char *late[S_LATE]; /* s_index_late's, not built yet */
+    uint64_t total;     /* the source's last position */
+    bool bulk;          /* the log copied by s_log_copy */
     s_pipe_t pipe;
     pthread_t reader, copier;
     bool reading, copying;
@@ -752,9 +752,13 @@ static int s_rebuild_open (s_rebuild_t *r)
     }
     if (jk_projections_migrate (r->stage, r->err, r->err_size))
         return JK_IO;
-    r->staged_indexes = s_indexes_drop (r->stage, true);
+    /* The staging database's are dropped for good: only its tables are
+       copied out. */
+    char *staged = s_indexes_drop (r->stage, true);
     r->indexes = s_indexes_drop (r->db, false);
-    if (!r->staged_indexes || !r->indexes)
+    bool dropped = staged && r->indexes;
+    free (staged);
+    if (!dropped)
         return s_out_fail (r);
     if (jk_rebuild_indexes_late (r->stage, NULL, r->late, r->err,
                                  r->err_size) ||
@@ -949,7 +953,6 @@ static void s_rebuild_close (s_rebuild_t *r, int status)
     pthread_mutex_destroy (&r->pipe.lock);
     pthread_cond_destroy (&r->pipe.changed);
     free (r->indexes);
-    free (r->staged_indexes);
     for (size_t i = 0; i < S_LATE; i++)
         free (r->late[i]);
     sqlite3_finalize (r->insert);
