@@ -829,8 +829,10 @@ static int s_rebuild_item (s_rebuild_t *r, s_item_t *item)
             if (rc != SQLITE_OK)
                 return s_stage_fail (r);
         }
-    int applied = jk_record_apply_prepared (
-        r->projections, &item->stored, &item->prepared, r->err, r->err_size);
+    /* The event stays with the item: the reader frees it when it fills
+       the item again, on the thread that allocated it. */
+    int applied = jk_record_apply_held (r->projections, &item->stored,
+                                        &item->prepared, r->err, r->err_size);
     if (applied != JK_OK)
         return applied;
     jk_rebuild_result_t *result = r->result;

@@ -41,6 +41,15 @@ int jk_record_apply_prepared (jk_projections_t *p, const jk_stored_t *stored,
                               jk_record_prepared_t *prepared, char *err,
                               size_t err_size)
 {
+    int rc = jk_record_apply_held (p, stored, prepared, err, err_size);
+    jk_event_destroy (&prepared->event);
+    return rc;
+}
+
+int jk_record_apply_held (jk_projections_t *p, const jk_stored_t *stored,
+                          const jk_record_prepared_t *prepared, char *err,
+                          size_t err_size)
+{
     assert (p && stored && prepared);
     jk_applied_t applied = {.pos = stored->pos,
                             .recorded_at = stored->recorded_at,
@@ -58,7 +67,6 @@ int jk_record_apply_prepared (jk_projections_t *p, const jk_stored_t *stored,
         applied.warnings = &prepared->report;
         rc = jk_projections_apply (p, prepared->event, &applied);
     }
-    jk_event_destroy (&prepared->event);
     if (rc != JK_OK)
         snprintf (err, err_size, "applying position %llu failed",
                   (unsigned long long)stored->pos);
