@@ -65,6 +65,10 @@ typedef struct {
    when the bytes did not decode, or the decoded but invalid event. */
 int jk_log_check (const uint8_t *bytes, size_t size, int64_t recorded_at,
                   jk_event_t **event, jk_report_t *report);
+/* jk_log_check with the event decoded into slab (jk_event_decode_in). */
+int jk_log_check_in (jk_event_slab_t *slab, const uint8_t *bytes, size_t size,
+                     int64_t recorded_at, jk_event_t **event,
+                     jk_report_t *report);
 /* The validation half of jk_log_check, for an event already decoded:
    0, or -1 with the first error in report (reset first). */
 int jk_log_validate (const jk_event_t *event, int64_t recorded_at,

@@ -55,6 +55,11 @@ typedef struct {
 int jk_record_prepare (const jk_stored_t *stored,
                        jk_record_prepared_t *prepared, char *err,
                        size_t err_size);
+/* jk_record_prepare with an accepted record's event decoded into slab
+   (jk_event_decode_in; a rejection's is on the heap). */
+int jk_record_prepare_in (jk_event_slab_t *slab, const jk_stored_t *stored,
+                          jk_record_prepared_t *prepared, char *err,
+                          size_t err_size);
 
 /* The second half: applies a prepared record (stored as given to
    jk_record_prepare, its bytes still there) and frees what prepared

@@ -10,9 +10,16 @@
 int jk_log_check (const uint8_t *bytes, size_t size, int64_t recorded_at,
                   jk_event_t **event, jk_report_t *report)
 {
+    return jk_log_check_in (NULL, bytes, size, recorded_at, event, report);
+}
+
+int jk_log_check_in (jk_event_slab_t *slab, const uint8_t *bytes, size_t size,
+                     int64_t recorded_at, jk_event_t **event,
+                     jk_report_t *report)
+{
     assert (event && report);
     jk_report_reset (report);
-    *event = jk_event_decode (bytes, size, report);
+    *event = jk_event_decode_in (slab, bytes, size, report);
     if (!*event)
         return -1;
     return jk_log_validate (*event, recorded_at, report);

@@ -332,6 +332,7 @@ typedef struct {
     jk_record_prepared_t prepared;
     int status;                     /* JK_OK, or prepare's failure */
     uint8_t *buf;                   /* bytes, hash, code, message */
+    size_t cap;                     /* buf's size, kept from row to row */
     sqlite3_value *cols[S_COLUMNS]; /* the row, when copied row by row */
 } s_item_t;
 
@@ -357,11 +358,11 @@ typedef struct {
     bool copy_rows; /* keep each row's columns for a row-by-row copy */
 } s_pipe_t;
 
+/* Lets go of what the item held when it was applied last (its buffer
+   stays for the next row). */
 static void s_item_clear (s_item_t *item)
 {
     jk_event_destroy (&item->prepared.event);
-    free (item->buf);
-    item->buf = NULL;
     for (int i = 0; i < S_COLUMNS; i++) {
         sqlite3_value_free (item->cols[i]);
         item->cols[i] = NULL;
@@ -369,9 +370,9 @@ static void s_item_clear (s_item_t *item)
 }
 
 /* Copies what the apply needs of the current row into item and prepares
-   it. */
-static int s_item_fill (s_pipe_t *pipe, s_item_t *item, sqlite3_stmt *row,
-                        char *err, size_t err_size)
+   it, an accepted record's event decoded into slab. */
+static int s_item_fill (s_pipe_t *pipe, jk_event_slab_t *slab, s_item_t *item,
+                        sqlite3_stmt *row, char *err, size_t err_size)
 {
     size_t size = (size_t)sqlite3_column_bytes (row, 11);
     size_t hash_size = (size_t)sqlite3_column_bytes (row, 12);
@@ -379,7 +380,12 @@ static int s_item_fill (s_pipe_t *pipe, s_item_t *item, sqlite3_stmt *row,
     const char *message = (const char *)sqlite3_column_text (row, 10);
     size_t code_len = code ? strlen (code) + 1 : 0;
     size_t message_len = message ? strlen (message) + 1 : 0;
-    item->buf = jk_malloc (size + hash_size + code_len + message_len + 1);
+    size_t need = size + hash_size + code_len + message_len + 1;
+    if (need > item->cap) {
+        free (item->buf);
+        item->cap = need < 1024 ? 1024 : need;
+        item->buf = jk_malloc (item->cap);
+    }
     uint8_t *at = item->buf;
     if (size)
         memcpy (at, sqlite3_column_blob (row, 11), size);
@@ -399,7 +405,8 @@ static int s_item_fill (s_pipe_t *pipe, s_item_t *item, sqlite3_stmt *row,
     if (pipe->copy_rows)
         for (int i = 0; i < S_COLUMNS; i++)
             item->cols[i] = sqlite3_value_dup (sqlite3_column_value (row, i));
-    return jk_record_prepare (&item->stored, &item->prepared, err, err_size);
+    return jk_record_prepare_in (slab, &item->stored, &item->prepared, err,
+                                 err_size);
 }
 
 static void *s_reader (void *arg)
@@ -425,6 +432,10 @@ static void *s_reader (void *arg)
         sqlite3_bind_int64 (rows, 1,
                             pipe->until_pos ? (sqlite3_int64)pipe->until_pos
                                             : INT64_MAX);
+    /* The events of a chunk are decoded into one slab, freed (into the
+       pool, for the next chunk) as the chunk is filled again: one
+       allocation per chunk instead of one per event. */
+    jk_event_slabs_t *slabs = jk_event_slabs_new (S_CHUNK, S_CHUNKS);
     bool done = false;
     for (size_t k = 0; !done; k++) {
         s_chunk_t *c = &pipe->chunk[k % S_CHUNKS];
@@ -435,6 +446,11 @@ static void *s_reader (void *arg)
         pthread_mutex_unlock (&pipe->lock);
         if (stop)
             break;
+        /* What the chunk held when it was applied last is let go here, by
+           the thread that allocated it. */
+        for (size_t i = 0; i < S_CHUNK; i++)
+            s_item_clear (&c->item[i]);
+        jk_event_slab_t *slab = jk_event_slabs_take (slabs, S_CHUNK);
         c->count = 0;
         c->status = status;
         snprintf (c->err, sizeof c->err, "%s", err);
@@ -448,11 +464,8 @@ static void *s_reader (void *arg)
                     break;
                 }
                 s_item_t *item = &c->item[c->count++];
-                /* What the item held when it was applied last is freed
-                   here, by the thread that allocated it. */
-                s_item_clear (item);
                 item->status =
-                    s_item_fill (pipe, item, rows, c->err, sizeof c->err);
+                    s_item_fill (pipe, slab, item, rows, c->err, sizeof c->err);
                 if (item->status != JK_OK)
                     done = true;
             } else {
@@ -465,12 +478,14 @@ static void *s_reader (void *arg)
                 done = true;
             }
         }
+        jk_event_slab_release (&slab);
         c->last = done;
         pthread_mutex_lock (&pipe->lock);
         c->state = S_FULL;
         pthread_cond_broadcast (&pipe->changed);
         pthread_mutex_unlock (&pipe->lock);
     }
+    jk_event_slabs_destroy (&slabs);
     sqlite3_finalize (rows);
     if (src) {
         sqlite3_exec (src, "COMMIT", NULL, NULL, NULL);
@@ -949,8 +964,10 @@ static void s_rebuild_close (s_rebuild_t *r, int status)
         pthread_join (r->copier, NULL);
     }
     for (size_t k = 0; k < S_CHUNKS; k++)
-        for (size_t i = 0; i < S_CHUNK; i++)
+        for (size_t i = 0; i < S_CHUNK; i++) {
             s_item_clear (&r->pipe.chunk[k].item[i]);
+            free (r->pipe.chunk[k].item[i].buf);
+        }
     free (r->pipe.chunk);
     pthread_mutex_destroy (&r->pipe.lock);
     pthread_cond_destroy (&r->pipe.changed);

@@ -13,6 +13,13 @@ int jk_record_prepare (const jk_stored_t *stored,
                        jk_record_prepared_t *prepared, char *err,
                        size_t err_size)
 {
+    return jk_record_prepare_in (NULL, stored, prepared, err, err_size);
+}
+
+int jk_record_prepare_in (jk_event_slab_t *slab, const jk_stored_t *stored,
+                          jk_record_prepared_t *prepared, char *err,
+                          size_t err_size)
+{
     assert (stored && prepared);
     prepared->event = NULL;
     if (stored->rejected) {
@@ -26,8 +33,8 @@ int jk_record_prepare (const jk_stored_t *stored,
        clock at recorded_at), so the same warnings reach data_quality. The
        verdict itself was the store's: an accepted record is applied even
        if a newer rule would now refuse it. */
-    jk_log_check (stored->bytes, stored->size, stored->recorded_at,
-                  &prepared->event, &prepared->report);
+    jk_log_check_in (slab, stored->bytes, stored->size, stored->recorded_at,
+                     &prepared->event, &prepared->report);
     if (prepared->event)
         return JK_OK;
     snprintf (err, err_size,
