@@ -644,6 +644,8 @@ static int s_batch_try (jk_store_t *self, size_t from, size_t to, bool serial)
         jk_store_lag_note (self, jk_log_head (self->log, NULL));
     self->batches++;
     s_counts_add (&self->counts, &counts);
+    __atomic_add_fetch (&self->clock_refused, counts.clock_refused,
+                        __ATOMIC_RELAXED);
     /* The counters go to the query thread before the answers leave: a
        client that asks STATS after its ACK sees its batch in them. */
     jk_store_push_counters (self);

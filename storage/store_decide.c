@@ -122,9 +122,9 @@ static bool s_clock_behind (jk_store_t *self, jk_answer_t *answer,
                    "recorded_at (more than %d ms): nothing is appended until "
                    "the hub's clock is set right; retry later",
                    (long long)(recorded_at - now), S_CLOCK_TOLERANCE_MS);
-    /* Atomic: the plan thread counts, STATS reads. */
-    uint64_t refused =
-        __atomic_add_fetch (&self->clock_refused, 1, __ATOMIC_RELAXED);
+    /* Answered so far: the writer adds a batch's refusals after its
+       commit (jk_store_count), the plan thread reads them here. */
+    uint64_t refused = __atomic_load_n (&self->clock_refused, __ATOMIC_RELAXED);
     int64_t mono = jk_clock_mono_ms ();
     if (self->clock_logged == 0 ||
         mono - self->clock_logged >= S_CLOCK_LOG_MS) {
@@ -132,7 +132,7 @@ static bool s_clock_behind (jk_store_t *self, jk_answer_t *answer,
         jk_error ("store",
                   "the clock is %lld ms behind the log's last "
                   "recorded_at %lld: refusing to append (E_STORE_CLOCK, "
-                  "retryable; %llu events refused so far). Set the "
+                  "retryable; %llu events refused before). Set the "
                   "hub's clock right (timedatectl, NTP)",
                   (long long)(recorded_at - now), (long long)recorded_at,
                   (unsigned long long)refused);
@@ -261,6 +261,8 @@ void jk_store_count (const jk_store_item_t *item, jk_store_counts_t *counts)
             break;
         default:
             counts->nacked++;
+            if (streq (item->answer.code, "E_STORE_CLOCK"))
+                counts->clock_refused++;
             break;
     }
 }

@@ -146,6 +146,9 @@ typedef struct {
     uint64_t rejected;   /* logged, rejected */
     uint64_t duplicates; /* answered DUPLICATE */
     uint64_t nacked;     /* answered NACK */
+    /* ... of them E_STORE_CLOCK: counted with the answers, not when
+       planned (a batch planned again would count twice) */
+    uint64_t clock_refused;
 } jk_store_counts_t;
 
 typedef struct {

@@ -484,6 +484,44 @@ static void test_store_clock_behind (void **state)
     h_teardown (&h);
 }
 
+/* An event refused for the clock in a batch whose commit fails is not
+   answered, so it is not counted: clock_refused counts the answers
+   E_STORE_CLOCK, once each, when the event comes again. (Counted when
+   planned, it was counted each time it was planned.) */
+static void test_store_clock_counted_once (void **state)
+{
+    (void)state;
+    const int64_t t = 1760000000000;
+    jk_clock_set (t);
+    h_t h;
+    h_setup_dirs (&h, "store-clock-once");
+    h_start_store (&h, 0);
+    size_t size;
+    uint8_t *one = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    assert_int_equal (h_submit_one (&h, one, size).kind, JK_ANSWER_ACK);
+    free (one);
+    zactor_destroy (&h.store);
+
+    setenv ("JEJAK_FAULT", "fail_commit", 1);
+    h_start_store (&h, 0);
+    unsetenv ("JEJAK_FAULT");
+    jk_clock_set (t - JK_STORE_CLOCK_TOLERANCE_MS - 1);
+    uint8_t *two = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    h_send_submit (&h, 1, &two, &size);
+    assert_true (h_wait_stat (&h, "failed_batches", 1));
+    jk_answer_t a;
+    assert_int_equal (h_recv_answer (&h, 1, &a, 0), -1);
+    assert_int_equal (h_stat (&h, "clock_refused"), 0);
+    a = h_submit_one (&h, two, size);
+    assert_int_equal (a.kind, JK_ANSWER_NACK);
+    assert_string_equal (a.code, "E_STORE_CLOCK");
+    assert_int_equal (h_stat (&h, "clock_refused"), 1);
+    assert_int_equal (h_stat (&h, "nacked"), 1);
+    free (two);
+    jk_clock_set (0);
+    h_teardown (&h);
+}
+
 /* Receives the next message with the given command on the stand-in
    broker (others are noted and skipped); NULL on timeout. */
 static zmsg_t *s_broker_expect (h_t *h, const char *command)
@@ -1078,6 +1116,7 @@ int main (void)
         cmocka_unit_test (test_restart_keeps_state),
         cmocka_unit_test (test_malformed_backend),
         cmocka_unit_test (test_store_clock_behind),
+        cmocka_unit_test (test_store_clock_counted_once),
         cmocka_unit_test (test_heartbeat_ahead),
         cmocka_unit_test (test_not_utf8),
         cmocka_unit_test (test_no_tree_with_key),
