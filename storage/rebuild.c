@@ -420,9 +420,18 @@ static void *s_reader (void *arg)
     if (src &&
         (sqlite3_exec (src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
          sqlite3_prepare_v2 (src,
-                             "SELECT pos, id, type, v, source, seq, at,"
-                             " recorded_at, outcome, code, message, bytes,"
-                             " hash FROM log WHERE pos <= ? ORDER BY pos",
+                             /* The columns in the log's order; those the
+                                apply does not read are NULL unless the
+                                row is copied from here. */
+                             pipe->copy_rows
+                                 ? "SELECT pos, id, type, v, source, seq, at,"
+                                   " recorded_at, outcome, code, message,"
+                                   " bytes, hash FROM log WHERE pos <= ?"
+                                   " ORDER BY pos"
+                                 : "SELECT pos, NULL, NULL, NULL, NULL, NULL,"
+                                   " NULL, recorded_at, outcome, code, message,"
+                                   " bytes, hash FROM log WHERE pos <= ?"
+                                   " ORDER BY pos",
                              -1, &rows, NULL) != SQLITE_OK)) {
         snprintf (err, sizeof err, "cannot read the log of %s: %s",
                   pipe->src_path, sqlite3_errmsg (src));
