@@ -432,6 +432,19 @@ static void test_malformed_backend (void **state)
     h_teardown (&h);
 }
 
+/* The clock pinned at t (ms) and a store started in h whose log holds
+   one accepted record, recorded at t. */
+static void s_store_at (h_t *h, const char *name, int64_t t)
+{
+    jk_clock_set (t);
+    h_setup_dirs (h, name);
+    h_start_store (h, 0);
+    size_t size;
+    uint8_t *one = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    assert_int_equal (h_submit_one (h, one, size).kind, JK_ANSWER_ACK);
+    free (one);
+}
+
 /* The store's clock went back more than the tolerance behind the log's
    last recorded_at: nothing is appended, the answer is the retryable
    NACK E_STORE_CLOCK (counted), and within the tolerance the time is held
@@ -440,14 +453,9 @@ static void test_store_clock_behind (void **state)
 {
     (void)state;
     const int64_t t = 1760000000000;
-    jk_clock_set (t);
     h_t h;
-    h_setup_dirs (&h, "store-clock");
-    h_start_store (&h, 0);
+    s_store_at (&h, "store-clock", t);
     size_t size;
-    uint8_t *one = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
-    assert_int_equal (h_submit_one (&h, one, size).kind, JK_ANSWER_ACK);
-    free (one);
     jk_clock_set (t - JK_STORE_CLOCK_TOLERANCE_MS - 1);
     uint8_t *two = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
     jk_answer_t a = h_submit_one (&h, two, size);
@@ -492,14 +500,9 @@ static void test_store_clock_counted_once (void **state)
 {
     (void)state;
     const int64_t t = 1760000000000;
-    jk_clock_set (t);
     h_t h;
-    h_setup_dirs (&h, "store-clock-once");
-    h_start_store (&h, 0);
+    s_store_at (&h, "store-clock-once", t);
     size_t size;
-    uint8_t *one = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
-    assert_int_equal (h_submit_one (&h, one, size).kind, JK_ANSWER_ACK);
-    free (one);
     zactor_destroy (&h.store);
 
     setenv ("JEJAK_FAULT", "fail_commit", 1);
