@@ -32,6 +32,16 @@ void *jk_calloc (size_t count, size_t size);
 void *jk_realloc (void *ptr, size_t size);
 char *jk_strdup (const char *text);
 char *jk_strndup (const char *text, size_t size);
+/* Maps the whole pages of a large block that is about to be filled
+   (size bytes at p, from malloc) now, with two calls, instead of one page
+   fault per 4 KiB at first touch: asked for as transparent huge pages
+   (MADV_HUGEPAGE), then mapped writable (MADV_POPULATE_WRITE). Where page
+   faults are dear (a virtual machine) that is an order of magnitude:
+   112 MB took 0.29-0.33 s of first touches, 0.02-0.03 s with this. Best
+   effort: where the kernel declines (before Linux 5.14, no huge page
+   free) the pages fault in at first touch as before. The block's bytes
+   are not changed. */
+void jk_prefault (void *p, size_t size);
 /* Formats into a new heap string the caller frees. */
 char *jk_sprintf (const char *format, ...)
     __attribute__ ((format (printf, 1, 2)));

@@ -150,6 +150,8 @@ static double s_bare_load (const char *db_path, int64_t *tables)
         return -1;
     }
     uint8_t *image = sqlite3_malloc64 ((sqlite3_uint64)st.st_size);
+    /* The board maps its image the same way before filling it. */
+    jk_prefault (image, (size_t)st.st_size);
     size_t got = image ? fread (image, 1, (size_t)st.st_size, f) : 0;
     fclose (f);
     free (path);

@@ -66,6 +66,9 @@ void jk_board_on_state (jk_board_t *self, zmsg_t *msg)
             return;
         }
         self->state_size = total;
+        /* Filled whole, piece by piece: mapped now, not a fault per
+           page as the pieces land. */
+        jk_prefault (self->image, total);
     }
     memcpy (self->image + offset, zframe_data (chunk), zframe_size (chunk));
     self->state_got += zframe_size (chunk);

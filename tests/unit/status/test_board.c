@@ -2,11 +2,16 @@
     and a fake store query endpoint (ROUTER) over ipc: start from 0 with
     credit, live feed, gaps, duplicates and stale records, tail loss seen
     through $head, a log that went backwards, store and broker restarts.
-    A counting sink checks every position is applied once, in order. */
+    A counting sink checks every position is applied once, in order.
+    Also jk_prefault, with which the board maps a state's image. */
+#define _GNU_SOURCE /* madvise, MADV_POPULATE_WRITE */
 #include "jk_status.h"
 #include "testsupport.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 #define S_LOG_MAX 20000
 /* How long a wait for what must happen may take: it only matters when it
@@ -510,6 +515,54 @@ static void test_office_heartbeats (void **state)
     s_fixture_destroy (&f);
 }
 
+static long s_minor_faults (void)
+{
+    struct rusage use;
+    getrusage (RUSAGE_SELF, &use);
+    return use.ru_minflt;
+}
+
+/* jk_prefault, with which the board maps the image of a state before the
+   pieces land: the bytes already in a block are kept, edges that are not
+   whole pages and empty or NULL blocks are left alone, and where the
+   kernel maps pages on request (MADV_POPULATE_WRITE) filling a fresh
+   block afterwards takes (almost) no page fault. */
+static void test_prefault (void **state)
+{
+    (void)state;
+    enum { SIZE = 8 << 20 };
+    uint8_t *kept = malloc (SIZE + 123);
+    assert_non_null (kept);
+    for (size_t i = 0; i < SIZE + 123; i++)
+        kept[i] = (uint8_t)(i * 31 + 7);
+    jk_prefault (kept + 1, SIZE + 122);
+    for (size_t i = 0; i < SIZE + 123; i++)
+        if (kept[i] != (uint8_t)(i * 31 + 7))
+            fail_msg ("byte %zu changed", i);
+    jk_prefault (kept, 0);
+    jk_prefault (kept + 5, 10);
+    jk_prefault (NULL, SIZE);
+    assert_int_equal (kept[5], (uint8_t)(5 * 31 + 7));
+    free (kept);
+
+    uint8_t *fresh = malloc (SIZE);
+    assert_non_null (fresh);
+    long page = sysconf (_SC_PAGESIZE);
+    uintptr_t from =
+        ((uintptr_t)fresh + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    /* Whether this kernel maps on request at all (Linux 5.14 on). */
+    bool populates =
+        madvise ((void *)from, (size_t)page, MADV_POPULATE_WRITE) == 0;
+    jk_prefault (fresh, SIZE);
+    long before = s_minor_faults ();
+    memset (fresh, 0xab, SIZE);
+    long faults = s_minor_faults () - before;
+    if (populates)
+        assert_true (faults < SIZE / page / 2);
+    assert_int_equal (fresh[SIZE - 1], 0xab);
+    free (fresh);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +576,7 @@ int main (void)
         cmocka_unit_test (test_store_restart_recovers),
         cmocka_unit_test (test_broker_restart_resubscribes),
         cmocka_unit_test (test_office_heartbeats),
+        cmocka_unit_test (test_prefault),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
