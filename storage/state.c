@@ -278,10 +278,15 @@ jk_state_t *jk_state_new (const char *log_path, size_t chunk, char *err,
                               S_VFS_NAME);
     s_opening = NULL;
     sqlite3_stmt *st = NULL;
+    /* The destination's own cache stays small: every page goes through
+       it to s_write, which keeps what is not sent yet. With 4,096 pages
+       (16 MiB) it grew the thread's heap a page at a time (an mprotect
+       and a page fault for each) before the first piece could leave:
+       0.20-0.30 s of a 10M join; with 64, 0.12-0.16 s. */
     if (rc != SQLITE_OK ||
         sqlite3_exec (self->dst,
                       "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                      " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=4096",
+                      " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=64",
                       NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec (self->src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         jk_projections_position (self->src, &self->pos, self->hash) != JK_OK ||
