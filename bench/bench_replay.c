@@ -19,6 +19,7 @@
 #define _GNU_SOURCE /* sync */
 #include "../tests/unit/replay/replay_workload.h"
 #include "bench_common.h"
+#include "jk_integrity.h"
 #include "jk_log.h"
 #include "jk_rebuild.h"
 #include "jk_replay.h"
@@ -96,17 +97,6 @@ static void s_options (int argc, char **argv, uint64_t *count, uint64_t *runs,
     }
 }
 
-/* Removes a database file and its -wal and -shm. */
-static void s_remove_db (const char *path)
-{
-    char buf[4096];
-    unlink (path);
-    snprintf (buf, sizeof buf, "%s-wal", path);
-    unlink (buf);
-    snprintf (buf, sizeof buf, "%s-shm", path);
-    unlink (buf);
-}
-
 /* Rebuilds db into out runs times, each diffed with the live
    projections; wall and CPU seconds per run into times and cpu. 1 when
    every run was equal, 0 when one differed, -1 when one failed. */
@@ -117,7 +107,7 @@ static int s_rebuilds (const char *db, const char *out, uint64_t count,
     for (uint64_t r = 0; r < runs; r++) {
         jk_rebuild_result_t rebuilt;
         char err[256];
-        s_remove_db (out);
+        jk_db_remove (out);
         /* What the bench wrote before (the generated log, the last run's
            output) goes to disk now, not by the kernel's writeback inside
            the timed run: a rebuild runs on a log written long before. */

@@ -4,6 +4,7 @@
     projection) from a log up to a position or a time. jejak-replay and
     the tests call these. */
 #include "jk_tiles.h"
+#include "jk_integrity.h"
 #include "jk_projection_table.h"
 #include "jk_rebuild.h"
 #include "jk_record_apply.h"
@@ -263,17 +264,6 @@ cleanup:
     sqlite3_close (db);
     jk_chain_destroy (&chain);
     return status;
-}
-
-/* Removes a database file and its WAL and shm companions. */
-static void s_remove_db (const char *path)
-{
-    char buf[4096];
-    unlink (path);
-    snprintf (buf, sizeof buf, "%s-wal", path);
-    unlink (buf);
-    snprintf (buf, sizeof buf, "%s-shm", path);
-    unlink (buf);
 }
 
 /* The CREATE statement of the log table in schema (main or jk_source), or
@@ -991,7 +981,7 @@ static void s_rebuild_close (s_rebuild_t *r, int status)
     sqlite3_close (r->stage);
     jk_log_close (&r->out);
     if (status != JK_OK)
-        s_remove_db (r->out_path);
+        jk_db_remove (r->out_path);
 }
 
 int jk_log_rebuild (const char *src_path, const char *out_path,
