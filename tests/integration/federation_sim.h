@@ -27,7 +27,6 @@ typedef struct {
     int regencies; /* kabupaten of Jawa Barat, in code order; 1..27 */
     int live;      /* events per regency in the live phase */
     int outage;    /* events per regency during the outage */
-    int pace_ms;   /* pause between a driver's SUBMITs in the live phase */
     int batch;     /* events per SUBMIT */
 } sim_config_t;
 
@@ -110,10 +109,14 @@ static void sim_submit (zsock_t **sock, const char *ingest, zmsg_t *events)
 /* How long a driver waits for the outage phase before it gives up. */
 #define SIM_PHASE_WAIT_MS (15 * 60 * 1000)
 
-/* The offices of one regency (a child process): the live phase paced,
-   then, once phase_b exists, the outage's events as fast as answered. */
+/* The offices of one regency (a child process), every event sent as
+   soon as the one before is answered: the first half of the live phase;
+   once the parent has killed a hub and cut a link (it creates
+   disrupted), the second half, while that link is still cut; once
+   phase_b exists, the outage's events. A driver whose parent never
+   creates one (it failed) stops on its own. */
 static void sim_driver (sim_regency_t *r, int seed, const sim_config_t *c,
-                        const char *phase_b)
+                        const char *disrupted, const char *phase_b)
 {
     setenv ("JEJAK_REGION", r->code, 1);
     jk_workload_config_t wc = {.events = (size_t)(c->live + c->outage),
@@ -123,15 +126,19 @@ static void sim_driver (sim_regency_t *r, int seed, const sim_config_t *c,
     zsock_t *sock = jk_test_dealer (r->ingest);
     int sent = 0;
     while (sent < c->live + c->outage) {
-        /* The parent starts the outage phase by creating phase_b; a
-           driver whose parent never does (it failed) stops on its own. */
+        if (sent == c->live / 2 &&
+            !JK_WAIT_FOR (access (disrupted, F_OK) == 0, SIM_PHASE_WAIT_MS))
+            _exit (3);
         if (sent == c->live &&
             !JK_WAIT_FOR (access (phase_b, F_OK) == 0, SIM_PHASE_WAIT_MS))
             _exit (3);
+        /* A batch stops at the end of each phase. */
+        int end = sent < c->live / 2 ? c->live / 2
+                  : sent < c->live   ? c->live
+                                     : c->live + c->outage;
         zmsg_t *events = zmsg_new ();
         int n = 0;
-        while (n < c->batch && sent + n < c->live + c->outage &&
-               (sent >= c->live || sent + n < c->live)) {
+        while (n < c->batch && sent + n < end) {
             jk_event_t *e = jk_workload_next (w);
             size_t size = 0;
             uint8_t *bytes = jk_event_encode (e, &size);
@@ -145,8 +152,6 @@ static void sim_driver (sim_regency_t *r, int seed, const sim_config_t *c,
         sim_submit (&sock, r->ingest, events);
         zmsg_destroy (&events);
         sent += n;
-        if (sent <= c->live)
-            jk_test_pause_ms (c->pace_ms);
     }
     zsock_destroy (&sock);
     jk_workload_destroy (&w);
@@ -389,6 +394,7 @@ static void sim_run (const sim_config_t *c)
     char *listen = jk_test_endpoint (dir, "province");
     char *recv_log = jk_sprintf ("%s/province.log", dir);
     char *phase_b = jk_sprintf ("%s/phase-b", dir);
+    char *disrupted = jk_sprintf ("%s/disrupted", dir);
     sim_regency_t r[27];
     int n = sim_regencies (r, c->regencies);
     assert_int_equal (n, c->regencies);
@@ -450,7 +456,7 @@ static void sim_run (const sim_config_t *c)
     for (int i = 0; i < n; i++) {
         r[i].driver = fork ();
         if (r[i].driver == 0) {
-            sim_driver (&r[i], 100 + i, c, phase_b);
+            sim_driver (&r[i], 100 + i, c, disrupted, phase_b);
             _exit (0);
         }
     }
@@ -472,6 +478,11 @@ static void sim_run (const sim_config_t *c)
     int64_t cut_at = jk_clock_mono_ms ();
     assert_true (
         JK_WAIT_FOR (lk_stat (listen, cut->key, server, up) == 0, 30000));
+    /* The drivers send the rest of the live phase to the restarted hub
+       and into the cut link. */
+    FILE *mark = fopen (disrupted, "w");
+    assert_non_null (mark);
+    fclose (mark);
     kill (cut->sender, SIGCONT);
     printf ("# link %s cut for %lld ms (until the province showed it down)\n",
             cut->code, (long long)(jk_clock_mono_ms () - cut_at));
@@ -615,6 +626,7 @@ static void sim_run (const sim_config_t *c)
     free (listen);
     free (recv_log);
     free (phase_b);
+    free (disrupted);
     jk_test_rmdir (&dir);
 }
 

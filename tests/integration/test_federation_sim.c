@@ -9,7 +9,7 @@ static void test_small_province (void **state)
 {
     (void)state;
     sim_config_t config = {
-        .regencies = 3, .live = 600, .outage = 900, .pace_ms = 20, .batch = 20};
+        .regencies = 3, .live = 600, .outage = 900, .batch = 20};
     sim_run (&config);
 }
 

@@ -18,7 +18,6 @@ static void test_jawa_barat (void **state)
     sim_config_t config = {.regencies = 27,
                            .live = events / 3,
                            .outage = events - events / 3,
-                           .pace_ms = 100,
                            .batch = 20};
     sim_run (&config);
 }
