@@ -17,6 +17,10 @@
    each version is a prefix of the next. */
 typedef struct jk_tiles_s jk_tiles_t;
 
+/* Creates the (empty) table of tiles in db when it is absent: 0, or -1
+   with SQLite's message in db. */
+int jk_tiles_create (sqlite3 *db);
+
 /* The writer's tree over the log in db, which holds head_pos records:
    creates the table when absent, loads the right edge and stores any
    tiles the log has and the tree lacks (a database from before the tree,

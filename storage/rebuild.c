@@ -1,4 +1,4 @@
-/* Whole at ~890 lines: the whole-log readers, verify and rebuild. */
+/* Whole at ~1,190 lines: the whole-log readers, verify and rebuild. */
 /*  rebuild.c - reading a whole log (jk_log.h): chain verification from
     position 1, and rebuilding a fresh database (log rows plus every
     projection) from a log up to a position or a time. jejak-replay and
@@ -10,8 +10,11 @@
 #include "jk_record_apply.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #define S_CHUNK          256    /* records handed from reader to apply */
 #define S_CHUNKS         8      /* chunks in flight */
 #define S_COLUMNS        13     /* columns of the log table */
+#define S_COPY_STEP      16384  /* pages per step of the log's copy */
 
 /* Opens a database read-only; NULL with err. */
 static sqlite3 *s_open_readonly (const char *path, char *err, size_t err_size)
@@ -283,14 +287,26 @@ static char *s_log_sql (sqlite3 *db, const char *schema)
     return text;
 }
 
-/* Attaches the source as jk_source for a bulk copy of its log when that
-   copy is exact: the whole log is wanted and both log tables have the
-   same definition, so SQLite's INSERT INTO ... SELECT * transfer copies
-   each stored record as it is (no decoding, index entries appended in
-   order), several times faster than one INSERT per row. Returns whether
-   it is attached. */
-static bool s_bulk_attach (sqlite3 *db, const char *src_path,
-                           const jk_rebuild_options_t *options)
+/* PRAGMA schema.user_version (the log's migrations), -1 if unread. */
+static int s_user_version (sqlite3 *db, const char *schema)
+{
+    char *sql = sqlite3_mprintf ("PRAGMA %w.user_version", schema);
+    sqlite3_stmt *stmt = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_free (sql);
+    return version;
+}
+
+/* Whether the source's log can be copied into the output page by page
+   (s_log_copy): the whole log is wanted, and the source's log table has
+   the definition and the migrations of the one this program writes (db,
+   a fresh log). */
+static bool s_bulk_possible (sqlite3 *db, const char *src_path,
+                             const jk_rebuild_options_t *options)
 {
     if (options->until_pos || options->until_time)
         return false;
@@ -300,11 +316,11 @@ static bool s_bulk_attach (sqlite3 *db, const char *src_path,
     if (rc != SQLITE_OK)
         return false;
     char *ours = s_log_sql (db, "main"), *theirs = s_log_sql (db, "jk_source");
-    bool same = ours && theirs && strcmp (ours, theirs) == 0;
+    bool same = ours && theirs && strcmp (ours, theirs) == 0 &&
+                s_user_version (db, "main") == s_user_version (db, "jk_source");
     free (ours);
     free (theirs);
-    if (!same)
-        sqlite3_exec (db, "DETACH jk_source", NULL, NULL, NULL);
+    sqlite3_exec (db, "DETACH jk_source", NULL, NULL, NULL);
     return same;
 }
 
@@ -343,6 +359,7 @@ typedef struct {
     bool stop; /* the apply gave up: the reader ends */
     s_chunk_t *chunk;
     const char *src_path;
+    uint64_t last; /* the source's last position when the rebuild began */
     uint64_t until_pos;
     int64_t until_time;
     bool copy_rows; /* keep each row's columns for a row-by-row copy */
@@ -427,10 +444,13 @@ static void *s_reader (void *arg)
                   pipe->src_path, sqlite3_errmsg (src));
         status = JK_IO;
     }
+    /* Up to the position the rebuild began at, not to the end of this
+       connection's snapshot: a live log may have grown since, and the
+       log's copy is cut at the same place. */
     if (rows)
-        sqlite3_bind_int64 (rows, 1,
-                            pipe->until_pos ? (sqlite3_int64)pipe->until_pos
-                                            : INT64_MAX);
+        sqlite3_bind_int64 (
+            rows, 1,
+            (sqlite3_int64)(pipe->until_pos ? pipe->until_pos : pipe->last));
     /* The events of a chunk are decoded into one slab, freed (into the
        pool, for the next chunk) as the chunk is filled again: one
        allocation per chunk instead of one per event. */
@@ -619,21 +639,121 @@ static char *s_indexes_drop (sqlite3 *db, bool keep_read)
 /* ---- the log copy and the tables written in bulk --------------------------
  */
 
-/* The log copied as stored (INSERT ... SELECT, the whole table in one
-   statement) on the output's connection, by a thread of its own while the
-   projections are applied to the staging database. */
+/* The log copied as stored, by a thread of its own while the projections
+   are applied to the staging database: the source's pages copied into
+   the (empty) output by SQLite's backup API, then the records past the
+   position the rebuild began at cut off and every other table of the
+   source dropped; the Merkle tiles' table is made again empty, as in a
+   fresh log (the store stores the tiles when it opens the output). The
+   projection tables are made afterwards (s_out_setup). A page copy takes
+   about half the CPU of copying the table's records (INSERT ...
+   SELECT). */
 typedef struct {
-    sqlite3 *db;
-    int rc;
+    const char *src_path, *out_path;
+    uint64_t last; /* the last position copied */
+    atomic_bool stop;
+    int rc; /* JK_OK, or JK_IO with err */
+    char err[256];
 } s_copy_t;
+
+static int s_copy_fail (s_copy_t *copy, sqlite3 *db, const char *path)
+{
+    snprintf (copy->err, sizeof copy->err, "copying the log into %s: %s", path,
+              db ? sqlite3_errmsg (db) : "out of memory");
+    return JK_IO;
+}
+
+/* Drops every table and view of db but the log. */
+static int s_drop_all_but_log (sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    char *drop = jk_strdup ("");
+    int rc = sqlite3_prepare_v2 (db,
+                                 "SELECT type, name FROM sqlite_master"
+                                 " WHERE type IN ('table', 'view')"
+                                 " AND name <> 'log'"
+                                 " AND name NOT LIKE 'sqlite^_%' ESCAPE '^'",
+                                 -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step (st)) == SQLITE_ROW) {
+        bool view =
+            strcmp ((const char *)sqlite3_column_text (st, 0), "view") == 0;
+        char *sql =
+            sqlite3_mprintf ("%sDROP %s %w;", drop, view ? "VIEW" : "TABLE",
+                             (const char *)sqlite3_column_text (st, 1));
+        free (drop);
+        drop = jk_strdup (sql);
+        sqlite3_free (sql);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize (st);
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_exec (db, drop, NULL, NULL, NULL);
+    free (drop);
+    return rc;
+}
+
+static int s_log_copy_run (s_copy_t *copy)
+{
+    sqlite3 *src =
+        s_open_readonly (copy->src_path, copy->err, sizeof copy->err);
+    if (!src)
+        return JK_IO;
+    sqlite3 *out = NULL;
+    int status = JK_OK;
+    if (sqlite3_open_v2 (copy->out_path, &out,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK ||
+        sqlite3_exec (out,
+                      "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
+                      NULL, NULL, NULL) != SQLITE_OK)
+        status = s_copy_fail (copy, out, copy->out_path);
+    /* One read transaction on the source for the whole copy: every step
+       reads the same snapshot, where a copy in steps would otherwise
+       start again each time the source's writer commits. */
+    else if (sqlite3_exec (src, "BEGIN; SELECT count(*) FROM sqlite_master",
+                           NULL, NULL, NULL) != SQLITE_OK)
+        status = s_copy_fail (copy, src, copy->out_path);
+    sqlite3_backup *backup =
+        status == JK_OK ? sqlite3_backup_init (out, "main", src, "main") : NULL;
+    if (status == JK_OK && !backup)
+        status = s_copy_fail (copy, out, copy->out_path);
+    int rc = SQLITE_OK;
+    while (backup && !atomic_load (&copy->stop) &&
+           (rc = sqlite3_backup_step (backup, S_COPY_STEP)) == SQLITE_OK)
+        ;
+    if (backup) {
+        sqlite3_backup_finish (backup);
+        if (rc != SQLITE_DONE) {
+            status = s_copy_fail (copy, out, copy->out_path);
+            if (rc == SQLITE_OK) /* stopped */
+                snprintf (copy->err, sizeof copy->err,
+                          "the log's copy stopped");
+        }
+    }
+    sqlite3_exec (src, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close (src);
+    if (status == JK_OK) {
+        /* The copied header says WAL when the source's does: the cut and
+           the drops are written in place, without a journal, like the
+           rest of the load. */
+        char *cut = sqlite3_mprintf ("PRAGMA journal_mode = OFF;"
+                                     " DELETE FROM log WHERE pos > %lld",
+                                     (long long)copy->last);
+        rc = sqlite3_exec (out, cut, NULL, NULL, NULL);
+        sqlite3_free (cut);
+        if (rc != SQLITE_OK || s_drop_all_but_log (out) != SQLITE_OK ||
+            jk_tiles_create (out) != 0)
+            status = s_copy_fail (copy, out, copy->out_path);
+    }
+    sqlite3_close (out);
+    return status;
+}
 
 static void *s_log_copy (void *arg)
 {
     s_copy_t *copy = arg;
     jk_thread_enter ("jejak-rb-copy");
-    copy->rc = sqlite3_exec (copy->db,
-                             "INSERT INTO main.log SELECT * FROM jk_source.log",
-                             NULL, NULL, NULL);
+    copy->rc = s_log_copy_run (copy);
     return NULL;
 }
 
@@ -714,7 +834,7 @@ typedef struct {
 static int s_out_fail (s_rebuild_t *r)
 {
     snprintf (r->err, r->err_size, "writing %s: %s", r->out_path,
-              sqlite3_errmsg (jk_log_db (r->out)));
+              r->db ? sqlite3_errmsg (r->db) : "not open");
     return JK_IO;
 }
 
@@ -725,30 +845,83 @@ static int s_stage_fail (s_rebuild_t *r)
     return JK_IO;
 }
 
-/* Opens the source, the output (migrated, no journal while it loads) and
-   the staging database the projections are applied to (a temporary file
-   in SQLite's temporary directory, with a 16 MiB cache; written to the
-   output table by table in key order at the end), with the indexes that
-   are built after the load dropped. The apply writes the tables mostly
-   in key order, so a small cache rereads few pages (about 8,000 16 KiB
-   reads and writes more for 1M records), where a cache holding all of
-   them (110 MB for 1M records) took a page fault for every 4 KiB of it
-   (27,000). JK_OK or JK_IO with err. */
+/* The output's projection tables (migrated, their indexes dropped to be
+   built after the load) and no journal while it loads. JK_OK or JK_IO
+   with err. */
+static int s_out_setup (s_rebuild_t *r)
+{
+    /* A rebuild that dies half-way is thrown away, so it needs neither a
+       journal nor syncs while it loads (a sync here would also wait for
+       the whole copied log to reach the disk); the file turns WAL at the
+       end. */
+    sqlite3_exec (r->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
+                  NULL, NULL, NULL);
+    if (jk_projections_migrate (r->db, r->err, r->err_size))
+        return JK_IO;
+    r->indexes = s_indexes_drop (r->db, false);
+    if (!r->indexes)
+        return s_out_fail (r);
+    if (jk_rebuild_indexes_late (r->db, &r->indexes, NULL, r->err, r->err_size))
+        return JK_IO;
+    return JK_OK;
+}
+
+/* Opens the output: a fresh log, or, when the log is
+   copied page by page (s_bulk_possible), an empty file the copy fills
+   and that is opened as a log when the copy ends. */
+static int s_out_open (s_rebuild_t *r)
+{
+    r->out = jk_log_open (r->out_path, 0, r->err, r->err_size);
+    if (!r->out)
+        return JK_IO;
+    r->db = jk_log_db (r->out);
+    r->bulk = s_bulk_possible (r->db, r->src_path, r->options);
+    if (!r->bulk) {
+        if (s_out_setup (r) != JK_OK)
+            return JK_IO;
+        if (sqlite3_prepare_v2 (r->db,
+                                "INSERT INTO log (pos, id, type, v, source,"
+                                " seq, at, recorded_at, outcome, code,"
+                                " message, bytes, hash)"
+                                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                -1, &r->insert, NULL) != SQLITE_OK)
+            return s_out_fail (r);
+        return JK_OK;
+    }
+    jk_log_close (&r->out);
+    r->db = NULL;
+    jk_db_remove (r->out_path);
+    int fd = open (r->out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf (r->err, r->err_size, "cannot create %s: %s", r->out_path,
+                  strerror (errno));
+        return JK_IO;
+    }
+    close (fd);
+    return JK_OK;
+}
+
+/* Opens the source, the output (s_out_open) and the staging database the
+   projections are applied to (a temporary file in SQLite's temporary
+   directory, with a 16 MiB cache; written to the output table by table
+   in key order at the end), with the indexes that are built after the
+   load dropped. The apply writes the tables mostly in key order, so a
+   small cache rereads few pages (about 8,000 16 KiB reads and writes more
+   for 1M records), where a cache holding all of them (110 MB for 1M
+   records) took a page fault for every 4 KiB of it (27,000). JK_OK or
+   JK_IO with err. */
 static int s_rebuild_open (s_rebuild_t *r)
 {
     r->src = s_open_readonly (r->src_path, r->err, r->err_size);
     if (!r->src)
         return JK_IO;
-    r->out = jk_log_open (r->out_path, 0, r->err, r->err_size);
-    if (!r->out)
+    /* Where the rebuild stops when no earlier place is asked for: the
+       reader and the log's copy both end there, however a live log
+       grows meanwhile. */
+    r->total = s_max_pos (r->src);
+    r->pipe.last = r->total;
+    if (s_out_open (r) != JK_OK)
         return JK_IO;
-    r->db = jk_log_db (r->out);
-    if (jk_projections_migrate (r->db, r->err, r->err_size))
-        return JK_IO;
-    /* A rebuild that dies half-way is thrown away, so it needs neither a
-       journal nor syncs while it loads; the file turns WAL at the end. */
-    sqlite3_exec (r->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
-                  NULL, NULL, NULL);
     if (sqlite3_open_v2 ("", &r->stage,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOMUTEX,
@@ -769,14 +942,10 @@ static int s_rebuild_open (s_rebuild_t *r)
     /* The staging database's are dropped for good: only its tables are
        copied out. */
     char *staged = s_indexes_drop (r->stage, true);
-    r->indexes = s_indexes_drop (r->db, false);
-    bool dropped = staged && r->indexes;
+    if (!staged)
+        return s_stage_fail (r);
     free (staged);
-    if (!dropped)
-        return s_out_fail (r);
-    if (jk_rebuild_indexes_late (r->stage, NULL, r->late, r->err,
-                                 r->err_size) ||
-        jk_rebuild_indexes_late (r->db, &r->indexes, NULL, r->err, r->err_size))
+    if (jk_rebuild_indexes_late (r->stage, NULL, r->late, r->err, r->err_size))
         return JK_IO;
     r->projections = jk_projections_new (r->stage, &r->options->projections,
                                          r->err, r->err_size);
@@ -785,13 +954,6 @@ static int s_rebuild_open (s_rebuild_t *r)
     /* Counters are written once per rebuild transaction, not per record
        (flushed before each COMMIT; a failed rebuild is thrown away). */
     jk_projections_set_deferred (r->projections, true);
-    if (sqlite3_prepare_v2 (r->db,
-                            "INSERT INTO log (pos, id, type, v, source, seq,"
-                            " at, recorded_at, outcome, code, message, bytes,"
-                            " hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            -1, &r->insert, NULL) != SQLITE_OK)
-        return s_out_fail (r);
-    r->total = s_max_pos (r->src);
     return JK_OK;
 }
 
@@ -799,7 +961,6 @@ static int s_rebuild_open (s_rebuild_t *r)
    transactions. JK_OK or JK_IO with err. */
 static int s_rebuild_start (s_rebuild_t *r)
 {
-    r->bulk = s_bulk_attach (r->db, r->src_path, r->options);
     r->pipe.copy_rows = !r->bulk;
     if (pthread_create (&r->reader, NULL, s_reader, &r->pipe) != 0) {
         snprintf (r->err, r->err_size, "cannot start the log reader");
@@ -807,7 +968,9 @@ static int s_rebuild_start (s_rebuild_t *r)
     }
     r->reading = true;
     if (r->bulk) {
-        r->copy.db = r->db;
+        r->copy.src_path = r->src_path;
+        r->copy.out_path = r->out_path;
+        r->copy.last = r->total;
         if (pthread_create (&r->copier, NULL, s_log_copy, &r->copy) != 0) {
             snprintf (r->err, r->err_size, "cannot start the log copy");
             return JK_IO;
@@ -914,19 +1077,24 @@ static int s_rebuild_finish (s_rebuild_t *r)
     if (r->copying) {
         pthread_join (r->copier, NULL);
         r->copying = false;
-        if (r->copy.rc != SQLITE_OK)
+        if (r->copy.rc != JK_OK) {
+            snprintf (r->err, r->err_size, "%s", r->copy.err);
+            return JK_IO;
+        }
+        /* The copy holds the log alone, up to the last position applied,
+           and the empty tiles' table: it is given its projection tables on
+           a connection of its own, with the cache a log's (jk_log_open):
+           the index builds sort in runs of its size. */
+        if (sqlite3_open_v2 (r->out_path, &r->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             NULL) != SQLITE_OK ||
+            sqlite3_exec (r->db,
+                          "PRAGMA cache_size = -16384;"
+                          " PRAGMA temp_store = MEMORY",
+                          NULL, NULL, NULL) != SQLITE_OK)
             return s_out_fail (r);
-        /* The reader's connection read one snapshot; the copy may have
-           seen records appended since (a live log only grows): they are
-           cut off at the last position applied. */
-        char *cut = sqlite3_mprintf ("DELETE FROM main.log WHERE pos > %lld",
-                                     (long long)r->result->head.pos);
-        int rc = sqlite3_exec (r->db, cut, NULL, NULL, NULL);
-        sqlite3_free (cut);
-        if (rc != SQLITE_OK)
-            return s_out_fail (r);
-        sqlite3_exec (r->db, "DETACH jk_source", NULL, NULL, NULL);
-        r->bulk = false;
+        if (s_out_setup (r) != JK_OK)
+            return JK_IO;
     } else if (sqlite3_exec (r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return s_out_fail (r);
     if (s_tables_write (r->stage, r->out_path))
@@ -959,7 +1127,7 @@ static void s_rebuild_close (s_rebuild_t *r, int status)
         pthread_join (r->reader, NULL);
     }
     if (r->copying) {
-        sqlite3_interrupt (r->db);
+        atomic_store (&r->copy.stop, true);
         pthread_join (r->copier, NULL);
     }
     for (size_t k = 0; k < S_CHUNKS; k++)
@@ -979,7 +1147,10 @@ static void s_rebuild_close (s_rebuild_t *r, int status)
         jk_projections_discard (r->projections);
     jk_projections_destroy (&r->projections);
     sqlite3_close (r->stage);
-    jk_log_close (&r->out);
+    if (r->out)
+        jk_log_close (&r->out); /* and r->db, its connection */
+    else
+        sqlite3_close (r->db);
     if (status != JK_OK)
         jk_db_remove (r->out_path);
 }

@@ -76,6 +76,11 @@ static const char s_create[] = "CREATE TABLE IF NOT EXISTS merkle_tile ("
                                " hashes BLOB NOT NULL,"
                                " PRIMARY KEY (level, idx))";
 
+int jk_tiles_create (sqlite3 *db)
+{
+    return sqlite3_exec (db, s_create, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 static int s_prepare (jk_tiles_t *self)
 {
     return sqlite3_prepare_v3 (

@@ -1,13 +1,17 @@
 /*  test_rebuild_live.c - rebuild of a log that grows while it is rebuilt:
     the whole-log copy ends where the projections' snapshot ends (records
     appended meanwhile are not in the rebuilt file), the rebuilt log
-    verifies, and a cut rebuild (--until-pos) copies exactly its prefix. */
+    verifies, and a cut rebuild (--until-pos) copies exactly its prefix.
+    The whole log's page copy holds what a row-by-row copy holds: the
+    log's rows, no table of the source besides, no tile. */
+#include "jk_projections.h"
 #include "jk_rebuild.h"
 #include "testsupport.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_RECORDS 17000 /* past one progress report (every 16384) */
 #define S_LATE    500   /* appended while the rebuild runs */
@@ -116,10 +120,139 @@ static void test_rebuild_while_growing (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* One integer from sql on the database at path. */
+static int64_t s_int (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return n;
+}
+
+/* The names of the tables and indexes of the database at path, one
+   string. */
+static char *s_schema (const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT group_concat(type || ' ' ||"
+                                          " name || ' ' || ifnull(sql, ''),"
+                                          " '\n') FROM (SELECT * FROM"
+                                          " sqlite_master ORDER BY type, name)",
+                                          -1, &stmt, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    char *text = jk_strdup ((const char *)sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return text;
+}
+
+/* A source holding more than its log (projection rows that are wrong, a
+   table of its own, Merkle tiles): the whole-log rebuild, which copies
+   the source's pages, gives the same file as a rebuild to the same
+   position, which copies row by row: the same schema, the same log rows,
+   no tile, the projections from the log alone; private to its owner. */
+static void test_rebuild_page_copy (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("rebuild-pages");
+    char *src = jk_sprintf ("%s/events.db", dir);
+    char err[256] = "";
+    jk_log_t *writer = jk_log_open (src, 0, err, sizeof err);
+    assert_non_null (writer);
+    s_append (writer, 1000);
+    sqlite3 *db = jk_log_db (writer);
+    assert_int_equal (jk_projections_migrate (db, err, sizeof err), 0);
+    assert_int_equal (
+        sqlite3_exec (db,
+                      "INSERT INTO sources VALUES ('no-such-source', 9, 9,"
+                      " 9, 9, 9, 9);"
+                      " CREATE TABLE extra (x); INSERT INTO extra VALUES (1);"
+                      " CREATE VIEW extra_view AS SELECT x FROM extra",
+                      NULL, NULL, NULL),
+        SQLITE_OK);
+    jk_log_close (&writer);
+    assert_true (s_int (src, "SELECT count(*) FROM merkle_tile") > 0);
+
+    char *pages = jk_sprintf ("%s/pages.db", dir);
+    char *rows = jk_sprintf ("%s/rows.db", dir);
+    jk_rebuild_result_t result;
+    assert_int_equal (
+        jk_log_rebuild (src, pages, NULL, &result, err, sizeof err), JK_OK);
+    assert_int_equal (result.records, 1000);
+    jk_rebuild_options_t options = {.until_pos = 1000};
+    assert_int_equal (
+        jk_log_rebuild (src, rows, &options, &result, err, sizeof err), JK_OK);
+    assert_int_equal (result.records, 1000);
+
+    char *a = s_schema (pages), *b = s_schema (rows);
+    assert_string_equal (a, b);
+    assert_null (strstr (a, "extra"));
+    free (a);
+    free (b);
+    assert_int_equal (s_int (pages, "SELECT count(*) FROM merkle_tile"), 0);
+    assert_int_equal (
+        s_int (pages,
+               "SELECT count(*) FROM sources WHERE source = 'no-such-source'"),
+        0);
+    /* Records that are not events count for no source. */
+    assert_int_equal (s_int (pages, "SELECT count(*) FROM sources"), 0);
+    assert_int_equal (s_int (rows, "SELECT count(*) FROM sources"), 0);
+    assert_int_equal (s_int (pages, "SELECT count(*) FROM rejections"), 1000);
+    assert_int_equal (s_int (pages, "PRAGMA user_version"),
+                      s_int (rows, "PRAGMA user_version"));
+    char *same = jk_sprintf ("ATTACH '%s' AS r; SELECT count(*) FROM log p"
+                             " JOIN r.log q USING (pos) WHERE p.id = q.id"
+                             " AND p.source = q.source AND p.seq = q.seq"
+                             " AND p.recorded_at = q.recorded_at"
+                             " AND p.outcome = q.outcome AND p.code = q.code"
+                             " AND p.bytes = q.bytes AND p.hash = q.hash",
+                             rows);
+    sqlite3 *pdb = NULL;
+    assert_int_equal (sqlite3_open (pages, &pdb), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    const char *tail = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (pdb, same, -1, &stmt, &tail),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_DONE);
+    sqlite3_finalize (stmt);
+    assert_int_equal (sqlite3_prepare_v2 (pdb, tail, -1, &stmt, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int64 (stmt, 0), 1000);
+    sqlite3_finalize (stmt);
+    sqlite3_close (pdb);
+    free (same);
+    assert_int_equal (s_int (pages, "SELECT count(*) FROM log"), 1000);
+    jk_verify_result_t verified;
+    assert_int_equal (jk_log_verify (pages, NULL, &verified, NULL, NULL),
+                      JK_OK);
+    assert_int_equal (verified.records, 1000);
+    struct stat st;
+    assert_int_equal (stat (pages, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+
+    free (rows);
+    free (pages);
+    free (src);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rebuild_while_growing),
+        cmocka_unit_test (test_rebuild_page_copy),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
