@@ -6,8 +6,13 @@
     the projections the generator wrote live (jk_replay_diff, what
     `jejak-replay diff` runs): rebuild_min_per_s is the slowest run,
     rebuild_per_s the median, diff_equal true when every run matched.
-    --log PATH keeps the generated log at PATH and uses it as it is when
-    it exists already (repeated runs on one log; COUNT must match).
+    The log is generated in the layout the store keeps (the log and its
+    Merkle tiles in one file, the projections in the file beside it,
+    jk_projections_path): the generator writes both into one file, where
+    the log's pages lie among the projections', and the bench then
+    splits it (s_split). --log PATH keeps the generated log at PATH (its
+    projections at PATH-projections) and uses it as it is when it exists
+    already (repeated runs on one log; COUNT must match).
     Rebuild's CPU time (user + system, getrusage) is reported beside the
     wall time: on a loaded machine it is the figure that the load moves
     least.
@@ -21,6 +26,8 @@
 #include "bench_common.h"
 #include "jk_integrity.h"
 #include "jk_log.h"
+#include "jk_projection_table.h"
+#include "jk_projector.h"
 #include "jk_rebuild.h"
 #include "jk_replay.h"
 
@@ -60,6 +67,65 @@ static double s_baseline (const char *path, uint64_t *rows)
     sqlite3_finalize (stmt);
     sqlite3_close (db);
     return secs;
+}
+
+/* Runs sql on db; exits on a failure. */
+static void s_exec (sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf (stderr, "bench_replay: %s: %s\n", sql,
+                 msg ? msg : sqlite3_errmsg (db));
+        exit (1);
+    }
+}
+
+/* Splits gen, a log the generator wrote with its projections in the same
+   file, into the store's layout: the log and its Merkle tiles into a
+   fresh log at db, the projection tables into db's projections file.
+   Each table is copied in one INSERT ... SELECT, so each file holds its
+   tables' pages in order, as the store's files grow. */
+static void s_split (const char *gen, const char *db)
+{
+    char err[256];
+    jk_log_t *log = jk_log_open (db, 0, err, sizeof err);
+    if (!log) {
+        fprintf (stderr, "bench_replay: %s\n", err);
+        exit (1);
+    }
+    char *sql = sqlite3_mprintf ("PRAGMA synchronous = OFF; ATTACH %Q AS g;"
+                                 " BEGIN;"
+                                 " INSERT INTO main.log SELECT * FROM g.log;"
+                                 " INSERT INTO main.merkle_tile"
+                                 " SELECT * FROM g.merkle_tile;"
+                                 " COMMIT; DETACH g",
+                                 gen);
+    s_exec (jk_log_db (log), sql);
+    sqlite3_free (sql);
+    jk_log_close (&log);
+    char *path = jk_projections_path (db);
+    sqlite3 *proj = NULL;
+    if (sqlite3_open (path, &proj) != SQLITE_OK ||
+        jk_projections_migrate (proj, err, sizeof err)) {
+        fprintf (stderr, "bench_replay: %s: %s\n", path,
+                 proj ? sqlite3_errmsg (proj) : err);
+        exit (1);
+    }
+    sql = sqlite3_mprintf ("PRAGMA synchronous = OFF; ATTACH %Q AS g; BEGIN",
+                           gen);
+    s_exec (proj, sql);
+    sqlite3_free (sql);
+    for (size_t i = 0; i < jk_ptable_count (); i++) {
+        const char *name = jk_ptable_at (i)->name;
+        sql = sqlite3_mprintf ("DELETE FROM main.%w;"
+                               " INSERT INTO main.%w SELECT * FROM g.%w",
+                               name, name, name);
+        s_exec (proj, sql);
+        sqlite3_free (sql);
+    }
+    s_exec (proj, "COMMIT; DETACH g");
+    sqlite3_close (proj);
+    free (path);
 }
 
 /* CPU seconds this process used so far (user + system, all threads). */
@@ -149,7 +215,11 @@ int main (int argc, char **argv)
     if (!keep || access (keep, R_OK) != 0) {
         fprintf (stderr, "bench_replay: generating %llu records...\n",
                  (unsigned long long)count);
-        rw_build (db, count, NULL, NULL);
+        char *gen = jk_sprintf ("%s/generated.db", dir);
+        rw_build (gen, count, NULL, NULL);
+        s_split (gen, db);
+        jk_db_remove (gen);
+        free (gen);
     }
     double build_s = (double)(jk_clock_mono_ms () - started) / 1000.0;
     sync (); /* the baseline and verify read a log on disk, as s_rebuilds */
