@@ -248,11 +248,49 @@ static void test_rebuild_page_copy (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* A whole-log rebuild that fails half-way (a record logged as accepted
+   whose bytes are no event) stops its page copy and leaves no output. */
+static void test_rebuild_page_copy_fails (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("rebuild-fails");
+    char *src = jk_sprintf ("%s/events.db", dir);
+    char err[256] = "";
+    jk_log_t *writer = jk_log_open (src, 0, err, sizeof err);
+    assert_non_null (writer);
+    s_append (writer, S_RECORDS);
+    assert_int_equal (sqlite3_exec (jk_log_db (writer),
+                                    "UPDATE log SET outcome = 0, code = NULL,"
+                                    " message = NULL WHERE pos = 9000",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    jk_log_close (&writer);
+
+    char *out = jk_sprintf ("%s/rebuilt.db", dir);
+    jk_rebuild_result_t result;
+    err[0] = 0;
+    int rc = jk_log_rebuild (src, out, NULL, &result, err, sizeof err);
+    assert_int_not_equal (rc, JK_OK);
+    assert_true (err[0] != 0);
+    assert_true (result.records < 9000);
+    struct stat st;
+    assert_int_not_equal (stat (out, &st), 0);
+    char *wal = jk_sprintf ("%s-wal", out);
+    assert_int_not_equal (stat (wal, &st), 0);
+    free (wal);
+    /* The source is left as it was, and a new rebuild may use the name. */
+    assert_int_equal (s_count (src), S_RECORDS);
+    free (out);
+    free (src);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rebuild_while_growing),
         cmocka_unit_test (test_rebuild_page_copy),
+        cmocka_unit_test (test_rebuild_page_copy_fails),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
