@@ -59,20 +59,10 @@ static void s_progress (void *arg, uint64_t done, uint64_t total)
         s_append (p->writer, S_LATE);
 }
 
+/* The records of the log at path. */
 static int64_t s_count (const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
-                      SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal (
-        sqlite3_prepare_v2 (db, "SELECT count(*) FROM log", -1, &stmt, NULL),
-        SQLITE_OK);
-    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
-    return n;
+    return jk_test_db_int64 (path, "SELECT count(*) FROM log");
 }
 
 static void test_rebuild_while_growing (void **state)
@@ -118,21 +108,6 @@ static void test_rebuild_while_growing (void **state)
     free (out);
     free (src);
     jk_test_rmdir (&dir);
-}
-
-/* One integer from sql on the database at path. */
-static int64_t s_int (const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL),
-                      SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
-    return n;
 }
 
 /* The names of the tables and indexes of the database at path, one
@@ -182,7 +157,8 @@ static void test_rebuild_page_copy (void **state)
                       NULL, NULL, NULL),
         SQLITE_OK);
     jk_log_close (&writer);
-    assert_true (s_int (src, "SELECT count(*) FROM merkle_tile") > 0);
+    assert_true (jk_test_db_int64 (src, "SELECT count(*) FROM merkle_tile") >
+                 0);
 
     char *pages = jk_sprintf ("%s/pages.db", dir);
     char *rows = jk_sprintf ("%s/rows.db", dir);
@@ -200,17 +176,22 @@ static void test_rebuild_page_copy (void **state)
     assert_null (strstr (a, "extra"));
     free (a);
     free (b);
-    assert_int_equal (s_int (pages, "SELECT count(*) FROM merkle_tile"), 0);
     assert_int_equal (
-        s_int (pages,
-               "SELECT count(*) FROM sources WHERE source = 'no-such-source'"),
+        jk_test_db_int64 (pages, "SELECT count(*) FROM merkle_tile"), 0);
+    assert_int_equal (
+        jk_test_db_int64 (
+            pages,
+            "SELECT count(*) FROM sources WHERE source = 'no-such-source'"),
         0);
     /* Records that are not events count for no source. */
-    assert_int_equal (s_int (pages, "SELECT count(*) FROM sources"), 0);
-    assert_int_equal (s_int (rows, "SELECT count(*) FROM sources"), 0);
-    assert_int_equal (s_int (pages, "SELECT count(*) FROM rejections"), 1000);
-    assert_int_equal (s_int (pages, "PRAGMA user_version"),
-                      s_int (rows, "PRAGMA user_version"));
+    assert_int_equal (jk_test_db_int64 (pages, "SELECT count(*) FROM sources"),
+                      0);
+    assert_int_equal (jk_test_db_int64 (rows, "SELECT count(*) FROM sources"),
+                      0);
+    assert_int_equal (
+        jk_test_db_int64 (pages, "SELECT count(*) FROM rejections"), 1000);
+    assert_int_equal (jk_test_db_int64 (pages, "PRAGMA user_version"),
+                      jk_test_db_int64 (rows, "PRAGMA user_version"));
     char *same = jk_sprintf ("ATTACH '%s' AS r; SELECT count(*) FROM log p"
                              " JOIN r.log q USING (pos) WHERE p.id = q.id"
                              " AND p.source = q.source AND p.seq = q.seq"
@@ -233,7 +214,8 @@ static void test_rebuild_page_copy (void **state)
     sqlite3_finalize (stmt);
     sqlite3_close (pdb);
     free (same);
-    assert_int_equal (s_int (pages, "SELECT count(*) FROM log"), 1000);
+    assert_int_equal (jk_test_db_int64 (pages, "SELECT count(*) FROM log"),
+                      1000);
     jk_verify_result_t verified;
     assert_int_equal (jk_log_verify (pages, NULL, &verified, NULL, NULL),
                       JK_OK);
