@@ -163,11 +163,18 @@ static void s_options (int argc, char **argv, uint64_t *count, uint64_t *runs,
     }
 }
 
+/* The phases of each run (jk_rebuild_result_t), in seconds. */
+typedef struct {
+    double *apply, *copy, *tables, *indexes;
+} s_phases_t;
+
 /* Rebuilds db into out runs times, each diffed with the live
-   projections; wall and CPU seconds per run into times and cpu. 1 when
-   every run was equal, 0 when one differed, -1 when one failed. */
+   projections; wall and CPU seconds per run into times and cpu, the
+   phases into phases. 1 when every run was equal, 0 when one differed,
+   -1 when one failed. */
 static int s_rebuilds (const char *db, const char *out, uint64_t count,
-                       uint64_t runs, double *times, double *cpu)
+                       uint64_t runs, double *times, double *cpu,
+                       s_phases_t *phases)
 {
     bool equal = true;
     for (uint64_t r = 0; r < runs; r++) {
@@ -187,14 +194,23 @@ static int s_rebuilds (const char *db, const char *out, uint64_t count,
             fprintf (stderr, "rebuild failed: %s\n", err);
             return -1;
         }
+        phases->apply[r] = (double)rebuilt.apply_ms / 1000.0;
+        phases->copy[r] = (double)rebuilt.copy_ms / 1000.0;
+        phases->tables[r] = (double)rebuilt.tables_ms / 1000.0;
+        phases->indexes[r] = (double)rebuilt.indexes_ms / 1000.0;
         int64_t differ = jk_replay_diff (db, out, NULL, err, sizeof err);
         printf ("rebuild run %llu: %.2f s (CPU %.2f s), %.0f records/s, diff "
-                "against the live projections: %s\n",
+                "against the live projections: %s; apply %.2f s (the log's "
+                "page copy %.2f s beside it, %llu pages), tables %.2f s, "
+                "indexes %.2f s\n",
                 (unsigned long long)r + 1, times[r], cpu[r],
                 (double)count / times[r],
                 differ == 0  ? "equal"
                 : differ < 0 ? err
-                             : "DIFFERENT");
+                             : "DIFFERENT",
+                phases->apply[r], phases->copy[r],
+                (unsigned long long)rebuilt.pages_copied, phases->tables[r],
+                phases->indexes[r]);
         equal = equal && differ == 0;
     }
     return equal ? 1 : 0;
@@ -244,9 +260,21 @@ int main (int argc, char **argv)
 
     double *times = jk_calloc (runs, sizeof (double));
     double *cpu = jk_calloc (runs, sizeof (double));
-    int equal = s_rebuilds (db, out, count, runs, times, cpu);
+    s_phases_t phases = {.apply = jk_calloc (runs, sizeof (double)),
+                         .copy = jk_calloc (runs, sizeof (double)),
+                         .tables = jk_calloc (runs, sizeof (double)),
+                         .indexes = jk_calloc (runs, sizeof (double))};
+    int equal = s_rebuilds (db, out, count, runs, times, cpu, &phases);
     if (equal < 0)
         return 1;
+    double apply_s = jk_bench_median (phases.apply, runs),
+           copy_s = jk_bench_median (phases.copy, runs),
+           tables_s = jk_bench_median (phases.tables, runs),
+           indexes_s = jk_bench_median (phases.indexes, runs);
+    free (phases.apply);
+    free (phases.copy);
+    free (phases.tables);
+    free (phases.indexes);
     double rebuild_s = jk_bench_median (times, runs);
     double cpu_s = jk_bench_median (cpu, runs);
     free (cpu);
@@ -272,12 +300,15 @@ int main (int argc, char **argv)
             "\"verify_s\":%.3f,\"verify_per_s\":%.0f,\"rebuild_s\":%.3f,"
             "\"rebuild_per_s\":%.0f,\"rebuild_runs\":%llu,"
             "\"rebuild_min_per_s\":%.0f,\"rebuild_cpu_s\":%.3f,"
-            "\"rebuild_cpu_per_s\":%.0f,\"diff_equal\":%s,"
+            "\"rebuild_cpu_per_s\":%.0f,\"rebuild_apply_s\":%.3f,"
+            "\"rebuild_copy_s\":%.3f,\"rebuild_tables_s\":%.3f,"
+            "\"rebuild_indexes_s\":%.3f,\"diff_equal\":%s,"
             "\"verify_goal_met\":%s,\"rebuild_goal_met\":%s}\n",
             (unsigned long long)count, base_s, verify_s,
             (double)count / verify_s, rebuild_s, (double)count / rebuild_s,
             (unsigned long long)runs, (double)count / slowest_s, cpu_s,
-            (double)count / cpu_s, equal ? "true" : "false",
+            (double)count / cpu_s, apply_s, copy_s, tables_s, indexes_s,
+            equal ? "true" : "false",
             verify_s <= 2.0 * (double)count / 1e6 ? "true" : "false",
             (double)count / slowest_s >= 250000 ? "true" : "false");
     char *cmd = jk_sprintf ("rm -rf '%s'", dir);

@@ -20,16 +20,25 @@ typedef struct {
 } jk_rebuild_options_t;
 
 typedef struct {
-    uint64_t records;  /* rows copied */
-    uint64_t accepted; /* of which accepted */
-    uint64_t rejected; /* of which rejections */
-    jk_head_t head;    /* last copied position and hash */
-    uint64_t scanned;  /* rows the projections' statements stepped
-                          through in full-table scans while applying
-                          (SQLite's SQLITE_STMTSTATUS_FULLSCAN_STEP):
-                          0 when every read and update finds its rows by
-                          a key or an index; more makes a rebuild's time
-                          grow with the square of the log */
+    uint64_t records;      /* rows copied */
+    uint64_t accepted;     /* of which accepted */
+    uint64_t rejected;     /* of which rejections */
+    jk_head_t head;        /* last copied position and hash */
+    uint64_t scanned;      /* rows the projections' statements stepped
+                              through in full-table scans while applying
+                              (SQLite's SQLITE_STMTSTATUS_FULLSCAN_STEP):
+                              0 when every read and update finds its rows by
+                              a key or an index; more makes a rebuild's time
+                              grow with the square of the log */
+    uint64_t pages_copied; /* pages of the source the log's page copy
+                              wrote (0: the rows were copied one by one,
+                              as in a cut rebuild) */
+    /* Wall time of the phases, in ms: the apply (from the start, the
+       files' opening included, to the last record applied), the log's
+       page copy (on its own thread, beside the apply), writing the
+       projection tables into the output, and the indexes built after
+       them (with the switch to WAL). */
+    int64_t apply_ms, copy_ms, tables_ms, indexes_ms;
 } jk_rebuild_result_t;
 
 /* Writes a fresh database at out_path (which must not exist: JK_CONFLICT)
