@@ -7,6 +7,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* Either madvise may fail (an older kernel, no huge page free, a block
+   the heap made of several mappings): the pages then fault in at first
+   touch, as without the call. */
 void jk_prefault (void *p, size_t size)
 {
     long page = sysconf (_SC_PAGESIZE);
@@ -17,9 +20,6 @@ void jk_prefault (void *p, size_t size)
     uintptr_t to = ((uintptr_t)p + size) & ~mask;
     if (to <= from)
         return;
-        /* Either may fail (an older kernel, no huge page free, a block the
-           heap made of several mappings): the pages then fault in at first
-           touch, as without the call. */
 #ifdef MADV_HUGEPAGE
     (void)madvise ((void *)from, to - from, MADV_HUGEPAGE);
 #endif

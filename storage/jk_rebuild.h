@@ -43,13 +43,14 @@ typedef struct {
 
 /* Writes a fresh database at out_path (which must not exist: JK_CONFLICT)
    holding the log rows of src_path (opened read-only) up to the limits,
-   as stored, and every projection rebuilt by applying them in position
-   order: stored bytes re-decoded (older versions upcast), warnings
-   recomputed with the clock at each record's recorded_at, rejections
-   applied with their stored code and message. Returns JK_OK, JK_CONFLICT,
-   JK_INVALID (a stored accepted event no longer decodes or validates: the
-   message names its pos) or JK_IO, with the reason in err. On failure
-   out_path is removed. */
+   and no further than the source's last record when the call began (a
+   log that grows meanwhile is read as it stood), as stored, and every
+   projection rebuilt by applying them in position order: stored bytes
+   re-decoded (older versions upcast), warnings recomputed with the clock at
+   each record's recorded_at, rejections applied with their stored code and
+   message. Returns JK_OK, JK_CONFLICT, JK_INVALID (a stored accepted event no
+   longer decodes or validates: the message names its pos) or JK_IO, with the
+   reason in err. On failure out_path is removed. */
 int jk_log_rebuild (const char *src_path, const char *out_path,
                     const jk_rebuild_options_t *options,
                     jk_rebuild_result_t *result, char *err, size_t err_size);

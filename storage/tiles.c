@@ -392,12 +392,8 @@ jk_tiles_t *jk_tiles_open (sqlite3 *db, uint64_t head_pos, char *err,
     jk_tiles_t *self = s_new (db);
     self->level = jk_calloc (S_LEVELS, sizeof (s_level_t));
     self->committed = jk_calloc (S_LEVELS, sizeof (s_level_t));
-    char *msg = NULL;
-    if (sqlite3_exec (db, s_create, NULL, NULL, &msg) != SQLITE_OK ||
-        s_prepare (self)) {
-        snprintf (err, err_size, "merkle tiles: %s",
-                  msg ? msg : sqlite3_errmsg (db));
-        sqlite3_free (msg);
+    if (jk_tiles_create (db) || s_prepare (self)) {
+        snprintf (err, err_size, "merkle tiles: %s", sqlite3_errmsg (db));
         jk_tiles_destroy (&self);
         return NULL;
     }
