@@ -25,6 +25,12 @@
    (with the receipt) or REJECTED (with code and message). Only STORED
    events are ever deleted (prune). */
 #define JK_OUTBOX_BUSY_MS 30000
+/* How many times, in this process, opening an outbox ran a statement
+   again because SQLite answered SQLITE_BUSY at once instead of waiting
+   (it does so where waiting could deadlock: two programs opening a new
+   outbox at the same moment); opening waits up to JK_OUTBOX_BUSY_MS in
+   all. For tests and diagnostics. */
+uint64_t jk_outbox_busy_retries (void);
 /* The outbox's WAL file is cut back to this size after each checkpoint
    (PRAGMA journal_size_limit), so it stays bounded however often rows
    are rewritten. */

@@ -16,6 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Between two tries of a statement SQLite answered SQLITE_BUSY without
+   waiting (s_exec_busy). */
+#define S_BUSY_RETRY_MS 5
+static uint64_t s_busy_retries; /* atomic: jk_outbox_busy_retries */
+
 #define S_COMPONENT "outbox"
 
 static const char *s_sql[Q_COUNT] = {
@@ -221,8 +226,32 @@ static int s_owner_check (jk_outbox_t *self, const char *source, char *err,
     return JK_OK;
 }
 
-/* The file as an SQLite database in WAL mode, created 0600 (SQLite
-   would use the umask), with the opening transaction begun. */
+/* Runs sql outside any transaction as jk_outbox_exec does, again while
+   SQLite answers SQLITE_BUSY, for up to JK_OUTBOX_BUSY_MS in all. SQLite
+   calls no busy handler where waiting could deadlock and answers BUSY at
+   once instead: a connection that has read the file and asks for the
+   write lock while another program holds it (two programs opening a new
+   outbox at the same moment both read it, and both ask for the lock that
+   turns it to WAL). The statement that failed holds no lock any more, so
+   running it again is safe; the last failure is logged. */
+static int s_exec_busy (jk_outbox_t *self, const char *sql)
+{
+    int64_t deadline = jk_clock_mono_ms () + JK_OUTBOX_BUSY_MS;
+    int rc;
+    while ((rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL)) ==
+               SQLITE_BUSY &&
+           jk_clock_mono_ms () < deadline) {
+        __atomic_add_fetch (&s_busy_retries, 1, __ATOMIC_RELAXED);
+        sqlite3_sleep (S_BUSY_RETRY_MS);
+    }
+    return rc == SQLITE_OK ? JK_OK : jk_outbox_exec (self, sql);
+}
+
+uint64_t jk_outbox_busy_retries (void)
+{
+    return __atomic_load_n (&s_busy_retries, __ATOMIC_RELAXED);
+}
+
 static int s_file_open (jk_outbox_t *self, char *err, size_t err_size)
 {
     const char *path = self->path;
@@ -244,11 +273,11 @@ static int s_file_open (jk_outbox_t *self, char *err, size_t err_size)
         return JK_IO;
     }
     sqlite3_busy_timeout (self->db, JK_OUTBOX_BUSY_MS);
-    if (jk_outbox_exec (self, "PRAGMA journal_mode=WAL") ||
+    if (s_exec_busy (self, "PRAGMA journal_mode=WAL") ||
         jk_outbox_exec (self, "PRAGMA synchronous=FULL") ||
         jk_outbox_exec (
             self, "PRAGMA journal_size_limit=" JK_OUTBOX_WAL_LIMIT_TEXT) ||
-        jk_outbox_exec (self, "BEGIN IMMEDIATE")) {
+        s_exec_busy (self, "BEGIN IMMEDIATE")) {
         snprintf (err, err_size, "outbox %s is not a usable SQLite file: %s",
                   path, sqlite3_errmsg (self->db));
         return JK_IO;

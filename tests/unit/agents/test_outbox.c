@@ -785,12 +785,67 @@ static void test_open_any (void **state)
     assert_int_equal (jk_outbox_open_count (fx->outbox, 0), 1);
 }
 
+/* What a thread opening an outbox gives back. */
+typedef struct {
+    const char *path;
+    jk_outbox_t *outbox;
+    char err[256];
+} s_opener_t;
+
+static void *s_opener (void *arg)
+{
+    s_opener_t *o = arg;
+    o->outbox = jk_outbox_open (o->path, S_SOURCE, o->err, sizeof o->err);
+    return NULL;
+}
+
+/* Another program holds the write lock of a new, empty outbox file (it
+   is making it). The opening reads the file, then asks for the lock that
+   turns it to WAL: SQLite answers SQLITE_BUSY at once there (waiting
+   could deadlock). The opening runs the statement again until the other
+   program lets go, then opens the outbox whole: WAL, tables, seq 1. */
+static void test_open_while_another_makes_it (void **state)
+{
+    s_fix_t *fx = *state;
+    char *path = jk_sprintf ("%s/new.db", fx->dir);
+    sqlite3 *other = NULL;
+    assert_int_equal (sqlite3_open (path, &other), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                      SQLITE_OK);
+    uint64_t retries = jk_outbox_busy_retries ();
+    s_opener_t o = {.path = path};
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_opener, &o), 0);
+    /* It waits, trying again: it neither failed nor opened. */
+    assert_true (JK_WAIT_FOR (jk_outbox_busy_retries () > retries + 2, 10000));
+    assert_int_equal (sqlite3_exec (other, "COMMIT", NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (pthread_join (thread, NULL), 0);
+    assert_non_null (o.outbox);
+    s_queue (o.outbox, 1);
+    jk_outbox_counts_t c;
+    assert_int_equal (jk_outbox_counts (o.outbox, &c), JK_OK);
+    assert_int_equal (c.next_seq, 2);
+    jk_outbox_close (&o.outbox);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (other, "PRAGMA journal_mode", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_string_equal ((const char *)sqlite3_column_text (st, 0), "wal");
+    sqlite3_finalize (st);
+    sqlite3_close (other);
+    free (path);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_put_assigns_seqs_and_keeps_bytes,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_outbox_belongs_to_one_source,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_open_while_another_makes_it,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_two_handles_share_seqs, s_setup,
                                          s_teardown),
