@@ -252,6 +252,8 @@ uint64_t jk_outbox_busy_retries (void)
     return __atomic_load_n (&s_busy_retries, __ATOMIC_RELAXED);
 }
 
+/* The file as an SQLite database in WAL mode, created 0600 (SQLite
+   would use the umask), with the opening transaction begun. */
 static int s_file_open (jk_outbox_t *self, char *err, size_t err_size)
 {
     const char *path = self->path;

@@ -123,6 +123,12 @@ void jk_log_plan_take (jk_log_t *self, const char *source, uint64_t seq);
    the plan's records are appended, or when they never will be. */
 void jk_log_plan_reset (jk_log_t *self);
 
+/* The cache of a connection that opens a log (jk_log_open), and of one
+   that loads a log in bulk (rebuild's output: its index builds sort in
+   runs of the cache's size). */
+#define JK_LOG_CACHE_SQL                                                       \
+    "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;"
+
 /* Starts a write transaction (BEGIN IMMEDIATE). JK_OK or JK_IO. */
 int jk_log_begin (jk_log_t *self);
 /* Commits. On JK_IO the transaction was rolled back (as jk_log_rollback)

@@ -402,9 +402,7 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
        at its first jk_log_begin (s_writer_cache). The hub's memory is
        the sum of the writer's, the projector's cache and the model
        (docs/PERFORMANCE.md). */
-    if (s_exec (self->db,
-                "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", err,
-                err_size))
+    if (s_exec (self->db, JK_LOG_CACHE_SQL, err, err_size))
         goto fail;
     sqlite3_wal_hook (self->db, s_wal_hook, self);
     if (s_migrate (self->db, err, err_size))

@@ -646,8 +646,8 @@ static char *s_indexes_drop (sqlite3 *db, bool keep_read)
    source dropped; the Merkle tiles' table is made again empty, as in a
    fresh log (the store stores the tiles when it opens the output). The
    projection tables are made afterwards (s_out_setup). A page copy takes
-   about half the CPU of copying the table's records (INSERT ...
-   SELECT). */
+   about a fifth of the instructions of copying the table's records
+   (INSERT ... SELECT; docs/PERFORMANCE.md). */
 typedef struct {
     const char *src_path, *out_path;
     uint64_t last; /* the last position copied */
@@ -665,32 +665,31 @@ static int s_copy_fail (s_copy_t *copy, sqlite3 *db, const char *path)
     return JK_IO;
 }
 
-/* Drops every table and view of db but the log. */
+/* Drops every table and view of db but the log: the DROPs are gathered
+   first, as none may run while the read of sqlite_master is open. */
 static int s_drop_all_but_log (sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
-    char *drop = jk_strdup ("");
+    sqlite3_str *drop = sqlite3_str_new (db);
     int rc = sqlite3_prepare_v2 (db,
-                                 "SELECT type, name FROM sqlite_master"
+                                 "SELECT upper(type), name FROM sqlite_master"
                                  " WHERE type IN ('table', 'view')"
                                  " AND name <> 'log'"
                                  " AND name NOT LIKE 'sqlite^_%' ESCAPE '^'",
                                  -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step (st)) == SQLITE_ROW) {
-        bool view =
-            strcmp ((const char *)sqlite3_column_text (st, 0), "view") == 0;
-        char *sql =
-            sqlite3_mprintf ("%sDROP %s %w;", drop, view ? "VIEW" : "TABLE",
+        sqlite3_str_appendf (drop, "DROP %s %w;",
+                             (const char *)sqlite3_column_text (st, 0),
                              (const char *)sqlite3_column_text (st, 1));
-        free (drop);
-        drop = jk_strdup (sql);
-        sqlite3_free (sql);
         rc = SQLITE_OK;
     }
     sqlite3_finalize (st);
     if (rc == SQLITE_DONE)
-        rc = sqlite3_exec (db, drop, NULL, NULL, NULL);
-    free (drop);
+        rc = sqlite3_str_errcode (drop); /* SQLITE_NOMEM, or OK */
+    char *sql = sqlite3_str_finish (drop);
+    if (rc == SQLITE_OK && sql)
+        rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+    sqlite3_free (sql);
     return rc;
 }
 
@@ -1095,10 +1094,8 @@ static int s_rebuild_finish (s_rebuild_t *r)
         if (sqlite3_open_v2 (r->out_path, &r->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              NULL) != SQLITE_OK ||
-            sqlite3_exec (r->db,
-                          "PRAGMA cache_size = -16384;"
-                          " PRAGMA temp_store = MEMORY",
-                          NULL, NULL, NULL) != SQLITE_OK)
+            sqlite3_exec (r->db, JK_LOG_CACHE_SQL, NULL, NULL, NULL) !=
+                SQLITE_OK)
             return s_out_fail (r);
         if (s_out_setup (r) != JK_OK)
             return JK_IO;

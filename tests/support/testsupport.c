@@ -573,6 +573,24 @@ int64_t jk_test_db_int64 (const char *path, const char *sql)
     return n;
 }
 
+char *jk_test_db_text (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *text = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 2000);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step (st) == SQLITE_ROW) {
+            const unsigned char *value = sqlite3_column_text (st, 0);
+            text = jk_strdup (value ? (const char *)value : "");
+        }
+        sqlite3_finalize (st);
+    }
+    sqlite3_close (db);
+    return text;
+}
+
 bool jk_test_db_intact (const char *path)
 {
     return jk_test_db_int64 (path, "SELECT count(*) FROM pragma_integrity_check"

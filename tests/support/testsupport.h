@@ -86,6 +86,10 @@ void jk_test_tcp_port_next (int port);
 /* One number a query answers from the SQLite database at path, opened
    read-only; -1 while the database or its table cannot be read. */
 int64_t jk_test_db_int64 (const char *path, const char *sql);
+/* The first column of sql's first row as text, on the heap ("" for NULL),
+   read as jk_test_db_int64 reads; NULL when there is no row or the query
+   fails. */
+char *jk_test_db_text (const char *path, const char *sql);
 /* Whether SQLite's integrity check of the database at path says "ok". */
 bool jk_test_db_intact (const char *path);
 

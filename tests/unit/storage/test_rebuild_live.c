@@ -114,21 +114,11 @@ static void test_rebuild_while_growing (void **state)
    string. */
 static char *s_schema (const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
-                      SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal (sqlite3_prepare_v2 (db,
-                                          "SELECT group_concat(type || ' ' ||"
-                                          " name || ' ' || ifnull(sql, ''),"
-                                          " '\n') FROM (SELECT * FROM"
-                                          " sqlite_master ORDER BY type, name)",
-                                          -1, &stmt, NULL),
-                      SQLITE_OK);
-    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    char *text = jk_strdup ((const char *)sqlite3_column_text (stmt, 0));
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
+    char *text = jk_test_db_text (path, "SELECT group_concat(type || ' ' ||"
+                                        " name || ' ' || ifnull(sql, ''),"
+                                        " '\n') FROM (SELECT * FROM"
+                                        " sqlite_master ORDER BY type, name)");
+    assert_non_null (text);
     return text;
 }
 

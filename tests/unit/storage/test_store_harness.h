@@ -350,10 +350,8 @@ static inline int64_t h_count (const char *db_path, const char *sql)
    NULL). */
 static inline char *h_db_text (const char *db_path, const char *sql)
 {
-    sqlite3_stmt *stmt = h_db_row (db_path, sql);
-    const unsigned char *text = sqlite3_column_text (stmt, 0);
-    char *value = jk_strdup (text ? (const char *)text : "");
-    h_db_row_done (stmt);
+    char *value = jk_test_db_text (db_path, sql);
+    assert_non_null (value);
     return value;
 }
 
