@@ -145,15 +145,15 @@ static void s_on_head (s_query_t *self, zframe_t *routing)
 static void s_on_checkpoint (s_query_t *self, zframe_t *routing, zmsg_t *msg)
 {
     uint64_t size = 0;
-    if (zmsg_size (msg) > 1 ||
-        (zmsg_size (msg) == 1 && jk_wire_pop_u64 (msg, &size) != 0)) {
+    bool sized = zmsg_size (msg) == 1;
+    if (zmsg_size (msg) > 1 || (sized && jk_wire_pop_u64 (msg, &size) != 0)) {
         s_error (self, routing, "E_PROTOCOL",
                  "CHECKPOINT takes no argument frame or one [size u64]: "
                  "[JEJAK/1][CHECKPOINT][size u64]");
         return;
     }
-    if (size > 0) {
-        char *note = jk_checkpoint_stored (self->db, size);
+    if (sized) { /* no tree of 0 records is ever signed */
+        char *note = size > 0 ? jk_checkpoint_stored (self->db, size) : NULL;
         char why[120];
         snprintf (why, sizeof why, "no checkpoint of %llu records was signed",
                   (unsigned long long)size);
@@ -340,8 +340,7 @@ static void s_cosigned (s_query_t *self, zmsg_t *msg)
     free (message);
 }
 
-/* The store's answer to SIGN (or news of a new checkpoint): every
-   waiting client gets it. */
+/* The store's answer to SIGN: every waiting client gets it. */
 static void s_checkpoint_signed (s_query_t *self, const char *note)
 {
     self->asked = false;
@@ -988,9 +987,15 @@ static bool s_pipe_ready (s_query_t *self)
     } else if (streq (command, "COSIGNED"))
         s_cosigned (self, msg);
     else if (streq (command, "CHECKPOINT")) {
+        /* [note][answer]: "1" when it answers the SIGN sent, "0" for news
+           of a checkpoint signed on the store's own schedule, which may
+           cover fewer records than the waiting clients asked for. */
         char *note = zmsg_popstr (msg);
-        if (self->asked || zlistx_size (self->waiting))
+        char *answer = zmsg_popstr (msg);
+        if (answer && streq (answer, "1") &&
+            (self->asked || zlistx_size (self->waiting)))
             s_checkpoint_signed (self, note);
+        free (answer);
         free (note);
     }
     free (command);

@@ -253,6 +253,8 @@ static void s_store_fini (jk_store_t *self)
     jk_store_projector_stop (self);
     zsock_destroy (&self->backend);
     zhashx_destroy (&self->behind);
+    free (self->reported);
+    self->reported = NULL;
     if (self->stage) {
         jk_store_stage_wait (self, self->cur, self->cur->sent);
         jk_store_stage_wait (self, self->next, self->next->sent);
@@ -315,6 +317,26 @@ static int s_wait_ms (jk_store_t *self)
     return (int)wait;
 }
 
+/* Logs the counters (the text STATS answers) every S_REPORT_MS when
+   they changed, as the broker logs its own; STATS gets the same text. */
+static void s_report (jk_store_t *self)
+{
+    int64_t now = jk_clock_mono_ms ();
+    if (now < self->next_report)
+        return;
+    self->next_report = now + S_REPORT_MS;
+    char *text = jk_store_counters (self);
+    if (self->query)
+        zstr_sendx (self->query, "COUNTERS", text, NULL);
+    if (self->reported && streq (self->reported, text)) {
+        free (text);
+        return;
+    }
+    jk_info ("store", "counters %s", text);
+    free (self->reported);
+    self->reported = text;
+}
+
 /* One turn of the actor's loop: a message (or none), the batch taken,
    then what is due: PING, tiles no batch took, a checkpoint. */
 static void s_turn (jk_store_t *self)
@@ -340,6 +362,7 @@ static void s_turn (jk_store_t *self)
         if (!self->fatal)
             jk_store_send_ping (self);
         self->next_ping = jk_clock_mono_ms () + JK_HEARTBEAT_MS;
+        s_report (self);
     }
     /* Tiles no batch took are stored on their own. */
     if (self->tree_tiles &&

@@ -67,6 +67,7 @@ void jk_store_malformed (jk_store_t *self, const char *what)
                  "ignoring malformed backend message: %s (further "
                  "ones are only counted)",
                  what);
+    jk_store_push_counters (self); /* STATS counts it at once */
 }
 
 /* A heartbeat the broker passed on: [client id][heartbeat map], answered
@@ -88,6 +89,8 @@ void jk_store_heartbeat (jk_store_t *self, zmsg_t *msg)
         return;
     }
     jk_pong_t pong = {.now_ms = jk_clock_now_ms ()};
+    uint64_t rewinds = self->rewinds;
+    size_t behind = zhashx_size (self->behind);
     uint64_t next = jk_log_next_seq (self->log, heartbeat.source);
     void *known = zhashx_lookup (self->behind, heartbeat.source);
     if (heartbeat.last_stored_seq < next && known) {
@@ -117,6 +120,10 @@ void jk_store_heartbeat (jk_store_t *self, zmsg_t *msg)
         pong.stored_seq = heartbeat.last_stored_seq;
         self->rewinds++;
     }
+    /* STATS counts a rewind, and a source falling behind or back in
+       step, before the PONG leaves. */
+    if (self->rewinds != rewinds || zhashx_size (self->behind) != behind)
+        jk_store_push_counters (self);
     zmsg_t *out = jk_wire_new ("PONG");
     zmsg_addmem (out, zframe_data (client), zframe_size (client));
     jk_pong_add (out, &pong);
@@ -136,4 +143,5 @@ void jk_store_broker_error (jk_store_t *self, zmsg_t *msg)
                   code ? code : "?", text ? text : "");
     free (code);
     free (text);
+    jk_store_push_counters (self);
 }

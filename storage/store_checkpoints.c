@@ -70,11 +70,14 @@ void jk_store_sign (jk_store_t *self, bool force)
     }
     self->announce = false;
     /* The query endpoint hears of every new checkpoint, and gets the
-       newest when it asked (even when signing failed). */
+       newest when it asked (even when signing failed), marked as the
+       answer to its SIGN: only that one covers what its clients asked
+       for. */
     if (self->query) {
         const char *note = jk_signer_note (self->signer);
         zstr_sendm (self->query, "CHECKPOINT");
-        zstr_send (self->query, note ? note : "");
+        zstr_sendm (self->query, note ? note : "");
+        zstr_send (self->query, self->sign_asked ? "1" : "0");
     }
     self->sign_asked = false;
 }

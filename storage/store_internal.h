@@ -51,6 +51,7 @@
 #define S_LAG_RING 1024
 /* STATS follows the projector's position this closely while it moves. */
 #define S_LAG_PUSH_MS 20
+#define S_REPORT_MS   10000 /* the counters logged this often, when changed */
 /* The tree thread is handed the committed records while it is fewer than
    this many behind the log's head (what waits for it in memory); further
    behind, it reads them from the log. */
@@ -184,6 +185,8 @@ typedef struct {
     char *db_path;              /* for their messages */
     bool projections_damaged;   /* removed at the stop, made anew next */
     int64_t next_ping;          /* mono ms of the next PING */
+    int64_t next_report;        /* mono ms of the next counters line */
+    char *reported;             /* the counters last logged */
     bool checkpoint_due;        /* commits since the last checkpoint */
     jk_fault_t fault;           /* injected for tests (jk_fault.h) */
     jk_store_counts_t counts;   /* since start */

@@ -521,6 +521,74 @@ static void test_bad_requests (void **state)
     h_teardown (&h);
 }
 
+/* Receives one message from the query actor's pipe with a deadline. */
+static char *s_pipe_recv (zactor_t *actor)
+{
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    char *text = NULL;
+    if (zpoller_wait (poller, H_WAIT_MS) == actor)
+        text = zstr_recv (actor);
+    zpoller_destroy (&poller);
+    return text;
+}
+
+/* CHECKPOINT on a signing hub waits for the store's answer to its SIGN:
+   news of a checkpoint the store signed on its own schedule meanwhile
+   (which may cover fewer records than were committed when the request
+   arrived) answers nobody. CHECKPOINT with a size frame of 0 asks for the
+   stored checkpoint of 0 records, which is never signed. */
+static void test_checkpoint_waits_for_its_answer (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "query-checkpoint");
+    char err[256];
+    jk_log_t *log = jk_log_open (h.db, 0, err, sizeof err);
+    assert_non_null (log);
+    jk_log_close (&log);
+    h.store = jk_query_start (h.db, h.query, NULL);
+    assert_non_null (h.store);
+    zstr_send (h.store, "SIGNER");
+    h_connect_client (&h);
+
+    zmsg_t *msg = jk_wire_new ("CHECKPOINT");
+    jk_wire_add_u64 (msg, 0);
+    s_send (&h, &msg);
+    char command[16];
+    msg = h_client_recv (&h, command, H_WAIT_MS);
+    assert_non_null (msg);
+    assert_string_equal (command, "ERROR");
+    char *code = zmsg_popstr (msg);
+    char *message = zmsg_popstr (msg);
+    assert_string_equal (code, "E_NO_CHECKPOINT");
+    assert_string_equal (message, "no checkpoint of 0 records was signed");
+    free (code);
+    free (message);
+    zmsg_destroy (&msg);
+
+    msg = jk_wire_new ("CHECKPOINT");
+    s_send (&h, &msg);
+    char *sign = s_pipe_recv (h.store);
+    assert_non_null (sign);
+    assert_string_equal (sign, "SIGN");
+    free (sign);
+    /* News, not the answer: the client still waits (a HEAD asked after
+       it is answered first). */
+    zstr_sendx (h.store, "CHECKPOINT", "news", "0", NULL);
+    uint64_t head = 99;
+    assert_int_equal (s_records_before_head (&h, &head), 0);
+    assert_int_equal (head, 0);
+    zstr_sendx (h.store, "CHECKPOINT", "answer", "1", NULL);
+    msg = h_client_recv (&h, command, H_WAIT_MS);
+    assert_non_null (msg);
+    assert_string_equal (command, "CHECKPOINT");
+    char *note = zmsg_popstr (msg);
+    assert_string_equal (note, "answer");
+    free (note);
+    zmsg_destroy (&msg);
+    h_teardown (&h);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +598,7 @@ int main (void)
         cmocka_unit_test (test_state_credit),
         cmocka_unit_test (test_state_at_p),
         cmocka_unit_test (test_bad_requests),
+        cmocka_unit_test (test_checkpoint_waits_for_its_answer),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

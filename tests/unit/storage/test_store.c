@@ -569,6 +569,19 @@ static void test_heartbeat_ahead (void **state)
     assert_int_equal (p.stored_seq, 5);
     assert_true (p.now_ms >= before && p.now_ms <= jk_clock_now_ms ());
     zmsg_destroy (&pong);
+    /* The query endpoint's STATS, asked after the PONG, counts it too
+       (its counters are handed over before the PONG leaves). */
+    h_connect_client (&h);
+    zmsg_t *ask = jk_wire_new ("STATS");
+    assert_int_equal (zmsg_send (&ask, h.client), 0);
+    char command[16];
+    zmsg_t *stats = h_client_recv (&h, command, H_WAIT_MS);
+    assert_non_null (stats);
+    assert_string_equal (command, "STATS");
+    char *text = zmsg_popstr (stats);
+    assert_non_null (strstr (text, " sources_behind=1 rewinds=1 "));
+    free (text);
+    zmsg_destroy (&stats);
     assert_int_equal (h_stat (&h, "sources_behind"), 1);
     assert_int_equal (h_stat (&h, "rewinds"), 1);
 

@@ -201,12 +201,56 @@ static void test_data_dir (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* The store logs its counters (the text STATS answers) once it runs, and
+   again S_REPORT_MS (10 s) later when they changed. */
+static void test_counters_logged (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-counters");
+    char *log_path = jk_sprintf ("%s/store.log", h.dir);
+    /* The tests run with JEJAK_LOG=warn; the counters are INFO lines. */
+    char *level =
+        getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
+    setenv ("JEJAK_LOG", "info", 1);
+    pid_t pid = s_spawn_store (&h, log_path);
+    if (level)
+        setenv ("JEJAK_LOG", level, 1);
+    else
+        unsetenv ("JEJAK_LOG");
+    free (level);
+    h_wait_ping (&h);
+    bool first = false;
+    JK_WAIT_FOR ((first = jk_test_file_has (
+                      log_path, "store counters received=0 accepted=0 "
+                                "rejected=0 duplicates=0 nacked=0 batches=0")),
+                 H_WAIT_MS);
+    assert_true (first);
+    size_t size;
+    uint8_t *bytes = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
+    jk_answer_t answer = h_submit_one (&h, bytes, size);
+    assert_int_equal (answer.kind, JK_ANSWER_ACK);
+    free (bytes);
+    bool changed = false;
+    JK_WAIT_FOR ((changed = jk_test_file_has (
+                      log_path, "store counters received=1 accepted=1 "
+                                "rejected=0 duplicates=0 nacked=0 batches=1")),
+                 H_WAIT_MS + 5000);
+    assert_true (changed);
+    int status = jk_test_stop (pid, SIGTERM, H_WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    free (log_path);
+    h_teardown (&h);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_crash_between_commit_and_answer),
         cmocka_unit_test (test_usage_and_failures),
         cmocka_unit_test (test_data_dir),
+        cmocka_unit_test (test_counters_logged),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
