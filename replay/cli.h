@@ -36,6 +36,24 @@ int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
 /* Opens a log database to read (jk_replay_open); NULL after printing
    why, as "jejak-replay COMMAND: ..." (command NULL: "jejak-replay:"). */
 sqlite3 *jk_cli_open_log (const char *command, const char *path);
+/* The help of --region and --rat-deadline-months, the flags of the
+   commands that re-derive decisions or projections (jk_cli_settings). */
+#define JK_CLI_REGION_HELP                                                     \
+    "the region to decide with, NN.NN or NN (default: the one the log "        \
+    "records, else JEJAK_REGION, else Kabupaten Cianjur)"
+#define JK_CLI_MONTHS_HELP                                                     \
+    "RAT late after this many months, 1 to 24 (default: as the log "           \
+    "records, else JEJAK_RAT_DEADLINE_MONTHS, else 6)"
+/* The region and RAT deadline months to re-derive the log at path with:
+   --region and --rat-deadline-months (flag or config file), else what
+   the log records (jk_log_settings_t), else JEJAK_REGION and
+   JEJAK_RAT_DEADLINE_MONTHS, else Kabupaten Cianjur and 6. A flag that
+   differs from the log's record is used, with a warning on stderr; a log
+   that records none is said on stderr. Loads the region's reference data
+   and makes it the process's (jk_region_use); *months (may be NULL) gets
+   the months. An exit code (2: a bad flag, 3: the log or the reference
+   data cannot be read). */
+int jk_cli_settings (jk_opts_t *opts, const char *path, int *months);
 /* Prints the head line of a database; an exit code. */
 int jk_cli_print_head (const char *path);
 

@@ -36,22 +36,12 @@ static int s_rebuild_options (jk_opts_t *opts, const char *src,
                               jk_rebuild_options_t *options)
 {
     const char *out = jk_opts_get (opts, "out");
-    uint64_t months = 6;
     if (!out) {
         fprintf (stderr, "jejak-replay rebuild: --out NEW.db is required\n");
         return JK_REPLAY_EXIT_USAGE;
     }
-    if (jk_cli_u64_flag (opts, "until-pos", &options->until_pos) ||
-        jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months) ||
-        months == 0 || months > JK_RAT_DEADLINE_MONTHS_MAX) {
-        if (months == 0 || months > JK_RAT_DEADLINE_MONTHS_MAX)
-            fprintf (stderr,
-                     "jejak-replay rebuild: --rat-deadline-months "
-                     "must be 1..%d\n",
-                     JK_RAT_DEADLINE_MONTHS_MAX);
+    if (jk_cli_u64_flag (opts, "until-pos", &options->until_pos))
         return JK_REPLAY_EXIT_USAGE;
-    }
-    options->projections.rat_deadline_months = (int)months;
     const char *until_time = jk_opts_get (opts, "until-time");
     if (until_time) {
         if (options->until_pos) {
@@ -73,6 +63,10 @@ static int s_rebuild_options (jk_opts_t *opts, const char *src,
         fprintf (stderr, "jejak-replay rebuild: --until-pos must be >= 1\n");
         return JK_REPLAY_EXIT_USAGE;
     }
+    int status =
+        jk_cli_settings (opts, src, &options->projections.rat_deadline_months);
+    if (status != JK_REPLAY_EXIT_OK)
+        return status;
     if (s_same_file (src, out)) {
         fprintf (stderr, "jejak-replay rebuild: --out must not be the "
                          "source database\n");
@@ -106,14 +100,15 @@ int jk_cli_rebuild (int argc, char **argv)
          "in WIB (a bare date: the end of that day)",
          false},
         {"force", NULL, NULL, "replace an existing --out file", true},
-        {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
-         "RAT late after this many months (as the store)", false},
+        {"region", NULL, NULL, JK_CLI_REGION_HELP, false},
+        {"rat-deadline-months", NULL, NULL, JK_CLI_MONTHS_HELP, false},
     };
     int code;
-    jk_opts_t *opts = jk_cli_parse (
-        "rebuild", spec, 5,
-        "DB --out NEW.db [--until-pos N | --until-time T] [--force]", argc,
-        argv, 1, &code);
+    jk_opts_t *opts =
+        jk_cli_parse ("rebuild", spec, sizeof spec / sizeof spec[0],
+                      "DB --out NEW.db [--until-pos N | --until-time T] "
+                      "[--force] [--region CODE] [--rat-deadline-months N]",
+                      argc, argv, 1, &code);
     if (!opts)
         return code;
     const char *src = jk_opts_arg (opts, 0);

@@ -442,13 +442,15 @@ int jk_cli_verify (int argc, char **argv)
          "trusted witnesses' verifier keys, separated by commas", false},
         {"quorum", NULL, "0",
          "valid cosignatures of trusted witnesses the checkpoint needs", false},
+        {"region", NULL, NULL, JK_CLI_REGION_HELP, false},
+        {"rat-deadline-months", NULL, NULL, JK_CLI_MONTHS_HELP, false},
     };
     int code;
-    jk_opts_t *opts =
-        jk_cli_parse ("verify", spec, 6,
-                      "DB [--head POS:HASH] [--decisions] [--checkpoint FILE "
-                      "--log-key VKEY [--witnesses VKEY,...] [--quorum K]]",
-                      argc, argv, 1, &code);
+    jk_opts_t *opts = jk_cli_parse (
+        "verify", spec, sizeof spec / sizeof spec[0],
+        "DB [--head POS:HASH] [--decisions [--region CODE]] [--checkpoint "
+        "FILE --log-key VKEY [--witnesses VKEY,...] [--quorum K]]",
+        argc, argv, 1, &code);
     if (!opts)
         return code;
     const char *path = jk_opts_arg (opts, 0);
@@ -490,8 +492,12 @@ int jk_cli_verify (int argc, char **argv)
         rc = s_stored_checkpoints (path, &result);
     code = s_verify_report (opts, path, rc, integrity, &result,
                             checkpoint_path ? &checkpoint : NULL);
-    if (code == JK_REPLAY_EXIT_OK && jk_opts_on (opts, "decisions"))
-        code = s_verify_decisions (path);
+    if (code == JK_REPLAY_EXIT_OK && jk_opts_on (opts, "decisions")) {
+        /* Decided again with the region the log was decided with. */
+        code = jk_cli_settings (opts, path, NULL);
+        if (code == JK_REPLAY_EXIT_OK)
+            code = s_verify_decisions (path);
+    }
     jk_opts_destroy (&opts);
     return code;
 }

@@ -7,6 +7,8 @@
     cli_prove.c (checkpoint, prove) and cli_check.c (check). docs/AUDIT.md
     is its guide. */
 #include "cli.h"
+#include "jk_active.h"
+#include "jk_log.h"
 #include "jk_version.h"
 
 #include <stdlib.h>
@@ -41,6 +43,9 @@
     "                                a signed checkpoint the hub stored, "     \
     "with\n"                                                                   \
     "                                its witnesses' cosignatures\n"            \
+    "  (verify --decisions and rebuild decide with the region and RAT\n"       \
+    "   deadline the log records; --region CODE and --rat-deadline-months N\n" \
+    "   for others)\n"                                                         \
     "  --version                     the program's name and version\n"         \
     "exit codes: 0 ok (intact, equal), 1 tampered or different, 2 usage,\n"    \
     "            3 cannot read or write, 4 publish: no subscriber came\n"
@@ -126,6 +131,123 @@ sqlite3 *jk_cli_open_log (const char *command, const char *path)
         fprintf (stderr, "jejak-replay%s%s: %s\n", command ? " " : "",
                  command ? command : "", err);
     return db;
+}
+
+/* The region loaded for jk_cli_settings, kept for the process. */
+static jk_region_t *s_region;
+
+static void s_region_free (void)
+{
+    jk_region_use (NULL);
+    jk_region_destroy (&s_region);
+}
+
+int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
+{
+    const char *command = jk_cli_command;
+    /* The flags (or the config file's keys): the variables are read
+       after the log's record, which outranks them. */
+    const char *area_flag = jk_opts_get (opts, "region");
+    const char *months_flag = jk_opts_get (opts, "rat-deadline-months");
+    uint64_t months_given = 0;
+    if (months_flag &&
+        (jk_parse_u64 (months_flag, &months_given) != JK_OK ||
+         months_given == 0 || months_given > JK_RAT_DEADLINE_MONTHS_MAX)) {
+        fprintf (stderr,
+                 "jejak-replay %s: --rat-deadline-months must be 1 to %d, "
+                 "not '%s' (see --help)\n",
+                 command, JK_RAT_DEADLINE_MONTHS_MAX, months_flag);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    if (area_flag && *area_flag && !jk_region_area_valid (area_flag)) {
+        fprintf (stderr,
+                 "jejak-replay %s: --region '%s' must be a kabupaten code "
+                 "NN.NN (32.03) or a province code NN (32) (see --help)\n",
+                 command, area_flag);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    sqlite3 *db = jk_cli_open_log (command, path);
+    if (!db)
+        return JK_REPLAY_EXIT_IO;
+    jk_log_settings_t recorded;
+    int rc = jk_log_settings_read (db, &recorded);
+    if (rc == JK_IO)
+        fprintf (stderr,
+                 "jejak-replay %s: cannot read the settings %s "
+                 "records: %s\n",
+                 command, path, sqlite3_errmsg (db));
+    sqlite3_close (db);
+    if (rc == JK_IO)
+        return JK_REPLAY_EXIT_IO;
+    bool has = rc == JK_OK;
+    /* The region: the flag, the record, the variable, the default. */
+    const char *env_area = getenv ("JEJAK_REGION");
+    const char *area = area_flag  ? area_flag
+                       : has      ? recorded.area
+                       : env_area ? env_area
+                                  : "";
+    if (!area_flag && !has && *area && !jk_region_area_valid (area)) {
+        fprintf (stderr,
+                 "jejak-replay %s: JEJAK_REGION '%s' must be a kabupaten "
+                 "code NN.NN (32.03) or a province code NN (32)\n",
+                 command, area);
+        return JK_REPLAY_EXIT_USAGE;
+    }
+    /* The months likewise. */
+    int chosen = 6;
+    const char *env_months = getenv ("JEJAK_RAT_DEADLINE_MONTHS");
+    if (months_flag)
+        chosen = (int)months_given;
+    else if (has)
+        chosen = recorded.rat_deadline_months;
+    else if (env_months && *env_months) {
+        uint64_t value = 0;
+        if (jk_parse_u64 (env_months, &value) != JK_OK || value == 0 ||
+            value > JK_RAT_DEADLINE_MONTHS_MAX) {
+            fprintf (stderr,
+                     "jejak-replay %s: JEJAK_RAT_DEADLINE_MONTHS must be "
+                     "1 to %d, not '%s'\n",
+                     command, JK_RAT_DEADLINE_MONTHS_MAX, env_months);
+            return JK_REPLAY_EXIT_USAGE;
+        }
+        chosen = (int)value;
+    }
+    jk_log_settings_t used = {.rat_deadline_months = chosen};
+    snprintf (used.area, sizeof used.area, "%s", area);
+    if (has && !jk_log_settings_equal (&recorded, &used))
+        fprintf (stderr,
+                 "jejak-replay %s: warning: %s records region %s and a RAT "
+                 "deadline of %d months; using region %s and %d months as "
+                 "given\n",
+                 command, path, jk_log_settings_region (&recorded),
+                 recorded.rat_deadline_months, jk_log_settings_region (&used),
+                 used.rat_deadline_months);
+    else if (!has)
+        fprintf (stderr,
+                 "jejak-replay %s: %s records no region or RAT deadline (a "
+                 "log from before they were recorded); using region %s and "
+                 "%d months\n",
+                 command, path, jk_log_settings_region (&used),
+                 used.rat_deadline_months);
+    char err[512];
+    jk_region_t *region =
+        jk_region_load_default_dir (*area ? area : NULL, err, sizeof err);
+    if (!region) {
+        fprintf (stderr,
+                 "jejak-replay %s: cannot load the region reference data: "
+                 "%s (set JEJAK_DATA_DIR to the folder holding it)\n",
+                 command, err);
+        return area_flag ? JK_REPLAY_EXIT_USAGE : JK_REPLAY_EXIT_IO;
+    }
+    if (!s_region)
+        atexit (s_region_free);
+    jk_region_use (NULL);
+    jk_region_destroy (&s_region);
+    s_region = region;
+    jk_region_use (s_region);
+    if (months)
+        *months = chosen;
+    return JK_REPLAY_EXIT_OK;
 }
 
 int main (int argc, char **argv)

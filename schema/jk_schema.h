@@ -440,6 +440,10 @@ void jk_region_set_default_dir (const char *dir);
 /* Sets the area jk_region_default loads (before first use; --region);
    otherwise JEJAK_REGION, otherwise the Cianjur default. */
 void jk_region_set_default_area (const char *area);
+/* The area the reference data was loaded for, as given to
+   jk_region_load_area ("32.04", "32"), or "" for the Cianjur default
+   (cianjur_*.csv): what a log records it was decided with. */
+const char *jk_region_area (const jk_region_t *self);
 
 /* Kecamatan name for "32.03.10", or NULL. */
 const char *jk_region_kecamatan (const jk_region_t *self, const char *code);

@@ -24,6 +24,7 @@ struct jk_region_s {
     region_table_t province;
     region_table_t kabupaten; /* kabupaten and kota of the area */
     char regency[8];          /* "32.03" (or "32" for a province), the area */
+    char area[8];             /* the area asked for; "": the Cianjur files */
 };
 
 static int s_row_compare (const void *a, const void *b)
@@ -189,9 +190,10 @@ jk_region_t *jk_region_load_area (const char *dir, const char *area, char *err,
         jk_region_destroy (&self);
         return NULL;
     }
-    if (area)
+    if (area) {
         snprintf (self->regency, sizeof self->regency, "%s", area);
-    else {
+        snprintf (self->area, sizeof self->area, "%s", area);
+    } else {
         snprintf (self->regency, sizeof self->regency, "%.5s",
                   self->kecamatan.rows[0].code);
         /* The Cianjur files hold one kabupaten: name it from the code. */
@@ -301,6 +303,11 @@ const char *jk_region_desa_at (const jk_region_t *self, size_t index,
 const char *jk_region_regency (const jk_region_t *self)
 {
     return self->regency;
+}
+
+const char *jk_region_area (const jk_region_t *self)
+{
+    return self->area;
 }
 
 size_t jk_region_kabupaten_count (const jk_region_t *self)

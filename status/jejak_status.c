@@ -60,6 +60,14 @@ static const jk_opt_t s_spec[] = {
      "grace-days=N,quorum=any|required; default years=1,deadline-months=6,"
      "grace-days=0,quorum=any); --once asks the store to use it",
      false},
+    {"region", "JEJAK_REGION", NULL,
+     "the hub's area, as its --region: a kabupaten code (32.03) or a "
+     "province code (32); default: Kabupaten Cianjur",
+     false},
+    {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
+     "as the hub's --rat-deadline-months: a RAT is late this many months "
+     "after its book year, 1 to 24",
+     false},
     {"page", "JEJAK_STATUS_PAGE", NULL,
      "terminal board: show page N only (pages of 80 x 24; default: the "
      "live board on a terminal shows page 1 and pages with the keys space "
@@ -181,6 +189,7 @@ typedef struct {
     int32_t day; /* --as-of, or -1 */
     uint64_t timeout;
     jk_active_rule_t rule;
+    int months; /* --rat-deadline-months */
     bool json;
     const char *http;
 } s_run_t;
@@ -217,11 +226,24 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
         fprintf (stderr, "jejak-status: --drop-every must be a number\n");
         return 2;
     }
+    if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &number) ||
+        number == 0 || number > JK_RAT_DEADLINE_MONTHS_MAX) {
+        fprintf (stderr, "jejak-status: --rat-deadline-months must be 1 to "
+                         "24 (see --help)\n");
+        return 2;
+    }
+    run->months = (int)number;
+    /* The hub's region: the replica seeds its kecamatan and checks its
+       records with it, --kecamatan names one of them. A bad one stops
+       here, exit 2. */
+    if (jk_opts_get (opts, "region"))
+        jk_region_set_default_area (jk_opts_get (opts, "region"));
+    (void)jk_region_default ();
     if (view->kecamatan &&
         !jk_region_kecamatan (jk_region_default (), view->kecamatan)) {
         fprintf (stderr,
                  "jejak-status: --kecamatan '%s' is not a kecamatan code of "
-                 "the reference data (e.g. 32.03.10)\n",
+                 "the region (e.g. 32.03.10; --region for another)\n",
                  view->kecamatan);
         return 2;
     }

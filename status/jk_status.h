@@ -8,6 +8,7 @@
 
 #include "jk_active.h"
 #include "jk_opts.h"
+#include "jk_projections.h"
 #include "jk_wire.h"
 #include <sqlite3.h>
 #include <stdio.h>
@@ -197,6 +198,13 @@ typedef struct jk_replica_s jk_replica_t;
 
 /* Returns NULL with err when SQLite or the migrations fail. */
 jk_replica_t *jk_replica_new (char *err, size_t err_size);
+/* jk_replica_new with the projections' rules (the hub's
+   --rat-deadline-months; NULL: the defaults). Its region is the
+   process's (jk_region_default: jejak-status --region); a state loaded
+   from the store that holds kecamatan of another region is warned about
+   in the log. */
+jk_replica_t *jk_replica_new_config (const jk_projections_config_t *config,
+                                     char *err, size_t err_size);
 void jk_replica_destroy (jk_replica_t **self_p);
 /* A sink that applies to this replica (jk_record_apply). */
 jk_board_sink_t jk_replica_sink (jk_replica_t *self);

@@ -111,7 +111,10 @@ static int s_board_start (jk_opts_t *opts, const jk_active_rule_t *rule,
                           jk_board_t **board)
 {
     char err[256] = "";
-    *replica = jk_replica_new (err, sizeof err);
+    uint64_t months = 6; /* checked by jejak_status.c */
+    jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months);
+    jk_projections_config_t rules = {.rat_deadline_months = (int)months};
+    *replica = jk_replica_new_config (&rules, err, sizeof err);
     if (!*replica) {
         fprintf (stderr, "jejak-status: cannot create the replica: %s\n", err);
         return 1;

@@ -7,10 +7,44 @@
 #include <string.h>
 
 struct jk_replica_s {
-    sqlite3 *db;                   /* ":memory:" */
-    jk_projections_t *projections; /* prepared against db */
-    jk_active_rule_t rule;         /* for "active" in snapshots */
+    sqlite3 *db;                    /* ":memory:" */
+    jk_projections_t *projections;  /* prepared against db */
+    jk_active_rule_t rule;          /* for "active" in snapshots */
+    jk_projections_config_t config; /* the store's rules */
+    bool warned;                    /* of another region's state, once */
 };
+
+/* Warns (once) when a state loaded from the store holds a kecamatan the
+   board's region does not: the store decides with another region than
+   this board applies with (jejak-status --region). */
+static void s_region_check (jk_replica_t *self)
+{
+    const jk_region_t *region = jk_region_default ();
+    sqlite3_stmt *st = NULL;
+    if (self->warned ||
+        sqlite3_prepare_v2 (self->db,
+                            "SELECT kecamatan_code FROM kecamatan_summary", -1,
+                            &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize (st);
+        return;
+    }
+    while (sqlite3_step (st) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text (st, 0);
+        if (code && !jk_region_kecamatan (region, code)) {
+            jk_warn ("status",
+                     "the store's projections hold kecamatan %s, which is "
+                     "not of region %s this board applies records with: "
+                     "start jejak-status with the hub's --region (and "
+                     "--rat-deadline-months)",
+                     code,
+                     *jk_region_area (region) ? jk_region_area (region)
+                                              : "Kabupaten Cianjur");
+            self->warned = true;
+            break;
+        }
+    }
+    sqlite3_finalize (st);
+}
 
 /* Opens a fresh database with the projection tables, or with the
    given image of them (the store's STATE; taken, sqlite3_malloc64'd). */
@@ -46,7 +80,10 @@ static int s_open (jk_replica_t *self, uint8_t *image, size_t size, char *err,
     }
     if (jk_projections_migrate (self->db, err, err_size))
         return JK_IO;
-    self->projections = jk_projections_new (self->db, NULL, err, err_size);
+    if (image)
+        s_region_check (self);
+    self->projections =
+        jk_projections_new (self->db, &self->config, err, err_size);
     if (!self->projections)
         return JK_IO;
     /* Counters written behind, once per board transaction (s_commit). */
@@ -64,7 +101,15 @@ static void s_close (jk_replica_t *self)
 
 jk_replica_t *jk_replica_new (char *err, size_t err_size)
 {
+    return jk_replica_new_config (NULL, err, err_size);
+}
+
+jk_replica_t *jk_replica_new_config (const jk_projections_config_t *config,
+                                     char *err, size_t err_size)
+{
     jk_replica_t *self = jk_calloc (1, sizeof *self);
+    if (config)
+        self->config = *config;
     jk_active_rule_default (&self->rule);
     if (s_open (self, NULL, 0, err, err_size)) {
         jk_replica_destroy (&self);

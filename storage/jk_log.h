@@ -234,4 +234,34 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
                    jk_verify_result_t *result, jk_progress_fn *progress,
                    void *progress_arg);
 
+/* ---- what the log was decided with ---------------------------------------
+   The region's area and the RAT deadline months the store decides and
+   projects with, recorded in the log's file (table log_settings: keys
+   "region", the area of jk_region_area, "" for the Cianjur default, and
+   "rat_deadline_months") by the store at its start and by rebuild in its
+   output. jejak-replay takes them as its defaults. They stand outside the
+   hash chain. */
+typedef struct {
+    char area[8];            /* "32.04", "32", or "": the Cianjur default */
+    int rat_deadline_months; /* 1 to JK_RAT_DEADLINE_MONTHS_MAX */
+} jk_log_settings_t;
+
+/* Reads the recorded settings on db: JK_OK, JK_NOT_FOUND when the file
+   records none (a log from before they were recorded, or not a store's),
+   JK_IO when it cannot be read. */
+int jk_log_settings_read (sqlite3 *db, jk_log_settings_t *settings);
+/* Records settings on db (the table made when missing), replacing what
+   it held; in the caller's transaction when one is open. JK_OK, or JK_IO
+   with the reason in err. */
+int jk_log_settings_write (sqlite3 *db, const jk_log_settings_t *settings,
+                           char *err, size_t err_size);
+/* The settings this process decides with: the area of jk_region_default
+   and rat_deadline_months (0: the default 6). */
+void jk_log_settings_current (int rat_deadline_months,
+                              jk_log_settings_t *settings);
+bool jk_log_settings_equal (const jk_log_settings_t *a,
+                            const jk_log_settings_t *b);
+/* The area for messages: "32.04", or "Kabupaten Cianjur (the default)". */
+const char *jk_log_settings_region (const jk_log_settings_t *settings);
+
 #endif

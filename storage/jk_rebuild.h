@@ -48,9 +48,11 @@ typedef struct {
    projection rebuilt by applying them in position order: stored bytes
    re-decoded (older versions upcast), warnings recomputed with the clock at
    each record's recorded_at, rejections applied with their stored code and
-   message. Returns JK_OK, JK_CONFLICT, JK_INVALID (a stored accepted event no
-   longer decodes or validates: the message names its pos) or JK_IO, with the
-   reason in err. On failure out_path is removed. */
+   message; with the process's region (jk_region_default) and the options'
+   projections rules, which the output records (jk_log_settings_t). Returns
+   JK_OK, JK_CONFLICT, JK_INVALID (a stored accepted event no longer decodes or
+   validates: the message names its pos) or JK_IO, with the reason in err. On
+   failure out_path is removed. */
 int jk_log_rebuild (const char *src_path, const char *out_path,
                     const jk_rebuild_options_t *options,
                     jk_rebuild_result_t *result, char *err, size_t err_size);

@@ -1104,6 +1104,13 @@ static int s_rebuild_finish (s_rebuild_t *r)
     int64_t started = jk_clock_mono_ms ();
     if (s_tables_write (r->stage, r->out_path))
         return s_stage_fail (r);
+    /* What the tables were rebuilt with, as the store records it: a
+       store started on the output keeps to it. */
+    jk_log_settings_t settings;
+    jk_log_settings_current (r->options->projections.rat_deadline_months,
+                             &settings);
+    if (jk_log_settings_write (r->db, &settings, r->err, r->err_size))
+        return JK_IO;
     r->result->tables_ms = jk_clock_mono_ms () - started;
     started = jk_clock_mono_ms ();
     /* The indexes' sorts go through SQLite's temporary files (written

@@ -154,6 +154,50 @@ static int s_drop_old_projections (jk_store_t *self, const char *db_path)
     return 0;
 }
 
+/* The region and RAT deadline months the log was decided with, recorded
+   in it (jk_log_settings_t): a log that records none (or holds no record
+   yet) gets this start's; one that records others is refused, as its
+   decisions and projections hold for those. 0 or -1 (logged). */
+static int s_check_settings (jk_store_t *self, const jk_store_config_t *config)
+{
+    jk_log_settings_t now, was;
+    jk_log_settings_current (config->projections.rat_deadline_months, &now);
+    sqlite3 *db = jk_log_db (self->log);
+    int rc = jk_log_settings_read (db, &was);
+    if (rc == JK_IO) {
+        jk_error ("store", "cannot read the settings recorded in %s: %s",
+                  config->db_path, sqlite3_errmsg (db));
+        return -1;
+    }
+    if (rc == JK_OK && jk_log_settings_equal (&was, &now))
+        return 0;
+    uint8_t hash[JK_HASH_SIZE];
+    if (rc == JK_OK && jk_log_head (self->log, hash) > 0) {
+        jk_error ("store",
+                  "the log in %s was decided with region %s and a RAT "
+                  "deadline of %d months (recorded in it); this start has "
+                  "region %s and %d months: start with %s%s and "
+                  "--rat-deadline-months %d (or their variables or config "
+                  "keys); docs/OPERATIONS.md, \"The region a log was decided "
+                  "with\"",
+                  config->db_path, jk_log_settings_region (&was),
+                  was.rat_deadline_months, jk_log_settings_region (&now),
+                  now.rat_deadline_months,
+                  *was.area ? "--region " : "no --region and no JEJAK_REGION",
+                  was.area, was.rat_deadline_months);
+        return -1;
+    }
+    char err[256];
+    if (jk_log_settings_write (db, &now, err, sizeof err) != JK_OK) {
+        jk_error ("store", "%s: %s", config->db_path, err);
+        return -1;
+    }
+    jk_info ("store", "%s records region %s and a RAT deadline of %d months",
+             config->db_path, jk_log_settings_region (&now),
+             now.rat_deadline_months);
+    return 0;
+}
+
 /* The DEALER to the broker's backend; 0 or -1 (logged). */
 static int s_backend_open (jk_store_t *self, const char *endpoint)
 {
@@ -202,6 +246,8 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
     if (s_check_log (self, config->db_path))
         return -1;
     if (s_drop_old_projections (self, config->db_path))
+        return -1;
+    if (s_check_settings (self, config))
         return -1;
     if (jk_store_projector_init (self, config))
         return -1;

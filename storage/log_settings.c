@@ -1,0 +1,99 @@
+/*  log_settings.c - what a log was decided with (jk_log.h): the region's
+    area and the RAT deadline months, kept in the log's file (table
+    log_settings) by the store at its start and by rebuild in its output,
+    and read by jejak-replay as its defaults. */
+#include "jk_log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_CREATE                                                               \
+    "CREATE TABLE IF NOT EXISTS log_settings (key TEXT PRIMARY KEY,"           \
+    " value TEXT NOT NULL)"
+
+int jk_log_settings_read (sqlite3 *db, jk_log_settings_t *settings)
+{
+    assert (db && settings);
+    memset (settings, 0, sizeof *settings);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2 (db,
+                                 "SELECT 1 FROM sqlite_master WHERE type ="
+                                 " 'table' AND name = 'log_settings'",
+                                 -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return JK_IO;
+    rc = sqlite3_step (st);
+    sqlite3_finalize (st);
+    if (rc == SQLITE_DONE)
+        return JK_NOT_FOUND;
+    if (rc != SQLITE_ROW)
+        return JK_IO;
+    if (sqlite3_prepare_v2 (db, "SELECT key, value FROM log_settings", -1, &st,
+                            NULL) != SQLITE_OK)
+        return JK_IO;
+    bool area = false, months = false;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text (st, 0);
+        const char *value = (const char *)sqlite3_column_text (st, 1);
+        if (!key || !value)
+            continue;
+        if (strcmp (key, "region") == 0 &&
+            (!*value || jk_region_area_valid (value))) {
+            snprintf (settings->area, sizeof settings->area, "%s", value);
+            area = true;
+        } else if (strcmp (key, "rat_deadline_months") == 0) {
+            settings->rat_deadline_months = atoi (value);
+            months = settings->rat_deadline_months > 0;
+        }
+    }
+    sqlite3_finalize (st);
+    if (rc != SQLITE_DONE)
+        return JK_IO;
+    return area && months ? JK_OK : JK_NOT_FOUND;
+}
+
+int jk_log_settings_write (sqlite3 *db, const jk_log_settings_t *settings,
+                           char *err, size_t err_size)
+{
+    assert (db && settings);
+    char *sql = sqlite3_mprintf (
+        "SAVEPOINT jk_log_settings; " S_CREATE "; "
+        "INSERT OR REPLACE INTO log_settings VALUES ('region', %Q),"
+        " ('rat_deadline_months', '%d'); RELEASE jk_log_settings",
+        settings->area, settings->rat_deadline_months);
+    char *msg = NULL;
+    int rc = sql ? sqlite3_exec (db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;
+    sqlite3_free (sql);
+    if (rc == SQLITE_OK)
+        return JK_OK;
+    snprintf (err, err_size, "recording the log's settings: %s",
+              msg ? msg : sqlite3_errmsg (db));
+    sqlite3_free (msg);
+    sqlite3_exec (db, "ROLLBACK TO jk_log_settings; RELEASE jk_log_settings",
+                  NULL, NULL, NULL);
+    return JK_IO;
+}
+
+void jk_log_settings_current (int rat_deadline_months,
+                              jk_log_settings_t *settings)
+{
+    memset (settings, 0, sizeof *settings);
+    snprintf (settings->area, sizeof settings->area, "%s",
+              jk_region_area (jk_region_default ()));
+    settings->rat_deadline_months =
+        rat_deadline_months > 0 ? rat_deadline_months : 6;
+}
+
+bool jk_log_settings_equal (const jk_log_settings_t *a,
+                            const jk_log_settings_t *b)
+{
+    return strcmp (a->area, b->area) == 0 &&
+           a->rat_deadline_months == b->rat_deadline_months;
+}
+
+const char *jk_log_settings_region (const jk_log_settings_t *settings)
+{
+    return *settings->area ? settings->area : "Kabupaten Cianjur (the default)";
+}

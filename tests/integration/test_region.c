@@ -1,0 +1,310 @@
+/*  test_region.c - a hub of another regency (jejak-hub --region 32.04
+    --rat-deadline-months 9), real processes throughout: the log records
+    what it was decided with, and the tools that decide or apply again
+    take it from there without being told (jejak-replay verify
+    --decisions, rebuild and diff), or from --region (jejak-status); told
+    another region they say so and find the differences; and the hub
+    started on that log with another region refuses to run. */
+#include "testsupport.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_WAIT_MS 60000
+#define S_OFFICE  "32.04.05/cileunyi-1" /* Cileunyi, Kabupaten Bandung */
+#define S_CIANJUR "32.03.10/pacet-1"    /* an office outside 32.04 */
+
+/* How often needle occurs in text. */
+static int s_count (const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; p && (p = strstr (p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* Runs a program without JEJAK_REGION and JEJAK_RAT_DEADLINE_MONTHS in
+   its environment; its exit code, stdout and stderr in *out and *err
+   (heap, may be NULL to drop). */
+static int s_run (char *const argv[], char **out, char **err)
+{
+    char *o = NULL, *e = NULL;
+    int rc = jk_test_run (argv, &o, &e, S_WAIT_MS);
+    if (out)
+        *out = o;
+    else
+        free (o);
+    if (err)
+        *err = e;
+    else
+        free (e);
+    return rc;
+}
+
+/* Registers person i of the desa 32.04.05.200i from office (the agent
+   checks its source against the region, so it is run with area's
+   JEJAK_REGION, NULL: none); the agent's exit code. */
+static int s_person (jk_test_hub_t *hub, const char *office, const char *area,
+                     const char *outbox, int i)
+{
+    char nik[17], name[32], desa[16];
+    snprintf (nik, sizeof nik, "320405010180%04d", i);
+    snprintf (name, sizeof name, "Warga Cileunyi %d", i);
+    snprintf (desa, sizeof desa, "32.04.05.200%d", i);
+    char *argv[] = {"jejak-registration",
+                    "--source",
+                    (char *)office,
+                    "--outbox",
+                    (char *)outbox,
+                    "--broker",
+                    hub->ingest,
+                    "--wait",
+                    "30",
+                    "person",
+                    "--nik",
+                    nik,
+                    "--name",
+                    name,
+                    "--sex",
+                    "L",
+                    "--birth-date",
+                    "01/01/1980",
+                    "--desa-code",
+                    desa,
+                    NULL};
+    if (area)
+        setenv ("JEJAK_REGION", area, 1);
+    int rc = s_run (argv, NULL, NULL);
+    unsetenv ("JEJAK_REGION");
+    return rc;
+}
+
+/* Runs the live board (--json) with region (NULL: none) until it shows
+   position 4; its document there, and all it wrote in *log_text. */
+static char *s_live_board (jk_test_hub_t *hub, const char *region,
+                           char **log_text)
+{
+    char *log =
+        jk_sprintf ("%s/board-%s.log", hub->dir, region ? region : "none");
+    char *argv[] = {"jejak-status", "--json",       "--feed",
+                    hub->feed,      "--query",      hub->query,
+                    "--region",     (char *)region, NULL};
+    if (!region)
+        argv[6] = NULL;
+    pid_t board = jk_test_spawn (argv, log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (log, "{\"state\":\"live\",\"note\":\"\",\"pos\":4,"),
+        S_WAIT_MS));
+    assert_int_equal (jk_test_stop (board, SIGTERM, S_WAIT_MS), 0);
+    *log_text = jk_test_slurp (log, NULL);
+    assert_non_null (*log_text);
+    const char *start =
+        strstr (*log_text, "{\"state\":\"live\",\"note\":\"\",\"pos\":4,");
+    const char *end = strchr (start, '\n');
+    char *document = jk_sprintf ("%.*s", (int)(end - start), start);
+    free (log);
+    return document;
+}
+
+static void test_region_of_the_log (void **state)
+{
+    (void)state;
+    unsetenv ("JEJAK_REGION");
+    unsetenv ("JEJAK_RAT_DEADLINE_MONTHS");
+    jk_test_hub_t *hub = jk_test_hub_new ("region");
+    char *hub_argv[] = {"jejak-hub", "--db",      hub->db,
+                        "--ingest",  hub->ingest, "--feed",
+                        hub->feed,   "--query",   hub->query,
+                        "--region",  "32.04",     "--rat-deadline-months",
+                        "9",         NULL};
+    hub->hub = jk_test_spawn (hub_argv, hub->log);
+    assert_true (
+        JK_WAIT_FOR (jk_test_file_has (hub->log, "jejak-hub ingest="), 60000));
+
+    /* Three people from Cileunyi's office: accepted. One from Pacet's,
+       an office of Cianjur: refused, it is not an office of 32.04. */
+    for (int i = 1; i <= 3; i++)
+        assert_int_equal (s_person (hub, S_OFFICE, "32.04", hub->outbox, i), 0);
+    char *outbox = jk_sprintf ("%s/cianjur-outbox.db", hub->dir);
+    assert_int_equal (s_person (hub, S_CIANJUR, NULL, outbox, 4), 4);
+    assert_int_equal (jk_test_db_int64 (hub->db, "SELECT count(*) FROM log"),
+                      4);
+    assert_int_equal (
+        jk_test_db_int64 (hub->db, "SELECT count(*) FROM log WHERE outcome = 1"
+                                   " AND code = 'E_ENVELOPE_SOURCE'"),
+        1);
+    /* The log records what it was decided with. */
+    char *text = jk_test_db_text (
+        hub->db, "SELECT group_concat(key || '=' || value, ' ') FROM"
+                 " (SELECT * FROM log_settings ORDER BY key)");
+    assert_string_equal (text, "rat_deadline_months=9 region=32.04");
+    free (text);
+
+    /* verify --decisions, told nothing: the log's region, all equal. */
+    char *out = NULL, *err = NULL;
+    char *verify[] = {"jejak-replay", "verify", hub->db, "--decisions",
+                      NULL,           NULL,     NULL};
+    assert_int_equal (s_run (verify, &out, &err), 0);
+    char *want = jk_sprintf ("decisions %s: 4 records (3 accepted, 1 "
+                             "rejected) re-derived, all equal\n",
+                             hub->db);
+    assert_non_null (strstr (out, want));
+    assert_int_equal (s_count (err, "warning"), 0);
+    free (want);
+    free (out);
+    free (err);
+    /* Told Cianjur's region: warned, and every outcome differs. */
+    verify[4] = "--region";
+    verify[5] = "32.03";
+    assert_int_equal (s_run (verify, &out, &err), 1);
+    want = jk_sprintf ("DECISIONS DIFFER %s: 4 of 4 records; first at "
+                       "position 1: logged accepted , re-derived "
+                       "E_ENVELOPE_SOURCE",
+                       hub->db);
+    assert_non_null (strstr (out, want));
+    free (want);
+    want = jk_sprintf ("jejak-replay verify: warning: %s records region "
+                       "32.04 and a RAT deadline of 9 months; using region "
+                       "32.03 and 9 months as given\n",
+                       hub->db);
+    assert_string_equal (err, want);
+    free (want);
+    free (out);
+    free (err);
+
+    /* rebuild + diff: equal, and the rebuilt file records the same. */
+    char *rebuilt = jk_sprintf ("%s/rebuilt.db", hub->dir);
+    char *rebuild[] = {"jejak-replay", "rebuild", hub->db, "--out", rebuilt,
+                       NULL,           NULL,      NULL,    NULL,    NULL};
+    assert_int_equal (s_run (rebuild, NULL, &err), 0);
+    assert_string_equal (err, "");
+    free (err);
+    char *diff[] = {"jejak-replay", "diff", hub->db, rebuilt, NULL};
+    assert_int_equal (s_run (diff, &out, &err), 0);
+    assert_string_equal (out, "");
+    assert_string_equal (err, "jejak-replay diff: projections are equal\n");
+    free (out);
+    free (err);
+    assert_int_equal (jk_test_db_int64 (rebuilt, "SELECT count(*) FROM"
+                                                 " kecamatan_summary WHERE"
+                                                 " kecamatan_code LIKE"
+                                                 " '32.04.%'"),
+                      31);
+    assert_int_equal (
+        jk_test_db_int64 (rebuilt, "SELECT count(*) FROM kecamatan_summary"),
+        31);
+    text = jk_test_db_text (rebuilt,
+                            "SELECT group_concat(key || '=' || value, ' ') FROM"
+                            " (SELECT * FROM log_settings ORDER BY key)");
+    assert_string_equal (text, "rat_deadline_months=9 region=32.04");
+    free (text);
+    /* Rebuilt with Cianjur's region and 6 months: the projections
+       differ (Cianjur's 32 kecamatan rows beside none of 32.04's, and
+       the people's kecamatan). */
+    char *wrong = jk_sprintf ("%s/wrong.db", hub->dir);
+    rebuild[4] = wrong;
+    rebuild[5] = "--region";
+    rebuild[6] = "32.03";
+    rebuild[7] = "--rat-deadline-months";
+    rebuild[8] = "6";
+    assert_int_equal (s_run (rebuild, NULL, &err), 0);
+    assert_non_null (strstr (err, "warning"));
+    free (err);
+    diff[3] = wrong;
+    assert_int_equal (s_run (diff, &out, &err), 1);
+    assert_int_equal (s_count (out, "\n-\"32.04."), 31);
+    assert_int_equal (s_count (out, "\n+\"32.03."), 32);
+    free (out);
+    free (err);
+    /* A bad --region or month is a usage error, before anything. */
+    char *bad = jk_sprintf ("%s/bad.db", hub->dir);
+    rebuild[4] = bad;
+    rebuild[6] = "3204";
+    rebuild[8] = "9";
+    assert_int_equal (s_run (rebuild, NULL, NULL), 2);
+    rebuild[6] = "32.04";
+    rebuild[8] = "25";
+    assert_int_equal (s_run (rebuild, NULL, NULL), 2);
+    assert_int_equal (access (bad, F_OK), -1);
+
+    /* jejak-status --once: the store's snapshot is 32.04's; --kecamatan
+       names one of 32.04 with --region only. */
+    char *once[] = {"jejak-status", "--once",   "--json", "--query", hub->query,
+                    "--kecamatan",  "32.04.05", NULL,     NULL,      NULL};
+    assert_int_equal (s_run (once, NULL, &err), 2);
+    assert_non_null (strstr (err, "--kecamatan '32.04.05' is not a kecamatan"));
+    free (err);
+    once[7] = "--region";
+    once[8] = "32.04";
+    assert_int_equal (s_run (once, &out, NULL), 0);
+    assert_int_equal (s_count (out, "\"code\":\"32.04."), 1);
+    assert_int_equal (s_count (out, "\"code\":\"32.03."), 0);
+    free (out);
+    once[5] = "--region";
+    once[6] = "32.04";
+    once[7] = NULL;
+    assert_int_equal (s_run (once, &out, NULL), 0);
+    assert_int_equal (s_count (out, "\"code\":\"32.04."), 31);
+    assert_int_equal (s_count (out, "\"code\":\"32.03."), 0);
+    assert_int_equal (s_count (out, "{\"code\":\"32.04.05\",\"name\":"
+                                    "\"Cileunyi\",\"cooperatives\":0,"
+                                    "\"active\":0,\"people\":3,"),
+                      1);
+    free (out);
+
+    /* The live board applies records itself: with --region its
+       kecamatan are 32.04's alone; without, it says the store's are of
+       another region (and shows Cianjur's beside them). */
+    char *log_text = NULL;
+    char *doc = s_live_board (hub, "32.04", &log_text);
+    assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
+    assert_int_equal (s_count (doc, "\"code\":\"32.03."), 0);
+    assert_int_equal (s_count (log_text, "not of region"), 0);
+    free (doc);
+    free (log_text);
+    doc = s_live_board (hub, NULL, &log_text);
+    assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
+    assert_int_equal (s_count (doc, "\"code\":\"32.03."), 32);
+    assert_int_equal (s_count (log_text, "which is not of region Kabupaten "
+                                         "Cianjur this board applies records "
+                                         "with"),
+                      1);
+    free (doc);
+    free (log_text);
+
+    /* The hub started again on its log without the region: refused. */
+    assert_int_equal (jk_test_stop (hub->hub, SIGTERM, S_WAIT_MS), 0);
+    hub->hub = 0;
+    size_t before = jk_test_file_size (hub->log);
+    hub_argv[9] = NULL;
+    pid_t again = jk_test_spawn (hub_argv, hub->log);
+    int status = 0;
+    assert_true (jk_test_wait_exit (again, &status, S_WAIT_MS));
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 1);
+    assert_true (jk_test_file_has_after (
+        hub->log, before,
+        "was decided with region 32.04 and a RAT deadline of 9 months "
+        "(recorded in it); this start has region Kabupaten Cianjur (the "
+        "default) and 6 months: start with --region 32.04 and "
+        "--rat-deadline-months 9"));
+    assert_int_equal (jk_test_db_int64 (hub->db, "SELECT count(*) FROM log"),
+                      4);
+
+    free (bad);
+    free (wrong);
+    free (rebuilt);
+    free (outbox);
+    jk_test_hub_destroy (&hub);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_region_of_the_log),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
