@@ -87,6 +87,15 @@ int64_t jk_clock_mono_ms (void);
    "Stopping"). The main thread calls it with NULL once it has seen the
    signal, so a second signal does not cut the stop's waits short. */
 void jk_thread_enter (const char *name);
+/* A program's main thread calls jk_thread_enter (NULL) before it starts
+   any thread, so each is born with these signals blocked, and this once
+   they all run: a signal that came meanwhile is delivered now. */
+void jk_thread_unblock (void);
+/* SIGHUP on the main thread: jk_hangup_catch replaces its default
+   action (the end of the process) by a handler that notes it;
+   jk_hangup_take says whether one came since its last call. */
+void jk_hangup_catch (void);
+bool jk_hangup_take (void);
 
 /* ---- calendar ------------------------------------------------------------
    Civil dates as days since 1970-01-01 (proleptic Gregorian). */

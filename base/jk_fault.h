@@ -43,6 +43,9 @@ typedef enum {
        projector transaction that applies two records or more: after its
        second record, before COMMIT. */
     JK_FAULT_CRASH_IN_PROJECTOR = 10,
+    /* The store's opening waits, before the projections' catch-up, until
+       the store is told to stop ($TERM): an open that takes long. */
+    JK_FAULT_OPEN_STALLED = 11,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
@@ -50,8 +53,8 @@ typedef enum {
 
 /* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
    "tree_stalled", "state_stalled", "store_silent", "tree_paused",
-   "fail_commit_next", "relay_interrupted", "wal_checkpoint_failed" or
-   "crash_in_projector";
+   "fail_commit_next", "relay_interrupted", "wal_checkpoint_failed",
+   "crash_in_projector" or "open_stalled";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

@@ -14,14 +14,53 @@
 #include <pthread.h>
 #include <signal.h>
 
+static void s_stop_signals (sigset_t *set)
+{
+    sigemptyset (set);
+    sigaddset (set, SIGINT);
+    sigaddset (set, SIGTERM);
+    sigaddset (set, SIGHUP);
+}
+
 void jk_thread_enter (const char *name)
 {
     sigset_t set;
-    sigemptyset (&set);
-    sigaddset (&set, SIGINT);
-    sigaddset (&set, SIGTERM);
-    sigaddset (&set, SIGHUP);
+    s_stop_signals (&set);
     pthread_sigmask (SIG_BLOCK, &set, NULL);
     if (name)
         pthread_setname_np (pthread_self (), name);
+}
+
+void jk_thread_unblock (void)
+{
+    sigset_t set;
+    s_stop_signals (&set);
+    pthread_sigmask (SIG_UNBLOCK, &set, NULL);
+}
+
+/* A SIGHUP came since the last jk_hangup_take. */
+static volatile sig_atomic_t s_hangup;
+
+static void s_on_hangup (int signal_number)
+{
+    (void)signal_number;
+    s_hangup = 1;
+}
+
+void jk_hangup_catch (void)
+{
+    /* No SA_RESTART: the main thread's wait ends at once (EINTR) and its
+       loop takes the flag. */
+    struct sigaction action = {0};
+    action.sa_handler = s_on_hangup;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGHUP, &action, NULL);
+}
+
+bool jk_hangup_take (void)
+{
+    if (!s_hangup)
+        return false;
+    s_hangup = 0;
+    return true;
 }

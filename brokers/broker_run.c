@@ -5,7 +5,6 @@
 #include "jk_base.h"
 #include "jk_opts.h"
 
-#include <signal.h>
 #include <stdio.h>
 
 bool jk_broker_plain_allowed (const char *program, const char *keys,
@@ -27,29 +26,20 @@ bool jk_broker_plain_allowed (const char *program, const char *keys,
     return true;
 }
 
-/* SIGHUP asks for the enrolled keys to be reloaded now. */
-static volatile sig_atomic_t s_reload;
-
-static void s_on_hangup (int signal_number)
-{
-    (void)signal_number;
-    s_reload = 1;
-}
-
 int jk_broker_run (const char *program, zactor_t *broker, zactor_t *store)
 {
     int status = 0;
-    signal (SIGHUP, s_on_hangup);
+    /* SIGHUP asks for the enrolled keys to be reloaded now (the program
+       may have caught it since its start already). */
+    jk_hangup_catch ();
     /* CZMQ turns SIGINT and SIGTERM into zsys_interrupted. Every other
        thread blocks them (jk_thread_enter), so the signal lands here and
        cuts the wait short; the timeout covers a signal that came before
        the wait. */
     zpoller_t *poller = zpoller_new (broker, store, NULL);
     while (!zsys_interrupted) {
-        if (s_reload) {
-            s_reload = 0;
+        if (jk_hangup_take ())
             zstr_send (broker, "RELOAD");
-        }
         void *which = zpoller_wait (poller, 250);
         if (!which)
             continue;
@@ -69,7 +59,6 @@ int jk_broker_run (const char *program, zactor_t *broker, zactor_t *store)
         }
     }
     zpoller_destroy (&poller);
-    signal (SIGHUP, SIG_DFL);
     /* The caller stops the actors next: a second signal must not cut
        their $TERM's wait short (it stays pending until the exit). */
     jk_thread_enter (NULL);

@@ -49,6 +49,10 @@ static void s_usage (jk_opts_t *opts, FILE *out)
 int main (int argc, char **argv)
 {
     int status = 0;
+    /* From the start: SIGHUP reloads the keys (never ends the program),
+       and every thread is born with the stop signals blocked. */
+    jk_hangup_catch ();
+    jk_thread_enter (NULL);
     jk_opts_t *opts = jk_opts_start_flags (
         "jejak-broker", s_options, sizeof s_options / sizeof s_options[0], argc,
         argv, s_usage, &status);
@@ -88,6 +92,7 @@ int main (int argc, char **argv)
     jk_broker_config_t config = {endpoints[0], endpoints[1], endpoints[2],
                                  (int)hwm,     cert_path,    keys_dir};
     broker = jk_broker_start (&config);
+    jk_thread_unblock ();
     free (cert_path);
     free (keys_dir);
     if (!broker) {

@@ -105,11 +105,15 @@ static int s_make_parent (const char *path)
     return rc;
 }
 
-/* True when the broker reports the store as up. */
+/* True when the broker reports the store as up. The signals wait
+   meanwhile, so that none cuts the reply short and leaves it for the
+   next question. */
 static bool s_store_up (zactor_t *broker)
 {
+    jk_thread_enter (NULL);
     zstr_send (broker, "STATS");
     char *text = zstr_recv (broker);
+    jk_thread_unblock ();
     bool up = text && strstr (text, "store=up");
     zstr_free (&text);
     return up;
@@ -209,19 +213,42 @@ static void s_store_config (jk_opts_t *opts, const s_hub_t *hub,
     sconfig->checkpoint_ms = (int)hub->every * 1000;
 }
 
-/* Waits until the broker has heard the store's first PING, however long
-   that takes: the start line means ready to acknowledge, so it never
-   comes before. Says on stderr every 5 s that it is still waiting. False
-   when a signal or a message of the store (FATAL, read by the run loop)
-   came first. */
-static bool s_wait_store (zactor_t *broker, zactor_t *store)
+/* How the wait for the store ended. */
+typedef enum { S_STORE_UP, S_STORE_SIGNAL, S_STORE_FAILED } s_wait_t;
+
+/* Waits until the store has opened its database (its verdict) and the
+   broker has heard its first PING, however long that takes: the start
+   line means ready to acknowledge, so it never comes before. Says on
+   stderr every 5 s that it is still waiting, passes a SIGHUP on to the
+   broker at once, and returns S_STORE_SIGNAL on SIGINT/SIGTERM (or when
+   a message of the opened store, a FATAL read by the run loop, came
+   first) and S_STORE_FAILED when the store could not open. */
+static s_wait_t s_wait_store (zactor_t *broker, zactor_t *store)
 {
     zpoller_t *poller = zpoller_new (store, NULL);
     int64_t started = jk_clock_mono_ms (), said = started;
-    bool up = false;
-    while (!zsys_interrupted && !(up = s_store_up (broker))) {
-        if (zpoller_wait (poller, 5) == store)
+    bool opened = false;
+    s_wait_t result = S_STORE_SIGNAL;
+    while (!zsys_interrupted) {
+        if (jk_hangup_take ())
+            zstr_send (broker, "RELOAD");
+        if (opened && s_store_up (broker)) {
+            result = S_STORE_UP;
             break;
+        }
+        if (zpoller_wait (poller, 5) == store) {
+            if (opened)
+                break;
+            char *verdict = zstr_recv (store);
+            opened = verdict && streq (verdict, "READY");
+            bool failed = verdict && !opened;
+            zstr_free (&verdict);
+            if (failed) {
+                result = S_STORE_FAILED;
+                break;
+            }
+            continue;
+        }
         int64_t now = jk_clock_mono_ms ();
         if (now - said >= 5000) {
             said = now;
@@ -233,12 +260,13 @@ static bool s_wait_store (zactor_t *broker, zactor_t *store)
         }
     }
     zpoller_destroy (&poller);
-    return up;
+    return result;
 }
 
-/* Starts the broker and the store, waits until the broker has heard the
-   store's first PING (ready means ready to acknowledge), says so on
-   stdout and runs until a signal. Returns the exit code. */
+/* Starts the broker and the store, waits until the store has opened and
+   the broker has heard its first PING (ready means ready to
+   acknowledge), says so on stdout and runs until a signal. Returns the
+   exit code. */
 static int s_run (jk_opts_t *opts, s_hub_t *hub)
 {
     hub->cert_path =
@@ -257,20 +285,32 @@ static int s_run (jk_opts_t *opts, s_hub_t *hub)
     }
     jk_store_config_t sconfig;
     s_store_config (opts, hub, &sconfig);
-    zactor_t *store = jk_store_start (&sconfig);
+    /* The store opens on its own thread (a large log may take minutes to
+       catch up): this thread reports meanwhile and takes the signals. */
+    zactor_t *store = jk_store_begin (&sconfig);
+    jk_thread_unblock ();
     if (!store) {
-        fprintf (stderr, "jejak-hub: cannot start the store (see the log "
-                         "above)\n");
+        fprintf (stderr, "jejak-hub: cannot start the store\n");
         zactor_destroy (&broker);
         return 1;
     }
-    if (s_wait_store (broker, store)) {
-        printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n",
-                bconfig.ingest, bconfig.feed, sconfig.query, hub->db,
-                hub->keys ? " secure=curve" : "");
-        fflush (stdout);
+    s_wait_t waited = s_wait_store (broker, store);
+    int status = 1;
+    if (waited == S_STORE_FAILED) {
+        fprintf (stderr, "jejak-hub: cannot start the store (see the log "
+                         "above)\n");
+        jk_thread_enter (NULL);
+    } else {
+        if (waited == S_STORE_UP) {
+            printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n",
+                    bconfig.ingest, bconfig.feed, sconfig.query, hub->db,
+                    hub->keys ? " secure=curve" : "");
+            fflush (stdout);
+        }
+        /* After a signal it returns at once; the store still opening
+           stops at its next step when destroyed below. */
+        status = jk_broker_run ("jejak-hub", broker, store);
     }
-    int status = jk_broker_run ("jejak-hub", broker, store);
     zactor_destroy (&store);
     zactor_destroy (&broker);
     return status;
@@ -279,6 +319,11 @@ static int s_run (jk_opts_t *opts, s_hub_t *hub)
 int main (int argc, char **argv)
 {
     int status = 0;
+    /* From the start: SIGHUP reloads the keys (never ends the hub, not
+       even while its store opens), and every thread is born with the
+       stop signals blocked (released once the store's thread runs). */
+    jk_hangup_catch ();
+    jk_thread_enter (NULL);
     jk_opts_t *opts = jk_opts_start_flags (
         "jejak-hub", s_options, sizeof s_options / sizeof s_options[0], argc,
         argv, s_usage, &status);

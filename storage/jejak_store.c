@@ -1,7 +1,7 @@
 /*  jejak_store.c - jejak-store: the store alone, connected to a broker's
     backend. Parses options, starts the store actor, waits for SIGINT or
-    SIGTERM, stops it. Exit codes: 0 clean stop, 1 runtime failure, 2
-    usage. */
+    SIGTERM (SIGHUP reloads the enrolled keys of a CURVE query endpoint),
+    stops it. Exit codes: 0 clean stop, 1 runtime failure, 2 usage. */
 #include "jk_active.h"
 #include "jk_checkpoints.h"
 #include "jk_opts.h"
@@ -33,8 +33,9 @@ static const jk_opt_t s_options[] = {
     {"query-cert", "JEJAK_QUERY_CERT", NULL,
      "secret certificate for a CURVE query endpoint (plain if unset)", false},
     {"keys", "JEJAK_KEYS", NULL,
-     "keys directory of jejak-keys: CURVE query endpoint admitting the "
-     "enrolled keys (required for a non-loopback --query)",
+     "keys directory of jejak-keys: a non-loopback --query speaks CURVE "
+     "admitting the enrolled keys (required for one); a loopback or ipc "
+     "--query stays plain",
      false},
     {"checkpoint-key", "JEJAK_CHECKPOINT_KEY", NULL,
      "sign checkpoints of the log with this key file (jejak-keys log-key; "
@@ -105,8 +106,9 @@ static void s_usage (jk_opts_t *opts, FILE *out)
              "The single writer of the event log: decides each event the "
              "broker forwards,\nappends it to the hash-chained log, "
              "updates the projections, acknowledges.\n"
-             "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 1 "
-             "failure, 2 usage.\n\n");
+             "Runs until SIGINT or SIGTERM; SIGHUP reloads the enrolled keys "
+             "of a CURVE\nquery endpoint. Exit codes: 0 stopped, 1 failure, "
+             "2 usage.\n\n");
     jk_opts_print (opts, out);
 }
 
@@ -178,9 +180,12 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
     }
     if (config->query && !config->query[0])
         config->query = NULL;
-    /* Plain mode only on this machine; with --keys the query endpoint
-       speaks CURVE and zauth admits the enrolled certificates. */
-    if (keys && !config->query_cert_path) {
+    /* Plain mode only on this machine: with --keys a query endpoint
+       that leaves it speaks CURVE and zauth admits the enrolled
+       certificates; a loopback or ipc one stays plain, as jejak-hub's
+       (docs/SECURITY.md). */
+    if (keys && !config->query_cert_path && config->query &&
+        !jk_endpoint_is_local (config->query)) {
         prog->keys_cert = jk_sprintf ("%s/broker.key", keys);
         config->query_cert_path = prog->keys_cert;
     }
@@ -204,57 +209,92 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
     return 0;
 }
 
-/* Runs the store until a signal or a FATAL from it: the exit code. */
+/* SIGHUP: zauth reloads the enrolled keys the CURVE query endpoint
+   admits (auth NULL: there are none). */
+static void s_reload (zactor_t *auth, const char *offices)
+{
+    if (!auth) {
+        jk_info ("store", "SIGHUP: nothing to reload (the query endpoint "
+                          "admits no enrolled keys)");
+        return;
+    }
+    /* The signals wait meanwhile: none cuts zauth's answer short. */
+    jk_thread_enter (NULL);
+    zstr_sendx (auth, "CURVE", offices, NULL);
+    zsock_wait (auth);
+    jk_thread_unblock ();
+    jk_info ("store", "SIGHUP: enrolled keys reloaded dir=%s", offices);
+}
+
+/* Runs the store until a signal or a FATAL from it: the exit code.
+   main blocks the stop signals before this starts any thread. */
 static int s_run (jk_opts_t *opts, s_prog_t *prog)
 {
     const char *keys = jk_opts_get (opts, "keys");
+    /* zauth admits the enrolled keys on a CURVE query endpoint. */
+    char *offices = NULL;
     zactor_t *auth = NULL;
-    if (keys) {
-        char *offices = jk_sprintf ("%s/offices", keys);
+    if (keys && prog->config.query && prog->config.query_cert_path) {
+        offices = jk_sprintf ("%s/offices", keys);
         auth = zactor_new (zauth, NULL);
         zstr_sendx (auth, "CURVE", offices, NULL);
         zsock_wait (auth);
-        free (offices);
-    }
-    if (s_make_parent (prog->config.db_path) != 0) {
-        zactor_destroy (&auth);
-        return 1;
-    }
-    zactor_t *store = jk_store_start (&prog->config);
-    if (!store) {
-        fprintf (stderr, "jejak-store: could not start (see the log "
-                         "above)\n");
-        zactor_destroy (&auth);
-        return 1;
     }
     int status = 0;
+    zactor_t *store = NULL;
+    if (s_make_parent (prog->config.db_path) != 0)
+        status = 1;
+    else
+        store = jk_store_begin (&prog->config);
+    jk_thread_unblock ();
+    if (!store) {
+        if (!status)
+            fprintf (stderr, "jejak-store: could not start\n");
+        zactor_destroy (&auth);
+        free (offices);
+        return 1;
+    }
+    /* The store opens on its own thread; a signal meanwhile stops it at
+       its next step. */
+    bool opened = false;
     zpoller_t *poller = zpoller_new (store, NULL);
     while (!zsys_interrupted) {
-        void *which = zpoller_wait (poller, 1000);
-        if (which == store) {
-            char *message = zstr_recv (store);
-            bool fatal = message && streq (message, "FATAL");
-            free (message);
-            if (fatal) {
-                fprintf (stderr, "jejak-store: the database became "
-                                 "unusable; stopping\n");
-                status = 1;
-                break;
-            }
-        } else if (zpoller_terminated (poller))
+        if (jk_hangup_take ())
+            s_reload (auth, offices);
+        if (zpoller_wait (poller, 1000) != store)
+            continue;
+        char *message = zstr_recv (store);
+        if (!message)
+            continue;
+        bool ready = streq (message, "READY");
+        bool fatal = streq (message, opened ? "FATAL" : "FAILED");
+        free (message);
+        if (fatal) {
+            fprintf (stderr, opened ? "jejak-store: the database became "
+                                      "unusable; stopping\n"
+                                    : "jejak-store: could not start (see "
+                                      "the log above)\n");
+            status = 1;
             break;
+        }
+        opened = opened || ready;
     }
     zpoller_destroy (&poller);
     /* A second signal must not cut the stop's waits short. */
     jk_thread_enter (NULL);
     zactor_destroy (&store);
     zactor_destroy (&auth);
+    free (offices);
     return status;
 }
 
 int main (int argc, char **argv)
 {
     int status = 0;
+    /* From the start: SIGHUP reloads (never ends the store), and every
+       thread (zauth's too) is born with the stop signals blocked. */
+    jk_hangup_catch ();
+    jk_thread_enter (NULL);
     jk_opts_t *opts = jk_opts_start_flags (
         "jejak-store", s_options, sizeof s_options / sizeof s_options[0], argc,
         argv, s_usage, &status);

@@ -94,8 +94,21 @@ const char *jk_store_config_refusal (bool no_tree, const char *log_key_path);
    (SQLite's commit hook vetoes it); "wal_checkpoint_failed" makes the WAL
    checkpoint thread fail every checkpoint (the writer copies every frame
    itself); "crash_in_projector" (jk_projector.h)
-   _exit(87)s in the middle of a projector transaction. */
+   _exit(87)s in the middle of a projector transaction; "open_stalled"
+   holds the opening, before the projections' catch-up, until the store
+   is told to stop. */
 zactor_t *jk_store_start (const jk_store_config_t *config);
+
+/* Starts the store actor as jk_store_start does, without waiting for it
+   to open: returns at once (NULL only when its thread cannot start),
+   and the actor's first message is its verdict, "READY" or "FAILED"
+   (the reason logged). config must stay valid until then. Before the
+   verdict the actor takes nothing but "$TERM" (zactor_destroy): the
+   opening stops at its next step (between the projections' catch-up
+   steps, between the Merkle tree's steps), closes what it opened and
+   the verdict is "STOPPED". A long open (the projections rebuilt from
+   a large log) so leaves its owner free to report on it and to stop. */
+zactor_t *jk_store_begin (const jk_store_config_t *config);
 
 /* Starts the query endpoint alone on an existing log database: binds a
    ROUTER at endpoint (CURVE server when cert_path is set) and serves HEAD,

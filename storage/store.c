@@ -249,13 +249,20 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
         return -1;
     if (s_check_settings (self, config))
         return -1;
+    self->fault = jk_fault_from_env ("store");
+    if (self->fault == JK_FAULT_OPEN_STALLED) {
+        jk_info ("store", "the opening waits here until the store is "
+                          "stopped (JEJAK_FAULT=open_stalled)");
+        while (!jk_store_stop_asked (self, 250))
+            ;
+        return -1;
+    }
     if (jk_store_projector_init (self, config))
         return -1;
     if (config->no_tree)
         jk_store_tree_off (self);
     else if (jk_store_tree_init (self, config->db_path))
         return -1;
-    self->fault = jk_fault_from_env ("store");
     jk_store_wal_start (self, config->db_path);
     sqlite3_commit_hook (jk_log_db (self->log), s_commit_veto, self);
 
@@ -422,6 +429,9 @@ static void s_store_actor (zsock_t *pipe, void *args)
     const jk_store_config_t *config = args;
     /* The threads it starts inherit its blocked signals from birth. */
     jk_thread_enter (NULL);
+    /* zactor_new waits for this signal; the verdict follows as text once
+       the store has opened (jk_store_begin). */
+    zsock_signal (pipe, 0);
     jk_store_t self_s = {.pipe = pipe, .lock_fd = -1}, *self = &self_s;
     self->cur = &self->pipeline[0];
     self->next = &self->pipeline[1];
@@ -442,11 +452,14 @@ static void s_store_actor (zsock_t *pipe, void *args)
                  config->db_path, config->backend,
                  config->query ? config->query : "-",
                  (unsigned long long)jk_log_head (self->log, NULL));
-    config = NULL; /* only valid until the handshake */
-    /* zactor_new waits for this signal; the verdict follows as text. */
-    zsock_signal (pipe, 0);
+    else if (self->terminated)
+        jk_info ("store",
+                 "stopped while opening db=%s (the projections' catch-up "
+                 "goes on from its last step at the next start)",
+                 config->db_path);
+    config = NULL; /* only valid until the verdict */
     if (rc != 0) {
-        zstr_send (pipe, "FAILED");
+        zstr_send (pipe, self->terminated ? "STOPPED" : "FAILED");
         s_store_fini (self);
         return;
     }
@@ -467,10 +480,17 @@ static void s_store_actor (zsock_t *pipe, void *args)
     s_store_fini (self);
 }
 
-zactor_t *jk_store_start (const jk_store_config_t *config)
+zactor_t *jk_store_begin (const jk_store_config_t *config)
 {
     assert (config && config->db_path && config->backend);
-    zactor_t *actor = zactor_new (s_store_actor, (void *)config);
+    return zactor_new (s_store_actor, (void *)config);
+}
+
+zactor_t *jk_store_start (const jk_store_config_t *config)
+{
+    zactor_t *actor = jk_store_begin (config);
+    if (!actor)
+        return NULL;
     char *verdict = zstr_recv (actor);
     bool ready = verdict && streq (verdict, "READY");
     free (verdict);

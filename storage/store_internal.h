@@ -329,6 +329,10 @@ char *jk_store_counters (jk_store_t *self);
 void jk_store_push_counters (jk_store_t *self);
 int jk_store_model_ready (jk_store_t *self);
 int jk_store_projector_init (jk_store_t *self, const jk_store_config_t *config);
+/* While the store opens: whether it has been told to stop ($TERM on its
+   pipe, or the pipe gone), waiting up to wait_ms for that; other
+   commands are ignored (logged) until it has opened. */
+bool jk_store_stop_asked (jk_store_t *self, int wait_ms);
 void jk_store_projector_stop (jk_store_t *self);
 
 /* ---- store_backend.c: sending on the backend, PING, heartbeats, the

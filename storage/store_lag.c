@@ -182,6 +182,12 @@ int jk_store_projector_init (jk_store_t *self, const jk_store_config_t *config)
                  (unsigned long long)from, (unsigned long long)head);
     size_t applied;
     do {
+        /* A long catch-up stops between steps when the store is told to
+           stop: the steps committed stay, the next start goes on. */
+        if (jk_store_stop_asked (self, 0)) {
+            jk_projector_destroy (&projector);
+            return -1;
+        }
         int rc = jk_projector_step (projector, S_CATCH_UP_MAX, &applied, err,
                                     sizeof err);
         if (rc != JK_OK) {

@@ -132,6 +132,10 @@ int jk_store_tree_init (jk_store_t *self, const char *db_path)
     jk_log_tree_apart (self->log);
     size_t added;
     do {
+        if (jk_store_stop_asked (self, 0)) {
+            jk_tree_destroy (&tree);
+            return -1;
+        }
         if (jk_tree_step (tree, 1u << 20, &added) != JK_OK) {
             jk_error ("store", "the Merkle tree cannot read the log");
             jk_tree_destroy (&tree);

@@ -5,7 +5,10 @@
     turn; each time it exits 0 within a deadline. Then a last start takes
     what was not answered, and every acknowledged event is in the log
     exactly once, at the position its acknowledgement gave. And the
-    signal masks of jejak-broker's and jejak-store's threads. */
+    signal masks of jejak-broker's and jejak-store's threads; SIGHUP to
+    jejak-store and to a jejak-hub whose store is still opening (both
+    keep running), SIGTERM while the store opens (exit 0), and
+    jejak-store --keys keeping a loopback query endpoint plain. */
 #define _GNU_SOURCE /* tgkill */
 #include "test_broker_support.h"
 
@@ -36,6 +39,29 @@ static int s_teardown (void **state)
 {
     jk_test_hub_destroy ((jk_test_hub_t **)state);
     return 0;
+}
+
+/* The programs' INFO lines (ctest sets JEJAK_LOG=warn): the store's
+   readiness, its SIGHUP and its stop while opening. */
+static char *s_log_level;
+
+static int s_setup_info (void **state)
+{
+    const char *level = getenv ("JEJAK_LOG");
+    s_log_level = level ? jk_strdup (level) : NULL;
+    setenv ("JEJAK_LOG", "info", 1);
+    return s_setup (state);
+}
+
+static int s_teardown_info (void **state)
+{
+    if (s_log_level)
+        setenv ("JEJAK_LOG", s_log_level, 1);
+    else
+        unsetenv ("JEJAK_LOG");
+    free (s_log_level);
+    s_log_level = NULL;
+    return s_teardown (state);
 }
 
 /* The id of the thread of pid named name (the main thread for the
@@ -297,6 +323,193 @@ static void test_broker_and_store_masks (void **state)
     free (broker_log);
 }
 
+/* Starts jejak-store on db with its backend at backend and its query
+   endpoint on a tcp port of host chosen at run time, with keys when set;
+   output appended to log. Waits for its ready line; when another process
+   took the port meanwhile (exit 1, "Address already in use"), starts it
+   again on another. Returns the pid; *connect the endpoint to connect
+   to (heap). */
+static pid_t s_store_tcp (const char *db, const char *backend, const char *host,
+                          const char *keys, const char *log, char **connect)
+{
+    for (int attempt = 0; attempt < 20; attempt++) {
+        int port = jk_test_tcp_port ();
+        char *query = jk_sprintf ("tcp://%s:%d", host, port);
+        char *argv[] = {"jejak-store",   "--db",    (char *)db, "--backend",
+                        (char *)backend, "--query", query,      "--keys",
+                        (char *)keys,    NULL};
+        if (!keys)
+            argv[7] = NULL;
+        size_t offset = jk_test_file_size (log);
+        pid_t pid = jk_test_spawn (argv, log);
+        assert_true (pid > 0);
+        int status = 0;
+        bool ended = false;
+        char *ready = jk_sprintf (" query=%s head=", query);
+        bool up =
+            JK_WAIT_FOR (jk_test_file_has_after (log, offset, ready) ||
+                             (ended = jk_test_wait_exit (pid, &status, 0)),
+                         60000);
+        free (ready);
+        free (query);
+        if (up && !ended) {
+            *connect = jk_sprintf ("tcp://127.0.0.1:%d", port);
+            return pid;
+        }
+        if (!ended)
+            fail_msg ("jejak-store did not get ready within 60 s");
+        if (!WIFEXITED (status) || WEXITSTATUS (status) != 1 ||
+            !jk_test_file_has_after (log, offset, "Address already in use"))
+            fail_msg ("jejak-store ended with status %d", status);
+    }
+    fail_msg ("jejak-store found no free port in 20 tries");
+    return 0;
+}
+
+/* Stops pid with SIGTERM and asserts it exited 0 within S_EXIT_MS. */
+static void s_stop_0 (pid_t pid)
+{
+    int status = jk_test_stop (pid, SIGTERM, S_EXIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+}
+
+/* Whether pid is still running (not reaped). */
+static bool s_running (pid_t pid)
+{
+    int status = 0;
+    return !jk_test_wait_exit (pid, &status, 0);
+}
+
+#define S_NOTHING                                                              \
+    "store SIGHUP: nothing to reload (the query endpoint admits no "           \
+    "enrolled keys)"
+
+/* SIGHUP to a running jejak-store (plain): it logs that there is nothing
+   to reload, runs on and answers HEAD; SIGTERM then stops it cleanly
+   with 0 (the log's WAL checkpointed and removed). */
+static void test_store_sighup (void **state)
+{
+    jk_test_hub_t *h = *state;
+    char *backend = jk_test_endpoint (h->dir, "backend");
+    char *argv[] = {"jejak-store", "--db",    h->db,    "--backend",
+                    backend,       "--query", h->query, NULL};
+    pid_t pid = jk_test_spawn (argv, h->log);
+    assert_true (pid > 0);
+    assert_true (
+        JK_WAIT_FOR (jk_test_file_has (h->log, "store ready db="), 60000));
+    for (int i = 1; i <= 2; i++) {
+        size_t offset = jk_test_file_size (h->log);
+        assert_int_equal (kill (pid, SIGHUP), 0);
+        assert_true (JK_WAIT_FOR (
+            jk_test_file_has_after (h->log, offset, S_NOTHING), S_WAIT_MS));
+        assert_true (s_running (pid));
+        assert_int_equal (s_query_head (h->query, NULL), 0);
+    }
+    s_stop_0 (pid);
+    char *wal = jk_sprintf ("%s-wal", h->db);
+    assert_int_not_equal (access (wal, F_OK), 0);
+    free (wal);
+    free (backend);
+}
+
+/* jejak-store --keys: a loopback query endpoint stays plain (a plain
+   client gets HEAD) and a SIGHUP has nothing to reload; one on every
+   interface speaks CURVE behind zauth, which a SIGHUP has reload the
+   enrolled keys. Both run on after it and stop with 0. */
+static void test_store_keys (void **state)
+{
+    jk_test_hub_t *h = *state;
+    jk_test_require_program ("jejak-keys");
+    char *keys = jk_sprintf ("%s/keys", h->dir);
+    char *init[] = {"jejak-keys", "init", "--dir", keys, NULL};
+    assert_int_equal (jk_test_run (init, NULL, NULL, S_WAIT_MS), 0);
+    char *backend = jk_test_endpoint (h->dir, "backend");
+    char *connect = NULL;
+    pid_t pid =
+        s_store_tcp (h->db, backend, "127.0.0.1", keys, h->log, &connect);
+    assert_int_equal (s_query_head (connect, NULL), 0);
+    size_t offset = jk_test_file_size (h->log);
+    assert_int_equal (kill (pid, SIGHUP), 0);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (h->log, offset, S_NOTHING), S_WAIT_MS));
+    assert_int_equal (s_query_head (connect, NULL), 0);
+    s_stop_0 (pid);
+    free (connect);
+
+    pid = s_store_tcp (h->db, backend, "0.0.0.0", keys, h->log, &connect);
+    offset = jk_test_file_size (h->log);
+    assert_int_equal (kill (pid, SIGHUP), 0);
+    char *reloaded = jk_sprintf (
+        "store SIGHUP: enrolled keys reloaded dir=%s/offices\n", keys);
+    assert_true (JK_WAIT_FOR (jk_test_file_has_after (h->log, offset, reloaded),
+                              S_WAIT_MS));
+    assert_true (s_running (pid));
+    s_stop_0 (pid);
+    free (reloaded);
+    free (connect);
+    free (backend);
+    free (keys);
+}
+
+#define S_STALLED "the opening waits here until the store is stopped"
+#define S_STOPPED "store stopped while opening db="
+
+/* A store whose opening takes long (JEJAK_FAULT=open_stalled holds it
+   until the store is told to stop): jejak-hub says every 5 s that it is
+   still waiting, a SIGHUP meanwhile does not end it, a SIGTERM stops it
+   with 0 and no start line; the next start opens the log as usual. The
+   same for jejak-store alone. */
+static void test_signals_while_store_opens (void **state)
+{
+    jk_test_hub_t *h = *state;
+    setenv ("JEJAK_FAULT", "open_stalled", 1);
+    h->hub =
+        jk_test_hub_spawn (h->db, h->ingest, h->feed, h->query, NULL, h->log);
+    unsetenv ("JEJAK_FAULT");
+    assert_true (JK_WAIT_FOR (jk_test_file_has (h->log, S_STALLED), 60000));
+    assert_int_equal (kill (h->hub, SIGHUP), 0);
+    const char *waiting = "jejak-hub: the broker has not heard the store "
+                          "after 5 s; still waiting (the start line follows "
+                          "when it has)\n";
+    assert_true (JK_WAIT_FOR (jk_test_file_has (h->log, waiting), 30000));
+    assert_true (s_running (h->hub));
+    int64_t signalled = jk_clock_mono_ms ();
+    int status = jk_test_stop (h->hub, SIGTERM, S_EXIT_MS);
+    h->hub = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    print_message ("jejak-hub stopped while its store opened: exit 0 after "
+                   "%lld ms\n",
+                   (long long)(jk_clock_mono_ms () - signalled));
+    assert_true (jk_test_file_has (h->log, S_STOPPED));
+    assert_false (jk_test_file_has (h->log, "jejak-hub ingest="));
+    assert_false (jk_test_file_has (h->log, "cannot start the store"));
+    jk_test_hub_start (h);
+    assert_int_equal (s_query_head (h->query, NULL), 0);
+    s_stop_0 (h->hub);
+    h->hub = 0;
+
+    char *backend = jk_test_endpoint (h->dir, "backend");
+    char *argv[] = {"jejak-store", "--db",    h->db,    "--backend",
+                    backend,       "--query", h->query, NULL};
+    size_t offset = jk_test_file_size (h->log);
+    setenv ("JEJAK_FAULT", "open_stalled", 1);
+    pid_t pid = jk_test_spawn (argv, h->log);
+    unsetenv ("JEJAK_FAULT");
+    assert_true (pid > 0);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (h->log, offset, S_STALLED), 60000));
+    assert_int_equal (kill (pid, SIGHUP), 0);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has_after (h->log, offset, S_NOTHING), S_WAIT_MS));
+    assert_true (s_running (pid));
+    s_stop_0 (pid);
+    assert_true (jk_test_file_has_after (h->log, offset, S_STOPPED));
+    assert_false (jk_test_file_has_after (h->log, offset, "could not start"));
+    free (backend);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +517,12 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_and_store_masks, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_store_sighup, s_setup_info,
+                                         s_teardown_info),
+        cmocka_unit_test_setup_teardown (test_store_keys, s_setup_info,
+                                         s_teardown_info),
+        cmocka_unit_test_setup_teardown (test_signals_while_store_opens,
+                                         s_setup_info, s_teardown_info),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
