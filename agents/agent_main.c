@@ -277,9 +277,21 @@ static void s_log_level (jk_agent_t *self)
         jk_log_set_level (JK_LOG_NONE);
 }
 
-/* The options every command needs: --data-dir, --source, --wait,
-   --broker and its keys. 0, or -1 with the reason printed. */
-static int s_check_globals (jk_agent_t *self)
+/* Whether command reads the outbox only (pending, receipts without
+   --verify, inspect, prune): it connects nowhere, so --broker and its
+   keys are not looked at (an office's config for a remote hub serves
+   these commands too). */
+static bool s_local (jk_agent_t *self, const char *command)
+{
+    return streq (command, "pending") || streq (command, "inspect") ||
+           streq (command, "prune") ||
+           (streq (command, "receipts") && !jk_opts_on (self->opts, "verify"));
+}
+
+/* The options every command needs: --data-dir, --source, --wait, and
+   unless local, --broker and its keys. 0, or -1 with the reason
+   printed. */
+static int s_check_globals (jk_agent_t *self, bool local)
 {
     const char *data_dir = jk_opts_get (self->opts, "data-dir");
     if (data_dir)
@@ -310,6 +322,8 @@ static int s_check_globals (jk_agent_t *self)
     }
     self->delivery.broker = jk_opts_get (self->opts, "broker");
     self->delivery.program = self->program;
+    if (local)
+        return 0;
     char why[160];
     if (jk_endpoint_check (self->delivery.broker, why, sizeof why) != 0) {
         fprintf (stderr, "%s: --broker '%s': %s\n", self->program,
@@ -368,7 +382,7 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
                  jk_opts_arg (self->opts, 1));
         goto done;
     }
-    if (s_check_globals (self) != 0)
+    if (s_check_globals (self, !type && s_local (self, command)) != 0)
         goto done;
     rc =
         type ? jk_agent_cmd_event (self, type) : s_builtins[builtin].run (self);

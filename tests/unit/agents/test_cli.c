@@ -288,6 +288,59 @@ static void test_broker_endpoint_checked (void **state)
         jk_endpoint_check ("ipc:///run/jejak/ingest.sock", why, sizeof why), 0);
 }
 
+/* The commands that read the outbox only connect nowhere: a config for a
+   remote hub without keys (refused for delivery) serves them. */
+static void test_local_commands_need_no_broker_key (void **state)
+{
+    s_fix_t *fx = *state;
+    assert_int_equal (
+        s_run (fx, JK_DOMAIN_ATTENDANCE, "close-batch", "--batch", "B-1", NULL),
+        JK_EXIT_OFFLINE);
+    const char *local[][3] = {{"pending", NULL, NULL},
+                              {"receipts", NULL, NULL},
+                              {"inspect", "1", NULL},
+                              {"prune", "--before", "2020-01-01"}};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        char *argv[12] = {"jejak-attendance",
+                          "--source",
+                          S_SOURCE,
+                          "--outbox",
+                          fx->outbox,
+                          "--broker",
+                          "tcp://dinas.example:7450"};
+        int argc = 7;
+        for (int k = 0; k < 3 && local[i][k]; k++)
+            argv[argc++] = (char *)local[i][k];
+        argv[argc] = NULL;
+        assert_int_equal (jk_agent_main (JK_DOMAIN_ATTENDANCE, argc, argv),
+                          JK_EXIT_OK);
+    }
+    /* Delivery to it still needs the keys. */
+    char *argv[] = {"jejak-attendance",
+                    "--source",
+                    S_SOURCE,
+                    "--outbox",
+                    fx->outbox,
+                    "--broker",
+                    "tcp://dinas.example:7450",
+                    "sync",
+                    NULL};
+    assert_int_equal (jk_agent_main (JK_DOMAIN_ATTENDANCE, 8, argv),
+                      JK_EXIT_USAGE);
+    char *verify[] = {"jejak-attendance",
+                      "--source",
+                      S_SOURCE,
+                      "--outbox",
+                      fx->outbox,
+                      "--broker",
+                      "tcp://dinas.example:7450",
+                      "receipts",
+                      "--verify",
+                      NULL};
+    assert_int_equal (jk_agent_main (JK_DOMAIN_ATTENDANCE, 9, verify),
+                      JK_EXIT_USAGE);
+}
+
 static void test_prune_needs_date (void **state)
 {
     s_fix_t *fx = *state;
@@ -318,6 +371,8 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_needs_date, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_local_commands_need_no_broker_key,
+                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
