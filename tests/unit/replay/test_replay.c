@@ -76,17 +76,7 @@ __attribute__ ((noinline)) static int s_replay (char **out, char **err,
 {
     char *argv[] = {"jejak-replay", (char *)a1, (char *)a2, (char *)a3,
                     (char *)a4,     (char *)a5, (char *)a6, NULL};
-    char *o = NULL, *e = NULL;
-    int rc = jk_test_run (argv, &o, &e, RUN_MS);
-    if (out)
-        *out = o;
-    else
-        free (o);
-    if (err)
-        *err = e;
-    else
-        free (e);
-    return rc;
+    return jk_test_run (argv, out, err, RUN_MS);
 }
 
 static void test_workload_shape (void **state)
