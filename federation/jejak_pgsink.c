@@ -39,6 +39,13 @@ static const jk_opt_t s_options[] = {
     {"once", NULL, NULL, "stop when caught up with the hub's head", true},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
+    {"region", "JEJAK_REGION", NULL,
+     "apply with this area instead of the hub's (its STATS): a kabupaten "
+     "code (32.03) or a province code (32), as the hub's --region",
+     false},
+    {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", NULL,
+     "apply with this RAT deadline instead of the hub's (its STATS), 1 to 24",
+     false},
 };
 
 static void s_msg_free (void **item)
@@ -66,6 +73,34 @@ static void s_usage (jk_opts_t *opts, FILE *out)
     jk_opts_print (opts, out);
 }
 
+/* --region and --rat-deadline-months: a hub's, checked as the hub checks
+   them; false (told on stderr) when they are wrong. */
+static bool s_check_settings (jk_opts_t *opts, jk_pgsink_t *self,
+                              const char *command)
+{
+    const char *region = jk_opts_get (opts, "region");
+    const char *months = jk_opts_get (opts, "rat-deadline-months");
+    if (jk_opts_get (opts, "copy") || streq (command, "dump"))
+        return true; /* not used: each regency of a copy applies with its
+                        own reference data */
+    uint64_t number = 0;
+    if (months && (jk_parse_u64 (months, &number) || number == 0 ||
+                   number > JK_RAT_DEADLINE_MONTHS_MAX)) {
+        fprintf (stderr, "jejak-pgsink: --rat-deadline-months must be 1 to "
+                         "24 (see --help)\n");
+        return false;
+    }
+    self->months_given = months != NULL;
+    self->months_flag = (int)number;
+    self->region_given = region != NULL;
+    if (region) {
+        /* A bad one stops here, exit 2, as the hub's. */
+        jk_region_set_default_area (region);
+        (void)jk_region_default ();
+    }
+    return true;
+}
+
 /* The command and the options it needs; false (told on stderr) when
    they are wrong. */
 static bool s_check_args (jk_opts_t *opts, jk_pgsink_t *self,
@@ -91,6 +126,8 @@ static bool s_check_args (jk_opts_t *opts, jk_pgsink_t *self,
     }
     if (jk_opts_get (opts, "data-dir"))
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (!s_check_settings (opts, self, command))
+        return false;
     if (!streq (command, "dump") && !jk_opts_get (opts, "copy")) {
         const char *broker_key = jk_opts_get (opts, "broker-key");
         const char *key = jk_opts_get (opts, "key");
@@ -142,9 +179,6 @@ static int s_run_hub (jk_pgsink_t *self, jk_opts_t *opts, const char *shadow,
 {
     const char *broker_key = jk_opts_get (opts, "broker-key");
     const char *key = jk_opts_get (opts, "key");
-    if (!jk_pgsink_shadow_open (self, shadow))
-        return 1;
-    jk_projections_set_deferred (self->projections, true);
     self->chain = jk_chain_new ();
     self->batch = zlistx_new ();
     zlistx_set_destructor (self->batch, s_msg_free);
@@ -167,6 +201,13 @@ static int s_run_hub (jk_pgsink_t *self, jk_opts_t *opts, const char *shadow,
             jk_opts_get (opts, "query"), jk_opts_get (opts, "feed"), shadow,
             key ? "curve" : "plain");
     fflush (stdout);
+    /* PostgreSQL's tables first, as a new sink has them (position 0),
+       whatever the hub answers (a failure is retried when following);
+       then the shadow, made and applied with what the hub decides with. */
+    (void)jk_pgsink_pg_connect (self);
+    if (!jk_pgsink_hub_settings (self) || !jk_pgsink_shadow_open (self, shadow))
+        return 1;
+    jk_projections_set_deferred (self->projections, true);
     return jk_pgsink_follow (self, once);
 }
 
@@ -185,6 +226,8 @@ static void s_sink_fini (jk_pgsink_t *self)
     free (self->tables);
     PQfinish (self->pg);
     jk_province_destroy (&self->province);
+    jk_region_use (NULL);
+    jk_region_destroy (&self->region);
 }
 
 int main (int argc, char **argv)

@@ -163,6 +163,94 @@ static zpoller_t *s_poller (jk_pgsink_t *self, bool feed)
     return poller;
 }
 
+/* The hub's STATS text, asked every second until it answers (a hub not
+   up yet, or restarting); NULL when the handshake was refused or the
+   program was stopped. */
+static char *s_hub_stats (jk_pgsink_t *self)
+{
+    zpoller_t *poller = s_poller (self, false);
+    char *text = NULL;
+    int64_t asked = 0;
+    while (!text && !zsys_interrupted && !self->refused) {
+        if (jk_clock_mono_ms () - asked >= 1000) {
+            zmsg_t *ask = jk_wire_new ("STATS");
+            if (zmsg_send (&ask, self->query))
+                zmsg_destroy (&ask);
+            asked = jk_clock_mono_ms ();
+        }
+        if (s_wait (self, poller, 100) != self->query)
+            continue;
+        zmsg_t *msg = zmsg_recv (self->query);
+        char command[16];
+        if (msg && !jk_wire_open (msg, command, sizeof command) &&
+            streq (command, "STATS"))
+            text = zmsg_popstr (msg);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    return text;
+}
+
+bool jk_pgsink_hub_settings (jk_pgsink_t *self)
+{
+    char *stats = s_hub_stats (self);
+    if (!stats)
+        return false; /* refused (said) or stopped */
+    jk_log_settings_t hub;
+    int rc = jk_log_settings_from_stats (stats, &hub);
+    free (stats);
+    if (rc == JK_INVALID) {
+        jk_error (S_COMPONENT, "the hub's STATS give a region or RAT deadline "
+                               "this sink cannot read: nothing applied");
+        return false;
+    }
+    /* The region in use so far: --region's, else the Cianjur default. */
+    jk_log_settings_t *use = &self->settings;
+    snprintf (use->area, sizeof use->area, "%s",
+              jk_region_regency (jk_region_default ()));
+    use->rat_deadline_months = self->months_given ? self->months_flag : 6;
+    if (rc == JK_NOT_FOUND)
+        jk_warn (S_COMPONENT,
+                 "the hub does not say its region and RAT deadline (STATS "
+                 "without region= and rat_deadline_months=): applying with "
+                 "region %s and %d months (give the hub's --region and "
+                 "--rat-deadline-months)",
+                 use->area, use->rat_deadline_months);
+    else {
+        if (strcmp (hub.area, use->area) != 0 && self->region_given)
+            jk_warn (S_COMPONENT,
+                     "--region %s is not the hub's region %s: applying with "
+                     "%s as told",
+                     use->area, hub.area, use->area);
+        else if (strcmp (hub.area, use->area) != 0) {
+            char err[512];
+            self->region =
+                jk_region_load_default_dir (hub.area, err, sizeof err);
+            if (!self->region) {
+                jk_error (S_COMPONENT, "the hub's region %s: %s", hub.area,
+                          err);
+                return false;
+            }
+            /* The shadow is made, seeded and applied with it (as
+               province.c does for each regency). */
+            jk_region_use (self->region);
+            snprintf (use->area, sizeof use->area, "%s", hub.area);
+        }
+        if (!self->months_given)
+            use->rat_deadline_months = hub.rat_deadline_months;
+        else if (hub.rat_deadline_months != use->rat_deadline_months)
+            jk_warn (S_COMPONENT,
+                     "--rat-deadline-months %d is not the hub's %d: applying "
+                     "with %d as told",
+                     use->rat_deadline_months, hub.rat_deadline_months,
+                     use->rat_deadline_months);
+    }
+    jk_info (S_COMPONENT,
+             "applying with region %s and a RAT deadline of %d months",
+             use->area, use->rat_deadline_months);
+    return true;
+}
+
 /* Brings the shadow up to PostgreSQL's position (a crash between the two
    commits): the missing records are read with SINCE and applied to the
    shadow only. */

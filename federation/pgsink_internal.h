@@ -11,6 +11,7 @@
    are visible with these. */
 #define SQLITE_ENABLE_SESSION
 #define SQLITE_ENABLE_PREUPDATE_HOOK
+#include "jk_active.h"
 #include "jk_base.h"
 #include "jk_curve.h"
 #include "jk_log.h"
@@ -54,6 +55,12 @@ typedef struct {
     uint64_t written, batches, pg_errors;
     jk_province_t *province; /* --copy: the province's projections */
     bool pg_failed;          /* the last batch failed in PostgreSQL */
+    /* What the shadow applies with: the hub's region and RAT deadline
+       (its STATS), or --region and --rat-deadline-months. */
+    bool region_given, months_given; /* the flags (or their variables) */
+    int months_flag;
+    jk_region_t *region; /* loaded for the hub's region (NULL: default) */
+    jk_log_settings_t settings; /* area: the region's code, "32.03" ... */
 } jk_pgsink_t;
 
 /* ---- pgsink_pg.c ----------------------------------------------------------
@@ -86,7 +93,9 @@ bool jk_pgsink_pg_drop (jk_pgsink_t *self, const char *shadow);
 
 /* The columns and key of every projection table as db has them. */
 void jk_pgsink_tables_load (jk_pgsink_t *self, sqlite3 *db, bool province);
-/* Opens (creating) the shadow with the store's schema. */
+/* Opens (creating) the shadow with the store's schema, its projections
+   applying with self->settings (the region in use: jk_region_default).
+   A shadow made with another region or RAT deadline is refused. */
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path);
 /* The shadow's position. */
 uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self);
@@ -97,6 +106,10 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg);
 /* ---- pgsink_hub.c, pgsink_copy.c, pgsink_dump.c ---------------------------
  */
 
+/* Asks the hub's query endpoint for its STATS until it answers and
+   settles what the shadow applies with (self->settings, the region made
+   the process's); false (said) when it cannot. */
+bool jk_pgsink_hub_settings (jk_pgsink_t *self);
 /* Follows a hub until stopped (or caught up with once); exit status. */
 int jk_pgsink_follow (jk_pgsink_t *self, bool once);
 /* Follows a province's copy database; exit status. */

@@ -16,6 +16,64 @@ void jk_pgsink_tables_load (jk_pgsink_t *self, sqlite3 *db, bool province)
                                                    : "province_origins");
 }
 
+/* A kecamatan of the shadow's summary that the region in use does not
+   hold (a shadow made before it recorded its settings, with another
+   region), copied into code; false when there is none. */
+static bool s_foreign_kecamatan (jk_pgsink_t *self, char *code, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2 (self->shadow,
+                            "SELECT kecamatan_code FROM kecamatan_summary", -1,
+                            &st, NULL) == SQLITE_OK)
+        while (!found && sqlite3_step (st) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text (st, 0);
+            if (k && !jk_region_kecamatan (jk_region_default (), k)) {
+                snprintf (code, size, "%s", k);
+                found = true;
+            }
+        }
+    sqlite3_finalize (st);
+    return found;
+}
+
+/* The shadow applies with one region and RAT deadline for its life (table
+   log_settings, as a log records them): one made with others is refused
+   rather than mixed with. True when it may be used. */
+static bool s_shadow_settings (jk_pgsink_t *self, const char *path)
+{
+    jk_log_settings_t made;
+    int rc = jk_log_settings_read (self->shadow, &made);
+    char code[32] = "";
+    if (rc == JK_IO) {
+        jk_error (S_COMPONENT, "shadow %s: %s", path,
+                  sqlite3_errmsg (self->shadow));
+        return false;
+    }
+    if (rc == JK_OK && jk_log_settings_equal (&made, &self->settings))
+        return true;
+    if (rc == JK_OK)
+        jk_error (S_COMPONENT,
+                  "the shadow %s was made with region %s and a RAT deadline "
+                  "of %d months; this sink applies with region %s and %d "
+                  "months: not mixed; run jejak-pgsink rebuild (the "
+                  "PostgreSQL tables and the shadow made anew) or give "
+                  "--region %s --rat-deadline-months %d",
+                  path, jk_log_settings_region (&made),
+                  made.rat_deadline_months, self->settings.area,
+                  self->settings.rat_deadline_months, made.area,
+                  made.rat_deadline_months);
+    else if (s_foreign_kecamatan (self, code, sizeof code))
+        jk_error (S_COMPONENT,
+                  "the shadow %s holds kecamatan %s, which is not of region "
+                  "%s this sink applies with: not mixed; run jejak-pgsink "
+                  "rebuild (the PostgreSQL tables and the shadow made anew)",
+                  path, code, self->settings.area);
+    else
+        return true; /* recorded below */
+    return false;
+}
+
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
 {
     char err[512];
@@ -32,9 +90,15 @@ bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
                   "INSERT OR IGNORE INTO sink_position VALUES (1, 0, "
                   "zeroblob(32));",
                   NULL, NULL, NULL);
+    if (!s_shadow_settings (self, path))
+        return false;
+    jk_projections_config_t config = {.rat_deadline_months =
+                                          self->settings.rat_deadline_months};
     if (jk_projections_migrate (self->shadow, err, sizeof err) ||
+        jk_log_settings_write (self->shadow, &self->settings, err,
+                               sizeof err) ||
         !(self->projections =
-              jk_projections_new (self->shadow, NULL, err, sizeof err))) {
+              jk_projections_new (self->shadow, &config, err, sizeof err))) {
         jk_error (S_COMPONENT, "shadow %s: %s", path, err);
         return false;
     }

@@ -8,6 +8,7 @@
 #include "jk_opts.h"
 #include "jk_status.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define S_HEAD_PING_MS 1000 /* HEAD to the store this often when live */
@@ -216,6 +217,34 @@ static void s_on_end (jk_board_t *self, zmsg_t *msg)
     }
 }
 
+/* Asks the store what it decides with (STATS) for the sink's settings;
+   nothing else is asked until it answers (catching holds the feed's
+   records in the buffer and the HEAD pings). */
+static void s_settings_ask (jk_board_t *self)
+{
+    zmsg_t *msg = jk_wire_new ("STATS");
+    zmsg_send (&msg, self->query);
+    self->settling = true;
+    self->catching = true;
+    if (!self->query_asked)
+        self->query_asked = jk_clock_mono_ms ();
+}
+
+/* The store's answer (stats: its STATS text, NULL for none) to the sink,
+   then the start. */
+static void s_settled (jk_board_t *self, const char *stats)
+{
+    char note[sizeof self->notice] = "";
+    self->settling = false;
+    self->catching = false;
+    self->sink.settings (self->sink.arg, stats, note, sizeof note);
+    if (note[0]) {
+        snprintf (self->notice, sizeof self->notice, "%s", note);
+        self->changed = true;
+    }
+    jk_board_start_over (self);
+}
+
 /* Handles one message from the query endpoint. */
 static void s_on_query (jk_board_t *self, zmsg_t **msg_p)
 {
@@ -231,7 +260,13 @@ static void s_on_query (jk_board_t *self, zmsg_t **msg_p)
         zmsg_destroy (msg_p);
         return;
     }
-    if (strcmp (command, "STATE") == 0)
+    if (self->settling && strcmp (command, "STATS") == 0) {
+        char *stats = zmsg_popstr (msg);
+        s_settled (self, stats);
+        free (stats);
+    } else if (self->settling && strcmp (command, "ERROR") == 0)
+        s_settled (self, NULL);
+    else if (strcmp (command, "STATE") == 0)
         jk_board_on_state (self, msg);
     else if (self->loading && (strcmp (command, "RECORD") == 0 ||
                                strcmp (command, "END") == 0)) {
@@ -290,7 +325,7 @@ static void s_timers (jk_board_t *self)
         s_feed_connect (self);
         /* A state on its way is followed by a catch-up anyway; a SINCE
            now would replace it at the store. */
-        if (!self->loading)
+        if (!self->loading && !self->settling)
             jk_board_catch_up (self);
     }
     if (self->query_asked &&
@@ -300,7 +335,9 @@ static void s_timers (jk_board_t *self)
         jk_board_say (self, "store not answering (restart?): reconnecting");
         s_query_connect (self);
         self->query_asked = 0;
-        if (self->loading)
+        if (self->settling)
+            s_settings_ask (self);
+        else if (self->loading)
             jk_board_start_over (self);
         else if (self->catching)
             jk_board_catch_up (self);
@@ -354,7 +391,10 @@ jk_board_t *jk_board_new (const jk_board_config_t *config,
     self->state = JK_BOARD_STARTING;
     self->head_pinged = jk_clock_mono_ms ();
     self->changed = true;
-    jk_board_start_over (self);
+    if (self->sink.settings)
+        s_settings_ask (self);
+    else
+        jk_board_start_over (self);
     return self;
 }
 
@@ -437,7 +477,7 @@ bool jk_board_changed (jk_board_t *self)
 
 const char *jk_board_note (jk_board_t *self)
 {
-    return self->note;
+    return self->note[0] ? self->note : self->notice;
 }
 
 bool jk_board_feed_silent (jk_board_t *self)

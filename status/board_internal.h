@@ -39,6 +39,9 @@ struct jk_board_s {
     bool in_batch;              /* sink begin called, commit pending */
     bool changed;               /* something visible changed */
     char note[160];             /* latest recovery note */
+    bool settling;              /* STATS asked (sink.settings), no answer */
+    char notice[160];           /* the settings' notice, shown without a
+                                   note */
     jk_board_stats_t stats;     /* counters */
     jk_office_t *offices;       /* heartbeats, sorted by source */
     size_t office_count;        /* entries in offices */

@@ -5,6 +5,7 @@
 #include "jk_note.h"
 #include "status_run.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,11 +63,12 @@ static const jk_opt_t s_spec[] = {
      false},
     {"region", "JEJAK_REGION", NULL,
      "the hub's area, as its --region: a kabupaten code (32.03) or a "
-     "province code (32); default: Kabupaten Cianjur",
+     "province code (32); default: the store's (its STATS), else Kabupaten "
+     "Cianjur",
      false},
-    {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", "6",
+    {"rat-deadline-months", "JEJAK_RAT_DEADLINE_MONTHS", NULL,
      "as the hub's --rat-deadline-months: a RAT is late this many months "
-     "after its book year, 1 to 24",
+     "after its book year, 1 to 24; default: the store's (its STATS), else 6",
      false},
     {"page", "JEJAK_STATUS_PAGE", NULL,
      "terminal board: show page N only (pages of 80 x 24; default: the "
@@ -194,6 +196,22 @@ typedef struct {
     const char *http;
 } s_run_t;
 
+/* True when code is a kecamatan of the national reference data (of the
+   province its first two digits name). */
+static bool s_kecamatan_known (const char *code)
+{
+    char province[3] = "", err[256];
+    if (strlen (code) != 8 || !isdigit ((unsigned char)code[0]) ||
+        !isdigit ((unsigned char)code[1]))
+        return false;
+    memcpy (province, code, 2);
+    jk_region_t *region =
+        jk_region_load_default_dir (province, err, sizeof err);
+    bool known = region && jk_region_kecamatan (region, code);
+    jk_region_destroy (&region);
+    return known;
+}
+
 /* Checks the options' values into run; 0, or 2 with the reason
    printed. */
 static int s_check (jk_opts_t *opts, s_run_t *run)
@@ -226,21 +244,26 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
         fprintf (stderr, "jejak-status: --drop-every must be a number\n");
         return 2;
     }
-    if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &number) ||
-        number == 0 || number > JK_RAT_DEADLINE_MONTHS_MAX) {
+    const char *months = jk_opts_get (opts, "rat-deadline-months");
+    if (months && (jk_parse_u64 (months, &number) || number == 0 ||
+                   number > JK_RAT_DEADLINE_MONTHS_MAX)) {
         fprintf (stderr, "jejak-status: --rat-deadline-months must be 1 to "
                          "24 (see --help)\n");
         return 2;
     }
-    run->months = (int)number;
+    run->months = months ? (int)number : 0;
     /* The hub's region: the replica seeds its kecamatan and checks its
        records with it, --kecamatan names one of them. A bad one stops
-       here, exit 2. */
-    if (jk_opts_get (opts, "region"))
-        jk_region_set_default_area (jk_opts_get (opts, "region"));
+       here, exit 2. Without --region the live board takes the store's
+       (STATS) once connected: a --kecamatan of another region than the
+       default is then checked against the national reference data. */
+    const char *region = jk_opts_get (opts, "region");
+    if (region)
+        jk_region_set_default_area (region);
     (void)jk_region_default ();
     if (view->kecamatan &&
-        !jk_region_kecamatan (jk_region_default (), view->kecamatan)) {
+        !jk_region_kecamatan (jk_region_default (), view->kecamatan) &&
+        (region || !s_kecamatan_known (view->kecamatan))) {
         fprintf (stderr,
                  "jejak-status: --kecamatan '%s' is not a kecamatan code of "
                  "the region (e.g. 32.03.10; --region for another)\n",

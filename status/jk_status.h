@@ -35,6 +35,13 @@ typedef struct {
        A board whose sink can load starts (and starts over) from the
        state instead of from position 1. */
     int (*load) (void *arg, uint8_t *image, size_t size);
+    /* Optional (NULL: none): what the store decides with, its STATS text
+       (NULL when it answered none), before anything is loaded or applied:
+       a board whose sink takes it asks STATS first, once, and starts
+       after the answer. A notice for the user may be left in note (shown
+       on the board while no other note is, and logged). */
+    int (*settings) (void *arg, const char *stats, char *note,
+                     size_t note_size);
 } jk_board_sink_t;
 
 /* ---- the board ------------------------------------------------------------
@@ -182,7 +189,9 @@ uint64_t jk_board_head (jk_board_t *self);
    notes); clears the flag. */
 bool jk_board_changed (jk_board_t *self);
 /* The latest recovery note for the user ("" when none), e.g. "broker
-   silent for 3 s: re-subscribed, catching up". */
+   silent for 3 s: re-subscribed, catching up"; without one, the sink's
+   settings notice (e.g. "--region 32.05 is not the store's region
+   32.04"). */
 const char *jk_board_note (jk_board_t *self);
 /* True while the feed or the store has been silent past its limit. */
 bool jk_board_feed_silent (jk_board_t *self);
@@ -205,6 +214,12 @@ jk_replica_t *jk_replica_new (char *err, size_t err_size);
    in the log. */
 jk_replica_t *jk_replica_new_config (const jk_projections_config_t *config,
                                      char *err, size_t err_size);
+/* Makes the replica take from the store's STATS (the sink's settings)
+   the region (unless region_given: jejak-status --region) and the RAT
+   deadline (unless months_given) before it seeds or loads anything; what
+   was given and differs from the store's is a notice. Off by default. */
+void jk_replica_follow_store (jk_replica_t *self, bool region_given,
+                              bool months_given);
 void jk_replica_destroy (jk_replica_t **self_p);
 /* A sink that applies to this replica (jk_record_apply). */
 jk_board_sink_t jk_replica_sink (jk_replica_t *self);

@@ -112,13 +112,17 @@ static int s_board_start (jk_opts_t *opts, const jk_active_rule_t *rule,
 {
     char err[256] = "";
     uint64_t months = 6; /* checked by jejak_status.c */
-    jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months);
+    if (jk_opts_get (opts, "rat-deadline-months"))
+        jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"), &months);
     jk_projections_config_t rules = {.rat_deadline_months = (int)months};
     *replica = jk_replica_new_config (&rules, err, sizeof err);
     if (!*replica) {
         fprintf (stderr, "jejak-status: cannot create the replica: %s\n", err);
         return 1;
     }
+    /* What it was not told, it takes from the store's STATS. */
+    jk_replica_follow_store (*replica, jk_opts_get (opts, "region") != NULL,
+                             jk_opts_get (opts, "rat-deadline-months") != NULL);
     jk_replica_set_active_rule (*replica, rule);
     uint64_t credit = 1000, drop = 0;
     jk_parse_u64 (jk_opts_get (opts, "credit"), &credit);

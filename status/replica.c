@@ -1,17 +1,21 @@
 /*  replica.c - the board's copy of the projections: an in-memory SQLite
     database migrated and fed exactly as the store's, so its numbers are the
     store's numbers at the same position. The board's sink. */
+#include "jk_log.h"
 #include "jk_record_apply.h"
 #include "jk_status.h"
 
 #include <string.h>
 
 struct jk_replica_s {
-    sqlite3 *db;                    /* ":memory:" */
-    jk_projections_t *projections;  /* prepared against db */
-    jk_active_rule_t rule;          /* for "active" in snapshots */
-    jk_projections_config_t config; /* the store's rules */
-    bool warned;                    /* of another region's state, once */
+    sqlite3 *db;                     /* ":memory:" */
+    jk_projections_t *projections;   /* prepared against db */
+    jk_active_rule_t rule;           /* for "active" in snapshots */
+    jk_projections_config_t config;  /* the store's rules */
+    bool warned;                     /* of another region's state, once */
+    bool follow;                     /* take the store's settings (STATS) */
+    bool region_given, months_given; /* what jejak-status was told */
+    jk_region_t *region;             /* the store's, when loaded for it */
 };
 
 /* Warns (once) when a state loaded from the store holds a kecamatan the
@@ -34,8 +38,8 @@ static void s_region_check (jk_replica_t *self)
             jk_warn ("status",
                      "the store's projections hold kecamatan %s, which is "
                      "not of region %s this board applies records with: "
-                     "start jejak-status with the hub's --region (and "
-                     "--rat-deadline-months)",
+                     "start jejak-status without --region (it takes the "
+                     "store's) or with the hub's",
                      code,
                      *jk_region_area (region) ? jk_region_area (region)
                                               : "Kabupaten Cianjur");
@@ -118,11 +122,23 @@ jk_replica_t *jk_replica_new_config (const jk_projections_config_t *config,
     return self;
 }
 
+void jk_replica_follow_store (jk_replica_t *self, bool region_given,
+                              bool months_given)
+{
+    self->follow = true;
+    self->region_given = region_given;
+    self->months_given = months_given;
+}
+
 void jk_replica_destroy (jk_replica_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     s_close (*self_p);
+    if ((*self_p)->region) {
+        jk_region_use (NULL);
+        jk_region_destroy (&(*self_p)->region);
+    }
     free (*self_p);
     *self_p = NULL;
 }
@@ -198,6 +214,76 @@ static int s_load (void *arg, uint8_t *image, size_t size)
     return JK_IO;
 }
 
+/* Appends a sentence to the notice. */
+static void s_notice (char *note, size_t size, const char *text)
+{
+    size_t used = strlen (note);
+    if (used + 2 < size)
+        snprintf (note + used, size - used, "%s%s", used ? "; " : "", text);
+}
+
+/* What the store decides with (its STATS): the region and the RAT
+   deadline the replica seeds and applies with, unless jejak-status was
+   told others (a notice then). Made before anything is loaded. */
+static int s_settings (void *arg, const char *stats, char *note,
+                       size_t note_size)
+{
+    jk_replica_t *self = (jk_replica_t *)arg;
+    jk_log_settings_t store;
+    int rc = stats ? jk_log_settings_from_stats (stats, &store) : JK_NOT_FOUND;
+    const jk_region_t *region = jk_region_default ();
+    const char *code = jk_region_regency (region);
+    int months = self->config.rat_deadline_months > 0
+                     ? self->config.rat_deadline_months
+                     : 6;
+    if (rc != JK_OK) {
+        jk_warn ("status",
+                 "the store does not say its region and RAT deadline (STATS "
+                 "without region= and rat_deadline_months=): applying with "
+                 "region %s and %d months (--region, --rat-deadline-months)",
+                 code, months);
+        return JK_OK;
+    }
+    char text[160];
+    bool reopen = false;
+    if (strcmp (store.area, code) != 0 && self->region_given) {
+        snprintf (text, sizeof text, "--region %s is not the store's region %s",
+                  code, store.area);
+        s_notice (note, note_size, text);
+    } else if (strcmp (store.area, code) != 0) {
+        char err[256];
+        jk_region_t *loaded =
+            jk_region_load_default_dir (store.area, err, sizeof err);
+        if (!loaded) {
+            snprintf (text, sizeof text, "the store's region %s: %.100s",
+                      store.area, err);
+            s_notice (note, note_size, text);
+        } else {
+            /* The process's region from now on: the replica seeds its
+               kecamatan and applies records with it. */
+            jk_region_use (loaded);
+            jk_region_destroy (&self->region);
+            self->region = loaded;
+            reopen = true;
+            jk_info ("status", "the store decides with region %s", store.area);
+        }
+    }
+    if (store.rat_deadline_months != months && self->months_given) {
+        snprintf (text, sizeof text,
+                  "--rat-deadline-months %d is not the store's %d", months,
+                  store.rat_deadline_months);
+        s_notice (note, note_size, text);
+    } else if (store.rat_deadline_months != months) {
+        self->config.rat_deadline_months = store.rat_deadline_months;
+        reopen = true;
+    }
+    if (note[0])
+        jk_warn ("status", "%s: the board applies records as told", note);
+    if (!reopen)
+        return JK_OK;
+    return s_reset (self);
+}
+
 jk_board_sink_t jk_replica_sink (jk_replica_t *self)
 {
     return (jk_board_sink_t){.arg = self,
@@ -205,7 +291,8 @@ jk_board_sink_t jk_replica_sink (jk_replica_t *self)
                              .apply = s_apply,
                              .commit = s_commit,
                              .reset = s_reset,
-                             .load = s_load};
+                             .load = s_load,
+                             .settings = self->follow ? s_settings : NULL};
 }
 
 uint8_t *jk_replica_snapshot (jk_replica_t *self, int32_t as_of_day,

@@ -263,5 +263,12 @@ bool jk_log_settings_equal (const jk_log_settings_t *a,
                             const jk_log_settings_t *b);
 /* The area for messages: "32.04", or "Kabupaten Cianjur (the default)". */
 const char *jk_log_settings_region (const jk_log_settings_t *settings);
+/* What a store tells it decides with in its STATS text (the query
+   endpoint's, PROTOCOL.md section 6: region=CODE rat_deadline_months=N)
+   into *settings, area being the region's code as told ("32.04", "32",
+   "32.03" for the Cianjur default). JK_OK; JK_NOT_FOUND when the text
+   holds neither key (a store from before they were told); JK_INVALID
+   when one is missing or malformed. */
+int jk_log_settings_from_stats (const char *stats, jk_log_settings_t *settings);
 
 #endif

@@ -4,6 +4,8 @@
     and read by jejak-replay as its defaults. */
 #include "jk_log.h"
 
+#include "jk_active.h"
+
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +98,46 @@ bool jk_log_settings_equal (const jk_log_settings_t *a,
 const char *jk_log_settings_region (const jk_log_settings_t *settings)
 {
     return *settings->area ? settings->area : "Kabupaten Cianjur (the default)";
+}
+
+/* The value of key in a STATS text ("k=v k=v") into out; false when the
+   key is not there. */
+static bool s_stats_value (const char *stats, const char *key, char *out,
+                           size_t size)
+{
+    size_t n = strlen (key);
+    for (const char *p = stats; p && *p;) {
+        while (*p == ' ')
+            p++;
+        const char *end = strchr (p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen (p);
+        if (len > n && strncmp (p, key, n) == 0 && p[n] == '=') {
+            snprintf (out, size, "%.*s", (int)(len - n - 1), p + n + 1);
+            return true;
+        }
+        p = end;
+    }
+    return false;
+}
+
+int jk_log_settings_from_stats (const char *stats, jk_log_settings_t *settings)
+{
+    assert (settings);
+    memset (settings, 0, sizeof *settings);
+    char region[32] = "", months[32] = "";
+    bool has_region =
+        stats && s_stats_value (stats, "region", region, sizeof region);
+    bool has_months = stats && s_stats_value (stats, "rat_deadline_months",
+                                              months, sizeof months);
+    if (!has_region && !has_months)
+        return JK_NOT_FOUND;
+    char *end = NULL;
+    long value = has_months ? strtol (months, &end, 10) : 0;
+    if (!has_region || !has_months || !jk_region_area_valid (region) ||
+        strlen (region) >= sizeof settings->area || !end || *end || value < 1 ||
+        value > JK_RAT_DEADLINE_MONTHS_MAX)
+        return JK_INVALID;
+    snprintf (settings->area, sizeof settings->area, "%s", region);
+    settings->rat_deadline_months = (int)value;
+    return JK_OK;
 }

@@ -162,6 +162,10 @@ static int s_check_settings (jk_store_t *self, const jk_store_config_t *config)
 {
     jk_log_settings_t now, was;
     jk_log_settings_current (config->projections.rat_deadline_months, &now);
+    /* What the store decides with, told to its clients in STATS. */
+    snprintf (self->stats_region, sizeof self->stats_region, "%s",
+              jk_region_regency (jk_region_default ()));
+    self->rat_deadline_months = now.rat_deadline_months;
     sqlite3 *db = jk_log_db (self->log);
     int rc = jk_log_settings_read (db, &was);
     if (rc == JK_IO) {

@@ -179,6 +179,8 @@ typedef struct {
     bool wal_asked;             /* it runs a checkpoint */
     bool wal_tail;              /* it ran one: the writer copies the rest */
     uint64_t wal_failed;        /* its checkpoints that failed (STATS) */
+    char stats_region[8];       /* the region's code for STATS (region=) */
+    int rat_deadline_months;    /* for STATS (rat_deadline_months=) */
     bool terminated;            /* $TERM received */
     bool fatal;                 /* database unusable: writing stopped */
     jk_db_check_t *check;       /* the whole-file checks behind the start */

@@ -77,7 +77,8 @@ char *jk_store_counters (jk_store_t *self)
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
         "projection_lag_bound=%llu busy=%llu tree=%llu tree_unfed=%llu "
         "wal_frames=%d wal_restarts=%llu overlapped=%llu "
-        "projected_from_log=%llu wal_checkpoints_failed=%llu",
+        "projected_from_log=%llu wal_checkpoints_failed=%llu region=%s "
+        "rat_deadline_months=%d",
         (unsigned long long)self->counts.received,
         (unsigned long long)self->counts.accepted,
         (unsigned long long)self->counts.rejected,
@@ -102,7 +103,9 @@ char *jk_store_counters (jk_store_t *self)
         (unsigned long long)self->overlapped,
         (unsigned long long)__atomic_load_n (&self->shared.read,
                                              __ATOMIC_RELAXED),
-        (unsigned long long)self->wal_failed);
+        (unsigned long long)self->wal_failed,
+        *self->stats_region ? self->stats_region : "-",
+        self->rat_deadline_months);
 }
 
 void jk_store_push_counters (jk_store_t *self)

@@ -1,11 +1,17 @@
 /*  test_region.c - a hub of another regency (jejak-hub --region 32.04
     --rat-deadline-months 9), real processes throughout: the log records
-    what it was decided with, and the tools that decide or apply again
-    take it from there without being told (jejak-replay verify
-    --decisions, rebuild and diff), or from --region (jejak-status); told
-    another region they say so and find the differences; and the hub
+    what it was decided with and the store tells it in its STATS; the
+    tools that decide or apply again take it from there without being
+    told (jejak-replay verify --decisions, rebuild and diff from the log;
+    the live board of jejak-status and jejak-pgsink, with a real
+    PostgreSQL, from STATS); told another region they say so and find
+    the differences (or refuse a shadow made with another); and the hub
     started on that log with another region refuses to run. */
+#include "pgtest.h"
 #include "testsupport.h"
+
+#include "jk_projections.h"
+#include "jk_wire.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -83,9 +89,10 @@ static int s_person (jk_test_hub_t *hub, const char *office, const char *area,
 }
 
 /* Runs the live board (--json) with region (NULL: none) until it shows
-   position 4; its document there, and all it wrote in *log_text. */
+   position 4 with note; its document there, and all it wrote in
+   *log_text. */
 static char *s_live_board (jk_test_hub_t *hub, const char *region,
-                           char **log_text)
+                           const char *note, char **log_text)
 {
     char *log =
         jk_sprintf ("%s/board-%s.log", hub->dir, region ? region : "none");
@@ -94,15 +101,15 @@ static char *s_live_board (jk_test_hub_t *hub, const char *region,
                     "--region",     (char *)region, NULL};
     if (!region)
         argv[6] = NULL;
+    char *live =
+        jk_sprintf ("{\"state\":\"live\",\"note\":\"%s\",\"pos\":4,", note);
     pid_t board = jk_test_spawn (argv, log);
-    assert_true (JK_WAIT_FOR (
-        jk_test_file_has (log, "{\"state\":\"live\",\"note\":\"\",\"pos\":4,"),
-        S_WAIT_MS));
+    assert_true (JK_WAIT_FOR (jk_test_file_has (log, live), S_WAIT_MS));
     assert_int_equal (jk_test_stop (board, SIGTERM, S_WAIT_MS), 0);
     *log_text = jk_test_slurp (log, NULL);
     assert_non_null (*log_text);
-    const char *start =
-        strstr (*log_text, "{\"state\":\"live\",\"note\":\"\",\"pos\":4,");
+    const char *start = strstr (*log_text, live);
+    free (live);
     const char *end = strchr (start, '\n');
     char *document = jk_sprintf ("%.*s", (int)(end - start), start);
     free (log);
@@ -136,6 +143,25 @@ static void test_region_of_the_log (void **state)
         jk_test_db_int64 (hub->db, "SELECT count(*) FROM log WHERE outcome = 1"
                                    " AND code = 'E_ENVELOPE_SOURCE'"),
         1);
+    /* The store tells what it decides with in its STATS (the last two
+       keys). */
+    zsock_t *query = jk_test_dealer (hub->query);
+    zmsg_t *ask = jk_wire_new ("STATS");
+    assert_int_equal (zmsg_send (&ask, query), 0);
+    zmsg_t *answer = jk_test_recv (query, S_WAIT_MS);
+    assert_non_null (answer);
+    char command[16];
+    assert_int_equal (jk_wire_open (answer, command, sizeof command), 0);
+    assert_string_equal (command, "STATS");
+    char *stats = zmsg_popstr (answer);
+    const char *tail = " region=32.04 rat_deadline_months=9";
+    assert_true (strlen (stats) > strlen (tail));
+    assert_string_equal (stats + strlen (stats) - strlen (tail), tail);
+    assert_int_equal (s_count (stats, "region="), 1);
+    assert_int_equal (s_count (stats, "rat_deadline_months="), 1);
+    free (stats);
+    zmsg_destroy (&answer);
+    zsock_destroy (&query);
     /* The log records what it was decided with. */
     char *text = jk_test_db_text (
         hub->db, "SELECT group_concat(key || '=' || value, ' ') FROM"
@@ -231,13 +257,24 @@ static void test_region_of_the_log (void **state)
     assert_int_equal (access (bad, F_OK), -1);
 
     /* jejak-status --once: the store's snapshot is 32.04's; --kecamatan
-       names one of 32.04 with --region only. */
+       names one of 32.04 with --region 32.04 or none (then it is checked
+       against the national reference data), not with another --region. */
     char *once[] = {"jejak-status", "--once",   "--json", "--query", hub->query,
                     "--kecamatan",  "32.04.05", NULL,     NULL,      NULL};
+    assert_int_equal (s_run (once, &out, NULL), 0);
+    assert_int_equal (s_count (out, "\"code\":\"32.04."), 1);
+    assert_int_equal (s_count (out, "\"code\":\"32.03."), 0);
+    free (out);
+    once[6] = "32.04.99";
+    assert_int_equal (s_run (once, NULL, &err), 2);
+    assert_non_null (strstr (err, "--kecamatan '32.04.99' is not a kecamatan"));
+    free (err);
+    once[6] = "32.04.05";
+    once[7] = "--region";
+    once[8] = "32.03";
     assert_int_equal (s_run (once, NULL, &err), 2);
     assert_non_null (strstr (err, "--kecamatan '32.04.05' is not a kecamatan"));
     free (err);
-    once[7] = "--region";
     once[8] = "32.04";
     assert_int_equal (s_run (once, &out, NULL), 0);
     assert_int_equal (s_count (out, "\"code\":\"32.04."), 1);
@@ -255,25 +292,112 @@ static void test_region_of_the_log (void **state)
                       1);
     free (out);
 
-    /* The live board applies records itself: with --region its
-       kecamatan are 32.04's alone; without, it says the store's are of
-       another region (and shows Cianjur's beside them). */
+    /* The live board applies records itself, with the region and RAT
+       deadline the store tells (STATS): with --region 32.04 or none, its
+       kecamatan are 32.04's alone and nothing is warned; told Cianjur's
+       region, it says on the board and in its log that the store's is
+       another, and shows Cianjur's kecamatan beside the store's. */
     char *log_text = NULL;
-    char *doc = s_live_board (hub, "32.04", &log_text);
+    char *doc = s_live_board (hub, "32.04", "", &log_text);
     assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
     assert_int_equal (s_count (doc, "\"code\":\"32.03."), 0);
     assert_int_equal (s_count (log_text, "not of region"), 0);
+    assert_int_equal (s_count (log_text, "WARN"), 0);
     free (doc);
     free (log_text);
-    doc = s_live_board (hub, NULL, &log_text);
+    doc = s_live_board (hub, NULL, "", &log_text);
+    assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
+    assert_int_equal (s_count (doc, "\"code\":\"32.03."), 0);
+    assert_int_equal (s_count (log_text, "not of region"), 0);
+    assert_int_equal (s_count (log_text, "WARN"), 0);
+    free (doc);
+    free (log_text);
+    doc = s_live_board (hub, "32.03",
+                        "--region 32.03 is not the store's region 32.04",
+                        &log_text);
     assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
     assert_int_equal (s_count (doc, "\"code\":\"32.03."), 32);
-    assert_int_equal (s_count (log_text, "which is not of region Kabupaten "
-                                         "Cianjur this board applies records "
-                                         "with"),
+    assert_int_equal (s_count (log_text,
+                               "--region 32.03 is not the store's region "
+                               "32.04: the board applies records as told"),
+                      1);
+    assert_int_equal (s_count (log_text, "which is not of region 32.03 this "
+                                         "board applies records with"),
                       1);
     free (doc);
     free (log_text);
+
+    /* jejak-pgsink, told nothing: its PostgreSQL copy is 32.04's (31
+       kecamatan rows, none of Cianjur's), equal to the hub's own
+       projections, and its shadow records what it applied with. */
+    char *pg_dir = jk_test_tmpdir ("region-pg");
+    jk_test_pg_t *pg = jk_test_pg_start (pg_dir);
+    char *shadow = jk_sprintf ("%s/pgsink-shadow.db", hub->dir);
+    char *sink[] = {"jejak-pgsink", "run",      "--once",   "--pg",
+                    pg->conninfo,   "--query",  hub->query, "--feed",
+                    hub->feed,      "--shadow", shadow,     NULL,
+                    NULL,           NULL,       NULL};
+    assert_int_equal (s_run (sink, &out, &err), 0);
+    assert_non_null (strstr (out, "jejak-pgsink pos=4 written=4\n"));
+    assert_int_equal (s_count (err, "WARN"), 0);
+    free (out);
+    free (err);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 4);
+    assert_int_equal (
+        jk_test_pg_int (pg, "SELECT count(*) FROM kecamatan_summary"), 31);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM"
+                                          " kecamatan_summary WHERE"
+                                          " kecamatan_code LIKE '32.04.%'"),
+                      31);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT people FROM kecamatan_summary"
+                                          " WHERE kecamatan_code = '32.04.05'"),
+                      3);
+    text = jk_test_db_text (shadow,
+                            "SELECT group_concat(key || '=' || value, ' ') FROM"
+                            " (SELECT * FROM log_settings ORDER BY key)");
+    assert_string_equal (text, "rat_deadline_months=9 region=32.04");
+    free (text);
+    sqlite3 *projections = jk_test_projections (hub->db);
+    char *hub_dump = NULL;
+    size_t dump_size = 0;
+    FILE *dump = open_memstream (&hub_dump, &dump_size);
+    char dump_err[256];
+    assert_int_equal (
+        jk_projections_dump (projections, dump, dump_err, sizeof dump_err), 0);
+    fclose (dump);
+    sqlite3_close (projections);
+    char *pg_dump_argv[] = {"jejak-pgsink", "dump", "--pg", pg->conninfo, NULL};
+    assert_int_equal (s_run (pg_dump_argv, &out, NULL), 0);
+    assert_string_equal (out, hub_dump);
+    free (out);
+    free (hub_dump);
+    /* Told Cianjur's region on that shadow: warned, and refused rather
+       than mixed (exit 1), PostgreSQL unchanged. */
+    sink[11] = "--region";
+    sink[12] = "32.03";
+    assert_int_equal (s_run (sink, NULL, &err), 1);
+    assert_int_equal (s_count (err, "--region 32.03 is not the hub's region "
+                                    "32.04: applying with 32.03 as told"),
+                      1);
+    char *refused = jk_sprintf (
+        "the shadow %s was made with region 32.04 and a RAT deadline of 9 "
+        "months; this sink applies with region 32.03 and 9 months: not "
+        "mixed; run jejak-pgsink rebuild",
+        shadow);
+    assert_int_equal (s_count (err, refused), 1);
+    free (refused);
+    free (err);
+    assert_int_equal (
+        jk_test_pg_int (pg, "SELECT count(*) FROM kecamatan_summary"), 31);
+    /* A bad --region or month is a usage error. */
+    sink[12] = "3204";
+    assert_int_equal (s_run (sink, NULL, NULL), 2);
+    sink[11] = "--rat-deadline-months";
+    sink[12] = "25";
+    assert_int_equal (s_run (sink, NULL, NULL), 2);
+    jk_test_pg_stop (&pg);
+    free (shadow);
+    free (pg_dir);
 
     /* The hub started again on its log without the region: refused. */
     assert_int_equal (jk_test_stop (hub->hub, SIGTERM, S_WAIT_MS), 0);
