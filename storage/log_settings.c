@@ -137,7 +137,7 @@ int jk_log_settings_from_stats (const char *stats, jk_log_settings_t *settings)
         strlen (region) >= sizeof settings->area || !end || *end || value < 1 ||
         value > JK_RAT_DEADLINE_MONTHS_MAX)
         return JK_INVALID;
-    snprintf (settings->area, sizeof settings->area, "%s", region);
+    memcpy (settings->area, region, strlen (region) + 1); /* fits: above */
     settings->rat_deadline_months = (int)value;
     return JK_OK;
 }
