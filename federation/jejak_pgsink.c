@@ -83,15 +83,14 @@ static bool s_check_settings (jk_opts_t *opts, jk_pgsink_t *self,
     if (jk_opts_get (opts, "copy") || streq (command, "dump"))
         return true; /* not used: each regency of a copy applies with its
                         own reference data */
-    uint64_t number = 0;
-    if (months && (jk_parse_u64 (months, &number) || number == 0 ||
-                   number > JK_RAT_DEADLINE_MONTHS_MAX)) {
+    int number = 0;
+    if (months && jk_rat_deadline_months_parse (months, &number) != 0) {
         fprintf (stderr, "jejak-pgsink: --rat-deadline-months must be 1 to "
                          "24 (see --help)\n");
         return false;
     }
     self->months_given = months != NULL;
-    self->months_flag = (int)number;
+    self->months_flag = number;
     self->region_given = region != NULL;
     if (region) {
         /* A bad one stops here, exit 2, as the hub's. */

@@ -127,7 +127,8 @@ static int s_usage_error (const char *message)
 
 /* What the options decide, checked before anything starts. */
 typedef struct {
-    uint64_t hwm, months, every, lag_max;
+    uint64_t hwm, every, lag_max;
+    int months;
     const char *db, *keys;
     const char *endpoints[3]; /* ingest, feed, query */
     char *cert_path, *keys_dir, *log_key, *witnesses;
@@ -139,9 +140,8 @@ static int s_check_numbers (jk_opts_t *opts, s_hub_t *hub)
     if (jk_parse_u64 (jk_opts_get (opts, "feed-hwm"), &hub->hwm) ||
         hub->hwm == 0 || hub->hwm > 100000000)
         return s_usage_error ("--feed-hwm must be 1 to 100000000");
-    if (jk_parse_u64 (jk_opts_get (opts, "rat-deadline-months"),
-                      &hub->months) ||
-        hub->months == 0 || hub->months > JK_RAT_DEADLINE_MONTHS_MAX)
+    if (jk_rat_deadline_months_parse (jk_opts_get (opts, "rat-deadline-months"),
+                                      &hub->months) != 0)
         return s_usage_error ("--rat-deadline-months must be 1 to 24");
     if (jk_parse_u64 (jk_opts_get (opts, "checkpoint-every"), &hub->every) ||
         hub->every == 0 || hub->every > 3600)
@@ -201,7 +201,7 @@ static void s_store_config (jk_opts_t *opts, const s_hub_t *hub,
     sconfig->db_path = hub->db;
     sconfig->backend = S_BACKEND;
     sconfig->query = hub->endpoints[2];
-    sconfig->projections.rat_deadline_months = (int)hub->months;
+    sconfig->projections.rat_deadline_months = hub->months;
     sconfig->projection_lag_max = (int)hub->lag_max;
     /* The query endpoint speaks CURVE when it leaves the machine; the
        broker's zauth (one per process) admits the enrolled keys. */

@@ -149,10 +149,9 @@ int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
        after the log's record, which outranks them. */
     const char *area_flag = jk_opts_get (opts, "region");
     const char *months_flag = jk_opts_get (opts, "rat-deadline-months");
-    uint64_t months_given = 0;
+    int months_given = 0;
     if (months_flag &&
-        (jk_parse_u64 (months_flag, &months_given) != JK_OK ||
-         months_given == 0 || months_given > JK_RAT_DEADLINE_MONTHS_MAX)) {
+        jk_rat_deadline_months_parse (months_flag, &months_given) != 0) {
         fprintf (stderr,
                  "jejak-replay %s: --rat-deadline-months must be 1 to %d, "
                  "not '%s' (see --help)\n",
@@ -197,20 +196,16 @@ int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
     int chosen = 6;
     const char *env_months = getenv ("JEJAK_RAT_DEADLINE_MONTHS");
     if (months_flag)
-        chosen = (int)months_given;
+        chosen = months_given;
     else if (has)
         chosen = recorded.rat_deadline_months;
-    else if (env_months && *env_months) {
-        uint64_t value = 0;
-        if (jk_parse_u64 (env_months, &value) != JK_OK || value == 0 ||
-            value > JK_RAT_DEADLINE_MONTHS_MAX) {
-            fprintf (stderr,
-                     "jejak-replay %s: JEJAK_RAT_DEADLINE_MONTHS must be "
-                     "1 to %d, not '%s'\n",
-                     command, JK_RAT_DEADLINE_MONTHS_MAX, env_months);
-            return JK_REPLAY_EXIT_USAGE;
-        }
-        chosen = (int)value;
+    else if (env_months && *env_months &&
+             jk_rat_deadline_months_parse (env_months, &chosen) != 0) {
+        fprintf (stderr,
+                 "jejak-replay %s: JEJAK_RAT_DEADLINE_MONTHS must be "
+                 "1 to %d, not '%s'\n",
+                 command, JK_RAT_DEADLINE_MONTHS_MAX, env_months);
+        return JK_REPLAY_EXIT_USAGE;
     }
     jk_log_settings_t used = {.rat_deadline_months = chosen};
     snprintf (used.area, sizeof used.area, "%s", area);

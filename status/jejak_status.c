@@ -245,13 +245,12 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
         return 2;
     }
     const char *months = jk_opts_get (opts, "rat-deadline-months");
-    if (months && (jk_parse_u64 (months, &number) || number == 0 ||
-                   number > JK_RAT_DEADLINE_MONTHS_MAX)) {
+    run->months = 0;
+    if (months && jk_rat_deadline_months_parse (months, &run->months) != 0) {
         fprintf (stderr, "jejak-status: --rat-deadline-months must be 1 to "
                          "24 (see --help)\n");
         return 2;
     }
-    run->months = months ? (int)number : 0;
     /* The hub's region: the replica seeds its kecamatan and checks its
        records with it, --kecamatan names one of them. A bad one stops
        here, exit 2. Without --region the live board takes the store's

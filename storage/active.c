@@ -176,3 +176,13 @@ void jk_active_bind (sqlite3_stmt *st, int32_t as_of_day,
     if ((i = sqlite3_bind_parameter_index (st, ":quorum")))
         sqlite3_bind_int (st, i, rule->quorum_required);
 }
+
+int jk_rat_deadline_months_parse (const char *text, int *months)
+{
+    uint64_t value = 0;
+    if (!text || jk_parse_u64 (text, &value) != JK_OK || value == 0 ||
+        value > JK_RAT_DEADLINE_MONTHS_MAX)
+        return -1;
+    *months = (int)value;
+    return 0;
+}

@@ -17,6 +17,11 @@
    agree. */
 #define JK_RAT_DEADLINE_MONTHS_MAX 24
 
+/* Reads a --rat-deadline-months value (a flag, a variable, a STATS
+   value): 0 with the months in *months, or -1 when text is not a whole
+   number from 1 to JK_RAT_DEADLINE_MONTHS_MAX. */
+int jk_rat_deadline_months_parse (const char *text, int *months);
+
 /* Bytes of a rule's text (--active-rule, SNAPSHOT's rule frame). */
 #define JK_ACTIVE_RULE_SPEC_MAX 200
 

@@ -131,13 +131,12 @@ int jk_log_settings_from_stats (const char *stats, jk_log_settings_t *settings)
                                               months, sizeof months);
     if (!has_region && !has_months)
         return JK_NOT_FOUND;
-    char *end = NULL;
-    long value = has_months ? strtol (months, &end, 10) : 0;
+    int value = 0;
     if (!has_region || !has_months || !jk_region_area_valid (region) ||
-        strlen (region) >= sizeof settings->area || !end || *end || value < 1 ||
-        value > JK_RAT_DEADLINE_MONTHS_MAX)
+        strlen (region) >= sizeof settings->area ||
+        jk_rat_deadline_months_parse (months, &value) != 0)
         return JK_INVALID;
     memcpy (settings->area, region, strlen (region) + 1); /* fits: above */
-    settings->rat_deadline_months = (int)value;
+    settings->rat_deadline_months = value;
     return JK_OK;
 }
