@@ -8,6 +8,7 @@
 #include "jk_projection_table.h"
 #include "jk_rebuild.h"
 #include "jk_record_apply.h"
+#include "jk_vfs.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -703,7 +704,7 @@ static int s_log_copy_run (s_copy_t *copy)
     int status = JK_OK;
     if (sqlite3_open_v2 (copy->out_path, &out,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                         NULL) != SQLITE_OK ||
+                         jk_vfs_bulk ()) != SQLITE_OK ||
         sqlite3_exec (out,
                       "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
                       NULL, NULL, NULL) != SQLITE_OK)
@@ -912,8 +913,10 @@ static int s_out_open (s_rebuild_t *r)
    load dropped. The apply writes the tables mostly in key order, so a
    small cache rereads few pages (about 8,000 16 KiB reads and writes more
    for 1M records), where a cache holding all of them (110 MB for 1M
-   records) took a page fault for every 4 KiB of it (27,000). JK_OK or
-   JK_IO with err. */
+   records) took a page fault for every 4 KiB of it (27,000). The staging
+   database, the log's copy and the output at the end are written through
+   the bulk VFS (jk_vfs.h): SQLite writes their pages one pwrite each.
+   JK_OK or JK_IO with err. */
 static int s_rebuild_open (s_rebuild_t *r)
 {
     r->src = s_open_readonly (r->src_path, r->err, r->err_size);
@@ -929,7 +932,7 @@ static int s_rebuild_open (s_rebuild_t *r)
     if (sqlite3_open_v2 ("", &r->stage,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOMUTEX,
-                         NULL) != SQLITE_OK ||
+                         jk_vfs_bulk ()) != SQLITE_OK ||
         sqlite3_exec (r->stage,
                       "PRAGMA page_size = 16384;"
                       " PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
@@ -1093,7 +1096,7 @@ static int s_rebuild_finish (s_rebuild_t *r)
            the index builds sort in runs of its size. */
         if (sqlite3_open_v2 (r->out_path, &r->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                             NULL) != SQLITE_OK ||
+                             jk_vfs_bulk ()) != SQLITE_OK ||
             sqlite3_exec (r->db, JK_LOG_CACHE_SQL, NULL, NULL, NULL) !=
                 SQLITE_OK)
             return s_out_fail (r);

@@ -1,18 +1,30 @@
-/*  vfs_wal.c - the write-gathering VFS (jk_vfs.h): a wrapper over
+/*  vfs_wal.c - the write-gathering VFSs (jk_vfs.h): wrappers over
     SQLite's default VFS through its documented extension point
     (sqlite3_vfs, sqlite3_io_methods). Every call goes to the default
-    VFS's file, except writes to a -wal file: SQLite appends a WAL frame
+    VFS's file, except writes to a -wal file (and through "jejak-bulk"
+    every file's writes, below): SQLite appends a WAL frame
     as a 24-byte header and then its page; a run of contiguous writes is
     gathered in one buffer and handed to the file in few writes.
 
-    A database file's writes (a checkpoint's page copies) go straight to
-    the file, one each, so a failed copy fails the checkpoint from the
-    write itself. Gathered, the last of them would reach the file only at
-    the file control SQLITE_FCNTL_CKPT_DONE, whose result SQLite ignores;
-    a checkpoint that cannot copy every frame (a reader holds an older
-    snapshot) runs no truncate or sync after it, so it would record pages
-    as copied that a full disk kept out of the file, and the WAL's next
-    restart would write over their only copy.
+    Through "jejak-wal", a database file's writes (a checkpoint's page
+    copies) go straight to the file, one each, so a failed copy fails the
+    checkpoint from the write itself. Gathered, the last of them would
+    reach the file only at the file control SQLITE_FCNTL_CKPT_DONE,
+    whose result SQLite ignores; a checkpoint that cannot copy every
+    frame (a reader holds an older snapshot) runs no truncate or sync
+    after it, so it would record pages as copied that a full disk kept
+    out of the file, and the WAL's next restart would write over their
+    only copy.
+
+    Through "jejak-bulk" (jk_vfs_bulk) every file's writes are gathered
+    the same way, a database file's and SQLite's temporary files' too.
+    It serves files loaded without a journal (a rebuild's), which are
+    thrown away when anything fails. A database whose WAL is open is
+    written by checkpoints alone, and those writes go straight to the
+    file there too, so the checkpoint's case above does not arise. A
+    commit's last pages reach the file at its SQLITE_FCNTL_SYNC, a file
+    control SQLite sends at every commit of a database whatever its
+    synchronous setting, and whose failure fails the commit.
 
     A file's buffer reaches the file (is flushed):
     - in a WAL, right after the page of a commit frame (a frame header
@@ -94,6 +106,7 @@ struct s_file_s {
     s_file_t *wal;      /* a database: its WAL opened through this VFS */
     s_file_t *db;       /* a WAL: its database's file */
     bool is_wal;        /* a -wal file: its writes are gathered */
+    bool gather;        /* opened through "jejak-bulk": gathered too */
     bool commit_next;   /* the next write is a commit frame's page */
     unsigned char *buf; /* JK_VFS_WAL_BUFFER bytes, or NULL */
     sqlite3_int64 off;  /* the file offset of buf[0] */
@@ -110,7 +123,7 @@ struct s_file_s {
     unsigned ahead_clock;
 };
 
-static sqlite3_vfs s_vfs;
+static sqlite3_vfs s_vfs, s_bulk_vfs;
 static sqlite3_vfs *s_real;
 static unsigned long long s_asked, s_written, s_read_asked, s_read_made;
 
@@ -255,7 +268,7 @@ static int s_buffer_write (s_file_t *f, const void *data, int n,
        the page after a commit frame's header ends the commit. */
     bool commit_page = f->commit_next;
     f->commit_next =
-        n == S_FRAME_HDR && off >= S_WAL_HDR &&
+        f->is_wal && n == S_FRAME_HDR && off >= S_WAL_HDR &&
         memcmp ((const unsigned char *)data + S_COMMIT_OFF, "\0\0\0\0", 4) != 0;
     if (!f->buf)
         f->buf = sqlite3_malloc (JK_VFS_WAL_BUFFER);
@@ -319,7 +332,9 @@ static int s_write (sqlite3_file *file, const void *data, int n,
                     sqlite3_int64 off)
 {
     s_file_t *f = (s_file_t *)file;
-    if (f->is_wal)
+    /* A database with its WAL open is written by checkpoints alone:
+       those writes go straight to the file, through either VFS. */
+    if (f->is_wal || (f->gather && !f->wal))
         return s_buffer_write (f, data, n, off);
     __atomic_add_fetch (&s_asked, 1, __ATOMIC_RELAXED);
     return s_real_write (f, data, n, off);
@@ -491,7 +506,6 @@ static const sqlite3_io_methods s_methods = {
 static int s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
                    int flags, int *out_flags)
 {
-    (void)vfs;
     s_file_t *f = (s_file_t *)file;
     memset (f, 0, sizeof *f);
     f->real = (sqlite3_file *)(f + 1);
@@ -500,6 +514,7 @@ static int s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
     if (!f->real->pMethods)
         return rc; /* nothing open: SQLite calls no xClose */
     f->base.pMethods = &s_methods;
+    f->gather = vfs == &s_bulk_vfs && !(flags & SQLITE_OPEN_WAL);
     if ((flags & SQLITE_OPEN_WAL) && name && rc == SQLITE_OK) {
         f->is_wal = true;
         /* SQLite's name of a WAL leads to its database's open file. */
@@ -609,7 +624,10 @@ static void s_init (void)
         .xGetLastError = s_last_error,
         .xCurrentTimeInt64 = s_real->iVersion >= 2 ? s_current_time_64 : NULL,
     };
-    if (sqlite3_vfs_register (&s_vfs, 0) != SQLITE_OK)
+    s_bulk_vfs = s_vfs;
+    s_bulk_vfs.zName = "jejak-bulk";
+    if (sqlite3_vfs_register (&s_vfs, 0) != SQLITE_OK ||
+        sqlite3_vfs_register (&s_bulk_vfs, 0) != SQLITE_OK)
         s_real = NULL;
 }
 
@@ -618,6 +636,11 @@ const char *jk_vfs_wal (void)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once (&once, s_init);
     return s_real ? S_VFS_NAME : NULL;
+}
+
+const char *jk_vfs_bulk (void)
+{
+    return jk_vfs_wal () ? "jejak-bulk" : NULL;
 }
 
 void jk_vfs_wal_stats (jk_vfs_wal_stats_t *out)

@@ -11,7 +11,10 @@
     checkpoint reads the WAL ahead in few preads and copies the right
     bytes, across a WAL restarted over the same offsets between two
     checkpoints and while a writer in another process appends and a
-    reader on another connection holds an older snapshot. */
+    reader on another connection holds an older snapshot. Through the
+    bulk VFS a database file's writes are gathered too, with the same
+    bytes at every point, in the file when a commit returns, and a write
+    the file refuses fails the commit. */
 #include "jk_vfs.h"
 #include "testsupport.h"
 
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,9 +101,26 @@ static void s_random_bytes (unsigned char *out, size_t n, unsigned *seed)
         out[i] = (unsigned char)rand_r (seed);
 }
 
+/* What a pair writes: WALs, or database files (through jk_vfs_wal: not
+   gathered; through jk_vfs_bulk, without a journal: gathered). */
+typedef enum { S_WAL, S_DB, S_BULK } s_mode_t;
+
+/* A database through vfs without a journal, as a rebuild loads one. */
+static sqlite3 *s_open_bulk (const char *path, const char *vfs)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         vfs),
+        SQLITE_OK);
+    s_exec (db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF");
+    return db;
+}
+
 typedef struct {
     char *dir;
-    char *path[2];      /* [0] through jk_vfs_wal, [1] the default VFS */
+    char *path[2];      /* [0] through jk_vfs_wal or jk_vfs_bulk, [1] the
+                           default VFS */
     char *file_path[2]; /* the files written: their -wal files, or them */
     sqlite3 *db[2];
     sqlite3_file *wal[2]; /* the files written */
@@ -109,17 +130,21 @@ typedef struct {
 } s_pair_t;
 
 /* Two databases, one through each VFS; the pair writes their WALs, or
-   (is_wal false) the database files themselves. */
-static void s_pair_open (s_pair_t *p, const char *tag, bool is_wal)
+   the database files themselves. */
+static void s_pair_open (s_pair_t *p, const char *tag, s_mode_t mode)
 {
     memset (p, 0, sizeof *p);
     p->dir = jk_test_tmpdir (tag);
+    bool is_wal = mode == S_WAL;
     p->is_wal = is_wal;
     for (int i = 0; i < 2; i++) {
         p->path[i] = jk_sprintf ("%s/%c.db", p->dir, i ? 'b' : 'a');
         p->file_path[i] =
             is_wal ? jk_sprintf ("%s-wal", p->path[i]) : jk_strdup (p->path[i]);
-        p->db[i] = s_open (p->path[i], i ? NULL : jk_vfs_wal (), "FULL");
+        if (mode == S_BULK)
+            p->db[i] = s_open_bulk (p->path[i], i ? NULL : jk_vfs_bulk ());
+        else
+            p->db[i] = s_open (p->path[i], i ? NULL : jk_vfs_wal (), "FULL");
         s_exec (p->db[i], "CREATE TABLE t (x);"
                           " PRAGMA wal_checkpoint(TRUNCATE);");
         p->wal[i] = is_wal ? s_wal_of (p->db[i]) : s_db_file_of (p->db[i]);
@@ -171,10 +196,11 @@ static void s_header (unsigned char *hdr, uint32_t commit, unsigned *seed)
     hdr[7] = (unsigned char)commit;
 }
 
-static void s_same_bytes_as_plain (bool is_wal)
+static void s_same_bytes_as_plain (s_mode_t mode)
 {
+    bool is_wal = mode == S_WAL;
     s_pair_t p;
-    s_pair_open (&p, "vfs-bytes", is_wal);
+    s_pair_open (&p, "vfs-bytes", mode);
     sqlite3_file *db_file = s_db_file_of (p.db[0]);
     unsigned seed = 20261205;
     unsigned char data[3 * S_PAGE], got[2][3 * S_PAGE];
@@ -265,10 +291,11 @@ static void s_same_bytes_as_plain (bool is_wal)
             assert_int_equal (size[0], end);
             check = true;
         } else {
-            /* The barrier of a commit's wal-index header. */
+            /* The barrier of a commit's wal-index header: its WAL's bytes
+               (a database file's own wait for the next sync). */
             db_file->pMethods->xShmBarrier (db_file);
             barriers++;
-            check = true;
+            check = mode != S_BULK;
         }
         if (check)
             s_assert_same_file (p.file_path[0], p.file_path[1]);
@@ -287,13 +314,19 @@ static void s_same_bytes_as_plain (bool is_wal)
 static void test_same_bytes_as_plain_wal (void **state)
 {
     (void)state;
-    s_same_bytes_as_plain (true);
+    s_same_bytes_as_plain (S_WAL);
 }
 
 static void test_same_bytes_as_plain_db (void **state)
 {
     (void)state;
-    s_same_bytes_as_plain (false);
+    s_same_bytes_as_plain (S_DB);
+}
+
+static void test_same_bytes_as_plain_bulk (void **state)
+{
+    (void)state;
+    s_same_bytes_as_plain (S_BULK);
 }
 
 /* 50 frames with no commit among them reach the file at the sync in 2
@@ -303,7 +336,7 @@ static void test_frames_coalesced (void **state)
 {
     (void)state;
     s_pair_t p;
-    s_pair_open (&p, "vfs-coalesce", true);
+    s_pair_open (&p, "vfs-coalesce", S_WAL);
     unsigned seed = 7;
     unsigned char data[S_PAGE];
     jk_vfs_wal_stats_t before, after;
@@ -336,6 +369,121 @@ static void test_frames_coalesced (void **state)
     jk_vfs_wal_stats (&after);
     assert_int_equal (after.written - before.written, 3);
     s_pair_close (&p);
+}
+
+/* ---- the bulk VFS -----------------------------------------------------------
+   Loads as a rebuild makes them: no journal, synchronous OFF. */
+
+/* Rows 1..rows with a 200-byte blob each, in one transaction. SQLITE_OK
+   or the failing step's code (no assertions: a child runs it too). */
+static int s_load (sqlite3 *db, int rows)
+{
+    unsigned char blob[200];
+    memset (blob, 0x5A, sizeof blob);
+    sqlite3_stmt *insert = NULL;
+    int rc = sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2 (db, "INSERT INTO t (k, b) VALUES (?1, ?2)", -1,
+                                 &insert, NULL);
+    for (int k = 1; k <= rows && rc == SQLITE_OK; k++) {
+        sqlite3_bind_int (insert, 1, k);
+        sqlite3_bind_blob (insert, 2, blob, (int)sizeof blob, SQLITE_STATIC);
+        rc = sqlite3_step (insert);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        sqlite3_reset (insert);
+    }
+    sqlite3_finalize (insert);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
+/* A commit's pages are in the file when COMMIT returns (looked at before
+   any other call into SQLite), written in far fewer pwrites than SQLite
+   asked for, and a connection through the default VFS reads every row. */
+static void test_bulk_commit_in_file (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("vfs-bulk");
+    char *path = jk_sprintf ("%s/b.db", dir);
+    sqlite3 *db = s_open_bulk (path, jk_vfs_bulk ());
+    s_exec (db, "CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)");
+    jk_vfs_wal_stats_t before, after;
+    jk_vfs_wal_stats (&before);
+    assert_int_equal (s_load (db, 10000), SQLITE_OK);
+    int64_t size = jk_test_file_size (path);
+    jk_vfs_wal_stats (&after);
+    unsigned long long asked = after.asked - before.asked;
+    unsigned long long written = after.written - before.written;
+    /* 10,000 rows of 200 bytes: about 500 pages of 4 KiB. */
+    assert_true (asked >= 500);
+    assert_true (written > 0 && written * 8 < asked);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (
+            db,
+            "SELECT page_count * page_size FROM pragma_page_count (),"
+            " pragma_page_size ()",
+            -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int64 (st, 0), size);
+    sqlite3_finalize (st);
+    sqlite3 *reader = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_prepare_v2 (reader, "SELECT count(*), sum(length(b)) FROM t",
+                            -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int64 (st, 0), 10000);
+    assert_int_equal (sqlite3_column_int64 (st, 1), 2000000);
+    sqlite3_finalize (st);
+    sqlite3_close (reader);
+    assert_int_equal (sqlite3_close (db), SQLITE_OK);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+/* A write the file refuses (past RLIMIT_FSIZE, as on a full disk) fails
+   the commit whose pages were all gathered in memory (about 110 KB, under
+   the buffer's 256 KiB: none reached the file before the commit ended).
+   In a child, which exits 0 when COMMIT failed with SQLITE_FULL or an
+   I/O error. */
+static void test_bulk_refused_write_fails_commit (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("vfs-bulk-full");
+    char *path = jk_sprintf ("%s/f.db", dir);
+    pid_t child = jk_test_fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        signal (SIGXFSZ, SIG_IGN);
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2 (path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                             jk_vfs_bulk ()) != SQLITE_OK ||
+            sqlite3_exec (db,
+                          "PRAGMA journal_mode = OFF;"
+                          " PRAGMA synchronous = OFF;"
+                          " CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)",
+                          NULL, NULL, NULL) != SQLITE_OK)
+            _exit (2);
+        struct rlimit limit = {.rlim_cur = 64 * 1024, .rlim_max = 64 * 1024};
+        if (setrlimit (RLIMIT_FSIZE, &limit) != 0)
+            _exit (3);
+        int rc = s_load (db, 500);
+        _exit (rc == SQLITE_OK                                    ? 1
+               : rc == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? 0
+                                                                  : 4);
+    }
+    int status = 0;
+    assert_true (jk_test_wait_exit (child, &status, 30000));
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    free (path);
+    jk_test_rmdir (&dir);
 }
 
 /* ---- readers ----------------------------------------------------------------
@@ -923,7 +1071,10 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_same_bytes_as_plain_wal),
         cmocka_unit_test (test_same_bytes_as_plain_db),
+        cmocka_unit_test (test_same_bytes_as_plain_bulk),
         cmocka_unit_test (test_frames_coalesced),
+        cmocka_unit_test (test_bulk_commit_in_file),
+        cmocka_unit_test (test_bulk_refused_write_fails_commit),
         cmocka_unit_test (test_readers_full),
         cmocka_unit_test (test_readers_normal),
         cmocka_unit_test (test_kill_full),
