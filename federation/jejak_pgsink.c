@@ -37,6 +37,10 @@ static const jk_opt_t s_options[] = {
     {"credit", NULL, "2000", "records the hub may stream ahead (SINCE credit)",
      false},
     {"once", NULL, NULL, "stop when caught up with the hub's head", true},
+    {"timeout", "JEJAK_PGSINK_TIMEOUT", "30",
+     "with --once (and rebuild): give up (exit 3) when the hub or "
+     "PostgreSQL has not answered for this many seconds, 1 to 3600",
+     false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
     {"region", "JEJAK_REGION", NULL,
@@ -67,6 +71,9 @@ static void s_usage (jk_opts_t *opts, FILE *out)
                   "  rebuild   drop the PostgreSQL tables and the shadow, "
                   "then run again from\n"
                   "            position 1 (with --once: until caught up)\n\n"
+                  "Exit status: 0 done; 1 failed or refused (said on "
+                  "stderr); 2 usage error;\n3 with --once or rebuild: the "
+                  "hub or PostgreSQL did not answer within\n--timeout.\n\n"
                   "With --copy COPY.db it follows a province's copy database "
                   "instead of a hub:\nthe copied records (table copy) and "
                   "the province's projections.\n\n");
@@ -123,6 +130,16 @@ static bool s_check_args (jk_opts_t *opts, jk_pgsink_t *self,
                  "jejak-pgsink: --credit must be 2 to 1000000 (see --help)\n");
         return false;
     }
+    uint64_t timeout = 0;
+    if (jk_parse_u64 (jk_opts_get (opts, "timeout"), &timeout) || timeout < 1 ||
+        timeout > 3600) {
+        fprintf (stderr, "jejak-pgsink: --timeout must be 1 to 3600 seconds "
+                         "(see --help)\n");
+        return false;
+    }
+    self->timeout_ms = (int64_t)timeout * 1000;
+    self->query_endpoint = jk_opts_get (opts, "query");
+    self->feed_endpoint = jk_opts_get (opts, "feed");
     if (jk_opts_get (opts, "data-dir"))
         jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
     if (!s_check_settings (opts, self, command))
@@ -156,8 +173,10 @@ static bool s_pg_open (jk_pgsink_t *self)
 
 /* --copy: follows a province's copy database; exit status. */
 static int s_run_copy (jk_pgsink_t *self, const char *shadow, const char *copy,
-                       bool once)
+                       bool once, bool rebuild)
 {
+    if (rebuild && !(s_pg_open (self) && jk_pgsink_pg_drop (self, shadow)))
+        return 1;
     char err[512];
     zsys_init (); /* SIGINT and SIGTERM stop the loop */
     self->province = jk_province_open (shadow, copy, err, sizeof err);
@@ -172,9 +191,11 @@ static int s_run_copy (jk_pgsink_t *self, const char *shadow, const char *copy,
 }
 
 /* Follows a hub: the shadow, the query and feed sockets (CURVE with
-   --key); exit status. */
+   --key); exit status. rebuild drops PostgreSQL's tables and the shadow
+   once the hub has answered, so a hub that does not leaves them as they
+   were. */
 static int s_run_hub (jk_pgsink_t *self, jk_opts_t *opts, const char *shadow,
-                      bool once)
+                      bool once, bool rebuild)
 {
     const char *broker_key = jk_opts_get (opts, "broker-key");
     const char *key = jk_opts_get (opts, "key");
@@ -201,10 +222,25 @@ static int s_run_hub (jk_pgsink_t *self, jk_opts_t *opts, const char *shadow,
             key ? "curve" : "plain");
     fflush (stdout);
     /* PostgreSQL's tables first, as a new sink has them (position 0),
-       whatever the hub answers (a failure is retried when following);
-       then the shadow, made and applied with what the hub decides with. */
-    (void)jk_pgsink_pg_connect (self);
-    if (!jk_pgsink_hub_settings (self) || !jk_pgsink_shadow_open (self, shadow))
+       whatever the hub answers (a failure is retried below; rebuild needs
+       PostgreSQL now); then what the hub decides with; then the shadow
+       and PostgreSQL's copy checked against it before the shadow records
+       it (a refused start leaves nothing that refuses the next), and the
+       shadow made and applied with it. */
+    if (rebuild && !s_pg_open (self))
+        return 1;
+    if (!rebuild)
+        (void)jk_pgsink_pg_connect (self);
+    int status = jk_pgsink_hub_settings (self);
+    if (status)
+        return status;
+    if (rebuild && !jk_pgsink_pg_drop (self, shadow))
+        return 1;
+    if (!jk_pgsink_shadow_open (self, shadow))
+        return 1;
+    if ((status = jk_pgsink_pg_wait (self)))
+        return status;
+    if (!jk_pgsink_shadow_migrate (self, shadow))
         return 1;
     jk_projections_set_deferred (self->projections, true);
     return jk_pgsink_follow (self, once);
@@ -242,18 +278,17 @@ int main (int argc, char **argv)
     const char *command = jk_opts_argc (opts) ? jk_opts_arg (opts, 0) : "run";
     const char *shadow = jk_opts_get (opts, "shadow");
     const char *copy = jk_opts_get (opts, "copy");
-    bool once = jk_opts_on (opts, "once") || streq (command, "rebuild");
+    bool rebuild = streq (command, "rebuild");
+    bool once = jk_opts_on (opts, "once") || rebuild;
+    self.once = once;
     if (!s_check_args (opts, &self, command))
         status = 2;
     else if (streq (command, "dump"))
         status = s_pg_open (&self) ? jk_pgsink_dump (&self) : 1;
-    else if (streq (command, "rebuild") &&
-             !(s_pg_open (&self) && jk_pgsink_pg_drop (&self, shadow)))
-        status = 1;
     else if (copy)
-        status = s_run_copy (&self, shadow, copy, once);
+        status = s_run_copy (&self, shadow, copy, once, rebuild);
     else
-        status = s_run_hub (&self, opts, shadow, once);
+        status = s_run_hub (&self, opts, shadow, once, rebuild);
     s_sink_fini (&self);
     jk_opts_destroy (&opts);
     return status;

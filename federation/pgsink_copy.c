@@ -60,10 +60,12 @@ static bool s_province_batch (void *arg, const jk_province_arrival_t *rows,
 }
 
 /* Connects PostgreSQL (retrying until it answers or the program is
-   stopped), reads its position and brings the province's projections up
-   to it (a crash between the two commits) without writing to it. */
-static bool s_province_attach (jk_pgsink_t *self)
+   stopped; with --once for --timeout), reads its position and brings the
+   province's projections up to it (a crash between the two commits)
+   without writing to it. 0, or the exit status (said). */
+static int s_province_attach (jk_pgsink_t *self)
 {
+    int64_t since = jk_clock_mono_ms ();
     int64_t wait = 200;
     while (!zsys_interrupted) {
         if (jk_pgsink_pg_connect (self) &&
@@ -76,7 +78,7 @@ static bool s_province_attach (jk_pgsink_t *self)
                           "backup; run jejak-pgsink rebuild",
                           (unsigned long long)mine,
                           (unsigned long long)self->pos);
-                return false;
+                return 1;
             }
             char err[512];
             while (jk_province_position (self->province) < self->pos)
@@ -86,24 +88,34 @@ static bool s_province_attach (jk_pgsink_t *self)
                               err[0] ? err
                                      : "the copy ends before "
                                        "PostgreSQL's position");
-                    return false;
+                    return 1;
                 }
             jk_info (S_COMPONENT, "PostgreSQL at arrival %llu",
                      (unsigned long long)self->pos);
-            return true;
+            return 0;
         }
+        int64_t waited = jk_clock_mono_ms () - since;
+        if (self->once && waited >= self->timeout_ms) {
+            jk_error (S_COMPONENT,
+                      "PostgreSQL (--pg) did not answer within %lld s "
+                      "(--timeout): stopped before being caught up",
+                      (long long)(self->timeout_ms / 1000));
+            return JK_PGSINK_EXIT_TIMEOUT;
+        }
+        if (self->once && wait > self->timeout_ms - waited)
+            wait = self->timeout_ms - waited;
         zclock_sleep ((int)wait);
         wait = wait * 2 > 5000 ? 5000 : wait * 2;
     }
-    return false;
+    return 1;
 }
 
 int jk_pgsink_province_follow (jk_pgsink_t *self, bool once)
 {
-    if (!s_province_attach (self))
-        return 1;
+    int status = s_province_attach (self);
+    if (status)
+        return status;
     int64_t last_log = jk_clock_mono_ms ();
-    int status = 0;
     while (!zsys_interrupted) {
         char err[512];
         self->pg_failed = false;
@@ -111,10 +123,8 @@ int jk_pgsink_province_follow (jk_pgsink_t *self, bool once)
                                       s_province_batch, self, err, sizeof err);
         if (n < 0 && self->pg_failed) {
             jk_warn (S_COMPONENT, "PostgreSQL failed: reconnecting");
-            if (!s_province_attach (self)) {
-                status = 1;
+            if ((status = s_province_attach (self)))
                 break;
-            }
             continue;
         }
         if (n < 0) {

@@ -3,6 +3,9 @@
     shadow brought up to PostgreSQL at start. */
 #include "pgsink_internal.h"
 
+/* How often a sink waiting for the hub (or PostgreSQL) says so. */
+#define S_WAITING_SAY_MS 5000
+
 /* The last position taken: committed, or waiting in the batch. */
 static uint64_t s_taken (jk_pgsink_t *self)
 {
@@ -77,6 +80,7 @@ static void s_on_query (jk_pgsink_t *self)
         jk_wire_pop_u64 (msg, &head);
         if (head > self->hub_head)
             self->hub_head = head;
+        self->head_known = true;
         self->catching = false;
     } else if (streq (command, "ERROR")) {
         char *code = zmsg_popstr (msg);
@@ -100,6 +104,7 @@ static void s_on_feed (jk_pgsink_t *self)
     }
     if (r.pos > self->hub_head)
         self->hub_head = r.pos;
+    self->head_known = true;
     if (streq (r.topic, JK_FEED_HEAD)) {
         zmsg_destroy (&msg);
         if (!self->catching && r.pos > s_taken (self))
@@ -138,7 +143,7 @@ static void s_on_watch (jk_pgsink_t *self, zsock_t *watch, const char *which)
 
 /* Waits up to timeout_ms for the query endpoint, the feed (when feed is
    true) or a handshake event; handles it and returns the socket that had
-   a message, NULL otherwise. */
+   a message (the hub heard from), NULL otherwise. */
 static zsock_t *s_wait (jk_pgsink_t *self, zpoller_t *poller, int timeout_ms)
 {
     void *which = zpoller_wait (poller, timeout_ms);
@@ -146,9 +151,48 @@ static zsock_t *s_wait (jk_pgsink_t *self, zpoller_t *poller, int timeout_ms)
         s_on_watch (self, self->query_watch, "--query");
     else if (which == self->feed_watch)
         s_on_watch (self, self->feed_watch, "--feed");
-    else if (which == self->query || which == self->feed)
+    else if (which == self->query || which == self->feed) {
+        self->heard_at = jk_clock_mono_ms ();
         return which;
+    }
     return NULL;
+}
+
+/* Starts counting the hub's silence (a wait for its answers begins). */
+static void s_listen (jk_pgsink_t *self)
+{
+    self->heard_at = self->waited_at = jk_clock_mono_ms ();
+}
+
+/* Called while nothing comes from the hub. A --once run (or rebuild)
+   gives up after --timeout: said, true (the caller stops with
+   JK_PGSINK_EXIT_TIMEOUT). Until then, and for as long as it takes when
+   following (a daemon waits for its hub), the wait is said every
+   S_WAITING_SAY_MS: a hub that is down or an endpoint that is wrong is
+   seen in the log, not guessed from a sink that says nothing. */
+static bool s_hub_silent (jk_pgsink_t *self)
+{
+    int64_t now = jk_clock_mono_ms ();
+    int64_t silent = now - self->heard_at;
+    if (self->once && silent >= self->timeout_ms) {
+        jk_error (S_COMPONENT,
+                  "no answer from the hub at --query %s or --feed %s within "
+                  "%lld s (--timeout): stopped before being caught up (is "
+                  "jejak-hub running there?)",
+                  self->query_endpoint, self->feed_endpoint,
+                  (long long)(self->timeout_ms / 1000));
+        return true;
+    }
+    if (silent >= S_WAITING_SAY_MS &&
+        now - self->waited_at >= S_WAITING_SAY_MS) {
+        self->waited_at = now;
+        jk_warn (S_COMPONENT,
+                 "no answer from the hub at --query %s or --feed %s for %lld "
+                 "s: waiting (is jejak-hub running there?)",
+                 self->query_endpoint, self->feed_endpoint,
+                 (long long)(silent / 1000));
+    }
+    return false;
 }
 
 static zpoller_t *s_poller (jk_pgsink_t *self, bool feed)
@@ -164,13 +208,15 @@ static zpoller_t *s_poller (jk_pgsink_t *self, bool feed)
 }
 
 /* The hub's STATS text, asked every second until it answers (a hub not
-   up yet, or restarting); NULL when the handshake was refused or the
-   program was stopped. */
-static char *s_hub_stats (jk_pgsink_t *self)
+   up yet, or restarting; with --once for --timeout); NULL when the
+   handshake was refused, the program was stopped or (*timed_out set) the
+   hub did not answer in time. */
+static char *s_hub_stats (jk_pgsink_t *self, bool *timed_out)
 {
     zpoller_t *poller = s_poller (self, false);
     char *text = NULL;
     int64_t asked = 0;
+    s_listen (self);
     while (!text && !zsys_interrupted && !self->refused) {
         if (jk_clock_mono_ms () - asked >= 1000) {
             zmsg_t *ask = jk_wire_new ("STATS");
@@ -178,8 +224,11 @@ static char *s_hub_stats (jk_pgsink_t *self)
                 zmsg_destroy (&ask);
             asked = jk_clock_mono_ms ();
         }
-        if (s_wait (self, poller, 100) != self->query)
+        if (s_wait (self, poller, 100) != self->query) {
+            if ((*timed_out = s_hub_silent (self)))
+                break;
             continue;
+        }
         zmsg_t *msg = zmsg_recv (self->query);
         char command[16];
         if (msg && !jk_wire_open (msg, command, sizeof command) &&
@@ -191,18 +240,19 @@ static char *s_hub_stats (jk_pgsink_t *self)
     return text;
 }
 
-bool jk_pgsink_hub_settings (jk_pgsink_t *self)
+int jk_pgsink_hub_settings (jk_pgsink_t *self)
 {
-    char *stats = s_hub_stats (self);
-    if (!stats)
-        return false; /* refused (said) or stopped */
+    bool timed_out = false;
+    char *stats = s_hub_stats (self, &timed_out);
+    if (!stats) /* refused, or not answered in time (said), or stopped */
+        return timed_out ? JK_PGSINK_EXIT_TIMEOUT : 1;
     jk_log_settings_t hub;
     int rc = jk_log_settings_from_stats (stats, &hub);
     free (stats);
     if (rc == JK_INVALID) {
         jk_error (S_COMPONENT, "the hub's STATS give a region or RAT deadline "
                                "this sink cannot read: nothing applied");
-        return false;
+        return 1;
     }
     /* The region in use so far: --region's, else the Cianjur default. */
     jk_log_settings_t *use = &self->settings;
@@ -229,7 +279,7 @@ bool jk_pgsink_hub_settings (jk_pgsink_t *self)
             if (!self->region) {
                 jk_error (S_COMPONENT, "the hub's region %s: %s", hub.area,
                           err);
-                return false;
+                return 1;
             }
             /* The shadow is made, seeded and applied with it (as
                province.c does for each regency). */
@@ -248,13 +298,16 @@ bool jk_pgsink_hub_settings (jk_pgsink_t *self)
     jk_info (S_COMPONENT,
              "applying with region %s and a RAT deadline of %d months",
              use->area, use->rat_deadline_months);
-    return true;
+    return 0;
 }
 
 /* Brings the shadow up to PostgreSQL's position (a crash between the two
-   commits): the missing records are read with SINCE and applied to the
-   shadow only. */
-static bool s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
+   commits, or a shadow made anew): the missing records are read with
+   SINCE and applied to the shadow only, each continuing the hub's chain.
+   There is no limit on how long that takes while the hub answers; a
+   silent hub is waited for as s_hub_silent says. 0, 1 (said, or
+   stopped) or JK_PGSINK_EXIT_TIMEOUT (said). */
+static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
 {
     uint64_t shadow = jk_pgsink_shadow_position (self);
     if (shadow > pg_pos) {
@@ -263,10 +316,10 @@ static bool s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
                   "was restored from an older backup; run jejak-pgsink "
                   "rebuild",
                   (unsigned long long)shadow, (unsigned long long)pg_pos);
-        return false;
+        return 1;
     }
     if (shadow == pg_pos)
-        return true;
+        return 0;
     jk_info (S_COMPONENT,
              "shadow at %llu, PostgreSQL at %llu: catching up "
              "the shadow",
@@ -279,22 +332,47 @@ static bool s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
     sqlite3_finalize (st);
     self->pos = shadow;
     self->limit = pg_pos;
+    self->head_known = false;
+    s_listen (self);
     s_catch_up (self);
     zpoller_t *poller = s_poller (self, false);
-    int64_t deadline = jk_clock_mono_ms () + 120000;
-    while (!zsys_interrupted && !self->refused && self->pos < pg_pos &&
-           jk_clock_mono_ms () < deadline) {
+    int status = 0;
+    while (!status && self->pos < pg_pos) {
+        if (zsys_interrupted || self->refused) {
+            status = 1; /* a refusal is said */
+            break;
+        }
         int64_t before = jk_clock_mono_ms ();
         if (s_wait (self, poller, 500))
             s_on_query (self);
+        else if (s_hub_silent (self))
+            status = JK_PGSINK_EXIT_TIMEOUT;
         else if (!self->catching && jk_clock_mono_ms () - before >= 500)
             s_catch_up (self);
-        if (zlistx_size (self->batch) >= S_BATCH || s_taken (self) >= pg_pos)
-            jk_pgsink_flush (self, false);
+        if (!status && !self->catching && self->head_known &&
+            self->hub_head < pg_pos) {
+            jk_error (S_COMPONENT,
+                      "the hub's log ends at %llu, PostgreSQL's copy is at "
+                      "%llu: it was not made from this hub's log (or the log "
+                      "was restored from an older backup); run jejak-pgsink "
+                      "rebuild",
+                      (unsigned long long)self->hub_head,
+                      (unsigned long long)pg_pos);
+            status = 1;
+        }
+        if (!status && (zlistx_size (self->batch) >= S_BATCH ||
+                        s_taken (self) >= pg_pos)) {
+            if (!jk_pgsink_flush (self, false))
+                status = 1;  /* said: a record that does not continue the
+                                chain */
+            s_listen (self); /* the sink's own work is not the hub's
+                                silence */
+        }
     }
     zpoller_destroy (&poller);
+    zlistx_purge (self->batch);
     self->limit = 0;
-    return self->pos == pg_pos;
+    return status;
 }
 
 /* A fresh sink (position 0): the rows the projections' migrations seed
@@ -347,36 +425,67 @@ static bool s_pg_seed (jk_pgsink_t *self)
     return ok;
 }
 
-/* Connects PostgreSQL (retrying until it answers or the program is
-   stopped), reads the position and brings the shadow to it. */
-static bool s_attach (jk_pgsink_t *self)
+int jk_pgsink_pg_wait (jk_pgsink_t *self)
 {
+    int64_t since = jk_clock_mono_ms ();
     int64_t wait = 200;
     while (!zsys_interrupted) {
-        if (jk_pgsink_pg_connect (self) &&
-            jk_pgsink_pg_position (self, &self->pos, self->hash)) {
-            if (!s_reconcile (self, self->pos))
-                return false;
-            if (self->pos > 0 || s_pg_seed (self)) {
-                jk_info (S_COMPONENT, "PostgreSQL at position %llu",
-                         (unsigned long long)self->pos);
-                return true;
-            }
+        if (jk_pgsink_pg_connect (self)) {
+            int rc = jk_pgsink_pg_settings (self);
+            if (rc == JK_INVALID)
+                return 1; /* said */
+            if (rc == JK_OK &&
+                jk_pgsink_pg_position (self, &self->pos, self->hash))
+                return 0;
         }
+        int64_t waited = jk_clock_mono_ms () - since;
+        if (self->once && waited >= self->timeout_ms) {
+            jk_error (S_COMPONENT,
+                      "PostgreSQL (--pg) did not answer within %lld s "
+                      "(--timeout): stopped before being caught up",
+                      (long long)(self->timeout_ms / 1000));
+            return JK_PGSINK_EXIT_TIMEOUT;
+        }
+        if (self->once && wait > self->timeout_ms - waited)
+            wait = self->timeout_ms - waited;
         zclock_sleep ((int)wait);
         wait = wait * 2 > 5000 ? 5000 : wait * 2;
     }
-    return false;
+    return 1;
+}
+
+/* Connects PostgreSQL (jk_pgsink_pg_wait), reads the position and brings
+   the shadow to it; a new copy gets the shadow's seeded rows. 0, or the
+   exit status (said). */
+static int s_attach (jk_pgsink_t *self)
+{
+    for (;;) {
+        int status = jk_pgsink_pg_wait (self);
+        if (!status)
+            status = s_reconcile (self, self->pos);
+        if (status)
+            return status;
+        if (self->pos > 0 || s_pg_seed (self)) {
+            jk_info (S_COMPONENT, "PostgreSQL at position %llu",
+                     (unsigned long long)self->pos);
+            return 0;
+        }
+        if (self->once)
+            return 1;        /* said */
+        zclock_sleep (1000); /* PostgreSQL went away: connect again */
+    }
 }
 
 int jk_pgsink_follow (jk_pgsink_t *self, bool once)
 {
-    if (!s_attach (self))
-        return 1;
+    int status = s_attach (self);
+    if (status)
+        return status;
+    self->head_known = false;
+    s_listen (self);
     s_catch_up (self);
     zpoller_t *poller = s_poller (self, true);
     int64_t last_log = jk_clock_mono_ms ();
-    int status = 0;
     while (!zsys_interrupted) {
         zsock_t *which = s_wait (self, poller, 50);
         if (which == self->query)
@@ -392,19 +501,25 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
             (zlistx_size (self->batch) && (idle || !self->catching))) {
             if (!jk_pgsink_flush (self, true)) {
                 jk_warn (S_COMPONENT, "PostgreSQL failed: reconnecting");
-                if (!s_attach (self)) {
-                    status = 1;
+                if ((status = s_attach (self)))
                     break;
-                }
                 s_catch_up (self);
             }
+            s_listen (self); /* the sink's own work is not the hub's
+                                silence */
         }
+        /* Caught up: at the head the hub told (0 for an empty log). */
         if (once && !self->catching && !zlistx_size (self->batch) &&
-            self->hub_head && self->pos >= self->hub_head)
+            self->head_known && self->pos >= self->hub_head)
             break;
+        if (idle && s_hub_silent (self)) {
+            status = JK_PGSINK_EXIT_TIMEOUT;
+            break;
+        }
         if (idle && !self->catching &&
             (self->pos < self->hub_head ||
-             (!self->hub_head && jk_clock_mono_ms () - self->since_at >= 1000)))
+             (!self->head_known &&
+              jk_clock_mono_ms () - self->since_at >= 1000)))
             s_catch_up (self);
         if (jk_clock_mono_ms () - last_log >= 10000) {
             last_log = jk_clock_mono_ms ();

@@ -30,6 +30,9 @@
 
 #define S_COMPONENT "pgsink"
 #define S_BATCH     1000
+/* The exit status of a --once run (or rebuild) given up because the hub
+   or PostgreSQL did not answer within --timeout. */
+#define JK_PGSINK_EXIT_TIMEOUT 3
 
 typedef struct {
     PGconn *pg;
@@ -52,9 +55,18 @@ typedef struct {
     int64_t since_at; /* when the last SINCE was asked, mono ms */
     uint64_t limit;   /* take no record beyond this (0: none) */
     zlistx_t *batch;  /* zmsg_t records, consecutive from pos + 1 */
-    uint64_t written, batches, pg_errors;
+    uint64_t written, batches, pg_errors; /* into PostgreSQL */
     jk_province_t *province; /* --copy: the province's projections */
     bool pg_failed;          /* the last batch failed in PostgreSQL */
+    /* Waiting for the hub: a --once run (or rebuild) gives up after
+       timeout_ms without an answer; a following sink waits and says so
+       every few seconds. */
+    bool once;
+    int64_t timeout_ms;
+    const char *query_endpoint, *feed_endpoint; /* as given, for messages */
+    int64_t heard_at;  /* the hub's last message (or the wait's start) */
+    int64_t waited_at; /* when the waiting was last said */
+    bool head_known;   /* the hub told its head (END, or the feed) */
     /* What the shadow applies with: the hub's region and RAT deadline
        (its STATS), or --region and --rat-deadline-months. */
     bool region_given, months_given; /* the flags (or their variables) */
@@ -72,6 +84,13 @@ bool jk_pgsink_pg_ok (PGresult *res);
 bool jk_pgsink_pg_exec (jk_pgsink_t *self, const char *sql);
 /* Connects PostgreSQL and makes its schema; false (logged) on failure. */
 bool jk_pgsink_pg_connect (jk_pgsink_t *self);
+/* Compares what PostgreSQL's copy was made with (jejak_sink's region and
+   rat_deadline_months) with self->settings. JK_OK when they are the
+   same, or when it records none (a new copy, or one from before they
+   were recorded that holds no kecamatan of another region): recorded
+   now. JK_INVALID (said) when it was made with others; JK_IO (logged)
+   when PostgreSQL did not answer. */
+int jk_pgsink_pg_settings (jk_pgsink_t *self);
 /* The sink's position as committed in PostgreSQL; false when unread. */
 bool jk_pgsink_pg_position (jk_pgsink_t *self, uint64_t *pos, uint8_t *hash);
 /* A SQLite value as a PostgreSQL text parameter (heap), NULL for NULL. */
@@ -93,10 +112,14 @@ bool jk_pgsink_pg_drop (jk_pgsink_t *self, const char *shadow);
 
 /* The columns and key of every projection table as db has them. */
 void jk_pgsink_tables_load (jk_pgsink_t *self, sqlite3 *db, bool province);
-/* Opens (creating) the shadow with the store's schema, its projections
-   applying with self->settings (the region in use: jk_region_default).
-   A shadow made with another region or RAT deadline is refused. */
+/* Opens (creating) the shadow and checks what it was made with against
+   self->settings (the region in use: jk_region_default): a shadow made
+   with another region or RAT deadline is refused (said). Nothing is
+   recorded in it yet. */
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path);
+/* Gives the open shadow the store's schema and records self->settings
+   in it; its projections apply with them. False (said) on failure. */
+bool jk_pgsink_shadow_migrate (jk_pgsink_t *self, const char *path);
 /* The shadow's position. */
 uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self);
 /* Applies the batch (shadow, then PostgreSQL unless to_pg is false);
@@ -106,10 +129,17 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg);
 /* ---- pgsink_hub.c, pgsink_copy.c, pgsink_dump.c ---------------------------
  */
 
-/* Asks the hub's query endpoint for its STATS until it answers and
-   settles what the shadow applies with (self->settings, the region made
-   the process's); false (said) when it cannot. */
-bool jk_pgsink_hub_settings (jk_pgsink_t *self);
+/* Asks the hub's query endpoint for its STATS until it answers (with
+   --once: for --timeout) and settles what the shadow applies with
+   (self->settings, the region made the process's). 0; 1 (said) when it
+   cannot; JK_PGSINK_EXIT_TIMEOUT (said) when the hub did not answer in
+   time. */
+int jk_pgsink_hub_settings (jk_pgsink_t *self);
+/* Connects PostgreSQL (retrying until it answers; with --once for
+   --timeout) and checks what its copy was made with
+   (jk_pgsink_pg_settings). 0; 1 (said) when refused or stopped;
+   JK_PGSINK_EXIT_TIMEOUT (said) when PostgreSQL did not answer in time. */
+int jk_pgsink_pg_wait (jk_pgsink_t *self);
 /* Follows a hub until stopped (or caught up with once); exit status. */
 int jk_pgsink_follow (jk_pgsink_t *self, bool once);
 /* Follows a province's copy database; exit status. */

@@ -34,8 +34,9 @@ static const char *s_pg_type (const char *decl)
     return "text";
 }
 
-/* The log table, the sink's position, and every projection table with
-   the shadow's columns in PostgreSQL types. */
+/* The log table, the sink's position and settings, and every projection
+   table with the shadow's columns in PostgreSQL types. A jejak_sink from
+   before the settings were recorded gets their columns, NULL. */
 static bool s_pg_schema (jk_pgsink_t *self)
 {
     if (!jk_pgsink_pg_exec (
@@ -43,6 +44,9 @@ static bool s_pg_schema (jk_pgsink_t *self)
                   " id smallint PRIMARY KEY CHECK (id = 1),"
                   " pos bigint NOT NULL, hash bytea NOT NULL,"
                   " updated timestamptz NOT NULL DEFAULT now());"
+                  "ALTER TABLE jejak_sink ADD COLUMN IF NOT EXISTS region "
+                  "text, ADD COLUMN IF NOT EXISTS rat_deadline_months "
+                  "integer;"
                   "INSERT INTO jejak_sink (id, pos, hash) VALUES (1, 0, "
                   "'\\x"
                   "0000000000000000000000000000000000000000000000000000"
@@ -125,6 +129,96 @@ bool jk_pgsink_pg_position (jk_pgsink_t *self, uint64_t *pos, uint8_t *hash)
     }
     PQclear (res);
     return ok;
+}
+
+/* A kecamatan of PostgreSQL's kecamatan_summary that the region in use
+   does not hold (a copy made before it recorded its settings, with
+   another region), copied into code; false when there is none (or no
+   such table yet). */
+static bool s_pg_foreign_kecamatan (jk_pgsink_t *self, char *code, size_t size)
+{
+    PGresult *res =
+        PQexec (self->pg, "SELECT kecamatan_code FROM kecamatan_summary "
+                          "WHERE kecamatan_code IS NOT NULL");
+    bool found = false;
+    if (PQresultStatus (res) == PGRES_TUPLES_OK)
+        for (int i = 0; !found && i < PQntuples (res); i++) {
+            const char *k = PQgetvalue (res, i, 0);
+            if (!jk_region_kecamatan (jk_region_default (), k)) {
+                snprintf (code, size, "%s", k);
+                found = true;
+            }
+        }
+    PQclear (res);
+    return found;
+}
+
+/* Records self->settings in jejak_sink; JK_OK or JK_IO (logged). */
+static int s_pg_settings_write (jk_pgsink_t *self)
+{
+    char months[16];
+    snprintf (months, sizeof months, "%d", self->settings.rat_deadline_months);
+    const char *values[2] = {self->settings.area, months};
+    PGresult *res = PQexecParams (self->pg,
+                                  "UPDATE jejak_sink SET region = $1, "
+                                  "rat_deadline_months = $2 WHERE id = 1",
+                                  2, NULL, values, NULL, NULL, 0);
+    bool ok = jk_pgsink_pg_ok (res);
+    if (!ok)
+        jk_warn (S_COMPONENT, "PostgreSQL jejak_sink: %s",
+                 PQerrorMessage (self->pg));
+    PQclear (res);
+    return ok ? JK_OK : JK_IO;
+}
+
+/* A copy applies with one region and RAT deadline for its life, as the
+   shadow does: PostgreSQL keeps its rows when the shadow is deleted, so
+   it records them itself (jejak_sink) and a start with others is
+   refused rather than mixed with. */
+int jk_pgsink_pg_settings (jk_pgsink_t *self)
+{
+    PGresult *res = PQexec (self->pg, "SELECT region, rat_deadline_months, "
+                                      "pos FROM jejak_sink WHERE id = 1");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1) {
+        jk_warn (S_COMPONENT, "PostgreSQL jejak_sink: %s",
+                 PQerrorMessage (self->pg));
+        PQclear (res);
+        return JK_IO;
+    }
+    const jk_log_settings_t *use = &self->settings;
+    if (!PQgetisnull (res, 0, 0) && !PQgetisnull (res, 0, 1)) {
+        jk_log_settings_t made;
+        memset (&made, 0, sizeof made);
+        snprintf (made.area, sizeof made.area, "%s", PQgetvalue (res, 0, 0));
+        made.rat_deadline_months = atoi (PQgetvalue (res, 0, 1));
+        PQclear (res);
+        if (jk_log_settings_equal (&made, use))
+            return JK_OK;
+        jk_error (S_COMPONENT,
+                  "PostgreSQL's copy was made with region %s and a RAT "
+                  "deadline of %d months (table jejak_sink); this sink "
+                  "applies with region %s and %d months: not mixed; run "
+                  "jejak-pgsink rebuild (the PostgreSQL tables and the "
+                  "shadow made anew) or give --region %s "
+                  "--rat-deadline-months %d",
+                  jk_log_settings_region (&made), made.rat_deadline_months,
+                  use->area, use->rat_deadline_months, made.area,
+                  made.rat_deadline_months);
+        return JK_INVALID;
+    }
+    bool copied = strcmp (PQgetvalue (res, 0, 2), "0") != 0;
+    PQclear (res);
+    char code[32];
+    if (copied && s_pg_foreign_kecamatan (self, code, sizeof code)) {
+        jk_error (S_COMPONENT,
+                  "PostgreSQL's kecamatan_summary holds kecamatan %s, which "
+                  "is not of region %s this sink applies with: not mixed; "
+                  "run jejak-pgsink rebuild (the PostgreSQL tables and the "
+                  "shadow made anew)",
+                  code, use->area);
+        return JK_INVALID;
+    }
+    return s_pg_settings_write (self);
 }
 
 /* A projection table's columns by name, NULL when unknown. */

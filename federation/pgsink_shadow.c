@@ -76,7 +76,6 @@ static bool s_shadow_settings (jk_pgsink_t *self, const char *path)
 
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
 {
-    char err[512];
     if (sqlite3_open (path, &self->shadow) != SQLITE_OK) {
         jk_error (S_COMPONENT, "cannot open the shadow %s: %s", path,
                   sqlite3_errmsg (self->shadow));
@@ -90,8 +89,12 @@ bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
                   "INSERT OR IGNORE INTO sink_position VALUES (1, 0, "
                   "zeroblob(32));",
                   NULL, NULL, NULL);
-    if (!s_shadow_settings (self, path))
-        return false;
+    return s_shadow_settings (self, path);
+}
+
+bool jk_pgsink_shadow_migrate (jk_pgsink_t *self, const char *path)
+{
+    char err[512];
     jk_projections_config_t config = {.rat_deadline_months =
                                           self->settings.rat_deadline_months};
     if (jk_projections_migrate (self->shadow, err, sizeof err) ||
@@ -203,8 +206,10 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
     if (ok && pg_ok) {
         s_shadow_set_position (self, pos, hash);
         sqlite3_exec (self->shadow, "COMMIT", NULL, NULL, NULL);
-        self->written += zlistx_size (self->batch);
-        self->batches++;
+        if (to_pg) { /* what went to PostgreSQL, not the shadow alone */
+            self->written += zlistx_size (self->batch);
+            self->batches++;
+        }
         self->pos = pos;
         memcpy (self->hash, hash, JK_HASH_SIZE);
     } else {

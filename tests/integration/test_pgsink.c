@@ -6,7 +6,10 @@
     at the end every log record is in PostgreSQL once, the sink's position
     and hash equal the hub's head, and the projection tables dump equal to
     the hub's own; a rebuild of the PostgreSQL side dumps equal again.
-    PostgreSQL missing is a failure, never a skip. */
+    A --once run against an empty log stops at position 0; one against a
+    hub or a PostgreSQL that does not answer gives up after --timeout
+    (exit 3), while a following sink waits and says so. PostgreSQL
+    missing is a failure, never a skip. */
 #include "pgtest.h"
 #include "testsupport.h"
 
@@ -161,6 +164,20 @@ static void test_sink_exactly_once (void **state)
     pid_t hub = jk_test_hub_spawn (db, ingest, feed, query, NULL, hub_log);
     assert_true (
         JK_WAIT_FOR (jk_test_file_has (hub_log, "jejak-hub ingest="), 30000));
+    /* --once against the empty log: caught up at position 0 at once. */
+    char *empty = jk_sprintf ("%s/shadow-empty.db", dir);
+    char *once[] = {"jejak-pgsink", "run",      "--once", "--pg",
+                    pg->conninfo,   "--query",  query,    "--feed",
+                    feed,           "--shadow", empty,    NULL};
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (once, &out, &err, S_WAIT_MS);
+    if (rc != 0)
+        fail_msg ("exit %d: %s", rc, err ? err : "");
+    assert_string_equal (strstr (out, "jejak-pgsink pos="),
+                         "jejak-pgsink pos=0 written=0\n");
+    free (out);
+    free (err);
+    free (empty);
     jk_workload_config_t config = {.events = 6000, .reject_share = 0.05};
     jk_workload_t *w = jk_workload_new (17, &config);
     s_submit (w, ingest, 2000);
@@ -228,7 +245,6 @@ static void test_sink_exactly_once (void **state)
     char *argv[] = {"jejak-pgsink", "rebuild", "--pg",   pg->conninfo,
                     "--query",      query,     "--feed", feed,
                     "--shadow",     shadow,    NULL};
-    char *out = NULL, *err = NULL;
     assert_int_equal (jk_test_run (argv, &out, &err, 180000), 0);
     assert_non_null (strstr (out, "jejak-pgsink pos=6000 written=6000"));
     free (out);
@@ -424,11 +440,82 @@ static void test_sink_curve (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* A --once run (cron: catch up, then exit) against a hub that does not
+   answer gives up after --timeout with exit 3, naming the endpoints; one
+   whose PostgreSQL does not answer too; a following sink waits for the
+   hub instead, saying so every 5 s. No PostgreSQL server here: nothing
+   listens where --pg points. */
+static void test_sink_once_gives_up (void **state)
+{
+    (void)state;
+    jk_test_hub_t *hub = jk_test_hub_new ("pgsink-timeout");
+    char *nobody = jk_test_endpoint (hub->dir, "nobody");
+    char *no_pg = jk_sprintf ("host=%s port=1 dbname=jejak", hub->dir);
+    char *shadow = jk_sprintf ("%s/shadow.db", hub->dir);
+    char *argv[] = {"jejak-pgsink", "run",       "--once", "--pg", no_pg,
+                    "--query",      nobody,      "--feed", nobody, "--shadow",
+                    shadow,         "--timeout", "1",      NULL};
+    char *out = NULL, *err = NULL;
+    int64_t started = jk_clock_mono_ms ();
+    int rc = jk_test_run (argv, &out, &err, S_WAIT_MS);
+    if (rc != 3)
+        fail_msg ("exit %d: %s", rc, err ? err : "");
+    /* Within the timeout, give or take a loaded machine's start. */
+    assert_true (jk_clock_mono_ms () - started < 20000);
+    char *want = jk_sprintf ("ERROR pgsink no answer from the hub at --query "
+                             "%s or --feed %s within 1 s (--timeout): stopped "
+                             "before being caught up (is jejak-hub running "
+                             "there?)\n",
+                             nobody, nobody);
+    if (!strstr (err, want))
+        fail_msg ("not said: %s", err);
+    assert_null (strstr (out, "jejak-pgsink pos="));
+    free (want);
+    free (out);
+    free (err);
+
+    /* The hub answers, PostgreSQL does not: exit 3 as well. */
+    jk_test_hub_start (hub);
+    argv[6] = hub->query;
+    argv[8] = hub->feed;
+    rc = jk_test_run (argv, &out, &err, S_WAIT_MS);
+    if (rc != 3)
+        fail_msg ("exit %d: %s", rc, err ? err : "");
+    if (!strstr (err, "ERROR pgsink PostgreSQL (--pg) did not answer within 1 "
+                      "s (--timeout): stopped before being caught up\n"))
+        fail_msg ("not said: %s", err);
+    free (out);
+    free (err);
+
+    /* Following (no --once): it waits for the hub, and says so. */
+    char *log = jk_sprintf ("%s/sink.log", hub->dir);
+    char *follow[] = {"jejak-pgsink", "run",    "--pg", no_pg,      "--query",
+                      nobody,         "--feed", nobody, "--shadow", shadow,
+                      "--timeout",    "1",      NULL};
+    pid_t sink = jk_test_spawn (follow, log);
+    want = jk_sprintf ("WARN  pgsink no answer from the hub at --query %s or "
+                       "--feed %s for 5 s: waiting (is jejak-hub running "
+                       "there?)\n",
+                       nobody, nobody);
+    assert_true (JK_WAIT_FOR (jk_test_file_has (log, want), S_WAIT_MS));
+    int status = 0;
+    assert_false (jk_test_wait_exit (sink, &status, 0));
+    assert_int_not_equal (jk_test_stop (sink, SIGTERM, S_WAIT_MS), -1);
+    assert_false (jk_test_file_has (log, "ERROR"));
+    free (want);
+    free (log);
+    free (shadow);
+    free (no_pg);
+    free (nobody);
+    jk_test_hub_destroy (&hub);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_sink_exactly_once),
         cmocka_unit_test (test_sink_curve),
+        cmocka_unit_test (test_sink_once_gives_up),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

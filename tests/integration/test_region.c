@@ -5,8 +5,11 @@
     told (jejak-replay verify --decisions, rebuild and diff from the log;
     the live board of jejak-status and jejak-pgsink, with a real
     PostgreSQL, from STATS); told another region they say so and find
-    the differences (or refuse a shadow made with another); and the hub
-    started on that log with another region refuses to run. */
+    the differences (or refuse a shadow made with another, and a
+    PostgreSQL copy made with another when its shadow was deleted); the
+    sink's rebuild against a hub that does not answer gives up before it
+    drops anything; and the hub started on that log with another region
+    refuses to run. */
 #include "pgtest.h"
 #include "testsupport.h"
 
@@ -48,6 +51,17 @@ static int s_run (char *const argv[], char **out, char **err)
     else
         free (e);
     return rc;
+}
+
+/* Removes a sink's shadow with its -wal and -shm. */
+static void s_remove_shadow (const char *shadow)
+{
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *path = jk_sprintf ("%s%s", shadow, suffixes[i]);
+        unlink (path);
+        free (path);
+    }
 }
 
 /* Registers person i of the desa 32.04.05.200i from office (the agent
@@ -370,7 +384,11 @@ static void test_region_of_the_log (void **state)
     assert_int_equal (s_run (pg_dump_argv, &out, NULL), 0);
     assert_string_equal (out, hub_dump);
     free (out);
-    free (hub_dump);
+    /* PostgreSQL records what its copy was made with too. */
+    text = jk_test_pg_text (pg, "SELECT region || ' ' || rat_deadline_months"
+                                " FROM jejak_sink");
+    assert_string_equal (text, "32.04 9");
+    free (text);
     /* Told Cianjur's region on that shadow: warned, and refused rather
        than mixed (exit 1), PostgreSQL unchanged. */
     sink[11] = "--region";
@@ -389,7 +407,111 @@ static void test_region_of_the_log (void **state)
     free (err);
     assert_int_equal (
         jk_test_pg_int (pg, "SELECT count(*) FROM kecamatan_summary"), 31);
+    /* The shadow deleted, told Cianjur's region (or another RAT
+       deadline): PostgreSQL's copy refuses it (exit 1) rather than take
+       Cianjur's kecamatan beside 32.04's, and is left as it was. */
+    char *refusal[] = {"32.03",
+                       "--region",
+                       "region 32.03 and 9 months: not mixed",
+                       "6",
+                       "--rat-deadline-months",
+                       "region 32.04 and 6 months: not mixed"};
+    for (int i = 0; i < 2; i++) {
+        s_remove_shadow (shadow);
+        sink[11] = refusal[i * 3 + 1];
+        sink[12] = refusal[i * 3];
+        assert_int_equal (s_run (sink, &out, &err), 1);
+        refused = jk_sprintf (
+            "PostgreSQL's copy was made with region 32.04 and a RAT deadline "
+            "of 9 months (table jejak_sink); this sink applies with %s; run "
+            "jejak-pgsink rebuild (the PostgreSQL tables and the shadow made "
+            "anew) or give --region 32.04 --rat-deadline-months 9\n",
+            refusal[i * 3 + 2]);
+        assert_int_equal (s_count (err, refused), 1);
+        assert_int_equal (s_count (err, "ERROR"), 1);
+        assert_null (strstr (out, "jejak-pgsink pos="));
+        free (refused);
+        free (out);
+        free (err);
+        assert_int_equal (
+            jk_test_pg_int (pg, "SELECT count(*) FROM kecamatan_summary"), 31);
+        assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM"
+                                              " kecamatan_summary WHERE"
+                                              " kecamatan_code LIKE '32.04.%'"),
+                          31);
+        assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 4);
+    }
+    /* A copy from before PostgreSQL recorded its settings (both NULL) is
+       judged by its kecamatan rows: 32.04's are not Cianjur's. */
+    assert_int_equal (
+        jk_test_pg_int (pg, "WITH u AS (UPDATE jejak_sink SET region = NULL,"
+                            " rat_deadline_months = NULL RETURNING 1)"
+                            " SELECT count(*) FROM u"),
+        1);
+    s_remove_shadow (shadow);
+    sink[11] = "--region";
+    sink[12] = "32.03";
+    assert_int_equal (s_run (sink, NULL, &err), 1);
+    assert_int_equal (s_count (err,
+                               "ERROR pgsink PostgreSQL's kecamatan_summary"
+                               " holds kecamatan 32.04."),
+                      1);
+    assert_int_equal (s_count (err, ", which is not of region 32.03 this sink "
+                                    "applies with: not mixed; run jejak-pgsink "
+                                    "rebuild (the PostgreSQL tables and the "
+                                    "shadow made anew)\n"),
+                      1);
+    free (err);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM jejak_sink"
+                                          " WHERE region IS NULL"),
+                      1);
+    /* Told what the copy was made with (the hub's, by default): the new
+       shadow is brought up to PostgreSQL's position from the hub, nothing
+       is written twice, the copy is still the hub's, and it records its
+       settings again. */
+    s_remove_shadow (shadow);
+    sink[11] = NULL;
+    assert_int_equal (s_run (sink, &out, &err), 0);
+    assert_non_null (strstr (out, "jejak-pgsink pos=4 written=0\n"));
+    assert_int_equal (s_count (err, "WARN"), 0);
+    free (out);
+    free (err);
+    text = jk_test_pg_text (pg, "SELECT region || ' ' || rat_deadline_months"
+                                " FROM jejak_sink");
+    assert_string_equal (text, "32.04 9");
+    free (text);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 4);
+    assert_int_equal (s_run (pg_dump_argv, &out, NULL), 0);
+    assert_string_equal (out, hub_dump);
+    free (out);
+    free (hub_dump);
+    text = jk_test_db_text (shadow,
+                            "SELECT group_concat(key || '=' || value, ' ') FROM"
+                            " (SELECT * FROM log_settings ORDER BY key)");
+    assert_string_equal (text, "rat_deadline_months=9 region=32.04");
+    free (text);
+    /* rebuild against a hub that does not answer gives up after
+       --timeout (exit 3) before it drops anything. */
+    char *nobody = jk_test_endpoint (hub->dir, "nobody");
+    char *rebuild_sink[] = {
+        "jejak-pgsink", "rebuild", "--pg", pg->conninfo, "--query",
+        nobody,         "--feed",  nobody, "--shadow",   shadow,
+        "--timeout",    "1",       NULL};
+    assert_int_equal (s_run (rebuild_sink, &out, &err), 3);
+    want = jk_sprintf ("no answer from the hub at --query %s or --feed %s "
+                       "within 1 s (--timeout): stopped before being caught "
+                       "up (is jejak-hub running there?)\n",
+                       nobody, nobody);
+    assert_int_equal (s_count (err, want), 1);
+    free (want);
+    free (out);
+    free (err);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 4);
+    assert_int_equal (
+        jk_test_db_int64 (shadow, "SELECT pos FROM sink_position"), 4);
+    free (nobody);
     /* A bad --region or month is a usage error. */
+    sink[11] = "--region";
     sink[12] = "3204";
     assert_int_equal (s_run (sink, NULL, NULL), 2);
     sink[11] = "--rat-deadline-months";

@@ -101,6 +101,8 @@ jejak-link|verify --db x.db --origin 3203
 jejak-link|verify --db x.db --origin 32.03 --head nonsense
 jejak-link|clear-fork --db x.db --origin 3203
 jejak-pgsink|--pg x --credit 1
+jejak-pgsink|--pg x --timeout 0
+jejak-pgsink|--pg x --timeout 3601
 jejak-office|frob
 EOF
 # jejak-link says a bad area in the same words for every command that
