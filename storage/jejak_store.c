@@ -197,6 +197,18 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
         return wrc == JK_INVALID ? 2 : 1;
     }
     config->witnesses = prog->witnesses;
+    /* A CURVE endpoint without --keys would have no zauth behind it and
+       admit any client key: only the enrolled keys may read the log. */
+    if (config->query && !jk_endpoint_is_local (config->query) && !keys &&
+        config->query_cert_path) {
+        fprintf (stderr,
+                 "jejak-store: refusing to bind %s with --query-cert but "
+                 "without --keys: the CURVE query endpoint would admit any "
+                 "client key; give --keys, the directory whose enrolled keys "
+                 "it admits (docs/SECURITY.md)\n",
+                 config->query);
+        return 2;
+    }
     if (config->query && !jk_endpoint_is_local (config->query) &&
         !config->query_cert_path) {
         fprintf (stderr,

@@ -462,7 +462,9 @@ static void test_hostile_text_verbatim (void **state)
 }
 
 /* Plain mode on a non-loopback endpoint refuses to start: hub, broker,
-   store and an office program, each with exit 2 and a message. */
+   store and an office program, each with exit 2 and a message; so does a
+   store's CURVE query endpoint without the enrolled keys (--query-cert
+   without --keys). */
 static void test_plain_public_refused (void **state)
 {
     s_fix_t *fx = *state;
@@ -486,6 +488,16 @@ static void test_plain_public_refused (void **state)
     assert_int_equal (jk_test_run (store, NULL, &err, S_WAIT_MS), 2);
     assert_non_null (strstr (err, "refusing to bind tcp://192.0.2.1"));
     free (err);
+    /* A CURVE query endpoint without --keys would admit any client key. */
+    char *cert = jk_sprintf ("%s/any.key", fx->dir);
+    char *curve[] = {"jejak-store",          "--db",         db,   "--query",
+                     "tcp://192.0.2.1:7452", "--query-cert", cert, NULL};
+    assert_int_equal (jk_test_run (curve, NULL, &err, S_WAIT_MS), 2);
+    assert_non_null (strstr (err, "refusing to bind tcp://192.0.2.1:7452 with "
+                                  "--query-cert but without --keys"));
+    free (err);
+    free (cert);
+    assert_int_not_equal (access (db, F_OK), 0);
     char *outbox = jk_sprintf ("%s/public.db", fx->dir);
     char *agent[] = {"jejak-registration",
                      "--source",
