@@ -127,7 +127,7 @@ static void s_on_feed (jk_board_t *self, zmsg_t **msg_p)
     self->feed_heard = jk_clock_mono_ms ();
     if (self->feed_silent) {
         self->feed_silent = false;
-        jk_board_say (self, "feed back");
+        jk_board_say (self, "feed_back");
     }
     zframe_t *topic = zmsg_first (msg);
     if (topic && zframe_streq (topic, JK_FEED_OFFICE)) {
@@ -206,7 +206,7 @@ static void s_on_end (jk_board_t *self, zmsg_t *msg)
     uint64_t head;
     if (jk_wire_pop_u64 (msg, &head) == 0 && self->catching) {
         if (head < self->pos)
-            jk_board_reset (self, "the store's log is shorter than ours");
+            jk_board_reset (self, "log_shorter");
         else {
             if (head > self->head)
                 self->head = head;
@@ -234,12 +234,13 @@ static void s_settings_ask (jk_board_t *self)
    then the start. */
 static void s_settled (jk_board_t *self, const char *stats)
 {
-    char note[sizeof self->notice] = "";
+    jk_status_note_t notice;
+    memset (&notice, 0, sizeof notice);
     self->settling = false;
     self->catching = false;
-    self->sink.settings (self->sink.arg, stats, note, sizeof note);
-    if (note[0]) {
-        snprintf (self->notice, sizeof self->notice, "%s", note);
+    self->sink.settings (self->sink.arg, stats, &notice);
+    if (notice.code[0]) {
+        self->notice = notice;
         self->changed = true;
     }
     jk_board_start_over (self);
@@ -253,7 +254,7 @@ static void s_on_query (jk_board_t *self, zmsg_t **msg_p)
     self->query_asked = self->catching ? self->query_heard : 0;
     if (self->store_silent) {
         self->store_silent = false;
-        jk_board_say (self, "store back");
+        jk_board_say (self, "store_back");
     }
     char command[16];
     if (jk_wire_open (msg, command, sizeof command)) {
@@ -310,6 +311,18 @@ static void s_on_query (jk_board_t *self, zmsg_t **msg_p)
     zmsg_destroy (msg_p);
 }
 
+/* A duration in seconds to a tenth, in the Indonesian form ("3",
+   "0,3"), for the notes. */
+static const char *s_seconds (int ms, char *out, size_t size)
+{
+    int tenths = (ms + 50) / 100;
+    if (tenths % 10 == 0)
+        snprintf (out, size, "%d", tenths / 10);
+    else
+        snprintf (out, size, "%d,%d", tenths / 10, tenths % 10);
+    return out;
+}
+
 /* Silence checks and HEAD pings. */
 static void s_timers (jk_board_t *self)
 {
@@ -320,8 +333,10 @@ static void s_timers (jk_board_t *self)
            passed meanwhile comes from the log. */
         self->feed_silent = true;
         self->stats.feed_reconnects++;
-        jk_board_say (self, "no feed for 3 s (broker down?): re-subscribed, "
-                            "catching up from the store");
+        char seconds[24];
+        jk_board_say (
+            self, "feed_silent",
+            s_seconds (self->config.feed_silence_ms, seconds, sizeof seconds));
         s_feed_connect (self);
         /* A state on its way is followed by a catch-up anyway; a SINCE
            now would replace it at the store. */
@@ -332,7 +347,7 @@ static void s_timers (jk_board_t *self)
         now - self->query_asked >= self->config.query_silence_ms) {
         self->store_silent = true;
         self->stats.query_reconnects++;
-        jk_board_say (self, "store not answering (restart?): reconnecting");
+        jk_board_say (self, "store_silent");
         s_query_connect (self);
         self->query_asked = 0;
         if (self->settling)
@@ -475,9 +490,9 @@ bool jk_board_changed (jk_board_t *self)
     return changed;
 }
 
-const char *jk_board_note (jk_board_t *self)
+const jk_status_note_t *jk_board_note (jk_board_t *self)
 {
-    return self->note[0] ? self->note : self->notice;
+    return self->note.code[0] ? &self->note : &self->notice;
 }
 
 bool jk_board_feed_silent (jk_board_t *self)

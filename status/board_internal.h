@@ -38,17 +38,18 @@ struct jk_board_s {
     bool store_silent;          /* store past its silence limit */
     bool in_batch;              /* sink begin called, commit pending */
     bool changed;               /* something visible changed */
-    char note[160];             /* latest recovery note */
+    jk_status_note_t note;      /* latest recovery note */
     bool settling;              /* STATS asked (sink.settings), no answer */
-    char notice[160];           /* the settings' notice, shown without a
+    jk_status_note_t notice;    /* the settings' notice, shown without a
                                    note */
     jk_board_stats_t stats;     /* counters */
     jk_office_t *offices;       /* heartbeats, sorted by source */
     size_t office_count;        /* entries in offices */
 };
 
-/* Sets the note shown to the user and logs it once. */
-void jk_board_say (jk_board_t *self, const char *text);
+/* Sets the note shown to the user, code with its arguments
+   (jk_status_note_set), and logs it (in English) when it changed. */
+void jk_board_say (jk_board_t *self, const char *code, ...);
 void jk_board_set_state (jk_board_t *self, jk_board_state_t state);
 /* Asks the store for everything after pos, with a fresh credit window.
    A new SINCE replaces any stream the store is still sending. */
@@ -58,7 +59,9 @@ void jk_board_grant (jk_board_t *self);
 /* Asks the store for its projections' state (STATE) when the sink can
    load one, else for the whole history (SINCE from 0). */
 void jk_board_start_over (jk_board_t *self);
-/* Drops the sink's content and starts again from position 0. */
+/* Drops the sink's content and starts again from position 0; why is
+   the note that says so (a code without arguments, e.g.
+   "head_backwards"). */
 void jk_board_reset (jk_board_t *self, const char *why);
 /* Applies one record that is the next position; JK_OK, or JK_IO when the
    sink failed (the board has then reset). */

@@ -59,9 +59,9 @@ void jk_board_on_state (jk_board_t *self, zmsg_t *msg)
             zframe_destroy (&chunk);
             self->loading = false;
             self->no_state = true;
-            jk_board_say (self,
-                          "no memory for the store's state: reloading from "
-                          "position 0");
+            jk_warn ("status", "no memory for the store's state of %llu bytes",
+                     (unsigned long long)total);
+            jk_board_say (self, "state_failed");
             jk_board_catch_up (self);
             return;
         }
@@ -88,8 +88,7 @@ void jk_board_on_state (jk_board_t *self, zmsg_t *msg)
     if (rc != 0) {
         zframe_destroy (&hash);
         self->no_state = true;
-        jk_board_say (self, "the store's state could not be loaded: reloading "
-                            "from position 0");
+        jk_board_say (self, "state_failed");
         self->sink.reset (self->sink.arg);
         jk_board_catch_up (self);
         return;

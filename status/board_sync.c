@@ -4,14 +4,24 @@
     watched, and a reset when the log was replaced. */
 #include "board_internal.h"
 
+#include <stdarg.h>
 #include <string.h>
 
-/* Sets the note shown to the user and logs it once. */
-void jk_board_say (jk_board_t *self, const char *text)
+/* Sets the note shown to the user and logs it (in English) when it
+   changed. */
+void jk_board_say (jk_board_t *self, const char *code, ...)
 {
-    if (strcmp (self->note, text) != 0)
-        jk_info ("status", "%s", text);
-    snprintf (self->note, sizeof self->note, "%s", text);
+    jk_status_note_t note;
+    va_list args;
+    va_start (args, code);
+    jk_status_note_vset (&note, code, args);
+    va_end (args);
+    if (memcmp (&note, &self->note, sizeof note) != 0) {
+        char text[JK_STATUS_NOTE_TEXT_MAX];
+        jk_info ("status", "%s",
+                 jk_status_note_text (&note, true, text, sizeof text));
+    }
+    self->note = note;
     self->changed = true;
 }
 
@@ -94,9 +104,7 @@ void jk_board_reset (jk_board_t *self, const char *why)
     zlistx_purge (self->buffer);
     self->stats.resets++;
     jk_board_set_state (self, JK_BOARD_STARTING);
-    char text[160];
-    snprintf (text, sizeof text, "%s: reloading from position 0", why);
-    jk_board_say (self, text);
+    jk_board_say (self, why);
     jk_board_start_over (self);
 }
 
@@ -107,13 +115,18 @@ int jk_board_apply (jk_board_t *self, const jk_record_t *record, bool feed)
     assert (record->pos == self->pos + 1);
     if (!self->in_batch) {
         if (self->sink.begin (self->sink.arg)) {
-            jk_board_reset (self, "replica failed");
+            jk_warn ("status", "the replica could not begin a batch");
+            jk_board_reset (self, "replica_failed");
             return JK_IO;
         }
         self->in_batch = true;
     }
     if (self->sink.apply (self->sink.arg, record)) {
-        jk_board_reset (self, "replica could not apply a record");
+        jk_warn ("status",
+                 "the replica could not apply the record at "
+                 "position %llu",
+                 (unsigned long long)record->pos);
+        jk_board_reset (self, "replica_failed");
         return JK_IO;
     }
     self->pos = record->pos;
@@ -132,8 +145,10 @@ void jk_board_commit (jk_board_t *self)
     if (!self->in_batch)
         return;
     self->in_batch = false;
-    if (self->sink.commit (self->sink.arg))
-        jk_board_reset (self, "replica failed to commit");
+    if (self->sink.commit (self->sink.arg)) {
+        jk_warn ("status", "the replica failed to commit");
+        jk_board_reset (self, "replica_failed");
+    }
 }
 
 /* The position of a buffered feed record (second frame). */
@@ -206,15 +221,16 @@ void jk_board_end_catch_up (jk_board_t *self)
         jk_board_catch_up (self);
         return;
     }
-    if (self->state != JK_BOARD_LIVE && self->note[0] &&
-        strncmp (self->note, "recovered", 9) != 0 && !self->feed_silent &&
+    if (self->state != JK_BOARD_LIVE && self->note.code[0] &&
+        strcmp (self->note.code, "recovered") != 0 && !self->feed_silent &&
         !self->store_silent) {
-        /* Say that it is right again, and what happened. */
-        char when[26], text[sizeof self->note];
+        /* Say that it is right again, and after what: a note without
+           arguments (the silences have ended in feed_back or store_back
+           by now; the settings' notice is not a note). */
+        char when[26], time[9];
         jk_time_format_wib (jk_clock_now_ms (), when);
-        snprintf (text, sizeof text, "recovered %.8s WIB after: %.120s",
-                  when + 11, self->note);
-        jk_board_say (self, text);
+        snprintf (time, sizeof time, "%.8s", when + 11);
+        jk_board_say (self, "recovered", time, self->note.code);
     }
     jk_board_set_state (self, JK_BOARD_LIVE);
 }
@@ -224,12 +240,12 @@ void jk_board_end_catch_up (jk_board_t *self)
 void jk_board_head_seen (jk_board_t *self, uint64_t pos, const uint8_t *hash)
 {
     if (pos < self->pos) {
-        jk_board_reset (self, "the log head went backwards");
+        jk_board_reset (self, "head_backwards");
         return;
     }
     if (hash && pos == self->pos && pos > 0 &&
         memcmp (hash, self->hash, 32) != 0) {
-        jk_board_reset (self, "the log's hash differs at our position");
+        jk_board_reset (self, "hash_differs");
         return;
     }
     if (pos > self->head) {

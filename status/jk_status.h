@@ -11,9 +11,44 @@
 #include "jk_projections.h"
 #include "jk_wire.h"
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 typedef struct jk_ckwatch_s jk_ckwatch_t; /* the checkpoint watch, below */
+
+/* ---- notes ------------------------------------------------------------------
+   What the board tells the user above its numbers (a recovery note, or
+   the sink's settings notice): a stable code and its arguments, so that
+   a client can word it in its own language; the board words it in
+   Indonesian and in English from one table (status/note.c). The codes,
+   their arguments and both texts: docs/STATUS.md, "Notes". */
+#define JK_STATUS_NOTE_ARGS     4   /* arguments a note takes at most */
+#define JK_STATUS_NOTE_TEXT_MAX 256 /* bytes of a note's text, with NUL */
+
+typedef struct {
+    char code[32];                      /* e.g. "feed_silent"; "": none */
+    char args[JK_STATUS_NOTE_ARGS][40]; /* values, in the code's order */
+} jk_status_note_t;
+
+/* Sets note to code (one of the table's: asserted) with as many
+   arguments (const char *, NULL taken as "") as the code takes; further
+   ones are ignored. A value too long for its slot is cut. */
+void jk_status_note_set (jk_status_note_t *note, const char *code, ...);
+/* jk_status_note_set with the arguments in a va_list. */
+void jk_status_note_vset (jk_status_note_t *note, const char *code,
+                          va_list args);
+/* Writes note's text in Indonesian (english false) or English into out
+   (size bytes; a longer text is cut between characters) and returns
+   out: "" for none (NULL, code "") or an unknown code. */
+const char *jk_status_note_text (const jk_status_note_t *note, bool english,
+                                 char *out, size_t size);
+/* The table, for documentation and tests: the code at index (0, 1, ...;
+   NULL past the last), the name of argument i of code (NULL past its
+   last or for an unknown code), and code's text with its {name}
+   placeholders (NULL for an unknown code). */
+const char *jk_status_note_code (size_t index);
+const char *jk_status_note_arg (const char *code, int i);
+const char *jk_status_note_template (const char *code, bool english);
 
 /* ---- the sink: where the board applies records ---------------------------
    The board hands every record to the sink exactly once, in position
@@ -38,10 +73,10 @@ typedef struct {
     /* Optional (NULL: none): what the store decides with, its STATS text
        (NULL when it answered none), before anything is loaded or applied:
        a board whose sink takes it asks STATS first, once, and starts
-       after the answer. A notice for the user may be left in note (shown
-       on the board while no other note is, and logged). */
-    int (*settings) (void *arg, const char *stats, char *note,
-                     size_t note_size);
+       after the answer. A notice for the user may be set in notice
+       (jk_status_note_set; it comes empty): shown on the board while no
+       other note is. The sink logs it. */
+    int (*settings) (void *arg, const char *stats, jk_status_note_t *notice);
 } jk_board_sink_t;
 
 /* ---- the board ------------------------------------------------------------
@@ -188,11 +223,12 @@ uint64_t jk_board_head (jk_board_t *self);
 /* True once after anything visible changed (records, state, offices,
    notes); clears the flag. */
 bool jk_board_changed (jk_board_t *self);
-/* The latest recovery note for the user ("" when none), e.g. "broker
-   silent for 3 s: re-subscribed, catching up"; without one, the sink's
-   settings notice (e.g. "--region 32.05 is not the store's region
-   32.04"). */
-const char *jk_board_note (jk_board_t *self);
+/* The latest recovery note for the user (e.g. feed_silent: "feed
+   terputus 3 dtk (broker mati?): ..."); without one, the sink's settings
+   notice (e.g. region_differs: "--region 32.05 berbeda dengan wilayah
+   store 32.04"); its code is "" when there is neither. Never NULL; valid
+   until the next jk_board_poll. */
+const jk_status_note_t *jk_board_note (jk_board_t *self);
 /* True while the feed or the store has been silent past its limit. */
 bool jk_board_feed_silent (jk_board_t *self);
 bool jk_board_store_silent (jk_board_t *self);
@@ -238,12 +274,12 @@ void jk_replica_set_active_rule (jk_replica_t *self,
 typedef struct {
     const uint8_t *snapshot; /* MessagePack map from the projections */
     size_t snapshot_size;
-    const char *state;          /* "live", "catching up", "snapshot" ... */
-    const char *note;           /* recovery note, or NULL */
-    uint64_t pos;               /* position the snapshot stands at */
-    const uint8_t *hash;        /* 32-byte chain hash at pos, or NULL */
-    uint64_t head;              /* log head as known */
-    const jk_office_t *offices; /* from heartbeats; may be NULL */
+    const char *state;            /* "live", "catching up", "snapshot" ... */
+    const jk_status_note_t *note; /* the board's note, or NULL */
+    uint64_t pos;                 /* position the snapshot stands at */
+    const uint8_t *hash;          /* 32-byte chain hash at pos, or NULL */
+    uint64_t head;                /* log head as known */
+    const jk_office_t *offices;   /* from heartbeats; may be NULL */
     size_t office_count;
     const char *kecamatan; /* filter: kecamatan code, or NULL */
     const char *batch;     /* filter: batch code, or NULL */
@@ -266,15 +302,19 @@ typedef struct {
 
 /* Writes the board as a report a person reads, in pages of 80 columns by
    view->rows lines (24 by default): each page starts with the board's
-   header and ends with "halaman i/n"; a table cut by a page break
+   header (with the note, "! Indonesian / English" on one line, or on
+   two when that is wider than 80 columns: "! Indonesian" and
+   "  / English") and ends with "halaman i/n"; a table cut by a page break
    repeats its heading; a longer line is cut on a character boundary.
    With ansi, clears the screen first and uses bold headings. Returns the
    number of pages (1 or more), or JK_INVALID when the snapshot does not
    decode (a message is written instead). */
 int jk_render_term (FILE *out, const jk_status_view_t *view, bool ansi);
 
-/* Writes one JSON document on one line: {"state", "note", "pos", "hash",
-   "head", "snapshot" (the snapshot map, filters applied), "offices"},
+/* Writes one JSON document on one line: {"state", "note" (its
+   Indonesian text), "note_code", "note_args" (an object: each argument's
+   name and value, strings), "pos", "hash", "head", "snapshot" (the
+   snapshot map, filters applied), "offices"},
    and "links" (area, up, head, cursor, lag, lag_ms) when view->link is
    set.
    Returns 0, or JK_INVALID when the snapshot does not decode. */

@@ -27,6 +27,28 @@ static void s_string (FILE *out, const char *text, size_t len)
     fputc ('"', out);
 }
 
+/* The note: its Indonesian text, its code and its arguments by name
+   ("note":"","note_code":"","note_args":{} when there is none). */
+static void s_note (FILE *out, const jk_status_note_t *note)
+{
+    char text[JK_STATUS_NOTE_TEXT_MAX];
+    jk_status_note_text (note, false, text, sizeof text);
+    const char *code = text[0] ? note->code : "";
+    fputs (",\"note\":", out);
+    s_string (out, text, strlen (text));
+    fputs (",\"note_code\":", out);
+    s_string (out, code, strlen (code));
+    fputs (",\"note_args\":{", out);
+    const char *name;
+    for (int i = 0; code[0] && (name = jk_status_note_arg (code, i)); i++) {
+        fputs (i ? "," : "", out);
+        s_string (out, name, strlen (name));
+        fputc (':', out);
+        s_string (out, note->args[i], strlen (note->args[i]));
+    }
+    fputc ('}', out);
+}
+
 static void s_value (FILE *out, const jk_status_view_t *view,
                      const msgpack_object *o, const char *key);
 
@@ -139,9 +161,7 @@ int jk_render_json (FILE *out, const jk_status_view_t *view)
     fputs ("{\"state\":", out);
     s_string (out, view->state ? view->state : "",
               view->state ? strlen (view->state) : 0);
-    fputs (",\"note\":", out);
-    s_string (out, view->note ? view->note : "",
-              view->note ? strlen (view->note) : 0);
+    s_note (out, view->note);
     fprintf (out, ",\"pos\":%llu,\"hash\":\"%s\",\"head\":%llu",
              (unsigned long long)view->pos, hash,
              (unsigned long long)view->head);

@@ -351,6 +351,29 @@ static void s_links (s_screen_t *s, const jk_status_view_t *view)
                  "  (tautan tidak menjawab / the link did not answer)\n");
 }
 
+/* The note, in Indonesian then English: "! id / en" on one line, or
+   "! id" and "  / en" on two when one would be wider than the screen
+   (each then cut to it by the pager). */
+static void s_note (FILE *head, const jk_status_note_t *note)
+{
+    char id[JK_STATUS_NOTE_TEXT_MAX], en[JK_STATUS_NOTE_TEXT_MAX];
+    if (!*jk_status_note_text (note, false, id, sizeof id))
+        return;
+    jk_status_note_text (note, true, en, sizeof en);
+    char *line = jk_sprintf ("! %s / %s", id, en);
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    if (chars > JK_TERM_WIDTH) {
+        free (line);
+        line = jk_sprintf ("! %s\n%c  / %s", id, JK_MARK_HEAD, en);
+    }
+    char masked[3 * JK_STATUS_NOTE_TEXT_MAX];
+    jk_status_mask_niks (line, strlen (line), masked, sizeof masked);
+    fprintf (head, "%c%s\n", JK_MARK_HEAD, masked);
+    free (line);
+}
+
 /* The board's header, on every page: title, log position, the note. */
 static char *s_head_text (const jk_status_view_t *view, const char *day)
 {
@@ -367,12 +390,7 @@ static char *s_head_text (const jk_status_view_t *view, const char *day)
              (unsigned long long)view->pos, (unsigned long long)view->head,
              hash[0] ? hash : "-",
              view->head > view->pos ? "  (mengejar / catching up)" : "");
-    if (view->note && *view->note) {
-        char note[200];
-        jk_status_mask_niks (view->note, strlen (view->note), note,
-                             sizeof note);
-        fprintf (head, "%c! %s\n", JK_MARK_HEAD, note);
-    }
+    s_note (head, view->note);
     fclose (head);
     return text;
 }

@@ -214,19 +214,12 @@ static int s_load (void *arg, uint8_t *image, size_t size)
     return JK_IO;
 }
 
-/* Appends a sentence to the notice. */
-static void s_notice (char *note, size_t size, const char *text)
-{
-    size_t used = strlen (note);
-    if (used + 2 < size)
-        snprintf (note + used, size - used, "%s%s", used ? "; " : "", text);
-}
-
 /* What the store decides with (its STATS): the region and the RAT
    deadline the replica seeds and applies with, unless jejak-status was
-   told others (a notice then). Made before anything is loaded. */
-static int s_settings (void *arg, const char *stats, char *note,
-                       size_t note_size)
+   told others (a notice then: region_differs, months_differs, or both in
+   one, region_months_differ; region_unknown when the store's region
+   cannot be loaded here). Made before anything is loaded. */
+static int s_settings (void *arg, const char *stats, jk_status_note_t *notice)
 {
     jk_replica_t *self = (jk_replica_t *)arg;
     jk_log_settings_t store;
@@ -244,20 +237,18 @@ static int s_settings (void *arg, const char *stats, char *note,
                  code, months);
         return JK_OK;
     }
-    char text[160];
     bool reopen = false;
-    if (strcmp (store.area, code) != 0 && self->region_given) {
-        snprintf (text, sizeof text, "--region %s is not the store's region %s",
-                  code, store.area);
-        s_notice (note, note_size, text);
-    } else if (strcmp (store.area, code) != 0) {
+    const char *region_note = NULL; /* region_differs, region_unknown */
+    if (strcmp (store.area, code) != 0 && self->region_given)
+        region_note = "region_differs";
+    else if (strcmp (store.area, code) != 0) {
         char err[256];
         jk_region_t *loaded =
             jk_region_load_default_dir (store.area, err, sizeof err);
         if (!loaded) {
-            snprintf (text, sizeof text, "the store's region %s: %.100s",
-                      store.area, err);
-            s_notice (note, note_size, text);
+            jk_warn ("status", "the store's region %s cannot be loaded: %s",
+                     store.area, err);
+            region_note = "region_unknown";
         } else {
             /* The process's region from now on: the replica seeds its
                kecamatan and applies records with it. */
@@ -268,17 +259,31 @@ static int s_settings (void *arg, const char *stats, char *note,
             jk_info ("status", "the store decides with region %s", store.area);
         }
     }
-    if (store.rat_deadline_months != months && self->months_given) {
-        snprintf (text, sizeof text,
-                  "--rat-deadline-months %d is not the store's %d", months,
-                  store.rat_deadline_months);
-        s_notice (note, note_size, text);
-    } else if (store.rat_deadline_months != months) {
+    bool months_note = false;
+    if (store.rat_deadline_months != months && self->months_given)
+        months_note = true;
+    else if (store.rat_deadline_months != months) {
         self->config.rat_deadline_months = store.rat_deadline_months;
         reopen = true;
     }
-    if (note[0])
-        jk_warn ("status", "%s: the board applies records as told", note);
+    char given[16], told[16];
+    snprintf (given, sizeof given, "%d", months);
+    snprintf (told, sizeof told, "%d", store.rat_deadline_months);
+    if (region_note && months_note)
+        jk_status_note_set (notice,
+                            strcmp (region_note, "region_differs") == 0
+                                ? "region_months_differ"
+                                : "region_unknown_months_differ",
+                            code, store.area, given, told);
+    else if (region_note)
+        jk_status_note_set (notice, region_note, code, store.area);
+    else if (months_note)
+        jk_status_note_set (notice, "months_differs", given, told);
+    if (notice->code[0]) {
+        char text[JK_STATUS_NOTE_TEXT_MAX];
+        jk_warn ("status", "%s: the board applies records as told",
+                 jk_status_note_text (notice, true, text, sizeof text));
+    }
     if (!reopen)
         return JK_OK;
     return s_reset (self);

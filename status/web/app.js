@@ -28,7 +28,24 @@ const LABELS = {
     down: 'putus', records: 'catatan', pick: 'Pilih tanggal',
     today: 'Hari ini', past: 'per tanggal', past_error: 'gagal memuat tanggal',
     behind_title: 'Kantor mencatat lebih banyak dari log: data hilang dari basis data? jalankan jejak-replay verify',
-    quality: 'Kualitas data', q_open: 'terbuka', q_resolved: 'selesai dikoreksi'
+    quality: 'Kualitas data', q_open: 'terbuka', q_resolved: 'selesai dikoreksi',
+    /* The board's notes by code (docs/STATUS.md, "Notes"): {name} is an
+       argument of note_args; recovered's {after} is itself a code. */
+    note_feed_silent: 'feed terputus {seconds} dtk (broker mati?): berlangganan ulang, mengejar dari store',
+    note_feed_back: 'feed tersambung kembali',
+    note_store_silent: 'store tidak menjawab (dimulai ulang?): menyambung ulang',
+    note_store_back: 'store menjawab kembali',
+    note_recovered: 'pulih pukul {time} WIB setelah: {after}',
+    note_head_backwards: 'head log mundur: memuat ulang dari posisi 0',
+    note_hash_differs: 'hash log berbeda di posisi papan: memuat ulang dari posisi 0',
+    note_log_shorter: 'log store lebih pendek dari log papan: memuat ulang dari posisi 0',
+    note_state_failed: 'salinan data store tidak dapat dimuat: memuat ulang dari posisi 0',
+    note_replica_failed: 'replika papan gagal: memuat ulang dari posisi 0',
+    note_region_differs: '--region {region} berbeda dengan wilayah store {store_region}',
+    note_region_unknown: 'wilayah store {store_region} tidak dapat dimuat (lihat log): memakai wilayah {region}',
+    note_months_differs: '--rat-deadline-months {months} berbeda dengan batas RAT store {store_months} bulan',
+    note_region_months_differ: '--region {region} berbeda dengan wilayah store {store_region}; --rat-deadline-months {months} berbeda dengan batas RAT store {store_months} bulan',
+    note_region_unknown_months_differ: 'wilayah store {store_region} tidak dapat dimuat (lihat log): memakai wilayah {region}; --rat-deadline-months {months} berbeda dengan batas RAT store {store_months} bulan'
   },
   en: {
     title: 'Jejak status board', pos: 'Log position', asof: 'As of',
@@ -54,7 +71,22 @@ const LABELS = {
     records: 'records', pick: 'Pick a date', today: 'Today',
     past: 'as of a date', past_error: 'could not load the date',
     behind_title: 'The office holds receipts the log does not have: data lost from the database? run jejak-replay verify',
-    quality: 'Data quality', q_open: 'open', q_resolved: 'resolved by a correction'
+    quality: 'Data quality', q_open: 'open', q_resolved: 'resolved by a correction',
+    note_feed_silent: 'no feed for {seconds} s (broker down?): re-subscribed, catching up from the store',
+    note_feed_back: 'feed back',
+    note_store_silent: 'store not answering (restart?): reconnecting',
+    note_store_back: 'store back',
+    note_recovered: 'recovered {time} WIB after: {after}',
+    note_head_backwards: 'the log head went backwards: reloading from position 0',
+    note_hash_differs: 'the log\'s hash differs at our position: reloading from position 0',
+    note_log_shorter: 'the store\'s log is shorter than ours: reloading from position 0',
+    note_state_failed: 'the store\'s state could not be loaded: reloading from position 0',
+    note_replica_failed: 'the board\'s replica failed: reloading from position 0',
+    note_region_differs: '--region {region} is not the store\'s region {store_region}',
+    note_region_unknown: 'the store\'s region {store_region} could not be loaded (see the log): applying with region {region}',
+    note_months_differs: '--rat-deadline-months {months} is not the store\'s {store_months}',
+    note_region_months_differ: '--region {region} is not the store\'s region {store_region}; --rat-deadline-months {months} is not the store\'s {store_months}',
+    note_region_unknown_months_differ: 'the store\'s region {store_region} could not be loaded (see the log): applying with region {region}; --rat-deadline-months {months} is not the store\'s {store_months}'
   }
 };
 
@@ -113,14 +145,30 @@ function drawState () {
     (state === 'live' ? 'live' : state === 'catching-up' ? 'catching up' : 'offline (reconnecting)');
 }
 
+/* The board's note in the page's language: its code through the
+   dictionaries (note_CODE, each {name} replaced by its argument; a
+   recovered note's {after} names the note it recovered from), else, for
+   a code this page does not know, the text as the board sent it. */
+function noteText () {
+  const key = 'note_' + (doc.note_code || '');
+  if (!doc.note_code || !LABELS.id[key] || !LABELS.en[key]) return doc.note || '';
+  const args = doc.note_args || {};
+  return t(key).replace(/\{(\w+)\}/g, function (all, name) {
+    const value = args[name] === undefined ? '' : String(args[name]);
+    return name === 'after' && LABELS.id['note_' + value] ? t('note_' + value) : value;
+  });
+}
+
 function drawHead () {
   $('log-pos').textContent = doc.pos;
   $('log-head').textContent = doc.head;
   $('log-hash').textContent = (doc.hash || '').slice(0, 16);
   $('as-of').textContent = dateId(doc.snapshot.as_of) || '–';
   const note = $('note');
-  note.hidden = !doc.note;
-  note.textContent = doc.note || '';
+  const text = noteText();
+  note.hidden = !text;
+  note.textContent = text;
+  note.dataset.code = text ? doc.note_code || '' : '';
   /* The fork alarm: loud, never hidden while the board runs. */
   const cp = doc.checkpoint || {};
   const alarm = $('alarm');

@@ -103,7 +103,8 @@ static int s_person (jk_test_hub_t *hub, const char *office, const char *area,
 }
 
 /* Runs the live board (--json) with region (NULL: none) until it shows
-   position 4 with note; its document there, and all it wrote in
+   position 4 with note (the document's "note", "note_code" and
+   "note_args" members); its document there, and all it wrote in
    *log_text. */
 static char *s_live_board (jk_test_hub_t *hub, const char *region,
                            const char *note, char **log_text)
@@ -115,8 +116,7 @@ static char *s_live_board (jk_test_hub_t *hub, const char *region,
                     "--region",     (char *)region, NULL};
     if (!region)
         argv[6] = NULL;
-    char *live =
-        jk_sprintf ("{\"state\":\"live\",\"note\":\"%s\",\"pos\":4,", note);
+    char *live = jk_sprintf ("{\"state\":\"live\",%s,\"pos\":4,", note);
     pid_t board = jk_test_spawn (argv, log);
     assert_true (JK_WAIT_FOR (jk_test_file_has (log, live), S_WAIT_MS));
     assert_int_equal (jk_test_stop (board, SIGTERM, S_WAIT_MS), 0);
@@ -312,22 +312,28 @@ static void test_region_of_the_log (void **state)
        region, it says on the board and in its log that the store's is
        another, and shows Cianjur's kecamatan beside the store's. */
     char *log_text = NULL;
-    char *doc = s_live_board (hub, "32.04", "", &log_text);
+    const char *none = "\"note\":\"\",\"note_code\":\"\",\"note_args\":{}";
+    char *doc = s_live_board (hub, "32.04", none, &log_text);
     assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
     assert_int_equal (s_count (doc, "\"code\":\"32.03."), 0);
     assert_int_equal (s_count (log_text, "not of region"), 0);
     assert_int_equal (s_count (log_text, "WARN"), 0);
     free (doc);
     free (log_text);
-    doc = s_live_board (hub, NULL, "", &log_text);
+    doc = s_live_board (hub, NULL, none, &log_text);
     assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
     assert_int_equal (s_count (doc, "\"code\":\"32.03."), 0);
     assert_int_equal (s_count (log_text, "not of region"), 0);
     assert_int_equal (s_count (log_text, "WARN"), 0);
     free (doc);
     free (log_text);
+    /* The notice in Indonesian, with its code and arguments for a client
+       that words it itself (the web page's EN). */
     doc = s_live_board (hub, "32.03",
-                        "--region 32.03 is not the store's region 32.04",
+                        "\"note\":\"--region 32.03 berbeda dengan wilayah "
+                        "store 32.04\",\"note_code\":\"region_differs\","
+                        "\"note_args\":{\"region\":\"32.03\","
+                        "\"store_region\":\"32.04\"}",
                         &log_text);
     assert_int_equal (s_count (doc, "\"code\":\"32.04."), 31);
     assert_int_equal (s_count (doc, "\"code\":\"32.03."), 32);

@@ -355,6 +355,43 @@ static void test_late_joiner_with_drops_matches_store (void **state)
     jk_replica_destroy (&replica);
 }
 
+/* The board's note as jejak-status shows it: the JSON document (the
+   Indonesian text, the code and its arguments) and the terminal's
+   header (Indonesian, then English). The board's note is feed_silent. */
+static void s_assert_note_shown (jk_board_t *board, jk_replica_t *replica)
+{
+    size_t size = 0;
+    uint8_t *snapshot =
+        jk_replica_snapshot (replica, jk_days_from_civil (2022, 10, 14), &size);
+    assert_non_null (snapshot);
+    jk_status_view_t view = {.snapshot = snapshot,
+                             .snapshot_size = size,
+                             .state = "live",
+                             .note = jk_board_note (board),
+                             .pos = jk_board_pos (board),
+                             .hash = jk_board_hash (board),
+                             .head = jk_board_head (board)};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    assert_int_equal (jk_render_json (out, &view), 0);
+    fclose (out);
+    assert_non_null (strstr (
+        text, ",\"note\":\"feed terputus 3 dtk (broker mati?): berlangganan "
+              "ulang, mengejar dari store\",\"note_code\":\"feed_silent\","
+              "\"note_args\":{\"seconds\":\"3\"},\"pos\":"));
+    free (text);
+    out = open_memstream (&text, &len);
+    assert_true (jk_render_term (out, &view, false) >= 1);
+    fclose (out);
+    assert_non_null (strstr (
+        text, "\n! feed terputus 3 dtk (broker mati?): berlangganan ulang, "
+              "mengejar dari store\n  / no feed for 3 s (broker down?): "
+              "re-subscribed, catching up from the store\n"));
+    free (text);
+    free (snapshot);
+}
+
 /* The hub is killed and restarted: the board says so and recovers. */
 static void test_hub_restart_recovers (void **state)
 {
@@ -373,7 +410,10 @@ static void test_hub_restart_recovers (void **state)
     JK_WAIT_FOR ((jk_board_poll (board, 50), jk_board_feed_silent (board)),
                  S_WAIT_MS);
     assert_true (jk_board_feed_silent (board));
-    assert_non_null (strstr (jk_board_note (board), "no feed"));
+    const jk_status_note_t *note = jk_board_note (board);
+    assert_string_equal (note->code, "feed_silent");
+    assert_string_equal (note->args[0], "3");
+    s_assert_note_shown (board, replica);
 
     s_hub_start (env);
     s_head (env, S_WAIT_MS);

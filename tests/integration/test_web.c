@@ -3,7 +3,8 @@
     jejak-registration; HTTP checked with a plain socket client (codes,
     headers, /snapshot.json numbers, the /events stream), then the page in
     a real headless Chromium (numbers in the DOM before and after more
-    submissions, and a screenshot kept as a test artifact). */
+    submissions, and a screenshot kept as a test artifact; the board's
+    note in Indonesian, and in English with the EN button). */
 #include "cdp.h"
 #include "jk_status.h"
 #include "testsupport.h"
@@ -253,7 +254,9 @@ static int s_read_port (s_env_t *env)
     return port;
 }
 
-static int s_setup (void **state)
+/* A hub and jejak-status --http reading it, with one more flag and its
+   value when flag is set. */
+static int s_setup_with (void **state, const char *flag, const char *value)
 {
     s_env_t *env = jk_calloc (1, sizeof *env);
     env->dir = jk_test_tmpdir ("web-it");
@@ -266,14 +269,31 @@ static int s_setup (void **state)
     env->query = jk_test_endpoint (env->dir, "query");
     env->hub = jk_test_hub_spawn (env->db, env->ingest, env->feed, env->query,
                                   NULL, env->hub_log);
+    /* The board starts once the hub answers: a store that does not
+       answer for 3 s would be a recovery note (store_back), which stands
+       in front of the settings notice test_note_language looks for. */
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (env->hub_log, "jejak-hub ingest="), S_WAIT_MS));
     char *status[] = {"jejak-status", "--feed",      env->feed,
                       "--query",      env->query,    "--http",
-                      "127.0.0.1:0",  "--http-only", NULL};
+                      "127.0.0.1:0",  "--http-only", (char *)flag,
+                      (char *)value,  NULL};
     env->status = jk_test_spawn (status, env->status_log);
     assert_true (env->status > 0);
     assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, S_WAIT_MS));
     *state = env;
     return 0;
+}
+
+static int s_setup (void **state)
+{
+    return s_setup_with (state, NULL, NULL);
+}
+
+/* The board told another RAT deadline than the hub's (6 months). */
+static int s_setup_months (void **state)
+{
+    return s_setup_with (state, "--rat-deadline-months", "9");
 }
 
 static int s_teardown (void **state)
@@ -770,6 +790,64 @@ static void test_date_picker (void **state)
     jk_cdp_stop (&b);
 }
 
+/* Whether /snapshot.json carries text. */
+static bool s_document_has (s_env_t *env, const char *text)
+{
+    int code = 0;
+    char *response = s_http (env, "GET", "/snapshot.json", &code);
+    bool has = code == 200 && strstr (s_body (response), text) != NULL;
+    free (response);
+    return has;
+}
+
+/* The board's note: the document carries it in Indonesian with its code
+   and arguments; the page shows it in Indonesian, and in English once
+   the EN button is pressed, and back. */
+static void test_note_language (void **state)
+{
+    s_env_t *env = *state;
+    if (!JK_WAIT_FOR (
+            s_document_has (
+                env,
+                "\"note\":\"--rat-deadline-months 9 berbeda dengan batas "
+                "RAT store 6 bulan\",\"note_code\":\"months_differs\","
+                "\"note_args\":{\"months\":\"9\",\"store_months\":\"6\"},"),
+            S_WAIT_MS)) {
+        int code = 0;
+        char *response = s_http (env, "GET", "/snapshot.json", &code);
+        fail_msg ("the document (%d): %.300s", code, s_body (response));
+    }
+    if (!jk_test_browser ("test_note_language"))
+        skip ();
+    jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);
+    assert_non_null (b);
+    char *url = jk_sprintf ("http://127.0.0.1:%d/", env->port);
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    const char *id = "document.getElementById('note').textContent === "
+                     "'--rat-deadline-months 9 berbeda dengan batas RAT "
+                     "store 6 bulan' && !document.getElementById('note')"
+                     ".hidden && document.getElementById('note').dataset"
+                     ".code === 'months_differs'";
+    const char *en = "document.getElementById('note').textContent === "
+                     "\"--rat-deadline-months 9 is not the store's 6\" && "
+                     "document.getElementById('lang').textContent === 'ID'";
+    if (!jk_cdp_wait (b, id, S_WAIT_MS)) {
+        char *shown =
+            jk_cdp_eval (b, "document.getElementById('note').textContent");
+        fail_msg ("the note in Indonesian: the page shows %s", shown);
+    }
+    free (jk_cdp_eval (b, "document.getElementById('lang').click (); 1"));
+    if (!jk_cdp_wait (b, en, S_WAIT_MS)) {
+        char *shown =
+            jk_cdp_eval (b, "document.getElementById('note').textContent");
+        fail_msg ("the note in English: the page shows %s", shown);
+    }
+    free (jk_cdp_eval (b, "document.getElementById('lang').click (); 1"));
+    assert_true (jk_cdp_wait (b, id, S_WAIT_MS));
+    jk_cdp_stop (&b);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -778,6 +856,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_date_picker, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_note_language, s_setup_months,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

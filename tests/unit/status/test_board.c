@@ -435,7 +435,9 @@ static void test_head_backwards_resets (void **state)
     assert_int_equal (jk_board_pos (f->board), 5);
     assert_int_equal (f->sink.applied, 25);
     assert_int_equal (jk_board_stats (f->board)->resets, 1);
-    assert_non_null (strstr (jk_board_note (f->board), "backwards"));
+    /* Live again, the note says after what. */
+    assert_string_equal (jk_board_note (f->board)->code, "recovered");
+    assert_string_equal (jk_board_note (f->board)->args[1], "head_backwards");
     s_fixture_destroy (&f);
 }
 
@@ -452,12 +454,20 @@ static void test_store_restart_recovers (void **state)
     while (!jk_board_store_silent (f->board) && jk_clock_mono_ms () < deadline)
         jk_board_poll (f->board, 10);
     assert_true (jk_board_store_silent (f->board));
+    assert_string_equal (jk_board_note (f->board)->code, "store_silent");
     assert_true (jk_board_pos (f->board) < 500);
     s_query_bind (f);
     assert_true (
         S_RUN_UNTIL (f, jk_board_pos (f->board) == 500 &&
                             jk_board_state (f->board) == JK_BOARD_LIVE));
     assert_false (jk_board_store_silent (f->board));
+    /* Right again: the note says when (WIB), and after what. */
+    const jk_status_note_t *note = jk_board_note (f->board);
+    assert_string_equal (note->code, "recovered");
+    assert_int_equal (strlen (note->args[0]), 8);
+    assert_int_equal (note->args[0][2], ':');
+    assert_int_equal (note->args[0][5], ':');
+    assert_string_equal (note->args[1], "store_back");
     assert_true (jk_board_stats (f->board)->query_reconnects >= 1);
     assert_int_equal (f->sink.applied, 500);
     assert_int_equal (f->sink.out_of_order, 0);
@@ -473,6 +483,9 @@ static void test_broker_restart_resubscribes (void **state)
     assert_true (S_RUN_UNTIL (f, jk_board_state (f->board) == JK_BOARD_LIVE));
     zsock_destroy (&f->feed);
     assert_true (S_RUN_UNTIL (f, jk_board_feed_silent (f->board)));
+    /* Said with the silence limit, 300 ms, in seconds. */
+    assert_string_equal (jk_board_note (f->board)->code, "feed_silent");
+    assert_string_equal (jk_board_note (f->board)->args[0], "0,3");
     f->head = 8; /* committed while no broker was there */
     s_feed_bind (f);
     s_feed_wait_subscribed (f);

@@ -140,7 +140,7 @@ static jk_status_view_t s_view (void)
     return (jk_status_view_t){.snapshot = s_snap.bytes,
                               .snapshot_size = s_snap.size,
                               .state = "live",
-                              .note = "",
+                              .note = NULL,
                               .pos = 1234,
                               .hash = hash,
                               .head = 1234,
@@ -307,7 +307,9 @@ static void test_term_ansi_and_filters (void **state)
     jk_status_view_t view = s_view ();
     view.kecamatan = "32.03.01";
     view.all_batches = true;
-    view.note = "no feed for 3 s";
+    jk_status_note_t note;
+    jk_status_note_set (&note, "feed_silent", "3");
+    view.note = &note;
     int rc;
     char *text = s_render (&view, false, true, &rc);
     assert_int_equal (rc, 2);
@@ -321,7 +323,13 @@ static void test_term_ansi_and_filters (void **state)
     assert_non_null (strstr (text, " ditutup"));
     /* Offices of other kecamatan hidden. */
     assert_null (strstr (text, "test-1"));
-    assert_non_null (strstr (text, "no feed for 3 s"));
+    /* The note, bold like the header's other lines: Indonesian, then
+       English on a line of its own (together wider than 80). */
+    assert_non_null (strstr (
+        text, "\n\033[1m! feed terputus 3 dtk (broker mati?): berlangganan "
+              "ulang, mengejar dari store\033[0m\n\033[1m  / no feed for 3 s "
+              "(broker down?): re-subscribed, catching up from the "
+              "store\033[0m\n"));
     free (text);
 
     /* By default only the running ones: not the closed one. */
@@ -431,6 +439,101 @@ static void test_term_checkpoint_alarm (void **state)
     free (alarm);
 }
 
+/* How many times needle stands in text. */
+static int s_count (const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr (p, needle)); p += strlen (needle))
+        n++;
+    return n;
+}
+
+/* The note in the header of every page: "! Indonesian / English" on
+   one line when that fits in 80 columns, else on two; a longer one cut
+   at 80. None: no line. */
+static void test_term_note (void **state)
+{
+    (void)state;
+    jk_status_view_t view = s_view ();
+    jk_status_note_t note;
+    jk_status_note_set (&note, "store_back");
+    view.note = &note;
+    int rc;
+    char *text = s_render (&view, false, false, &rc);
+    assert_int_equal (s_check_pages (text, 24), rc);
+    const char *head = "a0a1a2a3a4a5a6a7\n! store menjawab kembali / store "
+                       "back\n";
+    assert_int_equal (s_count (text, head), rc);
+    free (text);
+
+    jk_status_note_set (&note, "feed_silent", "3");
+    text = s_render (&view, false, false, &rc);
+    assert_int_equal (s_check_pages (text, 24), rc);
+    head = "a0a1a2a3a4a5a6a7\n! feed terputus 3 dtk (broker mati?): "
+           "berlangganan ulang, mengejar dari store\n  / no feed for 3 s "
+           "(broker down?): re-subscribed, catching up from the store\n";
+    assert_int_equal (s_count (text, head), rc);
+    free (text);
+
+    jk_status_note_set (&note, "region_unknown_months_differ", "32.03", "32.04",
+                        "9", "6");
+    text = s_render (&view, false, false, &rc);
+    assert_int_equal (s_check_pages (text, 24), rc);
+    assert_non_null (strstr (text, "\n! wilayah store 32.04 tidak dapat "
+                                   "dimuat (lihat log): memakai wilayah "
+                                   "32.03; --~\n  / the store's region 32.04 "
+                                   "could not be loaded (see the log): "
+                                   "applying with r~\n"));
+    free (text);
+
+    view.note = NULL;
+    text = s_render (&view, false, false, &rc);
+    assert_int_equal (s_count (text, "a0a1a2a3a4a5a6a7\n"), rc);
+    assert_null (strstr (text, "a0a1a2a3a4a5a6a7\n!"));
+    free (text);
+}
+
+/* The note in JSON: the Indonesian text, the code and the arguments by
+   name. */
+static void test_json_note (void **state)
+{
+    (void)state;
+    jk_status_view_t view = s_view ();
+    jk_status_note_t note;
+    jk_status_note_set (&note, "feed_silent", "0,3");
+    view.note = &note;
+    int rc;
+    char *text = s_render (&view, true, false, &rc);
+    assert_int_equal (rc, 0);
+    const char *want =
+        "{\"state\":\"live\",\"note\":\"feed terputus 0,3 dtk (broker "
+        "mati?): berlangganan ulang, mengejar dari store\",\"note_code\":"
+        "\"feed_silent\",\"note_args\":{\"seconds\":\"0,3\"},\"pos\":1234,";
+    assert_memory_equal (text, want, strlen (want));
+    free (text);
+
+    jk_status_note_set (&note, "region_months_differ", "32.03", "32.04", "9",
+                        "6");
+    text = s_render (&view, true, false, &rc);
+    want = "{\"state\":\"live\",\"note\":\"--region 32.03 berbeda dengan "
+           "wilayah store 32.04; --rat-deadline-months 9 berbeda dengan "
+           "batas RAT store 6 bulan\",\"note_code\":\"region_months_differ\","
+           "\"note_args\":{\"region\":\"32.03\",\"store_region\":\"32.04\","
+           "\"months\":\"9\",\"store_months\":\"6\"},\"pos\":1234,";
+    assert_memory_equal (text, want, strlen (want));
+    free (text);
+
+    /* A recovered note names the note it recovered from by its code. */
+    jk_status_note_set (&note, "recovered", "10:42:07", "feed_back");
+    text = s_render (&view, true, false, &rc);
+    want = "{\"state\":\"live\",\"note\":\"pulih pukul 10:42:07 WIB setelah: "
+           "feed tersambung kembali\",\"note_code\":\"recovered\","
+           "\"note_args\":{\"time\":\"10:42:07\",\"after\":\"feed_back\"},"
+           "\"pos\":1234,";
+    assert_memory_equal (text, want, strlen (want));
+    free (text);
+}
+
 static void test_json_exact (void **state)
 {
     (void)state;
@@ -448,7 +551,8 @@ static void test_json_exact (void **state)
     jk_active_rule_describe (&rule, s_day (), words, sizeof words);
     jk_active_years_t years = jk_active_years (&rule, s_day ());
     char *expect = jk_sprintf (
-        "{\"state\":\"live\",\"note\":\"\",\"pos\":1234,\"hash\":"
+        "{\"state\":\"live\",\"note\":\"\",\"note_code\":\"\","
+        "\"note_args\":{},\"pos\":1234,\"hash\":"
         "\"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\","
         "\"head\":1234,\"snapshot\":{\"as_of\":\"2023-05-08\",\"pos\":%llu,"
         "\"active_rule\":{\"spec\":\"%s\",\"text\":\"%s\",\"from_year\":%d,"
@@ -557,6 +661,8 @@ int main (void)
         cmocka_unit_test (test_term_plain),
         cmocka_unit_test (test_term_ansi_and_filters),
         cmocka_unit_test (test_term_checkpoint_alarm),
+        cmocka_unit_test (test_term_note),
+        cmocka_unit_test (test_json_note),
         cmocka_unit_test (test_json_exact),
         cmocka_unit_test (test_links),
         cmocka_unit_test (test_bad_snapshot),
