@@ -44,6 +44,7 @@ sqlite3 *jk_cli_open_log (const char *command, const char *path);
 #define JK_CLI_MONTHS_HELP                                                     \
     "RAT late after this many months, 1 to 24 (default: as the log "           \
     "records, else JEJAK_RAT_DEADLINE_MONTHS, else 6)"
+#define JK_CLI_DATA_DIR_HELP "region reference data directory"
 /* The region and RAT deadline months to re-derive the log at path with:
    --region and --rat-deadline-months (flag or config file), else what
    the log records (jk_log_settings_t), else JEJAK_REGION and

@@ -102,6 +102,7 @@ int jk_cli_rebuild (int argc, char **argv)
         {"force", NULL, NULL, "replace an existing --out file", true},
         {"region", NULL, NULL, JK_CLI_REGION_HELP, false},
         {"rat-deadline-months", NULL, NULL, JK_CLI_MONTHS_HELP, false},
+        {"data-dir", "JEJAK_DATA_DIR", NULL, JK_CLI_DATA_DIR_HELP, false},
     };
     int code;
     jk_opts_t *opts =

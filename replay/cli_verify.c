@@ -444,6 +444,7 @@ int jk_cli_verify (int argc, char **argv)
          "valid cosignatures of trusted witnesses the checkpoint needs", false},
         {"region", NULL, NULL, JK_CLI_REGION_HELP, false},
         {"rat-deadline-months", NULL, NULL, JK_CLI_MONTHS_HELP, false},
+        {"data-dir", "JEJAK_DATA_DIR", NULL, JK_CLI_DATA_DIR_HELP, false},
     };
     int code;
     jk_opts_t *opts = jk_cli_parse (

@@ -148,6 +148,10 @@ int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
     /* The flags (or the config file's keys): the variables are read
        after the log's record, which outranks them. */
     const char *area_flag = jk_opts_get (opts, "region");
+    /* The region reference data: --data-dir (or JEJAK_DATA_DIR), else
+       the installed copy. */
+    if (jk_opts_get (opts, "data-dir"))
+        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
     const char *months_flag = jk_opts_get (opts, "rat-deadline-months");
     int months_given = 0;
     if (months_flag &&
@@ -230,7 +234,7 @@ int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
     if (!region) {
         fprintf (stderr,
                  "jejak-replay %s: cannot load the region reference data: "
-                 "%s (set JEJAK_DATA_DIR to the folder holding it)\n",
+                 "%s (--data-dir or JEJAK_DATA_DIR: the folder holding it)\n",
                  command, err);
         return area_flag ? JK_REPLAY_EXIT_USAGE : JK_REPLAY_EXIT_IO;
     }

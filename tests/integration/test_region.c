@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -196,6 +197,28 @@ static void test_region_of_the_log (void **state)
     free (want);
     free (out);
     free (err);
+    /* --data-dir names where the region's reference data is read: an
+       empty directory cannot serve 32.04 (exit 3, the log's own region),
+       the source tree's data directory can. */
+    char *empty = jk_sprintf ("%s/nodata", hub->dir);
+    assert_int_equal (mkdir (empty, 0700), 0);
+    verify[4] = "--data-dir";
+    verify[5] = empty;
+    assert_int_equal (s_run (verify, &out, &err), 3);
+    assert_non_null (strstr (err, "jejak-replay verify: cannot load the region "
+                                  "reference data: "));
+    assert_non_null (
+        strstr (err, "(--data-dir or JEJAK_DATA_DIR: the folder holding it)"));
+    assert_null (strstr (out, "re-derived"));
+    free (out);
+    free (err);
+    verify[5] = JEJAK_SOURCE_DIR "/data";
+    assert_int_equal (s_run (verify, &out, &err), 0);
+    assert_non_null (strstr (out, "4 records (3 accepted, 1 rejected) "
+                                  "re-derived, all equal\n"));
+    free (out);
+    free (err);
+    free (empty);
     /* Told Cianjur's region: warned, and every outcome differs. */
     verify[4] = "--region";
     verify[5] = "32.03";
