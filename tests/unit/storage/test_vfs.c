@@ -105,7 +105,8 @@ static void s_random_bytes (unsigned char *out, size_t n, unsigned *seed)
    gathered; through jk_vfs_bulk, without a journal: gathered). */
 typedef enum { S_WAL, S_DB, S_BULK } s_mode_t;
 
-/* A database through vfs without a journal, as a rebuild loads one. */
+/* A database through vfs without a journal, as a rebuild loads one (its
+   16 MiB cache too: a transaction's pages are written at its commit). */
 static sqlite3 *s_open_bulk (const char *path, const char *vfs)
 {
     sqlite3 *db = NULL;
@@ -113,7 +114,8 @@ static sqlite3 *s_open_bulk (const char *path, const char *vfs)
         sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                          vfs),
         SQLITE_OK);
-    s_exec (db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF");
+    s_exec (db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                " PRAGMA cache_size = -16384");
     return db;
 }
 
@@ -369,121 +371,6 @@ static void test_frames_coalesced (void **state)
     jk_vfs_wal_stats (&after);
     assert_int_equal (after.written - before.written, 3);
     s_pair_close (&p);
-}
-
-/* ---- the bulk VFS -----------------------------------------------------------
-   Loads as a rebuild makes them: no journal, synchronous OFF. */
-
-/* Rows 1..rows with a 200-byte blob each, in one transaction. SQLITE_OK
-   or the failing step's code (no assertions: a child runs it too). */
-static int s_load (sqlite3 *db, int rows)
-{
-    unsigned char blob[200];
-    memset (blob, 0x5A, sizeof blob);
-    sqlite3_stmt *insert = NULL;
-    int rc = sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2 (db, "INSERT INTO t (k, b) VALUES (?1, ?2)", -1,
-                                 &insert, NULL);
-    for (int k = 1; k <= rows && rc == SQLITE_OK; k++) {
-        sqlite3_bind_int (insert, 1, k);
-        sqlite3_bind_blob (insert, 2, blob, (int)sizeof blob, SQLITE_STATIC);
-        rc = sqlite3_step (insert);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-        sqlite3_reset (insert);
-    }
-    sqlite3_finalize (insert);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
-    return rc;
-}
-
-/* A commit's pages are in the file when COMMIT returns (looked at before
-   any other call into SQLite), written in far fewer pwrites than SQLite
-   asked for, and a connection through the default VFS reads every row. */
-static void test_bulk_commit_in_file (void **state)
-{
-    (void)state;
-    char *dir = jk_test_tmpdir ("vfs-bulk");
-    char *path = jk_sprintf ("%s/b.db", dir);
-    sqlite3 *db = s_open_bulk (path, jk_vfs_bulk ());
-    s_exec (db, "CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)");
-    jk_vfs_wal_stats_t before, after;
-    jk_vfs_wal_stats (&before);
-    assert_int_equal (s_load (db, 10000), SQLITE_OK);
-    int64_t size = jk_test_file_size (path);
-    jk_vfs_wal_stats (&after);
-    unsigned long long asked = after.asked - before.asked;
-    unsigned long long written = after.written - before.written;
-    /* 10,000 rows of 200 bytes: about 500 pages of 4 KiB. */
-    assert_true (asked >= 500);
-    assert_true (written > 0 && written * 8 < asked);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal (
-        sqlite3_prepare_v2 (
-            db,
-            "SELECT page_count * page_size FROM pragma_page_count (),"
-            " pragma_page_size ()",
-            -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int64 (st, 0), size);
-    sqlite3_finalize (st);
-    sqlite3 *reader = NULL;
-    assert_int_equal (
-        sqlite3_open_v2 (path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal (
-        sqlite3_prepare_v2 (reader, "SELECT count(*), sum(length(b)) FROM t",
-                            -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int64 (st, 0), 10000);
-    assert_int_equal (sqlite3_column_int64 (st, 1), 2000000);
-    sqlite3_finalize (st);
-    sqlite3_close (reader);
-    assert_int_equal (sqlite3_close (db), SQLITE_OK);
-    free (path);
-    jk_test_rmdir (&dir);
-}
-
-/* A write the file refuses (past RLIMIT_FSIZE, as on a full disk) fails
-   the commit whose pages were all gathered in memory (about 110 KB, under
-   the buffer's 256 KiB: none reached the file before the commit ended).
-   In a child, which exits 0 when COMMIT failed with SQLITE_FULL or an
-   I/O error. */
-static void test_bulk_refused_write_fails_commit (void **state)
-{
-    (void)state;
-    char *dir = jk_test_tmpdir ("vfs-bulk-full");
-    char *path = jk_sprintf ("%s/f.db", dir);
-    pid_t child = jk_test_fork ();
-    assert_true (child >= 0);
-    if (child == 0) {
-        signal (SIGXFSZ, SIG_IGN);
-        sqlite3 *db = NULL;
-        if (sqlite3_open_v2 (path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                             jk_vfs_bulk ()) != SQLITE_OK ||
-            sqlite3_exec (db,
-                          "PRAGMA journal_mode = OFF;"
-                          " PRAGMA synchronous = OFF;"
-                          " CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)",
-                          NULL, NULL, NULL) != SQLITE_OK)
-            _exit (2);
-        struct rlimit limit = {.rlim_cur = 64 * 1024, .rlim_max = 64 * 1024};
-        if (setrlimit (RLIMIT_FSIZE, &limit) != 0)
-            _exit (3);
-        int rc = s_load (db, 500);
-        _exit (rc == SQLITE_OK                                    ? 1
-               : rc == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? 0
-                                                                  : 4);
-    }
-    int status = 0;
-    assert_true (jk_test_wait_exit (child, &status, 30000));
-    assert_true (WIFEXITED (status));
-    assert_int_equal (WEXITSTATUS (status), 0);
-    free (path);
-    jk_test_rmdir (&dir);
 }
 
 /* ---- readers ----------------------------------------------------------------
@@ -832,6 +719,103 @@ static void s_assert_census (const char *path, const int64_t want[2])
     assert_int_equal (got[1], want[1]);
     sqlite3_close (db);
     assert_true (jk_test_db_intact (path));
+}
+
+/* ---- the bulk VFS -----------------------------------------------------------
+   Loads as a rebuild makes them: no journal, synchronous OFF. */
+
+/* A commit's pages are in the file when COMMIT returns (looked at before
+   any other call into SQLite), written in far fewer pwrites than SQLite
+   asked for, and a connection through the default VFS reads every row. */
+static void test_bulk_commit_in_file (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("vfs-bulk");
+    char *path = jk_sprintf ("%s/b.db", dir);
+    sqlite3 *db = s_open_bulk (path, jk_vfs_bulk ());
+    s_exec (db, "CREATE TABLE t (k INTEGER, i INTEGER, b BLOB,"
+                " PRIMARY KEY (k, i))");
+    jk_vfs_wal_stats_t before, after;
+    jk_vfs_wal_stats (&before);
+    unsigned seed = 5;
+    assert_int_equal (s_commit (db, 1, 500, &seed), SQLITE_OK);
+    int64_t size = (int64_t)jk_test_file_size (path);
+    jk_vfs_wal_stats (&after);
+    unsigned long long asked = after.asked - before.asked;
+    unsigned long long written = after.written - before.written;
+    /* 500 rows of 4.5 KB on average: some 600 pages of 4 KiB. */
+    assert_true (asked >= 500);
+    assert_true (written > 0 && written * 8 < asked);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (
+            db,
+            "SELECT page_count * page_size FROM pragma_page_count (),"
+            " pragma_page_size ()",
+            -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int64 (st, 0), size);
+    sqlite3_finalize (st);
+    unsigned check_seed = 5;
+    int64_t want[2] = {0, 0};
+    s_expect (500, &check_seed, want);
+    s_assert_census (path, want);
+    assert_int_equal (sqlite3_close (db), SQLITE_OK);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
+/* A write the file refuses (past RLIMIT_FSIZE, as on a full disk) fails
+   the commit whose pages were all gathered in memory (under the buffer's
+   256 KiB: none reached the file before the commit ended). In a child,
+   which exits 0 when COMMIT failed with SQLITE_FULL or an I/O error. */
+static void test_bulk_refused_write_fails_commit (void **state)
+{
+    (void)state;
+    /* The rows' bytes (as s_commit draws them) lie between the limit and
+       the buffer's size. */
+    unsigned check_seed = 11;
+    unsigned char blob[9000];
+    size_t bytes = 0;
+    for (int i = 0; i < 30; i++) {
+        int n = 1 + rand_r (&check_seed) % (int)sizeof blob;
+        s_random_bytes (blob, (size_t)n, &check_seed);
+        bytes += (size_t)n;
+    }
+    assert_true (bytes > 80 * 1024 && bytes < 200 * 1024);
+    char *dir = jk_test_tmpdir ("vfs-bulk-full");
+    char *path = jk_sprintf ("%s/f.db", dir);
+    pid_t child = jk_test_fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        signal (SIGXFSZ, SIG_IGN);
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2 (path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                             jk_vfs_bulk ()) != SQLITE_OK ||
+            sqlite3_exec (db,
+                          "PRAGMA journal_mode = OFF;"
+                          " PRAGMA synchronous = OFF;"
+                          " CREATE TABLE t (k INTEGER, i INTEGER, b BLOB,"
+                          " PRIMARY KEY (k, i))",
+                          NULL, NULL, NULL) != SQLITE_OK)
+            _exit (2);
+        struct rlimit limit = {.rlim_cur = 64 * 1024, .rlim_max = 64 * 1024};
+        if (setrlimit (RLIMIT_FSIZE, &limit) != 0)
+            _exit (3);
+        unsigned seed = 11;
+        int rc = s_commit (db, 1, 30, &seed);
+        _exit (rc == SQLITE_OK                                    ? 1
+               : rc == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? 0
+                                                                  : 4);
+    }
+    int status = 0;
+    assert_true (jk_test_wait_exit (child, &status, 30000));
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    free (path);
+    jk_test_rmdir (&dir);
 }
 
 /* The WAL hook: the frames in the WAL after each commit, in *arg. */
