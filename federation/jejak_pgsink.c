@@ -10,7 +10,11 @@
     rows and the sink's position. PostgreSQL commits first, the shadow
     second; a shadow found behind PostgreSQL at start (a crash between the
     two) is brought up to it by applying the missing records to the shadow
-    only, so nothing is written twice and nothing is skipped. */
+    only, so nothing is written twice and nothing is skipped. The hub's
+    log must be the one the copy was made from (its hash at the copy's
+    position, a head never below it, every record continuing the copy's
+    chain): a hub with another log stops the sink with exit 1, the copy
+    left as it was (pgsink_hub.c). */
 #include "pgsink_internal.h"
 
 #include <unistd.h>

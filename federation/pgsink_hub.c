@@ -17,10 +17,14 @@ static uint64_t s_taken (jk_pgsink_t *self)
     return r.pos;
 }
 
+/* Asks for the records after the last one taken; while the hub's hash
+   at the copy's position is still to be compared (verify_at), from the
+   one before, so that record comes first. */
 static void s_catch_up (jk_pgsink_t *self)
 {
     zmsg_t *msg = jk_wire_new ("SINCE");
-    jk_wire_add_u64 (msg, s_taken (self));
+    jk_wire_add_u64 (msg,
+                     self->verify_at ? self->verify_at - 1 : s_taken (self));
     zmsg_addstr (msg, "");
     jk_wire_add_u64 (msg, self->credit);
     self->since_at = jk_clock_mono_ms ();
@@ -49,12 +53,68 @@ static void s_grant (jk_pgsink_t *self)
     self->outstanding += more;
 }
 
-/* Takes a record message (owned) if it is the next position. */
+/* The hub's hash at pos (a record's, or a $head's): at the copy's
+   position it must be the copy's, or the hub holds another log (said,
+   other_log). Equal there, the copy's position is verified. */
+static void s_check_hash (jk_pgsink_t *self, uint64_t pos, const uint8_t *hash)
+{
+    if (pos == 0 || pos != self->pos)
+        return;
+    if (memcmp (hash, self->hash, JK_HASH_SIZE)) {
+        char what[96];
+        snprintf (what, sizeof what, "the hub's hash at %llu is not the copy's",
+                  (unsigned long long)pos);
+        jk_pgsink_other_log (self, what);
+    } else if (pos == self->verify_at)
+        self->verify_at = 0;
+}
+
+/* The hub told a head below the position the copy had when it was
+   asked (floor or head_asked_pos): its log is shorter than the copy, so
+   not the one the copy was made from (a hub's log never shrinks). */
+static void s_check_head (jk_pgsink_t *self, uint64_t head, uint64_t copy)
+{
+    if (head >= copy)
+        return;
+    char what[128];
+    snprintf (what, sizeof what,
+              "the hub's log ends at %llu, PostgreSQL's copy is at %llu",
+              (unsigned long long)head, (unsigned long long)copy);
+    jk_pgsink_other_log (self, what);
+}
+
+/* Asks the hub's HEAD (at most one outstanding; again after 10 s),
+   remembering the copy's position of the first ask. */
+static void s_ask_head (jk_pgsink_t *self)
+{
+    int64_t now = jk_clock_mono_ms ();
+    if (self->head_asked_at && now - self->head_asked_at < 10000)
+        return;
+    zmsg_t *msg = jk_wire_new ("HEAD");
+    if (zmsg_send (&msg, self->query)) {
+        zmsg_destroy (&msg);
+        return;
+    }
+    if (!self->head_asked_at)
+        self->head_asked_pos = self->pos;
+    self->head_asked_at = now;
+}
+
+/* Takes a record message (owned) if it is the next position; the one
+   at verify_at is compared (s_check_hash), not taken. */
 static void s_take (jk_pgsink_t *self, zmsg_t **msg_p)
 {
     jk_record_t r;
-    if (jk_record_read (*msg_p, &r) || r.pos != s_taken (self) + 1 ||
-        (self->limit && r.pos > self->limit)) {
+    if (jk_record_read (*msg_p, &r)) {
+        zmsg_destroy (msg_p);
+        return;
+    }
+    if (self->verify_at && r.pos == self->verify_at) {
+        s_check_hash (self, r.pos, r.hash);
+        zmsg_destroy (msg_p);
+        return;
+    }
+    if (r.pos != s_taken (self) + 1 || (self->limit && r.pos > self->limit)) {
         zmsg_destroy (msg_p);
         return;
     }
@@ -82,6 +142,20 @@ static void s_on_query (jk_pgsink_t *self)
             self->hub_head = head;
         self->head_known = true;
         self->catching = false;
+        /* Every END comes after this run attached: a log never shorter
+           than the copy was then. */
+        if (self->floor_set)
+            s_check_head (self, head, self->floor);
+    } else if (streq (command, "HEAD") && self->head_asked_at) {
+        uint64_t head = 0;
+        zframe_t *hash = NULL;
+        if (!jk_wire_pop_u64 (msg, &head) && (hash = zmsg_pop (msg)) &&
+            zframe_size (hash) == JK_HASH_SIZE) {
+            s_check_head (self, head, self->head_asked_pos);
+            s_check_hash (self, head, zframe_data (hash));
+        }
+        zframe_destroy (&hash);
+        self->head_asked_at = 0;
     } else if (streq (command, "ERROR")) {
         char *code = zmsg_popstr (msg);
         char *text = zmsg_popstr (msg);
@@ -106,6 +180,12 @@ static void s_on_feed (jk_pgsink_t *self)
         self->hub_head = r.pos;
     self->head_known = true;
     if (streq (r.topic, JK_FEED_HEAD)) {
+        /* At the copy's position its hash must be the copy's; below it,
+           a $head from before the sink got there (the feed read behind
+           a catch-up), or a hub whose log is shorter: HEAD tells. */
+        s_check_hash (self, r.pos, r.hash);
+        if (r.pos < self->pos)
+            s_ask_head (self);
         zmsg_destroy (&msg);
         if (!self->catching && r.pos > s_taken (self))
             s_catch_up (self);
@@ -302,11 +382,13 @@ int jk_pgsink_hub_settings (jk_pgsink_t *self)
 }
 
 /* Brings the shadow up to PostgreSQL's position (a crash between the two
-   commits, or a shadow made anew): the missing records are read with
-   SINCE and applied to the shadow only, each continuing the hub's chain.
-   There is no limit on how long that takes while the hub answers; a
-   silent hub is waited for as s_hub_silent says. 0, 1 (said, or
-   stopped) or JK_PGSINK_EXIT_TIMEOUT (said). */
+   commits, or a shadow made anew): first the hub's hash at that position
+   is compared with PostgreSQL's (SINCE from the one before), so a hub
+   with another log leaves the shadow as it was; then the missing records
+   are read with SINCE and applied to the shadow only, each continuing
+   the chain. There is no limit on how long that takes while the hub
+   answers; a silent hub is waited for as s_hub_silent says. 0, 1 (said,
+   or stopped) or JK_PGSINK_EXIT_TIMEOUT (said). */
 static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
 {
     uint64_t shadow = jk_pgsink_shadow_position (self);
@@ -324,20 +406,23 @@ static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
              "shadow at %llu, PostgreSQL at %llu: catching up "
              "the shadow",
              (unsigned long long)shadow, (unsigned long long)pg_pos);
+    uint8_t shadow_hash[JK_HASH_SIZE];
     sqlite3_stmt *st;
     sqlite3_prepare_v2 (self->shadow, "SELECT hash FROM sink_position", -1, &st,
                         NULL);
     sqlite3_step (st);
-    memcpy (self->hash, sqlite3_column_blob (st, 0), JK_HASH_SIZE);
+    memcpy (shadow_hash, sqlite3_column_blob (st, 0), JK_HASH_SIZE);
     sqlite3_finalize (st);
-    self->pos = shadow;
+    /* self->pos and self->hash are PostgreSQL's until verified. */
+    self->verify_at = pg_pos;
     self->limit = pg_pos;
     self->head_known = false;
     s_listen (self);
     s_catch_up (self);
     zpoller_t *poller = s_poller (self, false);
     int status = 0;
-    while (!status && self->pos < pg_pos) {
+    bool verified = false;
+    while (!status && (!verified || self->pos < pg_pos)) {
         if (zsys_interrupted || self->refused) {
             status = 1; /* a refusal is said */
             break;
@@ -349,19 +434,18 @@ static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
             status = JK_PGSINK_EXIT_TIMEOUT;
         else if (!self->catching && jk_clock_mono_ms () - before >= 500)
             s_catch_up (self);
-        if (!status && !self->catching && self->head_known &&
-            self->hub_head < pg_pos) {
-            jk_error (S_COMPONENT,
-                      "the hub's log ends at %llu, PostgreSQL's copy is at "
-                      "%llu: it was not made from this hub's log (or the log "
-                      "was restored from an older backup); run jejak-pgsink "
-                      "rebuild",
-                      (unsigned long long)self->hub_head,
-                      (unsigned long long)pg_pos);
-            status = 1;
+        if (!status && self->other_log)
+            status = 1; /* said: another hash there, or a shorter log */
+        if (!status && !verified && !self->verify_at) {
+            verified = true; /* now from the shadow's own position */
+            self->pos = shadow;
+            memcpy (self->hash, shadow_hash, JK_HASH_SIZE);
+            s_catch_up (self);
+            continue;
         }
-        if (!status && (zlistx_size (self->batch) >= S_BATCH ||
-                        s_taken (self) >= pg_pos)) {
+        if (!status && verified &&
+            (zlistx_size (self->batch) >= S_BATCH ||
+             s_taken (self) >= pg_pos)) {
             if (!jk_pgsink_flush (self, false))
                 status = 1;  /* said: a record that does not continue the
                                 chain */
@@ -372,6 +456,7 @@ static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
     zpoller_destroy (&poller);
     zlistx_purge (self->batch);
     self->limit = 0;
+    self->verify_at = 0;
     return status;
 }
 
@@ -461,6 +546,10 @@ static int s_attach (jk_pgsink_t *self)
 {
     for (;;) {
         int status = jk_pgsink_pg_wait (self);
+        if (!status && !self->floor_set) {
+            self->floor = self->pos; /* the copy's position at the start */
+            self->floor_set = true;
+        }
         if (!status)
             status = s_reconcile (self, self->pos);
         if (status)
@@ -482,6 +571,10 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
     if (status)
         return status;
     self->head_known = false;
+    /* The hub's hash at the copy's position is compared first: SINCE from
+       the one before brings it (s_take), or the hub's END tells a log that
+       ends before it (s_check_head). */
+    self->verify_at = self->pos;
     s_listen (self);
     s_catch_up (self);
     zpoller_t *poller = s_poller (self, true);
@@ -492,7 +585,7 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
             s_on_query (self);
         else if (which == self->feed)
             s_on_feed (self);
-        if (self->refused) {
+        if (self->refused || self->other_log) {
             status = 1; /* said above */
             break;
         }
@@ -500,6 +593,10 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
         if (zlistx_size (self->batch) >= S_BATCH ||
             (zlistx_size (self->batch) && (idle || !self->catching))) {
             if (!jk_pgsink_flush (self, true)) {
+                if (self->other_log) {
+                    status = 1; /* said; nothing of the batch written */
+                    break;
+                }
                 jk_warn (S_COMPONENT, "PostgreSQL failed: reconnecting");
                 if ((status = s_attach (self)))
                     break;
@@ -510,7 +607,7 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
         }
         /* Caught up: at the head the hub told (0 for an empty log). */
         if (once && !self->catching && !zlistx_size (self->batch) &&
-            self->head_known && self->pos >= self->hub_head)
+            self->head_known && !self->verify_at && self->pos >= self->hub_head)
             break;
         if (idle && s_hub_silent (self)) {
             status = JK_PGSINK_EXIT_TIMEOUT;
@@ -518,7 +615,7 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
         }
         if (idle && !self->catching &&
             (self->pos < self->hub_head ||
-             (!self->head_known &&
+             ((!self->head_known || self->verify_at) &&
               jk_clock_mono_ms () - self->since_at >= 1000)))
             s_catch_up (self);
         if (jk_clock_mono_ms () - last_log >= 10000) {

@@ -67,6 +67,22 @@ typedef struct {
     int64_t heard_at;  /* the hub's last message (or the wait's start) */
     int64_t waited_at; /* when the waiting was last said */
     bool head_known;   /* the hub told its head (END, or the feed) */
+    /* The hub's log must be the copy's: never shorter than the position
+       PostgreSQL's copy had when this run attached to it (floor), its
+       hash at the copy's position the copy's (verify_at: that position,
+       asked with SINCE from the one before, until the record comes), and
+       every record continuing the copy's chain. other_log: it is not
+       (said); the sink stops with exit 1, PostgreSQL as it was. */
+    uint64_t floor;
+    bool floor_set;
+    uint64_t verify_at;
+    bool other_log;
+    /* A feed $head below the copy's position (a stale one, or a hub
+       whose log shrank under a following sink) is checked with HEAD:
+       when it was asked (0: none outstanding), and the position the copy
+       had then, which the hub's head must not be below. */
+    int64_t head_asked_at;
+    uint64_t head_asked_pos;
     /* What the shadow applies with: the hub's region and RAT deadline
        (its STATS), or --region and --rat-deadline-months. */
     bool region_given, months_given; /* the flags (or their variables) */
@@ -123,8 +139,14 @@ bool jk_pgsink_shadow_migrate (jk_pgsink_t *self, const char *path);
 /* The shadow's position. */
 uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self);
 /* Applies the batch (shadow, then PostgreSQL unless to_pg is false);
-   false when PostgreSQL failed. */
+   false when PostgreSQL failed, or (self->other_log set, said) when a
+   record does not continue the copy's chain: nothing of the batch is
+   then written anywhere. */
 bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg);
+/* Says (ERROR) that the hub's log is not the one the copy was made from,
+   what (e.g. "the hub's hash at 300 is not the copy's") first, and what
+   to do; sets self->other_log. */
+void jk_pgsink_other_log (jk_pgsink_t *self, const char *what);
 
 /* ---- pgsink_hub.c, pgsink_copy.c, pgsink_dump.c ---------------------------
  */

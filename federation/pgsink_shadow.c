@@ -134,11 +134,24 @@ static void s_shadow_set_position (jk_pgsink_t *self, uint64_t pos,
     sqlite3_finalize (st);
 }
 
+void jk_pgsink_other_log (jk_pgsink_t *self, const char *what)
+{
+    jk_error (S_COMPONENT,
+              "%s: the hub at --query %s holds another log than the one "
+              "PostgreSQL's copy was made from (another hub, or a log "
+              "restored from an older backup); the copy is left as it was; "
+              "run jejak-pgsink rebuild to copy this hub's log anew, or "
+              "point --query and --feed at the hub the copy was made from",
+              what, self->query_endpoint);
+    self->other_log = true;
+}
+
 /* Applies the batch: shadow transaction with a session, PostgreSQL
    transaction with the log rows, the row changes and the position; PG
    commits first, then the shadow. With to_pg false (bringing the shadow
    up to PostgreSQL), only the shadow. Returns false when PostgreSQL
-   failed (everything rolled back). */
+   failed (everything rolled back), or when a record does not continue
+   the copy's chain (other_log set, said; PostgreSQL not touched). */
 bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
 {
     if (zlistx_size (self->batch) == 0)
@@ -167,10 +180,12 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
                        rejected ? r.code : NULL, rejected ? r.message : NULL,
                        r.bytes, r.size, expect);
         if (r.pos != pos + 1 || memcmp (expect, r.hash, JK_HASH_SIZE)) {
-            jk_error (S_COMPONENT,
-                      "record %llu does not continue the hub's chain at "
-                      "%llu: not applied",
+            char what[128];
+            snprintf (what, sizeof what,
+                      "the hub's record %llu does not continue the copy's "
+                      "hash chain at %llu",
                       (unsigned long long)r.pos, (unsigned long long)pos);
+            jk_pgsink_other_log (self, what);
             ok = false;
             break;
         }
@@ -212,6 +227,7 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
         }
         self->pos = pos;
         memcpy (self->hash, hash, JK_HASH_SIZE);
+        self->verify_at = 0; /* the chain continued from the copy's hash */
     } else {
         sqlite3_exec (self->shadow, "ROLLBACK", NULL, NULL, NULL);
         jk_projections_discard (self->projections);

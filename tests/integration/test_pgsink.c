@@ -8,8 +8,10 @@
     the hub's own; a rebuild of the PostgreSQL side dumps equal again.
     A --once run against an empty log stops at position 0; one against a
     hub or a PostgreSQL that does not answer gives up after --timeout
-    (exit 3), while a following sink waits and says so. PostgreSQL
-    missing is a failure, never a skip. */
+    (exit 3), while a following sink waits and says so. A copy pointed
+    at a hub with another log (another from position 1, or shorter), or
+    whose hub is replaced by one under it, stops with exit 1, the copy
+    left as it was. PostgreSQL missing is a failure, never a skip. */
 #include "pgtest.h"
 #include "testsupport.h"
 
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The deadline of a wait for what must happen (a start, an answer, a
@@ -130,6 +133,17 @@ static void s_same_dump (const char *pg_dump, const char *hub_dump)
     }
     fail_msg ("dumps differ at line %d:\n  pg:  %.200s\n  hub: %.200s", line,
               line_a, line_b);
+}
+
+/* Removes a sink's shadow with its -wal and -shm. */
+static void s_remove_shadow (const char *shadow)
+{
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *path = jk_sprintf ("%s%s", shadow, suffixes[i]);
+        unlink (path);
+        free (path);
+    }
 }
 
 static void s_hub_head (const char *query, uint64_t *pos, char hex[65])
@@ -510,12 +524,262 @@ static void test_sink_once_gives_up (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* The copy PostgreSQL holds, to be left exactly as it was: its log rows,
+   position, hash and projection tables. */
+typedef struct {
+    int64_t records, pos;
+    char *hash, *dump;
+} s_copy_t;
+
+static void s_copy_read (jk_test_pg_t *pg, s_copy_t *copy)
+{
+    copy->records = jk_test_pg_int (pg, "SELECT count(*) FROM log");
+    copy->pos = jk_test_pg_int (pg, "SELECT pos FROM jejak_sink");
+    copy->hash =
+        jk_test_pg_text (pg, "SELECT encode(hash, 'hex') FROM jejak_sink");
+    assert_non_null (copy->hash);
+    copy->dump = s_pg_dump (pg);
+}
+
+static void s_copy_free (s_copy_t *copy)
+{
+    free (copy->hash);
+    free (copy->dump);
+}
+
+static void s_copy_unchanged (jk_test_pg_t *pg, const s_copy_t *was)
+{
+    s_copy_t now;
+    s_copy_read (pg, &now);
+    assert_int_equal (now.records, was->records);
+    assert_int_equal (now.pos, was->pos);
+    assert_string_equal (now.hash, was->hash);
+    s_same_dump (now.dump, was->dump);
+    s_copy_free (&now);
+}
+
+/* The line a sink pointed at a hub with another log says (heap). */
+static char *s_other_log_line (const char *what, const char *query)
+{
+    return jk_sprintf (
+        "ERROR pgsink %s: the hub at --query %s holds another log than the "
+        "one PostgreSQL's copy was made from (another hub, or a log restored "
+        "from an older backup); the copy is left as it was; run jejak-pgsink "
+        "rebuild to copy this hub's log anew, or point --query and --feed at "
+        "the hub the copy was made from\n",
+        what, query);
+}
+
+/* A --once run against hub: exit 1 with want on stderr. */
+static void s_once_refused (jk_test_pg_t *pg, jk_test_hub_t *hub,
+                            const char *shadow, const char *want)
+{
+    char *out = NULL, *err = NULL;
+    int rc =
+        s_sink_once (pg, hub->query, hub->feed, shadow, NULL, NULL, &out, &err);
+    if (rc != 1 || !strstr (err, want))
+        fail_msg ("exit %d, not said:\n%s\nwanted:\n%s", rc, err ? err : "",
+                  want);
+    free (out);
+    free (err);
+}
+
+/* Waits for PostgreSQL's copy to reach pos. */
+static void s_wait_pos (jk_test_pg_t *pg, int64_t pos, const char *log)
+{
+    if (!JK_WAIT_FOR (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == pos,
+                      S_WAIT_MS))
+        fail_msg ("sink at %lld (see %s)",
+                  (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"),
+                  log);
+}
+
+/* Stops hub's process and starts jejak-hub with the log database db on
+   hub's endpoints in its place, waiting for its start line in
+   hub_log. */
+static void s_replace_hub (jk_test_hub_t *hub, const char *db,
+                           const char *hub_log)
+{
+    if (hub->hub > 0)
+        assert_int_equal (jk_test_stop (hub->hub, SIGTERM, S_WAIT_MS), 0);
+    size_t before = jk_test_file_size (hub_log);
+    hub->hub = jk_test_hub_spawn (db, hub->ingest, hub->feed, hub->query, NULL,
+                                  hub_log);
+    if (!JK_WAIT_FOR (
+            jk_test_file_has_after (hub_log, before, "jejak-hub ingest="),
+            S_WAIT_MS))
+        fail_msg ("jejak-hub did not start (see %s)", hub_log);
+}
+
+/* A following sink stops by itself with exit 1, want in its log after
+   offset before. */
+static void s_sink_stops (pid_t sink, const char *log, size_t before,
+                          const char *want)
+{
+    int status = 0;
+    if (!jk_test_wait_exit (sink, &status, S_WAIT_MS)) {
+        jk_test_stop (sink, SIGKILL, S_WAIT_MS);
+        fail_msg ("a following sink did not stop (see %s)", log);
+    }
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 1);
+    if (!jk_test_file_has_after (log, before, want))
+        fail_msg ("not said in %s:\n%s", log, want);
+}
+
+/* A following sink against hub: stops by itself with exit 1, want in
+   its log. */
+static void s_follow_refused (jk_test_pg_t *pg, jk_test_hub_t *hub,
+                              const char *shadow, const char *log,
+                              const char *want)
+{
+    size_t before = jk_test_file_size (log);
+    pid_t sink = s_sink ("run", pg, hub->query, hub->feed, shadow, log);
+    s_sink_stops (sink, log, before, want);
+}
+
+/* A copy of hub A's log (300 records) pointed at hubs whose logs are
+   others: B's (500 records, another log from position 1) and C's (200
+   records). --once and a following sink stop with exit 1 naming the
+   position, the hub and what to do: at B the hub's hash at the copy's
+   position is not the copy's, at C the log ends before it; with the
+   shadow deleted too, before the new shadow records anything. A
+   following sink whose hub is replaced by C under it stops when HEAD
+   confirms C's $head below the copy; one whose hub is replaced by B
+   stops at B's first record, which does not continue the copy's chain.
+   PostgreSQL's copy is left exactly as it was every time. */
+static void test_sink_other_log (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("pgsink-other");
+    jk_test_pg_t *pg = jk_test_pg_start (dir);
+    char *shadow = jk_sprintf ("%s/shadow.db", dir);
+    char *log = jk_sprintf ("%s/sink.log", dir);
+    jk_test_hub_t *a = jk_test_hub_new ("pgsink-a");
+    jk_test_hub_t *b = jk_test_hub_new ("pgsink-b");
+    jk_test_hub_t *c = jk_test_hub_new ("pgsink-c");
+    jk_test_hub_start (a);
+    jk_test_hub_start (b);
+    jk_test_hub_start (c);
+    jk_workload_config_t config = {.events = 1000, .reject_share = 0.05};
+    jk_workload_t *wa = jk_workload_new (31, &config);
+    jk_workload_t *wb = jk_workload_new (32, &config);
+    jk_workload_t *wc = jk_workload_new (33, &config);
+    s_submit (wa, a->ingest, 300);
+    s_submit (wb, b->ingest, 500);
+    s_submit (wc, c->ingest, 200);
+
+    /* The copy of A's log. */
+    char *out = NULL, *err = NULL;
+    int rc =
+        s_sink_once (pg, a->query, a->feed, shadow, NULL, NULL, &out, &err);
+    if (rc != 0)
+        fail_msg ("exit %d: %s", rc, err ? err : "");
+    assert_non_null (strstr (out, "jejak-pgsink pos=300 written=300\n"));
+    free (out);
+    free (err);
+    s_copy_t copy;
+    s_copy_read (pg, &copy);
+    assert_int_equal (copy.pos, 300);
+    char *hub_dump = s_hub_dump (a->db);
+    s_same_dump (copy.dump, hub_dump);
+    free (hub_dump);
+
+    /* B: longer, another log. */
+    char *at_b =
+        s_other_log_line ("the hub's hash at 300 is not the copy's", b->query);
+    s_once_refused (pg, b, shadow, at_b);
+    s_copy_unchanged (pg, &copy);
+    s_follow_refused (pg, b, shadow, log, at_b);
+    s_copy_unchanged (pg, &copy);
+
+    /* C: its log ends before the copy's position. */
+    char *at_c = s_other_log_line (
+        "the hub's log ends at 200, PostgreSQL's copy is at 300", c->query);
+    s_once_refused (pg, c, shadow, at_c);
+    s_copy_unchanged (pg, &copy);
+    s_follow_refused (pg, c, shadow, log, at_c);
+    s_copy_unchanged (pg, &copy);
+
+    /* The shadow deleted: the new one is not brought up from B or C. */
+    s_remove_shadow (shadow);
+    s_once_refused (pg, b, shadow, at_b);
+    s_copy_unchanged (pg, &copy);
+    assert_int_equal (
+        jk_test_db_int64 (shadow, "SELECT pos FROM sink_position"), 0);
+    s_once_refused (pg, c, shadow, at_c);
+    s_copy_unchanged (pg, &copy);
+    /* From A it is, writing nothing. */
+    rc = s_sink_once (pg, a->query, a->feed, shadow, NULL, NULL, &out, &err);
+    if (rc != 0)
+        fail_msg ("exit %d: %s", rc, err ? err : "");
+    assert_non_null (strstr (out, "jejak-pgsink pos=300 written=0\n"));
+    free (out);
+    free (err);
+    s_copy_unchanged (pg, &copy);
+
+    /* Following A (one more record, 301, copied), then C in its place on
+       the same endpoints: its $head is below the copy, and HEAD says its
+       log ends there. */
+    size_t before = jk_test_file_size (log);
+    pid_t sink = s_sink ("run", pg, a->query, a->feed, shadow, log);
+    s_submit (wa, a->ingest, 1);
+    s_wait_pos (pg, 301, log);
+    s_copy_free (&copy);
+    s_copy_read (pg, &copy);
+    assert_int_equal (copy.records, 301);
+    assert_int_equal (jk_test_stop (c->hub, SIGTERM, S_WAIT_MS), 0);
+    c->hub = 0;
+    s_replace_hub (a, c->db, c->log);
+    char *shrunk = s_other_log_line (
+        "the hub's log ends at 200, PostgreSQL's copy is at 301", a->query);
+    s_sink_stops (sink, log, before, shrunk);
+    s_copy_unchanged (pg, &copy);
+
+    /* A again (302 copied), then B in its place: B's record 303 does not
+       continue the copy's chain. */
+    s_replace_hub (a, a->db, a->log);
+    before = jk_test_file_size (log);
+    sink = s_sink ("run", pg, a->query, a->feed, shadow, log);
+    s_submit (wa, a->ingest, 1);
+    s_wait_pos (pg, 302, log);
+    s_copy_free (&copy);
+    s_copy_read (pg, &copy);
+    assert_int_equal (copy.records, 302);
+    assert_int_equal (jk_test_stop (b->hub, SIGTERM, S_WAIT_MS), 0);
+    b->hub = 0;
+    s_replace_hub (a, b->db, b->log);
+    char *chain = s_other_log_line (
+        "the hub's record 303 does not continue the copy's hash chain at 302",
+        a->query);
+    s_sink_stops (sink, log, before, chain);
+    assert_false (jk_test_file_has_after (log, before, "reconnecting"));
+    s_copy_unchanged (pg, &copy);
+
+    free (shrunk);
+    free (chain);
+    free (at_b);
+    free (at_c);
+    s_copy_free (&copy);
+    jk_workload_destroy (&wa);
+    jk_workload_destroy (&wb);
+    jk_workload_destroy (&wc);
+    jk_test_hub_destroy (&a);
+    jk_test_hub_destroy (&b);
+    jk_test_hub_destroy (&c);
+    jk_test_pg_stop (&pg);
+    free (log);
+    free (shadow);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_sink_exactly_once),
         cmocka_unit_test (test_sink_curve),
         cmocka_unit_test (test_sink_once_gives_up),
+        cmocka_unit_test (test_sink_other_log),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
