@@ -492,6 +492,10 @@ bool jk_board_changed (jk_board_t *self)
 
 const jk_status_note_t *jk_board_note (jk_board_t *self)
 {
+    /* A problem's note first; then a standing settings notice, which a
+       past recovery's note does not hide. */
+    if (self->notice.code[0] && strcmp (self->note.code, "recovered") == 0)
+        return &self->notice;
     return self->note.code[0] ? &self->note : &self->notice;
 }
 

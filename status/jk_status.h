@@ -224,10 +224,11 @@ uint64_t jk_board_head (jk_board_t *self);
    notes); clears the flag. */
 bool jk_board_changed (jk_board_t *self);
 /* The latest recovery note for the user (e.g. feed_silent: "feed
-   terputus 3 dtk (broker mati?): ..."); without one, the sink's settings
-   notice (e.g. region_differs: "--region 32.05 berbeda dengan wilayah
-   store 32.04"); its code is "" when there is neither. Never NULL; valid
-   until the next jk_board_poll. */
+   terputus 3 dtk (broker mati?): ..."), unless it is "recovered" and the
+   sink gave a settings notice (e.g. region_differs: "--region 32.05
+   berbeda dengan wilayah store 32.04"), which is then shown, as it is
+   without a note; its code is "" when there is neither. Never NULL;
+   valid until the next jk_board_poll. */
 const jk_status_note_t *jk_board_note (jk_board_t *self);
 /* True while the feed or the store has been silent past its limit. */
 bool jk_board_feed_silent (jk_board_t *self);

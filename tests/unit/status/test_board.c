@@ -75,6 +75,7 @@ typedef struct {
     int64_t window;     /* the SINCE's credit: most ever outstanding */
     int64_t max_credit; /* most credit ever held at once */
     bool silent;        /* do not answer (a hung store) */
+    bool settings;      /* the sink asks STATS (a notice comes back) */
     int sinces, heads;  /* requests seen */
     s_sink_t sink;
     jk_board_sink_t board_sink;
@@ -148,6 +149,11 @@ static void s_store_serve (s_fixture_t *f)
         } else if (strcmp (command, "CREDIT") == 0) {
             jk_wire_pop_u64 (msg, &a);
             f->credit += (int64_t)a;
+        } else if (strcmp (command, "STATS") == 0) {
+            zmsg_t *answer = jk_wire_new ("STATS");
+            zmsg_addstr (answer, "received=0 region=32.03 "
+                                 "rat_deadline_months=6");
+            s_send_to_client (f, answer);
         } else if (strcmp (command, "HEAD") == 0) {
             zmsg_t *answer = jk_wire_new ("HEAD");
             jk_wire_add_u64 (answer, f->head);
@@ -248,8 +254,21 @@ static void s_publish_head (s_fixture_t *f, uint64_t pos)
     zmsg_send (&msg, f->feed);
 }
 
-static s_fixture_t *s_fixture (uint64_t head, uint64_t credit, int drop_every,
-                               int feed_silence_ms, int query_silence_ms)
+/* The sink's settings: the store's STATS answered, a notice as the
+   replica gives one for a --rat-deadline-months 9 that is not the
+   store's 6. */
+static int s_settings (void *arg, const char *stats, jk_status_note_t *notice)
+{
+    (void)arg;
+    assert_non_null (stats);
+    assert_non_null (strstr (stats, "rat_deadline_months=6"));
+    jk_status_note_set (notice, "months_differs", "9", "6");
+    return JK_OK;
+}
+
+static s_fixture_t *s_fixture_with (uint64_t head, uint64_t credit,
+                                    int drop_every, int feed_silence_ms,
+                                    int query_silence_ms, bool settings)
 {
     s_fixture_t *f = jk_calloc (1, sizeof *f);
     f->dir = jk_test_tmpdir ("status-board");
@@ -262,7 +281,8 @@ static s_fixture_t *s_fixture (uint64_t head, uint64_t credit, int drop_every,
                                       .begin = s_begin,
                                       .apply = s_apply,
                                       .commit = s_commit,
-                                      .reset = s_reset};
+                                      .reset = s_reset,
+                                      .settings = settings ? s_settings : NULL};
     jk_board_config_t config = {.feed = f->feed_ep,
                                 .query = f->query_ep,
                                 .credit = credit,
@@ -273,6 +293,13 @@ static s_fixture_t *s_fixture (uint64_t head, uint64_t credit, int drop_every,
     assert_non_null (f->board);
     s_feed_wait_subscribed (f);
     return f;
+}
+
+static s_fixture_t *s_fixture (uint64_t head, uint64_t credit, int drop_every,
+                               int feed_silence_ms, int query_silence_ms)
+{
+    return s_fixture_with (head, credit, drop_every, feed_silence_ms,
+                           query_silence_ms, false);
 }
 
 static void s_fixture_destroy (s_fixture_t **f_p)
@@ -441,6 +468,28 @@ static void test_head_backwards_resets (void **state)
     s_fixture_destroy (&f);
 }
 
+/* A settings notice stands: a problem's note hides it while it lasts,
+   a past recovery's note does not. */
+static void test_notice_outlasts_recovery (void **state)
+{
+    (void)state;
+    s_fixture_t *f = s_fixture_with (20, 1000, 0, 60000, 60000, true);
+    assert_true (S_RUN_UNTIL (f, jk_board_state (f->board) == JK_BOARD_LIVE &&
+                                     jk_board_pos (f->board) == 20));
+    const jk_status_note_t *note = jk_board_note (f->board);
+    assert_string_equal (note->code, "months_differs");
+    assert_string_equal (note->args[0], "9");
+    assert_string_equal (note->args[1], "6");
+    f->head = 5;
+    s_publish_head (f, 5);
+    assert_true (S_RUN_UNTIL (
+        f, f->sink.resets == 1 && jk_board_state (f->board) == JK_BOARD_LIVE));
+    /* Live again after the log went back: the notice, not "recovered". */
+    assert_int_equal (jk_board_pos (f->board), 5);
+    assert_string_equal (jk_board_note (f->board)->code, "months_differs");
+    s_fixture_destroy (&f);
+}
+
 /* The store hangs mid catch-up and comes back on the same endpoint. */
 static void test_store_restart_recovers (void **state)
 {
@@ -587,6 +636,7 @@ int main (void)
         cmocka_unit_test (test_head_shows_tail_loss),
         cmocka_unit_test (test_head_backwards_resets),
         cmocka_unit_test (test_store_restart_recovers),
+        cmocka_unit_test (test_notice_outlasts_recovery),
         cmocka_unit_test (test_broker_restart_resubscribes),
         cmocka_unit_test (test_office_heartbeats),
         cmocka_unit_test (test_prefault),
