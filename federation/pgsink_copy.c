@@ -94,18 +94,9 @@ static int s_province_attach (jk_pgsink_t *self)
                      (unsigned long long)self->pos);
             return 0;
         }
-        int64_t waited = jk_clock_mono_ms () - since;
-        if (self->once && waited >= self->timeout_ms) {
-            jk_error (S_COMPONENT,
-                      "PostgreSQL (--pg) did not answer within %lld s "
-                      "(--timeout): stopped before being caught up",
-                      (long long)(self->timeout_ms / 1000));
-            return JK_PGSINK_EXIT_TIMEOUT;
-        }
-        if (self->once && wait > self->timeout_ms - waited)
-            wait = self->timeout_ms - waited;
-        zclock_sleep ((int)wait);
-        wait = wait * 2 > 5000 ? 5000 : wait * 2;
+        int rc = jk_pgsink_pg_backoff (self, since, &wait);
+        if (rc)
+            return rc;
     }
     return 1;
 }

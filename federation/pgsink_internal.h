@@ -162,6 +162,11 @@ int jk_pgsink_hub_settings (jk_pgsink_t *self);
    (jk_pgsink_pg_settings). 0; 1 (said) when refused or stopped;
    JK_PGSINK_EXIT_TIMEOUT (said) when PostgreSQL did not answer in time. */
 int jk_pgsink_pg_wait (jk_pgsink_t *self);
+/* After a try at PostgreSQL that failed, begun waiting at since (mono
+   ms): sleeps *wait ms (200 doubling to 5,000; with --once never past
+   --timeout) and returns 0 to try again, or JK_PGSINK_EXIT_TIMEOUT
+   (said) when --once has waited --timeout. */
+int jk_pgsink_pg_backoff (jk_pgsink_t *self, int64_t since, int64_t *wait);
 /* Follows a hub until stopped (or caught up with once); exit status. */
 int jk_pgsink_follow (jk_pgsink_t *self, bool once);
 /* Follows a province's copy database; exit status. */

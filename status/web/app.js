@@ -136,7 +136,7 @@ function drawState () {
   } else if (connected && doc) {
     if (doc.state === 'live') { state = 'live'; text = t('live'); }
     else if (/^(starting|catching)/.test(doc.state)) {
-      state = 'catching-up'; text = t('catching') + ' ' + doc.pos + '/' + doc.head;
+      state = 'catching-up'; text = t('catching') + ' ' + fmt(doc.pos) + '/' + fmt(doc.head);
     } else { text = doc.state; }
   }
   badge.dataset.state = state;
