@@ -93,7 +93,8 @@ static bool s_check_settings (jk_opts_t *opts, jk_pgsink_t *self,
     const char *months = jk_opts_get (opts, "rat-deadline-months");
     if (jk_opts_get (opts, "copy") || streq (command, "dump"))
         return true; /* not used: each regency of a copy applies with its
-                        own reference data */
+                        own reference data and RAT deadline (the copy's
+                        origin_settings) */
     int number = 0;
     if (months && jk_rat_deadline_months_parse (months, &number) != 0) {
         fprintf (stderr, "jejak-pgsink: --rat-deadline-months must be 1 to "

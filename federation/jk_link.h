@@ -38,10 +38,14 @@ typedef struct {
     const uint8_t *bytes;          /* the event bytes, as logged */
     size_t size;                   /* their size */
     uint8_t hash[JK_HASH_SIZE];    /* the origin's chain hash at pos */
+    int rat_deadline_months;       /* the RAT deadline the origin's log was
+                                      decided with, 1 to 24; 0: not known
+                                      (the key absent) */
 } jk_link_record_t;
 
 /* Encodes a record as one MessagePack map frame (keys cursor, origin, pos,
-   recorded_at, outcome, code, msg, bytes, hash). */
+   recorded_at, outcome, code, msg, bytes, hash, and rat_deadline_months
+   when it is known). */
 zframe_t *jk_link_record_encode (const jk_link_record_t *record);
 
 /* Decodes one record map. On success (0) code and message are heap copies
@@ -60,10 +64,16 @@ bool jk_link_area_holds (const char *area, const char *origin);
 /* ---- the copy database (receiver) -------------------------------------- */
 
 /* Opens (creating, 0600) the copy database: WAL, synchronous=FULL, tables
-   copy, arrival, origin_head, link, fault, origin_tree, checkpoint, fork.
-   NULL with the reason in err. */
+   copy, arrival, origin_head, link, fault, origin_tree, checkpoint, fork,
+   origin_settings. NULL with the reason in err. */
 sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
                           size_t err_size);
+
+/* The RAT deadline months the copy database db records for origin (table
+   origin_settings, written by the receiver from the records that carry
+   them): 1 to 24, or 0 when it records none (no record of origin carried
+   them, or a copy from before the table). */
+int jk_link_origin_months (sqlite3 *db, const char *origin);
 
 /* The arrival chain: the province's own log of what arrived, chained as
    the hub log is (jk_chain_step) with pos = arrival position, recorded_at

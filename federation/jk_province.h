@@ -54,7 +54,12 @@ int jk_table_info_change (const jk_table_info_t *tab,
 
 /* Opens (creating) the province database at path for the copy database
    copy_path (read-only). Each origin's shadow is the file
-   PATH-shadow-CODE.db beside it. NULL with the reason in err. */
+   PATH-shadow-CODE.db beside it, made and applied with the origin's
+   reference data and the RAT deadline months the copy records for it
+   (table origin_settings; 6 when it records none), which it records; a
+   shadow holding records made with other months than the copy says
+   fails jk_province_step and jk_province_summary (err says what to do).
+   NULL with the reason in err. */
 jk_province_t *jk_province_open (const char *path, const char *copy_path,
                                  char *err, size_t err_size);
 void jk_province_destroy (jk_province_t **self_p);

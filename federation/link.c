@@ -3,6 +3,7 @@
     record map, area codes, the copy database's schema, the arrival chain,
     and the auditor's verification of a copy against its origin. */
 #include "jk_link.h"
+#include "jk_active.h"
 #include "jk_base.h"
 #include "jk_merkle.h"
 #include "jk_note.h"
@@ -68,7 +69,7 @@ zframe_t *jk_link_record_encode (const jk_link_record_t *r)
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 9);
+    msgpack_pack_map (&pk, r->rat_deadline_months ? 10 : 9);
     s_pack_u64 (&pk, "cursor", r->cursor);
     s_pack_str (&pk, "origin", r->origin);
     s_pack_u64 (&pk, "pos", r->pos);
@@ -78,6 +79,10 @@ zframe_t *jk_link_record_encode (const jk_link_record_t *r)
     s_pack_str (&pk, "msg", r->message);
     s_pack_bin (&pk, "bytes", r->bytes, r->size);
     s_pack_bin (&pk, "hash", r->hash, JK_HASH_SIZE);
+    /* Optional, last: a receiver of an older version ignores it. */
+    if (r->rat_deadline_months)
+        s_pack_u64 (&pk, "rat_deadline_months",
+                    (uint64_t)r->rat_deadline_months);
     zframe_t *frame = zframe_new (sbuf.data, sbuf.size);
     msgpack_sbuffer_destroy (&sbuf);
     return frame;
@@ -211,6 +216,19 @@ int jk_link_record_decode (const uint8_t *data, size_t size,
     r->bytes = (const uint8_t *)bytes->via.bin.ptr;
     r->size = bytes->via.bin.size;
     memcpy (r->hash, hash->via.bin.ptr, JK_HASH_SIZE);
+    /* Optional: absent from a sender of an older version, or of a log
+       that records no settings (not known). */
+    const msgpack_object *months = s_get (map, "rat_deadline_months");
+    if (months &&
+        (months->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+         months->via.u64 < 1 || months->via.u64 > JK_RAT_DEADLINE_MONTHS_MAX)) {
+        s_fail (err, err_size,
+                "record key 'rat_deadline_months' must be an unsigned "
+                "integer from 1 to %d",
+                JK_RAT_DEADLINE_MONTHS_MAX);
+        goto done;
+    }
+    r->rat_deadline_months = months ? (int)months->via.u64 : 0;
     rc = 0;
 done:
     msgpack_unpacked_destroy (&result);
@@ -259,7 +277,9 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS fork ("
     " origin TEXT NOT NULL, at INTEGER NOT NULL, held_size INTEGER NOT NULL,"
     " seen_size INTEGER NOT NULL, copy_size INTEGER NOT NULL,"
-    " copy_root TEXT NOT NULL, held TEXT NOT NULL, seen TEXT NOT NULL);";
+    " copy_root TEXT NOT NULL, held TEXT NOT NULL, seen TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS origin_settings ("
+    " origin TEXT PRIMARY KEY, rat_deadline_months INTEGER NOT NULL);";
 
 sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
                           size_t err_size)
@@ -292,6 +312,24 @@ sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
         return NULL;
     }
     return db;
+}
+
+int jk_link_origin_months (sqlite3 *db, const char *origin)
+{
+    /* A copy from before the table (opened read-only, not migrated):
+       none recorded. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT rat_deadline_months FROM origin_settings "
+                            "WHERE origin = ?1",
+                            -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text (st, 1, origin, -1, SQLITE_STATIC);
+    int months = 0;
+    if (sqlite3_step (st) == SQLITE_ROW)
+        months = sqlite3_column_int (st, 0);
+    sqlite3_finalize (st);
+    return months >= 1 && months <= JK_RAT_DEADLINE_MONTHS_MAX ? months : 0;
 }
 
 void jk_link_arrival_hash (jk_chain_t *chain, const uint8_t prev[JK_HASH_SIZE],

@@ -10,7 +10,9 @@
     all in one transaction per RECORDS message: exactly once by (origin,
     origin position) whatever crashes when. A regency's signed checkpoint,
     relayed by its sender, is checked against the copy's tree
-    (link_tree.c); a fork stops the copy of that origin. */
+    (link_tree.c); a fork stops the copy of that origin. The RAT deadline
+    months a record carries are its origin's for good (origin_settings):
+    other months than those recorded are refused. */
 #include "jk_base.h"
 #include "jk_keys.h"
 #include "jk_link.h"
@@ -29,6 +31,7 @@ typedef struct {
     uint64_t pos;
     uint8_t hash[JK_HASH_SIZE];
     int64_t recorded_at;
+    int months; /* the RAT deadline months recorded (0: none yet) */
 } s_origin_t;
 
 typedef struct {
@@ -60,7 +63,8 @@ typedef struct {
     uint64_t arrival_pos;
     uint8_t arrival_hash[JK_HASH_SIZE];
     uint64_t next_session;
-    sqlite3_stmt *ins_copy, *ins_arrival, *put_origin, *put_link, *put_fault;
+    sqlite3_stmt *ins_copy, *ins_arrival, *put_origin, *put_link, *put_fault,
+        *put_settings;
     /* counters */
     uint64_t records, messages, refused, stale, forbidden, protocol_errors,
         io_errors;
@@ -125,6 +129,14 @@ static int s_load_state (s_recv_t *self)
             memcpy (o->hash, sqlite3_column_blob (stmt, 2), JK_HASH_SIZE);
         o->recorded_at = sqlite3_column_int64 (stmt, 3);
     }
+    sqlite3_finalize (stmt);
+    sqlite3_prepare_v2 (self->db,
+                        "SELECT origin, rat_deadline_months FROM "
+                        "origin_settings",
+                        -1, &stmt, NULL);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+        s_origin (self, (const char *)sqlite3_column_text (stmt, 0))->months =
+            sqlite3_column_int (stmt, 1);
     sqlite3_finalize (stmt);
     for (s_link_t *link = zhashx_first (self->links); link;
          link = zhashx_next (self->links))
@@ -401,7 +413,23 @@ static int s_check (s_recv_t *self, s_link_t *link, const jk_key_t *key,
     s_origin_t *o = s_origin (self, r->origin);
     if (s_check_position (link, o, msg, r, refusal))
         return -1;
-    return s_check_chain (self, o, r, refusal);
+    if (s_check_chain (self, o, r, refusal))
+        return -1;
+    /* A regency's log keeps the months it was decided with for good
+       (its store refuses to start with others once it holds a record):
+       other months are another log, or a sender not to be trusted. */
+    if (r->rat_deadline_months && o->months &&
+        r->rat_deadline_months != o->months) {
+        s_refuse (refusal, "E_LINK_SETTINGS", r->origin, r->pos,
+                  "position %llu of %s carries a RAT deadline of %d months; "
+                  "the copy records %d months for %s (table origin_settings) "
+                  "and a regency's log keeps its months for good (another "
+                  "log, or a tampered sender)",
+                  (unsigned long long)r->pos, r->origin, r->rat_deadline_months,
+                  o->months, r->origin);
+        return -1;
+    }
+    return 0;
 }
 
 /* Appends one checked record: copy row, arrival, origin head, cursor. */
@@ -452,6 +480,16 @@ static int s_store (s_recv_t *self, s_link_t *link, const jk_link_record_t *r,
     sqlite3_reset (s);
     if (rc != SQLITE_DONE)
         return -1;
+    if (r->rat_deadline_months && !o->months) {
+        s = self->put_settings;
+        sqlite3_bind_text (s, 1, r->origin, -1, SQLITE_STATIC);
+        sqlite3_bind_int (s, 2, r->rat_deadline_months);
+        rc = sqlite3_step (s);
+        sqlite3_reset (s);
+        if (rc != SQLITE_DONE)
+            return -1;
+        o->months = r->rat_deadline_months;
+    }
     jk_link_trees_push (self->trees, r);
     self->arrival_pos = arrival;
     memcpy (self->arrival_hash, arrival_hash, JK_HASH_SIZE);
@@ -840,7 +878,11 @@ static int s_prepare (s_recv_t *self)
                                "(?1,?2,?3,?4,?5,?6,?6,1) ON CONFLICT DO "
                                "UPDATE SET last_at = excluded.last_at, count "
                                "= count + 1",
-                               -1, &self->put_fault, NULL);
+                               -1, &self->put_fault, NULL) ||
+           sqlite3_prepare_v2 (self->db,
+                               "INSERT INTO origin_settings (origin, "
+                               "rat_deadline_months) VALUES (?1,?2)",
+                               -1, &self->put_settings, NULL);
 }
 
 static void s_destroy (s_recv_t *self)
@@ -850,6 +892,7 @@ static void s_destroy (s_recv_t *self)
     sqlite3_finalize (self->put_origin);
     sqlite3_finalize (self->put_link);
     sqlite3_finalize (self->put_fault);
+    sqlite3_finalize (self->put_settings);
     sqlite3_close (self->db);
     zsock_destroy (&self->router);
     zactor_destroy (&self->auth);

@@ -10,7 +10,11 @@
     regency's signed checkpoints by consistency proof and stops on a fork,
     and relays each one it verified to the receiver, which checks it
     against its copy (docs/FEDERATION.md, "Checkpoints"); a copy database
-    relays the regencies' checkpoints it holds. */
+    relays the regencies' checkpoints it holds. Every record carries the
+    RAT deadline its origin's log was decided with, when known: a hub's
+    log records it (log_settings), a copy database per origin
+    (origin_settings). */
+#include "jk_active.h"
 #include "jk_base.h"
 #include "jk_link.h"
 #include "jk_note.h"
@@ -90,15 +94,31 @@ static int s_open_source (s_send_t *self, const char *path)
     self->copy = sqlite3_prepare_v2 (self->db, "SELECT pos FROM arrival", -1,
                                      &probe, NULL) == SQLITE_OK;
     sqlite3_finalize (probe);
+    /* A copy gives each record its origin's RAT deadline months (none
+       from a copy made before table origin_settings); a hub's log gives
+       its own, read per batch (s_log_months). */
+    probe = NULL;
+    bool settings =
+        self->copy && sqlite3_prepare_v2 (self->db,
+                                          "SELECT rat_deadline_months FROM "
+                                          "origin_settings",
+                                          -1, &probe, NULL) == SQLITE_OK;
+    sqlite3_finalize (probe);
     const char *read =
-        self->copy
+        !self->copy
+            ? "SELECT pos, NULL, pos, recorded_at, outcome, "
+              "coalesce(code,''), coalesce(message,''), bytes, hash, NULL "
+              "FROM log WHERE pos > ?1 ORDER BY pos LIMIT ?2"
+        : settings
             ? "SELECT a.pos, c.origin, c.pos, c.recorded_at, c.outcome, "
-              "coalesce(c.code,''), coalesce(c.message,''), c.bytes, c.hash "
-              "FROM arrival a JOIN copy c ON c.origin = a.origin AND c.pos = "
-              "a.origin_pos WHERE a.pos > ?1 ORDER BY a.pos LIMIT ?2"
-            : "SELECT pos, NULL, pos, recorded_at, outcome, "
-              "coalesce(code,''), coalesce(message,''), bytes, hash FROM log "
-              "WHERE pos > ?1 ORDER BY pos LIMIT ?2";
+              "coalesce(c.code,''), coalesce(c.message,''), c.bytes, c.hash, "
+              "s.rat_deadline_months FROM arrival a JOIN copy c ON c.origin = "
+              "a.origin AND c.pos = a.origin_pos LEFT JOIN origin_settings s "
+              "ON s.origin = c.origin WHERE a.pos > ?1 ORDER BY a.pos LIMIT ?2"
+            : "SELECT a.pos, c.origin, c.pos, c.recorded_at, c.outcome, "
+              "coalesce(c.code,''), coalesce(c.message,''), c.bytes, c.hash, "
+              "NULL FROM arrival a JOIN copy c ON c.origin = a.origin AND "
+              "c.pos = a.origin_pos WHERE a.pos > ?1 ORDER BY a.pos LIMIT ?2";
     const char *head = self->copy ? "SELECT pos, received_at FROM arrival "
                                     "ORDER BY pos DESC LIMIT 1"
                                   : "SELECT pos, recorded_at FROM log ORDER "
@@ -129,6 +149,24 @@ static int s_open_source (s_send_t *self, const char *path)
         return -1;
     }
     return 0;
+}
+
+/* The RAT deadline months a hub's log records (log_settings): 1 to 24, 0
+   when it records none; -1 when they cannot be read. Read inside the
+   batch's read transaction: a store records them before it appends a
+   record and may change them only while the log holds none, so with the
+   records of the same snapshot they are the ones those were decided
+   with. */
+static int s_log_months (s_send_t *self)
+{
+    jk_log_settings_t settings;
+    int rc = jk_log_settings_read (self->db, &settings);
+    if (rc == JK_IO)
+        return -1;
+    return rc == JK_OK && settings.rat_deadline_months >= 1 &&
+                   settings.rat_deadline_months <= JK_RAT_DEADLINE_MONTHS_MAX
+               ? settings.rat_deadline_months
+               : 0;
 }
 
 /* Refreshes the head (the source's last position and its time). */
@@ -569,9 +607,18 @@ static void s_pump (s_send_t *self)
                             : (uint64_t)self->batch;
         if (self->relay_cap > self->sent && self->relay_cap - self->sent < want)
             want = self->relay_cap - self->sent;
-        if (self->st_held) {
-            sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
+        /* One snapshot: the records, the log's settings, and a copy's
+           checkpoints. */
+        sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
+        if (self->st_held)
             s_relay_copy (self, &want);
+        int months = self->copy ? 0 : s_log_months (self);
+        if (months < 0) {
+            sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+            jk_warn (S_COMPONENT, "cannot read the log's settings: %s",
+                     sqlite3_errmsg (self->db));
+            s_drop (self, "the log's settings unreadable");
+            return;
         }
         sqlite3_bind_int64 (self->st_read, 1, (sqlite3_int64)self->sent);
         sqlite3_bind_int64 (self->st_read, 2, (sqlite3_int64)want);
@@ -595,6 +642,9 @@ static void s_pump (s_send_t *self)
                 memcpy (r.hash, sqlite3_column_blob (st, 8), JK_HASH_SIZE);
             if (!r.bytes)
                 r.bytes = (const uint8_t *)"";
+            int known = self->copy ? sqlite3_column_int (st, 9) : months;
+            if (known >= 1 && known <= JK_RAT_DEADLINE_MONTHS_MAX)
+                r.rat_deadline_months = known;
             if (!msg) {
                 msg = jk_wire_new ("RECORDS");
                 jk_wire_add_u64 (msg, self->session);
@@ -608,8 +658,7 @@ static void s_pump (s_send_t *self)
             n++;
         }
         sqlite3_reset (self->st_read);
-        if (self->st_held)
-            sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
         if (!msg)
             return;
         self->credit -= n;

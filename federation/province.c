@@ -9,11 +9,18 @@
     position in one transaction and commits; then each shadow commits its
     position. A crash between the two leaves a shadow behind the province
     (never ahead): at open it is brought up to the province's position for
-    it from the copy, writing nothing to the province. */
+    it from the copy, writing nothing to the province.
+
+    Each shadow applies with its regency's own reference data and RAT
+    deadline months (as the copy records them from the regency's records,
+    table origin_settings; the default 6 when it records none), and
+    records the months it was made with (log_settings): a shadow made with
+    other months than the copy says now stops the projector. */
 #define SQLITE_ENABLE_SESSION
 #define SQLITE_ENABLE_PREUPDATE_HOOK
 #include "jk_province.h"
 
+#include "jk_active.h"
 #include "jk_base.h"
 #include "jk_link.h"
 #include "jk_log.h"
@@ -32,6 +39,7 @@ typedef struct {
     char code[JK_LINK_AREA_MAX];
     char *path;
     jk_region_t *region; /* the regency's own reference data */
+    int months;          /* the RAT deadline months it applies with */
     sqlite3 *db;
     jk_projections_t *projections;
     uint64_t pos;  /* committed in the shadow */
@@ -410,6 +418,53 @@ static int s_reconcile (jk_province_t *self, s_origin_t *o, uint64_t pos,
     return rc;
 }
 
+/* The RAT deadline months origin's records are applied with: the ones
+   the copy records for it, else the default 6. */
+static int s_copy_months (jk_province_t *self, const char *code)
+{
+    int months = jk_link_origin_months (self->copy, code);
+    return months ? months : 6;
+}
+
+/* The message for a shadow made with made months where the copy now
+   says months: the projections of the origin would mix the two. */
+static void s_months_differ (jk_province_t *self, const s_origin_t *o, int made,
+                             int months, char *err, size_t err_size)
+{
+    bool recorded = jk_link_origin_months (self->copy, o->code) != 0;
+    snprintf (err, err_size,
+              "the shadow %s was made with a RAT deadline of %d months; the "
+              "copy says %d months for %s (%s): its rows would mix the two; "
+              "remove the shadow files and the province database and start "
+              "again (they are rebuilt from the copy)",
+              o->path, made, months, o->code,
+              recorded ? "table origin_settings, from the regency's records"
+                       : "it records none: the default");
+}
+
+/* The months the shadow was made with, against the copy's: a shadow that
+   applied nothing yet takes the copy's; one that did (made before the
+   shadow recorded them: with the default 6) must have been made with
+   them. Then recorded in the shadow. 0, or -1 with err. */
+static int s_shadow_months (jk_province_t *self, s_origin_t *o, char *err,
+                            size_t err_size)
+{
+    jk_log_settings_t made;
+    int rc = jk_log_settings_read (o->db, &made);
+    if (rc == JK_IO)
+        return s_fail (err, err_size, o->path, o->db);
+    int was = rc == JK_OK ? made.rat_deadline_months : 6;
+    if (o->pos > 0 && was != o->months) {
+        s_months_differ (self, o, was, o->months, err, err_size);
+        return -1;
+    }
+    if (rc == JK_OK && was == o->months)
+        return 0;
+    jk_log_settings_t now = {.rat_deadline_months = o->months};
+    snprintf (now.area, sizeof now.area, "%s", o->code);
+    return jk_log_settings_write (o->db, &now, err, err_size) == JK_OK ? 0 : -1;
+}
+
 /* The origin's shadow, opened (and brought up to the province) on first
    use; a new origin is seeded in the province (inside the caller's
    transaction: *seeded set) when seeded is given, else refused. NULL with
@@ -437,21 +492,31 @@ static s_origin_t *s_origin (jk_province_t *self, const char *code,
                         "INTEGER PRIMARY KEY CHECK (id = 1), pos INTEGER NOT "
                         "NULL, hash BLOB NOT NULL);"
                         "INSERT OR IGNORE INTO shadow_position VALUES (1, 0, "
-                        "zeroblob(32));") ||
-        jk_projections_migrate (o->db, err, err_size) ||
-        !(o->projections = jk_projections_new (o->db, NULL, err, err_size))) {
-        if (!err[0])
-            s_fail (err, err_size, o->path, o->db);
+                        "zeroblob(32));")) {
+        s_fail (err, err_size, o->path, o->db);
         s_origin_destroy (&o);
         return NULL;
     }
-    jk_projections_set_deferred (o->projections, true);
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2 (o->db, "SELECT pos FROM shadow_position", -1, &st,
                         NULL);
     if (sqlite3_step (st) == SQLITE_ROW)
         o->pos = (uint64_t)sqlite3_column_int64 (st, 0);
     sqlite3_finalize (st);
+    /* ... and with its RAT deadline, decided before the shadow's first
+       record is applied. */
+    o->months = s_copy_months (self, code);
+    jk_projections_config_t config = {.rat_deadline_months = o->months};
+    if (s_shadow_months (self, o, err, err_size) ||
+        jk_projections_migrate (o->db, err, err_size) ||
+        !(o->projections =
+              jk_projections_new (o->db, &config, err, err_size))) {
+        if (!err[0])
+            s_fail (err, err_size, o->path, o->db);
+        s_origin_destroy (&o);
+        return NULL;
+    }
+    jk_projections_set_deferred (o->projections, true);
     sqlite3_prepare_v2 (self->db,
                         "SELECT pos FROM province_origins WHERE "
                         "kabupaten_code = ?1",
@@ -615,12 +680,22 @@ static sqlite3_session *s_session_new (jk_province_t *self)
 
 /* Every origin of the batch open first (a new one seeded in this
    transaction, its code added to seeded; a shadow behind brought up on
-   its own). */
+   its own). A shadow open already must still apply with the months the
+   copy says: they become known when a regency's first record that
+   carries them arrives, which may be after its shadow was made. */
 static bool s_origins_open (jk_province_t *self, s_arrival_t *rows,
                             size_t count, zlistx_t *seeded, char *err,
                             size_t err_size)
 {
     bool ok = true;
+    for (s_origin_t *o = zhashx_first (self->origins); ok && o;
+         o = zhashx_next (self->origins)) {
+        int months = s_copy_months (self, o->code);
+        if (months != o->months) {
+            s_months_differ (self, o, o->months, months, err, err_size);
+            ok = false;
+        }
+    }
     for (size_t i = 0; ok && i < count; i++) {
         bool fresh = false;
         ok = s_origin (self, rows[i].origin, &fresh, err, err_size) != NULL;

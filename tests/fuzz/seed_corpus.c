@@ -1,8 +1,10 @@
 /*  seed_corpus.c - writes the seed corpora of the schema fuzz targets from
     encoder round trips: every event type with valid values plus boundary
-    variants, the wire frames built by the wire encoders, and typical
+    variants, the wire frames built by the wire encoders, the upstream
+    link's record maps that carry the RAT deadline months, and typical
     command lines and config files. Usage: jejak-fuzz-seeds DIR (DIR is
     tests/fuzz/corpus); existing files of the same name are replaced. */
+#include "jk_link.h"
 #include "jk_wire.h"
 #include "samples.h"
 #include "jk_opts.h"
@@ -236,6 +238,40 @@ static void s_wire (void)
     zmsg_destroy (&msg);
 }
 
+/* Record maps of the upstream link with the optional key
+   rat_deadline_months: 9 (decodes) and 25 (refused, naming the key). The
+   link's other seeds (accepted, rejected, ...) were written before. */
+static void s_link (void)
+{
+    jk_event_t *ev = jk_sample_by_name ("cooperative.rat_held");
+    size_t size = 0;
+    uint8_t *bytes = ev ? jk_event_encode (ev, &size) : NULL;
+    jk_event_destroy (&ev);
+    if (!bytes)
+        exit (1);
+    jk_link_record_t r = {.cursor = 12,
+                          .pos = 12,
+                          .recorded_at = 1662000000000,
+                          .outcome = JK_LOG_ACCEPTED,
+                          .code = "",
+                          .message = "",
+                          .bytes = bytes,
+                          .size = size,
+                          .rat_deadline_months = 9};
+    snprintf (r.origin, sizeof r.origin, "32.04");
+    for (int i = 0; i < JK_HASH_SIZE; i++)
+        r.hash[i] = (uint8_t)i;
+    zframe_t *frame = jk_link_record_encode (&r);
+    s_write ("link", "months", zframe_data (frame), zframe_size (frame));
+    zframe_destroy (&frame);
+    r.rat_deadline_months = 25;
+    frame = jk_link_record_encode (&r);
+    s_write ("link", "months_out_of_range", zframe_data (frame),
+             zframe_size (frame));
+    zframe_destroy (&frame);
+    free (bytes);
+}
+
 static void s_opts (void)
 {
     static const char argv1[] = "--broker\0tcp://10.0.0.1:7450\0record\0"
@@ -301,6 +337,7 @@ int main (int argc, char **argv)
     }
     s_events ();
     s_wire ();
+    s_link ();
     s_opts ();
     return 0;
 }

@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
     char code[8];
     int kecamatan;
+    int months; /* its hub's --rat-deadline-months; 0: not given (6) */
     char *db, *ingest, *feed, *query, *log, *send_log, *stats, *key;
     pid_t hub, sender, driver;
 } sim_regency_t;
@@ -66,10 +67,64 @@ static int sim_regencies (sim_regency_t *out, int max)
 
 static pid_t sim_hub (sim_regency_t *r)
 {
+    char months[16];
+    snprintf (months, sizeof months, "%d", r->months);
     char *argv[] = {"jejak-hub", "--region", r->code,   "--db",
                     r->db,       "--ingest", r->ingest, "--feed",
-                    r->feed,     "--query",  r->query,  NULL};
+                    r->feed,     "--query",  r->query,  "--rat-deadline-months",
+                    months,      NULL};
+    if (!r->months)
+        argv[11] = NULL;
     return jk_test_spawn (argv, r->log);
+}
+
+/* The keys directory made by the real tool (init, and a link key per
+   regency), and each regency's files and endpoints under dir. */
+static void sim_regencies_prepare (const char *dir, const char *keys,
+                                   sim_regency_t *r, int n)
+{
+    char *init[] = {"jejak-keys", "init", "--dir", (char *)keys, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (init, &out, &err, 30000), 0);
+    free (out);
+    free (err);
+    for (int i = 0; i < n; i++) {
+        char *link[] = {"jejak-keys", "link",    "--dir", (char *)keys,
+                        "--area",     r[i].code, NULL};
+        assert_int_equal (jk_test_run (link, &out, &err, 30000), 0);
+        free (out);
+        free (err);
+        r[i].key = jk_sprintf ("%s/issued/link_%s.key", keys, r[i].code);
+        r[i].db = jk_sprintf ("%s/%s.db", dir, r[i].code);
+        char name[32];
+        snprintf (name, sizeof name, "ingest-%d", i);
+        r[i].ingest = jk_test_endpoint (dir, name);
+        snprintf (name, sizeof name, "feed-%d", i);
+        r[i].feed = jk_test_endpoint (dir, name);
+        snprintf (name, sizeof name, "query-%d", i);
+        r[i].query = jk_test_endpoint (dir, name);
+        snprintf (name, sizeof name, "stats-%d", i);
+        r[i].stats = jk_test_endpoint (dir, name);
+        r[i].log = jk_sprintf ("%s/hub-%s.log", dir, r[i].code);
+        r[i].send_log = jk_sprintf ("%s/send-%s.log", dir, r[i].code);
+    }
+}
+
+/* Stops each regency's sender and hub and frees its strings. */
+static void sim_regencies_stop (sim_regency_t *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        jk_test_stop (r[i].sender, SIGTERM, 10000);
+        jk_test_stop (r[i].hub, SIGTERM, 10000);
+        free (r[i].key);
+        free (r[i].db);
+        free (r[i].ingest);
+        free (r[i].feed);
+        free (r[i].query);
+        free (r[i].stats);
+        free (r[i].log);
+        free (r[i].send_log);
+    }
 }
 
 static pid_t sim_sender (sim_regency_t *r, const char *listen,
@@ -385,53 +440,63 @@ static int64_t sim_pg_check (jk_test_pg_t *pg, sim_regency_t *r, int n)
     return rows;
 }
 
+/* The province of a test: a fresh folder, the keys directory with a
+   link key per regency and the regencies' files (sim_regencies_prepare),
+   and jejak-link receive on its copy database. */
+typedef struct {
+    char *dir, *keys, *server, *copy, *listen, *recv_log;
+    pid_t recv;
+} sim_province_t;
+
+/* Makes the province for regencies r (tag names its folder) and starts
+   its receiver, listening when this returns. */
+static void sim_province_start (sim_province_t *p, const char *tag,
+                                sim_regency_t *r, int n)
+{
+    p->dir = jk_test_tmpdir (tag);
+    p->keys = jk_sprintf ("%s/keys", p->dir);
+    p->server = jk_sprintf ("%s/broker.pub", p->keys);
+    p->copy = jk_sprintf ("%s/province.db", p->dir);
+    p->listen = jk_test_endpoint (p->dir, "province");
+    p->recv_log = jk_sprintf ("%s/province.log", p->dir);
+    /* Keys by the real tool (this process keeps no region loaded, so each
+       driver child loads its own regency's). */
+    sim_regencies_prepare (p->dir, p->keys, r, n);
+    p->recv = lk_receiver (p->copy, p->listen, p->keys, p->recv_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (p->recv_log, "jejak-link receive listen="), 60000));
+}
+
+/* Stops the regencies' senders and hubs and the receiver, and removes
+   the folder. */
+static void sim_province_stop (sim_province_t *p, sim_regency_t *r, int n)
+{
+    sim_regencies_stop (r, n);
+    jk_test_stop (p->recv, SIGTERM, 10000);
+    free (p->keys);
+    free (p->server);
+    free (p->copy);
+    free (p->listen);
+    free (p->recv_log);
+    jk_test_rmdir (&p->dir);
+}
+
 static void sim_run (const sim_config_t *c)
 {
-    char *dir = jk_test_tmpdir ("fedsim");
-    char *keys = jk_sprintf ("%s/keys", dir);
-    char *server = jk_sprintf ("%s/broker.pub", keys);
-    char *copy = jk_sprintf ("%s/province.db", dir);
-    char *listen = jk_test_endpoint (dir, "province");
-    char *recv_log = jk_sprintf ("%s/province.log", dir);
-    char *phase_b = jk_sprintf ("%s/phase-b", dir);
-    char *disrupted = jk_sprintf ("%s/disrupted", dir);
     sim_regency_t r[27];
     int n = sim_regencies (r, c->regencies);
     assert_int_equal (n, c->regencies);
+    sim_province_t p;
+    sim_province_start (&p, "fedsim", r, n);
+    char *dir = p.dir, *server = p.server, *copy = p.copy, *listen = p.listen;
+    pid_t recv = p.recv;
+    char *phase_b = jk_sprintf ("%s/phase-b", dir);
+    char *disrupted = jk_sprintf ("%s/disrupted", dir);
     int offices = 0;
-    /* Keys by the real tool (this process keeps no region loaded, so each
-       driver child loads its own regency's). */
-    char *init[] = {"jejak-keys", "init", "--dir", keys, NULL};
-    char *out = NULL, *err = NULL;
-    assert_int_equal (jk_test_run (init, &out, &err, 30000), 0);
-    free (out);
-    free (err);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         offices += r[i].kecamatan;
-        char *link[] = {"jejak-keys", "link",    "--dir", keys,
-                        "--area",     r[i].code, NULL};
-        assert_int_equal (jk_test_run (link, &out, &err, 30000), 0);
-        free (out);
-        free (err);
-        r[i].key = jk_sprintf ("%s/issued/link_%s.key", keys, r[i].code);
-        r[i].db = jk_sprintf ("%s/%s.db", dir, r[i].code);
-        char name[32];
-        snprintf (name, sizeof name, "ingest-%d", i);
-        r[i].ingest = jk_test_endpoint (dir, name);
-        snprintf (name, sizeof name, "feed-%d", i);
-        r[i].feed = jk_test_endpoint (dir, name);
-        snprintf (name, sizeof name, "query-%d", i);
-        r[i].query = jk_test_endpoint (dir, name);
-        snprintf (name, sizeof name, "stats-%d", i);
-        r[i].stats = jk_test_endpoint (dir, name);
-        r[i].log = jk_sprintf ("%s/hub-%s.log", dir, r[i].code);
-        r[i].send_log = jk_sprintf ("%s/send-%s.log", dir, r[i].code);
-    }
     printf ("# %d regency hubs, %d kecamatan offices, %d + %d events each\n", n,
             offices, c->live, c->outage);
-    pid_t recv = lk_receiver (copy, listen, keys, recv_log);
-    assert_true (JK_WAIT_FOR (
-        jk_test_file_has (recv_log, "jejak-link receive listen="), 30000));
     /* The province's projections follow the copy from the start. */
     char *province = jk_sprintf ("%s/province-projections.db", dir);
     char *project_log = jk_sprintf ("%s/project.log", dir);
@@ -606,28 +671,10 @@ static void sim_run (const sim_config_t *c)
     free (province);
     free (project_log);
 
-    for (int i = 0; i < n; i++) {
-        jk_test_stop (r[i].sender, SIGTERM, 10000);
-        jk_test_stop (r[i].hub, SIGTERM, 10000);
-        free (r[i].key);
-        free (r[i].db);
-        free (r[i].ingest);
-        free (r[i].feed);
-        free (r[i].query);
-        free (r[i].stats);
-        free (r[i].log);
-        free (r[i].send_log);
-    }
-    jk_test_stop (recv, SIGTERM, 10000);
     free (up);
-    free (keys);
-    free (server);
-    free (copy);
-    free (listen);
-    free (recv_log);
     free (phase_b);
     free (disrupted);
-    jk_test_rmdir (&dir);
+    sim_province_stop (&p, r, n);
 }
 
 #endif

@@ -4,7 +4,9 @@
     and log; and every kind of tampering on the link (altered, dropped,
     reordered, replayed records, a key used for another kabupaten, an
     office key) refused at the first bad position, named, and never
-    stored. */
+    stored; the RAT deadline months a record carries: on the record map,
+    in the copy, a change refused, and the province's projector stopped
+    by a shadow made with other months. */
 #include "link_support.h"
 
 #include "../unit/replay/replay_workload.h"
@@ -270,6 +272,36 @@ static uint64_t s_send (s_link_t *l, jk_link_record_t *records, int count,
     return stored;
 }
 
+/* The start of a test that plays the sender by hand: a regency's log of
+   logged records, a receiver on the copy (*recv), records 1 to count of
+   the log as link records (r[1..count], their bytes in bytes[1..count],
+   freed by s_records_free) and a connection linked with the link key. */
+static s_env_t *s_by_hand (const char *tag, int logged, int count,
+                           jk_link_record_t *r, uint8_t **bytes, pid_t *recv,
+                           s_link_t *l)
+{
+    s_env_t *e = s_env_new (tag);
+    rw_build (e->regency, (uint64_t)logged, NULL, NULL);
+    *recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="),
+        S_WAIT_MS));
+    for (int i = 1; i <= count; i++)
+        r[i] = s_record (e->regency, (uint64_t)i, &bytes[i]);
+    *l = (s_link_t){lk_dealer (e->listen, e->link_key, e->server_key), 0};
+    char code[32];
+    assert_true (s_link (l, "32.03", code) > 0);
+    return e;
+}
+
+static void s_records_free (jk_link_record_t *r, uint8_t **bytes, int count)
+{
+    for (int i = 1; i <= count; i++) {
+        jk_link_record_clear (&r[i]);
+        free (bytes[i]);
+    }
+}
+
 /* jejak-status --once --json/--link as the board prints it, or NULL
    when it failed. */
 static char *s_board (const char *query, const char *link, const char *key,
@@ -387,20 +419,13 @@ static void test_board_shows_lag (void **state)
 static void test_tamper (void **state)
 {
     (void)state;
-    s_env_t *e = s_env_new ("tamper");
-    rw_build (e->regency, 20, NULL, NULL);
-    pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
-    assert_true (JK_WAIT_FOR (
-        jk_test_file_has (e->recv_log, "jejak-link receive listen="),
-        S_WAIT_MS));
     uint8_t *bytes[6];
     jk_link_record_t r[6];
-    for (int i = 1; i <= 5; i++)
-        r[i] = s_record (e->regency, (uint64_t)i, &bytes[i]);
-    s_link_t l = {lk_dealer (e->listen, e->link_key, e->server_key), 0};
+    pid_t recv;
+    s_link_t l;
+    s_env_t *e = s_by_hand ("tamper", 20, 5, r, bytes, &recv, &l);
     char code[32], text[512];
     uint64_t pos;
-    assert_true (s_link (&l, "32.03", code) > 0);
 
     /* Altered: one byte of record 2 changed on the way. */
     jk_link_record_t two[2] = {r[1], r[2]};
@@ -506,10 +531,7 @@ static void test_tamper (void **state)
     assert_true (JK_WAIT_FOR (s_copied (e) == 20, S_WAIT_MS));
     assert_int_equal (lk_verify (e->copy, "32.03", NULL, e->regency, &out), 0);
     free (out);
-    for (int i = 1; i <= 5; i++) {
-        jk_link_record_clear (&r[i]);
-        free (bytes[i]);
-    }
+    s_records_free (r, bytes, 5);
     assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
     assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
     s_env_destroy (&e);
@@ -790,9 +812,227 @@ static void test_malformed (void **state)
     s_env_destroy (&e);
 }
 
+/* ---- the RAT deadline months ---------------------------------------------
+ */
+
+#define S_MONTHS_RULE                                                          \
+    "record key 'rat_deadline_months' must be an unsigned integer from 1 to "  \
+    "24"
+
+/* The record map's optional key rat_deadline_months (FEDERATION.md, "The
+   protocol"): absent when not known (decoded as 0), present it travels;
+   a value that is not an unsigned integer from 1 to 24 is refused naming
+   the key and the rule. */
+static void test_record_map_months (void **state)
+{
+    (void)state;
+    uint8_t bytes[3] = {1, 2, 3};
+    jk_link_record_t r = {.cursor = 7,
+                          .pos = 7,
+                          .recorded_at = 1700000000000,
+                          .outcome = JK_LOG_ACCEPTED,
+                          .code = "",
+                          .message = "",
+                          .bytes = bytes,
+                          .size = sizeof bytes};
+    snprintf (r.origin, sizeof r.origin, "32.03");
+    memset (r.hash, 0xab, JK_HASH_SIZE);
+    size_t without = 0;
+    const int months[] = {0, 1, 9, 24};
+    for (size_t i = 0; i < sizeof months / sizeof *months; i++) {
+        r.rat_deadline_months = months[i];
+        zframe_t *frame = jk_link_record_encode (&r);
+        if (months[i] == 0)
+            without = zframe_size (frame);
+        else /* the key and a one-byte value more */
+            assert_int_equal (zframe_size (frame),
+                              without + 1 + strlen ("rat_deadline_months") + 1);
+        jk_link_record_t again;
+        char err[256] = "";
+        assert_int_equal (jk_link_record_decode (zframe_data (frame),
+                                                 zframe_size (frame), &again,
+                                                 err, sizeof err),
+                          0);
+        assert_int_equal (again.rat_deadline_months, months[i]);
+        assert_int_equal (again.cursor, 7);
+        assert_int_equal (again.pos, 7);
+        assert_string_equal (again.origin, "32.03");
+        assert_int_equal (again.size, sizeof bytes);
+        assert_memory_equal (again.hash, r.hash, JK_HASH_SIZE);
+        jk_link_record_clear (&again);
+        zframe_destroy (&frame);
+    }
+    /* The key is the map's last: its value (one byte for 24) is replaced
+       by others. A wider encoding of a good number is a good number. */
+    r.rat_deadline_months = 24;
+    zframe_t *frame = jk_link_record_encode (&r);
+    size_t n = zframe_size (frame);
+    assert_int_equal (zframe_data (frame)[n - 1], 24);
+    struct {
+        uint8_t value[3];
+        size_t size;
+        int months; /* 0: refused */
+    } values[] = {
+        {{0x00}, 1, 0},             /* 0 */
+        {{0x19}, 1, 0},             /* 25 */
+        {{0xcc, 0xff}, 2, 0},       /* 255 */
+        {{0xff}, 1, 0},             /* -1 */
+        {{0xd0, 0x9c}, 2, 0},       /* -100 */
+        {{0xa1, '9'}, 2, 0},        /* "9" */
+        {{0xc3}, 1, 0},             /* true */
+        {{0xc0}, 1, 0},             /* nil */
+        {{0xcd, 0x00, 0x09}, 3, 9}, /* 9 as uint16 */
+    };
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        uint8_t *map = jk_malloc (n + 2);
+        memcpy (map, zframe_data (frame), n - 1);
+        memcpy (map + n - 1, values[i].value, values[i].size);
+        jk_link_record_t again;
+        char err[256] = "";
+        int rc = jk_link_record_decode (map, n - 1 + values[i].size, &again,
+                                        err, sizeof err);
+        if (values[i].months) {
+            assert_int_equal (rc, 0);
+            assert_int_equal (again.rat_deadline_months, values[i].months);
+            jk_link_record_clear (&again);
+        } else {
+            assert_int_equal (rc, -1);
+            assert_string_equal (err, S_MONTHS_RULE);
+        }
+        free (map);
+    }
+    zframe_destroy (&frame);
+}
+
+/* The months a province shadow was made with (its log_settings). */
+static int64_t s_months_made (const char *shadow)
+{
+    return lk_sql_int (shadow, "SELECT value FROM log_settings WHERE key = "
+                               "'rat_deadline_months'");
+}
+
+/* The months the copy records for 32.03 (-1: none). */
+static int64_t s_months_copied (const char *copy)
+{
+    return lk_sql_int (copy, "SELECT rat_deadline_months FROM "
+                             "origin_settings WHERE origin = '32.03'");
+}
+
+/* The copy records the months a regency's records carry (origin_settings)
+   and refuses a record carrying others, E_LINK_SETTINGS, counted and kept
+   as a fault; a record without them is still taken. The province's
+   projector, whose shadow of that regency was made before the months were
+   known (with the default 6), stops naming both and what to do; once the
+   shadow files and the province database are removed it makes the shadow
+   anew with the copy's months. */
+static void test_months_of_the_copy (void **state)
+{
+    (void)state;
+    uint8_t *bytes[5];
+    jk_link_record_t r[5];
+    pid_t recv;
+    s_link_t l;
+    s_env_t *e = s_by_hand ("months", 10, 4, r, bytes, &recv, &l);
+    char code[32], text[512];
+    uint64_t pos;
+
+    /* A record of a sender that does not tell the months: none recorded;
+       the province's shadow is made with the default 6. */
+    assert_int_equal (s_send (&l, &r[1], 1, code, &pos, text, sizeof text), 1);
+    assert_string_equal (code, "");
+    assert_int_equal (
+        lk_sql_int (e->copy, "SELECT count(*) FROM origin_settings"), 0);
+    char *province = jk_sprintf ("%s/province.db", e->dir);
+    char *shadow = jk_sprintf ("%s-shadow-32.03.db", province);
+    char *project[] = {"jejak-link", "project", "--db",   e->copy,
+                       "--province", province,  "--once", NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 0);
+    free (out);
+    free (err);
+    assert_int_equal (s_months_made (shadow), 6);
+
+    /* The months told by the next record: recorded. */
+    r[2].rat_deadline_months = 9;
+    assert_int_equal (s_send (&l, &r[2], 1, code, &pos, text, sizeof text), 1);
+    assert_string_equal (code, "");
+    assert_int_equal (s_months_copied (e->copy), 9);
+    /* Other months: refused at that record, nothing of it stored. */
+    r[3].rat_deadline_months = 6;
+    assert_int_equal (s_send (&l, &r[3], 1, code, &pos, text, sizeof text), 0);
+    assert_string_equal (code, "E_LINK_SETTINGS");
+    assert_int_equal (pos, 3);
+    assert_string_equal (text,
+                         "position 3 of 32.03 carries a RAT deadline of 6 "
+                         "months; the copy records 9 months for 32.03 (table "
+                         "origin_settings) and a regency's log keeps its "
+                         "months for good (another log, or a tampered "
+                         "sender)");
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 2);
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count FROM fault WHERE "
+                                           "code = 'E_LINK_SETTINGS' AND "
+                                           "pos = 3 AND origin = '32.03'"),
+                      1);
+    assert_int_equal (
+        lk_stat (e->listen, e->link_key, e->server_key, "refused"), 1);
+    assert_int_equal (
+        lk_stat (e->listen, e->link_key, e->server_key, "link.32.03.refused"),
+        1);
+    /* Without the key (not known), and with the same months: taken. */
+    assert_true (s_link (&l, "32.03", code) > 0);
+    r[3].rat_deadline_months = 0;
+    r[4].rat_deadline_months = 9;
+    assert_int_equal (s_send (&l, &r[3], 2, code, &pos, text, sizeof text), 2);
+    assert_string_equal (code, "");
+    assert_int_equal (s_months_copied (e->copy), 9);
+    zsock_destroy (&l.sock);
+
+    /* The shadow made with 6 is not mixed with 9: exit 1, said. */
+    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 1);
+    char *want = jk_sprintf (
+        "the shadow %s was made with a RAT deadline of 6 months; the copy "
+        "says 9 months for 32.03 (table origin_settings, from the regency's "
+        "records): its rows would mix the two; remove the shadow files and "
+        "the province database and start again (they are rebuilt from the "
+        "copy)",
+        shadow);
+    if (!strstr (err, want))
+        fail_msg ("'%s' does not say '%s'", err, want);
+    free (want);
+    free (out);
+    free (err);
+    assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
+                                            "province_position"),
+                      1);
+    /* As told: made anew from the copy, with 9 months. */
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *path = jk_sprintf ("%s%s", shadow, suffixes[i]);
+        unlink (path);
+        free (path);
+        path = jk_sprintf ("%s%s", province, suffixes[i]);
+        unlink (path);
+        free (path);
+    }
+    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 0);
+    free (out);
+    free (err);
+    assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
+                                            "province_position"),
+                      4);
+    assert_int_equal (s_months_made (shadow), 9);
+    s_records_free (r, bytes, 4);
+    free (shadow);
+    free (province);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
+    s_env_destroy (&e);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_record_map_months),
+        cmocka_unit_test (test_months_of_the_copy),
         cmocka_unit_test (test_forward_and_verify),
         cmocka_unit_test (test_board_shows_lag),
         cmocka_unit_test (test_tamper),
