@@ -391,7 +391,8 @@ int jk_pgsink_hub_settings (jk_pgsink_t *self)
    or stopped) or JK_PGSINK_EXIT_TIMEOUT (said). */
 static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
 {
-    uint64_t shadow = jk_pgsink_shadow_position (self);
+    uint8_t shadow_hash[JK_HASH_SIZE];
+    uint64_t shadow = jk_pgsink_shadow_position (self, shadow_hash);
     if (shadow > pg_pos) {
         jk_error (S_COMPONENT,
                   "the shadow is at %llu, PostgreSQL at %llu: PostgreSQL "
@@ -400,19 +401,18 @@ static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
                   (unsigned long long)shadow, (unsigned long long)pg_pos);
         return 1;
     }
-    if (shadow == pg_pos)
+    if (shadow == pg_pos) {
+        /* Where PostgreSQL stands the shadow must hold the same log. */
+        if (shadow > 0 && memcmp (shadow_hash, self->hash, JK_HASH_SIZE)) {
+            jk_pgsink_other_shadow (self, shadow);
+            return 1;
+        }
         return 0;
+    }
     jk_info (S_COMPONENT,
              "shadow at %llu, PostgreSQL at %llu: catching up "
              "the shadow",
              (unsigned long long)shadow, (unsigned long long)pg_pos);
-    uint8_t shadow_hash[JK_HASH_SIZE];
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2 (self->shadow, "SELECT hash FROM sink_position", -1, &st,
-                        NULL);
-    sqlite3_step (st);
-    memcpy (shadow_hash, sqlite3_column_blob (st, 0), JK_HASH_SIZE);
-    sqlite3_finalize (st);
     /* self->pos and self->hash are PostgreSQL's until verified. */
     self->verify_at = pg_pos;
     self->limit = pg_pos;

@@ -136,8 +136,8 @@ bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path);
 /* Gives the open shadow the store's schema and records self->settings
    in it; its projections apply with them. False (said) on failure. */
 bool jk_pgsink_shadow_migrate (jk_pgsink_t *self, const char *path);
-/* The shadow's position. */
-uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self);
+/* The shadow's position, and its hash there into hash when given. */
+uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self, uint8_t *hash);
 /* Applies the batch (shadow, then PostgreSQL unless to_pg is false);
    false when PostgreSQL failed, or (self->other_log set, said) when a
    record does not continue the copy's chain: nothing of the batch is
@@ -147,6 +147,10 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg);
    what (e.g. "the hub's hash at 300 is not the copy's") first, and what
    to do; sets self->other_log. */
 void jk_pgsink_other_log (jk_pgsink_t *self, const char *what);
+/* Says (ERROR) that the shadow was made from another log than the one
+   PostgreSQL's copy and the hub hold (its hash at pos is not theirs),
+   and what to do; sets self->other_log. */
+void jk_pgsink_other_shadow (jk_pgsink_t *self, uint64_t pos);
 
 /* ---- pgsink_hub.c, pgsink_copy.c, pgsink_dump.c ---------------------------
  */

@@ -109,14 +109,19 @@ bool jk_pgsink_shadow_migrate (jk_pgsink_t *self, const char *path)
     return true;
 }
 
-uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self)
+uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self, uint8_t *hash)
 {
     sqlite3_stmt *st;
-    sqlite3_prepare_v2 (self->shadow, "SELECT pos FROM sink_position", -1, &st,
-                        NULL);
+    sqlite3_prepare_v2 (self->shadow, "SELECT pos, hash FROM sink_position", -1,
+                        &st, NULL);
     uint64_t pos = 0;
-    if (sqlite3_step (st) == SQLITE_ROW)
+    if (hash)
+        memset (hash, 0, JK_HASH_SIZE);
+    if (sqlite3_step (st) == SQLITE_ROW) {
         pos = (uint64_t)sqlite3_column_int64 (st, 0);
+        if (hash && sqlite3_column_bytes (st, 1) == JK_HASH_SIZE)
+            memcpy (hash, sqlite3_column_blob (st, 1), JK_HASH_SIZE);
+    }
     sqlite3_finalize (st);
     return pos;
 }
@@ -143,6 +148,19 @@ void jk_pgsink_other_log (jk_pgsink_t *self, const char *what)
               "run jejak-pgsink rebuild to copy this hub's log anew, or "
               "point --query and --feed at the hub the copy was made from",
               what, self->query_endpoint);
+    self->other_log = true;
+}
+
+void jk_pgsink_other_shadow (jk_pgsink_t *self, uint64_t pos)
+{
+    const char *path = sqlite3_db_filename (self->shadow, "main");
+    jk_error (S_COMPONENT,
+              "the shadow %s was made from another log: its hash at %llu is "
+              "not the one PostgreSQL's copy and the hub hold there; the "
+              "copy is left as it was; remove the shadow (it is made anew "
+              "and brought up to PostgreSQL's position from the hub) or run "
+              "jejak-pgsink rebuild",
+              path && *path ? path : "(shadow)", (unsigned long long)pos);
     self->other_log = true;
 }
 
@@ -179,6 +197,16 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
                        rejected ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
                        rejected ? r.code : NULL, rejected ? r.message : NULL,
                        r.bytes, r.size, expect);
+        if (!to_pg && r.pos == pos + 1 &&
+            memcmp (expect, r.hash, JK_HASH_SIZE)) {
+            /* Bringing the shadow up: the hub's hash at PostgreSQL's
+               position was the copy's, so a hub record that does not
+               continue the shadow's chain tells the shadow is another
+               log's. */
+            jk_pgsink_other_shadow (self, pos);
+            ok = false;
+            break;
+        }
         if (r.pos != pos + 1 || memcmp (expect, r.hash, JK_HASH_SIZE)) {
             char what[128];
             snprintf (what, sizeof what,

@@ -570,6 +570,20 @@ static char *s_other_log_line (const char *what, const char *query)
         what, query);
 }
 
+/* A --once run against hub: exit 0 with want on stdout. */
+static void s_once_ok (jk_test_pg_t *pg, jk_test_hub_t *hub, const char *shadow,
+                       const char *want)
+{
+    char *out = NULL, *err = NULL;
+    int rc =
+        s_sink_once (pg, hub->query, hub->feed, shadow, NULL, NULL, &out, &err);
+    if (rc != 0 || !out || !strstr (out, want))
+        fail_msg ("exit %d, not said:\n%s\nwanted:\n%s\n%s", rc, out ? out : "",
+                  want, err ? err : "");
+    free (out);
+    free (err);
+}
+
 /* A --once run against hub: exit 1 with want on stderr. */
 static void s_once_refused (jk_test_pg_t *pg, jk_test_hub_t *hub,
                             const char *shadow, const char *want)
@@ -670,14 +684,7 @@ static void test_sink_other_log (void **state)
     s_submit (wc, c->ingest, 200);
 
     /* The copy of A's log. */
-    char *out = NULL, *err = NULL;
-    int rc =
-        s_sink_once (pg, a->query, a->feed, shadow, NULL, NULL, &out, &err);
-    if (rc != 0)
-        fail_msg ("exit %d: %s", rc, err ? err : "");
-    assert_non_null (strstr (out, "jejak-pgsink pos=300 written=300\n"));
-    free (out);
-    free (err);
+    s_once_ok (pg, a, shadow, "jejak-pgsink pos=300 written=300\n");
     s_copy_t copy;
     s_copy_read (pg, &copy);
     assert_int_equal (copy.pos, 300);
@@ -710,12 +717,7 @@ static void test_sink_other_log (void **state)
     s_once_refused (pg, c, shadow, at_c);
     s_copy_unchanged (pg, &copy);
     /* From A it is, writing nothing. */
-    rc = s_sink_once (pg, a->query, a->feed, shadow, NULL, NULL, &out, &err);
-    if (rc != 0)
-        fail_msg ("exit %d: %s", rc, err ? err : "");
-    assert_non_null (strstr (out, "jejak-pgsink pos=300 written=0\n"));
-    free (out);
-    free (err);
+    s_once_ok (pg, a, shadow, "jejak-pgsink pos=300 written=0\n");
     s_copy_unchanged (pg, &copy);
 
     /* Following A (one more record, 301, copied), then C in its place on
@@ -773,6 +775,122 @@ static void test_sink_other_log (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* The line a sink whose shadow holds another log says (heap). */
+static char *s_other_shadow_line (const char *shadow, uint64_t pos)
+{
+    return jk_sprintf (
+        "ERROR pgsink the shadow %s was made from another log: its hash at "
+        "%llu is not the one PostgreSQL's copy and the hub hold there; the "
+        "copy is left as it was; remove the shadow (it is made anew and "
+        "brought up to PostgreSQL's position from the hub) or run "
+        "jejak-pgsink rebuild\n",
+        shadow, (unsigned long long)pos);
+}
+
+/* Copies the closed SQLite database from to to (its WAL too, if any). */
+static void s_copy_db (const char *from, const char *to)
+{
+    const char *suffixes[] = {"", "-wal"};
+    for (int i = 0; i < 2; i++) {
+        char *src = jk_sprintf ("%s%s", from, suffixes[i]);
+        char *dst = jk_sprintf ("%s%s", to, suffixes[i]);
+        FILE *in = fopen (src, "rb");
+        if (in) {
+            FILE *out = fopen (dst, "wb");
+            assert_non_null (out);
+            char buf[65536];
+            size_t n;
+            while ((n = fread (buf, 1, sizeof buf, in)) > 0)
+                assert_int_equal (fwrite (buf, 1, n, out), n);
+            assert_int_equal (fclose (out), 0);
+            fclose (in);
+        } else
+            assert_int_not_equal (i, 0);
+        free (src);
+        free (dst);
+    }
+}
+
+/* A copy of hub A's log (300 records) with a shadow made from another
+   hub's log (D's, the same settings) by a sink into another PostgreSQL:
+   at the copy's position (300), and behind it (299). The sink stops with
+   exit 1 naming the shadow and the position, --once and following, and
+   PostgreSQL's copy is left exactly as it was; A's own shadow then
+   carries on. */
+static void test_sink_other_shadow (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("pgsink-shadow");
+    char *dir_d = jk_sprintf ("%s/d", dir);
+    assert_int_equal (mkdir (dir_d, 0700), 0);
+    jk_test_pg_t *pg = jk_test_pg_start (dir);
+    jk_test_pg_t *pg_d = jk_test_pg_start (dir_d);
+    char *shadow = jk_sprintf ("%s/shadow.db", dir);
+    char *shadow_d = jk_sprintf ("%s/shadow-d.db", dir);
+    char *at_299 = jk_sprintf ("%s/shadow-d-299.db", dir);
+    char *log = jk_sprintf ("%s/sink.log", dir);
+    jk_test_hub_t *a = jk_test_hub_new ("pgsink-sa");
+    jk_test_hub_t *d = jk_test_hub_new ("pgsink-sd");
+    jk_test_hub_start (a);
+    jk_test_hub_start (d);
+    jk_workload_config_t config = {.events = 1000, .reject_share = 0.05};
+    jk_workload_t *wa = jk_workload_new (41, &config);
+    jk_workload_t *wd = jk_workload_new (42, &config);
+    s_submit (wa, a->ingest, 300);
+    s_submit (wd, d->ingest, 299);
+
+    s_once_ok (pg, a, shadow, "jejak-pgsink pos=300 written=300\n");
+    /* D's shadow at 299 (kept), then at 300. */
+    s_once_ok (pg_d, d, shadow_d, "jejak-pgsink pos=299 written=299\n");
+    s_copy_db (shadow_d, at_299);
+    s_submit (wd, d->ingest, 1);
+    s_once_ok (pg_d, d, shadow_d, "jejak-pgsink pos=300 written=1\n");
+    s_copy_t copy;
+    s_copy_read (pg, &copy);
+
+    /* At the copy's position: refused before anything is applied. */
+    char *equal = s_other_shadow_line (shadow_d, 300);
+    s_once_refused (pg, a, shadow_d, equal);
+    s_copy_unchanged (pg, &copy);
+    s_follow_refused (pg, a, shadow_d, log, equal);
+    s_copy_unchanged (pg, &copy);
+    assert_int_equal (
+        jk_test_db_int64 (shadow_d, "SELECT pos FROM sink_position"), 300);
+
+    /* Behind it: A's hash at 300 is the copy's, and A's record 300 does
+       not continue the shadow's chain at 299. */
+    char *behind = s_other_shadow_line (at_299, 299);
+    s_once_refused (pg, a, at_299, behind);
+    s_copy_unchanged (pg, &copy);
+    assert_int_equal (
+        jk_test_db_int64 (at_299, "SELECT pos FROM sink_position"), 299);
+
+    /* A's own shadow carries on. */
+    s_submit (wa, a->ingest, 1);
+    s_once_ok (pg, a, shadow, "jejak-pgsink pos=301 written=1\n");
+    char *hub_dump = s_hub_dump (a->db);
+    char *pg_dump = s_pg_dump (pg);
+    s_same_dump (pg_dump, hub_dump);
+    free (hub_dump);
+    free (pg_dump);
+
+    free (equal);
+    free (behind);
+    s_copy_free (&copy);
+    jk_workload_destroy (&wa);
+    jk_workload_destroy (&wd);
+    jk_test_hub_destroy (&a);
+    jk_test_hub_destroy (&d);
+    jk_test_pg_stop (&pg);
+    jk_test_pg_stop (&pg_d);
+    free (log);
+    free (shadow);
+    free (shadow_d);
+    free (at_299);
+    free (dir_d);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +898,7 @@ int main (void)
         cmocka_unit_test (test_sink_curve),
         cmocka_unit_test (test_sink_once_gives_up),
         cmocka_unit_test (test_sink_other_log),
+        cmocka_unit_test (test_sink_other_shadow),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
