@@ -374,6 +374,31 @@ static void s_note (FILE *head, const jk_status_note_t *note)
     free (line);
 }
 
+/* The board's state as the header shows it: Indonesian / English, and
+   short enough that the title line stays within 80 columns (the JSON's
+   state keeps the words it is given; the position and head are on the
+   line below). */
+static const char *s_state_label (const char *state)
+{
+    static const struct {
+        const char *prefix, *label;
+    } labels[] = {
+        {"live", "langsung / live"},
+        {"starting", "memulai / starting"},
+        {"catching up", "mengejar / catching up"},
+        {"snapshot", "cuplikan / snapshot"},
+        {"as-of", "per tanggal / as of"},
+        {"feed terputus", "terputus / no feed"},
+        {"store tidak menjawab", "store diam / no store"},
+    };
+    if (!state)
+        return "";
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (strncmp (state, labels[i].prefix, strlen (labels[i].prefix)) == 0)
+            return labels[i].label;
+    return state;
+}
+
 /* The board's header, on every page: title, log position, the note. */
 static char *s_head_text (const jk_status_view_t *view, const char *day)
 {
@@ -384,8 +409,8 @@ static char *s_head_text (const jk_status_view_t *view, const char *day)
     if (view->hash)
         jk_hex_format (view->hash, 32, hash);
     hash[16] = 0;
-    fprintf (head, "%cJEJAK - Status Koperasi & Pelatihan  per %s WIB  [%s]\n",
-             JK_MARK_TITLE, day, view->state ? view->state : "");
+    fprintf (head, "%cJEJAK - Status Koperasi & Pelatihan per %s WIB [%s]\n",
+             JK_MARK_TITLE, day, s_state_label (view->state));
     fprintf (head, "Log: posisi / position %llu  head %llu  hash %s%s\n",
              (unsigned long long)view->pos, (unsigned long long)view->head,
              hash[0] ? hash : "-",

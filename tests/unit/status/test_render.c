@@ -208,8 +208,8 @@ static void test_term_plain (void **state)
     assert_int_equal (s_check_pages (text, 24), 4);
     assert_null (strchr (text, '\033'));
     assert_non_null (strstr (
-        text, "JEJAK - Status Koperasi & Pelatihan  per 08/05/2023 WIB  "
-              "[live]\nLog: posisi / position 1234  head 1234  hash "
+        text, "JEJAK - Status Koperasi & Pelatihan per 08/05/2023 WIB "
+              "[langsung / live]\nLog: posisi / position 1234  head 1234  hash "
               "a0a1a2a3a4a5a6a7\n"));
     assert_non_null (strstr (text, "-- halaman / page 1/4 --\n"));
     assert_non_null (strstr (text, "-- halaman / page 4/4 --\n"));
@@ -299,6 +299,45 @@ static void test_term_plain (void **state)
     assert_non_null (strstr (text, "\n32.03.10/kantor-désa-ÇÇ~ 12 dtk lalu"
                                    "      3"));
     free (text);
+}
+
+/* The header's state in Indonesian / English, whole on its 80 columns
+   whatever the state; the JSON keeps the state's own words. */
+static void test_term_state_labels (void **state)
+{
+    (void)state;
+    const struct {
+        const char *state, *label;
+    } cases[] = {
+        {"live", "langsung / live"},
+        {"starting 0/1503000", "memulai / starting"},
+        {"catching up 1234/1503000", "mengejar / catching up"},
+        {"snapshot", "cuplikan / snapshot"},
+        {"feed terputus / broker silent", "terputus / no feed"},
+        {"store tidak menjawab / store not answering", "store diam / no store"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jk_status_view_t view = s_view ();
+        view.state = cases[i].state;
+        int rc;
+        char *text = s_render (&view, false, false, &rc);
+        assert_int_equal (rc, 4);
+        s_check_pages (text, 24);
+        char *want = jk_sprintf ("-- halaman / page 1/4 --\nJEJAK - Status "
+                                 "Koperasi & Pelatihan per 08/05/2023 WIB "
+                                 "[%s]\nLog: ",
+                                 cases[i].label);
+        if (!strstr (text, want))
+            fail_msg ("not in the header:\n%s", want);
+        free (want);
+        free (text);
+        text = s_render (&view, true, false, &rc);
+        assert_int_equal (rc, 0);
+        want = jk_sprintf ("{\"state\":\"%s\",", cases[i].state);
+        assert_non_null (strstr (text, want));
+        free (want);
+        free (text);
+    }
 }
 
 static void test_term_ansi_and_filters (void **state)
@@ -659,6 +698,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_term_plain),
+        cmocka_unit_test (test_term_state_labels),
         cmocka_unit_test (test_term_ansi_and_filters),
         cmocka_unit_test (test_term_checkpoint_alarm),
         cmocka_unit_test (test_term_note),
