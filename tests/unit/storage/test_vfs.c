@@ -954,20 +954,29 @@ static void test_checkpoint_beside_writer (void **state)
         close (report[0]);
         close (go[1]);
         sqlite3 *db = NULL;
+        /* The busy timeout before the pragmas, as in s_open: their
+           first statement reads the schema, beside the checkpoints. */
         if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, jk_vfs_wal ()) !=
                 SQLITE_OK ||
+            sqlite3_busy_timeout (db, 10000) != SQLITE_OK ||
             sqlite3_exec (db,
                           "PRAGMA synchronous = FULL;"
                           " PRAGMA wal_autocheckpoint = 0;",
-                          NULL, NULL, NULL) != SQLITE_OK)
+                          NULL, NULL, NULL) != SQLITE_OK) {
+            fprintf (stderr, "writer: open: %s\n",
+                     db ? sqlite3_errmsg (db) : "out of memory");
             _exit (2);
-        sqlite3_busy_timeout (db, 10000);
+        }
         unsigned seed = 31;
         int restarts = 0, frames = 0, last = 0;
         sqlite3_wal_hook (db, s_frames_hook, &frames);
         for (int k = 1; k <= commits; k++) {
-            if (s_commit (db, k, 1 + k % 7, &seed) != SQLITE_OK)
-                _exit (4);
+            int rc = s_commit (db, k, 1 + k % 7, &seed);
+            if (rc != SQLITE_OK) {
+                fprintf (stderr, "writer: commit %d: %s (%d)\n", k,
+                         sqlite3_errmsg (db), rc);
+                _exit (10 + (rc & 0xff));
+            }
             /* Fewer frames than after the commit before: the WAL was
                written from its beginning again, over old frames. */
             restarts += frames < last;
@@ -1009,8 +1018,16 @@ static void test_checkpoint_beside_writer (void **state)
         if (hold)
             s_exec (reader, "COMMIT");
         int k = -1;
-        if (poll (&pfd, 1, 0) == 1)
-            assert_int_equal (read (report[0], &k, sizeof k), sizeof k);
+        if (poll (&pfd, 1, 0) == 1 &&
+            read (report[0], &k, sizeof k) != sizeof k) {
+            /* The writer ended before its last report: say how. */
+            int status = 0;
+            assert_true (jk_test_wait_exit (child, &status, 30000));
+            fail_msg ("the writer ended early: %s %d",
+                      WIFEXITED (status) ? "exit" : "signal",
+                      WIFEXITED (status) ? WEXITSTATUS (status)
+                                         : WTERMSIG (status));
+        }
         if (k == 0)
             assert_int_equal (read (report[0], &restarts, sizeof restarts),
                               sizeof restarts);
