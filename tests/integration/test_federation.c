@@ -1005,15 +1005,8 @@ static void test_months_of_the_copy (void **state)
                                             "province_position"),
                       1);
     /* As told: made anew from the copy, with 9 months. */
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char *path = jk_sprintf ("%s%s", shadow, suffixes[i]);
-        unlink (path);
-        free (path);
-        path = jk_sprintf ("%s%s", province, suffixes[i]);
-        unlink (path);
-        free (path);
-    }
+    jk_test_db_remove (shadow);
+    jk_test_db_remove (province);
     assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 0);
     free (out);
     free (err);

@@ -135,17 +135,6 @@ static void s_same_dump (const char *pg_dump, const char *hub_dump)
               line_a, line_b);
 }
 
-/* Removes a sink's shadow with its -wal and -shm. */
-static void s_remove_shadow (const char *shadow)
-{
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char *path = jk_sprintf ("%s%s", shadow, suffixes[i]);
-        unlink (path);
-        free (path);
-    }
-}
-
 static void s_hub_head (const char *query, uint64_t *pos, char hex[65])
 {
     zsock_t *sock = jk_test_dealer (query);
@@ -709,7 +698,7 @@ static void test_sink_other_log (void **state)
     s_copy_unchanged (pg, &copy);
 
     /* The shadow deleted: the new one is not brought up from B or C. */
-    s_remove_shadow (shadow);
+    jk_test_db_remove (shadow);
     s_once_refused (pg, b, shadow, at_b);
     s_copy_unchanged (pg, &copy);
     assert_int_equal (

@@ -54,17 +54,6 @@ static int s_run (char *const argv[], char **out, char **err)
     return rc;
 }
 
-/* Removes a sink's shadow with its -wal and -shm. */
-static void s_remove_shadow (const char *shadow)
-{
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char *path = jk_sprintf ("%s%s", shadow, suffixes[i]);
-        unlink (path);
-        free (path);
-    }
-}
-
 /* Registers person i of the desa 32.04.05.200i from office (the agent
    checks its source against the region, so it is run with area's
    JEJAK_REGION, NULL: none); the agent's exit code. */
@@ -446,7 +435,7 @@ static void test_region_of_the_log (void **state)
                        "--rat-deadline-months",
                        "region 32.04 and 6 months: not mixed"};
     for (int i = 0; i < 2; i++) {
-        s_remove_shadow (shadow);
+        jk_test_db_remove (shadow);
         sink[11] = refusal[i * 3 + 1];
         sink[12] = refusal[i * 3];
         assert_int_equal (s_run (sink, &out, &err), 1);
@@ -477,7 +466,7 @@ static void test_region_of_the_log (void **state)
                             " rat_deadline_months = NULL RETURNING 1)"
                             " SELECT count(*) FROM u"),
         1);
-    s_remove_shadow (shadow);
+    jk_test_db_remove (shadow);
     sink[11] = "--region";
     sink[12] = "32.03";
     assert_int_equal (s_run (sink, NULL, &err), 1);
@@ -498,7 +487,7 @@ static void test_region_of_the_log (void **state)
        shadow is brought up to PostgreSQL's position from the hub, nothing
        is written twice, the copy is still the hub's, and it records its
        settings again. */
-    s_remove_shadow (shadow);
+    jk_test_db_remove (shadow);
     sink[11] = NULL;
     assert_int_equal (s_run (sink, &out, &err), 0);
     assert_non_null (strstr (out, "jejak-pgsink pos=4 written=0\n"));

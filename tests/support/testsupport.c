@@ -597,6 +597,16 @@ bool jk_test_db_intact (const char *path)
                                    " WHERE integrity_check = 'ok'") == 1;
 }
 
+void jk_test_db_remove (const char *path)
+{
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *file = jk_sprintf ("%s%s", path, suffixes[i]);
+        unlink (file);
+        free (file);
+    }
+}
+
 jk_test_hub_t *jk_test_hub_new (const char *tag)
 {
     jk_test_require_program ("jejak-hub");

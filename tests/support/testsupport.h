@@ -92,6 +92,9 @@ int64_t jk_test_db_int64 (const char *path, const char *sql);
 char *jk_test_db_text (const char *path, const char *sql);
 /* Whether SQLite's integrity check of the database at path says "ok". */
 bool jk_test_db_intact (const char *path);
+/* Removes the SQLite database at path with its -wal and -shm, those that
+   are there. */
+void jk_test_db_remove (const char *path);
 
 /* A plain hub for a test: a fresh directory (tag names it) with ipc
    endpoints, the log database, an outbox path and the hub's log file;
