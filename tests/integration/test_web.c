@@ -599,6 +599,17 @@ static long long s_dom_total (const char *dom, const char *key)
     return strtoll (at + 1, NULL, 10);
 }
 
+/* A browser (1366 x 768) on the board's page. */
+static jk_cdp_t *s_page (s_env_t *env)
+{
+    jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);
+    assert_non_null (b);
+    char *url = jk_sprintf ("http://127.0.0.1:%d/", env->port);
+    assert_true (jk_cdp_navigate (b, url));
+    free (url);
+    return b;
+}
+
 /* The page in a real browser shows the right numbers, then new ones. */
 static void test_browser (void **state)
 {
@@ -726,11 +737,7 @@ static void test_date_picker (void **state)
 
     if (!jk_test_browser ("test_date_picker"))
         skip ();
-    jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);
-    assert_non_null (b);
-    char *url = jk_sprintf ("http://127.0.0.1:%d/", env->port);
-    assert_true (jk_cdp_navigate (b, url));
-    free (url);
+    jk_cdp_t *b = s_page (env);
     assert_true (jk_cdp_wait (
         b, "document.getElementById('state').dataset.state === 'live'",
         S_WAIT_MS));
@@ -819,11 +826,7 @@ static void test_note_language (void **state)
     }
     if (!jk_test_browser ("test_note_language"))
         skip ();
-    jk_cdp_t *b = jk_cdp_start (env->dir, 1366, 768);
-    assert_non_null (b);
-    char *url = jk_sprintf ("http://127.0.0.1:%d/", env->port);
-    assert_true (jk_cdp_navigate (b, url));
-    free (url);
+    jk_cdp_t *b = s_page (env);
     const char *id = "document.getElementById('note').textContent === "
                      "'--rat-deadline-months 9 berbeda dengan batas RAT "
                      "store 6 bulan' && !document.getElementById('note')"
