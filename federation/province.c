@@ -125,7 +125,10 @@ static int s_schema (jk_province_t *self, char *err, size_t err_size)
                  "INSERT OR IGNORE INTO province_position VALUES (1, 0);"
                  "CREATE TABLE IF NOT EXISTS province_origins ("
                  " kabupaten_code TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
-                 " hash BLOB NOT NULL);"))
+                 " hash BLOB NOT NULL);"
+                 "CREATE TABLE IF NOT EXISTS province_settings ("
+                 " kabupaten_code TEXT PRIMARY KEY,"
+                 " rat_deadline_months INTEGER NOT NULL);"))
         return s_fail (err, err_size, "province schema", self->db);
     for (size_t t = 0; t < self->ntables; t++) {
         s_table_t *tab = &self->tables[t];
@@ -465,6 +468,57 @@ static int s_shadow_months (jk_province_t *self, s_origin_t *o, char *err,
     return jk_log_settings_write (o->db, &now, err, err_size) == JK_OK ? 0 : -1;
 }
 
+/* The RAT deadline months the province's rows of code were made with
+   (table province_settings; 0 when it records none). */
+static int s_province_months (jk_province_t *self, const char *code)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->db,
+                        "SELECT rat_deadline_months FROM province_settings "
+                        "WHERE kabupaten_code = ?1",
+                        -1, &st, NULL);
+    sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
+    int months =
+        sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : 0;
+    sqlite3_finalize (st);
+    return months;
+}
+
+/* The province's rows of the origin must have been made with the months
+   its shadow applies with (a province database from before it recorded
+   them, holding the origin's rows: with the default 6), else a shadow
+   made anew beside them would mix the two; then they are recorded (in
+   the caller's transaction when one is open). 0, or -1 with err. */
+static int s_province_months_check (jk_province_t *self, const s_origin_t *o,
+                                    bool known, uint64_t pos, char *err,
+                                    size_t err_size)
+{
+    int made = s_province_months (self, o->code);
+    int was = made ? made : 6;
+    if (known && pos > 0 && was != o->months) {
+        snprintf (err, err_size,
+                  "the province database %s holds the rows of %s made with a "
+                  "RAT deadline of %d months; the copy says %d months for "
+                  "%s: its rows would mix the two; remove the province "
+                  "database and the shadow files and start again (they are "
+                  "rebuilt from the copy)",
+                  self->path, o->code, was, o->months, o->code);
+        return -1;
+    }
+    if (made == o->months)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (self->db,
+                        "INSERT OR REPLACE INTO province_settings VALUES "
+                        "(?1, ?2)",
+                        -1, &st, NULL);
+    sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
+    sqlite3_bind_int (st, 2, o->months);
+    int rc = sqlite3_step (st);
+    sqlite3_finalize (st);
+    return rc == SQLITE_DONE ? 0 : s_fail (err, err_size, self->path, self->db);
+}
+
 /* The origin's shadow, opened (and brought up to the province) on first
    use; a new origin is seeded in the province (inside the caller's
    transaction: *seeded set) when seeded is given, else refused. NULL with
@@ -526,7 +580,10 @@ static s_origin_t *s_origin (jk_province_t *self, const char *code,
     uint64_t pos = known ? (uint64_t)sqlite3_column_int64 (st, 0) : 0;
     sqlite3_finalize (st);
     int rc = 0;
-    if (o->pos > pos) {
+    if ((known || seeded) &&
+        s_province_months_check (self, o, known, pos, err, err_size))
+        rc = -1;
+    else if (o->pos > pos) {
         snprintf (err, err_size,
                   "the shadow %s is at %llu, the province at %llu for %s: "
                   "the province database was restored from an older copy; "

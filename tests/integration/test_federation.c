@@ -1004,6 +1004,28 @@ static void test_months_of_the_copy (void **state)
     assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
                                             "province_position"),
                       1);
+    /* The shadow alone removed: the province's rows made with 6 are not
+       mixed with a shadow made anew with 9 either. */
+    jk_test_db_remove (shadow);
+    assert_int_equal (lk_sql_int (province, "SELECT rat_deadline_months "
+                                            "FROM province_settings WHERE "
+                                            "kabupaten_code = '32.03'"),
+                      6);
+    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 1);
+    want = jk_sprintf (
+        "the province database %s holds the rows of 32.03 made with a RAT "
+        "deadline of 6 months; the copy says 9 months for 32.03: its rows "
+        "would mix the two; remove the province database and the shadow "
+        "files and start again (they are rebuilt from the copy)",
+        province);
+    if (!strstr (err, want))
+        fail_msg ("'%s' does not say '%s'", err, want);
+    free (want);
+    free (out);
+    free (err);
+    assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
+                                            "province_position"),
+                      1);
     /* As told: made anew from the copy, with 9 months. */
     jk_test_db_remove (shadow);
     jk_test_db_remove (province);
@@ -1014,6 +1036,10 @@ static void test_months_of_the_copy (void **state)
                                             "province_position"),
                       4);
     assert_int_equal (s_months_made (shadow), 9);
+    assert_int_equal (lk_sql_int (province, "SELECT rat_deadline_months "
+                                            "FROM province_settings WHERE "
+                                            "kabupaten_code = '32.03'"),
+                      9);
     s_records_free (r, bytes, 4);
     free (shadow);
     free (province);
