@@ -918,6 +918,22 @@ static int64_t s_months_copied (const char *copy)
                              "origin_settings WHERE origin = '32.03'");
 }
 
+/* jejak-link project (argv) stops with exit 1, saying want, and the
+   province database stays at arrival 1. */
+static void s_project_refused (char **project, const char *province,
+                               const char *want)
+{
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 1);
+    if (!strstr (err, want))
+        fail_msg ("'%s' does not say '%s'", err, want);
+    free (out);
+    free (err);
+    assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
+                                            "province_position"),
+                      1);
+}
+
 /* The copy records the months a regency's records carry (origin_settings)
    and refuses a record carrying others, E_LINK_SETTINGS, counted and kept
    as a fault; a record without them is still taken. The province's
@@ -988,7 +1004,6 @@ static void test_months_of_the_copy (void **state)
     zsock_destroy (&l.sock);
 
     /* The shadow made with 6 is not mixed with 9: exit 1, said. */
-    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 1);
     char *want = jk_sprintf (
         "the shadow %s was made with a RAT deadline of 6 months; the copy "
         "says 9 months for 32.03 (table origin_settings, from the regency's "
@@ -996,14 +1011,8 @@ static void test_months_of_the_copy (void **state)
         "the province database and start again (they are rebuilt from the "
         "copy)",
         shadow);
-    if (!strstr (err, want))
-        fail_msg ("'%s' does not say '%s'", err, want);
+    s_project_refused (project, province, want);
     free (want);
-    free (out);
-    free (err);
-    assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
-                                            "province_position"),
-                      1);
     /* The shadow alone removed: the province's rows made with 6 are not
        mixed with a shadow made anew with 9 either. */
     jk_test_db_remove (shadow);
@@ -1011,21 +1020,14 @@ static void test_months_of_the_copy (void **state)
                                             "FROM province_settings WHERE "
                                             "kabupaten_code = '32.03'"),
                       6);
-    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 1);
     want = jk_sprintf (
         "the province database %s holds the rows of 32.03 made with a RAT "
         "deadline of 6 months; the copy says 9 months for 32.03: its rows "
         "would mix the two; remove the province database and the shadow "
         "files and start again (they are rebuilt from the copy)",
         province);
-    if (!strstr (err, want))
-        fail_msg ("'%s' does not say '%s'", err, want);
+    s_project_refused (project, province, want);
     free (want);
-    free (out);
-    free (err);
-    assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
-                                            "province_position"),
-                      1);
     /* As told: made anew from the copy, with 9 months. */
     jk_test_db_remove (shadow);
     jk_test_db_remove (province);

@@ -54,6 +54,18 @@ static int s_run (char *const argv[], char **out, char **err)
     return rc;
 }
 
+/* PostgreSQL's kecamatan_summary holds the 31 kecamatan of 32.04 and
+   no other. */
+static void s_pg_kecamatan_of_32_04 (jk_test_pg_t *pg)
+{
+    assert_int_equal (
+        jk_test_pg_int (pg, "SELECT count(*) FROM kecamatan_summary"), 31);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM"
+                                          " kecamatan_summary WHERE"
+                                          " kecamatan_code LIKE '32.04.%'"),
+                      31);
+}
+
 /* Registers person i of the desa 32.04.05.200i from office (the agent
    checks its source against the region, so it is run with area's
    JEJAK_REGION, NULL: none); the agent's exit code. */
@@ -375,12 +387,7 @@ static void test_region_of_the_log (void **state)
     free (out);
     free (err);
     assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 4);
-    assert_int_equal (
-        jk_test_pg_int (pg, "SELECT count(*) FROM kecamatan_summary"), 31);
-    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM"
-                                          " kecamatan_summary WHERE"
-                                          " kecamatan_code LIKE '32.04.%'"),
-                      31);
+    s_pg_kecamatan_of_32_04 (pg);
     assert_int_equal (jk_test_pg_int (pg, "SELECT people FROM kecamatan_summary"
                                           " WHERE kecamatan_code = '32.04.05'"),
                       3);
@@ -451,12 +458,7 @@ static void test_region_of_the_log (void **state)
         free (refused);
         free (out);
         free (err);
-        assert_int_equal (
-            jk_test_pg_int (pg, "SELECT count(*) FROM kecamatan_summary"), 31);
-        assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM"
-                                              " kecamatan_summary WHERE"
-                                              " kecamatan_code LIKE '32.04.%'"),
-                          31);
+        s_pg_kecamatan_of_32_04 (pg);
         assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 4);
     }
     /* A copy from before PostgreSQL recorded its settings (both NULL) is
