@@ -160,8 +160,8 @@ function noteText () {
 }
 
 function drawHead () {
-  $('log-pos').textContent = doc.pos;
-  $('log-head').textContent = doc.head;
+  $('log-pos').textContent = fmt(doc.pos);
+  $('log-head').textContent = fmt(doc.head);
   $('log-hash').textContent = (doc.hash || '').slice(0, 16);
   $('as-of').textContent = dateId(doc.snapshot.as_of) || '–';
   const note = $('note');
