@@ -118,7 +118,7 @@ static size_t s_stream_copy (s_stream_t *s, char *buf, size_t max)
             src = s->doc->data + (off - s->head_size);
             n = s->doc->size - (off - s->head_size);
         } else {
-            src = "\n\n" + (off - s->head_size - s->doc->size);
+            src = &"\n\n"[off - s->head_size - s->doc->size];
             n = total - off;
         }
         if (n > max - written)
