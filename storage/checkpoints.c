@@ -47,18 +47,20 @@ char *jk_log_key_path (const char *keys_dir, const char *given)
     return NULL;
 }
 
-/* The stored checkpoint of size (0: the newest) with the cosignature
-   lines stored for it, in the witnesses' name order. */
-static char *s_stored (sqlite3 *db, uint64_t size)
+/* The stored checkpoint of size (newest: the newest, size unused) with
+   the cosignature lines stored for it, in the witnesses' name order. A
+   size of 0 is the empty tree's, signed when a signing hub starts on an
+   empty log. */
+static char *s_stored (sqlite3 *db, uint64_t size, bool newest)
 {
     static const char *const sql[] = {
         "SELECT c.note || coalesce((SELECT group_concat(line, '') FROM"
         " (SELECT line FROM cosignature s WHERE s.size = c.size"
         " ORDER BY witness)), '')"
-        " FROM checkpoint c WHERE ?1 = 0 OR c.size = ?1"
+        " FROM checkpoint c WHERE ?2 OR c.size = ?1"
         " ORDER BY c.size DESC LIMIT 1",
         /* A database from before the witnesses. */
-        "SELECT note FROM checkpoint WHERE ?1 = 0 OR size = ?1"
+        "SELECT note FROM checkpoint WHERE ?2 OR size = ?1"
         " ORDER BY size DESC LIMIT 1"};
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *stmt = NULL;
@@ -66,6 +68,7 @@ static char *s_stored (sqlite3 *db, uint64_t size)
             continue;
         char *note = NULL;
         sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)size);
+        sqlite3_bind_int (stmt, 2, newest);
         if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0))
             note = jk_strdup ((const char *)sqlite3_column_text (stmt, 0));
         sqlite3_finalize (stmt);
@@ -137,12 +140,12 @@ int jk_witnesses_read (const char *given, char **text, char *err,
 
 char *jk_checkpoint_newest (sqlite3 *db)
 {
-    return s_stored (db, 0);
+    return s_stored (db, 0, true);
 }
 
 char *jk_checkpoint_stored (sqlite3 *db, uint64_t size)
 {
-    return size ? s_stored (db, size) : NULL;
+    return s_stored (db, size, false);
 }
 
 /* The newest stored checkpoint must be a head of the tree in db: JK_OK,
@@ -431,7 +434,7 @@ int jk_signer_cosign (jk_signer_t *self, const char *note, size_t size,
         goto done;
     }
     *tree_size = cp->size;
-    stored = s_stored (self->db, cp->size);
+    stored = s_stored (self->db, cp->size, false);
     jk_checkpoint_t *ours = jk_malloc (sizeof *ours);
     bool same = stored &&
                 jk_checkpoint_parse (stored, strlen (stored), ours, why,
@@ -458,7 +461,7 @@ int jk_signer_cosign (jk_signer_t *self, const char *note, size_t size,
         goto done;
     }
     free (stored);
-    stored = s_stored (self->db, cp->size);
+    stored = s_stored (self->db, cp->size, false);
     jk_checkpoint_t *now = jk_malloc (sizeof *now);
     if (stored && jk_checkpoint_parse (stored, strlen (stored), now, why,
                                        sizeof why) == JK_OK)

@@ -68,8 +68,9 @@ int jk_signer_cosign (jk_signer_t *self, const char *note, size_t size,
    with the cosignature lines kept for it: a heap string, NULL when there
    is none or no table. */
 char *jk_checkpoint_newest (sqlite3 *db);
-/* The stored checkpoint of tree size `size` with its cosignatures; NULL
-   when none. */
+/* The stored checkpoint of tree size `size` with its cosignatures (0:
+   the empty tree's, stored when a signing hub started on an empty log);
+   NULL when none. */
 char *jk_checkpoint_stored (sqlite3 *db, uint64_t size);
 
 #endif

@@ -152,8 +152,8 @@ static void s_on_checkpoint (s_query_t *self, zframe_t *routing, zmsg_t *msg)
                  "[JEJAK/1][CHECKPOINT][size u64]");
         return;
     }
-    if (sized) { /* no tree of 0 records is ever signed */
-        char *note = size > 0 ? jk_checkpoint_stored (self->db, size) : NULL;
+    if (sized) { /* 0: the empty tree's, signed at a start on an empty log */
+        char *note = jk_checkpoint_stored (self->db, size);
         char why[120];
         snprintf (why, sizeof why, "no checkpoint of %llu records was signed",
                   (unsigned long long)size);

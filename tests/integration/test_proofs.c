@@ -1241,6 +1241,37 @@ static void test_witnesses (void **state)
     char *outbox2 = jk_sprintf ("%s/outbox2.db", h->dir);
     char *csv = s_people_csv (h, "people.csv", 120, 1);
     char *out = NULL, *err = NULL;
+
+    /* The empty tree's checkpoint, signed at the start on an empty log:
+       CHECKPOINT 0 gives HEAD's, and a witness cosigns it like any
+       other; CHECKPOINT 0 then carries the cosignature. */
+    char *empty_note = NULL;
+    assert_int_equal (s_head (h, q, NULL, &empty_note), 0);
+    zmsg_t *ask0 = jk_wire_new ("CHECKPOINT");
+    jk_wire_add_u64 (ask0, 0);
+    zmsg_t *reply0 = s_ask (q, ask0, "CHECKPOINT");
+    char *by_size0 = zmsg_popstr (reply0);
+    zmsg_destroy (&reply0);
+    assert_string_equal (by_size0, empty_note);
+    free (by_size0);
+    assert_int_equal (s_agent (h, outbox2, &out, &err, "--witness-key", k1,
+                               "witness", NULL, NULL),
+                      JK_EXIT_OK);
+    assert_non_null (strstr (out, "witness: cosigned the checkpoint of 0 "
+                                  "records as 32.03.10/saksi; the hub keeps "
+                                  "1 cosignature of it"));
+    free (out);
+    free (err);
+    ask0 = jk_wire_new ("CHECKPOINT");
+    jk_wire_add_u64 (ask0, 0);
+    reply0 = s_ask (q, ask0, "CHECKPOINT");
+    by_size0 = zmsg_popstr (reply0);
+    zmsg_destroy (&reply0);
+    assert_int_equal (strncmp (by_size0, empty_note, strlen (empty_note)), 0);
+    assert_non_null (strstr (by_size0 + strlen (empty_note),
+                             "\xe2\x80\x94 32.03.10/saksi "));
+    free (by_size0);
+    free (empty_note);
     assert_int_equal (s_agent (h, outbox, &out, &err, "import", csv, "--type",
                                "person.registered", NULL),
                       JK_EXIT_OK);

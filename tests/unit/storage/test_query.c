@@ -525,7 +525,8 @@ static void test_bad_requests (void **state)
    news of a checkpoint the store signed on its own schedule meanwhile
    (which may cover fewer records than were committed when the request
    arrived) answers nobody. CHECKPOINT with a size frame of 0 asks for the
-   stored checkpoint of 0 records, which is never signed. */
+   stored checkpoint of 0 records, of which this log has none (a hub
+   signs it when it starts on an empty log: test_proofs). */
 static void test_checkpoint_waits_for_its_answer (void **state)
 {
     (void)state;
