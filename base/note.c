@@ -24,11 +24,12 @@ size_t jk_note_b64 (const uint8_t *data, size_t size, char *out)
     return (size_t)EVP_EncodeBlock ((unsigned char *)out, data, (int)size);
 }
 
-/* Strict base64 decode (canonical, padded); returns the byte count or -1.
-   out must hold 3 * (len / 4) bytes. */
-int jk_note_unb64 (const char *text, size_t len, uint8_t *out)
+/* Strict base64 decode (canonical, padded); note_internal.h. */
+int jk_note_unb64 (const char *text, size_t len, uint8_t *out, size_t cap)
 {
-    if (len == 0 || len % 4 || len > 4096)
+    /* EVP_DecodeBlock writes 3 bytes per 4 characters, padding included:
+       text that could decode past cap is refused before it is decoded. */
+    if (len == 0 || len % 4 || len > 4096 || len / 4 * 3 > cap)
         return -1;
     int n = EVP_DecodeBlock (out, (const unsigned char *)text, (int)len);
     if (n < 0)
@@ -240,7 +241,7 @@ static int s_body_line (const char *p, size_t len, int line,
         out->size = v;
     } else if (line == 3) {
         uint8_t root[48];
-        if (len != 44 || jk_note_unb64 (p, len, root) != 32)
+        if (len != 44 || jk_note_unb64 (p, len, root, sizeof root) != 32)
             return jk_note_fail (err, err_size,
                                  "line %d: root hash must be 32 bytes in "
                                  "standard padded base64",
@@ -275,7 +276,9 @@ static int s_sig_line (const char *p, const char *nl, int line,
     memcpy (sig->name, name, (size_t)(space - name));
     uint8_t data[3 * 1024];
     size_t b64_len = (size_t)(nl - space - 1);
-    int n = b64_len <= 1024 ? jk_note_unb64 (space + 1, b64_len, data) : -1;
+    int n = b64_len <= 1024
+                ? jk_note_unb64 (space + 1, b64_len, data, sizeof data)
+                : -1;
     if (n < 5 || n > 4 + JK_NOTE_SIG_BYTES)
         return jk_note_fail (err, err_size,
                              "line %d: signature must be base64 of a 4-byte "

@@ -30,7 +30,7 @@ int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
     char hex[9];
     memcpy (hex, plus + 1, 8);
     hex[8] = 0;
-    int n = jk_note_unb64 (plus2 + 1, strlen (plus2 + 1), key);
+    int n = jk_note_unb64 (plus2 + 1, strlen (plus2 + 1), key, sizeof key);
     if (jk_hex_parse (hex, id, 4) != JK_OK || n != 33 ||
         (key[0] != JK_NOTE_TYPE_ED25519 && key[0] != JK_NOTE_TYPE_COSIG)) {
         snprintf (err, err_size,
@@ -164,7 +164,7 @@ int jk_note_skey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
     char hex[9];
     memcpy (hex, plus + 1, 8);
     hex[8] = 0;
-    int n = jk_note_unb64 (plus2 + 1, strlen (plus2 + 1), key);
+    int n = jk_note_unb64 (plus2 + 1, strlen (plus2 + 1), key, sizeof key);
     if (jk_hex_parse (hex, id, 4) != JK_OK || n != 33 ||
         (key[0] != JK_NOTE_TYPE_ED25519 && key[0] != JK_NOTE_TYPE_COSIG) ||
         jk_note_public (key + 1, pub))

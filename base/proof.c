@@ -160,6 +160,16 @@ int jk_proof_parse (const char *text, size_t size, jk_proof_t *out, char *err,
     }
     out->note = p + 1;
     out->note_len = (size_t)(end - p - 1);
+    /* The checkpoint is text: a NUL would end it early for every reader
+       that takes it as a string. */
+    const char *nul = memchr (out->note, 0, out->note_len);
+    if (nul) {
+        jk_proof_fini (out);
+        return s_fail (err, err_size,
+                       "the checkpoint holds a NUL byte (at byte %zu of "
+                       "the proof)",
+                       (size_t)(nul - text) + 1);
+    }
     return JK_OK;
 }
 

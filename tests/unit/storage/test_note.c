@@ -220,6 +220,52 @@ static void test_parse_errors (void **state)
     }
 }
 
+/* A key whose base64 is longer than a key's 33 bytes (here 3,000 bytes'
+   worth) is refused by its length before anything is decoded: verifier
+   keys (a --witnesses or --log-key value), lists of them and signer keys
+   (a key file). */
+static void test_key_too_long (void **state)
+{
+    (void)state;
+    char *b64 = jk_malloc (4001);
+    memset (b64, 'A', 4000);
+    b64[4000] = 0;
+    char *vkey = jk_sprintf ("32.03.10/saksi+01234567+%s", b64);
+    char *skey = jk_sprintf ("PRIVATE+KEY+32.03.10/saksi+01234567+%s", b64);
+    char name[JK_NOTE_NAME_MAX], err[320] = "";
+    int type = 0, count = -1;
+    uint8_t pub[32], seed[32];
+    jk_note_signer_t list[2];
+    assert_int_equal (
+        jk_note_vkey_parse (vkey, name, &type, pub, err, sizeof err),
+        JK_INVALID);
+    assert_string_equal (err, "verifier key must carry 8 hex digits and "
+                              "base64 of a type byte (01 or 04) and a "
+                              "32-byte Ed25519 key");
+    assert_int_equal (jk_note_signers_parse (vkey, JK_NOTE_TYPE_COSIG, list, 2,
+                                             &count, err, sizeof err),
+                      JK_INVALID);
+    assert_string_equal (err, "verifier key 1: longer than 511 bytes");
+    b64[400] = 0; /* within the list's 511 bytes: refused by the key's */
+    free (vkey);
+    vkey = jk_sprintf ("32.03.10/saksi+01234567+%s", b64);
+    assert_int_equal (jk_note_signers_parse (vkey, JK_NOTE_TYPE_COSIG, list, 2,
+                                             &count, err, sizeof err),
+                      JK_INVALID);
+    assert_string_equal (err, "verifier key 1: verifier key must carry 8 hex "
+                              "digits and base64 of a type byte (01 or 04) "
+                              "and a 32-byte Ed25519 key");
+    assert_int_equal (
+        jk_note_skey_parse (skey, name, &type, seed, err, sizeof err),
+        JK_INVALID);
+    assert_string_equal (err, "signer key must carry 8 hex digits and base64 "
+                              "of the type byte (01 or 04) and a 32-byte "
+                              "Ed25519 seed");
+    free (skey);
+    free (vkey);
+    free (b64);
+}
+
 /* The perfect subtree of 2^height leaves from an array of leaf hashes. */
 static int s_array_node (void *arg, int height, uint64_t index, uint8_t out[32])
 {
@@ -464,6 +510,7 @@ int main (void)
         cmocka_unit_test (test_checkpoint_format),
         cmocka_unit_test (test_cosigned_checkpoint_policy),
         cmocka_unit_test (test_parse_errors),
+        cmocka_unit_test (test_key_too_long),
         cmocka_unit_test (test_fork_detected),
         cmocka_unit_test (test_witness_keys),
         cmocka_unit_test (test_audit_witness_example),
