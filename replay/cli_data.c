@@ -346,7 +346,10 @@ done:
 int jk_cli_backup (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
-        {"out", NULL, NULL, "the copy to write (must not exist)", false},
+        {"out", NULL, NULL,
+         "the copy to write, and COPY.db-projections beside it (neither "
+         "may exist)",
+         false},
     };
     int code;
     jk_opts_t *opts = jk_cli_parse ("backup", spec, 1, "DB --out COPY.db", argc,
@@ -368,13 +371,18 @@ int jk_cli_backup (int argc, char **argv)
     if (rc != JK_OK) {
         fprintf (stderr, "jejak-replay backup: %s\n", err);
         jk_opts_destroy (&opts);
-        return rc == JK_CONFLICT ? JK_REPLAY_EXIT_USAGE : JK_REPLAY_EXIT_IO;
+        /* An --out that exists is refused as rebuild refuses it. */
+        return JK_REPLAY_EXIT_IO;
     }
     char hash[2 * JK_HASH_SIZE + 1];
     jk_hex_format (result.head.hash, JK_HASH_SIZE, hash);
     printf ("backup %s: %llu pages, head pos=%llu hash=%s\n", out,
             (unsigned long long)result.pages,
             (unsigned long long)result.head.pos, hash);
+    if (result.projections)
+        printf ("backup %s-projections: %llu pages, projections at pos=%llu\n",
+                out, (unsigned long long)result.proj_pages,
+                (unsigned long long)result.proj_pos);
     jk_opts_destroy (&opts);
     return JK_REPLAY_EXIT_OK;
 }

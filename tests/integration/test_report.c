@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The deadline of a wait for what must happen (a start, an answer, a
    stop): it only matters when it fails, so it leaves room for a
@@ -780,6 +781,93 @@ static void test_documented_queries (void **state)
     free (path);
 }
 
+/* ---- on a backup (REPORTS.md: "or on a copy (jejak-replay backup") ---- */
+
+static int s_program (char **out, char **err, const char *a0, const char *a1,
+                      const char *a2, const char *a3, const char *a4,
+                      const char *a5, const char *a6, const char *a7)
+{
+    char *argv[] = {(char *)a0, (char *)a1, (char *)a2, (char *)a3, (char *)a4,
+                    (char *)a5, (char *)a6, (char *)a7, NULL};
+    return jk_test_run (argv, out, err, S_WAIT_MS);
+}
+
+/* The documented workflow: jejak-replay backup of the live hub, then
+   jejak-report, diff, verify and rebuild on the copy alone. */
+static void test_on_backup (void **state)
+{
+    (void)state;
+    char *copy = s_path ("backup.db");
+    char *copy_proj = s_path ("backup.db-projections");
+    char *rebuilt = s_path ("backup-rebuilt.db");
+    char *out = NULL, *err = NULL;
+    jk_test_demo_start_hub (s_demo);
+    int rc = s_program (&out, &err, "jejak-replay", "backup", s_demo->db,
+                        "--out", copy, NULL, NULL, NULL);
+    if (rc != 0)
+        fail_msg ("backup: exit %d: %s", rc, err);
+    assert_non_null (strstr (out, "head pos="));
+    assert_non_null (strstr (out, "-projections: "));
+    assert_non_null (strstr (out, "projections at pos="));
+    free (out);
+    free (err);
+    struct stat st;
+    assert_int_equal (stat (copy_proj, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    /* An --out that exists is refused (exit 3, as rebuild's), the copy
+       left as it is. */
+    assert_int_equal (s_program (NULL, &err, "jejak-replay", "backup",
+                                 s_demo->db, "--out", copy, NULL, NULL, NULL),
+                      3);
+    assert_non_null (strstr (err, "exists already (remove it first)"));
+    free (err);
+    jk_test_demo_stop_hub (s_demo);
+
+    /* The same report from the copy as from the hub's database. */
+    char *live = NULL, *backup = NULL;
+    char *live_out = s_path ("live.csv"), *backup_out = s_path ("backup.csv");
+    char *argv_live[] = {"jejak-report", "kecamatan", "--db",     s_demo->db,
+                         "--as-of",      S_AS_OF,     "--format", "csv",
+                         "--out",        live_out,    NULL};
+    char *argv_copy[] = {"jejak-report", "kecamatan", "--db",     copy,
+                         "--as-of",      S_AS_OF,     "--format", "csv",
+                         "--out",        backup_out,  NULL};
+    assert_int_equal (jk_test_run (argv_live, NULL, NULL, S_WAIT_MS), 0);
+    rc = jk_test_run (argv_copy, NULL, &err, S_WAIT_MS);
+    if (rc != 0)
+        fail_msg ("report on the backup: exit %d: %s", rc, err);
+    free (err);
+    live = jk_test_slurp (live_out, NULL);
+    backup = jk_test_slurp (backup_out, NULL);
+    assert_non_null (live);
+    assert_non_null (backup);
+    assert_string_equal (backup, live);
+    free (live);
+    free (backup);
+    /* verify, diff against the hub's and against its own rebuild. */
+    assert_int_equal (s_program (NULL, NULL, "jejak-replay", "verify", copy,
+                                 NULL, NULL, NULL, NULL, NULL),
+                      0);
+    rc = s_program (NULL, &err, "jejak-replay", "diff", copy, s_demo->db, NULL,
+                    NULL, NULL, NULL);
+    if (rc != 0)
+        fail_msg ("diff backup hub: exit %d: %s", rc, err);
+    free (err);
+    assert_int_equal (s_program (NULL, NULL, "jejak-replay", "rebuild", copy,
+                                 "--out", rebuilt, NULL, NULL, NULL),
+                      0);
+    rc = s_program (NULL, &err, "jejak-replay", "diff", copy, rebuilt, NULL,
+                    NULL, NULL, NULL);
+    if (rc != 0)
+        fail_msg ("diff backup rebuilt: exit %d: %s", rc, err);
+    free (err);
+    free (live_out);
+    free (backup_out);
+    free (rebuilt);
+    free (copy_proj);
+    free (copy);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -794,6 +882,7 @@ int main (void)
         cmocka_unit_test (test_csv_html),
         cmocka_unit_test (test_masking_and_keys),
         cmocka_unit_test (test_usage_errors),
+        cmocka_unit_test (test_on_backup),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }

@@ -48,8 +48,8 @@ static void test_backup_at_rest (void **state)
     assert_int_equal (st.st_mode & 0777, 0600);
     assert_int_equal (s_replay (NULL, "verify", copy, NULL, NULL), 0);
     assert_int_equal (s_replay (NULL, "diff", db, copy, NULL), 0);
-    /* Never overwrites: exit 2, the copy unchanged. */
-    assert_int_equal (s_replay (NULL, "backup", db, "--out", copy), 2);
+    /* Never overwrites: exit 3 (as rebuild's --out), the copy unchanged. */
+    assert_int_equal (s_replay (NULL, "backup", db, "--out", copy), 3);
     assert_int_equal (s_replay (NULL, "verify", copy, NULL, NULL), 0);
     /* A source that is not there: exit 3, no file left behind. */
     char *missing = jk_sprintf ("%s/missing.db", dir);
