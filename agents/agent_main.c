@@ -324,12 +324,9 @@ static int s_check_globals (jk_agent_t *self, bool local)
     self->delivery.program = self->program;
     if (local)
         return 0;
-    char why[160];
-    if (jk_endpoint_check (self->delivery.broker, why, sizeof why) != 0) {
-        fprintf (stderr, "%s: --broker '%s': %s\n", self->program,
-                 self->delivery.broker, why);
+    if (jk_endpoint_options (self->program, self->opts, "broker query",
+                             JK_ENDPOINT_CONNECT))
         return -1;
-    }
     return s_check_keys (self);
 }
 

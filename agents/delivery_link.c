@@ -5,6 +5,7 @@
 #include "delivery_internal.h"
 
 #include "jk_curve.h"
+#include "jk_endpoint.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ zsock_t *jk_delivery_connect (const jk_delivery_config_t *config)
         zsock_destroy (&sock);
         return NULL;
     }
-    if (zsock_connect (sock, "%s", config->broker) != 0) {
+    if (jk_endpoint_connect (sock, config->broker) != 0) {
         jk_error (S_COMPONENT, "broker=%s error=\"cannot connect: %s\"",
                   config->broker, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);

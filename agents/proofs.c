@@ -3,6 +3,7 @@
     against the newest one the outbox holds, inclusion proofs of the
     receipts checked against them, all kept in the outbox. */
 #include "jk_agent.h"
+#include "jk_endpoint.h"
 #include "jk_merkle.h"
 #include "jk_note.h"
 #include "jk_proof.h"
@@ -91,7 +92,7 @@ static zsock_t *s_connect (const jk_proofs_config_t *config)
         zcert_destroy (&mine);
         zcert_destroy (&broker);
     }
-    if (zsock_connect (sock, "%s", config->query) != 0)
+    if (jk_endpoint_connect (sock, config->query) != 0)
         zsock_destroy (&sock);
     return sock;
 }

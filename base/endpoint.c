@@ -1,11 +1,18 @@
 /*  endpoint.c - ZeroMQ endpoints as the programs are given them: the
-    form checked before anything connects, and whether one stays on this
-    machine (plain, unencrypted mode is allowed only there). */
+    form checked before anything binds or connects, whether one stays on
+    this machine (plain, unencrypted mode is allowed only there), and the
+    one bind and connect every program goes through. */
+#include "jk_endpoint.h"
+
 #include "jk_base.h"
 #include "jk_opts.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 bool jk_endpoint_is_local (const char *endpoint)
 {
@@ -47,7 +54,10 @@ bool jk_endpoint_is_local (const char *endpoint)
     return dots == 3 && digits > 0;
 }
 
-int jk_endpoint_check (const char *endpoint, char *why, size_t why_size)
+/* The form of an endpoint; bound: the program binds it, so the port may
+   be "*" (any free port). */
+static int s_check (const char *endpoint, bool bound, char *why,
+                    size_t why_size)
 {
     if (strncmp (endpoint, "ipc://", 6) == 0) {
         if (endpoint[6] == 0) {
@@ -58,7 +68,8 @@ int jk_endpoint_check (const char *endpoint, char *why, size_t why_size)
     }
     if (strncmp (endpoint, "tcp://", 6) != 0) {
         snprintf (why, why_size,
-                  "not an endpoint: tcp://HOST:PORT or ipc://PATH");
+                  endpoint[0] ? "not a tcp:// or ipc:// endpoint"
+                              : "the endpoint is empty");
         return JK_INVALID;
     }
     const char *host = endpoint + 6;
@@ -85,7 +96,8 @@ int jk_endpoint_check (const char *endpoint, char *why, size_t why_size)
         snprintf (why, why_size, "the port is missing (tcp://HOST:PORT)");
         return JK_INVALID;
     }
-    if (jk_parse_u64 (port, &n) != JK_OK || n < 1 || n > 65535) {
+    if (!(bound && strcmp (port, "*") == 0) &&
+        (jk_parse_u64 (port, &n) != JK_OK || n < 1 || n > 65535)) {
         snprintf (why, why_size, "the port must be a number 1..65535");
         return JK_INVALID;
     }
@@ -95,4 +107,97 @@ int jk_endpoint_check (const char *endpoint, char *why, size_t why_size)
             return JK_INVALID;
         }
     return JK_OK;
+}
+
+int jk_endpoint_check (const char *endpoint, char *why, size_t why_size)
+{
+    return s_check (endpoint, false, why, why_size);
+}
+
+int jk_endpoint_option (const char *program, const char *flag,
+                        const char *value, jk_endpoint_use_t use)
+{
+    char why[160];
+    bool bound = use == JK_ENDPOINT_BIND;
+    if (s_check (value, bound, why, sizeof why) == JK_OK)
+        return 0;
+    fprintf (stderr,
+             "%s: --%s '%s': %s; an endpoint is tcp://HOST:PORT (PORT "
+             "1..65535%s) or ipc://PATH (see --help)\n",
+             program, flag, value, why,
+             bound ? ", or * for any free port" : "");
+    return 2;
+}
+
+int jk_endpoint_options (const char *program, jk_opts_t *opts,
+                         const char *names, jk_endpoint_use_t use)
+{
+    char name[32];
+    while (*names) {
+        size_t len = strcspn (names, " ");
+        snprintf (name, sizeof name, "%.*s", (int)len, names);
+        names += len + (names[len] == ' ');
+        const char *value = jk_opts_get (opts, name);
+        if (value && jk_endpoint_option (program, name, value, use))
+            return 2;
+    }
+    return 0;
+}
+
+/* True when a program listens on the ipc path: a connection to it is
+   accepted. A stale socket file refuses it (ECONNREFUSED), a missing one
+   is not there (ENOENT); an abstract name (@NAME) or a path too long for
+   a socket address is left to libzmq. */
+static bool s_ipc_listened (const char *path)
+{
+    struct sockaddr_un addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (path[0] == '@' || strlen (path) >= sizeof addr.sun_path)
+        return false;
+    strcpy (addr.sun_path, path);
+    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    int rc;
+    do
+        rc = connect (fd, (struct sockaddr *)&addr, sizeof addr);
+    while (rc != 0 && errno == EINTR);
+    close (fd);
+    return rc == 0;
+}
+
+int jk_endpoint_bind (zsock_t *sock, const char *endpoint, char *why,
+                      size_t why_size)
+{
+    char *rewritten = NULL;
+    if (strncmp (endpoint, "tcp://", 6) == 0) {
+        const char *host = endpoint + 6;
+        /* libzmq binds an interface or an address, never a host name. */
+        if (strncmp (host, "localhost:", 10) == 0)
+            rewritten = jk_sprintf ("tcp://127.0.0.1:%s", host + 10);
+        else if (host[0] == '[')
+            zsock_set_ipv6 (sock, 1);
+    } else if (strncmp (endpoint, "ipc://", 6) == 0 &&
+               s_ipc_listened (endpoint + 6)) {
+        /* libzmq would unlink the path and take it over silently. */
+        snprintf (why, why_size, "the path is in use by a running program");
+        errno = EADDRINUSE;
+        return -1;
+    }
+    int rc = zsock_bind (sock, "%s", rewritten ? rewritten : endpoint);
+    free (rewritten);
+    if (rc < 0) {
+        snprintf (why, why_size, "%s", zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+int jk_endpoint_connect (zsock_t *sock, const char *endpoint)
+{
+    /* Without ZMQ_IPV6 an [IPv6] address is accepted and never reached. */
+    if (strncmp (endpoint, "tcp://[", 7) == 0)
+        zsock_set_ipv6 (sock, 1);
+    return zsock_connect (sock, "%s", endpoint);
 }

@@ -77,6 +77,22 @@ bool jk_endpoint_is_local (const char *endpoint);
    Returns JK_OK, or JK_INVALID with the rule broken in why. */
 int jk_endpoint_check (const char *endpoint, char *why, size_t why_size);
 
+/* How a program uses an endpoint option: it binds it (PORT may then be
+   "*", any free port) or connects to it. */
+typedef enum { JK_ENDPOINT_CONNECT, JK_ENDPOINT_BIND } jk_endpoint_use_t;
+
+/* The form check every endpoint option of every program passes before
+   its loopback/keys check: jk_endpoint_check, and "*" for the port of
+   one bound. Returns 0, or 2 (the usage exit) after printing on stderr
+   "PROGRAM: --FLAG 'VALUE': RULE; an endpoint is tcp://HOST:PORT (PORT
+   1..65535[, or * for any free port]) or ipc://PATH (see --help)". */
+int jk_endpoint_option (const char *program, const char *flag,
+                        const char *value, jk_endpoint_use_t use);
+/* jk_endpoint_option on each option of names (separated by spaces) that
+   has a value: 0, or 2 after the first refusal. */
+int jk_endpoint_options (const char *program, jk_opts_t *opts,
+                         const char *names, jk_endpoint_use_t use);
+
 /* HTTP listening addresses (jejak-status --http, jejak-office --http). */
 /* Parses --http's value: "ADDR:PORT" or "PORT" (then ADDR is 127.0.0.1;
    "localhost" means 127.0.0.1). Returns JK_OK, or JK_INVALID with err naming

@@ -1,6 +1,7 @@
 /*  broker_sockets.c - the broker's sockets: each set up in one place
     (CURVE, limits, routing), and sends that never block. */
 #include "broker_internal.h"
+#include "jk_endpoint.h"
 
 #include <errno.h>
 #include <zmq.h>
@@ -46,9 +47,10 @@ zsock_t *jk_broker_socket (const jk_broker_config_t *config, zcert_t *cert,
            (we send with DONTWAIT), so drops are seen and counted. */
         zsock_set_xpub_nodrop (sock, 1);
     }
-    if (zsock_bind (sock, "%s", endpoint) < 0) {
+    char why[128];
+    if (jk_endpoint_bind (sock, endpoint, why, sizeof why) < 0) {
         jk_error (S_COMPONENT, "cannot bind %s endpoint %s: %s", role, endpoint,
-                  zmq_strerror (zmq_errno ()));
+                  why);
         zsock_destroy (&sock);
     }
     return sock;

@@ -68,6 +68,11 @@ int main (int argc, char **argv)
         status = 2;
         goto cleanup;
     }
+    if (jk_endpoint_options ("jejak-broker", opts, "ingest feed backend",
+                             JK_ENDPOINT_BIND)) {
+        status = 2;
+        goto cleanup;
+    }
     const char *keys = jk_opts_get (opts, "keys");
     const char *endpoints[] = {jk_opts_get (opts, "ingest"),
                                jk_opts_get (opts, "feed"),

@@ -4,6 +4,7 @@
     verifiable copy; `verify` is the auditor's check of a copy against the
     origin's head or log. */
 #include "jk_base.h"
+#include "jk_endpoint.h"
 #include "jk_broker.h"
 #include "jk_keys.h"
 #include "jk_link.h"
@@ -207,7 +208,10 @@ static int s_send_check (jk_opts_t *opts, const char *area,
 {
     const char *key = jk_opts_get (opts, "key");
     const char *server = jk_opts_get (opts, "server-key");
-    if (s_area_check ("area", area))
+    if (s_area_check ("area", area) ||
+        jk_endpoint_options ("jejak-link", opts, "upstream query",
+                             JK_ENDPOINT_CONNECT) ||
+        jk_endpoint_options ("jejak-link", opts, "stats", JK_ENDPOINT_BIND))
         return 2;
     if (!key != !server) {
         fprintf (stderr, "jejak-link: --key and --server-key go together "
@@ -276,9 +280,10 @@ static int s_send_command (jk_opts_t *opts)
     const char *stats_ep = jk_opts_get (opts, "stats");
     if (stats_ep) {
         stats = zsock_new (ZMQ_ROUTER);
-        if (zsock_bind (stats, "%s", stats_ep) < 0) {
+        char why[128];
+        if (jk_endpoint_bind (stats, stats_ep, why, sizeof why) < 0) {
             fprintf (stderr, "jejak-link: cannot bind --stats %s: %s\n",
-                     stats_ep, zmq_strerror (zmq_errno ()));
+                     stats_ep, why);
             zsock_destroy (&stats);
             zactor_destroy (&actor);
             free (log_key);
@@ -305,7 +310,8 @@ static int s_receive_command (jk_opts_t *opts)
         return 2;
     const char *listen = jk_opts_get (opts, "listen");
     const char *keys = jk_opts_get (opts, "keys");
-    if (!jk_broker_plain_allowed ("jejak-link", keys, &listen, 1))
+    if (jk_endpoint_options ("jejak-link", opts, "listen", JK_ENDPOINT_BIND) ||
+        !jk_broker_plain_allowed ("jejak-link", keys, &listen, 1))
         return 2;
     uint64_t window = 0;
     if (jk_parse_u64 (jk_opts_get (opts, "window"), &window) || window == 0 ||

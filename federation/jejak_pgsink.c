@@ -17,6 +17,8 @@
     left as it was (pgsink_hub.c). */
 #include "pgsink_internal.h"
 
+#include "jk_endpoint.h"
+
 #include <unistd.h>
 
 static const jk_opt_t s_options[] = {
@@ -153,6 +155,9 @@ static bool s_check_args (jk_opts_t *opts, jk_pgsink_t *self,
         const char *broker_key = jk_opts_get (opts, "broker-key");
         const char *key = jk_opts_get (opts, "key");
         char err[512];
+        if (jk_endpoint_options ("jejak-pgsink", opts, "query feed",
+                                 JK_ENDPOINT_CONNECT))
+            return false;
         if (jk_curve_client_check ("query", jk_opts_get (opts, "query"),
                                    broker_key, key, err, sizeof err) ||
             jk_curve_client_check ("feed", jk_opts_get (opts, "feed"),
@@ -217,8 +222,8 @@ static int s_run_hub (jk_pgsink_t *self, jk_opts_t *opts, const char *shadow,
     self->feed_watch = jk_curve_watch_new (self->feed);
     if (jk_curve_client (self->query, broker_key, key, S_COMPONENT) ||
         jk_curve_client (self->feed, broker_key, key, S_COMPONENT) ||
-        zsock_connect (self->query, "%s", jk_opts_get (opts, "query")) ||
-        zsock_connect (self->feed, "%s", jk_opts_get (opts, "feed"))) {
+        jk_endpoint_connect (self->query, jk_opts_get (opts, "query")) ||
+        jk_endpoint_connect (self->feed, jk_opts_get (opts, "feed"))) {
         fprintf (stderr, "jejak-pgsink: cannot connect --query/--feed\n");
         return 1;
     }

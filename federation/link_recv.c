@@ -14,6 +14,7 @@
     months a record carries are its origin's for good (origin_settings):
     other months than those recorded are refused. */
 #include "jk_base.h"
+#include "jk_endpoint.h"
 #include "jk_keys.h"
 #include "jk_link.h"
 #include "jk_note.h"
@@ -953,9 +954,9 @@ static void s_actor (zsock_t *pipe, void *arg)
         zsock_set_curve_server (self.router, 1);
         zsock_set_zap_domain (self.router, "jejak");
     }
-    if (zsock_bind (self.router, "%s", config->listen) < 0) {
-        jk_error (S_COMPONENT, "cannot bind %s: %s", config->listen,
-                  zmq_strerror (zmq_errno ()));
+    char why[128];
+    if (jk_endpoint_bind (self.router, config->listen, why, sizeof why) < 0) {
+        jk_error (S_COMPONENT, "cannot bind %s: %s", config->listen, why);
         zsock_signal (pipe, 1);
         s_destroy (&self);
         return;

@@ -16,6 +16,7 @@
     (origin_settings). */
 #include "jk_active.h"
 #include "jk_base.h"
+#include "jk_endpoint.h"
 #include "jk_link.h"
 #include "jk_note.h"
 #include "jk_wire.h"
@@ -270,7 +271,7 @@ static zmsg_t *s_query (s_send_t *self, zmsg_t *request, const char *want)
         self->qsock = zsock_new (ZMQ_DEALER);
         zsock_set_linger (self->qsock, 0);
         zsock_set_maxmsgsize (self->qsock, JK_MESSAGE_MAX_BYTES);
-        if (zsock_connect (self->qsock, "%s", self->query) < 0) {
+        if (jk_endpoint_connect (self->qsock, self->query) < 0) {
             jk_error (S_COMPONENT, "cannot connect --query %s: %s", self->query,
                       zmq_strerror (zmq_errno ()));
             zsock_destroy (&self->qsock);
@@ -567,7 +568,7 @@ static void s_connect (s_send_t *self)
         zcert_apply (self->mine, self->dealer);
         zsock_set_curve_serverkey (self->dealer, self->server_key);
     }
-    if (zsock_connect (self->dealer, "%s", self->upstream) < 0) {
+    if (jk_endpoint_connect (self->dealer, self->upstream) < 0) {
         jk_error (S_COMPONENT, "cannot connect %s: %s", self->upstream,
                   zmq_strerror (zmq_errno ()));
         zsock_destroy (&self->dealer);

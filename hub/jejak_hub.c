@@ -157,6 +157,11 @@ static int s_check_numbers (jk_opts_t *opts, s_hub_t *hub)
    plain endpoints, the checkpoint key. 0, or the exit code. */
 static int s_check (jk_opts_t *opts, s_hub_t *hub)
 {
+    /* Each endpoint's form first: a malformed one is not judged for
+       loopback or keys. */
+    if (jk_endpoint_options ("jejak-hub", opts, "ingest feed query",
+                             JK_ENDPOINT_BIND))
+        return 2;
     /* Settings the store refuses together, before any start work. */
     hub->keys = jk_opts_get (opts, "keys");
     hub->log_key =

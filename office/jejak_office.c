@@ -297,6 +297,9 @@ static int s_check_hub (jk_opts_t *opts, jk_office_config_t *config)
         fprintf (stderr, S_PROGRAM ": --broker-key and --key go together\n");
         return 2;
     }
+    if (jk_endpoint_options (S_PROGRAM, opts, "broker query",
+                             JK_ENDPOINT_CONNECT))
+        return 2;
     if (!delivery.key && !jk_endpoint_is_local (delivery.broker)) {
         fprintf (stderr,
                  S_PROGRAM ": --broker %s is not loopback or ipc: give "
@@ -306,12 +309,6 @@ static int s_check_hub (jk_opts_t *opts, jk_office_config_t *config)
     }
     const char *query = jk_opts_get (opts, "query");
     const char *query_key = jk_opts_get (opts, "query-key");
-    char err[512];
-    if (query && jk_endpoint_check (query, err, sizeof err) != 0) {
-        fprintf (stderr, S_PROGRAM ": --query %s: %s (see --help)\n", query,
-                 err);
-        return 2;
-    }
     if (query_key && !delivery.broker_key) {
         fprintf (stderr,
                  S_PROGRAM ": --query-key needs --broker-key (see --help)\n");

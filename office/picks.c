@@ -7,6 +7,7 @@
     and keeps their event bytes; the pages decode them with the same code
     that builds the lists from the outbox. */
 #include "jk_curve.h"
+#include "jk_endpoint.h"
 #include "jk_office.h"
 
 #include <sqlite3.h>
@@ -101,7 +102,7 @@ static zsock_t *s_connect (jk_picks_t *self)
         zsock_destroy (&sock);
         return NULL;
     }
-    if (zsock_connect (sock, "%s", self->endpoint) != 0)
+    if (jk_endpoint_connect (sock, self->endpoint) != 0)
         zsock_destroy (&sock);
     return sock;
 }

@@ -249,6 +249,20 @@ static int s_publish_options (jk_opts_t *opts, jk_publish_config_t *config)
         fprintf (stderr, "jejak-replay publish: --feed EP is required\n");
         return -1;
     }
+    if (jk_endpoint_option ("jejak-replay publish", "feed", config->endpoint,
+                            JK_ENDPOINT_BIND))
+        return -1;
+    /* The log holds NIKs in clear and publish has no keys: its feed stays
+       on this machine (docs/SECURITY.md). */
+    if (!jk_endpoint_is_local (config->endpoint)) {
+        fprintf (stderr,
+                 "jejak-replay publish: refusing to bind %s: publish has no "
+                 "keys and sends the log (NIKs in clear) unencrypted, so it "
+                 "binds only loopback (127.0.0.1, localhost, [::1]) and ipc "
+                 "endpoints (docs/SECURITY.md)\n",
+                 config->endpoint);
+        return -1;
+    }
     const char *speed = jk_opts_get (opts, "speed");
     if (speed) {
         char *end = NULL;

@@ -2,6 +2,7 @@
     record format, instantly or at N times the original pace, with $head
     heartbeats, so a status board can be driven from an old log. Called by
     jejak-replay publish and the tests. */
+#include "jk_endpoint.h"
 #include "jk_replay.h"
 #include "jk_wire.h"
 
@@ -146,9 +147,10 @@ int jk_publish_run (sqlite3 *db, const jk_publish_config_t *config,
     zmq_setsockopt (zsock_resolve (feed.pub), ZMQ_XPUB_NODROP, &on, sizeof on);
     zmq_setsockopt (zsock_resolve (feed.pub), ZMQ_XPUB_VERBOSE, &on, sizeof on);
     zsock_set_sndhwm (feed.pub, 10000);
-    if (zsock_bind (feed.pub, "%s", config->endpoint) < 0) {
+    char why[128];
+    if (jk_endpoint_bind (feed.pub, config->endpoint, why, sizeof why) < 0) {
         snprintf (err, err_size, "--feed %s: cannot bind: %s", config->endpoint,
-                  zmq_strerror (zmq_errno ()));
+                  why);
         goto cleanup;
     }
     feed.poller = zpoller_new (feed.pub, NULL);

@@ -4,6 +4,7 @@
     pattern), with credit-based flow control. jejak-status drives it. */
 #include "board_internal.h"
 #include "jk_curve.h"
+#include "jk_endpoint.h"
 #include "jk_fault.h"
 #include "jk_opts.h"
 #include "jk_status.h"
@@ -42,7 +43,7 @@ static int s_feed_connect (jk_board_t *self)
     zsock_set_subscribe (self->feed, "");
     if (jk_status_curve (self->feed, self->feed_ep, self->config.broker_key,
                          self->config.key) ||
-        zsock_connect (self->feed, "%s", self->feed_ep)) {
+        jk_endpoint_connect (self->feed, self->feed_ep)) {
         jk_error ("status", "cannot connect the feed endpoint=%s",
                   self->feed_ep);
         return -1;
@@ -64,7 +65,7 @@ static int s_query_connect (jk_board_t *self)
     zsock_set_rcvhwm (self->query, 0);
     if (jk_status_curve (self->query, self->query_ep, self->config.broker_key,
                          self->config.key) ||
-        zsock_connect (self->query, "%s", self->query_ep)) {
+        jk_endpoint_connect (self->query, self->query_ep)) {
         jk_error ("status", "cannot connect the query endpoint=%s",
                   self->query_ep);
         return -1;

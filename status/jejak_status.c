@@ -217,6 +217,9 @@ static bool s_kecamatan_known (const char *code)
 static int s_check (jk_opts_t *opts, s_run_t *run)
 {
     jk_status_view_t *view = &run->view;
+    if (jk_endpoint_options ("jejak-status", opts, "feed query link",
+                             JK_ENDPOINT_CONNECT))
+        return 2;
     *view = (jk_status_view_t){.kecamatan = jk_opts_get (opts, "kecamatan"),
                                .batch = jk_opts_get (opts, "batch"),
                                .all_batches = jk_opts_on (opts, "all-batches")};

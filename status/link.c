@@ -2,6 +2,8 @@
     socket, the question and the newest answer. */
 #include "status_run.h"
 
+#include "jk_endpoint.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@ zsock_t *jk_status_link_socket (jk_opts_t *opts)
     zsock_set_sndtimeo (sock, 0);
     if (jk_status_curve (sock, endpoint, jk_opts_get (opts, "link-server-key"),
                          jk_opts_get (opts, "link-key")) ||
-        zsock_connect (sock, "%s", endpoint)) {
+        jk_endpoint_connect (sock, endpoint)) {
         fprintf (stderr, "jejak-status: cannot connect to --link %s\n",
                  endpoint);
         zsock_destroy (&sock);

@@ -2,6 +2,8 @@
     --once, and the web page's date picker (as of a day). */
 #include "status_run.h"
 
+#include "jk_endpoint.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,7 @@ static int s_snapshot_ask (const jk_status_store_t *store, int32_t day,
     zsock_set_linger (query, 0);
     if (jk_status_curve (query, store->endpoint, store->broker_key,
                          store->key) ||
-        zsock_connect (query, "%s", store->endpoint)) {
+        jk_endpoint_connect (query, store->endpoint)) {
         snprintf (err, err_size, "cannot connect to --query %s",
                   store->endpoint);
         zsock_destroy (&query);

@@ -169,6 +169,12 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
                          "empty (see --help)\n");
         return 2;
     }
+    if (jk_endpoint_options ("jejak-store", opts, "backend",
+                             JK_ENDPOINT_CONNECT) ||
+        (config->query && config->query[0] &&
+         jk_endpoint_option ("jejak-store", "query", config->query,
+                             JK_ENDPOINT_BIND)))
+        return 2;
     /* docs/SECURITY.md: the broker's backend is never encrypted. */
     if (!jk_endpoint_is_local (config->backend)) {
         fprintf (stderr,

@@ -6,6 +6,7 @@
     joiners, replicas, offices and auditors are its clients. */
 #include "jk_active.h"
 #include "jk_checkpoints.h"
+#include "jk_endpoint.h"
 #include "jk_fault.h"
 #include "jk_log.h"
 #include "jk_projector.h"
@@ -1051,9 +1052,10 @@ static int s_query_init (s_query_t *self, const s_args_t *args)
         zsock_set_curve_server (self->router, 1);
         zcert_destroy (&cert);
     }
-    if (zsock_bind (self->router, "%s", args->endpoint) < 0) {
+    char why[128];
+    if (jk_endpoint_bind (self->router, args->endpoint, why, sizeof why) < 0) {
         jk_error ("query", "cannot bind query endpoint %s: %s", args->endpoint,
-                  zmq_strerror (zmq_errno ()));
+                  why);
         return -1;
     }
     self->streams = zhashx_new ();

@@ -16,6 +16,8 @@
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "store_internal.h"
 
+#include "jk_endpoint.h"
+
 #include <pthread.h>
 
 /* Vetoes one commit: the injected SQLite failure of "fail_commit" and
@@ -211,7 +213,7 @@ static int s_backend_open (jk_store_t *self, const char *endpoint)
     zsock_set_rcvhwm (self->backend, 10000);
     zsock_set_sndtimeo (self->backend, S_SEND_TIMEOUT_MS);
     zsock_set_maxmsgsize (self->backend, JK_MESSAGE_MAX_BYTES);
-    if (zsock_connect (self->backend, "%s", endpoint) != 0) {
+    if (jk_endpoint_connect (self->backend, endpoint) != 0) {
         jk_error ("store", "cannot connect to backend %s", endpoint);
         return -1;
     }

@@ -3,6 +3,8 @@
     the writer's transactions, what it is handed. */
 #include "store_internal.h"
 
+#include "jk_endpoint.h"
+
 /* An update from the tree thread: its tiles wait for the next
    transaction; with none waiting, its size and head count at once (the
    leaves after the stored tiles are the committed log itself). */
@@ -164,8 +166,9 @@ int jk_store_tree_init (jk_store_t *self, const char *db_path)
     self->tree_feed = zsock_new (ZMQ_PAIR);
     zsock_set_sndhwm (self->tree_feed, JK_TREE_QUEUE);
     zsock_set_linger (self->tree_feed, 0);
-    if (zsock_bind (self->tree_feed, "%s", endpoint) != 0) {
-        jk_error ("store", "cannot bind the tree's feed %s", endpoint);
+    char why[128];
+    if (jk_endpoint_bind (self->tree_feed, endpoint, why, sizeof why) != 0) {
+        jk_error ("store", "cannot bind the tree's feed %s: %s", endpoint, why);
         jk_tree_destroy (&tree);
         return -1;
     }

@@ -1,6 +1,7 @@
 /*  testsupport.c - temp directories, processes and bounded waits for the
     test suite (see testsupport.h). */
 #include "testsupport.h"
+#include "jk_endpoint.h"
 #include "jk_projector.h"
 #include "jk_wire.h"
 
@@ -60,7 +61,7 @@ zsock_t *jk_test_dealer (const char *endpoint)
 {
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     zsock_set_linger (sock, 0);
-    assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
+    assert_int_equal (jk_endpoint_connect (sock, endpoint), 0);
     return sock;
 }
 

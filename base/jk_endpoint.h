@@ -1,0 +1,22 @@
+/*  jk_endpoint.h - binding and connecting ZeroMQ endpoints the way the
+    docs promise, in one place for every program: tcp://localhost:PORT is
+    bound as 127.0.0.1, tcp://[IPv6]:PORT is bound and connected with
+    ZMQ_IPV6 on, and an ipc:// path a running program listens on is not
+    taken over. The form checks and the loopback test are in jk_opts.h. */
+#ifndef JK_ENDPOINT_H
+#define JK_ENDPOINT_H
+
+#include <czmq.h>
+#include <stddef.h>
+
+/* Binds sock to endpoint. Returns 0, or -1 with the reason in why
+   ("Address already in use", "the path is in use by a running program"
+   ...). A stale ipc socket file (nothing answers on it) is taken over. */
+int jk_endpoint_bind (zsock_t *sock, const char *endpoint, char *why,
+                      size_t why_size);
+
+/* Connects sock to endpoint (ZMQ_IPV6 on for an [IPv6] host). Returns 0,
+   or -1 with zmq_errno set. */
+int jk_endpoint_connect (zsock_t *sock, const char *endpoint);
+
+#endif
