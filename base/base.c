@@ -437,6 +437,16 @@ void jk_text_clean (char *text, size_t size)
     if (!text || size == 0)
         return;
     size_t len = strnlen (text, size - 1);
+    /* Printable ASCII throughout (the common case): already clean. */
+    size_t plain = 0;
+    while (plain < len && (unsigned char)text[plain] >= 0x20 &&
+           (unsigned char)text[plain] != 0x7f &&
+           (unsigned char)text[plain] < 0x80)
+        plain++;
+    if (plain == len) {
+        text[len] = 0;
+        return;
+    }
     char *out = jk_malloc (size);
     size_t o = 0;
     for (size_t i = 0; i < len;) {

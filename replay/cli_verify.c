@@ -53,6 +53,8 @@ static const char *s_problem_name (jk_verify_problem_t problem)
             return "differs from the kept head";
         case JK_VERIFY_TREE:
             return "Merkle tree differs from the log";
+        case JK_VERIFY_COLUMN:
+            return "column differs from the hashed bytes";
         default:
             return "intact";
     }

@@ -24,7 +24,9 @@
 sqlite3 *jk_replay_open (const char *path, char *err, size_t err_size);
 
 /* One row of the log table, borrowed from the cursor until the next call
-   (docs/ARCHITECTURE.md, "The log record"). */
+   (docs/ARCHITECTURE.md, "The log record"). Type and source are read
+   from the hashed bytes (jk_envelope_peek, as the store read them), never
+   from the table's copies of them, which the chain does not cover. */
 typedef struct {
     uint64_t pos;         /* global position */
     const char *type;     /* type as submitted (may be "") */

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 
 struct jk_replay_cursor_s {
-    sqlite3_stmt *stmt; /* SELECT ... FROM log ORDER BY pos */
+    sqlite3_stmt *stmt;     /* SELECT ... FROM log ORDER BY pos */
+    jk_envelope_t envelope; /* the row's, read from its bytes */
 };
 
 static const uint8_t s_zero_hash[32];
@@ -55,8 +56,8 @@ jk_replay_cursor_t *jk_replay_cursor_new (sqlite3 *db, uint64_t from_pos,
                                           size_t err_size)
 {
     jk_replay_cursor_t *self = jk_calloc (1, sizeof *self);
-    const char *sql = "SELECT pos, type, source, recorded_at, outcome, code, "
-                      "message, bytes, hash FROM log "
+    const char *sql = "SELECT pos, recorded_at, outcome, code, message, "
+                      "bytes, hash FROM log "
                       "WHERE pos >= ?1 AND pos <= ?2 ORDER BY pos";
     if (sqlite3_prepare_v2 (db, sql, -1, &self->stmt, NULL) != SQLITE_OK) {
         snprintf (err, err_size, "reading the log: %s", sqlite3_errmsg (db));
@@ -100,18 +101,21 @@ int jk_replay_cursor_next (jk_replay_cursor_t *self, jk_replay_row_t *row,
     sqlite3_stmt *s = self->stmt;
     memset (row, 0, sizeof *row);
     row->pos = (uint64_t)sqlite3_column_int64 (s, 0);
-    row->type = s_text (s, 1);
-    row->source = s_text (s, 2);
-    row->recorded_at = sqlite3_column_int64 (s, 3);
-    row->outcome = sqlite3_column_int (s, 4);
-    row->code = s_text (s, 5);
-    row->message = s_text (s, 6);
-    row->bytes = sqlite3_column_blob (s, 7);
-    row->size = (size_t)sqlite3_column_bytes (s, 7);
+    row->recorded_at = sqlite3_column_int64 (s, 1);
+    row->outcome = sqlite3_column_int (s, 2);
+    row->code = s_text (s, 3);
+    row->message = s_text (s, 4);
+    row->bytes = sqlite3_column_blob (s, 5);
+    row->size = (size_t)sqlite3_column_bytes (s, 5);
     if (!row->bytes)
         row->bytes = s_zero_hash; /* an empty blob: never dereferenced */
-    const void *hash = sqlite3_column_blob (s, 8);
-    row->hash = hash && sqlite3_column_bytes (s, 8) == 32 ? hash : s_zero_hash;
+    /* What the hashed bytes say, not the table's copies (which a copy's
+       holder can change without breaking the chain). */
+    jk_envelope_peek (row->bytes, row->size, &self->envelope);
+    row->type = self->envelope.type;
+    row->source = self->envelope.source;
+    const void *hash = sqlite3_column_blob (s, 6);
+    row->hash = hash && sqlite3_column_bytes (s, 6) == 32 ? hash : s_zero_hash;
     return 1;
 }
 

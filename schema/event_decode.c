@@ -455,9 +455,14 @@ bool jk_envelope_peek (const void *data, size_t size, jk_envelope_t *out)
                 case 1:
                     /* Not text: no type (the record's type column and
                        feed topic carry only text). */
-                    if (v->type == MSGPACK_OBJECT_STR && s_all_text (v))
-                        snprintf (out->type, sizeof out->type, "%.*s",
-                                  (int)v->via.str.size, v->via.str.ptr);
+                    if (v->type == MSGPACK_OBJECT_STR && s_all_text (v)) {
+                        size_t n = v->via.str.size < sizeof out->type - 1
+                                       ? v->via.str.size
+                                       : sizeof out->type - 1;
+                        if (n)
+                            memcpy (out->type, v->via.str.ptr, n);
+                        out->type[n] = 0;
+                    }
                     jk_text_clean (out->type, sizeof out->type);
                     break;
                 case 2:

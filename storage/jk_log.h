@@ -199,6 +199,9 @@ typedef enum {
     JK_VERIFY_HEAD = 5,      /* the hash at the kept head's pos differs */
     JK_VERIFY_TREE = 6,      /* a stored Merkle tile differs from the tree
                                 recomputed from the log */
+    JK_VERIFY_COLUMN = 7,    /* a column copied from the record's bytes
+                                (id, type, v, source, seq, at) differs
+                                from what the hashed bytes hold */
 } jk_verify_problem_t;
 
 typedef struct {
@@ -222,7 +225,9 @@ typedef struct {
 typedef void (jk_progress_fn) (void *arg, uint64_t done, uint64_t total);
 
 /* Recomputes the chain of the log at path (opened read-only) from pos 1
-   and compares every stored hash, and the Merkle tree: every stored tile
+   and compares every stored hash, checks that the columns copied out of
+   each record's bytes (id, type, v, source, seq, at) hold what the
+   hashed bytes hold, and the Merkle tree: every stored tile
    against the tree recomputed from the records (tiles may stop short of
    the log's end: the store stores the rest when it next opens the
    file). With kept (pos > 0), also checks that

@@ -143,6 +143,123 @@ static bool s_verify_row (jk_verify_result_t *result, const jk_head_t *kept,
     return true;
 }
 
+/* One value of a row shown for a message: a 16-byte id as a UUID,
+   text quoted and cleaned (cut to fit), numbers in decimal. */
+static void s_shown (sqlite3_stmt *stmt, int col, char *out, size_t size)
+{
+    switch (sqlite3_column_type (stmt, col)) {
+        case SQLITE_INTEGER:
+            snprintf (out, size, "%lld", sqlite3_column_int64 (stmt, col));
+            return;
+        case SQLITE_NULL:
+            snprintf (out, size, "NULL");
+            return;
+        case SQLITE_BLOB:
+            if (sqlite3_column_bytes (stmt, col) == 16) {
+                char uuid[37];
+                jk_uuid_format (sqlite3_column_blob (stmt, col), uuid);
+                snprintf (out, size, "%s", uuid);
+            } else
+                snprintf (out, size, "a blob of %d bytes",
+                          sqlite3_column_bytes (stmt, col));
+            return;
+        default: {
+            char text[48];
+            snprintf (text, sizeof text, "%s",
+                      (const char *)sqlite3_column_text (stmt, col));
+            jk_text_clean (text, sizeof text);
+            snprintf (out, size, "'%s'", text);
+            return;
+        }
+    }
+}
+
+/* Whether column col of stmt holds exactly this integer (an INTEGER,
+   not text or a real that converts to it). */
+static bool s_same_int (sqlite3_stmt *stmt, int col, int64_t value)
+{
+    return sqlite3_column_type (stmt, col) == SQLITE_INTEGER &&
+           sqlite3_column_int64 (stmt, col) == value;
+}
+
+/* Whether column col of stmt holds exactly these bytes, as type. */
+static bool s_same_bytes (sqlite3_stmt *stmt, int col, int type,
+                          const void *data, size_t size)
+{
+    if (sqlite3_column_type (stmt, col) != type)
+        return false;
+    const void *held = type == SQLITE_TEXT
+                           ? (const void *)sqlite3_column_text (stmt, col)
+                           : sqlite3_column_blob (stmt, col);
+    return (size_t)sqlite3_column_bytes (stmt, col) == size &&
+           (size == 0 || memcmp (held, data, size) == 0);
+}
+
+/* The columns the log table copies out of a record's bytes (its
+   envelope: id, type, v, source, seq, at, from column first of stmt on)
+   stand outside the chain: each must hold what the hashed bytes hold,
+   read as the store read them (jk_envelope_peek). False with the
+   differing columns named in result. */
+static bool s_verify_columns (jk_verify_result_t *result, sqlite3_stmt *stmt,
+                              int first, const s_row_t *row)
+{
+    static const char *names[] = {"id", "type", "v", "source", "seq", "at"};
+    jk_envelope_t envelope;
+    jk_envelope_peek (row->bytes, row->size, &envelope);
+    bool same[6] = {s_same_bytes (stmt, first, SQLITE_BLOB, envelope.id, 16),
+                    s_same_bytes (stmt, first + 1, SQLITE_TEXT, envelope.type,
+                                  strlen (envelope.type)),
+                    s_same_int (stmt, first + 2, envelope.version),
+                    s_same_bytes (stmt, first + 3, SQLITE_TEXT, envelope.source,
+                                  strlen (envelope.source)),
+                    s_same_int (stmt, first + 4, (int64_t)envelope.seq),
+                    s_same_int (stmt, first + 5, envelope.at)};
+    int bad = 0;
+    while (bad < 6 && same[bad])
+        bad++;
+    if (bad == 6)
+        return true;
+    char said[80], holds[80], also[64] = "";
+    s_shown (stmt, first + bad, said, sizeof said);
+    switch (bad) {
+        case 0:
+            jk_uuid_format (envelope.id, holds);
+            break;
+        case 1:
+        case 3: {
+            char text[48];
+            snprintf (text, sizeof text, "%s",
+                      bad == 1 ? envelope.type : envelope.source);
+            jk_text_clean (text, sizeof text);
+            snprintf (holds, sizeof holds, "'%s'", text);
+            break;
+        }
+        case 2:
+            snprintf (holds, sizeof holds, "%u", envelope.version);
+            break;
+        case 4:
+            snprintf (holds, sizeof holds, "%llu",
+                      (unsigned long long)envelope.seq);
+            break;
+        default:
+            snprintf (holds, sizeof holds, "%lld", (long long)envelope.at);
+            break;
+    }
+    for (int i = bad + 1; i < 6; i++)
+        if (!same[i]) {
+            size_t used = strlen (also);
+            snprintf (also + used, sizeof also - used, "%s%s",
+                      used ? ", " : " (also ", names[i]);
+        }
+    if (also[0])
+        strcat (also, ")");
+    s_problem (result, JK_VERIFY_COLUMN, row->pos,
+               "the %s column at position %llu says %s but its hashed "
+               "event says %s%s",
+               names[bad], (unsigned long long)row->pos, said, holds, also);
+    return false;
+}
+
 /* Hashes a verified row into the tree: checked against the stored tiles,
    or pushed on the edge when the file has none. False with the problem
    recorded in result. */
@@ -212,7 +329,8 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
     if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2 (db,
                             "SELECT pos, recorded_at, outcome, code, message,"
-                            " bytes, hash FROM log ORDER BY pos",
+                            " bytes, hash, id, type, v, source, seq, at"
+                            " FROM log ORDER BY pos",
                             -1, &stmt, NULL) != SQLITE_OK) {
         snprintf (result->message, sizeof result->message,
                   "cannot read the log of %s: %s", path, sqlite3_errmsg (db));
@@ -238,7 +356,8 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
                        .stored_size = sqlite3_column_bytes (stmt, 6)};
         uint8_t hash[JK_HASH_SIZE];
         if (!s_verify_row (result, kept, chain, prev, expect, last_time, &row,
-                           hash))
+                           hash) ||
+            !s_verify_columns (result, stmt, 7, &row))
             break;
         uint64_t pos = row.pos;
         if (!s_verify_leaf (result, mh, tree, &edge, &row))

@@ -5,6 +5,8 @@
 #include "jk_projector.h"
 #include "jk_wire.h"
 
+#include <msgpack.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -654,4 +656,27 @@ void jk_test_hub_destroy (jk_test_hub_t **self_p)
     jk_test_rmdir (&self->dir);
     free (self);
     *self_p = NULL;
+}
+
+uint8_t *jk_test_record_bytes (const char *type, uint32_t version,
+                               const char *source, uint64_t seq, int64_t at,
+                               const uint8_t id[16], size_t *size)
+{
+    msgpack_sbuffer buffer = {0}; /* empty, as msgpack_sbuffer_init */
+    msgpack_packer pk = {&buffer, msgpack_sbuffer_write};
+    msgpack_pack_map (&pk, 6);
+    msgpack_pack_str_with_body (&pk, "id", 2);
+    msgpack_pack_bin_with_body (&pk, id, 16);
+    msgpack_pack_str_with_body (&pk, "type", 4);
+    msgpack_pack_str_with_body (&pk, type, strlen (type));
+    msgpack_pack_str_with_body (&pk, "v", 1);
+    msgpack_pack_uint32 (&pk, version);
+    msgpack_pack_str_with_body (&pk, "source", 6);
+    msgpack_pack_str_with_body (&pk, source, strlen (source));
+    msgpack_pack_str_with_body (&pk, "seq", 3);
+    msgpack_pack_uint64 (&pk, seq);
+    msgpack_pack_str_with_body (&pk, "at", 2);
+    msgpack_pack_int64 (&pk, at);
+    *size = buffer.size;
+    return (uint8_t *)buffer.data; /* malloc'd by the sbuffer */
 }

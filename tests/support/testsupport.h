@@ -179,4 +179,13 @@ sqlite3 *jk_test_projections (const char *db_path);
    string; fails the test when it cannot be made. */
 char *jk_test_dump (sqlite3 *db);
 
+/* Bytes for a log record a test appends itself (jk_log_append) in place
+   of an event: a MessagePack map holding the record's envelope (id,
+   type, v, source, seq, at), so that the log table's copies of them are
+   what the bytes hold, as jejak-replay verify requires. Heap; *size its
+   length. */
+uint8_t *jk_test_record_bytes (const char *type, uint32_t version,
+                               const char *source, uint64_t seq, int64_t at,
+                               const uint8_t id[16], size_t *size);
+
 #endif

@@ -37,19 +37,20 @@ static int s_setup (void **state)
     assert_non_null (log);
     assert_int_equal (jk_log_begin (log), JK_OK);
     for (uint64_t pos = 1; pos <= 600; pos++) {
-        uint8_t bytes[16];
-        memset (bytes, (int)pos, sizeof bytes);
         jk_log_record_t record = {.type = "cooperative.registered",
                                   .version = 1,
                                   .source = "kop-3203",
                                   .seq = pos,
                                   .at = 1700000000000,
-                                  .outcome = JK_LOG_ACCEPTED,
-                                  .bytes = bytes,
-                                  .size = sizeof bytes};
+                                  .outcome = JK_LOG_ACCEPTED};
         memcpy (record.id, &pos, sizeof pos);
+        uint8_t *bytes = jk_test_record_bytes (
+            record.type, record.version, record.source, record.seq, record.at,
+            record.id, &record.size);
+        record.bytes = bytes;
         record.recorded_at = jk_log_next_time (log);
         assert_int_equal (jk_log_append (log, &record), JK_OK);
+        free (bytes);
     }
     assert_int_equal (jk_log_commit (log), JK_OK);
     jk_tiles_head (jk_log_tiles (log), f->head600);

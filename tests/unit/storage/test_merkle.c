@@ -688,24 +688,26 @@ static void test_tampered_tile_detected (void **state)
 static void s_append (jk_log_t *log, uint64_t pos, int n, uint8_t (*leaves)[32])
 {
     for (int i = 0; i < n; i++, pos++) {
-        uint8_t bytes[24];
-        memset (bytes, (int)pos, sizeof bytes);
         jk_log_record_t record = {.type = "cooperative.registered",
                                   .version = 1,
                                   .source = "kop-3203",
                                   .seq = pos,
                                   .at = 1700000000000,
-                                  .outcome = JK_LOG_ACCEPTED,
-                                  .bytes = bytes,
-                                  .size = sizeof bytes};
+                                  .outcome = JK_LOG_ACCEPTED};
         memcpy (record.id, &pos, sizeof pos);
+        uint8_t *bytes = jk_test_record_bytes (
+            record.type, record.version, record.source, record.seq, record.at,
+            record.id, &record.size);
+        record.bytes = bytes;
         record.recorded_at = jk_log_next_time (log);
         assert_int_equal (jk_log_append (log, &record), JK_OK);
         assert_int_equal (record.pos, pos);
-        uint8_t entry[64];
+        uint8_t entry[256];
         size_t e = jk_merkle_entry (pos, record.recorded_at, 0, NULL, NULL,
-                                    bytes, sizeof bytes, entry, sizeof entry);
+                                    bytes, record.size, entry, sizeof entry);
+        assert_true (e > 0);
         s_sha (entry, e, NULL, 0, 0x00, leaves[pos - 1]);
+        free (bytes);
     }
 }
 
@@ -886,8 +888,6 @@ static void s_append_packed (jk_log_t *log, uint64_t pos, int n,
 {
     *packed_size = 0;
     for (int i = 0; i < n; i++, pos++) {
-        uint8_t bytes[40];
-        memset (bytes, (int)(pos * 3), sizeof bytes);
         bool rejected = pos % 7 == 0;
         jk_log_record_t record = {
             .type = "cooperative.registered",
@@ -897,22 +897,24 @@ static void s_append_packed (jk_log_t *log, uint64_t pos, int n,
             .at = 1700000000000,
             .outcome = rejected ? JK_LOG_REJECTED : JK_LOG_ACCEPTED,
             .code = rejected ? "E_NIK_TAKEN" : NULL,
-            .message = rejected ? "body.nik 3203 sudah terdaftar" : NULL,
-            .bytes = bytes,
-            .size = sizeof bytes};
+            .message = rejected ? "body.nik 3203 sudah terdaftar" : NULL};
         memcpy (record.id, &pos, sizeof pos);
+        uint8_t *bytes = jk_test_record_bytes (
+            record.type, record.version, record.source, record.seq, record.at,
+            record.id, &record.size);
+        record.bytes = bytes;
         record.recorded_at = jk_log_next_time (log);
         assert_int_equal (jk_log_append (log, &record), JK_OK);
-        uint8_t entry[160];
+        uint8_t entry[256];
         size_t e = jk_merkle_entry (pos, record.recorded_at, record.outcome,
                                     record.code, record.message, bytes,
-                                    sizeof bytes, entry, sizeof entry);
+                                    record.size, entry, sizeof entry);
         assert_true (e > 0);
         s_sha (entry, e, NULL, 0, 0x00, leaves[pos - 1]);
         jk_record_t r = {.pos = pos,
                          .recorded_at = record.recorded_at,
                          .bytes = bytes,
-                         .size = sizeof bytes};
+                         .size = record.size};
         snprintf (r.topic, sizeof r.topic, "%scooperative.registered",
                   rejected ? JK_REJECTED_PREFIX : "");
         memcpy (r.hash, record.hash, 32);
@@ -921,6 +923,7 @@ static void s_append_packed (jk_log_t *log, uint64_t pos, int n,
             snprintf (r.message, sizeof r.message, "%s", record.message);
         }
         *packed_size += jk_records_put (packed + *packed_size, &r);
+        free (bytes);
     }
 }
 

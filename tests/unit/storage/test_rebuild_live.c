@@ -17,11 +17,10 @@
 #define S_LATE    500   /* appended while the rebuild runs */
 #define S_SOURCE  "32.03.10/rebuild-1"
 
-/* Appends count rejection records (bytes that are not an event) in one
-   transaction. */
+/* Appends count rejection records (bytes that hold an envelope and no
+   event) in one transaction. */
 static void s_append (jk_log_t *log, size_t count)
 {
-    static const uint8_t bytes[] = "not an event";
     assert_int_equal (jk_log_begin (log), JK_OK);
     for (size_t i = 0; i < count; i++) {
         jk_log_record_t record = {
@@ -34,12 +33,15 @@ static void s_append (jk_log_t *log, size_t count)
             .outcome = JK_LOG_REJECTED,
             .code = "E_DECODE",
             .message = "test record",
-            .bytes = bytes,
-            .size = sizeof bytes - 1,
         };
         uint64_t seq = record.seq;
         memcpy (record.id, &seq, sizeof seq);
+        uint8_t *bytes = jk_test_record_bytes (
+            record.type, record.version, record.source, record.seq, record.at,
+            record.id, &record.size);
+        record.bytes = bytes;
         assert_int_equal (jk_log_append (log, &record), JK_OK);
+        free (bytes);
     }
     assert_int_equal (jk_log_commit (log), JK_OK);
 }
@@ -186,11 +188,16 @@ static void test_rebuild_page_copy (void **state)
             pages,
             "SELECT count(*) FROM sources WHERE source = 'no-such-source'"),
         0);
-    /* Records that are not events count for no source. */
+    /* The rejections' envelopes name one source. */
+    assert_int_equal (
+        jk_test_db_int64 (
+            pages,
+            "SELECT count(*) FROM sources WHERE source = '" S_SOURCE "'"),
+        1);
     assert_int_equal (jk_test_db_int64 (pages, "SELECT count(*) FROM sources"),
-                      0);
+                      1);
     assert_int_equal (jk_test_db_int64 (rows, "SELECT count(*) FROM sources"),
-                      0);
+                      1);
     assert_int_equal (
         jk_test_db_int64 (pages, "SELECT count(*) FROM rejections"), 1000);
     assert_int_equal (jk_test_db_int64 (pages, "PRAGMA user_version"),
