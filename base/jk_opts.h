@@ -29,10 +29,16 @@ jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec,
 void jk_opts_destroy (jk_opts_t **self_p);
 
 /* Parses argv (argv[0] is skipped). Returns JK_OK, or JK_INVALID with a message
-   naming the flag in err: unknown flag, missing value, unreadable config file.
- */
+   naming the flag in err: unknown flag, missing value, a config file that
+   is missing, a directory, unreadable or not ZPL. A top-level key of the
+   config file that no Jejak program takes is reported on stderr ("PROGRAM:
+   warning: FILE:LINE: unknown key 'KEY' ignored (no Jejak program takes
+   it)") and the parse goes on: one file may serve several programs. */
 int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
                    size_t err_size);
+
+/* True when some Jejak program takes an option (config key) of this name. */
+bool jk_opts_key_known (const char *key);
 
 /* The value of an option after precedence, or NULL when unset. */
 const char *jk_opts_get (jk_opts_t *self, const char *name);

@@ -5,8 +5,10 @@
 #include "jk_version.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct jk_opts_s {
     char *program;        /* name for messages */
@@ -51,6 +53,237 @@ static int s_find (jk_opts_t *self, const char *name, size_t len)
             memcmp (self->spec[i].name, name, len) == 0)
             return (int)i;
     return -1;
+}
+
+/* Every option name of every Jejak program (the union of their option
+   tables, vocabulary fields of the agents included, in strcmp order): a
+   config file may be shared by several programs (one file for an office
+   device's programs), so a key meant for another program is not reported.
+   tests/package/test_programs.sh checks that this list holds every option
+   each program's --help names. */
+static const char *const s_all_keys[] = {
+    "active",
+    "active-rule",
+    "actor",
+    "address",
+    "all-batches",
+    "area",
+    "as-of",
+    "assessment",
+    "assessor",
+    "assessors",
+    "backend",
+    "basis",
+    "batch",
+    "batch-max",
+    "before",
+    "birth-date",
+    "book-year",
+    "broker",
+    "broker-key",
+    "budget-year",
+    "check-in",
+    "check-out",
+    "checkpoint",
+    "checkpoint-every",
+    "checkpoint-file",
+    "checkpoint-key",
+    "class-size-max",
+    "clear-fork",
+    "consistency",
+    "cooperative",
+    "cooperatives",
+    "copy",
+    "corrects",
+    "credit",
+    "data-dir",
+    "date",
+    "days",
+    "db",
+    "decisions",
+    "desa-code",
+    "device",
+    "dir",
+    "domain",
+    "drop-every",
+    "end-date",
+    "ends",
+    "feed",
+    "feed-hwm",
+    "force",
+    "form",
+    "format",
+    "from-pos",
+    "funding",
+    "head",
+    "held-on",
+    "http",
+    "http-only",
+    "http-public",
+    "ingest",
+    "instant",
+    "issued-on",
+    "jp",
+    "json",
+    "kecamatan",
+    "key",
+    "keys",
+    "kind",
+    "legal-date",
+    "legal-number",
+    "linger",
+    "link",
+    "link-key",
+    "link-server-key",
+    "listen",
+    "log-key",
+    "log-keys",
+    "lsp",
+    "max-gap",
+    "members-female",
+    "members-male",
+    "members-present",
+    "method",
+    "methods",
+    "min-attendance-pct",
+    "name",
+    "nik",
+    "nik-koperasi",
+    "no-tree",
+    "number",
+    "office",
+    "on",
+    "once",
+    "origin",
+    "out",
+    "outbox",
+    "page",
+    "password-file",
+    "pattern",
+    "pg",
+    "phone",
+    "projection-lag-max",
+    "projections-doc",
+    "province",
+    "query",
+    "query-cert",
+    "query-key",
+    "quorum",
+    "quorum-met",
+    "rat-deadline-months",
+    "reason",
+    "region",
+    "role",
+    "scheme-code",
+    "scheme-title",
+    "score",
+    "seed",
+    "server-key",
+    "session-no",
+    "sex",
+    "shadow",
+    "size",
+    "source",
+    "speed",
+    "start-date",
+    "starts",
+    "state",
+    "stats",
+    "status",
+    "timeout",
+    "title",
+    "tls-cert",
+    "tls-key",
+    "topic",
+    "type",
+    "unit",
+    "units",
+    "unmasked",
+    "until-pos",
+    "until-time",
+    "upstream",
+    "users",
+    "valid-until",
+    "venue",
+    "venue-desa-code",
+    "verbose",
+    "verdict",
+    "verify",
+    "wait",
+    "wait-subscriber",
+    "window",
+    "with-bad-rows",
+    "witness-key",
+    "witnesses",
+};
+
+static int s_key_compare (const void *key, const void *item)
+{
+    return strcmp ((const char *)key, *(const char *const *)item);
+}
+
+bool jk_opts_key_known (const char *key)
+{
+    return bsearch (key, s_all_keys, sizeof s_all_keys / sizeof *s_all_keys,
+                    sizeof *s_all_keys, s_key_compare) != NULL;
+}
+
+/* Warns on stderr of each top-level key of the config file that neither
+   this program nor any other Jejak program takes (a misspelt key would
+   otherwise be ignored without a word): "PROGRAM: warning: FILE:LINE:
+   unknown key 'KEY' ignored". Nested keys (indented) are never read. */
+static void s_config_warn_unknown (jk_opts_t *self, const char *path)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return;
+    char *line = NULL;
+    size_t size = 0;
+    unsigned number = 0;
+    while (getline (&line, &size, file) >= 0) {
+        number++;
+        size_t len = strcspn (line, " \t=#\r\n");
+        if (len == 0)
+            continue; /* blank, comment or indented */
+        line[len] = 0;
+        if (s_find (self, line, len) >= 0 || jk_opts_key_known (line))
+            continue;
+        fprintf (stderr,
+                 "%s: warning: %s:%u: unknown key '%s' ignored (no Jejak "
+                 "program takes it)\n",
+                 self->program, path, number, line);
+    }
+    free (line);
+    fclose (file);
+}
+
+/* Loads the config file: a path that is missing, a directory or
+   unreadable, or not ZPL, is a usage error naming it. */
+static int s_config_load (jk_opts_t *self, const char *path, char *err,
+                          size_t err_size)
+{
+    struct stat st;
+    FILE *file = NULL;
+    if (stat (path, &st) != 0 ||
+        (!S_ISDIR (st.st_mode) && !(file = fopen (path, "r")))) {
+        snprintf (err, err_size, "cannot read config file %s: %s", path,
+                  strerror (errno));
+        return JK_INVALID;
+    }
+    if (S_ISDIR (st.st_mode)) {
+        snprintf (err, err_size,
+                  "cannot read config file %s: it is a directory", path);
+        return JK_INVALID;
+    }
+    fclose (file);
+    self->config = zconfig_load (path);
+    if (!self->config) {
+        snprintf (err, err_size,
+                  "cannot read config file %s (ZPL format expected)", path);
+        return JK_INVALID;
+    }
+    s_config_warn_unknown (self, path);
+    return 0;
 }
 
 int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
@@ -105,15 +338,8 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
             self->flag_values[idx] = jk_strdup (value);
         }
     }
-    if (config_path && *config_path) {
-        self->config = zconfig_load (config_path);
-        if (!self->config) {
-            snprintf (err, err_size,
-                      "cannot read config file %s (ZPL format expected)",
-                      config_path);
-            return JK_INVALID;
-        }
-    }
+    if (config_path && *config_path)
+        return s_config_load (self, config_path, err, err_size);
     return 0;
 }
 

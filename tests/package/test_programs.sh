@@ -70,7 +70,49 @@ for p in "$@"; do
         grep -q -- "$esc" "$man/$p.1" || fail "$p man page lacks $f"
         grep -q -- "$f" "$comp/$p" || fail "$p completion lacks $f"
     done
+    grep -o -- '--[a-z][a-z0-9-]*' "$tmp/all" >>"$tmp/every"
     echo "ok - $p"
+done
+# The config file (OPERATIONS.md, "Configuration"): a directory or a
+# missing file is a usage error naming it; a key of any program's --help
+# (one file may serve several programs) is taken without a word, and a key
+# no program takes is named with its line on stderr, the run going on.
+sort -u "$tmp/every" | grep -v -x -e --config -e --help -e --version |
+    sed 's/^--\(.*\)/\1 = "x"/' >"$tmp/every.cfg"
+printf 'feed = "x"\n# a comment\nnosuchkey = "0"\n    nested = "1"\n' \
+    >"$tmp/typo.cfg"
+for p in "$@"; do
+    case $p in
+    jejak-schema) continue ;; # takes no options from a file
+    jejak-replay) cmd="$p verify" ;;
+    jejak-report) cmd="$p kecamatan" ;;
+    *) cmd=$p ;;
+    esac
+    for path in "$tmp" "$tmp/missing.cfg"; do
+        rc=0
+        # shellcheck disable=SC2086
+        "$bin/"$cmd --config "$path" --help >"$tmp/out" 2>"$tmp/err" || rc=$?
+        case $path in
+        *.cfg) why="No such file or directory" ;;
+        *) why="it is a directory" ;;
+        esac
+        want="$cmd: cannot read config file $path: $why (see --help)"
+        [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
+            fail "$cmd --config $path exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
+    done
+    rc=0
+    # shellcheck disable=SC2086
+    JEJAK_CONFIG="$tmp/every.cfg" "$bin/"$cmd --help >/dev/null \
+        2>"$tmp/err" || rc=$?
+    [ $rc -eq 0 ] && ! [ -s "$tmp/err" ] ||
+        fail "$cmd with every program's keys exits $rc saying '$(cat "$tmp/err")'"
+    rc=0
+    # shellcheck disable=SC2086
+    "$bin/"$cmd --config "$tmp/typo.cfg" --help >/dev/null 2>"$tmp/err" ||
+        rc=$?
+    want="$cmd: warning: $tmp/typo.cfg:3: unknown key 'nosuchkey' ignored (no Jejak program takes it)"
+    [ $rc -eq 0 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
+        fail "$cmd --config typo.cfg exits $rc saying '$(cat "$tmp/err")', not 0 and '$want'"
 done
 # A value outside its documented range is a usage error too: exit 2 and
 # "(see --help)" once, before anything is opened or bound.
