@@ -1,6 +1,7 @@
 /*  test_endpoints.c - endpoints as the programs take them, with real
     processes: the loopback forms plain mode allows (tcp://localhost,
-    tcp://[::1]) are bound and answer; a malformed endpoint or a port
+    tcp://[::1]) are bound and answer, and [::1] is reached by a program
+    connecting; a malformed endpoint or a port
     outside 1..65535 is refused (exit 2, the flag, the value and the
     forms named) before anything is opened; an ipc path a running program
     listens on is not taken over (exit 1) while a stale one is; jejak-replay
@@ -32,37 +33,47 @@ static int s_teardown (void **state)
     return 0;
 }
 
-/* Starts jejak-broker with its ingest at ingest (feed and backend on ipc
-   paths named by tag) and waits for its start line: the pid, or 0 when
-   it ended first (*status its wait status, its stderr in DIR/TAG.log). */
-static pid_t s_broker (const char *ingest, const char *tag, int *status)
+/* Starts jejak-broker with its ingest at ingest and its backend at
+   backend (NULL: an ipc path named by tag, as its feed) and waits for its
+   start line: the pid, or 0 when it ended first (*status its wait
+   status, its stderr in DIR/TAG.log). */
+static pid_t s_broker (const char *ingest, const char *backend, const char *tag,
+                       int *status)
 {
     char *feed = jk_sprintf ("ipc://%s/%s-feed", s_dir, tag);
-    char *backend = jk_sprintf ("ipc://%s/%s-backend", s_dir, tag);
+    char *own = jk_sprintf ("ipc://%s/%s-backend", s_dir, tag);
     char *log = jk_sprintf ("%s/%s.log", s_dir, tag);
     unlink (log);
-    char *argv[] = {"jejak-broker", "--ingest",  (char *)ingest, "--feed",
-                    feed,           "--backend", backend,        NULL};
+    char *argv[] = {"jejak-broker",
+                    "--ingest",
+                    (char *)ingest,
+                    "--feed",
+                    feed,
+                    "--backend",
+                    backend ? (char *)backend : own,
+                    NULL};
     pid_t pid = jk_test_spawn (argv, log);
     bool ended = false;
     assert_true (JK_WAIT_FOR (jk_test_file_has (log, "jejak-broker ingest=") ||
                                   (ended = jk_test_wait_exit (pid, status, 0)),
                               S_WAIT_MS));
     free (feed);
-    free (backend);
+    free (own);
     free (log);
     return ended ? 0 : pid;
 }
 
-/* A broker on tcp://HOST:PORT, on a port free when
-   chosen (tried again while another process takes it first); the
-   endpoint in *endpoint (heap). */
-static pid_t s_broker_tcp (const char *host, const char *tag, char **endpoint)
+/* A broker with its ingest (or, given ingest, its backend) on
+   tcp://HOST:PORT, a port free when chosen (tried again while another
+   process takes it first); that endpoint in *endpoint (heap). */
+static pid_t s_broker_tcp (const char *host, const char *ingest,
+                           const char *tag, char **endpoint)
 {
     for (int attempt = 0; attempt < 10; attempt++) {
         *endpoint = jk_sprintf ("tcp://%s:%d", host, jk_test_tcp_port ());
         int status = 0;
-        pid_t pid = s_broker (*endpoint, tag, &status);
+        pid_t pid = ingest ? s_broker (ingest, *endpoint, tag, &status)
+                           : s_broker (*endpoint, NULL, tag, &status);
         if (pid)
             return pid;
         char *log = jk_sprintf ("%s/%s.log", s_dir, tag);
@@ -75,6 +86,15 @@ static pid_t s_broker_tcp (const char *host, const char *tag, char **endpoint)
     return 0;
 }
 
+/* Whether the broker's STATS on endpoint holds text. */
+static bool s_stats_has (const char *endpoint, const char *text)
+{
+    char *stats = jk_test_stats_text (endpoint);
+    bool has = strstr (stats, text) != NULL;
+    free (stats);
+    return has;
+}
+
 /* SECURITY.md allows plain mode on localhost and [::1]: the broker binds
    both and answers there (STATS), and the store binds its query
    endpoint on localhost. */
@@ -84,7 +104,7 @@ static void test_loopback_forms (void **state)
     const char *hosts[] = {"localhost", "[::1]"};
     for (size_t i = 0; i < 2; i++) {
         char *endpoint = NULL;
-        pid_t pid = s_broker_tcp (hosts[i], "loopback", &endpoint);
+        pid_t pid = s_broker_tcp (hosts[i], NULL, "loopback", &endpoint);
         char *stats = jk_test_stats_text (endpoint);
         assert_non_null (strstr (stats, "received=0"));
         free (stats);
@@ -125,6 +145,29 @@ static void test_loopback_forms (void **state)
             return;
     }
     fail_msg ("no free port for the store");
+}
+
+/* A program connects to tcp://[::1]:PORT: the store reaches a broker's
+   backend bound there (the broker says store=up). */
+static void test_ipv6_connect (void **state)
+{
+    (void)state;
+    char *ingest = jk_sprintf ("ipc://%s/v6-ingest", s_dir);
+    char *backend = NULL;
+    pid_t broker = s_broker_tcp ("[::1]", ingest, "v6", &backend);
+    assert_true (s_stats_has (ingest, " store=down "));
+    char *db = jk_sprintf ("%s/v6.db", s_dir);
+    char *log = jk_sprintf ("%s/v6-store.log", s_dir);
+    char *argv[] = {"jejak-store", "--db",    db, "--backend",
+                    backend,       "--query", "", NULL};
+    pid_t store = jk_test_spawn (argv, log);
+    assert_true (JK_WAIT_FOR (s_stats_has (ingest, " store=up "), S_WAIT_MS));
+    assert_int_equal (jk_test_stop (store, SIGTERM, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_stop (broker, SIGTERM, S_WAIT_MS), 0);
+    free (log);
+    free (db);
+    free (backend);
+    free (ingest);
 }
 
 /* Runs argv, expecting exit 2 and exactly message on stderr. */
@@ -209,9 +252,9 @@ static void test_ipc_in_use (void **state)
     (void)state;
     char *ingest = jk_sprintf ("ipc://%s/ingest", s_dir);
     int status = 0;
-    pid_t first = s_broker (ingest, "first", &status);
+    pid_t first = s_broker (ingest, NULL, "first", &status);
     assert_true (first > 0);
-    pid_t second = s_broker (ingest, "second", &status);
+    pid_t second = s_broker (ingest, NULL, "second", &status);
     assert_int_equal (second, 0);
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 1);
@@ -227,7 +270,7 @@ static void test_ipc_in_use (void **state)
     kill (first, SIGKILL);
     assert_true (jk_test_wait_exit (first, &status, S_WAIT_MS));
     assert_int_equal (access (ingest + 6, F_OK), 0);
-    pid_t third = s_broker (ingest, "third", &status);
+    pid_t third = s_broker (ingest, NULL, "third", &status);
     assert_true (third > 0);
     stats = jk_test_stats_text (ingest);
     assert_non_null (strstr (stats, "received=0"));
@@ -257,6 +300,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_loopback_forms),
+        cmocka_unit_test (test_ipv6_connect),
         cmocka_unit_test (test_forms_refused),
         cmocka_unit_test (test_ipc_in_use),
         cmocka_unit_test (test_publish_public_refused),
