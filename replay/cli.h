@@ -26,8 +26,15 @@ int jk_cli_u64_flag (jk_opts_t *opts, const char *name, uint64_t *out);
    (a jk_progress_t *, NULL until the first call). */
 void jk_cli_progress (void *arg, uint64_t done, uint64_t total);
 /* Reads a whole file (at most max bytes) into a heap buffer, NUL-ended;
-   NULL when it cannot be read. */
+   NULL with errno set when it cannot be read (EISDIR: a directory). */
 char *jk_cli_slurp (const char *path, size_t max, size_t *size);
+/* Why a file could not be read, from errno: "is a directory", or
+   strerror's words. */
+const char *jk_cli_read_why (int error);
+/* Parses --log-key (required), --witnesses and --quorum, the keys a
+   checkpoint is checked with; an exit code (2 after printing what is
+   wrong). */
+int jk_cli_trust_flags (jk_opts_t *opts);
 /* Parses a checkpoint's text (named label in messages) and checks its
    signatures against --log-key, --witnesses and --quorum. An exit code. */
 int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
@@ -55,6 +62,11 @@ sqlite3 *jk_cli_open_log (const char *command, const char *path);
    the months. An exit code (2: a bad flag, 3: the log or the reference
    data cannot be read). */
 int jk_cli_settings (jk_opts_t *opts, const char *path, int *months);
+/* The first part of jk_cli_settings, before any work: --region and
+   --rat-deadline-months well formed, and the reference data of a
+   --region given loaded (kept for jk_cli_settings). An exit code (2:
+   a bad flag, after printing). */
+int jk_cli_settings_flags (jk_opts_t *opts);
 /* Prints the head line of a database; an exit code. */
 int jk_cli_print_head (const char *path);
 

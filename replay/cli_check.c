@@ -7,6 +7,7 @@
 #include "jk_note.h"
 #include "jk_proof.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,16 +147,22 @@ int jk_cli_check (int argc, char **argv)
         return code;
     const char *path = jk_opts_arg (opts, 0);
     size_t size = 0;
-    char *text = jk_cli_slurp (path, JK_PROOF_MAX, &size);
-    code = JK_REPLAY_EXIT_IO;
-    if (!text) {
-        fprintf (stderr, "jejak-replay check: cannot read %s\n", path);
-        goto done;
-    }
+    char *text = NULL;
+    /* The keys first: a bad flag before any work. */
     if (!jk_opts_get (opts, "log-key")) {
         fprintf (stderr, "jejak-replay check: --log-key (the log's verifier "
                          "key) is required\n");
         code = JK_REPLAY_EXIT_USAGE;
+        goto done;
+    }
+    code = jk_cli_trust_flags (opts);
+    if (code != JK_REPLAY_EXIT_OK)
+        goto done;
+    text = jk_cli_slurp (path, JK_PROOF_MAX, &size);
+    code = JK_REPLAY_EXIT_IO;
+    if (!text) {
+        fprintf (stderr, "jejak-replay check: cannot read %s: %s\n", path,
+                 jk_cli_read_why (errno));
         goto done;
     }
     if (size >= strlen (JK_CONSISTENCY_MAGIC) &&

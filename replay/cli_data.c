@@ -165,6 +165,54 @@ int jk_cli_diff (int argc, char **argv)
     return code;
 }
 
+/* Whether office is an office of a source: a kecamatan code NN.NN.NN
+   or DINAS. */
+static bool s_office_valid (const char *office)
+{
+    if (strcmp (office, "DINAS") == 0)
+        return true;
+    if (strlen (office) != 8)
+        return false;
+    for (int i = 0; i < 8; i++)
+        if (i % 3 == 2 ? office[i] != '.' : office[i] < '0' || office[i] > '9')
+            return false;
+    return true;
+}
+
+/* export's --from-pos, --until-pos and --source into config; -1 after
+   printing what is wrong. */
+static int s_export_filters (jk_opts_t *opts, jk_export_config_t *config)
+{
+    if (jk_cli_u64_flag (opts, "from-pos", &config->from_pos) ||
+        jk_cli_u64_flag (opts, "until-pos", &config->until_pos))
+        return -1;
+    const char *flags[] = {"from-pos", "until-pos"};
+    for (int i = 0; i < 2; i++)
+        if (jk_opts_given (opts, flags[i]) &&
+            (i ? config->until_pos : config->from_pos) == 0) {
+            fprintf (stderr, "jejak-replay export: --%s must be >= 1\n",
+                     flags[i]);
+            return -1;
+        }
+    if (config->from_pos && config->until_pos &&
+        config->from_pos > config->until_pos) {
+        fprintf (stderr,
+                 "jejak-replay export: --from-pos %llu is after --until-pos "
+                 "%llu: the first position must not be after the last\n",
+                 (unsigned long long)config->from_pos,
+                 (unsigned long long)config->until_pos);
+        return -1;
+    }
+    if (config->office && !s_office_valid (config->office)) {
+        fprintf (stderr,
+                 "jejak-replay export: --source must be an office, a "
+                 "kecamatan code NN.NN.NN (32.03.10) or DINAS, not '%s'\n",
+                 config->office);
+        return -1;
+    }
+    return 0;
+}
+
 int jk_cli_export (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
@@ -174,10 +222,13 @@ int jk_cli_export (int argc, char **argv)
          false},
         {"type", NULL, NULL, "only event types starting with this prefix",
          false},
-        {"source", NULL, NULL, "only events of this office (e.g. 32.03.10)",
+        {"source", NULL, NULL,
+         "only events of this office: a kecamatan code NN.NN.NN (e.g. "
+         "32.03.10) or DINAS",
          false},
-        {"from-pos", NULL, NULL, "first position to export", false},
-        {"until-pos", NULL, NULL, "last position to export", false},
+        {"from-pos", NULL, NULL, "first position to export (1 or more)", false},
+        {"until-pos", NULL, NULL,
+         "last position to export (1 or more, not before --from-pos)", false},
         {"out", NULL, NULL,
          "jsonl: the output file (default stdout); csv: the directory "
          "(default .)",
@@ -213,8 +264,7 @@ int jk_cli_export (int argc, char **argv)
                  format);
         goto done;
     }
-    if (jk_cli_u64_flag (opts, "from-pos", &config.from_pos) ||
-        jk_cli_u64_flag (opts, "until-pos", &config.until_pos))
+    if (s_export_filters (opts, &config) != 0)
         goto done;
     sqlite3 *db = jk_cli_open_log ("export", jk_opts_arg (opts, 0));
     if (!db) {

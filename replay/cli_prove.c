@@ -177,7 +177,8 @@ static char *s_newer_note (jk_opts_t *opts, sqlite3 *db, size_t *len, int *code)
     if (given) {
         note = jk_cli_slurp (given, JK_NOTE_MAX, len);
         if (!note) {
-            fprintf (stderr, "jejak-replay prove: cannot read %s\n", given);
+            fprintf (stderr, "jejak-replay prove: cannot read %s: %s\n", given,
+                     jk_cli_read_why (errno));
             *code = JK_REPLAY_EXIT_IO;
         }
     } else if ((note = jk_checkpoint_newest (db)) != NULL)

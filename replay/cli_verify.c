@@ -70,6 +70,13 @@ static int s_verify_integrity (const char *path)
     int rc = JK_IO;
     if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         snprintf (what, sizeof what, "%s", sqlite3_errmsg (db));
+    else if ((sqlite3_exec (db, "SELECT count(*) FROM sqlite_master", NULL,
+                            NULL, NULL) &
+              0xff) == SQLITE_NOTADB)
+        /* Not SQLite's header: not a database at all (the wrong file),
+           where a damaged database still has one. */
+        snprintf (what, sizeof what, "not a database (%s)",
+                  sqlite3_errmsg (db));
     else
         rc = jk_db_integrity (db, NULL, what, sizeof what);
     if (rc == JK_IO)
@@ -136,12 +143,12 @@ static int s_vkey (const char *flag, const char *text, int type,
     return 0;
 }
 
-/* Parses a checkpoint's text (named label in messages) and checks its
-   signatures against --log-key, --witnesses and --quorum. An exit
-   code. */
-int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
-                             const char *text, size_t size,
-                             jk_checkpoint_t *checkpoint)
+/* The keys a checkpoint is checked with. */
+static jk_note_signer_t s_log, s_witnesses[JK_NOTE_SIGS_MAX];
+static int s_witness_count;
+static uint64_t s_quorum;
+
+int jk_cli_trust_flags (jk_opts_t *opts)
 {
     const char *log_key = jk_opts_get (opts, "log-key");
     if (!log_key) {
@@ -151,47 +158,58 @@ int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
                  jk_cli_command);
         return JK_REPLAY_EXIT_USAGE;
     }
-    static jk_note_signer_t log, witnesses[JK_NOTE_SIGS_MAX];
     /* The key's text, or the file holding it (log.vkey). */
     char *key_text = jk_note_vkey_given (log_key);
     int vrc = s_vkey ("log-key", key_text ? key_text : "", JK_NOTE_TYPE_ED25519,
-                      &log);
+                      &s_log);
     free (key_text);
     if (vrc != 0)
         return JK_REPLAY_EXIT_USAGE;
-    int count = 0;
     const char *list = jk_opts_get (opts, "witnesses");
     char err[320];
-    if (jk_note_signers_parse (list ? list : "", JK_NOTE_TYPE_COSIG, witnesses,
-                               JK_NOTE_SIGS_MAX, &count, err,
-                               sizeof err) != JK_OK) {
+    if (jk_note_signers_parse (list ? list : "", JK_NOTE_TYPE_COSIG,
+                               s_witnesses, JK_NOTE_SIGS_MAX, &s_witness_count,
+                               err, sizeof err) != JK_OK) {
         fprintf (stderr, "jejak-replay %s: --witnesses: %s\n", jk_cli_command,
                  err);
         return JK_REPLAY_EXIT_USAGE;
     }
-    uint64_t quorum = 0;
-    if (jk_cli_u64_flag (opts, "quorum", &quorum) != 0)
+    if (jk_cli_u64_flag (opts, "quorum", &s_quorum) != 0)
         return JK_REPLAY_EXIT_USAGE;
-    if (quorum > (uint64_t)count) {
+    if (s_quorum > (uint64_t)s_witness_count) {
         fprintf (stderr,
                  "jejak-replay %s: --quorum %llu is more than the %d "
                  "trusted witnesses given\n",
-                 jk_cli_command, (unsigned long long)quorum, count);
+                 jk_cli_command, (unsigned long long)s_quorum, s_witness_count);
         return JK_REPLAY_EXIT_USAGE;
     }
+    return JK_REPLAY_EXIT_OK;
+}
+
+/* Parses a checkpoint's text (named label in messages) and checks its
+   signatures against --log-key, --witnesses and --quorum. An exit
+   code. */
+int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
+                             const char *text, size_t size,
+                             jk_checkpoint_t *checkpoint)
+{
+    int code = jk_cli_trust_flags (opts);
+    if (code != JK_REPLAY_EXIT_OK)
+        return code;
+    char err[320];
     if (jk_checkpoint_parse (text, size, checkpoint, err, sizeof err) !=
         JK_OK) {
         printf ("REFUSED checkpoint %s: %s\n", label, err);
         return JK_REPLAY_EXIT_TAMPERED;
     }
-    if (strcmp (checkpoint->origin, log.name) != 0) {
+    if (strcmp (checkpoint->origin, s_log.name) != 0) {
         printf ("REFUSED checkpoint %s: origin %s is not the log key's name "
                 "%s\n",
-                label, checkpoint->origin, log.name);
+                label, checkpoint->origin, s_log.name);
         return JK_REPLAY_EXIT_TAMPERED;
     }
-    if (jk_checkpoint_trusted (checkpoint, &log, witnesses, count, (int)quorum,
-                               err, sizeof err) != JK_OK) {
+    if (jk_checkpoint_trusted (checkpoint, &s_log, s_witnesses, s_witness_count,
+                               (int)s_quorum, err, sizeof err) != JK_OK) {
         printf ("REFUSED checkpoint %s: %s\n", label, err);
         return JK_REPLAY_EXIT_TAMPERED;
     }
@@ -209,16 +227,19 @@ static int s_checkpoint_load (jk_opts_t *opts, const char *path,
                  jk_cli_command);
         return JK_REPLAY_EXIT_USAGE;
     }
-    FILE *file = fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "jejak-replay %s: cannot read %s\n", jk_cli_command,
-                 path);
+    int code = jk_cli_trust_flags (opts);
+    if (code != JK_REPLAY_EXIT_OK)
+        return code;
+    size_t size = 0;
+    char *text = jk_cli_slurp (path, JK_NOTE_MAX, &size);
+    if (!text) {
+        fprintf (stderr, "jejak-replay %s: cannot read %s: %s\n",
+                 jk_cli_command, path, jk_cli_read_why (errno));
         return JK_REPLAY_EXIT_IO;
     }
-    static char text[JK_NOTE_MAX + 1];
-    size_t size = fread (text, 1, sizeof text, file);
-    fclose (file);
-    return jk_cli_checkpoint_trust (opts, path, text, size, checkpoint);
+    code = jk_cli_checkpoint_trust (opts, path, text, size, checkpoint);
+    free (text);
+    return code;
 }
 
 /* What s_stored_checkpoints found, printed after the intact line. */
@@ -358,6 +379,14 @@ static int s_verify_report (jk_opts_t *opts, const char *path, int rc,
                 "(above)\n",
                 (unsigned long long)result->records);
         code = JK_REPLAY_EXIT_TAMPERED;
+    } else if (rc == JK_IO && integrity != JK_OK) {
+        /* The damage stops the walk: a verdict, not a file unread. */
+        printf ("chain not verified to its end: %s (the file is damaged, "
+                "above)\n",
+                result->message);
+        printf ("verified intact up to position %llu\n",
+                (unsigned long long)result->head.pos);
+        code = JK_REPLAY_EXIT_TAMPERED;
     } else if (rc == JK_IO) {
         fprintf (stderr, "jejak-replay verify: %s\n", result->message);
         code = JK_REPLAY_EXIT_IO;
@@ -470,19 +499,21 @@ int jk_cli_verify (int argc, char **argv)
         kept.pos = parsed.pos;
         memcpy (kept.hash, parsed.hash, 32);
     }
+    /* Every flag checked, and the checkpoint read and trusted, before
+       any work on the file. */
+    code = jk_cli_settings_flags (opts);
+    static jk_checkpoint_t checkpoint;
+    const char *checkpoint_path = jk_opts_get (opts, "checkpoint");
+    if (code == JK_REPLAY_EXIT_OK && checkpoint_path)
+        code = s_checkpoint_load (opts, checkpoint_path, &checkpoint);
+    if (code != JK_REPLAY_EXIT_OK) {
+        jk_opts_destroy (&opts);
+        return code;
+    }
     int integrity = s_verify_integrity (path);
     if (integrity == JK_IO) {
         jk_opts_destroy (&opts);
         return JK_REPLAY_EXIT_IO;
-    }
-    static jk_checkpoint_t checkpoint;
-    const char *checkpoint_path = jk_opts_get (opts, "checkpoint");
-    if (checkpoint_path) {
-        code = s_checkpoint_load (opts, checkpoint_path, &checkpoint);
-        if (code != JK_REPLAY_EXIT_OK) {
-            jk_opts_destroy (&opts);
-            return code;
-        }
     }
     jk_progress_t *bar = NULL;
     jk_verify_result_t result;

@@ -11,8 +11,10 @@
 #include "jk_log.h"
 #include "jk_version.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_USAGE                                                                \
     "Usage: jejak-replay COMMAND [flags] (jejak-replay COMMAND --help)\n"      \
@@ -111,17 +113,35 @@ void jk_cli_progress (void *arg, uint64_t done, uint64_t total)
     jk_progress_update (*bar, done);
 }
 
-/* Reads a whole file (at most max bytes) into a heap buffer. */
+/* Reads a whole file (at most max bytes) into a heap buffer; NULL with
+   errno when it cannot (a directory: EISDIR). */
 char *jk_cli_slurp (const char *path, size_t max, size_t *size)
 {
     FILE *file = fopen (path, "rb");
     if (!file)
         return NULL;
+    struct stat st;
+    if (fstat (fileno (file), &st) == 0 && S_ISDIR (st.st_mode)) {
+        fclose (file);
+        errno = EISDIR;
+        return NULL;
+    }
     char *text = jk_malloc (max + 1);
     *size = fread (text, 1, max + 1, file);
+    int failed = ferror (file) ? errno : 0;
     fclose (file);
+    if (failed) {
+        free (text);
+        errno = failed;
+        return NULL;
+    }
     text[*size < max + 1 ? *size : max] = 0;
     return text;
+}
+
+const char *jk_cli_read_why (int error)
+{
+    return error == EISDIR ? "is a directory" : strerror (error);
 }
 
 sqlite3 *jk_cli_open_log (const char *command, const char *path)
@@ -134,8 +154,10 @@ sqlite3 *jk_cli_open_log (const char *command, const char *path)
     return db;
 }
 
-/* The region loaded for jk_cli_settings, kept for the process. */
+/* The region loaded for jk_cli_settings, kept for the process, and its
+   area ("" for the Cianjur default). */
 static jk_region_t *s_region;
+static char s_region_area[8];
 
 static void s_region_free (void)
 {
@@ -143,11 +165,35 @@ static void s_region_free (void)
     jk_region_destroy (&s_region);
 }
 
-int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
+/* The reference data of area ("": the default), loaded once and made the
+   process's; false after printing why it cannot be loaded. */
+static bool s_region_load (const char *area)
+{
+    if (s_region && strcmp (s_region_area, area) == 0)
+        return true;
+    char err[512];
+    jk_region_t *region =
+        jk_region_load_default_dir (*area ? area : NULL, err, sizeof err);
+    if (!region) {
+        fprintf (stderr,
+                 "jejak-replay %s: cannot load the region reference data: "
+                 "%s (--data-dir or JEJAK_DATA_DIR: the folder holding it)\n",
+                 jk_cli_command, err);
+        return false;
+    }
+    if (!s_region)
+        atexit (s_region_free);
+    jk_region_use (NULL);
+    jk_region_destroy (&s_region);
+    s_region = region;
+    snprintf (s_region_area, sizeof s_region_area, "%s", area);
+    jk_region_use (s_region);
+    return true;
+}
+
+int jk_cli_settings_flags (jk_opts_t *opts)
 {
     const char *command = jk_cli_command;
-    /* The flags (or the config file's keys): the variables are read
-       after the log's record, which outranks them. */
     const char *area_flag = jk_opts_get (opts, "region");
     /* The region reference data: --data-dir (or JEJAK_DATA_DIR), else
        the installed copy. */
@@ -170,6 +216,25 @@ int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
                  command, area_flag);
         return JK_REPLAY_EXIT_USAGE;
     }
+    /* A region given whose data cannot be loaded is a bad value too. */
+    if (area_flag && !s_region_load (area_flag))
+        return JK_REPLAY_EXIT_USAGE;
+    return JK_REPLAY_EXIT_OK;
+}
+
+int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
+{
+    const char *command = jk_cli_command;
+    /* The flags (or the config file's keys): the variables are read
+       after the log's record, which outranks them. */
+    int code = jk_cli_settings_flags (opts);
+    if (code != JK_REPLAY_EXIT_OK)
+        return code;
+    const char *area_flag = jk_opts_get (opts, "region");
+    const char *months_flag = jk_opts_get (opts, "rat-deadline-months");
+    int months_given = 0;
+    if (months_flag)
+        jk_rat_deadline_months_parse (months_flag, &months_given);
     sqlite3 *db = jk_cli_open_log (command, path);
     if (!db)
         return JK_REPLAY_EXIT_IO;
@@ -229,22 +294,8 @@ int jk_cli_settings (jk_opts_t *opts, const char *path, int *months)
                  "%d months\n",
                  command, path, jk_log_settings_region (&used),
                  used.rat_deadline_months);
-    char err[512];
-    jk_region_t *region =
-        jk_region_load_default_dir (*area ? area : NULL, err, sizeof err);
-    if (!region) {
-        fprintf (stderr,
-                 "jejak-replay %s: cannot load the region reference data: "
-                 "%s (--data-dir or JEJAK_DATA_DIR: the folder holding it)\n",
-                 command, err);
+    if (!s_region_load (area))
         return area_flag ? JK_REPLAY_EXIT_USAGE : JK_REPLAY_EXIT_IO;
-    }
-    if (!s_region)
-        atexit (s_region_free);
-    jk_region_use (NULL);
-    jk_region_destroy (&s_region);
-    s_region = region;
-    jk_region_use (s_region);
     if (months)
         *months = chosen;
     return JK_REPLAY_EXIT_OK;

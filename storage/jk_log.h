@@ -230,9 +230,10 @@ typedef void (jk_progress_fn) (void *arg, uint64_t done, uint64_t total);
    hashed bytes hold, and the Merkle tree: every stored tile
    against the tree recomputed from the records (tiles may stop short of
    the log's end: the store stores the rest when it next opens the
-   file). With kept (pos > 0), also checks that
+   file). With kept (not NULL), also checks that
    the log reaches kept->pos and has kept->hash there (detects truncation
-   and rewriting). Returns JK_OK when intact, JK_INVALID with the first bad
+   and rewriting); a kept head at position 0 must have the zero hash
+   (hash_0). Returns JK_OK when intact, JK_INVALID with the first bad
    position and the problem in result, JK_IO (message in result) when the
    file cannot be read. progress may be NULL. */
 int jk_log_verify (const char *path, const jk_head_t *kept,

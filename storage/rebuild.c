@@ -336,6 +336,15 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
                   "cannot read the log of %s: %s", path, sqlite3_errmsg (db));
         goto cleanup;
     }
+    static const uint8_t zero[JK_HASH_SIZE];
+    if (kept && kept->pos == 0 && memcmp (kept->hash, zero, JK_HASH_SIZE)) {
+        /* Position 0 is the empty log's, and its hash is hash_0. */
+        s_problem (result, JK_VERIFY_HEAD, 0,
+                   "the kept head is at position 0 with a hash other than "
+                   "32 zero bytes, the hash of position 0 in every log");
+        status = JK_INVALID;
+        goto cleanup;
+    }
     uint64_t total = s_max_pos (db);
     tree = jk_tiles_check_new (db);
     result->tree_absent = !tree;

@@ -220,11 +220,56 @@ static void test_checkpoint_refused (void **state)
     free (ahead);
 }
 
+/* Runs argv, which names path as a file to read: exit 3 with
+   "jejak-replay COMMAND: cannot read PATH: is a directory". */
+static void s_directory_refused (char **argv, const char *path)
+{
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_RUN_MS), 3);
+    char *want = jk_sprintf ("jejak-replay %s: cannot read %s: is a "
+                             "directory\n",
+                             argv[1], path);
+    assert_string_equal (err, want);
+    assert_string_equal (out, "");
+    free (want);
+    free (out);
+    free (err);
+}
+
+/* A directory given for the checkpoint or the proof is a file that
+   cannot be read (exit 3, naming it), and a bad key is a usage error
+   before any file is read. */
+static void test_checkpoint_unreadable (void **state)
+{
+    fixture_t *f = *state;
+    char *verify[] = {"jejak-replay", "verify",    f->db,       "--checkpoint",
+                      f->dir,         "--log-key", f->log_vkey, NULL};
+    s_directory_refused (verify, f->dir);
+    char *check[] = {"jejak-replay", "check",     f->dir,
+                     "--log-key",    f->log_vkey, NULL};
+    s_directory_refused (check, f->dir);
+    char *err = NULL;
+    /* A missing file too; a quorum above the witnesses is named first. */
+    char *missing = jk_sprintf ("%s/no-such.proof", f->dir);
+    check[2] = missing;
+    assert_int_equal (jk_test_run (check, NULL, &err, S_RUN_MS), 3);
+    assert_non_null (strstr (err, "no-such.proof: No such file"));
+    free (err);
+    char *quorum[] = {"jejak-replay", "check",    missing, "--log-key",
+                      f->log_vkey,    "--quorum", "1",     NULL};
+    assert_int_equal (jk_test_run (quorum, NULL, &err, S_RUN_MS), 2);
+    assert_non_null (strstr (err, "--quorum 1 is more than the 0 trusted "
+                                  "witnesses given"));
+    free (err);
+    free (missing);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkpoint_accepted),
         cmocka_unit_test (test_checkpoint_refused),
+        cmocka_unit_test (test_checkpoint_unreadable),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

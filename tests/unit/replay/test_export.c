@@ -260,6 +260,53 @@ static void test_jsonl_filters (void **state)
     free (out);
 }
 
+/* Filters that can select nothing by their form are usage errors,
+   named before the log is read. */
+static void test_filter_errors (void **state)
+{
+    (void)state;
+    static const struct {
+        const char *flag, *value, *flag2, *value2, *message;
+    } bad[] = {
+        {"--until-pos", "0", NULL, NULL,
+         "jejak-replay export: --until-pos must be >= 1\n"},
+        {"--from-pos", "0", NULL, NULL,
+         "jejak-replay export: --from-pos must be >= 1\n"},
+        {"--from-pos", "3", "--until-pos", "1",
+         "jejak-replay export: --from-pos 3 is after --until-pos 1: the "
+         "first position must not be after the last\n"},
+        {"--source", "zzz", NULL, NULL,
+         "jejak-replay export: --source must be an office, a kecamatan code "
+         "NN.NN.NN (32.03.10) or DINAS, not 'zzz'\n"},
+        {"--source", "32.03.10/pacet-1", NULL, NULL,
+         "jejak-replay export: --source must be an office, a kecamatan code "
+         "NN.NN.NN (32.03.10) or DINAS, not '32.03.10/pacet-1'\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = {"jejak-replay",
+                        "export",
+                        s_db,
+                        (char *)bad[i].flag,
+                        (char *)bad[i].value,
+                        (char *)bad[i].flag2,
+                        (char *)bad[i].value2,
+                        NULL};
+        char *out = NULL, *err = NULL;
+        assert_int_equal (jk_test_run (argv, &out, &err, 60000), 2);
+        assert_string_equal (out, "");
+        assert_string_equal (err, bad[i].message);
+        free (out);
+        free (err);
+    }
+    /* One position, and DINAS, are ranges and offices like any other. */
+    char *one[] = {"jejak-replay", "export", s_db,       "--from-pos", "3",
+                   "--until-pos",  "3",      "--source", "DINAS",      NULL};
+    char *out = NULL;
+    assert_int_equal (jk_test_run (one, &out, NULL, 60000), 0);
+    assert_string_equal (out, "");
+    free (out);
+}
+
 static void test_jsonl_rejection_and_text (void **state)
 {
     (void)state;
@@ -397,6 +444,7 @@ int main (void)
         cmocka_unit_test (test_jsonl_rejection_and_text),
         cmocka_unit_test (test_from_json_errors),
         cmocka_unit_test (test_csv_export),
+        cmocka_unit_test (test_filter_errors),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

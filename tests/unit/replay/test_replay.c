@@ -127,6 +127,20 @@ static void test_head_line (void **state)
                                 short_form, NULL, NULL),
                       0);
     free (out);
+    /* Position 0's hash is the 32 zero bytes of hash_0, in every log. */
+    char zero[70] = "0:", other[70] = "0:";
+    memset (zero + 2, '0', 64);
+    memset (other + 2, 'a', 64);
+    zero[66] = other[66] = 0;
+    assert_int_equal (
+        s_replay (NULL, NULL, "verify", f->db, "--head", zero, NULL, NULL), 0);
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", f->db, "--head", other, NULL, NULL), 1);
+    assert_non_null (strstr (out, "first bad position 0: differs from the "
+                                  "kept head: the kept head is at position 0 "
+                                  "with a hash other than 32 zero bytes"));
+    assert_null (strstr (out, "chain verified"));
+    free (out);
 }
 
 static void test_head_parse_errors (void **state)
@@ -574,6 +588,67 @@ static void test_cli_usage (void **state)
     free (err);
 }
 
+/* A damaged file is a verdict (DAMAGED, exit 1) even where the damage
+   stops the chain's walk; a file that is not a database at all is one
+   that cannot be read (exit 3). */
+static void test_damaged_file (void **state)
+{
+    fixture_t *f = *state;
+    char *copy = s_copy (f, "cut.db");
+    assert_int_equal (truncate (copy, 3000), 0);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (
+        s_replay (&out, &err, "verify", copy, NULL, NULL, NULL, NULL), 1);
+    char *damaged = jk_sprintf ("DAMAGED %s: SQLite integrity check: ", copy);
+    assert_ptr_equal (strstr (out, damaged), out);
+    assert_non_null (strstr (out, "\nchain not verified to its end: "));
+    assert_non_null (strstr (out, "(the file is damaged, above)\n"
+                                  "verified intact up to position 0\n"));
+    assert_string_equal (err, "");
+    free (damaged);
+    free (out);
+    free (err);
+    /* Bytes that are no SQLite file. */
+    char *garbage = jk_sprintf ("%s/garbage.db", f->dir);
+    FILE *file = fopen (garbage, "w");
+    for (int i = 0; i < 5000; i++)
+        fputc ((i * 7919 + 13) & 0xff, file);
+    fclose (file);
+    assert_int_equal (
+        s_replay (&out, &err, "verify", garbage, NULL, NULL, NULL, NULL), 3);
+    assert_string_equal (out, "");
+    assert_non_null (strstr (err, "not a database"));
+    free (out);
+    free (err);
+    free (garbage);
+    free (copy);
+}
+
+/* Every flag is checked before the file is: a bad --region is named
+   without a chain check first. */
+static void test_flags_before_work (void **state)
+{
+    fixture_t *f = *state;
+    static const struct {
+        const char *flag, *value, *message;
+    } bad[] = {
+        {"--region", "zz", "--region 'zz' must be a kabupaten code"},
+        {"--rat-deadline-months", "0", "--rat-deadline-months must be 1 to 24"},
+        /* Well formed, but no reference data of that region exists. */
+        {"--region", "99.99", "cannot load the region reference data"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *out = NULL, *err = NULL;
+        assert_int_equal (s_replay (&out, &err, "verify", f->db, "--decisions",
+                                    bad[i].flag, bad[i].value, NULL),
+                          2);
+        assert_string_equal (out, "");
+        assert_non_null (strstr (err, bad[i].message));
+        free (out);
+        free (err);
+    }
+}
+
 static void test_parse_time (void **state)
 {
     (void)state;
@@ -615,6 +690,8 @@ int main (void)
         cmocka_unit_test (test_diff_shows_rows),
         cmocka_unit_test (test_diff_dumps_pure),
         cmocka_unit_test (test_cli_usage),
+        cmocka_unit_test (test_damaged_file),
+        cmocka_unit_test (test_flags_before_work),
         cmocka_unit_test (test_parse_time),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
