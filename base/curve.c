@@ -17,33 +17,20 @@
    monitor's bind could find it taken and the handshake go unwatched. */
 static atomic_uint s_watch_serial;
 
-int jk_curve_keys_check (const char *flag, const char *endpoint,
-                         const char *server_key, const char *key,
-                         const char *holder, const char *issuer, char *err,
-                         size_t err_size)
+int jk_curve_pair_check (const jk_curve_pair_t *pair, const char *server_key,
+                         const char *key, char *err, size_t err_size)
 {
     if (!server_key != !key) {
-        snprintf (err, err_size,
-                  "--broker-key and --key go together (CURVE needs the hub's "
-                  "public certificate and this %s's secret one)",
-                  holder);
+        snprintf (err, err_size, "--%s and --%s go together (CURVE needs %s)",
+                  pair->server_flag, pair->key_flag, pair->both);
         return JK_INVALID;
     }
-    if (!key) {
-        if (jk_endpoint_is_local (endpoint))
-            return 0;
-        snprintf (err, err_size,
-                  "--%s %s leaves this machine: give --broker-key and --key "
-                  "(plain connections are only for loopback and ipc)",
-                  flag, endpoint);
-        return JK_INVALID;
-    }
+    if (!key)
+        return 0;
     zcert_t *cert = zcert_load (server_key);
     if (!cert) {
-        snprintf (err, err_size,
-                  "--broker-key %s: not a readable certificate (the hub's "
-                  "broker.pub of jejak-keys init)",
-                  server_key);
+        snprintf (err, err_size, "--%s %s: not a readable certificate (%s)",
+                  pair->server_flag, server_key, pair->server_is);
         return JK_INVALID;
     }
     zcert_destroy (&cert);
@@ -53,12 +40,32 @@ int jk_curve_keys_check (const char *flag, const char *endpoint,
     zcert_destroy (&cert);
     if (!secret) {
         snprintf (err, err_size,
-                  "--key %s: not a readable secret certificate (an issued "
-                  ".key file of %s)",
-                  key, issuer);
+                  "--%s %s: not a readable secret certificate (%s)",
+                  pair->key_flag, key, pair->key_is);
         return JK_INVALID;
     }
     return 0;
+}
+
+int jk_curve_keys_check (const char *flag, const char *endpoint,
+                         const char *server_key, const char *key,
+                         const char *holder, const char *issuer, char *err,
+                         size_t err_size)
+{
+    if (!server_key && !key && !jk_endpoint_is_local (endpoint)) {
+        snprintf (err, err_size,
+                  "--%s %s leaves this machine: give --broker-key and --key "
+                  "(plain connections are only for loopback and ipc)",
+                  flag, endpoint);
+        return JK_INVALID;
+    }
+    char both[128], key_is[128];
+    snprintf (both, sizeof both,
+              "the hub's public certificate and this %s's secret one", holder);
+    snprintf (key_is, sizeof key_is, "an issued .key file of %s", issuer);
+    jk_curve_pair_t pair = {"broker-key", "key", both,
+                            "the hub's broker.pub of jejak-keys init", key_is};
+    return jk_curve_pair_check (&pair, server_key, key, err, err_size);
 }
 
 int jk_curve_client_check (const char *flag, const char *endpoint,

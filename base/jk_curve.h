@@ -27,6 +27,23 @@ int jk_curve_keys_check (const char *flag, const char *endpoint,
                          const char *holder, const char *issuer, char *err,
                          size_t err_size);
 
+/* A pair of key flags a program takes: the server's public certificate
+   and this client's secret one, with the words its messages use. */
+typedef struct {
+    const char *server_flag; /* "broker-key" */
+    const char *key_flag;    /* "key" */
+    const char *both;        /* what CURVE needs: "the hub's public ..." */
+    const char *server_is;   /* what server_flag names */
+    const char *key_is;      /* what key_flag names */
+} jk_curve_pair_t;
+
+/* Checks a pair of key flags' values: both or neither ("--S and --K go
+   together (CURVE needs BOTH)"), server_key a readable certificate and
+   key a readable secret one ("--K FILE: not a readable secret certificate
+   (KEY_IS)"). Returns JK_OK, or JK_INVALID with the rule in err. */
+int jk_curve_pair_check (const jk_curve_pair_t *pair, const char *server_key,
+                         const char *key, char *err, size_t err_size);
+
 /* Makes sock a CURVE client of the server whose public certificate is
    server_key, with the secret certificate key. Both NULL: plain, 0.
    Returns -1 when a certificate cannot be loaded (logged by component). */

@@ -2,6 +2,7 @@
     checked here, then either one snapshot of the store (--once, once.c)
     or the live board (live.c), with --http also served as a web page
     (status/web.c), fed from the same loop. */
+#include "jk_curve.h"
 #include "jk_note.h"
 #include "status_run.h"
 
@@ -220,6 +221,24 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
     if (jk_endpoint_options ("jejak-status", opts, "feed query link",
                              JK_ENDPOINT_CONNECT))
         return 2;
+    static const jk_curve_pair_t pairs[] = {
+        {"broker-key", "key",
+         "the hub's public certificate and this board's secret one",
+         "the hub's broker.pub of jejak-keys init",
+         "a reader's .key file of jejak-keys reader"},
+        {"link-server-key", "link-key",
+         "the receiver's public certificate and this board's link secret one",
+         "the receiver's public certificate",
+         "a link's .key file of jejak-keys link"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        char why[512];
+        if (jk_curve_pair_check (
+                &pairs[i], jk_opts_get (opts, pairs[i].server_flag),
+                jk_opts_get (opts, pairs[i].key_flag), why, sizeof why)) {
+            fprintf (stderr, "jejak-status: %s\n", why);
+            return 2;
+        }
+    }
     *view = (jk_status_view_t){.kecamatan = jk_opts_get (opts, "kecamatan"),
                                .batch = jk_opts_get (opts, "batch"),
                                .all_batches = jk_opts_on (opts, "all-batches")};

@@ -616,6 +616,80 @@ static void test_program_errors (void **state)
     free (nowhere);
 }
 
+/* STATUS.md: --broker-key/--key and --link-server-key/--link-key go in
+   pairs, each file readable, and a malformed endpoint is a usage error
+   whichever flag gives it: exit 2 at start, nothing connected. */
+static void test_program_keys (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    char *nowhere = jk_test_endpoint (env->dir, "nobody");
+    char *missing = jk_sprintf ("%s/missing.key", env->dir);
+    const char *pair_broker =
+        "jejak-status: --broker-key and --key go together (CURVE needs the "
+        "hub's public certificate and this board's secret one)\n";
+    const char *pair_link =
+        "jejak-status: --link-server-key and --link-key go together (CURVE "
+        "needs the receiver's public certificate and this board's link "
+        "secret one)\n";
+    char *unreadable = jk_sprintf (
+        "jejak-status: --broker-key %s: not a readable certificate (the "
+        "hub's broker.pub of jejak-keys init)\n",
+        missing);
+    char *unreadable_link = jk_sprintf (
+        "jejak-status: --link-server-key %s: not a readable certificate (the "
+        "receiver's public certificate)\n",
+        missing);
+    struct {
+        const char *flag, *value, *flag2;
+        const char *want;
+    } cases[] = {
+        {"--key", missing, NULL, pair_broker},
+        {"--broker-key", missing, NULL, pair_broker},
+        {"--link-key", missing, NULL, pair_link},
+        {"--link-server-key", missing, NULL, pair_link},
+        {"--broker-key", missing, "--key", unreadable},
+        {"--link-server-key", missing, "--link-key", unreadable_link},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[] = {"jejak-status",
+                        "--once",
+                        "--timeout",
+                        "1",
+                        "--query",
+                        nowhere,
+                        "--feed",
+                        nowhere,
+                        (char *)cases[i].flag,
+                        (char *)cases[i].value,
+                        (char *)(cases[i].flag2 ? cases[i].flag2 : "--once"),
+                        (char *)(cases[i].flag2 ? cases[i].value : NULL),
+                        NULL};
+        char *out = NULL, *errors = NULL;
+        assert_int_equal (jk_test_run (argv, &out, &errors, S_WAIT_MS), 2);
+        assert_string_equal (errors, cases[i].want);
+        assert_string_equal (out, "");
+        free (out);
+        free (errors);
+    }
+    /* A malformed endpoint: the same exit 2 for each of the three. */
+    const char *flags[] = {"--query", "--feed", "--link"};
+    for (size_t i = 0; i < 3; i++) {
+        char *argv[] = {"jejak-status",   "--once", "--timeout", "1",
+                        (char *)flags[i], "bogus",  NULL};
+        char *out = NULL, *errors = NULL;
+        assert_int_equal (jk_test_run (argv, &out, &errors, S_WAIT_MS), 2);
+        char *want = jk_sprintf ("jejak-status: %s 'bogus':", flags[i]);
+        assert_memory_equal (errors, want, strlen (want));
+        free (want);
+        free (out);
+        free (errors);
+    }
+    free (unreadable);
+    free (unreadable_link);
+    free (missing);
+    free (nowhere);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +706,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_program_once_json, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_program_errors, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_program_keys, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
