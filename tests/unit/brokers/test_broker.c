@@ -722,6 +722,46 @@ static void test_ping_office (void **state)
     zsock_destroy (&store);
 }
 
+/* PROTOCOL.md 3.2: a heartbeat with an empty source is answered PONG but
+   not republished as $office (a board's office row needs a name); a named
+   one beside it is. */
+static void test_ping_empty_source (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *sub = s_subscriber (f->feed, JK_FEED_OFFICE);
+    const char *sources[] = {"", "32.03.10/pacet-1"};
+    zsock_t *clients[2];
+    for (size_t i = 0; i < 2; i++) {
+        clients[i] = jk_test_dealer (f->ingest);
+        jk_heartbeat_t hb;
+        memset (&hb, 0, sizeof hb);
+        strcpy (hb.source, sources[i]);
+        strcpy (hb.program, "jejak-attendance");
+        zmsg_t *ping = jk_wire_new ("PING");
+        jk_heartbeat_add (ping, &hb);
+        zmsg_send (&ping, clients[i]);
+        zmsg_t *pong = jk_test_recv (clients[i], S_WAIT_MS);
+        assert_non_null (pong);
+        char command[16];
+        assert_int_equal (jk_wire_open (pong, command, sizeof command), 0);
+        assert_string_equal (command, "PONG");
+        zmsg_destroy (&pong);
+    }
+    /* Both heartbeats were held before the named one was first published:
+       read until it has come twice, so every row of a whole round has. */
+    for (int named = 0; named < 2; named++) {
+        zmsg_t *msg = jk_test_recv (sub, 3 * JK_HEARTBEAT_MS);
+        assert_non_null (msg);
+        jk_office_t office;
+        assert_int_equal (jk_office_read (msg, &office), 0);
+        assert_string_equal (office.heartbeat.source, "32.03.10/pacet-1");
+        zmsg_destroy (&msg);
+    }
+    for (size_t i = 0; i < 2; i++)
+        zsock_destroy (&clients[i]);
+    zsock_destroy (&sub);
+}
+
 /* Without a store the broker answers PONG itself with the hub's clock;
    once a store has pinged with its clock, PONG carries that clock. */
 static void test_pong_clock (void **state)
@@ -1292,6 +1332,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_records_fan_out, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_publish_and_head, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_ping_empty_source, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_ping_office, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pong_clock, s_setup, s_teardown),
