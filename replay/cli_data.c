@@ -348,7 +348,10 @@ static int s_publish_options (jk_opts_t *opts, jk_publish_config_t *config)
 int jk_cli_publish (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
-        {"feed", NULL, NULL, "endpoint to bind the feed (XPUB) on", false},
+        {"feed", NULL, NULL,
+         "endpoint to bind the feed (XPUB) on: loopback or ipc only (the "
+         "records carry NIKs in clear)",
+         false},
         {"instant", NULL, NULL,
          "publish as fast as subscribers take it "
          "(the default)",
