@@ -3,6 +3,7 @@
     every event is written before it is sent and kept until the store has
     answered it. Used by the command line (put, list, prune) and by the
     delivery loop (mark_sent, record). */
+#include "jk_dbkind.h"
 #include "outbox_internal.h"
 
 #include <assert.h>
@@ -275,6 +276,10 @@ static int s_file_open (jk_outbox_t *self, char *err, size_t err_size)
         return JK_IO;
     }
     sqlite3_busy_timeout (self->db, JK_OUTBOX_BUSY_MS);
+    /* Another program's file (a hub's log, a users file) is refused
+       before anything is written to it; an empty one becomes the outbox. */
+    if (jk_db_kind_check (self->db, path, JK_DB_OUTBOX, err, err_size) != JK_OK)
+        return JK_IO;
     if (s_exec_busy (self, "PRAGMA journal_mode=WAL") ||
         jk_outbox_exec (self, "PRAGMA synchronous=FULL") ||
         jk_outbox_exec (
@@ -299,7 +304,8 @@ jk_outbox_t *jk_outbox_open_why (const char *path, const char *source, int *why,
         return NULL;
     }
     if (jk_outbox_exec (self, s_schema) || s_add_content (self) ||
-        jk_outbox_exec (self, s_content_index)) {
+        jk_outbox_exec (self, s_content_index) ||
+        jk_db_kind_mark (self->db, JK_DB_OUTBOX)) {
         snprintf (err, err_size, "outbox %s: cannot create tables: %s", path,
                   sqlite3_errmsg (self->db));
         *why = JK_IO;

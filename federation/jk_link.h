@@ -65,7 +65,10 @@ bool jk_link_area_holds (const char *area, const char *origin);
 
 /* Opens (creating, 0600) the copy database: WAL, synchronous=FULL, tables
    copy, arrival, origin_head, link, fault, origin_tree, checkpoint, fork,
-   origin_settings. NULL with the reason in err. */
+   origin_settings, marked JK_DB_LINK_COPY (jk_dbkind.h): a file of
+   another kind is refused before anything is written to it. readonly
+   opens any file as it is (send's --db may be a hub's log). NULL with the
+   reason in err. */
 sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
                           size_t err_size);
 

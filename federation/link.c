@@ -3,6 +3,7 @@
     record map, area codes, the copy database's schema, the arrival chain,
     and the auditor's verification of a copy against its origin. */
 #include "jk_link.h"
+#include "jk_dbkind.h"
 #include "jk_active.h"
 #include "jk_base.h"
 #include "jk_merkle.h"
@@ -301,10 +302,17 @@ sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
     sqlite3_busy_timeout (db, 5000);
     if (readonly)
         return db;
+    /* Another program's file (a hub's log) is refused before anything is
+       written to it; an empty one becomes the copy. */
+    if (jk_db_kind_check (db, path, JK_DB_LINK_COPY, err, err_size) != JK_OK) {
+        sqlite3_close (db);
+        return NULL;
+    }
     char *msg = NULL;
     if (sqlite3_exec (db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
                       NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec (db, s_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec (db, s_schema, NULL, NULL, &msg) != SQLITE_OK ||
+        jk_db_kind_mark (db, JK_DB_LINK_COPY) != JK_OK) {
         snprintf (err, err_size, "cannot prepare %s: %s", path,
                   msg ? msg : sqlite3_errmsg (db));
         sqlite3_free (msg);

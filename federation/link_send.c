@@ -16,6 +16,7 @@
     (origin_settings). */
 #include "jk_active.h"
 #include "jk_base.h"
+#include "jk_dbkind.h"
 #include "jk_endpoint.h"
 #include "jk_link.h"
 #include "jk_note.h"
@@ -232,8 +233,18 @@ static int s_open_state (s_send_t *self, const char *log_key)
     mode_t old = umask (077);
     int rc = sqlite3_open (self->state_path, &self->sdb);
     umask (old);
-    if (rc != SQLITE_OK || sqlite3_exec (self->sdb, s_state_schema, NULL, NULL,
-                                         NULL) != SQLITE_OK) {
+    /* Another program's file (a hub's log, a copy) is refused before
+       anything is written to it. */
+    if (rc == SQLITE_OK &&
+        jk_db_kind_check (self->sdb, self->state_path, JK_DB_LINK_STATE, why,
+                          sizeof why) != JK_OK) {
+        jk_error (S_COMPONENT, "--state: %s", why);
+        return -1;
+    }
+    if (rc != SQLITE_OK ||
+        sqlite3_exec (self->sdb, s_state_schema, NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        jk_db_kind_mark (self->sdb, JK_DB_LINK_STATE) != JK_OK) {
         jk_error (S_COMPONENT, "cannot open the checkpoint state %s: %s",
                   self->state_path, sqlite3_errmsg (self->sdb));
         return -1;

@@ -1,6 +1,7 @@
 /*  pgsink_shadow.c - jejak-pgsink's SQLite shadow: the projection tables'
     columns, the shadow's position, and the batch apply (shadow session,
     then PostgreSQL first, the shadow second). */
+#include "jk_dbkind.h"
 #include "pgsink_internal.h"
 
 /* The columns and key of every projection table as db has them (the
@@ -81,6 +82,15 @@ bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
                   sqlite3_errmsg (self->shadow));
         return false;
     }
+    /* Another program's file (a hub's log) is refused before anything is
+       written to it. */
+    char why[512];
+    if (jk_db_kind_check (self->shadow, path, JK_DB_SINK_SHADOW, why,
+                          sizeof why) != JK_OK) {
+        jk_error (S_COMPONENT, "%s", why);
+        return false;
+    }
+    jk_db_kind_mark (self->shadow, JK_DB_SINK_SHADOW);
     sqlite3_exec (self->shadow,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                   "CREATE TABLE IF NOT EXISTS sink_position (id INTEGER "

@@ -22,6 +22,7 @@
 
 #include "jk_active.h"
 #include "jk_base.h"
+#include "jk_dbkind.h"
 #include "jk_link.h"
 #include "jk_log.h"
 #include "jk_projection_table.h"
@@ -540,7 +541,13 @@ static s_origin_t *s_origin (jk_province_t *self, const char *code,
     /* The shadow is made, seeded and read with the regency's own
        reference data, as the regency's hub (--region CODE). */
     jk_region_use (o->region);
-    if (sqlite3_open (o->path, &o->db) != SQLITE_OK ||
+    if (sqlite3_open (o->path, &o->db) == SQLITE_OK &&
+        jk_db_kind_check (o->db, o->path, JK_DB_PROVINCE_SHADOW, err,
+                          err_size) != JK_OK) {
+        s_origin_destroy (&o);
+        return NULL;
+    }
+    if (!o->db || jk_db_kind_mark (o->db, JK_DB_PROVINCE_SHADOW) != JK_OK ||
         !s_exec (o->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                         "CREATE TABLE IF NOT EXISTS shadow_position (id "
                         "INTEGER PRIMARY KEY CHECK (id = 1), pos INTEGER NOT "
@@ -624,10 +631,19 @@ jk_province_t *jk_province_open (const char *path, const char *copy_path,
         jk_province_destroy (&self);
         return NULL;
     }
-    if (sqlite3_open (path, &self->db) != SQLITE_OK ||
+    /* Another program's file (a copy, a hub's log) is refused before
+       anything is written to it. */
+    if (sqlite3_open (path, &self->db) == SQLITE_OK &&
+        jk_db_kind_check (self->db, path, JK_DB_PROVINCE, err, err_size) !=
+            JK_OK) {
+        jk_province_destroy (&self);
+        return NULL;
+    }
+    if (!self->db ||
         !s_exec (self->db,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") ||
-        s_schema (self, err, err_size)) {
+        s_schema (self, err, err_size) ||
+        jk_db_kind_mark (self->db, JK_DB_PROVINCE) != JK_OK) {
         if (!err[0])
             s_fail (err, err_size, path, self->db);
         jk_province_destroy (&self);

@@ -367,9 +367,12 @@ static bool s_has_user (const char *users)
 {
     char err[512];
     jk_users_t *check = jk_users_open (users, err, sizeof err);
-    int64_t active = check ? jk_users_active (check) : -1;
+    bool opened = check != NULL;
+    int64_t active = opened ? jk_users_active (check) : -1;
     jk_users_close (&check);
-    if (active <= 0)
+    if (!opened)
+        fprintf (stderr, S_PROGRAM ": %s\n", err);
+    else if (active <= 0)
         fprintf (stderr,
                  S_PROGRAM
                  ": %s: no active user: add one first with `" S_PROGRAM

@@ -7,6 +7,7 @@
     and keeps their event bytes; the pages decode them with the same code
     that builds the lists from the outbox. */
 #include "jk_curve.h"
+#include "jk_dbkind.h"
 #include "jk_endpoint.h"
 #include "jk_office.h"
 
@@ -222,16 +223,23 @@ jk_picks_t *jk_picks_new (const char *cache, const char *endpoint,
     self->timeout_ms = JK_PICKS_TIMEOUT_MS;
     pthread_mutex_init (&self->lock, NULL);
     jk_office_cond_init (&self->wake);
-    if (sqlite3_open_v2 (cache, &self->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_FULLMUTEX,
-                         NULL) != SQLITE_OK ||
-        s_exec (self->db, "PRAGMA journal_mode=WAL") ||
+    int opened = sqlite3_open_v2 (cache, &self->db,
+                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                      SQLITE_OPEN_FULLMUTEX,
+                                  NULL);
+    /* Another program's file is refused before anything is written. */
+    if (opened == SQLITE_OK && jk_db_kind_check (self->db, cache, JK_DB_PICKS,
+                                                 err, err_size) != JK_OK) {
+        jk_picks_destroy (&self);
+        return NULL;
+    }
+    if (opened != SQLITE_OK || s_exec (self->db, "PRAGMA journal_mode=WAL") ||
         s_exec (self->db,
                 "CREATE TABLE IF NOT EXISTS records (pos INTEGER PRIMARY "
                 "KEY, bytes BLOB NOT NULL);"
                 "CREATE TABLE IF NOT EXISTS meta (topic TEXT PRIMARY KEY, "
-                "pos INTEGER NOT NULL)")) {
+                "pos INTEGER NOT NULL)") ||
+        jk_db_kind_mark (self->db, JK_DB_PICKS) != JK_OK) {
         snprintf (err, err_size, "cannot use the pick list cache %s: %s", cache,
                   self->db ? sqlite3_errmsg (self->db) : "?");
         jk_picks_destroy (&self);

@@ -1,5 +1,6 @@
 /*  users.c - the box's local accounts (SQLite, Argon2id via libargon2),
     the sessions of logged-in users and login throttling (in memory). */
+#include "jk_dbkind.h"
 #include "jk_office.h"
 
 #include <argon2.h>
@@ -79,8 +80,19 @@ jk_users_t *jk_users_open (const char *path, char *err, size_t err_size)
     if (sqlite3_open_v2 (path, &self->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
                          NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout (self->db, 5000) != SQLITE_OK ||
-        sqlite3_exec (self->db,
+        sqlite3_busy_timeout (self->db, 5000) != SQLITE_OK) {
+        snprintf (err, err_size, "users file %s: %s", path,
+                  self->db ? sqlite3_errmsg (self->db) : "cannot open");
+        jk_users_close (&self);
+        return NULL;
+    }
+    /* Another program's file is refused before anything is written. */
+    if (jk_db_kind_check (self->db, path, JK_DB_USERS, err, err_size) !=
+        JK_OK) {
+        jk_users_close (&self);
+        return NULL;
+    }
+    if (sqlite3_exec (self->db,
                       "PRAGMA journal_mode=WAL;"
                       "CREATE TABLE IF NOT EXISTS users ("
                       "  name TEXT PRIMARY KEY,"
@@ -96,7 +108,8 @@ jk_users_t *jk_users_open (const char *path, char *err, size_t err_size)
                       "  action TEXT NOT NULL,"
                       "  target TEXT NOT NULL,"
                       "  detail TEXT NOT NULL DEFAULT '');",
-                      NULL, NULL, NULL) != SQLITE_OK) {
+                      NULL, NULL, NULL) != SQLITE_OK ||
+        jk_db_kind_mark (self->db, JK_DB_USERS) != JK_OK) {
         snprintf (err, err_size, "users file %s: %s", path,
                   self->db ? sqlite3_errmsg (self->db) : "cannot open");
         jk_users_close (&self);

@@ -2,6 +2,7 @@
     and migrating the database, appending records at the next position,
     finding events by id, and the per-source seq the store checks against.
     Called by the store actor, inside its one transaction per batch. */
+#include "jk_dbkind.h"
 #include "jk_log.h"
 #include "jk_sha256.h"
 #include "jk_tiles.h"
@@ -389,6 +390,10 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
     sqlite3_extended_result_codes (self->db, 1);
     sqlite3_busy_timeout (self->db,
                           busy_timeout_ms > 0 ? busy_timeout_ms : 5000);
+    /* Another program's file (an outbox, a link's copy) is refused before
+       anything is written to it. */
+    if (jk_db_kind_check (self->db, path, JK_DB_LOG, err, err_size) != JK_OK)
+        goto fail;
     /* Checkpoints are the store's to schedule (when idle), not SQLite's to
        run inside a commit: autocheckpoint off, then our own WAL hook. */
     if (s_exec (self->db,
@@ -407,6 +412,10 @@ jk_log_t *jk_log_open (const char *path, int busy_timeout_ms, char *err,
     sqlite3_wal_hook (self->db, s_wal_hook, self);
     if (s_migrate (self->db, err, err_size))
         goto fail;
+    if (jk_db_kind_mark (self->db, JK_DB_LOG) != JK_OK) {
+        snprintf (err, err_size, "%s: %s", path, sqlite3_errmsg (self->db));
+        goto fail;
+    }
     if (s_load (self, err, err_size))
         goto fail;
     self->tiles = jk_tiles_open (self->db, self->head_pos, err, err_size);

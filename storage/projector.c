@@ -8,6 +8,7 @@
     position, without reading the log, else from the log; and the thread
     the store runs it on. */
 #include "jk_projector.h"
+#include "jk_dbkind.h"
 #include "jk_fault.h"
 #include "jk_integrity.h"
 #include "jk_record_apply.h"
@@ -502,7 +503,8 @@ static int s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
 }
 
 /* Opens the projections' file and checks it; 0, or -1 with why in err
-   (the caller then removes it and tries once more). */
+   (the caller then removes it and tries once more), or -2 when it is
+   another program's file (kept, and refused). */
 static int s_open_db (jk_projector_t *self, uint64_t log_head, char *err,
                       size_t err_size)
 {
@@ -519,6 +521,11 @@ static int s_open_db (jk_projector_t *self, uint64_t log_head, char *err,
     }
     sqlite3_extended_result_codes (self->db, 1);
     sqlite3_busy_timeout (self->db, 5000);
+    /* A file of another kind at this path is not the projections' to
+       remove; a damaged or unreadable one is (JK_IO below). */
+    if (jk_db_kind_check (self->db, self->path, JK_DB_PROJECTIONS, err,
+                          err_size) == JK_CONFLICT)
+        return -2;
     if (s_exec (self->db,
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                 /* 32 MiB: with the log's 16 and the model's 16 the hub
@@ -534,6 +541,10 @@ static int s_open_db (jk_projector_t *self, uint64_t log_head, char *err,
     if (jk_projections_migrate (self->db, err, err_size) ||
         s_exec (self->db, S_DDL, err, err_size))
         return -1;
+    if (jk_db_kind_mark (self->db, JK_DB_PROJECTIONS) != JK_OK) {
+        snprintf (err, err_size, "%s", sqlite3_errmsg (self->db));
+        return -1;
+    }
     self->p = jk_projections_new (self->db, &self->config, err, err_size);
     if (!self->p)
         return -1;
@@ -608,7 +619,13 @@ jk_projector_t *jk_projector_new (const char *log_path,
     sqlite3_finalize (st);
 
     char why[512];
-    if (s_open_db (self, head, why, sizeof why)) {
+    int opened = s_open_db (self, head, why, sizeof why);
+    if (opened == -2) {
+        snprintf (err, err_size, "%s", why);
+        jk_projector_destroy (&self);
+        return NULL;
+    }
+    if (opened) {
         jk_warn (LOG,
                  "the projections in %s cannot be used (%s): rebuilding "
                  "them from the log",

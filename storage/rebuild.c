@@ -3,6 +3,7 @@
     position 1, and rebuilding a fresh database (log rows plus every
     projection) from a log up to a position or a time. jejak-replay and
     the tests call these. */
+#include "jk_dbkind.h"
 #include "jk_tiles.h"
 #include "jk_integrity.h"
 #include "jk_projection_table.h"
@@ -1226,7 +1227,8 @@ static int s_rebuild_finish (s_rebuild_t *r)
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              jk_vfs_bulk ()) != SQLITE_OK ||
             sqlite3_exec (r->db, JK_LOG_CACHE_SQL, NULL, NULL, NULL) !=
-                SQLITE_OK)
+                SQLITE_OK ||
+            jk_db_kind_mark (r->db, JK_DB_LOG) != JK_OK)
             return s_out_fail (r);
         if (s_out_setup (r) != JK_OK)
             return JK_IO;
