@@ -315,8 +315,8 @@ static int s_check_globals (jk_agent_t *self, bool local)
     if (jk_agent_parse_wait (jk_opts_get (self->opts, "wait"),
                              &self->wait_ms) != 0) {
         fprintf (stderr,
-                 "%s: --wait must be a number of seconds >= 0, got "
-                 "'%s'\n",
+                 "%s: --wait must be a number of seconds from 0 to "
+                 "31536000 (365 days), got '%s'\n",
                  self->program, jk_opts_get (self->opts, "wait"));
         return -1;
     }

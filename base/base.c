@@ -92,20 +92,35 @@ char *jk_sprintf (const char *format, ...)
 
 static int s_log_level = -2; /* -2: not read yet */
 
+bool jk_log_level_parse (const char *name, jk_log_level_t *level)
+{
+    static const char *const names[] = {"none", "error", "warn", "info",
+                                        "debug"};
+    for (int i = 0; i < 5; i++)
+        if (name && strcmp (name, names[i]) == 0) {
+            *level = (jk_log_level_t)(i - 1);
+            return true;
+        }
+    return false;
+}
+
 static void s_log_init (void)
 {
-    const char *env = getenv ("JEJAK_LOG");
-    s_log_level = JK_LOG_INFO;
-    if (!env)
-        return;
-    if (strcmp (env, "none") == 0)
-        s_log_level = JK_LOG_NONE;
-    else if (strcmp (env, "error") == 0)
-        s_log_level = JK_LOG_ERROR;
-    else if (strcmp (env, "warn") == 0)
-        s_log_level = JK_LOG_WARN;
-    else if (strcmp (env, "debug") == 0)
-        s_log_level = JK_LOG_DEBUG;
+    jk_log_level_t level = JK_LOG_INFO;
+    (void)jk_log_level_parse (getenv ("JEJAK_LOG"), &level);
+    s_log_level = (int)level;
+}
+
+static char s_program[64] = "jejak";
+
+void jk_program_set (const char *name)
+{
+    snprintf (s_program, sizeof s_program, "%s", name ? name : "jejak");
+}
+
+const char *jk_program (void)
+{
+    return s_program;
 }
 
 void jk_log_set_level (jk_log_level_t level)

@@ -60,6 +60,14 @@ typedef enum {
 
 void jk_log_set_level (jk_log_level_t level);
 jk_log_level_t jk_log_level (void);
+/* Reads a level's name (none, error, warn, info, debug) into *level;
+   false for any other text. */
+bool jk_log_level_parse (const char *name, jk_log_level_t *level);
+
+/* The running program's name for messages ("jejak-store", "jejak-replay
+   verify"): the one jk_opts_new was given last, else "jejak". */
+void jk_program_set (const char *name);
+const char *jk_program (void);
 void jk_log (jk_log_level_t level, const char *component, const char *format,
              ...) __attribute__ ((format (printf, 3, 4)));
 #define jk_error(c, ...) jk_log (JK_LOG_ERROR, c, __VA_ARGS__)

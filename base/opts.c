@@ -28,6 +28,7 @@ jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec, size_t count)
     self->spec = spec;
     self->count = count;
     self->flag_values = jk_calloc (count + 1, sizeof (char *));
+    jk_program_set (program);
     return self;
 }
 
@@ -338,6 +339,15 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
             self->flag_values[idx] = jk_strdup (value);
         }
     }
+    /* OPERATIONS.md, "Reading the logs": another JEJAK_LOG is said, and
+       the program logs at info. */
+    const char *log = getenv ("JEJAK_LOG");
+    jk_log_level_t level;
+    if (log && *log && !jk_log_level_parse (log, &level))
+        fprintf (stderr,
+                 "%s: warning: JEJAK_LOG '%s' is not debug, info, warn, "
+                 "error or none; logging at info\n",
+                 self->program, log);
     if (config_path && *config_path)
         return s_config_load (self, config_path, err, err_size);
     return 0;

@@ -179,6 +179,34 @@ int main (int argc, char **argv)
         return 0;
     }
     const char *cmd = argc > 1 ? argv[1] : "list";
+    bool help = false;
+    for (int i = 1; i < argc; i++)
+        help = help || strcmp (argv[i], "--help") == 0 ||
+               strcmp (argv[i], "-h") == 0;
+    /* list and markdown take nothing more, show one TYPE: anything else
+       is a usage error, as in every program. */
+    int takes = strcmp (cmd, "show") == 0 ? 3 : 2;
+    if (!help && argc > takes &&
+        (strcmp (cmd, "list") == 0 || strcmp (cmd, "show") == 0 ||
+         strcmp (cmd, "markdown") == 0)) {
+        const char *extra = argv[takes];
+        for (int i = 2; i < argc; i++)
+            if (strncmp (argv[i], "--", 2) == 0) {
+                extra = argv[i];
+                break;
+            }
+        if (strncmp (extra, "--", 2) == 0)
+            fprintf (stderr,
+                     "jejak-schema %s: unknown option %s (see --help)\n", cmd,
+                     extra);
+        else
+            fprintf (stderr,
+                     "jejak-schema %s: unexpected argument '%s' (see --help)\n",
+                     cmd, extra);
+        return 2;
+    }
+    if (help)
+        cmd = "--help";
     if (strcmp (cmd, "list") == 0) {
         for (size_t i = 0; i < jk_vocabulary_count (); i++) {
             const jk_type_t *t = jk_vocabulary_at (i);
@@ -208,7 +236,6 @@ int main (int argc, char **argv)
         s_markdown ();
         return 0;
     }
-    bool help = strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0;
     if (!help) {
         fprintf (stderr, "jejak-schema: unknown command '%s' (see --help)\n",
                  cmd);

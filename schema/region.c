@@ -397,10 +397,15 @@ const jk_region_t *jk_region_default (void)
         atexit (s_free_default);
         return s_default;
     }
+    /* A malformed code is the code's fault, not the data directory's. */
+    if (area && *area && !jk_region_area_valid (area)) {
+        fprintf (stderr, "%s: %s (see --help)\n", jk_program (), err);
+        exit (2);
+    }
     fprintf (stderr,
-             "jejak: cannot load the region reference data: %s\n"
+             "%s: cannot load the region reference data: %s\n"
              "       set --data-dir or JEJAK_DATA_DIR to the folder holding "
              "cianjur_kecamatan.csv (and indonesia_*.csv for --region)\n",
-             err);
+             jk_program (), err);
     exit (2);
 }

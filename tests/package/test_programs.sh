@@ -166,5 +166,38 @@ origin|clear-fork --db x.db --origin 3203
 AREAS
     ;;
 esac
+# Usage errors in their exact words, each starting with the program's name
+# (OPERATIONS.md, "Configuration"): a malformed region is the code's fault
+# (no hint about --data-dir), jejak-schema refuses what its commands do
+# not take, --wait names its range (AGENTS.md).
+while IFS='|' read -r p args want; do
+    case " $* " in *" $p "*) ;; *) continue ;; esac
+    rc=0
+    # shellcheck disable=SC2086
+    (cd "$tmp" && "$bin/$p" $args </dev/null) >"$tmp/out" 2>"$tmp/err" ||
+        rc=$?
+    [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
+        fail "$p $args exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
+done <<EOF
+jejak-store|--region 3x|jejak-store: region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-hub|--region 32.0|jejak-hub: region '32.0' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-status|--once --region zz|jejak-status: region 'zz' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-pgsink|--pg x --region 3x|jejak-pgsink: region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-schema|list --bogus|jejak-schema list: unknown option --bogus (see --help)
+jejak-schema|list extra|jejak-schema list: unexpected argument 'extra' (see --help)
+jejak-schema|markdown --bogus|jejak-schema markdown: unknown option --bogus (see --help)
+jejak-schema|show cooperative.registered extra|jejak-schema show: unexpected argument 'extra' (see --help)
+jejak-registration|--source 32.03.10/pacet-1 --outbox o.db --wait 31536001 sync|jejak-registration: --wait must be a number of seconds from 0 to 31536000 (365 days), got '31536001'
+EOF
+# An unknown JEJAK_LOG is said once, and the program logs at info.
+case " $* " in
+*" jejak-hub "*)
+    JEJAK_LOG=bogus "$bin/jejak-hub" --help >/dev/null 2>"$tmp/err" ||
+        fail "jejak-hub --help with JEJAK_LOG=bogus exits $?"
+    want="jejak-hub: warning: JEJAK_LOG 'bogus' is not debug, info, warn, error or none; logging at info"
+    [ "$(cat "$tmp/err")" = "$want" ] ||
+        fail "JEJAK_LOG=bogus: '$(cat "$tmp/err")', not '$want'"
+    ;;
+esac
 [ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "all $# programs ok"
