@@ -88,8 +88,8 @@ static void test_registration_cooperative (void **state)
                "AHU-0001234.AH.01.26.TAHUN 2019", "--legal-date", "15/03/2019",
                "--name", "Koperasi Sejahtera", "--form", "primer", "--kind",
                "serba_usaha", "--pattern", "Syariah", "--desa-code",
-               "32.03.01.1006", "--members-male", "20", "--members-female",
-               "25", "--actor", "siti", NULL),
+               "32.03.01.1006", "--members-female", "1", "--members-male", "20",
+               "--members-female", "25", "--actor", "siti", NULL),
         JK_EXIT_OFFLINE);
     uint8_t *buf = NULL;
     jk_event_t *ev = s_event (fx, 1, &buf);
@@ -106,6 +106,7 @@ static void test_registration_cooperative (void **state)
                          "SERBA_USAHA");
     assert_string_equal (jk_event_text (ev, "pattern", text, sizeof text),
                          "SYARIAH");
+    /* A flag given twice keeps its last value (AGENTS.md). */
     assert_int_equal (jk_event_get (ev, "members_female")->n, 25);
     assert_false (jk_event_get (ev, "address")->present);
     jk_event_destroy (&ev);
