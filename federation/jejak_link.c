@@ -225,6 +225,18 @@ static int s_send_check (jk_opts_t *opts, const char *area,
                  upstream);
         return 2;
     }
+    /* The stats socket has no keys: it stays on this machine
+       (docs/SECURITY.md), whatever the link's own keys. */
+    const char *stats = jk_opts_get (opts, "stats");
+    if (stats && !jk_endpoint_is_local (stats)) {
+        fprintf (stderr,
+                 "jejak-link: refusing to bind --stats %s: the stats endpoint "
+                 "has no keys, so it binds only loopback (127.0.0.1, "
+                 "localhost, [::1]) and ipc endpoints (docs/SECURITY.md) "
+                 "(see --help)\n",
+                 stats);
+        return 2;
+    }
     if (jk_parse_u64 (jk_opts_get (opts, "batch"), batch) || *batch == 0 ||
         *batch > JK_LINK_BATCH_MAX) {
         fprintf (stderr,

@@ -224,6 +224,15 @@ static void test_forms_refused (void **state)
                     "32.03",      "--upstream", "bogus", NULL};
     s_refused (link, "jejak-link: --upstream 'bogus': not a tcp:// or ipc:// "
                      "endpoint" S_CONNECTED);
+    char *link_stats[] = {
+        "jejak-link", "send",       "--db",     db,        "--area",
+        "32.03",      "--upstream", "ipc://up", "--stats", "tcp://0.0.0.0:*",
+        NULL};
+    s_refused (link_stats,
+               "jejak-link: refusing to bind --stats tcp://0.0.0.0:*: the "
+               "stats endpoint has no keys, so it binds only loopback "
+               "(127.0.0.1, localhost, [::1]) and ipc endpoints "
+               "(docs/SECURITY.md) (see --help)\n");
     char *receive[] = {"jejak-link", "receive",           "--db", db,
                        "--listen",   "tcp://127.0.0.1:0", NULL};
     s_refused (receive, "jejak-link: --listen 'tcp://127.0.0.1:0': the port "
