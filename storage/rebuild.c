@@ -229,7 +229,7 @@ static bool s_verify_columns (jk_verify_result_t *result, sqlite3_stmt *stmt,
         case 1:
         case 3: {
             char text[48];
-            snprintf (text, sizeof text, "%s",
+            snprintf (text, sizeof text, "%.*s", (int)sizeof text - 1,
                       bad == 1 ? envelope.type : envelope.source);
             jk_text_clean (text, sizeof text);
             snprintf (holds, sizeof holds, "'%s'", text);
