@@ -9,6 +9,8 @@
 
 #include "jk_dbkind.h"
 #include "jk_log.h"
+#include "jk_province.h"
+#include "jk_link.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -249,6 +251,34 @@ static void test_outbox_refused_by_store (void **state)
     free (outbox);
 }
 
+/* The province database given a hub's log in its place (jejak-link
+   project --province events.db): refused before anything is written, the
+   log's tables and mark unchanged. */
+static void test_log_refused_as_province (void **state)
+{
+    (void)state;
+    char *log = s_path ("province-log.db");
+    char *copy = s_path ("province-copy.db");
+    s_make_log (log);
+    char err[512] = "";
+    sqlite3 *db = jk_link_db_open (copy, false, err, sizeof err);
+    if (!db)
+        fail_msg ("jk_link_db_open %s: %s", copy, err);
+    sqlite3_close (db);
+    long tables = s_tables (log);
+    jk_province_t *province = jk_province_open (log, copy, err, sizeof err);
+    assert_null (province);
+    char *want = jk_sprintf ("%s is a Jejak event log (application_id "
+                             "0x4A4B4C47 'JKLG'), not a province database",
+                             log);
+    assert_string_equal (err, want);
+    assert_int_equal (s_tables (log), tables);
+    assert_int_equal (s_app_id (log), jk_db_kind_id (JK_DB_LOG));
+    free (want);
+    free (copy);
+    free (log);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +286,7 @@ int main (void)
         cmocka_unit_test (test_marked_when_made),
         cmocka_unit_test (test_log_refused),
         cmocka_unit_test (test_outbox_refused_by_store),
+        cmocka_unit_test (test_log_refused_as_province),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
