@@ -167,6 +167,23 @@ static bool s_ipc_listened (const char *path)
     return rc == 0;
 }
 
+void jk_endpoint_shown (zsock_t *sock, const char *endpoint, char *out,
+                        size_t out_size)
+{
+    size_t len = strlen (endpoint);
+    char *last = NULL;
+    const char *port = NULL;
+    if (strncmp (endpoint, "tcp://", 6) == 0 && len >= 2 &&
+        strcmp (endpoint + len - 2, ":*") == 0 &&
+        (last = zsock_last_endpoint (sock)) != NULL)
+        port = strrchr (last, ':');
+    if (port && port[1] >= '1' && port[1] <= '9')
+        snprintf (out, out_size, "%.*s%s", (int)(len - 2), endpoint, port);
+    else
+        snprintf (out, out_size, "%s", endpoint);
+    zstr_free (&last);
+}
+
 int jk_endpoint_bind (zsock_t *sock, const char *endpoint, char *why,
                       size_t why_size)
 {

@@ -15,6 +15,17 @@
 int jk_endpoint_bind (zsock_t *sock, const char *endpoint, char *why,
                       size_t why_size);
 
+/* The endpoint sock was bound to as given, written to out, with a port
+   given as `*` replaced by the port the system chose
+   (tcp://127.0.0.1:* -> tcp://127.0.0.1:41235; the host is kept as
+   given). Any other endpoint is copied unchanged. Start lines and logs
+   print this, so a program bound to any free port says which. */
+void jk_endpoint_shown (zsock_t *sock, const char *endpoint, char *out,
+                        size_t out_size);
+
+/* Room for an endpoint as shown. */
+#define JK_ENDPOINT_SHOWN_MAX 320
+
 /* Connects sock to endpoint (ZMQ_IPV6 on for an [IPv6] host). Returns 0,
    or -1 with zmq_errno set. */
 int jk_endpoint_connect (zsock_t *sock, const char *endpoint);

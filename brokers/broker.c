@@ -88,6 +88,14 @@ static void s_pipe_command (jk_broker_state_t *self)
         char text[1024];
         jk_broker_counters_text (self, text, sizeof text);
         zstr_send (self->pipe, text);
+    } else if (streq (command, "ENDPOINT")) {
+        char *role = zstr_recv (self->pipe);
+        zstr_send (self->pipe, !role                     ? ""
+                               : streq (role, "ingest")  ? self->shown_ingest
+                               : streq (role, "feed")    ? self->shown_feed
+                               : streq (role, "backend") ? self->shown_backend
+                                                         : "");
+        zstr_free (&role);
     } else if (streq (command, "RELOAD"))
         jk_broker_keys_refresh (self, true);
     else if (streq (command, "KEYS")) {
@@ -145,11 +153,18 @@ static bool s_bind (jk_broker_state_t *self, const jk_broker_config_t *config)
                                : NULL;
     if (self->feed && self->cert)
         jk_broker_monitor_start (self);
-    if (self->feed)
-        jk_info (S_COMPONENT, "ready ingest=%s feed=%s backend=%s%s",
-                 config->ingest, config->feed, config->backend,
-                 self->cert ? " (CURVE)" : "");
-    return self->feed != NULL;
+    if (!self->feed)
+        return false;
+    jk_endpoint_shown (self->ingest, config->ingest, self->shown_ingest,
+                       sizeof self->shown_ingest);
+    jk_endpoint_shown (self->feed, config->feed, self->shown_feed,
+                       sizeof self->shown_feed);
+    jk_endpoint_shown (self->backend, config->backend, self->shown_backend,
+                       sizeof self->shown_backend);
+    jk_info (S_COMPONENT, "ready ingest=%s feed=%s backend=%s%s",
+             self->shown_ingest, self->shown_feed, self->shown_backend,
+             self->cert ? " (CURVE)" : "");
+    return true;
 }
 
 /* One poll round's work: the pipe, then each socket up to S_BURST
@@ -237,6 +252,13 @@ static void s_broker_actor (zsock_t *pipe, void *args)
     zsock_destroy (&self.feed);
     zsock_destroy (&self.backend);
     zsock_destroy (&self.ingest);
+}
+
+char *jk_broker_endpoint (zactor_t *broker, const char *role)
+{
+    assert (broker && role);
+    zstr_sendx (broker, "ENDPOINT", role, NULL);
+    return zstr_recv (broker);
 }
 
 zactor_t *jk_broker_start (const jk_broker_config_t *config)

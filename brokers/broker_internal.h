@@ -9,6 +9,7 @@
 #define JK_BROKER_INTERNAL_H
 
 #include "jk_broker.h"
+#include "jk_endpoint.h"
 #include "jk_fault.h"
 #include "jk_keys.h"
 #include "jk_opts.h"
@@ -66,10 +67,14 @@ typedef struct {
 } jk_broker_parts_t;
 
 typedef struct {
-    zsock_t *pipe;            /* actor pipe */
-    zsock_t *ingest;          /* ROUTER, agents */
-    zsock_t *backend;         /* ROUTER, the store */
-    zsock_t *feed;            /* XPUB, subscribers */
+    zsock_t *pipe;    /* actor pipe */
+    zsock_t *ingest;  /* ROUTER, agents */
+    zsock_t *backend; /* ROUTER, the store */
+    zsock_t *feed;    /* XPUB, subscribers */
+    /* The three endpoints as bound, a `*` port as chosen (ENDPOINT). */
+    char shown_ingest[JK_ENDPOINT_SHOWN_MAX];
+    char shown_feed[JK_ENDPOINT_SHOWN_MAX];
+    char shown_backend[JK_ENDPOINT_SHOWN_MAX];
     zframe_t *store_id;       /* routing id of the store, or NULL */
     int64_t store_seen_mono;  /* monotonic ms of the store's last message */
     bool store_up;            /* heard from within liveness */

@@ -105,8 +105,14 @@ int main (int argc, char **argv)
         status = 1;
         goto cleanup;
     }
-    printf ("jejak-broker ingest=%s feed=%s backend=%s%s\n", config.ingest,
-            config.feed, config.backend, keys ? " secure=curve" : "");
+    char *ingest = jk_broker_endpoint (broker, "ingest");
+    char *feed = jk_broker_endpoint (broker, "feed");
+    char *backend = jk_broker_endpoint (broker, "backend");
+    printf ("jejak-broker ingest=%s feed=%s backend=%s%s\n", ingest, feed,
+            backend, keys ? " secure=curve" : "");
+    zstr_free (&ingest);
+    zstr_free (&feed);
+    zstr_free (&backend);
     fflush (stdout);
     status = jk_broker_run ("jejak-broker", broker, NULL);
 

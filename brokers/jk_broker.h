@@ -33,6 +33,12 @@ typedef struct {
    full). */
 zactor_t *jk_broker_start (const jk_broker_config_t *config);
 
+/* The endpoint of role ("ingest", "feed" or "backend") as the broker bound
+   it, a `*` port replaced by the port chosen (jk_endpoint_shown); the
+   pipe command "ENDPOINT" role. Caller frees (zstr_free); "" for another
+   role. */
+char *jk_broker_endpoint (zactor_t *broker, const char *role);
+
 /* ---- for the programs that run a broker (jejak-broker, jejak-hub) ------ */
 
 /* Plain (unencrypted) mode is for local endpoints only. With no keys

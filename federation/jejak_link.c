@@ -303,9 +303,12 @@ static int s_send_command (jk_opts_t *opts)
             return 1;
         }
     }
-    printf ("jejak-link send area=%s db=%s upstream=%s%s%s%s\n", area, db,
+    char stats_shown[JK_ENDPOINT_SHOWN_MAX] = "";
+    if (stats)
+        jk_endpoint_shown (stats, stats_ep, stats_shown, sizeof stats_shown);
+    printf ("jejak-link send area=%s db=%s upstream=%s%s%s%s%s%s\n", area, db,
             upstream, key ? " secure=curve" : "", state ? " checkpoints=" : "",
-            state ? state : "");
+            state ? state : "", stats ? " stats=" : "", stats_shown);
     fflush (stdout);
     int status = s_run (actor, stats);
     zactor_destroy (&actor);
@@ -335,12 +338,15 @@ static int s_receive_command (jk_opts_t *opts)
     char *cert =
         keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;
     char *offices = keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_OFFICES) : NULL;
-    jk_link_receiver_config_t config = {
-        db, listen, cert, offices, window, jk_opts_get (opts, "log-keys")};
+    char shown[JK_ENDPOINT_SHOWN_MAX] = "";
+    jk_link_receiver_config_t config = {db,     listen,
+                                        cert,   offices,
+                                        window, jk_opts_get (opts, "log-keys"),
+                                        shown,  sizeof shown};
     zactor_t *actor = jk_link_receiver_start (&config);
     int status = 1;
     if (actor) {
-        printf ("jejak-link receive listen=%s db=%s%s\n", listen, db,
+        printf ("jejak-link receive listen=%s db=%s%s\n", shown, db,
                 keys ? " secure=curve" : "");
         fflush (stdout);
         status = s_run (actor, NULL);

@@ -166,6 +166,11 @@ typedef struct {
     uint64_t window;       /* credit per link; 0 = JK_LINK_WINDOW */
     const char *log_keys;  /* directory of ORIGIN.vkey: check relayed
                               checkpoints (NULL: not checked) */
+    /* Out: listen as bound, a `*` port replaced by the port chosen
+       (jk_endpoint_shown), written before the start returns; NULL: not
+       wanted. listen_shown_size bytes. */
+    char *listen_shown;
+    size_t listen_shown_size;
 } jk_link_receiver_config_t;
 
 /* Starts the receiver actor, bound and ready; NULL when the database or

@@ -961,8 +961,12 @@ static void s_actor (zsock_t *pipe, void *arg)
         s_destroy (&self);
         return;
     }
+    char shown[JK_ENDPOINT_SHOWN_MAX];
+    jk_endpoint_shown (self.router, config->listen, shown, sizeof shown);
+    if (config->listen_shown)
+        snprintf (config->listen_shown, config->listen_shown_size, "%s", shown);
     jk_info (S_COMPONENT, "receiving on %s copy=%s origins=%zu arrivals=%llu",
-             config->listen, config->db_path, zhashx_size (self.origins),
+             shown, config->db_path, zhashx_size (self.origins),
              (unsigned long long)self.arrival_pos);
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, self.router, NULL);

@@ -5,6 +5,7 @@
 #include "jk_active.h"
 #include "jk_broker.h"
 #include "jk_checkpoints.h"
+#include "jk_endpoint.h"
 #include "jk_keys.h"
 #include "jk_opts.h"
 #include "jk_store.h"
@@ -292,6 +293,9 @@ static int s_run (jk_opts_t *opts, s_hub_t *hub)
     s_store_config (opts, hub, &sconfig);
     /* The store opens on its own thread (a large log may take minutes to
        catch up): this thread reports meanwhile and takes the signals. */
+    char query_shown[JK_ENDPOINT_SHOWN_MAX] = "";
+    sconfig.query_shown = query_shown;
+    sconfig.query_shown_size = sizeof query_shown;
     zactor_t *store = jk_store_begin (&sconfig);
     jk_thread_unblock ();
     if (!store) {
@@ -307,9 +311,13 @@ static int s_run (jk_opts_t *opts, s_hub_t *hub)
         jk_thread_enter (NULL);
     } else {
         if (waited == S_STORE_UP) {
-            printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n",
-                    bconfig.ingest, bconfig.feed, sconfig.query, hub->db,
+            char *ingest = jk_broker_endpoint (broker, "ingest");
+            char *feed = jk_broker_endpoint (broker, "feed");
+            printf ("jejak-hub ingest=%s feed=%s query=%s db=%s%s\n", ingest,
+                    feed, query_shown, hub->db,
                     hub->keys ? " secure=curve" : "");
+            zstr_free (&ingest);
+            zstr_free (&feed);
             fflush (stdout);
         }
         /* After a signal it returns at once; the store still opening

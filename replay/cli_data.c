@@ -401,7 +401,7 @@ int jk_cli_publish (int argc, char **argv)
         fprintf (stderr,
                  "jejak-replay publish: %llu records published on "
                  "%s\n",
-                 (unsigned long long)published, config.endpoint);
+                 (unsigned long long)published, config.shown);
         code = JK_REPLAY_EXIT_OK;
     }
 done:

@@ -6,6 +6,7 @@
 #ifndef JK_REPLAY_H
 #define JK_REPLAY_H
 
+#include "jk_endpoint.h"
 #include "jk_schema.h"
 #include <sqlite3.h>
 #include <stdio.h>
@@ -159,14 +160,18 @@ typedef struct {
     int64_t wait_subscriber_ms; /* wait this long for a subscriber first;
                                    0 = do not wait */
     int64_t linger_ms;          /* flush time at the end; 0 = 2000 */
-    bool progress;              /* draw a progress bar if on a terminal */
+    bool progress;              /* draw a progress bar if on a terminal,
+                                   and say where a `*` port was bound */
+    /* Out: endpoint as bound, a `*` port replaced by the port chosen
+       (jk_endpoint_shown). */
+    char shown[JK_ENDPOINT_SHOWN_MAX];
 } jk_publish_config_t;
 
 /* Runs until every record is published (or SIGINT/SIGTERM via
    zsys_interrupted). Returns 0 with the count in *published, JK_TEMPORARY
    when no subscriber came in time, or -1 with err (bind failure, SQLite
    failure). */
-int jk_publish_run (sqlite3 *db, const jk_publish_config_t *config,
+int jk_publish_run (sqlite3 *db, jk_publish_config_t *config,
                     uint64_t *published, char *err, size_t err_size);
 
 /* ---- diff -------------------------------------------------------------------

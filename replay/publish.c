@@ -130,7 +130,7 @@ static int s_wait_subscriber (s_feed_t *feed, const jk_publish_config_t *config,
     return -1;
 }
 
-int jk_publish_run (sqlite3 *db, const jk_publish_config_t *config,
+int jk_publish_run (sqlite3 *db, jk_publish_config_t *config,
                     uint64_t *published, char *err, size_t err_size)
 {
     *published = 0;
@@ -153,6 +153,11 @@ int jk_publish_run (sqlite3 *db, const jk_publish_config_t *config,
                   why);
         goto cleanup;
     }
+    jk_endpoint_shown (feed.pub, config->endpoint, config->shown,
+                       sizeof config->shown);
+    if (config->progress && !streq (config->shown, config->endpoint))
+        fprintf (stderr, "jejak-replay publish: feed bound at %s\n",
+                 config->shown);
     feed.poller = zpoller_new (feed.pub, NULL);
     s_head_before (&feed, db, config->from_pos, err, err_size);
     if (s_wait_subscriber (&feed, config, err, err_size) != 0) {

@@ -12,7 +12,12 @@ typedef struct {
     const char *db_path; /* SQLite file, created 0600 if absent */
     const char *backend; /* broker backend endpoint to connect to */
     const char *query;   /* query endpoint to bind (NULL: none) */
-    int batch_max;       /* group commit cap; 0 = default */
+    /* Out: the query endpoint as bound, a `*` port replaced by the port
+       chosen (jk_endpoint_shown), written before the store says READY;
+       NULL: not wanted. query_shown_size bytes. */
+    char *query_shown;
+    size_t query_shown_size;
+    int batch_max; /* group commit cap; 0 = default */
     jk_projections_config_t projections;
     /* Credentials for a CURVE query endpoint; NULL for plain. */
     const char *query_cert_path;
@@ -115,8 +120,11 @@ zactor_t *jk_store_begin (const jk_store_config_t *config);
    SINCE/CREDIT, SNAPSHOT, GAPS and STATS (docs/PROTOCOL.md) from its own
    read-only connection. STATS answers the text last sent to the actor as
    [COUNTERS][text]. Returns NULL when the database or the endpoint cannot
-   be opened (reason logged). "$TERM" stops it. */
+   be opened (reason logged). "$TERM" stops it. shown (may be NULL) gets
+   the endpoint as bound, a `*` port replaced by the port chosen
+   (jk_endpoint_shown), shown_size bytes. */
 zactor_t *jk_query_start (const char *db_path, const char *endpoint,
-                          const char *cert_path);
+                          const char *cert_path, char *shown,
+                          size_t shown_size);
 
 #endif

@@ -57,6 +57,7 @@ typedef struct {
     char *db_path;
     char *endpoint;
     char *cert_path;
+    char shown[JK_ENDPOINT_SHOWN_MAX]; /* out: the endpoint as bound */
 } s_args_t;
 
 typedef struct {
@@ -1012,7 +1013,7 @@ static int s_prepare (s_query_t *self, const char *sql, sqlite3_stmt **stmt)
                : -1;
 }
 
-static int s_query_init (s_query_t *self, const s_args_t *args)
+static int s_query_init (s_query_t *self, s_args_t *args)
 {
     char err[512];
     self->db_path = jk_strdup (args->db_path);
@@ -1058,6 +1059,8 @@ static int s_query_init (s_query_t *self, const s_args_t *args)
                   why);
         return -1;
     }
+    jk_endpoint_shown (self->router, args->endpoint, args->shown,
+                       sizeof args->shown);
     self->streams = zhashx_new ();
     zhashx_set_destructor (self->streams, s_stream_destroy);
     self->tiles = jk_tiles_reader (self->db);
@@ -1117,15 +1120,18 @@ static void s_query_actor (zsock_t *pipe, void *arg)
 }
 
 zactor_t *jk_query_start (const char *db_path, const char *endpoint,
-                          const char *cert_path)
+                          const char *cert_path, char *shown, size_t shown_size)
 {
     assert (db_path && endpoint);
-    s_args_t args = {(char *)db_path, (char *)endpoint, (char *)cert_path};
+    s_args_t args = {(char *)db_path, (char *)endpoint, (char *)cert_path, ""};
     zactor_t *actor = zactor_new (s_query_actor, &args);
+    /* args lives until the verdict: the actor writes shown before it. */
     char *verdict = zstr_recv (actor);
     bool ready = verdict && streq (verdict, "READY");
     free (verdict);
     if (!ready)
         zactor_destroy (&actor);
+    else if (shown && shown_size > 0)
+        snprintf (shown, shown_size, "%s", args.shown);
     return actor;
 }

@@ -277,8 +277,9 @@ static int s_store_init (jk_store_t *self, const jk_store_config_t *config)
     if (config->log_key_path && jk_store_signer_init (self, config))
         return -1;
     if (config->query) {
-        self->query = jk_query_start (config->db_path, config->query,
-                                      config->query_cert_path);
+        self->query = jk_query_start (
+            config->db_path, config->query, config->query_cert_path,
+            self->query_shown, sizeof self->query_shown);
         if (!self->query)
             return -1;
         if (self->signer)
@@ -456,8 +457,11 @@ static void s_store_actor (zsock_t *pipe, void *args)
     if (rc == 0)
         jk_info ("store", "ready db=%s backend=%s query=%s head=%llu",
                  config->db_path, config->backend,
-                 config->query ? config->query : "-",
+                 config->query ? self->query_shown : "-",
                  (unsigned long long)jk_log_head (self->log, NULL));
+    if (rc == 0 && config->query && config->query_shown)
+        snprintf (config->query_shown, config->query_shown_size, "%s",
+                  self->query_shown);
     else if (self->terminated)
         jk_info ("store",
                  "stopped while opening db=%s (the projections' catch-up "

@@ -13,6 +13,7 @@
 #define JK_STORE_INTERNAL_H
 
 #include "jk_checkpoints.h"
+#include "jk_endpoint.h"
 #include "jk_fault.h"
 #include "jk_integrity.h"
 #include "jk_log.h"
@@ -156,6 +157,7 @@ typedef struct {
     zsock_t *pipe;    /* our end of the actor pipe */
     zsock_t *backend; /* DEALER to the broker's backend */
     zactor_t *query;  /* the query endpoint's actor */
+    char query_shown[JK_ENDPOINT_SHOWN_MAX]; /* its endpoint as bound */
     zpoller_t *poller;
     jk_log_t *log;                /* the writer's log */
     jk_model_t *model;            /* what the rules decide against */

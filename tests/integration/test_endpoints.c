@@ -5,7 +5,8 @@
     outside 1..65535 is refused (exit 2, the flag, the value and the
     forms named) before anything is opened; an ipc path a running program
     listens on is not taken over (exit 1) while a stale one is; jejak-replay
-    publish refuses a feed that leaves the machine (exit 2). */
+    publish refuses a feed that leaves the machine (exit 2); a port given as
+    `*` is bound on a free one, and the start lines name it. */
 #include "testsupport.h"
 
 #include "jk_wire.h"
@@ -305,6 +306,168 @@ static void test_publish_public_refused (void **state)
     free (db);
 }
 
+/* The value after key (e.g. "ingest=") in text, up to the next space or
+   newline (heap), or NULL. */
+static char *s_started_with_text (const char *text, const char *key)
+{
+    const char *at = text ? strstr (text, key) : NULL;
+    if (!at)
+        return NULL;
+    at += strlen (key);
+    return jk_sprintf ("%.*s", (int)strcspn (at, " \n"), at);
+}
+
+/* The same in the file at path. */
+static char *s_started_with (const char *path, const char *key)
+{
+    char *text = jk_test_slurp (path, NULL);
+    char *value = s_started_with_text (text, key);
+    free (text);
+    return value;
+}
+
+/* endpoint is tcp://host:PORT with PORT a number 1..65535 (not `*`): the
+   port, or 0. */
+static int s_port_of (const char *endpoint, const char *host)
+{
+    char *prefix = jk_sprintf ("tcp://%s:", host);
+    int port = 0;
+    if (strncmp (endpoint, prefix, strlen (prefix)) == 0) {
+        const char *digits = endpoint + strlen (prefix);
+        char *end = NULL;
+        long n = strtol (digits, &end, 10);
+        if (end != digits && *end == 0 && n >= 1 && n <= 65535)
+            port = (int)n;
+    }
+    free (prefix);
+    return port;
+}
+
+/* OPERATIONS.md: PORT `*` on a bound endpoint takes any free port. The
+   start lines of jejak-hub, jejak-broker and jejak-link receive, and
+   jejak-replay publish's lines, name the port chosen (the host as given),
+   and the endpoints answer there. */
+static void test_any_port (void **state)
+{
+    (void)state;
+    char *db = jk_sprintf ("%s/any.db", s_dir);
+    char *log = jk_sprintf ("%s/any-hub.log", s_dir);
+    char *hub_argv[] = {"jejak-hub",
+                        "--db",
+                        db,
+                        "--ingest",
+                        "tcp://127.0.0.1:*",
+                        "--feed",
+                        "tcp://localhost:*",
+                        "--query",
+                        "tcp://127.0.0.1:*",
+                        NULL};
+    /* INFO lines too (the broker's and the receiver's ready lines). */
+    char *was = getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
+    setenv ("JEJAK_LOG", "info", 1);
+    pid_t hub = jk_test_spawn (hub_argv, log);
+    assert_true (
+        JK_WAIT_FOR (jk_test_file_has (log, "jejak-hub ingest="), S_WAIT_MS));
+    char *ingest = s_started_with (log, "jejak-hub ingest=");
+    char *feed = s_started_with (log, " feed=");
+    char *query = s_started_with (log, " query=");
+    assert_non_null (ingest);
+    assert_non_null (feed);
+    assert_non_null (query);
+    int ingest_port = s_port_of (ingest, "127.0.0.1");
+    int feed_port = s_port_of (feed, "localhost");
+    int query_port = s_port_of (query, "127.0.0.1");
+    assert_true (ingest_port > 0 && feed_port > 0 && query_port > 0);
+    assert_true (ingest_port != feed_port && feed_port != query_port &&
+                 ingest_port != query_port);
+    /* The broker's log line names them too. */
+    char *ready = jk_sprintf ("broker ready ingest=%s feed=%s ", ingest, feed);
+    assert_true (jk_test_file_has (log, ready));
+    free (ready);
+    /* Each answers where the line says: the broker's STATS on ingest, the
+       store's on query, the feed's $head heartbeat on feed. */
+    assert_true (s_stats_has (ingest, "received=0"));
+    assert_true (s_stats_has (query, "accepted=0"));
+    zsock_t *sub = zsock_new_sub (feed, "$head");
+    assert_non_null (sub);
+    zmsg_t *head = jk_test_recv (sub, S_WAIT_MS);
+    assert_non_null (head);
+    char *topic = zmsg_popstr (head);
+    assert_string_equal (topic, "$head");
+    free (topic);
+    zmsg_destroy (&head);
+    zsock_destroy (&sub);
+    assert_int_equal (jk_test_stop (hub, SIGTERM, S_WAIT_MS), 0);
+
+    /* jejak-broker: the start line names ingest's and backend's ports. */
+    int status = 0;
+    pid_t broker =
+        s_broker ("tcp://127.0.0.1:*", "tcp://[::1]:*", "any-broker", &status);
+    assert_true (broker > 0);
+    char *blog = jk_sprintf ("%s/any-broker.log", s_dir);
+    char *bingest = s_started_with (blog, "jejak-broker ingest=");
+    char *backend = s_started_with (blog, " backend=");
+    assert_true (s_port_of (bingest, "127.0.0.1") > 0);
+    assert_true (s_port_of (backend, "[::1]") > 0);
+    assert_true (s_stats_has (bingest, " store=down "));
+    assert_int_equal (jk_test_stop (broker, SIGTERM, S_WAIT_MS), 0);
+
+    /* jejak-link receive: its start line names the listening port. */
+    char *copy = jk_sprintf ("%s/any-copy.db", s_dir);
+    char *llog = jk_sprintf ("%s/any-link.log", s_dir);
+    char *link_argv[] = {
+        "jejak-link", "receive", "--listen", "tcp://127.0.0.1:*",
+        "--db",       copy,      NULL};
+    pid_t link = jk_test_spawn (link_argv, llog);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (llog, "jejak-link receive listen="), S_WAIT_MS));
+    char *listen = s_started_with (llog, "jejak-link receive listen=");
+    int listen_port = s_port_of (listen, "127.0.0.1");
+    assert_true (listen_port > 0);
+    char *receiving = jk_sprintf ("receiving on %s ", listen);
+    assert_true (jk_test_file_has (llog, receiving));
+    free (receiving);
+    assert_int_equal (jk_test_stop (link, SIGTERM, S_WAIT_MS), 0);
+    if (was)
+        setenv ("JEJAK_LOG", was, 1);
+    else
+        unsetenv ("JEJAK_LOG");
+    free (was);
+
+    /* jejak-replay publish: where the feed is bound, before it waits, and
+       in its last line. */
+    char *pub_argv[] = {"jejak-replay",      "publish",           db,  "--feed",
+                        "tcp://127.0.0.1:*", "--wait-subscriber", "0", NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (pub_argv, &out, &err, S_WAIT_MS), 0);
+    char *bound = strstr (err, "jejak-replay publish: feed bound at ");
+    assert_non_null (bound);
+    char *published = strstr (err, "jejak-replay publish: 0 records published "
+                                   "on tcp://127.0.0.1:");
+    assert_non_null (published);
+    char *pub_ep =
+        s_started_with_text (bound, "jejak-replay publish: feed bound at ");
+    assert_true (s_port_of (pub_ep, "127.0.0.1") > 0);
+    char *last = jk_sprintf ("published on %s\n", pub_ep);
+    assert_non_null (strstr (err, last));
+    free (last);
+    free (pub_ep);
+    free (out);
+    free (err);
+
+    free (listen);
+    free (llog);
+    free (copy);
+    free (bingest);
+    free (backend);
+    free (blog);
+    free (ingest);
+    free (feed);
+    free (query);
+    free (log);
+    free (db);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +476,7 @@ int main (void)
         cmocka_unit_test (test_forms_refused),
         cmocka_unit_test (test_ipc_in_use),
         cmocka_unit_test (test_publish_public_refused),
+        cmocka_unit_test (test_any_port),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -536,7 +536,7 @@ static void test_checkpoint_waits_for_its_answer (void **state)
     jk_log_t *log = jk_log_open (h.db, 0, err, sizeof err);
     assert_non_null (log);
     jk_log_close (&log);
-    h.store = jk_query_start (h.db, h.query, NULL);
+    h.store = jk_query_start (h.db, h.query, NULL, NULL, 0);
     assert_non_null (h.store);
     zstr_send (h.store, "SIGNER");
     h_connect_client (&h);
