@@ -342,6 +342,8 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         if (strcmp (self->spec[i].name, "actor") == 0)
             self->spec[i].def = user && *user ? user : "operator";
     self->opts = jk_opts_new (self->program, self->spec, self->count);
+    /* Only the global flags come from the environment or a config file. */
+    jk_opts_command_line_only (self->opts, S_GLOBALS);
     char err[256];
     int rc = JK_EXIT_USAGE;
     if (jk_opts_parse (self->opts, argc, argv, err, sizeof err) != 0) {

@@ -37,6 +37,14 @@ void jk_opts_destroy (jk_opts_t **self_p);
 int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
                    size_t err_size);
 
+/* The options from spec[first] on are taken from the command line only,
+   never from the environment or a config file (an agent's event fields:
+   a key of a shared config file must not fill every event, nor trip the
+   commands that do not take it). Such a key is not read, and not warned
+   of: another program sharing the file may take it. Call before
+   jk_opts_parse. */
+void jk_opts_command_line_only (jk_opts_t *self, size_t first);
+
 /* True when some Jejak program takes an option (config key) of this name. */
 bool jk_opts_key_known (const char *key);
 

@@ -11,14 +11,15 @@
 #include <sys/stat.h>
 
 struct jk_opts_s {
-    char *program;        /* name for messages */
-    const jk_opt_t *spec; /* option table, borrowed */
-    size_t count;         /* entries in spec */
-    char **flag_values;   /* values given as flags, per spec entry */
-    bool help;            /* --help seen */
-    zconfig_t *config;    /* loaded config file, or NULL */
-    char **args;          /* positional arguments, borrowed from argv */
-    size_t argc;          /* number of positional arguments */
+    char *program;         /* name for messages */
+    const jk_opt_t *spec;  /* option table, borrowed */
+    size_t count;          /* entries in spec */
+    char **flag_values;    /* values given as flags, per spec entry */
+    bool help;             /* --help seen */
+    zconfig_t *config;     /* loaded config file, or NULL */
+    size_t flag_only_from; /* spec[i] from here: command line only */
+    char **args;           /* positional arguments, borrowed from argv */
+    size_t argc;           /* number of positional arguments */
 };
 
 jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec, size_t count)
@@ -28,6 +29,7 @@ jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec, size_t count)
     self->spec = spec;
     self->count = count;
     self->flag_values = jk_calloc (count + 1, sizeof (char *));
+    self->flag_only_from = count;
     jk_program_set (program);
     return self;
 }
@@ -287,6 +289,12 @@ static int s_config_load (jk_opts_t *self, const char *path, char *err,
     return 0;
 }
 
+void jk_opts_command_line_only (jk_opts_t *self, size_t first)
+{
+    assert (self);
+    self->flag_only_from = first < self->count ? first : self->count;
+}
+
 int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
                    size_t err_size)
 {
@@ -364,6 +372,10 @@ static const char *s_value (jk_opts_t *self, const char *name, bool *given)
     if (self->flag_values[idx])
         return self->flag_values[idx];
     const jk_opt_t *o = &self->spec[idx];
+    if ((size_t)idx >= self->flag_only_from) {
+        *given = false;
+        return o->def;
+    }
     if (o->env) {
         const char *v = getenv (o->env);
         if (v && *v)

@@ -342,6 +342,49 @@ static void test_local_commands_need_no_broker_key (void **state)
                       JK_EXIT_USAGE);
 }
 
+/* AGENTS.md: only the global flags come from a config file. A key named
+   like an event's field neither fills the event nor trips a command that
+   does not take it; the global keys of the same file are read. */
+static void test_config_gives_global_flags_only (void **state)
+{
+    s_fix_t *fx = *state;
+    char *path = jk_sprintf ("%s/office.cfg", fx->dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file, "actor = \"rina\"\nmembers-female = \"7\"\n"
+                   "verify = \"1\"\n");
+    fclose (file);
+    setenv ("JEJAK_CONFIG", path, 1);
+    /* members-female is required: not given on the line, it is missing. */
+    assert_int_equal (
+        s_run (fx, JK_DOMAIN_REGISTRATION, "cooperative", "--legal-number",
+               "AHU-0001235.AH.01.26", "--legal-date", "15/03/2019", "--name",
+               "Koperasi Makmur", "--form", "PRIMER", "--kind", "KONSUMEN",
+               "--pattern", "KONVENSIONAL", "--desa-code", "32.03.01.1006",
+               "--members-male", "20", NULL),
+        JK_EXIT_USAGE);
+    assert_int_equal (s_next_seq (fx), 1);
+    assert_int_equal (
+        s_run (fx, JK_DOMAIN_REGISTRATION, "cooperative", "--legal-number",
+               "AHU-0001235.AH.01.26", "--legal-date", "15/03/2019", "--name",
+               "Koperasi Makmur", "--form", "PRIMER", "--kind", "KONSUMEN",
+               "--pattern", "KONVENSIONAL", "--desa-code", "32.03.01.1006",
+               "--members-male", "20", "--members-female", "3", NULL),
+        JK_EXIT_OFFLINE);
+    uint8_t *buf = NULL;
+    jk_event_t *ev = s_event (fx, 1, &buf);
+    assert_int_equal (jk_event_get (ev, "members_female")->n, 3);
+    assert_true (jk_str_eq (ev->actor, "rina")); /* a global key is read */
+    jk_event_destroy (&ev);
+    free (buf);
+    /* pending takes neither --members-female nor --verify: the keys do not
+       make it a usage error. */
+    assert_int_equal (s_run (fx, JK_DOMAIN_REGISTRATION, "pending", NULL),
+                      JK_EXIT_OK);
+    unsetenv ("JEJAK_CONFIG");
+    free (path);
+}
+
 static void test_prune_needs_date (void **state)
 {
     s_fix_t *fx = *state;
@@ -370,6 +413,8 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_endpoint_checked, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_config_gives_global_flags_only,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_needs_date, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_local_commands_need_no_broker_key,
