@@ -157,9 +157,31 @@ static int s_print_receipt (void *arg, const jk_outbox_row_t *row)
     return 0;
 }
 
+/* The commands that only read (pending, receipts, inspect, prune) on an
+   --outbox that does not exist, or is an empty file: nothing was ever
+   queued there, so they answer as for an empty outbox and leave the path
+   as it is (a mistyped --outbox must not become a new outbox, nor an
+   empty file one). True when so, with a note on stderr. */
+static bool s_no_outbox (jk_agent_t *self)
+{
+    const char *path = jk_opts_get (self->opts, "outbox");
+    struct stat st;
+    if (!path)
+        return false; /* the device's own: made at first use */
+    bool none = stat (path, &st) == 0 ? S_ISREG (st.st_mode) && st.st_size == 0
+                                      : errno == ENOENT;
+    if (none)
+        fprintf (stderr,
+                 "%s: no outbox at %s: nothing has been queued there (not "
+                 "made by this command)\n",
+                 self->program, path);
+    return none;
+}
+
 int jk_agent_cmd_list (jk_agent_t *self, bool receipts)
 {
-    int rc = jk_agent_open_outbox (self);
+    bool none = s_no_outbox (self);
+    int rc = none ? JK_EXIT_OK : jk_agent_open_outbox (self);
     if (rc)
         return rc;
     unsigned states = receipts
@@ -172,13 +194,15 @@ int jk_agent_cmd_list (jk_agent_t *self, bool receipts)
     else
         printf ("seq\tstate\ttype\tid\tcreated\tattempts\t[origin]\t"
                 "[reason]\n");
-    int64_t n =
-        jk_outbox_list (self->outbox, states, 0, 0,
-                        receipts ? s_print_receipt : s_print_pending, NULL);
-    if (n < 0)
-        return JK_EXIT_FAILURE;
-    jk_outbox_counts_t c;
-    jk_outbox_counts (self->outbox, &c);
+    jk_outbox_counts_t c = {0};
+    if (!none) {
+        int64_t n =
+            jk_outbox_list (self->outbox, states, 0, 0,
+                            receipts ? s_print_receipt : s_print_pending, NULL);
+        if (n < 0)
+            return JK_EXIT_FAILURE;
+        jk_outbox_counts (self->outbox, &c);
+    }
     fprintf (stderr, "%llu pending, %llu rejected, %llu stored",
              (unsigned long long)c.pending, (unsigned long long)c.rejected,
              (unsigned long long)c.stored);
@@ -200,11 +224,12 @@ int jk_agent_cmd_inspect (jk_agent_t *self)
                  self->program, self->program);
         return JK_EXIT_USAGE;
     }
-    int rc = jk_agent_open_outbox (self);
+    bool none = s_no_outbox (self);
+    int rc = none ? JK_EXIT_OK : jk_agent_open_outbox (self);
     if (rc)
         return rc;
     jk_outbox_row_t row;
-    if (jk_outbox_get (self->outbox, seq, &row) != JK_OK) {
+    if (none || jk_outbox_get (self->outbox, seq, &row) != JK_OK) {
         fprintf (stderr, "%s: no seq %llu in this outbox (pruned?)\n",
                  self->program, (unsigned long long)seq);
         return JK_EXIT_USAGE;
@@ -253,11 +278,12 @@ int jk_agent_cmd_prune (jk_agent_t *self)
                  self->program);
         return JK_EXIT_USAGE;
     }
-    int rc = jk_agent_open_outbox (self);
+    bool none = s_no_outbox (self);
+    int rc = none ? JK_EXIT_OK : jk_agent_open_outbox (self);
     if (rc)
         return rc;
     int64_t ms = (int64_t)days * 86400000 - JK_WIB_OFFSET_MS;
-    int64_t n = jk_outbox_prune (self->outbox, ms);
+    int64_t n = none ? 0 : jk_outbox_prune (self->outbox, ms);
     if (n < 0)
         return JK_EXIT_FAILURE;
     printf ("pruned %lld stored events written before %s\n", (long long)n,

@@ -6,8 +6,10 @@
 #include "jk_opts.h"
 #include "testsupport.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S_SOURCE "32.03.10/pacet-1"
@@ -234,9 +236,11 @@ static void test_source_rules (void **state)
     unsetenv ("JEJAK_SOURCE");
     assert_int_equal (jk_agent_main (JK_DOMAIN_ATTENDANCE, 4, none),
                       JK_EXIT_USAGE);
-    /* The outbox belongs to the first source. */
-    assert_int_equal (s_run (fx, JK_DOMAIN_ATTENDANCE, "pending", NULL),
-                      JK_EXIT_OK);
+    /* The outbox belongs to the first source (made by queueing: pending
+       does not make one, below). */
+    assert_int_equal (
+        s_run (fx, JK_DOMAIN_ATTENDANCE, "close-batch", "--batch", "B-1", NULL),
+        JK_EXIT_OFFLINE);
     char *other[] = {"jejak-attendance",
                      "--source",
                      "DINAS/laptop-2",
@@ -385,6 +389,51 @@ static void test_config_gives_global_flags_only (void **state)
     free (path);
 }
 
+/* AGENTS.md: the commands that only read make no outbox. On an --outbox
+   that does not exist, or an empty file, they answer as for an empty
+   outbox and leave the path as it was: a mistyped path is not made into a
+   new outbox that then says "0 pending". */
+static void test_readers_make_no_outbox (void **state)
+{
+    s_fix_t *fx = *state;
+    char *empty = jk_sprintf ("%s/empty.db", fx->dir);
+    FILE *file = fopen (empty, "w");
+    assert_non_null (file);
+    fclose (file);
+    const char *paths[] = {fx->outbox, empty};
+    for (size_t p = 0; p < 2; p++) {
+        const char *reader[][4] = {{"pending", NULL, NULL, NULL},
+                                   {"receipts", NULL, NULL, NULL},
+                                   {"prune", "--before", "2020-01-01", NULL},
+                                   {"inspect", "1", NULL, NULL}};
+        for (size_t i = 0; i < 4; i++) {
+            char *argv[12] = {"jejak-attendance", "--source", S_SOURCE,
+                              "--outbox", (char *)paths[p]};
+            int argc = 5;
+            for (int k = 0; reader[i][k]; k++)
+                argv[argc++] = (char *)reader[i][k];
+            argv[argc] = NULL;
+            /* inspect: the seq is not in it, a usage error as always. */
+            assert_int_equal (jk_agent_main (JK_DOMAIN_ATTENDANCE, argc, argv),
+                              i == 3 ? JK_EXIT_USAGE : JK_EXIT_OK);
+        }
+    }
+    struct stat st;
+    assert_int_equal (stat (fx->outbox, &st), -1);
+    assert_int_equal (errno, ENOENT);
+    assert_int_equal (stat (empty, &st), 0);
+    assert_int_equal (st.st_size, 0);
+    /* Queueing makes it, and the readers read it. */
+    assert_int_equal (
+        s_run (fx, JK_DOMAIN_ATTENDANCE, "close-batch", "--batch", "B-1", NULL),
+        JK_EXIT_OFFLINE);
+    assert_int_equal (s_run (fx, JK_DOMAIN_ATTENDANCE, "pending", NULL),
+                      JK_EXIT_OK);
+    assert_int_equal (s_run (fx, JK_DOMAIN_ATTENDANCE, "inspect", "1", NULL),
+                      JK_EXIT_OK);
+    free (empty);
+}
+
 static void test_prune_needs_date (void **state)
 {
     s_fix_t *fx = *state;
@@ -415,6 +464,8 @@ int main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_config_gives_global_flags_only,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_readers_make_no_outbox, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_needs_date, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_local_commands_need_no_broker_key,
