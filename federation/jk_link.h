@@ -63,6 +63,14 @@ bool jk_link_area_holds (const char *area, const char *origin);
 
 /* ---- the copy database (receiver) -------------------------------------- */
 
+/* Opens a SQLite file of the federation (a copy, a link's state, the
+   province's projections and their shadows, a sink's shadow), creating it
+   0600 unless readonly: they hold the regencies' records, NIKs in clear,
+   like the hub's own log. 5 s busy timeout. NULL with the reason in err
+   ("cannot open PATH: ..."). */
+sqlite3 *jk_link_sqlite_open (const char *path, bool readonly, char *err,
+                              size_t err_size);
+
 /* Opens (creating, 0600) the copy database: WAL, synchronous=FULL, tables
    copy, arrival, origin_head, link, fault, origin_tree, checkpoint, fork,
    origin_settings, marked JK_DB_LINK_COPY (jk_dbkind.h): a file of

@@ -282,8 +282,8 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS origin_settings ("
     " origin TEXT PRIMARY KEY, rat_deadline_months INTEGER NOT NULL);";
 
-sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
-                          size_t err_size)
+sqlite3 *jk_link_sqlite_open (const char *path, bool readonly, char *err,
+                              size_t err_size)
 {
     sqlite3 *db = NULL;
     mode_t old = umask (077);
@@ -300,7 +300,14 @@ sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
         return NULL;
     }
     sqlite3_busy_timeout (db, 5000);
-    if (readonly)
+    return db;
+}
+
+sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,
+                          size_t err_size)
+{
+    sqlite3 *db = jk_link_sqlite_open (path, readonly, err, err_size);
+    if (!db || readonly)
         return db;
     /* Another program's file (a hub's log) is refused before anything is
        written to it; an empty one becomes the copy. */

@@ -230,19 +230,16 @@ static int s_open_state (s_send_t *self, const char *log_key)
                   *why ? why : "the type byte must be 01 (the log's key)");
         return -1;
     }
-    mode_t old = umask (077);
-    int rc = sqlite3_open (self->state_path, &self->sdb);
-    umask (old);
+    self->sdb = jk_link_sqlite_open (self->state_path, false, why, sizeof why);
     /* Another program's file (a hub's log, a copy) is refused before
        anything is written to it. */
-    if (rc == SQLITE_OK &&
+    if (!self->sdb ||
         jk_db_kind_check (self->sdb, self->state_path, JK_DB_LINK_STATE, why,
                           sizeof why) != JK_OK) {
         jk_error (S_COMPONENT, "--state: %s", why);
         return -1;
     }
-    if (rc != SQLITE_OK ||
-        sqlite3_exec (self->sdb, s_state_schema, NULL, NULL, NULL) !=
+    if (sqlite3_exec (self->sdb, s_state_schema, NULL, NULL, NULL) !=
             SQLITE_OK ||
         jk_db_kind_mark (self->sdb, JK_DB_LINK_STATE) != JK_OK) {
         jk_error (S_COMPONENT, "cannot open the checkpoint state %s: %s",

@@ -2,6 +2,7 @@
     columns, the shadow's position, and the batch apply (shadow session,
     then PostgreSQL first, the shadow second). */
 #include "jk_dbkind.h"
+#include "jk_link.h"
 #include "pgsink_internal.h"
 
 /* The columns and key of every projection table as db has them (the
@@ -77,14 +78,14 @@ static bool s_shadow_settings (jk_pgsink_t *self, const char *path)
 
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
 {
-    if (sqlite3_open (path, &self->shadow) != SQLITE_OK) {
-        jk_error (S_COMPONENT, "cannot open the shadow %s: %s", path,
-                  sqlite3_errmsg (self->shadow));
+    char why[512];
+    self->shadow = jk_link_sqlite_open (path, false, why, sizeof why);
+    if (!self->shadow) {
+        jk_error (S_COMPONENT, "the shadow: %s", why);
         return false;
     }
     /* Another program's file (a hub's log) is refused before anything is
        written to it. */
-    char why[512];
     if (jk_db_kind_check (self->shadow, path, JK_DB_SINK_SHADOW, why,
                           sizeof why) != JK_OK) {
         jk_error (S_COMPONENT, "%s", why);

@@ -541,13 +541,13 @@ static s_origin_t *s_origin (jk_province_t *self, const char *code,
     /* The shadow is made, seeded and read with the regency's own
        reference data, as the regency's hub (--region CODE). */
     jk_region_use (o->region);
-    if (sqlite3_open (o->path, &o->db) == SQLITE_OK &&
-        jk_db_kind_check (o->db, o->path, JK_DB_PROVINCE_SHADOW, err,
-                          err_size) != JK_OK) {
+    o->db = jk_link_sqlite_open (o->path, false, err, err_size);
+    if (!o->db || jk_db_kind_check (o->db, o->path, JK_DB_PROVINCE_SHADOW, err,
+                                    err_size) != JK_OK) {
         s_origin_destroy (&o);
         return NULL;
     }
-    if (!o->db || jk_db_kind_mark (o->db, JK_DB_PROVINCE_SHADOW) != JK_OK ||
+    if (jk_db_kind_mark (o->db, JK_DB_PROVINCE_SHADOW) != JK_OK ||
         !s_exec (o->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                         "CREATE TABLE IF NOT EXISTS shadow_position (id "
                         "INTEGER PRIMARY KEY CHECK (id = 1), pos INTEGER NOT "
@@ -633,14 +633,13 @@ jk_province_t *jk_province_open (const char *path, const char *copy_path,
     }
     /* Another program's file (a copy, a hub's log) is refused before
        anything is written to it. */
-    if (sqlite3_open (path, &self->db) == SQLITE_OK &&
-        jk_db_kind_check (self->db, path, JK_DB_PROVINCE, err, err_size) !=
-            JK_OK) {
+    self->db = jk_link_sqlite_open (path, false, err, err_size);
+    if (!self->db || jk_db_kind_check (self->db, path, JK_DB_PROVINCE, err,
+                                       err_size) != JK_OK) {
         jk_province_destroy (&self);
         return NULL;
     }
-    if (!self->db ||
-        !s_exec (self->db,
+    if (!s_exec (self->db,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") ||
         s_schema (self, err, err_size) ||
         jk_db_kind_mark (self->db, JK_DB_PROVINCE) != JK_OK) {

@@ -11,6 +11,8 @@
 
 #include "../unit/replay/replay_workload.h"
 
+#include <sys/stat.h>
+
 /* The deadline of a wait for what must happen (a start, an answer, a
    stop): it only matters when it fails, so it leaves room for a
    sanitizer build on a slow, loaded machine. */
@@ -63,6 +65,14 @@ static void s_env_destroy (s_env_t **e_p)
 static int64_t s_copied (s_env_t *e)
 {
     return lk_stat (e->listen, e->link_key, e->server_key, "origin.32.03.pos");
+}
+
+/* A file's permission bits. */
+static int s_mode (const char *path)
+{
+    struct stat sb;
+    assert_int_equal (stat (path, &sb), 0);
+    return (int)(sb.st_mode & 0777);
 }
 
 /* Catch-up, live follow, lag on both sides, verify against head and log. */
@@ -967,6 +977,11 @@ static void test_months_of_the_copy (void **state)
     free (out);
     free (err);
     assert_int_equal (s_months_made (shadow), 6);
+    /* The province's database and its shadows hold the regencies' rows,
+       NIKs in clear: the owner's only, as the copy and the hub's log. */
+    assert_int_equal (s_mode (e->copy), 0600);
+    assert_int_equal (s_mode (province), 0600);
+    assert_int_equal (s_mode (shadow), 0600);
 
     /* The months told by the next record: recorded. */
     r[2].rat_deadline_months = 9;

@@ -191,6 +191,10 @@ static void test_sink_exactly_once (void **state)
                       60000))
         fail_msg ("sink at %lld",
                   (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
+    /* The shadow holds the hub's rows, NIKs in clear: the owner's only. */
+    struct stat sb;
+    assert_int_equal (stat (shadow, &sb), 0);
+    assert_int_equal (sb.st_mode & 0777, 0600);
     /* Live: follows the feed; killed -9 in the middle, twice. */
     s_submit (w, ingest, 1000);
     assert_true (JK_WAIT_FOR (
