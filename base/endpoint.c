@@ -218,3 +218,29 @@ int jk_endpoint_connect (zsock_t *sock, const char *endpoint)
         zsock_set_ipv6 (sock, 1);
     return zsock_connect (sock, "%s", endpoint);
 }
+
+int jk_endpoint_send_nowait (zmsg_t **msg_p, zsock_t *sock)
+{
+    zmsg_t *msg = *msg_p;
+    zframe_t *frame = zmsg_pop (msg);
+    bool first = true;
+    while (frame) {
+        int flags = ZFRAME_DONTWAIT | (zmsg_size (msg) ? ZFRAME_MORE : 0);
+        if (zframe_send (&frame, sock, flags) < 0) {
+            if (first) {
+                int saved = errno;
+                zmsg_prepend (msg, &frame);
+                errno = saved;
+                return -1;
+            }
+            /* Later frames follow the first once it was accepted; this
+               cannot happen, but never leak. */
+            zframe_destroy (&frame);
+            break;
+        }
+        first = false;
+        frame = zmsg_pop (msg);
+    }
+    zmsg_destroy (msg_p);
+    return 0;
+}

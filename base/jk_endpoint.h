@@ -30,4 +30,11 @@ void jk_endpoint_shown (zsock_t *sock, const char *endpoint, char *out,
    or -1 with zmq_errno set. */
 int jk_endpoint_connect (zsock_t *sock, const char *endpoint);
 
+/* Sends msg on sock without ever waiting. Returns 0 with the message
+   sent and destroyed, or -1 with errno set (EAGAIN: the peer's queue is
+   full; EHOSTUNREACH: a ROUTER_MANDATORY peer is gone) and the message
+   left whole in *msg_p, when its first frame was refused (ZeroMQ takes
+   the later frames of a message whose first it took). */
+int jk_endpoint_send_nowait (zmsg_t **msg_p, zsock_t *sock);
+
 #endif

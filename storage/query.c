@@ -16,6 +16,7 @@
 #include "jk_wire.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <msgpack.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@
 #define S_STATE_TURN     4     /* STATE messages per stream per turn */
 #define S_STATE_IDLE_MS  60000 /* a STATE without credit this long ends */
 #define S_STATE_TIMER_MS 1000  /* how often idle STATEs are looked at */
+#define S_STALL_RETRY_MS 10    /* how often a full client is tried again */
 /* COSIGN's bound per trusted witness (docs/PROTOCOL.md, "COSIGN is
    bounded"): a bucket of S_COSIGN_BURST, one back every
    S_COSIGN_REFILL_MS of jk_clock_now_ms (the clock a test may pin). */
@@ -51,6 +53,13 @@ typedef struct {
     jk_state_t *state;
     int64_t blocked_at; /* mono ms when credit ran out */
     uint64_t pieces;    /* STATE messages sent */
+    /* The message the client's queue had no room for (its routing id in
+       front), sent before anything else of the stream; stalled_at the
+       mono ms since when (0: not stalled). ended: that message is the
+       END, the stream is over once it is sent. */
+    zmsg_t *pending;
+    int64_t stalled_at;
+    bool ended;
 } s_stream_t;
 
 typedef struct {
@@ -87,17 +96,54 @@ static void s_stream_destroy (void **item)
     if (stream) {
         zframe_destroy (&stream->routing);
         jk_state_destroy (&stream->state);
+        zmsg_destroy (&stream->pending);
         free (stream);
     }
     *item = NULL;
 }
 
-/* Sends msg (signature and command already in it) to a client. */
+/* Sends msg (signature and command already in it) to a client, never
+   waiting: an answer to a client gone, or whose queue is full, is
+   dropped. */
 static void s_reply (s_query_t *self, zframe_t *routing, zmsg_t **msg_p)
 {
     zmsg_pushmem (*msg_p, zframe_data (routing), zframe_size (routing));
-    if (zmsg_send (msg_p, self->router) != 0)
+    if (jk_endpoint_send_nowait (msg_p, self->router) != 0)
         zmsg_destroy (msg_p);
+}
+
+/* Sends a stream's pending message: 0 when sent (or none), 1 when the
+   client's queue is still full (kept), -1 when the client is gone
+   (dropped: the stream ends). */
+static int s_stream_flush (s_query_t *self, s_stream_t *stream)
+{
+    if (!stream->pending)
+        return 0;
+    if (jk_endpoint_send_nowait (&stream->pending, self->router) == 0) {
+        stream->stalled_at = 0;
+        return 0;
+    }
+    if (errno == EAGAIN) {
+        if (!stream->stalled_at)
+            stream->stalled_at = jk_clock_mono_ms ();
+        return 1;
+    }
+    zmsg_destroy (&stream->pending);
+    return -1;
+}
+
+/* Sends the next message of a stream (a RECORD, STATE or END): the
+   router never drops one for a full queue (mandatory routing), so a
+   client that reads slower than its credit lets the stream run holds
+   the stream there, losing nothing. As s_stream_flush. */
+static int s_stream_send (s_query_t *self, s_stream_t *stream, zmsg_t **msg_p)
+{
+    zmsg_pushmem (*msg_p, zframe_data (stream->routing),
+                  zframe_size (stream->routing));
+    assert (!stream->pending);
+    stream->pending = *msg_p;
+    *msg_p = NULL;
+    return s_stream_flush (self, stream);
 }
 
 static void s_error (s_query_t *self, zframe_t *routing, const char *code,
@@ -509,7 +555,10 @@ static void s_on_since (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     }
     s_stream_t *stream = jk_calloc (1, sizeof *stream);
     stream->routing = zframe_dup (routing);
-    stream->next_pos = from_pos;
+    /* Positions are SQLite integers: one beyond INT64_MAX is beyond the
+       head all the same (bound as it is, it would read negative, and the
+       stream would start from the first record). */
+    stream->next_pos = from_pos > INT64_MAX ? INT64_MAX : from_pos;
     stream->prefix_len = zframe_size (prefix);
     memcpy (stream->prefix, zframe_data (prefix), stream->prefix_len);
     stream->credit = credit;
@@ -681,9 +730,10 @@ static void s_on_state (s_query_t *self, zframe_t *routing, zmsg_t *msg)
 }
 
 /* Sends the next pieces of a STATE, never more than its credit nor
-   S_STATE_TURN at a time. Returns true when the stream is finished (all
-   sent, or the copy failed: logged, and the client, hearing nothing,
-   asks again). */
+   S_STATE_TURN at a time, stopping at a piece the client's queue has no
+   room for (kept, s_stream_send). Returns true when the stream is
+   finished (all sent, the client gone, or the copy failed: logged, and
+   the client, hearing nothing, asks again). */
 static bool s_state_turn (s_query_t *self, s_stream_t *stream)
 {
     for (int sent = 0; sent < S_STATE_TURN; sent++) {
@@ -705,9 +755,11 @@ static bool s_state_turn (s_query_t *self, s_stream_t *stream)
         jk_wire_add_u64 (msg, jk_state_total (stream->state));
         jk_wire_add_u64 (msg, offset);
         zmsg_append (msg, &bytes);
-        s_reply (self, stream->routing, &msg);
         stream->credit--;
         stream->pieces++;
+        int rc_send = s_stream_send (self, stream, &msg);
+        if (rc_send != 0)
+            return rc_send < 0;
     }
     return false;
 }
@@ -856,8 +908,9 @@ static void s_router_ready (s_query_t *self)
 }
 
 /* Sends the next records of one stream, never more than its credit, in
-   one read transaction; ends it with END when it reached the head.
-   Returns true when the stream is finished. */
+   one read transaction, stopping at a record the client's queue has no
+   room for (kept, s_stream_send); ends it with END when it reached the
+   head. Returns true when the stream is finished (or its client gone). */
 static bool s_stream_turn (s_query_t *self, s_stream_t *stream)
 {
     bool finished = false, stopped = false;
@@ -899,8 +952,14 @@ static bool s_stream_turn (s_query_t *self, s_stream_t *stream)
             zmsg_t *msg = jk_record_msg (&record);
             zmsg_pushstr (msg, "RECORD");
             zmsg_pushstr (msg, JK_PROTOCOL);
-            s_reply (self, stream->routing, &msg);
             stream->credit--;
+            stream->next_pos = pos;
+            int sent = s_stream_send (self, stream, &msg);
+            if (sent != 0) {
+                stopped = true;
+                finished = sent < 0;
+                break;
+            }
         }
         stream->next_pos = pos;
     }
@@ -911,34 +970,51 @@ static bool s_stream_turn (s_query_t *self, s_stream_t *stream)
         if (s_head (self, &pos, hash) == 0) {
             zmsg_t *msg = jk_wire_new ("END");
             jk_wire_add_u64 (msg, pos);
-            s_reply (self, stream->routing, &msg);
-            finished = true;
+            /* An END kept for a full queue ends the stream once sent. */
+            stream->ended = s_stream_send (self, stream, &msg) > 0;
+            finished = !stream->ended;
         }
     }
     sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
     return finished;
 }
 
-/* Gives every stream that can move one turn; true if any may move more.
-   A STATE left without credit for S_STATE_IDLE_MS ends (its copy goes):
-   its client is gone or asks again. */
-static bool s_streams_turn (s_query_t *self)
+/* Gives every stream that can move one turn; true if any may move more
+   (*stalled true when one waits for room in its client's queue). A
+   message kept for a full queue goes first. A STATE left without
+   credit, or whose client reads nothing, for S_STATE_IDLE_MS ends (its
+   copy goes): its client is gone or asks again. */
+static bool s_streams_turn (s_query_t *self, bool *stalled)
 {
     bool busy = false;
+    *stalled = false;
     int64_t now = jk_clock_mono_ms ();
     zlistx_t *keys = zhashx_keys (self->streams);
     for (char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
         s_stream_t *stream = zhashx_lookup (self->streams, key);
-        if (stream && stream->blocked && stream->state &&
-            now - stream->blocked_at >= S_STATE_IDLE_MS) {
+        if (!stream)
+            continue;
+        if (stream->state &&
+            ((stream->blocked && now - stream->blocked_at >= S_STATE_IDLE_MS) ||
+             (stream->stalled_at &&
+              now - stream->stalled_at >= S_STATE_IDLE_MS))) {
             zhashx_delete (self->streams, key);
             continue;
         }
-        if (!stream || stream->blocked)
+        int flushed = s_stream_flush (self, stream);
+        if (flushed < 0 || (flushed == 0 && stream->ended)) {
+            zhashx_delete (self->streams, key);
+            continue;
+        }
+        if (flushed > 0)
+            *stalled = true;
+        if (flushed > 0 || stream->blocked)
             continue;
         if (stream->state ? s_state_turn (self, stream)
                           : s_stream_turn (self, stream))
             zhashx_delete (self->streams, key);
+        else if (stream->pending)
+            *stalled = true;
         else if (!stream->blocked)
             busy = true;
     }
@@ -1042,6 +1118,11 @@ static int s_query_init (s_query_t *self, s_args_t *args)
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->router, 0);
     zsock_set_sndhwm (self->router, 100000);
+    /* A client whose queue is full is not sent to (EAGAIN) rather than
+       dropped from silently, nor one that is gone (EHOSTUNREACH):
+       streams wait for room (s_stream_send); answers are sent without
+       waiting (s_reply). */
+    zsock_set_router_mandatory (self->router, 1);
     zsock_set_maxmsgsize (self->router, 65536);
     if (args->cert_path) {
         zcert_t *cert = zcert_load (args->cert_path);
@@ -1100,11 +1181,13 @@ static void s_query_actor (zsock_t *pipe, void *arg)
     zstr_send (pipe, "READY");
     zpoller_t *poller = zpoller_new (pipe, self->router, NULL);
     zpoller_set_nonstop (poller, true);
-    bool busy = false;
+    bool busy = false, stalled = false;
     while (true) {
         /* Streams waiting for credit are looked at now and then: an idle
-           STATE ends after S_STATE_IDLE_MS. */
+           STATE ends after S_STATE_IDLE_MS; those waiting for room in
+           their client's queue are tried again soon. */
         int wait = busy                          ? 0
+                   : stalled                     ? S_STALL_RETRY_MS
                    : zhashx_size (self->streams) ? S_STATE_TIMER_MS
                                                  : -1;
         void *which = zpoller_wait (poller, wait);
@@ -1113,7 +1196,7 @@ static void s_query_actor (zsock_t *pipe, void *arg)
                 break;
         } else if (which == self->router)
             s_router_ready (self);
-        busy = s_streams_turn (self);
+        busy = s_streams_turn (self, &stalled);
     }
     zpoller_destroy (&poller);
     s_query_fini (self);

@@ -206,8 +206,9 @@ static void s_keys_documented (const char *stats, const char *doc)
     free (copy);
 }
 
-/* An event whose envelope reads (id, source, seq) and nothing more. */
-static zframe_t *s_bare_event (const char *source)
+/* An event whose envelope reads (id, source, seq) and nothing more: the
+   store logs it as a rejection record. Its id is made of seq. */
+static zframe_t *s_bare_event (const char *source, uint64_t seq)
 {
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
@@ -216,11 +217,12 @@ static zframe_t *s_bare_event (const char *source)
     msgpack_pack_map (&pk, 3);
     msgpack_pack_str_with_body (&pk, "id", 2);
     uint8_t id[16] = {0x01, 0x83, 0xaf, 0x86, 0xf1, 0x80, 0x70, 0x00, 0x80};
+    jk_wire_put_u64 (id + 8, 0x8000000000000000ULL | seq);
     msgpack_pack_bin_with_body (&pk, id, 16);
     msgpack_pack_str_with_body (&pk, "source", 6);
     msgpack_pack_str_with_body (&pk, source, strlen (source));
     msgpack_pack_str_with_body (&pk, "seq", 3);
-    msgpack_pack_uint64 (&pk, 1);
+    msgpack_pack_uint64 (&pk, seq);
     zframe_t *frame = zframe_new (sbuf.data, sbuf.size);
     msgpack_sbuffer_destroy (&sbuf);
     return frame;
@@ -238,7 +240,7 @@ static void test_office_and_stats (void **state)
     assert_non_null (sub);
     zsock_t *agent = jk_test_dealer (hub->ingest);
     zmsg_t *msg = jk_wire_new ("SUBMIT");
-    zframe_t *event = s_bare_event ("32.03.10/shape-1");
+    zframe_t *event = s_bare_event ("32.03.10/shape-1", 1);
     zmsg_append (msg, &event);
     assert_int_equal (zmsg_send (&msg, agent), 0);
     msg = jk_test_recv (agent, S_WAIT_MS);
@@ -280,11 +282,146 @@ static void test_office_and_stats (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* Logs records from..to of source, SUBMITs of up to 1000 events with up
+   to 4 in flight; each answered REJECTED (a bare event is a rejection
+   record) at its own position. */
+static void s_log_bare (zsock_t *agent, const char *source, uint64_t from,
+                        uint64_t to)
+{
+    uint64_t next = from, answered = 0;
+    int in_flight = 0;
+    while (answered < to - from + 1) {
+        while (in_flight < 4 && next <= to) {
+            zmsg_t *msg = jk_wire_new ("SUBMIT");
+            for (int i = 0; i < 1000 && next <= to; i++) {
+                zframe_t *event = s_bare_event (source, next++);
+                zmsg_append (msg, &event);
+            }
+            assert_int_equal (zmsg_send (&msg, agent), 0);
+            in_flight++;
+        }
+        zmsg_t *msg = jk_test_recv (agent, S_WAIT_MS);
+        assert_non_null (msg);
+        char command[16];
+        assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+        assert_string_equal (command, "ANSWER");
+        for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg)) {
+            jk_answer_t answer;
+            assert_int_equal (
+                jk_answer_decode (zframe_data (f), zframe_size (f), &answer),
+                JK_OK);
+            if (answer.kind != JK_ANSWER_REJECTED)
+                fail_msg ("a bare event was answered %s %s",
+                          jk_answer_kind_name (answer.kind), answer.code);
+            answered++;
+        }
+        zmsg_destroy (&msg);
+        in_flight--;
+    }
+}
+
+/* Asks SINCE from_pos with the given credit on sock. */
+static void s_since (zsock_t *sock, uint64_t from_pos, uint64_t credit)
+{
+    zmsg_t *msg = jk_wire_new ("SINCE");
+    jk_wire_add_u64 (msg, from_pos);
+    zmsg_addstr (msg, "");
+    jk_wire_add_u64 (msg, credit);
+    assert_int_equal (zmsg_send (&msg, sock), 0);
+}
+
+/* Reads a SINCE stream from sock: RECORDs from position from + 1 on,
+   each the one after the last, then END at head. */
+static void s_read_stream (zsock_t *sock, uint64_t from, uint64_t head)
+{
+    uint64_t last = from;
+    while (true) {
+        zmsg_t *msg = jk_test_recv (sock, S_WAIT_MS);
+        if (!msg)
+            fail_msg ("the stream stopped after position %llu, before END "
+                      "(head %llu)",
+                      (unsigned long long)last, (unsigned long long)head);
+        char command[16];
+        assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+        uint64_t pos = 0;
+        if (streq (command, "END")) {
+            assert_int_equal (jk_wire_pop_u64 (msg, &pos), 0);
+            assert_int_equal (pos, head);
+            assert_int_equal (last, head);
+            zmsg_destroy (&msg);
+            return;
+        }
+        assert_string_equal (command, "RECORD");
+        jk_record_t record;
+        assert_int_equal (jk_record_read (msg, &record), JK_OK);
+        if (record.pos != last + 1)
+            fail_msg ("RECORD %llu came after %llu",
+                      (unsigned long long)record.pos, (unsigned long long)last);
+        last = record.pos;
+        zmsg_destroy (&msg);
+    }
+}
+
+/* Section 6, SINCE: a from_pos at or beyond the head is answered END at
+   once, whatever its size (one above 2^63 - 1 too: SQLite's integers
+   end there), never with the records from the first. */
+static void test_since_beyond_head (void **state)
+{
+    (void)state;
+    jk_test_hub_t *hub = jk_test_hub_new ("wire-since-far");
+    jk_test_hub_start (hub);
+    zsock_t *agent = jk_test_dealer (hub->ingest);
+    s_log_bare (agent, "32.03.10/far-1", 1, 3);
+    zsock_t *query = jk_test_dealer (hub->query);
+    const uint64_t from[] = {3, 4, INT64_MAX, (uint64_t)INT64_MAX + 1,
+                             UINT64_MAX};
+    for (size_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+        s_since (query, from[i], 100);
+        s_read_stream (query, 3, 3);
+    }
+    s_since (query, 1, 100);
+    s_read_stream (query, 1, 3);
+    zsock_destroy (&query);
+    zsock_destroy (&agent);
+    jk_test_hub_destroy (&hub);
+}
+
+/* Section 6, SINCE: a client that grants more credit than it reads loses
+   nothing. The store queues up to 100,000 messages for a client, then
+   holds its stream until the client reads: every record and the END
+   arrive, however far behind the reader is. One client reads nothing
+   while a second one reads the same stream to its END (the store turns
+   the streams together, so by then the first one's has run as far). */
+static void test_since_slow_reader (void **state)
+{
+    (void)state;
+    const uint64_t records = 130000;
+    jk_test_hub_t *hub = jk_test_hub_new ("wire-since-slow");
+    /* No E_BUSY for the projections' lag while the log fills fast. */
+    setenv ("JEJAK_PROJECTION_LAG_MAX", "100000000", 1);
+    jk_test_hub_start (hub);
+    unsetenv ("JEJAK_PROJECTION_LAG_MAX");
+    zsock_t *agent = jk_test_dealer (hub->ingest);
+    s_log_bare (agent, "32.03.10/slow-1", 1, records);
+    zsock_t *idle = jk_test_dealer (hub->query);
+    zsock_t *reader = jk_test_dealer (hub->query);
+    s_since (idle, 0, UINT64_MAX);
+    s_since (reader, 0, UINT64_MAX);
+    s_read_stream (reader, 0, records);
+    s_read_stream (idle, 0, records);
+    zsock_destroy (&reader);
+    zsock_destroy (&idle);
+    zsock_destroy (&agent);
+    jk_test_hub_destroy (&hub);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_malformed_shapes),
         cmocka_unit_test (test_office_and_stats),
+        cmocka_unit_test (test_since_beyond_head),
+        cmocka_unit_test (test_since_slow_reader),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
