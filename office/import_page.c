@@ -235,9 +235,11 @@ static void s_event_cells (jk_http_t *h, const jk_event_t *ev, size_t shown)
         if (v->present)
             jk_event_text (ev, t->fields[i].name, text, sizeof text);
         if (t->fields[i].kind == JK_KIND_ENUM && v->present) {
-            char label[128];
-            snprintf (label, sizeof label, "%s",
-                      jk_office_value_label (text, h->en, label, sizeof label));
+            /* The label may be written into buf: copied out of it, never
+               onto itself. */
+            char buf[128];
+            const char *label =
+                jk_office_value_label (text, h->en, buf, sizeof buf);
             snprintf (text, sizeof text, "%s", label);
         }
         if (t->fields[i].kind == JK_KIND_DATE && v->present &&

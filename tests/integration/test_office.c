@@ -897,6 +897,27 @@ static void test_import (void **state)
     assert_non_null (strstr (r.body, "data-code=\"E_COLUMN_MISSING\"><td>1</td>"
                                      "<td>Tahun buku</td>"));
     s_resp_free (&r);
+    /* The preview names each choice as the form does, also a value whose
+       Indonesian name is its own word (PRIMER: Primer). */
+    static const char coop[] =
+        "legal_number;legal_date;name;form;kind;pattern;desa_code;"
+        "members_male;members_female\n"
+        "AHU-0001234.AH.01.26.TAHUN 2019;12/03/2019;Koperasi Sauyunan;"
+        "PRIMER;KONSUMEN;KONVENSIONAL;32.03.10.2012;40;35\n";
+    r = s_upload (env, env->csrf, "cooperative.registered", "koperasi.csv",
+                  coop, sizeof coop - 1);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body, "<td>Koperasi Sauyunan</td><td>Primer</td>"
+                                     "<td>Konsumen</td><td>Konvensional</td>"));
+    s_resp_free (&r);
+    /* No file, or a file of 0 bytes: the import form again (400), the
+       reason named. */
+    r = s_upload (env, env->csrf, "cooperative.registered", "kosong.csv", "",
+                  0);
+    assert_int_equal (r.code, 400);
+    assert_non_null (strstr (r.body, "Pilih berkas CSV atau XLSX (tidak "
+                                     "kosong)."));
+    s_resp_free (&r);
     free (xlsx);
 }
 
