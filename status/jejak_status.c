@@ -189,7 +189,7 @@ static void s_help (jk_opts_t *opts, FILE *out)
 /* What the options ask for, checked. */
 typedef struct {
     jk_status_view_t view;
-    int32_t day; /* --as-of, or -1 */
+    int32_t day; /* --as-of, or JK_STATUS_TODAY */
     uint64_t timeout;
     jk_active_rule_t rule;
     int months; /* --rat-deadline-months */
@@ -242,7 +242,7 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
     *view = (jk_status_view_t){.kecamatan = jk_opts_get (opts, "kecamatan"),
                                .batch = jk_opts_get (opts, "batch"),
                                .all_batches = jk_opts_on (opts, "all-batches")};
-    run->day = -1;
+    run->day = JK_STATUS_TODAY;
     const char *as_of = jk_opts_get (opts, "as-of");
     if (as_of && jk_date_parse_day (as_of, &run->day)) {
         fprintf (stderr,

@@ -239,7 +239,7 @@ int jk_status_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
         view->rows = s_rows ();
     bool dirty = true;
     int64_t rendered = 0;
-    int32_t shown_day = -1;
+    int32_t shown_day = JK_STATUS_TODAY;
     s_link_t link = {.sock = jk_status_link_socket (opts)};
     link.text = link.sock ? jk_strdup ("") : NULL;
     while (!zsys_interrupted) {
@@ -258,8 +258,9 @@ int jk_status_live (jk_opts_t *opts, jk_status_view_t *view, bool json,
             dirty |= s_link_step (&link);
             view->link = link.text;
         }
-        int32_t day =
-            fixed_day >= 0 ? fixed_day : jk_wib_day (jk_clock_now_ms ());
+        int32_t day = fixed_day != JK_STATUS_TODAY
+                          ? fixed_day
+                          : jk_wib_day (jk_clock_now_ms ());
         dirty |= day != shown_day;
         int64_t now = jk_clock_mono_ms ();
         if (!dirty || now - rendered < S_REFRESH_MS)

@@ -7,15 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One SNAPSHOT request as of day (-1: the store's today). Returns 0 with
-   the position, hash frame and snapshot frame (the caller destroys
+/* One SNAPSHOT request as of day (JK_STATUS_TODAY: the store's today). Returns
+   0 with the position, hash frame and snapshot frame (the caller destroys
    them), or -1 with a message in err. */
 static int s_snapshot_ask (const jk_status_store_t *store, int32_t day,
                            uint64_t *pos, zframe_t **hash, zframe_t **snapshot,
                            char *err, size_t err_size)
 {
     char as_of[11] = "";
-    if (day >= 0)
+    if (day != JK_STATUS_TODAY)
         jk_date_format (day, as_of);
     *hash = *snapshot = NULL;
     zsock_t *query = zsock_new (ZMQ_DEALER);

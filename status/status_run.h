@@ -9,6 +9,10 @@
 #include "jk_opts.h"
 #include "jk_status.h"
 
+/* No --as-of: the day is today in WIB, asked anew at each render. Any
+   other value is a day since 1970-01-01, negative before it. */
+#define JK_STATUS_TODAY INT32_MIN
+
 /* Where and how to ask the store for a snapshot (--once, and the web
    page's as-of requests, which run on the HTTP threads: read only). */
 typedef struct {
@@ -38,8 +42,8 @@ bool jk_status_link_take (zsock_t *sock, int wait_ms, char **text);
    the store, as the board's JSON document ("state": "as-of"). */
 char *jk_status_web_as_of (void *arg, int32_t day, size_t *size, char *err,
                            size_t err_size);
-/* The one-shot board: SNAPSHOT from the store, rendered once (day -1:
-   the store's today). Exit code. */
+/* The one-shot board: SNAPSHOT from the store, rendered once (day
+   JK_STATUS_TODAY: the store's today). Exit code. */
 int jk_status_once (jk_opts_t *opts, const jk_status_store_t *store,
                     jk_status_view_t *view, bool json, int32_t day);
 /* The live board until SIGINT/SIGTERM; with web, every refresh is also

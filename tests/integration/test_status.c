@@ -543,6 +543,13 @@ static void test_program_once_json (void **state)
     assert_null (strstr (out, "320301010785")); /* no NIK in clear */
     free (out);
     free (errors);
+    /* A day before 1970 is that day, not today. */
+    char *argv_old[] = {"jejak-status", "--once",  "--json",     "--query",
+                        env->query,     "--as-of", "31/12/1969", NULL};
+    assert_int_equal (jk_test_run (argv_old, &out, &errors, S_WAIT_MS), 0);
+    assert_non_null (strstr (out, "\"as_of\":\"1969-12-31\""));
+    free (out);
+    free (errors);
 
     /* The terminal form, plain text when not on a terminal. */
     char *argv2[] = {"jejak-status", "--once",   "--query", env->query,

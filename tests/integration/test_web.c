@@ -733,6 +733,12 @@ static void test_date_picker (void **state)
     assert_non_null (strstr (s_body (text), "\"as_of\":\"2023-06-30\""));
     assert_int_equal (s_json_number (s_body (text), "totals", "active"), 1);
     free (text);
+    /* A day before 1970 is asked as that day, not as today. */
+    text = s_http (env, "GET", "/snapshot.json?as_of=01/01/1960", &code);
+    assert_int_equal (code, 200);
+    assert_non_null (strstr (s_body (text), "\"as_of\":\"1960-01-01\""));
+    assert_int_equal (s_json_number (s_body (text), "totals", "active"), 0);
+    free (text);
     assert_int_equal (s_total (env, "active"), 0);
 
     if (!jk_test_browser ("test_date_picker"))
