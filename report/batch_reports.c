@@ -16,15 +16,62 @@ typedef int (*s_batch_fn) (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
                            const char *title, bool first, char *err,
                            size_t size);
 
-static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
-                         s_batch_fn fn, char *err, size_t size)
+int jk_report_batch_known (const jk_rdoc_t *doc, sqlite3 *db, const char *where,
+                           const char *what, char *err, size_t size)
 {
+    if (!doc->batch)
+        return JK_OK;
+    char *sql = jk_sprintf ("SELECT batch, batch = ?1 FROM batches WHERE"
+                            " start_date <= ?2 %s ORDER BY start_date, batch",
+                            where);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
+    free (sql);
+    if (rc != SQLITE_OK) {
+        snprintf (err, size, "%s", sqlite3_errmsg (db));
+        return JK_IO;
+    }
+    sqlite3_bind_text (st, 1, doc->batch, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, doc->as_of, -1, SQLITE_STATIC);
+    char codes[320] = "";
+    size_t n = 0, used = 0;
+    bool found = false;
+    while (!found && sqlite3_step (st) == SQLITE_ROW) {
+        found = sqlite3_column_int (st, 1) != 0;
+        const char *code = (const char *)sqlite3_column_text (st, 0);
+        if (n++ < 12 && used < sizeof codes)
+            used += (size_t)snprintf (codes + used, sizeof codes - used, "%s%s",
+                                      n > 1 ? ", " : "", code);
+    }
+    sqlite3_finalize (st);
+    if (found)
+        return JK_OK;
+    if (n == 0)
+        snprintf (err, size,
+                  "--batch %s: no such batch started by %s (no %s"
+                  " started by then)",
+                  doc->batch, doc->as_of, what);
+    else
+        snprintf (err, size,
+                  "--batch %s: no such batch started by %s (%s"
+                  " started by then: %s%s)",
+                  doc->batch, doc->as_of, what, codes, n > 12 ? ", ..." : "");
+    return JK_NOT_FOUND;
+}
+
+static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
+                         const char *what, s_batch_fn fn, char *err,
+                         size_t size)
+{
+    int rc = jk_report_batch_known (doc, db, where, what, err, size);
+    if (rc != JK_OK)
+        return rc;
     char *sql = jk_sprintf ("SELECT batch, title FROM batches WHERE"
                             " start_date <= :day AND (:batch IS NULL OR"
                             " batch = :batch) %s ORDER BY start_date, batch",
                             where);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
+    rc = sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
     free (sql);
     if (rc != SQLITE_OK) {
         snprintf (err, size, "%s", sqlite3_errmsg (db));
@@ -35,21 +82,13 @@ static int s_each_batch (jk_rdoc_t *doc, sqlite3 *db, const char *where,
     int i = sqlite3_bind_parameter_index (st, ":batch");
     sqlite3_bind_text (st, i, doc->batch, -1, SQLITE_STATIC);
     rc = 0;
-    size_t seen = 0;
+    bool first = true;
     while (rc == 0 && sqlite3_step (st) == SQLITE_ROW) {
         rc = fn (doc, db, (const char *)sqlite3_column_text (st, 0),
-                 (const char *)sqlite3_column_text (st, 1), seen == 0, err,
-                 size);
-        seen++;
+                 (const char *)sqlite3_column_text (st, 1), first, err, size);
+        first = false;
     }
     sqlite3_finalize (st);
-    if (rc == 0 && doc->batch && seen == 0) {
-        snprintf (err, size,
-                  "--batch %s: no such batch started by %s (codes: "
-                  "SELECT batch FROM batches)",
-                  doc->batch, doc->as_of);
-        rc = JK_NOT_FOUND;
-    }
     return rc;
 }
 
@@ -251,7 +290,7 @@ static int s_batch_report (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
 
 int jk_report_pelatihan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 {
-    return s_each_batch (doc, db, "", s_batch_report, err, size);
+    return s_each_batch (doc, db, "", "batches", s_batch_report, err, size);
 }
 
 /* ---- dak: the DAK PK2UMK participant list ----------------------------------
@@ -298,6 +337,6 @@ static int s_dak_batch (jk_rdoc_t *doc, sqlite3 *db, const char *batch,
 
 int jk_report_dak (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 {
-    return s_each_batch (doc, db, "AND funding = 'DAK_NF_PK2UMK'", s_dak_batch,
-                         err, size);
+    return s_each_batch (doc, db, "AND funding = 'DAK_NF_PK2UMK'",
+                         "DAK_NF_PK2UMK batches", s_dak_batch, err, size);
 }

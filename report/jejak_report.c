@@ -9,8 +9,10 @@
 #include "jk_report.h"
 #include "jk_version.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_EXIT_USAGE 2
 #define S_EXIT_IO    3
@@ -163,13 +165,64 @@ static int s_build (jk_rdoc_t *doc, const jk_report_kind_t *kind,
     if (sqlite3_exec (*db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         jk_rdoc_head (doc, *db, err, sizeof err) ||
         (built = kind->build (doc, *db, err, sizeof err)) != JK_OK) {
-        fprintf (stderr, "jejak-report: %s: %s\n", db_path,
-                 err[0] ? err : sqlite3_errmsg (*db));
+        if (built == JK_NOT_FOUND) /* a usage error: the flag named */
+            fprintf (stderr, "jejak-report: %s\n", err);
+        else
+            fprintf (stderr, "jejak-report: %s: %s\n", db_path,
+                     err[0] ? err : sqlite3_errmsg (*db));
         sqlite3_exec (*db, "ROLLBACK", NULL, NULL, NULL);
         return built == JK_NOT_FOUND ? S_EXIT_USAGE : S_EXIT_IO;
     }
     sqlite3_exec (*db, "COMMIT", NULL, NULL, NULL);
     return 0;
+}
+
+/* --out never replaces a database: the one given as --db, a file of it
+   (its projections, WAL, lock) or any other SQLite file; nor is it a
+   directory. 0, or an exit code with the reason printed. */
+static int s_out_check (const char *out_path, const char *db_path)
+{
+    struct stat out, db;
+    if (strcmp (out_path, "-") == 0 || stat (out_path, &out) != 0)
+        return 0; /* a new file */
+    if (S_ISDIR (out.st_mode)) {
+        fprintf (stderr,
+                 "jejak-report: --out %s is a directory: name a file "
+                 "(nothing written)\n",
+                 out_path);
+        return S_EXIT_IO;
+    }
+    static const char *const beside[] = {"",
+                                         "-wal",
+                                         "-shm",
+                                         "-projections",
+                                         "-projections-wal",
+                                         "-projections-shm",
+                                         "-writer.lock"};
+    const char *what = NULL;
+    for (size_t i = 0; !what && i < sizeof beside / sizeof *beside; i++) {
+        char *path = jk_sprintf ("%s%s", db_path, beside[i]);
+        if (stat (path, &db) == 0 && db.st_dev == out.st_dev &&
+            db.st_ino == out.st_ino)
+            what = i == 0 ? "the database given as --db"
+                          : "a file of the database given as --db";
+        free (path);
+    }
+    char head[16] = "";
+    FILE *f = what ? NULL : fopen (out_path, "rb");
+    if (f) {
+        if (fread (head, 1, sizeof head, f) == sizeof head &&
+            memcmp (head, "SQLite format 3", 16) == 0)
+            what = "a database (SQLite)";
+        fclose (f);
+    }
+    if (!what)
+        return 0; /* an earlier report or another file: replaced */
+    fprintf (stderr,
+             "jejak-report: --out %s is %s: a report never replaces it "
+             "(nothing written; name another file)\n",
+             out_path, what);
+    return S_EXIT_USAGE;
 }
 
 /* Writes the document to out_path ("-": standard output) in format. 0 or
@@ -187,7 +240,8 @@ static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
     bool stdout_out = strcmp (out_path, "-") == 0;
     FILE *out = stdout_out ? stdout : fopen (out_path, "wb");
     if (!out) {
-        fprintf (stderr, "jejak-report: %s: cannot write\n", out_path);
+        fprintf (stderr, "jejak-report: %s: cannot write: %s\n", out_path,
+                 strerror (errno));
         return S_EXIT_IO;
     }
     int w = strcmp (format, "csv") == 0 ? jk_report_write_csv (doc, out)
@@ -231,6 +285,11 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
         fprintf (stderr, "jejak-report: xlsx needs a file: --out FILE.xlsx\n");
         free (out_path);
         return S_EXIT_USAGE;
+    }
+    if ((rc = s_out_check (out_path, db_path))) {
+        jk_rdoc_free (&doc);
+        free (out_path);
+        return rc;
     }
     sqlite3 *db = NULL;
     rc = s_build (&doc, kind, db_path, key, &db);

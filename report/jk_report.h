@@ -73,6 +73,12 @@ typedef struct {
     int (*build) (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size);
 } jk_report_kind_t;
 
+/* --batch: JK_OK when doc->batch is NULL or names a batch started by the
+   report's day (where: more of the WHERE clause over batches, "" or
+   "AND ..."); else JK_NOT_FOUND with the reason in err, naming the
+   batches (what: "batches") that would do; JK_IO with err. */
+int jk_report_batch_known (const jk_rdoc_t *doc, sqlite3 *db, const char *where,
+                           const char *what, char *err, size_t size);
 /* The builders made per training batch (batch_reports.c). */
 int jk_report_pelatihan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size);
 int jk_report_dak (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size);

@@ -162,6 +162,9 @@ static int s_rat (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 
 static int s_asesmen (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 {
+    int known = jk_report_batch_known (doc, db, "", "batches", err, size);
+    if (known != JK_OK)
+        return known;
     const jk_rcol_t sum[] = {{"Asesmen", JK_RCOL_TEXT, 14},
                              {"Skema", JK_RCOL_TEXT, 30},
                              {"Tanggal", JK_RCOL_DATE, 11},

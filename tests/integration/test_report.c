@@ -720,7 +720,17 @@ static void test_usage_errors (void **state)
         {"kecamatan", S_AS_OF, "xlsx", "--active-rule", "years=0", 2,
          "--active-rule: active rule: years must be a whole number 1..10"},
         {"pelatihan", S_AS_OF, "xlsx", "--batch", "NOPE", 2,
-         "--batch NOPE: no such batch"},
+         "jejak-report: --batch NOPE: no such batch started by 2022-12-31 "
+         "(batches started by then: PK2UMK-2022-01, PK2UMK-2022-02"},
+        {"asesmen", S_AS_OF, "xlsx", "--batch", "NOPE", 2,
+         "jejak-report: --batch NOPE: no such batch started by 2022-12-31 "
+         "(batches started by then: PK2UMK-2022-01, PK2UMK-2022-02"},
+        {"dak", S_AS_OF, "xlsx", "--batch", "NOPE", 2,
+         "jejak-report: --batch NOPE: no such batch started by 2022-12-31 "
+         "(DAK_NF_PK2UMK batches started by then: PK2UMK-2022-01, "},
+        {"asesmen", "2022-01-01", "xlsx", "--batch", "PK2UMK-2022-01", 2,
+         "--batch PK2UMK-2022-01: no such batch started by 2022-01-01 (no "
+         "batches started by then)"},
         {"neraca", S_AS_OF, "xlsx", NULL, NULL, 2, "unknown report 'neraca'"},
         {"dak", S_AS_OF, "xlsx", "--keys", "/nonexistent", 3,
          "/nonexistent/person.key: cannot read"},
@@ -741,6 +751,37 @@ static void test_usage_errors (void **state)
     free (out);
     free (err);
     free (path);
+
+    /* --out never replaces the database (nor its projections, nor any
+       SQLite file): refused before anything is read, the file as it
+       was. */
+    char *projections = jk_sprintf ("%s-projections", s_demo->db);
+    size_t before = 0, after = 0;
+    char *was = jk_test_slurp (projections, &before);
+    const char *targets[] = {s_demo->db, projections};
+    const char *what[] = {"is the database given as --db",
+                          "is a file of the database given as --db"};
+    for (size_t i = 0; i < 2; i++) {
+        int rc = s_report ("kecamatan", S_AS_OF, "csv", targets[i], &err, NULL,
+                           NULL, NULL, NULL);
+        char *expect = jk_sprintf ("jejak-report: --out %s %s: a report "
+                                   "never replaces it (nothing written; name "
+                                   "another file)\n",
+                                   targets[i], what[i]);
+        if (rc != 2 || strcmp (err, expect) != 0)
+            fail_msg ("--out %s: exit %d, stderr %s", targets[i], rc, err);
+        free (expect);
+        free (err);
+    }
+    char *now = jk_test_slurp (projections, &after);
+    assert_int_equal (after, before);
+    assert_memory_equal (now, was, before);
+    free (now);
+    free (was);
+    assert_int_equal (s_report ("kecamatan", S_AS_OF, "csv", "-", NULL, NULL,
+                                NULL, NULL, NULL),
+                      0);
+    free (projections);
 }
 
 /* ---- docs/PROJECTIONS.md's example queries
