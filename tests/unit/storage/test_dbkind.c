@@ -2,7 +2,8 @@
     application_id when made (docs/OPERATIONS.md, "Which file is which"),
     and a file of another kind given in its place is refused, with the
     file named and what it is, before anything is written to it: an
-    outbox, a users file, a link's copy, a store's log. A file from
+    outbox, a users file, a link's copy, a store's log, the store's
+    projections, a link's checkpoint state. A file from
     before the mark opens when it holds its kind's tables, and is marked
     then. */
 #include "testsupport.h"
@@ -290,6 +291,70 @@ static void test_log_refused_as_province (void **state)
     free (log);
 }
 
+/* A file of another kind where the store keeps the projections
+   (events.db-projections), and given to jejak-link send as its --state:
+   refused (exit 1) with the file named and what it is, its tables and
+   mark unchanged. The store does not take it for damaged projections to
+   remove and make anew. */
+static void test_outbox_refused_as_projections_and_state (void **state)
+{
+    (void)state;
+    char *log = s_path ("kinds.db");
+    char *projections = s_path ("kinds.db-projections");
+    char *outbox = s_path ("kinds-outbox.db");
+    s_make_log (log);
+    jk_test_db_remove (projections);
+    s_queue (projections);
+    s_queue (outbox);
+    long tables = s_tables (projections);
+    char *backend = jk_sprintf ("ipc://%s/kinds-backend", s_dir);
+    char *store[] = {"jejak-store", "--db",    log, "--backend",
+                     backend,       "--query", "",  NULL};
+    char *err = NULL;
+    assert_int_equal (s_run (&err, store), 1);
+    char *want = jk_sprintf ("%s is an office outbox (application_id "
+                             "0x4A4B4F42 'JKOB'), not the projections of a "
+                             "Jejak event log",
+                             projections);
+    if (!strstr (err, want))
+        fail_msg ("jejak-store: %s\nwanted: %s", err, want);
+    free (want);
+    free (err);
+    assert_int_equal (s_tables (projections), tables);
+    assert_int_equal (s_app_id (projections), jk_db_kind_id (JK_DB_OUTBOX));
+
+    /* jejak-link send's checkpoint state (--state, with --log-key). */
+    char *keys = s_path ("kinds-keys");
+    char *keygen[] = {"jejak-keys", "log-key", "--dir", keys, NULL};
+    assert_int_equal (s_run (&err, keygen), 0);
+    free (err);
+    char *vkey = jk_sprintf ("%s/log.vkey", keys);
+    char *up = jk_sprintf ("ipc://%s/kinds-up", s_dir);
+    char *query = jk_sprintf ("ipc://%s/kinds-query", s_dir);
+    char *send[] = {"jejak-link", "send",       "--area",  "32.03",   "--db",
+                    log,          "--upstream", up,        "--query", query,
+                    "--log-key",  vkey,         "--state", outbox,    NULL};
+    tables = s_tables (outbox);
+    assert_int_equal (s_run (&err, send), 1);
+    want = jk_sprintf ("--state: %s is an office outbox (application_id "
+                       "0x4A4B4F42 'JKOB'), not a link checkpoint state",
+                       outbox);
+    if (!strstr (err, want))
+        fail_msg ("jejak-link send: %s\nwanted: %s", err, want);
+    free (want);
+    free (err);
+    assert_int_equal (s_tables (outbox), tables);
+    assert_int_equal (s_app_id (outbox), jk_db_kind_id (JK_DB_OUTBOX));
+    free (query);
+    free (up);
+    free (vkey);
+    free (keys);
+    free (backend);
+    free (outbox);
+    free (projections);
+    free (log);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +363,7 @@ int main (void)
         cmocka_unit_test (test_log_refused),
         cmocka_unit_test (test_outbox_refused_by_store),
         cmocka_unit_test (test_log_refused_as_province),
+        cmocka_unit_test (test_outbox_refused_as_projections_and_state),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
