@@ -96,6 +96,22 @@ static int s_open_source (s_send_t *self, const char *path)
     self->copy = sqlite3_prepare_v2 (self->db, "SELECT pos FROM arrival", -1,
                                      &probe, NULL) == SQLITE_OK;
     sqlite3_finalize (probe);
+    /* A hub's log records the region its hub decides with (log_settings;
+       "" is the Cianjur default, 32.03): it goes up as that area only,
+       else its records would be copied as another regency's. A log that
+       records none is taken as told. */
+    jk_log_settings_t recorded;
+    if (!self->copy && jk_log_settings_read (self->db, &recorded) == JK_OK) {
+        const char *region = *recorded.area ? recorded.area : "32.03";
+        if (strcmp (region, self->area) != 0) {
+            jk_error (S_COMPONENT,
+                      "%s is the log of a hub of region %s (its --region, "
+                      "table log_settings), not of --area %s: a hub's log "
+                      "is forwarded as its own area only",
+                      path, region, self->area);
+            return -1;
+        }
+    }
     /* A copy gives each record its origin's RAT deadline months (none
        from a copy made before table origin_settings); a hub's log gives
        its own, read per batch (s_log_months). */

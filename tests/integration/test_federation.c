@@ -9,6 +9,8 @@
     by a shadow made with other months. */
 #include "link_support.h"
 
+#include "jk_log.h"
+
 #include "../unit/replay/replay_workload.h"
 
 #include <sys/stat.h>
@@ -153,6 +155,35 @@ static void test_forward_and_verify (void **state)
     assert_non_null (strstr (out, "copy behind by 5"));
     free (out);
     free (head);
+
+    /* The log records its hub's region (as the store records it: the
+       Cianjur default, 32.03): sent as another area, it is refused at
+       start, nothing forwarded. */
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (e->regency, &db), SQLITE_OK);
+    jk_log_settings_t settings = {.area = "", .rat_deadline_months = 6};
+    char why[256];
+    assert_int_equal (jk_log_settings_write (db, &settings, why, sizeof why),
+                      JK_OK);
+    sqlite3_close (db);
+    char *other[] = {"jejak-link", "send",    "--db",
+                     e->regency,   "--area",  "32.04",
+                     "--upstream", e->listen, NULL};
+    assert_int_equal (jk_test_run (other, &out, &err, S_WAIT_MS), 1);
+    char *want = jk_sprintf (
+        "%s is the log of a hub of region 32.03 (its --region, table "
+        "log_settings), not of --area 32.04: a hub's log is forwarded as its "
+        "own area only",
+        e->regency);
+    assert_non_null (strstr (err, want));
+    assert_non_null (
+        strstr (err, "jejak-link: cannot start (see the log above)"));
+    free (want);
+    free (out);
+    free (err);
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy WHERE "
+                                           "origin <> '32.03'"),
+                      0);
     assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
     s_env_destroy (&e);
 }
