@@ -394,7 +394,8 @@ int jk_heartbeat_check (const void *data, size_t size, jk_heartbeat_t *h,
     if (s_map_open (&m, data, size)) {
         if (why)
             snprintf (why, why_size,
-                      "the heartbeat is not one MessagePack map");
+                      "the heartbeat is not one MessagePack map of at most "
+                      "65536 bytes nested at most 4 levels deep");
         return JK_INVALID;
     }
     const char *bad = NULL;

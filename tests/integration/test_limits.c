@@ -337,15 +337,18 @@ static void s_request (zsock_t *sock, zmsg_t **msg_p, char *command,
     *reply_p = reply;
 }
 
-/* A heartbeat map with the given source and program. */
-static void s_add_heartbeat (zmsg_t *msg, const char *source, size_t source_len,
-                             const char *program, size_t program_len)
+/* A heartbeat map with the given source and program; with pad or nest,
+   a sixth key x (one the broker does not know) holding pad bytes of text
+   inside nest arrays. Returns the map's size in bytes. */
+static size_t s_add_heartbeat (zmsg_t *msg, const char *source,
+                               size_t source_len, const char *program,
+                               size_t program_len, size_t pad, int nest)
 {
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 5);
+    msgpack_pack_map (&pk, pad || nest ? 6 : 5);
     s_pack_str (&pk, "source", 6);
     s_pack_str (&pk, source, source_len);
     s_pack_str (&pk, "program", 7);
@@ -356,18 +359,27 @@ static void s_add_heartbeat (zmsg_t *msg, const char *source, size_t source_len,
     msgpack_pack_uint64 (&pk, 0);
     s_pack_str (&pk, "rejected", 8);
     msgpack_pack_uint64 (&pk, 0);
+    if (pad || nest) {
+        s_pack_str (&pk, "x", 1);
+        for (int i = 0; i < nest; i++)
+            msgpack_pack_array (&pk, 1);
+        char *text = jk_calloc (1, pad + 1);
+        memset (text, 'x', pad);
+        s_pack_str (&pk, text, pad);
+        free (text);
+    }
+    size_t size = sbuf.size;
     zmsg_addmem (msg, sbuf.data, sbuf.size);
     msgpack_sbuffer_destroy (&sbuf);
+    return size;
 }
 
-/* Sends a PING and returns the command answered (PONG or ERROR), with
-   the code in code for an ERROR. */
-static void s_ping (zsock_t *sock, const char *source, size_t source_len,
-                    const char *program, size_t program_len, char *command,
-                    char *code, size_t code_size)
+/* Sends a PING (msg) and returns the command answered (PONG or ERROR),
+   with the code in code for an ERROR. */
+static void s_ping_msg (zsock_t *sock, zmsg_t *msg, char *command, char *code,
+                        size_t code_size)
 {
-    zmsg_t *msg = jk_wire_new ("PING"), *reply;
-    s_add_heartbeat (msg, source, source_len, program, program_len);
+    zmsg_t *reply;
     s_request (sock, &msg, command, &reply);
     code[0] = 0;
     if (streq (command, "ERROR")) {
@@ -376,6 +388,16 @@ static void s_ping (zsock_t *sock, const char *source, size_t source_len,
         free (text);
     }
     zmsg_destroy (&reply);
+}
+
+/* s_ping_msg of a PING with the given source and program. */
+static void s_ping (zsock_t *sock, const char *source, size_t source_len,
+                    const char *program, size_t program_len, char *command,
+                    char *code, size_t code_size)
+{
+    zmsg_t *msg = jk_wire_new ("PING");
+    s_add_heartbeat (msg, source, source_len, program, program_len, 0, 0);
+    s_ping_msg (sock, msg, command, code, code_size);
 }
 
 /* Sends msg and waits up to timeout_ms for a reply (NULL if none). */
@@ -413,7 +435,7 @@ static void s_served_after_drop (zsock_t *sock, zmsg_t *(*make_probe) (void),
 static zmsg_t *s_ping_probe (void)
 {
     zmsg_t *msg = jk_wire_new ("PING");
-    s_add_heartbeat (msg, "32.03.10/probe", 14, "test_limits", 11);
+    s_add_heartbeat (msg, "32.03.10/probe", 14, "test_limits", 11, 0, 0);
     return msg;
 }
 
@@ -813,6 +835,53 @@ static void s_heartbeat_source (s_fixture_t *f, const s_limit_t *row)
 static void s_heartbeat_program (s_fixture_t *f, const s_limit_t *row)
 {
     s_heartbeat (f, row, true);
+}
+
+/* A PING whose heartbeat map is exactly size bytes (its key x padded),
+   or nests nest arrays in x (levels: the map, then each array). */
+static zmsg_t *s_heartbeat_shaped (size_t size, int nest)
+{
+    size_t pad = 0;
+    while (true) {
+        zmsg_t *msg = jk_wire_new ("PING");
+        size_t got = s_add_heartbeat (msg, "32.03.10/hb", 11, "test_limits", 11,
+                                      pad, nest);
+        if (!size || got == size)
+            return msg;
+        zmsg_destroy (&msg);
+        assert_true (got < size || pad > 0);
+        pad = pad + size - got; /* the text's header may grow: again */
+    }
+}
+
+/* The heartbeat map at the limit is answered PONG, one beyond it the
+   row's answer; size or levels as the row counts them. */
+static void s_heartbeat_shape (s_fixture_t *f, const s_limit_t *row, bool bytes)
+{
+    zsock_t *sock = jk_test_dealer (f->hub.ingest);
+    for (uint64_t n = row->value; n <= row->value + 1; n++) {
+        zmsg_t *msg = bytes ? s_heartbeat_shaped (n, 0)
+                            : s_heartbeat_shaped (0, (int)n - 1);
+        char command[16], code[32];
+        s_ping_msg (sock, msg, command, code, sizeof code);
+        if (n == row->value)
+            assert_string_equal (command, "PONG");
+        else {
+            assert_string_equal (command, row->kind);
+            assert_string_equal (code, row->code);
+        }
+    }
+    zsock_destroy (&sock);
+}
+
+static void s_heartbeat_bytes (s_fixture_t *f, const s_limit_t *row)
+{
+    s_heartbeat_shape (f, row, true);
+}
+
+static void s_heartbeat_depth (s_fixture_t *f, const s_limit_t *row)
+{
+    s_heartbeat_shape (f, row, false);
 }
 
 static void s_since_prefix (s_fixture_t *f, const s_limit_t *row)
@@ -1270,6 +1339,8 @@ static const struct {
     {"list_items", s_list_items},
     {"heartbeat_source", s_heartbeat_source},
     {"heartbeat_program", s_heartbeat_program},
+    {"heartbeat_bytes", s_heartbeat_bytes},
+    {"heartbeat_depth", s_heartbeat_depth},
     {"since_prefix", s_since_prefix},
     {"state_chunk_min", s_state_chunk_min},
     {"state_chunk_max", s_state_chunk_max},
