@@ -439,14 +439,16 @@ static void s_proof_range (bool inclusion, uint64_t a, uint64_t b,
    transaction: sizes up to the committed log's head. */
 static void s_on_proof (s_query_t *self, zframe_t *routing, zmsg_t *msg)
 {
-    char *kind = zmsg_popstr (msg);
+    /* The frame exactly: "INCLUSION\0x" is neither. */
+    zframe_t *kind = zmsg_pop (msg);
     uint64_t a, b;
-    bool inclusion = kind && streq (kind, "INCLUSION");
-    bool consistency = kind && streq (kind, "CONSISTENCY");
-    free (kind);
+    bool inclusion = kind && zframe_streq (kind, "INCLUSION");
+    bool consistency = kind && zframe_streq (kind, "CONSISTENCY");
+    zframe_destroy (&kind);
     if (!inclusion && !consistency) {
         s_error (self, routing, "E_PROTOCOL",
-                 "PROOF needs INCLUSION or CONSISTENCY as its first frame");
+                 "PROOF needs INCLUSION or CONSISTENCY (exactly) as its first "
+                 "frame");
         return;
     }
     if (jk_wire_pop_u64 (msg, &a) != 0 || jk_wire_pop_u64 (msg, &b) != 0 ||
