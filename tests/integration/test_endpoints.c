@@ -291,6 +291,48 @@ static void test_ipc_in_use (void **state)
     free (ingest);
 }
 
+/* The in-use check does not connect to a live listener the kernel lists:
+   a broker in secure mode would count that connection as a CURVE
+   handshake that failed (handshake_failed, SECURITY.md). */
+static void test_ipc_in_use_secure (void **state)
+{
+    (void)state;
+    char *keys = jk_sprintf ("%s/secure-keys", s_dir);
+    char *init[] = {"jejak-keys", "init", "--dir", keys, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (init, &out, &err, S_WAIT_MS), 0);
+    free (out);
+    free (err);
+    char *ingest = jk_sprintf ("ipc://%s/secure-ingest", s_dir);
+    char *feed = jk_sprintf ("ipc://%s/secure-feed", s_dir);
+    char *backend = jk_sprintf ("ipc://%s/secure-backend", s_dir);
+    char *log = jk_sprintf ("%s/secure.log", s_dir);
+    char *argv[] = {"jejak-broker", "--keys", keys,        "--ingest", ingest,
+                    "--feed",       feed,     "--backend", backend,    NULL};
+    char *was = getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
+    setenv ("JEJAK_LOG", "info", 1); /* the counters at its stop */
+    pid_t first = jk_test_spawn (argv, log);
+    assert_true (JK_WAIT_FOR (jk_test_file_has (log, "jejak-broker ingest="),
+                              S_WAIT_MS));
+    int status = 0;
+    pid_t second = s_broker (ingest, NULL, "secure-second", &status);
+    assert_int_equal (second, 0);
+    assert_int_equal (WEXITSTATUS (status), 1);
+    assert_int_equal (jk_test_stop (first, SIGTERM, S_WAIT_MS), 0);
+    if (was)
+        setenv ("JEJAK_LOG", was, 1);
+    else
+        unsetenv ("JEJAK_LOG");
+    free (was);
+    assert_true (jk_test_file_has (log, "broker stopped "));
+    assert_true (jk_test_file_has (log, " handshake_failed=0 "));
+    free (log);
+    free (backend);
+    free (feed);
+    free (ingest);
+    free (keys);
+}
+
 /* publish has no keys: a feed that leaves the machine is refused. */
 static void test_publish_public_refused (void **state)
 {
@@ -475,6 +517,7 @@ int main (void)
         cmocka_unit_test (test_ipv6_connect),
         cmocka_unit_test (test_forms_refused),
         cmocka_unit_test (test_ipc_in_use),
+        cmocka_unit_test (test_ipc_in_use_secure),
         cmocka_unit_test (test_publish_public_refused),
         cmocka_unit_test (test_any_port),
     };
