@@ -128,6 +128,14 @@ void jk_curve_watch_destroy (zsock_t **watch_p, zsock_t *sock)
 
 int jk_curve_watch_read (zsock_t *watch, bool secure, char *reason, size_t size)
 {
+    return jk_curve_watch_read_from (watch, secure, "the hub", "--broker-key",
+                                     reason, size);
+}
+
+int jk_curve_watch_read_from (zsock_t *watch, bool secure, const char *peer,
+                              const char *server_flag, char *reason,
+                              size_t size)
+{
     zmsg_t *msg = zmsg_recv (watch);
     if (!msg)
         return 0;
@@ -142,24 +150,32 @@ int jk_curve_watch_read (zsock_t *watch, bool secure, char *reason, size_t size)
             rc = 1;
         else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
             snprintf (reason, size,
-                      "the hub refused this key (CURVE authentication, "
-                      "status %u): it is not enrolled in the hub's keys "
-                      "directory, or it was revoked",
-                      (unsigned)value);
+                      "%s refused this key (CURVE authentication, status %u): "
+                      "it is not enrolled in %s's keys directory, or it was "
+                      "revoked",
+                      peer, (unsigned)value, peer);
             rc = -2;
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-            snprintf (reason, size,
-                      secure ? "the handshake failed: the hub speaks plain"
-                             : "the handshake failed: the hub speaks CURVE "
-                               "(give --broker-key and --key)");
+            if (secure)
+                snprintf (reason, size, "the handshake failed: %s speaks plain",
+                          peer);
+            else
+                snprintf (reason, size,
+                          "the handshake failed: %s speaks CURVE (give %s and "
+                          "--key)",
+                          peer, server_flag);
             rc = -2;
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-            snprintf (reason, size,
-                      secure ? "the hub ended the handshake (a network fault, "
-                               "or --broker-key is not the hub's public "
-                               "certificate)"
-                             : "the hub ended the handshake: it speaks "
-                               "CURVE (give --broker-key and --key)");
+            if (secure)
+                snprintf (reason, size,
+                          "%s ended the handshake (a network fault, or %s is "
+                          "not %s's public certificate)",
+                          peer, server_flag, peer);
+            else
+                snprintf (reason, size,
+                          "%s ended the handshake: it speaks CURVE (give %s "
+                          "and --key)",
+                          peer, server_flag);
             rc = -1;
         }
     }

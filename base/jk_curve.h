@@ -65,5 +65,11 @@ void jk_curve_watch_destroy (zsock_t **watch_p, zsock_t *sock);
    an operator acts on. */
 int jk_curve_watch_read (zsock_t *watch, bool secure, char *reason,
                          size_t size);
+/* The same for a server named peer ("the receiver") whose public
+   certificate is given with server_flag ("--server-key");
+   jk_curve_watch_read is this for "the hub" and "--broker-key". */
+int jk_curve_watch_read_from (zsock_t *watch, bool secure, const char *peer,
+                              const char *server_flag, char *reason,
+                              size_t size);
 
 #endif

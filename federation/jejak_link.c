@@ -4,6 +4,7 @@
     verifiable copy; `verify` is the auditor's check of a copy against the
     origin's head or log. */
 #include "jk_base.h"
+#include "jk_curve.h"
 #include "jk_endpoint.h"
 #include "jk_broker.h"
 #include "jk_keys.h"
@@ -15,6 +16,9 @@
 #include "jk_schema.h"
 #include "jk_wire.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +222,19 @@ static int s_send_check (jk_opts_t *opts, const char *area,
                          "(both or neither) (see --help)\n");
         return 2;
     }
+    /* Both files read before anything starts: a missing file, or a public
+       certificate given as the secret one, is named here rather than met
+       as a handshake that never succeeds. */
+    static const jk_curve_pair_t pair = {
+        "server-key", "key",
+        "the receiver's public certificate and this link's secret one",
+        "the broker.pub of the hub above",
+        "the link_AREA.key that jejak-keys link issued at the hub above"};
+    char why[1024];
+    if (jk_curve_pair_check (&pair, server, key, why, sizeof why) != JK_OK) {
+        fprintf (stderr, "jejak-link: %s (see --help)\n", why);
+        return 2;
+    }
     if (!key && !jk_endpoint_is_local (upstream)) {
         fprintf (stderr,
                  "jejak-link: --upstream %s leaves the machine: give --key "
@@ -334,6 +351,19 @@ static int s_receive_command (jk_opts_t *opts)
         fprintf (stderr,
                  "jejak-link: --window must be 1 to 1000000 (see --help)\n");
         return 2;
+    }
+    /* The regencies' AREA.vkey files are read at each checkpoint; a
+       directory that is not there would leave every checkpoint unchecked
+       without a word beyond a warning. */
+    const char *log_keys = jk_opts_get (opts, "log-keys");
+    struct stat sb;
+    int found = log_keys ? stat (log_keys, &sb) : 0;
+    if (log_keys && (found != 0 || !S_ISDIR (sb.st_mode))) {
+        fprintf (stderr,
+                 "jejak-link: --log-keys %s: %s: it must be the directory of "
+                 "the regencies' log verifier keys, one AREA.vkey each\n",
+                 log_keys, found != 0 ? strerror (errno) : "not a directory");
+        return 1;
     }
     char *cert =
         keys ? jk_sprintf ("%s/%s", keys, JK_KEYS_BROKER_SECRET) : NULL;

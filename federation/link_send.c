@@ -16,6 +16,7 @@
     (origin_settings). */
 #include "jk_active.h"
 #include "jk_base.h"
+#include "jk_curve.h"
 #include "jk_dbkind.h"
 #include "jk_endpoint.h"
 #include "jk_link.h"
@@ -40,6 +41,8 @@ typedef enum { S_IDLE, S_LINKING, S_LINKED } s_state_t;
 typedef struct {
     zsock_t *pipe;
     zsock_t *dealer;
+    zsock_t *watch;      /* the dealer's handshakes (jk_curve.h) */
+    bool handshake_told; /* a handshake ended without a reason: said */
     char *upstream;
     char area[JK_LINK_AREA_MAX];
     zcert_t *mine;
@@ -582,9 +585,16 @@ static void s_send_msg (s_send_t *self, zmsg_t *msg)
     self->last_sent = jk_clock_mono_ms ();
 }
 
+/* The connection to the receiver closed, with its handshake watch. */
+static void s_close (s_send_t *self)
+{
+    jk_curve_watch_destroy (&self->watch, self->dealer);
+    zsock_destroy (&self->dealer);
+}
+
 static void s_connect (s_send_t *self)
 {
-    zsock_destroy (&self->dealer);
+    s_close (self);
     self->dealer = zsock_new (ZMQ_DEALER);
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, JK_MESSAGE_MAX_BYTES);
@@ -592,10 +602,14 @@ static void s_connect (s_send_t *self)
         zcert_apply (self->mine, self->dealer);
         zsock_set_curve_serverkey (self->dealer, self->server_key);
     }
+    /* A receiver that refuses the handshake (a key it does not admit, the
+       other mechanism) is named, not only timed out (s_on_watch). */
+    self->watch = jk_curve_watch_new (self->dealer);
+    self->handshake_told = false;
     if (jk_endpoint_connect (self->dealer, self->upstream) < 0) {
         jk_error (S_COMPONENT, "cannot connect %s: %s", self->upstream,
                   zmq_strerror (zmq_errno ()));
-        zsock_destroy (&self->dealer);
+        s_close (self);
         return;
     }
     s_read_head (self);
@@ -607,12 +621,34 @@ static void s_connect (s_send_t *self)
     self->last_heard = jk_clock_mono_ms ();
 }
 
+/* One handshake event of the connection. A refusal (a key the receiver
+   does not admit, or the other mechanism) is said and the connection
+   given up: ZeroMQ would not try it again, and the next LINK after the
+   backoff finds a key enrolled meanwhile. A handshake ended without a
+   reason (a wrong --server-key, a network fault) is said once per
+   connection; ZeroMQ retries it, and the liveness check gives it up. */
+static void s_drop (s_send_t *self, const char *why);
+static void s_on_watch (s_send_t *self)
+{
+    char reason[400];
+    int rc = jk_curve_watch_read_from (self->watch, self->mine != NULL,
+                                       "the receiver", "--server-key", reason,
+                                       sizeof reason);
+    if (rc == -2) {
+        jk_error (S_COMPONENT, "--upstream %s: %s", self->upstream, reason);
+        s_drop (self, "handshake refused");
+    } else if (rc == -1 && !self->handshake_told) {
+        jk_warn (S_COMPONENT, "--upstream %s: %s", self->upstream, reason);
+        self->handshake_told = true;
+    }
+}
+
 /* Gives up the connection; the next LINK comes after the backoff. */
 static void s_drop (s_send_t *self, const char *why)
 {
     jk_warn (S_COMPONENT, "link to %s down (%s); again in %lld ms",
              self->upstream, why, (long long)self->backoff);
-    zsock_destroy (&self->dealer);
+    s_close (self);
     self->state = S_IDLE;
     self->session = 0;
     self->next_try = jk_clock_mono_ms () + self->backoff;
@@ -890,7 +926,7 @@ static void s_destroy (s_send_t *self)
     sqlite3_finalize (self->st_arrival);
     zhashx_destroy (&self->relayed_size);
     sqlite3_close (self->db);
-    zsock_destroy (&self->dealer);
+    s_close (self);
     zcert_destroy (&self->mine);
     free (self->server_key);
     free (self->upstream);
@@ -959,6 +995,8 @@ static void s_actor (zsock_t *pipe, void *arg)
     s_source_changed (&self);
     while (!self.terminated) {
         zpoller_t *poller = zpoller_new (pipe, self.dealer, NULL);
+        if (self.watch)
+            zpoller_add (poller, self.watch);
         void *which = zpoller_wait (poller, self.poll_ms);
         bool stop = zpoller_terminated (poller);
         zpoller_destroy (&poller);
@@ -966,6 +1004,8 @@ static void s_actor (zsock_t *pipe, void *arg)
             self.terminated = jk_link_on_pipe (pipe, s_stats, &self);
         else if (which && which == self.dealer)
             s_on_dealer (&self);
+        else if (which && which == self.watch)
+            s_on_watch (&self);
         else if (stop)
             break;
         s_tick (&self);

@@ -15,6 +15,8 @@
 
 #include <sys/stat.h>
 
+#include <stdarg.h>
+
 /* The deadline of a wait for what must happen (a start, an answer, a
    stop): it only matters when it fails, so it leaves room for a
    sanitizer build on a slow, loaded machine. */
@@ -75,6 +77,25 @@ static int s_mode (const char *path)
     struct stat sb;
     assert_int_equal (stat (path, &sb), 0);
     return (int)(sb.st_mode & 0777);
+}
+
+/* Runs argv to its end: exit status and stderr holding what format
+   says. */
+static void s_run_says (char *argv[], int status, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void s_run_says (char *argv[], int status, const char *format, ...)
+{
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_WAIT_MS), status);
+    va_list args;
+    va_start (args, format);
+    char said[1024];
+    vsnprintf (said, sizeof said, format, args);
+    va_end (args);
+    if (!strstr (err, said))
+        fail_msg ("stderr: %s", err);
+    free (out);
+    free (err);
 }
 
 /* Catch-up, live follow, lag on both sides, verify against head and log. */
@@ -169,22 +190,85 @@ static void test_forward_and_verify (void **state)
     char *other[] = {"jejak-link", "send",    "--db",
                      e->regency,   "--area",  "32.04",
                      "--upstream", e->listen, NULL};
-    assert_int_equal (jk_test_run (other, &out, &err, S_WAIT_MS), 1);
-    char *want = jk_sprintf (
-        "%s is the log of a hub of region 32.03 (its --region, table "
-        "log_settings), not of --area 32.04: a hub's log is forwarded as its "
-        "own area only",
-        e->regency);
-    assert_non_null (strstr (err, want));
-    assert_non_null (
-        strstr (err, "jejak-link: cannot start (see the log above)"));
-    free (want);
-    free (out);
-    free (err);
+    s_run_says (other, 1,
+                "%s is the log of a hub of region 32.03 (its --region, table "
+                "log_settings), not of --area 32.04: a hub's log is forwarded "
+                "as its own area only\njejak-link: cannot start (see the log "
+                "above)\n",
+                e->regency);
     assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy WHERE "
                                            "origin <> '32.03'"),
                       0);
     assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
+    s_env_destroy (&e);
+}
+
+/* The sender's keys: files read at start (exit 2, the flag named), a
+   receiver that refuses the handshake named in the log rather than met
+   as silence; and receive's --log-keys a directory (exit 1). */
+static void test_link_keys_named (void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new ("keys");
+    rw_build (e->regency, 10, NULL, NULL);
+    /* A public certificate given as the secret one. */
+    char *public[] = {
+        "jejak-link",   "send",        "--db",    e->regency, "--area",
+        "32.03",        "--upstream",  e->listen, "--key",    e->server_key,
+        "--server-key", e->server_key, NULL};
+    s_run_says (public, 2,
+                "jejak-link: --key %s: not a readable secret certificate (the "
+                "link_AREA.key that jejak-keys link issued at the hub above) "
+                "(see --help)\n",
+                e->server_key);
+    /* --log-keys that is not there. */
+    char *missing = jk_sprintf ("%s/no-such-dir", e->dir);
+    char *log_keys[] = {"jejak-link", "receive",  "--db",
+                        e->copy,      "--listen", e->listen,
+                        "--log-keys", missing,    NULL};
+    s_run_says (log_keys, 1,
+                "jejak-link: --log-keys %s: No such file or directory: it "
+                "must be the directory of the regencies' log verifier keys, "
+                "one AREA.vkey each\n",
+                missing);
+    free (missing);
+
+    /* A receiver with keys: a link key of another keys directory is
+       refused at the handshake, and the sender says so; so is a sender
+       without keys. Nothing is copied. */
+    pid_t recv = lk_receiver (e->copy, e->listen, e->keys, e->recv_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (e->recv_log, "jejak-link receive listen="),
+        S_WAIT_MS));
+    char *other = jk_sprintf ("%s/other-keys", e->dir);
+    char why[512], secret[1024];
+    assert_int_equal (jk_keys_init (other, false, why, sizeof why), JK_OK);
+    assert_int_equal (jk_keys_link (other, "32.03", NULL, secret, sizeof secret,
+                                    why, sizeof why),
+                      JK_OK);
+    pid_t send = lk_sender (e->regency, "32.03", e->listen, secret,
+                            e->server_key, NULL, e->send_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (e->send_log,
+                          "the receiver refused this key (CURVE "
+                          "authentication, status 400): it is not enrolled "
+                          "in the receiver's keys directory, or it was "
+                          "revoked"),
+        S_WAIT_MS));
+    assert_true (jk_test_file_has (e->send_log, "(handshake refused)"));
+    assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
+    char *plain_log = jk_sprintf ("%s/send-plain.log", e->dir);
+    send =
+        lk_sender (e->regency, "32.03", e->listen, NULL, NULL, NULL, plain_log);
+    assert_true (JK_WAIT_FOR (
+        jk_test_file_has (plain_log,
+                          "speaks CURVE (give --server-key and --key)"),
+        S_WAIT_MS));
+    assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 0);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
+    free (plain_log);
+    free (other);
     s_env_destroy (&e);
 }
 
@@ -1101,6 +1185,7 @@ int main (void)
         cmocka_unit_test (test_record_map_months),
         cmocka_unit_test (test_months_of_the_copy),
         cmocka_unit_test (test_forward_and_verify),
+        cmocka_unit_test (test_link_keys_named),
         cmocka_unit_test (test_board_shows_lag),
         cmocka_unit_test (test_tamper),
         cmocka_unit_test (test_malformed),
