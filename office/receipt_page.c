@@ -10,7 +10,8 @@
 
 typedef struct {
     jk_http_t *h;
-    int32_t day;     /* WIB day of created_at, or -1 */
+    bool by_day;     /* only the entries made on day */
+    int32_t day;     /* WIB day of created_at */
     const char *key; /* "BATCH|N|" prefix of attendance keys, or NULL */
     uint64_t only;   /* one seq, or 0 */
     size_t shown;
@@ -22,7 +23,7 @@ static int s_receipt_row (void *arg, const jk_outbox_row_t *row)
     s_receipt_t *r = (s_receipt_t *)arg;
     if (r->only && row->seq != r->only)
         return 0;
-    if (r->day >= 0 && jk_wib_day (row->created_at) != r->day)
+    if (r->by_day && jk_wib_day (row->created_at) != r->day)
         return 0;
     if (r->key) {
         if (strcmp (row->type, "attendance.recorded") != 0)
@@ -46,50 +47,83 @@ static int s_receipt_row (void *arg, const jk_outbox_row_t *row)
     return 0;
 }
 
-void jk_page_receipt (jk_http_t *h)
+/* What the receipt lists, from ?batch=&session=, ?seq= or ?day= (else
+   today's entries) into r and title; NULL, or the reason a value given
+   is not one (nothing is listed then, 400). */
+static const char *s_receipt_of (jk_http_t *h, s_receipt_t *r, char *key,
+                                 size_t key_size, char *title,
+                                 size_t title_size)
 {
-    s_receipt_t r = {h, -1, NULL, 0, 0, h->office->outbox};
     const char *day = jk_http_query (h, "day");
     const char *batch = jk_http_query (h, "batch");
     const char *session = jk_http_query (h, "session");
     const char *seq = jk_http_query (h, "seq");
-    char key[96], title[160], date[16];
     uint64_t n = 0;
-    if (batch && session && jk_parse_u64 (session, &n) == JK_OK) {
-        snprintf (key, sizeof key, "%s|%llu|", batch, (unsigned long long)n);
-        r.key = key;
-        snprintf (title, sizeof title, "%s %s, %s %llu",
+    if (batch || session) {
+        if (!batch || !*batch || !session ||
+            jk_parse_u64 (session, &n) != JK_OK || n == 0)
+            return TR (h,
+                       "Tanda terima kehadiran perlu kode angkatan (batch) "
+                       "dan nomor sesi (session, angka mulai 1).",
+                       "An attendance receipt needs the batch code (batch) "
+                       "and the session number (session, from 1).");
+        snprintf (key, key_size, "%s|%llu|", batch, (unsigned long long)n);
+        r->key = key;
+        snprintf (title, title_size, "%s %s, %s %llu",
                   TR (h, "Kehadiran angkatan", "Attendance of batch"), batch,
                   TR (h, "sesi", "session"), (unsigned long long)n);
-    } else if (seq && jk_parse_u64 (seq, &r.only) == JK_OK) {
-        snprintf (title, sizeof title, "%s %llu", TR (h, "Kiriman", "Entry"),
-                  (unsigned long long)r.only);
-    } else {
+        return NULL;
+    }
+    if (seq) {
+        if (jk_parse_u64 (seq, &r->only) != JK_OK || r->only == 0)
+            return TR (h, "Nomor kiriman (seq) harus angka mulai 1.",
+                       "The entry number (seq) must be a number from 1.");
+        snprintf (title, title_size, "%s %llu", TR (h, "Kiriman", "Entry"),
+                  (unsigned long long)r->only);
+        return NULL;
+    }
+    r->by_day = true;
+    r->day = jk_wib_day (jk_clock_now_ms ());
+    if (day && *day) {
         char wire[16];
         jk_report_t report;
         jk_report_reset (&report);
         static const jk_field_t f = {"day", JK_KIND_DATE,   true, 0,     0,
                                      NULL,  JK_FORMAT_NONE, NULL, "day", NULL,
                                      NULL};
-        r.day = jk_wib_day (jk_clock_now_ms ());
-        if (day && *day &&
-            jk_office_wire_value (&f, day, wire, sizeof wire, &report) == 0) {
-            int y, m, d;
-            sscanf (wire, "%d-%d-%d", &y, &m, &d);
-            r.day = jk_days_from_civil (y, m, d);
-        }
-        char iso[11];
-        jk_date_format (r.day, iso);
-        snprintf (date, sizeof date, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
-        snprintf (title, sizeof title, "%s %s",
-                  TR (h, "Kiriman tanggal", "Entries of"), date);
+        if (jk_office_wire_value (&f, day, wire, sizeof wire, &report) != 0)
+            return TR (h,
+                       "Tanggal tidak dikenali: tulis hh/bb/tttt (mis. "
+                       "31/12/2022).",
+                       "Not a date: write dd/mm/yyyy (e.g. 31/12/2022).");
+        int y, m, d;
+        sscanf (wire, "%d-%d-%d", &y, &m, &d);
+        r->day = jk_days_from_civil (y, m, d);
     }
+    char iso[11];
+    jk_date_format (r->day, iso);
+    snprintf (title, title_size, "%s %.2s/%.2s/%.4s",
+              TR (h, "Kiriman tanggal", "Entries of"), iso + 8, iso + 5, iso);
+    return NULL;
+}
+
+void jk_page_receipt (jk_http_t *h)
+{
+    s_receipt_t r = {.h = h, .outbox = h->office->outbox};
+    const char *day = jk_http_query (h, "day");
+    char key[96], title[160] = "";
+    const char *bad =
+        s_receipt_of (h, &r, key, sizeof key, title, sizeof title);
+    if (bad)
+        h->code = MHD_HTTP_BAD_REQUEST;
     jk_page_begin (h, TR (h, "Tanda terima", "Receipt"));
     FILE *o = h->out;
     fprintf (o, "<main class=\"receipt\"><h1>%s</h1><p class=\"sub\">",
              TR (h, "Tanda terima", "Receipt"));
-    jk_html (o, title);
-    fputs (" &middot; ", o);
+    if (!bad) {
+        jk_html (o, title);
+        fputs (" &middot; ", o);
+    }
     jk_html (o, h->office->source);
     fprintf (o,
              "</p><form method=\"get\" action=\"/receipt\" "
@@ -101,10 +135,17 @@ void jk_page_receipt (jk_http_t *h)
              "\"><button type=\"submit\">%s</button> <button type=\"button\" "
              "id=\"print\">%s</button></form>",
              TR (h, "Tampilkan", "Show"), TR (h, "Cetak", "Print"));
+    if (bad) {
+        fputs ("<p class=\"error\" role=\"alert\" id=\"receipt-error\">", o);
+        jk_html (o, bad);
+        fputs ("</p>", o);
+    }
     jk_page_outbox_head (h);
-    pthread_mutex_lock (&h->office->lock);
-    jk_outbox_list (h->office->outbox, 0x1F, 0, 0, s_receipt_row, &r);
-    pthread_mutex_unlock (&h->office->lock);
+    if (!bad) {
+        pthread_mutex_lock (&h->office->lock);
+        jk_outbox_list (h->office->outbox, 0x1F, 0, 0, s_receipt_row, &r);
+        pthread_mutex_unlock (&h->office->lock);
+    }
     fprintf (o, "</tbody></table><p id=\"count\" data-count=\"%zu\">%s: %zu",
              r.shown, TR (h, "Jumlah kiriman", "Entries"), r.shown);
     fprintf (o,

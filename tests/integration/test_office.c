@@ -678,6 +678,32 @@ static void test_forms_offline_then_online (void **state)
     assert_non_null (strstr (r.body, "<tr data-seq=\"1\" "
                                      "data-state=\"stored\">"));
     s_resp_free (&r);
+    r = s_http (env, "GET", "/receipt?seq=2", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body, "data-count=\"1\""));
+    s_resp_free (&r);
+    /* A value that is not one is said, not read as today (or as every
+       entry): 400, nothing listed. */
+    static const struct {
+        const char *path, *said;
+    } bad[] = {
+        {"/receipt?day=32/13/2022", "Tanggal tidak dikenali: tulis hh/bb/tttt "
+                                    "(mis. 31/12/2022)."},
+        {"/receipt?seq=abc", "Nomor kiriman (seq) harus angka mulai 1."},
+        {"/receipt?seq=0", "Nomor kiriman (seq) harus angka mulai 1."},
+        {"/receipt?batch=PK2UMK-2022-01",
+         "Tanda terima kehadiran perlu kode angkatan (batch) dan nomor sesi "
+         "(session, angka mulai 1)."},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = s_http (env, "GET", bad[i].path, NULL, env->cookie);
+        char *said = jk_sprintf ("id=\"receipt-error\">%s</p>", bad[i].said);
+        if (r.code != 400 || !strstr (r.body, said) ||
+            !strstr (r.body, "data-count=\"0\""))
+            fail_msg ("%s: %d %s", bad[i].path, r.code, r.body);
+        free (said);
+        s_resp_free (&r);
+    }
     /* Operators may not enter corrections. */
     r = s_http (env, "GET", "/form/person.corrected", NULL, env->cookie);
     assert_int_equal (r.code, 403);
