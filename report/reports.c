@@ -35,6 +35,11 @@ static int s_kecamatan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
         " (SELECT count(*) FROM cooperatives c"
         "  WHERE c.kecamatan_code = s.kecamatan_code AND" JK_ACTIVE_WHERE
         " ) AS act,"
+        /* Those that owed a RAT for the book year: registered by its
+           end (legal date), as rat's Belum RAT counts them. */
+        " (SELECT count(*) FROM cooperatives c"
+        "  WHERE c.kecamatan_code = s.kecamatan_code"
+        "  AND c.legal_date <= :book_year || '-12-31') AS owed,"
         " (SELECT count(*) FROM rat_meetings r JOIN cooperatives c"
         "  USING (legal_number_norm) WHERE c.kecamatan_code = s.kecamatan_code"
         "  AND r.book_year = :book_year AND r.held_on <= :day AND r.late = 0)"
@@ -46,7 +51,7 @@ static int s_kecamatan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
         " SELECT rank () OVER (ORDER BY CASE WHEN reg > 0"
         "  THEN 1.0 * act / reg ELSE 0 END DESC), code, name, reg, act,"
         " CASE WHEN reg > 0 THEN round (100.0 * act / reg, 1) ELSE 0.0 END,"
-        " on_time, late, reg - on_time - late FROM k"
+        " on_time, late, max (owed - on_time - late, 0) FROM k"
         " ORDER BY 1, code",
         NULL, err, size);
 }

@@ -267,10 +267,12 @@ static void test_kecamatan (void **state)
     size_t rows = s_expect_rows (
         sheet,
         "SELECT code, name, reg, act, CASE WHEN reg > 0 THEN round (100.0 *"
-        " act / reg, 1) ELSE 0.0 END, ontime, late, reg - ontime - late"
+        " act / reg, 1) ELSE 0.0 END, ontime, late, owed - ontime - late"
         " FROM (SELECT k.kecamatan_code AS code, k.name AS name,"
         " (SELECT count(*) FROM cooperatives c WHERE c.kecamatan_code ="
         "  k.kecamatan_code) AS reg,"
+        " (SELECT count(*) FROM cooperatives c WHERE c.kecamatan_code ="
+        "  k.kecamatan_code AND c.legal_date <= '2021-12-31') AS owed,"
         " (SELECT count(*) FROM cooperatives c WHERE c.kecamatan_code ="
         "  k.kecamatan_code AND " S_ACTIVE_2021 ") AS act,"
         " (SELECT count(*) FROM cooperatives c, rat_meetings r WHERE"
