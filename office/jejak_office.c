@@ -205,9 +205,7 @@ static int s_user (jk_opts_t *opts)
             fprintf (stderr, S_PROGRAM ": user %s: %s\n", cmd, why.text);
         else {
             jk_users_audit (users, actor, cmd, name, "");
-            printf ("user %s: %sd (sessions end within a minute of a "
-                    "restart; restart jejak-office to end them now)\n",
-                    name, cmd);
+            printf ("user %s: %sd\n", name, cmd);
         }
         rc = r == JK_OK ? 0 : r == JK_NOT_FOUND ? 2 : 1;
     } else {

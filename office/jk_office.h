@@ -75,6 +75,10 @@ typedef int (jk_audit_fn) (void *arg, int64_t at_ms, const char *actor,
                            const char *detail);
 int jk_users_audit_each (jk_users_t *self, size_t limit, jk_audit_fn *fn,
                          void *arg);
+/* The account's state as the users file holds it now (the command line
+   may have changed it): JK_OK enabled, JK_CLOSED disabled, JK_NOT_FOUND,
+   JK_IO; *changed_at: when its password or state last changed (ms). */
+int jk_users_state (jk_users_t *self, const char *name, int64_t *changed_at);
 /* Number of active users (the server refuses to start with none). */
 int64_t jk_users_active (jk_users_t *self);
 
@@ -85,7 +89,9 @@ typedef struct {
     char csrf[65];  /* the form token of this session */
     char user[JK_USER_MAX + 1];
     char role[16];
-    int64_t last_ms; /* last request (mono ms) */
+    int64_t last_ms;    /* last request (mono ms) */
+    int64_t changed_at; /* the account's changed_at at login: a change
+                           since (a password, disabled) ends the session */
 } jk_session_t;
 
 typedef struct jk_sessions_s jk_sessions_t;
@@ -97,9 +103,10 @@ typedef struct jk_sessions_s jk_sessions_t;
 
 jk_sessions_t *jk_sessions_new (void);
 void jk_sessions_destroy (jk_sessions_t **self_p);
-/* Starts a session for user; copies it into out. */
+/* Starts a session for user, whose account was last changed at
+   changed_at (jk_users_state); copies it into out. */
 void jk_sessions_start (jk_sessions_t *self, const char *user, const char *role,
-                        jk_session_t *out);
+                        int64_t changed_at, jk_session_t *out);
 /* Finds a live session by token (and touches it); true and a copy. */
 bool jk_sessions_find (jk_sessions_t *self, const char *token,
                        jk_session_t *out);

@@ -122,7 +122,10 @@ void jk_login_post (jk_http_t *h)
                       "Wrong user name or password."));
         return;
     }
-    jk_sessions_start (h->office->sessions, user, role, &h->session);
+    int64_t changed_at = 0;
+    jk_users_state (h->office->users, user, &changed_at);
+    jk_sessions_start (h->office->sessions, user, role, changed_at,
+                       &h->session);
     jk_info ("login", "user=%s ip=%s result=ok role=%s", user, ip, role);
     jk_http_cookie (h, JK_SESSION_COOKIE "=%s%s", h->session.token,
                     jk_http_cookie_attrs (h));

@@ -262,6 +262,18 @@ static void s_dispatch (jk_http_t *h)
     s_text (h, MHD_HTTP_NOT_FOUND, "404 not found\n");
 }
 
+/* True while the session's account is enabled and unchanged since its
+   login, as the users file says now (a read error keeps it). */
+static bool s_account_current (jk_office_app_t *self,
+                               const jk_session_t *session)
+{
+    int64_t changed_at = 0;
+    int state = jk_users_state (self->users, session->user, &changed_at);
+    if (state == JK_IO)
+        return true;
+    return state == JK_OK && changed_at == session->changed_at;
+}
+
 static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -306,6 +318,14 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
     const char *token = MHD_lookup_connection_value (
         connection, MHD_COOKIE_KIND, JK_SESSION_COOKIE);
     h.logged_in = jk_sessions_find (self->sessions, token, &h.session);
+    if (h.logged_in && !s_account_current (self, &h.session)) {
+        /* Disabled, or a new password, since the login (the command
+           line's too): the session ends. */
+        jk_info ("http", "user=%s session ended: account changed",
+                 h.session.user);
+        jk_sessions_end (self->sessions, token);
+        h.logged_in = false;
+    }
     if (strcmp (method, "POST") == 0 && !req->post)
         s_text (&h, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                 "415 forms only (application/x-www-form-urlencoded or "

@@ -402,6 +402,29 @@ int jk_users_audit_each (jk_users_t *self, size_t limit, jk_audit_fn *fn,
     return rc;
 }
 
+int jk_users_state (jk_users_t *self, const char *name, int64_t *changed_at)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = JK_IO;
+    *changed_at = 0;
+    pthread_mutex_lock (&self->lock);
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT disabled, changed_at FROM users"
+                            " WHERE name = ?",
+                            -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+        int step = sqlite3_step (st);
+        if (step == SQLITE_ROW) {
+            rc = sqlite3_column_int (st, 0) ? JK_CLOSED : JK_OK;
+            *changed_at = sqlite3_column_int64 (st, 1);
+        } else if (step == SQLITE_DONE)
+            rc = JK_NOT_FOUND;
+    }
+    sqlite3_finalize (st);
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
 int64_t jk_users_active (jk_users_t *self)
 {
     sqlite3_stmt *st = NULL;
@@ -453,7 +476,7 @@ void jk_sessions_destroy (jk_sessions_t **self_p)
 }
 
 void jk_sessions_start (jk_sessions_t *self, const char *user, const char *role,
-                        jk_session_t *out)
+                        int64_t changed_at, jk_session_t *out)
 {
     int64_t now = jk_clock_mono_ms ();
     pthread_mutex_lock (&self->lock);
@@ -474,6 +497,7 @@ void jk_sessions_start (jk_sessions_t *self, const char *user, const char *role,
     snprintf (slot->user, sizeof slot->user, "%s", user);
     snprintf (slot->role, sizeof slot->role, "%s", role);
     slot->last_ms = now;
+    slot->changed_at = changed_at;
     *out = *slot;
     pthread_mutex_unlock (&self->lock);
 }

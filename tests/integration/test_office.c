@@ -1177,6 +1177,15 @@ static void test_pick_lists_from_hub (void **state)
 
 /* ---- user administration ---------------------------------------------- */
 
+/* The status code of a GET of path with cookie. */
+static int s_get_code (s_env_t *env, const char *path, const char *cookie)
+{
+    s_resp_t r = s_http (env, "GET", path, NULL, cookie);
+    int code = r.code;
+    s_resp_free (&r);
+    return code;
+}
+
 static s_resp_t s_users_post (s_env_t *env, const char *action,
                               const char *name, const char *password)
 {
@@ -1325,6 +1334,25 @@ static void test_user_admin (void **state)
                                              "target=ani result=ok"));
     assert_false (jk_test_file_has (env->log, "Sandi-Ani-2026"));
     assert_false (jk_test_file_has (env->log, "Sandi-Baru-Ani-1"));
+
+    /* The command line's changes reach the running office at once: an
+       open session ends when its account is disabled there (and stays
+       ended once it is enabled again), or given a new password. */
+    char budi_cookie[128];
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    snprintf (budi_cookie, sizeof budi_cookie, "%s", env->cookie);
+    assert_int_equal (s_get_code (env, "/", budi_cookie), 200);
+    assert_int_equal (s_user (env, "disable", "budi", NULL, NULL), 0);
+    assert_int_equal (s_get_code (env, "/", budi_cookie), 303);
+    assert_int_equal (s_get_code (env, "/status.json", budi_cookie), 401);
+    assert_int_equal (s_user (env, "enable", "budi", NULL, NULL), 0);
+    assert_int_equal (s_get_code (env, "/", budi_cookie), 303);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    snprintf (budi_cookie, sizeof budi_cookie, "%s", env->cookie);
+    assert_int_equal (s_user (env, "passwd", "budi", NULL, NULL), 0);
+    assert_int_equal (s_get_code (env, "/", budi_cookie), 303);
+    /* Siti's session, untouched by changes of other accounts, goes on. */
+    assert_int_equal (s_get_code (env, "/users", siti_cookie), 200);
 }
 
 /* ---- one outbox, two programs ------------------------------------------ */
