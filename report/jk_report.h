@@ -62,6 +62,9 @@ typedef struct {
     jk_rtable_t **tables;
 } jk_rdoc_t;
 
+/* --days of sertifikat when not given (jejak_report.c's default). */
+#define JK_REPORT_DAYS 90
+
 /* The reports, by name: kecamatan, rat, pelatihan, asesmen, sertifikat,
    dak, kualitas. */
 typedef struct {

@@ -188,6 +188,32 @@ typedef struct {
     char value[700];
 } s_meta_t;
 
+/* The flags besides --as-of that shape the figures, as given when not
+   their defaults (" --active-rule ... --book-year 2020"), so that the
+   Ulangi line gives the same figures; spec is the rule's setting. */
+static void s_figure_flags (const jk_rdoc_t *doc, const char *spec, char *out,
+                            size_t size)
+{
+    size_t n = 0;
+    out[0] = 0;
+    jk_active_rule_t plain;
+    char why[128], plain_spec[128] = "";
+    if (jk_active_rule_parse (NULL, &plain, why, sizeof why) == 0)
+        jk_active_rule_spec (&plain, plain_spec, sizeof plain_spec);
+    if (strcmp (spec, plain_spec) != 0)
+        n += (size_t)snprintf (out + n, size - n, " --active-rule %s", spec);
+    if (n < size &&
+        doc->book_year != jk_active_years (&doc->rule, doc->as_of_day).to_year)
+        n += (size_t)snprintf (out + n, size - n, " --book-year %d",
+                               doc->book_year);
+    if (n < size && doc->days != JK_REPORT_DAYS)
+        n += (size_t)snprintf (out + n, size - n, " --days %d", doc->days);
+    if (n < size && doc->batch)
+        n += (size_t)snprintf (out + n, size - n, " --batch '%s'", doc->batch);
+    if (n < size && !doc->masked)
+        snprintf (out + n, size - n, " --unmasked");
+}
+
 /* The lines that make a report reproducible, in order. */
 static size_t s_meta (const jk_rdoc_t *doc, s_meta_t meta[8])
 {
@@ -214,10 +240,12 @@ static size_t s_meta (const jk_rdoc_t *doc, s_meta_t meta[8])
               doc->keyed ? "HMAC-SHA256 kunci hub (person.key)"
                          : "tidak ada (tanpa --keys)");
     meta[n].label = "Ulangi";
+    char flags[400];
+    s_figure_flags (doc, spec, flags, sizeof flags);
     snprintf (meta[n++].value, sizeof meta[0].value,
               "jejak-replay rebuild DB --out SALINAN.db --until-pos %" PRIu64
-              "; jejak-report %s --db SALINAN.db --as-of %s",
-              doc->pos, doc->name, doc->as_of);
+              "; jejak-report %s --db SALINAN.db --as-of %s%s",
+              doc->pos, doc->name, doc->as_of, flags);
     return n;
 }
 

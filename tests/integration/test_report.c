@@ -583,6 +583,33 @@ static void test_csv_html (void **state)
                          35);
     assert_non_null (strstr (csv, "\r\nPer tanggal;31/12/2022\r\n"));
     assert_non_null (strstr (csv, "\r\nNIK;disamarkan (masked)\r\n"));
+    assert_non_null (strstr (csv, "; jejak-report kecamatan --db SALINAN.db "
+                                  "--as-of 2022-12-31\"\r\n"));
+    /* The flags that shape the figures are in the line that repeats
+       them. */
+    char *ruled = s_path ("kecamatan-ruled.csv");
+    assert_int_equal (s_report ("kecamatan", "31/12/2022", "csv", ruled, NULL,
+                                "--active-rule", "years=2", "--book-year",
+                                "2020"),
+                      0);
+    char *ruled_csv = jk_test_slurp (ruled, NULL);
+    assert_non_null (strstr (ruled_csv,
+                             "; jejak-report kecamatan --db SALINAN.db --as-of "
+                             "2022-12-31 --active-rule years=2,deadline-"
+                             "months=6,grace-days=0,quorum=any --book-year "
+                             "2020\"\r\n"));
+    free (ruled_csv);
+    free (ruled);
+    ruled = s_path ("sertifikat-ruled.csv");
+    assert_int_equal (s_report ("sertifikat", "31/12/2022", "csv", ruled, NULL,
+                                "--days", "30", "--unmasked", NULL),
+                      0);
+    ruled_csv = jk_test_slurp (ruled, NULL);
+    assert_non_null (strstr (ruled_csv, "; jejak-report sertifikat --db "
+                                        "SALINAN.db --as-of 2022-12-31 --days "
+                                        "30 --unmasked\"\r\n"));
+    free (ruled_csv);
+    free (ruled);
     /* Pacet, with the decimal comma. */
     sqlite3 *db = s_db ();
     sqlite3_stmt *st = NULL;
