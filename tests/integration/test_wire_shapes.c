@@ -68,6 +68,10 @@ static const s_case_t s_cases[] = {
      "E_FIELD_FORMAT",
      "YYYY-MM-DD"},
     {false,
+     {F ("JEJAK/1"), F ("SNAPSHOT"), F ("0000-01-01")},
+     "E_FIELD_FORMAT",
+     "YYYY-MM-DD"},
+    {false,
      {F ("JEJAK/1"), F ("CHECKPOINT"), F ("1234567")},
      "E_PROTOCOL",
      NULL},
@@ -287,10 +291,10 @@ static void test_office_and_stats (void **state)
 }
 
 /* Logs records from..to of source, SUBMITs of up to 1000 events with up
-   to 4 in flight; each answered REJECTED (a bare event is a rejection
-   record) at its own position. */
-static void s_log_bare (zsock_t *agent, const char *source, uint64_t from,
-                        uint64_t to)
+   to 4 in flight; each answered want (REJECTED: a bare event is a
+   rejection record; DUPLICATE when it was logged before). */
+static void s_submit_bare (zsock_t *agent, const char *source, uint64_t from,
+                           uint64_t to, jk_answer_kind_t want)
 {
     uint64_t next = from, answered = 0;
     int in_flight = 0;
@@ -314,14 +318,21 @@ static void s_log_bare (zsock_t *agent, const char *source, uint64_t from,
             assert_int_equal (
                 jk_answer_decode (zframe_data (f), zframe_size (f), &answer),
                 JK_OK);
-            if (answer.kind != JK_ANSWER_REJECTED)
-                fail_msg ("a bare event was answered %s %s",
-                          jk_answer_kind_name (answer.kind), answer.code);
+            if (answer.kind != want)
+                fail_msg ("a bare event was answered %s %s, not %s",
+                          jk_answer_kind_name (answer.kind), answer.code,
+                          jk_answer_kind_name (want));
             answered++;
         }
         zmsg_destroy (&msg);
         in_flight--;
     }
+}
+
+static void s_log_bare (zsock_t *agent, const char *source, uint64_t from,
+                        uint64_t to)
+{
+    s_submit_bare (agent, source, from, to, JK_ANSWER_REJECTED);
 }
 
 /* Asks SINCE from_pos with the given credit on sock. */
@@ -419,6 +430,50 @@ static void test_since_slow_reader (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* Section 3.3, "When no ANSWER comes": a client that sends SUBMITs and
+   reads none of their answers finds only the answers its connection's
+   queues held; the rest were dropped, their events stored all the same:
+   each resend is answered DUPLICATE. */
+static void test_unread_answers (void **state)
+{
+    (void)state;
+    /* Well within the backend's queue (no E_BUSY), far beyond what the
+       client's queues hold of answers of 5 events. */
+    const uint64_t submits = 6000, per = 5, events = submits * per;
+    jk_test_hub_t *hub = jk_test_hub_new ("wire-unread");
+    jk_test_hub_start (hub);
+    zsock_t *agent = jk_test_dealer (hub->ingest);
+    for (uint64_t seq = 1; seq <= events;) {
+        zmsg_t *msg = jk_wire_new ("SUBMIT");
+        for (uint64_t i = 0; i < per; i++) {
+            zframe_t *event = s_bare_event ("32.03.10/unread-1", seq++);
+            zmsg_append (msg, &event);
+        }
+        assert_int_equal (zmsg_send (&msg, agent), 0);
+    }
+    /* Every event decided and answered by the store. */
+    assert_true (__extension__ JK_WAIT_FOR (
+        jk_test_stat (hub->query, "received") == events, 6 * S_WAIT_MS));
+    uint64_t answered = 0;
+    zmsg_t *msg;
+    while ((msg = jk_test_recv (agent, 2000)) != NULL) {
+        char command[16];
+        assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+        assert_string_equal (command, "ANSWER");
+        answered++;
+        zmsg_destroy (&msg);
+    }
+    fprintf (stderr, "%llu of %llu SUBMITs answered to a client reading none\n",
+             (unsigned long long)answered, (unsigned long long)submits);
+    if (answered == 0 || answered >= submits)
+        fail_msg ("%llu of %llu SUBMITs answered to a client reading none",
+                  (unsigned long long)answered, (unsigned long long)submits);
+    s_submit_bare (agent, "32.03.10/unread-1", 1, events, JK_ANSWER_DUPLICATE);
+    assert_int_equal (jk_test_stat (hub->query, "head"), events);
+    zsock_destroy (&agent);
+    jk_test_hub_destroy (&hub);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +481,7 @@ int main (void)
         cmocka_unit_test (test_office_and_stats),
         cmocka_unit_test (test_since_beyond_head),
         cmocka_unit_test (test_since_slow_reader),
+        cmocka_unit_test (test_unread_answers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
