@@ -639,6 +639,51 @@ static int s_verify_copy (sqlite3_stmt *stmt, const char *origin,
     return rc;
 }
 
+/* The head the copy recorded for the origin (origin_head, written in the
+   transaction of every record stored) against where its chain ends:
+   records cut from the copy's end, or a chain that goes on past the head
+   recorded, are found without the regency's head. */
+static int s_verify_origin_head (sqlite3 *db, const char *origin,
+                                 jk_link_verify_t *result)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (db,
+                        "SELECT pos, hash FROM origin_head WHERE origin = ?1",
+                        -1, &st, NULL);
+    sqlite3_bind_text (st, 1, origin, -1, SQLITE_STATIC);
+    uint64_t pos = 0;
+    bool same = true;
+    if (sqlite3_step (st) == SQLITE_ROW) {
+        pos = (uint64_t)sqlite3_column_int64 (st, 0);
+        same = sqlite3_column_bytes (st, 1) == JK_HASH_SIZE &&
+               memcmp (sqlite3_column_blob (st, 1), result->head.hash,
+                       JK_HASH_SIZE) == 0;
+    }
+    sqlite3_finalize (st);
+    if (pos > result->head.pos)
+        return s_verdict (result, result->head.pos + 1,
+                          "origin %s: the copy ends at %llu, before the head "
+                          "it recorded for the origin at %llu (table "
+                          "origin_head): records were removed from its end",
+                          origin, (unsigned long long)result->head.pos,
+                          (unsigned long long)pos);
+    if (pos < result->head.pos)
+        return s_verdict (result, pos + 1,
+                          "origin %s: the copy goes on to %llu past the head "
+                          "it recorded for the origin at %llu (table "
+                          "origin_head): records were added, or the head "
+                          "changed",
+                          origin, (unsigned long long)result->head.pos,
+                          (unsigned long long)pos);
+    if (pos && !same)
+        return s_verdict (result, pos,
+                          "origin %s: the copy's hash at %llu is not the one "
+                          "it recorded for the origin's head (table "
+                          "origin_head)",
+                          origin, (unsigned long long)pos);
+    return JK_OK;
+}
+
 /* The checkpoint held for the origin against the copy's tree. */
 static int s_verify_held (const s_held_t *held, const char *origin,
                           jk_link_verify_t *result)
@@ -668,6 +713,15 @@ static int s_verify_held (const s_held_t *held, const char *origin,
 static int s_verify_kept (sqlite3 *db, const char *origin,
                           const jk_head_t *kept, jk_link_verify_t *result)
 {
+    static const uint8_t zero[JK_HASH_SIZE];
+    if (kept->pos == 0)
+        return memcmp (kept->hash, zero, JK_HASH_SIZE) == 0
+                   ? JK_OK
+                   : s_verdict (result, 0,
+                                "origin %s: the regency's head is at position "
+                                "0 with a hash other than 32 zero bytes, the "
+                                "hash of position 0 in every log",
+                                origin);
     if (kept->pos > result->head.pos)
         return s_verdict (result, result->head.pos + 1,
                           "origin %s: the copy ends at %llu, before the "
@@ -717,6 +771,9 @@ int jk_link_verify (const char *copy_db, const char *origin,
         return JK_IO;
     }
     sqlite3_bind_text (stmt, 1, origin, -1, SQLITE_STATIC);
+    /* One snapshot for every table read, beside a receiver that goes on
+       storing. */
+    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
     s_held_t held = {0};
     s_held_read (db, origin, &held);
     jk_chain_t *chain = jk_chain_new ();
@@ -724,10 +781,12 @@ int jk_link_verify (const char *copy_db, const char *origin,
     int rc = s_verify_copy (stmt, origin, chain, &held, result);
     sqlite3_finalize (stmt);
     if (rc == JK_OK)
+        rc = s_verify_origin_head (db, origin, result);
+    if (rc == JK_OK)
         rc = s_verify_held (&held, origin, result);
     if (rc == JK_OK)
         rc = s_verify_arrivals (db, chain, result);
-    if (rc == JK_OK && kept && kept->pos)
+    if (rc == JK_OK && kept)
         rc = s_verify_kept (db, origin, kept, result);
     if (rc == JK_OK && source_db)
         rc = s_verify_source (db, origin, source_db, result);
@@ -742,6 +801,7 @@ int jk_link_verify (const char *copy_db, const char *origin,
                   source_db ? ", equal to the regency's log" : "");
     jk_chain_destroy (&chain);
     jk_mhash_destroy (&held.mh);
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close (db);
     return rc;
 }

@@ -200,6 +200,33 @@ static void test_forward_and_verify (void **state)
                                            "origin <> '32.03'"),
                       0);
     assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
+
+    /* Position 0's head is the 32 zero bytes in every log. */
+    assert_int_equal (lk_verify (e->copy, "32.03",
+                                 "0:0000000000000000000000000000000000000000"
+                                 "000000000000000000000001",
+                                 NULL, &out),
+                      1);
+    assert_non_null (strstr (out, "FAILED origin 32.03: the regency's head "
+                                  "is at position 0 with a hash other than "
+                                  "32 zero bytes"));
+    free (out);
+    /* The copy's last record cut, with its arrival: the chain still holds,
+       but the head the copy recorded for the origin tells. */
+    assert_int_equal (sqlite3_open (e->copy, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db,
+                                    "DELETE FROM copy WHERE pos = 3700; "
+                                    "DELETE FROM arrival WHERE pos = 3700",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    assert_int_equal (lk_verify (e->copy, "32.03", NULL, NULL, &out), 1);
+    assert_non_null (strstr (out, "FAILED origin 32.03: the copy ends at "
+                                  "3699, before the head it recorded for the "
+                                  "origin at 3700 (table origin_head): "
+                                  "records were removed from its end\n"
+                                  "copy intact up to 32.03 3699:"));
+    free (out);
     s_env_destroy (&e);
 }
 
