@@ -264,13 +264,16 @@ static void s_control (jk_http_t *h, const jk_type_t *t, size_t index,
 }
 
 /* Prefill from a rejected entry (fix and send again): display text of
-   each field, dates as dd/mm/yyyy. Freed by the caller (count items). */
+   each field, dates as dd/mm/yyyy. Freed by the caller (count items).
+   NULL when there is no entry seq of this type (another type's fields of
+   the same name may hold values of another kind). */
 static char **s_prefill (jk_http_t *h, const jk_type_t *t, uint64_t seq)
 {
     char **values = NULL;
     pthread_mutex_lock (&h->office->lock);
     jk_outbox_row_t row;
-    if (jk_outbox_get (h->office->outbox, seq, &row) == JK_OK) {
+    if (jk_outbox_get (h->office->outbox, seq, &row) == JK_OK &&
+        strcmp (row.type, t->name) == 0) {
         jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
         if (ev) {
             values = jk_calloc (t->field_count, sizeof *values);
@@ -313,8 +316,9 @@ static void s_form (jk_http_t *h, const jk_type_t *t, const s_error_t *errors,
         fix = jk_http_form (h, "fix");
     uint64_t fix_seq = 0;
     char **prefill = NULL;
-    if (fix && jk_parse_u64 (fix, &fix_seq) == JK_OK && !h->form_count)
-        prefill = s_prefill (h, t, fix_seq);
+    if (fix && jk_parse_u64 (fix, &fix_seq) == JK_OK && !h->form_count &&
+        !(prefill = s_prefill (h, t, fix_seq)))
+        fix_seq = 0; /* not an entry of this type: a blank form */
     const char *title = jk_office_type_label (t, h->en);
     jk_page_begin (h, title);
     FILE *o = h->out;

@@ -671,6 +671,14 @@ static void test_forms_offline_then_online (void **state)
                 env->cookie);
     assert_non_null (strstr (r.body, "value=\"01/03/2019\""));
     assert_non_null (strstr (r.body, "value=\"Koperasi Maju Bersama\""));
+    assert_non_null (strstr (r.body, "name=\"fix\" value=\"2\""));
+    s_resp_free (&r);
+    /* Another type's form is not filled from it (nor marked as its
+       fix). */
+    r = s_http (env, "GET", "/form/person.registered?fix=2", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_null (strstr (r.body, "value=\"Koperasi Maju Bersama\""));
+    assert_null (strstr (r.body, "name=\"fix\""));
     s_resp_free (&r);
     /* The day's tanda terima lists both, with the stored one's hash. */
     r = s_http (env, "GET", "/receipt", NULL, env->cookie);
