@@ -84,6 +84,7 @@ typedef struct {
     int64_t store_clock_ms;   /* the store's clock in its last PING, or 0 */
     int64_t store_clock_mono; /* monotonic ms when that PING came */
     zframe_t *refused_id;     /* the last second store refused (logged) */
+    bool store_error_logged;  /* a malformed message of this store logged */
     zhashx_t *clients;        /* key -> jk_broker_client_t */
     jk_broker_counters_t counters; /* running totals */
     jk_broker_counters_t reported; /* totals at the last log line */

@@ -14,10 +14,18 @@ void jk_broker_store_down (jk_broker_state_t *self, const char *reason)
     self->store_up = false;
 }
 
+/* Counts a backend message the broker cannot take; the first of each
+   store connection is logged. */
 static void s_store_error (jk_broker_state_t *self, const char *what)
 {
     self->counters.protocol_errors++;
-    jk_warn (S_COMPONENT, "malformed message from the store: %s", what);
+    if (self->store_error_logged)
+        return;
+    self->store_error_logged = true;
+    jk_warn (S_COMPONENT,
+             "malformed message from the store: %s (further ones from this "
+             "store connection are only counted)",
+             what);
 }
 
 /* Counts one answer the store sends back by its kind; an undecodable
@@ -263,6 +271,7 @@ void jk_broker_backend_message (jk_broker_state_t *self, zmsg_t **msg_p)
         zframe_destroy (&self->store_id);
         self->store_id = zframe_dup (sid);
         self->store_clock_ms = 0;
+        self->store_error_logged = false;
     }
     if (!self->store_up)
         jk_info (S_COMPONENT, "store available");

@@ -210,6 +210,17 @@ static uint64_t s_query_head (const char *query, uint8_t hash[32])
 
 /* Checks that the count answered events hold distinct positions that
    together are exactly first..first+count-1. */
+/* Plays the store on a broker's backend: PING with head 0. */
+static inline void s_store_ping (zsock_t *backend)
+{
+    zmsg_t *msg = jk_wire_new ("PING");
+    jk_wire_add_u64 (msg, 0);
+    uint8_t zeros[32] = {0};
+    zmsg_addmem (msg, zeros, 32);
+    jk_wire_add_u64 (msg, (uint64_t)jk_clock_now_ms ());
+    zmsg_send (&msg, backend);
+}
+
 static inline void s_client_check_positions (s_client_t *c, uint64_t first)
 {
     uint8_t *seen = jk_calloc (c->count, 1);

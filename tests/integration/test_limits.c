@@ -1181,17 +1181,6 @@ static void s_store_clock (s_fixture_t *f, const s_limit_t *row)
     free (dir);
 }
 
-/* Plays the store on a broker's backend: PING with head 0. */
-static void s_store_ping (zsock_t *backend)
-{
-    zmsg_t *msg = jk_wire_new ("PING");
-    jk_wire_add_u64 (msg, 0);
-    uint8_t zeros[32] = {0};
-    zmsg_addmem (msg, zeros, 32);
-    jk_wire_add_u64 (msg, (uint64_t)jk_clock_now_ms ());
-    zmsg_send (&msg, backend);
-}
-
 /* A broker of its own with the test as its store. */
 static void s_broker_with_test_store (s_fixture_t *f, const char *tag,
                                       s_hub_t *broker, zsock_t **backend)
