@@ -308,10 +308,21 @@ typedef struct {
                     (disamarkan)" */
 } s_csv_t;
 
+/* Opens path for writing; a new file holding NIKs in clear (the JSON
+   Lines copy, an --unmasked CSV) is made 0600, as the log it comes from. */
+static FILE *s_out_open (const char *path, bool clear)
+{
+    mode_t old = clear ? umask (077) : 0;
+    FILE *file = fopen (path, "w");
+    if (clear)
+        umask (old);
+    return file;
+}
+
 static FILE *s_csv_open (s_csv_t *csv, const char *name, char *header)
 {
     char *path = jk_sprintf ("%s/%s.csv", csv->dir, name);
-    FILE *file = fopen (path, "w");
+    FILE *file = s_out_open (path, !csv->masked);
     if (!file)
         snprintf (csv->err, csv->err_size, "%s: cannot write: %s", path,
                   strerror (errno));
@@ -453,7 +464,7 @@ int jk_export_run (sqlite3 *db, const jk_export_config_t *config,
     if (!cursor)
         return -1;
     if (config->format == JK_EXPORT_JSONL) {
-        out = config->out ? fopen (config->out, "w") : stdout;
+        out = config->out ? s_out_open (config->out, true) : stdout;
         if (!out) {
             snprintf (err, err_size, "%s: cannot write: %s", config->out,
                       strerror (errno));

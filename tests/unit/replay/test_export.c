@@ -8,6 +8,7 @@
 #include "replay_workload.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 static char *s_dir;
 static char *s_db;
@@ -37,6 +38,21 @@ static char *s_escape (const char *data, size_t size, bool *valid)
     *valid = jk_json_write_string (out, data, size);
     fclose (out);
     return text;
+}
+
+/* A file's permission bits, and the process's umask. */
+static int s_mode (const char *path)
+{
+    struct stat sb;
+    assert_int_equal (stat (path, &sb), 0);
+    return (int)(sb.st_mode & 0777);
+}
+
+static int s_umask (void)
+{
+    mode_t mask = umask (0);
+    umask (mask);
+    return (int)mask;
 }
 
 static void test_json_escaping (void **state)
@@ -164,6 +180,8 @@ static void test_jsonl_round_trip (void **state)
     assert_non_null (strstr (err, "320 records written"));
     free (out);
     free (err);
+    /* The full copy, NIKs in clear: the owner's only, as the log. */
+    assert_int_equal (s_mode (path), 0600);
     size_t count;
     s_stored_t *rows = s_load (&count);
     assert_int_equal (count, 2 * RW_BLOCK);
@@ -381,6 +399,7 @@ static void test_csv_export (void **state)
     assert_int_equal (jk_test_run (argv, NULL, &err, 60000), 0);
     free (err);
     char *path = jk_sprintf ("%s/person.registered.csv", dir);
+    assert_int_equal (s_mode (path), 0666 & ~s_umask ()); /* NIKs masked */
     size_t size;
     char *text = jk_test_slurp (path, &size);
     assert_non_null (text);
@@ -417,6 +436,7 @@ static void test_csv_export (void **state)
     assert_int_equal (jk_test_run (argv2, NULL, &err, 60000), 0);
     free (err);
     path = jk_sprintf ("%s/person.registered.csv", clear);
+    assert_int_equal (s_mode (path), 0600);
     text = jk_test_slurp (path, &size);
     assert_non_null (strstr (text, ";corrects;nik;name;"));
     assert_non_null (strstr (text, ";320301"));
