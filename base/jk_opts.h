@@ -45,6 +45,11 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
    jk_opts_parse. */
 void jk_opts_command_line_only (jk_opts_t *self, size_t first);
 
+/* True when this program takes an option of this name (the options of
+   its first jk_opts_new): a message can then name the flag, else only its
+   environment variable. */
+bool jk_opts_program_takes (const char *name);
+
 /* True when some Jejak program takes an option (config key) of this name. */
 bool jk_opts_key_known (const char *key);
 

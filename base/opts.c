@@ -22,6 +22,20 @@ struct jk_opts_s {
     size_t argc;           /* number of positional arguments */
 };
 
+/* The option names of the program's first parser, kept for the process's
+   life (jk_opts_program_takes): its spec may be freed before a late
+   message asks. */
+static char **s_program_names;
+static size_t s_program_count;
+
+bool jk_opts_program_takes (const char *name)
+{
+    for (size_t i = 0; i < s_program_count; i++)
+        if (strcmp (s_program_names[i], name) == 0)
+            return true;
+    return false;
+}
+
 jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec, size_t count)
 {
     jk_opts_t *self = jk_calloc (1, sizeof *self);
@@ -31,6 +45,12 @@ jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec, size_t count)
     self->flag_values = jk_calloc (count + 1, sizeof (char *));
     self->flag_only_from = count;
     jk_program_set (program);
+    if (!s_program_names) {
+        s_program_names = jk_calloc (count + 1, sizeof *s_program_names);
+        for (size_t i = 0; i < count; i++)
+            s_program_names[i] = jk_strdup (spec[i].name);
+        s_program_count = count;
+    }
     return self;
 }
 

@@ -2,6 +2,7 @@
     loaded from CSV files at start-up so another regency is a data change.
     Lookups are binary searches over code-sorted arrays. */
 #include "schema_internal.h"
+#include "jk_opts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,8 +405,9 @@ const jk_region_t *jk_region_default (void)
     }
     fprintf (stderr,
              "%s: cannot load the region reference data: %s\n"
-             "       set --data-dir or JEJAK_DATA_DIR to the folder holding "
+             "       set %sJEJAK_DATA_DIR to the folder holding "
              "cianjur_kecamatan.csv (and indonesia_*.csv for --region)\n",
-             jk_program (), err);
+             jk_program (), err,
+             jk_opts_program_takes ("data-dir") ? "--data-dir or " : "");
     exit (2);
 }

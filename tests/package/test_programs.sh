@@ -199,5 +199,23 @@ case " $* " in
         fail "JEJAK_LOG=bogus: '$(cat "$tmp/err")', not '$want'"
     ;;
 esac
+# Reference data that cannot be read: the hint names --data-dir only to
+# a program that takes it (every one takes JEJAK_DATA_DIR).
+for p in jejak-hub jejak-status; do
+    case " $* " in *" $p "*) ;; *) continue ;; esac
+    case $p in
+    jejak-hub) args="--db d.db" ;;
+    *) args="--once" ;;
+    esac
+    rc=0
+    # shellcheck disable=SC2086
+    (cd "$tmp" && JEJAK_DATA_DIR="$tmp/no-data" "$bin/$p" $args </dev/null) \
+        >/dev/null 2>"$tmp/err" || rc=$?
+    flag=""
+    "$bin/$p" --help | grep -q -- "--data-dir" && flag="--data-dir or "
+    want="       set ${flag}JEJAK_DATA_DIR to the folder holding cianjur_kecamatan.csv (and indonesia_*.csv for --region)"
+    [ $rc -eq 2 ] && grep -qxF -- "$want" "$tmp/err" ||
+        fail "$p without reference data exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
+done
 [ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "all $# programs ok"
