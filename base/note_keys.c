@@ -17,7 +17,15 @@ int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
 {
     const char *plus = strchr (text, '+');
     const char *plus2 = plus ? strchr (plus + 1, '+') : NULL;
-    if (!plus || !plus2 || plus2 - plus != 9 ||
+    if (!plus) {
+        /* No key text has none: a file name that names no file. */
+        snprintf (err, err_size,
+                  "verifier key '%.64s%s' is neither a file that can be read "
+                  "nor a key NAME+KEYID+KEY",
+                  text, strlen (text) > 64 ? "..." : "");
+        return JK_INVALID;
+    }
+    if (!plus2 || plus2 - plus != 9 ||
         !jk_note_name_ok (text, (size_t)(plus - text))) {
         snprintf (err, err_size,
                   "verifier key must be NAME+KEYID+KEY: a name, 8 hex "

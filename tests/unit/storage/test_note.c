@@ -242,6 +242,16 @@ static void test_key_too_long (void **state)
     assert_string_equal (err, "verifier key must carry 8 hex digits and "
                               "base64 of a type byte (01 or 04) and a "
                               "32-byte Ed25519 key");
+    /* A key file that does not exist is read as key text, which has no
+       '+': the message says it is neither. */
+    char *missing = jk_note_vkey_given ("missing-log.vkey");
+    assert_int_equal (
+        jk_note_vkey_parse (missing, name, &type, pub, err, sizeof err),
+        JK_INVALID);
+    assert_string_equal (err, "verifier key 'missing-log.vkey' is neither a "
+                              "file that can be read nor a key "
+                              "NAME+KEYID+KEY");
+    free (missing);
     assert_int_equal (jk_note_signers_parse (vkey, JK_NOTE_TYPE_COSIG, list, 2,
                                              &count, err, sizeof err),
                       JK_INVALID);
@@ -431,8 +441,9 @@ static void test_witness_keys (void **state)
     assert_int_equal (jk_note_signers_parse ("nope", JK_NOTE_TYPE_COSIG, list,
                                              3, &count, err, sizeof err),
                       JK_INVALID);
-    assert_non_null (strstr (err, "verifier key 1: verifier key must be "
-                                  "NAME+KEYID+KEY"));
+    assert_string_equal (err, "verifier key 1: verifier key 'nope' is neither "
+                              "a file that can be read nor a key "
+                              "NAME+KEYID+KEY");
 
     /* jk_note_cosign: one more line, verifying with the witness's key. */
     uint8_t root[32];
