@@ -291,6 +291,27 @@ static void test_ipc_in_use (void **state)
     free (ingest);
 }
 
+/* The programs started from here on log INFO lines too (JEJAK_LOG=info):
+   returns the value it had, for s_log_restore. */
+static char *s_log_info (void)
+{
+    const char *was = getenv ("JEJAK_LOG");
+    char *kept = was ? jk_strdup (was) : NULL;
+    setenv ("JEJAK_LOG", "info", 1);
+    return kept;
+}
+
+/* JEJAK_LOG as it was before s_log_info. */
+static void s_log_restore (char **was_p)
+{
+    if (*was_p)
+        setenv ("JEJAK_LOG", *was_p, 1);
+    else
+        unsetenv ("JEJAK_LOG");
+    free (*was_p);
+    *was_p = NULL;
+}
+
 /* The in-use check does not connect to a live listener the kernel lists:
    a broker in secure mode would count that connection as a CURVE
    handshake that failed (handshake_failed, SECURITY.md). */
@@ -309,8 +330,7 @@ static void test_ipc_in_use_secure (void **state)
     char *log = jk_sprintf ("%s/secure.log", s_dir);
     char *argv[] = {"jejak-broker", "--keys", keys,        "--ingest", ingest,
                     "--feed",       feed,     "--backend", backend,    NULL};
-    char *was = getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
-    setenv ("JEJAK_LOG", "info", 1); /* the counters at its stop */
+    char *was = s_log_info (); /* the counters at its stop */
     pid_t first = jk_test_spawn (argv, log);
     assert_true (JK_WAIT_FOR (jk_test_file_has (log, "jejak-broker ingest="),
                               S_WAIT_MS));
@@ -319,11 +339,7 @@ static void test_ipc_in_use_secure (void **state)
     assert_int_equal (second, 0);
     assert_int_equal (WEXITSTATUS (status), 1);
     assert_int_equal (jk_test_stop (first, SIGTERM, S_WAIT_MS), 0);
-    if (was)
-        setenv ("JEJAK_LOG", was, 1);
-    else
-        unsetenv ("JEJAK_LOG");
-    free (was);
+    s_log_restore (&was);
     assert_true (jk_test_file_has (log, "broker stopped "));
     assert_true (jk_test_file_has (log, " handshake_failed=0 "));
     free (log);
@@ -405,8 +421,7 @@ static void test_any_port (void **state)
                         "tcp://127.0.0.1:*",
                         NULL};
     /* INFO lines too (the broker's and the receiver's ready lines). */
-    char *was = getenv ("JEJAK_LOG") ? jk_strdup (getenv ("JEJAK_LOG")) : NULL;
-    setenv ("JEJAK_LOG", "info", 1);
+    char *was = s_log_info ();
     pid_t hub = jk_test_spawn (hub_argv, log);
     assert_true (
         JK_WAIT_FOR (jk_test_file_has (log, "jejak-hub ingest="), S_WAIT_MS));
@@ -470,11 +485,7 @@ static void test_any_port (void **state)
     assert_true (jk_test_file_has (llog, receiving));
     free (receiving);
     assert_int_equal (jk_test_stop (link, SIGTERM, S_WAIT_MS), 0);
-    if (was)
-        setenv ("JEJAK_LOG", was, 1);
-    else
-        unsetenv ("JEJAK_LOG");
-    free (was);
+    s_log_restore (&was);
 
     /* jejak-replay publish: where the feed is bound, before it waits, and
        in its last line. */

@@ -801,6 +801,19 @@ static void s_list_items (s_fixture_t *f, const s_limit_t *row)
     zsock_destroy (&sock);
 }
 
+/* A PING of size n, the row's limit being row->value, was answered
+   PONG at the limit and the row's answer beyond it. */
+static void s_ping_answered (const s_limit_t *row, uint64_t n,
+                             const char *command, const char *code)
+{
+    if (n == row->value)
+        assert_string_equal (command, "PONG");
+    else {
+        assert_string_equal (command, row->kind);
+        assert_string_equal (code, row->code);
+    }
+}
+
 static void s_heartbeat (s_fixture_t *f, const s_limit_t *row, bool program)
 {
     zsock_t *sock = jk_test_dealer (f->hub.ingest);
@@ -817,12 +830,7 @@ static void s_heartbeat (s_fixture_t *f, const s_limit_t *row, bool program)
             s_ping (sock, text, n, "test_limits", 11, command, code,
                     sizeof code);
         free (text);
-        if (n == row->value)
-            assert_string_equal (command, "PONG");
-        else {
-            assert_string_equal (command, row->kind);
-            assert_string_equal (code, row->code);
-        }
+        s_ping_answered (row, n, command, code);
     }
     zsock_destroy (&sock);
 }
@@ -864,12 +872,7 @@ static void s_heartbeat_shape (s_fixture_t *f, const s_limit_t *row, bool bytes)
                             : s_heartbeat_shaped (0, (int)n - 1);
         char command[16], code[32];
         s_ping_msg (sock, msg, command, code, sizeof code);
-        if (n == row->value)
-            assert_string_equal (command, "PONG");
-        else {
-            assert_string_equal (command, row->kind);
-            assert_string_equal (code, row->code);
-        }
+        s_ping_answered (row, n, command, code);
     }
     zsock_destroy (&sock);
 }
