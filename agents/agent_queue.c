@@ -178,10 +178,19 @@ static bool s_no_outbox (jk_agent_t *self)
     return none;
 }
 
+/* Opens the outbox for a command that only reads it, unless there is
+   none to read (*none, s_no_outbox): an exit code, JK_EXIT_OK when it
+   may go on. */
+static int s_open_to_read (jk_agent_t *self, bool *none)
+{
+    *none = s_no_outbox (self);
+    return *none ? JK_EXIT_OK : jk_agent_open_outbox (self);
+}
+
 int jk_agent_cmd_list (jk_agent_t *self, bool receipts)
 {
-    bool none = s_no_outbox (self);
-    int rc = none ? JK_EXIT_OK : jk_agent_open_outbox (self);
+    bool none;
+    int rc = s_open_to_read (self, &none);
     if (rc)
         return rc;
     unsigned states = receipts
@@ -224,8 +233,8 @@ int jk_agent_cmd_inspect (jk_agent_t *self)
                  self->program, self->program);
         return JK_EXIT_USAGE;
     }
-    bool none = s_no_outbox (self);
-    int rc = none ? JK_EXIT_OK : jk_agent_open_outbox (self);
+    bool none;
+    int rc = s_open_to_read (self, &none);
     if (rc)
         return rc;
     jk_outbox_row_t row;
@@ -278,8 +287,8 @@ int jk_agent_cmd_prune (jk_agent_t *self)
                  self->program);
         return JK_EXIT_USAGE;
     }
-    bool none = s_no_outbox (self);
-    int rc = none ? JK_EXIT_OK : jk_agent_open_outbox (self);
+    bool none;
+    int rc = s_open_to_read (self, &none);
     if (rc)
         return rc;
     int64_t ms = (int64_t)days * 86400000 - JK_WIB_OFFSET_MS;
