@@ -5,6 +5,7 @@
 #include "status_internal.h"
 
 #include <netinet/in.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -353,6 +354,39 @@ static enum MHD_Result s_asset (struct MHD_Connection *connection,
     return s_queue (connection, response);
 }
 
+/* What the request target said before libmicrohttpd decoded it, as
+   *con_cls of a request's first call; the later calls find the daemon's
+   own pointer there. */
+static char s_target_ok, s_target_bad;
+
+/* True when the path of a request target as sent (before decoding) has
+   a malformed percent-encoding (a '%' not followed by two hex digits) or
+   an encoded NUL ("%00"). Decoded, such a path is no path at all: the
+   decoded text ends at the NUL, so "/%00" would read as "/". */
+static bool s_path_malformed (const char *target)
+{
+    for (const char *p = target; *p && *p != '?'; p++) {
+        if (*p != '%')
+            continue;
+        if (!isxdigit ((unsigned char)p[1]) || !isxdigit ((unsigned char)p[2]))
+            return true;
+        if (p[1] == '0' && p[2] == '0')
+            return true;
+        p += 2;
+    }
+    return false;
+}
+
+/* Called once per request with its target as sent: the returned marker
+   is the request's first *con_cls. */
+static void *s_target (void *cls, const char *target,
+                       struct MHD_Connection *connection)
+{
+    (void)cls;
+    (void)connection;
+    return s_path_malformed (target) ? &s_target_bad : &s_target_ok;
+}
+
 /* Every request: GET and HEAD only, read-only, a fixed set of paths. */
 static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
                                   const char *url, const char *method,
@@ -364,12 +398,17 @@ static enum MHD_Result s_request (void *cls, struct MHD_Connection *connection,
     jk_web_t *self = (jk_web_t *)cls;
     /* Anything sent with the request is ignored: nothing is accepted. */
     *upload_data_size = 0;
-    if (*con_cls == NULL) {
+    if (*con_cls != self) {
+        bool malformed = *con_cls == &s_target_bad;
         *con_cls = self;
         if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
             return s_text (connection, MHD_HTTP_METHOD_NOT_ALLOWED,
                            "405 method not allowed: this board is read-only "
                            "(GET and HEAD only)\n");
+        if (malformed)
+            return s_text (connection, MHD_HTTP_BAD_REQUEST,
+                           "400 bad request: the path has a malformed "
+                           "percent-encoding or an encoded NUL (%00)\n");
         return MHD_YES;
     }
     if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
@@ -419,7 +458,8 @@ jk_web_t *jk_web_new (const jk_web_config_t *config, char *err, size_t err_size)
         0, NULL, NULL, s_request, self, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)S_STACK_SIZE, MHD_OPTION_END);
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)S_STACK_SIZE,
+        MHD_OPTION_URI_LOG_CALLBACK, s_target, NULL, MHD_OPTION_END);
     if (!self->daemon) {
         snprintf (err, err_size, "cannot listen on %s:%u: %s", config->address,
                   (unsigned)config->port,

@@ -411,18 +411,46 @@ static void test_http (void **state)
     assert_true (s_has_header (r, "Allow: GET, HEAD"));
     assert_non_null (strstr (s_body (r), "read-only"));
     free (r);
-    r = s_http (env, "DELETE", "/snapshot.json", &code);
-    assert_int_equal (code, 405);
-    free (r);
-    r = s_http (env, "PUT", "/events", &code);
-    assert_int_equal (code, 405);
-    free (r);
-    r = s_http (env, "GET", "/nope", &code);
-    assert_int_equal (code, 404);
-    free (r);
-    r = s_http (env, "GET", "/../etc/passwd", &code);
-    assert_int_equal (code, 404);
-    free (r);
+    /* Paths are compared decoded: one that decodes to a page is it, one
+       that decodes to no page is 404, and a malformed percent-encoding
+       or an encoded NUL (which ends the decoded text: "/%00" is not
+       "/") is 400; the method is looked at first. */
+    const char *not_found = "404 not found: the board serves /, /app.js, "
+                            "/style.css, /snapshot.json and /events\n";
+    const char *malformed = "400 bad request: the path has a malformed "
+                            "percent-encoding or an encoded NUL (%00)\n";
+    const struct {
+        const char *method, *path;
+        int code;
+        const char *body; /* the whole body, or NULL */
+    } cases[] = {
+        {"DELETE", "/snapshot.json", 405, NULL},
+        {"PUT", "/events", 405, NULL},
+        {"POST", "/%00", 405, NULL},
+        {"GET", "/nope", 404, not_found},
+        {"GET", "/../etc/passwd", 404, not_found},
+        {"GET", "/%2e%2e/etc/passwd", 404, not_found},
+        {"GET", "/%61pp.js", 200, NULL},
+        {"GET", "/%00", 400, malformed},
+        {"GET", "/%00x", 400, malformed},
+        {"GET", "/app.js%00", 400, malformed},
+        {"GET", "/events%00", 400, malformed},
+        {"GET", "/snapshot.json%00?as_of=2022-10-14", 400, malformed},
+        {"GET", "/%zz", 400, malformed},
+        {"GET", "/%2", 400, malformed},
+        {"GET", "/%", 400, malformed},
+        {"HEAD", "/%00", 400, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        r = s_http (env, cases[i].method, cases[i].path, &code);
+        if (code != cases[i].code)
+            fail_msg ("%s %s: %d, not %d", cases[i].method, cases[i].path, code,
+                      cases[i].code);
+        if (cases[i].body)
+            assert_string_equal (s_body (r), cases[i].body);
+        assert_true (s_has_header (r, "X-Content-Type-Options: nosniff"));
+        free (r);
+    }
 
     /* The board goes live on the empty log. */
     assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 0, S_WAIT_MS));
