@@ -59,6 +59,10 @@ const char *jk_opts_get (jk_opts_t *self, const char *name);
 bool jk_opts_on (jk_opts_t *self, const char *name);
 /* True when the option was given explicitly (flag, env or config). */
 bool jk_opts_given (jk_opts_t *self, const char *name);
+/* True when the option was given as a flag on the command line (not
+   from the environment or a config file, which may serve other
+   commands). */
+bool jk_opts_flag_given (jk_opts_t *self, const char *name);
 /* True when --help was given. */
 bool jk_opts_help (jk_opts_t *self);
 

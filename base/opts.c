@@ -423,6 +423,12 @@ bool jk_opts_given (jk_opts_t *self, const char *name)
     return given;
 }
 
+bool jk_opts_flag_given (jk_opts_t *self, const char *name)
+{
+    int idx = s_find (self, name, strlen (name));
+    return idx >= 0 && self->flag_values[idx] != NULL;
+}
+
 bool jk_opts_on (jk_opts_t *self, const char *name)
 {
     const char *v = jk_opts_get (self, name);

@@ -50,6 +50,84 @@ static const jk_opt_t s_spec[] = {
 
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
+/* The flags of person-key, which takes no report's. */
+#define S_PERSON_KEY_FLAGS "keys"
+
+/* True when flag is one of list's (separated by spaces). */
+static bool s_listed (const char *list, const char *flag)
+{
+    size_t len = strlen (flag);
+    for (const char *p = list; *p; p += *p == ' ') {
+        size_t word = strcspn (p, " ");
+        if (word == len && memcmp (p, flag, len) == 0)
+            return true;
+        p += word;
+    }
+    return false;
+}
+
+/* True when the command (kind, or NULL: person-key) takes flag: a
+   report takes its own flags (jk_report_kind_t.flags) and those that no
+   report lists as its own. */
+static bool s_takes (const jk_report_kind_t *kind, const char *flag)
+{
+    if (!kind)
+        return s_listed (S_PERSON_KEY_FLAGS, flag);
+    if (s_listed (kind->flags, flag))
+        return true;
+    for (size_t i = 0; i < jk_report_kind_count; i++)
+        if (s_listed (jk_report_kinds[i].flags, flag))
+            return false; /* another report's own */
+    return true;
+}
+
+/* A flag on the command line that the command does not take is a usage
+   error naming both (one from the environment or a config file is not
+   read: they may serve other commands). 0 or the usage exit, the reason
+   printed. */
+static int s_flags_taken (jk_opts_t *opts, const char *name,
+                          const jk_report_kind_t *kind)
+{
+    for (size_t i = 0; i < S_SPEC_COUNT; i++) {
+        const char *flag = s_spec[i].name;
+        if (!jk_opts_flag_given (opts, flag) || s_takes (kind, flag))
+            continue;
+        char takers[256] = "";
+        size_t n = 0;
+        for (size_t k = 0; kind && k < jk_report_kind_count; k++)
+            if (s_listed (jk_report_kinds[k].flags, flag) && n < sizeof takers)
+                n += (size_t)snprintf (takers + n, sizeof takers - n, "%s%s",
+                                       n ? ", " : "", jk_report_kinds[k].name);
+        if (kind)
+            fprintf (stderr,
+                     "jejak-report: --%s is not an option of the %s report "
+                     "(only of %s; see --help)\n",
+                     flag, name, takers);
+        else
+            fprintf (stderr,
+                     "jejak-report: --%s is not an option of the %s command "
+                     "(it takes --%s only; see --help)\n",
+                     flag, name, S_PERSON_KEY_FLAGS);
+        return S_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* A command's --help: the flags it takes. */
+static void s_command_help (const jk_report_kind_t *kind, const char *program)
+{
+    jk_opt_t taken[S_SPEC_COUNT];
+    size_t count = 0;
+    for (size_t i = 0; i < S_SPEC_COUNT; i++)
+        if (s_takes (kind, s_spec[i].name))
+            taken[count++] = s_spec[i];
+    printf ("Usage: %s %s\n", program,
+            kind ? "--db FILE [flags]" : "--keys DIR");
+    jk_opts_t *opts = jk_opts_new (program, taken, count);
+    jk_opts_print (opts, stdout);
+    jk_opts_destroy (&opts);
+}
+
 static void s_usage (FILE *out)
 {
     fprintf (out, "Usage: jejak-report COMMAND --db FILE [--as-of DATE] "
@@ -90,9 +168,20 @@ static int s_person_key (jk_opts_t *opts)
     return 0;
 }
 
+/* The value of the command's option flag, or NULL when the command
+   does not take it (a config file's key for another report is not
+   read). */
+static const char *s_option (jk_opts_t *opts, const jk_report_kind_t *kind,
+                             const char *flag)
+{
+    return s_takes (kind, flag) ? jk_opts_get (opts, flag) : NULL;
+}
+
 /* The document's options: --as-of, --active-rule, --book-year, --days,
-   --batch, --unmasked. 0 or an exit code, the reason printed. */
-static int s_doc_options (jk_opts_t *opts, jk_rdoc_t *doc)
+   --batch, --unmasked (those the report takes). 0 or an exit code, the
+   reason printed. */
+static int s_doc_options (jk_opts_t *opts, const jk_report_kind_t *kind,
+                          jk_rdoc_t *doc)
 {
     doc->as_of_day = jk_wib_day (jk_clock_now_ms ());
     const char *as_of = jk_opts_get (opts, "as-of");
@@ -111,7 +200,7 @@ static int s_doc_options (jk_opts_t *opts, jk_rdoc_t *doc)
         return S_EXIT_USAGE;
     }
     doc->book_year = jk_active_years (&doc->rule, doc->as_of_day).to_year;
-    const char *year = jk_opts_get (opts, "book-year");
+    const char *year = s_option (opts, kind, "book-year");
     uint64_t number = 0;
     if (year) {
         if (jk_parse_u64 (year, &number) || number < 1900 || number > 2999) {
@@ -123,12 +212,16 @@ static int s_doc_options (jk_opts_t *opts, jk_rdoc_t *doc)
         }
         doc->book_year = (int)number;
     }
-    if (jk_parse_u64 (jk_opts_get (opts, "days"), &number) || number > 3660) {
-        fprintf (stderr, "jejak-report: --days must be 0..3660\n");
-        return S_EXIT_USAGE;
+    const char *days = s_option (opts, kind, "days");
+    doc->days = JK_REPORT_DAYS;
+    if (days) {
+        if (jk_parse_u64 (days, &number) || number > 3660) {
+            fprintf (stderr, "jejak-report: --days must be 0..3660\n");
+            return S_EXIT_USAGE;
+        }
+        doc->days = (int)number;
     }
-    doc->days = (int)number;
-    doc->batch = jk_opts_get (opts, "batch");
+    doc->batch = s_option (opts, kind, "batch");
     doc->masked = !jk_opts_on (opts, "unmasked");
     return 0;
 }
@@ -264,7 +357,7 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
     }
     const char *format = jk_opts_get (opts, "format");
     uint8_t key[32];
-    int rc = s_doc_options (opts, &doc);
+    int rc = s_doc_options (opts, kind, &doc);
     if (rc)
         return rc;
     if (strcmp (format, "xlsx") && strcmp (format, "csv") &&
@@ -334,9 +427,7 @@ int main (int argc, char **argv)
         return S_EXIT_USAGE;
     }
     if (jk_opts_help (opts)) {
-        printf ("Usage: %s %s\n", program,
-                kind ? "--db FILE [flags]" : "--keys DIR");
-        jk_opts_print (opts, stdout);
+        s_command_help (kind, program);
         jk_opts_destroy (&opts);
         return 0;
     }
@@ -346,7 +437,9 @@ int main (int argc, char **argv)
         jk_opts_destroy (&opts);
         return S_EXIT_USAGE;
     }
-    int rc = kind ? s_run (opts, kind) : s_person_key (opts);
+    int rc = s_flags_taken (opts, name, kind);
+    if (rc == 0)
+        rc = kind ? s_run (opts, kind) : s_person_key (opts);
     jk_opts_destroy (&opts);
     return rc;
 }

@@ -71,6 +71,10 @@ typedef struct {
     const char *name;
     const char *title;
     const char *help;
+    /* The flags this report takes besides those every report takes
+       (separated by spaces): --book-year, --days, --batch each belong to
+       the reports that list them, and any other report refuses them. */
+    const char *flags;
     /* JK_OK; JK_NOT_FOUND when --batch names no batch; JK_IO with the
        reason in err. */
     int (*build) (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size);

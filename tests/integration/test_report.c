@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The deadline of a wait for what must happen (a start, an answer, a
    stop): it only matters when it fails, so it leaves room for a
@@ -102,6 +103,19 @@ static int s_report (const char *name, const char *day, const char *format,
 static char *s_path (const char *name)
 {
     return jk_sprintf ("%s/%s", s_demo->dir, name);
+}
+
+/* Runs report NAME as of S_AS_OF as CSV into path with up to three more
+   arguments: exit 0, and the file holds want. */
+static void s_csv_holds (const char *name, const char *path, const char *a1,
+                         const char *a2, const char *a3, const char *want)
+{
+    assert_int_equal (
+        s_report (name, S_AS_OF, "csv", path, NULL, a1, a2, a3, NULL), 0);
+    char *csv = jk_test_slurp (path, NULL);
+    if (!csv || !strstr (csv, want))
+        fail_msg ("%s: '%s' not in %s", name, want, csv ? csv : "(none)");
+    free (csv);
 }
 
 /* The workbook as openpyxl reads it (tests/support/xlsx_dump.py). */
@@ -716,12 +730,9 @@ static void test_masking_and_keys (void **state)
 
     /* --unmasked: the NIK in clear, and the header says so. */
     char *clear = s_path ("dak-unmasked.csv");
-    assert_int_equal (s_report ("dak", S_AS_OF, "csv", clear, NULL,
-                                "--unmasked", NULL, NULL, NULL),
-                      0);
+    s_csv_holds ("dak", clear, "--unmasked", NULL, NULL,
+                 "\r\nNIK;TIDAK disamarkan (unmasked)\r\n");
     char *clear_text = jk_test_slurp (clear, NULL);
-    assert_non_null (strstr (clear_text, "\r\nNIK;TIDAK disamarkan "
-                                         "(unmasked)\r\n"));
     assert_non_null (strstr (clear_text, holder));
     free (clear_text);
     free (clear);
@@ -811,6 +822,80 @@ static void test_usage_errors (void **state)
                                 NULL, NULL, NULL),
                       0);
     free (projections);
+}
+
+/* A flag the chosen command does not take is refused (exit 2) naming the
+   flag and the command, nothing written (REPORTS.md, "Menjalankan"); a
+   config file's key for another report is not read. */
+static void test_flags_of_other_reports (void **state)
+{
+    (void)state;
+    char *path = s_path ("other-flag.csv");
+    static const struct {
+        const char *report, *flag, *value, *message;
+    } cases[] = {
+        {"sertifikat", "--book-year", "2020",
+         "jejak-report: --book-year is not an option of the sertifikat "
+         "report (only of kecamatan, rat; see --help)\n"},
+        {"pelatihan", "--book-year", "2020",
+         "jejak-report: --book-year is not an option of the pelatihan "
+         "report (only of kecamatan, rat; see --help)\n"},
+        {"kecamatan", "--days", "30",
+         "jejak-report: --days is not an option of the kecamatan report "
+         "(only of sertifikat; see --help)\n"},
+        {"rat", "--batch", "PK2UMK-2022-01",
+         "jejak-report: --batch is not an option of the rat report (only "
+         "of pelatihan, asesmen, dak; see --help)\n"},
+        {"kualitas", "--batch=PK2UMK-2022-01", NULL,
+         "jejak-report: --batch is not an option of the kualitas report "
+         "(only of pelatihan, asesmen, dak; see --help)\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *err = NULL;
+        int rc = s_report (cases[i].report, S_AS_OF, "csv", path, &err,
+                           cases[i].flag, cases[i].value, NULL, NULL);
+        if (rc != 2 || strcmp (err, cases[i].message) != 0)
+            fail_msg ("%s %s: exit %d, stderr %s", cases[i].report,
+                      cases[i].flag, rc, err);
+        assert_int_equal (access (path, F_OK), -1);
+        free (err);
+    }
+    /* person-key takes --keys only. */
+    char *keys = s_path ("keys-other-flag");
+    char *argv[] = {"jejak-report", "person-key", "--keys", keys,
+                    "--db",         s_demo->db,   NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_WAIT_MS), 2);
+    assert_string_equal (err, "jejak-report: --db is not an option of the "
+                              "person-key command (it takes --keys only; "
+                              "see --help)\n");
+    assert_int_equal (access (keys, F_OK), -1);
+    free (out);
+    free (err);
+    /* A command's --help lists the flags it takes. */
+    char *help[] = {"jejak-report", "sertifikat", "--help", NULL};
+    assert_int_equal (jk_test_run (help, &out, &err, S_WAIT_MS), 0);
+    assert_non_null (strstr (out, "  --days VALUE "));
+    assert_null (strstr (out, "--book-year"));
+    assert_null (strstr (out, "--batch"));
+    free (out);
+    free (err);
+    /* A config file may serve several reports: its --days is sertifikat's
+       only, kecamatan neither refuses nor reads it. */
+    char *config = s_path ("reports.cfg");
+    FILE *f = fopen (config, "w");
+    assert_non_null (f);
+    fputs ("days = \"30\"\n", f);
+    assert_int_equal (fclose (f), 0);
+    s_csv_holds ("kecamatan", path, "--config", config, NULL,
+                 "; jejak-report kecamatan --db SALINAN.db --as-of "
+                 "2022-12-31\"\r\n");
+    s_csv_holds ("sertifikat", path, "--config", config, NULL,
+                 "; jejak-report sertifikat --db SALINAN.db --as-of "
+                 "2022-12-31 --days 30\"\r\n");
+    free (config);
+    free (keys);
+    free (path);
 }
 
 /* ---- docs/PROJECTIONS.md's example queries
@@ -952,6 +1037,7 @@ int main (void)
         cmocka_unit_test (test_csv_html),
         cmocka_unit_test (test_masking_and_keys),
         cmocka_unit_test (test_usage_errors),
+        cmocka_unit_test (test_flags_of_other_reports),
         cmocka_unit_test (test_on_backup),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
