@@ -318,31 +318,33 @@ static int s_out_check (const char *out_path, const char *db_path)
     return S_EXIT_USAGE;
 }
 
+/* --out cannot be written: says why, returns the exit code. */
+static int s_out_failed (const char *out_path, const char *why)
+{
+    fprintf (stderr, "jejak-report: --out %s cannot be written: %s\n", out_path,
+             why);
+    return S_EXIT_IO;
+}
+
 /* Writes the document to out_path ("-": standard output) in format. 0 or
    an exit code, the reason printed. */
 static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
 {
     char err[512] = "";
-    if (strcmp (format, "xlsx") == 0) {
-        if (jk_report_write_xlsx (doc, out_path, err, sizeof err)) {
-            fprintf (stderr, "jejak-report: %s\n", err);
-            return S_EXIT_IO;
-        }
-        return 0;
-    }
+    if (strcmp (format, "xlsx") == 0)
+        return jk_report_write_xlsx (doc, out_path, err, sizeof err)
+                   ? s_out_failed (out_path, err)
+                   : 0;
     bool stdout_out = strcmp (out_path, "-") == 0;
     FILE *out = stdout_out ? stdout : fopen (out_path, "wb");
-    if (!out) {
-        fprintf (stderr, "jejak-report: %s: cannot write: %s\n", out_path,
-                 strerror (errno));
-        return S_EXIT_IO;
-    }
+    if (!out)
+        return s_out_failed (out_path, strerror (errno));
     int w = strcmp (format, "csv") == 0 ? jk_report_write_csv (doc, out)
                                         : jk_report_write_html (doc, out);
-    if ((stdout_out ? fflush (out) : fclose (out)) != 0 || w) {
-        fprintf (stderr, "jejak-report: %s: write failed\n", out_path);
-        return S_EXIT_IO;
-    }
+    errno = 0;
+    if ((stdout_out ? fflush (out) : fclose (out)) != 0 || w)
+        return s_out_failed (out_path,
+                             errno ? strerror (errno) : "write failed");
     return 0;
 }
 

@@ -120,7 +120,9 @@ int jk_rdoc_head (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t err_size);
 
 /* ---- writing --------------------------------------------------------------
  */
-/* Each JK_OK, or JK_IO (with err for the workbook). */
+/* Each JK_OK, or JK_IO. The workbook's err says why path cannot be
+   written ("No such file or directory"); libxlsxwriter's own lines are
+   not printed. */
 int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
                           size_t err_size);
 int jk_report_write_csv (const jk_rdoc_t *doc, FILE *out);

@@ -7,9 +7,12 @@
 #include "jk_projector.h"
 #include "jk_report.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xlsxwriter.h>
 
 jk_rtable_t *jk_rdoc_table (jk_rdoc_t *doc, const char *title,
@@ -346,12 +349,43 @@ static int s_xlsx_table (lxw_workbook *wb, const jk_rtable_t *t,
     return JK_OK;
 }
 
+/* libxlsxwriter prints its own "[ERROR] ..." line on stderr when it
+   cannot create or write the file, and then returns a code: the file is
+   opened here first, so that a folder that does not exist or a directory
+   is said in our words, and stderr is silenced while the library writes
+   (a full disk), its code and errno becoming the reason. */
+static lxw_error s_xlsx_close (lxw_workbook *wb)
+{
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    int quiet = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+    bool silenced =
+        saved >= 0 && quiet >= 0 && dup2 (quiet, STDERR_FILENO) >= 0;
+    errno = 0;
+    lxw_error rc = workbook_close (wb);
+    int error = errno;
+    if (silenced)
+        dup2 (saved, STDERR_FILENO);
+    if (quiet >= 0)
+        close (quiet);
+    if (saved >= 0)
+        close (saved);
+    errno = error;
+    return rc;
+}
+
 int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
                           size_t err_size)
 {
+    int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        snprintf (err, err_size, "%s", strerror (errno));
+        return JK_IO;
+    }
+    close (fd);
     lxw_workbook *wb = workbook_new (path);
     if (!wb) {
-        snprintf (err, err_size, "%s: cannot create the workbook", path);
+        snprintf (err, err_size, "cannot create the workbook");
         return JK_IO;
     }
     s_xlsx_formats_t formats;
@@ -359,12 +393,20 @@ int jk_report_write_xlsx (const jk_rdoc_t *doc, const char *path, char *err,
     s_xlsx_info (wb, doc, &formats);
     for (size_t k = 0; k < doc->count; k++)
         if (s_xlsx_table (wb, doc->tables[k], &formats, err, err_size)) {
-            workbook_close (wb);
+            s_xlsx_close (wb);
             return JK_IO;
         }
-    lxw_error rc = workbook_close (wb);
+    lxw_error rc = s_xlsx_close (wb);
     if (rc != LXW_NO_ERROR) {
-        snprintf (err, err_size, "%s: %s", path, lxw_strerror (rc));
+        /* "Zip generic error ZIP_ERRNO while creating the xlsx file: No
+           space left on device" */
+        int error = errno;
+        const char *why = lxw_strerror (rc);
+        int len = (int)strlen (why);
+        if (len > 0 && why[len - 1] == '.')
+            len--;
+        snprintf (err, err_size, "%.*s%s%s", len, why, error ? ": " : "",
+                  error ? strerror (error) : "");
         return JK_IO;
     }
     return JK_OK;

@@ -898,6 +898,56 @@ static void test_flags_of_other_reports (void **state)
     free (path);
 }
 
+/* An --out that cannot be written: exit 3 and one line of ours naming
+   --out and the reason, in every format; for XLSX no line of
+   libxlsxwriter's ("[ERROR] workbook_close(): ..."). A folder that does
+   not exist, a directory, and a full disk (/dev/full). */
+static void test_out_cannot_be_written (void **state)
+{
+    (void)state;
+    char *missing = s_path ("no-such-folder/kecamatan.xlsx");
+    char *dir = s_path ("a-folder");
+    assert_int_equal (mkdir (dir, 0700), 0);
+    char *dir_slash = s_path ("no-such-folder/");
+    static const char *const formats[] = {"xlsx", "csv", "html"};
+    struct {
+        const char *out, *want;
+    } cases[] = {
+        {missing, "cannot be written: No such file or directory"},
+        {dir_slash, "cannot be written: Is a directory"},
+        {dir, "is a directory: name a file (nothing written)"},
+        {"/dev/full", NULL},
+    };
+    for (size_t f = 0; f < 3; f++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const char *want = cases[i].want;
+            if (!want) /* a full disk */
+                want = strcmp (formats[f], "xlsx") == 0
+                           ? "cannot be written: Zip generic error ZIP_ERRNO "
+                             "while creating the xlsx file: No space left on "
+                             "device"
+                           : "cannot be written: No space left on device";
+            if (!cases[i].want && access ("/dev/full", W_OK) != 0) {
+                print_message ("skipped: no /dev/full to write to\n");
+                continue;
+            }
+            char *err = NULL;
+            int rc = s_report ("kecamatan", S_AS_OF, formats[f], cases[i].out,
+                               &err, NULL, NULL, NULL, NULL);
+            char *line =
+                jk_sprintf ("jejak-report: --out %s %s\n", cases[i].out, want);
+            if (rc != 3 || strcmp (err, line) != 0)
+                fail_msg ("%s --out %s: exit %d, stderr:\n%s\nnot:\n%s",
+                          formats[f], cases[i].out, rc, err, line);
+            free (line);
+            free (err);
+        }
+    assert_int_equal (rmdir (dir), 0);
+    free (dir_slash);
+    free (dir);
+    free (missing);
+}
+
 /* ---- docs/PROJECTIONS.md's example queries
  * ------------------------------------ */
 
@@ -1038,6 +1088,7 @@ int main (void)
         cmocka_unit_test (test_masking_and_keys),
         cmocka_unit_test (test_usage_errors),
         cmocka_unit_test (test_flags_of_other_reports),
+        cmocka_unit_test (test_out_cannot_be_written),
         cmocka_unit_test (test_on_backup),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
