@@ -172,6 +172,13 @@ int jk_render_json (FILE *out, const jk_status_view_t *view)
                   view->alarm ? strlen (view->alarm) : 0);
         fputc ('}', out);
     }
+    if (view->batch && *view->batch) {
+        /* The batch --batch names, and whether the snapshot has it. */
+        fputs (",\"batch\":{\"code\":", out);
+        s_string (out, view->batch, strlen (view->batch));
+        fprintf (out, ",\"recorded\":%s}",
+                 jk_view_named_batch (view, snap) ? "true" : "false");
+    }
     fputs (",\"snapshot\":", out);
     s_value (out, view, snap, NULL);
     fputs (",\"offices\":[", out);

@@ -146,18 +146,33 @@ static void s_kecamatan (s_screen_t *s, const jk_status_view_t *view,
         fprintf (s->out, "  (tidak ada / none)\n");
 }
 
+/* True when the batch runs on the day: not closed, start <= day <= end. */
+static bool s_batch_running (const msgpack_object *b, const char *as_of)
+{
+    char start[16], end[16];
+    jk_mp_str (b, "start_date", start, sizeof start);
+    jk_mp_str (b, "end_date", end, sizeof end);
+    return jk_mp_u64 (b, "closed") == 0 && strcmp (start, as_of) <= 0 &&
+           strcmp (as_of, end) <= 0;
+}
+
 static void s_batches (s_screen_t *s, const jk_status_view_t *view,
                        const msgpack_object *snap, const char *as_of)
 {
     const msgpack_object_array *rows = jk_mp_array (snap, "batches");
     char day[16];
     s_day (as_of, day);
+    /* A batch --batch names stands under the title it has without
+       --batch: one running on the day under the running batches', any
+       other (closed, or open outside its dates) under --all-batches'. */
+    const msgpack_object *named = jk_view_named_batch (view, snap);
+    bool others =
+        view->all_batches || (named && !s_batch_running (named, as_of));
     char title[160];
     snprintf (title, sizeof title, "%s  (%s)",
-              view->all_batches
-                  ? "PELATIHAN TERBUKA & BARU SELESAI / open and recently "
-                    "finished training batches"
-                  : "PELATIHAN BERJALAN / running training batches",
+              others ? "PELATIHAN TERBUKA & BARU SELESAI / open and recently "
+                       "finished training batches"
+                     : "PELATIHAN BERJALAN / running training batches",
               day);
     s_title (s, title);
     char head1[96], head2[96];
@@ -177,12 +192,10 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
         jk_mp_str (b, "start_date", start, sizeof start);
         jk_mp_str (b, "end_date", end, sizeof end);
         bool closed = jk_mp_u64 (b, "closed") != 0;
-        bool running = strcmp (start, as_of) <= 0 && strcmp (as_of, end) <= 0;
         /* A named batch is shown whatever its dates; --all-batches shows
            every batch of the snapshot (open, and closed in the last 90
            days), the default only those running on the day. */
-        bool named = view->batch && *view->batch;
-        if (!named && !view->all_batches && (closed || !running))
+        if (!named && !view->all_batches && !s_batch_running (b, as_of))
             continue;
         /* DD/MM..DD/MM: the year is the batch's (and in its code). */
         char dates[48];
@@ -206,7 +219,16 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
                  closed ? " ditutup" : "");
         shown++;
     }
-    if (shown == 0)
+    if (view->batch && *view->batch && !named) {
+        /* Not in the snapshot: the board shows it once it is recorded. */
+        char code[128];
+        jk_status_mask_niks (view->batch, strlen (view->batch), code,
+                             sizeof code);
+        fprintf (s->out,
+                 "  Angkatan %s belum tercatat\n"
+                 "  / Batch %s is not recorded (yet)\n",
+                 code, code);
+    } else if (shown == 0)
         fprintf (s->out, "  (tidak ada / none)\n");
 }
 

@@ -31,6 +31,11 @@ bool jk_view_kecamatan_shown (const jk_status_view_t *view,
                               const msgpack_object *item);
 bool jk_view_batch_shown (const jk_status_view_t *view,
                           const msgpack_object *item);
+/* The snapshot's row of the batch --batch names, or NULL: none named,
+   or the snapshot has no such batch (not recorded yet, or closed and
+   ended more than 90 days before the day). */
+const msgpack_object *jk_view_named_batch (const jk_status_view_t *view,
+                                           const msgpack_object *snap);
 /* A source ("OFFICE/DEVICE") under the kecamatan filter. */
 bool jk_view_source_shown (const jk_status_view_t *view, const char *source);
 

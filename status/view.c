@@ -103,6 +103,18 @@ bool jk_view_batch_shown (const jk_status_view_t *view,
            0;
 }
 
+const msgpack_object *jk_view_named_batch (const jk_status_view_t *view,
+                                           const msgpack_object *snap)
+{
+    const msgpack_object_array *rows = jk_mp_array (snap, "batches");
+    if (!view->batch || !*view->batch || !rows)
+        return NULL;
+    for (uint32_t i = 0; i < rows->size; i++)
+        if (jk_view_batch_shown (view, &rows->ptr[i]))
+            return &rows->ptr[i];
+    return NULL;
+}
+
 bool jk_view_source_shown (const jk_status_view_t *view, const char *source)
 {
     if (!view->kecamatan || !*view->kecamatan)

@@ -20,6 +20,7 @@ const LABELS = {
     live: 'langsung', catching: 'mengejar…', offline: 'offline (menyambung ulang)',
     registered: 'Terdaftar', none: 'tidak ada', ago: 'lalu', never: '–',
     no_batches: 'Tidak ada angkatan berjalan', no_offices: 'Belum ada kantor',
+    batch_unknown: 'Angkatan {batch} belum tercatat', closed: 'ditutup',
     pct_active: '% Aktif', rank: 'Peringkat', unit_s: 'dtk', unit_min: 'mnt',
     unit_h: 'jam', unit_d: 'hari', rule: 'Aturan aktif',
     verified: 'Checkpoint terverifikasi',
@@ -63,6 +64,7 @@ const LABELS = {
     live: 'live', catching: 'catching up…', offline: 'offline (reconnecting)',
     registered: 'Registered', none: 'none', ago: 'ago', never: '–',
     no_batches: 'No running batches', no_offices: 'No offices yet',
+    batch_unknown: 'Batch {batch} is not recorded (yet)', closed: 'closed',
     pct_active: '% Active', rank: 'Rank', unit_s: 's', unit_min: 'min',
     unit_h: 'h', unit_d: 'd', rule: 'Active rule',
     verified: 'Checkpoint verified',
@@ -322,9 +324,14 @@ function drawBatches () {
   const batches = doc.snapshot.batches || [];
   const body = $('batches').tBodies[0];
   body.replaceChildren();
+  /* No batch to show: the one --batch names is not recorded (yet), or
+     none runs. */
+  const empty = doc.batch && !doc.batch.recorded
+    ? t('batch_unknown').replace('{batch}', doc.batch.code) : t('no_batches');
   if (!batches.length) {
     const tr = el('tr');
-    const td = el('td', t('no_batches'));
+    tr.id = 'batches-empty';
+    const td = el('td', empty);
     td.colSpan = 5;
     tr.appendChild(td);
     body.appendChild(tr);
@@ -332,7 +339,9 @@ function drawBatches () {
   batches.forEach(function (b) {
     const tr = el('tr');
     tr.dataset.batch = b.batch;
-    tr.appendChild(el('td', b.batch + (b.title ? ' — ' + b.title : '')));
+    tr.dataset.closed = b.closed ? '1' : '0';
+    tr.appendChild(el('td', b.batch + (b.title ? ' — ' + b.title : '') +
+                            (b.closed ? ' (' + t('closed') + ')' : '')));
     tr.appendChild(el('td', dateId(b.start_date) + ' … ' + dateId(b.end_date)));
     tr.appendChild(el('td', fmt(b.enrolled)));
     tr.appendChild(el('td', fmt(b.present_today)));
@@ -348,7 +357,7 @@ function drawBatches () {
                              role: 'img', 'aria-label': t('chart_batch') });
   if (!batches.length) {
     const text = svgEl('text', { x: 10, y: 24 });
-    text.textContent = t('no_batches');
+    text.textContent = empty;
     svg.appendChild(text);
   }
   batches.forEach(function (b, i) {

@@ -4,7 +4,9 @@
     headers, /snapshot.json numbers, the /events stream), then the page in
     a real headless Chromium (numbers in the DOM before and after more
     submissions, and a screenshot kept as a test artifact; the board's
-    note in Indonesian, and in English with the EN button). */
+    note in Indonesian, and in English with the EN button); a board told
+    --batch of a batch not recorded yet, which is then scheduled and
+    closed (the page, the document and the terminal's text). */
 #include "cdp.h"
 #include "jk_status.h"
 #include "testsupport.h"
@@ -30,7 +32,8 @@ typedef struct {
     char *dir, *db, *hub_log, *status_log, *outbox;
     char *ingest, *feed, *query;
     pid_t hub, status;
-    int port; /* the web board's port */
+    pid_t term; /* a live terminal board a test started, or 0 */
+    int port;   /* the web board's port */
 } s_env_t;
 
 /* ---- a plain HTTP/1.0 client ----------------------------------------- */
@@ -184,12 +187,13 @@ static void s_assert_no_nik (const char *text)
 
 /* ---- the programs ---------------------------------------------------- */
 
-/* Runs jejak-registration with the office's flags plus args; exit code. */
-static int s_agent (s_env_t *env, ...)
+/* Runs an agent program (jejak-registration, jejak-attendance) with the
+   office's flags plus args; exit code. */
+static int s_agent (s_env_t *env, const char *program, ...)
 {
     char *argv[40];
     int n = 0;
-    argv[n++] = "jejak-registration";
+    argv[n++] = (char *)program;
     argv[n++] = "--source";
     argv[n++] = S_SOURCE;
     argv[n++] = "--outbox";
@@ -199,7 +203,7 @@ static int s_agent (s_env_t *env, ...)
     argv[n++] = "--wait";
     argv[n++] = "20";
     va_list ap;
-    va_start (ap, env);
+    va_start (ap, program);
     char *a;
     while ((a = va_arg (ap, char *)) != NULL && n < 39)
         argv[n++] = a;
@@ -208,8 +212,8 @@ static int s_agent (s_env_t *env, ...)
     char *out = NULL, *err = NULL;
     int rc = jk_test_run (argv, &out, &err, 60000);
     if (rc != 0)
-        fprintf (stderr, "jejak-registration exit %d: %s%s\n", rc,
-                 out ? out : "", err ? err : "");
+        fprintf (stderr, "%s exit %d: %s%s\n", program, rc, out ? out : "",
+                 err ? err : "");
     free (out);
     free (err);
     return rc;
@@ -221,10 +225,11 @@ static void s_cooperative (s_env_t *env, int i, const char *desa)
     snprintf (number, sizeof number, "AHU-%07d.AH.01.26.TAHUN 2019", 1000 + i);
     snprintf (name, sizeof name, "Koperasi Sejahtera %d", i);
     assert_int_equal (
-        s_agent (env, "cooperative", "--legal-number", number, "--legal-date",
-                 "2019-03-01", "--name", name, "--form", "PRIMER", "--kind",
-                 "SIMPAN_PINJAM", "--pattern", "KONVENSIONAL", "--desa-code",
-                 desa, "--members-male", "10", "--members-female", "12", NULL),
+        s_agent (env, "jejak-registration", "cooperative", "--legal-number",
+                 number, "--legal-date", "2019-03-01", "--name", name, "--form",
+                 "PRIMER", "--kind", "SIMPAN_PINJAM", "--pattern",
+                 "KONVENSIONAL", "--desa-code", desa, "--members-male", "10",
+                 "--members-female", "12", NULL),
         0);
 }
 
@@ -238,9 +243,10 @@ static void s_person (s_env_t *env, int i)
     char nik[17], name[32];
     s_nik (i, nik);
     snprintf (name, sizeof name, "Warga Pacet %d", i);
-    assert_int_equal (s_agent (env, "person", "--nik", nik, "--name", name,
-                               "--sex", "L", "--birth-date", "01/01/1980",
-                               "--desa-code", "32.03.10.2012", NULL),
+    assert_int_equal (s_agent (env, "jejak-registration", "person", "--nik",
+                               nik, "--name", name, "--sex", "L",
+                               "--birth-date", "01/01/1980", "--desa-code",
+                               "32.03.10.2012", NULL),
                       0);
 }
 
@@ -254,9 +260,10 @@ static int s_read_port (s_env_t *env)
     return port;
 }
 
-/* A hub and jejak-status --http reading it, with one more flag and its
-   value when flag is set. */
-static int s_setup_with (void **state, const char *flag, const char *value)
+/* A hub and jejak-status --http reading it, with up to two more flags
+   and their values (those set). */
+static int s_setup_with (void **state, const char *flag, const char *value,
+                         const char *flag2, const char *value2)
 {
     s_env_t *env = jk_calloc (1, sizeof *env);
     env->dir = jk_test_tmpdir ("web-it");
@@ -274,10 +281,19 @@ static int s_setup_with (void **state, const char *flag, const char *value)
        in front of the settings notice test_note_language looks for. */
     assert_true (JK_WAIT_FOR (
         jk_test_file_has (env->hub_log, "jejak-hub ingest="), S_WAIT_MS));
-    char *status[] = {"jejak-status", "--feed",      env->feed,
-                      "--query",      env->query,    "--http",
-                      "127.0.0.1:0",  "--http-only", (char *)flag,
-                      (char *)value,  NULL};
+    char *status[] = {"jejak-status",
+                      "--feed",
+                      env->feed,
+                      "--query",
+                      env->query,
+                      "--http",
+                      "127.0.0.1:0",
+                      "--http-only",
+                      (char *)flag,
+                      (char *)value,
+                      (char *)flag2,
+                      (char *)value2,
+                      NULL};
     env->status = jk_test_spawn (status, env->status_log);
     assert_true (env->status > 0);
     assert_true (JK_WAIT_FOR ((env->port = s_read_port (env)) > 0, S_WAIT_MS));
@@ -287,13 +303,22 @@ static int s_setup_with (void **state, const char *flag, const char *value)
 
 static int s_setup (void **state)
 {
-    return s_setup_with (state, NULL, NULL);
+    return s_setup_with (state, NULL, NULL, NULL, NULL);
 }
 
 /* The board told another RAT deadline than the hub's (6 months). */
 static int s_setup_months (void **state)
 {
-    return s_setup_with (state, "--rat-deadline-months", "9");
+    return s_setup_with (state, "--rat-deadline-months", "9", NULL, NULL);
+}
+
+/* The board told to show one batch, which the log does not hold yet, as
+   of a day of its dates. */
+#define S_BATCH "PK2UMK-2022-07"
+#define S_DAY   "2022-10-04"
+static int s_setup_batch (void **state)
+{
+    return s_setup_with (state, "--batch", S_BATCH, "--as-of", S_DAY);
 }
 
 static int s_teardown (void **state)
@@ -301,6 +326,8 @@ static int s_teardown (void **state)
     s_env_t *env = (s_env_t *)*state;
     if (env->status > 0)
         assert_int_equal (jk_test_stop (env->status, SIGTERM, S_WAIT_MS), 0);
+    if (env->term > 0)
+        assert_int_equal (jk_test_stop (env->term, SIGTERM, S_WAIT_MS), 0);
     if (env->hub > 0)
         jk_test_stop (env->hub, SIGTERM, S_WAIT_MS);
     free (env->db);
@@ -689,10 +716,10 @@ static void test_browser (void **state)
     s_person (env, 3);
     char nik[17];
     s_nik (3, nik);
-    assert_int_equal (s_agent (env, "person", "--nik", nik, "--name",
-                               "Warga Pacet 3", "--sex", "L", "--birth-date",
-                               "01/01/1980", "--desa-code", "32.03.10.2012",
-                               NULL),
+    assert_int_equal (s_agent (env, "jejak-registration", "person", "--nik",
+                               nik, "--name", "Warga Pacet 3", "--sex", "L",
+                               "--birth-date", "01/01/1980", "--desa-code",
+                               "32.03.10.2012", NULL),
                       4);
     assert_true (JK_WAIT_FOR (s_total (env, "rejections") == 1, S_WAIT_MS));
     dom = s_chromium (env, "--dump-dom", "--window-size=1366,900");
@@ -733,20 +760,20 @@ static void test_date_picker (void **state)
     /* A cooperative whose RAT for book year 2022 was held 10/03/2023:
        active as of 30/06/2023, not today (the rule counts 2025). */
     s_cooperative (env, 7, "32.03.10.2012");
-    assert_int_equal (s_agent (env, "rat", "--legal-number",
-                               "AHU-0001007.AH.01.26.TAHUN 2019", "--book-year",
-                               "2022", "--held-on", "10/03/2023",
-                               "--members-present", "15", "--quorum-met", "ya",
-                               NULL),
-                      0);
+    assert_int_equal (
+        s_agent (env, "jejak-registration", "rat", "--legal-number",
+                 "AHU-0001007.AH.01.26.TAHUN 2019", "--book-year", "2022",
+                 "--held-on", "10/03/2023", "--members-present", "15",
+                 "--quorum-met", "ya", NULL),
+        0);
     assert_true (JK_WAIT_FOR (s_total (env, "cooperatives") == 1, S_WAIT_MS));
     /* A man's NIK registered as P: one open data-quality warning. */
     char nik[17];
     s_nik (9, nik);
-    assert_int_equal (s_agent (env, "person", "--nik", nik, "--name",
-                               "Warga Pacet 9", "--sex", "P", "--birth-date",
-                               "01/01/1980", "--desa-code", "32.03.10.2012",
-                               NULL),
+    assert_int_equal (s_agent (env, "jejak-registration", "person", "--nik",
+                               nik, "--name", "Warga Pacet 9", "--sex", "P",
+                               "--birth-date", "01/01/1980", "--desa-code",
+                               "32.03.10.2012", NULL),
                       0);
     assert_true (JK_WAIT_FOR (s_total (env, "quality_open") == 1, S_WAIT_MS));
     assert_int_equal (s_total (env, "quality_resolved"), 0);
@@ -782,8 +809,9 @@ static void test_date_picker (void **state)
     assert_true (jk_cdp_wait (
         b, "document.getElementById('quality').dataset.open === '1'",
         S_WAIT_MS));
-    assert_int_equal (s_agent (env, "person-correct", "--nik", nik, "--sex",
-                               "L", "--reason", "sesuai KTP", NULL),
+    assert_int_equal (s_agent (env, "jejak-registration", "person-correct",
+                               "--nik", nik, "--sex", "L", "--reason",
+                               "sesuai KTP", NULL),
                       0);
     if (!jk_cdp_wait (b,
                       "document.getElementById('quality').dataset.open === "
@@ -885,6 +913,167 @@ static void test_note_language (void **state)
     jk_cdp_stop (&b);
 }
 
+/* What jejak-status --once prints for the batches as of S_DAY, with one
+   more flag and its value: the batch section only, from its title to the
+   offices' title (heap). */
+static char *s_once_batches (s_env_t *env, const char *flag, const char *value)
+{
+    char *argv[] = {"jejak-status", "--once",      "--query",     env->query,
+                    "--as-of",      S_DAY,         "--kecamatan", "32.03.10",
+                    (char *)flag,   (char *)value, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_WAIT_MS), 0);
+    const char *from = strstr (out, "PELATIHAN ");
+    const char *to = from ? strstr (from, "KANTOR / offices") : NULL;
+    if (!to)
+        fail_msg ("no batch section in: %s", out);
+    char *section = jk_sprintf ("%.*s", (int)(to - from), from);
+    free (out);
+    free (err);
+    return section;
+}
+
+/* The web page's text for the batches when there are none, or "". */
+static bool s_page_empty_batches (jk_cdp_t *b, const char *text)
+{
+    char *js = jk_sprintf ("(document.getElementById('batches-empty') || "
+                           "{textContent: ''}).textContent === '%s'",
+                           text);
+    bool seen = jk_cdp_wait (b, js, S_WAIT_MS);
+    free (js);
+    return seen;
+}
+
+/* --batch naming a batch the log does not hold: the board says so (the
+   terminal in both languages, the document with "recorded":false, the
+   page in Indonesian and, after EN, in English) and keeps waiting: once
+   the batch is scheduled it is shown as usual, and once closed it is
+   shown as a closed batch, exactly as --all-batches shows it. */
+static void test_batch (void **state)
+{
+    s_env_t *env = *state;
+    const char *unknown = "  Angkatan " S_BATCH " belum tercatat\n"
+                          "  / Batch " S_BATCH " is not recorded (yet)\n";
+    if (!JK_WAIT_FOR (s_document_has (env,
+                                      "\"batch\":{\"code\":\"" S_BATCH
+                                      "\",\"recorded\":false},\"snapshot\""),
+                      S_WAIT_MS)) {
+        int code = 0;
+        char *response = s_http (env, "GET", "/snapshot.json", &code);
+        fail_msg ("the document (%d): %.300s", code, s_body (response));
+    }
+    /* The live terminal board, and --once. */
+    char *term_log = jk_sprintf ("%s/term.log", env->dir);
+    char *term[] = {"jejak-status", "--feed",      env->feed,  "--query",
+                    env->query,     "--batch",     S_BATCH,    "--as-of",
+                    S_DAY,          "--kecamatan", "32.03.10", NULL};
+    env->term = jk_test_spawn (term, term_log);
+    assert_true (env->term > 0);
+    assert_true (JK_WAIT_FOR (jk_test_file_has (term_log, unknown), S_WAIT_MS));
+    char *section = s_once_batches (env, "--batch", S_BATCH);
+    char *want = jk_sprintf (
+        "PELATIHAN BERJALAN / running training batches  (04/10/2022)\n"
+        "Angkatan           Judul           Tanggal      Peserta  Hadir "
+        "Kehadiran\n"
+        "batch              title           dates         enrol.  today   "
+        "attend.\n%s\n",
+        unknown);
+    assert_string_equal (section, want);
+    free (want);
+    free (section);
+    if (jk_test_browser ("test_batch")) {
+        jk_cdp_t *b = s_page (env);
+        assert_true (
+            s_page_empty_batches (b, "Angkatan " S_BATCH " belum tercatat"));
+        free (jk_cdp_eval (b, "document.getElementById('lang').click (); 1"));
+        assert_true (s_page_empty_batches (b, "Batch " S_BATCH
+                                              " is not recorded (yet)"));
+        jk_cdp_stop (&b);
+    }
+
+    /* Scheduled: the live boards show it (running on the day). */
+    size_t before = jk_test_file_size (term_log);
+    assert_int_equal (
+        s_agent (env, "jejak-registration", "batch", "--batch", S_BATCH,
+                 "--title", "Pelatihan Pengelola Koperasi", "--funding",
+                 "DAK_NF_PK2UMK", "--budget-year", "2022", "--venue",
+                 "Aula Kecamatan Pacet", "--venue-desa-code", "32.03.10.2012",
+                 "--start-date", "2022-10-03", "--end-date", "2022-10-06",
+                 NULL),
+        0);
+    const char *row = "PK2UMK-2022-07     Pelatihan Peng~ 03/10..06/10       "
+                      "0      0     0,0 %";
+    assert_true (
+        JK_WAIT_FOR (s_document_has (env, "\"batch\":{\"code\":\"" S_BATCH
+                                          "\",\"recorded\":true},\"snapshot\""),
+                     S_WAIT_MS));
+    assert_true (
+        s_document_has (env, "\"batches\":[{\"batch\":\"" S_BATCH "\""));
+    assert_true (JK_WAIT_FOR (jk_test_file_has_after (term_log, before, row),
+                              S_WAIT_MS));
+    section = s_once_batches (env, "--batch", S_BATCH);
+    want = jk_sprintf (
+        "PELATIHAN BERJALAN / running training batches  (04/10/2022)\n"
+        "Angkatan           Judul           Tanggal      Peserta  Hadir "
+        "Kehadiran\n"
+        "batch              title           dates         enrol.  today   "
+        "attend.\n%s\n\n",
+        row);
+    assert_string_equal (section, want);
+    free (want);
+    free (section);
+
+    /* Closed: shown as a closed batch, under the title --all-batches
+       gives it, the same with and without --batch. */
+    assert_int_equal (s_agent (env, "jejak-attendance", "close-batch",
+                               "--batch", S_BATCH, NULL),
+                      0);
+    assert_true (
+        JK_WAIT_FOR (s_document_has (env, "\"closed\":1,"), S_WAIT_MS));
+    section = s_once_batches (env, "--batch", S_BATCH);
+    want = jk_sprintf (
+        "PELATIHAN TERBUKA & BARU SELESAI / open and recently finished "
+        "training batches ~\n"
+        "Angkatan           Judul           Tanggal      Peserta  Hadir "
+        "Kehadiran\n"
+        "batch              title           dates         enrol.  today   "
+        "attend.\n%s ditutup\n\n",
+        row);
+    assert_string_equal (section, want);
+    if (jk_test_browser ("test_batch")) {
+        jk_cdp_t *b = s_page (env);
+        const char *cell = "(function () { const r = document.querySelector"
+                           " ('tr[data-batch=\"" S_BATCH "\"]');"
+                           " return r ? r.dataset.closed + '|' +"
+                           " r.cells[0].textContent : ''; }) ()";
+        char *js = jk_sprintf ("%s === '1|" S_BATCH
+                               " \u2014 Pelatihan Pengelola Koperasi "
+                               "(ditutup)'",
+                               cell);
+        if (!jk_cdp_wait (b, js, S_WAIT_MS))
+            fail_msg ("the closed batch's row: %s", jk_cdp_eval (b, cell));
+        free (js);
+        free (jk_cdp_eval (b, "document.getElementById('lang').click (); 1"));
+        js = jk_sprintf ("%s === '1|" S_BATCH
+                         " \u2014 Pelatihan Pengelola Koperasi (closed)'",
+                         cell);
+        assert_true (jk_cdp_wait (b, js, S_WAIT_MS));
+        free (js);
+        jk_cdp_stop (&b);
+    }
+    char *all = s_once_batches (env, "--all-batches", NULL);
+    assert_string_equal (all, section);
+    free (all);
+    free (want);
+    free (section);
+    section = s_once_batches (env, NULL, NULL);
+    assert_non_null (strstr (section, "PELATIHAN BERJALAN / running training "
+                                      "batches  (04/10/2022)\n"));
+    assert_non_null (strstr (section, "  (tidak ada / none)\n"));
+    free (section);
+    free (term_log);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -893,6 +1082,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_date_picker, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch, s_setup_batch, s_teardown),
         cmocka_unit_test_setup_teardown (test_note_language, s_setup_months,
                                          s_teardown),
     };

@@ -383,6 +383,21 @@ static void test_term_ansi_and_filters (void **state)
     assert_non_null (strstr (text, BATCH_DONE));
     assert_non_null (strstr (text, " ditutup"));
     assert_null (strstr (text, BATCH_NOW));
+    /* Under the title --all-batches shows it under, not the running. */
+    assert_non_null (strstr (text, "PELATIHAN TERBUKA & BARU SELESAI"));
+    assert_null (strstr (text, "PELATIHAN BERJALAN"));
+    free (text);
+    view.batch = BATCH_NOW;
+    text = s_render (&view, false, false, &rc);
+    assert_non_null (strstr (text, "PELATIHAN BERJALAN"));
+    free (text);
+    /* A batch the snapshot does not have: said in both languages. */
+    view.batch = "PK2UMK-2023-09";
+    text = s_render (&view, false, false, &rc);
+    assert_non_null (strstr (text, "  Angkatan PK2UMK-2023-09 belum tercatat\n"
+                                   "  / Batch PK2UMK-2023-09 is not recorded "
+                                   "(yet)\n"));
+    assert_null (strstr (text, "(tidak ada / none)"));
     free (text);
 }
 
@@ -593,7 +608,9 @@ static void test_json_exact (void **state)
         "{\"state\":\"live\",\"note\":\"\",\"note_code\":\"\","
         "\"note_args\":{},\"pos\":1234,\"hash\":"
         "\"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\","
-        "\"head\":1234,\"snapshot\":{\"as_of\":\"2023-05-08\",\"pos\":%llu,"
+        "\"head\":1234,\"batch\":{\"code\":\"" BATCH_NOW "\","
+        "\"recorded\":true},\"snapshot\":{\"as_of\":\"2023-05-08\","
+        "\"pos\":%llu,"
         "\"active_rule\":{\"spec\":\"%s\",\"text\":\"%s\",\"from_year\":%d,"
         "\"to_year\":%d,\"due_year\":%d},"
         "\"kecamatan\":[{\"code\":\"32.03.10\",\"name\":\"Pacet\","
