@@ -419,7 +419,7 @@ static int s_verify_command (jk_opts_t *opts)
         return 0;
     }
     printf ("FAILED %s\n", result.message);
-    if (rc != JK_IO)
+    if (rc == JK_INVALID)
         printf ("copy intact up to %s %llu:%s\n", origin,
                 (unsigned long long)result.head.pos, hex);
     return 1;

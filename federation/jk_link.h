@@ -235,7 +235,8 @@ typedef struct {
    kept->hash, or be behind it (reported, not ok). With source_db (a hub's
    log, read-only): every copied record must equal the source's row and the
    copy must reach the source's head. Returns JK_OK, JK_INVALID (result
-   says where), or JK_IO. */
+   says where), JK_NOT_FOUND (the copy holds no record of the origin:
+   nothing to verify, result says so) or JK_IO. */
 int jk_link_verify (const char *copy_db, const char *origin,
                     const jk_head_t *kept, const char *source_db,
                     jk_link_verify_t *result);

@@ -747,6 +747,31 @@ static int s_verify_kept (sqlite3 *db, const char *origin,
     return rc;
 }
 
+/* An origin the copy holds no record of has nothing to verify: said, with
+   the origins the copy does hold, rather than passed as an empty chain. */
+static int s_verify_held_any (sqlite3 *db, const char *copy_db,
+                              const char *origin, jk_link_verify_t *result)
+{
+    if (result->records)
+        return JK_OK;
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2 (db,
+                        "SELECT group_concat(origin, ', ') FROM (SELECT "
+                        "origin FROM origin_head ORDER BY origin)",
+                        -1, &st, NULL);
+    const char *held = sqlite3_step (st) == SQLITE_ROW
+                           ? (const char *)sqlite3_column_text (st, 0)
+                           : NULL;
+    s_verdict (result, 0,
+               "origin %s: %s holds no records of origin %s: nothing was "
+               "received from it, so there is nothing to verify (%s%s)",
+               origin, copy_db, origin,
+               held ? "origins held: " : "the copy holds no origin yet",
+               held ? held : "");
+    sqlite3_finalize (st);
+    return JK_NOT_FOUND;
+}
+
 int jk_link_verify (const char *copy_db, const char *origin,
                     const jk_head_t *kept, const char *source_db,
                     jk_link_verify_t *result)
@@ -786,6 +811,8 @@ int jk_link_verify (const char *copy_db, const char *origin,
         rc = s_verify_held (&held, origin, result);
     if (rc == JK_OK)
         rc = s_verify_arrivals (db, chain, result);
+    if (rc == JK_OK)
+        rc = s_verify_held_any (db, copy_db, origin, result);
     if (rc == JK_OK && kept)
         rc = s_verify_kept (db, origin, kept, result);
     if (rc == JK_OK && source_db)

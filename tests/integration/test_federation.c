@@ -98,6 +98,22 @@ static void s_run_says (char *argv[], int status, const char *format, ...)
     free (err);
 }
 
+/* verify of an origin the copy holds no record of: exit 1, said, and no
+   "copy intact up to" line. */
+static void s_verify_nothing (s_env_t *e, const char *origin, const char *head,
+                              const char *held)
+{
+    char *out = NULL;
+    assert_int_equal (lk_verify (e->copy, origin, head, NULL, &out), 1);
+    char *want = jk_sprintf ("FAILED origin %s: %s holds no records of origin "
+                             "%s: nothing was received from it, so there is "
+                             "nothing to verify (%s)\n",
+                             origin, e->copy, origin, held);
+    assert_string_equal (out, want);
+    free (want);
+    free (out);
+}
+
 /* Catch-up, live follow, lag on both sides, verify against head and log. */
 static void test_forward_and_verify (void **state)
 {
@@ -112,6 +128,8 @@ static void test_forward_and_verify (void **state)
     assert_true (JK_WAIT_FOR (
         jk_test_file_has (e->recv_log, "jejak-link receive listen="),
         S_WAIT_MS));
+    /* Nothing received yet: nothing to verify, and not passed. */
+    s_verify_nothing (e, "32.03", NULL, "the copy holds no origin yet");
     pid_t send = lk_sender (e->regency, "32.03", e->listen, e->link_key,
                             e->server_key, e->stats, e->send_log);
     if (!JK_WAIT_FOR (s_copied (e) == 3000, S_WAIT_MS))
@@ -149,6 +167,12 @@ static void test_forward_and_verify (void **state)
     assert_non_null (strstr (out, "OK origin 32.03: 3700 records, chain "
                                   "intact, equal to the regency's log"));
     free (out);
+    /* An origin never received fails, even against the empty head. */
+    s_verify_nothing (e, "32.04", NULL, "origins held: 32.03");
+    s_verify_nothing (e, "32.04",
+                      "0:0000000000000000000000000000000000000000000000000000"
+                      "000000000000",
+                      "origins held: 32.03");
 
     /* Against the head the regency's auditor printed. */
     char *argv[] = {"jejak-replay", "head", e->regency, NULL};
