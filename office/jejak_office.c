@@ -93,28 +93,52 @@ static void s_usage (jk_opts_t *opts, FILE *out)
 /* --state, else the device's Jejak directory (jk_data_dir), else, only
    without a home directory, the working directory. A Jejak directory that
    cannot be made keeps its path, so the open that follows fails naming it
-   instead of keeping accounts wherever the program was started. */
-static char *s_state_dir (jk_opts_t *opts)
+   instead of keeping accounts wherever the program was started. With make
+   false only the path is found: nothing is made. */
+static char *s_state_dir (jk_opts_t *opts, bool make)
 {
     const char *state = jk_opts_get (opts, "state");
-    if (state)
-        return jk_strdup (state);
-    char *dir = jk_data_dir ();
+    char *dir = state ? jk_strdup (state) : make ? jk_data_dir () : NULL;
     if (!dir)
         dir = jk_data_dir_path ();
-    return dir ? dir : jk_strdup (".");
+    if (!dir)
+        dir = jk_strdup (".");
+    if (make)
+        mkdir (dir, 0700);
+    return dir;
 }
 
-static char *s_users_path (jk_opts_t *opts)
+/* --users, else STATE/office-users.db; the state directory made only when
+   make says so (user add makes the file). */
+static char *s_users_path (jk_opts_t *opts, bool make)
 {
     const char *users = jk_opts_get (opts, "users");
     if (users)
         return jk_strdup (users);
-    char *dir = s_state_dir (opts);
-    mkdir (dir, 0700);
+    char *dir = s_state_dir (opts, make);
     char *path = jk_sprintf ("%s/office-users.db", dir);
     free (dir);
     return path;
+}
+
+/* Whether path is there (or cannot be looked at: the open says why). */
+static bool s_exists (const char *path)
+{
+    struct stat sb;
+    return stat (path, &sb) == 0 || errno != ENOENT;
+}
+
+/* Whether the users file is there (said, for command cmd, when not):
+   only user add makes one. */
+static bool s_users_exist (const char *path, const char *cmd)
+{
+    if (s_exists (path))
+        return true;
+    fprintf (stderr,
+             S_PROGRAM ": %s: there is no users file at %s (--users): only "
+                       "`" S_PROGRAM " user add NAME` makes one\n",
+             cmd, path);
+    return false;
 }
 
 /* The password from --password-file or stdin (no echo on a terminal). */
@@ -161,10 +185,16 @@ static int s_user (jk_opts_t *opts)
                                    "user list\n");
         return 2;
     }
-    char *path = s_users_path (opts);
+    bool add = strcmp (cmd, "add") == 0;
+    char *path = s_users_path (opts, add);
+    char *said = jk_sprintf ("user %s", cmd);
+    bool there = add || s_users_exist (path, said);
+    free (said);
     char err[512];
-    jk_users_t *users = jk_users_open (path, err, sizeof err);
+    jk_users_t *users = there ? jk_users_open (path, err, sizeof err) : NULL;
     free (path);
+    if (!there)
+        return 1;
     if (!users) {
         fprintf (stderr, S_PROGRAM ": %s\n", err);
         return 1;
@@ -360,15 +390,17 @@ static char *s_picks_path (const char *state, const char *source)
     return path;
 }
 
-/* Whether the users file has an active user (said when not). */
+/* Whether the users file has an active user (said when not); a file that
+   is not there is not made. */
 static bool s_has_user (const char *users)
 {
+    bool there = s_exists (users);
     char err[512];
-    jk_users_t *check = jk_users_open (users, err, sizeof err);
+    jk_users_t *check = there ? jk_users_open (users, err, sizeof err) : NULL;
     bool opened = check != NULL;
-    int64_t active = opened ? jk_users_active (check) : -1;
+    int64_t active = opened ? jk_users_active (check) : 0;
     jk_users_close (&check);
-    if (!opened)
+    if (there && !opened)
         fprintf (stderr, S_PROGRAM ": %s\n", err);
     else if (active <= 0)
         fprintf (stderr,
@@ -389,20 +421,22 @@ static int s_serve (jk_opts_t *opts)
         (rc = s_check_hub (opts, &config)))
         return rc;
     char *log_key = (char *)config.log_key;
-    char *state = s_state_dir (opts);
-    mkdir (state, 0700);
-    char *users = s_users_path (opts);
-    char *outbox = s_outbox_path (opts, source);
+    /* No account, no start, and nothing made: the users file is looked at
+       before the state directory, the outbox or the pick lists are. */
+    char *users = s_users_path (opts, false);
+    bool has_user = s_has_user (users);
+    char *state = has_user ? s_state_dir (opts, true) : NULL;
+    char *outbox = has_user ? s_outbox_path (opts, source) : NULL;
     char *picks = outbox ? s_picks_path (state, source) : NULL;
     config.outbox = outbox;
     config.users = users;
     config.picks = picks;
     jk_office_app_t *office = NULL;
     char err[512];
-    if (!outbox)
-        rc = 1;
-    else if (!s_has_user (users))
+    if (!has_user)
         rc = 2;
+    else if (!outbox)
+        rc = 1;
     else if (!(office = jk_office_app_new (&config, err, sizeof err))) {
         fprintf (stderr, S_PROGRAM ": %s\n", err);
         rc = 1;

@@ -399,6 +399,123 @@ static void test_command_line (void **state)
     assert_int_equal (s_login (env, "budi", S_PASSWORD), 401);
 }
 
+/* Runs jejak-office with argv (NULL-ended, after the program's name) and
+   asserts its exit status, its whole stderr and that dir holds afterwards
+   exactly what it held before. */
+static void s_office_leaves (const char *dir, int status, const char *said,
+                             char *args[])
+{
+    char *argv[16] = {"jejak-office"};
+    for (size_t i = 0; args[i]; i++) {
+        assert_true (i + 2 < sizeof argv / sizeof *argv);
+        argv[i + 1] = args[i];
+    }
+    char *before = jk_test_dir_listing (dir);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, 60000), status);
+    assert_string_equal (err, said);
+    char *after = jk_test_dir_listing (dir);
+    assert_string_equal (after, before);
+    free (after);
+    free (before);
+    free (out);
+    free (err);
+}
+
+/* Refusals make nothing: user commands other than add at a users file
+   that is not there, and the office refusing to start without an active
+   user (its users file looked at before its state directory, outbox or
+   pick lists are made). */
+static void test_refusals_make_nothing (void **state)
+{
+    s_env_t *env = *state;
+    char *box = jk_sprintf ("%s/box", env->dir);
+    assert_int_equal (mkdir (box, 0700), 0);
+    char *users = jk_sprintf ("%s/users.db", box);
+    char *state_dir = jk_sprintf ("%s/state", box);
+    const char *commands[][2] = {{"list", NULL},
+                                 {"passwd", "siti"},
+                                 {"disable", "siti"},
+                                 {"enable", "siti"}};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        char *said = jk_sprintf ("jejak-office: user %s: there is no users "
+                                 "file at %s (--users): only `jejak-office "
+                                 "user add NAME` makes one\n",
+                                 commands[i][0], users);
+        char *args[] = {"user",
+                        (char *)commands[i][0],
+                        "--users",
+                        users,
+                        "--password-file",
+                        env->pwfile,
+                        (char *)commands[i][1], /* NULL for list */
+                        NULL};
+        s_office_leaves (box, 1, said, args);
+        free (said);
+    }
+    /* The default users file of a --state that is not there: neither the
+       directory nor the file made. */
+    char *said = jk_sprintf ("jejak-office: user list: there is no users file "
+                             "at %s/office-users.db (--users): only "
+                             "`jejak-office user add NAME` makes one\n",
+                             state_dir);
+    s_office_leaves (box, 1, said,
+                     (char *[]){"user", "list", "--state", state_dir, NULL});
+    free (said);
+
+    /* Refusing to start: with the device's default outbox and state
+       (XDG_DATA_HOME in box) and no users file, nothing is made. */
+    char *xdg =
+        getenv ("XDG_DATA_HOME") ? jk_strdup (getenv ("XDG_DATA_HOME")) : NULL;
+    setenv ("XDG_DATA_HOME", box, 1);
+    char *fallback = jk_sprintf ("%s/jejak/office-users.db", box);
+    said = jk_sprintf ("jejak-office: %s: no active user: add one first with "
+                       "`jejak-office user add NAME --role supervisor`\n",
+                       fallback);
+    s_office_leaves (box, 2, said,
+                     (char *[]){"--source", S_SOURCE, "--broker", env->ingest,
+                                "--http", "0", NULL});
+    free (said);
+    free (fallback);
+    char *listing = jk_test_dir_listing (box);
+    assert_string_equal (listing, "");
+    free (listing);
+    /* A users file whose one account is disabled: the same refusal, the
+       file as it was, no outbox, no pick lists, no state directory. */
+    char *add[] = {
+        "jejak-office",    "user",      "add", "ani", "--users", users,
+        "--password-file", env->pwfile, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (add, &out, &err, 60000), 0);
+    free (out);
+    free (err);
+    char *disable[] = {"jejak-office", "user", "disable", "ani",
+                       "--users",      users,  NULL};
+    assert_int_equal (jk_test_run (disable, &out, &err, 60000), 0);
+    free (out);
+    free (err);
+    said = jk_sprintf ("jejak-office: %s: no active user: add one first with "
+                       "`jejak-office user add NAME --role supervisor`\n",
+                       users);
+    s_office_leaves (box, 2, said,
+                     (char *[]){"--source", S_SOURCE, "--users", users,
+                                "--state", state_dir, "--broker", env->ingest,
+                                "--query", env->query, "--http", "0", NULL});
+    free (said);
+    listing = jk_test_dir_listing (box);
+    assert_non_null (strstr (listing, "users.db "));
+    assert_null (strchr (listing, '/'));
+    free (listing);
+    if (xdg)
+        setenv ("XDG_DATA_HOME", xdg, 1);
+    else
+        unsetenv ("XDG_DATA_HOME");
+    free (xdg);
+    free (state_dir);
+    free (users);
+    free (box);
+}
+
 /* Security over HTTP: login required, CSRF, throttling, the log. */
 static void test_security (void **state)
 {
@@ -1800,6 +1917,8 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_command_line, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_refusals_make_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_security, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_forms_offline_then_online,

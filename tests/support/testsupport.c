@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +54,61 @@ void jk_test_rmdir (char **path_p)
         nftw (*path_p, s_unlink, 16, FTW_DEPTH | FTW_PHYS);
     free (*path_p);
     *path_p = NULL;
+}
+
+static int s_by_name (const void *a, const void *b)
+{
+    return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the entries below dir/sub (sub "" for dir itself) to *lines. */
+static void s_listing (const char *dir, const char *sub, char ***lines,
+                       size_t *count)
+{
+    char *path = *sub ? jk_sprintf ("%s/%s", dir, sub) : jk_strdup (dir);
+    DIR *d = opendir (path);
+    assert_non_null (d);
+    struct dirent *e;
+    while ((e = readdir (d)) != NULL) {
+        if (streq (e->d_name, ".") || streq (e->d_name, ".."))
+            continue;
+        char *name =
+            *sub ? jk_sprintf ("%s/%s", sub, e->d_name) : jk_strdup (e->d_name);
+        char *full = jk_sprintf ("%s/%s", dir, name);
+        struct stat st;
+        assert_int_equal (lstat (full, &st), 0);
+        *lines = jk_realloc (*lines, (*count + 1) * sizeof **lines);
+        if (S_ISDIR (st.st_mode)) {
+            (*lines)[(*count)++] = jk_sprintf ("%s/", name);
+            s_listing (dir, name, lines, count);
+        } else
+            (*lines)[(*count)++] =
+                jk_sprintf ("%s %lld", name, (long long)st.st_size);
+        free (full);
+        free (name);
+    }
+    closedir (d);
+    free (path);
+}
+
+char *jk_test_dir_listing (const char *dir)
+{
+    char **lines = NULL;
+    size_t count = 0;
+    s_listing (dir, "", &lines, &count);
+    if (count)
+        qsort (lines, count, sizeof *lines, s_by_name);
+    zchunk_t *text = zchunk_new (NULL, 0);
+    for (size_t i = 0; i < count; i++) {
+        zchunk_extend (text, lines[i], strlen (lines[i]));
+        zchunk_extend (text, "\n", 1);
+        free (lines[i]);
+    }
+    free (lines);
+    char *out =
+        jk_strndup ((const char *)zchunk_data (text), zchunk_size (text));
+    zchunk_destroy (&text);
+    return out;
 }
 
 char *jk_test_endpoint (const char *dir, const char *name)

@@ -168,6 +168,12 @@ size_t jk_test_file_size (const char *path);
 /* Reads a whole file into a heap buffer (NUL-terminated); NULL if absent. */
 char *jk_test_slurp (const char *path, size_t *size);
 
+/* What dir holds, below it: one line per entry, "NAME/" for a directory
+   and "NAME SIZE" for anything else, NAME relative to dir, sorted; ""
+   for an empty directory. To compare a directory before and after a
+   command. Heap string. */
+char *jk_test_dir_listing (const char *dir);
+
 /* The projections of the store whose log is at db_path, opened read-only
    with the log attached (jk_projections_open_read), once the projector
    has brought them to the log's head: the ack means logged and decided,

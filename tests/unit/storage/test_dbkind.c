@@ -112,6 +112,29 @@ static void s_queue (const char *outbox)
     free (err);
 }
 
+/* Makes the users file by adding one account (only user add makes it). */
+static void s_user_add (const char *users)
+{
+    char *password = s_path ("password");
+    FILE *f = fopen (password, "w");
+    assert_non_null (f);
+    fputs ("Sandi-Rahasia-77\n", f);
+    fclose (f);
+    char *err = NULL;
+    char *argv[] = {"jejak-office",
+                    "--users",
+                    (char *)users,
+                    "--password-file",
+                    password,
+                    "user",
+                    "add",
+                    "siti",
+                    NULL};
+    assert_int_equal (s_run (&err, argv), 0);
+    free (err);
+    free (password);
+}
+
 static int s_user_list (const char *users, char **err)
 {
     char *argv[] = {"jejak-office", "--users", (char *)users,
@@ -176,6 +199,7 @@ static void test_marked_when_made (void **state)
     assert_int_equal (s_app_id (log), jk_db_kind_id (JK_DB_LOG));
     /* Made, then as if made before the mark (known by its tables). */
     s_queue (outbox);
+    s_user_add (users);
     for (int round = 0; round < 2; round++) {
         if (round == 1) {
             s_set (outbox, "PRAGMA application_id = 0");
