@@ -5,6 +5,9 @@
 #include "jk_link.h"
 #include "pgsink_internal.h"
 
+#include <limits.h>
+#include <sys/stat.h>
+
 /* The columns and key of every projection table as db has them (the
    shadow, or the province's projections with kabupaten_code in front and
    province_origins besides). */
@@ -76,6 +79,30 @@ static bool s_shadow_settings (jk_pgsink_t *self, const char *path)
     return false;
 }
 
+/* A write to the shadow failed: says which file and why (SQLite's words
+   and the system's, and a file beside it that is in the way, as a
+   directory where its journal goes), and returns false. */
+static bool s_shadow_unwritten (jk_pgsink_t *self, const char *path,
+                                const char *what)
+{
+    int error = sqlite3_system_errno (self->shadow);
+    static const char *const beside[] = {"-journal", "-wal", "-shm"};
+    char in_way[PATH_MAX + 16] = "";
+    struct stat st;
+    for (size_t i = 0; !in_way[0] && i < sizeof beside / sizeof *beside; i++) {
+        snprintf (in_way, sizeof in_way, "%s%s", path, beside[i]);
+        if (stat (in_way, &st) != 0 || S_ISREG (st.st_mode))
+            in_way[0] = 0;
+    }
+    char why[PATH_MAX + 64] = "";
+    if (in_way[0] || error)
+        snprintf (why, sizeof why, " (%s%s%s)", in_way, in_way[0] ? ": " : "",
+                  in_way[0] && !error ? "not a file" : strerror (error));
+    jk_error (S_COMPONENT, "cannot write the shadow %s (%s): %s%s", path, what,
+              sqlite3_errmsg (self->shadow), why);
+    return false;
+}
+
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
 {
     char why[512];
@@ -91,15 +118,25 @@ bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
         jk_error (S_COMPONENT, "%s", why);
         return false;
     }
-    jk_db_kind_mark (self->shadow, JK_DB_SINK_SHADOW);
-    sqlite3_exec (self->shadow,
-                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                  "CREATE TABLE IF NOT EXISTS sink_position (id INTEGER "
-                  "PRIMARY KEY CHECK (id = 1), pos INTEGER NOT NULL, hash "
-                  "BLOB NOT NULL);"
-                  "INSERT OR IGNORE INTO sink_position VALUES (1, 0, "
-                  "zeroblob(32));",
-                  NULL, NULL, NULL);
+    /* Each write checked: a shadow left without its mark, journal or
+       position would be taken for another file's, or fail later with
+       less said. */
+    if (jk_db_kind_mark (self->shadow, JK_DB_SINK_SHADOW) != JK_OK)
+        return s_shadow_unwritten (self, path, "its kind mark");
+    static const struct {
+        const char *what, *sql;
+    } steps[] = {
+        {"its WAL journal",
+         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"},
+        {"its table sink_position",
+         "CREATE TABLE IF NOT EXISTS sink_position (id INTEGER PRIMARY KEY "
+         "CHECK (id = 1), pos INTEGER NOT NULL, hash BLOB NOT NULL);"
+         "INSERT OR IGNORE INTO sink_position VALUES (1, 0, zeroblob(32));"},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        if (sqlite3_exec (self->shadow, steps[i].sql, NULL, NULL, NULL) !=
+            SQLITE_OK)
+            return s_shadow_unwritten (self, path, steps[i].what);
     return s_shadow_settings (self, path);
 }
 

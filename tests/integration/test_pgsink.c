@@ -517,6 +517,73 @@ static void test_sink_once_gives_up (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* A shadow that cannot be written stops the sink with exit 1 before
+   PostgreSQL is waited for, naming the file and why (FEDERATION.md,
+   "Exit status"): a directory where its journal goes (root writes
+   anywhere else), a directory at its path, a hub's log at its path. No
+   PostgreSQL server here: nothing listens where --pg points, and with
+   --timeout 1 a sink that went on would stop with exit 3. */
+static void test_sink_shadow_unwritable (void **state)
+{
+    (void)state;
+    jk_test_hub_t *hub = jk_test_hub_new ("pgsink-unwritable");
+    jk_test_hub_start (hub);
+    char *no_pg = jk_sprintf ("host=%s port=1 dbname=jejak", hub->dir);
+    char *shadow = jk_sprintf ("%s/shadow.db", hub->dir);
+    char *journal = jk_sprintf ("%s-journal", shadow);
+    char *dir = jk_sprintf ("%s/shadow-dir.db", hub->dir);
+    assert_int_equal (mkdir (journal, 0700), 0);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    struct {
+        const char *shadow;
+        char *want;
+    } cases[] = {
+        {shadow,
+         jk_sprintf ("ERROR pgsink cannot write the shadow %s (its kind mark): "
+                     "unable to open database file (%s: Is a directory)\n",
+                     shadow, journal)},
+        {dir, jk_sprintf ("ERROR pgsink the shadow: cannot open %s: unable to "
+                          "open database file\n",
+                          dir)},
+        {hub->db, jk_sprintf ("ERROR pgsink %s is a Jejak event log "
+                              "(application_id 0x4A4B4C47 'JKLG'), not a "
+                              "jejak-pgsink shadow\n",
+                              hub->db)},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {"jejak-pgsink",
+                        "run",
+                        "--once",
+                        "--pg",
+                        no_pg,
+                        "--query",
+                        hub->query,
+                        "--feed",
+                        hub->feed,
+                        "--shadow",
+                        (char *)cases[i].shadow,
+                        "--timeout",
+                        "1",
+                        NULL};
+        char *out = NULL, *err = NULL;
+        int rc = jk_test_run (argv, &out, &err, S_WAIT_MS);
+        if (rc != 1 || !strstr (err, cases[i].want))
+            fail_msg ("--shadow %s: exit %d, stderr:\n%s\nwanted:\n%s",
+                      cases[i].shadow, rc, err ? err : "", cases[i].want);
+        assert_null (strstr (err, "PostgreSQL (--pg) did not answer"));
+        free (cases[i].want);
+        free (out);
+        free (err);
+    }
+    /* Nothing was made in the journal's place. */
+    assert_int_equal (rmdir (journal), 0);
+    free (dir);
+    free (journal);
+    free (shadow);
+    free (no_pg);
+    jk_test_hub_destroy (&hub);
+}
+
 /* The copy PostgreSQL holds, to be left exactly as it was: its log rows,
    position, hash and projection tables. */
 typedef struct {
@@ -890,6 +957,7 @@ int main (void)
         cmocka_unit_test (test_sink_exactly_once),
         cmocka_unit_test (test_sink_curve),
         cmocka_unit_test (test_sink_once_gives_up),
+        cmocka_unit_test (test_sink_shadow_unwritable),
         cmocka_unit_test (test_sink_other_log),
         cmocka_unit_test (test_sink_other_shadow),
     };
