@@ -392,7 +392,9 @@ int jk_pgsink_hub_settings (jk_pgsink_t *self)
 static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
 {
     uint8_t shadow_hash[JK_HASH_SIZE];
-    uint64_t shadow = jk_pgsink_shadow_position (self, shadow_hash);
+    uint64_t shadow = 0;
+    if (!jk_pgsink_shadow_position (self, &shadow, shadow_hash))
+        return 1; /* said */
     if (shadow > pg_pos) {
         jk_error (S_COMPONENT,
                   "the shadow is at %llu, PostgreSQL at %llu: PostgreSQL "
@@ -448,7 +450,7 @@ static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
              s_taken (self) >= pg_pos)) {
             if (!jk_pgsink_flush (self, false))
                 status = 1;  /* said: a record that does not continue the
-                                chain */
+                                chain, or the shadow not written */
             s_listen (self); /* the sink's own work is not the hub's
                                 silence */
         }
@@ -601,8 +603,8 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
         if (zlistx_size (self->batch) >= S_BATCH ||
             (zlistx_size (self->batch) && (idle || !self->catching))) {
             if (!jk_pgsink_flush (self, true)) {
-                if (self->other_log) {
-                    status = 1; /* said; nothing of the batch written */
+                if (self->other_log || self->shadow_failed) {
+                    status = 1; /* said; the shadow rolled back */
                     break;
                 }
                 jk_warn (S_COMPONENT, "PostgreSQL failed: reconnecting");

@@ -77,6 +77,9 @@ typedef struct {
     bool floor_set;
     uint64_t verify_at;
     bool other_log;
+    /* The shadow could not be read or written (said): the sink stops
+       with exit 1; its next start brings the shadow up to PostgreSQL. */
+    bool shadow_failed;
     /* A feed $head below the copy's position (a stale one, or a hub
        whose log shrank under a following sink) is checked with HEAD:
        when it was asked (0: none outstanding), and the position the copy
@@ -136,12 +139,18 @@ bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path);
 /* Gives the open shadow the store's schema and records self->settings
    in it; its projections apply with them. False (said) on failure. */
 bool jk_pgsink_shadow_migrate (jk_pgsink_t *self, const char *path);
-/* The shadow's position, and its hash there into hash when given. */
-uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self, uint8_t *hash);
+/* The shadow's position into pos, and its hash there into hash when
+   given; false (said: the file and SQLite's reason) when it cannot be
+   read. */
+bool jk_pgsink_shadow_position (jk_pgsink_t *self, uint64_t *pos,
+                                uint8_t *hash);
 /* Applies the batch (shadow, then PostgreSQL unless to_pg is false);
    false when PostgreSQL failed, or (self->other_log set, said) when a
    record does not continue the copy's chain: nothing of the batch is
-   then written anywhere. */
+   then written anywhere; or (self->shadow_failed set, said) when the
+   shadow could not be written: its transaction, position or COMMIT,
+   the shadow rolled back, PostgreSQL's commit (if it came to that)
+   kept. */
 bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg);
 /* Says (ERROR) that the hub's log is not the one the copy was made from,
    what (e.g. "the hub's hash at 300 is not the copy's") first, and what

@@ -79,17 +79,22 @@ static bool s_shadow_settings (jk_pgsink_t *self, const char *path)
     return false;
 }
 
-/* A write to the shadow failed: says which file and why (SQLite's words
-   and the system's, and a file beside it that is in the way, as a
-   directory where its journal goes), and returns false. */
-static bool s_shadow_unwritten (jk_pgsink_t *self, const char *path,
-                                const char *what)
+/* A read or write of the shadow failed: says which file, what and why
+   (SQLite's words; for an I/O failure the system's too, and a file beside
+   it that is in the way, as a directory where its journal goes), and
+   returns false. verb: "read" or "write". */
+static bool s_shadow_failed (jk_pgsink_t *self, const char *path,
+                             const char *verb, const char *what)
 {
-    int error = sqlite3_system_errno (self->shadow);
+    int code = sqlite3_errcode (self->shadow) & 0xff;
+    bool io =
+        code == SQLITE_IOERR || code == SQLITE_CANTOPEN || code == SQLITE_FULL;
+    int error = io ? sqlite3_system_errno (self->shadow) : 0;
     static const char *const beside[] = {"-journal", "-wal", "-shm"};
     char in_way[PATH_MAX + 16] = "";
     struct stat st;
-    for (size_t i = 0; !in_way[0] && i < sizeof beside / sizeof *beside; i++) {
+    for (size_t i = 0; io && !in_way[0] && i < sizeof beside / sizeof *beside;
+         i++) {
         snprintf (in_way, sizeof in_way, "%s%s", path, beside[i]);
         if (stat (in_way, &st) != 0 || S_ISREG (st.st_mode))
             in_way[0] = 0;
@@ -98,9 +103,22 @@ static bool s_shadow_unwritten (jk_pgsink_t *self, const char *path,
     if (in_way[0] || error)
         snprintf (why, sizeof why, " (%s%s%s)", in_way, in_way[0] ? ": " : "",
                   in_way[0] && !error ? "not a file" : strerror (error));
-    jk_error (S_COMPONENT, "cannot write the shadow %s (%s): %s%s", path, what,
-              sqlite3_errmsg (self->shadow), why);
+    jk_error (S_COMPONENT, "cannot %s the shadow %s (%s): %s%s", verb, path,
+              what, sqlite3_errmsg (self->shadow), why);
     return false;
+}
+
+static bool s_shadow_unwritten (jk_pgsink_t *self, const char *path,
+                                const char *what)
+{
+    return s_shadow_failed (self, path, "write", what);
+}
+
+/* The shadow's file as SQLite resolved it, for messages. */
+static const char *s_shadow_path (jk_pgsink_t *self)
+{
+    const char *path = sqlite3_db_filename (self->shadow, "main");
+    return path && *path ? path : "(shadow)";
 }
 
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
@@ -157,34 +175,46 @@ bool jk_pgsink_shadow_migrate (jk_pgsink_t *self, const char *path)
     return true;
 }
 
-uint64_t jk_pgsink_shadow_position (jk_pgsink_t *self, uint8_t *hash)
+bool jk_pgsink_shadow_position (jk_pgsink_t *self, uint64_t *pos, uint8_t *hash)
 {
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2 (self->shadow, "SELECT pos, hash FROM sink_position", -1,
-                        &st, NULL);
-    uint64_t pos = 0;
+    sqlite3_stmt *st = NULL;
+    *pos = 0;
     if (hash)
         memset (hash, 0, JK_HASH_SIZE);
-    if (sqlite3_step (st) == SQLITE_ROW) {
-        pos = (uint64_t)sqlite3_column_int64 (st, 0);
+    int rc = sqlite3_prepare_v2 (
+        self->shadow, "SELECT pos, hash FROM sink_position", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step (st)) == SQLITE_ROW) {
+        *pos = (uint64_t)sqlite3_column_int64 (st, 0);
         if (hash && sqlite3_column_bytes (st, 1) == JK_HASH_SIZE)
             memcpy (hash, sqlite3_column_blob (st, 1), JK_HASH_SIZE);
     }
     sqlite3_finalize (st);
-    return pos;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_shadow_failed (self, s_shadow_path (self), "read",
+                                "its position");
+    return true;
 }
 
-static void s_shadow_set_position (jk_pgsink_t *self, uint64_t pos,
+/* Records pos and hash as the shadow's position (inside the batch's
+   transaction); false (said) when it cannot. */
+static bool s_shadow_set_position (jk_pgsink_t *self, uint64_t pos,
                                    const uint8_t *hash)
 {
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2 (self->shadow,
-                        "UPDATE sink_position SET pos = ?1, hash = ?2", -1, &st,
-                        NULL);
-    sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
-    sqlite3_bind_blob (st, 2, hash, JK_HASH_SIZE, SQLITE_STATIC);
-    sqlite3_step (st);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2 (self->shadow,
+                                 "UPDATE sink_position SET pos = ?1, hash = ?2",
+                                 -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+        sqlite3_bind_blob (st, 2, hash, JK_HASH_SIZE, SQLITE_STATIC);
+        rc = sqlite3_step (st);
+    }
     sqlite3_finalize (st);
+    if (rc == SQLITE_DONE)
+        return true;
+    char what[64];
+    snprintf (what, sizeof what, "its position %llu", (unsigned long long)pos);
+    return s_shadow_unwritten (self, s_shadow_path (self), what);
 }
 
 void jk_pgsink_other_log (jk_pgsink_t *self, const char *what)
@@ -201,14 +231,13 @@ void jk_pgsink_other_log (jk_pgsink_t *self, const char *what)
 
 void jk_pgsink_other_shadow (jk_pgsink_t *self, uint64_t pos)
 {
-    const char *path = sqlite3_db_filename (self->shadow, "main");
     jk_error (S_COMPONENT,
               "the shadow %s was made from another log: its hash at %llu is "
               "not the one PostgreSQL's copy and the hub hold there; the "
               "copy is left as it was; remove the shadow (it is made anew "
               "and brought up to PostgreSQL's position from the hub) or run "
               "jejak-pgsink rebuild",
-              path && *path ? path : "(shadow)", (unsigned long long)pos);
+              s_shadow_path (self), (unsigned long long)pos);
     self->other_log = true;
 }
 
@@ -222,7 +251,13 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
 {
     if (zlistx_size (self->batch) == 0)
         return true;
-    sqlite3_exec (self->shadow, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (sqlite3_exec (self->shadow, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        self->shadow_failed = true;
+        zlistx_purge (self->batch);
+        return s_shadow_unwritten (self, s_shadow_path (self),
+                                   "a batch's transaction");
+    }
     sqlite3_session *session = NULL;
     if (to_pg) {
         sqlite3session_create (self->shadow, "main", &session);
@@ -294,9 +329,17 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
     }
     if (session)
         sqlite3session_delete (session);
+    /* PostgreSQL has committed: the shadow's position and COMMIT must
+       follow. When they cannot, the shadow is rolled back (behind
+       PostgreSQL, as after a crash between the two commits) and the sink
+       stops (shadow_failed): its next start brings the shadow up to
+       PostgreSQL's position from the hub (s_reconcile). */
+    bool shadow_ok = ok && pg_ok && s_shadow_set_position (self, pos, hash);
+    if (shadow_ok &&
+        sqlite3_exec (self->shadow, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        shadow_ok = s_shadow_unwritten (self, s_shadow_path (self),
+                                        "the batch's COMMIT");
     if (ok && pg_ok) {
-        s_shadow_set_position (self, pos, hash);
-        sqlite3_exec (self->shadow, "COMMIT", NULL, NULL, NULL);
         if (to_pg) { /* what went to PostgreSQL, not the shadow alone */
             self->written += zlistx_size (self->batch);
             self->batches++;
@@ -304,10 +347,13 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
         self->pos = pos;
         memcpy (self->hash, hash, JK_HASH_SIZE);
         self->verify_at = 0; /* the chain continued from the copy's hash */
-    } else {
-        sqlite3_exec (self->shadow, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (!shadow_ok) {
+        if (!sqlite3_get_autocommit (self->shadow))
+            sqlite3_exec (self->shadow, "ROLLBACK", NULL, NULL, NULL);
         jk_projections_discard (self->projections);
+        self->shadow_failed = ok && pg_ok;
     }
     zlistx_purge (self->batch);
-    return ok && pg_ok;
+    return shadow_ok;
 }

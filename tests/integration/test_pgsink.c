@@ -90,10 +90,10 @@ static pid_t s_sink (const char *command, jk_test_pg_t *pg, const char *query,
     return jk_test_spawn (argv, log);
 }
 
-/* The hub's projections in the canonical dump form (heap). */
-static char *s_hub_dump (const char *db_path)
+/* The projections of the open database db in the canonical dump form
+   (heap); db closed. */
+static char *s_db_dump (sqlite3 *db)
 {
-    sqlite3 *db = jk_test_projections (db_path);
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream (&text, &size);
@@ -102,6 +102,12 @@ static char *s_hub_dump (const char *db_path)
     fclose (out);
     sqlite3_close (db);
     return text;
+}
+
+/* The hub's projections in the canonical dump form (heap). */
+static char *s_hub_dump (const char *db_path)
+{
+    return s_db_dump (jk_test_projections (db_path));
 }
 
 static char *s_pg_dump (jk_test_pg_t *pg)
@@ -951,6 +957,131 @@ static void test_sink_other_shadow (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* The shadow's projections in the canonical dump form (heap). */
+static char *s_shadow_dump (const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    return s_db_dump (db);
+}
+
+/* The position in the line "cannot write the shadow SHADOW (its position
+   N): position refused" of stderr; fails when it is not there. */
+static uint64_t s_refused_at (const char *err, const char *shadow)
+{
+    char *head = jk_sprintf (
+        "ERROR pgsink cannot write the shadow %s (its position ", shadow);
+    const char *at = err ? strstr (err, head) : NULL;
+    unsigned long long pos = 0;
+    int used = 0;
+    if (!at || sscanf (at + strlen (head), "%llu%n", &pos, &used) != 1 ||
+        strncmp (at + strlen (head) + used, "): position refused\n", 20))
+        fail_msg ("not said:\n%s\nwanted: %sN): position refused",
+                  err ? err : "", head);
+    free (head);
+    return pos;
+}
+
+/* The shadow's position cannot be written after PostgreSQL committed a
+   batch (a trigger refuses it: nothing root can write past): the sink
+   says so and stops with exit 1, with --once and following, the shadow
+   rolled back to where it was and PostgreSQL's commit kept. Started
+   again without the fault it brings the shadow up to PostgreSQL from the
+   hub and writes nothing twice: PostgreSQL's log rows, position and
+   dump, and the shadow's position and rows, are those of a run without
+   the fault (the hub's). */
+static void test_sink_shadow_position_unwritten (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("pgsink-position");
+    jk_test_pg_t *pg = jk_test_pg_start (dir);
+    char *shadow = jk_sprintf ("%s/shadow.db", dir);
+    char *log = jk_sprintf ("%s/sink.log", dir);
+    jk_test_hub_t *hub = jk_test_hub_new ("pgsink-position");
+    jk_test_hub_start (hub);
+    jk_workload_config_t config = {.events = 1000, .reject_share = 0.05};
+    jk_workload_t *w = jk_workload_new (51, &config);
+    s_submit (w, hub->ingest, 300);
+    s_once_ok (pg, hub, shadow, "jejak-pgsink pos=300 written=300\n");
+
+    jk_test_db_exec (shadow,
+                     "CREATE TRIGGER fault BEFORE UPDATE ON sink_position "
+                     "BEGIN SELECT RAISE (ABORT, 'position refused'); END");
+    s_submit (w, hub->ingest, 200);
+    char *out = NULL, *err = NULL;
+    int rc =
+        s_sink_once (pg, hub->query, hub->feed, shadow, NULL, NULL, &out, &err);
+    if (rc != 1)
+        fail_msg ("--once: exit %d, stderr:\n%s", rc, err ? err : "");
+    /* The first batch: PostgreSQL committed it, the shadow did not. */
+    uint64_t at = s_refused_at (err, shadow);
+    assert_true (at > 300 && at <= 500);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"), at);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), at);
+    assert_int_equal (
+        jk_test_db_int64 (shadow, "SELECT pos FROM sink_position"), 300);
+    free (out);
+    free (err);
+
+    /* Following: the shadow is brought up to PostgreSQL (no position
+       written), then the next batch to PostgreSQL stops it. */
+    jk_test_db_exec (shadow, "DROP TRIGGER fault; CREATE TRIGGER fault BEFORE "
+                             "UPDATE ON sink_position WHEN NEW.pos > 500 BEGIN "
+                             "SELECT RAISE (ABORT, 'position refused'); END");
+    s_submit (w, hub->ingest, 100);
+    size_t before = jk_test_file_size (log);
+    pid_t sink = s_sink ("run", pg, hub->query, hub->feed, shadow, log);
+    s_sink_stops (sink, log, before, "ERROR pgsink cannot write the shadow ");
+    int64_t pg_pos = jk_test_pg_int (pg, "SELECT pos FROM jejak_sink");
+    assert_true (pg_pos > 500 && pg_pos <= 600);
+    char *line = jk_sprintf ("ERROR pgsink cannot write the shadow %s (its "
+                             "position %lld): position refused\n",
+                             shadow, (long long)pg_pos);
+    if (!jk_test_file_has_after (log, before, line))
+        fail_msg ("not said in %s:\n%s", log, line);
+    free (line);
+    int64_t shadow_pos =
+        jk_test_db_int64 (shadow, "SELECT pos FROM sink_position");
+    assert_true (shadow_pos >= (int64_t)at && shadow_pos < pg_pos);
+
+    /* Without the fault: the shadow caught up, nothing written twice. */
+    jk_test_db_exec (shadow, "DROP TRIGGER fault");
+    char *want = jk_sprintf ("jejak-pgsink pos=600 written=%lld\n",
+                             (long long)(600 - pg_pos));
+    s_once_ok (pg, hub, shadow, want);
+    free (want);
+    uint64_t head_pos = 0;
+    char head_hash[65];
+    s_hub_head (hub->query, &head_pos, head_hash);
+    assert_int_equal (head_pos, 600);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"), 600);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 600);
+    assert_int_equal (
+        jk_test_pg_int (pg, "SELECT count(DISTINCT pos) FROM log"), 600);
+    char *pg_hash =
+        jk_test_pg_text (pg, "SELECT encode(hash, 'hex') FROM jejak_sink");
+    assert_string_equal (pg_hash, head_hash);
+    free (pg_hash);
+    assert_int_equal (
+        jk_test_db_int64 (shadow, "SELECT pos FROM sink_position"), 600);
+    char *hub_dump = s_hub_dump (hub->db);
+    char *pg_dump = s_pg_dump (pg);
+    char *shadow_dump = s_shadow_dump (shadow);
+    s_same_dump (pg_dump, hub_dump);
+    s_same_dump (shadow_dump, hub_dump);
+    free (hub_dump);
+    free (pg_dump);
+    free (shadow_dump);
+
+    jk_workload_destroy (&w);
+    jk_test_hub_destroy (&hub);
+    jk_test_pg_stop (&pg);
+    free (log);
+    free (shadow);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -960,6 +1091,7 @@ int main (void)
         cmocka_unit_test (test_sink_shadow_unwritable),
         cmocka_unit_test (test_sink_other_log),
         cmocka_unit_test (test_sink_other_shadow),
+        cmocka_unit_test (test_sink_shadow_position_unwritten),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

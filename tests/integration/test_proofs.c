@@ -673,14 +673,6 @@ static int64_t s_outbox_count (const char *outbox, const char *sql)
     return n;
 }
 
-static void s_outbox_exec (const char *outbox, const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open (outbox, &db), SQLITE_OK);
-    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close (db);
-}
-
 /* A people CSV of n rows with distinct NIKs from base on. */
 static char *s_people_csv (s_hub_t *h, const char *name, int n, int base)
 {
@@ -743,7 +735,7 @@ static void test_receipts_with_proofs (void **state)
 
     /* A receipt held with another position (seq 7 says 8): its event is
        not at that position of the log. */
-    s_outbox_exec (outbox, "UPDATE events SET pos = 8 WHERE seq = 7");
+    jk_test_db_exec (outbox, "UPDATE events SET pos = 8 WHERE seq = 7");
     assert_int_equal (s_agent (h, outbox, &out, &err, "receipts", "--verify",
                                NULL, NULL, NULL),
                       JK_EXIT_FORK);
@@ -753,8 +745,8 @@ static void test_receipts_with_proofs (void **state)
                                   "checkpoint of 1500 records, 1 not"));
     free (out);
     free (err);
-    s_outbox_exec (outbox, "UPDATE events SET pos = 7 WHERE seq = 7;"
-                           "DELETE FROM forks");
+    jk_test_db_exec (outbox, "UPDATE events SET pos = 7 WHERE seq = 7;"
+                             "DELETE FROM forks");
     s_hub_stop (h, SIGTERM);
 
     /* The same key signs another history: a fresh log with other events,

@@ -617,6 +617,14 @@ sqlite3 *jk_test_projections (const char *db_path)
     return db;
 }
 
+void jk_test_db_exec (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+}
+
 int64_t jk_test_db_int64 (const char *path, const char *sql)
 {
     sqlite3 *db = NULL;

@@ -90,6 +90,9 @@ int64_t jk_test_db_int64 (const char *path, const char *sql);
    read as jk_test_db_int64 reads; NULL when there is no row or the query
    fails. */
 char *jk_test_db_text (const char *path, const char *sql);
+/* Runs sql on the SQLite database at path (read-write), failing the
+   test when it does not succeed. */
+void jk_test_db_exec (const char *path, const char *sql);
 /* Whether SQLite's integrity check of the database at path says "ok". */
 bool jk_test_db_intact (const char *path);
 /* Removes the SQLite database at path with its -wal and -shm, those that
