@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define S_EXIT_USAGE 2
 #define S_EXIT_IO    3
@@ -326,26 +327,73 @@ static int s_out_failed (const char *out_path, const char *why)
     return S_EXIT_IO;
 }
 
-/* Writes the document to out_path ("-": standard output) in format. 0 or
-   an exit code, the reason printed. */
-static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
+/* Writes the document to path in format (a file, or standard output
+   for "-"). 0, or the reason (errno's, or err's) in why. */
+static int s_write_to (jk_rdoc_t *doc, const char *format, const char *path,
+                       char *why, size_t why_size)
 {
-    char err[512] = "";
     if (strcmp (format, "xlsx") == 0)
-        return jk_report_write_xlsx (doc, out_path, err, sizeof err)
-                   ? s_out_failed (out_path, err)
-                   : 0;
-    bool stdout_out = strcmp (out_path, "-") == 0;
-    FILE *out = stdout_out ? stdout : fopen (out_path, "wb");
-    if (!out)
-        return s_out_failed (out_path, strerror (errno));
+        return jk_report_write_xlsx (doc, path, why, why_size);
+    bool stdout_out = strcmp (path, "-") == 0;
+    FILE *out = stdout_out ? stdout : fopen (path, "wb");
+    if (!out) {
+        snprintf (why, why_size, "%s", strerror (errno));
+        return JK_IO;
+    }
     int w = strcmp (format, "csv") == 0 ? jk_report_write_csv (doc, out)
                                         : jk_report_write_html (doc, out);
     errno = 0;
-    if ((stdout_out ? fflush (out) : fclose (out)) != 0 || w)
-        return s_out_failed (out_path,
-                             errno ? strerror (errno) : "write failed");
-    return 0;
+    if ((stdout_out ? fflush (out) : fclose (out)) != 0 || w) {
+        snprintf (why, why_size, "%s",
+                  errno ? strerror (errno) : "write failed");
+        return JK_IO;
+    }
+    return JK_OK;
+}
+
+/* Writes the document to out_path ("-": standard output) in format. 0 or
+   an exit code, the reason printed. A file is written whole or not at
+   all, in every format: into a temporary file beside it (OUT.XXXXXX,
+   through a symbolic link to where it points), renamed into place once
+   complete, and removed when anything fails, so a failed report leaves
+   nothing at --out (an earlier file there stays as it was). What is not
+   a regular file (a device, a pipe: /dev/stdout) is written in place. */
+static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
+{
+    char why[512] = "";
+    struct stat st;
+    if (strcmp (out_path, "-") == 0 ||
+        (stat (out_path, &st) == 0 && !S_ISREG (st.st_mode)))
+        return s_write_to (doc, format, out_path, why, sizeof why)
+                   ? s_out_failed (out_path, why)
+                   : 0;
+    size_t len = strlen (out_path);
+    if (len > 0 && out_path[len - 1] == '/') /* a directory's name */
+        return s_out_failed (out_path, strerror (EISDIR));
+    char *target = realpath (out_path, NULL);
+    if (!target)
+        target = jk_strdup (out_path);
+    char *tmp = jk_sprintf ("%s.XXXXXX", target);
+    int fd = mkstemp (tmp);
+    int rc = 0;
+    if (fd < 0)
+        rc = s_out_failed (out_path, strerror (errno));
+    else {
+        /* The mode a new file of fopen's would have. */
+        mode_t mask = umask (0);
+        umask (mask);
+        fchmod (fd, 0666 & ~mask);
+        close (fd);
+        if (s_write_to (doc, format, tmp, why, sizeof why))
+            rc = s_out_failed (out_path, why);
+        else if (rename (tmp, target) != 0)
+            rc = s_out_failed (out_path, strerror (errno));
+        if (rc)
+            unlink (tmp);
+    }
+    free (tmp);
+    free (target);
+    return rc;
 }
 
 static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)

@@ -7,10 +7,14 @@
     docs/PROJECTIONS.md run against the same database. */
 #include "demo.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -948,6 +952,73 @@ static void test_out_cannot_be_written (void **state)
     free (missing);
 }
 
+/* A report that fails while its file is written (a file size limit on
+   the process, which root is held to as well: a disk that fills) leaves
+   nothing at --out, in every format: exit 3 and the reason, no file
+   where none was, an earlier report there as it was, and no temporary
+   file beside it. */
+static void test_out_failed_leaves_nothing (void **state)
+{
+    (void)state;
+    static const char *const formats[] = {"xlsx", "csv", "html"};
+    struct rlimit was;
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, &was), 0);
+    struct rlimit low = {1024, was.rlim_max};
+    void (*xfsz) (int) = signal (SIGXFSZ, SIG_IGN);
+    /* The projections' shared memory file made and sized by this
+       process, so that reading them writes to no file. */
+    sqlite3 *db = jk_test_projections (s_demo->db);
+    assert_int_equal (sqlite3_exec (db, "SELECT count(*) FROM sqlite_master",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    for (size_t f = 0; f < 3; f++) {
+        char *fresh = jk_sprintf ("%s/limited.%s", s_demo->dir, formats[f]);
+        char *earlier = jk_sprintf ("%s/earlier.%s", s_demo->dir, formats[f]);
+        FILE *old = fopen (earlier, "w");
+        assert_non_null (old);
+        fputs ("an earlier report\n", old);
+        assert_int_equal (fclose (old), 0);
+        const char *outs[] = {fresh, earlier};
+        for (size_t i = 0; i < 2; i++) {
+            char *err = NULL;
+            assert_int_equal (setrlimit (RLIMIT_FSIZE, &low), 0);
+            int rc = s_report ("kecamatan", S_AS_OF, formats[f], outs[i], &err,
+                               NULL, NULL, NULL, NULL);
+            assert_int_equal (setrlimit (RLIMIT_FSIZE, &was), 0);
+            char *line = jk_sprintf (
+                "jejak-report: --out %s cannot be written: %s\n", outs[i],
+                strcmp (formats[f], "xlsx") == 0
+                    ? "Zip generic error ZIP_ERRNO while creating the xlsx "
+                      "file: File too large"
+                    : "File too large");
+            if (rc != 3 || strcmp (err, line) != 0)
+                fail_msg ("%s --out %s: exit %d, stderr:\n%s\nnot:\n%s",
+                          formats[f], outs[i], rc, err, line);
+            free (line);
+            free (err);
+        }
+        assert_int_equal (access (fresh, F_OK), -1);
+        assert_int_equal (errno, ENOENT);
+        char *text = jk_test_slurp (earlier, NULL);
+        assert_string_equal (text, "an earlier report\n");
+        free (text);
+        /* No OUT.XXXXXX left beside them. */
+        DIR *d = opendir (s_demo->dir);
+        assert_non_null (d);
+        for (struct dirent *e; (e = readdir (d));)
+            if (strncmp (e->d_name, "limited.", 8) == 0 ||
+                strncmp (e->d_name, "earlier.", 8) == 0)
+                assert_true (strlen (e->d_name) == 8 + strlen (formats[f]) &&
+                             strncmp (e->d_name, "earlier.", 8) == 0);
+        closedir (d);
+        assert_int_equal (unlink (earlier), 0);
+        free (earlier);
+        free (fresh);
+    }
+    sqlite3_close (db);
+    signal (SIGXFSZ, xfsz);
+}
+
 /* ---- docs/PROJECTIONS.md's example queries
  * ------------------------------------ */
 
@@ -1089,6 +1160,7 @@ int main (void)
         cmocka_unit_test (test_usage_errors),
         cmocka_unit_test (test_flags_of_other_reports),
         cmocka_unit_test (test_out_cannot_be_written),
+        cmocka_unit_test (test_out_failed_leaves_nothing),
         cmocka_unit_test (test_on_backup),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
