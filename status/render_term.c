@@ -9,6 +9,7 @@
     otherwise. */
 #include "status_internal.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #define S_ROWS 24
@@ -30,6 +31,28 @@ static void s_header (s_screen_t *s, const char *line1, const char *line2)
 static void s_cell (FILE *out, const char *text, int width)
 {
     jk_term_cut (out, text, strlen (text), width, true);
+}
+
+/* Display columns of UTF-8 text (its code points). */
+static size_t s_columns (const char *text)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    return chars;
+}
+
+/* A line in two parts: "first" sep "second" on one line when that fits
+   in the screen's 80 columns, else "second" on a line of its own after
+   indent (wide figures: a line's end is never cut off). */
+static void s_line2 (FILE *out, const char *first, const char *sep,
+                     const char *second, const char *indent)
+{
+    if (s_columns (first) + s_columns (sep) + s_columns (second) <=
+        JK_TERM_WIDTH)
+        fprintf (out, "%s%s%s\n", first, sep, second);
+    else
+        fprintf (out, "%s\n%s%s\n", first, indent, second);
 }
 
 /* "12 dtk lalu" style age of a UTC millisecond time: Indonesian words
@@ -168,13 +191,18 @@ static void s_batches (s_screen_t *s, const jk_status_view_t *view,
     const msgpack_object *named = jk_view_named_batch (view, snap);
     bool others =
         view->all_batches || (named && !s_batch_running (named, as_of));
+    /* Both languages and the day are wider than the screen for the
+       others' title: its English stands on a line of its own, under the
+       Indonesian (as the note's does), a heading line repeated with it. */
     char title[160];
     snprintf (title, sizeof title, "%s  (%s)",
-              others ? "PELATIHAN TERBUKA & BARU SELESAI / open and recently "
-                       "finished training batches"
+              others ? "PELATIHAN TERBUKA & BARU SELESAI"
                      : "PELATIHAN BERJALAN / running training batches",
               day);
     s_title (s, title);
+    if (others)
+        fprintf (s->out, "%c/ open and recently finished training batches\n",
+                 JK_MARK_HEAD);
     char head1[96], head2[96];
     snprintf (head1, sizeof head1, "%-19s%-16s%-13s%7s %6s %9s", "Angkatan",
               "Judul", "Tanggal", "Peserta", "Hadir", "Kehadiran");
@@ -312,40 +340,55 @@ static void s_sources (s_screen_t *s, const jk_status_view_t *view,
                  (unsigned long long)behind, (unsigned long long)behind);
 }
 
+/* A totals line: the first part as format says, then "label value"
+   after sep, or on a line of its own when the whole is too wide. */
+static void s_total_line (FILE *out, const char *sep, const char *label,
+                          unsigned long long value, const char *format, ...)
+    __attribute__ ((format (printf, 5, 6)));
+
+static void s_total_line (FILE *out, const char *sep, const char *label,
+                          unsigned long long value, const char *format, ...)
+{
+    char first[160], second[96];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (first, sizeof first, format, args);
+    va_end (args);
+    snprintf (second, sizeof second, "%s %llu", label, value);
+    s_line2 (out, first, sep, second, "  ");
+}
+
 static void s_totals (s_screen_t *s, const msgpack_object *snap)
 {
     const msgpack_object *t = jk_mp_get (snap, "totals");
+#define S_N(key) ((unsigned long long)jk_mp_u64 (t, key))
     s_title (s, "JUMLAH / totals");
+    /* Each line whole: with a country's figures its last part goes on
+       a line of its own. */
+    s_total_line (s->out, "   ", "orang / people", S_N ("people"),
+                  "Koperasi terdaftar / registered %llu   aktif / active %llu",
+                  S_N ("cooperatives"), S_N ("active"));
+    s_total_line (s->out, "   ", "kompeten / competent", S_N ("competent"),
+                  "Peserta / enrolled %llu   diuji / assessed %llu",
+                  S_N ("enrolled"), S_N ("assessed"));
     fprintf (s->out,
-             "Koperasi terdaftar / registered %llu   aktif / active %llu   "
-             "orang / people %llu\n"
-             "Peserta / enrolled %llu   diuji / assessed %llu   kompeten / "
-             "competent %llu\n"
              "Sertifikat / certificates %llu (berlaku / valid %llu)\n"
-             "Kiriman ditolak / rejected submissions %llu\n"
-             "RAT tahun buku %llu / book year: tepat waktu / on time %llu, "
-             "diadakan / held %llu\n"
-             "Kualitas data / data quality: terbuka / open %llu, "
-             "selesai / resolved %llu\n",
-             (unsigned long long)jk_mp_u64 (t, "cooperatives"),
-             (unsigned long long)jk_mp_u64 (t, "active"),
-             (unsigned long long)jk_mp_u64 (t, "people"),
-             (unsigned long long)jk_mp_u64 (t, "enrolled"),
-             (unsigned long long)jk_mp_u64 (t, "assessed"),
-             (unsigned long long)jk_mp_u64 (t, "competent"),
-             (unsigned long long)jk_mp_u64 (t, "certificates"),
-             (unsigned long long)jk_mp_u64 (t, "certificates_valid"),
-             (unsigned long long)jk_mp_u64 (t, "rejections"),
-             (unsigned long long)jk_mp_u64 (t, "rat_book_year"),
-             (unsigned long long)jk_mp_u64 (t, "rat_on_time"),
-             (unsigned long long)jk_mp_u64 (t, "rat_held"),
-             (unsigned long long)jk_mp_u64 (t, "quality_open"),
-             (unsigned long long)jk_mp_u64 (t, "quality_resolved"));
+             "Kiriman ditolak / rejected submissions %llu\n",
+             S_N ("certificates"), S_N ("certificates_valid"),
+             S_N ("rejections"));
+    s_total_line (s->out, " ", "diadakan / held", S_N ("rat_held"),
+                  "RAT tahun buku %llu / book year: tepat waktu / on time "
+                  "%llu,",
+                  S_N ("rat_book_year"), S_N ("rat_on_time"));
+    s_total_line (s->out, " ", "selesai / resolved", S_N ("quality_resolved"),
+                  "Kualitas data / data quality: terbuka / open %llu,",
+                  S_N ("quality_open"));
+#undef S_N
     const msgpack_object *rule = jk_mp_get (snap, "active_rule");
     char spec[128];
     jk_mp_str (rule, "spec", spec, sizeof spec);
     if (spec[0])
-        fprintf (s->out, "Aturan aktif / active rule: %s\n", spec);
+        s_line2 (s->out, "Aturan aktif / active rule:", " ", spec, "  ");
 }
 
 /* The federation links (upstream from this hub, or in from the
@@ -360,13 +403,17 @@ static void s_links (s_screen_t *s, const jk_status_view_t *view)
                 "  tertinggal / behind");
     for (size_t i = 0; i < count; i++) {
         const jk_link_row_t *l = &links[i];
-        fprintf (s->out,
-                 "  %-8s %-18s %llu / %llu   %llu catatan / records, "
-                 "%lld,%lld dtk\n",
-                 l->area, l->up ? "tersambung / up" : "putus / down",
-                 (unsigned long long)l->cursor, (unsigned long long)l->head,
-                 (unsigned long long)l->lag, (long long)(l->lag_ms / 1000),
-                 (long long)(l->lag_ms % 1000 / 100));
+        char *where = jk_sprintf ("  %-8s %-18s %llu / %llu", l->area,
+                                  l->up ? "tersambung / up" : "putus / down",
+                                  (unsigned long long)l->cursor,
+                                  (unsigned long long)l->head);
+        char *behind = jk_sprintf (
+            "%llu catatan / records, %lld,%lld dtk", (unsigned long long)l->lag,
+            (long long)(l->lag_ms / 1000), (long long)(l->lag_ms % 1000 / 100));
+        /* Under the state column when the positions are long. */
+        s_line2 (s->out, where, "   ", behind, "           ");
+        free (where);
+        free (behind);
     }
     if (count == 0)
         fprintf (s->out,
@@ -383,10 +430,7 @@ static void s_note (FILE *head, const jk_status_note_t *note)
         return;
     jk_status_note_text (note, true, en, sizeof en);
     char *line = jk_sprintf ("! %s / %s", id, en);
-    size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)line; *p; p++)
-        chars += (*p & 0xC0) != 0x80;
-    if (chars > JK_TERM_WIDTH) {
+    if (s_columns (line) > JK_TERM_WIDTH) {
         free (line);
         line = jk_sprintf ("! %s\n%c  / %s", id, JK_MARK_HEAD, en);
     }
@@ -433,10 +477,18 @@ static char *s_head_text (const jk_status_view_t *view, const char *day)
     hash[16] = 0;
     fprintf (head, "%cJEJAK - Status Koperasi & Pelatihan per %s WIB [%s]\n",
              JK_MARK_TITLE, day, s_state_label (view->state));
-    fprintf (head, "Log: posisi / position %llu  head %llu  hash %s%s\n",
-             (unsigned long long)view->pos, (unsigned long long)view->head,
-             hash[0] ? hash : "-",
-             view->head > view->pos ? "  (mengejar / catching up)" : "");
+    /* Behind the head: said at the line's end when it fits, else on a
+       line of its own under it (with the hash's 16 digits it never
+       fits). */
+    char log[128];
+    snprintf (log, sizeof log,
+              "Log: posisi / position %llu  head %llu  hash %s",
+              (unsigned long long)view->pos, (unsigned long long)view->head,
+              hash[0] ? hash : "-");
+    if (view->head > view->pos)
+        s_line2 (head, log, "  ", "(mengejar / catching up)", "  ");
+    else
+        fprintf (head, "%s\n", log);
     s_note (head, view->note);
     fclose (head);
     return text;

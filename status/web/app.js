@@ -21,6 +21,8 @@ const LABELS = {
     registered: 'Terdaftar', none: 'tidak ada', ago: 'lalu', never: '–',
     no_batches: 'Tidak ada angkatan berjalan', no_offices: 'Belum ada kantor',
     batch_unknown: 'Angkatan {batch} belum tercatat', closed: 'ditutup',
+    batches_title: 'Angkatan pelatihan terbuka, dan yang ditutup dalam 90 hari terakhir',
+    batches_one_title: 'Angkatan {batch} saja (--batch)',
     pct_active: '% Aktif', rank: 'Peringkat', unit_s: 'dtk', unit_min: 'mnt',
     unit_h: 'jam', unit_d: 'hari', rule: 'Aturan aktif',
     verified: 'Checkpoint terverifikasi',
@@ -65,6 +67,8 @@ const LABELS = {
     registered: 'Registered', none: 'none', ago: 'ago', never: '–',
     no_batches: 'No running batches', no_offices: 'No offices yet',
     batch_unknown: 'Batch {batch} is not recorded (yet)', closed: 'closed',
+    batches_title: 'Open training batches, and those closed in the last 90 days',
+    batches_one_title: 'Batch {batch} only (--batch)',
     pct_active: '% Active', rank: 'Rank', unit_s: 's', unit_min: 'min',
     unit_h: 'h', unit_d: 'd', rule: 'Active rule',
     verified: 'Checkpoint verified',
@@ -322,6 +326,10 @@ function drawKecamatanChart () {
 
 function drawBatches () {
   const batches = doc.snapshot.batches || [];
+  /* The heading's tooltip says what the table holds, in the page's
+     language: every batch of the snapshot, or the one --batch names. */
+  $('batches-title').title = doc.batch
+    ? t('batches_one_title').replace('{batch}', doc.batch.code) : t('batches_title');
   const body = $('batches').tBodies[0];
   body.replaceChildren();
   /* No batch to show: the one --batch names is not recorded (yet), or

@@ -665,6 +665,22 @@ static jk_cdp_t *s_page (s_env_t *env)
     return b;
 }
 
+/* The batch table's heading has the tooltip text. */
+static bool s_page_batches_title (jk_cdp_t *b, const char *text)
+{
+    char *js = jk_sprintf (
+        "document.getElementById('batches-title').title === '%s'", text);
+    bool seen = jk_cdp_wait (b, js, S_WAIT_MS);
+    if (!seen) {
+        char *shown =
+            jk_cdp_eval (b, "document.getElementById('batches-title').title");
+        fprintf (stderr, "the batch table's tooltip: %s\n", shown);
+        free (shown);
+    }
+    free (js);
+    return seen;
+}
+
 /* The page in a real browser shows the right numbers, then new ones. */
 static void test_browser (void **state)
 {
@@ -699,6 +715,16 @@ static void test_browser (void **state)
     /* The active rule is printed beside the table of active figures. */
     assert_non_null (strstr (dom, "Aturan aktif: aktif = RAT tahun buku"));
     free (dom);
+    /* The batch table's tooltip: what it holds, Indonesian, then after
+       EN in English. */
+    jk_cdp_t *b = s_page (env);
+    assert_true (s_page_batches_title (
+        b, "Angkatan pelatihan terbuka, dan yang ditutup dalam 90 hari "
+           "terakhir"));
+    free (jk_cdp_eval (b, "document.getElementById('lang').click (); 1"));
+    assert_true (s_page_batches_title (
+        b, "Open training batches, and those closed in the last 90 days"));
+    jk_cdp_stop (&b);
 
     /* At 1366 x 768 the number tiles have room for a five-digit figure
        ("88.888") and do not overlap: the page measures its own layout. */
@@ -1032,8 +1058,8 @@ static void test_batch (void **state)
         JK_WAIT_FOR (s_document_has (env, "\"closed\":1,"), S_WAIT_MS));
     section = s_once_batches (env, "--batch", S_BATCH);
     want = jk_sprintf (
-        "PELATIHAN TERBUKA & BARU SELESAI / open and recently finished "
-        "training batches ~\n"
+        "PELATIHAN TERBUKA & BARU SELESAI  (04/10/2022)\n"
+        "/ open and recently finished training batches\n"
         "Angkatan           Judul           Tanggal      Peserta  Hadir "
         "Kehadiran\n"
         "batch              title           dates         enrol.  today   "
@@ -1059,6 +1085,13 @@ static void test_batch (void **state)
                          cell);
         assert_true (jk_cdp_wait (b, js, S_WAIT_MS));
         free (js);
+        /* The heading's tooltip says what the table holds: the batch
+           --batch names, in the page's language. */
+        assert_true (
+            s_page_batches_title (b, "Batch " S_BATCH " only (--batch)"));
+        free (jk_cdp_eval (b, "document.getElementById('lang').click (); 1"));
+        assert_true (
+            s_page_batches_title (b, "Angkatan " S_BATCH " saja (--batch)"));
         jk_cdp_stop (&b);
     }
     char *all = s_once_batches (env, "--all-batches", NULL);

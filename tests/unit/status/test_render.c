@@ -8,6 +8,7 @@
 #include "jk_status.h"
 #include "projections_harness.h"
 
+#include <msgpack.h>
 #include <string.h>
 
 #define COOP_PACET   "AHU-0000123.AH.01.26"
@@ -194,6 +195,30 @@ static int s_check_pages (const char *text, int rows)
     return pages;
 }
 
+/* No line of text was cut at the screen's edge: none is 80 characters
+   ending in '~', and no repeated title is cut before its tail. */
+static void s_check_whole (const char *text)
+{
+    for (const char *line = text; *line;) {
+        size_t len = strcspn (line, "\n");
+        int chars = 0;
+        for (size_t i = 0; i < len; i++)
+            chars += ((unsigned char)line[i] & 0xC0) != 0x80;
+        /* Bold lines: the escape codes are not columns. */
+        if (len >= 4 && strncmp (line + len - 4, "\033[0m", 4) == 0) {
+            len -= 4;
+            chars -= 8;
+        }
+        char *copy = jk_sprintf ("%.*s", (int)len, line);
+        if ((chars >= 80 && line[len - 1] == '~') ||
+            strstr (copy, "~ (lanjutan / cont.)"))
+            fail_msg ("line cut at 80 columns: %s", copy);
+        free (copy);
+        line += strcspn (line, "\n");
+        line += *line ? 1 : 0;
+    }
+}
+
 static void test_term_plain (void **state)
 {
     (void)state;
@@ -360,6 +385,13 @@ static void test_term_ansi_and_filters (void **state)
     assert_non_null (strstr (text, BATCH_LATER));
     assert_non_null (strstr (text, BATCH_DONE));
     assert_non_null (strstr (text, " ditutup"));
+    /* Its title wider than the screen in both languages: the English on
+       a line of its own, the day kept whole; both bold. */
+    assert_non_null (strstr (
+        text, "\n\033[1mPELATIHAN TERBUKA & BARU SELESAI  (08/05/2023)\033[0m"
+              "\n\033[1m/ open and recently finished training batches"
+              "\033[0m\n\033[1mAngkatan "));
+    s_check_whole (text);
     /* Offices of other kecamatan hidden. */
     assert_null (strstr (text, "test-1"));
     /* The note, bold like the header's other lines: Indonesian, then
@@ -384,7 +416,12 @@ static void test_term_ansi_and_filters (void **state)
     assert_non_null (strstr (text, " ditutup"));
     assert_null (strstr (text, BATCH_NOW));
     /* Under the title --all-batches shows it under, not the running. */
-    assert_non_null (strstr (text, "PELATIHAN TERBUKA & BARU SELESAI"));
+    assert_non_null (
+        strstr (text, "\nPELATIHAN TERBUKA & BARU SELESAI  (08/05/2023)\n"
+                      "/ open and recently finished training batches\n"
+                      "Angkatan "));
+    s_check_pages (text, 24);
+    s_check_whole (text);
     assert_null (strstr (text, "PELATIHAN BERJALAN"));
     free (text);
     view.batch = BATCH_NOW;
@@ -680,6 +717,185 @@ static void test_links (void **state)
     free (text);
 }
 
+/* Packs "key" and a string or an unsigned number. */
+static void s_pack_str (msgpack_packer *pk, const char *key, const char *value)
+{
+    msgpack_pack_str_with_body (pk, key, strlen (key));
+    msgpack_pack_str_with_body (pk, value, strlen (value));
+}
+
+static void s_pack_u64 (msgpack_packer *pk, const char *key, uint64_t value)
+{
+    msgpack_pack_str_with_body (pk, key, strlen (key));
+    msgpack_pack_uint64 (pk, value);
+}
+
+/* A row's field: text (the first field's text is followed by the row's
+   number, 10 on) or, when text is NULL, a number. */
+typedef struct {
+    const char *key;
+    const char *text;
+    uint64_t number;
+} s_field_t;
+
+/* "name" and an array of count rows of the fields. */
+static void s_pack_rows (msgpack_packer *pk, const char *name, int count,
+                         const s_field_t *fields, size_t field_count)
+{
+    msgpack_pack_str_with_body (pk, name, strlen (name));
+    msgpack_pack_array (pk, (size_t)count);
+    for (int i = 0; i < count; i++) {
+        msgpack_pack_map (pk, field_count);
+        char first[96];
+        snprintf (first, sizeof first, "%s%02d", fields[0].text, i + 10);
+        s_pack_str (pk, fields[0].key, first);
+        for (size_t f = 1; f < field_count; f++) {
+            if (fields[f].text)
+                s_pack_str (pk, fields[f].key, fields[f].text);
+            else
+                s_pack_u64 (pk, fields[f].key, fields[f].number);
+        }
+    }
+}
+
+/* A snapshot with the widest values a board shows: names longer than
+   their columns, every figure of a table as wide as its column, totals
+   of the whole country (999.999 cooperatives, 99.999.999 people, seven
+   digits for training and quality, eight for rejections), the widest
+   active rule (years=10,deadline-months=24,grace-days=366,
+   quorum=required), 45 kecamatan and 30 batches and offices, so that
+   every table is cut by a page. */
+static void s_widest_snapshot (msgpack_sbuffer *buf)
+{
+    msgpack_sbuffer_init (buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 6);
+    s_pack_str (&pk, "as_of", "2026-12-07");
+    msgpack_pack_str_with_body (&pk, "active_rule", 11);
+    msgpack_pack_map (&pk, 2);
+    s_pack_str (&pk, "text",
+                "aktif = RAT tahun buku 2016-2025 diadakan s.d. 24 bulan "
+                "setelah akhir tahun buku + 366 hari, kuorum wajib");
+    s_pack_str (&pk, "spec",
+                "years=10,deadline-months=24,grace-days=366,quorum=required");
+    const s_field_t kecamatan[] = {
+        {"code", "32.03.", 0},
+        {"name", "Cikalongkulon Wetan Girang", 0},
+        {"cooperatives", NULL, 99999},
+        {"active", NULL, 99999},
+        {"people", NULL, 999999},
+        {"enrolled", NULL, 9999999},
+        {"assessed", NULL, 999999},
+        {"competent", NULL, 99999},
+        {"certificates", NULL, 99999},
+    };
+    s_pack_rows (&pk, "kecamatan", 45, kecamatan, 9);
+    const s_field_t batches[] = {
+        {"batch", "PK2UMK-2026-KABUPATEN-CIANJUR-", 0},
+        {"title", "Manajemen Koperasi Simpan Pinjam Syariah", 0},
+        {"start_date", "2026-01-01", 0},
+        {"end_date", "2026-12-31", 0},
+        {"closed", NULL, 1},
+        {"enrolled", NULL, 9999999},
+        {"present_today", NULL, 999999},
+        {"attendance_pct", NULL, 100},
+    };
+    s_pack_rows (&pk, "batches", 30, batches, 8);
+    const s_field_t sources[] = {
+        {"source", "32.03.10/kantor-kecamatan-", 0},
+        {"next_seq", NULL, 99999999},
+        {"last_recorded_at", NULL, 1000},
+        {"accepted", NULL, 99999999},
+        {"rejected", NULL, 9999999},
+    };
+    s_pack_rows (&pk, "sources", 30, sources, 5);
+    msgpack_pack_str_with_body (&pk, "totals", 6);
+    msgpack_pack_map (&pk, 14);
+    s_pack_u64 (&pk, "cooperatives", 999999);
+    s_pack_u64 (&pk, "active", 999999);
+    s_pack_u64 (&pk, "people", 99999999);
+    s_pack_u64 (&pk, "enrolled", 9999999);
+    s_pack_u64 (&pk, "assessed", 9999999);
+    s_pack_u64 (&pk, "competent", 9999999);
+    s_pack_u64 (&pk, "certificates", 9999999);
+    s_pack_u64 (&pk, "certificates_valid", 9999999);
+    s_pack_u64 (&pk, "rejections", 99999999);
+    s_pack_u64 (&pk, "rat_book_year", 9999);
+    s_pack_u64 (&pk, "rat_on_time", 999999);
+    s_pack_u64 (&pk, "rat_held", 999999);
+    s_pack_u64 (&pk, "quality_open", 9999999);
+    s_pack_u64 (&pk, "quality_resolved", 9999999);
+}
+
+/* Every fixed heading and line of the board whole within 80 columns
+   with the widest values (names longer than their columns are cut in
+   their column, as designed): the title and heading of every table,
+   and a title repeated on a later page, the header while catching up
+   with log positions of ten digits, the checkpoint, the offices ahead
+   of the log, the totals, the active rule, the links of ten-digit
+   positions. Plain and bold. */
+static void test_term_widest (void **state)
+{
+    (void)state;
+    msgpack_sbuffer buf;
+    s_widest_snapshot (&buf);
+    jk_office_t offices[30];
+    for (int i = 0; i < 30; i++) {
+        memset (&offices[i], 0, sizeof offices[i]);
+        snprintf (offices[i].heartbeat.source,
+                  sizeof offices[i].heartbeat.source,
+                  "32.03.10/kantor-kecamatan-%02d", i + 10);
+        offices[i].heartbeat.outbox_depth = 999999;
+        offices[i].heartbeat.last_stored_seq = 99999999;
+        offices[i].last_seen_ms = 1665720012000LL - 99LL * 86400000;
+    }
+    static uint8_t hash[32];
+    jk_status_view_t view = {
+        .snapshot = (const uint8_t *)buf.data,
+        .snapshot_size = buf.size,
+        .state = "catching up 9999999990/9999999999",
+        .pos = 9999999990ULL,
+        .hash = hash,
+        .head = 9999999999ULL,
+        .offices = offices,
+        .office_count = 30,
+        .now_ms = 1665720012000LL,
+        .all_batches = true,
+        .checkpoint = 9999999999ULL,
+        .link = "links=2 link.32.03.cursor=9999999990 "
+                "link.32.03.head=9999999999 link.32.03.lag=9999999999 "
+                "link.32.03.lag_ms=9999999999 link.32.03.up=1 "
+                "link.32.05.cursor=9999999990 link.32.05.head=9999999999 "
+                "link.32.05.lag=9 link.32.05.lag_ms=900 link.32.05.up=0"};
+    for (int ansi = 0; ansi <= 1; ansi++) {
+        int rc;
+        char *text = s_render (&view, false, ansi, &rc);
+        if (getenv ("S_PRINT"))
+            fputs (text, stderr);
+        assert_true (rc > 4);
+        if (!ansi)
+            assert_int_equal (s_check_pages (text, 24), rc);
+        s_check_whole (text);
+        free (text);
+    }
+    /* The batch named with --batch stands under the same title; live
+       (not behind the head), the offices ahead of the log are marked. */
+    view.all_batches = false;
+    view.state = "live";
+    view.head = view.pos;
+    view.batch = "PK2UMK-2026-KABUPATEN-CIANJUR-17";
+    int rc;
+    char *text = s_render (&view, false, false, &rc);
+    assert_non_null (strstr (text, "\nPELATIHAN TERBUKA & BARU SELESAI  "
+                                   "(07/12/2026)\n/ open and recently "
+                                   "finished training batches\n"));
+    assert_non_null (strstr (text, " 9999999 !\n! 30 kantor mencatat"));
+    s_check_whole (text);
+    free (text);
+    msgpack_sbuffer_destroy (&buf);
+}
+
 static void test_bad_snapshot (void **state)
 {
     (void)state;
@@ -722,6 +938,7 @@ int main (void)
         cmocka_unit_test (test_json_note),
         cmocka_unit_test (test_json_exact),
         cmocka_unit_test (test_links),
+        cmocka_unit_test (test_term_widest),
         cmocka_unit_test (test_bad_snapshot),
         cmocka_unit_test (test_mask_niks),
     };
