@@ -71,6 +71,25 @@ bool jk_link_area_holds (const char *area, const char *origin);
 sqlite3 *jk_link_sqlite_open (const char *path, bool readonly, char *err,
                               size_t err_size);
 
+/* Says in buf (size bytes) that the shadow db could not be read or
+   written: "cannot VERB the shadow PATH (WHAT): SQLite's words", and for
+   an I/O failure the system's words, and a file beside it that is in the
+   way (as a directory where its journal goes), in brackets after them.
+   verb: "read" or "write"; path NULL: the file as SQLite resolved it
+   (jk_link_db_path). Returns buf. */
+char *jk_link_shadow_failure (sqlite3 *db, const char *path, const char *verb,
+                              const char *what, char *buf, size_t size);
+/* Records pos and hash (JK_HASH_SIZE bytes) as the position in table (a
+   shadow's one-row table with columns pos and hash) of db; false with
+   buf saying so (jk_link_shadow_failure, what: "its position N") when it
+   cannot. */
+bool jk_link_shadow_position_set (sqlite3 *db, const char *path,
+                                  const char *table, uint64_t pos,
+                                  const uint8_t *hash, char *buf, size_t size);
+/* The file of db as SQLite resolved it, for messages ("(shadow)" for a
+   database without one). */
+const char *jk_link_db_path (sqlite3 *db);
+
 /* Opens (creating, 0600) the copy database: WAL, synchronous=FULL, tables
    copy, arrival, origin_head, link, fault, origin_tree, checkpoint, fork,
    origin_settings, marked JK_DB_LINK_COPY (jk_dbkind.h): a file of

@@ -11,6 +11,7 @@
 #include "jk_schema.h"
 #include "jk_wire.h"
 
+#include <limits.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +302,61 @@ sqlite3 *jk_link_sqlite_open (const char *path, bool readonly, char *err,
     }
     sqlite3_busy_timeout (db, 5000);
     return db;
+}
+
+const char *jk_link_db_path (sqlite3 *db)
+{
+    const char *path = sqlite3_db_filename (db, "main");
+    return path && *path ? path : "(shadow)";
+}
+
+char *jk_link_shadow_failure (sqlite3 *db, const char *path, const char *verb,
+                              const char *what, char *buf, size_t size)
+{
+    if (!path)
+        path = jk_link_db_path (db);
+    int code = sqlite3_errcode (db) & 0xff;
+    bool io =
+        code == SQLITE_IOERR || code == SQLITE_CANTOPEN || code == SQLITE_FULL;
+    int error = io ? sqlite3_system_errno (db) : 0;
+    static const char *const beside[] = {"-journal", "-wal", "-shm"};
+    char in_way[PATH_MAX + 16] = "";
+    struct stat st;
+    for (size_t i = 0; io && !in_way[0] && i < sizeof beside / sizeof *beside;
+         i++) {
+        snprintf (in_way, sizeof in_way, "%s%s", path, beside[i]);
+        if (stat (in_way, &st) != 0 || S_ISREG (st.st_mode))
+            in_way[0] = 0;
+    }
+    char why[PATH_MAX + 64] = "";
+    if (in_way[0] || error)
+        snprintf (why, sizeof why, " (%s%s%s)", in_way, in_way[0] ? ": " : "",
+                  in_way[0] && !error ? "not a file" : strerror (error));
+    snprintf (buf, size, "cannot %s the shadow %s (%s): %s%s", verb, path, what,
+              sqlite3_errmsg (db), why);
+    return buf;
+}
+
+bool jk_link_shadow_position_set (sqlite3 *db, const char *path,
+                                  const char *table, uint64_t pos,
+                                  const uint8_t *hash, char *buf, size_t size)
+{
+    char sql[128];
+    snprintf (sql, sizeof sql, "UPDATE %s SET pos = ?1, hash = ?2", table);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
+        sqlite3_bind_blob (st, 2, hash, JK_HASH_SIZE, SQLITE_STATIC);
+        rc = sqlite3_step (st);
+    }
+    sqlite3_finalize (st);
+    if (rc == SQLITE_DONE)
+        return true;
+    char what[64];
+    snprintf (what, sizeof what, "its position %llu", (unsigned long long)pos);
+    jk_link_shadow_failure (db, path, "write", what, buf, size);
+    return false;
 }
 
 sqlite3 *jk_link_db_open (const char *path, bool readonly, char *err,

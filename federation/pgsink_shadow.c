@@ -6,7 +6,6 @@
 #include "pgsink_internal.h"
 
 #include <limits.h>
-#include <sys/stat.h>
 
 /* The columns and key of every projection table as db has them (the
    shadow, or the province's projections with kabupaten_code in front and
@@ -80,31 +79,14 @@ static bool s_shadow_settings (jk_pgsink_t *self, const char *path)
 }
 
 /* A read or write of the shadow failed: says which file, what and why
-   (SQLite's words; for an I/O failure the system's too, and a file beside
-   it that is in the way, as a directory where its journal goes), and
-   returns false. verb: "read" or "write". */
+   (jk_link_shadow_failure), and returns false. verb: "read" or "write". */
 static bool s_shadow_failed (jk_pgsink_t *self, const char *path,
                              const char *verb, const char *what)
 {
-    int code = sqlite3_errcode (self->shadow) & 0xff;
-    bool io =
-        code == SQLITE_IOERR || code == SQLITE_CANTOPEN || code == SQLITE_FULL;
-    int error = io ? sqlite3_system_errno (self->shadow) : 0;
-    static const char *const beside[] = {"-journal", "-wal", "-shm"};
-    char in_way[PATH_MAX + 16] = "";
-    struct stat st;
-    for (size_t i = 0; io && !in_way[0] && i < sizeof beside / sizeof *beside;
-         i++) {
-        snprintf (in_way, sizeof in_way, "%s%s", path, beside[i]);
-        if (stat (in_way, &st) != 0 || S_ISREG (st.st_mode))
-            in_way[0] = 0;
-    }
-    char why[PATH_MAX + 64] = "";
-    if (in_way[0] || error)
-        snprintf (why, sizeof why, " (%s%s%s)", in_way, in_way[0] ? ": " : "",
-                  in_way[0] && !error ? "not a file" : strerror (error));
-    jk_error (S_COMPONENT, "cannot %s the shadow %s (%s): %s%s", verb, path,
-              what, sqlite3_errmsg (self->shadow), why);
+    char line[PATH_MAX * 2 + 512];
+    jk_error (S_COMPONENT, "%s",
+              jk_link_shadow_failure (self->shadow, path, verb, what, line,
+                                      sizeof line));
     return false;
 }
 
@@ -112,13 +94,6 @@ static bool s_shadow_unwritten (jk_pgsink_t *self, const char *path,
                                 const char *what)
 {
     return s_shadow_failed (self, path, "write", what);
-}
-
-/* The shadow's file as SQLite resolved it, for messages. */
-static const char *s_shadow_path (jk_pgsink_t *self)
-{
-    const char *path = sqlite3_db_filename (self->shadow, "main");
-    return path && *path ? path : "(shadow)";
 }
 
 bool jk_pgsink_shadow_open (jk_pgsink_t *self, const char *path)
@@ -190,8 +165,7 @@ bool jk_pgsink_shadow_position (jk_pgsink_t *self, uint64_t *pos, uint8_t *hash)
     }
     sqlite3_finalize (st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return s_shadow_failed (self, s_shadow_path (self), "read",
-                                "its position");
+        return s_shadow_failed (self, NULL, "read", "its position");
     return true;
 }
 
@@ -200,21 +174,12 @@ bool jk_pgsink_shadow_position (jk_pgsink_t *self, uint64_t *pos, uint8_t *hash)
 static bool s_shadow_set_position (jk_pgsink_t *self, uint64_t pos,
                                    const uint8_t *hash)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2 (self->shadow,
-                                 "UPDATE sink_position SET pos = ?1, hash = ?2",
-                                 -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
-        sqlite3_bind_blob (st, 2, hash, JK_HASH_SIZE, SQLITE_STATIC);
-        rc = sqlite3_step (st);
-    }
-    sqlite3_finalize (st);
-    if (rc == SQLITE_DONE)
+    char line[PATH_MAX * 2 + 512];
+    if (jk_link_shadow_position_set (self->shadow, NULL, "sink_position", pos,
+                                     hash, line, sizeof line))
         return true;
-    char what[64];
-    snprintf (what, sizeof what, "its position %llu", (unsigned long long)pos);
-    return s_shadow_unwritten (self, s_shadow_path (self), what);
+    jk_error (S_COMPONENT, "%s", line);
+    return false;
 }
 
 void jk_pgsink_other_log (jk_pgsink_t *self, const char *what)
@@ -237,7 +202,7 @@ void jk_pgsink_other_shadow (jk_pgsink_t *self, uint64_t pos)
               "copy is left as it was; remove the shadow (it is made anew "
               "and brought up to PostgreSQL's position from the hub) or run "
               "jejak-pgsink rebuild",
-              s_shadow_path (self), (unsigned long long)pos);
+              jk_link_db_path (self->shadow), (unsigned long long)pos);
     self->other_log = true;
 }
 
@@ -255,8 +220,7 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
         SQLITE_OK) {
         self->shadow_failed = true;
         zlistx_purge (self->batch);
-        return s_shadow_unwritten (self, s_shadow_path (self),
-                                   "a batch's transaction");
+        return s_shadow_unwritten (self, NULL, "a batch's transaction");
     }
     sqlite3_session *session = NULL;
     if (to_pg) {
@@ -337,8 +301,7 @@ bool jk_pgsink_flush (jk_pgsink_t *self, bool to_pg)
     bool shadow_ok = ok && pg_ok && s_shadow_set_position (self, pos, hash);
     if (shadow_ok &&
         sqlite3_exec (self->shadow, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        shadow_ok = s_shadow_unwritten (self, s_shadow_path (self),
-                                        "the batch's COMMIT");
+        shadow_ok = s_shadow_unwritten (self, NULL, "the batch's COMMIT");
     if (ok && pg_ok) {
         if (to_pg) { /* what went to PostgreSQL, not the shadow alone */
             self->written += zlistx_size (self->batch);

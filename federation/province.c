@@ -302,15 +302,38 @@ static void s_origin_free (void **item)
     s_origin_destroy ((s_origin_t **)item);
 }
 
-static void s_shadow_set (s_origin_t *o, uint64_t pos, const uint8_t *hash)
+/* Says in err that o's shadow could not be VERB'd (what, and why:
+   jk_link_shadow_failure); returns false. */
+static bool s_shadow_failed (s_origin_t *o, const char *verb, const char *what,
+                             char *err, size_t err_size)
+{
+    jk_link_shadow_failure (o->db, o->path, verb, what, err, err_size);
+    return false;
+}
+
+/* Records pos and hash as o's shadow position (inside its open
+   transaction); false (err: the file, the position and SQLite's reason)
+   when it cannot. */
+static bool s_shadow_set (s_origin_t *o, uint64_t pos, const uint8_t *hash,
+                          char *err, size_t err_size)
+{
+    return jk_link_shadow_position_set (o->db, o->path, "shadow_position", pos,
+                                        hash, err, err_size);
+}
+
+/* Reads o's shadow position into o->pos; false (err: the file and
+   SQLite's reason) when it cannot. */
+static bool s_shadow_get (s_origin_t *o, char *err, size_t err_size)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (o->db, "UPDATE shadow_position SET pos = ?1, hash = ?2",
-                        -1, &st, NULL);
-    sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
-    sqlite3_bind_blob (st, 2, hash, JK_HASH_SIZE, SQLITE_STATIC);
-    sqlite3_step (st);
+    int rc = sqlite3_prepare_v2 (o->db, "SELECT pos FROM shadow_position", -1,
+                                 &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        o->pos = (uint64_t)sqlite3_column_int64 (st, 0);
     sqlite3_finalize (st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return true;
+    return s_shadow_failed (o, "read", "its position", err, err_size);
 }
 
 /* Reads count arrivals (or an origin's records) from a prepared copy
@@ -388,8 +411,13 @@ static int s_reconcile (jk_province_t *self, s_origin_t *o, uint64_t pos,
     s_arrival_t *rows = s_read (st, &count);
     sqlite3_finalize (st);
     int rc = 0;
+    if (!s_exec (o->db, "BEGIN IMMEDIATE")) {
+        s_shadow_failed (o, "write", "its catch-up's transaction", err,
+                         err_size);
+        s_rows_free (rows, count);
+        return -1;
+    }
     jk_region_use (o->region);
-    s_exec (o->db, "BEGIN IMMEDIATE");
     for (size_t i = 0; i < count && !rc; i++)
         if (rows[i].stored.pos != o->pos + i + 1 ||
             jk_record_apply_stored (o->projections, &rows[i].stored, err,
@@ -407,16 +435,26 @@ static int s_reconcile (jk_province_t *self, s_origin_t *o, uint64_t pos,
                   (unsigned long long)pos);
         rc = -1;
     }
-    if (!rc && jk_projections_flush (o->projections) == JK_OK) {
-        s_shadow_set (o, pos, rows[count - 1].hash);
-        s_exec (o->db, "COMMIT");
+    /* The shadow's rows and position commit together or not at all: a
+       shadow left behind is brought up again at its next open. */
+    if (!rc && jk_projections_flush (o->projections) != JK_OK) {
+        s_fail (err, err_size, o->path, o->db);
+        rc = -1;
+    }
+    if (!rc && !s_shadow_set (o, pos, rows[count - 1].hash, err, err_size))
+        rc = -1;
+    if (!rc && !s_exec (o->db, "COMMIT")) {
+        s_shadow_failed (o, "write", "its catch-up's COMMIT", err, err_size);
+        rc = -1;
+    }
+    if (!rc) {
         o->pos = pos;
         jk_info ("province", "shadow of %s brought up to %llu", o->code,
                  (unsigned long long)pos);
     } else {
-        s_exec (o->db, "ROLLBACK");
+        if (!sqlite3_get_autocommit (o->db))
+            s_exec (o->db, "ROLLBACK");
         jk_projections_discard (o->projections);
-        rc = -1;
     }
     s_rows_free (rows, count);
     return rc;
@@ -558,12 +596,11 @@ static s_origin_t *s_origin (jk_province_t *self, const char *code,
         s_origin_destroy (&o);
         return NULL;
     }
+    if (!s_shadow_get (o, err, err_size)) {
+        s_origin_destroy (&o);
+        return NULL;
+    }
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (o->db, "SELECT pos FROM shadow_position", -1, &st,
-                        NULL);
-    if (sqlite3_step (st) == SQLITE_ROW)
-        o->pos = (uint64_t)sqlite3_column_int64 (st, 0);
-    sqlite3_finalize (st);
     /* ... and with its RAT deadline, decided before the shadow's first
        record is applied. */
     o->months = s_copy_months (self, code);
@@ -701,8 +738,11 @@ static void s_end_batch (jk_province_t *self, bool commit)
                 o->pos = o->next;
                 continue;
             }
-            jk_warn ("province", "shadow %s: %s", o->code,
-                     sqlite3_errmsg (o->db));
+            char why[512];
+            jk_warn ("province", "%s",
+                     jk_link_shadow_failure (o->db, o->path, "write",
+                                             "the batch's COMMIT", why,
+                                             sizeof why));
             zlistx_add_end (closed, o->code);
         }
         s_exec (o->db, "ROLLBACK");
@@ -791,7 +831,9 @@ static bool s_rows_apply (jk_province_t *self, const s_arrival_t *rows,
         }
         s_origin_t *o = zhashx_lookup (self->origins, rows[i].origin);
         if (!o->session) {
-            s_exec (o->db, "BEGIN IMMEDIATE");
+            if (!s_exec (o->db, "BEGIN IMMEDIATE"))
+                return s_shadow_failed (o, "write", "a batch's transaction",
+                                        err, err_size);
             sqlite3session_create (o->db, "main", &o->session);
             for (size_t t = 0; t < self->ntables; t++)
                 sqlite3session_attach (o->session, self->tables[t].name);
@@ -838,9 +880,12 @@ static bool s_origins_write (jk_province_t *self, char *err, size_t err_size)
         sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (st, 2, (sqlite3_int64)o->next);
         sqlite3_bind_blob (st, 3, o->hash, JK_HASH_SIZE, SQLITE_STATIC);
-        ok = ok && sqlite3_step (st) == SQLITE_DONE;
+        if (ok && sqlite3_step (st) != SQLITE_DONE)
+            ok = s_fail (err, err_size, "province", self->db) == 0;
         sqlite3_finalize (st);
-        s_shadow_set (o, o->next, o->hash);
+        /* Before the province commits: a position that cannot be written
+           rolls the whole batch back, province and shadows. */
+        ok = ok && s_shadow_set (o, o->next, o->hash, err, err_size);
     }
     return ok;
 }

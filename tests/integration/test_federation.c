@@ -1234,11 +1234,175 @@ static void test_months_of_the_copy (void **state)
     s_env_destroy (&e);
 }
 
+/* Every table of the SQLite database a holds exactly the rows of b's
+   (same count, none missing or different). */
+static void s_same_tables (const char *a, const char *b)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (a, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    char *attach = sqlite3_mprintf ("ATTACH %Q AS b", b);
+    assert_int_equal (sqlite3_exec (db, attach, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free (attach);
+    sqlite3_stmt *tables = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db,
+                            "SELECT name FROM main.sqlite_master WHERE type = "
+                            "'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
+                            -1, &tables, NULL),
+        SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step (tables) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text (tables, 0);
+        char *sql = sqlite3_mprintf (
+            "SELECT (SELECT count(*) FROM main.\"%w\"),"
+            " (SELECT count(*) FROM b.\"%w\"),"
+            " (SELECT count(*) FROM (SELECT * FROM main.\"%w\" EXCEPT"
+            " SELECT * FROM b.\"%w\"))",
+            t, t, t, t);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &st, NULL),
+                          SQLITE_OK);
+        assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+        if (sqlite3_column_int64 (st, 0) != sqlite3_column_int64 (st, 1) ||
+            sqlite3_column_int64 (st, 2) != 0)
+            fail_msg ("table %s of %s: %lld rows, %lld in %s, %lld differ", t,
+                      a, (long long)sqlite3_column_int64 (st, 0),
+                      (long long)sqlite3_column_int64 (st, 1), b,
+                      (long long)sqlite3_column_int64 (st, 2));
+        sqlite3_finalize (st);
+        sqlite3_free (sql);
+        n++;
+    }
+    sqlite3_finalize (tables);
+    sqlite3_close (db);
+    assert_true (n > 3);
+}
+
+/* Copies the SQLite database from (its rows, schema and kind mark) to a
+   new file to. */
+static void s_db_copy (const char *from, const char *to)
+{
+    char *sql = sqlite3_mprintf ("VACUUM INTO %Q", to);
+    jk_test_db_exec (from, sql);
+    sqlite3_free (sql);
+}
+
+/* jejak-link project --once (argv) exits with status; when want is given,
+   its stderr holds that line. */
+static void s_project (char **project, int status, const char *want)
+{
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (project, &out, &err, S_WAIT_MS);
+    if (rc != status)
+        fail_msg ("project: exit %d, stderr:\n%s", rc, err ? err : "");
+    if (want && !strstr (err, want))
+        fail_msg ("'%s' does not say '%s'", err, want);
+    free (out);
+    free (err);
+}
+
+/* The province's position and 32.03's in the province database and in
+   its shadow. */
+static void s_province_at (const char *province, const char *shadow,
+                           int64_t arrival, int64_t origin, int64_t made)
+{
+    assert_int_equal (
+        lk_sql_int (province, "SELECT arrival_pos FROM province_position"),
+        arrival);
+    assert_int_equal (lk_sql_int (province, "SELECT pos FROM province_origins "
+                                            "WHERE kabupaten_code = '32.03'"),
+                      origin);
+    assert_int_equal (lk_sql_int (shadow, "SELECT pos FROM shadow_position"),
+                      made);
+}
+
+/* A province shadow whose position cannot be written (a trigger refuses
+   it: nothing root can write past) stops jejak-link project with exit 1
+   and one line naming the file, the position and SQLite's reason: in a
+   batch, before the province commits (the batch rolled back in the
+   province and the shadow), and in the catch-up of a shadow behind the
+   province at its open (the shadow left where it was). Started again
+   without the fault, the province database and the shadow hold exactly
+   the rows of a province made from the copy without it. */
+static void test_province_shadow_position_unwritten (void **state)
+{
+    (void)state;
+    uint8_t *bytes[11];
+    jk_link_record_t r[11];
+    pid_t recv;
+    s_link_t l;
+    s_env_t *e = s_by_hand ("provpos", 12, 10, r, bytes, &recv, &l);
+    char code[32], text[512];
+    uint64_t pos;
+    char *province = jk_sprintf ("%s/province.db", e->dir);
+    char *shadow = jk_sprintf ("%s-shadow-32.03.db", province);
+    char *kept = jk_sprintf ("%s/shadow-at-4.db", e->dir);
+    char *project[] = {"jejak-link", "project", "--db",   e->copy,
+                       "--province", province,  "--once", NULL};
+    assert_int_equal (s_send (&l, &r[1], 4, code, &pos, text, sizeof text), 4);
+    s_project (project, 0, NULL);
+    s_province_at (province, shadow, 4, 4, 4);
+    s_db_copy (shadow, kept);
+
+    /* In a batch: nothing of it kept anywhere. */
+    jk_test_db_exec (shadow,
+                     "CREATE TRIGGER fault BEFORE UPDATE ON shadow_position "
+                     "BEGIN SELECT RAISE (ABORT, 'position refused'); END");
+    assert_int_equal (s_send (&l, &r[5], 4, code, &pos, text, sizeof text), 4);
+    char *want = jk_sprintf ("ERROR province cannot write the shadow %s (its "
+                             "position 8): position refused\n",
+                             shadow);
+    s_project (project, 1, want);
+    s_province_at (province, shadow, 4, 4, 4);
+    jk_test_db_exec (shadow, "DROP TRIGGER fault");
+    s_project (project, 0, NULL);
+    s_province_at (province, shadow, 8, 8, 8);
+
+    /* In the catch-up: the shadow of 4 put back behind the province at 8
+       is brought up at its open, which the trigger refuses. */
+    jk_test_db_remove (shadow);
+    s_db_copy (kept, shadow);
+    jk_test_db_exec (shadow,
+                     "CREATE TRIGGER fault BEFORE UPDATE ON shadow_position "
+                     "BEGIN SELECT RAISE (ABORT, 'position refused'); END");
+    assert_int_equal (s_send (&l, &r[9], 2, code, &pos, text, sizeof text), 2);
+    s_project (project, 1, want);
+    s_province_at (province, shadow, 8, 8, 4);
+    jk_test_db_exec (shadow, "DROP TRIGGER fault");
+    s_project (project, 0, NULL);
+    s_province_at (province, shadow, 10, 10, 10);
+    free (want);
+
+    /* None lost, none twice: as a province made from the copy at once. */
+    char *fresh = jk_sprintf ("%s/fresh.db", e->dir);
+    char *fresh_shadow = jk_sprintf ("%s-shadow-32.03.db", fresh);
+    char *again[] = {"jejak-link", "project", "--db",   e->copy,
+                     "--province", fresh,     "--once", NULL};
+    s_project (again, 0, NULL);
+    s_province_at (fresh, fresh_shadow, 10, 10, 10);
+    s_same_tables (province, fresh);
+    s_same_tables (fresh, province);
+    s_same_tables (shadow, fresh_shadow);
+    s_same_tables (fresh_shadow, shadow);
+    free (fresh_shadow);
+    free (fresh);
+
+    zsock_destroy (&l.sock);
+    s_records_free (r, bytes, 10);
+    free (kept);
+    free (shadow);
+    free (province);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
+    s_env_destroy (&e);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_record_map_months),
         cmocka_unit_test (test_months_of_the_copy),
+        cmocka_unit_test (test_province_shadow_position_unwritten),
         cmocka_unit_test (test_forward_and_verify),
         cmocka_unit_test (test_link_keys_named),
         cmocka_unit_test (test_board_shows_lag),
