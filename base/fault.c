@@ -33,6 +33,17 @@ jk_fault_t jk_fault_from_env (const char *component)
     return fault;
 }
 
+int64_t jk_fault_stream_idle_ms (const char *component, int64_t normal_ms)
+{
+    const char *text = getenv ("JEJAK_STREAM_IDLE_MS");
+    char *end = NULL;
+    long long ms = text && *text ? strtoll (text, &end, 10) : 0;
+    if (!end || *end || ms < 1 || ms > normal_ms)
+        return normal_ms;
+    jk_warn (component, "fault injection on: streams idle for %lld ms end", ms);
+    return ms;
+}
+
 bool jk_fault_drop_nth (uint64_t count, int every)
 {
     return every > 0 && count % (uint64_t)every == 0;

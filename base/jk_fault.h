@@ -59,6 +59,13 @@ typedef enum {
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);
 
+/* The query endpoint's limit for a stream left without credit or with
+   its client's queue full (JK_STREAM_IDLE_MS, given as normal_ms): a test
+   shortens it with JEJAK_STREAM_IDLE_MS, milliseconds from 1 to
+   normal_ms (read at each call; logged as a warning by component when it
+   is on); normal_ms when it is unset or any other value. */
+int64_t jk_fault_stream_idle_ms (const char *component, int64_t normal_ms);
+
 /* Feed-loss injection (jejak-status --drop-every N): true for every
    every-th record, count being the records seen so far (1-based); never
    when every <= 0. */

@@ -28,6 +28,10 @@
 #define JK_STATE_CHUNK_MAX     (4 * 1024 * 1024)
 #define JK_STATE_CHUNK_DEFAULT JK_STATE_CHUNK_MAX
 #define JK_STATE_CREDIT        4 /* messages in flight */
+/* A query stream (SINCE or STATE) left without credit, or with its
+   client's queue full, this long ends (docs/PROTOCOL.md, `stream_idle`):
+   the store frees all it holds, the client asks again. */
+#define JK_STREAM_IDLE_MS 60000
 /* The store appends only while its clock is at most this far behind its
    log's last recorded_at; beyond, NACK E_STORE_CLOCK (retryable). */
 #define JK_STORE_CLOCK_TOLERANCE_MS 2000

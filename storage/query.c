@@ -20,12 +20,13 @@
 #include <msgpack.h>
 #include <string.h>
 
-#define S_SCAN_ROWS      512 /* rows read per stream per turn */
-#define S_PREFIX_MAX     80
-#define S_STATE_TURN     4     /* STATE messages per stream per turn */
-#define S_STATE_IDLE_MS  60000 /* a STATE without credit this long ends */
-#define S_STATE_TIMER_MS 1000  /* how often idle STATEs are looked at */
-#define S_STALL_RETRY_MS 10    /* how often a full client is tried again */
+#define S_SCAN_ROWS  512 /* rows read per stream per turn */
+#define S_PREFIX_MAX 80
+#define S_STATE_TURN 4 /* STATE messages per stream per turn */
+/* How often streams waiting for credit are looked at (at most: 1/4 of
+   the idle limit, JK_STREAM_IDLE_MS, when a test shortens it). */
+#define S_STREAM_TIMER_MS 1000
+#define S_STALL_RETRY_MS  10 /* how often a full client is tried again */
 /* COSIGN's bound per trusted witness (docs/PROTOCOL.md, "COSIGN is
    bounded"): a bucket of S_COSIGN_BURST, one back every
    S_COSIGN_REFILL_MS of jk_clock_now_ms (the clock a test may pin). */
@@ -46,13 +47,13 @@ typedef struct {
     uint64_t next_pos;         /* records after this one are next */
     char prefix[S_PREFIX_MAX]; /* topic prefix, may be empty */
     size_t prefix_len;
-    uint64_t credit; /* records (STATE: messages) the client will take */
-    bool blocked;    /* a record (STATE: a chunk) waits for credit */
+    uint64_t credit;    /* records (STATE: messages) the client will take */
+    bool blocked;       /* a record (STATE: a chunk) waits for credit */
+    int64_t blocked_at; /* mono ms when credit ran out */
     /* STATE only (NULL for SINCE): the projections at P, read page by
        page as the credit allows. */
     jk_state_t *state;
-    int64_t blocked_at; /* mono ms when credit ran out */
-    uint64_t pieces;    /* STATE messages sent */
+    uint64_t pieces; /* STATE messages sent */
     /* The message the client's queue had no room for (its routing id in
        front), sent before anything else of the stream; stalled_at the
        mono ms since when (0: not stalled). ended: that message is the
@@ -88,6 +89,8 @@ typedef struct {
     bool asked;        /* SIGN sent, CHECKPOINT not yet back */
     uint64_t proofs;   /* PROOFs answered */
     jk_fault_t fault;  /* JK_FAULT_STATE_STALLED, for tests */
+    int64_t idle_ms;   /* JK_STREAM_IDLE_MS, or shorter in a test */
+    uint64_t expired;  /* streams ended by idle_ms since start */
 } s_query_t;
 
 static void s_stream_destroy (void **item)
@@ -144,6 +147,23 @@ static int s_stream_send (s_query_t *self, s_stream_t *stream, zmsg_t **msg_p)
     stream->pending = *msg_p;
     *msg_p = NULL;
     return s_stream_flush (self, stream);
+}
+
+/* A stream whose next record (STATE: piece) waits for credit from now. */
+static void s_stream_block (s_stream_t *stream)
+{
+    stream->blocked = true;
+    stream->blocked_at = jk_clock_mono_ms ();
+}
+
+/* True when a stream has waited for credit, or for room in its client's
+   queue, for the idle limit: it ends, and all it holds goes (its client
+   is gone or asks again). */
+static bool s_stream_idle (const s_query_t *self, const s_stream_t *stream,
+                           int64_t now)
+{
+    return (stream->blocked && now - stream->blocked_at >= self->idle_ms) ||
+           (stream->stalled_at && now - stream->stalled_at >= self->idle_ms);
 }
 
 static void s_error (s_query_t *self, zframe_t *routing, const char *code,
@@ -742,8 +762,7 @@ static bool s_state_turn (s_query_t *self, s_stream_t *stream)
         bool stalled =
             self->fault == JK_FAULT_STATE_STALLED && stream->pieces > 0;
         if (stream->credit == 0 || stalled) {
-            stream->blocked = true;
-            stream->blocked_at = jk_clock_mono_ms ();
+            s_stream_block (stream);
             return false;
         }
         uint64_t offset;
@@ -816,10 +835,17 @@ static void s_on_gaps (s_query_t *self, zframe_t *routing)
     s_reply (self, routing, &reply);
 }
 
+/* The store's counters, then the endpoint's own: the streams open now
+   and those ended by the idle limit since start. */
 static void s_on_stats (s_query_t *self, zframe_t *routing)
 {
+    const char *counters = self->counters ? self->counters : "";
+    char *text = jk_sprintf ("%s%sstreams=%zu streams_expired=%llu", counters,
+                             *counters ? " " : "", zhashx_size (self->streams),
+                             (unsigned long long)self->expired);
     zmsg_t *reply = jk_wire_new ("STATS");
-    zmsg_addstr (reply, self->counters ? self->counters : "");
+    zmsg_addstr (reply, text);
+    free (text);
     s_reply (self, routing, &reply);
 }
 
@@ -933,7 +959,7 @@ static bool s_stream_turn (s_query_t *self, s_stream_t *stream)
         if (strncmp (record.topic, stream->prefix, stream->prefix_len) == 0) {
             if (stream->credit == 0) {
                 stopped = true;
-                stream->blocked = true;
+                s_stream_block (stream);
                 break;
             }
             record.recorded_at = sqlite3_column_int64 (self->scan, 5);
@@ -983,9 +1009,9 @@ static bool s_stream_turn (s_query_t *self, s_stream_t *stream)
 
 /* Gives every stream that can move one turn; true if any may move more
    (*stalled true when one waits for room in its client's queue). A
-   message kept for a full queue goes first. A STATE left without
-   credit, or whose client reads nothing, for S_STATE_IDLE_MS ends (its
-   copy goes): its client is gone or asks again. */
+   message kept for a full queue goes first. A stream (SINCE or STATE)
+   left without credit, or whose client reads nothing, for idle_ms ends
+   (s_stream_idle). */
 static bool s_streams_turn (s_query_t *self, bool *stalled)
 {
     bool busy = false;
@@ -996,10 +1022,11 @@ static bool s_streams_turn (s_query_t *self, bool *stalled)
         s_stream_t *stream = zhashx_lookup (self->streams, key);
         if (!stream)
             continue;
-        if (stream->state &&
-            ((stream->blocked && now - stream->blocked_at >= S_STATE_IDLE_MS) ||
-             (stream->stalled_at &&
-              now - stream->stalled_at >= S_STATE_IDLE_MS))) {
+        if (s_stream_idle (self, stream, now)) {
+            jk_debug ("query", "%s stream of client %s ended: idle %lld ms",
+                      stream->state ? "STATE" : "SINCE", key,
+                      (long long)self->idle_ms);
+            self->expired++;
             zhashx_delete (self->streams, key);
             continue;
         }
@@ -1096,6 +1123,7 @@ static int s_query_init (s_query_t *self, s_args_t *args)
     char err[512];
     self->db_path = jk_strdup (args->db_path);
     self->fault = jk_fault_from_env ("query");
+    self->idle_ms = jk_fault_stream_idle_ms ("query", JK_STREAM_IDLE_MS);
     self->db = jk_projections_open_read (args->db_path, err, sizeof err);
     if (!self->db) {
         jk_error ("query", "%s", err);
@@ -1186,11 +1214,14 @@ static void s_query_actor (zsock_t *pipe, void *arg)
     bool busy = false, stalled = false;
     while (true) {
         /* Streams waiting for credit are looked at now and then: an idle
-           STATE ends after S_STATE_IDLE_MS; those waiting for room in
-           their client's queue are tried again soon. */
+           one ends after idle_ms; those waiting for room in their
+           client's queue are tried again soon. */
+        int timer = self->idle_ms / 4 < S_STREAM_TIMER_MS
+                        ? (int)(self->idle_ms / 4) + 1
+                        : S_STREAM_TIMER_MS;
         int wait = busy                          ? 0
                    : stalled                     ? S_STALL_RETRY_MS
-                   : zhashx_size (self->streams) ? S_STATE_TIMER_MS
+                   : zhashx_size (self->streams) ? timer
                                                  : -1;
         void *which = zpoller_wait (poller, wait);
         if (which == pipe) {

@@ -941,6 +941,79 @@ static void s_state_chunk (s_fixture_t *f, const s_limit_t *row, bool lower)
     zsock_destroy (&sock);
 }
 
+/* Reads the next message of sock: its command is want. */
+static void s_expect_command (zsock_t *sock, const char *want)
+{
+    zmsg_t *msg = jk_test_recv (sock, S_WAIT_MS);
+    assert_non_null (msg);
+    char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    assert_string_equal (command, want);
+    zmsg_destroy (&msg);
+}
+
+/* A SINCE stream left without credit: the row's value is the store's
+   JK_STREAM_IDLE_MS; a minute is not waited here, but the same code runs
+   on a hub of its own with the limit shortened to 1/30
+   (JEJAK_STREAM_IDLE_MS): a stream given its next credit after half the
+   limit goes on to its END, one left without credit for the limit ends
+   (STATS streams_expired), and its CREDIT then gets no answer (dropped:
+   the HEAD asked after it is what comes back). */
+static void s_stream_idle (s_fixture_t *f, const s_limit_t *row)
+{
+    assert_int_equal (row->value, JK_STREAM_IDLE_MS);
+    assert_string_equal (row->kind, "dropped");
+    int64_t limit = (int64_t)row->value / 30;
+    char *dir = jk_sprintf ("%s/idle", f->dir), ms[24];
+    assert_int_equal (mkdir (dir, 0700), 0);
+    snprintf (ms, sizeof ms, "%lld", (long long)limit);
+    setenv ("JEJAK_STREAM_IDLE_MS", ms, 1);
+    s_hub_t hub;
+    s_start (&hub, dir, S_CLOCK_MS, false, NULL, NULL);
+    unsetenv ("JEJAK_STREAM_IDLE_MS");
+    zsock_t *agent = jk_test_dealer (hub.ingest);
+    for (int i = 0; i < 2; i++) {
+        jk_event_t *ev = s_person_event (f);
+        jk_answer_t a;
+        s_submit_event (agent, &ev, &a);
+        assert_int_equal (a.kind, JK_ANSWER_ACK);
+    }
+    zsock_t *sock = jk_test_dealer (hub.query);
+    for (int beyond = 0; beyond < 2; beyond++) {
+        zmsg_t *msg = jk_wire_new ("SINCE");
+        jk_wire_add_u64 (msg, 0);
+        zmsg_addstr (msg, "");
+        jk_wire_add_u64 (msg, 1);
+        assert_int_equal (zmsg_send (&msg, sock), 0);
+        int64_t asked = jk_clock_mono_ms ();
+        s_expect_command (sock, "RECORD");
+        if (beyond) {
+            assert_true (__extension__ JK_WAIT_FOR (
+                jk_test_stat (hub.query, "streams_expired") == 1,
+                limit + S_WAIT_MS));
+            assert_true (jk_clock_mono_ms () - asked >= limit);
+        } else
+            assert_null (jk_test_recv (sock, (int)(limit / 2)));
+        msg = jk_wire_new ("CREDIT");
+        jk_wire_add_u64 (msg, 1);
+        assert_int_equal (zmsg_send (&msg, sock), 0);
+        if (beyond) {
+            msg = jk_wire_new ("HEAD");
+            assert_int_equal (zmsg_send (&msg, sock), 0);
+            s_expect_command (sock, "HEAD");
+        } else {
+            s_expect_command (sock, "RECORD");
+            s_expect_command (sock, "END");
+            assert_int_equal (jk_test_stat (hub.query, "streams_expired"), 0);
+        }
+    }
+    assert_int_equal (jk_test_stat (hub.query, "streams"), 0);
+    zsock_destroy (&sock);
+    zsock_destroy (&agent);
+    s_stop (&hub);
+    free (dir);
+}
+
 /* COSIGNs naming one trusted witness: a hub of its own signing with a log
    key and trusting one witness, its clock pinned, so no token comes back
    during the exercise: the first row->value are admitted (the store
@@ -1336,6 +1409,7 @@ static const struct {
     {"since_prefix", s_since_prefix},
     {"state_chunk_min", s_state_chunk_min},
     {"state_chunk_max", s_state_chunk_max},
+    {"stream_idle", s_stream_idle},
     {"cosign_note", s_cosign_note},
     {"cosign_burst", s_cosign_burst},
     {"snapshot_rule", s_snapshot_rule},

@@ -148,18 +148,26 @@ static void s_check (zsock_t *sock, const s_case_t *c)
     zmsg_destroy (&msg);
 }
 
+/* The next message on sock, of the given command; returns its frames
+   after the command. */
+static zmsg_t *s_next (zsock_t *sock, const char *want)
+{
+    zmsg_t *msg = jk_test_recv (sock, S_WAIT_MS);
+    if (!msg)
+        fail_msg ("no %s came", want);
+    char command[16];
+    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
+    assert_string_equal (command, want);
+    return msg;
+}
+
 /* One request, one answer of the given command; returns its frames after
    the command. */
 static zmsg_t *s_ask (zsock_t *sock, const char *request, const char *want)
 {
     zmsg_t *msg = jk_wire_new (request);
     assert_int_equal (zmsg_send (&msg, sock), 0);
-    msg = jk_test_recv (sock, S_WAIT_MS);
-    assert_non_null (msg);
-    char command[16];
-    assert_int_equal (jk_wire_open (msg, command, sizeof command), 0);
-    assert_string_equal (command, want);
-    return msg;
+    return s_next (sock, want);
 }
 
 static void test_malformed_shapes (void **state)
@@ -430,6 +438,161 @@ static void test_since_slow_reader (void **state)
     jk_test_hub_destroy (&hub);
 }
 
+/* The idle limit of a query stream, shortened for these tests
+   (JEJAK_STREAM_IDLE_MS, docs/ARCHITECTURE.md "Fault injection"). */
+#define S_IDLE_MS 2000
+
+/* Starts a hub whose query streams end after idle_ms idle (0: after the
+   store's own limit). */
+static jk_test_hub_t *s_hub_idle (const char *tag, int idle_ms)
+{
+    jk_test_hub_t *hub = jk_test_hub_new (tag);
+    char ms[16];
+    snprintf (ms, sizeof ms, "%d", idle_ms);
+    if (idle_ms)
+        setenv ("JEJAK_STREAM_IDLE_MS", ms, 1);
+    jk_test_hub_start (hub);
+    unsetenv ("JEJAK_STREAM_IDLE_MS");
+    return hub;
+}
+
+/* Reads the RECORD at pos from sock. */
+static void s_expect_record (zsock_t *sock, uint64_t pos)
+{
+    zmsg_t *msg = s_next (sock, "RECORD");
+    jk_record_t record;
+    assert_int_equal (jk_record_read (msg, &record), JK_OK);
+    assert_int_equal (record.pos, pos);
+    zmsg_destroy (&msg);
+}
+
+static void s_credit (zsock_t *sock, uint64_t n)
+{
+    zmsg_t *msg = jk_wire_new ("CREDIT");
+    jk_wire_add_u64 (msg, n);
+    assert_int_equal (zmsg_send (&msg, sock), 0);
+}
+
+/* Section 6, SINCE and the limit `stream_idle`: a stream whose client
+   took its credit and went away (its socket closed) ends once it has
+   waited for credit for the limit, not before, and STATS shows it gone
+   (`streams`, `streams_expired`). A client whose stream ended so gets
+   nothing for a CREDIT, and a new SINCE from the last position it has
+   brings the rest. */
+static void test_since_idle_ends (void **state)
+{
+    (void)state;
+    jk_test_hub_t *hub = s_hub_idle ("wire-since-idle", S_IDLE_MS);
+    zsock_t *agent = jk_test_dealer (hub->ingest);
+    s_log_bare (agent, "32.03.10/idle-1", 1, 10);
+    assert_int_equal (jk_test_stat (hub->query, "streams"), 0);
+
+    zsock_t *gone = jk_test_dealer (hub->query);
+    int64_t asked = jk_clock_mono_ms ();
+    s_since (gone, 0, 1);
+    s_expect_record (gone, 1);
+    assert_int_equal (jk_test_stat (hub->query, "streams"), 1);
+    zsock_destroy (&gone);
+    assert_true (
+        JK_WAIT_FOR (jk_test_stat (hub->query, "streams") == 0, S_WAIT_MS));
+    assert_true (jk_clock_mono_ms () - asked >= S_IDLE_MS);
+    assert_int_equal (jk_test_stat (hub->query, "streams_expired"), 1);
+
+    zsock_t *back = jk_test_dealer (hub->query);
+    s_since (back, 0, 1);
+    s_expect_record (back, 1);
+    assert_true (JK_WAIT_FOR (jk_test_stat (hub->query, "streams_expired") == 2,
+                              S_WAIT_MS));
+    assert_int_equal (jk_test_stat (hub->query, "streams"), 0);
+    /* The stream is over: its CREDIT gets nothing, the HEAD after it is
+       what comes back first. */
+    s_credit (back, 5);
+    zmsg_t *msg = s_ask (back, "HEAD", "HEAD");
+    zmsg_destroy (&msg);
+    s_since (back, 1, 100);
+    s_read_stream (back, 1, 10);
+    assert_int_equal (jk_test_stat (hub->query, "streams"), 0);
+    assert_int_equal (jk_test_stat (hub->query, "streams_expired"), 2);
+    zsock_destroy (&back);
+    zsock_destroy (&agent);
+    jk_test_hub_destroy (&hub);
+}
+
+/* Section 6, `stream_idle`: a client that grants one record of credit at
+   a time, each after half the limit (longer than the store's look at
+   idle streams, a quarter of it), is never cut off: it gets every record
+   and the END. It checks on the way that nothing comes beyond its
+   credit but the END. */
+static void test_since_slow_credit_kept (void **state)
+{
+    (void)state;
+    const uint64_t records = 5;
+    jk_test_hub_t *hub = s_hub_idle ("wire-since-slow-credit", S_IDLE_MS);
+    zsock_t *agent = jk_test_dealer (hub->ingest);
+    s_log_bare (agent, "32.03.10/credit-1", 1, records);
+    zsock_t *query = jk_test_dealer (hub->query);
+    s_since (query, 0, 1);
+    for (uint64_t pos = 1; pos < records; pos++) {
+        s_expect_record (query, pos);
+        /* Nothing beyond the credit, for half the limit. */
+        zmsg_t *msg = jk_test_recv (query, S_IDLE_MS / 2);
+        assert_null (msg);
+        s_credit (query, 1);
+    }
+    /* The last record, and the END, which takes no credit. */
+    s_expect_record (query, records);
+    zmsg_t *msg = s_next (query, "END");
+    uint64_t head = 0;
+    assert_int_equal (jk_wire_pop_u64 (msg, &head), 0);
+    assert_int_equal (head, records);
+    zmsg_destroy (&msg);
+    assert_int_equal (jk_test_stat (hub->query, "streams_expired"), 0);
+    assert_int_equal (jk_test_stat (hub->query, "streams"), 0);
+    zsock_destroy (&query);
+    zsock_destroy (&agent);
+    jk_test_hub_destroy (&hub);
+}
+
+/* Logs record seq of 32.03.10/wal-1; true when the store's WAL restarted
+   since STATS said restarts, seen within a second. */
+static bool s_log_restarts (zsock_t *agent, const char *query, uint64_t seq,
+                            uint64_t restarts)
+{
+    s_log_bare (agent, "32.03.10/wal-1", seq, seq);
+    return JK_WAIT_FOR (jk_test_stat (query, "wal_restarts") > restarts, 1000);
+}
+
+/* Section 6, SINCE: a stream waiting for credit holds no read
+   transaction between its turns, so the store's checkpoints still empty
+   the log's WAL and the next commit writes it from its beginning again
+   (STATS `wal_restarts` grows) while the stream waits; then the stream
+   goes on with the records logged meanwhile. */
+static void test_since_waiting_lets_wal_restart (void **state)
+{
+    (void)state;
+    jk_test_hub_t *hub = s_hub_idle ("wire-since-wal", 0);
+    zsock_t *agent = jk_test_dealer (hub->ingest);
+    s_log_bare (agent, "32.03.10/wal-1", 1, 100);
+    zsock_t *query = jk_test_dealer (hub->query);
+    s_since (query, 0, 1);
+    s_expect_record (query, 1);
+    uint64_t restarts = jk_test_stat (hub->query, "wal_restarts");
+    uint64_t seq = 100;
+    /* Each record logged after an idle checkpoint restarts the WAL. */
+    bool restarted = JK_WAIT_FOR (
+        s_log_restarts (agent, hub->query, ++seq, restarts), 6 * S_WAIT_MS);
+    if (!restarted)
+        fail_msg ("the WAL never restarted while a SINCE stream waited "
+                  "(%llu records logged)",
+                  (unsigned long long)seq);
+    assert_int_equal (jk_test_stat (hub->query, "streams"), 1);
+    s_credit (query, UINT64_MAX);
+    s_read_stream (query, 1, seq);
+    zsock_destroy (&query);
+    zsock_destroy (&agent);
+    jk_test_hub_destroy (&hub);
+}
+
 /* Section 3.3, "When no ANSWER comes": a client that sends SUBMITs and
    reads none of their answers finds only the answers its connection's
    queues held; the rest were dropped, their events stored all the same:
@@ -481,6 +644,9 @@ int main (void)
         cmocka_unit_test (test_office_and_stats),
         cmocka_unit_test (test_since_beyond_head),
         cmocka_unit_test (test_since_slow_reader),
+        cmocka_unit_test (test_since_idle_ends),
+        cmocka_unit_test (test_since_slow_credit_kept),
+        cmocka_unit_test (test_since_waiting_lets_wal_restart),
         cmocka_unit_test (test_unread_answers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
