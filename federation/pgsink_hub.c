@@ -1,7 +1,10 @@
 /*  pgsink_hub.c - jejak-pgsink following a hub: catch-up from the query
     endpoint (SINCE, credit-based), the feed, the CURVE handshakes, and the
     shadow brought up to PostgreSQL at start. */
+#include "jk_link.h"
 #include "pgsink_internal.h"
+
+#include <limits.h>
 
 /* How often a sink waiting for the hub (or PostgreSQL) says so. */
 #define S_WAITING_SAY_MS 5000
@@ -465,6 +468,20 @@ static int s_reconcile (jk_pgsink_t *self, uint64_t pg_pos)
 /* A fresh sink (position 0): the rows the projections' migrations seed
    (every kecamatan's summary row ...) go to PostgreSQL as they are in the
    shadow, in one transaction; later batches carry only changes. */
+/* The shadow's table name could not be read to seed PostgreSQL: says
+   so (the file, the table and SQLite's reason), and returns false. */
+static bool s_seed_unread (jk_pgsink_t *self, const char *name)
+{
+    char line[PATH_MAX * 2 + 512];
+    char *what = jk_sprintf ("its table %s, to seed PostgreSQL's", name);
+    jk_error (S_COMPONENT, "%s",
+              jk_link_shadow_failure (self->shadow, NULL, "read", what, line,
+                                      sizeof line));
+    free (what);
+    self->shadow_failed = true;
+    return false;
+}
+
 static bool s_pg_seed (jk_pgsink_t *self)
 {
     bool ok = jk_pgsink_pg_exec (self, "BEGIN");
@@ -475,7 +492,8 @@ static bool s_pg_seed (jk_pgsink_t *self)
         free (del);
         char *sql = jk_sprintf ("SELECT * FROM %s", tab->name);
         sqlite3_stmt *st = NULL;
-        sqlite3_prepare_v2 (self->shadow, sql, -1, &st, NULL);
+        int rc = ok ? sqlite3_prepare_v2 (self->shadow, sql, -1, &st, NULL)
+                    : SQLITE_OK;
         free (sql);
         char *ins = jk_sprintf ("INSERT INTO %s VALUES (", tab->name);
         for (int c = 0; c < tab->ncols; c++) {
@@ -486,7 +504,9 @@ static bool s_pg_seed (jk_pgsink_t *self)
         char *next = jk_sprintf ("%s)", ins);
         free (ins);
         ins = next;
-        while (ok && sqlite3_step (st) == SQLITE_ROW) {
+        while (ok && rc == SQLITE_OK &&
+               (rc = sqlite3_step (st)) == SQLITE_ROW) {
+            rc = SQLITE_OK;
             char *params[128];
             for (int c = 0; c < tab->ncols; c++)
                 params[c] = jk_pgsink_param (sqlite3_column_value (st, c));
@@ -503,6 +523,8 @@ static bool s_pg_seed (jk_pgsink_t *self)
         }
         sqlite3_finalize (st);
         free (ins);
+        if (ok && rc != SQLITE_OK && rc != SQLITE_DONE)
+            ok = s_seed_unread (self, tab->name);
     }
     ok = ok && jk_pgsink_pg_exec (self, "COMMIT");
     if (!ok) {
@@ -569,7 +591,7 @@ static int s_attach (jk_pgsink_t *self)
                      (unsigned long long)self->pos);
             return 0;
         }
-        if (self->once)
+        if (self->once || self->shadow_failed)
             return 1;        /* said */
         zclock_sleep (1000); /* PostgreSQL went away: connect again */
     }
