@@ -8,6 +8,12 @@
 
 /* How often a sink waiting for the hub (or PostgreSQL) says so. */
 #define S_WAITING_SAY_MS 5000
+/* A catch-up whose stream brought nothing for this long is asked again
+   from the last record taken: the hub ends a stream left without credit
+   for 60 s (PROTOCOL.md, stream_idle: the sink stopped, or PostgreSQL
+   slower than that) and forgets every stream when it restarts, and
+   neither is said to the client. */
+#define S_STREAM_SILENT_MS 5000
 
 /* The last position taken: committed, or waiting in the batch. */
 static uint64_t s_taken (jk_pgsink_t *self)
@@ -236,6 +242,8 @@ static zsock_t *s_wait (jk_pgsink_t *self, zpoller_t *poller, int timeout_ms)
         s_on_watch (self, self->feed_watch, "--feed");
     else if (which == self->query || which == self->feed) {
         self->heard_at = jk_clock_mono_ms ();
+        if (which == self->query)
+            self->query_at = self->heard_at;
         return which;
     }
     return NULL;
@@ -644,6 +652,18 @@ int jk_pgsink_follow (jk_pgsink_t *self, bool once)
         if (idle && s_hub_silent (self)) {
             status = JK_PGSINK_EXIT_TIMEOUT;
             break;
+        }
+        if (idle && self->catching &&
+            jk_clock_mono_ms () - (self->query_at > self->since_at
+                                       ? self->query_at
+                                       : self->since_at) >=
+                S_STREAM_SILENT_MS) {
+            jk_warn (S_COMPONENT,
+                     "the hub's stream brought nothing for %d s at position "
+                     "%llu: asked again",
+                     S_STREAM_SILENT_MS / 1000,
+                     (unsigned long long)s_taken (self));
+            s_catch_up (self);
         }
         if (idle && !self->catching &&
             (self->pos < self->hub_head ||

@@ -53,6 +53,7 @@ typedef struct {
     bool catching; /* a SINCE stream is running */
     uint64_t hub_head;
     int64_t since_at; /* when the last SINCE was asked, mono ms */
+    int64_t query_at; /* the query endpoint last heard from, mono ms */
     uint64_t limit;   /* take no record beyond this (0: none) */
     zlistx_t *batch;  /* zmsg_t records, consecutive from pos + 1 */
     uint64_t written, batches, pg_errors; /* into PostgreSQL */

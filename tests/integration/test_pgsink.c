@@ -281,6 +281,76 @@ static void test_sink_exactly_once (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* A catch-up whose stream the hub ended (left without credit for the
+   stream_idle limit, shortened here with JEJAK_STREAM_IDLE_MS, while the
+   sink was stopped with SIGSTOP) is asked again once the sink runs on:
+   the sink reaches the head, every record once. */
+static void test_sink_stream_ended (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("pgsinkidle");
+    jk_test_pg_t *pg = jk_test_pg_start (dir);
+    char *db = jk_sprintf ("%s/events.db", dir);
+    char *ingest = jk_test_endpoint (dir, "ingest");
+    char *feed = jk_test_endpoint (dir, "feed");
+    char *query = jk_test_endpoint (dir, "query");
+    char *hub_log = jk_sprintf ("%s/hub.log", dir);
+    char *sink_log = jk_sprintf ("%s/sink.log", dir);
+    char *shadow = jk_sprintf ("%s/shadow.db", dir);
+    setenv ("JEJAK_STREAM_IDLE_MS", "1000", 1);
+    pid_t hub = jk_test_hub_spawn (db, ingest, feed, query, NULL, hub_log);
+    unsetenv ("JEJAK_STREAM_IDLE_MS");
+    assert_true (
+        JK_WAIT_FOR (jk_test_file_has (hub_log, "jejak-hub ingest="), 30000));
+    jk_workload_config_t config = {.events = 3000, .reject_share = 0.05};
+    jk_workload_t *w = jk_workload_new (23, &config);
+    s_submit (w, ingest, 3000);
+
+    /* Two records a round trip: the catch-up is still streaming when
+       the sink is stopped. */
+    char *argv[] = {"jejak-pgsink", "run",    "--pg", pg->conninfo, "--query",
+                    query,          "--feed", feed,   "--shadow",   shadow,
+                    "--credit",     "2",      NULL};
+    pid_t sink = jk_test_spawn (argv, sink_log);
+    assert_true (JK_WAIT_FOR (jk_test_stat (query, "streams") == 1, S_WAIT_MS));
+    assert_int_equal (kill (sink, SIGSTOP), 0);
+    assert_true (
+        JK_WAIT_FOR (jk_test_stat (query, "streams_expired") == 1, S_WAIT_MS));
+    assert_int_equal (jk_test_stat (query, "streams"), 0);
+    assert_true (jk_test_pg_int (pg, "SELECT count(*) FROM log") < 3000);
+    assert_int_equal (kill (sink, SIGCONT), 0);
+    if (!JK_WAIT_FOR (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == 3000,
+                      S_WAIT_MS))
+        fail_msg ("sink at %lld after its stream ended",
+                  (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
+    assert_true (jk_test_file_has (sink_log, "the hub's stream brought nothing "
+                                             "for 5 s at position "));
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 3000);
+    assert_int_equal (jk_test_pg_int (pg, "SELECT count(DISTINCT id) FROM log"),
+                      3000);
+    uint64_t head_pos;
+    char head_hash[65];
+    s_hub_head (query, &head_pos, head_hash);
+    assert_int_equal (head_pos, 3000);
+    char *hash =
+        jk_test_pg_text (pg, "SELECT encode(hash, 'hex') FROM jejak_sink");
+    assert_string_equal (hash, head_hash);
+    free (hash);
+
+    jk_workload_destroy (&w);
+    assert_int_equal (jk_test_stop (sink, SIGTERM, S_WAIT_MS), 0);
+    assert_int_equal (jk_test_stop (hub, SIGTERM, S_WAIT_MS), 0);
+    jk_test_pg_stop (&pg);
+    free (db);
+    free (ingest);
+    free (feed);
+    free (query);
+    free (hub_log);
+    free (sink_log);
+    free (shadow);
+    jk_test_rmdir (&dir);
+}
+
 /* Runs jejak-keys with its arguments (NULL-terminated) on dir; fails the
    test unless it exits 0. */
 static void s_keys (const char *dir, ...)
@@ -1086,6 +1156,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_sink_exactly_once),
+        cmocka_unit_test (test_sink_stream_ended),
         cmocka_unit_test (test_sink_curve),
         cmocka_unit_test (test_sink_once_gives_up),
         cmocka_unit_test (test_sink_shadow_unwritable),
