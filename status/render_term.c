@@ -279,7 +279,12 @@ static uint64_t s_office_row (s_screen_t *s, const jk_status_view_t *view,
     uint64_t next = stored ? jk_mp_u64 (stored, "next_seq") : 0;
     s_cell (s->out, source, 24);
     fputc (' ', s->out);
-    s_cell (s->out, seen, 12);
+    /* Last seen and the outbox share 18 columns: beside a six-digit
+       outbox the last seen is cut to 11 so a space stays between. */
+    int wide = strlen (outbox) >= 6;
+    s_cell (s->out, seen, 12 - wide);
+    if (wide)
+        fputc (' ', s->out);
     uint64_t behind = jk_view_behind (view, stored, office);
     fprintf (s->out, "%6s %8llu %8s %8llu %7llu%s\n", outbox,
              (unsigned long long)(next > 0 ? next - 1 : 0), agent_seq,

@@ -828,6 +828,34 @@ static void s_widest_snapshot (msgpack_sbuffer *buf)
     s_pack_u64 (&pk, "quality_resolved", 9999999);
 }
 
+/* Each line of the offices table (its two heading lines, rows of
+   sources named "32.03.10/kantor-...") has a space before every column
+   after the first: the columns start where the heading says. Returns
+   the rows. */
+static int s_check_offices (const char *text)
+{
+    static const size_t gaps[] = {24, 36, 43, 52, 61, 70};
+    int rows = 0;
+    for (const char *line = text; *line;) {
+        size_t len = strcspn (line, "\n");
+        bool row = strncmp (line, "32.03.10/kantor-", 16) == 0;
+        if (row || strncmp (line, "Sumber ", 7) == 0 ||
+            strncmp (line, "source ", 7) == 0) {
+            assert_true (len > 70 && len <= 80);
+            for (size_t i = 0; i < sizeof gaps / sizeof gaps[0]; i++)
+                if (line[gaps[i]] != ' ')
+                    fail_msg ("no space at column %zu: %.*s", gaps[i] + 1,
+                              (int)len, line);
+            if (len > 78 && line[78] != ' ')
+                fail_msg ("no space before the mark: %.*s", (int)len, line);
+            rows += row;
+        }
+        line += len;
+        line += *line ? 1 : 0;
+    }
+    return rows;
+}
+
 /* Every fixed heading and line of the board whole within 80 columns
    with the widest values (names longer than their columns are cut in
    their column, as designed): the title and heading of every table,
@@ -893,6 +921,30 @@ static void test_term_widest (void **state)
     assert_non_null (strstr (text, " 9999999 !\n! 30 kantor mencatat"));
     s_check_whole (text);
     free (text);
+    /* Every column of the offices table keeps a space before the next:
+       the heading in Indonesian and English, and the widest last seen
+       (cut beyond 12 columns) beside the widest outbox. */
+    const struct {
+        int64_t ago_s;
+        const char *seen;
+    } ages[] = {{99LL * 86400, "99 hari la~"},
+                {119, "119 dtk la~"},
+                {119 * 60, "119 mnt la~"},
+                {47LL * 3600, "47 jam lalu"},
+                {9999LL * 86400, "9999 hari ~"}};
+    for (size_t a = 0; a < sizeof ages / sizeof ages[0]; a++) {
+        for (int i = 0; i < 30; i++)
+            offices[i].last_seen_ms = view.now_ms - ages[a].ago_s * 1000;
+        text = s_render (&view, false, false, &rc);
+        char *row = jk_sprintf ("\n32.03.10/kantor-kecamat~ %s 999999 "
+                                "99999998 99999999 99999999 9999999 !\n",
+                                ages[a].seen);
+        assert_int_equal (s_check_offices (text), 30);
+        assert_non_null (strstr (text, row));
+        free (row);
+        s_check_whole (text);
+        free (text);
+    }
     msgpack_sbuffer_destroy (&buf);
 }
 
