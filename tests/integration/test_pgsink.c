@@ -288,65 +288,56 @@ static void test_sink_exactly_once (void **state)
 static void test_sink_stream_ended (void **state)
 {
     (void)state;
-    char *dir = jk_test_tmpdir ("pgsinkidle");
+    char *dir = jk_test_tmpdir ("pgsink-idle");
     jk_test_pg_t *pg = jk_test_pg_start (dir);
-    char *db = jk_sprintf ("%s/events.db", dir);
-    char *ingest = jk_test_endpoint (dir, "ingest");
-    char *feed = jk_test_endpoint (dir, "feed");
-    char *query = jk_test_endpoint (dir, "query");
-    char *hub_log = jk_sprintf ("%s/hub.log", dir);
-    char *sink_log = jk_sprintf ("%s/sink.log", dir);
     char *shadow = jk_sprintf ("%s/shadow.db", dir);
+    char *log = jk_sprintf ("%s/sink.log", dir);
+    jk_test_hub_t *hub = jk_test_hub_new ("pgsink-idle");
     setenv ("JEJAK_STREAM_IDLE_MS", "1000", 1);
-    pid_t hub = jk_test_hub_spawn (db, ingest, feed, query, NULL, hub_log);
+    jk_test_hub_start (hub);
     unsetenv ("JEJAK_STREAM_IDLE_MS");
-    assert_true (
-        JK_WAIT_FOR (jk_test_file_has (hub_log, "jejak-hub ingest="), 30000));
     jk_workload_config_t config = {.events = 3000, .reject_share = 0.05};
     jk_workload_t *w = jk_workload_new (23, &config);
-    s_submit (w, ingest, 3000);
+    s_submit (w, hub->ingest, 3000);
 
     /* Two records a round trip: the catch-up is still streaming when
        the sink is stopped. */
-    char *argv[] = {"jejak-pgsink", "run",    "--pg", pg->conninfo, "--query",
-                    query,          "--feed", feed,   "--shadow",   shadow,
-                    "--credit",     "2",      NULL};
-    pid_t sink = jk_test_spawn (argv, sink_log);
-    assert_true (JK_WAIT_FOR (jk_test_stat (query, "streams") == 1, S_WAIT_MS));
-    assert_int_equal (kill (sink, SIGSTOP), 0);
+    char *argv[] = {
+        "jejak-pgsink", "run",    "--pg",    pg->conninfo, "--query",
+        hub->query,     "--feed", hub->feed, "--shadow",   shadow,
+        "--credit",     "2",      NULL};
+    pid_t sink = jk_test_spawn (argv, log);
     assert_true (
-        JK_WAIT_FOR (jk_test_stat (query, "streams_expired") == 1, S_WAIT_MS));
-    assert_int_equal (jk_test_stat (query, "streams"), 0);
+        JK_WAIT_FOR (jk_test_stat (hub->query, "streams") == 1, S_WAIT_MS));
+    assert_int_equal (kill (sink, SIGSTOP), 0);
+    assert_true (JK_WAIT_FOR (jk_test_stat (hub->query, "streams_expired") == 1,
+                              S_WAIT_MS));
+    assert_int_equal (jk_test_stat (hub->query, "streams"), 0);
     assert_true (jk_test_pg_int (pg, "SELECT count(*) FROM log") < 3000);
     assert_int_equal (kill (sink, SIGCONT), 0);
     if (!JK_WAIT_FOR (jk_test_pg_int (pg, "SELECT pos FROM jejak_sink") == 3000,
                       S_WAIT_MS))
         fail_msg ("sink at %lld after its stream ended",
                   (long long)jk_test_pg_int (pg, "SELECT pos FROM jejak_sink"));
-    assert_true (jk_test_file_has (sink_log, "the hub's stream brought nothing "
-                                             "for 5 s at position "));
+    assert_true (jk_test_file_has (log, "the hub's stream brought nothing "
+                                        "for 5 s at position "));
     assert_int_equal (jk_test_pg_int (pg, "SELECT count(*) FROM log"), 3000);
     assert_int_equal (jk_test_pg_int (pg, "SELECT count(DISTINCT id) FROM log"),
                       3000);
     uint64_t head_pos;
     char head_hash[65];
-    s_hub_head (query, &head_pos, head_hash);
+    s_hub_head (hub->query, &head_pos, head_hash);
     assert_int_equal (head_pos, 3000);
     char *hash =
         jk_test_pg_text (pg, "SELECT encode(hash, 'hex') FROM jejak_sink");
     assert_string_equal (hash, head_hash);
     free (hash);
 
-    jk_workload_destroy (&w);
     assert_int_equal (jk_test_stop (sink, SIGTERM, S_WAIT_MS), 0);
-    assert_int_equal (jk_test_stop (hub, SIGTERM, S_WAIT_MS), 0);
+    jk_workload_destroy (&w);
+    jk_test_hub_destroy (&hub);
     jk_test_pg_stop (&pg);
-    free (db);
-    free (ingest);
-    free (feed);
-    free (query);
-    free (hub_log);
-    free (sink_log);
+    free (log);
     free (shadow);
     jk_test_rmdir (&dir);
 }
