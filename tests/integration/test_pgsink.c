@@ -158,6 +158,31 @@ static void s_hub_head (const char *query, uint64_t *pos, char hex[65])
     zsock_destroy (&sock);
 }
 
+/* A test's directory with a throwaway PostgreSQL cluster in it, and the
+   paths of the sink's shadow and log there. */
+typedef struct {
+    char *dir;
+    jk_test_pg_t *pg;
+    char *shadow, *log;
+} s_sink_dir_t;
+
+static s_sink_dir_t s_sink_dir (const char *tag)
+{
+    s_sink_dir_t d = {.dir = jk_test_tmpdir (tag)};
+    d.pg = jk_test_pg_start (d.dir);
+    d.shadow = jk_sprintf ("%s/shadow.db", d.dir);
+    d.log = jk_sprintf ("%s/sink.log", d.dir);
+    return d;
+}
+
+static void s_sink_dir_free (s_sink_dir_t *d)
+{
+    jk_test_pg_stop (&d->pg);
+    free (d->shadow);
+    free (d->log);
+    jk_test_rmdir (&d->dir);
+}
+
 static void test_sink_exactly_once (void **state)
 {
     (void)state;
@@ -288,10 +313,9 @@ static void test_sink_exactly_once (void **state)
 static void test_sink_stream_ended (void **state)
 {
     (void)state;
-    char *dir = jk_test_tmpdir ("pgsink-idle");
-    jk_test_pg_t *pg = jk_test_pg_start (dir);
-    char *shadow = jk_sprintf ("%s/shadow.db", dir);
-    char *log = jk_sprintf ("%s/sink.log", dir);
+    s_sink_dir_t d = s_sink_dir ("pgsink-idle");
+    jk_test_pg_t *pg = d.pg;
+    char *shadow = d.shadow, *log = d.log;
     jk_test_hub_t *hub = jk_test_hub_new ("pgsink-idle");
     setenv ("JEJAK_STREAM_IDLE_MS", "1000", 1);
     jk_test_hub_start (hub);
@@ -336,10 +360,7 @@ static void test_sink_stream_ended (void **state)
     assert_int_equal (jk_test_stop (sink, SIGTERM, S_WAIT_MS), 0);
     jk_workload_destroy (&w);
     jk_test_hub_destroy (&hub);
-    jk_test_pg_stop (&pg);
-    free (log);
-    free (shadow);
-    jk_test_rmdir (&dir);
+    s_sink_dir_free (&d);
 }
 
 /* Runs jejak-keys with its arguments (NULL-terminated) on dir; fails the
@@ -792,10 +813,9 @@ static void s_follow_refused (jk_test_pg_t *pg, jk_test_hub_t *hub,
 static void test_sink_other_log (void **state)
 {
     (void)state;
-    char *dir = jk_test_tmpdir ("pgsink-other");
-    jk_test_pg_t *pg = jk_test_pg_start (dir);
-    char *shadow = jk_sprintf ("%s/shadow.db", dir);
-    char *log = jk_sprintf ("%s/sink.log", dir);
+    s_sink_dir_t d = s_sink_dir ("pgsink-other");
+    jk_test_pg_t *pg = d.pg;
+    char *shadow = d.shadow, *log = d.log;
     jk_test_hub_t *a = jk_test_hub_new ("pgsink-a");
     jk_test_hub_t *b = jk_test_hub_new ("pgsink-b");
     jk_test_hub_t *c = jk_test_hub_new ("pgsink-c");
@@ -896,10 +916,7 @@ static void test_sink_other_log (void **state)
     jk_test_hub_destroy (&a);
     jk_test_hub_destroy (&b);
     jk_test_hub_destroy (&c);
-    jk_test_pg_stop (&pg);
-    free (log);
-    free (shadow);
-    jk_test_rmdir (&dir);
+    s_sink_dir_free (&d);
 }
 
 /* The line a sink whose shadow holds another log says (heap). */
@@ -1055,10 +1072,9 @@ static uint64_t s_refused_at (const char *err, const char *shadow)
 static void test_sink_shadow_position_unwritten (void **state)
 {
     (void)state;
-    char *dir = jk_test_tmpdir ("pgsink-position");
-    jk_test_pg_t *pg = jk_test_pg_start (dir);
-    char *shadow = jk_sprintf ("%s/shadow.db", dir);
-    char *log = jk_sprintf ("%s/sink.log", dir);
+    s_sink_dir_t d = s_sink_dir ("pgsink-position");
+    jk_test_pg_t *pg = d.pg;
+    char *shadow = d.shadow, *log = d.log;
     jk_test_hub_t *hub = jk_test_hub_new ("pgsink-position");
     jk_test_hub_start (hub);
     jk_workload_config_t config = {.events = 1000, .reject_share = 0.05};
@@ -1137,10 +1153,7 @@ static void test_sink_shadow_position_unwritten (void **state)
 
     jk_workload_destroy (&w);
     jk_test_hub_destroy (&hub);
-    jk_test_pg_stop (&pg);
-    free (log);
-    free (shadow);
-    jk_test_rmdir (&dir);
+    s_sink_dir_free (&d);
 }
 
 int main (void)
