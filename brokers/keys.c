@@ -201,12 +201,25 @@ cleanup:
     return rc;
 }
 
-/* Makes and writes one client certificate named stem. */
+/* Makes and writes one client certificate named stem, into a keys
+   directory that init made: a key issued anywhere else (a mistyped
+   --dir) would be admitted by no broker. */
 static int s_issue (const char *dir, const char *stem, const char *role,
                     const char *office, const char *domain, const char *device,
                     jk_key_t *out, char *secret_path, size_t secret_size,
                     char *err, size_t err_size)
 {
+    char *broker = jk_sprintf ("%s/%s", dir, JK_KEYS_BROKER_PUBLIC);
+    bool made = jk_keys_exists (broker);
+    free (broker);
+    if (!made) {
+        jk_keys_fail (err, err_size,
+                      "%s holds no broker key pair (%s), so no broker would "
+                      "admit a key issued there: make it with jejak-keys "
+                      "init --dir %s first",
+                      dir, JK_KEYS_BROKER_PUBLIC, dir);
+        return JK_NOT_FOUND;
+    }
     int rc = jk_keys_layout (dir, err, err_size);
     if (rc)
         return rc;

@@ -298,6 +298,20 @@ static void test_refused (void **state)
     char *argv[] = {"jejak-keys", "enrol",    "--dir",    other,
                     "--office",   "32.03.10", "--domain", "registration",
                     "--device",   "stranger", NULL};
+    /* Only into a keys directory that init made (exit 1, nothing made). */
+    char *err = NULL;
+    assert_int_equal (jk_test_run (argv, NULL, &err, S_WAIT_MS), 1);
+    char *expect = jk_sprintf (
+        "jejak-keys: enrol: %s holds no broker key pair (broker.pub), so no "
+        "broker would admit a key issued there: make it with jejak-keys init "
+        "--dir %s first\n",
+        other, other);
+    assert_string_equal (err, expect);
+    assert_int_equal (access (other, F_OK), -1);
+    free (expect);
+    free (err);
+    char *init[] = {"jejak-keys", "init", "--dir", other, NULL};
+    assert_int_equal (jk_test_run (init, NULL, NULL, S_WAIT_MS), 0);
     assert_int_equal (jk_test_run (argv, NULL, NULL, S_WAIT_MS), 0);
     char *key = jk_sprintf ("%s/issued/32.03.10_stranger.key", other);
     char *broker_key = jk_sprintf ("%s/broker.pub", fx->keys);

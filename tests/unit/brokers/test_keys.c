@@ -78,13 +78,49 @@ static void test_init (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* A temporary keys directory that init made. */
+static char *s_keys_dir (void)
+{
+    char *dir = jk_test_tmpdir ("keys");
+    char err[512];
+    assert_int_equal (jk_keys_init (dir, false, err, sizeof err), JK_OK);
+    return dir;
+}
+
 static void test_enrol (void **state)
 {
     (void)state;
-    char *dir = jk_test_tmpdir ("keys");
     char err[512];
     char secret[512];
     jk_key_t key;
+    /* Not a keys directory (a mistyped --dir): nothing is issued there,
+       and nothing is made. */
+    char *bare = jk_test_tmpdir ("keys");
+    assert_int_equal (jk_keys_enrol (bare, "32.03.10", "attendance", "pacet-1",
+                                     &key, secret, sizeof secret, err,
+                                     sizeof err),
+                      JK_NOT_FOUND);
+    char *expect_err = jk_sprintf (
+        "%s holds no broker key pair (broker.pub), so no broker would admit "
+        "a key issued there: make it with jejak-keys init --dir %s first",
+        bare, bare);
+    assert_string_equal (err, expect_err);
+    free (expect_err);
+    assert_int_equal (jk_keys_reader (bare, "board", &key, secret,
+                                      sizeof secret, err, sizeof err),
+                      JK_NOT_FOUND);
+    assert_int_equal (jk_keys_link (bare, "32.03", &key, secret, sizeof secret,
+                                    err, sizeof err),
+                      JK_NOT_FOUND);
+    char *offices = jk_sprintf ("%s/offices", bare);
+    char *issued = jk_sprintf ("%s/issued", bare);
+    assert_int_equal (access (offices, F_OK), -1);
+    assert_int_equal (access (issued, F_OK), -1);
+    free (offices);
+    free (issued);
+    jk_test_rmdir (&bare);
+
+    char *dir = s_keys_dir ();
     assert_int_equal (jk_keys_enrol (dir, "32.03.10", "attendance", "pacet-1",
                                      &key, secret, sizeof secret, err,
                                      sizeof err),
@@ -166,7 +202,7 @@ static void test_enrol (void **state)
 static void test_revoke (void **state)
 {
     (void)state;
-    char *dir = jk_test_tmpdir ("keys");
+    char *dir = s_keys_dir ();
     char err[512];
     jk_key_t a, b, c, got;
     assert_int_equal (jk_keys_enrol (dir, "32.03.10", "attendance", "pc-1", &a,
