@@ -315,6 +315,14 @@ void jk_opts_command_line_only (jk_opts_t *self, size_t first)
     self->flag_only_from = first < self->count ? first : self->count;
 }
 
+/* A word that reads as a flag: -- and a letter (--db, --no-tree). */
+static bool s_is_flag (const char *word)
+{
+    return word[0] == '-' && word[1] == '-' &&
+           ((word[2] >= 'a' && word[2] <= 'z') ||
+            (word[2] >= 'A' && word[2] <= 'Z'));
+}
+
 int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
                    size_t err_size)
 {
@@ -353,11 +361,21 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
             value = eq ? eq + 1 : "1";
         } else if (eq)
             value = eq + 1;
-        else if (i + 1 < argc)
+        else if (i + 1 < argc && !s_is_flag (argv[i + 1]))
             value = argv[++i];
         else {
-            snprintf (err, err_size, "option --%.*s needs a value", (int)len,
-                      name);
+            /* The next word is another flag: the value was left out, and
+               taking the flag as the value would start with it (a
+               database named --no-tree). */
+            if (i + 1 < argc)
+                snprintf (err, err_size,
+                          "option --%.*s needs a value, not the flag %s "
+                          "(a value that starts with -- is given as "
+                          "--%.*s=VALUE)",
+                          (int)len, name, argv[i + 1], (int)len, name);
+            else
+                snprintf (err, err_size, "option --%.*s needs a value",
+                          (int)len, name);
             return JK_INVALID;
         }
         if (is_config)

@@ -167,15 +167,16 @@ AREAS
     ;;
 esac
 # Usage errors in their exact words, each starting with the program's name
-# (OPERATIONS.md, "Configuration"): a malformed region is the code's fault
+# (OPERATIONS.md, "Configuration"): a flag whose value is left out is
+# not given the next flag as its value, a malformed region is the code's fault
 # (no hint about --data-dir), jejak-schema refuses what its commands do
 # not take, --wait names its range (AGENTS.md).
 while IFS='|' read -r p args want; do
     case " $* " in *" $p "*) ;; *) continue ;; esac
     rc=0
     # shellcheck disable=SC2086
-    (cd "$tmp" && "$bin/$p" $args </dev/null) >"$tmp/out" 2>"$tmp/err" ||
-        rc=$?
+    (cd "$tmp" && timeout 10 "$bin/$p" $args </dev/null) >"$tmp/out" \
+        2>"$tmp/err" || rc=$?
     [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
         fail "$p $args exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
 done <<EOF
@@ -187,6 +188,9 @@ jejak-schema|list --bogus|jejak-schema list: unknown option --bogus (see --help)
 jejak-schema|list extra|jejak-schema list: unexpected argument 'extra' (see --help)
 jejak-schema|markdown --bogus|jejak-schema markdown: unknown option --bogus (see --help)
 jejak-schema|show cooperative.registered extra|jejak-schema show: unexpected argument 'extra' (see --help)
+jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db --no-tree|jejak-hub: option --db needs a value, not the flag --no-tree (a value that starts with -- is given as --db=VALUE) (see --help)
+jejak-store|--query --db x.db|jejak-store: option --query needs a value, not the flag --db (a value that starts with -- is given as --query=VALUE) (see --help)
+jejak-replay|backup x.db --out --force|jejak-replay backup: option --out needs a value, not the flag --force (a value that starts with -- is given as --out=VALUE) (see --help)
 jejak-registration|--source 32.03.10/pacet-1 --outbox o.db --wait 31536001 sync|jejak-registration: --wait must be a number of seconds from 0 to 31536000 (365 days), got '31536001'
 EOF
 # An unknown JEJAK_LOG is said once, and the program logs at info.
