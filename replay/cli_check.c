@@ -134,7 +134,9 @@ int jk_cli_check (int argc, char **argv)
          "(required)",
          false},
         {"witnesses", "JEJAK_WITNESSES", NULL,
-         "trusted witnesses' verifier keys, separated by commas", false},
+         "trusted witnesses' verifier keys, separated by commas (or files "
+         "of them, one per line)",
+         false},
         {"quorum", NULL, "0",
          "valid cosignatures of trusted witnesses the checkpoint needs", false},
     };

@@ -165,13 +165,18 @@ int jk_cli_trust_flags (jk_opts_t *opts)
     free (key_text);
     if (vrc != 0)
         return JK_REPLAY_EXIT_USAGE;
-    const char *list = jk_opts_get (opts, "witnesses");
-    char err[320];
-    if (jk_note_signers_parse (list ? list : "", JK_NOTE_TYPE_COSIG,
-                               s_witnesses, JK_NOTE_SIGS_MAX, &s_witness_count,
-                               err, sizeof err) != JK_OK) {
-        fprintf (stderr, "jejak-replay %s: --witnesses: %s\n", jk_cli_command,
-                 err);
+    /* Keys, or files of them one per line, as the hub takes them; a
+       file that cannot be read is a bad value like a mistyped key. */
+    char *list = NULL, err[320];
+    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"), &list, err,
+                                 sizeof err);
+    if (wrc == JK_OK)
+        wrc = jk_note_signers_parse (list ? list : "", JK_NOTE_TYPE_COSIG,
+                                     s_witnesses, JK_NOTE_SIGS_MAX,
+                                     &s_witness_count, err, sizeof err);
+    free (list);
+    if (wrc != JK_OK) {
+        fprintf (stderr, "jejak-replay %s: %s\n", jk_cli_command, err);
         return JK_REPLAY_EXIT_USAGE;
     }
     if (jk_cli_u64_flag (opts, "quorum", &s_quorum) != 0)
@@ -470,7 +475,9 @@ int jk_cli_verify (int argc, char **argv)
          "(with --checkpoint)",
          false},
         {"witnesses", "JEJAK_WITNESSES", NULL,
-         "trusted witnesses' verifier keys, separated by commas", false},
+         "trusted witnesses' verifier keys, separated by commas (or files "
+         "of them, one per line)",
+         false},
         {"quorum", NULL, "0",
          "valid cosignatures of trusted witnesses the checkpoint needs", false},
         {"region", NULL, NULL, JK_CLI_REGION_HELP, false},

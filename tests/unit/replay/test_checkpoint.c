@@ -4,7 +4,8 @@
     trusted witnesses; refused when one witness signature is wrong, when
     the quorum is not met, when the log has another head at that size (a
     rewritten or forked history signed by the same key), when the log is
-    shorter than the checkpoint; usage errors name the flag. */
+    shorter than the checkpoint; usage errors name the flag. The
+    witnesses' keys may be given in files. */
 #include "testsupport.h"
 
 #include "jk_log.h"
@@ -156,6 +157,26 @@ static void test_checkpoint_accepted (void **state)
     assert_non_null (strstr (out, "tree size 300, head matches, signed by "
                                   "the log and at least 2 trusted witnesses"));
     free (out);
+    /* The witnesses' keys in a file, one per line (as the hub takes
+       them), or a file and a key. */
+    char *list = jk_sprintf ("%s/witnesses.txt", f->dir);
+    FILE *file = fopen (list, "w");
+    assert_non_null (file);
+    fprintf (file, "%s\n%s\n", f->w1_vkey, f->w2_vkey);
+    fclose (file);
+    assert_int_equal (s_verify (f, &out, older, list, "2"), 0);
+    assert_non_null (strstr (out, "at least 2 trusted witnesses"));
+    free (out);
+    file = fopen (list, "w");
+    assert_non_null (file);
+    fprintf (file, "%s\n", f->w1_vkey);
+    fclose (file);
+    char *mixed = jk_sprintf ("%s,%s", list, f->w2_vkey);
+    assert_int_equal (s_verify (f, &out, older, mixed, "2"), 0);
+    assert_non_null (strstr (out, "at least 2 trusted witnesses"));
+    free (out);
+    free (mixed);
+    free (list);
     free (both);
     free (whole);
     free (older);
@@ -260,6 +281,17 @@ static void test_checkpoint_unreadable (void **state)
     assert_int_equal (jk_test_run (quorum, NULL, &err, S_RUN_MS), 2);
     assert_non_null (strstr (err, "--quorum 1 is more than the 0 trusted "
                                   "witnesses given"));
+    free (err);
+    /* A witnesses file that cannot be read is a bad value: usage, before
+       the proof is read. */
+    char *witnesses[] = {"jejak-replay", "check",       missing, "--log-key",
+                         f->log_vkey,    "--witnesses", missing, NULL};
+    assert_int_equal (jk_test_run (witnesses, NULL, &err, S_RUN_MS), 2);
+    char *want = jk_sprintf ("jejak-replay check: --witnesses: cannot read "
+                             "%s\n",
+                             missing);
+    assert_string_equal (err, want);
+    free (want);
     free (err);
     free (missing);
 }
