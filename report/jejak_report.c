@@ -440,9 +440,10 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
         rc = s_write (&doc, format, out_path);
     if (rc == 0 && strcmp (out_path, "-") != 0)
         fprintf (stderr,
-                 "jejak-report: %s written: %zu tables, as of %s, log "
+                 "jejak-report: %s written: %zu table%s, as of %s, log "
                  "position %llu, NIK %s\n",
-                 out_path, doc.count, doc.as_of, (unsigned long long)doc.pos,
+                 out_path, doc.count, doc.count == 1 ? "" : "s", doc.as_of,
+                 (unsigned long long)doc.pos,
                  doc.masked ? "masked" : "UNMASKED");
     jk_rdoc_free (&doc);
     sqlite3_close (db);

@@ -591,9 +591,18 @@ static void test_csv_html (void **state)
 {
     (void)state;
     char *path = s_path ("kecamatan.csv");
-    assert_int_equal (s_report ("kecamatan", "31/12/2022", "csv", path, NULL,
+    char *said = NULL;
+    assert_int_equal (s_report ("kecamatan", "31/12/2022", "csv", path, &said,
                                 NULL, NULL, NULL, NULL),
                       0);
+    /* One table: "1 table", in the line that says what was written. */
+    char *written = jk_sprintf ("jejak-report: %s written: 1 table, as of "
+                                "2022-12-31, log position ",
+                                path);
+    if (!said || strncmp (said, written, strlen (written)) != 0)
+        fail_msg ("said '%s', not '%s...'", said ? said : "", written);
+    free (written);
+    free (said);
     size_t size = 0;
     char *csv = jk_test_slurp (path, &size);
     assert_non_null (csv);
