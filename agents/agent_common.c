@@ -60,13 +60,22 @@ void jk_agent_print_problem (const char *prefix, const char *where,
                   p->field[0] ? "field " : "", p->field, p->message, p->code);
 }
 
-/* Parses --wait: seconds, a whole or decimal number >= 0. */
+/* Parses --wait: seconds, digits with at most one decimal point (not
+   what else strtod takes: "nan", "0x10", "1e3", a sign or spaces), from
+   0 to 365 days. */
 int jk_agent_parse_wait (const char *text, int64_t *ms)
 {
-    char *end = NULL;
-    errno = 0;
-    double s = strtod (text, &end);
-    if (errno || end == text || *end || s < 0 || s > 86400.0 * 365)
+    size_t digits = strspn (text, "0123456789");
+    const char *p = text + digits;
+    if (*p == '.') {
+        size_t more = strspn (p + 1, "0123456789");
+        digits += more;
+        p += 1 + more;
+    }
+    if (digits == 0 || *p)
+        return JK_INVALID;
+    double s = strtod (text, NULL);
+    if (s > 86400.0 * 365)
         return JK_INVALID;
     *ms = (int64_t)(s * 1000);
     return 0;

@@ -78,8 +78,9 @@ void jk_outbox_close (jk_outbox_t **self_p);
 /* The default outbox of a source, the same for every program of the
    device: $XDG_DATA_HOME/jejak/outbox-SOURCE.db, else
    ~/.local/share/jejak/outbox-SOURCE.db ('/' in SOURCE written '_'; the
-   directories created 0700), else (no home) ./jejak-outbox-SOURCE.db.
-   Returns a heap string. */
+   directories created 0700), else (neither set) ./jejak-outbox-SOURCE.db.
+   A directory that cannot be made is still the path's, so that opening
+   it fails naming it. Returns a heap string. */
 char *jk_outbox_default_path (const char *source);
 /* The directory of a device's Jejak files: $XDG_DATA_HOME/jejak, else
    ~/.local/share/jejak, created 0700 (with the directories above it);

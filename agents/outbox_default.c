@@ -49,6 +49,12 @@ char *jk_outbox_default_path (const char *source)
 {
     char *src = jk_source_file_name (source);
     char *dir = jk_data_dir ();
+    /* A directory that cannot be made keeps its path: the open fails
+       naming it. The working directory only without a home at all, never
+       because the device's directory is unusable today (the outbox found
+       there would be another outbox of the same source: E_SEQ_TAKEN). */
+    if (!dir)
+        dir = jk_data_dir_path ();
     char *path = dir ? jk_sprintf ("%s/outbox-%s.db", dir, src)
                      : jk_sprintf ("./jejak-outbox-%s.db", src);
     free (dir);
@@ -391,17 +397,26 @@ static jk_outbox_t *s_open_default (const char *source, int *why, char *err,
         if (slash)
             *slash = 0;
         int fd = open (slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+        if (fd < 0) {
+            /* The device's directory could not be made (jk_data_dir). */
+            snprintf (err, err_size,
+                      "cannot make the outbox %s: its directory %s cannot be "
+                      "made (%s); set HOME (or XDG_DATA_HOME) to a directory "
+                      "this user may write, or give --outbox PATH",
+                      path, slash ? dir : ".", strerror (errno));
+            free (dir);
+            free (path);
+            return NULL;
+        }
         free (dir);
-        if (fd >= 0)
-            flock (fd, LOCK_EX);
+        flock (fd, LOCK_EX);
         int rc = access (path, F_OK) != 0
                      ? s_migrate (path, source, err, err_size)
                      : JK_OK;
         jk_outbox_t *self =
             rc == JK_OK ? jk_outbox_open_why (path, source, why, err, err_size)
                         : NULL;
-        if (fd >= 0)
-            close (fd); /* releases the lock */
+        close (fd); /* releases the lock */
         free (path);
         return self;
     }

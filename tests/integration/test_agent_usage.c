@@ -1,0 +1,210 @@
+/*  test_agent_usage.c - the office programs' command line as an operator
+    mistypes it, the real programs run offline (docs/AGENTS.md): a flag
+    whose value was left out is a usage error, never the next flag taken
+    for its value; --wait takes seconds as written and nothing strtod
+    would also read; a device directory that cannot be made stops the
+    command naming it instead of queueing into another outbox in the
+    working directory. */
+#include "jk_agent.h"
+#include "testsupport.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_SOURCE "32.03.10/pacet-1"
+
+typedef struct {
+    char *dir, *outbox, *cwd;
+} s_fix_t;
+
+static int s_setup (void **state)
+{
+    s_fix_t *fx = jk_calloc (1, sizeof *fx);
+    fx->dir = jk_test_tmpdir ("agent-usage");
+    fx->outbox = jk_sprintf ("%s/outbox.db", fx->dir);
+    /* The programs run in the test's directory: a file they should not
+       make would be made there, where the test looks. */
+    fx->cwd = getcwd (NULL, 0);
+    assert_int_equal (chdir (fx->dir), 0);
+    *state = fx;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    s_fix_t *fx = *state;
+    assert_int_equal (chdir (fx->cwd), 0);
+    free (fx->cwd);
+    free (fx->outbox);
+    jk_test_rmdir (&fx->dir);
+    free (fx);
+    return 0;
+}
+
+/* Asserts what the test's directory holds (jk_test_dir_listing). */
+static void s_listing_is (s_fix_t *fx, const char *want)
+{
+    char *listing = jk_test_dir_listing (fx->dir);
+    assert_string_equal (listing, want);
+    free (listing);
+}
+
+/* Runs jejak-registration with args (NULL-terminated) after --source
+   and an ipc broker nobody listens on. */
+static int s_run (char **out, char **err, ...)
+{
+    char *argv[32] = {"jejak-registration", "--source", S_SOURCE, "--broker",
+                      "ipc:///nonexistent/jejak.sock"};
+    int argc = 5;
+    va_list ap;
+    va_start (ap, err);
+    char *a;
+    while ((a = va_arg (ap, char *)) != NULL && argc < 31)
+        argv[argc++] = a;
+    va_end (ap);
+    argv[argc] = NULL;
+    return jk_test_run (argv, out, err, 60000);
+}
+
+/* "--outbox --verbose sync" used to take --verbose for the outbox's path
+   (an outbox file named --verbose in the working directory, exit 0), and
+   "--name --members-male 40" a cooperative named --members-male. */
+static void test_value_left_out (void **state)
+{
+    s_fix_t *fx = *state;
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_run (&out, &err, "--wait", "0", "--outbox", "--verbose",
+                             "sync", NULL),
+                      JK_EXIT_USAGE);
+    assert_string_equal (out, "");
+    assert_string_equal (err,
+                         "jejak-registration: option --outbox needs a value, "
+                         "not the flag --verbose (a value that starts with -- "
+                         "is given as --outbox=VALUE) (see --help)\n");
+    free (out);
+    free (err);
+    s_listing_is (fx, "");
+    out = err = NULL;
+    assert_int_equal (
+        s_run (&out, &err, "--outbox", fx->outbox, "--wait", "0", "cooperative",
+               "--legal-number", "AHU-0001234.AH.01.26.TAHUN 2019",
+               "--legal-date", "12/03/2019", "--name", "--members-male", "40",
+               "--members-female", "35", "--form", "primer", "--kind",
+               "serba_usaha", "--pattern", "konvensional", "--desa-code",
+               "32.03.10.2012", NULL),
+        JK_EXIT_USAGE);
+    assert_non_null (strstr (err, "option --name needs a value, not the flag "
+                                  "--members-male"));
+    free (out);
+    free (err);
+    assert_false (access (fx->outbox, F_OK) == 0);
+    /* Given with '=', such a value is the operator's to give. */
+    char *flag = jk_sprintf ("--outbox=%s/--verbose", fx->dir);
+    out = err = NULL;
+    assert_int_equal (s_run (&out, &err, "--wait", "0", flag, "sync", NULL),
+                      JK_EXIT_OK);
+    assert_string_equal (out, "sync: 0 stored, 0 rejected, 0 pending (0 sent, "
+                              "0 reconnects)\n");
+    free (out);
+    free (err);
+    free (flag);
+}
+
+/* --wait is seconds as AGENTS.md writes them (digits, one decimal
+   point): "nan" used to pass (a wait of no defined length), "0x10" was
+   16 s and "1e3" 1000 s. */
+static void test_wait_as_written (void **state)
+{
+    s_fix_t *fx = *state;
+    static const char *bad[] = {"nan", "0x10", "1e3", " 5", "+5", ".", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *out = NULL, *err = NULL;
+        assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "--wait",
+                                 bad[i], "sync", NULL),
+                          JK_EXIT_USAGE);
+        char *want = jk_sprintf ("jejak-registration: --wait must be a number "
+                                 "of seconds from 0 to 31536000 (365 days), "
+                                 "got '%s'\n",
+                                 bad[i]);
+        assert_string_equal (err, want);
+        free (want);
+        free (out);
+        free (err);
+    }
+    assert_false (access (fx->outbox, F_OK) == 0);
+    static const char *good[] = {"0", "0.25", ".5", "3.", "31536000"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        char *out = NULL;
+        assert_int_equal (s_run (&out, NULL, "--outbox", fx->outbox, "--wait",
+                                 good[i], "sync", NULL),
+                          JK_EXIT_OK);
+        free (out);
+    }
+}
+
+/* HOME set, but its .local/share/jejak cannot be made (HOME is a file):
+   the command used to queue into ./jejak-outbox-SOURCE.db, a second
+   outbox of the device that hands out seq 1 again. Now it stops, exit
+   1, naming the directory, and makes nothing. */
+static void test_home_unusable (void **state)
+{
+    s_fix_t *fx = *state;
+    char *home = jk_sprintf ("%s/home", fx->dir);
+    FILE *f = fopen (home, "w");
+    assert_non_null (f);
+    fclose (f);
+    char *saved = getenv ("HOME") ? jk_strdup (getenv ("HOME")) : NULL;
+    char *xdg =
+        getenv ("XDG_DATA_HOME") ? jk_strdup (getenv ("XDG_DATA_HOME")) : NULL;
+    unsetenv ("XDG_DATA_HOME");
+    setenv ("HOME", home, 1);
+    char *out = NULL, *err = NULL;
+    int rc = s_run (&out, &err, "--wait", "0", "cooperative", "--legal-number",
+                    "AHU-0001234.AH.01.26.TAHUN 2019", "--legal-date",
+                    "12/03/2019", "--name", "Koperasi Sauyunan",
+                    "--members-male", "40", "--members-female", "35", "--form",
+                    "primer", "--kind", "serba_usaha", "--pattern",
+                    "konvensional", "--desa-code", "32.03.10.2012", NULL);
+    if (saved)
+        setenv ("HOME", saved, 1);
+    else
+        unsetenv ("HOME");
+    if (xdg)
+        setenv ("XDG_DATA_HOME", xdg, 1);
+    free (saved);
+    free (xdg);
+    assert_int_equal (rc, JK_EXIT_FAILURE);
+    assert_string_equal (out, "");
+    char *want = jk_sprintf (
+        "jejak-registration: cannot make the outbox "
+        "%s/.local/share/jejak/outbox-32.03.10_pacet-1.db: its directory "
+        "%s/.local/share/jejak cannot be made (Not a directory); set HOME (or "
+        "XDG_DATA_HOME) to a directory this user may write, or give --outbox "
+        "PATH\n",
+        home, home);
+    assert_string_equal (err, want);
+    free (want);
+    free (out);
+    free (err);
+    /* Nothing but the file that stands in for the home. */
+    s_listing_is (fx, "home 0\n");
+    free (home);
+}
+
+int main (void)
+{
+    jk_test_require_program ("jejak-registration");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_value_left_out, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_wait_as_written, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_home_unusable, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
