@@ -31,7 +31,8 @@ static const jk_opt_t s_globals[] = {
      "outbox file, one per device shared by its programs (default "
      "~/.local/share/jejak/outbox-SOURCE.db)",
      false},
-    {"actor", "JEJAK_ACTOR", NULL, "operator id (default $USER)", false},
+    {"actor", "JEJAK_ACTOR", NULL,
+     "operator id (default $USER, or operator when USER is unset)", false},
     {"wait", "JEJAK_WAIT", "5",
      "seconds to wait for answers (sync: seconds without progress)", false},
     {"verbose", "JEJAK_VERBOSE", NULL,
@@ -133,32 +134,35 @@ static void s_usage (jk_agent_t *self, FILE *out)
     for (size_t i = 0; i < jk_vocabulary_count (); i++) {
         const jk_type_t *t = jk_vocabulary_at (i);
         if (t->domain & self->domain)
-            fprintf (out, "  %-20s %s\n", t->command, t->name);
+            fprintf (out, "  %-21s %s\n", t->command, t->name);
     }
+    /* Two spaces at least between a command or flag and its text, as
+       help2man needs to make the man page's items of them. */
     fprintf (out,
-             "  %-20s queue the rows of a CSV file (header: field names)\n"
-             "  %-20s deliver what is pending, wait for the answers\n"
-             "  %-20s list queued and rejected events with reasons\n"
-             "  %-20s list stored events with position and hash\n"
-             "  %-20s check every receipt against the hub's log\n"
-             "  %-20s check the hub's newest checkpoint and cosign it\n"
-             "  %-20s show one outbox event in full (bytes included)\n"
-             "  %-20s remove stored events written before DATE\n\n"
+             "  %-21s queue the rows of a CSV file (header: field names)\n"
+             "  %-21s deliver what is pending, wait for the answers\n"
+             "  %-21s list queued and rejected events with reasons\n"
+             "  %-21s list stored events with position and hash\n"
+             "  %-21s check every receipt against the hub's log\n"
+             "  %-21s check the hub's newest checkpoint and cosign it\n"
+             "  %-21s show one outbox event in full (bytes included)\n"
+             "  %-21s remove stored events written before DATE\n\n"
              "global flags (anywhere on the line):\n",
              "import FILE --type T", "sync", "pending", "receipts",
              "receipts --verify", "witness", "inspect SEQ",
              "prune --before DATE");
     for (size_t i = 0; i < S_GLOBALS; i++) {
         const jk_opt_t *o = &s_globals[i];
-        fprintf (out, "  --%-10s %s%s%s%s%s\n", o->name, o->help,
-                 o->env ? " [$" : "", o->env ? o->env : "", o->env ? "]" : "",
-                 o->def ? "" : "");
+        fprintf (out, "  --%-12s %s%s%s%s\n", o->name, o->help,
+                 o->env ? " [$" : "", o->env ? o->env : "", o->env ? "]" : "");
         if (o->def)
-            fprintf (out, "  %-12s default %s\n", "", o->def);
+            fprintf (out, "  %-14s default %s\n", "", o->def);
     }
     fprintf (out,
              "  --config PATH  ZPL config file with the same keys "
              "[$JEJAK_CONFIG]\n"
+             "  --help         this text (COMMAND --help: the command's "
+             "flags)\n"
              "  --version      the program's name and version\n\n"
              "'%s COMMAND --help' shows the flags of a command.\n"
              "exit: 0 stored, 2 usage or validation error (nothing queued), "

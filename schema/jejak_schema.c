@@ -248,6 +248,6 @@ int main (int argc, char **argv)
              "  list      one line per event type\n"
              "  show      fields and rules of one type (or all)\n"
              "  markdown  the text of docs/EVENTS.md\n"
-             "  --version the program's name and version\n");
+             "  --version  the program's name and version\n");
     return 0;
 }

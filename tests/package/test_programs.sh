@@ -47,6 +47,17 @@ for p in "$@"; do
             fail "$p stray-word says '$(cat "$tmp/arg.err")', not '$want'"
         ;;
     esac
+    # help2man makes an item of "  --flag  text" or "  command  text"
+    # only with two spaces at least between the two; with one the line
+    # runs into the paragraph before it and the man page loses the item.
+    awk '/^  --/ { l = substr($0, 3)
+                   if (l !~ /^[^ ]+( [A-Z]+)?(  +[^ ]|$)/) print }
+         /^commands:/ { cmds = 1; next }
+         cmds && !NF { cmds = 0 }
+         cmds && !/^  [^ ]+$/ && !/^  [^ ].*[^ ]  +[^ ]/ { print }' \
+        "$tmp/help" >"$tmp/items"
+    [ -s "$tmp/items" ] &&
+        fail "$p --help: one space only before the text of: $(cat "$tmp/items")"
     [ -s "$man/$p.1" ] || fail "$p: no man page"
     [ -s "$comp/$p" ] || fail "$p: no completion"
     bash -n "$comp/$p" || fail "$p: completion is not valid bash"
