@@ -127,6 +127,8 @@ int jk_proof_parse (const char *text, size_t size, jk_proof_t *out, char *err,
         return s_fail (err, err_size, "line 2: must be 'entry BASE64'");
     if (lens[2] < 5 || memcmp (lines[2], "path ", 5))
         return s_fail (err, err_size, "line 3: must be 'path BASE64'");
+    /* The base64 of at most JK_PROOF_ENTRY_MAX bytes, then the bytes
+       themselves: its last group may hold one or two more. */
     if (lens[1] - 6 > 4 * ((JK_PROOF_ENTRY_MAX + 2) / 3))
         return s_fail (err, err_size, "line 2: entry longer than %d bytes",
                        JK_PROOF_ENTRY_MAX);
@@ -134,6 +136,11 @@ int jk_proof_parse (const char *text, size_t size, jk_proof_t *out, char *err,
     if (!out->entry)
         return s_fail (err, err_size,
                        "line 2: entry must be standard padded base64");
+    if (out->entry_len > JK_PROOF_ENTRY_MAX) {
+        jk_proof_fini (out);
+        return s_fail (err, err_size, "line 2: entry longer than %d bytes",
+                       JK_PROOF_ENTRY_MAX);
+    }
     if (jk_proof_entry (out, err, err_size) != JK_OK) {
         jk_proof_fini (out);
         return JK_INVALID;

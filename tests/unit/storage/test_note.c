@@ -3,11 +3,12 @@
     cosigned checkpoint refused when one witness signature is wrong, the
     parser's named errors, verifier keys, and a forked log (two histories
     signed with the same key) found by whoever holds the older
-    checkpoint. */
+    checkpoint; a proof's entry limit. */
 #include "testsupport.h"
 
 #include "jk_merkle.h"
 #include "jk_note.h"
+#include "jk_proof.h"
 
 #include <string.h>
 
@@ -515,6 +516,34 @@ static void test_audit_witness_example (void **state)
     free (note);
 }
 
+/* A proof's entry is at most JK_PROOF_ENTRY_MAX (81,920) bytes: the
+   base64 of one or two bytes more fits the same number of characters and
+   is refused all the same. */
+static void test_proof_entry_limit (void **state)
+{
+    (void)state;
+    uint8_t *entry = jk_calloc (1, JK_PROOF_ENTRY_MAX + 2);
+    entry[7] = 1; /* pos 1, accepted, no code or message, zero bytes */
+    for (size_t len = JK_PROOF_ENTRY_MAX - 1; len <= JK_PROOF_ENTRY_MAX + 2;
+         len++) {
+        char *text = jk_proof_format (entry, len, NULL, 0, "x\n");
+        jk_proof_t *proof = jk_malloc (sizeof *proof);
+        char err[256] = "";
+        int rc = jk_proof_parse (text, strlen (text), proof, err, sizeof err);
+        if (len <= JK_PROOF_ENTRY_MAX) {
+            assert_int_equal (rc, JK_OK);
+            assert_int_equal (proof->entry_len, len);
+            jk_proof_fini (proof);
+        } else {
+            assert_int_equal (rc, JK_INVALID);
+            assert_string_equal (err, "line 2: entry longer than 81920 bytes");
+        }
+        free (proof);
+        free (text);
+    }
+    free (entry);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +554,7 @@ int main (void)
         cmocka_unit_test (test_fork_detected),
         cmocka_unit_test (test_witness_keys),
         cmocka_unit_test (test_audit_witness_example),
+        cmocka_unit_test (test_proof_entry_limit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
