@@ -236,7 +236,7 @@ static int s_body_line (const char *p, size_t len, int line,
         if (!ok)
             return jk_note_fail (err, err_size,
                                  "line %d: tree size must be decimal without "
-                                 "leading zeros",
+                                 "leading zeros, at most 2^64-1",
                                  line);
         out->size = v;
     } else if (line == 3) {

@@ -189,10 +189,12 @@ static void test_parse_errors (void **state)
          "line 1: origin must be 1-127 bytes without spaces, '+' or control "
          "bytes"},
         {"a\n01\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n",
-         "line 2: tree size must be decimal without leading zeros"},
+         "line 2: tree size must be decimal without leading zeros, at most "
+         "2^64-1"},
         {"a\n18446744073709551616\n"
          "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n",
-         "line 2: tree size must be decimal without leading zeros"},
+         "line 2: tree size must be decimal without leading zeros, at most "
+         "2^64-1"},
         {"a\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n\n",
          "line 3: root hash must be 32 bytes in standard padded base64"},
         {"a\n1\n\n", "note: the body needs origin, tree size and root hash "
