@@ -43,6 +43,10 @@ int jk_cli_checkpoint_trust (jk_opts_t *opts, const char *label,
 /* Opens a log database to read (jk_replay_open); NULL after printing
    why, as "jejak-replay COMMAND: ..." (command NULL: "jejak-replay:"). */
 sqlite3 *jk_cli_open_log (const char *command, const char *path);
+/* Whether the database argument path names a file (jk_replay_path_check):
+   JK_REPLAY_EXIT_OK, or JK_REPLAY_EXIT_IO after printing why, for the
+   commands that hand the path on without opening it here. */
+int jk_cli_db_arg (const char *path);
 /* The help of --region and --rat-deadline-months, the flags of the
    commands that re-derive decisions or projections (jk_cli_settings). */
 #define JK_CLI_REGION_HELP                                                     \

@@ -116,6 +116,8 @@ int jk_cli_rebuild (int argc, char **argv)
     const char *out = jk_opts_get (opts, "out");
     jk_rebuild_options_t options = {0};
     code = s_rebuild_options (opts, src, &options);
+    if (code == JK_REPLAY_EXIT_OK)
+        code = jk_cli_db_arg (src);
     if (code != JK_REPLAY_EXIT_OK)
         goto done;
     jk_progress_t *bar = NULL;
@@ -147,9 +149,16 @@ int jk_cli_diff (int argc, char **argv)
         jk_cli_parse ("diff", NULL, 0, "A.db B.db", argc, argv, 2, &code);
     if (!opts)
         return code;
+    const char *a = jk_opts_arg (opts, 0), *b = jk_opts_arg (opts, 1);
+    code = jk_cli_db_arg (a);
+    if (code == JK_REPLAY_EXIT_OK)
+        code = jk_cli_db_arg (b);
+    if (code != JK_REPLAY_EXIT_OK) {
+        jk_opts_destroy (&opts);
+        return code;
+    }
     char err[512];
-    int64_t differences = jk_replay_diff (
-        jk_opts_arg (opts, 0), jk_opts_arg (opts, 1), stdout, err, sizeof err);
+    int64_t differences = jk_replay_diff (a, b, stdout, err, sizeof err);
     if (differences < 0) {
         fprintf (stderr, "jejak-replay diff: %s\n", err);
         code = JK_REPLAY_EXIT_IO;
@@ -428,6 +437,10 @@ int jk_cli_backup (int argc, char **argv)
         fprintf (stderr, "jejak-replay backup: --out COPY.db is required\n");
         jk_opts_destroy (&opts);
         return JK_REPLAY_EXIT_USAGE;
+    }
+    if (jk_cli_db_arg (jk_opts_arg (opts, 0)) != JK_REPLAY_EXIT_OK) {
+        jk_opts_destroy (&opts);
+        return JK_REPLAY_EXIT_IO;
     }
     jk_backup_result_t result;
     jk_progress_t *bar = NULL;

@@ -23,14 +23,15 @@
 int jk_cli_print_head (const char *path)
 {
     char err[512], line[256];
-    sqlite3 *db = jk_cli_open_log (NULL, path);
+    sqlite3 *db = jk_cli_open_log (jk_cli_command, path);
     if (!db)
         return JK_REPLAY_EXIT_IO;
     jk_replay_head_t head;
     int rc = jk_replay_head (db, &head, err, sizeof err);
     sqlite3_close (db);
     if (rc != 0) {
-        fprintf (stderr, "jejak-replay: %s: %s\n", path, err);
+        fprintf (stderr, "jejak-replay %s: %s: %s\n", jk_cli_command, path,
+                 err);
         return JK_REPLAY_EXIT_IO;
     }
     jk_replay_head_format (&head, path, line, sizeof line);
@@ -517,7 +518,9 @@ int jk_cli_verify (int argc, char **argv)
         jk_opts_destroy (&opts);
         return code;
     }
-    int integrity = s_verify_integrity (path);
+    code = jk_cli_db_arg (path);
+    int integrity =
+        code == JK_REPLAY_EXIT_OK ? s_verify_integrity (path) : JK_IO;
     if (integrity == JK_IO) {
         jk_opts_destroy (&opts);
         return JK_REPLAY_EXIT_IO;

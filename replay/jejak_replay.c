@@ -144,6 +144,15 @@ const char *jk_cli_read_why (int error)
     return error == EISDIR ? "is a directory" : strerror (error);
 }
 
+int jk_cli_db_arg (const char *path)
+{
+    char err[512];
+    if (jk_replay_path_check (path, err, sizeof err) == JK_OK)
+        return JK_REPLAY_EXIT_OK;
+    fprintf (stderr, "jejak-replay %s: %s\n", jk_cli_command, err);
+    return JK_REPLAY_EXIT_IO;
+}
+
 sqlite3 *jk_cli_open_log (const char *command, const char *path)
 {
     char err[512];

@@ -23,6 +23,10 @@
    handle, or NULL with the reason in err (missing file, not SQLite, no log
    table). */
 sqlite3 *jk_replay_open (const char *path, char *err, size_t err_size);
+/* Whether path names a file a database can be read from: JK_OK, or
+   JK_NOT_FOUND with the reason in err ("PATH: no such database file",
+   "cannot read PATH: is a directory"). */
+int jk_replay_path_check (const char *path, char *err, size_t err_size);
 
 /* One row of the log table, borrowed from the cursor until the next call
    (docs/ARCHITECTURE.md, "The log record"). Type and source are read

@@ -16,13 +16,22 @@ struct jk_replay_cursor_s {
 
 static const uint8_t s_zero_hash[32];
 
-sqlite3 *jk_replay_open (const char *path, char *err, size_t err_size)
+int jk_replay_path_check (const char *path, char *err, size_t err_size)
 {
     struct stat st;
-    if (stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
+    if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
+        snprintf (err, err_size, "cannot read %s: is a directory", path);
+    else if (stat (path, &st) != 0 || !S_ISREG (st.st_mode))
         snprintf (err, err_size, "%s: no such database file", path);
+    else
+        return JK_OK;
+    return JK_NOT_FOUND;
+}
+
+sqlite3 *jk_replay_open (const char *path, char *err, size_t err_size)
+{
+    if (jk_replay_path_check (path, err, err_size) != JK_OK)
         return NULL;
-    }
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {

@@ -9,6 +9,7 @@
 #include "replay_workload.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RUN_MS 60000
@@ -588,6 +589,55 @@ static void test_cli_usage (void **state)
     free (err);
 }
 
+/* Every command given a directory, or no file at all, where its database
+   should be: exit 3 with one line naming the path and why (AUDIT.md,
+   "Exit codes"), the same words from each, and nothing written. */
+static void test_db_not_a_file (void **state)
+{
+    fixture_t *f = *state;
+    char *dir = jk_sprintf ("%s/folder.db", f->dir);
+    char *missing = jk_sprintf ("%s/missing.db", f->dir);
+    char *out_db = jk_sprintf ("%s/never.db", f->dir);
+    char *feed = jk_sprintf ("ipc://%s/feed.ipc", f->dir);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    const char *paths[] = {dir, missing};
+    for (size_t p = 0; p < 2; p++) {
+        const char *db = paths[p];
+        char *why = p == 0 ? jk_sprintf ("cannot read %s: is a directory", db)
+                           : jk_sprintf ("%s: no such database file", db);
+        const struct {
+            const char *command, *a2, *a3, *a4;
+        } runs[] = {
+            {"verify", db, NULL, NULL},       {"head", db, NULL, NULL},
+            {"rebuild", db, "--out", out_db}, {"diff", db, f->db, NULL},
+            {"diff", f->db, db, NULL},        {"export", db, NULL, NULL},
+            {"publish", db, "--feed", feed},  {"backup", db, "--out", out_db},
+        };
+        for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+            char *out = NULL, *err = NULL;
+            assert_int_equal (s_replay (&out, &err, runs[i].command, runs[i].a2,
+                                        runs[i].a3, runs[i].a4, NULL, NULL),
+                              3);
+            char *want =
+                jk_sprintf ("jejak-replay %s: %s\n", runs[i].command, why);
+            if (strcmp (err, want) != 0)
+                fail_msg ("%s: said '%s', not '%s'", runs[i].command, err,
+                          want);
+            assert_string_equal (out, "");
+            assert_int_equal (access (out_db, F_OK), -1);
+            free (want);
+            free (out);
+            free (err);
+        }
+        free (why);
+    }
+    rmdir (dir);
+    free (dir);
+    free (missing);
+    free (out_db);
+    free (feed);
+}
+
 /* A damaged file is a verdict (DAMAGED, exit 1) even where the damage
    stops the chain's walk; a file that is not a database at all is one
    that cannot be read (exit 3). */
@@ -690,6 +740,7 @@ int main (void)
         cmocka_unit_test (test_diff_shows_rows),
         cmocka_unit_test (test_diff_dumps_pure),
         cmocka_unit_test (test_cli_usage),
+        cmocka_unit_test (test_db_not_a_file),
         cmocka_unit_test (test_damaged_file),
         cmocka_unit_test (test_flags_before_work),
         cmocka_unit_test (test_parse_time),
