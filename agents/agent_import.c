@@ -347,8 +347,9 @@ static int s_import_finish (jk_agent_t *self, s_import_t *im, int prc)
     if (im->already)
         fprintf (stderr,
                  "%s: %llu rows were queued before (the same content, from an "
-                 "earlier run of this import or another file): not queued "
-                 "again; their states are counted below\n",
+                 "earlier row of this file, an earlier run of this import or "
+                 "another file): not queued again; their states are counted "
+                 "below\n",
                  self->program, (unsigned long long)im->already);
     if (im->seq_count == 0)
         return JK_EXIT_USAGE;
@@ -408,7 +409,10 @@ int jk_agent_cmd_import (jk_agent_t *self)
     }
     if (!S_ISREG (st.st_mode)) {
         fprintf (stderr, "%s: %s is %s, not a CSV file\n", self->program, file,
-                 S_ISDIR (st.st_mode) ? "a directory" : "not a file");
+                 S_ISDIR (st.st_mode)    ? "a directory"
+                 : S_ISFIFO (st.st_mode) ? "a pipe"
+                 : S_ISSOCK (st.st_mode) ? "a socket"
+                                         : "a device");
         fclose (in);
         return JK_EXIT_USAGE;
     }

@@ -238,6 +238,67 @@ static void s_command_help (jk_agent_t *self, const jk_type_t *t, FILE *out)
 /* ---- main ------------------------------------------------------------------
  */
 
+/* COMMAND --help of the commands besides the event commands: what it
+   does and its own flags (docs/AGENTS.md, "sync, pending, receipts,
+   prune"). */
+static void s_builtin_help (jk_agent_t *self, const char *command, FILE *out)
+{
+    static const struct {
+        const char *name, *usage, *text, *flags;
+    } helps[] = {
+        {"import", "import FILE.csv --type TYPE",
+         "Queues one event of TYPE per row of a CSV file (';' or ',', a "
+         "header row\nof field names, cells as the flags take them), then "
+         "delivers them. Bad rows\nare reported with their line; a row "
+         "queued before is not queued again.",
+         "  --type TYPE    required; the rows' event type, one of:"},
+        {"sync", "sync",
+         "Delivers everything pending, oldest first, waiting up to --wait "
+         "seconds\nwithout progress; with --log-key it then proves the new "
+         "receipts.",
+         NULL},
+        {"pending", "pending",
+         "Lists the PENDING, SENT, REJECTED and QUARANTINED events of the "
+         "outbox,\ntab-separated, with the reason of a rejection; the counts "
+         "go to stderr.",
+         NULL},
+        {"receipts", "receipts [--verify]",
+         "Lists the STORED events with their position and chain hash.",
+         "  --verify       check every receipt against the hub's newest "
+         "checkpoint\n                 (needs --log-key)"},
+        {"witness", "witness",
+         "Checks the hub's newest checkpoint and cosigns it (needs --log-key "
+         "and\n--witness-key).",
+         NULL},
+        {"inspect", "inspect SEQ",
+         "Shows one event of the outbox in full: state, type, id, receipt, "
+         "whether\nits stored bytes match the row, and the bytes.",
+         NULL},
+        {"prune", "prune --before DATE",
+         "Removes the STORED events written before DATE (WIB). Nothing else "
+         "is\never deleted.",
+         "  --before DATE  required; dd/mm/yyyy or yyyy-mm-dd"},
+    };
+    for (size_t i = 0; i < sizeof helps / sizeof *helps; i++) {
+        if (strcmp (helps[i].name, command) != 0)
+            continue;
+        fprintf (out, "Usage: %s %s\n\n%s\n", self->program, helps[i].usage,
+                 helps[i].text);
+        if (helps[i].flags) {
+            fprintf (out, "\nflags:\n%s", helps[i].flags);
+            if (strcmp (command, "import") == 0)
+                for (size_t k = 0; k < jk_vocabulary_count (); k++)
+                    if (jk_vocabulary_at (k)->domain & self->domain)
+                        fprintf (out, "\n                 %s",
+                                 jk_vocabulary_at (k)->name);
+            fprintf (out, "\n");
+        }
+        fprintf (out, "\nglobal flags: see %s --help\n", self->program);
+        return;
+    }
+    s_usage (self, out);
+}
+
 static int s_cmd_receipts (jk_agent_t *self)
 {
     return jk_opts_on (self->opts, "verify") ? jk_agent_cmd_verify (self)
@@ -363,6 +424,8 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
     if (jk_opts_help (self->opts)) {
         if (type)
             s_command_help (self, type, stdout);
+        else if (builtin >= 0)
+            s_builtin_help (self, command, stdout);
         else
             s_usage (self, stdout);
         rc = JK_EXIT_OK;

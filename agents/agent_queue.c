@@ -280,11 +280,17 @@ int jk_agent_cmd_prune (jk_agent_t *self)
 {
     const char *before = jk_opts_get (self->opts, "before");
     int32_t days;
-    if (!before || jk_agent_parse_date (before, &days) != 0) {
+    if (!before) {
         fprintf (stderr,
                  "%s: prune needs --before DATE (dd/mm/yyyy or "
                  "yyyy-mm-dd)\n",
                  self->program);
+        return JK_EXIT_USAGE;
+    }
+    if (jk_agent_parse_date (before, &days) != 0) {
+        jk_agent_say ("%s: --before must be a date dd/mm/yyyy or yyyy-mm-dd, "
+                      "got '%s'",
+                      self->program, before);
         return JK_EXIT_USAGE;
     }
     bool none;

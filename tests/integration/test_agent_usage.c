@@ -146,6 +146,29 @@ static void test_wait_as_written (void **state)
     }
 }
 
+/* prune --before with a date that does not exist names it; without
+   --before the command says what it needs. Neither makes the outbox. */
+static void test_prune_date_named (void **state)
+{
+    s_fix_t *fx = *state;
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "prune",
+                             "--before", "31/02/2020", NULL),
+                      JK_EXIT_USAGE);
+    assert_string_equal (err, "jejak-registration: --before must be a date "
+                              "dd/mm/yyyy or yyyy-mm-dd, got '31/02/2020'\n");
+    free (out);
+    free (err);
+    out = err = NULL;
+    assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "prune", NULL),
+                      JK_EXIT_USAGE);
+    assert_string_equal (err, "jejak-registration: prune needs --before DATE "
+                              "(dd/mm/yyyy or yyyy-mm-dd)\n");
+    free (out);
+    free (err);
+    s_listing_is (fx, "");
+}
+
 /* HOME set, but its .local/share/jejak cannot be made (HOME is a file):
    the command used to queue into ./jejak-outbox-SOURCE.db, a second
    outbox of the device that hands out seq 1 again. Now it stops, exit
@@ -204,6 +227,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_wait_as_written, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_home_unusable, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_prune_date_named, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -157,6 +157,13 @@ static void test_header_problems_named (void **state)
     assert_non_null (strstr (err, "is a directory, not a CSV file"));
     free (out);
     free (err);
+    /* A device is named as one (was "is not a file, not a CSV file"). */
+    out = err = NULL;
+    assert_int_equal (s_import (fx, "/dev/null", &out, &err), JK_EXIT_USAGE);
+    assert_string_equal (err, "jejak-attendance: /dev/null is a device, not a "
+                              "CSV file\n");
+    free (out);
+    free (err);
     /* ',' in the header, ';' in the rows: said so, row by row. */
     static const char mixed[] =
         "nik,name,sex,birth_date,desa_code\n"
@@ -172,6 +179,28 @@ static void test_header_problems_named (void **state)
                                   "but the header by ',' (1 cells for 5 "
                                   "columns)"));
     assert_non_null (strstr (err, "1 rows use ';' while the header uses ','"));
+    free (out);
+    free (err);
+}
+
+/* A row repeated in one file is queued once, and the line that counts
+   it says it may be an earlier row of the same file. */
+static void test_repeated_row_once (void **state)
+{
+    s_fix_t *fx = *state;
+    static const char rows[] = "batch\nB-1\nB-2\nB-1\n";
+    s_write (fx, rows, sizeof rows - 1);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_import (fx, fx->csv, &out, &err), JK_EXIT_OFFLINE);
+    assert_non_null (strstr (out, ": 3 rows, 2 queued, 0 bad, 1 already"));
+    assert_string_equal (
+        err, "jejak-attendance: 1 rows were queued before (the same content, "
+             "from an earlier row of this file, an earlier run of this import "
+             "or another file): not queued again; their states are counted "
+             "below\n");
+    char *queued = s_queued (fx);
+    assert_string_equal (queued, "B-1 B-2");
+    free (queued);
     free (out);
     free (err);
 }
@@ -212,6 +241,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_header_problems_named, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_binary_not_echoed, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_repeated_row_once, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
