@@ -847,6 +847,14 @@ static void test_prove_consistency (void **state)
     char *out = NULL, *err = NULL;
     char *prove[] = {"jejak-replay", "prove", h->db, "--consistency",
                      "300",          "--out", file,  NULL};
+    prove[4] = "0"; /* the empty tree: every log extends it */
+    assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 2);
+    assert_string_equal (err, "jejak-replay prove: --consistency must be a "
+                              "tree size (1 or more) or a signed checkpoint "
+                              "file, got '0'\n");
+    free (out);
+    free (err);
+    prove[4] = "300";
     assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 0);
     char *old_note = s_stored_note (h->db, "300");
     char *new_note = s_stored_note (h->db, "350");
@@ -1098,6 +1106,36 @@ static void test_prove_and_check (void **state)
     assert_int_equal (jk_test_run (prove_far, &out, &err, S_LONG_MS), 1);
     assert_non_null (
         strstr (err, "no signed checkpoint covering position 301"));
+    free (out);
+    free (err);
+    /* A checkpoint given that does not reach POS, a POS of 0: usage. */
+    char *kept = jk_sprintf ("%s/cp300.note", h->dir);
+    char *note300 = s_stored_note (h->db, "300");
+    s_put (kept, note300);
+    free (note300);
+    char *prove_past[] = {"jejak-replay", "prove", h->db, "301",
+                          "--checkpoint", kept,    NULL};
+    assert_int_equal (jk_test_run (prove_past, &out, &err, S_LONG_MS), 2);
+    assert_string_equal (err, "jejak-replay prove: the checkpoint: its tree "
+                              "has 300 records, fewer than 301\n");
+    free (out);
+    free (err);
+    prove_past[3] = "0";
+    assert_int_equal (jk_test_run (prove_past, &out, &err, S_LONG_MS), 2);
+    assert_string_equal (err, "jejak-replay prove: POS must be a log position "
+                              "(1 or more), got '0'\n");
+    free (out);
+    free (err);
+    free (kept);
+    /* jejak-replay checkpoint of a size never signed: 1. */
+    char *size_none[] = {"jejak-replay", "checkpoint", h->db,
+                         "--size",       "77",         NULL};
+    assert_int_equal (jk_test_run (size_none, &out, &err, S_LONG_MS), 1);
+    char *none = jk_sprintf ("jejak-replay checkpoint: %s holds no signed "
+                             "checkpoint of that size\n",
+                             h->db);
+    assert_string_equal (err, none);
+    free (none);
     free (out);
     free (err);
 
