@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct jk_opts_s {
     char *program;         /* name for messages */
@@ -251,24 +252,41 @@ bool jk_opts_key_known (const char *key)
                     sizeof *s_all_keys, s_key_compare) != NULL;
 }
 
-/* Warns on stderr of each top-level key of the config file that neither
-   this program nor any other Jejak program takes (a misspelt key would
-   otherwise be ignored without a word): "PROGRAM: warning: FILE:LINE:
-   unknown key 'KEY' ignored". Nested keys (indented) are never read. */
-static void s_config_warn_unknown (jk_opts_t *self, const char *path)
+/* Reads the top-level keys of the config file (nested, indented ones are
+   never read): warns on stderr of each key that neither this program nor
+   any other Jejak program takes (a misspelt key would otherwise be
+   ignored without a word): "PROGRAM: warning: FILE:LINE: unknown key
+   'KEY' ignored"; and refuses a key given twice, of which only the first
+   would count (an edit appended below an old line would be ignored).
+   0, or JK_INVALID with err. */
+static int s_config_scan (jk_opts_t *self, const char *path, char *err,
+                          size_t err_size)
 {
     FILE *file = fopen (path, "r");
     if (!file)
-        return;
+        return 0;
     char *line = NULL;
     size_t size = 0;
     unsigned number = 0;
-    while (getline (&line, &size, file) >= 0) {
+    zhashx_t *seen = zhashx_new (); /* key -> its first line, as text */
+    zhashx_set_destructor (seen, (zhashx_destructor_fn *)zstr_free);
+    int rc = 0;
+    while (rc == 0 && getline (&line, &size, file) >= 0) {
         number++;
         size_t len = strcspn (line, " \t=#\r\n");
         if (len == 0)
             continue; /* blank, comment or indented */
         line[len] = 0;
+        const char *first = (const char *)zhashx_lookup (seen, line);
+        if (first) {
+            snprintf (err, err_size,
+                      "cannot read config file %s: line %u gives key '%s' "
+                      "again (line %s gave it first): give each key once",
+                      path, number, line, first);
+            rc = JK_INVALID;
+            break;
+        }
+        zhashx_insert (seen, line, zsys_sprintf ("%u", number));
         if (s_find (self, line, len) >= 0 || jk_opts_key_known (line))
             continue;
         fprintf (stderr,
@@ -276,12 +294,55 @@ static void s_config_warn_unknown (jk_opts_t *self, const char *path)
                  "program takes it)\n",
                  self->program, path, number, line);
     }
+    zhashx_destroy (&seen);
     free (line);
     fclose (file);
+    return rc;
+}
+
+/* zconfig_load with what CZMQ says of a file it cannot parse (which it
+   writes on stdout, where a program's output belongs) taken into why
+   ("line 3: invalid syntax '[hub]'"), for the program's own one line on
+   stderr. Runs before the program starts any thread. */
+static zconfig_t *s_zconfig_load (const char *path, char *why, size_t why_size)
+{
+    *why = 0;
+    fflush (NULL);
+    FILE *capture = tmpfile ();
+    int saved[2] = {-1, -1};
+    for (int fd = 0; capture && fd < 2; fd++)
+        if ((saved[fd] = dup (fd + 1)) >= 0)
+            dup2 (fileno (capture), fd + 1);
+    zconfig_t *config = zconfig_load (path);
+    fflush (NULL);
+    for (int fd = 0; fd < 2; fd++)
+        if (saved[fd] >= 0) {
+            dup2 (saved[fd], fd + 1);
+            close (saved[fd]);
+        }
+    if (!capture)
+        return config;
+    char text[512] = "";
+    rewind (capture);
+    size_t got = fread (text, 1, sizeof text - 1, capture);
+    text[got] = 0;
+    fclose (capture);
+    /* CZMQ's line: "DATE TIME E (zconfig): (LINE) WHAT" */
+    unsigned at = 0;
+    int used = 0;
+    for (char *p = strchr (text, '('); p && !*why; p = strchr (p + 1, '('))
+        if (sscanf (p, "(%u) %n", &at, &used) == 1 && used > 0) {
+            char *end = strchr (p + used, '\n');
+            if (end)
+                *end = 0;
+            snprintf (why, why_size, "line %u: %s", at, p + used);
+        }
+    return config;
 }
 
 /* Loads the config file: a path that is missing, a directory or
-   unreadable, or not ZPL, is a usage error naming it. */
+   unreadable, or not ZPL, is a usage error naming it, as is a key given
+   twice. */
 static int s_config_load (jk_opts_t *self, const char *path, char *err,
                           size_t err_size)
 {
@@ -299,14 +360,16 @@ static int s_config_load (jk_opts_t *self, const char *path, char *err,
         return JK_INVALID;
     }
     fclose (file);
-    self->config = zconfig_load (path);
+    char why[256];
+    self->config = s_zconfig_load (path, why, sizeof why);
     if (!self->config) {
         snprintf (err, err_size,
-                  "cannot read config file %s (ZPL format expected)", path);
+                  "cannot read config file %s: %s (ZPL expected: key = "
+                  "\"value\", one a line)",
+                  path, *why ? why : "not ZPL");
         return JK_INVALID;
     }
-    s_config_warn_unknown (self, path);
-    return 0;
+    return s_config_scan (self, path, err, err_size);
 }
 
 void jk_opts_command_line_only (jk_opts_t *self, size_t first)

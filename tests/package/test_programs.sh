@@ -100,6 +100,10 @@ sort -u "$tmp/every" | grep -v -x -e --config -e --help -e --version |
     sed 's/^--\(.*\)/\1 = "x"/' >"$tmp/every.cfg"
 printf 'feed = "x"\n# a comment\nnosuchkey = "0"\n    nested = "1"\n' \
     >"$tmp/typo.cfg"
+# Not ZPL (an INI section), and a key given twice: one line on stderr
+# naming the file, the line and the rule; nothing on stdout.
+printf '# hub\n[hub]\ndb = "x.db"\n' >"$tmp/ini.cfg"
+printf 'feed = "x"\n# later\nfeed = "y"\n' >"$tmp/twice.cfg"
 for p in "$@"; do
     case $p in
     jejak-schema) continue ;; # takes no options from a file
@@ -118,6 +122,20 @@ for p in "$@"; do
         want="$cmd: cannot read config file $path: $why (see --help)"
         [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
             fail "$cmd --config $path exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
+    done
+    for bad in ini twice; do
+        case $bad in
+        ini) why="line 2: invalid syntax '[hub]' (ZPL expected: key = \"value\", one a line)" ;;
+        twice) why="line 3 gives key 'feed' again (line 1 gave it first): give each key once" ;;
+        esac
+        rc=0
+        # shellcheck disable=SC2086
+        "$bin/"$cmd --config "$tmp/$bad.cfg" --help >"$tmp/out" \
+            2>"$tmp/err" || rc=$?
+        want="$cmd: cannot read config file $tmp/$bad.cfg: $why (see --help)"
+        [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] &&
+            ! [ -s "$tmp/out" ] ||
+            fail "$cmd --config $bad.cfg exits $rc saying '$(cat "$tmp/err")' and '$(cat "$tmp/out")', not 2 and '$want'"
     done
     rc=0
     # shellcheck disable=SC2086
