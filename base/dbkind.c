@@ -145,8 +145,14 @@ int jk_db_kind_check (sqlite3 *db, const char *path, jk_db_kind_t kind,
     if (!s_int (db, "PRAGMA application_id", &app) ||
         !s_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
                 &tables)) {
-        snprintf (err, err_size, "%s is not %s: %s", path, want,
-                  sqlite3_errmsg (db));
+        /* A file SQLite knows but finds damaged (a truncated copy) is
+           not said to be of another kind. */
+        if ((sqlite3_errcode (db) & 0xff) == SQLITE_CORRUPT)
+            snprintf (err, err_size, "%s is damaged, not read as %s: %s", path,
+                      want, sqlite3_errmsg (db));
+        else
+            snprintf (err, err_size, "%s is not %s: %s", path, want,
+                      sqlite3_errmsg (db));
         return JK_IO;
     }
     int32_t id = (int32_t)app;

@@ -2,6 +2,7 @@
     live database and of the projections' file beside it, then the copy's
     head read back from its log table. Called by jejak-replay backup. */
 #include "jk_backup.h"
+#include "jk_dbkind.h"
 #include "jk_projector.h"
 
 #include <errno.h>
@@ -58,10 +59,28 @@ static int s_create (const char *path, char *err, size_t err_size)
     return JK_OK;
 }
 
+/* Whether db holds a table of that name. */
+static bool s_has_table (sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    bool found =
+        sqlite3_prepare_v2 (db,
+                            "SELECT 1 FROM sqlite_master WHERE "
+                            "type = 'table' AND name = ?1",
+                            -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step (st) == SQLITE_ROW;
+    sqlite3_finalize (st);
+    return found;
+}
+
 /* Opens path read-only and starts a read transaction on it: the copy
    taken through it is of that moment, however the file changes meanwhile
-   (SQLite's backup uses the source's open transaction). */
-static sqlite3 *s_open_source (const char *path, char *err, size_t err_size)
+   (SQLite's backup uses the source's open transaction). A file of
+   another kind (an outbox, a database of another program, an empty one)
+   is refused, naming what it is, before anything is copied. */
+static sqlite3 *s_open_source (const char *path, jk_db_kind_t kind, char *err,
+                               size_t err_size)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -75,6 +94,16 @@ static sqlite3 *s_open_source (const char *path, char *err, size_t err_size)
                       NULL, NULL) != SQLITE_OK) {
         snprintf (err, err_size, "cannot read %s: %s", path,
                   sqlite3_errmsg (db));
+        sqlite3_close (db);
+        return NULL;
+    }
+    if (jk_db_kind_check (db, path, kind, err, err_size) != JK_OK) {
+        sqlite3_close (db);
+        return NULL;
+    }
+    if (kind == JK_DB_LOG && !s_has_table (db, "log")) {
+        snprintf (err, err_size,
+                  "%s is not a Jejak event log: it holds no log table", path);
         sqlite3_close (db);
         return NULL;
     }
@@ -157,9 +186,10 @@ int jk_backup_run (const char *src_path, const char *out_path,
     status = JK_IO;
     /* The projections' moment first, then the log's: the log holds every
        record the copied projections were made from (and maybe more). */
-    if (with_proj && !(src_p = s_open_source (src_proj, err, err_size)))
+    if (with_proj &&
+        !(src_p = s_open_source (src_proj, JK_DB_PROJECTIONS, err, err_size)))
         goto cleanup;
-    if (!(src = s_open_source (src_path, err, err_size)))
+    if (!(src = s_open_source (src_path, JK_DB_LOG, err, err_size)))
         goto cleanup;
     if (with_proj) {
         dst_p = s_copy (src_p, src_proj, out_proj, &result->proj_pages,

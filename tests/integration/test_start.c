@@ -5,7 +5,8 @@
     start's bounded checks cannot see (away from the log's tail) is found
     by SQLite's whole-file check behind the start, which stops the hub
     (exit 1) with the same message; damaged projections stop it too and
-    are made anew from the log at the next start. */
+    are made anew from the log at the next start; a cut log is refused as
+    damaged, and jejak-replay backup refuses a file that is not a log. */
 #include "test_broker_support.h"
 
 #include <fcntl.h>
@@ -283,6 +284,67 @@ static void test_damaged_projections_made_anew (void **state)
     s_fix_destroy (&fx);
 }
 
+/* Runs jejak-replay backup of src into out, which must exit 3 with
+   stderr exactly why and leave no out (nor out-projections). */
+static void s_backup_refused (const char *src, const char *out, const char *why)
+{
+    char *argv[] = {"jejak-replay", "backup",    (char *)src,
+                    "--out",        (char *)out, NULL};
+    char *err = NULL;
+    assert_int_equal (jk_test_run (argv, NULL, &err, S_LONG_MS), 3);
+    char *want = jk_sprintf ("jejak-replay backup: %s\n", why);
+    assert_string_equal (err, want);
+    assert_int_not_equal (access (out, F_OK), 0);
+    char *proj = jk_sprintf ("%s-projections", out);
+    assert_int_not_equal (access (proj, F_OK), 0);
+    free (proj);
+    free (want);
+    free (err);
+}
+
+/* What an operator may back up or restore by mistake: a backup of an
+   office outbox or of an empty file is refused naming what it is,
+   nothing written; a log cut short (a copy that did not finish) put in
+   place is refused by the hub as damaged, not as a file of another
+   kind. */
+static void test_foreign_and_cut_files (void **state)
+{
+    (void)state;
+    s_fix_t *fx = s_fix_new ("start-foreign");
+    s_fill (fx, 1);
+    char *outbox = jk_sprintf ("%s/outbox.db", fx->dir);
+    s_sql (outbox, "PRAGMA application_id = 1246449474; "
+                   "CREATE TABLE events (seq); CREATE TABLE meta (k)");
+    char *out = jk_sprintf ("%s/copy.db", fx->dir);
+    char *why = jk_sprintf ("%s is an office outbox (application_id "
+                            "0x4A4B4F42 'JKOB'), not a Jejak event log",
+                            outbox);
+    s_backup_refused (outbox, out, why);
+    free (why);
+    char *empty = jk_sprintf ("%s/empty.db", fx->dir);
+    int fd = open (empty, O_WRONLY | O_CREAT, 0600);
+    assert_true (fd >= 0);
+    close (fd);
+    why = jk_sprintf ("%s is not a Jejak event log: it holds no log table",
+                      empty);
+    s_backup_refused (empty, out, why);
+    free (why);
+
+    /* The log cut to half its size, put in place as in a restore. */
+    size_t size = jk_test_file_size (fx->db);
+    assert_int_equal (truncate (fx->db, (off_t)(size / 2)), 0);
+    char *text = jk_sprintf ("ERROR store cannot open the log %s: %s is "
+                             "damaged, not read as a Jejak event log: "
+                             "database disk image is malformed",
+                             fx->db, fx->db);
+    s_refused (fx, text);
+    free (text);
+    free (empty);
+    free (out);
+    free (outbox);
+    s_fix_destroy (&fx);
+}
+
 int main (void)
 {
     jk_test_require_program ("jejak-hub");
@@ -294,6 +356,7 @@ int main (void)
         cmocka_unit_test (test_changed_record_refused),
         cmocka_unit_test (test_damage_found_behind_start),
         cmocka_unit_test (test_damaged_projections_made_anew),
+        cmocka_unit_test (test_foreign_and_cut_files),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
