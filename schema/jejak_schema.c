@@ -210,8 +210,9 @@ int main (int argc, char **argv)
     if (strcmp (cmd, "list") == 0) {
         for (size_t i = 0; i < jk_vocabulary_count (); i++) {
             const jk_type_t *t = jk_vocabulary_at (i);
-            printf ("%-32s v%u  %-12s %-20s %zu fields\n", t->name, t->version,
-                    jk_domain_name (t->domain), t->command, t->field_count);
+            printf ("%-32s v%u  %-12s %-20s %zu field%s\n", t->name, t->version,
+                    jk_domain_name (t->domain), t->command, t->field_count,
+                    t->field_count == 1 ? "" : "s");
         }
         return 0;
     }
@@ -242,7 +243,8 @@ int main (int argc, char **argv)
         return 2;
     }
     fprintf (stdout,
-             "Usage: jejak-schema COMMAND (list | show [TYPE] | markdown)\n"
+             "Usage: jejak-schema [COMMAND] (list | show [TYPE] | markdown;"
+             " no command: list)\n"
              "The event vocabulary: every event type, its fields and "
              "rules.\n\n"
              "  list      one line per event type\n"

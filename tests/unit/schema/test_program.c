@@ -30,6 +30,10 @@ static void test_list (void **state)
                                   "registration cooperative          11 "
                                   "fields\n"));
     assert_non_null (strstr (out, "certificate.revoked"));
+    /* One field is "1 field". */
+    assert_non_null (strstr (out, "training.batch_closed            v1  "
+                                  "attendance   close-batch          1 "
+                                  "field\n"));
     free (out);
     free (err);
     /* list is the default. */
