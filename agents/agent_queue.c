@@ -16,10 +16,28 @@
  */
 
 /* The log's verifier key from --log-key: the text itself, or a file
-   holding it (log.vkey). A heap string, NULL when not given. */
-static char *s_log_key (jk_agent_t *self)
+   holding it (log.vkey), into *key (heap; NULL when not given). A key
+   that does not read, or is not of the log (type 01), is a usage error
+   said at once, before anything is delivered: JK_EXIT_USAGE. */
+static int s_log_key (jk_agent_t *self, char **key)
 {
-    return jk_note_vkey_given (jk_opts_get (self->opts, "log-key"));
+    *key = jk_note_vkey_given (jk_opts_get (self->opts, "log-key"));
+    if (!*key)
+        return JK_EXIT_OK;
+    char name[JK_NOTE_NAME_MAX], why[256];
+    int type = 0;
+    uint8_t pub[32];
+    if (jk_note_vkey_parse (*key, name, &type, pub, why, sizeof why) != JK_OK)
+        jk_agent_say ("%s: --log-key: %s", self->program, why);
+    else if (type != JK_NOTE_TYPE_ED25519)
+        jk_agent_say ("%s: --log-key: %s is a witness key (type 04), not the "
+                      "log's key (type 01, log.vkey of jejak-keys log-key)",
+                      self->program, name);
+    else
+        return JK_EXIT_OK;
+    free (*key);
+    *key = NULL;
+    return JK_EXIT_USAGE;
 }
 
 /* Proves receipts against the hub's checkpoint (docs/AGENTS.md,
@@ -65,7 +83,9 @@ static int s_prove (jk_agent_t *self, const char *log_key, bool all,
 
 int jk_agent_cmd_verify (jk_agent_t *self)
 {
-    char *log_key = s_log_key (self);
+    char *log_key;
+    if (s_log_key (self, &log_key) != JK_EXIT_OK)
+        return JK_EXIT_USAGE;
     if (!log_key) {
         fprintf (stderr,
                  "%s: receipts --verify needs --log-key (the log.vkey of "
@@ -84,7 +104,9 @@ int jk_agent_cmd_verify (jk_agent_t *self)
    cosigned with --witness-key (docs/AGENTS.md, "Witnessing checkpoints"). */
 int jk_agent_cmd_witness (jk_agent_t *self)
 {
-    char *log_key = s_log_key (self);
+    char *log_key;
+    if (s_log_key (self, &log_key) != JK_EXIT_OK)
+        return JK_EXIT_USAGE;
     const char *witness_key = jk_opts_get (self->opts, "witness-key");
     if (!log_key || !witness_key || !*witness_key) {
         fprintf (stderr,
@@ -104,9 +126,14 @@ int jk_agent_cmd_witness (jk_agent_t *self)
 
 int jk_agent_cmd_sync (jk_agent_t *self)
 {
+    char *log_key;
+    if (s_log_key (self, &log_key) != JK_EXIT_OK)
+        return JK_EXIT_USAGE;
     int rc = jk_agent_open_outbox (self);
-    if (rc)
+    if (rc) {
+        free (log_key);
         return rc;
+    }
     self->delivery.verbose = true;
     jk_delivery_stats_t stats;
     int drc = jk_agent_deliver (self, 0, true, &stats);
@@ -116,11 +143,12 @@ int jk_agent_cmd_sync (jk_agent_t *self)
             (unsigned long long)stats.rejected,
             (unsigned long long)stats.remaining, (unsigned long long)stats.sent,
             (unsigned long long)stats.reconnects);
-    if (drc == JK_IO || drc == JK_CLOSED)
+    if (drc == JK_IO || drc == JK_CLOSED) {
+        free (log_key);
         return JK_EXIT_FAILURE;
+    }
     /* With the log's key: keep and check a proof of every new receipt; a
        fork outranks everything, an unreachable query endpoint nothing. */
-    char *log_key = s_log_key (self);
     int prc = log_key ? s_prove (self, log_key, false, false) : JK_EXIT_OK;
     free (log_key);
     if (prc == JK_EXIT_FORK)

@@ -493,7 +493,7 @@ int jk_proofs_run (jk_outbox_t *outbox, const jk_proofs_config_t *config,
                     .db = jk_outbox_db (outbox),
                     .out = out,
                     .stats = stats};
-    char why[256];
+    char why[256] = "";
     if (jk_note_vkey_parse (config->log_key, p.log.name, &p.log.type, p.log.pub,
                             why, sizeof why) != JK_OK ||
         p.log.type != JK_NOTE_TYPE_ED25519) {

@@ -169,6 +169,61 @@ static void test_prune_date_named (void **state)
     s_listing_is (fx, "");
 }
 
+/* A --log-key that is not the log's verifier key used to be found out
+   only after delivering (sync then exited 0, the receipts never proven,
+   receipts --verify 1, the message on stdout); a witness's key read past
+   an unset buffer. Now sync, receipts --verify and witness refuse it at
+   once, exit 2, naming the flag; the commands that do not read it go
+   on. */
+static void test_log_key_checked (void **state)
+{
+    s_fix_t *fx = *state;
+    char *keys = jk_sprintf ("%s/keys", fx->dir);
+    char *argv[] = {"jejak-keys", "witness-key",    "--dir", keys,
+                    "--name",     "32.03.10/saksi", NULL};
+    char *out = NULL;
+    assert_int_equal (jk_test_run (argv, &out, NULL, 60000), 0);
+    free (out);
+    char *witness = jk_sprintf ("%s/witness.vkey", keys);
+    static const char garbage[] =
+        "jejak-registration: --log-key: verifier key 'log.vkye' is neither "
+        "a file that can be read nor a key NAME+KEYID+KEY\n";
+    static const char cosig[] =
+        "jejak-registration: --log-key: 32.03.10/saksi is a witness key "
+        "(type 04), not the log's key (type 01, log.vkey of jejak-keys "
+        "log-key)\n";
+    struct {
+        const char *key, *command, *flag, *want;
+    } cases[] = {
+        {"log.vkye", "sync", NULL, garbage},
+        {witness, "sync", NULL, cosig},
+        {"log.vkye", "receipts", "--verify", garbage},
+        {witness, "receipts", "--verify", cosig},
+        {"log.vkye", "witness", NULL, garbage},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *err = NULL;
+        out = NULL;
+        assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "--wait",
+                                 "0", "--witness-key", witness, "--log-key",
+                                 cases[i].key, cases[i].command, cases[i].flag,
+                                 NULL),
+                          JK_EXIT_USAGE);
+        assert_string_equal (out, "");
+        assert_string_equal (err, cases[i].want);
+        free (out);
+        free (err);
+    }
+    /* pending does not read it. */
+    out = NULL;
+    assert_int_equal (s_run (&out, NULL, "--outbox", fx->outbox, "--log-key",
+                             "log.vkye", "pending", NULL),
+                      JK_EXIT_OK);
+    free (out);
+    free (witness);
+    free (keys);
+}
+
 /* HOME set, but its .local/share/jejak cannot be made (HOME is a file):
    the command used to queue into ./jejak-outbox-SOURCE.db, a second
    outbox of the device that hands out seq 1 again. Now it stops, exit
@@ -229,6 +284,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_home_unusable, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_date_named, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_log_key_checked, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
