@@ -19,14 +19,18 @@ static const jk_opt_t s_options[] = {
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data folder", false},
 };
 
-static int s_number (const char *name, const char *text, uint64_t max,
-                     uint64_t *out)
+/* A whole-number flag in min..max; -1 after naming the flag and its
+   range. */
+static int s_number (const char *name, const char *text, uint64_t min,
+                     uint64_t max, uint64_t *out)
 {
-    if (!text || jk_parse_u64 (text, out) != JK_OK || *out > max) {
+    if (!text || jk_parse_u64 (text, out) != JK_OK || *out < min ||
+        *out > max) {
         fprintf (stderr,
-                 "jejak-sample: --%s must be a whole number 0..%llu, got "
+                 "jejak-sample: --%s must be a whole number %llu..%llu, got "
                  "'%s'\n",
-                 name, (unsigned long long)max, text ? text : "");
+                 name, (unsigned long long)min, (unsigned long long)max,
+                 text ? text : "");
         return -1;
     }
     return 0;
@@ -64,11 +68,12 @@ int main (int argc, char **argv)
         fprintf (stderr, "jejak-sample: --out DIR is required (see --help)\n");
         goto cleanup;
     }
-    if (s_number ("seed", jk_opts_get (opts, "seed"), UINT64_MAX,
+    if (s_number ("seed", jk_opts_get (opts, "seed"), 0, UINT64_MAX,
                   &config.seed) ||
-        s_number ("cooperatives", jk_opts_get (opts, "cooperatives"), 100000,
+        s_number ("cooperatives", jk_opts_get (opts, "cooperatives"), 1, 100000,
                   &cooperatives) ||
-        s_number ("active", jk_opts_get (opts, "active"), 100000, &active))
+        s_number ("active", jk_opts_get (opts, "active"), 0, cooperatives,
+                  &active))
         goto cleanup;
     config.cooperatives = (int)cooperatives;
     config.active = (int)active;
