@@ -37,7 +37,8 @@ static int s_rebuild_options (jk_opts_t *opts, const char *src,
 {
     const char *out = jk_opts_get (opts, "out");
     if (!out) {
-        fprintf (stderr, "jejak-replay rebuild: --out NEW.db is required\n");
+        fprintf (stderr, "jejak-replay rebuild: --out NEW.db is required (see "
+                         "--help)\n");
         return JK_REPLAY_EXIT_USAGE;
     }
     if (jk_cli_u64_flag (opts, "until-pos", &options->until_pos))
@@ -305,7 +306,8 @@ static int s_publish_options (jk_opts_t *opts, jk_publish_config_t *config)
 {
     uint64_t wait_s = 0, gap_s = 0, linger_s = 0;
     if (!config->endpoint) {
-        fprintf (stderr, "jejak-replay publish: --feed EP is required\n");
+        fprintf (stderr, "jejak-replay publish: --feed EP is required (see "
+                         "--help)\n");
         return -1;
     }
     if (jk_endpoint_option ("jejak-replay publish", "feed", config->endpoint,
@@ -434,7 +436,8 @@ int jk_cli_backup (int argc, char **argv)
         return code;
     const char *out = jk_opts_get (opts, "out");
     if (!out) {
-        fprintf (stderr, "jejak-replay backup: --out COPY.db is required\n");
+        fprintf (stderr, "jejak-replay backup: --out COPY.db is required (see "
+                         "--help)\n");
         jk_opts_destroy (&opts);
         return JK_REPLAY_EXIT_USAGE;
     }

@@ -500,7 +500,7 @@ int jk_cli_verify (int argc, char **argv)
         jk_replay_head_t parsed;
         char err[160];
         if (jk_replay_head_parse (head_text, &parsed, err, sizeof err) != 0) {
-            fprintf (stderr, "jejak-replay verify: --%s\n", err);
+            fprintf (stderr, "jejak-replay verify: --%s (see --help)\n", err);
             jk_opts_destroy (&opts);
             return JK_REPLAY_EXIT_USAGE;
         }

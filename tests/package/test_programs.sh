@@ -228,6 +228,9 @@ jejak-schema|show cooperative.registered extra|jejak-schema show: unexpected arg
 jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db --no-tree|jejak-hub: option --db needs a value, not the flag --no-tree (a value that starts with -- is given as --db=VALUE) (see --help)
 jejak-store|--query --db x.db|jejak-store: option --query needs a value, not the flag --db (a value that starts with -- is given as --query=VALUE) (see --help)
 jejak-replay|backup x.db --out --force|jejak-replay backup: option --out needs a value, not the flag --force (a value that starts with -- is given as --out=VALUE) (see --help)
+jejak-replay|backup x.db|jejak-replay backup: --out COPY.db is required (see --help)
+jejak-replay|rebuild x.db|jejak-replay rebuild: --out NEW.db is required (see --help)
+jejak-replay|verify x.db --head nonsense|jejak-replay verify: --head: expected POS:HASH or a 'jejak-head pos=... hash=...' line (see --help)
 jejak-registration|--source 32.03.10/pacet-1 --outbox o.db --wait 31536001 sync|jejak-registration: --wait must be a number of seconds from 0 to 31536000 (365 days), got '31536001'
 EOF
 # An unknown JEJAK_LOG is said once, and the program logs at info.
