@@ -105,14 +105,35 @@ const char *jk_agent_state_name (jk_outbox_state_t state)
     return state <= JK_OUTBOX_QUARANTINED ? names[state] : "?";
 }
 
-/* Before queueing: when the hub last said its clock is far from this
-   machine's, the operator hears it now (see AGENTS.md, "Clocks"). */
-void jk_agent_clock_check (jk_agent_t *self)
+/* Before queueing (see AGENTS.md, "Clocks"): when the hub last said its
+   clock is far from this machine's, the operator hears it now, and a
+   clock behind the hub's is no reason to refuse an entry: *context
+   judges "not in the future" by the hub's time. A clock that cannot
+   date an event at all (before 1990, from 2100: reset, e.g. to 1970)
+   refuses with what to do, -1. */
+int jk_agent_clock_check (jk_agent_t *self, jk_context_t *context)
 {
+    *context = jk_context_default ();
+    int64_t now = jk_clock_now_ms ();
+    if (now < JK_AGENT_CLOCK_MIN_MS || now >= JK_AGENT_CLOCK_MAX_MS) {
+        char when[26];
+        jk_time_format_wib (now, when);
+        fprintf (stderr,
+                 "%s: this computer's clock says %s, which cannot date an "
+                 "event (1990 to 2099): set the right date and time (see "
+                 "OPERATIONS.md, 'Clocks'), then enter it again; nothing was "
+                 "queued\n",
+                 self->program, when);
+        return -1;
+    }
     int64_t offset, at;
-    if (jk_outbox_clock (self->outbox, &offset, &at) == JK_OK &&
-        (offset > JK_CLOCK_SKEW_MAX_MS || offset < -JK_CLOCK_SKEW_MAX_MS))
+    if (jk_outbox_clock (self->outbox, &offset, &at) != JK_OK)
+        return 0;
+    if (offset > JK_CLOCK_SKEW_MAX_MS || offset < -JK_CLOCK_SKEW_MAX_MS)
         jk_delivery_clock_warning (stderr, offset);
+    if (offset > 0)
+        context->now_ms += offset;
+    return 0;
 }
 
 /* Opens the outbox for --source; prints why not. */

@@ -167,7 +167,9 @@ int jk_agent_cmd_event (jk_agent_t *self, const jk_type_t *t)
     int rc = jk_agent_open_outbox (self);
     if (rc)
         return rc;
-    jk_agent_clock_check (self);
+    jk_context_t context;
+    if (jk_agent_clock_check (self, &context) != 0)
+        return JK_EXIT_USAGE;
     jk_event_t *event = jk_event_new (t);
     jk_report_t report;
     jk_report_reset (&report);
@@ -185,7 +187,6 @@ int jk_agent_cmd_event (jk_agent_t *self, const jk_type_t *t)
         jk_event_destroy (&event);
         return JK_EXIT_USAGE;
     }
-    jk_context_t context = jk_context_default ();
     if (jk_event_validate (event, &context, &report) != 0) {
         jk_agent_print_problem ("error: ", "", &report.error);
         jk_event_destroy (&event);

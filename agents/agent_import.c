@@ -437,9 +437,11 @@ int jk_agent_cmd_import (jk_agent_t *self)
         free (data);
         return rc;
     }
-    jk_agent_clock_check (self);
     s_import_t im = {.agent = self, .type = t, .file = file, .shown_pct = -1};
-    im.context = jk_context_default ();
+    if (jk_agent_clock_check (self, &im.context) != 0) {
+        free (data);
+        return JK_EXIT_USAGE;
+    }
     jk_outbox_counts_t counts;
     jk_outbox_counts (self->outbox, &counts);
     im.last_seq = counts.next_seq - 1;

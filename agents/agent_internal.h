@@ -12,6 +12,10 @@
 #define JK_AGENT_DEFAULT_BROKER "tcp://127.0.0.1:7450"
 #define JK_AGENT_DEFAULT_QUERY  "tcp://127.0.0.1:7452"
 #define JK_AGENT_IMPORT_CHUNK   1000 /* rows per outbox transaction */
+/* The clock an event's `at` may come from (EVENTS.md): 1990-01-01 up to
+   2100-01-01, UTC. */
+#define JK_AGENT_CLOCK_MIN_MS 631152000000LL
+#define JK_AGENT_CLOCK_MAX_MS 4102444800000LL
 
 /* The options of one program run: globals, command flags, body flags. */
 typedef struct {
@@ -45,8 +49,10 @@ const char *jk_agent_state_name (jk_outbox_state_t state);
 /* "legal_number" -> "legal-number" into out. */
 void jk_agent_flag_name (const char *field, char *out, size_t size);
 /* Before queueing: tells the operator when the hub last said this
-   machine's clock is off. */
-void jk_agent_clock_check (jk_agent_t *self);
+   machine's clock is off, and fills the validation context (its clock
+   the hub's when this one is behind). -1 when this machine's clock
+   cannot date an event (said). */
+int jk_agent_clock_check (jk_agent_t *self, jk_context_t *context);
 /* Opens the outbox for --source (self->outbox); an exit code
    (JK_EXIT_USAGE for another source's outbox), the reason printed. */
 int jk_agent_open_outbox (jk_agent_t *self);

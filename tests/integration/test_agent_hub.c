@@ -750,6 +750,47 @@ static void test_clock_off_told (void **state)
     assert_int_equal (s_log_count (fx, "count(*)"), 2);
 }
 
+/* A clock behind the hub's costs no entry: once a delivery learned the
+   difference, a date after this clock's today but not after the hub's
+   (a cooperative registered 30 days ago, the clock 400 days behind) is
+   queued and stored, with the warning; it used to be refused 'is in the
+   future', exit 2. */
+static void test_clock_behind_costs_nothing (void **state)
+{
+    s_fix_t *fx = *state;
+    jk_test_hub_start (fx);
+    int64_t now = jk_clock_now_ms ();
+    char slow[32];
+    snprintf (slow, sizeof slow, "%lld", (long long)(now - 400LL * 86400000));
+    setenv ("JEJAK_CLOCK_MS", slow, 1);
+    /* The first delivery learns the difference. */
+    assert_int_equal (s_agent (fx, "jejak-attendance", "10", NULL, NULL,
+                               "close-batch", "--batch", "B-1", NULL),
+                      JK_EXIT_REJECTED); /* B-1 is not a scheduled batch */
+    int y, m, d;
+    jk_civil_from_days ((int32_t)((now + JK_WIB_OFFSET_MS) / 86400000 - 30), &y,
+                        &m, &d);
+    char date[16];
+    snprintf (date, sizeof date, "%02d/%02d/%04d", d, m, y);
+    char *out = NULL, *err = NULL;
+    int rc = s_agent (fx, "jejak-registration", "10", &out, &err, "cooperative",
+                      "--legal-number", "AHU-0001234.AH.01.26.TAHUN 2019",
+                      "--legal-date", date, "--name", "Koperasi Sauyunan",
+                      "--form", "primer", "--kind", "serba_usaha", "--pattern",
+                      "konvensional", "--desa-code", "32.03.10.2012",
+                      "--members-male", "40", "--members-female", "35", NULL);
+    unsetenv ("JEJAK_CLOCK_MS");
+    assert_int_equal (rc, JK_EXIT_OK);
+    assert_non_null (strstr (err, "this computer's clock is 400 days behind "
+                                  "the dinas hub's"));
+    assert_null (strstr (err, "in the future"));
+    assert_non_null (strstr (out, "stored: seq 2 at position"));
+    free (out);
+    free (err);
+    /* The log decides both: B-1 refused, the cooperative stored. */
+    assert_int_equal (s_log_count (fx, "count(*)"), 2);
+}
+
 /* One flipped byte in a pending row's stored bytes (its source) used to
    make sync send the whole outbox again and again, --wait or not, while
    the outbox's WAL grew. Now the row is quarantined (never sent, shown by
@@ -864,6 +905,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_outbox_of_another_source, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_pending_states_and_quiet_logs,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_clock_behind_costs_nothing,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_clock_off_told, s_setup,
                                          s_teardown),

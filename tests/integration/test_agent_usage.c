@@ -70,6 +70,47 @@ static int s_run (char **out, char **err, ...)
     return jk_test_run (argv, out, err, 60000);
 }
 
+/* Registers a good cooperative with jejak-registration, --wait 0, in
+   outbox (NULL: the device's default one). */
+static int s_cooperative (const char *outbox, char **out, char **err)
+{
+    char *argv[40] = {"jejak-registration",
+                      "--source",
+                      S_SOURCE,
+                      "--broker",
+                      "ipc:///nonexistent/jejak.sock",
+                      "--wait",
+                      "0"};
+    int argc = 7;
+    if (outbox) {
+        argv[argc++] = "--outbox";
+        argv[argc++] = (char *)outbox;
+    }
+    static const char *flags[] = {"cooperative",
+                                  "--legal-number",
+                                  "AHU-0001234.AH.01.26.TAHUN 2019",
+                                  "--legal-date",
+                                  "12/03/2019",
+                                  "--name",
+                                  "Koperasi Sauyunan",
+                                  "--members-male",
+                                  "40",
+                                  "--members-female",
+                                  "35",
+                                  "--form",
+                                  "primer",
+                                  "--kind",
+                                  "serba_usaha",
+                                  "--pattern",
+                                  "konvensional",
+                                  "--desa-code",
+                                  "32.03.10.2012"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        argv[argc++] = (char *)flags[i];
+    argv[argc] = NULL;
+    return jk_test_run (argv, out, err, 60000);
+}
+
 /* "--outbox --verbose sync" used to take --verbose for the outbox's path
    (an outbox file named --verbose in the working directory, exit 0), and
    "--name --members-male 40" a cooperative named --members-male. */
@@ -224,6 +265,59 @@ static void test_log_key_checked (void **state)
     free (keys);
 }
 
+/* A clock reset to 1970 cannot date an event: the command says so, and
+   what to do, before queueing (it used to say 'field at: at must be
+   after 1990-01-01, got 86400000 ms', and once per row for import). */
+static void test_clock_reset_told (void **state)
+{
+    s_fix_t *fx = *state;
+    setenv ("JEJAK_CLOCK_MS", "86400000", 1); /* 02/01/1970 */
+    char *out = NULL, *err = NULL;
+    int rc = s_cooperative (fx->outbox, &out, &err);
+    char *csv = jk_sprintf ("%s/batches.csv", fx->dir);
+    FILE *f = fopen (csv, "w");
+    assert_non_null (f);
+    fputs ("batch\nB-1\nB-2\n", f);
+    fclose (f);
+    char *argv[] = {"jejak-attendance",
+                    "--source",
+                    S_SOURCE,
+                    "--outbox",
+                    fx->outbox,
+                    "--wait",
+                    "0",
+                    "import",
+                    csv,
+                    "--type",
+                    "training.batch_closed",
+                    NULL};
+    char *out2 = NULL, *err2 = NULL;
+    int rc2 = jk_test_run (argv, &out2, &err2, 60000);
+    unsetenv ("JEJAK_CLOCK_MS");
+    static const char said[] =
+        ": this computer's clock says 1970-01-02T07:00:00+07:00, which "
+        "cannot date an event (1990 to 2099): set the right date and time "
+        "(see OPERATIONS.md, 'Clocks'), then enter it again; nothing was "
+        "queued\n";
+    assert_int_equal (rc, JK_EXIT_USAGE);
+    assert_string_equal (out, "");
+    char *want = jk_sprintf ("jejak-registration%s", said);
+    assert_string_equal (err, want);
+    free (want);
+    assert_int_equal (rc2, JK_EXIT_USAGE);
+    assert_string_equal (out2, "");
+    want = jk_sprintf ("jejak-attendance%s", said);
+    assert_string_equal (err2, want);
+    free (want);
+    free (out);
+    free (err);
+    free (out2);
+    free (err2);
+    free (csv);
+    assert_int_equal (
+        jk_test_db_int64 (fx->outbox, "SELECT count(*) FROM events"), 0);
+}
+
 /* HOME set, but its .local/share/jejak cannot be made (HOME is a file):
    the command used to queue into ./jejak-outbox-SOURCE.db, a second
    outbox of the device that hands out seq 1 again. Now it stops, exit
@@ -241,12 +335,7 @@ static void test_home_unusable (void **state)
     unsetenv ("XDG_DATA_HOME");
     setenv ("HOME", home, 1);
     char *out = NULL, *err = NULL;
-    int rc = s_run (&out, &err, "--wait", "0", "cooperative", "--legal-number",
-                    "AHU-0001234.AH.01.26.TAHUN 2019", "--legal-date",
-                    "12/03/2019", "--name", "Koperasi Sauyunan",
-                    "--members-male", "40", "--members-female", "35", "--form",
-                    "primer", "--kind", "serba_usaha", "--pattern",
-                    "konvensional", "--desa-code", "32.03.10.2012", NULL);
+    int rc = s_cooperative (NULL, &out, &err);
     if (saved)
         setenv ("HOME", saved, 1);
     else
@@ -286,6 +375,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_prune_date_named, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_log_key_checked, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_clock_reset_told, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
