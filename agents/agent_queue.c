@@ -22,19 +22,10 @@
 static int s_log_key (jk_agent_t *self, char **key)
 {
     *key = jk_note_vkey_given (jk_opts_get (self->opts, "log-key"));
-    if (!*key)
+    char why[256];
+    if (jk_note_log_vkey_check (*key, why, sizeof why) == JK_OK)
         return JK_EXIT_OK;
-    char name[JK_NOTE_NAME_MAX], why[256];
-    int type = 0;
-    uint8_t pub[32];
-    if (jk_note_vkey_parse (*key, name, &type, pub, why, sizeof why) != JK_OK)
-        jk_agent_say ("%s: --log-key: %s", self->program, why);
-    else if (type != JK_NOTE_TYPE_ED25519)
-        jk_agent_say ("%s: --log-key: %s is a witness key (type 04), not the "
-                      "log's key (type 01, log.vkey of jejak-keys log-key)",
-                      self->program, name);
-    else
-        return JK_EXIT_OK;
+    jk_agent_say ("%s: --log-key: %s", self->program, why);
     free (*key);
     *key = NULL;
     return JK_EXIT_USAGE;

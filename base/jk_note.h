@@ -138,6 +138,11 @@ char *jk_note_vkey_given (const char *given);
    parsed. JK_OK or JK_INVALID with err. */
 int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
                         int *type, uint8_t pub[32], char *err, size_t err_size);
+
+/* The value of a --log-key flag (jk_note_vkey_given, NULL: not given),
+   checked as the log's verifier key: JK_OK, or JK_INVALID with err saying
+   why it does not parse or that it is a witness's key (type 04). */
+int jk_note_log_vkey_check (const char *key, char *err, size_t err_size);
 /* Formats a vkey into out (at least 256 bytes). */
 void jk_note_vkey_format (const char *name, int type, const uint8_t pub[32],
                           char *out, size_t out_size);

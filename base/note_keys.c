@@ -57,6 +57,23 @@ int jk_note_vkey_parse (const char *text, char name[JK_NOTE_NAME_MAX],
     return JK_OK;
 }
 
+int jk_note_log_vkey_check (const char *key, char *err, size_t err_size)
+{
+    char name[JK_NOTE_NAME_MAX];
+    int type = 0;
+    uint8_t pub[32];
+    if (!key)
+        return JK_OK;
+    if (jk_note_vkey_parse (key, name, &type, pub, err, err_size) != JK_OK)
+        return JK_INVALID;
+    if (type != JK_NOTE_TYPE_ED25519)
+        return jk_note_fail (err, err_size,
+                             "%s is a witness key (type 04), not the log's "
+                             "key (type 01, log.vkey of jejak-keys log-key)",
+                             name);
+    return JK_OK;
+}
+
 char *jk_note_vkey_given (const char *given)
 {
     if (!given || !*given)

@@ -350,6 +350,14 @@ static int s_check_hub (jk_opts_t *opts, jk_office_config_t *config)
         return 2;
     }
     char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
+    char why[256];
+    if (jk_note_log_vkey_check (log_key, why, sizeof why) != JK_OK) {
+        /* Before the box serves anything: a key that is not the log's
+           would leave every receipt unproven without a word. */
+        fprintf (stderr, S_PROGRAM ": --log-key: %s\n", why);
+        free (log_key);
+        return 2;
+    }
     if (log_key && !query) {
         fprintf (stderr,
                  S_PROGRAM ": --log-key needs --query (the proofs come from "

@@ -8,6 +8,7 @@
     refused, a form without its CSRF token refused, wrong passwords
     throttled, no password or session token in the log. */
 #include "cdp.h"
+#include "jk_note.h"
 #include "jk_office.h"
 #include "testsupport.h"
 
@@ -340,6 +341,23 @@ static void test_command_line (void **state)
                       "--outbox",     env->outbox, "--http", "0",       NULL};
     assert_int_equal (jk_test_run (nouser, &out, &err, 20000), 2);
     assert_non_null (strstr (err, "no active user"));
+    free (out);
+    free (err);
+    /* A witness's verifier key as --log-key: refused before anything,
+       rather than no receipt ever proven. */
+    uint8_t seed[32] = {4}, pub[32];
+    char witness[256];
+    jk_note_public (seed, pub);
+    jk_note_vkey_format ("32.03.10/saksi", JK_NOTE_TYPE_COSIG, pub, witness,
+                         sizeof witness);
+    char *wrong_key[] = {
+        "jejak-office", "--source",  S_SOURCE, "--users", empty,
+        "--outbox",     env->outbox, "--http", "0",       "--query",
+        env->query,     "--log-key", witness,  NULL};
+    assert_int_equal (jk_test_run (wrong_key, &out, &err, 20000), 2);
+    assert_string_equal (err, "jejak-office: --log-key: 32.03.10/saksi is a "
+                              "witness key (type 04), not the log's key "
+                              "(type 01, log.vkey of jejak-keys log-key)\n");
     free (out);
     free (err);
     free (empty);
