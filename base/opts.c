@@ -378,6 +378,36 @@ void jk_opts_command_line_only (jk_opts_t *self, size_t first)
     self->flag_only_from = first < self->count ? first : self->count;
 }
 
+static const char *s_value (jk_opts_t *self, const char *name, bool *given);
+
+/* Each switch's value, from its flag (--no-tree=VALUE), variable or
+   config file, is one that says on or off: another (--no-tree=bogus)
+   would be taken as off without a word. 0, or JK_INVALID with err. */
+static int s_check_switches (jk_opts_t *self, char *err, size_t err_size)
+{
+    static const char *const words[] = {"1", "true",  "yes", "on",
+                                        "0", "false", "no",  "off"};
+    for (size_t i = 0; i < self->count; i++) {
+        if (!self->spec[i].is_switch)
+            continue;
+        bool given;
+        const char *v = s_value (self, self->spec[i].name, &given);
+        if (!v)
+            continue;
+        bool known = false;
+        for (size_t w = 0; w < sizeof words / sizeof *words; w++)
+            known = known || strcmp (v, words[w]) == 0;
+        if (!known) {
+            snprintf (err, err_size,
+                      "option --%s is a switch: '%s' is not 1, true, yes, on, "
+                      "0, false, no or off",
+                      self->spec[i].name, v);
+            return JK_INVALID;
+        }
+    }
+    return 0;
+}
+
 /* A word that reads as a flag: -- and a letter (--db, --no-tree). */
 static bool s_is_flag (const char *word)
 {
@@ -457,9 +487,13 @@ int jk_opts_parse (jk_opts_t *self, int argc, char **argv, char *err,
                  "%s: warning: JEJAK_LOG '%s' is not debug, info, warn, "
                  "error or none; logging at info\n",
                  self->program, log);
-    if (config_path && *config_path)
-        return s_config_load (self, config_path, err, err_size);
-    return 0;
+    if (config_path && *config_path) {
+        int rc = s_config_load (self, config_path, err, err_size);
+        if (rc)
+            return rc;
+    }
+    /* Values are judged when the program runs, not for its --help. */
+    return self->help ? 0 : s_check_switches (self, err, err_size);
 }
 
 static const char *s_value (jk_opts_t *self, const char *name, bool *given)

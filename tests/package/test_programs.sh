@@ -205,7 +205,8 @@ AREAS
 esac
 # Usage errors in their exact words, each starting with the program's name
 # (OPERATIONS.md, "Configuration"): a flag whose value is left out is
-# not given the next flag as its value, a malformed region is the code's fault
+# not given the next flag as its value, a switch takes only a value that
+# says on or off, a malformed region is the code's fault
 # (no hint about --data-dir), jejak-schema refuses what its commands do
 # not take, --wait names its range (AGENTS.md).
 while IFS='|' read -r p args want; do
@@ -228,6 +229,7 @@ jejak-schema|show cooperative.registered extra|jejak-schema show: unexpected arg
 jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db --no-tree|jejak-hub: option --db needs a value, not the flag --no-tree (a value that starts with -- is given as --db=VALUE) (see --help)
 jejak-store|--query --db x.db|jejak-store: option --query needs a value, not the flag --db (a value that starts with -- is given as --query=VALUE) (see --help)
 jejak-replay|backup x.db --out --force|jejak-replay backup: option --out needs a value, not the flag --force (a value that starts with -- is given as --out=VALUE) (see --help)
+jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db events.db --no-tree=bogus|jejak-hub: option --no-tree is a switch: 'bogus' is not 1, true, yes, on, 0, false, no or off (see --help)
 jejak-replay|backup x.db|jejak-replay backup: --out COPY.db is required (see --help)
 jejak-replay|rebuild x.db|jejak-replay rebuild: --out NEW.db is required (see --help)
 jejak-replay|verify x.db --head nonsense|jejak-replay verify: --head: expected POS:HASH or a 'jejak-head pos=... hash=...' line (see --help)
