@@ -29,7 +29,8 @@ static const jk_opt_t s_globals[] = {
      false},
     {"outbox", "JEJAK_OUTBOX", NULL,
      "outbox file, one per device shared by its programs (default "
-     "~/.local/share/jejak/outbox-SOURCE.db)",
+     "$XDG_DATA_HOME/jejak or ~/.local/share/jejak, file "
+     "outbox-SOURCE.db with / as _)",
      false},
     {"actor", "JEJAK_ACTOR", NULL,
      "operator id (default $USER, or operator when USER is unset)", false},
@@ -193,7 +194,7 @@ static void s_command_help (jk_agent_t *self, const jk_type_t *t, FILE *out)
                 snprintf (limits, sizeof limits, "dd/mm/yyyy or yyyy-mm-dd");
                 break;
             case JK_KIND_TIME:
-                snprintf (limits, sizeof limits, "HH:MM (WIB)");
+                snprintf (limits, sizeof limits, "HH:MM or HH.MM (WIB)");
                 break;
             case JK_KIND_BOOL:
                 snprintf (limits, sizeof limits, "ya/tidak, true/false");

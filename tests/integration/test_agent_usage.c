@@ -318,6 +318,27 @@ static void test_clock_reset_told (void **state)
         jk_test_db_int64 (fx->outbox, "SELECT count(*) FROM events"), 0);
 }
 
+/* --help says what AGENTS.md says: times are taken as HH:MM or HH.MM
+   (it said HH:MM only), and the default outbox is under XDG_DATA_HOME
+   when that is set (it named ~/.local/share only). */
+static void test_help_as_documented (void **state)
+{
+    (void)state;
+    char *argv[] = {"jejak-attendance", "record", "--help", NULL};
+    char *out = NULL;
+    assert_int_equal (jk_test_run (argv, &out, NULL, 60000), JK_EXIT_OK);
+    assert_non_null (strstr (out, "  --check-in             time  optional; "
+                                  "HH:MM or HH.MM (WIB)\n"));
+    free (out);
+    char *usage[] = {"jejak-attendance", "--help", NULL};
+    out = NULL;
+    assert_int_equal (jk_test_run (usage, &out, NULL, 60000), JK_EXIT_OK);
+    assert_non_null (strstr (out, "(default $XDG_DATA_HOME/jejak or "
+                                  "~/.local/share/jejak, file "
+                                  "outbox-SOURCE.db with / as _)"));
+    free (out);
+}
+
 /* HOME set, but its .local/share/jejak cannot be made (HOME is a file):
    the command used to queue into ./jejak-outbox-SOURCE.db, a second
    outbox of the device that hands out seq 1 again. Now it stops, exit
@@ -377,6 +398,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_log_key_checked, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_clock_reset_told, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_help_as_documented, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
