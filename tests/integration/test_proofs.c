@@ -1097,6 +1097,24 @@ static void test_prove_and_check (void **state)
                                   "jejak.cianjurkab.go.id/log is missing"));
     free (out);
     free (err);
+    /* A signature line without its U+2014: named by the checkpoint's
+       own line number (5), not the file's. */
+    char *dashless = jk_strdup (text);
+    char *dash = strstr (dashless, "\xe2\x80\x94 ");
+    assert_non_null (dash);
+    memmove (dash + 1, dash + 3, strlen (dash + 3) + 1);
+    *dash = '-';
+    s_put (proof, dashless);
+    free (dashless);
+    assert_int_equal (jk_test_run (check, &out, &err, S_LONG_MS), 1);
+    char *line5 = jk_sprintf ("REFUSED checkpoint %s: line 5: a signature "
+                              "line starts with U+2014 and a space\n",
+                              proof);
+    assert_string_equal (out, line5);
+    free (line5);
+    free (out);
+    free (err);
+    s_put (proof, text);
     /* Without --log-key: a usage error; a position the log lacks: 1. */
     char *check_bare[] = {"jejak-replay", "check", proof, NULL};
     assert_int_equal (jk_test_run (check_bare, &out, &err, S_LONG_MS), 2);
