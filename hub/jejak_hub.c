@@ -189,6 +189,9 @@ static int s_check (jk_opts_t *opts, s_hub_t *hub)
         jk_region_set_default_area (jk_opts_get (opts, "region"));
     (void)jk_region_default (); /* a bad --region stops here, exit 2 */
     hub->db = jk_opts_get (opts, "db");
+    /* SQLite would take "" for a temporary database of its own. */
+    if (!hub->db[0])
+        return s_usage_error ("--db must not be empty");
     if (s_make_parent (hub->db))
         return 1;
     hub->endpoints[0] = jk_opts_get (opts, "ingest");
