@@ -521,6 +521,14 @@ int jk_cli_verify (int argc, char **argv)
     code = jk_cli_db_arg (path);
     int integrity =
         code == JK_REPLAY_EXIT_OK ? s_verify_integrity (path) : JK_IO;
+    if (integrity == JK_OK) {
+        /* A sound SQLite file that holds no log (an outbox, an empty
+           file) is said as every command says it. */
+        sqlite3 *db = jk_cli_open_log ("verify", path);
+        if (!db)
+            integrity = JK_IO;
+        sqlite3_close (db);
+    }
     if (integrity == JK_IO) {
         jk_opts_destroy (&opts);
         return JK_REPLAY_EXIT_IO;

@@ -577,6 +577,22 @@ static void test_cli_usage (void **state)
     assert_int_equal (
         s_replay (NULL, &err, "head", text, NULL, NULL, NULL, NULL), 3);
     free (err);
+    /* A SQLite file without a log (empty: SQLite reads it as a database
+       with no tables): verify says it as head does. */
+    char *empty = jk_sprintf ("%s/empty.db", f->dir);
+    fclose (fopen (empty, "w"));
+    const char *both[] = {"verify", "head"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (
+            s_replay (NULL, &err, both[i], empty, NULL, NULL, NULL, NULL), 3);
+        char *want = jk_sprintf ("jejak-replay %s: %s: not a Jejak database "
+                                 "(no log table)\n",
+                                 both[i], empty);
+        assert_string_equal (err, want);
+        free (want);
+        free (err);
+    }
+    free (empty);
     assert_int_equal (s_replay (NULL, &err, "verify", "/nonexistent/x.db", NULL,
                                 NULL, NULL, NULL),
                       3);
