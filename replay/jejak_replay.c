@@ -96,9 +96,9 @@ int jk_cli_u64_flag (jk_opts_t *opts, const char *name, uint64_t *out)
         return 0;
     if (jk_parse_u64 (text, out) != JK_OK) {
         fprintf (stderr,
-                 "jejak-replay: --%s must be a whole number, got "
+                 "jejak-replay %s: --%s must be a whole number, got "
                  "'%s'\n",
-                 name, text);
+                 jk_cli_command, name, text);
         return -1;
     }
     return 0;

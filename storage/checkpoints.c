@@ -5,6 +5,7 @@
 #include "jk_store.h"
 #include "jk_tiles.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -78,17 +79,25 @@ static char *s_stored (sqlite3 *db, uint64_t size, bool newest)
 }
 
 /* A small text file (at most 64 KiB), NUL-terminated; NULL when it
-   cannot be read. */
-static char *s_read_text (const char *path)
+   cannot be read, with why in why ("No such file or directory", "is a
+   directory", "larger than 64 KiB"). */
+static char *s_read_text (const char *path, char *why, size_t why_size)
 {
     FILE *file = fopen (path, "rb");
-    if (!file)
+    if (!file) {
+        snprintf (why, why_size, "%s", strerror (errno));
         return NULL;
+    }
     char *text = jk_malloc (65537);
     size_t n = fread (text, 1, 65536, file);
-    bool ok = !ferror (file) && feof (file);
+    int error = ferror (file) ? errno : 0;
+    bool whole = feof (file);
     fclose (file);
-    if (!ok) {
+    if (error || !whole) {
+        snprintf (why, why_size, "%s",
+                  error == EISDIR ? "is a directory"
+                  : error         ? strerror (error)
+                                  : "larger than 64 KiB");
         free (text);
         return NULL;
     }
@@ -111,9 +120,12 @@ int jk_witnesses_read (const char *given, char **text, char *err,
         item += strspn (item, " \t\r\n");
         if (!*item)
             continue;
-        char *file = strchr (item, '+') ? NULL : s_read_text (item);
+        char why[64] = "";
+        char *file =
+            strchr (item, '+') ? NULL : s_read_text (item, why, sizeof why);
         if (!strchr (item, '+') && !file) {
-            snprintf (err, err_size, "--witnesses: cannot read %s", item);
+            snprintf (err, err_size, "--witnesses: cannot read %s: %s", item,
+                      why);
             free (copy);
             free (list);
             return JK_IO;

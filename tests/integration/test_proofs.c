@@ -1156,6 +1156,13 @@ static void test_prove_and_check (void **state)
     free (none);
     free (out);
     free (err);
+    /* A --size that is no number: usage, naming the command. */
+    size_none[4] = "abc";
+    assert_int_equal (jk_test_run (size_none, &out, &err, S_LONG_MS), 2);
+    assert_string_equal (err, "jejak-replay checkpoint: --size must be a "
+                              "whole number, got 'abc'\n");
+    free (out);
+    free (err);
 
     /* verify checks every checkpoint the hub stored against the log; a
        stored note with another head is a rewritten log. */

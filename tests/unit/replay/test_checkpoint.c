@@ -288,8 +288,17 @@ static void test_checkpoint_unreadable (void **state)
                          f->log_vkey,    "--witnesses", missing, NULL};
     assert_int_equal (jk_test_run (witnesses, NULL, &err, S_RUN_MS), 2);
     char *want = jk_sprintf ("jejak-replay check: --witnesses: cannot read "
-                             "%s\n",
+                             "%s: No such file or directory\n",
                              missing);
+    assert_string_equal (err, want);
+    free (want);
+    free (err);
+    /* A directory: said so. */
+    witnesses[6] = f->dir;
+    assert_int_equal (jk_test_run (witnesses, NULL, &err, S_RUN_MS), 2);
+    want = jk_sprintf ("jejak-replay check: --witnesses: cannot read %s: is "
+                       "a directory\n",
+                       f->dir);
     assert_string_equal (err, want);
     free (want);
     free (err);
