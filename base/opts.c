@@ -307,13 +307,32 @@ static int s_config_scan (jk_opts_t *self, const char *path, char *err,
 static zconfig_t *s_zconfig_load (const char *path, char *why, size_t why_size)
 {
     *why = 0;
+    /* The file read here and parsed from memory: zconfig_load keeps
+       (and so leaks) its file handle when the text does not parse. A
+       NUL byte, which would end the text early, is no ZPL. */
+    zchunk_t *chunk = zchunk_slurp (path, 0);
+    if (!chunk) {
+        snprintf (why, why_size, "%s", strerror (errno));
+        return NULL;
+    }
+    const uint8_t *nul =
+        zchunk_size (chunk) > 0
+            ? memchr (zchunk_data (chunk), 0, zchunk_size (chunk))
+            : NULL;
+    if (nul) {
+        snprintf (why, why_size, "a NUL byte at offset %zu: not a text file",
+                  (size_t)(nul - zchunk_data (chunk)));
+        zchunk_destroy (&chunk);
+        return NULL;
+    }
     fflush (NULL);
     FILE *capture = tmpfile ();
     int saved[2] = {-1, -1};
     for (int fd = 0; capture && fd < 2; fd++)
         if ((saved[fd] = dup (fd + 1)) >= 0)
             dup2 (fileno (capture), fd + 1);
-    zconfig_t *config = zconfig_load (path);
+    zconfig_t *config = zconfig_chunk_load (chunk);
+    zchunk_destroy (&chunk);
     fflush (NULL);
     for (int fd = 0; fd < 2; fd++)
         if (saved[fd] >= 0) {

@@ -104,6 +104,8 @@ printf 'feed = "x"\n# a comment\nnosuchkey = "0"\n    nested = "1"\n' \
 # naming the file, the line and the rule; nothing on stdout.
 printf '# hub\n[hub]\ndb = "x.db"\n' >"$tmp/ini.cfg"
 printf 'feed = "x"\n# later\nfeed = "y"\n' >"$tmp/twice.cfg"
+# A NUL byte: no text, said, not read as the text before it.
+printf 'db = "x.db"\n\000\000' >"$tmp/nul.cfg"
 for p in "$@"; do
     case $p in
     jejak-schema) continue ;; # takes no options from a file
@@ -123,8 +125,9 @@ for p in "$@"; do
         [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
             fail "$cmd --config $path exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
     done
-    for bad in ini twice; do
+    for bad in ini twice nul; do
         case $bad in
+        nul) why="a NUL byte at offset 12: not a text file (ZPL expected: key = \"value\", one a line)" ;;
         ini) why="line 2: invalid syntax '[hub]' (ZPL expected: key = \"value\", one a line)" ;;
         twice) why="line 3 gives key 'feed' again (line 1 gave it first): give each key once" ;;
         esac
