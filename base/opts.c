@@ -259,62 +259,56 @@ bool jk_opts_key_known (const char *key)
    'KEY' ignored"; and refuses a key given twice, of which only the first
    would count (an edit appended below an old line would be ignored).
    0, or JK_INVALID with err. */
-static int s_config_scan (jk_opts_t *self, const char *path, char *err,
-                          size_t err_size)
+static int s_config_scan (jk_opts_t *self, const char *path, const char *text,
+                          size_t size, char *err, size_t err_size)
 {
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    char *line = NULL;
-    size_t size = 0;
     unsigned number = 0;
     zhashx_t *seen = zhashx_new (); /* key -> its first line, as text */
     zhashx_set_destructor (seen, (zhashx_destructor_fn *)zstr_free);
     int rc = 0;
-    while (rc == 0 && getline (&line, &size, file) >= 0) {
+    for (size_t at = 0; rc == 0 && at < size;) {
+        const char *line = text + at;
+        const char *nl = memchr (line, '\n', size - at);
+        size_t line_len = nl ? (size_t)(nl - line) : size - at;
+        at += line_len + 1;
         number++;
-        size_t len = strcspn (line, " \t=#\r\n");
+        size_t len = 0;
+        while (len < line_len && !strchr (" \t=#\r", line[len]))
+            len++;
         if (len == 0)
             continue; /* blank, comment or indented */
-        line[len] = 0;
-        const char *first = (const char *)zhashx_lookup (seen, line);
+        char *key = zsys_sprintf ("%.*s", (int)len, line);
+        const char *first = (const char *)zhashx_lookup (seen, key);
         if (first) {
             snprintf (err, err_size,
                       "cannot read config file %s: line %u gives key '%s' "
                       "again (line %s gave it first): give each key once",
-                      path, number, line, first);
+                      path, number, key, first);
             rc = JK_INVALID;
-            break;
+        } else {
+            zhashx_insert (seen, key, zsys_sprintf ("%u", number));
+            if (s_find (self, key, len) < 0 && !jk_opts_key_known (key))
+                fprintf (stderr,
+                         "%s: warning: %s:%u: unknown key '%s' ignored (no "
+                         "Jejak program takes it)\n",
+                         self->program, path, number, key);
         }
-        zhashx_insert (seen, line, zsys_sprintf ("%u", number));
-        if (s_find (self, line, len) >= 0 || jk_opts_key_known (line))
-            continue;
-        fprintf (stderr,
-                 "%s: warning: %s:%u: unknown key '%s' ignored (no Jejak "
-                 "program takes it)\n",
-                 self->program, path, number, line);
+        zstr_free (&key);
     }
     zhashx_destroy (&seen);
-    free (line);
-    fclose (file);
     return rc;
 }
 
-/* zconfig_load with what CZMQ says of a file it cannot parse (which it
-   writes on stdout, where a program's output belongs) taken into why
-   ("line 3: invalid syntax '[hub]'"), for the program's own one line on
-   stderr. Runs before the program starts any thread. */
-static zconfig_t *s_zconfig_load (const char *path, char *why, size_t why_size)
+/* zconfig_chunk_load with what CZMQ says of a text it cannot parse
+   (which it writes on stdout, where a program's output belongs) taken
+   into why ("line 3: invalid syntax '[hub]'"), for the program's own one
+   line on stderr. A NUL byte, which would end the text early, is no ZPL.
+   (Parsed from memory: zconfig_load keeps, and so leaks, its file handle
+   when the text does not parse.) Runs before the program starts any
+   thread. */
+static zconfig_t *s_zconfig_parse (zchunk_t *chunk, char *why, size_t why_size)
 {
     *why = 0;
-    /* The file read here and parsed from memory: zconfig_load keeps
-       (and so leaks) its file handle when the text does not parse. A
-       NUL byte, which would end the text early, is no ZPL. */
-    zchunk_t *chunk = zchunk_slurp (path, 0);
-    if (!chunk) {
-        snprintf (why, why_size, "%s", strerror (errno));
-        return NULL;
-    }
     const uint8_t *nul =
         zchunk_size (chunk) > 0
             ? memchr (zchunk_data (chunk), 0, zchunk_size (chunk))
@@ -322,7 +316,6 @@ static zconfig_t *s_zconfig_load (const char *path, char *why, size_t why_size)
     if (nul) {
         snprintf (why, why_size, "a NUL byte at offset %zu: not a text file",
                   (size_t)(nul - zchunk_data (chunk)));
-        zchunk_destroy (&chunk);
         return NULL;
     }
     fflush (NULL);
@@ -332,7 +325,6 @@ static zconfig_t *s_zconfig_load (const char *path, char *why, size_t why_size)
         if ((saved[fd] = dup (fd + 1)) >= 0)
             dup2 (fileno (capture), fd + 1);
     zconfig_t *config = zconfig_chunk_load (chunk);
-    zchunk_destroy (&chunk);
     fflush (NULL);
     for (int fd = 0; fd < 2; fd++)
         if (saved[fd] >= 0) {
@@ -378,17 +370,28 @@ static int s_config_load (jk_opts_t *self, const char *path, char *err,
                   "cannot read config file %s: it is a directory", path);
         return JK_INVALID;
     }
+    /* Read once: the parse and the scan of its keys see the same bytes. */
+    zchunk_t *chunk = zchunk_read (file, (size_t)st.st_size);
     fclose (file);
+    if (!chunk) {
+        snprintf (err, err_size, "cannot read config file %s: %s", path,
+                  strerror (errno));
+        return JK_INVALID;
+    }
     char why[256];
-    self->config = s_zconfig_load (path, why, sizeof why);
+    self->config = s_zconfig_parse (chunk, why, sizeof why);
+    int rc = 0;
     if (!self->config) {
         snprintf (err, err_size,
                   "cannot read config file %s: %s (ZPL expected: key = "
                   "\"value\", one a line)",
                   path, *why ? why : "not ZPL");
-        return JK_INVALID;
-    }
-    return s_config_scan (self, path, err, err_size);
+        rc = JK_INVALID;
+    } else
+        rc = s_config_scan (self, path, (const char *)zchunk_data (chunk),
+                            zchunk_size (chunk), err, err_size);
+    zchunk_destroy (&chunk);
+    return rc;
 }
 
 void jk_opts_command_line_only (jk_opts_t *self, size_t first)
@@ -399,24 +402,29 @@ void jk_opts_command_line_only (jk_opts_t *self, size_t first)
 
 static const char *s_value (jk_opts_t *self, const char *name, bool *given);
 
+/* What a switch's value says: 1 on ("1", "true", "yes", "on"), 0 off
+   ("0", "false", "no", "off"), -1 neither. */
+static int s_switch_word (const char *v)
+{
+    static const char *const words[] = {"1", "true",  "yes", "on",
+                                        "0", "false", "no",  "off"};
+    for (int w = 0; w < 8; w++)
+        if (strcmp (v, words[w]) == 0)
+            return w < 4;
+    return -1;
+}
+
 /* Each switch's value, from its flag (--no-tree=VALUE), variable or
    config file, is one that says on or off: another (--no-tree=bogus)
    would be taken as off without a word. 0, or JK_INVALID with err. */
 static int s_check_switches (jk_opts_t *self, char *err, size_t err_size)
 {
-    static const char *const words[] = {"1", "true",  "yes", "on",
-                                        "0", "false", "no",  "off"};
     for (size_t i = 0; i < self->count; i++) {
         if (!self->spec[i].is_switch)
             continue;
         bool given;
         const char *v = s_value (self, self->spec[i].name, &given);
-        if (!v)
-            continue;
-        bool known = false;
-        for (size_t w = 0; w < sizeof words / sizeof *words; w++)
-            known = known || strcmp (v, words[w]) == 0;
-        if (!known) {
+        if (v && s_switch_word (v) < 0) {
             snprintf (err, err_size,
                       "option --%s is a switch: '%s' is not 1, true, yes, on, "
                       "0, false, no or off",
@@ -566,8 +574,7 @@ bool jk_opts_flag_given (jk_opts_t *self, const char *name)
 bool jk_opts_on (jk_opts_t *self, const char *name)
 {
     const char *v = jk_opts_get (self, name);
-    return v && (strcmp (v, "1") == 0 || strcmp (v, "true") == 0 ||
-                 strcmp (v, "yes") == 0 || strcmp (v, "on") == 0);
+    return v && s_switch_word (v) == 1;
 }
 
 bool jk_opts_help (jk_opts_t *self)
