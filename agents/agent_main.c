@@ -239,67 +239,6 @@ static void s_command_help (jk_agent_t *self, const jk_type_t *t, FILE *out)
 /* ---- main ------------------------------------------------------------------
  */
 
-/* COMMAND --help of the commands besides the event commands: what it
-   does and its own flags (docs/AGENTS.md, "sync, pending, receipts,
-   prune"). */
-static void s_builtin_help (jk_agent_t *self, const char *command, FILE *out)
-{
-    static const struct {
-        const char *name, *usage, *text, *flags;
-    } helps[] = {
-        {"import", "import FILE.csv --type TYPE",
-         "Queues one event of TYPE per row of a CSV file (';' or ',', a "
-         "header row\nof field names, cells as the flags take them), then "
-         "delivers them. Bad rows\nare reported with their line; a row "
-         "queued before is not queued again.",
-         "  --type TYPE    required; the rows' event type, one of:"},
-        {"sync", "sync",
-         "Delivers everything pending, oldest first, waiting up to --wait "
-         "seconds\nwithout progress; with --log-key it then proves the new "
-         "receipts.",
-         NULL},
-        {"pending", "pending",
-         "Lists the PENDING, SENT, REJECTED and QUARANTINED events of the "
-         "outbox,\ntab-separated, with the reason of a rejection; the counts "
-         "go to stderr.",
-         NULL},
-        {"receipts", "receipts [--verify]",
-         "Lists the STORED events with their position and chain hash.",
-         "  --verify       check every receipt against the hub's newest "
-         "checkpoint\n                 (needs --log-key)"},
-        {"witness", "witness",
-         "Checks the hub's newest checkpoint and cosigns it (needs --log-key "
-         "and\n--witness-key).",
-         NULL},
-        {"inspect", "inspect SEQ",
-         "Shows one event of the outbox in full: state, type, id, receipt, "
-         "whether\nits stored bytes match the row, and the bytes.",
-         NULL},
-        {"prune", "prune --before DATE",
-         "Removes the STORED events written before DATE (WIB). Nothing else "
-         "is\never deleted.",
-         "  --before DATE  required; dd/mm/yyyy or yyyy-mm-dd"},
-    };
-    for (size_t i = 0; i < sizeof helps / sizeof *helps; i++) {
-        if (strcmp (helps[i].name, command) != 0)
-            continue;
-        fprintf (out, "Usage: %s %s\n\n%s\n", self->program, helps[i].usage,
-                 helps[i].text);
-        if (helps[i].flags) {
-            fprintf (out, "\nflags:\n%s", helps[i].flags);
-            if (strcmp (command, "import") == 0)
-                for (size_t k = 0; k < jk_vocabulary_count (); k++)
-                    if (jk_vocabulary_at (k)->domain & self->domain)
-                        fprintf (out, "\n                 %s",
-                                 jk_vocabulary_at (k)->name);
-            fprintf (out, "\n");
-        }
-        fprintf (out, "\nglobal flags: see %s --help\n", self->program);
-        return;
-    }
-    s_usage (self, out);
-}
-
 static int s_cmd_receipts (jk_agent_t *self)
 {
     return jk_opts_on (self->opts, "verify") ? jk_agent_cmd_verify (self)
@@ -311,15 +250,46 @@ static int s_cmd_pending (jk_agent_t *self)
     return jk_agent_cmd_list (self, false);
 }
 
-/* The commands besides one per event type. */
+/* The commands besides one per event type: each one's entry, and its
+   COMMAND --help: what it does and its own flags (docs/AGENTS.md, "sync,
+   pending, receipts, prune"). */
 static const struct {
     const char *name;
     int (*run) (jk_agent_t *self);
+    const char *usage, *text, *flags;
 } s_builtins[] = {
-    {"import", jk_agent_cmd_import},   {"sync", jk_agent_cmd_sync},
-    {"pending", s_cmd_pending},        {"receipts", s_cmd_receipts},
-    {"prune", jk_agent_cmd_prune},     {"inspect", jk_agent_cmd_inspect},
-    {"witness", jk_agent_cmd_witness},
+    {"import", jk_agent_cmd_import, "import FILE.csv --type TYPE",
+     "Queues one event of TYPE per row of a CSV file (';' or ',', a "
+     "header row\nof field names, cells as the flags take them), then "
+     "delivers them. Bad rows\nare reported with their line; a row "
+     "queued before is not queued again.",
+     "  --type TYPE    required; the rows' event type, one of:"},
+    {"sync", jk_agent_cmd_sync, "sync",
+     "Delivers everything pending, oldest first, waiting up to --wait "
+     "seconds\nwithout progress; with --log-key it then proves the new "
+     "receipts.",
+     NULL},
+    {"pending", s_cmd_pending, "pending",
+     "Lists the PENDING, SENT, REJECTED and QUARANTINED events of the "
+     "outbox,\ntab-separated, with the reason of a rejection; the counts "
+     "go to stderr.",
+     NULL},
+    {"receipts", s_cmd_receipts, "receipts [--verify]",
+     "Lists the STORED events with their position and chain hash.",
+     "  --verify       check every receipt against the hub's newest "
+     "checkpoint\n                 (needs --log-key)"},
+    {"witness", jk_agent_cmd_witness, "witness",
+     "Checks the hub's newest checkpoint and cosigns it (needs --log-key "
+     "and\n--witness-key).",
+     NULL},
+    {"inspect", jk_agent_cmd_inspect, "inspect SEQ",
+     "Shows one event of the outbox in full: state, type, id, receipt, "
+     "whether\nits stored bytes match the row, and the bytes.",
+     NULL},
+    {"prune", jk_agent_cmd_prune, "prune --before DATE",
+     "Removes the STORED events written before DATE (WIB). Nothing else "
+     "is\never deleted.",
+     "  --before DATE  required; dd/mm/yyyy or yyyy-mm-dd"},
 };
 #define S_BUILTINS (sizeof s_builtins / sizeof s_builtins[0])
 
@@ -330,6 +300,24 @@ static int s_builtin (const char *command)
         if (strcmp (command, s_builtins[i].name) == 0)
             return (int)i;
     return -1;
+}
+
+/* COMMAND --help of built-in command builtin (s_builtins). */
+static void s_builtin_help (jk_agent_t *self, int builtin, FILE *out)
+{
+    const char *command = s_builtins[builtin].name;
+    fprintf (out, "Usage: %s %s\n\n%s\n", self->program,
+             s_builtins[builtin].usage, s_builtins[builtin].text);
+    if (s_builtins[builtin].flags) {
+        fprintf (out, "\nflags:\n%s", s_builtins[builtin].flags);
+        if (strcmp (command, "import") == 0)
+            for (size_t k = 0; k < jk_vocabulary_count (); k++)
+                if (jk_vocabulary_at (k)->domain & self->domain)
+                    fprintf (out, "\n                 %s",
+                             jk_vocabulary_at (k)->name);
+        fprintf (out, "\n");
+    }
+    fprintf (out, "\nglobal flags: see %s --help\n", self->program);
 }
 
 /* Log lines (reconnects, ...) are for --verbose, or for the journal
@@ -426,7 +414,7 @@ int jk_agent_main (jk_domain_t domain, int argc, char **argv)
         if (type)
             s_command_help (self, type, stdout);
         else if (builtin >= 0)
-            s_builtin_help (self, command, stdout);
+            s_builtin_help (self, builtin, stdout);
         else
             s_usage (self, stdout);
         rc = JK_EXIT_OK;
