@@ -66,7 +66,7 @@ const char *jk_db_kind_name (jk_db_kind_t kind)
     return s_kinds[kind].name;
 }
 
-static bool s_has_table (sqlite3 *db, const char *name)
+bool jk_db_has_table (sqlite3 *db, const char *name)
 {
     sqlite3_stmt *st = NULL;
     bool has = false;
@@ -88,7 +88,7 @@ static jk_db_kind_t s_by_tables (sqlite3 *db)
         const s_kind_t *k = &s_kinds[s_order[i]];
         bool all = true;
         for (int t = 0; t < 3 && k->tables[t] && all; t++)
-            all = s_has_table (db, k->tables[t]);
+            all = jk_db_has_table (db, k->tables[t]);
         if (all)
             return s_order[i];
     }

@@ -49,5 +49,8 @@ int jk_db_kind_check (sqlite3 *db, const char *path, jk_db_kind_t kind,
    A write: call inside the opening's write transaction where there is
    one. JK_OK or JK_IO (SQLite's message on db). */
 int jk_db_kind_mark (sqlite3 *db, jk_db_kind_t kind);
+/* Whether db holds a table of that name (false too when it cannot be
+   read). */
+bool jk_db_has_table (sqlite3 *db, const char *name);
 
 #endif

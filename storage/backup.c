@@ -59,21 +59,6 @@ static int s_create (const char *path, char *err, size_t err_size)
     return JK_OK;
 }
 
-/* Whether db holds a table of that name. */
-static bool s_has_table (sqlite3 *db, const char *name)
-{
-    sqlite3_stmt *st = NULL;
-    bool found =
-        sqlite3_prepare_v2 (db,
-                            "SELECT 1 FROM sqlite_master WHERE "
-                            "type = 'table' AND name = ?1",
-                            -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_step (st) == SQLITE_ROW;
-    sqlite3_finalize (st);
-    return found;
-}
-
 /* Opens path read-only and starts a read transaction on it: the copy
    taken through it is of that moment, however the file changes meanwhile
    (SQLite's backup uses the source's open transaction). A file of
@@ -101,7 +86,7 @@ static sqlite3 *s_open_source (const char *path, jk_db_kind_t kind, char *err,
         sqlite3_close (db);
         return NULL;
     }
-    if (kind == JK_DB_LOG && !s_has_table (db, "log")) {
+    if (kind == JK_DB_LOG && !jk_db_has_table (db, "log")) {
         snprintf (err, err_size,
                   "%s is not a Jejak event log: it holds no log table", path);
         sqlite3_close (db);

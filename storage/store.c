@@ -16,6 +16,7 @@
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "store_internal.h"
 
+#include "jk_dbkind.h"
 #include "jk_endpoint.h"
 
 #include <pthread.h>
@@ -120,15 +121,7 @@ static void s_check_take (jk_store_t *self)
 static int s_drop_old_projections (jk_store_t *self, const char *db_path)
 {
     sqlite3 *db = jk_log_db (self->log);
-    sqlite3_stmt *st = NULL;
-    bool old = false;
-    if (sqlite3_prepare_v2 (db,
-                            "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                            " AND name = 'projection_meta'",
-                            -1, &st, NULL) == SQLITE_OK)
-        old = sqlite3_step (st) == SQLITE_ROW;
-    sqlite3_finalize (st);
-    if (!old)
+    if (!jk_db_has_table (db, "projection_meta"))
         return 0;
     char *sql = jk_strdup ("BEGIN IMMEDIATE;");
     for (size_t i = 0; i < jk_ptable_count (); i++) {
