@@ -22,7 +22,8 @@ static const jk_opt_t s_spec[] = {
     {"db", "JEJAK_DB", NULL,
      "the hub's database, or a copy (jejak-replay backup / rebuild)", false},
     {"as-of", "JEJAK_REPORT_AS_OF", NULL,
-     "the report's date, DD/MM/YYYY or YYYY-MM-DD (default today in WIB)",
+     "the report's date, DD/MM/YYYY or YYYY-MM-DD, not after today "
+     "(default today in WIB)",
      false},
     {"format", "JEJAK_REPORT_FORMAT", "xlsx", "xlsx, csv or html", false},
     {"out", "JEJAK_REPORT_OUT", NULL,
@@ -184,13 +185,25 @@ static const char *s_option (jk_opts_t *opts, const jk_report_kind_t *kind,
 static int s_doc_options (jk_opts_t *opts, const jk_report_kind_t *kind,
                           jk_rdoc_t *doc)
 {
-    doc->as_of_day = jk_wib_day (jk_clock_now_ms ());
+    int32_t today = jk_wib_day (jk_clock_now_ms ());
+    doc->as_of_day = today;
     const char *as_of = jk_opts_get (opts, "as-of");
     if (as_of && jk_date_parse_day (as_of, &doc->as_of_day)) {
         fprintf (stderr,
                  "jejak-report: --as-of '%s' is not a date (DD/MM/YYYY or "
                  "YYYY-MM-DD)\n",
                  as_of);
+        return S_EXIT_USAGE;
+    }
+    if (doc->as_of_day > today) {
+        /* The figures of a day that has not come would be today's,
+           labelled with a later date. */
+        char day[11];
+        jk_date_format (today, day);
+        fprintf (stderr,
+                 "jejak-report: --as-of '%s' is after today (%s, WIB): a "
+                 "report is as of today or an earlier day\n",
+                 as_of, day);
         return S_EXIT_USAGE;
     }
     jk_date_format (doc->as_of_day, doc->as_of);

@@ -837,6 +837,53 @@ static void test_usage_errors (void **state)
     free (projections);
 }
 
+/* --as-of after today (WIB, by the program's clock: pinned here with
+   JEJAK_CLOCK_MS) is refused, exit 2, nothing written; today and
+   earlier days are reports. */
+static void test_as_of_future (void **state)
+{
+    (void)state;
+    char *path = s_path ("future.csv");
+    /* 31/12/2022 12:00 WIB */
+    setenv ("JEJAK_CLOCK_MS", "1672462800000", 1);
+    static const char *const days[] = {"2023-01-01", "01/01/2023",
+                                       "31/12/2999"};
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        char *err = NULL;
+        int rc = s_report ("kecamatan", days[i], "csv", path, &err, NULL, NULL,
+                           NULL, NULL);
+        char *want = jk_sprintf ("jejak-report: --as-of '%s' is after today "
+                                 "(2022-12-31, WIB): a report is as of "
+                                 "today or an earlier day\n",
+                                 days[i]);
+        if (rc != 2 || strcmp (err, want) != 0)
+            fail_msg ("--as-of %s: exit %d, stderr %s", days[i], rc, err);
+        assert_int_equal (access (path, F_OK), -1);
+        free (want);
+        free (err);
+    }
+    assert_int_equal (s_report ("kecamatan", "31/12/2022", "csv", path, NULL,
+                                NULL, NULL, NULL, NULL),
+                      0);
+    assert_int_equal (unlink (path), 0);
+    /* Without --as-of: today. */
+    char *argv[] = {"jejak-report", "kecamatan", "--db", s_demo->db, "--format",
+                    "csv",          "--out",     path,   NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_WAIT_MS), 0);
+    assert_non_null (strstr (err, "as of 2022-12-31"));
+    free (out);
+    free (err);
+    /* 01/01/2023 00:30 WIB is 31/12/2022 17:30 UTC: the WIB day counts. */
+    setenv ("JEJAK_CLOCK_MS", "1672507800000", 1);
+    assert_int_equal (s_report ("kecamatan", "2023-01-01", "csv", path, NULL,
+                                NULL, NULL, NULL, NULL),
+                      0);
+    unsetenv ("JEJAK_CLOCK_MS");
+    assert_int_equal (unlink (path), 0);
+    free (path);
+}
+
 /* A flag the chosen command does not take is refused (exit 2) naming the
    flag and the command, nothing written (REPORTS.md, "Menjalankan"); a
    config file's key for another report is not read. */
@@ -1167,6 +1214,7 @@ int main (void)
         cmocka_unit_test (test_csv_html),
         cmocka_unit_test (test_masking_and_keys),
         cmocka_unit_test (test_usage_errors),
+        cmocka_unit_test (test_as_of_future),
         cmocka_unit_test (test_flags_of_other_reports),
         cmocka_unit_test (test_out_cannot_be_written),
         cmocka_unit_test (test_out_failed_leaves_nothing),
