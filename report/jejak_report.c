@@ -364,19 +364,39 @@ static int s_write_to (jk_rdoc_t *doc, const char *format, const char *path,
     return JK_OK;
 }
 
+/* Gives the temporary file fd the mode and group of the file it
+   replaces (was, NULL for a new file): its permission bits, and its
+   group when this user may give a file that group (one of its groups;
+   root any); the owner is whoever writes it. A new file has the mode
+   fopen's would have. */
+static void s_out_mode (int fd, const struct stat *was)
+{
+    if (was) {
+        if (fchown (fd, (uid_t)-1, was->st_gid) != 0) {
+            /* Not a group of this user's: the new file keeps its own. */
+        }
+        fchmod (fd, was->st_mode & 0777);
+        return;
+    }
+    mode_t mask = umask (0);
+    umask (mask);
+    fchmod (fd, 0666 & ~mask);
+}
+
 /* Writes the document to out_path ("-": standard output) in format. 0 or
    an exit code, the reason printed. A file is written whole or not at
    all, in every format: into a temporary file beside it (OUT.XXXXXX,
    through a symbolic link to where it points), renamed into place once
    complete, and removed when anything fails, so a failed report leaves
    nothing at --out (an earlier file there stays as it was). What is not
-   a regular file (a device, a pipe: /dev/stdout) is written in place. */
+   a regular file (a device, a pipe: /dev/stdout) is written in place.
+   A report that replaces a file keeps its mode and group (s_out_mode). */
 static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
 {
     char why[512] = "";
     struct stat st;
-    if (strcmp (out_path, "-") == 0 ||
-        (stat (out_path, &st) == 0 && !S_ISREG (st.st_mode)))
+    bool exists = strcmp (out_path, "-") != 0 && stat (out_path, &st) == 0;
+    if (strcmp (out_path, "-") == 0 || (exists && !S_ISREG (st.st_mode)))
         return s_write_to (doc, format, out_path, why, sizeof why)
                    ? s_out_failed (out_path, why)
                    : 0;
@@ -392,10 +412,7 @@ static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
     if (fd < 0)
         rc = s_out_failed (out_path, strerror (errno));
     else {
-        /* The mode a new file of fopen's would have. */
-        mode_t mask = umask (0);
-        umask (mask);
-        fchmod (fd, 0666 & ~mask);
+        s_out_mode (fd, exists ? &st : NULL);
         close (fd);
         if (s_write_to (doc, format, tmp, why, sizeof why))
             rc = s_out_failed (out_path, why);

@@ -1008,6 +1008,15 @@ static void test_out_cannot_be_written (void **state)
     free (missing);
 }
 
+/* Writes "an earlier report" to path: a file a report replaces. */
+static void s_earlier_report (const char *path)
+{
+    FILE *old = fopen (path, "w");
+    assert_non_null (old);
+    fputs ("an earlier report\n", old);
+    assert_int_equal (fclose (old), 0);
+}
+
 /* A report that fails while its file is written (a file size limit on
    the process, which root is held to as well: a disk that fills) leaves
    nothing at --out, in every format: exit 3 and the reason, no file
@@ -1030,10 +1039,7 @@ static void test_out_failed_leaves_nothing (void **state)
     for (size_t f = 0; f < 3; f++) {
         char *fresh = jk_sprintf ("%s/limited.%s", s_demo->dir, formats[f]);
         char *earlier = jk_sprintf ("%s/earlier.%s", s_demo->dir, formats[f]);
-        FILE *old = fopen (earlier, "w");
-        assert_non_null (old);
-        fputs ("an earlier report\n", old);
-        assert_int_equal (fclose (old), 0);
+        s_earlier_report (earlier);
         const char *outs[] = {fresh, earlier};
         for (size_t i = 0; i < 2; i++) {
             char *err = NULL;
@@ -1073,6 +1079,61 @@ static void test_out_failed_leaves_nothing (void **state)
     }
     sqlite3_close (db);
     signal (SIGXFSZ, xfsz);
+}
+
+/* A group other than this process's own that it may give a file (root:
+   any; else one of its supplementary groups), or (gid_t)-1. */
+static gid_t s_other_group (void)
+{
+    if (geteuid () == 0)
+        return getegid () == 4 ? 5 : 4;
+    gid_t groups[64];
+    int n = getgroups (64, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] != getegid ())
+            return groups[i];
+    return (gid_t)-1;
+}
+
+/* A report written over an earlier file (a new file renamed into
+   place) keeps that file's permission bits and group, in every format;
+   a new file has the umask's mode and the writer's group. */
+static void test_out_keeps_mode (void **state)
+{
+    (void)state;
+    static const char *const formats[] = {"xlsx", "csv", "html"};
+    mode_t mask = umask (022);
+    gid_t group = s_other_group ();
+    for (size_t f = 0; f < 3; f++) {
+        char *fresh = jk_sprintf ("%s/mode-new.%s", s_demo->dir, formats[f]);
+        char *earlier = jk_sprintf ("%s/mode-old.%s", s_demo->dir, formats[f]);
+        s_earlier_report (earlier);
+        assert_int_equal (chmod (earlier, 0640), 0);
+        if (group != (gid_t)-1)
+            assert_int_equal (chown (earlier, (uid_t)-1, group), 0);
+        struct stat before, st;
+        assert_int_equal (stat (earlier, &before), 0);
+        const char *outs[] = {fresh, earlier};
+        for (size_t i = 0; i < 2; i++)
+            assert_int_equal (s_report ("kecamatan", S_AS_OF, formats[f],
+                                        outs[i], NULL, NULL, NULL, NULL, NULL),
+                              0);
+        assert_int_equal (stat (fresh, &st), 0);
+        assert_int_equal (st.st_mode & 07777, 0644);
+        assert_int_equal (st.st_gid, getegid ());
+        assert_int_equal (stat (earlier, &st), 0);
+        assert_true (st.st_ino != before.st_ino); /* a new file */
+        assert_true (st.st_size > 100);
+        assert_int_equal (st.st_mode & 07777, 0640);
+        assert_int_equal (st.st_gid, before.st_gid);
+        if (group == (gid_t)-1)
+            print_message ("group not checked: no other group to give\n");
+        assert_int_equal (unlink (earlier), 0);
+        assert_int_equal (unlink (fresh), 0);
+        free (earlier);
+        free (fresh);
+    }
+    umask (mask);
 }
 
 /* ---- docs/PROJECTIONS.md's example queries
@@ -1218,6 +1279,7 @@ int main (void)
         cmocka_unit_test (test_flags_of_other_reports),
         cmocka_unit_test (test_out_cannot_be_written),
         cmocka_unit_test (test_out_failed_leaves_nothing),
+        cmocka_unit_test (test_out_keeps_mode),
         cmocka_unit_test (test_on_backup),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
