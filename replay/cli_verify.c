@@ -400,8 +400,22 @@ static int s_verify_report (jk_opts_t *opts, const char *path, int rc,
         printf ("TAMPERED %s: first bad position %llu: %s: %s\n", path,
                 (unsigned long long)result->bad_pos,
                 s_problem_name (result->problem), result->message);
-        printf ("verified intact up to position %llu\n",
-                (unsigned long long)result->head.pos);
+        /* The chain's verdict and the stored tree's, each said apart. */
+        if (result->problem == JK_VERIFY_TREE && result->tree_bad_pos)
+            printf ("the chain is intact up to position %llu, the log's "
+                    "head; the stored tree is wrong from position %llu "
+                    "(%s)\n",
+                    (unsigned long long)result->head.pos,
+                    (unsigned long long)result->tree_bad_pos,
+                    result->tree_where);
+        else
+            printf ("verified intact up to position %llu\n",
+                    (unsigned long long)result->head.pos);
+        if (result->problem != JK_VERIFY_TREE && result->tree_bad_pos)
+            printf ("the stored tree is wrong too, from position %llu (%s): "
+                    "%s\n",
+                    (unsigned long long)result->tree_bad_pos,
+                    result->tree_where, result->tree_message);
         code = JK_REPLAY_EXIT_TAMPERED;
     } else {
         printf ("intact %s: %llu records, chain verified%s\n", path,

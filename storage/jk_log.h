@@ -198,7 +198,8 @@ typedef enum {
     JK_VERIFY_TRUNCATED = 4, /* the kept head lies beyond the log's end */
     JK_VERIFY_HEAD = 5,      /* the hash at the kept head's pos differs */
     JK_VERIFY_TREE = 6,      /* a stored Merkle tile differs from the tree
-                                recomputed from the log */
+                                recomputed from the log (the chain holds
+                                to the log's end) */
     JK_VERIFY_COLUMN = 7,    /* a column copied from the record's bytes
                                 (id, type, v, source, seq, at) differs
                                 from what the hashed bytes hold */
@@ -213,12 +214,20 @@ typedef struct {
     jk_verify_problem_t problem; /* JK_VERIFY_OK when intact */
     uint64_t bad_pos;            /* first bad position, 0 when intact */
     uint64_t records;            /* records checked */
-    jk_head_t head;              /* last position checked and its hash */
+    jk_head_t head;              /* last position checked and its hash:
+                                    the chain holds up to it */
     uint8_t root[JK_HASH_SIZE];  /* Merkle tree head over the records
                                     checked (RFC 6962) */
     uint64_t tree_stored;        /* leaves the stored tiles cover */
     bool tree_absent;            /* the file has no tile table */
     char message[256];           /* what is wrong, for a human */
+    /* The stored tree's own verdict, found along the chain's walk (also
+       when the chain breaks later): the first position from which the
+       stored tiles are wrong (0: they match the records walked), the
+       tile and hash ("tile level 0 index 0, hash 1"), what is wrong. */
+    uint64_t tree_bad_pos;
+    char tree_where[64];
+    char tree_message[200];
 } jk_verify_result_t;
 
 /* Progress callback for long work: done of total records. */
@@ -233,9 +242,11 @@ typedef void (jk_progress_fn) (void *arg, uint64_t done, uint64_t total);
    file). With kept (not NULL), also checks that
    the log reaches kept->pos and has kept->hash there (detects truncation
    and rewriting); a kept head at position 0 must have the zero hash
-   (hash_0). Returns JK_OK when intact, JK_INVALID with the first bad
-   position and the problem in result, JK_IO (message in result) when the
-   file cannot be read. progress may be NULL. */
+   (hash_0). A problem of the stored tree does not stop the chain's walk:
+   the chain's problem is result's when there is one, else the tree's
+   (JK_VERIFY_TREE, bad_pos its tree_bad_pos). Returns JK_OK when intact,
+   JK_INVALID with the first bad position and the problem in result, JK_IO
+   (message in result) when the file cannot be read. progress may be NULL. */
 int jk_log_verify (const char *path, const jk_head_t *kept,
                    jk_verify_result_t *result, jk_progress_fn *progress,
                    void *progress_arg);

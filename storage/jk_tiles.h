@@ -82,22 +82,35 @@ jk_mhash_t *jk_tiles_hasher (jk_tiles_t *self);
 
 /* ---- checking stored tiles against the log --------------------------------
    Fed every leaf recomputed from the log in order, compares each stored
-   tile as the walk completes it. */
+   tile as the walk completes it, and goes on after a problem: what it
+   reports is the problem at the earliest position. */
 typedef struct jk_tiles_check_s jk_tiles_check_t;
+
+/* A problem of the stored tree: from which log position it is wrong
+   (the first position the wrong or missing hash covers, or the position
+   after the log's last when tiles go on past it), the tile (and hash)
+   and what is wrong. */
+typedef struct {
+    uint64_t pos;
+    char where[64];    /* "tile level 0 index 0, hash 1" */
+    char message[200]; /* "Merkle tile level 0 index 0 differs ..." */
+} jk_tiles_problem_t;
 
 /* NULL when db has no tile table (a database from before the tree). */
 jk_tiles_check_t *jk_tiles_check_new (sqlite3 *db);
 void jk_tiles_check_destroy (jk_tiles_check_t **self_p);
-/* JK_OK, or JK_INVALID with the tile named in message. */
-int jk_tiles_check_add (jk_tiles_check_t *self,
-                        const uint8_t leaf[JK_MERKLE_HASH], char *message,
-                        size_t message_size);
+/* Adds the next leaf, comparing the tiles it completes. */
+void jk_tiles_check_add (jk_tiles_check_t *self,
+                         const uint8_t leaf[JK_MERKLE_HASH]);
 /* At the end of the walk: compares the partial tiles and finds tiles
-   beyond the log. JK_OK or JK_INVALID with message. *stored is the number
-   of leaves the stored tiles cover (the tree may lag a log that the store
-   has not opened since it grew). */
-int jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored, char *message,
-                        size_t message_size);
+   beyond the log. *stored is the number of leaves the stored tiles cover
+   (the tree may lag a log that the store has not opened since it
+   grew). */
+void jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored);
+/* JK_OK when every tile compared so far matches the log, else
+   JK_INVALID with the problem at the earliest position in problem. */
+int jk_tiles_check_problem (jk_tiles_check_t *self,
+                            jk_tiles_problem_t *problem);
 /* The head over every leaf added so far. */
 void jk_tiles_check_root (jk_tiles_check_t *self, uint8_t out[JK_MERKLE_HASH]);
 

@@ -261,12 +261,11 @@ static bool s_verify_columns (jk_verify_result_t *result, sqlite3_stmt *stmt,
     return false;
 }
 
-/* Hashes a verified row into the tree: checked against the stored tiles,
-   or pushed on the edge when the file has none. False with the problem
-   recorded in result. */
-static bool s_verify_leaf (jk_verify_result_t *result, jk_mhash_t *mh,
-                           jk_tiles_check_t *tree, jk_merkle_edge_t *edge,
-                           const s_row_t *row)
+/* Hashes a verified row into the tree: checked against the stored tiles
+   (a problem there is the tree's, and the chain's walk goes on), or
+   pushed on the edge when the file has none. */
+static void s_verify_leaf (jk_mhash_t *mh, jk_tiles_check_t *tree,
+                           jk_merkle_edge_t *edge, const s_row_t *row)
 {
     bool rejected = row->outcome == JK_LOG_REJECTED;
     uint8_t leaf[JK_HASH_SIZE];
@@ -274,20 +273,16 @@ static bool s_verify_leaf (jk_verify_result_t *result, jk_mhash_t *mh,
                      rejected ? row->code : NULL,
                      rejected ? row->message : NULL, row->bytes, row->size,
                      leaf);
-    if (!tree) {
+    if (tree)
+        jk_tiles_check_add (tree, leaf);
+    else
         jk_merkle_edge_push (edge, mh, leaf);
-        return true;
-    }
-    char why[200];
-    if (jk_tiles_check_add (tree, leaf, why, sizeof why) == JK_OK)
-        return true;
-    s_problem (result, JK_VERIFY_TREE, row->pos, "%s", why);
-    return false;
 }
 
-/* The checks at the end of a walk that found no problem on the way (a
-   log shorter than the kept head, the stored tree's last tiles), and the
-   tree's root: from the stored tiles, or computed from the leaves. */
+/* The checks at the end of a walk (a log shorter than the kept head, the
+   stored tree's last tiles), the stored tree's verdict apart from the
+   chain's (the tree's problem is the result's when the chain holds), and
+   the tree's root: from the stored tiles, or computed from the leaves. */
 static void s_verify_end (jk_verify_result_t *result, const jk_head_t *kept,
                           jk_tiles_check_t *tree, jk_merkle_edge_t *edge,
                           jk_mhash_t *mh)
@@ -299,16 +294,23 @@ static void s_verify_end (jk_verify_result_t *result, const jk_head_t *kept,
                    "%llu: it was truncated",
                    (unsigned long long)result->head.pos,
                    (unsigned long long)kept->pos);
-    if (result->problem == JK_VERIFY_OK && tree) {
-        char why[200];
-        if (jk_tiles_check_end (tree, &result->tree_stored, why, sizeof why) !=
-            JK_OK)
-            s_problem (result, JK_VERIFY_TREE, result->head.pos, "%s", why);
-    }
-    if (tree)
-        jk_tiles_check_root (tree, result->root);
-    else
+    if (!tree) {
         jk_merkle_edge_root (edge, mh, result->root);
+        return;
+    }
+    if (result->problem == JK_VERIFY_OK)
+        jk_tiles_check_end (tree, &result->tree_stored);
+    jk_tiles_problem_t found;
+    if (jk_tiles_check_problem (tree, &found) != JK_OK) {
+        result->tree_bad_pos = found.pos;
+        snprintf (result->tree_where, sizeof result->tree_where, "%s",
+                  found.where);
+        snprintf (result->tree_message, sizeof result->tree_message, "%s",
+                  found.message);
+        if (result->problem == JK_VERIFY_OK)
+            s_problem (result, JK_VERIFY_TREE, found.pos, "%s", found.message);
+    }
+    jk_tiles_check_root (tree, result->root);
 }
 
 int jk_log_verify (const char *path, const jk_head_t *kept,
@@ -370,8 +372,7 @@ int jk_log_verify (const char *path, const jk_head_t *kept,
             !s_verify_columns (result, stmt, 7, &row))
             break;
         uint64_t pos = row.pos;
-        if (!s_verify_leaf (result, mh, tree, &edge, &row))
-            break;
+        s_verify_leaf (mh, tree, &edge, &row);
         memcpy (prev, hash, JK_HASH_SIZE);
         last_time = row.recorded_at;
         result->records++;

@@ -1,4 +1,4 @@
-/* Whole at ~800 lines: one class; writer, follower, reader share the edge. */
+/* Whole at ~840 lines: one class; writer, follower, reader share the edge. */
 /*  tiles.c - the Merkle tree's tiles in the log's database (jk_merkle.h):
     the writer's right edge (one partial tile per level, flushed as tiles
     fill, inside the log's transaction), the follower that computes the
@@ -9,6 +9,7 @@
 #include "jk_tiles.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -652,11 +653,12 @@ struct jk_tiles_check_s {
     jk_tiles_t *tiles;     /* the stored tiles (reader statements) */
     s_level_t *level;      /* the tree recomputed from the log */
     jk_merkle_edge_t edge; /* for the head */
+    uint64_t leaves;       /* leaves added: the log's size so far */
     uint64_t stored;       /* leaves covered by stored level-0 tiles */
     bool ended;            /* a level-0 tile was missing: no more after */
+    bool found;            /* a problem was found: the earliest in problem */
+    jk_tiles_problem_t problem;
     uint8_t (*buf)[S_HASH];
-    char *message; /* the caller's, during jk_tiles_check_add */
-    size_t message_size;
 };
 
 jk_tiles_check_t *jk_tiles_check_new (sqlite3 *db)
@@ -685,50 +687,83 @@ void jk_tiles_check_destroy (jk_tiles_check_t **self_p)
     *self_p = NULL;
 }
 
+/* The first log position (leaf index + 1) that hash of tile (level, idx)
+   covers. */
+static uint64_t s_first_pos (int level, uint64_t idx, uint32_t hash)
+{
+    return ((idx * S_WIDTH + hash) << (JK_MERKLE_TILE_HEIGHT * level)) + 1;
+}
+
+/* Records a problem of tile (level, idx), at one of its hashes (-1: the
+   whole tile), that makes the stored tree wrong from position pos: kept
+   unless one found before lies at an earlier position. */
+static void s_found (jk_tiles_check_t *self, uint64_t pos, int level,
+                     uint64_t idx, int hash, const char *format, ...)
+    __attribute__ ((format (printf, 6, 7)));
+
+static void s_found (jk_tiles_check_t *self, uint64_t pos, int level,
+                     uint64_t idx, int hash, const char *format, ...)
+{
+    if (self->found && self->problem.pos <= pos)
+        return;
+    jk_tiles_problem_t *p = &self->problem;
+    self->found = true;
+    p->pos = pos;
+    int n = snprintf (p->where, sizeof p->where, "tile level %d index %llu",
+                      level, (unsigned long long)idx);
+    if (hash >= 0 && n > 0 && (size_t)n < sizeof p->where)
+        snprintf (p->where + n, sizeof p->where - (size_t)n, ", hash %d", hash);
+    va_list args;
+    va_start (args, format);
+    vsnprintf (p->message, sizeof p->message, format, args);
+    va_end (args);
+}
+
 /* Compares the recomputed tile of level with the stored one (full, or the
-   partial upper tile at the end). */
-static int s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
-                      uint8_t hashes[][S_HASH], uint32_t width, char *message,
-                      size_t message_size)
+   partial upper tile at the end), recording what differs. */
+static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
+                       uint8_t hashes[][S_HASH], uint32_t width)
 {
     int stored = s_get (self->tiles, level, idx, self->buf);
     if (stored == 0 && level == 0) {
         self->ended = true;
-        return JK_OK;
+        return;
     }
     if (stored == 0 && self->ended)
-        return JK_OK; /* the stored tree ends before this tile's data */
+        return; /* the stored tree ends before this tile's data */
     if (stored < 0) {
-        snprintf (message, message_size,
-                  "Merkle tile level %d index %llu is not a whole number of "
-                  "hashes",
-                  level, (unsigned long long)idx);
-        return JK_INVALID;
+        s_found (self, s_first_pos (level, idx, 0), level, idx, -1,
+                 "Merkle tile level %d index %llu is not a whole number of "
+                 "hashes",
+                 level, (unsigned long long)idx);
+        return;
     }
     if (self->ended && level == 0) {
-        snprintf (message, message_size,
-                  "Merkle tile level 0 index %llu is stored after a missing "
-                  "one",
-                  (unsigned long long)idx);
-        return JK_INVALID;
+        s_found (self, s_first_pos (level, idx, 0), level, idx, -1,
+                 "Merkle tile level 0 index %llu is stored after a missing "
+                 "one",
+                 (unsigned long long)idx);
+        return;
     }
     uint32_t n = (uint32_t)stored < width ? (uint32_t)stored : width;
     for (uint32_t i = 0; i < n; i++)
         if (memcmp (self->buf[i], hashes[i], S_HASH) != 0) {
-            snprintf (message, message_size,
-                      "Merkle tile level %d index %llu differs from the log "
-                      "at hash %u (tampered tile)",
-                      level, (unsigned long long)idx, i);
-            return JK_INVALID;
+            s_found (self, s_first_pos (level, idx, i), level, idx, (int)i,
+                     "Merkle tile level %d index %llu differs from the log "
+                     "at hash %u (tampered tile)",
+                     level, (unsigned long long)idx, i);
+            return;
         }
     if ((uint32_t)stored != width && !self->ended) {
-        snprintf (message, message_size,
-                  "Merkle tile level %d index %llu holds %d hashes, the log "
-                  "gives %u",
-                  level, (unsigned long long)idx, stored, width);
-        return JK_INVALID;
+        /* Hashes the log does not give lie past its last record. */
+        uint64_t pos = s_first_pos (level, idx, n);
+        if ((uint32_t)stored > width && pos <= self->leaves)
+            pos = self->leaves + 1;
+        s_found (self, pos, level, idx, (int)n,
+                 "Merkle tile level %d index %llu holds %d hashes, the log "
+                 "gives %u",
+                 level, (unsigned long long)idx, stored, width);
     }
-    return JK_OK;
 }
 
 /* Adds a hash to level's recomputed tile and compares the tile with the
@@ -741,9 +776,7 @@ static int s_check_push (void *arg, int level, const uint8_t hash[S_HASH])
     memcpy (lv->hashes[lv->width++], hash, S_HASH);
     if (lv->width < S_WIDTH)
         return JK_OK;
-    if (s_compare (self, level, lv->tiles, lv->hashes, S_WIDTH, self->message,
-                   self->message_size) != JK_OK)
-        return JK_INVALID;
+    s_compare (self, level, lv->tiles, lv->hashes, S_WIDTH);
     if (level == 0 && !self->ended)
         self->stored += S_WIDTH;
     lv->tiles++;
@@ -751,49 +784,52 @@ static int s_check_push (void *arg, int level, const uint8_t hash[S_HASH])
     return JK_OK;
 }
 
-int jk_tiles_check_add (jk_tiles_check_t *self,
-                        const uint8_t leaf[JK_MERKLE_HASH], char *message,
-                        size_t message_size)
+void jk_tiles_check_add (jk_tiles_check_t *self,
+                         const uint8_t leaf[JK_MERKLE_HASH])
 {
-    self->message = message;
-    self->message_size = message_size;
-    if (s_check_push (self, 0, leaf) != JK_OK)
-        return JK_INVALID;
-    return s_edge_push (&self->edge, self->tiles->mh, leaf, s_check_push, self);
+    self->leaves++;
+    s_check_push (self, 0, leaf);
+    s_edge_push (&self->edge, self->tiles->mh, leaf, s_check_push, self);
 }
 
-int jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored, char *message,
-                        size_t message_size)
+void jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored)
 {
     *stored = self->stored;
     /* Nothing stored beyond what the log gives (a cut log leaves its
        tiles behind). */
     sqlite3_stmt *s = NULL;
-    int rc = JK_OK;
     if (sqlite3_prepare_v2 (self->tiles->db,
                             "SELECT level, idx FROM merkle_tile WHERE"
                             " (level = 0 AND idx >= ?1) OR (level >= ?2)"
-                            " LIMIT 1",
+                            " ORDER BY level, idx LIMIT 1",
                             -1, &s, NULL) == SQLITE_OK) {
         sqlite3_bind_int64 (s, 1, (sqlite3_int64)self->level[0].tiles);
         sqlite3_bind_int (s, 2, S_LEVELS);
         if (sqlite3_step (s) == SQLITE_ROW) {
-            snprintf (message, message_size,
-                      "Merkle tile level %d index %lld lies beyond the log",
-                      sqlite3_column_int (s, 0),
-                      (long long)sqlite3_column_int64 (s, 1));
-            rc = JK_INVALID;
+            int level = sqlite3_column_int (s, 0);
+            uint64_t idx = (uint64_t)sqlite3_column_int64 (s, 1);
+            uint64_t pos = level == 0 ? s_first_pos (0, idx, 0) : 0;
+            s_found (self, pos > self->leaves ? pos : self->leaves + 1, level,
+                     idx, -1,
+                     "Merkle tile level %d index %llu lies beyond "
+                     "the log",
+                     level, (unsigned long long)idx);
         }
     }
     sqlite3_finalize (s);
-    for (int l = 1; l < S_LEVELS && rc == JK_OK; l++) {
+    for (int l = 1; l < S_LEVELS; l++) {
         s_level_t *lv = &self->level[l];
-        if (lv->width > 0 &&
-            s_compare (self, l, lv->tiles, lv->hashes, lv->width, message,
-                       message_size) != JK_OK)
-            rc = JK_INVALID;
+        if (lv->width > 0)
+            s_compare (self, l, lv->tiles, lv->hashes, lv->width);
     }
-    return rc;
+}
+
+int jk_tiles_check_problem (jk_tiles_check_t *self, jk_tiles_problem_t *problem)
+{
+    if (!self->found)
+        return JK_OK;
+    *problem = self->problem;
+    return JK_INVALID;
 }
 
 void jk_tiles_check_root (jk_tiles_check_t *self, uint8_t out[JK_MERKLE_HASH])

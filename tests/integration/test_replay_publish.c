@@ -1,7 +1,9 @@
-/*  test_replay_publish.c - jejak-replay publish as a process: a SUB on the
-    feed receives every stored record in order with consecutive positions,
-    the broker's topics and the stored hashes, then a $head naming the
-    last one; --speed paces by recorded_at; no subscriber means exit 4. */
+/*  test_replay_publish.c - jejak-replay as a process: publish (a SUB on
+    the feed receives every stored record in order with consecutive
+    positions, the broker's topics and the stored hashes, then a $head
+    naming the last one; --speed paces by recorded_at; no subscriber means
+    exit 4), and verify's verdicts on a stored Merkle tree that differs
+    from the log, said apart from the chain's. */
 #include "testsupport.h"
 
 #include "../unit/replay/replay_workload.h"
@@ -11,11 +13,15 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define WAIT_MS 20000
 
 static char *s_dir;
 static char *s_db;
+/* 640 records: level-0 tiles 0 and 1 stored (positions 1 to 512), the
+   level-1 tile 0 with their two roots, 128 records after them. */
+static char *s_tree_db;
 
 static int s_setup (void **state)
 {
@@ -23,6 +29,8 @@ static int s_setup (void **state)
     s_dir = jk_test_tmpdir ("replay-publish");
     s_db = jk_sprintf ("%s/events.db", s_dir);
     rw_build (s_db, RW_BLOCK, NULL, NULL);
+    s_tree_db = jk_sprintf ("%s/tree.db", s_dir);
+    rw_build (s_tree_db, 4 * RW_BLOCK, NULL, NULL);
     return 0;
 }
 
@@ -30,8 +38,33 @@ static int s_teardown (void **state)
 {
     (void)state;
     free (s_db);
+    free (s_tree_db);
     jk_test_rmdir (&s_dir);
     return 0;
+}
+
+/* A copy of the 640-record log in the temp directory, sql run on it (the
+   tampering). */
+static char *s_tree_copy (const char *name, const char *sql)
+{
+    char *path = jk_sprintf ("%s/%s", s_dir, name);
+    unlink (path);
+    char *vacuum = sqlite3_mprintf ("VACUUM INTO %Q", path);
+    jk_test_db_exec (s_tree_db, vacuum);
+    sqlite3_free (vacuum);
+    jk_test_db_exec (path, sql);
+    return path;
+}
+
+/* jejak-replay verify path: its exit code, stdout in *out. */
+static int s_verify (const char *path, char **out)
+{
+    char *argv[] = {"jejak-replay", "verify", (char *)path, NULL};
+    char *err = NULL;
+    int rc = jk_test_run (argv, out, &err, WAIT_MS);
+    assert_string_equal (err, "");
+    free (err);
+    return rc;
 }
 
 /* Receives records until the $head that names last; returns how many
@@ -143,12 +176,77 @@ static void test_publish_no_subscriber (void **state)
     free (endpoint);
 }
 
+/* A changed hash in the stored tree: verify names the record whose leaf
+   it is (hash 1 of level-0 tile 0 is position 2's), and says the chain's
+   verdict apart: it holds to the log's head. */
+static void test_verify_tree_hash_changed (void **state)
+{
+    (void)state;
+    char *copy = s_tree_copy ("leaf.db", "UPDATE merkle_tile SET hashes ="
+                                         " substr(hashes, 1, 32) ||"
+                                         " zeroblob(32) || substr(hashes, 65)"
+                                         " WHERE level = 0 AND idx = 0");
+    char *out = NULL;
+    assert_int_equal (s_verify (copy, &out), 1);
+    char *want = jk_sprintf (
+        "TAMPERED %s: first bad position 2: Merkle tree differs from the "
+        "log: Merkle tile level 0 index 0 differs from the log at hash 1 "
+        "(tampered tile)\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 2 (tile level 0 index 0, hash 1)\n",
+        copy);
+    assert_string_equal (out, want);
+    free (want);
+    free (out);
+    free (copy);
+
+    /* A hash of the level-1 tile: the first record it covers. */
+    copy = s_tree_copy ("node.db", "UPDATE merkle_tile SET hashes ="
+                                   " substr(hashes, 1, 32) || zeroblob(32)"
+                                   " WHERE level = 1 AND idx = 0");
+    assert_int_equal (s_verify (copy, &out), 1);
+    want = jk_sprintf (
+        "TAMPERED %s: first bad position 257: Merkle tree differs from the "
+        "log: Merkle tile level 1 index 0 differs from the log at hash 1 "
+        "(tampered tile)\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 257 (tile level 1 index 0, hash 1)\n",
+        copy);
+    assert_string_equal (out, want);
+    free (want);
+    free (out);
+    free (copy);
+
+    /* The chain broken later too: its verdict first, the tree's after. */
+    copy = s_tree_copy ("both.db", "UPDATE merkle_tile SET hashes ="
+                                   " substr(hashes, 1, 32) ||"
+                                   " zeroblob(32) || substr(hashes, 65)"
+                                   " WHERE level = 0 AND idx = 0;"
+                                   " UPDATE log SET recorded_at ="
+                                   " recorded_at + 1 WHERE pos = 600");
+    assert_int_equal (s_verify (copy, &out), 1);
+    want = jk_sprintf (
+        "TAMPERED %s: first bad position 600: hash mismatch (changed or "
+        "reordered): hash mismatch at position 600: its bytes, time or "
+        "decision, or an earlier record, were changed\n"
+        "verified intact up to position 599\n"
+        "the stored tree is wrong too, from position 2 (tile level 0 index "
+        "0, hash 1): Merkle tile level 0 index 0 differs from the log at "
+        "hash 1 (tampered tile)\n",
+        copy);
+    assert_string_equal (out, want);
+    free (want);
+    free (out);
+    free (copy);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_publish_instant),
         cmocka_unit_test (test_publish_speed_from_pos),
         cmocka_unit_test (test_publish_no_subscriber),
+        cmocka_unit_test (test_verify_tree_hash_changed),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
