@@ -1,4 +1,4 @@
-/* Whole at ~840 lines: one class; writer, follower, reader share the edge. */
+/* Whole at ~860 lines: one class; writer, follower, reader share the edge. */
 /*  tiles.c - the Merkle tree's tiles in the log's database (jk_merkle.h):
     the writer's right edge (one partial tile per level, flushed as tiles
     fill, inside the log's transaction), the follower that computes the
@@ -656,6 +656,7 @@ struct jk_tiles_check_s {
     uint64_t leaves;       /* leaves added: the log's size so far */
     uint64_t stored;       /* leaves covered by stored level-0 tiles */
     bool ended;            /* a level-0 tile was missing: no more after */
+    uint64_t missing;      /* the first missing level-0 tile, once ended */
     bool found;            /* a problem was found: the earliest in problem */
     jk_tiles_problem_t problem;
     uint8_t (*buf)[S_HASH];
@@ -726,6 +727,10 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
 {
     int stored = s_get (self->tiles, level, idx, self->buf);
     if (stored == 0 && level == 0) {
+        /* The stored tree ends here (it lags the log), unless a tile
+           after or above this one is stored. */
+        if (!self->ended)
+            self->missing = idx;
         self->ended = true;
         return;
     }
@@ -738,12 +743,29 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
                  level, (unsigned long long)idx);
         return;
     }
-    if (self->ended && level == 0) {
+    if (stored == 0) {
+        /* An upper tile gains its hashes in the transaction that stores
+           the tiles below them. */
         s_found (self, s_first_pos (level, idx, 0), level, idx, -1,
-                 "Merkle tile level 0 index %llu is stored after a missing "
-                 "one",
-                 (unsigned long long)idx);
+                 "Merkle tile level %d index %llu is missing but the tiles "
+                 "below it are stored",
+                 level, (unsigned long long)idx);
         return;
+    }
+    /* A stored tile whose hashes reach past the first missing level-0
+       tile: the stored tree's size says that one must exist. */
+    if (self->ended &&
+        idx * S_WIDTH + (uint64_t)stored >
+            ((self->missing * S_WIDTH) >> (JK_MERKLE_TILE_HEIGHT * level))) {
+        s_found (self, s_first_pos (0, self->missing, 0), 0, self->missing, -1,
+                 "Merkle tile level 0 index %llu (positions %llu to %llu) is "
+                 "missing but tile level %d index %llu %s it is stored",
+                 (unsigned long long)self->missing,
+                 (unsigned long long)s_first_pos (0, self->missing, 0),
+                 (unsigned long long)s_first_pos (0, self->missing + 1, 0) - 1,
+                 level, (unsigned long long)idx, level ? "above" : "after");
+        if (level == 0)
+            return;
     }
     uint32_t n = (uint32_t)stored < width ? (uint32_t)stored : width;
     for (uint32_t i = 0; i < n; i++)

@@ -3,7 +3,8 @@
     positions, the broker's topics and the stored hashes, then a $head
     naming the last one; --speed paces by recorded_at; no subscriber means
     exit 4), and verify's verdicts on a stored Merkle tree that differs
-    from the log, said apart from the chain's. */
+    from the log (a changed hash, a missing tile), said apart from the
+    chain's. */
 #include "testsupport.h"
 
 #include "../unit/replay/replay_workload.h"
@@ -176,66 +177,110 @@ static void test_publish_no_subscriber (void **state)
     free (endpoint);
 }
 
+/* verify on a copy of the 640-record log tampered with sql exits 1 and
+   prints "TAMPERED COPY: " and then exactly text. */
+static void s_tampered (const char *name, const char *sql, const char *text)
+{
+    char *copy = s_tree_copy (name, sql);
+    char *out = NULL;
+    assert_int_equal (s_verify (copy, &out), 1);
+    char *want = jk_sprintf ("TAMPERED %s: %s", copy, text);
+    assert_string_equal (out, want);
+    free (want);
+    free (out);
+    free (copy);
+}
+
 /* A changed hash in the stored tree: verify names the record whose leaf
    it is (hash 1 of level-0 tile 0 is position 2's), and says the chain's
    verdict apart: it holds to the log's head. */
 static void test_verify_tree_hash_changed (void **state)
 {
     (void)state;
-    char *copy = s_tree_copy ("leaf.db", "UPDATE merkle_tile SET hashes ="
-                                         " substr(hashes, 1, 32) ||"
-                                         " zeroblob(32) || substr(hashes, 65)"
-                                         " WHERE level = 0 AND idx = 0");
-    char *out = NULL;
-    assert_int_equal (s_verify (copy, &out), 1);
-    char *want = jk_sprintf (
-        "TAMPERED %s: first bad position 2: Merkle tree differs from the "
-        "log: Merkle tile level 0 index 0 differs from the log at hash 1 "
-        "(tampered tile)\n"
+    s_tampered (
+        "leaf.db",
+        "UPDATE merkle_tile SET hashes = substr(hashes, 1, 32) ||"
+        " zeroblob(32) || substr(hashes, 65) WHERE level = 0 AND idx = 0",
+        "first bad position 2: Merkle tree differs from the log: Merkle tile "
+        "level 0 index 0 differs from the log at hash 1 (tampered tile)\n"
         "the chain is intact up to position 640, the log's head; the stored "
-        "tree is wrong from position 2 (tile level 0 index 0, hash 1)\n",
-        copy);
-    assert_string_equal (out, want);
-    free (want);
-    free (out);
-    free (copy);
+        "tree is wrong from position 2 (tile level 0 index 0, hash 1)\n");
 
     /* A hash of the level-1 tile: the first record it covers. */
-    copy = s_tree_copy ("node.db", "UPDATE merkle_tile SET hashes ="
-                                   " substr(hashes, 1, 32) || zeroblob(32)"
-                                   " WHERE level = 1 AND idx = 0");
-    assert_int_equal (s_verify (copy, &out), 1);
-    want = jk_sprintf (
-        "TAMPERED %s: first bad position 257: Merkle tree differs from the "
+    s_tampered (
+        "node.db",
+        "UPDATE merkle_tile SET hashes ="
+        " substr(hashes, 1, 32) || zeroblob(32)"
+        " WHERE level = 1 AND idx = 0",
+        "first bad position 257: Merkle tree differs from the "
         "log: Merkle tile level 1 index 0 differs from the log at hash 1 "
         "(tampered tile)\n"
         "the chain is intact up to position 640, the log's head; the stored "
-        "tree is wrong from position 257 (tile level 1 index 0, hash 1)\n",
-        copy);
-    assert_string_equal (out, want);
-    free (want);
-    free (out);
-    free (copy);
+        "tree is wrong from position 257 (tile level 1 index 0, hash 1)\n");
 
     /* The chain broken later too: its verdict first, the tree's after. */
-    copy = s_tree_copy ("both.db", "UPDATE merkle_tile SET hashes ="
-                                   " substr(hashes, 1, 32) ||"
-                                   " zeroblob(32) || substr(hashes, 65)"
-                                   " WHERE level = 0 AND idx = 0;"
-                                   " UPDATE log SET recorded_at ="
-                                   " recorded_at + 1 WHERE pos = 600");
-    assert_int_equal (s_verify (copy, &out), 1);
-    want = jk_sprintf (
-        "TAMPERED %s: first bad position 600: hash mismatch (changed or "
+    s_tampered (
+        "both.db",
+        "UPDATE merkle_tile SET hashes ="
+        " substr(hashes, 1, 32) ||"
+        " zeroblob(32) || substr(hashes, 65)"
+        " WHERE level = 0 AND idx = 0;"
+        " UPDATE log SET recorded_at ="
+        " recorded_at + 1 WHERE pos = 600",
+        "first bad position 600: hash mismatch (changed or "
         "reordered): hash mismatch at position 600: its bytes, time or "
         "decision, or an earlier record, were changed\n"
         "verified intact up to position 599\n"
         "the stored tree is wrong too, from position 2 (tile level 0 index "
         "0, hash 1): Merkle tile level 0 index 0 differs from the log at "
-        "hash 1 (tampered tile)\n",
-        copy);
-    assert_string_equal (out, want);
-    free (want);
+        "hash 1 (tampered tile)\n");
+}
+
+/* A tile missing below or before one that is stored: the stored tree's
+   size says it must exist, so the tree is damaged from its first record.
+   A tree that merely ends early (its upper tile says so too) lags the
+   log and is not. */
+static void test_verify_tree_tile_missing (void **state)
+{
+    (void)state;
+    s_tampered (
+        "below.db",
+        "DELETE FROM merkle_tile"
+        " WHERE level = 0 AND idx = 1",
+        "first bad position 257: Merkle tree differs from the "
+        "log: Merkle tile level 0 index 1 (positions 257 to 512) is missing "
+        "but tile level 1 index 0 above it is stored\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 257 (tile level 0 index 1)\n");
+
+    s_tampered (
+        "before.db",
+        "DELETE FROM merkle_tile"
+        " WHERE level = 0 AND idx = 0",
+        "first bad position 1: Merkle tree differs from the "
+        "log: Merkle tile level 0 index 0 (positions 1 to 256) is missing "
+        "but tile level 0 index 1 after it is stored\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 1 (tile level 0 index 0)\n");
+
+    s_tampered (
+        "upper.db", "DELETE FROM merkle_tile WHERE level = 1",
+        "first bad position 1: Merkle tree differs from the "
+        "log: Merkle tile level 1 index 0 is missing but the tiles below it "
+        "are stored\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 1 (tile level 1 index 0)\n");
+
+    /* The tree as it was at 256 records: behind the log, intact. */
+    char *copy = s_tree_copy ("behind.db", "DELETE FROM merkle_tile"
+                                           " WHERE level = 0 AND idx = 1;"
+                                           " UPDATE merkle_tile SET hashes ="
+                                           " substr(hashes, 1, 32)"
+                                           " WHERE level = 1 AND idx = 0");
+    char *out = NULL;
+    assert_int_equal (s_verify (copy, &out), 0);
+    assert_non_null (strstr (out, "stored tiles match the log (256 leaves "
+                                  "in full tiles)\n"));
     free (out);
     free (copy);
 }
@@ -247,6 +292,7 @@ int main (void)
         cmocka_unit_test (test_publish_speed_from_pos),
         cmocka_unit_test (test_publish_no_subscriber),
         cmocka_unit_test (test_verify_tree_hash_changed),
+        cmocka_unit_test (test_verify_tree_tile_missing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -663,8 +663,9 @@ static void test_tampered_tile_detected (void **state)
     assert_int_equal (
         s_check_all (log.db, log.leaves, S_N, &stored, message, sizeof message),
         JK_INVALID);
-    assert_string_equal (message, "Merkle tile level 0 index 1 is stored after "
-                                  "a missing one");
+    assert_string_equal (message, "Merkle tile level 0 index 0 (positions 1 "
+                                  "to 256) is missing but tile level 0 index "
+                                  "1 after it is stored");
     sqlite3_exec (log.db, "DELETE FROM merkle_tile", NULL, NULL, NULL);
     /* No tiles at all: a tree not stored yet, not a tampered one. */
     assert_int_equal (
