@@ -501,6 +501,33 @@ void jk_text_clean (char *text, size_t size)
     free (out);
 }
 
+char *jk_text_visible (const char *text, size_t len)
+{
+    char *out = jk_malloc (4 * len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t n = c < 0x80 ? 1 : jk_utf8_sequence (text + i, len - i);
+        /* U+0080..U+009F are c2 80..c2 9f. */
+        unsigned control =
+            c < 0x20 || c == 0x7f ? c
+            : n == 2 && c == 0xc2 && (unsigned char)text[i + 1] < 0xa0
+                ? (unsigned char)text[i + 1]
+            : n == 0 ? c
+                     : 0x100;
+        if (control < 0x100) {
+            o += (size_t)sprintf (out + o, "\\x%02x", control);
+            i += n ? n : 1;
+        } else {
+            memcpy (out + o, text + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
 size_t jk_utf8_sequence (const char *ptr, size_t left)
 {
     const unsigned char *p = (const unsigned char *)ptr;

@@ -159,6 +159,14 @@ int64_t jk_utf8_length (const char *ptr, size_t size);
    escaped (\n, \t, \r, \xNN); what no longer fits is cut on a character
    boundary. For messages that quote submitted values. */
 void jk_text_clean (char *text, size_t size);
+/* The first len bytes of text as a person is shown them on a terminal
+   (the status board): every control character, C0 (U+0000..U+001F, tab
+   and newline too), DEL (U+007F) and C1 (U+0080..U+009F), and every byte
+   that is not valid UTF-8, as "\x" and two lower-case hex digits of the
+   code point or byte ("\x1b", "\x07", "\x9b"), so that none reaches the
+   terminal to act on it; the rest as it is. A new NUL-terminated string
+   (free it). */
+char *jk_text_visible (const char *text, size_t len);
 /* Case-insensitive ASCII comparison of a borrowed string with text. */
 bool jk_str_ieq (jk_str_t a, const char *text);
 /* Parses an unsigned decimal integer that spans the whole string. */

@@ -17,11 +17,15 @@ static int s_width (const char *text, size_t len)
 /* Writes at most width characters of text padded to width (counts code
    points, cuts only between them); a longer text is cut to width - 1
    and ends in '~', so it never runs into the next column. pad false:
-   no padding (a line's end). */
+   no padding (a line's end). Control characters are written as their
+   visible escapes (jk_text_visible: "\x1b"), so stored text never acts
+   on the terminal nor breaks a line or a column. */
 void jk_term_cut (FILE *out, const char *text, size_t len, int width, bool pad)
 {
-    int shown = 0, length = s_width (text, len);
-    const unsigned char *p = (const unsigned char *)text;
+    char *visible = jk_text_visible (text, len);
+    len = strlen (visible);
+    int shown = 0, length = s_width (visible, len);
+    const unsigned char *p = (const unsigned char *)visible;
     const unsigned char *end = p + len;
     int room = length > width ? width - 1 : width;
     while (p < end && shown < room) {
@@ -37,6 +41,7 @@ void jk_term_cut (FILE *out, const char *text, size_t len, int width, bool pad)
     }
     for (; pad && shown < width; shown++)
         fputc (' ', out);
+    free (visible);
 }
 
 /* Splits marked text into lines (pointing into text). */

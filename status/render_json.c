@@ -6,7 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-/* Writes text as a JSON string, NIKs masked. */
+/* Writes text as a JSON string, NIKs masked; every control character
+   (C0, DEL, C1) as \u00XX. */
 static void s_string (FILE *out, const char *text, size_t len)
 {
     char masked[JK_STRING_MAX_BYTES + 1];
@@ -21,7 +22,11 @@ static void s_string (FILE *out, const char *text, size_t len)
             fputs ("\\n", out);
         else if (*p < 0x20 || *p == 0x7f)
             fprintf (out, "\\u%04x", *p);
-        else
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) {
+            /* A C1 control, escaped as well: the same string, and none
+               acts on a terminal the JSON is shown on. */
+            fprintf (out, "\\u%04x", *++p);
+        } else
             fputc (*p, out);
     }
     fputc ('"', out);

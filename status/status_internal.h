@@ -91,7 +91,8 @@ typedef struct {
 
 /* Writes at most width characters of text padded to width (counts code
    points, cuts only between them); a longer text is cut to width - 1
-   and ends in '~'. pad false: no padding (a line's end). */
+   and ends in '~'. pad false: no padding (a line's end). Control
+   characters are written as visible escapes (jk_text_visible). */
 void jk_term_cut (FILE *out, const char *text, size_t len, int width, bool pad);
 /* Splits marked text into lines (pointing into text). */
 jk_pager_line_t *jk_pager_lines (const char *text, size_t *count);

@@ -597,6 +597,118 @@ static void test_program_once_json (void **state)
     free (errors);
 }
 
+/* Runs argv: exit 0; its standard output (free it). */
+static char *s_output (char **argv)
+{
+    char *out = NULL, *errors = NULL;
+    int rc = jk_test_run (argv, &out, &errors, S_WAIT_MS);
+    if (rc != 0)
+        fail_msg ("%s %s: exit %d: %s", argv[0], argv[1], rc, errors);
+    free (errors);
+    return out;
+}
+
+/* Stored text with control characters (EVENTS.md allows any UTF-8 but
+   NUL), registered through jejak-registration: the terminal board shows
+   each as its visible escape (\x1b), JSON escapes them (\u001b, C1 too),
+   and the reports carry them as stored: XLSX as libxlsxwriter's _x001B_
+   (valid XML, which a reader other than libxlsxwriter's opens), CSV and
+   HTML the bytes themselves (STATUS.md, REPORTS.md). */
+static void test_control_characters (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    char *outbox = jk_sprintf ("%s/outbox-control.db", env->dir);
+    static const char *const titles[] = {"\x1b[31mX\x07", "Z\xc2\x9b"
+                                                          "2J\n!"};
+    static const char *const codes[] = {"CTL-2022-01", "CTL-2022-02"};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {"jejak-registration",
+                        "--source",
+                        "32.03.10/pacet-9",
+                        "--outbox",
+                        outbox,
+                        "--broker",
+                        env->ingest,
+                        "--wait",
+                        "20",
+                        "batch",
+                        "--batch",
+                        (char *)codes[i],
+                        "--title",
+                        (char *)titles[i],
+                        "--funding",
+                        "DAK_NF_PK2UMK",
+                        "--budget-year",
+                        "2022",
+                        "--venue",
+                        "Aula",
+                        "--venue-desa-code",
+                        "32.03.10.2012",
+                        "--start-date",
+                        "2022-10-03",
+                        "--end-date",
+                        "2022-10-07",
+                        NULL};
+        free (s_output (argv));
+    }
+    char *board[] = {"jejak-status", "--once",   "--query",
+                     env->query,     "--as-of",  "2022-10-04",
+                     "--kecamatan",  "32.03.10", NULL};
+    char *out = s_output (board);
+    static const char *const lines[] = {
+        "\nCTL-2022-01        \\x1b[31mX\\x07   03/10..07/10       0      0  "
+        "   0,0 %\n",
+        "\nCTL-2022-02        Z\\x9b2J\\x0a!    03/10..07/10       0      0  "
+        "   0,0 %\n"};
+    for (size_t i = 0; i < 2; i++)
+        if (!strstr (out, lines[i]))
+            fail_msg ("no line\n%s\nin\n%s", lines[i], out);
+    assert_null (strchr (out, '\033'));
+    assert_null (strchr (out, '\a'));
+    assert_null (strstr (out, "\xc2\x9b"));
+    free (out);
+    char *json[] = {"jejak-status", "--once",  "--json",     "--query",
+                    env->query,     "--as-of", "2022-10-04", NULL};
+    out = s_output (json);
+    assert_non_null (strstr (out, "\"title\":\"\\u001b[31mX\\u0007\""));
+    assert_non_null (strstr (out, "\"title\":\"Z\\u009b2J\\n!\""));
+    free (out);
+
+    /* The reports: as stored, each format in its own way. */
+    static const char *const formats[] = {"csv", "html", "xlsx"};
+    static const char *const holds[] = {
+        "\r\nDaftar peserta DAK CTL-2022-01 - \x1b[31mX\x07\r\n",
+        "<h2>Daftar peserta DAK CTL-2022-01 - \x1b[31mX\x07</h2>",
+        "Daftar peserta DAK CTL-2022-01 - _x001B_[31mX_x0007_\n"};
+    for (size_t f = 0; f < 3; f++) {
+        char *path = jk_sprintf ("%s/dak.%s", env->dir, formats[f]);
+        char *report[] = {"jejak-report",
+                          "dak",
+                          "--db",
+                          env->db,
+                          "--as-of",
+                          "2022-10-04",
+                          "--batch",
+                          "CTL-2022-01",
+                          "--format",
+                          (char *)formats[f],
+                          "--out",
+                          path,
+                          NULL};
+        free (s_output (report));
+        char *script =
+            jk_sprintf ("%s/tests/support/xlsx_dump.py", JEJAK_SOURCE_DIR);
+        char *dump[] = {"/usr/bin/python3", script, path, NULL};
+        char *text = f == 2 ? s_output (dump) : jk_test_slurp (path, NULL);
+        if (!text || !strstr (text, holds[f]))
+            fail_msg ("%s: no '%s' in\n%s", formats[f], holds[f], text);
+        free (text);
+        free (script);
+        free (path);
+    }
+    free (outbox);
+}
+
 /* No store: exit 1 with a message naming the endpoint; bad flags: 2. */
 static void test_program_errors (void **state)
 {
@@ -713,6 +825,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_program_once_json, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_program_errors, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_control_characters, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_program_keys, s_setup,
                                          s_teardown),
