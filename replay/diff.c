@@ -2,12 +2,14 @@
     canonical dumps and prints the rows that differ, table by table. The
     determinism check of jejak-replay diff: a rebuild of a live database
     must show no difference. */
+#include "jk_projection_table.h"
 #include "jk_projections.h"
 #include "jk_projector.h"
 #include "jk_replay.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* One table of a dump: its header line and its row lines. */
 typedef struct {
@@ -227,6 +229,50 @@ int64_t jk_replay_diff_dumps (char *a, size_t a_size, char *b, size_t b_size,
     return differences;
 }
 
+/* Whether db (path, with the projections' file beside it attached)
+   holds every projection table: JK_OK, else JK_NOT_FOUND with err naming
+   the file and the first table missing in dump order, or JK_IO with
+   SQLite's words (not a database). */
+static int s_projections_held (sqlite3 *db, const char *path, char *err,
+                               size_t err_size)
+{
+    const char *missing = NULL;
+    size_t held = 0, count = jk_ptable_count ();
+    for (size_t t = 0; t < count; t++) {
+        const char *name = jk_ptable_at (t)->name;
+        /* NULL schema: the main file and the attached one alike. */
+        int rc = sqlite3_table_column_metadata (db, NULL, name, NULL, NULL,
+                                                NULL, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            held++;
+        else if (rc != SQLITE_ERROR) {
+            snprintf (err, err_size, "%s: %s", path, sqlite3_errmsg (db));
+            return JK_IO;
+        } else if (!missing || strcmp (name, missing) < 0)
+            missing = name;
+    }
+    if (!missing)
+        return JK_OK;
+    if (held == 0) {
+        /* A store's are in the file beside its log. */
+        char *beside = jk_projections_path (path);
+        struct stat st;
+        if (stat (beside, &st) == 0)
+            snprintf (err, err_size,
+                      "%s has no projections (no table %s in it or in %s)",
+                      path, missing, beside);
+        else
+            snprintf (err, err_size,
+                      "%s has no projections (no table %s, and no %s "
+                      "beside it)",
+                      path, missing, beside);
+        free (beside);
+    } else
+        snprintf (err, err_size, "%s has incomplete projections (no table %s)",
+                  path, missing);
+    return JK_NOT_FOUND;
+}
+
 /* Dumps one database's projections into a heap buffer. */
 static char *s_dump (const char *path, size_t *size, char *err, size_t err_size)
 {
@@ -235,6 +281,10 @@ static char *s_dump (const char *path, size_t *size, char *err, size_t err_size)
     sqlite3 *db = jk_projections_open_read (path, err, err_size);
     if (!db)
         return NULL;
+    if (s_projections_held (db, path, err, err_size) != JK_OK) {
+        sqlite3_close (db);
+        return NULL;
+    }
     char *text = NULL;
     FILE *mem = open_memstream (&text, size);
     char reason[256] = "";

@@ -4,7 +4,7 @@
     naming the last one; --speed paces by recorded_at; no subscriber means
     exit 4), and verify's verdicts on a stored Merkle tree that differs
     from the log (a changed hash, a missing tile), said apart from the
-    chain's. */
+    chain's; diff given a file without projections. */
 #include "testsupport.h"
 
 #include "../unit/replay/replay_workload.h"
@@ -285,6 +285,57 @@ static void test_verify_tree_tile_missing (void **state)
     free (copy);
 }
 
+/* jejak-replay diff A B refuses with exit 3, printing nothing on stdout
+   and exactly want (freed here) on stderr. */
+static void s_diff_refused (const char *a, const char *b, char *want)
+{
+    char *argv[] = {"jejak-replay", "diff", (char *)a, (char *)b, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, WAIT_MS), 3);
+    assert_string_equal (out, "");
+    assert_string_equal (err, want);
+    free (out);
+    free (err);
+    free (want);
+}
+
+/* diff given a file that holds no projections (a bare log, another
+   SQLite file) names the file and why, exit 3, as for a file that is
+   not a Jejak database. */
+static void test_diff_no_projections (void **state)
+{
+    (void)state;
+    char *bare = jk_sprintf ("%s/bare.db", s_dir);
+    char why[256];
+    jk_log_t *log = jk_log_open (bare, 0, why, sizeof why);
+    assert_non_null (log);
+    jk_log_close (&log);
+    s_diff_refused (s_tree_db, bare,
+                    jk_sprintf ("jejak-replay diff: %s has no projections (no "
+                                "table assessment_assessors, and no "
+                                "%s-projections beside it)\n",
+                                bare, bare));
+
+    /* A projections' file beside it that holds none either. */
+    char *beside = jk_sprintf ("%s-projections", bare);
+    jk_test_db_exec (beside, "CREATE TABLE t (x)");
+    s_diff_refused (bare, s_tree_db,
+                    jk_sprintf ("jejak-replay diff: %s has no projections (no "
+                                "table assessment_assessors in it or in %s)\n",
+                                bare, beside));
+
+    /* Another program's database holding some of them only. */
+    char *other = jk_sprintf ("%s/other.db", s_dir);
+    jk_test_db_exec (other, "CREATE TABLE assessment_assessors (x)");
+    s_diff_refused (other, s_tree_db,
+                    jk_sprintf ("jejak-replay diff: %s has incomplete "
+                                "projections (no table assessment_results)\n",
+                                other));
+    free (other);
+    free (beside);
+    free (bare);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +344,7 @@ int main (void)
         cmocka_unit_test (test_publish_no_subscriber),
         cmocka_unit_test (test_verify_tree_hash_changed),
         cmocka_unit_test (test_verify_tree_tile_missing),
+        cmocka_unit_test (test_diff_no_projections),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
