@@ -274,6 +274,26 @@ static void s_xlsx_formats (lxw_workbook *wb, s_xlsx_formats_t *f)
     format_set_num_format (f->date, "dd/mm/yyyy");
 }
 
+/* Writes text to a cell. XML 1.0 has no U+FFFE nor U+FFFF (valid UTF-8,
+   so stored text may hold them): each is written as U+FFFD, so that the
+   workbook stays XML; libxlsxwriter escapes the C0 controls XML forbids
+   itself (_x001B_). */
+static void s_xlsx_string (lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
+                           const char *text, lxw_format *format)
+{
+    if (!text ||
+        (!strstr (text, "\xef\xbf\xbe") && !strstr (text, "\xef\xbf\xbf"))) {
+        worksheet_write_string (ws, row, col, text, format);
+        return;
+    }
+    char *copy = jk_strdup (text);
+    for (char *p = copy; (p = strstr (p, "\xef\xbf")); p += 2)
+        if ((unsigned char)p[2] >= 0xbe)
+            p[2] = (char)0xbd;
+    worksheet_write_string (ws, row, col, copy, format);
+    free (copy);
+}
+
 /* First sheet: what the report is and how to reproduce it. */
 static void s_xlsx_info (lxw_workbook *wb, const jk_rdoc_t *doc,
                          const s_xlsx_formats_t *f)
@@ -284,15 +304,13 @@ static void s_xlsx_info (lxw_workbook *wb, const jk_rdoc_t *doc,
     worksheet_set_column (info, 0, 0, 18, NULL);
     worksheet_set_column (info, 1, 1, 100, NULL);
     for (size_t i = 0; i < n; i++) {
-        worksheet_write_string (info, (lxw_row_t)i, 0, meta[i].label, f->bold);
-        worksheet_write_string (info, (lxw_row_t)i, 1, meta[i].value, NULL);
+        s_xlsx_string (info, (lxw_row_t)i, 0, meta[i].label, f->bold);
+        s_xlsx_string (info, (lxw_row_t)i, 1, meta[i].value, NULL);
     }
     for (size_t k = 0; k < doc->count; k++) {
         const jk_rtable_t *t = doc->tables[k];
-        worksheet_write_string (info, (lxw_row_t)(n + 1 + k), 0, t->sheet,
-                                NULL);
-        worksheet_write_string (info, (lxw_row_t)(n + 1 + k), 1, t->title,
-                                NULL);
+        s_xlsx_string (info, (lxw_row_t)(n + 1 + k), 0, t->sheet, NULL);
+        s_xlsx_string (info, (lxw_row_t)(n + 1 + k), 1, t->title, NULL);
     }
 }
 
@@ -319,12 +337,11 @@ static void s_xlsx_cell (lxw_worksheet *ws, const jk_rtable_t *t, size_t r,
                 lxw_datetime dt = {y, m, d, 0, 0, 0};
                 worksheet_write_datetime (ws, row, col, &dt, f->date);
             } else
-                worksheet_write_string (ws, row, col, cell->s ? cell->s : "",
-                                        NULL);
+                s_xlsx_string (ws, row, col, cell->s ? cell->s : "", NULL);
             break;
         }
         default:
-            worksheet_write_string (ws, row, col, cell->s, NULL);
+            s_xlsx_string (ws, row, col, cell->s, NULL);
     }
 }
 
@@ -341,7 +358,7 @@ static int s_xlsx_table (lxw_workbook *wb, const jk_rtable_t *t,
     for (size_t c = 0; c < t->cols; c++) {
         worksheet_set_column (ws, (lxw_col_t)c, (lxw_col_t)c, t->col[c].width,
                               NULL);
-        worksheet_write_string (ws, 0, (lxw_col_t)c, t->col[c].name, f->bold);
+        s_xlsx_string (ws, 0, (lxw_col_t)c, t->col[c].name, f->bold);
     }
     for (size_t r = 0; r < t->rows; r++)
         for (size_t c = 0; c < t->cols; c++)

@@ -618,10 +618,15 @@ static void test_control_characters (void **state)
 {
     s_env_t *env = (s_env_t *)*state;
     char *outbox = jk_sprintf ("%s/outbox-control.db", env->dir);
-    static const char *const titles[] = {"\x1b[31mX\x07", "Z\xc2\x9b"
-                                                          "2J\n!"};
-    static const char *const codes[] = {"CTL-2022-01", "CTL-2022-02"};
-    for (size_t i = 0; i < 2; i++) {
+    /* U+FFFF: no control character, but a character XML 1.0 forbids. */
+    static const char *const titles[] = {"\x1b[31mX\x07",
+                                         "Z\xc2\x9b"
+                                         "2J\n!",
+                                         "a\xef\xbf\xbf"
+                                         "b"};
+    static const char *const codes[] = {"CTL-2022-01", "CTL-2022-02",
+                                        "CTL-2022-03"};
+    for (size_t i = 0; i < 3; i++) {
         char *argv[] = {"jejak-registration",
                         "--source",
                         "32.03.10/pacet-9",
@@ -674,14 +679,23 @@ static void test_control_characters (void **state)
     assert_non_null (strstr (out, "\"title\":\"Z\\u009b2J\\n!\""));
     free (out);
 
-    /* The reports: as stored, each format in its own way. */
-    static const char *const formats[] = {"csv", "html", "xlsx"};
-    static const char *const holds[] = {
-        "\r\nDaftar peserta DAK CTL-2022-01 - \x1b[31mX\x07\r\n",
-        "<h2>Daftar peserta DAK CTL-2022-01 - \x1b[31mX\x07</h2>",
-        "Daftar peserta DAK CTL-2022-01 - _x001B_[31mX_x0007_\n"};
-    for (size_t f = 0; f < 3; f++) {
-        char *path = jk_sprintf ("%s/dak.%s", env->dir, formats[f]);
+    /* The reports: as stored, each format in its own way; in XLSX
+       U+FFFE and U+FFFF as U+FFFD, so that the file is XML. */
+    static const struct {
+        const char *batch, *format, *holds;
+    } cases[] = {
+        {"CTL-2022-01", "csv",
+         "\r\nDaftar peserta DAK CTL-2022-01 - \x1b[31mX\x07\r\n"},
+        {"CTL-2022-01", "html",
+         "<h2>Daftar peserta DAK CTL-2022-01 - \x1b[31mX\x07</h2>"},
+        {"CTL-2022-01", "xlsx",
+         "Daftar peserta DAK CTL-2022-01 - _x001B_[31mX_x0007_\n"},
+        {"CTL-2022-03", "xlsx",
+         "Daftar peserta DAK CTL-2022-03 - a\xef\xbf\xbd"
+         "b\n"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *path = jk_sprintf ("%s/dak-%zu.%s", env->dir, c, cases[c].format);
         char *report[] = {"jejak-report",
                           "dak",
                           "--db",
@@ -689,9 +703,9 @@ static void test_control_characters (void **state)
                           "--as-of",
                           "2022-10-04",
                           "--batch",
-                          "CTL-2022-01",
+                          (char *)cases[c].batch,
                           "--format",
-                          (char *)formats[f],
+                          (char *)cases[c].format,
                           "--out",
                           path,
                           NULL};
@@ -699,9 +713,11 @@ static void test_control_characters (void **state)
         char *script =
             jk_sprintf ("%s/tests/support/xlsx_dump.py", JEJAK_SOURCE_DIR);
         char *dump[] = {"/usr/bin/python3", script, path, NULL};
-        char *text = f == 2 ? s_output (dump) : jk_test_slurp (path, NULL);
-        if (!text || !strstr (text, holds[f]))
-            fail_msg ("%s: no '%s' in\n%s", formats[f], holds[f], text);
+        bool xlsx = strcmp (cases[c].format, "xlsx") == 0;
+        char *text = xlsx ? s_output (dump) : jk_test_slurp (path, NULL);
+        if (!text || !strstr (text, cases[c].holds))
+            fail_msg ("%s: no '%s' in\n%s", cases[c].format, cases[c].holds,
+                      text);
         free (text);
         free (script);
         free (path);
