@@ -18,7 +18,9 @@ static int s_by_name (const void *a, const void *b)
     return strcmp ((*x)->name, (*y)->name);
 }
 
-/* Text in double quotes; quote, backslash and control bytes escaped. */
+/* Text in double quotes; quote, backslash and control bytes escaped, a
+   C1 control (U+0080..U+009F) as its two bytes ("\xc2\x9b"), so that
+   jejak-replay diff never hands one to a terminal. */
 static void s_text (FILE *out, const unsigned char *s, int len)
 {
     fputc ('"', out);
@@ -32,6 +34,9 @@ static void s_text (FILE *out, const unsigned char *s, int len)
             fputs ("\\t", out);
         else if (c < 0x20 || c == 0x7f)
             fprintf (out, "\\x%02x", c);
+        else if (c == 0xc2 && i + 1 < len && s[i + 1] < 0xa0 &&
+                 s[i + 1] >= 0x80)
+            fprintf (out, "\\xc2\\x%02x", s[++i]);
         else
             fputc (c, out);
     }

@@ -722,6 +722,36 @@ static void test_control_characters (void **state)
         free (script);
         free (path);
     }
+    /* jejak-replay diff prints rows with their control characters
+       escaped: the canonical dump's \x1b, a C1 control as its two bytes. */
+    char *copy = jk_sprintf ("%s/copy.db", env->dir);
+    char *backup[] = {"jejak-replay", "backup", env->db, "--out", copy, NULL};
+    free (s_output (backup));
+    char *projections = jk_sprintf ("%s-projections", copy);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (projections, &db), SQLITE_OK);
+    free (projections);
+    assert_int_equal (sqlite3_exec (db,
+                                    "UPDATE batches SET title = 'T'"
+                                    " WHERE batch LIKE 'CTL-%'",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    char *diff[] = {"jejak-replay", "diff", env->db, copy, NULL};
+    char *errors = NULL;
+    assert_int_equal (jk_test_run (diff, &out, &errors, S_WAIT_MS), 1);
+    static const char *const rows[] = {
+        "\n-\"CTL-2022-01\"|\"\\x1b[31mX\\x07\"|",
+        "\n-\"CTL-2022-02\"|\"Z\\xc2\\x9b2J\\n!\"|",
+        "\n+\"CTL-2022-02\"|\"T\"|"};
+    for (size_t i = 0; i < 3; i++)
+        if (!strstr (out, rows[i]))
+            fail_msg ("no '%s' in\n%s", rows[i], out);
+    assert_null (strchr (out, '\033'));
+    assert_null (strstr (out, "\xc2\x9b"));
+    free (out);
+    free (errors);
+    free (copy);
     free (outbox);
 }
 
