@@ -142,10 +142,17 @@ static int s_refuse (jk_users_err_t *err, jk_users_why_t why,
                      const char *format, ...)
 {
     err->why = why;
+    char text[sizeof err->text];
     va_list args;
     va_start (args, format);
-    vsnprintf (err->text, sizeof err->text, format, args);
+    vsnprintf (text, sizeof text, format, args);
     va_end (args);
+    /* A name or role it quotes comes from the command line or a form:
+       its control characters are shown as escapes (\x1b), so the message
+       never acts on the terminal it is printed on. */
+    char *visible = jk_text_visible (text, strlen (text));
+    snprintf (err->text, sizeof err->text, "%s", visible);
+    free (visible);
     return why == JK_USERS_TAKEN     ? JK_CONFLICT
            : why == JK_USERS_UNKNOWN ? JK_NOT_FOUND
            : why == JK_USERS_FILE    ? JK_IO

@@ -372,6 +372,17 @@ static void test_command_line (void **state)
     assert_int_equal (s_user (env, "add", "Ani Besar", "operator", &err), 2);
     assert_non_null (strstr (err, "user name 'Ani Besar'"));
     free (err);
+    /* A name it refuses is quoted with its control characters escaped. */
+    assert_int_equal (s_user (env, "add", "\x1b[31mX\x07", "operator", &err),
+                      2);
+    assert_string_equal (err, "jejak-office: user add: user name "
+                              "'\\x1b[31mX\\x07': 1 to 32 of a-z 0-9 . _ - "
+                              "(lower case), not starting with . or -\n");
+    free (err);
+    assert_int_equal (s_user (env, "disable", "\x1b]0;x\x07", NULL, &err), 2);
+    assert_string_equal (err, "jejak-office: user disable: no user "
+                              "'\\x1b]0;x\\x07'\n");
+    free (err);
     s_write (env->pwfile, "pendek\n");
     assert_int_equal (s_user (env, "add", "ani", "operator", &err), 2);
     assert_non_null (strstr (err, "password: 8 to 256 characters"));
