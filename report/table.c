@@ -7,6 +7,7 @@
 #include "jk_projector.h"
 #include "jk_report.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -274,22 +275,53 @@ static void s_xlsx_formats (lxw_workbook *wb, s_xlsx_formats_t *f)
     format_set_num_format (f->date, "dd/mm/yyyy");
 }
 
-/* Writes text to a cell. XML 1.0 has no U+FFFE nor U+FFFF (valid UTF-8,
-   so stored text may hold them): each is written as U+FFFD, so that the
-   workbook stays XML; libxlsxwriter escapes the C0 controls XML forbids
-   itself (_x001B_). */
+/* A C0 control that XML 1.0 forbids: all but tab and line feed. */
+static bool s_xlsx_control (unsigned char c)
+{
+    return c && c < 0x20 && c != '\t' && c != '\n';
+}
+
+/* True if P starts what a reader takes for an escape once the text is
+   written: _xHHHH (H a hex digit) and then an underscore, or a control
+   that is written as _xHHHH_ (so "_x0041" ESC would read "A..."). */
+static bool s_xlsx_escape_start (const char *p)
+{
+    if (p[0] != '_' || p[1] != 'x')
+        return false;
+    for (int i = 2; i < 6; i++)
+        if (!isxdigit ((unsigned char)p[i]))
+            return false;
+    return p[6] == '_' || s_xlsx_control ((unsigned char)p[6]);
+}
+
+/* Writes text to a cell, so that Excel reads back the text as stored
+   (ECMA-376 Part 1, 22.9.2.19 ST_Xstring): a C0 control XML forbids as
+   the escape _xHHHH_ (ESC _x001B_), and the underscore that starts text
+   of that form as _x005F_ (_x0041_ as _x005F_x0041_), which
+   libxlsxwriter does not do; both are done here, so that the library
+   escapes nothing. XML 1.0 has no U+FFFE nor U+FFFF (valid UTF-8, so
+   stored text may hold them): each is written as U+FFFD, so that the
+   workbook stays XML. */
 static void s_xlsx_string (lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
                            const char *text, lxw_format *format)
 {
-    if (!text ||
-        (!strstr (text, "\xef\xbf\xbe") && !strstr (text, "\xef\xbf\xbf"))) {
+    if (!text) {
         worksheet_write_string (ws, row, col, text, format);
         return;
     }
-    char *copy = jk_strdup (text);
-    for (char *p = copy; (p = strstr (p, "\xef\xbf")); p += 2)
-        if ((unsigned char)p[2] >= 0xbe)
-            p[2] = (char)0xbd;
+    char *copy = jk_calloc (strlen (text) * 7 + 1, 1), *out = copy;
+    for (const char *p = text; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (s_xlsx_control (c) || s_xlsx_escape_start (p))
+            out += sprintf (out, "_x%04X_", c);
+        else if (c == 0xef && (unsigned char)p[1] == 0xbf &&
+                 (unsigned char)p[2] >= 0xbe) {
+            memcpy (out, "\xef\xbf\xbd", 3);
+            out += 3;
+            p += 2;
+        } else
+            *out++ = (char)c;
+    }
     worksheet_write_string (ws, row, col, copy, format);
     free (copy);
 }

@@ -611,22 +611,27 @@ static char *s_output (char **argv)
 /* Stored text with control characters (EVENTS.md allows any UTF-8 but
    NUL), registered through jejak-registration: the terminal board shows
    each as its visible escape (\x1b), JSON escapes them (\u001b, C1 too),
-   and the reports carry them as stored: XLSX as libxlsxwriter's _x001B_
-   (valid XML, which a reader other than libxlsxwriter's opens), CSV and
+   and the reports carry them as stored: XLSX as the escape _x001B_
+   (valid XML, which a reader other than libxlsxwriter's opens), and
+   text that looks like such an escape with its underscore escaped
+   (_x005F_x0041_), so that Excel reads back the stored text; CSV and
    HTML the bytes themselves (STATUS.md, REPORTS.md). */
+#define S_ESCAPES "_x0041_ a_x001B_b\x1b _x0042\x07 _x005F_x0043_"
 static void test_control_characters (void **state)
 {
     s_env_t *env = (s_env_t *)*state;
     char *outbox = jk_sprintf ("%s/outbox-control.db", env->dir);
-    /* U+FFFF: no control character, but a character XML 1.0 forbids. */
+    /* U+FFFF: no control character, but a character XML 1.0 forbids;
+       the fourth: text that an XLSX reader would take for escapes. */
     static const char *const titles[] = {"\x1b[31mX\x07",
                                          "Z\xc2\x9b"
                                          "2J\n!",
                                          "a\xef\xbf\xbf"
-                                         "b"};
+                                         "b",
+                                         S_ESCAPES};
     static const char *const codes[] = {"CTL-2022-01", "CTL-2022-02",
-                                        "CTL-2022-03"};
-    for (size_t i = 0; i < 3; i++) {
+                                        "CTL-2022-03", "CTL-2022-04"};
+    for (size_t i = 0; i < 4; i++) {
         char *argv[] = {"jejak-registration",
                         "--source",
                         "32.03.10/pacet-9",
@@ -680,19 +685,32 @@ static void test_control_characters (void **state)
     free (out);
 
     /* The reports: as stored, each format in its own way; in XLSX
-       U+FFFE and U+FFFF as U+FFFD, so that the file is XML. */
+       U+FFFE and U+FFFF as U+FFFD, so that the file is XML, and the
+       rest as Excel reads it back (--excel: the escapes undone; --raw:
+       as the file holds it, tests/support/xlsx_dump.py). */
     static const struct {
-        const char *batch, *format, *holds;
+        const char *batch, *format, *dump, *holds;
     } cases[] = {
-        {"CTL-2022-01", "csv",
+        {"CTL-2022-01", "csv", NULL,
          "\r\nDaftar peserta DAK CTL-2022-01 - \x1b[31mX\x07\r\n"},
-        {"CTL-2022-01", "html",
+        {"CTL-2022-01", "html", NULL,
          "<h2>Daftar peserta DAK CTL-2022-01 - \x1b[31mX\x07</h2>"},
-        {"CTL-2022-01", "xlsx",
+        {"CTL-2022-01", "xlsx", NULL,
          "Daftar peserta DAK CTL-2022-01 - _x001B_[31mX_x0007_\n"},
-        {"CTL-2022-03", "xlsx",
+        {"CTL-2022-01", "xlsx", "--excel",
+         "Daftar peserta DAK CTL-2022-01 - \x1b[31mX\x07\n"},
+        {"CTL-2022-03", "xlsx", NULL,
          "Daftar peserta DAK CTL-2022-03 - a\xef\xbf\xbd"
          "b\n"},
+        {"CTL-2022-04", "csv", NULL,
+         "\r\nDaftar peserta DAK CTL-2022-04 - " S_ESCAPES "\r\n"},
+        {"CTL-2022-04", "html", NULL,
+         "<h2>Daftar peserta DAK CTL-2022-04 - " S_ESCAPES "</h2>"},
+        {"CTL-2022-04", "xlsx", "--raw",
+         "Daftar peserta DAK CTL-2022-04 - _x005F_x0041_ a_x005F_x001B_b"
+         "_x001B_ _x005F_x0042_x0007_ _x005F_x005F_x005F_x0043_\n"},
+        {"CTL-2022-04", "xlsx", "--excel",
+         "Daftar peserta DAK CTL-2022-04 - " S_ESCAPES "\n"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char *path = jk_sprintf ("%s/dak-%zu.%s", env->dir, c, cases[c].format);
@@ -712,7 +730,11 @@ static void test_control_characters (void **state)
         free (s_output (report));
         char *script =
             jk_sprintf ("%s/tests/support/xlsx_dump.py", JEJAK_SOURCE_DIR);
-        char *dump[] = {"/usr/bin/python3", script, path, NULL};
+        char *dump[] = {"/usr/bin/python3", script, path, NULL, NULL};
+        if (cases[c].dump) {
+            dump[2] = (char *)cases[c].dump;
+            dump[3] = path;
+        }
         bool xlsx = strcmp (cases[c].format, "xlsx") == 0;
         char *text = xlsx ? s_output (dump) : jk_test_slurp (path, NULL);
         if (!text || !strstr (text, cases[c].holds))
