@@ -102,10 +102,10 @@ void jk_tiles_check_destroy (jk_tiles_check_t **self_p);
 /* Adds the next leaf, comparing the tiles it completes. */
 void jk_tiles_check_add (jk_tiles_check_t *self,
                          const uint8_t leaf[JK_MERKLE_HASH]);
-/* At the end of the walk: compares the partial tiles and finds tiles
-   beyond the log. *stored is the number of leaves the stored tiles cover
-   (the tree may lag a log that the store has not opened since it
-   grew). */
+/* At the end of the walk: compares the partial tiles and finds tiles,
+   at any level, that the log gives no hashes for (beyond its end).
+   *stored is the number of leaves the stored tiles cover (the tree may
+   lag a log that the store has not opened since it grew). */
 void jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored);
 /* JK_OK when every tile compared so far matches the log, else
    JK_INVALID with the problem at the earliest position in problem. */

@@ -1,4 +1,4 @@
-/* Whole at ~860 lines: one class; writer, follower, reader share the edge. */
+/* Whole at ~900 lines: one class; writer, follower, reader share the edge. */
 /*  tiles.c - the Merkle tree's tiles in the log's database (jk_merkle.h):
     the writer's right edge (one partial tile per level, flushed as tiles
     fill, inside the log's transaction), the follower that computes the
@@ -689,29 +689,33 @@ void jk_tiles_check_destroy (jk_tiles_check_t **self_p)
 }
 
 /* The first log position (leaf index + 1) that hash of tile (level, idx)
-   covers. */
+   covers; UINT64_MAX past 2^64 - 1 (a stray tile's index). */
 static uint64_t s_first_pos (int level, uint64_t idx, uint32_t hash)
 {
-    return ((idx * S_WIDTH + hash) << (JK_MERKLE_TILE_HEIGHT * level)) + 1;
+    int shift = JK_MERKLE_TILE_HEIGHT * level;
+    if (idx > (UINT64_MAX - hash) / S_WIDTH ||
+        idx * S_WIDTH + hash > (UINT64_MAX - 1) >> shift)
+        return UINT64_MAX;
+    return ((idx * S_WIDTH + hash) << shift) + 1;
 }
 
 /* Records a problem of tile (level, idx), at one of its hashes (-1: the
    whole tile), that makes the stored tree wrong from position pos: kept
    unless one found before lies at an earlier position. */
 static void s_found (jk_tiles_check_t *self, uint64_t pos, int level,
-                     uint64_t idx, int hash, const char *format, ...)
+                     long long idx, int hash, const char *format, ...)
     __attribute__ ((format (printf, 6, 7)));
 
 static void s_found (jk_tiles_check_t *self, uint64_t pos, int level,
-                     uint64_t idx, int hash, const char *format, ...)
+                     long long idx, int hash, const char *format, ...)
 {
     if (self->found && self->problem.pos <= pos)
         return;
     jk_tiles_problem_t *p = &self->problem;
     self->found = true;
     p->pos = pos;
-    int n = snprintf (p->where, sizeof p->where, "tile level %d index %llu",
-                      level, (unsigned long long)idx);
+    int n = snprintf (p->where, sizeof p->where, "tile level %d index %lld",
+                      level, idx);
     if (hash >= 0 && n > 0 && (size_t)n < sizeof p->where)
         snprintf (p->where + n, sizeof p->where - (size_t)n, ", hash %d", hash);
     va_list args;
@@ -752,10 +756,12 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
                  level, (unsigned long long)idx);
         return;
     }
-    /* A stored tile whose hashes reach past the first missing level-0
-       tile: the stored tree's size says that one must exist. */
-    if (self->ended &&
-        idx * S_WIDTH + (uint64_t)stored >
+    /* A stored tile whose hashes the log gives reach past the first
+       missing level-0 tile: the stored tree's size says that one must
+       exist (hashes the log does not give are said below). */
+    uint32_t n = (uint32_t)stored < width ? (uint32_t)stored : width;
+    if (self->ended && n > 0 &&
+        idx * S_WIDTH + n >
             ((self->missing * S_WIDTH) >> (JK_MERKLE_TILE_HEIGHT * level))) {
         s_found (self, s_first_pos (0, self->missing, 0), 0, self->missing, -1,
                  "Merkle tile level 0 index %llu (positions %llu to %llu) is "
@@ -767,7 +773,6 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
         if (level == 0)
             return;
     }
-    uint32_t n = (uint32_t)stored < width ? (uint32_t)stored : width;
     for (uint32_t i = 0; i < n; i++)
         if (memcmp (self->buf[i], hashes[i], S_HASH) != 0) {
             s_found (self, s_first_pos (level, idx, i), level, idx, (int)i,
@@ -776,8 +781,11 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
                      level, (unsigned long long)idx, i);
             return;
         }
-    if ((uint32_t)stored != width && !self->ended) {
-        /* Hashes the log does not give lie past its last record. */
+    /* Fewer hashes than the log gives: a tree that lags its log, unless
+       it was cut short below. More: subtrees the log cannot complete,
+       past its last record. */
+    if ((uint32_t)stored > width ||
+        ((uint32_t)stored < width && !self->ended)) {
         uint64_t pos = s_first_pos (level, idx, n);
         if ((uint32_t)stored > width && pos <= self->leaves)
             pos = self->leaves + 1;
@@ -814,36 +822,61 @@ void jk_tiles_check_add (jk_tiles_check_t *self,
     s_edge_push (&self->edge, self->tiles->mh, leaf, s_check_push, self);
 }
 
+/* Records the first row s (bound) steps to, a stored tile the log gives
+   no hash for: from the position after the log's last record, or the
+   tile's first record when that is later. */
+static void s_beyond (jk_tiles_check_t *self, sqlite3_stmt *s)
+{
+    if (sqlite3_step (s) == SQLITE_ROW) {
+        int level = sqlite3_column_int (s, 0);
+        long long idx = sqlite3_column_int64 (s, 1);
+        uint64_t pos = level >= 0 && level < S_LEVELS && idx >= 0
+                           ? s_first_pos (level, (uint64_t)idx, 0)
+                           : 0;
+        s_found (self, pos > self->leaves ? pos : self->leaves + 1, level, idx,
+                 -1, "Merkle tile level %d index %lld lies beyond the log",
+                 level, idx);
+    }
+    sqlite3_reset (s);
+}
+
 void jk_tiles_check_end (jk_tiles_check_t *self, uint64_t *stored)
 {
     *stored = self->stored;
-    /* Nothing stored beyond what the log gives (a cut log leaves its
-       tiles behind). */
+    /* Each level's last tile, and nothing stored beyond what the log
+       gives (a cut log leaves its tiles behind): at level L the log gives
+       the roots of its complete subtrees of 256^L records, in tiles
+       0 .. tiles - 1 and the partial one after them; the partial level-0
+       tile is never stored. */
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2 (self->tiles->db,
-                            "SELECT level, idx FROM merkle_tile WHERE"
-                            " (level = 0 AND idx >= ?1) OR (level >= ?2)"
-                            " ORDER BY level, idx LIMIT 1",
+                            "SELECT level, idx FROM merkle_tile"
+                            " WHERE level = ?1 AND idx >= ?2"
+                            " ORDER BY idx LIMIT 1",
                             -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64 (s, 1, (sqlite3_int64)self->level[0].tiles);
-        sqlite3_bind_int (s, 2, S_LEVELS);
-        if (sqlite3_step (s) == SQLITE_ROW) {
-            int level = sqlite3_column_int (s, 0);
-            uint64_t idx = (uint64_t)sqlite3_column_int64 (s, 1);
-            uint64_t pos = level == 0 ? s_first_pos (0, idx, 0) : 0;
-            s_found (self, pos > self->leaves ? pos : self->leaves + 1, level,
-                     idx, -1,
-                     "Merkle tile level %d index %llu lies beyond "
-                     "the log",
-                     level, (unsigned long long)idx);
+        for (int l = 0; l < S_LEVELS; l++) {
+            s_level_t *lv = &self->level[l];
+            /* The partial tile, or one stored where the log gives none
+               (hashes claiming subtrees it cannot complete). */
+            if (l > 0 &&
+                (lv->width > 0 || s_get (self->tiles, l, lv->tiles, self->buf)))
+                s_compare (self, l, lv->tiles, lv->hashes, lv->width);
+            sqlite3_bind_int (s, 1, l);
+            sqlite3_bind_int64 (s, 2, (sqlite3_int64)(lv->tiles + (l > 0)));
+            s_beyond (self, s);
         }
     }
     sqlite3_finalize (s);
-    for (int l = 1; l < S_LEVELS; l++) {
-        s_level_t *lv = &self->level[l];
-        if (lv->width > 0)
-            s_compare (self, l, lv->tiles, lv->hashes, lv->width);
+    /* A level or an index no tree has. */
+    if (sqlite3_prepare_v2 (self->tiles->db,
+                            "SELECT level, idx FROM merkle_tile"
+                            " WHERE level < 0 OR level >= ?1 OR idx < 0"
+                            " ORDER BY level, idx LIMIT 1",
+                            -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int (s, 1, S_LEVELS);
+        s_beyond (self, s);
     }
+    sqlite3_finalize (s);
 }
 
 int jk_tiles_check_problem (jk_tiles_check_t *self, jk_tiles_problem_t *problem)

@@ -3,8 +3,8 @@
     positions, the broker's topics and the stored hashes, then a $head
     naming the last one; --speed paces by recorded_at; no subscriber means
     exit 4), and verify's verdicts on a stored Merkle tree that differs
-    from the log (a changed hash, a missing tile), said apart from the
-    chain's; diff given a file without projections. */
+    from the log (a changed hash, a missing tile, a tile past the log's
+    end), said apart from the chain's; diff given a file without projections. */
 #include "testsupport.h"
 
 #include "../unit/replay/replay_workload.h"
@@ -191,6 +191,22 @@ static void s_tampered (const char *name, const char *sql, const char *text)
     free (copy);
 }
 
+/* verify on a copy of the 640-record log changed by sql exits 0, its
+   stored tiles matching the log over leaves records. */
+static void s_intact (const char *name, const char *sql, int leaves)
+{
+    char *copy = s_tree_copy (name, sql);
+    char *out = NULL;
+    assert_int_equal (s_verify (copy, &out), 0);
+    char *want = jk_sprintf ("stored tiles match the log (%d leaves in full "
+                             "tiles)\n",
+                             leaves);
+    assert_non_null (strstr (out, want));
+    free (want);
+    free (out);
+    free (copy);
+}
+
 /* A changed hash in the stored tree: verify names the record whose leaf
    it is (hash 1 of level-0 tile 0 is position 2's), and says the chain's
    verdict apart: it holds to the log's head. */
@@ -272,17 +288,67 @@ static void test_verify_tree_tile_missing (void **state)
         "tree is wrong from position 1 (tile level 1 index 0)\n");
 
     /* The tree as it was at 256 records: behind the log, intact. */
-    char *copy = s_tree_copy ("behind.db", "DELETE FROM merkle_tile"
-                                           " WHERE level = 0 AND idx = 1;"
-                                           " UPDATE merkle_tile SET hashes ="
-                                           " substr(hashes, 1, 32)"
-                                           " WHERE level = 1 AND idx = 0");
-    char *out = NULL;
-    assert_int_equal (s_verify (copy, &out), 0);
-    assert_non_null (strstr (out, "stored tiles match the log (256 leaves "
-                                  "in full tiles)\n"));
-    free (out);
-    free (copy);
+    s_intact ("behind.db",
+              "DELETE FROM merkle_tile WHERE level = 0 AND idx = 1;"
+              " UPDATE merkle_tile SET hashes = substr(hashes, 1, 32)"
+              " WHERE level = 1 AND idx = 0",
+              256);
+}
+
+/* A tile stored where the log gives no hash: one past its last record
+   (from the tile's first record), or an upper tile whose hashes claim
+   subtrees its records cannot complete (from the position after the
+   last). A stored tree that lags its log, ends on a tile's edge or
+   leaves its partial last tile to the records is not. */
+static void test_verify_tree_tile_beyond (void **state)
+{
+    (void)state;
+    s_tampered (
+        "level1.db", "INSERT INTO merkle_tile VALUES (1, 5, zeroblob(32))",
+        "first bad position 327681: Merkle tree differs from the log: Merkle "
+        "tile level 1 index 5 lies beyond the log\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 327681 (tile level 1 index 5)\n");
+
+    s_tampered (
+        "level2.db", "INSERT INTO merkle_tile VALUES (2, 3, zeroblob(64))",
+        "first bad position 50331649: Merkle tree differs from the log: "
+        "Merkle tile level 2 index 3 lies beyond the log\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 50331649 (tile level 2 index 3)\n");
+
+    /* Level-2 tile 0 covers the log's records, but its hash is the root of
+       65,536 of them. */
+    s_tampered (
+        "claims.db", "INSERT INTO merkle_tile VALUES (2, 0, zeroblob(32))",
+        "first bad position 641: Merkle tree differs from the log: Merkle "
+        "tile level 2 index 0 holds 1 hashes, the log gives 0\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 641 (tile level 2 index 0, hash 0)\n");
+
+    /* So in a tree that lags its log too. */
+    s_tampered (
+        "lagclaims.db",
+        "DELETE FROM merkle_tile WHERE level = 0 AND idx = 1;"
+        " UPDATE merkle_tile SET hashes = substr(hashes, 1, 32)"
+        " WHERE level = 1 AND idx = 0;"
+        " INSERT INTO merkle_tile VALUES (2, 0, zeroblob(32))",
+        "first bad position 641: Merkle tree differs from the log: Merkle "
+        "tile level 2 index 0 holds 1 hashes, the log gives 0\n"
+        "the chain is intact up to position 640, the log's head; the stored "
+        "tree is wrong from position 641 (tile level 2 index 0, hash 0)\n");
+
+    /* The log with its partial last tile of 128 records, never stored. */
+    s_intact ("whole.db", "SELECT 1", 512);
+    /* Cut on a tile's edge, 512 and 256 records: the tree a log of that
+       size has. */
+    s_intact ("edge512.db", "DELETE FROM log WHERE pos > 512", 512);
+    s_intact ("edge256.db",
+              "DELETE FROM log WHERE pos > 256;"
+              " DELETE FROM merkle_tile WHERE level = 0 AND idx = 1;"
+              " UPDATE merkle_tile SET hashes = substr(hashes, 1, 32)"
+              " WHERE level = 1 AND idx = 0",
+              256);
 }
 
 /* jejak-replay diff A B refuses with exit 3, printing nothing on stdout
@@ -344,6 +410,7 @@ int main (void)
         cmocka_unit_test (test_publish_no_subscriber),
         cmocka_unit_test (test_verify_tree_hash_changed),
         cmocka_unit_test (test_verify_tree_tile_missing),
+        cmocka_unit_test (test_verify_tree_tile_beyond),
         cmocka_unit_test (test_diff_no_projections),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

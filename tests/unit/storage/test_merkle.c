@@ -1012,14 +1012,10 @@ static void test_tree_fed_from_memory (void **state)
     jk_test_rmdir (&dir);
 }
 
-/* Tiles above level 1: the writer's tiles over 65,836 leaves store the
-   level-1 tiles and the level-2 one from the right edge's node hashes
-   (no tile root is hashed apart), each equal to the naive tree's nodes,
-   and the check walk agrees with them. */
-static void test_tiles_upper_levels (void **state)
+/* An in-memory database whose writer stored the tiles of leaves[0..n),
+   leaves[i] = SHA-256(0x00 || i). */
+static sqlite3 *s_upper_db (uint8_t (*leaves)[32], uint32_t n)
 {
-    (void)state;
-    enum { N = 65536 + 300 };
     sqlite3 *db;
     assert_int_equal (sqlite3_open (":memory:", &db), SQLITE_OK);
     assert_int_equal (
@@ -1031,19 +1027,100 @@ static void test_tiles_upper_levels (void **state)
     char err[256];
     jk_tiles_t *tiles = jk_tiles_open (db, 0, err, sizeof err);
     assert_non_null (tiles);
-    uint8_t (*leaves)[32] = jk_calloc (N, 32);
     assert_int_equal (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-    for (uint32_t i = 0; i < N; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         s_sha ((const uint8_t *)&i, sizeof i, NULL, 0, 0x00, leaves[i]);
         assert_int_equal (jk_tiles_append (tiles, leaves[i]), JK_OK);
     }
     assert_int_equal (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     jk_tiles_commit (tiles);
     uint8_t want[32], got[32];
-    s_naive_root (leaves, N, want);
+    s_naive_root (leaves, n, want);
     jk_tiles_head (tiles, got);
     assert_memory_equal (got, want, 32);
     jk_tiles_destroy (&tiles);
+    return db;
+}
+
+static void s_exec (sqlite3 *db, const char *sql)
+{
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* The check of db's tiles against leaves[0..n): the first position of
+   its problem (0 when none), the leaves the stored tiles cover in
+   *stored, the problem's message in message. */
+static uint64_t s_check_pos (sqlite3 *db, uint8_t (*leaves)[32], uint64_t n,
+                             uint64_t *stored, char message[200])
+{
+    jk_tiles_problem_t problem = {0};
+    jk_tiles_check_t *check = jk_tiles_check_new (db);
+    assert_non_null (check);
+    for (uint64_t i = 0; i < n; i++)
+        jk_tiles_check_add (check, leaves[i]);
+    jk_tiles_check_end (check, stored);
+    jk_tiles_check_problem (check, &problem);
+    jk_tiles_check_destroy (&check);
+    memcpy (message, problem.message, sizeof problem.message);
+    return problem.pos;
+}
+
+/* A log of exactly 65,536 records: level-1 tile 0 full and no tile after
+   it, the level-2 tile 0 with its root; the check passes it, and a log
+   grown past it (the tree lagging). An upper tile stored where the log
+   gives no hash is found, wherever it lies. */
+static void test_tiles_upper_exact (void **state)
+{
+    (void)state;
+    enum { N = 65536, GROWN = 65536 + 300 };
+    uint8_t (*leaves)[32] = jk_calloc (GROWN, 32);
+    sqlite3 *db = s_upper_db (leaves, N);
+    for (uint32_t i = N; i < GROWN; i++)
+        s_sha ((const uint8_t *)&i, sizeof i, NULL, 0, 0x00, leaves[i]);
+    uint64_t stored = 0;
+    char message[200];
+    assert_int_equal (s_check_pos (db, leaves, N, &stored, message), 0);
+    assert_int_equal (stored, N);
+    assert_int_equal (s_check_pos (db, leaves, GROWN, &stored, message), 0);
+    assert_int_equal (stored, N);
+
+    /* A level-1 tile after the full one: a subtree the log cannot
+       complete, past its last record. */
+    s_exec (db, "INSERT INTO merkle_tile VALUES (1, 1,"
+                " zeroblob(32))");
+    assert_int_equal (s_check_pos (db, leaves, N, &stored, message), N + 1);
+    assert_string_equal (message, "Merkle tile level 1 index 1 holds 1 "
+                                  "hashes, the log gives 0");
+    /* A level-2 tile past the log: from its first record. */
+    s_exec (db, "DELETE FROM merkle_tile WHERE level = 1 AND"
+                " idx = 1; INSERT INTO merkle_tile VALUES"
+                " (2, 1, zeroblob(32))");
+    assert_int_equal (s_check_pos (db, leaves, N, &stored, message),
+                      (1u << 24) + 1);
+    assert_string_equal (message,
+                         "Merkle tile level 2 index 1 lies beyond the log");
+    /* A level no tree has. */
+    s_exec (db, "DELETE FROM merkle_tile WHERE level = 2 AND"
+                " idx = 1; INSERT INTO merkle_tile VALUES"
+                " (-1, 0, zeroblob(32))");
+    assert_int_equal (s_check_pos (db, leaves, N, &stored, message), N + 1);
+    assert_string_equal (message,
+                         "Merkle tile level -1 index 0 lies beyond the log");
+    sqlite3_close (db);
+    free (leaves);
+}
+
+/* Tiles above level 1: the writer's tiles over 65,836 leaves store the
+   level-1 tiles and the level-2 one from the right edge's node hashes
+   (no tile root is hashed apart), each equal to the naive tree's nodes,
+   and the check walk agrees with them. */
+static void test_tiles_upper_levels (void **state)
+{
+    (void)state;
+    enum { N = 65536 + 300 };
+    uint8_t (*leaves)[32] = jk_calloc (N, 32);
+    sqlite3 *db = s_upper_db (leaves, N);
+    uint8_t want[32], got[32];
     sqlite3_stmt *st;
     assert_int_equal (sqlite3_prepare_v2 (db,
                                           "SELECT level, idx, hashes FROM"
@@ -1101,6 +1178,7 @@ int main (void)
         cmocka_unit_test (test_tree_follows_log),
         cmocka_unit_test (test_tree_fed_from_memory),
         cmocka_unit_test (test_tiles_upper_levels),
+        cmocka_unit_test (test_tiles_upper_exact),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
