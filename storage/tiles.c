@@ -790,9 +790,10 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
         if ((uint32_t)stored > width && pos <= self->leaves)
             pos = self->leaves + 1;
         s_found (self, pos, level, idx, (int)n,
-                 "Merkle tile level %d index %llu holds %d hashes, the log "
+                 "Merkle tile level %d index %llu holds %d hash%s, the log "
                  "gives %u",
-                 level, (unsigned long long)idx, stored, width);
+                 level, (unsigned long long)idx, stored,
+                 stored == 1 ? "" : "es", width);
     }
 }
 

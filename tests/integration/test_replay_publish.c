@@ -322,7 +322,7 @@ static void test_verify_tree_tile_beyond (void **state)
     s_tampered (
         "claims.db", "INSERT INTO merkle_tile VALUES (2, 0, zeroblob(32))",
         "first bad position 641: Merkle tree differs from the log: Merkle "
-        "tile level 2 index 0 holds 1 hashes, the log gives 0\n"
+        "tile level 2 index 0 holds 1 hash, the log gives 0\n"
         "the chain is intact up to position 640, the log's head; the stored "
         "tree is wrong from position 641 (tile level 2 index 0, hash 0)\n");
 
@@ -334,7 +334,7 @@ static void test_verify_tree_tile_beyond (void **state)
         " WHERE level = 1 AND idx = 0;"
         " INSERT INTO merkle_tile VALUES (2, 0, zeroblob(32))",
         "first bad position 641: Merkle tree differs from the log: Merkle "
-        "tile level 2 index 0 holds 1 hashes, the log gives 0\n"
+        "tile level 2 index 0 holds 1 hash, the log gives 0\n"
         "the chain is intact up to position 640, the log's head; the stored "
         "tree is wrong from position 641 (tile level 2 index 0, hash 0)\n");
 

@@ -1090,7 +1090,7 @@ static void test_tiles_upper_exact (void **state)
                 " zeroblob(32))");
     assert_int_equal (s_check_pos (db, leaves, N, &stored, message), N + 1);
     assert_string_equal (message, "Merkle tile level 1 index 1 holds 1 "
-                                  "hashes, the log gives 0");
+                                  "hash, the log gives 0");
     /* A level-2 tile past the log: from its first record. */
     s_exec (db, "DELETE FROM merkle_tile WHERE level = 1 AND"
                 " idx = 1; INSERT INTO merkle_tile VALUES"
