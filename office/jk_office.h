@@ -206,12 +206,14 @@ int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
    Reads the first sheet of an XLSX workbook from memory and calls fn per
    row with its cells as text, as jk_csv_read does (line: the sheet's row
    number; cells up to the last one given, the missing ones ""; rows with
-   no text skipped). Shared and inline strings as written; booleans TRUE
-   or FALSE; a number in a cell styled as a date dd/mm/yyyy, as a time of
-   day HH:MM, any other number as stored ("1045", "3.2E+15"). bad gets a
-   row it cannot hand out whole (a cell past column JK_CSV_MAX_CELLS or
-   longer than JK_XLSX_CELL_MAX characters, a missing shared string, a cell
-   given twice). Returns JK_OK, the non-zero answer of a callback that
+   no text skipped). Shared and inline strings with their escapes
+   _xHHHH_ undone as Excel reads them (ECMA-376 ST_Xstring); booleans
+   TRUE or FALSE; a number in a cell styled as a date dd/mm/yyyy, as a
+   time of day HH:MM, any other number as stored ("1045", "3.2E+15"). bad
+   gets a row it cannot hand out whole (a cell past column
+   JK_CSV_MAX_CELLS or longer than JK_XLSX_CELL_MAX characters, a missing
+   shared string, a cell given twice, text with an escape of NUL or of a
+   lone surrogate). Returns JK_OK, the non-zero answer of a callback that
    stopped, or JK_INVALID with the reason in err (not a zip, no workbook
    or sheet, a part larger than JK_XLSX_PART_MAX once unpacked, XML that
    is not well formed or declares a DOCTYPE). */

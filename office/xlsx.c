@@ -10,7 +10,9 @@
     declaration is refused (no entities), and a row the reader cannot hand
     out whole (a cell past column JK_CSV_MAX_CELLS, a cell longer than
     JK_XLSX_CELL_MAX, a shared string that does not exist) goes to the bad
-    row callback with its row number. */
+    row callback with its row number. Text undoes the Office Open XML
+    escapes _xHHHH_ as Excel does (s_text_end); a cell whose escapes are
+    not text goes to the bad row callback too. */
 #include "jk_office.h"
 
 #include <expat.h>
@@ -38,13 +40,131 @@ static void s_buf_add (s_buf_t *b, const char *data, size_t len)
     b->text[b->len] = 0;
 }
 
-/* Cell text is kept to one byte past JK_XLSX_CELL_MAX: enough to know
-   it is too long. */
-static void s_buf_capped (s_buf_t *b, const char *data, size_t len)
+/* Keeps at most cap bytes of text in b: enough to know it is longer. */
+static void s_buf_capped (s_buf_t *b, const char *data, size_t len, size_t cap)
 {
-    size_t room =
-        JK_XLSX_CELL_MAX + 1 > b->len ? JK_XLSX_CELL_MAX + 1 - b->len : 0;
+    size_t room = cap > b->len ? cap - b->len : 0;
     s_buf_add (b, data, len < room ? len : room);
+}
+
+/* ---- text: the escapes _xHHHH_ -------------------------------------------
+   Excel writes a character XML cannot hold (a control) in the text of a
+   <t> element as _xHHHH_, HHHH its UTF-16 code unit in hex, and text of
+   that form with its underscore as _x005F_ (ECMA-376 Part 1, 22.9.2.19
+   ST_Xstring). Each <t> is read as Excel reads it, in one pass from the
+   left: _xHHHH_ (hex digits in either case) is the code unit HHHH, so
+   _x005F_x0041_ is the text _x0041_ and _x001B_ is ESC; the escapes of a
+   surrogate pair, one after the other, are one character; any other
+   text, an incomplete _x41_ included, stays as it is. An escape of NUL
+   (no text holds NUL) or of a surrogate without its other half is not
+   text: the string keeps the first such escape, and a cell showing it
+   is refused. */
+
+/* A string (shared, or inline in a cell): its <t> elements, one per run
+   of rich text, read one after the other. */
+typedef struct {
+    s_buf_t raw;   /* the current <t> as the file holds it */
+    s_buf_t text;  /* the string so far, its escapes undone */
+    bool too_long; /* more than JK_XLSX_CELL_MAX bytes once read */
+    char bad[8];   /* the first escape that is not text, or "" */
+} s_text_t;
+
+/* A shared string as read: its text, or why a cell showing it is
+   refused. */
+typedef struct {
+    char *text;
+    bool too_long;
+    char bad[8];
+} s_string_t;
+
+/* A <t> as the file holds it is kept to S_RAW_MAX bytes: an escape (7
+   bytes) is at least one byte once undone, so text that long is more
+   than JK_XLSX_CELL_MAX bytes when read. */
+#define S_RAW_MAX (7 * (JK_XLSX_CELL_MAX + 1))
+
+static void s_text_reset (s_text_t *t)
+{
+    t->raw.len = t->text.len = 0;
+    s_buf_add (&t->raw, "", 0);
+    s_buf_add (&t->text, "", 0);
+    t->too_long = false;
+    t->bad[0] = 0;
+}
+
+static void s_text_chars (s_text_t *t, const char *data, size_t len)
+{
+    s_buf_capped (&t->raw, data, len, S_RAW_MAX);
+}
+
+/* The code unit an escape _xHHHH_ at P names, or -1 when P does not
+   start one. */
+static long s_escape (const char *p)
+{
+    char hex[5];
+    uint8_t unit[2];
+    if (p[0] != '_' || p[1] != 'x')
+        return -1;
+    snprintf (hex, sizeof hex, "%.4s", p + 2);
+    if (jk_hex_parse (hex, unit, 2) != JK_OK || p[6] != '_')
+        return -1; /* p[6] is there: the four digits were */
+    return (long)unit[0] << 8 | unit[1];
+}
+
+/* The end of a <t>: its text, escapes undone, joins the string. */
+static void s_text_end (s_text_t *t)
+{
+    const size_t cap = JK_XLSX_CELL_MAX + 1;
+    if (t->raw.len >= S_RAW_MAX)
+        t->too_long = true;
+    for (const char *p = t->raw.text ? t->raw.text : ""; *p;) {
+        const char *under = strchr (p, '_');
+        if (!under) {
+            s_buf_capped (&t->text, p, strlen (p), cap);
+            break;
+        }
+        s_buf_capped (&t->text, p, (size_t)(under - p), cap);
+        p = under;
+        long u = s_escape (p);
+        if (u < 0) {
+            s_buf_capped (&t->text, p++, 1, cap);
+            continue;
+        }
+        long low = u >= 0xD800 && u <= 0xDBFF ? s_escape (p + 7) : -1;
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+            u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00);
+            p += 7;
+        } else if (u == 0 || (u >= 0xD800 && u <= 0xDFFF)) {
+            if (!t->bad[0]) {
+                memcpy (t->bad, p, 7);
+                t->bad[7] = 0;
+            }
+            p += 7;
+            continue;
+        }
+        char utf8[4];
+        size_t n = 0;
+        if (u < 0x80)
+            utf8[n++] = (char)u;
+        else if (u < 0x800) {
+            utf8[n++] = (char)(0xC0 | (u >> 6));
+            utf8[n++] = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+            utf8[n++] = (char)(0xE0 | (u >> 12));
+            utf8[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            utf8[n++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            utf8[n++] = (char)(0xF0 | (u >> 18));
+            utf8[n++] = (char)(0x80 | ((u >> 12) & 0x3F));
+            utf8[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            utf8[n++] = (char)(0x80 | (u & 0x3F));
+        }
+        s_buf_capped (&t->text, utf8, n, cap);
+        p += 7;
+    }
+    if (t->text.len > JK_XLSX_CELL_MAX)
+        t->too_long = true;
+    t->raw.len = 0;
+    s_buf_add (&t->raw, "", 0);
 }
 
 /* One part of the archive, at most JK_XLSX_PART_MAX bytes; NULL with the
@@ -163,10 +283,11 @@ typedef struct {
     char sheet_rid[128];
     bool date1904;
     char sheet_target[256], strings_target[256], styles_target[256];
+    char sheet_name[128]; /* the first sheet's name, "" if longer */
     /* shared strings */
-    char **strings;
+    s_string_t *strings;
     size_t string_count, string_cap;
-    s_buf_t si;
+    s_text_t si;
     int in_si, in_t, in_rph;
     /* styles: per cell format (xf), whether it shows a date or a time */
     unsigned char *xf_kind; /* 0 number, 1 date, 2 time */
@@ -188,9 +309,11 @@ typedef struct {
     size_t col;        /* the current cell's column (0-based) */
     char type[16];
     size_t style;
-    int in_v, in_is, in_cell;
-    s_buf_t value;
-    char problem[200]; /* the row's first problem, or "" */
+    int in_v, in_is, in_ist, in_cell;
+    bool is_seen;      /* the cell has an inline string (<is>) */
+    s_buf_t value;     /* <v> */
+    s_text_t is;       /* <is> */
+    char problem[300]; /* the row's first problem, or "" */
 } s_xlsx_t;
 
 /* ---- workbook.xml and its relationships -------------------------------- */
@@ -202,8 +325,11 @@ static void XMLCALL s_workbook_start (void *data, const XML_Char *name,
     const char *local = s_local (name);
     if (strcmp (local, "sheet") == 0 && !x->sheet_rid[0]) {
         const char *rid = s_attr (attrs, "id");
+        const char *sheet = s_attr (attrs, "name");
         if (rid)
             snprintf (x->sheet_rid, sizeof x->sheet_rid, "%s", rid);
+        if (sheet && strlen (sheet) < sizeof x->sheet_name)
+            memcpy (x->sheet_name, sheet, strlen (sheet) + 1);
     } else if (strcmp (local, "workbookPr") == 0) {
         const char *d = s_attr (attrs, "date1904");
         x->date1904 = d && (strcmp (d, "1") == 0 || strcmp (d, "true") == 0);
@@ -261,8 +387,7 @@ static void XMLCALL s_strings_start (void *data, const XML_Char *name,
     const char *local = s_local (name);
     if (strcmp (local, "si") == 0) {
         x->in_si = 1;
-        x->si.len = 0;
-        s_buf_add (&x->si, "", 0);
+        s_text_reset (&x->si);
     } else if (strcmp (local, "t") == 0)
         x->in_t = 1;
     else if (strcmp (local, "rPh") == 0)
@@ -273,9 +398,11 @@ static void XMLCALL s_strings_end (void *data, const XML_Char *name)
 {
     s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
     const char *local = s_local (name);
-    if (strcmp (local, "t") == 0)
+    if (strcmp (local, "t") == 0) {
+        if (x->in_si && x->in_t && !x->in_rph)
+            s_text_end (&x->si);
         x->in_t = 0;
-    else if (strcmp (local, "rPh") == 0)
+    } else if (strcmp (local, "rPh") == 0)
         x->in_rph = 0;
     else if (strcmp (local, "si") == 0 && x->in_si) {
         x->in_si = 0;
@@ -284,7 +411,10 @@ static void XMLCALL s_strings_end (void *data, const XML_Char *name)
             x->strings =
                 jk_realloc (x->strings, x->string_cap * sizeof *x->strings);
         }
-        x->strings[x->string_count++] = jk_strdup (x->si.text);
+        x->strings[x->string_count].text = jk_strdup (x->si.text.text);
+        x->strings[x->string_count].too_long = x->si.too_long;
+        memcpy (x->strings[x->string_count].bad, x->si.bad, sizeof x->si.bad);
+        x->string_count++;
     }
 }
 
@@ -292,7 +422,7 @@ static void XMLCALL s_strings_chars (void *data, const XML_Char *text, int len)
 {
     s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
     if (x->in_si && x->in_t && !x->in_rph)
-        s_buf_capped (&x->si, text, (size_t)len);
+        s_text_chars (&x->si, text, (size_t)len);
 }
 
 /* ---- styles.xml -----------------------------------------------------------
@@ -403,6 +533,46 @@ static void s_row_clear (s_xlsx_t *x)
     x->col = 0;
 }
 
+static void s_too_long (s_xlsx_t *x)
+{
+    s_row_problem (x,
+                   "sel kolom %zu lebih dari %d karakter: baris dilewati "
+                   "(cell too long)",
+                   x->col + 1, JK_XLSX_CELL_MAX);
+}
+
+/* A string cell's text (shared or inline), or "" with the row's problem:
+   too long, or an escape (bad) that is not text, said with the sheet,
+   the cell ("B12") and the rule. */
+static char *s_string_cell (s_xlsx_t *x, const char *text, bool too_long,
+                            const char *bad)
+{
+    if (too_long)
+        s_too_long (x);
+    else if (!bad[0])
+        return jk_strdup (text);
+    else {
+        char ref[32], letters[8];
+        size_t n = 0;
+        for (size_t col = x->col + 1; col && n < sizeof letters;
+             col = (col - 1) / 26)
+            letters[n++] = (char)('A' + (col - 1) % 26);
+        for (size_t i = 0; i < n; i++)
+            ref[i] = letters[n - 1 - i];
+        snprintf (ref + n, sizeof ref - n, "%zu", x->row);
+        s_row_problem (
+            x, "lembar %s%s%s sel %s: %s %s: baris dilewati",
+            x->sheet_name[0] ? "\"" : "pertama", x->sheet_name,
+            x->sheet_name[0] ? "\"" : "", ref, bad,
+            s_escape (bad) == 0
+                ? "adalah NUL, yang tidak boleh ada dalam teks (an escape "
+                  "of NUL is refused: text holds no NUL)"
+                : "adalah separuh pasangan surogat UTF-16 tanpa pasangannya "
+                  "(a lone surrogate is not a character)");
+    }
+    return jk_strdup ("");
+}
+
 /* The cell's value as text, by its type and style. */
 static char *s_cell_text (s_xlsx_t *x)
 {
@@ -417,13 +587,11 @@ static char *s_cell_text (s_xlsx_t *x)
                            v);
             return jk_strdup ("");
         }
-        if (strlen (x->strings[i]) > JK_XLSX_CELL_MAX)
-            s_row_problem (x,
-                           "sel kolom %zu lebih dari %d karakter: baris "
-                           "dilewati (cell too long)",
-                           x->col + 1, JK_XLSX_CELL_MAX);
-        return jk_strdup (x->strings[i]);
+        return s_string_cell (x, x->strings[i].text, x->strings[i].too_long,
+                              x->strings[i].bad);
     }
+    if (strcmp (x->type, "inlineStr") == 0 || x->is_seen)
+        return s_string_cell (x, x->is.text.text, x->is.too_long, x->is.bad);
     if (strcmp (x->type, "b") == 0)
         return jk_strdup (strcmp (v, "1") == 0 ? "TRUE" : "FALSE");
     if (x->type[0] && strcmp (x->type, "n") != 0)
@@ -495,12 +663,15 @@ static void XMLCALL s_sheet_start (void *data, const XML_Char *name,
         x->in_cell = 1;
         x->value.len = 0;
         s_buf_add (&x->value, "", 0);
+        x->is_seen = false;
+        s_text_reset (&x->is);
     } else if (strcmp (local, "v") == 0 && x->in_cell)
         x->in_v = 1;
-    else if (strcmp (local, "is") == 0 && x->in_cell)
+    else if (strcmp (local, "is") == 0 && x->in_cell) {
         x->in_is = 1;
-    else if (strcmp (local, "t") == 0 && x->in_is)
-        x->in_v = 1;
+        x->is_seen = true;
+    } else if (strcmp (local, "t") == 0 && x->in_is)
+        x->in_ist = 1;
     else if (strcmp (local, "rPh") == 0 && x->in_is)
         x->in_rph = 1;
 }
@@ -509,19 +680,20 @@ static void XMLCALL s_sheet_end (void *data, const XML_Char *name)
 {
     s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
     const char *local = s_local (name);
-    if (strcmp (local, "v") == 0 || strcmp (local, "t") == 0)
+    if (strcmp (local, "v") == 0)
         x->in_v = 0;
-    else if (strcmp (local, "is") == 0)
+    else if (strcmp (local, "t") == 0) {
+        if (x->in_ist && !x->in_rph)
+            s_text_end (&x->is);
+        x->in_ist = 0;
+    } else if (strcmp (local, "is") == 0)
         x->in_is = 0;
     else if (strcmp (local, "rPh") == 0)
         x->in_rph = 0;
     else if (strcmp (local, "c") == 0 && x->in_cell) {
         x->in_cell = 0;
         if (x->value.len > JK_XLSX_CELL_MAX) {
-            s_row_problem (x,
-                           "sel kolom %zu lebih dari %d karakter: baris "
-                           "dilewati (cell too long)",
-                           x->col + 1, JK_XLSX_CELL_MAX);
+            s_too_long (x);
             return;
         }
         if (x->col >= JK_CSV_MAX_CELLS) {
@@ -553,7 +725,9 @@ static void XMLCALL s_sheet_chars (void *data, const XML_Char *text, int len)
 {
     s_xlsx_t *x = XML_GetUserData ((XML_Parser)data);
     if (x->in_cell && x->in_v && !x->in_rph)
-        s_buf_capped (&x->value, text, (size_t)len);
+        s_buf_capped (&x->value, text, (size_t)len, JK_XLSX_CELL_MAX + 1);
+    else if (x->in_cell && x->in_ist && !x->in_rph)
+        s_text_chars (&x->is, text, (size_t)len);
 }
 
 /* ---- the whole -------------------------------------------------------------
@@ -562,9 +736,12 @@ static void XMLCALL s_sheet_chars (void *data, const XML_Char *text, int len)
 static void s_free (s_xlsx_t *x)
 {
     for (size_t i = 0; i < x->string_count; i++)
-        free (x->strings[i]);
+        free (x->strings[i].text);
     free (x->strings);
-    free (x->si.text);
+    free (x->si.raw.text);
+    free (x->si.text.text);
+    free (x->is.raw.text);
+    free (x->is.text.text);
     free (x->xf_kind);
     free (x->value.text);
     s_row_clear (x);

@@ -4,7 +4,9 @@
     1 to JK_CSV_MAX_CELLS NUL-terminated cells of at most
     JK_XLSX_CELL_MAX bytes, and bad rows with a reason. The corpus
     in tests/fuzz/corpus/xlsx (templates and workbooks written by
-    libxlsxwriter) is replayed by ctest. */
+    libxlsxwriter, and handmade ones: handmade-escapes*.xlsx holds the
+    escapes _xHHHH_ in shared, inline and rich text strings) is replayed
+    by ctest. */
 #include "jk_office.h"
 
 #include <stdlib.h>

@@ -266,7 +266,7 @@ typedef struct {
     char cells[8][10][64];
     size_t counts[8];
     size_t bad;
-    char reason[200];
+    char first_reason[300], reason[300]; /* of the first and last bad row */
 } s_sheet_t;
 
 static int s_sheet_row (void *arg, size_t line, char **cells, size_t count)
@@ -288,20 +288,23 @@ static int s_sheet_bad (void *arg, size_t line, jk_csv_fault_t fault,
     (void)line;
     s_sheet_t *s = arg;
     assert_int_equal (fault, JK_CSV_UNREADABLE);
-    s->bad++;
+    if (s->bad++ == 0)
+        snprintf (s->first_reason, sizeof s->first_reason, "%s", reason);
     snprintf (s->reason, sizeof s->reason, "%s", reason);
     return 0;
 }
 
-/* A workbook written by libxlsxwriter, as bytes. */
-static char *s_workbook (void (*fill) (lxw_workbook *, lxw_worksheet *),
-                         size_t *size)
+/* A workbook written by libxlsxwriter, as bytes: text as shared strings,
+   or (inline) as inline strings. */
+static char *s_workbook_as (void (*fill) (lxw_workbook *, lxw_worksheet *),
+                            bool inline_strings, size_t *size)
 {
     char path[] = "/tmp/jejak-test-xlsx-XXXXXX";
     int fd = mkstemp (path);
     assert_true (fd >= 0);
     close (fd);
-    lxw_workbook *wb = workbook_new (path);
+    lxw_workbook_options options = {.constant_memory = inline_strings};
+    lxw_workbook *wb = workbook_new_opt (path, &options);
     lxw_worksheet *ws = workbook_add_worksheet (wb, "Lembar1");
     fill (wb, ws);
     assert_int_equal (workbook_close (wb), LXW_NO_ERROR);
@@ -309,6 +312,12 @@ static char *s_workbook (void (*fill) (lxw_workbook *, lxw_worksheet *),
     unlink (path);
     assert_non_null (bytes);
     return bytes;
+}
+
+static char *s_workbook (void (*fill) (lxw_workbook *, lxw_worksheet *),
+                         size_t *size)
+{
+    return s_workbook_as (fill, false, size);
 }
 
 static void s_fill_typed (lxw_workbook *wb, lxw_worksheet *ws)
@@ -378,6 +387,59 @@ static void test_xlsx_not_workbooks (void **state)
     assert_int_equal (s.rows, 0);
 }
 
+/* Cells as the file holds them: libxlsxwriter writes text of the form
+   _xHHHH_ as it is, so each is the escape Excel would read. */
+static const char *s_escaped[] = {
+    "_x005F_x0041_", "a_x001B_b",      "_x0041_",       "_x004a_",
+    "_x41_",         "_xD83D__xDE00_", "Ani _xD800_ x", "_x0000_",
+};
+
+static void s_fill_escapes (lxw_workbook *wb, lxw_worksheet *ws)
+{
+    (void)wb;
+    for (lxw_row_t r = 0; r < 8; r++) {
+        worksheet_write_string (ws, r, 0, "x", NULL);
+        worksheet_write_string (ws, r, 1, s_escaped[r], NULL);
+    }
+}
+
+/* The escapes _xHHHH_ of shared and inline strings are undone as Excel
+   reads them, in one pass from the left; an escape of NUL or a lone
+   surrogate refuses the row, naming the sheet, the cell and the rule. */
+static void test_xlsx_escapes (void **state)
+{
+    (void)state;
+    const char *read[] = {"_x0041_", "a\033b", "A",
+                          "J",       "_x41_",  "\xF0\x9F\x98\x80"};
+    for (int inline_strings = 0; inline_strings <= 1; inline_strings++) {
+        size_t size = 0;
+        char *bytes = s_workbook_as (s_fill_escapes, inline_strings, &size);
+        s_sheet_t s;
+        memset (&s, 0, sizeof s);
+        char err[300] = "";
+        assert_int_equal (jk_xlsx_read (bytes, size, s_sheet_row, s_sheet_bad,
+                                        &s, err, sizeof err),
+                          0);
+        assert_int_equal (s.rows, 6);
+        for (size_t i = 0; i < 6; i++) {
+            assert_int_equal (s.lines[i], i + 1);
+            assert_string_equal (s.cells[i][1], read[i]);
+        }
+        assert_int_equal (s.bad, 2);
+        assert_string_equal (s.first_reason,
+                             "lembar \"Lembar1\" sel B7: _xD800_ adalah "
+                             "separuh pasangan surogat UTF-16 tanpa "
+                             "pasangannya (a lone surrogate is not a "
+                             "character): baris dilewati");
+        assert_string_equal (s.reason,
+                             "lembar \"Lembar1\" sel B8: _x0000_ adalah NUL, "
+                             "yang tidak boleh ada dalam teks (an escape of "
+                             "NUL is refused: text holds no NUL): baris "
+                             "dilewati");
+        free (bytes);
+    }
+}
+
 /* The XLSX template: its header row names each field by its label, the
    example row is skipped on import, and a filled row in it imports. */
 static void test_template_xlsx (void **state)
@@ -420,6 +482,7 @@ int main (void)
         cmocka_unit_test (test_templates_csv),
         cmocka_unit_test (test_xlsx_cells),
         cmocka_unit_test (test_xlsx_not_workbooks),
+        cmocka_unit_test (test_xlsx_escapes),
         cmocka_unit_test (test_template_xlsx),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
