@@ -536,8 +536,8 @@ static void s_row_clear (s_xlsx_t *x)
 static void s_too_long (s_xlsx_t *x)
 {
     s_row_problem (x,
-                   "sel kolom %zu lebih dari %d karakter: baris dilewati "
-                   "(cell too long)",
+                   "sel kolom %zu lebih dari %d byte (UTF-8): baris "
+                   "dilewati (cell too long)",
                    x->col + 1, JK_XLSX_CELL_MAX);
 }
 

@@ -440,6 +440,45 @@ static void test_xlsx_escapes (void **state)
     }
 }
 
+/* A cell of 32,767 bytes of UTF-8 is read; one of 32,768 refuses its row,
+   though it is only 16,384 letters: the limit counts bytes. */
+static void s_fill_long (lxw_workbook *wb, lxw_worksheet *ws)
+{
+    (void)wb;
+    char *text = jk_malloc (32768 + 1);
+    for (size_t i = 0; i < 32766; i += 2)
+        memcpy (text + i, "\xC3\xA9", 2); /* é */
+    text[32766] = 'x';
+    text[32767] = 0;
+    worksheet_write_string (ws, 0, 0, "a", NULL);
+    worksheet_write_string (ws, 0, 1, text, NULL);
+    for (size_t i = 0; i < 32768; i += 2)
+        memcpy (text + i, "\xC3\xA9", 2);
+    text[32768] = 0;
+    worksheet_write_string (ws, 1, 0, "b", NULL);
+    worksheet_write_string (ws, 1, 1, text, NULL);
+    free (text);
+}
+
+static void test_xlsx_cell_bytes (void **state)
+{
+    (void)state;
+    size_t size = 0;
+    char *bytes = s_workbook (s_fill_long, &size);
+    s_sheet_t s;
+    memset (&s, 0, sizeof s);
+    char err[300] = "";
+    assert_int_equal (jk_xlsx_read (bytes, size, s_sheet_row, s_sheet_bad, &s,
+                                    err, sizeof err),
+                      0);
+    assert_int_equal (s.rows, 1);
+    assert_int_equal (s.lines[0], 1);
+    assert_int_equal (s.bad, 1);
+    assert_string_equal (s.reason, "sel kolom 2 lebih dari 32767 byte (UTF-8): "
+                                   "baris dilewati (cell too long)");
+    free (bytes);
+}
+
 /* The XLSX template: its header row names each field by its label, the
    example row is skipped on import, and a filled row in it imports. */
 static void test_template_xlsx (void **state)
@@ -483,6 +522,7 @@ int main (void)
         cmocka_unit_test (test_xlsx_cells),
         cmocka_unit_test (test_xlsx_not_workbooks),
         cmocka_unit_test (test_xlsx_escapes),
+        cmocka_unit_test (test_xlsx_cell_bytes),
         cmocka_unit_test (test_template_xlsx),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
