@@ -308,7 +308,14 @@ static int s_decode_envelope (jk_event_t *self,
     if (slot[5]->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
         slot[5]->via.u64 <= INT64_MAX)
         self->at = (int64_t)slot[5]->via.u64;
-    else if (slot[5]->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+    else if (slot[5]->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        /* An integer, beyond int64 and so beyond 2100-01-01: the range
+           rule's answer (validate.c), not a type error. */
+        jk_report_error (report, "E_ENVELOPE_AT", "at",
+                         "at must be before 2100-01-01, got %llu ms",
+                         (unsigned long long)slot[5]->via.u64);
+        return -1;
+    } else if (slot[5]->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         self->at = slot[5]->via.i64;
     else {
         jk_report_error (report, "E_ENVELOPE_TYPE", "at",

@@ -19,6 +19,8 @@
 
 /* The hub's clock, pinned (JEJAK_CLOCK_MS) so time limits are exact. */
 #define S_CLOCK_MS 1733300000000LL
+/* The at of the events the tests make, a minute before the clock. */
+#define S_AT_MS ((uint64_t)(S_CLOCK_MS - 60000))
 
 /* ---- the table -------------------------------------------------------- */
 
@@ -208,11 +210,11 @@ static void s_pack_str (msgpack_packer *pk, const char *text, size_t len)
 }
 
 /* A hand-packed event: the envelope of a person.registered with the given
-   source, seq 1, and a body {x: ...} whose value is pad bytes of bin at
-   nesting depth (2: the body itself; each level more an array around it).
-   Its id in id. Returns the bytes (caller frees). */
-static uint8_t *s_raw (const char *source, size_t source_len, int depth,
-                       size_t pad, uint8_t id[16], size_t *size)
+   source, seq 1, at at (ms, as a uint), and a body {x: ...} whose value is pad
+   bytes of bin at nesting depth (2: the body itself; each level more an array
+   around it). Its id in id. Returns the bytes (caller frees). */
+static uint8_t *s_raw (const char *source, size_t source_len, uint64_t at,
+                       int depth, size_t pad, uint8_t id[16], size_t *size)
 {
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
@@ -232,7 +234,7 @@ static uint8_t *s_raw (const char *source, size_t source_len, int depth,
     s_pack_str (&pk, "seq", 3);
     msgpack_pack_uint64 (&pk, 1);
     s_pack_str (&pk, "at", 2);
-    msgpack_pack_uint64 (&pk, (uint64_t)(S_CLOCK_MS - 60000));
+    msgpack_pack_uint64 (&pk, at);
     s_pack_str (&pk, "actor", 5);
     s_pack_str (&pk, "op-1", 4);
     s_pack_str (&pk, "body", 4);
@@ -257,11 +259,11 @@ static uint8_t *s_raw_sized (s_fixture_t *f, size_t total, uint8_t id[16],
     char source[48];
     s_source (f, source, sizeof source);
     size_t pad = 0;
-    uint8_t *bytes = s_raw (source, strlen (source), 2, pad, id, size);
+    uint8_t *bytes = s_raw (source, strlen (source), S_AT_MS, 2, pad, id, size);
     for (int round = 0; round < 4 && *size != total; round++) {
         free (bytes);
         pad = pad + total - *size;
-        bytes = s_raw (source, strlen (source), 2, pad, id, size);
+        bytes = s_raw (source, strlen (source), S_AT_MS, 2, pad, id, size);
     }
     assert_int_equal (*size, total);
     return bytes;
@@ -549,7 +551,8 @@ static void s_event_depth (s_fixture_t *f, const s_limit_t *row)
         s_source (f, source, sizeof source);
         uint8_t id[16];
         size_t size;
-        uint8_t *bytes = s_raw (source, strlen (source), (int)n, 1, id, &size);
+        uint8_t *bytes =
+            s_raw (source, strlen (source), S_AT_MS, (int)n, 1, id, &size);
         jk_answer_t a;
         s_submit (sock, bytes, size, &a);
         assert_memory_equal (a.id, id, 16);
@@ -577,7 +580,7 @@ static void s_source_bytes (s_fixture_t *f, const s_limit_t *row)
         memset (source + used, 'd', sizeof source - (size_t)used);
         uint8_t id[16];
         size_t size;
-        uint8_t *bytes = s_raw (source, n, 2, 1, id, &size);
+        uint8_t *bytes = s_raw (source, n, S_AT_MS, 2, 1, id, &size);
         jk_answer_t a;
         s_submit (sock, bytes, size, &a);
         assert_memory_equal (a.id, id, 16);
@@ -663,6 +666,18 @@ static void s_at_max (s_fixture_t *f, const s_limit_t *row)
     s_expect_ack (&a, row);
     s_at (f, sock, (int64_t)row->value, &a, NULL);
     s_expect (&a, row);
+    /* A uint at beyond int64 is past the limit too, not of another type. */
+    char source[48];
+    s_source (f, source, sizeof source);
+    uint8_t id[16];
+    size_t size;
+    uint8_t *bytes = s_raw (source, strlen (source), (uint64_t)INT64_MAX + 1, 2,
+                            1, id, &size);
+    s_submit (sock, bytes, size, &a);
+    free (bytes);
+    s_expect (&a, row);
+    assert_string_equal (
+        a.message, "at must be before 2100-01-01, got 9223372036854775808 ms");
     zsock_destroy (&sock);
 }
 
