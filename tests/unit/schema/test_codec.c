@@ -762,6 +762,36 @@ static void test_counts_beyond_the_bytes (void **state)
     }
 }
 
+/* A str of JK_STRING_MAX_BYTES + 1 bytes. */
+static void s_pack_long_text (msgpack_packer *pk)
+{
+    static char text[JK_STRING_MAX_BYTES + 1];
+    memset (text, 'a', sizeof text);
+    msgpack_pack_str (pk, sizeof text);
+    msgpack_pack_str_body (pk, text, sizeof text);
+}
+
+/* str_bytes (PROTOCOL.md 2.1) bounds the actor and the values of body
+   fields: a longer type is unknown, a longer body key or a long value
+   of a key the type lacks is an unknown field, E_FIELD_LENGTH for none. */
+static void test_str_bytes_not_keys (void **state)
+{
+    (void)state;
+    const char *t = "training.batch_closed";
+    s_mutation_fails (t, "type", OP_REPLACE, s_pack_long_text, "E_UNKNOWN_TYPE",
+                      "type");
+    s_mutation_fails (t, "body.zz", OP_ADD, s_pack_long_text, "E_FIELD_UNKNOWN",
+                      "body.zz");
+    char key[5 + JK_STRING_MAX_BYTES + 2] = "body."; /* 4097 k and a NUL */
+    memset (key + 5, 'k', JK_STRING_MAX_BYTES + 1);
+    s_mutation_fails (t, key, OP_ADD, s_pack_int, "E_FIELD_UNKNOWN",
+                      "body.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+    s_mutation_fails (t, "body.batch", OP_REPLACE, s_pack_long_text,
+                      "E_FIELD_LENGTH", "body.batch");
+    s_mutation_fails (t, "actor", OP_REPLACE, s_pack_long_text,
+                      "E_FIELD_LENGTH", "actor");
+}
+
 static void test_envelope_shape (void **state)
 {
     (void)state;
@@ -1599,6 +1629,7 @@ int main (void)
         cmocka_unit_test (test_many_values),
         cmocka_unit_test (test_counts_beyond_the_bytes),
         cmocka_unit_test (test_envelope_shape),
+        cmocka_unit_test (test_str_bytes_not_keys),
         cmocka_unit_test (test_body_wrong_types),
         cmocka_unit_test (test_body_unknown_and_duplicate_keys),
         cmocka_unit_test (test_random_bytes_never_crash),

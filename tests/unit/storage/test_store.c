@@ -613,6 +613,19 @@ static void s_patch (uint8_t *bytes, size_t size, const char *text,
     fail_msg ("%s not in the event", text);
 }
 
+/* Submits a cooperative of seq (h_cooperative's n) with text patched
+   to with; its answer. */
+static jk_answer_t s_submit_patched (h_t *h, uint64_t seq, int n,
+                                     const char *text, const char *with)
+{
+    size_t size;
+    uint8_t *bytes = h_cooperative (H_SOURCE, seq, n, H_DESA, &size);
+    s_patch (bytes, size, text, with);
+    jk_answer_t answer = h_submit_one (h, bytes, size);
+    free (bytes);
+    return answer;
+}
+
 static bool s_text (const char *text)
 {
     return jk_utf8_length (text, strlen (text)) >= 0;
@@ -630,29 +643,20 @@ static void test_not_utf8 (void **state)
     h_t h;
     h_setup_dirs (&h, "store-utf8");
     h_start_store (&h, 0);
-    size_t size;
-    uint8_t *type = h_cooperative (H_SOURCE, 1, 1, H_DESA, &size);
-    s_patch (type, size, "registered", "regist\xff\xferd");
-    jk_answer_t a = h_submit_one (&h, type, size);
+    jk_answer_t a =
+        s_submit_patched (&h, 1, 1, "registered", "regist\xff\xferd");
     assert_int_equal (a.kind, JK_ANSWER_REJECTED);
     assert_string_equal (a.code, "E_NOT_UTF8");
     assert_true (s_text (a.message));
     assert_non_null (strstr (a.message, "type"));
-    free (type);
-    uint8_t *value = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
-    s_patch (value, size, "PRIMER", "PRI\xc3\x28R");
-    a = h_submit_one (&h, value, size);
+    a = s_submit_patched (&h, 2, 2, "PRIMER", "PRI\xc3\x28R");
     assert_int_equal (a.kind, JK_ANSWER_REJECTED);
     assert_string_equal (a.code, "E_NOT_UTF8");
     assert_non_null (strstr (a.message, "body.form"));
-    free (value);
-    uint8_t *source = h_cooperative (H_SOURCE, 1, 3, H_DESA, &size);
-    s_patch (source, size, "test-1", "test\xe2\x82");
-    a = h_submit_one (&h, source, size);
+    a = s_submit_patched (&h, 1, 3, "test-1", "test\xe2\x82");
     assert_int_equal (a.kind, JK_ANSWER_NACK);
     assert_string_equal (a.code, "E_DECODE");
     assert_true (a.id[6] >> 4 == 7); /* the id is read all the same */
-    free (source);
     /* Everything published and logged is text. */
     assert_true (h_wait_published (&h, 2));
     assert_string_equal (h.topics[0], "rejected.");
@@ -671,6 +675,31 @@ static void test_not_utf8 (void **state)
                        "d";
     jk_text_clean (control, sizeof control);
     assert_string_equal (control, "a\\nb\\x01c?d");
+    h_teardown (&h);
+}
+
+/* A key twice in the event map: the envelope reads, so the event is
+   decided and logged, REJECTED E_DECODE naming the key (PROTOCOL.md 8),
+   and its seq is used up; only bytes that yield no envelope are NACKed. */
+static void test_key_twice (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-twice");
+    h_start_store (&h, 0);
+    jk_answer_t a = s_submit_patched (&h, 1, 1, "\xa4kind", "\xa4name");
+    assert_int_equal (a.kind, JK_ANSWER_REJECTED);
+    assert_int_equal (a.pos, 1);
+    assert_string_equal (a.code, "E_DECODE");
+    assert_string_equal (a.message, "body.name appears twice");
+    size_t size;
+    uint8_t *next = h_cooperative (H_SOURCE, 2, 2, H_DESA, &size);
+    assert_int_equal (h_submit_one (&h, next, size).kind, JK_ANSWER_ACK);
+    free (next);
+    assert_int_equal (h_count (h.db,
+                               "SELECT count(*) FROM log WHERE outcome = 1 AND "
+                               "code = 'E_DECODE' AND seq = 1"),
+                      1);
     h_teardown (&h);
 }
 
@@ -1135,6 +1164,7 @@ int main (void)
         cmocka_unit_test (test_store_clock_counted_once),
         cmocka_unit_test (test_heartbeat_ahead),
         cmocka_unit_test (test_not_utf8),
+        cmocka_unit_test (test_key_twice),
         cmocka_unit_test (test_no_tree_with_key),
         cmocka_unit_test (test_wal_rewritten_in_place),
         cmocka_unit_test (test_idle_checkpoint),
