@@ -144,11 +144,9 @@ void jk_broker_ingest_message (jk_broker_state_t *self, zmsg_t **msg_p,
     size_t frames = zmsg_size (msg);
     char command[16];
     if (jk_wire_open (msg, command, sizeof command)) {
-        char text[128];
-        snprintf (text, sizeof text,
-                  "not a JEJAK/1 message (%zu frames; expected "
-                  "[JEJAK/1][COMMAND]...)",
-                  frames);
+        char text[192];
+        snprintf (text, sizeof text, "%s (got %zu frame%s)",
+                  JK_WIRE_FRAMING_RULE, frames, frames == 1 ? "" : "s");
         jk_broker_protocol_error (self, rid, client, "E_PROTOCOL", text);
     } else if (streq (command, "SUBMIT"))
         s_ingest_submit (self, rid, client, user_id, msg_p);

@@ -11,6 +11,12 @@
 
 #define JK_PROTOCOL "JEJAK/1"
 
+/* The rule (PROTOCOL.md section 2) an E_PROTOCOL message names when a
+   message's first two frames are not [JEJAK/1][COMMAND]. */
+#define JK_WIRE_FRAMING_RULE                                                   \
+    "expected [JEJAK/1][COMMAND] frames: the signature JEJAK/1, then a "       \
+    "command of 1 to 15 upper-case ASCII letters"
+
 /* Heartbeat timing (Paranoid Pirate): a peer that hears nothing for
    LIVENESS intervals considers the other side gone. */
 #define JK_HEARTBEAT_MS       1000

@@ -906,9 +906,7 @@ static void s_router_ready (s_query_t *self)
     if (!routing || zmsg_size (msg) == 0) {
         /* A ROUTER always gives the routing id: nothing to answer. */
     } else if (jk_wire_open (msg, command, sizeof command) != 0)
-        s_error (self, routing, "E_PROTOCOL",
-                 "expected [JEJAK/1][COMMAND] frames: the signature JEJAK/1, "
-                 "then a command of 1 to 15 upper-case ASCII letters");
+        s_error (self, routing, "E_PROTOCOL", JK_WIRE_FRAMING_RULE);
     else {
         while (i < n && !streq (command, s_commands[i].name))
             i++;

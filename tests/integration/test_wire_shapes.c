@@ -34,6 +34,11 @@ typedef struct {
     const char *contains; /* in its message, or NULL */
 } s_case_t;
 
+/* What a message that is not [JEJAK/1][COMMAND] is told, on both. */
+#define S_RULE                                                                 \
+    "expected [JEJAK/1][COMMAND] frames: the signature JEJAK/1, then a "       \
+    "command of 1 to 15 upper-case ASCII letters"
+
 static const s_case_t s_cases[] = {
     /* Section 2: the command is 1 to 15 upper-case ASCII letters. */
     {false, {F ("JEJAK/1"), F ("HEAD\0x")}, "E_PROTOCOL", "command"},
@@ -96,10 +101,15 @@ static const s_case_t s_cases[] = {
      "E_PROOF_RANGE",
      NULL},
     /* Sections 3.2 and 3.4, on ingest. */
-    {true, {F ("JEJAK/1"), F ("STATS\0\n")}, "E_PROTOCOL", NULL},
-    {true, {F ("JEJAK/1"), F ("\n\x1b")}, "E_PROTOCOL", NULL},
-    {true, {F ("JEJAK/1"), F ("submit"), F ("x")}, "E_PROTOCOL", NULL},
-    {true, {F ("JEJAK/2"), F ("SUBMIT"), F ("x")}, "E_PROTOCOL", NULL},
+    {true, {F ("JEJAK/1"), F ("STATS\0\n")}, "E_PROTOCOL", "command"},
+    {true, {F ("JEJAK/1"), F ("\n\x1b")}, "E_PROTOCOL", "command"},
+    {true, {F ("JEJAK/1"), F ("submit"), F ("x")}, "E_PROTOCOL", S_RULE},
+    {true,
+     {F ("JEJAK/1"), F ("ABCDEFGHIJKLMNOP")},
+     "E_PROTOCOL",
+     S_RULE " (got 2 frames)"},
+    {true, {F ("JEJAK/1")}, "E_PROTOCOL", S_RULE " (got 1 frame)"},
+    {true, {F ("JEJAK/2"), F ("SUBMIT"), F ("x")}, "E_PROTOCOL", "JEJAK/1"},
     {true, {F ("JEJAK/1"), F ("HELLO")}, "E_UNKNOWN_COMMAND", "HELLO"},
     {true, {F ("JEJAK/1"), F ("SUBMIT")}, "E_PROTOCOL", "no events"},
     {true, {F ("JEJAK/1"), F ("PING")}, "E_PROTOCOL", "heartbeat"},
