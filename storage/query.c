@@ -474,10 +474,10 @@ static void s_on_proof (s_query_t *self, zframe_t *routing, zmsg_t *msg)
     if (jk_wire_pop_u64 (msg, &a) != 0 || jk_wire_pop_u64 (msg, &b) != 0 ||
         zmsg_size (msg) != 0) {
         s_error (self, routing, "E_PROTOCOL",
-                 inclusion ? "PROOF INCLUSION needs [pos u64][size u64]: "
-                             "missing or not 8 bytes"
-                           : "PROOF CONSISTENCY needs [old u64][new u64]: "
-                             "missing or not 8 bytes");
+                 inclusion ? "PROOF INCLUSION takes exactly two frames after "
+                             "it, [pos u64][size u64], of 8 bytes each"
+                           : "PROOF CONSISTENCY takes exactly two frames after "
+                             "it, [old u64][new u64], of 8 bytes each");
         return;
     }
     uint64_t head;

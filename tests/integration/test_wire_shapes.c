@@ -87,7 +87,8 @@ static const s_case_t s_cases[] = {
     {false,
      {F ("JEJAK/1"), F ("PROOF"), F ("INCLUSION"), U64 ("\1")},
      "E_PROTOCOL",
-     NULL},
+     "PROOF INCLUSION takes exactly two frames after it, [pos u64][size "
+     "u64], of 8 bytes each"},
     {false,
      {F ("JEJAK/1"), F ("PROOF"), F ("SIDEWAYS"), U64 ("\1"), U64 ("\1")},
      "E_PROTOCOL",
