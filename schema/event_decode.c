@@ -113,7 +113,8 @@ static int s_unpack (const void *data, size_t size, jk_msgpack_arena_t *arena,
     }
     if (end != size) {
         jk_report_error (report, "E_DECODE", "",
-                         "%zu trailing bytes after the event", size - end);
+                         "%zu trailing byte%s after the event", size - end,
+                         size - end == 1 ? "" : "s");
         return -1;
     }
     assert (root->type == MSGPACK_OBJECT_MAP);

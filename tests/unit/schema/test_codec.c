@@ -564,7 +564,7 @@ static void test_not_a_map (void **state)
     /* An empty map, then a nil: the map is read, the nil is trailing. */
     static const uint8_t map_then_nil[] = {0x80, 0xc0};
     s_decode_says (map_then_nil, sizeof map_then_nil, "E_DECODE",
-                   "1 trailing bytes after the event");
+                   "1 trailing byte after the event");
 }
 
 /* The decoder reads the bytes once: sizes, nesting and text are checked
