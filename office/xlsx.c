@@ -592,10 +592,22 @@ static char *s_cell_text (s_xlsx_t *x)
     }
     if (strcmp (x->type, "inlineStr") == 0 || x->is_seen)
         return s_string_cell (x, x->is.text.text, x->is.too_long, x->is.bad);
+    if (strcmp (x->type, "str") == 0) {
+        /* A formula's text result: its <v> is text as a <t> is, escapes
+           and all (ST_Xstring). */
+        s_text_t t = {0};
+        s_text_reset (&t);
+        s_text_chars (&t, v, strlen (v));
+        s_text_end (&t);
+        char *text = s_string_cell (x, t.text.text, t.too_long, t.bad);
+        free (t.raw.text);
+        free (t.text.text);
+        return text;
+    }
     if (strcmp (x->type, "b") == 0)
         return jk_strdup (strcmp (v, "1") == 0 ? "TRUE" : "FALSE");
     if (x->type[0] && strcmp (x->type, "n") != 0)
-        return jk_strdup (v); /* str, inlineStr, e, d */
+        return jk_strdup (v); /* e, d */
     unsigned char kind = x->style < x->xf_count ? x->xf_kind[x->style] : 0;
     char *end = NULL;
     double d = strtod (v, &end);
