@@ -294,6 +294,17 @@ static int s_sheet_bad (void *arg, size_t line, jk_csv_fault_t fault,
     return 0;
 }
 
+/* Reads a workbook whole into s, which starts empty; the read must
+   succeed (the rows it refuses are counted in s). */
+static void s_sheet_read (const char *bytes, size_t size, s_sheet_t *s)
+{
+    memset (s, 0, sizeof *s);
+    char err[300] = "";
+    assert_int_equal (jk_xlsx_read (bytes, size, s_sheet_row, s_sheet_bad, s,
+                                    err, sizeof err),
+                      0);
+}
+
 /* A workbook written by libxlsxwriter, as bytes: text as shared strings,
    or (inline) as inline strings. */
 static char *s_workbook_as (void (*fill) (lxw_workbook *, lxw_worksheet *),
@@ -349,11 +360,7 @@ static void test_xlsx_cells (void **state)
     size_t size = 0;
     char *bytes = s_workbook (s_fill_typed, &size);
     s_sheet_t s;
-    memset (&s, 0, sizeof s);
-    char err[300] = "";
-    assert_int_equal (jk_xlsx_read (bytes, size, s_sheet_row, s_sheet_bad, &s,
-                                    err, sizeof err),
-                      0);
+    s_sheet_read (bytes, size, &s);
     assert_int_equal (s.bad, 0);
     assert_int_equal (s.rows, 3);
     assert_int_equal (s.lines[0], 1);
@@ -428,11 +435,7 @@ static void test_xlsx_escapes (void **state)
                           ? s_workbook (s_fill_formula_escapes, &size)
                           : s_workbook_as (s_fill_escapes, shape == 1, &size);
         s_sheet_t s;
-        memset (&s, 0, sizeof s);
-        char err[300] = "";
-        assert_int_equal (jk_xlsx_read (bytes, size, s_sheet_row, s_sheet_bad,
-                                        &s, err, sizeof err),
-                          0);
+        s_sheet_read (bytes, size, &s);
         assert_int_equal (s.rows, 6);
         for (size_t i = 0; i < 6; i++) {
             assert_int_equal (s.lines[i], i + 1);
@@ -479,11 +482,7 @@ static void test_xlsx_cell_bytes (void **state)
     size_t size = 0;
     char *bytes = s_workbook (s_fill_long, &size);
     s_sheet_t s;
-    memset (&s, 0, sizeof s);
-    char err[300] = "";
-    assert_int_equal (jk_xlsx_read (bytes, size, s_sheet_row, s_sheet_bad, &s,
-                                    err, sizeof err),
-                      0);
+    s_sheet_read (bytes, size, &s);
     assert_int_equal (s.rows, 1);
     assert_int_equal (s.lines[0], 1);
     assert_int_equal (s.bad, 1);
@@ -503,11 +502,7 @@ static void test_template_xlsx (void **state)
     assert_int_equal (
         jk_import_template_xlsx (t, "32.03.10", false, &bytes, &size), JK_OK);
     s_sheet_t s;
-    memset (&s, 0, sizeof s);
-    char err[300] = "";
-    assert_int_equal (jk_xlsx_read (bytes, size, s_sheet_row, s_sheet_bad, &s,
-                                    err, sizeof err),
-                      0);
+    s_sheet_read (bytes, size, &s);
     assert_int_equal (s.rows, 2);
     assert_int_equal (s.counts[0], t->field_count);
     assert_string_equal (s.cells[0][0], "Nomor badan hukum");
