@@ -23,7 +23,6 @@ jk_fault_t jk_fault_from_env (const char *component)
         {"wal_checkpoint_failed", JK_FAULT_WAL_CHECKPOINT_FAILED},
         {"crash_in_projector", JK_FAULT_CRASH_IN_PROJECTOR},
         {"open_stalled", JK_FAULT_OPEN_STALLED},
-        {"next_during_append", JK_FAULT_NEXT_DURING_APPEND},
     };
     jk_fault_t fault = JK_FAULT_NONE;
     for (size_t i = 0; name && i < sizeof faults / sizeof faults[0]; i++)

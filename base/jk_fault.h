@@ -46,10 +46,6 @@ typedef enum {
     /* The store's opening waits, before the projections' catch-up, until
        the store is told to stop ($TERM): an open that takes long. */
     JK_FAULT_OPEN_STALLED = 11,
-    /* Before the first batch's first append, the writer waits (up to
-       10 s) until another SUBMIT is on the backend, so the next batch is
-       taken in while that one is appended; then the fault is off. */
-    JK_FAULT_NEXT_DURING_APPEND = 12,
 } jk_fault_t;
 
 /* The exit code of an injected crash. */
@@ -58,7 +54,7 @@ typedef enum {
 /* The fault JEJAK_FAULT names: "crash_after_commit", "fail_commit",
    "tree_stalled", "state_stalled", "store_silent", "tree_paused",
    "fail_commit_next", "relay_interrupted", "wal_checkpoint_failed",
-   "crash_in_projector", "open_stalled" or "next_during_append";
+   "crash_in_projector" or "open_stalled";
    JK_FAULT_NONE when it is unset or names none of them. A fault that is
    on is logged as a warning by component. */
 jk_fault_t jk_fault_from_env (const char *component);

@@ -35,11 +35,10 @@
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
                        [--window W] [--checkpoint-frames F] [--big N]
                        [--backend inproc|ipc] [--plain-baseline] [--keep]
-    After the apply rounds it prints the store's batches, how many of
-    them the plan thread planned while the batch before committed
-    (STATS overlapped) and how many were taken in while the batch before
-    was appended (STATS taken_early): how much of the writer's pipeline
-    (docs/ARCHITECTURE.md) the driver's window kept fed.
+    After the apply rounds it prints the store's batches and how many of
+    them the plan thread planned while the batch before committed (STATS
+    overlapped): how much of the writer's pipeline (docs/ARCHITECTURE.md)
+    the driver's window kept fed.
     Prints a table, then one JSON line. */
 #include "bench_common.h"
 #include "jk_rebuild.h"
@@ -126,11 +125,10 @@ static uint64_t s_lag_max_ms;
 static uint64_t s_wal_restarts;
 
 /* The store's pipeline over the apply rounds (STATS at the end of each
-   run): its batches, those planned on the plan thread while the batch
-   before committed (overlapped), and those taken in while the batch
-   before was appended (taken_early); docs/ARCHITECTURE.md, "The
+   run): its batches, and those planned on the plan thread while the
+   batch before committed (overlapped); docs/ARCHITECTURE.md, "The
    writer's pipeline". */
-static uint64_t s_batches, s_overlapped, s_taken_early;
+static uint64_t s_batches, s_overlapped;
 
 /* CPU time (s) of the calling thread. */
 static double s_thread_cpu (void)
@@ -292,7 +290,6 @@ static double s_store_run (const char *dir, const char *path,
     if (caught_eps) {
         s_batches += s_stat (store, "batches");
         s_overlapped += s_stat (store, "overlapped");
-        s_taken_early += s_stat (store, "taken_early");
     }
     zactor_destroy (&store);
     zframe_destroy (&store_id);
@@ -437,10 +434,8 @@ int main (int argc, char **argv)
             "runs\n",
             (unsigned long long)s_wal_restarts);
     printf ("the store's batches in the apply rounds: %llu, of them %llu "
-            "planned beside the commit before and %llu taken in during "
-            "the appends before\n",
-            (unsigned long long)s_batches, (unsigned long long)s_overlapped,
-            (unsigned long long)s_taken_early);
+            "planned beside the commit before\n",
+            (unsigned long long)s_batches, (unsigned long long)s_overlapped);
     printf ("store writing the %zu-event log: %.0f ev/s\n", big_count,
             big_store_eps);
     printf ("rebuild of %llu records: %.2f s, %.0f ev/s (goal >= 150000)\n",
@@ -455,7 +450,7 @@ int main (int argc, char **argv)
             "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"driver_us\":%.2f,"
             "\"lag_max_ms\":%llu,"
             "\"checkpoint_frames\":%d,\"wal_restarts\":%llu,"
-            "\"batches\":%llu,\"overlapped\":%llu,\"taken_early\":%llu,"
+            "\"batches\":%llu,\"overlapped\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
             options.events, options.rounds, options.batch, s_window,
@@ -467,8 +462,8 @@ int main (int argc, char **argv)
             s_checkpoint_frames > 0 ? s_checkpoint_frames
                                     : JK_STORE_CHECKPOINT_FRAMES_DEFAULT,
             (unsigned long long)s_wal_restarts, (unsigned long long)s_batches,
-            (unsigned long long)s_overlapped, (unsigned long long)s_taken_early,
-            big_count, big_store_eps, rebuild_eps, verify_s, verify_1m_s);
+            (unsigned long long)s_overlapped, big_count, big_store_eps,
+            rebuild_eps, verify_s, verify_1m_s);
     free (store_eps);
     free (base_eps);
     free (caught_eps);

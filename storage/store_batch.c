@@ -494,52 +494,20 @@ static int s_plan_failed (jk_store_t *self, size_t events)
     return SQLITE_IOERR;
 }
 
-/* Takes what waits on the backend in as the next batch while a
-   transaction is open (other messages wait for the commit); with wait
-   (a fault's), waits (up to 10 s) until a SUBMIT is there. */
-static void s_take_next (jk_store_t *self, bool wait)
+/* Takes the next batch in while this one waits to commit. Under
+   JK_FAULT_FAIL_COMMIT_NEXT, waits for it (up to 10 s) first. */
+static void s_fill_next (jk_store_t *self)
 {
     self->deferring = true;
     jk_store_stage_fill (self, self->next);
     int64_t deadline = jk_clock_mono_ms () + 10000;
-    while (wait && self->next->item_count == 0 &&
-           jk_clock_mono_ms () < deadline) {
+    while (self->fault == JK_FAULT_FAIL_COMMIT_NEXT &&
+           self->next->item_count == 0 && jk_clock_mono_ms () < deadline) {
         zmq_pollitem_t item = {zsock_resolve (self->backend), 0, ZMQ_POLLIN, 0};
         zmq_poll (&item, 1, 100);
         jk_store_stage_fill (self, self->next);
     }
     self->deferring = false;
-}
-
-/* Takes the next batch in while this one waits to commit. Under
-   JK_FAULT_FAIL_COMMIT_NEXT, waits for it (up to 10 s) first. */
-static void s_fill_next (jk_store_t *self)
-{
-    s_take_next (self, self->fault == JK_FAULT_FAIL_COMMIT_NEXT);
-}
-
-/* Takes the next batch in while this one is appended, as soon as a
-   message waits (looked for every S_EARLY_EVERY appends), so the decode
-   stage works on it beside the appends and the plan thread can begin at
-   the COMMIT with its chunks done. SUBMITs that come later wait for the
-   batch after it; other messages wait for the commit, as at the COMMIT
-   (s_fill_next). Not under JK_FAULT_FAIL_COMMIT_NEXT, which takes the
-   next batch at the COMMIT; under JK_FAULT_NEXT_DURING_APPEND, waits (up
-   to 10 s) for a SUBMIT first. */
-static void s_fill_early (jk_store_t *self)
-{
-    jk_store_batch_t *next = self->next;
-    bool wait = self->fault == JK_FAULT_NEXT_DURING_APPEND;
-    if (next->item_count > 0 || next->planned || self->terminated ||
-        self->fault == JK_FAULT_FAIL_COMMIT_NEXT ||
-        (!wait && !(zsock_events (self->backend) & ZMQ_POLLIN)))
-        return;
-    s_take_next (self, wait);
-    if (next->item_count > 0) {
-        self->taken_early++;
-        if (wait)
-            self->fault = JK_FAULT_NONE;
-    }
 }
 
 /* The plan thread's job (store_aside.c), while the writer commits the
@@ -629,8 +597,6 @@ static int s_batch_try (jk_store_t *self, size_t from, size_t to, bool serial)
         return s_batch_failed (self, last - first);
     for (size_t i = first; i < last; i++) {
         jk_store_item_t *it = &cur->items[i];
-        if (!serial && (i - first) % S_EARLY_EVERY == 0)
-            s_fill_early (self);
         if (serial) {
             jk_store_stage_wait (self, cur, i + 1);
             if (jk_store_plan (self, it, cur->recorded_at) != JK_OK)
@@ -773,12 +739,7 @@ void jk_store_stage_fill (jk_store_t *self, jk_store_batch_t *batch)
         jk_store_batch_clear (batch);
         return;
     }
-    /* Taken in while the batch before is appended, the log's last time
-       may not count that batch yet: never below it either. */
     batch->recorded_at = jk_log_next_time (self->log);
-    if (batch == self->next && self->cur->item_count > 0 &&
-        self->cur->recorded_at > batch->recorded_at)
-        batch->recorded_at = self->cur->recorded_at;
     jk_store_stage_send (self, batch);
 }
 

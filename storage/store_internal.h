@@ -217,8 +217,6 @@ typedef struct {
     uint64_t plan_pos;               /* the last position planned */
     uint8_t plan_hash[JK_HASH_SIZE]; /* and the chain hash there */
     jk_chain_t *plan_chain;          /* the plan's hasher */
-    uint64_t taken_early;  /* batches taken in while the one before was
-                              appended (s_fill_early) */
     uint64_t overlapped;   /* commits run while the plan thread planned
                               the next batch */
     size_t stage_jobs;     /* chunks at the stage */
@@ -248,8 +246,6 @@ typedef struct {
    commits, from this many events (docs/ARCHITECTURE.md, "The writer's
    pipeline"). */
 #define S_PLAN_ASIDE_MIN 100
-/* Appends between looks for the next batch while one is appended. */
-#define S_EARLY_EVERY 100
 
 /* ---- store_decide.c: deciding one event: the plan in memory (seq, the
    clock, the model, its position), then the append inside the batch's

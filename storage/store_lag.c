@@ -76,7 +76,7 @@ char *jk_store_counters (jk_store_t *self)
         "refused_by_broker=%llu projected=%llu projection_lag=%llu "
         "projection_lag_ms=%lld projection_lag_max_ms=%lld "
         "projection_lag_bound=%llu busy=%llu tree=%llu tree_unfed=%llu "
-        "wal_frames=%d wal_restarts=%llu overlapped=%llu taken_early=%llu "
+        "wal_frames=%d wal_restarts=%llu overlapped=%llu "
         "projected_from_log=%llu wal_checkpoints_failed=%llu region=%s "
         "rat_deadline_months=%d",
         (unsigned long long)self->counts.received,
@@ -101,7 +101,6 @@ char *jk_store_counters (jk_store_t *self)
                                              __ATOMIC_RELAXED),
         wal_frames, (unsigned long long)wal_restarts,
         (unsigned long long)self->overlapped,
-        (unsigned long long)self->taken_early,
         (unsigned long long)__atomic_load_n (&self->shared.read,
                                              __ATOMIC_RELAXED),
         (unsigned long long)self->wal_failed,

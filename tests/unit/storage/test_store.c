@@ -1095,64 +1095,6 @@ static void test_commit_failure_planned_next (void **state)
     h_teardown (&h);
 }
 
-/* The next batch is taken in while a batch is appended (the fault
-   holds the writer at the first append until it waits): a heartbeat
-   that came with it is answered only after the commit (its PONG reads
-   the committed seqs, so it finds the source in step), the next batch
-   is planned beside the commit, and both are answered in order, their
-   times never falling along the log. */
-static void test_next_taken_during_append (void **state)
-{
-    (void)state;
-    enum { A = 150, B = 120 };
-    h_t h;
-    h_setup_dirs (&h, "store-next-early");
-    setenv ("JEJAK_FAULT", "next_during_append", 1);
-    s_start_one_per_batch (&h);
-    unsetenv ("JEJAK_FAULT");
-    uint8_t *events[A + B];
-    size_t sizes[A + B];
-    for (int i = 0; i < A + B; i++)
-        events[i] =
-            h_cooperative (H_SOURCE, (uint64_t)i + 1, i + 1, H_DESA, &sizes[i]);
-    h_send_submit (&h, A, events, sizes);
-    h_heartbeat (&h, A);
-    h_send_submit (&h, B, events + A, sizes + A);
-
-    jk_pong_t pong;
-    jk_answer_t answers[A];
-    assert_true (s_pong_and_answer (&h, &pong, A, answers));
-    assert_int_equal (pong.expect, 0);
-    for (int i = 0; i < A; i++) {
-        assert_int_equal (answers[i].kind, JK_ANSWER_ACK);
-        assert_int_equal (answers[i].pos, (uint64_t)i + 1);
-    }
-    jk_answer_t later[B];
-    assert_int_equal (h_recv_answer (&h, B, later, H_WAIT_MS), 0);
-    for (int i = 0; i < B; i++) {
-        assert_int_equal (later[i].kind, JK_ANSWER_ACK);
-        assert_int_equal (later[i].pos, (uint64_t)(A + i) + 1);
-    }
-    assert_int_equal (h_stat (&h, "taken_early"), 1);
-    assert_int_equal (h_stat (&h, "overlapped"), 1);
-    assert_int_equal (h_stat (&h, "batches"), 2);
-    assert_int_equal (h_stat (&h, "accepted"), A + B);
-    assert_int_equal (h_stat (&h, "sources_behind"), 0);
-    assert_true (h_wait_stat (&h, "projected", A + B));
-    for (int i = 0; i < A + B; i++)
-        free (events[i]);
-    zactor_destroy (&h.store);
-    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), A + B);
-    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log a JOIN log b"
-                                     " ON b.pos = a.pos + 1"
-                                     " WHERE b.recorded_at < a.recorded_at"),
-                      0);
-    char *rebuilt = jk_sprintf ("%s/rebuilt.db", h.dir);
-    h_rebuilt_equal (h.db, rebuilt, A + B, 0);
-    free (rebuilt);
-    h_teardown (&h);
-}
-
 /* A batch planned whole meets the log's UNIQUE index on an id (a logged
    id reused with the source's next seq): the plan after that event
    counted it appended, and the model held its cooperative. The batch is
@@ -1229,7 +1171,6 @@ int main (void)
         cmocka_unit_test (test_wal_checkpoint_failed),
         cmocka_unit_test (test_tree_queue_full),
         cmocka_unit_test (test_commit_failure_planned_next),
-        cmocka_unit_test (test_next_taken_during_append),
         cmocka_unit_test (test_conflict_replans),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
