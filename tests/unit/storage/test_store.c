@@ -703,6 +703,51 @@ static void test_key_twice (void **state)
     h_teardown (&h);
 }
 
+/* An envelope key the store reads the event by given twice (here seq,
+   appended after the event's own): the envelope is read with the last
+   value, so the seq checks act on it (PROTOCOL.md 8): a last seq that is
+   not the source's next is NACKed E_SEQ_GAP and nothing is logged; one
+   that is, is logged REJECTED E_DECODE naming the key, that seq used
+   up. */
+static void test_seq_twice (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "store-seq-twice");
+    h_start_store (&h, 0);
+    for (int round = 0; round < 2; round++) {
+        /* round 0: seq 1, then 5; round 1: seq 7, then 1 */
+        size_t size;
+        uint8_t *bytes = h_cooperative (H_SOURCE, round ? 7 : 1, 1 + round,
+                                        H_DESA, &size);
+        assert_int_equal (bytes[0] & 0xf0, 0x80); /* a fixmap */
+        assert_true ((bytes[0] & 0x0f) < 15);
+        bytes = jk_realloc (bytes, size + 5);
+        bytes[0]++;
+        memcpy (bytes + size, "\xa3seq", 4);
+        bytes[size + 4] = round ? 1 : 5;
+        jk_answer_t a = h_submit_one (&h, bytes, size + 5);
+        free (bytes);
+        if (round == 0) {
+            assert_int_equal (a.kind, JK_ANSWER_NACK);
+            assert_string_equal (a.code, "E_SEQ_GAP");
+            assert_int_equal (a.expected, 1);
+        } else {
+            assert_int_equal (a.kind, JK_ANSWER_REJECTED);
+            assert_int_equal (a.pos, 1);
+            assert_string_equal (a.code, "E_DECODE");
+            assert_string_equal (a.message,
+                                 "envelope key 'seq' appears twice");
+        }
+    }
+    assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 1);
+    assert_int_equal (h_count (h.db,
+                               "SELECT count(*) FROM log WHERE outcome = 1 AND "
+                               "code = 'E_DECODE' AND seq = 1"),
+                      1);
+    h_teardown (&h);
+}
+
 /* A store asked to run without the tree and to sign checkpoints of it
    does not start, and touches nothing first: no database file, no PING
    to the broker. jk_store_config_refusal says why, and only then. */
@@ -1165,6 +1210,7 @@ int main (void)
         cmocka_unit_test (test_heartbeat_ahead),
         cmocka_unit_test (test_not_utf8),
         cmocka_unit_test (test_key_twice),
+        cmocka_unit_test (test_seq_twice),
         cmocka_unit_test (test_no_tree_with_key),
         cmocka_unit_test (test_wal_rewritten_in_place),
         cmocka_unit_test (test_idle_checkpoint),
