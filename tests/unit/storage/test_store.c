@@ -718,8 +718,8 @@ static void test_seq_twice (void **state)
     for (int round = 0; round < 2; round++) {
         /* round 0: seq 1, then 5; round 1: seq 7, then 1 */
         size_t size;
-        uint8_t *bytes = h_cooperative (H_SOURCE, round ? 7 : 1, 1 + round,
-                                        H_DESA, &size);
+        uint8_t *bytes =
+            h_cooperative (H_SOURCE, round ? 7 : 1, 1 + round, H_DESA, &size);
         assert_int_equal (bytes[0] & 0xf0, 0x80); /* a fixmap */
         assert_true ((bytes[0] & 0x0f) < 15);
         bytes = jk_realloc (bytes, size + 5);
@@ -736,8 +736,7 @@ static void test_seq_twice (void **state)
             assert_int_equal (a.kind, JK_ANSWER_REJECTED);
             assert_int_equal (a.pos, 1);
             assert_string_equal (a.code, "E_DECODE");
-            assert_string_equal (a.message,
-                                 "envelope key 'seq' appears twice");
+            assert_string_equal (a.message, "envelope key 'seq' appears twice");
         }
     }
     assert_int_equal (h_count (h.db, "SELECT count(*) FROM log"), 1);
