@@ -28,7 +28,8 @@ jk_opts_t *jk_opts_new (const char *program, const jk_opt_t *spec,
                         size_t count);
 void jk_opts_destroy (jk_opts_t **self_p);
 
-/* Parses argv (argv[0] is skipped). Returns JK_OK, or JK_INVALID with a message
+/* Parses argv (argv[0] is skipped); a flag given twice counts with its
+   last value. Returns JK_OK, or JK_INVALID with a message
    naming the flag in err: unknown flag, missing value, a config file that
    is missing, a directory, unreadable or not ZPL. A top-level key of the
    config file that no Jejak program takes is reported on stderr ("PROGRAM:

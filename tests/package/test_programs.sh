@@ -234,6 +234,7 @@ jejak-store|--query --db x.db|jejak-store: option --query needs a value, not the
 jejak-replay|backup x.db --out --force|jejak-replay backup: option --out needs a value, not the flag --force (a value that starts with -- is given as --out=VALUE) (see --help)
 jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db events.db --no-tree=bogus|jejak-hub: option --no-tree is a switch: 'bogus' is not 1, true, yes, on, 0, false, no or off (see --help)
 jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db=|jejak-hub: --db must not be empty (see --help)
+jejak-store|--region 32.03 --region 3x|jejak-store: region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
 jejak-replay|backup x.db|jejak-replay backup: --out COPY.db is required (see --help)
 jejak-replay|rebuild x.db|jejak-replay rebuild: --out NEW.db is required (see --help)
 jejak-replay|verify x.db --head nonsense|jejak-replay verify: --head: expected POS:HASH or a 'jejak-head pos=... hash=...' line (see --help)
