@@ -16,8 +16,9 @@
  */
 
 /* Prints a diagnostic on stderr with what a file put into it made safe
-   for a terminal: control bytes and bytes that are not UTF-8 are written
-   as \xNN (line breaks as \n), never raw. */
+   for a terminal: control characters (C0, DEL, and C1: U+0080..U+009F,
+   as \x80..\x9F) and bytes that are not UTF-8 are written as \xNN (line
+   breaks as \n), never raw. */
 void jk_agent_say (const char *format, ...)
 {
     char text[2048];
@@ -31,6 +32,14 @@ void jk_agent_say (const char *format, ...)
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)text[i];
         size_t seq = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] >= 0x80 &&
+            (unsigned char)text[i + 1] < 0xa0) {
+            /* A C1 control (U+0080..U+009F; U+009B is a terminal's CSI) */
+            n += (size_t)sprintf (out + n, "\\x%02X",
+                                  (unsigned char)text[i + 1]);
+            i += 2;
+            continue;
+        }
         if (c >= 0x80 && i + seq <= len &&
             jk_utf8_length (text + i, seq) == 1) {
             memcpy (out + n, text + i, seq);

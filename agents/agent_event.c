@@ -226,8 +226,10 @@ int jk_agent_cmd_event (jk_agent_t *self, const jk_type_t *t)
         return JK_EXIT_OK;
     }
     if (row.state == JK_OUTBOX_REJECTED) {
+        char *message = jk_text_visible (row.message, strlen (row.message));
         printf ("rejected: seq %llu: %s %s\n", (unsigned long long)seq,
-                row.code, row.message);
+                row.code, message);
+        free (message);
         return JK_EXIT_REJECTED;
     }
     printf ("not delivered yet (offline?): seq %llu stays in the outbox; "

@@ -155,12 +155,19 @@ static int s_print_pending (void *arg, const jk_outbox_row_t *row)
     char id[37], when[26];
     jk_uuid_format (row->id, id);
     jk_time_format_wib (row->created_at, when);
+    /* The origin (a file's name and row) and the store's message may hold
+       what a file put there: no control character reaches the terminal. */
+    char *origin = jk_text_visible (row->origin, strlen (row->origin));
     printf ("%llu\t%s\t%s\t%s\t%s\tattempts=%u%s%s",
             (unsigned long long)row->seq, jk_agent_state_name (row->state),
-            row->type, id, when, row->attempts, *row->origin ? "\t" : "",
-            row->origin);
-    if (row->state == JK_OUTBOX_REJECTED || row->state == JK_OUTBOX_QUARANTINED)
-        printf ("\t%s: %s", row->code, row->message);
+            row->type, id, when, row->attempts, *origin ? "\t" : "", origin);
+    free (origin);
+    if (row->state == JK_OUTBOX_REJECTED ||
+        row->state == JK_OUTBOX_QUARANTINED) {
+        char *message = jk_text_visible (row->message, strlen (row->message));
+        printf ("\t%s: %s", row->code, message);
+        free (message);
+    }
     printf ("\n");
     return 0;
 }
@@ -265,12 +272,17 @@ int jk_agent_cmd_inspect (jk_agent_t *self)
     char id[37], when[26], why[160] = "";
     jk_uuid_format (row.id, id);
     jk_time_format_wib (row.created_at, when);
+    char *origin = jk_text_visible (row.origin, strlen (row.origin));
     printf ("seq\t%llu\nstate\t%s\ntype\t%s\nid\t%s\ncreated\t%s\n"
             "attempts\t%u\norigin\t%s\n",
             (unsigned long long)row.seq, jk_agent_state_name (row.state),
-            row.type, id, when, row.attempts, row.origin);
-    if (*row.code)
-        printf ("reason\t%s: %s\n", row.code, row.message);
+            row.type, id, when, row.attempts, origin);
+    free (origin);
+    if (*row.code) {
+        char *message = jk_text_visible (row.message, strlen (row.message));
+        printf ("reason\t%s: %s\n", row.code, message);
+        free (message);
+    }
     if (row.state == JK_OUTBOX_STORED) {
         char hash[65];
         jk_hex_format (row.hash, 32, hash);

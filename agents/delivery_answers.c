@@ -12,11 +12,14 @@ static void s_print_rejected (jk_delivery_t *run, uint64_t seq,
                               const char *code, const char *message)
 {
     jk_outbox_row_t row;
-    const char *origin = "";
-    if (jk_outbox_get (run->outbox, seq, &row) == JK_OK)
-        origin = row.origin;
+    char *origin = jk_outbox_get (run->outbox, seq, &row) == JK_OK
+                       ? jk_text_visible (row.origin, strlen (row.origin))
+                       : jk_strdup ("");
+    char *visible = jk_text_visible (message, strlen (message));
     fprintf (stderr, "rejected: seq %llu%s%s: %s %s\n", (unsigned long long)seq,
-             *origin ? " " : "", origin, code, message);
+             *origin ? " " : "", origin, code, visible);
+    free (visible);
+    free (origin);
 }
 
 /* Explains an answer that means the outbox and the store disagree. */
@@ -226,8 +229,11 @@ int jk_delivery_handle (jk_delivery_t *run, zmsg_t *msg)
         jk_error (S_COMPONENT, "broker=%s code=%s message=\"%s\"",
                   run->config->broker, code ? code : "?", text ? text : "");
         if (code && strcmp (code, "E_FORBIDDEN") == 0) {
+            char *visible =
+                jk_text_visible (text ? text : "", text ? strlen (text) : 0);
             fprintf (stderr, "the broker refused this agent: %s %s\n", code,
-                     text ? text : "");
+                     visible);
+            free (visible);
             run->closed = true;
         }
         free (code);

@@ -233,6 +233,60 @@ static void test_binary_not_echoed (void **state)
     free (err);
 }
 
+/* C1 controls (U+0080..U+009F, valid UTF-8: U+009B is a terminal's CSI)
+   are shown as \xNN too: in a header named in a diagnostic, in a row's
+   origin (the file's name) and in a rejection message, wherever the
+   agent prints them (pending, inspect). */
+static void test_c1_not_echoed (void **state)
+{
+    s_fix_t *fx = *state;
+    static const char header[] = "batch,ba\xc2\x9b[2Jtch\nB-1,x\n";
+    s_write (fx, header, sizeof header - 1);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_import (fx, fx->csv, &out, &err), JK_EXIT_USAGE);
+    assert_null (strstr (err, "\xc2\x9b"));
+    assert_non_null (strstr (err, "unknown column(s) 'ba\\x9B[2Jtch'"));
+    free (out);
+    free (err);
+
+    char *named = jk_sprintf ("%s/rows\xc2\x9b.csv", fx->dir);
+    FILE *f = fopen (named, "wb");
+    assert_non_null (f);
+    fputs ("batch\nB-1\n", f);
+    fclose (f);
+    out = err = NULL;
+    s_import (fx, named, &out, &err);
+    free (out);
+    free (err);
+    char *queued = s_queued (fx);
+    assert_string_equal (queued, "B-1");
+    free (queued);
+    /* The store's answer, as delivery records it. */
+    char why[256];
+    jk_outbox_t *ob = jk_outbox_open (fx->outbox, S_SOURCE, why, sizeof why);
+    assert_non_null (ob);
+    assert_int_equal (jk_outbox_reject_local (ob, 1, "E_UNKNOWN_BATCH",
+                                              "batch 'B-\xc2\x9b"
+                                              "1' is unknown"),
+                      1); /* the row it changed */
+    jk_outbox_close (&ob);
+    const char *commands[] = {"pending", "inspect"};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {"jejak-attendance", "--source", S_SOURCE,
+                        "--outbox",         fx->outbox, (char *)commands[i],
+                        i ? "1" : NULL,     NULL};
+        out = err = NULL;
+        jk_test_run (argv, &out, &err, 60000);
+        assert_null (strstr (out, "\xc2\x9b"));
+        assert_null (strstr (err, "\xc2\x9b"));
+        assert_non_null (strstr (out, "rows\\x9b.csv"));
+        assert_non_null (strstr (out, "batch 'B-\\x9b1' is unknown"));
+        free (out);
+        free (err);
+    }
+    free (named);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +297,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_binary_not_echoed, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_repeated_row_once, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_c1_not_echoed, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
