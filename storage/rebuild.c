@@ -146,6 +146,21 @@ static bool s_verify_row (jk_verify_result_t *result, const jk_head_t *kept,
 
 /* One value of a row shown for a message: a 16-byte id as a UUID,
    text quoted and cleaned (cut to fit), numbers in decimal. */
+/* Text a column or an envelope holds, quoted for a message a person
+   reads on a terminal: cut to 47 bytes on a character boundary, and
+   every control character (C0, DEL, C1) and byte that is not UTF-8
+   written as \xNN, so that a crafted log cannot act on the auditor's
+   terminal. */
+static void s_quoted (const char *text, char *out, size_t size)
+{
+    char cut[48];
+    snprintf (cut, sizeof cut, "%.*s", (int)sizeof cut - 1, text);
+    jk_text_clean (cut, sizeof cut); /* C0 and bytes not UTF-8 */
+    char *visible = jk_text_visible (cut, strlen (cut)); /* C1 */
+    snprintf (out, size, "'%s'", visible);
+    free (visible);
+}
+
 static void s_shown (sqlite3_stmt *stmt, int col, char *out, size_t size)
 {
     switch (sqlite3_column_type (stmt, col)) {
@@ -164,14 +179,9 @@ static void s_shown (sqlite3_stmt *stmt, int col, char *out, size_t size)
                 snprintf (out, size, "a blob of %d bytes",
                           sqlite3_column_bytes (stmt, col));
             return;
-        default: {
-            char text[48];
-            snprintf (text, sizeof text, "%s",
-                      (const char *)sqlite3_column_text (stmt, col));
-            jk_text_clean (text, sizeof text);
-            snprintf (out, size, "'%s'", text);
+        default:
+            s_quoted ((const char *)sqlite3_column_text (stmt, col), out, size);
             return;
-        }
     }
 }
 
@@ -220,21 +230,18 @@ static bool s_verify_columns (jk_verify_result_t *result, sqlite3_stmt *stmt,
         bad++;
     if (bad == 6)
         return true;
-    char said[80], holds[80], also[64] = "";
+    /* 47 bytes quoted, each C1 character (2 bytes) written in 4 */
+    char said[200], holds[200], also[64] = "";
     s_shown (stmt, first + bad, said, sizeof said);
     switch (bad) {
         case 0:
             jk_uuid_format (envelope.id, holds);
             break;
         case 1:
-        case 3: {
-            char text[48];
-            snprintf (text, sizeof text, "%.*s", (int)sizeof text - 1,
-                      bad == 1 ? envelope.type : envelope.source);
-            jk_text_clean (text, sizeof text);
-            snprintf (holds, sizeof holds, "'%s'", text);
+        case 3:
+            s_quoted (bad == 1 ? envelope.type : envelope.source, holds,
+                      sizeof holds);
             break;
-        }
         case 2:
             snprintf (holds, sizeof holds, "%u", envelope.version);
             break;

@@ -324,6 +324,20 @@ static void test_tamper_copied_columns (void **state)
         0);
     assert_string_equal (out, "");
     free (out);
+    /* A column a crafted log fills with control characters is shown
+       escaped, C1 (U+009B, a terminal's CSI) as well as C0. */
+    char *crafted = s_copy (f, "crafted.db");
+    s_sql (crafted, "UPDATE log SET type = 't' || char (7) || char (155) ||"
+                    " '[2J' WHERE pos = 1");
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", crafted, NULL, NULL, NULL, NULL), 1);
+    assert_null (strstr (out, "\xc2\x9b"));
+    assert_null (strchr (out, 7));
+    assert_non_null (
+        strstr (out, "the type column at position 1 says 't\\x07\\x9b[2J' "
+                     "but its hashed event says 'cooperative.registered'\n"));
+    free (out);
+    free (crafted);
     assert_int_equal (
         s_replay (&out, NULL, "export", copy, "--type", "person.", NULL, NULL),
         0);
