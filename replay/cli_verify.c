@@ -457,9 +457,14 @@ static int s_verify_decisions (const char *path)
         fprintf (stderr, "jejak-replay verify: %s\n", decisions.message);
         code = JK_REPLAY_EXIT_IO;
     } else if (rc != JK_OK) {
+        /* The logged message is the log's text: a crafted log's control
+           characters are shown as \xNN, never sent to the terminal. */
+        char *first =
+            jk_text_visible (decisions.message, strlen (decisions.message));
         printf ("DECISIONS DIFFER %s: %llu of %llu records; first at %s\n",
                 path, (unsigned long long)decisions.mismatches,
-                (unsigned long long)decisions.records, decisions.message);
+                (unsigned long long)decisions.records, first);
+        free (first);
         code = JK_REPLAY_EXIT_TAMPERED;
     } else
         printf ("decisions %s: %llu records (%llu accepted, %llu "

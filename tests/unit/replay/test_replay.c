@@ -417,6 +417,52 @@ static void test_verify_decisions (void **state)
     free (copy);
 }
 
+/* A crafted log (its chain made right, as anyone can make it) whose
+   rejection message holds control characters: the DECISIONS DIFFER line
+   quotes it with them escaped (C0 and C1), never raw on the auditor's
+   terminal. */
+static void test_decisions_message_escaped (void **state)
+{
+    fixture_t *f = *state;
+    char *path = jk_sprintf ("%s/crafted-decisions.db", f->dir);
+    char err[256];
+    jk_log_t *log = jk_log_open (path, 0, err, sizeof err);
+    assert_non_null (log);
+    jk_log_record_t record = {.type = "cooperative.registered",
+                              .version = 1,
+                              .source = "32.03.10/pacet-1",
+                              .seq = 1,
+                              .at = 1700000000000,
+                              .recorded_at = 1700000000000,
+                              .outcome = JK_LOG_REJECTED,
+                              .code = "E_CRAFTED",
+                              .message = "m\x1b[2J\xc2\x9b"
+                                         "[2Jx"};
+    memset (record.id, 7, sizeof record.id);
+    size_t size;
+    uint8_t *bytes =
+        jk_test_record_bytes (record.type, record.version, record.source,
+                              record.seq, record.at, record.id, &size);
+    record.bytes = bytes;
+    record.size = size;
+    assert_int_equal (jk_log_begin (log), JK_OK);
+    assert_int_equal (jk_log_append (log, &record), JK_OK);
+    assert_int_equal (jk_log_commit (log), JK_OK);
+    jk_log_close (&log);
+    free (bytes);
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", path, "--decisions", NULL, NULL, NULL),
+        1);
+    assert_non_null (strstr (out, "DECISIONS DIFFER"));
+    assert_null (strchr (out, 0x1b));
+    assert_null (strstr (out, "\xc2\x9b"));
+    assert_non_null (
+        strstr (out, "logged E_CRAFTED m\\x1b[2J\\x9b[2Jx, re-derived "));
+    free (out);
+    free (path);
+}
+
 static void test_rebuild_equals_live (void **state)
 {
     fixture_t *f = *state;
@@ -765,6 +811,7 @@ int main (void)
         cmocka_unit_test (test_tamper_rejection_decision),
         cmocka_unit_test (test_tamper_copied_columns),
         cmocka_unit_test (test_verify_decisions),
+        cmocka_unit_test (test_decisions_message_escaped),
         cmocka_unit_test (test_rebuild_equals_live),
         cmocka_unit_test (test_rebuild_as_of),
         cmocka_unit_test (test_diff_shows_rows),
