@@ -104,17 +104,28 @@ static int s_check_inclusion (jk_opts_t *opts, const char *path,
             path, (unsigned long long)proof.pos, cp->origin,
             (unsigned long long)cp->size, when,
             proof.outcome ? "rejected " : "accepted");
-    if (proof.outcome)
-        printf ("%.*s: %.*s", (int)proof.code_len, proof.code,
-                (int)proof.message_len, proof.message);
+    /* The record's text is the log's (a source may hold any UTF-8 but
+       NUL): control characters are shown as \xNN, never sent to the
+       terminal. */
+    if (proof.outcome) {
+        char *code_text = jk_text_visible (proof.code, proof.code_len);
+        char *message = jk_text_visible (proof.message, proof.message_len);
+        printf ("%s: %s", code_text, message);
+        free (code_text);
+        free (message);
+    }
     printf ("\n");
     jk_envelope_t envelope;
     if (jk_envelope_peek (proof.bytes, proof.size, &envelope)) {
         char id[37];
         jk_uuid_format (envelope.id, id);
-        printf ("event %s type %s source %s seq %llu (%zu bytes)\n", id,
-                envelope.type, envelope.source,
-                (unsigned long long)envelope.seq, proof.size);
+        char *type = jk_text_visible (envelope.type, strlen (envelope.type));
+        char *source =
+            jk_text_visible (envelope.source, strlen (envelope.source));
+        printf ("event %s type %s source %s seq %llu (%zu bytes)\n", id, type,
+                source, (unsigned long long)envelope.seq, proof.size);
+        free (type);
+        free (source);
     }
     code = JK_REPLAY_EXIT_OK;
 done:

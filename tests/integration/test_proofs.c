@@ -1611,6 +1611,47 @@ static void test_witnesses (void **state)
     free (k3);
 }
 
+/* A source holding terminal controls (valid UTF-8 without NUL, so the
+   event is attributable and logged as a rejection): the proof of that
+   record checks VALID, and what check prints of it (its code and message,
+   its type and source) has every control character written as \xNN. */
+static void test_check_escapes (void **state)
+{
+    s_hub_t *h = *state;
+    s_hub_start (h, "1", true);
+    s_client_t *c = s_client_new (h->ingest,
+                                  "32.03.10/pa\x1b[2J\xc2\x9b"
+                                  "cet",
+                                  1, 1);
+    s_client_deliver (c, 1, S_LONG_MS, NULL, NULL);
+    assert_int_equal (c->items[0].first, JK_ANSWER_REJECTED);
+    zsock_t *q = jk_test_dealer (h->query);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    s_checkpoint (h, q, cp);
+    assert_int_equal (cp->size, 1);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+
+    char *proof = jk_sprintf ("%s/p1.proof", h->dir);
+    char *out = NULL, *err = NULL;
+    char *prove[] = {"jejak-replay", "prove", h->db, "1", "--out", proof, NULL};
+    assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 0);
+    free (out);
+    free (err);
+    char *check[] = {"jejak-replay", "check", proof,
+                     "--log-key",    h->vkey, NULL};
+    assert_int_equal (jk_test_run (check, &out, &err, S_LONG_MS), 0);
+    assert_non_null (strstr (out, "VALID proof"));
+    assert_null (strchr (out, 0x1b));
+    assert_null (strstr (out, "\xc2\x9b"));
+    assert_non_null (strstr (out, "source 32.03.10/pa\\x1b[2J\\x9bcet seq 1"));
+    free (out);
+    free (err);
+    free (cp);
+    free (proof);
+    s_client_destroy (&c);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -1621,6 +1662,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_receipts_with_proofs, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_prove_and_check, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_check_escapes, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_witnesses, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_prove_consistency, s_setup,
