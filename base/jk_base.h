@@ -95,6 +95,11 @@ int64_t jk_clock_mono_ms (void);
    "Stopping"). The main thread calls it with NULL once it has seen the
    signal, so a second signal does not cut the stop's waits short. */
 void jk_thread_enter (const char *name);
+/* Lowers the calling thread's priority by steps nice values (to 19 at
+   most), which needs no privilege and is never raised again: a thread
+   that yields the cores to the store's ack path. JK_OK, or JK_IO with
+   errno when the kernel refused (the thread keeps its priority). */
+int jk_thread_nicer (int steps);
 /* A program's main thread calls jk_thread_enter (NULL) before it starts
    any thread, so each is born with these signals blocked, and this once
    they all run: a signal that came meanwhile is delivered now. */

@@ -11,8 +11,11 @@
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "jk_base.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static void s_stop_signals (sigset_t *set)
 {
@@ -29,6 +32,17 @@ void jk_thread_enter (const char *name)
     pthread_sigmask (SIG_BLOCK, &set, NULL);
     if (name)
         pthread_setname_np (pthread_self (), name);
+}
+
+int jk_thread_nicer (int steps)
+{
+    id_t tid = (id_t)gettid ();
+    errno = 0;
+    int nice = getpriority (PRIO_PROCESS, tid);
+    if (errno != 0)
+        return JK_IO;
+    int lower = nice + steps > 19 ? 19 : nice + steps;
+    return setpriority (PRIO_PROCESS, tid, lower) == 0 ? JK_OK : JK_IO;
 }
 
 void jk_thread_unblock (void)

@@ -15,6 +15,7 @@
 #include "jk_vfs.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #define S_IDLE_MS    100   /* look at the log this often when not woken */
 #define S_STILL_MS   10000 /* a release bound standing this long is lifted */
 #define S_FAULT_EXIT 87
+#define S_NICE       5 /* the thread's nice value above the store's */
 /* The projections' WAL is checkpointed by the projector itself, never
    inside a commit: after a commit that leaves it at this many frames or
    more (about 4 MiB of 4 KiB pages), and when no record came for
@@ -1011,6 +1013,13 @@ static void s_projector_actor (zsock_t *pipe, void *arg)
        nice steps down, as the tree thread runs, it fell behind at full
        ingest (docs/ARCHITECTURE.md). */
     jk_thread_enter ("jejak-projector");
+    /* S_NICE steps below the writer: it yields the cores to the ack path
+       while it keeps up, and the lag bound (E_BUSY) holds it near when
+       it does not (docs/ARCHITECTURE.md, "Projections behind the
+       ack"). */
+    if (jk_thread_nicer (S_NICE) != JK_OK)
+        jk_warn (LOG, "the projector thread keeps the store's priority: %s",
+                 strerror (errno));
     zsock_signal (pipe, 0);
     int failed = 0;
     s_publish (args.shared, args.projector, 0);

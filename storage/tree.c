@@ -228,11 +228,7 @@ static int s_command (jk_tree_t *self, zmsg_t *msg, bool stalled,
 static void s_yield_to_writer (void)
 {
     jk_thread_enter ("jejak-tree");
-    id_t tid = (id_t)gettid ();
-    errno = 0;
-    int nice = getpriority (PRIO_PROCESS, tid);
-    int lower = nice + S_NICE > 19 ? 19 : nice + S_NICE;
-    if (errno != 0 || setpriority (PRIO_PROCESS, tid, lower) != 0)
+    if (jk_thread_nicer (S_NICE) != JK_OK)
         jk_warn (LOG, "the tree thread keeps the store's priority: %s",
                  strerror (errno));
 }
