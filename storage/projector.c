@@ -1009,14 +1009,12 @@ static void s_catch_up (s_args_t *args, int *last_failed)
 static void s_projector_actor (zsock_t *pipe, void *arg)
 {
     s_args_t args = *(s_args_t *)arg;
-    /* Named for top -H and ps -L. It runs at the store's priority: ten
-       nice steps down, as the tree thread runs, it fell behind at full
-       ingest (docs/ARCHITECTURE.md). */
+    /* Named for top -H and ps -L. S_NICE steps below the writer: it
+       yields the cores to the ack path while it keeps up, and the lag
+       bound (E_BUSY) holds it near when it does not; ten steps, as the
+       tree thread runs, left it behind at full ingest
+       (docs/ARCHITECTURE.md, "Projections behind the ack"). */
     jk_thread_enter ("jejak-projector");
-    /* S_NICE steps below the writer: it yields the cores to the ack path
-       while it keeps up, and the lag bound (E_BUSY) holds it near when
-       it does not (docs/ARCHITECTURE.md, "Projections behind the
-       ack"). */
     if (jk_thread_nicer (S_NICE) != JK_OK)
         jk_warn (LOG, "the projector thread keeps the store's priority: %s",
                  strerror (errno));

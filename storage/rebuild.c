@@ -144,13 +144,11 @@ static bool s_verify_row (jk_verify_result_t *result, const jk_head_t *kept,
     return true;
 }
 
-/* One value of a row shown for a message: a 16-byte id as a UUID,
-   text quoted and cleaned (cut to fit), numbers in decimal. */
 /* Text a column or an envelope holds, quoted for a message a person
-   reads on a terminal: cut to 47 bytes on a character boundary, and
-   every control character (C0, DEL, C1) and byte that is not UTF-8
-   written as \xNN, so that a crafted log cannot act on the auditor's
-   terminal. */
+   reads on a terminal: cut to 47 bytes on a character boundary, control
+   characters escaped (C0 and DEL by jk_text_clean: \n, \t, \r, \xNN;
+   C1 by jk_text_visible: \x80..\x9f) and a byte that is not UTF-8 as
+   '?', so that a crafted log cannot act on the auditor's terminal. */
 static void s_quoted (const char *text, char *out, size_t size)
 {
     char cut[48];
@@ -161,6 +159,8 @@ static void s_quoted (const char *text, char *out, size_t size)
     free (visible);
 }
 
+/* One value of a row shown for a message: a 16-byte id as a UUID,
+   text quoted (s_quoted), numbers in decimal. */
 static void s_shown (sqlite3_stmt *stmt, int col, char *out, size_t size)
 {
     switch (sqlite3_column_type (stmt, col)) {

@@ -2,7 +2,7 @@
     follower, fed the records the writer committed from its memory, with
     its own read-only connection to the log for what it was not fed, and
     the thread the store runs it on. */
-#define _GNU_SOURCE /* gettid */
+#define _GNU_SOURCE
 #include "jk_tree.h"
 #include "jk_fault.h"
 #include "jk_log.h"
@@ -14,7 +14,6 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #define LOG         "tree"

@@ -1025,6 +1025,25 @@ static void test_prove_consistency (void **state)
     free (file);
 }
 
+/* A hub with a log key takes count events of source (batches of batch),
+   signs a checkpoint of exactly them and stops: a log to prove from.
+   The client, to be destroyed. */
+static s_client_t *s_signed_log (s_hub_t *h, const char *source, size_t count,
+                                 size_t batch)
+{
+    s_hub_start (h, "1", true);
+    s_client_t *c = s_client_new (h->ingest, source, count, 1);
+    s_client_deliver (c, batch, S_LONG_MS, NULL, NULL);
+    zsock_t *q = jk_test_dealer (h->query);
+    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
+    s_checkpoint (h, q, cp);
+    assert_int_equal (cp->size, count);
+    free (cp);
+    zsock_destroy (&q);
+    s_hub_stop (h, SIGTERM);
+    return c;
+}
+
 /* jejak-replay prove exports one record's proof (a few hundred bytes);
    jejak-replay check verifies it offline with the verifier key alone and
    refuses a changed byte, another key, or a checkpoint without the log's
@@ -1032,15 +1051,7 @@ static void test_prove_consistency (void **state)
 static void test_prove_and_check (void **state)
 {
     s_hub_t *h = *state;
-    s_hub_start (h, "1", true);
-    s_client_t *c = s_client_new (h->ingest, "32.03.10/pacet-1", 300, 1);
-    s_client_deliver (c, 100, S_LONG_MS, NULL, NULL);
-    zsock_t *q = jk_test_dealer (h->query);
-    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
-    s_checkpoint (h, q, cp);
-    assert_int_equal (cp->size, 300);
-    zsock_destroy (&q);
-    s_hub_stop (h, SIGTERM);
+    s_client_t *c = s_signed_log (h, "32.03.10/pacet-1", 300, 100);
 
     char *proof = jk_sprintf ("%s/p17.proof", h->dir);
     char *out = NULL, *err = NULL;
@@ -1194,7 +1205,6 @@ static void test_prove_and_check (void **state)
     free (err);
     free (text);
     free (proof);
-    free (cp);
     s_client_destroy (&c);
 }
 
@@ -1622,19 +1632,11 @@ static void test_witnesses (void **state)
 static void test_check_escapes (void **state)
 {
     s_hub_t *h = *state;
-    s_hub_start (h, "1", true);
-    s_client_t *c = s_client_new (h->ingest,
+    s_client_t *c = s_signed_log (h,
                                   "32.03.10/pa\x1b[2J\xc2\x9b"
                                   "cet",
                                   1, 1);
-    s_client_deliver (c, 1, S_LONG_MS, NULL, NULL);
     assert_int_equal (c->items[0].first, JK_ANSWER_REJECTED);
-    zsock_t *q = jk_test_dealer (h->query);
-    jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
-    s_checkpoint (h, q, cp);
-    assert_int_equal (cp->size, 1);
-    zsock_destroy (&q);
-    s_hub_stop (h, SIGTERM);
 
     char *proof = jk_sprintf ("%s/p1.proof", h->dir);
     char *out = NULL, *err = NULL;
@@ -1651,7 +1653,6 @@ static void test_check_escapes (void **state)
     assert_non_null (strstr (out, "source 32.03.10/pa\\x1b[2J\\x9bcet seq 1"));
     free (out);
     free (err);
-    free (cp);
     free (proof);
     s_client_destroy (&c);
 }
