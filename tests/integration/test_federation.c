@@ -299,22 +299,23 @@ static void test_link_keys_named (void **state)
                       JK_OK);
     pid_t send = lk_sender (e->regency, "32.03", e->listen, secret,
                             e->server_key, NULL, e->send_log);
-    assert_true (JK_WAIT_FOR (
-        jk_test_file_has (e->send_log,
-                          "the receiver refused this key (CURVE "
-                          "authentication, status 400): it is not enrolled "
-                          "in the receiver's keys directory, or it was "
-                          "revoked"),
+    assert_true (jk_test_wait_file_has (
+        e->send_log,
+        "the receiver refused this key (CURVE authentication, status 400): "
+        "it is not enrolled in the receiver's keys directory, or it was "
+        "revoked",
         S_WAIT_MS));
     assert_true (jk_test_file_has (e->send_log, "(handshake refused)"));
     assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
     char *plain_log = jk_sprintf ("%s/send-plain.log", e->dir);
     send =
         lk_sender (e->regency, "32.03", e->listen, NULL, NULL, NULL, plain_log);
-    assert_true (JK_WAIT_FOR (
-        jk_test_file_has (plain_log,
-                          "speaks CURVE (give --server-key and --key)"),
-        S_WAIT_MS));
+    if (!jk_test_wait_file_has (plain_log,
+                                "speaks CURVE (give --server-key and --key)",
+                                S_WAIT_MS)) {
+        jk_test_show_file (e->recv_log);
+        fail_msg ("the plain sender did not name the receiver's CURVE");
+    }
     assert_int_equal (jk_test_stop (send, SIGTERM, S_WAIT_MS), 0);
     assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 0);
     assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);

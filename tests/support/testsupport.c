@@ -562,6 +562,23 @@ bool jk_test_file_has_after (const char *path, size_t offset, const char *text)
     return has;
 }
 
+bool jk_test_wait_file_has (const char *path, const char *text, int timeout_ms)
+{
+    if (JK_WAIT_FOR (jk_test_file_has (path, text), timeout_ms))
+        return true;
+    fprintf (stderr, "--- no \"%s\" after %d ms:\n", text, timeout_ms);
+    jk_test_show_file (path);
+    return false;
+}
+
+void jk_test_show_file (const char *path)
+{
+    char *data = jk_test_slurp (path, NULL);
+    fprintf (stderr, "--- %s holds:\n%s--- end of %s\n", path,
+             data ? data : "(no such file)\n", path);
+    free (data);
+}
+
 size_t jk_test_file_size (const char *path)
 {
     size_t size = 0;

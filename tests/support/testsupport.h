@@ -165,6 +165,12 @@ bool jk_test_file_has (const char *path, const char *text);
 /* Whether the file holds text after its first offset bytes (output a
    process appended since then). */
 bool jk_test_file_has_after (const char *path, size_t offset, const char *text);
+/* Waits up to timeout_ms for the file at path to contain text; when it
+   does not, writes what the file holds to stderr (a process's log, so a
+   failure shows what the process said instead) and returns false. */
+bool jk_test_wait_file_has (const char *path, const char *text, int timeout_ms);
+/* Writes what the file at path holds to stderr, between marker lines. */
+void jk_test_show_file (const char *path);
 /* The file's size now (0 when it cannot be read). */
 size_t jk_test_file_size (const char *path);
 
