@@ -9,7 +9,11 @@
     and largest sample over the ingest, the store's own
     projection_lag_max_ms (the most seen at any batch), and the E_BUSY
     answers the bound gave (retryable NACKs). Rounds: --rounds R (default
-    3), each on a fresh hub; medians of the rounds' p99.
+    3), each on a fresh hub; medians of the rounds' p99. Each round is
+    1,000,000 events unless --events says otherwise (--quick: 16,000, one
+    round): sustained ingest, tens of seconds, because a projector that
+    falls behind only slowly shows it only then (a round of 64,000
+    events, under a second, once hid a lag p99 four times the goal).
     Usage: bench_lag [--quick] [--events N] [--rounds R]
     Prints a line per round, then one JSON line. */
 #include "bench_common.h"
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #define S_OFFICES   32
+#define S_EVENTS    1000000 /* a round's events unless --events or --quick */
 #define S_SAMPLE_MS 5
 #define S_SAMPLES   200000 /* at most: 1,000 s of samples */
 
@@ -137,6 +142,12 @@ int main (int argc, char **argv)
     jk_bench_ingest_options_t opt;
     if (jk_bench_ingest_options ("bench_lag", argc, argv, S_OFFICES, &opt))
         return 2;
+    bool sized = false;
+    for (int i = 1; i < argc; i++)
+        if (streq (argv[i], "--events") || streq (argv[i], "--quick"))
+            sized = true;
+    if (!sized)
+        opt.events = S_EVENTS;
     jk_log_set_level (JK_LOG_WARN);
     jk_bench_office_t offices[S_OFFICES];
     jk_bench_offices_fill (offices, S_OFFICES, opt.events / S_OFFICES);

@@ -15,7 +15,6 @@
 #include "jk_vfs.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +28,6 @@
 #define S_IDLE_MS    100   /* look at the log this often when not woken */
 #define S_STILL_MS   10000 /* a release bound standing this long is lifted */
 #define S_FAULT_EXIT 87
-#define S_NICE       5 /* the thread's nice value above the store's */
 /* The projections' WAL is checkpointed by the projector itself, never
    inside a commit: after a commit that leaves it at this many frames or
    more (about 4 MiB of 4 KiB pages), and when no record came for
@@ -1009,15 +1007,14 @@ static void s_catch_up (s_args_t *args, int *last_failed)
 static void s_projector_actor (zsock_t *pipe, void *arg)
 {
     s_args_t args = *(s_args_t *)arg;
-    /* Named for top -H and ps -L. S_NICE steps below the writer: it
-       yields the cores to the ack path while it keeps up, and the lag
-       bound (E_BUSY) holds it near when it does not; ten steps, as the
-       tree thread runs, left it behind at full ingest
-       (docs/ARCHITECTURE.md, "Projections behind the ack"). */
+    /* Named for top -H and ps -L. At the store's priority: a projector
+       that yields the cores to the writer (5 or 10 nice steps down, both
+       tried) lets the writer answer a burst faster only by falling
+       behind, and under sustained ingest the lag that builds up is 3 to
+       4 times its goal (docs/ARCHITECTURE.md, "Projections behind the
+       ack"; PERFORMANCE.md, "The projector back at the store's
+       priority"). */
     jk_thread_enter ("jejak-projector");
-    if (jk_thread_nicer (S_NICE) != JK_OK)
-        jk_warn (LOG, "the projector thread keeps the store's priority: %s",
-                 strerror (errno));
     zsock_signal (pipe, 0);
     int failed = 0;
     s_publish (args.shared, args.projector, 0);

@@ -597,9 +597,10 @@ static int s_thread_nice (pid_t pid, const char *name)
 
 /* Without a log key: HEAD's checkpoint frame is empty and CHECKPOINT is
    refused with E_NO_CHECKPOINT; proofs are still served. The tree thread
-   ("jejak-tree") runs 10 nicer than the hub (at most 19), the projector
-   ("jejak-projector") 5 nicer: they yield the cores to the ack path
-   (ARCHITECTURE.md, "The tree behind the writer"). */
+   ("jejak-tree") runs 10 nicer than the hub (at most 19): it yields the
+   cores to the ack path (ARCHITECTURE.md, "The tree behind the writer").
+   The projector ("jejak-projector") keeps the hub's priority: nicer, it
+   falls behind under sustained ingest ("Projections behind the ack"). */
 static void test_without_key (void **state)
 {
     s_hub_t *h = *state;
@@ -610,10 +611,7 @@ static void test_without_key (void **state)
     assert_true (hub_nice >= -20 && hub_nice <= 19);
     assert_int_equal (s_thread_nice (h->pid, "jejak-tree"),
                       hub_nice + 10 > 19 ? 19 : hub_nice + 10);
-    /* The projector 5 nicer (ARCHITECTURE.md, "Projections behind the
-       ack"). */
-    assert_int_equal (s_thread_nice (h->pid, "jejak-projector"),
-                      hub_nice + 5 > 19 ? 19 : hub_nice + 5);
+    assert_int_equal (s_thread_nice (h->pid, "jejak-projector"), hub_nice);
     zsock_t *q = jk_test_dealer (h->query);
     char *note = NULL;
     assert_int_equal (s_head (h, q, NULL, &note), 0);
