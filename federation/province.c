@@ -71,6 +71,21 @@ static bool s_exec (sqlite3 *db, const char *sql)
     return sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK;
 }
 
+/* sql prepared on db; NULL with err ("WHAT: SQLite's reason") when SQLite
+   refuses it (a damaged or foreign schema), so no caller reads a missing
+   statement as "no rows". */
+static sqlite3_stmt *s_prepare (sqlite3 *db, const char *sql, const char *what,
+                                char *err, size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_fail (err, err_size, what, db);
+        sqlite3_finalize (st);
+        return NULL;
+    }
+    return st;
+}
+
 /* ---- the tables ------------------------------------------------------------
    Their columns as the store makes them (a scratch database migrated
    with the store's schema), with kabupaten_code in front. */
@@ -166,11 +181,9 @@ static int s_schema (jk_province_t *self, char *err, size_t err_size)
 static bool s_run (jk_province_t *self, const char *sql, const char *code,
                    sqlite3_value **values, int n, char *err, size_t err_size)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        s_fail (err, err_size, sql, self->db);
+    sqlite3_stmt *st = s_prepare (self->db, sql, sql, err, err_size);
+    if (!st)
         return false;
-    }
     sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
     for (int i = 0; i < n; i++)
         if (values[i])
@@ -240,9 +253,12 @@ static bool s_seed (jk_province_t *self, s_origin_t *o, char *err,
     for (size_t t = 0; ok && t < self->ntables; t++) {
         s_table_t *tab = &self->tables[t];
         char *sql = jk_sprintf ("SELECT * FROM %s", tab->name);
-        sqlite3_stmt *st = NULL;
-        sqlite3_prepare_v2 (o->db, sql, -1, &st, NULL);
+        sqlite3_stmt *st = s_prepare (o->db, sql, o->path, err, err_size);
         free (sql);
+        if (!st) {
+            ok = false;
+            break;
+        }
         char *ins = jk_sprintf ("INSERT INTO %s VALUES (?1", tab->name);
         for (int c = 0; c < tab->ncols; c++) {
             char p[16];
@@ -252,7 +268,8 @@ static bool s_seed (jk_province_t *self, s_origin_t *o, char *err,
         ins = s_append (ins, ")");
         /* The table's key, read once for all its rows. */
         bool by_kecamatan = streq (jk_ptable_at (t)->key, "kecamatan_code");
-        while (ok && st && sqlite3_step (st) == SQLITE_ROW) {
+        int step = SQLITE_DONE;
+        while (ok && (step = sqlite3_step (st)) == SQLITE_ROW) {
             if (by_kecamatan &&
                 strncmp ((const char *)sqlite3_column_text (st, 0), prefix,
                          prefix_len))
@@ -262,14 +279,18 @@ static bool s_seed (jk_province_t *self, s_origin_t *o, char *err,
                 values[c] = sqlite3_column_value (st, c);
             ok = s_run (self, ins, o->code, values, tab->ncols, err, err_size);
         }
+        if (ok && step != SQLITE_DONE)
+            ok = s_fail (err, err_size, o->path, o->db) == 0;
         sqlite3_finalize (st);
         free (ins);
     }
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (self->db,
+    sqlite3_stmt *st =
+        ok ? s_prepare (self->db,
                         "INSERT INTO province_origins VALUES (?1, 0, "
                         "zeroblob(32))",
-                        -1, &st, NULL);
+                        self->path, err, err_size)
+           : NULL;
+    ok = ok && st != NULL;
     sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
     ok = ok && sqlite3_step (st) == SQLITE_DONE;
     sqlite3_finalize (st);
@@ -339,11 +360,12 @@ static bool s_shadow_get (s_origin_t *o, char *err, size_t err_size)
 /* Reads count arrivals (or an origin's records) from a prepared copy
    query whose columns are: arrival, origin, pos, recorded_at, outcome,
    code, message, bytes, hash. */
-static s_arrival_t *s_read (sqlite3_stmt *st, size_t *count)
+static s_arrival_t *s_read (sqlite3_stmt *st, size_t *count, bool *failed)
 {
     size_t cap = 64, n = 0;
     s_arrival_t *rows = jk_calloc (cap, sizeof *rows);
-    while (sqlite3_step (st) == SQLITE_ROW) {
+    int step = SQLITE_DONE;
+    while ((step = sqlite3_step (st)) == SQLITE_ROW) {
         if (n == cap) {
             cap *= 2;
             rows = jk_realloc (rows, cap * sizeof *rows);
@@ -376,6 +398,7 @@ static s_arrival_t *s_read (sqlite3_stmt *st, size_t *count)
                                   .size = size};
     }
     *count = n;
+    *failed = step != SQLITE_DONE;
     return rows;
 }
 
@@ -398,17 +421,25 @@ static void s_rows_free (s_arrival_t *rows, size_t count)
 static int s_reconcile (jk_province_t *self, s_origin_t *o, uint64_t pos,
                         char *err, size_t err_size)
 {
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (self->copy,
-                        "SELECT c.arrival, " S_COPY_COLUMNS
-                        " FROM copy c WHERE c.origin = ?1 AND c.pos > ?2 AND"
-                        " c.pos <= ?3 ORDER BY c.pos",
-                        -1, &st, NULL);
+    sqlite3_stmt *st = s_prepare (self->copy,
+                                  "SELECT c.arrival, " S_COPY_COLUMNS
+                                  " FROM copy c WHERE c.origin = ?1 AND c.pos "
+                                  "> ?2 AND c.pos <= ?3 ORDER BY c.pos",
+                                  "copy", err, err_size);
+    if (!st)
+        return -1;
     sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (st, 2, (sqlite3_int64)o->pos);
     sqlite3_bind_int64 (st, 3, (sqlite3_int64)pos);
     size_t count = 0;
-    s_arrival_t *rows = s_read (st, &count);
+    bool failed;
+    s_arrival_t *rows = s_read (st, &count, &failed);
+    if (failed) {
+        s_fail (err, err_size, "copy", self->copy);
+        sqlite3_finalize (st);
+        s_rows_free (rows, count);
+        return -1;
+    }
     sqlite3_finalize (st);
     int rc = 0;
     if (!s_exec (o->db, "BEGIN IMMEDIATE")) {
@@ -508,17 +539,23 @@ static int s_shadow_months (jk_province_t *self, s_origin_t *o, char *err,
 }
 
 /* The RAT deadline months the province's rows of code were made with
-   (table province_settings; 0 when it records none). */
-static int s_province_months (jk_province_t *self, const char *code)
+   (table province_settings; 0 when it records none), or -1 with err when
+   it cannot be read. */
+static int s_province_months (jk_province_t *self, const char *code, char *err,
+                              size_t err_size)
 {
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (self->db,
-                        "SELECT rat_deadline_months FROM province_settings "
-                        "WHERE kabupaten_code = ?1",
-                        -1, &st, NULL);
+    sqlite3_stmt *st = s_prepare (self->db,
+                                  "SELECT rat_deadline_months FROM "
+                                  "province_settings WHERE kabupaten_code = ?1",
+                                  self->path, err, err_size);
+    if (!st)
+        return -1;
     sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
-    int months =
-        sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : 0;
+    int step = sqlite3_step (st);
+    int months = step == SQLITE_ROW ? sqlite3_column_int (st, 0)
+                 : step == SQLITE_DONE
+                     ? 0
+                     : s_fail (err, err_size, self->path, self->db);
     sqlite3_finalize (st);
     return months;
 }
@@ -532,7 +569,9 @@ static int s_province_months_check (jk_province_t *self, const s_origin_t *o,
                                     bool known, uint64_t pos, char *err,
                                     size_t err_size)
 {
-    int made = s_province_months (self, o->code);
+    int made = s_province_months (self, o->code, err, err_size);
+    if (made < 0)
+        return -1;
     int was = made ? made : 6;
     if (known && pos > 0 && was != o->months) {
         snprintf (err, err_size,
@@ -546,11 +585,12 @@ static int s_province_months_check (jk_province_t *self, const s_origin_t *o,
     }
     if (made == o->months)
         return 0;
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (self->db,
-                        "INSERT OR REPLACE INTO province_settings VALUES "
-                        "(?1, ?2)",
-                        -1, &st, NULL);
+    sqlite3_stmt *st = s_prepare (self->db,
+                                  "INSERT OR REPLACE INTO province_settings "
+                                  "VALUES (?1, ?2)",
+                                  self->path, err, err_size);
+    if (!st)
+        return -1;
     sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
     sqlite3_bind_int (st, 2, o->months);
     int rc = sqlite3_step (st);
@@ -615,17 +655,24 @@ static s_origin_t *s_origin (jk_province_t *self, const char *code,
         return NULL;
     }
     jk_projections_set_deferred (o->projections, true);
-    sqlite3_prepare_v2 (self->db,
-                        "SELECT pos FROM province_origins WHERE "
-                        "kabupaten_code = ?1",
-                        -1, &st, NULL);
-    sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC);
-    bool known = sqlite3_step (st) == SQLITE_ROW;
+    /* An origin the province cannot look up is an error, never a new
+       origin to seed again. */
+    st = s_prepare (
+        self->db, "SELECT pos FROM province_origins WHERE kabupaten_code = ?1",
+        self->path, err, err_size);
+    int step = st ? (sqlite3_bind_text (st, 1, code, -1, SQLITE_STATIC),
+                     sqlite3_step (st))
+                  : SQLITE_ERROR;
+    bool known = step == SQLITE_ROW;
     uint64_t pos = known ? (uint64_t)sqlite3_column_int64 (st, 0) : 0;
+    if (st && step != SQLITE_ROW && step != SQLITE_DONE)
+        s_fail (err, err_size, self->path, self->db);
     sqlite3_finalize (st);
     int rc = 0;
-    if ((known || seeded) &&
-        s_province_months_check (self, o, known, pos, err, err_size))
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = -1;
+    else if ((known || seeded) &&
+             s_province_months_check (self, o, known, pos, err, err_size))
         rc = -1;
     else if (o->pos > pos) {
         snprintf (err, err_size,
@@ -686,12 +733,21 @@ jk_province_t *jk_province_open (const char *path, const char *copy_path,
         return NULL;
     }
     sqlite3_busy_timeout (self->db, 5000);
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (self->db, "SELECT arrival_pos FROM province_position",
-                        -1, &st, NULL);
-    if (sqlite3_step (st) == SQLITE_ROW)
+    /* A position that cannot be read is refused, never taken for 0 (which
+       would project every arrival again). */
+    sqlite3_stmt *st =
+        s_prepare (self->db, "SELECT arrival_pos FROM province_position", path,
+                   err, err_size);
+    int step = st ? sqlite3_step (st) : SQLITE_ERROR;
+    if (step == SQLITE_ROW)
         self->pos = (uint64_t)sqlite3_column_int64 (st, 0);
+    else if (st && step != SQLITE_DONE)
+        s_fail (err, err_size, path, self->db);
     sqlite3_finalize (st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        jk_province_destroy (&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -758,21 +814,22 @@ static void s_end_batch (jk_province_t *self, bool commit)
 static s_arrival_t *s_batch_read (jk_province_t *self, size_t max,
                                   size_t *count, char *err, size_t err_size)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2 (self->copy,
-                            "SELECT a.pos, " S_COPY_COLUMNS
-                            ", a.hash FROM arrival a JOIN copy c ON c.origin = "
-                            "a.origin AND c.pos = a.origin_pos WHERE a.pos > "
-                            "?1 ORDER BY a.pos LIMIT ?2",
-                            -1, &st, NULL) != SQLITE_OK) {
-        s_fail (err, err_size, "copy", self->copy);
+    sqlite3_stmt *st = s_prepare (
+        self->copy,
+        "SELECT a.pos, " S_COPY_COLUMNS ", a.hash FROM arrival a JOIN copy c "
+        "ON c.origin = a.origin AND c.pos = a.origin_pos WHERE a.pos > ?1 "
+        "ORDER BY a.pos LIMIT ?2",
+        "copy", err, err_size);
+    if (!st)
         return NULL;
-    }
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)self->pos);
     sqlite3_bind_int64 (st, 2, (sqlite3_int64)max);
-    s_arrival_t *rows = s_read (st, count);
+    bool failed;
+    s_arrival_t *rows = s_read (st, count, &failed);
+    if (failed)
+        s_fail (err, err_size, "copy", self->copy);
     sqlite3_finalize (st);
-    if (*count == 0) {
+    if (failed || *count == 0) {
         s_rows_free (rows, *count);
         return NULL;
     }
@@ -872,11 +929,13 @@ static bool s_origins_write (jk_province_t *self, char *err, size_t err_size)
         if (!o->session)
             continue;
         ok = s_changes (self, o, err, err_size);
-        sqlite3_stmt *st = NULL;
-        sqlite3_prepare_v2 (self->db,
+        sqlite3_stmt *st =
+            ok ? s_prepare (self->db,
                             "UPDATE province_origins SET pos = ?2, hash = ?3 "
                             "WHERE kabupaten_code = ?1",
-                            -1, &st, NULL);
+                            "province", err, err_size)
+               : NULL;
+        ok = ok && st != NULL;
         sqlite3_bind_text (st, 1, o->code, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (st, 2, (sqlite3_int64)o->next);
         sqlite3_bind_blob (st, 3, o->hash, JK_HASH_SIZE, SQLITE_STATIC);
@@ -890,14 +949,18 @@ static bool s_origins_write (jk_province_t *self, char *err, size_t err_size)
     return ok;
 }
 
-static bool s_position_write (jk_province_t *self, uint64_t pos)
+static bool s_position_write (jk_province_t *self, uint64_t pos, char *err,
+                              size_t err_size)
 {
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2 (self->db,
-                        "UPDATE province_position SET arrival_pos = ?1", -1,
-                        &st, NULL);
+    sqlite3_stmt *st =
+        s_prepare (self->db, "UPDATE province_position SET arrival_pos = ?1",
+                   "province", err, err_size);
+    if (!st)
+        return false;
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)pos);
     bool ok = sqlite3_step (st) == SQLITE_DONE;
+    if (!ok)
+        s_fail (err, err_size, "province", self->db);
     sqlite3_finalize (st);
     return ok;
 }
@@ -943,7 +1006,7 @@ int64_t jk_province_step (jk_province_t *self, size_t max, uint64_t upto,
     ok = ok && s_origins_open (self, rows, count, seeded, err, err_size);
     ok = ok && s_rows_apply (self, rows, count, err, err_size);
     ok = ok && s_origins_write (self, err, err_size);
-    ok = ok && s_position_write (self, self->pos + count);
+    ok = ok && s_position_write (self, self->pos + count, err, err_size);
     if (ok && hook)
         ok = s_hand_over (self, session, rows, count, hook, arg, err, err_size);
     if (session)
@@ -984,8 +1047,8 @@ int jk_province_summary (jk_province_t *self, int32_t as_of_day,
                             "ORDER BY kabupaten_code",
                             -1, &st, NULL) != SQLITE_OK)
         return s_fail (err, err_size, "province_summary", self->db);
-    int rc = 0;
-    while (!rc && sqlite3_step (st) == SQLITE_ROW) {
+    int rc = 0, step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step (st)) == SQLITE_ROW) {
         jk_province_row_t row = {0};
         snprintf (row.kabupaten_code, sizeof row.kabupaten_code, "%s",
                   (const char *)sqlite3_column_text (st, 0));
@@ -1006,6 +1069,8 @@ int jk_province_summary (jk_province_t *self, int32_t as_of_day,
         }
         fn (&row, arg);
     }
+    if (!rc && step != SQLITE_DONE)
+        rc = s_fail (err, err_size, "province_summary", self->db);
     sqlite3_finalize (st);
     return rc;
 }

@@ -1099,6 +1099,17 @@ static int64_t s_months_copied (const char *copy)
                              "origin_settings WHERE origin = '32.03'");
 }
 
+/* Runs sql on the SQLite database at path. */
+static void s_sql_exec (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    char *why = NULL;
+    if (sqlite3_exec (db, sql, NULL, NULL, &why) != SQLITE_OK)
+        fail_msg ("%s: %s: %s", path, sql, why);
+    sqlite3_close (db);
+}
+
 /* jejak-link project (argv) stops with exit 1, saying want, and the
    province database stays at arrival 1. */
 static void s_project_refused (char **project, const char *province,
@@ -1228,6 +1239,23 @@ static void test_months_of_the_copy (void **state)
                                             "FROM province_settings WHERE "
                                             "kabupaten_code = '32.03'"),
                       9);
+    /* A province database whose position cannot be read (a damaged or
+       foreign schema) is refused, never taken for position 0 and every
+       arrival projected again. */
+    s_sql_exec (province, "ALTER TABLE province_position RENAME COLUMN "
+                          "arrival_pos TO arrival_was");
+    assert_int_equal (jk_test_run (project, &out, &err, S_WAIT_MS), 1);
+    want =
+        jk_sprintf ("jejak-link: %s: no such column: arrival_pos\n", province);
+    assert_string_equal (err, want);
+    free (want);
+    free (out);
+    free (err);
+    s_sql_exec (province, "ALTER TABLE province_position RENAME COLUMN "
+                          "arrival_was TO arrival_pos");
+    assert_int_equal (lk_sql_int (province, "SELECT arrival_pos FROM "
+                                            "province_position"),
+                      4);
     s_records_free (r, bytes, 4);
     free (shadow);
     free (province);
