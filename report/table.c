@@ -13,8 +13,47 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
+
+/* A sheet name as Excel takes one: at most 31 characters, none of
+   []:*?/\, not beginning or ending with an apostrophe, unique without
+   regard to case (the caller compares). Made of sheet, cut at a whole
+   UTF-8 character, with " (N)" after it when n is not 0. */
+#define S_SHEET_CHARS 31
+#define S_SHEET_BYTES (S_SHEET_CHARS * 4 + 1)
+static void s_sheet_name (char name[S_SHEET_BYTES], const char *sheet, size_t n)
+{
+    char suffix[24] = "";
+    if (n)
+        snprintf (suffix, sizeof suffix, " (%zu)", n);
+    size_t room = S_SHEET_CHARS - strlen (suffix), chars = 0, len = 0;
+    for (const unsigned char *p = (const unsigned char *)sheet;
+         *p && chars < room;) {
+        size_t k = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+        size_t have = 0;
+        while (have < k && p[have])
+            have++;
+        if (have < k)
+            break; /* a cut character at the end: left out */
+        memcpy (name + len, p, k);
+        len += k;
+        p += k;
+        chars++;
+    }
+    name[len] = 0;
+    for (char *p = name; *p; p++)
+        if (strchr ("[]:*?/\\", *p))
+            *p = '-';
+    if (name[0] == '\'')
+        name[0] = '-';
+    if (len > 0 && name[len - 1] == '\'' && !n)
+        name[len - 1] = '-';
+    if (len == 0 && !n)
+        snprintf (name, S_SHEET_BYTES, "Sheet");
+    strcat (name, suffix);
+}
 
 jk_rtable_t *jk_rdoc_table (jk_rdoc_t *doc, const char *title,
                             const char *sheet, const jk_rcol_t *cols,
@@ -22,15 +61,11 @@ jk_rtable_t *jk_rdoc_table (jk_rdoc_t *doc, const char *title,
 {
     jk_rtable_t *t = jk_calloc (1, sizeof *t);
     t->title = jk_strdup (title);
-    /* Sheet names: at most 31 characters, none of []:*?/\, unique. */
-    char name[32];
-    snprintf (name, sizeof name, "%s", sheet);
-    for (char *p = name; *p; p++)
-        if (strchr ("[]:*?/\\", *p))
-            *p = '-';
+    char name[S_SHEET_BYTES];
+    s_sheet_name (name, sheet, 0);
     for (size_t i = 0, n = 2; i < doc->count; i++)
-        if (strcmp (doc->tables[i]->sheet, name) == 0) {
-            snprintf (name, sizeof name, "%.26s (%zu)", sheet, n++);
+        if (strcasecmp (doc->tables[i]->sheet, name) == 0) {
+            s_sheet_name (name, sheet, n++);
             i = (size_t)-1;
         }
     t->sheet = jk_strdup (name);

@@ -77,11 +77,62 @@ static void test_person_key (void **state)
     assert_string_not_equal (out, other);
 }
 
+/* Sheet names as Excel takes them: cut to 31 characters at a whole
+   UTF-8 character, none of []:*?/\ (also in a numbered one), no
+   apostrophe at either end, unique without regard to case; a workbook
+   of such sheets is written. */
+static void test_sheet_names (void **state)
+{
+    (void)state;
+    jk_rdoc_t doc = {.name = "uji"};
+    jk_rcol_t col[] = {{"Nama", JK_RCOL_TEXT, 10}};
+    const char *sheets[] = {
+        "Hadir pk-1",
+        "Hadir PK-1",
+        "Hadir A-B",
+        "Hadir A/B",
+        "DAK AAAAAAAAAAAAAAAAAAAAAAAAA-1",
+        "DAK AAAAAAAAAAAAAAAAAAAAAAAAA/1",
+        "'Kutip'",
+    };
+    const char *want[] = {
+        "Hadir pk-1",
+        "Hadir PK-1 (2)",
+        "Hadir A-B",
+        "Hadir A-B (2)",
+        "DAK AAAAAAAAAAAAAAAAAAAAAAAAA-1",
+        "DAK AAAAAAAAAAAAAAAAAAAAAAA (2)",
+        "-Kutip-",
+    };
+    for (size_t i = 0; i < sizeof sheets / sizeof sheets[0]; i++) {
+        jk_rtable_t *t =
+            jk_rdoc_table (&doc, "Judul", sheets[i], col, 1, false);
+        assert_string_equal (t->sheet, want[i]);
+    }
+    /* 18 ASCII characters and 15 times U+00E9 (two bytes each): 31
+       characters kept, the last whole (31 bytes would cut one in two). */
+    char long_name[64] = "Kecamatan Cibeber ", want_long[64] = "";
+    for (int i = 0; i < 15; i++)
+        strcat (long_name, "\xc3\xa9");
+    memcpy (want_long, long_name, 18 + 13 * 2);
+    jk_rtable_t *t = jk_rdoc_table (&doc, "Judul", long_name, col, 1, false);
+    assert_string_equal (t->sheet, want_long);
+    char *dir = jk_test_tmpdir ("sheets");
+    char *path = jk_sprintf ("%s/uji.xlsx", dir);
+    char err[256] = "";
+    if (jk_report_write_xlsx (&doc, path, err, sizeof err) != JK_OK)
+        fail_msg ("the workbook was not written: %s", err);
+    jk_rdoc_free (&doc);
+    free (path);
+    jk_test_rmdir (&dir);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_cells),
         cmocka_unit_test (test_person_key),
+        cmocka_unit_test (test_sheet_names),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
