@@ -97,9 +97,13 @@ typedef struct {
 typedef struct jk_sessions_s jk_sessions_t;
 #define JK_SESSION_IDLE_MS (8LL * 3600 * 1000) /* idle time that ends one */
 #define JK_LOGIN_FAILURES  5                   /* failures before a lock */
-#define JK_LOGIN_WINDOW_MS (15LL * 60 * 1000)  /* ... within this window */
-#define JK_LOGIN_LOCK_MS   (60LL * 1000)       /* first lock, then doubled */
-#define JK_LOGIN_LOCK_MAX  (15LL * 60 * 1000)
+/* A name is locked wherever it is tried only after this many failures
+   from any addresses within the window: one address cannot lock a clerk
+   out (it is locked itself after JK_LOGIN_FAILURES), four can. */
+#define JK_LOGIN_NAME_FAILURES 20
+#define JK_LOGIN_WINDOW_MS     (15LL * 60 * 1000) /* ... within this window */
+#define JK_LOGIN_LOCK_MS       (60LL * 1000)      /* first lock, then doubled */
+#define JK_LOGIN_LOCK_MAX      (15LL * 60 * 1000)
 
 jk_sessions_t *jk_sessions_new (void);
 void jk_sessions_destroy (jk_sessions_t **self_p);
@@ -114,11 +118,13 @@ void jk_sessions_end (jk_sessions_t *self, const char *token);
 /* Ends every session of user (disabled, new password). */
 void jk_sessions_end_user (jk_sessions_t *self, const char *user);
 /* Login throttling by key ("user:NAME" and "ip:ADDR"): milliseconds the
-   key is still locked, or 0. */
+   key is still locked, or 0. A key is locked after `failures` failed
+   logins within JK_LOGIN_WINDOW_MS (JK_LOGIN_FAILURES for an address,
+   JK_LOGIN_NAME_FAILURES for a name); a good login clears it. */
 int64_t jk_sessions_locked (jk_sessions_t *self, const char *key);
 /* Records a failed (true) or good (false) login for key. */
 void jk_sessions_login_result (jk_sessions_t *self, const char *key,
-                               bool failed);
+                               bool failed, int failures);
 /* Constant-time comparison of two NUL-terminated tokens. */
 bool jk_token_equal (const char *a, const char *b);
 /* 32 random bytes as 64 hex characters. */

@@ -1,6 +1,6 @@
 /*  login.c - the login page and its POST: the login form's token, the
-    password checked, lockouts by user and by address, the session
-    started. */
+    password checked, lockouts by address (5 failures) and by name (20
+    from any addresses), the session started. */
 #include "office_internal.h"
 
 #include <stdio.h>
@@ -108,8 +108,10 @@ void jk_login_post (jk_http_t *h)
     }
     char role[16] = "";
     int rc = jk_users_check (h->office->users, user, password, role);
-    jk_sessions_login_result (h->office->sessions, ukey, rc != JK_OK);
-    jk_sessions_login_result (h->office->sessions, ikey, rc != JK_OK);
+    jk_sessions_login_result (h->office->sessions, ukey, rc != JK_OK,
+                              JK_LOGIN_NAME_FAILURES);
+    jk_sessions_login_result (h->office->sessions, ikey, rc != JK_OK,
+                              JK_LOGIN_FAILURES);
     if (rc != JK_OK) {
         jk_info ("login", "user=%.60s ip=%s result=%s", user, ip,
                  rc == JK_CLOSED ? "disabled" : "refused");

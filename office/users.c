@@ -588,7 +588,7 @@ int64_t jk_sessions_locked (jk_sessions_t *self, const char *key)
 }
 
 void jk_sessions_login_result (jk_sessions_t *self, const char *key,
-                               bool failed)
+                               bool failed, int failures)
 {
     int64_t now = jk_clock_mono_ms ();
     pthread_mutex_lock (&self->lock);
@@ -600,7 +600,7 @@ void jk_sessions_login_result (jk_sessions_t *self, const char *key,
             t->failures = 0;
             t->first_ms = now;
         }
-        if (++t->failures >= JK_LOGIN_FAILURES) {
+        if (++t->failures >= failures) {
             t->lock_until = now + t->lock_ms;
             t->lock_ms = t->lock_ms * 2 > JK_LOGIN_LOCK_MAX ? JK_LOGIN_LOCK_MAX
                                                             : t->lock_ms * 2;

@@ -34,6 +34,7 @@ typedef struct {
     int port;
     char cookie[128]; /* "jejak_session=..." */
     char csrf[65];
+    uint32_t from; /* the client's loopback address (host order; 0: any) */
 } s_env_t;
 
 /* ---- a small HTTP/1.0 client with one cookie ------------------------- */
@@ -86,6 +87,11 @@ static s_resp_t s_http_body (s_env_t *env, const char *method, const char *path,
     struct sockaddr_in addr = {.sin_family = AF_INET,
                                .sin_port = htons ((uint16_t)env->port)};
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (env->from) {
+        struct sockaddr_in from = {.sin_family = AF_INET,
+                                   .sin_addr.s_addr = htonl (env->from)};
+        assert_int_equal (bind (fd, (struct sockaddr *)&from, sizeof from), 0);
+    }
     assert_int_equal (connect (fd, (struct sockaddr *)&addr, sizeof addr), 0);
     char *req =
         jk_sprintf ("%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s%s%s"
@@ -616,6 +622,28 @@ static void test_security (void **state)
     s_resp_free (&page);
     /* The client's address is locked too: another name from it as well. */
     assert_int_equal (s_login (env, "siti", S_PASSWORD), 429);
+    /* The name is not locked from another address: one address cannot
+       lock a clerk out. (The logins below replace the session's cookie
+       and form token: kept for the logout after.) */
+    char kept_csrf[sizeof env->csrf];
+    memcpy (kept_csrf, env->csrf, sizeof kept_csrf);
+    env->from = INADDR_LOOPBACK + 1; /* 127.0.0.2 */
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    /* Failures from several addresses lock the name everywhere after
+       JK_LOGIN_NAME_FAILURES within the window (the good login cleared
+       its count): 4 addresses of 5 failures each. */
+    for (int a = 0; a < JK_LOGIN_NAME_FAILURES / JK_LOGIN_FAILURES; a++) {
+        env->from = INADDR_LOOPBACK + 2 + (uint32_t)a; /* 127.0.0.3 on */
+        for (int i = 0; i < JK_LOGIN_FAILURES; i++)
+            assert_int_equal (s_login (env, "budi", "salah-lagi"), 401);
+        /* That address is locked now, for every name. */
+        assert_int_equal (s_login (env, "siti", S_PASSWORD), 429);
+    }
+    env->from = INADDR_LOOPBACK + 9; /* 127.0.0.10: never used */
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 429);
+    assert_int_equal (s_login (env, "siti", S_PASSWORD), 303);
+    env->from = 0;
+    memcpy (env->csrf, kept_csrf, sizeof kept_csrf);
 
     /* Logout ends the session. */
     char *csrf = s_form ("csrf", env->csrf, NULL);
