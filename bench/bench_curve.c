@@ -43,7 +43,8 @@ static double s_hub_round (const jk_bench_ingest_options_t *opt,
 int main (int argc, char **argv)
 {
     jk_bench_ingest_options_t opt;
-    if (jk_bench_ingest_options ("bench_curve", argc, argv, S_OFFICES, &opt))
+    if (jk_bench_ingest_options ("bench_curve", argc, argv, S_OFFICES, 64000,
+                                 &opt))
         return 2;
     jk_log_set_level (JK_LOG_WARN);
     char *dir = jk_bench_tmpdir ("curve");

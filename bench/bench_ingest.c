@@ -94,7 +94,8 @@ int main (int argc, char **argv)
     if (only == 2)
         return 2;
     jk_bench_ingest_options_t opt;
-    if (jk_bench_ingest_options ("bench_ingest", argc, argv, S_OFFICES, &opt))
+    if (jk_bench_ingest_options ("bench_ingest", argc, argv, S_OFFICES, 64000,
+                                 &opt))
         return 2;
     jk_log_set_level (JK_LOG_WARN);
     jk_bench_office_t offices[S_OFFICES];

@@ -140,14 +140,9 @@ static void s_round_report (int r, double eps, const s_sampler_t *sampler,
 int main (int argc, char **argv)
 {
     jk_bench_ingest_options_t opt;
-    if (jk_bench_ingest_options ("bench_lag", argc, argv, S_OFFICES, &opt))
+    if (jk_bench_ingest_options ("bench_lag", argc, argv, S_OFFICES, S_EVENTS,
+                                 &opt))
         return 2;
-    bool sized = false;
-    for (int i = 1; i < argc; i++)
-        if (streq (argv[i], "--events") || streq (argv[i], "--quick"))
-            sized = true;
-    if (!sized)
-        opt.events = S_EVENTS;
     jk_log_set_level (JK_LOG_WARN);
     jk_bench_office_t offices[S_OFFICES];
     jk_bench_offices_fill (offices, S_OFFICES, opt.events / S_OFFICES);

@@ -373,7 +373,8 @@ static double s_pg_round (const char *conninfo, jk_bench_office_t *offices,
 int main (int argc, char **argv)
 {
     jk_bench_ingest_options_t opt;
-    if (jk_bench_ingest_options ("bench_pg", argc, argv, S_CLIENTS, &opt))
+    if (jk_bench_ingest_options ("bench_pg", argc, argv, S_CLIENTS, 64000,
+                                 &opt))
         return 2;
     const char *bin = getenv ("JEJAK_PG_BIN");
     snprintf (s_bin, sizeof s_bin, "%s",

@@ -19,8 +19,10 @@
 
 /* A sheet name as Excel takes one: at most 31 characters, none of
    []:*?/\, not beginning or ending with an apostrophe, unique without
-   regard to case (the caller compares). Made of sheet, cut at a whole
-   UTF-8 character, with " (N)" after it when n is not 0. */
+   regard to case (the caller compares). Made of sheet ("Sheet" when
+   empty), cut at a whole UTF-8 character (a byte that is not UTF-8
+   written '-', as the characters Excel refuses), with " (N)" after it
+   when n is not 0. */
 #define S_SHEET_CHARS 31
 #define S_SHEET_BYTES (S_SHEET_CHARS * 4 + 1)
 static void s_sheet_name (char name[S_SHEET_BYTES], const char *sheet, size_t n)
@@ -28,30 +30,25 @@ static void s_sheet_name (char name[S_SHEET_BYTES], const char *sheet, size_t n)
     char suffix[24] = "";
     if (n)
         snprintf (suffix, sizeof suffix, " (%zu)", n);
-    size_t room = S_SHEET_CHARS - strlen (suffix), chars = 0, len = 0;
-    for (const unsigned char *p = (const unsigned char *)sheet;
-         *p && chars < room;) {
-        size_t k = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-        size_t have = 0;
-        while (have < k && p[have])
-            have++;
-        if (have < k)
-            break; /* a cut character at the end: left out */
-        memcpy (name + len, p, k);
-        len += k;
-        p += k;
-        chars++;
+    if (!*sheet)
+        sheet = "Sheet";
+    size_t room = S_SHEET_CHARS - strlen (suffix), len = 0,
+           left = strlen (sheet);
+    for (size_t chars = 0; left > 0 && chars < room; chars++) {
+        size_t k = jk_utf8_sequence (sheet, left);
+        if (k > 1)
+            memcpy (name + len, sheet, k);
+        else
+            name[len] = k && !strchr ("[]:*?/\\", *sheet) ? *sheet : '-';
+        len += k ? k : 1;
+        sheet += k ? k : 1;
+        left -= k ? k : 1;
     }
     name[len] = 0;
-    for (char *p = name; *p; p++)
-        if (strchr ("[]:*?/\\", *p))
-            *p = '-';
     if (name[0] == '\'')
         name[0] = '-';
-    if (len > 0 && name[len - 1] == '\'' && !n)
+    if (name[len - 1] == '\'')
         name[len - 1] = '-';
-    if (len == 0 && !n)
-        snprintf (name, S_SHEET_BYTES, "Sheet");
     strcat (name, suffix);
 }
 

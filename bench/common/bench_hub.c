@@ -415,9 +415,10 @@ bool jk_bench_hub_ready (const char *ingest, const char *source,
 }
 
 int jk_bench_ingest_options (const char *program, int argc, char **argv,
-                             int offices, jk_bench_ingest_options_t *opt)
+                             int offices, size_t events,
+                             jk_bench_ingest_options_t *opt)
 {
-    *opt = (jk_bench_ingest_options_t){64000, 3, 100, 4};
+    *opt = (jk_bench_ingest_options_t){events, 3, 100, 4};
     for (int i = 1; i < argc; i++) {
         if (streq (argv[i], "--quick")) {
             opt->events = 16000;

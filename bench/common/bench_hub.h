@@ -108,7 +108,7 @@ typedef struct {
 } jk_bench_ingest_options_t;
 
 /* Parses [--quick] [--events N] [--rounds R] [--batch B] [--window W]
-   [--checkpoint-frames F] [--plain-baseline] into opt (defaults 64000, 3, 100,
+   [--checkpoint-frames F] [--plain-baseline] into opt (defaults events, 3, 100,
    4; --quick 16000 events, 1 round) and checks the ranges for count offices.
    --checkpoint-frames sets the hubs' store WAL checkpoint threshold
    (jk_bench_hub_checkpoint_frames) to compare policies in paired runs;
@@ -117,7 +117,8 @@ typedef struct {
    automatic checkpoints (jk_bench_plain_baseline). Returns 0, or 2 after
    printing the usage or the problem for program. */
 int jk_bench_ingest_options (const char *program, int argc, char **argv,
-                             int offices, jk_bench_ingest_options_t *opt);
+                             int offices, size_t events,
+                             jk_bench_ingest_options_t *opt);
 
 /* The store's checkpoint_frames for the hubs started from now on (0: the
    store's default). */
