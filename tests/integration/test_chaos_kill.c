@@ -361,11 +361,16 @@ static void s_storm (s_fix_t *fx)
                       S_DEADLINE_MS, (unsigned long long)fx->seed);
         int rc;
         /* A component that died on its own is a failure of the test. */
-        if (!fx->hub && s_reaped (fx->store, &rc))
+        /* Its log is shown: the test's directory goes at teardown. */
+        if (!fx->hub && s_reaped (fx->store, &rc)) {
+            jk_test_show_file (fx->store_log);
             fail_msg ("jejak-store exited %d by itself (%s)", rc,
                       fx->store_log);
-        if (s_reaped (fx->broker, &rc))
+        }
+        if (s_reaped (fx->broker, &rc)) {
+            jk_test_show_file (fx->broker_log);
             fail_msg ("broker exited %d by itself (%s)", rc, fx->broker_log);
+        }
         if (restart_store && now >= restart_store) {
             s_start_store (fx);
             restart_store = 0;
