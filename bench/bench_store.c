@@ -20,6 +20,11 @@
     --plain-baseline gives it SQLite's default VFS and automatic
     checkpoints instead, as in the figures before the store had its VFS
     (jk_bench_plain_baseline).
+    --warm N: each round's store and baseline first take N further events
+    of the same workload, untimed (the store's projections caught up
+    before the timed part starts): the timed events then go into a log,
+    page caches, WAL and model already in use, as in a writer that has
+    been running, instead of into fresh ones. Default 0.
     --backend inproc|ipc: the socket between the bench (in the broker's
     place) and the store actor. ipc (the default, the figures quoted
     since the first design): jejak-store as a program of its own beside
@@ -34,7 +39,8 @@
     same two cores as the store's threads.
     Usage: bench_store [--quick] [--events N] [--rounds R] [--batch B]
                        [--window W] [--checkpoint-frames F] [--big N]
-                       [--backend inproc|ipc] [--plain-baseline] [--keep]
+                       [--backend inproc|ipc] [--plain-baseline]
+                       [--warm N] [--keep]
     After the apply rounds it prints the store's batches and how many of
     them the plan thread planned while the batch before committed (STATS
     overlapped): how much of the writer's pipeline (docs/ARCHITECTURE.md)
@@ -56,6 +62,7 @@ typedef struct {
     size_t events; /* events per apply round */
     int rounds;    /* apply rounds */
     size_t batch;  /* events per SUBMIT and commit */
+    size_t warm;   /* events each round takes untimed first (--warm) */
     size_t big;    /* events of the rebuild/verify log */
     bool keep;     /* leave the benchmark's directory in place */
 } s_options_t;
@@ -221,17 +228,39 @@ static bool s_receive (void *broker, size_t *odd)
     return answer_msg;
 }
 
+/* Sends events [from, to) in SUBMITs of batch, s_window of them waiting
+   at the store at once, until every one is answered. */
+static void s_feed (void *sock, zframe_t *store_id, const s_events_t *events,
+                    size_t from, size_t to, size_t batch, size_t *odd)
+{
+    size_t sent = from, flying = 0;
+    while (sent < to || flying > 0) {
+        /* Up to s_window SUBMITs wait at the store at once. */
+        while (sent < to && flying < s_window) {
+            size_t end = sent + batch < to ? sent + batch : to;
+            s_submit (sock, zframe_data (store_id), zframe_size (store_id),
+                      events, sent, end);
+            sent = end;
+            flying++;
+        }
+        /* Answers come first, then the records: wait for an answer. */
+        if (s_receive (sock, odd))
+            flying--;
+    }
+}
+
 /* Runs the store actor on a fresh database at path with events fed in
    SUBMITs of batch (each its own commit), s_window of them sent before
-   an answer is awaited; returns events
-   per second from the first SUBMIT to the last answer, or -1, and in
-   *caught_eps (when not NULL) events per second from the first SUBMIT
-   until the projections reached the last position (the lag bound is
-   lifted so the writer runs as fast as it can). Counts answers that are
-   not ACK or REJECTED into *odd. */
+   an answer is awaited; the first warm events go first, untimed, and
+   the projections catch up with them before the clock starts. Returns
+   events per second of the rest from their first SUBMIT to the last
+   answer, or -1, and in *caught_eps (when not NULL) events per second
+   from that SUBMIT until the projections reached the last position (the
+   lag bound is lifted so the writer runs as fast as it can). Counts
+   answers that are not ACK or REJECTED into *odd. */
 static double s_store_run (const char *dir, const char *path,
-                           const s_events_t *events, size_t batch, size_t *odd,
-                           double *caught_eps)
+                           const s_events_t *events, size_t warm, size_t batch,
+                           size_t *odd, double *caught_eps)
 {
     static int run = 0;
     char *backend = s_inproc
@@ -257,31 +286,23 @@ static double s_store_run (const char *dir, const char *path,
     zframe_t *store_id = zmsg_pop (msg);
     zmsg_destroy (&msg);
 
+    void *sock = zsock_resolve (broker);
+    if (warm > 0) {
+        s_feed (sock, store_id, events, 0, warm, batch, odd);
+        while (s_stat (store, "projected") < warm)
+            zclock_sleep (1);
+    }
+    size_t timed = events->count - warm;
     double start = jk_bench_now ();
     double cpu_start = s_thread_cpu ();
-    void *sock = zsock_resolve (broker);
-    size_t sent = 0, flying = 0;
-    while (sent < events->count || flying > 0) {
-        /* Up to s_window SUBMITs wait at the store at once. */
-        while (sent < events->count && flying < s_window) {
-            size_t end =
-                sent + batch < events->count ? sent + batch : events->count;
-            s_submit (sock, zframe_data (store_id), zframe_size (store_id),
-                      events, sent, end);
-            sent = end;
-            flying++;
-        }
-        /* Answers come first, then the records: wait for an answer. */
-        if (s_receive (sock, odd))
-            flying--;
-    }
-    double eps = (double)events->count / (jk_bench_now () - start);
+    s_feed (sock, store_id, events, warm, events->count, batch, odd);
+    double eps = (double)timed / (jk_bench_now () - start);
     if (caught_eps) {
         s_driver_cpu_s += s_thread_cpu () - cpu_start;
-        s_driver_events += events->count;
+        s_driver_events += timed;
         while (s_stat (store, "projected") < events->count)
             zclock_sleep (1);
-        *caught_eps = (double)events->count / (jk_bench_now () - start);
+        *caught_eps = (double)timed / (jk_bench_now () - start);
         uint64_t lag = s_stat (store, "projection_lag_max_ms");
         if (lag > s_lag_max_ms)
             s_lag_max_ms = lag;
@@ -303,7 +324,7 @@ static void s_usage (void)
     fprintf (stderr, "usage: bench_store [--quick] [--events N] [--rounds R] "
                      "[--batch B] [--window W] [--checkpoint-frames F] "
                      "[--big N] [--backend inproc|ipc] [--plain-baseline] "
-                     "[--keep]\n");
+                     "[--warm N] [--keep]\n");
     exit (2);
 }
 
@@ -342,7 +363,9 @@ int main (int argc, char **argv)
                 s_inproc = true;
             else if (!streq (argv[i], "ipc"))
                 s_usage ();
-        } else if (streq (argv[i], "--plain-baseline"))
+        } else if (streq (argv[i], "--warm") && i + 1 < argc)
+            options.warm = s_number (argv[++i]);
+        else if (streq (argv[i], "--plain-baseline"))
             jk_bench_plain_baseline (true);
         else if (streq (argv[i], "--keep"))
             options.keep = true;
@@ -356,7 +379,11 @@ int main (int argc, char **argv)
 
     /* Apply vs baseline, interleaved rounds on the same events. */
     s_events_t events;
-    s_events_make (&events, 1, options.events);
+    s_events_make (&events, 1, options.warm + options.events);
+    if (events.count <= options.warm) {
+        fprintf (stderr, "bench_store: the workload ended within --warm\n");
+        return 1;
+    }
     jk_clock_set (events.end_ms + 60000);
     double *store_eps = jk_calloc ((size_t)options.rounds, sizeof (double));
     double *base_eps = jk_calloc ((size_t)options.rounds, sizeof (double));
@@ -365,10 +392,10 @@ int main (int argc, char **argv)
     for (int r = 0; r < options.rounds; r++) {
         char *base_path = jk_sprintf ("%s/baseline-%d.db", dir, r);
         char *store_path = jk_sprintf ("%s/store-%d.db", dir, r);
-        base_eps[r] = jk_bench_baseline (base_path, events.rows, events.count,
-                                         options.batch);
-        store_eps[r] = s_store_run (dir, store_path, &events, options.batch,
-                                    &odd, &caught_eps[r]);
+        base_eps[r] = jk_bench_baseline_warm (
+            base_path, events.rows, events.count, options.warm, options.batch);
+        store_eps[r] = s_store_run (dir, store_path, &events, options.warm,
+                                    options.batch, &odd, &caught_eps[r]);
         printf ("round %d: baseline %.0f ev/s, store %.0f ev/s, projections "
                 "caught up %.0f ev/s\n",
                 r + 1, base_eps[r], store_eps[r], caught_eps[r]);
@@ -387,7 +414,7 @@ int main (int argc, char **argv)
     jk_clock_set (big.end_ms + 60000);
     char *big_path = jk_sprintf ("%s/big.db", dir);
     double big_store_eps =
-        s_store_run (dir, big_path, &big, options.batch, &odd, NULL);
+        s_store_run (dir, big_path, &big, 0, options.batch, &odd, NULL);
     size_t big_count = big.count;
     s_events_free (&big);
     char *rebuilt = jk_sprintf ("%s/rebuilt.db", dir);
@@ -412,9 +439,9 @@ int main (int argc, char **argv)
 
     printf ("\nstore apply (decide+log+projections, FULL, batch %zu, window "
             "%zu, backend %s): median %.0f ev/s over %d rounds of %zu "
-            "events\n",
+            "events (after %zu untimed)\n",
             options.batch, s_window, s_inproc ? "inproc" : "ipc", store_median,
-            options.rounds, options.events);
+            options.rounds, options.events, options.warm);
     printf ("baseline (log insert + SHA-256 chain, same batch): median %.0f "
             "ev/s\n",
             base_median);
@@ -444,7 +471,8 @@ int main (int argc, char **argv)
             (unsigned long long)verify.records, verify_s, verify_1m_s);
     if (odd)
         printf ("WARNING: %zu answers were neither ACK nor REJECTED\n", odd);
-    printf ("{\"bench\":\"store\",\"events\":%zu,\"rounds\":%d,\"batch\":%zu,"
+    printf ("{\"bench\":\"store\",\"events\":%zu,\"warm\":%zu,"
+            "\"rounds\":%d,\"batch\":%zu,"
             "\"window\":%zu,\"backend\":\"%s\",\"baseline\":\"%s\","
             "\"store_eps\":%.0f,\"baseline_eps\":%.0f,\"store_ratio\":%.3f,"
             "\"caught_eps\":%.0f,\"caught_ratio\":%.3f,\"driver_us\":%.2f,"
@@ -453,8 +481,8 @@ int main (int argc, char **argv)
             "\"batches\":%llu,\"overlapped\":%llu,"
             "\"big_events\":%zu,\"big_store_eps\":%.0f,\"rebuild_eps\":%.0f,"
             "\"verify_s\":%.3f,\"verify_1m_s\":%.3f}\n",
-            options.events, options.rounds, options.batch, s_window,
-            s_inproc ? "inproc" : "ipc",
+            options.events, options.warm, options.rounds, options.batch,
+            s_window, s_inproc ? "inproc" : "ipc",
             jk_bench_baseline_is_plain () ? "plain" : "store-vfs", store_median,
             base_median, store_median / base_median, caught_median,
             caught_median / base_median, driver_us,

@@ -247,6 +247,12 @@ void jk_bench_log_close (jk_bench_log_t **self_p)
 double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
                           size_t count, size_t batch)
 {
+    return jk_bench_baseline_warm (path, events, count, 0, batch);
+}
+
+double jk_bench_baseline_warm (const char *path, const jk_bench_event_t *events,
+                               size_t count, size_t warm, size_t batch)
+{
     /* Checkpoints as the store schedules them by default (none until
        JK_STORE_CHECKPOINT_FRAMES_DEFAULT frames wait, and not inside a
        commit), not SQLite's every 1,000 pages inside the commits. */
@@ -256,9 +262,13 @@ double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
     double eps = -1;
     double start = jk_bench_now ();
     for (size_t done = 0; done < count;) {
+        if (done == warm)
+            start = jk_bench_now ();
         if (jk_bench_log_begin (log))
             goto cleanup;
         size_t end = done + batch < count ? done + batch : count;
+        if (done < warm && end > warm)
+            end = warm;
         for (; done < end; done++)
             if (jk_bench_log_append (log, &events[done], NULL, NULL))
                 goto cleanup;
@@ -267,7 +277,7 @@ double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
         if (!s_plain)
             jk_bench_log_checkpoint (log, JK_STORE_CHECKPOINT_FRAMES_DEFAULT);
     }
-    eps = (double)count / (jk_bench_now () - start);
+    eps = (double)(count - warm) / (jk_bench_now () - start);
 cleanup:
     jk_bench_log_close (&log);
     return eps;

@@ -85,4 +85,11 @@ void jk_bench_log_close (jk_bench_log_t **self_p);
 double jk_bench_baseline (const char *path, const jk_bench_event_t *events,
                           size_t count, size_t batch);
 
+/* The same after warm events appended first, untimed, in the same
+   transactions: the rate of events [warm, count) into a log that is
+   already warm (its page cache and WAL pages in use), as a running
+   writer's. */
+double jk_bench_baseline_warm (const char *path, const jk_bench_event_t *events,
+                               size_t count, size_t warm, size_t batch);
+
 #endif
