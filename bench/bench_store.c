@@ -363,9 +363,12 @@ int main (int argc, char **argv)
                 s_inproc = true;
             else if (!streq (argv[i], "ipc"))
                 s_usage ();
-        } else if (streq (argv[i], "--warm") && i + 1 < argc)
-            options.warm = s_number (argv[++i]);
-        else if (streq (argv[i], "--plain-baseline"))
+        } else if (streq (argv[i], "--warm") && i + 1 < argc) {
+            uint64_t warm; /* 0 allowed: no warm-up */
+            if (jk_parse_u64 (argv[++i], &warm) != 0)
+                s_usage ();
+            options.warm = (size_t)warm;
+        } else if (streq (argv[i], "--plain-baseline"))
             jk_bench_plain_baseline (true);
         else if (streq (argv[i], "--keep"))
             options.keep = true;
