@@ -43,4 +43,8 @@ has "Koperasi berbadan hukum / cooperatives with legal status: 1503;"
 has "aktif (RAT tahun buku 2021) / active (held their 2021 RAT): 350 (23 %)."
 has "== Audit: jejak-replay verify"
 has "== Selesai / done in "
+# The data directory it names is the one it worked in.
+has "(data: $tmp/demo/events.db)"
+has "Data: $tmp/demo/, logs: $tmp/demo/logs/"
+grep -q "demo-data" "$tmp/out" && fail "it names demo-data/, not $tmp/demo/"
 echo "ok: scripts/demo"
