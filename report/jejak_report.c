@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,7 +26,10 @@ static const jk_opt_t s_spec[] = {
      "the report's date, DD/MM/YYYY or YYYY-MM-DD, not after today "
      "(default today in WIB)",
      false},
-    {"format", "JEJAK_REPORT_FORMAT", "xlsx", "xlsx, csv or html", false},
+    {"format", "JEJAK_REPORT_FORMAT", "xlsx",
+     "xlsx, csv or html; when not given, the one --out's name ends in "
+     "(.xlsx, .csv, .html or .htm, any case), else xlsx",
+     false},
     {"out", "JEJAK_REPORT_OUT", NULL,
      "output file (default REPORT-YYYY-MM-DD.EXT; '-' for standard output, "
      "not for xlsx)",
@@ -426,6 +430,25 @@ static int s_write (jk_rdoc_t *doc, const char *format, const char *out_path)
     return rc;
 }
 
+/* The format a file's name ends in (.xlsx, .csv, .html or .htm, any
+   case), or NULL. */
+static const char *s_format_named (const char *path)
+{
+    static const struct {
+        const char *ext, *format;
+    } named[] = {{".xlsx", "xlsx"},
+                 {".csv", "csv"},
+                 {".html", "html"},
+                 {".htm", "html"}};
+    size_t len = strlen (path);
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        size_t n = strlen (named[i].ext);
+        if (len > n && strcasecmp (path + len - n, named[i].ext) == 0)
+            return named[i].format;
+    }
+    return NULL;
+}
+
 static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
 {
     jk_rdoc_t doc = {.name = kind->name, .masked = true};
@@ -448,9 +471,24 @@ static int s_run (jk_opts_t *opts, const jk_report_kind_t *kind)
                  format);
         return S_EXIT_USAGE;
     }
+    /* --out's name gives the format when --format does not; when both
+       are given they must agree (a workbook named .csv would open as
+       garbage). */
+    const char *out_opt = jk_opts_get (opts, "out");
+    const char *named = out_opt ? s_format_named (out_opt) : NULL;
+    if (named && !jk_opts_given (opts, "format"))
+        format = named;
+    else if (named && strcmp (named, format) != 0) {
+        fprintf (stderr,
+                 "jejak-report: --out %s is named for %s, but --format is "
+                 "%s: give --format %s, or an --out ending in .%s (nothing "
+                 "written)\n",
+                 out_opt, named, format, named, format);
+        jk_rdoc_free (&doc);
+        return S_EXIT_USAGE;
+    }
     if ((rc = s_keys (opts, &doc, key)))
         return rc;
-    const char *out_opt = jk_opts_get (opts, "out");
     char *out_path =
         out_opt ? jk_strdup (out_opt)
                 : jk_sprintf ("%s-%s.%s", kind->name, doc.as_of, format);

@@ -681,6 +681,57 @@ static void test_csv_html (void **state)
     free (path);
 }
 
+/* Without --format the format is the one --out's name ends in (any
+   case; .htm too); with both, they must agree: exit 2, nothing written.
+   A name ending otherwise keeps the default, xlsx. */
+static void test_format_from_out (void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *starts;
+        size_t len;
+    } cases[] = {
+        {"fmt.csv", "\xEF\xBB\xBFLaporan;Koperasi per kecamatan\r\n", 35},
+        {"fmt-upper.CSV", "\xEF\xBB\xBFLaporan;", 11},
+        {"fmt.html", "<!DOCTYPE html>", 15},
+        {"fmt.Htm", "<!DOCTYPE html>", 15},
+        {"fmt.xlsx", "PK\x03\x04", 4},
+        {"fmt.txt", "PK\x03\x04", 4},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = s_path (cases[i].name);
+        char *argv[] = {"jejak-report", "kecamatan", "--db",
+                        s_demo->db,     "--as-of",   S_AS_OF,
+                        "--out",        path,        NULL};
+        char *out = NULL, *err = NULL;
+        int rc = jk_test_run (argv, &out, &err, S_WAIT_MS);
+        size_t size = 0;
+        char *got = jk_test_slurp (path, &size);
+        if (rc != 0 || !got || size < cases[i].len ||
+            memcmp (got, cases[i].starts, cases[i].len) != 0)
+            fail_msg ("--out %s: exit %d, stderr %s, file begins '%.15s'",
+                      cases[i].name, rc, err, got ? got : "(none)");
+        free (got);
+        free (out);
+        free (err);
+        free (path);
+    }
+    char *path = s_path ("clash.csv");
+    char *err = NULL;
+    assert_int_equal (s_report ("kecamatan", S_AS_OF, "xlsx", path, &err, NULL,
+                                NULL, NULL, NULL),
+                      2);
+    char *expect = jk_sprintf ("jejak-report: --out %s is named for csv, but "
+                               "--format is xlsx: give --format csv, or an "
+                               "--out ending in .xlsx (nothing written)\n",
+                               path);
+    assert_string_equal (err, expect);
+    assert_int_equal (access (path, F_OK), -1);
+    free (expect);
+    free (err);
+    free (path);
+}
+
 static void test_masking_and_keys (void **state)
 {
     (void)state;
@@ -965,7 +1016,7 @@ static void test_flags_of_other_reports (void **state)
 static void test_out_cannot_be_written (void **state)
 {
     (void)state;
-    char *missing = s_path ("no-such-folder/kecamatan.xlsx");
+    char *missing = s_path ("no-such-folder/kecamatan");
     char *dir = s_path ("a-folder");
     assert_int_equal (mkdir (dir, 0700), 0);
     char *dir_slash = s_path ("no-such-folder/");
@@ -1273,6 +1324,7 @@ int main (void)
         cmocka_unit_test (test_dak),
         cmocka_unit_test (test_kualitas),
         cmocka_unit_test (test_csv_html),
+        cmocka_unit_test (test_format_from_out),
         cmocka_unit_test (test_masking_and_keys),
         cmocka_unit_test (test_usage_errors),
         cmocka_unit_test (test_as_of_future),
