@@ -72,6 +72,10 @@ int jk_cli_settings (jk_opts_t *opts, const char *path, int *months);
    a bad flag, after printing). */
 int jk_cli_settings_flags (jk_opts_t *opts);
 /* Prints the head line of a database; an exit code. */
+/* "record" for 1, "records" otherwise: the unit a count of the log's
+   records is printed with. */
+const char *jk_cli_records (uint64_t n);
+
 int jk_cli_print_head (const char *path);
 
 int jk_cli_verify (int argc, char **argv);

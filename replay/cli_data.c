@@ -133,8 +133,8 @@ int jk_cli_rebuild (int argc, char **argv)
         code = rc == JK_INVALID ? JK_REPLAY_EXIT_TAMPERED : JK_REPLAY_EXIT_IO;
         goto done;
     }
-    printf ("rebuilt %s: %llu records (%llu accepted, %llu rejected)\n", out,
-            (unsigned long long)result.records,
+    printf ("rebuilt %s: %llu %s (%llu accepted, %llu rejected)\n", out,
+            (unsigned long long)result.records, jk_cli_records (result.records),
             (unsigned long long)result.accepted,
             (unsigned long long)result.rejected);
     code = jk_cli_print_head (out);
@@ -288,10 +288,8 @@ int jk_cli_export (int argc, char **argv)
         code = JK_REPLAY_EXIT_IO;
     } else {
         if (config.out || config.format == JK_EXPORT_CSV)
-            fprintf (stderr,
-                     "jejak-replay export: %llu records written to "
-                     "%s\n",
-                     (unsigned long long)written,
+            fprintf (stderr, "jejak-replay export: %llu %s written to %s\n",
+                     (unsigned long long)written, jk_cli_records (written),
                      config.out ? config.out : ".");
         code = JK_REPLAY_EXIT_OK;
     }
@@ -409,10 +407,9 @@ int jk_cli_publish (int argc, char **argv)
         fprintf (stderr, "jejak-replay publish: %s\n", err);
         code = JK_REPLAY_EXIT_IO;
     } else {
-        fprintf (stderr,
-                 "jejak-replay publish: %llu records published on "
-                 "%s\n",
-                 (unsigned long long)published, config.shown);
+        fprintf (stderr, "jejak-replay publish: %llu %s published on %s\n",
+                 (unsigned long long)published, jk_cli_records (published),
+                 config.shown);
         code = JK_REPLAY_EXIT_OK;
     }
 done:

@@ -20,6 +20,11 @@
 #include <unistd.h>
 
 /* Prints the head line of a database; returns an exit code. */
+const char *jk_cli_records (uint64_t n)
+{
+    return n == 1 ? "record" : "records";
+}
+
 int jk_cli_print_head (const char *path)
 {
     char err[512], line[256];
@@ -418,8 +423,9 @@ static int s_verify_report (jk_opts_t *opts, const char *path, int rc,
                     result->tree_where, result->tree_message);
         code = JK_REPLAY_EXIT_TAMPERED;
     } else {
-        printf ("intact %s: %llu records, chain verified%s\n", path,
+        printf ("intact %s: %llu %s, chain verified%s\n", path,
                 (unsigned long long)result->records,
+                jk_cli_records (result->records),
                 head_text ? ", matches the kept head" : "");
         if (checkpoint)
             printf ("checkpoint %s: tree size %llu, head matches, signed by "
@@ -430,13 +436,15 @@ static int s_verify_report (jk_opts_t *opts, const char *path, int rc,
         char root[2 * JK_HASH_SIZE + 1];
         jk_hex_format (result->root, JK_HASH_SIZE, root);
         if (result->tree_absent)
-            printf ("tree: %llu leaves, root %s; no tiles stored in this "
+            printf ("tree: %llu %s, root %s; no tiles stored in this "
                     "file\n",
-                    (unsigned long long)result->records, root);
+                    (unsigned long long)result->records,
+                    result->records == 1 ? "leaf" : "leaves", root);
         else
-            printf ("tree: %llu leaves, root %s; stored tiles match the log "
+            printf ("tree: %llu %s, root %s; stored tiles match the log "
                     "(%llu leaves in full tiles)\n",
-                    (unsigned long long)result->records, root,
+                    (unsigned long long)result->records,
+                    result->records == 1 ? "leaf" : "leaves", root,
                     (unsigned long long)result->tree_stored);
         fputs (s_checkpoints_line, stdout);
         code = jk_cli_print_head (path);
@@ -467,9 +475,10 @@ static int s_verify_decisions (const char *path)
         free (first);
         code = JK_REPLAY_EXIT_TAMPERED;
     } else
-        printf ("decisions %s: %llu records (%llu accepted, %llu "
+        printf ("decisions %s: %llu %s (%llu accepted, %llu "
                 "rejected) re-derived, all equal\n",
                 path, (unsigned long long)decisions.records,
+                jk_cli_records (decisions.records),
                 (unsigned long long)decisions.accepted,
                 (unsigned long long)decisions.rejected);
     return code;

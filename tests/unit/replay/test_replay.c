@@ -272,6 +272,23 @@ static void test_tamper_truncated_tail (void **state)
     free (copy);
 }
 
+/* A log of one record is said in the singular: "1 record", "1 leaf". */
+static void test_verify_one_record (void **state)
+{
+    fixture_t *f = *state;
+    char *copy = s_copy (f, "one.db");
+    s_sql (copy, "DELETE FROM log WHERE pos > 1; DELETE FROM merkle_tile");
+    char *out = NULL;
+    assert_int_equal (
+        s_replay (&out, NULL, "verify", copy, NULL, NULL, NULL, NULL), 0);
+    char *intact = jk_sprintf ("intact %s: 1 record, chain verified\n", copy);
+    if (!strstr (out, intact) || !strstr (out, "\ntree: 1 leaf, root "))
+        fail_msg ("verify said:\n%s", out);
+    free (intact);
+    free (out);
+    free (copy);
+}
+
 static void test_tamper_rejection_decision (void **state)
 {
     fixture_t *f = *state;
@@ -808,6 +825,7 @@ int main (void)
         cmocka_unit_test (test_tamper_deleted_row),
         cmocka_unit_test (test_tamper_swapped_rows),
         cmocka_unit_test (test_tamper_truncated_tail),
+        cmocka_unit_test (test_verify_one_record),
         cmocka_unit_test (test_tamper_rejection_decision),
         cmocka_unit_test (test_tamper_copied_columns),
         cmocka_unit_test (test_verify_decisions),
