@@ -228,6 +228,17 @@ static int s_doc_options (jk_opts_t *opts, const jk_report_kind_t *kind,
                      year);
             return S_EXIT_USAGE;
         }
+        /* A book year's RAT is held after the year ends: one after the
+           report's year has no figures, only "not held" for all. */
+        int as_of_year = atoi (doc->as_of);
+        if ((int)number > as_of_year) {
+            fprintf (stderr,
+                     "jejak-report: --book-year %d is after the year of "
+                     "--as-of (%s): a book year's RAT is held after that "
+                     "year ends; give %d or earlier\n",
+                     (int)number, doc->as_of, as_of_year);
+            return S_EXIT_USAGE;
+        }
         doc->book_year = (int)number;
     }
     const char *days = s_option (opts, kind, "days");

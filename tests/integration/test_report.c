@@ -835,6 +835,12 @@ static void test_usage_errors (void **state)
         {"asesmen", "2022-01-01", "xlsx", "--batch", "PK2UMK-2022-01", 2,
          "--batch PK2UMK-2022-01: no such batch started by 2022-01-01 (no "
          "batches started by then)"},
+        {"rat", S_AS_OF, "xlsx", "--book-year", "2023", 2,
+         "jejak-report: --book-year 2023 is after the year of --as-of "
+         "(2022-12-31): a book year's RAT is held after that year ends; "
+         "give 2022 or earlier\n"},
+        {"kecamatan", S_AS_OF, "xlsx", "--book-year", "2023", 2,
+         "--book-year 2023 is after the year of --as-of (2022-12-31)"},
         {"neraca", S_AS_OF, "xlsx", NULL, NULL, 2, "unknown report 'neraca'"},
         {"dak", S_AS_OF, "xlsx", "--keys", "/nonexistent", 3,
          "/nonexistent/person.key: cannot read"},
