@@ -110,7 +110,8 @@ int64_t jk_projections_active (sqlite3 *db, int32_t as_of_day,
                                const char *kecamatan_code);
 
 /* The last position applied to the projections (0 when none), or -1 on
-   SQLite failure. */
+   SQLite failure (not logged: the caller says it, with
+   sqlite3_errmsg). */
 int64_t jk_projections_last_pos (sqlite3 *db);
 
 #endif

@@ -60,8 +60,6 @@ int64_t jk_projections_last_pos (sqlite3 *db)
                             -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step (st) == SQLITE_ROW)
         pos = sqlite3_column_int64 (st, 0);
-    else
-        jk_error (LOG, "last_pos: %s", sqlite3_errmsg (db));
     sqlite3_finalize (st);
     return pos;
 }
@@ -373,6 +371,8 @@ uint8_t *jk_projections_snapshot_rule (sqlite3 *db, int32_t as_of_day,
     msgpack_pack_str (&pk, 10);
     msgpack_pack_str_body (&pk, as_of.date, 10);
     int64_t pos = jk_projections_last_pos (db);
+    if (pos < 0)
+        jk_error (LOG, "last_pos: %s", sqlite3_errmsg (db));
     s_kv_int (&pk, "pos", pos);
     s_rule (&pk, &as_of);
     int rc = pos < 0 ? -1 : 0;

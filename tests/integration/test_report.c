@@ -862,6 +862,30 @@ static void test_usage_errors (void **state)
     free (err);
     free (path);
 
+    /* A SQLite file that holds no projections (an outbox, another
+       program's file): exit 3 and one line of ours, no log line before
+       it. */
+    char *other = s_path ("other.db");
+    sqlite3 *odb = NULL;
+    assert_int_equal (sqlite3_open (other, &odb), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_exec (odb, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (odb);
+    char *csv = s_path ("other.csv");
+    char *oargv[] = {"jejak-report", "kecamatan", "--db", other, "--as-of",
+                     S_AS_OF,        "--out",     csv,    NULL};
+    assert_int_equal (jk_test_run (oargv, &out, &err, S_WAIT_MS), 3);
+    char *one_line = jk_sprintf ("jejak-report: %s: not a Jejak database (no "
+                                 "projections): no such table: sources\n",
+                                 other);
+    assert_string_equal (err, one_line);
+    assert_int_equal (access (csv, F_OK), -1);
+    free (one_line);
+    free (out);
+    free (err);
+    free (csv);
+    free (other);
+
     /* --out never replaces the database (nor its projections, nor any
        SQLite file): refused before anything is read, the file as it
        was. */
