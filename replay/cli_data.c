@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,6 +224,43 @@ static int s_export_filters (jk_opts_t *opts, jk_export_config_t *config)
     return 0;
 }
 
+/* Whether path ends in ext, in any case. */
+static bool s_ends_in (const char *path, const char *ext)
+{
+    size_t len = strlen (path), n = strlen (ext);
+    return len > n && strcasecmp (path + len - n, ext) == 0;
+}
+
+/* An --out named for the other format is a mistake, said before anything
+   is read or written: JSON Lines into a file named .csv, or CSV (a
+   directory of files) into one named .jsonl or .json. 0, or -1 with the
+   reason printed. */
+static int s_export_out_named (jk_opts_t *opts,
+                               const jk_export_config_t *config)
+{
+    const char *out = config->out;
+    if (!out)
+        return 0;
+    if (config->format == JK_EXPORT_JSONL && s_ends_in (out, ".csv")) {
+        fprintf (stderr,
+                 "jejak-replay export: --out %s names a CSV file, but "
+                 "--format is jsonl%s: give --format csv with --out a "
+                 "directory, or an --out not ending in .csv\n",
+                 out, jk_opts_given (opts, "format") ? "" : " (the default)");
+        return -1;
+    }
+    if (config->format == JK_EXPORT_CSV &&
+        (s_ends_in (out, ".jsonl") || s_ends_in (out, ".json"))) {
+        fprintf (stderr,
+                 "jejak-replay export: --out %s names a JSON Lines file, but "
+                 "--format csv writes a directory of files: give --format "
+                 "jsonl, or --out a directory\n",
+                 out);
+        return -1;
+    }
+    return 0;
+}
+
 int jk_cli_export (int argc, char **argv)
 {
     static const jk_opt_t spec[] = {
@@ -274,6 +312,8 @@ int jk_cli_export (int argc, char **argv)
                  format);
         goto done;
     }
+    if (s_export_out_named (opts, &config) != 0)
+        goto done;
     if (s_export_filters (opts, &config) != 0)
         goto done;
     sqlite3 *db = jk_cli_open_log ("export", jk_opts_arg (opts, 0));

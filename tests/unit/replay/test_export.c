@@ -286,6 +286,18 @@ static void test_filter_errors (void **state)
     static const struct {
         const char *flag, *value, *flag2, *value2, *message;
     } bad[] = {
+        {"--out", "/nonexistent-dir/x.csv", NULL, NULL,
+         "jejak-replay export: --out /nonexistent-dir/x.csv names a CSV "
+         "file, but --format is jsonl (the default): give --format csv with "
+         "--out a directory, or an --out not ending in .csv\n"},
+        {"--format", "jsonl", "--out", "/nonexistent-dir/x.CSV",
+         "jejak-replay export: --out /nonexistent-dir/x.CSV names a CSV "
+         "file, but --format is jsonl: give --format csv with --out a "
+         "directory, or an --out not ending in .csv\n"},
+        {"--format", "csv", "--out", "/nonexistent-dir/x.jsonl",
+         "jejak-replay export: --out /nonexistent-dir/x.jsonl names a JSON "
+         "Lines file, but --format csv writes a directory of files: give "
+         "--format jsonl, or --out a directory\n"},
         {"--until-pos", "0", NULL, NULL,
          "jejak-replay export: --until-pos must be >= 1\n"},
         {"--from-pos", "0", NULL, NULL,
