@@ -428,6 +428,12 @@ bool jk_str_ieq (jk_str_t a, const char *text)
     return true;
 }
 
+bool jk_str_ends_ieq (const char *text, const char *end)
+{
+    size_t len = strlen (text), n = strlen (end);
+    return len > n && jk_str_ieq ((jk_str_t){text + len - n, (uint32_t)n}, end);
+}
+
 /* Bytes of the UTF-8 character that starts with lead (1..4), or 0. */
 static size_t s_utf8_width (unsigned char lead)
 {

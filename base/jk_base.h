@@ -174,6 +174,9 @@ void jk_text_clean (char *text, size_t size);
 char *jk_text_visible (const char *text, size_t len);
 /* Case-insensitive ASCII comparison of a borrowed string with text. */
 bool jk_str_ieq (jk_str_t a, const char *text);
+/* Whether text ends in end, ASCII case ignored, with something before it
+   (a file name and its extension: "k.CSV" ends in ".csv", ".csv" not). */
+bool jk_str_ends_ieq (const char *text, const char *end);
 /* Parses an unsigned decimal integer that spans the whole string. */
 int jk_parse_u64 (const char *text, uint64_t *out);
 

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -224,13 +223,6 @@ static int s_export_filters (jk_opts_t *opts, jk_export_config_t *config)
     return 0;
 }
 
-/* Whether path ends in ext, in any case. */
-static bool s_ends_in (const char *path, const char *ext)
-{
-    size_t len = strlen (path), n = strlen (ext);
-    return len > n && strcasecmp (path + len - n, ext) == 0;
-}
-
 /* An --out named for the other format is a mistake, said before anything
    is read or written: JSON Lines into a file named .csv, or CSV (a
    directory of files) into one named .jsonl or .json. 0, or -1 with the
@@ -241,7 +233,7 @@ static int s_export_out_named (jk_opts_t *opts,
     const char *out = config->out;
     if (!out)
         return 0;
-    if (config->format == JK_EXPORT_JSONL && s_ends_in (out, ".csv")) {
+    if (config->format == JK_EXPORT_JSONL && jk_str_ends_ieq (out, ".csv")) {
         fprintf (stderr,
                  "jejak-replay export: --out %s names a CSV file, but "
                  "--format is jsonl%s: give --format csv with --out a "
@@ -250,7 +242,7 @@ static int s_export_out_named (jk_opts_t *opts,
         return -1;
     }
     if (config->format == JK_EXPORT_CSV &&
-        (s_ends_in (out, ".jsonl") || s_ends_in (out, ".json"))) {
+        (jk_str_ends_ieq (out, ".jsonl") || jk_str_ends_ieq (out, ".json"))) {
         fprintf (stderr,
                  "jejak-replay export: --out %s names a JSON Lines file, but "
                  "--format csv writes a directory of files: give --format "

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -451,12 +450,9 @@ static const char *s_format_named (const char *path)
                  {".csv", "csv"},
                  {".html", "html"},
                  {".htm", "html"}};
-    size_t len = strlen (path);
-    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
-        size_t n = strlen (named[i].ext);
-        if (len > n && strcasecmp (path + len - n, named[i].ext) == 0)
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (jk_str_ends_ieq (path, named[i].ext))
             return named[i].format;
-    }
     return NULL;
 }
 

@@ -235,6 +235,14 @@ static void test_utf8_length_and_str_eq (void **state)
     assert_false (jk_str_eq ((jk_str_t){"ni\0k", 4}, "ni"));
     assert_false (jk_str_eq ((jk_str_t){"ni\0", 3}, "ni"));
     assert_true (jk_str_eq ((jk_str_t){"HADIR", 5}, "HADIR"));
+    /* A file name's extension, any case, with a name before it. */
+    assert_true (jk_str_ends_ieq ("k.csv", ".csv"));
+    assert_true (jk_str_ends_ieq ("out/K.CSV", ".csv"));
+    assert_true (jk_str_ends_ieq ("a.Htm", ".htm"));
+    assert_false (jk_str_ends_ieq (".csv", ".csv"));
+    assert_false (jk_str_ends_ieq ("k.csvx", ".csv"));
+    assert_false (jk_str_ends_ieq ("kcsv", ".csv"));
+    assert_false (jk_str_ends_ieq ("", ".csv"));
 }
 
 /* ---- unsigned ranges
