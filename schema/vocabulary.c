@@ -287,10 +287,14 @@ static const jk_field_t s_attendance_recorded[] = {
 static const jk_field_t s_attendance_corrected[] = {
     ENUM ("status", R, s_presence, "corrected presence", "Kehadiran",
           "Kehadiran yang benar"),
-    TIME ("check_in", O, "corrected check-in time", "Jam datang",
-          "JJ:MM; wajib untuk hadir dan terlambat"),
-    TIME ("check_out", O, "corrected check-out time", "Jam pulang",
-          "JJ:MM; tidak sebelum jam datang"),
+    TIME ("check_in", O,
+          "corrected check-in time HH:MM; required for HADIR and "
+          "TERLAMBAT, as when recorded",
+          "Jam datang", "JJ:MM; wajib untuk hadir dan terlambat"),
+    TIME ("check_out", O,
+          "corrected check-out time HH:MM, not before check_in; left out, "
+          "the recorded one is kept for HADIR and TERLAMBAT",
+          "Jam pulang", "JJ:MM; tidak sebelum jam datang"),
     F_REASON,
 };
 

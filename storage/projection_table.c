@@ -186,9 +186,10 @@ static const jk_ptable_column_t s_attendance[] = {
     {"check_in", "TEXT", NULL},
     {"check_out", "TEXT", NULL},
     {"method", "TEXT NOT NULL",
-     "as recorded, replaced by the latest correction (a correction that "
-     "leaves the times out keeps them while the person stays present, and "
-     "drops them for IZIN/SAKIT/ALPA)"},
+     "as recorded, replaced by the latest correction: one to HADIR or "
+     "TERLAMBAT gives `check_in` again (as a recording must) and keeps a "
+     "`check_out` it leaves out; one to IZIN, SAKIT or ALPA drops the times "
+     "it leaves out"},
     {"jp", "INTEGER NOT NULL",
      "hours credited: the session's `jp` when HADIR/TERLAMBAT, else 0"},
     {"event_id", "BLOB NOT NULL",

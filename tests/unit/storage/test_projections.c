@@ -152,6 +152,45 @@ static void test_attendance_percent (void **state)
     h_close (&h);
 }
 
+/* A correction to a presence gives check_in again and keeps the
+   check_out it leaves out; a correction to an absence drops the times
+   it leaves out (PROJECTIONS.md, attendance). */
+static void test_attendance_correction_times (void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open (&h, "attendance-times", NULL);
+    s_world (&h);
+    jk_event_t *late = s_attendance (&h, 1, "1", "TERLAMBAT", "08:40");
+    jk_event_set (late, "check_out", "09:30", NULL);
+    uint8_t id[16];
+    memcpy (id, late->id, 16);
+    H_OK (&h, late);
+    const char *row = "SELECT status || ' ' || coalesce (check_in, '-') || ' '"
+                      " || coalesce (check_out, '-') || ' ' || jp || ' '"
+                      " || corrections FROM attendance WHERE session_no = 1";
+    assert_string_equal (h_text (&h, row), "TERLAMBAT 08:40 09:30 4 0");
+
+    jk_event_t *fix =
+        h_event (&h, "attendance.corrected", "status", "HADIR", "check_in",
+                 "08:00", "reason", "jam salah", NULL);
+    fix->has_corrects = true;
+    memcpy (fix->corrects, id, 16);
+    H_OK (&h, fix);
+    assert_string_equal (h_text (&h, row), "HADIR 08:00 09:30 4 1");
+
+    fix = h_event (&h, "attendance.corrected", "status", "IZIN", "reason",
+                   "ternyata izin", NULL);
+    fix->has_corrects = true;
+    memcpy (fix->corrects, id, 16);
+    H_OK (&h, fix);
+    assert_string_equal (h_text (&h, row), "IZIN - - 0 2");
+    assert_int_equal (h_int (&h, "SELECT present FROM sessions WHERE"
+                                 " session_no = 1"),
+                      0);
+    h_close (&h);
+}
+
 static void test_rat_deadline_and_streak (void **state)
 {
     (void)state;
@@ -518,6 +557,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_attendance_percent),
+        cmocka_unit_test (test_attendance_correction_times),
         cmocka_unit_test (test_rat_deadline_and_streak),
         cmocka_unit_test (test_active_as_of),
         cmocka_unit_test (test_units_and_certificates),
