@@ -310,7 +310,16 @@ static int s_cosign_admit (s_query_t *self, zframe_t *routing, zframe_t *note)
         why[0] = 0;
         for (int i = 0; i < cp->sig_count && !why[0]; i++) {
             s_witness_t *witness = s_witness_of (self, &cp->sigs[i]);
-            if (witness)
+            bool again = false;
+            for (int k = 0; k < i && !again; k++)
+                again = strcmp (cp->sigs[k].name, cp->sigs[i].name) == 0 &&
+                        memcmp (cp->sigs[k].key_id, cp->sigs[i].key_id, 4) == 0;
+            if (again)
+                snprintf (why, sizeof why,
+                          "the signature line of %s is there twice: a note "
+                          "carries one line per key",
+                          cp->sigs[i].name);
+            else if (witness)
                 named[count++] = witness;
             else if (strcmp (cp->sigs[i].name, cp->origin) != 0)
                 snprintf (why, sizeof why,

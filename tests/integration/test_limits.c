@@ -1029,13 +1029,14 @@ static void s_stream_idle (s_fixture_t *f, const s_limit_t *row)
     free (dir);
 }
 
-/* COSIGNs naming one trusted witness: a hub of its own signing with a log
-   key and trusting one witness, its clock pinned, so no token comes back
-   during the exercise: the first row->value are admitted (the store
-   keeps the cosignature: COSIGNED), the next is refused E_BUSY. */
-static void s_cosign_burst (s_fixture_t *f, const s_limit_t *row)
+/* A hub of its own in f->dir/NAME signing with a log key and trusting one
+   witness (32.03.10/saksi), its clock pinned, so no COSIGN token comes
+   back while an exercise runs; its first checkpoint (the log's line
+   alone) in *served and cosigned by the witness in *cosigned (heap). */
+static void s_cosign_hub (s_fixture_t *f, const char *name, s_hub_t *hub,
+                          char **served, char **cosigned)
 {
-    char *dir = jk_sprintf ("%s/cosign", f->dir);
+    char *dir = jk_sprintf ("%s/%s", f->dir, name);
     assert_int_equal (mkdir (dir, 0700), 0);
     uint8_t log_seed[32], w_seed[32], w_pub[32];
     assert_int_equal (jk_note_keygen (log_seed), JK_OK);
@@ -1054,27 +1055,43 @@ static void s_cosign_burst (s_fixture_t *f, const s_limit_t *row)
     assert_int_equal (chmod (key_file, 0600), 0);
     setenv ("JEJAK_CHECKPOINT_KEY", key_file, 1);
     setenv ("JEJAK_WITNESSES", vkey, 1);
-    s_hub_t hub;
-    s_start (&hub, dir, S_CLOCK_MS, false, NULL, NULL);
+    s_start (hub, dir, S_CLOCK_MS, false, NULL, NULL);
     unsetenv ("JEJAK_CHECKPOINT_KEY");
     unsetenv ("JEJAK_WITNESSES");
-    zsock_t *sock = jk_test_dealer (hub.query);
+    zsock_t *sock = jk_test_dealer (hub->query);
     zmsg_t *msg = jk_wire_new ("CHECKPOINT"), *reply;
     char command[16];
     s_request (sock, &msg, command, &reply);
     assert_string_equal (command, "CHECKPOINT");
-    char *note = zmsg_popstr (reply);
+    *served = zmsg_popstr (reply);
     zmsg_destroy (&reply);
+    zsock_destroy (&sock);
     jk_checkpoint_t *cp = jk_malloc (sizeof *cp);
     char why[256];
     assert_int_equal (
-        jk_checkpoint_parse (note, strlen (note), cp, why, sizeof why), JK_OK);
-    char *cosigned = jk_note_cosign (note, cp, "32.03.10/saksi", w_seed,
-                                     (uint64_t)(S_CLOCK_MS / 1000));
-    assert_non_null (cosigned);
+        jk_checkpoint_parse (*served, strlen (*served), cp, why, sizeof why),
+        JK_OK);
+    *cosigned = jk_note_cosign (*served, cp, "32.03.10/saksi", w_seed,
+                                (uint64_t)(S_CLOCK_MS / 1000));
+    assert_non_null (*cosigned);
+    free (cp);
+    free (key_file);
+    free (dir);
+}
+
+/* COSIGNs naming one trusted witness (s_cosign_hub): the first
+   row->value are admitted (the store keeps the cosignature: COSIGNED),
+   the next is refused E_BUSY. */
+static void s_cosign_burst (s_fixture_t *f, const s_limit_t *row)
+{
+    s_hub_t hub;
+    char *served, *cosigned;
+    s_cosign_hub (f, "cosign", &hub, &served, &cosigned);
+    zsock_t *sock = jk_test_dealer (hub.query);
     for (uint64_t n = 1; n <= row->value + 1; n++) {
-        msg = jk_wire_new ("COSIGN");
+        zmsg_t *msg = jk_wire_new ("COSIGN"), *reply;
         zmsg_addstr (msg, cosigned);
+        char command[16];
         s_request (sock, &msg, command, &reply);
         if (n <= row->value)
             assert_string_equal (command, "COSIGNED");
@@ -1089,10 +1106,97 @@ static void s_cosign_burst (s_fixture_t *f, const s_limit_t *row)
     zsock_destroy (&sock);
     s_stop (&hub);
     free (cosigned);
-    free (cp);
+    free (served);
+}
+
+/* COSIGN of a note on sock: the answer's code must be row's and its
+   message must hold text. */
+static void s_cosign_refused (zsock_t *sock, const char *note,
+                              const s_limit_t *row, const char *text)
+{
+    zmsg_t *msg = jk_wire_new ("COSIGN"), *reply;
+    zmsg_addstr (msg, note);
+    char command[16];
+    s_request (sock, &msg, command, &reply);
+    assert_string_equal (command, row->kind);
+    char *code = zmsg_popstr (reply);
+    char *message = zmsg_popstr (reply);
+    assert_string_equal (code, row->code);
+    if (!strstr (message, text))
+        fail_msg ("'%s' not in '%s'", text, message);
+    free (code);
+    free (message);
+    zmsg_destroy (&reply);
+}
+
+/* A served note (the log's line) with lines of strangers added up to
+   row->value signature lines in all: it parses, and the first stranger is
+   named; one line more and it does not parse. */
+static void s_cosign_sigs (s_fixture_t *f, const s_limit_t *row)
+{
+    s_hub_t hub;
+    char *served, *cosigned;
+    s_cosign_hub (f, "sigs", &hub, &served, &cosigned);
+    zsock_t *sock = jk_test_dealer (hub.query);
+    uint8_t seed[32];
+    assert_int_equal (jk_note_keygen (seed), JK_OK);
+    char *note = jk_strdup (served);
+    for (uint64_t n = 2; n <= row->value + 1; n++) {
+        char name[16];
+        snprintf (name, sizeof name, "x%02llu", (unsigned long long)n);
+        char *line =
+            jk_note_sign_line ("x\n", 2, name, JK_NOTE_TYPE_COSIG, seed, 1);
+        assert_non_null (line);
+        char *more = jk_sprintf ("%s%s", note, line);
+        free (line);
+        free (note);
+        note = more;
+        if (n == row->value)
+            s_cosign_refused (sock, note, row,
+                              "the signature line of x02 is not of a witness "
+                              "this hub trusts");
+    }
+    s_cosign_refused (sock, note, row, "more than 32 signature lines");
     free (note);
-    free (key_file);
-    free (dir);
+    zsock_destroy (&sock);
+    s_stop (&hub);
+    free (cosigned);
+    free (served);
+}
+
+/* A served note with a stranger's line whose key name is row->value
+   bytes: it parses and the stranger is named; a byte more, it does not. */
+static void s_note_name (s_fixture_t *f, const s_limit_t *row)
+{
+    s_hub_t hub;
+    char *served, *cosigned;
+    s_cosign_hub (f, "names", &hub, &served, &cosigned);
+    zsock_t *sock = jk_test_dealer (hub.query);
+    uint8_t seed[32];
+    assert_int_equal (jk_note_keygen (seed), JK_OK);
+    char *name = jk_calloc (1, row->value + 1);
+    memset (name, 'n', row->value);
+    /* The signer refuses a name too long: the longer line is the same
+       with one more byte of name after the dash (3 bytes) and space. */
+    char *line =
+        jk_note_sign_line ("x\n", 2, name, JK_NOTE_TYPE_COSIG, seed, 1);
+    assert_non_null (line);
+    char *longer = jk_sprintf ("%.4sn%s", line, line + 4);
+    char *note = jk_sprintf ("%s%s", served, line);
+    char *text = jk_sprintf ("the signature line of %s is not of", name);
+    s_cosign_refused (sock, note, row, text);
+    free (note);
+    note = jk_sprintf ("%s%s", served, longer);
+    s_cosign_refused (sock, note, row, "key name must be 1-127 bytes");
+    free (note);
+    free (text);
+    free (longer);
+    free (line);
+    free (name);
+    zsock_destroy (&sock);
+    s_stop (&hub);
+    free (cosigned);
+    free (served);
 }
 
 static void s_state_chunk_min (s_fixture_t *f, const s_limit_t *row)
@@ -1426,6 +1530,8 @@ static const struct {
     {"state_chunk_max", s_state_chunk_max},
     {"stream_idle", s_stream_idle},
     {"cosign_note", s_cosign_note},
+    {"cosign_sigs", s_cosign_sigs},
+    {"note_name", s_note_name},
     {"cosign_burst", s_cosign_burst},
     {"snapshot_rule", s_snapshot_rule},
     {"proof_pos_min", s_proof_pos_min},

@@ -1472,6 +1472,27 @@ static void test_witnesses (void **state)
                     "this hub signed no checkpoint with this text");
     free (other_cosigned);
     free (other);
+    /* A line twice (the served note's last, a trusted witness's): refused
+       before the store, and named as what it is, not as a stranger's. */
+    size_t served_len = strlen (served);
+    size_t last = served_len - 1;
+    while (last > 0 && served[last - 1] != '\n')
+        last--;
+    char *twice = jk_sprintf ("%s%s", served, served + last);
+    jk_checkpoint_t *served_cp = jk_malloc (sizeof *served_cp);
+    assert_int_equal (
+        jk_checkpoint_parse (served, served_len, served_cp, why, sizeof why),
+        JK_OK);
+    char *twice_why =
+        jk_sprintf ("the signature line of %s is there twice: "
+                    "a note carries one line per key",
+                    served_cp->sigs[served_cp->sig_count - 1].name);
+    ask = jk_wire_new ("COSIGN");
+    zmsg_addstr (ask, twice);
+    s_expect_error (q, ask, "E_COSIGNATURE", twice_why);
+    free (twice_why);
+    free (served_cp);
+    free (twice);
     /* The bound per witness: 40 COSIGNs of the served note (both
        witnesses' lines) sent at once; each witness has a bucket of 4, one
        back every 250 ms, so at most 4 + elapsed / 250 ms reach the store
