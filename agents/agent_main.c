@@ -191,7 +191,7 @@ static void s_command_help (jk_agent_t *self, const jk_type_t *t, FILE *out)
                           (long long)fd->min, (long long)fd->max);
                 break;
             case JK_KIND_DATE:
-                snprintf (limits, sizeof limits, "dd/mm/yyyy or yyyy-mm-dd");
+                snprintf (limits, sizeof limits, "%s", JK_DATE_FORMS);
                 break;
             case JK_KIND_TIME:
                 snprintf (limits, sizeof limits, "HH:MM or HH.MM (WIB)");
@@ -212,13 +212,17 @@ static void s_command_help (jk_agent_t *self, const jk_type_t *t, FILE *out)
             }
             case JK_KIND_LIST:
                 snprintf (limits, sizeof limits,
-                          "comma-separated, %lld..%lld items",
-                          (long long)fd->min, (long long)fd->max);
+                          "comma-separated, %lld..%lld items of 1..%lld "
+                          "characters",
+                          (long long)fd->min, (long long)fd->max,
+                          (long long)fd->item_max);
                 break;
             case JK_KIND_UNITS:
                 snprintf (limits, sizeof limits,
-                          "CODE=TITLE|CODE=TITLE, %lld..%lld items",
-                          (long long)fd->min, (long long)fd->max);
+                          "CODE=TITLE|CODE=TITLE, %lld..%lld items; CODE "
+                          "1..%lld characters, TITLE 1..%d",
+                          (long long)fd->min, (long long)fd->max,
+                          (long long)fd->item_max, JK_UNIT_TITLE_MAX);
                 break;
         }
         fprintf (out, "  --%-20s %-5s %s; %s%s%s\n", name,

@@ -88,9 +88,9 @@ static const char *s_receipt_of (jk_http_t *h, s_receipt_t *r, char *key,
         char wire[16];
         jk_report_t report;
         jk_report_reset (&report);
-        static const jk_field_t f = {"day", JK_KIND_DATE,   true, 0,     0,
-                                     NULL,  JK_FORMAT_NONE, NULL, "day", NULL,
-                                     NULL};
+        static const jk_field_t f = {"day", JK_KIND_DATE, true,           0,
+                                     0,     NULL,         JK_FORMAT_NONE, NULL,
+                                     "day", NULL,         NULL,           0};
         if (jk_office_wire_value (&f, day, wire, sizeof wire, &report) != 0)
             return TR (h,
                        "Tanggal tidak dikenali: tulis hh/bb/tttt (mis. "

@@ -147,6 +147,11 @@ static bool s_all_text (const msgpack_object *o)
     }
 }
 
+/* The rule every E_NOT_UTF8 message ends with (docs/EVENTS.md). */
+#define S_TEXT_RULE                                                            \
+    "every string of an event, keys included, must be UTF-8 text without "     \
+    "NUL bytes"
+
 /* Every str of the event, envelope and body, keys and values, is valid
    UTF-8 without NUL: checked once, here, so nothing downstream (answers,
    topics, the log's text columns, JSON, CSV) ever carries other bytes.
@@ -158,8 +163,8 @@ static int s_check_text (const msgpack_object_map *map, jk_report_t *report)
         const msgpack_object *val = &map->ptr[i].val;
         if (!s_all_text (key)) {
             jk_report_error (report, "E_NOT_UTF8", "",
-                             "an envelope key is not valid UTF-8 text (or "
-                             "holds a NUL byte)");
+                             "an envelope key is not valid UTF-8 or holds a "
+                             "NUL byte: " S_TEXT_RULE);
             return -1;
         }
         bool named = key->type == MSGPACK_OBJECT_STR;
@@ -173,18 +178,18 @@ static int s_check_text (const msgpack_object_map *map, jk_report_t *report)
                     name, sizeof name, "%.*s",
                     (int)(key->via.str.size < 16 ? key->via.str.size : 16),
                     key->via.str.ptr);
-            jk_report_error (report, "E_NOT_UTF8", name,
-                             "%s is not valid UTF-8 text (or holds a NUL "
-                             "byte): every string must be",
-                             name);
+            jk_report_error (
+                report, "E_NOT_UTF8", name,
+                "%s is not valid UTF-8 or holds a NUL byte: " S_TEXT_RULE,
+                name);
             return -1;
         }
         for (uint32_t j = 0; body && j < val->via.map.size; j++) {
             const msgpack_object *k = &val->via.map.ptr[j].key;
             if (!s_all_text (k)) {
                 jk_report_error (report, "E_NOT_UTF8", "body",
-                                 "a body key is not valid UTF-8 text (or "
-                                 "holds a NUL byte)");
+                                 "a body key is not valid UTF-8 or holds a "
+                                 "NUL byte: " S_TEXT_RULE);
                 return -1;
             }
             if (!s_all_text (&val->via.map.ptr[j].val)) {
@@ -195,8 +200,8 @@ static int s_check_text (const msgpack_object_map *map, jk_report_t *report)
                         (int)(k->via.str.size < 40 ? k->via.str.size : 40),
                         k->via.str.ptr);
                 jk_report_error (report, "E_NOT_UTF8", path,
-                                 "%s is not valid UTF-8 text (or holds a "
-                                 "NUL byte): every string must be",
+                                 "%s is not valid UTF-8 or holds a NUL "
+                                 "byte: " S_TEXT_RULE,
                                  path);
                 return -1;
             }

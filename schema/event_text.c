@@ -47,7 +47,9 @@ int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes)
 }
 
 /* Accepts what operators type: ISO "2022-10-05", "05/10/2022", "5-10-2022",
-   "5.10.2022" (day first, as Indonesian spreadsheets write). */
+   "5.10.2022" (day first, as Indonesian spreadsheets write: day and month
+   of 1 or 2 digits, one separator twice, a year of 4 digits from 1000;
+   never a 2-digit year). JK_DATE_FORMS says the same to the user. */
 static int s_date_parse_user (const char *text, int32_t *days)
 {
     size_t len = strlen (text);
@@ -175,15 +177,14 @@ static int s_set_bool (const char *t, const char *path, jk_value_t *v,
     return 0;
 }
 
-/* dd/mm/yyyy or yyyy-mm-dd, kept as yyyy-mm-dd. */
+/* A date in one of JK_DATE_FORMS, kept as yyyy-mm-dd. */
 static int s_set_date (jk_event_t *self, const char *t, const char *path,
                        jk_value_t *v, jk_report_t *report)
 {
     int32_t days;
     if (s_date_parse_user (t, &days) != 0) {
         jk_report_error (report, "E_FIELD_FORMAT", path,
-                         "%s must be a date dd/mm/yyyy or yyyy-mm-dd, "
-                         "got '%s'",
+                         "%s must be a date " JK_DATE_FORMS ", got '%.40s'",
                          path, t);
         return -1;
     }

@@ -13,26 +13,36 @@
 int jk_nik_parse (const char *text, size_t len, jk_nik_t *out,
                   const char *field, jk_report_t *report)
 {
-    if (len != 16) {
+    /* Characters, as people count them, not bytes: a NIK ending in the
+       Arabic-Indic digit U+0663 (2 bytes) is 16 characters, the last of
+       them not one of the digits 0-9. */
+    int64_t chars = jk_utf8_length (text, len);
+    if (chars < 0) {
         jk_report_error (report, "E_NIK_FORMAT", field,
-                         "%s must be 16 digits, got %zu characters", field,
-                         len);
+                         "%s must be 16 digits, got text that is not UTF-8",
+                         field);
         return JK_INVALID;
     }
+    if (chars != 16) {
+        jk_report_error (report, "E_NIK_FORMAT", field,
+                         "%s must be 16 digits, got %lld characters", field,
+                         (long long)chars);
+        return JK_INVALID;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (text[i] < '0' || text[i] > '9') {
+            jk_report_error (report, "E_NIK_FORMAT", field,
+                             "%s must be 16 digits, found '%.*s'", field,
+                             (int)jk_utf8_sequence (text + i, len - i),
+                             text + i);
+            return JK_INVALID;
+        }
     int v[8] = {0};
     static const int widths[] = {2, 2, 2, 2, 2, 2, 4};
     const char *p = text;
-    for (int part = 0; part < 7; part++) {
-        for (int k = 0; k < widths[part]; k++, p++) {
-            if (*p < '0' || *p > '9') {
-                jk_report_error (report, "E_NIK_FORMAT", field,
-                                 "%s must be 16 digits, found '%c'", field,
-                                 isprint ((unsigned char)*p) ? *p : '?');
-                return JK_INVALID;
-            }
+    for (int part = 0; part < 7; part++)
+        for (int k = 0; k < widths[part]; k++, p++)
             v[part] = v[part] * 10 + (*p - '0');
-        }
-    }
     jk_nik_t nik = {.province = v[0],
                     .regency = v[1],
                     .kecamatan = v[2],

@@ -35,9 +35,16 @@ static void s_limits (const jk_field_t *f, char *out, size_t size)
             break;
         }
         case JK_KIND_LIST:
+            snprintf (out, size, "%lld..%lld items, each 1..%lld characters",
+                      (long long)f->min, (long long)f->max,
+                      (long long)f->item_max);
+            break;
         case JK_KIND_UNITS:
-            snprintf (out, size, "%lld..%lld items", (long long)f->min,
-                      (long long)f->max);
+            snprintf (out, size,
+                      "%lld..%lld items; code 1..%lld characters, title "
+                      "1..%d characters",
+                      (long long)f->min, (long long)f->max,
+                      (long long)f->item_max, JK_UNIT_TITLE_MAX);
             break;
         default:
             break;

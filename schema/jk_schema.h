@@ -27,6 +27,7 @@
 #define JK_LIST_MAX         50          /* items of one list field */
 #define JK_SOURCE_MAX       64          /* bytes of envelope.source */
 #define JK_ACTOR_MAX        100         /* characters of envelope.actor */
+#define JK_UNIT_TITLE_MAX   200         /* characters of a unit's title */
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -73,6 +74,9 @@ typedef struct {
        Indonesian label and help line. NULL: the name stands in. */
     const char *label;
     const char *help;
+    /* LIST: characters of each item; UNITS: of each code (a title is
+       1..JK_UNIT_TITLE_MAX). 0 for the other kinds. */
+    int64_t item_max;
 } jk_field_t;
 
 typedef struct jk_event_s jk_event_t;
@@ -265,11 +269,20 @@ size_t jk_event_slabs_kept (jk_event_slabs_t *self);
 void jk_event_set_source (jk_event_t *self, const char *source);
 void jk_event_set_actor (jk_event_t *self, const char *actor);
 
-/* Sets a body field from text in its wire form (dates "YYYY-MM-DD", times
-   "HH:MM", enums upper case, sets and lists comma-separated, units
-   "CODE=TITLE|CODE=TITLE"). The text is copied. Returns JK_OK, or
-   JK_INVALID with E_FIELD_UNKNOWN / E_FIELD_TYPE in the report. Range and
-   format rules are left to jk_event_validate. */
+/* The dates jk_event_set takes, as its message and the agents' --help
+   state them. Surrounding spaces are ignored; a 2-digit year (and a
+   day-first date before the year 1000), yyyy/mm/dd, two different
+   separators and a date that does not exist are refused. */
+#define JK_DATE_FORMS                                                          \
+    "dd/mm/yyyy, dd-mm-yyyy or dd.mm.yyyy (day and month of 1 or 2 digits, "   \
+    "a 4-digit year) or yyyy-mm-dd"
+
+/* Sets a body field from text as an operator types it (agents' flags and
+   CSV cells; surrounding spaces ignored): dates in JK_DATE_FORMS, times
+   "HH:MM" or "HH.MM", enums in any case, sets and lists comma-separated,
+   units "CODE=TITLE|CODE=TITLE". The text is copied. Returns JK_OK, or
+   JK_INVALID with the problem in the report. Range and format rules are
+   left to jk_event_validate. */
 int jk_event_set (jk_event_t *self, const char *field, const char *text,
                   jk_report_t *report);
 /* A typed setter for programs that hold numbers already. */

@@ -213,20 +213,61 @@ static int s_check_format (const jk_event_t *ev, const jk_field_t *f,
     return 0;
 }
 
-static int s_text_length (const char *path, jk_str_t s, int64_t lo, int64_t hi,
-                          jk_report_t *report)
+/* Whether s is lo..hi characters (UTF-8 code points, not bytes); the
+   error is reported on field (body.NAME) and names what, the field or
+   one item of it ("body.units[2].code"). */
+static int s_text_length_of (const char *field, const char *what, jk_str_t s,
+                             int64_t lo, int64_t hi, jk_report_t *report)
 {
     int64_t chars = jk_utf8_length (s.ptr, s.len);
     if (chars < 0) {
-        jk_report_error (report, "E_FIELD_FORMAT", path,
-                         "%s is not valid UTF-8", path);
+        jk_report_error (report, "E_FIELD_FORMAT", field,
+                         "%s is not valid UTF-8", what);
         return -1;
     }
     if (chars < lo || chars > hi) {
-        jk_report_error (report, "E_FIELD_LENGTH", path,
-                         "%s must be %lld..%lld characters, got %lld", path,
+        jk_report_error (report, "E_FIELD_LENGTH", field,
+                         "%s must be %lld..%lld characters, got %lld", what,
                          (long long)lo, (long long)hi, (long long)chars);
         return -1;
+    }
+    return 0;
+}
+
+static int s_text_length (const char *path, jk_str_t s, int64_t lo, int64_t hi,
+                          jk_report_t *report)
+{
+    return s_text_length_of (path, path, s, lo, hi, report);
+}
+
+/* Item k of path (part: "" for a list's item, ".code" or ".title" for a
+   unit's) is 1..hi characters; its name ("body.units[2].code", 0-based
+   as the decoder names items) is formatted only when it is not. */
+static int s_item_length (const char *path, uint32_t k, const char *part,
+                          jk_str_t s, int64_t hi, jk_report_t *report)
+{
+    int64_t chars = jk_utf8_length (s.ptr, s.len);
+    if (chars >= 1 && chars <= hi)
+        return 0;
+    char what[96];
+    snprintf (what, sizeof what, "%s[%u]%s", path, k, part);
+    return s_text_length_of (path, what, s, 1, hi, report);
+}
+
+/* Each item of a list (1..item_max characters), or each unit's code
+   (1..item_max) and title (1..JK_UNIT_TITLE_MAX). */
+static int s_check_items (const jk_field_t *f, const jk_value_t *v,
+                          const char *path, jk_report_t *report)
+{
+    for (uint32_t k = 0; k < v->count; k++) {
+        if (f->kind == JK_KIND_LIST) {
+            if (s_item_length (path, k, "", v->items[k], f->item_max, report))
+                return -1;
+        } else if (s_item_length (path, k, ".code", v->items[2 * k],
+                                  f->item_max, report) ||
+                   s_item_length (path, k, ".title", v->items[2 * k + 1],
+                                  JK_UNIT_TITLE_MAX, report))
+            return -1;
     }
     return 0;
 }
@@ -329,10 +370,8 @@ static int s_check_field (const jk_event_t *ev, size_t index,
                                  v->count);
                 return -1;
             }
-            for (uint32_t k = 0;
-                 k < (f->kind == JK_KIND_UNITS ? 2 * v->count : v->count); k++)
-                if (s_text_length (path, v->items[k], 1, 200, report))
-                    return -1;
+            if (f->kind != JK_KIND_SET && s_check_items (f, v, path, report))
+                return -1;
             break;
         default:
             break;

@@ -33,32 +33,32 @@ static const char *const s_verdict[] = {"K", "BK", NULL};
 /* Shorthands keep the table readable: one line per field. */
 #define STR(n, req, lo, hi, fmt, doc, label, help)                             \
     {                                                                          \
-        n, JK_KIND_STR, req, lo, hi, NULL, fmt, NULL, doc, label, help         \
+        n, JK_KIND_STR, req, lo, hi, NULL, fmt, NULL, doc, label, help, 0      \
     }
 #define UINT(n, req, lo, hi, def, doc, label, help)                            \
     {                                                                          \
         n, JK_KIND_UINT, req, lo, hi, NULL, JK_FORMAT_NONE, def, doc, label,   \
-            help                                                               \
+            help, 0                                                            \
     }
 #define DATE(n, req, def, doc, label, help)                                    \
     {                                                                          \
         n, JK_KIND_DATE, req, 0, 0, NULL, JK_FORMAT_NONE, def, doc, label,     \
-            help                                                               \
+            help, 0                                                            \
     }
 #define TIME(n, req, doc, label, help)                                         \
     {                                                                          \
         n, JK_KIND_TIME, req, 0, 0, NULL, JK_FORMAT_NONE, NULL, doc, label,    \
-            help                                                               \
+            help, 0                                                            \
     }
 #define ENUM(n, req, vals, doc, label, help)                                   \
     {                                                                          \
         n, JK_KIND_ENUM, req, 0, 0, vals, JK_FORMAT_NONE, NULL, doc, label,    \
-            help                                                               \
+            help, 0                                                            \
     }
 #define BOOL(n, req, doc, label, help)                                         \
     {                                                                          \
         n, JK_KIND_BOOL, req, 0, 0, NULL, JK_FORMAT_NONE, NULL, doc, label,    \
-            help                                                               \
+            help, 0                                                            \
     }
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
 
@@ -90,8 +90,8 @@ static const char *const s_verdict[] = {"K", "BK", NULL};
 static const jk_field_t s_cooperative_registered[] = {
     F_LEGAL_NUMBER,
     DATE ("legal_date", R, NULL,
-          "date of the legal-entity decree; not in "
-          "the future",
+          "date of the legal-entity decree; not in the future (today in "
+          "WIB): `E_FIELD_RANGE`",
           "Tanggal badan hukum",
           "Tanggal SK badan hukum; tidak boleh di masa depan"),
     STR ("name", R, 3, 150, JK_FORMAT_NONE, "cooperative name", "Nama koperasi",
@@ -143,12 +143,13 @@ static const jk_field_t s_cooperative_updated[] = {
 static const jk_field_t s_rat_held[] = {
     F_LEGAL_NUMBER,
     UINT ("book_year", R, 1990, 9999, NULL,
-          "book year the meeting closes, 1990 .. the current year",
+          "book year the meeting closes, 1990 .. the current year "
+          "(`E_FIELD_RANGE`)",
           "Tahun buku",
           "Tahun buku yang ditutup oleh RAT, 1990 sampai tahun ini"),
     DATE ("held_on", R, NULL,
-          "date of the meeting: after 31 December of the "
-          "book year, not in the future",
+          "date of the meeting: after 31 December of the book year "
+          "(`E_FIELD_RULE`), not in the future (`E_FIELD_RANGE`)",
           "Tanggal RAT", "Sesudah 31 Desember tahun buku; tidak di masa depan"),
     UINT ("members_present", R, 0, 10000000, NULL, "members present",
           "Anggota hadir", "Jumlah anggota yang hadir dalam RAT"),
@@ -161,7 +162,8 @@ static const jk_field_t s_status_declared[] = {
     ENUM ("status", R, s_coop_status, "declared status", "Status",
           "Status koperasi yang ditetapkan"),
     STR ("basis", O, 3, 100, JK_FORMAT_NONE,
-         "decree number; required for DIBEKUKAN and DIBUBARKAN",
+         "decree number; required when status is DIBEKUKAN or DIBUBARKAN "
+         "(`E_FIELD_MISSING`)",
          "Dasar penetapan", "Nomor SK; wajib untuk Dibekukan dan Dibubarkan"),
     DATE ("on", R, NULL, "date the status takes effect", "Berlaku sejak",
           "Tanggal status mulai berlaku"),
@@ -173,8 +175,9 @@ static const jk_field_t s_person_registered[] = {
          "Nama sesuai KTP"),
     ENUM ("sex", R, s_sex, "L (male) or P (female)", "Jenis kelamin",
           "Laki-laki atau perempuan"),
-    DATE ("birth_date", R, NULL, "date of birth", "Tanggal lahir",
-          "Tanggal lahir sesuai KTP"),
+    DATE ("birth_date", R, NULL,
+          "date of birth; not in the future (today in WIB): `E_FIELD_RANGE`",
+          "Tanggal lahir", "Tanggal lahir sesuai KTP"),
     STR ("desa_code", R, 13, 13, JK_FORMAT_DESA_ANY,
          "desa of residence: a Cianjur desa, or any Kemendagri desa code",
          "Desa tempat tinggal",
@@ -186,8 +189,8 @@ static const jk_field_t s_person_registered[] = {
          "legal number of the person's cooperative (registered)", "Koperasi",
          "Nomor badan hukum koperasi orang ini (sudah terdaftar)"),
     ENUM ("role", O, s_role,
-          "role in that cooperative; given with "
-          "cooperative",
+          "role in that cooperative: required when cooperative is given "
+          "(`E_FIELD_MISSING`), given only with cooperative (`E_FIELD_RULE`)",
           "Jabatan di koperasi", "Diisi bersama koperasi"),
 };
 
@@ -197,8 +200,10 @@ static const jk_field_t s_person_corrected[] = {
          "Nama yang benar"),
     ENUM ("sex", O, s_sex, "corrected sex", "Jenis kelamin",
           "Laki-laki atau perempuan"),
-    DATE ("birth_date", O, NULL, "corrected date of birth", "Tanggal lahir",
-          "Tanggal lahir sesuai KTP"),
+    DATE ("birth_date", O, NULL,
+          "corrected date of birth; not in the future (today in WIB): "
+          "`E_FIELD_RANGE`",
+          "Tanggal lahir", "Tanggal lahir sesuai KTP"),
     STR ("desa_code", O, 13, 13, JK_FORMAT_DESA_ANY, "corrected desa",
          "Desa tempat tinggal", "Desa yang benar"),
     STR ("phone", O, 10, 16, JK_FORMAT_PHONE, "corrected phone", "Nomor HP",
@@ -206,8 +211,9 @@ static const jk_field_t s_person_corrected[] = {
     STR ("cooperative", O, 1, 100, JK_FORMAT_LEGAL_NUMBER,
          "corrected cooperative (registered)", "Koperasi",
          "Nomor badan hukum koperasi orang ini (sudah terdaftar)"),
-    ENUM ("role", O, s_role, "corrected role", "Jabatan di koperasi",
-          "Diisi bersama koperasi"),
+    ENUM ("role", O, s_role,
+          "corrected role; given only with cooperative (`E_FIELD_RULE`)",
+          "Jabatan di koperasi", "Diisi bersama koperasi"),
     F_REASON,
 };
 
@@ -227,7 +233,7 @@ static const jk_field_t s_batch_scheduled[] = {
           "Hari pertama pelatihan"),
     DATE ("end_date", R, NULL,
           "last day: start_date .. start_date + 13 "
-          "(at most 14 days)",
+          "(at most 14 days; else `E_FIELD_RULE`)",
           "Tanggal selesai",
           "Hari terakhir; paling lama 14 hari sejak tanggal mulai"),
     UINT ("class_size_max", O, 1, 500, "30", "participants at most",
@@ -245,8 +251,8 @@ static const jk_field_t s_session_scheduled[] = {
           "Tanggal sesi, di antara hari-hari angkatan"),
     TIME ("starts", R, "start time, HH:MM WIB", "Jam mulai",
           "Jam mulai, JJ:MM WIB"),
-    TIME ("ends", R, "end time, HH:MM WIB, after starts", "Jam selesai",
-          "Jam selesai, JJ:MM WIB, sesudah jam mulai"),
+    TIME ("ends", R, "end time, HH:MM WIB, after starts (`E_FIELD_RULE`)",
+          "Jam selesai", "Jam selesai, JJ:MM WIB, sesudah jam mulai"),
     UINT ("jp", R, 1, 10, NULL, "lesson hours (jam pelajaran) of 45 minutes",
           "Jam pelajaran (JP)", "Jumlah jam pelajaran; 1 JP = 45 menit"),
     STR ("topic", R, 3, 200, JK_FORMAT_NONE, "topic", "Materi", "Materi sesi"),
@@ -275,10 +281,12 @@ static const jk_field_t s_attendance_recorded[] = {
     ENUM ("status", R, s_presence, "presence", "Kehadiran",
           "Hadir, terlambat, izin, sakit atau alpa"),
     TIME ("check_in", O,
-          "check-in time HH:MM; required for HADIR and "
-          "TERLAMBAT",
+          "check-in time HH:MM; required when status is HADIR or "
+          "TERLAMBAT (`E_FIELD_MISSING`)",
           "Jam datang", "JJ:MM; wajib untuk hadir dan terlambat"),
-    TIME ("check_out", O, "check-out time HH:MM, not before check_in",
+    TIME ("check_out", O,
+          "check-out time HH:MM; given only with check_in, and not before "
+          "it (`E_FIELD_RULE`)",
           "Jam pulang", "JJ:MM; tidak sebelum jam datang"),
     ENUM ("method", R, s_method, "how presence was taken", "Cara pencatatan",
           "Cara kehadiran dicatat"),
@@ -308,16 +316,20 @@ static const jk_field_t s_assessment_scheduled[] = {
          "Kode skema", "Kode skema sertifikasi"),
     STR ("scheme_title", R, 3, 200, JK_FORMAT_NONE, "scheme title",
          "Nama skema", "Nama skema sertifikasi"),
+    /* A code and an assessor id are 1..60 characters here as in
+       assessment.unit_assessed, which must name one of them. */
     {"units", JK_KIND_UNITS, R, 1, 50, NULL, JK_FORMAT_NONE, NULL,
-     "competency units: CODE=TITLE items separated by |", "Unit kompetensi",
-     "Kode dan judul tiap unit kompetensi"},
+     "competency units: CODE=TITLE items separated by |; codes distinct "
+     "(`E_FIELD_RULE`)",
+     "Unit kompetensi", "Kode dan judul tiap unit kompetensi", 60},
     DATE ("date", R, NULL, "date of the assessment", "Tanggal uji",
           "Tanggal uji kompetensi"),
     F_BATCH (O),
     STR ("lsp", R, 3, 150, JK_FORMAT_NONE, "certification body (LSP)", "LSP",
          "Lembaga sertifikasi profesi"),
     {"assessors", JK_KIND_LIST, R, 1, 20, NULL, JK_FORMAT_NONE, NULL,
-     "assessor ids, comma-separated", "Asesor", "Kode asesor, satu per baris"},
+     "assessor ids, comma-separated", "Asesor", "Kode asesor, satu per baris",
+     60},
 };
 
 static const jk_field_t s_unit_assessed[] = {
@@ -329,7 +341,7 @@ static const jk_field_t s_unit_assessed[] = {
          "Kode unit", "Kode unit, salah satu unit uji ini"),
     {"methods", JK_KIND_SET, R, 1, 6, s_assess_method, JK_FORMAT_NONE, NULL,
      "assessment methods used, comma-separated", "Metode asesmen",
-     "Metode yang dipakai (boleh lebih dari satu)"},
+     "Metode yang dipakai (boleh lebih dari satu)", 0},
     ENUM ("verdict", R, s_verdict, "K (kompeten) or BK (belum kompeten)",
           "Keputusan", "K (kompeten) atau BK (belum kompeten)"),
     UINT ("score", O, 0, 100, NULL, "score 0..100", "Nilai",
@@ -357,8 +369,8 @@ static const jk_field_t s_certificate_issued[] = {
     DATE ("issued_on", R, NULL, "date of issue", "Tanggal terbit",
           "Tanggal sertifikat diterbitkan"),
     DATE ("valid_until", O, "issued_on + 3 years",
-          "expiry: 1 to 5 years after issued_on", "Berlaku sampai",
-          "1 sampai 5 tahun sesudah terbit (bawaan 3 tahun)"),
+          "expiry: 1 to 5 years after issued_on (`E_FIELD_RANGE`)",
+          "Berlaku sampai", "1 sampai 5 tahun sesudah terbit (bawaan 3 tahun)"),
 };
 
 static const jk_field_t s_certificate_revoked[] = {
@@ -390,7 +402,7 @@ static const jk_type_t s_types[] = {
     TYPE ("cooperative.updated", JK_DOMAIN_REGISTRATION, "cooperative-update",
           s_cooperative_updated, false, jk_check_any_optional,
           "Mutable fields of a registered cooperative change; at least one "
-          "is given.",
+          "is given (else `E_FIELD_RULE`).",
           "Perubahan data koperasi"),
     TYPE ("cooperative.rat_held", JK_DOMAIN_REGISTRATION, "rat", s_rat_held,
           false, jk_check_rat_held,
@@ -411,7 +423,9 @@ static const jk_type_t s_types[] = {
           "Pendaftaran orang"),
     TYPE ("person.corrected", JK_DOMAIN_REGISTRATION, "person-correct",
           s_person_corrected, false, jk_check_person_corrected,
-          "Fields of a registered person are corrected, with a reason.",
+          "Fields of a registered person are corrected, with a reason: at "
+          "least one field besides nik and reason is given (else "
+          "`E_FIELD_RULE`).",
           "Koreksi data orang"),
     TYPE ("training.batch_scheduled", JK_DOMAIN_REGISTRATION, "batch",
           s_batch_scheduled, false, jk_check_batch,

@@ -625,12 +625,44 @@ static void test_text_at_every_position (void **state)
                 assert_string_equal (report.error.field, "body.address");
                 assert_string_equal (
                     report.error.message,
-                    "body.address is not valid UTF-8 text (or holds a NUL "
-                    "byte): every string must be");
+                    "body.address is not valid UTF-8 or holds a NUL byte: "
+                    "every string of an event, keys included, must be UTF-8 "
+                    "text without NUL bytes");
             }
             jk_event_destroy (&ev);
             free (bytes);
         }
+    /* An envelope value and a body key: the same rule, each named. */
+    memcpy (s_text, "ab\xff", 3);
+    s_text_len = 3;
+    static const struct {
+        const char *path;
+        s_op_t op;
+        const char *field, *message;
+    } named[] = {
+        {"actor", OP_REPLACE, "actor",
+         "actor is not valid UTF-8 or holds a NUL byte: every string of an "
+         "event, keys included, must be UTF-8 text without NUL bytes"},
+        {"body.ab\xff", OP_ADD, "body",
+         "a body key is not valid UTF-8 or holds a NUL byte: every string of "
+         "an event, keys included, must be UTF-8 text without NUL bytes"},
+        {"ab\xff", OP_ADD, "",
+         "an envelope key is not valid UTF-8 or holds a NUL byte: every "
+         "string of an event, keys included, must be UTF-8 text without NUL "
+         "bytes"},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        size_t size;
+        uint8_t *bytes = s_mutate ("cooperative.registered", named[i].path,
+                                   named[i].op, s_pack_s_text, &size);
+        jk_report_t report = {0};
+        jk_event_t *ev = jk_event_decode (bytes, size, &report);
+        assert_null (ev);
+        assert_string_equal (report.error.code, "E_NOT_UTF8");
+        assert_string_equal (report.error.field, named[i].field);
+        assert_string_equal (report.error.message, named[i].message);
+        free (bytes);
+    }
 }
 
 /* The walk's text check on a str that is the whole buffer, in a block of
@@ -1037,9 +1069,9 @@ static void test_envelope_peek (void **state)
    entry; v2 renames batch to batch_code and adds a reason. */
 static const jk_field_t s_closed_v2_fields[] = {
     {"batch_code", JK_KIND_STR, true, 3, 40, NULL, JK_FORMAT_CODE, NULL,
-     "training batch code", NULL, NULL},
+     "training batch code", NULL, NULL, 0},
     {"reason", JK_KIND_STR, false, 0, 250, NULL, JK_FORMAT_NONE, NULL, "why",
-     NULL, NULL},
+     NULL, NULL, 0},
 };
 
 static int s_closed_v1_to_v2 (const jk_event_t *old, jk_event_t *out,
@@ -1059,23 +1091,23 @@ static int s_closed_v1_to_v2 (const jk_event_t *old, jk_event_t *out,
    (name, count, note) by name, -> v3 (title, count) by function. */
 static const jk_field_t s_own_v1_fields[] = {
     {"name", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "name", NULL,
-     NULL},
+     NULL, 0},
     {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n", NULL,
-     NULL},
+     NULL, 0},
 };
 static const jk_field_t s_own_v2_fields[] = {
     {"note", JK_KIND_STR, false, 0, 50, NULL, JK_FORMAT_NONE, NULL, "note",
-     NULL, NULL},
+     NULL, NULL, 0},
     {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n", NULL,
-     NULL},
+     NULL, 0},
     {"name", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "name", NULL,
-     NULL},
+     NULL, 0},
 };
 static const jk_field_t s_own_v3_fields[] = {
     {"title", JK_KIND_STR, true, 1, 50, NULL, JK_FORMAT_NONE, NULL, "title",
-     NULL, NULL},
+     NULL, NULL, 0},
     {"count", JK_KIND_UINT, true, 0, 10, NULL, JK_FORMAT_NONE, NULL, "n", NULL,
-     NULL},
+     NULL, 0},
 };
 
 static int s_own_v2_to_v3 (const jk_event_t *old, jk_event_t *out,

@@ -83,6 +83,52 @@ static void test_hard_rules (void **state)
     s_nik_error ("3203 12503850001", "E_NIK_FORMAT");
 }
 
+/* nik is rejected E_NIK_FORMAT saying exactly message, by jk_nik_parse
+   and, when it is 16 characters (the length rule passes), through a
+   whole person.registered. */
+static void s_nik_says (const char *nik, bool sixteen, const char *message)
+{
+    jk_report_t report = {0};
+    jk_report_reset (&report);
+    assert_int_equal (
+        jk_nik_parse (nik, strlen (nik), NULL, "body.nik", &report), -1);
+    assert_string_equal (report.error.code, "E_NIK_FORMAT");
+    assert_string_equal (report.error.message, message);
+    if (!sixteen)
+        return;
+    jk_event_t *ev = jk_sample_by_name ("person.registered");
+    assert_int_equal (jk_event_set (ev, "nik", nik, &report), 0);
+    jk_context_t ctx = {JK_SAMPLE_NOW_MS, jk_region_default ()};
+    assert_int_equal (jk_event_validate (ev, &ctx, &report), -1);
+    assert_string_equal (report.error.code, "E_NIK_FORMAT");
+    assert_string_equal (report.error.field, "body.nik");
+    assert_string_equal (report.error.message, message);
+    jk_event_destroy (&ev);
+}
+
+/* Lengths are counted in characters, as the user typed them, not in
+   bytes; a character that is not 0-9 is quoted whole. */
+static void test_counts_characters (void **state)
+{
+    (void)state;
+    /* 15 digits and ARABIC-INDIC DIGIT THREE (U+0663, 2 bytes). */
+    s_nik_says ("320310150885000\xd9\xa3", true,
+                "body.nik must be 16 digits, found '\xd9\xa3'");
+    /* 16 FULLWIDTH digits (U+FF10.., 3 bytes each). */
+    s_nik_says ("\xef\xbc\x93\xef\xbc\x92\xef\xbc\x90\xef\xbc\x93"
+                "\xef\xbc\x91\xef\xbc\x90\xef\xbc\x91\xef\xbc\x95"
+                "\xef\xbc\x90\xef\xbc\x98\xef\xbc\x98\xef\xbc\x95"
+                "\xef\xbc\x90\xef\xbc\x90\xef\xbc\x90\xef\xbc\x91",
+                true, "body.nik must be 16 digits, found '\xef\xbc\x93'");
+    /* 17 characters (18 bytes), 15 of them. */
+    s_nik_says ("3203101508850001\xd9\xa3", false,
+                "body.nik must be 16 digits, got 17 characters");
+    s_nik_says ("320310150885000", false,
+                "body.nik must be 16 digits, got 15 characters");
+    s_nik_says ("32030125038500A1", true,
+                "body.nik must be 16 digits, found 'A'");
+}
+
 /* Validates person.registered with nik and sex/birth date; expects
    acceptance with exactly the warnings listed. */
 static void s_person_warns (const char *nik, const char *sex, const char *birth,
@@ -165,6 +211,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_valid_male_and_female),
         cmocka_unit_test (test_hard_rules),
+        cmocka_unit_test (test_counts_characters),
         cmocka_unit_test (test_warnings),
         cmocka_unit_test (test_masking),
     };
