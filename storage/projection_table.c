@@ -411,8 +411,13 @@ static const jk_ptable_t s_tables[] = {
      s_rejections},
     {"data_quality", "warnings of accepted events", "pos, item", false,
      DATA_QUALITY_INDEXES,
-     "Open warnings: `resolved_pos IS NULL`. Which correction resolves "
-     "which\nwarning is the table at the end of this section.",
+     "Open warnings: `resolved_pos IS NULL`. At most one warning is open "
+     "per\n`code` and subject: an event that raises a warning whose code is "
+     "still open\non the same person or cooperative adds no row (the open "
+     "one stands; the\nanswer to the office carries the warning all the "
+     "same). A warning without a\nsubject is written for every event that "
+     "raises it. Which correction resolves\nwhich warning is the table at "
+     "the end of this section.",
      s_data_quality},
 };
 
@@ -447,8 +452,9 @@ int jk_ptable_column (const jk_ptable_t *table, const char *name)
 /* ---- data-quality warnings ---------------------------------------------
    Per warning code: whose data it is about and the correction that
    removes its cause. A correction of that type carrying that field, which
-   does not raise the code itself, resolves every open warning of the code
-   on the same subject (projections.c). */
+   does not raise the code itself, resolves the open warning of the code
+   on the same subject; at most one is open per code and subject
+   (projections.c). */
 
 static const jk_pwarning_t s_warnings[] = {
     {"W_NIK_SEX", JK_PSUBJECT_PERSON, "person.corrected", "sex",
@@ -457,7 +463,8 @@ static const jk_pwarning_t s_warnings[] = {
      "the NIK's `DD MM YY` disagree with `birth_date`"},
     {"W_NIK_PROVINCE", JK_PSUBJECT_PERSON, NULL, NULL,
      "the NIK's province code is not in the reference data; the NIK is the "
-     "person's key, which no correction changes"},
+     "person's key, which no correction changes: one open warning per "
+     "person, however many events carry the NIK"},
     {"W_LEGAL_NUMBER_FORMAT", JK_PSUBJECT_COOPERATIVE, NULL, NULL,
      "the legal number is neither AHU nor legacy .../BH/...; it is the "
      "cooperative's key, which no update changes"},
@@ -604,9 +611,11 @@ void jk_ptable_markdown (FILE *out)
     }
     fputs ("\n### Warnings and what resolves them\n\n"
            "A correction of the type named, carrying the field named, "
-           "that does not\nraise the warning itself, resolves every open "
+           "that does not\nraise the warning itself, resolves the open "
            "warning of that code on the\nsame subject (`resolved_pos`, "
-           "`resolved_by`).\n\n"
+           "`resolved_by`). One that raises it again\nleaves the open one "
+           "as it is; a later event that raises it after the\nresolution "
+           "opens a new one.\n\n"
            "| code | subject | resolved by | cause |\n"
            "| --- | --- | --- | --- |\n",
            out);

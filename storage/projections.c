@@ -37,6 +37,15 @@
     " AND (jp_attended + " HOURS ") * 100 >= ?5 * ?4)"
 #define ENROLLMENT_SET_BOUND ENROLLMENT_SET_TERMS ("?3")
 
+/* The row of a warning (the binds of W_QUALITY_INSERT) unless a warning
+   of its code (?5) is open on the subject that SUBJECT selects. */
+#define QUALITY_INSERT_UNLESS_OPEN(SUBJECT)                                    \
+    "INSERT INTO data_quality (pos, item, id, entity, code, field,"            \
+    " message, nik, legal_number_norm)"                                        \
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"                               \
+    " WHERE NOT EXISTS (SELECT 1 FROM data_quality WHERE " SUBJECT             \
+    " AND code = ?5 AND resolved_pos IS NULL)"
+
 /* The statements, indexed by jk_stmt_id_t. */
 static const char *s_sql[STMT_COUNT] = {
     [Q_COOPERATIVE] = "SELECT registered_pos, kecamatan_code, status"
@@ -164,6 +173,12 @@ static const char *s_sql[STMT_COUNT] = {
     [W_QUALITY_INSERT] = "INSERT INTO data_quality (pos, item, id, entity,"
                          " code, field, message, nik, legal_number_norm)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    /* W_QUALITY_INSERT of a warning with a subject: none while the same
+       code is open on the same subject (found through the subject
+       indexes, data_quality_person and data_quality_cooperative). */
+    [W_QUALITY_INSERT_PERSON] = QUALITY_INSERT_UNLESS_OPEN ("nik = ?8"),
+    [W_QUALITY_INSERT_COOPERATIVE] =
+        QUALITY_INSERT_UNLESS_OPEN ("legal_number_norm = ?9"),
     [W_QUALITY_RESOLVE_PERSON] = "UPDATE data_quality SET resolved_pos = ?1,"
                                  " resolved_by = ?2 WHERE nik = ?3"
                                  " AND code = ?4 AND resolved_pos IS NULL",
@@ -229,8 +244,23 @@ static const char *const s_migrations[] = {
     "CREATE INDEX data_quality_cooperative"
     " ON data_quality (legal_number_norm, code)"
     " WHERE legal_number_norm IS NOT NULL",
+    /* 3: at most one open warning per code and subject. Older code added
+       a row for every event that raised the warning again (each
+       correction of a person whose NIK's province is unknown, each of
+       their enrolments and attendances ...); the rows it keeps are the
+       ones the apply writes now: a row goes when an earlier row of its
+       code and subject was still open at its position. */
+    "DELETE FROM data_quality WHERE nik IS NOT NULL AND EXISTS (SELECT 1"
+    " FROM data_quality d WHERE d.nik = data_quality.nik"
+    " AND d.code = data_quality.code AND d.pos < data_quality.pos"
+    " AND (d.resolved_pos IS NULL OR d.resolved_pos > data_quality.pos));"
+    "DELETE FROM data_quality WHERE legal_number_norm IS NOT NULL"
+    " AND EXISTS (SELECT 1 FROM data_quality d"
+    " WHERE d.legal_number_norm = data_quality.legal_number_norm"
+    " AND d.code = data_quality.code AND d.pos < data_quality.pos"
+    " AND (d.resolved_pos IS NULL OR d.resolved_pos > data_quality.pos))",
 };
-#define MIGRATIONS 2 /* schema_version of the generated schema */
+#define MIGRATIONS 3 /* schema_version of the generated schema */
 
 /* Runs sql and sets schema_version to version in one savepoint. */
 static int s_migrate_step (sqlite3 *db, const char *body, int version,
@@ -868,6 +898,11 @@ static int s_resolve (jk_projections_t *self, const jk_event_t *ev,
     return JK_OK;
 }
 
+/* The event's warnings into data_quality, at most one open per code and
+   subject: a warning whose code is still open on its person or
+   cooperative (a correction that keeps the cause, an enrolment of a
+   person whose NIK's province is unknown) adds no row; the open one
+   stands. A warning without a subject is always written. */
 static int s_warnings (jk_projections_t *self, const jk_event_t *ev,
                        const jk_applied_t *ap)
 {
@@ -881,7 +916,11 @@ static int s_warnings (jk_projections_t *self, const jk_event_t *ev,
         jk_psubject_t kind = rule ? rule->subject : JK_PSUBJECT_NONE;
         char norm[JK_PROJ_LEGAL_MAX];
         jk_str_t subject = s_subject (ev, kind, w->field, norm, sizeof norm);
-        sqlite3_stmt *st = STMT (W_QUALITY_INSERT);
+        jk_stmt_id_t id = !subject.ptr ? W_QUALITY_INSERT
+                          : kind == JK_PSUBJECT_PERSON
+                              ? W_QUALITY_INSERT_PERSON
+                              : W_QUALITY_INSERT_COOPERATIVE;
+        sqlite3_stmt *st = STMT (id);
         s_bind_subject (st, kind == JK_PSUBJECT_PERSON ? 8 : 9, subject);
         sqlite3_bind_null (st, kind == JK_PSUBJECT_PERSON ? 9 : 8);
         sqlite3_bind_int64 (st, 1, (int64_t)ap->pos);
@@ -891,7 +930,7 @@ static int s_warnings (jk_projections_t *self, const jk_event_t *ev,
         sqlite3_bind_text (st, 5, w->code, -1, SQLITE_STATIC);
         sqlite3_bind_text (st, 6, w->field, -1, SQLITE_STATIC);
         sqlite3_bind_text (st, 7, w->message, -1, SQLITE_STATIC);
-        CHECK (jk_proj_exec (self, W_QUALITY_INSERT));
+        CHECK (jk_proj_exec (self, id));
     }
     return JK_OK;
 }

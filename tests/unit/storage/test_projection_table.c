@@ -245,7 +245,7 @@ static void test_migration_2_warning_subjects (void **state)
                             -1, &st, NULL),
         SQLITE_OK);
     assert_int_equal (sqlite3_step (st), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int (st, 0), 2);
+    assert_int_equal (sqlite3_column_int (st, 0), 3);
     assert_string_equal ((const char *)sqlite3_column_text (st, 1),
                          "5=3203100101900007 6=-");
     assert_int_equal (sqlite3_column_int (st, 2), 0);

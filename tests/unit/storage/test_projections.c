@@ -37,13 +37,10 @@ static void s_person (harness_t *h, int n)
                       "ANGGOTA", NULL));
 }
 
-/* A cooperative, people 1-3, a batch of two sessions (4 + 2 JP) with
-   people 1-3 enrolled. */
-static void s_world (harness_t *h)
+/* BATCH scheduled with its session 1 (4 JP) and, when second, session 2
+   (2 JP). */
+static void s_batch (harness_t *h, bool second)
 {
-    s_cooperative (h, COOP, "32.03.10.2001");
-    for (int n = 1; n <= 3; n++)
-        s_person (h, n);
     H_OK (h, h_event (h, "training.batch_scheduled", "batch", BATCH, "title",
                       "Pelatihan Manajer", "funding", "DAK_NF_PK2UMK",
                       "budget_year", "2023", "venue", "Aula Pacet",
@@ -54,10 +51,21 @@ static void s_world (harness_t *h)
           h_event (h, "training.session_scheduled", "batch", BATCH,
                    "session_no", "1", "date", "2023-05-08", "starts", "08:00",
                    "ends", "11:00", "jp", "4", "topic", "Modul", NULL));
-    H_OK (h,
-          h_event (h, "training.session_scheduled", "batch", BATCH,
-                   "session_no", "2", "date", "2023-05-09", "starts", "08:00",
-                   "ends", "09:30", "jp", "2", "topic", "Modul", NULL));
+    if (second)
+        H_OK (h, h_event (h, "training.session_scheduled", "batch", BATCH,
+                          "session_no", "2", "date", "2023-05-09", "starts",
+                          "08:00", "ends", "09:30", "jp", "2", "topic", "Modul",
+                          NULL));
+}
+
+/* A cooperative, people 1-3, a batch of two sessions (4 + 2 JP) with
+   people 1-3 enrolled. */
+static void s_world (harness_t *h)
+{
+    s_cooperative (h, COOP, "32.03.10.2001");
+    for (int n = 1; n <= 3; n++)
+        s_person (h, n);
+    s_batch (h, true);
     for (int n = 1; n <= 3; n++)
         H_OK (h, h_event (h, "training.participant_enrolled", "batch", BATCH,
                           "nik", h_nik (n), "cooperative", COOP, NULL));
@@ -397,22 +405,20 @@ static void test_warnings_resolved_by_correction (void **state)
     H_OK (&h, h_event (&h, "person.corrected", "nik", h_nik (8), "birth_date",
                        "1990-01-01", "reason", "sesuai KTP", NULL));
     /* 6: a "correction" that keeps the wrong sex raises the warning again
-       and resolves nothing. */
+       and resolves nothing; the open one stands, no second row. */
     H_OK (&h, h_event (&h, "person.corrected", "nik", h_nik (8), "sex", "P",
                        "reason", "salah ketik", NULL));
     assert_string_equal (s_quality (&h), "1:W_NIK_SEX:4:tester,"
                                          "2:W_NIK_SEX:-:-,"
-                                         "2:W_NIK_BIRTH_DATE:5:tester,"
-                                         "6:W_NIK_SEX:-:-");
-    /* 7: the right sex, by another operator, resolves both open ones. */
+                                         "2:W_NIK_BIRTH_DATE:5:tester");
+    /* 7: the right sex, by another operator, resolves it. */
     jk_event_t *ev = h_event (&h, "person.corrected", "nik", h_nik (8), "sex",
                               "L", "reason", "sesuai KTP", NULL);
     jk_event_set_actor (ev, "Siti Aminah");
     H_OK (&h, ev);
     assert_string_equal (s_quality (&h), "1:W_NIK_SEX:4:tester,"
                                          "2:W_NIK_SEX:7:Siti Aminah,"
-                                         "2:W_NIK_BIRTH_DATE:5:tester,"
-                                         "6:W_NIK_SEX:7:Siti Aminah");
+                                         "2:W_NIK_BIRTH_DATE:5:tester");
     assert_int_equal (h_int (&h, "SELECT count(*) FROM data_quality"
                                  " WHERE resolved_pos IS NULL"),
                       0);
@@ -433,8 +439,137 @@ static void test_warnings_resolved_by_correction (void **state)
     assert_string_equal (h_text (&h, "SELECT resolved_pos FROM data_quality"
                                      " WHERE pos = 8"),
                          "9");
-    assert_int_equal (h_int (&h, "SELECT count(*) FROM data_quality"), 5);
+    assert_int_equal (h_int (&h, "SELECT count(*) FROM data_quality"), 4);
     h_close (&h);
+}
+
+/* A NIK whose province (99) is not in the reference data; the man born
+   1985-08-15 it names. */
+#define NIK_99 "9903101508850057"
+
+/* The warnings of the script below, W_NIK_PROVINCE on NIK_99 and
+   W_NIK_SEX on h_nik (7) as the old rows, and the cooperative's
+   W_NIK_KOPERASI_PREFIX: at most one open per code and subject. */
+static void s_one_open_script (harness_t *h)
+{
+    /* 1-3: a cooperative outside Cianjur's nik_koperasi; an update that
+       keeps it wrong. */
+    H_OK (h, h_event (h, "cooperative.registered", "legal_number", COOP,
+                      "legal_date", "2001-05-01", "name", "Koperasi Maju",
+                      "form", "PRIMER", "kind", "SIMPAN_PINJAM", "pattern",
+                      "KONVENSIONAL", "desa_code", "32.03.10.2001",
+                      "members_male", "10", "members_female", "12",
+                      "nik_koperasi", "3201010000001", NULL));
+    H_OK (h, h_event (h, "cooperative.updated", "legal_number", COOP,
+                      "nik_koperasi", "3201010000002", NULL));
+    H_OK (h, h_event (h, "person.registered", "nik", NIK_99, "name",
+                      "Dedi Mulyadi", "sex", "L", "birth_date", "1985-08-15",
+                      "desa_code", "32.03.10.2001", NULL));
+    /* 4-6: corrected three times, by name only. */
+    const char *names[] = {"Dedi Mulyana", "Dede Mulyadi", "Dedi Muliadi"};
+    for (int i = 0; i < 3; i++)
+        H_OK (h, h_event (h, "person.corrected", "nik", NIK_99, "name",
+                          names[i], "reason", "sesuai KTP", NULL));
+    /* 7-10: a batch, a session, the person enrolled and present. */
+    s_batch (h, false);
+    H_OK (h, h_event (h, "training.participant_enrolled", "batch", BATCH, "nik",
+                      NIK_99, "cooperative", COOP, NULL));
+    H_OK (h, h_event (h, "attendance.recorded", "batch", BATCH, "session_no",
+                      "1", "nik", NIK_99, "status", "HADIR", "method", "PAPER",
+                      "check_in", "07:55", NULL));
+    /* 11: a man's NIK (day 01) registered as P. */
+    H_OK (h, h_event (h, "person.registered", "nik", h_nik (7), "name", "Euis",
+                      "sex", "P", "birth_date", "1990-01-01", "desa_code",
+                      "32.03.10.2001", NULL));
+    /* 12: corrected, still P; 13: corrected to L (resolves); 14: back to
+       P (a new warning). */
+    const char *sexes[] = {"P", "L", "P"};
+    for (int i = 0; i < 3; i++)
+        H_OK (h, h_event (h, "person.corrected", "nik", h_nik (7), "sex",
+                          sexes[i], "reason", "sesuai KTP", NULL));
+}
+
+/* An event that raises a warning whose code is still open on the same
+   person or cooperative adds no row: three corrections of a name, an
+   enrolment and an attendance of a person whose NIK's province is
+   unknown leave one W_NIK_PROVINCE; a correction that keeps a wrong sex
+   leaves the one W_NIK_SEX, resolved by the right sex, and a wrong one
+   after that opens a new one. */
+static void test_warnings_one_open_per_subject (void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open (&h, "one-open", NULL);
+    s_one_open_script (&h);
+    assert_string_equal (s_quality (&h), "1:W_NIK_KOPERASI_PREFIX:-:-,"
+                                         "3:W_NIK_PROVINCE:-:-,"
+                                         "11:W_NIK_SEX:13:tester,"
+                                         "14:W_NIK_SEX:-:-");
+    assert_int_equal (h_int (&h, "SELECT count(*) FROM data_quality WHERE"
+                                 " code = 'W_NIK_PROVINCE' AND nik = '" NIK_99
+                                 "' AND resolved_pos IS NULL"),
+                      1);
+    assert_int_equal (h_int (&h, "SELECT count(*) FROM data_quality"
+                                 " WHERE resolved_pos IS NULL"),
+                      3);
+    h_close (&h);
+}
+
+/* Migration 3 on a database whose data_quality holds the rows an apply
+   without the rule wrote for the script (every warning of every event,
+   each resolved with the others of its code and subject) leaves exactly
+   the rows of an apply with the rule: the same dump. */
+static void test_migration_3_drops_repeated_warnings (void **state)
+{
+    (void)state;
+    harness_t now, old;
+    h_open (&now, "migrate", NULL);
+    s_one_open_script (&now);
+    /* A copy at schema_version 2 with the repeats, copied from the row
+       each repeats: the cooperative's at 2, the province's at 4-6, 9 and
+       10, W_NIK_SEX at 12 (resolved at 13 with 11's). */
+    char *path = jk_sprintf ("%s/old.db", now.dir);
+    char *sql = jk_sprintf ("VACUUM INTO '%s'", path);
+    assert_int_equal (sqlite3_exec (now.db, sql, NULL, NULL, NULL), SQLITE_OK);
+    free (sql);
+    memset (&old, 0, sizeof old);
+    assert_int_equal (sqlite3_open (path, &old.db), SQLITE_OK);
+    free (path);
+    int rc = sqlite3_exec (
+        old.db,
+        "INSERT INTO data_quality SELECT 2, 1, id, entity, code, field,"
+        " message, nik, legal_number_norm, NULL, NULL FROM data_quality"
+        " WHERE pos = 1;"
+        "INSERT INTO data_quality SELECT p.value, 1, id, entity, code, field,"
+        " message, nik, legal_number_norm, NULL, NULL FROM data_quality,"
+        " (SELECT 4 AS value UNION SELECT 5 UNION SELECT 6 UNION SELECT 9"
+        " UNION SELECT 10) p WHERE pos = 3;"
+        "INSERT INTO data_quality SELECT 12, 1, id, entity, code, field,"
+        " message, nik, legal_number_norm, 13, 'tester' FROM data_quality"
+        " WHERE pos = 11;"
+        "UPDATE projection_meta SET value = 2 WHERE key = 'schema_version';",
+        NULL, NULL, NULL);
+    assert_int_equal (rc, SQLITE_OK);
+    assert_int_equal (h_int (&old, "SELECT count(*) FROM data_quality"), 11);
+    assert_int_equal (h_int (&old, "SELECT count(*) FROM data_quality"
+                                   " WHERE resolved_pos IS NULL"),
+                      9);
+    char err[256] = "";
+    if (jk_projections_migrate (old.db, err, sizeof err))
+        fail_msg ("migrate: %s", err);
+    assert_int_equal (h_int (&old, "SELECT value FROM projection_meta"
+                                   " WHERE key = 'schema_version'"),
+                      3);
+    assert_string_equal (s_quality (&old), "1:W_NIK_KOPERASI_PREFIX:-:-,"
+                                           "3:W_NIK_PROVINCE:-:-,"
+                                           "11:W_NIK_SEX:13:tester,"
+                                           "14:W_NIK_SEX:-:-");
+    char *a = h_dump (&now), *b = h_dump (&old);
+    assert_string_equal (a, b);
+    free (a);
+    free (b);
+    assert_int_equal (sqlite3_close (old.db), SQLITE_OK);
+    h_close (&now);
 }
 
 static void test_dump_equal_and_different (void **state)
@@ -563,6 +698,8 @@ int main (void)
         cmocka_unit_test (test_units_and_certificates),
         cmocka_unit_test (test_warnings_in_data_quality),
         cmocka_unit_test (test_warnings_resolved_by_correction),
+        cmocka_unit_test (test_warnings_one_open_per_subject),
+        cmocka_unit_test (test_migration_3_drops_repeated_warnings),
         cmocka_unit_test (test_dump_equal_and_different),
         cmocka_unit_test (test_snapshot),
     };

@@ -128,6 +128,38 @@ static uint8_t *s_event (const char *type, uint64_t seq, size_t *size, ...)
     return h_encode (&event, size);
 }
 
+/* cooperative.registered of AHU-0001234.AH.01.26 with nik_koperasi, from
+   H_SOURCE with seq, encoded. */
+static uint8_t *s_cooperative (uint64_t seq, const char *nik_koperasi,
+                               size_t *size)
+{
+    return s_event ("cooperative.registered", seq, size, "legal_number",
+                    "AHU-0001234.AH.01.26", "legal_date", "2001-05-01", "name",
+                    "Koperasi Maju", "form", "PRIMER", "kind", "SIMPAN_PINJAM",
+                    "pattern", "KONVENSIONAL", "desa_code", H_DESA,
+                    "members_male", "10", "members_female", "12",
+                    "nik_koperasi", nik_koperasi, NULL);
+}
+
+/* Submits the n events (freed), each acked, waits until they are
+   projected, stops the store and rebuilds its log: the path of the
+   rebuilt database (the caller frees it), equal to the live one. */
+static char *s_submit_rebuild (h_t *h, size_t n, uint8_t **bytes, size_t *sizes)
+{
+    jk_answer_t answers[8];
+    assert_true (n <= sizeof answers / sizeof answers[0]);
+    h_submit (h, n, bytes, sizes, answers);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal (answers[i].kind, JK_ANSWER_ACK);
+        free (bytes[i]);
+    }
+    assert_true (h_wait_stat (h, "projected", n));
+    zactor_destroy (&h->store);
+    char *out = jk_sprintf ("%s/rebuilt.db", h->dir);
+    h_rebuilt_equal (h->db, out, n, 0);
+    return out;
+}
+
 /* Corrections resolve open warnings (data_quality) of a person and of a
    cooperative: the rebuild finds them through the subject indexes it
    keeps while applying, never by scanning the table (result.scanned 0),
@@ -151,12 +183,7 @@ static void test_rebuild_resolves_by_index (void **state)
                  "sex", "L", "reason", "sesuai KTP", NULL);
     /* A cooperative whose nik_koperasi is outside Cianjur:
        W_NIK_KOPERASI_PREFIX, resolved by the update at position 4. */
-    bytes[2] = s_event ("cooperative.registered", 3, &sizes[2], "legal_number",
-                        "AHU-0001234.AH.01.26", "legal_date", "2001-05-01",
-                        "name", "Koperasi Maju", "form", "PRIMER", "kind",
-                        "SIMPAN_PINJAM", "pattern", "KONVENSIONAL", "desa_code",
-                        H_DESA, "members_male", "10", "members_female", "12",
-                        "nik_koperasi", "3201010000001", NULL);
+    bytes[2] = s_cooperative (3, "3201010000001", &sizes[2]);
     bytes[3] =
         s_event ("cooperative.updated", 4, &sizes[3], "legal_number",
                  "AHU-0001234.AH.01.26", "nik_koperasi", "3203010000001", NULL);
@@ -165,23 +192,66 @@ static void test_rebuild_resolves_by_index (void **state)
     bytes[4] =
         s_event ("person.corrected", 5, &sizes[4], "nik", "3203100101900007",
                  "birth_date", "1990-01-01", "reason", "sesuai KTP", NULL);
-    jk_answer_t answers[N];
-    h_submit (&h, N, bytes, sizes, answers);
-    for (int i = 0; i < N; i++) {
-        assert_int_equal (answers[i].kind, JK_ANSWER_ACK);
-        free (bytes[i]);
-    }
-    assert_true (h_wait_stat (&h, "projected", N));
-    zactor_destroy (&h.store);
-
-    char *out = jk_sprintf ("%s/rebuilt.db", h.dir);
-    h_rebuilt_equal (h.db, out, N, 0);
+    char *out = s_submit_rebuild (&h, N, bytes, sizes);
     char *quality = h_db_text (out, "SELECT group_concat (pos || ':' || code ||"
                                     " ':' || coalesce (resolved_pos, '-'), ',')"
                                     " FROM (SELECT * FROM data_quality"
                                     " ORDER BY pos, item)");
     assert_string_equal (quality, "1:W_NIK_SEX:2,3:W_NIK_KOPERASI_PREFIX:4");
     free (quality);
+    free (out);
+    h_teardown (&h);
+}
+
+/* At most one open warning per code and subject, the same live and
+   rebuilt: a person whose NIK's province (99) is unknown and whose sex
+   is written against the NIK, corrected four times; a cooperative whose
+   nik_koperasi is outside Cianjur, updated with another such one. The
+   look-up before each warning goes through the subject indexes
+   (result.scanned 0). */
+static void test_rebuild_one_open_warning (void **state)
+{
+    (void)state;
+    h_t h;
+    h_setup_dirs (&h, "rebuild-one-open");
+    h_start_store (&h, 0);
+    enum { N = 7 };
+    uint8_t *bytes[N];
+    size_t sizes[N];
+    const char *nik = "9903101508850057"; /* a man born 1985-08-15 */
+    /* 1: W_NIK_PROVINCE and W_NIK_SEX. */
+    bytes[0] = s_event ("person.registered", 1, &sizes[0], "nik", nik, "name",
+                        "Dedi", "sex", "P", "birth_date", "1985-08-15",
+                        "desa_code", H_DESA, NULL);
+    /* 2: the name; 3: still P (both raised again, no new row); 4: L
+       resolves W_NIK_SEX; 5: P again opens a new one. */
+    bytes[1] = s_event ("person.corrected", 2, &sizes[1], "nik", nik, "name",
+                        "Dedi Mulyadi", "reason", "sesuai KTP", NULL);
+    bytes[2] = s_event ("person.corrected", 3, &sizes[2], "nik", nik, "sex",
+                        "P", "reason", "sesuai KTP", NULL);
+    bytes[3] = s_event ("person.corrected", 4, &sizes[3], "nik", nik, "sex",
+                        "L", "reason", "sesuai KTP", NULL);
+    bytes[4] = s_event ("person.corrected", 5, &sizes[4], "nik", nik, "sex",
+                        "P", "reason", "salah ketik", NULL);
+    /* 6, 7: W_NIK_KOPERASI_PREFIX once, though raised twice. */
+    bytes[5] = s_cooperative (6, "3201010000001", &sizes[5]);
+    bytes[6] =
+        s_event ("cooperative.updated", 7, &sizes[6], "legal_number",
+                 "AHU-0001234.AH.01.26", "nik_koperasi", "3201010000002", NULL);
+    char *out = s_submit_rebuild (&h, N, bytes, sizes);
+    char *live = jk_sprintf ("%s-projections", h.db);
+    const char *sql = "SELECT group_concat (pos || ':' || code || ':' ||"
+                      " coalesce (resolved_pos, '-'), ',')"
+                      " FROM (SELECT * FROM data_quality ORDER BY pos, item)";
+    const char *expected = "1:W_NIK_PROVINCE:-,1:W_NIK_SEX:4,5:W_NIK_SEX:-,"
+                           "6:W_NIK_KOPERASI_PREFIX:-";
+    char *quality = h_db_text (live, sql);
+    assert_string_equal (quality, expected);
+    free (quality);
+    quality = h_db_text (out, sql);
+    assert_string_equal (quality, expected);
+    free (quality);
+    free (live);
     free (out);
     h_teardown (&h);
 }
@@ -240,6 +310,7 @@ int main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rebuild_equals_live),
         cmocka_unit_test (test_rebuild_resolves_by_index),
+        cmocka_unit_test (test_rebuild_one_open_warning),
         cmocka_unit_test (test_indexes_late_reasons),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
