@@ -40,6 +40,7 @@ static const jk_opt_t s_globals[] = {
      "log delivery diagnostics (reconnects, ...) on stderr", true},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
+    JK_OPT_REGION,
     {"query", "JEJAK_QUERY", JK_AGENT_DEFAULT_QUERY,
      "the hub's query endpoint (proofs of receipts)", false},
     {"log-key", "JEJAK_LOG_KEY", NULL,
@@ -346,14 +347,15 @@ static bool s_local (jk_agent_t *self, const char *command)
            (streq (command, "receipts") && !jk_opts_on (self->opts, "verify"));
 }
 
-/* The options every command needs: --data-dir, --source, --wait, and
-   unless local, --broker and its keys. 0, or -1 with the reason
+/* The options every command needs: --data-dir and --region (before
+   --source is checked against the reference data), --source, --wait,
+   and unless local, --broker and its keys. 0, or -1 with the reason
    printed. */
 static int s_check_globals (jk_agent_t *self, bool local)
 {
-    const char *data_dir = jk_opts_get (self->opts, "data-dir");
-    if (data_dir)
-        jk_region_set_default_dir (data_dir);
+    if (jk_region_options (jk_opts_get (self->opts, "data-dir"),
+                           jk_opts_get (self->opts, "region")))
+        return -1;
     const char *source = jk_opts_get (self->opts, "source");
     if (!source || !*source) {
         fprintf (stderr,

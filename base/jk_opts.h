@@ -21,6 +21,20 @@ typedef struct {
 
 typedef struct jk_opts_s jk_opts_t;
 
+/* The --region option of the programs that check codes against the
+   region reference data on a hub's behalf (the office agents,
+   jejak-office, jejak-keys, jejak-sample): one row for each of their
+   option tables, so each takes JEJAK_REGION and the config key "region"
+   alike; jk_region_options (jk_schema.h) applies it. */
+#define JK_OPT_REGION_HELP                                                     \
+    "the hub's region (its --region), whose kecamatan and desa codes are "     \
+    "the valid ones: a kabupaten code (32.03) or a province code (32); "       \
+    "default: Kabupaten Cianjur"
+#define JK_OPT_REGION                                                          \
+    {                                                                          \
+        "region", "JEJAK_REGION", NULL, JK_OPT_REGION_HELP, false              \
+    }
+
 /* Creates a parser for the given options (copied by reference: the spec
    array must outlive the parser). "help" and "config" are always known:
    --config PATH (or JEJAK_CONFIG) names the ZPL file. */

@@ -33,6 +33,7 @@ static const jk_opt_t s_options[] = {
      false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
+    JK_OPT_REGION,
     {"force", NULL, NULL,
      "init, log-key, witness-key: replace an existing broker key pair, log "
      "key or witness key",
@@ -319,8 +320,9 @@ int main (int argc, char **argv)
     c.dir = s_need (opts, "dir", c.command);
     if (!c.dir)
         goto cleanup;
-    if (jk_opts_get (opts, "data-dir"))
-        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (jk_region_options (jk_opts_get (opts, "data-dir"),
+                           jk_opts_get (opts, "region")))
+        goto cleanup;
     size_t i = 0;
     while (i < sizeof s_commands / sizeof s_commands[0] &&
            !streq (s_commands[i].name, c.command))

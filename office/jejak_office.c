@@ -61,6 +61,7 @@ static const jk_opt_t s_spec[] = {
      false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
+    JK_OPT_REGION,
     {"role", NULL, "operator", "user add: operator or supervisor", false},
     {"password-file", NULL, NULL,
      "user add/passwd: read the password from this file's first line", false},
@@ -246,7 +247,8 @@ static int s_user (jk_opts_t *opts)
     return rc;
 }
 
-/* --source checked against the reference data; 0 or exit 2. */
+/* --source checked against the reference data of --data-dir and
+   --region; 0 or exit 2. */
 static int s_check_source (jk_opts_t *opts)
 {
     const char *source = jk_opts_get (opts, "source");
@@ -254,8 +256,9 @@ static int s_check_source (jk_opts_t *opts)
         fprintf (stderr, S_PROGRAM ": --source OFFICE/DEVICE is required\n");
         return 2;
     }
-    if (jk_opts_get (opts, "data-dir"))
-        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (jk_region_options (jk_opts_get (opts, "data-dir"),
+                           jk_opts_get (opts, "region")))
+        return 2;
     jk_report_t report;
     jk_report_reset (&report);
     if (jk_source_check (jk_region_default (), source, strlen (source),

@@ -17,6 +17,7 @@ static const jk_opt_t s_options[] = {
     {"with-bad-rows", NULL, NULL,
      "add deliberate bad rows (listed in bad-rows.tsv)", true},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data folder", false},
+    JK_OPT_REGION,
 };
 
 /* A whole-number flag in min..max; -1 after naming the flag and its
@@ -54,7 +55,8 @@ int main (int argc, char **argv)
         printf ("Usage: jejak-sample --out DIR [--seed N] [--cooperatives N] "
                 "[--active N] [--with-bad-rows]\n"
                 "Writes a deterministic Cianjur 2022 data set as CSV files "
-                "for the office agents,\nwith the import plan DIR/plan.txt.\n"
+                "for the office agents,\nwith the import plan DIR/plan.txt; "
+                "with --region, over that region's kecamatan\nand desa.\n"
                 "\n");
         jk_opts_print (opts, stdout);
         status = 0;
@@ -77,8 +79,9 @@ int main (int argc, char **argv)
         goto cleanup;
     config.cooperatives = (int)cooperatives;
     config.active = (int)active;
-    if (jk_opts_get (opts, "data-dir"))
-        jk_region_set_default_dir (jk_opts_get (opts, "data-dir"));
+    if (jk_region_options (jk_opts_get (opts, "data-dir"),
+                           jk_opts_get (opts, "region")))
+        goto cleanup;
     err[0] = 0;
     int rc =
         jk_sample_generate (&config, jk_region_default (), err, sizeof err);

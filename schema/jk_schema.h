@@ -453,6 +453,13 @@ void jk_region_set_default_dir (const char *dir);
 /* Sets the area jk_region_default loads (before first use; --region);
    otherwise JEJAK_REGION, otherwise the Cianjur default. */
 void jk_region_set_default_area (const char *area);
+/* Applies a program's --data-dir and --region (their values, NULL when
+   not given) to what jk_region_default loads, before anything checks a
+   code with it. A region not shaped NN.NN or NN is refused at once, on
+   stderr: "PROGRAM: --region '3x' must be a kabupaten code NN.NN (32.03)
+   or a province code NN (32) (see --help)". 0, or 2 (the usage exit
+   status) with nothing set. */
+int jk_region_options (const char *dir, const char *area);
 /* The area the reference data was loaded for, as given to
    jk_region_load_area ("32.04", "32"), or "" for the Cianjur default
    (cianjur_*.csv): what a log records it was decided with. */

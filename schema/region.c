@@ -359,6 +359,32 @@ static void s_free_default (void)
     s_default_area = NULL;
 }
 
+/* Says on stderr that area, the region asked for, is not shaped NN.NN or
+   NN, naming where it came from: --region in a program that takes it (as
+   a flag, JEJAK_REGION or its config key), else JEJAK_REGION. */
+static void s_say_bad_area (const char *area)
+{
+    fprintf (stderr,
+             "%s: %s '%.20s' must be a kabupaten code NN.NN (32.03) or a "
+             "province code NN (32) (see --help)\n",
+             jk_program (),
+             jk_opts_program_takes ("region") ? "--region" : "JEJAK_REGION",
+             area);
+}
+
+int jk_region_options (const char *dir, const char *area)
+{
+    if (area && *area && !jk_region_area_valid (area)) {
+        s_say_bad_area (area);
+        return 2;
+    }
+    if (dir)
+        jk_region_set_default_dir (dir);
+    if (area)
+        jk_region_set_default_area (area);
+    return 0;
+}
+
 static const jk_region_t *s_used;
 
 void jk_region_use (const jk_region_t *region)
@@ -400,7 +426,7 @@ const jk_region_t *jk_region_default (void)
     }
     /* A malformed code is the code's fault, not the data directory's. */
     if (area && *area && !jk_region_area_valid (area)) {
-        fprintf (stderr, "%s: %s (see --help)\n", jk_program (), err);
+        s_say_bad_area (area);
         exit (2);
     }
     fprintf (stderr,

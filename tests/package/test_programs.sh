@@ -221,10 +221,10 @@ while IFS='|' read -r p args want; do
     [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
         fail "$p $args exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
 done <<EOF
-jejak-store|--region 3x|jejak-store: region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
-jejak-hub|--region 32.0|jejak-hub: region '32.0' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
-jejak-status|--once --region zz|jejak-status: region 'zz' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
-jejak-pgsink|--pg x --region 3x|jejak-pgsink: region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-store|--region 3x|jejak-store: --region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-hub|--region 32.0|jejak-hub: --region '32.0' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-status|--once --region zz|jejak-status: --region 'zz' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-pgsink|--pg x --region 3x|jejak-pgsink: --region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
 jejak-schema|list --bogus|jejak-schema list: unknown option --bogus (see --help)
 jejak-schema|list extra|jejak-schema list: unexpected argument 'extra' (see --help)
 jejak-schema|markdown --bogus|jejak-schema markdown: unknown option --bogus (see --help)
@@ -234,7 +234,7 @@ jejak-store|--query --db x.db|jejak-store: option --query needs a value, not the
 jejak-replay|backup x.db --out --force|jejak-replay backup: option --out needs a value, not the flag --force (a value that starts with -- is given as --out=VALUE) (see --help)
 jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db events.db --no-tree=bogus|jejak-hub: option --no-tree is a switch: 'bogus' is not 1, true, yes, on, 0, false, no or off (see --help)
 jejak-hub|--ingest ipc://i --feed ipc://f --query ipc://q --db=|jejak-hub: --db must not be empty (see --help)
-jejak-store|--region 32.03 --region 3x|jejak-store: region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
+jejak-store|--region 32.03 --region 3x|jejak-store: --region '3x' must be a kabupaten code NN.NN (32.03) or a province code NN (32) (see --help)
 jejak-replay|backup x.db|jejak-replay backup: --out COPY.db is required (see --help)
 jejak-replay|rebuild x.db|jejak-replay rebuild: --out NEW.db is required (see --help)
 jejak-replay|verify x.db --head nonsense|jejak-replay verify: --head: expected POS:HASH or a 'jejak-head pos=... hash=...' line (see --help)
