@@ -31,7 +31,8 @@ static const jk_opt_t s_spec[] = {
      "--link over CURVE: the receiver's public certificate", false},
     {"log-key", "JEJAK_LOG_KEY", NULL,
      "live board: the log's verifier key (log.vkey of jejak-keys log-key, or "
-     "its text): check each signed checkpoint against the last one verified",
+     "its text): check each signed checkpoint against the last one "
+     "verified; checked in every mode (a bad key: exit 2)",
      false},
     {"checkpoint-file", "JEJAK_STATUS_CHECKPOINT_FILE", NULL,
      "with --log-key: the file keeping the last verified checkpoint (forks "
@@ -116,14 +117,14 @@ static char *s_default_checkpoint_file (void)
     return path;
 }
 
-/* Starts the web server for --http, refusing a non-loopback address
-    without --http-public, and prints its URL. Returns 0 or an exit code. */
-static int s_start_web (jk_opts_t *opts, const char *http,
-                        jk_status_as_of_t *as_of, jk_web_t **web)
+/* --http's address and port, and a non-loopback address refused
+   without --http-public; 0, or 2 with the reason printed. Checked with
+   the other flags, before anything binds. */
+static int s_web_check (jk_opts_t *opts, const char *http, char *address,
+                        size_t address_size, uint16_t *port)
 {
-    char address[64], err[256];
-    uint16_t port = 0;
-    if (jk_web_parse_listen (http, address, sizeof address, &port, err,
+    char err[256];
+    if (jk_web_parse_listen (http, address, address_size, port, err,
                              sizeof err)) {
         fprintf (stderr, "jejak-status: %s\n", err);
         return 2;
@@ -139,6 +140,15 @@ static int s_start_web (jk_opts_t *opts, const char *http,
                  address);
         return 2;
     }
+    return 0;
+}
+
+/* Starts the web server for --http on the address s_web_check took, and
+   prints its URL. Returns 0 or an exit code. */
+static int s_start_web (const char *http, const char *address, uint16_t port,
+                        jk_status_as_of_t *as_of, jk_web_t **web)
+{
+    char err[256];
     jk_web_config_t config = {.address = address,
                               .port = port,
                               .as_of = jk_status_web_as_of,
@@ -195,6 +205,8 @@ typedef struct {
     int months; /* --rat-deadline-months */
     bool json;
     const char *http;
+    char http_address[64]; /* --http's address, checked */
+    uint16_t http_port;    /* --http's port (0: any free one) */
 } s_run_t;
 
 /* True when code is a kecamatan of the national reference data (of the
@@ -211,6 +223,28 @@ static bool s_kecamatan_known (const char *code)
     bool known = region && jk_region_kecamatan (region, code);
     jk_region_destroy (&region);
     return known;
+}
+
+/* --log-key: a log's verifier key (type 01); 0, or exit 2 with the
+   reason printed. */
+static int s_log_key_check (const char *log_key)
+{
+    char name[JK_NOTE_NAME_MAX], why[320];
+    int type = 0;
+    uint8_t pub[32];
+    if (jk_note_vkey_parse (log_key, name, &type, pub, why, sizeof why) !=
+        JK_OK) {
+        fprintf (stderr, "jejak-status: --log-key: %s\n", why);
+        return 2;
+    }
+    if (type != JK_NOTE_TYPE_ED25519) {
+        fprintf (stderr,
+                 "jejak-status: --log-key: %s is a witness's key (type 04), "
+                 "not the log's\n",
+                 name);
+        return 2;
+    }
+    return 0;
 }
 
 /* Checks the options' values into run; 0, or 2 with the reason
@@ -315,40 +349,26 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
         fprintf (stderr, "jejak-status: --http-only needs --http ADDR:PORT\n");
         return 2;
     }
-    return 0;
+    if (run->http && s_web_check (opts, run->http, run->http_address,
+                                  sizeof run->http_address, &run->http_port))
+        return 2;
+    /* Whatever the mode: --once and --clear-fork do not use the key, but
+       a bad one is a mistake to say, not to pass over. */
+    char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
+    int rc = log_key ? s_log_key_check (log_key) : 0;
+    free (log_key);
+    return rc;
 }
 
-/* --log-key: a log's verifier key (type 01); 0, or exit 2 with the
-   reason printed. */
-static int s_log_key_check (const char *log_key)
-{
-    char name[JK_NOTE_NAME_MAX], why[320];
-    int type = 0;
-    uint8_t pub[32];
-    if (jk_note_vkey_parse (log_key, name, &type, pub, why, sizeof why) !=
-        JK_OK) {
-        fprintf (stderr, "jejak-status: --log-key: %s\n", why);
-        return 2;
-    }
-    if (type != JK_NOTE_TYPE_ED25519) {
-        fprintf (stderr,
-                 "jejak-status: --log-key: %s is a witness's key (type 04), "
-                 "not the log's\n",
-                 name);
-        return 2;
-    }
-    return 0;
-}
-
-/* The checkpoint watch for --log-key on the live board (else NULL);
-   an exit code, the reason printed: 2 for a --log-key that is not a
-   log's key, 1 when the checkpoint file cannot serve. */
+/* The checkpoint watch for --log-key on the live board (else NULL),
+   started before anything binds or connects: 0, or 1 with the reason
+   printed when the checkpoint file cannot serve (s_check took the
+   key). */
 static int s_watch_start (jk_opts_t *opts, jk_ckwatch_t **watch)
 {
     char *log_key = jk_note_vkey_given (jk_opts_get (opts, "log-key"));
     int rc = 0;
-    if (log_key && !jk_opts_on (opts, "once") &&
-        (rc = s_log_key_check (log_key)) == 0) {
+    if (log_key && !jk_opts_on (opts, "once")) {
         const char *given = jk_opts_get (opts, "checkpoint-file");
         char *path = given ? jk_strdup (given) : s_default_checkpoint_file ();
         char why[512] = "";
@@ -415,9 +435,12 @@ int main (int argc, char **argv)
                             .timeout_s = (int)run.timeout};
     as_of_ctx.kecamatan = run.view.kecamatan;
     as_of_ctx.batch = run.view.batch;
-    if (run.http && (rc = s_start_web (opts, run.http, &as_of_ctx, &web)))
-        goto done;
+    /* The checkpoint file is read before the web page binds: the page's
+       ready line means the board is up. */
     if ((rc = s_watch_start (opts, &watch)))
+        goto done;
+    if (run.http && (rc = s_start_web (run.http, run.http_address,
+                                       run.http_port, &as_of_ctx, &web)))
         goto done;
     if (jk_opts_on (opts, "once"))
         rc = jk_status_once (opts, &as_of_ctx.store, &run.view, run.json,

@@ -4,7 +4,8 @@
     at the same position, and SQL over the hub's own tables); the hub
     killed and restarted, the board recovers by itself; jejak-status
     --once --json prints the store's numbers, and --once without a store
-    exits 1 with a clear message. */
+    exits 1 with a clear message; bad flags are refused before anything
+    binds or connects, in every mode. */
 #include "jk_projections.h"
 #include "jk_projector.h"
 #include "jk_status.h"
@@ -877,6 +878,77 @@ static void test_program_keys (void **state)
     free (nowhere);
 }
 
+/* Runs argv: its exit status; stdout empty and stderr exactly want. */
+static void s_refused (char **argv, int status, const char *want)
+{
+    char *out = NULL, *errors = NULL;
+    int rc = jk_test_run (argv, &out, &errors, S_WAIT_MS);
+    if (rc != status || strcmp (errors, want) != 0 || strcmp (out, "") != 0)
+        fail_msg ("%s: exit %d (want %d), stdout '%s', stderr '%s' (want "
+                  "'%s')",
+                  argv[1], rc, status, out, errors, want);
+    free (out);
+    free (errors);
+}
+
+/* STATUS.md: every flag is checked before anything binds or connects,
+   whatever the mode. A --log-key that is not a verifier key is exit 2
+   with --once (which does not use it; the store here answers) and
+   --clear-fork as on the live board, whose --http page is then never
+   bound (no "jejak-status http=" line, which scripts take for "the
+   board is up"); a --checkpoint-file the live board cannot use (exit 1)
+   is said before the page binds too. */
+static void test_program_flags_first (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    const char *bogus =
+        "jejak-status: --log-key: verifier key 'bogus' is neither a file "
+        "that can be read nor a key NAME+KEYID+KEY\n";
+    char *once[] = {"jejak-status", "--once", "--query", env->query,
+                    "--log-key",    "bogus",  NULL};
+    s_refused (once, 2, bogus);
+    char *held = jk_sprintf ("%s/held.note", env->dir);
+    char *clear[] = {"jejak-status",
+                     "--clear-fork",
+                     "--checkpoint-file",
+                     held,
+                     "--log-key",
+                     "bogus",
+                     NULL};
+    s_refused (clear, 2, bogus);
+    char *live[] = {"jejak-status", "--http",   "127.0.0.1:0", "--http-only",
+                    "--query",      env->query, "--feed",      env->feed,
+                    "--log-key",    "bogus",    NULL};
+    s_refused (live, 2, bogus);
+
+    /* A real log key, a checkpoint file that does not hold a checkpoint
+       of its log. */
+    char *keys = jk_sprintf ("%s/keys", env->dir);
+    char *make[] = {"jejak-keys", "log-key", "--dir", keys, NULL};
+    char *out = NULL, *errors = NULL;
+    assert_int_equal (jk_test_run (make, &out, &errors, S_WAIT_MS), 0);
+    free (out);
+    free (errors);
+    char *vkey = jk_sprintf ("%s/log.vkey", keys);
+    FILE *file = fopen (held, "w");
+    assert_non_null (file);
+    fputs ("not a checkpoint\n", file);
+    fclose (file);
+    char *with_file[] = {
+        "jejak-status",      "--http", "127.0.0.1:0", "--http-only", "--query",
+        env->query,          "--feed", env->feed,     "--log-key",   vkey,
+        "--checkpoint-file", held,     NULL};
+    char *want = jk_sprintf ("jejak-status: --checkpoint-file %s: not a "
+                             "checkpoint of this log: note: no blank line "
+                             "between the text and the signatures\n",
+                             held);
+    s_refused (with_file, 1, want);
+    free (want);
+    free (vkey);
+    free (keys);
+    free (held);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +969,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_control_characters, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_program_keys, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_program_flags_first, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
