@@ -189,30 +189,41 @@ static bool s_office_valid (const char *office)
     return true;
 }
 
-/* export's --from-pos, --until-pos and --source into config; -1 after
-   printing what is wrong. */
-static int s_export_filters (jk_opts_t *opts, jk_export_config_t *config)
+/* The stretch of the log export and publish take: --from-pos and
+   --until-pos (both inclusive; 0 when not given: no bound). A value that
+   can select no record by its form (0, or --from-pos after --until-pos)
+   is refused. 0, or -1 after printing what is wrong. */
+static int s_positions (jk_opts_t *opts, uint64_t *from_pos,
+                        uint64_t *until_pos)
 {
-    if (jk_cli_u64_flag (opts, "from-pos", &config->from_pos) ||
-        jk_cli_u64_flag (opts, "until-pos", &config->until_pos))
+    if (jk_cli_u64_flag (opts, "from-pos", from_pos) ||
+        jk_cli_u64_flag (opts, "until-pos", until_pos))
         return -1;
     const char *flags[] = {"from-pos", "until-pos"};
     for (int i = 0; i < 2; i++)
         if (jk_opts_given (opts, flags[i]) &&
-            (i ? config->until_pos : config->from_pos) == 0) {
-            fprintf (stderr, "jejak-replay export: --%s must be >= 1\n",
-                     flags[i]);
+            (i ? *until_pos : *from_pos) == 0) {
+            fprintf (stderr, "jejak-replay %s: --%s must be >= 1\n",
+                     jk_cli_command, flags[i]);
             return -1;
         }
-    if (config->from_pos && config->until_pos &&
-        config->from_pos > config->until_pos) {
+    if (*from_pos && *until_pos && *from_pos > *until_pos) {
         fprintf (stderr,
-                 "jejak-replay export: --from-pos %llu is after --until-pos "
+                 "jejak-replay %s: --from-pos %llu is after --until-pos "
                  "%llu: the first position must not be after the last\n",
-                 (unsigned long long)config->from_pos,
-                 (unsigned long long)config->until_pos);
+                 jk_cli_command, (unsigned long long)*from_pos,
+                 (unsigned long long)*until_pos);
         return -1;
     }
+    return 0;
+}
+
+/* export's --from-pos, --until-pos and --source into config; -1 after
+   printing what is wrong. */
+static int s_export_filters (jk_opts_t *opts, jk_export_config_t *config)
+{
+    if (s_positions (opts, &config->from_pos, &config->until_pos))
+        return -1;
     if (config->office && !s_office_valid (config->office)) {
         fprintf (stderr,
                  "jejak-replay export: --source must be an office, a "
@@ -373,8 +384,7 @@ static int s_publish_options (jk_opts_t *opts, jk_publish_config_t *config)
             return -1;
         }
     }
-    if (jk_cli_u64_flag (opts, "from-pos", &config->from_pos) ||
-        jk_cli_u64_flag (opts, "until-pos", &config->until_pos) ||
+    if (s_positions (opts, &config->from_pos, &config->until_pos) ||
         jk_cli_u64_flag (opts, "wait-subscriber", &wait_s) ||
         jk_cli_u64_flag (opts, "max-gap", &gap_s) ||
         jk_cli_u64_flag (opts, "linger", &linger_s) || wait_s > 86400 ||
@@ -403,19 +413,21 @@ int jk_cli_publish (int argc, char **argv)
          false},
         {"max-gap", NULL, "5", "longest single wait at --speed, seconds",
          false},
-        {"from-pos", NULL, NULL, "first position to publish", false},
-        {"until-pos", NULL, NULL, "last position to publish", false},
+        {"from-pos", NULL, NULL, "first position to publish (1 or more)",
+         false},
+        {"until-pos", NULL, NULL,
+         "last position to publish (1 or more, not before --from-pos)", false},
         {"wait-subscriber", NULL, "30",
          "seconds to wait for a first subscriber (0: do not wait)", false},
         {"linger", NULL, "2", "seconds to flush queued records at the end",
          false},
     };
     int code;
-    jk_opts_t *opts =
-        jk_cli_parse ("publish", spec, 8,
-                      "DB --feed EP [--instant | --speed N] "
-                      "[--from-pos N] [--wait-subscriber SECONDS]",
-                      argc, argv, 1, &code);
+    jk_opts_t *opts = jk_cli_parse ("publish", spec, 8,
+                                    "DB --feed EP [--instant | --speed N] "
+                                    "[--from-pos N] [--until-pos N] "
+                                    "[--wait-subscriber SECONDS]",
+                                    argc, argv, 1, &code);
     if (!opts)
         return code;
     jk_publish_config_t config = {.endpoint = jk_opts_get (opts, "feed"),

@@ -154,23 +154,28 @@ static jk_note_signer_t s_log, s_witnesses[JK_NOTE_SIGS_MAX];
 static int s_witness_count;
 static uint64_t s_quorum;
 
-int jk_cli_trust_flags (jk_opts_t *opts)
+/* The trust flags' values into s_log, s_witnesses and s_quorum:
+   --log-key (required when need_log_key), --witnesses and --quorum. An
+   exit code (2 after printing what is wrong). */
+static int s_trust_values (jk_opts_t *opts, bool need_log_key)
 {
     const char *log_key = jk_opts_get (opts, "log-key");
-    if (!log_key) {
+    if (!log_key && need_log_key) {
         fprintf (stderr,
                  "jejak-replay %s: --log-key (the log's verifier key) is "
                  "needed to check a checkpoint\n",
                  jk_cli_command);
         return JK_REPLAY_EXIT_USAGE;
     }
-    /* The key's text, or the file holding it (log.vkey). */
-    char *key_text = jk_note_vkey_given (log_key);
-    int vrc = s_vkey ("log-key", key_text ? key_text : "", JK_NOTE_TYPE_ED25519,
-                      &s_log);
-    free (key_text);
-    if (vrc != 0)
-        return JK_REPLAY_EXIT_USAGE;
+    if (log_key) {
+        /* The key's text, or the file holding it (log.vkey). */
+        char *key_text = jk_note_vkey_given (log_key);
+        int vrc = s_vkey ("log-key", key_text ? key_text : "",
+                          JK_NOTE_TYPE_ED25519, &s_log);
+        free (key_text);
+        if (vrc != 0)
+            return JK_REPLAY_EXIT_USAGE;
+    }
     /* Keys, or files of them one per line, as the hub takes them; a
        file that cannot be read is a bad value like a mistyped key. */
     char *list = NULL, err[320];
@@ -195,6 +200,37 @@ int jk_cli_trust_flags (jk_opts_t *opts)
         return JK_REPLAY_EXIT_USAGE;
     }
     return JK_REPLAY_EXIT_OK;
+}
+
+int jk_cli_trust_flags (jk_opts_t *opts)
+{
+    return s_trust_values (opts, true);
+}
+
+/* verify without --checkpoint: --log-key, --witnesses and --quorum check
+   a signed checkpoint and nothing else, so one given on the command line
+   is a mistake. Their values are checked all the same (a bad one is said
+   as with --checkpoint), then the flag is refused naming --checkpoint. A
+   value from the environment (JEJAK_LOG_KEY, JEJAK_WITNESSES) or a
+   config file is not read: they may serve other programs. An exit
+   code. */
+static int s_trust_flags_alone (jk_opts_t *opts)
+{
+    static const char *const flags[] = {"log-key", "witnesses", "quorum"};
+    const char *given = NULL;
+    for (size_t i = 0; i < sizeof flags / sizeof *flags && !given; i++)
+        if (jk_opts_flag_given (opts, flags[i]))
+            given = flags[i];
+    if (!given)
+        return JK_REPLAY_EXIT_OK;
+    int code = s_trust_values (opts, false);
+    if (code != JK_REPLAY_EXIT_OK)
+        return code;
+    fprintf (stderr,
+             "jejak-replay %s: --%s needs --checkpoint FILE (--log-key, "
+             "--witnesses and --quorum check a signed checkpoint)\n",
+             jk_cli_command, given);
+    return JK_REPLAY_EXIT_USAGE;
 }
 
 /* Parses a checkpoint's text (named label in messages) and checks its
@@ -505,10 +541,12 @@ int jk_cli_verify (int argc, char **argv)
          false},
         {"witnesses", "JEJAK_WITNESSES", NULL,
          "trusted witnesses' verifier keys, separated by commas (or files "
-         "of them, one per line)",
+         "of them, one per line; with --checkpoint)",
          false},
         {"quorum", NULL, "0",
-         "valid cosignatures of trusted witnesses the checkpoint needs", false},
+         "valid cosignatures of trusted witnesses the checkpoint needs "
+         "(with --checkpoint)",
+         false},
         {"region", NULL, NULL, JK_CLI_REGION_HELP, false},
         {"rat-deadline-months", NULL, NULL, JK_CLI_MONTHS_HELP, false},
         {"data-dir", "JEJAK_DATA_DIR", NULL, JK_CLI_DATA_DIR_HELP, false},
@@ -542,6 +580,8 @@ int jk_cli_verify (int argc, char **argv)
     const char *checkpoint_path = jk_opts_get (opts, "checkpoint");
     if (code == JK_REPLAY_EXIT_OK && checkpoint_path)
         code = s_checkpoint_load (opts, checkpoint_path, &checkpoint);
+    else if (code == JK_REPLAY_EXIT_OK)
+        code = s_trust_flags_alone (opts);
     if (code != JK_REPLAY_EXIT_OK) {
         jk_opts_destroy (&opts);
         return code;

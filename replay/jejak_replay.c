@@ -30,6 +30,7 @@
     "  export DB --format jsonl|csv [--type PREFIX] [--source OFFICE]\n"       \
     "            [--from-pos N] [--until-pos N] [--out FILE|DIR]\n"            \
     "  publish DB --feed EP [--instant | --speed N] [--from-pos N]\n"          \
+    "            [--until-pos N]\n"                                            \
     "  backup DB --out COPY.db       online copy of a live database, and of\n" \
     "                                DB-projections as COPY.db-projections\n"  \
     "  prove DB POS [--checkpoint FILE] [--out FILE]\n"                        \

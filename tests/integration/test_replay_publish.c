@@ -2,9 +2,10 @@
     the feed receives every stored record in order with consecutive
     positions, the broker's topics and the stored hashes, then a $head
     naming the last one; --speed paces by recorded_at; no subscriber means
-    exit 4), and verify's verdicts on a stored Merkle tree that differs
-    from the log (a changed hash, a missing tile, a tile past the log's
-    end), said apart from the chain's; diff given a file without projections. */
+    exit 4; --from-pos and --until-pos checked as export checks them), and
+   verify's verdicts on a stored Merkle tree that differs from the log (a
+   changed hash, a missing tile, a tile past the log's end), said apart from the
+   chain's; diff given a file without projections. */
 #include "testsupport.h"
 
 #include "../unit/replay/replay_workload.h"
@@ -174,6 +175,66 @@ static void test_publish_no_subscriber (void **state)
     assert_int_equal (jk_test_run (argv2, NULL, &err, WAIT_MS), 2);
     assert_non_null (strstr (err, "--speed must be a number > 0"));
     free (err);
+    free (endpoint);
+}
+
+/* --from-pos and --until-pos are checked as export checks them (AUDIT.md
+   sections 4 and 5): a value that can select no record is a usage error,
+   exit 2, nothing bound or published; a stretch of three records is
+   published alone, its last one named by the closing $head. */
+static void test_publish_positions (void **state)
+{
+    (void)state;
+    char *endpoint = jk_test_endpoint (s_dir, "stretch");
+    static const struct {
+        const char *flag, *value, *flag2, *value2, *message;
+    } bad[] = {
+        {"--until-pos", "0", NULL, NULL,
+         "jejak-replay publish: --until-pos must be >= 1\n"},
+        {"--from-pos", "0", NULL, NULL,
+         "jejak-replay publish: --from-pos must be >= 1\n"},
+        {"--from-pos", "5", "--until-pos", "1",
+         "jejak-replay publish: --from-pos 5 is after --until-pos 1: the "
+         "first position must not be after the last\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = {"jejak-replay",
+                        "publish",
+                        s_db,
+                        "--feed",
+                        endpoint,
+                        "--wait-subscriber",
+                        "0",
+                        "--linger",
+                        "0",
+                        (char *)bad[i].flag,
+                        (char *)bad[i].value,
+                        (char *)bad[i].flag2,
+                        (char *)bad[i].value2,
+                        NULL};
+        char *out = NULL, *err = NULL;
+        int rc = jk_test_run (argv, &out, &err, WAIT_MS);
+        if (rc != 2 || strcmp (err, bad[i].message) != 0)
+            fail_msg ("publish %s %s: exit %d, stderr '%s', wanted '%s'",
+                      bad[i].flag, bad[i].value, rc, err, bad[i].message);
+        assert_string_equal (out, "");
+        free (out);
+        free (err);
+    }
+    char *argv[] = {
+        "jejak-replay", "publish", s_db,          "--feed", endpoint,
+        "--from-pos",   "3",       "--until-pos", "5",      "--wait-subscriber",
+        "20",           NULL};
+    pid_t pid = jk_test_spawn (argv, NULL);
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zsock_set_linger (sub, 0);
+    zsock_set_subscribe (sub, "");
+    assert_int_equal (zsock_connect (sub, "%s", endpoint), 0);
+    assert_int_equal (s_receive (sub, 3, 5), 3);
+    int status = jk_test_stop (pid, 0, WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    zsock_destroy (&sub);
     free (endpoint);
 }
 
@@ -408,6 +469,7 @@ int main (void)
         cmocka_unit_test (test_publish_instant),
         cmocka_unit_test (test_publish_speed_from_pos),
         cmocka_unit_test (test_publish_no_subscriber),
+        cmocka_unit_test (test_publish_positions),
         cmocka_unit_test (test_verify_tree_hash_changed),
         cmocka_unit_test (test_verify_tree_tile_missing),
         cmocka_unit_test (test_verify_tree_tile_beyond),

@@ -4,7 +4,8 @@
     trusted witnesses; refused when one witness signature is wrong, when
     the quorum is not met, when the log has another head at that size (a
     rewritten or forked history signed by the same key), when the log is
-    shorter than the checkpoint; usage errors name the flag. The
+    shorter than the checkpoint; usage errors name the flag, and
+    --log-key, --witnesses or --quorum without --checkpoint is one. The
     witnesses' keys may be given in files. */
 #include "testsupport.h"
 
@@ -305,12 +306,95 @@ static void test_checkpoint_unreadable (void **state)
     free (missing);
 }
 
+/* verify without --checkpoint (AUDIT.md, "Check the log against a signed
+   checkpoint"): --log-key, --witnesses and --quorum check a checkpoint
+   only, so given on the command line without one they are a usage error
+   (exit 2, nothing on stdout, the file not read); a bad value is named
+   as with --checkpoint, a good one is refused naming --checkpoint. The
+   same values from the environment may serve other programs: not read,
+   the log verified. */
+static void test_trust_flags_without_checkpoint (void **state)
+{
+    fixture_t *f = *state;
+    char *witness_file = jk_sprintf ("%s/no-such-witnesses", f->dir);
+    char *unreadable =
+        jk_sprintf ("jejak-replay verify: --witnesses: cannot read %s: No "
+                    "such file or directory\n",
+                    witness_file);
+    const char *needs = " needs --checkpoint FILE (--log-key, --witnesses "
+                        "and --quorum check a signed checkpoint)\n";
+    char *log_key_needs =
+        jk_sprintf ("jejak-replay verify: --log-key%s", needs);
+    char *witnesses_needs =
+        jk_sprintf ("jejak-replay verify: --witnesses%s", needs);
+    char *quorum_needs = jk_sprintf ("jejak-replay verify: --quorum%s", needs);
+    struct {
+        const char *flag, *value, *flag2, *value2, *want;
+    } cases[] = {
+        {"--log-key", "bogus", NULL, NULL,
+         "jejak-replay verify: --log-key: verifier key 'bogus' is neither a "
+         "file that can be read nor a key NAME+KEYID+KEY\n"},
+        {"--log-key", f->w1_vkey, NULL, NULL,
+         "jejak-replay verify: --log-key: key dinas.jabarprov.go.id/saksi "
+         "has type 04, 01 expected\n"},
+        {"--witnesses", "jejak.x/log+00000000+AAAA", NULL, NULL,
+         "jejak-replay verify: --witnesses: verifier key 1: verifier key "
+         "must carry 8 hex digits and base64 of a type byte (01 or 04) and "
+         "a 32-byte Ed25519 key\n"},
+        {"--witnesses", witness_file, NULL, NULL, unreadable},
+        {"--quorum", "-1", NULL, NULL,
+         "jejak-replay verify: --quorum must be a whole number, got '-1'\n"},
+        {"--quorum", "1", NULL, NULL,
+         "jejak-replay verify: --quorum 1 is more than the 0 trusted "
+         "witnesses given\n"},
+        {"--log-key", f->log_vkey, NULL, NULL, log_key_needs},
+        {"--witnesses", f->w1_vkey, "--quorum", "1", witnesses_needs},
+        {"--quorum", "0", NULL, NULL, quorum_needs},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[] = {"jejak-replay",
+                        "verify",
+                        f->db,
+                        (char *)cases[i].flag,
+                        (char *)cases[i].value,
+                        (char *)cases[i].flag2,
+                        (char *)cases[i].value2,
+                        NULL};
+        char *out = NULL, *err = NULL;
+        int rc = jk_test_run (argv, &out, &err, S_RUN_MS);
+        if (rc != 2 || strcmp (err, cases[i].want) != 0)
+            fail_msg ("verify %s %s: exit %d, stderr '%s', wanted '%s'",
+                      cases[i].flag, cases[i].value, rc, err, cases[i].want);
+        assert_string_equal (out, "");
+        free (out);
+        free (err);
+    }
+    /* From the environment: not read without --checkpoint. */
+    setenv ("JEJAK_LOG_KEY", "bogus", 1);
+    setenv ("JEJAK_WITNESSES", "bogus", 1);
+    char *argv[] = {"jejak-replay", "verify", f->db, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = jk_test_run (argv, &out, &err, S_RUN_MS);
+    unsetenv ("JEJAK_LOG_KEY");
+    unsetenv ("JEJAK_WITNESSES");
+    assert_int_equal (rc, 0);
+    assert_non_null (strstr (out, "600 records, chain verified"));
+    free (out);
+    free (err);
+    free (witness_file);
+    free (unreadable);
+    free (log_key_needs);
+    free (witnesses_needs);
+    free (quorum_needs);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkpoint_accepted),
         cmocka_unit_test (test_checkpoint_refused),
         cmocka_unit_test (test_checkpoint_unreadable),
+        cmocka_unit_test (test_trust_flags_without_checkpoint),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
