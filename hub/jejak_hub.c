@@ -302,14 +302,14 @@ static int s_run (jk_opts_t *opts, s_hub_t *hub)
     zactor_t *store = jk_store_begin (&sconfig);
     jk_thread_unblock ();
     if (!store) {
-        fprintf (stderr, "jejak-hub: cannot start the store\n");
+        fprintf (stderr, "jejak-hub: " JK_STORE_CANNOT_START "\n");
         zactor_destroy (&broker);
         return 1;
     }
     s_wait_t waited = s_wait_store (broker, store);
     int status = 1;
     if (waited == S_STORE_FAILED) {
-        fprintf (stderr, "jejak-hub: cannot start the store (see the log "
+        fprintf (stderr, "jejak-hub: " JK_STORE_CANNOT_START " (see the log "
                          "above)\n");
         jk_thread_enter (NULL);
     } else {

@@ -267,7 +267,7 @@ static int s_run (jk_opts_t *opts, s_prog_t *prog)
     jk_thread_unblock ();
     if (!store) {
         if (!status)
-            fprintf (stderr, "jejak-store: could not start\n");
+            fprintf (stderr, "jejak-store: " JK_STORE_CANNOT_START "\n");
         zactor_destroy (&auth);
         free (offices);
         return 1;
@@ -290,8 +290,8 @@ static int s_run (jk_opts_t *opts, s_prog_t *prog)
         if (fatal) {
             fprintf (stderr, opened ? "jejak-store: the database became "
                                       "unusable; stopping\n"
-                                    : "jejak-store: could not start (see "
-                                      "the log above)\n");
+                                    : "jejak-store: " JK_STORE_CANNOT_START
+                                      " (see the log above)\n");
             status = 1;
             break;
         }

@@ -115,6 +115,12 @@ zactor_t *jk_store_start (const jk_store_config_t *config);
    a large log) so leaves its owner free to report on it and to stop. */
 zactor_t *jk_store_begin (const jk_store_config_t *config);
 
+/* What jejak-hub and jejak-store print on stderr, after their name,
+   when the store does not start (jk_store_begin gives no actor, or its
+   verdict is "FAILED", the reason logged): one wording for both, as
+   OPERATIONS.md quotes it. */
+#define JK_STORE_CANNOT_START "cannot start the store"
+
 /* Starts the query endpoint alone on an existing log database: binds a
    ROUTER at endpoint (CURVE server when cert_path is set) and serves HEAD,
    SINCE/CREDIT, SNAPSHOT, GAPS and STATS (docs/PROTOCOL.md) from its own

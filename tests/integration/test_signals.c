@@ -506,7 +506,8 @@ static void test_signals_while_store_opens (void **state)
     assert_true (s_running (pid));
     s_stop_0 (pid);
     assert_true (jk_test_file_has_after (h->log, offset, S_STOPPED));
-    assert_false (jk_test_file_has_after (h->log, offset, "could not start"));
+    assert_false (
+        jk_test_file_has_after (h->log, offset, "cannot start the store"));
     free (backend);
 }
 

@@ -1,7 +1,8 @@
 /*  test_store_process.c - jejak-store as a real process: killed between
     COMMIT and its answers (fault hook), restarted, the resubmission gets a
     DUPLICATE with the original position; clean stop on SIGTERM; usage
-    errors exit 2; an unusable database exits 1 with a clear message. */
+    errors exit 2; an unusable database exits 1 with a clear message, in
+    the words jejak-hub uses. */
 #include "test_store_harness.h"
 
 #include <signal.h>
@@ -132,6 +133,23 @@ static void test_usage_and_failures (void **state)
                    backend,       "--query", query, NULL};
     assert_int_equal (jk_test_run (bad, &out, &err, H_WAIT_MS), 1);
     assert_non_null (strstr (err, "not a database"));
+    /* Its last line, in jejak-hub's words (OPERATIONS.md). */
+    const char *last = "jejak-store: cannot start the store (see the log "
+                       "above)\n";
+    assert_true (strlen (err) >= strlen (last));
+    assert_string_equal (err + strlen (err) - strlen (last), last);
+    free (out);
+    free (err);
+    char *ingest = jk_test_endpoint (dir, "ingest");
+    char *feed = jk_test_endpoint (dir, "feed");
+    char *hub[] = {"jejak-hub", "--db", db,        "--ingest", ingest,
+                   "--feed",    feed,   "--query", query,      NULL};
+    assert_int_equal (jk_test_run (hub, &out, &err, H_WAIT_MS), 1);
+    /* The hub's: the same words (its counters are logged after them). */
+    assert_non_null (strstr (
+        err, "\njejak-hub: cannot start the store (see the log above)\n"));
+    free (ingest);
+    free (feed);
     free (out);
     free (err);
     free (db);
