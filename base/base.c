@@ -256,21 +256,59 @@ void jk_date_format (int32_t days, char out[11])
     }
 }
 
-int jk_date_parse_day (const char *text, int32_t *days)
+/* n decimal digits at p into *out; -1 when one is not a digit. */
+static int s_digits (const char *p, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int jk_date_parse_iso (const char *text, size_t len, int32_t *days)
 {
     int y, m, d;
-    char tail;
-    if (strlen (text) != 10)
+    if (len != 10 || text[4] != '-' || text[7] != '-' ||
+        s_digits (text, 4, &y) || s_digits (text + 5, 2, &m) ||
+        s_digits (text + 8, 2, &d) || !jk_date_valid (y, m, d))
         return JK_INVALID;
-    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
-        sscanf (text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3)
+    *days = jk_days_from_civil (y, m, d);
+    return 0;
+}
+
+int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes)
+{
+    int h, m;
+    if (len != 5 || text[2] != ':' || s_digits (text, 2, &h) ||
+        s_digits (text + 3, 2, &m) || h > 23 || m > 59)
         return JK_INVALID;
-    for (int i = 0; i < 10; i++)
-        if ((text[i] < '0' || text[i] > '9') && text[i] != '-' &&
-            text[i] != '/')
+    *minutes = h * 60 + m;
+    return 0;
+}
+
+/* Accepts what operators type: ISO "2022-10-05", "05/10/2022",
+   "5/10/2022", "5-10-2022", "5.10.2022" (day first, as Indonesian
+   spreadsheets write). */
+int jk_date_parse_day (const char *text, int32_t *days)
+{
+    size_t len = strlen (text);
+    if (jk_date_parse_iso (text, len, days) == 0)
+        return 0;
+    int d, m, y;
+    char s1, s2;
+    int used = 0;
+    if (sscanf (text, "%2d%c%2d%c%4d%n", &d, &s1, &m, &s2, &y, &used) != 5 ||
+        (size_t)used != len || s1 != s2 ||
+        (s1 != '/' && s1 != '-' && s1 != '.') || y < 1000 ||
+        !jk_date_valid (y, m, d))
+        return JK_INVALID;
+    for (size_t i = 0; i < len; i++)
+        if (!isdigit ((unsigned char)text[i]) && text[i] != s1)
             return JK_INVALID;
-    if (!jk_date_valid (y, m, d))
-        return JK_INVALID;
     *days = jk_days_from_civil (y, m, d);
     return 0;
 }

@@ -119,9 +119,20 @@ bool jk_date_valid (int year, int month, int day);
 int32_t jk_wib_day (int64_t utc_ms);
 /* Formats days as "YYYY-MM-DD" into out (11 bytes). */
 void jk_date_format (int32_t days, char out[11]);
-/* Parses a whole "YYYY-MM-DD" or "DD/MM/YYYY" (the forms the programs'
-   date options take) into days; JK_INVALID when it is neither or not a real
-   date. */
+/* Parses exactly "YYYY-MM-DD" (len bytes of text, the form stored in
+   events) into days; JK_INVALID when it is not that or not a real date. */
+int jk_date_parse_iso (const char *text, size_t len, int32_t *days);
+/* Parses exactly "HH:MM" (len bytes of text, the form stored in events)
+   into minutes since midnight; JK_INVALID when it is not that or not a
+   time of day. */
+int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes);
+/* Parses a whole date as operators type it into days: "YYYY-MM-DD", or
+   day first "DD/MM/YYYY" with one or two digits for the day and the
+   month and "/", "-" or "." between them ("6/10/2022", "06-10-2022",
+   "6.10.2022"; the year 1000 to 9999). The one parser of every date an
+   operator gives: an event's date fields (the agents, the office, CSV
+   import) and the programs' date options (--as-of). JK_INVALID when it
+   is none of these or not a real date. */
 int jk_date_parse_day (const char *text, int32_t *days);
 /* Formats UTC milliseconds as "YYYY-MM-DDTHH:MM:SS+07:00" (WIB) into out
    (26 bytes). */

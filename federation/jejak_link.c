@@ -74,7 +74,8 @@ static const jk_opt_t s_options[] = {
      "project, summary: the province's projections database", false},
     {"once", NULL, NULL, "project: stop when caught up with the copy", true},
     {"as-of", NULL, NULL,
-     "summary: the date active is decided for (YYYY-MM-DD or DD/MM/YYYY; "
+     "summary: the date active is decided for, as the agents take it "
+     "(YYYY-MM-DD or DD/MM/YYYY, also 6/10/2022, 6-10-2022 or 6.10.2022; "
      "default today)",
      false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",

@@ -22,8 +22,9 @@ static const jk_opt_t s_spec[] = {
     {"db", "JEJAK_DB", NULL,
      "the hub's database, or a copy (jejak-replay backup / rebuild)", false},
     {"as-of", "JEJAK_REPORT_AS_OF", NULL,
-     "the report's date, DD/MM/YYYY or YYYY-MM-DD, not after today "
-     "(default today in WIB)",
+     "the report's date as the agents take it (DD/MM/YYYY, also 6/10/2022, "
+     "6-10-2022 or 6.10.2022, or YYYY-MM-DD), not after today (default "
+     "today in WIB)",
      false},
     {"format", "JEJAK_REPORT_FORMAT", "xlsx",
      "xlsx, csv or html; when not given, the one --out's name ends in "

@@ -1,7 +1,9 @@
 /*  event_text.c - an event's fields from the text an operator types
-    (flags, CSV cells, form fields): dates as DD/MM/YYYY or YYYY-MM-DD,
+    (flags, CSV cells, form fields): dates as DD/MM/YYYY or YYYY-MM-DD
+    (jk_date_parse_day, base's, which the programs' date options share),
     times, enums by name, lists and sets, numbers; each rejected with the
-    field and the rule. Also the strict text forms the decoder uses. */
+    field and the rule. The strict forms the decoder uses
+    (jk_date_parse_iso, jk_time_parse_hhmm) are base's too. */
 #include "schema_internal.h"
 
 #include <assert.h>
@@ -12,63 +14,6 @@
 #include <string.h>
 
 /* ---- text forms ------------------------------------------------------- */
-
-static int s_digits (const char *p, size_t n, int *out)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        v = v * 10 + (p[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-int jk_date_parse_iso (const char *text, size_t len, int32_t *days)
-{
-    int y, m, d;
-    if (len != 10 || text[4] != '-' || text[7] != '-' ||
-        s_digits (text, 4, &y) || s_digits (text + 5, 2, &m) ||
-        s_digits (text + 8, 2, &d) || !jk_date_valid (y, m, d))
-        return JK_INVALID;
-    *days = jk_days_from_civil (y, m, d);
-    return 0;
-}
-
-int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes)
-{
-    int h, m;
-    if (len != 5 || text[2] != ':' || s_digits (text, 2, &h) ||
-        s_digits (text + 3, 2, &m) || h > 23 || m > 59)
-        return JK_INVALID;
-    *minutes = h * 60 + m;
-    return 0;
-}
-
-/* Accepts what operators type: ISO "2022-10-05", "05/10/2022", "5-10-2022",
-   "5.10.2022" (day first, as Indonesian spreadsheets write: day and month
-   of 1 or 2 digits, one separator twice, a year of 4 digits from 1000;
-   never a 2-digit year). JK_DATE_FORMS says the same to the user. */
-static int s_date_parse_user (const char *text, int32_t *days)
-{
-    size_t len = strlen (text);
-    if (jk_date_parse_iso (text, len, days) == 0)
-        return 0;
-    int d, m, y;
-    char s1, s2;
-    int used = 0;
-    if (sscanf (text, "%2d%c%2d%c%4d%n", &d, &s1, &m, &s2, &y, &used) != 5 ||
-        (size_t)used != len || s1 != s2 ||
-        (s1 != '/' && s1 != '-' && s1 != '.') || y < 1000 ||
-        !jk_date_valid (y, m, d))
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        if (!isdigit ((unsigned char)text[i]) && text[i] != s1)
-            return -1;
-    *days = jk_days_from_civil (y, m, d);
-    return 0;
-}
 
 /* "8:05", "08:05", "08.05" (Indonesian style) -> minutes. */
 static int s_time_parse_user (const char *text, int32_t *minutes)
@@ -182,7 +127,7 @@ static int s_set_date (jk_event_t *self, const char *t, const char *path,
                        jk_value_t *v, jk_report_t *report)
 {
     int32_t days;
-    if (s_date_parse_user (t, &days) != 0) {
+    if (jk_date_parse_day (t, &days) != 0) {
         jk_report_error (report, "E_FIELD_FORMAT", path,
                          "%s must be a date " JK_DATE_FORMS ", got '%.40s'",
                          path, t);

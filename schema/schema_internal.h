@@ -30,11 +30,6 @@ int jk_enum_index (const char *const *values, const char *text, size_t len,
 /* The values as "A|B|C" into out (for messages). */
 void jk_enum_list (const char *const *values, char *out, size_t size);
 
-/* "YYYY-MM-DD" (exactly) -> days; returns JK_OK or JK_INVALID. */
-int jk_date_parse_iso (const char *text, size_t len, int32_t *days);
-/* "HH:MM" (exactly) -> minutes; returns JK_OK or JK_INVALID. */
-int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes);
-
 jk_check_fn jk_check_cooperative_registered;
 jk_check_fn jk_check_any_optional;
 jk_check_fn jk_check_rat_held;

@@ -55,7 +55,8 @@ static const jk_opt_t s_spec[] = {
     {"all-batches", "JEJAK_STATUS_ALL_BATCHES", NULL,
      "list every open batch, not only those running today", true},
     {"as-of", "JEJAK_STATUS_AS_OF", NULL,
-     "the day for 'active', 'running' and 'today' (DD/MM/YYYY or "
+     "the day for 'active', 'running' and 'today', a date as the agents "
+     "take it (DD/MM/YYYY, also 6/10/2022, 6-10-2022 or 6.10.2022, or "
      "YYYY-MM-DD; default today in WIB)",
      false},
     {"active-rule", "JEJAK_ACTIVE_RULE", NULL,

@@ -819,6 +819,10 @@ static void test_usage_errors (void **state)
     } cases[] = {
         {"kecamatan", "31-31-2022", "xlsx", NULL, NULL, 2,
          "--as-of '31-31-2022' is not a date (DD/MM/YYYY or YYYY-MM-DD)"},
+        {"kecamatan", "1/1/22", "xlsx", NULL, NULL, 2,
+         "--as-of '1/1/22' is not a date (DD/MM/YYYY or YYYY-MM-DD)"},
+        {"kecamatan", "1/1-2022", "xlsx", NULL, NULL, 2,
+         "--as-of '1/1-2022' is not a date (DD/MM/YYYY or YYYY-MM-DD)"},
         {"kecamatan", S_AS_OF, "pdf", NULL, NULL, 2,
          "--format must be xlsx, csv or html, not 'pdf'"},
         {"kecamatan", S_AS_OF, "xlsx", "--active-rule", "years=0", 2,
@@ -927,7 +931,7 @@ static void test_as_of_future (void **state)
     char *path = s_path ("future.csv");
     /* 31/12/2022 12:00 WIB */
     setenv ("JEJAK_CLOCK_MS", "1672462800000", 1);
-    static const char *const days[] = {"2023-01-01", "01/01/2023",
+    static const char *const days[] = {"2023-01-01", "01/01/2023", "1/1/2023",
                                        "31/12/2999"};
     for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
         char *err = NULL;
@@ -947,6 +951,23 @@ static void test_as_of_future (void **state)
                                 NULL, NULL, NULL, NULL),
                       0);
     assert_int_equal (unlink (path), 0);
+    /* The forms the agents accept (one parser): a one-digit day or month,
+       "-" or "." for "/". */
+    static const struct {
+        const char *given, *said;
+    } forms[] = {{"1/12/2022", "as of 2022-12-01"},
+                 {"31.12.2022", "as of 2022-12-31"},
+                 {"6-7-2022", "as of 2022-07-06"}};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        char *err = NULL;
+        int rc = s_report ("kecamatan", forms[i].given, "csv", path, &err, NULL,
+                           NULL, NULL, NULL);
+        if (rc != 0 || !strstr (err, forms[i].said))
+            fail_msg ("--as-of %s: exit %d, stderr %s", forms[i].given, rc,
+                      err);
+        free (err);
+        assert_int_equal (unlink (path), 0);
+    }
     /* Without --as-of: today. */
     char *argv[] = {"jejak-report", "kecamatan", "--db", s_demo->db, "--format",
                     "csv",          "--out",     path,   NULL};

@@ -551,6 +551,24 @@ static void test_program_once_json (void **state)
     assert_non_null (strstr (out, "\"as_of\":\"1969-12-31\""));
     free (out);
     free (errors);
+    /* The forms the agents accept (one parser): a one-digit day or month,
+       "-" or "." for "/"; not a two-digit year. */
+    static const char *const forms[] = {"6/10/2022", "6-10-2022", "6.10.2022",
+                                        "06/10/2022"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        argv_old[6] = (char *)forms[i];
+        int rc = jk_test_run (argv_old, &out, &errors, S_WAIT_MS);
+        if (rc != 0 || !strstr (out, "\"as_of\":\"2022-10-06\""))
+            fail_msg ("--as-of %s: exit %d, stderr %s", forms[i], rc, errors);
+        free (out);
+        free (errors);
+    }
+    argv_old[6] = "1/1/20";
+    assert_int_equal (jk_test_run (argv_old, &out, &errors, S_WAIT_MS), 2);
+    assert_string_equal (errors, "jejak-status: --as-of '1/1/20' is not a "
+                                 "date (DD/MM/YYYY or YYYY-MM-DD)\n");
+    free (out);
+    free (errors);
 
     /* The terminal form, plain text when not on a terminal. */
     char *argv2[] = {"jejak-status", "--once",   "--query", env->query,

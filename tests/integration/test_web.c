@@ -804,9 +804,14 @@ static void test_date_picker (void **state)
     assert_true (JK_WAIT_FOR (s_total (env, "quality_open") == 1, S_WAIT_MS));
     assert_int_equal (s_total (env, "quality_resolved"), 0);
     int code = 0;
-    char *text = s_http (env, "GET", "/snapshot.json?as_of=31-12-2022", &code);
+    char *text = s_http (env, "GET", "/snapshot.json?as_of=31-31-2022", &code);
     assert_int_equal (code, 400);
     assert_non_null (strstr (text, "DD/MM/YYYY or YYYY-MM-DD"));
+    free (text);
+    /* The forms --as-of and the agents take: "-" for "/" too. */
+    text = s_http (env, "GET", "/snapshot.json?as_of=31-12-2022", &code);
+    assert_int_equal (code, 200);
+    assert_non_null (strstr (s_body (text), "\"as_of\":\"2022-12-31\""));
     free (text);
     text = s_http (env, "GET", "/snapshot.json?as_of=30/06/2023", &code);
     assert_int_equal (code, 200);

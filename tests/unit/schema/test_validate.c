@@ -528,6 +528,33 @@ static void s_set_fails (const char *type, const char *field, const char *text,
     jk_event_destroy (&ev);
 }
 
+/* jk_date_parse_day, the one parser of the dates operators type: an
+   event's date fields (the agents) and the programs' --as-of take the
+   same forms, and refuse the same. */
+static void test_date_parse_day (void **state)
+{
+    (void)state;
+    static const char *const same[] = {"2022-10-06", "06/10/2022", "6/10/2022",
+                                       "6-10-2022",  "06-10-2022", "6.10.2022"};
+    int32_t want = jk_days_from_civil (2022, 10, 6), days = 0;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        days = 0;
+        if (jk_date_parse_day (same[i], &days) != 0 || days != want)
+            fail_msg ("'%s' is not 2022-10-06", same[i]);
+    }
+    assert_int_equal (jk_date_parse_day ("1/1/2020", &days), 0);
+    assert_int_equal (days, jk_days_from_civil (2020, 1, 1));
+    assert_int_equal (jk_date_parse_day ("0001-01-01", &days), 0);
+    assert_int_equal (days, jk_days_from_civil (1, 1, 1));
+    static const char *const refused[] = {
+        "6/1O/2022",   "1/1/22",     "1/1/0999",   "6/10-2022",  "2022-1-6",
+        " 6/10/2022",  "+6/10/2022", "6/10/2022 ", "31/02/2022", "2022-02-30",
+        "006/10/2022", "6/10/20222", "6//10/2022", "",           "6 10 2022"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (jk_date_parse_day (refused[i], &days) != JK_INVALID)
+            fail_msg ("'%s' taken for a date", refused[i]);
+}
+
 static void test_dates_and_times (void **state)
 {
     (void)state;
@@ -1162,6 +1189,7 @@ int main (void)
         cmocka_unit_test (test_enums),
         cmocka_unit_test (test_lists_and_units),
         cmocka_unit_test (test_list_item_lengths),
+        cmocka_unit_test (test_date_parse_day),
         cmocka_unit_test (test_dates_and_times),
         cmocka_unit_test (test_dates_as_typed),
         cmocka_unit_test (test_phone),
