@@ -91,22 +91,6 @@ int jk_agent_parse_wait (const char *text, int64_t *ms)
 }
 
 /* Parses a date "yyyy-mm-dd" or "dd/mm/yyyy" into days. */
-int jk_agent_parse_date (const char *text, int32_t *days)
-{
-    int y, m, d, used = 0;
-    size_t len = strlen (text);
-    if ((sscanf (text, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 &&
-         (size_t)used == len) ||
-        (sscanf (text, "%2d/%2d/%4d%n", &d, &m, &y, &used) == 3 &&
-         (size_t)used == len)) {
-        if (!jk_date_valid (y, m, d))
-            return JK_INVALID;
-        *days = jk_days_from_civil (y, m, d);
-        return 0;
-    }
-    return JK_INVALID;
-}
-
 const char *jk_agent_state_name (jk_outbox_state_t state)
 {
     static const char *names[] = {"PENDING", "SENT", "STORED", "REJECTED",

@@ -42,8 +42,6 @@ void jk_agent_print_warnings (const char *where, const jk_report_t *report);
 /* Parses --wait: seconds, a whole or decimal number >= 0; JK_OK or JK_INVALID.
  */
 int jk_agent_parse_wait (const char *text, int64_t *ms);
-/* Parses a date "yyyy-mm-dd" or "dd/mm/yyyy" into days; JK_OK or JK_INVALID. */
-int jk_agent_parse_date (const char *text, int32_t *days);
 /* An outbox state as the listings print it ("PENDING" ...). */
 const char *jk_agent_state_name (jk_outbox_state_t state);
 /* "legal_number" -> "legal-number" into out. */

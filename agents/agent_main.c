@@ -56,7 +56,7 @@ static const jk_opt_t s_globals[] = {
 static const jk_opt_t s_command_flags[] = {
     {"corrects", NULL, NULL, "id of the event this one corrects", false},
     {"type", NULL, NULL, "import: event type of the rows", false},
-    {"before", NULL, NULL, "prune: date (dd/mm/yyyy or yyyy-mm-dd)", false},
+    {"before", NULL, NULL, "prune: date (" JK_DATE_FORMS ")", false},
     {"verify", NULL, NULL,
      "receipts: check every receipt against the hub's newest checkpoint", true},
 };
@@ -294,7 +294,7 @@ static const struct {
     {"prune", jk_agent_cmd_prune, "prune --before DATE",
      "Removes the STORED events written before DATE (WIB). Nothing else "
      "is\never deleted.",
-     "  --before DATE  required; dd/mm/yyyy or yyyy-mm-dd"},
+     "  --before DATE  required; " JK_DATE_FORMS},
 };
 #define S_BUILTINS (sizeof s_builtins / sizeof s_builtins[0])
 

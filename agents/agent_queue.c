@@ -312,15 +312,12 @@ int jk_agent_cmd_prune (jk_agent_t *self)
     const char *before = jk_opts_get (self->opts, "before");
     int32_t days;
     if (!before) {
-        fprintf (stderr,
-                 "%s: prune needs --before DATE (dd/mm/yyyy or "
-                 "yyyy-mm-dd)\n",
+        fprintf (stderr, "%s: prune needs --before DATE (" JK_DATE_FORMS ")\n",
                  self->program);
         return JK_EXIT_USAGE;
     }
-    if (jk_agent_parse_date (before, &days) != 0) {
-        jk_agent_say ("%s: --before must be a date dd/mm/yyyy or yyyy-mm-dd, "
-                      "got '%s'",
+    if (jk_date_parse_day (before, &days) != 0) {
+        jk_agent_say ("%s: --before must be a date " JK_DATE_FORMS ", got '%s'",
                       self->program, before);
         return JK_EXIT_USAGE;
     }

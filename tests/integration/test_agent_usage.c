@@ -187,8 +187,9 @@ static void test_wait_as_written (void **state)
     }
 }
 
-/* prune --before with a date that does not exist names it; without
-   --before the command says what it needs. Neither makes the outbox. */
+/* prune --before takes the date forms of every date field; a date that
+   does not exist, or a 2-digit year, is named; without --before the
+   command says what it needs. None of them makes the outbox. */
 static void test_prune_date_named (void **state)
 {
     s_fix_t *fx = *state;
@@ -197,14 +198,38 @@ static void test_prune_date_named (void **state)
                              "--before", "31/02/2020", NULL),
                       JK_EXIT_USAGE);
     assert_string_equal (err, "jejak-registration: --before must be a date "
-                              "dd/mm/yyyy or yyyy-mm-dd, got '31/02/2020'\n");
+                              "dd/mm/yyyy, dd-mm-yyyy or dd.mm.yyyy (day and "
+                              "month of 1 or 2 digits, a 4-digit year) or "
+                              "yyyy-mm-dd, got '31/02/2020'\n");
+    free (out);
+    free (err);
+    /* The forms of every date field: a 2-digit year is refused, a
+       day-first date with dots is taken. */
+    out = err = NULL;
+    assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "prune",
+                             "--before", "1/1/20", NULL),
+                      JK_EXIT_USAGE);
+    free (out);
+    free (err);
+    out = err = NULL;
+    assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "prune",
+                             "--before", "6.10.2022", NULL),
+                      JK_EXIT_OK);
+    char *none = jk_sprintf ("jejak-registration: no outbox at %s: nothing "
+                             "has been queued there (not made by this "
+                             "command)\n",
+                             fx->outbox);
+    assert_string_equal (err, none);
+    free (none);
     free (out);
     free (err);
     out = err = NULL;
     assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "prune", NULL),
                       JK_EXIT_USAGE);
     assert_string_equal (err, "jejak-registration: prune needs --before DATE "
-                              "(dd/mm/yyyy or yyyy-mm-dd)\n");
+                              "(dd/mm/yyyy, dd-mm-yyyy or dd.mm.yyyy (day and "
+                              "month of 1 or 2 digits, a 4-digit year) or "
+                              "yyyy-mm-dd)\n");
     free (out);
     free (err);
     s_listing_is (fx, "");
