@@ -90,7 +90,6 @@ int jk_agent_parse_wait (const char *text, int64_t *ms)
     return 0;
 }
 
-/* Parses a date "yyyy-mm-dd" or "dd/mm/yyyy" into days. */
 const char *jk_agent_state_name (jk_outbox_state_t state)
 {
     static const char *names[] = {"PENDING", "SENT", "STORED", "REJECTED",

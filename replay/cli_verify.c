@@ -154,12 +154,23 @@ static jk_note_signer_t s_log, s_witnesses[JK_NOTE_SIGS_MAX];
 static int s_witness_count;
 static uint64_t s_quorum;
 
-/* The trust flags' values into s_log, s_witnesses and s_quorum:
-   --log-key (required when need_log_key), --witnesses and --quorum. An
-   exit code (2 after printing what is wrong). */
-static int s_trust_values (jk_opts_t *opts, bool need_log_key)
+/* An option's value; with flags_only, only a value given as a flag
+   (not one from the environment or a config file). */
+static const char *s_trust_value (jk_opts_t *opts, const char *name,
+                                  bool flags_only)
 {
-    const char *log_key = jk_opts_get (opts, "log-key");
+    return !flags_only || jk_opts_flag_given (opts, name)
+               ? jk_opts_get (opts, name)
+               : NULL;
+}
+
+/* The trust flags' values into s_log, s_witnesses and s_quorum:
+   --log-key (required when need_log_key), --witnesses and --quorum, with
+   flags_only those given as flags alone. An exit code (2 after printing
+   what is wrong). */
+static int s_trust_values (jk_opts_t *opts, bool need_log_key, bool flags_only)
+{
+    const char *log_key = s_trust_value (opts, "log-key", flags_only);
     if (!log_key && need_log_key) {
         fprintf (stderr,
                  "jejak-replay %s: --log-key (the log's verifier key) is "
@@ -179,8 +190,8 @@ static int s_trust_values (jk_opts_t *opts, bool need_log_key)
     /* Keys, or files of them one per line, as the hub takes them; a
        file that cannot be read is a bad value like a mistyped key. */
     char *list = NULL, err[320];
-    int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"), &list, err,
-                                 sizeof err);
+    int wrc = jk_witnesses_read (s_trust_value (opts, "witnesses", flags_only),
+                                 &list, err, sizeof err);
     if (wrc == JK_OK)
         wrc = jk_note_signers_parse (list ? list : "", JK_NOTE_TYPE_COSIG,
                                      s_witnesses, JK_NOTE_SIGS_MAX,
@@ -190,7 +201,9 @@ static int s_trust_values (jk_opts_t *opts, bool need_log_key)
         fprintf (stderr, "jejak-replay %s: %s\n", jk_cli_command, err);
         return JK_REPLAY_EXIT_USAGE;
     }
-    if (jk_cli_u64_flag (opts, "quorum", &s_quorum) != 0)
+    s_quorum = 0;
+    if (s_trust_value (opts, "quorum", flags_only) &&
+        jk_cli_u64_flag (opts, "quorum", &s_quorum) != 0)
         return JK_REPLAY_EXIT_USAGE;
     if (s_quorum > (uint64_t)s_witness_count) {
         fprintf (stderr,
@@ -204,7 +217,7 @@ static int s_trust_values (jk_opts_t *opts, bool need_log_key)
 
 int jk_cli_trust_flags (jk_opts_t *opts)
 {
-    return s_trust_values (opts, true);
+    return s_trust_values (opts, true, false);
 }
 
 /* verify without --checkpoint: --log-key, --witnesses and --quorum check
@@ -223,7 +236,7 @@ static int s_trust_flags_alone (jk_opts_t *opts)
             given = flags[i];
     if (!given)
         return JK_REPLAY_EXIT_OK;
-    int code = s_trust_values (opts, false);
+    int code = s_trust_values (opts, false, true);
     if (code != JK_REPLAY_EXIT_OK)
         return code;
     fprintf (stderr,

@@ -296,12 +296,13 @@ static const jk_field_t s_attendance_corrected[] = {
     ENUM ("status", R, s_presence, "corrected presence", "Kehadiran",
           "Kehadiran yang benar"),
     TIME ("check_in", O,
-          "corrected check-in time HH:MM; required for HADIR and "
-          "TERLAMBAT, as when recorded",
+          "corrected check-in time HH:MM; required when status is HADIR or "
+          "TERLAMBAT (`E_FIELD_MISSING`), as when recorded",
           "Jam datang", "JJ:MM; wajib untuk hadir dan terlambat"),
     TIME ("check_out", O,
-          "corrected check-out time HH:MM, not before check_in; left out, "
-          "the recorded one is kept for HADIR and TERLAMBAT",
+          "corrected check-out time HH:MM; given only with check_in, and not "
+          "before it (`E_FIELD_RULE`); left out, the recorded one is kept "
+          "for HADIR and TERLAMBAT unless it is before the new check_in",
           "Jam pulang", "JJ:MM; tidak sebelum jam datang"),
     F_REASON,
 };

@@ -188,8 +188,9 @@ static const jk_ptable_column_t s_attendance[] = {
     {"method", "TEXT NOT NULL",
      "as recorded, replaced by the latest correction: one to HADIR or "
      "TERLAMBAT gives `check_in` again (as a recording must) and keeps a "
-     "`check_out` it leaves out; one to IZIN, SAKIT or ALPA drops the times "
-     "it leaves out"},
+     "`check_out` it leaves out, unless that is before the new `check_in` "
+     "(then none); one to IZIN, SAKIT or ALPA drops the times it leaves "
+     "out"},
     {"jp", "INTEGER NOT NULL",
      "hours credited: the session's `jp` when HADIR/TERLAMBAT, else 0"},
     {"event_id", "BLOB NOT NULL",

@@ -111,9 +111,15 @@ int jk_proj_attendance_corrected (jk_projections_t *self, const jk_event_t *ev,
         sqlite3_bind_text (st, 3, old_in, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null (st, 3);
+    /* A kept check-out before the new check-in would break the row's
+       rule (check_out not before check_in): it is dropped. Both are
+       HH:MM, so they compare as text. */
+    char new_in[8];
+    snprintf (new_in, sizeof new_in, "%.*s", in.ptr ? (int)in.len : 7,
+              in.ptr ? in.ptr : old_in);
     if (out.ptr)
         sqlite3_bind_text (st, 4, out.ptr, (int)out.len, SQLITE_STATIC);
-    else if (present && old_out[0])
+    else if (present && old_out[0] && strcmp (old_out, new_in) >= 0)
         sqlite3_bind_text (st, 4, old_out, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null (st, 4);

@@ -209,6 +209,10 @@ static void test_prune_date_named (void **state)
     assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "prune",
                              "--before", "1/1/20", NULL),
                       JK_EXIT_USAGE);
+    assert_string_equal (err, "jejak-registration: --before must be a date "
+                              "dd/mm/yyyy, dd-mm-yyyy or dd.mm.yyyy (day and "
+                              "month of 1 or 2 digits, a 4-digit year) or "
+                              "yyyy-mm-dd, got '1/1/20'\n");
     free (out);
     free (err);
     out = err = NULL;

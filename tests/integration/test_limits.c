@@ -1156,7 +1156,10 @@ static void s_cosign_sigs (s_fixture_t *f, const s_limit_t *row)
                               "the signature line of x02 is not of a witness "
                               "this hub trusts");
     }
-    s_cosign_refused (sock, note, row, "more than 32 signature lines");
+    char *beyond = jk_sprintf ("more than %llu signature lines",
+                               (unsigned long long)row->value);
+    s_cosign_refused (sock, note, row, beyond);
+    free (beyond);
     free (note);
     zsock_destroy (&sock);
     s_stop (&hub);

@@ -375,10 +375,19 @@ static void test_trust_flags_without_checkpoint (void **state)
     char *argv[] = {"jejak-replay", "verify", f->db, NULL};
     char *out = NULL, *err = NULL;
     int rc = jk_test_run (argv, &out, &err, S_RUN_MS);
-    unsetenv ("JEJAK_LOG_KEY");
-    unsetenv ("JEJAK_WITNESSES");
     assert_int_equal (rc, 0);
     assert_non_null (strstr (out, "600 records, chain verified"));
+    free (out);
+    free (err);
+    /* ... nor beside a flag that is refused: that flag is named. */
+    char *quorum_argv[] = {"jejak-replay", "verify", f->db,
+                           "--quorum",     "0",      NULL};
+    out = err = NULL;
+    rc = jk_test_run (quorum_argv, &out, &err, S_RUN_MS);
+    unsetenv ("JEJAK_LOG_KEY");
+    unsetenv ("JEJAK_WITNESSES");
+    assert_int_equal (rc, 2);
+    assert_string_equal (err, quorum_needs);
     free (out);
     free (err);
     free (witness_file);

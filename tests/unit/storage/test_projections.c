@@ -161,8 +161,9 @@ static void test_attendance_percent (void **state)
 }
 
 /* A correction to a presence gives check_in again and keeps the
-   check_out it leaves out; a correction to an absence drops the times
-   it leaves out (PROJECTIONS.md, attendance). */
+   check_out it leaves out, unless that is before the new check_in; a
+   correction to an absence drops the times it leaves out (PROJECTIONS.md,
+   attendance). */
 static void test_attendance_correction_times (void **state)
 {
     (void)state;
@@ -187,12 +188,20 @@ static void test_attendance_correction_times (void **state)
     H_OK (&h, fix);
     assert_string_equal (h_text (&h, row), "HADIR 08:00 09:30 4 1");
 
+    /* A kept check-out before the new check-in is dropped. */
+    fix = h_event (&h, "attendance.corrected", "status", "TERLAMBAT",
+                   "check_in", "10:00", "reason", "datang siang", NULL);
+    fix->has_corrects = true;
+    memcpy (fix->corrects, id, 16);
+    H_OK (&h, fix);
+    assert_string_equal (h_text (&h, row), "TERLAMBAT 10:00 - 4 2");
+
     fix = h_event (&h, "attendance.corrected", "status", "IZIN", "reason",
                    "ternyata izin", NULL);
     fix->has_corrects = true;
     memcpy (fix->corrects, id, 16);
     H_OK (&h, fix);
-    assert_string_equal (h_text (&h, row), "IZIN - - 0 2");
+    assert_string_equal (h_text (&h, row), "IZIN - - 0 3");
     assert_int_equal (h_int (&h, "SELECT present FROM sessions WHERE"
                                  " session_no = 1"),
                       0);
