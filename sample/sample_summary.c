@@ -161,12 +161,79 @@ static int s_write_bad_rows (gen_t *gen)
     return rc;
 }
 
+/* The region's name for the README's title, from the reference data:
+   "KAB. CIANJUR" as "Kabupaten Cianjur", "KOTA BANDUNG" as "Kota
+   Bandung", a province as "Provinsi Jawa Barat"; else its code. */
+static void s_region_title (gen_t *gen, char *out, size_t size)
+{
+    const char *name = jk_region_kabupaten (gen->region, gen->regency);
+    const char *kind = "";
+    if (name && strncmp (name, "KAB. ", 5) == 0) {
+        kind = "Kabupaten ";
+        name += 5;
+    } else if (name && strncmp (name, "KOTA ", 5) == 0) {
+        kind = "Kota ";
+        name += 5;
+    } else if (!name && strlen (gen->regency) == 2) {
+        name = jk_region_province (gen->region, gen->province_number);
+        kind = name ? "Provinsi " : "";
+    }
+    if (!name) {
+        snprintf (out, size, "region %s", gen->regency);
+        return;
+    }
+    int n = snprintf (out, size, "%s", kind);
+    /* each word capitalised, the rest in lower case */
+    bool word_start = true;
+    for (const char *p = name; *p && (size_t)n + 1 < size; p++) {
+        char c = *p;
+        if (!word_start && c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        else if (word_start && c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        word_start = c == ' ' || c == '-' || c == '(' || c == '.';
+        out[n++] = c;
+    }
+    out[n] = 0;
+}
+
+/* The first three kecamatan whose offices use the ';' dialect, as
+   "32.03.01, .03, .05 ..." (a code of the same regency as the first
+   shortened to its last part; "..." when there are more). */
+static void s_excel_offices (gen_t *gen, char *out, size_t size)
+{
+    int n = 0, shown = 0;
+    out[0] = 0;
+    const char *first = NULL;
+    for (int k = 0; k < gen->kecamatan_count && n >= 0 && (size_t)n < size;
+         k++) {
+        const kecamatan_t *kec = &gen->kecamatan[k];
+        if (!kec->excel)
+            continue;
+        if (shown == 3) {
+            n += snprintf (out + n, size - (size_t)n, " ...");
+            break;
+        }
+        const char *code = kec->code;
+        if (!first)
+            first = code;
+        else if (strncmp (code, first, 6) == 0)
+            code += 5;
+        n += snprintf (out + n, size - (size_t)n, "%s%s", shown ? ", " : "",
+                       code);
+        shown++;
+    }
+}
+
 /* README.txt: what the set holds and how to import it. */
 static int s_write_readme (gen_t *gen, const s_totals_t *t)
 {
+    char title[128], offices[128];
+    s_region_title (gen, title, sizeof title);
+    s_excel_offices (gen, offices, sizeof offices);
     text_t readme = {0};
     s_add (&readme,
-           "Jejak sample data: Kabupaten Cianjur, 2022 (seed %llu)\n\n"
+           "Jejak sample data: %s, 2022 (seed %llu)\n\n"
            "%d cooperatives with legal status over %d kecamatan; %d of them "
            "held their RAT\nfor book year 2021 (%d late, after 30 June "
            "2022): the active ones.\n%d people (cooperative managers), a "
@@ -179,15 +246,15 @@ static int s_write_readme (gen_t *gen, const s_totals_t *t)
            "TYPE\n"
            "Consecutive lines of the same TYPE form a stage: sync them all "
            "before the\nnext stage starts. Use one outbox per SOURCE.\n\n"
-           "Files of the offices of kecamatan 32.03.01, .03, .05 ... and "
+           "Files of the offices of kecamatan %s and "
            "the dinas's status,\nenrolment, attendance, unit and "
            "certificate files use ';', a UTF-8 BOM,\nCRLF and dd/mm/yyyy; "
            "the others ',', LF and yyyy-mm-dd.\n"
            "expected.tsv holds the figures the status board should show.\n",
-           (unsigned long long)gen->config->seed, gen->coop_count,
+           title, (unsigned long long)gen->config->seed, gen->coop_count,
            gen->kecamatan_count, t->rat_2021, t->late, gen->person_count,
            gen->batch_count, t->enrolled, t->eligible, t->competent,
-           t->competent);
+           t->competent, offices);
     if (gen->config->bad_rows)
         s_add (&readme,
                "\nDeliberate bad rows (bad-rows.tsv): %d rows that the agent "

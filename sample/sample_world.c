@@ -450,7 +450,9 @@ static void s_declare_status (gen_t *gen)
     }
 }
 
-/* nik_koperasi: most active cooperatives have updated their data. */
+/* nik_koperasi: most active cooperatives have updated their data. It
+   starts with the regency's code without the dot (3203 for Cianjur), as
+   a hub of the region expects. */
 static void s_nik_koperasi (gen_t *gen)
 {
     rng_t *rng = &gen->rng;
@@ -458,7 +460,9 @@ static void s_nik_koperasi (gen_t *gen)
         coop_t *c = &gen->coops[i];
         if (jk_sample_chance (rng, c->active ? 80 : 20)) {
             do {
-                snprintf (c->nik_koperasi, sizeof c->nik_koperasi, "3203%09d",
+                snprintf (c->nik_koperasi, sizeof c->nik_koperasi,
+                          "%02d%02d%09d", gen->province_number % 100,
+                          gen->regency_number % 100,
                           jk_sample_between (rng, 1, 999999999));
                 bool taken = false;
                 for (int k = 0; k < i && !taken; k++)

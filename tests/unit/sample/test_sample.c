@@ -726,6 +726,116 @@ static void test_spread (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* DIR/README.txt's line that starts with start, or fails. */
+static char *s_readme_line (const char *dir, const char *start)
+{
+    char *path = jk_sprintf ("%s/README.txt", dir);
+    char *text = jk_test_slurp (path, NULL);
+    free (path);
+    assert_non_null (text);
+    char *line = NULL;
+    for (const char *p = text; *p && !line; p += strcspn (p, "\n")) {
+        if (*p == '\n')
+            p++;
+        if (strncmp (p, start, strlen (start)) == 0)
+            line = jk_strndup (p, strcspn (p, "\n"));
+    }
+    free (text);
+    if (!line)
+        fail_msg ("README.txt has no line starting '%s'", start);
+    return line;
+}
+
+/* The set generated for a region is that region's throughout: every
+   cooperative's nik_koperasi starts with the regency's code (so a hub of
+   the region warns of none, W_NIK_KOPERASI_PREFIX), and the README names
+   the regency and its kecamatan. */
+static void s_check_region (const char *region, const char *prefix,
+                            const char *title, const char *offices)
+{
+    char *dir = jk_test_tmpdir ("sample");
+    char *argv[] = {"jejak-sample", "--out",        dir, "--seed", "5",
+                    "--region",     (char *)region, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, 30000), 0);
+    free (out);
+    free (err);
+    char lerr[256];
+    jk_region_t *hub = jk_region_load_default_dir (region, lerr, sizeof lerr);
+    if (!hub)
+        fail_msg ("%s", lerr);
+    int64_t now = (int64_t)jk_days_from_civil (2022, 12, 31) * 86400000LL;
+    jk_clock_set (now);
+    jk_context_t ctx = {.now_ms = now, .region = hub};
+    const jk_type_t *type = jk_vocabulary_find (
+        "cooperative.registered", strlen ("cooperative.registered"));
+    assert_non_null (type);
+
+    static plan_line_t plan[256];
+    int n = s_plan (dir, plan, 256);
+    int rows = 0, given = 0, prefixed = 0, warned = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp (plan[i].type, "cooperative.registered") != 0)
+            continue;
+        csv_t csv;
+        s_csv_load (&csv, dir, plan[i].path);
+        for (int r = 0; r < csv.rows; r++) {
+            const char *nik = s_cell (&csv, r, "nik_koperasi");
+            rows++;
+            given += nik[0] != 0;
+            prefixed += strncmp (nik, prefix, strlen (prefix)) == 0;
+            jk_event_t *ev = jk_event_new (type);
+            jk_event_set_source (ev, plan[i].source);
+            jk_event_set_actor (ev, "operator-1");
+            ev->seq = (uint64_t)r + 1;
+            jk_report_t report;
+            jk_report_reset (&report);
+            int rc = 0;
+            for (int c = 0; c < csv.columns && rc == 0; c++)
+                if (csv.cells[r][c][0])
+                    rc = jk_event_set (ev, csv.header[c], csv.cells[r][c],
+                                       &report);
+            if (rc == 0)
+                rc = jk_event_validate (ev, &ctx, &report);
+            assert_int_equal (rc, 0);
+            for (int k = 0; k < report.warning_count; k++)
+                warned += strcmp (report.warnings[k].code,
+                                  "W_NIK_KOPERASI_PREFIX") == 0;
+            jk_event_destroy (&ev);
+        }
+        s_csv_free (&csv);
+    }
+    jk_clock_set (0);
+    assert_int_equal (rows, 1503);
+    assert_true (given > 350);
+    assert_int_equal (prefixed, given);
+    assert_int_equal (warned, 0);
+
+    char *line = s_readme_line (dir, "Jejak sample data: ");
+    char *want = jk_sprintf ("Jejak sample data: %s, 2022 (seed 5)", title);
+    assert_string_equal (line, want);
+    free (line);
+    free (want);
+    line = s_readme_line (dir, "Files of the offices");
+    want = jk_sprintf ("Files of the offices of kecamatan %s and the "
+                       "dinas's status,",
+                       offices);
+    assert_string_equal (line, want);
+    free (line);
+    free (want);
+    jk_region_destroy (&hub);
+    jk_test_rmdir (&dir);
+}
+
+static void test_region_codes (void **state)
+{
+    (void)state;
+    s_check_region ("32.03", "3203", "Kabupaten Cianjur",
+                    "32.03.01, .03, .05 ...");
+    s_check_region ("32.04", "3204", "Kabupaten Bandung",
+                    "32.04.05, .07, .09 ...");
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -733,6 +843,7 @@ int main (void)
         cmocka_unit_test (test_usage_errors),
         cmocka_unit_test (test_every_row_validates),
         cmocka_unit_test (test_spread),
+        cmocka_unit_test (test_region_codes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
