@@ -126,14 +126,22 @@ int jk_date_parse_iso (const char *text, size_t len, int32_t *days);
    into minutes since midnight; JK_INVALID when it is not that or not a
    time of day. */
 int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes);
-/* Parses a whole date as operators type it into days: "YYYY-MM-DD", or
-   day first "DD/MM/YYYY" with one or two digits for the day and the
-   month and "/", "-" or "." between them ("6/10/2022", "06-10-2022",
-   "6.10.2022"; the year 1000 to 9999). The one parser of every date an
-   operator gives: an event's date fields (the agents, the office, CSV
-   import) and the programs' date options (--as-of). JK_INVALID when it
-   is none of these or not a real date. */
+/* Parses a whole date as operators type it into days: "YYYY-MM-DD" (the
+   year 0001 to 9999), or day first "DD/MM/YYYY" with one or two digits
+   for the day and the month, one of "/", "-" or "." used as both
+   separators, and a 4-digit year 1000 to 9999 ("6/10/2022", "06-10-2022",
+   "6.10.2022"). The one parser of every date an operator gives: an
+   event's date fields (the agents, the office, CSV import) and the
+   programs' date options (--as-of). No surrounding spaces or signs;
+   JK_INVALID when it is none of these or not a real date. */
 int jk_date_parse_day (const char *text, int32_t *days);
+/* The dates jk_date_parse_day takes, as every message and --help text
+   that asks for a date states them. A 2-digit year (and a day-first date
+   before the year 1000), yyyy/mm/dd, two different separators and a date
+   that does not exist are refused. */
+#define JK_DATE_FORMS                                                          \
+    "dd/mm/yyyy, dd-mm-yyyy or dd.mm.yyyy (day and month of 1 or 2 digits, "   \
+    "a 4-digit year) or yyyy-mm-dd"
 /* Formats UTC milliseconds as "YYYY-MM-DDTHH:MM:SS+07:00" (WIB) into out
    (26 bytes). */
 void jk_time_format_wib (int64_t utc_ms, char out[26]);

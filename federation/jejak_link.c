@@ -74,9 +74,8 @@ static const jk_opt_t s_options[] = {
      "project, summary: the province's projections database", false},
     {"once", NULL, NULL, "project: stop when caught up with the copy", true},
     {"as-of", NULL, NULL,
-     "summary: the date active is decided for, as the agents take it "
-     "(YYYY-MM-DD or DD/MM/YYYY, also 6/10/2022, 6-10-2022 or 6.10.2022; "
-     "default today)",
+     "summary: the date active is decided for, as the agents take "
+     "it: " JK_DATE_FORMS " (default today in WIB)",
      false},
     {"data-dir", "JEJAK_DATA_DIR", NULL, "region reference data directory",
      false},
@@ -506,8 +505,8 @@ static int s_summary_command (jk_opts_t *opts)
     const char *as_of = jk_opts_get (opts, "as-of");
     if (as_of && jk_date_parse_day (as_of, &day)) {
         fprintf (stderr,
-                 "jejak-link: --as-of %s is not a date (YYYY-MM-DD or "
-                 "DD/MM/YYYY; see --help)\n",
+                 "jejak-link: --as-of must be a date " JK_DATE_FORMS
+                 ", got '%s'\n",
                  as_of);
         return 2;
     }

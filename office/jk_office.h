@@ -201,10 +201,11 @@ bool jk_office_users_refusal (jk_users_why_t why, bool en, char *out,
 const char *jk_office_state_label (jk_outbox_state_t state, bool en);
 
 /* ---- form values to events ------------------------------------------------
-   Turns what a clerk typed into wire text: dates dd/mm/yyyy (or
-   yyyy-mm-dd), numbers with Indonesian thousands points (1.045), Ya/Tidak,
-   enum labels or names in any case. Returns 0 with the wire text in out,
-   or -1 with an E_FIELD_TYPE-style reason in report. */
+   Turns what a clerk typed into wire text: dates in JK_DATE_FORMS (as the
+   agents take them), numbers with Indonesian thousands points (1.045),
+   Ya/Tidak, enum labels or names in any case. Returns 0 with the wire text in
+   out, or -1 with the reason in report (a bad date: E_FIELD_FORMAT and the
+   agents' message). */
 int jk_office_wire_value (const jk_field_t *f, const char *text, char *out,
                           size_t size, jk_report_t *report);
 

@@ -22,9 +22,8 @@ static const jk_opt_t s_spec[] = {
     {"db", "JEJAK_DB", NULL,
      "the hub's database, or a copy (jejak-replay backup / rebuild)", false},
     {"as-of", "JEJAK_REPORT_AS_OF", NULL,
-     "the report's date as the agents take it (DD/MM/YYYY, also 6/10/2022, "
-     "6-10-2022 or 6.10.2022, or YYYY-MM-DD), not after today (default "
-     "today in WIB)",
+     "the report's date as the agents take it: " JK_DATE_FORMS
+     "; not after today (default today in WIB)",
      false},
     {"format", "JEJAK_REPORT_FORMAT", "xlsx",
      "xlsx, csv or html; when not given, the one --out's name ends in "
@@ -194,8 +193,8 @@ static int s_doc_options (jk_opts_t *opts, const jk_report_kind_t *kind,
     const char *as_of = jk_opts_get (opts, "as-of");
     if (as_of && jk_date_parse_day (as_of, &doc->as_of_day)) {
         fprintf (stderr,
-                 "jejak-report: --as-of '%s' is not a date (DD/MM/YYYY or "
-                 "YYYY-MM-DD)\n",
+                 "jejak-report: --as-of must be a date " JK_DATE_FORMS
+                 ", got '%s'\n",
                  as_of);
         return S_EXIT_USAGE;
     }

@@ -1,5 +1,5 @@
 /*  event_text.c - an event's fields from the text an operator types
-    (flags, CSV cells, form fields): dates as DD/MM/YYYY or YYYY-MM-DD
+    (flags, CSV cells, form fields): dates in JK_DATE_FORMS
     (jk_date_parse_day, base's, which the programs' date options share),
     times, enums by name, lists and sets, numbers; each rejected with the
     field and the rule. The strict forms the decoder uses

@@ -159,7 +159,8 @@ typedef enum {
     JK_RULE_REQUIRED_WHEN, /* E_FIELD_MISSING: asked for by another field's
                               value */
     JK_RULE_NOT_FUTURE,    /* E_FIELD_RANGE: a date after today (WIB) */
-    JK_RULE_REAL_DATE      /* E_FIELD_TYPE: a day not in the calendar (31/02) */
+    JK_RULE_REAL_DATE      /* E_FIELD_FORMAT: a day not in the calendar
+                              (31/02) */
 } jk_rule_t;
 
 typedef struct {
@@ -268,14 +269,6 @@ size_t jk_event_slabs_kept (jk_event_slabs_t *self);
 /* Sets envelope strings (copied into the event). */
 void jk_event_set_source (jk_event_t *self, const char *source);
 void jk_event_set_actor (jk_event_t *self, const char *actor);
-
-/* The dates jk_event_set takes, as its message and the agents' --help
-   state them. Surrounding spaces are ignored; a 2-digit year (and a
-   day-first date before the year 1000), yyyy/mm/dd, two different
-   separators and a date that does not exist are refused. */
-#define JK_DATE_FORMS                                                          \
-    "dd/mm/yyyy, dd-mm-yyyy or dd.mm.yyyy (day and month of 1 or 2 digits, "   \
-    "a 4-digit year) or yyyy-mm-dd"
 
 /* Sets a body field from text as an operator types it (agents' flags and
    CSV cells; surrounding spaces ignored): dates in JK_DATE_FORMS, times

@@ -56,8 +56,7 @@ static const jk_opt_t s_spec[] = {
      "list every open batch, not only those running today", true},
     {"as-of", "JEJAK_STATUS_AS_OF", NULL,
      "the day for 'active', 'running' and 'today', a date as the agents "
-     "take it (DD/MM/YYYY, also 6/10/2022, 6-10-2022 or 6.10.2022, or "
-     "YYYY-MM-DD; default today in WIB)",
+     "take it: " JK_DATE_FORMS " (default today in WIB)",
      false},
     {"active-rule", "JEJAK_ACTIVE_RULE", NULL,
      "the rule for 'active' (years=N,deadline-months=N,"
@@ -281,8 +280,8 @@ static int s_check (jk_opts_t *opts, s_run_t *run)
     const char *as_of = jk_opts_get (opts, "as-of");
     if (as_of && jk_date_parse_day (as_of, &run->day)) {
         fprintf (stderr,
-                 "jejak-status: --as-of '%s' is not a date "
-                 "(DD/MM/YYYY or YYYY-MM-DD)\n",
+                 "jejak-status: --as-of must be a date " JK_DATE_FORMS
+                 ", got '%s'\n",
                  as_of);
         return 2;
     }

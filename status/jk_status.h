@@ -331,8 +331,8 @@ void jk_status_mask_niks (const char *text, size_t len, char *out, size_t size);
    published document) and /events (Server-Sent Events: the latest
    document on connect, then each newer one, at most ten a second, with
    `id:` = its log position, and a comment line as heartbeat). Other
-   methods get 405, other paths 404. /snapshot.json?as_of=DATE (DD/MM/YYYY
-   or YYYY-MM-DD) is the board as of that day, from the config's as_of
+   methods get 405, other paths 404. /snapshot.json?as_of=DATE (JK_DATE_FORMS)
+   is the board as of that day, from the config's as_of
    function (400 for a date that is not one, 503 when it fails). The
    board's loop publishes; the HTTP threads only read what was published
    (see web.c). */

@@ -281,8 +281,7 @@ s_as_of (jk_web_t *self, struct MHD_Connection *connection, const char *as_of)
     int32_t day;
     if (jk_date_parse_day (as_of, &day) != 0)
         return s_text (connection, MHD_HTTP_BAD_REQUEST,
-                       "400 as_of must be a date DD/MM/YYYY or "
-                       "YYYY-MM-DD\n");
+                       "400 as_of must be a date " JK_DATE_FORMS "\n");
     if (!self->as_of)
         return s_text (connection, MHD_HTTP_NOT_FOUND,
                        "404 this board serves no other day\n");

@@ -254,6 +254,18 @@ static void test_forward_and_verify (void **state)
     s_env_destroy (&e);
 }
 
+/* summary's --as-of not a date: exit 2, the forms the agents take named
+   in their words. */
+static void test_summary_as_of_forms (void **state)
+{
+    (void)state;
+    char *argv[] = {"jejak-link", "summary", "--as-of", "1/1/20", NULL};
+    s_run_says (argv, 2,
+                "jejak-link: --as-of must be a date dd/mm/yyyy, dd-mm-yyyy "
+                "or dd.mm.yyyy (day and month of 1 or 2 digits, a 4-digit "
+                "year) or yyyy-mm-dd, got '1/1/20'\n");
+}
+
 /* The sender's keys: files read at start (exit 2, the flag named), a
    receiver that refuses the handshake named in the log rather than met
    as silence; and receive's --log-keys a directory (exit 1). */
@@ -1433,6 +1445,7 @@ int main (void)
         cmocka_unit_test (test_months_of_the_copy),
         cmocka_unit_test (test_province_shadow_position_unwritten),
         cmocka_unit_test (test_forward_and_verify),
+        cmocka_unit_test (test_summary_as_of_forms),
         cmocka_unit_test (test_link_keys_named),
         cmocka_unit_test (test_board_shows_lag),
         cmocka_unit_test (test_tamper),

@@ -24,6 +24,10 @@
 #define S_WAIT_MS 60000
 
 #define S_AS_OF "2022-12-31"
+/* The date forms a usage error states, as the agents state them. */
+#define S_DATE_FORMS                                                           \
+    "dd/mm/yyyy, dd-mm-yyyy or dd.mm.yyyy (day and month of 1 or 2 digits, "   \
+    "a 4-digit year) or yyyy-mm-dd"
 
 static jk_test_demo_t *s_demo;
 
@@ -818,11 +822,11 @@ static void test_usage_errors (void **state)
         const char *message;
     } cases[] = {
         {"kecamatan", "31-31-2022", "xlsx", NULL, NULL, 2,
-         "--as-of '31-31-2022' is not a date (DD/MM/YYYY or YYYY-MM-DD)"},
+         "--as-of must be a date " S_DATE_FORMS ", got '31-31-2022'"},
         {"kecamatan", "1/1/22", "xlsx", NULL, NULL, 2,
-         "--as-of '1/1/22' is not a date (DD/MM/YYYY or YYYY-MM-DD)"},
+         "--as-of must be a date " S_DATE_FORMS ", got '1/1/22'"},
         {"kecamatan", "1/1-2022", "xlsx", NULL, NULL, 2,
-         "--as-of '1/1-2022' is not a date (DD/MM/YYYY or YYYY-MM-DD)"},
+         "--as-of must be a date " S_DATE_FORMS ", got '1/1-2022'"},
         {"kecamatan", S_AS_OF, "pdf", NULL, NULL, 2,
          "--format must be xlsx, csv or html, not 'pdf'"},
         {"kecamatan", S_AS_OF, "xlsx", "--active-rule", "years=0", 2,

@@ -565,8 +565,11 @@ static void test_program_once_json (void **state)
     }
     argv_old[6] = "1/1/20";
     assert_int_equal (jk_test_run (argv_old, &out, &errors, S_WAIT_MS), 2);
-    assert_string_equal (errors, "jejak-status: --as-of '1/1/20' is not a "
-                                 "date (DD/MM/YYYY or YYYY-MM-DD)\n");
+    assert_string_equal (errors,
+                         "jejak-status: --as-of must be a date dd/mm/yyyy, "
+                         "dd-mm-yyyy or dd.mm.yyyy (day and month of 1 or 2 "
+                         "digits, a 4-digit year) or yyyy-mm-dd, got "
+                         "'1/1/20'\n");
     free (out);
     free (errors);
 

@@ -806,7 +806,10 @@ static void test_date_picker (void **state)
     int code = 0;
     char *text = s_http (env, "GET", "/snapshot.json?as_of=31-31-2022", &code);
     assert_int_equal (code, 400);
-    assert_non_null (strstr (text, "DD/MM/YYYY or YYYY-MM-DD"));
+    assert_string_equal (s_body (text),
+                         "400 as_of must be a date dd/mm/yyyy, "
+                         "dd-mm-yyyy or dd.mm.yyyy (day and month of 1 "
+                         "or 2 digits, a 4-digit year) or yyyy-mm-dd\n");
     free (text);
     /* The forms --as-of and the agents take: "-" for "/" too. */
     text = s_http (env, "GET", "/snapshot.json?as_of=31-12-2022", &code);

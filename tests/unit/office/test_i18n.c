@@ -52,28 +52,93 @@ static void test_real_date (void **state)
     assert_int_equal (
         jk_office_wire_value (f, "31/02/2019", out, sizeof out, &report),
         JK_INVALID);
-    assert_string_equal (report.error.code, "E_FIELD_TYPE");
+    assert_string_equal (report.error.code, "E_FIELD_FORMAT");
     assert_int_equal (report.error.rule, JK_RULE_REAL_DATE);
     jk_office_problem_text (report.error.code, report.error.rule,
                             report.error.message, f, false, text, sizeof text);
     assert_string_equal (text, "Tanggal itu tidak ada di kalender (mis. "
-                               "31/02). (E_FIELD_TYPE)");
+                               "31/02). (E_FIELD_FORMAT)");
     jk_office_problem_text (report.error.code, report.error.rule,
                             report.error.message, f, true, text, sizeof text);
-    assert_string_equal (text, "body.legal_date: 31/02/2019 is not a real "
-                               "date (E_FIELD_TYPE)");
+    assert_string_equal (text, "body.legal_date must be a date dd/mm/yyyy, "
+                               "dd-mm-yyyy or dd.mm.yyyy (day and month of 1 "
+                               "or 2 digits, a 4-digit year) or yyyy-mm-dd, "
+                               "got '31/02/2019' (E_FIELD_FORMAT)");
+    static const char *const not_in_calendar[] = {"2019-02-30", "15/13/2022",
+                                                  "0.1.2022"};
+    for (size_t i = 0; i < 3; i++) {
+        jk_report_reset (&report);
+        assert_int_equal (jk_office_wire_value (f, not_in_calendar[i], out,
+                                                sizeof out, &report),
+                          JK_INVALID);
+        assert_string_equal (report.error.code, "E_FIELD_FORMAT");
+        assert_int_equal (report.error.rule, JK_RULE_REAL_DATE);
+    }
 
     jk_report_reset (&report);
     assert_int_equal (
         jk_office_wire_value (f, "not a real date", out, sizeof out, &report),
         JK_INVALID);
-    assert_string_equal (report.error.code, "E_FIELD_TYPE");
+    assert_string_equal (report.error.code, "E_FIELD_FORMAT");
     assert_int_equal (report.error.rule, JK_RULE_ANY);
     assert_non_null (strstr (report.error.message, "not a real date"));
     jk_office_problem_text (report.error.code, report.error.rule,
                             report.error.message, f, false, text, sizeof text);
     assert_string_equal (text, "Tanggal harus hh/bb/tttt, mis. 31/12/2022. "
-                               "(E_FIELD_TYPE)");
+                               "(E_FIELD_FORMAT)");
+}
+
+/* A date as the office takes it is a date as the agents take it
+   (jk_date_parse_day, spaces around ignored), refused with their code
+   and message. */
+static void test_date_forms (void **state)
+{
+    (void)state;
+    const jk_field_t *f =
+        s_field (s_type ("cooperative.registered"), "legal_date");
+    static const struct {
+        const char *typed, *wire;
+    } good[] = {
+        {"6/10/2022", "2022-10-06"},   {"06/10/2022", "2022-10-06"},
+        {"6-10-2022", "2022-10-06"},   {"6.10.2022", "2022-10-06"},
+        {" 6-10-2022 ", "2022-10-06"}, {"2022-10-06", "2022-10-06"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char out[64];
+        jk_report_t report;
+        jk_report_reset (&report);
+        if (jk_office_wire_value (f, good[i].typed, out, sizeof out, &report) !=
+                0 ||
+            strcmp (out, good[i].wire) != 0)
+            fail_msg ("'%s': %s", good[i].typed, report.error.message);
+    }
+    static const char *const bad[] = {"1/1/20",     "2022-1-6",  "+6/10/2022",
+                                      "6/10/ 2022", "6/10-2022", "2022/10/06",
+                                      "6/10/0999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char out[64], want[JK_MESSAGE_MAX];
+        jk_report_t report;
+        jk_report_reset (&report);
+        if (jk_office_wire_value (f, bad[i], out, sizeof out, &report) !=
+            JK_INVALID)
+            fail_msg ("'%s' taken as %s", bad[i], out);
+        assert_string_equal (report.error.code, "E_FIELD_FORMAT");
+        assert_int_equal (report.error.rule, JK_RULE_ANY);
+        snprintf (want, sizeof want,
+                  "body.legal_date must be a date dd/mm/yyyy, dd-mm-yyyy or "
+                  "dd.mm.yyyy (day and month of 1 or 2 digits, a 4-digit "
+                  "year) or yyyy-mm-dd, got '%s'",
+                  bad[i]);
+        assert_string_equal (report.error.message, want);
+        /* The agents' words for the same text. */
+        jk_event_t *ev = jk_event_new (s_type ("cooperative.registered"));
+        jk_report_reset (&report);
+        assert_int_equal (jk_event_set (ev, "legal_date", bad[i], &report),
+                          JK_INVALID);
+        assert_string_equal (report.error.code, "E_FIELD_FORMAT");
+        assert_string_equal (report.error.message, want);
+        jk_event_destroy (&ev);
+    }
 }
 
 /* A field asked for by another field's value, and one asked for by the
@@ -131,6 +196,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_real_date),
+        cmocka_unit_test (test_date_forms),
         cmocka_unit_test (test_required_when),
         cmocka_unit_test (test_not_future),
     };

@@ -70,10 +70,10 @@ static void test_indonesian_csv (void **state)
     assert_int_equal (im->problem_total, 3);
     assert_int_equal (im->problems[0].line, 3);
     assert_string_equal (im->problems[0].column, "Tanggal badan hukum");
-    assert_string_equal (im->problems[0].code, "E_FIELD_TYPE");
+    assert_string_equal (im->problems[0].code, "E_FIELD_FORMAT");
     assert_string_equal (im->problems[0].text,
                          "Tanggal itu tidak ada di kalender (mis. 31/02). "
-                         "(E_FIELD_TYPE)");
+                         "(E_FIELD_FORMAT)");
     assert_int_equal (im->problems[1].line, 3);
     assert_string_equal (im->problems[1].column, "Anggota laki-laki");
     assert_string_equal (im->problems[1].code, "E_FIELD_TYPE");
