@@ -295,20 +295,37 @@ int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes)
    spreadsheets write). */
 int jk_date_parse_day (const char *text, int32_t *days)
 {
+    return jk_date_parse_day_why (text, days, NULL);
+}
+
+int jk_date_parse_day_why (const char *text, int32_t *days, bool *unreal)
+{
+    if (unreal)
+        *unreal = false;
     size_t len = strlen (text);
-    if (jk_date_parse_iso (text, len, days) == 0)
-        return 0;
     int d, m, y;
-    char s1, s2;
-    int used = 0;
-    if (sscanf (text, "%2d%c%2d%c%4d%n", &d, &s1, &m, &s2, &y, &used) != 5 ||
-        (size_t)used != len || s1 != s2 ||
-        (s1 != '/' && s1 != '-' && s1 != '.') || y < 1000 ||
-        !jk_date_valid (y, m, d))
-        return JK_INVALID;
-    for (size_t i = 0; i < len; i++)
-        if (!isdigit ((unsigned char)text[i]) && text[i] != s1)
+    if (len == 10 && text[4] == '-' && text[7] == '-' &&
+        s_digits (text, 4, &y) == 0 && s_digits (text + 5, 2, &m) == 0 &&
+        s_digits (text + 8, 2, &d) == 0) {
+        if (y < 1)
             return JK_INVALID;
+    } else {
+        char s1, s2;
+        int used = 0;
+        if (sscanf (text, "%2d%c%2d%c%4d%n", &d, &s1, &m, &s2, &y, &used) !=
+                5 ||
+            (size_t)used != len || s1 != s2 ||
+            (s1 != '/' && s1 != '-' && s1 != '.') || y < 1000)
+            return JK_INVALID;
+        for (size_t i = 0; i < len; i++)
+            if (!isdigit ((unsigned char)text[i]) && text[i] != s1)
+                return JK_INVALID;
+    }
+    if (!jk_date_valid (y, m, d)) {
+        if (unreal)
+            *unreal = true;
+        return JK_INVALID;
+    }
     *days = jk_days_from_civil (y, m, d);
     return 0;
 }

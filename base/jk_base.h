@@ -135,6 +135,10 @@ int jk_time_parse_hhmm (const char *text, size_t len, int32_t *minutes);
    programs' date options (--as-of). No surrounding spaces or signs;
    JK_INVALID when it is none of these or not a real date. */
 int jk_date_parse_day (const char *text, int32_t *days);
+/* jk_date_parse_day that also tells why a date is refused: *unreal
+   (when not NULL) is true for one of the forms with a day or month the
+   calendar does not have (31/02/2019, 15/13/2022, 2019-02-30). */
+int jk_date_parse_day_why (const char *text, int32_t *days, bool *unreal);
 /* The dates jk_date_parse_day takes, as every message and --help text
    that asks for a date states them. A 2-digit year (and a day-first date
    before the year 1000), yyyy/mm/dd, two different separators and a date

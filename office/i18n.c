@@ -267,33 +267,6 @@ static const char *s_enum_name (const jk_field_t *f, const char *value)
     return value;
 }
 
-/* True when value, refused by jk_date_parse_day, is one of its forms
-   with a day or a month the calendar does not have (31/02/2019,
-   15/13/2022, 2019-02-30): with both set to 01 the parser takes it. */
-static bool s_not_in_calendar (const char *value)
-{
-    char copy[16];
-    size_t len = strlen (value);
-    if (len < 8 || len >= sizeof copy)
-        return false;
-    int32_t days;
-    if (len == 10 && value[4] == '-' && value[7] == '-') {
-        memcpy (copy, value, len + 1);
-        memcpy (copy + 5, "01", 2);
-        memcpy (copy + 8, "01", 2);
-        return jk_date_parse_day (copy, &days) == 0;
-    }
-    size_t day = strspn (value, "0123456789");
-    if (day == 0 || day > 2)
-        return false;
-    size_t month = strspn (value + day + 1, "0123456789");
-    if (month == 0 || month > 2)
-        return false;
-    const char *rest = value + day + 1 + month; /* the second separator */
-    snprintf (copy, sizeof copy, "01%c01%s", value[day], rest);
-    return jk_date_parse_day (copy, &days) == 0;
-}
-
 /* A date in JK_DATE_FORMS (jk_date_parse_day, as the agents take it) as
    yyyy-mm-dd; refused with the agents' code and message. A day or month
    the calendar does not have is told apart (JK_RULE_REAL_DATE) for the
@@ -302,11 +275,12 @@ static int s_wire_date (const char *path, const char *value, char *out,
                         size_t size, jk_report_t *report)
 {
     int32_t days;
-    if (jk_date_parse_day (value, &days) != 0) {
+    bool unreal;
+    if (jk_date_parse_day_why (value, &days, &unreal) != 0) {
         jk_report_error_rule (
-            report, s_not_in_calendar (value) ? JK_RULE_REAL_DATE : JK_RULE_ANY,
-            "E_FIELD_FORMAT", path,
-            "%s must be a date " JK_DATE_FORMS ", got '%.40s'", path, value);
+            report, unreal ? JK_RULE_REAL_DATE : JK_RULE_ANY, "E_FIELD_FORMAT",
+            path, "%s must be a date " JK_DATE_FORMS ", got '%.40s'", path,
+            value);
         return JK_INVALID;
     }
     char iso[11];

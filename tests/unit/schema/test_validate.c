@@ -546,6 +546,22 @@ static void test_date_parse_day (void **state)
     assert_int_equal (days, jk_days_from_civil (2020, 1, 1));
     assert_int_equal (jk_date_parse_day ("0001-01-01", &days), 0);
     assert_int_equal (days, jk_days_from_civil (1, 1, 1));
+    /* One of the forms with a day or month the calendar does not have is
+       told apart from text that is no date form at all. */
+    static const char *const unreal[] = {"31/02/2019", "15/13/2022",
+                                         "2019-02-30", "00.05.2022"};
+    bool outside = false;
+    for (size_t i = 0; i < sizeof unreal / sizeof unreal[0]; i++)
+        if (jk_date_parse_day_why (unreal[i], &days, &outside) != JK_INVALID ||
+            !outside)
+            fail_msg ("'%s' is not said to be outside the calendar", unreal[i]);
+    static const char *const formless[] = {"1/1/20", "0000-01-01", "6/10-2022",
+                                           "2022/10/06"};
+    for (size_t i = 0; i < sizeof formless / sizeof formless[0]; i++)
+        if (jk_date_parse_day_why (formless[i], &days, &outside) !=
+                JK_INVALID ||
+            outside)
+            fail_msg ("'%s' is not said to be no date form", formless[i]);
     static const char *const refused[] = {
         "6/1O/2022",   "1/1/22",     "1/1/0999",   "6/10-2022",  "2022-1-6",
         " 6/10/2022",  "+6/10/2022", "6/10/2022 ", "31/02/2022", "2022-02-30",
