@@ -19,6 +19,8 @@ typedef enum {
     JK_RCOL_INT = 1,  /* whole number */
     JK_RCOL_PCT = 2,  /* percentage points, one decimal (92.4) */
     JK_RCOL_DATE = 3, /* YYYY-MM-DD in the database; dd/mm/yyyy shown */
+    JK_RCOL_ID = 4,   /* a whole number that names rather than counts (a
+                         year, a log position): no thousands separator */
 } jk_rcol_kind_t;
 
 typedef struct {

@@ -63,7 +63,7 @@ static int s_kecamatan (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
    without quorum, not held, % on time. */
 static int s_rat_years (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
 {
-    const jk_rcol_t years[] = {{"Tahun buku", JK_RCOL_INT, 11},
+    const jk_rcol_t years[] = {{"Tahun buku", JK_RCOL_ID, 11},
                                {"Koperasi terdaftar", JK_RCOL_INT, 12},
                                {"RAT diadakan", JK_RCOL_INT, 12},
                                {"Tepat waktu", JK_RCOL_INT, 12},
@@ -104,7 +104,7 @@ static int s_rat_follow_up (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
                                 {"Nomor badan hukum", JK_RCOL_TEXT, 34},
                                 {"Desa", JK_RCOL_TEXT, 14},
                                 {"Jenis", JK_RCOL_TEXT, 14},
-                                {"RAT terakhir (TB)", JK_RCOL_INT, 12},
+                                {"RAT terakhir (TB)", JK_RCOL_ID, 12},
                                 {"Status", JK_RCOL_TEXT, 12}};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2 (db,
@@ -329,13 +329,13 @@ static int s_kualitas (jk_rdoc_t *doc, sqlite3 *db, char *err, size_t size)
         return JK_IO;
     /* Open warnings first (the queue to work on), then the resolved ones
        with the correction that resolved them. */
-    const jk_rcol_t cols[] = {{"Posisi log", JK_RCOL_INT, 10},
+    const jk_rcol_t cols[] = {{"Posisi log", JK_RCOL_ID, 10},
                               {"Kode", JK_RCOL_TEXT, 24},
                               {"Entitas", JK_RCOL_TEXT, 40},
                               {"Kolom", JK_RCOL_TEXT, 14},
                               {"Pesan", JK_RCOL_TEXT, 70},
                               {"Status", JK_RCOL_TEXT, 10},
-                              {"Diselesaikan di posisi", JK_RCOL_INT, 12},
+                              {"Diselesaikan di posisi", JK_RCOL_ID, 12},
                               {"Oleh", JK_RCOL_TEXT, 24}};
     t = jk_rdoc_table (doc,
                        "Antrean kualitas data (peringatan data yang "

@@ -130,6 +130,7 @@ int jk_rtable_fill (jk_rtable_t *t, const jk_rdoc_t *doc, sqlite3 *db,
             row[c].null = false;
             switch (t->col[c].kind) {
                 case JK_RCOL_INT:
+                case JK_RCOL_ID:
                     row[c].i = sqlite3_column_int64 (st, (int)c);
                     break;
                 case JK_RCOL_PCT:
@@ -290,7 +291,7 @@ static size_t s_meta (const jk_rdoc_t *doc, s_meta_t meta[8])
 
 /* The workbook's cell formats. */
 typedef struct {
-    lxw_format *bold, *integer, *pct, *date;
+    lxw_format *bold, *integer, *id, *pct, *date;
 } s_xlsx_formats_t;
 
 static void s_xlsx_formats (lxw_workbook *wb, s_xlsx_formats_t *f)
@@ -301,6 +302,8 @@ static void s_xlsx_formats (lxw_workbook *wb, s_xlsx_formats_t *f)
     format_set_text_wrap (f->bold);
     f->integer = workbook_add_format (wb);
     format_set_num_format (f->integer, "#,##0");
+    f->id = workbook_add_format (wb);
+    format_set_num_format (f->id, "0");
     f->pct = workbook_add_format (wb);
     format_set_num_format (f->pct, "0.0");
     f->date = workbook_add_format (wb);
@@ -391,6 +394,9 @@ static void s_xlsx_cell (lxw_worksheet *ws, const jk_rtable_t *t, size_t r,
     switch (cell->is_int ? JK_RCOL_INT : t->col[c].kind) {
         case JK_RCOL_INT:
             worksheet_write_number (ws, row, col, (double)cell->i, f->integer);
+            break;
+        case JK_RCOL_ID:
+            worksheet_write_number (ws, row, col, (double)cell->i, f->id);
             break;
         case JK_RCOL_PCT:
             worksheet_write_number (ws, row, col, cell->d, f->pct);
@@ -528,6 +534,7 @@ int jk_report_write_csv (const jk_rdoc_t *doc, FILE *out)
                 char day[16];
                 switch (cell->is_int ? JK_RCOL_INT : t->col[c].kind) {
                     case JK_RCOL_INT:
+                    case JK_RCOL_ID:
                         jk_excel_int (out, cell->i);
                         break;
                     case JK_RCOL_PCT:
@@ -610,10 +617,13 @@ int jk_report_write_html (const jk_rdoc_t *doc, FILE *out)
                 const jk_rcell_t *cell = &t->cell[r * t->cols + c];
                 char text[64];
                 bool number = t->col[c].kind == JK_RCOL_INT ||
+                              t->col[c].kind == JK_RCOL_ID ||
                               t->col[c].kind == JK_RCOL_PCT;
                 fputs (number ? "<td class=\"n\">" : "<td>", out);
                 if (cell->null)
                     ;
+                else if (t->col[c].kind == JK_RCOL_ID)
+                    fprintf (out, "%" PRId64, cell->i);
                 else if (cell->is_int || t->col[c].kind == JK_RCOL_INT) {
                     s_int_id (cell->i, text, sizeof text);
                     fputs (text, out);

@@ -685,6 +685,58 @@ static void test_csv_html (void **state)
     free (path);
 }
 
+/* A year and a log position name something rather than count it: no
+   thousands separator in HTML ("2021", not "2.021"), format "0" in the
+   XLSX (Excel's "#,##0" would show 2.021 in an Indonesian locale). */
+static void test_years_and_positions (void **state)
+{
+    (void)state;
+    char *path = s_path ("rat-years.html");
+    assert_int_equal (
+        s_report ("rat", S_AS_OF, "html", path, NULL, NULL, NULL, NULL, NULL),
+        0);
+    char *html = jk_test_slurp (path, NULL);
+    assert_non_null (strstr (html, "<tr><td class=\"n\">2021</td>"));
+    assert_non_null (strstr (html, "<tr><td class=\"n\">2020</td>"));
+    assert_null (strstr (html, ">2.02"));
+    free (html);
+    free (path);
+    /* The correction that resolved a warning stands beyond position 999
+       (the demo's log holds 2840 records before it). */
+    long resolved = s_sql ("SELECT resolved_pos FROM data_quality WHERE"
+                           " resolved_pos IS NOT NULL");
+    assert_true (resolved > 999);
+    path = s_path ("kualitas-positions.html");
+    assert_int_equal (s_report ("kualitas", S_AS_OF, "html", path, NULL, NULL,
+                                NULL, NULL, NULL),
+                      0);
+    html = jk_test_slurp (path, NULL);
+    char *want =
+        jk_sprintf ("<td>Selesai</td><td class=\"n\">%ld</td>", resolved);
+    if (!strstr (html, want))
+        fail_msg ("no '%s' in the kualitas report", want);
+    free (want);
+    free (html);
+    free (path);
+    /* The workbook's number formats, as openpyxl reads them. */
+    path = s_path ("rat-years.xlsx");
+    assert_int_equal (
+        s_report ("rat", S_AS_OF, "xlsx", path, NULL, NULL, NULL, NULL, NULL),
+        0);
+    char *argv[] = {
+        "/usr/bin/python3", "-c",
+        "import sys, openpyxl\n"
+        "ws = openpyxl.load_workbook(sys.argv[1])['Per tahun buku']\n"
+        "print(ws['A2'].value, ws['A2'].number_format,"
+        " ws['B2'].number_format)\n",
+        path, NULL};
+    char *out = NULL;
+    assert_int_equal (jk_test_run (argv, &out, NULL, 60000), 0);
+    assert_string_equal (out, "2021 0 #,##0\n");
+    free (out);
+    free (path);
+}
+
 /* Without --format the format is the one --out's name ends in (any
    case; .htm too); with both, they must agree: exit 2, nothing written.
    A name ending otherwise keeps the default, xlsx. */
@@ -1379,6 +1431,7 @@ int main (void)
         cmocka_unit_test (test_dak),
         cmocka_unit_test (test_kualitas),
         cmocka_unit_test (test_csv_html),
+        cmocka_unit_test (test_years_and_positions),
         cmocka_unit_test (test_format_from_out),
         cmocka_unit_test (test_masking_and_keys),
         cmocka_unit_test (test_usage_errors),
