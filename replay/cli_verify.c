@@ -302,6 +302,29 @@ static int s_checkpoint_load (jk_opts_t *opts, const char *path,
     return code;
 }
 
+/* The log's tree head at size (at most the log's records, whose tiles
+   were just checked against them) into root: JK_OK, or JK_INVALID with
+   the problem in result when the stored tiles do not reach that size (a
+   stored tree cut short: never a verdict on the records). */
+static int s_head_at (jk_tiles_t *tiles, uint64_t size,
+                      jk_verify_result_t *result, uint8_t root[32])
+{
+    if (size == result->records) {
+        memcpy (root, result->root, 32);
+        return JK_OK;
+    }
+    if (tiles && jk_merkle_root (jk_tiles_node, tiles, jk_tiles_hasher (tiles),
+                                 size, root) == JK_OK)
+        return JK_OK;
+    result->problem = JK_VERIFY_TREE;
+    result->bad_pos = size;
+    snprintf (result->message, sizeof result->message,
+              "the tree of size %llu cannot be read from the stored tiles "
+              "(let the store open the file once)",
+              (unsigned long long)size);
+    return JK_INVALID;
+}
+
 /* What s_stored_checkpoints found, printed after the intact line. */
 static char s_checkpoints_line[200];
 
@@ -337,6 +360,7 @@ static int s_stored_checkpoints (const char *path, jk_verify_result_t *result)
                       "names another size",
                       (long long)sqlite3_column_int64 (st, 0));
             result->problem = JK_VERIFY_HEAD;
+            result->bad_pos = (uint64_t)sqlite3_column_int64 (st, 0);
             rc = JK_INVALID;
         } else if (cp->size > result->records) {
             snprintf (result->message, sizeof result->message,
@@ -344,21 +368,21 @@ static int s_stored_checkpoints (const char *path, jk_verify_result_t *result)
                       "checkpoint of %llu records: the log was cut",
                       (unsigned long long)result->records,
                       (unsigned long long)cp->size);
+            /* The first position absent, as for a kept head. */
             result->problem = JK_VERIFY_TRUNCATED;
+            result->bad_pos = result->records + 1;
             rc = JK_INVALID;
-        } else if (jk_merkle_root (jk_tiles_node, tiles,
-                                   jk_tiles_hasher (tiles), cp->size,
-                                   root) != JK_OK ||
-                   memcmp (root, cp->root, 32) != 0) {
+        } else if (s_head_at (tiles, cp->size, result, root) != JK_OK)
+            rc = JK_INVALID;
+        else if (memcmp (root, cp->root, 32) != 0) {
             snprintf (result->message, sizeof result->message,
                       "the log's tree of size %llu has another head than "
                       "the checkpoint the hub signed: the log was rewritten",
                       (unsigned long long)cp->size);
             result->problem = JK_VERIFY_HEAD;
+            result->bad_pos = cp->size;
             rc = JK_INVALID;
         }
-        if (rc != JK_OK)
-            result->bad_pos = cp->size;
         count++;
         last = cp->size;
     }
@@ -391,30 +415,16 @@ static int s_checkpoint_match (const char *path,
                   (unsigned long long)checkpoint->size);
         return JK_INVALID;
     }
-    if (checkpoint->size == result->records)
-        memcpy (root, result->root, 32);
-    else {
-        /* The tiles were just checked against the records: their head at
-           the checkpoint's size is the log's. */
-        char err[512];
-        sqlite3 *db = jk_replay_open (path, err, sizeof err);
-        jk_tiles_t *tiles = db ? jk_tiles_reader (db) : NULL;
-        int rc = tiles ? jk_merkle_root (jk_tiles_node, tiles,
-                                         jk_tiles_hasher (tiles),
-                                         checkpoint->size, root)
-                       : JK_IO;
-        jk_tiles_destroy (&tiles);
-        sqlite3_close (db);
-        if (rc != JK_OK) {
-            result->problem = JK_VERIFY_TREE;
-            result->bad_pos = checkpoint->size;
-            snprintf (result->message, sizeof result->message,
-                      "the tree of size %llu cannot be read from the stored "
-                      "tiles (let the store open the file once)",
-                      (unsigned long long)checkpoint->size);
-            return JK_INVALID;
-        }
-    }
+    char err[512];
+    sqlite3 *db = checkpoint->size == result->records
+                      ? NULL
+                      : jk_replay_open (path, err, sizeof err);
+    jk_tiles_t *tiles = db ? jk_tiles_reader (db) : NULL;
+    int rc = s_head_at (tiles, checkpoint->size, result, root);
+    jk_tiles_destroy (&tiles);
+    sqlite3_close (db);
+    if (rc != JK_OK)
+        return rc;
     if (memcmp (root, checkpoint->root, 32) != 0) {
         result->problem = JK_VERIFY_HEAD;
         result->bad_pos = checkpoint->size;

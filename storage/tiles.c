@@ -738,7 +738,18 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
         self->ended = true;
         return;
     }
-    if (stored == 0 && self->ended)
+    /* Where the stored tree ends, the hashes its stored level-0 tiles
+       owe this tile: an upper tile gains each one in the transaction
+       that stores the full tile below it. */
+    uint64_t owed = width;
+    if (self->ended && level > 0) {
+        uint64_t complete =
+            (self->missing * S_WIDTH) >> (JK_MERKLE_TILE_HEIGHT * level);
+        owed = complete > idx * S_WIDTH ? complete - idx * S_WIDTH : 0;
+        if (owed > width)
+            owed = width;
+    }
+    if (stored == 0 && self->ended && owed == 0)
         return; /* the stored tree ends before this tile's data */
     if (stored < 0) {
         s_found (self, s_first_pos (level, idx, 0), level, idx, -1,
@@ -785,7 +796,8 @@ static void s_compare (jk_tiles_check_t *self, int level, uint64_t idx,
        it was cut short below. More: subtrees the log cannot complete,
        past its last record. */
     if ((uint32_t)stored > width ||
-        ((uint32_t)stored < width && !self->ended)) {
+        ((uint32_t)stored < width && !self->ended) ||
+        (self->ended && (uint64_t)stored < owed)) {
         uint64_t pos = s_first_pos (level, idx, n);
         if ((uint32_t)stored > width && pos <= self->leaves)
             pos = self->leaves + 1;

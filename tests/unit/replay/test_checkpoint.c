@@ -242,6 +242,90 @@ static void test_checkpoint_refused (void **state)
     free (ahead);
 }
 
+/* A copy of the log as name, its stored tree cut back to the level-0
+   tile 0 and the one level-1 hash above it (a tree that lags its log),
+   its records after keep deleted, holding the hub's checkpoint of size
+   (table checkpoint), whose head is head. Returns its path. */
+static char *s_stored_copy (fixture_t *f, const char *name, uint64_t keep,
+                            uint64_t size, const uint8_t head[32])
+{
+    char *path = jk_sprintf ("%s/%s", f->dir, name);
+    char *note_path = s_checkpoint (f, "stored.note", size, head, false, false);
+    char *note = jk_test_slurp (note_path, NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    char *sql = sqlite3_mprintf ("VACUUM INTO %Q", path);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free (sql);
+    sqlite3_close (db);
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    sql = sqlite3_mprintf (
+        "DELETE FROM merkle_tile WHERE level = 0 AND idx > 0;"
+        "UPDATE merkle_tile SET hashes = substr(hashes, 1, 32)"
+        " WHERE level = 1;"
+        "DELETE FROM log WHERE pos > %llu;"
+        "CREATE TABLE checkpoint (size INTEGER PRIMARY KEY,"
+        " signed_at INTEGER NOT NULL, note TEXT NOT NULL);"
+        "INSERT INTO checkpoint VALUES (%llu, 1764806400000, %Q)",
+        (unsigned long long)keep, (unsigned long long)size, note);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free (sql);
+    sqlite3_close (db);
+    free (note);
+    free (note_path);
+    return path;
+}
+
+/* The checkpoints the hub stored in the file (AUDIT.md, "The hub signs
+   checkpoints"): a stored tree too short to give the head of one is the
+   tree's problem, never "the log was rewritten" (the records are
+   intact); a log cut before one names the first absent position, as a
+   kept head does. */
+static void test_stored_checkpoints (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t head512[32];
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    jk_tiles_t *reader = jk_tiles_reader (db);
+    assert_int_equal (jk_merkle_root (jk_tiles_node, reader,
+                                      jk_tiles_hasher (reader), 512, head512),
+                      JK_OK);
+    jk_tiles_destroy (&reader);
+    sqlite3_close (db);
+
+    char *lags = s_stored_copy (f, "lags.db", 600, 512, head512);
+    char *argv[] = {"jejak-replay", "verify", lags, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_RUN_MS), 1);
+    char *want = jk_sprintf (
+        "TAMPERED %s: first bad position 512: Merkle tree differs from the "
+        "log: the tree of size 512 cannot be read from the stored tiles (let "
+        "the store open the file once)\n"
+        "verified intact up to position 600\n",
+        lags);
+    assert_string_equal (out, want);
+    free (want);
+    free (out);
+    free (err);
+
+    char *cut = s_stored_copy (f, "cut.db", 400, 512, head512);
+    argv[2] = cut;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_RUN_MS), 1);
+    want = jk_sprintf (
+        "TAMPERED %s: first bad position 401: truncated versus the kept "
+        "head: the log ends at position 400 but the hub signed a checkpoint "
+        "of 512 records: the log was cut\n"
+        "verified intact up to position 400\n",
+        cut);
+    assert_string_equal (out, want);
+    free (want);
+    free (out);
+    free (err);
+    free (lags);
+    free (cut);
+}
+
 /* Runs argv, which names path as a file to read: exit 3 with
    "jejak-replay COMMAND: cannot read PATH: is a directory". */
 static void s_directory_refused (char **argv, const char *path)
@@ -404,6 +488,7 @@ int main (void)
         cmocka_unit_test (test_checkpoint_refused),
         cmocka_unit_test (test_checkpoint_unreadable),
         cmocka_unit_test (test_trust_flags_without_checkpoint),
+        cmocka_unit_test (test_stored_checkpoints),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -686,6 +686,74 @@ static void test_tampered_tile_detected (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* A stored tree that lags its log ends at its first missing level-0
+   tile, and its upper tiles hold exactly the hashes of the level-0
+   tiles stored before it (each gained in the same transaction): fewer,
+   or none, is damage even where the tree ends (AUDIT.md, "Tiles in the
+   database"). */
+static void test_lagging_tree_owes_upper_hashes (void **state)
+{
+    (void)state;
+    char *dir = jk_test_tmpdir ("merkle");
+    char path[512];
+    snprintf (path, sizeof path, "%s/events.db", dir);
+    s_log_t log = {.mh = jk_mhash_new ()};
+    s_log_fill (&log, path, S_N);
+    char err[256], message[256] = "";
+    jk_tiles_t *tiles = jk_tiles_open (log.db, S_N, err, sizeof err);
+    assert_non_null (tiles);
+    jk_tiles_destroy (&tiles);
+    /* The tree as the store leaves it after storing two full tiles:
+       level-0 tiles 0 and 1, and level-1 tile 0 with their two hashes. */
+    assert_int_equal (sqlite3_exec (log.db,
+                                    "DELETE FROM merkle_tile WHERE level = 0"
+                                    " AND idx = 2;"
+                                    "UPDATE merkle_tile SET hashes ="
+                                    " substr(hashes, 1, 2 * 32)"
+                                    " WHERE level = 1 AND idx = 0",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    uint64_t stored = 0;
+    assert_int_equal (
+        s_check_all (log.db, log.leaves, S_N, &stored, message, sizeof message),
+        JK_OK);
+    assert_int_equal (stored, 512);
+    /* The upper tile short of a hash its stored tiles below owe. */
+    assert_int_equal (sqlite3_exec (log.db,
+                                    "UPDATE merkle_tile SET hashes ="
+                                    " substr(hashes, 1, 32)"
+                                    " WHERE level = 1 AND idx = 0",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (
+        s_check_all (log.db, log.leaves, S_N, &stored, message, sizeof message),
+        JK_INVALID);
+    assert_string_equal (message, "Merkle tile level 1 index 0 holds 1 hash, "
+                                  "the log gives 3");
+    /* Without it at all. */
+    assert_int_equal (sqlite3_exec (log.db,
+                                    "DELETE FROM merkle_tile WHERE level = 1",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (
+        s_check_all (log.db, log.leaves, S_N, &stored, message, sizeof message),
+        JK_INVALID);
+    assert_string_equal (message, "Merkle tile level 1 index 0 is missing but "
+                                  "the tiles below it are stored");
+    /* No full level-0 tile stored: no upper hash is owed. */
+    assert_int_equal (sqlite3_exec (log.db,
+                                    "DELETE FROM merkle_tile WHERE level = 0",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (
+        s_check_all (log.db, log.leaves, S_N, &stored, message, sizeof message),
+        JK_OK);
+    sqlite3_close (log.db);
+    free (log.leaves);
+    jk_mhash_destroy (&log.mh);
+    jk_test_rmdir (&dir);
+}
+
 /* Appends records [pos, pos + n) in the open transaction, their leaves
    into leaves. */
 static void s_append (jk_log_t *log, uint64_t pos, int n, uint8_t (*leaves)[32])
@@ -1174,6 +1242,7 @@ int main (void)
         cmocka_unit_test (test_every_size_against_naive),
         cmocka_unit_test (test_writer_commit_rollback),
         cmocka_unit_test (test_tampered_tile_detected),
+        cmocka_unit_test (test_lagging_tree_owes_upper_hashes),
         cmocka_unit_test (test_log_verify_tree),
         cmocka_unit_test (test_tree_follows_log),
         cmocka_unit_test (test_tree_fed_from_memory),
