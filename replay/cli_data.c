@@ -54,7 +54,8 @@ static int s_rebuild_options (jk_opts_t *opts, const char *src,
             options->until_time <= 0) {
             fprintf (stderr,
                      "jejak-replay rebuild: --until-time must be ms since "
-                     "the epoch or YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], got "
+                     "the epoch or YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] (a "
+                     "space may replace T), got "
                      "'%s'\n",
                      until_time);
             return JK_REPLAY_EXIT_USAGE;
@@ -97,8 +98,9 @@ int jk_cli_rebuild (int argc, char **argv)
         {"out", NULL, NULL, "the new database file (must not exist)", false},
         {"until-pos", NULL, NULL, "copy records up to this position", false},
         {"until-time", NULL, NULL,
-         "copy records up to this moment: ms, or YYYY-MM-DD[THH:MM[:SS]] "
-         "in WIB (a bare date: the end of that day)",
+         "copy records up to this moment: ms, or "
+         "YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] in WIB unless a zone "
+         "is given (a bare date: the end of that day)",
          false},
         {"force", NULL, NULL, "replace an existing --out file", true},
         {"region", NULL, NULL, JK_CLI_REGION_HELP, false},
@@ -164,8 +166,8 @@ int jk_cli_diff (int argc, char **argv)
         fprintf (stderr, "jejak-replay diff: %s\n", err);
         code = JK_REPLAY_EXIT_IO;
     } else if (differences > 0) {
-        fprintf (stderr, "jejak-replay diff: %lld rows differ\n",
-                 (long long)differences);
+        fprintf (stderr, "jejak-replay diff: %lld %s\n", (long long)differences,
+                 differences == 1 ? "row differs" : "rows differ");
         code = JK_REPLAY_EXIT_TAMPERED;
     } else {
         fprintf (stderr, "jejak-replay diff: projections are equal\n");

@@ -113,12 +113,20 @@ static char *s_older_note (jk_opts_t *opts, sqlite3 *db, const char *path,
             return NULL;
         }
         len = strlen (note);
-    } else if (!(note = jk_cli_slurp (old, JK_NOTE_MAX, &len))) {
+    } else if (jk_parse_u64 (old, &old_size) == JK_OK) {
         fprintf (stderr,
                  "jejak-replay prove: --consistency must be a tree size (1 "
                  "or more) or a signed checkpoint file, got '%s'\n",
                  old);
         *code = JK_REPLAY_EXIT_USAGE;
+        return NULL;
+    } else if (!(note = jk_cli_slurp (old, JK_NOTE_MAX, &len))) {
+        /* Not a number: a file name, which cannot be read. */
+        fprintf (stderr,
+                 "jejak-replay prove: --consistency %s: cannot read it as "
+                 "a checkpoint file: %s\n",
+                 old, jk_cli_read_why (errno));
+        *code = JK_REPLAY_EXIT_IO;
         return NULL;
     } else if (!jk_opts_get (opts, "log-key")) {
         fprintf (stderr,

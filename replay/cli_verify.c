@@ -246,6 +246,26 @@ static int s_trust_flags_alone (jk_opts_t *opts)
     return JK_REPLAY_EXIT_USAGE;
 }
 
+/* --region and --rat-deadline-months (their values checked already)
+   decide the outcomes only --decisions re-derives: given without it,
+   they would be ignored, so they are refused. An exit code. */
+static int s_decision_flags_alone (jk_opts_t *opts)
+{
+    if (jk_opts_on (opts, "decisions"))
+        return JK_REPLAY_EXIT_OK;
+    static const char *const flags[] = {"region", "rat-deadline-months"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        if (jk_opts_flag_given (opts, flags[i])) {
+            fprintf (stderr,
+                     "jejak-replay %s: --%s needs --decisions (the region "
+                     "and the RAT deadline decide only the outcomes "
+                     "--decisions derives again)\n",
+                     jk_cli_command, flags[i]);
+            return JK_REPLAY_EXIT_USAGE;
+        }
+    return JK_REPLAY_EXIT_OK;
+}
+
 /* Parses a checkpoint's text (named label in messages) and checks its
    signatures against --log-key, --witnesses and --quorum. An exit
    code. */
@@ -599,6 +619,8 @@ int jk_cli_verify (int argc, char **argv)
     /* Every flag checked, and the checkpoint read and trusted, before
        any work on the file. */
     code = jk_cli_settings_flags (opts);
+    if (code == JK_REPLAY_EXIT_OK)
+        code = s_decision_flags_alone (opts);
     static jk_checkpoint_t checkpoint;
     const char *checkpoint_path = jk_opts_get (opts, "checkpoint");
     if (code == JK_REPLAY_EXIT_OK && checkpoint_path)

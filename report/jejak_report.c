@@ -244,7 +244,8 @@ static int s_doc_options (jk_opts_t *opts, const jk_report_kind_t *kind,
     doc->days = JK_REPORT_DAYS;
     if (days) {
         if (jk_parse_u64 (days, &number) || number > 3660) {
-            fprintf (stderr, "jejak-report: --days must be 0..3660\n");
+            fprintf (stderr, "jejak-report: --days must be 0..3660, got '%s'\n",
+                     days);
             return S_EXIT_USAGE;
         }
         doc->days = (int)number;

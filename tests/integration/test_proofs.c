@@ -856,6 +856,19 @@ static void test_prove_consistency (void **state)
                               "file, got '0'\n");
     free (out);
     free (err);
+    /* Not a number: a file name; one that cannot be read is said so. */
+    char *missing = jk_sprintf ("%s/no-such-note", h->dir);
+    prove[4] = missing;
+    assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 3);
+    char *unreadable =
+        jk_sprintf ("jejak-replay prove: --consistency %s: cannot read it as "
+                    "a checkpoint file: No such file or directory\n",
+                    missing);
+    assert_string_equal (err, unreadable);
+    free (unreadable);
+    free (missing);
+    free (out);
+    free (err);
     prove[4] = "300";
     assert_int_equal (jk_test_run (prove, &out, &err, S_LONG_MS), 0);
     char *old_note = s_stored_note (h->db, "300");

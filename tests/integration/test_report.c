@@ -1067,6 +1067,9 @@ static void test_flags_of_other_reports (void **state)
         {"kualitas", "--batch=PK2UMK-2022-01", NULL,
          "jejak-report: --batch is not an option of the kualitas report "
          "(only of pelatihan, asesmen, dak; see --help)\n"},
+        /* Its own report's flag, out of range: the value is quoted. */
+        {"sertifikat", "--days", "3661",
+         "jejak-report: --days must be 0..3660, got '3661'\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *err = NULL;

@@ -481,6 +481,61 @@ static void test_trust_flags_without_checkpoint (void **state)
     free (quorum_needs);
 }
 
+/* verify without --decisions (AUDIT.md, "Verify the chain"): --region
+   and --rat-deadline-months decide only the outcomes --decisions derives
+   again, so on their own they are a usage error once their values are
+   checked; with --decisions they serve. */
+static void test_decision_flags_without_decisions (void **state)
+{
+    fixture_t *f = *state;
+    struct {
+        const char *flag, *value, *want;
+    } cases[] = {
+        {"--region", "32.03",
+         "jejak-replay verify: --region needs --decisions (the region and "
+         "the RAT deadline decide only the outcomes --decisions derives "
+         "again)\n"},
+        {"--rat-deadline-months", "6",
+         "jejak-replay verify: --rat-deadline-months needs --decisions (the "
+         "region and the RAT deadline decide only the outcomes --decisions "
+         "derives again)\n"},
+        {"--rat-deadline-months", "30",
+         "jejak-replay verify: --rat-deadline-months must be 1 to 24, not "
+         "'30' (see --help)\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[] = {
+            "jejak-replay",         "verify", f->db, (char *)cases[i].flag,
+            (char *)cases[i].value, NULL};
+        char *out = NULL, *err = NULL;
+        int rc = jk_test_run (argv, &out, &err, S_RUN_MS);
+        if (rc != 2 || strcmp (err, cases[i].want) != 0)
+            fail_msg ("verify %s %s: exit %d, stderr '%s', wanted '%s'",
+                      cases[i].flag, cases[i].value, rc, err, cases[i].want);
+        assert_string_equal (out, "");
+        free (out);
+        free (err);
+    }
+    /* With --decisions they serve: verify says what it says with
+       --decisions alone (this log's records are not a store's, so their
+       outcomes may differ: the same verdict either way). */
+    char *plain[] = {"jejak-replay", "verify", f->db, "--decisions", NULL};
+    char *plain_out = NULL, *plain_err = NULL;
+    int plain_rc = jk_test_run (plain, &plain_out, &plain_err, S_RUN_MS);
+    char *argv[] = {"jejak-replay",          "verify",   f->db,
+                    "--decisions",           "--region", "32.03",
+                    "--rat-deadline-months", "6",        NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, S_RUN_MS), plain_rc);
+    assert_true (plain_rc == 0 || plain_rc == 1);
+    assert_non_null (strstr (out, "600 records, chain verified"));
+    assert_null (strstr (err, "needs --decisions"));
+    free (plain_out);
+    free (plain_err);
+    free (out);
+    free (err);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +543,7 @@ int main (void)
         cmocka_unit_test (test_checkpoint_refused),
         cmocka_unit_test (test_checkpoint_unreadable),
         cmocka_unit_test (test_trust_flags_without_checkpoint),
+        cmocka_unit_test (test_decision_flags_without_decisions),
         cmocka_unit_test (test_stored_checkpoints),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
