@@ -56,7 +56,9 @@ static void s_line2 (FILE *out, const char *first, const char *sep,
 }
 
 /* "12 dtk lalu" style age of a UTC millisecond time: Indonesian words
-   only (detik, menit, jam, hari). */
+   only (detik, menit, jam, hari); whole units rounded down, seconds under
+   2 minutes, minutes under 2 hours, hours under 2 days, then days. The
+   web page's ago () in app.js follows the same rule. */
 static void s_age (int64_t now_ms, int64_t then_ms, char *out, size_t size)
 {
     if (then_ms <= 0) {

@@ -385,12 +385,15 @@ function drawBatches () {
 
 function ago (ms) {
   if (!ms) return t('never');
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  /* Every word in the page's language: "4 mnt lalu" / "4 min ago". */
-  const text = s < 60 ? s + ' ' + t('unit_s')
-    : s < 3600 ? Math.round(s / 60) + ' ' + t('unit_min')
-    : s < 172800 ? Math.round(s / 3600) + ' ' + t('unit_h')
-    : Math.round(s / 86400) + ' ' + t('unit_d');
+  const s = Math.max(0, Math.floor((Date.now() - ms) / 1000));
+  /* Every word in the page's language: "4 mnt lalu" / "4 min ago". The
+     terminal board's rule (render_term.c, s_age): whole units, rounded
+     down, seconds under 2 minutes, minutes under 2 hours, hours under 2
+     days, then days. */
+  const text = s < 120 ? s + ' ' + t('unit_s')
+    : s < 7200 ? Math.floor(s / 60) + ' ' + t('unit_min')
+    : s < 172800 ? Math.floor(s / 3600) + ' ' + t('unit_h')
+    : Math.floor(s / 86400) + ' ' + t('unit_d');
   return text + ' ' + t('ago');
 }
 

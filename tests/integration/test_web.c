@@ -978,6 +978,47 @@ static bool s_page_empty_batches (jk_cdp_t *b, const char *text)
     return seen;
 }
 
+/* An office's "last seen" on the page follows the terminal board's rule
+   (STATUS.md): whole units rounded down, seconds under 2 minutes,
+   minutes under 2 hours, hours under 2 days, then days; in the page's
+   language. */
+static void test_last_seen (void **state)
+{
+    s_env_t *env = *state;
+    if (!jk_test_browser ("test_last_seen"))
+        skip ();
+    jk_cdp_t *b = s_page (env);
+    assert_true (jk_cdp_wait (
+        b, "document.getElementById('state').dataset.state === 'live'",
+        S_WAIT_MS));
+    static const struct {
+        const char *ms_ago, *id, *en;
+    } ages[] = {{"0", "0 dtk lalu", "0 s ago"},
+                {"59900", "59 dtk lalu", "59 s ago"},
+                {"90500", "90 dtk lalu", "90 s ago"},
+                {"120000", "2 mnt lalu", "2 min ago"},
+                {"5400000", "90 mnt lalu", "90 min ago"},
+                {"7200000", "2 jam lalu", "2 h ago"},
+                {"172799000", "47 jam lalu", "47 h ago"},
+                {"172800000", "2 hari lalu", "2 d ago"},
+                {"8553600000", "99 hari lalu", "99 d ago"}};
+    for (int lang = 0; lang < 2; lang++) {
+        for (size_t i = 0; i < sizeof ages / sizeof ages[0]; i++) {
+            /* The page's clock is read once, so the age is exact. */
+            char *js = jk_sprintf ("ago (Date.now () - %s)", ages[i].ms_ago);
+            char *shown = jk_cdp_eval (b, js);
+            const char *want = lang ? ages[i].en : ages[i].id;
+            if (!shown || strcmp (shown, want) != 0)
+                fail_msg ("%s: '%s', not '%s'", js, shown ? shown : "(threw)",
+                          want);
+            free (shown);
+            free (js);
+        }
+        free (jk_cdp_eval (b, "document.getElementById('lang').click (); 1"));
+    }
+    jk_cdp_stop (&b);
+}
+
 /* --batch naming a batch the log does not hold: the board says so (the
    terminal in both languages, the document with "recorded":false, the
    page in Indonesian and, after EN, in English) and keeps waiting: once
@@ -1123,6 +1164,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_date_picker, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_last_seen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batch, s_setup_batch, s_teardown),
         cmocka_unit_test_setup_teardown (test_note_language, s_setup_months,
                                          s_teardown),
