@@ -151,7 +151,10 @@ int jk_link_record_decode (const uint8_t *data, size_t size,
         return s_fail (err, err_size, "record map of %zu bytes is over %d",
                        size, JK_EVENT_MAX_BYTES + 64 * 1024);
     char why[128];
-    if (jk_msgpack_check (data, size, 2, NULL, why, sizeof why))
+    /* Unknown keys are ignored whatever their values (PROTOCOL.md section
+       2: how a map grows), nested as deep as any MessagePack we read. */
+    if (jk_msgpack_check (data, size, JK_MSGPACK_DEPTH_MAX, NULL, why,
+                          sizeof why))
         return s_fail (err, err_size, "record is not one MessagePack map: %s",
                        why);
     msgpack_unpacked result;
@@ -198,6 +201,14 @@ int jk_link_record_decode (const uint8_t *data, size_t size,
         s_fail (err, err_size,
                 "record key 'code' must be empty for an accepted record and "
                 "set for a rejection");
+        goto done;
+    }
+    /* An accepted record's chain step has an empty message (PROTOCOL.md
+       section 7) and the copy keeps none: one carried would be hashed
+       here and lost there, leaving a copy that no longer verifies. */
+    if (r->outcome == JK_LOG_ACCEPTED && r->message[0]) {
+        s_fail (err, err_size,
+                "record key 'msg' must be empty for an accepted record");
         goto done;
     }
     const msgpack_object *bytes = s_get (map, "bytes");

@@ -1358,6 +1358,83 @@ static void s_province_at (const char *province, const char *shadow,
                       made);
 }
 
+/* The record map's rules that the chain alone does not catch
+   (FEDERATION.md, the record map): an accepted record carries an empty
+   `msg` (its chain step has none and the copy keeps none), so one that
+   carries a message, hashed with it, is refused E_LINK_DECODE naming the
+   key and nothing is stored; a key not in the table is ignored whatever
+   its value, here arrays nested three deep, and the record is stored. The
+   copy then verifies against the regency's log. */
+static void test_record_map_rules (void **state)
+{
+    (void)state;
+    uint8_t *bytes[2];
+    jk_link_record_t r[2];
+    pid_t recv;
+    s_link_t l;
+    s_env_t *e = s_by_hand ("maprules", 1, 1, r, bytes, &recv, &l);
+    char code[32], text[512];
+    uint64_t pos;
+
+    /* Accepted, with a message in the chain step. */
+    jk_link_record_t said = r[1];
+    said.outcome = JK_LOG_ACCEPTED;
+    said.code = "";
+    said.message = "diterima";
+    jk_chain_t *chain = jk_chain_new ();
+    uint8_t zero[JK_HASH_SIZE] = {0};
+    jk_chain_step (chain, zero, 1, said.recorded_at, said.outcome, said.code,
+                   said.message, said.bytes, said.size, said.hash);
+    jk_chain_destroy (&chain);
+    assert_int_equal (s_send (&l, &said, 1, code, &pos, text, sizeof text), 0);
+    assert_string_equal (code, "E_LINK_DECODE");
+    assert_string_equal (
+        text, "record key 'msg' must be empty for an accepted record");
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM copy"), 0);
+
+    /* The regency's record 1 with a key of a later version. */
+    assert_true (s_link (&l, "32.03", code) > 0);
+    zframe_t *f = jk_link_record_encode (&r[1]);
+    assert_true (zframe_size (f) > 0 && (zframe_data (f)[0] & 0xf0) == 0x80);
+    static const uint8_t later[] = {0xa5, 'l',  'a',  't',  'e',
+                                    'r',  0x91, 0x91, 0x91, 0x01};
+    size_t size = zframe_size (f);
+    uint8_t *map = jk_malloc (size + sizeof later);
+    memcpy (map, zframe_data (f), size);
+    memcpy (map + size, later, sizeof later);
+    map[0]++; /* one entry more in the fixmap */
+    zframe_destroy (&f);
+    zmsg_t *msg = jk_wire_new ("RECORDS");
+    jk_wire_add_u64 (msg, l.session);
+    jk_wire_add_u64 (msg, 1);
+    jk_wire_add_u64 (msg, 0);
+    zmsg_addmem (msg, map, size + sizeof later);
+    free (map);
+    zmsg_send (&msg, l.sock);
+    zmsg_t *ack = jk_test_recv (l.sock, S_WAIT_MS);
+    assert_non_null (ack);
+    char command[16];
+    assert_int_equal (jk_wire_open (ack, command, sizeof command), 0);
+    assert_string_equal (command, "ACK");
+    uint64_t session = 0, cursor = 0, granted = 0;
+    assert_int_equal (jk_wire_pop_u64 (ack, &session), 0);
+    assert_int_equal (jk_wire_pop_u64 (ack, &cursor), 0);
+    assert_int_equal (jk_wire_pop_u64 (ack, &granted), 0);
+    zmsg_destroy (&ack);
+    assert_int_equal (cursor, 1);
+    assert_int_equal (granted, 1);
+    char *out = NULL;
+    assert_int_equal (lk_verify (e->copy, "32.03", NULL, e->regency, &out), 0);
+    free (out);
+    assert_int_equal (lk_sql_int (e->copy, "SELECT count(*) FROM fault WHERE "
+                                           "code = 'E_LINK_DECODE'"),
+                      1);
+    zsock_destroy (&l.sock);
+    s_records_free (r, bytes, 1);
+    assert_int_equal (jk_test_stop (recv, SIGTERM, S_WAIT_MS), 0);
+    s_env_destroy (&e);
+}
+
 /* A province shadow whose position cannot be written (a trigger refuses
    it: nothing root can write past) stops jejak-link project with exit 1
    and one line naming the file, the position and SQLite's reason: in a
@@ -1450,6 +1527,7 @@ int main (void)
         cmocka_unit_test (test_board_shows_lag),
         cmocka_unit_test (test_tamper),
         cmocka_unit_test (test_malformed),
+        cmocka_unit_test (test_record_map_rules),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
