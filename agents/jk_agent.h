@@ -160,6 +160,10 @@ int jk_outbox_get (jk_outbox_t *self, uint64_t seq, jk_outbox_row_t *row);
 typedef int (jk_outbox_row_fn) (void *arg, const jk_outbox_row_t *row);
 int64_t jk_outbox_list (jk_outbox_t *self, unsigned states, uint64_t after,
                         size_t limit, jk_outbox_row_fn *fn, void *arg);
+/* The after for jk_outbox_list that lists the newest count rows whose
+   state bit is in states: 0 when there are no more than count. */
+uint64_t jk_outbox_newest_after (jk_outbox_t *self, unsigned states,
+                                 size_t count);
 
 typedef struct {
     uint64_t pending; /* PENDING + SENT */

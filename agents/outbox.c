@@ -60,6 +60,8 @@ static const char *s_sql[Q_COUNT] = {
     [Q_SAME] = "SELECT seq FROM events WHERE content = ? ORDER BY seq LIMIT 1",
     [Q_OPEN_ANY] = "SELECT count(*) FROM (SELECT 1 FROM events WHERE state"
                    " IN (0, 1) AND seq <= ? LIMIT 1)",
+    [Q_NEWEST] = "SELECT seq FROM events WHERE ((1 << state) & ?) != 0"
+                 " ORDER BY seq DESC LIMIT 1 OFFSET ?",
 };
 
 static const char *s_schema =
@@ -614,6 +616,25 @@ int64_t jk_outbox_list (jk_outbox_t *self, unsigned states, uint64_t after,
     }
     sqlite3_reset (st);
     return visited;
+}
+
+uint64_t jk_outbox_newest_after (jk_outbox_t *self, unsigned states,
+                                 size_t count)
+{
+    if (count == 0)
+        return 0;
+    sqlite3_stmt *st = self->q[Q_NEWEST];
+    sqlite3_reset (st);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)states);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)(count - 1));
+    uint64_t after = 0;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        after = (uint64_t)sqlite3_column_int64 (st, 0) - 1;
+    else if (rc != SQLITE_DONE)
+        jk_outbox_fail (self, "list");
+    sqlite3_reset (st);
+    return after;
 }
 
 int jk_outbox_counts (jk_outbox_t *self, jk_outbox_counts_t *counts)

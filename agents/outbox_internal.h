@@ -27,6 +27,7 @@ enum {
     Q_REDELIVER,
     Q_SAME,
     Q_OPEN_ANY,
+    Q_NEWEST,
     Q_COUNT
 };
 

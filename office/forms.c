@@ -97,7 +97,7 @@ static void s_control_select (jk_http_t *h, const jk_field_t *f,
         char buf[64];
         const char *shown =
             f->kind == JK_KIND_BOOL
-                ? (v == 0 ? TR (h, "Ya", "Yes") : TR (h, "Tidak", "No"))
+                ? jk_office_bool_label (v == 0, h->en)
                 : jk_office_value_label (values[v], h->en, buf, sizeof buf);
         fprintf (o, "<option value=\"%s\"%s>", values[v],
                  strcmp (value, values[v]) == 0 ? " selected" : "");

@@ -73,6 +73,11 @@ const char *jk_office_value_label (const char *value, bool en, char *buf,
     return buf;
 }
 
+const char *jk_office_bool_label (bool value, bool en)
+{
+    return value ? (en ? "Yes" : "Ya") : (en ? "No" : "Tidak");
+}
+
 const char *jk_office_state_label (jk_outbox_state_t state, bool en)
 {
     switch (state) {

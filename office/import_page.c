@@ -242,6 +242,9 @@ static void s_event_cells (jk_http_t *h, const jk_event_t *ev, size_t shown)
                 jk_office_value_label (text, h->en, buf, sizeof buf);
             snprintf (text, sizeof text, "%s", label);
         }
+        if (t->fields[i].kind == JK_KIND_BOOL && v->present)
+            snprintf (text, sizeof text, "%s",
+                      jk_office_bool_label (v->n != 0, h->en));
         if (t->fields[i].kind == JK_KIND_DATE && v->present &&
             strlen (text) == 10) {
             char shown_date[16];
@@ -427,7 +430,11 @@ void jk_page_import_preview (jk_http_t *h)
     jk_html (o, name);
     fprintf (o, " (%s)</p>", im->xlsx ? "XLSX" : "CSV");
     if (rc != JK_OK) {
-        h->code = MHD_HTTP_UNPROCESSABLE_CONTENT;
+        /* A file over the limit is too large (413), whatever it holds;
+           one that cannot be used is 422. */
+        h->code = file->len > JK_IMPORT_MAX_BYTES
+                      ? MHD_HTTP_CONTENT_TOO_LARGE
+                      : MHD_HTTP_UNPROCESSABLE_CONTENT;
         fputs ("<p class=\"error\" role=\"alert\" id=\"import-error\">", o);
         jk_html (o, im->error);
         fputs ("</p>", o);

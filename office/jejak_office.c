@@ -142,15 +142,18 @@ static bool s_users_exist (const char *path, const char *cmd)
     return false;
 }
 
-/* The password from --password-file or stdin (no echo on a terminal). */
-static int s_read_password (jk_opts_t *opts, char *out, size_t size)
+/* The password from --password-file or stdin (no echo on a terminal):
+   the whole first line, however long (the rule on its length is the
+   users file's), in memory from malloc; NULL when none could be read
+   (said). */
+static char *s_read_password (jk_opts_t *opts)
 {
     const char *file = jk_opts_get (opts, "password-file");
     FILE *in = file ? fopen (file, "r") : stdin;
     if (!in) {
         fprintf (stderr, S_PROGRAM ": --password-file %s: %s\n", file,
                  strerror (errno));
-        return -1;
+        return NULL;
     }
     struct termios old, quiet;
     bool tty =
@@ -161,31 +164,98 @@ static int s_read_password (jk_opts_t *opts, char *out, size_t size)
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
     }
-    bool got = fgets (out, (int)size, in) != NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len = getline (&line, &cap, in);
     if (tty) {
         tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
         fputc ('\n', stderr);
     }
     if (file)
         fclose (in);
-    if (!got) {
+    if (len < 0) {
+        free (line);
         fprintf (stderr, S_PROGRAM ": no password given (standard input or "
                                    "--password-file)\n");
-        return -1;
+        return NULL;
     }
-    out[strcspn (out, "\r\n")] = 0;
-    return 0;
+    line[strcspn (line, "\r\n")] = 0;
+    return line;
+}
+
+/* Forgets a password read by s_read_password. */
+static void s_password_free (char **password_p)
+{
+    if (!*password_p)
+        return;
+    memset (*password_p, 0, strlen (*password_p));
+    free (*password_p);
+    *password_p = NULL;
+}
+
+/* The account commands and what each takes: a NAME, --role. */
+static const struct {
+    const char *name;
+    bool takes_name, takes_role;
+} s_user_cmds[] = {
+    {"add", true, true},     {"passwd", true, false}, {"disable", true, false},
+    {"enable", true, false}, {"list", false, false},
+};
+#define S_USER_CMDS (sizeof s_user_cmds / sizeof s_user_cmds[0])
+
+/* Whether the command line fits user cmd: its NAME (one, none for
+   list), and --role only for add; said when not. */
+static bool s_user_usage_ok (jk_opts_t *opts, const char *cmd)
+{
+    size_t c = 0;
+    while (c < S_USER_CMDS && strcmp (s_user_cmds[c].name, cmd) != 0)
+        c++;
+    if (c == S_USER_CMDS) {
+        char *shown = jk_text_visible (cmd, strlen (cmd));
+        fprintf (stderr, S_PROGRAM ": unknown user command '%s'\n", shown);
+        free (shown);
+        return false;
+    }
+    size_t args = s_user_cmds[c].takes_name ? 3 : 2;
+    if (jk_opts_argc (opts) < args) {
+        fprintf (stderr, S_PROGRAM ": user add|passwd|disable|enable NAME, or "
+                                   "user list\n");
+        return false;
+    }
+    if (jk_opts_argc (opts) > args) {
+        const char *extra = jk_opts_arg (opts, args);
+        char *shown = jk_text_visible (extra, strlen (extra));
+        fprintf (stderr,
+                 S_PROGRAM ": user %s: unexpected argument '%s' (user %s%s; "
+                           "see --help)\n",
+                 cmd, shown, cmd, s_user_cmds[c].takes_name ? " NAME" : "");
+        free (shown);
+        return false;
+    }
+    /* A role given to another command would seem to change the
+       account's role: it does not, so it is refused. */
+    if (!s_user_cmds[c].takes_role && jk_opts_flag_given (opts, "role")) {
+        fprintf (stderr,
+                 S_PROGRAM ": user %s: --role is an option of user add only "
+                           "(an account's role is not changed; see "
+                           "--help)\n",
+                 cmd);
+        return false;
+    }
+    return true;
 }
 
 static int s_user (jk_opts_t *opts)
 {
     const char *cmd = jk_opts_argc (opts) > 1 ? jk_opts_arg (opts, 1) : NULL;
     const char *name = jk_opts_argc (opts) > 2 ? jk_opts_arg (opts, 2) : NULL;
-    if (!cmd || (strcmp (cmd, "list") != 0 && !name)) {
+    if (!cmd) {
         fprintf (stderr, S_PROGRAM ": user add|passwd|disable|enable NAME, or "
                                    "user list\n");
         return 2;
     }
+    if (!s_user_usage_ok (opts, cmd))
+        return 2;
     bool add = strcmp (cmd, "add") == 0;
     char *path = s_users_path (opts, add);
     char *said = jk_sprintf ("user %s", cmd);
@@ -201,7 +271,7 @@ static int s_user (jk_opts_t *opts)
         return 1;
     }
     int rc = 0;
-    char password[JK_PASSWORD_MAX + 2];
+    char *password = NULL;
     /* The audit table names the command line's user as cli:LOGIN. */
     const char *login = getenv ("USER");
     char actor[JK_USER_MAX + 8];
@@ -209,7 +279,7 @@ static int s_user (jk_opts_t *opts)
     if (strcmp (cmd, "list") == 0)
         rc = jk_users_print (users, stdout) == JK_OK ? 0 : 1;
     else if (strcmp (cmd, "add") == 0 || strcmp (cmd, "passwd") == 0) {
-        if (s_read_password (opts, password, sizeof password))
+        if (!(password = s_read_password (opts)))
             rc = 2;
         else {
             jk_users_err_t why;
@@ -217,7 +287,7 @@ static int s_user (jk_opts_t *opts)
                         ? jk_users_add (users, name, jk_opts_get (opts, "role"),
                                         password, &why)
                         : jk_users_passwd (users, name, password, &why);
-            memset (password, 0, sizeof password);
+            s_password_free (&password);
             if (r != JK_OK) {
                 fprintf (stderr, S_PROGRAM ": user %s: %s\n", cmd, why.text);
                 rc = r == JK_IO ? 1 : 2;
@@ -239,9 +309,6 @@ static int s_user (jk_opts_t *opts)
             printf ("user %s: %sd\n", name, cmd);
         }
         rc = r == JK_OK ? 0 : r == JK_NOT_FOUND ? 2 : 1;
-    } else {
-        fprintf (stderr, S_PROGRAM ": unknown user command '%s'\n", cmd);
-        rc = 2;
     }
     jk_users_close (&users);
     return rc;

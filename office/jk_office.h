@@ -20,9 +20,9 @@
    disabled flag. Safe to use from several threads. */
 typedef struct jk_users_s jk_users_t;
 
-#define JK_USER_MAX     32 /* bytes of a user name */
-#define JK_PASSWORD_MIN 8  /* characters of a password, at least */
-#define JK_PASSWORD_MAX 256
+#define JK_USER_MAX     32  /* bytes of a user name */
+#define JK_PASSWORD_MIN 8   /* characters of a password, at least */
+#define JK_PASSWORD_MAX 256 /* ... and at most (UTF-8) */
 
 jk_users_t *jk_users_open (const char *path, char *err, size_t err_size);
 void jk_users_close (jk_users_t **self_p);
@@ -199,6 +199,8 @@ bool jk_office_users_refusal (jk_users_why_t why, bool en, char *out,
 /* The outbox state as shown: belum terkirim / terkirim / tersimpan /
    ditolak (not sent yet / sent / stored / rejected). */
 const char *jk_office_state_label (jk_outbox_state_t state, bool en);
+/* A yes/no value as a clerk reads it: Ya / Tidak (Yes / No). */
+const char *jk_office_bool_label (bool value, bool en);
 
 /* ---- form values to events ------------------------------------------------
    Turns what a clerk typed into wire text: dates in JK_DATE_FORMS (as the

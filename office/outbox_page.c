@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#define S_OUTBOX_SHOWN 200 /* entries on /outbox, the newest */
+
 /* ---- the outbox ------------------------------------------------------------
  */
 
@@ -110,11 +112,13 @@ void jk_page_outbox (jk_http_t *h)
     jk_page_outbox_head (h);
     s_rows_t r = {h, 0};
     pthread_mutex_lock (&h->office->lock);
-    jk_outbox_counts_t counts = {0};
-    jk_outbox_counts (h->office->outbox, &counts);
-    /* The newest 200 entries. */
-    uint64_t after = counts.next_seq > 201 ? counts.next_seq - 201 : 0;
-    jk_outbox_list (h->office->outbox, states, after, 200, s_entry_row, &r);
+    /* The newest S_OUTBOX_SHOWN entries of the states asked for (a
+       rejected entry older than the newest entries is still listed
+       under ditolak). */
+    uint64_t after =
+        jk_outbox_newest_after (h->office->outbox, states, S_OUTBOX_SHOWN);
+    jk_outbox_list (h->office->outbox, states, after, S_OUTBOX_SHOWN,
+                    s_entry_row, &r);
     pthread_mutex_unlock (&h->office->lock);
     fputs ("</tbody></table>", o);
     if (r.shown == 0)
@@ -194,7 +198,7 @@ void jk_page_proof (jk_http_t *h, uint64_t seq)
 }
 
 /* One value as a clerk reads it: NIKs masked, enum values by label,
-   dates dd/mm/yyyy. */
+   yes/no as Ya/Tidak, dates dd/mm/yyyy. */
 static void s_entry_value (jk_http_t *h, const jk_event_t *ev, size_t i)
 {
     FILE *o = h->out;
@@ -209,7 +213,9 @@ static void s_entry_value (jk_http_t *h, const jk_event_t *ev, size_t i)
         char buf[64];
         jk_event_text (ev, f->name, text, sizeof text);
         jk_html (o, jk_office_value_label (text, h->en, buf, sizeof buf));
-    } else if (f->kind == JK_KIND_UINT || f->kind == JK_KIND_BOOL)
+    } else if (f->kind == JK_KIND_BOOL)
+        fputs (jk_office_bool_label (ev->body[i].n != 0, h->en), o);
+    else if (f->kind == JK_KIND_UINT)
         fprintf (o, "%lld", (long long)ev->body[i].n);
     else if (f->kind == JK_KIND_DATE) {
         jk_event_text (ev, f->name, text, sizeof text);

@@ -146,8 +146,10 @@ void jk_page_receipt (jk_http_t *h)
         jk_outbox_list (h->office->outbox, 0x1F, 0, 0, s_receipt_row, &r);
         pthread_mutex_unlock (&h->office->lock);
     }
-    fprintf (o, "</tbody></table><p id=\"count\" data-count=\"%zu\">%s: %zu",
-             r.shown, TR (h, "Jumlah kiriman", "Entries"), r.shown);
+    char shown[32];
+    jk_office_count_text (r.shown, h->en, shown);
+    fprintf (o, "</tbody></table><p id=\"count\" data-count=\"%zu\">%s: %s",
+             r.shown, TR (h, "Jumlah kiriman", "Entries"), shown);
     fprintf (o,
              "</p><p class=\"sign\">%s: ______________________ &nbsp; %s: "
              "______________________</p></main>",

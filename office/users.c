@@ -180,8 +180,14 @@ static int s_check_name (const char *name, jk_users_err_t *err)
 
 static int s_check_password (const char *password, jk_users_err_t *err)
 {
+    /* Counted in characters both ways: a password of 200 accented
+       letters (400 bytes) is within 8 to 256. */
     int64_t chars = jk_utf8_length (password, strlen (password));
-    if (chars < JK_PASSWORD_MIN || strlen (password) > JK_PASSWORD_MAX)
+    if (chars < 0)
+        return s_refuse (err, JK_USERS_PASSWORD,
+                         "password: not UTF-8 text (%d to %d characters)",
+                         JK_PASSWORD_MIN, JK_PASSWORD_MAX);
+    if (chars < JK_PASSWORD_MIN || chars > JK_PASSWORD_MAX)
         return s_refuse (err, JK_USERS_PASSWORD,
                          "password: %d to %d characters (UTF-8), got %lld",
                          JK_PASSWORD_MIN, JK_PASSWORD_MAX, (long long)chars);

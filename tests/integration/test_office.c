@@ -203,17 +203,11 @@ static int s_login (s_env_t *env, const char *user, const char *password)
 static int s_user (s_env_t *env, const char *cmd, const char *name,
                    const char *role, char **err_out)
 {
-    char *argv[] = {"jejak-office",
-                    "user",
-                    (char *)cmd,
-                    (char *)name,
-                    "--users",
-                    env->users,
-                    "--password-file",
-                    env->pwfile,
-                    "--role",
-                    (char *)(role ? role : "operator"),
-                    NULL};
+    char *argv[] = {"jejak-office", "user", (char *)cmd, (char *)name,
+                    "--users", env->users, "--password-file", env->pwfile,
+                    /* --role only for add: another command refuses it */
+                    strcmp (cmd, "add") == 0 ? "--role" : NULL,
+                    (char *)(role ? role : "operator"), NULL};
     char *out = NULL, *err = NULL;
     int rc = jk_test_run (argv, &out, &err, 60000);
     free (out);
@@ -409,6 +403,67 @@ static void test_command_line (void **state)
     assert_int_equal (s_user (env, "passwd", "nobody", NULL, &err), 2);
     assert_string_equal (err, "jejak-office: user passwd: no user 'nobody'\n");
     free (err);
+    /* An argument or a flag the command does not take is refused, not
+       ignored: budi stays enabled (he logs in below). */
+    char *missing = jk_sprintf ("%s/none.db", env->dir);
+    static const struct {
+        const char *args[4], *said;
+    } wrong[] = {
+        {{"disable", "budi", "siti"},
+         "jejak-office: user disable: unexpected argument 'siti' (user "
+         "disable NAME; see --help)\n"},
+        {{"list", "siti"},
+         "jejak-office: user list: unexpected argument 'siti' (user list; "
+         "see --help)\n"},
+        {{"passwd", "budi", "--role", "supervisor"},
+         "jejak-office: user passwd: --role is an option of user add only "
+         "(an account's role is not changed; see --help)\n"},
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        char *argv[] = {"jejak-office",
+                        "user",
+                        (char *)wrong[i].args[0],
+                        (char *)wrong[i].args[1],
+                        (char *)wrong[i].args[2],
+                        (char *)wrong[i].args[3],
+                        NULL,
+                        NULL,
+                        NULL};
+        int n = 2;
+        while (n < 6 && argv[n])
+            n++;
+        argv[n] = "--users";
+        argv[n + 1] = env->users;
+        assert_int_equal (jk_test_run (argv, &out, &err, 20000), 2);
+        assert_string_equal (err, wrong[i].said);
+        free (out);
+        free (err);
+    }
+    /* An unknown command is said as such, users file or not. */
+    char *unknown[] = {"jejak-office", "user",  "frob", "x",
+                       "--users",      missing, NULL};
+    assert_int_equal (jk_test_run (unknown, &out, &err, 20000), 2);
+    assert_string_equal (err, "jejak-office: unknown user command 'frob'\n");
+    free (out);
+    free (err);
+    free (missing);
+    /* A password is read whole and counted in characters: 300 letters are
+       said as 300; 200 accented ones (400 bytes) are a password. */
+    char line[1024];
+    memset (line, 'a', 300);
+    snprintf (line + 300, sizeof line - 300, "\n");
+    s_write (env->pwfile, line);
+    assert_int_equal (s_user (env, "add", "ani", "operator", &err), 2);
+    assert_string_equal (err, "jejak-office: user add: password: 8 to 256 "
+                              "characters (UTF-8), got 300\n");
+    free (err);
+    char accented[401] = "";
+    for (int i = 0; i < 200; i++)
+        strcat (accented, "\xc3\xa9");
+    snprintf (line, sizeof line, "%s\n", accented);
+    s_write (env->pwfile, line);
+    assert_int_equal (s_user (env, "add", "ani", "operator", NULL), 0);
+    s_write (env->pwfile, S_PASSWORD "\n");
     /* The users file holds Argon2id hashes, never the password. */
     char *text = jk_test_slurp (env->users, NULL);
     assert_non_null (text);
@@ -429,6 +484,7 @@ static void test_command_line (void **state)
     sqlite3_close (db);
 
     s_start_office (env);
+    assert_int_equal (s_login (env, "ani", accented), 303);
     assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
     assert_int_equal (s_user (env, "disable", "budi", NULL, NULL), 0);
     assert_int_equal (s_login (env, "budi", S_PASSWORD), 401);
@@ -1140,6 +1196,18 @@ static void test_import (void **state)
     assert_non_null (strstr (r.body, "Pilih berkas CSV atau XLSX (tidak "
                                      "kosong)."));
     s_resp_free (&r);
+    /* A file over 8 MiB is too large (413), whatever it holds, with the
+       reason. */
+    size_t big = JK_IMPORT_MAX_BYTES + 1;
+    char *data = jk_malloc (big);
+    memset (data, 'a', big);
+    r = s_upload (env, env->csrf, "cooperative.registered", "besar.csv", data,
+                  big);
+    free (data);
+    assert_int_equal (r.code, 413);
+    assert_non_null (strstr (r.body, "Berkas lebih dari 8 MiB: pecah menjadi "
+                                     "beberapa berkas."));
+    s_resp_free (&r);
     free (xlsx);
 }
 
@@ -1711,6 +1779,103 @@ static void test_cli_and_office_share_the_outbox (void **state)
     free (cli_log);
 }
 
+/* How many times needle is in text. */
+static size_t s_occurrences (const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *at = strstr (text, needle); at;
+         at = strstr (at + 1, needle))
+        n++;
+    return n;
+}
+
+/* An outbox of 1,000 entries, two of them rejected long ago: /outbox
+   lists the newest 200, and ?state=rejected both rejected ones however
+   old; an entry's yes/no reads Ya/Tidak; the day's receipt counts its
+   entries with the thousands point. */
+static void test_outbox_lists (void **state)
+{
+    s_env_t *env = *state;
+    char err[256];
+    jk_outbox_t *outbox =
+        jk_outbox_open (env->outbox, S_SOURCE, err, sizeof err);
+    assert_non_null (outbox);
+    const jk_type_t *t = jk_vocabulary_find ("cooperative.rat_held", 20);
+    assert_non_null (t);
+    assert_int_equal (jk_outbox_begin (outbox), JK_OK);
+    for (int i = 1; i <= 1000; i++) {
+        jk_event_t *ev = jk_event_new (t);
+        jk_event_set_source (ev, S_SOURCE);
+        jk_event_set_actor (ev, "siti");
+        char present[16];
+        snprintf (present, sizeof present, "%d", i);
+        const char *values[][2] = {
+            {"legal_number", "AHU-0001234.AH.01.26.TAHUN 2019"},
+            {"book_year", "2023"},
+            {"held_on", "2024-02-10"},
+            {"members_present", present},
+            {"quorum_met", i % 2 == 0 ? "true" : "false"}};
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            jk_report_t report;
+            jk_report_reset (&report);
+            assert_int_equal (
+                jk_event_set (ev, values[v][0], values[v][1], &report), 0);
+        }
+        uint64_t seq = 0;
+        assert_int_equal (jk_outbox_put (outbox, ev, "", NULL, &seq), JK_OK);
+        assert_int_equal (seq, (uint64_t)i);
+        jk_event_destroy (&ev);
+    }
+    assert_int_equal (jk_outbox_commit (outbox), JK_OK);
+    /* 1: the row changed */
+    assert_int_equal (jk_outbox_reject_local (outbox, 1,
+                                              "E_UNKNOWN_COOPERATIVE",
+                                              "no such cooperative"),
+                      1);
+    assert_int_equal (jk_outbox_reject_local (outbox, 3,
+                                              "E_UNKNOWN_COOPERATIVE",
+                                              "no such cooperative"),
+                      1);
+    jk_outbox_row_t row;
+    assert_int_equal (jk_outbox_get (outbox, 1000, &row), JK_OK);
+    char iso[26];
+    jk_time_format_wib (row.created_at, iso); /* YYYY-MM-DDTHH:MM... */
+    jk_outbox_close (&outbox);
+    s_start_office (env);
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+
+    s_resp_t r =
+        s_http (env, "GET", "/outbox?state=rejected", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    assert_int_equal (s_occurrences (r.body, "<tr data-seq="), 2);
+    assert_non_null (strstr (r.body, "<tr data-seq=\"1\" "
+                                     "data-state=\"rejected\">"));
+    assert_non_null (strstr (r.body, "<tr data-seq=\"3\" "
+                                     "data-state=\"rejected\">"));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/outbox", NULL, env->cookie);
+    assert_int_equal (s_occurrences (r.body, "<tr data-seq="), 200);
+    assert_non_null (strstr (r.body, "<tr data-seq=\"801\""));
+    assert_null (strstr (r.body, "<tr data-seq=\"800\""));
+    s_resp_free (&r);
+
+    r = s_http (env, "GET", "/outbox/2", NULL, env->cookie);
+    assert_non_null (strstr (r.body, "<th>Kuorum tercapai</th><td>Ya</td>"));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/outbox/5", NULL, env->cookie);
+    assert_non_null (strstr (r.body, "<th>Kuorum tercapai</th><td>Tidak</td>"));
+    s_resp_free (&r);
+
+    char *path =
+        jk_sprintf ("/receipt?day=%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+    r = s_http (env, "GET", path, NULL, env->cookie);
+    free (path);
+    assert_int_equal (r.code, 200);
+    assert_non_null (strstr (r.body, "<p id=\"count\" data-count=\"1000\">"
+                                     "Jumlah kiriman: 1.000</p>"));
+    s_resp_free (&r);
+}
+
 /* ---- the browser ------------------------------------------------------ */
 
 /* <build dir>/test-artifacts/office */
@@ -2071,6 +2236,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_user_admin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cli_and_office_share_the_outbox,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_outbox_lists, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_browser, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

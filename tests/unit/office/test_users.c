@@ -88,6 +88,37 @@ static void test_disable_unwritable_says_why (void **state)
     assert_string_equal (why.text, "the users file cannot be written");
 }
 
+/* A password's length is counted in characters both ways: 256 accented
+   letters (512 bytes) are a password, 257 are not; text that is not
+   UTF-8 is said as such, not as a length of -1. */
+static void test_password_counts_characters (void **state)
+{
+    s_env_t *env = *state;
+    char password[4 * (JK_PASSWORD_MAX + 1) + 1] = "";
+    for (int i = 0; i < JK_PASSWORD_MAX; i++)
+        strcat (password, "\xc3\xa9"); /* é */
+    jk_users_err_t why = {0};
+    assert_int_equal (
+        jk_users_add (env->users, "ani", "operator", password, &why), JK_OK);
+    char role[16];
+    assert_int_equal (jk_users_check (env->users, "ani", password, role),
+                      JK_OK);
+    strcat (password, "\xc3\xa9");
+    assert_int_equal (jk_users_passwd (env->users, "ani", password, &why),
+                      JK_INVALID);
+    assert_int_equal (why.why, JK_USERS_PASSWORD);
+    assert_string_equal (why.text,
+                         "password: 8 to 256 characters (UTF-8), got 257");
+    assert_int_equal (jk_users_passwd (env->users, "ani",
+                                       "abc\xff\xfe"
+                                       "defgh",
+                                       &why),
+                      JK_INVALID);
+    assert_int_equal (why.why, JK_USERS_PASSWORD);
+    assert_string_equal (why.text,
+                         "password: not UTF-8 text (8 to 256 characters)");
+}
+
 /* Every reason has its own words, in both languages; a reason without
    an entry is named, not worded as another. */
 static void test_refusal_words_by_reason (void **state)
@@ -178,6 +209,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_disable_unknown_says_why, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_disable_unwritable_says_why,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_password_counts_characters,
                                          s_setup, s_teardown),
         cmocka_unit_test (test_refusal_words_by_reason),
         cmocka_unit_test (test_fault_words_by_fault),
