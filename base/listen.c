@@ -29,8 +29,9 @@ int jk_web_parse_listen (const char *text, char *address, size_t size,
     char *end = NULL;
     errno = 0;
     unsigned long value = strtoul (digits, &end, 10);
-    if (!*digits || *end || errno || value > 65535 || *digits == '-' ||
-        *digits == '+') {
+    /* Digits only: strtoul alone would take " 80", "+80" and "-0". */
+    if (strspn (digits, "0123456789") != strlen (digits) || !*digits ||
+        *end || errno || value > 65535) {
         snprintf (err, err_size,
                   "--http '%s': the port must be a number 0..65535 (ADDR:PORT "
                   "or PORT; 0 picks a free port)",

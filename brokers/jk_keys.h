@@ -141,7 +141,8 @@ int jk_keys_revoke (const char *dir, const char *what, jk_key_t *out, char *err,
                     size_t err_size);
 
 /* Reads the metadata of a loaded certificate into *out. Returns JK_OK,
-   or JK_INVALID when the metadata is missing or not Jejak's. */
+   or JK_INVALID when the metadata is missing, not Jejak's or longer than
+   its field (role and domains then 0: such a key may submit nothing). */
 int jk_key_from_cert (zcert_t *cert, jk_key_t *out);
 
 /* The rule the broker applies to every submitted event: an office key

@@ -130,11 +130,38 @@ static unsigned s_domains (const char *domain)
     return jk_domain_parse (domain);
 }
 
-static void s_copy_meta (zcert_t *cert, const char *name, char *out,
+/* Copies a metadata item into out; false when it does not fit (a value
+   cut short could name another office). */
+static bool s_copy_meta (zcert_t *cert, const char *name, char *out,
                          size_t size)
 {
     const char *value = zcert_meta (cert, name);
-    snprintf (out, size, "%s", value ? value : "");
+    return (size_t)snprintf (out, size, "%s", value ? value : "") < size;
+}
+
+/* The role and domains of a certificate whose metadata are whole and
+   Jejak's; JK_INVALID otherwise (role and domains left 0). */
+static int s_key_role (zcert_t *cert, jk_key_t *out, bool whole)
+{
+    const char *role = zcert_meta (cert, S_META_ROLE);
+    if (!whole || !role)
+        return JK_INVALID;
+    if (streq (role, "reader")) {
+        out->role = JK_KEY_READER;
+        return JK_OK;
+    }
+    if (streq (role, "link")) {
+        out->role = JK_KEY_LINK;
+        return out->office[0] ? JK_OK : JK_INVALID;
+    }
+    if (!streq (role, "office") || !out->office[0])
+        return JK_INVALID;
+    out->role = JK_KEY_OFFICE;
+    out->domains = s_domains (out->domain);
+    if (!out->domains ||
+        (streq (out->domain, "all") && !streq (out->office, "DINAS")))
+        return JK_INVALID;
+    return JK_OK;
 }
 
 int jk_key_from_cert (zcert_t *cert, jk_key_t *out)
@@ -144,27 +171,20 @@ int jk_key_from_cert (zcert_t *cert, jk_key_t *out)
     snprintf (out->public_key, sizeof out->public_key, "%s",
               zcert_public_txt (cert));
     jk_hex_format (zcert_public_key (cert), 8, out->fingerprint);
-    const char *role = zcert_meta (cert, S_META_ROLE);
-    s_copy_meta (cert, S_META_OFFICE, out->office, sizeof out->office);
-    s_copy_meta (cert, S_META_DOMAIN, out->domain, sizeof out->domain);
-    s_copy_meta (cert, S_META_DEVICE, out->device, sizeof out->device);
-    s_copy_meta (cert, S_META_CREATED, out->created, sizeof out->created);
-    if (role && streq (role, "reader")) {
-        out->role = JK_KEY_READER;
+    bool whole =
+        s_copy_meta (cert, S_META_OFFICE, out->office, sizeof out->office);
+    whole &= s_copy_meta (cert, S_META_DOMAIN, out->domain, sizeof out->domain);
+    whole &= s_copy_meta (cert, S_META_DEVICE, out->device, sizeof out->device);
+    whole &=
+        s_copy_meta (cert, S_META_CREATED, out->created, sizeof out->created);
+    if (s_key_role (cert, out, whole) == JK_OK)
         return JK_OK;
-    }
-    if (role && streq (role, "link")) {
-        out->role = JK_KEY_LINK;
-        return out->office[0] ? JK_OK : JK_INVALID;
-    }
-    if (!role || !streq (role, "office") || !out->office[0])
-        return JK_INVALID;
-    out->role = JK_KEY_OFFICE;
-    out->domains = s_domains (out->domain);
-    if (!out->domains ||
-        (streq (out->domain, "all") && !streq (out->office, "DINAS")))
-        return JK_INVALID;
-    return JK_OK;
+    /* Not Jejak's: the keyring keeps it to name it, and it may submit
+       nothing (an office key "all" of another office than DINAS was
+       let submit every domain's events of its office). */
+    out->role = 0;
+    out->domains = 0;
+    return JK_INVALID;
 }
 
 /* ---- init, enrol, reader ----------------------------------------------------

@@ -16,6 +16,22 @@ typedef struct {
     char text[512];
 } s_error_t;
 
+/* Appends len bytes of text to out (size bytes, *used of them taken),
+   after sep when out holds something already; false, out unchanged,
+   when it does not fit. */
+static bool s_append (char *out, size_t size, size_t *used, const char *sep,
+                      const char *text, size_t len)
+{
+    size_t sep_len = *used ? strlen (sep) : 0;
+    if (*used + sep_len + len >= size)
+        return false;
+    memcpy (out + *used, sep, sep_len);
+    memcpy (out + *used + sep_len, text, len);
+    *used += sep_len + len;
+    out[*used] = 0;
+    return true;
+}
+
 bool jk_office_supervisor_only (const jk_type_t *t)
 {
     return t->needs_corrects || strcmp (t->name, "person.corrected") == 0 ||
@@ -277,30 +293,34 @@ static char **s_prefill (jk_http_t *h, const jk_type_t *t, uint64_t seq)
         jk_event_t *ev = jk_event_decode (row.bytes, row.size, NULL);
         if (ev) {
             values = jk_calloc (t->field_count, sizeof *values);
+            /* A field's text is at most the event's size: no value is
+               cut short (the clerk sends it again as shown). */
+            char *text = jk_malloc (JK_EVENT_MAX_BYTES);
             for (size_t i = 0; i < t->field_count; i++) {
                 const jk_field_t *f = &t->fields[i];
                 const jk_value_t *v = jk_event_get (ev, f->name);
                 if (!v || !v->present)
                     continue;
-                char text[1024] = "";
+                text[0] = 0;
                 if (f->kind == JK_KIND_DATE)
-                    snprintf (text, sizeof text, "%.2s/%.2s/%.4s", v->s.ptr + 8,
-                              v->s.ptr + 5, v->s.ptr);
+                    snprintf (text, JK_EVENT_MAX_BYTES, "%.2s/%.2s/%.4s",
+                              v->s.ptr + 8, v->s.ptr + 5, v->s.ptr);
                 else if (f->kind == JK_KIND_UINT)
-                    snprintf (text, sizeof text, "%lld", (long long)v->n);
+                    snprintf (text, JK_EVENT_MAX_BYTES, "%lld",
+                              (long long)v->n);
                 else if (f->kind == JK_KIND_BOOL)
-                    snprintf (text, sizeof text, "%s", v->n ? "true" : "false");
+                    snprintf (text, JK_EVENT_MAX_BYTES, "%s",
+                              v->n ? "true" : "false");
                 else if (f->kind == JK_KIND_LIST || f->kind == JK_KIND_SET) {
                     size_t used = 0;
                     for (uint32_t k = 0; k < v->count; k++)
-                        used += (size_t)snprintf (
-                            text + used, sizeof text - used, "%s%.*s",
-                            k ? "\n" : "", (int)v->items[k].len,
-                            v->items[k].ptr);
+                        (void)s_append (text, JK_EVENT_MAX_BYTES, &used, "\n",
+                                        v->items[k].ptr, v->items[k].len);
                 } else
-                    jk_event_text (ev, f->name, text, sizeof text);
+                    jk_event_text (ev, f->name, text, JK_EVENT_MAX_BYTES);
                 values[i] = jk_strdup (text);
             }
+            free (text);
             jk_event_destroy (&ev);
         }
     }
@@ -389,10 +409,18 @@ void jk_page_form (jk_http_t *h, const jk_type_t *t)
     s_form (h, t, NULL, NULL);
 }
 
-/* The wire text of field f from the posted form into out; false when the
-   field was left empty. */
-static bool s_posted (jk_http_t *h, const jk_field_t *f, char *out, size_t size,
-                      jk_report_t *report)
+/* The refusal of a posted value longer than the wire text can be. */
+static bool s_too_long (const jk_field_t *f, size_t size, jk_report_t *report)
+{
+    char path[80];
+    snprintf (path, sizeof path, "body.%s", f->name);
+    jk_report_error (report, "E_FIELD_LENGTH", path,
+                     "%s is longer than %zu bytes", path, size - 1);
+    return true;
+}
+
+bool jk_office_posted (jk_http_t *h, const jk_field_t *f, char *out,
+                       size_t size, jk_report_t *report)
 {
     char key[80];
     snprintf (key, sizeof key, "f.%s", f->name);
@@ -402,8 +430,8 @@ static bool s_posted (jk_http_t *h, const jk_field_t *f, char *out, size_t size,
         const char *v[32];
         size_t n = jk_http_form_values (h, key, v, 32);
         for (size_t i = 0; i < n; i++)
-            used += (size_t)snprintf (out + used, size - used, "%s%s",
-                                      used ? "," : "", v[i]);
+            if (!s_append (out, size, &used, ",", v[i], strlen (v[i])))
+                return s_too_long (f, size, report);
         return n > 0;
     }
     if (f->kind == JK_KIND_UNITS) {
@@ -425,8 +453,9 @@ static bool s_posted (jk_http_t *h, const jk_field_t *f, char *out, size_t size,
                                  i + 1);
                 return true;
             }
-            used += (size_t)snprintf (out + used, size - used, "%s%s=%s",
-                                      used ? "|" : "", c, t);
+            if (!s_append (out, size, &used, "|", c, strlen (c)) ||
+                !s_append (out, size, &used, "=", t, strlen (t)))
+                return s_too_long (f, size, report);
         }
         return used > 0;
     }
@@ -439,22 +468,18 @@ static bool s_posted (jk_http_t *h, const jk_field_t *f, char *out, size_t size,
     if (blank)
         return false;
     if (f->kind == JK_KIND_LIST) {
-        /* one item per line */
+        /* one item per line, each trimmed, whatever its length */
         const char *p = v;
         while (*p) {
             size_t len = strcspn (p, "\r\n");
-            char item[256];
-            snprintf (item, sizeof item, "%.*s", (int)len, p);
-            char *s = item;
-            while (isspace ((unsigned char)*s))
-                s++;
-            size_t l = strlen (s);
-            while (l && isspace ((unsigned char)s[l - 1]))
-                s[--l] = 0;
-            if (*s)
-                used += (size_t)snprintf (out + used, size - used, "%s%s",
-                                          used ? "," : "", s);
+            const char *s = p;
             p += len;
+            while (len && isspace ((unsigned char)*s))
+                s++, len--;
+            while (len && isspace ((unsigned char)s[len - 1]))
+                len--;
+            if (len && !s_append (out, size, &used, ",", s, len))
+                return s_too_long (f, size, report);
             while (*p == '\r' || *p == '\n')
                 p++;
         }
@@ -476,7 +501,7 @@ static int s_fill (jk_http_t *h, jk_event_t *ev, s_error_t *errors)
         const jk_field_t *f = &t->fields[i];
         jk_report_t report;
         jk_report_reset (&report);
-        bool given = s_posted (h, f, wire, JK_EVENT_MAX_BYTES, &report);
+        bool given = jk_office_posted (h, f, wire, JK_EVENT_MAX_BYTES, &report);
         if (!report.failed && given)
             jk_event_set (ev, f->name, wire, &report);
         if (!report.failed)

@@ -135,6 +135,14 @@ void jk_lists_free (jk_office_app_t *office);
    label the text), marked selected when asked. */
 void jk_lists_option (FILE *o, const jk_item_t *item, bool selected);
 
+/* (forms.c) The wire text of field f from the posted form (h->form)
+   into out (size bytes): a set's values joined by ',', a list's lines
+   trimmed and joined by ',', units' code and title pairs as
+   CODE=TITLE|..., any other value as jk_office_wire_value makes it.
+   False when the field was left empty; true with the rule in report when
+   the value is refused, E_FIELD_LENGTH when it would not fit in out. */
+bool jk_office_posted (jk_http_t *h, const jk_field_t *f, char *out,
+                       size_t size, jk_report_t *report);
 /* Pages (pages.c, outbox_page.c, receipt_page.c, forms.c,
    attendance.c). */
 void jk_page_home (jk_http_t *h);

@@ -99,6 +99,14 @@ static int s_load_table (const char *dir, const char *file, int columns,
     table->count = 0;
     while (fgets (line, sizeof line, f)) {
         lineno++;
+        /* A line fgets cut is refused: its rest would read as a row. */
+        int next = strchr (line, '\n') ? EOF : getc (f);
+        if (next != EOF) {
+            snprintf (err, err_size, "%s line %zu: longer than %zu bytes",
+                      path, lineno, sizeof line - 2);
+            fclose (f);
+            return -1;
+        }
         line[strcspn (line, "\r\n")] = 0;
         if (lineno == 1 || !line[0])
             continue;

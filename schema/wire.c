@@ -682,7 +682,13 @@ int jk_office_read (zmsg_t *msg, jk_office_t *o)
     s_map_t m;
     if (s_map_open (&m, zframe_data (f), zframe_size (f)))
         return JK_INVALID;
-    o->last_seen_ms = (int64_t)s_get_u64 (&m, "last_seen_ms");
+    /* last_seen_ms is a uint (PROTOCOL.md, the feed's $office): a map
+       without it, or with a time past int64, is malformed. */
+    uint64_t seen = 0;
+    int rc = s_get_uint (&m, "last_seen_ms", &seen) || seen > INT64_MAX
+                 ? JK_INVALID
+                 : JK_OK;
+    o->last_seen_ms = rc == JK_OK ? (int64_t)seen : 0;
     s_map_close (&m);
-    return 0;
+    return rc;
 }

@@ -264,7 +264,9 @@ typedef struct {
 } jk_log_settings_t;
 
 /* Reads the recorded settings on db: JK_OK, JK_NOT_FOUND when the file
-   records none (a log from before they were recorded, or not a store's),
+   records none (a log from before they were recorded, or not a store's)
+   or a value that is not one --region or --rat-deadline-months takes
+   (the months exactly a whole number 1 to JK_RAT_DEADLINE_MONTHS_MAX),
    JK_IO when it cannot be read. */
 int jk_log_settings_read (sqlite3 *db, jk_log_settings_t *settings);
 /* Records settings on db (the table made when missing), replacing what

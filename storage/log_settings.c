@@ -45,10 +45,11 @@ int jk_log_settings_read (sqlite3 *db, jk_log_settings_t *settings)
             (!*value || jk_region_area_valid (value))) {
             snprintf (settings->area, sizeof settings->area, "%s", value);
             area = true;
-        } else if (strcmp (key, "rat_deadline_months") == 0) {
-            settings->rat_deadline_months = atoi (value);
-            months = settings->rat_deadline_months > 0;
-        }
+        } else if (strcmp (key, "rat_deadline_months") == 0)
+            /* Exactly a whole number 1..JK_RAT_DEADLINE_MONTHS_MAX, as
+               the flag takes it ("6x", "0", "100" are none). */
+            months = jk_rat_deadline_months_parse (
+                         value, &settings->rat_deadline_months) == 0;
     }
     sqlite3_finalize (st);
     if (rc != SQLITE_DONE)

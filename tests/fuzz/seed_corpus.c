@@ -1,9 +1,10 @@
 /*  seed_corpus.c - writes the seed corpora of the schema fuzz targets from
     encoder round trips: every event type with valid values plus boundary
     variants, the wire frames built by the wire encoders, the upstream
-    link's record maps that carry the RAT deadline months, and typical
-    command lines and config files. Usage: jejak-fuzz-seeds DIR (DIR is
-    tests/fuzz/corpus); existing files of the same name are replaced. */
+    link's record maps that carry the RAT deadline months, typical
+    command lines and config files, heartbeat replies and $office
+    messages, and jejak-office's posted forms. Usage: jejak-fuzz-seeds DIR (DIR
+   is tests/fuzz/corpus); existing files of the same name are replaced. */
 #include "jk_link.h"
 #include "jk_wire.h"
 #include "samples.h"
@@ -140,7 +141,7 @@ static void s_events (void)
 }
 
 /* Appends msg's frames, each as a 2-byte length and its bytes. */
-static void s_frames (const char *name, zmsg_t *msg)
+static void s_frames (const char *target, const char *name, zmsg_t *msg)
 {
     uint8_t buf[8192];
     size_t n = 0;
@@ -153,7 +154,7 @@ static void s_frames (const char *name, zmsg_t *msg)
         memcpy (buf + n, zframe_data (f), len);
         n += len;
     }
-    s_write ("wire", name, buf, n);
+    s_write (target, name, buf, n);
 }
 
 static void s_wire (void)
@@ -170,7 +171,7 @@ static void s_wire (void)
                           .size = size};
     memset (record.hash, 0xab, 32);
     zmsg_t *msg = jk_record_msg (&record);
-    s_frames ("record-accepted", msg);
+    s_frames ("wire", "record-accepted", msg);
     zmsg_destroy (&msg);
     snprintf (record.topic, sizeof record.topic, "rejected.%s",
               "attendance.recorded");
@@ -178,7 +179,7 @@ static void s_wire (void)
     snprintf (record.message, sizeof record.message,
               "E_BATCH_CLOSED: batch PK2UMK-2022-01 is closed");
     msg = jk_record_msg (&record);
-    s_frames ("record-rejected", msg);
+    s_frames ("wire", "record-rejected", msg);
     zmsg_destroy (&msg);
     /* A RECORDS frame with the rejected record and an accepted one. */
     uint8_t packed[4096];
@@ -192,11 +193,11 @@ static void s_wire (void)
     n += jk_records_put (packed + n, &accepted);
     msg = zmsg_new ();
     zmsg_addmem (msg, packed, n);
-    s_frames ("records-two", msg);
+    s_frames ("wire", "records-two", msg);
     zmsg_destroy (&msg);
     jk_record_t head = {.topic = JK_FEED_HEAD, .pos = 42};
     msg = jk_record_msg (&head);
-    s_frames ("record-head", msg);
+    s_frames ("wire", "record-head", msg);
     zmsg_destroy (&msg);
     free (bytes);
 
@@ -224,7 +225,7 @@ static void s_wire (void)
                       "%s: body.jp must be 1..10, got 12", a.code);
         msg = zmsg_new ();
         jk_answer_add (msg, &a);
-        s_frames (answers[i].name, msg);
+        s_frames ("wire", answers[i].name, msg);
         zmsg_destroy (&msg);
     }
     jk_heartbeat_t hb = {.source = JK_SAMPLE_SOURCE,
@@ -234,7 +235,7 @@ static void s_wire (void)
                          .rejected = 1};
     msg = zmsg_new ();
     jk_heartbeat_add (msg, &hb);
-    s_frames ("heartbeat", msg);
+    s_frames ("wire", "heartbeat", msg);
     zmsg_destroy (&msg);
 }
 
@@ -292,6 +293,122 @@ static void s_opts (void)
     s_write ("opts", "config-nested", config2, sizeof config2 - 1);
 }
 
+/* The heartbeat replies (PONG) and the feed's $office messages
+   (fuzz_pong, fuzz_office: frames as s_frames writes them). */
+static void s_pong_office (void)
+{
+    const jk_pong_t pongs[] = {
+        {.now_ms = JK_SAMPLE_NOW_MS},
+        {.now_ms = JK_SAMPLE_NOW_MS, .expect = 300, .stored_seq = 345}};
+    const char *names[] = {"clock", "expect"};
+    for (size_t i = 0; i < 2; i++) {
+        zmsg_t *msg = zmsg_new ();
+        jk_pong_add (msg, &pongs[i]);
+        zframe_t *f = zmsg_first (msg);
+        s_write ("pong", names[i], zframe_data (f), zframe_size (f));
+        zmsg_destroy (&msg);
+    }
+    jk_office_t office = {.heartbeat = {.source = JK_SAMPLE_SOURCE,
+                                        .program = "jejak-attendance",
+                                        .outbox_depth = 12,
+                                        .last_stored_seq = 345,
+                                        .rejected = 2},
+                          .last_seen_ms = JK_SAMPLE_NOW_MS};
+    zmsg_t *msg = jk_office_msg (&office);
+    s_frames ("office", "office", msg);
+    zmsg_destroy (&msg);
+    /* Without last_seen_ms: the heartbeat map alone (refused). */
+    msg = zmsg_new ();
+    zmsg_addstr (msg, JK_FEED_OFFICE);
+    jk_heartbeat_add (msg, &office.heartbeat);
+    s_frames ("office", "no-last-seen", msg);
+    zmsg_destroy (&msg);
+}
+
+/* Posted forms of jejak-office (fuzz_form): the type's index, then
+   NUL-separated names and values, as a clerk's browser sends them. */
+static void s_form (const char *name, const char *type, const char *const *kv)
+{
+    char buf[8192];
+    size_t n = 0;
+    size_t index = 0;
+    while (index < jk_vocabulary_count () &&
+           strcmp (jk_vocabulary_at (index)->name, type) != 0)
+        index++;
+    if (index == jk_vocabulary_count () || index > 255)
+        exit (1);
+    buf[n++] = (char)index;
+    for (size_t i = 0; kv[i]; i++) {
+        size_t len = strlen (kv[i]) + 1;
+        if (n + len > sizeof buf)
+            exit (1);
+        memcpy (buf + n, kv[i], len);
+        n += len;
+    }
+    s_write ("form", name, buf, n - 1);
+}
+
+static void s_forms (void)
+{
+    static const char *const cooperative[] = {"csrf",
+                                              "x",
+                                              "f.legal_number",
+                                              "AHU-0001234.AH.01.26.TAHUN 2019",
+                                              "f.legal_date",
+                                              "06/10/2019",
+                                              "f.name",
+                                              "Koperasi Maju Bersama",
+                                              "f.form",
+                                              "Primer",
+                                              "f.kind",
+                                              "simpan_pinjam",
+                                              "f.pattern",
+                                              "KONVENSIONAL",
+                                              "f.desa_code",
+                                              "32.03.10.2012",
+                                              "f.members_male",
+                                              "1.045",
+                                              "f.members_female",
+                                              "12",
+                                              NULL};
+    s_form ("cooperative", "cooperative.registered", cooperative);
+    static const char *const units[] = {"f.units.code",
+                                        "U1",
+                                        "f.units.title",
+                                        "Unit simpan pinjam",
+                                        "f.units.code",
+                                        "U2",
+                                        "f.units.title",
+                                        "Toko",
+                                        "f.units.code",
+                                        "",
+                                        "f.units.title",
+                                        "",
+                                        "f.units.code",
+                                        "U=3",
+                                        "f.units.title",
+                                        "Bad",
+                                        NULL};
+    s_form ("units", "cooperative.registered", units);
+    for (size_t i = 0; i < jk_vocabulary_count (); i++) {
+        const jk_type_t *t = jk_vocabulary_at (i);
+        for (size_t k = 0; k < t->field_count; k++) {
+            const jk_field_t *f = &t->fields[k];
+            if (f->kind != JK_KIND_LIST && f->kind != JK_KIND_SET)
+                continue;
+            char key[96], name[160];
+            snprintf (key, sizeof key, "f.%s", f->name);
+            const char *values[] = {
+                key,
+                f->kind == JK_KIND_LIST ? " A-01 \r\nA-02\n\nA-03"
+                                        : (f->values ? f->values[0] : "x"),
+                key, f->values && f->values[1] ? f->values[1] : "y", NULL};
+            snprintf (name, sizeof name, "%s-%s", t->name, f->name);
+            s_form (name, t->name, values);
+        }
+    }
+}
+
 int main (int argc, char **argv)
 {
     if (jk_version_asked (argc, argv)) {
@@ -339,5 +456,7 @@ int main (int argc, char **argv)
     s_wire ();
     s_link ();
     s_opts ();
+    s_pong_office ();
+    s_forms ();
     return 0;
 }

@@ -380,6 +380,18 @@ static void test_listen_flag (void **state)
     assert_int_equal (jk_web_parse_listen (":80", address, sizeof address,
                                            &port, err, sizeof err),
                       -1);
+    /* The port is digits only: a space or a sign before it is refused
+       as the rule says, not skipped. */
+    const char *signed_or_spaced[] = {"127.0.0.1: 80", " 80", "+80",
+                                      "127.0.0.1:\t80", "-0"};
+    for (size_t i = 0; i < 5; i++) {
+        err[0] = 0;
+        assert_int_equal (jk_web_parse_listen (signed_or_spaced[i], address,
+                                               sizeof address, &port, err,
+                                               sizeof err),
+                          -1);
+        assert_non_null (strstr (err, "the port must be a number 0..65535"));
+    }
     struct sockaddr_in sa;
     assert_int_equal (jk_web_sockaddr ("127.0.0.1", 8080, &sa, err, sizeof err),
                       JK_OK);

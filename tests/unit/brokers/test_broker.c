@@ -722,6 +722,35 @@ static void test_ping_office (void **state)
     zsock_destroy (&store);
 }
 
+/* PROTOCOL.md 5, the feed's $office: the map is a heartbeat's keys plus
+   last_seen_ms (uint). A map without it, or with a time beyond int64
+   (negative once read), is malformed, not an office last seen in 1970. */
+static void test_office_read_needs_last_seen (void **state)
+{
+    (void)state;
+    jk_office_t office;
+    memset (&office, 0, sizeof office);
+    strcpy (office.heartbeat.source, "32.03.10/pacet-1");
+    strcpy (office.heartbeat.program, "jejak-attendance");
+    office.last_seen_ms = 1700000000123;
+    zmsg_t *msg = jk_office_msg (&office);
+    jk_office_t got;
+    assert_int_equal (jk_office_read (msg, &got), JK_OK);
+    assert_int_equal (got.last_seen_ms, 1700000000123);
+    zmsg_destroy (&msg);
+
+    msg = zmsg_new ();
+    zmsg_addstr (msg, JK_FEED_OFFICE);
+    jk_heartbeat_add (msg, &office.heartbeat);
+    assert_int_equal (jk_office_read (msg, &got), JK_INVALID);
+    zmsg_destroy (&msg);
+
+    office.last_seen_ms = -1;
+    msg = jk_office_msg (&office);
+    assert_int_equal (jk_office_read (msg, &got), JK_INVALID);
+    zmsg_destroy (&msg);
+}
+
 /* PROTOCOL.md 3.2: a heartbeat with an empty source is answered PONG but
    not republished as $office (a board's office row needs a name); a named
    one beside it is. */
@@ -1317,6 +1346,7 @@ static void test_bind_failure (void **state)
 int main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_office_read_needs_last_seen),
         cmocka_unit_test_setup_teardown (test_submit_routed, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_store_absent, s_setup,

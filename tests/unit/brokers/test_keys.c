@@ -329,12 +329,48 @@ static void test_permits (void **state)
     assert_non_null (strstr (why, "read-only"));
 }
 
+/* A certificate whose metadata are not Jejak's rules gives a key that
+   may submit nothing: an office key with domain "all" for an office other
+   than DINAS (jejak-keys refuses to make one; a hand-made one was let
+   submit every domain's events of its office), and an office longer than
+   its field (it was cut short). */
+static void test_cert_not_jejak_submits_nothing (void **state)
+{
+    (void)state;
+    const char *offices[] = {"32.03.10", "32.03.10-and-more", "DINAS"};
+    const char *domains[] = {"all", "attendance", "all"};
+    const int want[] = {JK_INVALID, JK_INVALID, JK_OK};
+    for (size_t i = 0; i < 3; i++) {
+        zcert_t *cert = zcert_new ();
+        zcert_set_meta (cert, "jejak-role", "office");
+        zcert_set_meta (cert, "office", "%s", offices[i]);
+        zcert_set_meta (cert, "domain", "%s", domains[i]);
+        zcert_set_meta (cert, "device", "pacet-1");
+        jk_key_t key;
+        assert_int_equal (jk_key_from_cert (cert, &key), want[i]);
+        char why[256] = "";
+        assert_int_equal (jk_key_permits (&key, "32.03.10/pacet-1",
+                                          "attendance.recorded", why,
+                                          sizeof why),
+                          want[i]);
+        if (want[i] != JK_OK) {
+            assert_int_equal (key.role, 0);
+            assert_int_equal (key.domains, 0);
+            assert_non_null (strstr (why, "not bound to an office"));
+        }
+        zcert_destroy (&cert);
+    }
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_endpoint_local), cmocka_unit_test (test_init),
-        cmocka_unit_test (test_enrol),          cmocka_unit_test (test_revoke),
+        cmocka_unit_test (test_endpoint_local),
+        cmocka_unit_test (test_init),
+        cmocka_unit_test (test_enrol),
+        cmocka_unit_test (test_revoke),
         cmocka_unit_test (test_permits),
+        cmocka_unit_test (test_cert_not_jejak_submits_nothing),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

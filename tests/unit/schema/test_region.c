@@ -123,6 +123,23 @@ static void test_load_errors (void **state)
              "32.04.01\n");
     assert_null (jk_region_load (dir, err, sizeof err));
     assert_non_null (strstr (err, "cianjur_desa.csv line 2: a code"));
+    /* A line longer than 510 bytes is refused, not cut in two rows: the
+       rest of this one would read as kecamatan 32.04.99. */
+    s_write (dir, "cianjur_desa.csv",
+             "code,name,kecamatan_code\n32.04.01.2001,Sarimahi,32.04.01\n");
+    char line[700];
+    int n = snprintf (line, sizeof line, "code,name\n32.04.01,");
+    memset (line + n, 'A', 502);
+    snprintf (line + n + 502, sizeof line - (size_t)n - 502,
+              "32.04.99,Palsu\n");
+    s_write (dir, "cianjur_kecamatan.csv", line);
+    err[0] = 0;
+    region = jk_region_load (dir, err, sizeof err);
+    if (region)
+        fail_msg ("loaded, with kecamatan 32.04.99 '%s'",
+                  jk_region_kecamatan (region, "32.04.99"));
+    assert_non_null (
+        strstr (err, "cianjur_kecamatan.csv line 2: longer than 510 bytes"));
     /* No kecamatan at all. */
     s_write (dir, "cianjur_desa.csv", "code,name,kecamatan_code\n");
     s_write (dir, "cianjur_kecamatan.csv", "code,name\n");

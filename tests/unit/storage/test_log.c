@@ -640,10 +640,40 @@ static void test_writer_cache (void **state)
     jk_test_rmdir (&dir);
 }
 
+/* jk_log.h: the months a log records are read as --rat-deadline-months
+   takes them, a whole number 1 to 24 exactly; "6x", "0", "100" or a
+   number past int are no record (they were read as 6, 0, 100 and an
+   overflow), as a malformed region is. */
+static void test_log_settings_months_exact (void **state)
+{
+    (void)state;
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (":memory:", &db), SQLITE_OK);
+    jk_log_settings_t settings = {.area = "32.04", .rat_deadline_months = 9};
+    char err[256] = "";
+    assert_int_equal (jk_log_settings_write (db, &settings, err, sizeof err),
+                      JK_OK);
+    jk_log_settings_t got;
+    assert_int_equal (jk_log_settings_read (db, &got), JK_OK);
+    assert_string_equal (got.area, "32.04");
+    assert_int_equal (got.rat_deadline_months, 9);
+    const char *bad[] = {"6x", "0", "100", "99999999999", " 6", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *sql = sqlite3_mprintf ("UPDATE log_settings SET value = %Q"
+                                     " WHERE key = 'rat_deadline_months'",
+                                     bad[i]);
+        assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_free (sql);
+        assert_int_equal (jk_log_settings_read (db, &got), JK_NOT_FOUND);
+    }
+    sqlite3_close (db);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_chain_construction),
+        cmocka_unit_test (test_log_settings_months_exact),
         cmocka_unit_test (test_append_commit_rollback),
         cmocka_unit_test (test_sources_interleaved),
         cmocka_unit_test (test_plan_and_hashed_append),
