@@ -30,8 +30,8 @@ int jk_web_parse_listen (const char *text, char *address, size_t size,
     errno = 0;
     unsigned long value = strtoul (digits, &end, 10);
     /* Digits only: strtoul alone would take " 80", "+80" and "-0". */
-    if (strspn (digits, "0123456789") != strlen (digits) || !*digits ||
-        *end || errno || value > 65535) {
+    if (strspn (digits, "0123456789") != strlen (digits) || !*digits || *end ||
+        errno || value > 65535) {
         snprintf (err, err_size,
                   "--http '%s': the port must be a number 0..65535 (ADDR:PORT "
                   "or PORT; 0 picks a free port)",

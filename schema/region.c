@@ -102,8 +102,8 @@ static int s_load_table (const char *dir, const char *file, int columns,
         /* A line fgets cut is refused: its rest would read as a row. */
         int next = strchr (line, '\n') ? EOF : getc (f);
         if (next != EOF) {
-            snprintf (err, err_size, "%s line %zu: longer than %zu bytes",
-                      path, lineno, sizeof line - 2);
+            snprintf (err, err_size, "%s line %zu: longer than %zu bytes", path,
+                      lineno, sizeof line - 2);
             fclose (f);
             return -1;
         }
