@@ -812,6 +812,33 @@ static void test_forms_offline_then_online (void **state)
                                      "(E_FIELD_FORMAT)"));
     s_resp_free (&r);
 
+    /* Ticked values whose text together is longer than an event holds
+       (a crafted form: 20 values of 45,000 bytes): refused on the field,
+       and the office answers on. */
+    char *huge = jk_malloc (45001);
+    memset (huge, 'X', 45000);
+    huge[45000] = 0;
+    char *values = s_form ("f.methods", huge, NULL);
+    char *many = jk_sprintf ("csrf=%s", env->csrf);
+    for (int i = 0; i < 20; i++) {
+        char *next = jk_sprintf ("%s&%s", many, values);
+        free (many);
+        many = next;
+    }
+    r = s_http (env, "POST", "/form/assessment.unit_assessed", many,
+                env->cookie);
+    free (many);
+    free (values);
+    free (huge);
+    assert_int_equal (r.code, 422);
+    assert_non_null (strstr (r.body, "id=\"f.methods.error\" "
+                                     "role=\"alert\">Isi 1 sampai 6 baris. "
+                                     "(E_FIELD_LENGTH)"));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/outbox", NULL, env->cookie);
+    assert_int_equal (r.code, 200);
+    s_resp_free (&r);
+
     /* A cooperative with an Indonesian date (day first, "-" between, as
        the agents take it) and 1.045 members: queued. */
     body = s_form ("csrf", env->csrf, "f.legal_number",
