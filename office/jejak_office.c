@@ -549,6 +549,11 @@ int main (int argc, char **argv)
     if (strcmp (cmd, "user") == 0)
         rc = s_user (opts);
     else if (strcmp (cmd, "serve") == 0) {
+        /* CZMQ's global state is made here, before the courier's and the
+           pick lists' threads: made by whichever of them opens a socket
+           first, it could see the other's socket before it was done and
+           abort the process (zsys_init is not thread-safe). */
+        zsys_init ();
         zsys_handler_set (NULL);
         struct sigaction sa;
         memset (&sa, 0, sizeof sa);

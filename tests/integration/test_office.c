@@ -1719,6 +1719,72 @@ static void test_user_admin (void **state)
    outbox at the same time, both delivering: 1,000 events, each stored
    once, the source's seqs 1..1000 without a gap. Deadlines are generous
    (the suite runs beside other builds). */
+/* The office's start with an entry waiting and the hub's query endpoint
+   given: the courier and the pick lists each open a socket from their own
+   thread at once. CZMQ's global state (zsys_init, not thread-safe) is made
+   before them; made by one of them instead, it aborted the process when
+   the other's socket came first (an injected fault holds zsys_init's last
+   step until another thread opened a socket, or 3 s: without the fix
+   every start fails). */
+static void test_start_threads_share_czmq (void **state)
+{
+    s_env_t *env = *state;
+    char *argv[] = {"jejak-registration",
+                    "cooperative",
+                    "--legal-number",
+                    "AHU-0000001.AH.01.26.TAHUN 2020",
+                    "--legal-date",
+                    "02/03/2020",
+                    "--name",
+                    "Koperasi Awal",
+                    "--form",
+                    "PRIMER",
+                    "--kind",
+                    "JASA",
+                    "--pattern",
+                    "KONVENSIONAL",
+                    "--desa-code",
+                    "32.03.10.2012",
+                    "--members-male",
+                    "5",
+                    "--members-female",
+                    "6",
+                    "--source",
+                    S_SOURCE,
+                    "--outbox",
+                    env->outbox,
+                    "--broker",
+                    env->ingest,
+                    "--wait",
+                    "0",
+                    NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal (jk_test_run (argv, &out, &err, 60000), 3);
+    free (out);
+    free (err);
+    const char *asan = getenv ("ASAN_OPTIONS");
+    char *saved = asan ? jk_strdup (asan) : NULL;
+    /* The shim is loaded first: a sanitizer's runtime may not be. */
+    char *options = jk_sprintf ("%s%sverify_asan_link_order=0",
+                                asan ? asan : "", asan ? ":" : "");
+    setenv ("ASAN_OPTIONS", options, 1);
+    setenv ("LD_PRELOAD", JK_TEST_SLOW_ZSYS_INIT, 1);
+    s_start_office (env);
+    unsetenv ("LD_PRELOAD");
+    if (saved)
+        setenv ("ASAN_OPTIONS", saved, 1);
+    else
+        unsetenv ("ASAN_OPTIONS");
+    free (saved);
+    free (options);
+    /* It serves; the entry waits for the hub, which is down. */
+    assert_int_equal (s_login (env, "budi", S_PASSWORD), 303);
+    assert_true (s_entry_has (env, "/status.json",
+                              "\"link_up\":false,\"last_contact_ms\":0,"
+                              "\"pending\":1,\"stored\":0"));
+    /* s_teardown stops it: exit 0. */
+}
+
 static void test_cli_and_office_share_the_outbox (void **state)
 {
     s_env_t *env = *state;
@@ -2261,6 +2327,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_pick_lists_from_hub, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_user_admin, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_start_threads_share_czmq, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_cli_and_office_share_the_outbox,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_outbox_lists, s_setup,
