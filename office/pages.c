@@ -98,6 +98,52 @@ void jk_page_strip (jk_http_t *h)
                  "check the box's clock."));
 }
 
+/* Writes text percent-encoded (RFC 3986: all but unreserved bytes). */
+static void s_percent (FILE *o, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr ("-._~", *p))
+            fputc (*p, o);
+        else
+            fprintf (o, "%%%02X", *p);
+}
+
+/* One query argument of the page's address, percent-encoded, onto the
+   memstream of cls. */
+static enum MHD_Result s_query_arg (void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+    (void)kind;
+    FILE *q = (FILE *)cls;
+    fputc (ftell (q) ? '&' : '?', q);
+    s_percent (q, key);
+    if (value) {
+        fputc ('=', q);
+        s_percent (q, value);
+    }
+    return MHD_YES;
+}
+
+/* The page's own address, its query included (/outbox?state=rejected),
+   as one query value: where /lang goes back to. */
+static void s_here (jk_http_t *h, FILE *o)
+{
+    char *query = NULL;
+    size_t size = 0;
+    FILE *q = open_memstream (&query, &size);
+    if (h->conn)
+        MHD_get_connection_values (h->conn, MHD_GET_ARGUMENT_KIND, s_query_arg,
+                                   q);
+    fclose (q);
+    char *here = jk_sprintf ("%s%s", h->url, query);
+    free (query);
+    /* A redirect holds at most 511 bytes: a longer address goes back to
+       its page without the query. */
+    s_percent (o, strlen (here) < sizeof h->location ? here : h->url);
+    free (here);
+}
+
 void jk_page_begin (jk_http_t *h, const char *title)
 {
     FILE *o = h->out;
@@ -139,7 +185,7 @@ void jk_page_begin (jk_http_t *h, const char *title)
     fputs ("<a class=\"lang\" href=\"/lang?to=", o);
     fputs (h->en ? "id" : "en", o);
     fputs ("&amp;next=", o);
-    jk_html (o, h->url);
+    s_here (h, o);
     fprintf (o, "\" id=\"lang\">%s</a></header>",
              h->en ? "Bahasa Indonesia" : "English");
     if (h->logged_in)

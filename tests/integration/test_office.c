@@ -1945,6 +1945,16 @@ static void test_outbox_lists (void **state)
                                      "data-state=\"rejected\">"));
     assert_non_null (strstr (r.body, "<tr data-seq=\"3\" "
                                      "data-state=\"rejected\">"));
+    /* The language switch comes back to the same list, query and all. */
+    assert_non_null (strstr (r.body, "href=\"/lang?to=en&amp;next=%2Foutbox"
+                                     "%3Fstate%3Drejected\""));
+    s_resp_free (&r);
+    r = s_http (env, "GET", "/lang?to=en&next=%2Foutbox%3Fstate%3Drejected",
+                NULL, env->cookie);
+    assert_int_equal (r.code, 303);
+    char location[64];
+    assert_true (s_header (&r, "Location", location, sizeof location));
+    assert_string_equal (location, "/outbox?state=rejected");
     s_resp_free (&r);
     r = s_http (env, "GET", "/outbox", NULL, env->cookie);
     assert_int_equal (s_occurrences (r.body, "<tr data-seq="), 200);
