@@ -222,9 +222,11 @@ static jk_event_t *s_row_event (s_import_t *im, size_t line, char **cells,
         jk_event_destroy (&event);
         return NULL;
     }
-    char where[64];
-    snprintf (where, sizeof where, "line %zu:", line);
+    /* Named as the bad rows are (FILE:LINE:), so a warning can be found
+       in the file it came from. */
+    char *where = jk_sprintf ("%s:%zu:", im->file, line);
     jk_agent_print_warnings (where, &report);
+    free (where);
     return event;
 }
 

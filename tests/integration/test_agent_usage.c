@@ -368,6 +368,43 @@ static void test_help_as_documented (void **state)
     free (out);
 }
 
+/* A row's warning names the file and line as a bad row's error does: it
+   said "warning: line 2: ..." without the file. */
+static void test_import_warning_named (void **state)
+{
+    s_fix_t *fx = *state;
+    char *csv = jk_sprintf ("%s/people.csv", fx->dir);
+    FILE *f = fopen (csv, "w");
+    assert_non_null (f);
+    fputs ("nik;name;sex;birth_date;desa_code\n"
+           "3203014107850001;Siti Aminah;L;01/07/1985;32.03.01.1006\n"
+           "3203014107850002;Budi;Q;01/07/1985;32.03.01.1006\n",
+           f);
+    fclose (f);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (s_run (&out, &err, "--outbox", fx->outbox, "--wait", "0",
+                             "import", csv, "--type", "person.registered",
+                             NULL),
+                      JK_EXIT_REJECTED);
+    char *said = jk_sprintf ("import %s: 2 rows, 1 queued, 1 bad, 0 already "
+                             "queued\n"
+                             "delivered: 0 stored, 0 rejected, 1 pending\n",
+                             csv);
+    assert_string_equal (out, said);
+    free (said);
+    char *want = jk_sprintf (
+        "warning: %s:2: field body.nik: body.nik says P (day + 40) but "
+        "body.sex is L (W_NIK_SEX)\n"
+        "%s:3: body.sex: body.sex must be one of L|P, got 'Q' "
+        "(E_FIELD_ENUM)\n",
+        csv, csv);
+    assert_string_equal (err, want);
+    free (want);
+    free (out);
+    free (err);
+    free (csv);
+}
+
 /* HOME set, but its .local/share/jejak cannot be made (HOME is a file):
    the command used to queue into ./jejak-outbox-SOURCE.db, a second
    outbox of the device that hands out seq 1 again. Now it stops, exit
@@ -429,6 +466,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_clock_reset_told, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_help_as_documented, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_import_warning_named, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
