@@ -28,8 +28,11 @@ static const char *s_sql[Q_COUNT] = {
     [Q_INSERT] = "INSERT INTO events (seq, id, type, bytes, state, created_at,"
                  " origin, key, content) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
     [Q_NEXT_SEQ] = "UPDATE meta SET value = ? WHERE key = 'next_seq'",
+    /* Not a REJECTED or QUARANTINED row: the store never logged it, so a
+       correction of it would be refused (E_UNKNOWN_ATTENDANCE) even when
+       an older row of the key was stored. */
     [Q_FIND] = "SELECT id FROM events WHERE type = ? AND key = ?"
-               " ORDER BY seq DESC LIMIT 1",
+               " AND state < 3 ORDER BY seq DESC LIMIT 1",
     [Q_GET] = "SELECT seq, id, type, state, created_at, sent_at, attempts,"
               " pos, hash, code, message, origin, bytes, key FROM events"
               " WHERE seq = ?",

@@ -468,6 +468,19 @@ static void test_find_by_natural_key (void **state)
     assert_int_equal (
         jk_outbox_find (fx->outbox, "training.batch_closed", "B-2", found),
         JK_NOT_FOUND);
+    /* A rejected row is not in the log: the newest one the store may hold
+       is named, not it (correcting it was refused E_UNKNOWN_ATTENDANCE). */
+    assert_int_equal (
+        jk_outbox_reject_local (fx->outbox, 2, "E_DUPLICATE", "twice"), 1);
+    assert_int_equal (
+        jk_outbox_find (fx->outbox, "training.batch_closed", "B-1", found),
+        JK_OK);
+    assert_memory_equal (found, first, 16);
+    assert_int_equal (
+        jk_outbox_reject_local (fx->outbox, 1, "E_DUPLICATE", "twice"), 1);
+    assert_int_equal (
+        jk_outbox_find (fx->outbox, "training.batch_closed", "B-1", found),
+        JK_NOT_FOUND);
 }
 
 static void test_prune_removes_only_stored (void **state)
