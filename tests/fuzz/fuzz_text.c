@@ -51,7 +51,7 @@ static void s_named (const char *err, size_t size)
 static void s_dates (const char *text, size_t len, int which)
 {
     int32_t days = 0;
-    char back[11];
+    char back[32]; /* 10 for a date; room for any two ints of "%02d:%02d" */
     if (which == 0) {
         if (jk_date_parse_iso (text, len, &days) == JK_OK) {
             jk_date_format (days, back);
