@@ -185,6 +185,12 @@ static void test_values (void **state)
         if (!strstr (doc, row))
             fail_msg ("OPERATIONS.md lacks %s", row);
     }
+    /* The decimal sqlite3 prints for an event log, as the doc gives it. */
+    char decimal[64];
+    snprintf (decimal, sizeof decimal, "(%d for an event log)",
+              (int)jk_db_kind_id (JK_DB_LOG));
+    if (!strstr (doc, decimal))
+        fail_msg ("OPERATIONS.md lacks %s", decimal);
     free (doc);
     free (path);
 }
