@@ -199,7 +199,9 @@ static int s_configure (jk_opts_t *opts, s_prog_t *prog)
     int wrc = jk_witnesses_read (jk_opts_get (opts, "witnesses"),
                                  &prog->witnesses, err, sizeof err);
     if (wrc != JK_OK) {
-        fprintf (stderr, "jejak-store: %s (see --help)\n", err);
+        /* Only a key that does not parse is a usage error. */
+        fprintf (stderr, "jejak-store: %s%s\n", err,
+                 wrc == JK_INVALID ? " (see --help)" : "");
         return wrc == JK_INVALID ? 2 : 1;
     }
     config->witnesses = prog->witnesses;

@@ -152,6 +152,30 @@ static void test_usage_and_failures (void **state)
     free (feed);
     free (out);
     free (err);
+
+    /* A --witnesses item without a '+' names a file: one that cannot be
+       read is exit 1, said as jejak-hub says it (not a usage error, so
+       no "(see --help)"); a key that does not parse is one (exit 2). */
+    char *missing = jk_sprintf ("%s/saksi.vkye", dir);
+    char *unread[] = {"jejak-store", "--db",        db,      "--backend",
+                      backend,       "--witnesses", missing, NULL};
+    assert_int_equal (jk_test_run (unread, &out, &err, H_WAIT_MS), 1);
+    char *want = jk_sprintf ("jejak-store: --witnesses: cannot read %s: No "
+                             "such file or directory\n",
+                             missing);
+    assert_string_equal (err, want);
+    free (want);
+    free (out);
+    free (err);
+    char *bad_key[] = {"jejak-store", "--db",        db,    "--backend",
+                       backend,       "--witnesses", "x+y", NULL};
+    assert_int_equal (jk_test_run (bad_key, &out, &err, H_WAIT_MS), 2);
+    assert_non_null (
+        strstr (err, "jejak-store: --witnesses: verifier key 1: "));
+    assert_non_null (strstr (err, " (see --help)\n"));
+    free (out);
+    free (err);
+    free (missing);
     free (db);
     free (backend);
     free (query);
