@@ -282,6 +282,42 @@ static void test_counters_logged (void **state)
     int status = jk_test_stop (pid, SIGTERM, H_WAIT_MS);
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);
+    /* A first start's lines, in the order OPERATIONS.md ("Reading the
+       logs") gives them, and nothing of the store's at a clean stop. */
+    char *log = jk_test_slurp (log_path, NULL);
+    char *recorded = jk_sprintf ("INFO  store %s records region Kabupaten "
+                                 "Cianjur (the default) and a RAT deadline "
+                                 "of 6 months\n",
+                                 h.db);
+    char *ready = jk_sprintf ("INFO  store ready db=%s backend=%s query=%s "
+                              "head=0\n",
+                              h.db, h.backend, h.query);
+    const char *at_recorded = strstr (log, recorded);
+    const char *at_ready = strstr (log, ready);
+    assert_non_null (at_recorded);
+    assert_non_null (at_ready);
+    assert_true (at_recorded < at_ready);
+    assert_null (strstr (log, "store stopped"));
+    char *path = jk_sprintf ("%s/docs/OPERATIONS.md", JEJAK_SOURCE_DIR);
+    char *doc = jk_test_slurp (path, NULL);
+    assert_non_null (doc);
+    for (char *c = doc; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    static const char *quoted[] = {
+        "`store DB records region R and a RAT deadline of N months` (R the "
+        "code given, or `Kabupaten Cianjur (the default)`)",
+        "`store ready db=… backend=… query=… head=N` (`query=-` for a "
+        "`jejak-store` without a query endpoint)",
+        "the store logs no line of its own at a clean stop"};
+    for (size_t i = 0; i < sizeof quoted / sizeof quoted[0]; i++)
+        if (!strstr (doc, quoted[i]))
+            fail_msg ("OPERATIONS.md lacks %s", quoted[i]);
+    free (doc);
+    free (path);
+    free (recorded);
+    free (ready);
+    free (log);
     free (log_path);
     h_teardown (&h);
 }
