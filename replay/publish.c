@@ -107,8 +107,8 @@ static void s_head_before (s_feed_t *feed, sqlite3 *db, uint64_t from_pos,
     jk_replay_cursor_destroy (&before);
 }
 
-/* Waits (--wait-subscriber) for a first subscriber: 0, or -1 with the
-   reason in err when none came. */
+/* Waits (--wait-subscriber) for a first subscriber: 0 (also when a
+   signal stopped the wait), or -1 with the reason in err when none came. */
 static int s_wait_subscriber (s_feed_t *feed, const jk_publish_config_t *config,
                               char *err, size_t err_size)
 {
@@ -122,11 +122,13 @@ static int s_wait_subscriber (s_feed_t *feed, const jk_publish_config_t *config,
         if (zpoller_wait (feed->poller, (int)(left > 100 ? 100 : left)))
             s_drain (feed);
     }
-    if (feed->subscribers > 0)
+    /* A signal stops the wait as it stops the publishing: no record
+       published, said as such, not as a subscriber that did not come. */
+    if (feed->subscribers > 0 || zsys_interrupted)
         return 0;
     snprintf (err, err_size,
               "no subscriber on %s within %lld ms (--wait-subscriber)",
-              config->endpoint, (long long)config->wait_subscriber_ms);
+              config->shown, (long long)config->wait_subscriber_ms);
     return -1;
 }
 
@@ -193,8 +195,8 @@ int jk_publish_run (sqlite3 *db, jk_publish_config_t *config,
             s_send_head (&feed);
         }
         if (s_publish_row (&feed, &row) != 0) {
-            snprintf (err, err_size, "sending on %s failed: %s",
-                      config->endpoint, zmq_strerror (zmq_errno ()));
+            snprintf (err, err_size, "sending on %s failed: %s", config->shown,
+                      zmq_strerror (zmq_errno ()));
             goto cleanup;
         }
         previous_at = row.recorded_at;

@@ -176,6 +176,51 @@ static void test_publish_no_subscriber (void **state)
     assert_non_null (strstr (err, "--speed must be a number > 0"));
     free (err);
     free (endpoint);
+
+    /* A port chosen at run time: the refusal names the bound endpoint. */
+    char *any[] = {"jejak-replay",      "publish",           s_db, "--feed",
+                   "tcp://127.0.0.1:*", "--wait-subscriber", "1",  NULL};
+    assert_int_equal (jk_test_run (any, NULL, &err, WAIT_MS), 4);
+    char bound[64] = "";
+    const char *at = strstr (err, "feed bound at ");
+    assert_non_null (at);
+    sscanf (at, "feed bound at %63s", bound);
+    char *want = jk_sprintf ("jejak-replay publish: no subscriber on %s "
+                             "within 1000 ms (--wait-subscriber)\n",
+                             bound);
+    assert_non_null (strstr (err, want));
+    free (want);
+    free (err);
+}
+
+/* SIGTERM while publish waits for a subscriber stops it as it stops the
+   publishing (AUDIT.md): exit 0, "0 records published", not a claim
+   that no subscriber came within --wait-subscriber. */
+static void test_publish_signal_while_waiting (void **state)
+{
+    (void)state;
+    char *endpoint = jk_test_endpoint (s_dir, "waiting");
+    char *log = jk_sprintf ("%s/publish-wait.log", s_dir);
+    char *argv[] = {"jejak-replay", "publish",           s_db, "--feed",
+                    endpoint,       "--wait-subscriber", "60", NULL};
+    pid_t pid = jk_test_spawn (argv, log);
+    /* Bound once the socket file is there; then the wait runs. */
+    const char *path = endpoint + strlen ("ipc://");
+    bool bound = false;
+    JK_WAIT_FOR ((bound = access (path, F_OK) == 0), WAIT_MS);
+    assert_true (bound);
+    int status = jk_test_stop (pid, SIGTERM, WAIT_MS);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    char *err = jk_test_slurp (log, NULL);
+    char *want = jk_sprintf ("jejak-replay publish: 0 records published on "
+                             "%s\n",
+                             endpoint);
+    assert_string_equal (err, want);
+    free (want);
+    free (err);
+    free (log);
+    free (endpoint);
 }
 
 /* --from-pos and --until-pos are checked as export checks them (AUDIT.md
@@ -469,6 +514,7 @@ int main (void)
         cmocka_unit_test (test_publish_instant),
         cmocka_unit_test (test_publish_speed_from_pos),
         cmocka_unit_test (test_publish_no_subscriber),
+        cmocka_unit_test (test_publish_signal_while_waiting),
         cmocka_unit_test (test_publish_positions),
         cmocka_unit_test (test_verify_tree_hash_changed),
         cmocka_unit_test (test_verify_tree_tile_missing),
