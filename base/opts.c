@@ -338,7 +338,14 @@ static zconfig_t *s_zconfig_parse (zchunk_t *chunk, char *why, size_t why_size)
     size_t got = fread (text, 1, sizeof text - 1, capture);
     text[got] = 0;
     fclose (capture);
-    /* CZMQ's line: "DATE TIME E (zconfig): (LINE) WHAT" */
+    /* CZMQ's line: "DATE TIME E (zconfig): (LINE) WHAT"; its two words
+       on indentation said as the rule they stand for. */
+    static const char *said[][2] = {
+        {"indent 4 spaces at once",
+         "indented by other than 4 spaces (a line under a key is indented "
+         "by 4 spaces a level)"},
+        {"indentation error",
+         "indented more than one level (4 spaces) below the line above"}};
     unsigned at = 0;
     int used = 0;
     for (char *p = strchr (text, '('); p && !*why; p = strchr (p + 1, '('))
@@ -346,7 +353,11 @@ static zconfig_t *s_zconfig_parse (zchunk_t *chunk, char *why, size_t why_size)
             char *end = strchr (p + used, '\n');
             if (end)
                 *end = 0;
-            snprintf (why, why_size, "line %u: %s", at, p + used);
+            const char *what = p + used;
+            for (size_t i = 0; i < sizeof said / sizeof said[0]; i++)
+                if (streq (what, said[i][0]))
+                    what = said[i][1];
+            snprintf (why, why_size, "line %u: %s", at, what);
         }
     return config;
 }

@@ -106,6 +106,10 @@ printf '# hub\n[hub]\ndb = "x.db"\n' >"$tmp/ini.cfg"
 printf 'feed = "x"\n# later\nfeed = "y"\n' >"$tmp/twice.cfg"
 # A NUL byte: no text, said, not read as the text before it.
 printf 'db = "x.db"\n\000\000' >"$tmp/nul.cfg"
+# A line under a key is indented by 4 spaces a level: 2 spaces, or 8
+# under a key at the margin, is said in those words.
+printf 'db = "x.db"\n  nested = "1"\n' >"$tmp/indent.cfg"
+printf 'db = "x.db"\n        nested = "1"\n' >"$tmp/deep.cfg"
 for p in "$@"; do
     case $p in
     jejak-schema) continue ;; # takes no options from a file
@@ -125,8 +129,10 @@ for p in "$@"; do
         [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
             fail "$cmd --config $path exits $rc saying '$(cat "$tmp/err")', not 2 and '$want'"
     done
-    for bad in ini twice nul; do
+    for bad in ini twice nul indent deep; do
         case $bad in
+        indent) why="line 2: indented by other than 4 spaces (a line under a key is indented by 4 spaces a level) (ZPL expected: key = \"value\", one a line)" ;;
+        deep) why="line 2: indented more than one level (4 spaces) below the line above (ZPL expected: key = \"value\", one a line)" ;;
         nul) why="a NUL byte at offset 12: not a text file (ZPL expected: key = \"value\", one a line)" ;;
         ini) why="line 2: invalid syntax '[hub]' (ZPL expected: key = \"value\", one a line)" ;;
         twice) why="line 3 gives key 'feed' again (line 1 gave it first): give each key once" ;;
