@@ -1715,17 +1715,13 @@ static void test_user_admin (void **state)
 
 /* ---- one outbox, two programs ------------------------------------------ */
 
-/* jejak-registration's import and jejak-office's forms write the same
-   outbox at the same time, both delivering: 1,000 events, each stored
-   once, the source's seqs 1..1000 without a gap. Deadlines are generous
-   (the suite runs beside other builds). */
 /* The office's start with an entry waiting and the hub's query endpoint
    given: the courier and the pick lists each open a socket from their own
    thread at once. CZMQ's global state (zsys_init, not thread-safe) is made
    before them; made by one of them instead, it aborted the process when
    the other's socket came first (an injected fault holds zsys_init's last
-   step until another thread opened a socket, or 3 s: without the fix
-   every start fails). */
+   step, run off the main thread, until another thread opened a socket:
+   without the fix every start fails). */
 static void test_start_threads_share_czmq (void **state)
 {
     s_env_t *env = *state;
@@ -1785,6 +1781,10 @@ static void test_start_threads_share_czmq (void **state)
     /* s_teardown stops it: exit 0. */
 }
 
+/* jejak-registration's import and jejak-office's forms write the same
+   outbox at the same time, both delivering: 1,000 events, each stored
+   once, the source's seqs 1..1000 without a gap. Deadlines are generous
+   (the suite runs beside other builds). */
 static void test_cli_and_office_share_the_outbox (void **state)
 {
     s_env_t *env = *state;
