@@ -203,21 +203,21 @@ static const struct {
 };
 #define S_USER_CMDS (sizeof s_user_cmds / sizeof s_user_cmds[0])
 
-/* Whether the command line fits user cmd: its NAME (one, none for
-   list), and --role only for add; said when not. */
+/* Whether the command line fits user cmd (NULL: none given): its NAME
+   (one, none for list), and --role only for add; said when not. */
 static bool s_user_usage_ok (jk_opts_t *opts, const char *cmd)
 {
     size_t c = 0;
-    while (c < S_USER_CMDS && strcmp (s_user_cmds[c].name, cmd) != 0)
+    while (cmd && c < S_USER_CMDS && strcmp (s_user_cmds[c].name, cmd) != 0)
         c++;
-    if (c == S_USER_CMDS) {
+    if (cmd && c == S_USER_CMDS) {
         char *shown = jk_text_visible (cmd, strlen (cmd));
         fprintf (stderr, S_PROGRAM ": unknown user command '%s'\n", shown);
         free (shown);
         return false;
     }
-    size_t args = s_user_cmds[c].takes_name ? 3 : 2;
-    if (jk_opts_argc (opts) < args) {
+    size_t args = cmd && s_user_cmds[c].takes_name ? 3 : 2;
+    if (!cmd || jk_opts_argc (opts) < args) {
         fprintf (stderr, S_PROGRAM ": user add|passwd|disable|enable NAME, or "
                                    "user list\n");
         return false;
@@ -249,11 +249,6 @@ static int s_user (jk_opts_t *opts)
 {
     const char *cmd = jk_opts_argc (opts) > 1 ? jk_opts_arg (opts, 1) : NULL;
     const char *name = jk_opts_argc (opts) > 2 ? jk_opts_arg (opts, 2) : NULL;
-    if (!cmd) {
-        fprintf (stderr, S_PROGRAM ": user add|passwd|disable|enable NAME, or "
-                                   "user list\n");
-        return 2;
-    }
     if (!s_user_usage_ok (opts, cmd))
         return 2;
     bool add = strcmp (cmd, "add") == 0;

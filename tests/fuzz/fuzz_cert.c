@@ -40,10 +40,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         mkdir (dir, 0700);
         mkdir (offices, 0700);
     }
-    FILE *f = fopen (file, "wb");
-    if (!f || fwrite (data, 1, size, f) != size)
-        abort ();
-    fclose (f);
+    s_input_file (file, data, size, 0644);
 
     zcert_t *cert = zcert_load (file);
     zlistx_t *list = jk_keys_list (dir);

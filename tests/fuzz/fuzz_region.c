@@ -72,11 +72,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         unlink (path);
         if (!parts[i])
             continue;
-        FILE *f = fopen (path, "wb");
-        if (!f)
-            abort ();
-        fputs (parts[i], f);
-        fclose (f);
+        s_input_file (path, parts[i], strlen (parts[i]), 0644);
     }
     char err[1400] = "";
     jk_region_t *region = jk_region_load_area (dir, area, err, sizeof err);

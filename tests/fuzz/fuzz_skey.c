@@ -4,9 +4,9 @@
     loads into a key of type 01 or 04 whose line formats back and loads
     again to the same key, or is refused with a message that names the
     file. */
+#include "check.h"
 #include "jk_note.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +22,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!path[0])
         snprintf (path, sizeof path, "/tmp/jejak-fuzz-skey-%d.key",
                   (int)getpid ());
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write (fd, data, size) != (ssize_t)size)
-        abort ();
-    close (fd);
+    s_input_file (path, data, size, 0600);
     char name[JK_NOTE_NAME_MAX], err[512] = "";
     int type = 0;
     uint8_t seed[32];

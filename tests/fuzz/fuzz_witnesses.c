@@ -45,10 +45,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!path[0])
         snprintf (path, sizeof path, "/tmp/jejak-fuzz-witnesses-%d",
                   (int)getpid ());
-    FILE *f = fopen (path, "wb");
-    if (!f || fwrite (data, 1, size, f) != size)
-        abort ();
-    fclose (f);
+    s_input_file (path, data, size, 0644);
     s_witnesses (path);
     /* A witness key of its own (a fixed seed), after the file. */
     static char other[256];
