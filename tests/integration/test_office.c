@@ -418,6 +418,11 @@ static void test_command_line (void **state)
         {{"passwd", "budi", "--role", "supervisor"},
          "jejak-office: user passwd: --role is an option of user add only "
          "(an account's role is not changed; see --help)\n"},
+        /* No command, or a NAME missing: the usage line. */
+        {{NULL},
+         "jejak-office: user add|passwd|disable|enable NAME, or user list\n"},
+        {{"enable"},
+         "jejak-office: user add|passwd|disable|enable NAME, or user list\n"},
     };
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
         char *argv[] = {"jejak-office",
